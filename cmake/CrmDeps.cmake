@@ -1,0 +1,23 @@
+# Toolchain discovery, done once for the whole tree (Debian 12 packages).
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(Protobuf REQUIRED)
+find_package(gRPC CONFIG REQUIRED)
+find_package(absl CONFIG REQUIRED)
+find_package(prometheus-cpp CONFIG REQUIRED)
+find_package(Catch2 CONFIG REQUIRED)
+find_package(nlohmann_json CONFIG REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(Boost REQUIRED)
+pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
+find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
+
+# google/api/*.proto and google/rpc/*.proto ship in this Debian package.
+set(CRM_GOOGLEAPIS_DIR /usr/share/gocode/src/github.com/gogo/googleapis
+    CACHE PATH "Folder holding google/api/*.proto and google/rpc/*.proto")
+if(NOT EXISTS ${CRM_GOOGLEAPIS_DIR}/google/api/annotations.proto)
+  message(FATAL_ERROR "google/api/annotations.proto not found under ${CRM_GOOGLEAPIS_DIR} "
+                      "(apt-get install golang-github-gogo-googleapis-dev)")
+endif()
+include(Catch)

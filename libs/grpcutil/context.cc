@@ -1,0 +1,58 @@
+#include "libs/grpcutil/context.h"
+
+#include "absl/strings/ascii.h"
+#include "libs/common/errors.h"
+#include "libs/common/id.h"
+
+namespace crm::grpcutil {
+namespace {
+std::string Header(const grpc::ServerContextBase& ctx, const char* key) {
+  const auto& md = ctx.client_metadata();
+  auto it = md.find(key);
+  if (it == md.end()) return {};
+  return std::string(it->second.data(), it->second.size());
+}
+}  // namespace
+
+std::string TraceIdOf(std::string_view tp) {
+  // version "-" trace-id(32 hex) "-" parent-id(16 hex) "-" flags(2 hex)
+  if (tp.size() < 55 || tp[2] != '-' || tp[35] != '-' || tp[52] != '-') return {};
+  std::string_view id = tp.substr(3, 32);
+  for (char c : id) {
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return {};
+  }
+  if (id == "00000000000000000000000000000000") return {};
+  return std::string(id);
+}
+
+RequestContext ReadRequestContextLenient(const grpc::ServerContextBase& ctx) {
+  RequestContext rc;
+  rc.tenant_id = Header(ctx, kTenantHeader);
+  rc.principal = Header(ctx, kPrincipalHeader);
+  rc.roles = Header(ctx, kRolesHeader);
+  rc.request_id = Header(ctx, kRequestIdHeader);
+  rc.traceparent = Header(ctx, kTraceparentHeader);
+  rc.trace_id = TraceIdOf(rc.traceparent);
+  if (rc.request_id.size() > 128) rc.request_id.resize(128);
+  return rc;
+}
+
+absl::StatusOr<RequestContext> ReadRequestContext(const grpc::ServerContextBase& ctx) {
+  RequestContext rc = ReadRequestContextLenient(ctx);
+  if (!common::IsUuid(rc.tenant_id)) {
+    return common::WithReason(
+        absl::UnauthenticatedError("missing tenant context: call this service through the gateway"),
+        "MISSING_TENANT_CONTEXT");
+  }
+  return rc;
+}
+
+void PropagateRequestContext(const RequestContext& rc, grpc::ClientContext* out) {
+  if (!rc.tenant_id.empty()) out->AddMetadata(kTenantHeader, rc.tenant_id);
+  if (!rc.principal.empty()) out->AddMetadata(kPrincipalHeader, rc.principal);
+  if (!rc.roles.empty()) out->AddMetadata(kRolesHeader, rc.roles);
+  if (!rc.request_id.empty()) out->AddMetadata(kRequestIdHeader, rc.request_id);
+  if (!rc.traceparent.empty()) out->AddMetadata(kTraceparentHeader, rc.traceparent);
+}
+
+}  // namespace crm::grpcutil

@@ -1,0 +1,97 @@
+#include "libs/grpcutil/server_runner.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+#include "libs/grpcutil/unary.h"
+#include "libs/observability/log.h"
+
+namespace crm::grpcutil {
+
+void FinishRpc(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
+               RpcMetrics& metrics, const char* method, const RequestContext& rc,
+               absl::Time start, const absl::Status& status) {
+  grpc::Status g = ToGrpcStatus(status);
+  std::string reason = common::ReasonOf(status);
+  if (!reason.empty()) ctx->AddTrailingMetadata(kReasonTrailer, reason);
+  if (status.code() == absl::StatusCode::kInternal) {
+    CRM_LOG(Error).Field("rpc", method).Field("request_id", rc.request_id) << status.message();
+  }
+  metrics.Record(method, g, absl::Now() - start, rc, reason);
+  reactor->Finish(g);
+}
+
+ServerRunner::ServerRunner(std::string address) : address_(std::move(address)) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  builder_.AddListeningPort(address_, grpc::InsecureServerCredentials(), &port_);
+  builder_.SetMaxReceiveMessageSize(16 * 1024 * 1024);
+}
+
+ServerRunner::~ServerRunner() {
+  if (server_ && !shutting_down_) Shutdown(absl::Seconds(1));
+}
+
+void ServerRunner::Register(grpc::Service* service) { builder_.RegisterService(service); }
+void ServerRunner::RegisterGeneric(grpc::CallbackGenericService* service) {
+  builder_.RegisterCallbackGenericService(service);
+}
+
+absl::Status ServerRunner::Start() {
+  server_ = builder_.BuildAndStart();
+  if (!server_ || port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", address_));
+  }
+  SetServing(false);
+  CRM_LOG(Info).Field("port", port_) << "grpc server listening";
+  return absl::OkStatus();
+}
+
+void ServerRunner::SetServing(bool serving) {
+  if (!server_) return;
+  if (shutting_down_ && serving) return;
+  server_->GetHealthCheckService()->SetServingStatus(serving);
+}
+
+void ServerRunner::WatchReadiness(std::vector<std::function<absl::Status()>> checks,
+                                  absl::Duration interval) {
+  auto run = [this, interval, checks = std::move(checks)] {
+    bool last = false, first = true;
+    for (;;) {
+      bool ok = true;
+      for (const auto& c : checks) {
+        absl::Status s = c();
+        if (!s.ok()) {
+          ok = false;
+          if (first || last) CRM_LOG(Warning) << "dependency not ready: " << s.message();
+          break;
+        }
+      }
+      if (first || ok != last) {
+        SetServing(ok);
+        CRM_LOG(Info) << (ok ? "serving" : "not serving");
+      }
+      last = ok;
+      first = false;
+      if (stop_watch_.WaitForNotificationWithTimeout(ok ? interval : absl::Milliseconds(200))) {
+        return;
+      }
+    }
+  };
+  watcher_ = std::thread(std::move(run));
+}
+
+void ServerRunner::Shutdown(absl::Duration grace) {
+  shutting_down_ = true;
+  if (!stop_watch_.HasBeenNotified()) stop_watch_.Notify();
+  if (watcher_.joinable()) watcher_.join();
+  if (!server_) return;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    std::chrono::milliseconds(absl::ToInt64Milliseconds(grace)));
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace crm::grpcutil

@@ -1,0 +1,237 @@
+#include "services/customer_store/api/grpc_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+#include "libs/grpcutil/unary.h"
+#include "services/customer_store/api/proto_mapping.h"
+
+namespace crm::customer_store::api {
+namespace {
+
+using grpcutil::Offload;
+using grpcutil::RequestContext;
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 500;
+
+app::Actor ActorOf(const RequestContext& rc, const char* method, const std::string& request_id) {
+  return app::Actor{rc.tenant_id, rc.principal.empty() ? "unknown" : rc.principal,
+                    request_id.empty() ? rc.request_id : request_id, method};
+}
+
+// Mutating calls may carry a client request_id for idempotency; only creates
+// replay by it. Bounded so it fits the idempotency table.
+absl::Status CheckRequestId(const std::string& id) {
+  if (id.size() > 128) return common::InvalidField("request_id", "request_id is at most 128 characters");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::CreateCustomer(
+    grpc::CallbackServerContext* ctx, const v1::CreateCustomerRequest* req, v1::Customer* resp) {
+  return Offload(ctx, executor_, metrics_, "CreateCustomer", [=](const RequestContext& rc) -> absl::Status {
+    CRM_RETURN_IF_ERROR(CheckRequestId(req->request_id()));
+    CRM_ASSIGN_OR_RETURN(domain::Customer c, FromProto(req->customer()));
+    CRM_ASSIGN_OR_RETURN(domain::Customer out,
+                         store_.Create(ActorOf(rc, "CreateCustomer", req->request_id()), std::move(c)));
+    ToProto(out, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::GetCustomer(grpc::CallbackServerContext* ctx,
+                                                                const v1::GetCustomerRequest* req,
+                                                                v1::Customer* resp) {
+  return Offload(ctx, executor_, metrics_, "GetCustomer", [=](const RequestContext& rc) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(domain::Customer out, store_.Get(rc.tenant_id, req->customer_id()));
+    ToProto(out, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::UpdateCustomer(
+    grpc::CallbackServerContext* ctx, const v1::UpdateCustomerRequest* req, v1::Customer* resp) {
+  return Offload(ctx, executor_, metrics_, "UpdateCustomer", [=](const RequestContext& rc) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(domain::Customer patch, FromProto(req->customer()));
+    std::vector<std::string> paths =
+        req->has_update_mask()
+            ? std::vector<std::string>(req->update_mask().paths().begin(),
+                                       req->update_mask().paths().end())
+            : PresentPaths(req->customer());
+    std::string if_match = req->etag().empty() ? req->customer().etag() : req->etag();
+    CRM_ASSIGN_OR_RETURN(domain::Customer out,
+                         store_.Update(ActorOf(rc, "UpdateCustomer", ""), req->customer_id(), patch,
+                                       paths, if_match));
+    ToProto(out, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::DeleteCustomer(
+    grpc::CallbackServerContext* ctx, const v1::DeleteCustomerRequest* req,
+    v1::DeleteCustomerResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "DeleteCustomer", [=](const RequestContext& rc) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(domain::ErasureResult r,
+                         store_.Erase(ActorOf(rc, "DeleteCustomer", ""), req->customer_id(), req->etag()));
+    resp->set_customer_id(req->customer_id());
+    resp->set_interactions_erased(r.interactions_erased);
+    resp->set_identities_erased(r.identities_erased);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::ListCustomers(
+    grpc::CallbackServerContext* ctx, const v1::ListCustomersRequest* req,
+    v1::ListCustomersResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "ListCustomers", [=](const RequestContext& rc) -> absl::Status {
+    if (!v1::LifecycleStage_IsValid(req->lifecycle_stage())) {
+      return common::InvalidField("lifecycle_stage", "unknown lifecycle_stage");
+    }
+    app::ListQuery q;
+    CRM_ASSIGN_OR_RETURN(q.limit, common::ClampPageSize(req->page_size(), kDefaultPageSize, kMaxPageSize));
+    q.stage = static_cast<domain::LifecycleStage>(req->lifecycle_stage());
+    q.owner = req->owner();
+    std::string scope = absl::StrCat("ListCustomers|", req->lifecycle_stage(), "|", req->owner());
+    if (!req->page_token().empty()) {
+      CRM_ASSIGN_OR_RETURN(q.after_id, tokens_.Decode(rc.tenant_id, scope, req->page_token()));
+    }
+    CRM_ASSIGN_OR_RETURN(app::Page<domain::Customer> page, store_.List(rc.tenant_id, q));
+    for (const auto& c : page.items) ToProto(c, resp->add_customers());
+    if (!page.next_cursor.empty()) {
+      resp->set_next_page_token(tokens_.Encode(rc.tenant_id, scope, page.next_cursor));
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::SearchCustomers(
+    grpc::CallbackServerContext* ctx, const v1::SearchCustomersRequest* req,
+    v1::SearchCustomersResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "SearchCustomers", [=](const RequestContext& rc) -> absl::Status {
+    app::SearchQuery q;
+    CRM_ASSIGN_OR_RETURN(q.limit, common::ClampPageSize(req->page_size(), kDefaultPageSize, kMaxPageSize));
+    q.email = req->email();
+    q.phone = req->phone();
+    q.name_prefix = req->name_prefix();
+    std::string scope = absl::StrCat("SearchCustomers|", req->email(), "|", req->phone(), "|",
+                                     req->name_prefix());
+    if (!req->page_token().empty()) {
+      CRM_ASSIGN_OR_RETURN(q.after_id, tokens_.Decode(rc.tenant_id, scope, req->page_token()));
+    }
+    CRM_ASSIGN_OR_RETURN(app::Page<domain::Customer> page, store_.Search(rc.tenant_id, q));
+    for (const auto& c : page.items) ToProto(c, resp->add_customers());
+    if (!page.next_cursor.empty()) {
+      resp->set_next_page_token(tokens_.Encode(rc.tenant_id, scope, page.next_cursor));
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::UpsertCustomer(
+    grpc::CallbackServerContext* ctx, const v1::UpsertCustomerRequest* req,
+    v1::UpsertCustomerResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "UpsertCustomer", [=](const RequestContext& rc) -> absl::Status {
+    CRM_RETURN_IF_ERROR(CheckRequestId(req->request_id()));
+    CRM_ASSIGN_OR_RETURN(domain::Customer c, FromProto(req->customer()));
+    CRM_ASSIGN_OR_RETURN(app::UpsertResult r,
+                         store_.Upsert(ActorOf(rc, "UpsertCustomer", req->request_id()), std::move(c),
+                                       PresentPaths(req->customer())));
+    ToProto(r.customer, resp->mutable_customer());
+    resp->set_created(r.created);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::GetCustomerView(
+    grpc::CallbackServerContext* ctx, const v1::GetCustomerViewRequest* req,
+    v1::CustomerView* resp) {
+  return Offload(ctx, executor_, metrics_, "GetCustomerView", [=](const RequestContext& rc) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(
+        std::string bytes,
+        store_.ViewBytes(rc.tenant_id, req->customer_id(), req->interaction_limit(),
+                         [](const domain::CustomerView& v) {
+                           v1::CustomerView p;
+                           ToProto(v, &p);
+                           return p.SerializeAsString();
+                         }));
+    if (!resp->ParseFromString(bytes)) return absl::DataLossError("cached view is corrupt");
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::ExportCustomer(
+    grpc::CallbackServerContext* ctx, const v1::ExportCustomerRequest* req,
+    v1::CustomerExport* resp) {
+  return Offload(ctx, executor_, metrics_, "ExportCustomer", [=](const RequestContext& rc) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(domain::CustomerExport e, store_.Export(rc.tenant_id, req->customer_id()));
+    ToProto(e, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::ListConsents(
+    grpc::CallbackServerContext* ctx, const v1::ListConsentsRequest* req,
+    v1::ListConsentsResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "ListConsents", [=](const RequestContext& rc) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(std::vector<domain::Consent> cs,
+                         store_.Consents(rc.tenant_id, req->customer_id(), req->include_history()));
+    for (const auto& c : cs) ToProto(c, resp->add_consents());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::RecordConsent(
+    grpc::CallbackServerContext* ctx, const v1::RecordConsentRequest* req, v1::Consent* resp) {
+  return Offload(ctx, executor_, metrics_, "RecordConsent", [=](const RequestContext& rc) -> absl::Status {
+    CRM_RETURN_IF_ERROR(CheckRequestId(req->request_id()));
+    CRM_ASSIGN_OR_RETURN(domain::Consent c, FromProto(req->consent()));
+    CRM_ASSIGN_OR_RETURN(domain::Consent out,
+                         store_.RecordConsent(ActorOf(rc, "RecordConsent", req->request_id()),
+                                              req->customer_id(), c));
+    ToProto(out, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::ListInteractions(
+    grpc::CallbackServerContext* ctx, const v1::ListInteractionsRequest* req,
+    v1::ListInteractionsResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "ListInteractions", [=](const RequestContext& rc) -> absl::Status {
+    if (!v1::InteractionKind_IsValid(req->kind())) {
+      return common::InvalidField("kind", "unknown interaction kind");
+    }
+    app::InteractionQuery q;
+    CRM_ASSIGN_OR_RETURN(q.limit, common::ClampPageSize(req->page_size(), kDefaultPageSize, kMaxPageSize));
+    q.kind = static_cast<domain::InteractionKind>(req->kind());
+    std::string scope =
+        absl::StrCat("ListInteractions|", req->customer_id(), "|", req->kind());
+    if (!req->page_token().empty()) {
+      CRM_ASSIGN_OR_RETURN(q.before_cursor, tokens_.Decode(rc.tenant_id, scope, req->page_token()));
+    }
+    CRM_ASSIGN_OR_RETURN(app::Page<domain::Interaction> page,
+                         store_.Interactions(rc.tenant_id, req->customer_id(), q));
+    for (const auto& i : page.items) ToProto(i, resp->add_interactions());
+    if (!page.next_cursor.empty()) {
+      resp->set_next_page_token(tokens_.Encode(rc.tenant_id, scope, page.next_cursor));
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::CreateInteraction(
+    grpc::CallbackServerContext* ctx, const v1::CreateInteractionRequest* req,
+    v1::Interaction* resp) {
+  return Offload(ctx, executor_, metrics_, "CreateInteraction", [=](const RequestContext& rc) -> absl::Status {
+    CRM_RETURN_IF_ERROR(CheckRequestId(req->request_id()));
+    CRM_ASSIGN_OR_RETURN(domain::Interaction i, FromProto(req->interaction()));
+    CRM_ASSIGN_OR_RETURN(domain::Interaction out,
+                         store_.AddInteraction(ActorOf(rc, "CreateInteraction", req->request_id()),
+                                               req->customer_id(), std::move(i)));
+    ToProto(out, resp);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace crm::customer_store::api

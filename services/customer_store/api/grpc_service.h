@@ -1,0 +1,67 @@
+#pragma once
+// The gRPC edge of engine 1: validation and mapping only; the work runs on
+// the bounded executor through crm::grpcutil::Offload.
+#include "crm/customer_store/v1/customer_store.grpc.pb.h"
+#include "libs/common/executor.h"
+#include "libs/common/page_token.h"
+#include "libs/grpcutil/rpc_metrics.h"
+#include "services/customer_store/app/customer_store.h"
+
+namespace crm::customer_store::api {
+
+namespace v1 = ::crm::customer_store::v1;
+
+class CustomerStoreGrpcService final : public v1::CustomerStoreService::CallbackService {
+ public:
+  CustomerStoreGrpcService(app::CustomerStore& store, common::Executor& executor,
+                           grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens)
+      : store_(store), executor_(executor), metrics_(metrics), tokens_(tokens) {}
+
+  grpc::ServerUnaryReactor* CreateCustomer(grpc::CallbackServerContext* ctx,
+                                           const v1::CreateCustomerRequest* req,
+                                           v1::Customer* resp) override;
+  grpc::ServerUnaryReactor* GetCustomer(grpc::CallbackServerContext* ctx,
+                                        const v1::GetCustomerRequest* req,
+                                        v1::Customer* resp) override;
+  grpc::ServerUnaryReactor* UpdateCustomer(grpc::CallbackServerContext* ctx,
+                                           const v1::UpdateCustomerRequest* req,
+                                           v1::Customer* resp) override;
+  grpc::ServerUnaryReactor* DeleteCustomer(grpc::CallbackServerContext* ctx,
+                                           const v1::DeleteCustomerRequest* req,
+                                           v1::DeleteCustomerResponse* resp) override;
+  grpc::ServerUnaryReactor* ListCustomers(grpc::CallbackServerContext* ctx,
+                                          const v1::ListCustomersRequest* req,
+                                          v1::ListCustomersResponse* resp) override;
+  grpc::ServerUnaryReactor* SearchCustomers(grpc::CallbackServerContext* ctx,
+                                            const v1::SearchCustomersRequest* req,
+                                            v1::SearchCustomersResponse* resp) override;
+  grpc::ServerUnaryReactor* UpsertCustomer(grpc::CallbackServerContext* ctx,
+                                           const v1::UpsertCustomerRequest* req,
+                                           v1::UpsertCustomerResponse* resp) override;
+  grpc::ServerUnaryReactor* GetCustomerView(grpc::CallbackServerContext* ctx,
+                                            const v1::GetCustomerViewRequest* req,
+                                            v1::CustomerView* resp) override;
+  grpc::ServerUnaryReactor* ExportCustomer(grpc::CallbackServerContext* ctx,
+                                           const v1::ExportCustomerRequest* req,
+                                           v1::CustomerExport* resp) override;
+  grpc::ServerUnaryReactor* ListConsents(grpc::CallbackServerContext* ctx,
+                                         const v1::ListConsentsRequest* req,
+                                         v1::ListConsentsResponse* resp) override;
+  grpc::ServerUnaryReactor* RecordConsent(grpc::CallbackServerContext* ctx,
+                                          const v1::RecordConsentRequest* req,
+                                          v1::Consent* resp) override;
+  grpc::ServerUnaryReactor* ListInteractions(grpc::CallbackServerContext* ctx,
+                                             const v1::ListInteractionsRequest* req,
+                                             v1::ListInteractionsResponse* resp) override;
+  grpc::ServerUnaryReactor* CreateInteraction(grpc::CallbackServerContext* ctx,
+                                              const v1::CreateInteractionRequest* req,
+                                              v1::Interaction* resp) override;
+
+ private:
+  app::CustomerStore& store_;
+  common::Executor& executor_;
+  grpcutil::RpcMetrics& metrics_;
+  const common::PageTokenCodec& tokens_;
+};
+
+}  // namespace crm::customer_store::api

@@ -1,0 +1,261 @@
+#include "services/customer_store/api/proto_mapping.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+
+namespace crm::customer_store::api {
+namespace {
+
+using google::protobuf::Timestamp;
+
+absl::Time FromTs(const Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+void ToTs(absl::Time t, Timestamp* out) {
+  if (t == absl::InfinitePast()) return;
+  int64_t micros = absl::ToUnixMicros(t);
+  int64_t secs = micros / 1000000;
+  int64_t rem = micros % 1000000;
+  if (rem < 0) {
+    rem += 1000000;
+    --secs;
+  }
+  out->set_seconds(secs);
+  out->set_nanos(static_cast<int32_t>(rem * 1000));
+}
+absl::StatusOr<absl::Time> CheckedTs(const Timestamp& t, const char* field) {
+  if (t.seconds() < -62135596800LL || t.seconds() > 253402300799LL || t.nanos() < 0 ||
+      t.nanos() > 999999999) {
+    return common::InvalidField(field, absl::StrCat(field, " is not a valid timestamp"));
+  }
+  return FromTs(t);
+}
+
+domain::Date FromProto(const common::v1::Date& d) { return {d.year(), d.month(), d.day()}; }
+void ToProto(const domain::Date& d, common::v1::Date* p) {
+  p->set_year(d.year);
+  p->set_month(d.month);
+  p->set_day(d.day);
+}
+
+}  // namespace
+
+absl::StatusOr<domain::Customer> FromProto(const v1::Customer& p) {
+  domain::Customer c;
+  c.given_name = p.given_name();
+  c.family_name = p.family_name();
+  c.display_name = p.display_name();
+  c.emails.assign(p.emails().begin(), p.emails().end());
+  c.phones.assign(p.phones().begin(), p.phones().end());
+  for (const auto& x : p.external_ids()) c.external_ids.push_back({x.source(), x.value()});
+  if (p.has_postal_address()) {
+    const auto& a = p.postal_address();
+    c.postal_address = domain::PostalAddress{{a.lines().begin(), a.lines().end()},
+                                             a.locality(),
+                                             a.region(),
+                                             a.postal_code(),
+                                             a.country_code()};
+  }
+  if (p.has_birthday()) c.birthday = FromProto(p.birthday());
+  for (const auto& a : p.anniversaries()) c.anniversaries.push_back({a.label(), FromProto(a.date())});
+  c.locale = p.locale();
+  c.time_zone = p.time_zone();
+  if (!v1::LifecycleStage_IsValid(p.lifecycle_stage())) {
+    return common::InvalidField("lifecycle_stage", "unknown lifecycle_stage");
+  }
+  c.lifecycle_stage = static_cast<domain::LifecycleStage>(p.lifecycle_stage());
+  c.owner = p.owner();
+  for (const auto& [k, v] : p.attributes()) {
+    std::string field = absl::StrCat("attributes.", k);
+    switch (v.value_case()) {
+      case v1::AttributeValue::kStringValue:
+        c.attributes[k] = v.string_value();
+        break;
+      case v1::AttributeValue::kIntValue:
+        c.attributes[k] = static_cast<int64_t>(v.int_value());
+        break;
+      case v1::AttributeValue::kDoubleValue:
+        c.attributes[k] = v.double_value();
+        break;
+      case v1::AttributeValue::kBoolValue:
+        c.attributes[k] = v.bool_value();
+        break;
+      case v1::AttributeValue::kTimeValue: {
+        CRM_ASSIGN_OR_RETURN(absl::Time t, CheckedTs(v.time_value(), "attributes"));
+        c.attributes[k] = t;
+        break;
+      }
+      default:
+        return common::InvalidField(field, absl::StrCat(field, " has no value"));
+    }
+  }
+  return c;
+}
+
+void ToProto(const domain::Customer& c, v1::Customer* p) {
+  p->set_id(c.id);
+  p->set_given_name(c.given_name);
+  p->set_family_name(c.family_name);
+  p->set_display_name(c.display_name);
+  for (const auto& e : c.emails) p->add_emails(e);
+  for (const auto& ph : c.phones) p->add_phones(ph);
+  for (const auto& x : c.external_ids) {
+    auto* e = p->add_external_ids();
+    e->set_source(x.source);
+    e->set_value(x.value);
+  }
+  if (c.postal_address) {
+    auto* a = p->mutable_postal_address();
+    for (const auto& l : c.postal_address->lines) a->add_lines(l);
+    a->set_locality(c.postal_address->locality);
+    a->set_region(c.postal_address->region);
+    a->set_postal_code(c.postal_address->postal_code);
+    a->set_country_code(c.postal_address->country_code);
+  }
+  if (c.birthday) ToProto(*c.birthday, p->mutable_birthday());
+  for (const auto& a : c.anniversaries) {
+    auto* x = p->add_anniversaries();
+    x->set_label(a.label);
+    ToProto(a.date, x->mutable_date());
+  }
+  p->set_locale(c.locale);
+  p->set_time_zone(c.time_zone);
+  p->set_lifecycle_stage(static_cast<v1::LifecycleStage>(c.lifecycle_stage));
+  p->set_owner(c.owner);
+  auto& attrs = *p->mutable_attributes();
+  for (const auto& [k, v] : c.attributes) {
+    v1::AttributeValue& out = attrs[k];
+    if (const auto* s = std::get_if<std::string>(&v)) {
+      out.set_string_value(*s);
+    } else if (const auto* i = std::get_if<int64_t>(&v)) {
+      out.set_int_value(*i);
+    } else if (const auto* d = std::get_if<double>(&v)) {
+      out.set_double_value(*d);
+    } else if (const auto* b = std::get_if<bool>(&v)) {
+      out.set_bool_value(*b);
+    } else if (const auto* t = std::get_if<absl::Time>(&v)) {
+      ToTs(*t, out.mutable_time_value());
+    }
+  }
+  p->set_etag(domain::EtagOf(c));
+  ToTs(c.create_time, p->mutable_create_time());
+  ToTs(c.update_time, p->mutable_update_time());
+}
+
+std::vector<std::string> PresentPaths(const v1::Customer& p) {
+  std::vector<std::string> paths;
+  auto add_if = [&](bool present, const char* name) {
+    if (present) paths.emplace_back(name);
+  };
+  add_if(!p.given_name().empty(), "given_name");
+  add_if(!p.family_name().empty(), "family_name");
+  add_if(!p.display_name().empty(), "display_name");
+  add_if(p.emails_size() > 0, "emails");
+  add_if(p.phones_size() > 0, "phones");
+  add_if(p.external_ids_size() > 0, "external_ids");
+  add_if(p.has_postal_address(), "postal_address");
+  add_if(p.has_birthday(), "birthday");
+  add_if(p.anniversaries_size() > 0, "anniversaries");
+  add_if(!p.locale().empty(), "locale");
+  add_if(!p.time_zone().empty(), "time_zone");
+  add_if(p.lifecycle_stage() != 0, "lifecycle_stage");
+  add_if(!p.owner().empty(), "owner");
+  for (const auto& [k, v] : p.attributes()) paths.push_back(absl::StrCat("attributes.", k));
+  return paths;
+}
+
+absl::StatusOr<std::vector<std::string>> MaskPaths(const google::protobuf::FieldMask& mask) {
+  return std::vector<std::string>(mask.paths().begin(), mask.paths().end());
+}
+
+absl::StatusOr<domain::Consent> FromProto(const v1::Consent& p) {
+  domain::Consent c;
+  c.channel = static_cast<domain::ConsentChannel>(p.channel());
+  c.purpose = static_cast<domain::ConsentPurpose>(p.purpose());
+  c.status = static_cast<domain::ConsentStatus>(p.status());
+  c.source = p.source();
+  c.policy_version = p.policy_version();
+  if (p.has_record_time()) {
+    CRM_ASSIGN_OR_RETURN(c.record_time, CheckedTs(p.record_time(), "consent.record_time"));
+  }
+  return c;
+}
+
+void ToProto(const domain::Consent& c, v1::Consent* p) {
+  p->set_channel(static_cast<v1::ConsentChannel>(c.channel));
+  p->set_purpose(static_cast<v1::ConsentPurpose>(c.purpose));
+  p->set_status(static_cast<v1::ConsentStatus>(c.status));
+  p->set_source(c.source);
+  p->set_policy_version(c.policy_version);
+  ToTs(c.record_time, p->mutable_record_time());
+}
+
+absl::StatusOr<domain::Interaction> FromProto(const v1::Interaction& p) {
+  domain::Interaction i;
+  i.kind = static_cast<domain::InteractionKind>(p.kind());
+  i.channel = p.channel();
+  i.actor = p.actor();
+  i.summary = p.summary();
+  i.source = p.source();
+  if (p.has_occur_time()) {
+    CRM_ASSIGN_OR_RETURN(i.occur_time, CheckedTs(p.occur_time(), "interaction.occur_time"));
+  }
+  if (p.has_payload()) {
+    std::string json;
+    if (!google::protobuf::util::MessageToJsonString(p.payload(), &json).ok()) {
+      return common::InvalidField("interaction.payload", "interaction.payload is not valid");
+    }
+    i.payload_json = json;
+  }
+  return i;
+}
+
+void ToProto(const domain::Interaction& i, v1::Interaction* p) {
+  p->set_id(i.id);
+  p->set_kind(static_cast<v1::InteractionKind>(i.kind));
+  p->set_channel(i.channel);
+  ToTs(i.occur_time, p->mutable_occur_time());
+  p->set_actor(i.actor);
+  p->set_summary(i.summary);
+  p->set_source(i.source);
+  if (!i.payload_json.empty() && i.payload_json != "{}") {
+    // Stored by us from a Struct, so it parses; a failure leaves it empty.
+    (void)google::protobuf::util::JsonStringToMessage(i.payload_json, p->mutable_payload());
+  }
+}
+
+void ToProto(const domain::Identity& i, v1::Identity* p) {
+  p->set_kind(static_cast<v1::IdentityKind>(i.kind));
+  p->set_value(i.value);
+  p->set_source(i.source);
+  ToTs(i.create_time, p->mutable_create_time());
+}
+
+void ToProto(const domain::CustomerView& v, v1::CustomerView* p) {
+  ToProto(v.customer, p->mutable_customer());
+  for (const auto& i : v.identities) ToProto(i, p->add_identities());
+  for (const auto& c : v.consents) ToProto(c, p->add_consents());
+  for (const auto& i : v.recent_interactions) ToProto(i, p->add_recent_interactions());
+  p->set_interaction_count(v.interaction_count);
+  for (const char* name : {"profile", "identities", "consents", "timeline"}) {
+    auto* s = p->add_sections();
+    s->set_name(name);
+    s->set_owner("customer-store");
+    s->set_available(true);
+  }
+  ToTs(absl::Now(), p->mutable_view_time());
+}
+
+void ToProto(const domain::CustomerExport& e, v1::CustomerExport* p) {
+  ToProto(e.customer, p->mutable_customer());
+  for (const auto& i : e.identities) ToProto(i, p->add_identities());
+  for (const auto& c : e.consent_history) ToProto(c, p->add_consent_history());
+  for (const auto& i : e.interactions) ToProto(i, p->add_interactions());
+  ToTs(absl::Now(), p->mutable_export_time());
+}
+
+}  // namespace crm::customer_store::api

@@ -1,0 +1,30 @@
+#pragma once
+// Proto <-> domain for the customer store. Wire validation that needs the
+// proto (enum ranges, timestamps) happens here; domain rules in domain/.
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "crm/customer_store/v1/customer_store.pb.h"
+#include "services/customer_store/domain/customer.h"
+
+namespace crm::customer_store::api {
+
+namespace v1 = ::crm::customer_store::v1;
+
+absl::StatusOr<domain::Customer> FromProto(const v1::Customer& p);
+void ToProto(const domain::Customer& c, v1::Customer* p);
+// Field paths of `p` that carry a value (non-default), for an empty update
+// mask and for upsert's patch semantics. Output-only fields are ignored.
+std::vector<std::string> PresentPaths(const v1::Customer& p);
+absl::StatusOr<std::vector<std::string>> MaskPaths(const google::protobuf::FieldMask& mask);
+
+absl::StatusOr<domain::Consent> FromProto(const v1::Consent& p);
+void ToProto(const domain::Consent& c, v1::Consent* p);
+absl::StatusOr<domain::Interaction> FromProto(const v1::Interaction& p);
+void ToProto(const domain::Interaction& i, v1::Interaction* p);
+void ToProto(const domain::Identity& i, v1::Identity* p);
+void ToProto(const domain::CustomerView& v, v1::CustomerView* p);
+void ToProto(const domain::CustomerExport& e, v1::CustomerExport* p);
+
+}  // namespace crm::customer_store::api

@@ -1,0 +1,210 @@
+#include "services/customer_store/app/customer_store.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+#include "services/customer_store/domain/rules.h"
+
+namespace crm::customer_store::app {
+
+using domain::Customer;
+
+absl::Status CustomerStore::CheckId(const std::string& id) const {
+  if (!common::IsUuid(id)) {
+    return common::InvalidField("customer_id", "customer_id must be a UUID");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Customer> CustomerStore::Create(const Actor& actor, Customer c) {
+  CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(c));
+  c.id = ids_.NewId();
+  c.version = 1;
+  c.create_time = c.update_time = clock_.Now();
+  return repository_.Insert(actor, c);
+}
+
+absl::StatusOr<Customer> CustomerStore::Get(const std::string& tenant, const std::string& id) {
+  CRM_RETURN_IF_ERROR(CheckId(id));
+  return repository_.Get(tenant, id);
+}
+
+absl::StatusOr<Customer> CustomerStore::Update(const Actor& actor, const std::string& id,
+                                               const Customer& patch,
+                                               const std::vector<std::string>& paths,
+                                               const std::string& if_match) {
+  CRM_RETURN_IF_ERROR(CheckId(id));
+  // Validate the mask before touching the database.
+  Customer probe;
+  CRM_RETURN_IF_ERROR(domain::ApplyUpdateMask(patch, paths, probe));
+  absl::Time now = clock_.Now();
+  auto updated = repository_.Update(actor, id, if_match, [&](Customer& current) {
+    CRM_RETURN_IF_ERROR(domain::ApplyUpdateMask(patch, paths, current));
+    CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(current));
+    current.update_time = now;
+    return absl::OkStatus();
+  });
+  if (updated.ok()) cache_.Invalidate(actor.tenant_id, id);
+  return updated;
+}
+
+absl::StatusOr<domain::ErasureResult> CustomerStore::Erase(const Actor& actor,
+                                                           const std::string& id,
+                                                           const std::string& if_match) {
+  CRM_RETURN_IF_ERROR(CheckId(id));
+  auto r = repository_.Erase(actor, id, if_match);
+  if (r.ok()) cache_.Invalidate(actor.tenant_id, id);
+  return r;
+}
+
+absl::StatusOr<Page<Customer>> CustomerStore::List(const std::string& tenant, const ListQuery& q) {
+  return repository_.List(tenant, q);
+}
+
+absl::StatusOr<Page<Customer>> CustomerStore::Search(const std::string& tenant, SearchQuery q) {
+  int given = !q.email.empty() + !q.phone.empty() + !q.name_prefix.empty();
+  if (given != 1) {
+    return common::InvalidField("email",
+                                "give exactly one of email, phone or name_prefix to search by");
+  }
+  if (!q.email.empty()) {
+    auto e = domain::NormalizeEmail(q.email);
+    if (!e.ok()) return common::InvalidField("email", e.status().message());
+    q.email = *e;
+  }
+  if (!q.phone.empty()) {
+    auto p = domain::NormalizePhone(q.phone);
+    if (!p.ok()) return common::InvalidField("phone", p.status().message());
+    q.phone = *p;
+  }
+  if (!q.name_prefix.empty()) {
+    q.name_prefix = absl::AsciiStrToLower(absl::StripAsciiWhitespace(q.name_prefix));
+    if (q.name_prefix.empty() || q.name_prefix.size() > domain::kMaxNameLength) {
+      return common::InvalidField("name_prefix", "name_prefix must be 1..200 characters");
+    }
+  }
+  return repository_.Search(tenant, q);
+}
+
+absl::StatusOr<UpsertResult> CustomerStore::Upsert(const Actor& actor, Customer c,
+                                                   const std::vector<std::string>& present_paths) {
+  CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(c));
+  std::vector<domain::Identity> identities = domain::IdentitiesOf(c);
+  if (identities.empty()) {
+    return common::InvalidField("customer.emails",
+                                "upsert needs at least one email, phone or external id to match on");
+  }
+  CRM_ASSIGN_OR_RETURN(std::vector<std::string> owners,
+                       repository_.FindOwners(actor.tenant_id, identities));
+  if (owners.size() > 1) {
+    return common::WithReason(
+        absl::AlreadyExistsError(absl::StrCat(
+            "the identities given belong to ", owners.size(),
+            " different customers; merge them first or upsert with identities of one customer")),
+        "IDENTITY_TAKEN");
+  }
+  if (owners.empty()) {
+    CRM_ASSIGN_OR_RETURN(Customer created, Create(actor, std::move(c)));
+    return UpsertResult{std::move(created), true};
+  }
+  std::vector<std::string> paths;
+  for (const auto& p : present_paths) {
+    if (p != "emails" && p != "phones" && p != "external_ids") paths.push_back(p);
+  }
+  absl::Time now = clock_.Now();
+  auto updated = repository_.Update(actor, owners[0], "", [&](Customer& current) {
+    if (!paths.empty()) CRM_RETURN_IF_ERROR(domain::ApplyUpdateMask(c, paths, current));
+    auto add = [](auto& into, const auto& from) {
+      for (const auto& x : from) {
+        if (std::find(into.begin(), into.end(), x) == into.end()) into.push_back(x);
+      }
+    };
+    add(current.emails, c.emails);
+    add(current.phones, c.phones);
+    add(current.external_ids, c.external_ids);
+    CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(current));
+    current.update_time = now;
+    return absl::OkStatus();
+  });
+  if (!updated.ok()) return updated.status();
+  cache_.Invalidate(actor.tenant_id, owners[0]);
+  return UpsertResult{*std::move(updated), false};
+}
+
+absl::StatusOr<std::vector<domain::Consent>> CustomerStore::Consents(const std::string& tenant,
+                                                                     const std::string& id,
+                                                                     bool include_history) {
+  CRM_RETURN_IF_ERROR(CheckId(id));
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::Consent> history,
+                       repository_.ConsentHistory(tenant, id));
+  if (include_history) return history;
+  return domain::CurrentConsents(history);
+}
+
+absl::StatusOr<domain::Consent> CustomerStore::RecordConsent(const Actor& actor,
+                                                             const std::string& id,
+                                                             domain::Consent c) {
+  CRM_RETURN_IF_ERROR(CheckId(id));
+  CRM_RETURN_IF_ERROR(domain::ValidateConsent(c));
+  absl::Time now = clock_.Now();
+  if (c.record_time == absl::InfinitePast()) c.record_time = now;
+  if (c.record_time > now + absl::Minutes(5)) {
+    return common::InvalidField("consent.record_time", "consent.record_time is in the future");
+  }
+  auto r = repository_.AppendConsent(actor, id, c);
+  if (r.ok()) cache_.Invalidate(actor.tenant_id, id);
+  return r;
+}
+
+absl::StatusOr<Page<domain::Interaction>> CustomerStore::Interactions(const std::string& tenant,
+                                                                      const std::string& id,
+                                                                      const InteractionQuery& q) {
+  CRM_RETURN_IF_ERROR(CheckId(id));
+  return repository_.Interactions(tenant, id, q);
+}
+
+absl::StatusOr<domain::Interaction> CustomerStore::AddInteraction(const Actor& actor,
+                                                                  const std::string& id,
+                                                                  domain::Interaction i) {
+  CRM_RETURN_IF_ERROR(CheckId(id));
+  CRM_RETURN_IF_ERROR(domain::ValidateInteraction(i));
+  i.id = ids_.NewId();
+  if (i.occur_time == absl::InfinitePast()) i.occur_time = clock_.Now();
+  auto r = repository_.AppendInteraction(actor, id, i);
+  if (r.ok()) cache_.Invalidate(actor.tenant_id, id);
+  return r;
+}
+
+absl::StatusOr<std::string> CustomerStore::ViewBytes(
+    const std::string& tenant, const std::string& id, int interaction_limit,
+    const std::function<std::string(const domain::CustomerView&)>& serialize) {
+  CRM_RETURN_IF_ERROR(CheckId(id));
+  if (interaction_limit < 0 || interaction_limit > kMaxViewInteractions) {
+    return common::InvalidField("interaction_limit",
+                                absl::StrCat("interaction_limit must be 0..", kMaxViewInteractions));
+  }
+  if (interaction_limit == 0) interaction_limit = kDefaultViewInteractions;
+  const bool cacheable = interaction_limit == kDefaultViewInteractions;
+  ViewCache::Lookup lookup;
+  if (cacheable) {
+    lookup = cache_.Get(tenant, id);
+    if (lookup.hit) return *std::move(lookup.hit);
+  }
+  CRM_ASSIGN_OR_RETURN(domain::CustomerView view,
+                       repository_.LoadView(tenant, id, interaction_limit));
+  std::string bytes = serialize(view);
+  if (cacheable && lookup.usable) cache_.Put(tenant, id, lookup.generation, bytes);
+  return bytes;
+}
+
+absl::StatusOr<domain::CustomerExport> CustomerStore::Export(const std::string& tenant,
+                                                             const std::string& id) {
+  CRM_RETURN_IF_ERROR(CheckId(id));
+  return repository_.LoadExport(tenant, id);
+}
+
+}  // namespace crm::customer_store::app

@@ -1,0 +1,69 @@
+#pragma once
+// Use cases of engine 1. No gRPC, SQL or Redis types here.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "libs/common/clock.h"
+#include "libs/common/id.h"
+#include "services/customer_store/app/ports.h"
+#include "services/customer_store/domain/customer.h"
+
+namespace crm::customer_store::app {
+
+inline constexpr int kDefaultViewInteractions = 20;
+inline constexpr int kMaxViewInteractions = 100;
+
+struct UpsertResult {
+  domain::Customer customer;
+  bool created = false;
+};
+
+class CustomerStore final {
+ public:
+  CustomerStore(CustomerRepository& repository, ViewCache& cache, const common::Clock& clock,
+                common::IdGenerator& ids)
+      : repository_(repository), cache_(cache), clock_(clock), ids_(ids) {}
+
+  absl::StatusOr<domain::Customer> Create(const Actor& actor, domain::Customer c);
+  absl::StatusOr<domain::Customer> Get(const std::string& tenant, const std::string& id);
+  absl::StatusOr<domain::Customer> Update(const Actor& actor, const std::string& id,
+                                          const domain::Customer& patch,
+                                          const std::vector<std::string>& paths,
+                                          const std::string& if_match);
+  absl::StatusOr<domain::ErasureResult> Erase(const Actor& actor, const std::string& id,
+                                              const std::string& if_match);
+  absl::StatusOr<Page<domain::Customer>> List(const std::string& tenant, const ListQuery& q);
+  // Exactly one of email, phone, name_prefix (raw; normalized here).
+  absl::StatusOr<Page<domain::Customer>> Search(const std::string& tenant, SearchQuery q);
+  // present_paths: the non-identity fields the caller set (patch semantics);
+  // identities are added to the existing ones.
+  absl::StatusOr<UpsertResult> Upsert(const Actor& actor, domain::Customer c,
+                                      const std::vector<std::string>& present_paths);
+  absl::StatusOr<std::vector<domain::Consent>> Consents(const std::string& tenant,
+                                                        const std::string& id,
+                                                        bool include_history);
+  absl::StatusOr<domain::Consent> RecordConsent(const Actor& actor, const std::string& id,
+                                                domain::Consent c);
+  absl::StatusOr<Page<domain::Interaction>> Interactions(const std::string& tenant,
+                                                         const std::string& id,
+                                                         const InteractionQuery& q);
+  absl::StatusOr<domain::Interaction> AddInteraction(const Actor& actor, const std::string& id,
+                                                     domain::Interaction i);
+  // The serialized 360 view, through the cache for the default size.
+  absl::StatusOr<std::string> ViewBytes(
+      const std::string& tenant, const std::string& id, int interaction_limit,
+      const std::function<std::string(const domain::CustomerView&)>& serialize);
+  absl::StatusOr<domain::CustomerExport> Export(const std::string& tenant, const std::string& id);
+
+ private:
+  absl::Status CheckId(const std::string& id) const;
+
+  CustomerRepository& repository_;
+  ViewCache& cache_;
+  const common::Clock& clock_;
+  common::IdGenerator& ids_;
+};
+
+}  // namespace crm::customer_store::app

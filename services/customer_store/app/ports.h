@@ -1,0 +1,115 @@
+#pragma once
+// Ports of the customer-store use cases. Adapters in storage/ implement them;
+// tests/support/fakes/customer_store/ has in-memory versions.
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/customer_store/domain/customer.h"
+
+namespace crm::customer_store::app {
+
+// Who writes: recorded in the audit log with every write.
+struct Actor {
+  std::string tenant_id;
+  std::string principal;
+  std::string request_id;
+  std::string method;
+};
+
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::string next_cursor;  // empty: no more pages
+};
+
+struct ListQuery {
+  domain::LifecycleStage stage = domain::LifecycleStage::kUnspecified;  // unspecified: all
+  std::string owner;  // empty: all
+  std::string after_id;
+  int limit = 50;
+};
+
+struct SearchQuery {
+  std::string email;        // normalized
+  std::string phone;        // normalized
+  std::string name_prefix;  // lower-cased
+  std::string after_id;
+  int limit = 50;
+};
+
+struct InteractionQuery {
+  domain::InteractionKind kind = domain::InteractionKind::kUnspecified;
+  std::string before_cursor;  // "<micros>|<id>" of the last row of the previous page
+  int limit = 50;
+};
+
+// Each write runs in one transaction together with its audit record and its
+// outbox event. Reads and writes are tenant-scoped; another tenant's id is
+// NOT_FOUND (CUSTOMER_NOT_FOUND).
+class CustomerRepository {
+ public:
+  virtual ~CustomerRepository() = default;
+  using Mutation = std::function<absl::Status(domain::Customer&)>;
+
+  // IDENTITY_TAKEN (ALREADY_EXISTS) when an identity belongs to another customer.
+  // With actor.request_id set, a repeated call returns the customer the first
+  // call created.
+  virtual absl::StatusOr<domain::Customer> Insert(const Actor& actor,
+                                                  const domain::Customer& c) = 0;
+  virtual absl::StatusOr<domain::Customer> Get(const std::string& tenant,
+                                               const std::string& id) = 0;
+  // Locks the row, checks if_match (when non-empty; mismatch is ABORTED with
+  // ETAG_MISMATCH), runs the mutation and writes the result with version + 1.
+  // A mutation that changes nothing writes nothing and returns the row.
+  virtual absl::StatusOr<domain::Customer> Update(const Actor& actor, const std::string& id,
+                                                  const std::string& if_match,
+                                                  const Mutation& mutate) = 0;
+  virtual absl::StatusOr<domain::ErasureResult> Erase(const Actor& actor, const std::string& id,
+                                                      const std::string& if_match) = 0;
+  virtual absl::StatusOr<Page<domain::Customer>> List(const std::string& tenant,
+                                                      const ListQuery& q) = 0;
+  virtual absl::StatusOr<Page<domain::Customer>> Search(const std::string& tenant,
+                                                        const SearchQuery& q) = 0;
+  // Distinct ids of the customers owning any of the identities.
+  virtual absl::StatusOr<std::vector<std::string>> FindOwners(
+      const std::string& tenant, const std::vector<domain::Identity>& identities) = 0;
+  virtual absl::StatusOr<domain::Consent> AppendConsent(const Actor& actor, const std::string& id,
+                                                        const domain::Consent& c) = 0;
+  virtual absl::StatusOr<std::vector<domain::Consent>> ConsentHistory(const std::string& tenant,
+                                                                      const std::string& id) = 0;
+  virtual absl::StatusOr<domain::Interaction> AppendInteraction(const Actor& actor,
+                                                                const std::string& id,
+                                                                const domain::Interaction& i) = 0;
+  virtual absl::StatusOr<Page<domain::Interaction>> Interactions(const std::string& tenant,
+                                                                 const std::string& id,
+                                                                 const InteractionQuery& q) = 0;
+  virtual absl::StatusOr<domain::CustomerView> LoadView(const std::string& tenant,
+                                                        const std::string& id,
+                                                        int interaction_limit) = 0;
+  virtual absl::StatusOr<domain::CustomerExport> LoadExport(const std::string& tenant,
+                                                            const std::string& id) = 0;
+};
+
+// Read-through cache of the serialized 360 view. A cache that fails is
+// skipped (the view is served from the repository), never an error.
+class ViewCache {
+ public:
+  virtual ~ViewCache() = default;
+  struct Lookup {
+    std::optional<std::string> hit;
+    std::string generation;  // pass back to Put
+    bool usable = false;     // false when the cache could not be read
+  };
+  virtual Lookup Get(const std::string& tenant, const std::string& id) = 0;
+  // Stored only as of `generation`: a Put racing an Invalidate is never served.
+  virtual void Put(const std::string& tenant, const std::string& id,
+                   const std::string& generation, const std::string& bytes) = 0;
+  virtual void Invalidate(const std::string& tenant, const std::string& id) = 0;
+};
+
+}  // namespace crm::customer_store::app

@@ -1,0 +1,125 @@
+#include "services/customer_store/storage/json_codec.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace crm::customer_store::storage {
+namespace {
+using nlohmann::json;
+
+absl::Status Corrupt(const char* what) {
+  return absl::DataLossError(absl::StrCat("stored ", what, " is corrupt"));
+}
+
+template <typename Fn>
+auto Parse(const std::string& s, const char* what, Fn fn) -> decltype(fn(json())) {
+  try {
+    return fn(json::parse(s));
+  } catch (const json::exception&) {
+    return Corrupt(what);
+  }
+}
+
+json DateJ(const domain::Date& d) { return json{{"y", d.year}, {"m", d.month}, {"d", d.day}}; }
+domain::Date DateOf(const json& j) {
+  return domain::Date{j.at("y").get<int>(), j.at("m").get<int>(), j.at("d").get<int>()};
+}
+}  // namespace
+
+std::string AddressToJson(const domain::PostalAddress& a) {
+  return json{{"lines", a.lines},
+              {"locality", a.locality},
+              {"region", a.region},
+              {"postal_code", a.postal_code},
+              {"country_code", a.country_code}}
+      .dump();
+}
+
+absl::StatusOr<domain::PostalAddress> AddressFromJson(const std::string& s) {
+  return Parse(s, "address", [](const json& j) -> absl::StatusOr<domain::PostalAddress> {
+    domain::PostalAddress a;
+    a.lines = j.at("lines").get<std::vector<std::string>>();
+    a.locality = j.at("locality").get<std::string>();
+    a.region = j.at("region").get<std::string>();
+    a.postal_code = j.at("postal_code").get<std::string>();
+    a.country_code = j.at("country_code").get<std::string>();
+    return a;
+  });
+}
+
+std::string DateToJson(const domain::Date& d) { return DateJ(d).dump(); }
+
+absl::StatusOr<domain::Date> DateFromJson(const std::string& s) {
+  return Parse(s, "date", [](const json& j) -> absl::StatusOr<domain::Date> { return DateOf(j); });
+}
+
+std::string AnniversariesToJson(const std::vector<domain::Anniversary>& v) {
+  json arr = json::array();
+  for (const auto& a : v) arr.push_back(json{{"label", a.label}, {"date", DateJ(a.date)}});
+  return arr.dump();
+}
+
+absl::StatusOr<std::vector<domain::Anniversary>> AnniversariesFromJson(const std::string& s) {
+  return Parse(s, "anniversaries",
+               [](const json& j) -> absl::StatusOr<std::vector<domain::Anniversary>> {
+                 std::vector<domain::Anniversary> out;
+                 for (const auto& e : j) {
+                   out.push_back({e.at("label").get<std::string>(), DateOf(e.at("date"))});
+                 }
+                 return out;
+               });
+}
+
+std::string AttributesToJson(const std::map<std::string, domain::AttributeValue>& m) {
+  json obj = json::object();
+  for (const auto& [k, v] : m) {
+    json t;
+    if (const auto* s = std::get_if<std::string>(&v)) {
+      t["s"] = *s;
+    } else if (const auto* i = std::get_if<int64_t>(&v)) {
+      t["i"] = absl::StrCat(*i);
+    } else if (const auto* d = std::get_if<double>(&v)) {
+      t["d"] = *d;
+    } else if (const auto* b = std::get_if<bool>(&v)) {
+      t["b"] = *b;
+    } else if (const auto* tm = std::get_if<absl::Time>(&v)) {
+      t["t"] = absl::StrCat(absl::ToUnixMicros(*tm));
+    }
+    obj[k] = t;
+  }
+  return obj.dump();
+}
+
+absl::StatusOr<std::map<std::string, domain::AttributeValue>> AttributesFromJson(
+    const std::string& s) {
+  return Parse(
+      s, "attributes",
+      [](const json& j) -> absl::StatusOr<std::map<std::string, domain::AttributeValue>> {
+        std::map<std::string, domain::AttributeValue> out;
+        for (auto it = j.begin(); it != j.end(); ++it) {
+          const json& t = it.value();
+          if (t.contains("s")) {
+            out[it.key()] = t.at("s").get<std::string>();
+          } else if (t.contains("i")) {
+            int64_t v;
+            if (!absl::SimpleAtoi(t.at("i").get<std::string>(), &v)) return Corrupt("attribute");
+            out[it.key()] = v;
+          } else if (t.contains("d")) {
+            out[it.key()] = t.at("d").get<double>();
+          } else if (t.contains("b")) {
+            out[it.key()] = t.at("b").get<bool>();
+          } else if (t.contains("t")) {
+            int64_t v;
+            if (!absl::SimpleAtoi(t.at("t").get<std::string>(), &v)) return Corrupt("attribute");
+            out[it.key()] = absl::FromUnixMicros(v);
+          } else {
+            return Corrupt("attribute");
+          }
+        }
+        return out;
+      });
+}
+
+}  // namespace crm::customer_store::storage

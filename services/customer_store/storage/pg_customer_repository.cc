@@ -1,0 +1,649 @@
+#include "services/customer_store/storage/pg_customer_repository.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "libs/common/errors.h"
+#include "libs/common/id.h"
+#include "libs/common/status_macros.h"
+#include "libs/observability/log.h"
+#include "libs/pg/errors.h"
+#include "services/customer_store/domain/rules.h"
+#include "services/customer_store/storage/json_codec.h"
+
+namespace crm::customer_store::storage {
+namespace {
+
+using domain::Customer;
+
+constexpr char kCustomerColumns[] =
+    "id::text, given_name, family_name, display_name, coalesce(postal_address::text, ''), "
+    "coalesce(birthday::text, ''), anniversaries::text, locale, time_zone, lifecycle_stage, owner, "
+    "attributes::text, version, (extract(epoch from created_at) * 1000000)::int8, "
+    "(extract(epoch from updated_at) * 1000000)::int8";
+
+// Micros since the epoch <-> timestamptz, exactly.
+constexpr char kTs[] = "('epoch'::timestamptz + $%d::int8 * interval '1 microsecond')";
+std::string Ts(int param) {
+  char buf[96];
+  snprintf(buf, sizeof buf, kTs, param);
+  return buf;
+}
+constexpr char kMicros[] = "(extract(epoch from %s) * 1000000)::int8";
+std::string Micros(const char* col) {
+  char buf[96];
+  snprintf(buf, sizeof buf, kMicros, col);
+  return buf;
+}
+
+constexpr char kNilUuid[] = "00000000-0000-0000-0000-000000000000";
+
+absl::Status CustomerNotFound() {
+  return common::NotFound("CUSTOMER_NOT_FOUND", "customer not found");
+}
+
+absl::StatusOr<Customer> CustomerFromRow(const pqxx::row& r) {
+  Customer c;
+  c.id = r[0].as<std::string>();
+  c.given_name = r[1].as<std::string>();
+  c.family_name = r[2].as<std::string>();
+  c.display_name = r[3].as<std::string>();
+  if (std::string a = r[4].as<std::string>(); !a.empty()) {
+    CRM_ASSIGN_OR_RETURN(c.postal_address, AddressFromJson(a));
+  }
+  if (std::string b = r[5].as<std::string>(); !b.empty()) {
+    CRM_ASSIGN_OR_RETURN(c.birthday, DateFromJson(b));
+  }
+  CRM_ASSIGN_OR_RETURN(c.anniversaries, AnniversariesFromJson(r[6].as<std::string>()));
+  c.locale = r[7].as<std::string>();
+  c.time_zone = r[8].as<std::string>();
+  c.lifecycle_stage = static_cast<domain::LifecycleStage>(r[9].as<int>());
+  c.owner = r[10].as<std::string>();
+  CRM_ASSIGN_OR_RETURN(c.attributes, AttributesFromJson(r[11].as<std::string>()));
+  c.version = r[12].as<int64_t>();
+  c.create_time = absl::FromUnixMicros(r[13].as<int64_t>());
+  c.update_time = absl::FromUnixMicros(r[14].as<int64_t>());
+  return c;
+}
+
+std::string AddressParam(const Customer& c) {
+  return c.postal_address ? AddressToJson(*c.postal_address) : std::string();
+}
+std::string BirthdayParam(const Customer& c) {
+  return c.birthday ? DateToJson(*c.birthday) : std::string();
+}
+
+domain::Consent ConsentFromRow(const pqxx::row& r) {
+  domain::Consent c;
+  c.channel = static_cast<domain::ConsentChannel>(r[0].as<int>());
+  c.purpose = static_cast<domain::ConsentPurpose>(r[1].as<int>());
+  c.status = static_cast<domain::ConsentStatus>(r[2].as<int>());
+  c.source = r[3].as<std::string>();
+  c.policy_version = r[4].as<std::string>();
+  c.record_time = absl::FromUnixMicros(r[5].as<int64_t>());
+  return c;
+}
+
+domain::Interaction InteractionFromRow(const pqxx::row& r) {
+  domain::Interaction i;
+  i.id = r[0].as<std::string>();
+  i.kind = static_cast<domain::InteractionKind>(r[1].as<int>());
+  i.channel = r[2].as<std::string>();
+  i.occur_time = absl::FromUnixMicros(r[3].as<int64_t>());
+  i.actor = r[4].as<std::string>();
+  i.summary = r[5].as<std::string>();
+  i.payload_json = r[6].as<std::string>();
+  i.source = r[7].as<std::string>();
+  return i;
+}
+
+std::string InteractionCursor(const domain::Interaction& i) {
+  return absl::StrCat(absl::ToUnixMicros(i.occur_time), "|", i.id);
+}
+
+bool SameContent(const Customer& a, const Customer& b) {
+  auto addr = [](const std::optional<domain::PostalAddress>& x) {
+    return x ? AddressToJson(*x) : std::string();
+  };
+  auto date = [](const std::optional<domain::Date>& x) {
+    return x ? DateToJson(*x) : std::string();
+  };
+  return a.given_name == b.given_name && a.family_name == b.family_name &&
+         a.display_name == b.display_name && a.emails == b.emails && a.phones == b.phones &&
+         a.external_ids == b.external_ids && addr(a.postal_address) == addr(b.postal_address) &&
+         date(a.birthday) == date(b.birthday) &&
+         AnniversariesToJson(a.anniversaries) == AnniversariesToJson(b.anniversaries) &&
+         a.locale == b.locale && a.time_zone == b.time_zone &&
+         a.lifecycle_stage == b.lifecycle_stage && a.owner == b.owner &&
+         AttributesToJson(a.attributes) == AttributesToJson(b.attributes);
+}
+
+std::string IdentityLabel(const domain::Identity& i) {
+  switch (i.kind) {
+    case domain::IdentityKind::kEmail:
+      return "email";
+    case domain::IdentityKind::kPhone:
+      return "phone";
+    default:
+      return absl::StrCat("external id of source ", i.source);
+  }
+}
+
+// LIKE pattern for a literal prefix.
+std::string LikePrefix(const std::string& prefix) {
+  std::string out;
+  for (char c : prefix) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('%');
+  return out;
+}
+
+}  // namespace
+
+std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
+  const std::string cols = kCustomerColumns;
+  return {
+      {"insert_customer",
+       absl::StrCat("INSERT INTO customer_store.customers (tenant_id, id, given_name, family_name, "
+                    "display_name, postal_address, birthday, anniversaries, locale, time_zone, "
+                    "lifecycle_stage, owner, attributes, version, created_at, updated_at) VALUES "
+                    "($1, $2, $3, $4, $5, nullif($6, '')::jsonb, nullif($7, '')::jsonb, $8::jsonb, "
+                    "$9, $10, $11, $12, $13::jsonb, $14, ",
+                    Ts(15), ", ", Ts(15), ")")},
+      {"select_customer",
+       absl::StrCat("SELECT ", cols, " FROM customer_store.customers WHERE tenant_id = $1 AND id = $2")},
+      {"select_customer_for_update",
+       absl::StrCat("SELECT ", cols,
+                    " FROM customer_store.customers WHERE tenant_id = $1 AND id = $2 FOR UPDATE")},
+      {"update_customer",
+       absl::StrCat("UPDATE customer_store.customers SET given_name = $3, family_name = $4, "
+                    "display_name = $5, postal_address = nullif($6, '')::jsonb, "
+                    "birthday = nullif($7, '')::jsonb, anniversaries = $8::jsonb, locale = $9, "
+                    "time_zone = $10, lifecycle_stage = $11, owner = $12, attributes = $13::jsonb, "
+                    "version = $14, updated_at = ",
+                    Ts(15), " WHERE tenant_id = $1 AND id = $2")},
+      {"delete_customer", "DELETE FROM customer_store.customers WHERE tenant_id = $1 AND id = $2"},
+      {"select_identities_of",
+       absl::StrCat("SELECT customer_id::text, kind, source, value, ", Micros("created_at"),
+                    " FROM customer_store.identities WHERE tenant_id = $1 AND customer_id = "
+                    "ANY($2::uuid[]) ORDER BY customer_id, kind, position, value")},
+      {"upsert_identity",
+       "INSERT INTO customer_store.identities (tenant_id, kind, source, value, customer_id, "
+       "position) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, kind, source, value) "
+       "DO UPDATE SET position = EXCLUDED.position "
+       "WHERE identities.customer_id = EXCLUDED.customer_id RETURNING customer_id"},
+      {"delete_identity",
+       "DELETE FROM customer_store.identities WHERE tenant_id = $1 AND kind = $2 AND source = $3 "
+       "AND value = $4 AND customer_id = $5"},
+      {"select_identity_owner",
+       "SELECT customer_id::text FROM customer_store.identities WHERE tenant_id = $1 AND kind = $2 "
+       "AND source = $3 AND value = $4"},
+      {"count_identities_of",
+       "SELECT count(*) FROM customer_store.identities WHERE tenant_id = $1 AND customer_id = $2"},
+      {"list_customers",
+       absl::StrCat("SELECT ", cols,
+                    " FROM customer_store.customers WHERE tenant_id = $1 AND ($2::int2 = 0 OR "
+                    "lifecycle_stage = $2) AND ($3 = '' OR owner = $3) AND id > $4::uuid "
+                    "ORDER BY id LIMIT $5")},
+      {"search_customers_by_identity",
+       absl::StrCat("SELECT ", cols,
+                    " FROM customer_store.customers WHERE tenant_id = $1 AND id IN (SELECT "
+                    "customer_id FROM customer_store.identities WHERE tenant_id = $1 AND kind = $2 "
+                    "AND source = '' AND value = $3) AND id > $4::uuid ORDER BY id LIMIT $5")},
+      {"search_customers_by_name",
+       absl::StrCat("SELECT ", cols,
+                    " FROM customer_store.customers WHERE tenant_id = $1 AND (lower(given_name) "
+                    "LIKE $2 OR lower(family_name) LIKE $2 OR lower(display_name) LIKE $2) AND "
+                    "id > $3::uuid ORDER BY id LIMIT $4")},
+      {"lock_customer",
+       "SELECT 1 FROM customer_store.customers WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE"},
+      {"insert_consent",
+       absl::StrCat("INSERT INTO customer_store.consents (tenant_id, customer_id, channel, purpose, "
+                    "status, source, policy_version, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, "
+                    "$7, ",
+                    Ts(8), ")")},
+      {"select_consents",
+       absl::StrCat("SELECT channel, purpose, status, source, policy_version, ",
+                    Micros("recorded_at"),
+                    " FROM customer_store.consents WHERE tenant_id = $1 AND customer_id = $2 "
+                    "ORDER BY recorded_at DESC, id DESC")},
+      {"insert_interaction",
+       absl::StrCat("INSERT INTO customer_store.interactions (tenant_id, id, customer_id, kind, "
+                    "channel, occurred_at, actor, summary, payload, source) VALUES ($1, $2, $3, "
+                    "$4, $5, ",
+                    Ts(6), ", $7, $8, $9::jsonb, $10)")},
+      {"select_interactions",
+       absl::StrCat("SELECT id::text, kind, channel, ", Micros("occurred_at"),
+                    ", actor, summary, payload::text, source FROM customer_store.interactions "
+                    "WHERE tenant_id = $1 AND customer_id = $2 AND ($3::int2 = 0 OR kind = $3) "
+                    "AND (occurred_at, id) < (",
+                    Ts(4), ", $5::uuid) ORDER BY occurred_at DESC, id DESC LIMIT $6")},
+      {"count_interactions",
+       "SELECT count(*) FROM customer_store.interactions WHERE tenant_id = $1 AND customer_id = $2"},
+      {"insert_idempotency_key",
+       "INSERT INTO customer_store.idempotency_keys (tenant_id, request_id, method, resource_id) "
+       "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1"},
+      {"select_idempotency_key",
+       "SELECT method, resource_id FROM customer_store.idempotency_keys WHERE tenant_id = $1 AND "
+       "request_id = $2"},
+      {"insert_audit",
+       "INSERT INTO customer_store.audit_log (tenant_id, principal, method, resource, outcome, "
+       "request_id) VALUES ($1, $2, $3, $4, $5, $6)"},
+      {"insert_outbox",
+       "INSERT INTO customer_store.outbox (event_id, tenant_id, customer_id, event_type, payload) "
+       "VALUES ($1, $2, nullif($3, '')::uuid, $4, $5::jsonb)"},
+  };
+}
+
+void PgCustomerRepository::Emit(pqxx::work& tx, const app::Actor& actor,
+                                const std::string& customer_id, const std::string& type,
+                                const std::string& payload_json) {
+  pool_.Exec(tx, "insert_outbox", common::NewUuid(), actor.tenant_id, customer_id, type,
+             payload_json);
+}
+
+absl::Status PgCustomerRepository::Write(const app::Actor& actor, const std::string& resource,
+                                         const std::function<absl::Status(pqxx::work&)>& fn) {
+  absl::Status s = pool_.WithTenantTx(actor.tenant_id, [&](pqxx::work& tx) -> absl::Status {
+    CRM_RETURN_IF_ERROR(fn(tx));
+    pool_.Exec(tx, "insert_audit", actor.tenant_id, actor.principal, actor.method, resource, "OK",
+               actor.request_id);
+    return absl::OkStatus();
+  });
+  if (!s.ok() && s.code() != absl::StatusCode::kUnavailable &&
+      s.code() != absl::StatusCode::kInternal) {
+    // The write rolled back; record the refused attempt on its own.
+    std::string outcome = absl::StatusCodeToString(s.code());
+    absl::Status a = pool_.WithTenantTx(actor.tenant_id, [&](pqxx::work& tx) {
+      pool_.Exec(tx, "insert_audit", actor.tenant_id, actor.principal, actor.method, resource,
+                 outcome, actor.request_id);
+      return absl::OkStatus();
+    });
+    if (!a.ok()) CRM_LOG(Warning).Field("rpc", actor.method) << "audit of a failed write: " << a;
+  }
+  return s;
+}
+
+absl::StatusOr<Customer> PgCustomerRepository::LoadCustomer(pqxx::work& tx,
+                                                            const std::string& tenant,
+                                                            const std::string& id,
+                                                            bool for_update) {
+  pqxx::result r =
+      pool_.Exec(tx, for_update ? "select_customer_for_update" : "select_customer", tenant, id);
+  if (r.empty()) return CustomerNotFound();
+  CRM_ASSIGN_OR_RETURN(Customer c, CustomerFromRow(r[0]));
+  CRM_RETURN_IF_ERROR(LoadIdentities(tx, tenant, {&c}));
+  return c;
+}
+
+absl::Status PgCustomerRepository::LoadIdentities(pqxx::work& tx, const std::string& tenant,
+                                                  std::vector<Customer*> customers) {
+  if (customers.empty()) return absl::OkStatus();
+  std::map<std::string, Customer*> by_id;
+  for (Customer* c : customers) {
+    c->emails.clear();
+    c->phones.clear();
+    c->external_ids.clear();
+    by_id[c->id] = c;
+  }
+  std::string ids = absl::StrCat(
+      "{", absl::StrJoin(by_id, ",", [](std::string* o, const auto& kv) { o->append(kv.first); }),
+      "}");
+  pqxx::result r = pool_.Exec(tx, "select_identities_of", tenant, ids);
+  for (const auto& row : r) {
+    auto it = by_id.find(row[0].as<std::string>());
+    if (it == by_id.end()) continue;
+    int kind = row[1].as<int>();
+    std::string value = row[3].as<std::string>();
+    if (kind == 1) {
+      it->second->emails.push_back(value);
+    } else if (kind == 2) {
+      it->second->phones.push_back(value);
+    } else {
+      it->second->external_ids.push_back({row[2].as<std::string>(), value});
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PgCustomerRepository::WriteIdentities(pqxx::work& tx, const std::string& tenant,
+                                                   const Customer& c, const Customer* before) {
+  std::vector<domain::Identity> now = domain::IdentitiesOf(c);
+  if (before) {
+    std::set<std::tuple<int, std::string, std::string>> keep;
+    for (const auto& i : now) keep.insert({static_cast<int>(i.kind), i.source, i.value});
+    for (const auto& i : domain::IdentitiesOf(*before)) {
+      if (!keep.count({static_cast<int>(i.kind), i.source, i.value})) {
+        pool_.Exec(tx, "delete_identity", tenant, static_cast<int>(i.kind), i.source, i.value,
+                   c.id);
+      }
+    }
+  }
+  std::map<int, int> position;
+  for (const auto& i : now) {
+    int pos = position[static_cast<int>(i.kind)]++;
+    pqxx::result r = pool_.Exec(tx, "upsert_identity", tenant, static_cast<int>(i.kind), i.source,
+                                i.value, c.id, pos);
+    if (r.empty()) {
+      return common::WithField(
+          common::WithReason(absl::AlreadyExistsError(absl::StrCat(
+                                 "this ", IdentityLabel(i),
+                                 " already belongs to another customer; merge the two customers "
+                                 "or use another value")),
+                             "IDENTITY_TAKEN"),
+          i.kind == domain::IdentityKind::kEmail   ? "emails"
+          : i.kind == domain::IdentityKind::kPhone ? "phones"
+                                                   : "external_ids");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Customer> PgCustomerRepository::Insert(const app::Actor& actor, const Customer& c) {
+  Customer out;
+  absl::Status s = Write(actor, c.id, [&](pqxx::work& tx) -> absl::Status {
+    if (!actor.request_id.empty()) {
+      pqxx::result k = pool_.Exec(tx, "insert_idempotency_key", actor.tenant_id, actor.request_id,
+                                  actor.method, c.id);
+      if (k.empty()) {
+        pqxx::result prev = pool_.Exec(tx, "select_idempotency_key", actor.tenant_id,
+                                       actor.request_id);
+        if (prev.empty()) return absl::AbortedError("request_id in flight, retry");
+        if (prev[0][0].as<std::string>() != actor.method) {
+          return common::WithField(
+              common::WithReason(absl::InvalidArgumentError(
+                                     "request_id was already used for a different call"),
+                                 "INVALID_FIELD"),
+              "request_id");
+        }
+        // Replay: answer with the customer the first call created.
+        CRM_ASSIGN_OR_RETURN(out, LoadCustomer(tx, actor.tenant_id,
+                                                prev[0][1].as<std::string>(), false));
+        return absl::OkStatus();
+      }
+    }
+    pool_.Exec(tx, "insert_customer", actor.tenant_id, c.id, c.given_name, c.family_name,
+               c.display_name, AddressParam(c), BirthdayParam(c),
+               AnniversariesToJson(c.anniversaries), c.locale, c.time_zone,
+               static_cast<int>(c.lifecycle_stage), c.owner, AttributesToJson(c.attributes),
+               c.version, absl::ToUnixMicros(c.create_time));
+    CRM_RETURN_IF_ERROR(WriteIdentities(tx, actor.tenant_id, c, nullptr));
+    Emit(tx, actor, c.id, "customer.created",
+         absl::StrCat(R"({"customer_id":")", c.id, R"(","version":)", c.version, "}"));
+    out = c;
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<Customer> PgCustomerRepository::Get(const std::string& tenant,
+                                                   const std::string& id) {
+  Customer out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(out, LoadCustomer(tx, tenant, id, false));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<Customer> PgCustomerRepository::Update(const app::Actor& actor,
+                                                      const std::string& id,
+                                                      const std::string& if_match,
+                                                      const Mutation& mutate) {
+  Customer out;
+  absl::Status s = Write(actor, id, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(Customer before, LoadCustomer(tx, actor.tenant_id, id, true));
+    if (!if_match.empty() && if_match != domain::EtagOf(before)) {
+      return common::WithReason(
+          absl::AbortedError("etag does not match: the customer changed since you read it; "
+                             "read it again and retry"),
+          "ETAG_MISMATCH");
+    }
+    Customer after = before;
+    CRM_RETURN_IF_ERROR(mutate(after));
+    if (SameContent(before, after)) {
+      out = before;
+      return absl::OkStatus();
+    }
+    after.version = before.version + 1;
+    pool_.Exec(tx, "update_customer", actor.tenant_id, id, after.given_name, after.family_name,
+               after.display_name, AddressParam(after), BirthdayParam(after),
+               AnniversariesToJson(after.anniversaries), after.locale, after.time_zone,
+               static_cast<int>(after.lifecycle_stage), after.owner,
+               AttributesToJson(after.attributes), after.version,
+               absl::ToUnixMicros(after.update_time));
+    CRM_RETURN_IF_ERROR(WriteIdentities(tx, actor.tenant_id, after, &before));
+    Emit(tx, actor, id, "customer.updated",
+         absl::StrCat(R"({"customer_id":")", id, R"(","version":)", after.version, "}"));
+    out = std::move(after);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<domain::ErasureResult> PgCustomerRepository::Erase(const app::Actor& actor,
+                                                                  const std::string& id,
+                                                                  const std::string& if_match) {
+  domain::ErasureResult out;
+  absl::Status s = Write(actor, id, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(Customer before, LoadCustomer(tx, actor.tenant_id, id, true));
+    if (!if_match.empty() && if_match != domain::EtagOf(before)) {
+      return common::WithReason(absl::AbortedError("etag does not match: read again and retry"),
+                                "ETAG_MISMATCH");
+    }
+    out.interactions_erased =
+        pool_.Exec(tx, "count_interactions", actor.tenant_id, id)[0][0].as<int64_t>();
+    out.identities_erased =
+        pool_.Exec(tx, "count_identities_of", actor.tenant_id, id)[0][0].as<int64_t>();
+    // Identities and interactions go by ON DELETE CASCADE. Consent records
+    // hold no personal data besides this id and stay as proof of consent.
+    pool_.Exec(tx, "delete_customer", actor.tenant_id, id);
+    Emit(tx, actor, id, "customer.erased", absl::StrCat(R"({"customer_id":")", id, R"("})"));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<app::Page<Customer>> PgCustomerRepository::List(const std::string& tenant,
+                                                               const app::ListQuery& q) {
+  app::Page<Customer> page;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    std::string after = q.after_id.empty() ? kNilUuid : q.after_id;
+    pqxx::result r = pool_.Exec(tx, "list_customers", tenant, static_cast<int>(q.stage), q.owner,
+                                after, q.limit + 1);
+    std::vector<Customer*> ptrs;
+    for (const auto& row : r) {
+      if (static_cast<int>(page.items.size()) == q.limit) break;
+      CRM_ASSIGN_OR_RETURN(Customer c, CustomerFromRow(row));
+      page.items.push_back(std::move(c));
+    }
+    for (auto& c : page.items) ptrs.push_back(&c);
+    CRM_RETURN_IF_ERROR(LoadIdentities(tx, tenant, ptrs));
+    if (static_cast<int>(r.size()) > q.limit) page.next_cursor = page.items.back().id;
+    return absl::OkStatus();
+  }));
+  return page;
+}
+
+absl::StatusOr<app::Page<Customer>> PgCustomerRepository::Search(const std::string& tenant,
+                                                                 const app::SearchQuery& q) {
+  app::Page<Customer> page;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    std::string after = q.after_id.empty() ? kNilUuid : q.after_id;
+    pqxx::result r;
+    if (!q.email.empty() || !q.phone.empty()) {
+      int kind = q.email.empty() ? 2 : 1;
+      r = pool_.Exec(tx, "search_customers_by_identity", tenant, kind,
+                     q.email.empty() ? q.phone : q.email, after, q.limit + 1);
+    } else {
+      r = pool_.Exec(tx, "search_customers_by_name", tenant, LikePrefix(q.name_prefix), after,
+                     q.limit + 1);
+    }
+    for (const auto& row : r) {
+      if (static_cast<int>(page.items.size()) == q.limit) break;
+      CRM_ASSIGN_OR_RETURN(Customer c, CustomerFromRow(row));
+      page.items.push_back(std::move(c));
+    }
+    std::vector<Customer*> ptrs;
+    for (auto& c : page.items) ptrs.push_back(&c);
+    CRM_RETURN_IF_ERROR(LoadIdentities(tx, tenant, ptrs));
+    if (static_cast<int>(r.size()) > q.limit) page.next_cursor = page.items.back().id;
+    return absl::OkStatus();
+  }));
+  return page;
+}
+
+absl::StatusOr<std::vector<std::string>> PgCustomerRepository::FindOwners(
+    const std::string& tenant, const std::vector<domain::Identity>& identities) {
+  std::vector<std::string> owners;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    std::set<std::string> seen;
+    for (const auto& i : identities) {
+      pqxx::result r = pool_.Exec(tx, "select_identity_owner", tenant, static_cast<int>(i.kind),
+                                  i.source, i.value);
+      if (!r.empty() && seen.insert(r[0][0].as<std::string>()).second) {
+        owners.push_back(r[0][0].as<std::string>());
+      }
+    }
+    return absl::OkStatus();
+  }));
+  return owners;
+}
+
+absl::StatusOr<domain::Consent> PgCustomerRepository::AppendConsent(const app::Actor& actor,
+                                                                    const std::string& id,
+                                                                    const domain::Consent& c) {
+  absl::Status s = Write(actor, id, [&](pqxx::work& tx) -> absl::Status {
+    if (pool_.Exec(tx, "lock_customer", actor.tenant_id, id).empty()) return CustomerNotFound();
+    pool_.Exec(tx, "insert_consent", actor.tenant_id, id, static_cast<int>(c.channel),
+               static_cast<int>(c.purpose), static_cast<int>(c.status), c.source,
+               c.policy_version, absl::ToUnixMicros(c.record_time));
+    Emit(tx, actor, id, "consent.recorded",
+         absl::StrCat(R"({"customer_id":")", id, R"(","channel":)", static_cast<int>(c.channel),
+                      R"(,"purpose":)", static_cast<int>(c.purpose), R"(,"status":)",
+                      static_cast<int>(c.status), "}"));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return c;
+}
+
+absl::StatusOr<std::vector<domain::Consent>> PgCustomerRepository::ConsentHistory(
+    const std::string& tenant, const std::string& id) {
+  std::vector<domain::Consent> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    if (pool_.Exec(tx, "select_customer", tenant, id).empty()) return CustomerNotFound();
+    for (const auto& row : pool_.Exec(tx, "select_consents", tenant, id)) {
+      out.push_back(ConsentFromRow(row));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<domain::Interaction> PgCustomerRepository::AppendInteraction(
+    const app::Actor& actor, const std::string& id, const domain::Interaction& i) {
+  absl::Status s = Write(actor, id, [&](pqxx::work& tx) -> absl::Status {
+    if (pool_.Exec(tx, "lock_customer", actor.tenant_id, id).empty()) return CustomerNotFound();
+    pool_.Exec(tx, "insert_interaction", actor.tenant_id, i.id, id, static_cast<int>(i.kind),
+               i.channel, absl::ToUnixMicros(i.occur_time), i.actor, i.summary, i.payload_json,
+               i.source);
+    Emit(tx, actor, id, "interaction.created",
+         absl::StrCat(R"({"customer_id":")", id, R"(","interaction_id":")", i.id, R"(","kind":)",
+                      static_cast<int>(i.kind), "}"));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return i;
+}
+
+absl::StatusOr<app::Page<domain::Interaction>> PgCustomerRepository::Interactions(
+    const std::string& tenant, const std::string& id, const app::InteractionQuery& q) {
+  int64_t before_micros = std::numeric_limits<int64_t>::max() / 2;
+  std::string before_id = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+  if (!q.before_cursor.empty()) {
+    std::vector<std::string> parts = absl::StrSplit(q.before_cursor, '|');
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &before_micros) ||
+        !common::IsUuid(parts[1])) {
+      return common::WithReason(absl::InvalidArgumentError("page_token is invalid"),
+                                "INVALID_PAGE_TOKEN");
+    }
+    before_id = parts[1];
+  }
+  app::Page<domain::Interaction> page;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    if (pool_.Exec(tx, "select_customer", tenant, id).empty()) return CustomerNotFound();
+    pqxx::result r = pool_.Exec(tx, "select_interactions", tenant, id, static_cast<int>(q.kind),
+                                before_micros, before_id, q.limit + 1);
+    for (const auto& row : r) {
+      if (static_cast<int>(page.items.size()) == q.limit) break;
+      page.items.push_back(InteractionFromRow(row));
+    }
+    if (static_cast<int>(r.size()) > q.limit) page.next_cursor = InteractionCursor(page.items.back());
+    return absl::OkStatus();
+  }));
+  return page;
+}
+
+absl::StatusOr<domain::CustomerView> PgCustomerRepository::LoadView(const std::string& tenant,
+                                                                    const std::string& id,
+                                                                    int interaction_limit) {
+  domain::CustomerView v;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(v.customer, LoadCustomer(tx, tenant, id, false));
+    for (const auto& row : pool_.Exec(tx, "select_identities_of", tenant, absl::StrCat("{", id, "}"))) {
+      v.identities.push_back({static_cast<domain::IdentityKind>(row[1].as<int>()),
+                              row[3].as<std::string>(), row[2].as<std::string>(),
+                              absl::FromUnixMicros(row[4].as<int64_t>())});
+    }
+    std::vector<domain::Consent> history;
+    for (const auto& row : pool_.Exec(tx, "select_consents", tenant, id)) {
+      history.push_back(ConsentFromRow(row));
+    }
+    v.consents = domain::CurrentConsents(history);
+    for (const auto& row : pool_.Exec(tx, "select_interactions", tenant, id, 0,
+                                      std::numeric_limits<int64_t>::max() / 2,
+                                      "ffffffff-ffff-ffff-ffff-ffffffffffff", interaction_limit)) {
+      v.recent_interactions.push_back(InteractionFromRow(row));
+    }
+    v.interaction_count = pool_.Exec(tx, "count_interactions", tenant, id)[0][0].as<int64_t>();
+    return absl::OkStatus();
+  }));
+  return v;
+}
+
+absl::StatusOr<domain::CustomerExport> PgCustomerRepository::LoadExport(const std::string& tenant,
+                                                                        const std::string& id) {
+  domain::CustomerExport e;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(e.customer, LoadCustomer(tx, tenant, id, false));
+    for (const auto& row : pool_.Exec(tx, "select_identities_of", tenant, absl::StrCat("{", id, "}"))) {
+      e.identities.push_back({static_cast<domain::IdentityKind>(row[1].as<int>()),
+                              row[3].as<std::string>(), row[2].as<std::string>(),
+                              absl::FromUnixMicros(row[4].as<int64_t>())});
+    }
+    for (const auto& row : pool_.Exec(tx, "select_consents", tenant, id)) {
+      e.consent_history.push_back(ConsentFromRow(row));
+    }
+    for (const auto& row : pool_.Exec(tx, "select_interactions", tenant, id, 0,
+                                      std::numeric_limits<int64_t>::max() / 2,
+                                      "ffffffff-ffff-ffff-ffff-ffffffffffff", 1000000)) {
+      e.interactions.push_back(InteractionFromRow(row));
+    }
+    return absl::OkStatus();
+  }));
+  return e;
+}
+
+}  // namespace crm::customer_store::storage

@@ -1,0 +1,63 @@
+#pragma once
+// CustomerRepository over PostgreSQL (schema customer_store). Every write
+// runs in one tenant-scoped transaction with its audit row and outbox event;
+// a write that fails is audited with its outcome in a transaction of its own.
+#include <string>
+#include <vector>
+
+#include "libs/pg/pool.h"
+#include "services/customer_store/app/ports.h"
+
+namespace crm::customer_store::storage {
+
+class PgCustomerRepository final : public app::CustomerRepository {
+ public:
+  explicit PgCustomerRepository(pg::Pool& pool) : pool_(pool) {}
+  // Named queries to prepare on every connection of the pool.
+  static std::vector<pg::NamedQuery> Queries();
+
+  absl::StatusOr<domain::Customer> Insert(const app::Actor& actor,
+                                          const domain::Customer& c) override;
+  absl::StatusOr<domain::Customer> Get(const std::string& tenant, const std::string& id) override;
+  absl::StatusOr<domain::Customer> Update(const app::Actor& actor, const std::string& id,
+                                          const std::string& if_match,
+                                          const Mutation& mutate) override;
+  absl::StatusOr<domain::ErasureResult> Erase(const app::Actor& actor, const std::string& id,
+                                              const std::string& if_match) override;
+  absl::StatusOr<app::Page<domain::Customer>> List(const std::string& tenant,
+                                                   const app::ListQuery& q) override;
+  absl::StatusOr<app::Page<domain::Customer>> Search(const std::string& tenant,
+                                                     const app::SearchQuery& q) override;
+  absl::StatusOr<std::vector<std::string>> FindOwners(
+      const std::string& tenant, const std::vector<domain::Identity>& identities) override;
+  absl::StatusOr<domain::Consent> AppendConsent(const app::Actor& actor, const std::string& id,
+                                                const domain::Consent& c) override;
+  absl::StatusOr<std::vector<domain::Consent>> ConsentHistory(const std::string& tenant,
+                                                              const std::string& id) override;
+  absl::StatusOr<domain::Interaction> AppendInteraction(const app::Actor& actor,
+                                                        const std::string& id,
+                                                        const domain::Interaction& i) override;
+  absl::StatusOr<app::Page<domain::Interaction>> Interactions(
+      const std::string& tenant, const std::string& id, const app::InteractionQuery& q) override;
+  absl::StatusOr<domain::CustomerView> LoadView(const std::string& tenant, const std::string& id,
+                                                int interaction_limit) override;
+  absl::StatusOr<domain::CustomerExport> LoadExport(const std::string& tenant,
+                                                    const std::string& id) override;
+
+ private:
+  // Runs a write with audit + outbox; audits failures separately.
+  absl::Status Write(const app::Actor& actor, const std::string& resource,
+                     const std::function<absl::Status(pqxx::work&)>& fn);
+  absl::StatusOr<domain::Customer> LoadCustomer(pqxx::work& tx, const std::string& tenant,
+                                                const std::string& id, bool for_update);
+  absl::Status LoadIdentities(pqxx::work& tx, const std::string& tenant,
+                              std::vector<domain::Customer*> customers);
+  absl::Status WriteIdentities(pqxx::work& tx, const std::string& tenant,
+                               const domain::Customer& c, const domain::Customer* before);
+  void Emit(pqxx::work& tx, const app::Actor& actor, const std::string& customer_id,
+            const std::string& type, const std::string& payload_json);
+
+  pg::Pool& pool_;
+};
+
+}  // namespace crm::customer_store::storage

@@ -1,0 +1,65 @@
+#include "services/customer_store/storage/redis_view_cache.h"
+
+#include "absl/strings/str_cat.h"
+#include "libs/observability/log.h"
+
+namespace crm::customer_store::storage {
+namespace {
+std::string ViewKey(const std::string& t, const std::string& id) {
+  return absl::StrCat("crm:cs:view:", t, ":", id);
+}
+std::string GenKey(const std::string& t, const std::string& id) {
+  return absl::StrCat("crm:cs:gen:", t, ":", id);
+}
+}  // namespace
+
+app::ViewCache::Lookup RedisViewCache::Get(const std::string& tenant, const std::string& id) {
+  Lookup out;
+  std::string vk = ViewKey(tenant, id), gk = GenKey(tenant, id);
+  auto r = pool_.Command({"MGET", vk, gk});
+  if (!r.ok()) {
+    CRM_LOG(Warning) << "view cache read skipped: " << r.status();
+    return out;
+  }
+  auto n = r->ArraySize();
+  if (!n.ok() || *n != 2) return out;
+  auto view = r->Element(0);
+  auto gen = r->Element(1);
+  if (!view.ok() || !gen.ok()) return out;
+  std::string generation = "0";
+  if (!gen->is_nil()) {
+    auto g = gen->String();
+    if (!g.ok()) return out;
+    generation = *g;
+  }
+  out.generation = generation;
+  out.usable = true;
+  if (!view->is_nil()) {
+    auto v = view->String();
+    if (v.ok()) {
+      size_t bar = v->find('|');
+      if (bar != std::string::npos && v->compare(0, bar, generation) == 0) {
+        out.hit = v->substr(bar + 1);
+      }
+    }
+  }
+  return out;
+}
+
+void RedisViewCache::Put(const std::string& tenant, const std::string& id,
+                         const std::string& generation, const std::string& bytes) {
+  absl::Status s = pool_.SetEx(ViewKey(tenant, id), absl::StrCat(generation, "|", bytes), ttl_);
+  if (!s.ok()) CRM_LOG(Warning) << "view cache write skipped: " << s;
+}
+
+void RedisViewCache::Invalidate(const std::string& tenant, const std::string& id) {
+  // The generation key outlives the views it guards.
+  std::string gk = GenKey(tenant, id);
+  auto r = pool_.Pipeline({{"INCR", gk}, {"EXPIRE", gk, "604800"}, {"UNLINK", ViewKey(tenant, id)}});
+  if (!r.ok()) {
+    CRM_LOG(Warning).Field("customer_id", id)
+        << "view cache invalidation failed; stale entries expire by TTL: " << r.status();
+  }
+}
+
+}  // namespace crm::customer_store::storage

@@ -1,0 +1,108 @@
+#include "services/gateway/api/admin_service.h"
+
+#include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+#include "libs/grpcutil/unary.h"
+#include "services/gateway/domain/permissions.h"
+
+namespace crm::gateway::api {
+
+void ToProto(const app::KeyRecord& k, v1::ApiKey* p);
+
+namespace {
+
+using grpcutil::Offload;
+using grpcutil::RequestContext;
+
+void ToTs(absl::Time t, google::protobuf::Timestamp* out) {
+  int64_t us = absl::ToUnixMicros(t);
+  out->set_seconds(us / 1000000);
+  out->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
+}
+
+app::Principal PrincipalOf(const RequestContext& rc) {
+  return app::Principal{rc.tenant_id, rc.principal, domain::ParseRolesHeader(rc.roles), 0};
+}
+
+void ToProto(const app::CreatedKey& k, v1::CreateApiKeyResponse* p) {
+  api::ToProto(k.key, p->mutable_key());
+  p->set_secret(k.secret);
+}
+
+}  // namespace
+
+void ToProto(const app::KeyRecord& k, v1::ApiKey* p) {
+  p->set_id(k.id);
+  p->set_display_name(k.display_name);
+  for (domain::Role r : k.roles) p->add_roles(static_cast<v1::Role>(r));
+  ToTs(k.create_time, p->mutable_create_time());
+  if (k.expire_time != absl::InfiniteFuture()) ToTs(k.expire_time, p->mutable_expire_time());
+  if (k.revoke_time != absl::InfiniteFuture()) ToTs(k.revoke_time, p->mutable_revoke_time());
+  p->set_rate_limit_per_second(k.rate_limit_per_second);
+  p->set_prefix(absl::StrCat("crm_", k.id));
+}
+
+grpc::ServerUnaryReactor* AdminGrpcService::CreateTenant(grpc::CallbackServerContext* ctx,
+                                                         const v1::CreateTenantRequest* req,
+                                                         v1::CreateTenantResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "CreateTenant", [=](const RequestContext& rc) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(auto created, admin_.CreateTenant(PrincipalOf(rc), req->display_name()));
+    resp->mutable_tenant()->set_id(created.first.id);
+    resp->mutable_tenant()->set_display_name(created.first.display_name);
+    ToTs(created.first.create_time, resp->mutable_tenant()->mutable_create_time());
+    ToProto(created.second, resp->mutable_admin_key());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AdminGrpcService::CreateApiKey(grpc::CallbackServerContext* ctx,
+                                                         const v1::CreateApiKeyRequest* req,
+                                                         v1::CreateApiKeyResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "CreateApiKey", [=](const RequestContext& rc) -> absl::Status {
+    std::vector<domain::Role> roles;
+    for (int r : req->roles()) roles.push_back(static_cast<domain::Role>(r));
+    absl::Time expire = absl::InfiniteFuture();
+    if (req->has_expire_time()) {
+      expire = absl::FromUnixSeconds(req->expire_time().seconds()) +
+               absl::Nanoseconds(req->expire_time().nanos());
+    }
+    CRM_ASSIGN_OR_RETURN(app::CreatedKey k,
+                         admin_.CreateKey(PrincipalOf(rc), req->display_name(), std::move(roles),
+                                          expire, req->rate_limit_per_second()));
+    ToProto(k, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AdminGrpcService::ListApiKeys(grpc::CallbackServerContext* ctx,
+                                                        const v1::ListApiKeysRequest* req,
+                                                        v1::ListApiKeysResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "ListApiKeys", [=](const RequestContext& rc) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(int limit, common::ClampPageSize(req->page_size(), 50, 500));
+    std::string after;
+    if (!req->page_token().empty()) {
+      CRM_ASSIGN_OR_RETURN(after, tokens_.Decode(rc.tenant_id, "ListApiKeys", req->page_token()));
+    }
+    CRM_ASSIGN_OR_RETURN(std::vector<app::KeyRecord> keys,
+                         admin_.ListKeys(PrincipalOf(rc), after, limit + 1));
+    for (size_t i = 0; i < keys.size() && static_cast<int>(i) < limit; ++i) {
+      ToProto(keys[i], resp->add_keys());
+    }
+    if (static_cast<int>(keys.size()) > limit) {
+      resp->set_next_page_token(tokens_.Encode(rc.tenant_id, "ListApiKeys", keys[limit - 1].id));
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AdminGrpcService::RevokeApiKey(grpc::CallbackServerContext* ctx,
+                                                         const v1::RevokeApiKeyRequest* req,
+                                                         v1::ApiKey* resp) {
+  return Offload(ctx, executor_, metrics_, "RevokeApiKey", [=](const RequestContext& rc) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(app::KeyRecord k, admin_.RevokeKey(PrincipalOf(rc), req->key_id()));
+    ToProto(k, resp);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace crm::gateway::api

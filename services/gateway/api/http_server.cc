@@ -1,0 +1,528 @@
+#include "services/gateway/api/http_server.h"
+
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "libs/observability/log.h"
+#include "services/gateway/api/rest_errors.h"
+
+namespace crm::gateway::api {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::chrono::seconds kLingerTime{2};
+constexpr size_t kMaxLingerBytes = 64u << 20;
+
+// Guards Responders that outlive the server: once `alive` is false they do nothing.
+struct Life {
+  std::mutex mu;
+  bool alive = true;
+};
+
+bool IsHttpParseError(const beast::error_code& ec) {
+  return ec.category() == beast::error_code(http::error::bad_method).category();
+}
+
+}  // namespace
+
+class HttpServerSession;
+
+struct HttpServer::Impl {
+  Impl(HttpServerOptions o, Handler h)
+      : options(std::move(o)),
+        handler(std::move(h)),
+        ioc(options.threads),
+        acceptor(net::make_strand(ioc)),
+        accept_retry(acceptor.get_executor()) {}
+
+  void DoAccept();
+  void Unregister(HttpServerSession* s) {
+    std::lock_guard<std::mutex> lock(mu);
+    sessions.erase(s);
+  }
+  size_t SessionCount() {
+    std::lock_guard<std::mutex> lock(mu);
+    return sessions.size();
+  }
+
+  HttpServerOptions options;
+  Handler handler;
+  net::io_context ioc;  // declared before everything that uses it
+  tcp::acceptor acceptor;
+  net::steady_timer accept_retry;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> in_flight{0};
+  std::shared_ptr<Life> life = std::make_shared<Life>();
+  std::mutex mu;
+  std::map<HttpServerSession*, std::shared_ptr<HttpServerSession>> sessions;  // guarded by mu
+  std::mutex stop_mu;
+  bool started = false;
+  bool stopped = false;
+  int port = 0;
+};
+
+class HttpServerSession : public std::enable_shared_from_this<HttpServerSession> {
+ public:
+  HttpServerSession(tcp::socket socket, HttpServer::Impl* server)
+      : server_(server), stream_(std::move(socket)) {
+    beast::error_code ec;
+    tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_address_ = peer.address().to_string();
+  }
+
+  void Run() {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&HttpServerSession::ReadHeader, shared_from_this()));
+  }
+
+  // Any thread.
+  void PostResponse(HttpResponse response) {
+    net::post(stream_.get_executor(),
+              [self = shared_from_this(), response = std::move(response)]() mutable {
+                self->Respond(std::move(response));
+              });
+  }
+  void PostCloseIfIdle() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->state_ == State::kReading) self->Close();
+    });
+  }
+  void PostClose() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] { self->Close(); });
+  }
+
+ private:
+  enum class State { kReading, kHandling, kWriting, kLingering };
+
+  std::chrono::seconds IdleTimeout() const {
+    return std::chrono::seconds(std::max(1, server_->options.idle_timeout_seconds));
+  }
+
+  void ReadHeader() {
+    if (closed_) return;
+    if (server_->stopping) {
+      Close();
+      return;
+    }
+    state_ = State::kReading;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_header_bytes));
+    parser_->body_limit(static_cast<std::uint64_t>(server_->options.max_body_bytes));
+    stream_.expires_after(IdleTimeout());
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&HttpServerSession::OnHeader, shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, std::size_t) {
+    if (closed_) return;
+    if (ec) {
+      OnReadError(ec);
+      return;
+    }
+    if (beast::iequals(parser_->get()[http::field::expect], "100-continue") &&
+        !parser_->is_done()) {
+      stream_.expires_after(IdleTimeout());
+      net::async_write(stream_, net::buffer(kContinue, sizeof(kContinue) - 1),
+                       [self = shared_from_this()](beast::error_code wec, std::size_t) {
+                         if (wec) {
+                           self->Close();
+                         } else {
+                           self->ReadBody();
+                         }
+                       });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    if (closed_) return;
+    if (parser_->is_done()) {
+      Dispatch();
+      return;
+    }
+    stream_.expires_after(IdleTimeout());
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&HttpServerSession::OnBody, shared_from_this()));
+  }
+
+  void OnBody(beast::error_code ec, std::size_t) {
+    if (closed_) return;
+    if (ec) {
+      OnReadError(ec);
+      return;
+    }
+    Dispatch();
+  }
+
+  void OnReadError(const beast::error_code& ec) {
+    if (ec == http::error::header_limit) {
+      SendError(431, common::WithReason(absl::ResourceExhaustedError(absl::StrCat(
+                                            "request headers exceed ",
+                                            server_->options.max_header_bytes, " bytes")),
+                                        kReasonHeadersTooLarge));
+      return;
+    }
+    if (ec == http::error::body_limit) {
+      SendError(413, common::WithReason(
+                         absl::ResourceExhaustedError(absl::StrCat(
+                             "request body exceeds ", server_->options.max_body_bytes, " bytes")),
+                         kReasonBodyTooLarge));
+      return;
+    }
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
+        !IsHttpParseError(ec)) {
+      Close();  // peer closed, timeout, reset, or shutdown
+      return;
+    }
+    SendError(400, common::WithReason(absl::InvalidArgumentError(
+                                          absl::StrCat("malformed HTTP request: ", ec.message())),
+                                      kReasonMalformedRequest));
+  }
+
+  void Dispatch() {
+    state_ = State::kHandling;
+    stream_.expires_never();
+    http::request<http::string_body> msg = parser_->release();
+    parser_.reset();
+    keep_alive_ = msg.keep_alive();
+    version_ = msg.version();
+
+    HttpRequest req;
+    req.method = std::string(msg.method_string());
+    const std::string target(msg.target());
+    const size_t q = target.find('?');
+    req.path = target.substr(0, q);
+    if (q != std::string::npos) req.query = target.substr(q + 1);
+    for (const auto& field : msg) {
+      req.headers.emplace_back(absl::AsciiStrToLower(std::string(field.name_string())),
+                               std::string(field.value()));
+    }
+    req.body = std::move(msg.body());
+    req.remote_address = remote_address_;
+
+    counted_ = true;
+    ++server_->in_flight;
+    auto state = std::make_shared<ResponderState>(weak_from_this(), server_->life);
+    Responder responder = [state](HttpResponse r) { state->Deliver(std::move(r)); };
+    try {
+      server_->handler(std::move(req), std::move(responder));
+    } catch (const std::exception& e) {
+      CRM_LOG(Error) << "http handler threw: " << e.what();
+      state->Deliver(ErrorResponse(absl::InternalError("internal error")));
+    } catch (...) {
+      CRM_LOG(Error) << "http handler threw a non-std exception";
+      state->Deliver(ErrorResponse(absl::InternalError("internal error")));
+    }
+  }
+
+  void Respond(HttpResponse r) {
+    if (closed_ || state_ != State::kHandling) return;
+    bool close = !keep_alive_ || server_->stopping;
+    std::vector<std::pair<std::string, std::string>> headers;
+    headers.reserve(r.headers.size());
+    for (auto& [name, value] : r.headers) {
+      if (beast::iequals(name, "connection")) {
+        if (beast::iequals(value, "close")) close = true;
+        continue;
+      }
+      if (beast::iequals(name, "content-length") || beast::iequals(name, "transfer-encoding")) {
+        continue;
+      }
+      headers.emplace_back(std::move(name), std::move(value));
+    }
+    Write(r.status, std::move(headers), std::move(r.body), close, /*linger=*/false);
+  }
+
+  void SendError(int status, const absl::Status& error) {
+    version_ = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
+    Write(status, {{"content-type", "application/json"}}, ErrorJson(error, status),
+          /*close=*/true, /*linger=*/true);
+  }
+
+  void Write(int status, std::vector<std::pair<std::string, std::string>> headers, std::string body,
+             bool close, bool linger) {
+    if (status < 100 || status > 999) status = 500;
+    res_ = http::response<http::string_body>();
+    res_.version(version_);
+    res_.result(static_cast<unsigned>(status));
+    const bool no_body = status < 200 || status == 204 || status == 304;
+    bool has_content_type = false;
+    for (auto& [name, value] : headers) {
+      if (beast::iequals(name, "content-type")) has_content_type = true;
+      res_.insert(name, value);
+    }
+    if (no_body) {
+      body.clear();
+    } else if (!has_content_type) {
+      res_.set(http::field::content_type, "application/json");
+    }
+    res_.body() = std::move(body);
+    res_.keep_alive(!close);
+    res_.prepare_payload();
+    close_after_write_ = close;
+    linger_ = linger;
+    state_ = State::kWriting;
+    stream_.expires_after(IdleTimeout());
+    http::async_write(stream_, res_,
+                      beast::bind_front_handler(&HttpServerSession::OnWrite, shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code ec, std::size_t) {
+    if (counted_) {
+      counted_ = false;
+      --server_->in_flight;
+    }
+    if (closed_) return;
+    if (ec) {
+      Close();
+      return;
+    }
+    if (close_after_write_) {
+      if (linger_) {
+        Linger();
+      } else {
+        Close();
+      }
+      return;
+    }
+    ReadHeader();
+  }
+
+  // After an error answer with unread request bytes: stop sending and discard what the
+  // client still sends for a moment, so it reads our answer instead of a reset.
+  void Linger() {
+    state_ = State::kLingering;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(kLingerTime);
+    linger_buffer_.resize(16 << 10);
+    LingerRead();
+  }
+  void LingerRead() {
+    stream_.async_read_some(net::buffer(linger_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->lingered_ += n;
+                              if (ec || self->closed_ || self->lingered_ > kMaxLingerBytes) {
+                                self->Close();
+                              } else {
+                                self->LingerRead();
+                              }
+                            });
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    if (counted_) {
+      counted_ = false;
+      --server_->in_flight;
+    }
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+    server_->Unregister(this);
+  }
+
+  struct ResponderState {
+    ResponderState(std::weak_ptr<HttpServerSession> s, std::shared_ptr<Life> l)
+        : session(std::move(s)), life(std::move(l)) {}
+    ~ResponderState() {
+      if (!done.load()) {
+        Deliver(ErrorResponse(absl::InternalError("the request was dropped without an answer")));
+      }
+    }
+    void Deliver(HttpResponse r) {
+      if (done.exchange(true)) return;
+      std::lock_guard<std::mutex> lock(life->mu);
+      if (!life->alive) return;
+      if (std::shared_ptr<HttpServerSession> s = session.lock()) s->PostResponse(std::move(r));
+    }
+    std::weak_ptr<HttpServerSession> session;
+    std::shared_ptr<Life> life;
+    std::atomic<bool> done{false};
+  };
+
+  HttpServer::Impl* server_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> res_;
+  std::string remote_address_;
+  std::vector<char> linger_buffer_;
+  size_t lingered_ = 0;
+  State state_ = State::kReading;
+  bool keep_alive_ = true;
+  unsigned version_ = 11;
+  bool close_after_write_ = false;
+  bool linger_ = false;
+  bool counted_ = false;
+  bool closed_ = false;
+};
+
+void HttpServer::Impl::DoAccept() {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+    if (ec) {
+      CRM_LOG(Warning) << "http accept failed: " << ec.message();
+      accept_retry.expires_after(std::chrono::milliseconds(50));
+      accept_retry.async_wait([this](beast::error_code wec) {
+        if (!wec && !stopping) DoAccept();
+      });
+      return;
+    }
+    auto session = std::make_shared<HttpServerSession>(std::move(socket), this);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (stopping) return;  // the socket closes with `session`
+      sessions.emplace(session.get(), session);
+    }
+    session->Run();
+    DoAccept();
+  });
+}
+
+std::string HttpRequest::Header(absl::string_view lower_name) const {
+  for (const auto& [name, value] : headers) {
+    if (name == lower_name) return value;
+  }
+  return "";
+}
+
+HttpResponse ErrorResponse(const absl::Status& status) {
+  HttpResponse r;
+  r.status = HttpStatusForError(status);
+  r.headers.emplace_back("content-type", "application/json");
+  r.body = ErrorJson(status, r.status);
+  return r;
+}
+
+HttpServer::HttpServer(HttpServerOptions options, Handler handler) {
+  if (options.threads < 1) options.threads = 1;
+  impl_ = std::make_shared<Impl>(std::move(options), std::move(handler));
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+int HttpServer::port() const { return impl_->port; }
+
+absl::Status HttpServer::Start() {
+  Impl& s = *impl_;
+  std::lock_guard<std::mutex> stop_lock(s.stop_mu);
+  if (s.started) return absl::FailedPreconditionError("http server already started");
+  beast::error_code ec;
+  net::ip::address address = net::ip::make_address(s.options.address, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid listen address \"", s.options.address, "\""));
+  }
+  if (s.options.port < 0 || s.options.port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid port ", s.options.port));
+  }
+  tcp::endpoint endpoint(address, static_cast<unsigned short>(s.options.port));
+  const std::string where = absl::StrCat(s.options.address, ":", s.options.port);
+  s.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) s.acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) s.acceptor.bind(endpoint, ec);
+  if (!ec) s.acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    beast::error_code ignored;
+    s.acceptor.close(ignored);
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", where, ": ", ec.message()));
+  }
+  s.port = s.acceptor.local_endpoint(ec).port();
+  s.started = true;
+  s.work.emplace(net::make_work_guard(s.ioc));
+  s.DoAccept();
+  for (int i = 0; i < s.options.threads; ++i) {
+    s.threads.emplace_back([&s] {
+      while (true) {
+        try {
+          s.ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          CRM_LOG(Error) << "http io thread: " << e.what();
+        }
+      }
+    });
+  }
+  CRM_LOG(Info) << "http server listening on " << s.options.address << ":" << s.port;
+  return absl::OkStatus();
+}
+
+void HttpServer::Stop() {
+  Impl& s = *impl_;
+  std::lock_guard<std::mutex> stop_lock(s.stop_mu);
+  if (!s.started || s.stopped) return;
+  s.stopped = true;
+
+  std::vector<std::shared_ptr<HttpServerSession>> snapshot;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.stopping = true;
+    for (auto& [ptr, session] : s.sessions) snapshot.push_back(session);
+  }
+  net::post(s.acceptor.get_executor(), [&s] {
+    beast::error_code ec;
+    s.acceptor.close(ec);
+    s.accept_retry.cancel();
+  });
+  for (auto& session : snapshot) session->PostCloseIfIdle();
+  snapshot.clear();
+
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point grace_end =
+      Clock::now() + std::chrono::seconds(std::max(0, s.options.shutdown_grace_seconds));
+  while (s.in_flight.load() > 0 && Clock::now() < grace_end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    for (auto& [ptr, session] : s.sessions) snapshot.push_back(session);
+  }
+  for (auto& session : snapshot) session->PostClose();
+  snapshot.clear();
+  const Clock::time_point close_end = Clock::now() + std::chrono::seconds(1);
+  while (s.SessionCount() > 0 && Clock::now() < close_end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+
+  {
+    std::lock_guard<std::mutex> lock(s.life->mu);
+    s.life->alive = false;
+  }
+  s.work.reset();
+  s.ioc.stop();
+  for (std::thread& t : s.threads) t.join();
+  s.threads.clear();
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.sessions.clear();
+}
+
+}  // namespace crm::gateway::api

@@ -1,0 +1,223 @@
+#include "services/gateway/api/proxy.h"
+
+#include <chrono>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "libs/common/crypto.h"
+#include "libs/common/errors.h"
+#include "libs/common/id.h"
+#include "libs/grpcutil/status_conversion.h"
+#include "libs/observability/log.h"
+#include "services/gateway/domain/permissions.h"
+
+namespace crm::gateway::api {
+namespace {
+
+std::string ServiceOf(absl::string_view full_method) {
+  // "/pkg.Service/Method" -> "pkg.Service"
+  if (full_method.empty() || full_method[0] != '/') return {};
+  size_t slash = full_method.find('/', 1);
+  if (slash == absl::string_view::npos) return {};
+  return std::string(full_method.substr(1, slash - 1));
+}
+
+std::chrono::system_clock::time_point ToChrono(absl::Time t) {
+  return std::chrono::system_clock::from_time_t(0) +
+         std::chrono::microseconds(absl::ToUnixMicros(t));
+}
+
+absl::Time FromChrono(std::chrono::system_clock::time_point t) {
+  return absl::FromUnixMicros(
+      std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
+}
+
+}  // namespace
+
+ForwardResult ErrorResult(const absl::Status& s) {
+  ForwardResult r;
+  r.status = grpcutil::ToGrpcStatus(s);
+  r.reason = common::ReasonOf(s);
+  return r;
+}
+
+Proxy::Proxy(app::Access& access, common::Executor& executor, prometheus::Registry& metrics,
+             absl::Duration default_deadline)
+    : access_(access),
+      executor_(executor),
+      default_deadline_(default_deadline),
+      admission_(prometheus::BuildCounter()
+                     .Name("crm_gateway_admission_total")
+                     .Help("Gateway admission decisions by outcome")
+                     .Register(metrics)) {}
+
+void Proxy::AddBackend(const std::string& service_full_name,
+                       std::shared_ptr<grpc::Channel> channel) {
+  Backend b;
+  b.stub = std::make_unique<grpc::GenericStub>(channel);
+  b.channel = std::move(channel);
+  backends_[service_full_name] = std::move(b);
+}
+
+const Proxy::Backend* Proxy::BackendFor(absl::string_view full_method) const {
+  auto it = backends_.find(ServiceOf(full_method));
+  return it == backends_.end() ? nullptr : &it->second;
+}
+
+bool Proxy::HasBackend(absl::string_view full_method) const {
+  return BackendFor(full_method) != nullptr;
+}
+
+std::string Proxy::RequestIdFrom(absl::string_view v) {
+  bool ok = !v.empty() && v.size() <= 128;
+  for (char c : v) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+      ok = false;
+    }
+  }
+  return ok ? std::string(v) : common::NewUuid();
+}
+
+std::string Proxy::TraceparentFrom(absl::string_view v) {
+  if (v.size() == 55 && !grpcutil::TraceIdOf(std::string_view(v.data(), v.size())).empty()) return std::string(v);
+  return absl::StrCat("00-", common::HexEncode(common::RandomBytes(16)), "-",
+                      common::HexEncode(common::RandomBytes(8)), "-01");
+}
+
+void Proxy::Handle(std::shared_ptr<InboundCall> call, grpc::ByteBuffer request,
+                   std::function<void(ForwardResult)> done) {
+  if (!domain::IsKnownMethod(call->full_method) || !HasBackend(call->full_method)) {
+    admission_.Add({{"outcome", "unknown_method"}}).Increment();
+    done(ErrorResult(common::WithReason(
+        absl::UnimplementedError(absl::StrCat("unknown method ", call->full_method)),
+        "ROUTE_NOT_FOUND")));
+    return;
+  }
+  auto shared_done = std::make_shared<std::function<void(ForwardResult)>>(std::move(done));
+  auto req = std::make_shared<grpc::ByteBuffer>(std::move(request));
+  bool queued = executor_.TrySubmit([this, call, req, shared_done] {
+    absl::StatusOr<app::Principal> p = access_.Authenticate(call->authorization);
+    absl::Status s = p.status();
+    const char* outcome = "unauthenticated";
+    if (s.ok()) {
+      s = access_.Authorize(*p, call->full_method);
+      outcome = "forbidden";
+    }
+    if (s.ok()) {
+      s = access_.Admit(*p);
+      outcome = "rate_limited";
+    }
+    if (!s.ok()) {
+      if (s.code() == absl::StatusCode::kUnavailable) outcome = "unavailable";
+      admission_.Add({{"outcome", outcome}}).Increment();
+      ForwardResult r = ErrorResult(s);
+      if (auto retry = s.GetPayload(app::kRetryAfterPayload)) {
+        int64_t ms = 0;
+        if (absl::SimpleAtoi(std::string(*retry), &ms)) r.retry_after_ms = ms;
+      }
+      (*shared_done)(std::move(r));
+      return;
+    }
+    admission_.Add({{"outcome", "admitted"}}).Increment();
+    Forward(call, *p, std::move(*req), std::move(*shared_done));
+  });
+  if (!queued) {
+    admission_.Add({{"outcome", "overloaded"}}).Increment();
+    (*shared_done)(ErrorResult(common::WithReason(
+        absl::ResourceExhaustedError("gateway overloaded, retry later"), "OVERLOADED")));
+  }
+}
+
+void Proxy::Forward(std::shared_ptr<InboundCall> call, const app::Principal& principal,
+                    grpc::ByteBuffer request, std::function<void(ForwardResult)> done) {
+  const Backend* backend = BackendFor(call->full_method);
+  struct State {
+    grpc::ClientContext ctx;
+    grpc::ByteBuffer request;
+    ForwardResult result;
+    std::function<void(ForwardResult)> done;
+  };
+  auto st = std::make_shared<State>();
+  st->request = std::move(request);
+  st->done = std::move(done);
+  grpcutil::RequestContext rc;
+  rc.tenant_id = principal.tenant_id;
+  rc.principal = principal.key_id;
+  rc.roles = domain::RolesHeader(principal.roles);
+  rc.request_id = call->request_id;
+  rc.traceparent = call->traceparent;
+  grpcutil::PropagateRequestContext(rc, &st->ctx);
+  absl::Time deadline = std::min(call->deadline, absl::Now() + default_deadline_);
+  st->ctx.set_deadline(ToChrono(deadline));
+  backend->stub->UnaryCall(&st->ctx, call->full_method, grpc::StubOptions(), &st->request,
+                           &st->result.response, [st](grpc::Status s) {
+                             const auto& trailers = st->ctx.GetServerTrailingMetadata();
+                             auto it = trailers.find(grpcutil::kReasonTrailer);
+                             if (it != trailers.end()) {
+                               st->result.reason = std::string(it->second.data(), it->second.size());
+                             }
+                             st->result.status = std::move(s);
+                             st->done(std::move(st->result));
+                           });
+}
+
+namespace {
+
+// One reactor per inbound gRPC call: read the single request message, run
+// the pipeline, write the response and finish.
+class ProxyReactor final : public grpc::ServerGenericBidiReactor {
+ public:
+  ProxyReactor(grpc::GenericCallbackServerContext* ctx, Proxy& proxy) : ctx_(ctx), proxy_(proxy) {
+    call_ = std::make_shared<InboundCall>();
+    call_->full_method = ctx->method();
+    const auto& md = ctx->client_metadata();
+    auto get = [&](const char* k) {
+      auto it = md.find(k);
+      return it == md.end() ? std::string() : std::string(it->second.data(), it->second.size());
+    };
+    call_->authorization = get("authorization");
+    call_->request_id = Proxy::RequestIdFrom(get(grpcutil::kRequestIdHeader));
+    call_->traceparent = Proxy::TraceparentFrom(get(grpcutil::kTraceparentHeader));
+    call_->deadline = FromChrono(ctx->deadline());
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message received"));
+      return;
+    }
+    proxy_.Handle(call_, std::move(request_), [this](ForwardResult r) {
+      ctx_->AddInitialMetadata(grpcutil::kRequestIdHeader, call_->request_id);
+      if (!r.reason.empty()) ctx_->AddTrailingMetadata(grpcutil::kReasonTrailer, r.reason);
+      if (r.retry_after_ms > 0) {
+        ctx_->AddTrailingMetadata("retry-after-ms", absl::StrCat(r.retry_after_ms));
+      }
+      if (r.status.ok()) {
+        response_ = std::move(r.response);
+        StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
+      } else {
+        Finish(r.status);
+      }
+    });
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  grpc::GenericCallbackServerContext* ctx_;
+  Proxy& proxy_;
+  std::shared_ptr<InboundCall> call_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+};
+
+}  // namespace
+
+grpc::ServerGenericBidiReactor* GrpcProxyService::CreateReactor(
+    grpc::GenericCallbackServerContext* ctx) {
+  return new ProxyReactor(ctx, proxy_);
+}
+
+}  // namespace crm::gateway::api

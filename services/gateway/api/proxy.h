@@ -1,0 +1,91 @@
+#pragma once
+// The gateway's request pipeline, shared by REST and gRPC:
+//   authenticate (API key) -> authorize (role table) -> rate limit, on the
+//   executor (the key lookup may hit PostgreSQL, the bucket Redis), then
+//   forward the serialized request to the owning service with an async
+//   generic stub, passing tenant, principal, roles, request id and
+//   traceparent in metadata.
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "libs/common/executor.h"
+#include "libs/grpcutil/context.h"
+#include "prometheus/counter.h"
+#include "prometheus/registry.h"
+#include "services/gateway/app/access.h"
+
+namespace crm::gateway::api {
+
+struct ForwardResult {
+  grpc::Status status;      // the backend's (or the gateway's) status
+  std::string reason;       // crm-error-reason trailer, if any
+  int64_t retry_after_ms = 0;  // rate limited: when to retry
+  grpc::ByteBuffer response;
+};
+
+struct InboundCall {
+  std::string full_method;      // "/pkg.Service/Method"
+  std::string authorization;    // Authorization header / metadata value
+  std::string request_id;       // validated or generated
+  std::string traceparent;      // validated or generated
+  absl::Time deadline = absl::InfiniteFuture();
+};
+
+class Proxy final {
+ public:
+  Proxy(app::Access& access, common::Executor& executor, prometheus::Registry& metrics,
+        absl::Duration default_deadline);
+
+  // Routes every method of `service_full_name` ("crm.customer_store.v1.CustomerStoreService").
+  void AddBackend(const std::string& service_full_name, std::shared_ptr<grpc::Channel> channel);
+  bool HasBackend(absl::string_view full_method) const;
+
+  // Admission then forwarding; `done` runs exactly once, on any thread.
+  // The request buffer is consumed.
+  void Handle(std::shared_ptr<InboundCall> call, grpc::ByteBuffer request,
+              std::function<void(ForwardResult)> done);
+
+  // A usable request id (client's if sane, else a new UUID) and traceparent
+  // (client's if valid, else a new trace).
+  static std::string RequestIdFrom(absl::string_view client_value);
+  static std::string TraceparentFrom(absl::string_view client_value);
+
+ private:
+  struct Backend {
+    std::shared_ptr<grpc::Channel> channel;
+    std::unique_ptr<grpc::GenericStub> stub;
+  };
+  const Backend* BackendFor(absl::string_view full_method) const;
+  void Forward(std::shared_ptr<InboundCall> call, const app::Principal& principal,
+               grpc::ByteBuffer request, std::function<void(ForwardResult)> done);
+
+  app::Access& access_;
+  common::Executor& executor_;
+  absl::Duration default_deadline_;
+  std::map<std::string, Backend, std::less<>> backends_;
+  prometheus::Family<prometheus::Counter>& admission_;
+};
+
+// Finishes with a gateway-side error as a ForwardResult.
+ForwardResult ErrorResult(const absl::Status& s);
+
+// The public gRPC surface: every call not served by a registered service
+// (health, reflection) lands here and goes through the Proxy.
+class GrpcProxyService final : public grpc::CallbackGenericService {
+ public:
+  explicit GrpcProxyService(Proxy& proxy) : proxy_(proxy) {}
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override;
+
+ private:
+  Proxy& proxy_;
+};
+
+}  // namespace crm::gateway::api

@@ -1,0 +1,215 @@
+#include "services/gateway/api/rest_gateway.h"
+
+#include <google/protobuf/descriptor.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "libs/common/errors.h"
+#include "libs/grpcutil/rpc_metrics.h"
+#include "libs/grpcutil/status_conversion.h"
+#include "libs/observability/log.h"
+#include "libs/observability/metrics.h"
+#include "services/gateway/api/rest_errors.h"
+#include "services/gateway/domain/path_template.h"
+
+namespace crm::gateway::api {
+namespace {
+
+HttpResponse Json(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.headers.emplace_back("content-type", "application/json");
+  r.body = std::move(body);
+  return r;
+}
+
+// The etag of a response message: its top-level string field "etag", or
+// that of a top-level message field that has one (e.g. UpsertCustomerResponse.customer).
+std::string EtagOf(const google::protobuf::Message& m) {
+  const auto* d = m.GetDescriptor();
+  const auto* r = m.GetReflection();
+  if (const auto* f = d->FindFieldByName("etag");
+      f && f->type() == google::protobuf::FieldDescriptor::TYPE_STRING && !f->is_repeated()) {
+    return r->GetString(m, f);
+  }
+  return {};
+}
+
+void SetEtag(google::protobuf::Message& m, const std::string& etag) {
+  const auto* f = m.GetDescriptor()->FindFieldByName("etag");
+  if (f && f->type() == google::protobuf::FieldDescriptor::TYPE_STRING && !f->is_repeated()) {
+    m.GetReflection()->SetString(&m, f, etag);
+  }
+}
+
+// If-Match / ETag values are quoted strings; W/ prefixes are accepted.
+std::string Unquote(absl::string_view v) {
+  v = absl::StripAsciiWhitespace(v);
+  if (absl::StartsWith(v, "W/")) v.remove_prefix(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  return std::string(v);
+}
+
+}  // namespace
+
+RestGateway::RestGateway(Proxy& proxy, RestOptions options, prometheus::Registry& metrics)
+    : proxy_(proxy),
+      options_(std::move(options)),
+      requests_(prometheus::BuildCounter()
+                    .Name("crm_gateway_http_requests_total")
+                    .Help("REST requests by route and HTTP status")
+                    .Register(metrics)),
+      latency_(prometheus::BuildHistogram()
+                   .Name("crm_gateway_http_request_seconds")
+                   .Help("REST request latency by route")
+                   .Register(metrics)) {}
+
+absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Create(
+    Proxy& proxy, const std::vector<const google::protobuf::ServiceDescriptor*>& services,
+    RestOptions options, prometheus::Registry& metrics) {
+  std::unique_ptr<RestGateway> g(new RestGateway(proxy, std::move(options), metrics));
+  g->routes_ = RoutesFromServices(services);
+  for (size_t i = 0; i < g->routes_.size(); ++i) {
+    auto t = domain::ParsePathTemplate(g->routes_[i].path);
+    if (!t.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad http rule on ", g->routes_[i].method->full_name(), ": ", t.status().message()));
+    }
+    g->router_.Add(g->routes_[i].http_method, *std::move(t), static_cast<int>(i));
+  }
+  return g;
+}
+
+bool RestGateway::OriginAllowed(const std::string& origin) const {
+  return options_.cors_allowed_origins.count("*") || options_.cors_allowed_origins.count(origin);
+}
+
+void RestGateway::Handle(HttpRequest req, Responder respond) {
+  absl::Time start = absl::Now();
+  auto finish = [this, start, respond,
+                 origin = req.Header("origin")](HttpResponse resp, const char* route) mutable {
+    requests_.Add({{"route", route}, {"code", absl::StrCat(resp.status)}}).Increment();
+    latency_.Add({{"route", route}}, observability::Metrics::LatencyBuckets())
+        .Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    if (!origin.empty() && OriginAllowed(origin)) {
+      resp.headers.emplace_back("access-control-allow-origin", origin);
+      resp.headers.emplace_back("vary", "Origin");
+      resp.headers.emplace_back("access-control-expose-headers", "ETag, Retry-After, X-Request-Id");
+    }
+    respond(std::move(resp));
+  };
+
+  // CORS preflight.
+  if (req.method == "OPTIONS") {
+    std::string origin = req.Header("origin");
+    if (origin.empty() || !OriginAllowed(origin)) {
+      finish(Json(403, ErrorJson(absl::PermissionDeniedError("origin not allowed"), 403)), "preflight");
+      return;
+    }
+    HttpResponse r;
+    r.status = 204;
+    r.headers.emplace_back("access-control-allow-methods", "GET, POST, PATCH, PUT, DELETE, OPTIONS");
+    r.headers.emplace_back("access-control-allow-headers",
+                           "authorization, content-type, if-match, x-request-id, traceparent");
+    r.headers.emplace_back("access-control-max-age", "600");
+    finish(std::move(r), "preflight");
+    return;
+  }
+  if (req.path == "/healthz" && req.method == "GET") {
+    finish(Json(200, R"({"status":"ok"})"), "healthz");
+    return;
+  }
+  if (req.path == "/readyz" && req.method == "GET") {
+    bool ready = ready_;
+    finish(Json(ready ? 200 : 503, ready ? R"({"status":"ready"})" : R"({"status":"not ready"})"),
+           "readyz");
+    return;
+  }
+  if (req.path == "/openapi.json" && req.method == "GET") {
+    finish(Json(200, options_.openapi_json), "openapi");
+    return;
+  }
+
+  auto match = router_.Match(req.method, req.path);
+  if (!match.ok()) {
+    HttpResponse r = ErrorResponse(match.status());
+    if (common::ReasonOf(match.status()) == "METHOD_NOT_ALLOWED") {
+      r.headers.emplace_back("allow", absl::StrJoin(router_.AllowedMethods(req.path), ", "));
+    }
+    finish(std::move(r), "unmatched");
+    return;
+  }
+  const RestRoute& route = routes_[match->route_index];
+  const char* route_name = route.method->name().c_str();
+
+  std::string content_type = absl::AsciiStrToLower(req.Header("content-type"));
+  if (!req.body.empty() && !absl::StartsWith(content_type, "application/json")) {
+    finish(ErrorResponse(common::WithReason(
+               absl::InvalidArgumentError("send the body as JSON with Content-Type: application/json"),
+               "UNSUPPORTED_MEDIA_TYPE")),
+           route_name);
+    return;
+  }
+  auto message = BuildRequest(route, HttpCall{match->bindings, req.query, req.body});
+  if (!message.ok()) {
+    finish(ErrorResponse(message.status()), route_name);
+    return;
+  }
+  if (std::string if_match = req.Header("if-match"); !if_match.empty() && if_match != "*") {
+    SetEtag(**message, Unquote(if_match));
+  }
+  std::string bytes;
+  if (!(*message)->SerializeToString(&bytes)) {
+    finish(ErrorResponse(absl::InternalError("could not encode the request")), route_name);
+    return;
+  }
+
+  auto call = std::make_shared<InboundCall>();
+  call->full_method = absl::StrCat("/", route.method->service()->full_name(), "/", route.method->name());
+  call->authorization = req.Header("authorization");
+  call->request_id = Proxy::RequestIdFrom(req.Header("x-request-id"));
+  call->traceparent = Proxy::TraceparentFrom(req.Header("traceparent"));
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer buffer(&slice, 1);
+  const RestRoute* route_ptr = &route;
+  proxy_.Handle(call, std::move(buffer), [finish, route_ptr, route_name, call](ForwardResult r) mutable {
+    HttpResponse resp;
+    if (!r.status.ok()) {
+      absl::Status s = grpcutil::FromGrpcStatus(r.status);
+      if (!r.reason.empty() && common::ReasonOf(s).empty()) s = common::WithReason(s, r.reason);
+      resp = ErrorResponse(s);
+      if (s.code() == absl::StatusCode::kUnauthenticated) {
+        resp.headers.emplace_back("www-authenticate", "Bearer");
+      }
+      if (r.retry_after_ms > 0) {
+        resp.headers.emplace_back("retry-after", absl::StrCat((r.retry_after_ms + 999) / 1000));
+      }
+    } else {
+      std::vector<grpc::Slice> slices;
+      std::string out;
+      if (r.response.Dump(&slices).ok()) {
+        for (const auto& sl : slices) out.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+      }
+      auto json = ResponseToJson(*route_ptr, out);
+      if (!json.ok()) {
+        resp = ErrorResponse(json.status());
+      } else {
+        resp = Json(200, *std::move(json));
+        std::unique_ptr<google::protobuf::Message> m(
+            google::protobuf::MessageFactory::generated_factory()
+                ->GetPrototype(route_ptr->method->output_type())
+                ->New());
+        if (m->ParseFromString(out)) {
+          std::string etag = EtagOf(*m);
+          if (!etag.empty()) resp.headers.emplace_back("etag", absl::StrCat("\"", etag, "\""));
+        }
+      }
+    }
+    resp.headers.emplace_back("x-request-id", call->request_id);
+    finish(std::move(resp), route_name);
+  });
+}
+
+}  // namespace crm::gateway::api

@@ -1,0 +1,57 @@
+#pragma once
+// REST <-> proto transcoding driven by google.api.http annotations: routes are read
+// from the descriptors, requests are built from the JSON body, path bindings and
+// query parameters, responses are printed with protobuf's JSON mapping.
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace crm::gateway::api {
+
+inline constexpr const char* kReasonMalformedBody = "MALFORMED_BODY";
+inline constexpr const char* kReasonUnknownField = "UNKNOWN_FIELD";
+inline constexpr const char* kReasonInvalidField = "INVALID_FIELD";
+
+struct RestRoute {
+  const google::protobuf::MethodDescriptor* method = nullptr;
+  std::string http_method;    // "GET", "POST", "PATCH", "PUT", "DELETE" or a custom kind
+  std::string path;           // template text
+  std::string body;           // "", "*", or a top-level field name
+  std::string response_body;  // usually ""
+};
+
+// Reads the google.api.http option of every method (including additional_bindings), in
+// service and method order. Methods without the option are skipped.
+std::vector<RestRoute> RoutesFromServices(
+    const std::vector<const google::protobuf::ServiceDescriptor*>& services);
+
+struct HttpCall {
+  std::vector<std::pair<std::string, std::string>> bindings;  // from the router
+  std::string query;                                          // raw query string, no '?'
+  std::string body;
+};
+
+// Builds the request message of route.method: the JSON body (per route.body), then the
+// path bindings, then query parameters for fields covered neither by the body nor the
+// path. Errors are INVALID_ARGUMENT with reason MALFORMED_BODY, UNKNOWN_FIELD or
+// INVALID_FIELD (plus the field when known).
+[[nodiscard]] absl::StatusOr<std::unique_ptr<google::protobuf::Message>> BuildRequest(
+    const RestRoute& route, const HttpCall& call);
+
+// Serialized output_type -> JSON (lowerCamelCase names, int64 as strings, RFC 3339
+// timestamps, default values omitted). INTERNAL if the bytes do not parse.
+[[nodiscard]] absl::StatusOr<std::string> ResponseToJson(
+    const google::protobuf::MethodDescriptor& method, const std::string& bytes);
+
+// Same, honouring route.response_body (only that field of the response is printed).
+[[nodiscard]] absl::StatusOr<std::string> ResponseToJson(const RestRoute& route,
+                                                         const std::string& bytes);
+
+}  // namespace crm::gateway::api

@@ -1,0 +1,162 @@
+#include "services/gateway/app/access.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "libs/common/crypto.h"
+#include "libs/common/errors.h"
+#include "libs/common/id.h"
+#include "libs/common/status_macros.h"
+#include "libs/observability/log.h"
+#include "services/gateway/domain/api_key.h"
+
+namespace crm::gateway::app {
+namespace {
+absl::Status InvalidKey() {
+  return common::WithReason(
+      absl::UnauthenticatedError("the API key is unknown, expired or revoked"),
+      "INVALID_CREDENTIALS");
+}
+}  // namespace
+
+absl::StatusOr<std::optional<KeyRecord>> Access::Lookup(const std::string& key_id) {
+  absl::Time now = clock_.Now();
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(key_id);
+    if (it != cache_.end() && now - it->second.fetched < options_.key_cache_ttl) {
+      return it->second.key;
+    }
+  }
+  CRM_ASSIGN_OR_RETURN(std::optional<KeyRecord> key, keys_.FindKey(key_id));
+  absl::MutexLock lock(&mu_);
+  if (cache_.size() > 100000) cache_.clear();  // bound memory under a flood of random ids
+  cache_[key_id] = CacheEntry{key, now};
+  return key;
+}
+
+absl::StatusOr<Principal> Access::Authenticate(absl::string_view authorization) {
+  CRM_ASSIGN_OR_RETURN(domain::ParsedKey parsed, domain::ParseAuthorization(authorization));
+  CRM_ASSIGN_OR_RETURN(std::optional<KeyRecord> key, Lookup(parsed.key_id));
+  absl::Time now = clock_.Now();
+  if (!key || !common::ConstantTimeEquals(common::Sha256(parsed.secret), key->secret_sha256) ||
+      now >= key->expire_time || now >= key->revoke_time) {
+    return InvalidKey();
+  }
+  return Principal{key->tenant_id, key->id, key->roles, key->rate_limit_per_second};
+}
+
+absl::Status Access::Authorize(const Principal& p, absl::string_view full_method) const {
+  if (domain::IsAllowed(p.roles, full_method)) return absl::OkStatus();
+  return common::WithReason(
+      absl::PermissionDeniedError(absl::StrCat("the roles of this API key (",
+                                               domain::RolesHeader(p.roles),
+                                               ") do not allow ", full_method)),
+      "PERMISSION_DENIED_FOR_ROLE");
+}
+
+absl::Status Access::Admit(const Principal& p) {
+  int rate = p.rate_limit_per_second > 0 ? p.rate_limit_per_second : options_.default_rate_per_second;
+  int burst = std::max(1, static_cast<int>(std::ceil(rate * options_.burst_seconds)));
+  auto d = limiter_.Take(p.key_id, rate, burst);
+  if (!d.ok()) {
+    CRM_LOG(Warning).Field("principal", p.key_id) << "rate limiter unavailable, admitting: " << d.status();
+    return absl::OkStatus();
+  }
+  if (d->allowed) return absl::OkStatus();
+  int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(d->retry_after));
+  absl::Status s = common::WithReason(
+      absl::ResourceExhaustedError(absl::StrCat("rate limit of ", rate,
+                                                " requests per second exceeded for this API key; "
+                                                "retry after ",
+                                                ms, " ms")),
+      "RATE_LIMITED");
+  s.SetPayload(kRetryAfterPayload, absl::Cord(absl::StrCat(ms)));
+  return s;
+}
+
+void Access::Forget(const std::string& key_id) {
+  absl::MutexLock lock(&mu_);
+  cache_.erase(key_id);
+}
+
+CreatedKey Admin::NewKey(const std::string& tenant_id, const std::string& display_name,
+                         std::vector<domain::Role> roles, absl::Time now) {
+  domain::ParsedKey k{absl::StrCat("k", common::HexEncode(common::RandomBytes(8))),
+                      common::HexEncode(common::RandomBytes(32))};
+  CreatedKey out;
+  out.key.id = k.key_id;
+  out.key.tenant_id = tenant_id;
+  out.key.display_name = display_name;
+  out.key.roles = std::move(roles);
+  out.key.secret_sha256 = common::Sha256(k.secret);
+  out.key.create_time = now;
+  out.secret = domain::FormatKey(k);
+  return out;
+}
+
+namespace {
+absl::Status CheckName(const std::string& name, const char* field) {
+  if (name.size() > 200) return common::InvalidField(field, absl::StrCat(field, " is at most 200 characters"));
+  return absl::OkStatus();
+}
+}  // namespace
+
+absl::StatusOr<std::pair<Tenant, CreatedKey>> Admin::CreateTenant(const Principal& caller,
+                                                                 const std::string& display_name) {
+  if (display_name.empty()) return common::InvalidField("display_name", "display_name is required");
+  CRM_RETURN_IF_ERROR(CheckName(display_name, "display_name"));
+  absl::Time now = clock_.Now();
+  Tenant t{common::NewUuid(), display_name, now};
+  CreatedKey key = NewKey(t.id, "initial admin key", {domain::Role::kAdmin}, now);
+  CRM_RETURN_IF_ERROR(keys_.CreateTenant(t, key.key, caller.key_id));
+  return std::make_pair(t, key);
+}
+
+absl::StatusOr<CreatedKey> Admin::CreateKey(const Principal& caller,
+                                            const std::string& display_name,
+                                            std::vector<domain::Role> roles, absl::Time expire_time,
+                                            int rate_limit_per_second) {
+  CRM_RETURN_IF_ERROR(CheckName(display_name, "display_name"));
+  if (roles.empty()) return common::InvalidField("roles", "roles: give at least one role");
+  for (domain::Role r : roles) {
+    int v = static_cast<int>(r);
+    if (v < 1 || v > 7) return common::InvalidField("roles", "roles: unknown role");
+    if (r == domain::Role::kPlatformAdmin &&
+        std::find(caller.roles.begin(), caller.roles.end(), r) == caller.roles.end()) {
+      return common::WithReason(
+          absl::PermissionDeniedError("only a platform admin may grant the platform-admin role"),
+          "PERMISSION_DENIED_FOR_ROLE");
+    }
+  }
+  std::sort(roles.begin(), roles.end());
+  roles.erase(std::unique(roles.begin(), roles.end()), roles.end());
+  if (rate_limit_per_second < 0 || rate_limit_per_second > 100000) {
+    return common::InvalidField("rate_limit_per_second", "rate_limit_per_second must be 0..100000");
+  }
+  absl::Time now = clock_.Now();
+  if (expire_time != absl::InfiniteFuture() && expire_time <= now) {
+    return common::InvalidField("expire_time", "expire_time must be in the future");
+  }
+  CreatedKey key = NewKey(caller.tenant_id, display_name, std::move(roles), now);
+  key.key.expire_time = expire_time;
+  key.key.rate_limit_per_second = rate_limit_per_second;
+  CRM_RETURN_IF_ERROR(keys_.InsertKey(key.key, caller.key_id));
+  return key;
+}
+
+absl::StatusOr<std::vector<KeyRecord>> Admin::ListKeys(const Principal& caller,
+                                                       const std::string& after_key_id, int limit) {
+  return keys_.ListKeys(caller.tenant_id, after_key_id, limit);
+}
+
+absl::StatusOr<KeyRecord> Admin::RevokeKey(const Principal& caller, const std::string& key_id) {
+  if (!domain::IsKeyId(key_id)) return common::InvalidField("key_id", "key_id is malformed");
+  CRM_ASSIGN_OR_RETURN(KeyRecord k, keys_.RevokeKey(caller.tenant_id, key_id, clock_.Now(), caller.key_id));
+  access_.Forget(key_id);
+  return k;
+}
+
+}  // namespace crm::gateway::app

@@ -1,0 +1,94 @@
+#pragma once
+// Authentication (API key -> principal, with a short-lived cache so
+// revocation takes effect within the TTL), authorization by the permission
+// table, per-key rate limits, and the admin use cases (tenants, keys).
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "libs/common/clock.h"
+#include "services/gateway/app/ports.h"
+
+namespace crm::gateway::app {
+
+struct Principal {
+  std::string tenant_id;
+  std::string key_id;
+  std::vector<domain::Role> roles;
+  int rate_limit_per_second = 0;
+};
+
+struct AccessOptions {
+  absl::Duration key_cache_ttl = absl::Seconds(5);
+  int default_rate_per_second = 100;
+  double burst_seconds = 2.0;  // bucket size = rate * burst_seconds
+};
+
+inline constexpr char kRetryAfterPayload[] = "crm.retry_after_ms";
+
+class Access final {
+ public:
+  Access(KeyStore& keys, RateLimiter& limiter, const common::Clock& clock, AccessOptions options)
+      : keys_(keys), limiter_(limiter), clock_(clock), options_(options) {}
+
+  // UNAUTHENTICATED (MISSING_CREDENTIALS / INVALID_CREDENTIALS) unless the
+  // header carries a known, unexpired, unrevoked key whose secret matches.
+  absl::StatusOr<Principal> Authenticate(absl::string_view authorization);
+  // PERMISSION_DENIED (PERMISSION_DENIED_FOR_ROLE) unless a role allows it.
+  absl::Status Authorize(const Principal& p, absl::string_view full_method) const;
+  // RESOURCE_EXHAUSTED (RATE_LIMITED) with the retry delay in the
+  // kRetryAfterPayload payload. A rate-limit store that fails lets the call
+  // through (logged): limits protect the service, they must not take it down.
+  absl::Status Admit(const Principal& p);
+  // Forget a key now (this replica); others forget it within the cache TTL.
+  void Forget(const std::string& key_id);
+
+ private:
+  struct CacheEntry {
+    std::optional<KeyRecord> key;
+    absl::Time fetched;
+  };
+  absl::StatusOr<std::optional<KeyRecord>> Lookup(const std::string& key_id);
+
+  KeyStore& keys_;
+  RateLimiter& limiter_;
+  const common::Clock& clock_;
+  AccessOptions options_;
+  absl::Mutex mu_;
+  std::map<std::string, CacheEntry> cache_ ABSL_GUARDED_BY(mu_);
+};
+
+struct CreatedKey {
+  KeyRecord key;
+  std::string secret;  // full "crm_..." key, shown once
+};
+
+class Admin final {
+ public:
+  Admin(KeyStore& keys, Access& access, const common::Clock& clock)
+      : keys_(keys), access_(access), clock_(clock) {}
+
+  absl::StatusOr<std::pair<Tenant, CreatedKey>> CreateTenant(const Principal& caller,
+                                                             const std::string& display_name);
+  absl::StatusOr<CreatedKey> CreateKey(const Principal& caller, const std::string& display_name,
+                                       std::vector<domain::Role> roles, absl::Time expire_time,
+                                       int rate_limit_per_second);
+  absl::StatusOr<std::vector<KeyRecord>> ListKeys(const Principal& caller,
+                                                  const std::string& after_key_id, int limit);
+  absl::StatusOr<KeyRecord> RevokeKey(const Principal& caller, const std::string& key_id);
+
+  // A new key record + secret for a tenant (no I/O).
+  static CreatedKey NewKey(const std::string& tenant_id, const std::string& display_name,
+                           std::vector<domain::Role> roles, absl::Time now);
+
+ private:
+  KeyStore& keys_;
+  Access& access_;
+  const common::Clock& clock_;
+};
+
+}  // namespace crm::gateway::app

@@ -1,0 +1,36 @@
+#pragma once
+#include <set>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace crm::gateway {
+
+struct Config {
+  int http_port = 8080;
+  int grpc_port = 50051;
+  int admin_grpc_port = 50071;  // internal AdminService, 127.0.0.1 only
+  int metrics_port = 9464;
+  std::string pg_dsn;  // secret
+  int pg_pool_size = 8;
+  std::string redis_addr = "127.0.0.1:6379";
+  int redis_pool_size = 16;
+  std::string customer_store_addr = "127.0.0.1:50061";
+  std::set<std::string> cors_allowed_origins;
+  int64_t max_body_bytes = 1 << 20;
+  std::string page_token_secret;  // secret
+  absl::Duration shutdown_grace = absl::Seconds(10);
+  absl::Duration backend_deadline = absl::Seconds(10);
+  absl::Duration key_cache_ttl = absl::Seconds(5);
+  int default_rate_per_second = 100;
+  int workers = 8;
+  int max_queue = 4096;
+  int http_threads = 2;
+
+  std::string ToRedactedString() const;
+};
+
+absl::StatusOr<Config> LoadConfig();
+
+}  // namespace crm::gateway

@@ -1,0 +1,147 @@
+// gateway: wiring only. REST/JSON and gRPC front doors over one pipeline
+// (authenticate, authorize, rate limit, forward).
+#include "crm/customer_store/v1/customer_store.grpc.pb.h"
+#include "crm/customer_store/v1/customer_store.pb.h"
+#include "crm/gateway/v1/admin.grpc.pb.h"
+#include "crm/gateway/v1/admin.pb.h"
+#include "libs/common/clock.h"
+#include "libs/common/executor.h"
+#include "libs/common/page_token.h"
+#include "libs/common/shutdown.h"
+#include "libs/grpcutil/channel.h"
+#include "libs/grpcutil/rpc_metrics.h"
+#include "libs/grpcutil/server_runner.h"
+#include "libs/observability/log.h"
+#include "libs/observability/metrics.h"
+#include "libs/pg/pool.h"
+#include "libs/redis/redis.h"
+#include "services/gateway/api/admin_service.h"
+#include "services/gateway/api/http_server.h"
+#include "services/gateway/api/openapi.h"
+#include "services/gateway/api/proxy.h"
+#include "services/gateway/api/rest_gateway.h"
+#include "services/gateway/app/access.h"
+#include "services/gateway/config.h"
+#include "services/gateway/storage/pg_key_store.h"
+#include "services/gateway/storage/redis_rate_limiter.h"
+
+int main() {
+  using namespace crm;  // NOLINT
+  common::BlockShutdownSignals();
+  observability::InitLogging("gateway");
+  auto config = gateway::LoadConfig();
+  if (!config.ok()) {
+    CRM_LOG(Error) << "invalid configuration: " << config.status().message();
+    return 2;
+  }
+  CRM_LOG(Info) << "config " << config->ToRedactedString();
+  auto metrics = observability::Metrics::Create(config->metrics_port);
+  if (!metrics.ok()) {
+    CRM_LOG(Error) << metrics.status();
+    return 1;
+  }
+  prometheus::Registry& registry = (*metrics)->registry();
+
+  pg::PoolOptions pg_options;
+  pg_options.dsn = config->pg_dsn;
+  pg_options.size = config->pg_pool_size;
+  pg_options.queries = gateway::storage::PgKeyStore::Queries();
+  pg_options.metrics = &registry;
+  auto pg = pg::Pool::Create(std::move(pg_options));
+  if (!pg.ok()) {
+    CRM_LOG(Error) << "postgresql: " << pg.status();
+    return 1;
+  }
+  auto redis_options = redis::ParseAddress(config->redis_addr);
+  if (!redis_options.ok()) {
+    CRM_LOG(Error) << redis_options.status();
+    return 2;
+  }
+  redis_options->size = config->redis_pool_size;
+  redis_options->metrics = &registry;
+  auto redis = redis::Pool::Create(*redis_options);
+  if (!redis.ok()) {
+    CRM_LOG(Error) << redis.status();
+    return 1;
+  }
+
+  common::SystemClock clock;
+  gateway::storage::PgKeyStore keys(**pg);
+  gateway::storage::RedisRateLimiter limiter(**redis);
+  gateway::app::AccessOptions access_options;
+  access_options.key_cache_ttl = config->key_cache_ttl;
+  access_options.default_rate_per_second = config->default_rate_per_second;
+  gateway::app::Access access(keys, limiter, clock, access_options);
+  gateway::app::Admin admin(keys, access, clock);
+  common::Executor executor(config->workers, static_cast<size_t>(config->max_queue));
+  common::PageTokenCodec tokens(config->page_token_secret);
+
+  // Internal admin service (loopback only), reached through the proxy.
+  grpcutil::RpcMetrics admin_metrics(registry, "gateway-admin");
+  gateway::api::AdminGrpcService admin_service(admin, executor, admin_metrics, tokens);
+  grpcutil::ServerRunner admin_server(absl::StrCat("127.0.0.1:", config->admin_grpc_port));
+  admin_server.Register(&admin_service);
+  if (absl::Status s = admin_server.Start(); !s.ok()) {
+    CRM_LOG(Error) << s;
+    return 1;
+  }
+  admin_server.SetServing(true);
+
+  gateway::api::Proxy proxy(access, executor, registry, config->backend_deadline);
+  auto customer_store = grpcutil::MakeChannel(config->customer_store_addr);
+  proxy.AddBackend(customer_store::v1::CustomerStoreService::service_full_name(), customer_store);
+  proxy.AddBackend(gateway::v1::AdminService::service_full_name(),
+                   grpcutil::MakeChannel(absl::StrCat("127.0.0.1:", admin_server.port())));
+
+  // Through a message of each file, so the linker keeps the descriptors.
+  std::vector<const google::protobuf::ServiceDescriptor*> services = {
+      customer_store::v1::Customer::descriptor()->file()->FindServiceByName("CustomerStoreService"),
+      gateway::v1::Tenant::descriptor()->file()->FindServiceByName("AdminService")};
+  gateway::api::RestOptions rest_options;
+  rest_options.cors_allowed_origins = config->cors_allowed_origins;
+  rest_options.openapi_json = gateway::api::GenerateOpenApi(
+      gateway::api::RoutesFromServices(services), "CRM API", "v1");
+  auto rest = gateway::api::RestGateway::Create(proxy, services, rest_options, registry);
+  if (!rest.ok()) {
+    CRM_LOG(Error) << rest.status();
+    return 1;
+  }
+
+  gateway::api::GrpcProxyService grpc_proxy(proxy);
+  grpcutil::ServerRunner server(absl::StrCat("0.0.0.0:", config->grpc_port));
+  server.RegisterGeneric(&grpc_proxy);
+  if (absl::Status s = server.Start(); !s.ok()) {
+    CRM_LOG(Error) << s;
+    return 1;
+  }
+
+  gateway::api::HttpServerOptions http_options;
+  http_options.port = config->http_port;
+  http_options.threads = config->http_threads;
+  http_options.max_body_bytes = static_cast<size_t>(config->max_body_bytes);
+  gateway::api::HttpServer http(http_options, [&](gateway::api::HttpRequest req,
+                                                  gateway::api::Responder respond) {
+    (*rest)->Handle(std::move(req), std::move(respond));
+  });
+  if (absl::Status s = http.Start(); !s.ok()) {
+    CRM_LOG(Error) << s;
+    return 1;
+  }
+  CRM_LOG(Info).Field("http_port", http.port()).Field("grpc_port", server.port()) << "gateway up";
+
+  server.WatchReadiness({[&]() -> absl::Status {
+    absl::Status s = (*pg)->Ping();
+    if (s.ok()) s = grpcutil::ProbeHealth(*customer_store, absl::Seconds(1));
+    (*rest)->SetReady(s.ok());
+    return s;
+  }});
+  int sig = common::WaitForShutdownSignal();
+  CRM_LOG(Info).Field("signal", sig) << "shutting down";
+  (*rest)->SetReady(false);
+  server.SetServing(false);
+  http.Stop();
+  server.Shutdown(config->shutdown_grace);
+  admin_server.Shutdown(absl::Seconds(1));
+  executor.Drain();
+  return 0;
+}

@@ -1,0 +1,50 @@
+#include "services/gateway/storage/redis_rate_limiter.h"
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/status_macros.h"
+
+namespace crm::gateway::storage {
+namespace {
+
+// KEYS[1] bucket; ARGV rate (tokens/s), burst. Returns {allowed, retry_after_ms}.
+constexpr char kScript[] = R"(
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local s = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(s[1])
+local ts = tonumber(s[2])
+if tokens == nil or ts == nil then tokens = burst; ts = now end
+if now > ts then tokens = math.min(burst, tokens + (now - ts) * rate / 1000) end
+local allowed = 0
+local retry = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  retry = math.ceil((1 - tokens) * 1000 / rate)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+return {allowed, retry}
+)";
+
+}  // namespace
+
+absl::StatusOr<app::RateDecision> RedisRateLimiter::Take(const std::string& key_id, int rate,
+                                                         int burst) {
+  // EVAL (not EVALSHA): Redis caches the compiled script; the text is ~600 bytes.
+  std::string key = absl::StrCat("crm:rl:", key_id);
+  std::string r = absl::StrCat(rate), b = absl::StrCat(burst);
+  CRM_ASSIGN_OR_RETURN(redis::Reply reply, pool_.Command({"EVAL", kScript, "1", key, r, b}));
+  CRM_ASSIGN_OR_RETURN(size_t n, reply.ArraySize());
+  if (n != 2) return absl::InternalError("rate limiter: unexpected reply");
+  CRM_ASSIGN_OR_RETURN(redis::Reply a, reply.Element(0));
+  CRM_ASSIGN_OR_RETURN(redis::Reply w, reply.Element(1));
+  CRM_ASSIGN_OR_RETURN(int64_t allowed, a.Integer());
+  CRM_ASSIGN_OR_RETURN(int64_t retry_ms, w.Integer());
+  return app::RateDecision{allowed == 1, absl::Milliseconds(retry_ms)};
+}
+
+}  // namespace crm::gateway::storage

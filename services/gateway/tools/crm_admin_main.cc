@@ -1,0 +1,117 @@
+// crm-admin bootstrap --dsn DSN --tenant-name NAME --key-file FILE
+// Creates a tenant and an admin + platform-admin API key directly in the
+// access schema (there is no key yet to call the API with). Idempotent: when
+// FILE holds a key that still authenticates, prints it and creates nothing.
+#include <sys/stat.h>
+
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "libs/common/clock.h"
+#include "libs/common/crypto.h"
+#include "libs/common/id.h"
+#include "libs/observability/log.h"
+#include "libs/pg/pool.h"
+#include "services/gateway/app/access.h"
+#include "services/gateway/domain/api_key.h"
+#include "services/gateway/storage/pg_key_store.h"
+
+namespace {
+
+int Usage() {
+  std::cerr << "usage: crm-admin bootstrap --dsn DSN --tenant-name NAME --key-file FILE\n";
+  return 2;
+}
+
+// The key in `file` if it still authenticates.
+bool ExistingKeyValid(crm::gateway::storage::PgKeyStore& keys, const std::string& file,
+                      std::string* key) {
+  std::ifstream in(file);
+  if (!in) return false;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  *key = std::string(absl::StripAsciiWhitespace(ss.str()));
+  auto parsed = crm::gateway::domain::ParseKey(*key);
+  if (!parsed.ok()) return false;
+  auto rec = keys.FindKey(parsed->key_id);
+  if (!rec.ok() || !rec->has_value()) return false;
+  absl::Time now = absl::Now();
+  return crm::common::ConstantTimeEquals(crm::common::Sha256(parsed->secret),
+                                         (*rec)->secret_sha256) &&
+         now < (*rec)->expire_time && now < (*rec)->revoke_time;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace crm;  // NOLINT
+  observability::InitLogging("crm-admin");
+  if (argc < 2 || std::strcmp(argv[1], "bootstrap") != 0) return Usage();
+  std::string dsn, tenant_name, key_file;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--dsn")) {
+      dsn = argv[i + 1];
+    } else if (!std::strcmp(argv[i], "--tenant-name")) {
+      tenant_name = argv[i + 1];
+    } else if (!std::strcmp(argv[i], "--key-file")) {
+      key_file = argv[i + 1];
+    } else {
+      return Usage();
+    }
+  }
+  if (dsn.empty() || tenant_name.empty() || key_file.empty()) return Usage();
+
+  pg::PoolOptions options;
+  options.dsn = dsn;
+  options.size = 1;
+  options.queries = gateway::storage::PgKeyStore::Queries();
+  auto pool = pg::Pool::Create(std::move(options));
+  if (!pool.ok()) {
+    CRM_LOG(Error) << pool.status();
+    return 1;
+  }
+  gateway::storage::PgKeyStore keys(**pool);
+  std::string key;
+  if (ExistingKeyValid(keys, key_file, &key)) {
+    std::cout << key << "\n";
+    return 0;
+  }
+  std::vector<gateway::domain::Role> roles = {gateway::domain::Role::kAdmin,
+                                              gateway::domain::Role::kPlatformAdmin};
+  auto tenant = keys.FindTenantByName(tenant_name);
+  if (!tenant.ok()) {
+    CRM_LOG(Error) << tenant.status();
+    return 1;
+  }
+  absl::Time now = absl::Now();
+  absl::Status s;
+  gateway::app::CreatedKey created;
+  if (tenant->has_value()) {
+    created = gateway::app::Admin::NewKey((*tenant)->id, "bootstrap admin key", roles, now);
+    s = keys.InsertKey(created.key, "crm-admin");
+  } else {
+    gateway::app::Tenant t{common::NewUuid(), tenant_name, now};
+    created = gateway::app::Admin::NewKey(t.id, "bootstrap admin key", roles, now);
+    s = keys.CreateTenant(t, created.key, "crm-admin");
+  }
+  if (!s.ok()) {
+    CRM_LOG(Error) << s;
+    return 1;
+  }
+  {
+    int old = umask(077);
+    std::ofstream out(key_file, std::ios::trunc);
+    umask(old);
+    out << created.secret << "\n";
+    if (!out) {
+      CRM_LOG(Error) << "cannot write the key file";
+      return 1;
+    }
+  }
+  chmod(key_file.c_str(), 0600);
+  std::cout << created.secret << "\n";
+  return 0;
+}

@@ -1,0 +1,50 @@
+#pragma once
+// PostgreSQL helpers for integration tests. The DSNs come from the
+// environment that ctest sets (cmake/CrmTesting.cmake); a missing variable
+// throws std::runtime_error, which Catch2 reports as a FAILURE with the
+// message below (never a skip: a silently skipped integration suite is a
+// green build that tested nothing).
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "libs/pg/pool.h"
+
+namespace crm::test_support {
+
+// Value of a required environment variable, or throws std::runtime_error.
+std::string RequireEnv(const char* name);
+
+std::string PgOwnerDsn();  // CRM_TEST_PG_OWNER_DSN (crm_owner: DDL, migrations)
+std::string PgAppDsn();    // CRM_TEST_PG_APP_DSN (crm_app: subject to RLS)
+
+// Absolute path of a file or folder in the source tree ("services/x/schema").
+std::string SourcePath(std::string_view relative);
+
+// A name unique to this process and call, e.g. "t_libs_12345_3", usable as a
+// schema name or key prefix.
+std::string UniqueName(std::string_view prefix);
+
+// Runs sql (may hold several statements) in one transaction as crm_owner.
+absl::Status ExecAsOwner(const std::string& sql);
+
+// DROP SCHEMA IF EXISTS <schema> CASCADE; CREATE SCHEMA <schema> owned by
+// crm_owner; GRANT USAGE to crm_app.
+absl::Status RecreateSchema(const std::string& schema);
+
+// Fresh copy of a service's schema for this test run: drops `schema`,
+// forgets `service`'s rows in public.crm_schema_migrations, then applies
+// every file of `schema_dir` with crm::pg::Migrate. Returns applied versions.
+absl::StatusOr<std::vector<std::string>> ResetServiceSchema(const std::string& service,
+                                                            const std::string& schema,
+                                                            const std::string& schema_dir);
+
+// Pool on the app DSN (or the owner DSN) with test-friendly defaults.
+absl::StatusOr<std::unique_ptr<crm::pg::Pool>> MakeAppPool(
+    int size = 2, std::vector<crm::pg::NamedQuery> queries = {});
+absl::StatusOr<std::unique_ptr<crm::pg::Pool>> MakeOwnerPool(int size = 1);
+
+}  // namespace crm::test_support

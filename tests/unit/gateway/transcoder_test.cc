@@ -1,0 +1,316 @@
+#include "services/gateway/api/transcoder.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "crm/customer_store/v1/customer_store.pb.h"
+#include "crm/gateway/v1/admin.pb.h"
+#include "libs/common/errors.h"
+
+namespace crm::gateway::api {
+namespace {
+
+namespace cs = crm::customer_store::v1;
+
+std::vector<RestRoute> AllRoutes() {
+  return RoutesFromServices(
+      {cs::Customer::descriptor()->file()->FindServiceByName("CustomerStoreService"),
+       crm::gateway::v1::ApiKey::descriptor()->file()->FindServiceByName("AdminService")});
+}
+
+RestRoute RouteFor(const std::string& rpc) {
+  for (const RestRoute& r : AllRoutes()) {
+    if (r.method->name() == rpc) return r;
+  }
+  FAIL("no route for " << rpc);
+  return {};
+}
+
+template <typename T>
+T Build(const std::string& rpc, HttpCall call) {
+  absl::StatusOr<std::unique_ptr<google::protobuf::Message>> msg =
+      BuildRequest(RouteFor(rpc), call);
+  INFO(msg.status().ToString());
+  REQUIRE(msg.ok());
+  T* typed = dynamic_cast<T*>(msg->get());
+  REQUIRE(typed != nullptr);
+  return *typed;
+}
+
+absl::Status BuildError(const std::string& rpc, HttpCall call) {
+  absl::StatusOr<std::unique_ptr<google::protobuf::Message>> msg =
+      BuildRequest(RouteFor(rpc), call);
+  REQUIRE_FALSE(msg.ok());
+  CHECK(msg.status().code() == absl::StatusCode::kInvalidArgument);
+  return msg.status();
+}
+
+TEST_CASE("RoutesFromServices reads google.api.http", "[gateway][api]") {
+  std::vector<RestRoute> routes = AllRoutes();
+  CHECK(routes.size() == 17);
+  RestRoute update = RouteFor("UpdateCustomer");
+  CHECK(update.http_method == "PATCH");
+  CHECK(update.path == "/v1/customers/{customer_id}");
+  CHECK(update.body == "customer");
+  RestRoute upsert = RouteFor("UpsertCustomer");
+  CHECK(upsert.http_method == "POST");
+  CHECK(upsert.body == "*");
+  RestRoute revoke = RouteFor("RevokeApiKey");
+  CHECK(revoke.path == "/v1/apiKeys/{key_id}:revoke");
+  CHECK(RouteFor("DeleteCustomer").http_method == "DELETE");
+  CHECK(RouteFor("ListCustomers").body.empty());
+}
+
+TEST_CASE("BuildRequest: path binding + body field + query parameters", "[gateway][api]") {
+  HttpCall call;
+  call.bindings = {{"customer_id", "c-1"}};
+  call.body = R"({"givenName":"Ada","postal_address":{"lines":["Main St 1"],"countryCode":"CH"},
+                  "lifecycleStage":"LIFECYCLE_STAGE_LEAD","attributes":{"tier":{"intValue":"42"}}})";
+  call.query = "update_mask=given_name,postal_address&etag=e%201";
+  auto req = Build<cs::UpdateCustomerRequest>("UpdateCustomer", call);
+  CHECK(req.customer_id() == "c-1");
+  CHECK(req.customer().given_name() == "Ada");
+  CHECK(req.customer().postal_address().country_code() == "CH");
+  CHECK(req.customer().lifecycle_stage() == cs::LIFECYCLE_STAGE_LEAD);
+  CHECK(req.customer().attributes().at("tier").int_value() == 42);
+  REQUIRE(req.update_mask().paths_size() == 2);
+  CHECK(req.update_mask().paths(0) == "given_name");
+  CHECK(req.update_mask().paths(1) == "postal_address");
+  CHECK(req.etag() == "e 1");
+
+  SECTION("camelCase field mask paths become snake_case") {
+    HttpCall c2 = call;
+    c2.query = "updateMask=givenName,postalAddress.countryCode";
+    auto r2 = Build<cs::UpdateCustomerRequest>("UpdateCustomer", c2);
+    REQUIRE(r2.update_mask().paths_size() == 2);
+    CHECK(r2.update_mask().paths(1) == "postal_address.country_code");
+  }
+}
+
+TEST_CASE("BuildRequest: query parameter types", "[gateway][api]") {
+  SECTION("int, enum by name and by number") {
+    HttpCall call;
+    call.query = "page_size=25&pageToken=tok&lifecycle_stage=LIFECYCLE_STAGE_CUSTOMER&owner=u+1";
+    auto req = Build<cs::ListCustomersRequest>("ListCustomers", call);
+    CHECK(req.page_size() == 25);
+    CHECK(req.page_token() == "tok");
+    CHECK(req.lifecycle_stage() == cs::LIFECYCLE_STAGE_CUSTOMER);
+    CHECK(req.owner() == "u 1");
+    call.query = "lifecycle_stage=2";
+    CHECK(Build<cs::ListCustomersRequest>("ListCustomers", call).lifecycle_stage() ==
+          cs::LIFECYCLE_STAGE_LEAD);
+  }
+  SECTION("bool") {
+    HttpCall call;
+    call.bindings = {{"customer_id", "c"}};
+    call.query = "include_history=true";
+    CHECK(Build<cs::ListConsentsRequest>("ListConsents", call).include_history());
+    call.query = "include_history=maybe";
+    absl::Status s = BuildError("ListConsents", call);
+    CHECK(common::ReasonOf(s) == "INVALID_FIELD");
+  }
+  SECTION("bad integer") {
+    HttpCall call;
+    call.query = "page_size=ten";
+    absl::Status s = BuildError("ListCustomers", call);
+    CHECK(common::ReasonOf(s) == "INVALID_FIELD");
+    CHECK(common::FieldOf(s) == "page_size");
+    CHECK(s.message() == "query parameter page_size: expected an integer");
+    call.query = "page_size=99999999999";
+    CHECK(common::ReasonOf(BuildError("ListCustomers", call)) == "INVALID_FIELD");
+  }
+  SECTION("unknown enum value") {
+    HttpCall call;
+    call.query = "lifecycle_stage=VIP";
+    CHECK(common::FieldOf(BuildError("ListCustomers", call)) == "lifecycle_stage");
+  }
+  SECTION("unknown parameter") {
+    HttpCall call;
+    call.query = "page_size=1&foo=bar";
+    absl::Status s = BuildError("ListCustomers", call);
+    CHECK(common::ReasonOf(s) == "UNKNOWN_FIELD");
+    CHECK(s.message() == "unknown query parameter \"foo\"");
+  }
+  SECTION("scalar given twice") {
+    HttpCall call;
+    call.query = "page_size=1&page_size=2";
+    CHECK(common::ReasonOf(BuildError("ListCustomers", call)) == "INVALID_FIELD");
+  }
+  SECTION("field covered by the body or the path") {
+    HttpCall call;
+    call.bindings = {{"customer_id", "c"}};
+    call.query = "customer.given_name=x";
+    CHECK(common::ReasonOf(BuildError("UpdateCustomer", call)) == "INVALID_FIELD");
+    call.query = "customer_id=other";
+    CHECK(common::ReasonOf(BuildError("UpdateCustomer", call)) == "INVALID_FIELD");
+    HttpCall upsert;
+    upsert.query = "request_id=r";
+    CHECK(common::ReasonOf(BuildError("UpsertCustomer", upsert)) == "INVALID_FIELD");
+  }
+  SECTION("repeated enum and timestamp in nested query parameters") {
+    // CreateApiKey has body "*", so use the request type directly through a GET-like route.
+    RestRoute route = RouteFor("CreateApiKey");
+    route.http_method = "GET";
+    route.body = "";
+    HttpCall call;
+    call.query =
+        "roles=ROLE_ADMIN&roles=3&expire_time=2024-05-01T10:00:00.5Z&rate_limit_per_second=7";
+    absl::StatusOr<std::unique_ptr<google::protobuf::Message>> msg = BuildRequest(route, call);
+    REQUIRE(msg.ok());
+    auto* req = dynamic_cast<crm::gateway::v1::CreateApiKeyRequest*>(msg->get());
+    REQUIRE(req != nullptr);
+    REQUIRE(req->roles_size() == 2);
+    CHECK(req->roles(0) == crm::gateway::v1::ROLE_ADMIN);
+    CHECK(req->roles(1) == crm::gateway::v1::ROLE_SALES);
+    CHECK(req->expire_time().seconds() == 1714557600);
+    CHECK(req->expire_time().nanos() == 500000000);
+    CHECK(req->rate_limit_per_second() == 7);
+    call.query = "expire_time=yesterday";
+    absl::StatusOr<std::unique_ptr<google::protobuf::Message>> bad = BuildRequest(route, call);
+    REQUIRE_FALSE(bad.ok());
+    CHECK(common::FieldOf(bad.status()) == "expire_time");
+  }
+}
+
+TEST_CASE("BuildRequest: body handling", "[gateway][api]") {
+  SECTION("body * with int64 as string and enum by name") {
+    HttpCall call;
+    call.body = R"({"displayName":"ci","roles":["ROLE_INTEGRATION"],"rateLimitPerSecond":"5",
+                    "expireTime":"2030-01-01T00:00:00Z","request_id":"r1"})";
+    auto req = Build<crm::gateway::v1::CreateApiKeyRequest>("CreateApiKey", call);
+    CHECK(req.display_name() == "ci");
+    REQUIRE(req.roles_size() == 1);
+    CHECK(req.roles(0) == crm::gateway::v1::ROLE_INTEGRATION);
+    CHECK(req.rate_limit_per_second() == 5);
+    CHECK(req.request_id() == "r1");
+    CHECK(req.expire_time().seconds() == 1893456000);
+  }
+  SECTION("int64 as a string inside a body field") {
+    HttpCall call;
+    call.bindings = {{"customer_id", "c"}};
+    call.body = R"({"attributes":{"n":{"intValue":"9007199254740993"}}})";
+    auto req = Build<cs::UpdateCustomerRequest>("UpdateCustomer", call);
+    CHECK(req.customer().attributes().at("n").int_value() == 9007199254740993LL);
+  }
+  SECTION("path binding on a body * route") {
+    HttpCall call;
+    call.bindings = {{"key_id", "k1"}};
+    call.body = "{}";
+    CHECK(Build<crm::gateway::v1::RevokeApiKeyRequest>("RevokeApiKey", call).key_id() == "k1");
+    call.body = "";
+    CHECK(Build<crm::gateway::v1::RevokeApiKeyRequest>("RevokeApiKey", call).key_id() == "k1");
+  }
+  SECTION("empty body for body * is an empty message") {
+    HttpCall call;
+    auto req = Build<cs::UpsertCustomerRequest>("UpsertCustomer", call);
+    CHECK_FALSE(req.has_customer());
+  }
+  SECTION("unknown field") {
+    HttpCall call;
+    call.body = R"({"displayName":"x","foo":1})";
+    absl::Status s = BuildError("CreateTenant", call);
+    CHECK(common::ReasonOf(s) == "UNKNOWN_FIELD");
+    CHECK(common::FieldOf(s) == "foo");
+    CHECK(s.message() == "unknown field \"foo\" in request body");
+  }
+  SECTION("unknown nested field in a body field") {
+    HttpCall call;
+    call.bindings = {{"customer_id", "c"}};
+    call.body = R"({"postalAddress":{"city":"Bern"}})";
+    absl::Status s = BuildError("UpdateCustomer", call);
+    CHECK(common::ReasonOf(s) == "UNKNOWN_FIELD");
+    CHECK(common::FieldOf(s) == "postalAddress.city");
+  }
+  SECTION("malformed JSON") {
+    HttpCall call;
+    call.body = R"({"displayName": )";
+    absl::Status s = BuildError("CreateTenant", call);
+    CHECK(common::ReasonOf(s) == "MALFORMED_BODY");
+    call.body = "[1,2]";
+    CHECK(common::ReasonOf(BuildError("CreateTenant", call)) == "MALFORMED_BODY");
+  }
+  SECTION("wrong value type") {
+    HttpCall call;
+    call.body = R"({"displayName": {"a": 1}})";
+    absl::Status s = BuildError("CreateTenant", call);
+    CHECK(common::ReasonOf(s) == "INVALID_FIELD");
+    call.body = R"({"roles": ["ROLE_NOPE"]})";
+    absl::Status e = BuildError("CreateApiKey", call);
+    CHECK(common::ReasonOf(e) == "INVALID_FIELD");
+    CHECK(common::FieldOf(e) == "roles[0]");
+    call.body = R"({"rateLimitPerSecond": "abc"})";
+    e = BuildError("CreateApiKey", call);
+    CHECK(common::FieldOf(e) == "rate_limit_per_second");
+    CHECK(std::string(e.message()).find("\"abc\"") != std::string::npos);
+    call.body = R"({"expireTime": "abc"})";
+    CHECK(common::FieldOf(BuildError("CreateApiKey", call)) == "expire_time");
+  }
+  SECTION("a body where the route takes none") {
+    HttpCall call;
+    call.bindings = {{"customer_id", "c"}};
+    call.body = R"({"x":1})";
+    absl::Status s = BuildError("GetCustomer", call);
+    CHECK(common::ReasonOf(s) == "MALFORMED_BODY");
+  }
+  SECTION("body field route builds the nested message") {
+    HttpCall call;
+    call.bindings = {{"customer_id", "c-9"}};
+    call.body = R"({"channel":"CONSENT_CHANNEL_EMAIL","purpose":"CONSENT_PURPOSE_MARKETING",
+                    "status":"CONSENT_STATUS_OPTED_IN","recordTime":"2024-01-02T03:04:05Z"})";
+    call.query = "request_id=abc";
+    auto req = Build<cs::RecordConsentRequest>("RecordConsent", call);
+    CHECK(req.customer_id() == "c-9");
+    CHECK(req.consent().channel() == cs::CONSENT_CHANNEL_EMAIL);
+    CHECK(req.consent().record_time().seconds() == 1704164645);
+    CHECK(req.request_id() == "abc");
+  }
+}
+
+TEST_CASE("ResponseToJson", "[gateway][api]") {
+  SECTION("int64 as string, default values omitted, camelCase") {
+    cs::DeleteCustomerResponse resp;
+    resp.set_customer_id("c-1");
+    resp.set_interactions_erased(12);
+    absl::StatusOr<std::string> json =
+        ResponseToJson(*RouteFor("DeleteCustomer").method, resp.SerializeAsString());
+    REQUIRE(json.ok());
+    nlohmann::json j = nlohmann::json::parse(*json);
+    CHECK(j["customerId"] == "c-1");
+    CHECK(j["interactionsErased"] == "12");
+    CHECK_FALSE(j.contains("identitiesErased"));
+  }
+  SECTION("timestamps in RFC 3339, enums by name") {
+    cs::Customer c;
+    c.set_id("c-2");
+    c.set_given_name("Ada");
+    c.set_lifecycle_stage(cs::LIFECYCLE_STAGE_CUSTOMER);
+    c.mutable_create_time()->set_seconds(1704164645);
+    c.mutable_create_time()->set_nanos(500000000);
+    absl::StatusOr<std::string> json =
+        ResponseToJson(*RouteFor("GetCustomer").method, c.SerializeAsString());
+    REQUIRE(json.ok());
+    nlohmann::json j = nlohmann::json::parse(*json);
+    CHECK(j["createTime"] == "2024-01-02T03:04:05.500Z");
+    CHECK(j["givenName"] == "Ada");
+    CHECK(j["lifecycleStage"] == "LIFECYCLE_STAGE_CUSTOMER");
+  }
+  SECTION("bytes that do not parse") {
+    absl::StatusOr<std::string> json =
+        ResponseToJson(*RouteFor("GetCustomer").method, std::string("\xff\xff\xff", 3));
+    REQUIRE_FALSE(json.ok());
+    CHECK(json.status().code() == absl::StatusCode::kInternal);
+  }
+  SECTION("response_body selects a field") {
+    RestRoute route = RouteFor("ListCustomers");
+    route.response_body = "customers";
+    cs::ListCustomersResponse resp;
+    resp.add_customers()->set_id("a");
+    resp.set_next_page_token("n");
+    absl::StatusOr<std::string> json = ResponseToJson(route, resp.SerializeAsString());
+    REQUIRE(json.ok());
+    CHECK(*json == R"([{"id":"a"}])");
+  }
+}
+
+}  // namespace
+}  // namespace crm::gateway::api
