@@ -13,6 +13,7 @@
 #include "libs/redis/redis.h"
 #include "services/customer_store/api/grpc_service.h"
 #include "services/customer_store/app/customer_store.h"
+#include "services/customer_store/app/merge.h"
 #include "services/customer_store/config.h"
 #include "services/customer_store/storage/pg_customer_repository.h"
 #include "services/customer_store/storage/redis_view_cache.h"
@@ -61,11 +62,13 @@ int main() {
   common::SystemClock clock;
   common::RandomIdGenerator ids;
   customer_store::app::CustomerStore store(repository, cache, clock, ids);
+  customer_store::app::CustomerMerger merger(repository, cache, clock);
 
   common::Executor executor(config->workers, static_cast<size_t>(config->max_queue));
   grpcutil::RpcMetrics rpc_metrics((*metrics)->registry(), "customer-store");
   common::PageTokenCodec tokens(config->page_token_secret);
-  customer_store::api::CustomerStoreGrpcService service(store, executor, rpc_metrics, tokens);
+  customer_store::api::CustomerStoreGrpcService service(store, merger, executor, rpc_metrics,
+                                                       tokens);
 
   outbox::RelayOptions relay_options;
   relay_options.schema = "customer_store";

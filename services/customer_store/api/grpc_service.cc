@@ -144,6 +144,37 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::UpsertCustomer(
   });
 }
 
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::MergeCustomers(
+    grpc::CallbackServerContext* ctx, const v1::MergeCustomersRequest* req,
+    v1::MergeCustomersResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "MergeCustomers", [=](const RequestContext& rc) -> absl::Status {
+    CRM_RETURN_IF_ERROR(CheckRequestId(req->request_id()));
+    CRM_ASSIGN_OR_RETURN(app::MergeOutcome m,
+                         merger_.Merge(ActorOf(rc, "MergeCustomers", req->request_id()),
+                                       req->customer_id(), req->source_customer_id()));
+    ToProto(m.survivor, resp->mutable_customer());
+    resp->set_merge_id(m.merge_id);
+    resp->set_identities_moved(m.identities_moved);
+    resp->set_interactions_moved(m.interactions_moved);
+    resp->set_consents_moved(m.consents_moved);
+    for (const auto& c : m.resolutions) ToProto(c, resp->add_resolved_consents());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::UnmergeCustomer(
+    grpc::CallbackServerContext* ctx, const v1::UnmergeCustomerRequest* req,
+    v1::UnmergeCustomerResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "UnmergeCustomer", [=](const RequestContext& rc) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(app::UnmergeOutcome u,
+                         merger_.Unmerge(ActorOf(rc, "UnmergeCustomer", ""), req->customer_id(),
+                                         req->merge_id()));
+    ToProto(u.survivor, resp->mutable_customer());
+    ToProto(u.restored, resp->mutable_restored());
+    return absl::OkStatus();
+  });
+}
+
 grpc::ServerUnaryReactor* CustomerStoreGrpcService::GetCustomerView(
     grpc::CallbackServerContext* ctx, const v1::GetCustomerViewRequest* req,
     v1::CustomerView* resp) {

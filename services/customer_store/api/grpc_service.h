@@ -6,6 +6,7 @@
 #include "libs/common/page_token.h"
 #include "libs/grpcutil/rpc_metrics.h"
 #include "services/customer_store/app/customer_store.h"
+#include "services/customer_store/app/merge.h"
 
 namespace crm::customer_store::api {
 
@@ -13,9 +14,10 @@ namespace v1 = ::crm::customer_store::v1;
 
 class CustomerStoreGrpcService final : public v1::CustomerStoreService::CallbackService {
  public:
-  CustomerStoreGrpcService(app::CustomerStore& store, common::Executor& executor,
-                           grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens)
-      : store_(store), executor_(executor), metrics_(metrics), tokens_(tokens) {}
+  CustomerStoreGrpcService(app::CustomerStore& store, app::CustomerMerger& merger,
+                           common::Executor& executor, grpcutil::RpcMetrics& metrics,
+                           const common::PageTokenCodec& tokens)
+      : store_(store), merger_(merger), executor_(executor), metrics_(metrics), tokens_(tokens) {}
 
   grpc::ServerUnaryReactor* CreateCustomer(grpc::CallbackServerContext* ctx,
                                            const v1::CreateCustomerRequest* req,
@@ -38,6 +40,12 @@ class CustomerStoreGrpcService final : public v1::CustomerStoreService::Callback
   grpc::ServerUnaryReactor* UpsertCustomer(grpc::CallbackServerContext* ctx,
                                            const v1::UpsertCustomerRequest* req,
                                            v1::UpsertCustomerResponse* resp) override;
+  grpc::ServerUnaryReactor* MergeCustomers(grpc::CallbackServerContext* ctx,
+                                           const v1::MergeCustomersRequest* req,
+                                           v1::MergeCustomersResponse* resp) override;
+  grpc::ServerUnaryReactor* UnmergeCustomer(grpc::CallbackServerContext* ctx,
+                                            const v1::UnmergeCustomerRequest* req,
+                                            v1::UnmergeCustomerResponse* resp) override;
   grpc::ServerUnaryReactor* GetCustomerView(grpc::CallbackServerContext* ctx,
                                             const v1::GetCustomerViewRequest* req,
                                             v1::CustomerView* resp) override;
@@ -59,6 +67,7 @@ class CustomerStoreGrpcService final : public v1::CustomerStoreService::Callback
 
  private:
   app::CustomerStore& store_;
+  app::CustomerMerger& merger_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
   const common::PageTokenCodec& tokens_;

@@ -48,6 +48,45 @@ struct InteractionQuery {
   int limit = 50;
 };
 
+// Merge: what the use case decides once both customers are locked.
+struct MergeDecision {
+  domain::Customer merged;                       // survivor after the merge
+  std::vector<std::string> filled_paths;         // profile paths filled from the source
+  std::vector<domain::Consent> resolutions;      // consent records to append
+};
+using MergeDecider = std::function<absl::StatusOr<MergeDecision>(
+    const domain::Customer& survivor, const domain::Customer& source,
+    const std::vector<domain::Consent>& survivor_current,
+    const std::vector<domain::Consent>& source_current)>;
+
+struct MergeOutcome {
+  domain::Customer survivor;
+  std::string merge_id;
+  int64_t identities_moved = 0;
+  int64_t interactions_moved = 0;
+  int64_t consents_moved = 0;
+  std::vector<domain::Consent> resolutions;
+};
+
+// The merge log entry, enough to undo the merge exactly.
+struct MergeRecord {
+  std::string id;
+  std::string survivor_id;
+  std::string source_id;
+  domain::Customer source_snapshot;   // profile + identities of the source
+  domain::Customer survivor_before;   // survivor profile before the merge
+  domain::Customer survivor_after;    // survivor profile right after it
+  std::vector<std::string> filled_paths;
+};
+// Given the survivor now and the record, the survivor's profile after undo.
+using UnmergeDecider =
+    std::function<domain::Customer(const domain::Customer& survivor_now, const MergeRecord& record)>;
+
+struct UnmergeOutcome {
+  domain::Customer survivor;
+  domain::Customer restored;
+};
+
 // Each write runs in one transaction together with its audit record and its
 // outbox event. Reads and writes are tenant-scoped; another tenant's id is
 // NOT_FOUND (CUSTOMER_NOT_FOUND).
@@ -93,6 +132,23 @@ class CustomerRepository {
                                                         int interaction_limit) = 0;
   virtual absl::StatusOr<domain::CustomerExport> LoadExport(const std::string& tenant,
                                                             const std::string& id) = 0;
+};
+
+// Merge and unmerge, each in one transaction with the merge log, audit row
+// and outbox event. Both customers are locked before `decide` runs.
+class MergeRepository {
+ public:
+  virtual ~MergeRepository() = default;
+  // NOT_FOUND (CUSTOMER_NOT_FOUND / CUSTOMER_MERGED) when either is absent.
+  virtual absl::StatusOr<MergeOutcome> Merge(const Actor& actor, const std::string& survivor_id,
+                                             const std::string& source_id,
+                                             const MergeDecider& decide) = 0;
+  // NOT_FOUND (NOT_MERGED) for an unknown merge of this survivor;
+  // FAILED_PRECONDITION (NOT_MERGED) when it was already undone.
+  virtual absl::StatusOr<UnmergeOutcome> Unmerge(const Actor& actor,
+                                                 const std::string& survivor_id,
+                                                 const std::string& merge_id,
+                                                 const UnmergeDecider& decide) = 0;
 };
 
 // Read-through cache of the serialized 360 view. A cache that fails is

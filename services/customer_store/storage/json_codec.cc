@@ -123,3 +123,91 @@ absl::StatusOr<std::map<std::string, domain::AttributeValue>> AttributesFromJson
 }
 
 }  // namespace crm::customer_store::storage
+
+namespace crm::customer_store::storage {
+
+std::string CustomerToJson(const domain::Customer& c) {
+  nlohmann::json ext = nlohmann::json::array();
+  for (const auto& x : c.external_ids) ext.push_back({{"source", x.source}, {"value", x.value}});
+  nlohmann::json j = {
+      {"id", c.id},
+      {"given_name", c.given_name},
+      {"family_name", c.family_name},
+      {"display_name", c.display_name},
+      {"emails", c.emails},
+      {"phones", c.phones},
+      {"external_ids", ext},
+      {"postal_address", c.postal_address ? AddressToJson(*c.postal_address) : std::string()},
+      {"birthday", c.birthday ? DateToJson(*c.birthday) : std::string()},
+      {"anniversaries", AnniversariesToJson(c.anniversaries)},
+      {"locale", c.locale},
+      {"time_zone", c.time_zone},
+      {"lifecycle_stage", static_cast<int>(c.lifecycle_stage)},
+      {"owner", c.owner},
+      {"attributes", AttributesToJson(c.attributes)},
+      {"version", absl::StrCat(c.version)},
+      {"create_us", absl::StrCat(absl::ToUnixMicros(c.create_time))},
+      {"update_us", absl::StrCat(absl::ToUnixMicros(c.update_time))},
+  };
+  return j.dump();
+}
+
+absl::StatusOr<domain::Customer> CustomerFromJson(const std::string& s) {
+  domain::Customer c;
+  try {
+    nlohmann::json j = nlohmann::json::parse(s);
+    c.id = j.at("id").get<std::string>();
+    c.given_name = j.at("given_name").get<std::string>();
+    c.family_name = j.at("family_name").get<std::string>();
+    c.display_name = j.at("display_name").get<std::string>();
+    c.emails = j.at("emails").get<std::vector<std::string>>();
+    c.phones = j.at("phones").get<std::vector<std::string>>();
+    for (const auto& x : j.at("external_ids")) {
+      c.external_ids.push_back({x.at("source").get<std::string>(), x.at("value").get<std::string>()});
+    }
+    if (std::string a = j.at("postal_address").get<std::string>(); !a.empty()) {
+      auto addr = AddressFromJson(a);
+      if (!addr.ok()) return addr.status();
+      c.postal_address = *addr;
+    }
+    if (std::string b = j.at("birthday").get<std::string>(); !b.empty()) {
+      auto d = DateFromJson(b);
+      if (!d.ok()) return d.status();
+      c.birthday = *d;
+    }
+    auto ann = AnniversariesFromJson(j.at("anniversaries").get<std::string>());
+    if (!ann.ok()) return ann.status();
+    c.anniversaries = *ann;
+    c.locale = j.at("locale").get<std::string>();
+    c.time_zone = j.at("time_zone").get<std::string>();
+    c.lifecycle_stage = static_cast<domain::LifecycleStage>(j.at("lifecycle_stage").get<int>());
+    c.owner = j.at("owner").get<std::string>();
+    auto attrs = AttributesFromJson(j.at("attributes").get<std::string>());
+    if (!attrs.ok()) return attrs.status();
+    c.attributes = *attrs;
+    int64_t v = 0, cu = 0, uu = 0;
+    if (!absl::SimpleAtoi(j.at("version").get<std::string>(), &v) ||
+        !absl::SimpleAtoi(j.at("create_us").get<std::string>(), &cu) ||
+        !absl::SimpleAtoi(j.at("update_us").get<std::string>(), &uu)) {
+      return absl::DataLossError("stored customer snapshot is corrupt");
+    }
+    c.version = v;
+    c.create_time = absl::FromUnixMicros(cu);
+    c.update_time = absl::FromUnixMicros(uu);
+  } catch (const nlohmann::json::exception&) {
+    return absl::DataLossError("stored customer snapshot is corrupt");
+  }
+  return c;
+}
+
+std::string StringsToJson(const std::vector<std::string>& v) { return nlohmann::json(v).dump(); }
+
+absl::StatusOr<std::vector<std::string>> StringsFromJson(const std::string& s) {
+  try {
+    return nlohmann::json::parse(s).get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception&) {
+    return absl::DataLossError("stored list is corrupt");
+  }
+}
+
+}  // namespace crm::customer_store::storage

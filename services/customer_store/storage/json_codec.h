@@ -19,3 +19,11 @@ absl::StatusOr<std::map<std::string, domain::AttributeValue>> AttributesFromJson
     const std::string& s);
 
 }  // namespace crm::customer_store::storage
+
+namespace crm::customer_store::storage {
+// A whole customer (profile, identities, version, times) for the merge log.
+std::string CustomerToJson(const domain::Customer& c);
+absl::StatusOr<domain::Customer> CustomerFromJson(const std::string& s);
+std::string StringsToJson(const std::vector<std::string>& v);
+absl::StatusOr<std::vector<std::string>> StringsFromJson(const std::string& s);
+}  // namespace crm::customer_store::storage

@@ -44,10 +44,6 @@ std::string Micros(const char* col) {
 
 constexpr char kNilUuid[] = "00000000-0000-0000-0000-000000000000";
 
-absl::Status CustomerNotFound() {
-  return common::NotFound("CUSTOMER_NOT_FOUND", "customer not found");
-}
-
 absl::StatusOr<Customer> CustomerFromRow(const pqxx::row& r) {
   Customer c;
   c.id = r[0].as<std::string>();
@@ -150,14 +146,15 @@ std::string LikePrefix(const std::string& prefix) {
 
 std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
   const std::string cols = kCustomerColumns;
-  return {
+  std::vector<pg::NamedQuery> queries = MergeQueries();
+  std::vector<pg::NamedQuery> base = {
       {"insert_customer",
        absl::StrCat("INSERT INTO customer_store.customers (tenant_id, id, given_name, family_name, "
                     "display_name, postal_address, birthday, anniversaries, locale, time_zone, "
                     "lifecycle_stage, owner, attributes, version, created_at, updated_at) VALUES "
                     "($1, $2, $3, $4, $5, nullif($6, '')::jsonb, nullif($7, '')::jsonb, $8::jsonb, "
                     "$9, $10, $11, $12, $13::jsonb, $14, ",
-                    Ts(15), ", ", Ts(15), ")")},
+                    Ts(15), ", ", Ts(16), ")")},
       {"select_customer",
        absl::StrCat("SELECT ", cols, " FROM customer_store.customers WHERE tenant_id = $1 AND id = $2")},
       {"select_customer_for_update",
@@ -241,6 +238,34 @@ std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
        "INSERT INTO customer_store.outbox (event_id, tenant_id, customer_id, event_type, payload) "
        "VALUES ($1, $2, nullif($3, '')::uuid, $4, $5::jsonb)"},
   };
+  queries.insert(queries.end(), base.begin(), base.end());
+  return queries;
+}
+
+void PgCustomerRepository::InsertProfile(pqxx::work& tx, const std::string& tenant,
+                                         const Customer& c) {
+  pool_.Exec(tx, "insert_customer", tenant, c.id, c.given_name, c.family_name, c.display_name,
+             AddressParam(c), BirthdayParam(c), AnniversariesToJson(c.anniversaries), c.locale,
+             c.time_zone, static_cast<int>(c.lifecycle_stage), c.owner,
+             AttributesToJson(c.attributes), c.version, absl::ToUnixMicros(c.create_time),
+             absl::ToUnixMicros(c.update_time));
+}
+
+void PgCustomerRepository::WriteProfile(pqxx::work& tx, const std::string& tenant,
+                                        const Customer& c) {
+  pool_.Exec(tx, "update_customer", tenant, c.id, c.given_name, c.family_name, c.display_name,
+             AddressParam(c), BirthdayParam(c), AnniversariesToJson(c.anniversaries), c.locale,
+             c.time_zone, static_cast<int>(c.lifecycle_stage), c.owner,
+             AttributesToJson(c.attributes), c.version, absl::ToUnixMicros(c.update_time));
+}
+
+absl::StatusOr<std::vector<domain::Consent>> PgCustomerRepository::ConsentHistoryTx(
+    pqxx::work& tx, const std::string& tenant, const std::string& id) {
+  std::vector<domain::Consent> out;
+  for (const auto& row : pool_.Exec(tx, "select_consents", tenant, id)) {
+    out.push_back(ConsentFromRow(row));
+  }
+  return out;
 }
 
 void PgCustomerRepository::Emit(pqxx::work& tx, const app::Actor& actor,
@@ -278,7 +303,7 @@ absl::StatusOr<Customer> PgCustomerRepository::LoadCustomer(pqxx::work& tx,
                                                             bool for_update) {
   pqxx::result r =
       pool_.Exec(tx, for_update ? "select_customer_for_update" : "select_customer", tenant, id);
-  if (r.empty()) return CustomerNotFound();
+  if (r.empty()) return NotFoundOrMerged(tx, tenant, id);
   CRM_ASSIGN_OR_RETURN(Customer c, CustomerFromRow(r[0]));
   CRM_RETURN_IF_ERROR(LoadIdentities(tx, tenant, {&c}));
   return c;
@@ -370,11 +395,7 @@ absl::StatusOr<Customer> PgCustomerRepository::Insert(const app::Actor& actor, c
         return absl::OkStatus();
       }
     }
-    pool_.Exec(tx, "insert_customer", actor.tenant_id, c.id, c.given_name, c.family_name,
-               c.display_name, AddressParam(c), BirthdayParam(c),
-               AnniversariesToJson(c.anniversaries), c.locale, c.time_zone,
-               static_cast<int>(c.lifecycle_stage), c.owner, AttributesToJson(c.attributes),
-               c.version, absl::ToUnixMicros(c.create_time));
+    InsertProfile(tx, actor.tenant_id, c);
     CRM_RETURN_IF_ERROR(WriteIdentities(tx, actor.tenant_id, c, nullptr));
     Emit(tx, actor, c.id, "customer.created",
          absl::StrCat(R"({"customer_id":")", c.id, R"(","version":)", c.version, "}"));
@@ -415,12 +436,7 @@ absl::StatusOr<Customer> PgCustomerRepository::Update(const app::Actor& actor,
       return absl::OkStatus();
     }
     after.version = before.version + 1;
-    pool_.Exec(tx, "update_customer", actor.tenant_id, id, after.given_name, after.family_name,
-               after.display_name, AddressParam(after), BirthdayParam(after),
-               AnniversariesToJson(after.anniversaries), after.locale, after.time_zone,
-               static_cast<int>(after.lifecycle_stage), after.owner,
-               AttributesToJson(after.attributes), after.version,
-               absl::ToUnixMicros(after.update_time));
+    WriteProfile(tx, actor.tenant_id, after);
     CRM_RETURN_IF_ERROR(WriteIdentities(tx, actor.tenant_id, after, &before));
     Emit(tx, actor, id, "customer.updated",
          absl::StrCat(R"({"customer_id":")", id, R"(","version":)", after.version, "}"));
@@ -525,7 +541,7 @@ absl::StatusOr<domain::Consent> PgCustomerRepository::AppendConsent(const app::A
                                                                     const std::string& id,
                                                                     const domain::Consent& c) {
   absl::Status s = Write(actor, id, [&](pqxx::work& tx) -> absl::Status {
-    if (pool_.Exec(tx, "lock_customer", actor.tenant_id, id).empty()) return CustomerNotFound();
+    if (pool_.Exec(tx, "lock_customer", actor.tenant_id, id).empty()) return NotFoundOrMerged(tx, actor.tenant_id, id);
     pool_.Exec(tx, "insert_consent", actor.tenant_id, id, static_cast<int>(c.channel),
                static_cast<int>(c.purpose), static_cast<int>(c.status), c.source,
                c.policy_version, absl::ToUnixMicros(c.record_time));
@@ -543,10 +559,10 @@ absl::StatusOr<std::vector<domain::Consent>> PgCustomerRepository::ConsentHistor
     const std::string& tenant, const std::string& id) {
   std::vector<domain::Consent> out;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
-    if (pool_.Exec(tx, "select_customer", tenant, id).empty()) return CustomerNotFound();
-    for (const auto& row : pool_.Exec(tx, "select_consents", tenant, id)) {
-      out.push_back(ConsentFromRow(row));
+    if (pool_.Exec(tx, "select_customer", tenant, id).empty()) {
+      return NotFoundOrMerged(tx, tenant, id);
     }
+    CRM_ASSIGN_OR_RETURN(out, ConsentHistoryTx(tx, tenant, id));
     return absl::OkStatus();
   }));
   return out;
@@ -555,7 +571,7 @@ absl::StatusOr<std::vector<domain::Consent>> PgCustomerRepository::ConsentHistor
 absl::StatusOr<domain::Interaction> PgCustomerRepository::AppendInteraction(
     const app::Actor& actor, const std::string& id, const domain::Interaction& i) {
   absl::Status s = Write(actor, id, [&](pqxx::work& tx) -> absl::Status {
-    if (pool_.Exec(tx, "lock_customer", actor.tenant_id, id).empty()) return CustomerNotFound();
+    if (pool_.Exec(tx, "lock_customer", actor.tenant_id, id).empty()) return NotFoundOrMerged(tx, actor.tenant_id, id);
     pool_.Exec(tx, "insert_interaction", actor.tenant_id, i.id, id, static_cast<int>(i.kind),
                i.channel, absl::ToUnixMicros(i.occur_time), i.actor, i.summary, i.payload_json,
                i.source);
@@ -583,7 +599,9 @@ absl::StatusOr<app::Page<domain::Interaction>> PgCustomerRepository::Interaction
   }
   app::Page<domain::Interaction> page;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
-    if (pool_.Exec(tx, "select_customer", tenant, id).empty()) return CustomerNotFound();
+    if (pool_.Exec(tx, "select_customer", tenant, id).empty()) {
+      return NotFoundOrMerged(tx, tenant, id);
+    }
     pqxx::result r = pool_.Exec(tx, "select_interactions", tenant, id, static_cast<int>(q.kind),
                                 before_micros, before_id, q.limit + 1);
     for (const auto& row : r) {
@@ -607,10 +625,7 @@ absl::StatusOr<domain::CustomerView> PgCustomerRepository::LoadView(const std::s
                               row[3].as<std::string>(), row[2].as<std::string>(),
                               absl::FromUnixMicros(row[4].as<int64_t>())});
     }
-    std::vector<domain::Consent> history;
-    for (const auto& row : pool_.Exec(tx, "select_consents", tenant, id)) {
-      history.push_back(ConsentFromRow(row));
-    }
+    CRM_ASSIGN_OR_RETURN(std::vector<domain::Consent> history, ConsentHistoryTx(tx, tenant, id));
     v.consents = domain::CurrentConsents(history);
     for (const auto& row : pool_.Exec(tx, "select_interactions", tenant, id, 0,
                                       std::numeric_limits<int64_t>::max() / 2,
@@ -633,9 +648,7 @@ absl::StatusOr<domain::CustomerExport> PgCustomerRepository::LoadExport(const st
                               row[3].as<std::string>(), row[2].as<std::string>(),
                               absl::FromUnixMicros(row[4].as<int64_t>())});
     }
-    for (const auto& row : pool_.Exec(tx, "select_consents", tenant, id)) {
-      e.consent_history.push_back(ConsentFromRow(row));
-    }
+    CRM_ASSIGN_OR_RETURN(e.consent_history, ConsentHistoryTx(tx, tenant, id));
     for (const auto& row : pool_.Exec(tx, "select_interactions", tenant, id, 0,
                                       std::numeric_limits<int64_t>::max() / 2,
                                       "ffffffff-ffff-ffff-ffff-ffffffffffff", 1000000)) {

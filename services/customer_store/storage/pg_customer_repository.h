@@ -10,7 +10,7 @@
 
 namespace crm::customer_store::storage {
 
-class PgCustomerRepository final : public app::CustomerRepository {
+class PgCustomerRepository final : public app::CustomerRepository, public app::MergeRepository {
  public:
   explicit PgCustomerRepository(pg::Pool& pool) : pool_(pool) {}
   // Named queries to prepare on every connection of the pool.
@@ -43,6 +43,13 @@ class PgCustomerRepository final : public app::CustomerRepository {
                                                 int interaction_limit) override;
   absl::StatusOr<domain::CustomerExport> LoadExport(const std::string& tenant,
                                                     const std::string& id) override;
+  absl::StatusOr<app::MergeOutcome> Merge(const app::Actor& actor, const std::string& survivor_id,
+                                          const std::string& source_id,
+                                          const app::MergeDecider& decide) override;
+  absl::StatusOr<app::UnmergeOutcome> Unmerge(const app::Actor& actor,
+                                              const std::string& survivor_id,
+                                              const std::string& merge_id,
+                                              const app::UnmergeDecider& decide) override;
 
  private:
   // Runs a write with audit + outbox; audits failures separately.
@@ -54,6 +61,14 @@ class PgCustomerRepository final : public app::CustomerRepository {
                               std::vector<domain::Customer*> customers);
   absl::Status WriteIdentities(pqxx::work& tx, const std::string& tenant,
                                const domain::Customer& c, const domain::Customer* before);
+  static std::vector<pg::NamedQuery> MergeQueries();  // pg_merge.cc
+  // NOT_FOUND: CUSTOMER_MERGED (naming the survivor) or CUSTOMER_NOT_FOUND.
+  absl::Status NotFoundOrMerged(pqxx::work& tx, const std::string& tenant, const std::string& id);
+  void InsertProfile(pqxx::work& tx, const std::string& tenant, const domain::Customer& c);
+  void WriteProfile(pqxx::work& tx, const std::string& tenant, const domain::Customer& c);
+  absl::StatusOr<std::vector<domain::Consent>> ConsentHistoryTx(pqxx::work& tx,
+                                                                const std::string& tenant,
+                                                                const std::string& id);
   void Emit(pqxx::work& tx, const app::Actor& actor, const std::string& customer_id,
             const std::string& type, const std::string& payload_json);
 

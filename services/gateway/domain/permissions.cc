@@ -28,6 +28,8 @@ const std::map<std::string, RoleSet, std::less<>>& Table() {
       {"/crm.customer_store.v1.CustomerStoreService/ListCustomers", kEveryRole},
       {"/crm.customer_store.v1.CustomerStoreService/SearchCustomers", kEveryRole},
       {"/crm.customer_store.v1.CustomerStoreService/UpsertCustomer", kWriters},
+      {"/crm.customer_store.v1.CustomerStoreService/MergeCustomers", kWriters},
+      {"/crm.customer_store.v1.CustomerStoreService/UnmergeCustomer", kWriters},
       {"/crm.customer_store.v1.CustomerStoreService/GetCustomerView", kEveryRole},
       {"/crm.customer_store.v1.CustomerStoreService/ExportCustomer", kPrivacy},
       {"/crm.customer_store.v1.CustomerStoreService/ListConsents", kEveryRole},

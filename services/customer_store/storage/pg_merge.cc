@@ -1,0 +1,193 @@
+// PgCustomerRepository: merge and unmerge, each one transaction with the
+// merge log, audit row and outbox event.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "libs/common/errors.h"
+#include "libs/common/id.h"
+#include "libs/common/status_macros.h"
+#include "services/customer_store/domain/rules.h"
+#include "services/customer_store/storage/json_codec.h"
+#include "services/customer_store/storage/pg_customer_repository.h"
+
+namespace crm::customer_store::storage {
+namespace {
+
+std::string PgArray(const std::vector<std::string>& v) {
+  return absl::StrCat("{", absl::StrJoin(v, ","), "}");
+}
+
+}  // namespace
+
+std::vector<pg::NamedQuery> PgCustomerRepository::MergeQueries() {
+  return {
+      {"move_identities",
+       "UPDATE customer_store.identities SET customer_id = $2, position = position + 1000 "
+       "WHERE tenant_id = $1 AND customer_id = $3"},
+      {"move_identity_back",
+       "UPDATE customer_store.identities SET customer_id = $5 WHERE tenant_id = $1 AND kind = $2 "
+       "AND source = $3 AND value = $4 AND customer_id = $6"},
+      {"move_interactions",
+       "UPDATE customer_store.interactions SET customer_id = $2 WHERE tenant_id = $1 AND "
+       "customer_id = $3 RETURNING id::text"},
+      {"move_interactions_back",
+       "UPDATE customer_store.interactions SET customer_id = $2 WHERE tenant_id = $1 AND "
+       "customer_id = $3 AND id = ANY($4::uuid[])"},
+      {"move_consents",
+       "UPDATE customer_store.consents SET customer_id = $2 WHERE tenant_id = $1 AND "
+       "customer_id = $3 RETURNING id"},
+      {"move_consents_back",
+       "UPDATE customer_store.consents SET customer_id = $2 WHERE tenant_id = $1 AND "
+       "customer_id = $3 AND id = ANY($4::int8[])"},
+      {"delete_consents",
+       "DELETE FROM customer_store.consents WHERE tenant_id = $1 AND customer_id = $2 AND "
+       "id = ANY($3::int8[])"},
+      {"insert_consent_returning_id",
+       "INSERT INTO customer_store.consents (tenant_id, customer_id, channel, purpose, status, "
+       "source, policy_version, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+       "'epoch'::timestamptz + $8::int8 * interval '1 microsecond') RETURNING id"},
+      {"insert_merge",
+       "INSERT INTO customer_store.merges (tenant_id, id, survivor_id, source_id, "
+       "source_snapshot, survivor_before, survivor_after, filled_paths, moved_interactions, "
+       "moved_consents, added_consents) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, "
+       "$8::jsonb, $9::uuid[], $10::int8[], $11::int8[])"},
+      {"select_merge_for_update",
+       "SELECT survivor_id::text, source_id::text, source_snapshot::text, survivor_before::text, "
+       "survivor_after::text, filled_paths::text, moved_interactions::text, moved_consents::text, "
+       "added_consents::text, unmerged_at IS NOT NULL FROM customer_store.merges WHERE "
+       "tenant_id = $1 AND id = $2 FOR UPDATE"},
+      {"select_merge_of_source",
+       "SELECT survivor_id::text FROM customer_store.merges WHERE tenant_id = $1 AND "
+       "source_id = $2 AND unmerged_at IS NULL ORDER BY merged_at DESC LIMIT 1"},
+      {"mark_unmerged",
+       "UPDATE customer_store.merges SET unmerged_at = now() WHERE tenant_id = $1 AND id = $2"},
+  };
+}
+
+absl::Status PgCustomerRepository::NotFoundOrMerged(pqxx::work& tx, const std::string& tenant,
+                                                    const std::string& id) {
+  pqxx::result m = pool_.Exec(tx, "select_merge_of_source", tenant, id);
+  if (!m.empty()) {
+    return common::WithReason(
+        absl::NotFoundError(absl::StrCat("customer was merged into customer ",
+                                         m[0][0].as<std::string>())),
+        "CUSTOMER_MERGED");
+  }
+  return common::NotFound("CUSTOMER_NOT_FOUND", "customer not found");
+}
+
+absl::StatusOr<app::MergeOutcome> PgCustomerRepository::Merge(const app::Actor& actor,
+                                                              const std::string& survivor_id,
+                                                              const std::string& source_id,
+                                                              const app::MergeDecider& decide) {
+  app::MergeOutcome out;
+  const std::string& t = actor.tenant_id;
+  absl::Status s = Write(actor, survivor_id, [&](pqxx::work& tx) -> absl::Status {
+    out = app::MergeOutcome{};
+    // Lock both rows in id order so concurrent merges cannot deadlock.
+    const std::string& first = std::min(survivor_id, source_id);
+    const std::string& second = std::max(survivor_id, source_id);
+    CRM_ASSIGN_OR_RETURN(domain::Customer a, LoadCustomer(tx, t, first, true));
+    CRM_ASSIGN_OR_RETURN(domain::Customer b, LoadCustomer(tx, t, second, true));
+    const domain::Customer& survivor = first == survivor_id ? a : b;
+    const domain::Customer& source = first == survivor_id ? b : a;
+    CRM_ASSIGN_OR_RETURN(std::vector<domain::Consent> survivor_hist, ConsentHistoryTx(tx, t, survivor_id));
+    CRM_ASSIGN_OR_RETURN(std::vector<domain::Consent> source_hist, ConsentHistoryTx(tx, t, source_id));
+    CRM_ASSIGN_OR_RETURN(app::MergeDecision d,
+                         decide(survivor, source, domain::CurrentConsents(survivor_hist),
+                                domain::CurrentConsents(source_hist)));
+    pool_.Exec(tx, "move_identities", t, survivor_id, source_id);
+    std::vector<std::string> interactions, consents, added;
+    for (const auto& r : pool_.Exec(tx, "move_interactions", t, survivor_id, source_id)) {
+      interactions.push_back(r[0].as<std::string>());
+    }
+    for (const auto& r : pool_.Exec(tx, "move_consents", t, survivor_id, source_id)) {
+      consents.push_back(r[0].as<std::string>());
+    }
+    for (const auto& c : d.resolutions) {
+      pqxx::result r = pool_.Exec(tx, "insert_consent_returning_id", t, survivor_id,
+                                  static_cast<int>(c.channel), static_cast<int>(c.purpose),
+                                  static_cast<int>(c.status), c.source, c.policy_version,
+                                  absl::ToUnixMicros(c.record_time));
+      added.push_back(r[0][0].as<std::string>());
+    }
+    domain::Customer merged = d.merged;
+    merged.version = survivor.version + 1;
+    WriteProfile(tx, t, merged);
+    pool_.Exec(tx, "delete_customer", t, source_id);
+    std::string merge_id = common::NewUuid();
+    pool_.Exec(tx, "insert_merge", t, merge_id, survivor_id, source_id, CustomerToJson(source),
+               CustomerToJson(survivor), CustomerToJson(merged), StringsToJson(d.filled_paths),
+               PgArray(interactions), PgArray(consents), PgArray(added));
+    Emit(tx, actor, survivor_id, "customer.merged",
+         absl::StrCat(R"({"customer_id":")", survivor_id, R"(","source_customer_id":")", source_id,
+                      R"(","merge_id":")", merge_id, R"("})"));
+    CRM_ASSIGN_OR_RETURN(out.survivor, LoadCustomer(tx, t, survivor_id, false));
+    out.merge_id = merge_id;
+    out.identities_moved = static_cast<int64_t>(domain::IdentitiesOf(source).size());
+    out.interactions_moved = static_cast<int64_t>(interactions.size());
+    out.consents_moved = static_cast<int64_t>(consents.size());
+    out.resolutions = d.resolutions;
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<app::UnmergeOutcome> PgCustomerRepository::Unmerge(
+    const app::Actor& actor, const std::string& survivor_id, const std::string& merge_id,
+    const app::UnmergeDecider& decide) {
+  app::UnmergeOutcome out;
+  const std::string& t = actor.tenant_id;
+  absl::Status s = Write(actor, survivor_id, [&](pqxx::work& tx) -> absl::Status {
+    pqxx::result m = pool_.Exec(tx, "select_merge_for_update", t, merge_id);
+    if (m.empty() || m[0][0].as<std::string>() != survivor_id) {
+      return common::NotFound("NOT_MERGED", "no merge with this id for this customer");
+    }
+    const pqxx::row& row = m[0];
+    if (row[9].as<bool>()) {
+      return common::WithReason(absl::FailedPreconditionError("this merge was already undone"),
+                                "NOT_MERGED");
+    }
+    app::MergeRecord rec;
+    rec.id = merge_id;
+    rec.survivor_id = survivor_id;
+    rec.source_id = row[1].as<std::string>();
+    CRM_ASSIGN_OR_RETURN(rec.source_snapshot, CustomerFromJson(row[2].as<std::string>()));
+    CRM_ASSIGN_OR_RETURN(rec.survivor_before, CustomerFromJson(row[3].as<std::string>()));
+    CRM_ASSIGN_OR_RETURN(rec.survivor_after, CustomerFromJson(row[4].as<std::string>()));
+    CRM_ASSIGN_OR_RETURN(rec.filled_paths, StringsFromJson(row[5].as<std::string>()));
+    CRM_ASSIGN_OR_RETURN(domain::Customer survivor, LoadCustomer(tx, t, survivor_id, true));
+
+    domain::Customer restored = rec.source_snapshot;
+    restored.version = rec.source_snapshot.version + 1;
+    restored.update_time = absl::Now();
+    InsertProfile(tx, t, restored);
+    for (const auto& i : domain::IdentitiesOf(rec.source_snapshot)) {
+      pool_.Exec(tx, "move_identity_back", t, static_cast<int>(i.kind), i.source, i.value,
+                 restored.id, survivor_id);
+    }
+    pool_.Exec(tx, "move_interactions_back", t, restored.id, survivor_id, row[6].as<std::string>());
+    pool_.Exec(tx, "move_consents_back", t, restored.id, survivor_id, row[7].as<std::string>());
+    pool_.Exec(tx, "delete_consents", t, survivor_id, row[8].as<std::string>());
+    // Identities now reflect the moves; the profile goes back where untouched.
+    CRM_ASSIGN_OR_RETURN(domain::Customer survivor_now, LoadCustomer(tx, t, survivor_id, false));
+    domain::Customer undone = decide(survivor_now, rec);
+    undone.version = survivor.version + 1;
+    undone.update_time = absl::Now();
+    WriteProfile(tx, t, undone);
+    pool_.Exec(tx, "mark_unmerged", t, merge_id);
+    Emit(tx, actor, survivor_id, "customer.unmerged",
+         absl::StrCat(R"({"customer_id":")", survivor_id, R"(","restored_customer_id":")",
+                      restored.id, R"(","merge_id":")", merge_id, R"("})"));
+    CRM_ASSIGN_OR_RETURN(out.survivor, LoadCustomer(tx, t, survivor_id, false));
+    CRM_ASSIGN_OR_RETURN(out.restored, LoadCustomer(tx, t, restored.id, false));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+}  // namespace crm::customer_store::storage

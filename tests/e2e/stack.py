@@ -1,0 +1,379 @@
+"""Shared harness of the end-to-end suite.
+
+Starts the real services as processes against the private PostgreSQL + Redis
+of the `datastores` ctest fixture, in a database of its own (crm_e2e), and
+offers small REST and gRPC clients that talk to the gateway only.
+
+Every test file calls start() in setUpModule and stop() in tearDownModule;
+stop() kills the processes even when the start or a test failed, and prints
+the tail of every service log when something went wrong.
+
+Paths come from the environment: CRM_BUILD_DIR, CRM_SOURCE_DIR.
+All traffic goes to 127.0.0.1. Every loop is bounded.
+"""
+
+import atexit
+import http.client
+import importlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import unittest
+import uuid
+
+SOURCE_DIR = os.path.abspath(
+    os.environ.get("CRM_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", "..")))
+BUILD_DIR = os.path.abspath(os.environ.get("CRM_BUILD_DIR", os.path.join(SOURCE_DIR, "build")))
+RUN_DIR = os.path.join(BUILD_DIR, "e2e-run")
+LOG_DIR = os.path.join(RUN_DIR, "logs")
+PY_DIR = os.path.join(RUN_DIR, "py")
+PG_SOCK = os.path.join(BUILD_DIR, "test-run", "pg", "sock")
+
+HOST = "127.0.0.1"
+PG_PORT = 55432
+REDIS_ADDR = "127.0.0.1:56379"
+DB_NAME = "crm_e2e"
+OWNER_DSN = "postgresql://crm_owner:crm@127.0.0.1:%d/%s" % (PG_PORT, DB_NAME)
+APP_DSN = "postgresql://crm_app:crm@127.0.0.1:%d/%s" % (PG_PORT, DB_NAME)
+
+HTTP_PORT = 18080
+GATEWAY_GRPC_PORT = 15051
+ADMIN_GRPC_PORT = 15071
+GATEWAY_METRICS_PORT = 19460
+STORE_GRPC_PORT = 15061
+STORE_METRICS_PORT = 19461
+ALL_PORTS = (HTTP_PORT, GATEWAY_GRPC_PORT, ADMIN_GRPC_PORT, GATEWAY_METRICS_PORT,
+             STORE_GRPC_PORT, STORE_METRICS_PORT)
+
+ALLOWED_ORIGIN = "https://app.example.com"
+MAX_BODY_BYTES = 65536
+KEY_CACHE_TTL_S = 1
+READY_TIMEOUT_S = 30
+GOOGLEAPIS_DIR = "/usr/share/gocode/src/github.com/gogo/googleapis"
+
+_procs = []          # (name, Popen, log file)
+_failed = False      # set when start() or any test failed: stop() prints log tails
+platform_key = None  # admin + platform-admin key of the bootstrap tenant
+
+
+def mark_failed():
+    global _failed
+    _failed = True
+
+
+class E2ETestCase(unittest.TestCase):
+    """Records failures so tearDownModule knows to print the service logs."""
+
+    maxDiff = None
+
+    def run(self, result=None):
+        before = len(result.failures) + len(result.errors) if result is not None else 0
+        out = super().run(result)
+        if result is not None and len(result.failures) + len(result.errors) > before:
+            mark_failed()
+        return out
+
+
+# ------------------------------------------------------------------- process
+
+def _run(cmd, timeout=60, env=None, check=True):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                       env=env, text=True)
+    if check and p.returncode != 0:
+        raise RuntimeError("command failed (%d): %s\nstdout: %s\nstderr: %s" %
+                           (p.returncode, " ".join(cmd), p.stdout[-4000:], p.stderr[-4000:]))
+    return p
+
+
+def _port_in_use(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.5)
+        return s.connect_ex((HOST, port)) == 0
+
+
+def _psql_super(sql, db="postgres"):
+    return _run(["runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/psql", "-X", "-q",
+                 "-v", "ON_ERROR_STOP=1", "-h", PG_SOCK, "-p", str(PG_PORT), "-d", db, "-c", sql])
+
+
+def _recreate_database():
+    _psql_super("DROP DATABASE IF EXISTS %s WITH (FORCE)" % DB_NAME)
+    _psql_super("CREATE DATABASE %s OWNER crm_owner" % DB_NAME)
+    _psql_super("REVOKE ALL ON DATABASE %s FROM PUBLIC" % DB_NAME)
+    _psql_super("GRANT CONNECT, TEMPORARY ON DATABASE %s TO crm_app" % DB_NAME)
+    _psql_super("ALTER SCHEMA public OWNER TO crm_owner; REVOKE CREATE ON SCHEMA public FROM PUBLIC;"
+                " GRANT USAGE ON SCHEMA public TO crm_app", db=DB_NAME)
+
+
+def _migrate():
+    migrate = os.path.join(BUILD_DIR, "libs", "pg", "crm-migrate")
+    for service, folder in (("customer_store", "services/customer_store/schema"),
+                            ("gateway", "services/gateway/schema")):
+        _run([migrate, "--dsn", OWNER_DSN, "--service", service,
+              "--dir", os.path.join(SOURCE_DIR, folder)])
+
+
+def _spawn(name, binary, extra_env):
+    env = dict(os.environ)
+    env.update(extra_env)
+    log_path = os.path.join(LOG_DIR, name + ".log")
+    log = open(log_path, "wb")
+    p = subprocess.Popen([binary], stdout=log, stderr=subprocess.STDOUT, env=env,
+                         stdin=subprocess.DEVNULL, start_new_session=True)
+    _procs.append((name, p, log))
+    return p
+
+
+def _check_alive():
+    for name, p, _ in _procs:
+        if p.poll() is not None:
+            raise RuntimeError("%s exited early with status %s" % (name, p.returncode))
+
+
+def _wait_ready():
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    last = None
+    while time.monotonic() < deadline:
+        _check_alive()
+        try:
+            r = rest("GET", "/readyz", timeout=2)
+            if r.status == 200:
+                return
+            last = "status %d" % r.status
+        except OSError as e:
+            last = repr(e)
+        time.sleep(0.2)
+    raise RuntimeError("gateway not ready within %ds (last: %s)" % (READY_TIMEOUT_S, last))
+
+
+def generate_protos():
+    """Generates the python messages and gRPC stubs from the .proto files only."""
+    os.makedirs(PY_DIR, exist_ok=True)
+    protos = []
+    for root, _, files in os.walk(os.path.join(SOURCE_DIR, "proto")):
+        protos += [os.path.join(root, f) for f in files if f.endswith(".proto")]
+    protos = sorted(protos)
+    google = [os.path.join(GOOGLEAPIS_DIR, "google", p) for p in
+              ("api/annotations.proto", "api/http.proto", "rpc/status.proto",
+               "rpc/error_details.proto")]
+    _run(["protoc", "-I", os.path.join(SOURCE_DIR, "proto"), "-I", GOOGLEAPIS_DIR,
+          "--python_out=" + PY_DIR, "--grpc_python_out=" + PY_DIR,
+          "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin"] + protos + google)
+    if PY_DIR not in sys.path:
+        sys.path.insert(0, PY_DIR)
+    importlib.invalidate_caches()
+
+
+def start():
+    """Fresh database, migrations, both services, bootstrap key. Idempotent per process."""
+    global platform_key, _failed
+    if _procs:
+        return
+    _failed = False
+    atexit.register(stop)
+    try:
+        os.makedirs(LOG_DIR, exist_ok=True)
+        for port in ALL_PORTS:
+            if _port_in_use(port):
+                raise RuntimeError("port %d on %s is already in use (a leftover e2e process?)"
+                                   % (port, HOST))
+        if not os.path.isdir(PG_SOCK):
+            raise RuntimeError("no PostgreSQL socket folder %s: run with the datastores fixture"
+                               % PG_SOCK)
+        generate_protos()
+        _recreate_database()
+        _migrate()
+        secret = secrets.token_urlsafe(32)
+        common = {"CRM_PG_DSN": APP_DSN, "CRM_REDIS_ADDR": REDIS_ADDR,
+                  "CRM_PAGE_TOKEN_SECRET": secret}
+        _spawn("customer-store", os.path.join(BUILD_DIR, "services", "customer_store",
+                                              "customer-store"),
+               dict(common, CRM_GRPC_PORT=str(STORE_GRPC_PORT),
+                    CRM_METRICS_PORT=str(STORE_METRICS_PORT)))
+        _spawn("gateway", os.path.join(BUILD_DIR, "services", "gateway", "gateway"),
+               dict(common, CRM_HTTP_PORT=str(HTTP_PORT), CRM_GRPC_PORT=str(GATEWAY_GRPC_PORT),
+                    CRM_ADMIN_GRPC_PORT=str(ADMIN_GRPC_PORT),
+                    CRM_METRICS_PORT=str(GATEWAY_METRICS_PORT),
+                    CRM_CUSTOMER_STORE_ADDR="127.0.0.1:%d" % STORE_GRPC_PORT,
+                    CRM_CORS_ALLOWED_ORIGINS=ALLOWED_ORIGIN,
+                    CRM_MAX_BODY_BYTES=str(MAX_BODY_BYTES),
+                    CRM_KEY_CACHE_TTL="%ds" % KEY_CACHE_TTL_S,
+                    CRM_DEFAULT_RATE_LIMIT="1000"))
+        _wait_ready()
+        key_file = os.path.join(RUN_DIR, "platform-key")
+        if os.path.exists(key_file):
+            os.remove(key_file)
+        out = _run([os.path.join(BUILD_DIR, "services", "gateway", "crm-admin"), "bootstrap",
+                    "--dsn", APP_DSN, "--tenant-name", "e2e-platform", "--key-file", key_file])
+        platform_key = out.stdout.strip().splitlines()[-1].strip()
+        if not platform_key.startswith("crm_"):
+            raise RuntimeError("crm-admin printed no key: %r" % out.stdout)
+    except BaseException:
+        mark_failed()
+        stop()
+        raise
+
+
+def stop():
+    """Stops every process this module started (SIGTERM, then SIGKILL), prints logs on failure."""
+    while _procs:
+        name, p, log = _procs.pop()
+        if p.poll() is None:
+            try:
+                p.send_signal(signal.SIGTERM)
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=10)
+        elif p.returncode not in (0, None):
+            mark_failed()
+        log.close()
+    if _failed:
+        print_log_tails()
+
+
+def print_log_tails(lines=40):
+    if not os.path.isdir(LOG_DIR):
+        return
+    for name in sorted(os.listdir(LOG_DIR)):
+        path = os.path.join(LOG_DIR, name)
+        with open(path, "rb") as f:
+            tail = f.read().decode("utf-8", "replace").splitlines()[-lines:]
+        sys.stderr.write("\n----- tail of %s -----\n%s\n" % (path, "\n".join(tail)))
+
+
+# ---------------------------------------------------------------------- REST
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # lower-case name -> value (last wins)
+        self.body = body
+        self._json = None
+
+    def json(self):
+        if self._json is None:
+            self._json = json.loads(self.body.decode("utf-8"))
+        return self._json
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+    def reason(self):
+        """ErrorInfo.reason of an error response ('' when absent)."""
+        try:
+            for d in self.json()["error"]["details"]:
+                if d.get("@type") == "type.googleapis.com/google.rpc.ErrorInfo":
+                    return d.get("reason", "")
+        except (ValueError, KeyError, TypeError):
+            pass
+        return ""
+
+    def error_field(self):
+        try:
+            for d in self.json()["error"]["details"]:
+                if d.get("@type") == "type.googleapis.com/google.rpc.ErrorInfo":
+                    return d.get("metadata", {}).get("field", "")
+        except (ValueError, KeyError, TypeError):
+            pass
+        return ""
+
+    def __repr__(self):
+        return "<%d %s %s>" % (self.status, self.headers, self.body[:600])
+
+
+def rest(method, path, key=None, body=None, headers=None, raw=None, timeout=10):
+    """One HTTP/1.1 request to the gateway. body: JSON-encoded; raw: bytes sent as they are."""
+    h = {}
+    if key is not None:
+        h["Authorization"] = "Bearer " + key
+    data = None
+    if raw is not None:
+        data = raw
+    elif body is not None:
+        data = json.dumps(body).encode("utf-8")
+        h["Content-Type"] = "application/json"
+    if headers:
+        h.update(headers)
+    conn = http.client.HTTPConnection(HOST, HTTP_PORT, timeout=timeout)
+    try:
+        conn.request(method, path, body=data, headers=h)
+        r = conn.getresponse()
+        payload = r.read()
+        hdrs = {k.lower(): v for k, v in r.getheaders()}
+        return Response(r.status, hdrs, payload)
+    finally:
+        conn.close()
+
+
+def unique(prefix="e2e"):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+
+
+def create_tenant(name=None):
+    """Returns (tenant json, admin secret) of a new tenant, created with the platform key."""
+    r = rest("POST", "/v1/tenants", platform_key, {"displayName": name or unique("tenant")})
+    if r.status != 200:
+        raise AssertionError("create tenant failed: %r" % r)
+    j = r.json()
+    return j["tenant"], j["adminKey"]["secret"]
+
+
+def create_key(admin_key, roles, **extra):
+    """Returns (key json, secret)."""
+    body = {"displayName": unique("key"), "roles": roles}
+    body.update(extra)
+    r = rest("POST", "/v1/apiKeys", admin_key, body)
+    if r.status != 200:
+        raise AssertionError("create key failed: %r" % r)
+    j = r.json()
+    return j["key"], j["secret"]
+
+
+def count_customers(key, page_size=500, max_pages=50):
+    n = 0
+    token = ""
+    for _ in range(max_pages):
+        q = "/v1/customers?pageSize=%d" % page_size + ("&pageToken=" + token if token else "")
+        r = rest("GET", q, key)
+        if r.status != 200:
+            raise AssertionError("list customers failed: %r" % r)
+        n += len(r.json().get("customers", []))
+        token = r.json().get("nextPageToken", "")
+        if not token:
+            return n
+    raise AssertionError("more than %d pages" % max_pages)
+
+
+# ---------------------------------------------------------------------- gRPC
+
+def grpc_modules():
+    """(customer_store_pb2, customer_store_pb2_grpc, admin_pb2, admin_pb2_grpc)."""
+    generate_protos() if PY_DIR not in sys.path else None
+    cs = importlib.import_module("crm.customer_store.v1.customer_store_pb2")
+    cs_grpc = importlib.import_module("crm.customer_store.v1.customer_store_pb2_grpc")
+    ad = importlib.import_module("crm.gateway.v1.admin_pb2")
+    ad_grpc = importlib.import_module("crm.gateway.v1.admin_pb2_grpc")
+    return cs, cs_grpc, ad, ad_grpc
+
+
+def grpc_channel(port=GATEWAY_GRPC_PORT):
+    import grpc
+    return grpc.insecure_channel("%s:%d" % (HOST, port))
+
+
+def auth(key):
+    return (("authorization", "Bearer " + key),)
+
+
+def reason_of(rpc_error):
+    """crm-error-reason trailer of a grpc.RpcError ('' when absent)."""
+    for k, v in (rpc_error.trailing_metadata() or ()):
+        if k == "crm-error-reason":
+            return v
+    return ""

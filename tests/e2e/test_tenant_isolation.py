@@ -1,0 +1,201 @@
+"""Tenant B never sees, changes or learns about tenant A's resources (REST and gRPC)."""
+
+import unittest
+import urllib.parse
+
+import grpc
+
+import stack
+from stack import rest
+
+DEADLINE = 10
+cs = cs_grpc = ad = ad_grpc = None
+channel = None
+
+
+def setUpModule():
+    global cs, cs_grpc, ad, ad_grpc, channel
+    stack.start()
+    cs, cs_grpc, ad, ad_grpc = stack.grpc_modules()
+    channel = stack.grpc_channel()
+    grpc.channel_ready_future(channel).result(timeout=DEADLINE)
+
+
+def tearDownModule():
+    if channel is not None:
+        channel.close()
+    stack.stop()
+
+
+def q(v):
+    return urllib.parse.quote(v, safe="")
+
+
+class TenantIsolation(stack.E2ETestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tenant_a, cls.a = stack.create_tenant("tenant-a")
+        cls.tenant_b, cls.b = stack.create_tenant("tenant-b")
+        cls.tag = stack.unique("iso")
+        cls.email = "%s@example.com" % cls.tag
+        cls.phone = "+41 31 555 77 88"
+        r = rest("POST", "/v1/customers", cls.a, {
+            "givenName": "Alice" + cls.tag[-6:], "familyName": "Secret", "emails": [cls.email],
+            "phones": [cls.phone], "externalIds": [{"source": "erp", "value": cls.tag}]})
+        assert r.status == 200, r
+        cls.customer = r.json()
+        cls.cid = cls.customer["id"]
+        r = rest("POST", "/v1/customers/%s/consents" % cls.cid, cls.a, {
+            "channel": "CONSENT_CHANNEL_EMAIL", "purpose": "CONSENT_PURPOSE_MARKETING",
+            "status": "CONSENT_STATUS_OPTED_IN", "source": "a"})
+        assert r.status == 200, r
+        r = rest("POST", "/v1/customers/%s/interactions" % cls.cid, cls.a, {
+            "kind": "INTERACTION_KIND_NOTE", "summary": "A's note"})
+        assert r.status == 200, r
+        cls.a_key, cls.a_key_secret = stack.create_key(cls.a, ["ROLE_SALES"])
+        # A few customers of B, so B's lists are not trivially empty.
+        cls.b_ids = set()
+        for i in range(3):
+            r = rest("POST", "/v1/customers", cls.b, {"givenName": "Bob%d" % i})
+            assert r.status == 200, r
+            cls.b_ids.add(r.json()["id"])
+        # A's view is cached before B pokes at it.
+        assert rest("GET", "/v1/customers/%s/view" % cls.cid, cls.a).status == 200
+
+    def assert_not_found(self, r, what):
+        self.assertEqual(r.status, 404, (what, r))
+        self.assertEqual(r.json()["error"]["status"], "NOT_FOUND", what)
+        self.assertIn(r.reason(), ("CUSTOMER_NOT_FOUND", "API_KEY_NOT_FOUND"), what)
+        # The message gives no hint that the id exists elsewhere.
+        self.assertNotIn("tenant", r.json()["error"]["message"].lower(), what)
+
+    def test_a_test_b_gets_404_on_every_id_route_rest(self):
+        cid = self.cid
+        etag = '"%s"' % self.customer["etag"]
+        routes = [
+            ("GET", "/v1/customers/%s" % cid, None, {}),
+            ("PATCH", "/v1/customers/%s?updateMask=givenName" % cid, {"givenName": "Mallory"}, {}),
+            ("PATCH", "/v1/customers/%s?updateMask=givenName" % cid, {"givenName": "Mallory"},
+             {"If-Match": etag}),
+            ("DELETE", "/v1/customers/%s" % cid, None, {}),
+            ("DELETE", "/v1/customers/%s" % cid, None, {"If-Match": etag}),
+            ("GET", "/v1/customers/%s/view" % cid, None, {}),
+            ("GET", "/v1/customers/%s:export" % cid, None, {}),
+            ("GET", "/v1/customers/%s/consents" % cid, None, {}),
+            ("GET", "/v1/customers/%s/consents?includeHistory=true" % cid, None, {}),
+            ("POST", "/v1/customers/%s/consents" % cid,
+             {"channel": "CONSENT_CHANNEL_EMAIL", "purpose": "CONSENT_PURPOSE_MARKETING",
+              "status": "CONSENT_STATUS_OPTED_OUT", "source": "b"}, {}),
+            ("GET", "/v1/customers/%s/interactions" % cid, None, {}),
+            ("POST", "/v1/customers/%s/interactions" % cid,
+             {"kind": "INTERACTION_KIND_NOTE", "summary": "B was here"}, {}),
+            ("POST", "/v1/apiKeys/%s:revoke" % self.a_key["id"], {}, {}),
+        ]
+        for method, path, body, headers in routes:
+            r = rest(method, path, self.b, body, headers=headers)
+            self.assert_not_found(r, "%s %s" % (method, path))
+
+    def test_a_test_b_gets_not_found_on_every_id_rpc_grpc(self):
+        store = cs_grpc.CustomerStoreServiceStub(channel)
+        admin = ad_grpc.AdminServiceStub(channel)
+        md = stack.auth(self.b)
+        cid = self.cid
+        calls = [
+            (store.GetCustomer, cs.GetCustomerRequest(customer_id=cid)),
+            (store.UpdateCustomer, cs.UpdateCustomerRequest(
+                customer_id=cid, customer=cs.Customer(given_name="Mallory"),
+                update_mask={"paths": ["given_name"]})),
+            (store.UpdateCustomer, cs.UpdateCustomerRequest(
+                customer_id=cid, customer=cs.Customer(given_name="Mallory"),
+                update_mask={"paths": ["given_name"]}, etag=self.customer["etag"])),
+            (store.DeleteCustomer, cs.DeleteCustomerRequest(customer_id=cid)),
+            (store.GetCustomerView, cs.GetCustomerViewRequest(customer_id=cid)),
+            (store.ExportCustomer, cs.ExportCustomerRequest(customer_id=cid)),
+            (store.ListConsents, cs.ListConsentsRequest(customer_id=cid)),
+            (store.ListConsents, cs.ListConsentsRequest(customer_id=cid, include_history=True)),
+            (store.RecordConsent, cs.RecordConsentRequest(customer_id=cid, consent=cs.Consent(
+                channel=cs.CONSENT_CHANNEL_EMAIL, purpose=cs.CONSENT_PURPOSE_MARKETING,
+                status=cs.CONSENT_STATUS_OPTED_OUT, source="b"))),
+            (store.ListInteractions, cs.ListInteractionsRequest(customer_id=cid)),
+            (store.CreateInteraction, cs.CreateInteractionRequest(
+                customer_id=cid, interaction=cs.Interaction(kind=cs.INTERACTION_KIND_NOTE,
+                                                            summary="B was here"))),
+            (admin.RevokeApiKey, ad.RevokeApiKeyRequest(key_id=self.a_key["id"])),
+        ]
+        for fn, req in calls:
+            what = "%s %s" % (type(req).__name__, str(req).replace("\n", " "))
+            with self.assertRaises(grpc.RpcError, msg=what) as cm:
+                fn(req, metadata=md, timeout=DEADLINE)
+            self.assertEqual(cm.exception.code(), grpc.StatusCode.NOT_FOUND,
+                             (what, cm.exception.details()))
+            self.assertIn(stack.reason_of(cm.exception),
+                          ("CUSTOMER_NOT_FOUND", "API_KEY_NOT_FOUND"), what)
+
+    def test_b_list_and_search_never_return_a(self):
+        seen = []
+        token = ""
+        for _ in range(20):
+            r = rest("GET", "/v1/customers?pageSize=2" + ("&pageToken=" + q(token) if token else ""),
+                     self.b)
+            self.assertEqual(r.status, 200, r)
+            seen += [c["id"] for c in r.json().get("customers", [])]
+            token = r.json().get("nextPageToken", "")
+            if not token:
+                break
+        self.assertEqual(set(seen), self.b_ids)
+        for query in ("email=" + q(self.email), "phone=" + q(self.phone),
+                      "namePrefix=" + q("alice" + self.tag[-6:])):
+            r = rest("GET", "/v1/customers:search?" + query, self.b)
+            self.assertEqual(r.status, 200, (query, r))
+            self.assertEqual(r.json().get("customers", []), [], query)
+            # ... while A finds its customer with the same query.
+            r = rest("GET", "/v1/customers:search?" + query, self.a)
+            self.assertEqual([c["id"] for c in r.json().get("customers", [])], [self.cid], query)
+        store = cs_grpc.CustomerStoreServiceStub(channel)
+        resp = store.ListCustomers(cs.ListCustomersRequest(page_size=500),
+                                   metadata=stack.auth(self.b), timeout=DEADLINE)
+        self.assertNotIn(self.cid, [c.id for c in resp.customers])
+        resp = store.SearchCustomers(cs.SearchCustomersRequest(email=self.email),
+                                     metadata=stack.auth(self.b), timeout=DEADLINE)
+        self.assertEqual(len(resp.customers), 0)
+        # B's key list does not show A's keys.
+        r = rest("GET", "/v1/apiKeys?pageSize=100", self.b)
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn(self.a_key["id"], [k["id"] for k in r.json().get("keys", [])])
+
+    def test_b_can_reuse_a_identities_in_its_own_tenant(self):
+        # Identities are unique per tenant: B's use of the same email neither fails with
+        # IDENTITY_TAKEN (a hint that A has it) nor resolves to A's customer.
+        r = rest("POST", "/v1/customers:upsert", self.b, {"customer": {"emails": [self.email]}})
+        self.assertEqual(r.status, 200, r)
+        self.assertNotEqual(r.json()["customer"]["id"], self.cid)
+        self.assertTrue(r.json().get("created", False))
+        self.b_ids.add(r.json()["customer"]["id"])
+
+    def test_z_a_data_unchanged(self):
+        r = rest("GET", "/v1/customers/" + self.cid, self.a)
+        self.assertEqual(r.status, 200, r)
+        c = r.json()
+        self.assertEqual(c["givenName"], self.customer["givenName"])
+        self.assertEqual(c["etag"], self.customer["etag"])
+        self.assertEqual(c["emails"], [self.email])
+        r = rest("GET", "/v1/customers/%s/consents?includeHistory=true" % self.cid, self.a)
+        self.assertEqual([(x["status"], x["source"]) for x in r.json().get("consents", [])],
+                         [("CONSENT_STATUS_OPTED_IN", "a")])
+        r = rest("GET", "/v1/customers/%s/interactions" % self.cid, self.a)
+        self.assertEqual([x["summary"] for x in r.json().get("interactions", [])], ["A's note"])
+        r = rest("GET", "/v1/customers/%s/view" % self.cid, self.a)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["customer"]["givenName"], self.customer["givenName"])
+        self.assertEqual(int(r.json().get("interactionCount", "0")), 1)
+        # A's key still works and is not revoked.
+        r = rest("GET", "/v1/customers?pageSize=1", self.a_key_secret)
+        self.assertEqual(r.status, 200, r)
+        r = rest("GET", "/v1/apiKeys?pageSize=100", self.a)
+        k = [k for k in r.json().get("keys", []) if k["id"] == self.a_key["id"]]
+        self.assertEqual(len(k), 1)
+        self.assertNotIn("revokeTime", k[0])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,115 @@
+#include "tests/support/fakes/gateway/fake_key_store.h"
+
+#include <algorithm>
+
+#include "libs/common/errors.h"
+
+namespace crm::testing {
+
+using gateway::app::KeyRecord;
+
+absl::StatusOr<std::optional<KeyRecord>> FakeKeyStore::FindKey(const std::string& key_id) {
+  absl::MutexLock lock(&mu_);
+  ++find_calls_;
+  if (fail_) return *fail_;
+  auto it = keys_.find(key_id);
+  if (it == keys_.end()) return std::optional<KeyRecord>();
+  return std::optional<KeyRecord>(it->second);
+}
+
+absl::Status FakeKeyStore::CreateTenant(const gateway::app::Tenant& tenant,
+                                        const KeyRecord& first_key, const std::string& principal) {
+  absl::MutexLock lock(&mu_);
+  if (fail_) return *fail_;
+  if (tenants_.count(tenant.id) || keys_.count(first_key.id)) {
+    return absl::AlreadyExistsError("tenant or key exists");
+  }
+  tenants_[tenant.id] = tenant;
+  keys_[first_key.id] = first_key;
+  last_principal_ = principal;
+  return absl::OkStatus();
+}
+
+absl::Status FakeKeyStore::InsertKey(const KeyRecord& key, const std::string& principal) {
+  absl::MutexLock lock(&mu_);
+  if (fail_) return *fail_;
+  if (keys_.count(key.id)) return absl::AlreadyExistsError("key exists");
+  keys_[key.id] = key;
+  last_principal_ = principal;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<KeyRecord>> FakeKeyStore::ListKeys(const std::string& tenant_id,
+                                                              const std::string& after_key_id,
+                                                              int limit) {
+  absl::MutexLock lock(&mu_);
+  if (fail_) return *fail_;
+  std::vector<KeyRecord> all;
+  for (const auto& [id, k] : keys_) {
+    if (k.tenant_id == tenant_id) all.push_back(k);
+  }
+  std::sort(all.begin(), all.end(), [](const KeyRecord& a, const KeyRecord& b) {
+    return a.create_time != b.create_time ? a.create_time < b.create_time : a.id < b.id;
+  });
+  auto start = all.begin();
+  if (!after_key_id.empty()) {
+    auto it = std::find_if(all.begin(), all.end(),
+                           [&](const KeyRecord& k) { return k.id == after_key_id; });
+    if (it != all.end()) start = it + 1;
+  }
+  std::vector<KeyRecord> out;
+  for (auto it = start; it != all.end() && static_cast<int>(out.size()) < limit; ++it) {
+    out.push_back(*it);
+  }
+  return out;
+}
+
+absl::StatusOr<KeyRecord> FakeKeyStore::RevokeKey(const std::string& tenant_id,
+                                                  const std::string& key_id, absl::Time now,
+                                                  const std::string& principal) {
+  absl::MutexLock lock(&mu_);
+  if (fail_) return *fail_;
+  auto it = keys_.find(key_id);
+  if (it == keys_.end() || it->second.tenant_id != tenant_id) {
+    return common::NotFound("API_KEY_NOT_FOUND", "API key not found");
+  }
+  if (it->second.revoke_time == absl::InfiniteFuture()) it->second.revoke_time = now;
+  last_principal_ = principal;
+  return it->second;
+}
+
+void FakeKeyStore::Put(const KeyRecord& key) {
+  absl::MutexLock lock(&mu_);
+  keys_[key.id] = key;
+}
+
+void FakeKeyStore::FailWith(std::optional<absl::Status> s) {
+  absl::MutexLock lock(&mu_);
+  fail_ = std::move(s);
+}
+
+int FakeKeyStore::find_calls() const {
+  absl::MutexLock lock(&mu_);
+  return find_calls_;
+}
+
+std::optional<KeyRecord> FakeKeyStore::Key(const std::string& key_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = keys_.find(key_id);
+  if (it == keys_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<gateway::app::Tenant> FakeKeyStore::TenantOf(const std::string& tenant_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = tenants_.find(tenant_id);
+  if (it == tenants_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string FakeKeyStore::last_principal() const {
+  absl::MutexLock lock(&mu_);
+  return last_principal_;
+}
+
+}  // namespace crm::testing
