@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # variables set here are used by the sourcing scripts
 # Shared helpers of the bench scripts (sourced, not run). See bench/README.md.
 #
 # A bench script sources this file, calls bench_init, starts what it needs
@@ -225,36 +226,53 @@ bench_pg_ticks() {
   echo "$total"
 }
 
-# The components whose CPU is accounted per run: NAME=PID pairs, plus the
-# special names "redis" and "postgres".
+# Context switches (voluntary + involuntary) of all threads of a process.
+bench_ctxsw_of() {
+  awk '/ctxt_switches/ { s += $2 } END { print s + 0 }' /proc/"$1"/task/*/status 2>/dev/null || echo 0
+}
+
+# The components accounted per run: NAME=PID pairs; the special name
+# "postgres" (no pid) sums the postmaster and its backends. Context switches
+# are counted for NAME=PID components only.
 BENCH_CPU_COMPONENTS=()
 
+# One line: "name=ticks,ctxsw ... rediscmds=N,0".
 bench_cpu_snapshot() {
   local c name pid out=""
   for c in "${BENCH_CPU_COMPONENTS[@]}"; do
     name=${c%%=*}
     pid=${c#*=}
     case $name in
-      postgres) out+="$name=$(bench_pg_ticks) " ;;
-      *) out+="$name=$(bench_ticks_of "$pid") " ;;
+      postgres) out+="$name=$(bench_pg_ticks),0 " ;;
+      *) out+="$name=$(bench_ticks_of "$pid"),$(bench_ctxsw_of "$pid") " ;;
     esac
   done
+  local cmds=0
+  if [[ -n ${BENCH_REDIS_PORT:-} ]]; then
+    cmds=$(redis-cli -h 127.0.0.1 -p "$BENCH_REDIS_PORT" info stats 2>/dev/null |
+      awk -F: '/^total_commands_processed:/ { print $2 + 0 }')
+  fi
+  out+="rediscmds=${cmds:-0},0"
   echo "$out"
 }
 
-# bench_cpu_delta BEFORE AFTER REQUESTS LOADGEN_SECONDS: "name=ms/1k-req ..."
+# bench_cpu_delta BEFORE AFTER REQUESTS LOADGEN_SECONDS: two TAB-separated
+# fields: "name=cpu-ms-per-1k-requests ..." and "name=per-request ...".
 bench_cpu_delta() {
   local before=$1 after=$2 reqs=$3 loadgen_s=$4 hz
   hz=$(getconf CLK_TCK)
   awk -v b="$before" -v a="$after" -v n="$reqs" -v hz="$hz" -v lg="$loadgen_s" 'BEGIN {
     nb = split(b, B, " "); split(a, A, " ");
     if (n <= 0) n = 1;
-    printf "loadgen=%.1f", lg * 1000 * 1000 / n;
+    cpu = sprintf("loadgen=%.1f", lg * 1000 * 1000 / n); per = "";
     for (i = 1; i <= nb; i++) {
-      split(B[i], x, "="); split(A[i], y, "=");
-      printf " %s=%.1f", x[1], (y[2] - x[2]) * 1000 / hz * 1000 / n;
+      split(B[i], x, "="); split(A[i], y, "="); split(x[2], xv, ","); split(y[2], yv, ",");
+      if (x[1] == "rediscmds") { per = per sprintf(" redis-commands=%.2f", (yv[1] - xv[1]) / n); continue }
+      cpu = cpu sprintf(" %s=%.1f", x[1], (yv[1] - xv[1]) * 1000 / hz * 1000 / n);
+      if (x[1] != "postgres" && x[1] != "redis") per = per sprintf(" %s-ctxsw=%.2f", x[1], (yv[2] - xv[2]) / n);
     }
-    printf "\n";
+    sub(/^ /, "", per);
+    printf "%s\t%s\n", cpu, per;
   }'
 }
 
@@ -286,7 +304,7 @@ bench_percentiles() {
 # bench_record NAME RPS P50 P99 ERRORS REQUESTS CPU
 bench_record() {
   BENCH_RESULTS+="$1	$2	$3	$4	$5	$6"$'\n'
-  BENCH_CPU_RESULTS+="$1	$7"$'\n'
+  BENCH_CPU_RESULTS+="$1	$7"$'\n'   # $7 is "cpu<TAB>per-request"
   local rate
   rate=$(awk -v e="$5" -v n="$6" 'BEGIN { print (n > 0 ? e / n : 1) }')
   if awk -v r="$rate" -v m="$BENCH_MAX_ERROR_RATE" 'BEGIN { exit !(r > m) }'; then
@@ -401,7 +419,12 @@ bench_report() {
   }' <<<"$BENCH_RESULTS"
   printf '\nCPU per 1000 requests (ms of CPU time, user+sys; loadgen = h2load/wrk itself):\n'
   awk -F'\t' 'NF >= 2 {
-    printf "  %-26s", $1; n = split($2, f, " ");
-    for (i = 1; i <= n; i++) { split(f[i], kv, "="); printf " %s %6.1f ", kv[1], kv[2] }
+    printf "  %-22s", $1; n = split($2, f, " ");
+    for (i = 1; i <= n; i++) { split(f[i], kv, "="); printf " %s %.1f ", kv[1], kv[2] }
+    printf "\n" }' <<<"$BENCH_CPU_RESULTS"
+  printf '\nPer request: context switches of each server process (all threads), Redis commands:\n'
+  awk -F'\t' 'NF >= 3 {
+    printf "  %-22s", $1; n = split($3, f, " ");
+    for (i = 1; i <= n; i++) { split(f[i], kv, "="); printf " %s %.2f ", kv[1], kv[2] }
     printf "\n" }' <<<"$BENCH_CPU_RESULTS"
 }

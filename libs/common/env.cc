@@ -80,10 +80,11 @@ std::string ConfigDump::ToString() const {
 
 std::string RedactDsn(const std::string& dsn) {
   static const std::regex kUrl(R"(^([a-z]+://[^:/@]*:)[^@]*@)");
+  static const std::regex kQuery(R"(([?&]password=)[^&]*)");
   static const std::regex kKv(R"((password\s*=\s*)('[^']*'|\S+))");
   if (dsn.find("://") != std::string::npos) {
-    if (dsn.find('@') == std::string::npos) return dsn;
-    return std::regex_replace(dsn, kUrl, "$1***@");
+    // user:password@host and ?password=... (libpq accepts both).
+    return std::regex_replace(std::regex_replace(dsn, kUrl, "$1***@"), kQuery, "$1***");
   }
   if (dsn.find('=') == std::string::npos) return "***";
   return std::regex_replace(dsn, kKv, "$1***");

@@ -13,6 +13,7 @@
 #include "libs/redis/redis.h"
 #include "services/customer_store/api/grpc_service.h"
 #include "services/customer_store/app/customer_store.h"
+#include "services/customer_store/app/import.h"
 #include "services/customer_store/app/merge.h"
 #include "services/customer_store/config.h"
 #include "services/customer_store/storage/pg_customer_repository.h"
@@ -63,11 +64,12 @@ int main() {
   common::RandomIdGenerator ids;
   customer_store::app::CustomerStore store(repository, cache, clock, ids);
   customer_store::app::CustomerMerger merger(repository, cache, clock);
+  customer_store::app::CustomerImporter importer(repository, cache, clock, ids);
 
   common::Executor executor(config->workers, static_cast<size_t>(config->max_queue));
   grpcutil::RpcMetrics rpc_metrics((*metrics)->registry(), "customer-store");
   common::PageTokenCodec tokens(config->page_token_secret);
-  customer_store::api::CustomerStoreGrpcService service(store, merger, executor, rpc_metrics,
+  customer_store::api::CustomerStoreGrpcService service(store, merger, importer, executor, rpc_metrics,
                                                        tokens);
 
   outbox::RelayOptions relay_options;

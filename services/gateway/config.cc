@@ -30,6 +30,8 @@ absl::StatusOr<Config> LoadConfig() {
     c.cors_allowed_origins.insert(std::string(absl::StripAsciiWhitespace(o)));
   }
   CRM_ASSIGN_OR_RETURN(c.max_body_bytes, EnvInt("CRM_MAX_BODY_BYTES", c.max_body_bytes, 1024, 64 << 20));
+  CRM_ASSIGN_OR_RETURN(c.max_upload_bytes,
+                       EnvInt("CRM_MAX_UPLOAD_BYTES", c.max_upload_bytes, 1024, int64_t{1} << 32));
   CRM_ASSIGN_OR_RETURN(c.page_token_secret, EnvRequired("CRM_PAGE_TOKEN_SECRET"));
   if (c.page_token_secret.size() < 16) {
     return absl::InvalidArgumentError("CRM_PAGE_TOKEN_SECRET must be at least 16 characters");
@@ -62,6 +64,7 @@ std::string Config::ToRedactedString() const {
       .Add("customer_store_addr", customer_store_addr)
       .Add("cors_allowed_origins", absl::StrJoin(cors_allowed_origins, ","))
       .Add("max_body_bytes", max_body_bytes)
+      .Add("max_upload_bytes", max_upload_bytes)
       .Add("page_token_secret", std::string("***"))
       .Add("shutdown_grace", shutdown_grace)
       .Add("backend_deadline", backend_deadline)

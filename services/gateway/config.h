@@ -18,7 +18,8 @@ struct Config {
   int redis_pool_size = 16;
   std::string customer_store_addr = "127.0.0.1:50061";
   std::set<std::string> cors_allowed_origins;
-  int64_t max_body_bytes = 1 << 20;
+  int64_t max_body_bytes = 1 << 20;          // JSON request bodies
+  int64_t max_upload_bytes = 64 << 20;       // NDJSON import bodies and gRPC client streams
   std::string page_token_secret;  // secret
   absl::Duration shutdown_grace = absl::Seconds(10);
   absl::Duration backend_deadline = absl::Seconds(10);

@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <limits>
+
 // gateway: wiring only. REST/JSON and gRPC front doors over one pipeline
 // (authenticate, authorize, rate limit, forward).
 #include "crm/customer_store/v1/customer_store.grpc.pb.h"
@@ -99,6 +102,7 @@ int main() {
       gateway::v1::Tenant::descriptor()->file()->FindServiceByName("AdminService")};
   gateway::api::RestOptions rest_options;
   rest_options.cors_allowed_origins = config->cors_allowed_origins;
+  rest_options.max_json_body_bytes = static_cast<size_t>(config->max_body_bytes);
   rest_options.openapi_json = gateway::api::GenerateOpenApi(
       gateway::api::RoutesFromServices(services), "CRM API", "v1");
   auto rest = gateway::api::RestGateway::Create(proxy, services, rest_options, registry);
@@ -107,8 +111,10 @@ int main() {
     return 1;
   }
 
-  gateway::api::GrpcProxyService grpc_proxy(proxy);
+  gateway::api::GrpcProxyService grpc_proxy(proxy, static_cast<size_t>(config->max_upload_bytes));
   grpcutil::ServerRunner server(absl::StrCat("0.0.0.0:", config->grpc_port));
+  server.builder().SetMaxReceiveMessageSize(static_cast<int>(
+      std::min<int64_t>(config->max_upload_bytes, std::numeric_limits<int>::max())));
   server.RegisterGeneric(&grpc_proxy);
   if (absl::Status s = server.Start(); !s.ok()) {
     CRM_LOG(Error) << s;
@@ -118,7 +124,8 @@ int main() {
   gateway::api::HttpServerOptions http_options;
   http_options.port = config->http_port;
   http_options.threads = config->http_threads;
-  http_options.max_body_bytes = static_cast<size_t>(config->max_body_bytes);
+  http_options.max_body_bytes =
+      static_cast<size_t>(std::max(config->max_body_bytes, config->max_upload_bytes));
   gateway::api::HttpServer http(http_options, [&](gateway::api::HttpRequest req,
                                                   gateway::api::Responder respond) {
     (*rest)->Handle(std::move(req), std::move(respond));

@@ -221,6 +221,7 @@ def start():
 
 def stop():
     """Stops every process this module started (SIGTERM, then SIGKILL), prints logs on failure."""
+    global _failed
     while _procs:
         name, p, log = _procs.pop()
         if p.poll() is None:
@@ -234,10 +235,11 @@ def stop():
             mark_failed()
         log.close()
     if _failed:
+        _failed = False  # print once (stop() runs from tearDownModule and atexit)
         print_log_tails()
 
 
-def print_log_tails(lines=40):
+def print_log_tails(lines=30):
     if not os.path.isdir(LOG_DIR):
         return
     for name in sorted(os.listdir(LOG_DIR)):

@@ -4,6 +4,7 @@
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/grpcutil/unary.h"
+#include "libs/observability/log.h"
 #include "services/customer_store/api/proto_mapping.h"
 
 namespace crm::customer_store::api {
@@ -171,6 +172,93 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::UnmergeCustomer(
                                          req->merge_id()));
     ToProto(u.survivor, resp->mutable_customer());
     ToProto(u.restored, resp->mutable_restored());
+    return absl::OkStatus();
+  });
+}
+
+// Client stream of import rows: collected as they arrive (bounded), then the
+// batch runs on the executor and the reactor finishes from there.
+class ImportReactor final : public grpc::ServerReadReactor<v1::ImportCustomersRequest> {
+ public:
+  ImportReactor(CustomerStoreGrpcService& svc, grpc::CallbackServerContext* ctx,
+                v1::ImportCustomersResponse* resp)
+      : svc_(svc), ctx_(ctx), resp_(resp), start_(absl::Now()) {
+    auto rc = grpcutil::ReadRequestContext(*ctx);
+    if (!rc.ok()) {
+      rc_ = grpcutil::ReadRequestContextLenient(*ctx);
+      Done(rc.status());
+      return;
+    }
+    rc_ = *std::move(rc);
+    StartRead(&msg_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client half-closed: run the batch
+      bool queued = svc_.executor_.TrySubmit([this] {
+        absl::Status s;
+        try {
+          auto report = svc_.importer_.Import(
+              ActorOf(rc_, "ImportCustomers", ""), batch_id_, std::move(rows_));
+          s = report.status();
+          if (report.ok()) ToProto(*report, resp_);
+        } catch (const std::exception& e) {
+          CRM_LOG(Error).Field("rpc", "ImportCustomers") << "unhandled exception: " << e.what();
+          s = common::WithReason(absl::InternalError("internal error"), "INTERNAL_ERROR");
+        }
+        Done(s);
+      });
+      if (!queued) {
+        Done(common::WithReason(absl::ResourceExhaustedError("server overloaded, retry later"),
+                                "OVERLOADED"));
+      }
+      return;
+    }
+    if (batch_id_.empty()) batch_id_ = msg_.batch_id();
+    for (const auto& row : msg_.rows()) rows_.push_back(FromProto(row));
+    if (static_cast<int64_t>(rows_.size()) > domain::kMaxImportRows) {
+      Done(common::InvalidField("rows", absl::StrCat("a batch holds at most ", domain::kMaxImportRows,
+                                                     " rows; split the load into several batches")));
+      return;
+    }
+    msg_.Clear();
+    StartRead(&msg_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void Done(const absl::Status& s) {
+    grpc::Status g = grpcutil::ToGrpcStatus(s);
+    std::string reason = common::ReasonOf(s);
+    if (!reason.empty()) ctx_->AddTrailingMetadata(grpcutil::kReasonTrailer, reason);
+    svc_.metrics_.Record("ImportCustomers", g, absl::Now() - start_, rc_, reason);
+    Finish(g);
+  }
+
+  CustomerStoreGrpcService& svc_;
+  grpc::CallbackServerContext* ctx_;
+  v1::ImportCustomersResponse* resp_;
+  absl::Time start_;
+  grpcutil::RequestContext rc_;
+  v1::ImportCustomersRequest msg_;
+  std::string batch_id_;
+  std::vector<app::ImportInputRow> rows_;
+};
+
+grpc::ServerReadReactor<v1::ImportCustomersRequest>* CustomerStoreGrpcService::ImportCustomers(
+    grpc::CallbackServerContext* ctx, v1::ImportCustomersResponse* resp) {
+  return new ImportReactor(*this, ctx, resp);
+}
+
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::ImportCustomersNdjson(
+    grpc::CallbackServerContext* ctx, const v1::ImportCustomersNdjsonRequest* req,
+    v1::ImportCustomersResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "ImportCustomersNdjson", [=](const RequestContext& rc) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(app::ImportReport report,
+                         importer_.Import(ActorOf(rc, "ImportCustomersNdjson", ""), req->batch_id(),
+                                          ParseNdjson(req->ndjson())));
+    ToProto(report, resp);
     return absl::OkStatus();
   });
 }

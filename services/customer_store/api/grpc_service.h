@@ -6,18 +6,26 @@
 #include "libs/common/page_token.h"
 #include "libs/grpcutil/rpc_metrics.h"
 #include "services/customer_store/app/customer_store.h"
+#include "services/customer_store/app/import.h"
 #include "services/customer_store/app/merge.h"
 
 namespace crm::customer_store::api {
 
 namespace v1 = ::crm::customer_store::v1;
 
+class ImportReactor;
+
 class CustomerStoreGrpcService final : public v1::CustomerStoreService::CallbackService {
  public:
   CustomerStoreGrpcService(app::CustomerStore& store, app::CustomerMerger& merger,
-                           common::Executor& executor, grpcutil::RpcMetrics& metrics,
-                           const common::PageTokenCodec& tokens)
-      : store_(store), merger_(merger), executor_(executor), metrics_(metrics), tokens_(tokens) {}
+                           app::CustomerImporter& importer, common::Executor& executor,
+                           grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens)
+      : store_(store),
+        merger_(merger),
+        importer_(importer),
+        executor_(executor),
+        metrics_(metrics),
+        tokens_(tokens) {}
 
   grpc::ServerUnaryReactor* CreateCustomer(grpc::CallbackServerContext* ctx,
                                            const v1::CreateCustomerRequest* req,
@@ -46,6 +54,11 @@ class CustomerStoreGrpcService final : public v1::CustomerStoreService::Callback
   grpc::ServerUnaryReactor* UnmergeCustomer(grpc::CallbackServerContext* ctx,
                                             const v1::UnmergeCustomerRequest* req,
                                             v1::UnmergeCustomerResponse* resp) override;
+  grpc::ServerReadReactor<v1::ImportCustomersRequest>* ImportCustomers(
+      grpc::CallbackServerContext* ctx, v1::ImportCustomersResponse* resp) override;
+  grpc::ServerUnaryReactor* ImportCustomersNdjson(grpc::CallbackServerContext* ctx,
+                                                  const v1::ImportCustomersNdjsonRequest* req,
+                                                  v1::ImportCustomersResponse* resp) override;
   grpc::ServerUnaryReactor* GetCustomerView(grpc::CallbackServerContext* ctx,
                                             const v1::GetCustomerViewRequest* req,
                                             v1::CustomerView* resp) override;
@@ -66,8 +79,10 @@ class CustomerStoreGrpcService final : public v1::CustomerStoreService::Callback
                                               v1::Interaction* resp) override;
 
  private:
+  friend class ImportReactor;
   app::CustomerStore& store_;
   app::CustomerMerger& merger_;
+  app::CustomerImporter& importer_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
   const common::PageTokenCodec& tokens_;

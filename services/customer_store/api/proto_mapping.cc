@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
@@ -256,6 +257,72 @@ void ToProto(const domain::CustomerExport& e, v1::CustomerExport* p) {
   for (const auto& c : e.consent_history) ToProto(c, p->add_consent_history());
   for (const auto& i : e.interactions) ToProto(i, p->add_interactions());
   ToTs(absl::Now(), p->mutable_export_time());
+}
+
+}  // namespace crm::customer_store::api
+
+namespace crm::customer_store::api {
+
+void ToProto(const app::ImportReport& r, v1::ImportCustomersResponse* p) {
+  p->set_batch_id(r.batch_id);
+  p->set_rows_received(r.rows_received);
+  p->set_created(r.created);
+  p->set_updated(r.updated);
+  p->set_failed(r.failed);
+  p->set_replayed(r.replayed);
+  for (const auto& e : r.errors) {
+    auto* x = p->add_errors();
+    x->set_line(e.line);
+    x->set_field(e.field);
+    x->set_reason(e.reason);
+    x->set_message(e.message);
+  }
+}
+
+app::ImportInputRow FromProto(const v1::ImportRow& row) {
+  app::ImportInputRow in;
+  in.line = row.line();
+  in.customer = FromProto(row.customer());
+  in.present_paths = PresentPaths(row.customer());
+  return in;
+}
+
+std::vector<app::ImportInputRow> ParseNdjson(const std::string& body) {
+  std::vector<app::ImportInputRow> rows;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  size_t start = 0;
+  int64_t line = 0;
+  while (start <= body.size()) {
+    size_t end = body.find('\n', start);
+    if (end == std::string::npos) end = body.size();
+    ++line;
+    absl::string_view text(body.data() + start, end - start);
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    start = end + 1;
+    if (absl::StripAsciiWhitespace(text).empty()) {
+      if (end == body.size()) break;
+      continue;
+    }
+    v1::Customer proto;
+    app::ImportInputRow in;
+    in.line = line;
+    auto parsed = google::protobuf::util::JsonStringToMessage(
+        google::protobuf::StringPiece(text.data(), text.size()), &proto, options);
+    if (!parsed.ok()) {
+      std::string detail(parsed.message());
+      in.customer = common::WithReason(
+          absl::InvalidArgumentError(absl::StrCat("line is not a Customer JSON object: ", detail)),
+          detail.find("Cannot find field") != std::string::npos ? "UNKNOWN_FIELD"
+                                                                : "MALFORMED_BODY");
+    } else {
+      in.customer = FromProto(proto);
+      in.present_paths = PresentPaths(proto);
+    }
+    rows.push_back(std::move(in));
+    if (end == body.size()) break;
+  }
+  return rows;
 }
 
 }  // namespace crm::customer_store::api

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "crm/customer_store/v1/customer_store.pb.h"
+#include "services/customer_store/app/import.h"
 #include "services/customer_store/domain/customer.h"
 
 namespace crm::customer_store::api {
@@ -26,5 +27,11 @@ void ToProto(const domain::Interaction& i, v1::Interaction* p);
 void ToProto(const domain::Identity& i, v1::Identity* p);
 void ToProto(const domain::CustomerView& v, v1::CustomerView* p);
 void ToProto(const domain::CustomerExport& e, v1::CustomerExport* p);
+void ToProto(const app::ImportReport& r, v1::ImportCustomersResponse* p);
+// One import row from its proto (parse errors stay with the row's line).
+app::ImportInputRow FromProto(const v1::ImportRow& row);
+// NDJSON body -> rows: one Customer JSON object per non-blank line; unknown
+// fields and malformed lines become row errors, never a failed call.
+std::vector<app::ImportInputRow> ParseNdjson(const std::string& body);
 
 }  // namespace crm::customer_store::api

@@ -1,7 +1,9 @@
 #pragma once
 // Ports of the customer-store use cases. Adapters in storage/ implement them;
 // tests/support/fakes/customer_store/ has in-memory versions.
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/customer_store/domain/customer.h"
+#include "services/customer_store/domain/import_rules.h"
 
 namespace crm::customer_store::app {
 
@@ -149,6 +152,36 @@ class MergeRepository {
                                                  const std::string& survivor_id,
                                                  const std::string& merge_id,
                                                  const UnmergeDecider& decide) = 0;
+};
+
+struct ImportReport {
+  std::string batch_id;
+  int64_t rows_received = 0;
+  int64_t created = 0;
+  int64_t updated = 0;
+  int64_t failed = 0;
+  std::vector<domain::ImportError> errors;  // at most kMaxImportErrorsReported
+  bool replayed = false;
+  std::vector<std::string> updated_ids;  // not stored; for cache invalidation
+};
+using ImportPlanner = std::function<domain::ImportPlan(
+    const std::vector<domain::ImportRow>& rows,
+    const std::map<domain::IdentityKey, std::string>& owners)>;
+using ImportUpdater =
+    std::function<absl::Status(const domain::ImportRow& row, domain::Customer& existing)>;
+
+// A batch is one transaction: staged with COPY, then set-based inserts and
+// updates, the identities, one outbox event per customer, one audit row and
+// the stored report. A completed batch id returns its report (replayed).
+class ImportRepository {
+ public:
+  virtual ~ImportRepository() = default;
+  virtual absl::StatusOr<ImportReport> Import(const Actor& actor, const std::string& batch_id,
+                                              int64_t rows_received,
+                                              std::vector<domain::ImportError> row_errors,
+                                              std::vector<domain::ImportRow> rows,
+                                              const ImportPlanner& plan,
+                                              const ImportUpdater& apply) = 0;
 };
 
 // Read-through cache of the serialized 360 view. A cache that fails is

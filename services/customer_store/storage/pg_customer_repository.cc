@@ -147,6 +147,7 @@ std::string LikePrefix(const std::string& prefix) {
 std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
   const std::string cols = kCustomerColumns;
   std::vector<pg::NamedQuery> queries = MergeQueries();
+  for (auto& q : ImportQueries()) queries.push_back(std::move(q));
   std::vector<pg::NamedQuery> base = {
       {"insert_customer",
        absl::StrCat("INSERT INTO customer_store.customers (tenant_id, id, given_name, family_name, "

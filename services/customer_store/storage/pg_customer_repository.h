@@ -10,7 +10,9 @@
 
 namespace crm::customer_store::storage {
 
-class PgCustomerRepository final : public app::CustomerRepository, public app::MergeRepository {
+class PgCustomerRepository final : public app::CustomerRepository,
+                                   public app::MergeRepository,
+                                   public app::ImportRepository {
  public:
   explicit PgCustomerRepository(pg::Pool& pool) : pool_(pool) {}
   // Named queries to prepare on every connection of the pool.
@@ -46,6 +48,12 @@ class PgCustomerRepository final : public app::CustomerRepository, public app::M
   absl::StatusOr<app::MergeOutcome> Merge(const app::Actor& actor, const std::string& survivor_id,
                                           const std::string& source_id,
                                           const app::MergeDecider& decide) override;
+  absl::StatusOr<app::ImportReport> Import(const app::Actor& actor, const std::string& batch_id,
+                                           int64_t rows_received,
+                                           std::vector<domain::ImportError> row_errors,
+                                           std::vector<domain::ImportRow> rows,
+                                           const app::ImportPlanner& plan,
+                                           const app::ImportUpdater& apply) override;
   absl::StatusOr<app::UnmergeOutcome> Unmerge(const app::Actor& actor,
                                               const std::string& survivor_id,
                                               const std::string& merge_id,
@@ -61,7 +69,8 @@ class PgCustomerRepository final : public app::CustomerRepository, public app::M
                               std::vector<domain::Customer*> customers);
   absl::Status WriteIdentities(pqxx::work& tx, const std::string& tenant,
                                const domain::Customer& c, const domain::Customer* before);
-  static std::vector<pg::NamedQuery> MergeQueries();  // pg_merge.cc
+  static std::vector<pg::NamedQuery> MergeQueries();   // pg_merge.cc
+  static std::vector<pg::NamedQuery> ImportQueries();  // pg_import.cc
   // NOT_FOUND: CUSTOMER_MERGED (naming the survivor) or CUSTOMER_NOT_FOUND.
   absl::Status NotFoundOrMerged(pqxx::work& tx, const std::string& tenant, const std::string& id);
   void InsertProfile(pqxx::work& tx, const std::string& tenant, const domain::Customer& c);

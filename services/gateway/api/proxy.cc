@@ -1,6 +1,9 @@
 #include "services/gateway/api/proxy.h"
 
+#include <algorithm>
 #include <chrono>
+
+#include <google/protobuf/descriptor.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -85,7 +88,14 @@ std::string Proxy::TraceparentFrom(absl::string_view v) {
                       common::HexEncode(common::RandomBytes(8)), "-01");
 }
 
-void Proxy::Handle(std::shared_ptr<InboundCall> call, grpc::ByteBuffer request,
+bool Proxy::IsClientStreaming(absl::string_view full_method) {
+  std::string name(full_method.substr(full_method.empty() ? 0 : 1));
+  std::replace(name.begin(), name.end(), '/', '.');
+  const auto* m = google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(name);
+  return m != nullptr && m->client_streaming() && !m->server_streaming();
+}
+
+void Proxy::Handle(std::shared_ptr<InboundCall> call, std::vector<grpc::ByteBuffer> requests,
                    std::function<void(ForwardResult)> done) {
   if (!domain::IsKnownMethod(call->full_method) || !HasBackend(call->full_method)) {
     admission_.Add({{"outcome", "unknown_method"}}).Increment();
@@ -95,7 +105,7 @@ void Proxy::Handle(std::shared_ptr<InboundCall> call, grpc::ByteBuffer request,
     return;
   }
   auto shared_done = std::make_shared<std::function<void(ForwardResult)>>(std::move(done));
-  auto req = std::make_shared<grpc::ByteBuffer>(std::move(request));
+  auto req = std::make_shared<std::vector<grpc::ByteBuffer>>(std::move(requests));
   bool queued = executor_.TrySubmit([this, call, req, shared_done] {
     absl::StatusOr<app::Principal> p = access_.Authenticate(call->authorization);
     absl::Status s = p.status();
@@ -129,9 +139,77 @@ void Proxy::Handle(std::shared_ptr<InboundCall> call, grpc::ByteBuffer request,
   }
 }
 
+namespace {
+
+// Forwards a collected client stream: writes every message, half-closes,
+// reads the single response.
+class StreamForwarder final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  StreamForwarder(std::vector<grpc::ByteBuffer> requests, std::function<void(ForwardResult)> done)
+      : requests_(std::move(requests)), done_(std::move(done)) {}
+  grpc::ClientContext* context() { return &ctx_; }
+
+  void Start(grpc::GenericStub& stub, const std::string& method) {
+    stub.PrepareBidiStreamingCall(&ctx_, method, grpc::StubOptions(), this);
+    StartRead(&result_.response);
+    WriteNext();
+    StartCall();
+  }
+  void OnWriteDone(bool ok) override {
+    if (ok) WriteNext();  // a failed write ends the call; OnDone reports its status
+  }
+  void OnReadDone(bool ok) override { got_response_ = ok; }
+  void OnDone(const grpc::Status& s) override {
+    const auto& trailers = ctx_.GetServerTrailingMetadata();
+    auto it = trailers.find(grpcutil::kReasonTrailer);
+    if (it != trailers.end()) result_.reason = std::string(it->second.data(), it->second.size());
+    result_.status = s;
+    if (s.ok() && !got_response_) {
+      result_.status = grpc::Status(grpc::StatusCode::INTERNAL, "backend sent no response");
+    }
+    done_(std::move(result_));
+    delete this;
+  }
+
+ private:
+  void WriteNext() {
+    if (next_ < requests_.size()) {
+      StartWrite(&requests_[next_++]);
+    } else {
+      StartWritesDone();
+    }
+  }
+  grpc::ClientContext ctx_;
+  std::vector<grpc::ByteBuffer> requests_;
+  size_t next_ = 0;
+  bool got_response_ = false;
+  ForwardResult result_;
+  std::function<void(ForwardResult)> done_;
+};
+
+}  // namespace
+
 void Proxy::Forward(std::shared_ptr<InboundCall> call, const app::Principal& principal,
-                    grpc::ByteBuffer request, std::function<void(ForwardResult)> done) {
+                    std::vector<grpc::ByteBuffer> requests, std::function<void(ForwardResult)> done) {
   const Backend* backend = BackendFor(call->full_method);
+  grpcutil::RequestContext rc;
+  rc.tenant_id = principal.tenant_id;
+  rc.principal = principal.key_id;
+  rc.roles = domain::RolesHeader(principal.roles);
+  rc.request_id = call->request_id;
+  rc.traceparent = call->traceparent;
+  absl::Time deadline = std::min(call->deadline, absl::Now() + default_deadline_);
+  if (IsClientStreaming(call->full_method)) {
+    auto* fwd = new StreamForwarder(std::move(requests), std::move(done));
+    grpcutil::PropagateRequestContext(rc, fwd->context());
+    fwd->context()->set_deadline(ToChrono(deadline));
+    fwd->Start(*backend->stub, call->full_method);
+    return;
+  }
+  if (requests.size() != 1) {
+    done(ErrorResult(common::InvalidField("", "a unary method takes exactly one request message")));
+    return;
+  }
   struct State {
     grpc::ClientContext ctx;
     grpc::ByteBuffer request;
@@ -139,16 +217,9 @@ void Proxy::Forward(std::shared_ptr<InboundCall> call, const app::Principal& pri
     std::function<void(ForwardResult)> done;
   };
   auto st = std::make_shared<State>();
-  st->request = std::move(request);
+  st->request = std::move(requests[0]);
   st->done = std::move(done);
-  grpcutil::RequestContext rc;
-  rc.tenant_id = principal.tenant_id;
-  rc.principal = principal.key_id;
-  rc.roles = domain::RolesHeader(principal.roles);
-  rc.request_id = call->request_id;
-  rc.traceparent = call->traceparent;
   grpcutil::PropagateRequestContext(rc, &st->ctx);
-  absl::Time deadline = std::min(call->deadline, absl::Now() + default_deadline_);
   st->ctx.set_deadline(ToChrono(deadline));
   backend->stub->UnaryCall(&st->ctx, call->full_method, grpc::StubOptions(), &st->request,
                            &st->result.response, [st](grpc::Status s) {
@@ -168,7 +239,8 @@ namespace {
 // the pipeline, write the response and finish.
 class ProxyReactor final : public grpc::ServerGenericBidiReactor {
  public:
-  ProxyReactor(grpc::GenericCallbackServerContext* ctx, Proxy& proxy) : ctx_(ctx), proxy_(proxy) {
+  ProxyReactor(grpc::GenericCallbackServerContext* ctx, Proxy& proxy, size_t max_stream_bytes)
+      : ctx_(ctx), proxy_(proxy), max_stream_bytes_(max_stream_bytes) {
     call_ = std::make_shared<InboundCall>();
     call_->full_method = ctx->method();
     const auto& md = ctx->client_metadata();
@@ -180,15 +252,29 @@ class ProxyReactor final : public grpc::ServerGenericBidiReactor {
     call_->request_id = Proxy::RequestIdFrom(get(grpcutil::kRequestIdHeader));
     call_->traceparent = Proxy::TraceparentFrom(get(grpcutil::kTraceparentHeader));
     call_->deadline = FromChrono(ctx->deadline());
+    streaming_ = Proxy::IsClientStreaming(call_->full_method);
     StartRead(&request_);
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) {
+    if (ok) {
+      bytes_ += request_.Length();
+      if (bytes_ > max_stream_bytes_) {
+        Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            "the request stream is too large for one call; split it into batches"));
+        return;
+      }
+      requests_.push_back(request_);
+      request_.Clear();
+      if (streaming_) {
+        StartRead(&request_);
+        return;
+      }
+    } else if (requests_.empty() && !streaming_) {
       Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message received"));
       return;
     }
-    proxy_.Handle(call_, std::move(request_), [this](ForwardResult r) {
+    proxy_.Handle(call_, std::move(requests_), [this](ForwardResult r) {
       ctx_->AddInitialMetadata(grpcutil::kRequestIdHeader, call_->request_id);
       if (!r.reason.empty()) ctx_->AddTrailingMetadata(grpcutil::kReasonTrailer, r.reason);
       if (r.retry_after_ms > 0) {
@@ -209,7 +295,11 @@ class ProxyReactor final : public grpc::ServerGenericBidiReactor {
   grpc::GenericCallbackServerContext* ctx_;
   Proxy& proxy_;
   std::shared_ptr<InboundCall> call_;
+  size_t max_stream_bytes_;
+  bool streaming_ = false;
+  size_t bytes_ = 0;
   grpc::ByteBuffer request_;
+  std::vector<grpc::ByteBuffer> requests_;
   grpc::ByteBuffer response_;
 };
 
@@ -217,7 +307,7 @@ class ProxyReactor final : public grpc::ServerGenericBidiReactor {
 
 grpc::ServerGenericBidiReactor* GrpcProxyService::CreateReactor(
     grpc::GenericCallbackServerContext* ctx) {
-  return new ProxyReactor(ctx, proxy_);
+  return new ProxyReactor(ctx, proxy_, max_stream_bytes_);
 }
 
 }  // namespace crm::gateway::api

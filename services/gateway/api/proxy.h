@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/generic/generic_stub.h>
@@ -49,9 +50,13 @@ class Proxy final {
   bool HasBackend(absl::string_view full_method) const;
 
   // Admission then forwarding; `done` runs exactly once, on any thread.
-  // The request buffer is consumed.
-  void Handle(std::shared_ptr<InboundCall> call, grpc::ByteBuffer request,
+  // Unary methods take exactly one request; client-streaming methods the
+  // whole (already collected) stream, forwarded message by message.
+  void Handle(std::shared_ptr<InboundCall> call, std::vector<grpc::ByteBuffer> requests,
               std::function<void(ForwardResult)> done);
+  // True for a method whose requests are a client stream (and whose
+  // response is single).
+  static bool IsClientStreaming(absl::string_view full_method);
 
   // A usable request id (client's if sane, else a new UUID) and traceparent
   // (client's if valid, else a new trace).
@@ -65,7 +70,7 @@ class Proxy final {
   };
   const Backend* BackendFor(absl::string_view full_method) const;
   void Forward(std::shared_ptr<InboundCall> call, const app::Principal& principal,
-               grpc::ByteBuffer request, std::function<void(ForwardResult)> done);
+               std::vector<grpc::ByteBuffer> requests, std::function<void(ForwardResult)> done);
 
   app::Access& access_;
   common::Executor& executor_;
@@ -81,11 +86,14 @@ ForwardResult ErrorResult(const absl::Status& s);
 // (health, reflection) lands here and goes through the Proxy.
 class GrpcProxyService final : public grpc::CallbackGenericService {
  public:
-  explicit GrpcProxyService(Proxy& proxy) : proxy_(proxy) {}
+  // max_stream_bytes bounds what one client stream may carry in total.
+  GrpcProxyService(Proxy& proxy, size_t max_stream_bytes)
+      : proxy_(proxy), max_stream_bytes_(max_stream_bytes) {}
   grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override;
 
  private:
   Proxy& proxy_;
+  size_t max_stream_bytes_;
 };
 
 }  // namespace crm::gateway::api

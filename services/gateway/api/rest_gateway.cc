@@ -88,8 +88,10 @@ bool RestGateway::OriginAllowed(const std::string& origin) const {
 
 void RestGateway::Handle(HttpRequest req, Responder respond) {
   absl::Time start = absl::Now();
-  auto finish = [this, start, respond,
+  std::string request_id = Proxy::RequestIdFrom(req.Header("x-request-id"));
+  auto finish = [this, start, respond, request_id,
                  origin = req.Header("origin")](HttpResponse resp, const char* route) mutable {
+    resp.headers.emplace_back("x-request-id", request_id);
     requests_.Add({{"route", route}, {"code", absl::StrCat(resp.status)}}).Increment();
     latency_.Add({{"route", route}}, observability::Metrics::LatencyBuckets())
         .Observe(absl::ToDoubleSeconds(absl::Now() - start));
@@ -144,8 +146,17 @@ void RestGateway::Handle(HttpRequest req, Responder respond) {
   const RestRoute& route = routes_[match->route_index];
   const char* route_name = route.method->name().c_str();
 
+  const bool raw_body = RawBodyField(route) != nullptr;
+  if (!raw_body && req.body.size() > options_.max_json_body_bytes) {
+    finish(ErrorResponse(common::WithReason(
+               absl::ResourceExhaustedError(absl::StrCat(
+                   "request body exceeds ", options_.max_json_body_bytes, " bytes")),
+               "BODY_TOO_LARGE")),
+           route_name);
+    return;
+  }
   std::string content_type = absl::AsciiStrToLower(req.Header("content-type"));
-  if (!req.body.empty() && !absl::StartsWith(content_type, "application/json")) {
+  if (!raw_body && !req.body.empty() && !absl::StartsWith(content_type, "application/json")) {
     finish(ErrorResponse(common::WithReason(
                absl::InvalidArgumentError("send the body as JSON with Content-Type: application/json"),
                "UNSUPPORTED_MEDIA_TYPE")),
@@ -169,12 +180,14 @@ void RestGateway::Handle(HttpRequest req, Responder respond) {
   auto call = std::make_shared<InboundCall>();
   call->full_method = absl::StrCat("/", route.method->service()->full_name(), "/", route.method->name());
   call->authorization = req.Header("authorization");
-  call->request_id = Proxy::RequestIdFrom(req.Header("x-request-id"));
+  call->request_id = request_id;
   call->traceparent = Proxy::TraceparentFrom(req.Header("traceparent"));
   grpc::Slice slice(bytes);
   grpc::ByteBuffer buffer(&slice, 1);
   const RestRoute* route_ptr = &route;
-  proxy_.Handle(call, std::move(buffer), [finish, route_ptr, route_name, call](ForwardResult r) mutable {
+  std::vector<grpc::ByteBuffer> buffers;
+  buffers.push_back(buffer);
+  proxy_.Handle(call, std::move(buffers), [finish, route_ptr, route_name, call](ForwardResult r) mutable {
     HttpResponse resp;
     if (!r.status.ok()) {
       absl::Status s = grpcutil::FromGrpcStatus(r.status);
@@ -207,7 +220,6 @@ void RestGateway::Handle(HttpRequest req, Responder respond) {
         }
       }
     }
-    resp.headers.emplace_back("x-request-id", call->request_id);
     finish(std::move(resp), route_name);
   });
 }

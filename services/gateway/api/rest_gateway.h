@@ -19,6 +19,8 @@ namespace crm::gateway::api {
 struct RestOptions {
   std::set<std::string> cors_allowed_origins;  // exact origins, "*" for any
   std::string openapi_json;                    // served at /openapi.json
+  size_t max_json_body_bytes = 1 << 20;        // JSON routes; raw-body (upload) routes
+                                               // are bounded by the HTTP server's limit
 };
 
 class RestGateway final {

@@ -146,6 +146,19 @@ absl::Status ParseJsonInto(const std::string& json, pb::Message* msg) {
                  absl::StrCat("invalid request body field ", field, ": ", detail));
 }
 
+}  // namespace
+
+const pb::FieldDescriptor* RawBodyField(const RestRoute& route) {
+  if (route.body.empty() || route.body == "*") return nullptr;
+  const pb::FieldDescriptor* f = route.method->input_type()->FindFieldByName(route.body);
+  if (f == nullptr || f->is_repeated() || f->type() != pb::FieldDescriptor::TYPE_BYTES) {
+    return nullptr;
+  }
+  return f;
+}
+
+namespace {
+
 absl::Status ApplyBody(const RestRoute& route, const std::string& body, pb::Message* msg) {
   const bool blank = absl::StripAsciiWhitespace(body).empty();
   if (route.body.empty()) {
@@ -154,6 +167,11 @@ absl::Status ApplyBody(const RestRoute& route, const std::string& body, pb::Mess
                    absl::StrCat(route.http_method, " ", route.path, " takes no request body"));
   }
   if (blank) return absl::OkStatus();  // empty body: an empty message / unset field
+  // A body field of type bytes receives the raw body (e.g. an NDJSON upload).
+  if (const pb::FieldDescriptor* raw = RawBodyField(route)) {
+    msg->GetReflection()->SetString(msg, raw, body);
+    return absl::OkStatus();
+  }
   Json parsed;
   try {
     parsed = Json::parse(body);

@@ -32,6 +32,10 @@ struct RestRoute {
 std::vector<RestRoute> RoutesFromServices(
     const std::vector<const google::protobuf::ServiceDescriptor*>& services);
 
+// The body field when it is of type bytes: such routes take the raw request
+// body (any content type, e.g. application/x-ndjson) instead of JSON.
+const google::protobuf::FieldDescriptor* RawBodyField(const RestRoute& route);
+
 struct HttpCall {
   std::vector<std::pair<std::string, std::string>> bindings;  // from the router
   std::string query;                                          // raw query string, no '?'

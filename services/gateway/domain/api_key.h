@@ -14,7 +14,7 @@ struct ParsedKey {
   std::string secret;
 };
 
-// From an Authorization header value ("Bearer crm_...") or a bare key.
+// From an Authorization header value; only the Bearer scheme is accepted.
 absl::StatusOr<ParsedKey> ParseAuthorization(absl::string_view header);
 absl::StatusOr<ParsedKey> ParseKey(absl::string_view key);
 bool IsKeyId(absl::string_view id);

@@ -15,6 +15,7 @@ const RoleSet kEveryRole = {Role::kAdmin,   Role::kMarketer,    Role::kSales,
                             Role::kService, Role::kIntegration, Role::kReadOnly};
 const RoleSet kWriters = {Role::kAdmin, Role::kMarketer, Role::kSales, Role::kService,
                           Role::kIntegration};
+const RoleSet kImporters = {Role::kAdmin, Role::kIntegration};
 const RoleSet kPrivacy = {Role::kAdmin, Role::kService};
 const RoleSet kAdmins = {Role::kAdmin};
 const RoleSet kPlatform = {Role::kPlatformAdmin};
@@ -29,6 +30,8 @@ const std::map<std::string, RoleSet, std::less<>>& Table() {
       {"/crm.customer_store.v1.CustomerStoreService/SearchCustomers", kEveryRole},
       {"/crm.customer_store.v1.CustomerStoreService/UpsertCustomer", kWriters},
       {"/crm.customer_store.v1.CustomerStoreService/MergeCustomers", kWriters},
+      {"/crm.customer_store.v1.CustomerStoreService/ImportCustomers", kImporters},
+      {"/crm.customer_store.v1.CustomerStoreService/ImportCustomersNdjson", kImporters},
       {"/crm.customer_store.v1.CustomerStoreService/UnmergeCustomer", kWriters},
       {"/crm.customer_store.v1.CustomerStoreService/GetCustomerView", kEveryRole},
       {"/crm.customer_store.v1.CustomerStoreService/ExportCustomer", kPrivacy},

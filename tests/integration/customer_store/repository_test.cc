@@ -48,12 +48,6 @@ void RequireSameCustomer(const Customer& a, const Customer& b) {
   CHECK(a.create_time == b.create_time);
 }
 
-std::vector<std::string> Ids(const std::vector<Customer>& v) {
-  std::vector<std::string> out;
-  for (const auto& c : v) out.push_back(c.id);
-  return out;
-}
-
 Customer InsertOk(const std::string& tenant, const Customer& c) {
   auto r = Repo().Insert(ActorOf(tenant, "CreateCustomer"), c);
   INFO(r.status().ToString());

@@ -1,0 +1,271 @@
+// PgCustomerRepository: bulk import. One transaction per batch: rows staged
+// with COPY into temporary tables, then set-based INSERT / UPDATE into the
+// customer tables, identities, one outbox event per customer, the audit row
+// (Write) and the stored report.
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+#include "services/customer_store/storage/json_codec.h"
+#include "services/customer_store/storage/pg_customer_repository.h"
+
+namespace crm::customer_store::storage {
+namespace {
+
+// A PostgreSQL array literal of text values, each quoted and escaped.
+std::string PgTextArray(const std::vector<std::string>& v) {
+  std::string out = "{";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out.push_back(',');
+    out.push_back('"');
+    for (char c : v[i]) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string ReportToJson(const app::ImportReport& r) {
+  nlohmann::json errors = nlohmann::json::array();
+  for (const auto& e : r.errors) {
+    errors.push_back({{"line", e.line}, {"field", e.field}, {"reason", e.reason}, {"message", e.message}});
+  }
+  return nlohmann::json{{"rows_received", r.rows_received},
+                        {"created", r.created},
+                        {"updated", r.updated},
+                        {"failed", r.failed},
+                        {"errors", errors}}
+      .dump();
+}
+
+absl::StatusOr<app::ImportReport> ReportFromJson(const std::string& s) {
+  app::ImportReport r;
+  try {
+    auto j = nlohmann::json::parse(s);
+    r.rows_received = j.at("rows_received").get<int64_t>();
+    r.created = j.at("created").get<int64_t>();
+    r.updated = j.at("updated").get<int64_t>();
+    r.failed = j.at("failed").get<int64_t>();
+    for (const auto& e : j.at("errors")) {
+      r.errors.push_back({e.at("line").get<int64_t>(), e.at("field").get<std::string>(),
+                          e.at("reason").get<std::string>(), e.at("message").get<std::string>()});
+    }
+  } catch (const nlohmann::json::exception&) {
+    return absl::DataLossError("stored import report is corrupt");
+  }
+  return r;
+}
+
+constexpr char kStageRows[] =
+    "CREATE TEMP TABLE import_rows (op char(1), id uuid, given_name text, family_name text, "
+    "display_name text, postal_address text, birthday text, anniversaries text, locale text, "
+    "time_zone text, lifecycle_stage int2, owner text, attributes text, version int8, ts int8) "
+    "ON COMMIT DROP";
+constexpr char kStageIdentities[] =
+    "CREATE TEMP TABLE import_identities (customer_id uuid, kind int2, source text, value text, "
+    "position int4) ON COMMIT DROP";
+
+}  // namespace
+
+std::vector<pg::NamedQuery> PgCustomerRepository::ImportQueries() {
+  return {
+      {"insert_import_batch",
+       "INSERT INTO customer_store.import_batches (tenant_id, batch_id) VALUES ($1, $2) "
+       "ON CONFLICT DO NOTHING RETURNING 1"},
+      {"select_import_batch",
+       "SELECT coalesce(report::text, '') FROM customer_store.import_batches WHERE tenant_id = $1 "
+       "AND batch_id = $2"},
+      {"complete_import_batch",
+       "UPDATE customer_store.import_batches SET report = $3::jsonb, completed_at = now() "
+       "WHERE tenant_id = $1 AND batch_id = $2"},
+      {"select_identity_owners",
+       "SELECT i.kind, i.source, i.value, i.customer_id::text FROM customer_store.identities i "
+       "JOIN unnest($2::int2[], $3::text[], $4::text[]) AS k(kind, source, value) "
+       "ON i.tenant_id = $1 AND i.kind = k.kind AND i.source = k.source AND i.value = k.value"},
+      {"select_customers_for_update",
+       "SELECT id::text FROM customer_store.customers WHERE tenant_id = $1 AND "
+       "id = ANY($2::uuid[]) ORDER BY id FOR UPDATE"},
+      {"import_insert_customers",
+       "INSERT INTO customer_store.customers (tenant_id, id, given_name, family_name, "
+       "display_name, postal_address, birthday, anniversaries, locale, time_zone, lifecycle_stage, "
+       "owner, attributes, version, created_at, updated_at) SELECT $1, id, given_name, "
+       "family_name, display_name, nullif(postal_address, '')::jsonb, nullif(birthday, '')::jsonb, "
+       "anniversaries::jsonb, locale, time_zone, lifecycle_stage, owner, attributes::jsonb, "
+       "version, 'epoch'::timestamptz + ts * interval '1 microsecond', "
+       "'epoch'::timestamptz + ts * interval '1 microsecond' FROM import_rows WHERE op = 'c'"},
+      {"import_update_customers",
+       "UPDATE customer_store.customers c SET given_name = r.given_name, family_name = "
+       "r.family_name, display_name = r.display_name, postal_address = "
+       "nullif(r.postal_address, '')::jsonb, birthday = nullif(r.birthday, '')::jsonb, "
+       "anniversaries = r.anniversaries::jsonb, locale = r.locale, time_zone = r.time_zone, "
+       "lifecycle_stage = r.lifecycle_stage, owner = r.owner, attributes = r.attributes::jsonb, "
+       "version = r.version, updated_at = 'epoch'::timestamptz + r.ts * interval '1 microsecond' "
+       "FROM import_rows r WHERE r.op = 'u' AND c.tenant_id = $1 AND c.id = r.id"},
+      {"import_insert_identities",
+       "INSERT INTO customer_store.identities (tenant_id, kind, source, value, customer_id, "
+       "position) SELECT $1, kind, source, value, customer_id, position FROM import_identities "
+       "ON CONFLICT DO NOTHING"},
+      {"import_insert_events",
+       "INSERT INTO customer_store.outbox (event_id, tenant_id, customer_id, event_type, payload) "
+       "SELECT gen_random_uuid(), $1, id, CASE op WHEN 'c' THEN 'customer.created' ELSE "
+       "'customer.updated' END, jsonb_build_object('customer_id', id::text, 'version', version, "
+       "'import_batch', $2::text) FROM import_rows"},
+  };
+}
+
+absl::StatusOr<app::ImportReport> PgCustomerRepository::Import(
+    const app::Actor& actor, const std::string& batch_id, int64_t rows_received,
+    std::vector<domain::ImportError> row_errors, std::vector<domain::ImportRow> rows,
+    const app::ImportPlanner& plan_fn, const app::ImportUpdater& apply) {
+  const std::string& t = actor.tenant_id;
+  app::ImportReport report;
+  absl::Status s = Write(actor, absl::StrCat("batch:", batch_id), [&](pqxx::work& tx) -> absl::Status {
+    report = app::ImportReport{};
+    report.batch_id = batch_id;
+    if (pool_.Exec(tx, "insert_import_batch", t, batch_id).empty()) {
+      pqxx::result prev = pool_.Exec(tx, "select_import_batch", t, batch_id);
+      if (prev.empty() || prev[0][0].as<std::string>().empty()) {
+        return absl::AbortedError("this batch is being imported by another call; retry later");
+      }
+      CRM_ASSIGN_OR_RETURN(report, ReportFromJson(prev[0][0].as<std::string>()));
+      report.batch_id = batch_id;
+      report.replayed = true;
+      return absl::OkStatus();
+    }
+    // Who owns the identities of the batch now.
+    std::set<domain::IdentityKey> keys;
+    for (const auto& r : rows) {
+      for (auto& k : domain::IdentityKeysOf(r.customer)) keys.insert(std::move(k));
+    }
+    std::vector<std::string> kinds, sources, values;
+    for (const auto& [kind, source, value] : keys) {
+      kinds.push_back(absl::StrCat(kind));
+      sources.push_back(source);
+      values.push_back(value);
+    }
+    std::map<domain::IdentityKey, std::string> owners;
+    if (!keys.empty()) {
+      for (const auto& r : pool_.Exec(tx, "select_identity_owners", t, PgTextArray(kinds),
+                                      PgTextArray(sources), PgTextArray(values))) {
+        owners[{r[0].as<int>(), r[1].as<std::string>(), r[2].as<std::string>()}] =
+            r[3].as<std::string>();
+      }
+    }
+    domain::ImportPlan plan = plan_fn(rows, owners);
+    std::vector<domain::ImportError> errors = row_errors;
+    errors.insert(errors.end(), plan.errors.begin(), plan.errors.end());
+
+    // Existing customers to update, locked, with their identities.
+    std::vector<std::string> ids;
+    for (const auto& [idx, id] : plan.updates) ids.push_back(id);
+    std::map<std::string, domain::Customer> existing;
+    if (!ids.empty()) {
+      pool_.Exec(tx, "select_customers_for_update", t, PgTextArray(ids));
+      for (const auto& id : ids) {
+        CRM_ASSIGN_OR_RETURN(domain::Customer c, LoadCustomer(tx, t, id, false));
+        existing.emplace(id, std::move(c));
+      }
+    }
+
+    // Decide every row first: a transaction holds one COPY stream at a time.
+    struct Staged {
+      char op;
+      const domain::Customer* c;
+      int64_t ts;
+    };
+    std::vector<Staged> staged;
+    std::vector<domain::Customer> updated;  // owns the updated customers
+    updated.reserve(plan.updates.size());
+    std::vector<std::tuple<std::string, int, std::string, std::string, int>> new_identities;
+    auto stage_identities = [&](const domain::Customer& c, const domain::Customer* before) {
+      std::set<domain::IdentityKey> had;
+      if (before) {
+        for (auto& k : domain::IdentityKeysOf(*before)) had.insert(std::move(k));
+      }
+      std::map<int, int> position;
+      for (const auto& [kind, source, value] : domain::IdentityKeysOf(c)) {
+        int pos = position[kind]++;
+        if (!had.count({kind, source, value})) new_identities.emplace_back(c.id, kind, source, value, pos);
+      }
+    };
+    for (size_t idx : plan.creates) {
+      const domain::Customer& c = rows[idx].customer;
+      staged.push_back({'c', &c, absl::ToUnixMicros(c.create_time)});
+      stage_identities(c, nullptr);
+      ++report.created;
+    }
+    for (const auto& [idx, id] : plan.updates) {
+      const domain::Customer& before = existing.at(id);
+      domain::Customer after = before;
+      if (absl::Status st = apply(rows[idx], after); !st.ok()) {
+        errors.push_back(domain::RowError(rows[idx].line, st));
+        continue;
+      }
+      after.version = before.version + 1;
+      stage_identities(after, &before);
+      updated.push_back(std::move(after));
+      report.updated_ids.push_back(id);
+      ++report.updated;
+    }
+    for (const auto& c : updated) staged.push_back({'u', &c, absl::ToUnixMicros(c.update_time)});
+
+    tx.exec(kStageRows);
+    tx.exec(kStageIdentities);
+    {
+      pqxx::stream_to out(tx, "import_rows",
+                          std::vector<std::string>{"op", "id", "given_name", "family_name",
+                                                   "display_name", "postal_address", "birthday",
+                                                   "anniversaries", "locale", "time_zone",
+                                                   "lifecycle_stage", "owner", "attributes",
+                                                   "version", "ts"});
+      for (const Staged& st : staged) {
+        const domain::Customer& c = *st.c;
+        out << std::make_tuple(
+            std::string(1, st.op), c.id, c.given_name, c.family_name, c.display_name,
+            c.postal_address ? AddressToJson(*c.postal_address) : std::string(),
+            c.birthday ? DateToJson(*c.birthday) : std::string(),
+            AnniversariesToJson(c.anniversaries), c.locale, c.time_zone,
+            static_cast<int>(c.lifecycle_stage), c.owner, AttributesToJson(c.attributes),
+            c.version, st.ts);
+      }
+      out.complete();
+    }
+    {
+      pqxx::stream_to out(tx, "import_identities",
+                          std::vector<std::string>{"customer_id", "kind", "source", "value",
+                                                   "position"});
+      for (const auto& row : new_identities) out << row;
+      out.complete();
+    }
+    const int64_t staged_identities = static_cast<int64_t>(new_identities.size());
+    pool_.Exec(tx, "import_insert_customers", t);
+    pool_.Exec(tx, "import_update_customers", t);
+    pqxx::result inserted = pool_.Exec(tx, "import_insert_identities", t);
+    if (inserted.affected_rows() != static_cast<size_t>(staged_identities)) {
+      return common::WithReason(
+          absl::AbortedError("identities changed while the batch ran; retry the batch"),
+          "IMPORT_BATCH_CONFLICT");
+    }
+    pool_.Exec(tx, "import_insert_events", t, batch_id);
+    report.rows_received = rows_received;
+    report.failed = static_cast<int64_t>(errors.size());
+    std::sort(errors.begin(), errors.end(),
+              [](const auto& a, const auto& b) { return a.line < b.line; });
+    if (errors.size() > static_cast<size_t>(domain::kMaxImportErrorsReported)) {
+      errors.resize(domain::kMaxImportErrorsReported);
+    }
+    report.errors = std::move(errors);
+    pool_.Exec(tx, "complete_import_batch", t, batch_id, ReportToJson(report));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return report;
+}
+
+}  // namespace crm::customer_store::storage

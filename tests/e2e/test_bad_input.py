@@ -1,0 +1,289 @@
+"""Bad input, bad credentials and limits are refused with the documented status and reason,
+and none of them leaves a partial write behind."""
+
+import datetime
+import time
+import unittest
+import urllib.parse
+
+import stack
+from stack import rest
+
+JSON = {"Content-Type": "application/json"}
+
+
+def setUpModule():
+    stack.start()
+
+
+def tearDownModule():
+    stack.stop()
+
+
+def q(v):
+    return urllib.parse.quote(v, safe="")
+
+
+def rfc3339(dt):
+    return dt.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class BadInput(stack.E2ETestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tenant, cls.key = stack.create_tenant()
+        r = rest("POST", "/v1/customers", cls.key, {"givenName": "Existing"})
+        assert r.status == 200, r
+        cls.existing = r.json()
+        cls.count_before = stack.count_customers(cls.key)
+
+    def assertError(self, r, status, reason, field=None):
+        self.assertEqual(r.status, status, r)
+        err = r.json()["error"]
+        self.assertEqual(err["code"], status, r)
+        self.assertTrue(err["message"], r)
+        self.assertEqual(r.reason(), reason, r)
+        if field is not None:
+            self.assertEqual(r.error_field(), field, r)
+
+    # ------------------------------------------------------------------ body
+
+    def test_malformed_json(self):
+        for raw in (b'{"givenName": "x"', b"not json at all", b'{"givenName": "x",}'):
+            r = rest("POST", "/v1/customers", self.key, raw=raw, headers=JSON)
+            self.assertError(r, 400, "MALFORMED_BODY")
+        r = rest("POST", "/v1/customers", self.key, raw=b'["a", "b"]', headers=JSON)
+        self.assertError(r, 400, "MALFORMED_BODY")
+
+    def test_unknown_json_field(self):
+        r = rest("POST", "/v1/customers", self.key, {"givenName": "x", "favouriteColour": "red"})
+        self.assertError(r, 400, "UNKNOWN_FIELD", "favouriteColour")
+        self.assertIn("favouriteColour", r.json()["error"]["message"])
+        r = rest("POST", "/v1/customers", self.key,
+                 {"givenName": "x", "postalAddress": {"locality": "Bern", "planet": "Earth"}})
+        self.assertError(r, 400, "UNKNOWN_FIELD", "postalAddress.planet")
+        r = rest("POST", "/v1/customers:upsert", self.key, {"customer": {}, "extra": 1})
+        self.assertError(r, 400, "UNKNOWN_FIELD", "extra")
+
+    def test_wrong_json_types(self):
+        r = rest("POST", "/v1/customers", self.key, {"givenName": 12, "emails": "a@b.ch"})
+        self.assertError(r, 400, "INVALID_FIELD")
+        r = rest("POST", "/v1/customers", self.key, {"lifecycleStage": "LIFECYCLE_STAGE_BOSS"})
+        self.assertError(r, 400, "INVALID_FIELD")
+
+    def test_body_too_large(self):
+        big = {"givenName": "x" * (stack.MAX_BODY_BYTES + 10)}
+        r = rest("POST", "/v1/customers", self.key, big)
+        self.assertError(r, 413, "BODY_TOO_LARGE")
+
+    def test_wrong_content_type(self):
+        r = rest("POST", "/v1/customers", self.key, raw=b'{"givenName": "x"}',
+                 headers={"Content-Type": "text/plain"})
+        self.assertIn(r.status, (400, 415), r)
+        self.assertEqual(r.reason(), "UNSUPPORTED_MEDIA_TYPE", r)
+        r = rest("POST", "/v1/customers", self.key, raw=b"givenName=x",
+                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertIn(r.status, (400, 415), r)
+        self.assertEqual(r.reason(), "UNSUPPORTED_MEDIA_TYPE", r)
+
+    # ------------------------------------------------------- fields, routes
+
+    def test_invalid_customer_id(self):
+        for method, path in (("GET", "/v1/customers/not-a-uuid"),
+                             ("GET", "/v1/customers/not-a-uuid/view"),
+                             ("GET", "/v1/customers/not-a-uuid:export"),
+                             ("DELETE", "/v1/customers/not-a-uuid"),
+                             ("GET", "/v1/customers/not-a-uuid/consents")):
+            r = rest(method, path, self.key)
+            self.assertError(r, 400, "INVALID_FIELD", "customer_id")
+
+    def test_invalid_email_and_phone(self):
+        tag = stack.unique("bad")
+        r = rest("POST", "/v1/customers", self.key,
+                 {"givenName": "x", "emails": ["%s@example.com" % tag, "not-an-email"]})
+        self.assertError(r, 400, "INVALID_FIELD", "emails[1]")
+        r = rest("POST", "/v1/customers", self.key,
+                 {"givenName": "x", "emails": ["%s-p@example.com" % tag], "phones": ["0800 12"]})
+        self.assertError(r, 400, "INVALID_FIELD", "phones[0]")
+        r = rest("PATCH", "/v1/customers/%s?updateMask=emails" % self.existing["id"], self.key,
+                 {"emails": ["@@"]})
+        self.assertError(r, 400, "INVALID_FIELD", "emails[0]")
+        # Nothing of the refused writes was kept: the good identities are still free.
+        for email in ("%s@example.com" % tag, "%s-p@example.com" % tag):
+            r = rest("GET", "/v1/customers:search?email=" + q(email), self.key)
+            self.assertEqual(r.json().get("customers", []), [], email)
+        r = rest("GET", "/v1/customers/" + self.existing["id"], self.key)
+        self.assertEqual(r.json()["etag"], self.existing["etag"])
+        self.assertNotIn("emails", r.json())
+
+    def test_bad_update_mask(self):
+        r = rest("PATCH", "/v1/customers/%s?updateMask=shoeSize" % self.existing["id"], self.key,
+                 {"givenName": "x"})
+        self.assertError(r, 400, "INVALID_UPDATE_MASK")
+        r = rest("PATCH", "/v1/customers/%s?updateMask=etag" % self.existing["id"], self.key,
+                 {"givenName": "x"})
+        self.assertError(r, 400, "INVALID_UPDATE_MASK")
+
+    def test_unknown_query_parameter(self):
+        r = rest("GET", "/v1/customers?colour=red", self.key)
+        self.assertError(r, 400, "UNKNOWN_FIELD", "colour")
+        r = rest("GET", "/v1/customers?pageSize=abc", self.key)
+        self.assertError(r, 400, "INVALID_FIELD")
+
+    def test_unknown_route_and_wrong_method(self):
+        r = rest("GET", "/v1/nothing-here", self.key)
+        self.assertError(r, 404, "ROUTE_NOT_FOUND")
+        r = rest("GET", "/v2/customers", self.key)
+        self.assertError(r, 404, "ROUTE_NOT_FOUND")
+        r = rest("PUT", "/v1/customers", self.key, {"givenName": "x"})
+        self.assertError(r, 405, "METHOD_NOT_ALLOWED")
+        allow = {m.strip() for m in (r.header("allow") or "").split(",")}
+        self.assertEqual(allow, {"GET", "POST"}, r)
+        r = rest("POST", "/v1/customers/%s" % self.existing["id"], self.key, {"givenName": "x"})
+        self.assertError(r, 405, "METHOD_NOT_ALLOWED")
+        allow = {m.strip() for m in (r.header("allow") or "").split(",")}
+        self.assertEqual(allow, {"GET", "PATCH", "DELETE"}, r)
+
+    def test_bad_page_tokens(self):
+        r = rest("GET", "/v1/customers?pageToken=garbage", self.key)
+        self.assertError(r, 400, "INVALID_PAGE_TOKEN")
+        # A real token of tenant A, presented by tenant B.
+        _, a = stack.create_tenant()
+        _, b = stack.create_tenant()
+        for i in range(3):
+            self.assertEqual(rest("POST", "/v1/customers", a, {"givenName": "A%d" % i}).status, 200)
+        r = rest("GET", "/v1/customers?pageSize=1", a)
+        self.assertEqual(r.status, 200, r)
+        token = r.json().get("nextPageToken", "")
+        self.assertTrue(token, r)
+        r = rest("GET", "/v1/customers?pageSize=1&pageToken=" + q(token), b)
+        self.assertError(r, 400, "INVALID_PAGE_TOKEN")
+        # Bound to the query as well: a list token does not continue a search.
+        r = rest("GET", "/v1/customers:search?namePrefix=a&pageSize=1&pageToken=" + q(token), a)
+        self.assertError(r, 400, "INVALID_PAGE_TOKEN")
+        # A tampered token is refused.
+        tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+        r = rest("GET", "/v1/customers?pageSize=1&pageToken=" + q(tampered), a)
+        self.assertError(r, 400, "INVALID_PAGE_TOKEN")
+        # ... while A itself continues fine.
+        r = rest("GET", "/v1/customers?pageSize=1&pageToken=" + q(token), a)
+        self.assertEqual(r.status, 200, r)
+
+    # ------------------------------------------------------------ credentials
+
+    def test_missing_credentials(self):
+        r = rest("GET", "/v1/customers")
+        self.assertError(r, 401, "MISSING_CREDENTIALS")
+        self.assertTrue((r.header("www-authenticate") or "").startswith("Bearer"), r)
+        r = rest("GET", "/v1/customers", headers={"Authorization": "Basic dXNlcjpwYXNz"})
+        self.assertEqual(r.status, 401, r)
+        self.assertIsNotNone(r.header("www-authenticate"), r)
+
+    def test_garbage_credentials(self):
+        for key in ("garbage", "crm_k0000000000000000_" + "x" * 32, self.key + "x"):
+            r = rest("GET", "/v1/customers", key)
+            self.assertError(r, 401, "INVALID_CREDENTIALS")
+            self.assertIsNotNone(r.header("www-authenticate"), r)
+
+    def test_revoked_key_rejected_within_cache_ttl(self):
+        k, secret = stack.create_key(self.key, ["ROLE_SALES"])
+        self.assertEqual(rest("GET", "/v1/customers?pageSize=1", secret).status, 200)  # cached
+        r = rest("POST", "/v1/apiKeys/%s:revoke" % k["id"], self.key, {})
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json().get("revokeTime"), r)
+        revoked_at = time.monotonic()
+        last = None
+        while time.monotonic() - revoked_at < 5:
+            last = rest("GET", "/v1/customers?pageSize=1", secret)
+            if last.status == 401:
+                break
+            time.sleep(0.1)
+        self.assertError(last, 401, "INVALID_CREDENTIALS")
+        # Well within the 1 s cache TTL plus slack.
+        self.assertLess(time.monotonic() - revoked_at, 3.0)
+
+    def test_expired_key(self):
+        expire = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=2)
+        k, secret = stack.create_key(self.key, ["ROLE_SALES"], expireTime=rfc3339(expire))
+        self.assertTrue(k.get("expireTime"), k)
+        self.assertEqual(rest("GET", "/v1/customers?pageSize=1", secret).status, 200)
+        time.sleep(2.1)
+        last = None
+        for _ in range(50):  # up to ~5 s after expiry
+            last = rest("GET", "/v1/customers?pageSize=1", secret)
+            if last.status == 401:
+                break
+            time.sleep(0.1)
+        self.assertError(last, 401, "INVALID_CREDENTIALS")
+        # An expire time in the past is refused when creating a key.
+        past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
+        r = rest("POST", "/v1/apiKeys", self.key,
+                 {"displayName": "past", "roles": ["ROLE_SALES"], "expireTime": rfc3339(past)})
+        self.assertError(r, 400, "INVALID_FIELD")
+
+    def test_read_only_key_cannot_write(self):
+        _, ro = stack.create_key(self.key, ["ROLE_READ_ONLY"])
+        self.assertEqual(rest("GET", "/v1/customers?pageSize=1", ro).status, 200)
+        self.assertEqual(rest("GET", "/v1/customers/%s/view" % self.existing["id"], ro).status, 200)
+        cid = self.existing["id"]
+        for method, path, body in (
+                ("POST", "/v1/customers", {"givenName": "ro"}),
+                ("POST", "/v1/customers:upsert", {"customer": {"emails": ["ro@example.com"]}}),
+                ("PATCH", "/v1/customers/%s?updateMask=givenName" % cid, {"givenName": "ro"}),
+                ("DELETE", "/v1/customers/%s" % cid, None),
+                ("POST", "/v1/customers/%s/consents" % cid,
+                 {"channel": "CONSENT_CHANNEL_EMAIL", "purpose": "CONSENT_PURPOSE_MARKETING",
+                  "status": "CONSENT_STATUS_OPTED_IN"}),
+                ("POST", "/v1/customers/%s/interactions" % cid, {"kind": "INTERACTION_KIND_NOTE"}),
+                ("POST", "/v1/apiKeys", {"displayName": "x", "roles": ["ROLE_ADMIN"]})):
+            r = rest(method, path, ro, body)
+            self.assertError(r, 403, "PERMISSION_DENIED_FOR_ROLE")
+            self.assertEqual(r.json()["error"]["status"], "PERMISSION_DENIED", r)
+        r = rest("GET", "/v1/customers/" + cid, self.key)
+        self.assertEqual(r.json()["etag"], self.existing["etag"])
+
+    def test_non_platform_key_cannot_create_tenant(self):
+        r = rest("POST", "/v1/tenants", self.key, {"displayName": "sneaky"})
+        self.assertError(r, 403, "PERMISSION_DENIED_FOR_ROLE")
+        # A tenant admin cannot mint a platform-admin key either.
+        r = rest("POST", "/v1/apiKeys", self.key,
+                 {"displayName": "escalate", "roles": ["ROLE_PLATFORM_ADMIN"]})
+        self.assertEqual(r.status, 403, r)
+
+    def test_rate_limited_key(self):
+        _, limited = stack.create_key(self.key, ["ROLE_SALES"], rateLimitPerSecond=2)
+        statuses = []
+        limited_resp = None
+        for _ in range(20):
+            r = rest("GET", "/v1/customers?pageSize=1", limited)
+            statuses.append(r.status)
+            if r.status == 429 and limited_resp is None:
+                limited_resp = r
+        self.assertIn(429, statuses, statuses)
+        self.assertEqual(set(statuses), {200, 429}, statuses)
+        self.assertGreaterEqual(statuses.count(200), 2, statuses)
+        self.assertError(limited_resp, 429, "RATE_LIMITED")
+        self.assertEqual(limited_resp.json()["error"]["status"], "RESOURCE_EXHAUSTED")
+        retry_after = limited_resp.header("retry-after")
+        self.assertIsNotNone(retry_after, limited_resp)
+        self.assertTrue(retry_after.isdigit() and 1 <= int(retry_after) <= 60, retry_after)
+        # Other keys of the tenant are not affected.
+        self.assertEqual(rest("GET", "/v1/customers?pageSize=1", self.key).status, 200)
+
+    # --------------------------------------------------------------- residue
+
+    def test_zz_nothing_partially_written(self):
+        self.assertEqual(stack.count_customers(self.key), self.count_before)
+        r = rest("GET", "/v1/customers/" + self.existing["id"], self.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["givenName"], "Existing")
+        self.assertEqual(r.json()["etag"], self.existing["etag"])
+        r = rest("GET", "/v1/customers/%s/consents?includeHistory=true" % self.existing["id"],
+                 self.key)
+        self.assertEqual(r.json().get("consents", []), [])
+        r = rest("GET", "/v1/customers/%s/interactions" % self.existing["id"], self.key)
+        self.assertEqual(r.json().get("interactions", []), [])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
