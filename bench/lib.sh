@@ -46,6 +46,8 @@ bench_init() {
   for tool in h2load wrk curl jq psql redis-cli /usr/bin/time "$BENCH_PY"; do
     command -v "$tool" >/dev/null || bench_die "$tool is not installed"
   done
+  # Logs and outputs are per run (the services log one line per RPC).
+  rm -rf "$BENCH_RUN_DIR/logs" "$BENCH_RUN_DIR/out"
   mkdir -p "$BENCH_RUN_DIR/logs" "$BENCH_RUN_DIR/out"
   trap bench_cleanup EXIT
   trap 'exit 130' INT TERM

@@ -23,7 +23,7 @@ endfunction()
 # ';' of a multi-variable ENVIRONMENT value into separate arguments.
 function(crm_integration_test target)
   catch_discover_tests(${target} TEST_PREFIX "${target}." TEST_LIST ${target}_TESTS
-    PROPERTIES LABELS integration FIXTURES_REQUIRED datastores)
+    PROPERTIES LABELS integration FIXTURES_REQUIRED datastores RESOURCE_LOCK crm_pg_schemas)
   set(env "CRM_TEST_PG_OWNER_DSN=${CRM_TEST_PG_OWNER_DSN}")
   string(APPEND env ";CRM_TEST_PG_APP_DSN=${CRM_TEST_PG_APP_DSN}")
   string(APPEND env ";CRM_TEST_REDIS_ADDR=${CRM_TEST_REDIS_ADDR}")

@@ -16,9 +16,11 @@ using grpcutil::RequestContext;
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
 
-app::Actor ActorOf(const RequestContext& rc, const char* method, const std::string& request_id) {
-  return app::Actor{rc.tenant_id, rc.principal.empty() ? "unknown" : rc.principal,
-                    request_id.empty() ? rc.request_id : request_id, method};
+// idempotency_key: the request's request_id field ("" when it has none).
+app::Actor ActorOf(const RequestContext& rc, const char* method,
+                   const std::string& idempotency_key) {
+  return app::Actor{rc.tenant_id, rc.principal.empty() ? "unknown" : rc.principal, rc.request_id,
+                    method, idempotency_key};
 }
 
 // Mutating calls may carry a client request_id for idempotency; only creates

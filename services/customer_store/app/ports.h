@@ -20,8 +20,11 @@ namespace crm::customer_store::app {
 struct Actor {
   std::string tenant_id;
   std::string principal;
-  std::string request_id;
+  std::string request_id;  // x-request-id, for the audit trail
   std::string method;
+  // The client's request_id field: a repeated call with the same key
+  // returns the first call's result instead of writing again.
+  std::string idempotency_key;
 };
 
 template <typename T>
@@ -99,8 +102,8 @@ class CustomerRepository {
   using Mutation = std::function<absl::Status(domain::Customer&)>;
 
   // IDENTITY_TAKEN (ALREADY_EXISTS) when an identity belongs to another customer.
-  // With actor.request_id set, a repeated call returns the customer the first
-  // call created.
+  // With actor.idempotency_key set, a repeated call returns the customer the
+  // first call created; the key used by another method is INVALID_ARGUMENT.
   virtual absl::StatusOr<domain::Customer> Insert(const Actor& actor,
                                                   const domain::Customer& c) = 0;
   virtual absl::StatusOr<domain::Customer> Get(const std::string& tenant,
@@ -120,6 +123,7 @@ class CustomerRepository {
   // Distinct ids of the customers owning any of the identities.
   virtual absl::StatusOr<std::vector<std::string>> FindOwners(
       const std::string& tenant, const std::vector<domain::Identity>& identities) = 0;
+  // Both appends honour actor.idempotency_key like Insert.
   virtual absl::StatusOr<domain::Consent> AppendConsent(const Actor& actor, const std::string& id,
                                                         const domain::Consent& c) = 0;
   virtual absl::StatusOr<std::vector<domain::Consent>> ConsentHistory(const std::string& tenant,

@@ -203,11 +203,6 @@ std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
                     "id > $3::uuid ORDER BY id LIMIT $4")},
       {"lock_customer",
        "SELECT 1 FROM customer_store.customers WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE"},
-      {"insert_consent",
-       absl::StrCat("INSERT INTO customer_store.consents (tenant_id, customer_id, channel, purpose, "
-                    "status, source, policy_version, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, "
-                    "$7, ",
-                    Ts(8), ")")},
       {"select_consents",
        absl::StrCat("SELECT channel, purpose, status, source, policy_version, ",
                     Micros("recorded_at"),
@@ -229,6 +224,17 @@ std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
       {"insert_idempotency_key",
        "INSERT INTO customer_store.idempotency_keys (tenant_id, request_id, method, resource_id) "
        "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1"},
+      {"set_idempotency_resource",
+       "UPDATE customer_store.idempotency_keys SET resource_id = $3 WHERE tenant_id = $1 AND "
+       "request_id = $2"},
+      {"select_consent_by_id",
+       absl::StrCat("SELECT channel, purpose, status, source, policy_version, ",
+                    Micros("recorded_at"),
+                    " FROM customer_store.consents WHERE tenant_id = $1 AND id = $2::int8")},
+      {"select_interaction_by_id",
+       absl::StrCat("SELECT id::text, kind, channel, ", Micros("occurred_at"),
+                    ", actor, summary, payload::text, source FROM customer_store.interactions "
+                    "WHERE tenant_id = $1 AND id = $2::uuid")},
       {"select_idempotency_key",
        "SELECT method, resource_id FROM customer_store.idempotency_keys WHERE tenant_id = $1 AND "
        "request_id = $2"},
@@ -274,6 +280,25 @@ void PgCustomerRepository::Emit(pqxx::work& tx, const app::Actor& actor,
                                 const std::string& payload_json) {
   pool_.Exec(tx, "insert_outbox", common::NewUuid(), actor.tenant_id, customer_id, type,
              payload_json);
+}
+
+absl::StatusOr<std::optional<std::string>> PgCustomerRepository::ClaimIdempotencyKey(
+    pqxx::work& tx, const app::Actor& actor, const std::string& resource_id) {
+  if (actor.idempotency_key.empty()) return std::optional<std::string>();
+  pqxx::result k = pool_.Exec(tx, "insert_idempotency_key", actor.tenant_id,
+                              actor.idempotency_key, actor.method, resource_id);
+  if (!k.empty()) return std::optional<std::string>();
+  pqxx::result prev =
+      pool_.Exec(tx, "select_idempotency_key", actor.tenant_id, actor.idempotency_key);
+  if (prev.empty()) return absl::AbortedError("request_id in flight, retry");
+  if (prev[0][0].as<std::string>() != actor.method) {
+    return common::WithField(
+        common::WithReason(
+            absl::InvalidArgumentError("request_id was already used for a different call"),
+            "INVALID_FIELD"),
+        "request_id");
+  }
+  return std::optional<std::string>(prev[0][1].as<std::string>());
 }
 
 absl::Status PgCustomerRepository::Write(const app::Actor& actor, const std::string& resource,
@@ -376,25 +401,11 @@ absl::Status PgCustomerRepository::WriteIdentities(pqxx::work& tx, const std::st
 absl::StatusOr<Customer> PgCustomerRepository::Insert(const app::Actor& actor, const Customer& c) {
   Customer out;
   absl::Status s = Write(actor, c.id, [&](pqxx::work& tx) -> absl::Status {
-    if (!actor.request_id.empty()) {
-      pqxx::result k = pool_.Exec(tx, "insert_idempotency_key", actor.tenant_id, actor.request_id,
-                                  actor.method, c.id);
-      if (k.empty()) {
-        pqxx::result prev = pool_.Exec(tx, "select_idempotency_key", actor.tenant_id,
-                                       actor.request_id);
-        if (prev.empty()) return absl::AbortedError("request_id in flight, retry");
-        if (prev[0][0].as<std::string>() != actor.method) {
-          return common::WithField(
-              common::WithReason(absl::InvalidArgumentError(
-                                     "request_id was already used for a different call"),
-                                 "INVALID_FIELD"),
-              "request_id");
-        }
-        // Replay: answer with the customer the first call created.
-        CRM_ASSIGN_OR_RETURN(out, LoadCustomer(tx, actor.tenant_id,
-                                                prev[0][1].as<std::string>(), false));
-        return absl::OkStatus();
-      }
+    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay, ClaimIdempotencyKey(tx, actor, c.id));
+    if (replay) {
+      // Replay: answer with the customer the first call created.
+      CRM_ASSIGN_OR_RETURN(out, LoadCustomer(tx, actor.tenant_id, *replay, false));
+      return absl::OkStatus();
     }
     InsertProfile(tx, actor.tenant_id, c);
     CRM_RETURN_IF_ERROR(WriteIdentities(tx, actor.tenant_id, c, nullptr));
@@ -541,11 +552,27 @@ absl::StatusOr<std::vector<std::string>> PgCustomerRepository::FindOwners(
 absl::StatusOr<domain::Consent> PgCustomerRepository::AppendConsent(const app::Actor& actor,
                                                                     const std::string& id,
                                                                     const domain::Consent& c) {
+  domain::Consent out = c;
   absl::Status s = Write(actor, id, [&](pqxx::work& tx) -> absl::Status {
-    if (pool_.Exec(tx, "lock_customer", actor.tenant_id, id).empty()) return NotFoundOrMerged(tx, actor.tenant_id, id);
-    pool_.Exec(tx, "insert_consent", actor.tenant_id, id, static_cast<int>(c.channel),
-               static_cast<int>(c.purpose), static_cast<int>(c.status), c.source,
-               c.policy_version, absl::ToUnixMicros(c.record_time));
+    if (pool_.Exec(tx, "lock_customer", actor.tenant_id, id).empty()) {
+      return NotFoundOrMerged(tx, actor.tenant_id, id);
+    }
+    // The record id is known after the insert: claim the key first, fill it in after.
+    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay, ClaimIdempotencyKey(tx, actor, ""));
+    if (replay) {
+      pqxx::result prev = pool_.Exec(tx, "select_consent_by_id", actor.tenant_id, *replay);
+      if (prev.empty()) return absl::InternalError("replayed consent record is missing");
+      out = ConsentFromRow(prev[0]);
+      return absl::OkStatus();
+    }
+    pqxx::result inserted = pool_.Exec(
+        tx, "insert_consent_returning_id", actor.tenant_id, id, static_cast<int>(c.channel),
+        static_cast<int>(c.purpose), static_cast<int>(c.status), c.source, c.policy_version,
+        absl::ToUnixMicros(c.record_time));
+    if (!actor.idempotency_key.empty()) {
+      pool_.Exec(tx, "set_idempotency_resource", actor.tenant_id, actor.idempotency_key,
+                 inserted[0][0].as<std::string>());
+    }
     Emit(tx, actor, id, "consent.recorded",
          absl::StrCat(R"({"customer_id":")", id, R"(","channel":)", static_cast<int>(c.channel),
                       R"(,"purpose":)", static_cast<int>(c.purpose), R"(,"status":)",
@@ -553,7 +580,7 @@ absl::StatusOr<domain::Consent> PgCustomerRepository::AppendConsent(const app::A
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  return c;
+  return out;
 }
 
 absl::StatusOr<std::vector<domain::Consent>> PgCustomerRepository::ConsentHistory(
@@ -571,8 +598,18 @@ absl::StatusOr<std::vector<domain::Consent>> PgCustomerRepository::ConsentHistor
 
 absl::StatusOr<domain::Interaction> PgCustomerRepository::AppendInteraction(
     const app::Actor& actor, const std::string& id, const domain::Interaction& i) {
+  domain::Interaction out = i;
   absl::Status s = Write(actor, id, [&](pqxx::work& tx) -> absl::Status {
-    if (pool_.Exec(tx, "lock_customer", actor.tenant_id, id).empty()) return NotFoundOrMerged(tx, actor.tenant_id, id);
+    if (pool_.Exec(tx, "lock_customer", actor.tenant_id, id).empty()) {
+      return NotFoundOrMerged(tx, actor.tenant_id, id);
+    }
+    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay, ClaimIdempotencyKey(tx, actor, i.id));
+    if (replay) {
+      pqxx::result prev = pool_.Exec(tx, "select_interaction_by_id", actor.tenant_id, *replay);
+      if (prev.empty()) return absl::InternalError("replayed interaction is missing");
+      out = InteractionFromRow(prev[0]);
+      return absl::OkStatus();
+    }
     pool_.Exec(tx, "insert_interaction", actor.tenant_id, i.id, id, static_cast<int>(i.kind),
                i.channel, absl::ToUnixMicros(i.occur_time), i.actor, i.summary, i.payload_json,
                i.source);
@@ -582,7 +619,7 @@ absl::StatusOr<domain::Interaction> PgCustomerRepository::AppendInteraction(
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  return i;
+  return out;
 }
 
 absl::StatusOr<app::Page<domain::Interaction>> PgCustomerRepository::Interactions(

@@ -2,6 +2,7 @@
 // CustomerRepository over PostgreSQL (schema customer_store). Every write
 // runs in one tenant-scoped transaction with its audit row and outbox event;
 // a write that fails is audited with its outcome in a transaction of its own.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,12 @@ class PgCustomerRepository final : public app::CustomerRepository,
   absl::StatusOr<std::vector<domain::Consent>> ConsentHistoryTx(pqxx::work& tx,
                                                                 const std::string& tenant,
                                                                 const std::string& id);
+  // With actor.idempotency_key: claims it for resource_id; returns the
+  // resource id of the first call when the key was used before by the same
+  // method (INVALID_ARGUMENT for another method).
+  absl::StatusOr<std::optional<std::string>> ClaimIdempotencyKey(pqxx::work& tx,
+                                                                const app::Actor& actor,
+                                                                const std::string& resource_id);
   void Emit(pqxx::work& tx, const app::Actor& actor, const std::string& customer_id,
             const std::string& type, const std::string& payload_json);
 

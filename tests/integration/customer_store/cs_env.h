@@ -143,6 +143,21 @@ inline int64_t CountAudit(const std::string& tenant, const std::string& method,
                                       method, "' AND outcome = '", outcome, "'"));
 }
 
+// SQLSTATE of the pqxx error fn throws, or a description when it throws
+// something else or nothing.
+template <typename Fn>
+std::string SqlStateOf(Fn fn) {
+  try {
+    fn();
+  } catch (const pqxx::sql_error& e) {
+    if (e.sqlstate().empty()) return std::string("sql_error without SQLSTATE: ") + e.what();
+    return e.sqlstate();
+  } catch (const std::exception& e) {
+    return std::string("other exception: ") + e.what();
+  }
+  return "no error";
+}
+
 inline std::string ReasonOf(const absl::Status& s) { return common::ReasonOf(s); }
 
 }  // namespace crm::customer_store::itest

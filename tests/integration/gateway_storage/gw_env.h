@@ -64,6 +64,21 @@ inline storage::PgKeyStore& Keys() {
   return *store;
 }
 
+// SQLSTATE of the pqxx error fn throws, or a description when it throws
+// something else or nothing.
+template <typename Fn>
+std::string SqlStateOf(Fn fn) {
+  try {
+    fn();
+  } catch (const pqxx::sql_error& e) {
+    if (e.sqlstate().empty()) return std::string("sql_error without SQLSTATE: ") + e.what();
+    return e.sqlstate();
+  } catch (const std::exception& e) {
+    return std::string("other exception: ") + e.what();
+  }
+  return "no error";
+}
+
 // "k" + 16 hex characters, as the key format wants.
 inline std::string NewKeyId() {
   std::string hex;

@@ -97,7 +97,7 @@ TEST_CASE("CustomerStore::Create normalizes and assigns id, version and times",
   }
   SECTION("a repeated request_id returns the first customer") {
     app::Actor a = f.actor;
-    a.request_id = "req-1";
+    a.idempotency_key = "req-1";
     auto first = f.store.Create(a, Customer{});
     auto again = f.store.Create(a, Customer{});
     REQUIRE(first.ok());

@@ -94,7 +94,7 @@ TEST_CASE("FakeCustomerRepository honours the port contract", "[customer_store][
   }
   SECTION("request_id replay on Insert") {
     app::Actor a = actor;
-    a.request_id = "r1";
+    a.idempotency_key = "r1";
     auto first = repo.Insert(a, Make(5));
     auto replay = repo.Insert(a, Make(6));
     REQUIRE(first.ok());

@@ -156,8 +156,8 @@ absl::StatusOr<Customer> FakeCustomerRepository::Insert(const app::Actor& actor,
   absl::MutexLock lock(&mu_);
   if (absl::Status s = Enter("Insert"); !s.ok()) return s;
   TenantData& t = tenants_[actor.tenant_id];
-  if (!actor.request_id.empty()) {
-    auto r = t.requests.find(actor.request_id);
+  if (!actor.idempotency_key.empty()) {
+    auto r = t.requests.find(actor.idempotency_key);
     if (r != t.requests.end()) {
       if (r->second.first != actor.method) {
         return common::InvalidField("request_id",
@@ -171,7 +171,7 @@ absl::StatusOr<Customer> FakeCustomerRepository::Insert(const app::Actor& actor,
   if (t.customers.count(c.id)) return absl::AlreadyExistsError("customer id already exists");
   if (absl::Status s = WriteIdentities(t, c, c.create_time); !s.ok()) return s;
   t.customers[c.id] = c;
-  if (!actor.request_id.empty()) t.requests[actor.request_id] = {actor.method, c.id};
+  if (!actor.idempotency_key.empty()) t.requests[actor.idempotency_key] = {actor.method, c.id};
   ++writes_;
   return c;
 }
