@@ -52,6 +52,7 @@ ALL_PORTS = (HTTP_PORT, GATEWAY_GRPC_PORT, ADMIN_GRPC_PORT, GATEWAY_METRICS_PORT
 
 ALLOWED_ORIGIN = "https://app.example.com"
 MAX_BODY_BYTES = 65536
+MAX_UPLOAD_BYTES = 1048576  # NDJSON import bodies and gRPC client streams
 KEY_CACHE_TTL_S = 1
 READY_TIMEOUT_S = 30
 GOOGLEAPIS_DIR = "/usr/share/gocode/src/github.com/gogo/googleapis"
@@ -202,6 +203,7 @@ def start():
                     CRM_CUSTOMER_STORE_ADDR="127.0.0.1:%d" % STORE_GRPC_PORT,
                     CRM_CORS_ALLOWED_ORIGINS=ALLOWED_ORIGIN,
                     CRM_MAX_BODY_BYTES=str(MAX_BODY_BYTES),
+                    CRM_MAX_UPLOAD_BYTES=str(MAX_UPLOAD_BYTES),
                     CRM_KEY_CACHE_TTL="%ds" % KEY_CACHE_TTL_S,
                     CRM_DEFAULT_RATE_LIMIT="1000"))
         _wait_ready()

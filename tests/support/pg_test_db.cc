@@ -104,4 +104,26 @@ absl::StatusOr<std::unique_ptr<crm::pg::Pool>> MakeOwnerPool(int size) {
   return crm::pg::Pool::Create(std::move(o));
 }
 
+absl::Status ResetServiceSchemaFully(const std::string& service, const std::string& schema,
+                                    const std::string& schema_dir) {
+  auto applied = ResetServiceSchema(service, schema, schema_dir);
+  if (!applied.ok()) return applied.status();
+  if (applied->empty()) return absl::InternalError("no migration applied after the reset");
+  return absl::OkStatus();
+}
+
+void EnsureServiceSchema(const std::string& service, const std::string& schema,
+                         const std::string& schema_dir, const std::string& probe_table) {
+  bool exists = false;
+  {
+    pqxx::connection c(PgOwnerDsn());
+    pqxx::work w(c);
+    exists = !w.exec_params1("SELECT to_regclass($1)", probe_table)[0].is_null();
+  }
+  if (!exists) {
+    absl::Status s = ResetServiceSchemaFully(service, schema, schema_dir);
+    if (!s.ok()) throw std::runtime_error(schema + " schema: " + s.ToString());
+  }
+}
+
 }  // namespace crm::test_support

@@ -42,6 +42,16 @@ absl::StatusOr<std::vector<std::string>> ResetServiceSchema(const std::string& s
                                                             const std::string& schema,
                                                             const std::string& schema_dir);
 
+// ResetServiceSchema that also insists at least one migration was applied.
+absl::Status ResetServiceSchemaFully(const std::string& service, const std::string& schema,
+                                    const std::string& schema_dir);
+
+// When a test binary runs outside ctest (no reset fixture), creates the
+// service's schema if `probe_table` ("schema.table") is missing. Never drops
+// anything: resetting is the fixture's job. Throws on failure.
+void EnsureServiceSchema(const std::string& service, const std::string& schema,
+                         const std::string& schema_dir, const std::string& probe_table);
+
 // Pool on the app DSN (or the owner DSN) with test-friendly defaults.
 absl::StatusOr<std::unique_ptr<crm::pg::Pool>> MakeAppPool(
     int size = 2, std::vector<crm::pg::NamedQuery> queries = {});

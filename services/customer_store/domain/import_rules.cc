@@ -69,8 +69,13 @@ ImportPlan PlanImport(const std::vector<ImportRow>& rows,
 }
 
 absl::Status ApplyImportRow(const ImportRow& row, Customer& existing) {
-  if (!row.present_paths.empty()) {
-    absl::Status s = ApplyUpdateMask(row.customer, row.present_paths, existing);
+  // Identities are united below, never replaced.
+  std::vector<std::string> paths;
+  for (const auto& p : row.present_paths) {
+    if (p != "emails" && p != "phones" && p != "external_ids") paths.push_back(p);
+  }
+  if (!paths.empty()) {
+    absl::Status s = ApplyUpdateMask(row.customer, paths, existing);
     if (!s.ok()) return s;
   }
   auto unite = [](auto& into, const auto& from) {

@@ -19,7 +19,7 @@ inline constexpr int64_t kMaxImportRows = 200000;
 struct ImportRow {
   int64_t line = 0;
   Customer customer;                        // normalized and valid
-  std::vector<std::string> present_paths;   // non-identity fields the row sets
+  std::vector<std::string> present_paths;   // fields the row sets (identity paths are united, not replaced)
 };
 
 struct ImportError {

@@ -190,10 +190,12 @@ absl::Status NormalizeAndValidate(Customer& c) {
     DedupeKeepOrder(c.external_ids,
                     [](const ExternalId& e) { return std::make_pair(e.source, e.value); });
   }
-  if (c.emails.size() > kMaxIdentitiesPerKind || c.phones.size() > kMaxIdentitiesPerKind ||
-      c.external_ids.size() > kMaxIdentitiesPerKind) {
-    return InvalidField("emails", absl::StrCat("at most ", kMaxIdentitiesPerKind,
-                                               " emails, phones and external ids each"));
+  for (auto [count, field] : {std::pair{c.emails.size(), "emails"}, {c.phones.size(), "phones"},
+                              {c.external_ids.size(), "external_ids"}}) {
+    if (count > static_cast<size_t>(kMaxIdentitiesPerKind)) {
+      return InvalidField(field, absl::StrCat("at most ", kMaxIdentitiesPerKind, " ", field,
+                                              " per customer"));
+    }
   }
   if (c.postal_address) {
     PostalAddress& a = *c.postal_address;

@@ -35,27 +35,16 @@ namespace domain = crm::customer_store::domain;
 namespace app = crm::customer_store::app;
 
 inline absl::Status ResetSchema() {
-  auto applied = ts::ResetServiceSchema("customer_store", "customer_store",
-                                        ts::SourcePath("services/customer_store/schema"));
-  if (!applied.ok()) return applied.status();
-  if (applied->empty()) return absl::InternalError("no migration applied after the reset");
-  return absl::OkStatus();
+  return ts::ResetServiceSchemaFully("customer_store", "customer_store",
+                                     ts::SourcePath("services/customer_store/schema"));
 }
 
-// When the binary runs outside ctest (no fixture), creates the schema if it
-// is missing. Never drops it here: that is the fixture's job.
+// Outside ctest (no fixture): creates the schema if it is missing.
 inline void EnsureSchema() {
   static const bool ready = [] {
-    bool exists = false;
-    {
-      pqxx::connection c(ts::PgOwnerDsn());
-      pqxx::work w(c);
-      exists = !w.exec1("SELECT to_regclass('customer_store.outbox')")[0].is_null();
-    }
-    if (!exists) {
-      absl::Status s = ResetSchema();
-      if (!s.ok()) throw std::runtime_error("customer_store schema: " + s.ToString());
-    }
+    ts::EnsureServiceSchema("customer_store", "customer_store",
+                            ts::SourcePath("services/customer_store/schema"),
+                            "customer_store.outbox");
     return true;
   }();
   (void)ready;
@@ -89,9 +78,17 @@ inline crm::redis::Pool& Redis() { return *TheEnv().redis; }
 
 inline std::string NewTenant() { return common::NewUuid(); }
 
+// `idempotency_key` is the client's request_id field (a replay returns the
+// first call's result); Actor::request_id is only the audit trail's x-request-id.
 inline app::Actor ActorOf(const std::string& tenant, const std::string& method,
-                          const std::string& request_id = "") {
-  return app::Actor{tenant, "user:itest", request_id, method};
+                          const std::string& idempotency_key = "") {
+  app::Actor a;
+  a.tenant_id = tenant;
+  a.principal = "user:itest";
+  a.request_id = "req-itest";
+  a.method = method;
+  a.idempotency_key = idempotency_key;
+  return a;
 }
 
 // A valid customer as the use-case layer would hand it to the repository.
@@ -144,11 +141,14 @@ inline int64_t CountAudit(const std::string& tenant, const std::string& method,
 }
 
 // SQLSTATE of the pqxx error fn throws, or a description when it throws
-// something else or nothing.
+// something else or nothing. libpqxx 6.4 throws insufficient_privilege
+// without filling sqlstate(), hence the dedicated catch.
 template <typename Fn>
 std::string SqlStateOf(Fn fn) {
   try {
     fn();
+  } catch (const pqxx::insufficient_privilege&) {
+    return "42501";
   } catch (const pqxx::sql_error& e) {
     if (e.sqlstate().empty()) return std::string("sql_error without SQLSTATE: ") + e.what();
     return e.sqlstate();

@@ -4,6 +4,7 @@
 #include <limits>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -820,7 +821,7 @@ TEST_CASE("LoadView and LoadExport", "[customer_store][repository]") {
         StatusCode::kNotFound);
 }
 
-TEST_CASE("request_id makes Insert idempotent", "[customer_store][repository]") {
+TEST_CASE("request_id (idempotency key) makes Insert idempotent", "[customer_store][repository]") {
   const std::string tenant = NewTenant();
   const std::string rid = common::NewUuid();
   const std::string e1 = UniqueEmail("first"), e2 = UniqueEmail("second");
@@ -865,6 +866,43 @@ TEST_CASE("request_id makes Insert idempotent", "[customer_store][repository]") 
     REQUIRE(ok.ok());
     CHECK(ok->id == good.id);
   }
+}
+
+TEST_CASE("Concurrent writers: one identity owner, one idempotent insert",
+          "[customer_store][repository][concurrency]") {
+  const std::string tenant = NewTenant();
+  for (int round = 0; round < 10; ++round) {
+    INFO("round " << round);
+    const std::string email = UniqueEmail("race");
+    Customer a = NewCustomer("RaceA", {email});
+    Customer b = NewCustomer("RaceB", {email});
+    absl::StatusOr<Customer> ra, rb;
+    std::thread ta([&] { ra = Repo().Insert(ActorOf(tenant, "CreateCustomer"), a); });
+    std::thread tb([&] { rb = Repo().Insert(ActorOf(tenant, "CreateCustomer"), b); });
+    ta.join();
+    tb.join();
+    INFO(ra.status().ToString() << " / " << rb.status().ToString());
+    CHECK(ra.ok() != rb.ok());
+    const absl::Status& loser = ra.ok() ? rb.status() : ra.status();
+    CHECK(loser.code() == StatusCode::kAlreadyExists);
+    CHECK(ReasonOf(loser) == "IDENTITY_TAKEN");
+
+    const std::string key = common::NewUuid();
+    Customer c = NewCustomer("KeyC", {UniqueEmail()});
+    Customer d = NewCustomer("KeyD", {UniqueEmail()});
+    absl::StatusOr<Customer> rc, rd;
+    std::thread tc([&] { rc = Repo().Insert(ActorOf(tenant, "CreateCustomer", key), c); });
+    std::thread td([&] { rd = Repo().Insert(ActorOf(tenant, "CreateCustomer", key), d); });
+    tc.join();
+    td.join();
+    INFO(rc.status().ToString() << " / " << rd.status().ToString());
+    REQUIRE(rc.ok());
+    REQUIRE(rd.ok());
+    CHECK(rc->id == rd->id);
+  }
+  // 10 identity winners + 10 idempotent customers.
+  CHECK(CountCustomers(tenant) == 20);
+  CHECK(CountOutbox(tenant, "", "customer.created") == 20);
 }
 
 }  // namespace

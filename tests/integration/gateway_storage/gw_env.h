@@ -24,26 +24,14 @@ namespace crm::gateway::itest {
 namespace ts = crm::test_support;
 
 inline absl::Status ResetAccessSchema() {
-  auto applied =
-      ts::ResetServiceSchema("gateway", "access", ts::SourcePath("services/gateway/schema"));
-  if (!applied.ok()) return applied.status();
-  if (applied->empty()) return absl::InternalError("no migration applied after the reset");
-  return absl::OkStatus();
+  return ts::ResetServiceSchemaFully("gateway", "access", ts::SourcePath("services/gateway/schema"));
 }
 
-// Outside ctest (no fixture) creates the schema when it is missing.
+// Outside ctest (no fixture): creates the schema if it is missing.
 inline void EnsureAccessSchema() {
   static const bool ready = [] {
-    bool exists = false;
-    {
-      pqxx::connection c(ts::PgOwnerDsn());
-      pqxx::work w(c);
-      exists = !w.exec1("SELECT to_regclass('access.api_keys')")[0].is_null();
-    }
-    if (!exists) {
-      absl::Status s = ResetAccessSchema();
-      if (!s.ok()) throw std::runtime_error("access schema: " + s.ToString());
-    }
+    ts::EnsureServiceSchema("gateway", "access", ts::SourcePath("services/gateway/schema"),
+                            "access.api_keys");
     return true;
   }();
   (void)ready;
@@ -65,11 +53,14 @@ inline storage::PgKeyStore& Keys() {
 }
 
 // SQLSTATE of the pqxx error fn throws, or a description when it throws
-// something else or nothing.
+// something else or nothing. libpqxx 6.4 throws insufficient_privilege
+// without filling sqlstate(), hence the dedicated catch.
 template <typename Fn>
 std::string SqlStateOf(Fn fn) {
   try {
     fn();
+  } catch (const pqxx::insufficient_privilege&) {
+    return "42501";
   } catch (const pqxx::sql_error& e) {
     if (e.sqlstate().empty()) return std::string("sql_error without SQLSTATE: ") + e.what();
     return e.sqlstate();

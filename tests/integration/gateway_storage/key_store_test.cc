@@ -210,14 +210,11 @@ TEST_CASE("RLS on schema access", "[gateway][keystore][rls]") {
   SECTION("tenant B cannot insert a key for A") {
     pqxx::work w(conn);
     w.exec_params("SELECT set_config('app.tenant_id', $1, true)", b.tenant_id);
-    std::string sqlstate;
-    try {
+    const std::string sqlstate = SqlStateOf([&] {
       w.exec_params("INSERT INTO access.api_keys (id, tenant_id, roles, secret_sha256) VALUES "
                     "($1, $2, '{1}', '\\x00')",
                     NewKeyId(), a.tenant_id);
-    } catch (const pqxx::sql_error& e) {
-      sqlstate = e.sqlstate();
-    }
+    });
     CHECK(sqlstate == "42501");
   }
   SECTION("the app role is not the owner and cannot delete") {
@@ -232,12 +229,9 @@ TEST_CASE("RLS on schema access", "[gateway][keystore][rls]") {
       CHECK(row[1].as<bool>());
       CHECK(row[2].as<bool>());
     }
-    std::string sqlstate;
-    try {
+    const std::string sqlstate = SqlStateOf([&] {
       w.exec("DELETE FROM access.api_keys");
-    } catch (const pqxx::sql_error& e) {
-      sqlstate = e.sqlstate();
-    }
+    });
     CHECK(sqlstate == "42501");
   }
 }
