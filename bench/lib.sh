@@ -435,3 +435,33 @@ bench_report() {
     for (i = 1; i <= n; i++) { split(f[i], kv, "="); printf " %s %.2f ", kv[1], kv[2] }
     printf "\n" }' <<<"$BENCH_CPU_RESULTS"
 }
+
+# ------------------------------------------------- helpers (import bench)
+
+# bench_psql_super [psql args...]: psql as the PostgreSQL superuser of the
+# private cluster (peer auth on its unix socket, as the postgres system user;
+# see deploy/scripts/datastores.sh). For settings the owner may not change.
+bench_psql_super() {
+  runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h "$BENCH_RUN_DIR/pg/sock" \
+    -p "$BENCH_PG_PORT" -d crm "$@"
+}
+
+# Ticks of PostgreSQL including backends that EXITED meanwhile (a psql
+# session that connected and left): the postmaster's own ticks, the ticks of
+# the children it reaped (cutime + cstime) and those of its live children.
+bench_pg_ticks_all() {
+  local pm stat total=0 p
+  pm=$(head -n1 "$BENCH_RUN_DIR/pg/data/postmaster.pid" 2>/dev/null) || {
+    echo 0
+    return 0
+  }
+  stat=$(cat "/proc/$pm/stat" 2>/dev/null) || {
+    echo 0
+    return 0
+  }
+  total=$(awk '{print $12 + $13 + $14 + $15}' <<<"${stat##*) }")
+  for p in $(pgrep -P "$pm"); do
+    total=$((total + $(bench_ticks_of "$p")))
+  done
+  echo "$total"
+}

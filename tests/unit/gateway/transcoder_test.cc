@@ -47,7 +47,8 @@ absl::Status BuildError(const std::string& rpc, HttpCall call) {
 
 TEST_CASE("RoutesFromServices reads google.api.http", "[gateway][api]") {
   std::vector<RestRoute> routes = AllRoutes();
-  CHECK(routes.size() == 17);
+  // Every annotated RPC; ImportCustomers (client stream) has no REST route.
+  CHECK(routes.size() == 20);
   RestRoute update = RouteFor("UpdateCustomer");
   CHECK(update.http_method == "PATCH");
   CHECK(update.path == "/v1/customers/{customer_id}");
@@ -59,6 +60,20 @@ TEST_CASE("RoutesFromServices reads google.api.http", "[gateway][api]") {
   CHECK(revoke.path == "/v1/apiKeys/{key_id}:revoke");
   CHECK(RouteFor("DeleteCustomer").http_method == "DELETE");
   CHECK(RouteFor("ListCustomers").body.empty());
+  CHECK(RouteFor("MergeCustomers").path == "/v1/customers/{customer_id}:merge");
+}
+
+TEST_CASE("A bytes body field takes the raw body", "[gateway][api]") {
+  RestRoute import = RouteFor("ImportCustomersNdjson");
+  REQUIRE(RawBodyField(import) != nullptr);
+  CHECK(RawBodyField(RouteFor("CreateCustomer")) == nullptr);
+  CHECK(RawBodyField(RouteFor("UpsertCustomer")) == nullptr);
+  HttpCall call;
+  call.query = "batch_id=b-1";
+  call.body = "{\"givenName\":\"A\"}\nnot json\n";
+  auto req = Build<cs::ImportCustomersNdjsonRequest>("ImportCustomersNdjson", call);
+  CHECK(req.batch_id() == "b-1");
+  CHECK(req.ndjson() == call.body);
 }
 
 TEST_CASE("BuildRequest: path binding + body field + query parameters", "[gateway][api]") {
