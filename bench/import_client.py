@@ -7,10 +7,14 @@
       ImportCustomers client streams (one per batch, one after the other)
   import_client.py rest URL --key KEY --tag T --digit D [shape]
       POST /v1/customers:import?batchId=B with an NDJSON body per batch
-  import_client.py copy --psql-env FILE --tenant UUID --tag T --digit D
+  import_client.py copy --super-socket DIR:PORT --tenant UUID --tag T --digit D
                         --tables customers|customers+identities|customers+identities+outbox [shape]
       the ceiling: psql \\copy of the same rows into the same tables, one
-      transaction per batch, in ONE psql session
+      transaction per batch, in ONE psql session, as the superuser over the
+      unix socket (COPY FROM refuses tables under row-level security)
+  import_client.py copy --staged --psql-env FILE --tenant UUID ... --tables customers+identities+outbox
+      the service's SQL shape by hand, as crm_owner over TCP under RLS: COPY
+      into temp tables, INSERT .. SELECT into customers, identities, outbox
 
   shape: --batches N --rows R --per-msg M --warm W --out DIR
 
@@ -253,16 +257,23 @@ def copy_text(s):
 
 
 def cmd_copy(a):
+    """Raw COPY (superuser: PostgreSQL refuses COPY FROM into a table with
+    row-level security for a role subject to it, and the tables FORCE it even
+    for their owner) or, with --staged, the service's own SQL shape as
+    crm_owner under RLS: COPY into temp tables, INSERT .. SELECT."""
     tables = a.tables.split("+")
     os.makedirs(a.out, exist_ok=True)
     t0 = time.perf_counter()
     lines = ["\\set ON_ERROR_STOP 1", "\\timing off"]
     plan = []
+    cust_cols = ("tenant_id, id, given_name, family_name, display_name, postal_address, birthday, "
+                 "anniversaries, locale, time_zone, lifecycle_stage, owner, attributes, version, "
+                 "created_at, updated_at")
     for batch_id, bdigit, n in batches(a):
         base = os.path.join(a.out, f"copy-{a.tag}-{bdigit}")
         fc = open(base + ".customers.tsv", "w", encoding="utf-8")
         fi = open(base + ".identities.tsv", "w", encoding="utf-8") if "identities" in tables else None
-        fo = open(base + ".outbox.tsv", "w", encoding="utf-8") if "outbox" in tables else None
+        fo = open(base + ".outbox.tsv", "w", encoding="utf-8") if "outbox" in tables and not a.staged else None
         for r in range(n):
             d = row(a.tag, a.digit, bdigit, r)
             cid = str(uuid.uuid4())
@@ -282,17 +293,29 @@ def cmd_copy(a):
         for fh in (fc, fi, fo):
             if fh:
                 fh.close()
-        lines += ["BEGIN;", f"SET LOCAL app.tenant_id = '{a.tenant}';",
-                  "\\copy customer_store.customers (tenant_id, id, given_name, family_name, "
-                  "display_name, postal_address, birthday, anniversaries, locale, time_zone, "
-                  "lifecycle_stage, owner, attributes, version, created_at, updated_at) FROM "
-                  f"'{base}.customers.tsv'"]
-        if fi:
-            lines.append("\\copy customer_store.identities (tenant_id, kind, source, value, "
-                         f"customer_id, position) FROM '{base}.identities.tsv'")
-        if fo:
-            lines.append("\\copy customer_store.outbox (event_id, tenant_id, customer_id, "
-                         f"event_type, payload) FROM '{base}.outbox.tsv'")
+        lines += ["BEGIN;", f"SET LOCAL app.tenant_id = '{a.tenant}';"]
+        if not a.staged:
+            lines.append(f"\\copy customer_store.customers ({cust_cols}) FROM '{base}.customers.tsv'")
+            if fi:
+                lines.append("\\copy customer_store.identities (tenant_id, kind, source, value, "
+                             f"customer_id, position) FROM '{base}.identities.tsv'")
+            if fo:
+                lines.append("\\copy customer_store.outbox (event_id, tenant_id, customer_id, "
+                             f"event_type, payload) FROM '{base}.outbox.tsv'")
+        else:
+            lines += [
+                "CREATE TEMP TABLE s_c (LIKE customer_store.customers INCLUDING DEFAULTS) ON COMMIT DROP;",
+                f"\\copy s_c ({cust_cols}) FROM '{base}.customers.tsv'",
+                f"INSERT INTO customer_store.customers ({cust_cols}) SELECT {cust_cols} FROM s_c;",
+                "CREATE TEMP TABLE s_i (LIKE customer_store.identities INCLUDING DEFAULTS) ON COMMIT DROP;",
+                "\\copy s_i (tenant_id, kind, source, value, customer_id, position) FROM "
+                f"'{base}.identities.tsv'",
+                "INSERT INTO customer_store.identities (tenant_id, kind, source, value, customer_id, "
+                "position) SELECT tenant_id, kind, source, value, customer_id, position FROM s_i;",
+                "INSERT INTO customer_store.outbox (event_id, tenant_id, customer_id, event_type, "
+                "payload) SELECT gen_random_uuid(), tenant_id, id, 'customer.created', "
+                "jsonb_build_object('customer_id', id::text, 'version', version, 'import_batch', "
+                f"'{batch_id}') FROM s_c;"]
         lines.append("COMMIT;")
         if bdigit == 9:  # warm-up batch: its own session, unmeasured
             warm = lines
@@ -305,14 +328,19 @@ def cmd_copy(a):
     prep = time.perf_counter() - t0
 
     env = dict(os.environ)
-    with open(a.psql_env) as fh:
-        for ln in fh:
-            k, _, v = ln.strip().partition("=")
-            if k:
-                env[k] = v
-    if env.get("PGHOST") != "127.0.0.1":
-        raise SystemExit("copy: PGHOST must be 127.0.0.1")
-    psql = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"]
+    if a.staged:
+        with open(a.psql_env) as fh:
+            for ln in fh:
+                k, _, v = ln.strip().partition("=")
+                if k:
+                    env[k] = v
+        if env.get("PGHOST") != "127.0.0.1":
+            raise SystemExit("copy: PGHOST must be 127.0.0.1")
+        psql = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"]
+    else:
+        sock, _, port = a.super_socket.rpartition(":")
+        psql = ["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                "-h", sock, "-p", port, "-d", "crm"]
     if a.warm > 0:
         wscript = script + ".warm"
         with open(wscript, "w") as fh:
@@ -328,7 +356,7 @@ def cmd_copy(a):
     rows = sum(n for _, n in plan)
     results = [(plan[0][0] + "..", rows, dt, {"created": rows})]
     summarize("copy", a, results, cpu, prep,
-              {"tables": a.tables, "batches": len(plan), "batch_seconds": [],
+              {"tables": a.tables, "staged": a.staged, "batches": len(plan), "batch_seconds": [],
                "batch_ids": [b for b, _ in plan]})
     return 0
 
@@ -358,7 +386,9 @@ def main():
     r.add_argument("--key", required=True)
     shape(r)
     c = sub.add_parser("copy")
-    c.add_argument("--psql-env", required=True)
+    c.add_argument("--psql-env", help="staged: KEY=VALUE lines (PGHOST=127.0.0.1 ...) for crm_owner")
+    c.add_argument("--super-socket", help="raw: SOCKET_DIR:PORT of the superuser's unix socket")
+    c.add_argument("--staged", action="store_true")
     c.add_argument("--tenant", required=True)
     c.add_argument("--tables", required=True,
                    choices=["customers", "customers+identities", "customers+identities+outbox"])

@@ -104,6 +104,21 @@ void Proxy::Handle(std::shared_ptr<InboundCall> call, std::vector<grpc::ByteBuff
         "ROUTE_NOT_FOUND")));
     return;
   }
+  // Most calls need no I/O to be admitted (cached key, leased token): forward
+  // them from this thread; the rest go to the executor, which may block.
+  if (auto fast = access_.AdmitWithoutIo(call->authorization, call->full_method)) {
+    if (!fast->ok()) {
+      admission_.Add({{"outcome", fast->status().code() == absl::StatusCode::kPermissionDenied
+                                      ? "forbidden"
+                                      : "unauthenticated"}})
+          .Increment();
+      done(ErrorResult(fast->status()));
+      return;
+    }
+    admission_.Add({{"outcome", "admitted"}}).Increment();
+    Forward(call, **fast, std::move(requests), std::move(done));
+    return;
+  }
   auto shared_done = std::make_shared<std::function<void(ForwardResult)>>(std::move(done));
   auto req = std::make_shared<std::vector<grpc::ByteBuffer>>(std::move(requests));
   bool queued = executor_.TrySubmit([this, call, req, shared_done] {

@@ -37,15 +37,46 @@ absl::StatusOr<std::optional<KeyRecord>> Access::Lookup(const std::string& key_i
   return key;
 }
 
-absl::StatusOr<Principal> Access::Authenticate(absl::string_view authorization) {
-  CRM_ASSIGN_OR_RETURN(domain::ParsedKey parsed, domain::ParseAuthorization(authorization));
-  CRM_ASSIGN_OR_RETURN(std::optional<KeyRecord> key, Lookup(parsed.key_id));
-  absl::Time now = clock_.Now();
-  if (!key || !common::ConstantTimeEquals(common::Sha256(parsed.secret), key->secret_sha256) ||
+absl::StatusOr<Principal> Access::Verify(const std::optional<KeyRecord>& key,
+                                         absl::string_view secret, absl::Time now) {
+  if (!key || !common::ConstantTimeEquals(common::Sha256(secret), key->secret_sha256) ||
       now >= key->expire_time || now >= key->revoke_time) {
     return InvalidKey();
   }
   return Principal{key->tenant_id, key->id, key->roles, key->rate_limit_per_second};
+}
+
+absl::StatusOr<Principal> Access::Authenticate(absl::string_view authorization) {
+  CRM_ASSIGN_OR_RETURN(domain::ParsedKey parsed, domain::ParseAuthorization(authorization));
+  CRM_ASSIGN_OR_RETURN(std::optional<KeyRecord> key, Lookup(parsed.key_id));
+  return Verify(key, parsed.secret, clock_.Now());
+}
+
+std::optional<absl::StatusOr<Principal>> Access::AdmitWithoutIo(absl::string_view authorization,
+                                                                absl::string_view full_method) {
+  absl::StatusOr<domain::ParsedKey> parsed = domain::ParseAuthorization(authorization);
+  if (!parsed.ok()) return absl::StatusOr<Principal>(parsed.status());
+  absl::Time now = clock_.Now();
+  std::optional<KeyRecord> key;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(parsed->key_id);
+    if (it == cache_.end() || now - it->second.fetched >= options_.key_cache_ttl) {
+      return std::nullopt;
+    }
+    key = it->second.key;
+  }
+  absl::StatusOr<Principal> p = Verify(key, parsed->secret, now);
+  if (!p.ok()) return p;
+  if (absl::Status s = Authorize(*p, full_method); !s.ok()) return absl::StatusOr<Principal>(s);
+  absl::MutexLock lock(&mu_);
+  auto lease = leases_.find(p->key_id);
+  if (lease == leases_.end() || lease->second.tokens <= 0 ||
+      now - lease->second.taken >= absl::Seconds(1)) {
+    return std::nullopt;
+  }
+  --lease->second.tokens;
+  return p;
 }
 
 absl::Status Access::Authorize(const Principal& p, absl::string_view full_method) const {
@@ -60,12 +91,18 @@ absl::Status Access::Authorize(const Principal& p, absl::string_view full_method
 absl::Status Access::Admit(const Principal& p) {
   int rate = p.rate_limit_per_second > 0 ? p.rate_limit_per_second : options_.default_rate_per_second;
   int burst = std::max(1, static_cast<int>(std::ceil(rate * options_.burst_seconds)));
-  auto d = limiter_.Take(p.key_id, rate, burst);
+  const int want = std::min(burst, std::max(1, rate / 50));
+  auto d = limiter_.Take(p.key_id, rate, burst, want);
   if (!d.ok()) {
     CRM_LOG(Warning).Field("principal", p.key_id) << "rate limiter unavailable, admitting: " << d.status();
     return absl::OkStatus();
   }
-  if (d->allowed) return absl::OkStatus();
+  if (d->allowed) {
+    absl::MutexLock lock(&mu_);
+    if (leases_.size() > 100000) leases_.clear();
+    leases_[p.key_id] = Lease{std::max(0, d->granted - 1), clock_.Now()};
+    return absl::OkStatus();
+  }
   int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(d->retry_after));
   absl::Status s = common::WithReason(
       absl::ResourceExhaustedError(absl::StrCat("rate limit of ", rate,
@@ -80,6 +117,7 @@ absl::Status Access::Admit(const Principal& p) {
 void Access::Forget(const std::string& key_id) {
   absl::MutexLock lock(&mu_);
   cache_.erase(key_id);
+  leases_.erase(key_id);
 }
 
 CreatedKey Admin::NewKey(const std::string& tenant_id, const std::string& display_name,

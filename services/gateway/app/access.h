@@ -3,6 +3,7 @@
 // revocation takes effect within the TTL), authorization by the permission
 // table, per-key rate limits, and the admin use cases (tenants, keys).
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,7 +44,15 @@ class Access final {
   // RESOURCE_EXHAUSTED (RATE_LIMITED) with the retry delay in the
   // kRetryAfterPayload payload. A rate-limit store that fails lets the call
   // through (logged): limits protect the service, they must not take it down.
+  // Tokens are taken from the shared bucket in small leases (rate / 50, at
+  // least 1) and spent locally; a lease unused for a second is dropped.
   absl::Status Admit(const Principal& p);
+
+  // The whole admission (authenticate, authorize, admit) when it needs no
+  // I/O: the key is in the cache and a leased token is left. nullopt means
+  // "run Authenticate/Authorize/Admit on a thread that may block".
+  std::optional<absl::StatusOr<Principal>> AdmitWithoutIo(absl::string_view authorization,
+                                                          absl::string_view full_method);
   // Forget a key now (this replica); others forget it within the cache TTL.
   void Forget(const std::string& key_id);
 
@@ -52,6 +61,12 @@ class Access final {
     std::optional<KeyRecord> key;
     absl::Time fetched;
   };
+  struct Lease {
+    int tokens = 0;
+    absl::Time taken;
+  };
+  static absl::StatusOr<Principal> Verify(const std::optional<KeyRecord>& key,
+                                          absl::string_view secret, absl::Time now);
   absl::StatusOr<std::optional<KeyRecord>> Lookup(const std::string& key_id);
 
   KeyStore& keys_;
@@ -60,6 +75,7 @@ class Access final {
   AccessOptions options_;
   absl::Mutex mu_;
   std::map<std::string, CacheEntry> cache_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Lease> leases_ ABSL_GUARDED_BY(mu_);
 };
 
 struct CreatedKey {

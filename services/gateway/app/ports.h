@@ -50,15 +50,18 @@ class KeyStore {
 
 struct RateDecision {
   bool allowed = true;
-  absl::Duration retry_after = absl::ZeroDuration();
+  absl::Duration retry_after = absl::ZeroDuration();  // when nothing was granted
+  int granted = 1;                                    // tokens taken (1..want when allowed)
 };
 
 class RateLimiter {
  public:
   virtual ~RateLimiter() = default;
   // Token bucket per key shared by every gateway replica: `rate` tokens per
-  // second, bucket of `burst`.
-  virtual absl::StatusOr<RateDecision> Take(const std::string& key_id, int rate, int burst) = 0;
+  // second, bucket of `burst`. Takes up to `want` tokens at once (a replica
+  // spends them locally: fewer round trips, never more than the bucket held).
+  virtual absl::StatusOr<RateDecision> Take(const std::string& key_id, int rate, int burst,
+                                            int want) = 0;
 };
 
 }  // namespace crm::gateway::app

@@ -9,7 +9,8 @@ namespace crm::gateway::storage {
 class RedisRateLimiter final : public app::RateLimiter {
  public:
   explicit RedisRateLimiter(redis::Pool& pool) : pool_(pool) {}
-  absl::StatusOr<app::RateDecision> Take(const std::string& key_id, int rate, int burst) override;
+  absl::StatusOr<app::RateDecision> Take(const std::string& key_id, int rate, int burst,
+                                         int want) override;
 
  private:
   redis::Pool& pool_;

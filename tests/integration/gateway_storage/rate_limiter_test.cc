@@ -22,7 +22,7 @@ std::unique_ptr<crm::redis::Pool> RedisPool() {
 
 app::RateDecision TakeOk(storage::RedisRateLimiter& rl, const std::string& key, int rate,
                          int burst) {
-  auto d = rl.Take(key, rate, burst);
+  auto d = rl.Take(key, rate, burst, 1);
   INFO(d.status().ToString());
   REQUIRE(d.ok());
   return *d;
@@ -87,9 +87,28 @@ TEST_CASE("Rate limiter with Redis down is an error, not a crash", "[gateway][ra
   auto down = crm::redis::Pool::Create(o);
   REQUIRE(down.ok());
   storage::RedisRateLimiter rl(**down);
-  auto d = rl.Take(NewKeyId(), 5, 5);
+  auto d = rl.Take(NewKeyId(), 5, 5, 1);
   CHECK_FALSE(d.ok());
   CHECK(d.status().code() == absl::StatusCode::kUnavailable);
+}
+
+TEST_CASE("Token bucket: a lease takes up to `want` tokens, never more than held",
+          "[gateway][ratelimit]") {
+  auto redis = RedisPool();
+  storage::RedisRateLimiter rl(*redis);
+  const std::string key = NewKeyId();
+  auto first = rl.Take(key, 10, 10, 4);
+  REQUIRE(first.ok());
+  CHECK(first->allowed);
+  CHECK(first->granted == 4);
+  auto second = rl.Take(key, 10, 10, 8);  // 6 left in the bucket
+  REQUIRE(second.ok());
+  CHECK(second->granted == 6);
+  auto third = rl.Take(key, 10, 10, 8);
+  REQUIRE(third.ok());
+  CHECK_FALSE(third->allowed);
+  CHECK(third->granted == 0);
+  CHECK(third->retry_after > absl::ZeroDuration());
 }
 
 }  // namespace

@@ -182,6 +182,63 @@ TEST_CASE("Access::Admit", "[gateway][app]") {
   }
 }
 
+TEST_CASE("Access leases tokens and admits without I/O while the lease lasts",
+          "[gateway][app]") {
+  Fixture f;
+  const std::string header = Fixture::Header();
+  const char* method = "/crm.customer_store.v1.CustomerStoreService/GetCustomer";
+  SECTION("nothing cached: the caller must take the blocking path") {
+    CHECK_FALSE(f.access.AdmitWithoutIo(header, method).has_value());
+  }
+  SECTION("cached key and a lease: admitted with no limiter call") {
+    auto p = f.access.Authenticate(header);
+    REQUIRE(p.ok());
+    p->rate_limit_per_second = 500;  // lease of 500 / 50 = 10 tokens
+    REQUIRE(f.access.Admit(*p).ok());
+    CHECK(f.limiter.last_want() == 10);
+    int calls = f.limiter.take_calls();
+    // The lease holds the 9 tokens left of the 10 granted.
+    for (int i = 0; i < 9; ++i) {
+      auto fast = f.access.AdmitWithoutIo(header, method);
+      REQUIRE(fast.has_value());
+      REQUIRE(fast->ok());
+      CHECK((*fast)->tenant_id == kTenant);
+    }
+    CHECK_FALSE(f.access.AdmitWithoutIo(header, method).has_value());  // lease spent
+    CHECK(f.limiter.take_calls() == calls);
+  }
+  SECTION("a lease older than a second is not used") {
+    auto p = f.access.Authenticate(header);
+    REQUIRE(p.ok());
+    p->rate_limit_per_second = 500;
+    REQUIRE(f.access.Admit(*p).ok());
+    f.clock.Advance(absl::Milliseconds(1001));
+    // The key cache (5 s) still holds, the lease does not.
+    CHECK_FALSE(f.access.AdmitWithoutIo(header, method).has_value());
+  }
+  SECTION("a wrong secret or a forbidden method is refused without I/O") {
+    auto p = f.access.Authenticate(header);
+    REQUIRE(p.ok());
+    REQUIRE(f.access.Admit(*p).ok());
+    std::string wrong = header;
+    wrong.back() = wrong.back() == '0' ? '1' : '0';
+    auto bad = f.access.AdmitWithoutIo(wrong, method);
+    REQUIRE(bad.has_value());
+    CHECK(bad->status().code() == absl::StatusCode::kUnauthenticated);
+    auto forbidden = f.access.AdmitWithoutIo(header, "/crm.gateway.v1.AdminService/CreateTenant");
+    REQUIRE(forbidden.has_value());
+    CHECK(forbidden->status().code() == absl::StatusCode::kPermissionDenied);
+  }
+  SECTION("Forget drops the lease with the key") {
+    auto p = f.access.Authenticate(header);
+    REQUIRE(p.ok());
+    p->rate_limit_per_second = 500;
+    REQUIRE(f.access.Admit(*p).ok());
+    f.access.Forget(p->key_id);
+    CHECK_FALSE(f.access.AdmitWithoutIo(header, method).has_value());
+  }
+}
+
 TEST_CASE("Admin::CreateKey", "[gateway][app]") {
   Fixture f;
   app::Principal admin{kTenant, kKeyId, {Role::kAdmin}, 0};

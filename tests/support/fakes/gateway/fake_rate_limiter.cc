@@ -3,12 +3,18 @@
 namespace crm::testing {
 
 absl::StatusOr<gateway::app::RateDecision> FakeRateLimiter::Take(const std::string& key_id,
-                                                                 int rate, int burst) {
+                                                                 int rate, int burst, int want) {
   absl::MutexLock lock(&mu_);
   ++take_calls_;
   last_key_id_ = key_id;
   last_rate_ = rate;
   last_burst_ = burst;
+  last_want_ = want;
+  if (answer_.ok() && answer_->allowed) {
+    gateway::app::RateDecision d = *answer_;
+    d.granted = want;
+    return d;
+  }
   return answer_;
 }
 
@@ -18,7 +24,7 @@ void FakeRateLimiter::Allow() {
 }
 void FakeRateLimiter::Deny(absl::Duration retry_after) {
   absl::MutexLock lock(&mu_);
-  answer_ = gateway::app::RateDecision{false, retry_after};
+  answer_ = gateway::app::RateDecision{false, retry_after, 0};
 }
 void FakeRateLimiter::FailWith(absl::Status s) {
   absl::MutexLock lock(&mu_);
@@ -35,6 +41,10 @@ std::string FakeRateLimiter::last_key_id() const {
 int FakeRateLimiter::last_rate() const {
   absl::MutexLock lock(&mu_);
   return last_rate_;
+}
+int FakeRateLimiter::last_want() const {
+  absl::MutexLock lock(&mu_);
+  return last_want_;
 }
 int FakeRateLimiter::last_burst() const {
   absl::MutexLock lock(&mu_);

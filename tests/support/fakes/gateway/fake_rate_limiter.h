@@ -11,8 +11,9 @@ namespace crm::testing {
 
 class FakeRateLimiter final : public gateway::app::RateLimiter {
  public:
-  absl::StatusOr<gateway::app::RateDecision> Take(const std::string& key_id, int rate,
-                                                  int burst) override;
+  // Allow() grants every token asked for.
+  absl::StatusOr<gateway::app::RateDecision> Take(const std::string& key_id, int rate, int burst,
+                                                  int want) override;
 
   void Allow();
   void Deny(absl::Duration retry_after);
@@ -22,6 +23,7 @@ class FakeRateLimiter final : public gateway::app::RateLimiter {
   std::string last_key_id() const;
   int last_rate() const;
   int last_burst() const;
+  int last_want() const;
 
  private:
   mutable absl::Mutex mu_;
@@ -31,6 +33,7 @@ class FakeRateLimiter final : public gateway::app::RateLimiter {
   std::string last_key_id_ ABSL_GUARDED_BY(mu_);
   int last_rate_ ABSL_GUARDED_BY(mu_) = 0;
   int last_burst_ ABSL_GUARDED_BY(mu_) = 0;
+  int last_want_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace crm::testing
