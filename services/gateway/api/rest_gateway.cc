@@ -205,19 +205,18 @@ void RestGateway::Handle(HttpRequest req, Responder respond) {
       if (r.response.Dump(&slices).ok()) {
         for (const auto& sl : slices) out.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
       }
-      auto json = ResponseToJson(*route_ptr, out);
+      // Parse once: the etag header and the JSON body come from one message.
+      auto message = ParseResponse(*route_ptr->method, out);
+      absl::StatusOr<std::string> json =
+          !message.ok() ? absl::StatusOr<std::string>(message.status())
+          : route_ptr->response_body.empty() ? MessageToJson(**message)
+                                             : ResponseToJson(*route_ptr, out);
       if (!json.ok()) {
         resp = ErrorResponse(json.status());
       } else {
         resp = Json(200, *std::move(json));
-        std::unique_ptr<google::protobuf::Message> m(
-            google::protobuf::MessageFactory::generated_factory()
-                ->GetPrototype(route_ptr->method->output_type())
-                ->New());
-        if (m->ParseFromString(out)) {
-          std::string etag = EtagOf(*m);
-          if (!etag.empty()) resp.headers.emplace_back("etag", absl::StrCat("\"", etag, "\""));
-        }
+        std::string etag = EtagOf(**message);
+        if (!etag.empty()) resp.headers.emplace_back("etag", absl::StrCat("\"", etag, "\""));
       }
     }
     finish(std::move(resp), route_name);

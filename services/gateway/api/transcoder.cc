@@ -502,8 +502,8 @@ absl::StatusOr<std::unique_ptr<pb::Message>> BuildRequest(const RestRoute& route
   return msg;
 }
 
-absl::StatusOr<std::string> ResponseToJson(const pb::MethodDescriptor& method,
-                                           const std::string& bytes) {
+absl::StatusOr<std::unique_ptr<pb::Message>> ParseResponse(const pb::MethodDescriptor& method,
+                                                           const std::string& bytes) {
   const pb::Message* prototype =
       pb::MessageFactory::generated_factory()->GetPrototype(method.output_type());
   if (prototype == nullptr) {
@@ -514,16 +514,27 @@ absl::StatusOr<std::string> ResponseToJson(const pb::MethodDescriptor& method,
   if (!msg->ParseFromString(bytes)) {
     return absl::InternalError(absl::StrCat("response of ", method.full_name(), " does not parse"));
   }
+  return msg;
+}
+
+absl::StatusOr<std::string> MessageToJson(const pb::Message& msg) {
   pb::util::JsonPrintOptions options;
   options.always_print_primitive_fields = false;
   options.preserve_proto_field_names = false;
   std::string out;
-  pb::util::Status s = pb::util::MessageToJsonString(*msg, &out, options);
+  pb::util::Status s = pb::util::MessageToJsonString(msg, &out, options);
   if (!s.ok()) {
-    return absl::InternalError(absl::StrCat("response of ", method.full_name(),
+    return absl::InternalError(absl::StrCat(msg.GetDescriptor()->full_name(),
                                             " cannot be printed as JSON: ", s.ToString()));
   }
   return out;
+}
+
+absl::StatusOr<std::string> ResponseToJson(const pb::MethodDescriptor& method,
+                                           const std::string& bytes) {
+  absl::StatusOr<std::unique_ptr<pb::Message>> msg = ParseResponse(method, bytes);
+  if (!msg.ok()) return msg.status();
+  return MessageToJson(**msg);
 }
 
 absl::StatusOr<std::string> ResponseToJson(const RestRoute& route, const std::string& bytes) {

@@ -49,6 +49,12 @@ struct HttpCall {
 [[nodiscard]] absl::StatusOr<std::unique_ptr<google::protobuf::Message>> BuildRequest(
     const RestRoute& route, const HttpCall& call);
 
+// Serialized output_type -> message (INTERNAL if the bytes do not parse).
+[[nodiscard]] absl::StatusOr<std::unique_ptr<google::protobuf::Message>> ParseResponse(
+    const google::protobuf::MethodDescriptor& method, const std::string& bytes);
+// A message -> JSON with the options below.
+[[nodiscard]] absl::StatusOr<std::string> MessageToJson(const google::protobuf::Message& msg);
+
 // Serialized output_type -> JSON (lowerCamelCase names, int64 as strings, RFC 3339
 // timestamps, default values omitted). INTERNAL if the bytes do not parse.
 [[nodiscard]] absl::StatusOr<std::string> ResponseToJson(
