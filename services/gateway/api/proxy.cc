@@ -11,6 +11,7 @@
 #include "libs/common/crypto.h"
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
+#include "libs/grpcutil/rpc_metrics.h"
 #include "libs/grpcutil/status_conversion.h"
 #include "libs/observability/log.h"
 #include "services/gateway/domain/permissions.h"
@@ -37,6 +38,21 @@ absl::Time FromChrono(std::chrono::system_clock::time_point t) {
 }
 
 }  // namespace
+
+void LogAccess(const char* transport, absl::string_view what, absl::string_view code,
+               absl::Duration latency, const InboundCall& call, const ForwardResult& r) {
+  auto line = CRM_LOG(Info);
+  line.Field("transport", transport)
+      .Field("rpc", std::string(what))
+      .Field("code", std::string(code))
+      .Field("latency_ms", absl::ToDoubleMilliseconds(latency))
+      .Field("request_id", call.request_id)
+      .Field("trace_id", grpcutil::TraceIdOf(std::string_view(call.traceparent)));
+  if (!r.tenant_id.empty()) line.Field("tenant_id", r.tenant_id);
+  if (!r.principal.empty()) line.Field("principal", r.principal);
+  if (!r.reason.empty()) line.Field("reason", r.reason);
+  line << "access";
+}
 
 ForwardResult ErrorResult(const absl::Status& s) {
   ForwardResult r;
@@ -214,15 +230,21 @@ void Proxy::Forward(std::shared_ptr<InboundCall> call, const app::Principal& pri
   rc.request_id = call->request_id;
   rc.traceparent = call->traceparent;
   absl::Time deadline = std::min(call->deadline, absl::Now() + default_deadline_);
+  auto tag = [tenant = principal.tenant_id, key = principal.key_id,
+              done = std::move(done)](ForwardResult r) {
+    r.tenant_id = tenant;
+    r.principal = key;
+    done(std::move(r));
+  };
   if (IsClientStreaming(call->full_method)) {
-    auto* fwd = new StreamForwarder(std::move(requests), std::move(done));
+    auto* fwd = new StreamForwarder(std::move(requests), std::move(tag));
     grpcutil::PropagateRequestContext(rc, fwd->context());
     fwd->context()->set_deadline(ToChrono(deadline));
     fwd->Start(*backend->stub, call->full_method);
     return;
   }
   if (requests.size() != 1) {
-    done(ErrorResult(common::InvalidField("", "a unary method takes exactly one request message")));
+    tag(ErrorResult(common::InvalidField("", "a unary method takes exactly one request message")));
     return;
   }
   struct State {
@@ -233,7 +255,7 @@ void Proxy::Forward(std::shared_ptr<InboundCall> call, const app::Principal& pri
   };
   auto st = std::make_shared<State>();
   st->request = std::move(requests[0]);
-  st->done = std::move(done);
+  st->done = std::move(tag);
   grpcutil::PropagateRequestContext(rc, &st->ctx);
   st->ctx.set_deadline(ToChrono(deadline));
   backend->stub->UnaryCall(&st->ctx, call->full_method, grpc::StubOptions(), &st->request,
@@ -255,7 +277,7 @@ namespace {
 class ProxyReactor final : public grpc::ServerGenericBidiReactor {
  public:
   ProxyReactor(grpc::GenericCallbackServerContext* ctx, Proxy& proxy, size_t max_stream_bytes)
-      : ctx_(ctx), proxy_(proxy), max_stream_bytes_(max_stream_bytes) {
+      : ctx_(ctx), proxy_(proxy), start_(absl::Now()), max_stream_bytes_(max_stream_bytes) {
     call_ = std::make_shared<InboundCall>();
     call_->full_method = ctx->method();
     const auto& md = ctx->client_metadata();
@@ -290,6 +312,8 @@ class ProxyReactor final : public grpc::ServerGenericBidiReactor {
       return;
     }
     proxy_.Handle(call_, std::move(requests_), [this](ForwardResult r) {
+      LogAccess("grpc", call_->full_method, grpcutil::CodeName(r.status.error_code()),
+                absl::Now() - start_, *call_, r);
       ctx_->AddInitialMetadata(grpcutil::kRequestIdHeader, call_->request_id);
       if (!r.reason.empty()) ctx_->AddTrailingMetadata(grpcutil::kReasonTrailer, r.reason);
       if (r.retry_after_ms > 0) {
@@ -309,6 +333,7 @@ class ProxyReactor final : public grpc::ServerGenericBidiReactor {
  private:
   grpc::GenericCallbackServerContext* ctx_;
   Proxy& proxy_;
+  absl::Time start_;
   std::shared_ptr<InboundCall> call_;
   size_t max_stream_bytes_;
   bool streaming_ = false;

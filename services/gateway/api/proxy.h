@@ -29,6 +29,8 @@ struct ForwardResult {
   grpc::Status status;      // the backend's (or the gateway's) status
   std::string reason;       // crm-error-reason trailer, if any
   int64_t retry_after_ms = 0;  // rate limited: when to retry
+  std::string tenant_id;       // set once admitted (for the access log)
+  std::string principal;
   grpc::ByteBuffer response;
 };
 
@@ -81,6 +83,10 @@ class Proxy final {
 
 // Finishes with a gateway-side error as a ForwardResult.
 ForwardResult ErrorResult(const absl::Status& s);
+
+// One access-log line per request at the gateway (ids only, never PII).
+void LogAccess(const char* transport, absl::string_view what, absl::string_view code,
+               absl::Duration latency, const InboundCall& call, const ForwardResult& r);
 
 // The public gRPC surface: every call not served by a registered service
 // (health, reflection) lands here and goes through the Proxy.

@@ -89,9 +89,15 @@ bool RestGateway::OriginAllowed(const std::string& origin) const {
 void RestGateway::Handle(HttpRequest req, Responder respond) {
   absl::Time start = absl::Now();
   std::string request_id = Proxy::RequestIdFrom(req.Header("x-request-id"));
-  auto finish = [this, start, respond, request_id,
+  auto access = std::make_shared<InboundCall>();
+  access->request_id = request_id;
+  access->traceparent = req.Header("traceparent");
+  auto outcome = std::make_shared<ForwardResult>();
+  auto finish = [this, start, respond, request_id, access, outcome, method = req.method,
                  origin = req.Header("origin")](HttpResponse resp, const char* route) mutable {
     resp.headers.emplace_back("x-request-id", request_id);
+    LogAccess("http", absl::StrCat(method, " ", route), absl::StrCat(resp.status),
+              absl::Now() - start, *access, *outcome);
     requests_.Add({{"route", route}, {"code", absl::StrCat(resp.status)}}).Increment();
     latency_.Add({{"route", route}}, observability::Metrics::LatencyBuckets())
         .Observe(absl::ToDoubleSeconds(absl::Now() - start));
@@ -182,12 +188,17 @@ void RestGateway::Handle(HttpRequest req, Responder respond) {
   call->authorization = req.Header("authorization");
   call->request_id = request_id;
   call->traceparent = Proxy::TraceparentFrom(req.Header("traceparent"));
+  access->traceparent = call->traceparent;
   grpc::Slice slice(bytes);
   grpc::ByteBuffer buffer(&slice, 1);
   const RestRoute* route_ptr = &route;
   std::vector<grpc::ByteBuffer> buffers;
   buffers.push_back(buffer);
-  proxy_.Handle(call, std::move(buffers), [finish, route_ptr, route_name, call](ForwardResult r) mutable {
+  proxy_.Handle(call, std::move(buffers), [finish, route_ptr, route_name, call,
+                                           outcome](ForwardResult r) mutable {
+    outcome->tenant_id = r.tenant_id;
+    outcome->principal = r.principal;
+    outcome->reason = r.reason;
     HttpResponse resp;
     if (!r.status.ok()) {
       absl::Status s = grpcutil::FromGrpcStatus(r.status);
