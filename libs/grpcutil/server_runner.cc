@@ -26,7 +26,9 @@ ServerRunner::ServerRunner(std::string address) : address_(std::move(address)) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   builder_.AddListeningPort(address_, grpc::InsecureServerCredentials(), &port_);
-  builder_.SetMaxReceiveMessageSize(16 * 1024 * 1024);
+  // Bulk imports arrive as large messages (an NDJSON body is one message);
+  // the gateway bounds them first (CRM_MAX_UPLOAD_BYTES, default 64 MiB).
+  builder_.SetMaxReceiveMessageSize(80 * 1024 * 1024);
 }
 
 ServerRunner::~ServerRunner() {

@@ -4,12 +4,22 @@
 // batch (rows locked FOR UPDATE SKIP LOCKED, so several replicas can relay).
 // Publish first, stamp second: a crash in between publishes again, which is
 // why consumers deduplicate by event_id. Streams are partitioned by customer
-// (crm:events:p<N>) so one customer's events keep their order.
+// (crm:events:p<N>) so one customer's events keep their order. Each entry
+// carries the flat fields of docs/events.md plus `envelope`, a binary
+// crm.events.v1.EventEnvelope (schema_version 1) that consumers parse.
+//
+// Trimming: the relay loop calls TrimStreams() at most every trim_interval. A
+// stream is trimmed exactly (XTRIM MINID) below the oldest entry that some
+// consumer group still needs, so nothing pending or undelivered is ever
+// dropped; a stream without consumer groups is never trimmed.
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
@@ -29,12 +39,40 @@ struct RelayOptions {
   int partitions = 8;
   int batch_size = 500;
   absl::Duration idle_poll = absl::Milliseconds(50);
-  int64_t stream_max_len = 1000000;  // approximate cap per partition (XADD MAXLEN ~)
+  // Streams are <stream_prefix><N>, N in [0, partitions). Tests use their own
+  // prefix; every service must use the default.
+  std::string stream_prefix = "crm:events:p";
+  // The loop runs TrimStreams() at most this often.
+  absl::Duration trim_interval = absl::Seconds(30);
   prometheus::Registry* metrics = nullptr;
 };
 
 // Stream key of a customer's partition (FNV-1a of the customer id).
-std::string StreamFor(const std::string& customer_id, int partitions);
+std::string StreamFor(const std::string& customer_id, int partitions,
+                      std::string_view prefix = "crm:events:p");
+
+// ---- Trim threshold (pure logic, exposed for tests) ----
+// A stream entry id "<ms>-<seq>".
+struct StreamId {
+  uint64_t ms = 0;
+  uint64_t seq = 0;
+};
+std::optional<StreamId> ParseStreamId(std::string_view text);
+std::string FormatStreamId(StreamId id);
+bool operator<(const StreamId& a, const StreamId& b);
+// The smallest id greater than `id` ("5-3" -> "5-4").
+StreamId NextStreamId(StreamId id);
+
+// What one consumer group of a stream still needs (XINFO GROUPS + XPENDING).
+struct GroupPosition {
+  std::string name;
+  std::string last_delivered_id;            // XINFO GROUPS last-delivered-id
+  std::optional<std::string> oldest_pending;  // XPENDING summary min id; none when nothing pending
+};
+// The id below which no group needs anything: the minimum over groups of
+// min(oldest pending, next id after last-delivered-id). nullopt (do not trim)
+// when there is no group or any id does not parse.
+std::optional<std::string> TrimThreshold(const std::vector<GroupPosition>& groups);
 
 class Relay final {
  public:
@@ -42,6 +80,12 @@ class Relay final {
   ~Relay();
   // One batch; returns how many events were published.
   absl::StatusOr<int> RelayOnce();
+  // Trims every partition stream below TrimThreshold() of its groups with
+  // XTRIM <stream> MINID <id> (exact). Streams without groups are left alone.
+  // Returns how many entries were removed. Safe to run from several replicas.
+  // Caveat: a consumer group created (at id 0) after a trim only sees what
+  // remains, and XGROUP SETID to an older id is not protected against.
+  absl::StatusOr<int64_t> TrimStreams();
   void Start();  // background loop
   void Stop();
 

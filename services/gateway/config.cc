@@ -25,6 +25,7 @@ absl::StatusOr<Config> LoadConfig() {
   CRM_ASSIGN_OR_RETURN(int64_t redis_pool, EnvInt("CRM_REDIS_POOL_SIZE", c.redis_pool_size, 1, 256));
   CRM_ASSIGN_OR_RETURN(c.customer_store_addr,
                        EnvString("CRM_CUSTOMER_STORE_ADDR", c.customer_store_addr));
+  CRM_ASSIGN_OR_RETURN(c.transaction_addr, EnvString("CRM_TRANSACTION_ADDR", c.transaction_addr));
   CRM_ASSIGN_OR_RETURN(std::string origins, EnvString("CRM_CORS_ALLOWED_ORIGINS", ""));
   for (absl::string_view o : absl::StrSplit(origins, ',', absl::SkipWhitespace())) {
     c.cors_allowed_origins.insert(std::string(absl::StripAsciiWhitespace(o)));
@@ -38,6 +39,7 @@ absl::StatusOr<Config> LoadConfig() {
   }
   CRM_ASSIGN_OR_RETURN(c.shutdown_grace, EnvDuration("CRM_SHUTDOWN_GRACE", c.shutdown_grace));
   CRM_ASSIGN_OR_RETURN(c.backend_deadline, EnvDuration("CRM_BACKEND_DEADLINE", c.backend_deadline));
+  CRM_ASSIGN_OR_RETURN(c.upload_deadline, EnvDuration("CRM_UPLOAD_DEADLINE", c.upload_deadline));
   CRM_ASSIGN_OR_RETURN(c.key_cache_ttl, EnvDuration("CRM_KEY_CACHE_TTL", c.key_cache_ttl));
   CRM_ASSIGN_OR_RETURN(int64_t rate, EnvInt("CRM_DEFAULT_RATE_LIMIT", c.default_rate_per_second, 1, 1000000));
   CRM_ASSIGN_OR_RETURN(int64_t workers, EnvInt("CRM_WORKERS", c.workers, 1, 512));
@@ -62,12 +64,14 @@ std::string Config::ToRedactedString() const {
       .Add("pg_pool_size", int64_t{pg_pool_size})
       .Add("redis_addr", redis_addr)
       .Add("customer_store_addr", customer_store_addr)
+      .Add("transaction_addr", transaction_addr)
       .Add("cors_allowed_origins", absl::StrJoin(cors_allowed_origins, ","))
       .Add("max_body_bytes", max_body_bytes)
       .Add("max_upload_bytes", max_upload_bytes)
       .Add("page_token_secret", std::string("***"))
       .Add("shutdown_grace", shutdown_grace)
       .Add("backend_deadline", backend_deadline)
+      .Add("upload_deadline", upload_deadline)
       .Add("key_cache_ttl", key_cache_ttl)
       .Add("default_rate_limit", int64_t{default_rate_per_second})
       .Add("workers", int64_t{workers})

@@ -17,12 +17,14 @@ struct Config {
   std::string redis_addr = "127.0.0.1:6379";
   int redis_pool_size = 16;
   std::string customer_store_addr = "127.0.0.1:50061";
+  std::string transaction_addr = "127.0.0.1:50062";
   std::set<std::string> cors_allowed_origins;
   int64_t max_body_bytes = 1 << 20;          // JSON request bodies
   int64_t max_upload_bytes = 64 << 20;       // NDJSON import bodies and gRPC client streams
   std::string page_token_secret;  // secret
   absl::Duration shutdown_grace = absl::Seconds(10);
   absl::Duration backend_deadline = absl::Seconds(10);
+  absl::Duration upload_deadline = absl::Seconds(300);  // bulk imports
   absl::Duration key_cache_ttl = absl::Seconds(5);
   int default_rate_per_second = 100;
   int workers = 8;

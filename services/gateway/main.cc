@@ -7,6 +7,8 @@
 #include "crm/customer_store/v1/customer_store.pb.h"
 #include "crm/gateway/v1/admin.grpc.pb.h"
 #include "crm/gateway/v1/admin.pb.h"
+#include "crm/transaction/v1/transaction.grpc.pb.h"
+#include "crm/transaction/v1/transaction.pb.h"
 #include "absl/synchronization/mutex.h"
 #include "libs/common/clock.h"
 #include "libs/common/executor.h"
@@ -94,16 +96,20 @@ int main() {
   }
   admin_server.SetServing(true);
 
-  gateway::api::Proxy proxy(access, executor, registry, config->backend_deadline);
+  gateway::api::Proxy proxy(access, executor, registry, config->backend_deadline,
+                            config->upload_deadline);
   auto customer_store = grpcutil::MakeChannel(config->customer_store_addr);
+  auto transaction = grpcutil::MakeChannel(config->transaction_addr);
   proxy.AddBackend(customer_store::v1::CustomerStoreService::service_full_name(), customer_store);
+  proxy.AddBackend(transaction::v1::TransactionService::service_full_name(), transaction);
   proxy.AddBackend(gateway::v1::AdminService::service_full_name(),
                    grpcutil::MakeChannel(absl::StrCat("127.0.0.1:", admin_server.port())));
 
   // Through a message of each file, so the linker keeps the descriptors.
   std::vector<const google::protobuf::ServiceDescriptor*> services = {
       customer_store::v1::Customer::descriptor()->file()->FindServiceByName("CustomerStoreService"),
-      gateway::v1::Tenant::descriptor()->file()->FindServiceByName("AdminService")};
+      gateway::v1::Tenant::descriptor()->file()->FindServiceByName("AdminService"),
+      transaction::v1::Product::descriptor()->file()->FindServiceByName("TransactionService")};
   gateway::api::RestOptions rest_options;
   rest_options.cors_allowed_origins = config->cors_allowed_origins;
   rest_options.max_json_body_bytes = static_cast<size_t>(config->max_body_bytes);
@@ -143,6 +149,7 @@ int main() {
   server.WatchReadiness({[&]() -> absl::Status {
     absl::Status s = (*pg)->Ping();
     if (s.ok()) s = grpcutil::ProbeHealth(*customer_store, absl::Seconds(1));
+    if (s.ok()) s = grpcutil::ProbeHealth(*transaction, absl::Seconds(1));
     (*rest)->SetReady(s.ok());
     return s;
   }});

@@ -47,8 +47,10 @@ ADMIN_GRPC_PORT = 15071
 GATEWAY_METRICS_PORT = 19460
 STORE_GRPC_PORT = 15061
 STORE_METRICS_PORT = 19461
+TXN_GRPC_PORT = 15062
+TXN_METRICS_PORT = 19462
 ALL_PORTS = (HTTP_PORT, GATEWAY_GRPC_PORT, ADMIN_GRPC_PORT, GATEWAY_METRICS_PORT,
-             STORE_GRPC_PORT, STORE_METRICS_PORT)
+             STORE_GRPC_PORT, STORE_METRICS_PORT, TXN_GRPC_PORT, TXN_METRICS_PORT)
 
 ALLOWED_ORIGIN = "https://app.example.com"
 MAX_BODY_BYTES = 65536
@@ -114,6 +116,7 @@ def _recreate_database():
 def _migrate():
     migrate = os.path.join(BUILD_DIR, "libs", "pg", "crm-migrate")
     for service, folder in (("customer_store", "services/customer_store/schema"),
+                            ("transaction", "services/transaction/schema"),
                             ("gateway", "services/gateway/schema")):
         _run([migrate, "--dsn", OWNER_DSN, "--service", service,
               "--dir", os.path.join(SOURCE_DIR, folder)])
@@ -196,11 +199,15 @@ def start():
                                               "customer-store"),
                dict(common, CRM_GRPC_PORT=str(STORE_GRPC_PORT),
                     CRM_METRICS_PORT=str(STORE_METRICS_PORT)))
+        _spawn("transaction", os.path.join(BUILD_DIR, "services", "transaction", "transaction"),
+               dict(common, CRM_GRPC_PORT=str(TXN_GRPC_PORT),
+                    CRM_METRICS_PORT=str(TXN_METRICS_PORT)))
         _spawn("gateway", os.path.join(BUILD_DIR, "services", "gateway", "gateway"),
                dict(common, CRM_HTTP_PORT=str(HTTP_PORT), CRM_GRPC_PORT=str(GATEWAY_GRPC_PORT),
                     CRM_ADMIN_GRPC_PORT=str(ADMIN_GRPC_PORT),
                     CRM_METRICS_PORT=str(GATEWAY_METRICS_PORT),
                     CRM_CUSTOMER_STORE_ADDR="127.0.0.1:%d" % STORE_GRPC_PORT,
+                    CRM_TRANSACTION_ADDR="127.0.0.1:%d" % TXN_GRPC_PORT,
                     CRM_CORS_ALLOWED_ORIGINS=ALLOWED_ORIGIN,
                     CRM_MAX_BODY_BYTES=str(MAX_BODY_BYTES),
                     CRM_MAX_UPLOAD_BYTES=str(MAX_UPLOAD_BYTES),

@@ -244,10 +244,16 @@ absl::StatusOr<app::ImportReport> PgCustomerRepository::Import(
       out.complete();
     }
     const int64_t staged_identities = static_cast<int64_t>(new_identities.size());
-    pool_.Exec(tx, "import_insert_customers", t);
-    pool_.Exec(tx, "import_update_customers", t);
-    pqxx::result inserted = pool_.Exec(tx, "import_insert_identities", t);
-    if (inserted.affected_rows() != static_cast<size_t>(staged_identities)) {
+    // Fresh statistics on the staging tables, or the planner may take them
+    // for empty and pick a plan that is quadratic on a large batch.
+    tx.exec("ANALYZE import_rows");
+    tx.exec("ANALYZE import_identities");
+    if (report.created > 0) pool_.Exec(tx, "import_insert_customers", t);
+    if (report.updated > 0) pool_.Exec(tx, "import_update_customers", t);
+    pqxx::result inserted;
+    if (staged_identities > 0) inserted = pool_.Exec(tx, "import_insert_identities", t);
+    if (staged_identities > 0 &&
+        inserted.affected_rows() != static_cast<size_t>(staged_identities)) {
       return common::WithReason(
           absl::AbortedError("identities changed while the batch ran; retry the batch"),
           "IMPORT_BATCH_CONFLICT");

@@ -62,10 +62,11 @@ ForwardResult ErrorResult(const absl::Status& s) {
 }
 
 Proxy::Proxy(app::Access& access, common::Executor& executor, prometheus::Registry& metrics,
-             absl::Duration default_deadline)
+             absl::Duration default_deadline, absl::Duration upload_deadline)
     : access_(access),
       executor_(executor),
       default_deadline_(default_deadline),
+      upload_deadline_(upload_deadline),
       admission_(prometheus::BuildCounter()
                      .Name("crm_gateway_admission_total")
                      .Help("Gateway admission decisions by outcome")
@@ -229,7 +230,8 @@ void Proxy::Forward(std::shared_ptr<InboundCall> call, const app::Principal& pri
   rc.roles = domain::RolesHeader(principal.roles);
   rc.request_id = call->request_id;
   rc.traceparent = call->traceparent;
-  absl::Time deadline = std::min(call->deadline, absl::Now() + default_deadline_);
+  absl::Time deadline = std::min(
+      call->deadline, absl::Now() + (call->upload ? upload_deadline_ : default_deadline_));
   auto tag = [tenant = principal.tenant_id, key = principal.key_id,
               done = std::move(done)](ForwardResult r) {
     r.tenant_id = tenant;
@@ -290,6 +292,7 @@ class ProxyReactor final : public grpc::ServerGenericBidiReactor {
     call_->traceparent = Proxy::TraceparentFrom(get(grpcutil::kTraceparentHeader));
     call_->deadline = FromChrono(ctx->deadline());
     streaming_ = Proxy::IsClientStreaming(call_->full_method);
+    call_->upload = streaming_;
     StartRead(&request_);
   }
 

@@ -40,12 +40,14 @@ struct InboundCall {
   std::string request_id;       // validated or generated
   std::string traceparent;      // validated or generated
   absl::Time deadline = absl::InfiniteFuture();
+  bool upload = false;  // a client stream or a raw-body upload: the upload deadline applies
 };
 
 class Proxy final {
  public:
+  // default_deadline caps ordinary calls, upload_deadline bulk uploads.
   Proxy(app::Access& access, common::Executor& executor, prometheus::Registry& metrics,
-        absl::Duration default_deadline);
+        absl::Duration default_deadline, absl::Duration upload_deadline);
 
   // Routes every method of `service_full_name` ("crm.customer_store.v1.CustomerStoreService").
   void AddBackend(const std::string& service_full_name, std::shared_ptr<grpc::Channel> channel);
@@ -77,6 +79,7 @@ class Proxy final {
   app::Access& access_;
   common::Executor& executor_;
   absl::Duration default_deadline_;
+  absl::Duration upload_deadline_;
   std::map<std::string, Backend, std::less<>> backends_;
   prometheus::Family<prometheus::Counter>& admission_;
 };

@@ -187,6 +187,7 @@ void RestGateway::Handle(HttpRequest req, Responder respond) {
   call->full_method = absl::StrCat("/", route.method->service()->full_name(), "/", route.method->name());
   call->authorization = req.Header("authorization");
   call->request_id = request_id;
+  call->upload = raw_body;
   call->traceparent = Proxy::TraceparentFrom(req.Header("traceparent"));
   access->traceparent = call->traceparent;
   grpc::Slice slice(bytes);

@@ -15,6 +15,7 @@ const RoleSet kEveryRole = {Role::kAdmin,   Role::kMarketer,    Role::kSales,
                             Role::kService, Role::kIntegration, Role::kReadOnly};
 const RoleSet kWriters = {Role::kAdmin, Role::kMarketer, Role::kSales, Role::kService,
                           Role::kIntegration};
+const RoleSet kCatalogWriters = {Role::kAdmin, Role::kMarketer, Role::kIntegration};
 const RoleSet kImporters = {Role::kAdmin, Role::kIntegration};
 const RoleSet kPrivacy = {Role::kAdmin, Role::kService};
 const RoleSet kAdmins = {Role::kAdmin};
@@ -39,6 +40,11 @@ const std::map<std::string, RoleSet, std::less<>>& Table() {
       {"/crm.customer_store.v1.CustomerStoreService/RecordConsent", kWriters},
       {"/crm.customer_store.v1.CustomerStoreService/ListInteractions", kEveryRole},
       {"/crm.customer_store.v1.CustomerStoreService/CreateInteraction", kWriters},
+      {"/crm.transaction.v1.TransactionService/CreateProduct", kCatalogWriters},
+      {"/crm.transaction.v1.TransactionService/GetProduct", kEveryRole},
+      {"/crm.transaction.v1.TransactionService/UpdateProduct", kCatalogWriters},
+      {"/crm.transaction.v1.TransactionService/ListProducts", kEveryRole},
+      {"/crm.transaction.v1.TransactionService/BatchUpsertProducts", kCatalogWriters},
       {"/crm.gateway.v1.AdminService/CreateTenant", kPlatform},
       {"/crm.gateway.v1.AdminService/CreateApiKey", kAdmins},
       {"/crm.gateway.v1.AdminService/ListApiKeys", kAdmins},

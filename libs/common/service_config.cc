@@ -1,0 +1,48 @@
+#include "libs/common/service_config.h"
+
+#include "libs/common/status_macros.h"
+
+namespace crm::common {
+
+absl::StatusOr<ServiceConfig> LoadServiceConfig() {
+  ServiceConfig c;
+  auto int_env = [](const char* name, int def, int min, int max) -> absl::StatusOr<int> {
+    CRM_ASSIGN_OR_RETURN(int64_t v, EnvInt(name, def, min, max));
+    return static_cast<int>(v);
+  };
+  CRM_ASSIGN_OR_RETURN(c.grpc_port, int_env("CRM_GRPC_PORT", c.grpc_port, 1, 65535));
+  CRM_ASSIGN_OR_RETURN(c.metrics_port, int_env("CRM_METRICS_PORT", c.metrics_port, 0, 65535));
+  CRM_ASSIGN_OR_RETURN(c.pg_dsn, EnvRequired("CRM_PG_DSN"));
+  CRM_ASSIGN_OR_RETURN(c.pg_pool_size, int_env("CRM_PG_POOL_SIZE", c.pg_pool_size, 1, 256));
+  CRM_ASSIGN_OR_RETURN(c.redis_addr, EnvString("CRM_REDIS_ADDR", c.redis_addr));
+  CRM_ASSIGN_OR_RETURN(c.redis_pool_size,
+                       int_env("CRM_REDIS_POOL_SIZE", c.redis_pool_size, 1, 256));
+  CRM_ASSIGN_OR_RETURN(c.workers, int_env("CRM_WORKERS", c.workers, 1, 512));
+  CRM_ASSIGN_OR_RETURN(c.max_queue, int_env("CRM_MAX_QUEUE", c.max_queue, 1, 1000000));
+  CRM_ASSIGN_OR_RETURN(c.page_token_secret, EnvRequired("CRM_PAGE_TOKEN_SECRET"));
+  if (c.page_token_secret.size() < 16) {
+    return absl::InvalidArgumentError("CRM_PAGE_TOKEN_SECRET must be at least 16 characters");
+  }
+  CRM_ASSIGN_OR_RETURN(c.shutdown_grace, EnvDuration("CRM_SHUTDOWN_GRACE", c.shutdown_grace));
+  CRM_ASSIGN_OR_RETURN(c.relay_enabled, EnvBool("CRM_OUTBOX_RELAY", c.relay_enabled));
+  CRM_ASSIGN_OR_RETURN(c.event_partitions,
+                       int_env("CRM_EVENT_PARTITIONS", c.event_partitions, 1, 1024));
+  return c;
+}
+
+void ServiceConfig::DumpTo(ConfigDump& d) const {
+  d.Add("grpc_port", int64_t{grpc_port})
+      .Add("metrics_port", int64_t{metrics_port})
+      .AddSecret("pg_dsn", pg_dsn)
+      .Add("pg_pool_size", int64_t{pg_pool_size})
+      .Add("redis_addr", redis_addr)
+      .Add("redis_pool_size", int64_t{redis_pool_size})
+      .Add("workers", int64_t{workers})
+      .Add("max_queue", int64_t{max_queue})
+      .Add("page_token_secret", std::string("***"))
+      .Add("shutdown_grace", shutdown_grace)
+      .Add("outbox_relay", std::string(relay_enabled ? "on" : "off"))
+      .Add("event_partitions", int64_t{event_partitions});
+}
+
+}  // namespace crm::common

@@ -1,0 +1,507 @@
+#include "libs/events/consumer.h"
+
+#include <algorithm>
+#include <exception>
+#include <optional>
+#include <set>
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "libs/common/id.h"
+#include "libs/common/status_macros.h"
+#include "libs/observability/log.h"
+#include "libs/observability/metrics.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace crm::events {
+
+// ---------------------------------------------------------------- RecentIds
+
+RecentIds::RecentIds(size_t capacity) : capacity_(std::max<size_t>(capacity, 1)) {}
+
+bool RecentIds::Contains(const std::string& id) {
+  auto it = index_.find(id);
+  if (it == index_.end()) return false;
+  order_.splice(order_.begin(), order_, it->second);
+  return true;
+}
+
+void RecentIds::Insert(const std::string& id) {
+  if (Contains(id)) return;
+  order_.push_front(id);
+  index_.emplace(id, order_.begin());
+  while (index_.size() > capacity_) {
+    index_.erase(order_.back());
+    order_.pop_back();
+  }
+}
+
+// ------------------------------------------------------------------ Metrics
+
+class Consumer::Metrics {
+ public:
+  Metrics(prometheus::Registry& r, const std::string& group)
+      : group_(group),
+        consumed_(prometheus::BuildCounter()
+                      .Name("crm_events_consumed_total")
+                      .Help("Stream entries handled by event consumers, by outcome")
+                      .Register(r)),
+        lag_(prometheus::BuildGauge()
+                 .Name("crm_events_consumer_lag")
+                 .Help("Entries of a stream not yet delivered to the consumer group")
+                 .Register(r)),
+        handle_(prometheus::BuildHistogram()
+                    .Name("crm_events_handle_seconds")
+                    .Help("Time spent in event handlers")
+                    .Register(r)),
+        ok(consumed_.Add({{"group", group}, {"outcome", "ok"}})),
+        retry(consumed_.Add({{"group", group}, {"outcome", "retry"}})),
+        dead(consumed_.Add({{"group", group}, {"outcome", "dead"}})),
+        duplicate(consumed_.Add({{"group", group}, {"outcome", "duplicate"}})),
+        handle(handle_.Add({{"group", group}}, observability::Metrics::LatencyBuckets())) {}
+
+  void SetLag(const std::string& stream, double lag) {
+    lag_.Add({{"group", group_}, {"stream", stream}}).Set(lag);
+  }
+
+ private:
+  std::string group_;
+  prometheus::Family<prometheus::Counter>& consumed_;
+  prometheus::Family<prometheus::Gauge>& lag_;
+  prometheus::Family<prometheus::Histogram>& handle_;
+
+ public:
+  prometheus::Counter& ok;
+  prometheus::Counter& retry;
+  prometheus::Counter& dead;
+  prometheus::Counter& duplicate;
+  prometheus::Histogram& handle;
+};
+
+// ------------------------------------------------------------------ parsing
+
+namespace internal {
+struct StreamEntry {
+  std::string stream;
+  std::string id;
+  bool deleted = false;                 // pending, but gone from the stream
+  std::optional<std::string> envelope;  // raw `envelope` field
+  int64_t deliveries = 1;
+};
+}  // namespace internal
+
+namespace {
+
+using Entry = internal::StreamEntry;
+
+constexpr int64_t kDeadLetterMaxLen = 1000000;
+
+// [id, [field, value, ...] | nil]
+absl::StatusOr<Entry> ParseEntry(const std::string& stream, const redis::Reply& r) {
+  Entry e;
+  e.stream = stream;
+  CRM_ASSIGN_OR_RETURN(redis::Reply id, r.Element(0));
+  CRM_ASSIGN_OR_RETURN(e.id, id.String());
+  CRM_ASSIGN_OR_RETURN(redis::Reply fields, r.Element(1));
+  if (fields.is_nil()) {
+    e.deleted = true;
+    return e;
+  }
+  CRM_ASSIGN_OR_RETURN(size_t n, fields.ArraySize());
+  for (size_t i = 0; i + 1 < n; i += 2) {
+    CRM_ASSIGN_OR_RETURN(redis::Reply k, fields.Element(i));
+    CRM_ASSIGN_OR_RETURN(std::string key, k.String());
+    if (key != "envelope") continue;
+    CRM_ASSIGN_OR_RETURN(redis::Reply v, fields.Element(i + 1));
+    CRM_ASSIGN_OR_RETURN(std::string value, v.String());
+    e.envelope = std::move(value);
+  }
+  return e;
+}
+
+absl::StatusOr<std::vector<Entry>> ParseEntries(const std::string& stream,
+                                                          const redis::Reply& arr) {
+  std::vector<Entry> out;
+  CRM_ASSIGN_OR_RETURN(size_t n, arr.ArraySize());
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    CRM_ASSIGN_OR_RETURN(redis::Reply r, arr.Element(i));
+    CRM_ASSIGN_OR_RETURN(Entry e, ParseEntry(stream, r));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// XREADGROUP reply: [[stream, entries], ...] or nil (BLOCK timed out).
+absl::StatusOr<std::vector<std::pair<std::string, std::vector<Entry>>>> ParseRead(
+    const redis::Reply& reply) {
+  std::vector<std::pair<std::string, std::vector<Entry>>> out;
+  CRM_ASSIGN_OR_RETURN(size_t n, reply.ArraySize());
+  for (size_t i = 0; i < n; ++i) {
+    CRM_ASSIGN_OR_RETURN(redis::Reply s, reply.Element(i));
+    CRM_ASSIGN_OR_RETURN(redis::Reply name, s.Element(0));
+    CRM_ASSIGN_OR_RETURN(std::string stream, name.String());
+    CRM_ASSIGN_OR_RETURN(redis::Reply entries, s.Element(1));
+    CRM_ASSIGN_OR_RETURN(std::vector<Entry> parsed, ParseEntries(stream, entries));
+    out.emplace_back(std::move(stream), std::move(parsed));
+  }
+  return out;
+}
+
+bool IsIdentifier(const std::string& s) {
+  if (s.empty() || s.size() > 63) return false;
+  if (!(absl::ascii_islower(s[0]) || s[0] == '_')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_';
+  });
+}
+
+}  // namespace
+
+// ----------------------------------------------------------------- Consumer
+
+Consumer::Consumer(redis::Pool& redis, ConsumerOptions options, Handler handler)
+    : redis_(redis),
+      options_(std::move(options)),
+      handler_(std::move(handler)),
+      recent_(options_.dedup_capacity) {
+  options_.partitions = std::max(options_.partitions, 1);
+  options_.batch = std::max(options_.batch, 1);
+  options_.max_deliveries = std::max(options_.max_deliveries, 1);
+  if (options_.metrics != nullptr) {
+    metrics_ = std::make_unique<Metrics>(*options_.metrics, options_.group);
+  }
+}
+
+Consumer::~Consumer() { Stop(); }
+
+std::string Consumer::Stream(int p) const { return absl::StrCat(options_.stream_prefix, p); }
+
+absl::Status Consumer::EnsureGroups() {
+  if (options_.group.empty() || options_.consumer.empty()) {
+    return absl::InvalidArgumentError("event consumer needs a group and a consumer name");
+  }
+  for (int p = 0; p < options_.partitions; ++p) {
+    const std::string stream = Stream(p);
+    auto r = redis_.Command({"XGROUP", "CREATE", stream, options_.group, "0", "MKSTREAM"});
+    if (!r.ok() && !(absl::IsFailedPrecondition(r.status()) &&
+                     absl::StrContains(r.status().message(), "BUSYGROUP"))) {
+      return r.status();
+    }
+  }
+  groups_ready_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status Consumer::CheckGroupError(const absl::Status& s) {
+  // The stream or group was deleted under us: recreate on the next poll.
+  if (absl::IsFailedPrecondition(s) && absl::StrContains(s.message(), "NOGROUP")) {
+    groups_ready_ = false;
+  }
+  return s;
+}
+
+absl::StatusOr<int> Consumer::PollOnce() {
+  if (!groups_ready_) CRM_RETURN_IF_ERROR(EnsureGroups());
+  int handled = 0;
+  if (!own_pending_done_) {
+    CRM_ASSIGN_OR_RETURN(int n, ReadOwnPending());
+    handled += n;
+    own_pending_done_ = true;
+  }
+  CRM_ASSIGN_OR_RETURN(int claimed, ClaimStuck());
+  handled += claimed;
+  CRM_ASSIGN_OR_RETURN(int fresh, ReadNew(/*block=*/handled == 0));
+  handled += fresh;
+  MaybeUpdateLag();
+  return handled;
+}
+
+absl::StatusOr<int> Consumer::ReadOwnPending() {
+  std::map<std::string, std::string> cursor;
+  for (int p = 0; p < options_.partitions; ++p) cursor[Stream(p)] = "0";
+  const std::string count = absl::StrCat(options_.batch);
+  int handled = 0;
+  while (!cursor.empty()) {
+    std::vector<std::string_view> argv = {"XREADGROUP", "GROUP", options_.group,
+                                          options_.consumer, "COUNT", count, "STREAMS"};
+    for (const auto& [stream, id] : cursor) argv.push_back(stream);
+    for (const auto& [stream, id] : cursor) argv.push_back(id);
+    auto reply = redis_.Command(argv);
+    if (!reply.ok()) return CheckGroupError(reply.status());
+    CRM_ASSIGN_OR_RETURN(auto per_stream, ParseRead(*reply));
+    std::set<std::string> more;
+    for (auto& [stream, entries] : per_stream) {
+      if (entries.empty() || cursor.count(stream) == 0) continue;
+      CRM_RETURN_IF_ERROR(FillDeliveries(stream, entries));
+      for (const Entry& e : entries) {
+        CRM_RETURN_IF_ERROR(Process(e));
+        ++handled;
+      }
+      cursor[stream] = entries.back().id;
+      more.insert(stream);
+    }
+    for (auto it = cursor.begin(); it != cursor.end();) {
+      it = more.count(it->first) ? std::next(it) : cursor.erase(it);
+    }
+  }
+  return handled;
+}
+
+absl::StatusOr<int> Consumer::ClaimStuck() {
+  const std::string idle =
+      absl::StrCat(std::max<int64_t>(absl::ToInt64Milliseconds(options_.claim_idle), 0));
+  const std::string count = absl::StrCat(options_.batch);
+  std::vector<std::string> streams;
+  std::vector<std::vector<std::string_view>> cmds;
+  for (int p = 0; p < options_.partitions; ++p) streams.push_back(Stream(p));
+  for (const std::string& s : streams) {
+    auto [it, inserted] = claim_cursor_.try_emplace(s, "0-0");
+    cmds.push_back({"XAUTOCLAIM", s, options_.group, options_.consumer, idle, it->second, "COUNT",
+                    count});
+  }
+  CRM_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, redis_.Pipeline(cmds));
+  int handled = 0;
+  for (size_t i = 0; i < replies.size(); ++i) {
+    const redis::Reply& r = replies[i];
+    // [next cursor, entries, deleted ids]
+    auto next = r.Element(0);
+    if (!next.ok()) return CheckGroupError(next.status());
+    CRM_ASSIGN_OR_RETURN(claim_cursor_[streams[i]], next->String());
+    CRM_ASSIGN_OR_RETURN(redis::Reply entries_reply, r.Element(1));
+    CRM_ASSIGN_OR_RETURN(std::vector<Entry> entries, ParseEntries(streams[i], entries_reply));
+    if (entries.empty()) continue;
+    CRM_RETURN_IF_ERROR(FillDeliveries(streams[i], entries));
+    for (const Entry& e : entries) {
+      CRM_RETURN_IF_ERROR(Process(e));
+      ++handled;
+    }
+  }
+  return handled;
+}
+
+absl::StatusOr<int> Consumer::ReadNew(bool block) {
+  const std::string count = absl::StrCat(options_.batch);
+  const std::string block_ms =
+      absl::StrCat(std::max<int64_t>(absl::ToInt64Milliseconds(options_.block), 1));
+  std::vector<std::string> streams;
+  for (int p = 0; p < options_.partitions; ++p) streams.push_back(Stream(p));
+  std::vector<std::string_view> argv = {"XREADGROUP", "GROUP", options_.group, options_.consumer,
+                                        "COUNT", count};
+  if (block) {
+    argv.push_back("BLOCK");
+    argv.push_back(block_ms);
+  }
+  argv.push_back("STREAMS");
+  for (const std::string& s : streams) argv.push_back(s);
+  for (size_t i = 0; i < streams.size(); ++i) argv.push_back(">");
+  auto reply = redis_.Command(argv);
+  if (!reply.ok()) return CheckGroupError(reply.status());
+  CRM_ASSIGN_OR_RETURN(auto per_stream, ParseRead(*reply));
+  int handled = 0;
+  for (auto& [stream, entries] : per_stream) {
+    for (const Entry& e : entries) {  // first delivery: deliveries = 1
+      CRM_RETURN_IF_ERROR(Process(e));
+      ++handled;
+    }
+  }
+  return handled;
+}
+
+absl::Status Consumer::FillDeliveries(const std::string& stream, std::vector<Entry>& entries) {
+  std::vector<std::vector<std::string_view>> cmds;
+  cmds.reserve(entries.size());
+  for (const Entry& e : entries) {
+    cmds.push_back({"XPENDING", stream, options_.group, e.id, e.id, "1"});
+  }
+  CRM_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, redis_.Pipeline(cmds));
+  for (size_t i = 0; i < entries.size(); ++i) {
+    // [[id, consumer, idle ms, delivery count]]; empty when no longer pending.
+    CRM_ASSIGN_OR_RETURN(size_t n, replies[i].ArraySize());
+    if (n == 0) continue;
+    CRM_ASSIGN_OR_RETURN(redis::Reply row, replies[i].Element(0));
+    CRM_ASSIGN_OR_RETURN(redis::Reply count, row.Element(3));
+    CRM_ASSIGN_OR_RETURN(entries[i].deliveries, count.Integer());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Consumer::Process(const Entry& e) {
+  if (e.deleted) return Ack(e.stream, e.id);  // trimmed or XDEL'd while pending
+  Event ev;
+  ev.stream = e.stream;
+  ev.entry_id = e.id;
+  ev.deliveries = e.deliveries;
+  if (!e.envelope || !ev.envelope.ParseFromString(*e.envelope) || ev.envelope.event_id().empty()) {
+    if (metrics_) metrics_->dead.Increment();
+    CRM_LOG(Warning).Field("group", options_.group).Field("stream", e.stream).Field("entry", e.id)
+        << "event without a parsable envelope: dead-lettered";
+    return DeadLetter(e, "entry has no parsable envelope field");
+  }
+  if (recent_.Contains(ev.envelope.event_id())) {
+    if (metrics_) metrics_->duplicate.Increment();
+    return Ack(e.stream, e.id);
+  }
+  if (e.deliveries > options_.max_deliveries) {
+    if (metrics_) metrics_->dead.Increment();
+    return DeadLetter(e, absl::StrCat("delivered ", e.deliveries,
+                                      " times without an acknowledgement"));
+  }
+  const absl::Time start = absl::Now();
+  absl::Status s;
+  try {
+    s = handler_(ev);
+  } catch (const std::exception& ex) {
+    s = absl::InternalError(absl::StrCat("handler threw: ", ex.what()));
+  } catch (...) {
+    s = absl::InternalError("handler threw a non-standard exception");
+  }
+  if (metrics_) metrics_->handle.Observe(absl::ToDoubleSeconds(absl::Now() - start));
+  if (s.ok()) {
+    recent_.Insert(ev.envelope.event_id());
+    if (metrics_) metrics_->ok.Increment();
+    return Ack(e.stream, e.id);
+  }
+  if (e.deliveries >= options_.max_deliveries) {
+    if (metrics_) metrics_->dead.Increment();
+    CRM_LOG(Warning).Field("group", options_.group).Field("event_id", ev.envelope.event_id())
+            .Field("deliveries", e.deliveries)
+        << "event handler failed for the last time, dead-lettered: " << s;
+    return DeadLetter(e, s.ToString());
+  }
+  if (metrics_) metrics_->retry.Increment();
+  CRM_LOG(Info).Field("group", options_.group).Field("event_id", ev.envelope.event_id())
+          .Field("deliveries", e.deliveries)
+      << "event handler failed, will retry: " << s;
+  return absl::OkStatus();
+}
+
+absl::Status Consumer::Ack(const std::string& stream, const std::string& id) {
+  CRM_ASSIGN_OR_RETURN(redis::Reply r, redis_.Command({"XACK", stream, options_.group, id}));
+  return r.Integer().status();
+}
+
+absl::Status Consumer::DeadLetter(const Entry& e, const std::string& error) {
+  const std::string maxlen = absl::StrCat(kDeadLetterMaxLen);
+  const std::string deliveries = absl::StrCat(e.deliveries);
+  const std::string envelope = e.envelope.value_or("");
+  std::vector<std::vector<std::string_view>> cmds = {
+      {"MULTI"},
+      {"XADD", options_.dead_letter_stream, "MAXLEN", "~", maxlen, "*", "stream", e.stream,
+       "entry_id", e.id, "group", options_.group, "consumer", options_.consumer, "deliveries",
+       deliveries, "error", error, "envelope", envelope},
+      {"XACK", e.stream, options_.group, e.id},
+      {"EXEC"}};
+  CRM_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, redis_.Pipeline(cmds));
+  const redis::Reply& exec = replies.back();
+  if (exec.is_nil()) return absl::AbortedError("redis: dead-letter transaction aborted");
+  CRM_ASSIGN_OR_RETURN(size_t n, exec.ArraySize());
+  if (n != 2) return absl::InternalError("redis: unexpected EXEC reply for dead letter");
+  CRM_ASSIGN_OR_RETURN(redis::Reply added, exec.Element(0));
+  CRM_RETURN_IF_ERROR(added.String().status());
+  CRM_ASSIGN_OR_RETURN(redis::Reply acked, exec.Element(1));
+  return acked.Integer().status();
+}
+
+void Consumer::MaybeUpdateLag() {
+  if (!metrics_) return;
+  const absl::Time now = absl::Now();
+  if (now - last_lag_update_ < absl::Seconds(1)) return;
+  last_lag_update_ = now;
+  std::vector<std::string> streams;
+  std::vector<std::vector<std::string_view>> cmds;
+  for (int p = 0; p < options_.partitions; ++p) streams.push_back(Stream(p));
+  for (const std::string& s : streams) cmds.push_back({"XINFO", "GROUPS", s});
+  auto replies = redis_.Pipeline(cmds);
+  if (!replies.ok()) return;  // best effort; the next poll tries again
+  for (size_t i = 0; i < streams.size(); ++i) {
+    auto n = (*replies)[i].ArraySize();
+    if (!n.ok()) continue;
+    for (size_t g = 0; g < *n; ++g) {
+      auto group = (*replies)[i].Element(g);
+      if (!group.ok()) continue;
+      auto fields = group->ArraySize();
+      if (!fields.ok()) continue;
+      std::optional<std::string> name;
+      std::optional<int64_t> lag;
+      for (size_t f = 0; f + 1 < *fields; f += 2) {
+        auto k = group->Element(f);
+        auto v = group->Element(f + 1);
+        if (!k.ok() || !v.ok()) continue;
+        auto key = k->String();
+        if (!key.ok()) continue;
+        if (*key == "name") {
+          auto value = v->String();
+          if (value.ok()) name = *value;
+        } else if (*key == "lag") {
+          auto value = v->Integer();  // nil when Redis cannot tell
+          if (value.ok()) lag = *value;
+        }
+      }
+      if (name && *name == options_.group && lag) {
+        metrics_->SetLag(streams[i], static_cast<double>(*lag));
+      }
+    }
+  }
+}
+
+void Consumer::Start() {
+  if (thread_.joinable()) return;
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = false;
+  }
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Consumer::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void Consumer::Loop() {
+  const absl::Duration base = absl::Milliseconds(50);
+  absl::Duration backoff = base;
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stop_) return;
+    }
+    auto n = PollOnce();
+    if (n.ok()) {
+      backoff = base;
+      continue;
+    }
+    CRM_LOG(Warning).Field("group", options_.group) << "event consumer: " << n.status();
+    absl::MutexLock lock(&mu_);
+    if (mu_.AwaitWithTimeout(absl::Condition(&stop_), backoff)) return;
+    backoff = std::min(backoff * 2, absl::Seconds(5));
+  }
+}
+
+// ------------------------------------------------------------ MarkProcessed
+
+absl::StatusOr<bool> MarkProcessed(pqxx::work& tx, const std::string& schema,
+                                   const std::string& consumer, const std::string& event_id) {
+  if (!IsIdentifier(schema)) return absl::InvalidArgumentError("schema is not an identifier");
+  if (consumer.empty()) return absl::InvalidArgumentError("consumer is empty");
+  if (!common::IsUuid(event_id)) return absl::InvalidArgumentError("event id is not a UUID");
+  pqxx::result r = tx.exec_params(
+      absl::StrCat("INSERT INTO ", schema,
+                   ".processed_events (consumer, event_id) VALUES ($1, $2::uuid) "
+                   "ON CONFLICT DO NOTHING"),
+      consumer, event_id);
+  return r.affected_rows() == 1;
+}
+
+}  // namespace crm::events

@@ -1,0 +1,90 @@
+#include "libs/outbox/writer.h"
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "libs/common/id.h"
+#include "libs/common/status_macros.h"
+#include "libs/observability/log.h"
+
+namespace crm::outbox {
+
+std::vector<pg::NamedQuery> TransactionalWriter::Queries(const std::string& s) {
+  return {
+      {s + ".insert_audit",
+       absl::StrCat("INSERT INTO ", s,
+                    ".audit_log (tenant_id, principal, method, resource, outcome, request_id) "
+                    "VALUES ($1, $2, $3, $4, $5, $6)")},
+      {s + ".insert_outbox",
+       absl::StrCat("INSERT INTO ", s,
+                    ".outbox (event_id, tenant_id, customer_id, event_type, payload) VALUES "
+                    "($1, $2, nullif($3, '')::uuid, $4, $5::jsonb)")},
+      {s + ".insert_idempotency_key",
+       absl::StrCat("INSERT INTO ", s,
+                    ".idempotency_keys (tenant_id, request_id, method, resource_id) VALUES "
+                    "($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1")},
+      {s + ".select_idempotency_key",
+       absl::StrCat("SELECT method, resource_id FROM ", s,
+                    ".idempotency_keys WHERE tenant_id = $1 AND request_id = $2")},
+      {s + ".set_idempotency_resource",
+       absl::StrCat("UPDATE ", s,
+                    ".idempotency_keys SET resource_id = $3 WHERE tenant_id = $1 AND "
+                    "request_id = $2")},
+  };
+}
+
+absl::Status TransactionalWriter::Write(const WriteMeta& meta, const std::string& resource,
+                                        const std::function<absl::Status(pqxx::work&)>& fn) {
+  absl::Status s = pool_.WithTenantTx(meta.tenant_id, [&](pqxx::work& tx) -> absl::Status {
+    CRM_RETURN_IF_ERROR(fn(tx));
+    pool_.Exec(tx, Q("insert_audit"), meta.tenant_id, meta.principal, meta.method, resource, "OK",
+               meta.request_id);
+    return absl::OkStatus();
+  });
+  if (!s.ok() && s.code() != absl::StatusCode::kUnavailable &&
+      s.code() != absl::StatusCode::kInternal) {
+    // The write rolled back; record the refused attempt on its own.
+    std::string outcome = absl::StatusCodeToString(s.code());
+    absl::Status a = pool_.WithTenantTx(meta.tenant_id, [&](pqxx::work& tx) {
+      pool_.Exec(tx, Q("insert_audit"), meta.tenant_id, meta.principal, meta.method, resource,
+                 outcome, meta.request_id);
+      return absl::OkStatus();
+    });
+    if (!a.ok()) CRM_LOG(Warning).Field("rpc", meta.method) << "audit of a failed write: " << a;
+  }
+  return s;
+}
+
+void TransactionalWriter::Emit(pqxx::work& tx, const WriteMeta& meta,
+                               const std::string& customer_id, const std::string& type,
+                               const std::string& payload_json) {
+  pool_.Exec(tx, Q("insert_outbox"), common::NewUuid(), meta.tenant_id, customer_id, type,
+             payload_json);
+}
+
+absl::StatusOr<std::optional<std::string>> TransactionalWriter::ClaimIdempotencyKey(
+    pqxx::work& tx, const WriteMeta& meta, const std::string& resource_id) {
+  if (meta.idempotency_key.empty()) return std::optional<std::string>();
+  pqxx::result k = pool_.Exec(tx, Q("insert_idempotency_key"), meta.tenant_id,
+                              meta.idempotency_key, meta.method, resource_id);
+  if (!k.empty()) return std::optional<std::string>();
+  pqxx::result prev =
+      pool_.Exec(tx, Q("select_idempotency_key"), meta.tenant_id, meta.idempotency_key);
+  if (prev.empty()) return absl::AbortedError("request_id in flight, retry");
+  if (prev[0][0].as<std::string>() != meta.method) {
+    return common::WithField(
+        common::WithReason(
+            absl::InvalidArgumentError("request_id was already used for a different call"),
+            "INVALID_FIELD"),
+        "request_id");
+  }
+  return std::optional<std::string>(prev[0][1].as<std::string>());
+}
+
+void TransactionalWriter::SetResource(pqxx::work& tx, const WriteMeta& meta,
+                                      const std::string& resource_id) {
+  if (meta.idempotency_key.empty()) return;
+  pool_.Exec(tx, Q("set_idempotency_resource"), meta.tenant_id, meta.idempotency_key,
+             resource_id);
+}
+
+}  // namespace crm::outbox

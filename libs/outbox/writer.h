@@ -1,0 +1,57 @@
+#pragma once
+// The write discipline every service shares: a state change, its audit row
+// and its outbox event in one tenant-scoped transaction; a refused write
+// audited with its outcome in a transaction of its own; idempotency keys
+// claimed in the same transaction. Tables live in the service's schema:
+// <schema>.audit_log, <schema>.outbox, <schema>.idempotency_keys (see
+// services/*/schema/001_init.sql for their DDL).
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "libs/pg/pool.h"
+
+namespace crm::outbox {
+
+struct WriteMeta {
+  std::string tenant_id;
+  std::string principal;
+  std::string request_id;       // x-request-id, for the audit trail
+  std::string method;
+  std::string idempotency_key;  // the client's request_id field, "" if none
+};
+
+class TransactionalWriter final {
+ public:
+  TransactionalWriter(pg::Pool& pool, std::string schema)
+      : pool_(pool), schema_(std::move(schema)) {}
+  // Named queries to prepare on the pool (prefixed with the schema).
+  static std::vector<pg::NamedQuery> Queries(const std::string& schema);
+
+  // Runs fn in the tenant's transaction and appends the audit row (outcome
+  // OK); a failed fn rolls back and is audited with its status code.
+  absl::Status Write(const WriteMeta& meta, const std::string& resource,
+                     const std::function<absl::Status(pqxx::work&)>& fn);
+  // An outbox event in the caller's transaction.
+  void Emit(pqxx::work& tx, const WriteMeta& meta, const std::string& customer_id,
+            const std::string& type, const std::string& payload_json);
+  // With meta.idempotency_key: claims it for resource_id (may be "" and set
+  // later with SetResource) and returns nullopt; returns the first call's
+  // resource id when the key was used before by the same method;
+  // INVALID_ARGUMENT (field request_id) for another method.
+  absl::StatusOr<std::optional<std::string>> ClaimIdempotencyKey(pqxx::work& tx,
+                                                                const WriteMeta& meta,
+                                                                const std::string& resource_id);
+  void SetResource(pqxx::work& tx, const WriteMeta& meta, const std::string& resource_id);
+
+  pg::Pool& pool() { return pool_; }
+
+ private:
+  std::string Q(const char* name) const { return schema_ + "." + name; }
+  pg::Pool& pool_;
+  std::string schema_;
+};
+
+}  // namespace crm::outbox

@@ -1,0 +1,46 @@
+#pragma once
+// The gRPC edge of engine 5 (catalog so far).
+#include "crm/transaction/v1/transaction.grpc.pb.h"
+#include "libs/common/executor.h"
+#include "libs/common/page_token.h"
+#include "libs/grpcutil/rpc_metrics.h"
+#include "services/transaction/app/catalog.h"
+
+namespace crm::transaction::api {
+
+namespace v1 = ::crm::transaction::v1;
+
+absl::StatusOr<domain::Product> FromProto(const v1::Product& p);
+void ToProto(const domain::Product& p, v1::Product* out);
+std::vector<std::string> PresentPaths(const v1::Product& p);
+
+class TransactionGrpcService final : public v1::TransactionService::CallbackService {
+ public:
+  TransactionGrpcService(app::Catalog& catalog, common::Executor& executor,
+                         grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens)
+      : catalog_(catalog), executor_(executor), metrics_(metrics), tokens_(tokens) {}
+
+  grpc::ServerUnaryReactor* CreateProduct(grpc::CallbackServerContext* ctx,
+                                          const v1::CreateProductRequest* req,
+                                          v1::Product* resp) override;
+  grpc::ServerUnaryReactor* GetProduct(grpc::CallbackServerContext* ctx,
+                                       const v1::GetProductRequest* req,
+                                       v1::Product* resp) override;
+  grpc::ServerUnaryReactor* UpdateProduct(grpc::CallbackServerContext* ctx,
+                                          const v1::UpdateProductRequest* req,
+                                          v1::Product* resp) override;
+  grpc::ServerUnaryReactor* ListProducts(grpc::CallbackServerContext* ctx,
+                                         const v1::ListProductsRequest* req,
+                                         v1::ListProductsResponse* resp) override;
+  grpc::ServerUnaryReactor* BatchUpsertProducts(grpc::CallbackServerContext* ctx,
+                                                const v1::BatchUpsertProductsRequest* req,
+                                                v1::BatchUpsertProductsResponse* resp) override;
+
+ private:
+  app::Catalog& catalog_;
+  common::Executor& executor_;
+  grpcutil::RpcMetrics& metrics_;
+  const common::PageTokenCodec& tokens_;
+};
+
+}  // namespace crm::transaction::api

@@ -1,0 +1,263 @@
+#include "services/transaction/storage/pg_product_repository.h"
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+
+namespace crm::transaction::storage {
+namespace {
+
+constexpr char kColumns[] =
+    "sku, name, array_to_json(category_path)::text, price_minor, currency, attributes::text, "
+    "active, version, (extract(epoch from created_at) * 1000000)::int8, "
+    "(extract(epoch from updated_at) * 1000000)::int8";
+constexpr char kTs[] = "'epoch'::timestamptz + $%d::int8 * interval '1 microsecond'";
+std::string Ts(int n) {
+  char buf[96];
+  snprintf(buf, sizeof buf, kTs, n);
+  return buf;
+}
+
+absl::Status NotFound() { return common::NotFound("PRODUCT_NOT_FOUND", "product not found"); }
+
+outbox::WriteMeta MetaOf(const app::Actor& a) {
+  return outbox::WriteMeta{a.tenant_id, a.principal, a.request_id, a.method, a.idempotency_key};
+}
+
+// A PostgreSQL text[] literal, each element quoted and escaped.
+std::string TextArray(const std::vector<std::string>& v) {
+  std::string out = "{";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out.push_back(',');
+    out.push_back('"');
+    for (char c : v[i]) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  return out + "}";
+}
+
+absl::StatusOr<domain::Product> FromRow(const pqxx::row& r) {
+  domain::Product p;
+  p.sku = r[0].as<std::string>();
+  p.name = r[1].as<std::string>();
+  try {
+    p.category_path = nlohmann::json::parse(r[2].as<std::string>()).get<std::vector<std::string>>();
+    const nlohmann::json attributes = nlohmann::json::parse(r[5].as<std::string>());
+    for (auto it = attributes.begin(); it != attributes.end(); ++it) {
+      p.attributes[it.key()] = it.value().get<std::string>();
+    }
+  } catch (const nlohmann::json::exception&) {
+    return absl::DataLossError("stored product is corrupt");
+  }
+  p.price = {r[3].as<int64_t>(), r[4].as<std::string>()};
+  p.active = r[6].as<bool>();
+  p.version = r[7].as<int64_t>();
+  p.create_time = absl::FromUnixMicros(r[8].as<int64_t>());
+  p.update_time = absl::FromUnixMicros(r[9].as<int64_t>());
+  return p;
+}
+
+std::string AttributesJson(const std::map<std::string, std::string>& a) {
+  return nlohmann::json(a).dump();
+}
+
+std::string LikePrefix(const std::string& prefix) {
+  std::string out;
+  for (char c : prefix) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + "%";
+}
+
+}  // namespace
+
+std::vector<pg::NamedQuery> PgProductRepository::Queries() {
+  std::vector<pg::NamedQuery> q = outbox::TransactionalWriter::Queries("txn");
+  std::vector<pg::NamedQuery> own = {
+      {"select_product", absl::StrCat("SELECT ", kColumns,
+                                      " FROM txn.products WHERE tenant_id = $1 AND sku = $2")},
+      {"select_product_for_update",
+       absl::StrCat("SELECT ", kColumns,
+                    " FROM txn.products WHERE tenant_id = $1 AND sku = $2 FOR UPDATE")},
+      {"insert_product",
+       absl::StrCat("INSERT INTO txn.products (tenant_id, sku, name, category_path, category, "
+                    "price_minor, currency, attributes, active, version, created_at, updated_at) "
+                    "VALUES ($1, $2, $3, $4::text[], array_to_string($4::text[], '/'), $5, $6, "
+                    "$7::jsonb, $8, $9, ",
+                    Ts(10), ", ", Ts(11), ") ON CONFLICT DO NOTHING RETURNING 1")},
+      {"update_product",
+       absl::StrCat("UPDATE txn.products SET name = $3, category_path = $4::text[], category = "
+                    "array_to_string($4::text[], '/'), price_minor = $5, currency = $6, "
+                    "attributes = $7::jsonb, active = $8, version = $9, updated_at = ",
+                    Ts(10), " WHERE tenant_id = $1 AND sku = $2")},
+      {"list_products",
+       absl::StrCat("SELECT ", kColumns,
+                    " FROM txn.products WHERE tenant_id = $1 AND ($2 = '' OR category = $2 OR "
+                    "category LIKE $3) AND (NOT $4 OR active) AND ($5 = '' OR lower(name) LIKE "
+                    "$6) AND sku > $7 ORDER BY sku LIMIT $8")},
+  };
+  q.insert(q.end(), own.begin(), own.end());
+  return q;
+}
+
+absl::StatusOr<domain::Product> PgProductRepository::Load(pqxx::work& tx, const std::string& tenant,
+                                                          const std::string& sku, bool for_update) {
+  pqxx::result r = pool_.Exec(tx, for_update ? "select_product_for_update" : "select_product",
+                              tenant, sku);
+  if (r.empty()) return NotFound();
+  return FromRow(r[0]);
+}
+
+void PgProductRepository::WriteRow(pqxx::work& tx, const std::string& tenant,
+                                   const domain::Product& p, bool insert) {
+  if (insert) {
+    pool_.Exec(tx, "insert_product", tenant, p.sku, p.name, TextArray(p.category_path),
+               p.price.amount_minor, p.price.currency_code, AttributesJson(p.attributes),
+               p.active, p.version, absl::ToUnixMicros(p.create_time),
+               absl::ToUnixMicros(p.update_time));
+  } else {
+    pool_.Exec(tx, "update_product", tenant, p.sku, p.name, TextArray(p.category_path),
+               p.price.amount_minor, p.price.currency_code, AttributesJson(p.attributes),
+               p.active, p.version, absl::ToUnixMicros(p.update_time));
+  }
+}
+
+void PgProductRepository::EmitProduct(pqxx::work& tx, const outbox::WriteMeta& meta,
+                                      const char* type, const domain::Product& p) {
+  writer_.Emit(tx, meta, "", type,
+               nlohmann::json{{"sku", p.sku}, {"version", p.version}, {"active", p.active}}.dump());
+}
+
+absl::StatusOr<domain::Product> PgProductRepository::Insert(const app::Actor& actor,
+                                                            const domain::Product& p) {
+  outbox::WriteMeta meta = MetaOf(actor);
+  domain::Product out = p;
+  absl::Status s = writer_.Write(meta, p.sku, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
+                         writer_.ClaimIdempotencyKey(tx, meta, p.sku));
+    if (replay) {
+      CRM_ASSIGN_OR_RETURN(out, Load(tx, actor.tenant_id, *replay, false));
+      return absl::OkStatus();
+    }
+    pqxx::result r = pool_.Exec(tx, "insert_product", actor.tenant_id, p.sku, p.name,
+                                TextArray(p.category_path), p.price.amount_minor,
+                                p.price.currency_code, AttributesJson(p.attributes), p.active,
+                                p.version, absl::ToUnixMicros(p.create_time),
+                                absl::ToUnixMicros(p.update_time));
+    if (r.empty()) {  // ON CONFLICT DO NOTHING: the sku exists
+      return common::WithField(
+          common::WithReason(absl::AlreadyExistsError(absl::StrCat(
+                                 "a product with sku \"", p.sku,
+                                 "\" exists; update it or use BatchUpsertProducts")),
+                             "PRODUCT_EXISTS"),
+          "sku");
+    }
+    EmitProduct(tx, meta, "product.created", p);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<domain::Product> PgProductRepository::Get(const std::string& tenant,
+                                                         const std::string& sku) {
+  domain::Product out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(out, Load(tx, tenant, sku, false));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<domain::Product> PgProductRepository::Update(const app::Actor& actor,
+                                                            const std::string& sku,
+                                                            const std::string& if_match,
+                                                            const Mutation& mutate) {
+  outbox::WriteMeta meta = MetaOf(actor);
+  domain::Product out;
+  absl::Status s = writer_.Write(meta, sku, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(domain::Product before, Load(tx, actor.tenant_id, sku, true));
+    if (!if_match.empty() && if_match != domain::EtagOf(before)) {
+      return common::WithReason(
+          absl::AbortedError("etag does not match: the product changed since you read it"),
+          "ETAG_MISMATCH");
+    }
+    domain::Product after = before;
+    CRM_RETURN_IF_ERROR(mutate(after));
+    if (domain::SameContent(before, after)) {
+      out = before;
+      return absl::OkStatus();
+    }
+    after.version = before.version + 1;
+    WriteRow(tx, actor.tenant_id, after, false);
+    EmitProduct(tx, meta, "product.updated", after);
+    out = std::move(after);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<app::ProductPage> PgProductRepository::List(const std::string& tenant,
+                                                           const app::ProductQuery& q) {
+  app::ProductPage page;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    page = app::ProductPage{};
+    pqxx::result r = pool_.Exec(
+        tx, "list_products", tenant, q.category_prefix, LikePrefix(q.category_prefix + "/"),
+        q.active_only, q.name_prefix, LikePrefix(q.name_prefix), q.after_sku, q.limit + 1);
+    for (const auto& row : r) {
+      if (static_cast<int>(page.items.size()) == q.limit) break;
+      CRM_ASSIGN_OR_RETURN(domain::Product p, FromRow(row));
+      page.items.push_back(std::move(p));
+    }
+    if (static_cast<int>(r.size()) > q.limit) page.next_cursor = page.items.back().sku;
+    return absl::OkStatus();
+  }));
+  return page;
+}
+
+absl::StatusOr<app::BatchResult> PgProductRepository::Upsert(
+    const app::Actor& actor, const std::vector<domain::Product>& products) {
+  outbox::WriteMeta meta = MetaOf(actor);
+  app::BatchResult result;
+  absl::Status s = writer_.Write(meta, absl::StrCat("products:", products.size()),
+                                 [&](pqxx::work& tx) -> absl::Status {
+    result = app::BatchResult{};
+    for (const domain::Product& p : products) {
+      pqxx::result existing = pool_.Exec(tx, "select_product_for_update", actor.tenant_id, p.sku);
+      if (existing.empty()) {
+        domain::Product created = p;
+        created.version = 1;
+        WriteRow(tx, actor.tenant_id, created, true);
+        EmitProduct(tx, meta, "product.created", created);
+        ++result.created;
+        continue;
+      }
+      CRM_ASSIGN_OR_RETURN(domain::Product before, FromRow(existing[0]));
+      if (domain::SameContent(before, p)) {
+        ++result.unchanged;
+        continue;
+      }
+      domain::Product after = p;
+      after.version = before.version + 1;
+      after.create_time = before.create_time;
+      WriteRow(tx, actor.tenant_id, after, false);
+      EmitProduct(tx, meta, "product.updated", after);
+      ++result.updated;
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return result;
+}
+
+}  // namespace crm::transaction::storage
