@@ -393,6 +393,129 @@ def check(objs, case):
         pdb = by_key.get(("PodDisruptionBudget", ns, name))
         if not pdb or (pdb["spec"]["selector"].get("matchLabels") or {}) != sel:
             err(o, "no PodDisruptionBudget selecting its pods")
+    errors.extend(check_wiring(objs, case))
+    return errors
+
+
+def selects(selector, labels):
+    """True when a label selector (matchLabels, matchExpressions In/Exists)
+    selects `labels`; an empty selector selects everything."""
+    for k, v in (selector.get("matchLabels") or {}).items():
+        if labels.get(k) != v:
+            return False
+    for e in selector.get("matchExpressions") or []:
+        op = e.get("operator")
+        if op == "In":
+            if labels.get(e["key"]) not in e.get("values", []):
+                return False
+        elif op == "Exists":
+            if e["key"] not in labels:
+                return False
+        else:
+            raise Unsupported(f"selector operator {op}")
+    return True
+
+
+def port_in(rule_ports, port, name=None):
+    return any(p.get("port") in (port, name) for p in rule_ports or [])
+
+
+def check_wiring(objs, case):
+    """Every backend Deployment is wired into whatever the render contains:
+    one image tag per render, Services behind the gateway's CRM_*_ADDR,
+    ServiceMonitors, network policies and a migrations step. Catches a new
+    service that was added to the base but forgotten elsewhere."""
+    errors = []
+
+    def err(kind, name, msg):
+        errors.append(f"{case}: {kind}/{name}: {msg}")
+
+    deployments = [o for o in objs if o.get("kind") == "Deployment"]
+    services = {o["metadata"]["name"]: o for o in objs if o.get("kind") == "Service"}
+
+    # Overlays retag every crm/* image; a forgotten `images:` entry leaves a
+    # service on the base tag.
+    tags = {}
+    for o in objs:
+        for c in iter_containers(o):
+            name, tag = split_image(c.get("image", ""))
+            if name.startswith("crm/"):
+                tags.setdefault(tag, []).append(f"{o['metadata']['name']}/{c.get('name')}")
+    if len(tags) > 1:
+        err("images", "crm/*", f"more than one tag in one render: {tags}")
+
+    # Backend addresses (CRM_<X>_ADDR, not Redis: an external datastore).
+    for o in objs:
+        if o.get("kind") != "ConfigMap":
+            continue
+        for key, val in (o.get("data") or {}).items():
+            if not re.fullmatch(r"CRM_\w+_ADDR", key) or key == "CRM_REDIS_ADDR":
+                continue
+            host, _, port = str(val).rpartition(":")
+            svc = services.get(host)
+            if svc is None or not any(str(p.get("port")) == port for p in svc["spec"].get("ports", [])):
+                err("ConfigMap", o["metadata"]["name"], f"{key}={val!r} names no rendered Service port")
+
+    monitors = [o for o in objs if o.get("kind") == "ServiceMonitor"]
+    policies = [o for o in objs if o.get("kind") == "NetworkPolicy"]
+    jobs = [o for o in objs if o.get("kind") == "Job"
+            and o["metadata"]["name"] == "crm-migrate"]
+    migrated = set()
+    for j in jobs:
+        for c in iter_containers(j):
+            args = c.get("args") or []
+            if "--service" in args[:-1]:
+                migrated.add(args[args.index("--service") + 1])
+
+    for d in deployments:
+        name = d["metadata"]["name"]
+        labels = d["spec"]["template"]["metadata"].get("labels") or {}
+        svc = services.get(name)
+        if svc is None or not selects(svc["spec"].get("selector") or {}, labels):
+            err("Deployment", name, "no Service of the same name selecting its pods")
+        elif not any(p.get("name") == "metrics" for p in svc["spec"].get("ports", [])):
+            err("Service", name, "no port named metrics")
+        if monitors and not any(selects(m["spec"].get("selector") or {}, svc["metadata"].get("labels") or {})
+                                for m in monitors if svc):
+            err("Deployment", name, "no ServiceMonitor selects its Service")
+        if jobs and name.replace("-", "_") not in migrated:
+            err("Deployment", name, f"the crm-migrate Job has no step --service {name.replace('-', '_')}")
+        if not policies:
+            continue
+        mine = [p for p in policies if p["spec"].get("podSelector") and selects(p["spec"]["podSelector"], labels)]
+        if not any(port_in(r.get("ports"), 5432) for p in mine for r in p["spec"].get("egress") or []):
+            err("Deployment", name, "no NetworkPolicy allows egress to PostgreSQL 5432")
+        if not any(port_in(r.get("ports"), 9464, "metrics") and
+                   any("namespaceSelector" in f for f in r.get("from") or [])
+                   for p in mine for r in p["spec"].get("ingress") or []):
+            err("Deployment", name, "no NetworkPolicy allows metrics ingress from monitoring")
+
+    # gateway -> backend on 50051, both directions of the policy pair.
+    gw = next((d for d in deployments if d["metadata"]["name"] == "gateway"), None)
+    gw_cm = next((o for o in objs if o.get("kind") == "ConfigMap"
+                  and o["metadata"]["name"] == "gateway-config"), None)
+    if policies and gw and gw_cm:
+        gw_labels = gw["spec"]["template"]["metadata"].get("labels") or {}
+        gw_pols = [p for p in policies if p["spec"].get("podSelector") and selects(p["spec"]["podSelector"], gw_labels)]
+        for key, val in (gw_cm.get("data") or {}).items():
+            if not re.fullmatch(r"CRM_\w+_ADDR", key) or key == "CRM_REDIS_ADDR":
+                continue
+            host = str(val).rpartition(":")[0]
+            backend = next((d for d in deployments if d["metadata"]["name"] == host), None)
+            if backend is None:
+                continue  # reported above when the Service is missing too
+            b_labels = backend["spec"]["template"]["metadata"].get("labels") or {}
+            if not any(port_in(r.get("ports"), 50051) and
+                       any(selects(f.get("podSelector") or {}, b_labels) for f in r.get("to") or []
+                           if "podSelector" in f and "namespaceSelector" not in f)
+                       for p in gw_pols for r in p["spec"].get("egress") or []):
+                err("NetworkPolicy", host, "no egress from gateway to it on 50051")
+            b_pols = [p for p in policies if p["spec"].get("podSelector") and selects(p["spec"]["podSelector"], b_labels)]
+            if not any(port_in(r.get("ports"), 50051, "grpc") and
+                       any(selects(f.get("podSelector") or {}, gw_labels) for f in r.get("from") or []
+                           if "podSelector" in f and "namespaceSelector" not in f)
+                       for p in b_pols for r in p["spec"].get("ingress") or []):
+                err("NetworkPolicy", host, "no ingress to it from gateway on grpc")
     return errors
 
 
@@ -473,16 +596,43 @@ def selftest(case):
     def no_pdb(objs):
         objs.remove(first(objs, "PodDisruptionBudget"))
 
+    def named(objs, kind, name):
+        return next(o for o in objs if o["kind"] == kind and o["metadata"]["name"] == name)
+
+    def mixed_tags(objs):
+        c = named(objs, "Deployment", "transaction")["spec"]["template"]["spec"]["containers"][0]
+        c["image"] = c["image"].rsplit(":", 1)[0] + ":0.0.9"
+
+    def dangling_backend(objs):
+        named(objs, "ConfigMap", "gateway-config")["data"]["CRM_TRANSACTION_ADDR"] = "txn:50051"
+
+    def no_monitor(objs):
+        objs.remove(named(objs, "ServiceMonitor", "transaction"))
+
+    def no_migration(objs):
+        ps = named(objs, "Job", "crm-migrate")["spec"]["template"]["spec"]
+        ps["initContainers"] = [c for c in ps["initContainers"] if "transaction" not in c["args"]]
+
+    def no_backend_egress(objs):
+        objs.remove(named(objs, "NetworkPolicy", "gateway-egress-transaction"))
+
+    def no_metrics_ingress(objs):
+        p = named(objs, "NetworkPolicy", "metrics-ingress-from-monitoring")
+        for e in p["spec"]["podSelector"]["matchExpressions"]:
+            e["values"] = [v for v in e["values"] if v != "transaction"]
+
+    mutations = (no_probe, latest, untagged, root, no_limits, writable_root, secret,
+                 short_grace, no_pdb, mixed_tags, dangling_backend, no_monitor, no_migration,
+                 no_backend_egress, no_metrics_ingress)
     failed = 0
-    for mutate in (no_probe, latest, untagged, root, no_limits, writable_root, secret,
-                   short_grace, no_pdb):
+    for mutate in mutations:
         objs = copy.deepcopy(good)
         mutate(objs)
         if not check(objs, case):
             print(f"FAIL selftest {case}: mutation {mutate.__name__} was not detected")
             failed += 1
     if not failed:
-        print(f"ok   selftest {case}: 9 broken variants all rejected")
+        print(f"ok   selftest {case}: {len(mutations)} broken variants all rejected")
     return 1 if failed else 0
 
 

@@ -120,6 +120,10 @@ bool SameContent(const Customer& a, const Customer& b) {
          AttributesToJson(a.attributes) == AttributesToJson(b.attributes);
 }
 
+outbox::WriteMeta MetaOf(const app::Actor& a) {
+  return outbox::WriteMeta{a.tenant_id, a.principal, a.request_id, a.method, a.idempotency_key};
+}
+
 std::string IdentityLabel(const domain::Identity& i) {
   switch (i.kind) {
     case domain::IdentityKind::kEmail:
@@ -146,7 +150,8 @@ std::string LikePrefix(const std::string& prefix) {
 
 std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
   const std::string cols = kCustomerColumns;
-  std::vector<pg::NamedQuery> queries = MergeQueries();
+  std::vector<pg::NamedQuery> queries = outbox::TransactionalWriter::Queries("customer_store");
+  for (auto& q : MergeQueries()) queries.push_back(std::move(q));
   for (auto& q : ImportQueries()) queries.push_back(std::move(q));
   std::vector<pg::NamedQuery> base = {
       {"insert_customer",
@@ -221,12 +226,6 @@ std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
                     Ts(4), ", $5::uuid) ORDER BY occurred_at DESC, id DESC LIMIT $6")},
       {"count_interactions",
        "SELECT count(*) FROM customer_store.interactions WHERE tenant_id = $1 AND customer_id = $2"},
-      {"insert_idempotency_key",
-       "INSERT INTO customer_store.idempotency_keys (tenant_id, request_id, method, resource_id) "
-       "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1"},
-      {"set_idempotency_resource",
-       "UPDATE customer_store.idempotency_keys SET resource_id = $3 WHERE tenant_id = $1 AND "
-       "request_id = $2"},
       {"select_consent_by_id",
        absl::StrCat("SELECT channel, purpose, status, source, policy_version, ",
                     Micros("recorded_at"),
@@ -235,15 +234,6 @@ std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
        absl::StrCat("SELECT id::text, kind, channel, ", Micros("occurred_at"),
                     ", actor, summary, payload::text, source FROM customer_store.interactions "
                     "WHERE tenant_id = $1 AND id = $2::uuid")},
-      {"select_idempotency_key",
-       "SELECT method, resource_id FROM customer_store.idempotency_keys WHERE tenant_id = $1 AND "
-       "request_id = $2"},
-      {"insert_audit",
-       "INSERT INTO customer_store.audit_log (tenant_id, principal, method, resource, outcome, "
-       "request_id) VALUES ($1, $2, $3, $4, $5, $6)"},
-      {"insert_outbox",
-       "INSERT INTO customer_store.outbox (event_id, tenant_id, customer_id, event_type, payload) "
-       "VALUES ($1, $2, nullif($3, '')::uuid, $4, $5::jsonb)"},
   };
   queries.insert(queries.end(), base.begin(), base.end());
   return queries;
@@ -278,49 +268,17 @@ absl::StatusOr<std::vector<domain::Consent>> PgCustomerRepository::ConsentHistor
 void PgCustomerRepository::Emit(pqxx::work& tx, const app::Actor& actor,
                                 const std::string& customer_id, const std::string& type,
                                 const std::string& payload_json) {
-  pool_.Exec(tx, "insert_outbox", common::NewUuid(), actor.tenant_id, customer_id, type,
-             payload_json);
+  writer_.Emit(tx, MetaOf(actor), customer_id, type, payload_json);
 }
 
 absl::StatusOr<std::optional<std::string>> PgCustomerRepository::ClaimIdempotencyKey(
     pqxx::work& tx, const app::Actor& actor, const std::string& resource_id) {
-  if (actor.idempotency_key.empty()) return std::optional<std::string>();
-  pqxx::result k = pool_.Exec(tx, "insert_idempotency_key", actor.tenant_id,
-                              actor.idempotency_key, actor.method, resource_id);
-  if (!k.empty()) return std::optional<std::string>();
-  pqxx::result prev =
-      pool_.Exec(tx, "select_idempotency_key", actor.tenant_id, actor.idempotency_key);
-  if (prev.empty()) return absl::AbortedError("request_id in flight, retry");
-  if (prev[0][0].as<std::string>() != actor.method) {
-    return common::WithField(
-        common::WithReason(
-            absl::InvalidArgumentError("request_id was already used for a different call"),
-            "INVALID_FIELD"),
-        "request_id");
-  }
-  return std::optional<std::string>(prev[0][1].as<std::string>());
+  return writer_.ClaimIdempotencyKey(tx, MetaOf(actor), resource_id);
 }
 
 absl::Status PgCustomerRepository::Write(const app::Actor& actor, const std::string& resource,
                                          const std::function<absl::Status(pqxx::work&)>& fn) {
-  absl::Status s = pool_.WithTenantTx(actor.tenant_id, [&](pqxx::work& tx) -> absl::Status {
-    CRM_RETURN_IF_ERROR(fn(tx));
-    pool_.Exec(tx, "insert_audit", actor.tenant_id, actor.principal, actor.method, resource, "OK",
-               actor.request_id);
-    return absl::OkStatus();
-  });
-  if (!s.ok() && s.code() != absl::StatusCode::kUnavailable &&
-      s.code() != absl::StatusCode::kInternal) {
-    // The write rolled back; record the refused attempt on its own.
-    std::string outcome = absl::StatusCodeToString(s.code());
-    absl::Status a = pool_.WithTenantTx(actor.tenant_id, [&](pqxx::work& tx) {
-      pool_.Exec(tx, "insert_audit", actor.tenant_id, actor.principal, actor.method, resource,
-                 outcome, actor.request_id);
-      return absl::OkStatus();
-    });
-    if (!a.ok()) CRM_LOG(Warning).Field("rpc", actor.method) << "audit of a failed write: " << a;
-  }
-  return s;
+  return writer_.Write(MetaOf(actor), resource, fn);
 }
 
 absl::StatusOr<Customer> PgCustomerRepository::LoadCustomer(pqxx::work& tx,
@@ -569,10 +527,7 @@ absl::StatusOr<domain::Consent> PgCustomerRepository::AppendConsent(const app::A
         tx, "insert_consent_returning_id", actor.tenant_id, id, static_cast<int>(c.channel),
         static_cast<int>(c.purpose), static_cast<int>(c.status), c.source, c.policy_version,
         absl::ToUnixMicros(c.record_time));
-    if (!actor.idempotency_key.empty()) {
-      pool_.Exec(tx, "set_idempotency_resource", actor.tenant_id, actor.idempotency_key,
-                 inserted[0][0].as<std::string>());
-    }
+    writer_.SetResource(tx, MetaOf(actor), inserted[0][0].as<std::string>());
     Emit(tx, actor, id, "consent.recorded",
          absl::StrCat(R"({"customer_id":")", id, R"(","channel":)", static_cast<int>(c.channel),
                       R"(,"purpose":)", static_cast<int>(c.purpose), R"(,"status":)",

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "libs/outbox/writer.h"
 #include "libs/pg/pool.h"
 #include "services/customer_store/app/ports.h"
 
@@ -15,7 +16,7 @@ class PgCustomerRepository final : public app::CustomerRepository,
                                    public app::MergeRepository,
                                    public app::ImportRepository {
  public:
-  explicit PgCustomerRepository(pg::Pool& pool) : pool_(pool) {}
+  explicit PgCustomerRepository(pg::Pool& pool) : pool_(pool), writer_(pool, "customer_store") {}
   // Named queries to prepare on every connection of the pool.
   static std::vector<pg::NamedQuery> Queries();
 
@@ -61,7 +62,7 @@ class PgCustomerRepository final : public app::CustomerRepository,
                                               const app::UnmergeDecider& decide) override;
 
  private:
-  // Runs a write with audit + outbox; audits failures separately.
+  // Thin adapters from app::Actor to the shared transactional writer.
   absl::Status Write(const app::Actor& actor, const std::string& resource,
                      const std::function<absl::Status(pqxx::work&)>& fn);
   absl::StatusOr<domain::Customer> LoadCustomer(pqxx::work& tx, const std::string& tenant,
@@ -89,6 +90,7 @@ class PgCustomerRepository final : public app::CustomerRepository,
             const std::string& type, const std::string& payload_json);
 
   pg::Pool& pool_;
+  outbox::TransactionalWriter writer_;
 };
 
 }  // namespace crm::customer_store::storage
