@@ -489,6 +489,14 @@ def check_wiring(objs, case):
                    any("namespaceSelector" in f for f in r.get("from") or [])
                    for p in mine for r in p["spec"].get("ingress") or []):
             err("Deployment", name, "no NetworkPolicy allows metrics ingress from monitoring")
+        # In-cluster datastores (dev): their ingress must admit every service.
+        for store in (o for o in objs if o.get("kind") == "StatefulSet"):
+            s_labels = store["spec"]["template"]["metadata"].get("labels") or {}
+            s_pols = [p for p in policies if p["spec"].get("podSelector") and selects(p["spec"]["podSelector"], s_labels)]
+            if not any(any(selects(f.get("podSelector") or {}, labels) for f in r.get("from") or []
+                           if "podSelector" in f and "namespaceSelector" not in f)
+                       for p in s_pols for r in p["spec"].get("ingress") or []):
+                err("Deployment", name, f"no NetworkPolicy admits it to StatefulSet {store['metadata']['name']}")
 
     # gateway -> backend on 50051, both directions of the policy pair.
     gw = next((d for d in deployments if d["metadata"]["name"] == "gateway"), None)

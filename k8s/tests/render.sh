@@ -3,7 +3,9 @@
 # (k8s/tests/<case>/kustomization.yaml) and checks the result with
 # check_manifests.py: probes, resources, hardened securityContext, non-root,
 # tagged images, HPA + PDB per Deployment, no Secret data outside the dev-only
-# in-cluster-datastores component.
+# in-cluster-datastores component, and that every service Deployment is wired
+# into what the render contains (one image tag, gateway backend addresses,
+# ServiceMonitors, network policies, a crm-migrate step).
 #
 # Renderer: `kubectl kustomize` when kubectl is installed (its output is also
 # compared with the python fallback so the fallback stays honest); otherwise

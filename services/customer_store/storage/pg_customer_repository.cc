@@ -14,6 +14,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/observability/log.h"
 #include "libs/pg/errors.h"
+#include "libs/pg/sql.h"
 #include "services/customer_store/domain/rules.h"
 #include "services/customer_store/storage/json_codec.h"
 
@@ -28,19 +29,9 @@ constexpr char kCustomerColumns[] =
     "attributes::text, version, (extract(epoch from created_at) * 1000000)::int8, "
     "(extract(epoch from updated_at) * 1000000)::int8";
 
-// Micros since the epoch <-> timestamptz, exactly.
-constexpr char kTs[] = "('epoch'::timestamptz + $%d::int8 * interval '1 microsecond')";
-std::string Ts(int param) {
-  char buf[96];
-  snprintf(buf, sizeof buf, kTs, param);
-  return buf;
-}
-constexpr char kMicros[] = "(extract(epoch from %s) * 1000000)::int8";
-std::string Micros(const char* col) {
-  char buf[96];
-  snprintf(buf, sizeof buf, kMicros, col);
-  return buf;
-}
+using pg::LikePrefix;
+std::string Ts(int param) { return pg::MicrosParam(param); }
+std::string Micros(const char* col) { return pg::MicrosColumn(col); }
 
 constexpr char kNilUuid[] = "00000000-0000-0000-0000-000000000000";
 
@@ -133,17 +124,6 @@ std::string IdentityLabel(const domain::Identity& i) {
     default:
       return absl::StrCat("external id of source ", i.source);
   }
-}
-
-// LIKE pattern for a literal prefix.
-std::string LikePrefix(const std::string& prefix) {
-  std::string out;
-  for (char c : prefix) {
-    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('%');
-  return out;
 }
 
 }  // namespace

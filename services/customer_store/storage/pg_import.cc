@@ -9,27 +9,12 @@
 #include "absl/strings/str_join.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
+#include "libs/pg/sql.h"
 #include "services/customer_store/storage/json_codec.h"
 #include "services/customer_store/storage/pg_customer_repository.h"
 
 namespace crm::customer_store::storage {
 namespace {
-
-// A PostgreSQL array literal of text values, each quoted and escaped.
-std::string PgTextArray(const std::vector<std::string>& v) {
-  std::string out = "{";
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out.push_back(',');
-    out.push_back('"');
-    for (char c : v[i]) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
-  }
-  out.push_back('}');
-  return out;
-}
 
 std::string ReportToJson(const app::ImportReport& r) {
   nlohmann::json errors = nlohmann::json::array();
@@ -151,8 +136,8 @@ absl::StatusOr<app::ImportReport> PgCustomerRepository::Import(
     }
     std::map<domain::IdentityKey, std::string> owners;
     if (!keys.empty()) {
-      for (const auto& r : pool_.Exec(tx, "select_identity_owners", t, PgTextArray(kinds),
-                                      PgTextArray(sources), PgTextArray(values))) {
+      for (const auto& r : pool_.Exec(tx, "select_identity_owners", t, pg::TextArrayLiteral(kinds),
+                                      pg::TextArrayLiteral(sources), pg::TextArrayLiteral(values))) {
         owners[{r[0].as<int>(), r[1].as<std::string>(), r[2].as<std::string>()}] =
             r[3].as<std::string>();
       }
@@ -166,7 +151,7 @@ absl::StatusOr<app::ImportReport> PgCustomerRepository::Import(
     for (const auto& [idx, id] : plan.updates) ids.push_back(id);
     std::map<std::string, domain::Customer> existing;
     if (!ids.empty()) {
-      pool_.Exec(tx, "select_customers_for_update", t, PgTextArray(ids));
+      pool_.Exec(tx, "select_customers_for_update", t, pg::TextArrayLiteral(ids));
       for (const auto& id : ids) {
         CRM_ASSIGN_OR_RETURN(domain::Customer c, LoadCustomer(tx, t, id, false));
         existing.emplace(id, std::move(c));

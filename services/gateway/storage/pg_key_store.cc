@@ -6,6 +6,7 @@
 #include "absl/strings/str_split.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
+#include "libs/pg/sql.h"
 
 namespace crm::gateway::storage {
 namespace {
@@ -16,12 +17,7 @@ constexpr char kKeyColumns[] =
     "coalesce((extract(epoch from expire_at) * 1000000)::int8, -1), "
     "coalesce((extract(epoch from revoked_at) * 1000000)::int8, -1)";
 
-constexpr char kMicrosToTs[] = "('epoch'::timestamptz + $%d::int8 * interval '1 microsecond')";
-std::string Ts(int n) {
-  char buf[96];
-  snprintf(buf, sizeof buf, kMicrosToTs, n);
-  return buf;
-}
+std::string Ts(int n) { return pg::MicrosParam(n); }
 
 app::KeyRecord KeyFromRow(const pqxx::row& r) {
   app::KeyRecord k;

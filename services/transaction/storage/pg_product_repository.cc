@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
+#include "libs/pg/sql.h"
 
 namespace crm::transaction::storage {
 namespace {
@@ -15,32 +16,12 @@ constexpr char kColumns[] =
     "sku, name, array_to_json(category_path)::text, price_minor, currency, attributes::text, "
     "active, version, (extract(epoch from created_at) * 1000000)::int8, "
     "(extract(epoch from updated_at) * 1000000)::int8";
-constexpr char kTs[] = "'epoch'::timestamptz + $%d::int8 * interval '1 microsecond'";
-std::string Ts(int n) {
-  char buf[96];
-  snprintf(buf, sizeof buf, kTs, n);
-  return buf;
-}
+std::string Ts(int n) { return pg::MicrosParam(n); }
 
 absl::Status NotFound() { return common::NotFound("PRODUCT_NOT_FOUND", "product not found"); }
 
 outbox::WriteMeta MetaOf(const app::Actor& a) {
   return outbox::WriteMeta{a.tenant_id, a.principal, a.request_id, a.method, a.idempotency_key};
-}
-
-// A PostgreSQL text[] literal, each element quoted and escaped.
-std::string TextArray(const std::vector<std::string>& v) {
-  std::string out = "{";
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out.push_back(',');
-    out.push_back('"');
-    for (char c : v[i]) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
-  }
-  return out + "}";
 }
 
 absl::StatusOr<domain::Product> FromRow(const pqxx::row& r) {
@@ -66,15 +47,6 @@ absl::StatusOr<domain::Product> FromRow(const pqxx::row& r) {
 
 std::string AttributesJson(const std::map<std::string, std::string>& a) {
   return nlohmann::json(a).dump();
-}
-
-std::string LikePrefix(const std::string& prefix) {
-  std::string out;
-  for (char c : prefix) {
-    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out + "%";
 }
 
 }  // namespace
@@ -119,12 +91,12 @@ absl::StatusOr<domain::Product> PgProductRepository::Load(pqxx::work& tx, const 
 void PgProductRepository::WriteRow(pqxx::work& tx, const std::string& tenant,
                                    const domain::Product& p, bool insert) {
   if (insert) {
-    pool_.Exec(tx, "insert_product", tenant, p.sku, p.name, TextArray(p.category_path),
+    pool_.Exec(tx, "insert_product", tenant, p.sku, p.name, pg::TextArrayLiteral(p.category_path),
                p.price.amount_minor, p.price.currency_code, AttributesJson(p.attributes),
                p.active, p.version, absl::ToUnixMicros(p.create_time),
                absl::ToUnixMicros(p.update_time));
   } else {
-    pool_.Exec(tx, "update_product", tenant, p.sku, p.name, TextArray(p.category_path),
+    pool_.Exec(tx, "update_product", tenant, p.sku, p.name, pg::TextArrayLiteral(p.category_path),
                p.price.amount_minor, p.price.currency_code, AttributesJson(p.attributes),
                p.active, p.version, absl::ToUnixMicros(p.update_time));
   }
@@ -148,7 +120,7 @@ absl::StatusOr<domain::Product> PgProductRepository::Insert(const app::Actor& ac
       return absl::OkStatus();
     }
     pqxx::result r = pool_.Exec(tx, "insert_product", actor.tenant_id, p.sku, p.name,
-                                TextArray(p.category_path), p.price.amount_minor,
+                                pg::TextArrayLiteral(p.category_path), p.price.amount_minor,
                                 p.price.currency_code, AttributesJson(p.attributes), p.active,
                                 p.version, absl::ToUnixMicros(p.create_time),
                                 absl::ToUnixMicros(p.update_time));
@@ -212,8 +184,8 @@ absl::StatusOr<app::ProductPage> PgProductRepository::List(const std::string& te
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     page = app::ProductPage{};
     pqxx::result r = pool_.Exec(
-        tx, "list_products", tenant, q.category_prefix, LikePrefix(q.category_prefix + "/"),
-        q.active_only, q.name_prefix, LikePrefix(q.name_prefix), q.after_sku, q.limit + 1);
+        tx, "list_products", tenant, q.category_prefix, pg::LikePrefix(q.category_prefix + "/"),
+        q.active_only, q.name_prefix, pg::LikePrefix(q.name_prefix), q.after_sku, q.limit + 1);
     for (const auto& row : r) {
       if (static_cast<int>(page.items.size()) == q.limit) break;
       CRM_ASSIGN_OR_RETURN(domain::Product p, FromRow(row));
