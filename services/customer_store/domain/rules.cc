@@ -10,6 +10,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+#include "libs/common/text.h"
 
 namespace crm::customer_store::domain {
 
@@ -160,7 +162,46 @@ void DedupeKeepOrder(std::vector<T>& v, Key key) {
 }
 }  // namespace
 
+// Every free text of a customer must be storable as given (no NUL bytes).
+static absl::Status CheckTexts(const Customer& c) {
+  using common::CheckStorableText;
+  for (auto [v, f] : {std::pair{&c.given_name, "given_name"}, {&c.family_name, "family_name"},
+                      {&c.display_name, "display_name"}, {&c.owner, "owner"},
+                      {&c.locale, "locale"}, {&c.time_zone, "time_zone"}}) {
+    CRM_RETURN_IF_ERROR(CheckStorableText(f, *v));
+  }
+  for (const auto& e : c.emails) CRM_RETURN_IF_ERROR(CheckStorableText("emails", e));
+  for (const auto& p : c.phones) CRM_RETURN_IF_ERROR(CheckStorableText("phones", p));
+  for (const auto& x : c.external_ids) {
+    CRM_RETURN_IF_ERROR(CheckStorableText("external_ids", x.source));
+    CRM_RETURN_IF_ERROR(CheckStorableText("external_ids", x.value));
+  }
+  if (c.postal_address) {
+    for (const auto& l : c.postal_address->lines) {
+      CRM_RETURN_IF_ERROR(CheckStorableText("postal_address.lines", l));
+    }
+    for (auto [v, f] : {std::pair{&c.postal_address->locality, "postal_address.locality"},
+                        {&c.postal_address->region, "postal_address.region"},
+                        {&c.postal_address->postal_code, "postal_address.postal_code"},
+                        {&c.postal_address->country_code, "postal_address.country_code"}}) {
+      CRM_RETURN_IF_ERROR(CheckStorableText(f, *v));
+    }
+  }
+  for (const auto& a : c.anniversaries) {
+    CRM_RETURN_IF_ERROR(CheckStorableText("anniversaries.label", a.label));
+  }
+  for (const auto& [k, v] : c.attributes) {
+    std::string field = absl::StrCat("attributes.", k);
+    CRM_RETURN_IF_ERROR(CheckStorableText(field, k));
+    if (const auto* s = std::get_if<std::string>(&v)) {
+      CRM_RETURN_IF_ERROR(CheckStorableText(field, *s));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status NormalizeAndValidate(Customer& c) {
+  CRM_RETURN_IF_ERROR(CheckTexts(c));
   for (auto [v, f] : {std::pair{&c.given_name, "given_name"}, {&c.family_name, "family_name"},
                       {&c.display_name, "display_name"}, {&c.owner, "owner"}}) {
     *v = std::string(absl::StripAsciiWhitespace(*v));
@@ -328,6 +369,8 @@ std::vector<Consent> CurrentConsents(const std::vector<Consent>& history) {
 }
 
 absl::Status ValidateConsent(const Consent& c) {
+  CRM_RETURN_IF_ERROR(common::CheckStorableText("consent.source", c.source));
+  CRM_RETURN_IF_ERROR(common::CheckStorableText("consent.policy_version", c.policy_version));
   int ch = static_cast<int>(c.channel), pu = static_cast<int>(c.purpose),
       st = static_cast<int>(c.status);
   if (ch < 1 || ch > 5) return InvalidField("consent.channel", "consent.channel is required");
@@ -341,6 +384,11 @@ absl::Status ValidateConsent(const Consent& c) {
 }
 
 absl::Status ValidateInteraction(const Interaction& i) {
+  for (auto [v, f] : {std::pair{&i.channel, "interaction.channel"}, {&i.actor, "interaction.actor"},
+                      {&i.summary, "interaction.summary"}, {&i.source, "interaction.source"}}) {
+    CRM_RETURN_IF_ERROR(common::CheckStorableText(f, *v));
+  }
+  CRM_RETURN_IF_ERROR(common::CheckStorableJson("interaction.payload", i.payload_json));
   int k = static_cast<int>(i.kind);
   if (k < 1 || k > 8) return InvalidField("interaction.kind", "interaction.kind is required");
   if (i.summary.size() > 4000) {

@@ -9,6 +9,7 @@
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/text.h"
 #include "libs/observability/log.h"
 #include "services/gateway/domain/api_key.h"
 
@@ -137,6 +138,7 @@ CreatedKey Admin::NewKey(const std::string& tenant_id, const std::string& displa
 
 namespace {
 absl::Status CheckName(const std::string& name, const char* field) {
+  CRM_RETURN_IF_ERROR(common::CheckStorableText(field, name));
   if (name.size() > 200) return common::InvalidField(field, absl::StrCat(field, " is at most 200 characters"));
   return absl::OkStatus();
 }

@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+#include "libs/common/text.h"
 #include "services/transaction/domain/currency.h"
 
 namespace crm::transaction::domain {
@@ -43,6 +45,15 @@ std::string CategoryKey(const std::vector<std::string>& path) { return absl::Str
 std::string EtagOf(const Product& p) { return absl::StrCat(p.version); }
 
 absl::Status NormalizeAndValidate(Product& p) {
+  // Text must be storable exactly as given (no NUL bytes).
+  CRM_RETURN_IF_ERROR(common::CheckStorableText("name", p.name));
+  for (const auto& level : p.category_path) {
+    CRM_RETURN_IF_ERROR(common::CheckStorableText("category_path", level));
+  }
+  for (const auto& [k, v] : p.attributes) {
+    CRM_RETURN_IF_ERROR(common::CheckStorableText(absl::StrCat("attributes.", k), k));
+    CRM_RETURN_IF_ERROR(common::CheckStorableText(absl::StrCat("attributes.", k), v));
+  }
   if (!IsValidSku(p.sku)) {
     return InvalidField("sku", "sku must be 1..64 characters of A-Z a-z 0-9 . _ -");
   }

@@ -367,3 +367,30 @@ TEST_CASE("IdentitiesOf flattens emails, phones and external ids", "[customer_st
 }
 
 }  // namespace
+
+TEST_CASE("Text with a NUL byte is refused with its field, never truncated",
+          "[customer_store][domain]") {
+  using crm::customer_store::domain::Customer;
+  using crm::customer_store::domain::Interaction;
+  using crm::customer_store::domain::InteractionKind;
+  SECTION("a name") {
+    Customer c;
+    c.given_name = std::string("Ad\0a", 4);
+    absl::Status s = crm::customer_store::domain::NormalizeAndValidate(c);
+    CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+    CHECK(crm::common::FieldOf(s) == "given_name");
+  }
+  SECTION("a string attribute") {
+    Customer c;
+    c.attributes["note"] = std::string("x\0y", 3);
+    absl::Status s = crm::customer_store::domain::NormalizeAndValidate(c);
+    CHECK(crm::common::FieldOf(s) == "attributes.note");
+  }
+  SECTION("an interaction payload carrying \\u0000") {
+    Interaction i;
+    i.kind = InteractionKind::kNote;
+    i.payload_json = R"({"a":"x\u0000y"})";
+    absl::Status s = crm::customer_store::domain::ValidateInteraction(i);
+    CHECK(crm::common::FieldOf(s) == "interaction.payload");
+  }
+}
