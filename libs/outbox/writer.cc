@@ -20,10 +20,23 @@ std::vector<pg::NamedQuery> TransactionalWriter::Queries(const std::string& s) {
                     "($1, $2, nullif($3, '')::uuid, $4, $5::jsonb)")},
       {s + ".insert_idempotency_key",
        absl::StrCat("INSERT INTO ", s,
-                    ".idempotency_keys (tenant_id, request_id, method, resource_id) VALUES "
-                    "($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1")},
+                    ".idempotency_keys (tenant_id, request_id, method, resource_id, fingerprint) "
+                    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1")},
+      {s + ".insert_idempotency_error",
+       absl::StrCat("INSERT INTO ", s,
+                    ".idempotency_keys (tenant_id, request_id, method, resource_id, fingerprint, "
+                    "error_code, error_reason, error_message) VALUES ($1, $2, $3, '', $4, $5, $6, "
+                    "$7) ON CONFLICT DO NOTHING")},
       {s + ".select_idempotency_key",
-       absl::StrCat("SELECT method, resource_id FROM ", s,
+       absl::StrCat("SELECT method, resource_id, fingerprint, coalesce(error_code, 0), "
+                    "coalesce(error_reason, ''), coalesce(error_message, '') FROM ",
+                    s, ".idempotency_keys WHERE tenant_id = $1 AND request_id = $2")},
+      {s + ".set_idempotency_response",
+       absl::StrCat("UPDATE ", s,
+                    ".idempotency_keys SET response = $3 WHERE tenant_id = $1 AND request_id = "
+                    "$2")},
+      {s + ".select_idempotency_response",
+       absl::StrCat("SELECT coalesce(response, '') FROM ", s,
                     ".idempotency_keys WHERE tenant_id = $1 AND request_id = $2")},
       {s + ".set_idempotency_resource",
        absl::StrCat("UPDATE ", s,
@@ -42,11 +55,24 @@ absl::Status TransactionalWriter::Write(const WriteMeta& meta, const std::string
   });
   if (!s.ok() && s.code() != absl::StatusCode::kUnavailable &&
       s.code() != absl::StatusCode::kInternal) {
-    // The write rolled back; record the refused attempt on its own.
+    // The write rolled back; record the refused attempt on its own, and a
+    // deterministic refusal with its idempotency key.
+    const bool replayable =
+        !meta.idempotency_key.empty() && !meta.fingerprint.empty() &&
+        common::ReasonOf(s) != "IDEMPOTENCY_KEY_REUSED" &&
+        (s.code() == absl::StatusCode::kInvalidArgument ||
+         s.code() == absl::StatusCode::kFailedPrecondition ||
+         s.code() == absl::StatusCode::kNotFound || s.code() == absl::StatusCode::kAlreadyExists ||
+         s.code() == absl::StatusCode::kOutOfRange);
     std::string outcome = absl::StatusCodeToString(s.code());
     absl::Status a = pool_.WithTenantTx(meta.tenant_id, [&](pqxx::work& tx) {
       pool_.Exec(tx, Q("insert_audit"), meta.tenant_id, meta.principal, meta.method, resource,
                  outcome, meta.request_id);
+      if (replayable) {
+        pool_.Exec(tx, Q("insert_idempotency_error"), meta.tenant_id, meta.idempotency_key,
+                   meta.method, meta.fingerprint, static_cast<int>(s.code()),
+                   common::ReasonOf(s), std::string(s.message()));
+      }
       return absl::OkStatus();
     });
     if (!a.ok()) CRM_LOG(Warning).Field("rpc", meta.method) << "audit of a failed write: " << a;
@@ -65,7 +91,7 @@ absl::StatusOr<std::optional<std::string>> TransactionalWriter::ClaimIdempotency
     pqxx::work& tx, const WriteMeta& meta, const std::string& resource_id) {
   if (meta.idempotency_key.empty()) return std::optional<std::string>();
   pqxx::result k = pool_.Exec(tx, Q("insert_idempotency_key"), meta.tenant_id,
-                              meta.idempotency_key, meta.method, resource_id);
+                              meta.idempotency_key, meta.method, resource_id, meta.fingerprint);
   if (!k.empty()) return std::optional<std::string>();
   pqxx::result prev =
       pool_.Exec(tx, Q("select_idempotency_key"), meta.tenant_id, meta.idempotency_key);
@@ -77,6 +103,20 @@ absl::StatusOr<std::optional<std::string>> TransactionalWriter::ClaimIdempotency
             "INVALID_FIELD"),
         "request_id");
   }
+  if (prev[0][2].as<std::string>() != meta.fingerprint) {
+    return common::WithField(
+        common::WithReason(absl::InvalidArgumentError(
+                               "request_id was already used with a different request body; "
+                               "use a new request_id for a new request"),
+                           "IDEMPOTENCY_KEY_REUSED"),
+        "request_id");
+  }
+  if (int code = prev[0][3].as<int>(); code != 0) {
+    // The first call failed: answer the same error.
+    absl::Status first(static_cast<absl::StatusCode>(code), prev[0][5].as<std::string>());
+    std::string reason = prev[0][4].as<std::string>();
+    return reason.empty() ? first : common::WithReason(first, reason);
+  }
   return std::optional<std::string>(prev[0][1].as<std::string>());
 }
 
@@ -85,6 +125,19 @@ void TransactionalWriter::SetResource(pqxx::work& tx, const WriteMeta& meta,
   if (meta.idempotency_key.empty()) return;
   pool_.Exec(tx, Q("set_idempotency_resource"), meta.tenant_id, meta.idempotency_key,
              resource_id);
+}
+
+void TransactionalWriter::SetResponse(pqxx::work& tx, const WriteMeta& meta,
+                                      const std::string& response) {
+  if (meta.idempotency_key.empty()) return;
+  pool_.Exec(tx, Q("set_idempotency_response"), meta.tenant_id, meta.idempotency_key, response);
+}
+
+std::string TransactionalWriter::StoredResponse(pqxx::work& tx, const WriteMeta& meta) {
+  if (meta.idempotency_key.empty()) return {};
+  pqxx::result r =
+      pool_.Exec(tx, Q("select_idempotency_response"), meta.tenant_id, meta.idempotency_key);
+  return r.empty() ? std::string() : r[0][0].as<std::string>();
 }
 
 }  // namespace crm::outbox

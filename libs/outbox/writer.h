@@ -21,6 +21,9 @@ struct WriteMeta {
   std::string request_id;       // x-request-id, for the audit trail
   std::string method;
   std::string idempotency_key;  // the client's request_id field, "" if none
+  // Digest of the request body (without its request_id); "" = not checked.
+  // The same key with another fingerprint is refused (IDEMPOTENCY_KEY_REUSED).
+  std::string fingerprint;
 };
 
 class TransactionalWriter final {
@@ -31,7 +34,12 @@ class TransactionalWriter final {
   static std::vector<pg::NamedQuery> Queries(const std::string& schema);
 
   // Runs fn in the tenant's transaction and appends the audit row (outcome
-  // OK); a failed fn rolls back and is audited with its status code.
+  // OK); a failed fn rolls back and is audited with its status code. With an
+  // idempotency key AND a fingerprint (strict replay, e.g. orders), a refusal
+  // (INVALID_ARGUMENT, FAILED_PRECONDITION, NOT_FOUND, ALREADY_EXISTS,
+  // OUT_OF_RANGE) is stored with the key, so a retry answers the same error
+  // even if the state changed since; without a fingerprint a refused call
+  // leaves the key free.
   absl::Status Write(const WriteMeta& meta, const std::string& resource,
                      const std::function<absl::Status(pqxx::work&)>& fn);
   // An outbox event in the caller's transaction.
@@ -39,12 +47,19 @@ class TransactionalWriter final {
             const std::string& type, const std::string& payload_json);
   // With meta.idempotency_key: claims it for resource_id (may be "" and set
   // later with SetResource) and returns nullopt; returns the first call's
-  // resource id when the key was used before by the same method;
-  // INVALID_ARGUMENT (field request_id) for another method.
+  // resource id when the key was used before by the same method with the
+  // same fingerprint, or the first call's stored error; INVALID_ARGUMENT
+  // (field request_id) for another method, INVALID_ARGUMENT
+  // (IDEMPOTENCY_KEY_REUSED) for another fingerprint.
   absl::StatusOr<std::optional<std::string>> ClaimIdempotencyKey(pqxx::work& tx,
                                                                 const WriteMeta& meta,
                                                                 const std::string& resource_id);
   void SetResource(pqxx::work& tx, const WriteMeta& meta, const std::string& resource_id);
+  // A snapshot of the first call's answer, stored with the key so a replay
+  // answers exactly that even if the resource changed since.
+  void SetResponse(pqxx::work& tx, const WriteMeta& meta, const std::string& response);
+  // The snapshot stored by SetResponse ("" when none).
+  std::string StoredResponse(pqxx::work& tx, const WriteMeta& meta);
 
   pg::Pool& pool() { return pool_; }
 

@@ -1,10 +1,12 @@
 // transaction (engine 5): wiring only.
 #include "libs/common/clock.h"
+#include "libs/common/id.h"
 #include "libs/common/service_config.h"
 #include "libs/observability/log.h"
 #include "libs/service/runtime.h"
 #include "services/transaction/api/grpc_service.h"
 #include "services/transaction/app/catalog.h"
+#include "services/transaction/storage/pg_order_repository.h"
 #include "services/transaction/storage/pg_product_repository.h"
 
 int main() {
@@ -18,8 +20,9 @@ int main() {
   common::ConfigDump dump;
   config->DumpTo(dump);
   CRM_LOG(Info) << "config " << dump.ToString();
-  auto rt = service::Runtime::Create("transaction", *config,
-                                     transaction::storage::PgProductRepository::Queries());
+  std::vector<pg::NamedQuery> queries = transaction::storage::PgProductRepository::Queries();
+  for (auto& q : transaction::storage::PgOrderRepository::Queries()) queries.push_back(std::move(q));
+  auto rt = service::Runtime::Create("transaction", *config, std::move(queries));
   if (!rt.ok()) {
     CRM_LOG(Error) << "start-up: " << rt.status();
     return 1;
@@ -27,8 +30,11 @@ int main() {
 
   transaction::storage::PgProductRepository products((*rt)->pg());
   common::SystemClock clock;
+  common::RandomIdGenerator ids;
   transaction::app::Catalog catalog(products, clock);
-  transaction::api::TransactionGrpcService service(catalog, (*rt)->executor(),
+  transaction::storage::PgOrderRepository order_repository((*rt)->pg());
+  transaction::app::Orders orders(order_repository, clock, ids);
+  transaction::api::TransactionGrpcService service(catalog, orders, (*rt)->executor(),
                                                   (*rt)->rpc_metrics(), (*rt)->tokens());
   return (*rt)->Serve("txn", {&service});
 }

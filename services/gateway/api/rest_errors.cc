@@ -46,6 +46,7 @@ int HttpStatusForError(const absl::Status& status) {
   if (reason == "METHOD_NOT_ALLOWED") return 405;
   if (reason == kReasonBodyTooLarge) return 413;
   if (reason == kReasonHeadersTooLarge) return 431;
+  if (reason == "IDEMPOTENCY_KEY_REUSED") return 422;  // same key, different body
   return HttpStatusFor(status.code());
 }
 

@@ -15,6 +15,7 @@ const RoleSet kEveryRole = {Role::kAdmin,   Role::kMarketer,    Role::kSales,
                             Role::kService, Role::kIntegration, Role::kReadOnly};
 const RoleSet kWriters = {Role::kAdmin, Role::kMarketer, Role::kSales, Role::kService,
                           Role::kIntegration};
+const RoleSet kOrderWriters = {Role::kAdmin, Role::kSales, Role::kService, Role::kIntegration};
 const RoleSet kCatalogWriters = {Role::kAdmin, Role::kMarketer, Role::kIntegration};
 const RoleSet kImporters = {Role::kAdmin, Role::kIntegration};
 const RoleSet kPrivacy = {Role::kAdmin, Role::kService};
@@ -45,6 +46,10 @@ const std::map<std::string, RoleSet, std::less<>>& Table() {
       {"/crm.transaction.v1.TransactionService/UpdateProduct", kCatalogWriters},
       {"/crm.transaction.v1.TransactionService/ListProducts", kEveryRole},
       {"/crm.transaction.v1.TransactionService/BatchUpsertProducts", kCatalogWriters},
+      {"/crm.transaction.v1.TransactionService/CreateOrder", kOrderWriters},
+      {"/crm.transaction.v1.TransactionService/GetOrder", kEveryRole},
+      {"/crm.transaction.v1.TransactionService/ListOrders", kEveryRole},
+      {"/crm.transaction.v1.TransactionService/TransitionOrder", kOrderWriters},
       {"/crm.gateway.v1.AdminService/CreateTenant", kPlatform},
       {"/crm.gateway.v1.AdminService/CreateApiKey", kAdmins},
       {"/crm.gateway.v1.AdminService/ListApiKeys", kAdmins},

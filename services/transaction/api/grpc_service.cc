@@ -1,6 +1,10 @@
 #include "services/transaction/api/grpc_service.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include "absl/strings/str_cat.h"
+#include "libs/common/crypto.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/grpcutil/unary.h"
@@ -150,6 +154,139 @@ grpc::ServerUnaryReactor* TransactionGrpcService::BatchUpsertProducts(
       x->set_reason(e.reason);
       x->set_message(e.message);
     }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace crm::transaction::api
+
+namespace crm::transaction::api {
+namespace {
+absl::Time FromTs(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+}  // namespace
+
+std::string Fingerprint(const google::protobuf::Message& request) {
+  std::unique_ptr<google::protobuf::Message> copy(request.New());
+  copy->CopyFrom(request);
+  if (const auto* f = copy->GetDescriptor()->FindFieldByName("request_id")) {
+    copy->GetReflection()->ClearField(copy.get(), f);
+  }
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream out(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    copy->SerializeToCodedStream(&coded);
+  }
+  return common::HexEncode(common::Sha256(bytes));
+}
+
+absl::StatusOr<domain::Order> FromProto(const v1::Order& o) {
+  domain::Order d;
+  d.customer_id = o.customer_id();
+  d.currency_code = o.currency_code();
+  for (const auto& l : o.lines()) {
+    d.lines.push_back({l.sku(), l.quantity(), l.unit_price_minor(), l.discount_minor(), 0});
+  }
+  d.total_minor = o.total_minor();
+  if (!v1::SalesChannel_IsValid(o.channel())) {
+    return common::InvalidField("channel", "unknown channel");
+  }
+  d.channel = static_cast<domain::SalesChannel>(o.channel());
+  d.store_id = o.store_id();
+  if (o.has_placed_time()) {
+    if (o.placed_time().seconds() < 0 || o.placed_time().seconds() > 253402300799LL ||
+        o.placed_time().nanos() < 0 || o.placed_time().nanos() > 999999999) {
+      return common::InvalidField("placed_time", "placed_time is not a valid timestamp");
+    }
+    d.placed_time = FromTs(o.placed_time());
+  }
+  return d;
+}
+
+void ToProto(const domain::Order& o, v1::Order* out) {
+  out->set_id(o.id);
+  out->set_customer_id(o.customer_id);
+  out->set_currency_code(o.currency_code);
+  for (const auto& l : o.lines) {
+    auto* x = out->add_lines();
+    x->set_sku(l.sku);
+    x->set_quantity(l.quantity);
+    x->set_unit_price_minor(l.unit_price_minor);
+    x->set_discount_minor(l.discount_minor);
+    x->set_line_total_minor(l.line_total_minor);
+  }
+  out->set_total_minor(o.total_minor);
+  out->set_channel(static_cast<v1::SalesChannel>(o.channel));
+  out->set_store_id(o.store_id);
+  ToTs(o.placed_time, out->mutable_placed_time());
+  out->set_status(static_cast<v1::OrderStatus>(o.status));
+  out->set_etag(domain::EtagOf(o));
+  ToTs(o.create_time, out->mutable_create_time());
+  ToTs(o.update_time, out->mutable_update_time());
+}
+
+grpc::ServerUnaryReactor* TransactionGrpcService::CreateOrder(grpc::CallbackServerContext* ctx,
+                                                              const v1::CreateOrderRequest* req,
+                                                              v1::Order* resp) {
+  return Offload(ctx, executor_, metrics_, "CreateOrder", [=](const RequestContext& rc) -> absl::Status {
+    app::Actor actor = ActorOf(rc, "CreateOrder", req->request_id());
+    actor.fingerprint = Fingerprint(*req);
+    CRM_ASSIGN_OR_RETURN(domain::Order o, FromProto(req->order()));
+    CRM_ASSIGN_OR_RETURN(domain::Order out, orders_.Create(actor, std::move(o)));
+    ToProto(out, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* TransactionGrpcService::GetOrder(grpc::CallbackServerContext* ctx,
+                                                           const v1::GetOrderRequest* req,
+                                                           v1::Order* resp) {
+  return Offload(ctx, executor_, metrics_, "GetOrder", [=](const RequestContext& rc) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(domain::Order out, orders_.Get(rc.tenant_id, req->order_id()));
+    ToProto(out, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* TransactionGrpcService::ListOrders(grpc::CallbackServerContext* ctx,
+                                                             const v1::ListOrdersRequest* req,
+                                                             v1::ListOrdersResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "ListOrders", [=](const RequestContext& rc) -> absl::Status {
+    if (!v1::OrderStatus_IsValid(req->status())) {
+      return common::InvalidField("status", "unknown status");
+    }
+    app::OrderQuery q;
+    CRM_ASSIGN_OR_RETURN(q.limit, common::ClampPageSize(req->page_size(), 50, 500));
+    q.customer_id = req->customer_id();
+    q.status = static_cast<domain::OrderStatus>(req->status());
+    std::string scope = absl::StrCat("ListOrders|", req->customer_id(), "|", req->status());
+    if (!req->page_token().empty()) {
+      CRM_ASSIGN_OR_RETURN(q.before_cursor, tokens_.Decode(rc.tenant_id, scope, req->page_token()));
+    }
+    CRM_ASSIGN_OR_RETURN(app::OrderPage page, orders_.List(rc.tenant_id, q));
+    for (const auto& o : page.items) ToProto(o, resp->add_orders());
+    if (!page.next_cursor.empty()) {
+      resp->set_next_page_token(tokens_.Encode(rc.tenant_id, scope, page.next_cursor));
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* TransactionGrpcService::TransitionOrder(
+    grpc::CallbackServerContext* ctx, const v1::TransitionOrderRequest* req, v1::Order* resp) {
+  return Offload(ctx, executor_, metrics_, "TransitionOrder", [=](const RequestContext& rc) -> absl::Status {
+    if (!v1::OrderStatus_IsValid(req->to_status())) {
+      return common::InvalidField("to_status", "unknown status");
+    }
+    app::Actor actor = ActorOf(rc, "TransitionOrder", req->request_id());
+    actor.fingerprint = Fingerprint(*req);
+    CRM_ASSIGN_OR_RETURN(domain::Order out,
+                         orders_.Transition(actor, req->order_id(),
+                                            static_cast<domain::OrderStatus>(req->to_status())));
+    ToProto(out, resp);
     return absl::OkStatus();
   });
 }

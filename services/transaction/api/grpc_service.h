@@ -5,6 +5,7 @@
 #include "libs/common/page_token.h"
 #include "libs/grpcutil/rpc_metrics.h"
 #include "services/transaction/app/catalog.h"
+#include "services/transaction/app/orders.h"
 
 namespace crm::transaction::api {
 
@@ -13,12 +14,21 @@ namespace v1 = ::crm::transaction::v1;
 absl::StatusOr<domain::Product> FromProto(const v1::Product& p);
 void ToProto(const domain::Product& p, v1::Product* out);
 std::vector<std::string> PresentPaths(const v1::Product& p);
+absl::StatusOr<domain::Order> FromProto(const v1::Order& o);
+void ToProto(const domain::Order& o, v1::Order* out);
+// Hex SHA-256 of the request serialized deterministically without its
+// request_id: what "the same request" means for idempotency.
+std::string Fingerprint(const google::protobuf::Message& request);
 
 class TransactionGrpcService final : public v1::TransactionService::CallbackService {
  public:
-  TransactionGrpcService(app::Catalog& catalog, common::Executor& executor,
+  TransactionGrpcService(app::Catalog& catalog, app::Orders& orders, common::Executor& executor,
                          grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens)
-      : catalog_(catalog), executor_(executor), metrics_(metrics), tokens_(tokens) {}
+      : catalog_(catalog),
+        orders_(orders),
+        executor_(executor),
+        metrics_(metrics),
+        tokens_(tokens) {}
 
   grpc::ServerUnaryReactor* CreateProduct(grpc::CallbackServerContext* ctx,
                                           const v1::CreateProductRequest* req,
@@ -36,8 +46,21 @@ class TransactionGrpcService final : public v1::TransactionService::CallbackServ
                                                 const v1::BatchUpsertProductsRequest* req,
                                                 v1::BatchUpsertProductsResponse* resp) override;
 
+  grpc::ServerUnaryReactor* CreateOrder(grpc::CallbackServerContext* ctx,
+                                        const v1::CreateOrderRequest* req,
+                                        v1::Order* resp) override;
+  grpc::ServerUnaryReactor* GetOrder(grpc::CallbackServerContext* ctx,
+                                     const v1::GetOrderRequest* req, v1::Order* resp) override;
+  grpc::ServerUnaryReactor* ListOrders(grpc::CallbackServerContext* ctx,
+                                       const v1::ListOrdersRequest* req,
+                                       v1::ListOrdersResponse* resp) override;
+  grpc::ServerUnaryReactor* TransitionOrder(grpc::CallbackServerContext* ctx,
+                                            const v1::TransitionOrderRequest* req,
+                                            v1::Order* resp) override;
+
  private:
   app::Catalog& catalog_;
+  app::Orders& orders_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
   const common::PageTokenCodec& tokens_;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "services/transaction/domain/order.h"
 #include "services/transaction/domain/product.h"
 
 namespace crm::transaction::app {
@@ -15,6 +16,7 @@ struct Actor {
   std::string request_id;       // x-request-id, for the audit trail
   std::string method;
   std::string idempotency_key;  // the request's request_id field
+  std::string fingerprint;      // digest of the request body (orders)
 };
 
 struct ProductQuery {
@@ -64,6 +66,34 @@ class ProductRepository {
   // Valid products only (the use case reports invalid ones); one transaction.
   virtual absl::StatusOr<BatchResult> Upsert(const Actor& actor,
                                              const std::vector<domain::Product>& products) = 0;
+};
+
+struct OrderQuery {
+  std::string customer_id;  // "" = all
+  domain::OrderStatus status = domain::OrderStatus::kUnspecified;
+  std::string before_cursor;  // "<placed micros>|<id>"
+  int limit = 50;
+};
+
+struct OrderPage {
+  std::vector<domain::Order> items;
+  std::string next_cursor;
+};
+
+// Orders: each write one transaction with its audit row and outbox event
+// (partitioned by the order's customer); idempotency keys are required and
+// checked against the request fingerprint.
+class OrderRepository {
+ public:
+  virtual ~OrderRepository() = default;
+  // INVALID_ARGUMENT (UNKNOWN_SKU, field lines[i].sku) when a line's SKU is
+  // not in the catalog.
+  virtual absl::StatusOr<domain::Order> Insert(const Actor& actor, const domain::Order& o) = 0;
+  virtual absl::StatusOr<domain::Order> Get(const std::string& tenant, const std::string& id) = 0;
+  virtual absl::StatusOr<OrderPage> List(const std::string& tenant, const OrderQuery& q) = 0;
+  // Locks the order, checks the move with domain::CheckTransition, writes it.
+  virtual absl::StatusOr<domain::Order> Transition(const Actor& actor, const std::string& id,
+                                                   domain::OrderStatus to, absl::Time now) = 0;
 };
 
 }  // namespace crm::transaction::app

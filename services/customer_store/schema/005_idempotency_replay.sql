@@ -1,0 +1,8 @@
+-- Idempotency keys remember the request's fingerprint and a deterministic
+-- refusal, so a retry answers exactly what the first call answered.
+ALTER TABLE customer_store.idempotency_keys
+  ADD COLUMN fingerprint text NOT NULL DEFAULT '',
+  ADD COLUMN error_code int,
+  ADD COLUMN error_reason text,
+  ADD COLUMN error_message text,
+  ADD COLUMN response text;

@@ -1,0 +1,317 @@
+#include "services/transaction/storage/pg_order_repository.h"
+
+#include <limits>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "libs/common/errors.h"
+#include "libs/common/id.h"
+#include "libs/common/status_macros.h"
+#include "libs/pg/sql.h"
+
+namespace crm::transaction::storage {
+namespace {
+
+const std::string& Columns() {
+  static const std::string cols = absl::StrCat(
+      "id::text, customer_id::text, currency, total_minor, channel, store_id, status, ",
+      pg::MicrosColumn("placed_at"), ", version, ", pg::MicrosColumn("created_at"), ", ",
+      pg::MicrosColumn("updated_at"));
+  return cols;
+}
+
+absl::Status NotFound() { return common::NotFound("ORDER_NOT_FOUND", "order not found"); }
+
+outbox::WriteMeta MetaOf(const app::Actor& a) {
+  return outbox::WriteMeta{a.tenant_id,       a.principal, a.request_id, a.method,
+                           a.idempotency_key, a.fingerprint};
+}
+
+domain::Order FromRow(const pqxx::row& r) {
+  domain::Order o;
+  o.id = r[0].as<std::string>();
+  o.customer_id = r[1].as<std::string>();
+  o.currency_code = r[2].as<std::string>();
+  o.total_minor = r[3].as<int64_t>();
+  o.channel = static_cast<domain::SalesChannel>(r[4].as<int>());
+  o.store_id = r[5].as<std::string>();
+  o.status = static_cast<domain::OrderStatus>(r[6].as<int>());
+  o.placed_time = absl::FromUnixMicros(r[7].as<int64_t>());
+  o.version = r[8].as<int64_t>();
+  o.create_time = absl::FromUnixMicros(r[9].as<int64_t>());
+  o.update_time = absl::FromUnixMicros(r[10].as<int64_t>());
+  return o;
+}
+
+// The answer of a call, stored with its idempotency key.
+std::string SnapshotOf(const domain::Order& o) {
+  nlohmann::json lines = nlohmann::json::array();
+  for (const auto& l : o.lines) {
+    lines.push_back({{"sku", l.sku},
+                     {"q", absl::StrCat(l.quantity)},
+                     {"p", absl::StrCat(l.unit_price_minor)},
+                     {"d", absl::StrCat(l.discount_minor)},
+                     {"t", absl::StrCat(l.line_total_minor)}});
+  }
+  return nlohmann::json{{"id", o.id},
+                        {"customer_id", o.customer_id},
+                        {"currency", o.currency_code},
+                        {"total", absl::StrCat(o.total_minor)},
+                        {"channel", static_cast<int>(o.channel)},
+                        {"store_id", o.store_id},
+                        {"status", static_cast<int>(o.status)},
+                        {"placed", absl::StrCat(absl::ToUnixMicros(o.placed_time))},
+                        {"version", absl::StrCat(o.version)},
+                        {"created", absl::StrCat(absl::ToUnixMicros(o.create_time))},
+                        {"updated", absl::StrCat(absl::ToUnixMicros(o.update_time))},
+                        {"lines", lines}}
+      .dump();
+}
+
+absl::StatusOr<domain::Order> FromSnapshot(const std::string& s) {
+  bool numbers_ok = true;
+  auto i64 = [&numbers_ok](const nlohmann::json& j, const char* k) {
+    int64_t v = 0;
+    if (!absl::SimpleAtoi(j.at(k).get<std::string>(), &v)) numbers_ok = false;
+    return v;
+  };
+  try {
+    nlohmann::json j = nlohmann::json::parse(s);
+    domain::Order o;
+    o.id = j.at("id").get<std::string>();
+    o.customer_id = j.at("customer_id").get<std::string>();
+    o.currency_code = j.at("currency").get<std::string>();
+    o.total_minor = i64(j, "total");
+    o.channel = static_cast<domain::SalesChannel>(j.at("channel").get<int>());
+    o.store_id = j.at("store_id").get<std::string>();
+    o.status = static_cast<domain::OrderStatus>(j.at("status").get<int>());
+    o.placed_time = absl::FromUnixMicros(i64(j, "placed"));
+    o.version = i64(j, "version");
+    o.create_time = absl::FromUnixMicros(i64(j, "created"));
+    o.update_time = absl::FromUnixMicros(i64(j, "updated"));
+    for (const auto& l : j.at("lines")) {
+      o.lines.push_back({l.at("sku").get<std::string>(), i64(l, "q"), i64(l, "p"), i64(l, "d"),
+                         i64(l, "t")});
+    }
+    if (!numbers_ok) return absl::DataLossError("stored idempotent response is corrupt");
+    return o;
+  } catch (const nlohmann::json::exception&) {
+    return absl::DataLossError("stored idempotent response is corrupt");
+  }
+}
+
+std::string Cursor(const domain::Order& o) {
+  return absl::StrCat(absl::ToUnixMicros(o.placed_time), "|", o.id);
+}
+
+}  // namespace
+
+std::vector<pg::NamedQuery> PgOrderRepository::Queries() {
+  return {
+      {"select_order", absl::StrCat("SELECT ", Columns(),
+                                    " FROM txn.orders WHERE tenant_id = $1 AND id = $2")},
+      {"select_order_for_update",
+       absl::StrCat("SELECT ", Columns(),
+                    " FROM txn.orders WHERE tenant_id = $1 AND id = $2 FOR UPDATE")},
+      {"select_order_lines",
+       "SELECT order_id::text, sku, quantity, unit_price_minor, discount_minor FROM "
+       "txn.order_lines WHERE tenant_id = $1 AND order_id = ANY($2::uuid[]) "
+       "ORDER BY order_id, line_no"},
+      {"select_known_skus",
+       "SELECT sku FROM txn.products WHERE tenant_id = $1 AND sku = ANY($2::text[])"},
+      {"insert_order",
+       absl::StrCat("INSERT INTO txn.orders (tenant_id, id, customer_id, currency, total_minor, "
+                    "channel, store_id, status, placed_at, version, created_at, updated_at) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ",
+                    pg::MicrosParam(9), ", $10, ", pg::MicrosParam(11), ", ", pg::MicrosParam(11),
+                    ")")},
+      {"insert_order_line",
+       "INSERT INTO txn.order_lines (tenant_id, order_id, line_no, sku, quantity, "
+       "unit_price_minor, discount_minor) VALUES ($1, $2, $3, $4, $5, $6, $7)"},
+      {"update_order_status",
+       absl::StrCat("UPDATE txn.orders SET status = $3, version = $4, updated_at = ",
+                    pg::MicrosParam(5), " WHERE tenant_id = $1 AND id = $2")},
+      {"list_orders",
+       absl::StrCat("SELECT ", Columns(),
+                    " FROM txn.orders WHERE tenant_id = $1 AND ($2 = '' OR customer_id = "
+                    "nullif($2, '')::uuid) AND ($3::int2 = 0 OR status = $3) AND (placed_at, id) "
+                    "< (",
+                    pg::MicrosParam(4), ", $5::uuid) ORDER BY placed_at DESC, id DESC LIMIT $6")},
+  };
+}
+
+absl::Status PgOrderRepository::LoadLines(pqxx::work& tx, const std::string& tenant,
+                                          std::vector<domain::Order*> orders) {
+  if (orders.empty()) return absl::OkStatus();
+  std::map<std::string, domain::Order*> by_id;
+  std::vector<std::string> ids;
+  for (domain::Order* o : orders) {
+    o->lines.clear();
+    by_id[o->id] = o;
+    ids.push_back(o->id);
+  }
+  for (const auto& r : pool_.Exec(tx, "select_order_lines", tenant, pg::TextArrayLiteral(ids))) {
+    auto it = by_id.find(r[0].as<std::string>());
+    if (it == by_id.end()) continue;
+    domain::OrderLine l;
+    l.sku = r[1].as<std::string>();
+    l.quantity = r[2].as<int64_t>();
+    l.unit_price_minor = r[3].as<int64_t>();
+    l.discount_minor = r[4].as<int64_t>();
+    l.line_total_minor = l.quantity * l.unit_price_minor - l.discount_minor;
+    it->second->lines.push_back(std::move(l));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<domain::Order> PgOrderRepository::Load(pqxx::work& tx, const std::string& tenant,
+                                                      const std::string& id, bool for_update) {
+  pqxx::result r =
+      pool_.Exec(tx, for_update ? "select_order_for_update" : "select_order", tenant, id);
+  if (r.empty()) return NotFound();
+  domain::Order o = FromRow(r[0]);
+  CRM_RETURN_IF_ERROR(LoadLines(tx, tenant, {&o}));
+  return o;
+}
+
+void PgOrderRepository::EmitOrder(pqxx::work& tx, const outbox::WriteMeta& meta,
+                                  const domain::Order& o) {
+  nlohmann::json lines = nlohmann::json::array();
+  for (const auto& l : o.lines) {
+    lines.push_back({{"sku", l.sku},
+                     {"quantity", l.quantity},
+                     {"line_total_minor", absl::StrCat(l.line_total_minor)}});
+  }
+  writer_.Emit(tx, meta, o.customer_id, absl::StrCat("order.", domain::StatusName(o.status)),
+               nlohmann::json{{"order_id", o.id},
+                              {"customer_id", o.customer_id},
+                              {"status", domain::StatusName(o.status)},
+                              {"currency_code", o.currency_code},
+                              {"total_minor", absl::StrCat(o.total_minor)},
+                              {"placed_at_us", absl::StrCat(absl::ToUnixMicros(o.placed_time))},
+                              {"version", o.version},
+                              {"lines", lines}}
+                   .dump());
+}
+
+absl::StatusOr<domain::Order> PgOrderRepository::Insert(const app::Actor& actor,
+                                                        const domain::Order& o) {
+  outbox::WriteMeta meta = MetaOf(actor);
+  domain::Order out = o;
+  absl::Status s = writer_.Write(meta, o.id, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
+                         writer_.ClaimIdempotencyKey(tx, meta, o.id));
+    if (replay) {
+      CRM_ASSIGN_OR_RETURN(out, FromSnapshot(writer_.StoredResponse(tx, meta)));
+      return absl::OkStatus();
+    }
+    std::vector<std::string> skus;
+    for (const auto& l : o.lines) skus.push_back(l.sku);
+    std::set<std::string> known;
+    for (const auto& r :
+         pool_.Exec(tx, "select_known_skus", actor.tenant_id, pg::TextArrayLiteral(skus))) {
+      known.insert(r[0].as<std::string>());
+    }
+    for (size_t i = 0; i < o.lines.size(); ++i) {
+      if (!known.count(o.lines[i].sku)) {
+        return common::WithField(
+            common::WithReason(absl::InvalidArgumentError(absl::StrCat(
+                                   "lines[", i, "].sku \"", o.lines[i].sku,
+                                   "\" is not in the catalog; create the product first")),
+                               "UNKNOWN_SKU"),
+            absl::StrCat("lines[", i, "].sku"));
+      }
+    }
+    pool_.Exec(tx, "insert_order", actor.tenant_id, o.id, o.customer_id, o.currency_code,
+               o.total_minor, static_cast<int>(o.channel), o.store_id, static_cast<int>(o.status),
+               absl::ToUnixMicros(o.placed_time), o.version, absl::ToUnixMicros(o.create_time));
+    for (size_t i = 0; i < o.lines.size(); ++i) {
+      const domain::OrderLine& l = o.lines[i];
+      pool_.Exec(tx, "insert_order_line", actor.tenant_id, o.id, static_cast<int>(i), l.sku,
+                 l.quantity, l.unit_price_minor, l.discount_minor);
+    }
+    EmitOrder(tx, meta, o);
+    writer_.SetResponse(tx, meta, SnapshotOf(o));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<domain::Order> PgOrderRepository::Get(const std::string& tenant,
+                                                     const std::string& id) {
+  domain::Order out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(out, Load(tx, tenant, id, false));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<app::OrderPage> PgOrderRepository::List(const std::string& tenant,
+                                                       const app::OrderQuery& q) {
+  int64_t before_micros = std::numeric_limits<int64_t>::max() / 2;
+  std::string before_id = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+  if (!q.before_cursor.empty()) {
+    std::vector<std::string> parts = absl::StrSplit(q.before_cursor, '|');
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &before_micros) ||
+        !common::IsUuid(parts[1])) {
+      return common::WithReason(absl::InvalidArgumentError("page_token is invalid"),
+                                "INVALID_PAGE_TOKEN");
+    }
+    before_id = parts[1];
+  }
+  app::OrderPage page;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    page = app::OrderPage{};
+    pqxx::result r = pool_.Exec(tx, "list_orders", tenant, q.customer_id,
+                                static_cast<int>(q.status), before_micros, before_id, q.limit + 1);
+    for (const auto& row : r) {
+      if (static_cast<int>(page.items.size()) == q.limit) break;
+      page.items.push_back(FromRow(row));
+    }
+    std::vector<domain::Order*> ptrs;
+    for (auto& o : page.items) ptrs.push_back(&o);
+    CRM_RETURN_IF_ERROR(LoadLines(tx, tenant, ptrs));
+    if (static_cast<int>(r.size()) > q.limit) page.next_cursor = Cursor(page.items.back());
+    return absl::OkStatus();
+  }));
+  return page;
+}
+
+absl::StatusOr<domain::Order> PgOrderRepository::Transition(const app::Actor& actor,
+                                                            const std::string& id,
+                                                            domain::OrderStatus to,
+                                                            absl::Time now) {
+  outbox::WriteMeta meta = MetaOf(actor);
+  domain::Order out;
+  absl::Status s = writer_.Write(meta, id, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
+                         writer_.ClaimIdempotencyKey(tx, meta, id));
+    if (replay) {
+      // The first call's answer: the order as that call left it.
+      CRM_ASSIGN_OR_RETURN(out, FromSnapshot(writer_.StoredResponse(tx, meta)));
+      return absl::OkStatus();
+    }
+    CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, id, true));
+    CRM_RETURN_IF_ERROR(domain::CheckTransition(o.status, to));
+    o.status = to;
+    o.version += 1;
+    o.update_time = now;
+    pool_.Exec(tx, "update_order_status", actor.tenant_id, id, static_cast<int>(to), o.version,
+               absl::ToUnixMicros(now));
+    EmitOrder(tx, meta, o);
+    writer_.SetResponse(tx, meta, SnapshotOf(o));
+    out = std::move(o);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+}  // namespace crm::transaction::storage
