@@ -266,18 +266,29 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::ImportCustomersNdjson(
 }
 
 grpc::ServerUnaryReactor* CustomerStoreGrpcService::GetCustomerView(
-    grpc::CallbackServerContext* ctx, const v1::GetCustomerViewRequest* req,
-    v1::CustomerView* resp) {
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
   return Offload(ctx, executor_, metrics_, "GetCustomerView", [=](const RequestContext& rc) -> absl::Status {
+    std::vector<grpc::Slice> slices;
+    std::string raw;
+    if (request->Dump(&slices).ok()) {
+      for (const auto& s : slices) raw.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+    v1::GetCustomerViewRequest req;
+    if (!req.ParseFromString(raw)) {
+      return common::WithReason(absl::InvalidArgumentError("the request does not parse"),
+                                "MALFORMED_BODY");
+    }
     CRM_ASSIGN_OR_RETURN(
         std::string bytes,
-        store_.ViewBytes(rc.tenant_id, req->customer_id(), req->interaction_limit(),
+        store_.ViewBytes(rc.tenant_id, req.customer_id(), req.interaction_limit(),
                          [](const domain::CustomerView& v) {
                            v1::CustomerView p;
                            ToProto(v, &p);
                            return p.SerializeAsString();
                          }));
-    if (!resp->ParseFromString(bytes)) return absl::DataLossError("cached view is corrupt");
+    grpc::Slice slice(bytes);
+    *response = grpc::ByteBuffer(&slice, 1);
     return absl::OkStatus();
   });
 }

@@ -15,7 +15,12 @@ namespace v1 = ::crm::customer_store::v1;
 
 class ImportReactor;
 
-class CustomerStoreGrpcService final : public v1::CustomerStoreService::CallbackService {
+// GetCustomerView is a raw method: a cache hit is the stored serialized view,
+// sent as it is (no parse, no re-serialization).
+using CustomerStoreBase = v1::CustomerStoreService::WithRawCallbackMethod_GetCustomerView<
+    v1::CustomerStoreService::CallbackService>;
+
+class CustomerStoreGrpcService final : public CustomerStoreBase {
  public:
   CustomerStoreGrpcService(app::CustomerStore& store, app::CustomerMerger& merger,
                            app::CustomerImporter& importer, common::Executor& executor,
@@ -60,8 +65,8 @@ class CustomerStoreGrpcService final : public v1::CustomerStoreService::Callback
                                                   const v1::ImportCustomersNdjsonRequest* req,
                                                   v1::ImportCustomersResponse* resp) override;
   grpc::ServerUnaryReactor* GetCustomerView(grpc::CallbackServerContext* ctx,
-                                            const v1::GetCustomerViewRequest* req,
-                                            v1::CustomerView* resp) override;
+                                            const grpc::ByteBuffer* request,
+                                            grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ExportCustomer(grpc::CallbackServerContext* ctx,
                                            const v1::ExportCustomerRequest* req,
                                            v1::CustomerExport* resp) override;
