@@ -25,11 +25,12 @@ std::vector<pg::NamedQuery> TransactionalWriter::Queries(const std::string& s) {
       {s + ".insert_idempotency_error",
        absl::StrCat("INSERT INTO ", s,
                     ".idempotency_keys (tenant_id, request_id, method, resource_id, fingerprint, "
-                    "error_code, error_reason, error_message) VALUES ($1, $2, $3, '', $4, $5, $6, "
-                    "$7) ON CONFLICT DO NOTHING")},
+                    "error_code, error_reason, error_message, error_field) VALUES ($1, $2, $3, '', "
+                    "$4, $5, $6, $7, $8) ON CONFLICT DO NOTHING")},
       {s + ".select_idempotency_key",
        absl::StrCat("SELECT method, resource_id, fingerprint, coalesce(error_code, 0), "
-                    "coalesce(error_reason, ''), coalesce(error_message, '') FROM ",
+                    "coalesce(error_reason, ''), coalesce(error_message, ''), "
+                    "coalesce(error_field, '') FROM ",
                     s, ".idempotency_keys WHERE tenant_id = $1 AND request_id = $2")},
       {s + ".set_idempotency_response",
        absl::StrCat("UPDATE ", s,
@@ -71,7 +72,7 @@ absl::Status TransactionalWriter::Write(const WriteMeta& meta, const std::string
       if (replayable) {
         pool_.Exec(tx, Q("insert_idempotency_error"), meta.tenant_id, meta.idempotency_key,
                    meta.method, meta.fingerprint, static_cast<int>(s.code()),
-                   common::ReasonOf(s), std::string(s.message()));
+                   common::ReasonOf(s), std::string(s.message()), common::FieldOf(s));
       }
       return absl::OkStatus();
     });
@@ -115,7 +116,10 @@ absl::StatusOr<std::optional<std::string>> TransactionalWriter::ClaimIdempotency
     // The first call failed: answer the same error.
     absl::Status first(static_cast<absl::StatusCode>(code), prev[0][5].as<std::string>());
     std::string reason = prev[0][4].as<std::string>();
-    return reason.empty() ? first : common::WithReason(first, reason);
+    std::string field = prev[0][6].as<std::string>();
+    if (!reason.empty()) first = common::WithReason(first, reason);
+    if (!field.empty()) first = common::WithField(first, field);
+    return first;
   }
   return std::optional<std::string>(prev[0][1].as<std::string>());
 }

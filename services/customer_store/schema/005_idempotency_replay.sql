@@ -5,4 +5,5 @@ ALTER TABLE customer_store.idempotency_keys
   ADD COLUMN error_code int,
   ADD COLUMN error_reason text,
   ADD COLUMN error_message text,
+  ADD COLUMN error_field text,
   ADD COLUMN response text;
