@@ -37,6 +37,8 @@ readonly CS_GRPC=25062 CS_METRICS=29463
 readonly GW_HTTP=28081 GW_GRPC=25052 GW_ADMIN=25072 GW_METRICS=29462
 
 readonly CS_BIN=$BUILD_DIR/services/customer_store/customer-store
+readonly TX_BIN=$BUILD_DIR/services/transaction/transaction
+readonly TX_GRPC=25064 TX_METRICS=29465
 readonly GW_BIN=$BUILD_DIR/services/gateway/gateway
 readonly ADMIN_BIN=$BUILD_DIR/services/gateway/crm-admin
 readonly MIGRATE_BIN=$BUILD_DIR/libs/pg/crm-migrate
@@ -57,17 +59,17 @@ echo "     the client (python3 / psql), gateway, customer-store, Redis and Postg
 if [[ ${CRM_SKIP_BUILD:-0} != 1 ]]; then
   bench_say "building the services (flock $BENCH_BUILD_LOCK)"
   flock "$BENCH_BUILD_LOCK" cmake --build "$BUILD_DIR" -j2 \
-    --target customer-store gateway crm-admin crm-migrate >/dev/null
+    --target customer-store transaction gateway crm-admin crm-migrate >/dev/null
 fi
-for b in "$CS_BIN" "$GW_BIN" "$ADMIN_BIN" "$MIGRATE_BIN"; do
+for b in "$CS_BIN" "$TX_BIN" "$GW_BIN" "$ADMIN_BIN" "$MIGRATE_BIN"; do
   [[ -x $b ]] || bench_die "missing $b (build the project first: ./crm up or cmake --build build)"
 done
 
 # ------------------------------------------------------------- datastores
-bench_require_free_ports $CS_GRPC $CS_METRICS $GW_HTTP $GW_GRPC $GW_ADMIN $GW_METRICS
+bench_require_free_ports $CS_GRPC $CS_METRICS $TX_GRPC $TX_METRICS $GW_HTTP $GW_GRPC $GW_ADMIN $GW_METRICS
 bench_say "fresh PostgreSQL (127.0.0.1:$PG_PORT) and Redis (127.0.0.1:$REDIS_PORT) under $BENCH_RUN_DIR"
 bench_datastores_fresh $PG_PORT $REDIS_PORT
-for svc in customer_store gateway; do
+for svc in customer_store transaction gateway; do
   "$MIGRATE_BIN" --dsn "$BENCH_OWNER_DSN" --service "$svc" --dir "$REPO/services/$svc/schema" \
     >>"$BENCH_RUN_DIR/logs/migrate.log" 2>&1 || bench_die "migrating $svc failed (logs/migrate.log)"
 done
@@ -91,10 +93,18 @@ bench_start customer-store \
   CRM_OUTBOX_RELAY=false CRM_SHUTDOWN_GRACE=2s \
   -- "$CS_BIN"
 bench_wait_for customer-store 30 bench_grpc health "127.0.0.1:$CS_GRPC"
+# The gateway is ready only when every backend is; the transaction service
+# is idle in this bench.
+bench_start transaction \
+  CRM_GRPC_PORT=$TX_GRPC CRM_METRICS_PORT=$TX_METRICS CRM_PG_DSN="$BENCH_APP_DSN" \
+  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_SHUTDOWN_GRACE=2s \
+  -- "$TX_BIN"
+bench_wait_for transaction 30 bench_grpc health "127.0.0.1:$TX_GRPC"
 bench_start gateway \
   CRM_HTTP_PORT=$GW_HTTP CRM_GRPC_PORT=$GW_GRPC CRM_ADMIN_GRPC_PORT=$GW_ADMIN \
   CRM_METRICS_PORT=$GW_METRICS CRM_PG_DSN="$BENCH_APP_DSN" CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" \
-  CRM_CUSTOMER_STORE_ADDR="127.0.0.1:$CS_GRPC" CRM_PAGE_TOKEN_SECRET="$SECRET" \
+  CRM_CUSTOMER_STORE_ADDR="127.0.0.1:$CS_GRPC" CRM_TRANSACTION_ADDR="127.0.0.1:$TX_GRPC" \
+  CRM_PAGE_TOKEN_SECRET="$SECRET" \
   CRM_DEFAULT_RATE_LIMIT=1000000 CRM_SHUTDOWN_GRACE=2s \
   -- "$GW_BIN"
 bench_wait_for gateway 30 bench_grpc health "127.0.0.1:$GW_GRPC"
