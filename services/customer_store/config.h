@@ -10,6 +10,10 @@ namespace crm::customer_store {
 struct Config {
   common::ServiceConfig service;  // ports, datastores, executor, secrets, relay
   absl::Duration view_cache_ttl = absl::Seconds(60);
+  // This replica's name in the event consumer group (stable across restarts
+  // so its pending events are picked up again): CRM_CONSUMER_NAME, default
+  // the host name.
+  std::string consumer_name;
 
   std::string ToRedactedString() const;
 };

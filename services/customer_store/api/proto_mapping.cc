@@ -248,6 +248,26 @@ void ToProto(const domain::CustomerView& v, v1::CustomerView* p) {
     s->set_owner("customer-store");
     s->set_available(true);
   }
+  // Projected from the transaction engine's order events.
+  auto* purchases = p->add_sections();
+  purchases->set_name("purchases");
+  purchases->set_owner("transaction");
+  purchases->set_available(true);
+  for (const auto& a : v.purchases) {
+    auto* x = p->add_purchases();
+    x->set_currency_code(a.currency_code);
+    x->set_order_count(a.order_count);
+    x->set_purchase_days(a.purchase_days);
+    x->set_total_spend_minor(a.total_spend_minor);
+    x->set_average_order_minor(a.average_order_minor);
+    x->set_cancelled_orders(a.cancelled_orders);
+    if (a.first_purchase != absl::InfinitePast()) {
+      ToTs(a.first_purchase, x->mutable_first_purchase_time());
+    }
+    if (a.last_purchase != absl::InfinitePast()) {
+      ToTs(a.last_purchase, x->mutable_last_purchase_time());
+    }
+  }
   ToTs(absl::Now(), p->mutable_view_time());
 }
 

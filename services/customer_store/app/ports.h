@@ -188,6 +188,17 @@ class ImportRepository {
                                               const ImportUpdater& apply) = 0;
 };
 
+// The purchase projection fed by order events.
+class PurchaseRepository {
+ public:
+  virtual ~PurchaseRepository() = default;
+  // Records the fact if it is newer than what is stored for the order (so a
+  // repeated or late event changes nothing), and on the first fact of an
+  // order adds a purchase entry to the customer's timeline (when the customer
+  // exists). Returns whether anything changed.
+  virtual absl::StatusOr<bool> RecordOrder(const domain::OrderFact& fact) = 0;
+};
+
 // Read-through cache of the serialized 360 view. A cache that fails is
 // skipped (the view is served from the repository), never an error.
 class ViewCache {

@@ -122,12 +122,37 @@ struct Interaction {
   std::string source;
 };
 
+// Purchases of one currency, from the orders that are not cancelled.
+struct PurchaseAggregate {
+  std::string currency_code;
+  int64_t order_count = 0;
+  int64_t purchase_days = 0;  // distinct calendar days (UTC) with an order
+  int64_t total_spend_minor = 0;
+  int64_t average_order_minor = 0;  // total / count, rounded down
+  int64_t cancelled_orders = 0;
+  absl::Time first_purchase = absl::InfinitePast();
+  absl::Time last_purchase = absl::InfinitePast();
+};
+
+// A fact from the transaction engine's order events.
+struct OrderFact {
+  std::string tenant_id;
+  std::string order_id;
+  std::string customer_id;
+  std::string currency_code;
+  int64_t total_minor = 0;
+  std::string status;  // placed, paid, fulfilled, completed, cancelled
+  absl::Time placed_time = absl::InfinitePast();
+  int64_t version = 0;
+};
+
 struct CustomerView {
   Customer customer;
   std::vector<Identity> identities;
   std::vector<Consent> consents;  // current state
   std::vector<Interaction> recent_interactions;
   int64_t interaction_count = 0;
+  std::vector<PurchaseAggregate> purchases;  // one per currency
 };
 
 struct CustomerExport {

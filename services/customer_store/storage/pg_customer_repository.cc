@@ -1,6 +1,7 @@
 #include "services/customer_store/storage/pg_customer_repository.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <map>
 #include <set>
 #include <tuple>
@@ -204,6 +205,33 @@ std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
                     "WHERE tenant_id = $1 AND customer_id = $2 AND ($3::int2 = 0 OR kind = $3) "
                     "AND (occurred_at, id) < (",
                     Ts(4), ", $5::uuid) ORDER BY occurred_at DESC, id DESC LIMIT $6")},
+      {"upsert_purchase",
+       absl::StrCat("INSERT INTO customer_store.purchases (tenant_id, order_id, customer_id, "
+                    "currency, total_minor, status, placed_at, order_version) VALUES ($1, $2, $3, "
+                    "$4, $5, $6, ",
+                    Ts(7),
+                    ", $8) ON CONFLICT (tenant_id, order_id) DO UPDATE SET status = "
+                    "EXCLUDED.status, total_minor = EXCLUDED.total_minor, currency = "
+                    "EXCLUDED.currency, order_version = EXCLUDED.order_version, updated_at = now() "
+                    "WHERE purchases.order_version < EXCLUDED.order_version "
+                    "RETURNING (xmax = 0) AS inserted")},
+      {"insert_interaction_if_absent",
+       absl::StrCat("INSERT INTO customer_store.interactions (tenant_id, id, customer_id, kind, "
+                    "channel, occurred_at, actor, summary, payload, source) VALUES ($1, $2, $3, "
+                    "$4, $5, ",
+                    Ts(6), ", $7, $8, $9::jsonb, $10) ON CONFLICT DO NOTHING")},
+      {"select_purchase_aggregates",
+       absl::StrCat(
+           "SELECT currency, count(*) FILTER (WHERE status <> 'cancelled'), count(DISTINCT "
+           "(placed_at AT TIME ZONE 'UTC')::date) FILTER (WHERE status <> 'cancelled'), "
+           "coalesce(sum(total_minor) FILTER (WHERE status <> 'cancelled'), 0)::int8, count(*) "
+           "FILTER (WHERE status = 'cancelled'), coalesce(",
+           Micros("min(placed_at) FILTER (WHERE status <> 'cancelled')"), ", -1), coalesce(",
+           Micros("max(placed_at) FILTER (WHERE status <> 'cancelled')"),
+           ", -1) FROM customer_store.purchases WHERE tenant_id = $1 AND customer_id = $2 "
+           "GROUP BY currency ORDER BY currency")},
+      {"delete_purchases_of",
+       "DELETE FROM customer_store.purchases WHERE tenant_id = $1 AND customer_id = $2"},
       {"count_interactions",
        "SELECT count(*) FROM customer_store.interactions WHERE tenant_id = $1 AND customer_id = $2"},
       {"select_consent_by_id",
@@ -413,6 +441,7 @@ absl::StatusOr<domain::ErasureResult> PgCustomerRepository::Erase(const app::Act
         pool_.Exec(tx, "count_identities_of", actor.tenant_id, id)[0][0].as<int64_t>();
     // Identities and interactions go by ON DELETE CASCADE. Consent records
     // hold no personal data besides this id and stay as proof of consent.
+    pool_.Exec(tx, "delete_purchases_of", actor.tenant_id, id);
     pool_.Exec(tx, "delete_customer", actor.tenant_id, id);
     Emit(tx, actor, id, "customer.erased", absl::StrCat(R"({"customer_id":")", id, R"("})"));
     return absl::OkStatus();
@@ -606,6 +635,18 @@ absl::StatusOr<domain::CustomerView> PgCustomerRepository::LoadView(const std::s
       v.recent_interactions.push_back(InteractionFromRow(row));
     }
     v.interaction_count = pool_.Exec(tx, "count_interactions", tenant, id)[0][0].as<int64_t>();
+    for (const auto& r : pool_.Exec(tx, "select_purchase_aggregates", tenant, id)) {
+      domain::PurchaseAggregate a;
+      a.currency_code = r[0].as<std::string>();
+      a.order_count = r[1].as<int64_t>();
+      a.purchase_days = r[2].as<int64_t>();
+      a.total_spend_minor = r[3].as<int64_t>();
+      a.cancelled_orders = r[4].as<int64_t>();
+      if (int64_t first = r[5].as<int64_t>(); first >= 0) a.first_purchase = absl::FromUnixMicros(first);
+      if (int64_t last = r[6].as<int64_t>(); last >= 0) a.last_purchase = absl::FromUnixMicros(last);
+      a.average_order_minor = a.order_count > 0 ? a.total_spend_minor / a.order_count : 0;
+      v.purchases.push_back(std::move(a));
+    }
     return absl::OkStatus();
   }));
   return v;
@@ -630,6 +671,34 @@ absl::StatusOr<domain::CustomerExport> PgCustomerRepository::LoadExport(const st
     return absl::OkStatus();
   }));
   return e;
+}
+
+}  // namespace crm::customer_store::storage
+
+namespace crm::customer_store::storage {
+
+absl::StatusOr<bool> PgCustomerRepository::RecordOrder(const domain::OrderFact& f) {
+  bool changed = false;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(f.tenant_id, [&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = pool_.Exec(tx, "upsert_purchase", f.tenant_id, f.order_id, f.customer_id,
+                                f.currency_code, f.total_minor, f.status,
+                                absl::ToUnixMicros(f.placed_time), f.version);
+    changed = !r.empty();
+    const bool first_fact = changed && r[0][0].as<bool>();
+    // The timeline entry of a purchase: once per order (its id is the order's).
+    if (first_fact && !pool_.Exec(tx, "lock_customer", f.tenant_id, f.customer_id).empty()) {
+      nlohmann::json payload = {{"order_id", f.order_id},
+                                {"currency_code", f.currency_code},
+                                {"total_minor", absl::StrCat(f.total_minor)}};
+      pool_.Exec(tx, "insert_interaction_if_absent", f.tenant_id, f.order_id, f.customer_id,
+                 static_cast<int>(domain::InteractionKind::kPurchase), "order",
+                 absl::ToUnixMicros(f.placed_time), "transaction",
+                 absl::StrCat("Order of ", f.total_minor, " (minor units) ", f.currency_code),
+                 payload.dump(), "transaction");
+    }
+    return absl::OkStatus();
+  }));
+  return changed;
 }
 
 }  // namespace crm::customer_store::storage

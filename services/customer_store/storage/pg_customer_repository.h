@@ -14,7 +14,8 @@ namespace crm::customer_store::storage {
 
 class PgCustomerRepository final : public app::CustomerRepository,
                                    public app::MergeRepository,
-                                   public app::ImportRepository {
+                                   public app::ImportRepository,
+                                   public app::PurchaseRepository {
  public:
   explicit PgCustomerRepository(pg::Pool& pool) : pool_(pool), writer_(pool, "customer_store") {}
   // Named queries to prepare on every connection of the pool.
@@ -56,6 +57,7 @@ class PgCustomerRepository final : public app::CustomerRepository,
                                            std::vector<domain::ImportRow> rows,
                                            const app::ImportPlanner& plan,
                                            const app::ImportUpdater& apply) override;
+  absl::StatusOr<bool> RecordOrder(const domain::OrderFact& fact) override;
   absl::StatusOr<app::UnmergeOutcome> Unmerge(const app::Actor& actor,
                                               const std::string& survivor_id,
                                               const std::string& merge_id,

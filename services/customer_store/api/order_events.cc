@@ -1,0 +1,41 @@
+#include "services/customer_store/api/order_events.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "libs/common/status_macros.h"
+
+namespace crm::customer_store::api {
+
+absl::StatusOr<std::optional<domain::OrderFact>> OrderFactOf(
+    const crm::events::v1::EventEnvelope& e) {
+  if (!absl::StartsWith(e.type(), "order.")) return std::optional<domain::OrderFact>();
+  domain::OrderFact f;
+  f.tenant_id = e.tenant_id();
+  try {
+    nlohmann::json p = nlohmann::json::parse(e.payload_json());
+    f.order_id = p.at("order_id").get<std::string>();
+    f.customer_id = p.at("customer_id").get<std::string>();
+    f.currency_code = p.at("currency_code").get<std::string>();
+    f.status = p.at("status").get<std::string>();
+    f.version = p.at("version").get<int64_t>();
+    int64_t placed_us = 0;
+    if (!absl::SimpleAtoi(p.at("total_minor").get<std::string>(), &f.total_minor) ||
+        !absl::SimpleAtoi(p.at("placed_at_us").get<std::string>(), &placed_us)) {
+      return absl::InvalidArgumentError("order event with malformed amounts or times");
+    }
+    f.placed_time = absl::FromUnixMicros(placed_us);
+  } catch (const nlohmann::json::exception&) {
+    return absl::InvalidArgumentError("order event payload is not the documented JSON");
+  }
+  return std::optional<domain::OrderFact>(std::move(f));
+}
+
+absl::Status OrderEventHandler::Handle(const crm::events::v1::EventEnvelope& e) {
+  CRM_ASSIGN_OR_RETURN(std::optional<domain::OrderFact> fact, OrderFactOf(e));
+  if (!fact) return absl::OkStatus();
+  return projector_.Apply(*fact);
+}
+
+}  // namespace crm::customer_store::api

@@ -1,0 +1,23 @@
+#pragma once
+// Inbound adapter for the transaction engine's order events (Redis Streams,
+// consumer group "customer-store"): envelope -> OrderFact -> projection.
+#include "absl/status/statusor.h"
+#include "crm/events/v1/envelope.pb.h"
+#include "services/customer_store/app/purchases.h"
+
+namespace crm::customer_store::api {
+
+// nullopt for events that are not about orders (acknowledged, ignored).
+absl::StatusOr<std::optional<domain::OrderFact>> OrderFactOf(
+    const crm::events::v1::EventEnvelope& e);
+
+class OrderEventHandler final {
+ public:
+  explicit OrderEventHandler(app::PurchaseProjector& projector) : projector_(projector) {}
+  absl::Status Handle(const crm::events::v1::EventEnvelope& e);
+
+ private:
+  app::PurchaseProjector& projector_;
+};
+
+}  // namespace crm::customer_store::api

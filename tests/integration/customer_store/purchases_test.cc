@@ -1,0 +1,117 @@
+// The purchase projection of order events (PgCustomerRepository::RecordOrder)
+// and the aggregates of the 360 view, against real PostgreSQL.
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "tests/integration/customer_store/cs_env.h"
+
+namespace crm::customer_store::itest {
+namespace {
+
+domain::OrderFact Fact(const std::string& tenant, const std::string& customer,
+                       const std::string& order, int64_t version, const std::string& status,
+                       int64_t total, const std::string& currency = "CHF",
+                       int64_t placed_us = 1700000000000000) {
+  domain::OrderFact f;
+  f.tenant_id = tenant;
+  f.order_id = order;
+  f.customer_id = customer;
+  f.currency_code = currency;
+  f.total_minor = total;
+  f.status = status;
+  f.placed_time = absl::FromUnixMicros(placed_us);
+  f.version = version;
+  return f;
+}
+
+bool Record(const domain::OrderFact& f) {
+  auto r = Repo().RecordOrder(f);
+  INFO(r.status().ToString());
+  REQUIRE(r.ok());
+  return *r;
+}
+
+int64_t PurchaseEntries(const std::string& tenant, const std::string& customer) {
+  return CountIn(tenant, absl::StrCat("SELECT count(*) FROM customer_store.interactions WHERE "
+                                      "kind = 6 AND customer_id = '",
+                                      customer, "'"));
+}
+
+TEST_CASE("RecordOrder is idempotent and keeps the newest order version",
+          "[customer_store][purchases]") {
+  const std::string tenant = NewTenant();
+  domain::Customer c = NewCustomer("Buyer", {UniqueEmail()});
+  REQUIRE(Repo().Insert(ActorOf(tenant, "CreateCustomer"), c).ok());
+  const std::string order = common::NewUuid();
+
+  CHECK(Record(Fact(tenant, c.id, order, 1, "placed", 2500)));
+  CHECK_FALSE(Record(Fact(tenant, c.id, order, 1, "placed", 2500)));  // a repeated event
+  CHECK(PurchaseEntries(tenant, c.id) == 1);
+
+  CHECK(Record(Fact(tenant, c.id, order, 3, "fulfilled", 2500)));
+  CHECK_FALSE(Record(Fact(tenant, c.id, order, 2, "paid", 2500)));  // late: older version
+  auto view = Repo().LoadView(tenant, c.id, 20);
+  REQUIRE(view.ok());
+  REQUIRE(view->purchases.size() == 1);
+  CHECK(view->purchases[0].order_count == 1);
+  CHECK(view->purchases[0].total_spend_minor == 2500);
+  CHECK(PurchaseEntries(tenant, c.id) == 1);
+
+  CHECK(Record(Fact(tenant, c.id, order, 4, "cancelled", 2500)));
+  view = Repo().LoadView(tenant, c.id, 20);
+  REQUIRE(view.ok());
+  REQUIRE(view->purchases.size() == 1);
+  CHECK(view->purchases[0].order_count == 0);
+  CHECK(view->purchases[0].cancelled_orders == 1);
+  CHECK(view->purchases[0].total_spend_minor == 0);
+  CHECK(view->purchases[0].first_purchase == absl::InfinitePast());
+}
+
+TEST_CASE("Purchase aggregates: counts, days, totals and averages per currency",
+          "[customer_store][purchases]") {
+  const std::string tenant = NewTenant();
+  domain::Customer c = NewCustomer("Buyer", {UniqueEmail()});
+  REQUIRE(Repo().Insert(ActorOf(tenant, "CreateCustomer"), c).ok());
+  const int64_t day = 86400LL * 1000000;
+  const int64_t t0 = 1700000000000000;
+  Record(Fact(tenant, c.id, common::NewUuid(), 1, "placed", 1000, "CHF", t0));
+  Record(Fact(tenant, c.id, common::NewUuid(), 1, "placed", 2001, "CHF", t0 + 1000));
+  Record(Fact(tenant, c.id, common::NewUuid(), 1, "placed", 3000, "CHF", t0 + 2 * day));
+  Record(Fact(tenant, c.id, common::NewUuid(), 1, "placed", 500, "EUR", t0 + day));
+  auto view = Repo().LoadView(tenant, c.id, 20);
+  REQUIRE(view.ok());
+  REQUIRE(view->purchases.size() == 2);
+  const auto& chf = view->purchases[0];
+  CHECK(chf.currency_code == "CHF");
+  CHECK(chf.order_count == 3);
+  CHECK(chf.purchase_days == 2);
+  CHECK(chf.total_spend_minor == 6001);
+  CHECK(chf.average_order_minor == 2000);
+  CHECK(chf.first_purchase == absl::FromUnixMicros(t0));
+  CHECK(chf.last_purchase == absl::FromUnixMicros(t0 + 2 * day));
+  CHECK(view->purchases[1].currency_code == "EUR");
+  CHECK(view->purchases[1].total_spend_minor == 500);
+}
+
+TEST_CASE("Purchases of an unknown customer are kept without a timeline entry; other "
+          "tenants see nothing; erasure removes them",
+          "[customer_store][purchases]") {
+  const std::string tenant = NewTenant();
+  const std::string stranger = common::NewUuid();
+  CHECK(Record(Fact(tenant, stranger, common::NewUuid(), 1, "placed", 100)));
+  CHECK(CountIn(tenant, "SELECT count(*) FROM customer_store.purchases") == 1);
+  CHECK(PurchaseEntries(tenant, stranger) == 0);
+  CHECK(CountIn(NewTenant(), "SELECT count(*) FROM customer_store.purchases") == 0);
+
+  domain::Customer c = NewCustomer("Erased", {UniqueEmail()});
+  REQUIRE(Repo().Insert(ActorOf(tenant, "CreateCustomer"), c).ok());
+  Record(Fact(tenant, c.id, common::NewUuid(), 1, "placed", 700));
+  REQUIRE(Repo().Erase(ActorOf(tenant, "DeleteCustomer"), c.id, "").ok());
+  CHECK(CountIn(tenant, absl::StrCat("SELECT count(*) FROM customer_store.purchases WHERE "
+                                     "customer_id = '",
+                                     c.id, "'")) == 0);
+}
+
+}  // namespace
+}  // namespace crm::customer_store::itest
