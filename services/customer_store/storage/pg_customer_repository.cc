@@ -112,6 +112,16 @@ bool SameContent(const Customer& a, const Customer& b) {
          AttributesToJson(a.attributes) == AttributesToJson(b.attributes);
 }
 
+// The request_id of an earlier call for another customer.
+absl::Status ReusedKey() {
+  return common::WithField(
+      common::WithReason(absl::InvalidArgumentError(
+                             "request_id was already used for another customer; use a new "
+                             "request_id for a new request"),
+                         "IDEMPOTENCY_KEY_REUSED"),
+      "request_id");
+}
+
 outbox::WriteMeta MetaOf(const app::Actor& a) {
   return outbox::WriteMeta{a.tenant_id, a.principal, a.request_id, a.method, a.idempotency_key};
 }
@@ -230,6 +240,9 @@ std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
            Micros("max(placed_at) FILTER (WHERE status <> 'cancelled')"),
            ", -1) FROM customer_store.purchases WHERE tenant_id = $1 AND customer_id = $2 "
            "GROUP BY currency ORDER BY currency")},
+      {"delete_merges_of",
+       "DELETE FROM customer_store.merges WHERE tenant_id = $1 AND (survivor_id = $2 OR "
+       "source_id = $2)"},
       {"delete_purchases_of",
        "DELETE FROM customer_store.purchases WHERE tenant_id = $1 AND customer_id = $2"},
       {"count_interactions",
@@ -237,11 +250,12 @@ std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
       {"select_consent_by_id",
        absl::StrCat("SELECT channel, purpose, status, source, policy_version, ",
                     Micros("recorded_at"),
-                    " FROM customer_store.consents WHERE tenant_id = $1 AND id = $2::int8")},
+                    " FROM customer_store.consents WHERE tenant_id = $1 AND id = $2::int8 AND "
+                    "customer_id = $3")},
       {"select_interaction_by_id",
        absl::StrCat("SELECT id::text, kind, channel, ", Micros("occurred_at"),
                     ", actor, summary, payload::text, source FROM customer_store.interactions "
-                    "WHERE tenant_id = $1 AND id = $2::uuid")},
+                    "WHERE tenant_id = $1 AND id = $2::uuid AND customer_id = $3")},
   };
   queries.insert(queries.end(), base.begin(), base.end());
   return queries;
@@ -442,6 +456,8 @@ absl::StatusOr<domain::ErasureResult> PgCustomerRepository::Erase(const app::Act
     // Identities and interactions go by ON DELETE CASCADE. Consent records
     // hold no personal data besides this id and stay as proof of consent.
     pool_.Exec(tx, "delete_purchases_of", actor.tenant_id, id);
+    // Merge-log snapshots hold the customer's personal data too.
+    pool_.Exec(tx, "delete_merges_of", actor.tenant_id, id);
     pool_.Exec(tx, "delete_customer", actor.tenant_id, id);
     Emit(tx, actor, id, "customer.erased", absl::StrCat(R"({"customer_id":")", id, R"("})"));
     return absl::OkStatus();
@@ -527,8 +543,8 @@ absl::StatusOr<domain::Consent> PgCustomerRepository::AppendConsent(const app::A
     // The record id is known after the insert: claim the key first, fill it in after.
     CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay, ClaimIdempotencyKey(tx, actor, ""));
     if (replay) {
-      pqxx::result prev = pool_.Exec(tx, "select_consent_by_id", actor.tenant_id, *replay);
-      if (prev.empty()) return absl::InternalError("replayed consent record is missing");
+      pqxx::result prev = pool_.Exec(tx, "select_consent_by_id", actor.tenant_id, *replay, id);
+      if (prev.empty()) return ReusedKey();
       out = ConsentFromRow(prev[0]);
       return absl::OkStatus();
     }
@@ -569,8 +585,9 @@ absl::StatusOr<domain::Interaction> PgCustomerRepository::AppendInteraction(
     }
     CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay, ClaimIdempotencyKey(tx, actor, i.id));
     if (replay) {
-      pqxx::result prev = pool_.Exec(tx, "select_interaction_by_id", actor.tenant_id, *replay);
-      if (prev.empty()) return absl::InternalError("replayed interaction is missing");
+      pqxx::result prev =
+          pool_.Exec(tx, "select_interaction_by_id", actor.tenant_id, *replay, id);
+      if (prev.empty()) return ReusedKey();
       out = InteractionFromRow(prev[0]);
       return absl::OkStatus();
     }

@@ -1,15 +1,18 @@
 #include "services/customer_store/storage/redis_view_cache.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "libs/observability/log.h"
 
 namespace crm::customer_store::storage {
 namespace {
+// Ids are UUIDs, which PostgreSQL compares case-insensitively: the keys use
+// one spelling so an invalidation reaches every way of reading.
 std::string ViewKey(const std::string& t, const std::string& id) {
-  return absl::StrCat("crm:cs:view:", t, ":", id);
+  return absl::StrCat("crm:cs:view:", absl::AsciiStrToLower(t), ":", absl::AsciiStrToLower(id));
 }
 std::string GenKey(const std::string& t, const std::string& id) {
-  return absl::StrCat("crm:cs:gen:", t, ":", id);
+  return absl::StrCat("crm:cs:gen:", absl::AsciiStrToLower(t), ":", absl::AsciiStrToLower(id));
 }
 }  // namespace
 

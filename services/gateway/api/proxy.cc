@@ -54,6 +54,41 @@ void LogAccess(const char* transport, absl::string_view what, absl::string_view 
   line << "access";
 }
 
+grpc::Status SanitizeBackendStatus(const grpc::Status& s) {
+  // Our services always attach an ErrorInfo; a status without one comes from
+  // the transport (backend down, reset, timeout) and its message names
+  // internal addresses: keep the code, log the detail, answer generically.
+  if (s.ok() || !s.error_details().empty()) return s;
+  switch (s.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::CANCELLED:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+    case grpc::StatusCode::UNKNOWN:
+    case grpc::StatusCode::INTERNAL:
+      break;
+    default:
+      return s;
+  }
+  CRM_LOG(Warning).Field("code", grpcutil::CodeName(s.error_code()))
+      << "backend call failed: " << s.error_message();
+  switch (s.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+      return grpc::Status(s.error_code(), "service unavailable, retry later");
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return grpc::Status(s.error_code(), "the service did not answer in time");
+    case grpc::StatusCode::CANCELLED:
+      return grpc::Status(s.error_code(), "call cancelled");
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return grpc::Status(s.error_code(), "request or response too large, or service overloaded");
+    case grpc::StatusCode::UNKNOWN:
+    case grpc::StatusCode::INTERNAL:
+      return grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
+    default:
+      return s;  // our own refusals without a reason (e.g. ABORTED "retry"): messages are ours
+  }
+}
+
 ForwardResult ErrorResult(const absl::Status& s) {
   ForwardResult r;
   r.status = grpcutil::ToGrpcStatus(s);
@@ -195,7 +230,7 @@ class StreamForwarder final : public grpc::ClientBidiReactor<grpc::ByteBuffer, g
     const auto& trailers = ctx_.GetServerTrailingMetadata();
     auto it = trailers.find(grpcutil::kReasonTrailer);
     if (it != trailers.end()) result_.reason = std::string(it->second.data(), it->second.size());
-    result_.status = s;
+    result_.status = SanitizeBackendStatus(s);
     if (s.ok() && !got_response_) {
       result_.status = grpc::Status(grpc::StatusCode::INTERNAL, "backend sent no response");
     }
@@ -267,7 +302,7 @@ void Proxy::Forward(std::shared_ptr<InboundCall> call, const app::Principal& pri
                              if (it != trailers.end()) {
                                st->result.reason = std::string(it->second.data(), it->second.size());
                              }
-                             st->result.status = std::move(s);
+                             st->result.status = SanitizeBackendStatus(s);
                              st->done(std::move(st->result));
                            });
 }

@@ -84,6 +84,10 @@ class Proxy final {
   prometheus::Family<prometheus::Counter>& admission_;
 };
 
+// A backend status as the client may see it: transport failures (no
+// ErrorInfo) lose their message, which names internal addresses.
+grpc::Status SanitizeBackendStatus(const grpc::Status& s);
+
 // Finishes with a gateway-side error as a ForwardResult.
 ForwardResult ErrorResult(const absl::Status& s);
 

@@ -105,9 +105,9 @@ TEST_CASE("RLS hides every row without a tenant", "[customer_store][rls]") {
         CHECK(n == 0);
       }
     }
-    // The relay may read and stamp; no policy lets it delete.
-    CHECK(w.exec_params("DELETE FROM customer_store.outbox WHERE tenant_id = $1", tenant)
-              .affected_rows() == 0);
+    // The relay may read and stamp; the app role may not delete outbox rows at all.
+    CHECK_THROWS_AS(w.exec_params("DELETE FROM customer_store.outbox WHERE tenant_id = $1", tenant),
+                    pqxx::insufficient_privilege);
   }
 }
 
