@@ -359,7 +359,7 @@ absl::Status Consumer::Process(const Entry& e) {
   try {
     s = handler_(ev);
   } catch (const std::exception& ex) {
-    s = absl::InternalError(absl::StrCat("handler threw: ", ex.what()));
+    s = absl::InternalError(absl::StrCat("handler threw: ", observability::ExceptionSummary(ex)));
   } catch (...) {
     s = absl::InternalError("handler threw a non-standard exception");
   }

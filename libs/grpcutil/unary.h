@@ -60,7 +60,7 @@ grpc::ServerUnaryReactor* Offload(grpc::CallbackServerContext* ctx, common::Exec
         status = fn(static_cast<const RequestContext&>(rc));
       } catch (const std::exception& e) {
         CRM_LOG(Error).Field("rpc", method).Field("request_id", rc.request_id)
-            << "unhandled exception: " << e.what();
+            << "unhandled exception: " << ::crm::observability::ExceptionSummary(e);
         status = common::WithReason(absl::InternalError("internal error"), "INTERNAL_ERROR");
       }
     }

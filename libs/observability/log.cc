@@ -101,3 +101,21 @@ LogLine::~LogLine() {
 }
 
 }  // namespace crm::observability
+
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <typeinfo>
+
+namespace crm::observability {
+
+std::string ExceptionSummary(const std::exception& e) {
+  const char* mangled = typeid(e).name();
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+  std::string out = status == 0 && demangled ? demangled : mangled;
+  std::free(demangled);
+  return absl::StrCat("exception of type ", out, " (message withheld: it may quote input)");
+}
+
+}  // namespace crm::observability

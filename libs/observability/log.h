@@ -3,6 +3,7 @@
 // service, message and any fields added with .Field(). No PII goes in here:
 // callers log ids, never emails, phones or names.
 #include <cstdint>
+#include <exception>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -58,3 +59,9 @@ class LogLine {
 
 #define CRM_LOG(sev) ::crm::observability::LogLine(::crm::observability::Severity::k##sev)
 #define CRM_LOG_INFO CRM_LOG(Info)
+
+namespace crm::observability {
+// What may be logged of an unexpected exception: its type only. Messages of
+// parsers quote their input, which can hold personal data.
+std::string ExceptionSummary(const std::exception& e);
+}  // namespace crm::observability

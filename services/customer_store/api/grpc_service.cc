@@ -205,7 +205,7 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportCustomersRe
           s = report.status();
           if (report.ok()) ToProto(*report, resp_);
         } catch (const std::exception& e) {
-          CRM_LOG(Error).Field("rpc", "ImportCustomers") << "unhandled exception: " << e.what();
+          CRM_LOG(Error).Field("rpc", "ImportCustomers") << "unhandled exception: " << observability::ExceptionSummary(e);
           s = common::WithReason(absl::InternalError("internal error"), "INTERNAL_ERROR");
         }
         Done(s);

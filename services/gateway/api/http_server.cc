@@ -234,7 +234,7 @@ class HttpServerSession : public std::enable_shared_from_this<HttpServerSession>
     try {
       server_->handler(std::move(req), std::move(responder));
     } catch (const std::exception& e) {
-      CRM_LOG(Error) << "http handler threw: " << e.what();
+      CRM_LOG(Error) << "http handler threw: " << observability::ExceptionSummary(e);
       state->Deliver(ErrorResponse(absl::InternalError("internal error")));
     } catch (...) {
       CRM_LOG(Error) << "http handler threw a non-std exception";
@@ -467,7 +467,7 @@ absl::Status HttpServer::Start() {
           s.ioc.run();
           return;
         } catch (const std::exception& e) {
-          CRM_LOG(Error) << "http io thread: " << e.what();
+          CRM_LOG(Error) << "http io thread: " << observability::ExceptionSummary(e);
         }
       }
     });
