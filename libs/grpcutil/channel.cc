@@ -36,6 +36,7 @@ void SetDeadline(grpc::ClientContext* ctx, absl::Duration timeout) {
 #include <grpcpp/generic/generic_stub.h>
 
 #include "absl/strings/str_cat.h"
+#include "libs/grpcutil/proto_util.h"
 
 namespace crm::grpcutil {
 
@@ -58,11 +59,7 @@ absl::Status ProbeHealth(grpc::Channel& channel, absl::Duration timeout) {
   if (!status.ok()) {
     return absl::UnavailableError(absl::StrCat("health check failed: ", status.error_message()));
   }
-  std::vector<grpc::Slice> slices;
-  std::string bytes;
-  if (response.Dump(&slices).ok()) {
-    for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
+  std::string bytes = ByteBufferToString(response);
   // HealthCheckResponse{status: SERVING (1)} is field 1 varint 1: 0x08 0x01.
   if (bytes != std::string("\x08\x01", 2)) return absl::UnavailableError("peer is not serving");
   return absl::OkStatus();

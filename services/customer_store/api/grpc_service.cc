@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
+#include "libs/grpcutil/proto_util.h"
 #include "libs/grpcutil/unary.h"
 #include "libs/observability/log.h"
 #include "services/customer_store/api/proto_mapping.h"
@@ -269,13 +270,8 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::GetCustomerView(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return Offload(ctx, executor_, metrics_, "GetCustomerView", [=](const RequestContext& rc) -> absl::Status {
-    std::vector<grpc::Slice> slices;
-    std::string raw;
-    if (request->Dump(&slices).ok()) {
-      for (const auto& s : slices) raw.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    }
     v1::GetCustomerViewRequest req;
-    if (!req.ParseFromString(raw)) {
+    if (!req.ParseFromString(grpcutil::ByteBufferToString(*request))) {
       return common::WithReason(absl::InvalidArgumentError("the request does not parse"),
                                 "MALFORMED_BODY");
     }

@@ -7,33 +7,22 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
+#include "libs/grpcutil/proto_util.h"
 
 namespace crm::customer_store::api {
 namespace {
 
 using google::protobuf::Timestamp;
 
-absl::Time FromTs(const Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-void ToTs(absl::Time t, Timestamp* out) {
-  if (t == absl::InfinitePast()) return;
-  int64_t micros = absl::ToUnixMicros(t);
-  int64_t secs = micros / 1000000;
-  int64_t rem = micros % 1000000;
-  if (rem < 0) {
-    rem += 1000000;
-    --secs;
-  }
-  out->set_seconds(secs);
-  out->set_nanos(static_cast<int32_t>(rem * 1000));
-}
+using grpcutil::FromTimestamp;
+using grpcutil::ToTimestamp;
+
 absl::StatusOr<absl::Time> CheckedTs(const Timestamp& t, const char* field) {
   if (t.seconds() < -62135596800LL || t.seconds() > 253402300799LL || t.nanos() < 0 ||
       t.nanos() > 999999999) {
     return common::InvalidField(field, absl::StrCat(field, " is not a valid timestamp"));
   }
-  return FromTs(t);
+  return FromTimestamp(t);
 }
 
 domain::Date FromProto(const common::v1::Date& d) { return {d.year(), d.month(), d.day()}; }
@@ -139,12 +128,12 @@ void ToProto(const domain::Customer& c, v1::Customer* p) {
     } else if (const auto* b = std::get_if<bool>(&v)) {
       out.set_bool_value(*b);
     } else if (const auto* t = std::get_if<absl::Time>(&v)) {
-      ToTs(*t, out.mutable_time_value());
+      ToTimestamp(*t, out.mutable_time_value());
     }
   }
   p->set_etag(domain::EtagOf(c));
-  ToTs(c.create_time, p->mutable_create_time());
-  ToTs(c.update_time, p->mutable_update_time());
+  ToTimestamp(c.create_time, p->mutable_create_time());
+  ToTimestamp(c.update_time, p->mutable_update_time());
 }
 
 std::vector<std::string> PresentPaths(const v1::Customer& p) {
@@ -192,7 +181,7 @@ void ToProto(const domain::Consent& c, v1::Consent* p) {
   p->set_status(static_cast<v1::ConsentStatus>(c.status));
   p->set_source(c.source);
   p->set_policy_version(c.policy_version);
-  ToTs(c.record_time, p->mutable_record_time());
+  ToTimestamp(c.record_time, p->mutable_record_time());
 }
 
 absl::StatusOr<domain::Interaction> FromProto(const v1::Interaction& p) {
@@ -219,7 +208,7 @@ void ToProto(const domain::Interaction& i, v1::Interaction* p) {
   p->set_id(i.id);
   p->set_kind(static_cast<v1::InteractionKind>(i.kind));
   p->set_channel(i.channel);
-  ToTs(i.occur_time, p->mutable_occur_time());
+  ToTimestamp(i.occur_time, p->mutable_occur_time());
   p->set_actor(i.actor);
   p->set_summary(i.summary);
   p->set_source(i.source);
@@ -233,7 +222,7 @@ void ToProto(const domain::Identity& i, v1::Identity* p) {
   p->set_kind(static_cast<v1::IdentityKind>(i.kind));
   p->set_value(i.value);
   p->set_source(i.source);
-  ToTs(i.create_time, p->mutable_create_time());
+  ToTimestamp(i.create_time, p->mutable_create_time());
 }
 
 void ToProto(const domain::CustomerView& v, v1::CustomerView* p) {
@@ -262,13 +251,13 @@ void ToProto(const domain::CustomerView& v, v1::CustomerView* p) {
     x->set_average_order_minor(a.average_order_minor);
     x->set_cancelled_orders(a.cancelled_orders);
     if (a.first_purchase != absl::InfinitePast()) {
-      ToTs(a.first_purchase, x->mutable_first_purchase_time());
+      ToTimestamp(a.first_purchase, x->mutable_first_purchase_time());
     }
     if (a.last_purchase != absl::InfinitePast()) {
-      ToTs(a.last_purchase, x->mutable_last_purchase_time());
+      ToTimestamp(a.last_purchase, x->mutable_last_purchase_time());
     }
   }
-  ToTs(absl::Now(), p->mutable_view_time());
+  ToTimestamp(absl::Now(), p->mutable_view_time());
 }
 
 void ToProto(const domain::CustomerExport& e, v1::CustomerExport* p) {
@@ -276,7 +265,7 @@ void ToProto(const domain::CustomerExport& e, v1::CustomerExport* p) {
   for (const auto& i : e.identities) ToProto(i, p->add_identities());
   for (const auto& c : e.consent_history) ToProto(c, p->add_consent_history());
   for (const auto& i : e.interactions) ToProto(i, p->add_interactions());
-  ToTs(absl::Now(), p->mutable_export_time());
+  ToTimestamp(absl::Now(), p->mutable_export_time());
 }
 
 }  // namespace crm::customer_store::api

@@ -8,19 +8,12 @@
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
 #include "libs/common/status_macros.h"
+#include "libs/pg/sql.h"
 #include "services/customer_store/domain/rules.h"
 #include "services/customer_store/storage/json_codec.h"
 #include "services/customer_store/storage/pg_customer_repository.h"
 
 namespace crm::customer_store::storage {
-namespace {
-
-std::string PgArray(const std::vector<std::string>& v) {
-  return absl::StrCat("{", absl::StrJoin(v, ","), "}");
-}
-
-}  // namespace
-
 std::vector<pg::NamedQuery> PgCustomerRepository::MergeQueries() {
   return {
       {"move_identities",
@@ -120,7 +113,7 @@ absl::StatusOr<app::MergeOutcome> PgCustomerRepository::Merge(const app::Actor& 
     std::string merge_id = common::NewUuid();
     pool_.Exec(tx, "insert_merge", t, merge_id, survivor_id, source_id, CustomerToJson(source),
                CustomerToJson(survivor), CustomerToJson(merged), StringsToJson(d.filled_paths),
-               PgArray(interactions), PgArray(consents), PgArray(added));
+               pg::TextArrayLiteral(interactions), pg::TextArrayLiteral(consents), pg::TextArrayLiteral(added));
     Emit(tx, actor, survivor_id, "customer.merged",
          absl::StrCat(R"({"customer_id":")", survivor_id, R"(","source_customer_id":")", source_id,
                       R"(","merge_id":")", merge_id, R"("})"));

@@ -2,6 +2,7 @@
 
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
+#include "libs/grpcutil/proto_util.h"
 #include "libs/grpcutil/unary.h"
 #include "services/gateway/domain/permissions.h"
 
@@ -14,11 +15,8 @@ namespace {
 using grpcutil::Offload;
 using grpcutil::RequestContext;
 
-void ToTs(absl::Time t, google::protobuf::Timestamp* out) {
-  int64_t us = absl::ToUnixMicros(t);
-  out->set_seconds(us / 1000000);
-  out->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
-}
+using grpcutil::FromTimestamp;
+using grpcutil::ToTimestamp;
 
 app::Principal PrincipalOf(const RequestContext& rc) {
   return app::Principal{rc.tenant_id, rc.principal, domain::ParseRolesHeader(rc.roles), 0};
@@ -35,9 +33,9 @@ void ToProto(const app::KeyRecord& k, v1::ApiKey* p) {
   p->set_id(k.id);
   p->set_display_name(k.display_name);
   for (domain::Role r : k.roles) p->add_roles(static_cast<v1::Role>(r));
-  ToTs(k.create_time, p->mutable_create_time());
-  if (k.expire_time != absl::InfiniteFuture()) ToTs(k.expire_time, p->mutable_expire_time());
-  if (k.revoke_time != absl::InfiniteFuture()) ToTs(k.revoke_time, p->mutable_revoke_time());
+  ToTimestamp(k.create_time, p->mutable_create_time());
+  if (k.expire_time != absl::InfiniteFuture()) ToTimestamp(k.expire_time, p->mutable_expire_time());
+  if (k.revoke_time != absl::InfiniteFuture()) ToTimestamp(k.revoke_time, p->mutable_revoke_time());
   p->set_rate_limit_per_second(k.rate_limit_per_second);
   p->set_prefix(absl::StrCat("crm_", k.id));
 }
@@ -49,7 +47,7 @@ grpc::ServerUnaryReactor* AdminGrpcService::CreateTenant(grpc::CallbackServerCon
     CRM_ASSIGN_OR_RETURN(auto created, admin_.CreateTenant(PrincipalOf(rc), req->display_name()));
     resp->mutable_tenant()->set_id(created.first.id);
     resp->mutable_tenant()->set_display_name(created.first.display_name);
-    ToTs(created.first.create_time, resp->mutable_tenant()->mutable_create_time());
+    ToTimestamp(created.first.create_time, resp->mutable_tenant()->mutable_create_time());
     ToProto(created.second, resp->mutable_admin_key());
     return absl::OkStatus();
   });
@@ -63,8 +61,7 @@ grpc::ServerUnaryReactor* AdminGrpcService::CreateApiKey(grpc::CallbackServerCon
     for (int r : req->roles()) roles.push_back(static_cast<domain::Role>(r));
     absl::Time expire = absl::InfiniteFuture();
     if (req->has_expire_time()) {
-      expire = absl::FromUnixSeconds(req->expire_time().seconds()) +
-               absl::Nanoseconds(req->expire_time().nanos());
+      expire = FromTimestamp(req->expire_time());
     }
     CRM_ASSIGN_OR_RETURN(app::CreatedKey k,
                          admin_.CreateKey(PrincipalOf(rc), req->display_name(), std::move(roles),

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "libs/common/errors.h"
+#include "libs/grpcutil/proto_util.h"
 #include "libs/grpcutil/rpc_metrics.h"
 #include "libs/grpcutil/status_conversion.h"
 #include "libs/observability/log.h"
@@ -212,11 +213,7 @@ void RestGateway::Handle(HttpRequest req, Responder respond) {
         resp.headers.emplace_back("retry-after", absl::StrCat((r.retry_after_ms + 999) / 1000));
       }
     } else {
-      std::vector<grpc::Slice> slices;
-      std::string out;
-      if (r.response.Dump(&slices).ok()) {
-        for (const auto& sl : slices) out.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
-      }
+      std::string out = grpcutil::ByteBufferToString(r.response);
       // Parse once: the etag header and the JSON body come from one message.
       auto message = ParseResponse(*route_ptr->method, out);
       absl::StatusOr<std::string> json =

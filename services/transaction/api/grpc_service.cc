@@ -7,6 +7,7 @@
 #include "libs/common/crypto.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
+#include "libs/grpcutil/proto_util.h"
 #include "libs/grpcutil/unary.h"
 
 namespace crm::transaction::api {
@@ -27,11 +28,8 @@ absl::Status CheckRequestId(const std::string& id) {
   return absl::OkStatus();
 }
 
-void ToTs(absl::Time t, google::protobuf::Timestamp* out) {
-  int64_t us = absl::ToUnixMicros(t);
-  out->set_seconds(us / 1000000);
-  out->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
-}
+using grpcutil::FromTimestamp;
+using grpcutil::ToTimestamp;
 
 }  // namespace
 
@@ -55,8 +53,8 @@ void ToProto(const domain::Product& p, v1::Product* out) {
   out->mutable_attributes()->insert(p.attributes.begin(), p.attributes.end());
   out->set_active(p.active);
   out->set_etag(domain::EtagOf(p));
-  ToTs(p.create_time, out->mutable_create_time());
-  ToTs(p.update_time, out->mutable_update_time());
+  ToTimestamp(p.create_time, out->mutable_create_time());
+  ToTimestamp(p.update_time, out->mutable_update_time());
 }
 
 std::vector<std::string> PresentPaths(const v1::Product& p) {
@@ -161,11 +159,6 @@ grpc::ServerUnaryReactor* TransactionGrpcService::BatchUpsertProducts(
 }  // namespace crm::transaction::api
 
 namespace crm::transaction::api {
-namespace {
-absl::Time FromTs(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-}  // namespace
 
 std::string Fingerprint(const google::protobuf::Message& request) {
   std::unique_ptr<google::protobuf::Message> copy(request.New());
@@ -201,7 +194,7 @@ absl::StatusOr<domain::Order> FromProto(const v1::Order& o) {
         o.placed_time().nanos() < 0 || o.placed_time().nanos() > 999999999) {
       return common::InvalidField("placed_time", "placed_time is not a valid timestamp");
     }
-    d.placed_time = FromTs(o.placed_time());
+    d.placed_time = grpcutil::FromTimestamp(o.placed_time());
   }
   return d;
 }
@@ -221,11 +214,11 @@ void ToProto(const domain::Order& o, v1::Order* out) {
   out->set_total_minor(o.total_minor);
   out->set_channel(static_cast<v1::SalesChannel>(o.channel));
   out->set_store_id(o.store_id);
-  ToTs(o.placed_time, out->mutable_placed_time());
+  ToTimestamp(o.placed_time, out->mutable_placed_time());
   out->set_status(static_cast<v1::OrderStatus>(o.status));
   out->set_etag(domain::EtagOf(o));
-  ToTs(o.create_time, out->mutable_create_time());
-  ToTs(o.update_time, out->mutable_update_time());
+  ToTimestamp(o.create_time, out->mutable_create_time());
+  ToTimestamp(o.update_time, out->mutable_update_time());
 }
 
 grpc::ServerUnaryReactor* TransactionGrpcService::CreateOrder(grpc::CallbackServerContext* ctx,
