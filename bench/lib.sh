@@ -465,3 +465,20 @@ bench_pg_ticks_all() {
   done
   echo "$total"
 }
+
+# ------------------------------------------- helpers (order latency bench)
+
+# bench_pg_restart: restarts the private PostgreSQL with its previous options
+# (pg_ctl restart reuses postmaster.opts), for settings that need a restart
+# (e.g. track_commit_timestamp, set with ALTER SYSTEM before).
+bench_pg_restart() {
+  runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl restart -D "$BENCH_RUN_DIR/pg/data" \
+    -m fast -w -t 30 -l "$BENCH_RUN_DIR/pg/postgres.log" >/dev/null ||
+    bench_die "restarting PostgreSQL failed (log: $BENCH_RUN_DIR/pg/postgres.log)"
+  local i
+  for ((i = 0; i < 150; i++)); do
+    pg_isready -q -h 127.0.0.1 -p "$BENCH_PG_PORT" && return 0
+    sleep 0.2
+  done
+  bench_die "PostgreSQL did not come back within 30s"
+}

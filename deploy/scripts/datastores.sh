@@ -114,8 +114,10 @@ pg_start() {
     [[ -f $PG_DATA/PG_VERSION ]] || pg_init
     log "starting postgres on 127.0.0.1:$PG_PORT"
     # pg_ctl -w waits for startup itself; -t bounds it.
+    # 9>&-: the server must not inherit the lock of `start` (it would hold
+    # it for its whole life and block every later start/stop).
     if ! as_pg "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t "$WAIT_SECONDS" \
-      -o "-p $PG_PORT -k $PG_SOCK -c listen_addresses=127.0.0.1" >/dev/null; then
+      -o "-p $PG_PORT -k $PG_SOCK -c listen_addresses=127.0.0.1" >/dev/null 9>&-; then
       log "postgres failed to start; tail of $PG_LOG:"
       tail -n 20 "$PG_LOG" >&2
       return 1
@@ -168,7 +170,7 @@ redis_start() {
   mkdir -p "$REDIS_DIR"
   log "starting redis on 127.0.0.1:$REDIS_PORT"
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly yes \
-    --dir "$REDIS_DIR" --daemonize yes --pidfile "$REDIS_PID" --logfile "$REDIS_LOG"
+    --dir "$REDIS_DIR" --daemonize yes --pidfile "$REDIS_PID" --logfile "$REDIS_LOG" 9>&-
   local i
   for ((i = 0; i < WAIT_SECONDS * 5; i++)); do
     if redis_ready; then return 0; fi
@@ -210,16 +212,38 @@ print_dsns() {
   echo "CRM_TEST_REDIS_ADDR=127.0.0.1:$REDIS_PORT"
 }
 
+# Several runs may share one RUN_DIR (two `ctest` runs in one build tree):
+# `start` counts its users and `stop` only stops the datastores when the last
+# user is gone, so one run's clean-up never pulls them from under another.
+# A count left by a run that died is discarded when the datastores are found
+# not running at `start`.
+readonly USERS_FILE=$RUN_DIR/users
+users() { cat "$USERS_FILE" 2>/dev/null || echo 0; }
+
 case $ACTION in
   start)
-    pg_start
-    redis_start
+    exec 9>"$RUN_DIR/.lock"
+    flock 9
+    if ! pg_running || ! redis_ready; then echo 0 >"$USERS_FILE"; fi
+    # 9>&-: the servers must not inherit the lock (they outlive this script).
+    pg_start 9>&-
+    redis_start 9>&-
+    echo $(($(users) + 1)) >"$USERS_FILE"
     print_dsns
     ;;
   stop)
+    exec 9>"$RUN_DIR/.lock"
+    flock 9
+    left=$(($(users) - 1))
+    if ((left > 0)); then
+      echo "$left" >"$USERS_FILE"
+      log "still used by $left other run(s): left running"
+      exit 0
+    fi
+    echo 0 >"$USERS_FILE"
     rc=0
-    pg_stop || rc=1     # still try to stop redis; the failure is reported via rc
-    redis_stop || rc=1
+    pg_stop 9>&- || rc=1     # still try to stop redis; the failure is reported via rc
+    redis_stop 9>&- || rc=1
     exit $rc
     ;;
   status)

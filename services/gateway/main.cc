@@ -7,7 +7,11 @@
 #include "crm/customer_store/v1/customer_store.pb.h"
 #include "crm/gateway/v1/admin.grpc.pb.h"
 #include "crm/gateway/v1/admin.pb.h"
+#include "crm/transaction/v1/erp.grpc.pb.h"
+#include "crm/transaction/v1/erp.pb.h"
 #include "crm/transaction/v1/transaction.grpc.pb.h"
+#include "crm/transaction/v1/pipeline.grpc.pb.h"
+#include "crm/transaction/v1/pipeline.pb.h"
 #include "crm/transaction/v1/transaction.pb.h"
 #include "absl/synchronization/mutex.h"
 #include "libs/common/clock.h"
@@ -102,6 +106,12 @@ int main() {
   auto transaction = grpcutil::MakeChannel(config->transaction_addr);
   proxy.AddBackend(customer_store::v1::CustomerStoreService::service_full_name(), customer_store);
   proxy.AddBackend(transaction::v1::TransactionService::service_full_name(), transaction);
+  // gRPC only (streaming): relayed by the proxy, no REST routes. The
+  // descriptor reference keeps erp.proto linked: the proxy reads the
+  // methods' streaming shape from the generated pool.
+  (void)transaction::v1::IngestOrdersRequest::descriptor();
+  proxy.AddBackend(transaction::v1::ErpIntegrationService::service_full_name(), transaction);
+  proxy.AddBackend(transaction::v1::PipelineService::service_full_name(), transaction);
   proxy.AddBackend(gateway::v1::AdminService::service_full_name(),
                    grpcutil::MakeChannel(absl::StrCat("127.0.0.1:", admin_server.port())));
 
@@ -109,7 +119,8 @@ int main() {
   std::vector<const google::protobuf::ServiceDescriptor*> services = {
       customer_store::v1::Customer::descriptor()->file()->FindServiceByName("CustomerStoreService"),
       gateway::v1::Tenant::descriptor()->file()->FindServiceByName("AdminService"),
-      transaction::v1::Product::descriptor()->file()->FindServiceByName("TransactionService")};
+      transaction::v1::Product::descriptor()->file()->FindServiceByName("TransactionService"),
+      transaction::v1::Lead::descriptor()->file()->FindServiceByName("PipelineService")};
   gateway::api::RestOptions rest_options;
   rest_options.cors_allowed_origins = config->cors_allowed_origins;
   rest_options.max_json_body_bytes = static_cast<size_t>(config->max_body_bytes);

@@ -1,12 +1,22 @@
 // transaction (engine 5): wiring only.
+#include <memory>
+
 #include "libs/common/clock.h"
+#include "libs/common/env.h"
+#include "libs/grpcutil/channel.h"
 #include "libs/common/id.h"
 #include "libs/common/service_config.h"
 #include "libs/observability/log.h"
 #include "libs/service/runtime.h"
+#include "services/transaction/api/erp_grpc_service.h"
 #include "services/transaction/api/grpc_service.h"
+#include "services/transaction/api/pipeline_grpc_service.h"
 #include "services/transaction/app/catalog.h"
+#include "services/transaction/app/erp.h"
+#include "services/transaction/storage/grpc_customer_directory.h"
+#include "services/transaction/storage/pg_erp_repository.h"
 #include "services/transaction/storage/pg_order_repository.h"
+#include "services/transaction/storage/pg_pipeline_repository.h"
 #include "services/transaction/storage/pg_product_repository.h"
 
 int main() {
@@ -22,6 +32,8 @@ int main() {
   CRM_LOG(Info) << "config " << dump.ToString();
   std::vector<pg::NamedQuery> queries = transaction::storage::PgProductRepository::Queries();
   for (auto& q : transaction::storage::PgOrderRepository::Queries()) queries.push_back(std::move(q));
+  for (auto& q : transaction::storage::PgPipelineRepository::Queries()) queries.push_back(std::move(q));
+  for (auto& q : transaction::storage::PgErpRepository::Queries()) queries.push_back(std::move(q));
   auto rt = service::Runtime::Create("transaction", *config, std::move(queries));
   if (!rt.ok()) {
     CRM_LOG(Error) << "start-up: " << rt.status();
@@ -33,8 +45,33 @@ int main() {
   common::RandomIdGenerator ids;
   transaction::app::Catalog catalog(products, clock);
   transaction::storage::PgOrderRepository order_repository((*rt)->pg());
-  transaction::app::Orders orders(order_repository, clock, ids);
-  transaction::api::TransactionGrpcService service(catalog, orders, (*rt)->executor(),
+  // Customers of orders given by identities are resolved in customer-store
+  // (CRM_CUSTOMER_STORE_ADDR; without it such orders are UNIMPLEMENTED).
+  absl::StatusOr<std::string> cs_addr = common::EnvString("CRM_CUSTOMER_STORE_ADDR", "");
+  absl::StatusOr<absl::Duration> cs_timeout =
+      common::EnvDuration("CRM_CUSTOMER_STORE_TIMEOUT", absl::Seconds(2));
+  if (!cs_addr.ok() || !cs_timeout.ok()) {
+    CRM_LOG(Error) << "invalid configuration: "
+                   << (cs_addr.ok() ? cs_timeout.status() : cs_addr.status()).message();
+    return 2;
+  }
+  std::unique_ptr<transaction::storage::GrpcCustomerDirectory> directory;
+  if (!cs_addr->empty()) {
+    directory = std::make_unique<transaction::storage::GrpcCustomerDirectory>(
+        grpcutil::MakeChannel(*cs_addr), *cs_timeout);
+  }
+  transaction::app::Orders orders(order_repository, clock, ids, directory.get(),
+                                  &order_repository);
+  transaction::app::OrderMoney money(order_repository, clock, ids);
+  transaction::api::TransactionGrpcService service(catalog, orders, money, (*rt)->executor(),
                                                   (*rt)->rpc_metrics(), (*rt)->tokens());
-  return (*rt)->Serve("txn", {&service});
+  transaction::storage::PgErpRepository erp_repository((*rt)->pg());
+  transaction::app::Erp erp(erp_repository, clock, ids);
+  transaction::api::ErpGrpcService erp_service(erp, (*rt)->executor(), (*rt)->rpc_metrics(),
+                                               (*rt)->tokens());
+  transaction::storage::PgPipelineRepository pipeline_repository((*rt)->pg());
+  transaction::app::Pipeline pipeline(pipeline_repository, orders, directory.get(), clock, ids);
+  transaction::api::PipelineGrpcService pipeline_service(pipeline, (*rt)->executor(),
+                                                         (*rt)->rpc_metrics(), (*rt)->tokens());
+  return (*rt)->Serve("txn", {&service, &erp_service, &pipeline_service});
 }

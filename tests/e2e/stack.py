@@ -201,7 +201,8 @@ def start():
                     CRM_METRICS_PORT=str(STORE_METRICS_PORT)))
         _spawn("transaction", os.path.join(BUILD_DIR, "services", "transaction", "transaction"),
                dict(common, CRM_GRPC_PORT=str(TXN_GRPC_PORT),
-                    CRM_METRICS_PORT=str(TXN_METRICS_PORT)))
+                    CRM_METRICS_PORT=str(TXN_METRICS_PORT),
+                    CRM_CUSTOMER_STORE_ADDR="127.0.0.1:%d" % STORE_GRPC_PORT))
         _spawn("gateway", os.path.join(BUILD_DIR, "services", "gateway", "gateway"),
                dict(common, CRM_HTTP_PORT=str(HTTP_PORT), CRM_GRPC_PORT=str(GATEWAY_GRPC_PORT),
                     CRM_ADMIN_GRPC_PORT=str(ADMIN_GRPC_PORT),

@@ -119,8 +119,11 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::SearchCustomers(
     q.email = req->email();
     q.phone = req->phone();
     q.name_prefix = req->name_prefix();
+    q.external_id_source = req->external_id_source();
+    q.external_id = req->external_id();
     std::string scope = absl::StrCat("SearchCustomers|", req->email(), "|", req->phone(), "|",
-                                     req->name_prefix());
+                                     req->name_prefix(), "|", req->external_id_source(), "|",
+                                     req->external_id());
     if (!req->page_token().empty()) {
       CRM_ASSIGN_OR_RETURN(q.after_id, tokens_.Decode(rc.tenant_id, scope, req->page_token()));
     }

@@ -25,6 +25,19 @@ absl::StatusOr<std::optional<domain::OrderFact>> OrderFactOf(
         !absl::SimpleAtoi(p.at("placed_at_us").get<std::string>(), &placed_us)) {
       return absl::InvalidArgumentError("order event with malformed amounts or times");
     }
+    // Events from before returns existed carry neither: nothing returned.
+    f.net_minor = f.total_minor;
+    if (p.contains("returned_minor") &&
+        !absl::SimpleAtoi(p.at("returned_minor").get<std::string>(), &f.returned_minor)) {
+      return absl::InvalidArgumentError("order event with malformed returned_minor");
+    }
+    if (p.contains("net_minor") &&
+        !absl::SimpleAtoi(p.at("net_minor").get<std::string>(), &f.net_minor)) {
+      return absl::InvalidArgumentError("order event with malformed net_minor");
+    }
+    if (f.returned_minor < 0 || f.net_minor < 0 || f.net_minor > f.total_minor) {
+      return absl::InvalidArgumentError("order event with inconsistent amounts");
+    }
     f.placed_time = absl::FromUnixMicros(placed_us);
   } catch (const nlohmann::json::exception&) {
     return absl::InvalidArgumentError("order event payload is not the documented JSON");

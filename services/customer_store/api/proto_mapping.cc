@@ -250,6 +250,9 @@ void ToProto(const domain::CustomerView& v, v1::CustomerView* p) {
     x->set_total_spend_minor(a.total_spend_minor);
     x->set_average_order_minor(a.average_order_minor);
     x->set_cancelled_orders(a.cancelled_orders);
+    x->set_gross_spend_minor(a.gross_spend_minor);
+    x->set_returned_minor(a.returned_minor);
+    x->set_returned_orders(a.returned_orders);
     if (a.first_purchase != absl::InfinitePast()) {
       ToTimestamp(a.first_purchase, x->mutable_first_purchase_time());
     }

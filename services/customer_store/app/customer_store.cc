@@ -66,10 +66,15 @@ absl::StatusOr<Page<Customer>> CustomerStore::List(const std::string& tenant, co
 }
 
 absl::StatusOr<Page<Customer>> CustomerStore::Search(const std::string& tenant, SearchQuery q) {
-  int given = !q.email.empty() + !q.phone.empty() + !q.name_prefix.empty();
+  int given = !q.email.empty() + !q.phone.empty() + !q.name_prefix.empty() +
+              !q.external_id.empty();
   if (given != 1) {
-    return common::InvalidField("email",
-                                "give exactly one of email, phone or name_prefix to search by");
+    return common::InvalidField(
+        "email", "give exactly one of email, phone, external_id or name_prefix to search by");
+  }
+  if (!q.external_id.empty() && q.external_id_source.empty()) {
+    return common::InvalidField("external_id_source",
+                                "external_id_source is required with external_id");
   }
   if (!q.email.empty()) {
     auto e = domain::NormalizeEmail(q.email);

@@ -44,6 +44,8 @@ struct SearchQuery {
   std::string email;        // normalized
   std::string phone;        // normalized
   std::string name_prefix;  // lower-cased
+  std::string external_id_source;  // with external_id
+  std::string external_id;
   std::string after_id;
   int limit = 50;
 };
@@ -195,8 +197,15 @@ class PurchaseRepository {
   // Records the fact if it is newer than what is stored for the order (so a
   // repeated or late event changes nothing), and on the first fact of an
   // order adds a purchase entry to the customer's timeline (when the customer
-  // exists). Returns whether anything changed.
-  virtual absl::StatusOr<bool> RecordOrder(const domain::OrderFact& fact) = 0;
+  // exists). Says whether anything changed and whose 360 view shows the
+  // order now: the fact's customer, or the survivor its customer was merged
+  // into (merges are followed at read time, so an unmerge takes purchases
+  // back exactly).
+  struct Change {
+    bool changed = false;
+    std::string view_owner;
+  };
+  virtual absl::StatusOr<Change> RecordOrder(const domain::OrderFact& fact) = 0;
 };
 
 // Read-through cache of the serialized 360 view. A cache that fails is

@@ -12,8 +12,13 @@ absl::Status PurchaseProjector::Apply(const domain::OrderFact& fact) {
       fact.version <= 0 || fact.total_minor < 0) {
     return absl::InvalidArgumentError("order event without the fields a purchase needs");
   }
-  CRM_ASSIGN_OR_RETURN(bool changed, repository_.RecordOrder(fact));
-  if (changed) cache_.Invalidate(fact.tenant_id, fact.customer_id);
+  CRM_ASSIGN_OR_RETURN(PurchaseRepository::Change change, repository_.RecordOrder(fact));
+  if (change.changed) {
+    cache_.Invalidate(fact.tenant_id, fact.customer_id);
+    if (!change.view_owner.empty() && change.view_owner != fact.customer_id) {
+      cache_.Invalidate(fact.tenant_id, change.view_owner);
+    }
+  }
   return absl::OkStatus();
 }
 

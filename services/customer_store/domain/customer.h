@@ -122,14 +122,18 @@ struct Interaction {
   std::string source;
 };
 
-// Purchases of one currency, from the orders that are not cancelled.
+// Purchases of one currency, from the orders that are not cancelled
+// (returned orders still count as orders; their value does not).
 struct PurchaseAggregate {
   std::string currency_code;
   int64_t order_count = 0;
   int64_t purchase_days = 0;  // distinct calendar days (UTC) with an order
-  int64_t total_spend_minor = 0;
-  int64_t average_order_minor = 0;  // total / count, rounded down
+  int64_t total_spend_minor = 0;  // net: order totals - returns - refund adjustments
+  int64_t average_order_minor = 0;  // total_spend / count, rounded down
   int64_t cancelled_orders = 0;
+  int64_t gross_spend_minor = 0;   // order totals before returns
+  int64_t returned_minor = 0;      // value of returned units
+  int64_t returned_orders = 0;     // orders with at least one return
   absl::Time first_purchase = absl::InfinitePast();
   absl::Time last_purchase = absl::InfinitePast();
 };
@@ -141,7 +145,10 @@ struct OrderFact {
   std::string customer_id;
   std::string currency_code;
   int64_t total_minor = 0;
-  std::string status;  // placed, paid, fulfilled, completed, cancelled
+  int64_t returned_minor = 0;  // value of the returned units
+  int64_t net_minor = 0;       // total - returned - refund adjustments
+  // placed, paid, fulfilled, completed, cancelled, partially_returned, returned
+  std::string status;
   absl::Time placed_time = absl::InfinitePast();
   int64_t version = 0;
 };

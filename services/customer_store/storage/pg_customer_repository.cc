@@ -22,6 +22,15 @@
 namespace crm::customer_store::storage {
 namespace {
 
+// $2 and every customer merged into it (transitively, active merges only):
+// a survivor's purchases include those of the customers merged into it, and
+// an unmerge gives them back without moving a row.
+constexpr char kMergedInto[] =
+    "(WITH RECURSIVE down(id, depth) AS (SELECT $2::uuid, 0 UNION ALL SELECT g.source_id, "
+    "down.depth + 1 FROM customer_store.merges g JOIN down ON g.survivor_id = down.id WHERE "
+    "g.tenant_id = $1 AND g.unmerged_at IS NULL AND down.depth < 32) SELECT id FROM down)";
+
+
 using domain::Customer;
 
 constexpr char kCustomerColumns[] =
@@ -191,7 +200,7 @@ std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
        absl::StrCat("SELECT ", cols,
                     " FROM customer_store.customers WHERE tenant_id = $1 AND id IN (SELECT "
                     "customer_id FROM customer_store.identities WHERE tenant_id = $1 AND kind = $2 "
-                    "AND source = '' AND value = $3) AND id > $4::uuid ORDER BY id LIMIT $5")},
+                    "AND source = $6 AND value = $3) AND id > $4::uuid ORDER BY id LIMIT $5")},
       {"search_customers_by_name",
        absl::StrCat("SELECT ", cols,
                     " FROM customer_store.customers WHERE tenant_id = $1 AND (lower(given_name) "
@@ -217,12 +226,13 @@ std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
                     Ts(4), ", $5::uuid) ORDER BY occurred_at DESC, id DESC LIMIT $6")},
       {"upsert_purchase",
        absl::StrCat("INSERT INTO customer_store.purchases (tenant_id, order_id, customer_id, "
-                    "currency, total_minor, status, placed_at, order_version) VALUES ($1, $2, $3, "
-                    "$4, $5, $6, ",
+                    "currency, total_minor, status, placed_at, order_version, returned_minor, "
+                    "net_minor) VALUES ($1, $2, $3, $4, $5, $6, ",
                     Ts(7),
-                    ", $8) ON CONFLICT (tenant_id, order_id) DO UPDATE SET status = "
+                    ", $8, $9, $10) ON CONFLICT (tenant_id, order_id) DO UPDATE SET status = "
                     "EXCLUDED.status, total_minor = EXCLUDED.total_minor, currency = "
-                    "EXCLUDED.currency, order_version = EXCLUDED.order_version, updated_at = now() "
+                    "EXCLUDED.currency, order_version = EXCLUDED.order_version, returned_minor = "
+                    "EXCLUDED.returned_minor, net_minor = EXCLUDED.net_minor, updated_at = now() "
                     "WHERE purchases.order_version < EXCLUDED.order_version "
                     "RETURNING (xmax = 0) AS inserted")},
       {"insert_interaction_if_absent",
@@ -234,17 +244,28 @@ std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
        absl::StrCat(
            "SELECT currency, count(*) FILTER (WHERE status <> 'cancelled'), count(DISTINCT "
            "(placed_at AT TIME ZONE 'UTC')::date) FILTER (WHERE status <> 'cancelled'), "
-           "coalesce(sum(total_minor) FILTER (WHERE status <> 'cancelled'), 0)::int8, count(*) "
+           "coalesce(sum(net_minor) FILTER (WHERE status <> 'cancelled'), 0)::int8, count(*) "
            "FILTER (WHERE status = 'cancelled'), coalesce(",
            Micros("min(placed_at) FILTER (WHERE status <> 'cancelled')"), ", -1), coalesce(",
            Micros("max(placed_at) FILTER (WHERE status <> 'cancelled')"),
-           ", -1) FROM customer_store.purchases WHERE tenant_id = $1 AND customer_id = $2 "
-           "GROUP BY currency ORDER BY currency")},
+           ", -1), coalesce(sum(total_minor) FILTER (WHERE status <> 'cancelled'), 0)::int8, "
+           "coalesce(sum(returned_minor) FILTER (WHERE status <> 'cancelled'), 0)::int8, "
+           "count(*) FILTER (WHERE status <> 'cancelled' AND returned_minor > 0) "
+           "FROM customer_store.purchases WHERE tenant_id = $1 AND customer_id IN ",
+           kMergedInto, " GROUP BY currency ORDER BY currency")},
+      // The customer whose view shows $2's purchases: $2, or the survivor of
+      // the chain of active merges it went into.
+      {"select_merge_survivor",
+       "WITH RECURSIVE up(id, depth) AS (SELECT $2::uuid, 0 UNION ALL SELECT g.survivor_id, "
+       "up.depth + 1 FROM customer_store.merges g JOIN up ON g.source_id = up.id WHERE "
+       "g.tenant_id = $1 AND g.unmerged_at IS NULL AND up.depth < 32) SELECT id::text FROM up "
+       "ORDER BY depth DESC LIMIT 1"},
       {"delete_merges_of",
        "DELETE FROM customer_store.merges WHERE tenant_id = $1 AND (survivor_id = $2 OR "
        "source_id = $2)"},
       {"delete_purchases_of",
-       "DELETE FROM customer_store.purchases WHERE tenant_id = $1 AND customer_id = $2"},
+       absl::StrCat("DELETE FROM customer_store.purchases WHERE tenant_id = $1 AND customer_id IN ",
+                    kMergedInto)},
       {"count_interactions",
        "SELECT count(*) FROM customer_store.interactions WHERE tenant_id = $1 AND customer_id = $2"},
       {"select_consent_by_id",
@@ -493,10 +514,13 @@ absl::StatusOr<app::Page<Customer>> PgCustomerRepository::Search(const std::stri
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     std::string after = q.after_id.empty() ? kNilUuid : q.after_id;
     pqxx::result r;
-    if (!q.email.empty() || !q.phone.empty()) {
+    if (!q.external_id.empty()) {
+      r = pool_.Exec(tx, "search_customers_by_identity", tenant, 3, q.external_id, after,
+                     q.limit + 1, q.external_id_source);
+    } else if (!q.email.empty() || !q.phone.empty()) {
       int kind = q.email.empty() ? 2 : 1;
       r = pool_.Exec(tx, "search_customers_by_identity", tenant, kind,
-                     q.email.empty() ? q.phone : q.email, after, q.limit + 1);
+                     q.email.empty() ? q.phone : q.email, after, q.limit + 1, std::string());
     } else {
       r = pool_.Exec(tx, "search_customers_by_name", tenant, LikePrefix(q.name_prefix), after,
                      q.limit + 1);
@@ -661,6 +685,9 @@ absl::StatusOr<domain::CustomerView> PgCustomerRepository::LoadView(const std::s
       a.cancelled_orders = r[4].as<int64_t>();
       if (int64_t first = r[5].as<int64_t>(); first >= 0) a.first_purchase = absl::FromUnixMicros(first);
       if (int64_t last = r[6].as<int64_t>(); last >= 0) a.last_purchase = absl::FromUnixMicros(last);
+      a.gross_spend_minor = r[7].as<int64_t>();
+      a.returned_minor = r[8].as<int64_t>();
+      a.returned_orders = r[9].as<int64_t>();
       a.average_order_minor = a.order_count > 0 ? a.total_spend_minor / a.order_count : 0;
       v.purchases.push_back(std::move(a));
     }
@@ -694,12 +721,15 @@ absl::StatusOr<domain::CustomerExport> PgCustomerRepository::LoadExport(const st
 
 namespace crm::customer_store::storage {
 
-absl::StatusOr<bool> PgCustomerRepository::RecordOrder(const domain::OrderFact& f) {
+absl::StatusOr<app::PurchaseRepository::Change> PgCustomerRepository::RecordOrder(
+    const domain::OrderFact& f) {
+  Change change;
   bool changed = false;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(f.tenant_id, [&](pqxx::work& tx) -> absl::Status {
     pqxx::result r = pool_.Exec(tx, "upsert_purchase", f.tenant_id, f.order_id, f.customer_id,
                                 f.currency_code, f.total_minor, f.status,
-                                absl::ToUnixMicros(f.placed_time), f.version);
+                                absl::ToUnixMicros(f.placed_time), f.version, f.returned_minor,
+                                f.net_minor);
     changed = !r.empty();
     const bool first_fact = changed && r[0][0].as<bool>();
     // The timeline entry of a purchase: once per order (its id is the order's).
@@ -713,9 +743,14 @@ absl::StatusOr<bool> PgCustomerRepository::RecordOrder(const domain::OrderFact& 
                  absl::StrCat("Order of ", f.total_minor, " (minor units) ", f.currency_code),
                  payload.dump(), "transaction");
     }
+    change.changed = changed;
+    if (changed) {
+      change.view_owner =
+          pool_.Exec(tx, "select_merge_survivor", f.tenant_id, f.customer_id)[0][0].as<std::string>();
+    }
     return absl::OkStatus();
   }));
-  return changed;
+  return change;
 }
 
 }  // namespace crm::customer_store::storage

@@ -57,7 +57,7 @@ class PgCustomerRepository final : public app::CustomerRepository,
                                            std::vector<domain::ImportRow> rows,
                                            const app::ImportPlanner& plan,
                                            const app::ImportUpdater& apply) override;
-  absl::StatusOr<bool> RecordOrder(const domain::OrderFact& fact) override;
+  absl::StatusOr<Change> RecordOrder(const domain::OrderFact& fact) override;
   absl::StatusOr<app::UnmergeOutcome> Unmerge(const app::Actor& actor,
                                               const std::string& survivor_id,
                                               const std::string& merge_id,

@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "libs/common/crypto.h"
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
@@ -105,7 +106,20 @@ Proxy::Proxy(app::Access& access, common::Executor& executor, prometheus::Regist
       admission_(prometheus::BuildCounter()
                      .Name("crm_gateway_admission_total")
                      .Help("Gateway admission decisions by outcome")
-                     .Register(metrics)) {}
+                     .Register(metrics)),
+      streams_(prometheus::BuildCounter()
+                   .Name("crm_gateway_grpc_streams_total")
+                   .Help("Relayed gRPC streams (server-streaming, bidi) by method and code")
+                   .Register(metrics)),
+      stream_messages_(prometheus::BuildCounter()
+                           .Name("crm_gateway_grpc_stream_messages_total")
+                           .Help("Messages relayed on gRPC streams by method and direction")
+                           .Register(metrics)),
+      streams_open_(prometheus::BuildGauge()
+                        .Name("crm_gateway_grpc_streams_open")
+                        .Help("Relayed gRPC streams in progress")
+                        .Register(metrics)
+                        .Add({})) {}
 
 void Proxy::AddBackend(const std::string& service_full_name,
                        std::shared_ptr<grpc::Channel> channel) {
@@ -140,40 +154,100 @@ std::string Proxy::TraceparentFrom(absl::string_view v) {
                       common::HexEncode(common::RandomBytes(8)), "-01");
 }
 
-bool Proxy::IsClientStreaming(absl::string_view full_method) {
+Proxy::MethodKind Proxy::KindOf(absl::string_view full_method) {
   std::string name(full_method.substr(full_method.empty() ? 0 : 1));
   std::replace(name.begin(), name.end(), '/', '.');
   const auto* m = google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(name);
-  return m != nullptr && m->client_streaming() && !m->server_streaming();
+  if (m == nullptr) return MethodKind::kUnknown;
+  if (m->client_streaming()) {
+    return m->server_streaming() ? MethodKind::kBidiStreaming : MethodKind::kClientStreaming;
+  }
+  return m->server_streaming() ? MethodKind::kServerStreaming : MethodKind::kUnary;
 }
+
+bool Proxy::IsClientStreaming(absl::string_view full_method) {
+  return KindOf(full_method) == MethodKind::kClientStreaming;
+}
+
+bool Proxy::IsRelayedStream(absl::string_view full_method) {
+  MethodKind k = KindOf(full_method);
+  return k == MethodKind::kServerStreaming || k == MethodKind::kBidiStreaming;
+}
+
+Proxy::StreamTarget Proxy::TargetFor(const InboundCall& call,
+                                     const app::Principal& principal) const {
+  StreamTarget t;
+  const Backend* backend = BackendFor(call.full_method);
+  t.stub = backend == nullptr ? nullptr : backend->stub.get();
+  t.context.tenant_id = principal.tenant_id;
+  t.context.principal = principal.key_id;
+  t.context.roles = domain::RolesHeader(principal.roles);
+  t.context.request_id = call.request_id;
+  t.context.traceparent = call.traceparent;
+  t.deadline = std::min(call.deadline, absl::Now() + upload_deadline_);
+  return t;
+}
+
+void Proxy::RecordStream(absl::string_view full_method, absl::string_view code,
+                         int64_t messages_in, int64_t messages_out) {
+  std::string rpc(full_method);
+  streams_.Add({{"rpc", rpc}, {"code", std::string(code)}}).Increment();
+  stream_messages_.Add({{"rpc", rpc}, {"direction", "in"}})
+      .Increment(static_cast<double>(messages_in));
+  stream_messages_.Add({{"rpc", rpc}, {"direction", "out"}})
+      .Increment(static_cast<double>(messages_out));
+}
+
+void Proxy::StreamOpened(int delta) { streams_open_.Increment(delta); }
 
 void Proxy::Handle(std::shared_ptr<InboundCall> call, std::vector<grpc::ByteBuffer> requests,
                    std::function<void(ForwardResult)> done) {
-  if (!domain::IsKnownMethod(call->full_method) || !HasBackend(call->full_method)) {
-    admission_.Add({{"outcome", "unknown_method"}}).Increment();
+  if (IsRelayedStream(call->full_method)) {
+    // Only the gRPC front door relays streams (GrpcProxyService); REST
+    // exposes no streaming method.
     done(ErrorResult(common::WithReason(
-        absl::UnimplementedError(absl::StrCat("unknown method ", call->full_method)),
+        absl::UnimplementedError(absl::StrCat(
+            call->full_method, " is a streaming method: call it over gRPC, not REST")),
         "ROUTE_NOT_FOUND")));
     return;
   }
-  // Most calls need no I/O to be admitted (cached key, leased token): forward
-  // them from this thread; the rest go to the executor, which may block.
+  auto req = std::make_shared<std::vector<grpc::ByteBuffer>>(std::move(requests));
+  auto shared_done = std::make_shared<std::function<void(ForwardResult)>>(std::move(done));
+  Admit(call, [this, call, req, shared_done](const app::Principal* p, ForwardResult refusal) {
+    if (p == nullptr) {
+      (*shared_done)(std::move(refusal));
+      return;
+    }
+    Forward(call, *p, std::move(*req), std::move(*shared_done));
+  });
+}
+
+void Proxy::Admit(std::shared_ptr<InboundCall> call, AdmitDone done) {
+  if (!domain::IsKnownMethod(call->full_method) || !HasBackend(call->full_method)) {
+    admission_.Add({{"outcome", "unknown_method"}}).Increment();
+    done(nullptr, ErrorResult(common::WithReason(
+                      absl::UnimplementedError(absl::StrCat("unknown method ", call->full_method)),
+                      "ROUTE_NOT_FOUND")));
+    return;
+  }
+  // Most calls need no I/O to be admitted (cached key, leased token): go on
+  // from this thread; the rest go to the executor, which may block.
   if (auto fast = access_.AdmitWithoutIo(call->authorization, call->full_method)) {
     if (!fast->ok()) {
       admission_.Add({{"outcome", fast->status().code() == absl::StatusCode::kPermissionDenied
                                       ? "forbidden"
                                       : "unauthenticated"}})
           .Increment();
-      done(ErrorResult(fast->status()));
+      done(nullptr, ErrorResult(fast->status()));
       return;
     }
     admission_.Add({{"outcome", "admitted"}}).Increment();
-    Forward(call, **fast, std::move(requests), std::move(done));
+    const app::Principal& p = **fast;
+    done(&p, ForwardResult{});
     return;
   }
-  auto shared_done = std::make_shared<std::function<void(ForwardResult)>>(std::move(done));
-  auto req = std::make_shared<std::vector<grpc::ByteBuffer>>(std::move(requests));
-  bool queued = executor_.TrySubmit([this, call, req, shared_done] {
+  auto shared_done = std::make_shared<AdmitDone>(std::move(done));
+  bool queued = executor_.TrySubmit([this, call, shared_done] {
     absl::StatusOr<app::Principal> p = access_.Authenticate(call->authorization);
     absl::Status s = p.status();
     const char* outcome = "unauthenticated";
@@ -193,16 +267,17 @@ void Proxy::Handle(std::shared_ptr<InboundCall> call, std::vector<grpc::ByteBuff
         int64_t ms = 0;
         if (absl::SimpleAtoi(std::string(*retry), &ms)) r.retry_after_ms = ms;
       }
-      (*shared_done)(std::move(r));
+      (*shared_done)(nullptr, std::move(r));
       return;
     }
     admission_.Add({{"outcome", "admitted"}}).Increment();
-    Forward(call, *p, std::move(*req), std::move(*shared_done));
+    (*shared_done)(&*p, ForwardResult{});
   });
   if (!queued) {
     admission_.Add({{"outcome", "overloaded"}}).Increment();
-    (*shared_done)(ErrorResult(common::WithReason(
-        absl::ResourceExhaustedError("gateway overloaded, retry later"), "OVERLOADED")));
+    (*shared_done)(nullptr, ErrorResult(common::WithReason(
+                                absl::ResourceExhaustedError("gateway overloaded, retry later"),
+                                "OVERLOADED")));
   }
 }
 
@@ -381,10 +456,267 @@ class ProxyReactor final : public grpc::ServerGenericBidiReactor {
   grpc::ByteBuffer response_;
 };
 
+// A relayed server-streaming or bidirectional call: the inbound stream
+// (this reactor) and the backend leg (a generic client bidi reactor) joined
+// message by message.
+//
+// Flow control: one read and one write outstanding per side. A message read
+// from the client is written to the backend, and the next client read starts
+// only when that write completed; a message read from the backend is written
+// to the client, and the next backend read starts only when that write
+// completed. So at most one message per direction is held here, and a slow
+// reader on either side slows the sender through gRPC's own flow control.
+//
+// Lifetime: the relay owns itself (self_) until the inbound OnDone, and the
+// backend leg holds a reference (leg_self_) until its OnDone. The leg's
+// operations are also started outside its own reactions, so it carries two
+// holds (one per direction), each removed when its direction is over; the
+// leg's OnDone (status received, every operation complete) then finishes the
+// inbound call with the backend's sanitized status and reason trailer.
+class StreamRelay final : public grpc::ServerGenericBidiReactor {
+ public:
+  static StreamRelay* Create(grpc::GenericCallbackServerContext* ctx, Proxy& proxy) {
+    std::shared_ptr<StreamRelay> r(new StreamRelay(ctx, proxy));
+    r->self_ = r;
+    r->Begin();
+    return r.get();
+  }
+
+  // ---- inbound side ----
+  void OnReadDone(bool ok) override {
+    bool half_close = false;
+    {
+      absl::MutexLock l(&mu_);
+      if (!write_hold_) return;  // the backend is gone: stop reading the client
+      if (ok) {
+        leg_write_in_flight_ = true;
+        ++messages_in_;
+      } else {
+        write_hold_ = false;
+        half_close = true;
+      }
+    }
+    if (ok) {
+      leg_.StartWrite(&from_client_);
+      return;
+    }
+    if (half_close) {
+      // The client half-closed (or went away: then OnCancel cancels the leg).
+      if (!ctx_->IsCancelled()) leg_.StartWritesDone();
+      leg_.RemoveHold();
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (ok) {
+      leg_.StartRead(&from_backend_);
+      return;
+    }
+    // The client stopped reading (cancelled, gone): cancel the backend call.
+    leg_ctx_.TryCancel();
+    {
+      absl::MutexLock l(&mu_);
+      read_hold_ = false;
+    }
+    leg_.RemoveHold();
+  }
+
+  void OnCancel() override {
+    bool started;
+    {
+      absl::MutexLock l(&mu_);
+      cancelled_ = true;
+      started = backend_started_;
+    }
+    if (started) leg_ctx_.TryCancel();
+  }
+
+  void OnDone() override {
+    proxy_.RecordStream(call_->full_method, grpcutil::CodeName(final_status_.error_code()),
+                        messages_in_, messages_out_);
+    if (backend_started_) proxy_.StreamOpened(-1);
+    LogAccess("grpc", call_->full_method, grpcutil::CodeName(final_status_.error_code()),
+              absl::Now() - start_, *call_, result_);
+    std::shared_ptr<StreamRelay> keep = std::move(self_);  // may delete this on return
+  }
+
+ private:
+  // ---- backend leg ----
+  class Leg final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+   public:
+    explicit Leg(StreamRelay* relay) : relay_(relay) {}
+    void OnReadDone(bool ok) override { relay_->BackendReadDone(ok); }
+    void OnWriteDone(bool ok) override { relay_->BackendWriteDone(ok); }
+    void OnDone(const grpc::Status& s) override { relay_->BackendDone(s); }
+
+   private:
+    StreamRelay* relay_;
+  };
+
+  StreamRelay(grpc::GenericCallbackServerContext* ctx, Proxy& proxy)
+      : ctx_(ctx), proxy_(proxy), start_(absl::Now()), leg_(this) {
+    call_ = std::make_shared<InboundCall>();
+    call_->full_method = ctx->method();
+    const auto& md = ctx->client_metadata();
+    auto get = [&](const char* k) {
+      auto it = md.find(k);
+      return it == md.end() ? std::string() : std::string(it->second.data(), it->second.size());
+    };
+    call_->authorization = get("authorization");
+    call_->request_id = Proxy::RequestIdFrom(get(grpcutil::kRequestIdHeader));
+    call_->traceparent = Proxy::TraceparentFrom(get(grpcutil::kTraceparentHeader));
+    call_->deadline = FromChrono(ctx->deadline());
+    call_->upload = true;
+  }
+
+  void Begin() {
+    ctx_->AddInitialMetadata(grpcutil::kRequestIdHeader, call_->request_id);
+    std::shared_ptr<StreamRelay> self = self_;
+    proxy_.Admit(call_, [self](const app::Principal* p, ForwardResult refusal) {
+      self->Admitted(p, std::move(refusal));
+    });
+  }
+
+  void Admitted(const app::Principal* p, ForwardResult refusal) {
+    if (p == nullptr) {
+      result_ = std::move(refusal);
+      if (!result_.reason.empty()) {
+        ctx_->AddTrailingMetadata(grpcutil::kReasonTrailer, result_.reason);
+      }
+      if (result_.retry_after_ms > 0) {
+        ctx_->AddTrailingMetadata("retry-after-ms", absl::StrCat(result_.retry_after_ms));
+      }
+      FinishInbound(result_.status);
+      return;
+    }
+    result_.tenant_id = p->tenant_id;
+    result_.principal = p->key_id;
+    Proxy::StreamTarget target = proxy_.TargetFor(*call_, *p);
+    if (target.stub == nullptr) {
+      FinishInbound(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "unknown method"));
+      return;
+    }
+    grpcutil::PropagateRequestContext(target.context, &leg_ctx_);
+    leg_ctx_.set_deadline(ToChrono(target.deadline));
+    {
+      absl::MutexLock l(&mu_);
+      if (cancelled_) {
+        // Finished below; the leg never starts.
+      } else {
+        backend_started_ = true;
+        leg_self_ = self_;
+      }
+    }
+    if (!backend_started_) {
+      FinishInbound(grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled"));
+      return;
+    }
+    proxy_.StreamOpened(1);
+    target.stub->PrepareBidiStreamingCall(&leg_ctx_, call_->full_method, grpc::StubOptions(),
+                                          &leg_);
+    leg_.AddMultipleHolds(2);  // client -> backend, backend -> client
+    leg_.StartRead(&from_backend_);
+    // The inbound read starts before the leg: the leg's end finishes the
+    // inbound call, after which no operation may start on it. (A client
+    // message arriving before StartCall is queued by the leg.)
+    StartRead(&from_client_);
+    leg_.StartCall();
+  }
+
+  void BackendWriteDone(bool ok) {
+    bool remove_hold = false;
+    {
+      absl::MutexLock l(&mu_);
+      leg_write_in_flight_ = false;
+      if (!ok || backend_ended_) {
+        // The backend call is over: nothing more goes to it.
+        remove_hold = write_hold_;
+        write_hold_ = false;
+      }
+    }
+    if (remove_hold) {
+      leg_.RemoveHold();
+      return;
+    }
+    if (ok) {
+      from_client_.Clear();
+      StartRead(&from_client_);
+    }
+  }
+
+  void BackendReadDone(bool ok) {
+    if (ok) {
+      {
+        absl::MutexLock l(&mu_);
+        ++messages_out_;
+      }
+      StartWrite(&from_backend_);
+      return;
+    }
+    // The backend ended its side (status on its way): stop both directions.
+    // A client read still outstanding completes later and finds the write
+    // direction closed.
+    bool remove_write_hold = false;
+    {
+      absl::MutexLock l(&mu_);
+      backend_ended_ = true;
+      read_hold_ = false;
+      if (write_hold_ && !leg_write_in_flight_) {
+        write_hold_ = false;
+        remove_write_hold = true;
+      }
+    }
+    leg_.RemoveHold();
+    if (remove_write_hold) leg_.RemoveHold();
+  }
+
+  void BackendDone(const grpc::Status& s) {
+    const auto& trailers = leg_ctx_.GetServerTrailingMetadata();
+    auto it = trailers.find(grpcutil::kReasonTrailer);
+    if (it != trailers.end()) {
+      result_.reason = std::string(it->second.data(), it->second.size());
+      ctx_->AddTrailingMetadata(grpcutil::kReasonTrailer, result_.reason);
+    }
+    std::shared_ptr<StreamRelay> keep = std::move(leg_self_);
+    FinishInbound(SanitizeBackendStatus(s));
+  }
+
+  void FinishInbound(const grpc::Status& s) {
+    final_status_ = s;
+    Finish(s);
+  }
+
+  grpc::GenericCallbackServerContext* ctx_;
+  Proxy& proxy_;
+  absl::Time start_;
+  std::shared_ptr<InboundCall> call_;
+  ForwardResult result_;  // tenant, principal, reason for the access log
+  grpc::Status final_status_;
+
+  grpc::ClientContext leg_ctx_;
+  Leg leg_;
+  grpc::ByteBuffer from_client_;
+  grpc::ByteBuffer from_backend_;
+
+  absl::Mutex mu_;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool backend_started_ = false;  // written once under mu_ before the leg starts
+  bool write_hold_ ABSL_GUARDED_BY(mu_) = true;
+  bool read_hold_ ABSL_GUARDED_BY(mu_) = true;
+  bool leg_write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  bool backend_ended_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t messages_in_ = 0;
+  int64_t messages_out_ = 0;
+
+  std::shared_ptr<StreamRelay> self_;
+  std::shared_ptr<StreamRelay> leg_self_;
+};
+
 }  // namespace
 
 grpc::ServerGenericBidiReactor* GrpcProxyService::CreateReactor(
     grpc::GenericCallbackServerContext* ctx) {
+  if (Proxy::IsRelayedStream(ctx->method())) return StreamRelay::Create(ctx, proxy_);
   return new ProxyReactor(ctx, proxy_, max_stream_bytes_);
 }
 

@@ -20,6 +20,7 @@
 #include "libs/common/executor.h"
 #include "libs/grpcutil/context.h"
 #include "prometheus/counter.h"
+#include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 #include "services/gateway/app/access.h"
 
@@ -62,6 +63,32 @@ class Proxy final {
   // response is single).
   static bool IsClientStreaming(absl::string_view full_method);
 
+  // The shape of a linked method (kUnknown when no linked descriptor has it).
+  enum class MethodKind { kUnknown, kUnary, kClientStreaming, kServerStreaming, kBidiStreaming };
+  static MethodKind KindOf(absl::string_view full_method);
+  // Server-streaming and bidirectional methods: relayed message by message
+  // (GrpcProxyService), never through Handle.
+  static bool IsRelayedStream(absl::string_view full_method);
+
+  // Admission alone (the first half of Handle): `done` runs exactly once, on
+  // any thread, with the admitted principal, or with nullptr and the refusal.
+  using AdmitDone = std::function<void(const app::Principal* principal, ForwardResult refusal)>;
+  void Admit(std::shared_ptr<InboundCall> call, AdmitDone done);
+
+  // Where and how an admitted streaming call goes: the backend stub, the
+  // metadata to pass and the deadline (the client's, capped by the upload
+  // deadline).
+  struct StreamTarget {
+    grpc::GenericStub* stub = nullptr;
+    grpcutil::RequestContext context;
+    absl::Time deadline = absl::InfiniteFuture();
+  };
+  StreamTarget TargetFor(const InboundCall& call, const app::Principal& principal) const;
+  // One finished relayed stream (metrics: count by code, messages each way).
+  void RecordStream(absl::string_view full_method, absl::string_view code, int64_t messages_in,
+                    int64_t messages_out);
+  void StreamOpened(int delta);
+
   // A usable request id (client's if sane, else a new UUID) and traceparent
   // (client's if valid, else a new trace).
   static std::string RequestIdFrom(absl::string_view client_value);
@@ -82,6 +109,9 @@ class Proxy final {
   absl::Duration upload_deadline_;
   std::map<std::string, Backend, std::less<>> backends_;
   prometheus::Family<prometheus::Counter>& admission_;
+  prometheus::Family<prometheus::Counter>& streams_;
+  prometheus::Family<prometheus::Counter>& stream_messages_;
+  prometheus::Gauge& streams_open_;
 };
 
 // A backend status as the client may see it: transport failures (no
@@ -96,7 +126,13 @@ void LogAccess(const char* transport, absl::string_view what, absl::string_view 
                absl::Duration latency, const InboundCall& call, const ForwardResult& r);
 
 // The public gRPC surface: every call not served by a registered service
-// (health, reflection) lands here and goes through the Proxy.
+// (health, reflection) lands here and goes through the Proxy. Unary calls
+// and client streams (collected, at most max_stream_bytes) go through
+// Proxy::Handle; server-streaming and bidirectional calls are relayed: one
+// admission at stream start, then every message passed on as it comes, one
+// outstanding read and one outstanding write per side (nothing buffered
+// beyond the message in flight), half-close and cancellation propagated
+// both ways, the backend's (sanitized) status and reason trailer at the end.
 class GrpcProxyService final : public grpc::CallbackGenericService {
  public:
   // max_stream_bytes bounds what one client stream may carry in total.

@@ -429,6 +429,9 @@ std::vector<RestRoute> RoutesFromServices(
     for (int i = 0; i < service->method_count(); ++i) {
       const pb::MethodDescriptor* m = service->method(i);
       if (!m->options().HasExtension(google::api::http)) continue;
+      // REST is request/response: streaming methods are gRPC only (no
+      // route, no OpenAPI operation), whatever their annotations say.
+      if (m->client_streaming() || m->server_streaming()) continue;
       const google::api::HttpRule& rule = m->options().GetExtension(google::api::http);
       add(m, rule);
       for (const google::api::HttpRule& extra : rule.additional_bindings()) add(m, extra);

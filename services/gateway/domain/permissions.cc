@@ -16,6 +16,9 @@ const RoleSet kEveryRole = {Role::kAdmin,   Role::kMarketer,    Role::kSales,
 const RoleSet kWriters = {Role::kAdmin, Role::kMarketer, Role::kSales, Role::kService,
                           Role::kIntegration};
 const RoleSet kOrderWriters = {Role::kAdmin, Role::kSales, Role::kService, Role::kIntegration};
+// The sales pipeline is written by sales and admins; its stage probabilities
+// (which weight every forecast) by admins only.
+const RoleSet kPipelineWriters = {Role::kAdmin, Role::kSales};
 const RoleSet kCatalogWriters = {Role::kAdmin, Role::kMarketer, Role::kIntegration};
 const RoleSet kImporters = {Role::kAdmin, Role::kIntegration};
 const RoleSet kPrivacy = {Role::kAdmin, Role::kService};
@@ -50,6 +53,33 @@ const std::map<std::string, RoleSet, std::less<>>& Table() {
       {"/crm.transaction.v1.TransactionService/GetOrder", kEveryRole},
       {"/crm.transaction.v1.TransactionService/ListOrders", kEveryRole},
       {"/crm.transaction.v1.TransactionService/TransitionOrder", kOrderWriters},
+      {"/crm.transaction.v1.ErpIntegrationService/IngestOrders", kImporters},
+      {"/crm.transaction.v1.ErpIntegrationService/ExportOrders", kImporters},
+      {"/crm.transaction.v1.TransactionService/RecordPayment", kOrderWriters},
+      {"/crm.transaction.v1.TransactionService/UpdatePaymentStatus", kOrderWriters},
+      {"/crm.transaction.v1.TransactionService/ListPayments", kEveryRole},
+      {"/crm.transaction.v1.TransactionService/CreateReturn", kOrderWriters},
+      {"/crm.transaction.v1.TransactionService/ListReturns", kEveryRole},
+      {"/crm.transaction.v1.TransactionService/CreateRefund", kOrderWriters},
+      {"/crm.transaction.v1.TransactionService/UpdateRefundStatus", kOrderWriters},
+      {"/crm.transaction.v1.TransactionService/ListRefunds", kEveryRole},
+      {"/crm.transaction.v1.TransactionService/GetOrderSettings", kEveryRole},
+      {"/crm.transaction.v1.TransactionService/UpdateOrderSettings", kAdmins},
+      {"/crm.transaction.v1.PipelineService/CreateLead", kPipelineWriters},
+      {"/crm.transaction.v1.PipelineService/GetLead", kEveryRole},
+      {"/crm.transaction.v1.PipelineService/ListLeads", kEveryRole},
+      {"/crm.transaction.v1.PipelineService/UpdateLead", kPipelineWriters},
+      {"/crm.transaction.v1.PipelineService/ConvertLead", kPipelineWriters},
+      {"/crm.transaction.v1.PipelineService/CreateOpportunity", kPipelineWriters},
+      {"/crm.transaction.v1.PipelineService/GetOpportunity", kEveryRole},
+      {"/crm.transaction.v1.PipelineService/ListOpportunities", kEveryRole},
+      {"/crm.transaction.v1.PipelineService/UpdateOpportunity", kPipelineWriters},
+      {"/crm.transaction.v1.PipelineService/MoveOpportunityStage", kPipelineWriters},
+      {"/crm.transaction.v1.PipelineService/CloseOpportunity", kPipelineWriters},
+      {"/crm.transaction.v1.PipelineService/GetStageHistory", kEveryRole},
+      {"/crm.transaction.v1.PipelineService/GetStageProbabilities", kEveryRole},
+      {"/crm.transaction.v1.PipelineService/UpdateStageProbabilities", kAdmins},
+      {"/crm.transaction.v1.PipelineService/Forecast", kEveryRole},
       {"/crm.gateway.v1.AdminService/CreateTenant", kPlatform},
       {"/crm.gateway.v1.AdminService/CreateApiKey", kAdmins},
       {"/crm.gateway.v1.AdminService/ListApiKeys", kAdmins},

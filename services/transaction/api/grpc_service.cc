@@ -3,6 +3,8 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "libs/common/crypto.h"
 #include "libs/common/errors.h"
@@ -16,11 +18,6 @@ namespace {
 using grpcutil::Offload;
 using grpcutil::RequestContext;
 
-app::Actor ActorOf(const RequestContext& rc, const char* method, const std::string& key) {
-  return app::Actor{rc.tenant_id, rc.principal.empty() ? "unknown" : rc.principal, rc.request_id,
-                    method, key};
-}
-
 absl::Status CheckRequestId(const std::string& id) {
   if (id.size() > 128) {
     return common::InvalidField("request_id", "request_id is at most 128 characters");
@@ -32,6 +29,11 @@ using grpcutil::FromTimestamp;
 using grpcutil::ToTimestamp;
 
 }  // namespace
+
+app::Actor ActorOf(const RequestContext& rc, const char* method, const std::string& key) {
+  return app::Actor{rc.tenant_id, rc.principal.empty() ? "unknown" : rc.principal, rc.request_id,
+                    method, key};
+}
 
 absl::StatusOr<domain::Product> FromProto(const v1::Product& p) {
   domain::Product d;
@@ -189,6 +191,7 @@ absl::StatusOr<domain::Order> FromProto(const v1::Order& o) {
   }
   d.channel = static_cast<domain::SalesChannel>(o.channel());
   d.store_id = o.store_id();
+  d.external_id = o.external_id();
   if (o.has_placed_time()) {
     if (o.placed_time().seconds() < 0 || o.placed_time().seconds() > 253402300799LL ||
         o.placed_time().nanos() < 0 || o.placed_time().nanos() > 999999999) {
@@ -210,7 +213,13 @@ void ToProto(const domain::Order& o, v1::Order* out) {
     x->set_unit_price_minor(l.unit_price_minor);
     x->set_discount_minor(l.discount_minor);
     x->set_line_total_minor(l.line_total_minor);
+    x->set_returned_quantity(l.returned_quantity);
   }
+  out->set_external_id(o.external_id);
+  out->set_paid_minor(o.paid_minor);
+  out->set_returned_minor(o.returned_minor);
+  out->set_refunded_minor(o.refunded_minor);
+  out->set_net_minor(domain::NetMinor(o));
   out->set_total_minor(o.total_minor);
   out->set_channel(static_cast<v1::SalesChannel>(o.channel));
   out->set_store_id(o.store_id);
@@ -228,7 +237,14 @@ grpc::ServerUnaryReactor* TransactionGrpcService::CreateOrder(grpc::CallbackServ
     app::Actor actor = ActorOf(rc, "CreateOrder", req->request_id());
     actor.fingerprint = Fingerprint(*req);
     CRM_ASSIGN_OR_RETURN(domain::Order o, FromProto(req->order()));
-    CRM_ASSIGN_OR_RETURN(domain::Order out, orders_.Create(actor, std::move(o)));
+    std::optional<app::CustomerIdentities> who;
+    if (req->order().has_customer_ref()) {
+      const v1::CustomerRef& ref = req->order().customer_ref();
+      who = app::CustomerIdentities{ref.email(),       ref.phone(),      ref.external_id_source(),
+                                    ref.external_id(), ref.given_name(), ref.family_name()};
+    }
+    CRM_ASSIGN_OR_RETURN(domain::Order out,
+                         orders_.Create(actor, std::move(o), who ? &*who : nullptr));
     ToProto(out, resp);
     return absl::OkStatus();
   });

@@ -1,10 +1,12 @@
 #pragma once
-// The gRPC edge of engine 5 (catalog so far).
+// The gRPC edge of engine 5: catalog, orders, payments, returns, refunds.
 #include "crm/transaction/v1/transaction.grpc.pb.h"
 #include "libs/common/executor.h"
 #include "libs/common/page_token.h"
+#include "libs/grpcutil/context.h"
 #include "libs/grpcutil/rpc_metrics.h"
 #include "services/transaction/app/catalog.h"
+#include "services/transaction/app/order_money.h"
 #include "services/transaction/app/orders.h"
 
 namespace crm::transaction::api {
@@ -19,13 +21,18 @@ void ToProto(const domain::Order& o, v1::Order* out);
 // Hex SHA-256 of the request serialized deterministically without its
 // request_id: what "the same request" means for idempotency.
 std::string Fingerprint(const google::protobuf::Message& request);
+// The actor of a call: tenant and principal from the context, request_id
+// field as idempotency key.
+app::Actor ActorOf(const grpcutil::RequestContext& rc, const char* method, const std::string& key);
 
 class TransactionGrpcService final : public v1::TransactionService::CallbackService {
  public:
-  TransactionGrpcService(app::Catalog& catalog, app::Orders& orders, common::Executor& executor,
-                         grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens)
+  TransactionGrpcService(app::Catalog& catalog, app::Orders& orders, app::OrderMoney& money,
+                         common::Executor& executor, grpcutil::RpcMetrics& metrics,
+                         const common::PageTokenCodec& tokens)
       : catalog_(catalog),
         orders_(orders),
+        money_(money),
         executor_(executor),
         metrics_(metrics),
         tokens_(tokens) {}
@@ -58,9 +65,42 @@ class TransactionGrpcService final : public v1::TransactionService::CallbackServ
                                             const v1::TransitionOrderRequest* req,
                                             v1::Order* resp) override;
 
+  // Payments, returns, refunds, settings (order_money_grpc.cc).
+  grpc::ServerUnaryReactor* RecordPayment(grpc::CallbackServerContext* ctx,
+                                          const v1::RecordPaymentRequest* req,
+                                          v1::Payment* resp) override;
+  grpc::ServerUnaryReactor* UpdatePaymentStatus(grpc::CallbackServerContext* ctx,
+                                                const v1::UpdatePaymentStatusRequest* req,
+                                                v1::Payment* resp) override;
+  grpc::ServerUnaryReactor* ListPayments(grpc::CallbackServerContext* ctx,
+                                         const v1::ListOrderRecordsRequest* req,
+                                         v1::ListPaymentsResponse* resp) override;
+  grpc::ServerUnaryReactor* CreateReturn(grpc::CallbackServerContext* ctx,
+                                         const v1::CreateReturnRequest* req,
+                                         v1::Return* resp) override;
+  grpc::ServerUnaryReactor* ListReturns(grpc::CallbackServerContext* ctx,
+                                        const v1::ListOrderRecordsRequest* req,
+                                        v1::ListReturnsResponse* resp) override;
+  grpc::ServerUnaryReactor* CreateRefund(grpc::CallbackServerContext* ctx,
+                                         const v1::CreateRefundRequest* req,
+                                         v1::Refund* resp) override;
+  grpc::ServerUnaryReactor* UpdateRefundStatus(grpc::CallbackServerContext* ctx,
+                                               const v1::UpdateRefundStatusRequest* req,
+                                               v1::Refund* resp) override;
+  grpc::ServerUnaryReactor* ListRefunds(grpc::CallbackServerContext* ctx,
+                                        const v1::ListOrderRecordsRequest* req,
+                                        v1::ListRefundsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetOrderSettings(grpc::CallbackServerContext* ctx,
+                                             const v1::GetOrderSettingsRequest* req,
+                                             v1::OrderSettings* resp) override;
+  grpc::ServerUnaryReactor* UpdateOrderSettings(grpc::CallbackServerContext* ctx,
+                                                const v1::UpdateOrderSettingsRequest* req,
+                                                v1::OrderSettings* resp) override;
+
  private:
   app::Catalog& catalog_;
   app::Orders& orders_;
+  app::OrderMoney& money_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
   const common::PageTokenCodec& tokens_;

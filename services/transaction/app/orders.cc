@@ -1,5 +1,6 @@
 #include "services/transaction/app/orders.h"
 
+#include "libs/common/crypto.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 
@@ -21,8 +22,46 @@ absl::Status CheckId(const std::string& id) {
 
 absl::Time Orders::Now() const { return absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now())); }
 
-absl::StatusOr<domain::Order> Orders::Create(const Actor& actor, domain::Order o) {
+static absl::Status CheckIdentities(const CustomerIdentities& who) {
+  if (who.email.empty() && who.phone.empty() && who.external_id.empty()) {
+    return common::InvalidField("customer_ref",
+                                "customer_ref needs an email, a phone or an external id");
+  }
+  if (!who.external_id.empty() && who.external_id_source.empty()) {
+    return common::InvalidField("customer_ref.external_id_source",
+                                "customer_ref.external_id_source is required with external_id");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<domain::Order> Orders::Create(const Actor& actor, domain::Order o,
+                                             const CustomerIdentities* who) {
   CRM_RETURN_IF_ERROR(RequireKey(actor));
+  if (who != nullptr) {
+    if (!o.customer_id.empty()) {
+      return common::InvalidField("customer_ref",
+                                  "give either customer_id or customer_ref, not both");
+    }
+    CRM_RETURN_IF_ERROR(CheckIdentities(*who));
+    if (directory_ == nullptr || settings_ == nullptr) {
+      return absl::UnimplementedError("customer resolution is not configured");
+    }
+    // Validated before resolving, so a bad order creates no customer.
+    o.customer_id = "00000000-0000-4000-8000-000000000000";
+    CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(o));
+    CRM_ASSIGN_OR_RETURN(OrderSettings settings, settings_->GetSettings(actor.tenant_id));
+    Actor resolver = actor;
+    // customer-store keys are at most 128 characters too: a long request_id
+    // is replaced by its digest (still one key per request).
+    resolver.idempotency_key =
+        (actor.idempotency_key.size() <= 119
+             ? actor.idempotency_key
+             : common::HexEncode(common::Sha256(actor.idempotency_key)).substr(0, 64)) +
+        "/customer";
+    CRM_ASSIGN_OR_RETURN(ResolvedCustomer c,
+                         directory_->Resolve(resolver, *who, settings.create_unknown_customers));
+    o.customer_id = c.id;
+  }
   CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(o));
   absl::Time now = Now();
   o.id = ids_.NewId();
@@ -47,7 +86,7 @@ absl::StatusOr<OrderPage> Orders::List(const std::string& tenant, const OrderQue
     return common::InvalidField("customer_id", "customer_id must be a UUID");
   }
   int status = static_cast<int>(q.status);
-  if (status < 0 || status > 5) return common::InvalidField("status", "unknown status");
+  if (status < 0 || status > 7) return common::InvalidField("status", "unknown status");
   return repository_.List(tenant, q);
 }
 
@@ -56,8 +95,19 @@ absl::StatusOr<domain::Order> Orders::Transition(const Actor& actor, const std::
   CRM_RETURN_IF_ERROR(RequireKey(actor));
   CRM_RETURN_IF_ERROR(CheckId(id));
   int v = static_cast<int>(to);
-  if (v < 1 || v > 5) return common::InvalidField("to_status", "to_status is required");
+  if (v < 1 || v > 7) return common::InvalidField("to_status", "to_status is required");
   return repository_.Transition(actor, id, to, Now());
+}
+
+absl::StatusOr<OrderSettings> Orders::GetSettings(const std::string& tenant) {
+  if (settings_ == nullptr) return absl::UnimplementedError("order settings are not configured");
+  return settings_->GetSettings(tenant);
+}
+
+absl::StatusOr<OrderSettings> Orders::UpdateSettings(const Actor& actor, const OrderSettings& s,
+                                                     const std::string& if_match) {
+  if (settings_ == nullptr) return absl::UnimplementedError("order settings are not configured");
+  return settings_->UpdateSettings(actor, s, if_match, Now());
 }
 
 }  // namespace crm::transaction::app

@@ -5,17 +5,32 @@
 #include "absl/status/statusor.h"
 #include "libs/common/clock.h"
 #include "libs/common/id.h"
+#include "services/transaction/app/customer_directory.h"
 #include "services/transaction/app/ports.h"
 
 namespace crm::transaction::app {
 
 class Orders final {
  public:
-  Orders(OrderRepository& repository, const common::Clock& clock, common::IdGenerator& ids)
-      : repository_(repository), clock_(clock), ids_(ids) {}
+  // Without a directory and settings, orders must name their customer_id.
+  Orders(OrderRepository& repository, const common::Clock& clock, common::IdGenerator& ids,
+         CustomerDirectory* directory = nullptr, OrderSettingsRepository* settings = nullptr)
+      : repository_(repository),
+        clock_(clock),
+        ids_(ids),
+        directory_(directory),
+        settings_(settings) {}
 
   // actor.idempotency_key is required (INVALID_ARGUMENT field request_id).
-  absl::StatusOr<domain::Order> Create(const Actor& actor, domain::Order o);
+  // Exactly one of o.customer_id and `who` (identities): with identities the
+  // order is validated first, then the customer resolved through the
+  // directory (created when the tenant's settings allow it, with the derived
+  // key "<request_id>/customer" so a retry creates no second customer).
+  absl::StatusOr<domain::Order> Create(const Actor& actor, domain::Order o,
+                                       const CustomerIdentities* who = nullptr);
+  absl::StatusOr<OrderSettings> GetSettings(const std::string& tenant);
+  absl::StatusOr<OrderSettings> UpdateSettings(const Actor& actor, const OrderSettings& s,
+                                               const std::string& if_match);
   absl::StatusOr<domain::Order> Get(const std::string& tenant, const std::string& id);
   absl::StatusOr<OrderPage> List(const std::string& tenant, const OrderQuery& q);
   absl::StatusOr<domain::Order> Transition(const Actor& actor, const std::string& id,
@@ -27,6 +42,8 @@ class Orders final {
   OrderRepository& repository_;
   const common::Clock& clock_;
   common::IdGenerator& ids_;
+  CustomerDirectory* directory_;
+  OrderSettingsRepository* settings_;
 };
 
 }  // namespace crm::transaction::app

@@ -96,4 +96,55 @@ class OrderRepository {
                                                    domain::OrderStatus to, absl::Time now) = 0;
 };
 
+// Payments, returns and refunds: each write locks the order, checks the
+// domain rules, writes the record and the order's running sums, audits and
+// emits its events in one transaction (strict idempotency like orders). A
+// record of an order of another tenant, or of another order, is NOT_FOUND.
+class OrderMoneyRepository {
+ public:
+  virtual ~OrderMoneyRepository() = default;
+  virtual absl::StatusOr<domain::Payment> RecordPayment(const Actor& actor,
+                                                        const domain::Payment& p) = 0;
+  virtual absl::StatusOr<domain::Payment> UpdatePaymentStatus(const Actor& actor,
+                                                              const std::string& order_id,
+                                                              const std::string& payment_id,
+                                                              domain::PaymentStatus to,
+                                                              absl::Time now) = 0;
+  virtual absl::StatusOr<std::vector<domain::Payment>> ListPayments(
+      const std::string& tenant, const std::string& order_id) = 0;
+  // `r.id`, `r.order_id`, `r.reason`, `r.create_time` set; the lines are
+  // planned against the locked order with domain::PlanReturn.
+  virtual absl::StatusOr<domain::Return> CreateReturn(
+      const Actor& actor, const domain::Return& r,
+      const std::vector<domain::ReturnLineRequest>& lines) = 0;
+  virtual absl::StatusOr<std::vector<domain::Return>> ListReturns(const std::string& tenant,
+                                                                  const std::string& order_id) = 0;
+  virtual absl::StatusOr<domain::Refund> CreateRefund(const Actor& actor,
+                                                      const domain::Refund& r) = 0;
+  virtual absl::StatusOr<domain::Refund> UpdateRefundStatus(const Actor& actor,
+                                                            const std::string& order_id,
+                                                            const std::string& refund_id,
+                                                            domain::RefundStatus to,
+                                                            absl::Time now) = 0;
+  virtual absl::StatusOr<std::vector<domain::Refund>> ListRefunds(const std::string& tenant,
+                                                                  const std::string& order_id) = 0;
+};
+
+struct OrderSettings {
+  bool create_unknown_customers = false;
+  int64_t version = 0;  // 0: never written (defaults)
+  absl::Time update_time = absl::InfinitePast();
+};
+
+class OrderSettingsRepository {
+ public:
+  virtual ~OrderSettingsRepository() = default;
+  // The defaults (version 0) for a tenant that never set any.
+  virtual absl::StatusOr<OrderSettings> GetSettings(const std::string& tenant) = 0;
+  // ABORTED (ETAG_MISMATCH) when if_match is set and differs.
+  virtual absl::StatusOr<OrderSettings> UpdateSettings(const Actor& actor, const OrderSettings& s,
+                                                       const std::string& if_match,
+                                                       absl::Time now) = 0;
+};
+
 }  // namespace crm::transaction::app

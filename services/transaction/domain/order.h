@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
 namespace crm::transaction::domain {
@@ -17,6 +18,8 @@ enum class OrderStatus : int {
   kFulfilled = 3,
   kCompleted = 4,
   kCancelled = 5,
+  kPartiallyReturned = 6,  // some units returned (only through a return)
+  kReturned = 7,           // every unit returned (only through a return)
 };
 enum class SalesChannel : int { kUnspecified = 0, kWeb, kStore, kCallCenter, kApp, kErp };
 
@@ -26,6 +29,7 @@ struct OrderLine {
   int64_t unit_price_minor = 0;
   int64_t discount_minor = 0;
   int64_t line_total_minor = 0;  // computed
+  int64_t returned_quantity = 0;  // units returned so far
 };
 
 struct Order {
@@ -34,6 +38,11 @@ struct Order {
   std::string currency_code;
   std::vector<OrderLine> lines;
   int64_t total_minor = 0;  // 0 on input: computed; else must match
+  std::string external_id;  // the ERP's order number; unique per tenant when set
+  int64_t paid_minor = 0;      // captured payments
+  int64_t returned_minor = 0;  // value of the returned units
+  int64_t refunded_minor = 0;  // succeeded refunds
+  int64_t adjusted_minor = 0;  // succeeded refunds not tied to a return
   SalesChannel channel = SalesChannel::kUnspecified;
   std::string store_id;
   absl::Time placed_time = absl::InfinitePast();
@@ -54,5 +63,93 @@ absl::Status NormalizeAndValidate(Order& o);
 // unless `to` may follow `from`.
 absl::Status CheckTransition(OrderStatus from, OrderStatus to);
 std::string EtagOf(const Order& o);
+// What the order is worth after returns and refund adjustments:
+// total - returned - adjusted (never below 0).
+int64_t NetMinor(const Order& o);
+// An external id: 1..64 printable ASCII characters without spaces.
+bool IsValidExternalId(const std::string& id);
+
+// ---- Returns ----
+struct ReturnLineRequest {
+  int line_no = 0;  // index into Order::lines
+  int64_t quantity = 0;
+};
+struct ReturnLine {
+  int line_no = 0;
+  std::string sku;
+  int64_t quantity = 0;
+  int64_t amount_minor = 0;
+};
+struct ReturnPlan {
+  std::vector<ReturnLine> lines;
+  int64_t amount_minor = 0;
+  OrderStatus new_status = OrderStatus::kUnspecified;
+};
+struct Return {
+  std::string id;
+  std::string order_id;
+  std::vector<ReturnLine> lines;
+  int64_t amount_minor = 0;
+  std::string reason;
+  absl::Time create_time = absl::InfinitePast();
+};
+// Checks a return against the order (FAILED_PRECONDITION RETURN_NOT_ALLOWED
+// unless fulfilled, completed or partially returned; INVALID_ARGUMENT naming
+// lines[i] for unknown lines, repeated lines or more units than remain) and
+// values it exactly: the first r of a line's q units are worth
+// floor(line_total * r / q), so returning every unit, in any number of
+// returns, gives back exactly the line total.
+absl::StatusOr<ReturnPlan> PlanReturn(const Order& o, const std::vector<ReturnLineRequest>& lines);
+// Applies a plan to the order (returned quantities, returned_minor, status).
+void ApplyReturn(Order& o, const ReturnPlan& plan);
+
+// ---- Payments ----
+enum class PaymentStatus : int { kUnspecified = 0, kAuthorized, kCaptured, kFailed, kVoided };
+enum class PaymentMethod : int {
+  kUnspecified = 0, kCard, kCash, kBankTransfer, kInvoice, kWallet, kGiftCard, kOther
+};
+struct Payment {
+  std::string id;
+  std::string order_id;
+  int64_t amount_minor = 0;
+  PaymentMethod method = PaymentMethod::kUnspecified;
+  PaymentStatus status = PaymentStatus::kUnspecified;
+  std::string provider_ref;
+  int64_t version = 0;
+  absl::Time create_time = absl::InfinitePast();
+  absl::Time update_time = absl::InfinitePast();
+};
+const char* PaymentStatusName(PaymentStatus s);  // "authorized", ...
+// A new payment: amount > 0, known method, status authorized, captured or
+// failed, provider_ref storable (<= 128).
+absl::Status ValidateNewPayment(const Payment& p);
+// authorized -> captured | voided | failed; FAILED_PRECONDITION
+// (INVALID_PAYMENT_TRANSITION) naming the current status otherwise.
+absl::Status CheckPaymentTransition(PaymentStatus from, PaymentStatus to);
+// Capturing `amount` on `o`: refused for cancelled orders and beyond the
+// order total (FAILED_PRECONDITION OVERPAYMENT). Returns the order status
+// after it (placed becomes paid once captured payments cover the total).
+absl::StatusOr<OrderStatus> CheckCapture(const Order& o, int64_t amount);
+
+// ---- Refunds ----
+enum class RefundStatus : int { kUnspecified = 0, kPending, kSucceeded, kFailed };
+struct Refund {
+  std::string id;
+  std::string order_id;
+  std::string return_id;  // optional: the return it pays back
+  int64_t amount_minor = 0;
+  RefundStatus status = RefundStatus::kUnspecified;
+  std::string reason;
+  int64_t version = 0;
+  absl::Time create_time = absl::InfinitePast();
+  absl::Time update_time = absl::InfinitePast();
+};
+const char* RefundStatusName(RefundStatus s);
+// pending -> succeeded | failed.
+absl::Status CheckRefundTransition(RefundStatus from, RefundStatus to);
+// A new refund of `amount` on `o`, with `open_refunds` = pending + succeeded
+// refunds so far: amount > 0, status pending or succeeded, and never more
+// than was captured (FAILED_PRECONDITION REFUND_EXCEEDS_PAYMENTS).
+absl::Status CheckNewRefund(const Order& o, const Refund& r, int64_t open_refunds);
 
 }  // namespace crm::transaction::domain

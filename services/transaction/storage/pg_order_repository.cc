@@ -13,6 +13,7 @@
 #include "libs/common/id.h"
 #include "libs/common/status_macros.h"
 #include "libs/pg/sql.h"
+#include "services/transaction/storage/order_event.h"
 
 namespace crm::transaction::storage {
 namespace {
@@ -21,7 +22,8 @@ const std::string& Columns() {
   static const std::string cols = absl::StrCat(
       "id::text, customer_id::text, currency, total_minor, channel, store_id, status, ",
       pg::MicrosColumn("placed_at"), ", version, ", pg::MicrosColumn("created_at"), ", ",
-      pg::MicrosColumn("updated_at"));
+      pg::MicrosColumn("updated_at"),
+      ", external_id, paid_minor, returned_minor, refunded_minor, adjusted_minor");
   return cols;
 }
 
@@ -45,6 +47,11 @@ domain::Order FromRow(const pqxx::row& r) {
   o.version = r[8].as<int64_t>();
   o.create_time = absl::FromUnixMicros(r[9].as<int64_t>());
   o.update_time = absl::FromUnixMicros(r[10].as<int64_t>());
+  o.external_id = r[11].as<std::string>();
+  o.paid_minor = r[12].as<int64_t>();
+  o.returned_minor = r[13].as<int64_t>();
+  o.refunded_minor = r[14].as<int64_t>();
+  o.adjusted_minor = r[15].as<int64_t>();
   return o;
 }
 
@@ -56,7 +63,8 @@ std::string SnapshotOf(const domain::Order& o) {
                      {"q", absl::StrCat(l.quantity)},
                      {"p", absl::StrCat(l.unit_price_minor)},
                      {"d", absl::StrCat(l.discount_minor)},
-                     {"t", absl::StrCat(l.line_total_minor)}});
+                     {"t", absl::StrCat(l.line_total_minor)},
+                     {"r", absl::StrCat(l.returned_quantity)}});
   }
   return nlohmann::json{{"id", o.id},
                         {"customer_id", o.customer_id},
@@ -69,6 +77,11 @@ std::string SnapshotOf(const domain::Order& o) {
                         {"version", absl::StrCat(o.version)},
                         {"created", absl::StrCat(absl::ToUnixMicros(o.create_time))},
                         {"updated", absl::StrCat(absl::ToUnixMicros(o.update_time))},
+                        {"external_id", o.external_id},
+                        {"paid", absl::StrCat(o.paid_minor)},
+                        {"returned", absl::StrCat(o.returned_minor)},
+                        {"refunded", absl::StrCat(o.refunded_minor)},
+                        {"adjusted", absl::StrCat(o.adjusted_minor)},
                         {"lines", lines}}
       .dump();
 }
@@ -79,6 +92,10 @@ absl::StatusOr<domain::Order> FromSnapshot(const std::string& s) {
     int64_t v = 0;
     if (!absl::SimpleAtoi(j.at(k).get<std::string>(), &v)) numbers_ok = false;
     return v;
+  };
+  // Keys added later (snapshots written before them lack them).
+  auto opt64 = [&](const nlohmann::json& j, const char* k) -> int64_t {
+    return j.contains(k) ? i64(j, k) : 0;
   };
   try {
     nlohmann::json j = nlohmann::json::parse(s);
@@ -94,9 +111,14 @@ absl::StatusOr<domain::Order> FromSnapshot(const std::string& s) {
     o.version = i64(j, "version");
     o.create_time = absl::FromUnixMicros(i64(j, "created"));
     o.update_time = absl::FromUnixMicros(i64(j, "updated"));
+    o.external_id = j.value("external_id", std::string());
+    o.paid_minor = opt64(j, "paid");
+    o.returned_minor = opt64(j, "returned");
+    o.refunded_minor = opt64(j, "refunded");
+    o.adjusted_minor = opt64(j, "adjusted");
     for (const auto& l : j.at("lines")) {
       o.lines.push_back({l.at("sku").get<std::string>(), i64(l, "q"), i64(l, "p"), i64(l, "d"),
-                         i64(l, "t")});
+                         i64(l, "t"), opt64(l, "r")});
     }
     if (!numbers_ok) return absl::DataLossError("stored idempotent response is corrupt");
     return o;
@@ -112,24 +134,28 @@ std::string Cursor(const domain::Order& o) {
 }  // namespace
 
 std::vector<pg::NamedQuery> PgOrderRepository::Queries() {
-  return {
+  std::vector<pg::NamedQuery> queries = MoneyQueries();
+  std::vector<pg::NamedQuery> own = {
       {"select_order", absl::StrCat("SELECT ", Columns(),
                                     " FROM txn.orders WHERE tenant_id = $1 AND id = $2")},
       {"select_order_for_update",
        absl::StrCat("SELECT ", Columns(),
                     " FROM txn.orders WHERE tenant_id = $1 AND id = $2 FOR UPDATE")},
       {"select_order_lines",
-       "SELECT order_id::text, sku, quantity, unit_price_minor, discount_minor FROM "
+       "SELECT order_id::text, sku, quantity, unit_price_minor, discount_minor, "
+       "returned_quantity FROM "
        "txn.order_lines WHERE tenant_id = $1 AND order_id = ANY($2::uuid[]) "
        "ORDER BY order_id, line_no"},
       {"select_known_skus",
        "SELECT sku FROM txn.products WHERE tenant_id = $1 AND sku = ANY($2::text[])"},
       {"insert_order",
        absl::StrCat("INSERT INTO txn.orders (tenant_id, id, customer_id, currency, total_minor, "
-                    "channel, store_id, status, placed_at, version, created_at, updated_at) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ",
+                    "channel, store_id, status, placed_at, version, created_at, updated_at, "
+                    "external_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ",
                     pg::MicrosParam(9), ", $10, ", pg::MicrosParam(11), ", ", pg::MicrosParam(11),
-                    ")")},
+                    ", $12)")},
+      {"select_order_by_external_id",
+       "SELECT id::text FROM txn.orders WHERE tenant_id = $1 AND external_id = $2"},
       {"insert_order_line",
        "INSERT INTO txn.order_lines (tenant_id, order_id, line_no, sku, quantity, "
        "unit_price_minor, discount_minor) VALUES ($1, $2, $3, $4, $5, $6, $7)"},
@@ -143,6 +169,8 @@ std::vector<pg::NamedQuery> PgOrderRepository::Queries() {
                     "< (",
                     pg::MicrosParam(4), ", $5::uuid) ORDER BY placed_at DESC, id DESC LIMIT $6")},
   };
+  for (auto& q : own) queries.push_back(std::move(q));
+  return queries;
 }
 
 absl::Status PgOrderRepository::LoadLines(pqxx::work& tx, const std::string& tenant,
@@ -164,6 +192,7 @@ absl::Status PgOrderRepository::LoadLines(pqxx::work& tx, const std::string& ten
     l.unit_price_minor = r[3].as<int64_t>();
     l.discount_minor = r[4].as<int64_t>();
     l.line_total_minor = l.quantity * l.unit_price_minor - l.discount_minor;
+    l.returned_quantity = r[5].as<int64_t>();
     it->second->lines.push_back(std::move(l));
   }
   return absl::OkStatus();
@@ -181,22 +210,7 @@ absl::StatusOr<domain::Order> PgOrderRepository::Load(pqxx::work& tx, const std:
 
 void PgOrderRepository::EmitOrder(pqxx::work& tx, const outbox::WriteMeta& meta,
                                   const domain::Order& o) {
-  nlohmann::json lines = nlohmann::json::array();
-  for (const auto& l : o.lines) {
-    lines.push_back({{"sku", l.sku},
-                     {"quantity", l.quantity},
-                     {"line_total_minor", absl::StrCat(l.line_total_minor)}});
-  }
-  writer_.Emit(tx, meta, o.customer_id, absl::StrCat("order.", domain::StatusName(o.status)),
-               nlohmann::json{{"order_id", o.id},
-                              {"customer_id", o.customer_id},
-                              {"status", domain::StatusName(o.status)},
-                              {"currency_code", o.currency_code},
-                              {"total_minor", absl::StrCat(o.total_minor)},
-                              {"placed_at_us", absl::StrCat(absl::ToUnixMicros(o.placed_time))},
-                              {"version", o.version},
-                              {"lines", lines}}
-                   .dump());
+  writer_.Emit(tx, meta, o.customer_id, OrderEventType(o), OrderEventPayload(o));
 }
 
 absl::StatusOr<domain::Order> PgOrderRepository::Insert(const app::Actor& actor,
@@ -227,9 +241,23 @@ absl::StatusOr<domain::Order> PgOrderRepository::Insert(const app::Actor& actor,
             absl::StrCat("lines[", i, "].sku"));
       }
     }
+    if (!o.external_id.empty()) {
+      pqxx::result existing =
+          pool_.Exec(tx, "select_order_by_external_id", actor.tenant_id, o.external_id);
+      if (!existing.empty()) {
+        return common::WithField(
+            common::WithReason(
+                absl::AlreadyExistsError(absl::StrCat("order ", existing[0][0].as<std::string>(),
+                                                      " already has external_id \"",
+                                                      o.external_id, "\"")),
+                "ORDER_EXISTS"),
+            "external_id");
+      }
+    }
     pool_.Exec(tx, "insert_order", actor.tenant_id, o.id, o.customer_id, o.currency_code,
                o.total_minor, static_cast<int>(o.channel), o.store_id, static_cast<int>(o.status),
-               absl::ToUnixMicros(o.placed_time), o.version, absl::ToUnixMicros(o.create_time));
+               absl::ToUnixMicros(o.placed_time), o.version, absl::ToUnixMicros(o.create_time),
+               o.external_id);
     for (size_t i = 0; i < o.lines.size(); ++i) {
       const domain::OrderLine& l = o.lines[i];
       pool_.Exec(tx, "insert_order_line", actor.tenant_id, o.id, static_cast<int>(i), l.sku,

@@ -9,7 +9,11 @@
 
 namespace crm::transaction::storage {
 
-class PgOrderRepository final : public app::OrderRepository {
+// Also the payments / returns / refunds and order-settings repository: they
+// lock and update the order row (pg_order_money.cc).
+class PgOrderRepository final : public app::OrderRepository,
+                                public app::OrderMoneyRepository,
+                                public app::OrderSettingsRepository {
  public:
   explicit PgOrderRepository(pg::Pool& pool) : pool_(pool), writer_(pool, "txn") {}
   static std::vector<pg::NamedQuery> Queries();
@@ -21,7 +25,47 @@ class PgOrderRepository final : public app::OrderRepository {
   absl::StatusOr<domain::Order> Transition(const app::Actor& actor, const std::string& id,
                                            domain::OrderStatus to, absl::Time now) override;
 
+  absl::StatusOr<domain::Payment> RecordPayment(const app::Actor& actor,
+                                                const domain::Payment& p) override;
+  absl::StatusOr<domain::Payment> UpdatePaymentStatus(const app::Actor& actor,
+                                                      const std::string& order_id,
+                                                      const std::string& payment_id,
+                                                      domain::PaymentStatus to,
+                                                      absl::Time now) override;
+  absl::StatusOr<std::vector<domain::Payment>> ListPayments(const std::string& tenant,
+                                                            const std::string& order_id) override;
+  absl::StatusOr<domain::Return> CreateReturn(
+      const app::Actor& actor, const domain::Return& r,
+      const std::vector<domain::ReturnLineRequest>& lines) override;
+  absl::StatusOr<std::vector<domain::Return>> ListReturns(const std::string& tenant,
+                                                          const std::string& order_id) override;
+  absl::StatusOr<domain::Refund> CreateRefund(const app::Actor& actor,
+                                              const domain::Refund& r) override;
+  absl::StatusOr<domain::Refund> UpdateRefundStatus(const app::Actor& actor,
+                                                    const std::string& order_id,
+                                                    const std::string& refund_id,
+                                                    domain::RefundStatus to,
+                                                    absl::Time now) override;
+  absl::StatusOr<std::vector<domain::Refund>> ListRefunds(const std::string& tenant,
+                                                          const std::string& order_id) override;
+
+  // OrderSettingsRepository
+  absl::StatusOr<app::OrderSettings> GetSettings(const std::string& tenant) override;
+  absl::StatusOr<app::OrderSettings> UpdateSettings(const app::Actor& actor,
+                                                    const app::OrderSettings& s,
+                                                    const std::string& if_match,
+                                                    absl::Time now) override;
+
  private:
+  static std::vector<pg::NamedQuery> MoneyQueries();
+  // version + 1, the running sums and status written, order event emitted
+  // (order.<status> when the status changed from `before`, else order.updated).
+  void SaveOrderMoney(pqxx::work& tx, const outbox::WriteMeta& meta, domain::Order& o,
+                      domain::OrderStatus before, absl::Time now);
+  void EmitPayment(pqxx::work& tx, const outbox::WriteMeta& meta, const domain::Order& o,
+                   const domain::Payment& p);
+  void EmitRefund(pqxx::work& tx, const outbox::WriteMeta& meta, const domain::Order& o,
+                  const domain::Refund& r);
   absl::StatusOr<domain::Order> Load(pqxx::work& tx, const std::string& tenant,
                                      const std::string& id, bool for_update);
   absl::Status LoadLines(pqxx::work& tx, const std::string& tenant,

@@ -265,7 +265,7 @@ TEST_CASE("SKUs are case-sensitive and per tenant when ordering",
 
 // --------------------------------------------------------------- idempotency
 
-TEST_CASE("Same key and fingerprint answers the first order exactly; one row, one event",
+TEST_CASE("Same key and fingerprint answers the first order exactly, one row, one event",
           "[transaction][orders][repository][idempotency]") {
   const std::string tenant = TenantWithCatalog();
   const std::string customer = common::NewUuid();

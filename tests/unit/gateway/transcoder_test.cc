@@ -5,6 +5,8 @@
 
 #include "crm/customer_store/v1/customer_store.pb.h"
 #include "crm/gateway/v1/admin.pb.h"
+#include "google/api/annotations.pb.h"
+#include <google/protobuf/descriptor.pb.h>
 #include "libs/common/errors.h"
 
 namespace crm::gateway::api {
@@ -43,6 +45,44 @@ absl::Status BuildError(const std::string& rpc, HttpCall call) {
   REQUIRE_FALSE(msg.ok());
   CHECK(msg.status().code() == absl::StatusCode::kInvalidArgument);
   return msg.status();
+}
+
+TEST_CASE("RoutesFromServices leaves streaming methods out, annotated or not",
+          "[gateway][api]") {
+  // A service whose every method carries an http rule: only the unary one
+  // becomes a REST route.
+  google::protobuf::FileDescriptorProto file;
+  file.set_name("test/streaming_rest.proto");
+  file.set_package("test.v1");
+  file.set_syntax("proto3");
+  file.add_dependency("google/protobuf/empty.proto");
+  file.add_dependency("google/api/annotations.proto");
+  auto* svc = file.add_service();
+  svc->set_name("S");
+  const struct {
+    const char* name;
+    bool client;
+    bool server;
+  } kMethods[] = {{"Unary", false, false}, {"ClientStream", true, false},
+                  {"ServerStream", false, true}, {"Bidi", true, true}};
+  for (const auto& m : kMethods) {
+    auto* method = svc->add_method();
+    method->set_name(m.name);
+    method->set_input_type(".google.protobuf.Empty");
+    method->set_output_type(".google.protobuf.Empty");
+    method->set_client_streaming(m.client);
+    method->set_server_streaming(m.server);
+    google::api::HttpRule rule;
+    rule.set_post(std::string("/v1/") + m.name);
+    rule.set_body("*");
+    *method->mutable_options()->MutableExtension(google::api::http) = rule;
+  }
+  google::protobuf::DescriptorPool pool(google::protobuf::DescriptorPool::generated_pool());
+  const google::protobuf::FileDescriptor* fd = pool.BuildFile(file);
+  REQUIRE(fd != nullptr);
+  std::vector<RestRoute> routes = RoutesFromServices({fd->FindServiceByName("S")});
+  REQUIRE(routes.size() == 1);
+  CHECK(routes[0].method->name() == "Unary");
 }
 
 TEST_CASE("RoutesFromServices reads google.api.http", "[gateway][api]") {

@@ -57,6 +57,19 @@ TEST_CASE("Permission table", "[gateway][domain]") {
     CHECK_FALSE(IsAllowed({Role::kMarketer}, kAdminSvc + "CreateApiKey"));
     CHECK_FALSE(IsAllowed({Role::kPlatformAdmin}, kCs + "GetCustomer"));
   }
+  SECTION("ERP ingest and export: integration and admin only") {
+    for (const char* m : {"IngestOrders", "ExportOrders"}) {
+      std::string full = std::string("/crm.transaction.v1.ErpIntegrationService/") + m;
+      INFO(full);
+      CHECK(IsKnownMethod(full));
+      CHECK(IsAllowed({Role::kIntegration}, full));
+      CHECK(IsAllowed({Role::kAdmin}, full));
+      for (Role r : {Role::kMarketer, Role::kSales, Role::kService, Role::kReadOnly,
+                     Role::kPlatformAdmin}) {
+        CHECK_FALSE(IsAllowed({r}, full));
+      }
+    }
+  }
 }
 
 TEST_CASE("RolesHeader and ParseRolesHeader round trip", "[gateway][domain]") {

@@ -264,7 +264,11 @@ absl::StatusOr<app::Page<Customer>> FakeCustomerRepository::Search(const std::st
   for (auto it = t.customers.upper_bound(q.after_id); it != t.customers.end(); ++it) {
     const Customer& c = it->second;
     bool match;
-    if (!q.email.empty()) {
+    if (!q.external_id.empty()) {
+      domain::ExternalId want{q.external_id_source, q.external_id};
+      match = std::find(c.external_ids.begin(), c.external_ids.end(), want) !=
+              c.external_ids.end();
+    } else if (!q.email.empty()) {
       match = std::find(c.emails.begin(), c.emails.end(), q.email) != c.emails.end();
     } else if (!q.phone.empty()) {
       match = std::find(c.phones.begin(), c.phones.end(), q.phone) != c.phones.end();

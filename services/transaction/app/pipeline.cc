@@ -1,0 +1,352 @@
+#include "services/transaction/app/pipeline.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+#include "libs/common/text.h"
+#include "services/transaction/domain/currency.h"
+
+namespace crm::transaction::app {
+namespace {
+
+using domain::OpportunityStage;
+
+constexpr size_t kMaxKey = 128;
+// "<key>/order" must stay within the orders' 128 characters.
+constexpr size_t kMaxKeyWithOrder = kMaxKey - 6;
+
+absl::Status RequireKey(const Actor& a) {
+  if (a.idempotency_key.empty() || a.idempotency_key.size() > kMaxKey) {
+    return common::InvalidField("request_id",
+                                "request_id is required (1..128 characters): retries of the "
+                                "same request must carry the same request_id");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckId(const std::string& id, const char* field) {
+  if (!common::IsUuid(id)) return common::InvalidField(field, absl::StrCat(field, " must be a UUID"));
+  return absl::OkStatus();
+}
+
+// Errors of a nested message name their field under the request's field.
+absl::Status Nest(absl::Status s, absl::string_view prefix) {
+  std::string field = common::FieldOf(s);
+  if (s.ok() || field.empty() || field == "request_id") return s;
+  return common::WithField(std::move(s), absl::StrCat(prefix, ".", field));
+}
+
+absl::Status CheckOwnerFilter(const std::string& owner) {
+  CRM_RETURN_IF_ERROR(common::CheckStorableText("owner", owner));
+  if (owner.size() > 128) return common::InvalidField("owner", "owner is at most 128 characters");
+  return absl::OkStatus();
+}
+
+absl::Status EtagMismatch() {
+  return common::WithReason(
+      absl::AbortedError("etag does not match: the opportunity changed since you read it"),
+      "ETAG_MISMATCH");
+}
+
+}  // namespace
+
+absl::Time Pipeline::Now() const {
+  return absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now()));
+}
+
+// ------------------------------------------------------------------- leads
+
+absl::StatusOr<domain::Lead> Pipeline::CreateLead(const Actor& actor, domain::Lead l) {
+  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  if (l.status == domain::LeadStatus::kUnspecified) l.status = domain::LeadStatus::kNew;
+  if (l.status != domain::LeadStatus::kNew) {
+    return common::InvalidField("status", "a lead starts as LEAD_STATUS_NEW");
+  }
+  CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(l));
+  if (l.owner.empty()) l.owner = actor.principal;
+  l.id = ids_.NewId();
+  l.customer_id.clear();
+  l.opportunity_id.clear();
+  l.convert_time = absl::InfinitePast();
+  l.version = 1;
+  l.create_time = l.update_time = Now();
+  return repository_.InsertLead(actor, l);
+}
+
+absl::StatusOr<domain::Lead> Pipeline::GetLead(const std::string& tenant, const std::string& id) {
+  CRM_RETURN_IF_ERROR(CheckId(id, "lead_id"));
+  return repository_.GetLead(tenant, id);
+}
+
+absl::StatusOr<LeadPage> Pipeline::ListLeads(const std::string& tenant, const LeadQuery& q) {
+  int status = static_cast<int>(q.status);
+  if (status < 0 || status > 5) return common::InvalidField("status", "unknown status");
+  CRM_RETURN_IF_ERROR(CheckOwnerFilter(q.owner));
+  return repository_.ListLeads(tenant, q);
+}
+
+absl::StatusOr<domain::Lead> Pipeline::UpdateLead(const Actor& actor, const std::string& id,
+                                                  const domain::Lead& patch,
+                                                  const std::vector<std::string>& paths,
+                                                  const std::string& if_match) {
+  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  CRM_RETURN_IF_ERROR(CheckId(id, "lead_id"));
+  {
+    // The mask alone (unknown or read-only paths), before any I/O.
+    domain::Lead probe;
+    probe.status = patch.status;
+    CRM_RETURN_IF_ERROR(domain::ApplyLeadMask(patch, paths, probe));
+  }
+  absl::Time now = Now();
+  return repository_.UpdateLead(actor, id, if_match, [&](domain::Lead& current) {
+    CRM_RETURN_IF_ERROR(domain::CheckLeadEditable(current));
+    CRM_RETURN_IF_ERROR(domain::ApplyLeadMask(patch, paths, current));
+    CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(current));
+    if (current.owner.empty()) current.owner = actor.principal;
+    current.update_time = now;
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<Conversion> Pipeline::ConvertLead(const Actor& actor, const std::string& lead_id,
+                                                 const std::string& customer_id,
+                                                 domain::Opportunity o) {
+  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  CRM_RETURN_IF_ERROR(CheckId(lead_id, "lead_id"));
+  if (!customer_id.empty() && !common::IsUuid(customer_id)) {
+    return common::InvalidField("customer_id", "customer_id must be the UUID of a customer");
+  }
+  CRM_ASSIGN_OR_RETURN(domain::Lead lead, repository_.GetLead(actor.tenant_id, lead_id));
+
+  // The opportunity, checked before anything is written or resolved.
+  if (absl::StripAsciiWhitespace(o.name).empty()) {
+    o.name = lead.company_name;
+    if (o.name.empty()) o.name = absl::StrCat(lead.given_name, lead.given_name.empty() ? "" : " ",
+                                              lead.family_name);
+    if (absl::StripAsciiWhitespace(o.name).empty()) o.name = lead.email;
+    if (o.name.empty()) o.name = lead.phone;
+  }
+  if (o.owner.empty()) o.owner = lead.owner.empty() ? actor.principal : lead.owner;
+  if (o.stage == OpportunityStage::kUnspecified) o.stage = OpportunityStage::kProspecting;
+  if (!domain::IsOpen(o.stage)) {
+    return common::InvalidField("opportunity.stage",
+                                "a converted lead's opportunity starts in an open stage");
+  }
+  o.customer_id = customer_id;
+  o.order_id.clear();
+  o.close_reason.clear();
+  o.close_time = absl::InfinitePast();
+  CRM_RETURN_IF_ERROR(Nest(domain::NormalizeAndValidate(o), "opportunity"));
+
+  std::string customer = customer_id;
+  bool created = false;
+  // An already converted (or disqualified) lead goes straight to the
+  // repository: a retry replays the first answer, anything else is refused
+  // there, and nothing is resolved or created on the way.
+  if (customer.empty() && domain::CheckConvertible(lead).ok()) {
+    if (directory_ == nullptr) {
+      return common::WithReason(
+          absl::UnavailableError("resolving customers through customer-store is not available "
+                                 "in this deployment; give customer_id"),
+          "DEPENDENCY_UNAVAILABLE");
+    }
+    if (lead.email.empty() && lead.phone.empty()) {
+      return common::InvalidField("customer_id",
+                                  "the lead has no email or phone to find or create its customer "
+                                  "by; give customer_id");
+    }
+    CustomerIdentities who;
+    who.email = lead.email;
+    who.phone = lead.phone;
+    who.given_name = lead.given_name;
+    who.family_name = lead.family_name;
+    Actor resolver = actor;
+    resolver.idempotency_key = absl::StrCat(actor.idempotency_key, "/customer");
+    CRM_ASSIGN_OR_RETURN(ResolvedCustomer resolved, directory_->Resolve(resolver, who, true));
+    if (!common::IsUuid(resolved.id)) {
+      return absl::InternalError("customer directory answered an invalid customer id");
+    }
+    customer = resolved.id;
+    created = resolved.created;
+  }
+  o.customer_id = customer;
+  o.id = ids_.NewId();
+  o.lead_id = lead_id;
+  o.version = 1;
+  o.create_time = o.update_time = Now();
+  return repository_.ConvertLead(actor, lead_id, customer, created, o);
+}
+
+// ----------------------------------------------------------- opportunities
+
+absl::StatusOr<domain::Opportunity> Pipeline::CreateOpportunity(const Actor& actor,
+                                                                domain::Opportunity o) {
+  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  if (o.stage == OpportunityStage::kUnspecified) o.stage = OpportunityStage::kProspecting;
+  if (!domain::IsOpen(o.stage)) {
+    return common::InvalidField(
+        "stage", "an opportunity starts in an open stage; close it with CloseOpportunity");
+  }
+  o.order_id.clear();
+  o.close_reason.clear();
+  o.close_time = absl::InfinitePast();
+  o.lead_id.clear();
+  CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(o));
+  if (o.owner.empty()) o.owner = actor.principal;
+  o.id = ids_.NewId();
+  o.version = 1;
+  o.create_time = o.update_time = Now();
+  return repository_.InsertOpportunity(actor, o);
+}
+
+absl::StatusOr<domain::Opportunity> Pipeline::GetOpportunity(const std::string& tenant,
+                                                             const std::string& id) {
+  CRM_RETURN_IF_ERROR(CheckId(id, "opportunity_id"));
+  return repository_.GetOpportunity(tenant, id);
+}
+
+absl::StatusOr<OpportunityPage> Pipeline::ListOpportunities(const std::string& tenant,
+                                                            const OpportunityQuery& q) {
+  int stage = static_cast<int>(q.stage);
+  if (stage < 0 || stage > domain::kStageCount) {
+    return common::InvalidField("stage", "unknown stage");
+  }
+  if (!q.customer_id.empty() && !common::IsUuid(q.customer_id)) {
+    return common::InvalidField("customer_id", "customer_id must be a UUID");
+  }
+  CRM_RETURN_IF_ERROR(CheckOwnerFilter(q.owner));
+  return repository_.ListOpportunities(tenant, q);
+}
+
+absl::StatusOr<domain::Opportunity> Pipeline::UpdateOpportunity(
+    const Actor& actor, const std::string& id, const domain::Opportunity& patch,
+    const std::vector<std::string>& paths, const std::string& if_match) {
+  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  CRM_RETURN_IF_ERROR(CheckId(id, "opportunity_id"));
+  {
+    domain::Opportunity probe;
+    CRM_RETURN_IF_ERROR(domain::ApplyOpportunityMask(patch, paths, probe));
+  }
+  absl::Time now = Now();
+  return repository_.UpdateOpportunity(actor, id, if_match, [&](domain::Opportunity& current) {
+    CRM_RETURN_IF_ERROR(domain::CheckOpportunityEditable(current));
+    CRM_RETURN_IF_ERROR(domain::ApplyOpportunityMask(patch, paths, current));
+    CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(current));
+    if (current.owner.empty()) current.owner = actor.principal;
+    current.update_time = now;
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<domain::Opportunity> Pipeline::MoveStage(const Actor& actor, const std::string& id,
+                                                        OpportunityStage to,
+                                                        const std::string& if_match) {
+  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  CRM_RETURN_IF_ERROR(CheckId(id, "opportunity_id"));
+  if (!domain::IsValidStage(static_cast<int>(to))) {
+    return common::InvalidField("to_stage", "to_stage is required");
+  }
+  StageMove move;
+  move.to = to;
+  move.if_match = if_match;
+  return repository_.MoveStage(actor, id, move, Now());
+}
+
+absl::StatusOr<domain::Opportunity> Pipeline::Close(const Actor& actor, const std::string& id,
+                                                    bool won, const std::string& close_reason,
+                                                    const std::string& if_match,
+                                                    std::optional<domain::Order> order) {
+  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  CRM_RETURN_IF_ERROR(CheckId(id, "opportunity_id"));
+  StageMove move;
+  move.to = won ? OpportunityStage::kClosedWon : OpportunityStage::kClosedLost;
+  move.if_match = if_match;
+  move.close_reason = std::string(absl::StripAsciiWhitespace(close_reason));
+  CRM_RETURN_IF_ERROR(common::CheckStorableText("close_reason", move.close_reason));
+  if (move.close_reason.size() > 500) {
+    return common::InvalidField("close_reason", "close_reason is at most 500 characters");
+  }
+  if (order && !won) {
+    return common::InvalidField("create_order",
+                                "an order is only created when the opportunity is won");
+  }
+  if (order) {
+    if (actor.idempotency_key.size() > kMaxKeyWithOrder) {
+      return common::InvalidField("request_id",
+                                  "with create_order, request_id is at most 122 characters");
+    }
+    CRM_ASSIGN_OR_RETURN(domain::Opportunity current,
+                         repository_.GetOpportunity(actor.tenant_id, id));
+    // A closed opportunity creates no order: the move below replays the
+    // first close or refuses this one.
+    if (!domain::IsClosed(current.stage)) {
+      if (!if_match.empty() && if_match != domain::EtagOf(current)) return EtagMismatch();
+      if (current.customer_id.empty()) {
+        return common::WithField(
+            common::WithReason(absl::FailedPreconditionError(
+                                   "the opportunity has no customer_id; set it with "
+                                   "UpdateOpportunity before creating its order"),
+                               "OPPORTUNITY_WITHOUT_CUSTOMER"),
+            "customer_id");
+      }
+      domain::Order o = *std::move(order);
+      o.customer_id = current.customer_id;
+      if (o.currency_code.empty()) o.currency_code = current.currency_code;
+      Actor order_actor = actor;
+      order_actor.idempotency_key = absl::StrCat(actor.idempotency_key, "/order");
+      order_actor.method = "CloseOpportunity/CreateOrder";
+      absl::StatusOr<domain::Order> created = orders_.Create(order_actor, std::move(o));
+      if (!created.ok()) return Nest(created.status(), "create_order");
+      move.order_id = created->id;
+    }
+  }
+  return repository_.MoveStage(actor, id, move, Now());
+}
+
+absl::StatusOr<std::vector<domain::StageChange>> Pipeline::StageHistory(const std::string& tenant,
+                                                                        const std::string& id) {
+  CRM_RETURN_IF_ERROR(CheckId(id, "opportunity_id"));
+  return repository_.StageHistory(tenant, id);
+}
+
+// ------------------------------------------------------------ probabilities
+
+absl::StatusOr<domain::StageProbabilities> Pipeline::GetProbabilities(const std::string& tenant) {
+  return repository_.GetProbabilities(tenant);
+}
+
+absl::StatusOr<domain::StageProbabilities> Pipeline::UpdateProbabilities(
+    const Actor& actor, const std::vector<std::pair<int, int>>& changes) {
+  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  // Input checked before any I/O; the repository applies it to what is stored.
+  CRM_RETURN_IF_ERROR(domain::ApplyProbabilities(domain::StageProbabilities{}, changes).status());
+  return repository_.UpdateProbabilities(actor, changes, Now());
+}
+
+// ----------------------------------------------------------------- forecast
+
+absl::StatusOr<std::vector<domain::ForecastRow>> Pipeline::Forecast(
+    const std::string& tenant, const std::string& owner, const std::string& currency_code,
+    const domain::ForecastRange& range) {
+  CRM_RETURN_IF_ERROR(CheckOwnerFilter(owner));
+  std::string currency = absl::AsciiStrToUpper(currency_code);
+  if (!currency.empty() && !domain::MinorUnitDigits(currency)) {
+    return common::InvalidField("currency_code",
+                                absl::StrCat("currency_code \"", currency,
+                                             "\" is not an ISO 4217 currency in circulation"));
+  }
+  CRM_RETURN_IF_ERROR(domain::CheckForecastRange(range));
+  ForecastQuery q;
+  q.owner = owner;
+  q.currency_code = currency;
+  q.from = range.from;
+  q.to = range.to;
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::ForecastItem> items,
+                       repository_.ForecastItems(tenant, q));
+  CRM_ASSIGN_OR_RETURN(domain::StageProbabilities probabilities,
+                       repository_.GetProbabilities(tenant));
+  return domain::ComputeForecast(items, probabilities, range);
+}
+
+}  // namespace crm::transaction::app

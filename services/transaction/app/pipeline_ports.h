@@ -1,0 +1,136 @@
+#pragma once
+// Port of the sales pipeline's use cases: leads, opportunities, their stage
+// history, the tenant's stage probabilities, and the forecast's input.
+//
+// Contracts every implementation keeps (PgPipelineRepository, the fake in
+// tests/support/fakes/transaction):
+// - every query is tenant-scoped; another tenant's lead or opportunity is
+//   NOT_FOUND (LEAD_NOT_FOUND / OPPORTUNITY_NOT_FOUND);
+// - every write is one transaction with its audit row and its outbox events;
+// - writes are strictly idempotent by actor.idempotency_key +
+//   actor.fingerprint: the same key with the same fingerprint answers the
+//   first call's answer (result or deterministic refusal) and writes
+//   nothing; another fingerprint is INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED;
+//   another method INVALID_ARGUMENT on request_id.
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/transaction/app/ports.h"
+#include "services/transaction/domain/pipeline.h"
+
+namespace crm::transaction::app {
+
+struct LeadQuery {
+  domain::LeadStatus status = domain::LeadStatus::kUnspecified;  // unspecified = all
+  std::string owner;                                             // "" = all
+  std::string before_cursor;  // "<created micros>|<id>"
+  int limit = 50;
+};
+
+struct LeadPage {
+  std::vector<domain::Lead> items;
+  std::string next_cursor;
+};
+
+struct OpportunityQuery {
+  domain::OpportunityStage stage = domain::OpportunityStage::kUnspecified;  // = all
+  std::string owner;
+  std::string customer_id;
+  std::string before_cursor;  // "<created micros>|<id>"
+  int limit = 50;
+};
+
+struct OpportunityPage {
+  std::vector<domain::Opportunity> items;
+  std::string next_cursor;
+};
+
+struct Conversion {
+  domain::Lead lead;
+  domain::Opportunity opportunity;
+  bool customer_created = false;
+};
+
+// What the forecast needs to read: open opportunities whose expected close
+// date is in [from, to] and won opportunities closed (UTC day) in [from, to].
+struct ForecastQuery {
+  std::string owner;          // "" = all
+  std::string currency_code;  // "" = all
+  absl::CivilDay from;
+  absl::CivilDay to;
+};
+
+// A stage move: to the stage, with, for a close, its reason and order.
+struct StageMove {
+  domain::OpportunityStage to = domain::OpportunityStage::kUnspecified;
+  std::string if_match;  // etag; "" = no check
+  std::string close_reason;
+  std::string order_id;
+};
+
+class PipelineRepository {
+ public:
+  virtual ~PipelineRepository() = default;
+  using LeadMutation = std::function<absl::Status(domain::Lead&)>;
+  using OpportunityMutation = std::function<absl::Status(domain::Opportunity&)>;
+
+  virtual absl::StatusOr<domain::Lead> InsertLead(const Actor& actor, const domain::Lead& l) = 0;
+  virtual absl::StatusOr<domain::Lead> GetLead(const std::string& tenant,
+                                               const std::string& id) = 0;
+  virtual absl::StatusOr<LeadPage> ListLeads(const std::string& tenant, const LeadQuery& q) = 0;
+  // Locks the lead, checks if_match (ABORTED ETAG_MISMATCH), mutates; a
+  // mutation that changes nothing writes nothing but the idempotency key;
+  // otherwise version + 1 and lead.updated.
+  virtual absl::StatusOr<domain::Lead> UpdateLead(const Actor& actor, const std::string& id,
+                                                  const std::string& if_match,
+                                                  const LeadMutation& mutate) = 0;
+  // Locks the lead, checks domain::CheckConvertible, inserts `opportunity`
+  // (with its first stage-history row), marks the lead converted (customer,
+  // opportunity, convert time = opportunity.create_time, version + 1);
+  // events lead.converted and opportunity.created.
+  virtual absl::StatusOr<Conversion> ConvertLead(const Actor& actor, const std::string& lead_id,
+                                                 const std::string& customer_id,
+                                                 bool customer_created,
+                                                 const domain::Opportunity& opportunity) = 0;
+
+  // With its first stage-history row (unspecified -> stage).
+  virtual absl::StatusOr<domain::Opportunity> InsertOpportunity(const Actor& actor,
+                                                                const domain::Opportunity& o) = 0;
+  virtual absl::StatusOr<domain::Opportunity> GetOpportunity(const std::string& tenant,
+                                                             const std::string& id) = 0;
+  virtual absl::StatusOr<OpportunityPage> ListOpportunities(const std::string& tenant,
+                                                            const OpportunityQuery& q) = 0;
+  // Like UpdateLead; opportunity.updated.
+  virtual absl::StatusOr<domain::Opportunity> UpdateOpportunity(
+      const Actor& actor, const std::string& id, const std::string& if_match,
+      const OpportunityMutation& mutate) = 0;
+  // Locks, checks if_match and domain::CheckStageMove, writes the stage (and
+  // for a closed stage close time, reason, order id), a stage-history row
+  // (from, to, now, actor.principal); events opportunity.stage_changed and,
+  // for a closed stage, opportunity.won / opportunity.lost.
+  virtual absl::StatusOr<domain::Opportunity> MoveStage(const Actor& actor, const std::string& id,
+                                                        const StageMove& move, absl::Time now) = 0;
+  // Oldest first; NOT_FOUND when the opportunity is absent.
+  virtual absl::StatusOr<std::vector<domain::StageChange>> StageHistory(
+      const std::string& tenant, const std::string& id) = 0;
+
+  // The defaults for stages the tenant never set.
+  virtual absl::StatusOr<domain::StageProbabilities> GetProbabilities(
+      const std::string& tenant) = 0;
+  // Applies domain::ApplyProbabilities to the stored values in one
+  // transaction; event pipeline.stage_probabilities_updated.
+  virtual absl::StatusOr<domain::StageProbabilities> UpdateProbabilities(
+      const Actor& actor, const std::vector<std::pair<int, int>>& changes, absl::Time now) = 0;
+
+  // RESOURCE_EXHAUSTED beyond kMaxForecastItems opportunities.
+  virtual absl::StatusOr<std::vector<domain::ForecastItem>> ForecastItems(
+      const std::string& tenant, const ForecastQuery& q) = 0;
+};
+
+inline constexpr int kMaxForecastItems = 200'000;
+
+}  // namespace crm::transaction::app

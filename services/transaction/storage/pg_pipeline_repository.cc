@@ -1,0 +1,801 @@
+#include "services/transaction/storage/pg_pipeline_repository.h"
+
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "libs/common/errors.h"
+#include "libs/common/id.h"
+#include "libs/common/status_macros.h"
+#include "libs/pg/sql.h"
+
+namespace crm::transaction::storage {
+namespace {
+
+using domain::Lead;
+using domain::Opportunity;
+using domain::OpportunityStage;
+using Json = nlohmann::json;
+
+const std::string& LeadColumns() {
+  static const std::string cols = absl::StrCat(
+      "id::text, given_name, family_name, company_name, email, phone, source, status, owner, "
+      "score, coalesce(customer_id::text, ''), coalesce(opportunity_id::text, ''), ",
+      pg::MicrosColumn("converted_at"), ", version, ", pg::MicrosColumn("created_at"), ", ",
+      pg::MicrosColumn("updated_at"));
+  return cols;
+}
+
+const std::string& OpportunityColumns() {
+  static const std::string cols = absl::StrCat(
+      "id::text, name, coalesce(customer_id::text, ''), coalesce(lead_id::text, ''), "
+      "amount_minor, currency, to_char(expected_close_date, 'YYYY-MM-DD'), owner, stage, "
+      "coalesce(order_id::text, ''), close_reason, ",
+      pg::MicrosColumn("closed_at"), ", version, ", pg::MicrosColumn("created_at"), ", ",
+      pg::MicrosColumn("updated_at"));
+  return cols;
+}
+
+absl::Status LeadNotFound() { return common::NotFound("LEAD_NOT_FOUND", "lead not found"); }
+absl::Status OpportunityNotFound() {
+  return common::NotFound("OPPORTUNITY_NOT_FOUND", "opportunity not found");
+}
+absl::Status Corrupt() { return absl::DataLossError("stored pipeline data is corrupt"); }
+
+absl::Status EtagMismatch(const char* what) {
+  return common::WithReason(
+      absl::AbortedError(absl::StrCat("etag does not match: the ", what,
+                                      " changed since you read it")),
+      "ETAG_MISMATCH");
+}
+
+outbox::WriteMeta MetaOf(const app::Actor& a) {
+  return outbox::WriteMeta{a.tenant_id,       a.principal, a.request_id, a.method,
+                           a.idempotency_key, a.fingerprint};
+}
+
+absl::Time TimeOrPast(const pqxx::field& f) {
+  return f.is_null() ? absl::InfinitePast() : absl::FromUnixMicros(f.as<int64_t>());
+}
+int64_t MicrosOrZero(absl::Time t) {
+  return t == absl::InfinitePast() ? 0 : absl::ToUnixMicros(t);
+}
+absl::Time TimeOfMicros(int64_t us) {
+  return us == 0 ? absl::InfinitePast() : absl::FromUnixMicros(us);
+}
+
+Lead LeadFromRow(const pqxx::row& r) {
+  Lead l;
+  l.id = r[0].as<std::string>();
+  l.given_name = r[1].as<std::string>();
+  l.family_name = r[2].as<std::string>();
+  l.company_name = r[3].as<std::string>();
+  l.email = r[4].as<std::string>();
+  l.phone = r[5].as<std::string>();
+  l.source = r[6].as<std::string>();
+  l.status = static_cast<domain::LeadStatus>(r[7].as<int>());
+  l.owner = r[8].as<std::string>();
+  l.score = r[9].as<int>();
+  l.customer_id = r[10].as<std::string>();
+  l.opportunity_id = r[11].as<std::string>();
+  l.convert_time = TimeOrPast(r[12]);
+  l.version = r[13].as<int64_t>();
+  l.create_time = absl::FromUnixMicros(r[14].as<int64_t>());
+  l.update_time = absl::FromUnixMicros(r[15].as<int64_t>());
+  return l;
+}
+
+absl::StatusOr<Opportunity> OpportunityFromRow(const pqxx::row& r) {
+  Opportunity o;
+  o.id = r[0].as<std::string>();
+  o.name = r[1].as<std::string>();
+  o.customer_id = r[2].as<std::string>();
+  o.lead_id = r[3].as<std::string>();
+  o.amount_minor = r[4].as<int64_t>();
+  o.currency_code = r[5].as<std::string>();
+  if (!absl::ParseCivilTime(r[6].as<std::string>(), &o.expected_close_date)) return Corrupt();
+  o.owner = r[7].as<std::string>();
+  o.stage = static_cast<OpportunityStage>(r[8].as<int>());
+  o.order_id = r[9].as<std::string>();
+  o.close_reason = r[10].as<std::string>();
+  o.close_time = TimeOrPast(r[11]);
+  o.version = r[12].as<int64_t>();
+  o.create_time = absl::FromUnixMicros(r[13].as<int64_t>());
+  o.update_time = absl::FromUnixMicros(r[14].as<int64_t>());
+  return o;
+}
+
+// ---- snapshots: the answers stored with idempotency keys (int64 as strings)
+
+Json LeadJson(const Lead& l) {
+  return Json{{"id", l.id},
+              {"given_name", l.given_name},
+              {"family_name", l.family_name},
+              {"company_name", l.company_name},
+              {"email", l.email},
+              {"phone", l.phone},
+              {"source", l.source},
+              {"status", static_cast<int>(l.status)},
+              {"owner", l.owner},
+              {"score", l.score},
+              {"customer_id", l.customer_id},
+              {"opportunity_id", l.opportunity_id},
+              {"converted", absl::StrCat(MicrosOrZero(l.convert_time))},
+              {"version", absl::StrCat(l.version)},
+              {"created", absl::StrCat(absl::ToUnixMicros(l.create_time))},
+              {"updated", absl::StrCat(absl::ToUnixMicros(l.update_time))}};
+}
+
+Json OpportunityJson(const Opportunity& o) {
+  return Json{{"id", o.id},
+              {"name", o.name},
+              {"customer_id", o.customer_id},
+              {"lead_id", o.lead_id},
+              {"amount", absl::StrCat(o.amount_minor)},
+              {"currency", o.currency_code},
+              {"close_date", domain::FormatDate(o.expected_close_date)},
+              {"owner", o.owner},
+              {"stage", static_cast<int>(o.stage)},
+              {"order_id", o.order_id},
+              {"close_reason", o.close_reason},
+              {"closed", absl::StrCat(MicrosOrZero(o.close_time))},
+              {"version", absl::StrCat(o.version)},
+              {"created", absl::StrCat(absl::ToUnixMicros(o.create_time))},
+              {"updated", absl::StrCat(absl::ToUnixMicros(o.update_time))}};
+}
+
+int64_t I64(const Json& j, const char* k, bool& ok) {
+  int64_t v = 0;
+  if (!absl::SimpleAtoi(j.at(k).get<std::string>(), &v)) ok = false;
+  return v;
+}
+
+Lead LeadFromJson(const Json& j, bool& ok) {
+  Lead l;
+  l.id = j.at("id").get<std::string>();
+  l.given_name = j.at("given_name").get<std::string>();
+  l.family_name = j.at("family_name").get<std::string>();
+  l.company_name = j.at("company_name").get<std::string>();
+  l.email = j.at("email").get<std::string>();
+  l.phone = j.at("phone").get<std::string>();
+  l.source = j.at("source").get<std::string>();
+  l.status = static_cast<domain::LeadStatus>(j.at("status").get<int>());
+  l.owner = j.at("owner").get<std::string>();
+  l.score = j.at("score").get<int>();
+  l.customer_id = j.at("customer_id").get<std::string>();
+  l.opportunity_id = j.at("opportunity_id").get<std::string>();
+  l.convert_time = TimeOfMicros(I64(j, "converted", ok));
+  l.version = I64(j, "version", ok);
+  l.create_time = absl::FromUnixMicros(I64(j, "created", ok));
+  l.update_time = absl::FromUnixMicros(I64(j, "updated", ok));
+  return l;
+}
+
+Opportunity OpportunityFromJson(const Json& j, bool& ok) {
+  Opportunity o;
+  o.id = j.at("id").get<std::string>();
+  o.name = j.at("name").get<std::string>();
+  o.customer_id = j.at("customer_id").get<std::string>();
+  o.lead_id = j.at("lead_id").get<std::string>();
+  o.amount_minor = I64(j, "amount", ok);
+  o.currency_code = j.at("currency").get<std::string>();
+  if (!absl::ParseCivilTime(j.at("close_date").get<std::string>(), &o.expected_close_date)) {
+    ok = false;
+  }
+  o.owner = j.at("owner").get<std::string>();
+  o.stage = static_cast<OpportunityStage>(j.at("stage").get<int>());
+  o.order_id = j.at("order_id").get<std::string>();
+  o.close_reason = j.at("close_reason").get<std::string>();
+  o.close_time = TimeOfMicros(I64(j, "closed", ok));
+  o.version = I64(j, "version", ok);
+  o.create_time = absl::FromUnixMicros(I64(j, "created", ok));
+  o.update_time = absl::FromUnixMicros(I64(j, "updated", ok));
+  return o;
+}
+
+// fn(json, ok) -> T, with JSON and number errors as DATA_LOSS.
+template <typename T, typename Fn>
+absl::StatusOr<T> FromSnapshot(const std::string& s, Fn fn) {
+  try {
+    bool ok = true;
+    T out = fn(Json::parse(s), ok);
+    if (!ok) return Corrupt();
+    return out;
+  } catch (const Json::exception&) {
+    return Corrupt();
+  }
+}
+
+Json ProbabilitiesJson(const domain::StageProbabilities& p) {
+  Json j = Json::object();
+  for (int s = 1; s <= domain::kStageCount; ++s) {
+    j[domain::StageName(static_cast<OpportunityStage>(s))] = p.percent[static_cast<size_t>(s)];
+  }
+  return j;
+}
+
+// True when the mutation changed nothing but (possibly) the update time.
+bool SameLead(const Lead& a, Lead b) {
+  b.update_time = a.update_time;
+  return LeadJson(a) == LeadJson(b);
+}
+bool SameOpportunity(const Opportunity& a, Opportunity b) {
+  b.update_time = a.update_time;
+  return OpportunityJson(a) == OpportunityJson(b);
+}
+
+// "<created micros>|<id>"; defaults to after every row.
+absl::Status ParseCursor(const std::string& cursor, int64_t& micros, std::string& id) {
+  micros = std::numeric_limits<int64_t>::max() / 2;
+  id = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+  if (cursor.empty()) return absl::OkStatus();
+  std::vector<std::string> parts = absl::StrSplit(cursor, '|');
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &micros) || !common::IsUuid(parts[1])) {
+    return common::WithReason(absl::InvalidArgumentError("page_token is invalid"),
+                              "INVALID_PAGE_TOKEN");
+  }
+  id = parts[1];
+  return absl::OkStatus();
+}
+
+const std::string& SubjectOf(const std::string& customer_id, const std::string& own_id) {
+  return customer_id.empty() ? own_id : customer_id;
+}
+
+}  // namespace
+
+std::vector<pg::NamedQuery> PgPipelineRepository::Queries() {
+  const std::string list_tail = " ORDER BY created_at DESC, id DESC LIMIT ";
+  return {
+      // ------------------------------------------------------------ leads
+      {"select_lead",
+       absl::StrCat("SELECT ", LeadColumns(), " FROM txn.leads WHERE tenant_id = $1 AND id = $2")},
+      {"select_lead_for_update",
+       absl::StrCat("SELECT ", LeadColumns(),
+                    " FROM txn.leads WHERE tenant_id = $1 AND id = $2 FOR UPDATE")},
+      {"insert_lead",
+       absl::StrCat("INSERT INTO txn.leads (tenant_id, id, given_name, family_name, company_name, "
+                    "email, phone, source, status, owner, score, version, created_at, updated_at) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, ",
+                    pg::MicrosParam(13), ", ", pg::MicrosParam(13), ")")},
+      {"update_lead",
+       absl::StrCat("UPDATE txn.leads SET given_name = $3, family_name = $4, company_name = $5, "
+                    "email = $6, phone = $7, source = $8, status = $9, owner = $10, score = $11, "
+                    "version = $12, updated_at = ",
+                    pg::MicrosParam(13), " WHERE tenant_id = $1 AND id = $2")},
+      {"convert_lead",
+       absl::StrCat("UPDATE txn.leads SET status = $3, customer_id = $4::uuid, opportunity_id = "
+                    "$5::uuid, version = $6, converted_at = ",
+                    pg::MicrosParam(7), ", updated_at = ", pg::MicrosParam(7),
+                    " WHERE tenant_id = $1 AND id = $2")},
+      {"list_leads",
+       absl::StrCat("SELECT ", LeadColumns(),
+                    " FROM txn.leads WHERE tenant_id = $1 AND ($2::int2 = 0 OR status = $2) AND "
+                    "($3 = '' OR owner = $3) AND (created_at, id) < (",
+                    pg::MicrosParam(4), ", $5::uuid)", list_tail, "$6")},
+      // ---------------------------------------------------- opportunities
+      {"select_opportunity",
+       absl::StrCat("SELECT ", OpportunityColumns(),
+                    " FROM txn.opportunities WHERE tenant_id = $1 AND id = $2")},
+      {"select_opportunity_for_update",
+       absl::StrCat("SELECT ", OpportunityColumns(),
+                    " FROM txn.opportunities WHERE tenant_id = $1 AND id = $2 FOR UPDATE")},
+      {"insert_opportunity",
+       absl::StrCat("INSERT INTO txn.opportunities (tenant_id, id, name, customer_id, lead_id, "
+                    "amount_minor, currency, expected_close_date, owner, stage, version, "
+                    "created_at, updated_at) VALUES ($1, $2, $3, nullif($4, '')::uuid, "
+                    "nullif($5, '')::uuid, $6, $7, $8::date, $9, $10, $11, ",
+                    pg::MicrosParam(12), ", ", pg::MicrosParam(12), ")")},
+      {"update_opportunity",
+       absl::StrCat("UPDATE txn.opportunities SET name = $3, customer_id = nullif($4, '')::uuid, "
+                    "amount_minor = $5, currency = $6, expected_close_date = $7::date, owner = "
+                    "$8, version = $9, updated_at = ",
+                    pg::MicrosParam(10), " WHERE tenant_id = $1 AND id = $2")},
+      {"update_opportunity_stage",
+       absl::StrCat("UPDATE txn.opportunities SET stage = $3, order_id = nullif($4, '')::uuid, "
+                    "close_reason = $5, closed_at = CASE WHEN $6::bool THEN ",
+                    pg::MicrosParam(7), " END, version = $8, updated_at = ", pg::MicrosParam(7),
+                    " WHERE tenant_id = $1 AND id = $2")},
+      {"list_opportunities",
+       absl::StrCat("SELECT ", OpportunityColumns(),
+                    " FROM txn.opportunities WHERE tenant_id = $1 AND ($2::int2 = 0 OR stage = "
+                    "$2) AND ($3 = '' OR owner = $3) AND ($4 = '' OR customer_id = nullif($4, "
+                    "'')::uuid) AND (created_at, id) < (",
+                    pg::MicrosParam(5), ", $6::uuid)", list_tail, "$7")},
+      // Under the opportunity's row lock: seq is the next one.
+      {"insert_stage_change",
+       absl::StrCat("INSERT INTO txn.opportunity_stage_history (tenant_id, opportunity_id, seq, "
+                    "from_stage, to_stage, changed_at, principal) SELECT $1, $2, "
+                    "coalesce(max(seq), 0) + 1, $3, $4, ",
+                    pg::MicrosParam(5),
+                    ", $6 FROM txn.opportunity_stage_history WHERE tenant_id = $1 AND "
+                    "opportunity_id = $2")},
+      {"select_stage_history",
+       absl::StrCat("SELECT from_stage, to_stage, ", pg::MicrosColumn("changed_at"),
+                    ", principal FROM txn.opportunity_stage_history WHERE tenant_id = $1 AND "
+                    "opportunity_id = $2 ORDER BY seq")},
+      // ---------------------------------------------------- probabilities
+      {"select_stage_probabilities",
+       "SELECT stage, probability_percent FROM txn.stage_probabilities WHERE tenant_id = $1"},
+      {"lock_stage_probabilities",
+       "SELECT pg_advisory_xact_lock(hashtext('txn.stage_probabilities:' || $1::text))"},
+      {"upsert_stage_probability",
+       absl::StrCat("INSERT INTO txn.stage_probabilities (tenant_id, stage, probability_percent, "
+                    "updated_at) VALUES ($1, $2, $3, ",
+                    pg::MicrosParam(4),
+                    ") ON CONFLICT (tenant_id, stage) DO UPDATE SET probability_percent = "
+                    "excluded.probability_percent, updated_at = excluded.updated_at")},
+      // --------------------------------------------------------- forecast
+      {"select_forecast_items",
+       "SELECT owner, currency, stage, amount_minor, to_char(expected_close_date, 'YYYY-MM-DD'), "
+       "coalesce(to_char(closed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), '') FROM txn.opportunities "
+       "WHERE tenant_id = $1 AND ($2 = '' OR owner = $2) AND ($3 = '' OR currency = $3) AND "
+       "((stage BETWEEN 1 AND 4 AND expected_close_date BETWEEN $4::date AND $5::date) OR "
+       "(stage = 5 AND closed_at >= ($4::date)::timestamp AT TIME ZONE 'UTC' AND closed_at < "
+       "($5::date + 1)::timestamp AT TIME ZONE 'UTC')) LIMIT $6"},
+  };
+}
+
+// ------------------------------------------------------------------ loading
+
+absl::StatusOr<Lead> PgPipelineRepository::LoadLead(pqxx::work& tx, const std::string& tenant,
+                                                    const std::string& id, bool for_update) {
+  pqxx::result r = pool_.Exec(tx, for_update ? "select_lead_for_update" : "select_lead", tenant, id);
+  if (r.empty()) return LeadNotFound();
+  return LeadFromRow(r[0]);
+}
+
+absl::StatusOr<Opportunity> PgPipelineRepository::LoadOpportunity(pqxx::work& tx,
+                                                                  const std::string& tenant,
+                                                                  const std::string& id,
+                                                                  bool for_update) {
+  pqxx::result r = pool_.Exec(
+      tx, for_update ? "select_opportunity_for_update" : "select_opportunity", tenant, id);
+  if (r.empty()) return OpportunityNotFound();
+  return OpportunityFromRow(r[0]);
+}
+
+absl::StatusOr<domain::StageProbabilities> PgPipelineRepository::LoadProbabilities(
+    pqxx::work& tx, const std::string& tenant) {
+  domain::StageProbabilities p;
+  for (const auto& r : pool_.Exec(tx, "select_stage_probabilities", tenant)) {
+    int stage = r[0].as<int>();
+    if (!domain::IsValidStage(stage)) return Corrupt();
+    p.percent[static_cast<size_t>(stage)] = r[1].as<int>();
+  }
+  return p;
+}
+
+// ------------------------------------------------------------------- events
+
+void PgPipelineRepository::EmitLead(pqxx::work& tx, const outbox::WriteMeta& meta,
+                                    const char* type, const Lead& l) {
+  Json payload{{"lead_id", l.id},
+               {"status", domain::LeadStatusName(l.status)},
+               {"owner", l.owner},
+               {"source", l.source},
+               {"score", l.score},
+               {"version", l.version}};
+  if (!l.customer_id.empty()) payload["customer_id"] = l.customer_id;
+  if (!l.opportunity_id.empty()) payload["opportunity_id"] = l.opportunity_id;
+  writer_.Emit(tx, meta, SubjectOf(l.customer_id, l.id), type, payload.dump());
+}
+
+void PgPipelineRepository::EmitOpportunity(pqxx::work& tx, const outbox::WriteMeta& meta,
+                                           const char* type, const Opportunity& o,
+                                           OpportunityStage from) {
+  Json payload{{"opportunity_id", o.id},
+               {"customer_id", o.customer_id},
+               {"lead_id", o.lead_id},
+               {"stage", domain::StageName(o.stage)},
+               {"amount_minor", absl::StrCat(o.amount_minor)},
+               {"currency_code", o.currency_code},
+               {"expected_close_date", domain::FormatDate(o.expected_close_date)},
+               {"owner", o.owner},
+               {"version", o.version}};
+  if (from != OpportunityStage::kUnspecified) {
+    payload["from_stage"] = domain::StageName(from);
+    payload["to_stage"] = domain::StageName(o.stage);
+  }
+  if (!o.order_id.empty()) payload["order_id"] = o.order_id;
+  writer_.Emit(tx, meta, SubjectOf(o.customer_id, o.id), type, payload.dump());
+}
+
+void PgPipelineRepository::WriteOpportunity(pqxx::work& tx, const app::Actor& actor,
+                                            const Opportunity& o) {
+  pool_.Exec(tx, "insert_opportunity", actor.tenant_id, o.id, o.name, o.customer_id, o.lead_id,
+             o.amount_minor, o.currency_code, domain::FormatDate(o.expected_close_date), o.owner,
+             static_cast<int>(o.stage), o.version, absl::ToUnixMicros(o.create_time));
+  AddStageChange(tx, actor, o.id, OpportunityStage::kUnspecified, o.stage, o.create_time);
+}
+
+void PgPipelineRepository::AddStageChange(pqxx::work& tx, const app::Actor& actor,
+                                          const std::string& id, OpportunityStage from,
+                                          OpportunityStage to, absl::Time at) {
+  pool_.Exec(tx, "insert_stage_change", actor.tenant_id, id, static_cast<int>(from),
+             static_cast<int>(to), absl::ToUnixMicros(at), actor.principal);
+}
+
+// -------------------------------------------------------------------- leads
+
+absl::StatusOr<Lead> PgPipelineRepository::InsertLead(const app::Actor& actor, const Lead& l) {
+  outbox::WriteMeta meta = MetaOf(actor);
+  Lead out = l;
+  CRM_RETURN_IF_ERROR(writer_.Write(meta, l.id, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
+                         writer_.ClaimIdempotencyKey(tx, meta, l.id));
+    if (replay) {
+      CRM_ASSIGN_OR_RETURN(out, FromSnapshot<Lead>(writer_.StoredResponse(tx, meta), LeadFromJson));
+      return absl::OkStatus();
+    }
+    pool_.Exec(tx, "insert_lead", actor.tenant_id, l.id, l.given_name, l.family_name,
+               l.company_name, l.email, l.phone, l.source, static_cast<int>(l.status), l.owner,
+               l.score, l.version, absl::ToUnixMicros(l.create_time));
+    EmitLead(tx, meta, "lead.created", l);
+    writer_.SetResponse(tx, meta, LeadJson(l).dump());
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<Lead> PgPipelineRepository::GetLead(const std::string& tenant,
+                                                   const std::string& id) {
+  Lead out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(out, LoadLead(tx, tenant, id, false));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<app::LeadPage> PgPipelineRepository::ListLeads(const std::string& tenant,
+                                                              const app::LeadQuery& q) {
+  int64_t before_micros = 0;
+  std::string before_id;
+  CRM_RETURN_IF_ERROR(ParseCursor(q.before_cursor, before_micros, before_id));
+  app::LeadPage page;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    page = app::LeadPage{};
+    pqxx::result r = pool_.Exec(tx, "list_leads", tenant, static_cast<int>(q.status), q.owner,
+                                before_micros, before_id, q.limit + 1);
+    for (const auto& row : r) {
+      if (static_cast<int>(page.items.size()) == q.limit) break;
+      page.items.push_back(LeadFromRow(row));
+    }
+    if (static_cast<int>(r.size()) > q.limit && !page.items.empty()) {
+      const Lead& last = page.items.back();
+      page.next_cursor = absl::StrCat(absl::ToUnixMicros(last.create_time), "|", last.id);
+    }
+    return absl::OkStatus();
+  }));
+  return page;
+}
+
+absl::StatusOr<Lead> PgPipelineRepository::UpdateLead(const app::Actor& actor,
+                                                      const std::string& id,
+                                                      const std::string& if_match,
+                                                      const LeadMutation& mutate) {
+  outbox::WriteMeta meta = MetaOf(actor);
+  Lead out;
+  CRM_RETURN_IF_ERROR(writer_.Write(meta, id, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
+                         writer_.ClaimIdempotencyKey(tx, meta, id));
+    if (replay) {
+      CRM_ASSIGN_OR_RETURN(out, FromSnapshot<Lead>(writer_.StoredResponse(tx, meta), LeadFromJson));
+      return absl::OkStatus();
+    }
+    CRM_ASSIGN_OR_RETURN(Lead before, LoadLead(tx, actor.tenant_id, id, true));
+    if (!if_match.empty() && if_match != domain::EtagOf(before)) return EtagMismatch("lead");
+    Lead after = before;
+    CRM_RETURN_IF_ERROR(mutate(after));
+    if (SameLead(before, after)) {
+      out = before;
+    } else {
+      after.version = before.version + 1;
+      pool_.Exec(tx, "update_lead", actor.tenant_id, id, after.given_name, after.family_name,
+                 after.company_name, after.email, after.phone, after.source,
+                 static_cast<int>(after.status), after.owner, after.score, after.version,
+                 absl::ToUnixMicros(after.update_time));
+      EmitLead(tx, meta, "lead.updated", after);
+      out = after;
+    }
+    writer_.SetResponse(tx, meta, LeadJson(out).dump());
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<app::Conversion> PgPipelineRepository::ConvertLead(
+    const app::Actor& actor, const std::string& lead_id, const std::string& customer_id,
+    bool customer_created, const Opportunity& opportunity) {
+  outbox::WriteMeta meta = MetaOf(actor);
+  app::Conversion out;
+  CRM_RETURN_IF_ERROR(writer_.Write(meta, lead_id, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
+                         writer_.ClaimIdempotencyKey(tx, meta, lead_id));
+    if (replay) {
+      CRM_ASSIGN_OR_RETURN(
+          out, FromSnapshot<app::Conversion>(writer_.StoredResponse(tx, meta),
+                                             [](const Json& j, bool& ok) {
+                                               app::Conversion c;
+                                               c.lead = LeadFromJson(j.at("lead"), ok);
+                                               c.opportunity =
+                                                   OpportunityFromJson(j.at("opportunity"), ok);
+                                               c.customer_created =
+                                                   j.at("customer_created").get<bool>();
+                                               return c;
+                                             }));
+      return absl::OkStatus();
+    }
+    CRM_ASSIGN_OR_RETURN(Lead lead, LoadLead(tx, actor.tenant_id, lead_id, true));
+    CRM_RETURN_IF_ERROR(domain::CheckConvertible(lead));
+    if (!common::IsUuid(customer_id)) {
+      return common::InvalidField("customer_id", "customer_id must be the UUID of a customer");
+    }
+    Opportunity o = opportunity;
+    o.customer_id = customer_id;
+    o.lead_id = lead_id;
+    WriteOpportunity(tx, actor, o);
+    lead.status = domain::LeadStatus::kConverted;
+    lead.customer_id = customer_id;
+    lead.opportunity_id = o.id;
+    lead.convert_time = lead.update_time = o.create_time;
+    lead.version += 1;
+    pool_.Exec(tx, "convert_lead", actor.tenant_id, lead_id, static_cast<int>(lead.status),
+               customer_id, o.id, lead.version, absl::ToUnixMicros(o.create_time));
+    EmitLead(tx, meta, "lead.converted", lead);
+    EmitOpportunity(tx, meta, "opportunity.created", o, OpportunityStage::kUnspecified);
+    out.lead = lead;
+    out.opportunity = o;
+    out.customer_created = customer_created;
+    writer_.SetResponse(tx, meta,
+                        Json{{"lead", LeadJson(lead)},
+                             {"opportunity", OpportunityJson(o)},
+                             {"customer_created", customer_created}}
+                            .dump());
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+// ------------------------------------------------------------ opportunities
+
+absl::StatusOr<Opportunity> PgPipelineRepository::InsertOpportunity(const app::Actor& actor,
+                                                                    const Opportunity& o) {
+  outbox::WriteMeta meta = MetaOf(actor);
+  Opportunity out = o;
+  CRM_RETURN_IF_ERROR(writer_.Write(meta, o.id, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
+                         writer_.ClaimIdempotencyKey(tx, meta, o.id));
+    if (replay) {
+      CRM_ASSIGN_OR_RETURN(out, FromSnapshot<Opportunity>(writer_.StoredResponse(tx, meta),
+                                                          OpportunityFromJson));
+      return absl::OkStatus();
+    }
+    WriteOpportunity(tx, actor, o);
+    EmitOpportunity(tx, meta, "opportunity.created", o, OpportunityStage::kUnspecified);
+    writer_.SetResponse(tx, meta, OpportunityJson(o).dump());
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<Opportunity> PgPipelineRepository::GetOpportunity(const std::string& tenant,
+                                                                 const std::string& id) {
+  Opportunity out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(out, LoadOpportunity(tx, tenant, id, false));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<app::OpportunityPage> PgPipelineRepository::ListOpportunities(
+    const std::string& tenant, const app::OpportunityQuery& q) {
+  int64_t before_micros = 0;
+  std::string before_id;
+  CRM_RETURN_IF_ERROR(ParseCursor(q.before_cursor, before_micros, before_id));
+  app::OpportunityPage page;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    page = app::OpportunityPage{};
+    pqxx::result r = pool_.Exec(tx, "list_opportunities", tenant, static_cast<int>(q.stage),
+                                q.owner, q.customer_id, before_micros, before_id, q.limit + 1);
+    for (const auto& row : r) {
+      if (static_cast<int>(page.items.size()) == q.limit) break;
+      CRM_ASSIGN_OR_RETURN(Opportunity o, OpportunityFromRow(row));
+      page.items.push_back(std::move(o));
+    }
+    if (static_cast<int>(r.size()) > q.limit && !page.items.empty()) {
+      const Opportunity& last = page.items.back();
+      page.next_cursor = absl::StrCat(absl::ToUnixMicros(last.create_time), "|", last.id);
+    }
+    return absl::OkStatus();
+  }));
+  return page;
+}
+
+absl::StatusOr<Opportunity> PgPipelineRepository::UpdateOpportunity(
+    const app::Actor& actor, const std::string& id, const std::string& if_match,
+    const OpportunityMutation& mutate) {
+  outbox::WriteMeta meta = MetaOf(actor);
+  Opportunity out;
+  CRM_RETURN_IF_ERROR(writer_.Write(meta, id, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
+                         writer_.ClaimIdempotencyKey(tx, meta, id));
+    if (replay) {
+      CRM_ASSIGN_OR_RETURN(out, FromSnapshot<Opportunity>(writer_.StoredResponse(tx, meta),
+                                                          OpportunityFromJson));
+      return absl::OkStatus();
+    }
+    CRM_ASSIGN_OR_RETURN(Opportunity before, LoadOpportunity(tx, actor.tenant_id, id, true));
+    if (!if_match.empty() && if_match != domain::EtagOf(before)) {
+      return EtagMismatch("opportunity");
+    }
+    Opportunity after = before;
+    CRM_RETURN_IF_ERROR(mutate(after));
+    if (SameOpportunity(before, after)) {
+      out = before;
+    } else {
+      after.version = before.version + 1;
+      pool_.Exec(tx, "update_opportunity", actor.tenant_id, id, after.name, after.customer_id,
+                 after.amount_minor, after.currency_code,
+                 domain::FormatDate(after.expected_close_date), after.owner, after.version,
+                 absl::ToUnixMicros(after.update_time));
+      EmitOpportunity(tx, meta, "opportunity.updated", after, OpportunityStage::kUnspecified);
+      out = after;
+    }
+    writer_.SetResponse(tx, meta, OpportunityJson(out).dump());
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<Opportunity> PgPipelineRepository::MoveStage(const app::Actor& actor,
+                                                            const std::string& id,
+                                                            const app::StageMove& move,
+                                                            absl::Time now) {
+  outbox::WriteMeta meta = MetaOf(actor);
+  Opportunity out;
+  CRM_RETURN_IF_ERROR(writer_.Write(meta, id, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
+                         writer_.ClaimIdempotencyKey(tx, meta, id));
+    if (replay) {
+      CRM_ASSIGN_OR_RETURN(out, FromSnapshot<Opportunity>(writer_.StoredResponse(tx, meta),
+                                                          OpportunityFromJson));
+      return absl::OkStatus();
+    }
+    CRM_ASSIGN_OR_RETURN(Opportunity o, LoadOpportunity(tx, actor.tenant_id, id, true));
+    if (!move.if_match.empty() && move.if_match != domain::EtagOf(o)) {
+      return EtagMismatch("opportunity");
+    }
+    CRM_RETURN_IF_ERROR(domain::CheckStageMove(o.stage, move.to));
+    OpportunityStage from = o.stage;
+    bool closed = domain::IsClosed(move.to);
+    o.stage = move.to;
+    if (closed) {
+      o.close_time = now;
+      o.close_reason = move.close_reason;
+      o.order_id = move.order_id;
+    }
+    o.version += 1;
+    o.update_time = now;
+    pool_.Exec(tx, "update_opportunity_stage", actor.tenant_id, id, static_cast<int>(o.stage),
+               o.order_id, o.close_reason, closed, absl::ToUnixMicros(now), o.version);
+    AddStageChange(tx, actor, id, from, o.stage, now);
+    EmitOpportunity(tx, meta, "opportunity.stage_changed", o, from);
+    if (o.stage == OpportunityStage::kClosedWon) {
+      EmitOpportunity(tx, meta, "opportunity.won", o, from);
+    } else if (o.stage == OpportunityStage::kClosedLost) {
+      EmitOpportunity(tx, meta, "opportunity.lost", o, from);
+    }
+    writer_.SetResponse(tx, meta, OpportunityJson(o).dump());
+    out = std::move(o);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<domain::StageChange>> PgPipelineRepository::StageHistory(
+    const std::string& tenant, const std::string& id) {
+  std::vector<domain::StageChange> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    CRM_RETURN_IF_ERROR(LoadOpportunity(tx, tenant, id, false).status());
+    for (const auto& r : pool_.Exec(tx, "select_stage_history", tenant, id)) {
+      domain::StageChange c;
+      c.from = static_cast<OpportunityStage>(r[0].as<int>());
+      c.to = static_cast<OpportunityStage>(r[1].as<int>());
+      c.at = absl::FromUnixMicros(r[2].as<int64_t>());
+      c.principal = r[3].as<std::string>();
+      out.push_back(std::move(c));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+// ------------------------------------------------------------ probabilities
+
+absl::StatusOr<domain::StageProbabilities> PgPipelineRepository::GetProbabilities(
+    const std::string& tenant) {
+  domain::StageProbabilities out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(out, LoadProbabilities(tx, tenant));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<domain::StageProbabilities> PgPipelineRepository::UpdateProbabilities(
+    const app::Actor& actor, const std::vector<std::pair<int, int>>& changes, absl::Time now) {
+  outbox::WriteMeta meta = MetaOf(actor);
+  domain::StageProbabilities out;
+  CRM_RETURN_IF_ERROR(writer_.Write(meta, "stage_probabilities", [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
+                         writer_.ClaimIdempotencyKey(tx, meta, "stage_probabilities"));
+    if (replay) {
+      CRM_ASSIGN_OR_RETURN(
+          out, FromSnapshot<domain::StageProbabilities>(
+                   writer_.StoredResponse(tx, meta), [](const Json& j, bool&) {
+                     domain::StageProbabilities p;
+                     for (int s = 1; s <= domain::kStageCount; ++s) {
+                       p.percent[static_cast<size_t>(s)] =
+                           j.at(domain::StageName(static_cast<OpportunityStage>(s))).get<int>();
+                     }
+                     return p;
+                   }));
+      return absl::OkStatus();
+    }
+    // Serializes concurrent updates of one tenant (the rows may not exist yet).
+    pool_.Exec(tx, "lock_stage_probabilities", actor.tenant_id);
+    CRM_ASSIGN_OR_RETURN(domain::StageProbabilities current, LoadProbabilities(tx, actor.tenant_id));
+    CRM_ASSIGN_OR_RETURN(out, domain::ApplyProbabilities(current, changes));
+    for (const auto& [stage, percent] : changes) {
+      pool_.Exec(tx, "upsert_stage_probability", actor.tenant_id, stage, percent,
+                 absl::ToUnixMicros(now));
+    }
+    writer_.Emit(tx, meta, "", "pipeline.stage_probabilities_updated",
+                 Json{{"stages", ProbabilitiesJson(out)}}.dump());
+    writer_.SetResponse(tx, meta, ProbabilitiesJson(out).dump());
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+// ----------------------------------------------------------------- forecast
+
+absl::StatusOr<std::vector<domain::ForecastItem>> PgPipelineRepository::ForecastItems(
+    const std::string& tenant, const app::ForecastQuery& q) {
+  std::vector<domain::ForecastItem> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    pqxx::result r = pool_.Exec(tx, "select_forecast_items", tenant, q.owner, q.currency_code,
+                                domain::FormatDate(q.from), domain::FormatDate(q.to),
+                                app::kMaxForecastItems + 1);
+    if (static_cast<int>(r.size()) > app::kMaxForecastItems) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("the forecast covers more than ", app::kMaxForecastItems,
+                       " opportunities; narrow the range or filter by owner"));
+    }
+    out.reserve(r.size());
+    for (const auto& row : r) {
+      domain::ForecastItem it;
+      it.owner = row[0].as<std::string>();
+      it.currency_code = row[1].as<std::string>();
+      it.stage = static_cast<OpportunityStage>(row[2].as<int>());
+      it.amount_minor = row[3].as<int64_t>();
+      if (!absl::ParseCivilTime(row[4].as<std::string>(), &it.expected_close_date)) {
+        return Corrupt();
+      }
+      std::string closed = row[5].as<std::string>();
+      if (!closed.empty() && !absl::ParseCivilTime(closed, &it.close_day)) return Corrupt();
+      out.push_back(std::move(it));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+}  // namespace crm::transaction::storage

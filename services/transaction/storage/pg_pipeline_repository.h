@@ -1,0 +1,76 @@
+#pragma once
+// PipelineRepository over PostgreSQL (schema txn, migration 006_pipeline.sql).
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "libs/outbox/writer.h"
+#include "libs/pg/pool.h"
+#include "services/transaction/app/pipeline_ports.h"
+
+namespace crm::transaction::storage {
+
+class PgPipelineRepository final : public app::PipelineRepository {
+ public:
+  explicit PgPipelineRepository(pg::Pool& pool) : pool_(pool), writer_(pool, "txn") {}
+  // The repository's own named queries. The transactional writer's queries
+  // ("txn.insert_audit"...) are registered once by
+  // PgProductRepository::Queries().
+  static std::vector<pg::NamedQuery> Queries();
+
+  absl::StatusOr<domain::Lead> InsertLead(const app::Actor& actor, const domain::Lead& l) override;
+  absl::StatusOr<domain::Lead> GetLead(const std::string& tenant, const std::string& id) override;
+  absl::StatusOr<app::LeadPage> ListLeads(const std::string& tenant,
+                                          const app::LeadQuery& q) override;
+  absl::StatusOr<domain::Lead> UpdateLead(const app::Actor& actor, const std::string& id,
+                                          const std::string& if_match,
+                                          const LeadMutation& mutate) override;
+  absl::StatusOr<app::Conversion> ConvertLead(const app::Actor& actor, const std::string& lead_id,
+                                              const std::string& customer_id,
+                                              bool customer_created,
+                                              const domain::Opportunity& opportunity) override;
+
+  absl::StatusOr<domain::Opportunity> InsertOpportunity(const app::Actor& actor,
+                                                        const domain::Opportunity& o) override;
+  absl::StatusOr<domain::Opportunity> GetOpportunity(const std::string& tenant,
+                                                     const std::string& id) override;
+  absl::StatusOr<app::OpportunityPage> ListOpportunities(const std::string& tenant,
+                                                         const app::OpportunityQuery& q) override;
+  absl::StatusOr<domain::Opportunity> UpdateOpportunity(const app::Actor& actor,
+                                                        const std::string& id,
+                                                        const std::string& if_match,
+                                                        const OpportunityMutation& mutate) override;
+  absl::StatusOr<domain::Opportunity> MoveStage(const app::Actor& actor, const std::string& id,
+                                                const app::StageMove& move,
+                                                absl::Time now) override;
+  absl::StatusOr<std::vector<domain::StageChange>> StageHistory(const std::string& tenant,
+                                                                const std::string& id) override;
+
+  absl::StatusOr<domain::StageProbabilities> GetProbabilities(const std::string& tenant) override;
+  absl::StatusOr<domain::StageProbabilities> UpdateProbabilities(
+      const app::Actor& actor, const std::vector<std::pair<int, int>>& changes,
+      absl::Time now) override;
+
+  absl::StatusOr<std::vector<domain::ForecastItem>> ForecastItems(
+      const std::string& tenant, const app::ForecastQuery& q) override;
+
+ private:
+  absl::StatusOr<domain::Lead> LoadLead(pqxx::work& tx, const std::string& tenant,
+                                        const std::string& id, bool for_update);
+  absl::StatusOr<domain::Opportunity> LoadOpportunity(pqxx::work& tx, const std::string& tenant,
+                                                      const std::string& id, bool for_update);
+  absl::StatusOr<domain::StageProbabilities> LoadProbabilities(pqxx::work& tx,
+                                                               const std::string& tenant);
+  void WriteOpportunity(pqxx::work& tx, const app::Actor& actor, const domain::Opportunity& o);
+  void AddStageChange(pqxx::work& tx, const app::Actor& actor, const std::string& id,
+                      domain::OpportunityStage from, domain::OpportunityStage to, absl::Time at);
+  void EmitLead(pqxx::work& tx, const outbox::WriteMeta& meta, const char* type,
+                const domain::Lead& l);
+  void EmitOpportunity(pqxx::work& tx, const outbox::WriteMeta& meta, const char* type,
+                       const domain::Opportunity& o, domain::OpportunityStage from);
+
+  pg::Pool& pool_;
+  outbox::TransactionalWriter writer_;
+};
+
+}  // namespace crm::transaction::storage

@@ -1,0 +1,257 @@
+// ERP use cases (app::Erp) over an in-memory ErpRepository: validation,
+// per-row outcomes in input order, what reaches the port.
+#include "services/transaction/app/erp.h"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "libs/common/errors.h"
+#include "tests/support/fakes/common_fakes.h"
+
+namespace {
+
+using namespace crm::transaction;  // NOLINT
+using app::IngestInput;
+using app::IngestOutcome;
+using crm::common::FieldOf;
+using crm::common::ReasonOf;
+using crm::testing::FixedClock;
+using crm::testing::SequentialIdGenerator;
+using domain::Order;
+
+constexpr char kTenant[] = "11111111-1111-4111-8111-111111111111";
+constexpr char kCustomer[] = "33333333-3333-4333-8333-333333333333";
+const absl::Time kNow = absl::FromUnixNanos(1700000000123456789);
+
+// Creates every order unless its external id is known (then ALREADY_EXISTS)
+// or a line names SKU "NOPE" (then UNKNOWN_SKU), like the PostgreSQL adapter.
+class FakeErpRepository final : public app::ErpRepository {
+ public:
+  absl::StatusOr<std::vector<app::IngestRowResult>> IngestBatch(
+      const app::Actor& actor, const std::string& batch_id,
+      const std::vector<app::IngestRow>& rows) override {
+    ++calls;
+    last_batch_id = batch_id;
+    last_method = actor.method;
+    last_rows = rows;
+    if (!fail.ok()) return fail;
+    std::vector<app::IngestRowResult> out;
+    for (const auto& r : rows) {
+      app::IngestRowResult x;
+      x.index = r.index;
+      x.external_id = r.order.external_id;
+      auto it = by_external_id.find(r.order.external_id);
+      bool unknown_sku = false;
+      for (const auto& l : r.order.lines) unknown_sku |= l.sku == "NOPE";
+      if (it != by_external_id.end()) {
+        x.outcome = IngestOutcome::kAlreadyExists;
+        x.order_id = it->second;
+      } else if (unknown_sku) {
+        x.outcome = IngestOutcome::kRejected;
+        x.reason = "UNKNOWN_SKU";
+        x.field = "lines[0].sku";
+      } else {
+        x.outcome = IngestOutcome::kCreated;
+        x.order_id = r.order.id;
+        by_external_id[r.order.external_id] = r.order.id;
+      }
+      out.push_back(x);
+    }
+    std::reverse(out.begin(), out.end());  // any order: the use case sorts
+    return out;
+  }
+  absl::StatusOr<app::ExportPage> ExportChanges(const std::string&, const std::string& cursor,
+                                                int limit) override {
+    last_cursor = cursor;
+    last_limit = limit;
+    return app::ExportPage{};
+  }
+
+  int calls = 0;
+  std::string last_batch_id;
+  std::string last_method;
+  std::vector<app::IngestRow> last_rows;
+  std::map<std::string, std::string> by_external_id;
+  absl::Status fail;
+  std::string last_cursor;
+  int last_limit = 0;
+};
+
+Order NewOrder(const std::string& external_id) {
+  Order o;
+  o.external_id = external_id;
+  o.customer_id = kCustomer;
+  o.currency_code = "chf";
+  o.lines = {{"SKU-1", 2, 1990, 0, 0}, {"SKU-2", 1, 500, 100, 0}};
+  o.channel = domain::SalesChannel::kErp;
+  return o;
+}
+
+IngestInput In(Order o) { return IngestInput{std::move(o), absl::OkStatus()}; }
+
+app::Actor TheActor() {
+  return app::Actor{kTenant, "key-1", "req-1", "IngestOrders", "", ""};
+}
+
+struct Fixture {
+  FakeErpRepository repo;
+  FixedClock clock{kNow};
+  SequentialIdGenerator ids;
+  app::Erp erp{repo, clock, ids};
+};
+
+}  // namespace
+
+TEST_CASE("Erp::Ingest validates every order and keeps input order", "[transaction][erp]") {
+  Fixture f;
+  std::vector<IngestInput> batch;
+  batch.push_back(In(NewOrder("ERP-1")));
+  batch.push_back(In(NewOrder("")));  // external id missing
+  Order bad_currency = NewOrder("ERP-3");
+  bad_currency.currency_code = "XXY";
+  batch.push_back(In(bad_currency));
+  batch.push_back(In(NewOrder("ERP-1")));  // repeats row 0
+  IngestInput parse_failed;
+  parse_failed.order.external_id = "ERP-5";
+  parse_failed.parse_error = crm::common::InvalidField("channel", "unknown channel");
+  batch.push_back(parse_failed);
+  Order future = NewOrder("ERP-6");
+  future.placed_time = kNow + absl::Hours(1);
+  batch.push_back(In(future));
+  Order unknown = NewOrder("ERP-7");
+  unknown.lines[0].sku = "NOPE";
+  batch.push_back(In(unknown));
+  Order bad_total = NewOrder("ERP-8");
+  bad_total.total_minor = 1;
+  batch.push_back(In(bad_total));
+
+  auto r = f.erp.Ingest(TheActor(), "b-1", std::move(batch));
+  REQUIRE(r.ok());
+  REQUIRE(r->results.size() == 8);
+  for (size_t i = 0; i < r->results.size(); ++i) CHECK(r->results[i].index == static_cast<int>(i));
+  CHECK(r->results[0].outcome == IngestOutcome::kCreated);
+  CHECK(r->results[0].external_id == "ERP-1");
+  CHECK(r->results[0].order_id == SequentialIdGenerator::IdFor(1));
+  CHECK(r->results[1].outcome == IngestOutcome::kRejected);
+  CHECK(r->results[1].field == "external_id");
+  CHECK(r->results[1].reason == "INVALID_FIELD");
+  CHECK(r->results[2].outcome == IngestOutcome::kRejected);
+  CHECK(r->results[2].field == "currency_code");
+  CHECK(r->results[3].outcome == IngestOutcome::kRejected);
+  CHECK(r->results[3].field == "external_id");
+  CHECK(r->results[3].message.find("repeats order 0") != std::string::npos);
+  CHECK(r->results[4].outcome == IngestOutcome::kRejected);
+  CHECK(r->results[4].field == "channel");
+  CHECK(r->results[4].external_id == "ERP-5");
+  CHECK(r->results[5].outcome == IngestOutcome::kRejected);
+  CHECK(r->results[5].field == "placed_time");
+  CHECK(r->results[6].outcome == IngestOutcome::kRejected);
+  CHECK(r->results[6].reason == "UNKNOWN_SKU");
+  CHECK(r->results[7].outcome == IngestOutcome::kRejected);
+  CHECK(r->results[7].field == "total_minor");
+  CHECK(r->created == 1);
+  CHECK(r->already_existing == 0);
+  CHECK(r->rejected == 7);
+
+  // Only the valid orders reached the port, normalized and complete.
+  REQUIRE(f.repo.calls == 1);
+  CHECK(f.repo.last_batch_id == "b-1");
+  CHECK(f.repo.last_method == "IngestOrders");
+  REQUIRE(f.repo.last_rows.size() == 2);  // ERP-1 and ERP-7 (the SKU is the port's call)
+  const auto& row = f.repo.last_rows[0];
+  CHECK(row.index == 0);
+  CHECK(row.order.currency_code == "CHF");
+  CHECK(row.order.total_minor == 2 * 1990 + 500 - 100);
+  CHECK(row.order.lines[1].line_total_minor == 400);
+  CHECK(row.order.status == domain::OrderStatus::kPlaced);
+  CHECK(row.order.version == 1);
+  const absl::Time micros = absl::FromUnixMicros(absl::ToUnixMicros(kNow));
+  CHECK(row.order.placed_time == micros);
+  CHECK(row.order.create_time == micros);
+  CHECK(row.order.update_time == micros);
+}
+
+TEST_CASE("Erp::Ingest is idempotent by external id through the port", "[transaction][erp]") {
+  Fixture f;
+  auto make = [] {
+    std::vector<IngestInput> b;
+    b.push_back(In(NewOrder("A")));
+    b.push_back(In(NewOrder("B")));
+    return b;
+  };
+  auto first = f.erp.Ingest(TheActor(), "", make());
+  REQUIRE(first.ok());
+  CHECK(first->created == 2);
+  auto again = f.erp.Ingest(TheActor(), "", make());
+  REQUIRE(again.ok());
+  CHECK(again->created == 0);
+  CHECK(again->already_existing == 2);
+  CHECK(again->results[0].order_id == first->results[0].order_id);
+  CHECK(again->results[1].order_id == first->results[1].order_id);
+}
+
+TEST_CASE("Erp::Ingest refuses whole batches it cannot take", "[transaction][erp]") {
+  Fixture f;
+  SECTION("more than 1,000 orders") {
+    std::vector<IngestInput> batch;
+    for (int i = 0; i <= app::kMaxIngestBatch; ++i) batch.push_back(In(NewOrder(absl::StrCat("E", i))));
+    auto r = f.erp.Ingest(TheActor(), "", std::move(batch));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK(FieldOf(r.status()) == "orders");
+    CHECK(f.repo.calls == 0);
+  }
+  SECTION("exactly 1,000 orders is fine") {
+    std::vector<IngestInput> batch;
+    for (int i = 0; i < app::kMaxIngestBatch; ++i) batch.push_back(In(NewOrder(absl::StrCat("E", i))));
+    auto r = f.erp.Ingest(TheActor(), "", std::move(batch));
+    REQUIRE(r.ok());
+    CHECK(r->created == app::kMaxIngestBatch);
+  }
+  SECTION("a batch id that is too long") {
+    auto r = f.erp.Ingest(TheActor(), std::string(129, 'b'), {});
+    REQUIRE_FALSE(r.ok());
+    CHECK(FieldOf(r.status()) == "batch_id");
+  }
+  SECTION("nothing valid: the port is not called") {
+    std::vector<IngestInput> batch;
+    batch.push_back(In(NewOrder("")));
+    auto r = f.erp.Ingest(TheActor(), "", std::move(batch));
+    REQUIRE(r.ok());
+    CHECK(r->rejected == 1);
+    CHECK(f.repo.calls == 0);
+  }
+  SECTION("an empty batch answers an empty report") {
+    auto r = f.erp.Ingest(TheActor(), "", {});
+    REQUIRE(r.ok());
+    CHECK(r->results.empty());
+  }
+  SECTION("a repository error fails the batch") {
+    f.repo.fail = crm::common::WithReason(absl::UnavailableError("db down"), "DEPENDENCY_UNAVAILABLE");
+    std::vector<IngestInput> batch;
+    batch.push_back(In(NewOrder("X")));
+    auto r = f.erp.Ingest(TheActor(), "", std::move(batch));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == absl::StatusCode::kUnavailable);
+  }
+}
+
+TEST_CASE("Erp::Export clamps the page size", "[transaction][erp]") {
+  Fixture f;
+  REQUIRE(f.erp.Export(kTenant, "", 0).ok());
+  CHECK(f.repo.last_limit == app::kDefaultExportPage);
+  REQUIRE(f.erp.Export(kTenant, "c", 5000).ok());
+  CHECK(f.repo.last_limit == app::kMaxExportPage);
+  CHECK(f.repo.last_cursor == "c");
+  REQUIRE(f.erp.Export(kTenant, "", 7).ok());
+  CHECK(f.repo.last_limit == 7);
+  auto bad = f.erp.Export(kTenant, "", -1);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(FieldOf(bad.status()) == "page_size");
+}
