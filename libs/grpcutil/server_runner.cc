@@ -25,7 +25,9 @@ void FinishRpc(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* react
 ServerRunner::ServerRunner(std::string address) : address_(std::move(address)) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  builder_.AddListeningPort(address_, grpc::InsecureServerCredentials(), &port_);
+  if (!address_.empty()) {
+    builder_.AddListeningPort(address_, grpc::InsecureServerCredentials(), &port_);
+  }
   // Bulk imports arrive as large messages (an NDJSON body is one message);
   // the gateway bounds them first (CRM_MAX_UPLOAD_BYTES, default 64 MiB).
   builder_.SetMaxReceiveMessageSize(80 * 1024 * 1024);
@@ -42,12 +44,18 @@ void ServerRunner::RegisterGeneric(grpc::CallbackGenericService* service) {
 
 absl::Status ServerRunner::Start() {
   server_ = builder_.BuildAndStart();
-  if (!server_ || port_ == 0) {
+  if (!server_ || (!address_.empty() && port_ == 0)) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", address_));
   }
   SetServing(false);
-  CRM_LOG(Info).Field("port", port_) << "grpc server listening";
+  if (!address_.empty()) CRM_LOG(Info).Field("port", port_) << "grpc server listening";
   return absl::OkStatus();
+}
+
+std::shared_ptr<grpc::Channel> ServerRunner::InProcessChannel() {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(80 * 1024 * 1024);
+  return server_->InProcessChannel(args);
 }
 
 void ServerRunner::SetServing(bool serving) {

@@ -19,7 +19,9 @@ namespace crm::grpcutil {
 
 class ServerRunner final {
  public:
-  explicit ServerRunner(std::string address);  // e.g. "0.0.0.0:50051"
+  // e.g. "0.0.0.0:50051"; "" = no listening port, reachable only through
+  // InProcessChannel().
+  explicit ServerRunner(std::string address);
   ~ServerRunner();
 
   void Register(grpc::Service* service);
@@ -27,6 +29,8 @@ class ServerRunner final {
   grpc::ServerBuilder& builder() { return builder_; }
   absl::Status Start();
   int port() const { return port_; }
+  // A channel to this server inside the process (after Start()).
+  std::shared_ptr<grpc::Channel> InProcessChannel();
 
   void SetServing(bool serving);
   // Polls the checks every `interval`; SERVING only while all pass.

@@ -17,7 +17,6 @@ absl::StatusOr<Config> LoadConfig() {
   };
   CRM_ASSIGN_OR_RETURN(c.http_port, port("CRM_HTTP_PORT", c.http_port));
   CRM_ASSIGN_OR_RETURN(c.grpc_port, port("CRM_GRPC_PORT", c.grpc_port));
-  CRM_ASSIGN_OR_RETURN(c.admin_grpc_port, port("CRM_ADMIN_GRPC_PORT", c.admin_grpc_port));
   CRM_ASSIGN_OR_RETURN(c.metrics_port, port("CRM_METRICS_PORT", c.metrics_port));
   CRM_ASSIGN_OR_RETURN(c.pg_dsn, EnvRequired("CRM_PG_DSN"));
   CRM_ASSIGN_OR_RETURN(int64_t pg_pool, EnvInt("CRM_PG_POOL_SIZE", c.pg_pool_size, 1, 256));
@@ -58,7 +57,6 @@ std::string Config::ToRedactedString() const {
   return common::ConfigDump()
       .Add("http_port", int64_t{http_port})
       .Add("grpc_port", int64_t{grpc_port})
-      .Add("admin_grpc_port", int64_t{admin_grpc_port})
       .Add("metrics_port", int64_t{metrics_port})
       .AddSecret("pg_dsn", pg_dsn)
       .Add("pg_pool_size", int64_t{pg_pool_size})

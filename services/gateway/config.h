@@ -10,7 +10,6 @@ namespace crm::gateway {
 struct Config {
   int http_port = 8080;
   int grpc_port = 50051;
-  int admin_grpc_port = 50071;  // internal AdminService, 127.0.0.1 only
   int metrics_port = 9464;
   std::string pg_dsn;  // secret
   int pg_pool_size = 8;

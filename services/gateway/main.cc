@@ -89,10 +89,12 @@ int main() {
   common::Executor executor(config->workers, static_cast<size_t>(config->max_queue));
   common::PageTokenCodec tokens(config->page_token_secret);
 
-  // Internal admin service (loopback only), reached through the proxy.
+  // Internal admin service: no listening port at all, reached only through
+  // the proxy over an in-process channel, so nothing outside this process can
+  // call it with forged x-crm-* headers.
   grpcutil::RpcMetrics admin_metrics(registry, "gateway-admin");
   gateway::api::AdminGrpcService admin_service(admin, executor, admin_metrics, tokens);
-  grpcutil::ServerRunner admin_server(absl::StrCat("127.0.0.1:", config->admin_grpc_port));
+  grpcutil::ServerRunner admin_server("");
   admin_server.Register(&admin_service);
   if (absl::Status s = admin_server.Start(); !s.ok()) {
     CRM_LOG(Error) << s;
@@ -113,7 +115,7 @@ int main() {
   proxy.AddBackend(transaction::v1::ErpIntegrationService::service_full_name(), transaction);
   proxy.AddBackend(transaction::v1::PipelineService::service_full_name(), transaction);
   proxy.AddBackend(gateway::v1::AdminService::service_full_name(),
-                   grpcutil::MakeChannel(absl::StrCat("127.0.0.1:", admin_server.port())));
+                   admin_server.InProcessChannel());
 
   // Through a message of each file, so the linker keeps the descriptors.
   std::vector<const google::protobuf::ServiceDescriptor*> services = {
