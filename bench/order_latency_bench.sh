@@ -170,6 +170,11 @@ echo "      xmin); also the client's ack -> projection commit (same machine, sam
 snapshot() {
   echo "$(bench_ticks_of "$GW_PID") $(bench_ticks_of "$TX_PID") $(bench_ticks_of "$CS_PID") $(bench_ticks_of "$REDIS_PID") $(bench_pg_ticks_all)"
 }
+# PostgreSQL commits, rows inserted, rows updated (database crm, cumulative).
+pg_xacts() {
+  bench_psql_super -At -F ' ' -c "SELECT xact_commit, tup_inserted, tup_updated FROM pg_stat_database WHERE datname = 'crm'"
+}
+XACTS=""
 metric() { bench_metric_sum "http://127.0.0.1:$1/metrics" "$2"; }
 consumed() { metric $CS_METRICS '^crm_events_consumed_total\{.*outcome="'"$1"'"'; }
 # projected TAG: orders of the run and their projection rows (superuser: all schemas, no RLS).
@@ -220,6 +225,8 @@ pace() {
   lead=$(awk -v n="$total" -v p="$procs" 'BEGIN { printf "%d", 3 + n / p / 8000 }')
   start_at=$(date +%s.%N | awk -v l="$lead" '{ printf "%.3f", $1 + l }')
   bench_say "$name: $total orders at $rate/s (${WARM_S}s warm-up + ${secs}s), $procs client processes, start in ${lead}s"
+  local xact0
+  xact0=$(pg_xacts)
   retry0=$(consumed retry)
   dead0=$(consumed dead)
   local -a pids=()
@@ -258,6 +265,9 @@ pace() {
     sleep 0.5
   done
   drain=$(date +%s.%N | awk -v a="$t0" '{ printf "%.1f", $1 - a }')
+  sleep 1   # backends publish their statistics when idle, at most ~1 s late
+  XACTS+="$name	$(awk -v a="$xact0" -v b="$(pg_xacts)" -v n="$n_orders" 'BEGIN {
+    split(a, A, " "); split(b, B, " "); printf "%.2f\t%.1f\t%.1f", (B[1] - A[1]) / n, (B[2] - A[2]) / n, (B[3] - A[3]) / n }')"$'\n'
   bench_say "$name: $n_orders orders created, $n_proj projected (waited ${drain}s after the last ack)"
   # Per order: id, created_at (service clock, before its transaction), commit
   # of the order, relay stamp (published_at = the relay transaction's start),
@@ -290,7 +300,7 @@ SQL
   ok=OK
   awk -v e="$errors" -v n="$measured" -v m="$BENCH_MAX_ERROR_RATE" 'BEGIN { exit !(n > 0 && e / n <= m) }' || ok=FAILED
   ((n_proj == n_orders && missing == 0 && dead == 0)) || ok=FAILED
-  CHECKS+="  $name: $measured orders measured, $okn OK, $shed refused as overloaded (RESOURCE_EXHAUSTED), $errors other failed calls; orders created $n_orders, projected $n_proj (drained ${drain}s after the run), measured orders without projection $missing; consumer retries $retry, dead-lettered $dead -> $ok"$'\n'
+  CHECKS+="  $name: $measured orders measured, $okn OK, $shed refused or timed out under overload (RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED: $(jq -c .codes <<<"$json")), $errors other failed calls; orders created $n_orders, projected $n_proj (drained ${drain}s after the run), measured orders without projection $missing; consumer retries $retry, dead-lettered $dead -> $ok"$'\n'
   [[ $ok == OK ]] || FAILED_CHECKS=1
 }
 
@@ -374,6 +384,11 @@ echo "CPU per 1000 orders in the steady window (ms, user+sys):"
 printf '  %-10s %9s %9s %9s %9s %9s %9s\n' run clients gateway txn cust-store redis postgres
 awk -F'\t' 'NF >= 7 { printf "  %-10s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f\n", $1, $2, $3, $4, $5, $6, $7 }' <<<"$CPULINES"
 echo
+echo "PostgreSQL work per order created (pg_stat_database, whole run incl. warm-up and drain; all"
+echo "services: order transaction, relay batches, projection, polling):"
+printf '  %-12s %12s %14s %13s\n' run commits rows-inserted rows-updated
+awk -F'\t' 'NF >= 4 { printf "  %-12s %12.2f %14.1f %13.1f\n", $1, $2, $3, $4 }' <<<"$XACTS"
+echo
 echo "Checks:"
 printf '%s' "$CHECKS"
 if [[ ${BENCH_PERF:-0} == 1 && -f $OUT/perf-dso.txt ]]; then
@@ -387,7 +402,7 @@ STEADY=$(awk -F'\t' '$1 == "steady" { print $2 }' <<<"$RESULTS")
 MID=$(awk -F'\t' '$1 == "sustainable" { print $2 }' <<<"$RESULTS")
 jq -r --argjson t "$TARGET_P99_MS" --argjson r "$RATE" '
   (.orders_measured as $n | (.shed / $n * 100 * 10 | round / 10) as $shedpct |
-  "TARGET order write -> customer-store visible p99 <= \($t) ms at a steady \($r) orders/s: p99 \(.commit_to_visible_ms.p99) ms (p50 \(.commit_to_visible_ms.p50), max \(.commit_to_visible_ms.max)) of the accepted orders; \(.ack_rate) acked/s, \($shedpct)% refused as overloaded  -> " +
+  "TARGET order write -> customer-store visible p99 <= \($t) ms at a steady \($r) orders/s: p99 \(.commit_to_visible_ms.p99) ms (p50 \(.commit_to_visible_ms.p50), max \(.commit_to_visible_ms.max)) of the accepted orders; \(.ack_rate) acked/s, \($shedpct)% refused or timed out (overload)  -> " +
   (if .ack_rate < 0.95 * $r or .shed > 0.001 * $n then "MISSED (the stack did not sustain \($r)/s on this machine)"
    elif .commit_to_visible_ms.p99 <= $t then "MET" else "MISSED" end))' <<<"$STEADY"
 jq -r --argjson t "$TARGET_P99_MS" --argjson r "$MID_RATE" '

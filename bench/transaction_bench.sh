@@ -345,6 +345,41 @@ run copy-again copy c2 no "${COPY_ARGS[@]}"
 run copy-with-audit copy c3 orders-only "${COPY_ARGS[@]}" --audit
 rm -rf "$OUT/copy"
 
+# The plan of erp_take_existing (the external-id look-up of a batch, see
+# services/transaction/storage/pg_erp_repository.cc) for a batch of 1,000 new
+# external ids, staging table filled and not analyzed, under RLS, against the
+# tables as the last run left them: once with the tenant as a literal (a
+# custom plan) and once as the service runs it, a prepared statement with
+# $1, for which PostgreSQL may switch to a cached GENERIC plan (tenant
+# unknown at planning) after 5 executions.
+TAKE_EXISTING_PLAN=$(bench_psql_owner -At -v tenant="$TENANT" -v n="$BATCH" <<'SQL' 2>&1 | sed 's/^/  /'
+BEGIN;
+SET LOCAL app.tenant_id = :'tenant';
+-- The service's staging table (kStage in pg_erp_repository.cc), filled like
+-- a batch: 1,000 new orders with their ~450-byte event payloads.
+CREATE TEMP TABLE erp_stage_orders (idx int4 NOT NULL, id uuid NOT NULL,
+  external_id text NOT NULL, customer_id uuid NOT NULL, currency text NOT NULL,
+  total_minor int8 NOT NULL, channel int2 NOT NULL, store_id text NOT NULL,
+  status int2 NOT NULL, version int8 NOT NULL, placed_us int8 NOT NULL,
+  created_us int8 NOT NULL, event_type text NOT NULL, payload text NOT NULL) ON COMMIT DROP;
+INSERT INTO erp_stage_orders
+SELECT g, gen_random_uuid(), 'plan-' || lpad(g::text, 7, '0'), gen_random_uuid(), 'CHF', 4000, 5,
+       'erp-bench', 1, 1, 0, 0, 'order.placed', repeat('x', 450)
+FROM generate_series(1, :n) g;
+PREPARE take_existing(uuid) AS
+WITH ex AS (SELECT s.idx, o.id FROM erp_stage_orders s JOIN txn.orders o
+  ON o.tenant_id = $1 AND o.external_id = s.external_id AND o.external_id <> '')
+DELETE FROM erp_stage_orders s USING ex WHERE s.idx = ex.idx RETURNING s.idx, ex.id::text;
+SET LOCAL plan_cache_mode = force_custom_plan;
+\echo custom plan (tenant known):
+EXPLAIN (ANALYZE, COSTS OFF, SUMMARY ON) EXECUTE take_existing(:'tenant');
+SET LOCAL plan_cache_mode = force_generic_plan;
+\echo generic plan (tenant unknown at planning; a prepared statement may use it after 5 executions):
+EXPLAIN (ANALYZE, COSTS OFF, SUMMARY ON) EXECUTE take_existing(:'tenant');
+ROLLBACK;
+SQL
+)
+
 # ----------------------------------------------------------------- report
 echo
 echo "== results ($(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores SHARED by client and servers)"
@@ -367,6 +402,9 @@ awk -F'\t' 'NF >= 8 {
 echo
 echo "PostgreSQL time of the ingest statements (log_min_duration_statement = 0 for crm_app):"
 printf '%s' "$DBSPLIT"
+echo
+echo "Plan of erp_take_existing for $BATCH new external ids (tenant: $BASE + $((ORDERS + WARM)) orders):"
+printf '%s\n' "$TAKE_EXISTING_PLAN"
 echo
 echo "Checks:"
 printf '%s' "$CHECKS"

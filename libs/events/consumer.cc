@@ -65,7 +65,13 @@ class Consumer::Metrics {
         retry(consumed_.Add({{"group", group}, {"outcome", "retry"}})),
         dead(consumed_.Add({{"group", group}, {"outcome", "dead"}})),
         duplicate(consumed_.Add({{"group", group}, {"outcome", "duplicate"}})),
-        handle(handle_.Add({{"group", group}}, observability::Metrics::LatencyBuckets())) {}
+        handle(handle_.Add({{"group", group}}, observability::Metrics::LatencyBuckets())),
+        group_resets(prometheus::BuildCounter()
+                         .Name("crm_events_group_resets_total")
+                         .Help("Consumer groups found missing (NOGROUP, e.g. Redis lost its "
+                               "data) and recreated at id 0")
+                         .Register(r)
+                         .Add({{"group", group}})) {}
 
   void SetLag(const std::string& stream, double lag) {
     lag_.Add({{"group", group_}, {"stream", stream}}).Set(lag);
@@ -83,6 +89,7 @@ class Consumer::Metrics {
   prometheus::Counter& dead;
   prometheus::Counter& duplicate;
   prometheus::Histogram& handle;
+  prometheus::Counter& group_resets;
 };
 
 // ------------------------------------------------------------------ parsing
@@ -188,14 +195,26 @@ absl::Status Consumer::EnsureGroups() {
   if (options_.group.empty() || options_.consumer.empty()) {
     return absl::InvalidArgumentError("event consumer needs a group and a consumer name");
   }
+  int created = 0;
   for (int p = 0; p < options_.partitions; ++p) {
     const std::string stream = Stream(p);
     auto r = redis_.Command({"XGROUP", "CREATE", stream, options_.group, "0", "MKSTREAM"});
-    if (!r.ok() && !(absl::IsFailedPrecondition(r.status()) &&
-                     absl::StrContains(r.status().message(), "BUSYGROUP"))) {
+    if (r.ok()) {
+      ++created;
+    } else if (!(absl::IsFailedPrecondition(r.status()) &&
+                 absl::StrContains(r.status().message(), "BUSYGROUP"))) {
       return r.status();
     }
   }
+  if (groups_lost_ && created > 0) {
+    // Redis lost the group (a restart with an empty dataset, or a deleted
+    // stream): recreated at 0, so whatever the relay republishes is read;
+    // already handled events are deduplicated (RecentIds, MarkProcessed).
+    if (metrics_) metrics_->group_resets.Increment();
+    CRM_LOG(Warning).Field("group", options_.group).Field("recreated", created)
+        << "event consumer: consumer group was missing, recreated at id 0";
+  }
+  groups_lost_ = false;
   groups_ready_ = true;
   return absl::OkStatus();
 }
@@ -204,11 +223,23 @@ absl::Status Consumer::CheckGroupError(const absl::Status& s) {
   // The stream or group was deleted under us: recreate on the next poll.
   if (absl::IsFailedPrecondition(s) && absl::StrContains(s.message(), "NOGROUP")) {
     groups_ready_ = false;
+    groups_lost_ = true;
+    claim_cursor_.clear();
   }
   return s;
 }
 
 absl::StatusOr<int> Consumer::PollOnce() {
+  absl::StatusOr<int> n = PollRound();
+  if (!n.ok() && groups_lost_) {
+    // NOGROUP: recreate the groups now; the next round reads from id 0.
+    CRM_RETURN_IF_ERROR(EnsureGroups());
+    return 0;
+  }
+  return n;
+}
+
+absl::StatusOr<int> Consumer::PollRound() {
   if (!groups_ready_) CRM_RETURN_IF_ERROR(EnsureGroups());
   int handled = 0;
   if (!own_pending_done_) {

@@ -31,11 +31,17 @@
 // process' lifetime: the durable guarantee across restarts and replicas is
 // MarkProcessed() in the handler's own PostgreSQL transaction.
 //
+// Lost groups: when Redis answers NOGROUP (the stream or the group vanished,
+// e.g. Redis restarted with an empty dataset), PollOnce() recreates every
+// group at id 0 (MKSTREAM) and returns 0; the next rounds read whatever the
+// outbox relay republished (libs/outbox/relay.h), deduplicated as above.
+//
 // Metrics (when options.metrics is set):
 //   crm_events_consumed_total{group,outcome}  outcome = ok|retry|dead|duplicate
 //   crm_events_consumer_lag{group,stream}     XINFO GROUPS `lag` (Redis 7),
 //                                             refreshed at most once a second
 //   crm_events_handle_seconds{group}          handler latency
+//   crm_events_group_resets_total{group}      groups found missing and recreated
 //
 // Threading: PollOnce() is not reentrant; either call it from one thread or
 // use Start()/Stop(), which run it in a background thread.
@@ -130,6 +136,7 @@ class Consumer final {
  private:
   class Metrics;
   using Entry = internal::StreamEntry;
+  absl::StatusOr<int> PollRound();
   absl::StatusOr<int> ReadOwnPending();
   absl::StatusOr<int> ClaimStuck();
   absl::StatusOr<int> ReadNew(bool block);
@@ -148,6 +155,7 @@ class Consumer final {
   std::unique_ptr<Metrics> metrics_;
   RecentIds recent_;
   bool groups_ready_ = false;
+  bool groups_lost_ = false;  // NOGROUP seen: the next EnsureGroups() is a recreation
   bool own_pending_done_ = false;
   std::map<std::string, std::string> claim_cursor_;  // stream -> XAUTOCLAIM cursor
   absl::Time last_lag_update_ = absl::InfinitePast();

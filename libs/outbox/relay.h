@@ -12,6 +12,23 @@
 // stream is trimmed exactly (XTRIM MINID) below the oldest entry that some
 // consumer group still needs, so nothing pending or undelivered is ever
 // dropped; a stream without consumer groups is never trimmed.
+//
+// Redis data loss (docs/events.md, "Republish after Redis data loss"): the
+// relay keeps an epoch key in Redis (epoch_key, default
+// crm:events:epoch:<schema>) holding a random token. Every batch is added by
+// one Lua script that XADDs only while the key holds the token this relay
+// knows, and the loop checks the key when idle (at most every
+// epoch_check_interval). When the key is missing, Redis lost its data (a
+// restart with an empty dataset): under an exclusive PostgreSQL advisory lock
+// (one republisher per schema; publishing batches hold it shared, so none is
+// in flight) the relay sets the key to "republishing:<token>", republishes
+// every row stamped within replay_window in outbox id order, and sets the key
+// to <token> (compare-and-set). A batch that finds another epoch than the one
+// this relay last saw adds nothing and is rolled back (published after the
+// check), so no stamped event escapes the republish and the streams keep
+// outbox order. Other replicas adopt the new token. For 5 minutes after a
+// republish of at least one row (or adopting a new token) the loop does not
+// trim: consumer groups not recreated yet cannot protect their entries.
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -44,8 +61,22 @@ struct RelayOptions {
   std::string stream_prefix = "crm:events:p";
   // The loop runs TrimStreams() at most this often.
   absl::Duration trim_interval = absl::Seconds(30);
+  // Redis data-loss detection and republish (see the top of this file).
+  // Empty: "crm:events:epoch:<schema>".
+  std::string epoch_key;
+  // Rows stamped published within this window are republished after a loss;
+  // zero republishes nothing (the epoch is only re-created). Outbox rows are
+  // never deleted, so the window alone bounds a republish.
+  absl::Duration replay_window = absl::Hours(24);
+  // When idle, the loop GETs the epoch key at most this often (each publish
+  // batch checks it anyway).
+  absl::Duration epoch_check_interval = absl::Seconds(1);
   prometheus::Registry* metrics = nullptr;
 };
+
+// Reads CRM_OUTBOX_REPLAY_WINDOW (a duration such as 24h or 90m) into
+// options.replay_window; INVALID_ARGUMENT when it does not parse.
+absl::Status ApplyRelayEnvironment(RelayOptions& options);
 
 // Stream key of a customer's partition (FNV-1a of the customer id).
 std::string StreamFor(const std::string& customer_id, int partitions,
@@ -78,8 +109,17 @@ class Relay final {
  public:
   Relay(pg::Pool& pg, redis::Pool& redis, RelayOptions options);
   ~Relay();
-  // One batch; returns how many events were published.
+  // One batch; returns how many events were published. Checks the epoch
+  // first when this relay has not seen a valid one yet (CheckEpoch()), and
+  // publishes nothing (returns 0) while another replica republishes.
   absl::StatusOr<int> RelayOnce();
+  // GETs the epoch key: the token this relay knows -> 0; a completed token it
+  // does not know (first sight, or another replica republished) -> adopted,
+  // 0; missing or an unfinished republish -> republishes (see above) unless
+  // another replica holds the lock. Returns how many events it republished.
+  absl::StatusOr<int64_t> CheckEpoch();
+  // The epoch token this relay last saw ("" before the first check).
+  const std::string& epoch() const { return epoch_; }
   // Trims every partition stream below TrimThreshold() of its groups with
   // XTRIM <stream> MINID <id> (exact). Streams without groups are left alone.
   // Returns how many entries were removed. Safe to run from several replicas.
@@ -92,11 +132,21 @@ class Relay final {
  private:
   class Metrics;
   void Loop();
+  absl::StatusOr<int64_t> Republish();
+  // XADDs every row (atomically, one Lua script) only while the epoch key
+  // holds `epoch`; false (nothing added) when it does not.
+  absl::StatusOr<bool> PublishRows(const pqxx::result& rows, const std::string& epoch);
   pg::Pool& pg_;
   redis::Pool& redis_;
   RelayOptions options_;
   std::string select_sql_;
   std::string stamp_sql_;
+  std::string republish_sql_;
+  std::string epoch_;           // token last seen in Redis
+  bool epoch_synced_ = false;   // epoch_ is current: batches may publish
+  // The loop does not trim before this (5 minutes after a republish of rows
+  // or a new epoch: consumer groups recreate themselves at 0 first).
+  absl::Time trim_not_before_ = absl::InfinitePast();
   std::unique_ptr<Metrics> metrics_;
   std::thread thread_;
   absl::Notification stop_;

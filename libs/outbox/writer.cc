@@ -97,14 +97,28 @@ absl::StatusOr<std::optional<std::string>> TransactionalWriter::ClaimIdempotency
   pqxx::result prev =
       pool_.Exec(tx, Q("select_idempotency_key"), meta.tenant_id, meta.idempotency_key);
   if (prev.empty()) return absl::AbortedError("request_id in flight, retry");
-  if (prev[0][0].as<std::string>() != meta.method) {
+  return Previous(prev[0], meta);
+}
+
+absl::StatusOr<std::optional<std::string>> TransactionalWriter::PeekIdempotencyKey(
+    pqxx::work& tx, const WriteMeta& meta) {
+  if (meta.idempotency_key.empty()) return std::optional<std::string>();
+  pqxx::result prev =
+      pool_.Exec(tx, Q("select_idempotency_key"), meta.tenant_id, meta.idempotency_key);
+  if (prev.empty()) return std::optional<std::string>();
+  return Previous(prev[0], meta);
+}
+
+absl::StatusOr<std::optional<std::string>> TransactionalWriter::Previous(const pqxx::row& prev,
+                                                                        const WriteMeta& meta) {
+  if (prev[0].as<std::string>() != meta.method) {
     return common::WithField(
         common::WithReason(
             absl::InvalidArgumentError("request_id was already used for a different call"),
             "INVALID_FIELD"),
         "request_id");
   }
-  if (prev[0][2].as<std::string>() != meta.fingerprint) {
+  if (prev[2].as<std::string>() != meta.fingerprint) {
     return common::WithField(
         common::WithReason(absl::InvalidArgumentError(
                                "request_id was already used with a different request body; "
@@ -112,16 +126,16 @@ absl::StatusOr<std::optional<std::string>> TransactionalWriter::ClaimIdempotency
                            "IDEMPOTENCY_KEY_REUSED"),
         "request_id");
   }
-  if (int code = prev[0][3].as<int>(); code != 0) {
+  if (int code = prev[3].as<int>(); code != 0) {
     // The first call failed: answer the same error.
-    absl::Status first(static_cast<absl::StatusCode>(code), prev[0][5].as<std::string>());
-    std::string reason = prev[0][4].as<std::string>();
-    std::string field = prev[0][6].as<std::string>();
+    absl::Status first(static_cast<absl::StatusCode>(code), prev[5].as<std::string>());
+    std::string reason = prev[4].as<std::string>();
+    std::string field = prev[6].as<std::string>();
     if (!reason.empty()) first = common::WithReason(first, reason);
     if (!field.empty()) first = common::WithField(first, field);
     return first;
   }
-  return std::optional<std::string>(prev[0][1].as<std::string>());
+  return std::optional<std::string>(prev[1].as<std::string>());
 }
 
 void TransactionalWriter::SetResource(pqxx::work& tx, const WriteMeta& meta,

@@ -54,6 +54,11 @@ class TransactionalWriter final {
   absl::StatusOr<std::optional<std::string>> ClaimIdempotencyKey(pqxx::work& tx,
                                                                 const WriteMeta& meta,
                                                                 const std::string& resource_id);
+  // Like ClaimIdempotencyKey but claims nothing: nullopt when the key is
+  // unused, else what a claim would answer. Lets a caller answer a replay
+  // before doing work that must not be repeated (a call to another service).
+  absl::StatusOr<std::optional<std::string>> PeekIdempotencyKey(pqxx::work& tx,
+                                                               const WriteMeta& meta);
   void SetResource(pqxx::work& tx, const WriteMeta& meta, const std::string& resource_id);
   // A snapshot of the first call's answer, stored with the key so a replay
   // answers exactly that even if the resource changed since.
@@ -65,6 +70,10 @@ class TransactionalWriter final {
 
  private:
   std::string Q(const char* name) const { return schema_ + "." + name; }
+  // What a key used before answers: its resource id, or its stored refusal;
+  // INVALID_ARGUMENT for another method or another fingerprint.
+  static absl::StatusOr<std::optional<std::string>> Previous(const pqxx::row& prev,
+                                                             const WriteMeta& meta);
   pg::Pool& pool_;
   std::string schema_;
 };

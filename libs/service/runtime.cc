@@ -53,6 +53,10 @@ int Runtime::Serve(const std::string& outbox_schema, const std::vector<grpc::Ser
   relay_options.producer = name_;
   relay_options.partitions = config_.event_partitions;
   relay_options.metrics = &registry();
+  if (absl::Status s = outbox::ApplyRelayEnvironment(relay_options); !s.ok()) {
+    CRM_LOG(Error) << s;  // CRM_OUTBOX_REPLAY_WINDOW does not parse
+    return 1;
+  }
   outbox::Relay relay(*pg_, *redis_, relay_options);
   if (config_.relay_enabled) relay.Start();
 

@@ -69,7 +69,7 @@ int main() {
   transaction::app::Erp erp(erp_repository, clock, ids);
   transaction::api::ErpGrpcService erp_service(erp, (*rt)->executor(), (*rt)->rpc_metrics(),
                                                (*rt)->tokens());
-  transaction::storage::PgPipelineRepository pipeline_repository((*rt)->pg());
+  transaction::storage::PgPipelineRepository pipeline_repository((*rt)->pg(), &order_repository);
   transaction::app::Pipeline pipeline(pipeline_repository, orders, directory.get(), clock, ids);
   transaction::api::PipelineGrpcService pipeline_service(pipeline, (*rt)->executor(),
                                                          (*rt)->rpc_metrics(), (*rt)->tokens());

@@ -24,17 +24,43 @@ absl::Status InvalidKey() {
 
 absl::StatusOr<std::optional<KeyRecord>> Access::Lookup(const std::string& key_id) {
   absl::Time now = clock_.Now();
+  uint64_t generation = 0;
   {
     absl::MutexLock lock(&mu_);
     auto it = cache_.find(key_id);
     if (it != cache_.end() && now - it->second.fetched < options_.key_cache_ttl) {
       return it->second.key;
     }
+    auto u = unknown_.find(key_id);
+    if (u != unknown_.end() && now - u->second < options_.key_cache_ttl) {
+      return std::optional<KeyRecord>();
+    }
+    // Cache misses reach the store at a bounded rate.
+    if (now - lookup_window_ >= absl::Seconds(1)) {
+      lookup_window_ = now;
+      lookups_in_window_ = 0;
+    }
+    if (++lookups_in_window_ > options_.max_key_lookups_per_second) {
+      absl::Status s = common::WithReason(
+          absl::ResourceExhaustedError(
+              "too many requests with API keys this gateway has not seen recently; retry after "
+              "1000 ms"),
+          "RATE_LIMITED");
+      s.SetPayload(kRetryAfterPayload, absl::Cord("1000"));
+      return s;
+    }
+    generation = forget_generation_;
   }
   CRM_ASSIGN_OR_RETURN(std::optional<KeyRecord> key, keys_.FindKey(key_id));
   absl::MutexLock lock(&mu_);
-  if (cache_.size() > 100000) cache_.clear();  // bound memory under a flood of random ids
-  cache_[key_id] = CacheEntry{key, now};
+  if (generation != forget_generation_) return key;  // raced a revoke: answer, don't cache
+  if (key) {
+    if (cache_.size() > 100000) cache_.clear();  // only real keys live here
+    cache_[key_id] = CacheEntry{key, now};
+  } else {
+    if (unknown_.size() >= options_.max_unknown_cached) unknown_.clear();
+    unknown_[key_id] = now;
+  }
   return key;
 }
 
@@ -61,6 +87,10 @@ std::optional<absl::StatusOr<Principal>> Access::AdmitWithoutIo(absl::string_vie
   std::optional<KeyRecord> key;
   {
     absl::MutexLock lock(&mu_);
+    auto u = unknown_.find(parsed->key_id);
+    if (u != unknown_.end() && now - u->second < options_.key_cache_ttl) {
+      return absl::StatusOr<Principal>(InvalidKey());
+    }
     auto it = cache_.find(parsed->key_id);
     if (it == cache_.end() || now - it->second.fetched >= options_.key_cache_ttl) {
       return std::nullopt;
@@ -117,7 +147,9 @@ absl::Status Access::Admit(const Principal& p) {
 
 void Access::Forget(const std::string& key_id) {
   absl::MutexLock lock(&mu_);
+  ++forget_generation_;
   cache_.erase(key_id);
+  unknown_.erase(key_id);
   leases_.erase(key_id);
 }
 

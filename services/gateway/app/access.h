@@ -27,6 +27,13 @@ struct AccessOptions {
   absl::Duration key_cache_ttl = absl::Seconds(5);
   int default_rate_per_second = 100;
   double burst_seconds = 2.0;  // bucket size = rate * burst_seconds
+  // Key lookups in the store (cache misses) per second and replica; beyond
+  // it, requests whose key is not cached are refused (RATE_LIMITED, retry in
+  // a second), so a flood of random key ids cannot hammer PostgreSQL.
+  int max_key_lookups_per_second = 1000;
+  // Unknown key ids are remembered (for the cache TTL) up to this many; the
+  // negative cache is dropped when full, the cache of real keys never is.
+  size_t max_unknown_cached = 10000;
 };
 
 inline constexpr char kRetryAfterPayload[] = "crm.retry_after_ms";
@@ -74,7 +81,13 @@ class Access final {
   const common::Clock& clock_;
   AccessOptions options_;
   absl::Mutex mu_;
-  std::map<std::string, CacheEntry> cache_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, CacheEntry> cache_ ABSL_GUARDED_BY(mu_);     // known keys
+  std::map<std::string, absl::Time> unknown_ ABSL_GUARDED_BY(mu_);   // ids with no key
+  // Bumped by Forget: a lookup that raced a Forget does not cache its answer
+  // (it may have read the key before the revoke committed).
+  uint64_t forget_generation_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time lookup_window_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  int lookups_in_window_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, Lease> leases_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -46,6 +46,10 @@ absl::StatusOr<domain::Order> Orders::Create(const Actor& actor, domain::Order o
     if (directory_ == nullptr || settings_ == nullptr) {
       return absl::UnimplementedError("customer resolution is not configured");
     }
+    // A retry answers the first result before asking customer-store anything
+    // (which may be down, or no longer know the customer).
+    CRM_ASSIGN_OR_RETURN(std::optional<domain::Order> replay, repository_.FindReplay(actor));
+    if (replay) return *std::move(replay);
     // Validated before resolving, so a bad order creates no customer.
     o.customer_id = "00000000-0000-4000-8000-000000000000";
     CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(o));
@@ -62,6 +66,11 @@ absl::StatusOr<domain::Order> Orders::Create(const Actor& actor, domain::Order o
                          directory_->Resolve(resolver, *who, settings.create_unknown_customers));
     o.customer_id = c.id;
   }
+  CRM_ASSIGN_OR_RETURN(o, Prepare(std::move(o)));
+  return repository_.Insert(actor, o);
+}
+
+absl::StatusOr<domain::Order> Orders::Prepare(domain::Order o) {
   CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(o));
   absl::Time now = Now();
   o.id = ids_.NewId();
@@ -73,7 +82,7 @@ absl::StatusOr<domain::Order> Orders::Create(const Actor& actor, domain::Order o
     return common::InvalidField("placed_time", "placed_time is in the future");
   }
   o.create_time = o.update_time = now;
-  return repository_.Insert(actor, o);
+  return o;
 }
 
 absl::StatusOr<domain::Order> Orders::Get(const std::string& tenant, const std::string& id) {

@@ -28,6 +28,10 @@ class Orders final {
   // key "<request_id>/customer" so a retry creates no second customer).
   absl::StatusOr<domain::Order> Create(const Actor& actor, domain::Order o,
                                        const CustomerIdentities* who = nullptr);
+  // A new order validated and completed (id, status placed, version 1,
+  // times) without writing it: for a write that creates the order inside
+  // another transaction (a won opportunity).
+  absl::StatusOr<domain::Order> Prepare(domain::Order o);
   absl::StatusOr<OrderSettings> GetSettings(const std::string& tenant);
   absl::StatusOr<OrderSettings> UpdateSettings(const Actor& actor, const OrderSettings& s,
                                                const std::string& if_match);

@@ -13,8 +13,6 @@ namespace {
 using domain::OpportunityStage;
 
 constexpr size_t kMaxKey = 128;
-// "<key>/order" must stay within the orders' 128 characters.
-constexpr size_t kMaxKeyWithOrder = kMaxKey - 6;
 
 absl::Status RequireKey(const Actor& a) {
   if (a.idempotency_key.empty() || a.idempotency_key.size() > kMaxKey) {
@@ -41,12 +39,6 @@ absl::Status CheckOwnerFilter(const std::string& owner) {
   CRM_RETURN_IF_ERROR(common::CheckStorableText("owner", owner));
   if (owner.size() > 128) return common::InvalidField("owner", "owner is at most 128 characters");
   return absl::OkStatus();
-}
-
-absl::Status EtagMismatch() {
-  return common::WithReason(
-      absl::AbortedError("etag does not match: the opportunity changed since you read it"),
-      "ETAG_MISMATCH");
 }
 
 }  // namespace
@@ -272,36 +264,29 @@ absl::StatusOr<domain::Opportunity> Pipeline::Close(const Actor& actor, const st
                                 "an order is only created when the opportunity is won");
   }
   if (order) {
-    if (actor.idempotency_key.size() > kMaxKeyWithOrder) {
-      return common::InvalidField("request_id",
-                                  "with create_order, request_id is at most 122 characters");
-    }
+    // The order is validated here and written with the move, in one
+    // transaction (the repository books it to the opportunity's customer as
+    // it is under the row lock).
     CRM_ASSIGN_OR_RETURN(domain::Opportunity current,
                          repository_.GetOpportunity(actor.tenant_id, id));
-    // A closed opportunity creates no order: the move below replays the
-    // first close or refuses this one.
-    if (!domain::IsClosed(current.stage)) {
-      if (!if_match.empty() && if_match != domain::EtagOf(current)) return EtagMismatch();
-      if (current.customer_id.empty()) {
-        return common::WithField(
-            common::WithReason(absl::FailedPreconditionError(
-                                   "the opportunity has no customer_id; set it with "
-                                   "UpdateOpportunity before creating its order"),
-                               "OPPORTUNITY_WITHOUT_CUSTOMER"),
-            "customer_id");
-      }
-      domain::Order o = *std::move(order);
-      o.customer_id = current.customer_id;
-      if (o.currency_code.empty()) o.currency_code = current.currency_code;
-      Actor order_actor = actor;
-      order_actor.idempotency_key = absl::StrCat(actor.idempotency_key, "/order");
-      order_actor.method = "CloseOpportunity/CreateOrder";
-      absl::StatusOr<domain::Order> created = orders_.Create(order_actor, std::move(o));
-      if (!created.ok()) return Nest(created.status(), "create_order");
-      move.order_id = created->id;
+    domain::Order o = *std::move(order);
+    // A placeholder customer for validation; replaced under the lock.
+    o.customer_id =
+        current.customer_id.empty() ? "00000000-0000-4000-8000-000000000000" : current.customer_id;
+    if (o.currency_code.empty()) o.currency_code = current.currency_code;
+    absl::StatusOr<domain::Order> prepared = orders_.Prepare(std::move(o));
+    if (!prepared.ok()) return Nest(prepared.status(), "create_order");
+    move.order = *std::move(prepared);
+  }
+  absl::StatusOr<domain::Opportunity> moved = repository_.MoveStage(actor, id, move, Now());
+  if (!moved.ok() && move.order) {
+    // The order's own refusals (unknown SKU, taken external id) name its fields.
+    std::string field = common::FieldOf(moved.status());
+    if (absl::StartsWith(field, "lines") || field == "external_id") {
+      return Nest(moved.status(), "create_order");
     }
   }
-  return repository_.MoveStage(actor, id, move, Now());
+  return moved;
 }
 
 absl::StatusOr<std::vector<domain::StageChange>> Pipeline::StageHistory(const std::string& tenant,

@@ -54,10 +54,10 @@ class Pipeline final {
   absl::StatusOr<domain::Opportunity> MoveStage(const Actor& actor, const std::string& id,
                                                 domain::OpportunityStage to,
                                                 const std::string& if_match);
-  // Won or lost. With `order` (won only): the order is created first through
-  // Orders::Create with idempotency key "<key>/order" for the opportunity's
-  // customer (currency defaults to the opportunity's), then the close links
-  // its id. A retry creates nothing twice.
+  // Won or lost. With `order` (won only): the order is validated by
+  // Orders::Prepare (currency defaults to the opportunity's) and written by
+  // the repository in the move's transaction, linked as order_id. A retry
+  // replays the close; a concurrent close creates no order.
   absl::StatusOr<domain::Opportunity> Close(const Actor& actor, const std::string& id, bool won,
                                             const std::string& close_reason,
                                             const std::string& if_match,

@@ -13,6 +13,7 @@
 //   nothing; another fingerprint is INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED;
 //   another method INVALID_ARGUMENT on request_id.
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -69,7 +70,11 @@ struct StageMove {
   domain::OpportunityStage to = domain::OpportunityStage::kUnspecified;
   std::string if_match;  // etag; "" = no check
   std::string close_reason;
-  std::string order_id;
+  // Closing as won with an order: the order (prepared by Orders::Prepare) is
+  // written in the same transaction as the move, booked to the opportunity's
+  // customer as it is under the row lock (FAILED_PRECONDITION
+  // OPPORTUNITY_WITHOUT_CUSTOMER when it has none), and linked as order_id.
+  std::optional<domain::Order> order;
 };
 
 class PipelineRepository {

@@ -1,6 +1,7 @@
 #pragma once
 // Ports of the transaction engine's use cases (catalog so far).
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,10 @@ class OrderRepository {
   // INVALID_ARGUMENT (UNKNOWN_SKU, field lines[i].sku) when a line's SKU is
   // not in the catalog.
   virtual absl::StatusOr<domain::Order> Insert(const Actor& actor, const domain::Order& o) = 0;
+  // What a repeated CreateOrder answers without writing anything: nullopt
+  // when actor.idempotency_key is unused, else the first call's order or its
+  // stored refusal (or IDEMPOTENCY_KEY_REUSED for another body).
+  virtual absl::StatusOr<std::optional<domain::Order>> FindReplay(const Actor& actor) = 0;
   virtual absl::StatusOr<domain::Order> Get(const std::string& tenant, const std::string& id) = 0;
   virtual absl::StatusOr<OrderPage> List(const std::string& tenant, const OrderQuery& q) = 0;
   // Locks the order, checks the move with domain::CheckTransition, writes it.

@@ -213,6 +213,51 @@ void PgOrderRepository::EmitOrder(pqxx::work& tx, const outbox::WriteMeta& meta,
   writer_.Emit(tx, meta, o.customer_id, OrderEventType(o), OrderEventPayload(o));
 }
 
+absl::Status PgOrderRepository::InsertInTransaction(pqxx::work& tx, const outbox::WriteMeta& meta,
+                                                   const domain::Order& o) {
+  std::vector<std::string> skus;
+  for (const auto& l : o.lines) skus.push_back(l.sku);
+  std::set<std::string> known;
+  for (const auto& r :
+       pool_.Exec(tx, "select_known_skus", meta.tenant_id, pg::TextArrayLiteral(skus))) {
+    known.insert(r[0].as<std::string>());
+  }
+  for (size_t i = 0; i < o.lines.size(); ++i) {
+    if (!known.count(o.lines[i].sku)) {
+      return common::WithField(
+          common::WithReason(absl::InvalidArgumentError(absl::StrCat(
+                                 "lines[", i, "].sku \"", o.lines[i].sku,
+                                 "\" is not in the catalog; create the product first")),
+                             "UNKNOWN_SKU"),
+          absl::StrCat("lines[", i, "].sku"));
+    }
+  }
+  if (!o.external_id.empty()) {
+    pqxx::result existing =
+        pool_.Exec(tx, "select_order_by_external_id", meta.tenant_id, o.external_id);
+    if (!existing.empty()) {
+      return common::WithField(
+          common::WithReason(
+              absl::AlreadyExistsError(absl::StrCat("order ", existing[0][0].as<std::string>(),
+                                                    " already has external_id \"",
+                                                    o.external_id, "\"")),
+              "ORDER_EXISTS"),
+          "external_id");
+    }
+  }
+  pool_.Exec(tx, "insert_order", meta.tenant_id, o.id, o.customer_id, o.currency_code,
+             o.total_minor, static_cast<int>(o.channel), o.store_id, static_cast<int>(o.status),
+             absl::ToUnixMicros(o.placed_time), o.version, absl::ToUnixMicros(o.create_time),
+             o.external_id);
+  for (size_t i = 0; i < o.lines.size(); ++i) {
+    const domain::OrderLine& l = o.lines[i];
+    pool_.Exec(tx, "insert_order_line", meta.tenant_id, o.id, static_cast<int>(i), l.sku,
+               l.quantity, l.unit_price_minor, l.discount_minor);
+  }
+  EmitOrder(tx, meta, o);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<domain::Order> PgOrderRepository::Insert(const app::Actor& actor,
                                                         const domain::Order& o) {
   outbox::WriteMeta meta = MetaOf(actor);
@@ -224,50 +269,28 @@ absl::StatusOr<domain::Order> PgOrderRepository::Insert(const app::Actor& actor,
       CRM_ASSIGN_OR_RETURN(out, FromSnapshot(writer_.StoredResponse(tx, meta)));
       return absl::OkStatus();
     }
-    std::vector<std::string> skus;
-    for (const auto& l : o.lines) skus.push_back(l.sku);
-    std::set<std::string> known;
-    for (const auto& r :
-         pool_.Exec(tx, "select_known_skus", actor.tenant_id, pg::TextArrayLiteral(skus))) {
-      known.insert(r[0].as<std::string>());
-    }
-    for (size_t i = 0; i < o.lines.size(); ++i) {
-      if (!known.count(o.lines[i].sku)) {
-        return common::WithField(
-            common::WithReason(absl::InvalidArgumentError(absl::StrCat(
-                                   "lines[", i, "].sku \"", o.lines[i].sku,
-                                   "\" is not in the catalog; create the product first")),
-                               "UNKNOWN_SKU"),
-            absl::StrCat("lines[", i, "].sku"));
-      }
-    }
-    if (!o.external_id.empty()) {
-      pqxx::result existing =
-          pool_.Exec(tx, "select_order_by_external_id", actor.tenant_id, o.external_id);
-      if (!existing.empty()) {
-        return common::WithField(
-            common::WithReason(
-                absl::AlreadyExistsError(absl::StrCat("order ", existing[0][0].as<std::string>(),
-                                                      " already has external_id \"",
-                                                      o.external_id, "\"")),
-                "ORDER_EXISTS"),
-            "external_id");
-      }
-    }
-    pool_.Exec(tx, "insert_order", actor.tenant_id, o.id, o.customer_id, o.currency_code,
-               o.total_minor, static_cast<int>(o.channel), o.store_id, static_cast<int>(o.status),
-               absl::ToUnixMicros(o.placed_time), o.version, absl::ToUnixMicros(o.create_time),
-               o.external_id);
-    for (size_t i = 0; i < o.lines.size(); ++i) {
-      const domain::OrderLine& l = o.lines[i];
-      pool_.Exec(tx, "insert_order_line", actor.tenant_id, o.id, static_cast<int>(i), l.sku,
-                 l.quantity, l.unit_price_minor, l.discount_minor);
-    }
-    EmitOrder(tx, meta, o);
+    CRM_RETURN_IF_ERROR(InsertInTransaction(tx, meta, o));
     writer_.SetResponse(tx, meta, SnapshotOf(o));
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<std::optional<domain::Order>> PgOrderRepository::FindReplay(
+    const app::Actor& actor) {
+  outbox::WriteMeta meta = MetaOf(actor);
+  std::optional<domain::Order> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(actor.tenant_id, [&](pqxx::work& tx) -> absl::Status {
+    out.reset();
+    CRM_ASSIGN_OR_RETURN(std::optional<std::string> used, writer_.PeekIdempotencyKey(tx, meta));
+    if (!used) return absl::OkStatus();
+    std::string stored = writer_.StoredResponse(tx, meta);
+    if (stored.empty()) return absl::OkStatus();  // claimed, not answered yet: go the long way
+    CRM_ASSIGN_OR_RETURN(domain::Order o, FromSnapshot(stored));
+    out = std::move(o);
+    return absl::OkStatus();
+  }));
   return out;
 }
 

@@ -19,6 +19,12 @@ class PgOrderRepository final : public app::OrderRepository,
   static std::vector<pg::NamedQuery> Queries();
 
   absl::StatusOr<domain::Order> Insert(const app::Actor& actor, const domain::Order& o) override;
+  absl::StatusOr<std::optional<domain::Order>> FindReplay(const app::Actor& actor) override;
+  // The body of Insert inside a caller's transaction (no idempotency key):
+  // SKUs and external id checked, order and lines written, order.placed
+  // emitted. Used to create the order of a won opportunity atomically.
+  absl::Status InsertInTransaction(pqxx::work& tx, const outbox::WriteMeta& meta,
+                                   const domain::Order& o);
   absl::StatusOr<domain::Order> Get(const std::string& tenant, const std::string& id) override;
   absl::StatusOr<app::OrderPage> List(const std::string& tenant,
                                       const app::OrderQuery& q) override;

@@ -673,11 +673,27 @@ absl::StatusOr<Opportunity> PgPipelineRepository::MoveStage(const app::Actor& ac
     CRM_RETURN_IF_ERROR(domain::CheckStageMove(o.stage, move.to));
     OpportunityStage from = o.stage;
     bool closed = domain::IsClosed(move.to);
+    if (move.order) {
+      // Won with its order: both in this transaction, under the row lock, so
+      // a concurrent close or a refused move leaves no order behind.
+      if (o.customer_id.empty()) {
+        return common::WithField(
+            common::WithReason(absl::FailedPreconditionError(
+                                   "the opportunity has no customer_id; set it with "
+                                   "UpdateOpportunity before creating its order"),
+                               "OPPORTUNITY_WITHOUT_CUSTOMER"),
+            "customer_id");
+      }
+      if (orders_ == nullptr) return absl::UnimplementedError("orders are not configured");
+      domain::Order order = *move.order;
+      order.customer_id = o.customer_id;
+      CRM_RETURN_IF_ERROR(orders_->InsertInTransaction(tx, meta, order));
+      o.order_id = order.id;
+    }
     o.stage = move.to;
     if (closed) {
       o.close_time = now;
       o.close_reason = move.close_reason;
-      o.order_id = move.order_id;
     }
     o.version += 1;
     o.update_time = now;

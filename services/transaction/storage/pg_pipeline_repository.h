@@ -7,12 +7,16 @@
 #include "libs/outbox/writer.h"
 #include "libs/pg/pool.h"
 #include "services/transaction/app/pipeline_ports.h"
+#include "services/transaction/storage/pg_order_repository.h"
 
 namespace crm::transaction::storage {
 
 class PgPipelineRepository final : public app::PipelineRepository {
  public:
-  explicit PgPipelineRepository(pg::Pool& pool) : pool_(pool), writer_(pool, "txn") {}
+  // `orders` writes the order of a won opportunity in the move's transaction
+  // (nullptr: closing with an order is UNIMPLEMENTED).
+  PgPipelineRepository(pg::Pool& pool, PgOrderRepository* orders)
+      : pool_(pool), writer_(pool, "txn"), orders_(orders) {}
   // The repository's own named queries. The transactional writer's queries
   // ("txn.insert_audit"...) are registered once by
   // PgProductRepository::Queries().
@@ -71,6 +75,7 @@ class PgPipelineRepository final : public app::PipelineRepository {
 
   pg::Pool& pool_;
   outbox::TransactionalWriter writer_;
+  PgOrderRepository* orders_;
 };
 
 }  // namespace crm::transaction::storage

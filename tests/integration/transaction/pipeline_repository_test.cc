@@ -8,6 +8,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -60,7 +61,7 @@ Env& TheEnv() {
     e->pool = std::move(pool).value();
     e->products = std::make_unique<storage::PgProductRepository>(*e->pool);
     e->orders = std::make_unique<storage::PgOrderRepository>(*e->pool);
-    e->pipeline = std::make_unique<storage::PgPipelineRepository>(*e->pool);
+    e->pipeline = std::make_unique<storage::PgPipelineRepository>(*e->pool, e->orders.get());
     return e;
   }();
   return *env;
@@ -369,14 +370,13 @@ TEST_CASE("Stage moves write history, closed stages are final and refusals repla
   app::StageMove win;
   win.to = OpportunityStage::kClosedWon;
   win.close_reason = "signed";
-  win.order_id = common::NewUuid();
   auto won = Repo().MoveStage(ActorOf(tenant, "CloseOpportunity"), o.id, win,
                               kT0 + absl::Hours(3));
   REQUIRE(won.ok());
   CHECK(won->stage == OpportunityStage::kClosedWon);
   CHECK(won->version == 4);
   CHECK(won->close_time == kT0 + absl::Hours(3));
-  CHECK(won->order_id == win.order_id);
+  CHECK(won->order_id.empty());  // closed without an order
   auto got = Repo().GetOpportunity(tenant, o.id);
   REQUIRE(got.ok());
   RequireSameOpp(*got, *won);
@@ -590,6 +590,37 @@ TEST_CASE("Close won creates the order in the same service, once",
   CHECK(FieldOf(bad.status()) == "create_order.lines[0].sku");
   CHECK(CountIn(tenant, "SELECT count(*) FROM txn.orders") == 1);
   CHECK(Repo().GetOpportunity(tenant, o2.id)->stage == OpportunityStage::kProspecting);
+
+  // Concurrent closes with different request ids: one wins with its order,
+  // the others are refused and leave no order behind.
+  Opportunity o3 = InsertOppOk(tenant, NewOpp(customer));
+  spec.lines[0].sku = "PIPE-1";
+  std::vector<std::thread> closers;
+  std::vector<absl::Status> results(4);
+  for (int i = 0; i < 4; ++i) {
+    closers.emplace_back([&, i] {
+      results[i] = pipeline
+                       .Close(ActorOf(tenant, "CloseOpportunity", absl::StrCat("race-", i)),
+                              o3.id, true, "", "", spec)
+                       .status();
+    });
+  }
+  for (auto& t : closers) t.join();
+  int ok = 0;
+  for (const auto& s : results) {
+    INFO(s.ToString());
+    if (s.ok()) {
+      ++ok;
+    } else {
+      CHECK(ReasonOf(s) == "INVALID_STAGE_TRANSITION");
+    }
+  }
+  CHECK(ok == 1);
+  CHECK(CountIn(tenant, "SELECT count(*) FROM txn.orders") == 2);
+  CHECK(CountIn(tenant, absl::StrCat("SELECT count(*) FROM txn.opportunities o JOIN txn.orders r "
+                                     "ON r.tenant_id = o.tenant_id AND r.id = o.order_id WHERE "
+                                     "o.id = '",
+                                     o3.id, "'")) == 1);
 }
 
 }  // namespace

@@ -134,6 +134,61 @@ TEST_CASE("Access caches keys for the TTL", "[gateway][app]") {
   }
 }
 
+TEST_CASE("A lookup that races a revoke does not put the key back in the cache",
+          "[gateway][app]") {
+  Fixture f;
+  // The lookup reads the key, then (before it caches it) the key is revoked
+  // and forgotten on this replica.
+  f.keys.AfterFind([&f] {
+    f.keys.AfterFind(nullptr);
+    app::KeyRecord k = *f.keys.Key(kKeyId);
+    k.revoke_time = f.clock.Now();
+    f.keys.Put(k);
+    f.access.Forget(kKeyId);
+  });
+  CHECK(f.access.Authenticate(Fixture::Header()).ok());  // started before the revoke
+  RequireInvalidCredentials(f.access.Authenticate(Fixture::Header()));
+  CHECK(f.keys.find_calls() == 2);  // not served from a stale cache entry
+}
+
+TEST_CASE("Unknown key ids: a bounded negative cache and a bounded lookup rate",
+          "[gateway][app]") {
+  FakeKeyStore keys;
+  FakeRateLimiter limiter;
+  FixedClock clock{absl::FromUnixSeconds(1700000000)};
+  app::AccessOptions options;
+  options.max_key_lookups_per_second = 5;
+  options.max_unknown_cached = 3;
+  app::Access access{keys, limiter, clock, options};
+  app::KeyRecord k;
+  k.id = kKeyId;
+  k.tenant_id = kTenant;
+  k.roles = {Role::kSales};
+  k.secret_sha256 = crm::common::Sha256(kSecret);
+  k.create_time = clock.Now();
+  keys.Put(k);
+  REQUIRE(access.Authenticate(Fixture::Header()).ok());  // lookup 1: a real key, cached
+  for (int i = 0; i < 4; ++i) {                         // lookups 2..5: random ids
+    RequireInvalidCredentials(
+        access.Authenticate(Fixture::Header(absl::StrCat("k00000000000001", i, "0"))));
+  }
+  CHECK(keys.find_calls() == 5);
+  // The 6th miss in the same second is refused without touching the store.
+  auto refused = access.Authenticate(Fixture::Header("k00000000000009f0"));
+  REQUIRE(refused.status().code() == absl::StatusCode::kResourceExhausted);
+  CHECK(ReasonOf(refused.status()) == "RATE_LIMITED");
+  CHECK(refused.status().GetPayload(app::kRetryAfterPayload).has_value());
+  CHECK(keys.find_calls() == 5);
+  // The real key is still served from the cache: the flood of unknown ids
+  // filled (and flushed) only the negative cache.
+  CHECK(access.Authenticate(Fixture::Header()).ok());
+  CHECK(keys.find_calls() == 5);
+  // A second later the store is asked again.
+  clock.Advance(absl::Seconds(1));
+  RequireInvalidCredentials(access.Authenticate(Fixture::Header("k00000000000009f0")));
+  CHECK(keys.find_calls() == 6);
+}
+
 TEST_CASE("Access::Authorize", "[gateway][app]") {
   Fixture f;
   app::Principal p{kTenant, kKeyId, {Role::kReadOnly}, 0};

@@ -9,12 +9,23 @@ namespace crm::testing {
 using gateway::app::KeyRecord;
 
 absl::StatusOr<std::optional<KeyRecord>> FakeKeyStore::FindKey(const std::string& key_id) {
+  std::optional<KeyRecord> out;
+  std::function<void()> hook;
+  {
+    absl::MutexLock lock(&mu_);
+    ++find_calls_;
+    if (fail_) return *fail_;
+    auto it = keys_.find(key_id);
+    if (it != keys_.end()) out = it->second;
+    hook = after_find_;
+  }
+  if (hook) hook();
+  return out;
+}
+
+void FakeKeyStore::AfterFind(std::function<void()> hook) {
   absl::MutexLock lock(&mu_);
-  ++find_calls_;
-  if (fail_) return *fail_;
-  auto it = keys_.find(key_id);
-  if (it == keys_.end()) return std::optional<KeyRecord>();
-  return std::optional<KeyRecord>(it->second);
+  after_find_ = std::move(hook);
 }
 
 absl::Status FakeKeyStore::CreateTenant(const gateway::app::Tenant& tenant,

@@ -1,6 +1,7 @@
 #pragma once
 // In-memory KeyStore: keys by id, tenants by id, ListKeys ordered by
 // (create_time, id), RevokeKey scoped to the tenant (API_KEY_NOT_FOUND).
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,6 +31,9 @@ class FakeKeyStore final : public gateway::app::KeyStore {
   // Test helpers.
   void Put(const gateway::app::KeyRecord& key);  // insert or replace directly
   void FailWith(std::optional<absl::Status> s);
+  // Runs after FindKey has read its answer, outside the store's lock (to
+  // interleave a concurrent revoke with a lookup).
+  void AfterFind(std::function<void()> hook);
   int find_calls() const;
   std::optional<gateway::app::KeyRecord> Key(const std::string& key_id) const;
   std::optional<gateway::app::Tenant> TenantOf(const std::string& tenant_id) const;
@@ -41,6 +45,7 @@ class FakeKeyStore final : public gateway::app::KeyStore {
   std::map<std::string, gateway::app::Tenant> tenants_ ABSL_GUARDED_BY(mu_);
   std::optional<absl::Status> fail_ ABSL_GUARDED_BY(mu_);
   int find_calls_ ABSL_GUARDED_BY(mu_) = 0;
+  std::function<void()> after_find_ ABSL_GUARDED_BY(mu_);
   std::string last_principal_ ABSL_GUARDED_BY(mu_);
 };
 

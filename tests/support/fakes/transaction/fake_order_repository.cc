@@ -156,6 +156,15 @@ absl::StatusOr<Order> FakeOrderRepository::Insert(const app::Actor& actor, const
   return answer;
 }
 
+absl::StatusOr<std::optional<Order>> FakeOrderRepository::FindReplay(const app::Actor& actor) {
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = Enter("FindReplay"); !s.ok()) return s;
+  auto replay = Replay(tenants_[actor.tenant_id], actor);
+  if (!replay) return std::optional<Order>();
+  if (!replay->ok()) return replay->status();
+  return std::optional<Order>(**replay);
+}
+
 absl::StatusOr<Order> FakeOrderRepository::Get(const std::string& tenant, const std::string& id) {
   absl::MutexLock lock(&mu_);
   if (absl::Status s = Enter("Get"); !s.ok()) return s;

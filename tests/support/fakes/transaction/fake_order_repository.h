@@ -26,6 +26,7 @@ class FakeOrderRepository final : public transaction::app::OrderRepository {
   using Order = transaction::domain::Order;
 
   absl::StatusOr<Order> Insert(const transaction::app::Actor& actor, const Order& o) override;
+  absl::StatusOr<std::optional<Order>> FindReplay(const transaction::app::Actor& actor) override;
   absl::StatusOr<Order> Get(const std::string& tenant, const std::string& id) override;
   absl::StatusOr<transaction::app::OrderPage> List(
       const std::string& tenant, const transaction::app::OrderQuery& q) override;
