@@ -12,6 +12,7 @@
 #include "libs/common/id.h"
 #include "libs/common/status_macros.h"
 #include "libs/observability/log.h"
+#include "libs/outbox/wakeup.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
@@ -459,10 +460,12 @@ void Relay::Start() {
 
 void Relay::Stop() {
   if (!stop_.HasBeenNotified()) stop_.Notify();
+  WakeupFor(options_.schema).Notify();
   if (thread_.joinable()) thread_.join();
 }
 
 void Relay::Loop() {
+  Wakeup& wakeup = WakeupFor(options_.schema);
   absl::Duration backoff = options_.idle_poll;
   absl::Time last_trim = absl::InfinitePast();
   absl::Time last_epoch_check = absl::InfinitePast();
@@ -483,6 +486,8 @@ void Relay::Loop() {
             << "outbox relay: trimming streams: " << trimmed.status();
       }
     }
+    // Read before the batch: a commit while it runs wakes the wait below.
+    const uint64_t seen = wakeup.generation();
     auto n = RelayOnce();
     absl::Duration wait = options_.idle_poll;
     if (!n.ok()) {
@@ -493,7 +498,17 @@ void Relay::Loop() {
       backoff = options_.idle_poll;
       if (*n == options_.batch_size) wait = absl::ZeroDuration();
     }
-    if (stop_.WaitForNotificationWithTimeout(wait)) return;
+    if (stop_.HasBeenNotified()) return;
+    if (wait > absl::ZeroDuration()) {
+      // Woken by a commit of this process's writers (n.ok() only: after a
+      // failure the backoff is waited out in full).
+      if (n.ok()) {
+        wakeup.Wait(seen, wait);
+      } else if (stop_.WaitForNotificationWithTimeout(wait)) {
+        return;
+      }
+    }
+    if (stop_.HasBeenNotified()) return;
   }
 }
 

@@ -5,6 +5,7 @@
 #include "libs/common/id.h"
 #include "libs/common/status_macros.h"
 #include "libs/observability/log.h"
+#include "libs/outbox/wakeup.h"
 
 namespace crm::outbox {
 
@@ -54,6 +55,8 @@ absl::Status TransactionalWriter::Write(const WriteMeta& meta, const std::string
                meta.request_id);
     return absl::OkStatus();
   });
+  // Committed: the relay publishes now rather than at its next poll.
+  if (s.ok()) WakeupFor(schema_).Notify();
   if (!s.ok() && s.code() != absl::StatusCode::kUnavailable &&
       s.code() != absl::StatusCode::kInternal) {
     // The write rolled back; record the refused attempt on its own, and a

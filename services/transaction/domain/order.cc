@@ -1,5 +1,7 @@
 #include "services/transaction/domain/order.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
@@ -108,7 +110,10 @@ absl::Status CheckTransition(OrderStatus from, OrderStatus to) {
 }
 
 int64_t NetMinor(const Order& o) {
-  int64_t net = o.total_minor - o.returned_minor - o.adjusted_minor;
+  // Goods back and money back are two views of one reduction: a refund of a
+  // return (linked or not) must not count twice, and money refunded beyond
+  // the returned value (goodwill, price adjustments) still counts.
+  int64_t net = o.total_minor - std::max(o.returned_minor, o.refunded_minor);
   return net < 0 ? 0 : net;
 }
 

@@ -63,8 +63,9 @@ absl::Status NormalizeAndValidate(Order& o);
 // unless `to` may follow `from`.
 absl::Status CheckTransition(OrderStatus from, OrderStatus to);
 std::string EtagOf(const Order& o);
-// What the order is worth after returns and refund adjustments:
-// total - returned - adjusted (never below 0).
+// What the order is worth after returns and refunds:
+// total - max(returned, refunded) (never below 0). A return and the refund of
+// it lower the value once, whether or not the refund names the return.
 int64_t NetMinor(const Order& o);
 // An external id: 1..64 printable ASCII characters without spaces.
 bool IsValidExternalId(const std::string& id);

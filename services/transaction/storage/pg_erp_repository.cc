@@ -176,6 +176,11 @@ absl::StatusOr<std::vector<app::IngestRowResult>> PgErpRepository::IngestBatch(
       }
       out.complete();
     }
+    // Statistics for the staged rows: without them the planner guesses the
+    // wide staging table is large and scans every order of the tenant to
+    // find the taken external ids (50 ms at 100k orders, growing) instead of
+    // probing orders_external_id_key (1 ms).
+    tx.exec("ANALYZE erp_stage_orders, erp_stage_lines");
     auto existing = [&](const pqxx::result& res) {
       for (const auto& row : res) {
         app::IngestRowResult x;

@@ -169,13 +169,17 @@ TEST_CASE("Refunds never exceed what was captured", "[transaction][refunds]") {
   CHECK(FieldOf(domain::CheckNewRefund(o, r, 0)) == "amount_minor");
 }
 
-TEST_CASE("NetMinor is total minus returns and adjustments, never negative",
+TEST_CASE("NetMinor is total minus the larger of returns and refunds, never negative",
           "[transaction][refunds]") {
   Order o = Fulfilled();
   o.returned_minor = 999;
-  o.adjusted_minor = 500;
-  CHECK(domain::NetMinor(o) == 3499 - 999 - 500);
-  o.adjusted_minor = 5000;
+  CHECK(domain::NetMinor(o) == 3499 - 999);  // returned, not refunded yet
+  o.refunded_minor = 999;                     // the return refunded (linked or not)
+  CHECK(domain::NetMinor(o) == 3499 - 999);
+  o.refunded_minor = 1499;                    // + 500 goodwill
+  CHECK(domain::NetMinor(o) == 3499 - 1499);
+  o.returned_minor = 0;
+  o.refunded_minor = 5000;
   CHECK(domain::NetMinor(o) == 0);
 }
 
