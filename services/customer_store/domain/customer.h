@@ -128,7 +128,7 @@ struct PurchaseAggregate {
   std::string currency_code;
   int64_t order_count = 0;
   int64_t purchase_days = 0;  // distinct calendar days (UTC) with an order
-  int64_t total_spend_minor = 0;  // net: order totals - returns - refund adjustments
+  int64_t total_spend_minor = 0;  // net: order totals - max(returned, refunded) per order
   int64_t average_order_minor = 0;  // total_spend / count, rounded down
   int64_t cancelled_orders = 0;
   int64_t gross_spend_minor = 0;   // order totals before returns
@@ -146,7 +146,7 @@ struct OrderFact {
   std::string currency_code;
   int64_t total_minor = 0;
   int64_t returned_minor = 0;  // value of the returned units
-  int64_t net_minor = 0;       // total - returned - refund adjustments
+  int64_t net_minor = 0;       // total - max(returned, refunded)
   // placed, paid, fulfilled, completed, cancelled, partially_returned, returned
   std::string status;
   absl::Time placed_time = absl::InfinitePast();
