@@ -1,10 +1,12 @@
 #include "libs/events/consumer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <optional>
 #include <set>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -336,12 +338,51 @@ absl::StatusOr<int> Consumer::ReadNew(bool block) {
   auto reply = redis_.Command(argv);
   if (!reply.ok()) return CheckGroupError(reply.status());
   CRM_ASSIGN_OR_RETURN(auto per_stream, ParseRead(*reply));
-  int handled = 0;
+  // First delivery: deliveries = 1.
+  std::vector<std::pair<std::string, std::vector<Entry>>> work;
   for (auto& [stream, entries] : per_stream) {
-    for (const Entry& e : entries) {  // first delivery: deliveries = 1
+    if (!entries.empty()) work.emplace_back(stream, std::move(entries));
+  }
+  return ProcessStreams(work);
+}
+
+absl::StatusOr<int> Consumer::ProcessStreams(
+    const std::vector<std::pair<std::string, std::vector<Entry>>>& per_stream) {
+  auto one_stream = [this](const std::vector<Entry>& entries) -> absl::StatusOr<int> {
+    int n = 0;
+    for (const Entry& e : entries) {
       CRM_RETURN_IF_ERROR(Process(e));
-      ++handled;
+      ++n;
     }
+    return n;
+  };
+  const size_t workers =
+      std::min<size_t>(std::max(options_.stream_workers, 1), per_stream.size());
+  if (workers <= 1) {
+    int handled = 0;
+    for (const auto& [stream, entries] : per_stream) {
+      CRM_ASSIGN_OR_RETURN(int n, one_stream(entries));
+      handled += n;
+    }
+    return handled;
+  }
+  // Streams are taken from a shared index by `workers` threads.
+  std::atomic<size_t> next{0};
+  std::vector<absl::StatusOr<int>> results(per_stream.size(), 0);
+  std::vector<std::thread> threads;
+  threads.reserve(workers);
+  for (size_t w = 0; w < workers; ++w) {
+    threads.emplace_back([&] {
+      for (size_t i = next++; i < per_stream.size(); i = next++) {
+        results[i] = one_stream(per_stream[i].second);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  int handled = 0;
+  for (const auto& r : results) {
+    if (!r.ok()) return r.status();
+    handled += *r;
   }
   return handled;
 }
@@ -376,7 +417,12 @@ absl::Status Consumer::Process(const Entry& e) {
         << "event without a parsable envelope: dead-lettered";
     return DeadLetter(e, "entry has no parsable envelope field");
   }
-  if (recent_.Contains(ev.envelope.event_id())) {
+  bool seen = false;
+  {
+    absl::MutexLock lock(&recent_mu_);
+    seen = recent_.Contains(ev.envelope.event_id());
+  }
+  if (seen) {
     if (metrics_) metrics_->duplicate.Increment();
     return Ack(e.stream, e.id);
   }
@@ -396,7 +442,10 @@ absl::Status Consumer::Process(const Entry& e) {
   }
   if (metrics_) metrics_->handle.Observe(absl::ToDoubleSeconds(absl::Now() - start));
   if (s.ok()) {
-    recent_.Insert(ev.envelope.event_id());
+    {
+      absl::MutexLock lock(&recent_mu_);
+      recent_.Insert(ev.envelope.event_id());
+    }
     if (metrics_) metrics_->ok.Increment();
     return Ack(e.stream, e.id);
   }

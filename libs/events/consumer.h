@@ -90,6 +90,11 @@ struct ConsumerOptions {
   int max_deliveries = 5;
   std::string dead_letter_stream = "crm:events:dead";
   size_t dedup_capacity = 100000;  // event ids remembered by the in-memory LRU
+  // New entries of different streams are handled by up to this many threads
+  // at once (entries of one stream stay in order on one thread, so one
+  // customer's events keep their order). The handler must be thread-safe
+  // when this is above 1.
+  int stream_workers = 1;
   prometheus::Registry* metrics = nullptr;
 };
 
@@ -142,6 +147,10 @@ class Consumer final {
   absl::StatusOr<int> ReadNew(bool block);
   absl::Status FillDeliveries(const std::string& stream, std::vector<Entry>& entries);
   absl::Status Process(const Entry& e);
+  // Process() of each stream's entries in order, streams in parallel (up to
+  // options_.stream_workers threads); the first error is returned.
+  absl::StatusOr<int> ProcessStreams(
+      const std::vector<std::pair<std::string, std::vector<Entry>>>& per_stream);
   absl::Status Ack(const std::string& stream, const std::string& id);
   absl::Status DeadLetter(const Entry& e, const std::string& error);
   absl::Status CheckGroupError(const absl::Status& s);
@@ -153,7 +162,8 @@ class Consumer final {
   ConsumerOptions options_;
   Handler handler_;
   std::unique_ptr<Metrics> metrics_;
-  RecentIds recent_;
+  absl::Mutex recent_mu_;
+  RecentIds recent_ ABSL_GUARDED_BY(recent_mu_);
   bool groups_ready_ = false;
   bool groups_lost_ = false;  // NOGROUP seen: the next EnsureGroups() is a recreation
   bool own_pending_done_ = false;

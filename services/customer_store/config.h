@@ -14,6 +14,8 @@ struct Config {
   // so its pending events are picked up again): CRM_CONSUMER_NAME, default
   // the host name.
   std::string consumer_name;
+  // Event partitions handled in parallel (each partition in order).
+  int consumer_workers = 4;
 
   std::string ToRedactedString() const;
 };

@@ -47,6 +47,7 @@ int main() {
   consumer_options.group = "customer-store";
   consumer_options.consumer = config->consumer_name;
   consumer_options.partitions = config->service.event_partitions;
+  consumer_options.stream_workers = config->consumer_workers;
   consumer_options.metrics = &(*rt)->registry();
   events::Consumer consumer((*rt)->redis(), consumer_options, [&](const events::Event& e) {
     return order_events.Handle(e.envelope);

@@ -177,6 +177,45 @@ TEST_CASE("events are delivered in per-stream order and acknowledged", "[events]
   }
 }
 
+TEST_CASE("stream workers handle streams in parallel and keep each stream's order",
+          "[events][consumer]") {
+  ConsumerOptions o = Options();
+  o.stream_workers = 4;
+  Calls calls;
+  std::atomic<int> in_handler{0};
+  std::atomic<int> max_parallel{0};
+  Consumer c(Redis(), o, [&](const Event& e) {
+    int now = ++in_handler;
+    int prev = max_parallel.load();
+    while (now > prev && !max_parallel.compare_exchange_weak(prev, now)) {
+    }
+    absl::SleepFor(absl::Milliseconds(5));  // a handler's database round trip
+    calls.Add(e);
+    --in_handler;
+    return absl::OkStatus();
+  });
+  REQUIRE(c.EnsureGroups().ok());
+  std::map<std::string, std::vector<std::string>> published;
+  for (int i = 0; i < 80; ++i) {
+    const std::string stream = absl::StrCat(o.stream_prefix, i % o.partitions);
+    published[stream].push_back(absl::StrCat("w-", i));
+    Publish(stream, Envelope(published[stream].back()));
+  }
+  PollUntil(c, [&] { return calls.size() >= 80; });
+  REQUIRE(calls.size() == 80);
+  std::map<std::string, std::vector<std::string>> got;
+  {
+    absl::MutexLock l(&calls.mu);
+    for (const Event& e : calls.events) got[e.stream].push_back(e.envelope.event_id());
+  }
+  CHECK(got == published);
+  CHECK(max_parallel.load() > 1);
+  CHECK(max_parallel.load() <= 4);
+  for (int p = 0; p < o.partitions; ++p) {
+    CHECK(PendingCount(absl::StrCat(o.stream_prefix, p), o.group) == 0);
+  }
+}
+
 TEST_CASE("small batches keep per-stream order", "[events][consumer]") {
   ConsumerOptions o = Options();
   o.batch = 3;
