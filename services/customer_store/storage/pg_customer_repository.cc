@@ -263,6 +263,14 @@ std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
       {"delete_merges_of",
        "DELETE FROM customer_store.merges WHERE tenant_id = $1 AND (survivor_id = $2 OR "
        "source_id = $2)"},
+      // The erased customer and every customer merged into it (their
+      // purchases are deleted with it) are remembered as erased.
+      {"insert_erasures_of",
+       absl::StrCat("INSERT INTO customer_store.erasures (tenant_id, customer_id) SELECT $1, id "
+                    "FROM ",
+                    kMergedInto, " AS m(id) ON CONFLICT DO NOTHING")},
+      {"select_erased",
+       "SELECT 1 FROM customer_store.erasures WHERE tenant_id = $1 AND customer_id = $2"},
       {"delete_purchases_of",
        absl::StrCat("DELETE FROM customer_store.purchases WHERE tenant_id = $1 AND customer_id IN ",
                     kMergedInto)},
@@ -476,6 +484,7 @@ absl::StatusOr<domain::ErasureResult> PgCustomerRepository::Erase(const app::Act
         pool_.Exec(tx, "count_identities_of", actor.tenant_id, id)[0][0].as<int64_t>();
     // Identities and interactions go by ON DELETE CASCADE. Consent records
     // hold no personal data besides this id and stay as proof of consent.
+    pool_.Exec(tx, "insert_erasures_of", actor.tenant_id, id);
     pool_.Exec(tx, "delete_purchases_of", actor.tenant_id, id);
     // Merge-log snapshots hold the customer's personal data too.
     pool_.Exec(tx, "delete_merges_of", actor.tenant_id, id);
@@ -726,6 +735,12 @@ absl::StatusOr<app::PurchaseRepository::Change> PgCustomerRepository::RecordOrde
   Change change;
   bool changed = false;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(f.tenant_id, [&](pqxx::work& tx) -> absl::Status {
+    change = Change{};
+    changed = false;
+    // A fact about an erased customer (late, or repeated) is dropped.
+    if (!pool_.Exec(tx, "select_erased", f.tenant_id, f.customer_id).empty()) {
+      return absl::OkStatus();
+    }
     pqxx::result r = pool_.Exec(tx, "upsert_purchase", f.tenant_id, f.order_id, f.customer_id,
                                 f.currency_code, f.total_minor, f.status,
                                 absl::ToUnixMicros(f.placed_time), f.version, f.returned_minor,

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "libs/common/crypto.h"
 #include "services/transaction/app/ports.h"
 
 namespace crm::transaction::app {
@@ -18,6 +19,14 @@ struct CustomerIdentities {
   std::string given_name;
   std::string family_name;
 };
+
+// The idempotency key of a call made on behalf of a request: "<key>/<suffix>"
+// while that fits customer-store's 128 characters, else the first 64 hex
+// digits of SHA-256(key) then "/<suffix>" (still one key per request).
+inline std::string DerivedKey(const std::string& key, const std::string& suffix) {
+  if (key.size() + 1 + suffix.size() <= 128) return key + "/" + suffix;
+  return common::HexEncode(common::Sha256(key)).substr(0, 64) + "/" + suffix;
+}
 
 struct ResolvedCustomer {
   std::string id;

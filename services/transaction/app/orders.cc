@@ -1,6 +1,5 @@
 #include "services/transaction/app/orders.h"
 
-#include "libs/common/crypto.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 
@@ -55,13 +54,7 @@ absl::StatusOr<domain::Order> Orders::Create(const Actor& actor, domain::Order o
     CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(o));
     CRM_ASSIGN_OR_RETURN(OrderSettings settings, settings_->GetSettings(actor.tenant_id));
     Actor resolver = actor;
-    // customer-store keys are at most 128 characters too: a long request_id
-    // is replaced by its digest (still one key per request).
-    resolver.idempotency_key =
-        (actor.idempotency_key.size() <= 119
-             ? actor.idempotency_key
-             : common::HexEncode(common::Sha256(actor.idempotency_key)).substr(0, 64)) +
-        "/customer";
+    resolver.idempotency_key = DerivedKey(actor.idempotency_key, "customer");
     CRM_ASSIGN_OR_RETURN(ResolvedCustomer c,
                          directory_->Resolve(resolver, *who, settings.create_unknown_customers));
     o.customer_id = c.id;

@@ -154,7 +154,7 @@ absl::StatusOr<Conversion> Pipeline::ConvertLead(const Actor& actor, const std::
     who.given_name = lead.given_name;
     who.family_name = lead.family_name;
     Actor resolver = actor;
-    resolver.idempotency_key = absl::StrCat(actor.idempotency_key, "/customer");
+    resolver.idempotency_key = DerivedKey(actor.idempotency_key, "customer");
     CRM_ASSIGN_OR_RETURN(ResolvedCustomer resolved, directory_->Resolve(resolver, who, true));
     if (!common::IsUuid(resolved.id)) {
       return absl::InternalError("customer directory answered an invalid customer id");

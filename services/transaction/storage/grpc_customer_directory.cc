@@ -20,6 +20,10 @@ namespace cs = ::crm::customer_store::v1;
 absl::Status FromCall(const grpc::Status& s) {
   if (s.ok()) return absl::OkStatus();
   switch (s.error_code()) {
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return absl::DeadlineExceededError(
+          "customer-store did not answer in time while resolving the customer; retry with the "
+          "same request_id");
     case grpc::StatusCode::INVALID_ARGUMENT:
       return common::InvalidField("customer_ref",
                                   absl::StrCat("customer_ref: ", s.error_message()));

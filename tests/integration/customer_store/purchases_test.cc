@@ -184,6 +184,29 @@ TEST_CASE("A survivor's aggregates include the purchases of customers merged int
   (void)m1;
 }
 
+TEST_CASE("Facts about an erased customer, or one merged into it, arriving later are dropped",
+          "[customer_store][purchases][erasure]") {
+  const std::string tenant = NewTenant();
+  domain::Customer survivor = NewCustomer("Gone", {UniqueEmail()});
+  domain::Customer source = NewCustomer("AlsoGone", {UniqueEmail()});
+  for (domain::Customer* c : {&survivor, &source}) {
+    REQUIRE(Repo().Insert(ActorOf(tenant, "CreateCustomer"), *c).ok());
+  }
+  const std::string order = common::NewUuid();
+  Record(Fact(tenant, survivor.id, order, 1, "placed", 100));
+  Record(Fact(tenant, source.id, common::NewUuid(), 1, "placed", 20));
+  RecordMerge(tenant, survivor.id, source.id);
+  REQUIRE(Repo().Erase(ActorOf(tenant, "DeleteCustomer"), survivor.id, "").ok());
+  CHECK(CountIn(tenant, "SELECT count(*) FROM customer_store.purchases") == 0);
+  // A refund of the survivor's order and a new order of the merged-away id.
+  CHECK_FALSE(Record(Fact(tenant, survivor.id, order, 2, "paid", 100)));
+  CHECK_FALSE(Record(Fact(tenant, source.id, common::NewUuid(), 1, "placed", 7)));
+  CHECK(CountIn(tenant, "SELECT count(*) FROM customer_store.purchases") == 0);
+  // Another tenant's customer with the same id is not affected.
+  const std::string other = NewTenant();
+  CHECK(Record(Fact(other, survivor.id, common::NewUuid(), 1, "placed", 5)));
+}
+
 TEST_CASE("Returns lower the net spend, and gross spend, returned value and returned orders are reported",
           "[customer_store][purchases]") {
   const std::string tenant = NewTenant();

@@ -194,6 +194,19 @@ TEST_CASE("External ids are 1..64 printable characters without spaces", "[transa
   CHECK(FieldOf(domain::NormalizeAndValidate(o)) == "external_id");
 }
 
+TEST_CASE("Derived idempotency keys stay within 128 characters and distinct",
+          "[transaction][orders][resolve]") {
+  CHECK(app::DerivedKey("web-1", "customer") == "web-1/customer");
+  std::string k119(119, 'k');
+  CHECK(app::DerivedKey(k119, "customer") == k119 + "/customer");  // exactly 128
+  std::string k120(120, 'k');
+  std::string d = app::DerivedKey(k120, "customer");
+  CHECK(d.size() == 64 + 9);
+  CHECK(absl::EndsWith(d, "/customer"));
+  CHECK(d != app::DerivedKey(std::string(120, 'j'), "customer"));
+  CHECK(app::DerivedKey(std::string(128, 'k'), "customer").size() <= 128);
+}
+
 // ---- customer resolution in Orders::Create ----
 
 class FakeDirectory final : public app::CustomerDirectory {
