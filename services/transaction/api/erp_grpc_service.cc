@@ -256,7 +256,8 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportOrdersResp
     if (!page.next_cursor.empty()) cursor_ = page.next_cursor;
     response_.set_cursor(tokens_.Encode(rc_.tenant_id, kExportScope, cursor_));
     response_.set_caught_up(page.caught_up);
-    last_ = page.caught_up;
+    response_.set_held_back(page.held_back);
+    last_ = page.caught_up || page.held_back;
     return absl::OkStatus();
   }
 

@@ -55,6 +55,10 @@ struct ExportPage {
   std::string next_cursor;
   // No further change was exportable when the page was read.
   bool caught_up = true;
+  // Not caught up, yet nothing more can be sent now: committed changes after
+  // the cursor wait for an older transaction still in progress (caught_up is
+  // then false). The stream ends; the caller retries later from the cursor.
+  bool held_back = false;
 };
 
 class ErpRepository {

@@ -106,6 +106,10 @@ std::vector<pg::NamedQuery> PgErpRepository::Queries() {
        "SELECT s.idx, o.id::text FROM erp_stage_orders s JOIN txn.orders o "
        "ON o.tenant_id = $1 AND o.external_id = s.external_id AND o.external_id <> '' "
        "WHERE o.id <> s.id"},
+      {"erp_export_held_back",
+       "SELECT EXISTS (SELECT 1 FROM txn.orders o WHERE o.tenant_id = $1 AND "
+       "(o.change_xid, o.change_seq) > ($2::xid8, $3::int8) AND "
+       "o.change_xid >= pg_snapshot_xmin(pg_current_snapshot()))"},
       {"erp_export_changes",
        absl::StrCat(
            "SELECT o.id::text, o.customer_id::text, o.currency, o.total_minor, o.channel, "
@@ -282,6 +286,13 @@ absl::StatusOr<app::ExportPage> PgErpRepository::ExportChanges(const std::string
       }
       page.next_cursor = absl::StrCat(row[16].as<std::string>(), ".", row[17].as<int64_t>());
       page.orders.push_back(std::move(o));
+    }
+    if (page.caught_up) {
+      // Committed changes after the cursor that a transaction still in
+      // progress holds back: not caught up, but nothing to send now either.
+      page.held_back =
+          pool_.Exec(tx, "erp_export_held_back", tenant, xid, seq)[0][0].as<bool>();
+      if (page.held_back) page.caught_up = false;
     }
     return absl::OkStatus();
   }));

@@ -153,7 +153,7 @@ int64_t CountOrderAudits(const std::string& t) {
 // export lags behind any transaction in flight in the cluster (other tests
 // included), by design.
 std::vector<Order> ExportAll(const std::string& tenant, std::string* cursor, int page = 1000,
-                             int want = -1) {
+                             int want = -1, bool* held_back = nullptr) {
   std::vector<Order> out;
   absl::Time deadline = absl::Now() + absl::Seconds(10);
   for (;;) {
@@ -163,7 +163,9 @@ std::vector<Order> ExportAll(const std::string& tenant, std::string* cursor, int
     REQUIRE(static_cast<int>(p->orders.size()) <= page);
     for (auto& o : p->orders) out.push_back(std::move(o));
     if (!p->next_cursor.empty()) *cursor = p->next_cursor;
-    if (!p->caught_up) continue;
+    if (held_back != nullptr) *held_back = p->held_back;
+    if (p->held_back) CHECK_FALSE(p->caught_up);
+    if (!p->caught_up && !p->held_back) continue;
     if (want < 0 || static_cast<int>(out.size()) >= want || absl::Now() > deadline) break;
     absl::SleepFor(absl::Milliseconds(50));
   }
@@ -394,8 +396,10 @@ TEST_CASE("Export holds back behind a transaction still in flight, never skips i
   app::IngestReport r = Ingest(t, Batch("FAST-", 0, 2));
   REQUIRE(r.created == 2);
   std::string cursor;
-  std::vector<Order> before = ExportAll(t, &cursor);
+  bool held_back = false;
+  std::vector<Order> before = ExportAll(t, &cursor, 1000, -1, &held_back);
   CHECK(before.empty());  // held back behind SLOW-1, which may still commit
+  CHECK(held_back);       // and said so: not caught up
   slow.commit();
   std::vector<Order> after = ExportAll(t, &cursor, 1000, 3);
   REQUIRE(after.size() == 3);
