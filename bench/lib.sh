@@ -482,3 +482,28 @@ bench_pg_restart() {
   done
   bench_die "PostgreSQL did not come back within 30s"
 }
+
+# ---- optional perf profile of a measured run (BENCH_PERF=1; writes $OUT/perf-*.txt)
+PERF_PID=""
+perf_start() {
+  [[ ${BENCH_PERF:-0} == 1 ]] || return 0
+  # Bounded by its workload (sleep 600); perf_stop ends both.
+  perf record -q -a -g -F 499 -o "$OUT/perf.data" -- sleep 600 >"$OUT/perf.log" 2>&1 &
+  PERF_PID=$!
+}
+perf_stop() {
+  # The profile is optional output (BENCH_PERF=1): a perf that is missing,
+  # already gone or cannot report must not fail the measured bench, hence the
+  # `|| true` on every step below.
+  [[ -n $PERF_PID ]] || return 0
+  local sleeper
+  sleeper=$(pgrep -P "$PERF_PID" -x sleep || true)
+  kill -TERM "$PERF_PID" 2>/dev/null || true
+  wait "$PERF_PID" || true
+  if [[ -n $sleeper ]]; then kill "$sleeper" 2>/dev/null || true; fi
+  perf report -i "$OUT/perf.data" --no-children --sort comm,dso --stdio -g none 2>/dev/null |
+    grep -v -e '^#' -e '^$' | sed 's/ *$//' | head -n 30 >"$OUT/perf-dso.txt" || true
+  perf report -i "$OUT/perf.data" --no-children --sort comm,symbol --stdio -g none 2>/dev/null |
+    grep -v -e '^#' -e '^$' | sed 's/ *$//' | head -n 80 >"$OUT/perf-symbols.txt" || true
+  PERF_PID=""
+}

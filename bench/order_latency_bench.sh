@@ -193,25 +193,6 @@ CHECKS=""
 FAILED_CHECKS=0
 QUIET_NOTES=""
 
-PERF_PID=""
-perf_start() {
-  [[ ${BENCH_PERF:-0} == 1 ]] || return 0
-  perf record -q -a -g -F 499 -o "$OUT/perf.data" -- sleep 600 >"$OUT/perf.log" 2>&1 &
-  PERF_PID=$!
-}
-perf_stop() {
-  [[ -n $PERF_PID ]] || return 0
-  local sleeper
-  sleeper=$(pgrep -P "$PERF_PID" -x sleep || true)
-  kill -TERM "$PERF_PID" 2>/dev/null || true
-  wait "$PERF_PID" || true
-  if [[ -n $sleeper ]]; then kill "$sleeper" 2>/dev/null || true; fi
-  perf report -i "$OUT/perf.data" --no-children --sort comm,dso --stdio -g none 2>/dev/null |
-    grep -v -e '^#' -e '^$' | sed 's/ *$//' | head -n 30 >"$OUT/perf-dso.txt" || true
-  perf report -i "$OUT/perf.data" --no-children --sort comm,symbol --stdio -g none 2>/dev/null |
-    grep -v -e '^#' -e '^$' | sed 's/ *$//' | head -n 80 >"$OUT/perf-symbols.txt" || true
-  PERF_PID=""
-}
 
 # pace NAME TAG RATE SECONDS PROCS [ADDR]: one open-loop run, drain, export,
 # analysis. With ADDR (the echo server) only the client side is analysed.

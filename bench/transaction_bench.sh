@@ -268,26 +268,6 @@ db_split() {
     }' | sort)$'\n'
 }
 
-PERF_PID=""
-perf_start() {
-  [[ ${BENCH_PERF:-0} == 1 ]] || return 0
-  # Bounded by its workload (sleep 600); perf_stop ends both.
-  perf record -q -a -g -F 499 -o "$OUT/perf.data" -- sleep 600 >"$OUT/perf.log" 2>&1 &
-  PERF_PID=$!
-}
-perf_stop() {
-  [[ -n $PERF_PID ]] || return 0
-  local sleeper
-  sleeper=$(pgrep -P "$PERF_PID" -x sleep || true)
-  kill -TERM "$PERF_PID" 2>/dev/null || true
-  wait "$PERF_PID" || true
-  if [[ -n $sleeper ]]; then kill "$sleeper" 2>/dev/null || true; fi
-  perf report -i "$OUT/perf.data" --no-children --sort comm,dso --stdio -g none 2>/dev/null |
-    grep -v -e '^#' -e '^$' | sed 's/ *$//' | head -n 30 >"$OUT/perf-dso.txt" || true
-  perf report -i "$OUT/perf.data" --no-children --sort comm,symbol --stdio -g none 2>/dev/null |
-    grep -v -e '^#' -e '^$' | sed 's/ *$//' | head -n 80 >"$OUT/perf-symbols.txt" || true
-  PERF_PID=""
-}
 
 SHAPE=(--orders "$ORDERS" --batch "$BATCH" --streams "$STREAMS" --warm "$WARM"
   --customers "$CUSTOMERS" --skus "$SKUS")

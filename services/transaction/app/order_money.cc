@@ -7,15 +7,6 @@
 namespace crm::transaction::app {
 namespace {
 
-absl::Status RequireKey(const Actor& a) {
-  if (a.idempotency_key.empty() || a.idempotency_key.size() > 128) {
-    return common::InvalidField("request_id",
-                                "request_id is required (1..128 characters): retries of the "
-                                "same request must carry the same request_id");
-  }
-  return absl::OkStatus();
-}
-
 absl::Status CheckUuid(const char* field, const std::string& id) {
   if (!common::IsUuid(id)) {
     return common::InvalidField(field, std::string(field) + " must be a UUID");
@@ -32,7 +23,7 @@ absl::Time OrderMoney::Now() const {
 absl::StatusOr<domain::Payment> OrderMoney::RecordPayment(const Actor& actor,
                                                           const std::string& order_id,
                                                           domain::Payment p) {
-  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  CRM_RETURN_IF_ERROR(RequireRequestId(actor));
   CRM_RETURN_IF_ERROR(CheckUuid("order_id", order_id));
   CRM_RETURN_IF_ERROR(domain::ValidateNewPayment(p));
   p.id = ids_.NewId();
@@ -46,7 +37,7 @@ absl::StatusOr<domain::Payment> OrderMoney::UpdatePaymentStatus(const Actor& act
                                                                 const std::string& order_id,
                                                                 const std::string& payment_id,
                                                                 domain::PaymentStatus to) {
-  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  CRM_RETURN_IF_ERROR(RequireRequestId(actor));
   CRM_RETURN_IF_ERROR(CheckUuid("order_id", order_id));
   CRM_RETURN_IF_ERROR(CheckUuid("payment_id", payment_id));
   int v = static_cast<int>(to);
@@ -63,7 +54,7 @@ absl::StatusOr<std::vector<domain::Payment>> OrderMoney::ListPayments(
 absl::StatusOr<domain::Return> OrderMoney::CreateReturn(
     const Actor& actor, const std::string& order_id,
     const std::vector<domain::ReturnLineRequest>& lines, const std::string& reason) {
-  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  CRM_RETURN_IF_ERROR(RequireRequestId(actor));
   CRM_RETURN_IF_ERROR(CheckUuid("order_id", order_id));
   CRM_RETURN_IF_ERROR(common::CheckStorableText("reason", reason));
   if (reason.size() > 500) return common::InvalidField("reason", "reason is at most 500 characters");
@@ -88,7 +79,7 @@ absl::StatusOr<std::vector<domain::Return>> OrderMoney::ListReturns(const std::s
 absl::StatusOr<domain::Refund> OrderMoney::CreateRefund(const Actor& actor,
                                                         const std::string& order_id,
                                                         domain::Refund r) {
-  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  CRM_RETURN_IF_ERROR(RequireRequestId(actor));
   CRM_RETURN_IF_ERROR(CheckUuid("order_id", order_id));
   if (!r.return_id.empty()) CRM_RETURN_IF_ERROR(CheckUuid("return_id", r.return_id));
   r.id = ids_.NewId();
@@ -102,7 +93,7 @@ absl::StatusOr<domain::Refund> OrderMoney::UpdateRefundStatus(const Actor& actor
                                                               const std::string& order_id,
                                                               const std::string& refund_id,
                                                               domain::RefundStatus to) {
-  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  CRM_RETURN_IF_ERROR(RequireRequestId(actor));
   CRM_RETURN_IF_ERROR(CheckUuid("order_id", order_id));
   CRM_RETURN_IF_ERROR(CheckUuid("refund_id", refund_id));
   int v = static_cast<int>(to);

@@ -5,14 +5,6 @@
 
 namespace crm::transaction::app {
 namespace {
-absl::Status RequireKey(const Actor& a) {
-  if (a.idempotency_key.empty() || a.idempotency_key.size() > 128) {
-    return common::InvalidField("request_id",
-                                "request_id is required (1..128 characters): retries of the "
-                                "same request must carry the same request_id");
-  }
-  return absl::OkStatus();
-}
 absl::Status CheckId(const std::string& id) {
   if (!common::IsUuid(id)) return common::InvalidField("order_id", "order_id must be a UUID");
   return absl::OkStatus();
@@ -35,7 +27,7 @@ static absl::Status CheckIdentities(const CustomerIdentities& who) {
 
 absl::StatusOr<domain::Order> Orders::Create(const Actor& actor, domain::Order o,
                                              const CustomerIdentities* who) {
-  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  CRM_RETURN_IF_ERROR(RequireRequestId(actor));
   if (who != nullptr) {
     if (!o.customer_id.empty()) {
       return common::InvalidField("customer_ref",
@@ -94,7 +86,7 @@ absl::StatusOr<OrderPage> Orders::List(const std::string& tenant, const OrderQue
 
 absl::StatusOr<domain::Order> Orders::Transition(const Actor& actor, const std::string& id,
                                                  domain::OrderStatus to) {
-  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  CRM_RETURN_IF_ERROR(RequireRequestId(actor));
   CRM_RETURN_IF_ERROR(CheckId(id));
   int v = static_cast<int>(to);
   if (v < 1 || v > 7) return common::InvalidField("to_status", "to_status is required");

@@ -12,16 +12,7 @@ namespace {
 
 using domain::OpportunityStage;
 
-constexpr size_t kMaxKey = 128;
 
-absl::Status RequireKey(const Actor& a) {
-  if (a.idempotency_key.empty() || a.idempotency_key.size() > kMaxKey) {
-    return common::InvalidField("request_id",
-                                "request_id is required (1..128 characters): retries of the "
-                                "same request must carry the same request_id");
-  }
-  return absl::OkStatus();
-}
 
 absl::Status CheckId(const std::string& id, const char* field) {
   if (!common::IsUuid(id)) return common::InvalidField(field, absl::StrCat(field, " must be a UUID"));
@@ -50,7 +41,7 @@ absl::Time Pipeline::Now() const {
 // ------------------------------------------------------------------- leads
 
 absl::StatusOr<domain::Lead> Pipeline::CreateLead(const Actor& actor, domain::Lead l) {
-  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  CRM_RETURN_IF_ERROR(RequireRequestId(actor));
   if (l.status == domain::LeadStatus::kUnspecified) l.status = domain::LeadStatus::kNew;
   if (l.status != domain::LeadStatus::kNew) {
     return common::InvalidField("status", "a lead starts as LEAD_STATUS_NEW");
@@ -82,7 +73,7 @@ absl::StatusOr<domain::Lead> Pipeline::UpdateLead(const Actor& actor, const std:
                                                   const domain::Lead& patch,
                                                   const std::vector<std::string>& paths,
                                                   const std::string& if_match) {
-  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  CRM_RETURN_IF_ERROR(RequireRequestId(actor));
   CRM_RETURN_IF_ERROR(CheckId(id, "lead_id"));
   {
     // The mask alone (unknown or read-only paths), before any I/O.
@@ -104,7 +95,7 @@ absl::StatusOr<domain::Lead> Pipeline::UpdateLead(const Actor& actor, const std:
 absl::StatusOr<Conversion> Pipeline::ConvertLead(const Actor& actor, const std::string& lead_id,
                                                  const std::string& customer_id,
                                                  domain::Opportunity o) {
-  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  CRM_RETURN_IF_ERROR(RequireRequestId(actor));
   CRM_RETURN_IF_ERROR(CheckId(lead_id, "lead_id"));
   if (!customer_id.empty() && !common::IsUuid(customer_id)) {
     return common::InvalidField("customer_id", "customer_id must be the UUID of a customer");
@@ -174,7 +165,7 @@ absl::StatusOr<Conversion> Pipeline::ConvertLead(const Actor& actor, const std::
 
 absl::StatusOr<domain::Opportunity> Pipeline::CreateOpportunity(const Actor& actor,
                                                                 domain::Opportunity o) {
-  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  CRM_RETURN_IF_ERROR(RequireRequestId(actor));
   if (o.stage == OpportunityStage::kUnspecified) o.stage = OpportunityStage::kProspecting;
   if (!domain::IsOpen(o.stage)) {
     return common::InvalidField(
@@ -214,7 +205,7 @@ absl::StatusOr<OpportunityPage> Pipeline::ListOpportunities(const std::string& t
 absl::StatusOr<domain::Opportunity> Pipeline::UpdateOpportunity(
     const Actor& actor, const std::string& id, const domain::Opportunity& patch,
     const std::vector<std::string>& paths, const std::string& if_match) {
-  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  CRM_RETURN_IF_ERROR(RequireRequestId(actor));
   CRM_RETURN_IF_ERROR(CheckId(id, "opportunity_id"));
   {
     domain::Opportunity probe;
@@ -234,7 +225,7 @@ absl::StatusOr<domain::Opportunity> Pipeline::UpdateOpportunity(
 absl::StatusOr<domain::Opportunity> Pipeline::MoveStage(const Actor& actor, const std::string& id,
                                                         OpportunityStage to,
                                                         const std::string& if_match) {
-  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  CRM_RETURN_IF_ERROR(RequireRequestId(actor));
   CRM_RETURN_IF_ERROR(CheckId(id, "opportunity_id"));
   if (!domain::IsValidStage(static_cast<int>(to))) {
     return common::InvalidField("to_stage", "to_stage is required");
@@ -249,7 +240,7 @@ absl::StatusOr<domain::Opportunity> Pipeline::Close(const Actor& actor, const st
                                                     bool won, const std::string& close_reason,
                                                     const std::string& if_match,
                                                     std::optional<domain::Order> order) {
-  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  CRM_RETURN_IF_ERROR(RequireRequestId(actor));
   CRM_RETURN_IF_ERROR(CheckId(id, "opportunity_id"));
   StageMove move;
   move.to = won ? OpportunityStage::kClosedWon : OpportunityStage::kClosedLost;
@@ -303,7 +294,7 @@ absl::StatusOr<domain::StageProbabilities> Pipeline::GetProbabilities(const std:
 
 absl::StatusOr<domain::StageProbabilities> Pipeline::UpdateProbabilities(
     const Actor& actor, const std::vector<std::pair<int, int>>& changes) {
-  CRM_RETURN_IF_ERROR(RequireKey(actor));
+  CRM_RETURN_IF_ERROR(RequireRequestId(actor));
   // Input checked before any I/O; the repository applies it to what is stored.
   CRM_RETURN_IF_ERROR(domain::ApplyProbabilities(domain::StageProbabilities{}, changes).status());
   return repository_.UpdateProbabilities(actor, changes, Now());

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "libs/common/errors.h"
 #include "services/transaction/domain/order.h"
 #include "services/transaction/domain/product.h"
 
@@ -19,6 +20,17 @@ struct Actor {
   std::string idempotency_key;  // the request's request_id field
   std::string fingerprint;      // digest of the request body (orders)
 };
+
+// INVALID_ARGUMENT (field request_id) unless the actor carries a request_id
+// of 1..128 characters: the writes that replay their first answer need one.
+inline absl::Status RequireRequestId(const Actor& a) {
+  if (a.idempotency_key.empty() || a.idempotency_key.size() > 128) {
+    return common::InvalidField("request_id",
+                                "request_id is required (1..128 characters): retries of the "
+                                "same request must carry the same request_id");
+  }
+  return absl::OkStatus();
+}
 
 struct ProductQuery {
   std::string category_prefix;  // "Music/Jazz"

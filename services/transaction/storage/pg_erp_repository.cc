@@ -15,6 +15,7 @@
 //
 // Export: orders in (change_xid, change_seq) order below the reading
 // snapshot's xmin; why that never skips a row: schema/007_order_changes.sql.
+#include "services/transaction/storage/write_meta.h"
 #include "services/transaction/storage/pg_erp_repository.h"
 
 #include <map>
@@ -51,13 +52,11 @@ std::string Ts(const char* column) {
   return absl::StrCat("('epoch'::timestamptz + ", column, " * interval '1 microsecond')");
 }
 
-outbox::WriteMeta MetaOf(const app::Actor& a) {
-  outbox::WriteMeta m;
-  m.tenant_id = a.tenant_id;
-  m.principal = a.principal;
-  m.request_id = a.request_id;
-  m.method = a.method;
-  return m;  // no idempotency key: ingest is idempotent by external_id
+outbox::WriteMeta IngestMetaOf(const app::Actor& a) {
+  outbox::WriteMeta m = MetaOf(a);
+  m.idempotency_key.clear();  // ingest is idempotent by external_id
+  m.fingerprint.clear();
+  return m;
 }
 
 absl::Status BadCursor() {
@@ -143,7 +142,7 @@ absl::StatusOr<std::vector<app::IngestRowResult>> PgErpRepository::IngestBatch(
     by_index[r.index] = &r;
     payloads.push_back(OrderEventPayload(r.order));
   }
-  outbox::WriteMeta meta = MetaOf(actor);
+  outbox::WriteMeta meta = IngestMetaOf(actor);
   std::vector<app::IngestRowResult> results;
   std::string resource = batch_id.empty() ? std::string("erp-batch")
                                           : absl::StrCat("erp-batch:", batch_id);

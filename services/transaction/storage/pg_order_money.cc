@@ -6,16 +6,12 @@
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/pg/sql.h"
+#include "services/transaction/storage/write_meta.h"
 #include "services/transaction/storage/order_event.h"
 #include "services/transaction/storage/pg_order_repository.h"
 
 namespace crm::transaction::storage {
 namespace {
-
-outbox::WriteMeta MetaOf(const app::Actor& a) {
-  return outbox::WriteMeta{a.tenant_id,       a.principal, a.request_id, a.method,
-                           a.idempotency_key, a.fingerprint};
-}
 
 absl::Status Corrupt() { return absl::DataLossError("stored idempotent response is corrupt"); }
 

@@ -13,6 +13,7 @@
 #include "libs/common/id.h"
 #include "libs/common/status_macros.h"
 #include "libs/pg/sql.h"
+#include "services/transaction/storage/write_meta.h"
 #include "services/transaction/storage/order_event.h"
 
 namespace crm::transaction::storage {
@@ -28,11 +29,6 @@ const std::string& Columns() {
 }
 
 absl::Status NotFound() { return common::NotFound("ORDER_NOT_FOUND", "order not found"); }
-
-outbox::WriteMeta MetaOf(const app::Actor& a) {
-  return outbox::WriteMeta{a.tenant_id,       a.principal, a.request_id, a.method,
-                           a.idempotency_key, a.fingerprint};
-}
 
 domain::Order FromRow(const pqxx::row& r) {
   domain::Order o;

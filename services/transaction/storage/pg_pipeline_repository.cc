@@ -10,6 +10,7 @@
 #include "libs/common/id.h"
 #include "libs/common/status_macros.h"
 #include "libs/pg/sql.h"
+#include "services/transaction/storage/write_meta.h"
 
 namespace crm::transaction::storage {
 namespace {
@@ -49,11 +50,6 @@ absl::Status EtagMismatch(const char* what) {
       absl::AbortedError(absl::StrCat("etag does not match: the ", what,
                                       " changed since you read it")),
       "ETAG_MISMATCH");
-}
-
-outbox::WriteMeta MetaOf(const app::Actor& a) {
-  return outbox::WriteMeta{a.tenant_id,       a.principal, a.request_id, a.method,
-                           a.idempotency_key, a.fingerprint};
 }
 
 absl::Time TimeOrPast(const pqxx::field& f) {

@@ -8,6 +8,7 @@
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/pg/sql.h"
+#include "services/transaction/storage/write_meta.h"
 
 namespace crm::transaction::storage {
 namespace {
@@ -19,10 +20,6 @@ constexpr char kColumns[] =
 std::string Ts(int n) { return pg::MicrosParam(n); }
 
 absl::Status NotFound() { return common::NotFound("PRODUCT_NOT_FOUND", "product not found"); }
-
-outbox::WriteMeta MetaOf(const app::Actor& a) {
-  return outbox::WriteMeta{a.tenant_id, a.principal, a.request_id, a.method, a.idempotency_key};
-}
 
 absl::StatusOr<domain::Product> FromRow(const pqxx::row& r) {
   domain::Product p;
