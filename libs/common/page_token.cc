@@ -1,11 +1,10 @@
 #include "libs/common/page_token.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "libs/common/crypto.h"
 #include "libs/common/errors.h"
 
 namespace crm::common {
@@ -22,11 +21,7 @@ absl::Status BadToken() {
 std::string PageTokenCodec::Mac(absl::string_view tenant, absl::string_view scope,
                                 absl::string_view cursor) const {
   std::string msg = absl::StrCat(tenant, std::string(1, '\0'), scope, std::string(1, '\0'), cursor);
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
-       reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), out, &len);
-  return std::string(reinterpret_cast<char*>(out), 16);
+  return HmacSha256(secret_, msg).substr(0, 16);
 }
 
 std::string PageTokenCodec::Encode(absl::string_view tenant, absl::string_view scope,

@@ -1,8 +1,37 @@
 #include "libs/common/service_config.h"
 
+#include <arpa/inet.h>
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/context_seal.h"
 #include "libs/common/status_macros.h"
 
 namespace crm::common {
+
+absl::StatusOr<std::string> LoadBindHost() {
+  CRM_ASSIGN_OR_RETURN(std::string host, EnvString("CRM_BIND_HOST", "127.0.0.1"));
+  unsigned char buf[sizeof(struct in6_addr)];
+  if (inet_pton(AF_INET, host.c_str(), buf) != 1 && inet_pton(AF_INET6, host.c_str(), buf) != 1) {
+    return absl::InvalidArgumentError(
+        "CRM_BIND_HOST must be an IPv4 or IPv6 address such as 127.0.0.1 or 0.0.0.0");
+  }
+  return host;
+}
+
+absl::StatusOr<std::string> LoadContextKey() {
+  CRM_ASSIGN_OR_RETURN(std::string key, EnvRequired("CRM_CONTEXT_KEY"));
+  if (key.size() < kMinContextKeyBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("CRM_CONTEXT_KEY must be at least ", kMinContextKeyBytes,
+                     " characters (the same value in the gateway and every service)"));
+  }
+  return key;
+}
+
+std::string ListenAddress(absl::string_view host, int port) {
+  if (host.find(':') != absl::string_view::npos) return absl::StrCat("[", host, "]:", port);
+  return absl::StrCat(host, ":", port);
+}
 
 absl::StatusOr<ServiceConfig> LoadServiceConfig() {
   ServiceConfig c;
@@ -10,6 +39,7 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig() {
     CRM_ASSIGN_OR_RETURN(int64_t v, EnvInt(name, def, min, max));
     return static_cast<int>(v);
   };
+  CRM_ASSIGN_OR_RETURN(c.bind_host, LoadBindHost());
   CRM_ASSIGN_OR_RETURN(c.grpc_port, int_env("CRM_GRPC_PORT", c.grpc_port, 1, 65535));
   CRM_ASSIGN_OR_RETURN(c.metrics_port, int_env("CRM_METRICS_PORT", c.metrics_port, 0, 65535));
   CRM_ASSIGN_OR_RETURN(c.pg_dsn, EnvRequired("CRM_PG_DSN"));
@@ -23,6 +53,7 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig() {
   if (c.page_token_secret.size() < 16) {
     return absl::InvalidArgumentError("CRM_PAGE_TOKEN_SECRET must be at least 16 characters");
   }
+  CRM_ASSIGN_OR_RETURN(c.context_key, LoadContextKey());
   CRM_ASSIGN_OR_RETURN(c.shutdown_grace, EnvDuration("CRM_SHUTDOWN_GRACE", c.shutdown_grace));
   CRM_ASSIGN_OR_RETURN(c.relay_enabled, EnvBool("CRM_OUTBOX_RELAY", c.relay_enabled));
   CRM_ASSIGN_OR_RETURN(c.event_partitions,
@@ -31,7 +62,8 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig() {
 }
 
 void ServiceConfig::DumpTo(ConfigDump& d) const {
-  d.Add("grpc_port", int64_t{grpc_port})
+  d.Add("bind_host", bind_host)
+      .Add("grpc_port", int64_t{grpc_port})
       .Add("metrics_port", int64_t{metrics_port})
       .AddSecret("pg_dsn", pg_dsn)
       .Add("pg_pool_size", int64_t{pg_pool_size})
@@ -40,6 +72,7 @@ void ServiceConfig::DumpTo(ConfigDump& d) const {
       .Add("workers", int64_t{workers})
       .Add("max_queue", int64_t{max_queue})
       .Add("page_token_secret", std::string("***"))
+      .Add("context_key", std::string("***"))
       .Add("shutdown_grace", shutdown_grace)
       .Add("outbox_relay", std::string(relay_enabled ? "on" : "off"))
       .Add("event_partitions", int64_t{event_partitions});

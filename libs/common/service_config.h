@@ -10,6 +10,7 @@
 namespace crm::common {
 
 struct ServiceConfig {
+  std::string bind_host = "127.0.0.1";  // every listener: gRPC and metrics
   int grpc_port = 50051;
   int metrics_port = 9464;
   std::string pg_dsn;  // secret
@@ -19,6 +20,7 @@ struct ServiceConfig {
   int workers = 16;
   int max_queue = 2048;
   std::string page_token_secret;  // secret
+  std::string context_key;        // secret: seals/verifies the tenant context
   absl::Duration shutdown_grace = absl::Seconds(10);
   bool relay_enabled = true;
   int event_partitions = 8;
@@ -27,10 +29,19 @@ struct ServiceConfig {
   void DumpTo(ConfigDump& dump) const;
 };
 
-// CRM_GRPC_PORT CRM_METRICS_PORT CRM_PG_DSN (required) CRM_PG_POOL_SIZE
-// CRM_REDIS_ADDR CRM_REDIS_POOL_SIZE CRM_WORKERS CRM_MAX_QUEUE
-// CRM_PAGE_TOKEN_SECRET (required, >= 16 characters) CRM_SHUTDOWN_GRACE
-// CRM_OUTBOX_RELAY CRM_EVENT_PARTITIONS.
+// CRM_BIND_HOST CRM_GRPC_PORT CRM_METRICS_PORT CRM_PG_DSN (required)
+// CRM_PG_POOL_SIZE CRM_REDIS_ADDR CRM_REDIS_POOL_SIZE CRM_WORKERS CRM_MAX_QUEUE
+// CRM_PAGE_TOKEN_SECRET (required, >= 16 characters) CRM_CONTEXT_KEY
+// (required, >= 32 characters) CRM_SHUTDOWN_GRACE CRM_OUTBOX_RELAY
+// CRM_EVENT_PARTITIONS.
 absl::StatusOr<ServiceConfig> LoadServiceConfig();
+
+// CRM_BIND_HOST: the address every listener binds, an IPv4 or IPv6 literal;
+// 127.0.0.1 unless set (containers set 0.0.0.0).
+absl::StatusOr<std::string> LoadBindHost();
+// CRM_CONTEXT_KEY: required, at least 32 characters.
+absl::StatusOr<std::string> LoadContextKey();
+// "host:port", with brackets around an IPv6 host.
+std::string ListenAddress(absl::string_view host, int port);
 
 }  // namespace crm::common

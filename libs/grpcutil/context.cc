@@ -1,11 +1,24 @@
 #include "libs/grpcutil/context.h"
 
+#include <atomic>
+#include <memory>
+
 #include "absl/strings/ascii.h"
+#include "libs/common/context_seal.h"
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
+#include "libs/common/status_macros.h"
 
 namespace crm::grpcutil {
 namespace {
+// Set once before serving, read on every call: an atomically swapped
+// pointer, so readers never lock.
+std::shared_ptr<const std::string>& KeySlot() {
+  static std::shared_ptr<const std::string> key = std::make_shared<const std::string>();
+  return key;
+}
+std::shared_ptr<const std::string> ContextKey() { return std::atomic_load(&KeySlot()); }
+
 std::string Header(const grpc::ServerContextBase& ctx, const char* key) {
   const auto& md = ctx.client_metadata();
   auto it = md.find(key);
@@ -23,6 +36,10 @@ std::string TraceIdOf(std::string_view tp) {
   }
   if (id == "00000000000000000000000000000000") return {};
   return std::string(id);
+}
+
+void SetContextKey(std::string key) {
+  std::atomic_store(&KeySlot(), std::make_shared<const std::string>(std::move(key)));
 }
 
 RequestContext ReadRequestContextLenient(const grpc::ServerContextBase& ctx) {
@@ -44,6 +61,9 @@ absl::StatusOr<RequestContext> ReadRequestContext(const grpc::ServerContextBase&
         absl::UnauthenticatedError("missing tenant context: call this service through the gateway"),
         "MISSING_TENANT_CONTEXT");
   }
+  auto key = ContextKey();
+  CRM_RETURN_IF_ERROR(common::VerifyContextSeal(
+      *key, {rc.tenant_id, rc.principal, rc.roles}, Header(ctx, kContextSealHeader), absl::Now()));
   return rc;
 }
 
@@ -51,6 +71,14 @@ void PropagateRequestContext(const RequestContext& rc, grpc::ClientContext* out)
   if (!rc.tenant_id.empty()) out->AddMetadata(kTenantHeader, rc.tenant_id);
   if (!rc.principal.empty()) out->AddMetadata(kPrincipalHeader, rc.principal);
   if (!rc.roles.empty()) out->AddMetadata(kRolesHeader, rc.roles);
+  if (!rc.tenant_id.empty()) {
+    auto key = ContextKey();
+    if (key->size() >= common::kMinContextKeyBytes) {
+      out->AddMetadata(kContextSealHeader,
+                       common::SealContext(*key, {rc.tenant_id, rc.principal, rc.roles},
+                                           absl::Now() + common::kContextSealLifetime));
+    }
+  }
   if (!rc.request_id.empty()) out->AddMetadata(kRequestIdHeader, rc.request_id);
   if (!rc.traceparent.empty()) out->AddMetadata(kTraceparentHeader, rc.traceparent);
 }

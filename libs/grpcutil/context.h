@@ -1,7 +1,10 @@
 #pragma once
 // The request context that the gateway passes to internal services in
-// metadata. Internal services trust it (they are reachable only from the
-// gateway; see k8s network policies) and refuse calls without a tenant.
+// metadata. Tenant, principal and roles are sealed with the deployment's
+// context key (libs/common/context_seal.h): internal services refuse calls
+// without a tenant or whose seal does not verify, so a caller that reaches a
+// service port directly cannot name a tenant (the k8s network policies are a
+// second fence, not the only one).
 #include <string>
 #include <string_view>
 
@@ -17,6 +20,7 @@ inline constexpr char kPrincipalHeader[] = "x-crm-principal";
 inline constexpr char kRolesHeader[] = "x-crm-roles";
 inline constexpr char kRequestIdHeader[] = "x-request-id";
 inline constexpr char kTraceparentHeader[] = "traceparent";
+inline constexpr char kContextSealHeader[] = "x-crm-context-seal";
 inline constexpr char kReasonTrailer[] = "crm-error-reason";
 
 struct RequestContext {
@@ -28,11 +32,18 @@ struct RequestContext {
   std::string trace_id;   // the trace-id part of traceparent
 };
 
-// Reads the context; UNAUTHENTICATED (MISSING_TENANT_CONTEXT) without a valid tenant.
+// The deployment's context key (CRM_CONTEXT_KEY, >= 32 bytes), set once at
+// start-up before serving: ReadRequestContext verifies seals with it and
+// PropagateRequestContext seals with it. Without a key every call is refused.
+void SetContextKey(std::string key);
+
+// Reads the context; UNAUTHENTICATED without a valid tenant
+// (MISSING_TENANT_CONTEXT) or with a seal that does not verify
+// (INVALID_TENANT_CONTEXT).
 absl::StatusOr<RequestContext> ReadRequestContext(const grpc::ServerContextBase& ctx);
-// Same but a missing tenant is allowed (tenant_id empty).
+// Same without any check (tenant_id may be empty or forged): for logs only.
 RequestContext ReadRequestContextLenient(const grpc::ServerContextBase& ctx);
-// Copies the context into an outbound call's metadata.
+// Copies the context into an outbound call's metadata, sealed afresh.
 void PropagateRequestContext(const RequestContext& rc, grpc::ClientContext* out);
 // Extracts the 32-hex trace id of a W3C traceparent ("" if malformed).
 std::string TraceIdOf(std::string_view traceparent);

@@ -1,7 +1,11 @@
 #include "libs/grpcutil/server_runner.h"
 
+#include <algorithm>
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
 
 #include "absl/strings/str_cat.h"
 #include "libs/grpcutil/unary.h"
@@ -33,6 +37,26 @@ ServerRunner::ServerRunner(std::string address) : address_(std::move(address)) {
   builder_.SetMaxReceiveMessageSize(80 * 1024 * 1024);
 }
 
+namespace {
+class WithoutPlugin final : public grpc::ServerBuilderOption {
+ public:
+  explicit WithoutPlugin(std::string name) : name_(std::move(name)) {}
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
+                                  [&](const auto& p) { return p->name() == name_; }),
+                   plugins->end());
+  }
+
+ private:
+  std::string name_;
+};
+}  // namespace
+
+void ServerRunner::DisableBuiltinReflection() {
+  builder_.SetOption(std::make_unique<WithoutPlugin>("proto_server_reflection"));
+}
+
 ServerRunner::~ServerRunner() {
   if (server_ && !shutting_down_) Shutdown(absl::Seconds(1));
 }
@@ -48,6 +72,7 @@ absl::Status ServerRunner::Start() {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", address_));
   }
   SetServing(false);
+  server_->GetHealthCheckService()->SetServingStatus(kLivenessService, true);
   if (!address_.empty()) CRM_LOG(Info).Field("port", port_) << "grpc server listening";
   return absl::OkStatus();
 }
@@ -61,7 +86,7 @@ std::shared_ptr<grpc::Channel> ServerRunner::InProcessChannel() {
 void ServerRunner::SetServing(bool serving) {
   if (!server_) return;
   if (shutting_down_ && serving) return;
-  server_->GetHealthCheckService()->SetServingStatus(serving);
+  server_->GetHealthCheckService()->SetServingStatus("", serving);
 }
 
 void ServerRunner::WatchReadiness(std::vector<std::function<absl::Status()>> checks,

@@ -17,13 +17,21 @@
 
 namespace crm::grpcutil {
 
+// The health-check service name that answers SERVING for as long as the
+// process runs (Kubernetes liveness); the overall "" status carries the
+// dependencies (readiness).
+inline constexpr char kLivenessService[] = "liveness";
+
 class ServerRunner final {
  public:
-  // e.g. "0.0.0.0:50051"; "" = no listening port, reachable only through
+  // e.g. "127.0.0.1:50051"; "" = no listening port, reachable only through
   // InProcessChannel().
   explicit ServerRunner(std::string address);
   ~ServerRunner();
 
+  // Leaves out gRPC's own reflection service (the gateway answers
+  // reflection itself, for the services it relays). Before Start().
+  void DisableBuiltinReflection();
   void Register(grpc::Service* service);
   void RegisterGeneric(grpc::CallbackGenericService* service);
   grpc::ServerBuilder& builder() { return builder_; }
@@ -32,6 +40,7 @@ class ServerRunner final {
   // A channel to this server inside the process (after Start()).
   std::shared_ptr<grpc::Channel> InProcessChannel();
 
+  // Readiness: the overall ("") health status. Liveness is untouched.
   void SetServing(bool serving);
   // Polls the checks every `interval`; SERVING only while all pass.
   void WatchReadiness(std::vector<std::function<absl::Status()>> checks,

@@ -1,17 +1,19 @@
 #include "libs/observability/metrics.h"
 
 #include "absl/strings/str_cat.h"
+#include "libs/common/service_config.h"
 
 namespace crm::observability {
 
-absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Create(int port) {
+absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Create(int port, const std::string& bind_host) {
   std::unique_ptr<Metrics> m(new Metrics());
   m->registry_ = std::make_shared<prometheus::Registry>();
   if (port > 0) {
     try {
-      m->exposer_ = std::make_unique<prometheus::Exposer>(absl::StrCat("0.0.0.0:", port));
+      m->exposer_ = std::make_unique<prometheus::Exposer>(common::ListenAddress(bind_host, port));
     } catch (const std::exception& e) {
-      return absl::UnavailableError(absl::StrCat("cannot listen for metrics on port ", port));
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen for metrics on ", common::ListenAddress(bind_host, port)));
     }
     m->exposer_->RegisterCollectable(m->registry_);
   }

@@ -15,8 +15,10 @@ namespace crm::observability {
 
 class Metrics final {
  public:
-  // port 0: registry only, no HTTP exposer (tests).
-  static absl::StatusOr<std::unique_ptr<Metrics>> Create(int port);
+  // Exposes /metrics on bind_host:port; port 0: registry only, no HTTP
+  // exposer (tests).
+  static absl::StatusOr<std::unique_ptr<Metrics>> Create(int port,
+                                                         const std::string& bind_host = "127.0.0.1");
   prometheus::Registry& registry() { return *registry_; }
   // Latency buckets in seconds shared by every histogram we export.
   static const prometheus::Histogram::BucketBoundaries& LatencyBuckets();

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "libs/common/shutdown.h"
+#include "libs/grpcutil/context.h"
 #include "libs/grpcutil/server_runner.h"
 #include "libs/observability/log.h"
 #include "libs/outbox/relay.h"
@@ -19,7 +20,7 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(std::string name,
                                                          const common::ServiceConfig& config,
                                                          std::vector<pg::NamedQuery> queries) {
   std::unique_ptr<Runtime> rt(new Runtime(std::move(name), config));
-  auto metrics = observability::Metrics::Create(config.metrics_port);
+  auto metrics = observability::Metrics::Create(config.metrics_port, config.bind_host);
   if (!metrics.ok()) return metrics.status();
   rt->metrics_ = *std::move(metrics);
 
@@ -44,6 +45,7 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(std::string name,
                                                      static_cast<size_t>(config.max_queue));
   rt->rpc_metrics_ = std::make_unique<grpcutil::RpcMetrics>(rt->registry(), rt->name_);
   rt->tokens_ = std::make_unique<common::PageTokenCodec>(config.page_token_secret);
+  grpcutil::SetContextKey(config.context_key);
   return rt;
 }
 
@@ -60,7 +62,7 @@ int Runtime::Serve(const std::string& outbox_schema, const std::vector<grpc::Ser
   outbox::Relay relay(*pg_, *redis_, relay_options);
   if (config_.relay_enabled) relay.Start();
 
-  grpcutil::ServerRunner server(absl::StrCat("0.0.0.0:", config_.grpc_port));
+  grpcutil::ServerRunner server(common::ListenAddress(config_.bind_host, config_.grpc_port));
   for (grpc::Service* s : services) server.Register(s);
   if (absl::Status s = server.Start(); !s.ok()) {
     CRM_LOG(Error) << s;

@@ -4,6 +4,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "libs/common/env.h"
+#include "libs/common/service_config.h"
 #include "libs/common/status_macros.h"
 
 namespace crm::gateway {
@@ -15,6 +16,7 @@ absl::StatusOr<Config> LoadConfig() {
     CRM_ASSIGN_OR_RETURN(int64_t v, EnvInt(name, def, 0, 65535));
     return static_cast<int>(v);
   };
+  CRM_ASSIGN_OR_RETURN(c.bind_host, LoadBindHost());
   CRM_ASSIGN_OR_RETURN(c.http_port, port("CRM_HTTP_PORT", c.http_port));
   CRM_ASSIGN_OR_RETURN(c.grpc_port, port("CRM_GRPC_PORT", c.grpc_port));
   CRM_ASSIGN_OR_RETURN(c.metrics_port, port("CRM_METRICS_PORT", c.metrics_port));
@@ -36,6 +38,7 @@ absl::StatusOr<Config> LoadConfig() {
   if (c.page_token_secret.size() < 16) {
     return absl::InvalidArgumentError("CRM_PAGE_TOKEN_SECRET must be at least 16 characters");
   }
+  CRM_ASSIGN_OR_RETURN(c.context_key, LoadContextKey());
   CRM_ASSIGN_OR_RETURN(c.shutdown_grace, EnvDuration("CRM_SHUTDOWN_GRACE", c.shutdown_grace));
   CRM_ASSIGN_OR_RETURN(c.backend_deadline, EnvDuration("CRM_BACKEND_DEADLINE", c.backend_deadline));
   CRM_ASSIGN_OR_RETURN(c.upload_deadline, EnvDuration("CRM_UPLOAD_DEADLINE", c.upload_deadline));
@@ -44,17 +47,21 @@ absl::StatusOr<Config> LoadConfig() {
   CRM_ASSIGN_OR_RETURN(int64_t workers, EnvInt("CRM_WORKERS", c.workers, 1, 512));
   CRM_ASSIGN_OR_RETURN(int64_t max_queue, EnvInt("CRM_MAX_QUEUE", c.max_queue, 1, 1000000));
   CRM_ASSIGN_OR_RETURN(int64_t http_threads, EnvInt("CRM_HTTP_THREADS", c.http_threads, 1, 64));
+  CRM_ASSIGN_OR_RETURN(int64_t max_streams,
+                       EnvInt("CRM_MAX_STREAMS_PER_TENANT", c.max_streams_per_tenant, 1, 10000));
   c.pg_pool_size = static_cast<int>(pg_pool);
   c.redis_pool_size = static_cast<int>(redis_pool);
   c.default_rate_per_second = static_cast<int>(rate);
   c.workers = static_cast<int>(workers);
   c.max_queue = static_cast<int>(max_queue);
   c.http_threads = static_cast<int>(http_threads);
+  c.max_streams_per_tenant = static_cast<int>(max_streams);
   return c;
 }
 
 std::string Config::ToRedactedString() const {
   return common::ConfigDump()
+      .Add("bind_host", bind_host)
       .Add("http_port", int64_t{http_port})
       .Add("grpc_port", int64_t{grpc_port})
       .Add("metrics_port", int64_t{metrics_port})
@@ -67,6 +74,7 @@ std::string Config::ToRedactedString() const {
       .Add("max_body_bytes", max_body_bytes)
       .Add("max_upload_bytes", max_upload_bytes)
       .Add("page_token_secret", std::string("***"))
+      .Add("context_key", std::string("***"))
       .Add("shutdown_grace", shutdown_grace)
       .Add("backend_deadline", backend_deadline)
       .Add("upload_deadline", upload_deadline)
@@ -75,6 +83,7 @@ std::string Config::ToRedactedString() const {
       .Add("workers", int64_t{workers})
       .Add("max_queue", int64_t{max_queue})
       .Add("http_threads", int64_t{http_threads})
+      .Add("max_streams_per_tenant", int64_t{max_streams_per_tenant})
       .ToString();
 }
 

@@ -8,6 +8,7 @@
 namespace crm::gateway {
 
 struct Config {
+  std::string bind_host = "127.0.0.1";  // every listener: HTTP, gRPC, metrics
   int http_port = 8080;
   int grpc_port = 50051;
   int metrics_port = 9464;
@@ -21,6 +22,7 @@ struct Config {
   int64_t max_body_bytes = 1 << 20;          // JSON request bodies
   int64_t max_upload_bytes = 64 << 20;       // NDJSON import bodies and gRPC client streams
   std::string page_token_secret;  // secret
+  std::string context_key;        // secret: seals the tenant context sent to services
   absl::Duration shutdown_grace = absl::Seconds(10);
   absl::Duration backend_deadline = absl::Seconds(10);
   absl::Duration upload_deadline = absl::Seconds(300);  // bulk imports
@@ -29,6 +31,7 @@ struct Config {
   int workers = 8;
   int max_queue = 4096;
   int http_threads = 2;
+  int max_streams_per_tenant = 16;  // relayed gRPC streams open at once per tenant
 
   std::string ToRedactedString() const;
 };

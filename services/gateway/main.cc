@@ -17,6 +17,7 @@
 #include "libs/common/clock.h"
 #include "libs/common/executor.h"
 #include "libs/common/page_token.h"
+#include "libs/common/service_config.h"
 #include "libs/common/shutdown.h"
 #include "libs/grpcutil/channel.h"
 #include "libs/grpcutil/rpc_metrics.h"
@@ -29,6 +30,7 @@
 #include "services/gateway/api/http_server.h"
 #include "services/gateway/api/openapi.h"
 #include "services/gateway/api/proxy.h"
+#include "services/gateway/api/reflection.h"
 #include "services/gateway/api/rest_gateway.h"
 #include "services/gateway/app/access.h"
 #include "services/gateway/config.h"
@@ -48,7 +50,7 @@ int main() {
     return 2;
   }
   CRM_LOG(Info) << "config " << config->ToRedactedString();
-  auto metrics = observability::Metrics::Create(config->metrics_port);
+  auto metrics = observability::Metrics::Create(config->metrics_port, config->bind_host);
   if (!metrics.ok()) {
     CRM_LOG(Error) << metrics.status();
     return 1;
@@ -88,6 +90,7 @@ int main() {
   gateway::app::Admin admin(keys, access, clock);
   common::Executor executor(config->workers, static_cast<size_t>(config->max_queue));
   common::PageTokenCodec tokens(config->page_token_secret);
+  grpcutil::SetContextKey(config->context_key);
 
   // Internal admin service: no listening port at all, reached only through
   // the proxy over an in-process channel, so nothing outside this process can
@@ -103,19 +106,27 @@ int main() {
   admin_server.SetServing(true);
 
   gateway::api::Proxy proxy(access, executor, registry, config->backend_deadline,
-                            config->upload_deadline);
+                            config->upload_deadline, config->max_streams_per_tenant);
   auto customer_store = grpcutil::MakeChannel(config->customer_store_addr);
   auto transaction = grpcutil::MakeChannel(config->transaction_addr);
-  proxy.AddBackend(customer_store::v1::CustomerStoreService::service_full_name(), customer_store);
-  proxy.AddBackend(transaction::v1::TransactionService::service_full_name(), transaction);
   // gRPC only (streaming): relayed by the proxy, no REST routes. The
-  // descriptor reference keeps erp.proto linked: the proxy reads the
-  // methods' streaming shape from the generated pool.
+  // descriptor reference keeps erp.proto linked: the proxy and reflection
+  // read the methods from the generated pool.
   (void)transaction::v1::IngestOrdersRequest::descriptor();
-  proxy.AddBackend(transaction::v1::ErpIntegrationService::service_full_name(), transaction);
-  proxy.AddBackend(transaction::v1::PipelineService::service_full_name(), transaction);
-  proxy.AddBackend(gateway::v1::AdminService::service_full_name(),
-                   admin_server.InProcessChannel());
+  const std::vector<std::pair<std::string, std::shared_ptr<grpc::Channel>>> backends = {
+      {customer_store::v1::CustomerStoreService::service_full_name(), customer_store},
+      {transaction::v1::TransactionService::service_full_name(), transaction},
+      {transaction::v1::ErpIntegrationService::service_full_name(), transaction},
+      {transaction::v1::PipelineService::service_full_name(), transaction},
+      {gateway::v1::AdminService::service_full_name(), admin_server.InProcessChannel()}};
+  std::vector<std::string> public_services = {"grpc.health.v1.Health",
+                                              "grpc.reflection.v1.ServerReflection",
+                                              "grpc.reflection.v1alpha.ServerReflection"};
+  for (const auto& [name, channel] : backends) {
+    proxy.AddBackend(name, channel);
+    public_services.push_back(name);
+  }
+  gateway::api::Reflection reflection(public_services);
 
   // Through a message of each file, so the linker keeps the descriptors.
   std::vector<const google::protobuf::ServiceDescriptor*> services = {
@@ -134,8 +145,10 @@ int main() {
     return 1;
   }
 
-  gateway::api::GrpcProxyService grpc_proxy(proxy, static_cast<size_t>(config->max_upload_bytes));
-  grpcutil::ServerRunner server(absl::StrCat("0.0.0.0:", config->grpc_port));
+  gateway::api::GrpcProxyService grpc_proxy(proxy, reflection,
+                                            static_cast<size_t>(config->max_upload_bytes));
+  grpcutil::ServerRunner server(common::ListenAddress(config->bind_host, config->grpc_port));
+  server.DisableBuiltinReflection();  // `reflection` lists the relayed services too
   server.builder().SetMaxReceiveMessageSize(static_cast<int>(
       std::min<int64_t>(config->max_upload_bytes, std::numeric_limits<int>::max())));
   server.RegisterGeneric(&grpc_proxy);
@@ -145,6 +158,7 @@ int main() {
   }
 
   gateway::api::HttpServerOptions http_options;
+  http_options.address = config->bind_host;
   http_options.port = config->http_port;
   http_options.threads = config->http_threads;
   http_options.max_body_bytes =

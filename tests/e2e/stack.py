@@ -13,6 +13,8 @@ All traffic goes to 127.0.0.1. Every loop is bounded.
 """
 
 import atexit
+import hashlib
+import hmac
 import http.client
 import importlib
 import json
@@ -56,12 +58,17 @@ ALLOWED_ORIGIN = "https://app.example.com"
 MAX_BODY_BYTES = 65536
 MAX_UPLOAD_BYTES = 1048576  # NDJSON import bodies and gRPC client streams
 KEY_CACHE_TTL_S = 1
+MAX_STREAMS_PER_TENANT = 3
 READY_TIMEOUT_S = 30
 GOOGLEAPIS_DIR = "/usr/share/gocode/src/github.com/gogo/googleapis"
 
 _procs = []          # (name, Popen, log file)
 _failed = False      # set when start() or any test failed: stop() prints log tails
 platform_key = None  # admin + platform-admin key of the bootstrap tenant
+# The deployment's context key (CRM_CONTEXT_KEY): the gateway seals the tenant
+# context it sends to the services with it; tests that call a service port
+# directly seal with it too (sealed_metadata) or show that forging fails.
+CONTEXT_KEY = secrets.token_urlsafe(48)
 
 
 def mark_failed():
@@ -194,7 +201,8 @@ def start():
         _migrate()
         secret = secrets.token_urlsafe(32)
         common = {"CRM_PG_DSN": APP_DSN, "CRM_REDIS_ADDR": REDIS_ADDR,
-                  "CRM_PAGE_TOKEN_SECRET": secret}
+                  "CRM_PAGE_TOKEN_SECRET": secret, "CRM_CONTEXT_KEY": CONTEXT_KEY,
+                  "CRM_BIND_HOST": HOST}
         _spawn("customer-store", os.path.join(BUILD_DIR, "services", "customer_store",
                                               "customer-store"),
                dict(common, CRM_GRPC_PORT=str(STORE_GRPC_PORT),
@@ -213,6 +221,7 @@ def start():
                     CRM_MAX_BODY_BYTES=str(MAX_BODY_BYTES),
                     CRM_MAX_UPLOAD_BYTES=str(MAX_UPLOAD_BYTES),
                     CRM_KEY_CACHE_TTL="%ds" % KEY_CACHE_TTL_S,
+                    CRM_MAX_STREAMS_PER_TENANT=str(MAX_STREAMS_PER_TENANT),
                     CRM_DEFAULT_RATE_LIMIT="1000"))
         _wait_ready()
         key_file = os.path.join(RUN_DIR, "platform-key")
@@ -381,6 +390,16 @@ def grpc_channel(port=GATEWAY_GRPC_PORT):
 
 def auth(key):
     return (("authorization", "Bearer " + key),)
+
+
+def sealed_metadata(tenant, principal="e2e-direct", roles="admin", key=None, ttl_s=60):
+    """Tenant context as the gateway sends it to a service, sealed with the
+    deployment's context key (libs/common/context_seal.h)."""
+    expiry = int(time.time()) + ttl_s
+    text = "v1\n%d\n%s\n%s\n%s" % (expiry, tenant, principal, roles)
+    mac = hmac.new((key or CONTEXT_KEY).encode(), text.encode(), hashlib.sha256).hexdigest()
+    return (("x-crm-tenant-id", tenant), ("x-crm-principal", principal), ("x-crm-roles", roles),
+            ("x-crm-context-seal", "v1.%d.%s" % (expiry, mac)))
 
 
 def reason_of(rpc_error):

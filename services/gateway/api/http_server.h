@@ -39,7 +39,7 @@ using Responder = std::function<void(HttpResponse)>;
 using Handler = std::function<void(HttpRequest, Responder)>;
 
 struct HttpServerOptions {
-  std::string address = "0.0.0.0";
+  std::string address = "127.0.0.1";
   int port = 8080;  // 0 = pick a free port (see port())
   int threads = 2;
   size_t max_body_bytes = 1 << 20;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include <google/protobuf/descriptor.h>
 
@@ -55,11 +56,19 @@ void LogAccess(const char* transport, absl::string_view what, absl::string_view 
   line << "access";
 }
 
-grpc::Status SanitizeBackendStatus(const grpc::Status& s) {
+grpc::Status SanitizeBackendStatus(const grpc::Status& s, std::string* reason) {
   // Our services always attach an ErrorInfo; a status without one comes from
   // the transport (backend down, reset, timeout) and its message names
   // internal addresses: keep the code, log the detail, answer generically.
   if (s.ok() || !s.error_details().empty()) return s;
+  if (s.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+    *reason = "MALFORMED_REQUEST";
+    return grpcutil::ToGrpcStatus(common::WithReason(
+        absl::InvalidArgumentError(
+            "the request message could not be parsed: malformed protobuf bytes, a string "
+            "field that is not valid UTF-8, or nesting deeper than 100 levels"),
+        "MALFORMED_REQUEST"));
+  }
   switch (s.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
@@ -98,11 +107,13 @@ ForwardResult ErrorResult(const absl::Status& s) {
 }
 
 Proxy::Proxy(app::Access& access, common::Executor& executor, prometheus::Registry& metrics,
-             absl::Duration default_deadline, absl::Duration upload_deadline)
+             absl::Duration default_deadline, absl::Duration upload_deadline,
+             int max_streams_per_tenant)
     : access_(access),
       executor_(executor),
       default_deadline_(default_deadline),
       upload_deadline_(upload_deadline),
+      max_streams_per_tenant_(max_streams_per_tenant),
       admission_(prometheus::BuildCounter()
                      .Name("crm_gateway_admission_total")
                      .Help("Gateway admission decisions by outcome")
@@ -199,6 +210,46 @@ void Proxy::RecordStream(absl::string_view full_method, absl::string_view code,
 }
 
 void Proxy::StreamOpened(int delta) { streams_open_.Increment(delta); }
+
+absl::Status Proxy::AcquireStreamSlot(const std::string& tenant_id) {
+  absl::MutexLock l(&streams_mu_);
+  int& open = streams_by_tenant_[tenant_id];
+  if (open >= max_streams_per_tenant_) {
+    if (open == 0) streams_by_tenant_.erase(tenant_id);
+    return common::WithReason(
+        absl::ResourceExhaustedError(absl::StrCat(
+            "this tenant already has ", max_streams_per_tenant_,
+            " streaming calls open (the limit); finish one before opening another")),
+        "TOO_MANY_STREAMS");
+  }
+  ++open;
+  return absl::OkStatus();
+}
+
+void Proxy::ReleaseStreamSlot(const std::string& tenant_id) {
+  absl::MutexLock l(&streams_mu_);
+  auto it = streams_by_tenant_.find(tenant_id);
+  if (it != streams_by_tenant_.end() && --it->second <= 0) streams_by_tenant_.erase(it);
+}
+
+void Proxy::AdmitMessage(const app::Principal& p, std::function<void(absl::Status)> done) {
+  if (access_.TakeLeasedToken(p)) {
+    done(absl::OkStatus());
+    return;
+  }
+  auto shared_done = std::make_shared<std::function<void(absl::Status)>>(std::move(done));
+  bool queued = executor_.TrySubmit([this, p, shared_done] {
+    absl::Status s = access_.Admit(p);
+    admission_.Add({{"outcome", s.ok() ? "stream_message" : "stream_message_rate_limited"}})
+        .Increment();
+    (*shared_done)(s);
+  });
+  if (!queued) {
+    admission_.Add({{"outcome", "overloaded"}}).Increment();
+    (*shared_done)(common::WithReason(
+        absl::ResourceExhaustedError("gateway overloaded, retry later"), "OVERLOADED"));
+  }
+}
 
 void Proxy::Handle(std::shared_ptr<InboundCall> call, std::vector<grpc::ByteBuffer> requests,
                    std::function<void(ForwardResult)> done) {
@@ -305,7 +356,7 @@ class StreamForwarder final : public grpc::ClientBidiReactor<grpc::ByteBuffer, g
     const auto& trailers = ctx_.GetServerTrailingMetadata();
     auto it = trailers.find(grpcutil::kReasonTrailer);
     if (it != trailers.end()) result_.reason = std::string(it->second.data(), it->second.size());
-    result_.status = SanitizeBackendStatus(s);
+    result_.status = SanitizeBackendStatus(s, &result_.reason);
     if (s.ok() && !got_response_) {
       result_.status = grpc::Status(grpc::StatusCode::INTERNAL, "backend sent no response");
     }
@@ -377,7 +428,7 @@ void Proxy::Forward(std::shared_ptr<InboundCall> call, const app::Principal& pri
                              if (it != trailers.end()) {
                                st->result.reason = std::string(it->second.data(), it->second.size());
                              }
-                             st->result.status = SanitizeBackendStatus(s);
+                             st->result.status = SanitizeBackendStatus(s, &st->result.reason);
                              st->done(std::move(st->result));
                            });
 }
@@ -497,7 +548,9 @@ class StreamRelay final : public grpc::ServerGenericBidiReactor {
       }
     }
     if (ok) {
-      leg_.StartWrite(&from_client_);
+      // Every client message takes a rate-limit token before it goes on.
+      std::shared_ptr<StreamRelay> self = self_;
+      proxy_.AdmitMessage(principal_, [self](absl::Status s) { self->MessageAdmitted(s); });
       return;
     }
     if (half_close) {
@@ -535,6 +588,7 @@ class StreamRelay final : public grpc::ServerGenericBidiReactor {
     proxy_.RecordStream(call_->full_method, grpcutil::CodeName(final_status_.error_code()),
                         messages_in_, messages_out_);
     if (backend_started_) proxy_.StreamOpened(-1);
+    if (holds_slot_) proxy_.ReleaseStreamSlot(principal_.tenant_id);
     LogAccess("grpc", call_->full_method, grpcutil::CodeName(final_status_.error_code()),
               absl::Now() - start_, *call_, result_);
     std::shared_ptr<StreamRelay> keep = std::move(self_);  // may delete this on return
@@ -591,6 +645,14 @@ class StreamRelay final : public grpc::ServerGenericBidiReactor {
     }
     result_.tenant_id = p->tenant_id;
     result_.principal = p->key_id;
+    principal_ = *p;
+    if (absl::Status slot = proxy_.AcquireStreamSlot(p->tenant_id); !slot.ok()) {
+      result_.reason = common::ReasonOf(slot);
+      ctx_->AddTrailingMetadata(grpcutil::kReasonTrailer, result_.reason);
+      FinishInbound(grpcutil::ToGrpcStatus(slot));
+      return;
+    }
+    holds_slot_ = true;
     Proxy::StreamTarget target = proxy_.TargetFor(*call_, *p);
     if (target.stub == nullptr) {
       FinishInbound(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "unknown method"));
@@ -670,7 +732,41 @@ class StreamRelay final : public grpc::ServerGenericBidiReactor {
     if (remove_write_hold) leg_.RemoveHold();
   }
 
+  // A client message's token: granted -> on to the backend; refused -> the
+  // backend call is cancelled and the stream ends with the refusal.
+  void MessageAdmitted(const absl::Status& s) {
+    if (s.ok()) {
+      leg_.StartWrite(&from_client_);  // the write hold keeps the leg alive
+      return;
+    }
+    bool remove_hold = false;
+    {
+      absl::MutexLock l(&mu_);
+      leg_write_in_flight_ = false;
+      if (!refusal_) refusal_ = s;
+      remove_hold = write_hold_;
+      write_hold_ = false;
+    }
+    leg_ctx_.TryCancel();
+    if (remove_hold) leg_.RemoveHold();
+  }
+
   void BackendDone(const grpc::Status& s) {
+    std::optional<absl::Status> refusal;
+    {
+      absl::MutexLock l(&mu_);
+      refusal = refusal_;
+    }
+    if (refusal) {
+      result_.reason = common::ReasonOf(*refusal);
+      ctx_->AddTrailingMetadata(grpcutil::kReasonTrailer, result_.reason);
+      if (auto retry = refusal->GetPayload(app::kRetryAfterPayload)) {
+        ctx_->AddTrailingMetadata("retry-after-ms", std::string(*retry));
+      }
+      std::shared_ptr<StreamRelay> keep = std::move(leg_self_);
+      FinishInbound(grpcutil::ToGrpcStatus(*refusal));
+      return;
+    }
     const auto& trailers = leg_ctx_.GetServerTrailingMetadata();
     auto it = trailers.find(grpcutil::kReasonTrailer);
     if (it != trailers.end()) {
@@ -678,7 +774,13 @@ class StreamRelay final : public grpc::ServerGenericBidiReactor {
       ctx_->AddTrailingMetadata(grpcutil::kReasonTrailer, result_.reason);
     }
     std::shared_ptr<StreamRelay> keep = std::move(leg_self_);
-    FinishInbound(SanitizeBackendStatus(s));
+    std::string reason;
+    grpc::Status sanitized = SanitizeBackendStatus(s, &reason);
+    if (!reason.empty()) {
+      result_.reason = reason;
+      ctx_->AddTrailingMetadata(grpcutil::kReasonTrailer, reason);
+    }
+    FinishInbound(sanitized);
   }
 
   void FinishInbound(const grpc::Status& s) {
@@ -707,6 +809,9 @@ class StreamRelay final : public grpc::ServerGenericBidiReactor {
   bool backend_ended_ ABSL_GUARDED_BY(mu_) = false;
   int64_t messages_in_ = 0;
   int64_t messages_out_ = 0;
+  app::Principal principal_;  // set once admitted
+  bool holds_slot_ = false;   // one of the tenant's concurrent stream slots
+  std::optional<absl::Status> refusal_ ABSL_GUARDED_BY(mu_);  // a message's token was refused
 
   std::shared_ptr<StreamRelay> self_;
   std::shared_ptr<StreamRelay> leg_self_;
@@ -716,6 +821,7 @@ class StreamRelay final : public grpc::ServerGenericBidiReactor {
 
 grpc::ServerGenericBidiReactor* GrpcProxyService::CreateReactor(
     grpc::GenericCallbackServerContext* ctx) {
+  if (Reflection::IsReflectionMethod(ctx->method())) return reflection_.CreateReactor();
   if (Proxy::IsRelayedStream(ctx->method())) return StreamRelay::Create(ctx, proxy_);
   return new ProxyReactor(ctx, proxy_, max_stream_bytes_);
 }

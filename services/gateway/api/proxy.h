@@ -15,13 +15,16 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "libs/common/executor.h"
 #include "libs/grpcutil/context.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
+#include "services/gateway/api/reflection.h"
 #include "services/gateway/app/access.h"
 
 namespace crm::gateway::api {
@@ -47,8 +50,10 @@ struct InboundCall {
 class Proxy final {
  public:
   // default_deadline caps ordinary calls, upload_deadline bulk uploads.
+  // max_streams_per_tenant caps the relayed streams one tenant has open at once.
   Proxy(app::Access& access, common::Executor& executor, prometheus::Registry& metrics,
-        absl::Duration default_deadline, absl::Duration upload_deadline);
+        absl::Duration default_deadline, absl::Duration upload_deadline,
+        int max_streams_per_tenant = 16);
 
   // Routes every method of `service_full_name` ("crm.customer_store.v1.CustomerStoreService").
   void AddBackend(const std::string& service_full_name, std::shared_ptr<grpc::Channel> channel);
@@ -88,6 +93,15 @@ class Proxy final {
   void RecordStream(absl::string_view full_method, absl::string_view code, int64_t messages_in,
                     int64_t messages_out);
   void StreamOpened(int delta);
+  // Relayed streams: every client message takes a rate-limit token of the
+  // admitted principal (from the local lease when one is left, else on the
+  // executor); `done` runs exactly once, on any thread, with OK or the
+  // refusal (RATE_LIMITED with its retry payload, OVERLOADED).
+  void AdmitMessage(const app::Principal& p, std::function<void(absl::Status)> done);
+  // A slot among the tenant's concurrent relayed streams: RESOURCE_EXHAUSTED
+  // (TOO_MANY_STREAMS) when the tenant has max_streams_per_tenant open.
+  absl::Status AcquireStreamSlot(const std::string& tenant_id);
+  void ReleaseStreamSlot(const std::string& tenant_id);
 
   // A usable request id (client's if sane, else a new UUID) and traceparent
   // (client's if valid, else a new trace).
@@ -107,7 +121,10 @@ class Proxy final {
   common::Executor& executor_;
   absl::Duration default_deadline_;
   absl::Duration upload_deadline_;
+  int max_streams_per_tenant_;
   std::map<std::string, Backend, std::less<>> backends_;
+  absl::Mutex streams_mu_;
+  std::map<std::string, int> streams_by_tenant_ ABSL_GUARDED_BY(streams_mu_);
   prometheus::Family<prometheus::Counter>& admission_;
   prometheus::Family<prometheus::Counter>& streams_;
   prometheus::Family<prometheus::Counter>& stream_messages_;
@@ -115,8 +132,12 @@ class Proxy final {
 };
 
 // A backend status as the client may see it: transport failures (no
-// ErrorInfo) lose their message, which names internal addresses.
-grpc::Status SanitizeBackendStatus(const grpc::Status& s);
+// ErrorInfo) lose their message, which names internal addresses. A backend's
+// UNIMPLEMENTED without ErrorInfo for a method the gateway routes means the
+// backend could not parse the request (gRPC's callback server answers so):
+// INVALID_ARGUMENT (MALFORMED_REQUEST).
+// `reason` gets the reason of a status made here (MALFORMED_REQUEST).
+grpc::Status SanitizeBackendStatus(const grpc::Status& s, std::string* reason);
 
 // Finishes with a gateway-side error as a ForwardResult.
 ForwardResult ErrorResult(const absl::Status& s);
@@ -136,12 +157,14 @@ void LogAccess(const char* transport, absl::string_view what, absl::string_view 
 class GrpcProxyService final : public grpc::CallbackGenericService {
  public:
   // max_stream_bytes bounds what one client stream may carry in total.
-  GrpcProxyService(Proxy& proxy, size_t max_stream_bytes)
-      : proxy_(proxy), max_stream_bytes_(max_stream_bytes) {}
+  // Reflection calls (v1, v1alpha) are answered by `reflection`.
+  GrpcProxyService(Proxy& proxy, const Reflection& reflection, size_t max_stream_bytes)
+      : proxy_(proxy), reflection_(reflection), max_stream_bytes_(max_stream_bytes) {}
   grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override;
 
  private:
   Proxy& proxy_;
+  const Reflection& reflection_;
   size_t max_stream_bytes_;
 };
 

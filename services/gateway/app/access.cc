@@ -101,13 +101,24 @@ std::optional<absl::StatusOr<Principal>> Access::AdmitWithoutIo(absl::string_vie
   if (!p.ok()) return p;
   if (absl::Status s = Authorize(*p, full_method); !s.ok()) return absl::StatusOr<Principal>(s);
   absl::MutexLock lock(&mu_);
-  auto lease = leases_.find(p->key_id);
+  if (!TakeLeaseLocked(p->key_id, now)) return std::nullopt;
+  return p;
+}
+
+bool Access::TakeLeaseLocked(const std::string& key_id, absl::Time now) {
+  auto lease = leases_.find(key_id);
   if (lease == leases_.end() || lease->second.tokens <= 0 ||
       now - lease->second.taken >= absl::Seconds(1)) {
-    return std::nullopt;
+    return false;
   }
   --lease->second.tokens;
-  return p;
+  return true;
+}
+
+bool Access::TakeLeasedToken(const Principal& p) {
+  absl::Time now = clock_.Now();
+  absl::MutexLock lock(&mu_);
+  return TakeLeaseLocked(p.key_id, now);
 }
 
 absl::Status Access::Authorize(const Principal& p, absl::string_view full_method) const {
@@ -124,17 +135,29 @@ absl::Status Access::Admit(const Principal& p) {
   int burst = std::max(1, static_cast<int>(std::ceil(rate * options_.burst_seconds)));
   const int want = std::min(burst, std::max(1, rate / 50));
   auto d = limiter_.Take(p.key_id, rate, burst, want);
-  if (!d.ok()) {
-    CRM_LOG(Warning).Field("principal", p.key_id) << "rate limiter unavailable, admitting: " << d.status();
-    return absl::OkStatus();
-  }
-  if (d->allowed) {
+  absl::Duration retry_after;
+  {
     absl::MutexLock lock(&mu_);
-    if (leases_.size() > 100000) leases_.clear();
-    leases_[p.key_id] = Lease{std::max(0, d->granted - 1), clock_.Now()};
-    return absl::OkStatus();
+    if (!d.ok()) {
+      if (!shared_limiter_down_) {
+        CRM_LOG(Warning) << "shared rate limiter unavailable, limiting per replica: "
+                         << d.status();
+      }
+      shared_limiter_down_ = true;
+      retry_after = local_buckets_.Take(p.key_id, rate, burst, clock_.Now());
+      if (retry_after == absl::ZeroDuration()) return absl::OkStatus();
+    } else {
+      if (shared_limiter_down_) CRM_LOG(Info) << "shared rate limiter reachable again";
+      shared_limiter_down_ = false;
+      if (d->allowed) {
+        if (leases_.size() > 100000) leases_.clear();
+        leases_[p.key_id] = Lease{std::max(0, d->granted - 1), clock_.Now()};
+        return absl::OkStatus();
+      }
+      retry_after = d->retry_after;
+    }
   }
-  int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(d->retry_after));
+  int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(retry_after));
   absl::Status s = common::WithReason(
       absl::ResourceExhaustedError(absl::StrCat("rate limit of ", rate,
                                                 " requests per second exceeded for this API key; "

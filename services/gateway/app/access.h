@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "libs/common/clock.h"
 #include "services/gateway/app/ports.h"
+#include "services/gateway/domain/token_bucket.h"
 
 namespace crm::gateway::app {
 
@@ -49,11 +50,16 @@ class Access final {
   // PERMISSION_DENIED (PERMISSION_DENIED_FOR_ROLE) unless a role allows it.
   absl::Status Authorize(const Principal& p, absl::string_view full_method) const;
   // RESOURCE_EXHAUSTED (RATE_LIMITED) with the retry delay in the
-  // kRetryAfterPayload payload. A rate-limit store that fails lets the call
-  // through (logged): limits protect the service, they must not take it down.
-  // Tokens are taken from the shared bucket in small leases (rate / 50, at
-  // least 1) and spent locally; a lease unused for a second is dropped.
+  // kRetryAfterPayload payload. Tokens are taken from the shared bucket in
+  // small leases (rate / 50, at least 1) and spent locally; a lease unused
+  // for a second is dropped. When the shared store fails, this replica's own
+  // bucket per key decides (same rate and burst, per replica): a looser
+  // limit while Redis is down, never no limit.
   absl::Status Admit(const Principal& p);
+  // One more token for a principal already admitted (a message on a relayed
+  // stream) from the local lease: true when taken without I/O; false means
+  // "call Admit on a thread that may block".
+  bool TakeLeasedToken(const Principal& p);
 
   // The whole admission (authenticate, authorize, admit) when it needs no
   // I/O: the key is in the cache and a leased token is left. nullopt means
@@ -75,6 +81,8 @@ class Access final {
   static absl::StatusOr<Principal> Verify(const std::optional<KeyRecord>& key,
                                           absl::string_view secret, absl::Time now);
   absl::StatusOr<std::optional<KeyRecord>> Lookup(const std::string& key_id);
+  bool TakeLeaseLocked(const std::string& key_id, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   KeyStore& keys_;
   RateLimiter& limiter_;
@@ -89,6 +97,8 @@ class Access final {
   absl::Time lookup_window_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   int lookups_in_window_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, Lease> leases_ ABSL_GUARDED_BY(mu_);
+  domain::LocalTokenBuckets local_buckets_ ABSL_GUARDED_BY(mu_);
+  bool shared_limiter_down_ ABSL_GUARDED_BY(mu_) = false;  // logged on change only
 };
 
 struct CreatedKey {

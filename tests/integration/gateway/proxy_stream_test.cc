@@ -211,7 +211,8 @@ struct Stack {
   crm::common::Executor executor{2, 64};
   prometheus::Registry registry;
   gw::api::Proxy proxy{access, executor, registry, absl::Seconds(5), absl::Seconds(30)};
-  gw::api::GrpcProxyService front{proxy, 1 << 20};
+  gw::api::Reflection reflection{{}};
+  gw::api::GrpcProxyService front{proxy, reflection, 1 << 20};
   std::unique_ptr<grpc::Server> gateway;
   std::unique_ptr<v1::ErpIntegrationService::Stub> stub;
 

@@ -1,6 +1,7 @@
 // Access (authentication cache, authorization, rate limits) and Admin use
 // cases over FakeKeyStore / FakeRateLimiter and a FixedClock.
 #include "services/gateway/app/access.h"
+#include "services/gateway/domain/token_bucket.h"
 
 #include <catch2/catch.hpp>
 #include <string>
@@ -230,11 +231,60 @@ TEST_CASE("Access::Admit", "[gateway][app]") {
     REQUIRE(min.has_value());
     CHECK(std::string(*min) == "1");
   }
-  SECTION("a failing limiter admits") {
+  SECTION("a failing limiter falls back to a bucket per key in this replica, never to no limit") {
     f.limiter.FailWith(absl::UnavailableError("redis down"));
+    // rate 7/s, burst 14: the burst passes, the 15th call in the same instant does not.
+    for (int i = 0; i < 14; ++i) REQUIRE(f.access.Admit(p).ok());
+    absl::Status s = f.access.Admit(p);
+    CHECK(s.code() == absl::StatusCode::kResourceExhausted);
+    CHECK(ReasonOf(s) == "RATE_LIMITED");
+    auto retry = s.GetPayload(app::kRetryAfterPayload);
+    REQUIRE(retry.has_value());
+    CHECK(std::string(*retry) == "142");  // one token at 7/s
+    CHECK(f.limiter.take_calls() == 15);  // the shared store is still tried first
+    // Another key has a bucket of its own.
+    app::Principal other{kTenant, "k0000000000000002", {Role::kSales}, 7};
+    CHECK(f.access.Admit(other).ok());
+    // Tokens refill with time.
+    f.clock.Advance(absl::Milliseconds(150));
     CHECK(f.access.Admit(p).ok());
-    CHECK(f.limiter.take_calls() == 1);
+    CHECK(f.access.Admit(p).code() == absl::StatusCode::kResourceExhausted);
+    // Back to the shared limiter once it answers.
+    f.limiter.Allow();
+    CHECK(f.access.Admit(p).ok());
   }
+}
+
+TEST_CASE("Access::TakeLeasedToken spends the lease of an admitted principal", "[gateway][app]") {
+  Fixture f;
+  app::Principal p{kTenant, kKeyId, {Role::kSales}, 150};  // lease of 150 / 50 = 3 tokens
+  CHECK_FALSE(f.access.TakeLeasedToken(p));  // no lease yet
+  REQUIRE(f.access.Admit(p).ok());            // takes 3, spends 1
+  CHECK(f.access.TakeLeasedToken(p));
+  CHECK(f.access.TakeLeasedToken(p));
+  CHECK_FALSE(f.access.TakeLeasedToken(p));
+  REQUIRE(f.access.Admit(p).ok());
+  f.clock.Advance(absl::Seconds(1));  // an old lease is dropped
+  CHECK_FALSE(f.access.TakeLeasedToken(p));
+}
+
+TEST_CASE("LocalTokenBuckets", "[gateway][domain]") {
+  crm::gateway::domain::LocalTokenBuckets b(2);
+  absl::Time t0 = absl::FromUnixSeconds(1700000000);
+  CHECK(b.Take("a", 10, 2, t0) == absl::ZeroDuration());
+  CHECK(b.Take("a", 10, 2, t0) == absl::ZeroDuration());
+  CHECK(b.Take("a", 10, 2, t0) == absl::Milliseconds(100));
+  CHECK(b.Take("a", 10, 2, t0 + absl::Milliseconds(50)) == absl::Milliseconds(50));
+  CHECK(b.Take("a", 10, 2, t0 + absl::Milliseconds(100)) == absl::ZeroDuration());
+  // A long pause refills to the burst, not beyond.
+  absl::Time t1 = t0 + absl::Hours(1);
+  CHECK(b.Take("a", 10, 2, t1) == absl::ZeroDuration());
+  CHECK(b.Take("a", 10, 2, t1) == absl::ZeroDuration());
+  CHECK(b.Take("a", 10, 2, t1) > absl::ZeroDuration());
+  // Memory stays bounded.
+  b.Take("b", 10, 2, t1);
+  b.Take("c", 10, 2, t1);
+  CHECK(b.size() <= 2);
 }
 
 TEST_CASE("Access leases tokens and admits without I/O while the lease lasts",
