@@ -335,7 +335,7 @@ SQL
   fi
 }
 
-COPY_ARGS=(--super-socket "$BENCH_RUN_DIR/pg/sock:$PG_PORT" --tenant "$TENANT")
+COPY_ARGS=(--super-socket "$BENCH_PG_HOME/sock:$PG_PORT" --tenant "$TENANT")
 run copy copy cp1 1 no "${COPY_ARGS[@]}" --tables customers+identities
 run gateway-grpc grpc gg 2 yes "127.0.0.1:$GW_GRPC" --stubs "$STUBS" --md "authorization=Bearer $KEY"
 run gateway-rest rest gr 3 yes "$REST" --key "$KEY"

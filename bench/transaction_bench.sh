@@ -310,7 +310,7 @@ run() {
 }
 QUIET_NOTES=""
 
-COPY_ARGS=(--super-socket "$BENCH_RUN_DIR/pg/sock:$PG_PORT" --tenant "$TENANT" --out "$OUT/copy")
+COPY_ARGS=(--super-socket "$BENCH_PG_HOME/sock:$PG_PORT" --tenant "$TENANT" --out "$OUT/copy")
 # Unmeasured priming run: the tables grow to the size every run needs once,
 # so each measured run reuses the space its predecessor freed (without it the
 # first run alone pays for extending the files and ran ~25% slower).
