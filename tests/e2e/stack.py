@@ -196,7 +196,9 @@ def start():
         _migrate()
         secret = secrets.token_urlsafe(32)
         common = {"CRM_PG_DSN": APP_DSN, "CRM_REDIS_ADDR": REDIS_ADDR,
-                  "CRM_PAGE_TOKEN_SECRET": secret}
+                  "CRM_PAGE_TOKEN_SECRET": secret,
+                  # Signs the tenant/principal context gateway -> services.
+                  "CRM_CONTEXT_KEY": secrets.token_urlsafe(32)}
         _spawn("customer-store", os.path.join(BUILD_DIR, "services", "customer_store",
                                               "customer-store"),
                dict(common, CRM_GRPC_PORT=str(STORE_GRPC_PORT),
