@@ -82,6 +82,19 @@ readonly USERS_DIR=$RUN_DIR/users.d
 
 log() { echo "datastores: $*" >&2; }
 
+# Closes every descriptor above 2 in the current shell. Call it in a subshell
+# that starts a daemon: PostgreSQL and Redis outlive this script and must not
+# hold the caller's descriptors for their lifetime (our lock on fd 9, or the
+# lock of a `flock FILE ...` around the caller, which would stay taken until
+# the datastores stop).
+close_inherited_fds() {
+  local fd
+  for fd in /proc/"$BASHPID"/fd/*; do
+    fd=${fd##*/}
+    if [[ $fd =~ ^[0-9]+$ ]] && ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+  done
+}
+
 # From /: the caller's working directory may be one `postgres` cannot enter.
 as_pg() { (cd / && runuser -u "$PG_USER" -- "$@"); }
 
@@ -212,11 +225,10 @@ pg_start() {
   else
     [[ -f $PG_DATA/PG_VERSION ]] || pg_init
     log "starting postgres on 127.0.0.1:$PG_PORT"
-    # pg_ctl -w waits for startup itself; -t bounds it.
-    # 9>&-: the server must not inherit the lock of `start` (it would hold
-    # it for its whole life and block every later start/stop).
-    if ! as_pg "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t "$WAIT_SECONDS" \
-      -o "-p $PG_PORT -k $PG_SOCK -c listen_addresses=127.0.0.1" >/dev/null 9>&-; then
+    # pg_ctl -w waits for startup itself; -t bounds it. The server inherits
+    # no descriptor but stdin/stdout/stderr (close_inherited_fds).
+    if ! (close_inherited_fds && as_pg "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w \
+      -t "$WAIT_SECONDS" -o "-p $PG_PORT -k $PG_SOCK -c listen_addresses=127.0.0.1") >/dev/null; then
       log "postgres failed to start; tail of $PG_LOG:"
       tail -n 20 "$PG_LOG" >&2
       return 1
@@ -273,8 +285,8 @@ redis_start() {
   fi
   mkdir -p "$REDIS_DIR"
   log "starting redis on 127.0.0.1:$REDIS_PORT"
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly yes \
-    --dir "$REDIS_DIR" --daemonize yes --pidfile "$REDIS_PID" --logfile "$REDIS_LOG" 9>&-
+  (close_inherited_fds && redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" \
+    --appendonly yes --dir "$REDIS_DIR" --daemonize yes --pidfile "$REDIS_PID" --logfile "$REDIS_LOG")
   local i
   for ((i = 0; i < WAIT_SECONDS * 5; i++)); do
     if redis_ready; then return 0; fi
@@ -395,9 +407,8 @@ case $ACTION in
     flock 9
     prune_users
     me=$(my_user_entry)
-    # 9>&-: the servers must not inherit the lock (they outlive this script).
-    pg_start 9>&-
-    redis_start 9>&-
+    pg_start
+    redis_start
     : >"$USERS_DIR/$me"
     print_dsns
     print_paths
@@ -408,14 +419,17 @@ case $ACTION in
     prune_users
     # A --pid that died already was dropped by prune_users.
     me=$(my_user_entry 2>/dev/null) && rm -f "$USERS_DIR/$me"
+    # A caller that exec'd into this script (the last command of `bash -c`)
+    # is this very process: its use ends here too.
+    if [[ $USER_KIND == pid ]] && st=$(proc_start_time $$); then rm -f "$USERS_DIR/pid-$$-$st"; fi
     left=$(list_users)
     if [[ -n $left ]]; then
       log "still used by $(tr '\n' ' ' <<<"$left"): left running"
       exit 0
     fi
     rc=0
-    pg_stop 9>&- || rc=1     # still try to stop redis; the failure is reported via rc
-    redis_stop 9>&- || rc=1
+    pg_stop || rc=1     # still try to stop redis; the failure is reported via rc
+    redis_stop || rc=1
     exit $rc
     ;;
   status)

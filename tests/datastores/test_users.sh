@@ -5,7 +5,10 @@
 #   - a user whose process was killed (a ctest run killed before its cleanup
 #     fixture) does not keep the datastores running, and neither does an entry
 #     whose pid was recycled by another process;
-#   - a live process user does keep them running.
+#   - a live process user does keep them running;
+#   - a caller that execs into its own stop is that stop's user;
+#   - the servers do not keep the caller's descriptors (a flock around
+#     `start` is released when `start` returns).
 #
 #   test_users.sh DATASTORES_SH [PG_PORT REDIS_PORT]
 set -uo pipefail
@@ -91,4 +94,20 @@ echo 7 >"$run/users"
 ds start --user launcher >/dev/null || fail "start launcher exited $?"
 ds stop --user launcher || fail "stop launcher exited $?"
 expect_down "$PG_PORT" "$REDIS_PORT" "with an old users counter of 7"
+say "6. a caller that execs into its stop (the last command of bash -c) ends its use"
+bash -c '"$1" start "$2" "$3" "$4" >/dev/null && "$1" stop "$2" "$3" "$4"' \
+  caller "$DS" "$run" "$PG_PORT" "$REDIS_PORT" || fail "bash -c start; stop exited $?"
+expect_down "$PG_PORT" "$REDIS_PORT" "start, then stop exec'd by the same caller"
+
+say "7. the servers keep no descriptor of the caller (a flock around start)"
+# From stopped datastores (whatever case 6 left), so that they start here.
+rm -f "$run"/users.d/*
+ds stop >/dev/null 2>&1
+lock=$run/caller.lock
+flock "$lock" "$DS" start "$run" "$PG_PORT" "$REDIS_PORT" --user launcher >/dev/null ||
+  fail "flock ... start exited $?"
+expect_up "$PG_PORT" "$REDIS_PORT" "started under flock"
+flock -n "$lock" true || fail "the lock taken around start is still held by a datastore process"
+ds stop --user launcher || fail "stop launcher exited $?"
+expect_down "$PG_PORT" "$REDIS_PORT" "after 7"
 finish
