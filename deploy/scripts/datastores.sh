@@ -133,8 +133,10 @@ pg_home_prepare() {
     fi
   fi
   install -d -m 0700 -o "$PG_USER" -g "$PG_USER" "$PG_HOME"
-  printf '%s\n' "$RUN_DIR" >"$PG_HOME/run-dir"
+  # Link first, then run-dir: pg_home_collect_orphans (run by other run
+  # folders' starts) only considers folders with a run-dir whose link is gone.
   ln -sfn "$PG_HOME" "$PG_LINK"
+  printf '%s\n' "$RUN_DIR" >"$PG_HOME/run-dir"
   if ! as_pg test -w "$PG_HOME"; then
     log "the postgres system user cannot write $PG_HOME; set CRM_DATASTORES_HOME to a folder it can reach"
     return 1
