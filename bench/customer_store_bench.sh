@@ -62,9 +62,11 @@ done
 
 # --------------------------------------------------------------- services
 SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')
+# Signs the tenant/principal context between the gateway and the services.
+CONTEXT_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '/+=\n')
 bench_start customer-store \
   CRM_GRPC_PORT=$CS_GRPC CRM_METRICS_PORT=$CS_METRICS CRM_PG_DSN="$BENCH_APP_DSN" \
-  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" \
+  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" \
   CRM_VIEW_CACHE_TTL=3600s CRM_SHUTDOWN_GRACE=2s \
   -- "$CS_BIN"
 bench_wait_for customer-store 30 bench_grpc health "127.0.0.1:$CS_GRPC"
@@ -72,14 +74,14 @@ bench_wait_for customer-store 30 bench_grpc health "127.0.0.1:$CS_GRPC"
 # is idle in this bench.
 bench_start transaction \
   CRM_GRPC_PORT=$TX_GRPC CRM_METRICS_PORT=$TX_METRICS CRM_PG_DSN="$BENCH_APP_DSN" \
-  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_SHUTDOWN_GRACE=2s \
+  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" CRM_SHUTDOWN_GRACE=2s \
   -- "$TX_BIN"
 bench_wait_for transaction 30 bench_grpc health "127.0.0.1:$TX_GRPC"
 bench_start gateway \
   CRM_HTTP_PORT=$GW_HTTP CRM_GRPC_PORT=$GW_GRPC CRM_ADMIN_GRPC_PORT=$GW_ADMIN \
   CRM_METRICS_PORT=$GW_METRICS CRM_PG_DSN="$BENCH_APP_DSN" CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" \
   CRM_CUSTOMER_STORE_ADDR="127.0.0.1:$CS_GRPC" CRM_TRANSACTION_ADDR="127.0.0.1:$TX_GRPC" \
-  CRM_PAGE_TOKEN_SECRET="$SECRET" \
+  CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" \
   CRM_DEFAULT_RATE_LIMIT=1000000 CRM_SHUTDOWN_GRACE=2s \
   -- "$GW_BIN"
 bench_wait_for gateway 30 bench_grpc health "127.0.0.1:$GW_GRPC"

@@ -83,13 +83,15 @@ SQL
 
 # --------------------------------------------------------------- services
 SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')
+# Signs the tenant/principal context between the gateway and the services.
+CONTEXT_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '/+=\n')
 # The outbox relay is off while measuring: the import's cost is writing the
 # events in its transaction; publishing them to Redis is asynchronous work
 # that would otherwise run during the NEXT phase (measured separately at the
 # end: "relay drain").
 bench_start customer-store \
   CRM_GRPC_PORT=$CS_GRPC CRM_METRICS_PORT=$CS_METRICS CRM_PG_DSN="$BENCH_APP_DSN" \
-  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" \
+  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" \
   CRM_OUTBOX_RELAY=false CRM_SHUTDOWN_GRACE=2s \
   -- "$CS_BIN"
 bench_wait_for customer-store 30 bench_grpc health "127.0.0.1:$CS_GRPC"
@@ -97,14 +99,14 @@ bench_wait_for customer-store 30 bench_grpc health "127.0.0.1:$CS_GRPC"
 # is idle in this bench.
 bench_start transaction \
   CRM_GRPC_PORT=$TX_GRPC CRM_METRICS_PORT=$TX_METRICS CRM_PG_DSN="$BENCH_APP_DSN" \
-  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_SHUTDOWN_GRACE=2s \
+  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" CRM_SHUTDOWN_GRACE=2s \
   -- "$TX_BIN"
 bench_wait_for transaction 30 bench_grpc health "127.0.0.1:$TX_GRPC"
 bench_start gateway \
   CRM_HTTP_PORT=$GW_HTTP CRM_GRPC_PORT=$GW_GRPC CRM_ADMIN_GRPC_PORT=$GW_ADMIN \
   CRM_METRICS_PORT=$GW_METRICS CRM_PG_DSN="$BENCH_APP_DSN" CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" \
   CRM_CUSTOMER_STORE_ADDR="127.0.0.1:$CS_GRPC" CRM_TRANSACTION_ADDR="127.0.0.1:$TX_GRPC" \
-  CRM_PAGE_TOKEN_SECRET="$SECRET" \
+  CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" \
   CRM_DEFAULT_RATE_LIMIT=1000000 CRM_SHUTDOWN_GRACE=2s \
   -- "$GW_BIN"
 bench_wait_for gateway 30 bench_grpc health "127.0.0.1:$GW_GRPC"
@@ -335,7 +337,7 @@ SQL
   fi
 }
 
-COPY_ARGS=(--super-socket "$BENCH_RUN_DIR/pg/sock:$PG_PORT" --tenant "$TENANT")
+COPY_ARGS=(--super-socket "$BENCH_PG_HOME/sock:$PG_PORT" --tenant "$TENANT")
 run copy copy cp1 1 no "${COPY_ARGS[@]}" --tables customers+identities
 run gateway-grpc grpc gg 2 yes "127.0.0.1:$GW_GRPC" --stubs "$STUBS" --md "authorization=Bearer $KEY"
 run gateway-rest rest gr 3 yes "$REST" --key "$KEY"
@@ -384,7 +386,7 @@ for i in "${!BENCH_PIDS[@]}"; do   # stopped: the EXIT trap must not signal a re
 done
 bench_start customer-store-relay \
   CRM_GRPC_PORT=$CS_GRPC CRM_METRICS_PORT=$CS_METRICS CRM_PG_DSN="$BENCH_APP_DSN" \
-  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_SHUTDOWN_GRACE=2s \
+  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" CRM_SHUTDOWN_GRACE=2s \
   -- "$CS_BIN"
 relay_t0=$(date +%s.%N)
 left=$EVENTS

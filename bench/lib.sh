@@ -29,6 +29,7 @@ BENCH_QUIET_WAIT=${BENCH_QUIET_WAIT:-600}       # seconds to wait for other buil
 BENCH_PIDS=()          # processes we started, stopped in reverse order on exit
 BENCH_PID_NAMES=()
 BENCH_DATASTORES_UP=0
+BENCH_PG_HOME=""        # PostgreSQL's folder (data, sock, log), set by bench_datastores_fresh
 BENCH_FAILED=0         # set by a run whose error rate is too high
 BENCH_RESULTS=""       # TSV: name rps p50 p99 errors requests
 BENCH_CPU_RESULTS=""   # TSV: name then "component=cpu-ms-per-1k-requests" fields
@@ -188,6 +189,9 @@ bench_datastores_fresh() {
   bench_require_free_ports "$BENCH_PG_PORT" "$BENCH_REDIS_PORT"
   BENCH_DATASTORES_UP=1
   "$BENCH_DATASTORES" start "$BENCH_RUN_DIR" "$BENCH_PG_PORT" "$BENCH_REDIS_PORT" >/dev/null
+  # PostgreSQL's own folder (data, socket, log): $BENCH_RUN_DIR/pg links to a
+  # short path the postgres user can reach (see deploy/scripts/datastores.sh).
+  BENCH_PG_HOME=$(readlink -f "$BENCH_RUN_DIR/pg")
   BENCH_OWNER_DSN="postgresql://crm_owner:crm@127.0.0.1:$BENCH_PG_PORT/crm"
   BENCH_APP_DSN="postgresql://crm_app:crm@127.0.0.1:$BENCH_PG_PORT/crm"
   BENCH_REDIS_ADDR="127.0.0.1:$BENCH_REDIS_PORT"
@@ -218,7 +222,7 @@ bench_ticks_of() {
 # Ticks of PostgreSQL: the postmaster and all its children (backends).
 bench_pg_ticks() {
   local pm total=0 p
-  pm=$(head -n1 "$BENCH_RUN_DIR/pg/data/postmaster.pid" 2>/dev/null) || {
+  pm=$(head -n1 "$BENCH_PG_HOME/data/postmaster.pid" 2>/dev/null) || {
     echo 0
     return 0
   }
@@ -442,7 +446,7 @@ bench_report() {
 # private cluster (peer auth on its unix socket, as the postgres system user;
 # see deploy/scripts/datastores.sh). For settings the owner may not change.
 bench_psql_super() {
-  runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h "$BENCH_RUN_DIR/pg/sock" \
+  runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h "$BENCH_PG_HOME/sock" \
     -p "$BENCH_PG_PORT" -d crm "$@"
 }
 
@@ -451,7 +455,7 @@ bench_psql_super() {
 # the children it reaped (cutime + cstime) and those of its live children.
 bench_pg_ticks_all() {
   local pm stat total=0 p
-  pm=$(head -n1 "$BENCH_RUN_DIR/pg/data/postmaster.pid" 2>/dev/null) || {
+  pm=$(head -n1 "$BENCH_PG_HOME/data/postmaster.pid" 2>/dev/null) || {
     echo 0
     return 0
   }
@@ -472,9 +476,9 @@ bench_pg_ticks_all() {
 # (pg_ctl restart reuses postmaster.opts), for settings that need a restart
 # (e.g. track_commit_timestamp, set with ALTER SYSTEM before).
 bench_pg_restart() {
-  runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl restart -D "$BENCH_RUN_DIR/pg/data" \
-    -m fast -w -t 30 -l "$BENCH_RUN_DIR/pg/postgres.log" >/dev/null ||
-    bench_die "restarting PostgreSQL failed (log: $BENCH_RUN_DIR/pg/postgres.log)"
+  runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl restart -D "$BENCH_PG_HOME/data" \
+    -m fast -w -t 30 -l "$BENCH_PG_HOME/postgres.log" >/dev/null ||
+    bench_die "restarting PostgreSQL failed (log: $BENCH_PG_HOME/postgres.log)"
   local i
   for ((i = 0; i < 150; i++)); do
     pg_isready -q -h 127.0.0.1 -p "$BENCH_PG_PORT" && return 0

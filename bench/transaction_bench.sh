@@ -86,19 +86,21 @@ SQL
 
 # --------------------------------------------------------------- services
 SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')
+# Signs the tenant/principal context between the gateway and the services.
+CONTEXT_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '/+=\n')
 # The outbox relays are off while measuring: ingest's cost is writing the
 # events in its transaction; publishing them is asynchronous work that would
 # otherwise run during the NEXT run (order_latency_bench.sh measures the
 # relay path).
 bench_start customer-store \
   CRM_GRPC_PORT=$CS_GRPC CRM_METRICS_PORT=$CS_METRICS CRM_PG_DSN="$BENCH_APP_DSN" \
-  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" \
+  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" \
   CRM_OUTBOX_RELAY=false CRM_CONSUMER_NAME=bench-cs CRM_SHUTDOWN_GRACE=2s \
   -- "$CS_BIN"
 bench_wait_for customer-store 30 bench_grpc health "127.0.0.1:$CS_GRPC"
 bench_start transaction \
   CRM_GRPC_PORT=$TX_GRPC CRM_METRICS_PORT=$TX_METRICS CRM_PG_DSN="$BENCH_APP_DSN" \
-  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" \
+  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" \
   CRM_CUSTOMER_STORE_ADDR="127.0.0.1:$CS_GRPC" CRM_OUTBOX_RELAY=false CRM_SHUTDOWN_GRACE=2s \
   -- "$TX_BIN"
 bench_wait_for transaction 30 bench_grpc health "127.0.0.1:$TX_GRPC"
@@ -106,7 +108,7 @@ bench_start gateway \
   CRM_HTTP_PORT=$GW_HTTP CRM_GRPC_PORT=$GW_GRPC CRM_ADMIN_GRPC_PORT=$GW_ADMIN \
   CRM_METRICS_PORT=$GW_METRICS CRM_PG_DSN="$BENCH_APP_DSN" CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" \
   CRM_CUSTOMER_STORE_ADDR="127.0.0.1:$CS_GRPC" CRM_TRANSACTION_ADDR="127.0.0.1:$TX_GRPC" \
-  CRM_PAGE_TOKEN_SECRET="$SECRET" \
+  CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" \
   CRM_DEFAULT_RATE_LIMIT=1000000 CRM_SHUTDOWN_GRACE=2s \
   -- "$GW_BIN"
 bench_wait_for gateway 30 bench_grpc health "127.0.0.1:$GW_GRPC"
@@ -310,7 +312,7 @@ run() {
 }
 QUIET_NOTES=""
 
-COPY_ARGS=(--super-socket "$BENCH_RUN_DIR/pg/sock:$PG_PORT" --tenant "$TENANT" --out "$OUT/copy")
+COPY_ARGS=(--super-socket "$BENCH_PG_HOME/sock:$PG_PORT" --tenant "$TENANT" --out "$OUT/copy")
 # Unmeasured priming run: the tables grow to the size every run needs once,
 # so each measured run reuses the space its predecessor freed (without it the
 # first run alone pays for extending the files and ran ~25% slower).

@@ -1,10 +1,25 @@
 #!/usr/bin/env bash
 # Private PostgreSQL 15 + Redis on 127.0.0.1 for tests and local runs.
 #
-#   datastores.sh start|stop|status RUN_DIR PG_PORT REDIS_PORT
+#   datastores.sh start|stop|status RUN_DIR PG_PORT REDIS_PORT [--user NAME | --pid PID]
 #
-# Everything lives under RUN_DIR (pg/data, pg/sock, pg/log, redis/). PostgreSQL
-# refuses to run as root, so its binaries run as the `postgres` system user.
+# Where things live:
+#   PostgreSQL runs as the `postgres` system user (it refuses to run as root),
+#   so everything it must reach (data dir, socket dir, its log, the superuser
+#   password file) lives in a short folder that user can always reach,
+#   whatever the checkout's path: $CRM_DATASTORES_HOME/<12 hex of
+#   sha256(RUN_DIR)>/ (default /var/lib/crm/<hash>/: kept across reboots like
+#   the data it holds). RUN_DIR/pg is a symlink to it. A checkout under a
+#   mode-700 home (/root/...) or with a long path therefore works: the unix
+#   socket path stays far below PostgreSQL's 107-byte limit.
+#   Redis runs as root and keeps its files in RUN_DIR/redis.
+#   Removing RUN_DIR discards the cluster too: the next `start` finds the
+#   folder orphaned and deletes it (so does any `start` for folders whose
+#   RUN_DIR is gone, when their PostgreSQL is not running).
+#
+# Users: several runs may share one RUN_DIR (two `ctest` runs in one build
+# tree, see "Users" below); `stop` stops the datastores only when no live
+# user is left.
 #
 # Roles created in database `crm`:
 #   crm_owner  LOGIN, owns the database and every service schema; runs migrations
@@ -16,35 +31,135 @@ set -euo pipefail
 readonly PG_BIN=/usr/lib/postgresql/15/bin
 readonly PG_USER=postgres
 readonly WAIT_SECONDS=30
+readonly HOME_ROOT=${CRM_DATASTORES_HOME:-/var/lib/crm}
+# sun_path is 108 bytes including the terminating NUL.
+readonly MAX_SOCKET_PATH=107
 
 usage() {
-  echo "usage: $0 start|stop|status RUN_DIR PG_PORT REDIS_PORT" >&2
+  echo "usage: $0 start|stop|status RUN_DIR PG_PORT REDIS_PORT [--user NAME | --pid PID]" >&2
   exit 2
 }
 
-[[ $# -eq 4 ]] || usage
+[[ $# -eq 4 || $# -eq 6 ]] || usage
 readonly ACTION=$1
 RUN_DIR=$2
 readonly PG_PORT=$3
 readonly REDIS_PORT=$4
 [[ $PG_PORT =~ ^[0-9]+$ && $REDIS_PORT =~ ^[0-9]+$ ]] || usage
+# Who is using the datastores (see "Users" below): a name (`--user launcher`:
+# until it calls `stop` with the same name), a process (`--pid PID`: as long
+# as that process lives) or, by default, the calling process (the parent of
+# this script: the ctest run for the fixture, the shell of a bench script).
+USER_KIND=pid
+USER_ID=$PPID
+if [[ $# -eq 6 ]]; then
+  case $5 in
+    --user) USER_KIND=name ;;
+    --pid) USER_KIND=pid ;;
+    *) usage ;;
+  esac
+  USER_ID=$6
+fi
+case $USER_KIND in
+  name) [[ $USER_ID =~ ^[A-Za-z0-9_.-]+$ ]] || usage ;;
+  pid) [[ $USER_ID =~ ^[0-9]+$ ]] || usage ;;
+esac
+readonly USER_KIND USER_ID
 mkdir -p "$RUN_DIR"
 RUN_DIR=$(cd "$RUN_DIR" && pwd)
 readonly RUN_DIR
 
-readonly PG_DIR=$RUN_DIR/pg
-readonly PG_DATA=$PG_DIR/data
-readonly PG_SOCK=$PG_DIR/sock
-readonly PG_LOG=$PG_DIR/postgres.log
+PG_HOME=$HOME_ROOT/$(printf '%s' "$RUN_DIR" | sha256sum | cut -c1-12)
+readonly PG_HOME
+readonly PG_LINK=$RUN_DIR/pg
+readonly PG_DATA=$PG_HOME/data
+readonly PG_SOCK=$PG_HOME/sock
+readonly PG_LOG=$PG_HOME/postgres.log
 readonly REDIS_DIR=$RUN_DIR/redis
 readonly REDIS_PID=$REDIS_DIR/redis.pid
 readonly REDIS_LOG=$REDIS_DIR/redis.log
+readonly USERS_DIR=$RUN_DIR/users.d
 
 log() { echo "datastores: $*" >&2; }
 
-as_pg() { runuser -u "$PG_USER" -- "$@"; }
+# Closes every descriptor above 2 in the current shell. Call it in a subshell
+# that starts a daemon: PostgreSQL and Redis outlive this script and must not
+# hold the caller's descriptors for their lifetime (our lock on fd 9, or the
+# lock of a `flock FILE ...` around the caller, which would stay taken until
+# the datastores stop).
+close_inherited_fds() {
+  local fd
+  for fd in /proc/"$BASHPID"/fd/*; do
+    fd=${fd##*/}
+    if [[ $fd =~ ^[0-9]+$ ]] && ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+  done
+}
+
+# From /: the caller's working directory may be one `postgres` cannot enter.
+as_pg() { (cd / && runuser -u "$PG_USER" -- "$@"); }
 
 # ---------------------------------------------------------------- PostgreSQL
+
+# pg_home_prepare: PG_HOME exists, is reachable by `postgres`, RUN_DIR/pg
+# points at it, and the socket path fits. Also moves a cluster of the old
+# layout (a real RUN_DIR/pg folder) into PG_HOME, and removes clusters whose
+# RUN_DIR is gone.
+pg_home_prepare() {
+  local sock_file=$PG_SOCK/.s.PGSQL.$PG_PORT
+  if ((${#sock_file} > MAX_SOCKET_PATH)); then
+    log "the PostgreSQL socket path $sock_file is ${#sock_file} bytes (maximum $MAX_SOCKET_PATH):"
+    log "set CRM_DATASTORES_HOME to a shorter folder (default /var/lib/crm)"
+    return 1
+  fi
+  install -d -m 0755 "$HOME_ROOT"
+  pg_home_collect_orphans
+  if [[ -d $PG_LINK && ! -L $PG_LINK ]]; then
+    # Old layout: everything under RUN_DIR/pg. Keep its data.
+    if [[ -f $PG_LINK/data/PG_VERSION ]] &&
+      as_pg "$PG_BIN/pg_ctl" status -D "$PG_LINK/data" >/dev/null 2>&1; then
+      log "stopping postgres of the old layout in $PG_LINK"
+      as_pg "$PG_BIN/pg_ctl" stop -D "$PG_LINK/data" -m fast -w -t "$WAIT_SECONDS" >/dev/null
+    fi
+    rm -rf "$PG_HOME"
+    log "moving $PG_LINK to $PG_HOME (short path the postgres user can reach)"
+    mv "$PG_LINK" "$PG_HOME"
+  elif [[ -d $PG_HOME && $(readlink "$PG_LINK" 2>/dev/null) != "$PG_HOME" ]]; then
+    # RUN_DIR was removed (or never linked here): the cluster is an orphan.
+    if pg_running; then
+      log "postgres in $PG_HOME is running without $PG_LINK: reused"
+    else
+      log "removing $PG_HOME: its run folder $PG_LINK was removed"
+      rm -rf "$PG_HOME"
+    fi
+  fi
+  install -d -m 0700 -o "$PG_USER" -g "$PG_USER" "$PG_HOME"
+  # Link first, then run-dir: pg_home_collect_orphans (run by other run
+  # folders' starts) only considers folders with a run-dir whose link is gone.
+  ln -sfn "$PG_HOME" "$PG_LINK"
+  printf '%s\n' "$RUN_DIR" >"$PG_HOME/run-dir"
+  if ! as_pg test -w "$PG_HOME"; then
+    log "the postgres system user cannot write $PG_HOME; set CRM_DATASTORES_HOME to a folder it can reach"
+    return 1
+  fi
+}
+
+# Clusters under HOME_ROOT whose run folder no longer links to them (the
+# checkout or build tree was deleted) and whose PostgreSQL is not running.
+pg_home_collect_orphans() {
+  local d owner
+  for d in "$HOME_ROOT"/*/; do
+    d=${d%/}
+    [[ -f $d/run-dir && $d != "$PG_HOME" ]] || continue
+    owner=$(<"$d/run-dir")
+    [[ $(readlink "$owner/pg" 2>/dev/null) == "$d" ]] && continue
+    if [[ -f $d/data/PG_VERSION ]] &&
+      as_pg "$PG_BIN/pg_ctl" status -D "$d/data" >/dev/null 2>&1; then
+      continue
+    fi
+    log "removing $d: its run folder $owner is gone"
+    rm -rf "$d"
+  done
+}
 
 pg_running() {
   # pg_ctl status exits 3 when not running, 4 when there is no data dir; both
@@ -58,17 +173,15 @@ pg_ready() {
 
 pg_init() {
   log "initdb in $PG_DATA"
-  install -d -m 0755 "$RUN_DIR"
-  install -d -m 0755 -o "$PG_USER" -g "$PG_USER" "$PG_DIR"
   install -d -m 0700 -o "$PG_USER" -g "$PG_USER" "$PG_DATA"
   install -d -m 0755 -o "$PG_USER" -g "$PG_USER" "$PG_SOCK"
   # The superuser is only reachable through peer auth on the unix socket; its
   # password is random and kept next to the cluster for debugging.
-  local pwfile=$PG_DIR/superuser.pw
+  local pwfile=$PG_HOME/superuser.pw
   (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$pwfile")
   chown "$PG_USER:$PG_USER" "$pwfile"
   as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --pwfile="$pwfile" \
-    --auth-local=peer --auth-host=scram-sha-256 --encoding=UTF8 --locale=C >"$PG_DIR/initdb.log"
+    --auth-local=peer --auth-host=scram-sha-256 --encoding=UTF8 --locale=C >"$PG_HOME/initdb.log"
   cat >>"$PG_DATA/postgresql.conf" <<EOF
 
 # --- crm private test stack (datastores.sh) ---
@@ -108,16 +221,16 @@ SQL
 }
 
 pg_start() {
+  pg_home_prepare
   if pg_running; then
     log "postgres already running (reused)"
   else
     [[ -f $PG_DATA/PG_VERSION ]] || pg_init
     log "starting postgres on 127.0.0.1:$PG_PORT"
-    # pg_ctl -w waits for startup itself; -t bounds it.
-    # 9>&-: the server must not inherit the lock of `start` (it would hold
-    # it for its whole life and block every later start/stop).
-    if ! as_pg "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t "$WAIT_SECONDS" \
-      -o "-p $PG_PORT -k $PG_SOCK -c listen_addresses=127.0.0.1" >/dev/null 9>&-; then
+    # pg_ctl -w waits for startup itself; -t bounds it. The server inherits
+    # no descriptor but stdin/stdout/stderr (close_inherited_fds).
+    if ! (close_inherited_fds && as_pg "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w \
+      -t "$WAIT_SECONDS" -o "-p $PG_PORT -k $PG_SOCK -c listen_addresses=127.0.0.1") >/dev/null; then
       log "postgres failed to start; tail of $PG_LOG:"
       tail -n 20 "$PG_LOG" >&2
       return 1
@@ -138,6 +251,11 @@ pg_start() {
 }
 
 pg_stop() {
+  if [[ -d $PG_LINK && ! -L $PG_LINK && -f $PG_LINK/data/PG_VERSION ]] &&
+    as_pg "$PG_BIN/pg_ctl" status -D "$PG_LINK/data" >/dev/null 2>&1; then
+    log "stopping postgres of the old layout in $PG_LINK"
+    as_pg "$PG_BIN/pg_ctl" stop -D "$PG_LINK/data" -m fast -w -t "$WAIT_SECONDS" >/dev/null
+  fi
   if pg_running; then
     log "stopping postgres"
     as_pg "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m fast -w -t "$WAIT_SECONDS" >/dev/null
@@ -169,8 +287,8 @@ redis_start() {
   fi
   mkdir -p "$REDIS_DIR"
   log "starting redis on 127.0.0.1:$REDIS_PORT"
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly yes \
-    --dir "$REDIS_DIR" --daemonize yes --pidfile "$REDIS_PID" --logfile "$REDIS_LOG" 9>&-
+  (close_inherited_fds && redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" \
+    --appendonly yes --dir "$REDIS_DIR" --daemonize yes --pidfile "$REDIS_PID" --logfile "$REDIS_LOG")
   local i
   for ((i = 0; i < WAIT_SECONDS * 5; i++)); do
     if redis_ready; then return 0; fi
@@ -212,44 +330,118 @@ print_dsns() {
   echo "CRM_TEST_REDIS_ADDR=127.0.0.1:$REDIS_PORT"
 }
 
-# Several runs may share one RUN_DIR (two `ctest` runs in one build tree):
-# `start` counts its users and `stop` only stops the datastores when the last
-# user is gone, so one run's clean-up never pulls them from under another.
-# A count left by a run that died is discarded when the datastores are found
-# not running at `start`.
-readonly USERS_FILE=$RUN_DIR/users
-users() { cat "$USERS_FILE" 2>/dev/null || echo 0; }
+print_paths() {
+  echo "CRM_TEST_PG_SOCKET_DIR=$PG_SOCK"
+  echo "CRM_TEST_PG_HOME=$PG_HOME"
+}
+
+# ---------------------------------------------------------------------- Users
+#
+# Several runs may share one RUN_DIR (two `ctest` runs in one build tree, the
+# launcher's `up` run any number of times): `start` records its user and
+# `stop` removes it, stopping the datastores only when no user is left. One
+# file per user in RUN_DIR/users.d:
+#   name-NAME           a named user (the launcher: `--user launcher`), until
+#                       it calls `stop` under the same name; `start` twice
+#                       under one name is still one user
+#   pid-PID-STARTTIME   a process (the ctest run, a bench script); it counts
+#                       only while a process with that pid AND start time
+#                       (/proc/PID/stat field 22) lives, so a killed run or a
+#                       recycled pid keeps nothing alive
+# Dead process users are dropped at every start, stop and status.
+
+# Prints the start time (clock ticks after boot) of process $1, or fails.
+proc_start_time() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  # Fields after "pid (comm) ": state is field 3, so starttime (22) is the
+  # 20th; comm may hold spaces and parentheses, hence the last ") ".
+  stat=${stat##*) }
+  local -a f
+  read -r -a f <<<"$stat"
+  [[ ${#f[@]} -ge 20 ]] || return 1
+  echo "${f[19]}"
+}
+
+# The users.d file name of this invocation's user (fails if a --pid is dead).
+my_user_entry() {
+  if [[ $USER_KIND == name ]]; then
+    echo "name-$USER_ID"
+  else
+    local st
+    st=$(proc_start_time "$USER_ID") || {
+      log "user process $USER_ID does not exist"
+      return 1
+    }
+    echo "pid-$USER_ID-$st"
+  fi
+}
+
+prune_users() {
+  local f base pid st
+  mkdir -p "$USERS_DIR"
+  rm -f "$RUN_DIR/users" # the old counter; users are files now
+  for f in "$USERS_DIR"/pid-*; do
+    [[ -e $f ]] || continue
+    base=${f##*/}
+    if [[ $base =~ ^pid-([0-9]+)-([0-9]+)$ ]]; then
+      pid=${BASH_REMATCH[1]}
+      st=$(proc_start_time "$pid") || st=""
+      [[ $st == "${BASH_REMATCH[2]}" ]] && continue
+    fi
+    log "dropping user $base: its process is gone"
+    rm -f "$f"
+  done
+}
+
+# Prints the live users, one per line (after prune_users).
+list_users() {
+  local f
+  for f in "$USERS_DIR"/*; do
+    [[ -e $f ]] && echo "${f##*/}"
+  done
+  return 0
+}
 
 case $ACTION in
   start)
     exec 9>"$RUN_DIR/.lock"
     flock 9
-    if ! pg_running || ! redis_ready; then echo 0 >"$USERS_FILE"; fi
-    # 9>&-: the servers must not inherit the lock (they outlive this script).
-    pg_start 9>&-
-    redis_start 9>&-
-    echo $(($(users) + 1)) >"$USERS_FILE"
+    prune_users
+    me=$(my_user_entry)
+    pg_start
+    redis_start
+    : >"$USERS_DIR/$me"
     print_dsns
+    print_paths
     ;;
   stop)
     exec 9>"$RUN_DIR/.lock"
     flock 9
-    left=$(($(users) - 1))
-    if ((left > 0)); then
-      echo "$left" >"$USERS_FILE"
-      log "still used by $left other run(s): left running"
+    prune_users
+    # A --pid that died already was dropped by prune_users.
+    me=$(my_user_entry 2>/dev/null) && rm -f "$USERS_DIR/$me"
+    # A caller that exec'd into this script (the last command of `bash -c`)
+    # is this very process: its use ends here too.
+    if [[ $USER_KIND == pid ]] && st=$(proc_start_time $$); then rm -f "$USERS_DIR/pid-$$-$st"; fi
+    left=$(list_users)
+    if [[ -n $left ]]; then
+      log "still used by $(tr '\n' ' ' <<<"$left"): left running"
       exit 0
     fi
-    echo 0 >"$USERS_FILE"
     rc=0
-    pg_stop 9>&- || rc=1     # still try to stop redis; the failure is reported via rc
-    redis_stop 9>&- || rc=1
+    pg_stop || rc=1     # still try to stop redis; the failure is reported via rc
+    redis_stop || rc=1
     exit $rc
     ;;
   status)
+    # Pruning needs the lock; a start in progress holds it for a while, so
+    # status waits a little and otherwise reports without pruning.
+    exec 9>"$RUN_DIR/.lock"
+    if flock -w 5 9; then prune_users; fi
     rc=0
     if pg_running && pg_ready; then
-      echo "postgres: up (127.0.0.1:$PG_PORT, data $PG_DATA)"
+      echo "postgres: up (127.0.0.1:$PG_PORT, data $PG_DATA, socket $PG_SOCK)"
     else
       echo "postgres: down"
       rc=1
@@ -260,7 +452,8 @@ case $ACTION in
       echo "redis: down"
       rc=1
     fi
-    [[ $rc -ne 0 ]] || print_dsns
+    echo "users: $(list_users | tr '\n' ' ')"
+    [[ $rc -ne 0 ]] || { print_dsns; print_paths; }
     exit $rc
     ;;
   *)

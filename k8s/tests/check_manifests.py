@@ -21,6 +21,7 @@ import copy
 import os
 import re
 import sys
+import tempfile
 
 import yaml
 
@@ -33,6 +34,29 @@ KNOWN_KEYS = {"apiVersion", "kind", "metadata", "resources", "components",
               "secretGenerator", "configMapGenerator", "generatorOptions"}
 DEV_COMPONENT = os.path.join("components", "in-cluster-datastores")
 DEV_LABEL = "crm.dev/dev-only"
+# Environment variables that hold secrets: only ever from a Secret reference,
+# never a literal (env value or ConfigMap). CRM_CONTEXT_KEY is also required in
+# every Deployment (the gateway signs the tenant/principal context with it and
+# every service verifies it).
+SECRET_ENV = ("CRM_PG_DSN", "CRM_PAGE_TOKEN_SECRET", "CRM_CONTEXT_KEY")
+REQUIRED_SECRET_ENV = ("CRM_PG_DSN", "CRM_CONTEXT_KEY")
+# Every listener binds CRM_BIND_HOST (code default 127.0.0.1): in a pod it
+# must be a wildcard or probes and Services on the pod IP get no answer.
+POD_BIND_HOSTS = ("0.0.0.0", "::")
+# gRPC health service names: liveness and start-up ask "liveness" (SERVING
+# while the process runs); readiness asks the overall health "" (dependencies).
+LIVENESS_SERVICE = "liveness"
+MIN_STARTUP_SECONDS = 120
+# Labels the services put on their own metrics (docs/operations.md, Metrics).
+# A target label of the same name makes Prometheus rename the metric's label
+# to exported_<name> (honor_labels false), so scrape configs must not set one.
+METRIC_LABELS = {"service", "method", "code", "query", "command", "outcome", "route",
+                 "producer", "group", "stream", "rpc", "direction"}
+# The Prometheus Operator always sets these target labels on ServiceMonitor
+# targets; each must be dropped (or honorLabels set) when a metric has it.
+OPERATOR_TARGET_LABELS = {"service", "namespace", "pod", "container", "endpoint", "job"}
+PROMETHEUS_CONFIG = os.path.join("..", "deploy", "prometheus", "prometheus.yml")
+COMPOSE_FILE = os.path.join("..", "deploy", "compose", "docker-compose.yaml")
 
 
 class Unsupported(Exception):
@@ -309,6 +333,22 @@ def check(objs, case):
             if o.get("stringData"):
                 err(o, "stringData in a rendered Secret")
 
+        if kind == "ServiceMonitor":
+            for ep in o["spec"].get("endpoints") or []:
+                if ep.get("honorLabels"):
+                    continue
+                for label in sorted(METRIC_LABELS & OPERATOR_TARGET_LABELS):
+                    dropped = any(r.get("action") == "labeldrop" and re.fullmatch(r.get("regex", ""), label)
+                                  for r in ep.get("relabelings") or [])
+                    if not dropped:
+                        err(o, f"endpoint {ep.get('port')}: target label {label!r} overwrites the "
+                               f"metrics' own {label!r} label (drop it in relabelings)")
+
+        if kind == "ConfigMap":
+            for key in (o.get("data") or {}):
+                if key in SECRET_ENV:
+                    err(o, f"{key} in a ConfigMap: it must come from a Secret")
+
         if kind == "Service":
             for p in o["spec"].get("ports", []):
                 if not p.get("name"):
@@ -362,30 +402,51 @@ def check(objs, case):
         grace = ps.get("terminationGracePeriodSeconds")
         for c in ps.get("containers", []):
             cname = c.get("name")
-            rp, lp = c.get("readinessProbe"), c.get("livenessProbe")
-            if not rp or not lp:
-                err(o, f"container {cname}: readinessProbe and livenessProbe required")
+            rp, lp, sp = c.get("readinessProbe"), c.get("livenessProbe"), c.get("startupProbe")
+            if not rp or not lp or not sp:
+                err(o, f"container {cname}: readinessProbe, livenessProbe and startupProbe required")
                 continue
-            for pname, p in (("readinessProbe", rp), ("livenessProbe", lp)):
+            for pname, p in (("readinessProbe", rp), ("livenessProbe", lp), ("startupProbe", sp)):
                 if (p.get("grpc") or {}).get("port") != 50051:
                     err(o, f"container {cname}: {pname} is not a native grpc probe on 50051")
+            # A liveness probe on the overall health would restart every pod
+            # when PostgreSQL (or a backend) is down.
+            for pname, p in (("livenessProbe", lp), ("startupProbe", sp)):
+                if (p.get("grpc") or {}).get("service") != LIVENESS_SERVICE:
+                    err(o, f"container {cname}: {pname} must ask grpc service {LIVENESS_SERVICE!r}")
+            if (rp.get("grpc") or {}).get("service", ""):
+                err(o, f"container {cname}: readinessProbe must ask the overall health (no grpc service), "
+                       f"not {rp['grpc']['service']!r}")
+            budget = sp.get("failureThreshold", 3) * sp.get("periodSeconds", 10)
+            if budget < MIN_STARTUP_SECONDS:
+                err(o, f"container {cname}: startupProbe allows {budget}s, less than "
+                       f"{MIN_STARTUP_SECONDS}s for PostgreSQL to answer")
             if lp.get("failureThreshold", 3) <= rp.get("failureThreshold", 3):
                 err(o, f"container {cname}: liveness failureThreshold must exceed readiness")
+            env_seen = {}
             for ef in c.get("envFrom", []):
                 cm = configmaps.get((ef.get("configMapRef") or {}).get("name"))
                 if cm is None:
                     err(o, f"container {cname}: envFrom ConfigMap {ef} not rendered")
                     continue
+                env_seen.update(cm.get("data") or {})
                 sg = parse_duration(cm.get("data", {}).get("CRM_SHUTDOWN_GRACE", "")) if \
                     "CRM_SHUTDOWN_GRACE" in cm.get("data", {}) else None
                 if sg is not None and (grace is None or grace <= sg):
                     err(o, f"terminationGracePeriodSeconds {grace} must exceed CRM_SHUTDOWN_GRACE {sg}s")
             for e in c.get("env", []):
                 vf = e.get("valueFrom") or {}
-                if "value" in e and e["name"] in ("CRM_PG_DSN", "CRM_PAGE_TOKEN_SECRET"):
+                if "value" in e and e["name"] in SECRET_ENV:
                     err(o, f"container {cname}: {e['name']} must come from a Secret")
                 if "secretKeyRef" in vf and not vf["secretKeyRef"].get("name"):
                     err(o, f"container {cname}: secretKeyRef without name")
+                env_seen[e["name"]] = e.get("value", vf)
+            for var in REQUIRED_SECRET_ENV:
+                if not isinstance(env_seen.get(var), dict) or "secretKeyRef" not in env_seen[var]:
+                    err(o, f"container {cname}: {var} from a secretKeyRef required")
+            if env_seen.get("CRM_BIND_HOST") not in POD_BIND_HOSTS:
+                err(o, f"container {cname}: CRM_BIND_HOST is {env_seen.get('CRM_BIND_HOST')!r}, "
+                       f"must be one of {POD_BIND_HOSTS} (probes and Services use the pod IP)")
         ns = o["metadata"].get("namespace", "")
         hpa = by_key.get(("HorizontalPodAutoscaler", ns, name))
         if not hpa or hpa["spec"]["scaleTargetRef"].get("name") != name:
@@ -458,6 +519,25 @@ def check_wiring(objs, case):
 
     monitors = [o for o in objs if o.get("kind") == "ServiceMonitor"]
     policies = [o for o in objs if o.get("kind") == "NetworkPolicy"]
+
+    # Every overlay (dev included) runs behind the network policies: a
+    # default deny selecting every pod for ingress and egress.
+    if f"{os.sep}overlays{os.sep}" in f"{os.sep}{case}{os.sep}" and not any(
+            p["spec"].get("podSelector") == {} and
+            set(p["spec"].get("policyTypes") or []) >= {"Ingress", "Egress"} and
+            not p["spec"].get("ingress") and not p["spec"].get("egress") for p in policies):
+        err("overlay", case, "no default-deny NetworkPolicy (include components/network-policies)")
+
+    # One context key for all: services reject context signed with another.
+    refs = set()
+    for d in deployments:
+        for c in d["spec"]["template"]["spec"].get("containers", []):
+            for e in c.get("env", []):
+                ref = (e.get("valueFrom") or {}).get("secretKeyRef")
+                if e.get("name") == "CRM_CONTEXT_KEY" and ref:
+                    refs.add((ref.get("name"), ref.get("key")))
+    if len(refs) > 1:
+        err("Deployment", "*", f"CRM_CONTEXT_KEY comes from different Secret keys: {sorted(refs)}")
     jobs = [o for o in objs if o.get("kind") == "Job"
             and o["metadata"]["name"] == "crm-migrate"]
     migrated = set()
@@ -545,6 +625,55 @@ def static_check(k8s_dir):
                     errors.append(f"{p}: Secret manifest outside {DEV_COMPONENT}")
                 if "secretGenerator" in doc:
                     errors.append(f"{p}: secretGenerator outside {DEV_COMPONENT}")
+    errors.extend(check_prometheus_config(os.path.join(k8s_dir, PROMETHEUS_CONFIG)))
+    errors.extend(check_compose(os.path.join(k8s_dir, COMPOSE_FILE)))
+    return errors
+
+
+def check_compose(path):
+    """The compose services (those with CRM_GRPC_PORT) bind a wildcard inside
+    their containers and share one CRM_CONTEXT_KEY."""
+    errors = []
+    if not os.path.isfile(path):
+        return [f"{path}: missing"]
+    cfg = yaml.safe_load(open(path, encoding="utf-8")) or {}
+    keys = {}
+    for name, svc in (cfg.get("services") or {}).items():
+        env = svc.get("environment") or {}
+        if not isinstance(env, dict) or "CRM_GRPC_PORT" not in env:
+            continue
+        if env.get("CRM_BIND_HOST") not in POD_BIND_HOSTS:
+            errors.append(f"{path}: {name}: CRM_BIND_HOST {env.get('CRM_BIND_HOST')!r} is not a "
+                          f"wildcard; other containers could not reach it")
+        key = str(env.get("CRM_CONTEXT_KEY", ""))
+        if len(key) < 32:
+            errors.append(f"{path}: {name}: CRM_CONTEXT_KEY missing or shorter than 32 characters")
+        keys[name] = key
+    if len(set(keys.values())) > 1:
+        errors.append(f"{path}: CRM_CONTEXT_KEY differs between services {sorted(keys)}")
+    if not keys:
+        errors.append(f"{path}: no service with CRM_GRPC_PORT found")
+    return errors
+
+
+def check_prometheus_config(path):
+    """The bundled Prometheus config sets no target label that the metrics
+    carry themselves (it would be renamed to exported_<label>)."""
+    errors = []
+    if not os.path.isfile(path):
+        return [f"{path}: missing"]
+    cfg = yaml.safe_load(open(path, encoding="utf-8")) or {}
+    for sc in cfg.get("scrape_configs") or []:
+        if sc.get("honor_labels"):
+            continue
+        job = sc.get("job_name")
+        for st in sc.get("static_configs") or []:
+            for label in sorted(set(st.get("labels") or {}) & METRIC_LABELS):
+                errors.append(f"{path}: job {job}: target label {label!r} overwrites the metrics' own label")
+        for r in sc.get("relabel_configs") or []:
+            if r.get("target_label") in METRIC_LABELS:
+                errors.append(f"{path}: job {job}: relabeling sets target label "
+                              f"{r['target_label']!r}, which the metrics carry themselves")
     return errors
 
 
@@ -629,18 +758,76 @@ def selftest(case):
         for e in p["spec"]["podSelector"]["matchExpressions"]:
             e["values"] = [v for v in e["values"] if v != "transaction"]
 
+    def container(objs, name):
+        return named(objs, "Deployment", name)["spec"]["template"]["spec"]["containers"][0]
+
+    def liveness_default_service(objs):
+        container(objs, "transaction")["livenessProbe"]["grpc"].pop("service")
+
+    def readiness_liveness_service(objs):
+        container(objs, "gateway")["readinessProbe"]["grpc"]["service"] = LIVENESS_SERVICE
+
+    def no_startup(objs):
+        container(objs, "customer-store").pop("startupProbe")
+
+    def short_startup(objs):
+        container(objs, "customer-store")["startupProbe"]["failureThreshold"] = 3
+
+    def literal_context_key(objs):
+        for e in container(objs, "gateway")["env"]:
+            if e["name"] == "CRM_CONTEXT_KEY":
+                e.pop("valueFrom")
+                e["value"] = "x" * 40
+
+    def context_key_in_configmap(objs):
+        c = container(objs, "transaction")
+        c["env"] = [e for e in c["env"] if e["name"] != "CRM_CONTEXT_KEY"]
+        named(objs, "ConfigMap", "transaction-config")["data"]["CRM_CONTEXT_KEY"] = "x" * 40
+
+    def no_context_key(objs):
+        c = container(objs, "customer-store")
+        c["env"] = [e for e in c["env"] if e["name"] != "CRM_CONTEXT_KEY"]
+
+    def other_context_key(objs):
+        for e in container(objs, "transaction")["env"]:
+            if e["name"] == "CRM_CONTEXT_KEY":
+                e["valueFrom"]["secretKeyRef"]["key"] = "other-context-key"
+
+    def loopback_bind(objs):
+        named(objs, "ConfigMap", "gateway-config")["data"]["CRM_BIND_HOST"] = "127.0.0.1"
+
+    def no_bind_host(objs):
+        named(objs, "ConfigMap", "customer-store-config")["data"].pop("CRM_BIND_HOST")
+
+    def monitor_keeps_service_label(objs):
+        named(objs, "ServiceMonitor", "gateway")["spec"]["endpoints"][0].pop("relabelings")
+
+    def overlay_without_policies(objs):
+        objs[:] = [o for o in objs if o["kind"] != "NetworkPolicy"]
+        return os.path.join(os.path.dirname(os.path.dirname(case)), "overlays", "dev")
+
     mutations = (no_probe, latest, untagged, root, no_limits, writable_root, secret,
                  short_grace, no_pdb, mixed_tags, dangling_backend, no_monitor, no_migration,
-                 no_backend_egress, no_metrics_ingress)
+                 no_backend_egress, no_metrics_ingress, liveness_default_service,
+                 readiness_liveness_service, no_startup, short_startup, literal_context_key,
+                 context_key_in_configmap, no_context_key, other_context_key, loopback_bind,
+                 no_bind_host, overlay_without_policies, monitor_keeps_service_label)
     failed = 0
     for mutate in mutations:
         objs = copy.deepcopy(good)
-        mutate(objs)
-        if not check(objs, case):
+        as_case = mutate(objs) or case
+        if not check(objs, as_case):
             print(f"FAIL selftest {case}: mutation {mutate.__name__} was not detected")
             failed += 1
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", encoding="utf-8") as f:
+        yaml.safe_dump({"scrape_configs": [{"job_name": "x", "static_configs": [
+            {"targets": ["x:9464"], "labels": {"service": "x"}}]}]}, f)
+        f.flush()
+        if not check_prometheus_config(f.name):
+            print("FAIL selftest: a prometheus target label 'service' was not detected")
+            failed += 1
     if not failed:
-        print(f"ok   selftest {case}: {len(mutations)} broken variants all rejected")
+        print(f"ok   selftest {case}: {len(mutations)} broken variants and a bad prometheus.yml all rejected")
     return 1 if failed else 0
 
 

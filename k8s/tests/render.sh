@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # Renders every overlay (k8s/overlays/*) and every combination case
 # (k8s/tests/<case>/kustomization.yaml) and checks the result with
-# check_manifests.py: probes, resources, hardened securityContext, non-root,
-# tagged images, HPA + PDB per Deployment, no Secret data outside the dev-only
-# in-cluster-datastores component, and that every service Deployment is wired
-# into what the render contains (one image tag, gateway backend addresses,
-# ServiceMonitors, network policies, a crm-migrate step).
+# check_manifests.py: probes (readiness on the overall gRPC health; liveness
+# and startup on the gRPC service "liveness"), resources, hardened
+# securityContext, non-root, tagged images, HPA + PDB per Deployment,
+# CRM_BIND_HOST a wildcard, secrets (CRM_PG_DSN, CRM_PAGE_TOKEN_SECRET,
+# CRM_CONTEXT_KEY) only from Secret references, no Secret data outside the
+# dev-only in-cluster-datastores component, a default-deny NetworkPolicy in
+# every overlay, no ServiceMonitor target label overwriting a metric label,
+# and that every service Deployment is wired into what the render contains
+# (one image tag, gateway backend addresses, ServiceMonitors, network
+# policies, a crm-migrate step). --static also checks
+# deploy/prometheus/prometheus.yml (target labels) and
+# deploy/compose/docker-compose.yaml (CRM_BIND_HOST, CRM_CONTEXT_KEY).
 #
 # Renderer: `kubectl kustomize` when kubectl is installed (its output is also
 # compared with the python fallback so the fallback stays honest); otherwise

@@ -34,7 +34,9 @@ BUILD_DIR = os.path.abspath(os.environ.get("CRM_BUILD_DIR", os.path.join(SOURCE_
 RUN_DIR = os.path.join(BUILD_DIR, "e2e-run")
 LOG_DIR = os.path.join(RUN_DIR, "logs")
 PY_DIR = os.path.join(RUN_DIR, "py")
-PG_SOCK = os.path.join(BUILD_DIR, "test-run", "pg", "sock")
+# The fixture's PostgreSQL keeps its socket in a short folder the postgres user
+# can reach; <build>/test-run/pg links to it (deploy/scripts/datastores.sh).
+PG_SOCK = os.path.join(os.path.realpath(os.path.join(BUILD_DIR, "test-run", "pg")), "sock")
 
 HOST = "127.0.0.1"
 PG_PORT = 55432
