@@ -181,6 +181,9 @@ class BadInput(stack.E2ETestCase):
         r = rest("PATCH", "/v1/customers/%s?updateMask=emails" % self.existing["id"], self.key,
                  {"emails": "%s@example.com" % tag})
         self.assertError(r, 400, "INVALID_FIELD", "emails")
+        r = rest("POST", "/v1/customers", self.key,
+                 {"givenName": "x", "emails": [["%s@example.com" % tag]]})
+        self.assertError(r, 400, "INVALID_FIELD", "emails[0]")
         r = rest("GET", "/v1/customers:search?email=" + q("%s@example.com" % tag), self.key)
         self.assertEqual(r.json().get("customers", []), [])
 

@@ -109,6 +109,17 @@ absl::Status CheckFieldValue(const Json& value, const pb::FieldDescriptor* f,
                                 ": expected a JSON array (a repeated field), got ",
                                 value.type_name()));
   }
+  // It also flattens lists of lists ([["a"], "b"] as ["a", "b"]).
+  if (f->is_repeated() && !f->is_map() && value.is_array()) {
+    for (size_t i = 0; i < value.size(); ++i) {
+      if (value[i].is_array()) {
+        const std::string element = absl::StrCat(shown, "[", i, "]");
+        return Invalid(kReasonInvalidField, element,
+                       absl::StrCat("invalid request body field ", element,
+                                    ": expected a single value, got an array"));
+      }
+    }
+  }
   if (f->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE) return absl::OkStatus();
   if (f->is_map()) {
     const pb::FieldDescriptor* value_field = f->message_type()->FindFieldByName("value");

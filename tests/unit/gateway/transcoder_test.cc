@@ -396,6 +396,11 @@ TEST_CASE("BuildRequest: hostile bodies are refused cheaply and clearly", "[gate
     // A map wants an object.
     call.body = R"({"attributes":["x"]})";
     CHECK(common::FieldOf(BuildError("CreateCustomer", call)) == "attributes");
+    // Lists of lists are not flattened either.
+    call.body = R"({"emails":[["x@example.com"]]})";
+    CHECK(common::FieldOf(BuildError("CreateCustomer", call)) == "emails[0]");
+    call.body = R"({"externalIds":[{"source":"erp","value":"1"},[{"source":"erp","value":"2"}]]})";
+    CHECK(common::FieldOf(BuildError("CreateCustomer", call)) == "externalIds[1]");
     // Lists and null (empty) are fine.
     call.body = R"({"emails":["x@example.com"],"phones":null})";
     auto req = Build<cs::CreateCustomerRequest>("CreateCustomer", call);
