@@ -163,10 +163,13 @@ int main() {
   http_options.threads = config->http_threads;
   http_options.max_body_bytes =
       static_cast<size_t>(std::max(config->max_body_bytes, config->max_upload_bytes));
-  gateway::api::HttpServer http(http_options, [&](gateway::api::HttpRequest req,
+  // Head first: a request is admitted before its body is read.
+  gateway::api::HttpServer http(
+      http_options, gateway::api::HeadHandler([&](gateway::api::HttpRequest req,
+                                                  gateway::api::BodyReader read_body,
                                                   gateway::api::Responder respond) {
-    (*rest)->Handle(std::move(req), std::move(respond));
-  });
+        (*rest)->Handle(std::move(req), std::move(read_body), std::move(respond));
+      }));
   if (absl::Status s = http.Start(); !s.ok()) {
     CRM_LOG(Error) << s;
     return 1;

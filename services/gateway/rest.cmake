@@ -4,6 +4,7 @@
 set(CRM_GATEWAY_REST_DIR ${CMAKE_CURRENT_LIST_DIR})
 
 add_library(crm_gateway_rest_core STATIC
+  ${CRM_GATEWAY_REST_DIR}/domain/json_limits.cc
   ${CRM_GATEWAY_REST_DIR}/domain/path_template.cc
   ${CRM_GATEWAY_REST_DIR}/domain/router.cc)
 target_include_directories(crm_gateway_rest_core PUBLIC ${PROJECT_SOURCE_DIR})

@@ -2,6 +2,10 @@
 and none of them leaves a partial write behind."""
 
 import datetime
+import http.client
+import importlib
+import json
+import socket
 import time
 import unittest
 import urllib.parse
@@ -36,6 +40,9 @@ class BadInput(stack.E2ETestCase):
         assert r.status == 200, r
         cls.existing = r.json()
         cls.count_before = stack.count_customers(cls.key)
+        # Requests that must succeed write in a tenant of their own, so the
+        # residue check below stays exact.
+        _, cls.other = stack.create_tenant()
 
     def assertError(self, r, status, reason, field=None):
         self.assertEqual(r.status, status, r)
@@ -79,12 +86,132 @@ class BadInput(stack.E2ETestCase):
     def test_wrong_content_type(self):
         r = rest("POST", "/v1/customers", self.key, raw=b'{"givenName": "x"}',
                  headers={"Content-Type": "text/plain"})
-        self.assertIn(r.status, (400, 415), r)
-        self.assertEqual(r.reason(), "UNSUPPORTED_MEDIA_TYPE", r)
+        self.assertError(r, 415, "UNSUPPORTED_MEDIA_TYPE")
         r = rest("POST", "/v1/customers", self.key, raw=b"givenName=x",
                  headers={"Content-Type": "application/x-www-form-urlencoded"})
-        self.assertIn(r.status, (400, 415), r)
-        self.assertEqual(r.reason(), "UNSUPPORTED_MEDIA_TYPE", r)
+        self.assertError(r, 415, "UNSUPPORTED_MEDIA_TYPE")
+        r = rest("POST", "/v1/customers", self.other, raw=b'{"givenName": "x"}',
+                 headers={"Content-Type": "application/json; charset=utf-8"})
+        self.assertEqual(r.status, 200, r)  # parameters are fine
+
+    def test_ndjson_import_wants_ndjson(self):
+        rows = b'{"givenName": "Nd"}\n'
+        for ctype in ("application/json", "text/plain"):
+            r = rest("POST", "/v1/customers:import?batchId=" + stack.unique("ct"), self.key,
+                     raw=rows, headers={"Content-Type": ctype})
+            self.assertError(r, 415, "UNSUPPORTED_MEDIA_TYPE")
+            self.assertIn("application/x-ndjson", r.json()["error"]["message"])
+        r = rest("POST", "/v1/customers:import?batchId=" + stack.unique("ct"), self.key,
+                 raw=rows)  # no Content-Type at all
+        self.assertError(r, 415, "UNSUPPORTED_MEDIA_TYPE")
+
+    def test_deep_nesting_refused_fast(self):
+        path = "/v1/customers/%s/interactions" % self.existing["id"]
+        # No key, 100,000 levels (200 KB): 401 at once, the body never parsed.
+        deep = b'{"kind":"INTERACTION_KIND_NOTE","payload":{"a":' + b"[" * 100000 + \
+            b"]" * 100000 + b"}}"
+        start = time.monotonic()
+        r = rest("POST", path, raw=deep, headers=JSON)
+        self.assertLess(time.monotonic() - start, 1.0)
+        self.assertError(r, 401, "MISSING_CREDENTIALS")
+        self.assertEqual((r.header("connection") or "").lower(), "close", r)
+        start = time.monotonic()
+        r = rest("POST", path, "crm_k0000000000000000_" + "x" * 32, raw=deep, headers=JSON)
+        self.assertLess(time.monotonic() - start, 1.0)
+        self.assertEqual(r.status, 401, r)
+        # With a key: refused before parsing, fast (30,000 levels fit the body limit).
+        deep = b'{"kind":"INTERACTION_KIND_NOTE","payload":{"a":' + b"[" * 30000 + \
+            b"]" * 30000 + b"}}"
+        start = time.monotonic()
+        r = rest("POST", path, self.key, raw=deep, headers=JSON)
+        self.assertLess(time.monotonic() - start, 1.0)
+        self.assertError(r, 400, "MALFORMED_BODY")
+        self.assertIn("deeper than 32 levels", r.json()["error"]["message"])
+        # 32 levels are fine.
+        r = rest("POST", "/v1/customers", self.other, {"givenName": "Deep"})
+        self.assertEqual(r.status, 200, r)
+        ok = {"kind": "INTERACTION_KIND_NOTE", "payload": {"a": json.loads("[" * 30 + "]" * 30)}}
+        r = rest("POST", "/v1/customers/%s/interactions" % r.json()["id"], self.other, ok)
+        self.assertEqual(r.status, 200, r)
+
+    def test_unauthenticated_answer_keeps_nothing_of_the_connection(self):
+        # A refusal before the body is read closes the connection: the unread
+        # body must not be taken for the next request.
+        smuggled = b"GET /v1/customers HTTP/1.1\r\nHost: x\r\n\r\n"
+        conn = http.client.HTTPConnection(stack.HOST, stack.HTTP_PORT, timeout=10)
+        try:
+            conn.request("POST", "/v1/customers", body=smuggled,
+                         headers={"Content-Type": "application/json"})
+            r = conn.getresponse()
+            r.read()
+            self.assertEqual(r.status, 401)
+            self.assertTrue(r.will_close)
+        finally:
+            conn.close()
+        # Expect: 100-continue without a key: 401, never 100.
+        s = socket.create_connection((stack.HOST, stack.HTTP_PORT), timeout=10)
+        try:
+            s.sendall(b"POST /v1/customers HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                      b"application/json\r\nContent-Length: 1000\r\n"
+                      b"Expect: 100-continue\r\n\r\n")
+            first = s.recv(4096)
+            self.assertTrue(first.startswith(b"HTTP/1.1 401"), first)
+        finally:
+            s.close()
+
+    def test_number_beyond_a_double(self):
+        for raw in (b'{"givenName": "x", "birthday": 1e999}', b'{"givenName": -1e400}',
+                    b'[1e999]'):
+            r = rest("POST", "/v1/customers", self.key, raw=raw, headers=JSON)
+            self.assertError(r, 400, "MALFORMED_BODY")
+            self.assertIn("double", r.json()["error"]["message"])
+        r = rest("POST", "/v1/customers:upsert", self.key,
+                 raw=b'{"customer": {"givenName": "x"}, "x": 1e999}', headers=JSON)
+        self.assertError(r, 400, "MALFORMED_BODY")
+
+    def test_lone_value_for_a_list(self):
+        tag = stack.unique("lone")
+        r = rest("POST", "/v1/customers", self.key,
+                 {"givenName": "x", "emails": "%s@example.com" % tag})
+        self.assertError(r, 400, "INVALID_FIELD", "emails")
+        self.assertIn("array", r.json()["error"]["message"])
+        r = rest("POST", "/v1/customers:upsert", self.key,
+                 {"customer": {"phones": "+41791234567"}})
+        self.assertError(r, 400, "INVALID_FIELD", "customer.phones")
+        r = rest("PATCH", "/v1/customers/%s?updateMask=emails" % self.existing["id"], self.key,
+                 {"emails": "%s@example.com" % tag})
+        self.assertError(r, 400, "INVALID_FIELD", "emails")
+        r = rest("POST", "/v1/customers", self.key,
+                 {"givenName": "x", "emails": [["%s@example.com" % tag]]})
+        self.assertError(r, 400, "INVALID_FIELD", "emails[0]")
+        r = rest("GET", "/v1/customers:search?email=" + q("%s@example.com" % tag), self.key)
+        self.assertEqual(r.json().get("customers", []), [])
+
+    def test_invalid_utf8_in_parameters(self):
+        r = rest("GET", "/v1/customers/%ff%fe", self.key)
+        self.assertError(r, 400, "INVALID_FIELD", "customer_id")
+        self.assertIn("customer_id", r.json()["error"]["message"])
+        r = rest("GET", "/v1/customers:search?namePrefix=%ff%fe", self.key)
+        self.assertError(r, 400, "INVALID_FIELD", "name_prefix")
+        self.assertIn("UTF-8", r.json()["error"]["message"])
+        r = rest("POST", "/v1/customers:import?batchId=%ff", self.key, raw=b"",
+                 headers={"Content-Type": "application/x-ndjson"})
+        self.assertError(r, 400, "INVALID_FIELD", "batch_id")
+
+    def test_request_id_with_control_characters_rest(self):
+        body = {"givenName": "Nul"}
+        for rid in ("R%00X", "R%00Y", "R%0AX", "%00"):
+            r = rest("POST", "/v1/customers?requestId=" + rid, self.key, body)
+            self.assertError(r, 400, "INVALID_FIELD", "request_id")
+        # In a JSON body (MergeCustomers takes requestId in its body).
+        r = rest("POST", "/v1/customers/%s:merge" % self.existing["id"], self.key,
+                 {"sourceCustomerId": self.existing["id"], "requestId": "R\u0000X"})
+        self.assertError(r, 400, "INVALID_FIELD", "request_id")
+        # The transaction service's strict ids too.
+        r = rest("POST", "/v1/products?requestId=P%00X", self.key,
+                 {"sku": stack.unique("NUL"), "name": "n", "categoryPath": ["A", "B"],
+                  "price": {"amountMinor": "1", "currencyCode": "CHF"}})
+        self.assertError(r, 400, "INVALID_FIELD", "request_id")
 
     # ------------------------------------------------------- fields, routes
 
@@ -184,6 +311,58 @@ class BadInput(stack.E2ETestCase):
             r = rest("GET", "/v1/customers", key)
             self.assertError(r, 401, "INVALID_CREDENTIALS")
             self.assertIsNotNone(r.header("www-authenticate"), r)
+
+    def test_request_id_with_control_characters_grpc(self):
+        import grpc
+        cs, cs_grpc, _, _ = stack.grpc_modules()
+        txn = importlib.import_module("crm.transaction.v1.transaction_pb2")
+        txn_grpc = importlib.import_module("crm.transaction.v1.transaction_pb2_grpc")
+        pipe = importlib.import_module("crm.transaction.v1.pipeline_pb2")
+        pipe_grpc = importlib.import_module("crm.transaction.v1.pipeline_pb2_grpc")
+        channel = stack.grpc_channel()
+        try:
+            store = cs_grpc.CustomerStoreServiceStub(channel)
+            md = stack.auth(self.key)
+            tag = stack.unique("nul")
+
+            def refused(call):
+                with self.assertRaises(grpc.RpcError) as ctx:
+                    call()
+                self.assertEqual(ctx.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+                self.assertEqual(stack.reason_of(ctx.exception), "INVALID_FIELD")
+                self.assertIn("request_id", ctx.exception.details())
+
+            # "R\0X", "R\0Y" and "R" were one key: the second answered the
+            # first customer. Now the first two are refused, "R" stands alone.
+            for rid, name in (("%s\0X" % tag, "A"), ("%s\0Y" % tag, "B")):
+                refused(lambda: store.CreateCustomer(cs.CreateCustomerRequest(
+                    customer=cs.Customer(given_name=name), request_id=rid),
+                    metadata=md, timeout=10))
+            other = stack.auth(self.other)
+            c = store.CreateCustomer(cs.CreateCustomerRequest(
+                customer=cs.Customer(given_name="C"), request_id=tag), metadata=other, timeout=10)
+            self.assertEqual(c.given_name, "C")
+            again = store.CreateCustomer(cs.CreateCustomerRequest(
+                customer=cs.Customer(given_name="C"), request_id=tag), metadata=other,
+                timeout=10)
+            self.assertEqual(again.id, c.id)
+            refused(lambda: store.CreateInteraction(cs.CreateInteractionRequest(
+                customer_id=self.existing["id"],
+                interaction=cs.Interaction(kind=cs.INTERACTION_KIND_NOTE),
+                request_id="I\x01"), metadata=md, timeout=10))
+            # Transaction: optional (CreateProduct) and required (CreateLead) ids.
+            catalog = txn_grpc.TransactionServiceStub(channel)
+            refused(lambda: catalog.CreateProduct(txn.CreateProductRequest(
+                product=txn.Product(sku=stack.unique("NUL"), name="n", category_path=["A", "B"],
+                                    price=txn.Money(amount_minor=1, currency_code="CHF"),
+                                    active=True),
+                request_id="P\0X"), metadata=md, timeout=10))
+            pipeline = pipe_grpc.PipelineServiceStub(channel)
+            refused(lambda: pipeline.CreateLead(pipe.CreateLeadRequest(
+                lead=pipe.Lead(company_name="ACME"), request_id="L\0X"),
+                metadata=md, timeout=10))
+        finally:
+            channel.close()
 
     def test_revoked_key_rejected_within_cache_ttl(self):
         k, secret = stack.create_key(self.key, ["ROLE_SALES"])

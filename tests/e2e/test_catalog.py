@@ -136,7 +136,7 @@ class CatalogRest(stack.E2ETestCase):
         # The old etag is stale now.
         r = rest("PATCH", "/v1/products/%s?updateMask=name" % sku, self.key, {"name": "Stale"},
                  headers={"If-Match": '"%s"' % p["etag"]})
-        self.assertError(r, 409, "ETAG_MISMATCH")
+        self.assertError(r, 412, "ETAG_MISMATCH")
         g = rest("GET", "/v1/products/" + sku, self.key)
         self.assertEqual(g.json()["name"], "New name")
         self.assertEqual(g.json()["etag"], u["etag"])

@@ -459,7 +459,7 @@ class MoneyTenantIsolation(MoneyApi):
         # B's stale etag is about B's settings (version 0), not A's.
         r = rest("PATCH", "/v1/orderSettings", b_key, {"createUnknownCustomers": True},
                  headers={"If-Match": '"1"'})
-        self.assertError(r, 409, "ETAG_MISMATCH")
+        self.assertError(r, 412, "ETAG_MISMATCH")
 
 
 class OrderSettingsAndCustomerResolution(MoneyApi):
@@ -487,7 +487,7 @@ class OrderSettingsAndCustomerResolution(MoneyApi):
         self.assertEqual(g.json(), r.json())
         stale = rest("PATCH", "/v1/orderSettings", key, {"createUnknownCustomers": False},
                      headers={"If-Match": '"0"'})
-        self.assertError(stale, 409, "ETAG_MISMATCH")
+        self.assertError(stale, 412, "ETAG_MISMATCH")
         self.assertTrue(rest("GET", "/v1/orderSettings", key).json()["createUnknownCustomers"])
         r = rest("PATCH", "/v1/orderSettings", key, {"createUnknownCustomers": False})
         self.assertEqual(r.status, 200, r)

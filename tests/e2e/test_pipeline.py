@@ -138,7 +138,7 @@ class PipelineRest(stack.E2ETestCase):
         self.assertIn("new", bad.json()["error"]["message"])
         stale = rest("PATCH", "/v1/leads/%s?updateMask=status&requestId=%s" % (lead["id"], rid()),
                      self.sales, {"status": "LEAD_STATUS_WORKING"}, headers={"If-Match": '"7"'})
-        self.assertError(stale, 409, "ETAG_MISMATCH")
+        self.assertError(stale, 412, "ETAG_MISMATCH")
         for status in ("LEAD_STATUS_WORKING", "LEAD_STATUS_QUALIFIED"):
             r = rest("PATCH", "/v1/leads/%s?updateMask=status&requestId=%s" % (lead["id"], rid()),
                      self.sales, {"status": status})

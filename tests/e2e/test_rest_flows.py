@@ -117,7 +117,8 @@ class RestFlows(stack.E2ETestCase):
         # The old etag is stale now.
         r = rest("PATCH", "/v1/customers/%s?updateMask=familyName" % c["id"], self.key,
                  {"familyName": "Stale"}, headers={"If-Match": '"%s"' % c["etag"]})
-        self.assertEqual(r.status, 409, r)
+        self.assertEqual(r.status, 412, r)  # Precondition Failed (RFC 9110)
+        self.assertEqual(r.json()["error"]["code"], 412, r)
         self.assertEqual(r.json()["error"]["status"], "ABORTED")
         self.assertEqual(r.reason(), "ETAG_MISMATCH")
         r = rest("GET", "/v1/customers/" + c["id"], self.key)
@@ -126,7 +127,7 @@ class RestFlows(stack.E2ETestCase):
         # Stale If-Match on DELETE is refused as well, and nothing is erased.
         r = rest("DELETE", "/v1/customers/" + c["id"], self.key,
                  headers={"If-Match": '"%s"' % c["etag"]})
-        self.assertEqual(r.status, 409, r)
+        self.assertEqual(r.status, 412, r)
         self.assertEqual(r.reason(), "ETAG_MISMATCH")
         self.assertEqual(rest("GET", "/v1/customers/" + c["id"], self.key).status, 200)
 

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
+#include "libs/common/request_id.h"
 #include "libs/common/status_macros.h"
 #include "libs/grpcutil/proto_util.h"
 #include "libs/grpcutil/unary.h"
@@ -25,11 +26,9 @@ app::Actor ActorOf(const RequestContext& rc, const char* method,
 }
 
 // Mutating calls may carry a client request_id for idempotency; only creates
-// replay by it. Bounded so it fits the idempotency table.
-absl::Status CheckRequestId(const std::string& id) {
-  if (id.size() > 128) return common::InvalidField("request_id", "request_id is at most 128 characters");
-  return absl::OkStatus();
-}
+// replay by it. Bounded so it fits the idempotency table, and free of control
+// characters (a NUL would cut the stored key): common::CheckRequestId.
+using common::CheckRequestId;
 
 }  // namespace
 

@@ -51,7 +51,7 @@ bool IsHttpParseError(const beast::error_code& ec) {
 class HttpServerSession;
 
 struct HttpServer::Impl {
-  Impl(HttpServerOptions o, Handler h)
+  Impl(HttpServerOptions o, HeadHandler h)
       : options(std::move(o)),
         handler(std::move(h)),
         ioc(options.threads),
@@ -69,7 +69,7 @@ struct HttpServer::Impl {
   }
 
   HttpServerOptions options;
-  Handler handler;
+  HeadHandler handler;
   net::io_context ioc;  // declared before everything that uses it
   tcp::acceptor acceptor;
   net::steady_timer accept_retry;
@@ -145,13 +145,42 @@ class HttpServerSession : public std::enable_shared_from_this<HttpServerSession>
       OnReadError(ec);
       return;
     }
-    if (beast::iequals(parser_->get()[http::field::expect], "100-continue") &&
-        !parser_->is_done()) {
-      stream_.expires_after(IdleTimeout());
+    Dispatch();
+  }
+
+  // Any thread: a BodyReader call for request number `seq`.
+  void PostReadBody(uint64_t seq, std::function<void(std::string)> done) {
+    net::post(stream_.get_executor(),
+              [self = shared_from_this(), seq, done = std::move(done)]() mutable {
+                self->StartBodyRead(seq, std::move(done));
+              });
+  }
+
+  void StartBodyRead(uint64_t seq, std::function<void(std::string)> done) {
+    // Only once, and only for the request being handled (not an answered one).
+    if (closed_ || state_ != State::kHandling || seq != request_seq_ || body_requested_) return;
+    body_requested_ = true;
+    body_done_ = std::move(done);
+    if (parser_->is_done()) {
+      DeliverBody();
+      return;
+    }
+    reading_body_ = true;
+    stream_.expires_after(IdleTimeout());
+    if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+      continue_in_flight_ = true;
       net::async_write(stream_, net::buffer(kContinue, sizeof(kContinue) - 1),
                        [self = shared_from_this()](beast::error_code wec, std::size_t) {
+                         self->continue_in_flight_ = false;
+                         if (self->closed_) return;
                          if (wec) {
                            self->Close();
+                         } else if (self->pending_response_) {
+                           // Answered during the 100 Continue: answer now, unread.
+                           self->reading_body_ = false;
+                           HttpResponse r = std::move(*self->pending_response_);
+                           self->pending_response_.reset();
+                           self->Respond(std::move(r));
                          } else {
                            self->ReadBody();
                          }
@@ -163,22 +192,42 @@ class HttpServerSession : public std::enable_shared_from_this<HttpServerSession>
 
   void ReadBody() {
     if (closed_) return;
-    if (parser_->is_done()) {
-      Dispatch();
-      return;
-    }
     stream_.expires_after(IdleTimeout());
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&HttpServerSession::OnBody, shared_from_this()));
   }
 
   void OnBody(beast::error_code ec, std::size_t) {
+    reading_body_ = false;
     if (closed_) return;
+    // Answered while the body was on its way: that answer closes the connection.
+    if (state_ != State::kHandling) return;
+    stream_.expires_never();
     if (ec) {
+      body_done_ = nullptr;  // the handler's continuation never runs
       OnReadError(ec);
       return;
     }
-    Dispatch();
+    DeliverBody();
+  }
+
+  void DeliverBody() {
+    std::function<void(std::string)> done = std::move(body_done_);
+    body_done_ = nullptr;
+    std::string body = std::move(parser_->get().body());
+    try {
+      done(std::move(body));
+    } catch (const std::exception& e) {
+      CRM_LOG(Error) << "http handler threw: " << observability::ExceptionSummary(e);
+      if (auto r = responder_.lock()) {
+        r->Deliver(ErrorResponse(absl::InternalError("internal error")));
+      }
+    } catch (...) {
+      CRM_LOG(Error) << "http handler threw a non-std exception";
+      if (auto r = responder_.lock()) {
+        r->Deliver(ErrorResponse(absl::InternalError("internal error")));
+      }
+    }
   }
 
   void OnReadError(const beast::error_code& ec) {
@@ -206,13 +255,15 @@ class HttpServerSession : public std::enable_shared_from_this<HttpServerSession>
                                       kReasonMalformedRequest));
   }
 
+  // The head is read: hand it to the handler, which may ask for the body.
   void Dispatch() {
     state_ = State::kHandling;
     stream_.expires_never();
-    http::request<http::string_body> msg = parser_->release();
-    parser_.reset();
+    const http::request<http::string_body>& msg = parser_->get();
     keep_alive_ = msg.keep_alive();
     version_ = msg.version();
+    ++request_seq_;
+    body_requested_ = false;
 
     HttpRequest req;
     req.method = std::string(msg.method_string());
@@ -224,15 +275,21 @@ class HttpServerSession : public std::enable_shared_from_this<HttpServerSession>
       req.headers.emplace_back(absl::AsciiStrToLower(std::string(field.name_string())),
                                std::string(field.value()));
     }
-    req.body = std::move(msg.body());
     req.remote_address = remote_address_;
 
     counted_ = true;
     ++server_->in_flight;
     auto state = std::make_shared<ResponderState>(weak_from_this(), server_->life);
+    responder_ = state;
     Responder responder = [state](HttpResponse r) { state->Deliver(std::move(r)); };
+    BodyReader read_body = [weak = weak_from_this(),
+                            seq = request_seq_](std::function<void(std::string)> done) {
+      if (std::shared_ptr<HttpServerSession> self = weak.lock()) {
+        self->PostReadBody(seq, std::move(done));
+      }
+    };
     try {
-      server_->handler(std::move(req), std::move(responder));
+      server_->handler(std::move(req), std::move(read_body), std::move(responder));
     } catch (const std::exception& e) {
       CRM_LOG(Error) << "http handler threw: " << observability::ExceptionSummary(e);
       state->Deliver(ErrorResponse(absl::InternalError("internal error")));
@@ -244,7 +301,17 @@ class HttpServerSession : public std::enable_shared_from_this<HttpServerSession>
 
   void Respond(HttpResponse r) {
     if (closed_ || state_ != State::kHandling) return;
+    if (continue_in_flight_) {  // one write at a time: after the 100 Continue
+      pending_response_ = std::move(r);
+      return;
+    }
+    responder_.reset();
+    body_done_ = nullptr;
     bool close = !keep_alive_ || server_->stopping;
+    // Answered before the body was read (or while it was): its bytes are
+    // still coming, so this connection cannot carry another request.
+    const bool body_unread = parser_ && !parser_->is_done();
+    if (body_unread) close = true;
     std::vector<std::pair<std::string, std::string>> headers;
     headers.reserve(r.headers.size());
     for (auto& [name, value] : r.headers) {
@@ -257,7 +324,10 @@ class HttpServerSession : public std::enable_shared_from_this<HttpServerSession>
       }
       headers.emplace_back(std::move(name), std::move(value));
     }
-    Write(r.status, std::move(headers), std::move(r.body), close, /*linger=*/false);
+    // Linger (discard what the client still sends, so it reads the answer
+    // rather than a reset) unless a body read is in flight: Close ends it.
+    Write(r.status, std::move(headers), std::move(r.body), close,
+          /*linger=*/body_unread && !reading_body_);
   }
 
   void SendError(int status, const absl::Status& error) {
@@ -340,6 +410,8 @@ class HttpServerSession : public std::enable_shared_from_this<HttpServerSession>
   void Close() {
     if (closed_) return;
     closed_ = true;
+    body_done_ = nullptr;
+    responder_.reset();
     if (counted_) {
       counted_ = false;
       --server_->in_flight;
@@ -372,7 +444,15 @@ class HttpServerSession : public std::enable_shared_from_this<HttpServerSession>
   HttpServer::Impl* server_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<http::string_body>> parser_;  // kept until the next request
+  std::weak_ptr<ResponderState> responder_;  // of the request being handled (not owned:
+                                             // a dropped Responder must still answer 500)
+  std::function<void(std::string)> body_done_;  // the handler's body continuation
+  uint64_t request_seq_ = 0;                   // requests dispatched on this connection
+  bool body_requested_ = false;
+  bool reading_body_ = false;      // from the BodyReader call until the body is read
+  bool continue_in_flight_ = false;  // writing "100 Continue"
+  std::optional<HttpResponse> pending_response_;  // answered during that write
   http::response<http::string_body> res_;
   std::string remote_address_;
   std::vector<char> linger_buffer_;
@@ -423,7 +503,18 @@ HttpResponse ErrorResponse(const absl::Status& status) {
   return r;
 }
 
-HttpServer::HttpServer(HttpServerOptions options, Handler handler) {
+HttpServer::HttpServer(HttpServerOptions options, Handler handler)
+    : HttpServer(std::move(options),
+                 HeadHandler([handler = std::move(handler)](HttpRequest req, BodyReader read_body,
+                                                            Responder respond) {
+                   read_body([handler, req = std::move(req),
+                              respond = std::move(respond)](std::string body) mutable {
+                     req.body = std::move(body);
+                     handler(std::move(req), std::move(respond));
+                   });
+                 })) {}
+
+HttpServer::HttpServer(HttpServerOptions options, HeadHandler handler) {
   if (options.threads < 1) options.threads = 1;
   impl_ = std::make_shared<Impl>(std::move(options), std::move(handler));
 }

@@ -35,8 +35,22 @@ struct HttpResponse {
 // May be called from any thread, exactly once (later calls are ignored). A Responder
 // dropped without being called answers 500.
 using Responder = std::function<void(HttpResponse)>;
-// Runs on an io thread: must not block.
+// Runs on an io thread: must not block. Gets the whole request, body included.
 using Handler = std::function<void(HttpRequest, Responder)>;
+
+// Reads the body of the request a HeadHandler got: may be called from any
+// thread, at most once, before answering. `done` runs on an io thread (must
+// not block) with the body. It never runs when the body is too large (the
+// server answers 413 itself and closes), the client goes away or times out,
+// or the request was answered already.
+using BodyReader = std::function<void(std::function<void(std::string body)> done)>;
+// Runs on an io thread once the request head is read (request.body is
+// empty): must not block. It either reads the body (BodyReader) and answers
+// then, or answers at once without it — e.g. a refused API key: the body is
+// then never read (an `Expect: 100-continue` client is never told to send
+// it) and the connection is closed after the answer, as its unread bytes
+// would otherwise be taken for the next request.
+using HeadHandler = std::function<void(HttpRequest, BodyReader, Responder)>;
 
 struct HttpServerOptions {
   std::string address = "127.0.0.1";
@@ -50,7 +64,10 @@ struct HttpServerOptions {
 
 class HttpServer final {
  public:
+  // The handler gets whole requests (the body is read first).
   HttpServer(HttpServerOptions options, Handler handler);
+  // The handler gets the request head and decides whether to read the body.
+  HttpServer(HttpServerOptions options, HeadHandler handler);
   ~HttpServer();  // Stop()
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -287,7 +287,17 @@ std::string GenerateOpenApi(const std::vector<RestRoute>& routes, absl::string_v
     }
     if (!params.empty()) op["parameters"] = std::move(params);
 
-    if (!route.body.empty()) {
+    if (RawBodyField(route) != nullptr) {
+      // A bytes body field takes the raw request body: NDJSON text, not the
+      // base64 JSON string protobuf's JSON mapping would use for bytes.
+      op["requestBody"] = {
+          {"required", true},
+          {"description",
+           "NDJSON: one JSON object per line (Content-Type: application/x-ndjson); "
+           "blank lines are skipped"},
+          {"content",
+           {{"application/x-ndjson", {{"schema", {{"type", "string"}}}}}}}};
+    } else if (!route.body.empty()) {
       Json schema;
       if (route.body == "*") {
         schema = gen.MessageRef(input);

@@ -332,6 +332,18 @@ void Proxy::Admit(std::shared_ptr<InboundCall> call, AdmitDone done) {
   }
 }
 
+void Proxy::ForwardAdmitted(std::shared_ptr<InboundCall> call, const app::Principal& principal,
+                            std::vector<grpc::ByteBuffer> requests,
+                            std::function<void(ForwardResult)> done) {
+  if (IsRelayedStream(call->full_method) || !HasBackend(call->full_method)) {
+    done(ErrorResult(common::WithReason(
+        absl::UnimplementedError(absl::StrCat(call->full_method, " cannot be forwarded here")),
+        "ROUTE_NOT_FOUND")));
+    return;
+  }
+  Forward(std::move(call), principal, std::move(requests), std::move(done));
+}
+
 namespace {
 
 // Forwards a collected client stream: writes every message, half-closes,

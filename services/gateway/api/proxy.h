@@ -79,6 +79,13 @@ class Proxy final {
   // any thread, with the admitted principal, or with nullptr and the refusal.
   using AdmitDone = std::function<void(const app::Principal* principal, ForwardResult refusal)>;
   void Admit(std::shared_ptr<InboundCall> call, AdmitDone done);
+  // Forwarding alone (the second half of Handle) for a call Admit let in, so
+  // a front door can work in between without admitting twice: REST reads and
+  // parses the body only once the key is known good. `principal` is only
+  // used during the call; `done` runs exactly once, on any thread.
+  void ForwardAdmitted(std::shared_ptr<InboundCall> call, const app::Principal& principal,
+                       std::vector<grpc::ByteBuffer> requests,
+                       std::function<void(ForwardResult)> done);
 
   // Where and how an admitted streaming call goes: the backend stub, the
   // metadata to pass and the deadline (the client's, capped by the upload

@@ -12,12 +12,16 @@ namespace crm::gateway::api {
 inline constexpr const char* kReasonBodyTooLarge = "BODY_TOO_LARGE";
 inline constexpr const char* kReasonHeadersTooLarge = "HEADERS_TOO_LARGE";
 inline constexpr const char* kReasonMalformedRequest = "MALFORMED_REQUEST";
+inline constexpr const char* kReasonUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE";
+inline constexpr const char* kReasonEtagMismatch = "ETAG_MISMATCH";
 
 // The google.rpc.Code -> HTTP table of CONVENTIONS.md (OK 200, CANCELLED 499, ...).
 int HttpStatusFor(absl::StatusCode code);
 
 // Like HttpStatusFor(status.code()), but a few reasons have their own HTTP status:
-// METHOD_NOT_ALLOWED 405, BODY_TOO_LARGE 413, HEADERS_TOO_LARGE 431.
+// METHOD_NOT_ALLOWED 405, ETAG_MISMATCH 412 (RFC 9110 Precondition Failed: a
+// stale If-Match or etag; gRPC keeps ABORTED), BODY_TOO_LARGE 413,
+// UNSUPPORTED_MEDIA_TYPE 415, IDEMPOTENCY_KEY_REUSED 422, HEADERS_TOO_LARGE 431.
 int HttpStatusForError(const absl::Status& status);
 
 // The JSON body for `status`; "code" is HttpStatusForError(status).

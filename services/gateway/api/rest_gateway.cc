@@ -4,8 +4,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "libs/common/errors.h"
 #include "libs/grpcutil/proto_util.h"
 #include "libs/grpcutil/rpc_metrics.h"
@@ -45,6 +47,13 @@ void SetEtag(google::protobuf::Message& m, const std::string& etag) {
   }
 }
 
+// "application/json" or "application/json; charset=utf-8" (lower-cased already).
+bool IsMediaType(absl::string_view content_type, absl::string_view type) {
+  if (!absl::ConsumePrefix(&content_type, type)) return false;
+  content_type = absl::StripLeadingAsciiWhitespace(content_type);
+  return content_type.empty() || content_type.front() == ';';
+}
+
 // If-Match / ETag values are quoted strings; W/ prefixes are accepted.
 std::string Unquote(absl::string_view v) {
   v = absl::StripAsciiWhitespace(v);
@@ -53,7 +62,72 @@ std::string Unquote(absl::string_view v) {
   return std::string(v);
 }
 
+absl::Status BodyTooLarge(size_t limit) {
+  return common::WithReason(
+      absl::ResourceExhaustedError(absl::StrCat("request body exceeds ", limit, " bytes")),
+      kReasonBodyTooLarge);
+}
+
+// The answer to a forwarded (or refused) call.
+HttpResponse ToHttpResponse(const RestRoute& route, const ForwardResult& r) {
+  HttpResponse resp;
+  if (!r.status.ok()) {
+    absl::Status s = grpcutil::FromGrpcStatus(r.status);
+    if (!r.reason.empty() && common::ReasonOf(s).empty()) s = common::WithReason(s, r.reason);
+    resp = ErrorResponse(s);
+    if (s.code() == absl::StatusCode::kUnauthenticated) {
+      resp.headers.emplace_back("www-authenticate", "Bearer");
+    }
+    if (r.retry_after_ms > 0) {
+      resp.headers.emplace_back("retry-after", absl::StrCat((r.retry_after_ms + 999) / 1000));
+    }
+    return resp;
+  }
+  std::string out = grpcutil::ByteBufferToString(r.response);
+  // Parse once: the etag header and the JSON body come from one message.
+  auto message = ParseResponse(*route.method, out);
+  absl::StatusOr<std::string> json =
+      !message.ok()                 ? absl::StatusOr<std::string>(message.status())
+      : route.response_body.empty() ? MessageToJson(**message)
+                                    : ResponseToJson(route, out);
+  if (!json.ok()) return ErrorResponse(json.status());
+  resp = Json(200, *std::move(json));
+  std::string etag = EtagOf(**message);
+  if (!etag.empty()) resp.headers.emplace_back("etag", absl::StrCat("\"", etag, "\""));
+  return resp;
+}
+
 }  // namespace
+
+absl::Status RestGateway::CheckBodyHeaders(const RestRoute& route, const HttpRequest& req) const {
+  const std::string content_length = req.Header("content-length");
+  const bool has_body = !req.Header("transfer-encoding").empty() ||
+                        (!content_length.empty() && content_length != "0");
+  if (!has_body) return absl::OkStatus();
+  const bool raw_body = RawBodyField(route) != nullptr;
+  uint64_t length = 0;
+  if (!raw_body && absl::SimpleAtoi(content_length, &length) &&
+      length > options_.max_json_body_bytes) {
+    return BodyTooLarge(options_.max_json_body_bytes);
+  }
+  const std::string content_type = absl::AsciiStrToLower(req.Header("content-type"));
+  if (raw_body) {
+    if (!IsMediaType(content_type, "application/x-ndjson")) {
+      return common::WithReason(
+          absl::InvalidArgumentError(
+              "send the body as NDJSON (one JSON object per line) with Content-Type: "
+              "application/x-ndjson"),
+          kReasonUnsupportedMediaType);
+    }
+    return absl::OkStatus();
+  }
+  if (!IsMediaType(content_type, "application/json")) {
+    return common::WithReason(
+        absl::InvalidArgumentError("send the body as JSON with Content-Type: application/json"),
+        kReasonUnsupportedMediaType);
+  }
+  return absl::OkStatus();
+}
 
 RestGateway::RestGateway(Proxy& proxy, RestOptions options, prometheus::Registry& metrics)
     : proxy_(proxy),
@@ -88,6 +162,15 @@ bool RestGateway::OriginAllowed(const std::string& origin) const {
 }
 
 void RestGateway::Handle(HttpRequest req, Responder respond) {
+  std::string body = std::move(req.body);
+  Handle(std::move(req),
+         [body = std::move(body)](std::function<void(std::string)> done) mutable {
+           done(std::move(body));
+         },
+         std::move(respond));
+}
+
+void RestGateway::Handle(HttpRequest req, BodyReader read_body, Responder respond) {
   absl::Time start = absl::Now();
   std::string request_id = Proxy::RequestIdFrom(req.Header("x-request-id"));
   auto access = std::make_shared<InboundCall>();
@@ -150,85 +233,67 @@ void RestGateway::Handle(HttpRequest req, Responder respond) {
     finish(std::move(r), "unmatched");
     return;
   }
-  const RestRoute& route = routes_[match->route_index];
-  const char* route_name = route.method->name().c_str();
-
-  const bool raw_body = RawBodyField(route) != nullptr;
-  if (!raw_body && req.body.size() > options_.max_json_body_bytes) {
-    finish(ErrorResponse(common::WithReason(
-               absl::ResourceExhaustedError(absl::StrCat(
-                   "request body exceeds ", options_.max_json_body_bytes, " bytes")),
-               "BODY_TOO_LARGE")),
-           route_name);
-    return;
-  }
-  std::string content_type = absl::AsciiStrToLower(req.Header("content-type"));
-  if (!raw_body && !req.body.empty() && !absl::StartsWith(content_type, "application/json")) {
-    finish(ErrorResponse(common::WithReason(
-               absl::InvalidArgumentError("send the body as JSON with Content-Type: application/json"),
-               "UNSUPPORTED_MEDIA_TYPE")),
-           route_name);
-    return;
-  }
-  auto message = BuildRequest(route, HttpCall{match->bindings, req.query, req.body});
-  if (!message.ok()) {
-    finish(ErrorResponse(message.status()), route_name);
-    return;
-  }
-  if (std::string if_match = req.Header("if-match"); !if_match.empty() && if_match != "*") {
-    SetEtag(**message, Unquote(if_match));
-  }
-  std::string bytes;
-  if (!(*message)->SerializeToString(&bytes)) {
-    finish(ErrorResponse(absl::InternalError("could not encode the request")), route_name);
-    return;
-  }
+  const RestRoute* route = &routes_[match->route_index];
+  const char* route_name = route->method->name().c_str();
 
   auto call = std::make_shared<InboundCall>();
-  call->full_method = absl::StrCat("/", route.method->service()->full_name(), "/", route.method->name());
+  call->full_method =
+      absl::StrCat("/", route->method->service()->full_name(), "/", route->method->name());
   call->authorization = req.Header("authorization");
   call->request_id = request_id;
-  call->upload = raw_body;
+  call->upload = RawBodyField(*route) != nullptr;
   call->traceparent = Proxy::TraceparentFrom(req.Header("traceparent"));
   access->traceparent = call->traceparent;
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer buffer(&slice, 1);
-  const RestRoute* route_ptr = &route;
-  std::vector<grpc::ByteBuffer> buffers;
-  buffers.push_back(buffer);
-  proxy_.Handle(call, std::move(buffers), [finish, route_ptr, route_name, call,
-                                           outcome](ForwardResult r) mutable {
-    outcome->tenant_id = r.tenant_id;
-    outcome->principal = r.principal;
-    outcome->reason = r.reason;
-    HttpResponse resp;
-    if (!r.status.ok()) {
-      absl::Status s = grpcutil::FromGrpcStatus(r.status);
-      if (!r.reason.empty() && common::ReasonOf(s).empty()) s = common::WithReason(s, r.reason);
-      resp = ErrorResponse(s);
-      if (s.code() == absl::StatusCode::kUnauthenticated) {
-        resp.headers.emplace_back("www-authenticate", "Bearer");
-      }
-      if (r.retry_after_ms > 0) {
-        resp.headers.emplace_back("retry-after", absl::StrCat((r.retry_after_ms + 999) / 1000));
-      }
-    } else {
-      std::string out = grpcutil::ByteBufferToString(r.response);
-      // Parse once: the etag header and the JSON body come from one message.
-      auto message = ParseResponse(*route_ptr->method, out);
-      absl::StatusOr<std::string> json =
-          !message.ok() ? absl::StatusOr<std::string>(message.status())
-          : route_ptr->response_body.empty() ? MessageToJson(**message)
-                                             : ResponseToJson(*route_ptr, out);
-      if (!json.ok()) {
-        resp = ErrorResponse(json.status());
-      } else {
-        resp = Json(200, *std::move(json));
-        std::string etag = EtagOf(**message);
-        if (!etag.empty()) resp.headers.emplace_back("etag", absl::StrCat("\"", etag, "\""));
-      }
+
+  // Admission (key, role, rate limit) before the body is read: a caller
+  // without a good key costs no body read and no parse (the HTTP server
+  // closes the connection when the body stays unread).
+  auto head = std::make_shared<HttpRequest>(std::move(req));
+  auto bindings = std::make_shared<std::vector<std::pair<std::string, std::string>>>(
+      std::move(match->bindings));
+  proxy_.Admit(call, [this, call, head, bindings, route, route_name, finish, outcome,
+                      read_body = std::move(read_body)](const app::Principal* p,
+                                                        ForwardResult refusal) mutable {
+    if (p == nullptr) {
+      outcome->reason = refusal.reason;
+      finish(ToHttpResponse(*route, refusal), route_name);
+      return;
     }
-    finish(std::move(resp), route_name);
+    if (absl::Status s = CheckBodyHeaders(*route, *head); !s.ok()) {
+      finish(ErrorResponse(s), route_name);
+      return;
+    }
+    auto principal = std::make_shared<app::Principal>(*p);
+    read_body([this, call, head, bindings, route, route_name, finish, outcome,
+               principal](std::string body) mutable {
+      if (RawBodyField(*route) == nullptr && body.size() > options_.max_json_body_bytes) {
+        finish(ErrorResponse(BodyTooLarge(options_.max_json_body_bytes)), route_name);
+        return;
+      }
+      auto message = BuildRequest(*route, HttpCall{*bindings, head->query, std::move(body)});
+      if (!message.ok()) {
+        finish(ErrorResponse(message.status()), route_name);
+        return;
+      }
+      if (std::string if_match = head->Header("if-match"); !if_match.empty() && if_match != "*") {
+        SetEtag(**message, Unquote(if_match));
+      }
+      std::string bytes;
+      if (!(*message)->SerializeToString(&bytes)) {
+        finish(ErrorResponse(absl::InternalError("could not encode the request")), route_name);
+        return;
+      }
+      grpc::Slice slice(bytes);
+      std::vector<grpc::ByteBuffer> buffers;
+      buffers.emplace_back(&slice, 1);
+      proxy_.ForwardAdmitted(call, *principal, std::move(buffers),
+                             [route, route_name, finish, outcome](ForwardResult r) mutable {
+                               outcome->tenant_id = r.tenant_id;
+                               outcome->principal = r.principal;
+                               outcome->reason = r.reason;
+                               finish(ToHttpResponse(*route, r), route_name);
+                             });
+    });
   });
 }
 

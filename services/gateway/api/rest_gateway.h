@@ -30,6 +30,11 @@ class RestGateway final {
       Proxy& proxy, const std::vector<const google::protobuf::ServiceDescriptor*>& services,
       RestOptions options, prometheus::Registry& metrics);
 
+  // For HttpServer's HeadHandler: routes by the request head, admits the
+  // call (API key, role, rate limit) and checks the body's headers first;
+  // only an admitted call has its body read, parsed and forwarded.
+  void Handle(HttpRequest request, BodyReader read_body, Responder respond);
+  // The same for a request whose body is already read.
   void Handle(HttpRequest request, Responder respond);
   void SetReady(bool ready) { ready_ = ready; }
   const std::vector<RestRoute>& routes() const { return routes_; }
@@ -37,6 +42,9 @@ class RestGateway final {
  private:
   RestGateway(Proxy& proxy, RestOptions options, prometheus::Registry& metrics);
   bool OriginAllowed(const std::string& origin) const;
+  // Content-Type (JSON, or NDJSON for raw-body routes: 415 otherwise) and
+  // Content-Length (413 beyond max_json_body_bytes) of a request with a body.
+  absl::Status CheckBodyHeaders(const RestRoute& route, const HttpRequest& req) const;
 
   Proxy& proxy_;
   RestOptions options_;

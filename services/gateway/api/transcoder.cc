@@ -21,6 +21,8 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "libs/common/errors.h"
+#include "libs/common/request_id.h"
+#include "services/gateway/domain/json_limits.h"
 #include "services/gateway/domain/path_template.h"
 
 namespace crm::gateway::api {
@@ -92,6 +94,32 @@ absl::Status CheckMessage(const Json& j, const pb::Descriptor* d, const std::str
 
 absl::Status CheckFieldValue(const Json& value, const pb::FieldDescriptor* f,
                              const std::string& path) {
+  // Protobuf 3.21's JSON parser takes a lone value for a repeated field
+  // ({"emails": "a@b.ch"} as ["a@b.ch"]); the JSON mapping wants a list
+  // (a map: an object). null stays accepted: it means "empty".
+  const std::string shown = path.empty() ? std::string(f->json_name()) : path;
+  if (f->is_map() && !value.is_object() && !value.is_null()) {
+    return Invalid(kReasonInvalidField, shown,
+                   absl::StrCat("invalid request body field ", shown,
+                                ": expected a JSON object (a map), got ", value.type_name()));
+  }
+  if (f->is_repeated() && !f->is_map() && !value.is_array() && !value.is_null()) {
+    return Invalid(kReasonInvalidField, shown,
+                   absl::StrCat("invalid request body field ", shown,
+                                ": expected a JSON array (a repeated field), got ",
+                                value.type_name()));
+  }
+  // It also flattens lists of lists ([["a"], "b"] as ["a", "b"]).
+  if (f->is_repeated() && !f->is_map() && value.is_array()) {
+    for (size_t i = 0; i < value.size(); ++i) {
+      if (value[i].is_array()) {
+        const std::string element = absl::StrCat(shown, "[", i, "]");
+        return Invalid(kReasonInvalidField, element,
+                       absl::StrCat("invalid request body field ", element,
+                                    ": expected a single value, got an array"));
+      }
+    }
+  }
   if (f->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE) return absl::OkStatus();
   if (f->is_map()) {
     const pb::FieldDescriptor* value_field = f->message_type()->FindFieldByName("value");
@@ -172,12 +200,20 @@ absl::Status ApplyBody(const RestRoute& route, const std::string& body, pb::Mess
     msg->GetReflection()->SetString(msg, raw, body);
     return absl::OkStatus();
   }
+  // Bounded nesting first: both parsers below do work that grows with it.
+  if (absl::Status s = domain::CheckJsonDepth(body); !s.ok()) return s;
   Json parsed;
   try {
     parsed = Json::parse(body);
   } catch (const Json::parse_error& e) {
     return Invalid(kReasonMalformedBody, "",
                    absl::StrCat("request body is not valid JSON (at byte ", e.byte, ")"));
+  } catch (const Json::out_of_range&) {
+    // e.g. 1e999: protobuf's JSON numbers are doubles at most.
+    return Invalid(kReasonMalformedBody, "",
+                   "request body holds a number too large for a double (beyond 1.8e308)");
+  } catch (const Json::exception&) {
+    return Invalid(kReasonMalformedBody, "", "request body is not valid JSON");
   }
   if (route.body == "*") {
     if (!parsed.is_object()) {
@@ -213,6 +249,40 @@ std::string CamelToSnake(absl::string_view s) {
   return out;
 }
 
+// Well-formed UTF-8 (RFC 3629: shortest form, no surrogates, at most U+10FFFF).
+bool IsValidUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
+    if (c >= 0xc2 && c <= 0xdf) {
+      n = 1;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      n = 2;
+      if (c == 0xe0) lo = 0xa0;  // no overlong forms
+      if (c == 0xed) hi = 0x9f;  // no surrogates
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 3;
+      if (c == 0xf0) lo = 0x90;  // no overlong forms
+      if (c == 0xf4) hi = 0x8f;  // nothing above U+10FFFF
+    } else {
+      return false;
+    }
+    if (s.size() - i <= n) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xbf)) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
 // Sets (or, for repeated fields, appends) one value given as text.
 absl::Status SetFromText(pb::Message* msg, const pb::FieldDescriptor* f, const std::string& text,
                          const std::string& what, const std::string& field_name) {
@@ -221,6 +291,9 @@ absl::Status SetFromText(pb::Message* msg, const pb::FieldDescriptor* f, const s
   auto bad = [&](absl::string_view expectation) {
     return Invalid(kReasonInvalidField, field_name, absl::StrCat(what, ": ", expectation));
   };
+  // Proto strings must be UTF-8: the backend would refuse to parse the
+  // request at all. Other types do not parse from such text either.
+  if (!IsValidUtf8(text)) return bad("not valid UTF-8 (after percent-decoding)");
   switch (f->cpp_type()) {
     case pb::FieldDescriptor::CPPTYPE_STRING: {
       std::string value = text;
@@ -501,6 +574,15 @@ absl::StatusOr<std::unique_ptr<pb::Message>> BuildRequest(const RestRoute& route
                      absl::StrCat(what, ": given more than once"));
     }
     if (absl::Status s = SetResolved(msg.get(), *rf, value, what); !s.ok()) return s;
+  }
+  // Idempotency keys follow the services' rule (common::CheckRequestId):
+  // refused here already, whichever of body, path or query set them.
+  if (const pb::FieldDescriptor* rid = desc->FindFieldByName("request_id");
+      rid != nullptr && rid->type() == pb::FieldDescriptor::TYPE_STRING && !rid->is_repeated()) {
+    if (absl::Status s = common::CheckRequestId(msg->GetReflection()->GetString(*msg, rid));
+        !s.ok()) {
+      return s;
+    }
   }
   return msg;
 }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/crypto.h"
 #include "libs/common/errors.h"
+#include "libs/common/request_id.h"
 #include "libs/common/status_macros.h"
 #include "libs/grpcutil/proto_util.h"
 #include "libs/grpcutil/unary.h"
@@ -18,12 +19,7 @@ namespace {
 using grpcutil::Offload;
 using grpcutil::RequestContext;
 
-absl::Status CheckRequestId(const std::string& id) {
-  if (id.size() > 128) {
-    return common::InvalidField("request_id", "request_id is at most 128 characters");
-  }
-  return absl::OkStatus();
-}
+using common::CheckRequestId;  // at most 128 characters, no control characters
 
 using grpcutil::FromTimestamp;
 using grpcutil::ToTimestamp;

@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "libs/common/errors.h"
+#include "libs/common/request_id.h"
 #include "services/transaction/domain/order.h"
 #include "services/transaction/domain/product.h"
 
@@ -22,14 +23,15 @@ struct Actor {
 };
 
 // INVALID_ARGUMENT (field request_id) unless the actor carries a request_id
-// of 1..128 characters: the writes that replay their first answer need one.
+// of 1..128 characters without control characters (common::CheckRequestId):
+// the writes that replay their first answer need one.
 inline absl::Status RequireRequestId(const Actor& a) {
-  if (a.idempotency_key.empty() || a.idempotency_key.size() > 128) {
+  if (a.idempotency_key.empty() || a.idempotency_key.size() > common::kMaxRequestIdLength) {
     return common::InvalidField("request_id",
                                 "request_id is required (1..128 characters): retries of the "
                                 "same request must carry the same request_id");
   }
-  return absl::OkStatus();
+  return common::CheckRequestId(a.idempotency_key);
 }
 
 struct ProductQuery {

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <vector>
 
 namespace crm::gateway::api {
 namespace {
@@ -199,6 +200,100 @@ TEST_CASE("HTTP server: limits and malformed requests", "[gateway][http][integra
     CHECK(nlohmann::json::parse(r.body())["error"]["status"] == "INVALID_ARGUMENT");
     CHECK(c.PeerClosed());
   }
+}
+
+TEST_CASE("HTTP server: a HeadHandler reads the body only when it wants it",
+          "[gateway][http][integration]") {
+  HttpServerOptions o = LocalOptions();
+  o.max_body_bytes = 1024;
+  std::atomic<int> bodies{0};
+  // /refuse answers from the head alone; /later reads the body from another
+  // thread; everything else reads it at once and echoes it.
+  std::mutex mu;
+  std::vector<std::thread> workers;
+  HttpServer server(o, HeadHandler([&](HttpRequest req, BodyReader read_body,
+                                       Responder respond) {
+    CHECK(req.body.empty());
+    if (req.path == "/refuse") {
+      HttpResponse r;
+      r.status = 401;
+      r.body = "{}";
+      respond(std::move(r));
+      read_body([&](std::string) { ++bodies; });  // too late: ignored
+      return;
+    }
+    auto echo = [&bodies, req, respond](std::string body) mutable {
+      ++bodies;
+      req.body = std::move(body);
+      Echo(std::move(req), std::move(respond));
+    };
+    if (req.path == "/later") {
+      std::lock_guard<std::mutex> lock(mu);
+      workers.emplace_back([read_body = std::move(read_body), echo]() mutable {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        read_body(std::move(echo));
+      });
+      return;
+    }
+    read_body(std::move(echo));
+  }));
+  REQUIRE(server.Start().ok());
+
+  SECTION("answered without its body: the connection closes, late bytes are not a request") {
+    Client c(server.port());
+    c.Send("POST /refuse HTTP/1.1\r\nHost: t\r\nContent-Length: 40\r\n\r\n");
+    Response r = c.Read();
+    CHECK(r.result_int() == 401);
+    CHECK_FALSE(r.keep_alive());
+    // Bytes that would parse as a request if they were taken for one.
+    c.Send("GET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n");
+    CHECK(c.PeerClosed());
+    CHECK(bodies == 0);
+  }
+  SECTION("answered without a body to read: keep-alive goes on") {
+    Client c(server.port());
+    Response r = c.RoundTrip(Get("/refuse"));
+    CHECK(r.result_int() == 401);
+    CHECK(r.keep_alive());
+    Response next = c.RoundTrip(Post("/echo", "{\"a\":1}"));
+    CHECK(next.result_int() == 200);
+    CHECK(nlohmann::json::parse(next.body())["body"] == "{\"a\":1}");
+  }
+  SECTION("Expect: 100-continue: 100 only once the body is asked for") {
+    Client c(server.port());
+    c.Send("POST /refuse HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n"
+           "Expect: 100-continue\r\n\r\n");
+    CHECK(c.Read().result_int() == 401);
+    Client d(server.port());
+    d.Send("POST /later HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n"
+           "Expect: 100-continue\r\n\r\n");
+    CHECK(d.Read().result_int() == 100);
+    d.Send("{}");
+    Response r = d.Read();
+    CHECK(r.result_int() == 200);
+    CHECK(nlohmann::json::parse(r.body())["body"] == "{}");
+    CHECK(r.keep_alive());
+  }
+  SECTION("the body read from another thread, then keep-alive") {
+    Client c(server.port());
+    for (int i = 0; i < 3; ++i) {
+      Response r = c.RoundTrip(Post("/later", std::to_string(i)));
+      CHECK(r.result_int() == 200);
+      CHECK(nlohmann::json::parse(r.body())["body"] == std::to_string(i));
+    }
+  }
+  SECTION("a body over the limit, once asked for: 413, the handler never sees it") {
+    Client c(server.port());
+    std::string chunk(800, 'y');
+    Response r = c.RoundTrip(
+        "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n320\r\n" +
+        chunk + "\r\n320\r\n" + chunk + "\r\n0\r\n\r\n");
+    CHECK(r.result_int() == 413);
+    CHECK(bodies == 0);
+  }
+  server.Stop();
+  std::lock_guard<std::mutex> lock(mu);
+  for (std::thread& t : workers) t.join();
 }
 
 TEST_CASE("HTTP server: Responder called from another thread", "[gateway][http][integration]") {

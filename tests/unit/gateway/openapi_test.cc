@@ -118,6 +118,21 @@ TEST_CASE("GenerateOpenApi", "[gateway][api]") {
     CHECK(attr["properties"].contains("timeValue"));
   }
 
+  SECTION("the NDJSON import takes application/x-ndjson text, not a base64 JSON string") {
+    const Json& import = doc["paths"]["/v1/customers:import"]["post"];
+    const Json& content = import["requestBody"]["content"];
+    CHECK(content.size() == 1);
+    CHECK_FALSE(content.contains("application/json"));
+    REQUIRE(content.contains("application/x-ndjson"));
+    CHECK(content["application/x-ndjson"]["schema"] == Json{{"type", "string"}});
+    CHECK(import["requestBody"]["description"].get<std::string>().find("one JSON object per line") !=
+          std::string::npos);
+    // batch_id stays a query parameter; the body field is not one.
+    std::set<std::string> names;
+    for (const Json& p : import["parameters"]) names.insert(p["name"].get<std::string>());
+    CHECK(names == std::set<std::string>{"batch_id"});
+  }
+
   SECTION("deterministic") { CHECK(GenerateOpenApi(routes, "CRM API", "1.0.0") == text); }
 }
 

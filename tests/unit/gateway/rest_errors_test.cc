@@ -35,6 +35,17 @@ TEST_CASE("HttpStatusForError honours special reasons", "[gateway][api]") {
   CHECK(HttpStatusForError(
             common::WithReason(absl::ResourceExhaustedError("x"), "BODY_TOO_LARGE")) == 413);
   CHECK(HttpStatusForError(absl::ResourceExhaustedError("x")) == 429);
+  // A stale If-Match / etag: 412 Precondition Failed (RFC 9110), whichever
+  // service reports it; other ABORTED refusals stay 409.
+  absl::Status stale = common::WithReason(absl::AbortedError("etag does not match"), "ETAG_MISMATCH");
+  CHECK(HttpStatusForError(stale) == 412);
+  CHECK(nlohmann::json::parse(ErrorJson(stale))["error"]["code"] == 412);
+  CHECK(nlohmann::json::parse(ErrorJson(stale))["error"]["status"] == "ABORTED");
+  CHECK(HttpStatusForError(
+            common::WithReason(absl::AbortedError("x"), "IMPORT_BATCH_CONFLICT")) == 409);
+  CHECK(HttpStatusForError(absl::AbortedError("retry")) == 409);
+  CHECK(HttpStatusForError(common::WithReason(absl::InvalidArgumentError("x"),
+                                              "UNSUPPORTED_MEDIA_TYPE")) == 415);
 }
 
 TEST_CASE("ErrorJson shape", "[gateway][api]") {

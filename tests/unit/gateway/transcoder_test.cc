@@ -1,6 +1,7 @@
 #include "services/gateway/api/transcoder.h"
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "crm/customer_store/v1/customer_store.pb.h"
@@ -318,6 +319,139 @@ TEST_CASE("BuildRequest: body handling", "[gateway][api]") {
     CHECK(req.consent().channel() == cs::CONSENT_CHANNEL_EMAIL);
     CHECK(req.consent().record_time().seconds() == 1704164645);
     CHECK(req.request_id() == "abc");
+  }
+}
+
+TEST_CASE("BuildRequest: hostile bodies are refused cheaply and clearly", "[gateway][api]") {
+  SECTION("nesting deeper than kMaxJsonDepth is refused before parsing, in linear time") {
+    // 100,000 levels of arrays in a Struct payload (200 KB): once minutes of
+    // work in the JSON parsers.
+    const int levels = 100000;
+    HttpCall call;
+    call.bindings = {{"customer_id", "c-1"}};
+    call.body = "{\"kind\":\"INTERACTION_KIND_NOTE\",\"payload\":{\"a\":" +
+                std::string(levels, '[') + std::string(levels, ']') + "}}";
+    const auto start = std::chrono::steady_clock::now();
+    absl::Status s = BuildError("CreateInteraction", call);
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    CHECK(common::ReasonOf(s) == "MALFORMED_BODY");
+    CHECK(std::string(s.message()).find("deeper than 32 levels") != std::string::npos);
+    CHECK(elapsed < std::chrono::milliseconds(200));
+    // The same for objects, and for a body * route.
+    HttpCall objects;
+    for (int i = 0; i < levels; ++i) objects.body += "{\"a\":";
+    objects.body += "1" + std::string(levels, '}');
+    CHECK(common::ReasonOf(BuildError("CreateCustomer", objects)) == "MALFORMED_BODY");
+  }
+  SECTION("nesting up to the limit still builds (brackets inside strings do not count)") {
+    // 31 arrays inside the payload object (depth 2) of the body: 33 > 32.
+    HttpCall call;
+    call.bindings = {{"customer_id", "c-1"}};
+    call.body = "{\"payload\":{\"a\":" + std::string(31, '[') + std::string(31, ']') + "}}";
+    CHECK(common::ReasonOf(BuildError("CreateInteraction", call)) == "MALFORMED_BODY");
+    call.body = "{\"payload\":{\"a\":" + std::string(30, '[') + std::string(30, ']') +
+                ",\"s\":\"[[[[\\\"[[[[" + std::string(100, '[') + "\"}}";
+    auto req = Build<cs::CreateInteractionRequest>("CreateInteraction", call);
+    CHECK(req.interaction().payload().fields().count("a") == 1);
+    // 30 objects inside the payload: depth 32, within protobuf's own limits.
+    HttpCall objects;
+    objects.bindings = {{"customer_id", "c-1"}};
+    objects.body = "{\"payload\":";
+    for (int i = 0; i < 31; ++i) objects.body += "{\"a\":";
+    objects.body += "1" + std::string(31, '}') + "}";
+    auto deep = Build<cs::CreateInteractionRequest>("CreateInteraction", objects);
+    CHECK(deep.interaction().payload().fields().count("a") == 1);
+    CHECK(req.interaction().payload().fields().at("s").string_value().size() == 109);
+  }
+  SECTION("a number beyond a double is INVALID_ARGUMENT, not an exception") {
+    for (const char* body : {R"({"givenName":"x","customAttributes":1e999})",
+                             R"({"ratelimitPerSecond":-1e400})", R"([1e999])"}) {
+      INFO(body);
+      HttpCall call;
+      call.body = body;
+      absl::Status s = BuildError("CreateCustomer", call);
+      CHECK(common::ReasonOf(s) == "MALFORMED_BODY");
+      CHECK(std::string(s.message()).find("too large for a double") != std::string::npos);
+    }
+    HttpCall call;
+    call.body = R"({"rateLimitPerSecond": -1e400})";
+    CHECK(common::ReasonOf(BuildError("CreateApiKey", call)) == "MALFORMED_BODY");
+  }
+  SECTION("a lone value for a repeated field is refused (every repeated field)") {
+    HttpCall call;
+    call.body = R"({"emails":"x@example.com"})";
+    absl::Status s = BuildError("CreateCustomer", call);
+    CHECK(common::ReasonOf(s) == "INVALID_FIELD");
+    CHECK(common::FieldOf(s) == "emails");
+    CHECK(std::string(s.message()).find("expected a JSON array") != std::string::npos);
+    call.body = R"({"phones":"+41790000000"})";
+    CHECK(common::FieldOf(BuildError("CreateCustomer", call)) == "phones");
+    call.body = R"({"displayName":"k","roles":"ROLE_ADMIN"})";
+    CHECK(common::FieldOf(BuildError("CreateApiKey", call)) == "roles");
+    // Nested in a message field, and through a body-field route.
+    call.body = R"({"postalAddress":{"lines":"Main St 1"}})";
+    CHECK(common::FieldOf(BuildError("CreateCustomer", call)) == "postalAddress.lines");
+    call.body = R"({"customer":{"emails":{"a":"x@example.com"}}})";
+    CHECK(common::FieldOf(BuildError("UpsertCustomer", call)) == "customer.emails");
+    // A map wants an object.
+    call.body = R"({"attributes":["x"]})";
+    CHECK(common::FieldOf(BuildError("CreateCustomer", call)) == "attributes");
+    // Lists of lists are not flattened either.
+    call.body = R"({"emails":[["x@example.com"]]})";
+    CHECK(common::FieldOf(BuildError("CreateCustomer", call)) == "emails[0]");
+    call.body = R"({"externalIds":[{"source":"erp","value":"1"},[{"source":"erp","value":"2"}]]})";
+    CHECK(common::FieldOf(BuildError("CreateCustomer", call)) == "externalIds[1]");
+    // Lists and null (empty) are fine.
+    call.body = R"({"emails":["x@example.com"],"phones":null})";
+    auto req = Build<cs::CreateCustomerRequest>("CreateCustomer", call);
+    CHECK(req.customer().emails_size() == 1);
+  }
+  SECTION("invalid UTF-8 in a path or query parameter names the parameter") {
+    HttpCall call;
+    call.bindings = {{"customer_id", "\xff\xfe"}};
+    absl::Status s = BuildError("GetCustomer", call);
+    CHECK(common::ReasonOf(s) == "INVALID_FIELD");
+    CHECK(common::FieldOf(s) == "customer_id");
+    CHECK(std::string(s.message()).find("path parameter customer_id") != std::string::npos);
+    CHECK(std::string(s.message()).find("UTF-8") != std::string::npos);
+    HttpCall search;
+    search.query = "name_prefix=%ff%fe";
+    s = BuildError("SearchCustomers", search);
+    CHECK(common::FieldOf(s) == "name_prefix");
+    CHECK(std::string(s.message()).find("query parameter name_prefix") != std::string::npos);
+    HttpCall import;
+    import.query = "batchId=%ff";
+    CHECK(common::FieldOf(BuildError("ImportCustomersNdjson", import)) == "batch_id");
+    // Overlong forms, surrogates and truncated sequences too; good UTF-8 passes.
+    for (const char* bad : {"%c0%af", "%ed%a0%80", "a%e2%82", "%f4%90%80%80", "%80"}) {
+      INFO(bad);
+      search.query = std::string("name_prefix=") + bad;
+      CHECK(common::FieldOf(BuildError("SearchCustomers", search)) == "name_prefix");
+    }
+    search.query = "name_prefix=%C3%A9%E2%82%AC%F0%9F%98%80";
+    auto req = Build<cs::SearchCustomersRequest>("SearchCustomers", search);
+    CHECK(req.name_prefix() == "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+  }
+  SECTION("request ids with control characters are refused wherever they come from") {
+    HttpCall call;
+    call.body = R"({"givenName":"A"})";
+    call.query = "requestId=R%00X";
+    absl::Status s = BuildError("CreateCustomer", call);
+    CHECK(common::ReasonOf(s) == "INVALID_FIELD");
+    CHECK(common::FieldOf(s) == "request_id");
+    call.query = "requestId=R%0AX";
+    CHECK(common::FieldOf(BuildError("CreateCustomer", call)) == "request_id");
+    HttpCall body;
+    body.bindings = {{"customer_id", "c-1"}};
+    body.body = R"({"kind":"INTERACTION_KIND_NOTE"})";
+    body.query = "request_id=R%00Y";
+    CHECK(common::FieldOf(BuildError("CreateInteraction", body)) == "request_id");
+    HttpCall merge;
+    merge.bindings = {{"customer_id", "c-1"}};
+    merge.body = R"({"sourceCustomerId":"c-2","requestId":"R\u0000X"})";
+    CHECK(common::FieldOf(BuildError("MergeCustomers", merge)) == "request_id");
+    merge.body = R"({"sourceCustomerId":"c-2","requestId":"R-1"})";
+    CHECK(Build<cs::MergeCustomersRequest>("MergeCustomers", merge).request_id() == "R-1");
   }
 }
 

@@ -1,0 +1,28 @@
+#include "libs/common/request_id.h"
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+
+namespace crm::common {
+
+bool HasControlCharacter(absl::string_view s) {
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return true;
+  }
+  return false;
+}
+
+absl::Status CheckRequestId(absl::string_view id) {
+  if (id.size() > kMaxRequestIdLength) {
+    return InvalidField("request_id",
+                        absl::StrCat("request_id is at most ", kMaxRequestIdLength, " characters"));
+  }
+  if (HasControlCharacter(id)) {
+    return InvalidField("request_id",
+                        "request_id must not contain control characters (such as NUL)");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace crm::common

@@ -1,0 +1,22 @@
+#pragma once
+// Client-chosen idempotency keys (the `request_id` field of mutating
+// requests): one rule for every service and the gateway's REST edge.
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace crm::common {
+
+inline constexpr size_t kMaxRequestIdLength = 128;  // bytes; fits the idempotency tables
+
+// True when `s` holds an ASCII control character (U+0000..U+001F, U+007F).
+// PostgreSQL (libpq) cuts text at a NUL, so "R\0X" and "R" would be one key.
+bool HasControlCharacter(absl::string_view s);
+
+// INVALID_ARGUMENT (reason INVALID_FIELD, field request_id) when a request id
+// is longer than kMaxRequestIdLength or holds a control character. An empty
+// id passes: whether one is required is the caller's rule.
+[[nodiscard]] absl::Status CheckRequestId(absl::string_view id);
+
+}  // namespace crm::common
