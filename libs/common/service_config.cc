@@ -1,6 +1,9 @@
 #include "libs/common/service_config.h"
 
 #include <arpa/inet.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/context_seal.h"
@@ -76,6 +79,22 @@ void ServiceConfig::DumpTo(ConfigDump& d) const {
       .Add("shutdown_grace", shutdown_grace)
       .Add("outbox_relay", std::string(relay_enabled ? "on" : "off"))
       .Add("event_partitions", int64_t{event_partitions});
+}
+
+absl::StatusOr<EventConsumerConfig> LoadEventConsumerConfig(int default_workers) {
+  EventConsumerConfig c;
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') {
+    snprintf(host, sizeof host, "consumer");
+  }
+  CRM_ASSIGN_OR_RETURN(c.consumer_name, EnvString("CRM_CONSUMER_NAME", host));
+  CRM_ASSIGN_OR_RETURN(int64_t workers, EnvInt("CRM_CONSUMER_WORKERS", default_workers, 1, 64));
+  c.workers = static_cast<int>(workers);
+  return c;
+}
+
+void EventConsumerConfig::DumpTo(ConfigDump& d) const {
+  d.Add("consumer_name", consumer_name).Add("consumer_workers", int64_t{workers});
 }
 
 }  // namespace crm::common

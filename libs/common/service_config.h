@@ -29,6 +29,16 @@ struct ServiceConfig {
   void DumpTo(ConfigDump& dump) const;
 };
 
+// How a service consumes domain events (libs/events): this replica's name in
+// its consumer group (stable across restarts so its pending events are
+// picked up again) and how many partitions it handles in parallel.
+struct EventConsumerConfig {
+  std::string consumer_name;  // CRM_CONSUMER_NAME, default the host name
+  int workers = 4;            // CRM_CONSUMER_WORKERS, 1..64
+  void DumpTo(ConfigDump& dump) const;
+};
+absl::StatusOr<EventConsumerConfig> LoadEventConsumerConfig(int default_workers = 4);
+
 // CRM_BIND_HOST CRM_GRPC_PORT CRM_METRICS_PORT CRM_PG_DSN (required)
 // CRM_PG_POOL_SIZE CRM_REDIS_ADDR CRM_REDIS_POOL_SIZE CRM_WORKERS CRM_MAX_QUEUE
 // CRM_PAGE_TOKEN_SECRET (required, >= 16 characters) CRM_CONTEXT_KEY

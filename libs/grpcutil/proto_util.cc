@@ -1,6 +1,12 @@
 #include "libs/grpcutil/proto_util.h"
 
+#include <memory>
 #include <vector>
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include "libs/common/crypto.h"
 
 namespace crm::grpcutil {
 
@@ -27,6 +33,22 @@ std::string ByteBufferToString(const grpc::ByteBuffer& buffer) {
   if (!buffer.Dump(&slices).ok()) return out;
   for (const auto& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
   return out;
+}
+
+std::string Fingerprint(const google::protobuf::Message& request) {
+  std::unique_ptr<google::protobuf::Message> copy(request.New());
+  copy->CopyFrom(request);
+  if (const auto* f = copy->GetDescriptor()->FindFieldByName("request_id")) {
+    copy->GetReflection()->ClearField(copy.get(), f);
+  }
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream out(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    copy->SerializeToCodedStream(&coded);
+  }
+  return common::HexEncode(common::Sha256(bytes));
 }
 
 }  // namespace crm::grpcutil

@@ -49,6 +49,17 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(std::string name,
   return rt;
 }
 
+void Runtime::AddConsumer(std::string group, const common::EventConsumerConfig& consumer,
+                          events::Handler handler) {
+  events::ConsumerOptions options;
+  options.group = std::move(group);
+  options.consumer = consumer.consumer_name;
+  options.partitions = config_.event_partitions;
+  options.stream_workers = consumer.workers;
+  options.metrics = &registry();
+  consumers_.push_back(std::make_unique<events::Consumer>(*redis_, options, std::move(handler)));
+}
+
 int Runtime::Serve(const std::string& outbox_schema, const std::vector<grpc::Service*>& services) {
   outbox::RelayOptions relay_options;
   relay_options.schema = outbox_schema;
@@ -71,10 +82,12 @@ int Runtime::Serve(const std::string& outbox_schema, const std::vector<grpc::Ser
   // Redis is a cache and an event bus: the service serves without it (events
   // wait in the outbox), so readiness needs PostgreSQL only.
   server.WatchReadiness({[this] { return pg_->Ping(); }});
+  for (auto& c : consumers_) c->Start();
   int sig = common::WaitForShutdownSignal();
   CRM_LOG(Info).Field("signal", sig) << "shutting down";
   server.SetServing(false);
   server.Shutdown(config_.shutdown_grace);
+  for (auto& c : consumers_) c->Stop();
   relay.Stop();
   executor_->Drain();
   return 0;

@@ -14,6 +14,7 @@
 #include "libs/common/executor.h"
 #include "libs/common/page_token.h"
 #include "libs/common/service_config.h"
+#include "libs/events/consumer.h"
 #include "libs/grpcutil/rpc_metrics.h"
 #include "libs/observability/metrics.h"
 #include "libs/pg/pool.h"
@@ -35,6 +36,12 @@ class Runtime final {
   grpcutil::RpcMetrics& rpc_metrics() { return *rpc_metrics_; }
   const common::PageTokenCodec& tokens() const { return *tokens_; }
 
+  // An event consumer (libs/events) of consumer group `group` on every
+  // partition, run by Serve() from the moment the server starts until it has
+  // drained. The handler must be thread-safe when consumer.workers > 1.
+  void AddConsumer(std::string group, const common::EventConsumerConfig& consumer,
+                   events::Handler handler);
+
   // Runs the outbox relay of `outbox_schema` (when enabled) and the gRPC
   // server with `services` until SIGTERM/SIGINT; SERVING only while
   // PostgreSQL answers. Returns the process exit code.
@@ -51,6 +58,7 @@ class Runtime final {
   std::unique_ptr<common::Executor> executor_;
   std::unique_ptr<grpcutil::RpcMetrics> rpc_metrics_;
   std::unique_ptr<common::PageTokenCodec> tokens_;
+  std::vector<std::unique_ptr<events::Consumer>> consumers_;
 };
 
 // First lines of every service main: signals blocked, JSON logging, Abseil's

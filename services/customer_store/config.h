@@ -10,12 +10,8 @@ namespace crm::customer_store {
 struct Config {
   common::ServiceConfig service;  // ports, datastores, executor, secrets, relay
   absl::Duration view_cache_ttl = absl::Seconds(60);
-  // This replica's name in the event consumer group (stable across restarts
-  // so its pending events are picked up again): CRM_CONSUMER_NAME, default
-  // the host name.
-  std::string consumer_name;
-  // Event partitions handled in parallel (each partition in order).
-  int consumer_workers = 4;
+  // Order events: CRM_CONSUMER_NAME, CRM_CONSUMER_WORKERS (default 4).
+  common::EventConsumerConfig consumer;
 
   std::string ToRedactedString() const;
 };

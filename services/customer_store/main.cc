@@ -3,13 +3,13 @@
 #include "libs/common/id.h"
 #include "libs/observability/log.h"
 #include "libs/service/runtime.h"
-#include "libs/events/consumer.h"
 #include "services/customer_store/api/grpc_service.h"
 #include "services/customer_store/api/order_events.h"
 #include "services/customer_store/app/customer_store.h"
 #include "services/customer_store/app/import.h"
 #include "services/customer_store/app/merge.h"
 #include "services/customer_store/app/purchases.h"
+#include "services/customer_store/app/resolve.h"
 #include "services/customer_store/config.h"
 #include "services/customer_store/storage/pg_customer_repository.h"
 #include "services/customer_store/storage/redis_view_cache.h"
@@ -37,23 +37,16 @@ int main() {
   customer_store::app::CustomerStore store(repository, cache, clock, ids);
   customer_store::app::CustomerMerger merger(repository, cache, clock);
   customer_store::app::CustomerImporter importer(repository, cache, clock, ids);
-  customer_store::api::CustomerStoreGrpcService service(
-      store, merger, importer, (*rt)->executor(), (*rt)->rpc_metrics(), (*rt)->tokens());
+  customer_store::app::CustomerResolver resolver(repository, clock, ids);
+  customer_store::api::CustomerStoreGrpcService service(store, merger, importer,
+                                                        (*rt)->executor(), (*rt)->rpc_metrics(),
+                                                        (*rt)->tokens(), &resolver);
 
   // Order events from the transaction engine feed the purchase aggregates.
   customer_store::app::PurchaseProjector projector(repository, cache);
   customer_store::api::OrderEventHandler order_events(projector);
-  events::ConsumerOptions consumer_options;
-  consumer_options.group = "customer-store";
-  consumer_options.consumer = config->consumer_name;
-  consumer_options.partitions = config->service.event_partitions;
-  consumer_options.stream_workers = config->consumer_workers;
-  consumer_options.metrics = &(*rt)->registry();
-  events::Consumer consumer((*rt)->redis(), consumer_options, [&](const events::Event& e) {
+  (*rt)->AddConsumer("customer-store", config->consumer, [&](const events::Event& e) {
     return order_events.Handle(e.envelope);
   });
-  consumer.Start();
-  int code = (*rt)->Serve("customer_store", {&service});
-  consumer.Stop();
-  return code;
+  return (*rt)->Serve("customer_store", {&service});
 }

@@ -8,6 +8,7 @@
 #include "libs/common/service_config.h"
 #include "libs/observability/log.h"
 #include "libs/service/runtime.h"
+#include "services/transaction/api/customer_events.h"
 #include "services/transaction/api/erp_grpc_service.h"
 #include "services/transaction/api/grpc_service.h"
 #include "services/transaction/api/pipeline_grpc_service.h"
@@ -27,8 +28,15 @@ int main() {
     CRM_LOG(Error) << "invalid configuration: " << config.status().message();
     return 2;
   }
+  // Consumer of customer-store's events (customer.erased).
+  absl::StatusOr<common::EventConsumerConfig> consumer = common::LoadEventConsumerConfig(2);
+  if (!consumer.ok()) {
+    CRM_LOG(Error) << "invalid configuration: " << consumer.status().message();
+    return 2;
+  }
   common::ConfigDump dump;
   config->DumpTo(dump);
+  consumer->DumpTo(dump);
   CRM_LOG(Info) << "config " << dump.ToString();
   std::vector<pg::NamedQuery> queries = transaction::storage::PgProductRepository::Queries();
   for (auto& q : transaction::storage::PgOrderRepository::Queries()) queries.push_back(std::move(q));
@@ -45,33 +53,34 @@ int main() {
   common::RandomIdGenerator ids;
   transaction::app::Catalog catalog(products, clock);
   transaction::storage::PgOrderRepository order_repository((*rt)->pg());
-  // Customers of orders given by identities are resolved in customer-store
-  // (CRM_CUSTOMER_STORE_ADDR; without it such orders are UNIMPLEMENTED).
-  absl::StatusOr<std::string> cs_addr = common::EnvString("CRM_CUSTOMER_STORE_ADDR", "");
+  // Customer-store resolves and checks every customer an order, an
+  // opportunity or an ERP batch names (CRM_CUSTOMER_STORE_ADDR, required).
+  absl::StatusOr<std::string> cs_addr = common::EnvRequired("CRM_CUSTOMER_STORE_ADDR");
   absl::StatusOr<absl::Duration> cs_timeout =
       common::EnvDuration("CRM_CUSTOMER_STORE_TIMEOUT", absl::Seconds(2));
-  if (!cs_addr.ok() || !cs_timeout.ok()) {
-    CRM_LOG(Error) << "invalid configuration: "
-                   << (cs_addr.ok() ? cs_timeout.status() : cs_addr.status()).message();
-    return 2;
+  for (const absl::Status& s : {cs_addr.status(), cs_timeout.status()}) {
+    if (!s.ok()) {
+      CRM_LOG(Error) << "invalid configuration: " << s.message();
+      return 2;
+    }
   }
-  std::unique_ptr<transaction::storage::GrpcCustomerDirectory> directory;
-  if (!cs_addr->empty()) {
-    directory = std::make_unique<transaction::storage::GrpcCustomerDirectory>(
-        grpcutil::MakeChannel(*cs_addr), *cs_timeout);
-  }
-  transaction::app::Orders orders(order_repository, clock, ids, directory.get(),
-                                  &order_repository);
+  transaction::storage::GrpcCustomerDirectory directory(grpcutil::MakeChannel(*cs_addr),
+                                                        *cs_timeout);
+  transaction::app::Orders orders(order_repository, clock, ids, &directory, &order_repository);
   transaction::app::OrderMoney money(order_repository, clock, ids);
   transaction::api::TransactionGrpcService service(catalog, orders, money, (*rt)->executor(),
                                                   (*rt)->rpc_metrics(), (*rt)->tokens());
   transaction::storage::PgErpRepository erp_repository((*rt)->pg());
-  transaction::app::Erp erp(erp_repository, clock, ids);
+  transaction::app::Erp erp(erp_repository, clock, ids, &directory, &order_repository);
   transaction::api::ErpGrpcService erp_service(erp, (*rt)->executor(), (*rt)->rpc_metrics(),
                                                (*rt)->tokens());
   transaction::storage::PgPipelineRepository pipeline_repository((*rt)->pg(), &order_repository);
-  transaction::app::Pipeline pipeline(pipeline_repository, orders, directory.get(), clock, ids);
+  transaction::app::Pipeline pipeline(pipeline_repository, orders, &directory, clock, ids);
   transaction::api::PipelineGrpcService pipeline_service(pipeline, (*rt)->executor(),
                                                          (*rt)->rpc_metrics(), (*rt)->tokens());
+  // customer.erased from customer-store erases the customer's pipeline data.
+  transaction::api::CustomerEventHandler customer_events(pipeline);
+  (*rt)->AddConsumer(transaction::api::kConsumerGroup, *consumer,
+                     [&](const events::Event& e) { return customer_events.Handle(e.envelope); });
   return (*rt)->Serve("txn", {&service, &erp_service, &pipeline_service});
 }

@@ -347,6 +347,17 @@ def create_tenant(name=None):
     return j["tenant"], j["adminKey"]["secret"]
 
 
+def new_customer(key, **fields):
+    """Creates a customer in the key's tenant (orders and opportunities must
+    name an existing one); returns its id."""
+    body = {"givenName": "E2E", "emails": ["%s@example.com" % unique("c")]}
+    body.update(fields)
+    r = rest("POST", "/v1/customers", key, body)
+    if r.status != 200:
+        raise AssertionError("create customer failed: %r" % r)
+    return r.json()["id"]
+
+
 def create_key(admin_key, roles, **extra):
     """Returns (key json, secret)."""
     body = {"displayName": unique("key"), "roles": roles}

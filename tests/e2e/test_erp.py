@@ -49,10 +49,11 @@ class Erp(stack.E2ETestCase):
         cls.sku_b = stack.unique("EB")
         add_product(cls.admin, cls.sku_a)
         add_product(cls.admin, cls.sku_b)
+        cls.customer = stack.new_customer(cls.admin)
         cls.stub = erp_grpc.ErpIntegrationServiceStub(channel)
 
     def order(self, external_id, customer=None, sku=None, quantity=2, total=0):
-        o = txn.Order(external_id=external_id, customer_id=customer or str(uuid.uuid4()),
+        o = txn.Order(external_id=external_id, customer_id=customer or self.customer,
                       currency_code="chf", channel=txn.SALES_CHANNEL_ERP, store_id="erp",
                       total_minor=total)
         o.lines.add(sku=sku or self.sku_a, quantity=quantity, unit_price_minor=1990)
@@ -168,6 +169,52 @@ class Erp(stack.E2ETestCase):
         fixed = self.ingest([("fixed", [self.order(tag + "-sku"), self.order(tag + "-total")])])
         self.assertEqual(fixed[0].created, 2)
 
+    def test_customers_by_the_erps_own_numbers_twice_creates_nothing_new(self):
+        _, admin = stack.create_tenant()
+        _, key = stack.create_key(admin, ["ROLE_INTEGRATION"])
+        add_product(admin, self.sku_a)
+        add_product(admin, self.sku_b)
+        tag = stack.unique("N")
+        known = stack.new_customer(admin, externalIds=[{"source": "erp", "value": tag + "-K"}])
+
+        def with_ref(external_id, number, given=""):
+            o = self.order(external_id)
+            o.ClearField("customer_id")
+            o.customer_ref.external_id_source = "erp"
+            o.customer_ref.external_id = number
+            o.customer_ref.given_name = given
+            return o
+
+        batch = [with_ref(tag + "-1", tag + "-K"), with_ref(tag + "-2", tag + "-NEW", "Nia"),
+                 with_ref(tag + "-3", tag + "-NEW")]
+        # The tenant does not create unknown customers (the default).
+        refused = self.ingest([("b", batch)], key=key)[0]
+        self.assertEqual((refused.created, refused.rejected), (1, 2))
+        self.assertEqual(refused.results[1].reason, "CUSTOMER_NOT_RESOLVED")
+        self.assertEqual(refused.results[1].field, "customer_ref")
+        r = rest("GET", "/v1/orders/" + refused.results[0].order_id, admin)
+        self.assertEqual(r.json()["customerId"], known)
+        before = stack.count_customers(admin)
+
+        s = rest("PATCH", "/v1/orderSettings", admin, {"createUnknownCustomers": True})
+        self.assertEqual(s.status, 200, s)
+        first = self.ingest([("b", batch)], key=key)[0]
+        self.assertEqual((first.created, first.already_existing, first.rejected), (2, 1, 0))
+        self.assertEqual(stack.count_customers(admin), before + 1)  # one for both orders
+        o2 = rest("GET", "/v1/orders/" + first.results[1].order_id, admin).json()
+        o3 = rest("GET", "/v1/orders/" + first.results[2].order_id, admin).json()
+        self.assertEqual(o2["customerId"], o3["customerId"])
+        c = rest("GET", "/v1/customers/" + o2["customerId"], admin).json()
+        self.assertEqual(c["givenName"], "Nia")
+        self.assertEqual(c["externalIds"], [{"source": "erp", "value": tag + "-NEW"}])
+
+        # The whole history again, plus one more order of the new customer.
+        again = self.ingest([("b", batch + [with_ref(tag + "-4", tag + "-NEW")])], key=key)[0]
+        self.assertEqual((again.created, again.already_existing), (1, 3))
+        self.assertEqual(stack.count_customers(admin), before + 1)
+        o4 = rest("GET", "/v1/orders/" + again.results[3].order_id, admin).json()
+        self.assertEqual(o4["customerId"], o2["customerId"])
+
     def test_batch_too_large_ends_the_stream_after_earlier_batches(self):
         tag = stack.unique("L")
         big = [self.order("%s-%d" % (tag, i)) for i in range(1001)]
@@ -211,7 +258,12 @@ class Erp(stack.E2ETestCase):
         add_product(other_admin, self.sku_b)
         ext = stack.unique("X")
         mine = self.ingest([("b", [self.order(ext)])])[0].results[0]
-        theirs = self.ingest([("b", [self.order(ext)])], key=other_key)[0].results[0]
+        # Our customer does not exist for them.
+        refused = self.ingest([("b", [self.order(ext)])], key=other_key)[0].results[0]
+        self.assertEqual(refused.outcome, erp.IngestOrderResult.OUTCOME_REJECTED)
+        self.assertEqual((refused.field, refused.reason), ("customer_id", "CUSTOMER_NOT_FOUND"))
+        theirs = self.ingest([("b", [self.order(ext, customer=stack.new_customer(other_admin))])],
+                             key=other_key)[0].results[0]
         # The same external id in another tenant is another order.
         self.assertEqual(theirs.outcome, erp.IngestOrderResult.OUTCOME_CREATED)
         self.assertNotEqual(theirs.order_id, mine.order_id)

@@ -78,7 +78,7 @@ class MoneyApi(stack.E2ETestCase):
         if ref is not None:
             body["customerRef"] = ref
         else:
-            body["customerId"] = customer or str(uuid.uuid4())
+            body["customerId"] = customer or stack.new_customer(self.key)
         return body
 
     def create_order(self, customer=None, key=None):
@@ -664,7 +664,7 @@ class MoneyGrpc(stack.E2ETestCase):
 
     def new_order(self):
         return self.call("CreateOrder", txn.CreateOrderRequest(
-            order=txn.Order(customer_id=str(uuid.uuid4()), currency_code="EUR",
+            order=txn.Order(customer_id=stack.new_customer(self.key), currency_code="EUR",
                             lines=[txn.OrderLine(sku=self.sku, quantity=3,
                                                  unit_price_minor=1000, discount_minor=1)]),
             request_id=rid()))

@@ -85,7 +85,7 @@ class OrdersRest(stack.E2ETestCase):
 
     def standard(self, customer=None):
         # 2 x 1990 + 1 x 500 - 100 = 4380
-        return order(customer or str(uuid.uuid4()),
+        return order(customer or stack.new_customer(self.key),
                      [(self.sku_a, 2, 1990, 0), (self.sku_b, 1, 500, 100)])
 
     def list_ids(self, query, key=None, page_size=2, max_pages=20):
@@ -108,7 +108,7 @@ class OrdersRest(stack.E2ETestCase):
     # ------------------------------------------------------------ create / get
 
     def test_create_computes_totals_and_get_returns_it(self):
-        customer = str(uuid.uuid4())
+        customer = stack.new_customer(self.key)
         o = self.create(self.standard(customer))
         self.assertTrue(o["id"])
         self.assertEqual(o["customerId"], customer)
@@ -124,7 +124,7 @@ class OrdersRest(stack.E2ETestCase):
         self.assertEqual(r.json(), o)
 
     def test_retry_with_the_same_request_id_is_byte_identical(self):
-        customer = str(uuid.uuid4())
+        customer = stack.new_customer(self.key)
         rid = stack.unique("rid")
         body = self.standard(customer)
         first = rest("POST", "/v1/orders?requestId=" + rid, self.key, body)
@@ -135,7 +135,7 @@ class OrdersRest(stack.E2ETestCase):
         self.assertEqual(self.list_ids("customerId=" + customer), [first.json()["id"]])
 
     def test_same_request_id_with_another_body_is_422(self):
-        customer = str(uuid.uuid4())
+        customer = stack.new_customer(self.key)
         rid = stack.unique("rid")
         first = self.create(self.standard(customer), rid=rid)
         other = order(customer, [(self.sku_a, 7, 1990, 0)])
@@ -144,7 +144,7 @@ class OrdersRest(stack.E2ETestCase):
         self.assertEqual(self.list_ids("customerId=" + customer), [first["id"]])
 
     def test_missing_request_id_is_400_on_request_id(self):
-        customer = str(uuid.uuid4())
+        customer = stack.new_customer(self.key)
         r = rest("POST", "/v1/orders", self.key, self.standard(customer))
         self.assertEqual(r.status, 400, r)
         self.assertEqual(r.error_field(), "request_id", r)
@@ -215,14 +215,14 @@ class OrdersRest(stack.E2ETestCase):
     # -------------------------------------------------------------- refusals
 
     def test_unknown_sku_is_400_unknown_sku(self):
-        customer = str(uuid.uuid4())
+        customer = stack.new_customer(self.key)
         r = rest("POST", "/v1/orders?requestId=" + stack.unique("rid"), self.key,
                  order(customer, [(self.sku_a, 1, 1, 0), (stack.unique("NOPE"), 1, 1, 0)]))
         self.assertError(r, 400, "UNKNOWN_SKU", "lines[1].sku")
         self.assertEqual(self.list_ids("customerId=" + customer), [])
 
     def test_unknown_sku_refusal_replays_identically(self):
-        customer = str(uuid.uuid4())
+        customer = stack.new_customer(self.key)
         rid = stack.unique("rid")
         later = stack.unique("LATER")
         body = order(customer, [(later, 1, 1, 0)])
@@ -259,10 +259,36 @@ class OrdersRest(stack.E2ETestCase):
         r = rest("GET", "/v1/orders/" + str(uuid.uuid4()), self.key)
         self.assertError(r, 404, "ORDER_NOT_FOUND")
 
+    # ---------------------------------------------------- customer checks
+
+    def test_unknown_customer_is_400_customer_not_found(self):
+        r = rest("POST", "/v1/orders?requestId=" + stack.unique("rid"), self.key,
+                 self.standard(str(uuid.uuid4())))
+        self.assertError(r, 400, "CUSTOMER_NOT_FOUND", "customer_id")
+        # Not stored with the key: once the customer exists... a new id is needed;
+        # the refusal wrote nothing.
+        self.assertEqual(self.list_ids("customerId=" + str(uuid.uuid4())), [])
+
+    def test_another_tenants_customer_is_400_customer_not_found(self):
+        _, other_key = stack.create_tenant()
+        theirs = stack.new_customer(other_key)
+        r = rest("POST", "/v1/orders?requestId=" + stack.unique("rid"), self.key,
+                 self.standard(theirs))
+        self.assertError(r, 400, "CUSTOMER_NOT_FOUND", "customer_id")
+
+    def test_merged_customer_is_booked_to_the_survivor(self):
+        survivor = stack.new_customer(self.key)
+        source = stack.new_customer(self.key)
+        m = rest("POST", "/v1/customers/%s:merge" % survivor, self.key,
+                 {"sourceCustomerId": source, "requestId": stack.unique("m")})
+        self.assertEqual(m.status, 200, m)
+        o = self.create(self.standard(source))
+        self.assertEqual(o["customerId"], survivor)
+
     # -------------------------------------------------------------- listing
 
     def test_list_newest_first_with_filters(self):
-        customer = str(uuid.uuid4())
+        customer = stack.new_customer(self.key)
         ids = []
         for i in range(3):
             body = self.standard(customer)
@@ -279,7 +305,7 @@ class OrdersRest(stack.E2ETestCase):
 
     def test_read_only_key_cannot_create_or_transition(self):
         _, ro = stack.create_key(self.key, ["ROLE_READ_ONLY"])
-        customer = str(uuid.uuid4())
+        customer = stack.new_customer(self.key)
         r = rest("POST", "/v1/orders?requestId=" + stack.unique("rid"), ro, self.standard(customer))
         self.assertEqual(r.status, 403, r)
         self.assertEqual(self.list_ids("customerId=" + customer), [])
@@ -307,7 +333,7 @@ class OrdersTenantIsolation(stack.E2ETestCase):
     def test_b_cannot_see_or_move_a_order(self):
         rid = stack.unique("rid")
         r = rest("POST", "/v1/orders?requestId=" + rid, self.a_key,
-                 order(str(uuid.uuid4()), [(self.sku, 1, 100, 0)]))
+                 order(stack.new_customer(self.a_key), [(self.sku, 1, 100, 0)]))
         self.assertEqual(r.status, 200, r)
         oid = r.json()["id"]
         a_before = self.list_ids(self.a_key)
@@ -321,7 +347,7 @@ class OrdersTenantIsolation(stack.E2ETestCase):
         self.assertNotIn(oid, self.list_ids(self.b_key))
         # B's catalog lacks A's sku; B's use of the same requestId is its own.
         r = rest("POST", "/v1/orders?requestId=" + rid, self.b_key,
-                 order(str(uuid.uuid4()), [(self.sku, 1, 100, 0)]))
+                 order(stack.new_customer(self.b_key), [(self.sku, 1, 100, 0)]))
         self.assertEqual(r.status, 400, r)
         self.assertEqual(r.reason(), "UNKNOWN_SKU")
         self.assertEqual(self.list_ids(self.a_key), a_before)
@@ -350,7 +376,7 @@ class OrdersGrpc(stack.E2ETestCase):
                                               unit_price_minor=250, discount_minor=50)])
 
     def test_create_get_transition(self):
-        customer = str(uuid.uuid4())
+        customer = stack.new_customer(self.key)
         created = self.call("CreateOrder", txn.CreateOrderRequest(
             order=self.new(customer), request_id=stack.unique("rid")))
         self.assertTrue(created.id)
@@ -380,7 +406,7 @@ class OrdersGrpc(stack.E2ETestCase):
         self.assertEqual(stack.reason_of(cm.exception), "ORDER_NOT_FOUND")
 
     def test_concurrent_duplicate_creates_make_one_order(self):
-        customer = str(uuid.uuid4())
+        customer = stack.new_customer(self.key)
         rid = stack.unique("rid")
         request = txn.CreateOrderRequest(order=self.new(customer), request_id=rid)
         results = [None] * 5

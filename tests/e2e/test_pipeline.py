@@ -6,6 +6,7 @@ forecast, idempotency, roles and tenant isolation.
 """
 
 import importlib
+import time
 import unittest
 import urllib.parse
 
@@ -367,6 +368,54 @@ class PipelineRest(stack.E2ETestCase):
                  {"requestId": rid(), "stages": [{"stage": "OPPORTUNITY_STAGE_PROPOSAL",
                                                   "probabilityPercent": 99}]})
         self.assertError(r, 403, "PERMISSION_DENIED_FOR_ROLE")
+
+    def test_customer_ids_must_name_a_customer_of_the_tenant(self):
+        unknown = "00000000-0000-4000-8000-0000000000aa"
+        r = rest("POST", "/v1/opportunities?requestId=" + q(rid()), self.sales, opp_body(unknown))
+        self.assertError(r, 400, "CUSTOMER_NOT_FOUND", "customer_id")
+        _, other_key = stack.create_tenant()
+        theirs = create_customer(other_key)
+        r = rest("POST", "/v1/opportunities?requestId=" + q(rid()), self.sales, opp_body(theirs))
+        self.assertError(r, 400, "CUSTOMER_NOT_FOUND", "customer_id")
+        opp = self.create_opp(opp_body())
+        r = rest("PATCH", "/v1/opportunities/%s?updateMask=customer_id&requestId=%s"
+                 % (opp["id"], q(rid())), self.sales, {"customerId": unknown})
+        self.assertError(r, 400, "CUSTOMER_NOT_FOUND", "customer_id")
+        lead = self.create_lead()
+        r = rest("POST", "/v1/leads/%s:convert" % lead["id"], self.sales,
+                 {"customerId": unknown, "requestId": rid(),
+                  "opportunity": {"currencyCode": "CHF", "expectedCloseDate": "2026-01-31"}})
+        self.assertError(r, 400, "CUSTOMER_NOT_FOUND", "customer_id")
+
+    def test_erasing_the_customer_erases_its_leads_and_opportunities(self):
+        email = "%s@example.com" % stack.unique("erase")
+        customer = create_customer(self.key, email)
+        lead = self.create_lead(lead_body(email=email, phone="+41 44 668 18 00"))
+        conv = rest("POST", "/v1/leads/%s:convert" % lead["id"], self.sales,
+                    {"customerId": customer, "requestId": rid(),
+                     "opportunity": {"currencyCode": "CHF", "expectedCloseDate": "2026-01-31"}})
+        self.assertEqual(conv.status, 200, conv)
+        opp_id = conv.json()["opportunity"]["id"]
+        own = self.create_opp(opp_body(customer, name="Grace Hopper's fleet"))
+        # A lead never converted into this customer is another record: kept.
+        other = self.create_lead(lead_body(email=email))
+
+        d = rest("DELETE", "/v1/customers/" + customer, self.key)
+        self.assertEqual(d.status, 200, d)
+        deadline = time.time() + 10
+        while True:
+            g = rest("GET", "/v1/leads/" + lead["id"], self.key).json()
+            if "email" not in g or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        for field in ("givenName", "familyName", "email", "phone"):
+            self.assertNotIn(field, g, g)
+        self.assertEqual(g["companyName"], "Navy")
+        self.assertEqual(g["customerId"], customer)
+        for oid in (opp_id, own["id"]):
+            o = rest("GET", "/v1/opportunities/" + oid, self.key).json()
+            self.assertEqual(o["name"], "[erased]", o)
+        self.assertEqual(rest("GET", "/v1/leads/" + other["id"], self.key).json()["email"], email)
 
     def test_roles_read_only_and_marketer_read_but_cannot_write(self):
         lead = self.create_lead()

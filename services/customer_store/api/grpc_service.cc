@@ -364,4 +364,36 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::CreateInteraction(
   });
 }
 
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::ResolveCustomerRefs(
+    grpc::CallbackServerContext* ctx, const v1::ResolveCustomerRefsRequest* req,
+    v1::ResolveCustomerRefsResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "ResolveCustomerRefs",
+                 [=](const RequestContext& rc) -> absl::Status {
+    if (resolver_ == nullptr) return absl::UnimplementedError("ResolveCustomerRefs is not served");
+    CRM_RETURN_IF_ERROR(CheckRequestId(req->request_id()));
+    std::vector<domain::RefQuery> refs;
+    refs.reserve(static_cast<size_t>(req->refs_size()));
+    for (const v1::CustomerRefQuery& q : req->refs()) {
+      refs.push_back(domain::RefQuery{q.customer_id(), q.email(), q.phone(),
+                                      q.external_id_source(), q.external_id(), q.given_name(),
+                                      q.family_name()});
+    }
+    CRM_ASSIGN_OR_RETURN(
+        app::ResolveOutcome out,
+        resolver_->Resolve(ActorOf(rc, "ResolveCustomerRefs", req->request_id()), refs,
+                           req->create_missing(), grpcutil::Fingerprint(*req)));
+    resp->set_created(out.created);
+    for (const domain::RefResult& r : out.results) {
+      v1::ResolvedCustomerRef* x = resp->add_results();
+      x->set_index(r.index);
+      x->set_outcome(static_cast<v1::ResolvedCustomerRef::Outcome>(r.outcome));
+      x->set_customer_id(r.customer_id);
+      x->set_reason(r.reason);
+      x->set_field(r.field);
+      x->set_message(r.message);
+    }
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace crm::customer_store::api

@@ -8,6 +8,7 @@
 #include "services/customer_store/app/customer_store.h"
 #include "services/customer_store/app/import.h"
 #include "services/customer_store/app/merge.h"
+#include "services/customer_store/app/resolve.h"
 
 namespace crm::customer_store::api {
 
@@ -24,13 +25,15 @@ class CustomerStoreGrpcService final : public CustomerStoreBase {
  public:
   CustomerStoreGrpcService(app::CustomerStore& store, app::CustomerMerger& merger,
                            app::CustomerImporter& importer, common::Executor& executor,
-                           grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens)
+                           grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens,
+                           app::CustomerResolver* resolver = nullptr)
       : store_(store),
         merger_(merger),
         importer_(importer),
         executor_(executor),
         metrics_(metrics),
-        tokens_(tokens) {}
+        tokens_(tokens),
+        resolver_(resolver) {}
 
   grpc::ServerUnaryReactor* CreateCustomer(grpc::CallbackServerContext* ctx,
                                            const v1::CreateCustomerRequest* req,
@@ -82,6 +85,9 @@ class CustomerStoreGrpcService final : public CustomerStoreBase {
   grpc::ServerUnaryReactor* CreateInteraction(grpc::CallbackServerContext* ctx,
                                               const v1::CreateInteractionRequest* req,
                                               v1::Interaction* resp) override;
+  grpc::ServerUnaryReactor* ResolveCustomerRefs(grpc::CallbackServerContext* ctx,
+                                                const v1::ResolveCustomerRefsRequest* req,
+                                                v1::ResolveCustomerRefsResponse* resp) override;
 
  private:
   friend class ImportReactor;
@@ -91,6 +97,7 @@ class CustomerStoreGrpcService final : public CustomerStoreBase {
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
   const common::PageTokenCodec& tokens_;
+  app::CustomerResolver* resolver_;  // nullptr: ResolveCustomerRefs is UNIMPLEMENTED
 };
 
 }  // namespace crm::customer_store::api

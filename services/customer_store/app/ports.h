@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "services/customer_store/domain/customer.h"
 #include "services/customer_store/domain/import_rules.h"
+#include "services/customer_store/domain/resolve_rules.h"
 
 namespace crm::customer_store::app {
 
@@ -188,6 +189,34 @@ class ImportRepository {
                                               std::vector<domain::ImportRow> rows,
                                               const ImportPlanner& plan,
                                               const ImportUpdater& apply) = 0;
+};
+
+struct ResolveOutcome {
+  std::vector<domain::RefResult> results;  // one per reference, by index
+  int created = 0;                         // customers created by this call
+  bool replayed = false;                   // answered from the request_id's first call
+};
+// Decides a batch once the database has answered its lookups.
+using ResolvePlanner = std::function<domain::ResolvePlan(const domain::RefLookup&)>;
+
+// Batch resolution of customer references (ResolveCustomerRefs) in one
+// transaction and a fixed number of statements: the customers behind `ids`
+// (following active merges to the survivor), the owners of `keys`, then
+// `plan`, then the customers it creates with their identities, one
+// customer.created event each and the audit row. `write` false: read only
+// (a plan that creates is then INTERNAL). With write and
+// actor.idempotency_key the call is strictly idempotent by the key and
+// `fingerprint` (a replay answers the stored results; another fingerprint
+// is IDEMPOTENCY_KEY_REUSED). A concurrent writer taking one of the new
+// identities fails the call with ABORTED (retry it).
+class RefResolveRepository {
+ public:
+  virtual ~RefResolveRepository() = default;
+  virtual absl::StatusOr<ResolveOutcome> ResolveRefs(const Actor& actor,
+                                                     const std::string& fingerprint,
+                                                     const std::vector<std::string>& ids,
+                                                     const std::vector<domain::IdentityKey>& keys,
+                                                     bool write, const ResolvePlanner& plan) = 0;
 };
 
 // The purchase projection fed by order events.

@@ -268,7 +268,7 @@ std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
       {"insert_erasures_of",
        absl::StrCat("INSERT INTO customer_store.erasures (tenant_id, customer_id) SELECT $1, id "
                     "FROM ",
-                    kMergedInto, " AS m(id) ON CONFLICT DO NOTHING")},
+                    kMergedInto, " AS m(id) ON CONFLICT DO NOTHING RETURNING customer_id::text")},
       {"select_erased",
        "SELECT 1 FROM customer_store.erasures WHERE tenant_id = $1 AND customer_id = $2"},
       {"delete_purchases_of",
@@ -484,12 +484,19 @@ absl::StatusOr<domain::ErasureResult> PgCustomerRepository::Erase(const app::Act
         pool_.Exec(tx, "count_identities_of", actor.tenant_id, id)[0][0].as<int64_t>();
     // Identities and interactions go by ON DELETE CASCADE. Consent records
     // hold no personal data besides this id and stay as proof of consent.
-    pool_.Exec(tx, "insert_erasures_of", actor.tenant_id, id);
+    // Every id the erasure covers (this customer and those merged into it),
+    // for the other engines' consumers of customer.erased.
+    nlohmann::json erased = nlohmann::json::array({id});
+    for (const auto& row : pool_.Exec(tx, "insert_erasures_of", actor.tenant_id, id)) {
+      std::string e = row[0].as<std::string>();
+      if (e != id) erased.push_back(e);
+    }
     pool_.Exec(tx, "delete_purchases_of", actor.tenant_id, id);
     // Merge-log snapshots hold the customer's personal data too.
     pool_.Exec(tx, "delete_merges_of", actor.tenant_id, id);
     pool_.Exec(tx, "delete_customer", actor.tenant_id, id);
-    Emit(tx, actor, id, "customer.erased", absl::StrCat(R"({"customer_id":")", id, R"("})"));
+    Emit(tx, actor, id, "customer.erased",
+         nlohmann::json{{"customer_id", id}, {"erased_customer_ids", erased}}.dump());
     return absl::OkStatus();
   });
   if (!s.ok()) return s;

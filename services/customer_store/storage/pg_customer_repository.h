@@ -15,7 +15,8 @@ namespace crm::customer_store::storage {
 class PgCustomerRepository final : public app::CustomerRepository,
                                    public app::MergeRepository,
                                    public app::ImportRepository,
-                                   public app::PurchaseRepository {
+                                   public app::PurchaseRepository,
+                                   public app::RefResolveRepository {
  public:
   explicit PgCustomerRepository(pg::Pool& pool) : pool_(pool), writer_(pool, "customer_store") {}
   // Named queries to prepare on every connection of the pool.
@@ -58,6 +59,12 @@ class PgCustomerRepository final : public app::CustomerRepository,
                                            const app::ImportPlanner& plan,
                                            const app::ImportUpdater& apply) override;
   absl::StatusOr<Change> RecordOrder(const domain::OrderFact& fact) override;
+  absl::StatusOr<app::ResolveOutcome> ResolveRefs(const app::Actor& actor,
+                                                  const std::string& fingerprint,
+                                                  const std::vector<std::string>& ids,
+                                                  const std::vector<domain::IdentityKey>& keys,
+                                                  bool write,
+                                                  const app::ResolvePlanner& plan) override;
   absl::StatusOr<app::UnmergeOutcome> Unmerge(const app::Actor& actor,
                                               const std::string& survivor_id,
                                               const std::string& merge_id,

@@ -2,8 +2,10 @@
 // with COPY into temporary tables, then set-based INSERT / UPDATE into the
 // customer tables, identities, one outbox event per customer, the audit row
 // (Write) and the stored report.
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -45,6 +47,41 @@ absl::StatusOr<app::ImportReport> ReportFromJson(const std::string& s) {
     return absl::DataLossError("stored import report is corrupt");
   }
   return r;
+}
+
+std::string OutcomeToJson(const app::ResolveOutcome& o) {
+  nlohmann::json results = nlohmann::json::array();
+  for (const auto& r : o.results) {
+    results.push_back({{"i", r.index},
+                       {"o", static_cast<int>(r.outcome)},
+                       {"c", r.customer_id},
+                       {"r", r.reason},
+                       {"f", r.field},
+                       {"m", r.message}});
+  }
+  return nlohmann::json{{"created", o.created}, {"results", results}}.dump();
+}
+
+absl::StatusOr<app::ResolveOutcome> OutcomeFromJson(const std::string& s) {
+  app::ResolveOutcome o;
+  try {
+    auto j = nlohmann::json::parse(s);
+    o.created = j.at("created").get<int>();
+    for (const auto& r : j.at("results")) {
+      domain::RefResult x;
+      x.index = r.at("i").get<int>();
+      x.outcome = static_cast<domain::RefOutcome>(r.at("o").get<int>());
+      x.customer_id = r.at("c").get<std::string>();
+      x.reason = r.at("r").get<std::string>();
+      x.field = r.at("f").get<std::string>();
+      x.message = r.at("m").get<std::string>();
+      o.results.push_back(std::move(x));
+    }
+  } catch (const nlohmann::json::exception&) {
+    return absl::DataLossError("stored resolution results are corrupt");
+  }
+  o.replayed = true;
+  return o;
 }
 
 constexpr char kStageRows[] =
@@ -95,6 +132,20 @@ std::vector<pg::NamedQuery> PgCustomerRepository::ImportQueries() {
       {"import_insert_identities",
        "INSERT INTO customer_store.identities (tenant_id, kind, source, value, customer_id, "
        "position) SELECT $1, kind, source, value, customer_id, position FROM import_identities"},
+      // ResolveCustomerRefs: each requested id -> the customer it reads as
+      // now (itself, or the survivor at the end of its chain of active
+      // merges), only when that customer exists.
+      {"resolve_customer_ids",
+       "WITH RECURSIVE up(start, id, depth) AS (SELECT r.id, r.id, 0 FROM unnest($2::uuid[]) "
+       "AS r(id) UNION ALL SELECT up.start, g.survivor_id, up.depth + 1 FROM "
+       "customer_store.merges g JOIN up ON g.source_id = up.id WHERE g.tenant_id = $1 AND "
+       "g.unmerged_at IS NULL AND up.depth < 32), last AS (SELECT DISTINCT ON (start) start, id "
+       "FROM up ORDER BY start, depth DESC) SELECT last.start::text, last.id::text FROM last "
+       "JOIN customer_store.customers c ON c.tenant_id = $1 AND c.id = last.id"},
+      {"resolve_insert_events",
+       "INSERT INTO customer_store.outbox (event_id, tenant_id, customer_id, event_type, payload) "
+       "SELECT gen_random_uuid(), $1, id, 'customer.created', jsonb_build_object('customer_id', "
+       "id::text, 'version', version) FROM import_rows WHERE op = 'c'"},
       {"import_insert_events",
        "INSERT INTO customer_store.outbox (event_id, tenant_id, customer_id, event_type, payload) "
        "SELECT gen_random_uuid(), $1, id, CASE op WHEN 'c' THEN 'customer.created' ELSE "
@@ -260,6 +311,106 @@ absl::StatusOr<app::ImportReport> PgCustomerRepository::Import(
   });
   if (!s.ok()) return s;
   return report;
+}
+
+
+// ResolveCustomerRefs: lookups, plan, then the new customers staged with
+// COPY into the import's staging tables and written by the import's
+// set-based statements (customers, identities) plus one customer.created
+// event each.
+absl::StatusOr<app::ResolveOutcome> PgCustomerRepository::ResolveRefs(
+    const app::Actor& actor, const std::string& fingerprint, const std::vector<std::string>& ids,
+    const std::vector<domain::IdentityKey>& keys, bool write, const app::ResolvePlanner& plan_fn) {
+  const std::string& t = actor.tenant_id;
+  const outbox::WriteMeta meta{actor.tenant_id, actor.principal, actor.request_id,
+                               actor.method,    actor.idempotency_key, fingerprint};
+  app::ResolveOutcome outcome;
+  auto fn = [&](pqxx::work& tx) -> absl::Status {
+    outcome = app::ResolveOutcome{};
+    if (write && !meta.idempotency_key.empty()) {
+      CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
+                           writer_.ClaimIdempotencyKey(tx, meta, "resolve"));
+      if (replay) {
+        CRM_ASSIGN_OR_RETURN(outcome, OutcomeFromJson(writer_.StoredResponse(tx, meta)));
+        return absl::OkStatus();
+      }
+    }
+    domain::RefLookup lookup;
+    if (!ids.empty()) {
+      for (const auto& r : pool_.Exec(tx, "resolve_customer_ids", t, pg::TextArrayLiteral(ids))) {
+        lookup.ids[r[0].as<std::string>()] = r[1].as<std::string>();
+      }
+    }
+    if (!keys.empty()) {
+      std::vector<std::string> kinds, sources, values;
+      for (const auto& [kind, source, value] : keys) {
+        kinds.push_back(absl::StrCat(kind));
+        sources.push_back(source);
+        values.push_back(value);
+      }
+      for (const auto& r : pool_.Exec(tx, "select_identity_owners", t, pg::TextArrayLiteral(kinds),
+                                      pg::TextArrayLiteral(sources),
+                                      pg::TextArrayLiteral(values))) {
+        lookup.owners[{r[0].as<int>(), r[1].as<std::string>(), r[2].as<std::string>()}] =
+            r[3].as<std::string>();
+      }
+    }
+    domain::ResolvePlan plan = plan_fn(lookup);
+    outcome.results = std::move(plan.results);
+    outcome.created = static_cast<int>(plan.creates.size());
+    if (!plan.creates.empty()) {
+      if (!write) return absl::InternalError("a read-only resolution planned customers");
+      tx.exec(kStageRows);
+      tx.exec(kStageIdentities);
+      {
+        pqxx::stream_to out(tx, "import_rows",
+                            std::vector<std::string>{"op", "id", "given_name", "family_name",
+                                                     "display_name", "postal_address", "birthday",
+                                                     "anniversaries", "locale", "time_zone",
+                                                     "lifecycle_stage", "owner", "attributes",
+                                                     "version", "ts"});
+        for (const domain::NewCustomer& n : plan.creates) {
+          const domain::Customer& c = n.customer;
+          out << std::make_tuple(std::string("c"), c.id, c.given_name, c.family_name,
+                                 c.display_name, std::string(), std::string(),
+                                 AnniversariesToJson(c.anniversaries), c.locale, c.time_zone,
+                                 static_cast<int>(c.lifecycle_stage), c.owner,
+                                 AttributesToJson(c.attributes), c.version,
+                                 absl::ToUnixMicros(c.create_time));
+        }
+        out.complete();
+      }
+      {
+        pqxx::stream_to out(tx, "import_identities",
+                            std::vector<std::string>{"customer_id", "kind", "source", "value",
+                                                     "position"});
+        for (const domain::NewCustomer& n : plan.creates) {
+          std::map<int, int> position;
+          for (const auto& [kind, source, value] : domain::IdentityKeysOf(n.customer)) {
+            out << std::make_tuple(n.customer.id, kind, source, value, position[kind]++);
+          }
+        }
+        out.complete();
+      }
+      pool_.Exec(tx, "import_insert_customers", t);
+      try {
+        pool_.Exec(tx, "import_insert_identities", t);
+      } catch (const pqxx::unique_violation&) {  // rolled back by the caller
+        return common::WithReason(
+            absl::AbortedError("identities changed while the references were resolved; retry"),
+            "IMPORT_BATCH_CONFLICT");
+      }
+      pool_.Exec(tx, "resolve_insert_events", t);
+    }
+    if (write && !meta.idempotency_key.empty()) {
+      writer_.SetResponse(tx, meta, OutcomeToJson(outcome));
+    }
+    return absl::OkStatus();
+  };
+  absl::Status s = write ? writer_.Write(meta, "resolve-customer-refs", fn)
+                         : pool_.WithTenantTx(t, fn);
+  if (!s.ok()) return s;
+  return outcome;
 }
 
 }  // namespace crm::customer_store::storage

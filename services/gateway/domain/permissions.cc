@@ -24,6 +24,7 @@ const RoleSet kImporters = {Role::kAdmin, Role::kIntegration};
 const RoleSet kPrivacy = {Role::kAdmin, Role::kService};
 const RoleSet kAdmins = {Role::kAdmin};
 const RoleSet kPlatform = {Role::kPlatformAdmin};
+const RoleSet kNobody = {};
 
 const std::map<std::string, RoleSet, std::less<>>& Table() {
   static const auto* table = new std::map<std::string, RoleSet, std::less<>>{
@@ -44,6 +45,8 @@ const std::map<std::string, RoleSet, std::less<>>& Table() {
       {"/crm.customer_store.v1.CustomerStoreService/RecordConsent", kWriters},
       {"/crm.customer_store.v1.CustomerStoreService/ListInteractions", kEveryRole},
       {"/crm.customer_store.v1.CustomerStoreService/CreateInteraction", kWriters},
+      // Internal: engines call customer-store directly; no API key may.
+      {"/crm.customer_store.v1.CustomerStoreService/ResolveCustomerRefs", kNobody},
       {"/crm.transaction.v1.TransactionService/CreateProduct", kCatalogWriters},
       {"/crm.transaction.v1.TransactionService/GetProduct", kEveryRole},
       {"/crm.transaction.v1.TransactionService/UpdateProduct", kCatalogWriters},

@@ -129,6 +129,7 @@ class IngestReactor final
       absl::StatusOr<domain::Order> o = ErpOrderFromProto(in);
       if (o.ok()) {
         inputs[i].order = *std::move(o);
+        if (in.has_customer_ref()) inputs[i].customer_ref = CustomerRefFromProto(in.customer_ref());
       } else {
         inputs[i].order.external_id = in.external_id();
         inputs[i].parse_error = o.status();
@@ -283,10 +284,6 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportOrdersResp
 absl::StatusOr<domain::Order> ErpOrderFromProto(const v1::Order& o) {
   domain::Order d;
   d.external_id = o.external_id();
-  if (o.customer_id().empty() && o.has_customer_ref()) {
-    return common::InvalidField("customer_ref",
-                                "IngestOrders needs customer_id; customer_ref is not supported");
-  }
   d.customer_id = o.customer_id();
   d.currency_code = o.currency_code();
   d.lines.reserve(static_cast<size_t>(o.lines_size()));

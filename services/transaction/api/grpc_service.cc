@@ -158,21 +158,6 @@ grpc::ServerUnaryReactor* TransactionGrpcService::BatchUpsertProducts(
 
 namespace crm::transaction::api {
 
-std::string Fingerprint(const google::protobuf::Message& request) {
-  std::unique_ptr<google::protobuf::Message> copy(request.New());
-  copy->CopyFrom(request);
-  if (const auto* f = copy->GetDescriptor()->FindFieldByName("request_id")) {
-    copy->GetReflection()->ClearField(copy.get(), f);
-  }
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream out(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&out);
-    coded.SetSerializationDeterministic(true);
-    copy->SerializeToCodedStream(&coded);
-  }
-  return common::HexEncode(common::Sha256(bytes));
-}
 
 absl::StatusOr<domain::Order> FromProto(const v1::Order& o) {
   domain::Order d;
@@ -226,6 +211,11 @@ void ToProto(const domain::Order& o, v1::Order* out) {
   ToTimestamp(o.update_time, out->mutable_update_time());
 }
 
+app::CustomerIdentities CustomerRefFromProto(const v1::CustomerRef& ref) {
+  return app::CustomerIdentities{ref.email(),       ref.phone(),      ref.external_id_source(),
+                                 ref.external_id(), ref.given_name(), ref.family_name()};
+}
+
 grpc::ServerUnaryReactor* TransactionGrpcService::CreateOrder(grpc::CallbackServerContext* ctx,
                                                               const v1::CreateOrderRequest* req,
                                                               v1::Order* resp) {
@@ -234,11 +224,7 @@ grpc::ServerUnaryReactor* TransactionGrpcService::CreateOrder(grpc::CallbackServ
     actor.fingerprint = Fingerprint(*req);
     CRM_ASSIGN_OR_RETURN(domain::Order o, FromProto(req->order()));
     std::optional<app::CustomerIdentities> who;
-    if (req->order().has_customer_ref()) {
-      const v1::CustomerRef& ref = req->order().customer_ref();
-      who = app::CustomerIdentities{ref.email(),       ref.phone(),      ref.external_id_source(),
-                                    ref.external_id(), ref.given_name(), ref.family_name()};
-    }
+    if (req->order().has_customer_ref()) who = CustomerRefFromProto(req->order().customer_ref());
     CRM_ASSIGN_OR_RETURN(domain::Order out,
                          orders_.Create(actor, std::move(o), who ? &*who : nullptr));
     ToProto(out, resp);

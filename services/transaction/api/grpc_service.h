@@ -4,6 +4,7 @@
 #include "libs/common/executor.h"
 #include "libs/common/page_token.h"
 #include "libs/grpcutil/context.h"
+#include "libs/grpcutil/proto_util.h"
 #include "libs/grpcutil/rpc_metrics.h"
 #include "services/transaction/app/catalog.h"
 #include "services/transaction/app/order_money.h"
@@ -18,9 +19,8 @@ void ToProto(const domain::Product& p, v1::Product* out);
 std::vector<std::string> PresentPaths(const v1::Product& p);
 absl::StatusOr<domain::Order> FromProto(const v1::Order& o);
 void ToProto(const domain::Order& o, v1::Order* out);
-// Hex SHA-256 of the request serialized deterministically without its
-// request_id: what "the same request" means for idempotency.
-std::string Fingerprint(const google::protobuf::Message& request);
+app::CustomerIdentities CustomerRefFromProto(const v1::CustomerRef& ref);
+using grpcutil::Fingerprint;
 // The actor of a call: tenant and principal from the context, request_id
 // field as idempotency key.
 app::Actor ActorOf(const grpcutil::RequestContext& rc, const char* method, const std::string& key);

@@ -2,6 +2,7 @@
 // Port: who is the customer behind an order or a lead? Customer-store owns
 // customers and their identities; the transaction engine only asks it.
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "libs/common/crypto.h"
@@ -33,9 +34,49 @@ struct ResolvedCustomer {
   bool created = false;
 };
 
+// One reference of a batch: a customer id, or identities (who).
+struct CustomerRefInput {
+  std::string customer_id;
+  CustomerIdentities who;
+};
+
+// What one reference resolved to: customer_id when `error` is OK.
+struct RefResolution {
+  std::string customer_id;
+  bool created = false;
+  bool merged = false;  // the given id was merged away; customer_id is the survivor
+  absl::Status error;
+};
+
 class CustomerDirectory {
  public:
   virtual ~CustomerDirectory() = default;
+  // Every reference in one call to customer-store (ResolveCustomerRefs),
+  // whatever their number (at most kMaxBatchRefs). An id reads as its
+  // customer when the tenant has it, as the survivor when it was merged
+  // away, else error FAILED_PRECONDITION CUSTOMER_NOT_FOUND (field
+  // customer_id; another tenant's and erased ids read as absent).
+  // Identities: the owner; none: with `create` a new customer (one per group
+  // of references sharing an identity; idempotent by actor.idempotency_key),
+  // else NOT_FOUND CUSTOMER_NOT_RESOLVED; owned by two customers:
+  // FAILED_PRECONDITION CUSTOMER_REF_CONFLICT; malformed: INVALID_ARGUMENT
+  // naming customer_ref.<field>. The call's own failure (UNAVAILABLE,
+  // DEADLINE_EXCEEDED) is the returned status.
+  virtual absl::StatusOr<std::vector<RefResolution>> ResolveBatch(
+      const Actor& actor, const std::vector<CustomerRefInput>& refs, bool create) = 0;
+  // The customer `customer_id` reads as now (itself or its survivor), or
+  // the error above. One ResolveBatch call.
+  absl::StatusOr<std::string> CheckCustomerId(const Actor& actor, const std::string& customer_id) {
+    std::vector<RefResolution> r;
+    {
+      auto batch = ResolveBatch(actor, {CustomerRefInput{customer_id, {}}}, false);
+      if (!batch.ok()) return batch.status();
+      r = *std::move(batch);
+    }
+    if (r.size() != 1) return absl::InternalError("customer directory answered no result");
+    if (!r[0].error.ok()) return r[0].error;
+    return r[0].customer_id;
+  }
   // The customer owning one of `who`'s identities. When there is none: with
   // `create` a new customer with those identities (idempotent by
   // actor.idempotency_key), else NOT_FOUND (reason CUSTOMER_NOT_RESOLVED).
@@ -45,5 +86,7 @@ class CustomerDirectory {
                                                    const CustomerIdentities& who,
                                                    bool create) = 0;
 };
+
+inline constexpr int kMaxBatchRefs = 1000;
 
 }  // namespace crm::transaction::app

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "libs/common/crypto.h"
 #include "libs/common/errors.h"
 #include "libs/common/page_token.h"
 #include "libs/common/status_macros.h"
@@ -11,6 +12,8 @@
 
 namespace crm::transaction::app {
 namespace {
+
+constexpr char kPlaceholderCustomer[] = "00000000-0000-4000-8000-000000000000";
 
 IngestRowResult Rejected(int index, const std::string& external_id, const absl::Status& s) {
   IngestRowResult r;
@@ -25,6 +28,56 @@ IngestRowResult Rejected(int index, const std::string& external_id, const absl::
 }
 
 }  // namespace
+
+absl::Status Erp::ResolveCustomers(const Actor& actor, std::vector<IngestRow>& rows,
+                                   std::vector<std::optional<CustomerIdentities>>& refs,
+                                   IngestReport& report) {
+  if (rows.empty() || directory_ == nullptr) return absl::OkStatus();
+  bool any_ref = false;
+  std::vector<CustomerRefInput> inputs;
+  inputs.reserve(rows.size());
+  std::string content;  // what the resolution depends on: its idempotency key
+  for (size_t k = 0; k < rows.size(); ++k) {
+    CustomerRefInput in;
+    if (refs[k]) {
+      any_ref = true;
+      in.who = *refs[k];
+    } else {
+      in.customer_id = rows[k].order.customer_id;
+    }
+    absl::StrAppend(&content, rows[k].order.external_id, "\x1f", in.customer_id, "\x1f",
+                    in.who.email, "\x1f", in.who.phone, "\x1f", in.who.external_id_source,
+                    "\x1f", in.who.external_id, "\x1f", in.who.given_name, "\x1f",
+                    in.who.family_name, "\x1e");
+    inputs.push_back(std::move(in));
+  }
+  bool create = false;
+  if (any_ref) {
+    CRM_ASSIGN_OR_RETURN(OrderSettings settings, settings_->GetSettings(actor.tenant_id));
+    create = settings.create_unknown_customers;
+  }
+  Actor resolver = actor;
+  resolver.idempotency_key =
+      absl::StrCat("erp-ingest/", common::HexEncode(common::Sha256(content)));
+  CRM_ASSIGN_OR_RETURN(std::vector<RefResolution> resolved,
+                       directory_->ResolveBatch(resolver, inputs, create));
+  if (resolved.size() != rows.size()) {
+    return absl::InternalError("customer directory answered another number of references");
+  }
+  size_t kept = 0;
+  for (size_t k = 0; k < rows.size(); ++k) {
+    if (!resolved[k].error.ok()) {
+      report.results[rows[k].index] =
+          Rejected(rows[k].index, rows[k].order.external_id, resolved[k].error);
+      continue;
+    }
+    rows[k].order.customer_id = resolved[k].customer_id;
+    if (kept != k) rows[kept] = std::move(rows[k]);
+    ++kept;
+  }
+  rows.resize(kept);
+  return absl::OkStatus();
+}
 
 absl::Time Erp::Now() const { return absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now())); }
 
@@ -44,6 +97,7 @@ absl::StatusOr<IngestReport> Erp::Ingest(const Actor& actor, const std::string& 
   report.results.resize(batch.size());
   std::vector<IngestRow> rows;
   rows.reserve(batch.size());
+  std::vector<std::optional<CustomerIdentities>> refs;  // parallel to rows
   std::map<std::string, int> first_index;  // external id -> first row carrying it
   for (size_t i = 0; i < batch.size(); ++i) {
     const int index = static_cast<int>(i);
@@ -52,6 +106,23 @@ absl::StatusOr<IngestReport> Erp::Ingest(const Actor& actor, const std::string& 
       report.results[i] = Rejected(index, o.external_id, batch[i].parse_error);
       continue;
     }
+    const std::optional<CustomerIdentities>& ref = batch[i].customer_ref;
+    if (ref && (directory_ == nullptr || settings_ == nullptr)) {
+      report.results[i] = Rejected(
+          index, o.external_id,
+          common::InvalidField("customer_ref",
+                               "customer_ref is not available in this deployment; give "
+                               "customer_id"));
+      continue;
+    }
+    if (ref && !o.customer_id.empty()) {
+      report.results[i] = Rejected(
+          index, o.external_id,
+          common::InvalidField("customer_ref", "give either customer_id or customer_ref, not both"));
+      continue;
+    }
+    // Validated with a placeholder; the resolved customer replaces it.
+    if (ref) o.customer_id = kPlaceholderCustomer;
     if (o.external_id.empty()) {
       report.results[i] = Rejected(
           index, o.external_id,
@@ -84,6 +155,38 @@ absl::StatusOr<IngestReport> Erp::Ingest(const Actor& actor, const std::string& 
     o.version = 1;
     o.create_time = o.update_time = now;
     rows.push_back(IngestRow{index, std::move(o)});
+    refs.push_back(ref);
+  }
+  if (!rows.empty()) {
+    // Orders the tenant already has are answered now: a batch sent again
+    // needs nothing from customer-store.
+    std::vector<std::string> external_ids;
+    external_ids.reserve(rows.size());
+    for (const IngestRow& r : rows) external_ids.push_back(r.order.external_id);
+    CRM_ASSIGN_OR_RETURN(auto existing,
+                         repository_.ExistingExternalIds(actor.tenant_id, external_ids));
+    if (!existing.empty()) {
+      size_t kept = 0;
+      for (size_t k = 0; k < rows.size(); ++k) {
+        auto it = existing.find(rows[k].order.external_id);
+        if (it != existing.end()) {
+          IngestRowResult& x = report.results[rows[k].index];
+          x.index = rows[k].index;
+          x.external_id = rows[k].order.external_id;
+          x.outcome = IngestOutcome::kAlreadyExists;
+          x.order_id = it->second;
+          continue;
+        }
+        if (kept != k) {
+          rows[kept] = std::move(rows[k]);
+          refs[kept] = std::move(refs[k]);
+        }
+        ++kept;
+      }
+      rows.resize(kept);
+      refs.resize(kept);
+    }
+    CRM_RETURN_IF_ERROR(ResolveCustomers(actor, rows, refs, report));
   }
   if (!rows.empty()) {
     CRM_ASSIGN_OR_RETURN(std::vector<IngestRowResult> written,

@@ -2,10 +2,13 @@
 // Port of the ERP integration use cases (bulk ingest by external id, export
 // of changes after a cursor). Pure: no gRPC, protobuf or libpqxx here.
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "services/transaction/app/customer_directory.h"
 #include "services/transaction/app/ports.h"
 #include "services/transaction/domain/order.h"
 
@@ -21,6 +24,8 @@ enum class IngestOutcome : int { kUnspecified = 0, kCreated = 1, kAlreadyExists 
 // could not be read (parse_error not OK).
 struct IngestInput {
   domain::Order order;
+  // Identities the customer is resolved by when order.customer_id is empty.
+  std::optional<CustomerIdentities> customer_ref;
   absl::Status parse_error;
 };
 
@@ -72,6 +77,11 @@ class ErpRepository {
   // outbox event and one audit row each. Returns one result per row (any
   // order). Distinct external ids within `rows` are the caller's job.
   // batch_id (may be "") names the batch in the audit trail.
+  // The tenant's orders among `external_ids`: external id -> order id (one
+  // query), so orders a batch already created are answered before any
+  // customer is resolved for them.
+  virtual absl::StatusOr<std::map<std::string, std::string>> ExistingExternalIds(
+      const std::string& tenant, const std::vector<std::string>& external_ids) = 0;
   virtual absl::StatusOr<std::vector<IngestRowResult>> IngestBatch(
       const Actor& actor, const std::string& batch_id, const std::vector<IngestRow>& rows) = 0;
   // Up to `limit` orders changed after `cursor` ("" = from the beginning;

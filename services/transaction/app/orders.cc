@@ -50,6 +50,13 @@ absl::StatusOr<domain::Order> Orders::Create(const Actor& actor, domain::Order o
     CRM_ASSIGN_OR_RETURN(ResolvedCustomer c,
                          directory_->Resolve(resolver, *who, settings.create_unknown_customers));
     o.customer_id = c.id;
+  } else if (directory_ != nullptr) {
+    // The named customer must exist in customer-store (a merged-away id is
+    // booked to its survivor). A retry answers first, without asking.
+    CRM_ASSIGN_OR_RETURN(std::optional<domain::Order> replay, repository_.FindReplay(actor));
+    if (replay) return *std::move(replay);
+    CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(o));
+    CRM_ASSIGN_OR_RETURN(o.customer_id, directory_->CheckCustomerId(actor, o.customer_id));
   }
   CRM_ASSIGN_OR_RETURN(o, Prepare(std::move(o)));
   return repository_.Insert(actor, o);

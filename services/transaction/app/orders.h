@@ -26,6 +26,13 @@ class Orders final {
   // order is validated first, then the customer resolved through the
   // directory (created when the tenant's settings allow it, with the derived
   // key "<request_id>/customer" so a retry creates no second customer).
+  // With a directory, a customer_id must name a customer of the tenant in
+  // customer-store (FAILED_PRECONDITION CUSTOMER_NOT_FOUND, field
+  // customer_id; not stored with the key, so a retry after the customer
+  // exists succeeds); a merged-away id is booked to its survivor. Replays
+  // are answered before customer-store is asked. Without a directory (unit
+  // tests and tools only; the service requires CRM_CUSTOMER_STORE_ADDR) the
+  // id is not checked.
   absl::StatusOr<domain::Order> Create(const Actor& actor, domain::Order o,
                                        const CustomerIdentities* who = nullptr);
   // A new order validated and completed (id, status placed, version 1,

@@ -34,6 +34,14 @@ absl::Status CheckOwnerFilter(const std::string& owner) {
 
 }  // namespace
 
+absl::StatusOr<std::string> Pipeline::CheckCustomer(const Actor& actor,
+                                                    const std::string& customer_id) {
+  if (directory_ == nullptr) return customer_id;  // unit tests and tools only
+  CRM_ASSIGN_OR_RETURN(bool replay, repository_.KeyUsed(actor));
+  if (replay) return customer_id;  // answered from the key: nothing is written
+  return directory_->CheckCustomerId(actor, customer_id);
+}
+
 absl::Time Pipeline::Now() const {
   return absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now()));
 }
@@ -124,6 +132,9 @@ absl::StatusOr<Conversion> Pipeline::ConvertLead(const Actor& actor, const std::
 
   std::string customer = customer_id;
   bool created = false;
+  if (!customer.empty() && domain::CheckConvertible(lead).ok()) {
+    CRM_ASSIGN_OR_RETURN(customer, CheckCustomer(actor, customer));
+  }
   // An already converted (or disqualified) lead goes straight to the
   // repository: a retry replays the first answer, anything else is refused
   // there, and nothing is resolved or created on the way.
@@ -176,6 +187,9 @@ absl::StatusOr<domain::Opportunity> Pipeline::CreateOpportunity(const Actor& act
   o.close_time = absl::InfinitePast();
   o.lead_id.clear();
   CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(o));
+  if (!o.customer_id.empty()) {
+    CRM_ASSIGN_OR_RETURN(o.customer_id, CheckCustomer(actor, o.customer_id));
+  }
   if (o.owner.empty()) o.owner = actor.principal;
   o.id = ids_.NewId();
   o.version = 1;
@@ -207,14 +221,22 @@ absl::StatusOr<domain::Opportunity> Pipeline::UpdateOpportunity(
     const std::vector<std::string>& paths, const std::string& if_match) {
   CRM_RETURN_IF_ERROR(RequireRequestId(actor));
   CRM_RETURN_IF_ERROR(CheckId(id, "opportunity_id"));
+  domain::Opportunity checked = patch;
   {
     domain::Opportunity probe;
     CRM_RETURN_IF_ERROR(domain::ApplyOpportunityMask(patch, paths, probe));
+    // A new customer must exist (checked after the mask, before the write).
+    if (!probe.customer_id.empty()) {
+      if (!common::IsUuid(probe.customer_id)) {
+        return common::InvalidField("customer_id", "customer_id must be the UUID of a customer");
+      }
+      CRM_ASSIGN_OR_RETURN(checked.customer_id, CheckCustomer(actor, probe.customer_id));
+    }
   }
   absl::Time now = Now();
   return repository_.UpdateOpportunity(actor, id, if_match, [&](domain::Opportunity& current) {
     CRM_RETURN_IF_ERROR(domain::CheckOpportunityEditable(current));
-    CRM_RETURN_IF_ERROR(domain::ApplyOpportunityMask(patch, paths, current));
+    CRM_RETURN_IF_ERROR(domain::ApplyOpportunityMask(checked, paths, current));
     CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(current));
     if (current.owner.empty()) current.owner = actor.principal;
     current.update_time = now;
@@ -298,6 +320,19 @@ absl::StatusOr<domain::StageProbabilities> Pipeline::UpdateProbabilities(
   // Input checked before any I/O; the repository applies it to what is stored.
   CRM_RETURN_IF_ERROR(domain::ApplyProbabilities(domain::StageProbabilities{}, changes).status());
   return repository_.UpdateProbabilities(actor, changes, Now());
+}
+
+// ------------------------------------------------------------------ erasure
+
+absl::StatusOr<PipelineErasure> Pipeline::EraseCustomer(
+    const std::string& tenant, const std::string& consumer, const std::string& event_id,
+    const std::vector<std::string>& customer_ids) {
+  if (!common::IsUuid(tenant)) return common::InvalidField("tenant_id", "tenant_id must be a UUID");
+  CRM_RETURN_IF_ERROR(CheckId(event_id, "event_id"));
+  if (customer_ids.empty()) return common::InvalidField("customer_id", "no customer to erase");
+  for (const std::string& id : customer_ids) CRM_RETURN_IF_ERROR(CheckId(id, "customer_id"));
+  Actor actor{tenant, "system:customer.erased", event_id, "EraseCustomerData", "", ""};
+  return repository_.EraseCustomerData(actor, consumer, event_id, customer_ids, Now());
 }
 
 // ----------------------------------------------------------------- forecast

@@ -36,7 +36,8 @@ class Pipeline final {
                                           const std::vector<std::string>& paths,
                                           const std::string& if_match);
   // customer_id "" = resolve (or create) the customer through the directory
-  // by the lead's email and phone (idempotency key "<key>/customer").
+  // by the lead's email and phone (idempotency key "<key>/customer"); a
+  // given customer_id is checked like CreateOpportunity's.
   absl::StatusOr<Conversion> ConvertLead(const Actor& actor, const std::string& lead_id,
                                          const std::string& customer_id,
                                          domain::Opportunity opportunity);
@@ -69,6 +70,16 @@ class Pipeline final {
   absl::StatusOr<domain::StageProbabilities> UpdateProbabilities(
       const Actor& actor, const std::vector<std::pair<int, int>>& changes);
 
+  // customer.erased (event `event_id`, consumer group `consumer`): the
+  // personal data of the pipeline records of `customer_ids` (the erased
+  // customer and those merged into it) is erased, once per event
+  // (PipelineRepository::EraseCustomerData). INVALID_ARGUMENT for ids that
+  // are not UUIDs.
+  absl::StatusOr<PipelineErasure> EraseCustomer(const std::string& tenant,
+                                                const std::string& consumer,
+                                                const std::string& event_id,
+                                                const std::vector<std::string>& customer_ids);
+
   // owner "" = every owner; currency "" = every currency (one row each).
   absl::StatusOr<std::vector<domain::ForecastRow>> Forecast(const std::string& tenant,
                                                             const std::string& owner,
@@ -77,6 +88,11 @@ class Pipeline final {
 
  private:
   absl::Time Now() const;  // to the microsecond, as stored
+  // The customer a given customer_id reads as in customer-store (itself, or
+  // the survivor of a merge), FAILED_PRECONDITION CUSTOMER_NOT_FOUND (field
+  // customer_id) when the tenant has none; skipped for a replay (the key
+  // was used) and without a directory.
+  absl::StatusOr<std::string> CheckCustomer(const Actor& actor, const std::string& customer_id);
   PipelineRepository& repository_;
   Orders& orders_;
   CustomerDirectory* directory_;

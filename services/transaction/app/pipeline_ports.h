@@ -77,12 +77,22 @@ struct StageMove {
   std::optional<domain::Order> order;
 };
 
+// What erasing a customer's pipeline data changed.
+struct PipelineErasure {
+  bool applied = false;  // false: the event had been handled before
+  int leads = 0;         // leads whose personal fields were cleared
+  int opportunities = 0;
+};
+
 class PipelineRepository {
  public:
   virtual ~PipelineRepository() = default;
   using LeadMutation = std::function<absl::Status(domain::Lead&)>;
   using OpportunityMutation = std::function<absl::Status(domain::Opportunity&)>;
 
+  // Whether actor.idempotency_key was used before (by any call): the write
+  // will then be answered from the key, so nothing needs checking first.
+  virtual absl::StatusOr<bool> KeyUsed(const Actor& actor) = 0;
   virtual absl::StatusOr<domain::Lead> InsertLead(const Actor& actor, const domain::Lead& l) = 0;
   virtual absl::StatusOr<domain::Lead> GetLead(const std::string& tenant,
                                                const std::string& id) = 0;
@@ -130,6 +140,18 @@ class PipelineRepository {
   // transaction; event pipeline.stage_probabilities_updated.
   virtual absl::StatusOr<domain::StageProbabilities> UpdateProbabilities(
       const Actor& actor, const std::vector<std::pair<int, int>>& changes, absl::Time now) = 0;
+
+  // GDPR erasure (customer.erased), in one transaction: records event_id as
+  // processed for `consumer` (libs/events MarkProcessed; seen before:
+  // nothing else happens, applied false); applies domain::ErasePersonalData
+  // to every lead converted into and every opportunity of `customer_ids`
+  // (version + 1, lead.updated / opportunity.updated for those that
+  // changed) and to the answers stored with the idempotency keys of those
+  // leads and opportunities (a replay must not bring the data back); one
+  // audit row.
+  virtual absl::StatusOr<PipelineErasure> EraseCustomerData(
+      const Actor& actor, const std::string& consumer, const std::string& event_id,
+      const std::vector<std::string>& customer_ids, absl::Time now) = 0;
 
   // RESOURCE_EXHAUSTED beyond kMaxForecastItems opportunities.
   virtual absl::StatusOr<std::vector<domain::ForecastItem>> ForecastItems(

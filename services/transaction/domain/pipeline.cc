@@ -396,4 +396,22 @@ absl::StatusOr<std::vector<ForecastRow>> ComputeForecast(const std::vector<Forec
   return out;
 }
 
+bool ErasePersonalData(Lead& l) {
+  if (l.given_name.empty() && l.family_name.empty() && l.email.empty() && l.phone.empty()) {
+    return false;
+  }
+  l.given_name.clear();
+  l.family_name.clear();
+  l.email.clear();
+  l.phone.clear();
+  return true;
+}
+
+bool ErasePersonalData(Opportunity& o) {
+  if (o.name == kErasedName && o.close_reason.empty()) return false;
+  o.name = kErasedName;
+  o.close_reason.clear();
+  return true;
+}
+
 }  // namespace crm::transaction::domain

@@ -134,6 +134,16 @@ absl::Status CheckOpportunityEditable(const Opportunity& o);
 // Field masks (paths as in the proto). Unknown or read-only paths are
 // INVALID_ARGUMENT (INVALID_UPDATE_MASK, field update_mask); an empty mask
 // too. A status path is checked with CheckLeadTransition.
+// GDPR erasure of the customer a lead was converted into / an opportunity
+// belongs to: a lead loses its personal fields (given and family name,
+// email, phone; company, source, status, owner and score are business data
+// and stay); an opportunity's name (often the person's name, the default at
+// conversion) becomes kErasedName and its free-text close reason is
+// cleared. Return whether anything changed (so a repeat writes nothing).
+inline constexpr char kErasedName[] = "[erased]";
+bool ErasePersonalData(Lead& l);
+bool ErasePersonalData(Opportunity& o);
+
 absl::Status ApplyLeadMask(const Lead& patch, const std::vector<std::string>& paths, Lead& target);
 absl::Status ApplyOpportunityMask(const Opportunity& patch, const std::vector<std::string>& paths,
                                   Opportunity& target);

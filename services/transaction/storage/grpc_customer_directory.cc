@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
+#include "libs/common/id.h"
 #include "libs/common/status_macros.h"
 #include "libs/grpcutil/channel.h"
 #include "libs/grpcutil/context.h"
@@ -117,6 +118,103 @@ absl::StatusOr<app::ResolvedCustomer> GrpcCustomerDirectory::Resolve(
   Prepare(actor, &ctx);
   CRM_RETURN_IF_ERROR(FromCall(stub_->UpsertCustomer(&ctx, req, &resp)));
   return app::ResolvedCustomer{resp.customer().id(), resp.created()};
+}
+
+absl::StatusOr<std::vector<app::RefResolution>> GrpcCustomerDirectory::ResolveBatch(
+    const app::Actor& actor, const std::vector<app::CustomerRefInput>& refs, bool create) {
+  std::vector<app::RefResolution> out(refs.size());
+  if (refs.empty()) return out;
+  if (refs.size() > static_cast<size_t>(app::kMaxBatchRefs)) {
+    return absl::InternalError("too many customer references for one call");
+  }
+  cs::ResolveCustomerRefsRequest req;
+  for (const app::CustomerRefInput& r : refs) {
+    cs::CustomerRefQuery* q = req.add_refs();
+    q->set_customer_id(r.customer_id);
+    q->set_email(r.who.email);
+    q->set_phone(r.who.phone);
+    q->set_external_id_source(r.who.external_id_source);
+    q->set_external_id(r.who.external_id);
+    q->set_given_name(r.who.given_name);
+    q->set_family_name(r.who.family_name);
+  }
+  req.set_create_missing(create);
+  if (create) req.set_request_id(actor.idempotency_key);
+  cs::ResolveCustomerRefsResponse resp;
+  grpc::ClientContext ctx;
+  Prepare(actor, &ctx);
+  grpc::Status g = stub_->ResolveCustomerRefs(&ctx, req, &resp);
+  if (!g.ok()) {
+    switch (g.error_code()) {
+      case grpc::StatusCode::DEADLINE_EXCEEDED:
+      case grpc::StatusCode::UNAVAILABLE:
+      case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      case grpc::StatusCode::ABORTED:
+        return common::WithReason(
+            absl::UnavailableError(
+                "customer-store could not check the customers; retry with the same request"),
+            "CUSTOMER_STORE_UNAVAILABLE");
+      default:
+        // Anything else means our request was wrong: our bug, not the caller's.
+        return absl::InternalError(
+            absl::StrCat("customer-store refused the customer check: ", g.error_message()));
+    }
+  }
+  if (resp.results_size() != static_cast<int>(refs.size())) {
+    return absl::InternalError("customer-store answered another number of references");
+  }
+  for (const cs::ResolvedCustomerRef& r : resp.results()) {
+    if (r.index() < 0 || r.index() >= static_cast<int>(refs.size())) {
+      return absl::InternalError("customer-store answered an unknown reference");
+    }
+    app::RefResolution& x = out[static_cast<size_t>(r.index())];
+    const bool by_id = !refs[static_cast<size_t>(r.index())].customer_id.empty();
+    switch (r.outcome()) {
+      case cs::ResolvedCustomerRef::OUTCOME_FOUND:
+      case cs::ResolvedCustomerRef::OUTCOME_CREATED:
+      case cs::ResolvedCustomerRef::OUTCOME_MERGED:
+        if (!common::IsUuid(r.customer_id())) {
+          return absl::InternalError("customer-store answered an invalid customer id");
+        }
+        x.customer_id = r.customer_id();
+        x.created = r.outcome() == cs::ResolvedCustomerRef::OUTCOME_CREATED;
+        x.merged = r.outcome() == cs::ResolvedCustomerRef::OUTCOME_MERGED;
+        break;
+      case cs::ResolvedCustomerRef::OUTCOME_NOT_FOUND:
+        x.error = by_id
+                      ? common::WithField(
+                            common::WithReason(absl::FailedPreconditionError(
+                                                   "customer_id names no customer of this "
+                                                   "tenant; create the customer first"),
+                                               "CUSTOMER_NOT_FOUND"),
+                            "customer_id")
+                      : common::WithField(
+                            common::WithReason(
+                                absl::NotFoundError(
+                                    "no customer has the identities of customer_ref, and this "
+                                    "tenant's order settings do not create customers "
+                                    "(create_unknown_customers is false)"),
+                                "CUSTOMER_NOT_RESOLVED"),
+                            "customer_ref");
+        break;
+      case cs::ResolvedCustomerRef::OUTCOME_CONFLICT:
+        x.error = common::WithField(
+            common::WithReason(absl::FailedPreconditionError(absl::StrCat(
+                                   "customer_ref: ", r.message())),
+                               "CUSTOMER_REF_CONFLICT"),
+            "customer_ref");
+        break;
+      case cs::ResolvedCustomerRef::OUTCOME_INVALID:
+        x.error = common::InvalidField(
+            by_id ? std::string("customer_id")
+                  : absl::StrCat("customer_ref", r.field().empty() ? "" : ".", r.field()),
+            absl::StrCat(by_id ? "" : "customer_ref: ", r.message()));
+        break;
+      default:
+        return absl::InternalError("customer-store answered an unknown outcome");
+    }
+  }
+  return out;
 }
 
 }  // namespace crm::transaction::storage

@@ -2,7 +2,7 @@
 // CustomerDirectory over customer-store's gRPC API: SearchCustomers to find
 // the owner of an identity, UpsertCustomer (idempotent by request_id) to
 // create one. The caller's tenant, principal and request id travel in the
-// metadata like a gateway call's.
+// metadata like a gateway call's. ResolveBatch: one ResolveCustomerRefs call.
 #include <memory>
 #include <string>
 
@@ -23,6 +23,9 @@ class GrpcCustomerDirectory final : public app::CustomerDirectory {
   absl::StatusOr<app::ResolvedCustomer> Resolve(const app::Actor& actor,
                                                 const app::CustomerIdentities& who,
                                                 bool create) override;
+  absl::StatusOr<std::vector<app::RefResolution>> ResolveBatch(
+      const app::Actor& actor, const std::vector<app::CustomerRefInput>& refs,
+      bool create) override;
 
  private:
   void Prepare(const app::Actor& actor, grpc::ClientContext* ctx) const;

@@ -68,6 +68,9 @@ absl::Status BadCursor() {
 
 std::vector<pg::NamedQuery> PgErpRepository::Queries() {
   return {
+      {"erp_select_external_ids",
+       "SELECT external_id, id::text FROM txn.orders WHERE tenant_id = $1 AND "
+       "external_id = ANY($2::text[]) AND external_id <> ''"},
       {"erp_take_existing",
        "WITH ex AS (SELECT s.idx, o.id FROM erp_stage_orders s JOIN txn.orders o "
        "ON o.tenant_id = $1 AND o.external_id = s.external_id AND o.external_id <> '') "
@@ -127,6 +130,21 @@ std::vector<pg::NamedQuery> PgErpRepository::Queries() {
            "AND o.change_xid < pg_snapshot_xmin(pg_current_snapshot()) "
            "ORDER BY o.change_xid, o.change_seq LIMIT $4")},
   };
+}
+
+absl::StatusOr<std::map<std::string, std::string>> PgErpRepository::ExistingExternalIds(
+    const std::string& tenant, const std::vector<std::string>& external_ids) {
+  std::map<std::string, std::string> out;
+  if (external_ids.empty()) return out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    for (const auto& row :
+         pool_.Exec(tx, "erp_select_external_ids", tenant, pg::TextArrayLiteral(external_ids))) {
+      out.emplace(row[0].as<std::string>(), row[1].as<std::string>());
+    }
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 absl::StatusOr<std::vector<app::IngestRowResult>> PgErpRepository::IngestBatch(

@@ -17,6 +17,8 @@ class PgErpRepository final : public app::ErpRepository {
   // Named queries to prepare on the pool (register in main.cc).
   static std::vector<pg::NamedQuery> Queries();
 
+  absl::StatusOr<std::map<std::string, std::string>> ExistingExternalIds(
+      const std::string& tenant, const std::vector<std::string>& external_ids) override;
   absl::StatusOr<std::vector<app::IngestRowResult>> IngestBatch(
       const app::Actor& actor, const std::string& batch_id,
       const std::vector<app::IngestRow>& rows) override;

@@ -9,6 +9,7 @@
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
 #include "libs/common/status_macros.h"
+#include "libs/events/consumer.h"
 #include "libs/pg/sql.h"
 #include "services/transaction/storage/write_meta.h"
 
@@ -261,6 +262,36 @@ std::vector<pg::NamedQuery> PgPipelineRepository::Queries() {
                     "email = $6, phone = $7, source = $8, status = $9, owner = $10, score = $11, "
                     "version = $12, updated_at = ",
                     pg::MicrosParam(13), " WHERE tenant_id = $1 AND id = $2")},
+      // ------------------------------------------------------------ erasure
+      {"select_leads_of_customers_for_update",
+       absl::StrCat("SELECT ", LeadColumns(),
+                    " FROM txn.leads WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) "
+                    "ORDER BY id FOR UPDATE")},
+      {"select_opportunities_of_customers_for_update",
+       absl::StrCat("SELECT ", OpportunityColumns(),
+                    " FROM txn.opportunities WHERE tenant_id = $1 AND customer_id = "
+                    "ANY($2::uuid[]) ORDER BY id FOR UPDATE")},
+      {"erase_lead",
+       absl::StrCat("UPDATE txn.leads SET given_name = '', family_name = '', email = '', "
+                    "phone = '', version = $3, updated_at = ",
+                    pg::MicrosParam(4), " WHERE tenant_id = $1 AND id = $2")},
+      {"erase_opportunity",
+       absl::StrCat("UPDATE txn.opportunities SET name = $3, close_reason = '', version = $4, "
+                    "updated_at = ",
+                    pg::MicrosParam(5), " WHERE tenant_id = $1 AND id = $2")},
+      // The answers stored with the keys of those leads ($3: their personal
+      // fields emptied) and opportunities ($4: name and close reason), by
+      // the shape of the snapshot: a conversion holds both.
+      {"erase_stored_answers",
+       "UPDATE txn.idempotency_keys SET response = (CASE "
+       "WHEN response::jsonb ? 'lead' THEN jsonb_set(jsonb_set(response::jsonb, '{lead}', "
+       "(response::jsonb -> 'lead') || $3::jsonb), '{opportunity}', "
+       "(response::jsonb -> 'opportunity') || $4::jsonb) "
+       "WHEN response::jsonb ? 'email' THEN response::jsonb || $3::jsonb "
+       "WHEN response::jsonb ? 'stage' THEN response::jsonb || $4::jsonb "
+       "ELSE response::jsonb END)::text "
+       "WHERE tenant_id = $1 AND resource_id = ANY($2::text[]) AND response IS NOT NULL AND "
+       "response <> ''"},
       {"convert_lead",
        absl::StrCat("UPDATE txn.leads SET status = $3, customer_id = $4::uuid, opportunity_id = "
                     "$5::uuid, version = $6, converted_at = ",
@@ -412,6 +443,69 @@ void PgPipelineRepository::AddStageChange(pqxx::work& tx, const app::Actor& acto
                                           OpportunityStage to, absl::Time at) {
   pool_.Exec(tx, "insert_stage_change", actor.tenant_id, id, static_cast<int>(from),
              static_cast<int>(to), absl::ToUnixMicros(at), actor.principal);
+}
+
+absl::StatusOr<bool> PgPipelineRepository::KeyUsed(const app::Actor& actor) {
+  outbox::WriteMeta meta = MetaOf(actor);
+  bool used = false;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(actor.tenant_id, [&](pqxx::work& tx) -> absl::Status {
+    absl::StatusOr<std::optional<std::string>> prev = writer_.PeekIdempotencyKey(tx, meta);
+    // A refusal here (another method or body) means the key is taken too.
+    used = !prev.ok() || prev->has_value();
+    return absl::OkStatus();
+  }));
+  return used;
+}
+
+// ------------------------------------------------------------------ erasure
+
+absl::StatusOr<app::PipelineErasure> PgPipelineRepository::EraseCustomerData(
+    const app::Actor& actor, const std::string& consumer, const std::string& event_id,
+    const std::vector<std::string>& customer_ids, absl::Time now) {
+  outbox::WriteMeta meta = MetaOf(actor);
+  meta.idempotency_key.clear();  // idempotent by the event id instead
+  meta.fingerprint.clear();
+  app::PipelineErasure out;
+  const std::string ids = pg::TextArrayLiteral(customer_ids);
+  const std::string resource =
+      customer_ids.empty() ? std::string("customer") : absl::StrCat("customer:", customer_ids[0]);
+  CRM_RETURN_IF_ERROR(writer_.Write(meta, resource, [&](pqxx::work& tx) -> absl::Status {
+    out = app::PipelineErasure{};
+    CRM_ASSIGN_OR_RETURN(bool first, events::MarkProcessed(tx, "txn", consumer, event_id));
+    if (!first) return absl::OkStatus();
+    out.applied = true;
+    std::vector<std::string> resources;  // leads and opportunities: their stored answers
+    for (const auto& row : pool_.Exec(tx, "select_leads_of_customers_for_update",
+                                      actor.tenant_id, ids)) {
+      Lead l = LeadFromRow(row);
+      resources.push_back(l.id);
+      if (!domain::ErasePersonalData(l)) continue;
+      l.version += 1;
+      l.update_time = now;
+      pool_.Exec(tx, "erase_lead", actor.tenant_id, l.id, l.version, absl::ToUnixMicros(now));
+      EmitLead(tx, meta, "lead.updated", l);
+      ++out.leads;
+    }
+    for (const auto& row : pool_.Exec(tx, "select_opportunities_of_customers_for_update",
+                                      actor.tenant_id, ids)) {
+      CRM_ASSIGN_OR_RETURN(Opportunity o, OpportunityFromRow(row));
+      resources.push_back(o.id);
+      if (!domain::ErasePersonalData(o)) continue;
+      o.version += 1;
+      o.update_time = now;
+      pool_.Exec(tx, "erase_opportunity", actor.tenant_id, o.id, o.name, o.version,
+                 absl::ToUnixMicros(now));
+      EmitOpportunity(tx, meta, "opportunity.updated", o, OpportunityStage::kUnspecified);
+      ++out.opportunities;
+    }
+    if (!resources.empty()) {
+      pool_.Exec(tx, "erase_stored_answers", actor.tenant_id, pg::TextArrayLiteral(resources),
+                 Json{{"given_name", ""}, {"family_name", ""}, {"email", ""}, {"phone", ""}}.dump(),
+                 Json{{"name", domain::kErasedName}, {"close_reason", ""}}.dump());
+    }
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 // -------------------------------------------------------------------- leads

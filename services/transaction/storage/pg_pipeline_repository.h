@@ -22,6 +22,7 @@ class PgPipelineRepository final : public app::PipelineRepository {
   // PgProductRepository::Queries().
   static std::vector<pg::NamedQuery> Queries();
 
+  absl::StatusOr<bool> KeyUsed(const app::Actor& actor) override;
   absl::StatusOr<domain::Lead> InsertLead(const app::Actor& actor, const domain::Lead& l) override;
   absl::StatusOr<domain::Lead> GetLead(const std::string& tenant, const std::string& id) override;
   absl::StatusOr<app::LeadPage> ListLeads(const std::string& tenant,
@@ -54,6 +55,10 @@ class PgPipelineRepository final : public app::PipelineRepository {
   absl::StatusOr<domain::StageProbabilities> UpdateProbabilities(
       const app::Actor& actor, const std::vector<std::pair<int, int>>& changes,
       absl::Time now) override;
+
+  absl::StatusOr<app::PipelineErasure> EraseCustomerData(
+      const app::Actor& actor, const std::string& consumer, const std::string& event_id,
+      const std::vector<std::string>& customer_ids, absl::Time now) override;
 
   absl::StatusOr<std::vector<domain::ForecastItem>> ForecastItems(
       const std::string& tenant, const app::ForecastQuery& q) override;

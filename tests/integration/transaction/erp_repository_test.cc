@@ -113,7 +113,7 @@ Order NewOrder(const std::string& external_id, const std::string& sku2 = "SKU-2"
 std::vector<IngestInput> Batch(const std::string& prefix, int from, int to) {
   std::vector<IngestInput> b;
   for (int i = from; i < to; ++i) {
-    b.push_back(IngestInput{NewOrder(absl::StrCat(prefix, i)), absl::OkStatus()});
+    b.push_back(IngestInput{NewOrder(absl::StrCat(prefix, i)), std::nullopt, absl::OkStatus()});
   }
   return b;
 }
@@ -245,11 +245,11 @@ TEST_CASE("A batch sent again creates nothing twice", "[transaction][erp][integr
 TEST_CASE("Rejected rows write nothing", "[transaction][erp][integration]") {
   const std::string t = NewTenantWithCatalog();
   std::vector<IngestInput> b;
-  b.push_back(IngestInput{NewOrder("OK-1"), absl::OkStatus()});
-  b.push_back(IngestInput{NewOrder("BAD-SKU", "NOT-IN-CATALOG"), absl::OkStatus()});
+  b.push_back(IngestInput{NewOrder("OK-1"), std::nullopt, absl::OkStatus()});
+  b.push_back(IngestInput{NewOrder("BAD-SKU", "NOT-IN-CATALOG"), std::nullopt, absl::OkStatus()});
   Order invalid = NewOrder("BAD-QTY");
   invalid.lines[0].quantity = 0;
-  b.push_back(IngestInput{invalid, absl::OkStatus()});
+  b.push_back(IngestInput{invalid, std::nullopt, absl::OkStatus()});
   app::IngestReport r = Ingest(t, std::move(b));
   CHECK(r.created == 1);
   CHECK(r.rejected == 2);
@@ -265,7 +265,7 @@ TEST_CASE("Rejected rows write nothing", "[transaction][erp][integration]") {
 
   // Only rejected rows: nothing at all.
   std::vector<IngestInput> only_bad;
-  only_bad.push_back(IngestInput{NewOrder("BAD-2", "NOPE"), absl::OkStatus()});
+  only_bad.push_back(IngestInput{NewOrder("BAD-2", "NOPE"), std::nullopt, absl::OkStatus()});
   app::IngestReport r2 = Ingest(t, std::move(only_bad));
   CHECK(r2.rejected == 1);
   CHECK(CountOrders(t) == 1);

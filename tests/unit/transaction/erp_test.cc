@@ -8,10 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "libs/common/errors.h"
 #include "tests/support/fakes/common_fakes.h"
+#include "tests/support/fakes/transaction/fake_customer_book.h"
 
 namespace {
 
@@ -65,6 +67,16 @@ class FakeErpRepository final : public app::ErpRepository {
     std::reverse(out.begin(), out.end());  // any order: the use case sorts
     return out;
   }
+  absl::StatusOr<std::map<std::string, std::string>> ExistingExternalIds(
+      const std::string&, const std::vector<std::string>& external_ids) override {
+    ++existing_calls;
+    std::map<std::string, std::string> out;
+    for (const auto& x : external_ids) {
+      auto it = by_external_id.find(x);
+      if (it != by_external_id.end()) out.emplace(x, it->second);
+    }
+    return out;
+  }
   absl::StatusOr<app::ExportPage> ExportChanges(const std::string&, const std::string& cursor,
                                                 int limit) override {
     last_cursor = cursor;
@@ -73,6 +85,7 @@ class FakeErpRepository final : public app::ErpRepository {
   }
 
   int calls = 0;
+  int existing_calls = 0;
   std::string last_batch_id;
   std::string last_method;
   std::vector<app::IngestRow> last_rows;
@@ -92,7 +105,12 @@ Order NewOrder(const std::string& external_id) {
   return o;
 }
 
-IngestInput In(Order o) { return IngestInput{std::move(o), absl::OkStatus()}; }
+IngestInput In(Order o) { return IngestInput{std::move(o), std::nullopt, absl::OkStatus()}; }
+
+IngestInput WithRef(Order o, app::CustomerIdentities who) {
+  o.customer_id.clear();
+  return IngestInput{std::move(o), std::move(who), absl::OkStatus()};
+}
 
 app::Actor TheActor() {
   return app::Actor{kTenant, "key-1", "req-1", "IngestOrders", "", ""};
@@ -254,4 +272,142 @@ TEST_CASE("Erp::Export clamps the page size", "[transaction][erp]") {
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(FieldOf(bad.status()) == "page_size");
+}
+
+// ---- customers of ingested orders: one directory call per batch ----
+
+namespace {
+
+constexpr char kMerged[] = "55555555-5555-4555-8555-555555555555";
+constexpr char kSurvivor[] = "66666666-6666-4666-8666-666666666666";
+
+class BookDirectory final : public app::CustomerDirectory {
+ public:
+  absl::StatusOr<app::ResolvedCustomer> Resolve(const app::Actor&, const app::CustomerIdentities&,
+                                                bool) override {
+    return absl::InternalError("ERP ingest resolves in batches only");
+  }
+  absl::StatusOr<std::vector<app::RefResolution>> ResolveBatch(
+      const app::Actor& actor, const std::vector<app::CustomerRefInput>& refs,
+      bool create) override {
+    return book.ResolveBatch(actor, refs, create);
+  }
+  crm::testing::FakeCustomerBook book;
+};
+
+class Settings final : public app::OrderSettingsRepository {
+ public:
+  absl::StatusOr<app::OrderSettings> GetSettings(const std::string&) override { return s; }
+  absl::StatusOr<app::OrderSettings> UpdateSettings(const app::Actor&, const app::OrderSettings&,
+                                                    const std::string&, absl::Time) override {
+    return s;
+  }
+  app::OrderSettings s;
+};
+
+struct ResolvingFixture {
+  FakeErpRepository repo;
+  FixedClock clock{kNow};
+  SequentialIdGenerator ids;
+  BookDirectory directory;
+  Settings settings;
+  app::Erp erp{repo, clock, ids, &directory, &settings};
+  ResolvingFixture() {
+    directory.book.AddCustomer(kTenant, kCustomer);
+    directory.book.AddCustomer(kTenant, kSurvivor);
+    directory.book.Merge(kTenant, kMerged, kSurvivor);
+    directory.book.AddIdentity(kTenant, "erp:C-1", kCustomer);
+  }
+};
+
+app::CustomerIdentities ErpNumber(const std::string& number) {
+  app::CustomerIdentities who;
+  who.external_id_source = "erp";
+  who.external_id = number;
+  return who;
+}
+
+}  // namespace
+
+TEST_CASE("Erp::Ingest checks customer ids and resolves customer_ref in one call per batch",
+          "[transaction][erp][customers]") {
+  ResolvingFixture f;
+  std::vector<IngestInput> batch;
+  batch.push_back(In(NewOrder("E-1")));                 // known customer id
+  Order unknown = NewOrder("E-2");
+  unknown.customer_id = "77777777-7777-4777-8777-777777777777";
+  batch.push_back(In(unknown));                         // no such customer
+  Order merged = NewOrder("E-3");
+  merged.customer_id = kMerged;
+  batch.push_back(In(merged));                          // merged away: the survivor
+  batch.push_back(WithRef(NewOrder("E-4"), ErpNumber("C-1")));  // by the ERP's number
+  batch.push_back(WithRef(NewOrder("E-5"), ErpNumber("C-2")));  // unknown number, no create
+  auto r = f.erp.Ingest(TheActor(), "b", std::move(batch));
+  REQUIRE(r.ok());
+  CHECK(f.directory.book.calls == 1);
+  REQUIRE(f.directory.book.batches[0].size() == 5);
+  CHECK_FALSE(f.directory.book.creates[0]);
+  CHECK(r->results[0].outcome == IngestOutcome::kCreated);
+  CHECK(r->results[1].outcome == IngestOutcome::kRejected);
+  CHECK(r->results[1].reason == "CUSTOMER_NOT_FOUND");
+  CHECK(r->results[1].field == "customer_id");
+  CHECK(r->results[2].outcome == IngestOutcome::kCreated);
+  CHECK(r->results[3].outcome == IngestOutcome::kCreated);
+  CHECK(r->results[4].outcome == IngestOutcome::kRejected);
+  CHECK(r->results[4].reason == "CUSTOMER_NOT_RESOLVED");
+  CHECK(r->results[4].field == "customer_ref");
+  CHECK(r->created == 3);
+  CHECK(r->rejected == 2);
+  REQUIRE(f.repo.last_rows.size() == 3);
+  CHECK(f.repo.last_rows[0].order.customer_id == kCustomer);
+  CHECK(f.repo.last_rows[1].order.customer_id == kSurvivor);
+  CHECK(f.repo.last_rows[2].order.customer_id == kCustomer);
+}
+
+TEST_CASE("Erp::Ingest creates unknown customers under the tenant's settings, once",
+          "[transaction][erp][customers]") {
+  ResolvingFixture f;
+  f.settings.s.create_unknown_customers = true;
+  auto batch = [] {
+    std::vector<IngestInput> b;
+    b.push_back(WithRef(NewOrder("E-1"), ErpNumber("C-9")));
+    b.push_back(WithRef(NewOrder("E-2"), ErpNumber("C-9")));  // same customer, same batch
+    return b;
+  };
+  auto r = f.erp.Ingest(TheActor(), "b", batch());
+  REQUIRE(r.ok());
+  CHECK(r->created == 2);
+  CHECK(f.directory.book.creates[0]);
+  CHECK(absl::StartsWith(f.directory.book.keys[0], "erp-ingest/"));
+  CHECK(f.directory.book.created == 1);
+  CHECK(f.repo.last_rows[0].order.customer_id == f.repo.last_rows[1].order.customer_id);
+
+  // The same batch again: every order exists, customer-store is not asked.
+  auto again = f.erp.Ingest(TheActor(), "b", batch());
+  REQUIRE(again.ok());
+  CHECK(again->already_existing == 2);
+  CHECK(f.directory.book.calls == 1);
+  CHECK(f.directory.book.created == 1);
+}
+
+TEST_CASE("Erp::Ingest: customer-store down fails the batch, customer_ref needs a directory",
+          "[transaction][erp][customers]") {
+  ResolvingFixture f;
+  f.directory.book.fail = absl::UnavailableError("down");
+  std::vector<IngestInput> b;
+  b.push_back(In(NewOrder("E-1")));
+  CHECK(f.erp.Ingest(TheActor(), "b", std::move(b)).status().code() ==
+        absl::StatusCode::kUnavailable);
+  CHECK(f.repo.calls == 0);
+
+  Fixture bare;
+  std::vector<IngestInput> c;
+  c.push_back(WithRef(NewOrder("E-1"), ErpNumber("C-1")));
+  Order both = NewOrder("E-2");
+  c.push_back(IngestInput{both, ErpNumber("C-1"), absl::OkStatus()});
+  auto r = bare.erp.Ingest(TheActor(), "b", std::move(c));
+  REQUIRE(r.ok());
+  CHECK(r->results[0].outcome == IngestOutcome::kRejected);
+  CHECK(r->results[0].field == "customer_ref");
+  CHECK(r->results[1].outcome == IngestOutcome::kRejected);
 }

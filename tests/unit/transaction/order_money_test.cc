@@ -10,6 +10,7 @@
 #include "services/transaction/app/orders.h"
 #include "services/transaction/domain/order.h"
 #include "tests/support/fakes/common_fakes.h"
+#include "tests/support/fakes/transaction/fake_customer_book.h"
 #include "tests/support/fakes/transaction/fake_order_repository.h"
 
 namespace {
@@ -222,8 +223,14 @@ class FakeDirectory final : public app::CustomerDirectory {
     }
     return app::ResolvedCustomer{"44444444-4444-4444-8444-444444444444", true};
   }
+  absl::StatusOr<std::vector<app::RefResolution>> ResolveBatch(
+      const app::Actor& actor, const std::vector<app::CustomerRefInput>& refs,
+      bool create) override {
+    return book.ResolveBatch(actor, refs, create);
+  }
   int calls = 0;
   std::string last_key;
+  crm::testing::FakeCustomerBook book;
 };
 
 class FakeSettings final : public app::OrderSettingsRepository {
@@ -244,7 +251,10 @@ struct ResolveFixture {
   FakeDirectory directory;
   FakeSettings settings;
   app::Orders orders{repo, clock, ids, &directory, &settings};
-  ResolveFixture() { repo.AddSku(kTenant, "SKU-1"); }
+  ResolveFixture() {
+    repo.AddSku(kTenant, "SKU-1");
+    directory.book.AddCustomer(kTenant, kCustomer);
+  }
   app::Actor Actor() { return app::Actor{kTenant, "k1", "req-1", "CreateOrder", "key-1", "fp"}; }
   Order New() {
     Order o;
@@ -305,6 +315,59 @@ TEST_CASE("customer_ref is checked before anything is resolved", "[transaction][
     CHECK(FieldOf(f.orders.Create(f.Actor(), o, &who).status()) == "lines[0].quantity");
   }
   CHECK(f.directory.calls == 0);
+}
+
+TEST_CASE("An order's customer_id must name a customer of the tenant in customer-store",
+          "[transaction][orders][customers]") {
+  ResolveFixture f;
+  f.directory.book.AddCustomer(kTenant, "66666666-6666-4666-8666-666666666666");
+  f.directory.book.Merge(kTenant, "55555555-5555-4555-8555-555555555555",
+                         "66666666-6666-4666-8666-666666666666");
+  SECTION("an existing customer: booked, one check") {
+    Order o = f.New();
+    o.customer_id = kCustomer;
+    auto r = f.orders.Create(f.Actor(), o);
+    REQUIRE(r.ok());
+    CHECK(r->customer_id == kCustomer);
+    CHECK(f.directory.book.calls == 1);
+    CHECK_FALSE(f.directory.book.creates[0]);
+    // The replay answers from the key without asking customer-store.
+    auto again = f.orders.Create(f.Actor(), o);
+    REQUIRE(again.ok());
+    CHECK(again->id == r->id);
+    CHECK(f.directory.book.calls == 1);
+  }
+  SECTION("an unknown (or another tenant's) id: FAILED_PRECONDITION, nothing written") {
+    Order o = f.New();
+    o.customer_id = "77777777-7777-4777-8777-777777777777";
+    auto r = f.orders.Create(f.Actor(), o);
+    CHECK(r.status().code() == absl::StatusCode::kFailedPrecondition);
+    CHECK(ReasonOf(r.status()) == "CUSTOMER_NOT_FOUND");
+    CHECK(FieldOf(r.status()) == "customer_id");
+    CHECK(f.repo.last_insert() == std::nullopt);
+  }
+  SECTION("a merged-away id is booked to the survivor") {
+    Order o = f.New();
+    o.customer_id = "55555555-5555-4555-8555-555555555555";
+    auto r = f.orders.Create(f.Actor(), o);
+    REQUIRE(r.ok());
+    CHECK(r->customer_id == "66666666-6666-4666-8666-666666666666");
+  }
+  SECTION("customer-store down: UNAVAILABLE, nothing written") {
+    f.directory.book.fail = crm::common::WithReason(absl::UnavailableError("down"),
+                                                    "CUSTOMER_STORE_UNAVAILABLE");
+    Order o = f.New();
+    o.customer_id = kCustomer;
+    CHECK(f.orders.Create(f.Actor(), o).status().code() == absl::StatusCode::kUnavailable);
+    CHECK(f.repo.last_insert() == std::nullopt);
+  }
+  SECTION("an invalid order is refused before customer-store is asked") {
+    Order o = f.New();
+    o.customer_id = kCustomer;
+    o.lines[0].quantity = 0;
+    CHECK(FieldOf(f.orders.Create(f.Actor(), o).status()) == "lines[0].quantity");
+    CHECK(f.directory.book.calls == 0);
+  }
 }
 
 }  // namespace

@@ -6,7 +6,9 @@
 
 #include <any>
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,7 @@
 #include "libs/common/id.h"
 #include "services/transaction/domain/pipeline.h"
 #include "tests/support/fakes/common_fakes.h"
+#include "tests/support/fakes/transaction/fake_customer_book.h"
 #include "tests/support/fakes/transaction/fake_order_repository.h"
 
 namespace {
@@ -64,6 +67,37 @@ class FakePipelineRepository final : public app::PipelineRepository {
  public:
   // Where a won close writes its order.
   FakeOrderRepository* orders = nullptr;
+  absl::StatusOr<bool> KeyUsed(const app::Actor& a) override {
+    absl::MutexLock lock(&mu_);
+    return !a.idempotency_key.empty() && T(a.tenant_id).answers.count(a.idempotency_key) > 0;
+  }
+  absl::StatusOr<app::PipelineErasure> EraseCustomerData(
+      const app::Actor& a, const std::string& consumer, const std::string& event_id,
+      const std::vector<std::string>& customer_ids, absl::Time now) override {
+    absl::MutexLock lock(&mu_);
+    app::PipelineErasure out;
+    if (!processed_.insert(consumer + "/" + event_id).second) return out;
+    out.applied = true;
+    auto of = [&](const std::string& id) {
+      return std::find(customer_ids.begin(), customer_ids.end(), id) != customer_ids.end();
+    };
+    auto& t = T(a.tenant_id);
+    for (auto& [id, l] : t.leads) {
+      if (l.customer_id.empty() || !of(l.customer_id) || !domain::ErasePersonalData(l)) continue;
+      l.version += 1;
+      l.update_time = now;
+      Event("lead.updated", id);
+      ++out.leads;
+    }
+    for (auto& [id, o] : t.opportunities) {
+      if (o.customer_id.empty() || !of(o.customer_id) || !domain::ErasePersonalData(o)) continue;
+      o.version += 1;
+      o.update_time = now;
+      Event("opportunity.updated", id);
+      ++out.opportunities;
+    }
+    return out;
+  }
   absl::StatusOr<Lead> InsertLead(const app::Actor& a, const Lead& l) override {
     return Idem<Lead>(a, [&]() -> absl::StatusOr<Lead> {
       T(a.tenant_id).leads[l.id] = l;
@@ -350,6 +384,7 @@ class FakePipelineRepository final : public app::PipelineRepository {
   mutable absl::Mutex mu_;
   std::map<std::string, TenantData> tenants_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> events_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> processed_ ABSL_GUARDED_BY(mu_);
   int writes_ ABSL_GUARDED_BY(mu_) = 0;
   int reads_ ABSL_GUARDED_BY(mu_) = 0;
   app::ForecastQuery last_forecast_query_ ABSL_GUARDED_BY(mu_);
@@ -368,12 +403,18 @@ class FakeCustomerDirectory final : public app::CustomerDirectory {
     by_key[actor.idempotency_key] = r.id;
     return r;
   }
+  absl::StatusOr<std::vector<app::RefResolution>> ResolveBatch(
+      const app::Actor& actor, const std::vector<app::CustomerRefInput>& refs,
+      bool create) override {
+    return book.ResolveBatch(actor, refs, create);
+  }
   struct Call {
     std::string key;
     std::string email;
     std::string phone;
     bool create;
   };
+  crm::testing::FakeCustomerBook book;  // customer ids checked by id
   std::vector<Call> calls;
   std::map<std::string, std::string> by_key;
   absl::Status fail;
@@ -678,6 +719,7 @@ struct Fixture {
   Fixture() {
     order_repo.AddSku(kTenant, "SKU-1");
     repo.orders = &order_repo;
+    directory.book.AddCustomer(kTenant, kCustomer);
   }
 
   app::Actor ActorFor(const char* method, std::string key = "", std::string fp = "fp") {
@@ -1087,3 +1129,122 @@ TEST_CASE("Probabilities and forecast through the use cases", "[transaction][pip
 }
 
 }  // namespace
+
+// ---- customer ids are checked in customer-store; erasure ----
+
+TEST_CASE("Opportunities and conversions name existing customers only",
+          "[transaction][pipeline][customers]") {
+  Fixture f;
+  const std::string unknown = "77777777-7777-4777-8777-777777777777";
+  const std::string merged = "55555555-5555-4555-8555-555555555555";
+  const std::string survivor = "66666666-6666-4666-8666-666666666666";
+  f.directory.book.AddCustomer(kTenant, survivor);
+  f.directory.book.Merge(kTenant, merged, survivor);
+
+  SECTION("CreateOpportunity") {
+    auto r = f.pipeline.CreateOpportunity(f.ActorFor("CreateOpportunity"), f.NewOpp(unknown));
+    RequireRefused(r.status(), absl::StatusCode::kFailedPrecondition, "CUSTOMER_NOT_FOUND");
+    CHECK(FieldOf(r.status()) == "customer_id");
+    CHECK(f.repo.writes() == 0);
+    Opportunity o = f.CreateOpp(f.NewOpp(merged));
+    CHECK(o.customer_id == survivor);
+    // Without a customer nothing is asked.
+    int calls = f.directory.book.calls;
+    f.CreateOpp(f.NewOpp(""));
+    CHECK(f.directory.book.calls == calls);
+  }
+  SECTION("UpdateOpportunity with the customer_id path") {
+    Opportunity o = f.CreateOpp(f.NewOpp(""));
+    Opportunity patch;
+    patch.customer_id = unknown;
+    auto r = f.pipeline.UpdateOpportunity(f.ActorFor("UpdateOpportunity"), o.id, patch,
+                                          {"customer_id"}, "");
+    RequireRefused(r.status(), absl::StatusCode::kFailedPrecondition, "CUSTOMER_NOT_FOUND");
+    patch.customer_id = merged;
+    auto ok = f.pipeline.UpdateOpportunity(f.ActorFor("UpdateOpportunity"), o.id, patch,
+                                           {"customer_id"}, "");
+    REQUIRE(ok.ok());
+    CHECK(ok->customer_id == survivor);
+    // Other paths do not ask customer-store.
+    int calls = f.directory.book.calls;
+    Opportunity amount;
+    amount.amount_minor = 7;
+    REQUIRE(f.pipeline
+                .UpdateOpportunity(f.ActorFor("UpdateOpportunity"), o.id, amount,
+                                   {"amount_minor"}, "")
+                .ok());
+    CHECK(f.directory.book.calls == calls);
+  }
+  SECTION("ConvertLead with an explicit customer_id; a replay is not checked again") {
+    Lead l = f.CreateLead(f.NewLead());
+    auto bad = f.pipeline.ConvertLead(f.ActorFor("ConvertLead"), l.id, unknown, f.ConvertOpp());
+    RequireRefused(bad.status(), absl::StatusCode::kFailedPrecondition, "CUSTOMER_NOT_FOUND");
+    app::Actor a = f.ActorFor("ConvertLead");
+    auto c = f.pipeline.ConvertLead(a, l.id, kCustomer, f.ConvertOpp());
+    REQUIRE(c.ok());
+    int calls = f.directory.book.calls;
+    f.directory.book.fail = absl::UnavailableError("customer-store down");
+    auto again = f.pipeline.ConvertLead(a, l.id, kCustomer, f.ConvertOpp());
+    REQUIRE(again.ok());
+    CHECK(again->opportunity.id == c->opportunity.id);
+    CHECK(f.directory.book.calls == calls);
+  }
+}
+
+TEST_CASE("EraseCustomer clears the personal data of the customer's pipeline, once per event",
+          "[transaction][pipeline][erasure]") {
+  Fixture f;
+  Lead converted = f.CreateLead(f.NewLead());
+  auto c = f.pipeline.ConvertLead(f.ActorFor("ConvertLead"), converted.id, kCustomer,
+                                  f.ConvertOpp());
+  REQUIRE(c.ok());
+  Lead unrelated = f.CreateLead(f.NewLead());  // same email, never converted: not this customer
+  Opportunity other = f.CreateOpp(f.NewOpp(""));
+  const std::string event = "88888888-8888-4888-8888-888888888888";
+
+  RequireInvalidField(f.pipeline.EraseCustomer(kTenant, "transaction", "nope", {kCustomer}).status(),
+                      "event_id");
+  RequireInvalidField(f.pipeline.EraseCustomer(kTenant, "transaction", event, {"x"}).status(),
+                      "customer_id");
+
+  auto r = f.pipeline.EraseCustomer(kTenant, "transaction", event, {kCustomer});
+  REQUIRE(r.ok());
+  CHECK(r->applied);
+  CHECK(r->leads == 1);
+  CHECK(r->opportunities == 1);
+  Lead erased = *f.pipeline.GetLead(kTenant, converted.id);
+  CHECK(erased.given_name.empty());
+  CHECK(erased.family_name.empty());
+  CHECK(erased.email.empty());
+  CHECK(erased.phone.empty());
+  CHECK(erased.company_name == "Navy");  // business data stays
+  CHECK(erased.version == c->lead.version + 1);
+  Opportunity opp = *f.pipeline.GetOpportunity(kTenant, c->opportunity.id);
+  CHECK(opp.name == domain::kErasedName);
+  CHECK(f.pipeline.GetLead(kTenant, unrelated.id)->email == "grace@example.com");
+  CHECK(f.pipeline.GetOpportunity(kTenant, other.id)->name == "Fleet");
+
+  auto again = f.pipeline.EraseCustomer(kTenant, "transaction", event, {kCustomer});
+  REQUIRE(again.ok());
+  CHECK_FALSE(again->applied);
+}
+
+TEST_CASE("ErasePersonalData", "[transaction][pipeline][erasure]") {
+  Lead l;
+  l.given_name = "Ada";
+  l.email = "ada@example.com";
+  l.company_name = "Engines";
+  CHECK(domain::ErasePersonalData(l));
+  CHECK(l.given_name.empty());
+  CHECK(l.email.empty());
+  CHECK(l.company_name == "Engines");
+  CHECK_FALSE(domain::ErasePersonalData(l));
+  Opportunity o;
+  o.name = "Ada Lovelace";
+  o.close_reason = "Ada chose a rival";
+  CHECK(domain::ErasePersonalData(o));
+  CHECK(o.name == domain::kErasedName);
+  CHECK(o.close_reason.empty());
+  CHECK_FALSE(domain::ErasePersonalData(o));
+}
+
