@@ -298,7 +298,8 @@ measured gateway-grpc \
   "authorization: Bearer $KEY"
 measured customer-store-grpc \
   bench_h2load customer-store-grpc "http://127.0.0.1:$CS_GRPC$VIEW_METHOD" "$OUT/view-request.bin" "$RESP_BYTES" \
-  "x-crm-tenant-id: $TENANT" "x-crm-principal: $KEY_ID" "x-crm-roles: admin"
+  "x-crm-tenant-id: $TENANT" "x-crm-principal: $KEY_ID" "x-crm-roles: admin" \
+  "x-crm-context-seal: $(bench_context_seal "$TENANT" "$KEY_ID" admin)"
 export BENCH_API_KEY=$KEY   # view.lua reads the key from the environment
 measured gateway-rest bench_wrk gateway-rest "$REST" "$BENCH_DIR/view.lua" "$OUT/ids.txt"
 LOADED_UNTIL=$SECONDS

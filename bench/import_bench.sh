@@ -342,7 +342,8 @@ run copy copy cp1 1 no "${COPY_ARGS[@]}" --tables customers+identities
 run gateway-grpc grpc gg 2 yes "127.0.0.1:$GW_GRPC" --stubs "$STUBS" --md "authorization=Bearer $KEY"
 run gateway-rest rest gr 3 yes "$REST" --key "$KEY"
 run customer-store-grpc grpc cs 4 yes "127.0.0.1:$CS_GRPC" --stubs "$STUBS" \
-  --md "x-crm-tenant-id=$TENANT" --md "x-crm-principal=$KEY_ID" --md "x-crm-roles=admin"
+  --md "x-crm-tenant-id=$TENANT" --md "x-crm-principal=$KEY_ID" --md "x-crm-roles=admin" \
+  --md "x-crm-context-seal=$(bench_context_seal "$TENANT" "$KEY_ID" admin)"
 run copy-again copy cp2 5 no "${COPY_ARGS[@]}" --tables customers+identities
 run copy-customers-only copy cp3 6 skip "${COPY_ARGS[@]}" --tables customers
 run copy-with-outbox copy cp4 7 yes "${COPY_ARGS[@]}" --tables customers+identities+outbox
@@ -361,6 +362,7 @@ logpos=$(pg_log_size)
 bench_say "new-tenant: 1 x $ROWS rows straight to customer-store for tenant $NEW_TENANT"
 if NT_JSON=$("$BENCH_PY" "$CLIENT" grpc "127.0.0.1:$CS_GRPC" --stubs "$STUBS" \
   --md "x-crm-tenant-id=$NEW_TENANT" --md "x-crm-principal=$KEY_ID" --md "x-crm-roles=admin" \
+  --md "x-crm-context-seal=$(bench_context_seal "$NEW_TENANT" "$KEY_ID" admin)" \
   --tag nt --digit 0 --batches 1 --rows "$ROWS" --per-msg "$PER_MSG" --warm 0 --out "$OUT" \
   2>"$OUT/new-tenant.client.err"); then
   NEW_TENANT_NOTE=$(jq -r '"\(.rows) rows in \(.seconds) s = \(.rows_per_s) rows/s (created \(.report.created), failed \(.report.failed))"' <<<"$NT_JSON")

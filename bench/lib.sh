@@ -204,6 +204,18 @@ bench_psql_owner() {
 
 # ------------------------------------------------------------ gRPC helpers
 
+# The seal the gateway puts on the tenant context (libs/common/context_seal.h),
+# for calls straight to a service port: bench_context_seal TENANT PRINCIPAL
+# ROLES, with the CONTEXT_KEY the bench started its services with. Valid for
+# the 300 s a service accepts: make it right before the run that uses it.
+bench_context_seal() {
+  local exp mac
+  exp=$(($(date +%s) + 300))
+  mac=$(printf 'v1\n%s\n%s\n%s\n%s' "$exp" "$1" "$2" "$3" |
+    openssl dgst -sha256 -hmac "$CONTEXT_KEY" -r | cut -d' ' -f1)
+  printf 'v1.%s.%s' "$exp" "$mac"
+}
+
 bench_grpc() { "$BENCH_PY" "$BENCH_GRPC_TOOL" "$@"; }
 
 # ---------------------------------------------------------- CPU accounting

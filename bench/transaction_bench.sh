@@ -138,11 +138,15 @@ CAT=$("$BENCH_PY" "$CLIENT" catalog "127.0.0.1:$GW_GRPC" --stubs "$STUBS" --md "
 bench_say "catalog: $CAT"
 
 # BASE orders (3 lines each) of the bench tenant, in SQL as the superuser:
-# the tenant is not new, like a running CRM's. Customers are ids only here
-# (the transaction engine does not look them up for ingest).
-bench_say "seeding $BASE orders"
+# the tenant is not new, like a running CRM's. The orders' customers exist in
+# customer-store: ingest checks every customer an order names (one batch
+# lookup per message).
+bench_say "seeding $CUSTOMERS customers and $BASE orders"
 bench_psql_super -v t="$TENANT" -v n="$BASE" -v c="$CUSTOMERS" -v k="$SKUS" >/dev/null <<'SQL'
 BEGIN;
+INSERT INTO customer_store.customers (tenant_id, id, given_name, family_name, locale, attributes)
+SELECT :'t', md5('bench-cust-' || g)::uuid, 'Buyer' || g, 'Bench', 'de-CH', '{}'
+FROM generate_series(1, :c) g;
 INSERT INTO txn.orders (tenant_id, id, customer_id, currency, total_minor, channel, store_id,
                         status, placed_at, version, created_at, updated_at, external_id)
 SELECT :'t', md5('base-order-' || g)::uuid, md5('bench-cust-' || (1 + g % :c))::uuid, 'CHF',
@@ -153,6 +157,7 @@ INSERT INTO txn.order_lines (tenant_id, order_id, line_no, sku, quantity, unit_p
 SELECT :'t', md5('base-order-' || g)::uuid, j, 'SKU-' || lpad((1 + (g * 7 + j * 131) % :k)::text, 5, '0'), 1, 1000, 0
 FROM generate_series(1, :n) g, generate_series(0, 2) j;
 COMMIT;
+ANALYZE customer_store.customers;
 SQL
 
 GW_PID=$(bench_pid_of gateway)
@@ -322,7 +327,8 @@ bench_say "prime: one unmeasured COPY run of $ORDERS orders"
 run copy copy c1 no "${COPY_ARGS[@]}"
 run gateway-grpc ingest g1 yes "127.0.0.1:$GW_GRPC" --stubs "$STUBS" --md "authorization=Bearer $KEY"
 run transaction-grpc ingest t1 yes "127.0.0.1:$TX_GRPC" --stubs "$STUBS" \
-  --md "x-crm-tenant-id=$TENANT" --md "x-crm-principal=$KEY_ID" --md "x-crm-roles=admin"
+  --md "x-crm-tenant-id=$TENANT" --md "x-crm-principal=$KEY_ID" --md "x-crm-roles=admin" \
+  --md "x-crm-context-seal=$(bench_context_seal "$TENANT" "$KEY_ID" admin)"
 run copy-again copy c2 no "${COPY_ARGS[@]}"
 run copy-with-audit copy c3 orders-only "${COPY_ARGS[@]}" --audit
 rm -rf "$OUT/copy"

@@ -12,7 +12,14 @@ bool Executor::TrySubmit(std::function<void()> task) {
   absl::MutexLock lock(&mu_);
   if (draining_ || queue_.size() >= max_queue_) return false;
   queue_.push_back(std::move(task));
+  if (observer_) observer_(queue_.size());
   return true;
+}
+
+void Executor::SetDepthObserver(std::function<void(size_t)> observer) {
+  absl::MutexLock lock(&mu_);
+  observer_ = std::move(observer);
+  if (observer_) observer_(queue_.size());
 }
 
 size_t Executor::queue_depth() const {
@@ -45,6 +52,7 @@ void Executor::WorkerLoop() {
       if (queue_.empty()) return;  // draining and nothing left
       task = std::move(queue_.front());
       queue_.pop_front();
+      if (observer_) observer_(queue_.size());
     }
     task();
   }

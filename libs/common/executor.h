@@ -25,6 +25,9 @@ class Executor final {
   void Drain();
   size_t queue_depth() const;
   size_t max_queue() const { return max_queue_; }
+  // Told the queue's depth whenever it changes (a task queued or taken by a
+  // worker), under the executor's lock: keep it cheap (a gauge's Set).
+  void SetDepthObserver(std::function<void(size_t)> observer);
 
  private:
   void WorkerLoop();
@@ -33,6 +36,7 @@ class Executor final {
   mutable absl::Mutex mu_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  std::function<void(size_t)> observer_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> workers_;
 };
 

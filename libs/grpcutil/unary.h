@@ -71,8 +71,6 @@ grpc::ServerUnaryReactor* Offload(grpc::CallbackServerContext* ctx, common::Exec
     FinishRpc(ctx, reactor, metrics, method, rc, start,
               common::WithReason(absl::ResourceExhaustedError("server overloaded, retry later"),
                                  "OVERLOADED"));
-  } else {
-    metrics.SetQueueDepth(static_cast<double>(executor.queue_depth()));
   }
   return reactor;
 }

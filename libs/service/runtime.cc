@@ -44,6 +44,9 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(std::string name,
   rt->executor_ = std::make_unique<common::Executor>(config.workers,
                                                      static_cast<size_t>(config.max_queue));
   rt->rpc_metrics_ = std::make_unique<grpcutil::RpcMetrics>(rt->registry(), rt->name_);
+  rt->executor_->SetDepthObserver([m = rt->rpc_metrics_.get()](size_t depth) {
+    m->SetQueueDepth(static_cast<double>(depth));
+  });
   rt->tokens_ = std::make_unique<common::PageTokenCodec>(config.page_token_secret);
   grpcutil::SetContextKey(config.context_key);
   return rt;

@@ -55,8 +55,10 @@ class Runtime final {
   std::unique_ptr<observability::Metrics> metrics_;
   std::unique_ptr<pg::Pool> pg_;
   std::unique_ptr<redis::Pool> redis_;
-  std::unique_ptr<common::Executor> executor_;
   std::unique_ptr<grpcutil::RpcMetrics> rpc_metrics_;
+  // After rpc_metrics_: destroyed (drained) first, its depth observer
+  // writes to rpc_metrics_.
+  std::unique_ptr<common::Executor> executor_;
   std::unique_ptr<common::PageTokenCodec> tokens_;
   std::vector<std::unique_ptr<events::Consumer>> consumers_;
 };

@@ -96,6 +96,9 @@ int main() {
   // the proxy over an in-process channel, so nothing outside this process can
   // call it with forged x-crm-* headers.
   grpcutil::RpcMetrics admin_metrics(registry, "gateway-admin");
+  // The gateway's one executor (admission, admin calls): its queue depth.
+  executor.SetDepthObserver(
+      [&admin_metrics](size_t depth) { admin_metrics.SetQueueDepth(static_cast<double>(depth)); });
   gateway::api::AdminGrpcService admin_service(admin, executor, admin_metrics, tokens);
   grpcutil::ServerRunner admin_server("");
   admin_server.Register(&admin_service);

@@ -66,7 +66,7 @@ GOOGLEAPIS_DIR = "/usr/share/gocode/src/github.com/gogo/googleapis"
 
 _procs = []          # (name, Popen, log file)
 _failed = False      # set when start() or any test failed: stop() prints log tails
-platform_key = None  # admin + platform-admin key of the bootstrap tenant
+platform_key = None  # the platform operator's key (platform-admin only: creates tenants)
 # The deployment's context key (CRM_CONTEXT_KEY): the gateway seals the tenant
 # context it sends to the services with it; tests that call a service port
 # directly seal with it too (sealed_metadata) or show that forging fails.
@@ -92,6 +92,9 @@ class E2ETestCase(unittest.TestCase):
 
 
 # ------------------------------------------------------------------- process
+
+CRM_ADMIN = os.path.join(BUILD_DIR, "services", "gateway", "crm-admin")
+
 
 def _run(cmd, timeout=60, env=None, check=True):
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
@@ -229,8 +232,8 @@ def start():
         key_file = os.path.join(RUN_DIR, "platform-key")
         if os.path.exists(key_file):
             os.remove(key_file)
-        out = _run([os.path.join(BUILD_DIR, "services", "gateway", "crm-admin"), "bootstrap",
-                    "--dsn", APP_DSN, "--tenant-name", "e2e-platform", "--key-file", key_file])
+        out = _run([CRM_ADMIN, "platform-key", "--dsn", APP_DSN, "--tenant-name", "e2e-platform",
+                    "--key-file", key_file])
         platform_key = out.stdout.strip().splitlines()[-1].strip()
         if not platform_key.startswith("crm_"):
             raise RuntimeError("crm-admin printed no key: %r" % out.stdout)

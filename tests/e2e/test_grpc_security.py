@@ -108,6 +108,31 @@ class GrpcSecurity(stack.E2ETestCase):
             finally:
                 direct.close()
 
+    # ------------------------------------------------------ bootstrap keys
+
+    def test_bootstrap_keys_separate_the_platform_from_tenant_admins(self):
+        import os
+        name = stack.unique("boot")
+        key_file = os.path.join(stack.RUN_DIR, name + ".key")
+        out = stack._run([stack.CRM_ADMIN, "bootstrap", "--dsn", stack.APP_DSN, "--tenant-name",
+                          name, "--key-file", key_file])
+        tenant_admin = out.stdout.strip().splitlines()[-1]
+        # Idempotent: the same key again.
+        again = stack._run([stack.CRM_ADMIN, "bootstrap", "--dsn", stack.APP_DSN,
+                            "--tenant-name", name, "--key-file", key_file])
+        self.assertEqual(again.stdout.strip().splitlines()[-1], tenant_admin)
+        # The tenant admin works in its tenant but cannot create tenants ...
+        r = stack.rest("POST", "/v1/customers", tenant_admin, {"givenName": "Boot"})
+        self.assertEqual(r.status, 200, r)
+        r = stack.rest("POST", "/v1/tenants", tenant_admin, {"displayName": "nope"})
+        self.assertEqual(r.status, 403, r)
+        # ... and the platform operator creates tenants but reads no tenant's data.
+        r = stack.rest("GET", "/v1/customers", stack.platform_key)
+        self.assertEqual(r.status, 403, r)
+        r = stack.rest("POST", "/v1/tenants", stack.platform_key, {"displayName": name})
+        self.assertEqual(r.status, 200, r)
+        os.remove(key_file)
+
     # ------------------------------------------------------ listeners
 
     def test_listeners_bind_the_configured_address_only(self):

@@ -1,7 +1,13 @@
 // crm-admin bootstrap --dsn DSN --tenant-name NAME --key-file FILE
-// Creates a tenant and an admin + platform-admin API key directly in the
-// access schema (there is no key yet to call the API with). Idempotent: when
-// FILE holds a key that still authenticates, prints it and creates nothing.
+//   The tenant NAME (created when missing) and an API key with the admin role
+//   of that tenant: its data and its keys, no platform rights.
+// crm-admin platform-key --dsn DSN --key-file FILE [--tenant-name NAME]
+//   The platform operator's key: the platform-admin role only (create
+//   tenants), in an operator tenant of its own (default "platform-operator")
+//   that holds no customer data.
+// Both write directly in the access schema (there is no key yet to call the
+// API with) and are idempotent: when FILE holds a key that still
+// authenticates and has exactly these roles, they print it and create nothing.
 #include <sys/stat.h>
 
 #include <cstring>
@@ -22,13 +28,14 @@
 namespace {
 
 int Usage() {
-  std::cerr << "usage: crm-admin bootstrap --dsn DSN --tenant-name NAME --key-file FILE\n";
+  std::cerr << "usage: crm-admin bootstrap --dsn DSN --tenant-name NAME --key-file FILE\n"
+               "       crm-admin platform-key --dsn DSN --key-file FILE [--tenant-name NAME]\n";
   return 2;
 }
 
-// The key in `file` if it still authenticates.
+// The key in `file` if it still authenticates and has exactly `roles`.
 bool ExistingKeyValid(crm::gateway::storage::PgKeyStore& keys, const std::string& file,
-                      std::string* key) {
+                      const std::vector<crm::gateway::domain::Role>& roles, std::string* key) {
   std::ifstream in(file);
   if (!in) return false;
   std::stringstream ss;
@@ -41,7 +48,7 @@ bool ExistingKeyValid(crm::gateway::storage::PgKeyStore& keys, const std::string
   absl::Time now = absl::Now();
   return crm::common::ConstantTimeEquals(crm::common::Sha256(parsed->secret),
                                          (*rec)->secret_sha256) &&
-         now < (*rec)->expire_time && now < (*rec)->revoke_time;
+         now < (*rec)->expire_time && now < (*rec)->revoke_time && (*rec)->roles == roles;
 }
 
 }  // namespace
@@ -49,8 +56,10 @@ bool ExistingKeyValid(crm::gateway::storage::PgKeyStore& keys, const std::string
 int main(int argc, char** argv) {
   using namespace crm;  // NOLINT
   observability::InitLogging("crm-admin");
-  if (argc < 2 || std::strcmp(argv[1], "bootstrap") != 0) return Usage();
-  std::string dsn, tenant_name, key_file;
+  if (argc < 2) return Usage();
+  const bool platform = !std::strcmp(argv[1], "platform-key");
+  if (!platform && std::strcmp(argv[1], "bootstrap") != 0) return Usage();
+  std::string dsn, tenant_name = platform ? "platform-operator" : "", key_file;
   for (int i = 2; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--dsn")) {
       dsn = argv[i + 1];
@@ -75,12 +84,14 @@ int main(int argc, char** argv) {
   }
   gateway::storage::PgKeyStore keys(**pool);
   std::string key;
-  if (ExistingKeyValid(keys, key_file, &key)) {
+  const std::vector<gateway::domain::Role> roles = {platform
+                                                        ? gateway::domain::Role::kPlatformAdmin
+                                                        : gateway::domain::Role::kAdmin};
+  const char* display = platform ? "platform operator key" : "bootstrap admin key";
+  if (ExistingKeyValid(keys, key_file, roles, &key)) {
     std::cout << key << "\n";
     return 0;
   }
-  std::vector<gateway::domain::Role> roles = {gateway::domain::Role::kAdmin,
-                                              gateway::domain::Role::kPlatformAdmin};
   auto tenant = keys.FindTenantByName(tenant_name);
   if (!tenant.ok()) {
     CRM_LOG(Error) << tenant.status();
@@ -90,11 +101,11 @@ int main(int argc, char** argv) {
   absl::Status s;
   gateway::app::CreatedKey created;
   if (tenant->has_value()) {
-    created = gateway::app::Admin::NewKey((*tenant)->id, "bootstrap admin key", roles, now);
+    created = gateway::app::Admin::NewKey((*tenant)->id, display, roles, now);
     s = keys.InsertKey(created.key, "crm-admin");
   } else {
     gateway::app::Tenant t{common::NewUuid(), tenant_name, now};
-    created = gateway::app::Admin::NewKey(t.id, "bootstrap admin key", roles, now);
+    created = gateway::app::Admin::NewKey(t.id, display, roles, now);
     s = keys.CreateTenant(t, created.key, "crm-admin");
   }
   if (!s.ok()) {

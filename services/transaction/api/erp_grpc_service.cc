@@ -89,7 +89,6 @@ class IngestReactor final
                              "OVERLOADED"));
       return;
     }
-    metrics_.SetQueueDepth(static_cast<double>(executor_.queue_depth()));
   }
 
   void OnWriteDone(bool ok) override {
