@@ -59,6 +59,8 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig() {
   CRM_ASSIGN_OR_RETURN(c.context_key, LoadContextKey());
   CRM_ASSIGN_OR_RETURN(c.shutdown_grace, EnvDuration("CRM_SHUTDOWN_GRACE", c.shutdown_grace));
   CRM_ASSIGN_OR_RETURN(c.relay_enabled, EnvBool("CRM_OUTBOX_RELAY", c.relay_enabled));
+  CRM_ASSIGN_OR_RETURN(c.consumers_enabled,
+                       EnvBool("CRM_EVENT_CONSUMERS", c.consumers_enabled));
   CRM_ASSIGN_OR_RETURN(c.event_partitions,
                        int_env("CRM_EVENT_PARTITIONS", c.event_partitions, 1, 1024));
   return c;
@@ -78,6 +80,7 @@ void ServiceConfig::DumpTo(ConfigDump& d) const {
       .Add("context_key", std::string("***"))
       .Add("shutdown_grace", shutdown_grace)
       .Add("outbox_relay", std::string(relay_enabled ? "on" : "off"))
+      .Add("event_consumers", std::string(consumers_enabled ? "on" : "off"))
       .Add("event_partitions", int64_t{event_partitions});
 }
 

@@ -23,6 +23,7 @@ struct ServiceConfig {
   std::string context_key;        // secret: seals/verifies the tenant context
   absl::Duration shutdown_grace = absl::Seconds(10);
   bool relay_enabled = true;
+  bool consumers_enabled = true;  // CRM_EVENT_CONSUMERS: consume domain events here
   int event_partitions = 8;
 
   // Adds every field (secrets masked) to `dump`.
@@ -42,7 +43,7 @@ absl::StatusOr<EventConsumerConfig> LoadEventConsumerConfig(int default_workers 
 // CRM_BIND_HOST CRM_GRPC_PORT CRM_METRICS_PORT CRM_PG_DSN (required)
 // CRM_PG_POOL_SIZE CRM_REDIS_ADDR CRM_REDIS_POOL_SIZE CRM_WORKERS CRM_MAX_QUEUE
 // CRM_PAGE_TOKEN_SECRET (required, >= 16 characters) CRM_CONTEXT_KEY
-// (required, >= 32 characters) CRM_SHUTDOWN_GRACE CRM_OUTBOX_RELAY
+// (required, >= 32 characters) CRM_SHUTDOWN_GRACE CRM_OUTBOX_RELAY CRM_EVENT_CONSUMERS
 // CRM_EVENT_PARTITIONS.
 absl::StatusOr<ServiceConfig> LoadServiceConfig();
 

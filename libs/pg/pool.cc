@@ -169,7 +169,7 @@ void Pool::Observe(const std::string& name, absl::Duration d) {
   if (metrics_ != nullptr) metrics_->ObserveQuery(name, absl::ToDoubleSeconds(d));
 }
 
-absl::Status Pool::RunTx(const std::string* tenant_id, const TxFn& fn) {
+absl::Status Pool::RunTx(const std::string* tenant_id, const TxFn& fn, bool snapshot) {
   const int attempts = std::max(1, options_.max_tx_attempts);
   for (int attempt = 1; attempt <= attempts; ++attempt) {
     CRM_ASSIGN_OR_RETURN(std::unique_ptr<Conn> conn, Acquire());
@@ -178,6 +178,8 @@ absl::Status Pool::RunTx(const std::string* tenant_id, const TxFn& fn) {
     bool drop = false;
     try {
       pqxx::work tx(*conn->conn);
+      // Before any query: the snapshot is taken by the first one.
+      if (snapshot) tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
       if (tenant_id != nullptr) tx.exec_params(kSetTenantSql, *tenant_id);
       result = fn(tx);
       if (result.ok()) {
@@ -225,6 +227,12 @@ absl::Status Pool::WithTenantTx(std::string_view tenant_id, const TxFn& fn) {
   if (tenant_id.empty()) return absl::InvalidArgumentError("tenant id is empty");
   const std::string tenant(tenant_id);
   return RunTx(&tenant, fn);
+}
+
+absl::Status Pool::WithTenantSnapshot(std::string_view tenant_id, const TxFn& fn) {
+  if (tenant_id.empty()) return absl::InvalidArgumentError("tenant id is empty");
+  const std::string tenant(tenant_id);
+  return RunTx(&tenant, fn, /*snapshot=*/true);
 }
 
 absl::Status Pool::WithTx(const TxFn& fn) { return RunTx(nullptr, fn); }

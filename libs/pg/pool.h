@@ -56,6 +56,9 @@ class Pool final {
   // failure or deadlock (then ABORTED); broken connection -> UNAVAILABLE;
   // any other pqxx exception is mapped by FromPqxxException.
   absl::Status WithTenantTx(std::string_view tenant_id, const TxFn& fn);
+  // Same, READ ONLY at REPEATABLE READ: every statement of fn reads the same
+  // snapshot (a view assembled from several queries is consistent).
+  absl::Status WithTenantSnapshot(std::string_view tenant_id, const TxFn& fn);
   // Same without a tenant (gateway's access schema, outbox relay, admin).
   absl::Status WithTx(const TxFn& fn);
   // SELECT 1 on a pooled connection.
@@ -78,7 +81,7 @@ class Pool final {
   absl::StatusOr<std::unique_ptr<Conn>> Acquire();
   void Release(std::unique_ptr<Conn> c);
   absl::StatusOr<std::unique_ptr<Conn>> Open();
-  absl::Status RunTx(const std::string* tenant_id, const TxFn& fn);
+  absl::Status RunTx(const std::string* tenant_id, const TxFn& fn, bool snapshot = false);
   void Observe(const std::string& name, absl::Duration d);
 
   PoolOptions options_;

@@ -85,7 +85,11 @@ int Runtime::Serve(const std::string& outbox_schema, const std::vector<grpc::Ser
   // Redis is a cache and an event bus: the service serves without it (events
   // wait in the outbox), so readiness needs PostgreSQL only.
   server.WatchReadiness({[this] { return pg_->Ping(); }});
-  for (auto& c : consumers_) c->Start();
+  // CRM_EVENT_CONSUMERS=false: a replica that serves calls and consumes
+  // nothing (events wait in the streams for the replicas that do).
+  if (config_.consumers_enabled) {
+    for (auto& c : consumers_) c->Start();
+  }
   int sig = common::WaitForShutdownSignal();
   CRM_LOG(Info).Field("signal", sig) << "shutting down";
   server.SetServing(false);

@@ -170,9 +170,11 @@ def kill9(name):
     logf.close()
 
 
-def restart(name, timeout=30):
-    """Starts a killed service again with the same binary and environment."""
+def restart(name, timeout=30, **env_overrides):
+    """Starts a killed service again with the same binary and environment
+    (plus `env_overrides`, for this start only)."""
     binary, env = _specs[name]
+    env = dict(env, **env_overrides)
     deadline = time.monotonic() + timeout
     # Keep the killed process' log: stack._spawn truncates <name>.log.
     log_path = os.path.join(stack.LOG_DIR, name + ".log")

@@ -112,6 +112,21 @@ absl::Status ResetServiceSchemaFully(const std::string& service, const std::stri
   return absl::OkStatus();
 }
 
+std::unique_ptr<crm::pg::Pool> FreshSchemaPool(
+    const std::string& service, const std::string& schema, int size,
+    std::vector<std::vector<crm::pg::NamedQuery>> query_sets) {
+  absl::Status s =
+      ResetServiceSchemaFully(service, schema, SourcePath("services/" + service + "/schema"));
+  if (!s.ok()) throw std::runtime_error("reset schema " + schema + ": " + s.ToString());
+  std::vector<crm::pg::NamedQuery> queries;
+  for (auto& set : query_sets) {
+    for (auto& q : set) queries.push_back(std::move(q));
+  }
+  auto pool = MakeAppPool(size, std::move(queries));
+  if (!pool.ok()) throw std::runtime_error("app pool: " + pool.status().ToString());
+  return std::move(pool).value();
+}
+
 void EnsureServiceSchema(const std::string& service, const std::string& schema,
                          const std::string& schema_dir, const std::string& probe_table) {
   bool exists = false;

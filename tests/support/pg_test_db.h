@@ -57,4 +57,11 @@ absl::StatusOr<std::unique_ptr<crm::pg::Pool>> MakeAppPool(
     int size = 2, std::vector<crm::pg::NamedQuery> queries = {});
 absl::StatusOr<std::unique_ptr<crm::pg::Pool>> MakeOwnerPool(int size = 1);
 
+// A test binary's environment in one call: resets `schema` from
+// services/<service>/schema and opens an app pool of `size` connections with
+// every query of `query_sets`. Throws on failure (for a static environment).
+std::unique_ptr<crm::pg::Pool> FreshSchemaPool(
+    const std::string& service, const std::string& schema, int size,
+    std::vector<std::vector<crm::pg::NamedQuery>> query_sets);
+
 }  // namespace crm::test_support

@@ -677,7 +677,9 @@ absl::StatusOr<domain::CustomerView> PgCustomerRepository::LoadView(const std::s
                                                                     const std::string& id,
                                                                     int interaction_limit) {
   domain::CustomerView v;
-  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+  // One snapshot: the purchase aggregates and the purchase entries of the
+  // timeline are written together and must be read together.
+  CRM_RETURN_IF_ERROR(pool_.WithTenantSnapshot(tenant, [&](pqxx::work& tx) -> absl::Status {
     CRM_ASSIGN_OR_RETURN(v.customer, LoadCustomer(tx, tenant, id, false));
     for (const auto& row : pool_.Exec(tx, "select_identities_of", tenant, absl::StrCat("{", id, "}"))) {
       v.identities.push_back({static_cast<domain::IdentityKind>(row[1].as<int>()),
@@ -715,7 +717,7 @@ absl::StatusOr<domain::CustomerView> PgCustomerRepository::LoadView(const std::s
 absl::StatusOr<domain::CustomerExport> PgCustomerRepository::LoadExport(const std::string& tenant,
                                                                         const std::string& id) {
   domain::CustomerExport e;
-  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+  CRM_RETURN_IF_ERROR(pool_.WithTenantSnapshot(tenant, [&](pqxx::work& tx) -> absl::Status {
     CRM_ASSIGN_OR_RETURN(e.customer, LoadCustomer(tx, tenant, id, false));
     for (const auto& row : pool_.Exec(tx, "select_identities_of", tenant, absl::StrCat("{", id, "}"))) {
       e.identities.push_back({static_cast<domain::IdentityKind>(row[1].as<int>()),

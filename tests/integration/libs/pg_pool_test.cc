@@ -126,6 +126,28 @@ TEST_CASE("WithTenantTx sets app.tenant_id for the transaction only", "[libs][pg
         StatusCode::kInvalidArgument);
 }
 
+TEST_CASE("WithTenantSnapshot reads one snapshot and writes nothing", "[libs][pg][pool]") {
+  const std::string schema = MakeNotesSchema();
+  const std::string table = schema + ".notes";
+  auto pool = AppPool(2);
+  REQUIRE(pool->WithTenantTx(kTenantA, InsertNote(schema, kTenantA, "s1")).ok());
+  int64_t first = -1, second = -1;
+  REQUIRE(pool->WithTenantSnapshot(kTenantA, [&](pqxx::work& tx) {
+                first = tx.exec1("SELECT count(*) FROM " + table)[0].as<int64_t>();
+                // Another transaction commits between the two reads ...
+                absl::Status s = pool->WithTenantTx(kTenantA, InsertNote(schema, kTenantA, "s2"));
+                if (!s.ok()) return s;
+                second = tx.exec1("SELECT count(*) FROM " + table)[0].as<int64_t>();
+                return absl::OkStatus();
+              }).ok());
+  CHECK(first == 1);
+  CHECK(second == 1);  // ... and the second read still sees the first one's snapshot.
+  CHECK(CountRows(*pool, table, kTenantA) == 2);
+  absl::Status write = pool->WithTenantSnapshot(kTenantA, InsertNote(schema, kTenantA, "s3"));
+  CHECK_FALSE(write.ok());  // read only
+  CHECK(CountRows(*pool, table, kTenantA) == 2);
+}
+
 TEST_CASE("row-level security isolates tenants for the app role", "[libs][pg][rls]") {
   const std::string schema = MakeNotesSchema();
   const std::string table = schema + ".notes";

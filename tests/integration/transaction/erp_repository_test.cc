@@ -48,16 +48,11 @@ struct Env {
 
 Env& TheEnv() {
   static Env* env = [] {
-    absl::Status s = ts::ResetServiceSchemaFully("transaction", "txn",
-                                                 ts::SourcePath("services/transaction/schema"));
-    if (!s.ok()) throw std::runtime_error("reset schema txn: " + s.ToString());
     auto* e = new Env;
-    std::vector<crm::pg::NamedQuery> queries = storage::PgProductRepository::Queries();
-    for (auto& q : storage::PgOrderRepository::Queries()) queries.push_back(std::move(q));
-    for (auto& q : storage::PgErpRepository::Queries()) queries.push_back(std::move(q));
-    auto pool = ts::MakeAppPool(8, std::move(queries));
-    if (!pool.ok()) throw std::runtime_error("app pool: " + pool.status().ToString());
-    e->pool = std::move(pool).value();
+    e->pool = ts::FreshSchemaPool("transaction", "txn", 8,
+                                  {storage::PgProductRepository::Queries(),
+                                   storage::PgOrderRepository::Queries(),
+                                   storage::PgErpRepository::Queries()});
     e->products = std::make_unique<storage::PgProductRepository>(*e->pool);
     e->erp_repo = std::make_unique<storage::PgErpRepository>(*e->pool);
     e->erp = std::make_unique<app::Erp>(*e->erp_repo, e->clock, e->ids);

@@ -54,15 +54,10 @@ struct Env {
 
 Env& TheEnv() {
   static Env* env = [] {
-    absl::Status s = ts::ResetServiceSchemaFully("transaction", "txn",
-                                                 ts::SourcePath("services/transaction/schema"));
-    if (!s.ok()) throw std::runtime_error("reset schema txn: " + s.ToString());
     auto* e = new Env;
-    std::vector<crm::pg::NamedQuery> queries = storage::PgProductRepository::Queries();
-    for (auto& q : storage::PgOrderRepository::Queries()) queries.push_back(std::move(q));
-    auto pool = ts::MakeAppPool(4, std::move(queries));
-    if (!pool.ok()) throw std::runtime_error("app pool: " + pool.status().ToString());
-    e->pool = std::move(pool).value();
+    e->pool = ts::FreshSchemaPool("transaction", "txn", 4,
+                                  {storage::PgProductRepository::Queries(),
+                                   storage::PgOrderRepository::Queries()});
     e->products = std::make_unique<storage::PgProductRepository>(*e->pool);
     e->orders = std::make_unique<storage::PgOrderRepository>(*e->pool);
     e->money = std::make_unique<app::OrderMoney>(*e->orders, e->clock, e->ids);

@@ -37,13 +37,9 @@ struct Env {
 
 Env& TheEnv() {
   static Env* env = [] {
-    absl::Status s = ts::ResetServiceSchemaFully("transaction", "txn",
-                                                 ts::SourcePath("services/transaction/schema"));
-    if (!s.ok()) throw std::runtime_error("reset schema txn: " + s.ToString());
     auto* e = new Env;
-    auto pool = ts::MakeAppPool(2, storage::PgProductRepository::Queries());
-    if (!pool.ok()) throw std::runtime_error("app pool: " + pool.status().ToString());
-    e->pool = std::move(pool).value();
+    e->pool = ts::FreshSchemaPool("transaction", "txn", 2,
+                                  {storage::PgProductRepository::Queries()});
     e->repo = std::make_unique<storage::PgProductRepository>(*e->pool);
     return e;
   }();
