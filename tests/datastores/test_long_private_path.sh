@@ -7,8 +7,8 @@
 #   test_long_private_path.sh DATASTORES_SH [PG_PORT REDIS_PORT]
 set -uo pipefail
 DS=${1:?path of deploy/scripts/datastores.sh}
-PG_PORT=${2:-55434}
-REDIS_PORT=${3:-56381}
+PG_PORT=${2:-31434}
+REDIS_PORT=${3:-31381}
 # shellcheck source=tests/datastores/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

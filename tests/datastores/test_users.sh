@@ -13,8 +13,8 @@
 #   test_users.sh DATASTORES_SH [PG_PORT REDIS_PORT]
 set -uo pipefail
 DS=${1:?path of deploy/scripts/datastores.sh}
-PG_PORT=${2:-55435}
-REDIS_PORT=${3:-56382}
+PG_PORT=${2:-31435}
+REDIS_PORT=${3:-31382}
 # shellcheck source=tests/datastores/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
