@@ -18,6 +18,15 @@
 namespace crm::customer_store::storage {
 namespace {
 
+// The columns of the import_rows staging table, in COPY order.
+const std::vector<std::string>& ImportRowColumns() {
+  static const std::vector<std::string> kColumns = {
+      "op", "id", "given_name", "family_name", "display_name", "postal_address", "birthday",
+      "anniversaries", "locale", "time_zone", "lifecycle_stage", "owner", "attributes", "version",
+      "ts"};
+  return kColumns;
+}
+
 std::string ReportToJson(const app::ImportReport& r) {
   nlohmann::json errors = nlohmann::json::array();
   for (const auto& e : r.errors) {
@@ -253,12 +262,7 @@ absl::StatusOr<app::ImportReport> PgCustomerRepository::Import(
     tx.exec(kStageRows);
     tx.exec(kStageIdentities);
     {
-      pqxx::stream_to out(tx, "import_rows",
-                          std::vector<std::string>{"op", "id", "given_name", "family_name",
-                                                   "display_name", "postal_address", "birthday",
-                                                   "anniversaries", "locale", "time_zone",
-                                                   "lifecycle_stage", "owner", "attributes",
-                                                   "version", "ts"});
+      pqxx::stream_to out(tx, "import_rows", ImportRowColumns());
       for (const Staged& st : staged) {
         const domain::Customer& c = *st.c;
         out << std::make_tuple(
@@ -363,12 +367,7 @@ absl::StatusOr<app::ResolveOutcome> PgCustomerRepository::ResolveRefs(
       tx.exec(kStageRows);
       tx.exec(kStageIdentities);
       {
-        pqxx::stream_to out(tx, "import_rows",
-                            std::vector<std::string>{"op", "id", "given_name", "family_name",
-                                                     "display_name", "postal_address", "birthday",
-                                                     "anniversaries", "locale", "time_zone",
-                                                     "lifecycle_stage", "owner", "attributes",
-                                                     "version", "ts"});
+        pqxx::stream_to out(tx, "import_rows", ImportRowColumns());
         for (const domain::NewCustomer& n : plan.creates) {
           const domain::Customer& c = n.customer;
           out << std::make_tuple(std::string("c"), c.id, c.given_name, c.family_name,

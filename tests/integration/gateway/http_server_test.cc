@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/http_test_client.h"
+
 namespace crm::gateway::api {
 namespace {
 
@@ -21,38 +23,9 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
-using Response = http::response<http::string_body>;
+using Response = crm::test_support::HttpResponse;
 
-class Client {
- public:
-  explicit Client(int port) : socket_(ioc_) {
-    socket_.connect(
-        tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
-  }
-  void Send(const std::string& raw) { net::write(socket_, net::buffer(raw)); }
-  Response Read() {
-    Response res;
-    http::read(socket_, buffer_, res);
-    return res;
-  }
-  Response RoundTrip(const std::string& raw) {
-    Send(raw);
-    return Read();
-  }
-  // True when the server closed the connection (EOF or reset) instead of sending more.
-  bool PeerClosed() {
-    beast::error_code ec;
-    Response res;
-    http::read(socket_, buffer_, res, ec);
-    return ec == http::error::end_of_stream || ec == net::error::eof ||
-           ec == net::error::connection_reset;
-  }
-
- private:
-  net::io_context ioc_;
-  tcp::socket socket_;
-  beast::flat_buffer buffer_;
-};
+using Client = crm::test_support::HttpTestClient;
 
 std::string Get(const std::string& target, const std::string& extra_headers = "") {
   return "GET " + target + " HTTP/1.1\r\nHost: t\r\n" + extra_headers + "\r\n";

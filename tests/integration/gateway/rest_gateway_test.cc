@@ -28,6 +28,7 @@
 #include "libs/common/executor.h"
 #include "libs/grpcutil/context.h"
 #include "prometheus/registry.h"
+#include "tests/support/http_test_client.h"
 #include "services/gateway/api/http_server.h"
 #include "services/gateway/api/proxy.h"
 #include "services/gateway/api/rest_gateway.h"
@@ -44,7 +45,7 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
-using Response = http::response<http::string_body>;
+using Response = crm::test_support::HttpResponse;
 using Clock = std::chrono::steady_clock;
 
 constexpr char kTenant[] = "11111111-1111-4111-8111-111111111111";
@@ -187,35 +188,7 @@ struct Stack {
   }
 };
 
-class Client {
- public:
-  explicit Client(int port) : socket_(ioc_) {
-    socket_.connect(
-        tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
-  }
-  void Send(const std::string& raw) { net::write(socket_, net::buffer(raw)); }
-  Response Read() {
-    Response res;
-    http::read(socket_, buffer_, res);
-    return res;
-  }
-  Response RoundTrip(const std::string& raw) {
-    Send(raw);
-    return Read();
-  }
-  bool PeerClosed() {
-    beast::error_code ec;
-    Response res;
-    http::read(socket_, buffer_, res, ec);
-    return ec == http::error::end_of_stream || ec == net::error::eof ||
-           ec == net::error::connection_reset;
-  }
-
- private:
-  net::io_context ioc_;
-  tcp::socket socket_;
-  beast::flat_buffer buffer_;
-};
+using Client = crm::test_support::HttpTestClient;
 
 std::string Head(const std::string& method, const std::string& target, const std::string& auth,
                  const std::string& content_type, size_t length,
