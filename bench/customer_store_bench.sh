@@ -75,6 +75,7 @@ bench_wait_for customer-store 30 bench_grpc health "127.0.0.1:$CS_GRPC"
 bench_start transaction \
   CRM_GRPC_PORT=$TX_GRPC CRM_METRICS_PORT=$TX_METRICS CRM_PG_DSN="$BENCH_APP_DSN" \
   CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" CRM_SHUTDOWN_GRACE=2s \
+  CRM_CUSTOMER_STORE_ADDR="127.0.0.1:$CS_GRPC" \
   -- "$TX_BIN"
 bench_wait_for transaction 30 bench_grpc health "127.0.0.1:$TX_GRPC"
 bench_start gateway \
