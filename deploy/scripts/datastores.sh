@@ -82,18 +82,8 @@ readonly USERS_DIR=$RUN_DIR/users.d
 
 log() { echo "datastores: $*" >&2; }
 
-# Closes every descriptor above 2 in the current shell. Call it in a subshell
-# that starts a daemon: PostgreSQL and Redis outlive this script and must not
-# hold the caller's descriptors for their lifetime (our lock on fd 9, or the
-# lock of a `flock FILE ...` around the caller, which would stay taken until
-# the datastores stop).
-close_inherited_fds() {
-  local fd
-  for fd in /proc/"$BASHPID"/fd/*; do
-    fd=${fd##*/}
-    if [[ $fd =~ ^[0-9]+$ ]] && ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
-  done
-}
+# shellcheck source=deploy/scripts/daemon_fds.sh
+source "$(dirname "${BASH_SOURCE[0]}")/daemon_fds.sh"  # close_inherited_fds (our lock is on fd 9)
 
 # From /: the caller's working directory may be one `postgres` cannot enter.
 as_pg() { (cd / && runuser -u "$PG_USER" -- "$@"); }

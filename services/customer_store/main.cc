@@ -40,7 +40,7 @@ int main() {
   customer_store::app::CustomerResolver resolver(repository, clock, ids);
   customer_store::api::CustomerStoreGrpcService service(store, merger, importer,
                                                         (*rt)->executor(), (*rt)->rpc_metrics(),
-                                                        (*rt)->tokens(), &resolver);
+                                                        (*rt)->tokens(), resolver);
 
   // Order events from the transaction engine feed the purchase aggregates.
   customer_store::app::PurchaseProjector projector(repository, cache);

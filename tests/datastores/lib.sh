@@ -38,6 +38,14 @@ expect_down() {
 # port_free PORT: nothing listens on 127.0.0.1:PORT.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# require_free_ports PORT...: exits 1 naming the first port something listens on.
+require_free_ports() {
+  local p
+  for p in "$@"; do
+    port_free "$p" || { echo "port $p on 127.0.0.1 is in use (a leftover run?)" >&2; exit 1; }
+  done
+}
+
 finish() {
   if ((FAILS)); then
     echo "$(basename "$0"): $FAILS check(s) failed"

@@ -18,9 +18,7 @@ REDIS_PORT=${3:-31382}
 # shellcheck source=tests/datastores/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-for p in "$PG_PORT" "$REDIS_PORT"; do
-  port_free "$p" || { echo "port $p on 127.0.0.1 is in use (a leftover run?)" >&2; exit 1; }
-done
+require_free_ports "$PG_PORT" "$REDIS_PORT"
 
 run=$(mktemp -d /tmp/crm-ds-users-XXXXXX)
 holders=()

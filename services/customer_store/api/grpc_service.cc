@@ -369,7 +369,6 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::ResolveCustomerRefs(
     v1::ResolveCustomerRefsResponse* resp) {
   return Offload(ctx, executor_, metrics_, "ResolveCustomerRefs",
                  [=](const RequestContext& rc) -> absl::Status {
-    if (resolver_ == nullptr) return absl::UnimplementedError("ResolveCustomerRefs is not served");
     CRM_RETURN_IF_ERROR(CheckRequestId(req->request_id()));
     std::vector<domain::RefQuery> refs;
     refs.reserve(static_cast<size_t>(req->refs_size()));
@@ -380,7 +379,7 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::ResolveCustomerRefs(
     }
     CRM_ASSIGN_OR_RETURN(
         app::ResolveOutcome out,
-        resolver_->Resolve(ActorOf(rc, "ResolveCustomerRefs", req->request_id()), refs,
+        resolver_.Resolve(ActorOf(rc, "ResolveCustomerRefs", req->request_id()), refs,
                            req->create_missing(), grpcutil::Fingerprint(*req)));
     resp->set_created(out.created);
     for (const domain::RefResult& r : out.results) {

@@ -26,7 +26,7 @@ class CustomerStoreGrpcService final : public CustomerStoreBase {
   CustomerStoreGrpcService(app::CustomerStore& store, app::CustomerMerger& merger,
                            app::CustomerImporter& importer, common::Executor& executor,
                            grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens,
-                           app::CustomerResolver* resolver = nullptr)
+                           app::CustomerResolver& resolver)
       : store_(store),
         merger_(merger),
         importer_(importer),
@@ -97,7 +97,7 @@ class CustomerStoreGrpcService final : public CustomerStoreBase {
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
   const common::PageTokenCodec& tokens_;
-  app::CustomerResolver* resolver_;  // nullptr: ResolveCustomerRefs is UNIMPLEMENTED
+  app::CustomerResolver& resolver_;
 };
 
 }  // namespace crm::customer_store::api

@@ -13,8 +13,6 @@
 namespace crm::transaction::app {
 namespace {
 
-constexpr char kPlaceholderCustomer[] = "00000000-0000-4000-8000-000000000000";
-
 IngestRowResult Rejected(int index, const std::string& external_id, const absl::Status& s) {
   IngestRowResult r;
   r.index = index;
@@ -121,8 +119,6 @@ absl::StatusOr<IngestReport> Erp::Ingest(const Actor& actor, const std::string& 
           common::InvalidField("customer_ref", "give either customer_id or customer_ref, not both"));
       continue;
     }
-    // Validated with a placeholder; the resolved customer replaces it.
-    if (ref) o.customer_id = kPlaceholderCustomer;
     if (o.external_id.empty()) {
       report.results[i] = Rejected(
           index, o.external_id,
@@ -130,7 +126,9 @@ absl::StatusOr<IngestReport> Erp::Ingest(const Actor& actor, const std::string& 
                                "external_id is required: orders are ingested idempotently by it"));
       continue;
     }
-    absl::Status s = domain::NormalizeAndValidate(o);
+    // An order with a customer_ref gets its customer once the batch's refs
+    // are resolved below.
+    absl::Status s = ref ? domain::NormalizeAndValidateContent(o) : domain::NormalizeAndValidate(o);
     if (s.ok()) {
       if (o.placed_time == absl::InfinitePast()) o.placed_time = now;
       o.placed_time = absl::FromUnixMicros(absl::ToUnixMicros(o.placed_time));

@@ -42,8 +42,7 @@ absl::StatusOr<domain::Order> Orders::Create(const Actor& actor, domain::Order o
     CRM_ASSIGN_OR_RETURN(std::optional<domain::Order> replay, repository_.FindReplay(actor));
     if (replay) return *std::move(replay);
     // Validated before resolving, so a bad order creates no customer.
-    o.customer_id = "00000000-0000-4000-8000-000000000000";
-    CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(o));
+    CRM_RETURN_IF_ERROR(domain::NormalizeAndValidateContent(o));
     CRM_ASSIGN_OR_RETURN(OrderSettings settings, settings_->GetSettings(actor.tenant_id));
     Actor resolver = actor;
     resolver.idempotency_key = DerivedKey(actor.idempotency_key, "customer");

@@ -34,6 +34,10 @@ absl::Status NormalizeAndValidate(Order& o) {
   if (!common::IsUuid(o.customer_id)) {
     return InvalidField("customer_id", "customer_id must be the UUID of a customer");
   }
+  return NormalizeAndValidateContent(o);
+}
+
+absl::Status NormalizeAndValidateContent(Order& o) {
   o.currency_code = absl::AsciiStrToUpper(o.currency_code);
   if (!MinorUnitDigits(o.currency_code)) {
     return InvalidField("currency_code",

@@ -59,6 +59,9 @@ const char* StatusName(OrderStatus s);  // "placed", "paid", ...
 // and the total (checked against a given total). Errors name the field
 // ("lines[2].quantity").
 absl::Status NormalizeAndValidate(Order& o);
+// NormalizeAndValidate without the customer: for an order whose customer is
+// resolved afterwards from a customer_ref (so a bad order resolves nothing).
+absl::Status NormalizeAndValidateContent(Order& o);
 // FAILED_PRECONDITION (INVALID_ORDER_TRANSITION) naming the current status
 // unless `to` may follow `from`.
 absl::Status CheckTransition(OrderStatus from, OrderStatus to);
