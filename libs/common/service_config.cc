@@ -63,6 +63,12 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig() {
                        EnvBool("CRM_EVENT_CONSUMERS", c.consumers_enabled));
   CRM_ASSIGN_OR_RETURN(c.event_partitions,
                        int_env("CRM_EVENT_PARTITIONS", c.event_partitions, 1, 1024));
+  CRM_ASSIGN_OR_RETURN(c.idempotency_key_ttl,
+                       EnvDuration("CRM_IDEMPOTENCY_KEY_TTL", c.idempotency_key_ttl));
+  if (c.idempotency_key_ttl < absl::Hours(24)) {
+    return absl::InvalidArgumentError(
+        "CRM_IDEMPOTENCY_KEY_TTL must be at least 24h: clients retry a request for a day");
+  }
   return c;
 }
 
@@ -81,7 +87,8 @@ void ServiceConfig::DumpTo(ConfigDump& d) const {
       .Add("shutdown_grace", shutdown_grace)
       .Add("outbox_relay", std::string(relay_enabled ? "on" : "off"))
       .Add("event_consumers", std::string(consumers_enabled ? "on" : "off"))
-      .Add("event_partitions", int64_t{event_partitions});
+      .Add("event_partitions", int64_t{event_partitions})
+      .Add("idempotency_key_ttl", idempotency_key_ttl);
 }
 
 absl::StatusOr<EventConsumerConfig> LoadEventConsumerConfig(int default_workers) {

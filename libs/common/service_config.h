@@ -25,6 +25,8 @@ struct ServiceConfig {
   bool relay_enabled = true;
   bool consumers_enabled = true;  // CRM_EVENT_CONSUMERS: consume domain events here
   int event_partitions = 8;
+  // CRM_IDEMPOTENCY_KEY_TTL: how long a request_id is remembered (>= 24h).
+  absl::Duration idempotency_key_ttl = absl::Hours(24);
 
   // Adds every field (secrets masked) to `dump`.
   void DumpTo(ConfigDump& dump) const;
@@ -44,7 +46,7 @@ absl::StatusOr<EventConsumerConfig> LoadEventConsumerConfig(int default_workers 
 // CRM_PG_POOL_SIZE CRM_REDIS_ADDR CRM_REDIS_POOL_SIZE CRM_WORKERS CRM_MAX_QUEUE
 // CRM_PAGE_TOKEN_SECRET (required, >= 16 characters) CRM_CONTEXT_KEY
 // (required, >= 32 characters) CRM_SHUTDOWN_GRACE CRM_OUTBOX_RELAY CRM_EVENT_CONSUMERS
-// CRM_EVENT_PARTITIONS.
+// CRM_EVENT_PARTITIONS CRM_IDEMPOTENCY_KEY_TTL (a duration, at least 24h).
 absl::StatusOr<ServiceConfig> LoadServiceConfig();
 
 // CRM_BIND_HOST: the address every listener binds, an IPv4 or IPv6 literal;

@@ -1,5 +1,7 @@
 #include "libs/outbox/writer.h"
 
+#include <atomic>
+
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
@@ -8,6 +10,32 @@
 #include "libs/outbox/wakeup.h"
 
 namespace crm::outbox {
+namespace {
+
+std::atomic<int64_t> key_ttl_seconds{absl::ToInt64Seconds(kMinIdempotencyKeyTtl)};
+
+// ON CONFLICT clause of a key claim: a row older than the TTL (parameter
+// `ttl`, seconds) is taken over as if the key were unused.
+std::string ReplaceExpired(const std::string& s, const char* ttl) {
+  return absl::StrCat(
+      "ON CONFLICT (tenant_id, request_id) DO UPDATE SET method = EXCLUDED.method, resource_id = "
+      "EXCLUDED.resource_id, fingerprint = EXCLUDED.fingerprint, created_at = now(), error_code = "
+      "EXCLUDED.error_code, error_reason = EXCLUDED.error_reason, error_message = "
+      "EXCLUDED.error_message, error_field = EXCLUDED.error_field, response = NULL WHERE ",
+      s, ".idempotency_keys.created_at < now() - make_interval(secs => ", ttl, "::float8)");
+}
+
+}  // namespace
+
+absl::Status SetIdempotencyKeyTtl(absl::Duration ttl) {
+  if (ttl < kMinIdempotencyKeyTtl) {
+    return absl::InvalidArgumentError("the idempotency key TTL must be at least 24h");
+  }
+  key_ttl_seconds.store(absl::ToInt64Seconds(ttl));
+  return absl::OkStatus();
+}
+
+absl::Duration IdempotencyKeyTtl() { return absl::Seconds(key_ttl_seconds.load()); }
 
 std::vector<pg::NamedQuery> TransactionalWriter::Queries(const std::string& s) {
   return {
@@ -19,20 +47,36 @@ std::vector<pg::NamedQuery> TransactionalWriter::Queries(const std::string& s) {
        absl::StrCat("INSERT INTO ", s,
                     ".outbox (event_id, tenant_id, customer_id, event_type, payload) VALUES "
                     "($1, $2, nullif($3, '')::uuid, $4, $5::jsonb)")},
+      // A key older than the TTL ($ttl seconds) counts as unused: claiming
+      // it again replaces the old row (the purge may not have run yet).
       {s + ".insert_idempotency_key",
        absl::StrCat("INSERT INTO ", s,
                     ".idempotency_keys (tenant_id, request_id, method, resource_id, fingerprint) "
-                    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1")},
+                    "VALUES ($1, $2, $3, $4, $5) ",
+                    ReplaceExpired(s, "$6"), " RETURNING 1")},
       {s + ".insert_idempotency_error",
        absl::StrCat("INSERT INTO ", s,
                     ".idempotency_keys (tenant_id, request_id, method, resource_id, fingerprint, "
                     "error_code, error_reason, error_message, error_field) VALUES ($1, $2, $3, '', "
-                    "$4, $5, $6, $7, $8) ON CONFLICT DO NOTHING")},
+                    "$4, $5, $6, $7, $8) ",
+                    ReplaceExpired(s, "$9"))},
       {s + ".select_idempotency_key",
        absl::StrCat("SELECT method, resource_id, fingerprint, coalesce(error_code, 0), "
                     "coalesce(error_reason, ''), coalesce(error_message, ''), "
                     "coalesce(error_field, '') FROM ",
-                    s, ".idempotency_keys WHERE tenant_id = $1 AND request_id = $2")},
+                    s,
+                    ".idempotency_keys WHERE tenant_id = $1 AND request_id = $2 AND created_at >= "
+                    "now() - make_interval(secs => $3::float8)")},
+      // The purge (KeyPurger): a bounded batch of expired keys, any tenant
+      // (app.maintenance = 'on'). The outer condition is re-checked on a row
+      // that a concurrent claim just replaced, so a fresh key is never lost.
+      {s + ".purge_idempotency_keys",
+       absl::StrCat("DELETE FROM ", s, ".idempotency_keys k USING (SELECT tenant_id, request_id FROM ",
+                    s,
+                    ".idempotency_keys WHERE created_at < now() - make_interval(secs => "
+                    "$1::float8) LIMIT $2) old WHERE k.tenant_id = old.tenant_id AND k.request_id "
+                    "= old.request_id AND k.created_at < now() - make_interval(secs => "
+                    "$1::float8)")},
       {s + ".set_idempotency_response",
        absl::StrCat("UPDATE ", s,
                     ".idempotency_keys SET response = $3 WHERE tenant_id = $1 AND request_id = "
@@ -75,7 +119,8 @@ absl::Status TransactionalWriter::Write(const WriteMeta& meta, const std::string
       if (replayable) {
         pool_.Exec(tx, Q("insert_idempotency_error"), meta.tenant_id, meta.idempotency_key,
                    meta.method, meta.fingerprint, static_cast<int>(s.code()),
-                   common::ReasonOf(s), std::string(s.message()), common::FieldOf(s));
+                   common::ReasonOf(s), std::string(s.message()), common::FieldOf(s),
+                   key_ttl_seconds.load());
       }
       return absl::OkStatus();
     });
@@ -94,11 +139,12 @@ void TransactionalWriter::Emit(pqxx::work& tx, const WriteMeta& meta,
 absl::StatusOr<std::optional<std::string>> TransactionalWriter::ClaimIdempotencyKey(
     pqxx::work& tx, const WriteMeta& meta, const std::string& resource_id) {
   if (meta.idempotency_key.empty()) return std::optional<std::string>();
-  pqxx::result k = pool_.Exec(tx, Q("insert_idempotency_key"), meta.tenant_id,
-                              meta.idempotency_key, meta.method, resource_id, meta.fingerprint);
+  pqxx::result k =
+      pool_.Exec(tx, Q("insert_idempotency_key"), meta.tenant_id, meta.idempotency_key,
+                 meta.method, resource_id, meta.fingerprint, key_ttl_seconds.load());
   if (!k.empty()) return std::optional<std::string>();
-  pqxx::result prev =
-      pool_.Exec(tx, Q("select_idempotency_key"), meta.tenant_id, meta.idempotency_key);
+  pqxx::result prev = pool_.Exec(tx, Q("select_idempotency_key"), meta.tenant_id,
+                                 meta.idempotency_key, key_ttl_seconds.load());
   if (prev.empty()) return absl::AbortedError("request_id in flight, retry");
   return Previous(prev[0], meta);
 }
@@ -106,8 +152,8 @@ absl::StatusOr<std::optional<std::string>> TransactionalWriter::ClaimIdempotency
 absl::StatusOr<std::optional<std::string>> TransactionalWriter::PeekIdempotencyKey(
     pqxx::work& tx, const WriteMeta& meta) {
   if (meta.idempotency_key.empty()) return std::optional<std::string>();
-  pqxx::result prev =
-      pool_.Exec(tx, Q("select_idempotency_key"), meta.tenant_id, meta.idempotency_key);
+  pqxx::result prev = pool_.Exec(tx, Q("select_idempotency_key"), meta.tenant_id,
+                                 meta.idempotency_key, key_ttl_seconds.load());
   if (prev.empty()) return std::optional<std::string>();
   return Previous(prev[0], meta);
 }

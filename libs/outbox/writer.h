@@ -3,17 +3,27 @@
 // and its outbox event in one tenant-scoped transaction; a refused write
 // audited with its outcome in a transaction of its own; idempotency keys
 // claimed in the same transaction. Tables live in the service's schema:
-// <schema>.audit_log, <schema>.outbox, <schema>.idempotency_keys (see
-// services/*/schema/001_init.sql for their DDL).
+// <schema>.audit_log, <schema>.outbox, <schema>.idempotency_keys (the
+// platform migrations of libs/outbox/platform_schema.h create them).
+//
+// Idempotency keys expire: a key older than IdempotencyKeyTtl() counts as
+// unused (a new claim replaces it) and KeyPurger deletes it.
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "libs/pg/pool.h"
 
 namespace crm::outbox {
+
+inline constexpr absl::Duration kMinIdempotencyKeyTtl = absl::Hours(24);
+// Process-wide, set once at start-up from CRM_IDEMPOTENCY_KEY_TTL (service
+// runtime); INVALID_ARGUMENT below kMinIdempotencyKeyTtl (the default).
+absl::Status SetIdempotencyKeyTtl(absl::Duration ttl);
+absl::Duration IdempotencyKeyTtl();
 
 struct WriteMeta {
   std::string tenant_id;

@@ -11,6 +11,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "libs/observability/log.h"
 #include "libs/pg/errors.h"
 
@@ -23,7 +25,18 @@ struct MigrationFile {
   std::string version;
   std::string name;  // file name, e.g. 001_init.sql
   fs::path path;
+  const Migration* embedded = nullptr;  // a platform migration: no file
 };
+
+bool IsSchemaIdentifier(const std::string& s) {
+  if (s.empty() || s.size() > 63 || absl::ascii_isdigit(static_cast<unsigned char>(s[0]))) {
+    return false;
+  }
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return absl::ascii_islower(static_cast<unsigned char>(c)) ||
+           absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
 
 std::string FirstLine(const char* what) {
   std::string s(what == nullptr ? "" : what);
@@ -63,7 +76,8 @@ absl::StatusOr<std::vector<MigrationFile>> ListMigrations(const std::string& dir
   return files;
 }
 
-absl::StatusOr<std::string> ReadFile(const MigrationFile& f) {
+absl::StatusOr<std::string> ReadFile(const MigrationFile& f, const std::string& schema) {
+  if (f.embedded != nullptr) return absl::StrReplaceAll(f.embedded->sql, {{"{schema}", schema}});
   std::ifstream in(f.path, std::ios::binary);
   if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read migration ", f.name));
   std::ostringstream buf;
@@ -98,18 +112,57 @@ class AdvisoryLock final {
 
 }  // namespace
 
+absl::StatusOr<std::string> ReadSchemaName(const std::string& dir) {
+  std::ifstream in(fs::path(dir) / "SCHEMA");
+  std::string name;
+  if (!in || !std::getline(in, name)) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read ", dir, "/SCHEMA"));
+  }
+  name = std::string(absl::StripAsciiWhitespace(name));
+  if (!IsSchemaIdentifier(name)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(dir, "/SCHEMA must hold a lower-case identifier, not '", name, "'"));
+  }
+  return name;
+}
+
 absl::StatusOr<std::vector<std::string>> Migrate(const std::string& owner_dsn,
                                                  const std::string& service,
                                                  const std::string& dir) {
+  return Migrate(owner_dsn, MigrationPlan{service, "", {}, dir});
+}
+
+absl::StatusOr<std::vector<std::string>> Migrate(const std::string& owner_dsn,
+                                                 const MigrationPlan& plan) {
+  const std::string& service = plan.service;
   if (service.empty()) return absl::InvalidArgumentError("migration service name is empty");
-  absl::StatusOr<std::vector<MigrationFile>> files = ListMigrations(dir);
-  if (!files.ok()) return files.status();
+  if (!plan.platform.empty() && !IsSchemaIdentifier(plan.schema)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("schema must be a lower-case identifier: '", plan.schema, "'"));
+  }
+  absl::StatusOr<std::vector<MigrationFile>> own = ListMigrations(plan.dir);
+  if (!own.ok()) return own.status();
+  std::vector<MigrationFile> files;
+  std::set<std::string> versions;
+  for (const Migration& m : plan.platform) {
+    if (!versions.insert(m.version).second) {
+      return absl::InvalidArgumentError(absl::StrCat("duplicate migration version ", m.version));
+    }
+    files.push_back({m.version, m.name, {}, &m});
+  }
+  for (MigrationFile& f : *own) {
+    if (!versions.insert(f.version).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("migration version ", f.version, " is a platform version: ", f.name));
+    }
+    files.push_back(std::move(f));
+  }
 
   std::unique_ptr<pqxx::connection> conn;
   try {
     conn = std::make_unique<pqxx::connection>(owner_dsn);
   } catch (const std::exception& e) {
-    CRM_LOG(Warning).Field("component", "pg").Field("service", service)
+    CRM_LOG(Warning).Field("component", "pg").Field("migration_service", service)
         << "migrate: cannot connect: " << FirstLine(e.what());
     return absl::UnavailableError("database unavailable");
   }
@@ -129,9 +182,9 @@ absl::StatusOr<std::vector<std::string>> Migrate(const std::string& owner_dsn,
       for (const auto& row : r) done.insert(row[0].as<std::string>());
       w.commit();
     }
-    for (const MigrationFile& f : *files) {
+    for (const MigrationFile& f : files) {
       if (done.count(f.version) != 0) continue;
-      absl::StatusOr<std::string> sql = ReadFile(f);
+      absl::StatusOr<std::string> sql = ReadFile(f, plan.schema);
       if (!sql.ok()) return sql.status();
       try {
         pqxx::work w(*conn);
@@ -142,19 +195,19 @@ absl::StatusOr<std::vector<std::string>> Migrate(const std::string& owner_dsn,
             service, f.version, f.name);
         w.commit();
       } catch (const pqxx::broken_connection& e) {
-        CRM_LOG(Error).Field("component", "pg").Field("service", service).Field("file", f.name)
+        CRM_LOG(Error).Field("component", "pg").Field("migration_service", service).Field("file", f.name)
             << "migration lost its connection: " << FirstLine(e.what());
         return absl::UnavailableError(absl::StrCat("database unavailable while applying ", f.name));
       } catch (const std::exception& e) {
         CRM_LOG(Error)
                 .Field("component", "pg")
-                .Field("service", service)
+                .Field("migration_service", service)
                 .Field("file", f.name)
                 .Field("sqlstate", SqlState(e))
             << "migration failed: " << FirstLine(e.what());
         return absl::FailedPreconditionError(absl::StrCat("migration ", f.name, " failed"));
       }
-      CRM_LOG(Info).Field("component", "pg").Field("service", service).Field("file", f.name)
+      CRM_LOG(Info).Field("component", "pg").Field("migration_service", service).Field("file", f.name)
           << "migration applied";
       applied_now.push_back(f.version);
     }

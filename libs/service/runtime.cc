@@ -6,7 +6,9 @@
 #include "libs/grpcutil/context.h"
 #include "libs/grpcutil/server_runner.h"
 #include "libs/observability/log.h"
+#include "libs/outbox/purge.h"
 #include "libs/outbox/relay.h"
+#include "libs/outbox/writer.h"
 
 namespace crm::service {
 
@@ -49,6 +51,9 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(std::string name,
   });
   rt->tokens_ = std::make_unique<common::PageTokenCodec>(config.page_token_secret);
   grpcutil::SetContextKey(config.context_key);
+  if (absl::Status s = outbox::SetIdempotencyKeyTtl(config.idempotency_key_ttl); !s.ok()) {
+    return s;
+  }
   return rt;
 }
 
@@ -75,6 +80,11 @@ int Runtime::Serve(const std::string& outbox_schema, const std::vector<grpc::Ser
   }
   outbox::Relay relay(*pg_, *redis_, relay_options);
   if (config_.relay_enabled) relay.Start();
+  outbox::KeyPurgeOptions purge_options;
+  purge_options.schema = outbox_schema;
+  purge_options.metrics = &registry();
+  outbox::KeyPurger purger(*pg_, purge_options);
+  purger.Start();
 
   grpcutil::ServerRunner server(common::ListenAddress(config_.bind_host, config_.grpc_port));
   for (grpc::Service* s : services) server.Register(s);
@@ -96,6 +106,7 @@ int Runtime::Serve(const std::string& outbox_schema, const std::vector<grpc::Ser
   server.Shutdown(config_.shutdown_grace);
   for (auto& c : consumers_) c->Stop();
   relay.Stop();
+  purger.Stop();
   executor_->Drain();
   return 0;
 }

@@ -10,6 +10,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "libs/outbox/platform_schema.h"
 #include "libs/pg/errors.h"
 #include "libs/pg/migrate.h"
 
@@ -85,7 +86,8 @@ absl::StatusOr<std::vector<std::string>> ResetServiceSchema(const std::string& s
   } catch (const std::exception& e) {
     return crm::pg::FromPqxxException(e);
   }
-  return crm::pg::Migrate(dsn, service, schema_dir);
+  return crm::pg::Migrate(
+      dsn, crm::pg::MigrationPlan{service, schema, crm::outbox::PlatformMigrations(), schema_dir});
 }
 
 absl::StatusOr<std::unique_ptr<crm::pg::Pool>> MakeAppPool(

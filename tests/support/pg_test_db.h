@@ -36,8 +36,9 @@ absl::Status ExecAsOwner(const std::string& sql);
 absl::Status RecreateSchema(const std::string& schema);
 
 // Fresh copy of a service's schema for this test run: drops `schema`,
-// forgets `service`'s rows in public.crm_schema_migrations, then applies
-// every file of `schema_dir` with crm::pg::Migrate. Returns applied versions.
+// forgets `service`'s rows in public.crm_schema_migrations, then applies the
+// platform migrations and every file of `schema_dir` with crm::pg::Migrate,
+// as crm-migrate does. Returns applied versions.
 absl::StatusOr<std::vector<std::string>> ResetServiceSchema(const std::string& service,
                                                             const std::string& schema,
                                                             const std::string& schema_dir);

@@ -1,5 +1,7 @@
 -- customer_store schema: owned by crm_owner, used by crm_app under row-level
--- security (ENABLE + FORCE; the app role is not the owner).
+-- security (ENABLE + FORCE; the app role is not the owner). The platform's
+-- tables (idempotency keys, audit log, outbox, processed events) come from
+-- the platform migrations (libs/outbox/platform_schema.cc).
 CREATE SCHEMA IF NOT EXISTS customer_store;
 
 CREATE TABLE customer_store.customers (
@@ -78,48 +80,10 @@ CREATE TABLE customer_store.interactions (
 CREATE INDEX interactions_timeline_idx
   ON customer_store.interactions (tenant_id, customer_id, occurred_at DESC, id DESC);
 
--- Idempotency of create calls that carry a request_id.
-CREATE TABLE customer_store.idempotency_keys (
-  tenant_id    uuid        NOT NULL,
-  request_id   text        NOT NULL,
-  method       text        NOT NULL,
-  resource_id  text        NOT NULL,
-  created_at   timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (tenant_id, request_id)
-);
-
--- Every write, in the same transaction as the write.
-CREATE TABLE customer_store.audit_log (
-  tenant_id    uuid        NOT NULL,
-  id           bigserial   NOT NULL,
-  principal    text        NOT NULL,
-  method       text        NOT NULL,
-  resource     text        NOT NULL,
-  outcome      text        NOT NULL,
-  request_id   text        NOT NULL DEFAULT '',
-  at           timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (tenant_id, id)
-);
-
--- Transactional outbox: written with the state change; the relay publishes
--- rows to Redis Streams and stamps published_at.
-CREATE TABLE customer_store.outbox (
-  id            bigserial   PRIMARY KEY,
-  event_id      uuid        NOT NULL UNIQUE,
-  tenant_id     uuid        NOT NULL,
-  customer_id   uuid,
-  event_type    text        NOT NULL,
-  payload       jsonb       NOT NULL,
-  occurred_at   timestamptz NOT NULL DEFAULT now(),
-  published_at  timestamptz
-);
-CREATE INDEX outbox_unpublished_idx ON customer_store.outbox (id) WHERE published_at IS NULL;
-
 DO $$
 DECLARE t text;
 BEGIN
-  FOREACH t IN ARRAY ARRAY['customers', 'identities', 'consents', 'interactions',
-                           'idempotency_keys', 'audit_log', 'outbox'] LOOP
+  FOREACH t IN ARRAY ARRAY['customers', 'identities', 'consents', 'interactions'] LOOP
     EXECUTE format('ALTER TABLE customer_store.%I ENABLE ROW LEVEL SECURITY', t);
     EXECUTE format('ALTER TABLE customer_store.%I FORCE ROW LEVEL SECURITY', t);
     EXECUTE format($p$CREATE POLICY tenant_isolation ON customer_store.%I
@@ -128,14 +92,8 @@ BEGIN
   END LOOP;
 END $$;
 
--- The outbox relay works across tenants: it sets app.relay = 'on' and may
--- read and stamp every row, nothing else.
-CREATE POLICY relay_read ON customer_store.outbox FOR SELECT
-  USING (current_setting('app.relay', true) = 'on');
-CREATE POLICY relay_stamp ON customer_store.outbox FOR UPDATE
-  USING (current_setting('app.relay', true) = 'on')
-  WITH CHECK (current_setting('app.relay', true) = 'on');
-
 GRANT USAGE ON SCHEMA customer_store TO crm_app;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA customer_store TO crm_app;
+GRANT SELECT, INSERT, UPDATE, DELETE
+  ON customer_store.customers, customer_store.identities, customer_store.consents,
+     customer_store.interactions TO crm_app;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA customer_store TO crm_app;

@@ -1,9 +1,5 @@
--- Idempotency keys remember the request's fingerprint and a deterministic
--- refusal, so a retry answers exactly what the first call answered.
-ALTER TABLE customer_store.idempotency_keys
-  ADD COLUMN fingerprint text NOT NULL DEFAULT '',
-  ADD COLUMN error_code int,
-  ADD COLUMN error_reason text,
-  ADD COLUMN error_message text,
-  ADD COLUMN error_field text,
-  ADD COLUMN response text;
+-- Was: idempotency keys remember the request's fingerprint and refusal.
+-- The platform migrations now own this (libs/outbox/platform_schema.cc,
+-- version platform-001, applied before this file). The version stays
+-- recorded so its number is never reused.
+SELECT 1;

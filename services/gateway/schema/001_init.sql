@@ -1,4 +1,5 @@
--- access schema: tenants and API keys, owned by the gateway.
+-- access schema: tenants and API keys, owned by the gateway. Its audit log
+-- is the platform's (libs/outbox/platform_schema.cc).
 CREATE SCHEMA IF NOT EXISTS access;
 
 CREATE TABLE access.tenants (
@@ -23,29 +24,14 @@ CREATE TABLE access.api_keys (
 );
 CREATE INDEX api_keys_tenant_idx ON access.api_keys (tenant_id, created_at, id);
 
-CREATE TABLE access.audit_log (
-  id          bigserial   PRIMARY KEY,
-  tenant_id   uuid        NOT NULL,
-  principal   text        NOT NULL,
-  method      text        NOT NULL,
-  resource    text        NOT NULL,
-  outcome     text        NOT NULL,
-  at          timestamptz NOT NULL DEFAULT now()
-);
-
 ALTER TABLE access.tenants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE access.tenants FORCE ROW LEVEL SECURITY;
 ALTER TABLE access.api_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE access.api_keys FORCE ROW LEVEL SECURITY;
-ALTER TABLE access.audit_log ENABLE ROW LEVEL SECURITY;
-ALTER TABLE access.audit_log FORCE ROW LEVEL SECURITY;
 
 CREATE POLICY tenant_isolation ON access.tenants
   USING (id = nullif(current_setting('app.tenant_id', true), '')::uuid);
 CREATE POLICY tenant_isolation ON access.api_keys
-  USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
-CREATE POLICY tenant_isolation ON access.audit_log
   USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
   WITH CHECK (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
 -- Authentication reads a key by id before the tenant is known (app.auth = 'on',
@@ -58,5 +44,4 @@ CREATE POLICY tenant_lookup ON access.tenants FOR SELECT
   USING (current_setting('app.platform', true) = 'on');
 
 GRANT USAGE ON SCHEMA access TO crm_app;
-GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA access TO crm_app;
-GRANT USAGE ON ALL SEQUENCES IN SCHEMA access TO crm_app;
+GRANT SELECT, INSERT, UPDATE ON access.tenants, access.api_keys TO crm_app;

@@ -1,3 +1,5 @@
--- The relay may only stamp outbox rows (not rewrite or delete them).
-REVOKE UPDATE, DELETE ON txn.outbox FROM crm_app;
-GRANT UPDATE (published_at) ON txn.outbox TO crm_app;
+-- Was: the relay may only stamp outbox rows.
+-- The platform migrations now own this (libs/outbox/platform_schema.cc,
+-- version platform-001, applied before this file). The version stays
+-- recorded so its number is never reused.
+SELECT 1;

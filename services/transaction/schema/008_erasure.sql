@@ -1,13 +1,5 @@
--- Events this service has handled (libs/events MarkProcessed), so a
--- customer.erased delivered again (relay republish, consumer restart) is
--- applied once. Ids only: no tenant data, so no row-level security.
-CREATE TABLE txn.processed_events (
-  consumer      text        NOT NULL,
-  event_id      uuid        NOT NULL,
-  processed_at  timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (consumer, event_id)
-);
-GRANT SELECT, INSERT ON txn.processed_events TO crm_app;
+-- (This file also created txn.processed_events; the platform migrations
+-- own it now, with tenant_id under row-level security.)
 
 -- Erasure finds a customer's leads by customer_id (opportunities have
 -- opportunities_customer_idx).

@@ -1,0 +1,54 @@
+#pragma once
+// The idempotency-key purge: a background loop that deletes keys older than
+// IdempotencyKeyTtl() from <schema>.idempotency_keys, across tenants
+// (app.maintenance = 'on', see platform_schema.h). Bounded: each round
+// deletes at most max_batches batches of batch_size rows, one transaction per
+// batch (short locks), and rounds are `interval` apart; a backlog larger
+// than a round is worked off over the following rounds. Every replica may run
+// it: concurrent purges delete disjoint or already-deleted rows.
+#include <cstdint>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "libs/pg/pool.h"
+
+namespace prometheus {
+class Counter;
+class Registry;
+}  // namespace prometheus
+
+namespace crm::outbox {
+
+struct KeyPurgeOptions {
+  std::string schema;  // the pool must have TransactionalWriter::Queries(schema)
+  absl::Duration interval = absl::Minutes(10);
+  int batch_size = 1000;
+  int max_batches = 20;
+  prometheus::Registry* metrics = nullptr;  // crm_idempotency_keys_purged_total
+};
+
+class KeyPurger final {
+ public:
+  KeyPurger(pg::Pool& pg, KeyPurgeOptions options);
+  ~KeyPurger();
+  KeyPurger(const KeyPurger&) = delete;
+  KeyPurger& operator=(const KeyPurger&) = delete;
+
+  // One round (at most max_batches batches); returns how many keys it deleted.
+  absl::StatusOr<int64_t> PurgeOnce();
+  void Start();  // a round now, then one every interval
+  void Stop();
+
+ private:
+  void Loop();
+  pg::Pool& pg_;
+  KeyPurgeOptions options_;
+  prometheus::Counter* purged_ = nullptr;
+  absl::Notification stop_;
+  std::thread thread_;
+};
+
+}  // namespace crm::outbox
