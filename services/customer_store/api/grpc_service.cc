@@ -22,11 +22,20 @@ constexpr int kMaxPageSize = 500;
 app::Actor ActorOf(const RequestContext& rc, const char* method,
                    const std::string& idempotency_key) {
   return app::Actor{rc.tenant_id, rc.principal.empty() ? "unknown" : rc.principal, rc.request_id,
-                    method, idempotency_key};
+                    method, idempotency_key, ""};
 }
 
-// Mutating calls may carry a client request_id for idempotency; only creates
-// replay by it. Bounded so it fits the idempotency table, and free of control
+// A mutating call with a request_id field: strict replay (the request's
+// fingerprint, the first call's answer or refusal answered again).
+template <typename Request>
+app::Actor IdempotentActorOf(const RequestContext& rc, const char* method, const Request& req) {
+  app::Actor a = ActorOf(rc, method, req.request_id());
+  if (!req.request_id().empty()) a.fingerprint = grpcutil::Fingerprint(req);
+  return a;
+}
+
+// Mutating calls may carry a client request_id for idempotency: creates,
+// upserts, merges, consents and interactions replay by it (strict). Bounded so it fits the idempotency table, and free of control
 // characters (a NUL would cut the stored key): common::CheckRequestId.
 using common::CheckRequestId;
 
@@ -38,7 +47,7 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::CreateCustomer(
     CRM_RETURN_IF_ERROR(CheckRequestId(req->request_id()));
     CRM_ASSIGN_OR_RETURN(domain::Customer c, FromProto(req->customer()));
     CRM_ASSIGN_OR_RETURN(domain::Customer out,
-                         store_.Create(ActorOf(rc, "CreateCustomer", req->request_id()), std::move(c)));
+                         store_.Create(IdempotentActorOf(rc, "CreateCustomer", *req), std::move(c)));
     ToProto(out, resp);
     return absl::OkStatus();
   });
@@ -142,7 +151,7 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::UpsertCustomer(
     CRM_RETURN_IF_ERROR(CheckRequestId(req->request_id()));
     CRM_ASSIGN_OR_RETURN(domain::Customer c, FromProto(req->customer()));
     CRM_ASSIGN_OR_RETURN(app::UpsertResult r,
-                         store_.Upsert(ActorOf(rc, "UpsertCustomer", req->request_id()), std::move(c),
+                         store_.Upsert(IdempotentActorOf(rc, "UpsertCustomer", *req), std::move(c),
                                        PresentPaths(req->customer())));
     ToProto(r.customer, resp->mutable_customer());
     resp->set_created(r.created);
@@ -156,7 +165,7 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::MergeCustomers(
   return Offload(ctx, executor_, metrics_, "MergeCustomers", [=](const RequestContext& rc) -> absl::Status {
     CRM_RETURN_IF_ERROR(CheckRequestId(req->request_id()));
     CRM_ASSIGN_OR_RETURN(app::MergeOutcome m,
-                         merger_.Merge(ActorOf(rc, "MergeCustomers", req->request_id()),
+                         merger_.Merge(IdempotentActorOf(rc, "MergeCustomers", *req),
                                        req->customer_id(), req->source_customer_id()));
     ToProto(m.survivor, resp->mutable_customer());
     resp->set_merge_id(m.merge_id);
@@ -318,7 +327,7 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::RecordConsent(
     CRM_RETURN_IF_ERROR(CheckRequestId(req->request_id()));
     CRM_ASSIGN_OR_RETURN(domain::Consent c, FromProto(req->consent()));
     CRM_ASSIGN_OR_RETURN(domain::Consent out,
-                         store_.RecordConsent(ActorOf(rc, "RecordConsent", req->request_id()),
+                         store_.RecordConsent(IdempotentActorOf(rc, "RecordConsent", *req),
                                               req->customer_id(), c));
     ToProto(out, resp);
     return absl::OkStatus();
@@ -357,7 +366,7 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::CreateInteraction(
     CRM_RETURN_IF_ERROR(CheckRequestId(req->request_id()));
     CRM_ASSIGN_OR_RETURN(domain::Interaction i, FromProto(req->interaction()));
     CRM_ASSIGN_OR_RETURN(domain::Interaction out,
-                         store_.AddInteraction(ActorOf(rc, "CreateInteraction", req->request_id()),
+                         store_.AddInteraction(IdempotentActorOf(rc, "CreateInteraction", *req),
                                                req->customer_id(), std::move(i)));
     ToProto(out, resp);
     return absl::OkStatus();

@@ -98,6 +98,12 @@ absl::StatusOr<Page<Customer>> CustomerStore::Search(const std::string& tenant, 
 absl::StatusOr<UpsertResult> CustomerStore::Upsert(const Actor& actor, Customer c,
                                                    const std::vector<std::string>& present_paths) {
   CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(c));
+  if (!actor.idempotency_key.empty()) {
+    // A retry answers what the first call answered, created flag included,
+    // even though the customer it created now exists.
+    CRM_ASSIGN_OR_RETURN(std::optional<CustomerAnswer> answered, repository_.FindAnswer(actor));
+    if (answered) return UpsertResult{std::move(answered->customer), answered->created};
+  }
   std::vector<domain::Identity> identities = domain::IdentitiesOf(c);
   if (identities.empty()) {
     return common::InvalidField("customer.emails",

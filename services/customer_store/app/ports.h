@@ -26,6 +26,17 @@ struct Actor {
   // The client's request_id field: a repeated call with the same key
   // returns the first call's result instead of writing again.
   std::string idempotency_key;
+  // Digest of the request without its request_id ("" = not checked): the
+  // same key with another fingerprint is refused (IDEMPOTENCY_KEY_REUSED),
+  // and a deterministic refusal is stored with the key and answered again.
+  std::string fingerprint;
+};
+
+// What a customer write with an idempotency key answered, stored with the
+// key so a retry answers exactly that even if the customer changed since.
+struct CustomerAnswer {
+  domain::Customer customer;
+  bool created = false;
 };
 
 template <typename T>
@@ -105,15 +116,22 @@ class CustomerRepository {
   using Mutation = std::function<absl::Status(domain::Customer&)>;
 
   // IDENTITY_TAKEN (ALREADY_EXISTS) when an identity belongs to another customer.
-  // With actor.idempotency_key set, a repeated call returns the customer the
-  // first call created; the key used by another method is INVALID_ARGUMENT.
+  // With actor.idempotency_key set, a repeated call answers what the first
+  // call answered (its stored CustomerAnswer or refusal); the key used by
+  // another method is INVALID_ARGUMENT, with another fingerprint
+  // IDEMPOTENCY_KEY_REUSED.
   virtual absl::StatusOr<domain::Customer> Insert(const Actor& actor,
                                                   const domain::Customer& c) = 0;
+  // The answer Insert or Update stored with actor.idempotency_key; nullopt
+  // when the key is unused (or expired); the stored refusal, or the key's
+  // misuse (another method or fingerprint), as an error.
+  virtual absl::StatusOr<std::optional<CustomerAnswer>> FindAnswer(const Actor& actor) = 0;
   virtual absl::StatusOr<domain::Customer> Get(const std::string& tenant,
                                                const std::string& id) = 0;
   // Locks the row, checks if_match (when non-empty; mismatch is ABORTED with
   // ETAG_MISMATCH), runs the mutation and writes the result with version + 1.
   // A mutation that changes nothing writes nothing and returns the row.
+  // With actor.idempotency_key set, claims it like Insert.
   virtual absl::StatusOr<domain::Customer> Update(const Actor& actor, const std::string& id,
                                                   const std::string& if_match,
                                                   const Mutation& mutate) = 0;

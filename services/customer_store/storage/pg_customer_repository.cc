@@ -132,7 +132,23 @@ absl::Status ReusedKey() {
 }
 
 outbox::WriteMeta MetaOf(const app::Actor& a) {
-  return outbox::WriteMeta{a.tenant_id, a.principal, a.request_id, a.method, a.idempotency_key};
+  return outbox::WriteMeta{a.tenant_id,       a.principal,      a.request_id,
+                           a.method,          a.idempotency_key, a.fingerprint};
+}
+
+// The stored answer of a customer write (Insert, Update).
+std::string AnswerJson(const Customer& c, bool created) {
+  return nlohmann::json{{"created", created}, {"customer", CustomerToJson(c)}}.dump();
+}
+
+absl::StatusOr<app::CustomerAnswer> AnswerFromJson(const std::string& s) {
+  try {
+    nlohmann::json j = nlohmann::json::parse(s);
+    CRM_ASSIGN_OR_RETURN(Customer c, CustomerFromJson(j.at("customer").get<std::string>()));
+    return app::CustomerAnswer{std::move(c), j.at("created").get<bool>()};
+  } catch (const nlohmann::json::exception&) {
+    return absl::DataLossError("stored idempotent response is corrupt");
+  }
 }
 
 std::string IdentityLabel(const domain::Identity& i) {
@@ -327,6 +343,15 @@ absl::StatusOr<std::optional<std::string>> PgCustomerRepository::ClaimIdempotenc
   return writer_.ClaimIdempotencyKey(tx, MetaOf(actor), resource_id);
 }
 
+std::string PgCustomerRepository::StoredAnswer(pqxx::work& tx, const app::Actor& actor) {
+  return writer_.StoredResponse(tx, MetaOf(actor));
+}
+
+void PgCustomerRepository::StoreAnswer(pqxx::work& tx, const app::Actor& actor,
+                                       const std::string& answer) {
+  writer_.SetResponse(tx, MetaOf(actor), answer);
+}
+
 absl::Status PgCustomerRepository::Write(const app::Actor& actor, const std::string& resource,
                                          const std::function<absl::Status(pqxx::work&)>& fn) {
   return writer_.Write(MetaOf(actor), resource, fn);
@@ -412,18 +437,44 @@ absl::StatusOr<Customer> PgCustomerRepository::Insert(const app::Actor& actor, c
   absl::Status s = Write(actor, c.id, [&](pqxx::work& tx) -> absl::Status {
     CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay, ClaimIdempotencyKey(tx, actor, c.id));
     if (replay) {
-      // Replay: answer with the customer the first call created.
-      CRM_ASSIGN_OR_RETURN(out, LoadCustomer(tx, actor.tenant_id, *replay, false));
+      CRM_ASSIGN_OR_RETURN(out, Replayed(tx, actor, *replay));
       return absl::OkStatus();
     }
     InsertProfile(tx, actor.tenant_id, c);
     CRM_RETURN_IF_ERROR(WriteIdentities(tx, actor.tenant_id, c, nullptr));
     Emit(tx, actor, c.id, "customer.created",
          absl::StrCat(R"({"customer_id":")", c.id, R"(","version":)", c.version, "}"));
+    StoreAnswer(tx, actor, AnswerJson(c, true));
     out = c;
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<Customer> PgCustomerRepository::Replayed(pqxx::work& tx, const app::Actor& actor,
+                                                        const std::string& resource_id) {
+  const std::string stored = StoredAnswer(tx, actor);
+  // Keys claimed before answers were stored: the customer as it is now.
+  if (stored.empty()) return LoadCustomer(tx, actor.tenant_id, resource_id, false);
+  CRM_ASSIGN_OR_RETURN(app::CustomerAnswer answer, AnswerFromJson(stored));
+  return std::move(answer.customer);
+}
+
+absl::StatusOr<std::optional<app::CustomerAnswer>> PgCustomerRepository::FindAnswer(
+    const app::Actor& actor) {
+  std::optional<app::CustomerAnswer> out;
+  const outbox::WriteMeta meta = MetaOf(actor);
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(actor.tenant_id, [&](pqxx::work& tx) -> absl::Status {
+    out.reset();
+    CRM_ASSIGN_OR_RETURN(std::optional<std::string> used, writer_.PeekIdempotencyKey(tx, meta));
+    if (!used) return absl::OkStatus();
+    const std::string stored = writer_.StoredResponse(tx, meta);
+    if (stored.empty()) return absl::OkStatus();  // claimed, not answered yet: the long way
+    CRM_ASSIGN_OR_RETURN(app::CustomerAnswer answer, AnswerFromJson(stored));
+    out = std::move(answer);
+    return absl::OkStatus();
+  }));
   return out;
 }
 
@@ -443,6 +494,11 @@ absl::StatusOr<Customer> PgCustomerRepository::Update(const app::Actor& actor,
                                                       const Mutation& mutate) {
   Customer out;
   absl::Status s = Write(actor, id, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay, ClaimIdempotencyKey(tx, actor, id));
+    if (replay) {
+      CRM_ASSIGN_OR_RETURN(out, Replayed(tx, actor, *replay));
+      return absl::OkStatus();
+    }
     CRM_ASSIGN_OR_RETURN(Customer before, LoadCustomer(tx, actor.tenant_id, id, true));
     if (!if_match.empty() && if_match != domain::EtagOf(before)) {
       return common::WithReason(
@@ -454,14 +510,15 @@ absl::StatusOr<Customer> PgCustomerRepository::Update(const app::Actor& actor,
     CRM_RETURN_IF_ERROR(mutate(after));
     if (SameContent(before, after)) {
       out = before;
-      return absl::OkStatus();
+    } else {
+      after.version = before.version + 1;
+      WriteProfile(tx, actor.tenant_id, after);
+      CRM_RETURN_IF_ERROR(WriteIdentities(tx, actor.tenant_id, after, &before));
+      Emit(tx, actor, id, "customer.updated",
+           absl::StrCat(R"({"customer_id":")", id, R"(","version":)", after.version, "}"));
+      out = std::move(after);
     }
-    after.version = before.version + 1;
-    WriteProfile(tx, actor.tenant_id, after);
-    CRM_RETURN_IF_ERROR(WriteIdentities(tx, actor.tenant_id, after, &before));
-    Emit(tx, actor, id, "customer.updated",
-         absl::StrCat(R"({"customer_id":")", id, R"(","version":)", after.version, "}"));
-    out = std::move(after);
+    StoreAnswer(tx, actor, AnswerJson(out, false));
     return absl::OkStatus();
   });
   if (!s.ok()) return s;

@@ -24,6 +24,7 @@ class PgCustomerRepository final : public app::CustomerRepository,
 
   absl::StatusOr<domain::Customer> Insert(const app::Actor& actor,
                                           const domain::Customer& c) override;
+  absl::StatusOr<std::optional<app::CustomerAnswer>> FindAnswer(const app::Actor& actor) override;
   absl::StatusOr<domain::Customer> Get(const std::string& tenant, const std::string& id) override;
   absl::StatusOr<domain::Customer> Update(const app::Actor& actor, const std::string& id,
                                           const std::string& if_match,
@@ -95,6 +96,13 @@ class PgCustomerRepository final : public app::CustomerRepository,
   absl::StatusOr<std::optional<std::string>> ClaimIdempotencyKey(pqxx::work& tx,
                                                                 const app::Actor& actor,
                                                                 const std::string& resource_id);
+  // The answer stored with actor's idempotency key ("" when none), and
+  // storing it (nothing without a key).
+  std::string StoredAnswer(pqxx::work& tx, const app::Actor& actor);
+  void StoreAnswer(pqxx::work& tx, const app::Actor& actor, const std::string& answer);
+  // A replayed Insert or Update: the stored CustomerAnswer's customer.
+  absl::StatusOr<domain::Customer> Replayed(pqxx::work& tx, const app::Actor& actor,
+                                            const std::string& resource_id);
   void Emit(pqxx::work& tx, const app::Actor& actor, const std::string& customer_id,
             const std::string& type, const std::string& payload_json);
 

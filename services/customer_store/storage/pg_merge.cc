@@ -2,6 +2,9 @@
 // merge log, audit row and outbox event.
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -14,6 +17,61 @@
 #include "services/customer_store/storage/pg_customer_repository.h"
 
 namespace crm::customer_store::storage {
+namespace {
+
+// The stored answer of a merge, so a retry answers exactly the first call's
+// outcome (the source is gone by then).
+std::string MergeAnswerJson(const app::MergeOutcome& m) {
+  nlohmann::json resolutions = nlohmann::json::array();
+  for (const auto& c : m.resolutions) {
+    resolutions.push_back({{"channel", static_cast<int>(c.channel)},
+                           {"purpose", static_cast<int>(c.purpose)},
+                           {"status", static_cast<int>(c.status)},
+                           {"source", c.source},
+                           {"policy_version", c.policy_version},
+                           {"record_us", absl::StrCat(absl::ToUnixMicros(c.record_time))}});
+  }
+  return nlohmann::json{{"survivor", CustomerToJson(m.survivor)},
+                        {"merge_id", m.merge_id},
+                        {"identities_moved", m.identities_moved},
+                        {"interactions_moved", m.interactions_moved},
+                        {"consents_moved", m.consents_moved},
+                        {"resolutions", resolutions}}
+      .dump();
+}
+
+absl::StatusOr<app::MergeOutcome> MergeAnswerFromJson(const std::string& s) {
+  const absl::Status corrupt = absl::DataLossError("stored idempotent response is corrupt");
+  try {
+    nlohmann::json j = nlohmann::json::parse(s);
+    app::MergeOutcome m;
+    auto survivor = CustomerFromJson(j.at("survivor").get<std::string>());
+    if (!survivor.ok()) return corrupt;
+    m.survivor = *std::move(survivor);
+    m.merge_id = j.at("merge_id").get<std::string>();
+    m.identities_moved = j.at("identities_moved").get<int64_t>();
+    m.interactions_moved = j.at("interactions_moved").get<int64_t>();
+    m.consents_moved = j.at("consents_moved").get<int64_t>();
+    for (const auto& r : j.at("resolutions")) {
+      domain::Consent c;
+      c.channel = static_cast<domain::ConsentChannel>(r.at("channel").get<int>());
+      c.purpose = static_cast<domain::ConsentPurpose>(r.at("purpose").get<int>());
+      c.status = static_cast<domain::ConsentStatus>(r.at("status").get<int>());
+      c.source = r.at("source").get<std::string>();
+      c.policy_version = r.at("policy_version").get<std::string>();
+      int64_t us = 0;
+      if (!absl::SimpleAtoi(r.at("record_us").get<std::string>(), &us)) return corrupt;
+      c.record_time = absl::FromUnixMicros(us);
+      m.resolutions.push_back(std::move(c));
+    }
+    return m;
+  } catch (const nlohmann::json::exception&) {
+    return corrupt;
+  }
+}
+
+}  // namespace
+
 std::vector<pg::NamedQuery> PgCustomerRepository::MergeQueries() {
   return {
       {"move_identities",
@@ -79,6 +137,12 @@ absl::StatusOr<app::MergeOutcome> PgCustomerRepository::Merge(const app::Actor& 
   const std::string& t = actor.tenant_id;
   absl::Status s = Write(actor, survivor_id, [&](pqxx::work& tx) -> absl::Status {
     out = app::MergeOutcome{};
+    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
+                         ClaimIdempotencyKey(tx, actor, survivor_id));
+    if (replay) {
+      CRM_ASSIGN_OR_RETURN(out, MergeAnswerFromJson(StoredAnswer(tx, actor)));
+      return absl::OkStatus();
+    }
     // Lock both rows in id order so concurrent merges cannot deadlock.
     const std::string& first = std::min(survivor_id, source_id);
     const std::string& second = std::max(survivor_id, source_id);
@@ -123,6 +187,11 @@ absl::StatusOr<app::MergeOutcome> PgCustomerRepository::Merge(const app::Actor& 
     out.interactions_moved = static_cast<int64_t>(interactions.size());
     out.consents_moved = static_cast<int64_t>(consents.size());
     out.resolutions = d.resolutions;
+    // As stored (microseconds), so the first answer and a replay agree.
+    for (auto& c : out.resolutions) {
+      c.record_time = absl::FromUnixMicros(absl::ToUnixMicros(c.record_time));
+    }
+    StoreAnswer(tx, actor, MergeAnswerJson(out));
     return absl::OkStatus();
   });
   if (!s.ok()) return s;

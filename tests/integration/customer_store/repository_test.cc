@@ -905,5 +905,88 @@ TEST_CASE("Concurrent writers: one identity owner, one idempotent insert",
   CHECK(CountOutbox(tenant, "", "customer.created") == 20);
 }
 
+
+TEST_CASE("With a fingerprint, request_id replays are strict: stored answers and refusals",
+          "[customer_store][repository][idempotency]") {
+  const std::string tenant = NewTenant();
+  auto strict = [&](const std::string& method, const std::string& key, const std::string& fp) {
+    app::Actor a = ActorOf(tenant, method, key);
+    a.fingerprint = fp;
+    return a;
+  };
+  const std::string rid = common::NewUuid();
+  const std::string email = UniqueEmail("strict");
+  Customer first = NewCustomer("First", {email});
+  auto created = Repo().Insert(strict("CreateCustomer", rid, "fp-a"), first);
+  REQUIRE(created.ok());
+
+  // The customer changes after the create: the replay still answers the
+  // create's answer (version 1), not the customer as it is now.
+  auto changed = Repo().Update(ActorOf(tenant, "UpdateCustomer"), first.id, "",
+                               [](Customer& c) {
+                                 c.given_name = "Changed";
+                                 return absl::OkStatus();
+                               });
+  REQUIRE(changed.ok());
+  REQUIRE(changed->version == 2);
+  auto replay = Repo().Insert(strict("CreateCustomer", rid, "fp-a"), NewCustomer("Other"));
+  REQUIRE(replay.ok());
+  CHECK(replay->id == first.id);
+  CHECK(replay->given_name == "First");
+  CHECK(replay->version == 1);
+  auto answer = Repo().FindAnswer(strict("CreateCustomer", rid, "fp-a"));
+  REQUIRE(answer.ok());
+  REQUIRE(answer->has_value());
+  CHECK((*answer)->created);
+  CHECK((*answer)->customer.given_name == "First");
+
+  SECTION("another body with the same request_id is IDEMPOTENCY_KEY_REUSED") {
+    auto reused = Repo().Insert(strict("CreateCustomer", rid, "fp-b"), NewCustomer("B"));
+    CHECK(reused.status().code() == StatusCode::kInvalidArgument);
+    CHECK(common::ReasonOf(reused.status()) == "IDEMPOTENCY_KEY_REUSED");
+    CHECK(common::ReasonOf(Repo().FindAnswer(strict("CreateCustomer", rid, "fp-b")).status()) ==
+          "IDEMPOTENCY_KEY_REUSED");
+    CHECK(CountCustomers(tenant) == 1);
+  }
+  SECTION("a refusal is stored and answered again after the state changed") {
+    const std::string rid2 = common::NewUuid();
+    auto taken = Repo().Insert(strict("CreateCustomer", rid2, "fp-c"), NewCustomer("Dup", {email}));
+    REQUIRE(common::ReasonOf(taken.status()) == "IDENTITY_TAKEN");
+    // The identity is free now...
+    REQUIRE(Repo().Erase(ActorOf(tenant, "DeleteCustomer"), first.id, "").ok());
+    // ...but the retry answers the first call's refusal.
+    auto again = Repo().Insert(strict("CreateCustomer", rid2, "fp-c"), NewCustomer("Dup", {email}));
+    CHECK(common::ReasonOf(again.status()) == "IDENTITY_TAKEN");
+    CHECK(again.status().message() == taken.status().message());
+  }
+  SECTION("Update with a request_id stores its answer too") {
+    const std::string rid3 = common::NewUuid();
+    auto up = Repo().Update(strict("UpsertCustomer", rid3, "fp-d"), first.id, "", [](Customer& c) {
+      c.family_name = "Byron";
+      return absl::OkStatus();
+    });
+    REQUIRE(up.ok());
+    CHECK(up->version == 3);
+    auto up_again =
+        Repo().Update(strict("UpsertCustomer", rid3, "fp-d"), first.id, "", [](Customer& c) {
+          c.family_name = "Not applied";
+          return absl::OkStatus();
+        });
+    REQUIRE(up_again.ok());
+    CHECK(up_again->family_name == "Byron");
+    CHECK(up_again->version == 3);
+    auto stored = Repo().FindAnswer(strict("UpsertCustomer", rid3, "fp-d"));
+    REQUIRE(stored.ok());
+    REQUIRE(stored->has_value());
+    CHECK_FALSE((*stored)->created);
+    CHECK(Repo().Get(tenant, first.id)->family_name == "Byron");
+  }
+  SECTION("an unused key has no answer") {
+    auto none = Repo().FindAnswer(strict("CreateCustomer", common::NewUuid(), "fp"));
+    REQUIRE(none.ok());
+    CHECK_FALSE(none->has_value());
+  }
+}
+
 }  // namespace
 }  // namespace crm::customer_store::itest

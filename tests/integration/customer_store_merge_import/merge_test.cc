@@ -380,5 +380,38 @@ TEST_CASE("Concurrent merges A<-B and B<-A do not deadlock: one wins, the other 
   }
 }
 
+
+TEST_CASE("MergeCustomers with a request_id answers a retry with the first merge's outcome",
+          "[merge][idempotency]") {
+  Pair p = MakePair();
+  auto actor = ActorOf(p.tenant, "MergeCustomers", common::NewUuid());
+  actor.fingerprint = "fp-merge";
+  auto first = Merger().Merge(actor, p.a.id, p.b.id);
+  INFO(first.status().ToString());
+  REQUIRE(first.ok());
+  // The source is gone now; the retry answers the stored outcome, merges
+  // nothing again and emits nothing.
+  auto again = Merger().Merge(actor, p.a.id, p.b.id);
+  INFO(again.status().ToString());
+  REQUIRE(again.ok());
+  CHECK(again->merge_id == first->merge_id);
+  CHECK(again->survivor.version == first->survivor.version);
+  CHECK(again->identities_moved == first->identities_moved);
+  CHECK(again->interactions_moved == first->interactions_moved);
+  CHECK(again->consents_moved == first->consents_moved);
+  REQUIRE(again->resolutions.size() == first->resolutions.size());
+  for (size_t i = 0; i < first->resolutions.size(); ++i) {
+    CHECK(again->resolutions[i].status == first->resolutions[i].status);
+    CHECK(again->resolutions[i].record_time == first->resolutions[i].record_time);
+  }
+  CHECK(CountOutbox(p.tenant, "", "customer.merged") == 1);
+  CHECK(CountIn(p.tenant, "SELECT count(*) FROM customer_store.merges") == 1);
+
+  auto other_body = actor;
+  other_body.fingerprint = "fp-other";
+  auto reused = Merger().Merge(other_body, p.a.id, p.b.id);
+  CHECK(common::ReasonOf(reused.status()) == "IDEMPOTENCY_KEY_REUSED");
+}
+
 }  // namespace
 }  // namespace crm::customer_store::mitest

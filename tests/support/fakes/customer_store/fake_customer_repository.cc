@@ -156,24 +156,45 @@ absl::StatusOr<Customer> FakeCustomerRepository::Insert(const app::Actor& actor,
   absl::MutexLock lock(&mu_);
   if (absl::Status s = Enter("Insert"); !s.ok()) return s;
   TenantData& t = tenants_[actor.tenant_id];
-  if (!actor.idempotency_key.empty()) {
-    auto r = t.requests.find(actor.idempotency_key);
-    if (r != t.requests.end()) {
-      if (r->second.first != actor.method) {
-        return common::InvalidField("request_id",
-                                    "request_id was already used for a different call");
-      }
-      auto prev = t.customers.find(r->second.second);
-      if (prev == t.customers.end()) return CustomerNotFound();
-      return prev->second;
-    }
-  }
+  auto previous = Previous(t, actor);
+  if (!previous.ok()) return previous.status();
+  if (*previous != nullptr) return (*previous)->answer.customer;
   if (t.customers.count(c.id)) return absl::AlreadyExistsError("customer id already exists");
   if (absl::Status s = WriteIdentities(t, c, c.create_time); !s.ok()) return s;
   t.customers[c.id] = c;
-  if (!actor.idempotency_key.empty()) t.requests[actor.idempotency_key] = {actor.method, c.id};
+  if (!actor.idempotency_key.empty()) {
+    t.requests[actor.idempotency_key] = {actor.method, actor.fingerprint, {c, true}};
+  }
   ++writes_;
   return c;
+}
+
+absl::StatusOr<const FakeCustomerRepository::TenantData::Request*>
+FakeCustomerRepository::Previous(const TenantData& t, const app::Actor& actor) const {
+  if (actor.idempotency_key.empty()) return nullptr;
+  auto r = t.requests.find(actor.idempotency_key);
+  if (r == t.requests.end()) return nullptr;
+  if (r->second.method != actor.method) {
+    return common::InvalidField("request_id", "request_id was already used for a different call");
+  }
+  if (r->second.fingerprint != actor.fingerprint) {
+    return common::WithField(
+        common::WithReason(absl::InvalidArgumentError(
+                               "request_id was already used with a different request body"),
+                           "IDEMPOTENCY_KEY_REUSED"),
+        "request_id");
+  }
+  return &r->second;
+}
+
+absl::StatusOr<std::optional<app::CustomerAnswer>> FakeCustomerRepository::FindAnswer(
+    const app::Actor& actor) {
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = Enter("FindAnswer"); !s.ok()) return s;
+  auto previous = Previous(tenants_[actor.tenant_id], actor);
+  if (!previous.ok()) return previous.status();
+  if (*previous == nullptr) return std::optional<app::CustomerAnswer>();
+  return std::optional<app::CustomerAnswer>((*previous)->answer);
 }
 
 absl::StatusOr<Customer> FakeCustomerRepository::Get(const std::string& tenant,
@@ -195,19 +216,28 @@ absl::StatusOr<Customer> FakeCustomerRepository::Update(const app::Actor& actor,
   if (absl::Status s = Enter("Update"); !s.ok()) return s;
   ++update_calls_;
   TenantData& t = tenants_[actor.tenant_id];
+  auto previous = Previous(t, actor);
+  if (!previous.ok()) return previous.status();
+  if (*previous != nullptr) return (*previous)->answer.customer;
   auto it = t.customers.find(id);
   if (it == t.customers.end()) return CustomerNotFound();
   const Customer& before = it->second;
   if (!if_match.empty() && if_match != domain::EtagOf(before)) return EtagMismatch();
   Customer after = before;
   if (absl::Status s = mutate(after); !s.ok()) return s;
-  if (SameContent(before, after)) return before;
-  after.id = before.id;
-  after.create_time = before.create_time;
-  after.version = before.version + 1;
-  if (absl::Status s = WriteIdentities(t, after, after.update_time); !s.ok()) return s;
-  it->second = after;
-  ++writes_;
+  if (SameContent(before, after)) {
+    after = before;
+  } else {
+    after.id = before.id;
+    after.create_time = before.create_time;
+    after.version = before.version + 1;
+    if (absl::Status s = WriteIdentities(t, after, after.update_time); !s.ok()) return s;
+    it->second = after;
+    ++writes_;
+  }
+  if (!actor.idempotency_key.empty()) {
+    t.requests[actor.idempotency_key] = {actor.method, actor.fingerprint, {after, false}};
+  }
   return after;
 }
 

@@ -21,6 +21,8 @@ class FakeCustomerRepository final : public customer_store::app::CustomerReposit
 
   absl::StatusOr<Customer> Insert(const customer_store::app::Actor& actor,
                                   const Customer& c) override;
+  absl::StatusOr<std::optional<customer_store::app::CustomerAnswer>> FindAnswer(
+      const customer_store::app::Actor& actor) override;
   absl::StatusOr<Customer> Get(const std::string& tenant, const std::string& id) override;
   absl::StatusOr<Customer> Update(const customer_store::app::Actor& actor, const std::string& id,
                                   const std::string& if_match, const Mutation& mutate) override;
@@ -66,12 +68,22 @@ class FakeCustomerRepository final : public customer_store::app::CustomerReposit
   struct TenantData {
     std::map<std::string, Customer> customers;  // by id (ordered = paging order)
     std::map<IdentityKey, std::pair<std::string, absl::Time>> identities;  // -> owner, created
-    std::map<std::string, std::pair<std::string, std::string>> requests;  // -> method, id
+    struct Request {
+      std::string method;
+      std::string fingerprint;
+      customer_store::app::CustomerAnswer answer;
+    };
+    std::map<std::string, Request> requests;  // by idempotency key
     std::map<std::string, std::vector<customer_store::domain::Consent>> consents;
     std::map<std::string, std::vector<customer_store::domain::Interaction>> interactions;
   };
 
   absl::Status Enter(const char* method) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The request stored with actor's key (nullptr when none); the key's
+  // misuse (another method or fingerprint) as an error.
+  absl::StatusOr<const TenantData::Request*> Previous(const TenantData& t,
+                                                      const customer_store::app::Actor& actor)
+      const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   absl::Status WriteIdentities(TenantData& t, const Customer& c, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<customer_store::domain::Identity> IdentitiesOfLocked(const TenantData& t,
