@@ -172,7 +172,7 @@ void RestGateway::Handle(HttpRequest req, Responder respond) {
 
 void RestGateway::Handle(HttpRequest req, BodyReader read_body, Responder respond) {
   absl::Time start = absl::Now();
-  std::string request_id = Proxy::RequestIdFrom(req.Header("x-request-id"));
+  std::string request_id = RequestIdFrom(req.Header("x-request-id"));
   auto access = std::make_shared<InboundCall>();
   access->request_id = request_id;
   access->traceparent = req.Header("traceparent");
@@ -242,7 +242,7 @@ void RestGateway::Handle(HttpRequest req, BodyReader read_body, Responder respon
   call->authorization = req.Header("authorization");
   call->request_id = request_id;
   call->upload = RawBodyField(*route) != nullptr;
-  call->traceparent = Proxy::TraceparentFrom(req.Header("traceparent"));
+  call->traceparent = TraceparentFrom(req.Header("traceparent"));
   access->traceparent = call->traceparent;
 
   // Admission (key, role, rate limit) before the body is read: a caller
