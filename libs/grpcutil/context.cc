@@ -2,8 +2,10 @@
 
 #include <atomic>
 #include <memory>
+#include <unordered_map>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "libs/common/context_seal.h"
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
@@ -18,6 +20,45 @@ std::shared_ptr<const std::string>& KeySlot() {
   return key;
 }
 std::shared_ptr<const std::string> ContextKey() { return std::atomic_load(&KeySlot()); }
+
+// Sealing is an HMAC per outbound call, and a gateway sends the same
+// (tenant, principal, roles) many times a second: each thread keeps the
+// seals it made and reuses one while at least half its lifetime is left, so
+// every seal sent is still valid for kContextSealLifetime / 2 (60 s). A new
+// context key drops the cache: no seal of an old key is sent after
+// SetContextKey.
+const std::string& SealFor(const std::shared_ptr<const std::string>& key, const RequestContext& rc,
+                           absl::Time now) {
+  struct Entry {
+    std::string seal;
+    absl::Time expires;
+  };
+  struct Cache {
+    std::shared_ptr<const std::string> key;
+    std::unordered_map<std::string, Entry> entries;
+  };
+  constexpr size_t kMaxEntries = 4096;  // per thread; dropped whole when full
+  thread_local Cache cache;
+  if (cache.key != key) {
+    cache.entries.clear();
+    cache.key = key;
+  }
+  // Length-prefixed, so no two field triples share a cache key.
+  std::string id = absl::StrCat(rc.tenant_id.size(), ":", rc.tenant_id, rc.principal.size(), ":",
+                                rc.principal, rc.roles);
+  auto it = cache.entries.find(id);
+  if (it != cache.entries.end() && it->second.expires - now >= common::kContextSealLifetime / 2) {
+    return it->second.seal;
+  }
+  if (it == cache.entries.end() && cache.entries.size() >= kMaxEntries) cache.entries.clear();
+  // The seal carries whole seconds: remember the expiry it states.
+  absl::Time expires =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(now + common::kContextSealLifetime));
+  Entry& e = cache.entries[std::move(id)];
+  e.seal = common::SealContext(*key, {rc.tenant_id, rc.principal, rc.roles}, expires);
+  e.expires = expires;
+  return e.seal;
+}
 
 std::string Header(const grpc::ServerContextBase& ctx, const char* key) {
   const auto& md = ctx.client_metadata();
@@ -74,9 +115,7 @@ void PropagateRequestContext(const RequestContext& rc, grpc::ClientContext* out)
   if (!rc.tenant_id.empty()) {
     auto key = ContextKey();
     if (key->size() >= common::kMinContextKeyBytes) {
-      out->AddMetadata(kContextSealHeader,
-                       common::SealContext(*key, {rc.tenant_id, rc.principal, rc.roles},
-                                           absl::Now() + common::kContextSealLifetime));
+      out->AddMetadata(kContextSealHeader, SealFor(key, rc, absl::Now()));
     }
   }
   if (!rc.request_id.empty()) out->AddMetadata(kRequestIdHeader, rc.request_id);
