@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <memory>
-#include <unordered_map>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -21,45 +20,6 @@ std::shared_ptr<const std::string>& KeySlot() {
 }
 std::shared_ptr<const std::string> ContextKey() { return std::atomic_load(&KeySlot()); }
 
-// Sealing is an HMAC per outbound call, and a gateway sends the same
-// (tenant, principal, roles) many times a second: each thread keeps the
-// seals it made and reuses one while at least half its lifetime is left, so
-// every seal sent is still valid for kContextSealLifetime / 2 (60 s). A new
-// context key drops the cache: no seal of an old key is sent after
-// SetContextKey.
-const std::string& SealFor(const std::shared_ptr<const std::string>& key, const RequestContext& rc,
-                           absl::Time now) {
-  struct Entry {
-    std::string seal;
-    absl::Time expires;
-  };
-  struct Cache {
-    std::shared_ptr<const std::string> key;
-    std::unordered_map<std::string, Entry> entries;
-  };
-  constexpr size_t kMaxEntries = 4096;  // per thread; dropped whole when full
-  thread_local Cache cache;
-  if (cache.key != key) {
-    cache.entries.clear();
-    cache.key = key;
-  }
-  // Length-prefixed, so no two field triples share a cache key.
-  std::string id = absl::StrCat(rc.tenant_id.size(), ":", rc.tenant_id, rc.principal.size(), ":",
-                                rc.principal, rc.roles);
-  auto it = cache.entries.find(id);
-  if (it != cache.entries.end() && it->second.expires - now >= common::kContextSealLifetime / 2) {
-    return it->second.seal;
-  }
-  if (it == cache.entries.end() && cache.entries.size() >= kMaxEntries) cache.entries.clear();
-  // The seal carries whole seconds: remember the expiry it states.
-  absl::Time expires =
-      absl::FromUnixSeconds(absl::ToUnixSeconds(now + common::kContextSealLifetime));
-  Entry& e = cache.entries[std::move(id)];
-  e.seal = common::SealContext(*key, {rc.tenant_id, rc.principal, rc.roles}, expires);
-  e.expires = expires;
-  return e.seal;
-}
-
 std::string Header(const grpc::ServerContextBase& ctx, const char* key) {
   const auto& md = ctx.client_metadata();
   auto it = md.find(key);
@@ -77,6 +37,29 @@ std::string TraceIdOf(std::string_view tp) {
   }
   if (id == "00000000000000000000000000000000") return {};
   return std::string(id);
+}
+
+const std::string& ContextSealCache::SealFor(const std::shared_ptr<const std::string>& key,
+                                             const RequestContext& rc, absl::Time now) {
+  if (key_ != key) {
+    entries_.clear();
+    key_ = key;
+  }
+  // Length-prefixed, so no two field triples share a cache key.
+  std::string id = absl::StrCat(rc.tenant_id.size(), ":", rc.tenant_id, rc.principal.size(), ":",
+                                rc.principal, rc.roles);
+  auto it = entries_.find(id);
+  if (it != entries_.end() && it->second.expires - now >= common::kContextSealLifetime / 2) {
+    return it->second.seal;
+  }
+  if (it == entries_.end() && entries_.size() >= kMaxEntries) entries_.clear();
+  // The seal states whole seconds: remember the expiry it states.
+  absl::Time expires =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(now + common::kContextSealLifetime));
+  Entry& e = entries_[std::move(id)];
+  e.seal = common::SealContext(*key, {rc.tenant_id, rc.principal, rc.roles}, expires);
+  e.expires = expires;
+  return e.seal;
 }
 
 void SetContextKey(std::string key) {
@@ -115,7 +98,8 @@ void PropagateRequestContext(const RequestContext& rc, grpc::ClientContext* out)
   if (!rc.tenant_id.empty()) {
     auto key = ContextKey();
     if (key->size() >= common::kMinContextKeyBytes) {
-      out->AddMetadata(kContextSealHeader, SealFor(key, rc, absl::Now()));
+      thread_local ContextSealCache seals;  // per thread: no lock on the call path
+      out->AddMetadata(kContextSealHeader, seals.SealFor(key, rc, absl::Now()));
     }
   }
   if (!rc.request_id.empty()) out->AddMetadata(kRequestIdHeader, rc.request_id);
