@@ -98,9 +98,9 @@ absl::Status Proxy::AcquireStreamSlot(const std::string& tenant_id) {
   if (open >= max_streams_per_tenant_) {
     if (open == 0) streams_by_tenant_.erase(tenant_id);
     return common::WithReason(
-        absl::ResourceExhaustedError(absl::StrCat(
-            "this tenant already has ", max_streams_per_tenant_,
-            " streaming calls open (the limit); finish one before opening another")),
+        absl::ResourceExhaustedError(
+            absl::StrCat("this tenant already has ", max_streams_per_tenant_,
+                         " streaming calls open (the limit); finish one before opening another")),
         "TOO_MANY_STREAMS");
   }
   ++open;

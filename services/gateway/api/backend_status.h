@@ -2,9 +2,9 @@
 // What the client sees of a backend's answer: the backend's status with its
 // reason trailer, transport failures stripped of internal detail, and the
 // gateway's own refusals in the same shape.
-#include <string>
-
 #include <grpcpp/grpcpp.h>
+
+#include <string>
 
 #include "absl/status/status.h"
 #include "services/gateway/api/call_metadata.h"

@@ -53,7 +53,8 @@ std::shared_ptr<InboundCall> InboundCallFrom(const grpc::GenericCallbackServerCo
   const auto& md = ctx.client_metadata();
   auto get = [&](const char* k) {
     auto it = md.find(k);
-    return it == md.end() ? absl::string_view() : absl::string_view(it->second.data(), it->second.size());
+    return it == md.end() ? absl::string_view()
+                          : absl::string_view(it->second.data(), it->second.size());
   };
   call->authorization = std::string(get("authorization"));
   call->request_id = RequestIdFrom(get(grpcutil::kRequestIdHeader));

@@ -3,13 +3,13 @@
 // call (method, credential, request id, traceparent, deadline) read once
 // from the client's metadata or HTTP headers, the context passed on to the
 // backend, and the one access-log line written when the call ends.
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/grpcpp.h>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
-
-#include <grpcpp/generic/async_generic_service.h>
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -19,8 +19,8 @@
 namespace crm::gateway::api {
 
 struct ForwardResult {
-  grpc::Status status;      // the backend's (or the gateway's) status
-  std::string reason;       // crm-error-reason trailer, if any
+  grpc::Status status;         // the backend's (or the gateway's) status
+  std::string reason;          // crm-error-reason trailer, if any
   int64_t retry_after_ms = 0;  // rate limited: when to retry
   std::string tenant_id;       // set once admitted (for the access log)
   std::string principal;
@@ -28,10 +28,10 @@ struct ForwardResult {
 };
 
 struct InboundCall {
-  std::string full_method;      // "/pkg.Service/Method"
-  std::string authorization;    // Authorization header / metadata value
-  std::string request_id;       // validated or generated
-  std::string traceparent;      // validated or generated
+  std::string full_method;    // "/pkg.Service/Method"
+  std::string authorization;  // Authorization header / metadata value
+  std::string request_id;     // validated or generated
+  std::string traceparent;    // validated or generated
   absl::Time deadline = absl::InfiniteFuture();
   bool upload = false;  // a client stream or a raw-body upload: the upload deadline applies
 };

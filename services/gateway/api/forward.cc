@@ -69,8 +69,8 @@ void Proxy::Handle(std::shared_ptr<InboundCall> call, std::vector<grpc::ByteBuff
     // Only the gRPC front door relays streams (GrpcProxyService); REST
     // exposes no streaming method.
     done(ErrorResult(common::WithReason(
-        absl::UnimplementedError(absl::StrCat(
-            call->full_method, " is a streaming method: call it over gRPC, not REST")),
+        absl::UnimplementedError(
+            absl::StrCat(call->full_method, " is a streaming method: call it over gRPC, not REST")),
         "ROUTE_NOT_FOUND")));
     return;
   }
@@ -107,8 +107,8 @@ void Proxy::Forward(std::shared_ptr<InboundCall> call, const MethodRoute& route,
                     const app::Principal& principal, std::vector<grpc::ByteBuffer> requests,
                     std::function<void(ForwardResult)> done) {
   grpcutil::RequestContext rc = BackendContext(*call, principal);
-  absl::Time deadline = std::min(
-      call->deadline, absl::Now() + (call->upload ? upload_deadline_ : default_deadline_));
+  absl::Time deadline =
+      std::min(call->deadline, absl::Now() + (call->upload ? upload_deadline_ : default_deadline_));
   // The access log names who was admitted, whatever the backend answers.
   ForwardResult result;
   result.tenant_id = principal.tenant_id;

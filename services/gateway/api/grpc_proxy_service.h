@@ -5,9 +5,9 @@
 // through Proxy::Handle; server-streaming and bidirectional calls are
 // relayed message by message (stream_relay.h): one outstanding read and one
 // outstanding write per side, nothing buffered beyond the message in flight.
-#include <cstddef>
-
 #include <grpcpp/generic/async_generic_service.h>
+
+#include <cstddef>
 
 #include "services/gateway/api/proxy.h"
 #include "services/gateway/api/reflection.h"

@@ -1,8 +1,8 @@
 #include "services/gateway/api/method_table.h"
 
-#include <algorithm>
-
 #include <google/protobuf/descriptor.h>
+
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "services/gateway/domain/permissions.h"

@@ -3,10 +3,10 @@
 // per method when a backend is added (from the linked descriptors and the
 // permission table), so a call costs one map lookup instead of descriptor
 // pool searches, string rewrites and map walks on every request.
+#include <grpcpp/generic/generic_stub.h>
+
 #include <map>
 #include <string>
-
-#include <grpcpp/generic/generic_stub.h>
 
 #include "absl/strings/string_view.h"
 

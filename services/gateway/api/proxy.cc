@@ -64,8 +64,8 @@ Proxy::StreamTarget Proxy::TargetFor(const InboundCall& call,
   return t;
 }
 
-void Proxy::RecordStream(absl::string_view full_method, absl::string_view code,
-                         int64_t messages_in, int64_t messages_out) {
+void Proxy::RecordStream(absl::string_view full_method, absl::string_view code, int64_t messages_in,
+                         int64_t messages_out) {
   std::string rpc(full_method);
   streams_.Add({{"rpc", rpc}, {"code", std::string(code)}}).Increment();
   stream_messages_.Add({{"rpc", rpc}, {"direction", "in"}})

@@ -13,14 +13,14 @@
 //   backend_status.*   what the client sees of a backend's status
 //   method_table.*     method -> backend and shape, resolved once
 //   grpc_proxy_service.*, stream_relay.*   the gRPC front door
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"

@@ -311,11 +311,10 @@ class StreamRelay final : public grpc::ServerGenericBidiReactor {
   std::shared_ptr<StreamRelay> leg_self_;
 };
 
-
 }  // namespace
 
 grpc::ServerGenericBidiReactor* CreateStreamRelay(grpc::GenericCallbackServerContext* ctx,
-                                                 Proxy& proxy) {
+                                                  Proxy& proxy) {
   return StreamRelay::Create(ctx, proxy);
 }
 

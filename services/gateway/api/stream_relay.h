@@ -12,6 +12,6 @@ namespace crm::gateway::api {
 
 // A reactor relaying `ctx`'s call through `proxy`; it deletes itself when done.
 grpc::ServerGenericBidiReactor* CreateStreamRelay(grpc::GenericCallbackServerContext* ctx,
-                                                 Proxy& proxy);
+                                                  Proxy& proxy);
 
 }  // namespace crm::gateway::api

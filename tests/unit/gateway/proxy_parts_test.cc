@@ -1,7 +1,8 @@
 // The proxy's pure parts: the method table (route and shape of a method) and
 // the ids an inbound call gets.
-#include <catch2/catch.hpp>
 #include <grpcpp/grpcpp.h>
+
+#include <catch2/catch.hpp>
 #include <set>
 #include <string>
 
@@ -68,8 +69,8 @@ TEST_CASE("MethodTable routes a service's methods with their shapes", "[gateway]
 TEST_CASE("Inbound ids: the client's when sane, generated otherwise", "[gateway][api]") {
   SECTION("request id") {
     CHECK(RequestIdFrom("req-1_a.b") == "req-1_a.b");
-    for (const std::string& bad : {std::string(), std::string("a b"), std::string("x\ny"),
-                                  std::string(129, 'a')}) {
+    for (const std::string& bad :
+         {std::string(), std::string("a b"), std::string("x\ny"), std::string(129, 'a')}) {
       std::string id = RequestIdFrom(bad);
       CHECK(id != bad);
       CHECK(id.size() == 36);  // a UUID
@@ -79,7 +80,8 @@ TEST_CASE("Inbound ids: the client's when sane, generated otherwise", "[gateway]
     const std::string valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     CHECK(TraceparentFrom(valid) == valid);
     std::set<std::string> seen;
-    for (const char* bad : {"", "garbage", "00-00000000000000000000000000000000-00f067aa0ba902b7-01"}) {
+    for (const char* bad :
+         {"", "garbage", "00-00000000000000000000000000000000-00f067aa0ba902b7-01"}) {
       std::string tp = TraceparentFrom(bad);
       CHECK(tp.size() == 55);
       CHECK_FALSE(grpcutil::TraceIdOf(tp).empty());
