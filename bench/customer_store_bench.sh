@@ -326,13 +326,18 @@ echo_rps=$(bench_rps_of echo-grpc)
 echo_again=$(bench_rps_of echo-grpc-again)
 gw_rps=$(bench_rps_of gateway-grpc)
 gw_p99=$(bench_p99_of gateway-grpc)
+rest_rps=$(bench_rps_of gateway-rest)
 awk -v a="$echo_rps" -v b="$echo_again" 'BEGIN {
   printf "\nEcho ceiling drift during the run: %.0f -> %.0f req/s (%+.1f%%)\n", a, b, (a > 0 ? (b - a) * 100 / a : 0) }'
 echo
-awk -v g="$gw_rps" -v e="$echo_rps" -v p="$gw_p99" -v s=$((BENCH_H2_CONNS * BENCH_H2_STREAMS)) 'BEGIN {
+# Issue 8's targets: two gRPC hops (gateway -> service -> cache) make about
+# 0.4x the physical limit on this machine.
+awk -v g="$gw_rps" -v e="$echo_rps" -v p="$gw_p99" -v w="$rest_rps" -v s=$((BENCH_H2_CONNS * BENCH_H2_STREAMS)) 'BEGIN {
   r = (e > 0 ? g / e : 0)
-  printf "TARGET gateway gRPC req/s >= 0.5 x bare echo: %.0f / %.0f = %.2fx  -> %s\n", g, e, r, (r >= 0.5 ? "MET" : "MISSED")
+  q = (g > 0 ? w / g : 0)
+  printf "TARGET gateway gRPC req/s >= 0.35 x bare echo: %.0f / %.0f = %.2fx  -> %s\n", g, e, r, (r >= 0.35 ? "MET" : "MISSED")
   printf "TARGET gateway gRPC p99 <= 5 ms at %d streams: %.2f ms  -> %s\n", s, p, (p <= 5 ? "MET" : "MISSED")
+  printf "TARGET gateway REST req/s >= 0.7 x gateway gRPC: %.0f / %.0f = %.2fx  -> %s\n", w, g, q, (q >= 0.7 ? "MET" : "MISSED")
 }'
 echo "(targets are reported, not enforced: a MISSED target does not fail this script)"
 echo "Raw outputs: $OUT"

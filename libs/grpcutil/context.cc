@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "libs/common/context_seal.h"
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
@@ -36,6 +37,29 @@ std::string TraceIdOf(std::string_view tp) {
   }
   if (id == "00000000000000000000000000000000") return {};
   return std::string(id);
+}
+
+const std::string& ContextSealCache::SealFor(const std::shared_ptr<const std::string>& key,
+                                             const RequestContext& rc, absl::Time now) {
+  if (key_ != key) {
+    entries_.clear();
+    key_ = key;
+  }
+  // Length-prefixed, so no two field triples share a cache key.
+  std::string id = absl::StrCat(rc.tenant_id.size(), ":", rc.tenant_id, rc.principal.size(), ":",
+                                rc.principal, rc.roles);
+  auto it = entries_.find(id);
+  if (it != entries_.end() && it->second.expires - now >= common::kContextSealLifetime / 2) {
+    return it->second.seal;
+  }
+  if (it == entries_.end() && entries_.size() >= kMaxEntries) entries_.clear();
+  // The seal states whole seconds: remember the expiry it states.
+  absl::Time expires =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(now + common::kContextSealLifetime));
+  Entry& e = entries_[std::move(id)];
+  e.seal = common::SealContext(*key, {rc.tenant_id, rc.principal, rc.roles}, expires);
+  e.expires = expires;
+  return e.seal;
 }
 
 void SetContextKey(std::string key) {
@@ -74,9 +98,8 @@ void PropagateRequestContext(const RequestContext& rc, grpc::ClientContext* out)
   if (!rc.tenant_id.empty()) {
     auto key = ContextKey();
     if (key->size() >= common::kMinContextKeyBytes) {
-      out->AddMetadata(kContextSealHeader,
-                       common::SealContext(*key, {rc.tenant_id, rc.principal, rc.roles},
-                                           absl::Now() + common::kContextSealLifetime));
+      thread_local ContextSealCache seals;  // per thread: no lock on the call path
+      out->AddMetadata(kContextSealHeader, seals.SealFor(key, rc, absl::Now()));
     }
   }
   if (!rc.request_id.empty()) out->AddMetadata(kRequestIdHeader, rc.request_id);

@@ -5,13 +5,16 @@
 // without a tenant or whose seal does not verify, so a caller that reaches a
 // service port directly cannot name a tenant (the k8s network policies are a
 // second fence, not the only one).
+#include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include <grpcpp/client_context.h>
 #include <grpcpp/server_context.h>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace crm::grpcutil {
 
@@ -45,6 +48,27 @@ absl::StatusOr<RequestContext> ReadRequestContext(const grpc::ServerContextBase&
 RequestContext ReadRequestContextLenient(const grpc::ServerContextBase& ctx);
 // Copies the context into an outbound call's metadata, sealed afresh.
 void PropagateRequestContext(const RequestContext& rc, grpc::ClientContext* out);
+// Seals of one sender (one per thread in PropagateRequestContext). Sealing
+// is an HMAC, and a gateway sends the same (tenant, principal, roles) many
+// times a second: a seal is reused while at least half its lifetime is left,
+// so every seal handed out is still valid for kContextSealLifetime / 2
+// (60 s). Another key drops every seal made with the previous one.
+class ContextSealCache final {
+ public:
+  // The seal of rc's tenant, principal and roles with `key` at `now`.
+  const std::string& SealFor(const std::shared_ptr<const std::string>& key,
+                             const RequestContext& rc, absl::Time now);
+
+ private:
+  struct Entry {
+    std::string seal;
+    absl::Time expires;
+  };
+  static constexpr size_t kMaxEntries = 4096;  // dropped whole when full
+  std::shared_ptr<const std::string> key_;
+  std::unordered_map<std::string, Entry> entries_;
+};
+
 // Extracts the 32-hex trace id of a W3C traceparent ("" if malformed).
 std::string TraceIdOf(std::string_view traceparent);
 

@@ -29,6 +29,7 @@
 #include "services/gateway/api/admin_service.h"
 #include "services/gateway/api/http_server.h"
 #include "services/gateway/api/openapi.h"
+#include "services/gateway/api/grpc_proxy_service.h"
 #include "services/gateway/api/proxy.h"
 #include "services/gateway/api/reflection.h"
 #include "services/gateway/api/rest_gateway.h"

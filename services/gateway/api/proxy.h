@@ -1,19 +1,26 @@
 #pragma once
 // The gateway's request pipeline, shared by REST and gRPC:
-//   authenticate (API key) -> authorize (role table) -> rate limit, on the
-//   executor (the key lookup may hit PostgreSQL, the bucket Redis), then
+//   authenticate (API key) -> authorize (role table) -> rate limit, then
 //   forward the serialized request to the owning service with an async
 //   generic stub, passing tenant, principal, roles, request id and
 //   traceparent in metadata.
+//
+// Where each concern lives:
+//   proxy.cc           backends, routing, stream bookkeeping and metrics
+//   admission.cc       admission (key, role, rate limit) and per-tenant stream caps
+//   forward.cc         forwarding unary calls and collected client streams
+//   call_metadata.*    the inbound call's ids, the backend's context, the access log
+//   backend_status.*   what the client sees of a backend's status
+//   method_table.*     method -> backend and shape, resolved once
+//   grpc_proxy_service.*, stream_relay.*   the gRPC front door
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/generic/async_generic_service.h>
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -24,28 +31,12 @@
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
-#include "services/gateway/api/reflection.h"
+#include "services/gateway/api/backend_status.h"
+#include "services/gateway/api/call_metadata.h"
+#include "services/gateway/api/method_table.h"
 #include "services/gateway/app/access.h"
 
 namespace crm::gateway::api {
-
-struct ForwardResult {
-  grpc::Status status;      // the backend's (or the gateway's) status
-  std::string reason;       // crm-error-reason trailer, if any
-  int64_t retry_after_ms = 0;  // rate limited: when to retry
-  std::string tenant_id;       // set once admitted (for the access log)
-  std::string principal;
-  grpc::ByteBuffer response;
-};
-
-struct InboundCall {
-  std::string full_method;      // "/pkg.Service/Method"
-  std::string authorization;    // Authorization header / metadata value
-  std::string request_id;       // validated or generated
-  std::string traceparent;      // validated or generated
-  absl::Time deadline = absl::InfiniteFuture();
-  bool upload = false;  // a client stream or a raw-body upload: the upload deadline applies
-};
 
 class Proxy final {
  public:
@@ -56,24 +47,17 @@ class Proxy final {
         int max_streams_per_tenant = 16);
 
   // Routes every method of `service_full_name` ("crm.customer_store.v1.CustomerStoreService").
+  // Start-up only: not safe once calls are served.
   void AddBackend(const std::string& service_full_name, std::shared_ptr<grpc::Channel> channel);
   bool HasBackend(absl::string_view full_method) const;
+  // The backend and shape of a method (stub nullptr when no backend serves it).
+  MethodRoute RouteFor(absl::string_view full_method) const { return methods_.Find(full_method); }
 
   // Admission then forwarding; `done` runs exactly once, on any thread.
   // Unary methods take exactly one request; client-streaming methods the
   // whole (already collected) stream, forwarded message by message.
   void Handle(std::shared_ptr<InboundCall> call, std::vector<grpc::ByteBuffer> requests,
               std::function<void(ForwardResult)> done);
-  // True for a method whose requests are a client stream (and whose
-  // response is single).
-  static bool IsClientStreaming(absl::string_view full_method);
-
-  // The shape of a linked method (kUnknown when no linked descriptor has it).
-  enum class MethodKind { kUnknown, kUnary, kClientStreaming, kServerStreaming, kBidiStreaming };
-  static MethodKind KindOf(absl::string_view full_method);
-  // Server-streaming and bidirectional methods: relayed message by message
-  // (GrpcProxyService), never through Handle.
-  static bool IsRelayedStream(absl::string_view full_method);
 
   // Admission alone (the first half of Handle): `done` runs exactly once, on
   // any thread, with the admitted principal, or with nullptr and the refusal.
@@ -110,19 +94,30 @@ class Proxy final {
   absl::Status AcquireStreamSlot(const std::string& tenant_id);
   void ReleaseStreamSlot(const std::string& tenant_id);
 
-  // A usable request id (client's if sane, else a new UUID) and traceparent
-  // (client's if valid, else a new trace).
-  static std::string RequestIdFrom(absl::string_view client_value);
-  static std::string TraceparentFrom(absl::string_view client_value);
-
  private:
   struct Backend {
     std::shared_ptr<grpc::Channel> channel;
     std::unique_ptr<grpc::GenericStub> stub;
   };
-  const Backend* BackendFor(absl::string_view full_method) const;
-  void Forward(std::shared_ptr<InboundCall> call, const app::Principal& principal,
-               std::vector<grpc::ByteBuffer> requests, std::function<void(ForwardResult)> done);
+  // Admission counters by outcome, looked up once (a labelled Add per call
+  // would build a label map and take the family's lock every time).
+  struct AdmissionCounters {
+    explicit AdmissionCounters(prometheus::Family<prometheus::Counter>& f);
+    prometheus::Counter& admitted;
+    prometheus::Counter& unknown_method;
+    prometheus::Counter& unauthenticated;
+    prometheus::Counter& forbidden;
+    prometheus::Counter& rate_limited;
+    prometheus::Counter& unavailable;
+    prometheus::Counter& overloaded;
+    prometheus::Counter& stream_message;
+    prometheus::Counter& stream_message_rate_limited;
+  };
+  void Forward(std::shared_ptr<InboundCall> call, const MethodRoute& route,
+               const app::Principal& principal, std::vector<grpc::ByteBuffer> requests,
+               std::function<void(ForwardResult)> done);
+  // Admission that may block (key lookup, shared rate limiter): on the executor.
+  void AdmitOnExecutor(std::shared_ptr<InboundCall> call, AdmitDone done);
 
   app::Access& access_;
   common::Executor& executor_;
@@ -130,49 +125,14 @@ class Proxy final {
   absl::Duration upload_deadline_;
   int max_streams_per_tenant_;
   std::map<std::string, Backend, std::less<>> backends_;
+  MethodTable methods_;
   absl::Mutex streams_mu_;
   std::map<std::string, int> streams_by_tenant_ ABSL_GUARDED_BY(streams_mu_);
   prometheus::Family<prometheus::Counter>& admission_;
+  AdmissionCounters outcome_;
   prometheus::Family<prometheus::Counter>& streams_;
   prometheus::Family<prometheus::Counter>& stream_messages_;
   prometheus::Gauge& streams_open_;
-};
-
-// A backend status as the client may see it: transport failures (no
-// ErrorInfo) lose their message, which names internal addresses. A backend's
-// UNIMPLEMENTED without ErrorInfo for a method the gateway routes means the
-// backend could not parse the request (gRPC's callback server answers so):
-// INVALID_ARGUMENT (MALFORMED_REQUEST).
-// `reason` gets the reason of a status made here (MALFORMED_REQUEST).
-grpc::Status SanitizeBackendStatus(const grpc::Status& s, std::string* reason);
-
-// Finishes with a gateway-side error as a ForwardResult.
-ForwardResult ErrorResult(const absl::Status& s);
-
-// One access-log line per request at the gateway (ids only, never PII).
-void LogAccess(const char* transport, absl::string_view what, absl::string_view code,
-               absl::Duration latency, const InboundCall& call, const ForwardResult& r);
-
-// The public gRPC surface: every call not served by a registered service
-// (health, reflection) lands here and goes through the Proxy. Unary calls
-// and client streams (collected, at most max_stream_bytes) go through
-// Proxy::Handle; server-streaming and bidirectional calls are relayed: one
-// admission at stream start, then every message passed on as it comes, one
-// outstanding read and one outstanding write per side (nothing buffered
-// beyond the message in flight), half-close and cancellation propagated
-// both ways, the backend's (sanitized) status and reason trailer at the end.
-class GrpcProxyService final : public grpc::CallbackGenericService {
- public:
-  // max_stream_bytes bounds what one client stream may carry in total.
-  // Reflection calls (v1, v1alpha) are answered by `reflection`.
-  GrpcProxyService(Proxy& proxy, const Reflection& reflection, size_t max_stream_bytes)
-      : proxy_(proxy), reflection_(reflection), max_stream_bytes_(max_stream_bytes) {}
-  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override;
-
- private:
-  Proxy& proxy_;
-  const Reflection& reflection_;
-  size_t max_stream_bytes_;
 };
 
 }  // namespace crm::gateway::api

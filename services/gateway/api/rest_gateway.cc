@@ -69,7 +69,8 @@ absl::Status BodyTooLarge(size_t limit) {
 }
 
 // The answer to a forwarded (or refused) call.
-HttpResponse ToHttpResponse(const RestRoute& route, const ForwardResult& r) {
+HttpResponse ToHttpResponse(const RestRoute& route, const ForwardResult& r,
+                            const JsonPrinter& printer) {
   HttpResponse resp;
   if (!r.status.ok()) {
     absl::Status s = grpcutil::FromGrpcStatus(r.status);
@@ -84,15 +85,16 @@ HttpResponse ToHttpResponse(const RestRoute& route, const ForwardResult& r) {
     return resp;
   }
   std::string out = grpcutil::ByteBufferToString(r.response);
-  // Parse once: the etag header and the JSON body come from one message.
+  // Parsed to check the bytes and for the etag header; the JSON is printed
+  // from the bytes themselves (JsonPrinter).
   auto message = ParseResponse(*route.method, out);
-  absl::StatusOr<std::string> json =
-      !message.ok()                 ? absl::StatusOr<std::string>(message.status())
-      : route.response_body.empty() ? MessageToJson(**message)
-                                    : ResponseToJson(route, out);
+  if (!message.ok()) return ErrorResponse(message.status());
+  absl::StatusOr<std::string> json = route.response_body.empty()
+                                         ? printer.BytesToJson(*route.method->output_type(), out)
+                                         : ResponseToJson(route, out);
   if (!json.ok()) return ErrorResponse(json.status());
-  resp = Json(200, *std::move(json));
   std::string etag = EtagOf(**message);
+  resp = Json(200, *std::move(json));
   if (!etag.empty()) resp.headers.emplace_back("etag", absl::StrCat("\"", etag, "\""));
   return resp;
 }
@@ -172,7 +174,7 @@ void RestGateway::Handle(HttpRequest req, Responder respond) {
 
 void RestGateway::Handle(HttpRequest req, BodyReader read_body, Responder respond) {
   absl::Time start = absl::Now();
-  std::string request_id = Proxy::RequestIdFrom(req.Header("x-request-id"));
+  std::string request_id = RequestIdFrom(req.Header("x-request-id"));
   auto access = std::make_shared<InboundCall>();
   access->request_id = request_id;
   access->traceparent = req.Header("traceparent");
@@ -242,7 +244,7 @@ void RestGateway::Handle(HttpRequest req, BodyReader read_body, Responder respon
   call->authorization = req.Header("authorization");
   call->request_id = request_id;
   call->upload = RawBodyField(*route) != nullptr;
-  call->traceparent = Proxy::TraceparentFrom(req.Header("traceparent"));
+  call->traceparent = TraceparentFrom(req.Header("traceparent"));
   access->traceparent = call->traceparent;
 
   // Admission (key, role, rate limit) before the body is read: a caller
@@ -256,7 +258,7 @@ void RestGateway::Handle(HttpRequest req, BodyReader read_body, Responder respon
                                                         ForwardResult refusal) mutable {
     if (p == nullptr) {
       outcome->reason = refusal.reason;
-      finish(ToHttpResponse(*route, refusal), route_name);
+      finish(ToHttpResponse(*route, refusal, json_printer_), route_name);
       return;
     }
     if (absl::Status s = CheckBodyHeaders(*route, *head); !s.ok()) {
@@ -287,11 +289,11 @@ void RestGateway::Handle(HttpRequest req, BodyReader read_body, Responder respon
       std::vector<grpc::ByteBuffer> buffers;
       buffers.emplace_back(&slice, 1);
       proxy_.ForwardAdmitted(call, *principal, std::move(buffers),
-                             [route, route_name, finish, outcome](ForwardResult r) mutable {
+                             [this, route, route_name, finish, outcome](ForwardResult r) mutable {
                                outcome->tenant_id = r.tenant_id;
                                outcome->principal = r.principal;
                                outcome->reason = r.reason;
-                               finish(ToHttpResponse(*route, r), route_name);
+                               finish(ToHttpResponse(*route, r, json_printer_), route_name);
                              });
     });
   });

@@ -50,6 +50,7 @@ class RestGateway final {
   RestOptions options_;
   std::vector<RestRoute> routes_;
   domain::Router router_;
+  JsonPrinter json_printer_;
   std::atomic<bool> ready_{false};
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& latency_;

@@ -4,11 +4,15 @@
 #include <google/api/http.pb.h>
 #include <google/protobuf/duration.pb.h>
 #include <google/protobuf/timestamp.pb.h>
+#include <google/protobuf/type.pb.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/type_resolver.h>
+#include <google/protobuf/util/type_resolver_util.h>
 #include <google/protobuf/util/time_util.h>
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 
 #include "absl/status/status.h"
@@ -20,6 +24,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "libs/common/errors.h"
 #include "libs/common/request_id.h"
 #include "services/gateway/domain/json_limits.h"
@@ -602,12 +607,86 @@ absl::StatusOr<std::unique_ptr<pb::Message>> ParseResponse(const pb::MethodDescr
   return msg;
 }
 
-absl::StatusOr<std::string> MessageToJson(const pb::Message& msg) {
+namespace {
+
+pb::util::JsonPrintOptions PrintOptions() {
   pb::util::JsonPrintOptions options;
   options.always_print_primitive_fields = false;
   options.preserve_proto_field_names = false;
+  return options;
+}
+
+constexpr char kTypeUrlPrefix[] = "type.googleapis.com";
+
+// The descriptor pool's types as protobuf's converter wants them
+// (google.protobuf.Type / Enum), each converted once and then copied out.
+class CachingTypeResolver final : public pb::util::TypeResolver {
+ public:
+  CachingTypeResolver()
+      : inner_(pb::util::NewTypeResolverForDescriptorPool(kTypeUrlPrefix,
+                                                          pb::DescriptorPool::generated_pool())) {}
+
+  pb::util::Status ResolveMessageType(const std::string& type_url, pb::Type* type) override {
+    return Resolve(type_url, type, types_, [this](const std::string& url, pb::Type* t) {
+      return inner_->ResolveMessageType(url, t);
+    });
+  }
+  pb::util::Status ResolveEnumType(const std::string& type_url, pb::Enum* enum_type) override {
+    return Resolve(type_url, enum_type, enums_, [this](const std::string& url, pb::Enum* e) {
+      return inner_->ResolveEnumType(url, e);
+    });
+  }
+
+ private:
+  // Only successful resolutions are kept: the generated pool never loses a type.
+  template <typename T, typename Load>
+  pb::util::Status Resolve(const std::string& url, T* out,
+                           std::map<std::string, std::unique_ptr<const T>, std::less<>>& cache,
+                           Load load) {
+    {
+      absl::ReaderMutexLock lock(&mu_);
+      auto it = cache.find(url);
+      if (it != cache.end()) {
+        *out = *it->second;
+        return pb::util::Status();
+      }
+    }
+    auto loaded = std::make_unique<T>();
+    pb::util::Status s = load(url, loaded.get());
+    if (!s.ok()) return s;
+    *out = *loaded;
+    absl::MutexLock lock(&mu_);
+    cache.emplace(url, std::move(loaded));
+    return s;
+  }
+
+  std::unique_ptr<pb::util::TypeResolver> inner_;
+  absl::Mutex mu_;
+  std::map<std::string, std::unique_ptr<const pb::Type>, std::less<>> types_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::unique_ptr<const pb::Enum>, std::less<>> enums_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+JsonPrinter::JsonPrinter() : resolver_(std::make_unique<CachingTypeResolver>()) {}
+JsonPrinter::~JsonPrinter() = default;
+
+absl::StatusOr<std::string> JsonPrinter::BytesToJson(const pb::Descriptor& type,
+                                                     const std::string& bytes) const {
   std::string out;
-  pb::util::Status s = pb::util::MessageToJsonString(msg, &out, options);
+  pb::util::Status s =
+      pb::util::BinaryToJsonString(resolver_.get(), absl::StrCat(kTypeUrlPrefix, "/", type.full_name()),
+                                   bytes, &out, PrintOptions());
+  if (!s.ok()) {
+    return absl::InternalError(
+        absl::StrCat(type.full_name(), " cannot be printed as JSON: ", s.ToString()));
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> MessageToJson(const pb::Message& msg) {
+  std::string out;
+  pb::util::Status s = pb::util::MessageToJsonString(msg, &out, PrintOptions());
   if (!s.ok()) {
     return absl::InternalError(absl::StrCat(msg.GetDescriptor()->full_name(),
                                             " cannot be printed as JSON: ", s.ToString()));

@@ -13,6 +13,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
+namespace google::protobuf::util {
+class TypeResolver;
+}
+
 namespace crm::gateway::api {
 
 inline constexpr const char* kReasonMalformedBody = "MALFORMED_BODY";
@@ -63,5 +67,29 @@ struct HttpCall {
 // Same, honouring route.response_body (only that field of the response is printed).
 [[nodiscard]] absl::StatusOr<std::string> ResponseToJson(const RestRoute& route,
                                                          const std::string& bytes);
+
+// Prints serialized messages as JSON straight from their wire bytes, with the
+// options of MessageToJson and the same text. MessageToJson resolves every
+// message and enum type it meets from the descriptors again on each call
+// (protobuf's converter keeps no cache between calls) and needs a parsed
+// message that it serializes once more; a REST response is printed on every
+// call, so this printer keeps the resolved types for the process's life and
+// reads the backend's bytes as they are. Thread-safe.
+class JsonPrinter final {
+ public:
+  JsonPrinter();
+  ~JsonPrinter();
+  JsonPrinter(const JsonPrinter&) = delete;
+  JsonPrinter& operator=(const JsonPrinter&) = delete;
+
+  // Serialized `type` (a generated message type) -> JSON. The bytes must be
+  // a message that parses (ParseResponse): protobuf's converter is more
+  // lenient than the parser and may print what the parser refuses.
+  [[nodiscard]] absl::StatusOr<std::string> BytesToJson(const google::protobuf::Descriptor& type,
+                                                        const std::string& bytes) const;
+
+ private:
+  std::unique_ptr<google::protobuf::util::TypeResolver> resolver_;
+};
 
 }  // namespace crm::gateway::api

@@ -25,6 +25,7 @@
 #include "libs/grpcutil/context.h"
 #include "libs/grpcutil/status_conversion.h"
 #include "prometheus/registry.h"
+#include "services/gateway/api/grpc_proxy_service.h"
 #include "services/gateway/api/proxy.h"
 #include "services/gateway/app/access.h"
 #include "services/gateway/domain/api_key.h"

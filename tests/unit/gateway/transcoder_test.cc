@@ -501,5 +501,33 @@ TEST_CASE("ResponseToJson", "[gateway][api]") {
   }
 }
 
+TEST_CASE("JsonPrinter prints wire bytes as MessageToJson prints the message", "[gateway][api]") {
+  cs::CustomerView view;
+  cs::Customer* c = view.mutable_customer();
+  c->set_id("c-3");
+  c->set_given_name("Ada");
+  c->set_lifecycle_stage(cs::LIFECYCLE_STAGE_CUSTOMER);
+  c->mutable_create_time()->set_seconds(1704164645);
+  view.add_identities()->set_value("ada@example.com");
+  view.set_interaction_count(7);
+  view.mutable_view_time()->set_seconds(1704164700);
+  cs::Interaction* i = view.add_recent_interactions();
+  i->set_summary("Order 1");
+  (*i->mutable_payload()->mutable_fields())["amount"].set_number_value(121.5);
+  cs::PurchaseAggregate* p = view.add_purchases();
+  p->set_currency_code("CHF");
+  p->set_total_spend_minor(12150);
+  const std::string bytes = view.SerializeAsString();
+  JsonPrinter printer;
+  // Twice: the second print uses the types resolved by the first.
+  for (int round = 0; round < 2; ++round) {
+    absl::StatusOr<std::string> printed = printer.BytesToJson(*cs::CustomerView::descriptor(), bytes);
+    absl::StatusOr<std::string> expected = MessageToJson(view);
+    REQUIRE(printed.ok());
+    REQUIRE(expected.ok());
+    CHECK(*printed == *expected);
+  }
+}
+
 }  // namespace
 }  // namespace crm::gateway::api
