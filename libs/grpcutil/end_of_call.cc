@@ -1,5 +1,6 @@
 #include "libs/grpcutil/end_of_call.h"
 
+#include <chrono>
 #include <string>
 
 #include "libs/common/errors.h"
@@ -17,6 +18,10 @@ absl::Status ClientGoneError() { return absl::CancelledError("call cancelled by 
 
 absl::Status UnexpectedError() {
   return common::WithReason(absl::InternalError("internal error"), "INTERNAL_ERROR");
+}
+
+bool CallAbandoned(const grpc::CallbackServerContext& ctx) {
+  return ctx.IsCancelled() || ctx.deadline() <= std::chrono::system_clock::now();
 }
 
 void LogEscapedException(const char* method, const RequestContext& rc, const std::exception& e) {

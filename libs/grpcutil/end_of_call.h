@@ -22,11 +22,16 @@ namespace crm::grpcutil {
 // RESOURCE_EXHAUSTED (OVERLOADED): the executor's queue is full.
 absl::Status OverloadedError();
 // CANCELLED: the client cancelled the call or its deadline passed before
-// the work ran.
+// the work ran (what the server records; the client sees CANCELLED or
+// DEADLINE_EXCEEDED).
 absl::Status ClientGoneError();
 // INTERNAL (INTERNAL_ERROR) with a generic message: what an escaped
 // exception becomes (its text is logged, never sent).
 absl::Status UnexpectedError();
+
+// Whether the work of a call is pointless: the client cancelled it or its
+// deadline has passed (checked directly, not only once gRPC's timer fired).
+bool CallAbandoned(const grpc::CallbackServerContext& ctx);
 
 // Logs an escaped exception with the call's ids.
 void LogEscapedException(const char* method, const RequestContext& rc, const std::exception& e);

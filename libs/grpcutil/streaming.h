@@ -3,7 +3,7 @@
 // server or bidirectional stream) shares with every unary call.
 //   no tenant       -> UNAUTHENTICATED (ReadContext)
 //   queue full      -> RESOURCE_EXHAUSTED (OVERLOADED), rejection counted
-//   client gone     -> CANCELLED, the work not run
+//   client gone     -> CANCELLED (cancelled or past its deadline), the work not run
 //   exception       -> INTERNAL with a generic message (detail logged)
 // and the call ends exactly once through EndOfCall (end_of_call.h): the
 // same status conversion, reason trailer, RPC metrics and access-log line
@@ -57,7 +57,8 @@ class StreamCall final {
   }
   const RequestContext& rc() const { return rc_; }
   grpc::CallbackServerContext* context() const { return ctx_; }
-  bool cancelled() const { return ctx_->IsCancelled(); }
+  // The client cancelled the call or its deadline has passed.
+  bool cancelled() const { return CallAbandoned(*ctx_); }
 
   // Runs work (absl::Status()) on the executor, then then(status) on the
   // same worker: CANCELLED without running the work when the client has

@@ -3,7 +3,7 @@
 // the use case to the bounded executor. The worker finishes the reactor.
 //   queue full      -> RESOURCE_EXHAUSTED (OVERLOADED)
 //   no tenant       -> UNAUTHENTICATED (MISSING_TENANT_CONTEXT)
-//   cancelled first -> CANCELLED
+//   client gone     -> CANCELLED (cancelled, or past its deadline, before the work ran)
 //   exception       -> INTERNAL with a generic message (detail logged)
 // and always the one end of a call (end_of_call.h): ToGrpcStatus, RPC
 // metrics, one access-log line, then Finish(). Streaming calls end through
@@ -53,7 +53,7 @@ grpc::ServerUnaryReactor* Offload(grpc::CallbackServerContext* ctx, common::Exec
   bool queued = executor.TrySubmit([ctx, reactor, &metrics, method, rc, start,
                                     fn = std::move(fn)]() mutable {
     absl::Status status =
-        ctx->IsCancelled()
+        CallAbandoned(*ctx)
             ? ClientGoneError()
             : RunGuarded(method, rc, [&] { return fn(static_cast<const RequestContext&>(rc)); });
     FinishRpc(ctx, reactor, metrics, method, rc, start, status);

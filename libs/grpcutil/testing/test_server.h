@@ -95,6 +95,10 @@ class ExecutorGate final {
   std::shared_ptr<absl::Notification> open_;
 };
 
+// How long a test lets the server notice that a client cancelled (RST_STREAM
+// travels asynchronously) before it lets queued work run.
+inline constexpr absl::Duration kCancelNoticed = absl::Milliseconds(300);
+
 // crm_rpc_server_handled_total{method, code} as collected from `registry`
 // (0 when absent).
 double HandledCount(prometheus::Registry& registry, const std::string& method,
