@@ -306,6 +306,7 @@ TEST_CASE("customer-store edge: a call whose client has gone ends CANCELLED with
     auto ctx = gt::CallContext(gt::Tenant(kTenant), absl::Milliseconds(200));
     grpc::Status s = e.stub->GetCustomer(ctx.get(), get, &out);
     CHECK(s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
+    absl::SleepFor(gt::kCancelNoticed);
     gate.Release();
     CHECK(gt::AwaitHandled(e.registry, "GetCustomer", "CANCELLED", 1));
   }
@@ -323,6 +324,7 @@ TEST_CASE("customer-store edge: a call whose client has gone ends CANCELLED with
     ctx->TryCancel();
     REQUIRE(done.WaitForNotificationWithTimeout(absl::Seconds(5)));
     CHECK(s.error_code() == grpc::StatusCode::CANCELLED);
+    absl::SleepFor(gt::kCancelNoticed);
     gate.Release();
     CHECK(gt::AwaitHandled(e.registry, "GetCustomer", "CANCELLED", 1));
   }
