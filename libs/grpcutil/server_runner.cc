@@ -8,23 +8,9 @@
 #include <grpcpp/impl/server_builder_plugin.h>
 
 #include "absl/strings/str_cat.h"
-#include "libs/grpcutil/unary.h"
 #include "libs/observability/log.h"
 
 namespace crm::grpcutil {
-
-void FinishRpc(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
-               RpcMetrics& metrics, const char* method, const RequestContext& rc,
-               absl::Time start, const absl::Status& status) {
-  grpc::Status g = ToGrpcStatus(status);
-  std::string reason = common::ReasonOf(status);
-  if (!reason.empty()) ctx->AddTrailingMetadata(kReasonTrailer, reason);
-  if (status.code() == absl::StatusCode::kInternal) {
-    CRM_LOG(Error).Field("rpc", method).Field("request_id", rc.request_id) << status.message();
-  }
-  metrics.Record(method, g, absl::Now() - start, rc, reason);
-  reactor->Finish(g);
-}
 
 ServerRunner::ServerRunner(std::string address) : address_(std::move(address)) {
   grpc::EnableDefaultHealthCheckService(true);

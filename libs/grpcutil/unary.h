@@ -3,10 +3,11 @@
 // the use case to the bounded executor. The worker finishes the reactor.
 //   queue full      -> RESOURCE_EXHAUSTED (OVERLOADED)
 //   no tenant       -> UNAUTHENTICATED (MISSING_TENANT_CONTEXT)
-//   cancelled first -> CANCELLED
+//   client gone     -> CANCELLED (cancelled, or past its deadline, before the work ran)
 //   exception       -> INTERNAL with a generic message (detail logged)
-// and always: ToGrpcStatus, RPC metrics, one access-log line, Finish().
-#include <exception>
+// and always the one end of a call (end_of_call.h): ToGrpcStatus, RPC
+// metrics, one access-log line, then Finish(). Streaming calls end through
+// the same path (streaming.h).
 #include <utility>
 
 #include <grpcpp/server_context.h>
@@ -17,9 +18,8 @@
 #include "libs/common/errors.h"
 #include "libs/common/executor.h"
 #include "libs/grpcutil/context.h"
+#include "libs/grpcutil/end_of_call.h"
 #include "libs/grpcutil/rpc_metrics.h"
-#include "libs/grpcutil/status_conversion.h"
-#include "libs/observability/log.h"
 
 namespace crm::grpcutil {
 
@@ -52,25 +52,15 @@ grpc::ServerUnaryReactor* Offload(grpc::CallbackServerContext* ctx, common::Exec
   }
   bool queued = executor.TrySubmit([ctx, reactor, &metrics, method, rc, start,
                                     fn = std::move(fn)]() mutable {
-    absl::Status status;
-    if (ctx->IsCancelled()) {
-      status = absl::CancelledError("call cancelled by the client");
-    } else {
-      try {
-        status = fn(static_cast<const RequestContext&>(rc));
-      } catch (const std::exception& e) {
-        CRM_LOG(Error).Field("rpc", method).Field("request_id", rc.request_id)
-            << "unhandled exception: " << ::crm::observability::ExceptionSummary(e);
-        status = common::WithReason(absl::InternalError("internal error"), "INTERNAL_ERROR");
-      }
-    }
+    absl::Status status =
+        CallAbandoned(*ctx)
+            ? ClientGoneError()
+            : RunGuarded(method, rc, [&] { return fn(static_cast<const RequestContext&>(rc)); });
     FinishRpc(ctx, reactor, metrics, method, rc, start, status);
   });
   if (!queued) {
     metrics.RecordRejected();
-    FinishRpc(ctx, reactor, metrics, method, rc, start,
-              common::WithReason(absl::ResourceExhaustedError("server overloaded, retry later"),
-                                 "OVERLOADED"));
+    FinishRpc(ctx, reactor, metrics, method, rc, start, OverloadedError());
   }
   return reactor;
 }

@@ -5,8 +5,8 @@
 #include "libs/common/request_id.h"
 #include "libs/common/status_macros.h"
 #include "libs/grpcutil/proto_util.h"
+#include "libs/grpcutil/streaming.h"
 #include "libs/grpcutil/unary.h"
-#include "libs/observability/log.h"
 #include "services/customer_store/api/proto_mapping.h"
 
 namespace crm::customer_store::api {
@@ -191,48 +191,40 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::UnmergeCustomer(
 }
 
 // Client stream of import rows: collected as they arrive (bounded), then the
-// batch runs on the executor and the reactor finishes from there.
+// batch runs on the executor and the reactor finishes from there, through
+// the end-of-call path every call shares (libs/grpcutil/streaming.h).
 class ImportReactor final : public grpc::ServerReadReactor<v1::ImportCustomersRequest> {
  public:
   ImportReactor(CustomerStoreGrpcService& svc, grpc::CallbackServerContext* ctx,
                 v1::ImportCustomersResponse* resp)
-      : svc_(svc), ctx_(ctx), resp_(resp), start_(absl::Now()) {
-    auto rc = grpcutil::ReadRequestContext(*ctx);
-    if (!rc.ok()) {
-      rc_ = grpcutil::ReadRequestContextLenient(*ctx);
-      Done(rc.status());
+      : svc_(svc), resp_(resp), call_(ctx, svc.metrics_, "ImportCustomers") {
+    if (absl::Status s = call_.ReadContext(); !s.ok()) {
+      call_.Finish(this, s);
       return;
     }
-    rc_ = *std::move(rc);
     StartRead(&msg_);
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) {  // the client half-closed: run the batch
-      bool queued = svc_.executor_.TrySubmit([this] {
-        absl::Status s;
-        try {
-          auto report = svc_.importer_.Import(
-              ActorOf(rc_, "ImportCustomers", ""), batch_id_, std::move(rows_));
-          s = report.status();
-          if (report.ok()) ToProto(*report, resp_);
-        } catch (const std::exception& e) {
-          CRM_LOG(Error).Field("rpc", "ImportCustomers") << "unhandled exception: " << observability::ExceptionSummary(e);
-          s = common::WithReason(absl::InternalError("internal error"), "INTERNAL_ERROR");
-        }
-        Done(s);
-      });
-      if (!queued) {
-        Done(common::WithReason(absl::ResourceExhaustedError("server overloaded, retry later"),
-                                "OVERLOADED"));
-      }
+    if (!ok) {  // the client half-closed (or went away: the batch does not run)
+      call_.Offload(
+          this, svc_.executor_,
+          [this]() -> absl::Status {
+            CRM_ASSIGN_OR_RETURN(app::ImportReport report,
+                                 svc_.importer_.Import(ActorOf(call_.rc(), "ImportCustomers", ""),
+                                                       batch_id_, std::move(rows_)));
+            ToProto(report, resp_);
+            return absl::OkStatus();
+          },
+          [this](const absl::Status& s) { call_.Finish(this, s); });
       return;
     }
     if (batch_id_.empty()) batch_id_ = msg_.batch_id();
     for (const auto& row : msg_.rows()) rows_.push_back(FromProto(row));
     if (static_cast<int64_t>(rows_.size()) > domain::kMaxImportRows) {
-      Done(common::InvalidField("rows", absl::StrCat("a batch holds at most ", domain::kMaxImportRows,
-                                                     " rows; split the load into several batches")));
+      call_.Finish(this, common::InvalidField(
+                             "rows", absl::StrCat("a batch holds at most ", domain::kMaxImportRows,
+                                                  " rows; split the load into several batches")));
       return;
     }
     msg_.Clear();
@@ -242,19 +234,9 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportCustomersRe
   void OnDone() override { delete this; }
 
  private:
-  void Done(const absl::Status& s) {
-    grpc::Status g = grpcutil::ToGrpcStatus(s);
-    std::string reason = common::ReasonOf(s);
-    if (!reason.empty()) ctx_->AddTrailingMetadata(grpcutil::kReasonTrailer, reason);
-    svc_.metrics_.Record("ImportCustomers", g, absl::Now() - start_, rc_, reason);
-    Finish(g);
-  }
-
   CustomerStoreGrpcService& svc_;
-  grpc::CallbackServerContext* ctx_;
   v1::ImportCustomersResponse* resp_;
-  absl::Time start_;
-  grpcutil::RequestContext rc_;
+  grpcutil::StreamCall call_;
   v1::ImportCustomersRequest msg_;
   std::string batch_id_;
   std::vector<app::ImportInputRow> rows_;

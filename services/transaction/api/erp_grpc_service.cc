@@ -8,8 +8,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/grpcutil/context.h"
 #include "libs/grpcutil/proto_util.h"
-#include "libs/grpcutil/status_conversion.h"
-#include "libs/observability/log.h"
+#include "libs/grpcutil/streaming.h"
 #include "services/transaction/api/grpc_service.h"
 
 namespace crm::transaction::api {
@@ -18,33 +17,6 @@ namespace {
 using grpcutil::RequestContext;
 
 constexpr char kExportScope[] = "erp-export";
-
-// Runs fn, turning an escaped exception into a generic INTERNAL.
-template <typename Fn>
-absl::Status Guarded(const char* method, const RequestContext& rc, Fn&& fn) {
-  try {
-    return fn();
-  } catch (const std::exception& e) {
-    CRM_LOG(Error).Field("rpc", method).Field("request_id", rc.request_id)
-        << "unhandled exception: " << ::crm::observability::ExceptionSummary(e);
-    return common::WithReason(absl::InternalError("internal error"), "INTERNAL_ERROR");
-  }
-}
-
-// Trailer, log and metrics of a streaming call's end, then the status to
-// finish with.
-grpc::Status EndOfStream(grpc::CallbackServerContext* ctx, grpcutil::RpcMetrics& metrics,
-                         const char* method, const RequestContext& rc, absl::Time start,
-                         const absl::Status& status) {
-  grpc::Status g = grpcutil::ToGrpcStatus(status);
-  std::string reason = common::ReasonOf(status);
-  if (!reason.empty()) ctx->AddTrailingMetadata(grpcutil::kReasonTrailer, reason);
-  if (status.code() == absl::StatusCode::kInternal) {
-    CRM_LOG(Error).Field("rpc", method).Field("request_id", rc.request_id) << status.message();
-  }
-  metrics.Record(method, g, absl::Now() - start, rc, reason);
-  return g;
-}
 
 v1::IngestOrderResult::Outcome OutcomeOf(app::IngestOutcome o) {
   switch (o) {
@@ -64,14 +36,11 @@ class IngestReactor final
  public:
   IngestReactor(grpc::CallbackServerContext* ctx, app::Erp& erp, common::Executor& executor,
                 grpcutil::RpcMetrics& metrics)
-      : ctx_(ctx), erp_(erp), executor_(executor), metrics_(metrics), start_(absl::Now()) {
-    auto rc = grpcutil::ReadRequestContext(*ctx);
-    if (!rc.ok()) {
-      rc_ = grpcutil::ReadRequestContextLenient(*ctx);
-      End(rc.status());
+      : erp_(erp), executor_(executor), call_(ctx, metrics, "IngestOrders") {
+    if (absl::Status s = call_.ReadContext(); !s.ok()) {
+      call_.Finish(this, s);
       return;
     }
-    rc_ = *std::move(rc);
     StartRead(&request_);
   }
 
@@ -79,21 +48,22 @@ class IngestReactor final
   // then its write), so the reactions never run concurrently.
   void OnReadDone(bool ok) override {
     if (!ok) {  // the client half-closed (or went away)
-      End(ctx_->IsCancelled() ? absl::CancelledError("call cancelled by the client")
-                              : absl::OkStatus());
+      call_.Finish(this, call_.cancelled() ? grpcutil::ClientGoneError() : absl::OkStatus());
       return;
     }
-    if (!executor_.TrySubmit([this] { Work(); })) {
-      metrics_.RecordRejected();
-      End(common::WithReason(absl::ResourceExhaustedError("server overloaded, retry later"),
-                             "OVERLOADED"));
-      return;
-    }
+    call_.Offload(this, executor_, [this] { return Batch(); },
+                  [this](const absl::Status& s) {
+                    if (!s.ok()) {
+                      call_.Finish(this, s);
+                      return;
+                    }
+                    StartWrite(&response_);
+                  });
   }
 
   void OnWriteDone(bool ok) override {
     if (!ok) {
-      End(absl::CancelledError("the client stopped reading"));
+      call_.Finish(this, absl::CancelledError("the client stopped reading"));
       return;
     }
     request_.Clear();
@@ -103,16 +73,6 @@ class IngestReactor final
   void OnDone() override { delete this; }
 
  private:
-  void Work() {
-    absl::Status s = ctx_->IsCancelled() ? absl::CancelledError("call cancelled by the client")
-                                         : Guarded("IngestOrders", rc_, [this] { return Batch(); });
-    if (!s.ok()) {
-      End(s);
-      return;
-    }
-    StartWrite(&response_);
-  }
-
   absl::Status Batch() {
     response_.Clear();
     if (request_.orders_size() > app::kMaxIngestBatch) {
@@ -134,8 +94,9 @@ class IngestReactor final
         inputs[i].parse_error = o.status();
       }
     }
-    app::Actor actor{rc_.tenant_id, rc_.principal.empty() ? "unknown" : rc_.principal,
-                     rc_.request_id, "IngestOrders", ""};
+    const RequestContext& rc = call_.rc();
+    app::Actor actor{rc.tenant_id, rc.principal.empty() ? "unknown" : rc.principal,
+                     rc.request_id, "IngestOrders", ""};
     CRM_ASSIGN_OR_RETURN(app::IngestReport report,
                          erp_.Ingest(actor, request_.batch_id(), std::move(inputs)));
     response_.set_batch_id(request_.batch_id());
@@ -156,16 +117,9 @@ class IngestReactor final
     return absl::OkStatus();
   }
 
-  void End(const absl::Status& s) {
-    Finish(EndOfStream(ctx_, metrics_, "IngestOrders", rc_, start_, s));
-  }
-
-  grpc::CallbackServerContext* ctx_;
   app::Erp& erp_;
   common::Executor& executor_;
-  grpcutil::RpcMetrics& metrics_;
-  absl::Time start_;
-  RequestContext rc_;
+  grpcutil::StreamCall call_;
   v1::IngestOrdersRequest request_;
   v1::IngestOrdersResponse response_;
   int64_t batches_ = 0;
@@ -176,27 +130,23 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportOrdersResp
   ExportReactor(grpc::CallbackServerContext* ctx, const v1::ExportOrdersRequest* req,
                 app::Erp& erp, common::Executor& executor, grpcutil::RpcMetrics& metrics,
                 const common::PageTokenCodec& tokens)
-      : ctx_(ctx),
-        erp_(erp),
+      : erp_(erp),
         executor_(executor),
-        metrics_(metrics),
         tokens_(tokens),
-        start_(absl::Now()),
-        page_size_(req->page_size()) {
-    auto rc = grpcutil::ReadRequestContext(*ctx);
-    if (!rc.ok()) {
-      rc_ = grpcutil::ReadRequestContextLenient(*ctx);
-      End(rc.status());
+        page_size_(req->page_size()),
+        call_(ctx, metrics, "ExportOrders") {
+    if (absl::Status s = call_.ReadContext(); !s.ok()) {
+      call_.Finish(this, s);
       return;
     }
-    rc_ = *std::move(rc);
     if (!req->cursor().empty()) {
-      auto cursor = tokens_.Decode(rc_.tenant_id, kExportScope, req->cursor());
+      auto cursor = tokens_.Decode(call_.rc().tenant_id, kExportScope, req->cursor());
       if (!cursor.ok()) {
-        End(common::WithField(common::WithReason(absl::InvalidArgumentError(
-                                                     "cursor is invalid (or another tenant's)"),
-                                                 "INVALID_PAGE_TOKEN"),
-                              "cursor"));
+        call_.Finish(this, common::WithField(
+                               common::WithReason(absl::InvalidArgumentError(
+                                                      "cursor is invalid (or another tenant's)"),
+                                                  "INVALID_PAGE_TOKEN"),
+                               "cursor"));
         return;
       }
       cursor_ = *std::move(cursor);
@@ -206,11 +156,11 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportOrdersResp
 
   void OnWriteDone(bool ok) override {
     if (!ok) {
-      End(absl::CancelledError("the client stopped reading"));
+      call_.Finish(this, absl::CancelledError("the client stopped reading"));
       return;
     }
     if (last_) {
-      End(absl::OkStatus());
+      call_.Finish(this, absl::OkStatus());
       return;
     }
     Next();
@@ -221,26 +171,19 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportOrdersResp
  private:
   // Fetches the next page on the executor, then writes it.
   void Next() {
-    if (!executor_.TrySubmit([this] { Work(); })) {
-      metrics_.RecordRejected();
-      End(common::WithReason(absl::ResourceExhaustedError("server overloaded, retry later"),
-                             "OVERLOADED"));
-    }
-  }
-
-  void Work() {
-    absl::Status s = ctx_->IsCancelled() ? absl::CancelledError("call cancelled by the client")
-                                         : Guarded("ExportOrders", rc_, [this] { return Page(); });
-    if (!s.ok()) {
-      End(s);
-      return;
-    }
-    StartWrite(&response_);
+    call_.Offload(this, executor_, [this] { return Page(); },
+                  [this](const absl::Status& s) {
+                    if (!s.ok()) {
+                      call_.Finish(this, s);
+                      return;
+                    }
+                    StartWrite(&response_);
+                  });
   }
 
   absl::Status Page() {
     response_.Clear();
-    CRM_ASSIGN_OR_RETURN(app::ExportPage page, erp_.Export(rc_.tenant_id, cursor_, page_size_));
+    CRM_ASSIGN_OR_RETURN(app::ExportPage page, erp_.Export(call_.rc().tenant_id, cursor_, page_size_));
     for (const domain::Order& o : page.orders) {
       v1::Order* out = response_.add_orders();
       ToProto(o, out);
@@ -254,25 +197,18 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportOrdersResp
       }
     }
     if (!page.next_cursor.empty()) cursor_ = page.next_cursor;
-    response_.set_cursor(tokens_.Encode(rc_.tenant_id, kExportScope, cursor_));
+    response_.set_cursor(tokens_.Encode(call_.rc().tenant_id, kExportScope, cursor_));
     response_.set_caught_up(page.caught_up);
     response_.set_held_back(page.held_back);
     last_ = page.caught_up || page.held_back;
     return absl::OkStatus();
   }
 
-  void End(const absl::Status& s) {
-    Finish(EndOfStream(ctx_, metrics_, "ExportOrders", rc_, start_, s));
-  }
-
-  grpc::CallbackServerContext* ctx_;
   app::Erp& erp_;
   common::Executor& executor_;
-  grpcutil::RpcMetrics& metrics_;
   const common::PageTokenCodec& tokens_;
-  absl::Time start_;
   int page_size_;
-  RequestContext rc_;
+  grpcutil::StreamCall call_;
   std::string cursor_;
   bool last_ = false;
   v1::ExportOrdersResponse response_;

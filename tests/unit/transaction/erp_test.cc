@@ -14,6 +14,7 @@
 #include "libs/common/errors.h"
 #include "tests/support/fakes/common_fakes.h"
 #include "tests/support/fakes/transaction/fake_customer_book.h"
+#include "tests/support/fakes/transaction/fake_erp_repository.h"
 
 namespace {
 
@@ -30,70 +31,7 @@ constexpr char kTenant[] = "11111111-1111-4111-8111-111111111111";
 constexpr char kCustomer[] = "33333333-3333-4333-8333-333333333333";
 const absl::Time kNow = absl::FromUnixNanos(1700000000123456789);
 
-// Creates every order unless its external id is known (then ALREADY_EXISTS)
-// or a line names SKU "NOPE" (then UNKNOWN_SKU), like the PostgreSQL adapter.
-class FakeErpRepository final : public app::ErpRepository {
- public:
-  absl::StatusOr<std::vector<app::IngestRowResult>> IngestBatch(
-      const app::Actor& actor, const std::string& batch_id,
-      const std::vector<app::IngestRow>& rows) override {
-    ++calls;
-    last_batch_id = batch_id;
-    last_method = actor.method;
-    last_rows = rows;
-    if (!fail.ok()) return fail;
-    std::vector<app::IngestRowResult> out;
-    for (const auto& r : rows) {
-      app::IngestRowResult x;
-      x.index = r.index;
-      x.external_id = r.order.external_id;
-      auto it = by_external_id.find(r.order.external_id);
-      bool unknown_sku = false;
-      for (const auto& l : r.order.lines) unknown_sku |= l.sku == "NOPE";
-      if (it != by_external_id.end()) {
-        x.outcome = IngestOutcome::kAlreadyExists;
-        x.order_id = it->second;
-      } else if (unknown_sku) {
-        x.outcome = IngestOutcome::kRejected;
-        x.reason = "UNKNOWN_SKU";
-        x.field = "lines[0].sku";
-      } else {
-        x.outcome = IngestOutcome::kCreated;
-        x.order_id = r.order.id;
-        by_external_id[r.order.external_id] = r.order.id;
-      }
-      out.push_back(x);
-    }
-    std::reverse(out.begin(), out.end());  // any order: the use case sorts
-    return out;
-  }
-  absl::StatusOr<std::map<std::string, std::string>> ExistingExternalIds(
-      const std::string&, const std::vector<std::string>& external_ids) override {
-    ++existing_calls;
-    std::map<std::string, std::string> out;
-    for (const auto& x : external_ids) {
-      auto it = by_external_id.find(x);
-      if (it != by_external_id.end()) out.emplace(x, it->second);
-    }
-    return out;
-  }
-  absl::StatusOr<app::ExportPage> ExportChanges(const std::string&, const std::string& cursor,
-                                                int limit) override {
-    last_cursor = cursor;
-    last_limit = limit;
-    return app::ExportPage{};
-  }
-
-  int calls = 0;
-  int existing_calls = 0;
-  std::string last_batch_id;
-  std::string last_method;
-  std::vector<app::IngestRow> last_rows;
-  std::map<std::string, std::string> by_external_id;
-  absl::Status fail;
-  std::string last_cursor;
-  int last_limit = 0;
-};
+using crm::testing::FakeErpRepository;
 
 Order NewOrder(const std::string& external_id) {
   Order o;
@@ -263,9 +201,9 @@ TEST_CASE("Erp::Export clamps the page size", "[transaction][erp]") {
   Fixture f;
   REQUIRE(f.erp.Export(kTenant, "", 0).ok());
   CHECK(f.repo.last_limit == app::kDefaultExportPage);
-  REQUIRE(f.erp.Export(kTenant, "c", 5000).ok());
+  REQUIRE(f.erp.Export(kTenant, "3", 5000).ok());
   CHECK(f.repo.last_limit == app::kMaxExportPage);
-  CHECK(f.repo.last_cursor == "c");
+  CHECK(f.repo.last_cursor == "3");
   REQUIRE(f.erp.Export(kTenant, "", 7).ok());
   CHECK(f.repo.last_limit == 7);
   auto bad = f.erp.Export(kTenant, "", -1);
