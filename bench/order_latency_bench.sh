@@ -279,12 +279,12 @@ pace() {
   local stmts="-"
   if [[ $PGSS == 1 ]]; then
     # Statements per order by query (all services; whole run incl. warm-up and drain).
-    bench_psql_super -At -F $'\t' -v n="$n_orders" >"$OUT/$name.pgss.tsv" <<'SQL'
+    bench_psql_super -At -F $'\t' -v n="$n_orders" >"$OUT/$name.stmts.tsv" <<'SQL'
 SELECT round(calls::numeric / :n, 2), round((total_exec_time / calls)::numeric, 3),
        regexp_replace(left(query, 110), '\s+', ' ', 'g')
 FROM pg_stat_statements WHERE calls > 0 ORDER BY calls DESC LIMIT 40;
 SQL
-    stmts=$(awk -F'\t' '{ s += $1 } END { printf "%.1f", s }' "$OUT/$name.pgss.tsv")
+    stmts=$(awk -F'\t' '{ s += $1 } END { printf "%.1f", s }' "$OUT/$name.stmts.tsv")
   fi
   XACTS+="$name	$(awk -v a="$xact0" -v b="$(pg_xacts)" -v n="$n_orders" -v c0="$checks0" -v c1="$(customer_checks)" -v st="$stmts" 'BEGIN {
     split(a, A, " "); split(b, B, " "); printf "%.2f\t%.1f\t%.1f\t%.2f\t%s", (B[1] - A[1]) / n, (B[2] - A[2]) / n, (B[3] - A[3]) / n, (c1 - c0) / n, st }')"$'\n'
@@ -456,7 +456,7 @@ echo
 echo "PostgreSQL work per order created (pg_stat_database, whole run incl. warm-up and drain; all"
 echo "services: order transaction, relay batches, projection, polling); customer checks = the"
 echo "transaction service's ResolveCustomerRefs calls to customer-store; statements ="
-echo "pg_stat_statements calls (top 40 queries by calls in \$OUT/<run>.pgss.tsv):"
+echo "pg_stat_statements calls (top 40 queries by calls in \$OUT/<run>.stmts.tsv):"
 printf '  %-12s %12s %14s %13s %15s %11s\n' run commits rows-inserted rows-updated customer-checks statements
 awk -F'\t' 'NF >= 4 { printf "  %-12s %12.2f %14.1f %13.1f %15s %11s\n", $1, $2, $3, $4, $5, $6 }' <<<"$XACTS"
 echo

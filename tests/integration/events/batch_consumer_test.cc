@@ -111,7 +111,7 @@ TEST_CASE("A batch handler gets every entry of one read in one call, each stream
   CHECK(Pending(o, 1) == 0);
 }
 
-TEST_CASE("In a batch, a failed entry is retried alone; duplicates and poison never reach the "
+TEST_CASE("In a batch, a failed entry is retried alone, and duplicates and poison never reach the "
           "handler",
           "[events][consumer][batch]") {
   ConsumerOptions o = Options();

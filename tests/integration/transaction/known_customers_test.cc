@@ -237,7 +237,7 @@ TEST_CASE("Every replica forgets the customers of customer.erased, merged and un
 }
 
 TEST_CASE("An order for a known customer needs no customer-store call until its erasure is "
-          "consumed; from then on it is refused",
+          "consumed, and is refused from then on",
           "[transaction][known_customers][integration]") {
   Env& env = TheEnv();
   common::SystemClock clock;
