@@ -150,8 +150,12 @@ std::vector<pg::NamedQuery> PgOrderRepository::Queries() {
                     "external_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ",
                     pg::MicrosParam(9), ", $10, ", pg::MicrosParam(11), ", ", pg::MicrosParam(11),
                     ", $12)")},
+      // external_id <> '' lets the prepared (generic) plan use the partial
+      // unique index orders_external_id_key (WHERE external_id <> ''); only
+      // asked for a non-empty id.
       {"select_order_by_external_id",
-       "SELECT id::text FROM txn.orders WHERE tenant_id = $1 AND external_id = $2"},
+       "SELECT id::text FROM txn.orders WHERE tenant_id = $1 AND external_id = $2 AND "
+       "external_id <> ''"},
       // Every line of an order in one statement (arrays by column, in line order).
       {"insert_order_lines",
        "INSERT INTO txn.order_lines (tenant_id, order_id, line_no, sku, quantity, "
