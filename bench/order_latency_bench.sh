@@ -378,7 +378,7 @@ fi
 # transaction service's cache of known customers (TTL 5 min) is then warm, as
 # it is in a steady state where each customer ordered within the TTL.
 if [[ ${BENCH_WARM_CUSTOMERS:-1} == 1 ]]; then
-  pace warm-customers wc 500 "$(((CUSTOMERS + 499) / 500))" 1
+  pace warm-customers wc 300 "$(((CUSTOMERS + 299) / 300))" 1
 fi
 pace low-rate lo "$LOW_RATE" "$LOW_DURATION_S" 1
 # The ladder: steady open-loop rates, the highest one that keeps p99 <= 50 ms
