@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Order write -> customer-store purchase aggregate visible: p50/p95/p99/max
-# latency at a steady, open-loop 2,000 CreateOrder/s through the gateway
+# latency at a ladder of steady, open-loop CreateOrder rates through the gateway
 # (gRPC), with the transaction service's outbox relay and customer-store's
 # event consumer running as in production. Ceilings measured in the same run:
 # the same path at a low rate (what the pipeline's polling alone costs) and a
@@ -8,18 +8,25 @@
 # bench/README.md, "order_latency_bench.sh".
 #
 #   bench/order_latency_bench.sh
-#   BENCH_PERF=1 bench/order_latency_bench.sh    # + perf profile of the sustainable-rate run
+#   BENCH_PERF=1 bench/order_latency_bench.sh    # + perf profile of one ladder run (BENCH_PERF_RATE,
+#                                                #   default the first rate of the ladder)
 #
 # Starts its own PostgreSQL (track_commit_timestamp = on), Redis,
 # customer-store, transaction and gateway under build/bench-run/order-latency
 # on private ports, and stops them all on exit. Exit status: 0 when every run
 # completed with <= 0.1% failed calls and every order reached customer-store.
-# A missed target is REPORTED, not a failure. Environment: BENCH_RATE (orders/s,
-# default 2000), BENCH_DURATION_S (measured seconds, default 20),
+# A missed target is REPORTED, not a failure. Environment: BENCH_RATE (orders/s of
+# the generator check, default the ladder's highest), BENCH_DURATION_S (measured seconds, default 20),
 # BENCH_WARM_S (unmeasured seconds at the start of each run, default 2),
 # BENCH_PACE_PROCS (client processes, default 2), BENCH_LOW_RATE (default 100),
 # BENCH_LOW_DURATION_S (default 10), BENCH_CUSTOMERS (default 10000),
-# BENCH_SKUS (default 1000), BENCH_QUIET_WAIT (default 600).
+# BENCH_SKUS (default 1000), BENCH_QUIET_WAIT (default 600),
+# BENCH_RATES (the ladder of steady rates, orders/s, default "300 500 700 900
+# 1100 1300"; it stops after the first rate that misses p99 <= 50 ms or is not
+# sustained, unless BENCH_LADDER_ALL=1), BENCH_PGBENCH_S (pgbench TPC-B
+# measured seconds, default 15; 0 skips it), BENCH_PGSS (pg_stat_statements
+# on, default 1: statements per order by query), BENCH_WARM_CUSTOMERS (default
+# 1: every customer orders once, unmeasured, before the measured runs).
 set -Eeuo pipefail
 
 _bench_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,13 +34,18 @@ BENCH_RUN_DIR=${BENCH_RUN_DIR:-${BUILD_DIR:-$_bench_repo/build}/bench-run/order-
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-readonly RATE=${BENCH_RATE:-2000}
+read -r -a LADDER <<<"${BENCH_RATES:-300 500 700 900 1100 1300}"
+# The generator check runs at the ladder's highest rate unless BENCH_RATE says otherwise.
+readonly RATE=${BENCH_RATE:-$(printf '%s\n' "${LADDER[@]}" | sort -n | tail -n 1)}
 readonly DURATION_S=${BENCH_DURATION_S:-20}
 readonly WARM_S=${BENCH_WARM_S:-2}
 readonly PROCS=${BENCH_PACE_PROCS:-2}
 readonly LOW_RATE=${BENCH_LOW_RATE:-100}
 readonly LOW_DURATION_S=${BENCH_LOW_DURATION_S:-10}
-readonly MID_RATE=${BENCH_MID_RATE:-500}
+readonly LADDER_ALL=${BENCH_LADDER_ALL:-0}
+readonly PGBENCH_S=${BENCH_PGBENCH_S:-15}
+readonly PGSS=${BENCH_PGSS:-1}
+readonly PERF_RATE=${BENCH_PERF_RATE:-${LADDER[0]}}
 readonly CUSTOMERS=${BENCH_CUSTOMERS:-10000}
 readonly SKUS=${BENCH_SKUS:-1000}
 readonly TARGET_P99_MS=50
@@ -58,7 +70,7 @@ trap 'bench_say "FAILED at line $LINENO: $BASH_COMMAND"' ERR
 
 bench_init
 command -v redis-benchmark >/dev/null || bench_die "redis-benchmark is not installed"
-echo "== order_latency_bench: CreateOrder -> customer-store purchase visible, open loop at $RATE/s — $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "== order_latency_bench: CreateOrder -> customer-store purchase visible, open-loop ladder ${LADDER[*]} orders/s — $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "   commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet 2>/dev/null || echo ' (+ uncommitted changes)')"
 echo "CPU: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')), NOT pinned:"
 echo "     the client ($PROCS python3 processes), gateway, transaction, customer-store, Redis and"
@@ -83,7 +95,15 @@ bench_datastores_fresh $PG_PORT $REDIS_PORT
 # transaction to the commit time of the projection's (pg_xact_commit_timestamp
 # of each row's xmin), read after the run, so nothing polls during it.
 bench_psql_super -c "ALTER SYSTEM SET track_commit_timestamp = on" >/dev/null
+if [[ $PGSS == 1 ]]; then
+  # Statements per order by query (reset before each run, read after it).
+  bench_psql_super -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
+fi
 bench_pg_restart
+if [[ $PGSS == 1 ]]; then
+  bench_psql_super -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null ||
+    bench_die "pg_stat_statements is not available (BENCH_PGSS=0 skips it)"
+fi
 [[ $(bench_psql_super -At -c "SHOW track_commit_timestamp") == on ]] || bench_die "track_commit_timestamp is not on"
 for svc in customer_store transaction gateway; do
   "$MIGRATE_BIN" --dsn "$BENCH_OWNER_DSN" --service "$svc" --dir "$REPO/services/$svc/schema" \
@@ -179,6 +199,11 @@ pg_xacts() {
 XACTS=""
 metric() { bench_metric_sum "http://127.0.0.1:$1/metrics" "$2"; }
 consumed() { metric $CS_METRICS '^crm_events_consumed_total\{.*outcome="'"$1"'"'; }
+# Customer checks the transaction service asked customer-store for (ResolveCustomerRefs calls).
+customer_checks() {  # 0 before the first call (no sample yet: awk, not grep)
+  curl -s --max-time 5 "http://127.0.0.1:$CS_METRICS/metrics" |
+    awk '/^crm_rpc_server_handled_total\{.*ResolveCustomerRefs/ { s += $NF } END { printf "%d\n", s }'
+}
 # projected TAG: orders of the run and their projection rows (superuser: all schemas, no RLS).
 projected() {
   bench_psql_super -At -v t="$TENANT" -v tag="$1" <<'SQL'
@@ -208,8 +233,10 @@ pace() {
   lead=$(awk -v n="$total" -v p="$procs" 'BEGIN { printf "%d", 3 + n / p / 8000 }')
   start_at=$(date +%s.%N | awk -v l="$lead" '{ printf "%.3f", $1 + l }')
   bench_say "$name: $total orders at $rate/s (${WARM_S}s warm-up + ${secs}s), $procs client processes, start in ${lead}s"
-  local xact0
+  local xact0 checks0
+  if [[ $PGSS == 1 ]]; then bench_psql_super -c "SELECT pg_stat_statements_reset()" >/dev/null; fi
   xact0=$(pg_xacts)
+  checks0=$(customer_checks)
   retry0=$(consumed retry)
   dead0=$(consumed dead)
   local -a pids=()
@@ -223,11 +250,11 @@ pace() {
   done
   # CPU of the measured window: from the end of the warm-up to the last send.
   sleep "$(awk -v s="$start_at" -v w="$WARM_S" -v now="$(date +%s.%N)" 'BEGIN { d = s + w - now; print (d > 0 ? d : 0) }')"
-  if [[ $name == sustainable ]]; then perf_start; fi
+  if [[ $name == "r$PERF_RATE" ]]; then perf_start; fi
   before=$(snapshot)
   sleep "$secs"
   after=$(snapshot)
-  if [[ $name == sustainable ]]; then perf_stop; fi
+  if [[ $name == "r$PERF_RATE" ]]; then perf_stop; fi
   for i in "${!pids[@]}"; do
     wait "${pids[$i]}" || bench_die "$name: client $i failed: $(tail -n 5 "$OUT/$name.p$i.err")"
   done
@@ -249,8 +276,18 @@ pace() {
   done
   drain=$(date +%s.%N | awk -v a="$t0" '{ printf "%.1f", $1 - a }')
   sleep 1   # backends publish their statistics when idle, at most ~1 s late
-  XACTS+="$name	$(awk -v a="$xact0" -v b="$(pg_xacts)" -v n="$n_orders" 'BEGIN {
-    split(a, A, " "); split(b, B, " "); printf "%.2f\t%.1f\t%.1f", (B[1] - A[1]) / n, (B[2] - A[2]) / n, (B[3] - A[3]) / n }')"$'\n'
+  local stmts="-"
+  if [[ $PGSS == 1 ]]; then
+    # Statements per order by query (all services; whole run incl. warm-up and drain).
+    bench_psql_super -At -F $'\t' -v n="$n_orders" >"$OUT/$name.stmts.tsv" <<'SQL'
+SELECT round(calls::numeric / :n, 2), round((total_exec_time / calls)::numeric, 3),
+       regexp_replace(left(query, 110), '\s+', ' ', 'g')
+FROM pg_stat_statements WHERE calls > 0 ORDER BY calls DESC LIMIT 40;
+SQL
+    stmts=$(awk -F'\t' '{ s += $1 } END { printf "%.1f", s }' "$OUT/$name.stmts.tsv")
+  fi
+  XACTS+="$name	$(awk -v a="$xact0" -v b="$(pg_xacts)" -v n="$n_orders" -v c0="$checks0" -v c1="$(customer_checks)" -v st="$stmts" 'BEGIN {
+    split(a, A, " "); split(b, B, " "); printf "%.2f\t%.1f\t%.1f\t%.2f\t%s", (B[1] - A[1]) / n, (B[2] - A[2]) / n, (B[3] - A[3]) / n, (c1 - c0) / n, st }')"$'\n'
   bench_say "$name: $n_orders orders created, $n_proj projected (waited ${drain}s after the last ack)"
   # Per order: id, created_at (service clock, before its transaction), commit
   # of the order, relay stamp (published_at = the relay transaction's start),
@@ -313,9 +350,57 @@ for i in "${!BENCH_PIDS[@]}"; do   # stopped: the EXIT trap must not signal a re
   if [[ ${BENCH_PIDS[$i]} == "$ECHO_PID" ]]; then BENCH_PIDS[i]=""; fi
 done
 
+# pgbench TPC-B-like (the ceiling of a write transaction on this PostgreSQL):
+# its own database in the same cluster, scale 8, 8 clients, prepared. Run
+# before the ladder (so the order tables are small for both) and reported
+# next to it.
+PGBENCH_TPS=""
+if ((PGBENCH_S > 0)); then
+  bench_wait_quiet
+  bench_psql_super -c "CREATE DATABASE pgbench" >/dev/null
+  runuser -u postgres -- pgbench -q -i -s 8 -h "$BENCH_PG_HOME/sock" -p "$BENCH_PG_PORT" pgbench \
+    >"$OUT/pgbench-init.txt" 2>&1 || bench_die "pgbench -i failed ($OUT/pgbench-init.txt)"
+  runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h "$BENCH_PG_HOME/sock" -p "$BENCH_PG_PORT" \
+    -d pgbench -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
+  bench_say "ceiling: pgbench TPC-B-like, 8 clients, 2 threads, prepared, ${PGBENCH_S}s"
+  pgb0=$(bench_pg_ticks_all)
+  runuser -u postgres -- pgbench -c 8 -j 2 -M prepared -T "$PGBENCH_S" -h "$BENCH_PG_HOME/sock" \
+    -p "$BENCH_PG_PORT" pgbench >"$OUT/pgbench.txt" 2>&1 || bench_die "pgbench failed ($OUT/pgbench.txt)"
+  pgb1=$(bench_pg_ticks_all)
+  PGBENCH_TPS=$(awk '/^tps = / { printf "%.0f", $3; exit }' "$OUT/pgbench.txt")
+  PGBENCH_CPU=$(awk -v a="$pgb0" -v b="$pgb1" -v hz="$HZ" -v t="$PGBENCH_TPS" -v s="$PGBENCH_S" \
+    'BEGIN { printf "%.3f", (b - a) * 1000 / hz / (t * s) }')
+  [[ -n $PGBENCH_TPS ]] || bench_die "no tps in $OUT/pgbench.txt"
+fi
+
+# Every seeded customer orders once before the measured runs (unmeasured):
+# a service that has been running sees its returning customers; the
+# transaction service's cache of known customers (TTL 5 min) is then warm, as
+# it is in a steady state where each customer ordered within the TTL.
+if [[ ${BENCH_WARM_CUSTOMERS:-1} == 1 ]]; then
+  pace warm-customers wc 300 "$(((CUSTOMERS + 299) / 300))" 1
+fi
 pace low-rate lo "$LOW_RATE" "$LOW_DURATION_S" 1
-pace sustainable su "$MID_RATE" "$DURATION_S" 1
-pace steady st "$RATE" "$DURATION_S" "$PROCS"
+# The ladder: steady open-loop rates, the highest one that keeps p99 <= 50 ms
+# (order commit -> projected) with >= 95% acked and <= 0.1% refused wins.
+BEST_RATE=0
+BEST_JSON=""
+LADDER_RUNS=""
+for rate in "${LADDER[@]}"; do
+  procs=1
+  ((rate <= 600)) || procs=$PROCS
+  pace "r$rate" "r$rate" "$rate" "$DURATION_S" "$procs"
+  json=$(awk -F'\t' -v n="r$rate" '$1 == n { print $2 }' <<<"$RESULTS")
+  LADDER_RUNS+="r$rate "
+  if jq -e --argjson t "$TARGET_P99_MS" --argjson r "$rate" \
+      '.ack_rate >= 0.95 * $r and .shed <= 0.001 * .orders_measured and .commit_to_visible_ms.p99 <= $t' \
+      <<<"$json" >/dev/null; then
+    BEST_RATE=$rate
+    BEST_JSON=$json
+  elif [[ $LADDER_ALL != 1 ]]; then
+    break
+  fi
+done
 
 # ----------------------------------------------------------------- report
 echo
@@ -363,34 +448,39 @@ awk -F'","|"' -v n="XADD" '{ printf "  %-11s %9.0f ops/s  p50 %s ms  p99 %s ms\n
 awk -F'","|"' -v n="XREADGROUP" '{ printf "  %-11s %9.0f ops/s  p50 %s ms  p99 %s ms\n", n, $3, $6, $8 }' <<<"$XREAD_CSV"
 echo "  (the low-rate run is the latency floor of the whole path: mostly the relay's 50 ms poll)"
 echo
-echo "CPU per 1000 orders in the steady window (ms, user+sys):"
-printf '  %-10s %9s %9s %9s %9s %9s %9s\n' run clients gateway txn cust-store redis postgres
-awk -F'\t' 'NF >= 7 { printf "  %-10s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f\n", $1, $2, $3, $4, $5, $6, $7 }' <<<"$CPULINES"
+echo "CPU per 1000 orders in the measured window (ms, user+sys; servers = all but the clients):"
+printf '  %-10s %9s %9s %9s %9s %9s %9s %9s %9s\n' run clients gateway txn cust-store redis postgres servers all
+awk -F'\t' 'NF >= 7 { printf "  %-10s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f\n", $1, $2, $3, $4, $5, $6, $7,
+  $3 + $4 + $5 + $6 + $7, $2 + $3 + $4 + $5 + $6 + $7 }' <<<"$CPULINES"
 echo
 echo "PostgreSQL work per order created (pg_stat_database, whole run incl. warm-up and drain; all"
-echo "services: order transaction, relay batches, projection, polling):"
-printf '  %-12s %12s %14s %13s\n' run commits rows-inserted rows-updated
-awk -F'\t' 'NF >= 4 { printf "  %-12s %12.2f %14.1f %13.1f\n", $1, $2, $3, $4 }' <<<"$XACTS"
+echo "services: order transaction, relay batches, projection, polling); customer checks = the"
+echo "transaction service's ResolveCustomerRefs calls to customer-store; statements ="
+echo "pg_stat_statements calls (top 40 queries by calls in \$OUT/<run>.stmts.tsv):"
+printf '  %-12s %12s %14s %13s %15s %11s\n' run commits rows-inserted rows-updated customer-checks statements
+awk -F'\t' 'NF >= 4 { printf "  %-12s %12.2f %14.1f %13.1f %15s %11s\n", $1, $2, $3, $4, $5, $6 }' <<<"$XACTS"
 echo
 echo "Checks:"
 printf '%s' "$CHECKS"
 if [[ ${BENCH_PERF:-0} == 1 && -f $OUT/perf-dso.txt ]]; then
   echo
-  echo "perf (sustainable run, whole system, % of samples by process / binary):"
+  echo "perf (run r$PERF_RATE, whole system, % of samples by process / binary):"
   sed 's/^/  /' "$OUT/perf-dso.txt"
   echo "  (top symbols: $OUT/perf-symbols.txt)"
 fi
 echo
-STEADY=$(awk -F'\t' '$1 == "steady" { print $2 }' <<<"$RESULTS")
-MID=$(awk -F'\t' '$1 == "sustainable" { print $2 }' <<<"$RESULTS")
-jq -r --argjson t "$TARGET_P99_MS" --argjson r "$RATE" '
-  (.orders_measured as $n | (.shed / $n * 100 * 10 | round / 10) as $shedpct |
-  "TARGET order write -> customer-store visible p99 <= \($t) ms at a steady \($r) orders/s: p99 \(.commit_to_visible_ms.p99) ms (p50 \(.commit_to_visible_ms.p50), max \(.commit_to_visible_ms.max)) of the accepted orders; \(.ack_rate) acked/s, \($shedpct)% refused or timed out (overload)  -> " +
-  (if .ack_rate < 0.95 * $r or .shed > 0.001 * $n then "MISSED (the stack did not sustain \($r)/s on this machine)"
-   elif .commit_to_visible_ms.p99 <= $t then "MET" else "MISSED" end))' <<<"$STEADY"
-jq -r --argjson t "$TARGET_P99_MS" --argjson r "$MID_RATE" '
-  "       (at \($r) orders/s: p99 \(.commit_to_visible_ms.p99) ms, p50 \(.commit_to_visible_ms.p50) ms, \(.ack_rate) acked/s, \(.shed) refused -> p99 " +
-  (if .commit_to_visible_ms.p99 <= $t then "within" else "above" end) + " \($t) ms)"' <<<"$MID"
+echo "Ladder (steady rates tried, in order): $LADDER_RUNS"
+if ((BEST_RATE > 0)); then
+  jq -r --argjson t "$TARGET_P99_MS" --argjson r "$BEST_RATE" '
+    "Highest steady rate with order commit -> customer-store visible p99 <= \($t) ms: \($r) orders/s (p50 \(.commit_to_visible_ms.p50) ms, p99 \(.commit_to_visible_ms.p99) ms, max \(.commit_to_visible_ms.max) ms; \(.ack_rate) acked/s, \(.shed) refused)"' <<<"$BEST_JSON"
+else
+  echo "Highest steady rate with p99 <= $TARGET_P99_MS ms: none of the ladder's rates (${LADDER[*]})"
+fi
+if [[ -n $PGBENCH_TPS ]]; then
+  echo "pgbench TPC-B-like in the same run (scale 8, 8 clients, prepared, ${PGBENCH_S}s): $PGBENCH_TPS tps ($PGBENCH_CPU ms PostgreSQL CPU per transaction)"
+  awk -v r="$BEST_RATE" -v t="$PGBENCH_TPS" 'BEGIN {
+    x = r / t; printf "TARGET highest steady rate >= 0.5x pgbench TPC-B: %.2fx  -> %s\n", x, (x >= 0.5 ? "MET" : "MISSED") }'
+fi
 echo "(the target is reported, not enforced: a MISSED target does not fail this script)"
 echo "Raw outputs: $OUT (per-order client lines *.p*.tsv, database times *.db.tsv)"
 

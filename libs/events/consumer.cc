@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/id.h"
 #include "libs/common/status_macros.h"
+#include "libs/events/stream_read.h"
 #include "libs/observability/log.h"
 #include "libs/observability/metrics.h"
 #include "prometheus/counter.h"
@@ -96,16 +97,6 @@ class Consumer::Metrics {
 
 // ------------------------------------------------------------------ parsing
 
-namespace internal {
-struct StreamEntry {
-  std::string stream;
-  std::string id;
-  bool deleted = false;                 // pending, but gone from the stream
-  std::optional<std::string> envelope;  // raw `envelope` field
-  int64_t deliveries = 1;
-};
-}  // namespace internal
-
 namespace {
 
 using Entry = internal::StreamEntry;
@@ -148,22 +139,6 @@ absl::StatusOr<std::vector<Entry>> ParseEntries(const std::string& stream,
   return out;
 }
 
-// XREADGROUP reply: [[stream, entries], ...] or nil (BLOCK timed out).
-absl::StatusOr<std::vector<std::pair<std::string, std::vector<Entry>>>> ParseRead(
-    const redis::Reply& reply) {
-  std::vector<std::pair<std::string, std::vector<Entry>>> out;
-  CRM_ASSIGN_OR_RETURN(size_t n, reply.ArraySize());
-  for (size_t i = 0; i < n; ++i) {
-    CRM_ASSIGN_OR_RETURN(redis::Reply s, reply.Element(i));
-    CRM_ASSIGN_OR_RETURN(redis::Reply name, s.Element(0));
-    CRM_ASSIGN_OR_RETURN(std::string stream, name.String());
-    CRM_ASSIGN_OR_RETURN(redis::Reply entries, s.Element(1));
-    CRM_ASSIGN_OR_RETURN(std::vector<Entry> parsed, ParseEntries(stream, entries));
-    out.emplace_back(std::move(stream), std::move(parsed));
-  }
-  return out;
-}
-
 bool IsIdentifier(const std::string& s) {
   if (s.empty() || s.size() > 63) return false;
   if (!(absl::ascii_islower(s[0]) || s[0] == '_')) return false;
@@ -173,6 +148,26 @@ bool IsIdentifier(const std::string& s) {
 }
 
 }  // namespace
+
+namespace internal {
+
+// XREADGROUP reply: [[stream, entries], ...] or nil (BLOCK timed out).
+absl::StatusOr<std::vector<std::pair<std::string, std::vector<StreamEntry>>>> ParseRead(
+    const redis::Reply& reply) {
+  std::vector<std::pair<std::string, std::vector<StreamEntry>>> out;
+  CRM_ASSIGN_OR_RETURN(size_t n, reply.ArraySize());
+  for (size_t i = 0; i < n; ++i) {
+    CRM_ASSIGN_OR_RETURN(redis::Reply s, reply.Element(i));
+    CRM_ASSIGN_OR_RETURN(redis::Reply name, s.Element(0));
+    CRM_ASSIGN_OR_RETURN(std::string stream, name.String());
+    CRM_ASSIGN_OR_RETURN(redis::Reply entries, s.Element(1));
+    CRM_ASSIGN_OR_RETURN(std::vector<StreamEntry> parsed, ParseEntries(stream, entries));
+    out.emplace_back(std::move(stream), std::move(parsed));
+  }
+  return out;
+}
+
+}  // namespace internal
 
 // ----------------------------------------------------------------- Consumer
 
@@ -187,6 +182,11 @@ Consumer::Consumer(redis::Pool& redis, ConsumerOptions options, Handler handler)
   if (options_.metrics != nullptr) {
     metrics_ = std::make_unique<Metrics>(*options_.metrics, options_.group);
   }
+}
+
+Consumer::Consumer(redis::Pool& redis, ConsumerOptions options, BatchHandler handler)
+    : Consumer(redis, std::move(options), Handler()) {
+  batch_handler_ = std::move(handler);
 }
 
 Consumer::~Consumer() { Stop(); }
@@ -269,18 +269,18 @@ absl::StatusOr<int> Consumer::ReadOwnPending() {
     for (const auto& [stream, id] : cursor) argv.push_back(id);
     auto reply = redis_.Command(argv);
     if (!reply.ok()) return CheckGroupError(reply.status());
-    CRM_ASSIGN_OR_RETURN(auto per_stream, ParseRead(*reply));
+    CRM_ASSIGN_OR_RETURN(auto per_stream, internal::ParseRead(*reply));
     std::set<std::string> more;
+    std::vector<std::pair<std::string, std::vector<Entry>>> work;
     for (auto& [stream, entries] : per_stream) {
       if (entries.empty() || cursor.count(stream) == 0) continue;
       CRM_RETURN_IF_ERROR(FillDeliveries(stream, entries));
-      for (const Entry& e : entries) {
-        CRM_RETURN_IF_ERROR(Process(e));
-        ++handled;
-      }
       cursor[stream] = entries.back().id;
       more.insert(stream);
+      work.emplace_back(stream, std::move(entries));
     }
+    CRM_ASSIGN_OR_RETURN(int n, ProcessRead(work, /*parallel=*/false));
+    handled += n;
     for (auto it = cursor.begin(); it != cursor.end();) {
       it = more.count(it->first) ? std::next(it) : cursor.erase(it);
     }
@@ -301,7 +301,7 @@ absl::StatusOr<int> Consumer::ClaimStuck() {
                     count});
   }
   CRM_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, redis_.Pipeline(cmds));
-  int handled = 0;
+  std::vector<std::pair<std::string, std::vector<Entry>>> work;
   for (size_t i = 0; i < replies.size(); ++i) {
     const redis::Reply& r = replies[i];
     // [next cursor, entries, deleted ids]
@@ -312,12 +312,9 @@ absl::StatusOr<int> Consumer::ClaimStuck() {
     CRM_ASSIGN_OR_RETURN(std::vector<Entry> entries, ParseEntries(streams[i], entries_reply));
     if (entries.empty()) continue;
     CRM_RETURN_IF_ERROR(FillDeliveries(streams[i], entries));
-    for (const Entry& e : entries) {
-      CRM_RETURN_IF_ERROR(Process(e));
-      ++handled;
-    }
+    work.emplace_back(streams[i], std::move(entries));
   }
-  return handled;
+  return ProcessRead(work, /*parallel=*/false);
 }
 
 absl::StatusOr<int> Consumer::ReadNew(bool block) {
@@ -337,24 +334,31 @@ absl::StatusOr<int> Consumer::ReadNew(bool block) {
   for (size_t i = 0; i < streams.size(); ++i) argv.push_back(">");
   auto reply = redis_.Command(argv);
   if (!reply.ok()) return CheckGroupError(reply.status());
-  CRM_ASSIGN_OR_RETURN(auto per_stream, ParseRead(*reply));
+  CRM_ASSIGN_OR_RETURN(auto per_stream, internal::ParseRead(*reply));
   // First delivery: deliveries = 1.
   std::vector<std::pair<std::string, std::vector<Entry>>> work;
   for (auto& [stream, entries] : per_stream) {
     if (!entries.empty()) work.emplace_back(stream, std::move(entries));
   }
-  return ProcessStreams(work);
+  return ProcessRead(work, /*parallel=*/true);
+}
+
+absl::StatusOr<int> Consumer::ProcessRead(
+    const std::vector<std::pair<std::string, std::vector<Entry>>>& per_stream, bool parallel) {
+  if (batch_handler_) return ProcessBatch(per_stream);
+  if (parallel) return ProcessStreams(per_stream);
+  int handled = 0;
+  for (const auto& [stream, entries] : per_stream) {
+    CRM_ASSIGN_OR_RETURN(int n, ProcessEntries(entries));
+    handled += n;
+  }
+  return handled;
 }
 
 absl::StatusOr<int> Consumer::ProcessStreams(
     const std::vector<std::pair<std::string, std::vector<Entry>>>& per_stream) {
   auto one_stream = [this](const std::vector<Entry>& entries) -> absl::StatusOr<int> {
-    int n = 0;
-    for (const Entry& e : entries) {
-      CRM_RETURN_IF_ERROR(Process(e));
-      ++n;
-    }
-    return n;
+    return ProcessEntries(entries);
   };
   const size_t workers =
       std::min<size_t>(std::max(options_.stream_workers, 1), per_stream.size());
@@ -405,9 +409,20 @@ absl::Status Consumer::FillDeliveries(const std::string& stream, std::vector<Ent
   return absl::OkStatus();
 }
 
-absl::Status Consumer::Process(const Entry& e) {
-  if (e.deleted) return Ack(e.stream, e.id);  // trimmed or XDEL'd while pending
-  Event ev;
+absl::StatusOr<int> Consumer::ProcessEntries(const std::vector<Entry>& entries) {
+  int n = 0;
+  for (const Entry& e : entries) {
+    CRM_RETURN_IF_ERROR(Process(e));
+    ++n;
+  }
+  return n;
+}
+
+absl::StatusOr<bool> Consumer::Settle(const Entry& e, Event& ev, std::vector<std::string>* ack) {
+  if (e.deleted) {  // trimmed or XDEL'd while pending
+    ack->push_back(e.id);
+    return true;
+  }
   ev.stream = e.stream;
   ev.entry_id = e.id;
   ev.deliveries = e.deliveries;
@@ -415,7 +430,8 @@ absl::Status Consumer::Process(const Entry& e) {
     if (metrics_) metrics_->dead.Increment();
     CRM_LOG(Warning).Field("group", options_.group).Field("stream", e.stream).Field("entry", e.id)
         << "event without a parsable envelope: dead-lettered";
-    return DeadLetter(e, "entry has no parsable envelope field");
+    CRM_RETURN_IF_ERROR(DeadLetter(e, "entry has no parsable envelope field"));
+    return true;
   }
   bool seen = false;
   {
@@ -424,13 +440,47 @@ absl::Status Consumer::Process(const Entry& e) {
   }
   if (seen) {
     if (metrics_) metrics_->duplicate.Increment();
-    return Ack(e.stream, e.id);
+    ack->push_back(e.id);
+    return true;
   }
   if (e.deliveries > options_.max_deliveries) {
     if (metrics_) metrics_->dead.Increment();
-    return DeadLetter(e, absl::StrCat("delivered ", e.deliveries,
-                                      " times without an acknowledgement"));
+    CRM_RETURN_IF_ERROR(DeadLetter(e, absl::StrCat("delivered ", e.deliveries,
+                                                   " times without an acknowledgement")));
+    return true;
   }
+  return false;
+}
+
+absl::StatusOr<bool> Consumer::Outcome(const Entry& e, const Event& ev, const absl::Status& s) {
+  if (s.ok()) {
+    {
+      absl::MutexLock lock(&recent_mu_);
+      recent_.Insert(ev.envelope.event_id());
+    }
+    if (metrics_) metrics_->ok.Increment();
+    return true;
+  }
+  if (e.deliveries >= options_.max_deliveries) {
+    if (metrics_) metrics_->dead.Increment();
+    CRM_LOG(Warning).Field("group", options_.group).Field("event_id", ev.envelope.event_id())
+            .Field("deliveries", e.deliveries)
+        << "event handler failed for the last time, dead-lettered: " << s;
+    CRM_RETURN_IF_ERROR(DeadLetter(e, s.ToString()));
+    return false;
+  }
+  if (metrics_) metrics_->retry.Increment();
+  CRM_LOG(Info).Field("group", options_.group).Field("event_id", ev.envelope.event_id())
+          .Field("deliveries", e.deliveries)
+      << "event handler failed, will retry: " << s;
+  return false;
+}
+
+absl::Status Consumer::Process(const Entry& e) {
+  Event ev;
+  std::vector<std::string> ack;
+  CRM_ASSIGN_OR_RETURN(bool settled, Settle(e, ev, &ack));
+  if (settled) return ack.empty() ? absl::OkStatus() : Ack(e.stream, e.id);
   const absl::Time start = absl::Now();
   absl::Status s;
   try {
@@ -441,31 +491,72 @@ absl::Status Consumer::Process(const Entry& e) {
     s = absl::InternalError("handler threw a non-standard exception");
   }
   if (metrics_) metrics_->handle.Observe(absl::ToDoubleSeconds(absl::Now() - start));
-  if (s.ok()) {
-    {
-      absl::MutexLock lock(&recent_mu_);
-      recent_.Insert(ev.envelope.event_id());
+  CRM_ASSIGN_OR_RETURN(bool acknowledge, Outcome(e, ev, s));
+  return acknowledge ? Ack(e.stream, e.id) : absl::OkStatus();
+}
+
+absl::StatusOr<int> Consumer::ProcessBatch(
+    const std::vector<std::pair<std::string, std::vector<Entry>>>& per_stream) {
+  std::map<std::string, std::vector<std::string>> ack;  // stream -> ids
+  std::vector<Event> events;
+  std::vector<const Entry*> handled_entries;
+  int read = 0;
+  for (const auto& [stream, entries] : per_stream) {
+    for (const Entry& e : entries) {
+      ++read;
+      Event ev;
+      CRM_ASSIGN_OR_RETURN(bool settled, Settle(e, ev, &ack[stream]));
+      if (settled) continue;
+      events.push_back(std::move(ev));
+      handled_entries.push_back(&e);
     }
-    if (metrics_) metrics_->ok.Increment();
-    return Ack(e.stream, e.id);
   }
-  if (e.deliveries >= options_.max_deliveries) {
-    if (metrics_) metrics_->dead.Increment();
-    CRM_LOG(Warning).Field("group", options_.group).Field("event_id", ev.envelope.event_id())
-            .Field("deliveries", e.deliveries)
-        << "event handler failed for the last time, dead-lettered: " << s;
-    return DeadLetter(e, s.ToString());
+  if (!events.empty()) {
+    const absl::Time start = absl::Now();
+    std::vector<absl::Status> results;
+    try {
+      results = batch_handler_(events);
+      if (results.size() != events.size()) {
+        results.assign(events.size(),
+                       absl::InternalError(absl::StrCat("batch handler answered ", results.size(),
+                                                        " results for ", events.size(),
+                                                        " events")));
+      }
+    } catch (const std::exception& ex) {
+      results.assign(events.size(), absl::InternalError(absl::StrCat(
+                                        "handler threw: ", observability::ExceptionSummary(ex))));
+    } catch (...) {
+      results.assign(events.size(),
+                     absl::InternalError("handler threw a non-standard exception"));
+    }
+    if (metrics_) metrics_->handle.Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    for (size_t i = 0; i < events.size(); ++i) {
+      const Entry& e = *handled_entries[i];
+      CRM_ASSIGN_OR_RETURN(bool acknowledge, Outcome(e, events[i], results[i]));
+      if (acknowledge) ack[e.stream].push_back(e.id);
+    }
   }
-  if (metrics_) metrics_->retry.Increment();
-  CRM_LOG(Info).Field("group", options_.group).Field("event_id", ev.envelope.event_id())
-          .Field("deliveries", e.deliveries)
-      << "event handler failed, will retry: " << s;
-  return absl::OkStatus();
+  CRM_RETURN_IF_ERROR(AckMany(ack));
+  return read;
 }
 
 absl::Status Consumer::Ack(const std::string& stream, const std::string& id) {
   CRM_ASSIGN_OR_RETURN(redis::Reply r, redis_.Command({"XACK", stream, options_.group, id}));
   return r.Integer().status();
+}
+
+absl::Status Consumer::AckMany(const std::map<std::string, std::vector<std::string>>& ids) {
+  std::vector<std::vector<std::string_view>> cmds;
+  for (const auto& [stream, list] : ids) {
+    if (list.empty()) continue;
+    std::vector<std::string_view> argv = {"XACK", stream, options_.group};
+    for (const std::string& id : list) argv.push_back(id);
+    cmds.push_back(std::move(argv));
+  }
+  if (cmds.empty()) return absl::OkStatus();
+  CRM_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, redis_.Pipeline(cmds));
+  for (const redis::Reply& r : replies) CRM_RETURN_IF_ERROR(r.Integer().status());
+  return absl::OkStatus();
 }
 
 absl::Status Consumer::DeadLetter(const Entry& e, const std::string& error) {

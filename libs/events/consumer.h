@@ -24,6 +24,17 @@
 //                              error, envelope (raw bytes), then XACK, in one
 //                              MULTI/EXEC.
 //
+// Batches: a Consumer built with a BatchHandler hands the handler every
+// entry of one read (own pending, claim or new: at most `batch` entries per
+// stream; each stream's entries in stream order, the streams one after the
+// other) in ONE call, and acknowledges the ones the handler answered OK with
+// one XACK per stream (pipelined). Each entry keeps its own outcome (OK,
+// retry, dead letter) as above: an entry that failed does not fail the
+// others of its batch. Entries without a parsable envelope, duplicates and
+// entries over max_deliveries are settled before the handler is called and
+// are not in its batch. stream_workers does not apply (one call per read;
+// the handler may parallelize itself).
+//
 // Deduplication: the relay may publish an event twice (crash between XADD and
 // its PostgreSQL commit). Each Consumer keeps an in-memory LRU of the event ids
 // it recently handled successfully (dedup_capacity); an entry whose event id
@@ -101,6 +112,10 @@ struct ConsumerOptions {
 // OK -> acknowledged; error -> retried, then dead-lettered (see above).
 // Exceptions thrown by the handler count as INTERNAL errors.
 using Handler = std::function<absl::Status(const Event&)>;
+// One status per event, in the order of `events` (the entries of one read;
+// each stream's in stream order). An answer of another size, or an
+// exception, counts as INTERNAL for every event of the batch.
+using BatchHandler = std::function<std::vector<absl::Status>(const std::vector<Event>& events)>;
 
 // Bounded set of recently seen ids, least recently used evicted first.
 // Not thread-safe.
@@ -124,6 +139,7 @@ struct StreamEntry;  // one entry as read from Redis (consumer.cc)
 class Consumer final {
  public:
   Consumer(redis::Pool& redis, ConsumerOptions options, Handler handler);
+  Consumer(redis::Pool& redis, ConsumerOptions options, BatchHandler handler);
   ~Consumer();  // Stop()
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
@@ -147,6 +163,24 @@ class Consumer final {
   absl::StatusOr<int> ReadNew(bool block);
   absl::Status FillDeliveries(const std::string& stream, std::vector<Entry>& entries);
   absl::Status Process(const Entry& e);
+  // Process() of each entry, in order.
+  absl::StatusOr<int> ProcessEntries(const std::vector<Entry>& entries);
+  // The entries of one read: one BatchHandler call for all of them, or
+  // ProcessEntries() per stream (in parallel through ProcessStreams() when
+  // `parallel`).
+  absl::StatusOr<int> ProcessRead(
+      const std::vector<std::pair<std::string, std::vector<Entry>>>& per_stream, bool parallel);
+  absl::StatusOr<int> ProcessBatch(
+      const std::vector<std::pair<std::string, std::vector<Entry>>>& per_stream);
+  // Settles an entry that never reaches a handler (deleted, unparsable,
+  // duplicate, over max_deliveries): true when settled; `ack` gets the ids
+  // to acknowledge. On false, `ev` holds the parsed event.
+  absl::StatusOr<bool> Settle(const Entry& e, Event& ev, std::vector<std::string>* ack);
+  // The outcome of a handler's answer for one entry (metrics, logs, dead
+  // letter); true when it is to be acknowledged.
+  absl::StatusOr<bool> Outcome(const Entry& e, const Event& ev, const absl::Status& s);
+  // One XACK per stream, pipelined.
+  absl::Status AckMany(const std::map<std::string, std::vector<std::string>>& ids);
   // Process() of each stream's entries in order, streams in parallel (up to
   // options_.stream_workers threads); the first error is returned.
   absl::StatusOr<int> ProcessStreams(
@@ -160,7 +194,8 @@ class Consumer final {
 
   redis::Pool& redis_;
   ConsumerOptions options_;
-  Handler handler_;
+  Handler handler_;             // one of handler_ and batch_handler_ is set
+  BatchHandler batch_handler_;
   std::unique_ptr<Metrics> metrics_;
   absl::Mutex recent_mu_;
   RecentIds recent_ ABSL_GUARDED_BY(recent_mu_);

@@ -57,15 +57,34 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(std::string name,
   return rt;
 }
 
-void Runtime::AddConsumer(std::string group, const common::EventConsumerConfig& consumer,
-                          events::Handler handler) {
+namespace {
+events::ConsumerOptions ConsumerOptionsOf(std::string group,
+                                          const common::EventConsumerConfig& consumer,
+                                          int partitions, prometheus::Registry* metrics) {
   events::ConsumerOptions options;
   options.group = std::move(group);
   options.consumer = consumer.consumer_name;
-  options.partitions = config_.event_partitions;
+  options.partitions = partitions;
   options.stream_workers = consumer.workers;
-  options.metrics = &registry();
-  consumers_.push_back(std::make_unique<events::Consumer>(*redis_, options, std::move(handler)));
+  options.metrics = metrics;
+  return options;
+}
+}  // namespace
+
+void Runtime::AddConsumer(std::string group, const common::EventConsumerConfig& consumer,
+                          events::Handler handler) {
+  consumers_.push_back(std::make_unique<events::Consumer>(
+      *redis_,
+      ConsumerOptionsOf(std::move(group), consumer, config_.event_partitions, &registry()),
+      std::move(handler)));
+}
+
+void Runtime::AddBatchConsumer(std::string group, const common::EventConsumerConfig& consumer,
+                               events::BatchHandler handler) {
+  consumers_.push_back(std::make_unique<events::Consumer>(
+      *redis_,
+      ConsumerOptionsOf(std::move(group), consumer, config_.event_partitions, &registry()),
+      std::move(handler)));
 }
 
 int Runtime::Serve(const std::string& outbox_schema, const std::vector<grpc::Service*>& services) {

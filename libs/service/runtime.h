@@ -41,6 +41,10 @@ class Runtime final {
   // drained. The handler must be thread-safe when consumer.workers > 1.
   void AddConsumer(std::string group, const common::EventConsumerConfig& consumer,
                    events::Handler handler);
+  // The same with a batch handler: every entry of one read in one call
+  // (libs/events/consumer.h, "Batches"; consumer.workers does not apply).
+  void AddBatchConsumer(std::string group, const common::EventConsumerConfig& consumer,
+                        events::BatchHandler handler);
 
   // Runs the outbox relay of `outbox_schema` (when enabled) and the gRPC
   // server with `services` until SIGTERM/SIGINT; SERVING only while

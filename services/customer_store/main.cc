@@ -45,8 +45,10 @@ int main() {
   // Order events from the transaction engine feed the purchase aggregates.
   customer_store::app::PurchaseProjector projector(repository, cache);
   customer_store::api::OrderEventHandler order_events(projector);
-  (*rt)->AddConsumer("customer-store", config->consumer, [&](const events::Event& e) {
-    return order_events.Handle(e.envelope);
-  });
+  // One projection transaction per consumer read (batch).
+  (*rt)->AddBatchConsumer("customer-store", config->consumer,
+                          [&](const std::vector<events::Event>& batch) {
+                            return order_events.HandleBatch(batch);
+                          });
   return (*rt)->Serve("customer_store", {&service});
 }

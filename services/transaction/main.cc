@@ -6,6 +6,7 @@
 #include "libs/grpcutil/channel.h"
 #include "libs/common/id.h"
 #include "libs/common/service_config.h"
+#include "libs/events/tail.h"
 #include "libs/observability/log.h"
 #include "libs/service/runtime.h"
 #include "services/transaction/api/customer_events.h"
@@ -13,7 +14,9 @@
 #include "services/transaction/api/grpc_service.h"
 #include "services/transaction/api/pipeline_grpc_service.h"
 #include "services/transaction/app/catalog.h"
+#include "services/transaction/app/caching_customer_directory.h"
 #include "services/transaction/app/erp.h"
+#include "services/transaction/app/known_customers.h"
 #include "services/transaction/storage/grpc_customer_directory.h"
 #include "services/transaction/storage/pg_erp_repository.h"
 #include "services/transaction/storage/pg_order_repository.h"
@@ -64,8 +67,26 @@ int main() {
       return 2;
     }
   }
-  transaction::storage::GrpcCustomerDirectory directory(grpcutil::MakeChannel(*cs_addr),
-                                                        *cs_timeout);
+  // Customers customer-store confirmed are remembered (bounded, with a TTL,
+  // forgotten on customer.erased / merged / unmerged): an order for a known
+  // customer needs no customer-store call (services/transaction/README.md).
+  absl::StatusOr<int64_t> cache_size =
+      common::EnvInt("CRM_CUSTOMER_CACHE_SIZE", 100000, 0, 10000000);
+  absl::StatusOr<absl::Duration> cache_ttl =
+      common::EnvDuration("CRM_CUSTOMER_CACHE_TTL", absl::Minutes(5));
+  for (const absl::Status& s : {cache_size.status(), cache_ttl.status()}) {
+    if (!s.ok()) {
+      CRM_LOG(Error) << "invalid configuration: " << s.message();
+      return 2;
+    }
+  }
+  CRM_LOG(Info) << "config CRM_CUSTOMER_CACHE_SIZE=" << *cache_size
+                << " CRM_CUSTOMER_CACHE_TTL=" << absl::FormatDuration(*cache_ttl);
+  transaction::storage::GrpcCustomerDirectory customer_store(grpcutil::MakeChannel(*cs_addr),
+                                                             *cs_timeout);
+  transaction::app::KnownCustomers known_customers(
+      clock, transaction::app::KnownCustomersOptions{static_cast<size_t>(*cache_size), *cache_ttl});
+  transaction::app::CachingCustomerDirectory directory(customer_store, known_customers);
   transaction::app::Orders orders(order_repository, clock, ids, &directory, &order_repository);
   transaction::app::OrderMoney money(order_repository, clock, ids);
   transaction::api::TransactionGrpcService service(catalog, orders, money, (*rt)->executor(),
@@ -78,9 +99,24 @@ int main() {
   transaction::app::Pipeline pipeline(pipeline_repository, orders, &directory, clock, ids);
   transaction::api::PipelineGrpcService pipeline_service(pipeline, (*rt)->executor(),
                                                          (*rt)->rpc_metrics(), (*rt)->tokens());
-  // customer.erased from customer-store erases the customer's pipeline data.
-  transaction::api::CustomerEventHandler customer_events(pipeline);
-  (*rt)->AddConsumer(transaction::api::kConsumerGroup, *consumer,
-                     [&](const events::Event& e) { return customer_events.Handle(e.envelope); });
-  return (*rt)->Serve("txn", {&service, &erp_service, &pipeline_service});
+  // customer.erased from customer-store erases the customer's pipeline data
+  // (one replica per event) ...
+  transaction::api::CustomerEventHandler customer_events(pipeline, &known_customers);
+  (*rt)->AddBatchConsumer(transaction::api::kConsumerGroup, *consumer,
+                          [&](const std::vector<events::Event>& batch) {
+                            return customer_events.HandleBatch(batch);
+                          });
+  // ... and every replica forgets the customers erased, merged or unmerged
+  // (every event to every replica: no consumer group).
+  transaction::api::KnownCustomersInvalidator invalidator(known_customers);
+  events::TailOptions tail_options;
+  tail_options.partitions = config->event_partitions;
+  events::StreamTail known_customers_feed(
+      (*rt)->redis(), tail_options,
+      [&invalidator](const std::vector<events::Event>& batch) { invalidator.HandleBatch(batch); },
+      [&invalidator] { invalidator.Gap(); });
+  if (known_customers.enabled()) known_customers_feed.Start();
+  const int exit_code = (*rt)->Serve("txn", {&service, &erp_service, &pipeline_service});
+  known_customers_feed.Stop();
+  return exit_code;
 }

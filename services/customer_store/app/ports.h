@@ -253,6 +253,21 @@ class PurchaseRepository {
     std::string view_owner;
   };
   virtual absl::StatusOr<Change> RecordOrder(const domain::OrderFact& fact) = 0;
+  // RecordOrder() of each fact, in order, in ONE transaction: facts of one
+  // tenant (the caller groups them). Any error rolls back all of them (the
+  // caller then records them one by one). The default records them one by
+  // one, for stores without transactions (fakes).
+  virtual absl::StatusOr<std::vector<Change>> RecordOrders(
+      const std::vector<domain::OrderFact>& facts) {
+    std::vector<Change> out;
+    out.reserve(facts.size());
+    for (const domain::OrderFact& f : facts) {
+      absl::StatusOr<Change> c = RecordOrder(f);
+      if (!c.ok()) return c.status();
+      out.push_back(*std::move(c));
+    }
+    return out;
+  }
 };
 
 // Read-through cache of the serialized 360 view. A cache that fails is

@@ -240,12 +240,17 @@ std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
                     "WHERE tenant_id = $1 AND customer_id = $2 AND ($3::int2 = 0 OR kind = $3) "
                     "AND (occurred_at, id) < (",
                     Ts(4), ", $5::uuid) ORDER BY occurred_at DESC, id DESC LIMIT $6")},
+      // Nothing for an erased customer (a late or repeated fact): no row
+      // returned, as for a fact that is not newer.
       {"upsert_purchase",
        absl::StrCat("INSERT INTO customer_store.purchases (tenant_id, order_id, customer_id, "
                     "currency, total_minor, status, placed_at, order_version, returned_minor, "
-                    "net_minor) VALUES ($1, $2, $3, $4, $5, $6, ",
+                    "net_minor) SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::int8, "
+                    "$6::text, ",
                     Ts(7),
-                    ", $8, $9, $10) ON CONFLICT (tenant_id, order_id) DO UPDATE SET status = "
+                    ", $8::int8, $9::int8, $10::int8 WHERE NOT EXISTS (SELECT 1 FROM "
+                    "customer_store.erasures e WHERE e.tenant_id = $1::uuid AND e.customer_id = "
+                    "$3::uuid) ON CONFLICT (tenant_id, order_id) DO UPDATE SET status = "
                     "EXCLUDED.status, total_minor = EXCLUDED.total_minor, currency = "
                     "EXCLUDED.currency, order_version = EXCLUDED.order_version, returned_minor = "
                     "EXCLUDED.returned_minor, net_minor = EXCLUDED.net_minor, updated_at = now() "
@@ -285,8 +290,6 @@ std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
        absl::StrCat("INSERT INTO customer_store.erasures (tenant_id, customer_id) SELECT $1, id "
                     "FROM ",
                     kMergedInto, " AS m(id) ON CONFLICT DO NOTHING RETURNING customer_id::text")},
-      {"select_erased",
-       "SELECT 1 FROM customer_store.erasures WHERE tenant_id = $1 AND customer_id = $2"},
       {"delete_purchases_of",
        absl::StrCat("DELETE FROM customer_store.purchases WHERE tenant_id = $1 AND customer_id IN ",
                     kMergedInto)},
@@ -796,42 +799,63 @@ absl::StatusOr<domain::CustomerExport> PgCustomerRepository::LoadExport(const st
 
 namespace crm::customer_store::storage {
 
+app::PurchaseRepository::Change PgCustomerRepository::RecordOrderTx(pqxx::work& tx,
+                                                                    const domain::OrderFact& f) {
+  Change change;
+  // A fact about an erased customer (late, or repeated) is dropped: the
+  // upsert writes nothing for it.
+  pqxx::result r = pool_.Exec(tx, "upsert_purchase", f.tenant_id, f.order_id, f.customer_id,
+                              f.currency_code, f.total_minor, f.status,
+                              absl::ToUnixMicros(f.placed_time), f.version, f.returned_minor,
+                              f.net_minor);
+  const bool changed = !r.empty();
+  const bool first_fact = changed && r[0][0].as<bool>();
+  // The timeline entry of a purchase: once per order (its id is the order's).
+  if (first_fact && !pool_.Exec(tx, "lock_customer", f.tenant_id, f.customer_id).empty()) {
+    nlohmann::json payload = {{"order_id", f.order_id},
+                              {"currency_code", f.currency_code},
+                              {"total_minor", absl::StrCat(f.total_minor)}};
+    pool_.Exec(tx, "insert_interaction_if_absent", f.tenant_id, f.order_id, f.customer_id,
+               static_cast<int>(domain::InteractionKind::kPurchase), "order",
+               absl::ToUnixMicros(f.placed_time), "transaction",
+               absl::StrCat("Order of ", f.total_minor, " (minor units) ", f.currency_code),
+               payload.dump(), "transaction");
+  }
+  change.changed = changed;
+  if (changed) {
+    change.view_owner =
+        pool_.Exec(tx, "select_merge_survivor", f.tenant_id, f.customer_id)[0][0].as<std::string>();
+  }
+  return change;
+}
+
 absl::StatusOr<app::PurchaseRepository::Change> PgCustomerRepository::RecordOrder(
     const domain::OrderFact& f) {
   Change change;
-  bool changed = false;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(f.tenant_id, [&](pqxx::work& tx) -> absl::Status {
-    change = Change{};
-    changed = false;
-    // A fact about an erased customer (late, or repeated) is dropped.
-    if (!pool_.Exec(tx, "select_erased", f.tenant_id, f.customer_id).empty()) {
-      return absl::OkStatus();
-    }
-    pqxx::result r = pool_.Exec(tx, "upsert_purchase", f.tenant_id, f.order_id, f.customer_id,
-                                f.currency_code, f.total_minor, f.status,
-                                absl::ToUnixMicros(f.placed_time), f.version, f.returned_minor,
-                                f.net_minor);
-    changed = !r.empty();
-    const bool first_fact = changed && r[0][0].as<bool>();
-    // The timeline entry of a purchase: once per order (its id is the order's).
-    if (first_fact && !pool_.Exec(tx, "lock_customer", f.tenant_id, f.customer_id).empty()) {
-      nlohmann::json payload = {{"order_id", f.order_id},
-                                {"currency_code", f.currency_code},
-                                {"total_minor", absl::StrCat(f.total_minor)}};
-      pool_.Exec(tx, "insert_interaction_if_absent", f.tenant_id, f.order_id, f.customer_id,
-                 static_cast<int>(domain::InteractionKind::kPurchase), "order",
-                 absl::ToUnixMicros(f.placed_time), "transaction",
-                 absl::StrCat("Order of ", f.total_minor, " (minor units) ", f.currency_code),
-                 payload.dump(), "transaction");
-    }
-    change.changed = changed;
-    if (changed) {
-      change.view_owner =
-          pool_.Exec(tx, "select_merge_survivor", f.tenant_id, f.customer_id)[0][0].as<std::string>();
-    }
+    change = RecordOrderTx(tx, f);
     return absl::OkStatus();
   }));
   return change;
+}
+
+absl::StatusOr<std::vector<app::PurchaseRepository::Change>> PgCustomerRepository::RecordOrders(
+    const std::vector<domain::OrderFact>& facts) {
+  std::vector<Change> changes;
+  if (facts.empty()) return changes;
+  const std::string& tenant = facts.front().tenant_id;
+  for (const domain::OrderFact& f : facts) {
+    if (f.tenant_id != tenant) {
+      return absl::InvalidArgumentError("RecordOrders takes the facts of one tenant");
+    }
+  }
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    changes.clear();  // a retried transaction starts over
+    changes.reserve(facts.size());
+    for (const domain::OrderFact& f : facts) changes.push_back(RecordOrderTx(tx, f));
+    return absl::OkStatus();
+  }));
+  return changes;
 }
 
 }  // namespace crm::customer_store::storage

@@ -60,6 +60,8 @@ class PgCustomerRepository final : public app::CustomerRepository,
                                            const app::ImportPlanner& plan,
                                            const app::ImportUpdater& apply) override;
   absl::StatusOr<Change> RecordOrder(const domain::OrderFact& fact) override;
+  absl::StatusOr<std::vector<Change>> RecordOrders(
+      const std::vector<domain::OrderFact>& facts) override;
   absl::StatusOr<app::ResolveOutcome> ResolveRefs(const app::Actor& actor,
                                                   const std::string& fingerprint,
                                                   const std::vector<std::string>& ids,
@@ -72,6 +74,8 @@ class PgCustomerRepository final : public app::CustomerRepository,
                                               const app::UnmergeDecider& decide) override;
 
  private:
+  // One fact of the purchase projection inside `tx` (RecordOrder(s)).
+  Change RecordOrderTx(pqxx::work& tx, const domain::OrderFact& f);
   // Thin adapters from app::Actor to the shared transactional writer.
   absl::Status Write(const app::Actor& actor, const std::string& resource,
                      const std::function<absl::Status(pqxx::work&)>& fn);

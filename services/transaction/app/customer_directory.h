@@ -1,6 +1,7 @@
 #pragma once
 // Port: who is the customer behind an order or a lead? Customer-store owns
 // customers and their identities; the transaction engine only asks it.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,13 @@ class CustomerDirectory {
   virtual absl::StatusOr<ResolvedCustomer> Resolve(const Actor& actor,
                                                    const CustomerIdentities& who,
                                                    bool create) = 0;
+  // What `customer_id` of `tenant` reads as when a cache of this directory
+  // confirmed it recently (CachingCustomerDirectory), without asking
+  // customer-store; nullopt = unknown here (ask with CheckCustomerId).
+  virtual std::optional<std::string> Known(const std::string& /*tenant*/,
+                                           const std::string& /*customer_id*/) {
+    return std::nullopt;
+  }
 };
 
 inline constexpr int kMaxBatchRefs = 1000;

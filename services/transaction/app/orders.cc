@@ -50,12 +50,19 @@ absl::StatusOr<domain::Order> Orders::Create(const Actor& actor, domain::Order o
                          directory_->Resolve(resolver, *who, settings.create_unknown_customers));
     o.customer_id = c.id;
   } else if (directory_ != nullptr) {
-    // The named customer must exist in customer-store (a merged-away id is
-    // booked to its survivor). A retry answers first, without asking.
-    CRM_ASSIGN_OR_RETURN(std::optional<domain::Order> replay, repository_.FindReplay(actor));
-    if (replay) return *std::move(replay);
-    CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(o));
-    CRM_ASSIGN_OR_RETURN(o.customer_id, directory_->CheckCustomerId(actor, o.customer_id));
+    if (std::optional<std::string> known = directory_->Known(actor.tenant_id, o.customer_id)) {
+      // Confirmed recently (app::KnownCustomers): customer-store is not
+      // asked, so nothing needs answering before it; a retry is answered by
+      // Insert's own claim of the key (the same stored answer).
+      o.customer_id = *std::move(known);
+    } else {
+      // The named customer must exist in customer-store (a merged-away id
+      // is booked to its survivor). A retry answers first, without asking.
+      CRM_ASSIGN_OR_RETURN(std::optional<domain::Order> replay, repository_.FindReplay(actor));
+      if (replay) return *std::move(replay);
+      CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(o));
+      CRM_ASSIGN_OR_RETURN(o.customer_id, directory_->CheckCustomerId(actor, o.customer_id));
+    }
   }
   CRM_ASSIGN_OR_RETURN(o, Prepare(std::move(o)));
   return repository_.Insert(actor, o);

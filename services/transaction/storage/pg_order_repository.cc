@@ -150,11 +150,18 @@ std::vector<pg::NamedQuery> PgOrderRepository::Queries() {
                     "external_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ",
                     pg::MicrosParam(9), ", $10, ", pg::MicrosParam(11), ", ", pg::MicrosParam(11),
                     ", $12)")},
+      // external_id <> '' lets the prepared (generic) plan use the partial
+      // unique index orders_external_id_key (WHERE external_id <> ''); only
+      // asked for a non-empty id.
       {"select_order_by_external_id",
-       "SELECT id::text FROM txn.orders WHERE tenant_id = $1 AND external_id = $2"},
-      {"insert_order_line",
+       "SELECT id::text FROM txn.orders WHERE tenant_id = $1 AND external_id = $2 AND "
+       "external_id <> ''"},
+      // Every line of an order in one statement (arrays by column, in line order).
+      {"insert_order_lines",
        "INSERT INTO txn.order_lines (tenant_id, order_id, line_no, sku, quantity, "
-       "unit_price_minor, discount_minor) VALUES ($1, $2, $3, $4, $5, $6, $7)"},
+       "unit_price_minor, discount_minor) SELECT $1::uuid, $2::uuid, l.line_no, l.sku, "
+       "l.quantity, l.price, l.discount FROM unnest($3::int4[], $4::text[], $5::int8[], "
+       "$6::int8[], $7::int8[]) AS l(line_no, sku, quantity, price, discount)"},
       {"update_order_status",
        absl::StrCat("UPDATE txn.orders SET status = $3, version = $4, updated_at = ",
                     pg::MicrosParam(5), " WHERE tenant_id = $1 AND id = $2")},
@@ -245,10 +252,21 @@ absl::Status PgOrderRepository::InsertInTransaction(pqxx::work& tx, const outbox
              o.total_minor, static_cast<int>(o.channel), o.store_id, static_cast<int>(o.status),
              absl::ToUnixMicros(o.placed_time), o.version, absl::ToUnixMicros(o.create_time),
              o.external_id);
-  for (size_t i = 0; i < o.lines.size(); ++i) {
-    const domain::OrderLine& l = o.lines[i];
-    pool_.Exec(tx, "insert_order_line", meta.tenant_id, o.id, static_cast<int>(i), l.sku,
-               l.quantity, l.unit_price_minor, l.discount_minor);
+  if (!o.lines.empty()) {
+    std::vector<std::string> line_no, sku, quantity, price, discount;
+    for (size_t i = 0; i < o.lines.size(); ++i) {
+      const domain::OrderLine& l = o.lines[i];
+      line_no.push_back(absl::StrCat(i));
+      sku.push_back(l.sku);
+      quantity.push_back(absl::StrCat(l.quantity));
+      price.push_back(absl::StrCat(l.unit_price_minor));
+      discount.push_back(absl::StrCat(l.discount_minor));
+    }
+    auto ints = [](const std::vector<std::string>& v) {
+      return absl::StrCat("{", absl::StrJoin(v, ","), "}");
+    };
+    pool_.Exec(tx, "insert_order_lines", meta.tenant_id, o.id, ints(line_no),
+               pg::TextArrayLiteral(sku), ints(quantity), ints(price), ints(discount));
   }
   EmitOrder(tx, meta, o);
   return absl::OkStatus();
