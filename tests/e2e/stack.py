@@ -90,6 +90,16 @@ class E2ETestCase(unittest.TestCase):
             mark_failed()
         return out
 
+    def assertError(self, r, status, reason, field=None):
+        """A REST error: the HTTP status, the body's code and message, its reason and field."""
+        self.assertEqual(r.status, status, r)
+        err = r.json()["error"]
+        self.assertEqual(err["code"], status, r)
+        self.assertTrue(err["message"], r)
+        self.assertEqual(r.reason(), reason, r)
+        if field is not None:
+            self.assertEqual(r.error_field(), field, r)
+
 
 # ------------------------------------------------------------------- process
 

@@ -44,15 +44,6 @@ class BadInput(stack.E2ETestCase):
         # residue check below stays exact.
         _, cls.other = stack.create_tenant()
 
-    def assertError(self, r, status, reason, field=None):
-        self.assertEqual(r.status, status, r)
-        err = r.json()["error"]
-        self.assertEqual(err["code"], status, r)
-        self.assertTrue(err["message"], r)
-        self.assertEqual(r.reason(), reason, r)
-        if field is not None:
-            self.assertEqual(r.error_field(), field, r)
-
     # ------------------------------------------------------------------ body
 
     def test_malformed_json(self):

@@ -126,6 +126,22 @@ class MergeImport(stack.E2ETestCase):
         self.assertEqual(r.json()["error"]["status"], "FAILED_PRECONDITION", r)
         self.assertEqual(r.reason(), "NOT_MERGED", r)
 
+    def test_merge_retry_with_request_id_answers_the_first_merge(self):
+        tag = stack.unique("mr")
+        a = self.create({"givenName": "Ada", "emails": ["a.%s@example.com" % tag]})
+        b = self.create({"givenName": "Bea", "emails": ["b.%s@example.com" % tag]})
+        body = {"sourceCustomerId": b["id"], "requestId": "merge-" + tag}
+        r1 = rest("POST", "/v1/customers/%s:merge" % a["id"], self.key, body)
+        self.assertEqual(r1.status, 200, r1)
+        # The source is gone; the retry answers the first merge, merging nothing.
+        r2 = rest("POST", "/v1/customers/%s:merge" % a["id"], self.key, body)
+        self.assertEqual(r2.status, 200, r2)
+        self.assertEqual(r2.body, r1.body)
+        c = self.create({"givenName": "Cy", "emails": ["c.%s@example.com" % tag]})
+        r3 = rest("POST", "/v1/customers/%s:merge" % a["id"], self.key,
+                  {"sourceCustomerId": c["id"], "requestId": "merge-" + tag})
+        self.assertError(r3, 422, "IDEMPOTENCY_KEY_REUSED", "request_id")
+
     def test_merge_into_itself_is_refused(self):
         a = self.create({"givenName": "Solo"})
         r = rest("POST", "/v1/customers/%s:merge" % a["id"], self.key, {"sourceCustomerId": a["id"]})

@@ -77,12 +77,6 @@ class OrdersRest(stack.E2ETestCase):
         return rest("POST", "/v1/orders/%s:transition" % order_id, key or self.key,
                     {"toStatus": to, "requestId": rid or stack.unique("rid")})
 
-    def assertError(self, r, status, reason, field=None):
-        self.assertEqual(r.status, status, r)
-        self.assertEqual(r.reason(), reason, r)
-        if field is not None:
-            self.assertEqual(r.error_field(), field, r)
-
     def standard(self, customer=None):
         # 2 x 1990 + 1 x 500 - 100 = 4380
         return order(customer or stack.new_customer(self.key),

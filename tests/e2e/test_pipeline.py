@@ -90,12 +90,6 @@ class PipelineRest(stack.E2ETestCase):
         add_product(cls.key, cls.sku)
         cls.customer = create_customer(cls.key)
 
-    def assertError(self, r, status, reason, field=None):
-        self.assertEqual(r.status, status, r)
-        self.assertEqual(r.reason(), reason, r)
-        if field is not None:
-            self.assertEqual(r.error_field(), field, r)
-
     def create_lead(self, body=None, key=None, request_id=None):
         r = rest("POST", "/v1/leads?requestId=" + q(request_id or rid()), key or self.sales,
                  body or lead_body())

@@ -152,6 +152,38 @@ class RestFlows(stack.E2ETestCase):
         r = rest("GET", "/v1/customers:search?email=" + q("%s@example.com" % tag), self.key)
         self.assertEqual([c["id"] for c in r.json().get("customers", [])], [cid])
 
+    def test_writes_with_request_id_replay_the_first_answer(self):
+        tag = stack.unique("rid")
+        rid = "rid-" + tag
+        body = {"givenName": "First", "emails": ["%s@example.com" % tag]}
+        r1 = rest("POST", "/v1/customers?requestId=" + q(rid), self.key, body)
+        self.assertEqual(r1.status, 200, r1)
+        cid = r1.json()["id"]
+        # The customer changes; a retry still answers the first call's bytes.
+        r = rest("PATCH", "/v1/customers/%s?updateMask=givenName" % cid, self.key,
+                 {"givenName": "Changed"})
+        self.assertEqual(r.status, 200, r)
+        r2 = rest("POST", "/v1/customers?requestId=" + q(rid), self.key, body)
+        self.assertEqual(r2.status, 200, r2)
+        self.assertEqual(r2.body, r1.body)
+        # The same request_id with another body: 422, nothing written.
+        r3 = rest("POST", "/v1/customers?requestId=" + q(rid), self.key,
+                  {"givenName": "Other", "emails": ["other.%s@example.com" % tag]})
+        self.assertError(r3, 422, "IDEMPOTENCY_KEY_REUSED", "request_id")
+        r = rest("GET", "/v1/customers:search?email=" + q("other.%s@example.com" % tag), self.key)
+        self.assertEqual(r.json().get("customers", []), [])
+
+        # An upsert that created answers created=true on its retry too.
+        urid = "urid-" + tag
+        ubody = {"customer": {"givenName": "Up", "emails": ["up.%s@example.com" % tag]},
+                 "requestId": urid}
+        u1 = rest("POST", "/v1/customers:upsert", self.key, ubody)
+        self.assertEqual(u1.status, 200, u1)
+        self.assertTrue(u1.json().get("created", False))
+        u2 = rest("POST", "/v1/customers:upsert", self.key, ubody)
+        self.assertEqual(u2.status, 200, u2)
+        self.assertEqual(u2.body, u1.body)
+
     def test_identity_conflict(self):
         tag = stack.unique("dup")
         first = self.create({"givenName": "First", "emails": ["%s@example.com" % tag]})
