@@ -200,6 +200,21 @@ void TransactionalWriter::SetResponse(pqxx::work& tx, const WriteMeta& meta,
   pool_.Exec(tx, Q("set_idempotency_response"), meta.tenant_id, meta.idempotency_key, response);
 }
 
+absl::StatusOr<std::optional<std::string>> TransactionalWriter::FindStoredResponse(
+    const WriteMeta& meta) {
+  std::optional<std::string> out;
+  if (meta.idempotency_key.empty()) return out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(meta.tenant_id, [&](pqxx::work& tx) -> absl::Status {
+    out.reset();
+    CRM_ASSIGN_OR_RETURN(std::optional<std::string> used, PeekIdempotencyKey(tx, meta));
+    if (!used) return absl::OkStatus();
+    std::string stored = StoredResponse(tx, meta);
+    if (!stored.empty()) out = std::move(stored);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
 std::string TransactionalWriter::StoredResponse(pqxx::work& tx, const WriteMeta& meta) {
   if (meta.idempotency_key.empty()) return {};
   pqxx::result r =

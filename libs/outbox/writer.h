@@ -75,6 +75,13 @@ class TransactionalWriter final {
   void SetResponse(pqxx::work& tx, const WriteMeta& meta, const std::string& response);
   // The snapshot stored by SetResponse ("" when none).
   std::string StoredResponse(pqxx::work& tx, const WriteMeta& meta);
+  // In a tenant transaction of its own: the answer stored with meta's key
+  // by SetResponse; nullopt when the key is unused (or expired) or claimed
+  // but not answered yet (the caller goes the long way, where its claim
+  // waits for or replays the first call); what PeekIdempotencyKey answers
+  // for a misused key or a stored refusal. Lets a caller answer a replay
+  // before doing work that must not be repeated.
+  absl::StatusOr<std::optional<std::string>> FindStoredResponse(const WriteMeta& meta);
 
   pg::Pool& pool() { return pool_; }
 

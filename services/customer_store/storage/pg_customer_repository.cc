@@ -466,19 +466,11 @@ absl::StatusOr<Customer> PgCustomerRepository::Replayed(pqxx::work& tx, const ap
 
 absl::StatusOr<std::optional<app::CustomerAnswer>> PgCustomerRepository::FindAnswer(
     const app::Actor& actor) {
-  std::optional<app::CustomerAnswer> out;
-  const outbox::WriteMeta meta = MetaOf(actor);
-  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(actor.tenant_id, [&](pqxx::work& tx) -> absl::Status {
-    out.reset();
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> used, writer_.PeekIdempotencyKey(tx, meta));
-    if (!used) return absl::OkStatus();
-    const std::string stored = writer_.StoredResponse(tx, meta);
-    if (stored.empty()) return absl::OkStatus();  // claimed, not answered yet: the long way
-    CRM_ASSIGN_OR_RETURN(app::CustomerAnswer answer, AnswerFromJson(stored));
-    out = std::move(answer);
-    return absl::OkStatus();
-  }));
-  return out;
+  CRM_ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                       writer_.FindStoredResponse(MetaOf(actor)));
+  if (!stored) return std::optional<app::CustomerAnswer>();
+  CRM_ASSIGN_OR_RETURN(app::CustomerAnswer answer, AnswerFromJson(*stored));
+  return std::optional<app::CustomerAnswer>(std::move(answer));
 }
 
 absl::StatusOr<Customer> PgCustomerRepository::Get(const std::string& tenant,

@@ -293,19 +293,11 @@ absl::StatusOr<domain::Order> PgOrderRepository::Insert(const app::Actor& actor,
 
 absl::StatusOr<std::optional<domain::Order>> PgOrderRepository::FindReplay(
     const app::Actor& actor) {
-  outbox::WriteMeta meta = MetaOf(actor);
-  std::optional<domain::Order> out;
-  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(actor.tenant_id, [&](pqxx::work& tx) -> absl::Status {
-    out.reset();
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> used, writer_.PeekIdempotencyKey(tx, meta));
-    if (!used) return absl::OkStatus();
-    std::string stored = writer_.StoredResponse(tx, meta);
-    if (stored.empty()) return absl::OkStatus();  // claimed, not answered yet: go the long way
-    CRM_ASSIGN_OR_RETURN(domain::Order o, FromSnapshot(stored));
-    out = std::move(o);
-    return absl::OkStatus();
-  }));
-  return out;
+  CRM_ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                       writer_.FindStoredResponse(MetaOf(actor)));
+  if (!stored) return std::optional<domain::Order>();
+  CRM_ASSIGN_OR_RETURN(domain::Order o, FromSnapshot(*stored));
+  return std::optional<domain::Order>(std::move(o));
 }
 
 absl::StatusOr<domain::Order> PgOrderRepository::Get(const std::string& tenant,
