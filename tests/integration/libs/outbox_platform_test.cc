@@ -1,5 +1,6 @@
 // The platform migrations (libs/outbox/platform_schema.h), the idempotency
-// key TTL and the key purge, against the private PostgreSQL.
+// key TTL and the key purge, and the unit of work every write runs through
+// (libs/outbox/unit_of_work.h), against the private PostgreSQL.
 #include <map>
 #include <set>
 #include <string>
@@ -8,11 +9,14 @@
 #include <catch2/catch.hpp>
 #include <pqxx/pqxx>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "libs/common/errors.h"
 #include "libs/outbox/platform_schema.h"
 #include "libs/outbox/purge.h"
+#include "libs/outbox/unit_of_work.h"
 #include "libs/outbox/writer.h"
 #include "libs/pg/migrate.h"
 #include "tests/support/pg_test_db.h"
@@ -152,6 +156,14 @@ void AsOwnerInTenant(const std::string& tenant, const std::string& sql) {
 int64_t Count(const std::string& sql) {
   pqxx::connection c(ts::PgOwnerDsn());
   pqxx::work w(c);
+  return w.exec1(sql)[0].as<int64_t>();
+}
+
+// The same within a tenant (row-level security is forced on the owner too).
+int64_t CountIn(const std::string& tenant, const std::string& sql) {
+  pqxx::connection c(ts::PgOwnerDsn());
+  pqxx::work w(c);
+  w.exec_params("SELECT set_config('app.tenant_id', $1, true)", tenant);
   return w.exec1(sql)[0].as<int64_t>();
 }
 
@@ -390,5 +402,91 @@ TEST_CASE("Idempotency keys expire after the TTL and the purge deletes them, bou
     auto replay = claim(meta(kTenantA, "fresh", "fp"), "other");
     REQUIRE(replay.ok());
     CHECK(replay->value_or("") == "tf");
+  }
+}
+
+TEST_CASE("WriteOnce: the work runs once per key, its answer and its refusal replay",
+          "[libs][outbox][unit_of_work]") {
+  namespace ob = crm::outbox;
+  const std::string schema = ts::UniqueName("t_platform_uow");
+  REQUIRE(ts::RecreateSchema(schema).ok());
+  REQUIRE(MigratePlatform(ts::UniqueName("svc_platform_uow"), schema).ok());
+  auto pool = ts::MakeAppPool(2, ob::TransactionalWriter::Queries(schema));
+  REQUIRE(pool.ok());
+  ob::TransactionalWriter writer(**pool, schema);
+
+  // The "work": counts its runs, emits one event, answers a number (or
+  // refuses when told to).
+  int runs = 0;
+  bool refuse = false;
+  const ob::AnswerCodec<int> codec = ob::SnapshotCodec<int>(
+      [](const int& n) { return absl::StrCat("n=", n); },
+      [](const std::string& s) -> absl::StatusOr<int> {
+        int n = 0;
+        if (!absl::StartsWith(s, "n=") || !absl::SimpleAtoi(s.substr(2), &n)) {
+          return absl::DataLossError("corrupt");
+        }
+        return n;
+      });
+  auto write = [&](const std::string& tenant, const std::string& key, const std::string& fp) {
+    ob::WriteMeta m;
+    m.tenant_id = tenant;
+    m.principal = "key:test";
+    m.method = "CreateThing";
+    m.idempotency_key = key;
+    m.fingerprint = fp;
+    return ob::WriteOnce<int>(writer, m, "thing", codec,
+                              [&](const ob::WriteTx& w) -> absl::StatusOr<int> {
+                                ++runs;
+                                w.Emit("", "thing.created", absl::StrCat(R"({"run":)", runs, "}"));
+                                if (refuse) {
+                                  return crm::common::WithReason(
+                                      absl::FailedPreconditionError("not now"), "THING_REFUSED");
+                                }
+                                return 100 + runs;
+                              });
+  };
+  auto events = [&](const std::string& tenant) {
+    return CountIn(tenant, absl::StrCat("SELECT count(*) FROM ", schema, ".outbox"));
+  };
+
+  SECTION("without a key every call does the work") {
+    CHECK(write(kTenantA, "", "").value_or(0) == 101);
+    CHECK(write(kTenantA, "", "").value_or(0) == 102);
+    CHECK(runs == 2);
+    CHECK(events(kTenantA) == 2);
+    CHECK(CountIn(kTenantA, absl::StrCat("SELECT count(*) FROM ", schema,
+                             ".audit_log WHERE outcome = 'OK'")) == 2);
+  }
+  SECTION("a retry answers the stored answer without doing the work again") {
+    CHECK(write(kTenantA, "k1", "fp").value_or(0) == 101);
+    CHECK(write(kTenantA, "k1", "fp").value_or(0) == 101);
+    CHECK(runs == 1);
+    CHECK(events(kTenantA) == 1);
+    CHECK(CountIn(kTenantA, absl::StrCat("SELECT count(*) FROM ", schema,
+                             ".idempotency_keys WHERE response = 'n=101'")) == 1);
+    // Another body with the key: refused, nothing done.
+    auto reused = write(kTenantA, "k1", "fp-other");
+    CHECK(reused.status().code() == StatusCode::kInvalidArgument);
+    CHECK(crm::common::ReasonOf(reused.status()) == "IDEMPOTENCY_KEY_REUSED");
+    CHECK(runs == 1);
+    // The same key in another tenant is another key.
+    CHECK(write(kTenantB, "k1", "fp").value_or(0) == 102);
+    CHECK(events(kTenantB) == 1);
+  }
+  SECTION("a refusal rolls the work back and replays the same refusal") {
+    refuse = true;
+    auto first = write(kTenantA, "k2", "fp");
+    CHECK(first.status().code() == StatusCode::kFailedPrecondition);
+    CHECK(events(kTenantA) == 0);  // rolled back with the work
+    refuse = false;                // the state changed: a new call would pass
+    auto retry = write(kTenantA, "k2", "fp");
+    CHECK(retry.status().code() == first.status().code());
+    CHECK(retry.status().message() == first.status().message());
+    CHECK(crm::common::ReasonOf(retry.status()) == "THING_REFUSED");
+    CHECK(runs == 1);
+    CHECK(events(kTenantA) == 0);
+    CHECK(CountIn(kTenantA, absl::StrCat("SELECT count(*) FROM ", schema,
+                             ".audit_log WHERE outcome = 'FAILED_PRECONDITION'")) == 2);
   }
 }
