@@ -94,7 +94,14 @@ void ExecutorGate::FillQueue() {
 }
 
 void ExecutorGate::Release() {
-  if (!open_->HasBeenNotified()) open_->Notify();
+  if (open_->HasBeenNotified()) return;
+  open_->Notify();
+  // The blocked tasks drain from the queue now: wait until it has room, so
+  // a call made next is not refused by blockers still queued.
+  absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (executor_.queue_depth() >= executor_.max_queue() && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
 }
 
 namespace {

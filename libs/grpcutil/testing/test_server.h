@@ -88,6 +88,7 @@ class ExecutorGate final {
   ExecutorGate& operator=(const ExecutorGate&) = delete;
   // Fills the queue with blocked tasks up to its bound.
   void FillQueue();
+  // Lets the blocked tasks finish; returns once the queue has room again.
   void Release();
 
  private:
