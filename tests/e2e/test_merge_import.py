@@ -142,6 +142,27 @@ class MergeImport(stack.E2ETestCase):
                   {"sourceCustomerId": c["id"], "requestId": "merge-" + tag})
         self.assertError(r3, 422, "IDEMPOTENCY_KEY_REUSED", "request_id")
 
+    def test_unmerge_retry_with_request_id_answers_the_first_unmerge(self):
+        tag = stack.unique("ur")
+        a = self.create({"givenName": "Ada", "emails": ["a.%s@example.com" % tag]})
+        b = self.create({"givenName": "Bea", "emails": ["b.%s@example.com" % tag]})
+        r = rest("POST", "/v1/customers/%s:merge" % a["id"], self.key,
+                 {"sourceCustomerId": b["id"]})
+        self.assertEqual(r.status, 200, r)
+        body = {"mergeId": r.json()["mergeId"], "requestId": "unmerge-" + tag}
+        r1 = rest("POST", "/v1/customers/%s:unmerge" % a["id"], self.key, body)
+        self.assertEqual(r1.status, 200, r1)
+        # Undone already: without the key a second call is NOT_MERGED; the
+        # retry with it answers the first unmerge.
+        r2 = rest("POST", "/v1/customers/%s:unmerge" % a["id"], self.key, body)
+        self.assertEqual(r2.status, 200, r2)
+        self.assertEqual(r2.body, r1.body)
+        self.assertError(rest("POST", "/v1/customers/%s:unmerge" % a["id"], self.key,
+                              {"mergeId": body["mergeId"]}), 400, "NOT_MERGED")
+        self.assertError(rest("POST", "/v1/customers/%s:unmerge" % a["id"], self.key,
+                              {"mergeId": body["mergeId"], "requestId": "merge-x-" + tag}),
+                         400, "NOT_MERGED")
+
     def test_merge_into_itself_is_refused(self):
         a = self.create({"givenName": "Solo"})
         r = rest("POST", "/v1/customers/%s:merge" % a["id"], self.key, {"sourceCustomerId": a["id"]})

@@ -184,6 +184,39 @@ class RestFlows(stack.E2ETestCase):
         self.assertEqual(u2.status, 200, u2)
         self.assertEqual(u2.body, u1.body)
 
+    def test_update_and_delete_with_request_id_replay_the_first_answer(self):
+        tag = stack.unique("udr")
+        c = self.create({"givenName": "Before", "emails": ["%s@example.com" % tag]})
+        path = "/v1/customers/%s?updateMask=givenName&requestId=%s" % (c["id"], q("upd-" + tag))
+        u1 = rest("PATCH", path, self.key, {"givenName": "After"})
+        self.assertEqual(u1.status, 200, u1)
+        # Changed since: the retry still answers the first update, applying nothing.
+        r = rest("PATCH", "/v1/customers/%s?updateMask=givenName" % c["id"], self.key,
+                 {"givenName": "Later"})
+        self.assertEqual(r.status, 200, r)
+        u2 = rest("PATCH", path, self.key, {"givenName": "After"})
+        self.assertEqual(u2.status, 200, u2)
+        self.assertEqual(u2.body, u1.body)
+        self.assertEqual(rest("GET", "/v1/customers/" + c["id"], self.key).json()["givenName"],
+                         "Later")
+        u3 = rest("PATCH", path, self.key, {"givenName": "Else"})
+        self.assertError(u3, 422, "IDEMPOTENCY_KEY_REUSED", "request_id")
+
+        # The stored answers named the customer: its erasure forgets them,
+        # and a retry of the update now reads it as it is (gone).
+        dpath = "/v1/customers/%s?requestId=%s" % (c["id"], q("del-" + tag))
+        d1 = rest("DELETE", dpath, self.key)
+        self.assertEqual(d1.status, 200, d1)
+        d2 = rest("DELETE", dpath, self.key)
+        self.assertEqual(d2.status, 200, d2)
+        self.assertEqual(d2.body, d1.body)
+        self.assertError(rest("DELETE", "/v1/customers/" + c["id"], self.key), 404,
+                         "CUSTOMER_NOT_FOUND")
+        self.assertError(rest("PATCH", path, self.key, {"givenName": "After"}), 404,
+                         "CUSTOMER_NOT_FOUND")
+        self.assertError(rest("DELETE", "/v1/customers/%s?requestId=%s" % (c["id"], "x" * 129),
+                              self.key), 400, "INVALID_FIELD", "request_id")
+
     def test_identity_conflict(self):
         tag = stack.unique("dup")
         first = self.create({"givenName": "First", "emails": ["%s@example.com" % tag]})

@@ -34,8 +34,8 @@ app::Actor IdempotentActorOf(const RequestContext& rc, const char* method, const
   return a;
 }
 
-// Mutating calls may carry a client request_id for idempotency: creates,
-// upserts, merges, consents and interactions replay by it (strict). Bounded so it fits the idempotency table, and free of control
+// Every mutating call may carry a client request_id for idempotency and
+// replays by it (strict). Bounded so it fits the idempotency table, and free of control
 // characters (a NUL would cut the stored key): common::CheckRequestId.
 using common::CheckRequestId;
 
@@ -66,6 +66,7 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::GetCustomer(grpc::CallbackSe
 grpc::ServerUnaryReactor* CustomerStoreGrpcService::UpdateCustomer(
     grpc::CallbackServerContext* ctx, const v1::UpdateCustomerRequest* req, v1::Customer* resp) {
   return Offload(ctx, executor_, metrics_, "UpdateCustomer", [=](const RequestContext& rc) -> absl::Status {
+    CRM_RETURN_IF_ERROR(CheckRequestId(req->request_id()));
     CRM_ASSIGN_OR_RETURN(domain::Customer patch, FromProto(req->customer()));
     std::vector<std::string> paths =
         req->has_update_mask()
@@ -74,8 +75,8 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::UpdateCustomer(
             : PresentPaths(req->customer());
     std::string if_match = req->etag().empty() ? req->customer().etag() : req->etag();
     CRM_ASSIGN_OR_RETURN(domain::Customer out,
-                         store_.Update(ActorOf(rc, "UpdateCustomer", ""), req->customer_id(), patch,
-                                       paths, if_match));
+                         store_.Update(IdempotentActorOf(rc, "UpdateCustomer", *req),
+                                       req->customer_id(), patch, paths, if_match));
     ToProto(out, resp);
     return absl::OkStatus();
   });
@@ -85,8 +86,10 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::DeleteCustomer(
     grpc::CallbackServerContext* ctx, const v1::DeleteCustomerRequest* req,
     v1::DeleteCustomerResponse* resp) {
   return Offload(ctx, executor_, metrics_, "DeleteCustomer", [=](const RequestContext& rc) -> absl::Status {
+    CRM_RETURN_IF_ERROR(CheckRequestId(req->request_id()));
     CRM_ASSIGN_OR_RETURN(domain::ErasureResult r,
-                         store_.Erase(ActorOf(rc, "DeleteCustomer", ""), req->customer_id(), req->etag()));
+                         store_.Erase(IdempotentActorOf(rc, "DeleteCustomer", *req),
+                                      req->customer_id(), req->etag()));
     resp->set_customer_id(req->customer_id());
     resp->set_interactions_erased(r.interactions_erased);
     resp->set_identities_erased(r.identities_erased);
@@ -181,9 +184,10 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::UnmergeCustomer(
     grpc::CallbackServerContext* ctx, const v1::UnmergeCustomerRequest* req,
     v1::UnmergeCustomerResponse* resp) {
   return Offload(ctx, executor_, metrics_, "UnmergeCustomer", [=](const RequestContext& rc) -> absl::Status {
+    CRM_RETURN_IF_ERROR(CheckRequestId(req->request_id()));
     CRM_ASSIGN_OR_RETURN(app::UnmergeOutcome u,
-                         merger_.Unmerge(ActorOf(rc, "UnmergeCustomer", ""), req->customer_id(),
-                                         req->merge_id()));
+                         merger_.Unmerge(IdempotentActorOf(rc, "UnmergeCustomer", *req),
+                                         req->customer_id(), req->merge_id()));
     ToProto(u.survivor, resp->mutable_customer());
     ToProto(u.restored, resp->mutable_restored());
     return absl::OkStatus();

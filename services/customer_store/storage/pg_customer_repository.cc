@@ -131,11 +131,6 @@ absl::Status ReusedKey() {
       "request_id");
 }
 
-outbox::WriteMeta MetaOf(const app::Actor& a) {
-  return outbox::WriteMeta{a.tenant_id,       a.principal,      a.request_id,
-                           a.method,          a.idempotency_key, a.fingerprint};
-}
-
 // The stored answer of a customer write (Insert, Update).
 std::string AnswerJson(const Customer& c, bool created) {
   return nlohmann::json{{"created", created}, {"customer", CustomerToJson(c)}}.dump();
@@ -151,6 +146,24 @@ absl::StatusOr<app::CustomerAnswer> AnswerFromJson(const std::string& s) {
   }
 }
 
+// DeleteCustomer's answer: counts only, no personal data.
+const outbox::AnswerCodec<domain::ErasureResult> kErasureCodec =
+    outbox::SnapshotCodec<domain::ErasureResult>(
+        [](const domain::ErasureResult& r) {
+          return nlohmann::json{{"interactions", r.interactions_erased},
+                                {"identities", r.identities_erased}}
+              .dump();
+        },
+        [](const std::string& s) -> absl::StatusOr<domain::ErasureResult> {
+          try {
+            nlohmann::json j = nlohmann::json::parse(s);
+            return domain::ErasureResult{j.at("interactions").get<int64_t>(),
+                                         j.at("identities").get<int64_t>()};
+          } catch (const nlohmann::json::exception&) {
+            return absl::DataLossError("stored idempotent response is corrupt");
+          }
+        });
+
 std::string IdentityLabel(const domain::Identity& i) {
   switch (i.kind) {
     case domain::IdentityKind::kEmail:
@@ -163,6 +176,11 @@ std::string IdentityLabel(const domain::Identity& i) {
 }
 
 }  // namespace
+
+outbox::WriteMeta MetaOf(const app::Actor& a) {
+  return outbox::WriteMeta{a.tenant_id, a.principal,       a.request_id,
+                           a.method,    a.idempotency_key, a.fingerprint};
+}
 
 std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
   const std::string cols = kCustomerColumns;
@@ -190,6 +208,12 @@ std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
                     "version = $14, updated_at = ",
                     Ts(15), " WHERE tenant_id = $1 AND id = $2")},
       {"delete_customer", "DELETE FROM customer_store.customers WHERE tenant_id = $1 AND id = $2"},
+      // Every stored answer that names one of the erased customers (the
+      // answers of their creates, updates, merges and unmerges).
+      {"forget_stored_answers",
+       "UPDATE customer_store.idempotency_keys SET response = NULL WHERE tenant_id = $1 AND "
+       "response IS NOT NULL AND EXISTS (SELECT 1 FROM unnest($2::text[]) e WHERE "
+       "strpos(response, e) > 0)"},
       {"select_identities_of",
        absl::StrCat("SELECT customer_id::text, kind, source, value, ", Micros("created_at"),
                     " FROM customer_store.identities WHERE tenant_id = $1 AND customer_id = "
@@ -335,29 +359,24 @@ absl::StatusOr<std::vector<domain::Consent>> PgCustomerRepository::ConsentHistor
   return out;
 }
 
-void PgCustomerRepository::Emit(pqxx::work& tx, const app::Actor& actor,
-                                const std::string& customer_id, const std::string& type,
-                                const std::string& payload_json) {
-  writer_.Emit(tx, MetaOf(actor), customer_id, type, payload_json);
+outbox::AnswerCodec<Customer> PgCustomerRepository::CustomerCodec(bool created) {
+  outbox::AnswerCodec<Customer> codec;
+  codec.encode = [created](const Customer& c) { return AnswerJson(c, created); };
+  codec.replay = [this](const outbox::WriteTx& w, const std::string& stored,
+                        const std::string& id) -> absl::StatusOr<Customer> {
+    // No stored answer (a key claimed before answers were stored, or the
+    // customer erased since): the customer as it is now.
+    if (stored.empty()) return LoadCustomer(w.sql(), w.tenant(), id, false);
+    CRM_ASSIGN_OR_RETURN(app::CustomerAnswer answer, AnswerFromJson(stored));
+    return std::move(answer.customer);
+  };
+  return codec;
 }
 
-absl::StatusOr<std::optional<std::string>> PgCustomerRepository::ClaimIdempotencyKey(
-    pqxx::work& tx, const app::Actor& actor, const std::string& resource_id) {
-  return writer_.ClaimIdempotencyKey(tx, MetaOf(actor), resource_id);
-}
-
-std::string PgCustomerRepository::StoredAnswer(pqxx::work& tx, const app::Actor& actor) {
-  return writer_.StoredResponse(tx, MetaOf(actor));
-}
-
-void PgCustomerRepository::StoreAnswer(pqxx::work& tx, const app::Actor& actor,
-                                       const std::string& answer) {
-  writer_.SetResponse(tx, MetaOf(actor), answer);
-}
-
-absl::Status PgCustomerRepository::Write(const app::Actor& actor, const std::string& resource,
-                                         const std::function<absl::Status(pqxx::work&)>& fn) {
-  return writer_.Write(MetaOf(actor), resource, fn);
+absl::Status PgCustomerRepository::GoneOrReused(pqxx::work& tx, const std::string& tenant,
+                                                const std::string& id) {
+  if (pool_.Exec(tx, "lock_customer", tenant, id).empty()) return NotFoundOrMerged(tx, tenant, id);
+  return ReusedKey();
 }
 
 absl::StatusOr<Customer> PgCustomerRepository::LoadCustomer(pqxx::work& tx,
@@ -436,32 +455,14 @@ absl::Status PgCustomerRepository::WriteIdentities(pqxx::work& tx, const std::st
 }
 
 absl::StatusOr<Customer> PgCustomerRepository::Insert(const app::Actor& actor, const Customer& c) {
-  Customer out;
-  absl::Status s = Write(actor, c.id, [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay, ClaimIdempotencyKey(tx, actor, c.id));
-    if (replay) {
-      CRM_ASSIGN_OR_RETURN(out, Replayed(tx, actor, *replay));
-      return absl::OkStatus();
-    }
-    InsertProfile(tx, actor.tenant_id, c);
-    CRM_RETURN_IF_ERROR(WriteIdentities(tx, actor.tenant_id, c, nullptr));
-    Emit(tx, actor, c.id, "customer.created",
-         absl::StrCat(R"({"customer_id":")", c.id, R"(","version":)", c.version, "}"));
-    StoreAnswer(tx, actor, AnswerJson(c, true));
-    out = c;
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return out;
-}
-
-absl::StatusOr<Customer> PgCustomerRepository::Replayed(pqxx::work& tx, const app::Actor& actor,
-                                                        const std::string& resource_id) {
-  const std::string stored = StoredAnswer(tx, actor);
-  // Keys claimed before answers were stored: the customer as it is now.
-  if (stored.empty()) return LoadCustomer(tx, actor.tenant_id, resource_id, false);
-  CRM_ASSIGN_OR_RETURN(app::CustomerAnswer answer, AnswerFromJson(stored));
-  return std::move(answer.customer);
+  return WriteOnce<Customer>(
+      actor, c.id, CustomerCodec(true), [&](const outbox::WriteTx& w) -> absl::StatusOr<Customer> {
+        InsertProfile(w.sql(), w.tenant(), c);
+        CRM_RETURN_IF_ERROR(WriteIdentities(w.sql(), w.tenant(), c, nullptr));
+        w.Emit(c.id, "customer.created",
+               absl::StrCat(R"({"customer_id":")", c.id, R"(","version":)", c.version, "}"));
+        return c;
+      });
 }
 
 absl::StatusOr<std::optional<app::CustomerAnswer>> PgCustomerRepository::FindAnswer(
@@ -487,72 +488,67 @@ absl::StatusOr<Customer> PgCustomerRepository::Update(const app::Actor& actor,
                                                       const std::string& id,
                                                       const std::string& if_match,
                                                       const Mutation& mutate) {
-  Customer out;
-  absl::Status s = Write(actor, id, [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay, ClaimIdempotencyKey(tx, actor, id));
-    if (replay) {
-      CRM_ASSIGN_OR_RETURN(out, Replayed(tx, actor, *replay));
-      return absl::OkStatus();
-    }
-    CRM_ASSIGN_OR_RETURN(Customer before, LoadCustomer(tx, actor.tenant_id, id, true));
-    if (!if_match.empty() && if_match != domain::EtagOf(before)) {
-      return common::WithReason(
-          absl::AbortedError("etag does not match: the customer changed since you read it; "
-                             "read it again and retry"),
-          "ETAG_MISMATCH");
-    }
-    Customer after = before;
-    CRM_RETURN_IF_ERROR(mutate(after));
-    if (SameContent(before, after)) {
-      out = before;
-    } else {
-      after.version = before.version + 1;
-      WriteProfile(tx, actor.tenant_id, after);
-      CRM_RETURN_IF_ERROR(WriteIdentities(tx, actor.tenant_id, after, &before));
-      Emit(tx, actor, id, "customer.updated",
-           absl::StrCat(R"({"customer_id":")", id, R"(","version":)", after.version, "}"));
-      out = std::move(after);
-    }
-    StoreAnswer(tx, actor, AnswerJson(out, false));
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return out;
+  return WriteOnce<Customer>(
+      actor, id, CustomerCodec(false), [&](const outbox::WriteTx& w) -> absl::StatusOr<Customer> {
+        CRM_ASSIGN_OR_RETURN(Customer before, LoadCustomer(w.sql(), w.tenant(), id, true));
+        if (!if_match.empty() && if_match != domain::EtagOf(before)) {
+          return common::WithReason(absl::AbortedError("etag does not match: the customer changed "
+                                                       "since you read it; "
+                                                       "read it again and retry"),
+                                    "ETAG_MISMATCH");
+        }
+        Customer after = before;
+        CRM_RETURN_IF_ERROR(mutate(after));
+        if (SameContent(before, after)) return before;
+        after.version = before.version + 1;
+        WriteProfile(w.sql(), w.tenant(), after);
+        CRM_RETURN_IF_ERROR(WriteIdentities(w.sql(), w.tenant(), after, &before));
+        w.Emit(id, "customer.updated",
+               absl::StrCat(R"({"customer_id":")", id, R"(","version":)", after.version, "}"));
+        return after;
+      });
 }
 
 absl::StatusOr<domain::ErasureResult> PgCustomerRepository::Erase(const app::Actor& actor,
                                                                   const std::string& id,
                                                                   const std::string& if_match) {
-  domain::ErasureResult out;
-  absl::Status s = Write(actor, id, [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(Customer before, LoadCustomer(tx, actor.tenant_id, id, true));
-    if (!if_match.empty() && if_match != domain::EtagOf(before)) {
-      return common::WithReason(absl::AbortedError("etag does not match: read again and retry"),
-                                "ETAG_MISMATCH");
-    }
-    out.interactions_erased =
-        pool_.Exec(tx, "count_interactions", actor.tenant_id, id)[0][0].as<int64_t>();
-    out.identities_erased =
-        pool_.Exec(tx, "count_identities_of", actor.tenant_id, id)[0][0].as<int64_t>();
-    // Identities and interactions go by ON DELETE CASCADE. Consent records
-    // hold no personal data besides this id and stay as proof of consent.
-    // Every id the erasure covers (this customer and those merged into it),
-    // for the other engines' consumers of customer.erased.
-    nlohmann::json erased = nlohmann::json::array({id});
-    for (const auto& row : pool_.Exec(tx, "insert_erasures_of", actor.tenant_id, id)) {
-      std::string e = row[0].as<std::string>();
-      if (e != id) erased.push_back(e);
-    }
-    pool_.Exec(tx, "delete_purchases_of", actor.tenant_id, id);
-    // Merge-log snapshots hold the customer's personal data too.
-    pool_.Exec(tx, "delete_merges_of", actor.tenant_id, id);
-    pool_.Exec(tx, "delete_customer", actor.tenant_id, id);
-    Emit(tx, actor, id, "customer.erased",
-         nlohmann::json{{"customer_id", id}, {"erased_customer_ids", erased}}.dump());
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return out;
+  return WriteOnce<domain::ErasureResult>(
+      actor, id, kErasureCodec,
+      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::ErasureResult> {
+        const std::string& t = w.tenant();
+        CRM_ASSIGN_OR_RETURN(Customer before, LoadCustomer(w.sql(), t, id, true));
+        if (!if_match.empty() && if_match != domain::EtagOf(before)) {
+          return common::WithReason(absl::AbortedError("etag does not match: read again and retry"),
+                                    "ETAG_MISMATCH");
+        }
+        domain::ErasureResult out;
+        out.interactions_erased =
+            pool_.Exec(w.sql(), "count_interactions", t, id)[0][0].as<int64_t>();
+        out.identities_erased =
+            pool_.Exec(w.sql(), "count_identities_of", t, id)[0][0].as<int64_t>();
+        // Identities and interactions go by ON DELETE CASCADE. Consent records
+        // hold no personal data besides this id and stay as proof of consent.
+        // Every id the erasure covers (this customer and those merged into it),
+        // for the other engines' consumers of customer.erased.
+        nlohmann::json erased = nlohmann::json::array({id});
+        std::vector<std::string> erased_ids = {id};
+        for (const auto& row : pool_.Exec(w.sql(), "insert_erasures_of", t, id)) {
+          std::string e = row[0].as<std::string>();
+          if (e == id) continue;
+          erased.push_back(e);
+          erased_ids.push_back(std::move(e));
+        }
+        pool_.Exec(w.sql(), "delete_purchases_of", t, id);
+        // Merge-log snapshots hold the customer's personal data too, and so
+        // do the answers stored with idempotency keys (a retry of such a
+        // call now answers the customer as it is: not found).
+        pool_.Exec(w.sql(), "delete_merges_of", t, id);
+        pool_.Exec(w.sql(), "forget_stored_answers", t, pg::TextArrayLiteral(erased_ids));
+        pool_.Exec(w.sql(), "delete_customer", t, id);
+        w.Emit(id, "customer.erased",
+               nlohmann::json{{"customer_id", id}, {"erased_customer_ids", erased}}.dump());
+        return out;
+      });
 }
 
 absl::StatusOr<app::Page<Customer>> PgCustomerRepository::List(const std::string& tenant,
@@ -627,32 +623,32 @@ absl::StatusOr<std::vector<std::string>> PgCustomerRepository::FindOwners(
 absl::StatusOr<domain::Consent> PgCustomerRepository::AppendConsent(const app::Actor& actor,
                                                                     const std::string& id,
                                                                     const domain::Consent& c) {
-  domain::Consent out = c;
-  absl::Status s = Write(actor, id, [&](pqxx::work& tx) -> absl::Status {
-    if (pool_.Exec(tx, "lock_customer", actor.tenant_id, id).empty()) {
-      return NotFoundOrMerged(tx, actor.tenant_id, id);
-    }
-    // The record id is known after the insert: claim the key first, fill it in after.
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay, ClaimIdempotencyKey(tx, actor, ""));
-    if (replay) {
-      pqxx::result prev = pool_.Exec(tx, "select_consent_by_id", actor.tenant_id, *replay, id);
-      if (prev.empty()) return ReusedKey();
-      out = ConsentFromRow(prev[0]);
-      return absl::OkStatus();
-    }
-    pqxx::result inserted = pool_.Exec(
-        tx, "insert_consent_returning_id", actor.tenant_id, id, static_cast<int>(c.channel),
-        static_cast<int>(c.purpose), static_cast<int>(c.status), c.source, c.policy_version,
-        absl::ToUnixMicros(c.record_time));
-    writer_.SetResource(tx, MetaOf(actor), inserted[0][0].as<std::string>());
-    Emit(tx, actor, id, "consent.recorded",
-         absl::StrCat(R"({"customer_id":")", id, R"(","channel":)", static_cast<int>(c.channel),
-                      R"(,"purpose":)", static_cast<int>(c.purpose), R"(,"status":)",
-                      static_cast<int>(c.status), "}"));
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return out;
+  // Records never change: a retry reads the first call's record back.
+  outbox::AnswerCodec<domain::Consent> codec;
+  codec.replay = [&](const outbox::WriteTx& w, const std::string&,
+                     const std::string& record_id) -> absl::StatusOr<domain::Consent> {
+    pqxx::result prev = pool_.Exec(w.sql(), "select_consent_by_id", w.tenant(), record_id, id);
+    if (prev.empty()) return GoneOrReused(w.sql(), w.tenant(), id);
+    return ConsentFromRow(prev[0]);
+  };
+  return WriteOnce<domain::Consent>(
+      actor, id, codec, [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Consent> {
+        if (pool_.Exec(w.sql(), "lock_customer", w.tenant(), id).empty()) {
+          return NotFoundOrMerged(w.sql(), w.tenant(), id);
+        }
+        pqxx::result inserted = pool_.Exec(w.sql(), "insert_consent_returning_id", w.tenant(), id,
+                                           static_cast<int>(c.channel), static_cast<int>(c.purpose),
+                                           static_cast<int>(c.status), c.source, c.policy_version,
+                                           absl::ToUnixMicros(c.record_time));
+        // The record id is known only now: the key names it from here on.
+        w.SetResource(inserted[0][0].as<std::string>());
+        w.Emit(
+            id, "consent.recorded",
+            absl::StrCat(R"({"customer_id":")", id, R"(","channel":)", static_cast<int>(c.channel),
+                         R"(,"purpose":)", static_cast<int>(c.purpose), R"(,"status":)",
+                         static_cast<int>(c.status), "}"));
+        return c;
+      });
 }
 
 absl::StatusOr<std::vector<domain::Consent>> PgCustomerRepository::ConsentHistory(
@@ -670,29 +666,28 @@ absl::StatusOr<std::vector<domain::Consent>> PgCustomerRepository::ConsentHistor
 
 absl::StatusOr<domain::Interaction> PgCustomerRepository::AppendInteraction(
     const app::Actor& actor, const std::string& id, const domain::Interaction& i) {
-  domain::Interaction out = i;
-  absl::Status s = Write(actor, id, [&](pqxx::work& tx) -> absl::Status {
-    if (pool_.Exec(tx, "lock_customer", actor.tenant_id, id).empty()) {
-      return NotFoundOrMerged(tx, actor.tenant_id, id);
-    }
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay, ClaimIdempotencyKey(tx, actor, i.id));
-    if (replay) {
-      pqxx::result prev =
-          pool_.Exec(tx, "select_interaction_by_id", actor.tenant_id, *replay, id);
-      if (prev.empty()) return ReusedKey();
-      out = InteractionFromRow(prev[0]);
-      return absl::OkStatus();
-    }
-    pool_.Exec(tx, "insert_interaction", actor.tenant_id, i.id, id, static_cast<int>(i.kind),
-               i.channel, absl::ToUnixMicros(i.occur_time), i.actor, i.summary, i.payload_json,
-               i.source);
-    Emit(tx, actor, id, "interaction.created",
-         absl::StrCat(R"({"customer_id":")", id, R"(","interaction_id":")", i.id, R"(","kind":)",
-                      static_cast<int>(i.kind), "}"));
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return out;
+  // Records never change: a retry reads the first call's record back.
+  outbox::AnswerCodec<domain::Interaction> codec;
+  codec.replay = [&](const outbox::WriteTx& w, const std::string&,
+                     const std::string& record_id) -> absl::StatusOr<domain::Interaction> {
+    pqxx::result prev = pool_.Exec(w.sql(), "select_interaction_by_id", w.tenant(), record_id, id);
+    if (prev.empty()) return GoneOrReused(w.sql(), w.tenant(), id);
+    return InteractionFromRow(prev[0]);
+  };
+  return WriteOnce<domain::Interaction>(
+      actor, id, codec, [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Interaction> {
+        if (pool_.Exec(w.sql(), "lock_customer", w.tenant(), id).empty()) {
+          return NotFoundOrMerged(w.sql(), w.tenant(), id);
+        }
+        w.SetResource(i.id);
+        pool_.Exec(w.sql(), "insert_interaction", w.tenant(), i.id, id, static_cast<int>(i.kind),
+                   i.channel, absl::ToUnixMicros(i.occur_time), i.actor, i.summary, i.payload_json,
+                   i.source);
+        w.Emit(id, "interaction.created",
+               absl::StrCat(R"({"customer_id":")", id, R"(","interaction_id":")", i.id,
+                            R"(","kind":)", static_cast<int>(i.kind), "}"));
+        return i;
+      });
 }
 
 absl::StatusOr<app::Page<domain::Interaction>> PgCustomerRepository::Interactions(

@@ -6,11 +6,14 @@
 #include <string>
 #include <vector>
 
-#include "libs/outbox/writer.h"
+#include "libs/outbox/unit_of_work.h"
 #include "libs/pg/pool.h"
 #include "services/customer_store/app/ports.h"
 
 namespace crm::customer_store::storage {
+
+// The writer's metadata of a call.
+outbox::WriteMeta MetaOf(const app::Actor& a);
 
 class PgCustomerRepository final : public app::CustomerRepository,
                                    public app::MergeRepository,
@@ -76,39 +79,37 @@ class PgCustomerRepository final : public app::CustomerRepository,
  private:
   // One fact of the purchase projection inside `tx` (RecordOrder(s)).
   Change RecordOrderTx(pqxx::work& tx, const domain::OrderFact& f);
-  // Thin adapters from app::Actor to the shared transactional writer.
-  absl::Status Write(const app::Actor& actor, const std::string& resource,
-                     const std::function<absl::Status(pqxx::work&)>& fn);
+  // One write of `actor` through the shared unit of work
+  // (libs/outbox/unit_of_work.h).
+  template <typename T>
+  absl::StatusOr<T> WriteOnce(const app::Actor& actor, const std::string& resource,
+                              const outbox::AnswerCodec<T>& codec,
+                              absl::FunctionRef<absl::StatusOr<T>(const outbox::WriteTx&)> work) {
+    return outbox::WriteOnce(writer_, MetaOf(actor), resource, codec, work);
+  }
+  // How Insert and Update keep their answer: the customer (and for an
+  // upsert, whether it was created).
+  outbox::AnswerCodec<domain::Customer> CustomerCodec(bool created);
+  outbox::AnswerCodec<app::MergeOutcome> MergeCodec();      // pg_merge.cc
+  outbox::AnswerCodec<app::UnmergeOutcome> UnmergeCodec();  // pg_merge.cc
   absl::StatusOr<domain::Customer> LoadCustomer(pqxx::work& tx, const std::string& tenant,
                                                 const std::string& id, bool for_update);
   absl::Status LoadIdentities(pqxx::work& tx, const std::string& tenant,
                               std::vector<domain::Customer*> customers);
-  absl::Status WriteIdentities(pqxx::work& tx, const std::string& tenant,
-                               const domain::Customer& c, const domain::Customer* before);
+  absl::Status WriteIdentities(pqxx::work& tx, const std::string& tenant, const domain::Customer& c,
+                               const domain::Customer* before);
   static std::vector<pg::NamedQuery> MergeQueries();   // pg_merge.cc
   static std::vector<pg::NamedQuery> ImportQueries();  // pg_import.cc
   // NOT_FOUND: CUSTOMER_MERGED (naming the survivor) or CUSTOMER_NOT_FOUND.
   absl::Status NotFoundOrMerged(pqxx::work& tx, const std::string& tenant, const std::string& id);
+  // A retried append whose record is not the customer's: the customer is
+  // gone (NotFoundOrMerged) or the key named another customer's record.
+  absl::Status GoneOrReused(pqxx::work& tx, const std::string& tenant, const std::string& id);
   void InsertProfile(pqxx::work& tx, const std::string& tenant, const domain::Customer& c);
   void WriteProfile(pqxx::work& tx, const std::string& tenant, const domain::Customer& c);
   absl::StatusOr<std::vector<domain::Consent>> ConsentHistoryTx(pqxx::work& tx,
                                                                 const std::string& tenant,
                                                                 const std::string& id);
-  // With actor.idempotency_key: claims it for resource_id; returns the
-  // resource id of the first call when the key was used before by the same
-  // method (INVALID_ARGUMENT for another method).
-  absl::StatusOr<std::optional<std::string>> ClaimIdempotencyKey(pqxx::work& tx,
-                                                                const app::Actor& actor,
-                                                                const std::string& resource_id);
-  // The answer stored with actor's idempotency key ("" when none), and
-  // storing it (nothing without a key).
-  std::string StoredAnswer(pqxx::work& tx, const app::Actor& actor);
-  void StoreAnswer(pqxx::work& tx, const app::Actor& actor, const std::string& answer);
-  // A replayed Insert or Update: the stored CustomerAnswer's customer.
-  absl::StatusOr<domain::Customer> Replayed(pqxx::work& tx, const app::Actor& actor,
-                                            const std::string& resource_id);
-  void Emit(pqxx::work& tx, const app::Actor& actor, const std::string& customer_id,
-            const std::string& type, const std::string& payload_json);
 
   pg::Pool& pool_;
   outbox::TransactionalWriter writer_;

@@ -169,7 +169,8 @@ absl::StatusOr<app::ImportReport> PgCustomerRepository::Import(
     const app::ImportPlanner& plan_fn, const app::ImportUpdater& apply) {
   const std::string& t = actor.tenant_id;
   app::ImportReport report;
-  absl::Status s = Write(actor, absl::StrCat("batch:", batch_id), [&](pqxx::work& tx) -> absl::Status {
+  const std::string resource = absl::StrCat("batch:", batch_id);
+  absl::Status s = writer_.Write(MetaOf(actor), resource, [&](pqxx::work& tx) -> absl::Status {
     report = app::ImportReport{};
     report.batch_id = batch_id;
     if (pool_.Exec(tx, "insert_import_batch", t, batch_id).empty()) {
@@ -326,19 +327,10 @@ absl::StatusOr<app::ResolveOutcome> PgCustomerRepository::ResolveRefs(
     const app::Actor& actor, const std::string& fingerprint, const std::vector<std::string>& ids,
     const std::vector<domain::IdentityKey>& keys, bool write, const app::ResolvePlanner& plan_fn) {
   const std::string& t = actor.tenant_id;
-  const outbox::WriteMeta meta{actor.tenant_id, actor.principal, actor.request_id,
+  const outbox::WriteMeta meta{actor.tenant_id, actor.principal,       actor.request_id,
                                actor.method,    actor.idempotency_key, fingerprint};
-  app::ResolveOutcome outcome;
-  auto fn = [&](pqxx::work& tx) -> absl::Status {
-    outcome = app::ResolveOutcome{};
-    if (write && !meta.idempotency_key.empty()) {
-      CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
-                           writer_.ClaimIdempotencyKey(tx, meta, "resolve"));
-      if (replay) {
-        CRM_ASSIGN_OR_RETURN(outcome, OutcomeFromJson(writer_.StoredResponse(tx, meta)));
-        return absl::OkStatus();
-      }
-    }
+  auto resolve = [&](pqxx::work& tx) -> absl::StatusOr<app::ResolveOutcome> {
+    app::ResolveOutcome outcome;
     domain::RefLookup lookup;
     if (!ids.empty()) {
       for (const auto& r : pool_.Exec(tx, "resolve_customer_ids", t, pg::TextArrayLiteral(ids))) {
@@ -352,9 +344,9 @@ absl::StatusOr<app::ResolveOutcome> PgCustomerRepository::ResolveRefs(
         sources.push_back(source);
         values.push_back(value);
       }
-      for (const auto& r : pool_.Exec(tx, "select_identity_owners", t, pg::TextArrayLiteral(kinds),
-                                      pg::TextArrayLiteral(sources),
-                                      pg::TextArrayLiteral(values))) {
+      for (const auto& r :
+           pool_.Exec(tx, "select_identity_owners", t, pg::TextArrayLiteral(kinds),
+                      pg::TextArrayLiteral(sources), pg::TextArrayLiteral(values))) {
         lookup.owners[{r[0].as<int>(), r[1].as<std::string>(), r[2].as<std::string>()}] =
             r[3].as<std::string>();
       }
@@ -370,19 +362,18 @@ absl::StatusOr<app::ResolveOutcome> PgCustomerRepository::ResolveRefs(
         pqxx::stream_to out(tx, "import_rows", ImportRowColumns());
         for (const domain::NewCustomer& n : plan.creates) {
           const domain::Customer& c = n.customer;
-          out << std::make_tuple(std::string("c"), c.id, c.given_name, c.family_name,
-                                 c.display_name, std::string(), std::string(),
-                                 AnniversariesToJson(c.anniversaries), c.locale, c.time_zone,
-                                 static_cast<int>(c.lifecycle_stage), c.owner,
-                                 AttributesToJson(c.attributes), c.version,
-                                 absl::ToUnixMicros(c.create_time));
+          out << std::make_tuple(
+              std::string("c"), c.id, c.given_name, c.family_name, c.display_name, std::string(),
+              std::string(), AnniversariesToJson(c.anniversaries), c.locale, c.time_zone,
+              static_cast<int>(c.lifecycle_stage), c.owner, AttributesToJson(c.attributes),
+              c.version, absl::ToUnixMicros(c.create_time));
         }
         out.complete();
       }
       {
-        pqxx::stream_to out(tx, "import_identities",
-                            std::vector<std::string>{"customer_id", "kind", "source", "value",
-                                                     "position"});
+        pqxx::stream_to out(
+            tx, "import_identities",
+            std::vector<std::string>{"customer_id", "kind", "source", "value", "position"});
         for (const domain::NewCustomer& n : plan.creates) {
           std::map<int, int> position;
           for (const auto& [kind, source, value] : domain::IdentityKeysOf(n.customer)) {
@@ -401,15 +392,20 @@ absl::StatusOr<app::ResolveOutcome> PgCustomerRepository::ResolveRefs(
       }
       pool_.Exec(tx, "resolve_insert_events", t);
     }
-    if (write && !meta.idempotency_key.empty()) {
-      writer_.SetResponse(tx, meta, OutcomeToJson(outcome));
-    }
-    return absl::OkStatus();
+    return outcome;
   };
-  absl::Status s = write ? writer_.Write(meta, "resolve-customer-refs", fn)
-                         : pool_.WithTenantTx(t, fn);
-  if (!s.ok()) return s;
-  return outcome;
+  if (write) {
+    return outbox::WriteOnce<app::ResolveOutcome>(
+        writer_, meta, "resolve-customer-refs",
+        outbox::SnapshotCodec<app::ResolveOutcome>(OutcomeToJson, OutcomeFromJson),
+        [&](const outbox::WriteTx& w) { return resolve(w.sql()); });
+  }
+  app::ResolveOutcome out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(t, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(out, resolve(tx));
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 }  // namespace crm::customer_store::storage

@@ -72,6 +72,53 @@ absl::StatusOr<app::MergeOutcome> MergeAnswerFromJson(const std::string& s) {
 
 }  // namespace
 
+outbox::AnswerCodec<app::MergeOutcome> PgCustomerRepository::MergeCodec() {
+  outbox::AnswerCodec<app::MergeOutcome> codec;
+  codec.encode = MergeAnswerJson;
+  codec.replay = [this](const outbox::WriteTx& w, const std::string& stored,
+                        const std::string& survivor_id) -> absl::StatusOr<app::MergeOutcome> {
+    if (!stored.empty()) return MergeAnswerFromJson(stored);
+    // The answer was forgotten by an erasure: the survivor as it is now
+    // (not found).
+    app::MergeOutcome m;
+    CRM_ASSIGN_OR_RETURN(m.survivor, LoadCustomer(w.sql(), w.tenant(), survivor_id, false));
+    return m;
+  };
+  return codec;
+}
+
+outbox::AnswerCodec<app::UnmergeOutcome> PgCustomerRepository::UnmergeCodec() {
+  outbox::AnswerCodec<app::UnmergeOutcome> codec;
+  codec.encode = [](const app::UnmergeOutcome& u) {
+    return nlohmann::json{{"survivor", CustomerToJson(u.survivor)},
+                          {"restored", CustomerToJson(u.restored)}}
+        .dump();
+  };
+  codec.replay = [this](const outbox::WriteTx& w, const std::string& stored,
+                        const std::string& survivor_id) -> absl::StatusOr<app::UnmergeOutcome> {
+    app::UnmergeOutcome u;
+    if (stored.empty()) {  // forgotten by an erasure
+      CRM_ASSIGN_OR_RETURN(u.survivor, LoadCustomer(w.sql(), w.tenant(), survivor_id, false));
+      return u;
+    }
+    try {
+      nlohmann::json j = nlohmann::json::parse(stored);
+      absl::StatusOr<domain::Customer> survivor =
+          CustomerFromJson(j.at("survivor").get<std::string>());
+      absl::StatusOr<domain::Customer> restored =
+          CustomerFromJson(j.at("restored").get<std::string>());
+      if (survivor.ok() && restored.ok()) {
+        u.survivor = *std::move(survivor);
+        u.restored = *std::move(restored);
+        return u;
+      }
+    } catch (const nlohmann::json::exception&) {
+    }
+    return absl::DataLossError("stored idempotent response is corrupt");
+  };
+  return codec;
+}
+
 std::vector<pg::NamedQuery> PgCustomerRepository::MergeQueries() {
   return {
       {"move_identities",
@@ -133,123 +180,123 @@ absl::StatusOr<app::MergeOutcome> PgCustomerRepository::Merge(const app::Actor& 
                                                               const std::string& survivor_id,
                                                               const std::string& source_id,
                                                               const app::MergeDecider& decide) {
-  app::MergeOutcome out;
   const std::string& t = actor.tenant_id;
-  absl::Status s = Write(actor, survivor_id, [&](pqxx::work& tx) -> absl::Status {
-    out = app::MergeOutcome{};
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
-                         ClaimIdempotencyKey(tx, actor, survivor_id));
-    if (replay) {
-      CRM_ASSIGN_OR_RETURN(out, MergeAnswerFromJson(StoredAnswer(tx, actor)));
-      return absl::OkStatus();
-    }
-    // Lock both rows in id order so concurrent merges cannot deadlock.
-    const std::string& first = std::min(survivor_id, source_id);
-    const std::string& second = std::max(survivor_id, source_id);
-    CRM_ASSIGN_OR_RETURN(domain::Customer a, LoadCustomer(tx, t, first, true));
-    CRM_ASSIGN_OR_RETURN(domain::Customer b, LoadCustomer(tx, t, second, true));
-    const domain::Customer& survivor = first == survivor_id ? a : b;
-    const domain::Customer& source = first == survivor_id ? b : a;
-    CRM_ASSIGN_OR_RETURN(std::vector<domain::Consent> survivor_hist, ConsentHistoryTx(tx, t, survivor_id));
-    CRM_ASSIGN_OR_RETURN(std::vector<domain::Consent> source_hist, ConsentHistoryTx(tx, t, source_id));
-    CRM_ASSIGN_OR_RETURN(app::MergeDecision d,
-                         decide(survivor, source, domain::CurrentConsents(survivor_hist),
-                                domain::CurrentConsents(source_hist)));
-    pool_.Exec(tx, "move_identities", t, survivor_id, source_id);
-    std::vector<std::string> interactions, consents, added;
-    for (const auto& r : pool_.Exec(tx, "move_interactions", t, survivor_id, source_id)) {
-      interactions.push_back(r[0].as<std::string>());
-    }
-    for (const auto& r : pool_.Exec(tx, "move_consents", t, survivor_id, source_id)) {
-      consents.push_back(r[0].as<std::string>());
-    }
-    for (const auto& c : d.resolutions) {
-      pqxx::result r = pool_.Exec(tx, "insert_consent_returning_id", t, survivor_id,
-                                  static_cast<int>(c.channel), static_cast<int>(c.purpose),
-                                  static_cast<int>(c.status), c.source, c.policy_version,
-                                  absl::ToUnixMicros(c.record_time));
-      added.push_back(r[0][0].as<std::string>());
-    }
-    domain::Customer merged = d.merged;
-    merged.version = survivor.version + 1;
-    WriteProfile(tx, t, merged);
-    pool_.Exec(tx, "delete_customer", t, source_id);
-    std::string merge_id = common::NewUuid();
-    pool_.Exec(tx, "insert_merge", t, merge_id, survivor_id, source_id, CustomerToJson(source),
-               CustomerToJson(survivor), CustomerToJson(merged), StringsToJson(d.filled_paths),
-               pg::TextArrayLiteral(interactions), pg::TextArrayLiteral(consents), pg::TextArrayLiteral(added));
-    Emit(tx, actor, survivor_id, "customer.merged",
-         absl::StrCat(R"({"customer_id":")", survivor_id, R"(","source_customer_id":")", source_id,
-                      R"(","merge_id":")", merge_id, R"("})"));
-    CRM_ASSIGN_OR_RETURN(out.survivor, LoadCustomer(tx, t, survivor_id, false));
-    out.merge_id = merge_id;
-    out.identities_moved = static_cast<int64_t>(domain::IdentitiesOf(source).size());
-    out.interactions_moved = static_cast<int64_t>(interactions.size());
-    out.consents_moved = static_cast<int64_t>(consents.size());
-    out.resolutions = d.resolutions;
-    // As stored (microseconds), so the first answer and a replay agree.
-    for (auto& c : out.resolutions) {
-      c.record_time = absl::FromUnixMicros(absl::ToUnixMicros(c.record_time));
-    }
-    StoreAnswer(tx, actor, MergeAnswerJson(out));
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return out;
+  return WriteOnce<app::MergeOutcome>(
+      actor, survivor_id, MergeCodec(),
+      [&](const outbox::WriteTx& w) -> absl::StatusOr<app::MergeOutcome> {
+        pqxx::work& tx = w.sql();
+        app::MergeOutcome out;
+        // Lock both rows in id order so concurrent merges cannot deadlock.
+        const std::string& first = std::min(survivor_id, source_id);
+        const std::string& second = std::max(survivor_id, source_id);
+        CRM_ASSIGN_OR_RETURN(domain::Customer a, LoadCustomer(tx, t, first, true));
+        CRM_ASSIGN_OR_RETURN(domain::Customer b, LoadCustomer(tx, t, second, true));
+        const domain::Customer& survivor = first == survivor_id ? a : b;
+        const domain::Customer& source = first == survivor_id ? b : a;
+        CRM_ASSIGN_OR_RETURN(std::vector<domain::Consent> survivor_hist,
+                             ConsentHistoryTx(tx, t, survivor_id));
+        CRM_ASSIGN_OR_RETURN(std::vector<domain::Consent> source_hist,
+                             ConsentHistoryTx(tx, t, source_id));
+        CRM_ASSIGN_OR_RETURN(app::MergeDecision d,
+                             decide(survivor, source, domain::CurrentConsents(survivor_hist),
+                                    domain::CurrentConsents(source_hist)));
+        pool_.Exec(tx, "move_identities", t, survivor_id, source_id);
+        std::vector<std::string> interactions, consents, added;
+        for (const auto& r : pool_.Exec(tx, "move_interactions", t, survivor_id, source_id)) {
+          interactions.push_back(r[0].as<std::string>());
+        }
+        for (const auto& r : pool_.Exec(tx, "move_consents", t, survivor_id, source_id)) {
+          consents.push_back(r[0].as<std::string>());
+        }
+        for (const auto& c : d.resolutions) {
+          pqxx::result r = pool_.Exec(tx, "insert_consent_returning_id", t, survivor_id,
+                                      static_cast<int>(c.channel), static_cast<int>(c.purpose),
+                                      static_cast<int>(c.status), c.source, c.policy_version,
+                                      absl::ToUnixMicros(c.record_time));
+          added.push_back(r[0][0].as<std::string>());
+        }
+        domain::Customer merged = d.merged;
+        merged.version = survivor.version + 1;
+        WriteProfile(tx, t, merged);
+        pool_.Exec(tx, "delete_customer", t, source_id);
+        std::string merge_id = common::NewUuid();
+        pool_.Exec(tx, "insert_merge", t, merge_id, survivor_id, source_id, CustomerToJson(source),
+                   CustomerToJson(survivor), CustomerToJson(merged), StringsToJson(d.filled_paths),
+                   pg::TextArrayLiteral(interactions), pg::TextArrayLiteral(consents),
+                   pg::TextArrayLiteral(added));
+        w.Emit(survivor_id, "customer.merged",
+               absl::StrCat(R"({"customer_id":")", survivor_id, R"(","source_customer_id":")",
+                            source_id, R"(","merge_id":")", merge_id, R"("})"));
+        CRM_ASSIGN_OR_RETURN(out.survivor, LoadCustomer(tx, t, survivor_id, false));
+        out.merge_id = merge_id;
+        out.identities_moved = static_cast<int64_t>(domain::IdentitiesOf(source).size());
+        out.interactions_moved = static_cast<int64_t>(interactions.size());
+        out.consents_moved = static_cast<int64_t>(consents.size());
+        out.resolutions = d.resolutions;
+        // As stored (microseconds), so the first answer and a replay agree.
+        for (auto& c : out.resolutions) {
+          c.record_time = absl::FromUnixMicros(absl::ToUnixMicros(c.record_time));
+        }
+        return out;
+      });
 }
 
 absl::StatusOr<app::UnmergeOutcome> PgCustomerRepository::Unmerge(
     const app::Actor& actor, const std::string& survivor_id, const std::string& merge_id,
     const app::UnmergeDecider& decide) {
-  app::UnmergeOutcome out;
   const std::string& t = actor.tenant_id;
-  absl::Status s = Write(actor, survivor_id, [&](pqxx::work& tx) -> absl::Status {
-    pqxx::result m = pool_.Exec(tx, "select_merge_for_update", t, merge_id);
-    if (m.empty() || m[0][0].as<std::string>() != survivor_id) {
-      return common::NotFound("NOT_MERGED", "no merge with this id for this customer");
-    }
-    const pqxx::row& row = m[0];
-    if (row[9].as<bool>()) {
-      return common::WithReason(absl::FailedPreconditionError("this merge was already undone"),
-                                "NOT_MERGED");
-    }
-    app::MergeRecord rec;
-    rec.id = merge_id;
-    rec.survivor_id = survivor_id;
-    rec.source_id = row[1].as<std::string>();
-    CRM_ASSIGN_OR_RETURN(rec.source_snapshot, CustomerFromJson(row[2].as<std::string>()));
-    CRM_ASSIGN_OR_RETURN(rec.survivor_before, CustomerFromJson(row[3].as<std::string>()));
-    CRM_ASSIGN_OR_RETURN(rec.survivor_after, CustomerFromJson(row[4].as<std::string>()));
-    CRM_ASSIGN_OR_RETURN(rec.filled_paths, StringsFromJson(row[5].as<std::string>()));
-    CRM_ASSIGN_OR_RETURN(domain::Customer survivor, LoadCustomer(tx, t, survivor_id, true));
+  return WriteOnce<app::UnmergeOutcome>(
+      actor, survivor_id, UnmergeCodec(),
+      [&](const outbox::WriteTx& w) -> absl::StatusOr<app::UnmergeOutcome> {
+        pqxx::work& tx = w.sql();
+        pqxx::result m = pool_.Exec(tx, "select_merge_for_update", t, merge_id);
+        if (m.empty() || m[0][0].as<std::string>() != survivor_id) {
+          return common::NotFound("NOT_MERGED", "no merge with this id for this customer");
+        }
+        const pqxx::row& row = m[0];
+        if (row[9].as<bool>()) {
+          return common::WithReason(absl::FailedPreconditionError("this merge was already undone"),
+                                    "NOT_MERGED");
+        }
+        app::MergeRecord rec;
+        rec.id = merge_id;
+        rec.survivor_id = survivor_id;
+        rec.source_id = row[1].as<std::string>();
+        CRM_ASSIGN_OR_RETURN(rec.source_snapshot, CustomerFromJson(row[2].as<std::string>()));
+        CRM_ASSIGN_OR_RETURN(rec.survivor_before, CustomerFromJson(row[3].as<std::string>()));
+        CRM_ASSIGN_OR_RETURN(rec.survivor_after, CustomerFromJson(row[4].as<std::string>()));
+        CRM_ASSIGN_OR_RETURN(rec.filled_paths, StringsFromJson(row[5].as<std::string>()));
+        CRM_ASSIGN_OR_RETURN(domain::Customer survivor, LoadCustomer(tx, t, survivor_id, true));
 
-    domain::Customer restored = rec.source_snapshot;
-    restored.version = rec.source_snapshot.version + 1;
-    restored.update_time = absl::Now();
-    InsertProfile(tx, t, restored);
-    for (const auto& i : domain::IdentitiesOf(rec.source_snapshot)) {
-      pool_.Exec(tx, "move_identity_back", t, static_cast<int>(i.kind), i.source, i.value,
-                 restored.id, survivor_id);
-    }
-    pool_.Exec(tx, "move_interactions_back", t, restored.id, survivor_id, row[6].as<std::string>());
-    pool_.Exec(tx, "move_consents_back", t, restored.id, survivor_id, row[7].as<std::string>());
-    pool_.Exec(tx, "delete_consents", t, survivor_id, row[8].as<std::string>());
-    // Identities now reflect the moves; the profile goes back where untouched.
-    CRM_ASSIGN_OR_RETURN(domain::Customer survivor_now, LoadCustomer(tx, t, survivor_id, false));
-    domain::Customer undone = decide(survivor_now, rec);
-    undone.version = survivor.version + 1;
-    undone.update_time = absl::Now();
-    WriteProfile(tx, t, undone);
-    pool_.Exec(tx, "mark_unmerged", t, merge_id);
-    Emit(tx, actor, survivor_id, "customer.unmerged",
-         absl::StrCat(R"({"customer_id":")", survivor_id, R"(","restored_customer_id":")",
-                      restored.id, R"(","merge_id":")", merge_id, R"("})"));
-    CRM_ASSIGN_OR_RETURN(out.survivor, LoadCustomer(tx, t, survivor_id, false));
-    CRM_ASSIGN_OR_RETURN(out.restored, LoadCustomer(tx, t, restored.id, false));
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return out;
+        domain::Customer restored = rec.source_snapshot;
+        restored.version = rec.source_snapshot.version + 1;
+        restored.update_time = absl::Now();
+        InsertProfile(tx, t, restored);
+        for (const auto& i : domain::IdentitiesOf(rec.source_snapshot)) {
+          pool_.Exec(tx, "move_identity_back", t, static_cast<int>(i.kind), i.source, i.value,
+                     restored.id, survivor_id);
+        }
+        pool_.Exec(tx, "move_interactions_back", t, restored.id, survivor_id,
+                   row[6].as<std::string>());
+        pool_.Exec(tx, "move_consents_back", t, restored.id, survivor_id, row[7].as<std::string>());
+        pool_.Exec(tx, "delete_consents", t, survivor_id, row[8].as<std::string>());
+        // Identities now reflect the moves; the profile goes back where
+        // untouched.
+        CRM_ASSIGN_OR_RETURN(domain::Customer survivor_now,
+                             LoadCustomer(tx, t, survivor_id, false));
+        domain::Customer undone = decide(survivor_now, rec);
+        undone.version = survivor.version + 1;
+        undone.update_time = absl::Now();
+        WriteProfile(tx, t, undone);
+        pool_.Exec(tx, "mark_unmerged", t, merge_id);
+        w.Emit(survivor_id, "customer.unmerged",
+               absl::StrCat(R"({"customer_id":")", survivor_id, R"(","restored_customer_id":")",
+                            restored.id, R"(","merge_id":")", merge_id, R"("})"));
+        app::UnmergeOutcome out;
+        CRM_ASSIGN_OR_RETURN(out.survivor, LoadCustomer(tx, t, survivor_id, false));
+        CRM_ASSIGN_OR_RETURN(out.restored, LoadCustomer(tx, t, restored.id, false));
+        return out;
+      });
 }
 
 }  // namespace crm::customer_store::storage
