@@ -119,6 +119,12 @@ absl::StatusOr<T> ParseAnswer(const std::string& s, Fn fn) {
 
 constexpr char kSealPrefix[] = "aes256gcm.v1.";
 
+// What a sealed answer belongs to: it opens for this tenant, method and
+// request_id only.
+std::string AnswerAad(const outbox::WriteMeta& meta) {
+  return absl::StrCat(meta.tenant_id, "\n", meta.method, "\n", meta.idempotency_key);
+}
+
 }  // namespace
 
 PgKeyStore::PgKeyStore(pg::Pool& pool, absl::string_view answer_secret)
@@ -130,10 +136,8 @@ PgKeyStore::PgKeyStore(pg::Pool& pool, absl::string_view answer_secret)
 }
 
 std::string PgKeyStore::Seal(const outbox::WriteMeta& meta, const std::string& answer) const {
-  const std::string aad =
-      absl::StrCat(meta.tenant_id, "\n", meta.method, "\n", meta.idempotency_key);
-  return absl::StrCat(kSealPrefix,
-                      absl::Base64Escape(common::Aes256GcmSeal(answer_key_, answer, aad)));
+  return absl::StrCat(
+      kSealPrefix, absl::Base64Escape(common::Aes256GcmSeal(answer_key_, answer, AnswerAad(meta))));
 }
 
 absl::StatusOr<std::string> PgKeyStore::Open(const outbox::WriteMeta& meta,
@@ -143,14 +147,12 @@ absl::StatusOr<std::string> PgKeyStore::Open(const outbox::WriteMeta& meta,
       !absl::Base64Unescape(absl::string_view(sealed).substr(sizeof(kSealPrefix) - 1), &raw)) {
     return CorruptAnswer();
   }
-  const std::string aad =
-      absl::StrCat(meta.tenant_id, "\n", meta.method, "\n", meta.idempotency_key);
-  std::optional<std::string> answer = common::Aes256GcmOpen(answer_key_, raw, aad);
+  std::optional<std::string> answer = common::Aes256GcmOpen(answer_key_, raw, AnswerAad(meta));
   if (!answer) {
     // Typically CRM_CONTEXT_KEY was rotated since the first call.
     return absl::DataLossError(
         "the stored answer of this request_id cannot be read any more (the gateway's key "
-        "changed); the first call took effect: list the API keys to find what it created");
+        "changed since); the first call took effect");
   }
   return *std::move(answer);
 }
