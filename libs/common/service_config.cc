@@ -31,6 +31,15 @@ absl::StatusOr<std::string> LoadContextKey() {
   return key;
 }
 
+absl::StatusOr<absl::Duration> LoadIdempotencyKeyTtl() {
+  CRM_ASSIGN_OR_RETURN(absl::Duration ttl, EnvDuration("CRM_IDEMPOTENCY_KEY_TTL", absl::Hours(24)));
+  if (ttl < absl::Hours(24)) {
+    return absl::InvalidArgumentError(
+        "CRM_IDEMPOTENCY_KEY_TTL must be at least 24h: clients retry a request for a day");
+  }
+  return ttl;
+}
+
 std::string ListenAddress(absl::string_view host, int port) {
   if (host.find(':') != absl::string_view::npos) return absl::StrCat("[", host, "]:", port);
   return absl::StrCat(host, ":", port);
@@ -63,12 +72,7 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig() {
                        EnvBool("CRM_EVENT_CONSUMERS", c.consumers_enabled));
   CRM_ASSIGN_OR_RETURN(c.event_partitions,
                        int_env("CRM_EVENT_PARTITIONS", c.event_partitions, 1, 1024));
-  CRM_ASSIGN_OR_RETURN(c.idempotency_key_ttl,
-                       EnvDuration("CRM_IDEMPOTENCY_KEY_TTL", c.idempotency_key_ttl));
-  if (c.idempotency_key_ttl < absl::Hours(24)) {
-    return absl::InvalidArgumentError(
-        "CRM_IDEMPOTENCY_KEY_TTL must be at least 24h: clients retry a request for a day");
-  }
+  CRM_ASSIGN_OR_RETURN(c.idempotency_key_ttl, LoadIdempotencyKeyTtl());
   return c;
 }
 

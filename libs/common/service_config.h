@@ -54,6 +54,8 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig();
 absl::StatusOr<std::string> LoadBindHost();
 // CRM_CONTEXT_KEY: required, at least 32 characters.
 absl::StatusOr<std::string> LoadContextKey();
+// CRM_IDEMPOTENCY_KEY_TTL: a duration of at least 24h, 24h unless set.
+absl::StatusOr<absl::Duration> LoadIdempotencyKeyTtl();
 // "host:port", with brackets around an IPv6 host.
 std::string ListenAddress(absl::string_view host, int port);
 

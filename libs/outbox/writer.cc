@@ -167,7 +167,10 @@ absl::StatusOr<std::optional<std::string>> TransactionalWriter::Previous(const p
             "INVALID_FIELD"),
         "request_id");
   }
-  if (prev[2].as<std::string>() != meta.fingerprint) {
+  // A key stored without a fingerprint was claimed by a lenient write (a
+  // method before it became strict): it replays, whatever the body.
+  const std::string stored_fingerprint = prev[2].as<std::string>();
+  if (!stored_fingerprint.empty() && stored_fingerprint != meta.fingerprint) {
     return common::WithField(
         common::WithReason(absl::InvalidArgumentError(
                                "request_id was already used with a different request body; "

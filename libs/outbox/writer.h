@@ -32,7 +32,8 @@ struct WriteMeta {
   std::string method;
   std::string idempotency_key;  // the client's request_id field, "" if none
   // Digest of the request body (without its request_id); "" = not checked.
-  // The same key with another fingerprint is refused (IDEMPOTENCY_KEY_REUSED).
+  // The same key with another fingerprint is refused (IDEMPOTENCY_KEY_REUSED);
+  // a key claimed without one (a lenient write) replays whatever the body.
   std::string fingerprint;
 };
 

@@ -43,6 +43,7 @@ absl::StatusOr<Config> LoadConfig() {
   CRM_ASSIGN_OR_RETURN(c.backend_deadline, EnvDuration("CRM_BACKEND_DEADLINE", c.backend_deadline));
   CRM_ASSIGN_OR_RETURN(c.upload_deadline, EnvDuration("CRM_UPLOAD_DEADLINE", c.upload_deadline));
   CRM_ASSIGN_OR_RETURN(c.key_cache_ttl, EnvDuration("CRM_KEY_CACHE_TTL", c.key_cache_ttl));
+  CRM_ASSIGN_OR_RETURN(c.idempotency_key_ttl, common::LoadIdempotencyKeyTtl());
   CRM_ASSIGN_OR_RETURN(int64_t rate, EnvInt("CRM_DEFAULT_RATE_LIMIT", c.default_rate_per_second, 1, 1000000));
   CRM_ASSIGN_OR_RETURN(int64_t workers, EnvInt("CRM_WORKERS", c.workers, 1, 512));
   CRM_ASSIGN_OR_RETURN(int64_t max_queue, EnvInt("CRM_MAX_QUEUE", c.max_queue, 1, 1000000));
@@ -79,6 +80,7 @@ std::string Config::ToRedactedString() const {
       .Add("backend_deadline", backend_deadline)
       .Add("upload_deadline", upload_deadline)
       .Add("key_cache_ttl", key_cache_ttl)
+      .Add("idempotency_key_ttl", idempotency_key_ttl)
       .Add("default_rate_limit", int64_t{default_rate_per_second})
       .Add("workers", int64_t{workers})
       .Add("max_queue", int64_t{max_queue})

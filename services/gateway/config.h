@@ -32,6 +32,9 @@ struct Config {
   int max_queue = 4096;
   int http_threads = 2;
   int max_streams_per_tenant = 16;  // relayed gRPC streams open at once per tenant
+  // CRM_IDEMPOTENCY_KEY_TTL: how long an admin write's request_id (and its
+  // sealed answer) is kept.
+  absl::Duration idempotency_key_ttl = absl::Hours(24);
 
   std::string ToRedactedString() const;
 };

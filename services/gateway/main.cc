@@ -24,6 +24,8 @@
 #include "libs/grpcutil/server_runner.h"
 #include "libs/observability/log.h"
 #include "libs/observability/metrics.h"
+#include "libs/outbox/purge.h"
+#include "libs/outbox/writer.h"
 #include "libs/pg/pool.h"
 #include "libs/redis/redis.h"
 #include "services/gateway/api/admin_service.h"
@@ -82,7 +84,18 @@ int main() {
   }
 
   common::SystemClock clock;
-  gateway::storage::PgKeyStore keys(**pg);
+  // Admin writes with a request_id seal their stored answers under a key
+  // derived from the context key (storage/pg_key_store.h); keys expire.
+  gateway::storage::PgKeyStore keys(**pg, config->context_key);
+  if (absl::Status s = outbox::SetIdempotencyKeyTtl(config->idempotency_key_ttl); !s.ok()) {
+    CRM_LOG(Error) << s;
+    return 2;
+  }
+  outbox::KeyPurgeOptions purge_options;
+  purge_options.schema = "access";
+  purge_options.metrics = &registry;
+  outbox::KeyPurger purger(**pg, purge_options);
+  purger.Start();
   gateway::storage::RedisRateLimiter limiter(**redis);
   gateway::app::AccessOptions access_options;
   access_options.key_cache_ttl = config->key_cache_ttl;
@@ -195,5 +208,6 @@ int main() {
   server.Shutdown(config->shutdown_grace);
   admin_server.Shutdown(absl::Seconds(1));
   executor.Drain();
+  purger.Stop();
   return 0;
 }

@@ -99,16 +99,37 @@ class CatalogRest(stack.E2ETestCase):
         self.assertEqual(g["etag"], p["etag"])
         self.assertEqual(r.header("etag"), '"%s"' % g["etag"])
 
-    def test_create_with_request_id_replays(self):
+    def test_create_with_request_id_replays_strictly(self):
         sku = stack.unique("RID")
         rid = stack.unique("rid")
-        first = rest("POST", "/v1/products?requestId=" + rid, self.key, product(sku))
+        path = "/v1/products?requestId=" + rid
+        first = rest("POST", path, self.key, product(sku))
         self.assertEqual(first.status, 200, first)
-        again = rest("POST", "/v1/products?requestId=" + rid, self.key, product(sku, name="Other"))
+        # The product changes; a retry still answers the first call's bytes.
+        r = rest("PATCH", "/v1/products/%s?updateMask=name" % sku, self.key, {"name": "Renamed"})
+        self.assertEqual(r.status, 200, r)
+        again = rest("POST", path, self.key, product(sku))
         self.assertEqual(again.status, 200, again)
-        self.assertEqual(again.json()["sku"], sku)
-        self.assertEqual(again.json()["name"], "Kind of Blue")
-        self.assertEqual(again.json()["etag"], first.json()["etag"])
+        self.assertEqual(again.body, first.body)
+        # Another body under the same request_id: 422, nothing created.
+        other = rest("POST", path, self.key, product(sku + "-2", name="Other"))
+        self.assertError(other, 422, "IDEMPOTENCY_KEY_REUSED", "request_id")
+        self.assertEqual(rest("GET", "/v1/products/%s-2" % sku, self.key).status, 404)
+        # The same request_id in another tenant is another key.
+        _, other_tenant = stack.create_tenant()
+        theirs = rest("POST", path, other_tenant, product(sku + "-2", name="Theirs"))
+        self.assertEqual(theirs.status, 200, theirs)
+        self.assertEqual(theirs.json()["name"], "Theirs")
+
+    def test_refused_create_with_request_id_replays_its_refusal(self):
+        sku = stack.unique("RIDX")
+        self.create(product(sku))
+        path = "/v1/products?requestId=" + stack.unique("rid")
+        first = rest("POST", path, self.key, product(sku, name="Dup"))
+        self.assertError(first, 409, "PRODUCT_EXISTS", "sku")
+        again = rest("POST", path, self.key, product(sku, name="Dup"))
+        self.assertEqual(again.status, 409, again)
+        self.assertEqual(again.body, first.body)
 
     def test_get_missing_is_404(self):
         r = rest("GET", "/v1/products/" + stack.unique("NONE"), self.key)

@@ -1,6 +1,7 @@
 #include "services/gateway/api/admin_service.h"
 
 #include "libs/common/errors.h"
+#include "libs/common/request_id.h"
 #include "libs/common/status_macros.h"
 #include "libs/grpcutil/proto_util.h"
 #include "libs/grpcutil/unary.h"
@@ -20,6 +21,18 @@ using grpcutil::ToTimestamp;
 
 app::Principal PrincipalOf(const RequestContext& rc) {
   return app::Principal{rc.tenant_id, rc.principal, domain::ParseRolesHeader(rc.roles), 0};
+}
+
+// A create with a request_id is strictly idempotent: the request's
+// fingerprint goes with the key (Admin fills tenant, principal and method).
+template <typename Request>
+absl::StatusOr<app::WriteContext> WriteContextOf(const RequestContext& rc, const Request& req) {
+  CRM_RETURN_IF_ERROR(common::CheckRequestId(req.request_id()));
+  app::WriteContext w;
+  w.request_id = rc.request_id;
+  w.idempotency_key = req.request_id();
+  if (!req.request_id().empty()) w.fingerprint = grpcutil::Fingerprint(req);
+  return w;
 }
 
 void ToProto(const app::CreatedKey& k, v1::CreateApiKeyResponse* p) {
@@ -43,32 +56,39 @@ void ToProto(const app::KeyRecord& k, v1::ApiKey* p) {
 grpc::ServerUnaryReactor* AdminGrpcService::CreateTenant(grpc::CallbackServerContext* ctx,
                                                          const v1::CreateTenantRequest* req,
                                                          v1::CreateTenantResponse* resp) {
-  return Offload(ctx, executor_, metrics_, "CreateTenant", [=](const RequestContext& rc) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(auto created, admin_.CreateTenant(PrincipalOf(rc), req->display_name()));
-    resp->mutable_tenant()->set_id(created.first.id);
-    resp->mutable_tenant()->set_display_name(created.first.display_name);
-    ToTimestamp(created.first.create_time, resp->mutable_tenant()->mutable_create_time());
-    ToProto(created.second, resp->mutable_admin_key());
-    return absl::OkStatus();
-  });
+  return Offload(
+      ctx, executor_, metrics_, "CreateTenant", [=](const RequestContext& rc) -> absl::Status {
+        CRM_ASSIGN_OR_RETURN(app::WriteContext w, WriteContextOf(rc, *req));
+        CRM_ASSIGN_OR_RETURN(
+            app::CreatedTenant created,
+            admin_.CreateTenant(PrincipalOf(rc), std::move(w), req->display_name()));
+        resp->mutable_tenant()->set_id(created.tenant.id);
+        resp->mutable_tenant()->set_display_name(created.tenant.display_name);
+        ToTimestamp(created.tenant.create_time, resp->mutable_tenant()->mutable_create_time());
+        ToProto(created.admin_key, resp->mutable_admin_key());
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* AdminGrpcService::CreateApiKey(grpc::CallbackServerContext* ctx,
                                                          const v1::CreateApiKeyRequest* req,
                                                          v1::CreateApiKeyResponse* resp) {
-  return Offload(ctx, executor_, metrics_, "CreateApiKey", [=](const RequestContext& rc) -> absl::Status {
-    std::vector<domain::Role> roles;
-    for (int r : req->roles()) roles.push_back(static_cast<domain::Role>(r));
-    absl::Time expire = absl::InfiniteFuture();
-    if (req->has_expire_time()) {
-      expire = FromTimestamp(req->expire_time());
-    }
-    CRM_ASSIGN_OR_RETURN(app::CreatedKey k,
-                         admin_.CreateKey(PrincipalOf(rc), req->display_name(), std::move(roles),
-                                          expire, req->rate_limit_per_second()));
-    ToProto(k, resp);
-    return absl::OkStatus();
-  });
+  return Offload(ctx, executor_, metrics_, "CreateApiKey",
+                 [=](const RequestContext& rc) -> absl::Status {
+                   CRM_ASSIGN_OR_RETURN(app::WriteContext w, WriteContextOf(rc, *req));
+                   std::vector<domain::Role> roles;
+                   for (int r : req->roles()) roles.push_back(static_cast<domain::Role>(r));
+                   absl::Time expire = absl::InfiniteFuture();
+                   if (req->has_expire_time()) {
+                     expire = FromTimestamp(req->expire_time());
+                   }
+                   CRM_ASSIGN_OR_RETURN(
+                       app::CreatedKey k,
+                       admin_.CreateKey(PrincipalOf(rc), std::move(w), req->display_name(),
+                                        std::move(roles), expire, req->rate_limit_per_second()));
+                   ToProto(k, resp);
+                   return absl::OkStatus();
+                 });
 }
 
 grpc::ServerUnaryReactor* AdminGrpcService::ListApiKeys(grpc::CallbackServerContext* ctx,

@@ -199,18 +199,29 @@ absl::Status CheckName(const std::string& name, const char* field) {
 }
 }  // namespace
 
-absl::StatusOr<std::pair<Tenant, CreatedKey>> Admin::CreateTenant(const Principal& caller,
-                                                                 const std::string& display_name) {
+namespace {
+WriteContext Writer(const Principal& caller, WriteContext w, const char* method) {
+  w.tenant_id = caller.tenant_id;
+  w.principal = caller.key_id;
+  w.method = method;
+  return w;
+}
+}  // namespace
+
+// Body checks come first: a refused body is refused again on a retry (the
+// same body), without claiming the request_id.
+absl::StatusOr<CreatedTenant> Admin::CreateTenant(const Principal& caller, WriteContext w,
+                                                  const std::string& display_name) {
   if (display_name.empty()) return common::InvalidField("display_name", "display_name is required");
   CRM_RETURN_IF_ERROR(CheckName(display_name, "display_name"));
   absl::Time now = clock_.Now();
-  Tenant t{common::NewUuid(), display_name, now};
-  CreatedKey key = NewKey(t.id, "initial admin key", {domain::Role::kAdmin}, now);
-  CRM_RETURN_IF_ERROR(keys_.CreateTenant(t, key.key, caller.key_id));
-  return std::make_pair(t, key);
+  CreatedTenant created;
+  created.tenant = Tenant{common::NewUuid(), display_name, now};
+  created.admin_key = NewKey(created.tenant.id, "initial admin key", {domain::Role::kAdmin}, now);
+  return keys_.CreateTenant(Writer(caller, std::move(w), "CreateTenant"), created);
 }
 
-absl::StatusOr<CreatedKey> Admin::CreateKey(const Principal& caller,
+absl::StatusOr<CreatedKey> Admin::CreateKey(const Principal& caller, WriteContext w,
                                             const std::string& display_name,
                                             std::vector<domain::Role> roles, absl::Time expire_time,
                                             int rate_limit_per_second) {
@@ -238,8 +249,7 @@ absl::StatusOr<CreatedKey> Admin::CreateKey(const Principal& caller,
   CreatedKey key = NewKey(caller.tenant_id, display_name, std::move(roles), now);
   key.key.expire_time = expire_time;
   key.key.rate_limit_per_second = rate_limit_per_second;
-  CRM_RETURN_IF_ERROR(keys_.InsertKey(key.key, caller.key_id));
-  return key;
+  return keys_.InsertKey(Writer(caller, std::move(w), "CreateApiKey"), key);
 }
 
 absl::StatusOr<std::vector<KeyRecord>> Admin::ListKeys(const Principal& caller,

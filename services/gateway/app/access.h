@@ -101,19 +101,17 @@ class Access final {
   bool shared_limiter_down_ ABSL_GUARDED_BY(mu_) = false;  // logged on change only
 };
 
-struct CreatedKey {
-  KeyRecord key;
-  std::string secret;  // full "crm_..." key, shown once
-};
-
 class Admin final {
  public:
   Admin(KeyStore& keys, Access& access, const common::Clock& clock)
       : keys_(keys), access_(access), clock_(clock) {}
 
-  absl::StatusOr<std::pair<Tenant, CreatedKey>> CreateTenant(const Principal& caller,
-                                                             const std::string& display_name);
-  absl::StatusOr<CreatedKey> CreateKey(const Principal& caller, const std::string& display_name,
+  // `w` carries the call's audit and idempotency fields; Admin sets its
+  // tenant, principal and method from the caller.
+  absl::StatusOr<CreatedTenant> CreateTenant(const Principal& caller, WriteContext w,
+                                             const std::string& display_name);
+  absl::StatusOr<CreatedKey> CreateKey(const Principal& caller, WriteContext w,
+                                       const std::string& display_name,
                                        std::vector<domain::Role> roles, absl::Time expire_time,
                                        int rate_limit_per_second);
   absl::StatusOr<std::vector<KeyRecord>> ListKeys(const Principal& caller,

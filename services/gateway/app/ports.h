@@ -29,15 +29,46 @@ struct Tenant {
   absl::Time create_time = absl::InfinitePast();
 };
 
+struct CreatedKey {
+  KeyRecord key;
+  std::string secret;  // full "crm_..." key, shown once
+};
+
+struct CreatedTenant {
+  Tenant tenant;
+  CreatedKey admin_key;
+};
+
+// Who writes, for the audit trail, and the call's idempotency.
+struct WriteContext {
+  std::string tenant_id;   // the caller's tenant: scope of the idempotency key
+  std::string principal;   // the caller's key id
+  std::string request_id;  // x-request-id
+  std::string method;
+  std::string idempotency_key;  // the request's request_id field, "" if none
+  std::string fingerprint;      // digest of the request body without its request_id
+};
+
+// Writes take effect exactly once per idempotency key: with
+// w.idempotency_key, the key is claimed in w.tenant_id in the write's own
+// transaction; a repeat with the same fingerprint answers the first call's
+// answer (the same tenant, key and secret) or its refusal, and writes
+// nothing; another fingerprint is INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED
+// (field request_id), another method INVALID_ARGUMENT on request_id. Keys
+// and stored answers expire after the idempotency key TTL.
 class KeyStore {
  public:
   virtual ~KeyStore() = default;
   // Any tenant's key by id (authentication happens before the tenant is known).
   virtual absl::StatusOr<std::optional<KeyRecord>> FindKey(const std::string& key_id) = 0;
-  // Creates the tenant and its first key in one transaction.
-  virtual absl::Status CreateTenant(const Tenant& tenant, const KeyRecord& first_key,
-                                    const std::string& principal) = 0;
-  virtual absl::Status InsertKey(const KeyRecord& key, const std::string& principal) = 0;
+  // Creates the tenant and its first key in one transaction; returns what
+  // the call answers (`created`, or the first call's answer on a replay).
+  // w.tenant_id "" (the bootstrap tool) audits in the new tenant.
+  virtual absl::StatusOr<CreatedTenant> CreateTenant(const WriteContext& w,
+                                                     const CreatedTenant& created) = 0;
+  // A key of w.tenant_id (created.key.tenant_id must equal it).
+  virtual absl::StatusOr<CreatedKey> InsertKey(const WriteContext& w,
+                                               const CreatedKey& created) = 0;
   // Keys of one tenant ordered by (create_time, id), after the cursor key id.
   virtual absl::StatusOr<std::vector<KeyRecord>> ListKeys(const std::string& tenant_id,
                                                           const std::string& after_key_id,

@@ -1,9 +1,14 @@
 #include "services/gateway/storage/pg_key_store.h"
 
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "libs/common/crypto.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/pg/sql.h"
@@ -49,11 +54,136 @@ int64_t MicrosOrMinus1(absl::Time t) {
   return t == absl::InfiniteFuture() ? -1 : absl::ToUnixMicros(t);
 }
 
+// ------------------------------------------------------------ stored answers
+// JSON (integers as strings), sealed before it is stored.
+
+using Json = nlohmann::json;
+
+std::string Micros(absl::Time t) { return absl::StrCat(MicrosOrMinus1(t)); }
+
+absl::Time TimeOf(const Json& j, const char* k, bool* ok) {
+  int64_t v = 0;
+  if (!absl::SimpleAtoi(j.at(k).get<std::string>(), &v)) *ok = false;
+  return v < 0 ? absl::InfiniteFuture() : absl::FromUnixMicros(v);
+}
+
+Json KeyJson(const app::CreatedKey& c) {
+  std::vector<int> roles;
+  for (domain::Role r : c.key.roles) roles.push_back(static_cast<int>(r));
+  return Json{{"id", c.key.id},
+              {"tenant_id", c.key.tenant_id},
+              {"display_name", c.key.display_name},
+              {"roles", roles},
+              {"secret_sha256", common::HexEncode(c.key.secret_sha256)},
+              {"rate_limit", c.key.rate_limit_per_second},
+              {"created", Micros(c.key.create_time)},
+              {"expires", Micros(c.key.expire_time)},
+              {"revoked", Micros(c.key.revoke_time)},
+              {"secret", c.secret}};
+}
+
+app::CreatedKey KeyFromJson(const Json& j, bool* ok) {
+  app::CreatedKey c;
+  c.key.id = j.at("id").get<std::string>();
+  c.key.tenant_id = j.at("tenant_id").get<std::string>();
+  c.key.display_name = j.at("display_name").get<std::string>();
+  for (int r : j.at("roles").get<std::vector<int>>())
+    c.key.roles.push_back(static_cast<domain::Role>(r));
+  const std::string hash = j.at("secret_sha256").get<std::string>();
+  if (hash.size() != 64) *ok = false;
+  c.key.secret_sha256 = absl::HexStringToBytes(hash);
+  c.key.rate_limit_per_second = j.at("rate_limit").get<int>();
+  c.key.create_time = TimeOf(j, "created", ok);
+  c.key.expire_time = TimeOf(j, "expires", ok);
+  c.key.revoke_time = TimeOf(j, "revoked", ok);
+  c.secret = j.at("secret").get<std::string>();
+  return c;
+}
+
+absl::Status CorruptAnswer() {
+  return absl::DataLossError("the stored answer of this request_id is corrupt");
+}
+
+// Parses a stored answer with `fn` (which clears `ok` on a bad number).
+template <typename T, typename Fn>
+absl::StatusOr<T> ParseAnswer(const std::string& s, Fn fn) {
+  try {
+    bool ok = true;
+    T out = fn(Json::parse(s), &ok);
+    if (!ok) return CorruptAnswer();
+    return out;
+  } catch (const Json::exception&) {
+    return CorruptAnswer();
+  }
+}
+
+constexpr char kSealPrefix[] = "aes256gcm.v1.";
+
+// What a sealed answer belongs to: it opens for this tenant, method and
+// request_id only.
+std::string AnswerAad(const outbox::WriteMeta& meta) {
+  return absl::StrCat(meta.tenant_id, "\n", meta.method, "\n", meta.idempotency_key);
+}
+
 }  // namespace
 
+PgKeyStore::PgKeyStore(pg::Pool& pool, absl::string_view answer_secret)
+    : pool_(pool), writer_(pool, "access") {
+  if (!answer_secret.empty()) {
+    answer_key_ = common::HkdfSha256(answer_secret, "crm.gateway.access",
+                                     "idempotent answers: AES-256-GCM v1", 32);
+  }
+}
+
+std::string PgKeyStore::Seal(const outbox::WriteMeta& meta, const std::string& answer) const {
+  return absl::StrCat(
+      kSealPrefix, absl::Base64Escape(common::Aes256GcmSeal(answer_key_, answer, AnswerAad(meta))));
+}
+
+absl::StatusOr<std::string> PgKeyStore::Open(const outbox::WriteMeta& meta,
+                                             const std::string& sealed) const {
+  std::string raw;
+  if (!absl::StartsWith(sealed, kSealPrefix) ||
+      !absl::Base64Unescape(absl::string_view(sealed).substr(sizeof(kSealPrefix) - 1), &raw)) {
+    return CorruptAnswer();
+  }
+  std::optional<std::string> answer = common::Aes256GcmOpen(answer_key_, raw, AnswerAad(meta));
+  if (!answer) {
+    // Typically CRM_CONTEXT_KEY was rotated since the first call.
+    return absl::DataLossError(
+        "the stored answer of this request_id cannot be read any more (the gateway's key "
+        "changed since); the first call took effect");
+  }
+  return *std::move(answer);
+}
+
+absl::Status PgKeyStore::WriteOnce(const app::WriteContext& w, const std::string& resource,
+                                   const std::function<absl::Status(pqxx::work&)>& write,
+                                   const std::function<std::string()>& answer,
+                                   const std::function<absl::Status(const std::string&)>& replay) {
+  const outbox::WriteMeta meta{w.tenant_id, w.principal,       w.request_id,
+                               w.method,    w.idempotency_key, w.fingerprint};
+  if (!meta.idempotency_key.empty() && answer_key_.empty()) {
+    return absl::FailedPreconditionError("idempotent key writes are not configured");
+  }
+  return writer_.Write(meta, resource, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(std::optional<std::string> used,
+                         writer_.ClaimIdempotencyKey(tx, meta, resource));
+    if (used) {
+      CRM_ASSIGN_OR_RETURN(std::string first, Open(meta, writer_.StoredResponse(tx, meta)));
+      return replay(first);
+    }
+    CRM_RETURN_IF_ERROR(write(tx));
+    if (!meta.idempotency_key.empty()) writer_.SetResponse(tx, meta, Seal(meta, answer()));
+    return absl::OkStatus();
+  });
+}
+
 std::vector<pg::NamedQuery> PgKeyStore::Queries() {
-  return {
-      {"select_api_key", absl::StrCat("SELECT ", kKeyColumns, " FROM access.api_keys WHERE id = $1")},
+  std::vector<pg::NamedQuery> q = outbox::TransactionalWriter::Queries("access");
+  std::vector<pg::NamedQuery> own = {
+      {"select_api_key",
+       absl::StrCat("SELECT ", kKeyColumns, " FROM access.api_keys WHERE id = $1")},
       {"insert_api_key",
        absl::StrCat("INSERT INTO access.api_keys (id, tenant_id, display_name, roles, "
                     "secret_sha256, rate_limit_per_second, created_at, expire_at, created_by) "
@@ -76,7 +206,10 @@ std::vector<pg::NamedQuery> PgKeyStore::Queries() {
       {"insert_access_audit",
        "INSERT INTO access.audit_log (tenant_id, principal, method, resource, outcome) VALUES "
        "($1, $2, $3, $4, 'OK')"},
+      {"set_access_tenant", "SELECT set_config('app.tenant_id', $1, true)"},
   };
+  q.insert(q.end(), own.begin(), own.end());
+  return q;
 }
 
 absl::StatusOr<std::optional<app::KeyRecord>> PgKeyStore::FindKey(const std::string& key_id) {
@@ -96,26 +229,72 @@ void PgKeyStore::InsertKeyRow(pqxx::work& tx, const app::KeyRecord& k,
   pool_.Exec(tx, "insert_api_key", k.id, k.tenant_id, k.display_name, RolesArray(k.roles), hash,
              k.rate_limit_per_second, absl::ToUnixMicros(k.create_time),
              MicrosOrMinus1(k.expire_time), principal);
-  pool_.Exec(tx, "insert_access_audit", k.tenant_id, principal, "CreateApiKey", k.id);
 }
 
-absl::Status PgKeyStore::CreateTenant(const app::Tenant& tenant, const app::KeyRecord& first_key,
-                                      const std::string& principal) {
-  return pool_.WithTenantTx(tenant.id, [&](pqxx::work& tx) {
-    tx.exec("SELECT set_config('app.platform', 'on', true)");
-    pool_.Exec(tx, "insert_tenant", tenant.id, tenant.display_name,
-               absl::ToUnixMicros(tenant.create_time));
-    pool_.Exec(tx, "insert_access_audit", tenant.id, principal, "CreateTenant", tenant.id);
-    InsertKeyRow(tx, first_key, principal);
-    return absl::OkStatus();
-  });
+absl::StatusOr<app::CreatedTenant> PgKeyStore::CreateTenant(const app::WriteContext& w,
+                                                            const app::CreatedTenant& created) {
+  const app::Tenant& t = created.tenant;
+  app::WriteContext caller = w;
+  if (caller.tenant_id.empty()) caller.tenant_id = t.id;  // the bootstrap tool
+  app::CreatedTenant out = created;
+  CRM_RETURN_IF_ERROR(WriteOnce(
+      caller, t.id,
+      [&](pqxx::work& tx) {
+        // The new tenant's rows are written in its scope (RLS), the key
+        // claim and the caller's audit row in the caller's.
+        pool_.Exec(tx, "set_access_tenant", t.id);
+        tx.exec("SELECT set_config('app.platform', 'on', true)");
+        pool_.Exec(tx, "insert_tenant", t.id, t.display_name, absl::ToUnixMicros(t.create_time));
+        if (caller.tenant_id != t.id) {
+          pool_.Exec(tx, "insert_access_audit", t.id, caller.principal, "CreateTenant", t.id);
+        }
+        InsertKeyRow(tx, created.admin_key.key, caller.principal);
+        pool_.Exec(tx, "insert_access_audit", t.id, caller.principal, "CreateApiKey",
+                   created.admin_key.key.id);
+        tx.exec("SELECT set_config('app.platform', '', true)");
+        pool_.Exec(tx, "set_access_tenant", caller.tenant_id);
+        return absl::OkStatus();
+      },
+      [&] {
+        return Json{{"id", t.id},
+                    {"display_name", t.display_name},
+                    {"created", Micros(t.create_time)},
+                    {"admin_key", KeyJson(created.admin_key)}}
+            .dump();
+      },
+      [&](const std::string& first) -> absl::Status {
+        CRM_ASSIGN_OR_RETURN(out,
+                             ParseAnswer<app::CreatedTenant>(first, [](const Json& j, bool* ok) {
+                               app::CreatedTenant c;
+                               c.tenant.id = j.at("id").get<std::string>();
+                               c.tenant.display_name = j.at("display_name").get<std::string>();
+                               c.tenant.create_time = TimeOf(j, "created", ok);
+                               c.admin_key = KeyFromJson(j.at("admin_key"), ok);
+                               return c;
+                             }));
+        return absl::OkStatus();
+      }));
+  return out;
 }
 
-absl::Status PgKeyStore::InsertKey(const app::KeyRecord& key, const std::string& principal) {
-  return pool_.WithTenantTx(key.tenant_id, [&](pqxx::work& tx) {
-    InsertKeyRow(tx, key, principal);
-    return absl::OkStatus();
-  });
+absl::StatusOr<app::CreatedKey> PgKeyStore::InsertKey(const app::WriteContext& w,
+                                                      const app::CreatedKey& created) {
+  if (created.key.tenant_id != w.tenant_id) {
+    return absl::InternalError("a key is created in the caller's tenant");
+  }
+  app::CreatedKey out = created;
+  CRM_RETURN_IF_ERROR(WriteOnce(
+      w, created.key.id,
+      [&](pqxx::work& tx) {
+        InsertKeyRow(tx, created.key, w.principal);
+        return absl::OkStatus();
+      },
+      [&] { return KeyJson(created).dump(); },
+      [&](const std::string& first) -> absl::Status {
+        CRM_ASSIGN_OR_RETURN(out, ParseAnswer<app::CreatedKey>(first, KeyFromJson));
+        return absl::OkStatus();
+      }));
+  return out;
 }
 
 absl::StatusOr<std::vector<app::KeyRecord>> PgKeyStore::ListKeys(const std::string& tenant_id,

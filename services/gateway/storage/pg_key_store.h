@@ -1,5 +1,23 @@
 #pragma once
-// KeyStore over PostgreSQL (schema access).
+// KeyStore over PostgreSQL (schema access), writes through the platform's
+// TransactionalWriter (audit row, idempotency key in the write's
+// transaction).
+//
+// Stored answers hold a key's secret, which must never rest in plaintext:
+// the answer of a create with a request_id is stored in
+// access.idempotency_keys.response sealed with AES-256-GCM, under a key
+// derived (HKDF-SHA256) from the gateway's CRM_CONTEXT_KEY for this one use,
+// with the tenant, request_id and method as associated data (a sealed answer
+// copied to another key does not open). It expires with its idempotency key
+// (CRM_IDEMPOTENCY_KEY_TTL; KeyPurger deletes it), after which the secret
+// exists nowhere but with the client. Deriving the secret from the request
+// instead would make every key's secret recomputable forever by whoever
+// holds the gateway secret and the (non-secret) request_id.
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "libs/outbox/writer.h"
 #include "libs/pg/pool.h"
 #include "services/gateway/app/ports.h"
 
@@ -7,13 +25,17 @@ namespace crm::gateway::storage {
 
 class PgKeyStore final : public app::KeyStore {
  public:
-  explicit PgKeyStore(pg::Pool& pool) : pool_(pool) {}
+  // `answer_secret`: the secret the sealing key is derived from (the
+  // gateway's CRM_CONTEXT_KEY); "" (the bootstrap tool) refuses writes with
+  // a request_id.
+  explicit PgKeyStore(pg::Pool& pool, absl::string_view answer_secret = "");
   static std::vector<pg::NamedQuery> Queries();
 
   absl::StatusOr<std::optional<app::KeyRecord>> FindKey(const std::string& key_id) override;
-  absl::Status CreateTenant(const app::Tenant& tenant, const app::KeyRecord& first_key,
-                            const std::string& principal) override;
-  absl::Status InsertKey(const app::KeyRecord& key, const std::string& principal) override;
+  absl::StatusOr<app::CreatedTenant> CreateTenant(const app::WriteContext& w,
+                                                  const app::CreatedTenant& created) override;
+  absl::StatusOr<app::CreatedKey> InsertKey(const app::WriteContext& w,
+                                            const app::CreatedKey& created) override;
   absl::StatusOr<std::vector<app::KeyRecord>> ListKeys(const std::string& tenant_id,
                                                        const std::string& after_key_id,
                                                        int limit) override;
@@ -24,7 +46,19 @@ class PgKeyStore final : public app::KeyStore {
 
  private:
   void InsertKeyRow(pqxx::work& tx, const app::KeyRecord& k, const std::string& principal);
+  // Runs `write` once per idempotency key in w.tenant_id's transaction and
+  // stores its answer (`answer`: JSON) sealed; on a replay `replay` gets the
+  // first call's answer instead.
+  absl::Status WriteOnce(const app::WriteContext& w, const std::string& resource,
+                         const std::function<absl::Status(pqxx::work&)>& write,
+                         const std::function<std::string()>& answer,
+                         const std::function<absl::Status(const std::string&)>& replay);
+  std::string Seal(const outbox::WriteMeta& meta, const std::string& answer) const;
+  absl::StatusOr<std::string> Open(const outbox::WriteMeta& meta, const std::string& sealed) const;
+
   pg::Pool& pool_;
+  outbox::TransactionalWriter writer_;
+  std::string answer_key_;  // 32 bytes, "" when not configured
 };
 
 }  // namespace crm::gateway::storage

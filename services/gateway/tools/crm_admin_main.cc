@@ -100,13 +100,19 @@ int main(int argc, char** argv) {
   absl::Time now = absl::Now();
   absl::Status s;
   gateway::app::CreatedKey created;
+  gateway::app::WriteContext w;
+  w.principal = "crm-admin";
   if (tenant->has_value()) {
     created = gateway::app::Admin::NewKey((*tenant)->id, display, roles, now);
-    s = keys.InsertKey(created.key, "crm-admin");
+    w.tenant_id = (*tenant)->id;
+    w.method = "CreateApiKey";
+    s = keys.InsertKey(w, created).status();
   } else {
-    gateway::app::Tenant t{common::NewUuid(), tenant_name, now};
-    created = gateway::app::Admin::NewKey(t.id, display, roles, now);
-    s = keys.CreateTenant(t, created.key, "crm-admin");
+    gateway::app::CreatedTenant t;
+    t.tenant = gateway::app::Tenant{common::NewUuid(), tenant_name, now};
+    t.admin_key = created = gateway::app::Admin::NewKey(t.tenant.id, display, roles, now);
+    w.method = "CreateTenant";
+    s = keys.CreateTenant(w, t).status();
   }
   if (!s.ok()) {
     CRM_LOG(Error) << s;

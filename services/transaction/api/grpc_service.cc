@@ -71,8 +71,10 @@ grpc::ServerUnaryReactor* TransactionGrpcService::CreateProduct(
   return Offload(ctx, executor_, metrics_, "CreateProduct", [=](const RequestContext& rc) -> absl::Status {
     CRM_RETURN_IF_ERROR(CheckRequestId(req->request_id()));
     CRM_ASSIGN_OR_RETURN(domain::Product p, FromProto(req->product()));
-    CRM_ASSIGN_OR_RETURN(domain::Product out,
-                         catalog_.Create(ActorOf(rc, "CreateProduct", req->request_id()), p));
+    // request_id is optional here; with one the replay is strict (like orders).
+    app::Actor actor = ActorOf(rc, "CreateProduct", req->request_id());
+    if (!req->request_id().empty()) actor.fingerprint = Fingerprint(*req);
+    CRM_ASSIGN_OR_RETURN(domain::Product out, catalog_.Create(actor, p));
     ToProto(out, resp);
     return absl::OkStatus();
   });

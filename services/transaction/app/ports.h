@@ -19,7 +19,7 @@ struct Actor {
   std::string request_id;       // x-request-id, for the audit trail
   std::string method;
   std::string idempotency_key;  // the request's request_id field
-  std::string fingerprint;      // digest of the request body (orders)
+  std::string fingerprint;      // digest of the request body (strict replay)
 };
 
 // INVALID_ARGUMENT (field request_id) unless the actor carries a request_id
@@ -68,8 +68,11 @@ class ProductRepository {
  public:
   virtual ~ProductRepository() = default;
   using Mutation = std::function<absl::Status(domain::Product&)>;
-  // ALREADY_EXISTS (PRODUCT_EXISTS) for a SKU the tenant has; with an
-  // idempotency key a repeated call returns the first result.
+  // ALREADY_EXISTS (PRODUCT_EXISTS) for a SKU the tenant has. With an
+  // idempotency key and a fingerprint (CreateProduct with a request_id) the
+  // replay is strict: the same key and body answer the first call's product
+  // as it was then, or its refusal; another body is INVALID_ARGUMENT
+  // IDEMPOTENCY_KEY_REUSED.
   virtual absl::StatusOr<domain::Product> Insert(const Actor& actor, const domain::Product& p) = 0;
   virtual absl::StatusOr<domain::Product> Get(const std::string& tenant, const std::string& sku) = 0;
   // Locks the row, checks if_match (ABORTED ETAG_MISMATCH), mutates, writes

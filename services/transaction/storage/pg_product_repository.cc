@@ -3,6 +3,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "libs/common/errors.h"
@@ -44,6 +45,49 @@ absl::StatusOr<domain::Product> FromRow(const pqxx::row& r) {
 
 std::string AttributesJson(const std::map<std::string, std::string>& a) {
   return nlohmann::json(a).dump();
+}
+
+// CreateProduct's answer, stored with its idempotency key: a replay answers
+// this product even after it was updated. Integers as strings (JSON numbers
+// are doubles to many readers).
+std::string SnapshotOf(const domain::Product& p) {
+  return nlohmann::json{{"sku", p.sku},
+                        {"name", p.name},
+                        {"category_path", p.category_path},
+                        {"price", absl::StrCat(p.price.amount_minor)},
+                        {"currency", p.price.currency_code},
+                        {"attributes", p.attributes},
+                        {"active", p.active},
+                        {"version", absl::StrCat(p.version)},
+                        {"created", absl::StrCat(absl::ToUnixMicros(p.create_time))},
+                        {"updated", absl::StrCat(absl::ToUnixMicros(p.update_time))}}
+      .dump();
+}
+
+absl::StatusOr<domain::Product> FromSnapshot(const std::string& s) {
+  const absl::Status corrupt = absl::DataLossError("stored idempotent response is corrupt");
+  try {
+    const nlohmann::json j = nlohmann::json::parse(s);
+    domain::Product p;
+    int64_t created = 0, updated = 0;
+    p.sku = j.at("sku").get<std::string>();
+    p.name = j.at("name").get<std::string>();
+    p.category_path = j.at("category_path").get<std::vector<std::string>>();
+    p.price.currency_code = j.at("currency").get<std::string>();
+    p.attributes = j.at("attributes").get<std::map<std::string, std::string>>();
+    p.active = j.at("active").get<bool>();
+    if (!absl::SimpleAtoi(j.at("price").get<std::string>(), &p.price.amount_minor) ||
+        !absl::SimpleAtoi(j.at("version").get<std::string>(), &p.version) ||
+        !absl::SimpleAtoi(j.at("created").get<std::string>(), &created) ||
+        !absl::SimpleAtoi(j.at("updated").get<std::string>(), &updated)) {
+      return corrupt;
+    }
+    p.create_time = absl::FromUnixMicros(created);
+    p.update_time = absl::FromUnixMicros(updated);
+    return p;
+  } catch (const nlohmann::json::exception&) {
+    return corrupt;
+  }
 }
 
 }  // namespace
@@ -113,7 +157,14 @@ absl::StatusOr<domain::Product> PgProductRepository::Insert(const app::Actor& ac
     CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
                          writer_.ClaimIdempotencyKey(tx, meta, p.sku));
     if (replay) {
-      CRM_ASSIGN_OR_RETURN(out, Load(tx, actor.tenant_id, *replay, false));
+      // The first call's answer; keys claimed before answers were stored
+      // (lenient CreateProduct) answer the product as it is now.
+      const std::string stored = writer_.StoredResponse(tx, meta);
+      if (stored.empty()) {
+        CRM_ASSIGN_OR_RETURN(out, Load(tx, actor.tenant_id, *replay, false));
+      } else {
+        CRM_ASSIGN_OR_RETURN(out, FromSnapshot(stored));
+      }
       return absl::OkStatus();
     }
     pqxx::result r = pool_.Exec(tx, "insert_product", actor.tenant_id, p.sku, p.name,
@@ -130,6 +181,7 @@ absl::StatusOr<domain::Product> PgProductRepository::Insert(const app::Actor& ac
           "sku");
     }
     EmitProduct(tx, meta, "product.created", p);
+    writer_.SetResponse(tx, meta, SnapshotOf(p));
     return absl::OkStatus();
   });
   if (!s.ok()) return s;

@@ -47,9 +47,27 @@ inline crm::pg::Pool& KeyPool() {
   return *pool;
 }
 
+inline constexpr char kAnswerSecret[] = "gateway-itest-context-key-0123456789abcdef";
+
 inline storage::PgKeyStore& Keys() {
-  static storage::PgKeyStore* store = new storage::PgKeyStore(KeyPool());
+  static storage::PgKeyStore* store = new storage::PgKeyStore(KeyPool(), kAnswerSecret);
   return *store;
+}
+
+// A write by `principal` in `tenant`; with `key`, strictly idempotent.
+inline app::WriteContext Writer(const std::string& tenant, const std::string& principal,
+                                const char* method, const std::string& key = "",
+                                const std::string& fingerprint = "") {
+  return app::WriteContext{tenant, principal, "req-itest", method, key, fingerprint};
+}
+
+// The key store's writes without a request_id (what the bootstrap tool does).
+inline absl::Status InsertKey(const app::KeyRecord& k, const std::string& principal) {
+  return Keys().InsertKey(Writer(k.tenant_id, principal, "CreateApiKey"), {k, ""}).status();
+}
+inline absl::Status CreateTenant(const app::Tenant& t, const app::KeyRecord& k,
+                                 const std::string& principal) {
+  return Keys().CreateTenant(Writer("", principal, "CreateTenant"), {t, {k, ""}}).status();
 }
 
 // SQLSTATE of the pqxx error fn throws, or a description when it throws
@@ -112,7 +130,7 @@ inline app::KeyRecord NewTenantWithKey(int64_t created_micros = 1700000000000000
   if (tenant_name) *tenant_name = t.display_name;
   app::KeyRecord k = NewKey(t.id, created_micros);
   k.roles = {domain::Role::kAdmin};
-  absl::Status s = Keys().CreateTenant(t, k, "platform:itest");
+  absl::Status s = CreateTenant(t, k, "platform:itest");
   if (!s.ok()) throw std::runtime_error("CreateTenant: " + s.ToString());
   return k;
 }

@@ -44,7 +44,7 @@ TEST_CASE("CreateTenant then FindKey round-trips the key", "[gateway][keystore]"
     k.expire_time = absl::FromUnixMicros(1800000000123456);
     k.rate_limit_per_second = 250;
     k.secret_sha256 = HashBytes(0xf0);
-    REQUIRE(Keys().InsertKey(k, "user:itest").ok());
+    REQUIRE(InsertKey(k, "user:itest").ok());
     app::KeyRecord g = FindOk(k.id);
     CHECK(g.tenant_id == first.tenant_id);
     CHECK(g.roles == k.roles);
@@ -76,7 +76,7 @@ TEST_CASE("CreateTenant then FindKey round-trips the key", "[gateway][keystore]"
   SECTION("creating the same tenant twice fails and adds no key") {
     app::Tenant t{first.tenant_id, "dup", absl::Now()};
     app::KeyRecord k = NewKey(first.tenant_id, 1700000002000000);
-    absl::Status s = Keys().CreateTenant(t, k, "platform:itest");
+    absl::Status s = CreateTenant(t, k, "platform:itest");
     CHECK_FALSE(s.ok());
     auto r = Keys().FindKey(k.id);
     REQUIRE(r.ok());
@@ -87,7 +87,7 @@ TEST_CASE("CreateTenant then FindKey round-trips the key", "[gateway][keystore]"
     app::KeyRecord other_first = NewTenantWithKey();
     app::KeyRecord k = NewKey(other_first.tenant_id, 1700000003000000);
     app::Tenant t{common::NewUuid(), ts::UniqueName("tenant_mismatch"), absl::Now()};
-    absl::Status s = Keys().CreateTenant(t, k, "platform:itest");
+    absl::Status s = CreateTenant(t, k, "platform:itest");
     CHECK_FALSE(s.ok());
     auto r = Keys().FindKey(k.id);
     REQUIRE(r.ok());
@@ -103,7 +103,7 @@ TEST_CASE("ListKeys pages by (create_time, id) within one tenant", "[gateway][ke
   for (int64_t t : {1700000005000000, 1700000002000000, 1700000002000000, 1700000002000000,
                     1700000009000000}) {
     app::KeyRecord k = NewKey(tenant, t);
-    REQUIRE(Keys().InsertKey(k, "user:itest").ok());
+    REQUIRE(InsertKey(k, "user:itest").ok());
     keys.push_back(k);
   }
   std::sort(keys.begin(), keys.end(), [](const app::KeyRecord& a, const app::KeyRecord& b) {

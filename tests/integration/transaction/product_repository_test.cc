@@ -204,43 +204,103 @@ TEST_CASE("Insert of an existing sku is ALREADY_EXISTS PRODUCT_EXISTS and writes
   CHECK(CountAudit(tenant, "CreateProduct", "ALREADY_EXISTS", "DUP-1") == 1);
 }
 
-TEST_CASE("Insert of an existing sku with a fresh request_id does not keep the key",
+// CreateProduct with a request_id: the api layer sets the fingerprint.
+app::Actor StrictActor(const std::string& tenant, const std::string& key, const std::string& fp) {
+  app::Actor a = ActorOf(tenant, "CreateProduct", key);
+  a.fingerprint = fp;
+  return a;
+}
+
+TEST_CASE("Insert of an existing sku with a request_id stores the refusal and replays it",
           "[transaction][repository][idempotency]") {
   const std::string tenant = NewTenant();
   InsertOk(tenant, NewProduct("DUPK-1"));
   const std::string key = common::NewUuid();
-  auto r = Repo().Insert(ActorOf(tenant, "CreateProduct", key), NewProduct("DUPK-1"));
+  auto r = Repo().Insert(StrictActor(tenant, key, "fp-dup"), NewProduct("DUPK-1"));
   REQUIRE(r.status().code() == StatusCode::kAlreadyExists);
-  CHECK(CountIn(tenant, "SELECT count(*) FROM txn.idempotency_keys") == 0);
-  // The key is still free for a call that succeeds.
-  auto ok = Repo().Insert(ActorOf(tenant, "CreateProduct", key), NewProduct("DUPK-2"));
-  INFO(ok.status().ToString());
-  REQUIRE(ok.ok());
-  CHECK(ok->sku == "DUPK-2");
+  CHECK(CountIn(tenant, "SELECT count(*) FROM txn.idempotency_keys WHERE error_code = 6") == 1);
+  // The same request again: the same refusal, code, reason, field and message.
+  auto again = Repo().Insert(StrictActor(tenant, key, "fp-dup"), NewProduct("DUPK-1"));
+  REQUIRE(again.status() == r.status());
+  CHECK(ReasonOf(again.status()) == "PRODUCT_EXISTS");
+  CHECK(FieldOf(again.status()) == "sku");
+  // Another body under the same key: IDEMPOTENCY_KEY_REUSED, nothing written.
+  auto other = Repo().Insert(StrictActor(tenant, key, "fp-other"), NewProduct("DUPK-2"));
+  REQUIRE(other.status().code() == StatusCode::kInvalidArgument);
+  CHECK(ReasonOf(other.status()) == "IDEMPOTENCY_KEY_REUSED");
+  CHECK(FieldOf(other.status()) == "request_id");
+  CHECK(Repo().Get(tenant, "DUPK-2").status().code() == StatusCode::kNotFound);
 }
 
-TEST_CASE("A replayed request_id returns the first product", "[transaction][repository][idempotency]") {
+TEST_CASE("Without a fingerprint a refused Insert leaves its request_id free",
+          "[transaction][repository][idempotency]") {
+  const std::string tenant = NewTenant();
+  InsertOk(tenant, NewProduct("DUPL-1"));
+  const std::string key = common::NewUuid();
+  auto r = Repo().Insert(ActorOf(tenant, "CreateProduct", key), NewProduct("DUPL-1"));
+  REQUIRE(r.status().code() == StatusCode::kAlreadyExists);
+  CHECK(CountIn(tenant, "SELECT count(*) FROM txn.idempotency_keys") == 0);
+  auto ok = Repo().Insert(ActorOf(tenant, "CreateProduct", key), NewProduct("DUPL-2"));
+  INFO(ok.status().ToString());
+  REQUIRE(ok.ok());
+  CHECK(ok->sku == "DUPL-2");
+}
+
+TEST_CASE("A replayed request_id answers the first product as it was, even after an update",
+          "[transaction][repository][idempotency]") {
   const std::string tenant = NewTenant();
   const std::string key = common::NewUuid();
-  auto first = Repo().Insert(ActorOf(tenant, "CreateProduct", key), NewProduct("IDEM-1", "First"));
+  auto first = Repo().Insert(StrictActor(tenant, key, "fp-1"), NewProduct("IDEM-1", "First"));
   INFO(first.status().ToString());
   REQUIRE(first.ok());
-  // Same key, another body: the first call's product comes back, nothing new is written.
-  auto second =
-      Repo().Insert(ActorOf(tenant, "CreateProduct", key), NewProduct("IDEM-2", "Second"));
+  REQUIRE(Repo()
+              .Update(ActorOf(tenant, "UpdateProduct"), "IDEM-1", "",
+                      [](Product& p) {
+                        p.name = "Renamed";
+                        return absl::OkStatus();
+                      })
+              .ok());
+  auto second = Repo().Insert(StrictActor(tenant, key, "fp-1"), NewProduct("IDEM-1", "First"));
   INFO(second.status().ToString());
   REQUIRE(second.ok());
   CHECK(second->sku == "IDEM-1");
   CHECK(second->name == "First");
   CHECK(second->version == 1);
+  CHECK(second->category_path == first->category_path);
+  CHECK(second->attributes == first->attributes);
+  CHECK(second->price == first->price);
+  CHECK(second->create_time == first->create_time);
+  CHECK(second->update_time == first->update_time);
+  CHECK(domain::EtagOf(*second) == domain::EtagOf(*first));
   CHECK(CountProducts(tenant) == 1);
+  CHECK(CountOutbox(tenant, "product.created", "IDEM-1") == 1);
+  // Same key, another body: refused, nothing new is written.
+  auto reused = Repo().Insert(StrictActor(tenant, key, "fp-2"), NewProduct("IDEM-2", "Second"));
+  REQUIRE(reused.status().code() == StatusCode::kInvalidArgument);
+  CHECK(ReasonOf(reused.status()) == "IDEMPOTENCY_KEY_REUSED");
   CHECK(Repo().Get(tenant, "IDEM-2").status().code() == StatusCode::kNotFound);
-  CHECK(CountOutbox(tenant) == 1);
-  // Same key with the same body replays as well.
-  auto third = Repo().Insert(ActorOf(tenant, "CreateProduct", key), NewProduct("IDEM-1", "First"));
-  REQUIRE(third.ok());
-  CHECK(third->sku == "IDEM-1");
-  CHECK(CountOutbox(tenant) == 1);
+  CHECK(CountProducts(tenant) == 1);
+}
+
+TEST_CASE("A key claimed by the lenient CreateProduct replays the product as it is now",
+          "[transaction][repository][idempotency]") {
+  const std::string tenant = NewTenant();
+  const std::string key = common::NewUuid();
+  REQUIRE(Repo().Insert(StrictActor(tenant, key, "fp-1"), NewProduct("OLD-1", "Old")).ok());
+  REQUIRE(AppPool()
+              .WithTenantTx(tenant,
+                            [&](pqxx::work& tx) {
+                              tx.exec(
+                                  "UPDATE txn.idempotency_keys SET response = NULL, fingerprint "
+                                  "= ''");
+                              return absl::OkStatus();
+                            })
+              .ok());
+  auto r = Repo().Insert(StrictActor(tenant, key, "fp-1"), NewProduct("OLD-1", "Old"));
+  INFO(r.status().ToString());
+  REQUIRE(r.ok());
+  CHECK(r->sku == "OLD-1");
+  CHECK(r->name == "Old");
 }
 
 TEST_CASE("A request_id used by another method is INVALID_ARGUMENT on request_id",

@@ -348,7 +348,7 @@ TEST_CASE("Admin::CreateKey", "[gateway][app]") {
   Fixture f;
   app::Principal admin{kTenant, kKeyId, {Role::kAdmin}, 0};
   SECTION("creates a usable key for the caller's tenant") {
-    auto k = f.admin.CreateKey(admin, "ci", {Role::kSales, Role::kReadOnly, Role::kSales},
+    auto k = f.admin.CreateKey(admin, {}, "ci", {Role::kSales, Role::kReadOnly, Role::kSales},
                                absl::InfiniteFuture(), 20);
     REQUIRE(k.ok());
     CHECK(k->key.tenant_id == kTenant);
@@ -366,36 +366,42 @@ TEST_CASE("Admin::CreateKey", "[gateway][app]") {
     CHECK(p->key_id == k->key.id);
   }
   SECTION("role validation") {
-    CHECK(FieldOf(f.admin.CreateKey(admin, "x", {}, absl::InfiniteFuture(), 0).status()) == "roles");
-    CHECK(FieldOf(f.admin.CreateKey(admin, "x", {Role::kUnspecified}, absl::InfiniteFuture(), 0)
+    CHECK(FieldOf(f.admin.CreateKey(admin, {}, "x", {}, absl::InfiniteFuture(), 0).status()) ==
+          "roles");
+    CHECK(FieldOf(f.admin.CreateKey(admin, {}, "x", {Role::kUnspecified}, absl::InfiniteFuture(), 0)
                       .status()) == "roles");
-    CHECK(FieldOf(f.admin.CreateKey(admin, "x", {static_cast<Role>(8)}, absl::InfiniteFuture(), 0)
-                      .status()) == "roles");
+    CHECK(
+        FieldOf(f.admin.CreateKey(admin, {}, "x", {static_cast<Role>(8)}, absl::InfiniteFuture(), 0)
+                    .status()) == "roles");
   }
   SECTION("platform-admin is granted only by a platform admin") {
     absl::Status s =
-        f.admin.CreateKey(admin, "x", {Role::kPlatformAdmin}, absl::InfiniteFuture(), 0).status();
+        f.admin.CreateKey(admin, {}, "x", {Role::kPlatformAdmin}, absl::InfiniteFuture(), 0)
+            .status();
     CHECK(s.code() == absl::StatusCode::kPermissionDenied);
     CHECK(ReasonOf(s) == "PERMISSION_DENIED_FOR_ROLE");
     app::Principal platform{kTenant, kKeyId, {Role::kPlatformAdmin}, 0};
-    CHECK(f.admin.CreateKey(platform, "x", {Role::kPlatformAdmin}, absl::InfiniteFuture(), 0).ok());
+    CHECK(f.admin.CreateKey(platform, {}, "x", {Role::kPlatformAdmin}, absl::InfiniteFuture(), 0)
+              .ok());
   }
   SECTION("expire_time must be in the future") {
-    CHECK(FieldOf(f.admin.CreateKey(admin, "x", {Role::kSales}, f.clock.Now(), 0).status()) ==
+    CHECK(FieldOf(f.admin.CreateKey(admin, {}, "x", {Role::kSales}, f.clock.Now(), 0).status()) ==
           "expire_time");
-    CHECK(FieldOf(f.admin.CreateKey(admin, "x", {Role::kSales}, f.clock.Now() - absl::Hours(1), 0)
-                      .status()) == "expire_time");
-    auto k = f.admin.CreateKey(admin, "x", {Role::kSales}, f.clock.Now() + absl::Hours(1), 0);
+    CHECK(
+        FieldOf(f.admin.CreateKey(admin, {}, "x", {Role::kSales}, f.clock.Now() - absl::Hours(1), 0)
+                    .status()) == "expire_time");
+    auto k = f.admin.CreateKey(admin, {}, "x", {Role::kSales}, f.clock.Now() + absl::Hours(1), 0);
     REQUIRE(k.ok());
     CHECK(k->key.expire_time == f.clock.Now() + absl::Hours(1));
   }
   SECTION("limits and names") {
-    CHECK(FieldOf(f.admin.CreateKey(admin, "x", {Role::kSales}, absl::InfiniteFuture(), -1)
+    CHECK(FieldOf(f.admin.CreateKey(admin, {}, "x", {Role::kSales}, absl::InfiniteFuture(), -1)
                       .status()) == "rate_limit_per_second");
-    CHECK(FieldOf(f.admin.CreateKey(admin, "x", {Role::kSales}, absl::InfiniteFuture(), 100001)
+    CHECK(FieldOf(f.admin.CreateKey(admin, {}, "x", {Role::kSales}, absl::InfiniteFuture(), 100001)
                       .status()) == "rate_limit_per_second");
-    CHECK(FieldOf(f.admin.CreateKey(admin, std::string(201, 'n'), {Role::kSales},
-                                    absl::InfiniteFuture(), 0)
+    CHECK(FieldOf(f.admin
+                      .CreateKey(admin, {}, std::string(201, 'n'), {Role::kSales},
+                                 absl::InfiniteFuture(), 0)
                       .status()) == "display_name");
   }
 }
@@ -423,17 +429,17 @@ TEST_CASE("Admin::RevokeKey and CreateTenant", "[gateway][app]") {
   }
   SECTION("CreateTenant makes a tenant with an admin key") {
     app::Principal platform{kTenant, kKeyId, {Role::kPlatformAdmin}, 0};
-    auto t = f.admin.CreateTenant(platform, "Acme");
+    auto t = f.admin.CreateTenant(platform, {}, "Acme");
     REQUIRE(t.ok());
-    CHECK(crm::common::IsUuid(t->first.id));
-    CHECK(t->first.display_name == "Acme");
-    CHECK(t->second.key.tenant_id == t->first.id);
-    CHECK(t->second.key.roles == std::vector<Role>{Role::kAdmin});
-    CHECK(f.keys.TenantOf(t->first.id).has_value());
-    auto p = f.access.Authenticate("Bearer " + t->second.secret);
+    CHECK(crm::common::IsUuid(t->tenant.id));
+    CHECK(t->tenant.display_name == "Acme");
+    CHECK(t->admin_key.key.tenant_id == t->tenant.id);
+    CHECK(t->admin_key.key.roles == std::vector<Role>{Role::kAdmin});
+    CHECK(f.keys.TenantOf(t->tenant.id).has_value());
+    auto p = f.access.Authenticate("Bearer " + t->admin_key.secret);
     REQUIRE(p.ok());
-    CHECK(p->tenant_id == t->first.id);
-    CHECK(FieldOf(f.admin.CreateTenant(platform, "").status()) == "display_name");
+    CHECK(p->tenant_id == t->tenant.id);
+    CHECK(FieldOf(f.admin.CreateTenant(platform, {}, "").status()) == "display_name");
   }
 }
 

@@ -155,4 +155,67 @@ TEST_CASE("gateway admin edge: refusals, overload, exceptions and cancellation",
   }
 }
 
+TEST_CASE("gateway admin edge: a create with a request_id answers the first call's bytes",
+          "[gateway][api][idempotency]") {
+  Edge e;
+  v1::CreateApiKeyRequest req;
+  req.set_display_name("campaign tool");
+  req.add_roles(v1::ROLE_MARKETER);
+  req.set_request_id("rid-1");
+  auto call = [&](const v1::CreateApiKeyRequest& r, const std::string& tenant,
+                  v1::CreateApiKeyResponse* out) {
+    auto ctx = gt::CallContext(gt::Tenant(tenant, "admin-key-1"));
+    return e.stub->CreateApiKey(ctx.get(), r, out);
+  };
+  v1::CreateApiKeyResponse first, again;
+  REQUIRE(call(req, kTenant, &first).ok());
+  REQUIRE(call(req, kTenant, &again).ok());
+  CHECK(again.SerializeAsString() == first.SerializeAsString());
+  auto listed = e.keys.ListKeys(kTenant, "", 10);
+  REQUIRE(listed.ok());
+  CHECK(listed->size() == 1);
+
+  SECTION("another body is IDEMPOTENCY_KEY_REUSED on request_id") {
+    v1::CreateApiKeyRequest other = req;
+    other.set_rate_limit_per_second(5);
+    v1::CreateApiKeyResponse out;
+    grpc::Status s = call(other, kTenant, &out);
+    RequireError(s, grpc::StatusCode::INVALID_ARGUMENT, "IDEMPOTENCY_KEY_REUSED");
+  }
+  SECTION("another tenant's same request_id is a new key") {
+    v1::CreateApiKeyResponse theirs;
+    REQUIRE(call(req, kOtherTenant, &theirs).ok());
+    CHECK(theirs.key().id() != first.key().id());
+    CHECK(theirs.secret() != first.secret());
+  }
+  SECTION("a request_id with a control character is refused") {
+    v1::CreateApiKeyRequest bad = req;
+    bad.set_request_id(std::string("R\0X", 3));
+    v1::CreateApiKeyResponse out;
+    RequireError(call(bad, kTenant, &out), grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD");
+  }
+}
+
+TEST_CASE("gateway admin edge: CreateTenant with a request_id creates one tenant",
+          "[gateway][api][idempotency]") {
+  Edge e;
+  v1::CreateTenantRequest req;
+  req.set_display_name("Acme");
+  req.set_request_id("rid-tenant");
+  auto call = [&](v1::CreateTenantResponse* out) {
+    auto ctx = gt::CallContext(gt::Tenant(kTenant, "platform-key-1"));
+    return e.stub->CreateTenant(ctx.get(), req, out);
+  };
+  v1::CreateTenantResponse first, again;
+  grpc::Status s = call(&first);
+  INFO(s.error_message());
+  REQUIRE(s.ok());
+  REQUIRE(call(&again).ok());
+  CHECK(again.SerializeAsString() == first.SerializeAsString());
+  CHECK(e.keys.TenantOf(first.tenant().id()).has_value());
+  auto listed = e.keys.ListKeys(first.tenant().id(), "", 10);
+  REQUIRE(listed.ok());
+  CHECK(listed->size() == 1);
+}
+
 }  // namespace

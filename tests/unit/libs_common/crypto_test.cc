@@ -31,4 +31,30 @@ TEST_CASE("ConstantTimeEquals and RandomBytes", "[common][crypto]") {
   CHECK(RandomBytes(0).empty());
 }
 
+TEST_CASE("HkdfSha256 matches RFC 5869 test case 1", "[common][crypto]") {
+  const std::string ikm(22, '\x0b');
+  const std::string salt("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c", 13);
+  const std::string info("\xf0\xf1\xf2\xf3\xf4\xf5\xf6\xf7\xf8\xf9", 10);
+  CHECK(HexEncode(HkdfSha256(ikm, salt, info, 42)) ==
+        "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+  CHECK(HkdfSha256(ikm, salt, "other use", 32) != HkdfSha256(ikm, salt, info, 32));
+}
+
+TEST_CASE("Aes256Gcm seals and opens only with the same key and aad", "[common][crypto]") {
+  const std::string key = RandomBytes(32);
+  const std::string plain = std::string("the secret\0with a NUL", 22);
+  const std::string sealed = Aes256GcmSeal(key, plain, "tenant-a/key-1");
+  CHECK(sealed.size() == 12 + plain.size() + 16);
+  CHECK(sealed.find("the secret") == std::string::npos);
+  CHECK(Aes256GcmOpen(key, sealed, "tenant-a/key-1") == plain);
+  CHECK(Aes256GcmSeal(key, plain, "tenant-a/key-1") != sealed);  // a fresh nonce each time
+  CHECK_FALSE(Aes256GcmOpen(key, sealed, "tenant-b/key-1").has_value());
+  CHECK_FALSE(Aes256GcmOpen(RandomBytes(32), sealed, "tenant-a/key-1").has_value());
+  std::string altered = sealed;
+  altered[14] = static_cast<char>(altered[14] ^ 1);
+  CHECK_FALSE(Aes256GcmOpen(key, altered, "tenant-a/key-1").has_value());
+  CHECK_FALSE(Aes256GcmOpen(key, sealed.substr(0, 20), "tenant-a/key-1").has_value());
+  CHECK(Aes256GcmOpen(key, Aes256GcmSeal(key, "", ""), "") == std::string());
+}
+
 }  // namespace

@@ -28,26 +28,58 @@ void FakeKeyStore::AfterFind(std::function<void()> hook) {
   after_find_ = std::move(hook);
 }
 
-absl::Status FakeKeyStore::CreateTenant(const gateway::app::Tenant& tenant,
-                                        const KeyRecord& first_key, const std::string& principal) {
-  absl::MutexLock lock(&mu_);
-  if (fail_) return *fail_;
-  if (tenants_.count(tenant.id) || keys_.count(first_key.id)) {
-    return absl::AlreadyExistsError("tenant or key exists");
+absl::StatusOr<const FakeKeyStore::Claim*> FakeKeyStore::Previous(
+    const gateway::app::WriteContext& w) const {
+  if (w.idempotency_key.empty()) return nullptr;
+  auto it = claims_.find({w.tenant_id, w.idempotency_key});
+  if (it == claims_.end()) return nullptr;
+  if (it->second.method != w.method) {
+    return common::InvalidField("request_id", "request_id was already used for a different call");
   }
-  tenants_[tenant.id] = tenant;
-  keys_[first_key.id] = first_key;
-  last_principal_ = principal;
-  return absl::OkStatus();
+  if (it->second.fingerprint != w.fingerprint) {
+    return common::WithField(
+        common::WithReason(absl::InvalidArgumentError("request_id was already used with a "
+                                                      "different request body"),
+                           "IDEMPOTENCY_KEY_REUSED"),
+        "request_id");
+  }
+  return &it->second;
 }
 
-absl::Status FakeKeyStore::InsertKey(const KeyRecord& key, const std::string& principal) {
+absl::StatusOr<gateway::app::CreatedTenant> FakeKeyStore::CreateTenant(
+    const gateway::app::WriteContext& w, const gateway::app::CreatedTenant& created) {
   absl::MutexLock lock(&mu_);
   if (fail_) return *fail_;
-  if (keys_.count(key.id)) return absl::AlreadyExistsError("key exists");
-  keys_[key.id] = key;
-  last_principal_ = principal;
-  return absl::OkStatus();
+  absl::StatusOr<const Claim*> previous = Previous(w);
+  if (!previous.ok()) return previous.status();
+  if (*previous != nullptr) return *(*previous)->tenant;
+  const KeyRecord& first_key = created.admin_key.key;
+  if (tenants_.count(created.tenant.id) || keys_.count(first_key.id)) {
+    return absl::AlreadyExistsError("tenant or key exists");
+  }
+  tenants_[created.tenant.id] = created.tenant;
+  keys_[first_key.id] = first_key;
+  last_principal_ = w.principal;
+  if (!w.idempotency_key.empty()) {
+    claims_[{w.tenant_id, w.idempotency_key}] = Claim{w.method, w.fingerprint, created, {}};
+  }
+  return created;
+}
+
+absl::StatusOr<gateway::app::CreatedKey> FakeKeyStore::InsertKey(
+    const gateway::app::WriteContext& w, const gateway::app::CreatedKey& created) {
+  absl::MutexLock lock(&mu_);
+  if (fail_) return *fail_;
+  absl::StatusOr<const Claim*> previous = Previous(w);
+  if (!previous.ok()) return previous.status();
+  if (*previous != nullptr) return *(*previous)->key;
+  if (keys_.count(created.key.id)) return absl::AlreadyExistsError("key exists");
+  keys_[created.key.id] = created.key;
+  last_principal_ = w.principal;
+  if (!w.idempotency_key.empty()) {
+    claims_[{w.tenant_id, w.idempotency_key}] = Claim{w.method, w.fingerprint, {}, created};
+  }
+  return created;
 }
 
 absl::StatusOr<std::vector<KeyRecord>> FakeKeyStore::ListKeys(const std::string& tenant_id,

@@ -17,10 +17,10 @@ class FakeKeyStore final : public gateway::app::KeyStore {
  public:
   absl::StatusOr<std::optional<gateway::app::KeyRecord>> FindKey(
       const std::string& key_id) override;
-  absl::Status CreateTenant(const gateway::app::Tenant& tenant,
-                            const gateway::app::KeyRecord& first_key,
-                            const std::string& principal) override;
-  absl::Status InsertKey(const gateway::app::KeyRecord& key, const std::string& principal) override;
+  absl::StatusOr<gateway::app::CreatedTenant> CreateTenant(
+      const gateway::app::WriteContext& w, const gateway::app::CreatedTenant& created) override;
+  absl::StatusOr<gateway::app::CreatedKey> InsertKey(
+      const gateway::app::WriteContext& w, const gateway::app::CreatedKey& created) override;
   absl::StatusOr<std::vector<gateway::app::KeyRecord>> ListKeys(const std::string& tenant_id,
                                                                 const std::string& after_key_id,
                                                                 int limit) override;
@@ -40,7 +40,20 @@ class FakeKeyStore final : public gateway::app::KeyStore {
   std::string last_principal() const;
 
  private:
+  // The first answer of an idempotency key (by tenant and key), like the
+  // platform's idempotency table: method, fingerprint, answer.
+  struct Claim {
+    std::string method;
+    std::string fingerprint;
+    std::optional<gateway::app::CreatedTenant> tenant;
+    std::optional<gateway::app::CreatedKey> key;
+  };
+  // nullptr when w's key is unused (or w has none); the misuse errors.
+  absl::StatusOr<const Claim*> Previous(const gateway::app::WriteContext& w) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   mutable absl::Mutex mu_;
+  std::map<std::pair<std::string, std::string>, Claim> claims_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, gateway::app::KeyRecord> keys_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, gateway::app::Tenant> tenants_ ABSL_GUARDED_BY(mu_);
   std::optional<absl::Status> fail_ ABSL_GUARDED_BY(mu_);
