@@ -166,17 +166,23 @@ absl::Status PgKeyStore::WriteOnce(const app::WriteContext& w, const std::string
   if (!meta.idempotency_key.empty() && answer_key_.empty()) {
     return absl::FailedPreconditionError("idempotent key writes are not configured");
   }
-  return writer_.Write(meta, resource, [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> used,
-                         writer_.ClaimIdempotencyKey(tx, meta, resource));
-    if (used) {
-      CRM_ASSIGN_OR_RETURN(std::string first, Open(meta, writer_.StoredResponse(tx, meta)));
-      return replay(first);
-    }
-    CRM_RETURN_IF_ERROR(write(tx));
-    if (!meta.idempotency_key.empty()) writer_.SetResponse(tx, meta, Seal(meta, answer()));
-    return absl::OkStatus();
-  });
+  // The answer is sealed with the key: a replay opens it and hands it to
+  // `replay` (the caller's answer type is its own; the unit of work carries
+  // none).
+  outbox::AnswerCodec<bool> codec;
+  codec.encode = [&](const bool&) { return Seal(meta, answer()); };
+  codec.replay = [&](const outbox::WriteTx&, const std::string& stored,
+                     const std::string&) -> absl::StatusOr<bool> {
+    CRM_ASSIGN_OR_RETURN(std::string first, Open(meta, stored));
+    CRM_RETURN_IF_ERROR(replay(first));
+    return true;
+  };
+  return outbox::WriteOnce<bool>(writer_, meta, resource, codec,
+                                 [&](const outbox::WriteTx& t) -> absl::StatusOr<bool> {
+                                   CRM_RETURN_IF_ERROR(write(t.sql()));
+                                   return true;
+                                 })
+      .status();
 }
 
 std::vector<pg::NamedQuery> PgKeyStore::Queries() {

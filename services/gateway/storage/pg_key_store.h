@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "libs/outbox/writer.h"
+#include "libs/outbox/unit_of_work.h"
 #include "libs/pg/pool.h"
 #include "services/gateway/app/ports.h"
 

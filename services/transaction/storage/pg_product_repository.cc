@@ -151,41 +151,34 @@ void PgProductRepository::EmitProduct(pqxx::work& tx, const outbox::WriteMeta& m
 
 absl::StatusOr<domain::Product> PgProductRepository::Insert(const app::Actor& actor,
                                                             const domain::Product& p) {
-  outbox::WriteMeta meta = MetaOf(actor);
-  domain::Product out = p;
-  absl::Status s = writer_.Write(meta, p.sku, [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
-                         writer_.ClaimIdempotencyKey(tx, meta, p.sku));
-    if (replay) {
-      // The first call's answer; keys claimed before answers were stored
-      // (lenient CreateProduct) answer the product as it is now.
-      const std::string stored = writer_.StoredResponse(tx, meta);
-      if (stored.empty()) {
-        CRM_ASSIGN_OR_RETURN(out, Load(tx, actor.tenant_id, *replay, false));
-      } else {
-        CRM_ASSIGN_OR_RETURN(out, FromSnapshot(stored));
-      }
-      return absl::OkStatus();
-    }
-    pqxx::result r = pool_.Exec(tx, "insert_product", actor.tenant_id, p.sku, p.name,
-                                pg::TextArrayLiteral(p.category_path), p.price.amount_minor,
-                                p.price.currency_code, AttributesJson(p.attributes), p.active,
-                                p.version, absl::ToUnixMicros(p.create_time),
-                                absl::ToUnixMicros(p.update_time));
-    if (r.empty()) {  // ON CONFLICT DO NOTHING: the sku exists
-      return common::WithField(
-          common::WithReason(absl::AlreadyExistsError(absl::StrCat(
-                                 "a product with sku \"", p.sku,
-                                 "\" exists; update it or use BatchUpsertProducts")),
-                             "PRODUCT_EXISTS"),
-          "sku");
-    }
-    EmitProduct(tx, meta, "product.created", p);
-    writer_.SetResponse(tx, meta, SnapshotOf(p));
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return out;
+  outbox::AnswerCodec<domain::Product> codec;
+  codec.encode = SnapshotOf;
+  codec.replay = [this](const outbox::WriteTx& w, const std::string& stored,
+                        const std::string& sku) -> absl::StatusOr<domain::Product> {
+    // Keys claimed before answers were stored (lenient CreateProduct)
+    // answer the product as it is now.
+    if (stored.empty()) return Load(w.sql(), w.tenant(), sku, false);
+    return FromSnapshot(stored);
+  };
+  return outbox::WriteOnce<domain::Product>(
+      writer_, MetaOf(actor), p.sku, codec,
+      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Product> {
+        pqxx::result r = pool_.Exec(w.sql(), "insert_product", w.tenant(), p.sku, p.name,
+                                    pg::TextArrayLiteral(p.category_path), p.price.amount_minor,
+                                    p.price.currency_code, AttributesJson(p.attributes), p.active,
+                                    p.version, absl::ToUnixMicros(p.create_time),
+                                    absl::ToUnixMicros(p.update_time));
+        if (r.empty()) {  // ON CONFLICT DO NOTHING: the sku exists
+          return common::WithField(
+              common::WithReason(absl::AlreadyExistsError(absl::StrCat(
+                                     "a product with sku \"", p.sku,
+                                     "\" exists; update it or use BatchUpsertProducts")),
+                                 "PRODUCT_EXISTS"),
+              "sku");
+        }
+        EmitProduct(w.sql(), w.meta(), "product.created", p);
+        return p;
+      });
 }
 
 absl::StatusOr<domain::Product> PgProductRepository::Get(const std::string& tenant,
