@@ -10,6 +10,7 @@ find_package(nlohmann_json CONFIG REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(Boost REQUIRED)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
+pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)  # libs/pg: describing prepared statements
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
 find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
 

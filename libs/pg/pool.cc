@@ -1,5 +1,9 @@
 #include "libs/pg/pool.h"
 
+#include <libpq-fe.h>
+
+#include <map>
+
 #include <algorithm>
 #include <exception>
 #include <random>
@@ -95,6 +99,7 @@ absl::StatusOr<std::unique_ptr<Pool>> Pool::Create(PoolOptions options) {
     CRM_ASSIGN_OR_RETURN(std::unique_ptr<Conn> c, pool->Open());
     conns.push_back(std::move(c));
   }
+  CRM_RETURN_IF_ERROR(pool->CheckColumns());
   absl::MutexLock lock(&pool->mu_);
   pool->idle_ = std::move(conns);
   pool->open_ = pool->size_;
@@ -115,6 +120,40 @@ absl::StatusOr<std::unique_ptr<Pool::Conn>> Pool::Open() {
     }
     return FromPqxxException(e);
   }
+}
+
+absl::Status Pool::CheckColumns() {
+  std::map<std::string, const NamedQuery*> declared;
+  for (const NamedQuery& q : options_.queries) {
+    if (q.columns != NamedQuery::kUnchecked) declared[q.name] = &q;
+  }
+  if (declared.empty()) return absl::OkStatus();
+  // libpqxx 6 cannot describe a statement: a libpq connection of its own
+  // prepares each one and reads how many columns its rows have.
+  std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdb(options_.dsn.c_str()), PQfinish);
+  if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) {
+    CRM_LOG(Warning).Field("component", "pg")
+        << "cannot open connection: " << FirstLine(PQerrorMessage(conn.get()));
+    return absl::UnavailableError("database unavailable");
+  }
+  using Result = std::unique_ptr<PGresult, void (*)(PGresult*)>;
+  for (const auto& [name, q] : declared) {
+    Result prepared(PQprepare(conn.get(), name.c_str(), q->sql.c_str(), 0, nullptr), PQclear);
+    if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
+      return absl::InternalError(absl::StrCat("query ", name, " does not prepare: ",
+                                              FirstLine(PQerrorMessage(conn.get()))));
+    }
+    Result described(PQdescribePrepared(conn.get(), name.c_str()), PQclear);
+    if (PQresultStatus(described.get()) != PGRES_COMMAND_OK) {
+      return absl::InternalError(absl::StrCat("query ", name, " cannot be described"));
+    }
+    const int actual = PQnfields(described.get());
+    if (actual != q->columns) {
+      return absl::InternalError(absl::StrCat("query ", name, " returns ", actual,
+                                              " columns but its rows are read as ", q->columns));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<Pool::Conn>> Pool::Acquire() {

@@ -26,9 +26,21 @@ class Registry;
 
 namespace crm::pg {
 
+// A named SQL statement. Declared once per aggregate as a constant and
+// passed to Exec by that constant, so a misspelt query does not compile:
+//
+//   const pg::NamedQuery kSelectLead{"select_lead", "SELECT id, ... FROM ...", 16};
+//   pool.Exec(tx, kSelectLead, tenant, id);
+//
+// `columns`: how many result columns the code reads from its rows. Pool::
+// Create prepares every statement that declares it and refuses to start
+// when the statement returns another number of columns (kUnchecked: not
+// checked, e.g. statements that return no rows).
 struct NamedQuery {
+  static constexpr int kUnchecked = -1;
   std::string name;  // verb_object, also the metric label
   std::string sql;
+  int columns = kUnchecked;
 };
 
 struct PoolOptions {
@@ -73,6 +85,11 @@ class Pool final {
     return r;
   }
 
+  template <typename... Args>
+  pqxx::result Exec(pqxx::work& tx, const NamedQuery& q, Args&&... args) {
+    return Exec(tx, q.name, std::forward<Args>(args)...);
+  }
+
   int size() const { return size_; }
 
  private:
@@ -81,6 +98,9 @@ class Pool final {
   absl::StatusOr<std::unique_ptr<Conn>> Acquire();
   void Release(std::unique_ptr<Conn> c);
   absl::StatusOr<std::unique_ptr<Conn>> Open();
+  // Prepares every query that declares its columns and compares them with
+  // what PostgreSQL says the statement returns (INTERNAL on a mismatch).
+  absl::Status CheckColumns();
   absl::Status RunTx(const std::string* tenant_id, const TxFn& fn, bool snapshot = false);
   void Observe(const std::string& name, absl::Duration d);
 

@@ -18,6 +18,7 @@
 #include "libs/pg/sql.h"
 #include "services/customer_store/domain/rules.h"
 #include "services/customer_store/storage/json_codec.h"
+#include "services/customer_store/storage/shared_queries.h"
 
 namespace crm::customer_store::storage {
 namespace {
@@ -636,7 +637,7 @@ absl::StatusOr<domain::Consent> PgCustomerRepository::AppendConsent(const app::A
         if (pool_.Exec(w.sql(), "lock_customer", w.tenant(), id).empty()) {
           return NotFoundOrMerged(w.sql(), w.tenant(), id);
         }
-        pqxx::result inserted = pool_.Exec(w.sql(), "insert_consent_returning_id", w.tenant(), id,
+        pqxx::result inserted = pool_.Exec(w.sql(), kInsertConsentReturningId, w.tenant(), id,
                                            static_cast<int>(c.channel), static_cast<int>(c.purpose),
                                            static_cast<int>(c.status), c.source, c.policy_version,
                                            absl::ToUnixMicros(c.record_time));

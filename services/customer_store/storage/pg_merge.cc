@@ -15,6 +15,7 @@
 #include "services/customer_store/domain/rules.h"
 #include "services/customer_store/storage/json_codec.h"
 #include "services/customer_store/storage/pg_customer_repository.h"
+#include "services/customer_store/storage/shared_queries.h"
 
 namespace crm::customer_store::storage {
 namespace {
@@ -119,54 +120,82 @@ outbox::AnswerCodec<app::UnmergeOutcome> PgCustomerRepository::UnmergeCodec() {
   return codec;
 }
 
+// ------------------------------------------------------------ queries
+// What a merge and an unmerge run (libs/pg/pool.h, NamedQuery: a misspelt
+// query does not compile, and the columns read are checked at start-up).
+
+const pg::NamedQuery kMoveIdentities{
+    "move_identities",
+    "UPDATE customer_store.identities SET customer_id = $2, position = position + 1000 "
+    "WHERE tenant_id = $1 AND customer_id = $3",
+    0};
+const pg::NamedQuery kMoveIdentityBack{
+    "move_identity_back",
+    "UPDATE customer_store.identities SET customer_id = $5 WHERE tenant_id = $1 AND kind = $2 "
+    "AND source = $3 AND value = $4 AND customer_id = $6",
+    0};
+const pg::NamedQuery kMoveInteractions{
+    "move_interactions",
+    "UPDATE customer_store.interactions SET customer_id = $2 WHERE tenant_id = $1 AND "
+    "customer_id = $3 RETURNING id::text",
+    1};
+const pg::NamedQuery kMoveInteractionsBack{
+    "move_interactions_back",
+    "UPDATE customer_store.interactions SET customer_id = $2 WHERE tenant_id = $1 AND "
+    "customer_id = $3 AND id = ANY($4::uuid[])",
+    0};
+const pg::NamedQuery kMoveConsents{
+    "move_consents",
+    "UPDATE customer_store.consents SET customer_id = $2 WHERE tenant_id = $1 AND "
+    "customer_id = $3 RETURNING id",
+    1};
+const pg::NamedQuery kMoveConsentsBack{
+    "move_consents_back",
+    "UPDATE customer_store.consents SET customer_id = $2 WHERE tenant_id = $1 AND "
+    "customer_id = $3 AND id = ANY($4::int8[])",
+    0};
+const pg::NamedQuery kDeleteConsents{
+    "delete_consents",
+    "DELETE FROM customer_store.consents WHERE tenant_id = $1 AND customer_id = $2 AND "
+    "id = ANY($3::int8[])",
+    0};
+const pg::NamedQuery kInsertConsentReturningId{
+    "insert_consent_returning_id",
+    "INSERT INTO customer_store.consents (tenant_id, customer_id, channel, purpose, status, "
+    "source, policy_version, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+    "'epoch'::timestamptz + $8::int8 * interval '1 microsecond') RETURNING id",
+    1};
+const pg::NamedQuery kInsertMerge{
+    "insert_merge",
+    "INSERT INTO customer_store.merges (tenant_id, id, survivor_id, source_id, "
+    "source_snapshot, survivor_before, survivor_after, filled_paths, moved_interactions, "
+    "moved_consents, added_consents) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, "
+    "$8::jsonb, $9::uuid[], $10::int8[], $11::int8[])",
+    0};
+const pg::NamedQuery kSelectMergeForUpdate{
+    "select_merge_for_update",
+    "SELECT survivor_id::text, source_id::text, source_snapshot::text, survivor_before::text, "
+    "survivor_after::text, filled_paths::text, moved_interactions::text, moved_consents::text, "
+    "added_consents::text, unmerged_at IS NOT NULL FROM customer_store.merges WHERE "
+    "tenant_id = $1 AND id = $2 FOR UPDATE",
+    10};
+const pg::NamedQuery kSelectMergeOfSource{
+    "select_merge_of_source",
+    "SELECT survivor_id::text FROM customer_store.merges WHERE tenant_id = $1 AND "
+    "source_id = $2 AND unmerged_at IS NULL ORDER BY merged_at DESC LIMIT 1",
+    1};
+const pg::NamedQuery kMarkUnmerged{
+    "mark_unmerged",
+    "UPDATE customer_store.merges SET unmerged_at = now() WHERE tenant_id = $1 AND id = $2",
+    0};
+
 std::vector<pg::NamedQuery> PgCustomerRepository::MergeQueries() {
-  return {
-      {"move_identities",
-       "UPDATE customer_store.identities SET customer_id = $2, position = position + 1000 "
-       "WHERE tenant_id = $1 AND customer_id = $3"},
-      {"move_identity_back",
-       "UPDATE customer_store.identities SET customer_id = $5 WHERE tenant_id = $1 AND kind = $2 "
-       "AND source = $3 AND value = $4 AND customer_id = $6"},
-      {"move_interactions",
-       "UPDATE customer_store.interactions SET customer_id = $2 WHERE tenant_id = $1 AND "
-       "customer_id = $3 RETURNING id::text"},
-      {"move_interactions_back",
-       "UPDATE customer_store.interactions SET customer_id = $2 WHERE tenant_id = $1 AND "
-       "customer_id = $3 AND id = ANY($4::uuid[])"},
-      {"move_consents",
-       "UPDATE customer_store.consents SET customer_id = $2 WHERE tenant_id = $1 AND "
-       "customer_id = $3 RETURNING id"},
-      {"move_consents_back",
-       "UPDATE customer_store.consents SET customer_id = $2 WHERE tenant_id = $1 AND "
-       "customer_id = $3 AND id = ANY($4::int8[])"},
-      {"delete_consents",
-       "DELETE FROM customer_store.consents WHERE tenant_id = $1 AND customer_id = $2 AND "
-       "id = ANY($3::int8[])"},
-      {"insert_consent_returning_id",
-       "INSERT INTO customer_store.consents (tenant_id, customer_id, channel, purpose, status, "
-       "source, policy_version, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-       "'epoch'::timestamptz + $8::int8 * interval '1 microsecond') RETURNING id"},
-      {"insert_merge",
-       "INSERT INTO customer_store.merges (tenant_id, id, survivor_id, source_id, "
-       "source_snapshot, survivor_before, survivor_after, filled_paths, moved_interactions, "
-       "moved_consents, added_consents) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, "
-       "$8::jsonb, $9::uuid[], $10::int8[], $11::int8[])"},
-      {"select_merge_for_update",
-       "SELECT survivor_id::text, source_id::text, source_snapshot::text, survivor_before::text, "
-       "survivor_after::text, filled_paths::text, moved_interactions::text, moved_consents::text, "
-       "added_consents::text, unmerged_at IS NOT NULL FROM customer_store.merges WHERE "
-       "tenant_id = $1 AND id = $2 FOR UPDATE"},
-      {"select_merge_of_source",
-       "SELECT survivor_id::text FROM customer_store.merges WHERE tenant_id = $1 AND "
-       "source_id = $2 AND unmerged_at IS NULL ORDER BY merged_at DESC LIMIT 1"},
-      {"mark_unmerged",
-       "UPDATE customer_store.merges SET unmerged_at = now() WHERE tenant_id = $1 AND id = $2"},
-  };
+  return {kMoveIdentities, kMoveIdentityBack, kMoveInteractions, kMoveInteractionsBack, kMoveConsents, kMoveConsentsBack, kDeleteConsents, kInsertConsentReturningId, kInsertMerge, kSelectMergeForUpdate, kSelectMergeOfSource, kMarkUnmerged};
 }
 
 absl::Status PgCustomerRepository::NotFoundOrMerged(pqxx::work& tx, const std::string& tenant,
                                                     const std::string& id) {
-  pqxx::result m = pool_.Exec(tx, "select_merge_of_source", tenant, id);
+  pqxx::result m = pool_.Exec(tx, kSelectMergeOfSource, tenant, id);
   if (!m.empty()) {
     return common::WithReason(
         absl::NotFoundError(absl::StrCat("customer was merged into customer ",
@@ -200,16 +229,16 @@ absl::StatusOr<app::MergeOutcome> PgCustomerRepository::Merge(const app::Actor& 
         CRM_ASSIGN_OR_RETURN(app::MergeDecision d,
                              decide(survivor, source, domain::CurrentConsents(survivor_hist),
                                     domain::CurrentConsents(source_hist)));
-        pool_.Exec(tx, "move_identities", t, survivor_id, source_id);
+        pool_.Exec(tx, kMoveIdentities, t, survivor_id, source_id);
         std::vector<std::string> interactions, consents, added;
-        for (const auto& r : pool_.Exec(tx, "move_interactions", t, survivor_id, source_id)) {
+        for (const auto& r : pool_.Exec(tx, kMoveInteractions, t, survivor_id, source_id)) {
           interactions.push_back(r[0].as<std::string>());
         }
-        for (const auto& r : pool_.Exec(tx, "move_consents", t, survivor_id, source_id)) {
+        for (const auto& r : pool_.Exec(tx, kMoveConsents, t, survivor_id, source_id)) {
           consents.push_back(r[0].as<std::string>());
         }
         for (const auto& c : d.resolutions) {
-          pqxx::result r = pool_.Exec(tx, "insert_consent_returning_id", t, survivor_id,
+          pqxx::result r = pool_.Exec(tx, kInsertConsentReturningId, t, survivor_id,
                                       static_cast<int>(c.channel), static_cast<int>(c.purpose),
                                       static_cast<int>(c.status), c.source, c.policy_version,
                                       absl::ToUnixMicros(c.record_time));
@@ -220,7 +249,7 @@ absl::StatusOr<app::MergeOutcome> PgCustomerRepository::Merge(const app::Actor& 
         WriteProfile(tx, t, merged);
         pool_.Exec(tx, "delete_customer", t, source_id);
         std::string merge_id = common::NewUuid();
-        pool_.Exec(tx, "insert_merge", t, merge_id, survivor_id, source_id, CustomerToJson(source),
+        pool_.Exec(tx, kInsertMerge, t, merge_id, survivor_id, source_id, CustomerToJson(source),
                    CustomerToJson(survivor), CustomerToJson(merged), StringsToJson(d.filled_paths),
                    pg::TextArrayLiteral(interactions), pg::TextArrayLiteral(consents),
                    pg::TextArrayLiteral(added));
@@ -249,7 +278,7 @@ absl::StatusOr<app::UnmergeOutcome> PgCustomerRepository::Unmerge(
       actor, survivor_id, UnmergeCodec(),
       [&](const outbox::WriteTx& w) -> absl::StatusOr<app::UnmergeOutcome> {
         pqxx::work& tx = w.sql();
-        pqxx::result m = pool_.Exec(tx, "select_merge_for_update", t, merge_id);
+        pqxx::result m = pool_.Exec(tx, kSelectMergeForUpdate, t, merge_id);
         if (m.empty() || m[0][0].as<std::string>() != survivor_id) {
           return common::NotFound("NOT_MERGED", "no merge with this id for this customer");
         }
@@ -273,13 +302,13 @@ absl::StatusOr<app::UnmergeOutcome> PgCustomerRepository::Unmerge(
         restored.update_time = absl::Now();
         InsertProfile(tx, t, restored);
         for (const auto& i : domain::IdentitiesOf(rec.source_snapshot)) {
-          pool_.Exec(tx, "move_identity_back", t, static_cast<int>(i.kind), i.source, i.value,
+          pool_.Exec(tx, kMoveIdentityBack, t, static_cast<int>(i.kind), i.source, i.value,
                      restored.id, survivor_id);
         }
-        pool_.Exec(tx, "move_interactions_back", t, restored.id, survivor_id,
+        pool_.Exec(tx, kMoveInteractionsBack, t, restored.id, survivor_id,
                    row[6].as<std::string>());
-        pool_.Exec(tx, "move_consents_back", t, restored.id, survivor_id, row[7].as<std::string>());
-        pool_.Exec(tx, "delete_consents", t, survivor_id, row[8].as<std::string>());
+        pool_.Exec(tx, kMoveConsentsBack, t, restored.id, survivor_id, row[7].as<std::string>());
+        pool_.Exec(tx, kDeleteConsents, t, survivor_id, row[8].as<std::string>());
         // Identities now reflect the moves; the profile goes back where
         // untouched.
         CRM_ASSIGN_OR_RETURN(domain::Customer survivor_now,
@@ -288,7 +317,7 @@ absl::StatusOr<app::UnmergeOutcome> PgCustomerRepository::Unmerge(
         undone.version = survivor.version + 1;
         undone.update_time = absl::Now();
         WriteProfile(tx, t, undone);
-        pool_.Exec(tx, "mark_unmerged", t, merge_id);
+        pool_.Exec(tx, kMarkUnmerged, t, merge_id);
         w.Emit(survivor_id, "customer.unmerged",
                absl::StrCat(R"({"customer_id":")", survivor_id, R"(","restored_customer_id":")",
                             restored.id, R"(","merge_id":")", merge_id, R"("})"));

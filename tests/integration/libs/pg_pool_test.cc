@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <pqxx/pqxx>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "libs/observability/metrics.h"
 #include "libs/pg/pool.h"
@@ -388,5 +389,55 @@ TEST_CASE("named queries are prepared and timed", "[libs][pg][pool][metrics]") {
   // In-use gauge is back to zero once every lease is returned.
   for (const auto& f : registry.Collect()) {
     if (f.name == "crm_pg_pool_in_use") CHECK(f.metric.at(0).gauge.value == 0);
+  }
+}
+
+TEST_CASE("typed queries: the columns a query declares are checked when the pool starts",
+          "[libs][pg][pool]") {
+  const std::string schema = MakeNotesSchema();
+  const crm::pg::NamedQuery insert{
+      "insert_note_typed",
+      absl::StrCat("INSERT INTO ", schema, ".notes(tenant_id, body) VALUES ($1, $2) RETURNING id"),
+      1};
+  const crm::pg::NamedQuery select{
+      "select_note_typed", absl::StrCat("SELECT id, body FROM ", schema, ".notes WHERE id = $1"),
+      2};
+  const crm::pg::NamedQuery update{
+      "update_note_typed", absl::StrCat("UPDATE ", schema, ".notes SET body = $2 WHERE id = $1"),
+      0};
+  PoolOptions o;
+  o.dsn = ts::PgAppDsn();
+  o.size = 2;
+  o.queries = {insert, select, update};
+  {
+    auto created = Pool::Create(o);
+    INFO(created.status().ToString());
+    REQUIRE(created.ok());
+    Pool& pool = **created;
+    std::string body;
+    REQUIRE(pool.WithTenantTx(kTenantA, [&](pqxx::work& tx) {
+                  const int64_t id = pool.Exec(tx, insert, kTenantA, "a")[0][0].as<int64_t>();
+                  pool.Exec(tx, update, id, "b");
+                  body = pool.Exec(tx, select, id)[0][1].as<std::string>();
+                  return absl::OkStatus();
+                }).ok());
+    CHECK(body == "b");
+  }
+  SECTION("a statement returning another number of columns: the pool does not start") {
+    o.queries = {insert, {select.name, select.sql, 3}};
+    auto created = Pool::Create(o);
+    CHECK(created.status().code() == absl::StatusCode::kInternal);
+    CHECK(absl::StrContains(created.status().message(), "select_note_typed returns 2 columns"));
+  }
+  SECTION("rows read from a statement that returns none") {
+    o.queries = {{update.name, update.sql, 1}};
+    CHECK(Pool::Create(o).status().code() == absl::StatusCode::kInternal);
+  }
+  SECTION("a statement that does not prepare (a misspelt column)") {
+    o.queries = {{"bad_note_typed",
+                  absl::StrCat("SELECT no_such_column FROM ", schema, ".notes"), 1}};
+    auto created = Pool::Create(o);
+    CHECK_FALSE(created.ok());
+    CHECK(created.status().code() != absl::StatusCode::kUnavailable);
   }
 }
