@@ -190,7 +190,9 @@ const pg::NamedQuery kMarkUnmerged{
     0};
 
 std::vector<pg::NamedQuery> PgCustomerRepository::MergeQueries() {
-  return {kMoveIdentities, kMoveIdentityBack, kMoveInteractions, kMoveInteractionsBack, kMoveConsents, kMoveConsentsBack, kDeleteConsents, kInsertConsentReturningId, kInsertMerge, kSelectMergeForUpdate, kSelectMergeOfSource, kMarkUnmerged};
+  return {kMoveIdentities,       kMoveIdentityBack, kMoveInteractions,         kMoveInteractionsBack,
+          kMoveConsents,         kMoveConsentsBack, kDeleteConsents,           kInsertConsentReturningId,
+          kInsertMerge,          kSelectMergeForUpdate, kSelectMergeOfSource, kMarkUnmerged};
 }
 
 absl::Status PgCustomerRepository::NotFoundOrMerged(pqxx::work& tx, const std::string& tenant,
