@@ -113,6 +113,20 @@ absl::Status CheckTransition(OrderStatus from, OrderStatus to) {
       "INVALID_ORDER_TRANSITION");
 }
 
+absl::Status ApplyTransition(Order& o, OrderStatus to, absl::Time now) {
+  CRM_RETURN_IF_ERROR(CheckTransition(o.status, to));
+  o.status = to;
+  o.version += 1;
+  o.update_time = now;
+  return absl::OkStatus();
+}
+
+std::string StatusEventType(OrderStatus s) { return absl::StrCat("order.", StatusName(s)); }
+
+int64_t LineTotalMinor(const OrderLine& l) {
+  return l.quantity * l.unit_price_minor - l.discount_minor;
+}
+
 int64_t NetMinor(const Order& o) {
   // Goods back and money back are two views of one reduction: a refund of a
   // return (linked or not) must not count twice, and money refunded beyond

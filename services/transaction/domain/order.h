@@ -65,6 +65,14 @@ absl::Status NormalizeAndValidateContent(Order& o);
 // FAILED_PRECONDITION (INVALID_ORDER_TRANSITION) naming the current status
 // unless `to` may follow `from`.
 absl::Status CheckTransition(OrderStatus from, OrderStatus to);
+// A status move (CheckTransition): status, version + 1, update time `now`.
+// `o` is unchanged on a refusal.
+absl::Status ApplyTransition(Order& o, OrderStatus to, absl::Time now);
+// "order.<status>": the event announcing that an order took status `s`.
+std::string StatusEventType(OrderStatus s);
+// A stored line's total: quantity x unit price - discount (the line was
+// checked on the way in, so nothing overflows).
+int64_t LineTotalMinor(const OrderLine& l);
 std::string EtagOf(const Order& o);
 // What the order is worth after returns and refunds:
 // total - max(returned, refunded) (never below 0). A return and the refund of
