@@ -30,10 +30,13 @@ const char* StatusName(OrderStatus s) {
 
 std::string EtagOf(const Order& o) { return absl::StrCat(o.version); }
 
+absl::Status CheckCustomerId(const std::string& id) {
+  if (common::IsUuid(id)) return absl::OkStatus();
+  return InvalidField("customer_id", "customer_id must be the UUID of a customer");
+}
+
 absl::Status NormalizeAndValidate(Order& o) {
-  if (!common::IsUuid(o.customer_id)) {
-    return InvalidField("customer_id", "customer_id must be the UUID of a customer");
-  }
+  CRM_RETURN_IF_ERROR(CheckCustomerId(o.customer_id));
   return NormalizeAndValidateContent(o);
 }
 

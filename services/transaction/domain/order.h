@@ -55,6 +55,9 @@ struct Order {
 inline constexpr int kMaxOrderLines = 500;
 
 const char* StatusName(OrderStatus s);  // "placed", "paid", ...
+// INVALID_FIELD on customer_id unless `id` is a UUID (the form of a
+// customer-store id; whether the customer exists is checked there).
+absl::Status CheckCustomerId(const std::string& id);
 // Validates a new order, upper-cases its currency and computes line totals
 // and the total (checked against a given total). Errors name the field
 // ("lines[2].quantity").

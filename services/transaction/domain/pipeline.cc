@@ -10,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "libs/common/errors.h"
-#include "libs/common/id.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/text.h"
 #include "services/transaction/domain/currency.h"
@@ -158,9 +157,7 @@ absl::Status NormalizeAndValidate(Opportunity& o) {
   CRM_RETURN_IF_ERROR(CheckText("name", o.name, 200));
   CRM_RETURN_IF_ERROR(CheckText("owner", o.owner, 128));
   CRM_RETURN_IF_ERROR(CheckText("close_reason", o.close_reason, 500));
-  if (!o.customer_id.empty() && !common::IsUuid(o.customer_id)) {
-    return InvalidField("customer_id", "customer_id must be the UUID of a customer");
-  }
+  if (!o.customer_id.empty()) CRM_RETURN_IF_ERROR(CheckCustomerId(o.customer_id));
   if (o.amount_minor < 0 || o.amount_minor > kMaxAmountMinor) {
     return InvalidField("amount_minor", "amount_minor must be 0..10^15");
   }
@@ -473,9 +470,7 @@ absl::StatusOr<bool> ApplyUpdate(Opportunity& current, const std::string& if_mat
 
 absl::Status ApplyConversion(Lead& lead, Opportunity& o, const std::string& customer_id) {
   CRM_RETURN_IF_ERROR(CheckConvertible(lead));
-  if (!common::IsUuid(customer_id)) {
-    return InvalidField("customer_id", "customer_id must be the UUID of a customer");
-  }
+  CRM_RETURN_IF_ERROR(CheckCustomerId(customer_id));
   o.customer_id = customer_id;
   o.lead_id = lead.id;
   lead.status = LeadStatus::kConverted;
