@@ -105,9 +105,7 @@ absl::StatusOr<Conversion> Pipeline::ConvertLead(const Actor& actor, const std::
                                                  domain::Opportunity o) {
   CRM_RETURN_IF_ERROR(RequireRequestId(actor));
   CRM_RETURN_IF_ERROR(CheckId(lead_id, "lead_id"));
-  if (!customer_id.empty() && !common::IsUuid(customer_id)) {
-    return common::InvalidField("customer_id", "customer_id must be the UUID of a customer");
-  }
+  if (!customer_id.empty()) CRM_RETURN_IF_ERROR(domain::CheckCustomerId(customer_id));
   CRM_ASSIGN_OR_RETURN(domain::Lead lead, repository_.GetLead(actor.tenant_id, lead_id));
 
   // The opportunity, checked before anything is written or resolved.
@@ -227,9 +225,7 @@ absl::StatusOr<domain::Opportunity> Pipeline::UpdateOpportunity(
     CRM_RETURN_IF_ERROR(domain::ApplyOpportunityMask(patch, paths, probe));
     // A new customer must exist (checked after the mask, before the write).
     if (!probe.customer_id.empty()) {
-      if (!common::IsUuid(probe.customer_id)) {
-        return common::InvalidField("customer_id", "customer_id must be the UUID of a customer");
-      }
+      CRM_RETURN_IF_ERROR(domain::CheckCustomerId(probe.customer_id));
       CRM_ASSIGN_OR_RETURN(checked.customer_id, CheckCustomer(actor, probe.customer_id));
     }
   }

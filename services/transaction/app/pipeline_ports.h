@@ -65,17 +65,10 @@ struct ForecastQuery {
   absl::CivilDay to;
 };
 
-// A stage move: to the stage, with, for a close, its reason and order.
-struct StageMove {
-  domain::OpportunityStage to = domain::OpportunityStage::kUnspecified;
-  std::string if_match;  // etag; "" = no check
-  std::string close_reason;
-  // Closing as won with an order: the order (prepared by Orders::Prepare) is
-  // written in the same transaction as the move, booked to the opportunity's
-  // customer as it is under the row lock (FAILED_PRECONDITION
-  // OPPORTUNITY_WITHOUT_CUSTOMER when it has none), and linked as order_id.
-  std::optional<domain::Order> order;
-};
+// A stage move (domain::ApplyStageMove); with an order, the order is
+// written in the same transaction as the move, booked to the opportunity's
+// customer as it is under the row lock.
+using StageMove = domain::StageMove;
 
 // What erasing a customer's pipeline data changed.
 struct PipelineErasure {

@@ -30,10 +30,13 @@ const char* StatusName(OrderStatus s) {
 
 std::string EtagOf(const Order& o) { return absl::StrCat(o.version); }
 
+absl::Status CheckCustomerId(const std::string& id) {
+  if (common::IsUuid(id)) return absl::OkStatus();
+  return InvalidField("customer_id", "customer_id must be the UUID of a customer");
+}
+
 absl::Status NormalizeAndValidate(Order& o) {
-  if (!common::IsUuid(o.customer_id)) {
-    return InvalidField("customer_id", "customer_id must be the UUID of a customer");
-  }
+  CRM_RETURN_IF_ERROR(CheckCustomerId(o.customer_id));
   return NormalizeAndValidateContent(o);
 }
 
@@ -111,6 +114,20 @@ absl::Status CheckTransition(OrderStatus from, OrderStatus to) {
       absl::FailedPreconditionError(absl::StrCat("the order is ", StatusName(from),
                                                  "; it cannot become ", StatusName(to))),
       "INVALID_ORDER_TRANSITION");
+}
+
+absl::Status ApplyTransition(Order& o, OrderStatus to, absl::Time now) {
+  CRM_RETURN_IF_ERROR(CheckTransition(o.status, to));
+  o.status = to;
+  o.version += 1;
+  o.update_time = now;
+  return absl::OkStatus();
+}
+
+std::string StatusEventType(OrderStatus s) { return absl::StrCat("order.", StatusName(s)); }
+
+int64_t LineTotalMinor(const OrderLine& l) {
+  return l.quantity * l.unit_price_minor - l.discount_minor;
 }
 
 int64_t NetMinor(const Order& o) {

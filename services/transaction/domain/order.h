@@ -55,6 +55,9 @@ struct Order {
 inline constexpr int kMaxOrderLines = 500;
 
 const char* StatusName(OrderStatus s);  // "placed", "paid", ...
+// INVALID_FIELD on customer_id unless `id` is a UUID (the form of a
+// customer-store id; whether the customer exists is checked there).
+absl::Status CheckCustomerId(const std::string& id);
 // Validates a new order, upper-cases its currency and computes line totals
 // and the total (checked against a given total). Errors name the field
 // ("lines[2].quantity").
@@ -65,6 +68,14 @@ absl::Status NormalizeAndValidateContent(Order& o);
 // FAILED_PRECONDITION (INVALID_ORDER_TRANSITION) naming the current status
 // unless `to` may follow `from`.
 absl::Status CheckTransition(OrderStatus from, OrderStatus to);
+// A status move (CheckTransition): status, version + 1, update time `now`.
+// `o` is unchanged on a refusal.
+absl::Status ApplyTransition(Order& o, OrderStatus to, absl::Time now);
+// "order.<status>": the event announcing that an order took status `s`.
+std::string StatusEventType(OrderStatus s);
+// A stored line's total: quantity x unit price - discount (the line was
+// checked on the way in, so nothing overflows).
+int64_t LineTotalMinor(const OrderLine& l);
 std::string EtagOf(const Order& o);
 // What the order is worth after returns and refunds:
 // total - max(returned, refunded) (never below 0). A return and the refund of

@@ -4,12 +4,12 @@
 #include <map>
 #include <set>
 #include <tuple>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "libs/common/errors.h"
-#include "libs/common/id.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/text.h"
 #include "services/transaction/domain/currency.h"
@@ -157,9 +157,7 @@ absl::Status NormalizeAndValidate(Opportunity& o) {
   CRM_RETURN_IF_ERROR(CheckText("name", o.name, 200));
   CRM_RETURN_IF_ERROR(CheckText("owner", o.owner, 128));
   CRM_RETURN_IF_ERROR(CheckText("close_reason", o.close_reason, 500));
-  if (!o.customer_id.empty() && !common::IsUuid(o.customer_id)) {
-    return InvalidField("customer_id", "customer_id must be the UUID of a customer");
-  }
+  if (!o.customer_id.empty()) CRM_RETURN_IF_ERROR(CheckCustomerId(o.customer_id));
   if (o.amount_minor < 0 || o.amount_minor > kMaxAmountMinor) {
     return InvalidField("amount_minor", "amount_minor must be 0..10^15");
   }
@@ -413,5 +411,106 @@ bool ErasePersonalData(Opportunity& o) {
   o.close_reason.clear();
   return true;
 }
+
+// ------------------------------------------------------------------- writes
+
+namespace {
+
+// Every field but the update time.
+auto Content(const Lead& l) {
+  return std::tie(l.id, l.given_name, l.family_name, l.company_name, l.email, l.phone, l.source,
+                  l.status, l.owner, l.score, l.customer_id, l.opportunity_id, l.convert_time,
+                  l.version, l.create_time);
+}
+auto Content(const Opportunity& o) {
+  return std::tie(o.id, o.name, o.customer_id, o.lead_id, o.amount_minor, o.currency_code,
+                  o.expected_close_date, o.owner, o.stage, o.order_id, o.close_reason, o.close_time,
+                  o.version, o.create_time);
+}
+
+template <typename T>
+absl::StatusOr<bool> Update(absl::string_view what, T& current, const std::string& if_match,
+                            const std::function<absl::Status(T&)>& mutate) {
+  CRM_RETURN_IF_ERROR(CheckEtag(what, EtagOf(current), if_match));
+  T after = current;
+  CRM_RETURN_IF_ERROR(mutate(after));
+  if (Content(after) == Content(current)) return false;
+  after.version = current.version + 1;
+  current = std::move(after);
+  return true;
+}
+
+template <typename T>
+bool Erase(T& x, absl::Time now) {
+  if (!ErasePersonalData(x)) return false;
+  x.version += 1;
+  x.update_time = now;
+  return true;
+}
+
+}  // namespace
+
+absl::Status CheckEtag(absl::string_view what, const std::string& etag,
+                       const std::string& if_match) {
+  if (if_match.empty() || if_match == etag) return absl::OkStatus();
+  return common::WithReason(absl::AbortedError(absl::StrCat("etag does not match: the ", what,
+                                                            " changed since you read it")),
+                            "ETAG_MISMATCH");
+}
+
+absl::StatusOr<bool> ApplyUpdate(Lead& current, const std::string& if_match,
+                                 const std::function<absl::Status(Lead&)>& mutate) {
+  return Update("lead", current, if_match, mutate);
+}
+
+absl::StatusOr<bool> ApplyUpdate(Opportunity& current, const std::string& if_match,
+                                 const std::function<absl::Status(Opportunity&)>& mutate) {
+  return Update("opportunity", current, if_match, mutate);
+}
+
+absl::Status ApplyConversion(Lead& lead, Opportunity& o, const std::string& customer_id) {
+  CRM_RETURN_IF_ERROR(CheckConvertible(lead));
+  CRM_RETURN_IF_ERROR(CheckCustomerId(customer_id));
+  o.customer_id = customer_id;
+  o.lead_id = lead.id;
+  lead.status = LeadStatus::kConverted;
+  lead.customer_id = customer_id;
+  lead.opportunity_id = o.id;
+  lead.convert_time = lead.update_time = o.create_time;
+  lead.version += 1;
+  return absl::OkStatus();
+}
+
+absl::Status ApplyStageMove(Opportunity& o, const StageMove& m, absl::Time now) {
+  CRM_RETURN_IF_ERROR(CheckEtag("opportunity", EtagOf(o), m.if_match));
+  CRM_RETURN_IF_ERROR(CheckStageMove(o.stage, m.to));
+  if (m.order && o.customer_id.empty()) {
+    return common::WithField(
+        common::WithReason(
+            absl::FailedPreconditionError("the opportunity has no customer_id; set it with "
+                                          "UpdateOpportunity before creating its order"),
+            "OPPORTUNITY_WITHOUT_CUSTOMER"),
+        "customer_id");
+  }
+  if (m.order) o.order_id = m.order->id;
+  o.stage = m.to;
+  if (IsClosed(m.to)) {
+    o.close_time = now;
+    o.close_reason = m.close_reason;
+  }
+  o.version += 1;
+  o.update_time = now;
+  return absl::OkStatus();
+}
+
+std::vector<const char*> StageMoveEventTypes(OpportunityStage to) {
+  std::vector<const char*> out = {"opportunity.stage_changed"};
+  if (to == OpportunityStage::kClosedWon) out.push_back("opportunity.won");
+  if (to == OpportunityStage::kClosedLost) out.push_back("opportunity.lost");
+  return out;
+}
+
+bool ApplyErasure(Lead& l, absl::Time now) { return Erase(l, now); }
+bool ApplyErasure(Opportunity& o, absl::Time now) { return Erase(o, now); }
 
 }  // namespace crm::transaction::domain

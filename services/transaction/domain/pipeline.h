@@ -4,6 +4,8 @@
 // forecast.
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "services/transaction/domain/order.h"
 
 namespace crm::transaction::domain {
 
@@ -147,6 +150,61 @@ bool ErasePersonalData(Opportunity& o);
 absl::Status ApplyLeadMask(const Lead& patch, const std::vector<std::string>& paths, Lead& target);
 absl::Status ApplyOpportunityMask(const Opportunity& patch, const std::vector<std::string>& paths,
                                   Opportunity& target);
+
+// ---- Writes: how a stored lead or opportunity changes. The repositories
+// (PostgreSQL and the fakes) load it under a lock, call these and save
+// what they return, so both keep exactly the same rules.
+
+// ABORTED ETAG_MISMATCH ("etag does not match: the <what> changed since you
+// read it") unless if_match is empty or equals `etag`.
+absl::Status CheckEtag(absl::string_view what, const std::string& etag,
+                       const std::string& if_match);
+
+// An update of `current`: if_match checked against its etag, then `mutate`
+// runs on a copy. A mutation that changed nothing but the update time
+// leaves `current` as it was and returns false (nothing to write, no
+// event); otherwise `current` becomes the copy with version + 1 and it
+// returns true (write it; lead.updated / opportunity.updated).
+absl::StatusOr<bool> ApplyUpdate(Lead& current, const std::string& if_match,
+                                 const std::function<absl::Status(Lead&)>& mutate);
+absl::StatusOr<bool> ApplyUpdate(Opportunity& current, const std::string& if_match,
+                                 const std::function<absl::Status(Opportunity&)>& mutate);
+
+// Converting `lead` into customer `customer_id` with the new opportunity
+// `o` (CheckConvertible; INVALID_FIELD customer_id unless a UUID): `o` is
+// booked to the customer and the lead; the lead becomes converted (customer,
+// opportunity, convert and update time = o.create_time, version + 1).
+// Neither changes on a refusal. Events: lead.converted, opportunity.created.
+absl::Status ApplyConversion(Lead& lead, Opportunity& o, const std::string& customer_id);
+
+// A stage move: to the stage, with, for a close, its reason and order.
+struct StageMove {
+  OpportunityStage to = OpportunityStage::kUnspecified;
+  std::string if_match;  // etag; "" = no check
+  std::string close_reason;
+  // Closing as won with an order: the order (prepared by Orders::Prepare) is
+  // written with the move, booked to the opportunity's customer as it is
+  // when the move applies (FAILED_PRECONDITION OPPORTUNITY_WITHOUT_CUSTOMER
+  // when it has none), and linked as order_id.
+  std::optional<Order> order;
+};
+
+// Moves `o` (unchanged on a refusal): if_match against its etag (ABORTED
+// ETAG_MISMATCH), CheckStageMove, and for a move with an order a customer
+// (FAILED_PRECONDITION OPPORTUNITY_WITHOUT_CUSTOMER on customer_id); then
+// the stage, for a closed stage close time `now` and the reason, the
+// order's id, version + 1 and update time `now`. The caller writes the
+// order, booked to o.customer_id, and a stage-history row, and emits
+// StageMoveEventTypes(m.to).
+absl::Status ApplyStageMove(Opportunity& o, const StageMove& m, absl::Time now);
+// The events of a move to `to`, in order: opportunity.stage_changed, then
+// opportunity.won / opportunity.lost for a closed stage.
+std::vector<const char*> StageMoveEventTypes(OpportunityStage to);
+
+// ErasePersonalData and, when it changed anything, version + 1 and update
+// time `now` (lead.updated / opportunity.updated); false: nothing to write.
+bool ApplyErasure(Lead& l, absl::Time now);
+bool ApplyErasure(Opportunity& o, absl::Time now);
 
 // The tenant's probabilities after setting `changes` (stage, percent): every
 // stage 1..6 once at most, percent 0..100; errors name "stages[i]...".

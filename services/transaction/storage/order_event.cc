@@ -6,9 +6,7 @@
 
 namespace crm::transaction::storage {
 
-std::string OrderEventType(const domain::Order& o) {
-  return absl::StrCat("order.", domain::StatusName(o.status));
-}
+std::string OrderEventType(const domain::Order& o) { return domain::StatusEventType(o.status); }
 
 std::string OrderEventPayload(const domain::Order& o) {
   nlohmann::json lines = nlohmann::json::array();

@@ -295,7 +295,7 @@ absl::StatusOr<app::ExportPage> PgErpRepository::ExportChanges(const std::string
           line.unit_price_minor = l.at(2).get<int64_t>();
           line.discount_minor = l.at(3).get<int64_t>();
           line.returned_quantity = l.at(4).get<int64_t>();
-          line.line_total_minor = line.quantity * line.unit_price_minor - line.discount_minor;
+          line.line_total_minor = domain::LineTotalMinor(line);
           o.lines.push_back(std::move(line));
         }
       } catch (const nlohmann::json::exception&) {

@@ -6,9 +6,10 @@
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/pg/sql.h"
-#include "services/transaction/storage/write_meta.h"
+#include "services/transaction/domain/order_money.h"
 #include "services/transaction/storage/order_event.h"
 #include "services/transaction/storage/pg_order_repository.h"
+#include "services/transaction/storage/write_meta.h"
 
 namespace crm::transaction::storage {
 namespace {
@@ -187,14 +188,14 @@ std::vector<pg::NamedQuery> PgOrderRepository::MoneyQueries() {
       {"insert_payment",
        absl::StrCat("INSERT INTO txn.payments (tenant_id, id, order_id, amount_minor, method, "
                     "status, provider_ref, version, created_at, updated_at) VALUES ($1, $2, $3, "
-                    "$4, $5, $6, $7, 1, ",
+                    "$4, $5, $6, $7, $9, ",
                     pg::MicrosParam(8), ", ", pg::MicrosParam(8), ")")},
       {"select_payment_for_update",
        absl::StrCat("SELECT ", kPaymentColumns,
                     " FROM txn.payments WHERE tenant_id = $1 AND order_id = $2 AND id = $3 "
                     "FOR UPDATE")},
       {"update_payment_status",
-       absl::StrCat("UPDATE txn.payments SET status = $3, version = version + 1, updated_at = ",
+       absl::StrCat("UPDATE txn.payments SET status = $3, version = $5, updated_at = ",
                     pg::MicrosParam(4), " WHERE tenant_id = $1 AND id = $2")},
       {"list_payments", absl::StrCat("SELECT ", kPaymentColumns,
                                      " FROM txn.payments WHERE tenant_id = $1 AND order_id = $2 "
@@ -217,25 +218,17 @@ std::vector<pg::NamedQuery> PgOrderRepository::MoneyQueries() {
        "SELECT l.return_id::text, l.line_no, l.sku, l.quantity, l.amount_minor FROM "
        "txn.return_lines l JOIN txn.returns r ON r.tenant_id = l.tenant_id AND r.id = "
        "l.return_id WHERE r.tenant_id = $1 AND r.order_id = $2 ORDER BY l.return_id, l.line_no"},
-      {"select_return_amount",
-       "SELECT amount_minor FROM txn.returns WHERE tenant_id = $1 AND order_id = $2 AND id = $3"},
-      {"sum_open_refunds",
-       "SELECT coalesce(sum(amount_minor), 0)::bigint FROM txn.refunds WHERE tenant_id = $1 AND "
-       "order_id = $2 AND status IN (1, 2)"},
-      {"sum_open_return_refunds",
-       "SELECT coalesce(sum(amount_minor), 0)::bigint FROM txn.refunds WHERE tenant_id = $1 AND "
-       "return_id = $2 AND status IN (1, 2)"},
       {"insert_refund",
        absl::StrCat("INSERT INTO txn.refunds (tenant_id, id, order_id, return_id, amount_minor, "
                     "status, reason, version, created_at, updated_at) VALUES ($1, $2, $3, "
-                    "nullif($4, '')::uuid, $5, $6, $7, 1, ",
+                    "nullif($4, '')::uuid, $5, $6, $7, $9, ",
                     pg::MicrosParam(8), ", ", pg::MicrosParam(8), ")")},
       {"select_refund_for_update",
        absl::StrCat("SELECT ", kRefundColumns,
                     " FROM txn.refunds WHERE tenant_id = $1 AND order_id = $2 AND id = $3 "
                     "FOR UPDATE")},
       {"update_refund_status",
-       absl::StrCat("UPDATE txn.refunds SET status = $3, version = version + 1, updated_at = ",
+       absl::StrCat("UPDATE txn.refunds SET status = $3, version = $5, updated_at = ",
                     pg::MicrosParam(4), " WHERE tenant_id = $1 AND id = $2")},
       {"list_refunds", absl::StrCat("SELECT ", kRefundColumns,
                                     " FROM txn.refunds WHERE tenant_id = $1 AND order_id = $2 "
@@ -265,17 +258,27 @@ std::vector<pg::NamedQuery> PgOrderRepository::MoneyQueries() {
 void PgOrderRepository::SaveOrderMoney(pqxx::work& tx, const outbox::WriteMeta& meta,
                                        domain::Order& o, domain::OrderStatus before,
                                        absl::Time now) {
-  o.version += 1;
-  o.update_time = now;
-  pool_.Exec(tx, "update_order_money", meta.tenant_id, o.id, static_cast<int>(o.status),
-             o.version, Micros(now), o.paid_minor, o.returned_minor, o.refunded_minor,
+  std::string event = domain::ApplyOrderChange(o, before, now);
+  pool_.Exec(tx, "update_order_money", meta.tenant_id, o.id, static_cast<int>(o.status), o.version,
+             Micros(o.update_time), o.paid_minor, o.returned_minor, o.refunded_minor,
              o.adjusted_minor);
-  // order.<status> announces a status change; a change of the sums alone
-  // (a partial capture, a refund) is order.updated, so consumers that act on
-  // order.placed never see it twice.
-  writer_.Emit(tx, meta, o.customer_id,
-               o.status == before ? std::string("order.updated") : OrderEventType(o),
-               OrderEventPayload(o));
+  writer_.Emit(tx, meta, o.customer_id, event, OrderEventPayload(o));
+}
+
+std::vector<domain::Return> PgOrderRepository::LoadReturns(pqxx::work& tx,
+                                                           const std::string& tenant,
+                                                           const std::string& order_id) {
+  std::vector<domain::Return> out;
+  for (const auto& r : pool_.Exec(tx, "list_returns", tenant, order_id)) {
+    domain::Return ret;
+    ret.id = r[0].as<std::string>();
+    ret.order_id = order_id;
+    ret.amount_minor = r[1].as<int64_t>();
+    ret.reason = r[2].as<std::string>();
+    ret.create_time = absl::FromUnixMicros(r[3].as<int64_t>());
+    out.push_back(std::move(ret));
+  }
+  return out;
 }
 
 void PgOrderRepository::EmitPayment(pqxx::work& tx, const outbox::WriteMeta& meta,
@@ -319,17 +322,11 @@ absl::StatusOr<domain::Payment> PgOrderRepository::RecordPayment(const app::Acto
     }
     CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, p.order_id, true));
     const domain::OrderStatus before = o.status;
-    if (p.status == domain::PaymentStatus::kCaptured) {
-      CRM_ASSIGN_OR_RETURN(domain::OrderStatus next, domain::CheckCapture(o, p.amount_minor));
-      o.paid_minor += p.amount_minor;
-      o.status = next;
-      SaveOrderMoney(tx, meta, o, before, p.create_time);
-    } else if (o.status == domain::OrderStatus::kCancelled) {
-      CRM_RETURN_IF_ERROR(domain::CheckCapture(o, p.amount_minor).status());
-    }
+    CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyNewPayment(o, p));
+    if (changed) SaveOrderMoney(tx, meta, o, before, p.create_time);
     pool_.Exec(tx, "insert_payment", actor.tenant_id, p.id, p.order_id, p.amount_minor,
                static_cast<int>(p.method), static_cast<int>(p.status), p.provider_ref,
-               Micros(p.create_time));
+               Micros(p.create_time), p.version);
     EmitPayment(tx, meta, o, p);
     writer_.SetResponse(tx, meta, SnapshotOf(p));
     return absl::OkStatus();
@@ -356,18 +353,10 @@ absl::StatusOr<domain::Payment> PgOrderRepository::UpdatePaymentStatus(
         pool_.Exec(tx, "select_payment_for_update", actor.tenant_id, order_id, payment_id);
     if (r.empty()) return RecordNotFound("payment", "PAYMENT_NOT_FOUND");
     domain::Payment p = PaymentFromRow(r[0]);
-    CRM_RETURN_IF_ERROR(domain::CheckPaymentTransition(p.status, to));
-    if (to == domain::PaymentStatus::kCaptured) {
-      CRM_ASSIGN_OR_RETURN(domain::OrderStatus next, domain::CheckCapture(o, p.amount_minor));
-      o.paid_minor += p.amount_minor;
-      o.status = next;
-      SaveOrderMoney(tx, meta, o, before, now);
-    }
-    p.status = to;
-    p.version += 1;
-    p.update_time = now;
+    CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyPaymentStatus(o, p, to, now));
+    if (changed) SaveOrderMoney(tx, meta, o, before, now);
     pool_.Exec(tx, "update_payment_status", actor.tenant_id, payment_id, static_cast<int>(to),
-               Micros(now));
+               Micros(p.update_time), p.version);
     EmitPayment(tx, meta, o, p);
     writer_.SetResponse(tx, meta, SnapshotOf(p));
     out = std::move(p);
@@ -404,10 +393,7 @@ absl::StatusOr<domain::Return> PgOrderRepository::CreateReturn(
     }
     CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, in.order_id, true));
     const domain::OrderStatus before = o.status;
-    CRM_ASSIGN_OR_RETURN(domain::ReturnPlan plan, domain::PlanReturn(o, lines));
-    domain::ApplyReturn(o, plan);
-    out.lines = plan.lines;
-    out.amount_minor = plan.amount_minor;
+    CRM_RETURN_IF_ERROR(domain::ApplyNewReturn(o, out, lines));
     pool_.Exec(tx, "insert_return", actor.tenant_id, out.id, o.id, out.amount_minor, out.reason,
                Micros(out.create_time));
     nlohmann::json event_lines = nlohmann::json::array();
@@ -444,13 +430,7 @@ absl::StatusOr<std::vector<domain::Return>> PgOrderRepository::ListReturns(
     out.clear();
     CRM_RETURN_IF_ERROR(Load(tx, tenant, order_id, false).status());
     std::map<std::string, size_t> index;
-    for (const auto& r : pool_.Exec(tx, "list_returns", tenant, order_id)) {
-      domain::Return ret;
-      ret.id = r[0].as<std::string>();
-      ret.order_id = order_id;
-      ret.amount_minor = r[1].as<int64_t>();
-      ret.reason = r[2].as<std::string>();
-      ret.create_time = absl::FromUnixMicros(r[3].as<int64_t>());
+    for (domain::Return& ret : LoadReturns(tx, tenant, order_id)) {
       index[ret.id] = out.size();
       out.push_back(std::move(ret));
     }
@@ -482,38 +462,16 @@ absl::StatusOr<domain::Refund> PgOrderRepository::CreateRefund(const app::Actor&
     }
     CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, in.order_id, true));
     const domain::OrderStatus before = o.status;
-    int64_t open = pool_.Exec(tx, "sum_open_refunds", actor.tenant_id, o.id)[0][0].as<int64_t>();
-    // The return first: an unknown return_id is reported as such, whatever
-    // was captured.
-    if (!in.return_id.empty() &&
-        pool_.Exec(tx, "select_return_amount", actor.tenant_id, o.id, in.return_id).empty()) {
-      return common::WithField(RecordNotFound("return", "RETURN_NOT_FOUND"), "return_id");
+    // Under the order's row lock: no refund or return of it can come in between.
+    std::vector<domain::Refund> refunds;
+    for (const auto& r : pool_.Exec(tx, "list_refunds", actor.tenant_id, o.id)) {
+      refunds.push_back(RefundFromRow(r));
     }
-    CRM_RETURN_IF_ERROR(domain::CheckNewRefund(o, in, open));
-    if (!in.return_id.empty()) {
-      pqxx::result ret =
-          pool_.Exec(tx, "select_return_amount", actor.tenant_id, o.id, in.return_id);
-      if (ret.empty()) {
-        return common::WithField(RecordNotFound("return", "RETURN_NOT_FOUND"), "return_id");
-      }
-      int64_t value = ret[0][0].as<int64_t>();
-      int64_t refunded = pool_.Exec(tx, "sum_open_return_refunds", actor.tenant_id, in.return_id)[0][0]
-                             .as<int64_t>();
-      if (in.amount_minor > value - refunded) {
-        return common::WithReason(
-            absl::FailedPreconditionError(absl::StrCat(
-                "refunding ", in.amount_minor, " would exceed the value of return ", in.return_id,
-                ": ", refunded, " of ", value, " is refunded or pending already")),
-            "REFUND_EXCEEDS_RETURN");
-      }
-    }
+    CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyNewRefund(
+                                           o, in, refunds, LoadReturns(tx, actor.tenant_id, o.id)));
     pool_.Exec(tx, "insert_refund", actor.tenant_id, in.id, o.id, in.return_id, in.amount_minor,
-               static_cast<int>(in.status), in.reason, Micros(in.create_time));
-    if (in.status == domain::RefundStatus::kSucceeded) {
-      o.refunded_minor += in.amount_minor;
-      if (in.return_id.empty()) o.adjusted_minor += in.amount_minor;
-      SaveOrderMoney(tx, meta, o, before, in.create_time);
-    }
+               static_cast<int>(in.status), in.reason, Micros(in.create_time), in.version);
+    if (changed) SaveOrderMoney(tx, meta, o, before, in.create_time);
     EmitRefund(tx, meta, o, in);
     writer_.SetResponse(tx, meta, SnapshotOf(in));
     return absl::OkStatus();
@@ -539,17 +497,10 @@ absl::StatusOr<domain::Refund> PgOrderRepository::UpdateRefundStatus(
         pool_.Exec(tx, "select_refund_for_update", actor.tenant_id, order_id, refund_id);
     if (r.empty()) return RecordNotFound("refund", "REFUND_NOT_FOUND");
     domain::Refund f = RefundFromRow(r[0]);
-    CRM_RETURN_IF_ERROR(domain::CheckRefundTransition(f.status, to));
-    f.status = to;
-    f.version += 1;
-    f.update_time = now;
+    CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyRefundStatus(o, f, to, now));
     pool_.Exec(tx, "update_refund_status", actor.tenant_id, refund_id, static_cast<int>(to),
-               Micros(now));
-    if (to == domain::RefundStatus::kSucceeded) {
-      o.refunded_minor += f.amount_minor;
-      if (f.return_id.empty()) o.adjusted_minor += f.amount_minor;
-      SaveOrderMoney(tx, meta, o, before, now);
-    }
+               Micros(f.update_time), f.version);
+    if (changed) SaveOrderMoney(tx, meta, o, before, now);
     EmitRefund(tx, meta, o, f);
     writer_.SetResponse(tx, meta, SnapshotOf(f));
     out = std::move(f);

@@ -194,7 +194,7 @@ absl::Status PgOrderRepository::LoadLines(pqxx::work& tx, const std::string& ten
     l.quantity = r[2].as<int64_t>();
     l.unit_price_minor = r[3].as<int64_t>();
     l.discount_minor = r[4].as<int64_t>();
-    l.line_total_minor = l.quantity * l.unit_price_minor - l.discount_minor;
+    l.line_total_minor = domain::LineTotalMinor(l);
     l.returned_quantity = r[5].as<int64_t>();
     it->second->lines.push_back(std::move(l));
   }
@@ -356,12 +356,9 @@ absl::StatusOr<domain::Order> PgOrderRepository::Transition(const app::Actor& ac
       return absl::OkStatus();
     }
     CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, id, true));
-    CRM_RETURN_IF_ERROR(domain::CheckTransition(o.status, to));
-    o.status = to;
-    o.version += 1;
-    o.update_time = now;
-    pool_.Exec(tx, "update_order_status", actor.tenant_id, id, static_cast<int>(to), o.version,
-               absl::ToUnixMicros(now));
+    CRM_RETURN_IF_ERROR(domain::ApplyTransition(o, to, now));
+    pool_.Exec(tx, "update_order_status", actor.tenant_id, id, static_cast<int>(o.status),
+               o.version, absl::ToUnixMicros(o.update_time));
     EmitOrder(tx, meta, o);
     writer_.SetResponse(tx, meta, SnapshotOf(o));
     out = std::move(o);

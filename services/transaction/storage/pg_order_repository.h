@@ -64,10 +64,13 @@ class PgOrderRepository final : public app::OrderRepository,
 
  private:
   static std::vector<pg::NamedQuery> MoneyQueries();
-  // version + 1, the running sums and status written, order event emitted
-  // (order.<status> when the status changed from `before`, else order.updated).
+  // domain::ApplyOrderChange (version + 1), the running sums and status
+  // written, its order event emitted.
   void SaveOrderMoney(pqxx::work& tx, const outbox::WriteMeta& meta, domain::Order& o,
                       domain::OrderStatus before, absl::Time now);
+  // The order's returns without their lines (id, amount, reason, time).
+  std::vector<domain::Return> LoadReturns(pqxx::work& tx, const std::string& tenant,
+                                          const std::string& order_id);
   void EmitPayment(pqxx::work& tx, const outbox::WriteMeta& meta, const domain::Order& o,
                    const domain::Payment& p);
   void EmitRefund(pqxx::work& tx, const outbox::WriteMeta& meta, const domain::Order& o,

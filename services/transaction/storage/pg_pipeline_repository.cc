@@ -46,13 +46,6 @@ absl::Status OpportunityNotFound() {
 }
 absl::Status Corrupt() { return absl::DataLossError("stored pipeline data is corrupt"); }
 
-absl::Status EtagMismatch(const char* what) {
-  return common::WithReason(
-      absl::AbortedError(absl::StrCat("etag does not match: the ", what,
-                                      " changed since you read it")),
-      "ETAG_MISMATCH");
-}
-
 absl::Time TimeOrPast(const pqxx::field& f) {
   return f.is_null() ? absl::InfinitePast() : absl::FromUnixMicros(f.as<int64_t>());
 }
@@ -213,16 +206,6 @@ Json ProbabilitiesJson(const domain::StageProbabilities& p) {
   return j;
 }
 
-// True when the mutation changed nothing but (possibly) the update time.
-bool SameLead(const Lead& a, Lead b) {
-  b.update_time = a.update_time;
-  return LeadJson(a) == LeadJson(b);
-}
-bool SameOpportunity(const Opportunity& a, Opportunity b) {
-  b.update_time = a.update_time;
-  return OpportunityJson(a) == OpportunityJson(b);
-}
-
 // "<created micros>|<id>"; defaults to after every row.
 absl::Status ParseCursor(const std::string& cursor, int64_t& micros, std::string& id) {
   micros = std::numeric_limits<int64_t>::max() / 2;
@@ -272,13 +255,13 @@ std::vector<pg::NamedQuery> PgPipelineRepository::Queries() {
                     " FROM txn.opportunities WHERE tenant_id = $1 AND customer_id = "
                     "ANY($2::uuid[]) ORDER BY id FOR UPDATE")},
       {"erase_lead",
-       absl::StrCat("UPDATE txn.leads SET given_name = '', family_name = '', email = '', "
-                    "phone = '', version = $3, updated_at = ",
-                    pg::MicrosParam(4), " WHERE tenant_id = $1 AND id = $2")},
+       absl::StrCat("UPDATE txn.leads SET given_name = $3, family_name = $4, email = $5, "
+                    "phone = $6, version = $7, updated_at = ",
+                    pg::MicrosParam(8), " WHERE tenant_id = $1 AND id = $2")},
       {"erase_opportunity",
-       absl::StrCat("UPDATE txn.opportunities SET name = $3, close_reason = '', version = $4, "
+       absl::StrCat("UPDATE txn.opportunities SET name = $3, close_reason = $4, version = $5, "
                     "updated_at = ",
-                    pg::MicrosParam(5), " WHERE tenant_id = $1 AND id = $2")},
+                    pg::MicrosParam(6), " WHERE tenant_id = $1 AND id = $2")},
       // The answers stored with the keys of those leads ($3: their personal
       // fields emptied) and opportunities ($4: name and close reason), by
       // the shape of the snapshot: a conversion holds both.
@@ -479,10 +462,9 @@ absl::StatusOr<app::PipelineErasure> PgPipelineRepository::EraseCustomerData(
                                       actor.tenant_id, ids)) {
       Lead l = LeadFromRow(row);
       resources.push_back(l.id);
-      if (!domain::ErasePersonalData(l)) continue;
-      l.version += 1;
-      l.update_time = now;
-      pool_.Exec(tx, "erase_lead", actor.tenant_id, l.id, l.version, absl::ToUnixMicros(now));
+      if (!domain::ApplyErasure(l, now)) continue;
+      pool_.Exec(tx, "erase_lead", actor.tenant_id, l.id, l.given_name, l.family_name, l.email,
+                 l.phone, l.version, absl::ToUnixMicros(l.update_time));
       EmitLead(tx, meta, "lead.updated", l);
       ++out.leads;
     }
@@ -490,11 +472,9 @@ absl::StatusOr<app::PipelineErasure> PgPipelineRepository::EraseCustomerData(
                                       actor.tenant_id, ids)) {
       CRM_ASSIGN_OR_RETURN(Opportunity o, OpportunityFromRow(row));
       resources.push_back(o.id);
-      if (!domain::ErasePersonalData(o)) continue;
-      o.version += 1;
-      o.update_time = now;
-      pool_.Exec(tx, "erase_opportunity", actor.tenant_id, o.id, o.name, o.version,
-                 absl::ToUnixMicros(now));
+      if (!domain::ApplyErasure(o, now)) continue;
+      pool_.Exec(tx, "erase_opportunity", actor.tenant_id, o.id, o.name, o.close_reason, o.version,
+                 absl::ToUnixMicros(o.update_time));
       EmitOpportunity(tx, meta, "opportunity.updated", o, OpportunityStage::kUnspecified);
       ++out.opportunities;
     }
@@ -576,21 +556,16 @@ absl::StatusOr<Lead> PgPipelineRepository::UpdateLead(const app::Actor& actor,
       CRM_ASSIGN_OR_RETURN(out, FromSnapshot<Lead>(writer_.StoredResponse(tx, meta), LeadFromJson));
       return absl::OkStatus();
     }
-    CRM_ASSIGN_OR_RETURN(Lead before, LoadLead(tx, actor.tenant_id, id, true));
-    if (!if_match.empty() && if_match != domain::EtagOf(before)) return EtagMismatch("lead");
-    Lead after = before;
-    CRM_RETURN_IF_ERROR(mutate(after));
-    if (SameLead(before, after)) {
-      out = before;
-    } else {
-      after.version = before.version + 1;
-      pool_.Exec(tx, "update_lead", actor.tenant_id, id, after.given_name, after.family_name,
-                 after.company_name, after.email, after.phone, after.source,
-                 static_cast<int>(after.status), after.owner, after.score, after.version,
-                 absl::ToUnixMicros(after.update_time));
-      EmitLead(tx, meta, "lead.updated", after);
-      out = after;
+    CRM_ASSIGN_OR_RETURN(Lead lead, LoadLead(tx, actor.tenant_id, id, true));
+    CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyUpdate(lead, if_match, mutate));
+    if (changed) {
+      pool_.Exec(tx, "update_lead", actor.tenant_id, id, lead.given_name, lead.family_name,
+                 lead.company_name, lead.email, lead.phone, lead.source,
+                 static_cast<int>(lead.status), lead.owner, lead.score, lead.version,
+                 absl::ToUnixMicros(lead.update_time));
+      EmitLead(tx, meta, "lead.updated", lead);
     }
+    out = lead;
     writer_.SetResponse(tx, meta, LeadJson(out).dump());
     return absl::OkStatus();
   }));
@@ -620,21 +595,12 @@ absl::StatusOr<app::Conversion> PgPipelineRepository::ConvertLead(
       return absl::OkStatus();
     }
     CRM_ASSIGN_OR_RETURN(Lead lead, LoadLead(tx, actor.tenant_id, lead_id, true));
-    CRM_RETURN_IF_ERROR(domain::CheckConvertible(lead));
-    if (!common::IsUuid(customer_id)) {
-      return common::InvalidField("customer_id", "customer_id must be the UUID of a customer");
-    }
     Opportunity o = opportunity;
-    o.customer_id = customer_id;
-    o.lead_id = lead_id;
+    CRM_RETURN_IF_ERROR(domain::ApplyConversion(lead, o, customer_id));
     WriteOpportunity(tx, actor, o);
-    lead.status = domain::LeadStatus::kConverted;
-    lead.customer_id = customer_id;
-    lead.opportunity_id = o.id;
-    lead.convert_time = lead.update_time = o.create_time;
-    lead.version += 1;
     pool_.Exec(tx, "convert_lead", actor.tenant_id, lead_id, static_cast<int>(lead.status),
-               customer_id, o.id, lead.version, absl::ToUnixMicros(o.create_time));
+               lead.customer_id, lead.opportunity_id, lead.version,
+               absl::ToUnixMicros(lead.convert_time));
     EmitLead(tx, meta, "lead.converted", lead);
     EmitOpportunity(tx, meta, "opportunity.created", o, OpportunityStage::kUnspecified);
     out.lead = lead;
@@ -719,23 +685,15 @@ absl::StatusOr<Opportunity> PgPipelineRepository::UpdateOpportunity(
                                                           OpportunityFromJson));
       return absl::OkStatus();
     }
-    CRM_ASSIGN_OR_RETURN(Opportunity before, LoadOpportunity(tx, actor.tenant_id, id, true));
-    if (!if_match.empty() && if_match != domain::EtagOf(before)) {
-      return EtagMismatch("opportunity");
+    CRM_ASSIGN_OR_RETURN(Opportunity o, LoadOpportunity(tx, actor.tenant_id, id, true));
+    CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyUpdate(o, if_match, mutate));
+    if (changed) {
+      pool_.Exec(tx, "update_opportunity", actor.tenant_id, id, o.name, o.customer_id,
+                 o.amount_minor, o.currency_code, domain::FormatDate(o.expected_close_date),
+                 o.owner, o.version, absl::ToUnixMicros(o.update_time));
+      EmitOpportunity(tx, meta, "opportunity.updated", o, OpportunityStage::kUnspecified);
     }
-    Opportunity after = before;
-    CRM_RETURN_IF_ERROR(mutate(after));
-    if (SameOpportunity(before, after)) {
-      out = before;
-    } else {
-      after.version = before.version + 1;
-      pool_.Exec(tx, "update_opportunity", actor.tenant_id, id, after.name, after.customer_id,
-                 after.amount_minor, after.currency_code,
-                 domain::FormatDate(after.expected_close_date), after.owner, after.version,
-                 absl::ToUnixMicros(after.update_time));
-      EmitOpportunity(tx, meta, "opportunity.updated", after, OpportunityStage::kUnspecified);
-      out = after;
-    }
+    out = o;
     writer_.SetResponse(tx, meta, OpportunityJson(out).dump());
     return absl::OkStatus();
   }));
@@ -757,44 +715,22 @@ absl::StatusOr<Opportunity> PgPipelineRepository::MoveStage(const app::Actor& ac
       return absl::OkStatus();
     }
     CRM_ASSIGN_OR_RETURN(Opportunity o, LoadOpportunity(tx, actor.tenant_id, id, true));
-    if (!move.if_match.empty() && move.if_match != domain::EtagOf(o)) {
-      return EtagMismatch("opportunity");
-    }
-    CRM_RETURN_IF_ERROR(domain::CheckStageMove(o.stage, move.to));
-    OpportunityStage from = o.stage;
-    bool closed = domain::IsClosed(move.to);
+    const OpportunityStage from = o.stage;
+    CRM_RETURN_IF_ERROR(domain::ApplyStageMove(o, move, now));
     if (move.order) {
       // Won with its order: both in this transaction, under the row lock, so
       // a concurrent close or a refused move leaves no order behind.
-      if (o.customer_id.empty()) {
-        return common::WithField(
-            common::WithReason(absl::FailedPreconditionError(
-                                   "the opportunity has no customer_id; set it with "
-                                   "UpdateOpportunity before creating its order"),
-                               "OPPORTUNITY_WITHOUT_CUSTOMER"),
-            "customer_id");
-      }
       if (orders_ == nullptr) return absl::UnimplementedError("orders are not configured");
       domain::Order order = *move.order;
       order.customer_id = o.customer_id;
       CRM_RETURN_IF_ERROR(orders_->InsertInTransaction(tx, meta, order));
-      o.order_id = order.id;
     }
-    o.stage = move.to;
-    if (closed) {
-      o.close_time = now;
-      o.close_reason = move.close_reason;
-    }
-    o.version += 1;
-    o.update_time = now;
     pool_.Exec(tx, "update_opportunity_stage", actor.tenant_id, id, static_cast<int>(o.stage),
-               o.order_id, o.close_reason, closed, absl::ToUnixMicros(now), o.version);
+               o.order_id, o.close_reason, domain::IsClosed(o.stage), absl::ToUnixMicros(now),
+               o.version);
     AddStageChange(tx, actor, id, from, o.stage, now);
-    EmitOpportunity(tx, meta, "opportunity.stage_changed", o, from);
-    if (o.stage == OpportunityStage::kClosedWon) {
-      EmitOpportunity(tx, meta, "opportunity.won", o, from);
-    } else if (o.stage == OpportunityStage::kClosedLost) {
-      EmitOpportunity(tx, meta, "opportunity.lost", o, from);
+    for (const char* type : domain::StageMoveEventTypes(o.stage)) {
+      EmitOpportunity(tx, meta, type, o, from);
     }
     writer_.SetResponse(tx, meta, OpportunityJson(o).dump());
     out = std::move(o);

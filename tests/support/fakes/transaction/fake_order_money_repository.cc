@@ -4,6 +4,7 @@
 
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
+#include "services/transaction/domain/order_money.h"
 
 namespace crm::testing {
 
@@ -51,10 +52,9 @@ absl::StatusOr<domain::Payment> FakeOrderMoneyRepository::RecordPayment(const Ac
                                                                         const Payment& p) {
   return Write<Payment>(actor, &Answer::payment, [&](TenantData& t) -> absl::StatusOr<Payment> {
     CRM_ASSIGN_OR_RETURN(OrderData * d, Find(t, p.order_id));
-    if (p.status == domain::PaymentStatus::kCaptured) {
-      CRM_ASSIGN_OR_RETURN(d->order.status, domain::CheckCapture(d->order, p.amount_minor));
-      d->order.paid_minor += p.amount_minor;
-    }
+    const domain::OrderStatus before = d->order.status;
+    CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyNewPayment(d->order, p));
+    if (changed) domain::ApplyOrderChange(d->order, before, p.create_time);
     d->payments.push_back(p);
     return p;
   });
@@ -65,16 +65,11 @@ absl::StatusOr<domain::Payment> FakeOrderMoneyRepository::UpdatePaymentStatus(
     domain::PaymentStatus to, absl::Time now) {
   return Write<Payment>(actor, &Answer::payment, [&](TenantData& t) -> absl::StatusOr<Payment> {
     CRM_ASSIGN_OR_RETURN(OrderData * d, Find(t, order_id));
+    const domain::OrderStatus before = d->order.status;
     for (Payment& p : d->payments) {
       if (p.id != payment_id) continue;
-      CRM_RETURN_IF_ERROR(domain::CheckPaymentTransition(p.status, to));
-      if (to == domain::PaymentStatus::kCaptured) {
-        CRM_ASSIGN_OR_RETURN(d->order.status, domain::CheckCapture(d->order, p.amount_minor));
-        d->order.paid_minor += p.amount_minor;
-      }
-      p.status = to;
-      p.version += 1;
-      p.update_time = now;
+      CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyPaymentStatus(d->order, p, to, now));
+      if (changed) domain::ApplyOrderChange(d->order, before, now);
       return p;
     }
     return NotFound("payment", "PAYMENT_NOT_FOUND");
@@ -92,11 +87,10 @@ absl::StatusOr<domain::Return> FakeOrderMoneyRepository::CreateReturn(
     const Actor& actor, const Return& r, const std::vector<domain::ReturnLineRequest>& lines) {
   return Write<Return>(actor, &Answer::ret, [&](TenantData& t) -> absl::StatusOr<Return> {
     CRM_ASSIGN_OR_RETURN(OrderData * d, Find(t, r.order_id));
-    CRM_ASSIGN_OR_RETURN(domain::ReturnPlan plan, domain::PlanReturn(d->order, lines));
-    domain::ApplyReturn(d->order, plan);
+    const domain::OrderStatus before = d->order.status;
     Return out = r;
-    out.lines = plan.lines;
-    out.amount_minor = plan.amount_minor;
+    CRM_RETURN_IF_ERROR(domain::ApplyNewReturn(d->order, out, lines));
+    domain::ApplyOrderChange(d->order, before, out.create_time);
     d->returns.push_back(out);
     return out;
   });
@@ -113,20 +107,9 @@ absl::StatusOr<domain::Refund> FakeOrderMoneyRepository::CreateRefund(const Acto
                                                                       const Refund& r) {
   return Write<Refund>(actor, &Answer::refund, [&](TenantData& t) -> absl::StatusOr<Refund> {
     CRM_ASSIGN_OR_RETURN(OrderData * d, Find(t, r.order_id));
-    int64_t open = 0;
-    for (const Refund& x : d->refunds) {
-      if (x.status != domain::RefundStatus::kFailed) open += x.amount_minor;
-    }
-    if (!r.return_id.empty()) {
-      bool found = false;
-      for (const Return& x : d->returns) found |= x.id == r.return_id;
-      if (!found) return common::WithField(NotFound("return", "RETURN_NOT_FOUND"), "return_id");
-    }
-    CRM_RETURN_IF_ERROR(domain::CheckNewRefund(d->order, r, open));
-    if (r.status == domain::RefundStatus::kSucceeded) {
-      d->order.refunded_minor += r.amount_minor;
-      if (r.return_id.empty()) d->order.adjusted_minor += r.amount_minor;
-    }
+    const domain::OrderStatus before = d->order.status;
+    CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyNewRefund(d->order, r, d->refunds, d->returns));
+    if (changed) domain::ApplyOrderChange(d->order, before, r.create_time);
     d->refunds.push_back(r);
     return r;
   });
@@ -137,16 +120,11 @@ absl::StatusOr<domain::Refund> FakeOrderMoneyRepository::UpdateRefundStatus(
     domain::RefundStatus to, absl::Time now) {
   return Write<Refund>(actor, &Answer::refund, [&](TenantData& t) -> absl::StatusOr<Refund> {
     CRM_ASSIGN_OR_RETURN(OrderData * d, Find(t, order_id));
+    const domain::OrderStatus before = d->order.status;
     for (Refund& r : d->refunds) {
       if (r.id != refund_id) continue;
-      CRM_RETURN_IF_ERROR(domain::CheckRefundTransition(r.status, to));
-      if (to == domain::RefundStatus::kSucceeded) {
-        d->order.refunded_minor += r.amount_minor;
-        if (r.return_id.empty()) d->order.adjusted_minor += r.amount_minor;
-      }
-      r.status = to;
-      r.version += 1;
-      r.update_time = now;
+      CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyRefundStatus(d->order, r, to, now));
+      if (changed) domain::ApplyOrderChange(d->order, before, now);
       return r;
     }
     return NotFound("refund", "REFUND_NOT_FOUND");

@@ -1,10 +1,10 @@
 #pragma once
 // In-memory OrderMoneyRepository honouring the contracts of
 // services/transaction/app/ports.h over orders it is given (PutOrder): each
-// write checks the domain rules against its copy of the order (captures
-// with domain::CheckCapture, returns planned with domain::PlanReturn,
-// refunds with domain::CheckNewRefund and the value of their return) and
-// keeps the order's running sums; tenant scoping (another tenant's order,
+// write applies the same domain rules as PgOrderRepository to its copy of
+// the order (domain/order_money.h: captures, returns, refunds against
+// captures and the value of their return, the running sums, status and
+// version of the order); tenant scoping (another tenant's order,
 // or a record of another order, is NOT_FOUND with ORDER_NOT_FOUND /
 // PAYMENT_NOT_FOUND / RETURN_NOT_FOUND / REFUND_NOT_FOUND); strict
 // idempotency (same key and fingerprint: the first answer, success or

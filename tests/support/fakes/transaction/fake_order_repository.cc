@@ -149,8 +149,8 @@ absl::StatusOr<Order> FakeOrderRepository::Insert(const app::Actor& actor, const
   if (answer.ok()) {
     t.orders[o.id] = o;
     ++writes_;
-    events_.push_back(absl::StrCat("order.", domain::StatusName(o.status), ":", o.id, ":",
-                                   o.customer_id));
+    events_.push_back(
+        absl::StrCat(domain::StatusEventType(o.status), ":", o.id, ":", o.customer_id));
   }
   Remember(t, actor, answer);
   return answer;
@@ -226,14 +226,11 @@ absl::StatusOr<Order> FakeOrderRepository::Transition(const app::Actor& actor,
   absl::StatusOr<Order> answer = OrderNotFound();
   auto it = t.orders.find(id);
   if (it != t.orders.end()) {
-    absl::Status s = domain::CheckTransition(it->second.status, to);
+    absl::Status s = domain::ApplyTransition(it->second, to, now);
     if (s.ok()) {
-      it->second.status = to;
-      it->second.version += 1;
-      it->second.update_time = now;
       ++writes_;
-      events_.push_back(absl::StrCat("order.", domain::StatusName(to), ":", id, ":",
-                                     it->second.customer_id));
+      events_.push_back(
+          absl::StrCat(domain::StatusEventType(to), ":", id, ":", it->second.customer_id));
       answer = it->second;
     } else {
       answer = s;

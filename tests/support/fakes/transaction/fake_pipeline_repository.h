@@ -22,7 +22,10 @@ namespace crm::testing {
 // (NOT_FOUND LEAD_NOT_FOUND / OPPORTUNITY_NOT_FOUND), strict idempotency by
 // key + fingerprint (first answer or deterministic refusal replayed,
 // IDEMPOTENCY_KEY_REUSED for another fingerprint, INVALID_FIELD request_id
-// for another method), etags, stage history, events.
+// for another method), stage history, events. Every write applies the same
+// domain rules as PgPipelineRepository (domain::ApplyUpdate,
+// ApplyConversion, ApplyStageMove, ApplyErasure: etags, versions, what a
+// write changes and which events it emits).
 class FakePipelineRepository final : public transaction::app::PipelineRepository {
  public:
   using Lead = transaction::domain::Lead;
@@ -48,16 +51,14 @@ class FakePipelineRepository final : public transaction::app::PipelineRepository
     };
     auto& t = T(a.tenant_id);
     for (auto& [id, l] : t.leads) {
-      if (l.customer_id.empty() || !of(l.customer_id) || !transaction::domain::ErasePersonalData(l)) continue;
-      l.version += 1;
-      l.update_time = now;
+      if (l.customer_id.empty() || !of(l.customer_id) || !transaction::domain::ApplyErasure(l, now))
+        continue;
       Event("lead.updated", id);
       ++out.leads;
     }
     for (auto& [id, o] : t.opportunities) {
-      if (o.customer_id.empty() || !of(o.customer_id) || !transaction::domain::ErasePersonalData(o)) continue;
-      o.version += 1;
-      o.update_time = now;
+      if (o.customer_id.empty() || !of(o.customer_id) || !transaction::domain::ApplyErasure(o, now))
+        continue;
       Event("opportunity.updated", id);
       ++out.opportunities;
     }
@@ -96,13 +97,10 @@ class FakePipelineRepository final : public transaction::app::PipelineRepository
       auto& t = T(a.tenant_id);
       auto it = t.leads.find(id);
       if (it == t.leads.end()) return crm::common::NotFound("LEAD_NOT_FOUND", "lead not found");
-      if (!if_match.empty() && if_match != transaction::domain::EtagOf(it->second)) return Etag();
-      Lead after = it->second;
-      if (absl::Status s = mutate(after); !s.ok()) return s;
-      after.version += 1;
-      it->second = after;
-      Event("lead.updated", id);
-      return after;
+      auto changed = transaction::domain::ApplyUpdate(it->second, if_match, mutate);
+      if (!changed.ok()) return changed.status();
+      if (*changed) Event("lead.updated", id);
+      return it->second;
     });
   }
   absl::StatusOr<transaction::app::Conversion> ConvertLead(const transaction::app::Actor& a, const std::string& lead_id,
@@ -113,20 +111,17 @@ class FakePipelineRepository final : public transaction::app::PipelineRepository
       auto& t = T(a.tenant_id);
       auto it = t.leads.find(lead_id);
       if (it == t.leads.end()) return crm::common::NotFound("LEAD_NOT_FOUND", "lead not found");
-      if (absl::Status s = transaction::domain::CheckConvertible(it->second); !s.ok()) return s;
       transaction::app::Conversion c;
+      c.lead = it->second;
       c.opportunity = o;
-      c.opportunity.customer_id = customer_id;
+      if (absl::Status s = transaction::domain::ApplyConversion(c.lead, c.opportunity, customer_id);
+          !s.ok()) {
+        return s;
+      }
       t.opportunities[o.id] = c.opportunity;
       t.history[o.id].push_back({OpportunityStage::kUnspecified, o.stage, o.create_time,
                                  a.principal});
-      Lead& l = it->second;
-      l.status = LeadStatus::kConverted;
-      l.customer_id = customer_id;
-      l.opportunity_id = o.id;
-      l.convert_time = l.update_time = o.create_time;
-      l.version += 1;
-      c.lead = l;
+      it->second = c.lead;
       c.customer_created = customer_created;
       Event("lead.converted", lead_id);
       Event("opportunity.created", o.id);
@@ -170,13 +165,10 @@ class FakePipelineRepository final : public transaction::app::PipelineRepository
       auto& t = T(a.tenant_id);
       auto it = t.opportunities.find(id);
       if (it == t.opportunities.end()) return OppNotFound();
-      if (!if_match.empty() && if_match != transaction::domain::EtagOf(it->second)) return Etag();
-      Opportunity after = it->second;
-      if (absl::Status s = mutate(after); !s.ok()) return s;
-      after.version += 1;
-      it->second = after;
-      Event("opportunity.updated", id);
-      return after;
+      auto changed = transaction::domain::ApplyUpdate(it->second, if_match, mutate);
+      if (!changed.ok()) return changed.status();
+      if (*changed) Event("opportunity.updated", id);
+      return it->second;
     });
   }
   absl::StatusOr<Opportunity> MoveStage(const transaction::app::Actor& a, const std::string& id,
@@ -185,36 +177,22 @@ class FakePipelineRepository final : public transaction::app::PipelineRepository
       auto& t = T(a.tenant_id);
       auto it = t.opportunities.find(id);
       if (it == t.opportunities.end()) return OppNotFound();
-      Opportunity& o = it->second;
-      if (!move.if_match.empty() && move.if_match != transaction::domain::EtagOf(o)) return Etag();
-      if (absl::Status s = transaction::domain::CheckStageMove(o.stage, move.to); !s.ok()) return s;
+      Opportunity o = it->second;
+      const OpportunityStage from = o.stage;
+      if (absl::Status s = transaction::domain::ApplyStageMove(o, move, now); !s.ok()) return s;
       if (move.order) {
         // The order in the same (all-or-nothing) step, for the customer as
         // it is now, like the PostgreSQL repository's transaction.
-        if (o.customer_id.empty()) {
-          return crm::common::WithReason(absl::FailedPreconditionError("no customer"),
-                                         "OPPORTUNITY_WITHOUT_CUSTOMER");
-        }
         transaction::domain::Order order = *move.order;
         order.customer_id = o.customer_id;
         transaction::app::Actor order_actor = a;
         order_actor.idempotency_key += "/order";
         auto created = orders->Insert(order_actor, order);
         if (!created.ok()) return created.status();
-        o.order_id = created->id;
       }
-      OpportunityStage from = o.stage;
-      o.stage = move.to;
-      if (transaction::domain::IsClosed(move.to)) {
-        o.close_time = now;
-        o.close_reason = move.close_reason;
-      }
-      o.version += 1;
-      o.update_time = now;
-      t.history[id].push_back({from, move.to, now, a.principal});
-      Event("opportunity.stage_changed", id);
-      if (move.to == OpportunityStage::kClosedWon) Event("opportunity.won", id);
-      if (move.to == OpportunityStage::kClosedLost) Event("opportunity.lost", id);
+      it->second = o;
+      t.history[id].push_back({from, o.stage, now, a.principal});
+      for (const char* type : transaction::domain::StageMoveEventTypes(o.stage)) Event(type, id);
       return o;
     });
   }
@@ -297,9 +275,6 @@ class FakePipelineRepository final : public transaction::app::PipelineRepository
 
   static absl::Status OppNotFound() {
     return crm::common::NotFound("OPPORTUNITY_NOT_FOUND", "opportunity not found");
-  }
-  static absl::Status Etag() {
-    return crm::common::WithReason(absl::AbortedError("etag does not match"), "ETAG_MISMATCH");
   }
   TenantData& T(const std::string& tenant) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return tenants_[tenant];
