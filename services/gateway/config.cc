@@ -1,5 +1,6 @@
 #include "services/gateway/config.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -20,7 +21,9 @@ absl::StatusOr<Config> LoadConfig() {
   defaults.outbox = false;
   CRM_ASSIGN_OR_RETURN(c.service, LoadServiceConfig(defaults));
   // Checked here so that a bad address is a configuration error (exit 2).
-  CRM_RETURN_IF_ERROR(redis::ParseAddress(c.service.redis_addr).status());
+  if (absl::Status s = redis::ParseAddress(c.service.redis_addr).status(); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("CRM_REDIS_ADDR: ", s.message()));
+  }
   auto int_env = [](const char* name, int def, int min, int max) -> absl::StatusOr<int> {
     CRM_ASSIGN_OR_RETURN(int64_t v, EnvInt(name, def, min, max));
     return static_cast<int>(v);

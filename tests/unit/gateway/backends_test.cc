@@ -197,7 +197,9 @@ TEST_CASE("the gateway's configuration of its peers", "[gateway][config]") {
   }
   SECTION("a bad Redis address is a configuration error") {
     ScopedEnv bad("CRM_REDIS_ADDR", "no-port");
-    CHECK(LoadConfig().status().code() == absl::StatusCode::kInvalidArgument);
+    auto c = LoadConfig();
+    CHECK(c.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK(std::string(c.status().message()).find("CRM_REDIS_ADDR") != std::string::npos);
   }
 }
 
