@@ -5,7 +5,9 @@
 
 #include <cstdio>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "libs/common/context_seal.h"
 #include "libs/common/status_macros.h"
 
@@ -45,14 +47,14 @@ std::string ListenAddress(absl::string_view host, int port) {
   return absl::StrCat(host, ":", port);
 }
 
-absl::StatusOr<ServiceConfig> LoadServiceConfig() {
-  ServiceConfig c;
+absl::StatusOr<ServiceConfig> LoadServiceConfig(const ServiceConfig& defaults) {
+  ServiceConfig c = defaults;
   auto int_env = [](const char* name, int def, int min, int max) -> absl::StatusOr<int> {
     CRM_ASSIGN_OR_RETURN(int64_t v, EnvInt(name, def, min, max));
     return static_cast<int>(v);
   };
   CRM_ASSIGN_OR_RETURN(c.bind_host, LoadBindHost());
-  CRM_ASSIGN_OR_RETURN(c.grpc_port, int_env("CRM_GRPC_PORT", c.grpc_port, 1, 65535));
+  CRM_ASSIGN_OR_RETURN(c.grpc_port, int_env("CRM_GRPC_PORT", c.grpc_port, 0, 65535));
   CRM_ASSIGN_OR_RETURN(c.metrics_port, int_env("CRM_METRICS_PORT", c.metrics_port, 0, 65535));
   CRM_ASSIGN_OR_RETURN(c.pg_dsn, EnvRequired("CRM_PG_DSN"));
   CRM_ASSIGN_OR_RETURN(c.pg_pool_size, int_env("CRM_PG_POOL_SIZE", c.pg_pool_size, 1, 256));
@@ -67,12 +69,13 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig() {
   }
   CRM_ASSIGN_OR_RETURN(c.context_key, LoadContextKey());
   CRM_ASSIGN_OR_RETURN(c.shutdown_grace, EnvDuration("CRM_SHUTDOWN_GRACE", c.shutdown_grace));
+  CRM_ASSIGN_OR_RETURN(c.idempotency_key_ttl, LoadIdempotencyKeyTtl());
+  if (!c.outbox) return c;
   CRM_ASSIGN_OR_RETURN(c.relay_enabled, EnvBool("CRM_OUTBOX_RELAY", c.relay_enabled));
   CRM_ASSIGN_OR_RETURN(c.consumers_enabled,
                        EnvBool("CRM_EVENT_CONSUMERS", c.consumers_enabled));
   CRM_ASSIGN_OR_RETURN(c.event_partitions,
                        int_env("CRM_EVENT_PARTITIONS", c.event_partitions, 1, 1024));
-  CRM_ASSIGN_OR_RETURN(c.idempotency_key_ttl, LoadIdempotencyKeyTtl());
   return c;
 }
 
@@ -89,10 +92,45 @@ void ServiceConfig::DumpTo(ConfigDump& d) const {
       .Add("page_token_secret", std::string("***"))
       .Add("context_key", std::string("***"))
       .Add("shutdown_grace", shutdown_grace)
-      .Add("outbox_relay", std::string(relay_enabled ? "on" : "off"))
-      .Add("event_consumers", std::string(consumers_enabled ? "on" : "off"))
-      .Add("event_partitions", int64_t{event_partitions})
       .Add("idempotency_key_ttl", idempotency_key_ttl);
+  if (!outbox) return;
+  d.Add("outbox_relay", std::string(relay_enabled ? "on" : "off"))
+      .Add("event_consumers", std::string(consumers_enabled ? "on" : "off"))
+      .Add("event_partitions", int64_t{event_partitions});
+}
+
+absl::StatusOr<PeerConfig> LoadPeerConfig(absl::string_view peer, const PeerDefaults& defaults) {
+  if (peer.empty() || !absl::ascii_islower(peer.front()) ||
+      peer.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("peer name '", peer, "' must be lower-case kebab, such as customer-store"));
+  }
+  PeerConfig c;
+  c.peer = std::string(peer);
+  const std::string stem = absl::StrReplaceAll(absl::AsciiStrToUpper(peer), {{"-", "_"}});
+  const std::string addr_var = absl::StrCat("CRM_", stem, "_ADDR");
+  const std::string timeout_var = absl::StrCat("CRM_", stem, "_TIMEOUT");
+  if (defaults.addr.empty()) {
+    CRM_ASSIGN_OR_RETURN(c.addr, EnvRequired(addr_var.c_str()));
+  } else {
+    CRM_ASSIGN_OR_RETURN(c.addr, EnvString(addr_var.c_str(), defaults.addr));
+  }
+  if (c.addr.find_first_of(" \t\r\n") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        addr_var, " must be a gRPC target such as host:port, without white space, got '", c.addr,
+        "'"));
+  }
+  CRM_ASSIGN_OR_RETURN(c.timeout, EnvDuration(timeout_var.c_str(), defaults.timeout));
+  if (c.timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(timeout_var, " must be a positive duration such as 500ms or 2s"));
+  }
+  return c;
+}
+
+void PeerConfig::DumpTo(ConfigDump& d) const {
+  const std::string prefix = absl::StrReplaceAll(peer, {{"-", "_"}});
+  d.Add(absl::StrCat(prefix, "_addr"), addr).Add(absl::StrCat(prefix, "_timeout"), timeout);
 }
 
 absl::StatusOr<EventConsumerConfig> LoadEventConsumerConfig(int default_workers) {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "libs/common/env.h"
 
@@ -27,6 +28,11 @@ struct ServiceConfig {
   int event_partitions = 8;
   // CRM_IDEMPOTENCY_KEY_TTL: how long a request_id is remembered (>= 24h).
   absl::Duration idempotency_key_ttl = absl::Hours(24);
+  // False for a service with no outbox and no event consumers (the gateway):
+  // CRM_OUTBOX_RELAY, CRM_EVENT_CONSUMERS and CRM_EVENT_PARTITIONS are
+  // neither read nor logged, and the runtime runs no outbox relay (its
+  // idempotency keys still expire and are purged).
+  bool outbox = true;
 
   // Adds every field (secrets masked) to `dump`.
   void DumpTo(ConfigDump& dump) const;
@@ -42,12 +48,34 @@ struct EventConsumerConfig {
 };
 absl::StatusOr<EventConsumerConfig> LoadEventConsumerConfig(int default_workers = 4);
 
-// CRM_BIND_HOST CRM_GRPC_PORT CRM_METRICS_PORT CRM_PG_DSN (required)
-// CRM_PG_POOL_SIZE CRM_REDIS_ADDR CRM_REDIS_POOL_SIZE CRM_WORKERS CRM_MAX_QUEUE
-// CRM_PAGE_TOKEN_SECRET (required, >= 16 characters) CRM_CONTEXT_KEY
-// (required, >= 32 characters) CRM_SHUTDOWN_GRACE CRM_OUTBOX_RELAY CRM_EVENT_CONSUMERS
-// CRM_EVENT_PARTITIONS CRM_IDEMPOTENCY_KEY_TTL (a duration, at least 24h).
-absl::StatusOr<ServiceConfig> LoadServiceConfig();
+// CRM_BIND_HOST CRM_GRPC_PORT (0: a free port) CRM_METRICS_PORT CRM_PG_DSN
+// (required) CRM_PG_POOL_SIZE CRM_REDIS_ADDR CRM_REDIS_POOL_SIZE CRM_WORKERS
+// CRM_MAX_QUEUE CRM_PAGE_TOKEN_SECRET (required, >= 16 characters)
+// CRM_CONTEXT_KEY (required, >= 32 characters) CRM_SHUTDOWN_GRACE and, when
+// defaults.outbox, CRM_OUTBOX_RELAY CRM_EVENT_CONSUMERS CRM_EVENT_PARTITIONS
+// CRM_IDEMPOTENCY_KEY_TTL (a duration, at least 24h). A variable that is not
+// set keeps its value in `defaults`.
+absl::StatusOr<ServiceConfig> LoadServiceConfig(const ServiceConfig& defaults = ServiceConfig());
+
+// A gRPC peer a service calls, named as its binary and k8s objects are
+// ("customer-store"), from CRM_<PEER>_ADDR and CRM_<PEER>_TIMEOUT (the name
+// in upper case, '-' as '_': CRM_CUSTOMER_STORE_ADDR).
+struct PeerConfig {
+  std::string peer;  // "customer-store"
+  std::string addr;  // a gRPC target: "customer-store:50051"
+  absl::Duration timeout;
+  // customer_store_addr=... customer_store_timeout=...
+  void DumpTo(ConfigDump& dump) const;
+};
+struct PeerDefaults {
+  std::string addr;  // "": CRM_<PEER>_ADDR is required
+  absl::Duration timeout = absl::Seconds(2);
+};
+// CRM_<PEER>_ADDR (required unless defaults.addr is set; no white space) and
+// CRM_<PEER>_TIMEOUT (a positive duration such as 500ms) of `peer`
+// (lower-case kebab: "customer-store"). INVALID_ARGUMENT names the variable.
+absl::StatusOr<PeerConfig> LoadPeerConfig(absl::string_view peer,
+                                          const PeerDefaults& defaults = PeerDefaults());
 
 // CRM_BIND_HOST: the address every listener binds, an IPv4 or IPv6 literal;
 // 127.0.0.1 unless set (containers set 0.0.0.0).

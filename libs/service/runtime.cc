@@ -4,7 +4,6 @@
 #include "absl/synchronization/mutex.h"
 #include "libs/common/shutdown.h"
 #include "libs/grpcutil/context.h"
-#include "libs/grpcutil/server_runner.h"
 #include "libs/observability/log.h"
 #include "libs/outbox/purge.h"
 #include "libs/outbox/relay.h"
@@ -20,7 +19,8 @@ void InitProcess(const char* service_name) {
 
 absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(std::string name,
                                                          const common::ServiceConfig& config,
-                                                         std::vector<pg::NamedQuery> queries) {
+                                                         std::vector<pg::NamedQuery> queries,
+                                                         std::string rpc_service) {
   std::unique_ptr<Runtime> rt(new Runtime(std::move(name), config));
   auto metrics = observability::Metrics::Create(config.metrics_port, config.bind_host);
   if (!metrics.ok()) return metrics.status();
@@ -45,7 +45,8 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(std::string name,
 
   rt->executor_ = std::make_unique<common::Executor>(config.workers,
                                                      static_cast<size_t>(config.max_queue));
-  rt->rpc_metrics_ = std::make_unique<grpcutil::RpcMetrics>(rt->registry(), rt->name_);
+  rt->rpc_metrics_ = std::make_unique<grpcutil::RpcMetrics>(
+      rt->registry(), rpc_service.empty() ? rt->name_ : std::move(rpc_service));
   rt->executor_->SetDepthObserver([m = rt->rpc_metrics_.get()](size_t depth) {
     m->SetQueueDepth(static_cast<double>(depth));
   });
@@ -54,6 +55,8 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(std::string name,
   if (absl::Status s = outbox::SetIdempotencyKeyTtl(config.idempotency_key_ttl); !s.ok()) {
     return s;
   }
+  rt->server_ = std::make_unique<grpcutil::ServerRunner>(
+      common::ListenAddress(config.bind_host, config.grpc_port));
   return rt;
 }
 
@@ -87,33 +90,85 @@ void Runtime::AddBatchConsumer(std::string group, const common::EventConsumerCon
       std::move(handler)));
 }
 
-int Runtime::Serve(const std::string& outbox_schema, const std::vector<grpc::Service*>& services) {
-  outbox::RelayOptions relay_options;
-  relay_options.schema = outbox_schema;
-  relay_options.producer = name_;
-  relay_options.partitions = config_.event_partitions;
-  relay_options.metrics = &registry();
-  if (absl::Status s = outbox::ApplyRelayEnvironment(relay_options); !s.ok()) {
-    CRM_LOG(Error) << s;  // CRM_OUTBOX_REPLAY_WINDOW does not parse
-    return 1;
-  }
-  outbox::Relay relay(*pg_, *redis_, relay_options);
-  if (config_.relay_enabled) relay.Start();
-  outbox::KeyPurgeOptions purge_options;
-  purge_options.schema = outbox_schema;
-  purge_options.metrics = &registry();
-  outbox::KeyPurger purger(*pg_, purge_options);
-  purger.Start();
+absl::StatusOr<std::shared_ptr<grpc::Channel>> Runtime::StartInProcessServer(
+    const std::vector<grpc::Service*>& services) {
+  in_process_server_ = std::make_unique<grpcutil::ServerRunner>("");
+  for (grpc::Service* s : services) in_process_server_->Register(s);
+  if (absl::Status s = in_process_server_->Start(); !s.ok()) return s;
+  in_process_server_->SetServing(true);
+  return in_process_server_->InProcessChannel();
+}
 
-  grpcutil::ServerRunner server(common::ListenAddress(config_.bind_host, config_.grpc_port));
-  for (grpc::Service* s : services) server.Register(s);
-  if (absl::Status s = server.Start(); !s.ok()) {
+void Runtime::AddReadinessCheck(std::function<absl::Status()> check) {
+  readiness_checks_.push_back(std::move(check));
+}
+
+void Runtime::AddReadinessListener(std::function<void(bool)> listener) {
+  readiness_listeners_.push_back(std::move(listener));
+}
+
+void Runtime::AddListener(std::function<absl::Status()> start, std::function<void()> stop) {
+  listeners_.push_back({std::move(start), std::move(stop)});
+}
+
+absl::Status Runtime::CheckReadiness() {
+  absl::Status s = pg_->Ping();
+  for (auto it = readiness_checks_.begin(); s.ok() && it != readiness_checks_.end(); ++it) {
+    s = (*it)();
+  }
+  // Once shutdown has begun, a late round of the watcher tells no one "ready".
+  const bool ready = s.ok() && !stopping_;
+  for (const auto& listener : readiness_listeners_) listener(ready);
+  return s;
+}
+
+int Runtime::Serve(const std::string& schema, const std::vector<grpc::Service*>& services) {
+  std::unique_ptr<outbox::Relay> relay;
+  std::unique_ptr<outbox::KeyPurger> purger;
+  if (config_.outbox) {
+    outbox::RelayOptions relay_options;
+    relay_options.schema = schema;
+    relay_options.producer = name_;
+    relay_options.partitions = config_.event_partitions;
+    relay_options.metrics = &registry();
+    if (absl::Status s = outbox::ApplyRelayEnvironment(relay_options); !s.ok()) {
+      CRM_LOG(Error) << s;  // CRM_OUTBOX_REPLAY_WINDOW does not parse
+      return 1;
+    }
+    relay = std::make_unique<outbox::Relay>(*pg_, *redis_, relay_options);
+    if (config_.relay_enabled) relay->Start();
+  }
+  // Every schema has idempotency keys (the platform tables), the gateway's too.
+  if (!schema.empty()) {
+    outbox::KeyPurgeOptions purge_options;
+    purge_options.schema = schema;
+    purge_options.metrics = &registry();
+    purger = std::make_unique<outbox::KeyPurger>(*pg_, purge_options);
+    purger->Start();
+  }
+
+  for (grpc::Service* s : services) server_->Register(s);
+  if (absl::Status s = server_->Start(); !s.ok()) {
     CRM_LOG(Error) << s;
     return 1;
   }
+  for (const Listener& l : listeners_) {
+    if (absl::Status s = l.start(); !s.ok()) {
+      CRM_LOG(Error) << s;
+      // Down before the caller's services and listeners go out of scope.
+      for (const Listener& started : listeners_) {
+        if (&started == &l) break;
+        started.stop();
+      }
+      server_->Shutdown(absl::ZeroDuration());
+      if (in_process_server_) in_process_server_->Shutdown(absl::ZeroDuration());
+      return 1;
+    }
+  }
   // Redis is a cache and an event bus: the service serves without it (events
-  // wait in the outbox), so readiness needs PostgreSQL only.
-  server.WatchReadiness({[this] { return pg_->Ping(); }});
+  // wait in the outbox), so readiness needs PostgreSQL only (and the checks
+  // the service adds).
+  server_->WatchReadiness({[this] { return CheckReadiness(); }});
   // CRM_EVENT_CONSUMERS=false: a replica that serves calls and consumes
   // nothing (events wait in the streams for the replicas that do).
   if (config_.consumers_enabled) {
@@ -121,11 +176,15 @@ int Runtime::Serve(const std::string& outbox_schema, const std::vector<grpc::Ser
   }
   int sig = common::WaitForShutdownSignal();
   CRM_LOG(Info).Field("signal", sig) << "shutting down";
-  server.SetServing(false);
-  server.Shutdown(config_.shutdown_grace);
+  stopping_ = true;
+  for (const auto& listener : readiness_listeners_) listener(false);
+  server_->SetServing(false);
+  for (const Listener& l : listeners_) l.stop();
+  server_->Shutdown(config_.shutdown_grace);
+  if (in_process_server_) in_process_server_->Shutdown(absl::Seconds(1));
   for (auto& c : consumers_) c->Stop();
-  relay.Stop();
-  purger.Stop();
+  if (relay) relay->Stop();
+  if (purger) purger->Stop();
   executor_->Drain();
   return 0;
 }

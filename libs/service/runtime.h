@@ -1,9 +1,12 @@
 #pragma once
-// What every backend service's main wires the same way: metrics exposer,
-// PostgreSQL and Redis pools, the bounded executor, RPC metrics, the page
-// token codec, the outbox relay, the gRPC server with readiness, and the
-// SIGTERM drain. A service's main builds its own adapters and use cases on
-// top and calls Serve().
+// What every service's main wires the same way: metrics exposer, PostgreSQL
+// and Redis pools, the bounded executor, RPC metrics, the page token codec,
+// the outbox relay (services with an outbox), the gRPC server with readiness,
+// and the SIGTERM drain. A service's main builds its own adapters and use
+// cases on top and calls Serve(). The gateway adds its HTTP listener, an
+// in-process server, readiness checks and server options.
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +19,7 @@
 #include "libs/common/service_config.h"
 #include "libs/events/consumer.h"
 #include "libs/grpcutil/rpc_metrics.h"
+#include "libs/grpcutil/server_runner.h"
 #include "libs/observability/metrics.h"
 #include "libs/pg/pool.h"
 #include "libs/redis/redis.h"
@@ -25,9 +29,11 @@ namespace crm::service {
 class Runtime final {
  public:
   // Logs the failure and returns it; the caller exits non-zero.
+  // `rpc_service` labels the RPC and executor metrics (default `name`).
   static absl::StatusOr<std::unique_ptr<Runtime>> Create(std::string name,
                                                          const common::ServiceConfig& config,
-                                                         std::vector<pg::NamedQuery> queries);
+                                                         std::vector<pg::NamedQuery> queries,
+                                                         std::string rpc_service = "");
 
   prometheus::Registry& registry() { return metrics_->registry(); }
   pg::Pool& pg() { return *pg_; }
@@ -46,14 +52,45 @@ class Runtime final {
   void AddBatchConsumer(std::string group, const common::EventConsumerConfig& consumer,
                         events::BatchHandler handler);
 
-  // Runs the outbox relay of `outbox_schema` (when enabled) and the gRPC
-  // server with `services` until SIGTERM/SIGINT; SERVING only while
-  // PostgreSQL answers. Returns the process exit code.
-  int Serve(const std::string& outbox_schema, const std::vector<grpc::Service*>& services);
+  // The gRPC server, for what Serve() does not set: generic services,
+  // builder options. Before Serve(); its port() once listeners start.
+  grpcutil::ServerRunner& server() { return *server_; }
+
+  // A gRPC server with no listening port for `services` (at most one per
+  // process), reached only through the returned channel (the gateway's
+  // admin service), SERVING at once.
+  // Serve() shuts it down after the gRPC server has drained and before the
+  // executor drains.
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> StartInProcessServer(
+      const std::vector<grpc::Service*>& services);
+
+  // Readiness beyond PostgreSQL: SERVING only while `check` passes too (run
+  // after PostgreSQL's ping and the checks added before, in order).
+  void AddReadinessCheck(std::function<absl::Status()> check);
+  // Told every readiness result, and false first thing on shutdown.
+  void AddReadinessListener(std::function<void(bool ready)> listener);
+  // A front door besides gRPC (the gateway's HTTP server): Serve() starts
+  // it once the gRPC server listens (a failure ends Serve() with exit code
+  // 1) and stops it as soon as readiness turns false on shutdown, before the
+  // gRPC server drains.
+  void AddListener(std::function<absl::Status()> start, std::function<void()> stop);
+
+  // Runs the idempotency-key purge of `schema` (the service's schema; ""
+  // none), its outbox relay (when the config has an outbox and the relay is
+  // enabled) and the gRPC server with `services` until SIGTERM/SIGINT;
+  // SERVING only while PostgreSQL answers (and the readiness checks pass).
+  // Returns the process exit code.
+  int Serve(const std::string& schema, const std::vector<grpc::Service*>& services);
 
  private:
   Runtime(std::string name, common::ServiceConfig config)
       : name_(std::move(name)), config_(std::move(config)) {}
+  // PostgreSQL's ping, then the added checks; tells the listeners.
+  absl::Status CheckReadiness();
+  struct Listener {
+    std::function<absl::Status()> start;
+    std::function<void()> stop;
+  };
   std::string name_;
   common::ServiceConfig config_;
   std::unique_ptr<observability::Metrics> metrics_;
@@ -65,6 +102,13 @@ class Runtime final {
   std::unique_ptr<common::Executor> executor_;
   std::unique_ptr<common::PageTokenCodec> tokens_;
   std::vector<std::unique_ptr<events::Consumer>> consumers_;
+  std::vector<std::function<absl::Status()>> readiness_checks_;
+  std::vector<std::function<void(bool)>> readiness_listeners_;
+  std::vector<Listener> listeners_;
+  std::atomic<bool> stopping_{false};
+  // Destroyed before the executor: their calls run on it.
+  std::unique_ptr<grpcutil::ServerRunner> in_process_server_;
+  std::unique_ptr<grpcutil::ServerRunner> server_;
 };
 
 // First lines of every service main: signals blocked, JSON logging, Abseil's

@@ -37,9 +37,18 @@ int main() {
     CRM_LOG(Error) << "invalid configuration: " << consumer.status().message();
     return 2;
   }
+  // Customer-store resolves and checks every customer an order, an
+  // opportunity or an ERP batch names (CRM_CUSTOMER_STORE_ADDR, required;
+  // CRM_CUSTOMER_STORE_TIMEOUT, the deadline of each call, default 2s).
+  absl::StatusOr<common::PeerConfig> customer_store_peer = common::LoadPeerConfig("customer-store");
+  if (!customer_store_peer.ok()) {
+    CRM_LOG(Error) << "invalid configuration: " << customer_store_peer.status().message();
+    return 2;
+  }
   common::ConfigDump dump;
   config->DumpTo(dump);
   consumer->DumpTo(dump);
+  customer_store_peer->DumpTo(dump);
   CRM_LOG(Info) << "config " << dump.ToString();
   std::vector<pg::NamedQuery> queries = transaction::storage::PgProductRepository::Queries();
   for (auto& q : transaction::storage::PgOrderRepository::Queries()) queries.push_back(std::move(q));
@@ -56,17 +65,6 @@ int main() {
   common::RandomIdGenerator ids;
   transaction::app::Catalog catalog(products, clock);
   transaction::storage::PgOrderRepository order_repository((*rt)->pg());
-  // Customer-store resolves and checks every customer an order, an
-  // opportunity or an ERP batch names (CRM_CUSTOMER_STORE_ADDR, required).
-  absl::StatusOr<std::string> cs_addr = common::EnvRequired("CRM_CUSTOMER_STORE_ADDR");
-  absl::StatusOr<absl::Duration> cs_timeout =
-      common::EnvDuration("CRM_CUSTOMER_STORE_TIMEOUT", absl::Seconds(2));
-  for (const absl::Status& s : {cs_addr.status(), cs_timeout.status()}) {
-    if (!s.ok()) {
-      CRM_LOG(Error) << "invalid configuration: " << s.message();
-      return 2;
-    }
-  }
   // Customers customer-store confirmed are remembered (bounded, with a TTL,
   // forgotten on customer.erased / merged / unmerged): an order for a known
   // customer needs no customer-store call (services/transaction/README.md).
@@ -82,8 +80,8 @@ int main() {
   }
   CRM_LOG(Info) << "config CRM_CUSTOMER_CACHE_SIZE=" << *cache_size
                 << " CRM_CUSTOMER_CACHE_TTL=" << absl::FormatDuration(*cache_ttl);
-  transaction::storage::GrpcCustomerDirectory customer_store(grpcutil::MakeChannel(*cs_addr),
-                                                             *cs_timeout);
+  transaction::storage::GrpcCustomerDirectory customer_store(
+      grpcutil::MakeChannel(customer_store_peer->addr), customer_store_peer->timeout);
   transaction::app::KnownCustomers known_customers(
       clock, transaction::app::KnownCustomersOptions{static_cast<size_t>(*cache_size), *cache_ttl});
   transaction::app::CachingCustomerDirectory directory(customer_store, known_customers);

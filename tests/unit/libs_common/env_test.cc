@@ -4,21 +4,12 @@
 #include <cstdlib>
 #include <string>
 
+#include "tests/support/scoped_env.h"
+
 namespace {
 
 using namespace crm::common;  // NOLINT
-
-// Sets a uniquely named variable for the scope of a test.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
-  ~ScopedEnv() { unsetenv(name_.c_str()); }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  std::string name_;
-};
+using crm::testing::ScopedEnv;
 
 bool Mentions(const absl::Status& s, const std::string& what) {
   return std::string(s.message()).find(what) != std::string::npos;
