@@ -92,21 +92,26 @@ TEST_CASE("LoadServiceConfig starts from the caller's defaults", "[common][confi
     ScopedEnv short_ttl("CRM_IDEMPOTENCY_KEY_TTL", "1h");
     CHECK(LoadServiceConfig().status().code() == absl::StatusCode::kInvalidArgument);
   }
-  SECTION("without an outbox its variables are neither read nor dumped") {
+  SECTION("without an outbox its variables are neither read nor dumped; the key TTL is") {
     ServiceConfig defaults;
     defaults.workers = 8;
     defaults.outbox = false;
-    ScopedEnv short_ttl("CRM_IDEMPOTENCY_KEY_TTL", "1h");
+    ScopedEnv relay("CRM_EVENT_PARTITIONS", "not-a-number");
+    ScopedEnv long_ttl("CRM_IDEMPOTENCY_KEY_TTL", "48h");
     auto c = LoadServiceConfig(defaults);
     REQUIRE(c.ok());
     CHECK(c->workers == 8);
     CHECK_FALSE(c->outbox);
+    CHECK(c->idempotency_key_ttl == absl::Hours(48));
     ConfigDump dump;
     c->DumpTo(dump);
     const std::string text = dump.ToString();
     CHECK(text.find("outbox_relay") == std::string::npos);
-    CHECK(text.find("idempotency_key_ttl") == std::string::npos);
+    CHECK(text.find("event_partitions") == std::string::npos);
+    CHECK(text.find("idempotency_key_ttl=48h") != std::string::npos);
     CHECK(text.find("shutdown_grace=10s") != std::string::npos);
+    ScopedEnv short_ttl("CRM_IDEMPOTENCY_KEY_TTL", "1h");
+    CHECK(LoadServiceConfig(defaults).status().code() == absl::StatusCode::kInvalidArgument);
   }
   SECTION("CRM_GRPC_PORT=0 picks a free port") {
     ScopedEnv zero("CRM_GRPC_PORT", "0");
