@@ -176,6 +176,19 @@ absl::Status RecordNotFound(const char* what, const char* reason) {
   return common::NotFound(reason, absl::StrCat(what, " not found"));
 }
 
+// How each write's answer is kept with its idempotency key (libs/outbox/unit_of_work.h).
+const outbox::AnswerCodec<domain::Payment> kPaymentAnswer = outbox::SnapshotCodec<domain::Payment>(
+    [](const domain::Payment& v) { return SnapshotOf(v); },
+    [](const std::string& stored) { return PaymentFromSnapshot(stored); });
+
+const outbox::AnswerCodec<domain::Return> kReturnAnswer = outbox::SnapshotCodec<domain::Return>(
+    [](const domain::Return& v) { return SnapshotOf(v); },
+    [](const std::string& stored) { return ReturnFromSnapshot(stored); });
+
+const outbox::AnswerCodec<domain::Refund> kRefundAnswer = outbox::SnapshotCodec<domain::Refund>(
+    [](const domain::Refund& v) { return SnapshotOf(v); },
+    [](const std::string& stored) { return RefundFromSnapshot(stored); });
+
 }  // namespace
 
 std::vector<pg::NamedQuery> PgOrderRepository::MoneyQueries() {
@@ -312,57 +325,44 @@ void PgOrderRepository::EmitRefund(pqxx::work& tx, const outbox::WriteMeta& meta
 absl::StatusOr<domain::Payment> PgOrderRepository::RecordPayment(const app::Actor& actor,
                                                                  const domain::Payment& p) {
   outbox::WriteMeta meta = MetaOf(actor);
-  domain::Payment out = p;
-  CRM_RETURN_IF_ERROR(writer_.Write(meta, p.id, [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
-                         writer_.ClaimIdempotencyKey(tx, meta, p.id));
-    if (replay) {
-      CRM_ASSIGN_OR_RETURN(out, PaymentFromSnapshot(writer_.StoredResponse(tx, meta)));
-      return absl::OkStatus();
-    }
-    CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, p.order_id, true));
-    const domain::OrderStatus before = o.status;
-    CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyNewPayment(o, p));
-    if (changed) SaveOrderMoney(tx, meta, o, before, p.create_time);
-    pool_.Exec(tx, "insert_payment", actor.tenant_id, p.id, p.order_id, p.amount_minor,
-               static_cast<int>(p.method), static_cast<int>(p.status), p.provider_ref,
-               Micros(p.create_time), p.version);
-    EmitPayment(tx, meta, o, p);
-    writer_.SetResponse(tx, meta, SnapshotOf(p));
-    return absl::OkStatus();
-  }));
-  return out;
+  return outbox::WriteOnce<domain::Payment>(
+      writer_, meta, p.id, kPaymentAnswer,
+      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Payment> {
+        pqxx::work& tx = w.sql();
+        CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, p.order_id, true));
+        const domain::OrderStatus before = o.status;
+        CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyNewPayment(o, p));
+        if (changed) SaveOrderMoney(tx, meta, o, before, p.create_time);
+        pool_.Exec(tx, "insert_payment", actor.tenant_id, p.id, p.order_id, p.amount_minor,
+                   static_cast<int>(p.method), static_cast<int>(p.status), p.provider_ref,
+                   Micros(p.create_time), p.version);
+        EmitPayment(tx, meta, o, p);
+        return p;
+      });
 }
 
 absl::StatusOr<domain::Payment> PgOrderRepository::UpdatePaymentStatus(
     const app::Actor& actor, const std::string& order_id, const std::string& payment_id,
     domain::PaymentStatus to, absl::Time now) {
   outbox::WriteMeta meta = MetaOf(actor);
-  domain::Payment out;
-  CRM_RETURN_IF_ERROR(writer_.Write(meta, payment_id, [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
-                         writer_.ClaimIdempotencyKey(tx, meta, payment_id));
-    if (replay) {
-      CRM_ASSIGN_OR_RETURN(out, PaymentFromSnapshot(writer_.StoredResponse(tx, meta)));
-      return absl::OkStatus();
-    }
-    // Order first, then payment: the same lock order as RecordPayment.
-    CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, order_id, true));
-    const domain::OrderStatus before = o.status;
-    pqxx::result r =
-        pool_.Exec(tx, "select_payment_for_update", actor.tenant_id, order_id, payment_id);
-    if (r.empty()) return RecordNotFound("payment", "PAYMENT_NOT_FOUND");
-    domain::Payment p = PaymentFromRow(r[0]);
-    CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyPaymentStatus(o, p, to, now));
-    if (changed) SaveOrderMoney(tx, meta, o, before, now);
-    pool_.Exec(tx, "update_payment_status", actor.tenant_id, payment_id, static_cast<int>(to),
-               Micros(p.update_time), p.version);
-    EmitPayment(tx, meta, o, p);
-    writer_.SetResponse(tx, meta, SnapshotOf(p));
-    out = std::move(p);
-    return absl::OkStatus();
-  }));
-  return out;
+  return outbox::WriteOnce<domain::Payment>(
+      writer_, meta, payment_id, kPaymentAnswer,
+      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Payment> {
+        pqxx::work& tx = w.sql();
+        // Order first, then payment: the same lock order as RecordPayment.
+        CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, order_id, true));
+        const domain::OrderStatus before = o.status;
+        pqxx::result r =
+            pool_.Exec(tx, "select_payment_for_update", actor.tenant_id, order_id, payment_id);
+        if (r.empty()) return RecordNotFound("payment", "PAYMENT_NOT_FOUND");
+        domain::Payment p = PaymentFromRow(r[0]);
+        CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyPaymentStatus(o, p, to, now));
+        if (changed) SaveOrderMoney(tx, meta, o, before, now);
+        pool_.Exec(tx, "update_payment_status", actor.tenant_id, payment_id, static_cast<int>(to),
+                   Micros(p.update_time), p.version);
+        EmitPayment(tx, meta, o, p);
+        return p;
+      });
 }
 
 absl::StatusOr<std::vector<domain::Payment>> PgOrderRepository::ListPayments(
@@ -383,44 +383,39 @@ absl::StatusOr<domain::Return> PgOrderRepository::CreateReturn(
     const app::Actor& actor, const domain::Return& in,
     const std::vector<domain::ReturnLineRequest>& lines) {
   outbox::WriteMeta meta = MetaOf(actor);
-  domain::Return out = in;
-  CRM_RETURN_IF_ERROR(writer_.Write(meta, in.id, [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
-                         writer_.ClaimIdempotencyKey(tx, meta, in.id));
-    if (replay) {
-      CRM_ASSIGN_OR_RETURN(out, ReturnFromSnapshot(writer_.StoredResponse(tx, meta)));
-      return absl::OkStatus();
-    }
-    CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, in.order_id, true));
-    const domain::OrderStatus before = o.status;
-    CRM_RETURN_IF_ERROR(domain::ApplyNewReturn(o, out, lines));
-    pool_.Exec(tx, "insert_return", actor.tenant_id, out.id, o.id, out.amount_minor, out.reason,
-               Micros(out.create_time));
-    nlohmann::json event_lines = nlohmann::json::array();
-    for (const auto& l : out.lines) {
-      pool_.Exec(tx, "insert_return_line", actor.tenant_id, out.id, l.line_no, l.sku, l.quantity,
-                 l.amount_minor);
-      pool_.Exec(tx, "update_line_returned", actor.tenant_id, o.id, l.line_no,
-                 o.lines[l.line_no].returned_quantity);
-      event_lines.push_back({{"line_no", l.line_no},
-                             {"sku", l.sku},
-                             {"quantity", l.quantity},
-                             {"amount_minor", Str(l.amount_minor)}});
-    }
-    writer_.Emit(tx, meta, o.customer_id, "return.created",
-                 nlohmann::json{{"return_id", out.id},
-                                {"order_id", o.id},
-                                {"customer_id", o.customer_id},
-                                {"currency_code", o.currency_code},
-                                {"amount_minor", Str(out.amount_minor)},
-                                {"reason", out.reason},
-                                {"lines", event_lines}}
-                     .dump());
-    SaveOrderMoney(tx, meta, o, before, out.create_time);
-    writer_.SetResponse(tx, meta, SnapshotOf(out));
-    return absl::OkStatus();
-  }));
-  return out;
+  return outbox::WriteOnce<domain::Return>(
+      writer_, meta, in.id, kReturnAnswer,
+      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Return> {
+        pqxx::work& tx = w.sql();
+        domain::Return out = in;
+        CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, in.order_id, true));
+        const domain::OrderStatus before = o.status;
+        CRM_RETURN_IF_ERROR(domain::ApplyNewReturn(o, out, lines));
+        pool_.Exec(tx, "insert_return", actor.tenant_id, out.id, o.id, out.amount_minor, out.reason,
+                   Micros(out.create_time));
+        nlohmann::json event_lines = nlohmann::json::array();
+        for (const auto& l : out.lines) {
+          pool_.Exec(tx, "insert_return_line", actor.tenant_id, out.id, l.line_no, l.sku,
+                     l.quantity, l.amount_minor);
+          pool_.Exec(tx, "update_line_returned", actor.tenant_id, o.id, l.line_no,
+                     o.lines[l.line_no].returned_quantity);
+          event_lines.push_back({{"line_no", l.line_no},
+                                 {"sku", l.sku},
+                                 {"quantity", l.quantity},
+                                 {"amount_minor", Str(l.amount_minor)}});
+        }
+        writer_.Emit(tx, meta, o.customer_id, "return.created",
+                     nlohmann::json{{"return_id", out.id},
+                                    {"order_id", o.id},
+                                    {"customer_id", o.customer_id},
+                                    {"currency_code", o.currency_code},
+                                    {"amount_minor", Str(out.amount_minor)},
+                                    {"reason", out.reason},
+                                    {"lines", event_lines}}
+                         .dump());
+        SaveOrderMoney(tx, meta, o, before, out.create_time);
+        return out;
+      });
 }
 
 absl::StatusOr<std::vector<domain::Return>> PgOrderRepository::ListReturns(
@@ -452,61 +447,49 @@ absl::StatusOr<std::vector<domain::Return>> PgOrderRepository::ListReturns(
 absl::StatusOr<domain::Refund> PgOrderRepository::CreateRefund(const app::Actor& actor,
                                                                const domain::Refund& in) {
   outbox::WriteMeta meta = MetaOf(actor);
-  domain::Refund out = in;
-  CRM_RETURN_IF_ERROR(writer_.Write(meta, in.id, [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
-                         writer_.ClaimIdempotencyKey(tx, meta, in.id));
-    if (replay) {
-      CRM_ASSIGN_OR_RETURN(out, RefundFromSnapshot(writer_.StoredResponse(tx, meta)));
-      return absl::OkStatus();
-    }
-    CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, in.order_id, true));
-    const domain::OrderStatus before = o.status;
-    // Under the order's row lock: no refund or return of it can come in between.
-    std::vector<domain::Refund> refunds;
-    for (const auto& r : pool_.Exec(tx, "list_refunds", actor.tenant_id, o.id)) {
-      refunds.push_back(RefundFromRow(r));
-    }
-    CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyNewRefund(
-                                           o, in, refunds, LoadReturns(tx, actor.tenant_id, o.id)));
-    pool_.Exec(tx, "insert_refund", actor.tenant_id, in.id, o.id, in.return_id, in.amount_minor,
-               static_cast<int>(in.status), in.reason, Micros(in.create_time), in.version);
-    if (changed) SaveOrderMoney(tx, meta, o, before, in.create_time);
-    EmitRefund(tx, meta, o, in);
-    writer_.SetResponse(tx, meta, SnapshotOf(in));
-    return absl::OkStatus();
-  }));
-  return out;
+  return outbox::WriteOnce<domain::Refund>(
+      writer_, meta, in.id, kRefundAnswer,
+      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Refund> {
+        pqxx::work& tx = w.sql();
+        CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, in.order_id, true));
+        const domain::OrderStatus before = o.status;
+        // Under the order's row lock: no refund or return of it can come in between.
+        std::vector<domain::Refund> refunds;
+        for (const auto& r : pool_.Exec(tx, "list_refunds", actor.tenant_id, o.id)) {
+          refunds.push_back(RefundFromRow(r));
+        }
+        CRM_ASSIGN_OR_RETURN(
+            bool changed,
+            domain::ApplyNewRefund(o, in, refunds, LoadReturns(tx, actor.tenant_id, o.id)));
+        pool_.Exec(tx, "insert_refund", actor.tenant_id, in.id, o.id, in.return_id, in.amount_minor,
+                   static_cast<int>(in.status), in.reason, Micros(in.create_time), in.version);
+        if (changed) SaveOrderMoney(tx, meta, o, before, in.create_time);
+        EmitRefund(tx, meta, o, in);
+        return in;
+      });
 }
 
 absl::StatusOr<domain::Refund> PgOrderRepository::UpdateRefundStatus(
     const app::Actor& actor, const std::string& order_id, const std::string& refund_id,
     domain::RefundStatus to, absl::Time now) {
   outbox::WriteMeta meta = MetaOf(actor);
-  domain::Refund out;
-  CRM_RETURN_IF_ERROR(writer_.Write(meta, refund_id, [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
-                         writer_.ClaimIdempotencyKey(tx, meta, refund_id));
-    if (replay) {
-      CRM_ASSIGN_OR_RETURN(out, RefundFromSnapshot(writer_.StoredResponse(tx, meta)));
-      return absl::OkStatus();
-    }
-    CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, order_id, true));
-    const domain::OrderStatus before = o.status;
-    pqxx::result r =
-        pool_.Exec(tx, "select_refund_for_update", actor.tenant_id, order_id, refund_id);
-    if (r.empty()) return RecordNotFound("refund", "REFUND_NOT_FOUND");
-    domain::Refund f = RefundFromRow(r[0]);
-    CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyRefundStatus(o, f, to, now));
-    pool_.Exec(tx, "update_refund_status", actor.tenant_id, refund_id, static_cast<int>(to),
-               Micros(f.update_time), f.version);
-    if (changed) SaveOrderMoney(tx, meta, o, before, now);
-    EmitRefund(tx, meta, o, f);
-    writer_.SetResponse(tx, meta, SnapshotOf(f));
-    out = std::move(f);
-    return absl::OkStatus();
-  }));
-  return out;
+  return outbox::WriteOnce<domain::Refund>(
+      writer_, meta, refund_id, kRefundAnswer,
+      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Refund> {
+        pqxx::work& tx = w.sql();
+        CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, order_id, true));
+        const domain::OrderStatus before = o.status;
+        pqxx::result r =
+            pool_.Exec(tx, "select_refund_for_update", actor.tenant_id, order_id, refund_id);
+        if (r.empty()) return RecordNotFound("refund", "REFUND_NOT_FOUND");
+        domain::Refund f = RefundFromRow(r[0]);
+        CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyRefundStatus(o, f, to, now));
+        pool_.Exec(tx, "update_refund_status", actor.tenant_id, refund_id, static_cast<int>(to),
+                   Micros(f.update_time), f.version);
+        if (changed) SaveOrderMoney(tx, meta, o, before, now);
+        EmitRefund(tx, meta, o, f);
+        return f;
+      });
 }
 
 absl::StatusOr<std::vector<domain::Refund>> PgOrderRepository::ListRefunds(

@@ -127,6 +127,11 @@ std::string Cursor(const domain::Order& o) {
   return absl::StrCat(absl::ToUnixMicros(o.placed_time), "|", o.id);
 }
 
+// How each write's answer is kept with its idempotency key (libs/outbox/unit_of_work.h).
+const outbox::AnswerCodec<domain::Order> kOrderAnswer = outbox::SnapshotCodec<domain::Order>(
+    [](const domain::Order& v) { return SnapshotOf(v); },
+    [](const std::string& stored) { return FromSnapshot(stored); });
+
 }  // namespace
 
 std::vector<pg::NamedQuery> PgOrderRepository::Queries() {
@@ -275,20 +280,13 @@ absl::Status PgOrderRepository::InsertInTransaction(pqxx::work& tx, const outbox
 absl::StatusOr<domain::Order> PgOrderRepository::Insert(const app::Actor& actor,
                                                         const domain::Order& o) {
   outbox::WriteMeta meta = MetaOf(actor);
-  domain::Order out = o;
-  absl::Status s = writer_.Write(meta, o.id, [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
-                         writer_.ClaimIdempotencyKey(tx, meta, o.id));
-    if (replay) {
-      CRM_ASSIGN_OR_RETURN(out, FromSnapshot(writer_.StoredResponse(tx, meta)));
-      return absl::OkStatus();
-    }
-    CRM_RETURN_IF_ERROR(InsertInTransaction(tx, meta, o));
-    writer_.SetResponse(tx, meta, SnapshotOf(o));
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return out;
+  return outbox::WriteOnce<domain::Order>(
+      writer_, meta, o.id, kOrderAnswer,
+      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Order> {
+        pqxx::work& tx = w.sql();
+        CRM_RETURN_IF_ERROR(InsertInTransaction(tx, meta, o));
+        return o;
+      });
 }
 
 absl::StatusOr<std::optional<domain::Order>> PgOrderRepository::FindReplay(
@@ -346,26 +344,17 @@ absl::StatusOr<domain::Order> PgOrderRepository::Transition(const app::Actor& ac
                                                             domain::OrderStatus to,
                                                             absl::Time now) {
   outbox::WriteMeta meta = MetaOf(actor);
-  domain::Order out;
-  absl::Status s = writer_.Write(meta, id, [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
-                         writer_.ClaimIdempotencyKey(tx, meta, id));
-    if (replay) {
-      // The first call's answer: the order as that call left it.
-      CRM_ASSIGN_OR_RETURN(out, FromSnapshot(writer_.StoredResponse(tx, meta)));
-      return absl::OkStatus();
-    }
-    CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, id, true));
-    CRM_RETURN_IF_ERROR(domain::ApplyTransition(o, to, now));
-    pool_.Exec(tx, "update_order_status", actor.tenant_id, id, static_cast<int>(o.status),
-               o.version, absl::ToUnixMicros(o.update_time));
-    EmitOrder(tx, meta, o);
-    writer_.SetResponse(tx, meta, SnapshotOf(o));
-    out = std::move(o);
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return out;
+  return outbox::WriteOnce<domain::Order>(
+      writer_, meta, id, kOrderAnswer,
+      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Order> {
+        pqxx::work& tx = w.sql();
+        CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, id, true));
+        CRM_RETURN_IF_ERROR(domain::ApplyTransition(o, to, now));
+        pool_.Exec(tx, "update_order_status", actor.tenant_id, id, static_cast<int>(o.status),
+                   o.version, absl::ToUnixMicros(o.update_time));
+        EmitOrder(tx, meta, o);
+        return o;
+      });
 }
 
 }  // namespace crm::transaction::storage

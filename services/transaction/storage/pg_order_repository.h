@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "libs/outbox/writer.h"
+#include "libs/outbox/unit_of_work.h"
 #include "libs/pg/pool.h"
 #include "services/transaction/app/ports.h"
 

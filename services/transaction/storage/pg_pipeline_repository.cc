@@ -224,6 +224,49 @@ const std::string& SubjectOf(const std::string& customer_id, const std::string& 
   return customer_id.empty() ? own_id : customer_id;
 }
 
+// How each write's answer is kept with its idempotency key (libs/outbox/unit_of_work.h).
+const outbox::AnswerCodec<Lead> kLeadAnswer = outbox::SnapshotCodec<Lead>(
+    [](const Lead& v) { return LeadJson(v).dump(); },
+    [](const std::string& stored) { return FromSnapshot<Lead>(stored, LeadFromJson); });
+
+const outbox::AnswerCodec<Opportunity> kOpportunityAnswer = outbox::SnapshotCodec<Opportunity>(
+    [](const Opportunity& v) { return OpportunityJson(v).dump(); },
+    [](const std::string& stored) {
+      return FromSnapshot<Opportunity>(stored, OpportunityFromJson);
+    });
+
+const outbox::AnswerCodec<domain::StageProbabilities> kStageProbabilitiesAnswer =
+    outbox::SnapshotCodec<domain::StageProbabilities>(
+        [](const domain::StageProbabilities& p) { return ProbabilitiesJson(p).dump(); },
+        [](const std::string& stored) {
+          return FromSnapshot<domain::StageProbabilities>(stored, [](const Json& j, bool&) {
+            domain::StageProbabilities p;
+            for (int s = 1; s <= domain::kStageCount; ++s) {
+              p.percent[static_cast<size_t>(s)] =
+                  j.at(domain::StageName(static_cast<OpportunityStage>(s))).get<int>();
+            }
+            return p;
+          });
+        });
+
+const outbox::AnswerCodec<app::Conversion> kConversionAnswer =
+    outbox::SnapshotCodec<app::Conversion>(
+        [](const app::Conversion& c) {
+          return Json{{"lead", LeadJson(c.lead)},
+                      {"opportunity", OpportunityJson(c.opportunity)},
+                      {"customer_created", c.customer_created}}
+              .dump();
+        },
+        [](const std::string& stored) {
+          return FromSnapshot<app::Conversion>(stored, [](const Json& j, bool& ok) {
+            app::Conversion c;
+            c.lead = LeadFromJson(j.at("lead"), ok);
+            c.opportunity = OpportunityFromJson(j.at("opportunity"), ok);
+            c.customer_created = j.at("customer_created").get<bool>();
+            return c;
+          });
+        });
+
 }  // namespace
 
 std::vector<pg::NamedQuery> PgPipelineRepository::Queries() {
@@ -492,22 +535,15 @@ absl::StatusOr<app::PipelineErasure> PgPipelineRepository::EraseCustomerData(
 
 absl::StatusOr<Lead> PgPipelineRepository::InsertLead(const app::Actor& actor, const Lead& l) {
   outbox::WriteMeta meta = MetaOf(actor);
-  Lead out = l;
-  CRM_RETURN_IF_ERROR(writer_.Write(meta, l.id, [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
-                         writer_.ClaimIdempotencyKey(tx, meta, l.id));
-    if (replay) {
-      CRM_ASSIGN_OR_RETURN(out, FromSnapshot<Lead>(writer_.StoredResponse(tx, meta), LeadFromJson));
-      return absl::OkStatus();
-    }
-    pool_.Exec(tx, "insert_lead", actor.tenant_id, l.id, l.given_name, l.family_name,
-               l.company_name, l.email, l.phone, l.source, static_cast<int>(l.status), l.owner,
-               l.score, l.version, absl::ToUnixMicros(l.create_time));
-    EmitLead(tx, meta, "lead.created", l);
-    writer_.SetResponse(tx, meta, LeadJson(l).dump());
-    return absl::OkStatus();
-  }));
-  return out;
+  return outbox::WriteOnce<Lead>(
+      writer_, meta, l.id, kLeadAnswer, [&](const outbox::WriteTx& w) -> absl::StatusOr<Lead> {
+        pqxx::work& tx = w.sql();
+        pool_.Exec(tx, "insert_lead", actor.tenant_id, l.id, l.given_name, l.family_name,
+                   l.company_name, l.email, l.phone, l.source, static_cast<int>(l.status), l.owner,
+                   l.score, l.version, absl::ToUnixMicros(l.create_time));
+        EmitLead(tx, meta, "lead.created", l);
+        return l;
+      });
 }
 
 absl::StatusOr<Lead> PgPipelineRepository::GetLead(const std::string& tenant,
@@ -548,72 +584,41 @@ absl::StatusOr<Lead> PgPipelineRepository::UpdateLead(const app::Actor& actor,
                                                       const std::string& if_match,
                                                       const LeadMutation& mutate) {
   outbox::WriteMeta meta = MetaOf(actor);
-  Lead out;
-  CRM_RETURN_IF_ERROR(writer_.Write(meta, id, [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
-                         writer_.ClaimIdempotencyKey(tx, meta, id));
-    if (replay) {
-      CRM_ASSIGN_OR_RETURN(out, FromSnapshot<Lead>(writer_.StoredResponse(tx, meta), LeadFromJson));
-      return absl::OkStatus();
-    }
-    CRM_ASSIGN_OR_RETURN(Lead lead, LoadLead(tx, actor.tenant_id, id, true));
-    CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyUpdate(lead, if_match, mutate));
-    if (changed) {
-      pool_.Exec(tx, "update_lead", actor.tenant_id, id, lead.given_name, lead.family_name,
-                 lead.company_name, lead.email, lead.phone, lead.source,
-                 static_cast<int>(lead.status), lead.owner, lead.score, lead.version,
-                 absl::ToUnixMicros(lead.update_time));
-      EmitLead(tx, meta, "lead.updated", lead);
-    }
-    out = lead;
-    writer_.SetResponse(tx, meta, LeadJson(out).dump());
-    return absl::OkStatus();
-  }));
-  return out;
+  return outbox::WriteOnce<Lead>(
+      writer_, meta, id, kLeadAnswer, [&](const outbox::WriteTx& w) -> absl::StatusOr<Lead> {
+        pqxx::work& tx = w.sql();
+        CRM_ASSIGN_OR_RETURN(Lead lead, LoadLead(tx, actor.tenant_id, id, true));
+        CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyUpdate(lead, if_match, mutate));
+        if (changed) {
+          pool_.Exec(tx, "update_lead", actor.tenant_id, id, lead.given_name, lead.family_name,
+                     lead.company_name, lead.email, lead.phone, lead.source,
+                     static_cast<int>(lead.status), lead.owner, lead.score, lead.version,
+                     absl::ToUnixMicros(lead.update_time));
+          EmitLead(tx, meta, "lead.updated", lead);
+        }
+        return lead;
+      });
 }
 
 absl::StatusOr<app::Conversion> PgPipelineRepository::ConvertLead(
     const app::Actor& actor, const std::string& lead_id, const std::string& customer_id,
     bool customer_created, const Opportunity& opportunity) {
   outbox::WriteMeta meta = MetaOf(actor);
-  app::Conversion out;
-  CRM_RETURN_IF_ERROR(writer_.Write(meta, lead_id, [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
-                         writer_.ClaimIdempotencyKey(tx, meta, lead_id));
-    if (replay) {
-      CRM_ASSIGN_OR_RETURN(
-          out, FromSnapshot<app::Conversion>(writer_.StoredResponse(tx, meta),
-                                             [](const Json& j, bool& ok) {
-                                               app::Conversion c;
-                                               c.lead = LeadFromJson(j.at("lead"), ok);
-                                               c.opportunity =
-                                                   OpportunityFromJson(j.at("opportunity"), ok);
-                                               c.customer_created =
-                                                   j.at("customer_created").get<bool>();
-                                               return c;
-                                             }));
-      return absl::OkStatus();
-    }
-    CRM_ASSIGN_OR_RETURN(Lead lead, LoadLead(tx, actor.tenant_id, lead_id, true));
-    Opportunity o = opportunity;
-    CRM_RETURN_IF_ERROR(domain::ApplyConversion(lead, o, customer_id));
-    WriteOpportunity(tx, actor, o);
-    pool_.Exec(tx, "convert_lead", actor.tenant_id, lead_id, static_cast<int>(lead.status),
-               lead.customer_id, lead.opportunity_id, lead.version,
-               absl::ToUnixMicros(lead.convert_time));
-    EmitLead(tx, meta, "lead.converted", lead);
-    EmitOpportunity(tx, meta, "opportunity.created", o, OpportunityStage::kUnspecified);
-    out.lead = lead;
-    out.opportunity = o;
-    out.customer_created = customer_created;
-    writer_.SetResponse(tx, meta,
-                        Json{{"lead", LeadJson(lead)},
-                             {"opportunity", OpportunityJson(o)},
-                             {"customer_created", customer_created}}
-                            .dump());
-    return absl::OkStatus();
-  }));
-  return out;
+  return outbox::WriteOnce<app::Conversion>(
+      writer_, meta, lead_id, kConversionAnswer,
+      [&](const outbox::WriteTx& w) -> absl::StatusOr<app::Conversion> {
+        pqxx::work& tx = w.sql();
+        CRM_ASSIGN_OR_RETURN(Lead lead, LoadLead(tx, actor.tenant_id, lead_id, true));
+        Opportunity o = opportunity;
+        CRM_RETURN_IF_ERROR(domain::ApplyConversion(lead, o, customer_id));
+        WriteOpportunity(tx, actor, o);
+        pool_.Exec(tx, "convert_lead", actor.tenant_id, lead_id, static_cast<int>(lead.status),
+                   lead.customer_id, lead.opportunity_id, lead.version,
+                   absl::ToUnixMicros(lead.convert_time));
+        EmitLead(tx, meta, "lead.converted", lead);
+        EmitOpportunity(tx, meta, "opportunity.created", o, OpportunityStage::kUnspecified);
+        return app::Conversion{lead, o, customer_created};
+      });
 }
 
 // ------------------------------------------------------------ opportunities
@@ -621,21 +626,14 @@ absl::StatusOr<app::Conversion> PgPipelineRepository::ConvertLead(
 absl::StatusOr<Opportunity> PgPipelineRepository::InsertOpportunity(const app::Actor& actor,
                                                                     const Opportunity& o) {
   outbox::WriteMeta meta = MetaOf(actor);
-  Opportunity out = o;
-  CRM_RETURN_IF_ERROR(writer_.Write(meta, o.id, [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
-                         writer_.ClaimIdempotencyKey(tx, meta, o.id));
-    if (replay) {
-      CRM_ASSIGN_OR_RETURN(out, FromSnapshot<Opportunity>(writer_.StoredResponse(tx, meta),
-                                                          OpportunityFromJson));
-      return absl::OkStatus();
-    }
-    WriteOpportunity(tx, actor, o);
-    EmitOpportunity(tx, meta, "opportunity.created", o, OpportunityStage::kUnspecified);
-    writer_.SetResponse(tx, meta, OpportunityJson(o).dump());
-    return absl::OkStatus();
-  }));
-  return out;
+  return outbox::WriteOnce<Opportunity>(
+      writer_, meta, o.id, kOpportunityAnswer,
+      [&](const outbox::WriteTx& w) -> absl::StatusOr<Opportunity> {
+        pqxx::work& tx = w.sql();
+        WriteOpportunity(tx, actor, o);
+        EmitOpportunity(tx, meta, "opportunity.created", o, OpportunityStage::kUnspecified);
+        return o;
+      });
 }
 
 absl::StatusOr<Opportunity> PgPipelineRepository::GetOpportunity(const std::string& tenant,
@@ -676,28 +674,20 @@ absl::StatusOr<Opportunity> PgPipelineRepository::UpdateOpportunity(
     const app::Actor& actor, const std::string& id, const std::string& if_match,
     const OpportunityMutation& mutate) {
   outbox::WriteMeta meta = MetaOf(actor);
-  Opportunity out;
-  CRM_RETURN_IF_ERROR(writer_.Write(meta, id, [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
-                         writer_.ClaimIdempotencyKey(tx, meta, id));
-    if (replay) {
-      CRM_ASSIGN_OR_RETURN(out, FromSnapshot<Opportunity>(writer_.StoredResponse(tx, meta),
-                                                          OpportunityFromJson));
-      return absl::OkStatus();
-    }
-    CRM_ASSIGN_OR_RETURN(Opportunity o, LoadOpportunity(tx, actor.tenant_id, id, true));
-    CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyUpdate(o, if_match, mutate));
-    if (changed) {
-      pool_.Exec(tx, "update_opportunity", actor.tenant_id, id, o.name, o.customer_id,
-                 o.amount_minor, o.currency_code, domain::FormatDate(o.expected_close_date),
-                 o.owner, o.version, absl::ToUnixMicros(o.update_time));
-      EmitOpportunity(tx, meta, "opportunity.updated", o, OpportunityStage::kUnspecified);
-    }
-    out = o;
-    writer_.SetResponse(tx, meta, OpportunityJson(out).dump());
-    return absl::OkStatus();
-  }));
-  return out;
+  return outbox::WriteOnce<Opportunity>(
+      writer_, meta, id, kOpportunityAnswer,
+      [&](const outbox::WriteTx& w) -> absl::StatusOr<Opportunity> {
+        pqxx::work& tx = w.sql();
+        CRM_ASSIGN_OR_RETURN(Opportunity o, LoadOpportunity(tx, actor.tenant_id, id, true));
+        CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyUpdate(o, if_match, mutate));
+        if (changed) {
+          pool_.Exec(tx, "update_opportunity", actor.tenant_id, id, o.name, o.customer_id,
+                     o.amount_minor, o.currency_code, domain::FormatDate(o.expected_close_date),
+                     o.owner, o.version, absl::ToUnixMicros(o.update_time));
+          EmitOpportunity(tx, meta, "opportunity.updated", o, OpportunityStage::kUnspecified);
+        }
+        return o;
+      });
 }
 
 absl::StatusOr<Opportunity> PgPipelineRepository::MoveStage(const app::Actor& actor,
@@ -705,38 +695,30 @@ absl::StatusOr<Opportunity> PgPipelineRepository::MoveStage(const app::Actor& ac
                                                             const app::StageMove& move,
                                                             absl::Time now) {
   outbox::WriteMeta meta = MetaOf(actor);
-  Opportunity out;
-  CRM_RETURN_IF_ERROR(writer_.Write(meta, id, [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
-                         writer_.ClaimIdempotencyKey(tx, meta, id));
-    if (replay) {
-      CRM_ASSIGN_OR_RETURN(out, FromSnapshot<Opportunity>(writer_.StoredResponse(tx, meta),
-                                                          OpportunityFromJson));
-      return absl::OkStatus();
-    }
-    CRM_ASSIGN_OR_RETURN(Opportunity o, LoadOpportunity(tx, actor.tenant_id, id, true));
-    const OpportunityStage from = o.stage;
-    CRM_RETURN_IF_ERROR(domain::ApplyStageMove(o, move, now));
-    if (move.order) {
-      // Won with its order: both in this transaction, under the row lock, so
-      // a concurrent close or a refused move leaves no order behind.
-      if (orders_ == nullptr) return absl::UnimplementedError("orders are not configured");
-      domain::Order order = *move.order;
-      order.customer_id = o.customer_id;
-      CRM_RETURN_IF_ERROR(orders_->InsertInTransaction(tx, meta, order));
-    }
-    pool_.Exec(tx, "update_opportunity_stage", actor.tenant_id, id, static_cast<int>(o.stage),
-               o.order_id, o.close_reason, domain::IsClosed(o.stage), absl::ToUnixMicros(now),
-               o.version);
-    AddStageChange(tx, actor, id, from, o.stage, now);
-    for (const char* type : domain::StageMoveEventTypes(o.stage)) {
-      EmitOpportunity(tx, meta, type, o, from);
-    }
-    writer_.SetResponse(tx, meta, OpportunityJson(o).dump());
-    out = std::move(o);
-    return absl::OkStatus();
-  }));
-  return out;
+  return outbox::WriteOnce<Opportunity>(
+      writer_, meta, id, kOpportunityAnswer,
+      [&](const outbox::WriteTx& w) -> absl::StatusOr<Opportunity> {
+        pqxx::work& tx = w.sql();
+        CRM_ASSIGN_OR_RETURN(Opportunity o, LoadOpportunity(tx, actor.tenant_id, id, true));
+        const OpportunityStage from = o.stage;
+        CRM_RETURN_IF_ERROR(domain::ApplyStageMove(o, move, now));
+        if (move.order) {
+          // Won with its order: both in this transaction, under the row lock, so
+          // a concurrent close or a refused move leaves no order behind.
+          if (orders_ == nullptr) return absl::UnimplementedError("orders are not configured");
+          domain::Order order = *move.order;
+          order.customer_id = o.customer_id;
+          CRM_RETURN_IF_ERROR(orders_->InsertInTransaction(tx, meta, order));
+        }
+        pool_.Exec(tx, "update_opportunity_stage", actor.tenant_id, id, static_cast<int>(o.stage),
+                   o.order_id, o.close_reason, domain::IsClosed(o.stage), absl::ToUnixMicros(now),
+                   o.version);
+        AddStageChange(tx, actor, id, from, o.stage, now);
+        for (const char* type : domain::StageMoveEventTypes(o.stage)) {
+          EmitOpportunity(tx, meta, type, o, from);
+        }
+        return o;
+      });
 }
 
 absl::StatusOr<std::vector<domain::StageChange>> PgPipelineRepository::StageHistory(
@@ -773,37 +755,24 @@ absl::StatusOr<domain::StageProbabilities> PgPipelineRepository::GetProbabilitie
 absl::StatusOr<domain::StageProbabilities> PgPipelineRepository::UpdateProbabilities(
     const app::Actor& actor, const std::vector<std::pair<int, int>>& changes, absl::Time now) {
   outbox::WriteMeta meta = MetaOf(actor);
-  domain::StageProbabilities out;
-  CRM_RETURN_IF_ERROR(writer_.Write(meta, "stage_probabilities", [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(std::optional<std::string> replay,
-                         writer_.ClaimIdempotencyKey(tx, meta, "stage_probabilities"));
-    if (replay) {
-      CRM_ASSIGN_OR_RETURN(
-          out, FromSnapshot<domain::StageProbabilities>(
-                   writer_.StoredResponse(tx, meta), [](const Json& j, bool&) {
-                     domain::StageProbabilities p;
-                     for (int s = 1; s <= domain::kStageCount; ++s) {
-                       p.percent[static_cast<size_t>(s)] =
-                           j.at(domain::StageName(static_cast<OpportunityStage>(s))).get<int>();
-                     }
-                     return p;
-                   }));
-      return absl::OkStatus();
-    }
-    // Serializes concurrent updates of one tenant (the rows may not exist yet).
-    pool_.Exec(tx, "lock_stage_probabilities", actor.tenant_id);
-    CRM_ASSIGN_OR_RETURN(domain::StageProbabilities current, LoadProbabilities(tx, actor.tenant_id));
-    CRM_ASSIGN_OR_RETURN(out, domain::ApplyProbabilities(current, changes));
-    for (const auto& [stage, percent] : changes) {
-      pool_.Exec(tx, "upsert_stage_probability", actor.tenant_id, stage, percent,
-                 absl::ToUnixMicros(now));
-    }
-    writer_.Emit(tx, meta, "", "pipeline.stage_probabilities_updated",
-                 Json{{"stages", ProbabilitiesJson(out)}}.dump());
-    writer_.SetResponse(tx, meta, ProbabilitiesJson(out).dump());
-    return absl::OkStatus();
-  }));
-  return out;
+  return outbox::WriteOnce<domain::StageProbabilities>(
+      writer_, meta, "stage_probabilities", kStageProbabilitiesAnswer,
+      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::StageProbabilities> {
+        pqxx::work& tx = w.sql();
+        // Serializes concurrent updates of one tenant (the rows may not exist yet).
+        pool_.Exec(tx, "lock_stage_probabilities", actor.tenant_id);
+        CRM_ASSIGN_OR_RETURN(domain::StageProbabilities current,
+                             LoadProbabilities(tx, actor.tenant_id));
+        CRM_ASSIGN_OR_RETURN(domain::StageProbabilities out,
+                             domain::ApplyProbabilities(current, changes));
+        for (const auto& [stage, percent] : changes) {
+          pool_.Exec(tx, "upsert_stage_probability", actor.tenant_id, stage, percent,
+                     absl::ToUnixMicros(now));
+        }
+        writer_.Emit(tx, meta, "", "pipeline.stage_probabilities_updated",
+                     Json{{"stages", ProbabilitiesJson(out)}}.dump());
+        return out;
+      });
 }
 
 // ----------------------------------------------------------------- forecast

@@ -4,7 +4,7 @@
 #include <utility>
 #include <vector>
 
-#include "libs/outbox/writer.h"
+#include "libs/outbox/unit_of_work.h"
 #include "libs/pg/pool.h"
 #include "services/transaction/app/pipeline_ports.h"
 #include "services/transaction/storage/pg_order_repository.h"
