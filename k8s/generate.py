@@ -40,6 +40,19 @@ OWNED_ENV = {"CRM_BIND_HOST", "CRM_GRPC_PORT", "CRM_METRICS_PORT", "CRM_SHUTDOWN
 NAME_RE = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]")
 
 
+# The hardened container securityContext (OB's), at a container's indent.
+CONTAINER_SECURITY = """\
+          securityContext:
+            allowPrivilegeEscalation: false
+            privileged: false
+            readOnlyRootFilesystem: true
+            runAsNonRoot: true
+            capabilities:
+              drop:
+                - ALL
+"""
+
+
 class SpecError(Exception):
     pass
 
@@ -253,15 +266,7 @@ metadata:
               service: liveness
             periodSeconds: 5
             failureThreshold: 60
-{resources_block(svc['resources'], 10)}          securityContext:
-            allowPrivilegeEscalation: false
-            privileged: false
-            readOnlyRootFilesystem: true
-            runAsNonRoot: true
-            capabilities:
-              drop:
-                - ALL
-          volumeMounts:
+{resources_block(svc['resources'], 10)}{CONTAINER_SECURITY}          volumeMounts:
             - name: tmp
               mountPath: /tmp
       volumes:
@@ -452,15 +457,7 @@ def migrations_job(services):
             limits:
               cpu: 500m
               memory: 256Mi
-          securityContext:
-            allowPrivilegeEscalation: false
-            privileged: false
-            readOnlyRootFilesystem: true
-            runAsNonRoot: true
-            capabilities:
-              drop:
-                - ALL
-"""
+{CONTAINER_SECURITY}"""
     order = ", then ".join(s["name"].replace("-", "_") for s in services)
     init = "".join(step(s) for s in services[:-1])
     init_block = f"      initContainers:\n{init}" if init else ""
