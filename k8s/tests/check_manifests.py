@@ -57,6 +57,8 @@ METRIC_LABELS = {"service", "method", "code", "query", "command", "outcome", "ro
 OPERATOR_TARGET_LABELS = {"service", "namespace", "pod", "container", "endpoint", "job"}
 PROMETHEUS_CONFIG = os.path.join("..", "deploy", "prometheus", "prometheus.yml")
 COMPOSE_FILE = os.path.join("..", "deploy", "compose", "docker-compose.yaml")
+# The services' spec (k8s/generate.py writes their manifests from it).
+SPEC_FILE = "services.yaml"
 
 
 class Unsupported(Exception):
@@ -578,32 +580,120 @@ def check_wiring(objs, case):
                        for p in s_pols for r in p["spec"].get("ingress") or []):
                 err("Deployment", name, f"no NetworkPolicy admits it to StatefulSet {store['metadata']['name']}")
 
-    # gateway -> backend on 50051, both directions of the policy pair.
-    gw = next((d for d in deployments if d["metadata"]["name"] == "gateway"), None)
-    gw_cm = next((o for o in objs if o.get("kind") == "ConfigMap"
-                  and o["metadata"]["name"] == "gateway-config"), None)
-    if policies and gw and gw_cm:
-        gw_labels = gw["spec"]["template"]["metadata"].get("labels") or {}
-        gw_pols = [p for p in policies if p["spec"].get("podSelector") and selects(p["spec"]["podSelector"], gw_labels)]
-        for key, val in (gw_cm.get("data") or {}).items():
+    # caller -> peer on 50051 (each CRM_<PEER>_ADDR of a Deployment's
+    # ConfigMap), both directions of the policy pair.
+    for caller in deployments if policies else []:
+        c_labels = caller["spec"]["template"]["metadata"].get("labels") or {}
+        c_pols = [p for p in policies if p["spec"].get("podSelector") and selects(p["spec"]["podSelector"], c_labels)]
+        for key, val in deployment_config(caller, objs).items():
             if not re.fullmatch(r"CRM_\w+_ADDR", key) or key == "CRM_REDIS_ADDR":
                 continue
             host = str(val).rpartition(":")[0]
             backend = next((d for d in deployments if d["metadata"]["name"] == host), None)
             if backend is None:
                 continue  # reported above when the Service is missing too
+            cname = caller["metadata"]["name"]
             b_labels = backend["spec"]["template"]["metadata"].get("labels") or {}
             if not any(port_in(r.get("ports"), 50051) and
                        any(selects(f.get("podSelector") or {}, b_labels) for f in r.get("to") or []
                            if "podSelector" in f and "namespaceSelector" not in f)
-                       for p in gw_pols for r in p["spec"].get("egress") or []):
-                err("NetworkPolicy", host, "no egress from gateway to it on 50051")
+                       for p in c_pols for r in p["spec"].get("egress") or []):
+                err("NetworkPolicy", host, f"no egress from {cname} to it on 50051")
             b_pols = [p for p in policies if p["spec"].get("podSelector") and selects(p["spec"]["podSelector"], b_labels)]
             if not any(port_in(r.get("ports"), 50051, "grpc") and
-                       any(selects(f.get("podSelector") or {}, gw_labels) for f in r.get("from") or []
+                       any(selects(f.get("podSelector") or {}, c_labels) for f in r.get("from") or []
                            if "podSelector" in f and "namespaceSelector" not in f)
                        for p in b_pols for r in p["spec"].get("ingress") or []):
-                err("NetworkPolicy", host, "no ingress to it from gateway on grpc")
+                err("NetworkPolicy", host, f"no ingress to it from {cname} on grpc")
+    errors.extend(check_spec(objs, case, policies, jobs))
+    return errors
+
+
+def deployment_config(d, objs):
+    """The data of the ConfigMaps a Deployment's containers take envFrom."""
+    names = {(ef.get("configMapRef") or {}).get("name")
+             for c in d["spec"]["template"]["spec"].get("containers", []) for ef in c.get("envFrom", [])}
+    data = {}
+    for o in objs:
+        if o.get("kind") == "ConfigMap" and o["metadata"]["name"] in names:
+            data.update(o.get("data") or {})
+    return data
+
+
+def find_spec(case):
+    """k8s/services.yaml above the case directory (k8s/overlays/x, k8s/tests/x)."""
+    d = os.path.abspath(case)
+    while True:
+        p = os.path.join(d, SPEC_FILE)
+        if os.path.isfile(p):
+            return p
+        parent = os.path.dirname(d)
+        if parent == d:
+            return None
+        d = parent
+
+
+def check_spec(objs, case, policies, jobs):
+    """Every service of k8s/services.yaml is in the render and fully wired:
+    its objects, one CRM_<PEER>_ADDR per peer (the policy pair is checked
+    with every address above), ingress from outside for a public one, the
+    crm-migrate steps in spec order, and in an overlay the environment's image
+    tag. A Deployment of a crm/ image that the spec does not list fails too."""
+    errors = []
+
+    def err(kind, name, msg):
+        errors.append(f"{case}: {kind}/{name}: {msg}")
+
+    path = find_spec(case)
+    if path is None:
+        return [f"{case}: no {SPEC_FILE} above the case"]
+    spec = yaml.safe_load(open(path, encoding="utf-8"))
+    services = spec.get("services") or []
+    names = [s["name"] for s in services]
+    by_key = {(o.get("kind"), o["metadata"].get("name")): o for o in objs}
+    for o in objs:
+        if o.get("kind") == "Deployment" and o["metadata"]["name"] not in names and any(
+                split_image(c.get("image", ""))[0].startswith("crm/") for c in iter_containers(o)):
+            err("Deployment", o["metadata"]["name"], f"not in {SPEC_FILE} (add it there and run k8s/generate.py)")
+    for s in services:
+        name = s["name"]
+        missing = [f"{k}/{n}" for k, n in (
+            ("ServiceAccount", name), ("ConfigMap", f"{name}-config"), ("Deployment", name),
+            ("Service", name), ("HorizontalPodAutoscaler", name), ("PodDisruptionBudget", name))
+            if (k, n) not in by_key]
+        if missing:
+            err("spec", name, f"not rendered: {', '.join(missing)}")
+            continue
+        d = by_key[("Deployment", name)]
+        cfg = deployment_config(d, objs)
+        for peer in s.get("peers") or []:
+            key = "CRM_" + peer.upper().replace("-", "_") + "_ADDR"
+            if cfg.get(key) != f"{peer}:50051":
+                err("ConfigMap", f"{name}-config", f"{key} is {cfg.get(key)!r}, not {peer}:50051 (peers)")
+        if s.get("public") and policies:
+            labels = d["spec"]["template"]["metadata"].get("labels") or {}
+            if not any(port_in(r.get("ports"), 50051, "grpc") and not r.get("from")
+                       for p in policies if p["spec"].get("podSelector") and selects(p["spec"]["podSelector"], labels)
+                       for r in p["spec"].get("ingress") or []):
+                err("NetworkPolicy", name, "public, but no ingress from anywhere on grpc")
+    for j in jobs:
+        steps = []
+        for c in iter_containers(j):
+            args = c.get("args") or []
+            if "--service" in args[:-1]:
+                steps.append(args[args.index("--service") + 1])
+        want = [n.replace("-", "_") for n in names]
+        if steps != want:
+            err("Job", "crm-migrate", f"steps {steps}, not the spec's order {want}")
+    env = os.path.basename(os.path.normpath(case))
+    if f"{os.sep}overlays{os.sep}" in f"{os.sep}{case}{os.sep}" and env in (spec.get("environments") or {}):
+        tag = str(spec["environments"][env]["tag"])
+        for n in names + ["migrate"]:
+            for o in objs:
+                for c in iter_containers(o):
+                    image, got = split_image(c.get("image", ""))
+                    if image == f"crm/{n}" and got != tag:
+                        err(o.get("kind"), o["metadata"]["name"], f"image crm/{n}:{got}, environment {env} has tag {tag}")
     return errors
 
 
@@ -802,6 +892,40 @@ def selftest(case):
     def monitor_keeps_service_label(objs):
         named(objs, "ServiceMonitor", "gateway")["spec"]["endpoints"][0].pop("relabelings")
 
+    def no_peer_addr(objs):
+        named(objs, "ConfigMap", "transaction-config")["data"].pop("CRM_CUSTOMER_STORE_ADDR")
+
+    def no_peer_egress(objs):
+        objs.remove(named(objs, "NetworkPolicy", "transaction-egress-customer-store"))
+
+    def no_peer_ingress(objs):
+        p = named(objs, "NetworkPolicy", "customer-store-ingress")
+        p["spec"]["ingress"][0]["from"] = [f for f in p["spec"]["ingress"][0]["from"]
+                                           if f["podSelector"]["matchLabels"]["app.kubernetes.io/name"] != "transaction"]
+
+    def spec_service_not_rendered(objs):
+        # Gone everywhere the other checks would look: only the spec knows it.
+        objs[:] = [o for o in objs if (o["metadata"].get("labels") or {}).get("app.kubernetes.io/name")
+                   != "transaction" and o["metadata"]["name"] != "transaction-egress-customer-store"]
+        named(objs, "ConfigMap", "gateway-config")["data"].pop("CRM_TRANSACTION_ADDR")
+        ps = named(objs, "Job", "crm-migrate")["spec"]["template"]["spec"]
+        ps["initContainers"] = [c for c in ps["initContainers"] if "transaction" not in c["args"]]
+
+    def unlisted_service(objs):
+        for o in [o for o in objs if (o["metadata"].get("labels") or {}).get("app.kubernetes.io/name")
+                  == "customer-store" and o["kind"] != "NetworkPolicy"]:
+            o = copy.deepcopy(o)
+            text = yaml.safe_dump(o).replace("customer-store", "unlisted").replace("customer_store", "unlisted")
+            objs.append(yaml.safe_load(text))
+
+    def migration_order(objs):
+        ps = named(objs, "Job", "crm-migrate")["spec"]["template"]["spec"]
+        ps["initContainers"].reverse()
+
+    def environment_tag(objs):
+        # The base-tagged render judged as the dev overlay: tag 0.1.0, not dev.
+        return os.path.join(os.path.dirname(os.path.dirname(case)), "overlays", "dev")
+
     def overlay_without_policies(objs):
         objs[:] = [o for o in objs if o["kind"] != "NetworkPolicy"]
         return os.path.join(os.path.dirname(os.path.dirname(case)), "overlays", "dev")
@@ -811,13 +935,23 @@ def selftest(case):
                  no_backend_egress, no_metrics_ingress, liveness_default_service,
                  readiness_liveness_service, no_startup, short_startup, literal_context_key,
                  context_key_in_configmap, no_context_key, other_context_key, loopback_bind,
-                 no_bind_host, overlay_without_policies, monitor_keeps_service_label)
+                 no_bind_host, overlay_without_policies, monitor_keeps_service_label,
+                 no_peer_addr, no_peer_egress, no_peer_ingress, spec_service_not_rendered,
+                 unlisted_service, migration_order, environment_tag)
+    # Mutations that other checks might also trip over must be caught by
+    # the check they are for.
+    expect = {no_peer_addr: "(peers)", spec_service_not_rendered: "not rendered",
+              unlisted_service: f"not in {SPEC_FILE}", migration_order: "spec's order",
+              environment_tag: "environment dev has tag", no_peer_egress: "no egress from transaction",
+              no_peer_ingress: "no ingress to it from transaction"}
     failed = 0
     for mutate in mutations:
         objs = copy.deepcopy(good)
         as_case = mutate(objs) or case
-        if not check(objs, as_case):
-            print(f"FAIL selftest {case}: mutation {mutate.__name__} was not detected")
+        errors = check(objs, as_case)
+        if not errors or not any(expect.get(mutate, "") in e for e in errors):
+            print(f"FAIL selftest {case}: mutation {mutate.__name__} was not detected"
+                  + (f" (no error with {expect[mutate]!r})" if errors else ""))
             failed += 1
     with tempfile.NamedTemporaryFile("w", suffix=".yml", encoding="utf-8") as f:
         yaml.safe_dump({"scrape_configs": [{"job_name": "x", "static_configs": [

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Renders every overlay (k8s/overlays/*) and every combination case
-# (k8s/tests/<case>/kustomization.yaml) and checks the result with
-# check_manifests.py: probes (readiness on the overall gRPC health; liveness
+# Checks that the files generated from k8s/services.yaml are up to date
+# (generate.py --check), renders every overlay (k8s/overlays/*) and every
+# combination case (k8s/tests/<case>/kustomization.yaml) and checks the
+# result with check_manifests.py: probes (readiness on the overall gRPC health; liveness
 # and startup on the gRPC service "liveness"), resources, hardened
 # securityContext, non-root, tagged images, HPA + PDB per Deployment,
 # CRM_BIND_HOST a wildcard, secrets (CRM_PG_DSN, CRM_PAGE_TOKEN_SECRET,
@@ -10,7 +11,11 @@
 # every overlay, no ServiceMonitor target label overwriting a metric label,
 # and that every service Deployment is wired into what the render contains
 # (one image tag, gateway backend addresses, ServiceMonitors, network
-# policies, a crm-migrate step). --static also checks
+# policies, a crm-migrate step), and that every service in k8s/services.yaml
+# is rendered and wired (peer addresses and policies, migration order, the
+# environment's image tag). Last, a copy of the tree with one more service
+# added to the spec alone (generate.py --selftest) must render and pass the
+# same checks. --static also checks
 # deploy/prometheus/prometheus.yml (target labels) and
 # deploy/compose/docker-compose.yaml (CRM_BIND_HOST, CRM_CONTEXT_KEY).
 #
@@ -59,24 +64,38 @@ run() {
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 }
 
-run "$PY" "$CHECK" --static "$K8S_DIR"
-for c in "${cases[@]}"; do
-  rel=${c#"$K8S_DIR"/}
+# render_case CHECK_SCRIPT CASE_DIR: kubectl (compared with the fallback)
+# when present, else the fallback alone.
+render_case() {
+  local check=$1 c=$2
+  local rel=${c#"$K8S_DIR"/}
   if [[ -n $KUBECTL ]]; then
-    out=$tmp/${rel//\//_}.yaml
+    local out=$tmp/${rel//\//_}.yaml
     if ! "$KUBECTL" kustomize "$c" >"$out" 2>"$out.err"; then
       echo "FAIL $rel: kubectl kustomize:"
       sed 's/^/    /' "$out.err"
-      failed=$((failed + 1))
-      continue
+      return 1
     fi
-    run "$PY" "$CHECK" --case "$c" --rendered "$out"
+    "$PY" "$check" --case "$c" --rendered "$out"
   else
-    run "$PY" "$CHECK" --case "$c"
+    "$PY" "$check" --case "$c"
   fi
+}
+
+run "$PY" "$K8S_DIR/generate.py" --check
+run "$PY" "$CHECK" --static "$K8S_DIR"
+for c in "${cases[@]}"; do
+  run render_case "$CHECK" "$c"
 done
 # The checks must reject known-bad manifests, not just accept good ones.
 run "$PY" "$CHECK" --selftest --case "$K8S_DIR/tests/base-all-components"
+# A service added to the spec alone comes out fully wired in every case.
+if run "$PY" "$K8S_DIR/generate.py" --selftest "$tmp/new-service"; then
+  for c in "${cases[@]}"; do
+    rel=${c#"$K8S_DIR"/}
+    run render_case "$tmp/new-service/k8s/tests/check_manifests.py" "$tmp/new-service/k8s/$rel"
+  done
+fi
 
 echo "k8s render: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
