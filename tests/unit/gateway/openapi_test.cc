@@ -83,7 +83,7 @@ TEST_CASE("GenerateOpenApi", "[gateway][api]") {
         CHECK(p["required"] == true);
       }
     }
-    CHECK(names == std::set<std::string>{"customer_id", "update_mask", "etag"});
+    CHECK(names == std::set<std::string>{"customer_id", "update_mask", "etag", "request_id"});
     CHECK(update["requestBody"]["content"]["application/json"]["schema"]["$ref"] ==
           "#/components/schemas/crm.customer_store.v1.Customer");
 
