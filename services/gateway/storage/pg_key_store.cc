@@ -185,35 +185,52 @@ absl::Status PgKeyStore::WriteOnce(const app::WriteContext& w, const std::string
       .status();
 }
 
+// The key store's queries (libs/pg/pool.h: typed, their columns checked at start-up).
+const pg::NamedQuery kSelectApiKey{
+    "select_api_key", absl::StrCat("SELECT ", kKeyColumns, " FROM access.api_keys WHERE id = $1"),
+    9};
+const pg::NamedQuery kInsertApiKey{
+    "insert_api_key",
+    absl::StrCat("INSERT INTO access.api_keys (id, tenant_id, display_name, roles, "
+                 "secret_sha256, rate_limit_per_second, created_at, expire_at, created_by) "
+                 "VALUES ($1, $2, $3, $4::int[], $5, $6, ",
+                 Ts(7), ", CASE WHEN $8::int8 < 0 THEN NULL ELSE ", Ts(8), " END, $9)"),
+    0};
+const pg::NamedQuery kInsertTenant{
+    "insert_tenant",
+    absl::StrCat("INSERT INTO access.tenants (id, display_name, created_at) VALUES ($1, $2, ",
+                 Ts(3), ")"),
+    0};
+const pg::NamedQuery kSelectTenantByName{
+    "select_tenant_by_name",
+    "SELECT id::text, display_name, (extract(epoch from created_at) * 1000000)::int8 FROM "
+    "access.tenants WHERE display_name = $1 ORDER BY created_at LIMIT 1",
+    3};
+const pg::NamedQuery kListApiKeys{
+    "list_api_keys",
+    absl::StrCat("SELECT ", kKeyColumns,
+                 " FROM access.api_keys WHERE tenant_id = $1 AND ($2 = '' OR (created_at, id) "
+                 "> (SELECT created_at, id FROM access.api_keys WHERE id = $2)) "
+                 "ORDER BY created_at, id LIMIT $3"),
+    9};
+const pg::NamedQuery kRevokeApiKey{
+    "revoke_api_key",
+    absl::StrCat("UPDATE access.api_keys SET revoked_at = coalesce(revoked_at, ", Ts(3),
+                 ") WHERE tenant_id = $1 AND id = $2 RETURNING ", kKeyColumns),
+    9};
+const pg::NamedQuery kInsertAccessAudit{
+    "insert_access_audit",
+    "INSERT INTO access.audit_log (tenant_id, principal, method, resource, outcome) VALUES "
+    "($1, $2, $3, $4, 'OK')",
+    0};
+const pg::NamedQuery kSetAccessTenant{"set_access_tenant",
+                                      "SELECT set_config('app.tenant_id', $1, true)", 1};
+
 std::vector<pg::NamedQuery> PgKeyStore::Queries() {
   std::vector<pg::NamedQuery> q = outbox::TransactionalWriter::Queries("access");
-  std::vector<pg::NamedQuery> own = {
-      {"select_api_key",
-       absl::StrCat("SELECT ", kKeyColumns, " FROM access.api_keys WHERE id = $1")},
-      {"insert_api_key",
-       absl::StrCat("INSERT INTO access.api_keys (id, tenant_id, display_name, roles, "
-                    "secret_sha256, rate_limit_per_second, created_at, expire_at, created_by) "
-                    "VALUES ($1, $2, $3, $4::int[], $5, $6, ",
-                    Ts(7), ", CASE WHEN $8::int8 < 0 THEN NULL ELSE ", Ts(8), " END, $9)")},
-      {"insert_tenant",
-       absl::StrCat("INSERT INTO access.tenants (id, display_name, created_at) VALUES ($1, $2, ",
-                    Ts(3), ")")},
-      {"select_tenant_by_name",
-       "SELECT id::text, display_name, (extract(epoch from created_at) * 1000000)::int8 FROM "
-       "access.tenants WHERE display_name = $1 ORDER BY created_at LIMIT 1"},
-      {"list_api_keys",
-       absl::StrCat("SELECT ", kKeyColumns,
-                    " FROM access.api_keys WHERE tenant_id = $1 AND ($2 = '' OR (created_at, id) "
-                    "> (SELECT created_at, id FROM access.api_keys WHERE id = $2)) "
-                    "ORDER BY created_at, id LIMIT $3")},
-      {"revoke_api_key",
-       absl::StrCat("UPDATE access.api_keys SET revoked_at = coalesce(revoked_at, ", Ts(3),
-                    ") WHERE tenant_id = $1 AND id = $2 RETURNING ", kKeyColumns)},
-      {"insert_access_audit",
-       "INSERT INTO access.audit_log (tenant_id, principal, method, resource, outcome) VALUES "
-       "($1, $2, $3, $4, 'OK')"},
-      {"set_access_tenant", "SELECT set_config('app.tenant_id', $1, true)"},
-  };
+  std::vector<pg::NamedQuery> own = {kSelectApiKey,       kInsertApiKey,   kInsertTenant,
+                                     kSelectTenantByName, kListApiKeys,    kRevokeApiKey,
+                                     kInsertAccessAudit,  kSetAccessTenant};
   q.insert(q.end(), own.begin(), own.end());
   return q;
 }
@@ -222,7 +239,7 @@ absl::StatusOr<std::optional<app::KeyRecord>> PgKeyStore::FindKey(const std::str
   std::optional<app::KeyRecord> out;
   CRM_RETURN_IF_ERROR(pool_.WithTx([&](pqxx::work& tx) {
     tx.exec("SELECT set_config('app.auth', 'on', true)");
-    pqxx::result r = pool_.Exec(tx, "select_api_key", key_id);
+    pqxx::result r = pool_.Exec(tx, kSelectApiKey, key_id);
     if (!r.empty()) out = KeyFromRow(r[0]);
     return absl::OkStatus();
   }));
@@ -232,7 +249,7 @@ absl::StatusOr<std::optional<app::KeyRecord>> PgKeyStore::FindKey(const std::str
 void PgKeyStore::InsertKeyRow(pqxx::work& tx, const app::KeyRecord& k,
                               const std::string& principal) {
   pqxx::binarystring hash(k.secret_sha256.data(), k.secret_sha256.size());
-  pool_.Exec(tx, "insert_api_key", k.id, k.tenant_id, k.display_name, RolesArray(k.roles), hash,
+  pool_.Exec(tx, kInsertApiKey, k.id, k.tenant_id, k.display_name, RolesArray(k.roles), hash,
              k.rate_limit_per_second, absl::ToUnixMicros(k.create_time),
              MicrosOrMinus1(k.expire_time), principal);
 }
@@ -248,17 +265,17 @@ absl::StatusOr<app::CreatedTenant> PgKeyStore::CreateTenant(const app::WriteCont
       [&](pqxx::work& tx) {
         // The new tenant's rows are written in its scope (RLS), the key
         // claim and the caller's audit row in the caller's.
-        pool_.Exec(tx, "set_access_tenant", t.id);
+        pool_.Exec(tx, kSetAccessTenant, t.id);
         tx.exec("SELECT set_config('app.platform', 'on', true)");
-        pool_.Exec(tx, "insert_tenant", t.id, t.display_name, absl::ToUnixMicros(t.create_time));
+        pool_.Exec(tx, kInsertTenant, t.id, t.display_name, absl::ToUnixMicros(t.create_time));
         if (caller.tenant_id != t.id) {
-          pool_.Exec(tx, "insert_access_audit", t.id, caller.principal, "CreateTenant", t.id);
+          pool_.Exec(tx, kInsertAccessAudit, t.id, caller.principal, "CreateTenant", t.id);
         }
         InsertKeyRow(tx, created.admin_key.key, caller.principal);
-        pool_.Exec(tx, "insert_access_audit", t.id, caller.principal, "CreateApiKey",
+        pool_.Exec(tx, kInsertAccessAudit, t.id, caller.principal, "CreateApiKey",
                    created.admin_key.key.id);
         tx.exec("SELECT set_config('app.platform', '', true)");
-        pool_.Exec(tx, "set_access_tenant", caller.tenant_id);
+        pool_.Exec(tx, kSetAccessTenant, caller.tenant_id);
         return absl::OkStatus();
       },
       [&] {
@@ -308,7 +325,7 @@ absl::StatusOr<std::vector<app::KeyRecord>> PgKeyStore::ListKeys(const std::stri
                                                                  int limit) {
   std::vector<app::KeyRecord> out;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant_id, [&](pqxx::work& tx) {
-    for (const auto& r : pool_.Exec(tx, "list_api_keys", tenant_id, after_key_id, limit)) {
+    for (const auto& r : pool_.Exec(tx, kListApiKeys, tenant_id, after_key_id, limit)) {
       out.push_back(KeyFromRow(r));
     }
     return absl::OkStatus();
@@ -321,11 +338,10 @@ absl::StatusOr<app::KeyRecord> PgKeyStore::RevokeKey(const std::string& tenant_i
                                                      const std::string& principal) {
   app::KeyRecord out;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant_id, [&](pqxx::work& tx) -> absl::Status {
-    pqxx::result r =
-        pool_.Exec(tx, "revoke_api_key", tenant_id, key_id, absl::ToUnixMicros(now));
+    pqxx::result r = pool_.Exec(tx, kRevokeApiKey, tenant_id, key_id, absl::ToUnixMicros(now));
     if (r.empty()) return common::NotFound("API_KEY_NOT_FOUND", "API key not found");
     out = KeyFromRow(r[0]);
-    pool_.Exec(tx, "insert_access_audit", tenant_id, principal, "RevokeApiKey", key_id);
+    pool_.Exec(tx, kInsertAccessAudit, tenant_id, principal, "RevokeApiKey", key_id);
     return absl::OkStatus();
   }));
   return out;
@@ -335,7 +351,7 @@ absl::StatusOr<std::optional<app::Tenant>> PgKeyStore::FindTenantByName(const st
   std::optional<app::Tenant> out;
   CRM_RETURN_IF_ERROR(pool_.WithTx([&](pqxx::work& tx) {
     tx.exec("SELECT set_config('app.platform', 'on', true)");
-    pqxx::result r = pool_.Exec(tx, "select_tenant_by_name", name);
+    pqxx::result r = pool_.Exec(tx, kSelectTenantByName, name);
     if (!r.empty()) {
       out = app::Tenant{r[0][0].as<std::string>(), r[0][1].as<std::string>(),
                         absl::FromUnixMicros(r[0][2].as<int64_t>())};
