@@ -374,6 +374,21 @@ outbox::AnswerCodec<Customer> PgCustomerRepository::CustomerCodec(bool created) 
   return codec;
 }
 
+template <typename T>
+outbox::AnswerCodec<T> PgCustomerRepository::RecordCodec(const char* query,
+                                                         const std::string& customer_id,
+                                                         T (*from_row)(const pqxx::row&)) {
+  outbox::AnswerCodec<T> codec;
+  codec.replay = [this, query, &customer_id, from_row](
+                     const outbox::WriteTx& w, const std::string&,
+                     const std::string& record_id) -> absl::StatusOr<T> {
+    pqxx::result prev = pool_.Exec(w.sql(), query, w.tenant(), record_id, customer_id);
+    if (prev.empty()) return GoneOrReused(w.sql(), w.tenant(), customer_id);
+    return from_row(prev[0]);
+  };
+  return codec;
+}
+
 absl::Status PgCustomerRepository::GoneOrReused(pqxx::work& tx, const std::string& tenant,
                                                 const std::string& id) {
   if (pool_.Exec(tx, "lock_customer", tenant, id).empty()) return NotFoundOrMerged(tx, tenant, id);
@@ -624,16 +639,9 @@ absl::StatusOr<std::vector<std::string>> PgCustomerRepository::FindOwners(
 absl::StatusOr<domain::Consent> PgCustomerRepository::AppendConsent(const app::Actor& actor,
                                                                     const std::string& id,
                                                                     const domain::Consent& c) {
-  // Records never change: a retry reads the first call's record back.
-  outbox::AnswerCodec<domain::Consent> codec;
-  codec.replay = [&](const outbox::WriteTx& w, const std::string&,
-                     const std::string& record_id) -> absl::StatusOr<domain::Consent> {
-    pqxx::result prev = pool_.Exec(w.sql(), "select_consent_by_id", w.tenant(), record_id, id);
-    if (prev.empty()) return GoneOrReused(w.sql(), w.tenant(), id);
-    return ConsentFromRow(prev[0]);
-  };
   return WriteOnce<domain::Consent>(
-      actor, id, codec, [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Consent> {
+      actor, id, RecordCodec("select_consent_by_id", id, ConsentFromRow),
+      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Consent> {
         if (pool_.Exec(w.sql(), "lock_customer", w.tenant(), id).empty()) {
           return NotFoundOrMerged(w.sql(), w.tenant(), id);
         }
@@ -667,16 +675,9 @@ absl::StatusOr<std::vector<domain::Consent>> PgCustomerRepository::ConsentHistor
 
 absl::StatusOr<domain::Interaction> PgCustomerRepository::AppendInteraction(
     const app::Actor& actor, const std::string& id, const domain::Interaction& i) {
-  // Records never change: a retry reads the first call's record back.
-  outbox::AnswerCodec<domain::Interaction> codec;
-  codec.replay = [&](const outbox::WriteTx& w, const std::string&,
-                     const std::string& record_id) -> absl::StatusOr<domain::Interaction> {
-    pqxx::result prev = pool_.Exec(w.sql(), "select_interaction_by_id", w.tenant(), record_id, id);
-    if (prev.empty()) return GoneOrReused(w.sql(), w.tenant(), id);
-    return InteractionFromRow(prev[0]);
-  };
   return WriteOnce<domain::Interaction>(
-      actor, id, codec, [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Interaction> {
+      actor, id, RecordCodec("select_interaction_by_id", id, InteractionFromRow),
+      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Interaction> {
         if (pool_.Exec(w.sql(), "lock_customer", w.tenant(), id).empty()) {
           return NotFoundOrMerged(w.sql(), w.tenant(), id);
         }

@@ -90,6 +90,11 @@ class PgCustomerRepository final : public app::CustomerRepository,
   // How Insert and Update keep their answer: the customer (and for an
   // upsert, whether it was created).
   outbox::AnswerCodec<domain::Customer> CustomerCodec(bool created);
+  // Consents and interactions never change: a retry reads the first call's
+  // record back by its id (`query`: tenant, record id, customer id).
+  template <typename T>
+  outbox::AnswerCodec<T> RecordCodec(const char* query, const std::string& customer_id,
+                                     T (*from_row)(const pqxx::row&));
   outbox::AnswerCodec<app::MergeOutcome> MergeCodec();      // pg_merge.cc
   outbox::AnswerCodec<app::UnmergeOutcome> UnmergeCodec();  // pg_merge.cc
   absl::StatusOr<domain::Customer> LoadCustomer(pqxx::work& tx, const std::string& tenant,
