@@ -13,6 +13,7 @@
 // kept with the key (libs/outbox/writer.h has the key discipline itself:
 // fingerprints, stored refusals, expiry).
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
@@ -70,6 +71,21 @@ AnswerCodec<T> SnapshotCodec(std::function<std::string(const T&)> encode,
   c.replay = [decode = std::move(decode)](const WriteTx&, const std::string& stored,
                                           const std::string&) { return decode(stored); };
   return c;
+}
+
+// An answer stored as JSON: `fn(json, ok)` builds it and clears `ok` on a
+// bad value; text that does not parse, a missing key or a cleared `ok` is
+// DATA_LOSS with the message `corrupt`.
+template <typename T, typename Fn>
+absl::StatusOr<T> ParseJsonAnswer(const std::string& stored, Fn fn, const char* corrupt) {
+  try {
+    bool ok = true;
+    T out = fn(nlohmann::json::parse(stored), ok);
+    if (!ok) return absl::DataLossError(corrupt);
+    return out;
+  } catch (const nlohmann::json::exception&) {
+    return absl::DataLossError(corrupt);
+  }
 }
 
 // Runs `work` as one write of `meta` on `resource` (the audit row's resource

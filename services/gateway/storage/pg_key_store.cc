@@ -61,9 +61,9 @@ using Json = nlohmann::json;
 
 std::string Micros(absl::Time t) { return absl::StrCat(MicrosOrMinus1(t)); }
 
-absl::Time TimeOf(const Json& j, const char* k, bool* ok) {
+absl::Time TimeOf(const Json& j, const char* k, bool& ok) {
   int64_t v = 0;
-  if (!absl::SimpleAtoi(j.at(k).get<std::string>(), &v)) *ok = false;
+  if (!absl::SimpleAtoi(j.at(k).get<std::string>(), &v)) ok = false;
   return v < 0 ? absl::InfiniteFuture() : absl::FromUnixMicros(v);
 }
 
@@ -82,7 +82,7 @@ Json KeyJson(const app::CreatedKey& c) {
               {"secret", c.secret}};
 }
 
-app::CreatedKey KeyFromJson(const Json& j, bool* ok) {
+app::CreatedKey KeyFromJson(const Json& j, bool& ok) {
   app::CreatedKey c;
   c.key.id = j.at("id").get<std::string>();
   c.key.tenant_id = j.at("tenant_id").get<std::string>();
@@ -90,7 +90,7 @@ app::CreatedKey KeyFromJson(const Json& j, bool* ok) {
   for (int r : j.at("roles").get<std::vector<int>>())
     c.key.roles.push_back(static_cast<domain::Role>(r));
   const std::string hash = j.at("secret_sha256").get<std::string>();
-  if (hash.size() != 64) *ok = false;
+  if (hash.size() != 64) ok = false;
   c.key.secret_sha256 = absl::HexStringToBytes(hash);
   c.key.rate_limit_per_second = j.at("rate_limit").get<int>();
   c.key.create_time = TimeOf(j, "created", ok);
@@ -100,21 +100,25 @@ app::CreatedKey KeyFromJson(const Json& j, bool* ok) {
   return c;
 }
 
-absl::Status CorruptAnswer() {
-  return absl::DataLossError("the stored answer of this request_id is corrupt");
+constexpr char kCorruptAnswer[] = "the stored answer of this request_id is corrupt";
+
+std::string KeyAnswerJson(const app::CreatedKey& c) { return KeyJson(c).dump(); }
+
+std::string TenantAnswerJson(const app::CreatedTenant& c) {
+  return Json{{"id", c.tenant.id},
+              {"display_name", c.tenant.display_name},
+              {"created", Micros(c.tenant.create_time)},
+              {"admin_key", KeyJson(c.admin_key)}}
+      .dump();
 }
 
-// Parses a stored answer with `fn` (which clears `ok` on a bad number).
-template <typename T, typename Fn>
-absl::StatusOr<T> ParseAnswer(const std::string& s, Fn fn) {
-  try {
-    bool ok = true;
-    T out = fn(Json::parse(s), &ok);
-    if (!ok) return CorruptAnswer();
-    return out;
-  } catch (const Json::exception&) {
-    return CorruptAnswer();
-  }
+app::CreatedTenant TenantAnswerFromJson(const Json& j, bool& ok) {
+  app::CreatedTenant c;
+  c.tenant.id = j.at("id").get<std::string>();
+  c.tenant.display_name = j.at("display_name").get<std::string>();
+  c.tenant.create_time = TimeOf(j, "created", ok);
+  c.admin_key = KeyFromJson(j.at("admin_key"), ok);
+  return c;
 }
 
 constexpr char kSealPrefix[] = "aes256gcm.v1.";
@@ -145,7 +149,7 @@ absl::StatusOr<std::string> PgKeyStore::Open(const outbox::WriteMeta& meta,
   std::string raw;
   if (!absl::StartsWith(sealed, kSealPrefix) ||
       !absl::Base64Unescape(absl::string_view(sealed).substr(sizeof(kSealPrefix) - 1), &raw)) {
-    return CorruptAnswer();
+    return absl::DataLossError(kCorruptAnswer);
   }
   std::optional<std::string> answer = common::Aes256GcmOpen(answer_key_, raw, AnswerAad(meta));
   if (!answer) {
@@ -157,32 +161,29 @@ absl::StatusOr<std::string> PgKeyStore::Open(const outbox::WriteMeta& meta,
   return *std::move(answer);
 }
 
-absl::Status PgKeyStore::WriteOnce(const app::WriteContext& w, const std::string& resource,
-                                   const std::function<absl::Status(pqxx::work&)>& write,
-                                   const std::function<std::string()>& answer,
-                                   const std::function<absl::Status(const std::string&)>& replay) {
+template <typename T>
+absl::StatusOr<T> PgKeyStore::WriteOnce(const app::WriteContext& w, const std::string& resource,
+                                        const T& answer, std::string (*to_json)(const T&),
+                                        T (*from_json)(const Json&, bool&),
+                                        absl::FunctionRef<absl::Status(pqxx::work&)> write) {
   const outbox::WriteMeta meta{w.tenant_id, w.principal,       w.request_id,
                                w.method,    w.idempotency_key, w.fingerprint};
   if (!meta.idempotency_key.empty() && answer_key_.empty()) {
     return absl::FailedPreconditionError("idempotent key writes are not configured");
   }
-  // The answer is sealed with the key: a replay opens it and hands it to
-  // `replay` (the caller's answer type is its own; the unit of work carries
-  // none).
-  outbox::AnswerCodec<bool> codec;
-  codec.encode = [&](const bool&) { return Seal(meta, answer()); };
+  // The answer holds the new key's secret: stored sealed, opened on a replay.
+  outbox::AnswerCodec<T> codec;
+  codec.encode = [&](const T& a) { return Seal(meta, to_json(a)); };
   codec.replay = [&](const outbox::WriteTx&, const std::string& stored,
-                     const std::string&) -> absl::StatusOr<bool> {
+                     const std::string&) -> absl::StatusOr<T> {
     CRM_ASSIGN_OR_RETURN(std::string first, Open(meta, stored));
-    CRM_RETURN_IF_ERROR(replay(first));
-    return true;
+    return outbox::ParseJsonAnswer<T>(first, from_json, kCorruptAnswer);
   };
-  return outbox::WriteOnce<bool>(writer_, meta, resource, codec,
-                                 [&](const outbox::WriteTx& t) -> absl::StatusOr<bool> {
-                                   CRM_RETURN_IF_ERROR(write(t.sql()));
-                                   return true;
-                                 })
-      .status();
+  return outbox::WriteOnce<T>(writer_, meta, resource, codec,
+                              [&](const outbox::WriteTx& t) -> absl::StatusOr<T> {
+                                CRM_RETURN_IF_ERROR(write(t.sql()));
+                                return answer;
+                              });
 }
 
 // The key store's queries (libs/pg/pool.h: typed, their columns checked at start-up).
@@ -259,10 +260,8 @@ absl::StatusOr<app::CreatedTenant> PgKeyStore::CreateTenant(const app::WriteCont
   const app::Tenant& t = created.tenant;
   app::WriteContext caller = w;
   if (caller.tenant_id.empty()) caller.tenant_id = t.id;  // the bootstrap tool
-  app::CreatedTenant out = created;
-  CRM_RETURN_IF_ERROR(WriteOnce(
-      caller, t.id,
-      [&](pqxx::work& tx) {
+  return WriteOnce<app::CreatedTenant>(
+      caller, t.id, created, TenantAnswerJson, TenantAnswerFromJson, [&](pqxx::work& tx) {
         // The new tenant's rows are written in its scope (RLS), the key
         // claim and the caller's audit row in the caller's.
         pool_.Exec(tx, kSetAccessTenant, t.id);
@@ -277,27 +276,7 @@ absl::StatusOr<app::CreatedTenant> PgKeyStore::CreateTenant(const app::WriteCont
         tx.exec("SELECT set_config('app.platform', '', true)");
         pool_.Exec(tx, kSetAccessTenant, caller.tenant_id);
         return absl::OkStatus();
-      },
-      [&] {
-        return Json{{"id", t.id},
-                    {"display_name", t.display_name},
-                    {"created", Micros(t.create_time)},
-                    {"admin_key", KeyJson(created.admin_key)}}
-            .dump();
-      },
-      [&](const std::string& first) -> absl::Status {
-        CRM_ASSIGN_OR_RETURN(out,
-                             ParseAnswer<app::CreatedTenant>(first, [](const Json& j, bool* ok) {
-                               app::CreatedTenant c;
-                               c.tenant.id = j.at("id").get<std::string>();
-                               c.tenant.display_name = j.at("display_name").get<std::string>();
-                               c.tenant.create_time = TimeOf(j, "created", ok);
-                               c.admin_key = KeyFromJson(j.at("admin_key"), ok);
-                               return c;
-                             }));
-        return absl::OkStatus();
-      }));
-  return out;
+      });
 }
 
 absl::StatusOr<app::CreatedKey> PgKeyStore::InsertKey(const app::WriteContext& w,
@@ -305,19 +284,11 @@ absl::StatusOr<app::CreatedKey> PgKeyStore::InsertKey(const app::WriteContext& w
   if (created.key.tenant_id != w.tenant_id) {
     return absl::InternalError("a key is created in the caller's tenant");
   }
-  app::CreatedKey out = created;
-  CRM_RETURN_IF_ERROR(WriteOnce(
-      w, created.key.id,
-      [&](pqxx::work& tx) {
-        InsertKeyRow(tx, created.key, w.principal);
-        return absl::OkStatus();
-      },
-      [&] { return KeyJson(created).dump(); },
-      [&](const std::string& first) -> absl::Status {
-        CRM_ASSIGN_OR_RETURN(out, ParseAnswer<app::CreatedKey>(first, KeyFromJson));
-        return absl::OkStatus();
-      }));
-  return out;
+  return WriteOnce<app::CreatedKey>(w, created.key.id, created, KeyAnswerJson, KeyFromJson,
+                                    [&](pqxx::work& tx) {
+                                      InsertKeyRow(tx, created.key, w.principal);
+                                      return absl::OkStatus();
+                                    });
 }
 
 absl::StatusOr<std::vector<app::KeyRecord>> PgKeyStore::ListKeys(const std::string& tenant_id,

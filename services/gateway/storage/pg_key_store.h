@@ -46,13 +46,14 @@ class PgKeyStore final : public app::KeyStore {
 
  private:
   void InsertKeyRow(pqxx::work& tx, const app::KeyRecord& k, const std::string& principal);
-  // Runs `write` once per idempotency key in w.tenant_id's transaction and
-  // stores its answer (`answer`: JSON) sealed; on a replay `replay` gets the
-  // first call's answer instead.
-  absl::Status WriteOnce(const app::WriteContext& w, const std::string& resource,
-                         const std::function<absl::Status(pqxx::work&)>& write,
-                         const std::function<std::string()>& answer,
-                         const std::function<absl::Status(const std::string&)>& replay);
+  // Runs `write` once per idempotency key in w.tenant_id's transaction
+  // (outbox::WriteOnce) and answers `answer`, stored as JSON (`to_json`)
+  // sealed; a replay answers the first call's answer (`from_json`).
+  template <typename T>
+  absl::StatusOr<T> WriteOnce(const app::WriteContext& w, const std::string& resource,
+                              const T& answer, std::string (*to_json)(const T&),
+                              T (*from_json)(const nlohmann::json&, bool&),
+                              absl::FunctionRef<absl::Status(pqxx::work&)> write);
   std::string Seal(const outbox::WriteMeta& meta, const std::string& answer) const;
   absl::StatusOr<std::string> Open(const outbox::WriteMeta& meta, const std::string& sealed) const;
 

@@ -44,7 +44,8 @@ absl::Status LeadNotFound() { return common::NotFound("LEAD_NOT_FOUND", "lead no
 absl::Status OpportunityNotFound() {
   return common::NotFound("OPPORTUNITY_NOT_FOUND", "opportunity not found");
 }
-absl::Status Corrupt() { return absl::DataLossError("stored pipeline data is corrupt"); }
+constexpr char kCorrupt[] = "stored pipeline data is corrupt";
+absl::Status Corrupt() { return absl::DataLossError(kCorrupt); }
 
 absl::Time TimeOrPast(const pqxx::field& f) {
   return f.is_null() ? absl::InfinitePast() : absl::FromUnixMicros(f.as<int64_t>());
@@ -188,14 +189,7 @@ Opportunity OpportunityFromJson(const Json& j, bool& ok) {
 // fn(json, ok) -> T, with JSON and number errors as DATA_LOSS.
 template <typename T, typename Fn>
 absl::StatusOr<T> FromSnapshot(const std::string& s, Fn fn) {
-  try {
-    bool ok = true;
-    T out = fn(Json::parse(s), ok);
-    if (!ok) return Corrupt();
-    return out;
-  } catch (const Json::exception&) {
-    return Corrupt();
-  }
+  return outbox::ParseJsonAnswer<T>(s, fn, kCorrupt);
 }
 
 Json ProbabilitiesJson(const domain::StageProbabilities& p) {
