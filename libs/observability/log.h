@@ -1,6 +1,7 @@
 #pragma once
 // JSON-lines logging to stderr: one object per line with timestamp, severity,
-// service, message and any fields added with .Field(). No PII goes in here:
+// service, message and any fields added with .Field(); see FlushLogs for
+// when a line reaches stderr. No PII goes in here:
 // callers log ids, never emails, phones or names.
 #include <cstdint>
 #include <exception>
@@ -17,6 +18,11 @@ enum class Severity { kDebug, kInfo, kWarning, kError };
 
 // Sets the service name written on every line and routes gRPC core logs here.
 void InitLogging(std::string_view service);
+
+// Info and debug lines are buffered and written in batches (at least every
+// 100 ms, and at exit); warnings and errors are written at once, after what
+// was buffered. Writes the buffered lines now (e.g. before _exit or abort).
+void FlushLogs();
 
 // Escapes a string for a JSON string literal (without the quotes).
 std::string JsonEscape(std::string_view s);

@@ -69,10 +69,13 @@ absl::Status WrongType(const redisReply* r, const char* want) {
 // raise SIGPIPE and kill the process. Block it on this thread for the
 // duration of the I/O and swallow one that we caused (the approach libpq
 // uses when MSG_NOSIGNAL is unavailable), without touching process-wide
-// signal dispositions.
+// signal dispositions. That costs four system calls per command, so it is
+// skipped (`needed` false) in a process that ignores SIGPIPE: every service
+// does (common::BlockShutdownSignals, before its pools are created).
 class ScopedSigpipeBlock final {
  public:
-  ScopedSigpipeBlock() {
+  explicit ScopedSigpipeBlock(bool needed) {
+    if (!needed) return;
     sigemptyset(&pipe_);
     sigaddset(&pipe_, SIGPIPE);
     blocked_ = pthread_sigmask(SIG_BLOCK, &pipe_, &old_) == 0;
@@ -232,7 +235,13 @@ struct Pool::Conn {
   }
 };
 
-Pool::Pool(PoolOptions o) : options_(std::move(o)) {
+// Whether SIGPIPE is ignored process-wide now (no write can raise it).
+bool SigpipeIgnored() {
+  struct sigaction current {};
+  return sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_IGN;
+}
+
+Pool::Pool(PoolOptions o) : options_(std::move(o)), guard_sigpipe_(!SigpipeIgnored()) {
   if (options_.metrics != nullptr) metrics_ = std::make_unique<Metrics>(*options_.metrics);
 }
 
@@ -314,7 +323,7 @@ absl::StatusOr<Reply> Pool::Command(const std::vector<std::string_view>& argv) {
   CRM_ASSIGN_OR_RETURN(std::unique_ptr<Conn> c, Acquire());
   void* raw = nullptr;
   {
-    ScopedSigpipeBlock no_sigpipe;
+    ScopedSigpipeBlock no_sigpipe(guard_sigpipe_);
     raw = redisCommandArgv(c->ctx, static_cast<int>(args.ptrs.size()), args.ptrs.data(),
                            args.lens.data());
   }
@@ -353,7 +362,7 @@ absl::StatusOr<std::vector<Reply>> Pool::Pipeline(
   }
   replies.reserve(commands.size());
   {
-    ScopedSigpipeBlock no_sigpipe;
+    ScopedSigpipeBlock no_sigpipe(guard_sigpipe_);
     for (size_t i = 0; i < commands.size(); ++i) {
       void* raw = nullptr;
       if (redisGetReply(c->ctx, &raw) != REDIS_OK || raw == nullptr) {

@@ -90,6 +90,8 @@ class Pool final {
   void Release(std::unique_ptr<Conn> c, bool broken);
 
   PoolOptions options_;
+  // SIGPIPE was not ignored when the pool was created: block it around I/O.
+  const bool guard_sigpipe_;
   absl::Mutex mu_;
   std::vector<std::unique_ptr<Conn>> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;

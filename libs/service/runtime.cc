@@ -132,7 +132,7 @@ int Runtime::Serve(const std::string& schema, const std::vector<grpc::Service*>&
     relay_options.partitions = config_.event_partitions;
     relay_options.metrics = &registry();
     if (absl::Status s = outbox::ApplyRelayEnvironment(relay_options); !s.ok()) {
-      CRM_LOG(Error) << s;  // CRM_OUTBOX_REPLAY_WINDOW does not parse
+      CRM_LOG(Error) << s;  // CRM_OUTBOX_REPLAY_WINDOW / _RELAY_MIN_INTERVAL invalid
       return 1;
     }
     relay = std::make_unique<outbox::Relay>(*pg_, *redis_, relay_options);

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "libs/outbox/relay.h"
+#include "tests/support/scoped_env.h"
 #include "tests/integration/customer_store/cs_env.h"
 
 namespace crm::customer_store::itest {
@@ -229,6 +230,65 @@ TEST_CASE("Relay batches keep order across batches", "[customer_store][outbox]")
     INFO("event " << i);
     CHECK(events[i].fields.at("payload").find(absl::StrCat("\"version\": ", i + 1)) !=
           std::string::npos);
+  }
+}
+
+// Polls until the tenant has `want` unpublished events; false after `limit`.
+bool AwaitUnpublished(const std::string& tenant, int64_t want, absl::Duration limit) {
+  const absl::Time end = absl::Now() + limit;
+  while (absl::Now() < end) {
+    if (Unpublished(tenant) == want) return true;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return Unpublished(tenant) == want;
+}
+
+TEST_CASE("A running relay publishes a commit after a quiet spell at once, and the commits "
+          "that follow within min_pass_interval in one later pass",
+          "[customer_store][outbox]") {
+  Drain(Redis());
+  const std::string tenant = NewTenant();
+  outbox::RelayOptions o = Options();
+  o.idle_poll = absl::Seconds(30);  // only wake-ups by commits publish here
+  o.min_pass_interval = absl::Seconds(1);
+  outbox::Relay relay(AppPool(), Redis(), o);
+  relay.Start();
+  absl::SleepFor(absl::Milliseconds(1200));  // quiet for longer than the interval
+
+  const absl::Time first_commit = absl::Now();
+  InsertOk(tenant, NewCustomer("Quiet", {UniqueEmail()}));
+  REQUIRE(AwaitUnpublished(tenant, 0, absl::Milliseconds(900)));  // at once, not after 30 s
+  const absl::Duration first_latency = absl::Now() - first_commit;
+  INFO("first commit published after " << first_latency);
+
+  // Right after that pass: these commits wait for the interval to end and
+  // go out together.
+  const absl::Time burst = absl::Now();
+  Customer b = InsertOk(tenant, NewCustomer("Burst", {UniqueEmail()}));
+  Rename(tenant, b.id, "Burst2");
+  absl::SleepFor(absl::Milliseconds(150));
+  if (absl::Now() - first_commit < absl::Milliseconds(800)) CHECK(Unpublished(tenant) == 2);
+  REQUIRE(AwaitUnpublished(tenant, 0, absl::Seconds(3)));
+  CHECK(absl::Now() - burst < absl::Seconds(2));  // well before the 30 s poll
+  relay.Stop();
+  auto events = ReadStream(outbox::StreamFor(b.id, kPartitions), tenant);
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].fields.at("type") == "customer.created");
+  CHECK(events[1].fields.at("type") == "customer.updated");
+}
+
+TEST_CASE("ApplyRelayEnvironment reads the minimum pass interval and refuses a bad one",
+          "[customer_store][outbox]") {
+  outbox::RelayOptions o = Options();
+  {
+    crm::testing::ScopedEnv env("CRM_OUTBOX_RELAY_MIN_INTERVAL", "25ms");
+    REQUIRE(outbox::ApplyRelayEnvironment(o).ok());
+    CHECK(o.min_pass_interval == absl::Milliseconds(25));
+  }
+  for (const char* bad : {"soon", "-5ms", "2s"}) {
+    crm::testing::ScopedEnv env("CRM_OUTBOX_RELAY_MIN_INTERVAL", bad);
+    INFO(bad);
+    CHECK(outbox::ApplyRelayEnvironment(o).code() == absl::StatusCode::kInvalidArgument);
   }
 }
 
