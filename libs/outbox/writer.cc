@@ -1,6 +1,8 @@
 #include "libs/outbox/writer.h"
 
 #include <atomic>
+#include <optional>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
@@ -8,6 +10,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/observability/log.h"
 #include "libs/outbox/wakeup.h"
+#include "libs/pg/sql.h"
 
 namespace crm::outbox {
 namespace {
@@ -25,6 +28,32 @@ std::string ReplaceExpired(const std::string& s, const char* ttl) {
       s, ".idempotency_keys.created_at < now() - make_interval(secs => ", ttl, "::float8)");
 }
 
+// The write TransactionalWriter::Write runs on this thread. Its outbox
+// events and its answer wait here and go in with the audit row, in one
+// statement at the end of the work (finish_write): three round trips to
+// PostgreSQL become one.
+struct PendingWrite {
+  const pqxx::work* tx = nullptr;
+  std::vector<std::string> event_ids, subjects, types, payloads;
+  std::optional<std::string> response;
+};
+thread_local PendingWrite* pending_write = nullptr;
+
+// The pending write of `tx`, or nullptr (Emit / SetResponse outside Write
+// execute at once).
+PendingWrite* PendingFor(const pqxx::work& tx) {
+  return pending_write != nullptr && pending_write->tx == &tx ? pending_write : nullptr;
+}
+
+// Sets pending_write for a scope (also when the work throws).
+class ScopedPendingWrite final {
+ public:
+  explicit ScopedPendingWrite(PendingWrite* p) { pending_write = p; }
+  ~ScopedPendingWrite() { pending_write = nullptr; }
+  ScopedPendingWrite(const ScopedPendingWrite&) = delete;
+  ScopedPendingWrite& operator=(const ScopedPendingWrite&) = delete;
+};
+
 }  // namespace
 
 absl::Status SetIdempotencyKeyTtl(absl::Duration ttl) {
@@ -39,6 +68,21 @@ absl::Duration IdempotencyKeyTtl() { return absl::Seconds(key_ttl_seconds.load()
 
 std::vector<pg::NamedQuery> TransactionalWriter::Queries(const std::string& s) {
   return {
+      // The end of a successful write: its audit row, its outbox events (in
+      // the order emitted) and, when $10, the answer stored with its key.
+      {s + ".finish_write",
+       absl::StrCat("WITH audit AS (INSERT INTO ", s,
+                    ".audit_log (tenant_id, principal, method, resource, outcome, request_id) "
+                    "VALUES ($1::uuid, $2, $3, $4, 'OK', $5)), events AS (INSERT INTO ",
+                    s,
+                    ".outbox (event_id, tenant_id, customer_id, event_type, payload) SELECT "
+                    "e.id::uuid, $1::uuid, nullif(e.subject, '')::uuid, e.type, e.payload::jsonb "
+                    "FROM unnest($6::text[], $7::text[], $8::text[], $9::text[]) WITH ORDINALITY "
+                    "AS e(id, subject, type, payload, n) ORDER BY e.n) UPDATE ",
+                    s,
+                    ".idempotency_keys SET response = $11 WHERE $10::bool AND tenant_id = "
+                    "$1::uuid AND request_id = $12"),
+       0},
       {s + ".insert_audit",
        absl::StrCat("INSERT INTO ", s,
                     ".audit_log (tenant_id, principal, method, resource, outcome, request_id) "
@@ -71,8 +115,8 @@ std::vector<pg::NamedQuery> TransactionalWriter::Queries(const std::string& s) {
       // (app.maintenance = 'on'). The outer condition is re-checked on a row
       // that a concurrent claim just replaced, so a fresh key is never lost.
       {s + ".purge_idempotency_keys",
-       absl::StrCat("DELETE FROM ", s, ".idempotency_keys k USING (SELECT tenant_id, request_id FROM ",
-                    s,
+       absl::StrCat("DELETE FROM ", s,
+                    ".idempotency_keys k USING (SELECT tenant_id, request_id FROM ", s,
                     ".idempotency_keys WHERE created_at < now() - make_interval(secs => "
                     "$1::float8) LIMIT $2) old WHERE k.tenant_id = old.tenant_id AND k.request_id "
                     "= old.request_id AND k.created_at < now() - make_interval(secs => "
@@ -94,9 +138,16 @@ std::vector<pg::NamedQuery> TransactionalWriter::Queries(const std::string& s) {
 absl::Status TransactionalWriter::Write(const WriteMeta& meta, const std::string& resource,
                                         const std::function<absl::Status(pqxx::work&)>& fn) {
   absl::Status s = pool_.WithTenantTx(meta.tenant_id, [&](pqxx::work& tx) -> absl::Status {
-    CRM_RETURN_IF_ERROR(fn(tx));
-    pool_.Exec(tx, Q("insert_audit"), meta.tenant_id, meta.principal, meta.method, resource, "OK",
-               meta.request_id);
+    PendingWrite p;  // a retried transaction starts over
+    p.tx = &tx;
+    {
+      ScopedPendingWrite scope(&p);
+      CRM_RETURN_IF_ERROR(fn(tx));
+    }
+    pool_.Exec(tx, Q("finish_write"), meta.tenant_id, meta.principal, meta.method, resource,
+               meta.request_id, pg::TextArrayLiteral(p.event_ids), pg::TextArrayLiteral(p.subjects),
+               pg::TextArrayLiteral(p.types), pg::TextArrayLiteral(p.payloads),
+               p.response.has_value(), p.response.value_or(std::string()), meta.idempotency_key);
     return absl::OkStatus();
   });
   // Committed: the relay publishes now rather than at its next poll.
@@ -132,6 +183,13 @@ absl::Status TransactionalWriter::Write(const WriteMeta& meta, const std::string
 void TransactionalWriter::Emit(pqxx::work& tx, const WriteMeta& meta,
                                const std::string& customer_id, const std::string& type,
                                const std::string& payload_json) {
+  if (PendingWrite* p = PendingFor(tx)) {
+    p->event_ids.push_back(common::NewUuid());
+    p->subjects.push_back(customer_id);
+    p->types.push_back(type);
+    p->payloads.push_back(payload_json);
+    return;
+  }
   pool_.Exec(tx, Q("insert_outbox"), common::NewUuid(), meta.tenant_id, customer_id, type,
              payload_json);
 }
@@ -200,6 +258,10 @@ void TransactionalWriter::SetResource(pqxx::work& tx, const WriteMeta& meta,
 void TransactionalWriter::SetResponse(pqxx::work& tx, const WriteMeta& meta,
                                       const std::string& response) {
   if (meta.idempotency_key.empty()) return;
+  if (PendingWrite* p = PendingFor(tx)) {
+    p->response = response;
+    return;
+  }
   pool_.Exec(tx, Q("set_idempotency_response"), meta.tenant_id, meta.idempotency_key, response);
 }
 
@@ -220,6 +282,7 @@ absl::StatusOr<std::optional<std::string>> TransactionalWriter::FindStoredRespon
 
 std::string TransactionalWriter::StoredResponse(pqxx::work& tx, const WriteMeta& meta) {
   if (meta.idempotency_key.empty()) return {};
+  if (PendingWrite* p = PendingFor(tx); p != nullptr && p->response) return *p->response;
   pqxx::result r =
       pool_.Exec(tx, Q("select_idempotency_response"), meta.tenant_id, meta.idempotency_key);
   return r.empty() ? std::string() : r[0][0].as<std::string>();

@@ -53,7 +53,9 @@ class TransactionalWriter final {
   // leaves the key free.
   absl::Status Write(const WriteMeta& meta, const std::string& resource,
                      const std::function<absl::Status(pqxx::work&)>& fn);
-  // An outbox event in the caller's transaction.
+  // An outbox event in the caller's transaction. Inside Write's work it is
+  // inserted after the work, with the audit row and the stored answer in one
+  // statement (so a statement of the work does not see it yet).
   void Emit(pqxx::work& tx, const WriteMeta& meta, const std::string& customer_id,
             const std::string& type, const std::string& payload_json);
   // With meta.idempotency_key: claims it for resource_id (may be "" and set
@@ -72,7 +74,8 @@ class TransactionalWriter final {
                                                                const WriteMeta& meta);
   void SetResource(pqxx::work& tx, const WriteMeta& meta, const std::string& resource_id);
   // A snapshot of the first call's answer, stored with the key so a replay
-  // answers exactly that even if the resource changed since.
+  // answers exactly that even if the resource changed since (inside Write's
+  // work: stored with the audit row after the work, like Emit).
   void SetResponse(pqxx::work& tx, const WriteMeta& meta, const std::string& response);
   // The snapshot stored by SetResponse ("" when none).
   std::string StoredResponse(pqxx::work& tx, const WriteMeta& meta);

@@ -167,6 +167,20 @@ int64_t CountIn(const std::string& tenant, const std::string& sql) {
   return w.exec1(sql)[0].as<int64_t>();
 }
 
+// Rows of `sql` within a tenant, fields joined by '|'.
+std::vector<std::string> RowsIn(const std::string& tenant, const std::string& sql) {
+  pqxx::connection c(ts::PgOwnerDsn());
+  pqxx::work w(c);
+  w.exec_params("SELECT set_config('app.tenant_id', $1, true)", tenant);
+  std::vector<std::string> out;
+  for (const auto& row : w.exec(sql)) {
+    std::string line;
+    for (const auto& f : row) absl::StrAppend(&line, f.is_null() ? "NULL" : f.c_str(), "|");
+    out.push_back(line);
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("Platform migrations create the platform's tables in a fresh schema",
@@ -488,5 +502,83 @@ TEST_CASE("WriteOnce: the work runs once per key, its answer and its refusal rep
     CHECK(events(kTenantA) == 0);
     CHECK(CountIn(kTenantA, absl::StrCat("SELECT count(*) FROM ", schema,
                              ".audit_log WHERE outcome = 'FAILED_PRECONDITION'")) == 2);
+  }
+}
+
+TEST_CASE("Write: the work's events go in after it, in order and byte for byte, with its answer",
+          "[libs][outbox][unit_of_work]") {
+  namespace ob = crm::outbox;
+  const std::string schema = ts::UniqueName("t_platform_finish");
+  REQUIRE(ts::RecreateSchema(schema).ok());
+  REQUIRE(MigratePlatform(ts::UniqueName("svc_platform_finish"), schema).ok());
+  auto pool = ts::MakeAppPool(2, ob::TransactionalWriter::Queries(schema));
+  REQUIRE(pool.ok());
+  ob::TransactionalWriter writer(**pool, schema);
+  ob::WriteMeta m;
+  m.tenant_id = kTenantA;
+  m.principal = "key:test";
+  m.request_id = "req-1";
+  m.method = "CreateThing";
+  m.idempotency_key = "finish-1";
+  m.fingerprint = "fp";
+  const std::string subject = "6f1c2a4e-0000-4000-8000-000000000001";
+  // jsonb's own text form, so the stored payload reads back as written.
+  const std::string tricky = R"({"p": "C:\\dir, {x}", "q": "say \"hi\"", "u": "Zürich"})";
+
+  absl::Status s = writer.Write(m, "thing:1", [&](pqxx::work& tx) -> absl::Status {
+    auto claim = writer.ClaimIdempotencyKey(tx, m, "thing:1");
+    if (!claim.ok()) return claim.status();
+    writer.Emit(tx, m, subject, "thing.created", R"({"n": 1})");
+    writer.Emit(tx, m, "", "thing.noted", tricky);
+    writer.Emit(tx, m, subject, "thing.updated", R"({"n": 3})");
+    writer.SetResponse(tx, m, "answer \"1\"");
+    // Inside the work the answer reads back before it is stored.
+    CHECK(writer.StoredResponse(tx, m) == "answer \"1\"");
+    return absl::OkStatus();
+  });
+  REQUIRE(s.ok());
+  CHECK(RowsIn(kTenantA, absl::StrCat("SELECT event_type, customer_id, payload::text FROM ", schema,
+                                      ".outbox ORDER BY id")) ==
+        std::vector<std::string>{
+            absl::StrCat("thing.created|", subject, "|{\"n\": 1}|"),
+            absl::StrCat("thing.noted|NULL|", tricky, "|"),
+            absl::StrCat("thing.updated|", subject, "|{\"n\": 3}|"),
+        });
+  CHECK(RowsIn(kTenantA, absl::StrCat("SELECT principal, method, resource, outcome, request_id "
+                                      "FROM ",
+                                      schema, ".audit_log")) ==
+        std::vector<std::string>{"key:test|CreateThing|thing:1|OK|req-1|"});
+  CHECK(RowsIn(kTenantA, absl::StrCat("SELECT response FROM ", schema,
+                                      ".idempotency_keys WHERE request_id = 'finish-1'")) ==
+        std::vector<std::string>{"answer \"1\"|"});
+  // The other tenant sees none of it.
+  CHECK(RowsIn(kTenantB, absl::StrCat("SELECT event_id FROM ", schema, ".outbox")).empty());
+
+  SECTION("a write without a stored answer leaves the key's answer empty") {
+    ob::WriteMeta n = m;
+    n.idempotency_key = "finish-2";
+    REQUIRE(writer
+                .Write(n, "thing:2",
+                       [&](pqxx::work& tx) -> absl::Status {
+                         auto claim = writer.ClaimIdempotencyKey(tx, n, "thing:2");
+                         return claim.ok() ? absl::OkStatus() : claim.status();
+                       })
+                .ok());
+    CHECK(RowsIn(kTenantA, absl::StrCat("SELECT coalesce(response, 'none') FROM ", schema,
+                                        ".idempotency_keys WHERE request_id = 'finish-2'")) ==
+          std::vector<std::string>{"none|"});
+  }
+  SECTION("outside Write an event is inserted at once") {
+    REQUIRE((*pool)
+                ->WithTenantTx(kTenantA,
+                               [&](pqxx::work& tx) -> absl::Status {
+                                 writer.Emit(tx, m, "", "thing.direct", R"({"n": 4})");
+                                 CHECK(tx.exec1(absl::StrCat("SELECT count(*) FROM ", schema,
+                                                             ".outbox WHERE event_type = "
+                                                             "'thing.direct'"))[0]
+                                           .as<int>() == 1);
+                                 return absl::OkStatus();
+                               })
+                .ok());
   }
 }
