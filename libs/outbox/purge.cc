@@ -1,6 +1,5 @@
 #include "libs/outbox/purge.h"
 
-#include "absl/strings/str_cat.h"
 #include "libs/observability/log.h"
 #include "libs/outbox/writer.h"
 #include "prometheus/counter.h"
@@ -9,7 +8,9 @@
 namespace crm::outbox {
 
 KeyPurger::KeyPurger(pg::Pool& pg, KeyPurgeOptions options)
-    : pg_(pg), options_(std::move(options)) {
+    : pg_(pg),
+      options_(std::move(options)),
+      query_(WriterQueries::ForSchema(options_.schema).purge_idempotency_keys) {
   if (options_.metrics != nullptr) {
     purged_ = &prometheus::BuildCounter()
                    .Name("crm_idempotency_keys_purged_total")
@@ -22,7 +23,6 @@ KeyPurger::KeyPurger(pg::Pool& pg, KeyPurgeOptions options)
 KeyPurger::~KeyPurger() { Stop(); }
 
 absl::StatusOr<int64_t> KeyPurger::PurgeOnce() {
-  const std::string query = absl::StrCat(options_.schema, ".purge_idempotency_keys");
   const int64_t ttl_seconds = absl::ToInt64Seconds(IdempotencyKeyTtl());
   int64_t total = 0;
   for (int i = 0; i < options_.max_batches && !stop_.HasBeenNotified(); ++i) {
@@ -30,7 +30,7 @@ absl::StatusOr<int64_t> KeyPurger::PurgeOnce() {
     absl::Status s = pg_.WithTx([&](pqxx::work& tx) {
       tx.exec("SELECT set_config('app.maintenance', 'on', true)");
       n = static_cast<int64_t>(
-          pg_.Exec(tx, query, ttl_seconds, options_.batch_size).affected_rows());
+          pg_.Exec(tx, query_, ttl_seconds, options_.batch_size).affected_rows());
       return absl::OkStatus();
     });
     if (!s.ok()) return s;

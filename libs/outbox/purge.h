@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "libs/outbox/writer.h"
 #include "libs/pg/pool.h"
 
 namespace prometheus {
@@ -46,6 +47,7 @@ class KeyPurger final {
   void Loop();
   pg::Pool& pg_;
   KeyPurgeOptions options_;
+  const pg::NamedQuery query_;  // WriterQueries of options_.schema
   prometheus::Counter* purged_ = nullptr;
   absl::Notification stop_;
   std::thread thread_;

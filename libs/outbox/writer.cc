@@ -66,73 +66,109 @@ absl::Status SetIdempotencyKeyTtl(absl::Duration ttl) {
 
 absl::Duration IdempotencyKeyTtl() { return absl::Seconds(key_ttl_seconds.load()); }
 
-std::vector<pg::NamedQuery> TransactionalWriter::Queries(const std::string& s) {
-  return {
-      // The end of a successful write: its audit row, its outbox events (in
-      // the order emitted) and, when $10, the answer stored with its key.
-      {s + ".finish_write",
-       absl::StrCat("WITH audit AS (INSERT INTO ", s,
-                    ".audit_log (tenant_id, principal, method, resource, outcome, request_id) "
-                    "VALUES ($1::uuid, $2, $3, $4, 'OK', $5)), events AS (INSERT INTO ",
-                    s,
-                    ".outbox (event_id, tenant_id, customer_id, event_type, payload) SELECT "
-                    "e.id::uuid, $1::uuid, nullif(e.subject, '')::uuid, e.type, e.payload::jsonb "
-                    "FROM unnest($6::text[], $7::text[], $8::text[], $9::text[]) WITH ORDINALITY "
-                    "AS e(id, subject, type, payload, n) ORDER BY e.n) UPDATE ",
-                    s,
-                    ".idempotency_keys SET response = $11 WHERE $10::bool AND tenant_id = "
-                    "$1::uuid AND request_id = $12"),
-       0},
-      {s + ".insert_audit",
-       absl::StrCat("INSERT INTO ", s,
-                    ".audit_log (tenant_id, principal, method, resource, outcome, request_id) "
-                    "VALUES ($1, $2, $3, $4, $5, $6)")},
-      {s + ".insert_outbox",
-       absl::StrCat("INSERT INTO ", s,
-                    ".outbox (event_id, tenant_id, customer_id, event_type, payload) VALUES "
-                    "($1, $2, nullif($3, '')::uuid, $4, $5::jsonb)")},
-      // A key older than the TTL ($ttl seconds) counts as unused: claiming
-      // it again replaces the old row (the purge may not have run yet).
-      {s + ".insert_idempotency_key",
-       absl::StrCat("INSERT INTO ", s,
-                    ".idempotency_keys (tenant_id, request_id, method, resource_id, fingerprint) "
-                    "VALUES ($1, $2, $3, $4, $5) ",
-                    ReplaceExpired(s, "$6"), " RETURNING 1")},
-      {s + ".insert_idempotency_error",
-       absl::StrCat("INSERT INTO ", s,
-                    ".idempotency_keys (tenant_id, request_id, method, resource_id, fingerprint, "
-                    "error_code, error_reason, error_message, error_field) VALUES ($1, $2, $3, '', "
-                    "$4, $5, $6, $7, $8) ",
-                    ReplaceExpired(s, "$9"))},
-      {s + ".select_idempotency_key",
-       absl::StrCat("SELECT method, resource_id, fingerprint, coalesce(error_code, 0), "
-                    "coalesce(error_reason, ''), coalesce(error_message, ''), "
-                    "coalesce(error_field, '') FROM ",
-                    s,
-                    ".idempotency_keys WHERE tenant_id = $1 AND request_id = $2 AND created_at >= "
-                    "now() - make_interval(secs => $3::float8)")},
-      // The purge (KeyPurger): a bounded batch of expired keys, any tenant
-      // (app.maintenance = 'on'). The outer condition is re-checked on a row
-      // that a concurrent claim just replaced, so a fresh key is never lost.
-      {s + ".purge_idempotency_keys",
-       absl::StrCat("DELETE FROM ", s,
-                    ".idempotency_keys k USING (SELECT tenant_id, request_id FROM ", s,
-                    ".idempotency_keys WHERE created_at < now() - make_interval(secs => "
-                    "$1::float8) LIMIT $2) old WHERE k.tenant_id = old.tenant_id AND k.request_id "
-                    "= old.request_id AND k.created_at < now() - make_interval(secs => "
-                    "$1::float8)")},
-      {s + ".set_idempotency_response",
-       absl::StrCat("UPDATE ", s,
-                    ".idempotency_keys SET response = $3 WHERE tenant_id = $1 AND request_id = "
-                    "$2")},
-      {s + ".select_idempotency_response",
-       absl::StrCat("SELECT coalesce(response, '') FROM ", s,
-                    ".idempotency_keys WHERE tenant_id = $1 AND request_id = $2")},
-      {s + ".set_idempotency_resource",
-       absl::StrCat("UPDATE ", s,
-                    ".idempotency_keys SET resource_id = $3 WHERE tenant_id = $1 AND "
-                    "request_id = $2")},
-  };
+WriterQueries WriterQueries::ForSchema(const std::string& s) {
+  WriterQueries q;
+  // The end of a successful write: its audit row, its outbox events (in
+  // the order emitted) and, when $10, the answer stored with its key.
+  q.finish_write = {
+      s + ".finish_write",
+      absl::StrCat("WITH audit AS (INSERT INTO ", s,
+                   ".audit_log (tenant_id, principal, method, resource, outcome, request_id) "
+                   "VALUES ($1::uuid, $2, $3, $4, 'OK', $5)), events AS (INSERT INTO ",
+                   s,
+                   ".outbox (event_id, tenant_id, customer_id, event_type, payload) SELECT "
+                   "e.id::uuid, $1::uuid, nullif(e.subject, '')::uuid, e.type, e.payload::jsonb "
+                   "FROM unnest($6::text[], $7::text[], $8::text[], $9::text[]) WITH ORDINALITY "
+                   "AS e(id, subject, type, payload, n) ORDER BY e.n) UPDATE ",
+                   s,
+                   ".idempotency_keys SET response = $11 WHERE $10::bool AND tenant_id = "
+                   "$1::uuid AND request_id = $12"),
+      0};
+  q.insert_audit = {
+      s + ".insert_audit",
+      absl::StrCat("INSERT INTO ", s,
+                   ".audit_log (tenant_id, principal, method, resource, outcome, request_id) "
+                   "VALUES ($1, $2, $3, $4, $5, $6)"),
+      0};
+  q.insert_outbox = {
+      s + ".insert_outbox",
+      absl::StrCat("INSERT INTO ", s,
+                   ".outbox (event_id, tenant_id, customer_id, event_type, payload) VALUES "
+                   "($1, $2, nullif($3, '')::uuid, $4, $5::jsonb)"),
+      0};
+  // A key older than the TTL ($ttl seconds) counts as unused: claiming
+  // it again replaces the old row (the purge may not have run yet).
+  q.insert_idempotency_key = {
+      s + ".insert_idempotency_key",
+      absl::StrCat("INSERT INTO ", s,
+                   ".idempotency_keys (tenant_id, request_id, method, resource_id, fingerprint) "
+                   "VALUES ($1, $2, $3, $4, $5) ",
+                   ReplaceExpired(s, "$6"), " RETURNING 1"),
+      1};
+  q.insert_idempotency_error = {
+      s + ".insert_idempotency_error",
+      absl::StrCat("INSERT INTO ", s,
+                   ".idempotency_keys (tenant_id, request_id, method, resource_id, fingerprint, "
+                   "error_code, error_reason, error_message, error_field) VALUES ($1, $2, $3, '', "
+                   "$4, $5, $6, $7, $8) ",
+                   ReplaceExpired(s, "$9")),
+      0};
+  q.select_idempotency_key = {
+      s + ".select_idempotency_key",
+      absl::StrCat("SELECT method, resource_id, fingerprint, coalesce(error_code, 0), "
+                   "coalesce(error_reason, ''), coalesce(error_message, ''), "
+                   "coalesce(error_field, '') FROM ",
+                   s,
+                   ".idempotency_keys WHERE tenant_id = $1 AND request_id = $2 AND created_at >= "
+                   "now() - make_interval(secs => $3::float8)"),
+      7};
+  // The purge (KeyPurger): a bounded batch of expired keys, any tenant
+  // (app.maintenance = 'on'). The outer condition is re-checked on a row
+  // that a concurrent claim just replaced, so a fresh key is never lost.
+  q.purge_idempotency_keys = {
+      s + ".purge_idempotency_keys",
+      absl::StrCat("DELETE FROM ", s,
+                   ".idempotency_keys k USING (SELECT tenant_id, request_id FROM ", s,
+                   ".idempotency_keys WHERE created_at < now() - make_interval(secs => "
+                   "$1::float8) LIMIT $2) old WHERE k.tenant_id = old.tenant_id AND k.request_id "
+                   "= old.request_id AND k.created_at < now() - make_interval(secs => "
+                   "$1::float8)"),
+      0};
+  q.set_idempotency_response = {
+      s + ".set_idempotency_response",
+      absl::StrCat("UPDATE ", s,
+                   ".idempotency_keys SET response = $3 WHERE tenant_id = $1 AND request_id = "
+                   "$2"),
+      0};
+  q.select_idempotency_response = {
+      s + ".select_idempotency_response",
+      absl::StrCat("SELECT coalesce(response, '') FROM ", s,
+                   ".idempotency_keys WHERE tenant_id = $1 AND request_id = $2"),
+      1};
+  q.set_idempotency_resource = {
+      s + ".set_idempotency_resource",
+      absl::StrCat("UPDATE ", s,
+                   ".idempotency_keys SET resource_id = $3 WHERE tenant_id = $1 AND "
+                   "request_id = $2"),
+      0};
+  return q;
+}
+
+std::vector<pg::NamedQuery> WriterQueries::All() const {
+  return {finish_write,
+          insert_audit,
+          insert_outbox,
+          insert_idempotency_key,
+          insert_idempotency_error,
+          select_idempotency_key,
+          purge_idempotency_keys,
+          set_idempotency_response,
+          select_idempotency_response,
+          set_idempotency_resource};
+}
+
+std::vector<pg::NamedQuery> TransactionalWriter::Queries(const std::string& schema) {
+  return WriterQueries::ForSchema(schema).All();
 }
 
 absl::Status TransactionalWriter::Write(const WriteMeta& meta, const std::string& resource,
@@ -144,7 +180,7 @@ absl::Status TransactionalWriter::Write(const WriteMeta& meta, const std::string
       ScopedPendingWrite scope(&p);
       CRM_RETURN_IF_ERROR(fn(tx));
     }
-    pool_.Exec(tx, Q("finish_write"), meta.tenant_id, meta.principal, meta.method, resource,
+    pool_.Exec(tx, q_.finish_write, meta.tenant_id, meta.principal, meta.method, resource,
                meta.request_id, pg::TextArrayLiteral(p.event_ids), pg::TextArrayLiteral(p.subjects),
                pg::TextArrayLiteral(p.types), pg::TextArrayLiteral(p.payloads),
                p.response.has_value(), p.response.value_or(std::string()), meta.idempotency_key);
@@ -165,13 +201,12 @@ absl::Status TransactionalWriter::Write(const WriteMeta& meta, const std::string
          s.code() == absl::StatusCode::kOutOfRange);
     std::string outcome = absl::StatusCodeToString(s.code());
     absl::Status a = pool_.WithTenantTx(meta.tenant_id, [&](pqxx::work& tx) {
-      pool_.Exec(tx, Q("insert_audit"), meta.tenant_id, meta.principal, meta.method, resource,
+      pool_.Exec(tx, q_.insert_audit, meta.tenant_id, meta.principal, meta.method, resource,
                  outcome, meta.request_id);
       if (replayable) {
-        pool_.Exec(tx, Q("insert_idempotency_error"), meta.tenant_id, meta.idempotency_key,
-                   meta.method, meta.fingerprint, static_cast<int>(s.code()),
-                   common::ReasonOf(s), std::string(s.message()), common::FieldOf(s),
-                   key_ttl_seconds.load());
+        pool_.Exec(tx, q_.insert_idempotency_error, meta.tenant_id, meta.idempotency_key,
+                   meta.method, meta.fingerprint, static_cast<int>(s.code()), common::ReasonOf(s),
+                   std::string(s.message()), common::FieldOf(s), key_ttl_seconds.load());
       }
       return absl::OkStatus();
     });
@@ -190,18 +225,17 @@ void TransactionalWriter::Emit(pqxx::work& tx, const WriteMeta& meta,
     p->payloads.push_back(payload_json);
     return;
   }
-  pool_.Exec(tx, Q("insert_outbox"), common::NewUuid(), meta.tenant_id, customer_id, type,
+  pool_.Exec(tx, q_.insert_outbox, common::NewUuid(), meta.tenant_id, customer_id, type,
              payload_json);
 }
 
 absl::StatusOr<std::optional<std::string>> TransactionalWriter::ClaimIdempotencyKey(
     pqxx::work& tx, const WriteMeta& meta, const std::string& resource_id) {
   if (meta.idempotency_key.empty()) return std::optional<std::string>();
-  pqxx::result k =
-      pool_.Exec(tx, Q("insert_idempotency_key"), meta.tenant_id, meta.idempotency_key,
-                 meta.method, resource_id, meta.fingerprint, key_ttl_seconds.load());
+  pqxx::result k = pool_.Exec(tx, q_.insert_idempotency_key, meta.tenant_id, meta.idempotency_key,
+                              meta.method, resource_id, meta.fingerprint, key_ttl_seconds.load());
   if (!k.empty()) return std::optional<std::string>();
-  pqxx::result prev = pool_.Exec(tx, Q("select_idempotency_key"), meta.tenant_id,
+  pqxx::result prev = pool_.Exec(tx, q_.select_idempotency_key, meta.tenant_id,
                                  meta.idempotency_key, key_ttl_seconds.load());
   if (prev.empty()) return absl::AbortedError("request_id in flight, retry");
   return Previous(prev[0], meta);
@@ -210,7 +244,7 @@ absl::StatusOr<std::optional<std::string>> TransactionalWriter::ClaimIdempotency
 absl::StatusOr<std::optional<std::string>> TransactionalWriter::PeekIdempotencyKey(
     pqxx::work& tx, const WriteMeta& meta) {
   if (meta.idempotency_key.empty()) return std::optional<std::string>();
-  pqxx::result prev = pool_.Exec(tx, Q("select_idempotency_key"), meta.tenant_id,
+  pqxx::result prev = pool_.Exec(tx, q_.select_idempotency_key, meta.tenant_id,
                                  meta.idempotency_key, key_ttl_seconds.load());
   if (prev.empty()) return std::optional<std::string>();
   return Previous(prev[0], meta);
@@ -251,8 +285,7 @@ absl::StatusOr<std::optional<std::string>> TransactionalWriter::Previous(const p
 void TransactionalWriter::SetResource(pqxx::work& tx, const WriteMeta& meta,
                                       const std::string& resource_id) {
   if (meta.idempotency_key.empty()) return;
-  pool_.Exec(tx, Q("set_idempotency_resource"), meta.tenant_id, meta.idempotency_key,
-             resource_id);
+  pool_.Exec(tx, q_.set_idempotency_resource, meta.tenant_id, meta.idempotency_key, resource_id);
 }
 
 void TransactionalWriter::SetResponse(pqxx::work& tx, const WriteMeta& meta,
@@ -262,7 +295,7 @@ void TransactionalWriter::SetResponse(pqxx::work& tx, const WriteMeta& meta,
     p->response = response;
     return;
   }
-  pool_.Exec(tx, Q("set_idempotency_response"), meta.tenant_id, meta.idempotency_key, response);
+  pool_.Exec(tx, q_.set_idempotency_response, meta.tenant_id, meta.idempotency_key, response);
 }
 
 absl::StatusOr<std::optional<std::string>> TransactionalWriter::FindStoredResponse(
@@ -284,7 +317,7 @@ std::string TransactionalWriter::StoredResponse(pqxx::work& tx, const WriteMeta&
   if (meta.idempotency_key.empty()) return {};
   if (PendingWrite* p = PendingFor(tx); p != nullptr && p->response) return *p->response;
   pqxx::result r =
-      pool_.Exec(tx, Q("select_idempotency_response"), meta.tenant_id, meta.idempotency_key);
+      pool_.Exec(tx, q_.select_idempotency_response, meta.tenant_id, meta.idempotency_key);
   return r.empty() ? std::string() : r[0][0].as<std::string>();
 }
 

@@ -37,11 +37,29 @@ struct WriteMeta {
   std::string fingerprint;
 };
 
+// The writer's statements on one schema's platform tables, named
+// <schema>.<query> (also the metric label).
+struct WriterQueries {
+  static WriterQueries ForSchema(const std::string& schema);
+  std::vector<pg::NamedQuery> All() const;  // to prepare on the pool
+
+  pg::NamedQuery finish_write;  // audit row + pending events + stored answer
+  pg::NamedQuery insert_audit;
+  pg::NamedQuery insert_outbox;
+  pg::NamedQuery insert_idempotency_key;
+  pg::NamedQuery insert_idempotency_error;
+  pg::NamedQuery select_idempotency_key;
+  pg::NamedQuery purge_idempotency_keys;  // KeyPurger
+  pg::NamedQuery set_idempotency_response;
+  pg::NamedQuery select_idempotency_response;
+  pg::NamedQuery set_idempotency_resource;
+};
+
 class TransactionalWriter final {
  public:
   TransactionalWriter(pg::Pool& pool, std::string schema)
-      : pool_(pool), schema_(std::move(schema)) {}
-  // Named queries to prepare on the pool (prefixed with the schema).
+      : pool_(pool), schema_(std::move(schema)), q_(WriterQueries::ForSchema(schema_)) {}
+  // Named queries to prepare on the pool: WriterQueries::ForSchema(schema).All().
   static std::vector<pg::NamedQuery> Queries(const std::string& schema);
 
   // Runs fn in the tenant's transaction and appends the audit row (outcome
@@ -90,13 +108,13 @@ class TransactionalWriter final {
   pg::Pool& pool() { return pool_; }
 
  private:
-  std::string Q(const char* name) const { return schema_ + "." + name; }
   // What a key used before answers: its resource id, or its stored refusal;
   // INVALID_ARGUMENT for another method or another fingerprint.
   static absl::StatusOr<std::optional<std::string>> Previous(const pqxx::row& prev,
                                                              const WriteMeta& meta);
   pg::Pool& pool_;
   std::string schema_;
+  const WriterQueries q_;
 };
 
 }  // namespace crm::outbox
