@@ -64,72 +64,97 @@ absl::Status BadCursor() {
                             "INVALID_PAGE_TOKEN");
 }
 
+// ------------------------------------------------------------ queries
+// libs/pg/pool.h: typed, their columns checked at start-up, except those
+// that read the staging tables (kUnchecked, their columns in a comment):
+// the tables are created per connection inside the ingest transaction, so
+// the start-up check, on a connection of its own, cannot prepare them.
+
+const pg::NamedQuery kErpSelectExternalIds{
+    "erp_select_external_ids",
+    "SELECT external_id, id::text FROM txn.orders WHERE tenant_id = $1 AND "
+    "external_id = ANY($2::text[]) AND external_id <> ''",
+    2};
+// idx, id. Unchecked: reads the temporary staging tables.
+const pg::NamedQuery kErpTakeExisting{
+    "erp_take_existing",
+    "WITH ex AS (SELECT s.idx, o.id FROM erp_stage_orders s JOIN txn.orders o "
+    "ON o.tenant_id = $1 AND o.external_id = s.external_id AND o.external_id <> '') "
+    "DELETE FROM erp_stage_orders s USING ex WHERE s.idx = ex.idx "
+    "RETURNING s.idx, ex.id::text",
+    pg::NamedQuery::kUnchecked};
+// idx, line_no, sku. Unchecked: reads the temporary staging tables.
+const pg::NamedQuery kErpTakeUnknownSkus{
+    "erp_take_unknown_skus",
+    "WITH bad AS (SELECT DISTINCT ON (l.idx) l.idx, l.line_no, l.sku FROM erp_stage_lines l "
+    "JOIN erp_stage_orders s ON s.idx = l.idx WHERE NOT EXISTS (SELECT 1 FROM txn.products p "
+    "WHERE p.tenant_id = $1 AND p.sku = l.sku) ORDER BY l.idx, l.line_no) "
+    "DELETE FROM erp_stage_orders s USING bad WHERE s.idx = bad.idx "
+    "RETURNING s.idx, bad.line_no, bad.sku",
+    pg::NamedQuery::kUnchecked};
+// idx, id. Unchecked: reads the temporary staging tables.
+const pg::NamedQuery kErpInsertOrders{
+    "erp_insert_orders",
+    absl::StrCat(
+        "WITH ins AS (INSERT INTO txn.orders (tenant_id, id, customer_id, currency, "
+        "total_minor, channel, store_id, status, placed_at, version, created_at, updated_at, "
+        "external_id) SELECT $1, id, customer_id, currency, total_minor, channel, store_id, "
+        "status, ",
+        Ts("placed_us"), ", version, ", Ts("created_us"), ", ", Ts("created_us"),
+        ", external_id FROM erp_stage_orders ORDER BY external_id "
+        "ON CONFLICT (tenant_id, external_id) WHERE external_id <> '' DO NOTHING "
+        "RETURNING id), "
+        "created AS (SELECT s.* FROM ins JOIN erp_stage_orders s ON s.id = ins.id), "
+        "lines AS (INSERT INTO txn.order_lines (tenant_id, order_id, line_no, sku, quantity, "
+        "unit_price_minor, discount_minor) SELECT $1, c.id, l.line_no, l.sku, l.quantity, "
+        "l.unit_price_minor, l.discount_minor FROM created c JOIN erp_stage_lines l "
+        "ON l.idx = c.idx), "
+        "events AS (INSERT INTO txn.outbox (event_id, tenant_id, customer_id, event_type, "
+        "payload) SELECT gen_random_uuid(), $1, c.customer_id, c.event_type, c.payload::jsonb "
+        "FROM created c ORDER BY c.idx), "
+        "audit AS (INSERT INTO txn.audit_log (tenant_id, principal, method, resource, "
+        "outcome, request_id) SELECT $1, $2, $3, c.id::text, 'OK', $4 FROM created c "
+        "ORDER BY c.idx) "
+        "SELECT idx, id::text FROM created"),
+    pg::NamedQuery::kUnchecked};
+// idx, id. Unchecked: reads the temporary staging tables.
+const pg::NamedQuery kErpSelectExisting{
+    "erp_select_existing",
+    "SELECT s.idx, o.id::text FROM erp_stage_orders s JOIN txn.orders o "
+    "ON o.tenant_id = $1 AND o.external_id = s.external_id AND o.external_id <> '' "
+    "WHERE o.id <> s.id",
+    pg::NamedQuery::kUnchecked};
+const pg::NamedQuery kErpExportHeldBack{
+    "erp_export_held_back",
+    "SELECT EXISTS (SELECT 1 FROM txn.orders o WHERE o.tenant_id = $1 AND "
+    "(o.change_xid, o.change_seq) > ($2::xid8, $3::int8) AND "
+    "o.change_xid >= pg_snapshot_xmin(pg_current_snapshot()))",
+    1};
+const pg::NamedQuery kErpExportChanges{
+    "erp_export_changes",
+    absl::StrCat(
+        "SELECT o.id::text, o.customer_id::text, o.currency, o.total_minor, o.channel, "
+        "o.store_id, o.status, ",
+        pg::MicrosColumn("o.placed_at"), ", o.version, ", pg::MicrosColumn("o.created_at"), ", ",
+        pg::MicrosColumn("o.updated_at"),
+        ", o.external_id, o.paid_minor, o.returned_minor, o.refunded_minor, "
+        "o.adjusted_minor, o.change_xid::text, o.change_seq, "
+        "(SELECT coalesce(json_agg(json_build_array(l.sku, l.quantity, l.unit_price_minor, "
+        "l.discount_minor, l.returned_quantity) ORDER BY l.line_no), '[]'::json) "
+        "FROM txn.order_lines l WHERE l.tenant_id = o.tenant_id AND l.order_id = o.id)::text "
+        "FROM txn.orders o WHERE o.tenant_id = $1 "
+        "AND (o.change_xid, o.change_seq) > ($2::xid8, $3::int8) "
+        // Only what every earlier transaction has finished with: see
+        // schema/007_order_changes.sql.
+        "AND o.change_xid < pg_snapshot_xmin(pg_current_snapshot()) "
+        "ORDER BY o.change_xid, o.change_seq LIMIT $4"),
+    19};
+
 }  // namespace
 
 std::vector<pg::NamedQuery> PgErpRepository::Queries() {
-  return {
-      {"erp_select_external_ids",
-       "SELECT external_id, id::text FROM txn.orders WHERE tenant_id = $1 AND "
-       "external_id = ANY($2::text[]) AND external_id <> ''"},
-      {"erp_take_existing",
-       "WITH ex AS (SELECT s.idx, o.id FROM erp_stage_orders s JOIN txn.orders o "
-       "ON o.tenant_id = $1 AND o.external_id = s.external_id AND o.external_id <> '') "
-       "DELETE FROM erp_stage_orders s USING ex WHERE s.idx = ex.idx "
-       "RETURNING s.idx, ex.id::text"},
-      {"erp_take_unknown_skus",
-       "WITH bad AS (SELECT DISTINCT ON (l.idx) l.idx, l.line_no, l.sku FROM erp_stage_lines l "
-       "JOIN erp_stage_orders s ON s.idx = l.idx WHERE NOT EXISTS (SELECT 1 FROM txn.products p "
-       "WHERE p.tenant_id = $1 AND p.sku = l.sku) ORDER BY l.idx, l.line_no) "
-       "DELETE FROM erp_stage_orders s USING bad WHERE s.idx = bad.idx "
-       "RETURNING s.idx, bad.line_no, bad.sku"},
-      {"erp_insert_orders",
-       absl::StrCat(
-           "WITH ins AS (INSERT INTO txn.orders (tenant_id, id, customer_id, currency, "
-           "total_minor, channel, store_id, status, placed_at, version, created_at, updated_at, "
-           "external_id) SELECT $1, id, customer_id, currency, total_minor, channel, store_id, "
-           "status, ",
-           Ts("placed_us"), ", version, ", Ts("created_us"), ", ", Ts("created_us"),
-           ", external_id FROM erp_stage_orders ORDER BY external_id "
-           "ON CONFLICT (tenant_id, external_id) WHERE external_id <> '' DO NOTHING "
-           "RETURNING id), "
-           "created AS (SELECT s.* FROM ins JOIN erp_stage_orders s ON s.id = ins.id), "
-           "lines AS (INSERT INTO txn.order_lines (tenant_id, order_id, line_no, sku, quantity, "
-           "unit_price_minor, discount_minor) SELECT $1, c.id, l.line_no, l.sku, l.quantity, "
-           "l.unit_price_minor, l.discount_minor FROM created c JOIN erp_stage_lines l "
-           "ON l.idx = c.idx), "
-           "events AS (INSERT INTO txn.outbox (event_id, tenant_id, customer_id, event_type, "
-           "payload) SELECT gen_random_uuid(), $1, c.customer_id, c.event_type, c.payload::jsonb "
-           "FROM created c ORDER BY c.idx), "
-           "audit AS (INSERT INTO txn.audit_log (tenant_id, principal, method, resource, "
-           "outcome, request_id) SELECT $1, $2, $3, c.id::text, 'OK', $4 FROM created c "
-           "ORDER BY c.idx) "
-           "SELECT idx, id::text FROM created")},
-      {"erp_select_existing",
-       "SELECT s.idx, o.id::text FROM erp_stage_orders s JOIN txn.orders o "
-       "ON o.tenant_id = $1 AND o.external_id = s.external_id AND o.external_id <> '' "
-       "WHERE o.id <> s.id"},
-      {"erp_export_held_back",
-       "SELECT EXISTS (SELECT 1 FROM txn.orders o WHERE o.tenant_id = $1 AND "
-       "(o.change_xid, o.change_seq) > ($2::xid8, $3::int8) AND "
-       "o.change_xid >= pg_snapshot_xmin(pg_current_snapshot()))"},
-      {"erp_export_changes",
-       absl::StrCat(
-           "SELECT o.id::text, o.customer_id::text, o.currency, o.total_minor, o.channel, "
-           "o.store_id, o.status, ",
-           pg::MicrosColumn("o.placed_at"), ", o.version, ", pg::MicrosColumn("o.created_at"),
-           ", ", pg::MicrosColumn("o.updated_at"),
-           ", o.external_id, o.paid_minor, o.returned_minor, o.refunded_minor, "
-           "o.adjusted_minor, o.change_xid::text, o.change_seq, "
-           "(SELECT coalesce(json_agg(json_build_array(l.sku, l.quantity, l.unit_price_minor, "
-           "l.discount_minor, l.returned_quantity) ORDER BY l.line_no), '[]'::json) "
-           "FROM txn.order_lines l WHERE l.tenant_id = o.tenant_id AND l.order_id = o.id)::text "
-           "FROM txn.orders o WHERE o.tenant_id = $1 "
-           "AND (o.change_xid, o.change_seq) > ($2::xid8, $3::int8) "
-           // Only what every earlier transaction has finished with: see
-           // schema/007_order_changes.sql.
-           "AND o.change_xid < pg_snapshot_xmin(pg_current_snapshot()) "
-           "ORDER BY o.change_xid, o.change_seq LIMIT $4")},
-  };
+  return {kErpSelectExternalIds, kErpTakeExisting,   kErpTakeUnknownSkus, kErpInsertOrders,
+          kErpSelectExisting,    kErpExportHeldBack, kErpExportChanges};
 }
 
 absl::StatusOr<std::map<std::string, std::string>> PgErpRepository::ExistingExternalIds(
@@ -139,7 +164,7 @@ absl::StatusOr<std::map<std::string, std::string>> PgErpRepository::ExistingExte
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     out.clear();
     for (const auto& row :
-         pool_.Exec(tx, "erp_select_external_ids", tenant, pg::TextArrayLiteral(external_ids))) {
+         pool_.Exec(tx, kErpSelectExternalIds, tenant, pg::TextArrayLiteral(external_ids))) {
       out.emplace(row[0].as<std::string>(), row[1].as<std::string>());
     }
     return absl::OkStatus();
@@ -212,8 +237,8 @@ absl::StatusOr<std::vector<app::IngestRowResult>> PgErpRepository::IngestBatch(
         results.push_back(std::move(x));
       }
     };
-    existing(pool_.Exec(tx, "erp_take_existing", t));
-    for (const auto& row : pool_.Exec(tx, "erp_take_unknown_skus", t)) {
+    existing(pool_.Exec(tx, kErpTakeExisting, t));
+    for (const auto& row : pool_.Exec(tx, kErpTakeUnknownSkus, t)) {
       app::IngestRowResult x;
       x.index = row[0].as<int>();
       x.external_id = by_index.at(x.index)->order.external_id;
@@ -226,8 +251,8 @@ absl::StatusOr<std::vector<app::IngestRowResult>> PgErpRepository::IngestBatch(
     }
     const size_t decided = results.size();
     if (decided < rows.size()) {
-      pqxx::result created = pool_.Exec(tx, "erp_insert_orders", t, meta.principal, meta.method,
-                                        meta.request_id);
+      pqxx::result created =
+          pool_.Exec(tx, kErpInsertOrders, t, meta.principal, meta.method, meta.request_id);
       for (const auto& row : created) {
         app::IngestRowResult x;
         x.index = row[0].as<int>();
@@ -237,7 +262,7 @@ absl::StatusOr<std::vector<app::IngestRowResult>> PgErpRepository::IngestBatch(
         results.push_back(std::move(x));
       }
       if (decided + created.size() < rows.size()) {
-        existing(pool_.Exec(tx, "erp_select_existing", t));
+        existing(pool_.Exec(tx, kErpSelectExisting, t));
       }
     }
     if (results.size() != rows.size()) {
@@ -266,7 +291,7 @@ absl::StatusOr<app::ExportPage> PgErpRepository::ExportChanges(const std::string
   app::ExportPage page;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     page = app::ExportPage{};
-    pqxx::result r = pool_.Exec(tx, "erp_export_changes", tenant, xid, seq, limit + 1);
+    pqxx::result r = pool_.Exec(tx, kErpExportChanges, tenant, xid, seq, limit + 1);
     page.caught_up = static_cast<int>(r.size()) <= limit;
     for (const auto& row : r) {
       if (static_cast<int>(page.orders.size()) == limit) break;
@@ -307,8 +332,7 @@ absl::StatusOr<app::ExportPage> PgErpRepository::ExportChanges(const std::string
     if (page.caught_up) {
       // Committed changes after the cursor that a transaction still in
       // progress holds back: not caught up, but nothing to send now either.
-      page.held_back =
-          pool_.Exec(tx, "erp_export_held_back", tenant, xid, seq)[0][0].as<bool>();
+      page.held_back = pool_.Exec(tx, kErpExportHeldBack, tenant, xid, seq)[0][0].as<bool>();
       if (page.held_back) page.caught_up = false;
     }
     return absl::OkStatus();
