@@ -15,7 +15,6 @@
 //
 // Export: orders in (change_xid, change_seq) order below the reading
 // snapshot's xmin; why that never skips a row: schema/007_order_changes.sql.
-#include "services/transaction/storage/write_meta.h"
 #include "services/transaction/storage/pg_erp_repository.h"
 
 #include <map>
@@ -30,6 +29,8 @@
 #include "libs/common/status_macros.h"
 #include "libs/pg/sql.h"
 #include "services/transaction/storage/order_event.h"
+#include "services/transaction/storage/order_row.h"
+#include "services/transaction/storage/write_meta.h"
 
 namespace crm::transaction::storage {
 namespace {
@@ -70,6 +71,11 @@ absl::Status BadCursor() {
 // the tables are created per connection inside the ingest transaction, so
 // the start-up check, on a connection of its own, cannot prepare them.
 
+// Staged orders (s) with the tenant's order (o) that has their external id.
+constexpr char kStagedAndTaken[] =
+    "erp_stage_orders s JOIN txn.orders o ON o.tenant_id = $1 AND o.external_id = "
+    "s.external_id AND o.external_id <> ''";
+
 const pg::NamedQuery kErpSelectExternalIds{
     "erp_select_external_ids",
     "SELECT external_id, id::text FROM txn.orders WHERE tenant_id = $1 AND "
@@ -78,10 +84,9 @@ const pg::NamedQuery kErpSelectExternalIds{
 // idx, id. Unchecked: reads the temporary staging tables.
 const pg::NamedQuery kErpTakeExisting{
     "erp_take_existing",
-    "WITH ex AS (SELECT s.idx, o.id FROM erp_stage_orders s JOIN txn.orders o "
-    "ON o.tenant_id = $1 AND o.external_id = s.external_id AND o.external_id <> '') "
-    "DELETE FROM erp_stage_orders s USING ex WHERE s.idx = ex.idx "
-    "RETURNING s.idx, ex.id::text",
+    absl::StrCat("WITH ex AS (SELECT s.idx, o.id FROM ", kStagedAndTaken,
+                 ") DELETE FROM erp_stage_orders s USING ex WHERE s.idx = ex.idx "
+                 "RETURNING s.idx, ex.id::text"),
     pg::NamedQuery::kUnchecked};
 // idx, line_no, sku. Unchecked: reads the temporary staging tables.
 const pg::NamedQuery kErpTakeUnknownSkus{
@@ -120,9 +125,7 @@ const pg::NamedQuery kErpInsertOrders{
 // idx, id. Unchecked: reads the temporary staging tables.
 const pg::NamedQuery kErpSelectExisting{
     "erp_select_existing",
-    "SELECT s.idx, o.id::text FROM erp_stage_orders s JOIN txn.orders o "
-    "ON o.tenant_id = $1 AND o.external_id = s.external_id AND o.external_id <> '' "
-    "WHERE o.id <> s.id",
+    absl::StrCat("SELECT s.idx, o.id::text FROM ", kStagedAndTaken, " WHERE o.id <> s.id"),
     pg::NamedQuery::kUnchecked};
 const pg::NamedQuery kErpExportHeldBack{
     "erp_export_held_back",
@@ -130,15 +133,12 @@ const pg::NamedQuery kErpExportHeldBack{
     "(o.change_xid, o.change_seq) > ($2::xid8, $3::int8) AND "
     "o.change_xid >= pg_snapshot_xmin(pg_current_snapshot()))",
     1};
+// The order (storage/order_row.h), then its change stamp and its lines.
 const pg::NamedQuery kErpExportChanges{
     "erp_export_changes",
     absl::StrCat(
-        "SELECT o.id::text, o.customer_id::text, o.currency, o.total_minor, o.channel, "
-        "o.store_id, o.status, ",
-        pg::MicrosColumn("o.placed_at"), ", o.version, ", pg::MicrosColumn("o.created_at"), ", ",
-        pg::MicrosColumn("o.updated_at"),
-        ", o.external_id, o.paid_minor, o.returned_minor, o.refunded_minor, "
-        "o.adjusted_minor, o.change_xid::text, o.change_seq, "
+        "SELECT ", OrderColumns(),
+        ", change_xid::text, change_seq, "
         "(SELECT coalesce(json_agg(json_build_array(l.sku, l.quantity, l.unit_price_minor, "
         "l.discount_minor, l.returned_quantity) ORDER BY l.line_no), '[]'::json) "
         "FROM txn.order_lines l WHERE l.tenant_id = o.tenant_id AND l.order_id = o.id)::text "
@@ -148,7 +148,9 @@ const pg::NamedQuery kErpExportChanges{
         // schema/007_order_changes.sql.
         "AND o.change_xid < pg_snapshot_xmin(pg_current_snapshot()) "
         "ORDER BY o.change_xid, o.change_seq LIMIT $4"),
-    19};
+    kOrderColumnCount + 3};
+constexpr int kChangeXid = kOrderColumnCount, kChangeSeq = kOrderColumnCount + 1,
+              kLines = kOrderColumnCount + 2;
 
 }  // namespace
 
@@ -295,25 +297,9 @@ absl::StatusOr<app::ExportPage> PgErpRepository::ExportChanges(const std::string
     page.caught_up = static_cast<int>(r.size()) <= limit;
     for (const auto& row : r) {
       if (static_cast<int>(page.orders.size()) == limit) break;
-      domain::Order o;
-      o.id = row[0].as<std::string>();
-      o.customer_id = row[1].as<std::string>();
-      o.currency_code = row[2].as<std::string>();
-      o.total_minor = row[3].as<int64_t>();
-      o.channel = static_cast<domain::SalesChannel>(row[4].as<int>());
-      o.store_id = row[5].as<std::string>();
-      o.status = static_cast<domain::OrderStatus>(row[6].as<int>());
-      o.placed_time = absl::FromUnixMicros(row[7].as<int64_t>());
-      o.version = row[8].as<int64_t>();
-      o.create_time = absl::FromUnixMicros(row[9].as<int64_t>());
-      o.update_time = absl::FromUnixMicros(row[10].as<int64_t>());
-      o.external_id = row[11].as<std::string>();
-      o.paid_minor = row[12].as<int64_t>();
-      o.returned_minor = row[13].as<int64_t>();
-      o.refunded_minor = row[14].as<int64_t>();
-      o.adjusted_minor = row[15].as<int64_t>();
+      domain::Order o = OrderFromRow(row);
       try {
-        for (const auto& l : nlohmann::json::parse(row[18].as<std::string>())) {
+        for (const auto& l : nlohmann::json::parse(row[kLines].as<std::string>())) {
           domain::OrderLine line;
           line.sku = l.at(0).get<std::string>();
           line.quantity = l.at(1).get<int64_t>();
@@ -326,7 +312,8 @@ absl::StatusOr<app::ExportPage> PgErpRepository::ExportChanges(const std::string
       } catch (const nlohmann::json::exception&) {
         return absl::DataLossError("order lines could not be read");
       }
-      page.next_cursor = absl::StrCat(row[16].as<std::string>(), ".", row[17].as<int64_t>());
+      page.next_cursor =
+          absl::StrCat(row[kChangeXid].as<std::string>(), ".", row[kChangeSeq].as<int64_t>());
       page.orders.push_back(std::move(o));
     }
     if (page.caught_up) {

@@ -13,43 +13,14 @@
 #include "libs/common/id.h"
 #include "libs/common/status_macros.h"
 #include "libs/pg/sql.h"
-#include "services/transaction/storage/write_meta.h"
 #include "services/transaction/storage/order_event.h"
+#include "services/transaction/storage/order_row.h"
+#include "services/transaction/storage/write_meta.h"
 
 namespace crm::transaction::storage {
 namespace {
 
-const std::string& Columns() {
-  static const std::string cols = absl::StrCat(
-      "id::text, customer_id::text, currency, total_minor, channel, store_id, status, ",
-      pg::MicrosColumn("placed_at"), ", version, ", pg::MicrosColumn("created_at"), ", ",
-      pg::MicrosColumn("updated_at"),
-      ", external_id, paid_minor, returned_minor, refunded_minor, adjusted_minor");
-  return cols;
-}
-
 absl::Status NotFound() { return common::NotFound("ORDER_NOT_FOUND", "order not found"); }
-
-domain::Order FromRow(const pqxx::row& r) {
-  domain::Order o;
-  o.id = r[0].as<std::string>();
-  o.customer_id = r[1].as<std::string>();
-  o.currency_code = r[2].as<std::string>();
-  o.total_minor = r[3].as<int64_t>();
-  o.channel = static_cast<domain::SalesChannel>(r[4].as<int>());
-  o.store_id = r[5].as<std::string>();
-  o.status = static_cast<domain::OrderStatus>(r[6].as<int>());
-  o.placed_time = absl::FromUnixMicros(r[7].as<int64_t>());
-  o.version = r[8].as<int64_t>();
-  o.create_time = absl::FromUnixMicros(r[9].as<int64_t>());
-  o.update_time = absl::FromUnixMicros(r[10].as<int64_t>());
-  o.external_id = r[11].as<std::string>();
-  o.paid_minor = r[12].as<int64_t>();
-  o.returned_minor = r[13].as<int64_t>();
-  o.refunded_minor = r[14].as<int64_t>();
-  o.adjusted_minor = r[15].as<int64_t>();
-  return o;
-}
 
 // The answer of a call, stored with its idempotency key.
 std::string SnapshotOf(const domain::Order& o) {
@@ -135,10 +106,10 @@ const outbox::AnswerCodec<domain::Order> kOrderAnswer = outbox::SnapshotCodec<do
 // The orders' queries (libs/pg/pool.h: typed, their columns checked at
 // start-up); payments, returns, refunds and settings: pg_order_money.cc.
 const std::string kSelectOrderSql =
-    absl::StrCat("SELECT ", Columns(), " FROM txn.orders WHERE tenant_id = $1 AND id = $2");
-const pg::NamedQuery kSelectOrder{"select_order", kSelectOrderSql, 16};
+    absl::StrCat("SELECT ", OrderColumns(), " FROM txn.orders WHERE tenant_id = $1 AND id = $2");
+const pg::NamedQuery kSelectOrder{"select_order", kSelectOrderSql, kOrderColumnCount};
 const pg::NamedQuery kSelectOrderForUpdate{"select_order_for_update",
-                                           kSelectOrderSql + " FOR UPDATE", 16};
+                                           kSelectOrderSql + " FOR UPDATE", kOrderColumnCount};
 const pg::NamedQuery kSelectOrderLines{
     "select_order_lines",
     "SELECT order_id::text, sku, quantity, unit_price_minor, discount_minor, "
@@ -180,12 +151,12 @@ const pg::NamedQuery kUpdateOrderStatus{
     0};
 const pg::NamedQuery kListOrders{
     "list_orders",
-    absl::StrCat("SELECT ", Columns(),
+    absl::StrCat("SELECT ", OrderColumns(),
                  " FROM txn.orders WHERE tenant_id = $1 AND ($2 = '' OR customer_id = "
                  "nullif($2, '')::uuid) AND ($3::int2 = 0 OR status = $3) AND (placed_at, id) "
                  "< (",
                  pg::MicrosParam(4), ", $5::uuid) ORDER BY placed_at DESC, id DESC LIMIT $6"),
-    16};
+    kOrderColumnCount};
 
 }  // namespace
 
@@ -228,7 +199,7 @@ absl::StatusOr<domain::Order> PgOrderRepository::Load(pqxx::work& tx, const std:
                                                       const std::string& id, bool for_update) {
   pqxx::result r = pool_.Exec(tx, for_update ? kSelectOrderForUpdate : kSelectOrder, tenant, id);
   if (r.empty()) return NotFound();
-  domain::Order o = FromRow(r[0]);
+  domain::Order o = OrderFromRow(r[0]);
   CRM_RETURN_IF_ERROR(LoadLines(tx, tenant, {&o}));
   return o;
 }
@@ -344,7 +315,7 @@ absl::StatusOr<app::OrderPage> PgOrderRepository::List(const std::string& tenant
                                 before_micros, before_id, q.limit + 1);
     for (const auto& row : r) {
       if (static_cast<int>(page.items.size()) == q.limit) break;
-      page.items.push_back(FromRow(row));
+      page.items.push_back(OrderFromRow(row));
     }
     std::vector<domain::Order*> ptrs;
     for (auto& o : page.items) ptrs.push_back(&o);
