@@ -15,7 +15,6 @@
 //
 // Export: orders in (change_xid, change_seq) order below the reading
 // snapshot's xmin; why that never skips a row: schema/007_order_changes.sql.
-#include "services/transaction/storage/write_meta.h"
 #include "services/transaction/storage/pg_erp_repository.h"
 
 #include <map>
@@ -30,6 +29,8 @@
 #include "libs/common/status_macros.h"
 #include "libs/pg/sql.h"
 #include "services/transaction/storage/order_event.h"
+#include "services/transaction/storage/order_row.h"
+#include "services/transaction/storage/write_meta.h"
 
 namespace crm::transaction::storage {
 namespace {
@@ -64,72 +65,98 @@ absl::Status BadCursor() {
                             "INVALID_PAGE_TOKEN");
 }
 
+// ------------------------------------------------------------ queries
+// libs/pg/pool.h: typed, their columns checked at start-up, except those
+// that read the staging tables (kUnchecked, their columns in a comment):
+// the tables are created per connection inside the ingest transaction, so
+// the start-up check, on a connection of its own, cannot prepare them.
+
+// Staged orders (s) with the tenant's order (o) that has their external id.
+constexpr char kStagedAndTaken[] =
+    "erp_stage_orders s JOIN txn.orders o ON o.tenant_id = $1 AND o.external_id = "
+    "s.external_id AND o.external_id <> ''";
+
+const pg::NamedQuery kErpSelectExternalIds{
+    "erp_select_external_ids",
+    "SELECT external_id, id::text FROM txn.orders WHERE tenant_id = $1 AND "
+    "external_id = ANY($2::text[]) AND external_id <> ''",
+    2};
+// idx, id. Unchecked: reads the temporary staging tables.
+const pg::NamedQuery kErpTakeExisting{
+    "erp_take_existing",
+    absl::StrCat("WITH ex AS (SELECT s.idx, o.id FROM ", kStagedAndTaken,
+                 ") DELETE FROM erp_stage_orders s USING ex WHERE s.idx = ex.idx "
+                 "RETURNING s.idx, ex.id::text"),
+    pg::NamedQuery::kUnchecked};
+// idx, line_no, sku. Unchecked: reads the temporary staging tables.
+const pg::NamedQuery kErpTakeUnknownSkus{
+    "erp_take_unknown_skus",
+    "WITH bad AS (SELECT DISTINCT ON (l.idx) l.idx, l.line_no, l.sku FROM erp_stage_lines l "
+    "JOIN erp_stage_orders s ON s.idx = l.idx WHERE NOT EXISTS (SELECT 1 FROM txn.products p "
+    "WHERE p.tenant_id = $1 AND p.sku = l.sku) ORDER BY l.idx, l.line_no) "
+    "DELETE FROM erp_stage_orders s USING bad WHERE s.idx = bad.idx "
+    "RETURNING s.idx, bad.line_no, bad.sku",
+    pg::NamedQuery::kUnchecked};
+// idx, id. Unchecked: reads the temporary staging tables.
+const pg::NamedQuery kErpInsertOrders{
+    "erp_insert_orders",
+    absl::StrCat(
+        "WITH ins AS (INSERT INTO txn.orders (tenant_id, id, customer_id, currency, "
+        "total_minor, channel, store_id, status, placed_at, version, created_at, updated_at, "
+        "external_id) SELECT $1, id, customer_id, currency, total_minor, channel, store_id, "
+        "status, ",
+        Ts("placed_us"), ", version, ", Ts("created_us"), ", ", Ts("created_us"),
+        ", external_id FROM erp_stage_orders ORDER BY external_id "
+        "ON CONFLICT (tenant_id, external_id) WHERE external_id <> '' DO NOTHING "
+        "RETURNING id), "
+        "created AS (SELECT s.* FROM ins JOIN erp_stage_orders s ON s.id = ins.id), "
+        "lines AS (INSERT INTO txn.order_lines (tenant_id, order_id, line_no, sku, quantity, "
+        "unit_price_minor, discount_minor) SELECT $1, c.id, l.line_no, l.sku, l.quantity, "
+        "l.unit_price_minor, l.discount_minor FROM created c JOIN erp_stage_lines l "
+        "ON l.idx = c.idx), "
+        "events AS (INSERT INTO txn.outbox (event_id, tenant_id, customer_id, event_type, "
+        "payload) SELECT gen_random_uuid(), $1, c.customer_id, c.event_type, c.payload::jsonb "
+        "FROM created c ORDER BY c.idx), "
+        "audit AS (INSERT INTO txn.audit_log (tenant_id, principal, method, resource, "
+        "outcome, request_id) SELECT $1, $2, $3, c.id::text, 'OK', $4 FROM created c "
+        "ORDER BY c.idx) "
+        "SELECT idx, id::text FROM created"),
+    pg::NamedQuery::kUnchecked};
+// idx, id. Unchecked: reads the temporary staging tables.
+const pg::NamedQuery kErpSelectExisting{
+    "erp_select_existing",
+    absl::StrCat("SELECT s.idx, o.id::text FROM ", kStagedAndTaken, " WHERE o.id <> s.id"),
+    pg::NamedQuery::kUnchecked};
+const pg::NamedQuery kErpExportHeldBack{
+    "erp_export_held_back",
+    "SELECT EXISTS (SELECT 1 FROM txn.orders o WHERE o.tenant_id = $1 AND "
+    "(o.change_xid, o.change_seq) > ($2::xid8, $3::int8) AND "
+    "o.change_xid >= pg_snapshot_xmin(pg_current_snapshot()))",
+    1};
+// The order (storage/order_row.h), then its change stamp and its lines.
+const pg::NamedQuery kErpExportChanges{
+    "erp_export_changes",
+    absl::StrCat(
+        "SELECT ", OrderColumns(),
+        ", change_xid::text, change_seq, "
+        "(SELECT coalesce(json_agg(json_build_array(l.sku, l.quantity, l.unit_price_minor, "
+        "l.discount_minor, l.returned_quantity) ORDER BY l.line_no), '[]'::json) "
+        "FROM txn.order_lines l WHERE l.tenant_id = o.tenant_id AND l.order_id = o.id)::text "
+        "FROM txn.orders o WHERE o.tenant_id = $1 "
+        "AND (o.change_xid, o.change_seq) > ($2::xid8, $3::int8) "
+        // Only what every earlier transaction has finished with: see
+        // schema/007_order_changes.sql.
+        "AND o.change_xid < pg_snapshot_xmin(pg_current_snapshot()) "
+        "ORDER BY o.change_xid, o.change_seq LIMIT $4"),
+    kOrderColumnCount + 3};
+constexpr int kChangeXid = kOrderColumnCount, kChangeSeq = kOrderColumnCount + 1,
+              kLines = kOrderColumnCount + 2;
+
 }  // namespace
 
 std::vector<pg::NamedQuery> PgErpRepository::Queries() {
-  return {
-      {"erp_select_external_ids",
-       "SELECT external_id, id::text FROM txn.orders WHERE tenant_id = $1 AND "
-       "external_id = ANY($2::text[]) AND external_id <> ''"},
-      {"erp_take_existing",
-       "WITH ex AS (SELECT s.idx, o.id FROM erp_stage_orders s JOIN txn.orders o "
-       "ON o.tenant_id = $1 AND o.external_id = s.external_id AND o.external_id <> '') "
-       "DELETE FROM erp_stage_orders s USING ex WHERE s.idx = ex.idx "
-       "RETURNING s.idx, ex.id::text"},
-      {"erp_take_unknown_skus",
-       "WITH bad AS (SELECT DISTINCT ON (l.idx) l.idx, l.line_no, l.sku FROM erp_stage_lines l "
-       "JOIN erp_stage_orders s ON s.idx = l.idx WHERE NOT EXISTS (SELECT 1 FROM txn.products p "
-       "WHERE p.tenant_id = $1 AND p.sku = l.sku) ORDER BY l.idx, l.line_no) "
-       "DELETE FROM erp_stage_orders s USING bad WHERE s.idx = bad.idx "
-       "RETURNING s.idx, bad.line_no, bad.sku"},
-      {"erp_insert_orders",
-       absl::StrCat(
-           "WITH ins AS (INSERT INTO txn.orders (tenant_id, id, customer_id, currency, "
-           "total_minor, channel, store_id, status, placed_at, version, created_at, updated_at, "
-           "external_id) SELECT $1, id, customer_id, currency, total_minor, channel, store_id, "
-           "status, ",
-           Ts("placed_us"), ", version, ", Ts("created_us"), ", ", Ts("created_us"),
-           ", external_id FROM erp_stage_orders ORDER BY external_id "
-           "ON CONFLICT (tenant_id, external_id) WHERE external_id <> '' DO NOTHING "
-           "RETURNING id), "
-           "created AS (SELECT s.* FROM ins JOIN erp_stage_orders s ON s.id = ins.id), "
-           "lines AS (INSERT INTO txn.order_lines (tenant_id, order_id, line_no, sku, quantity, "
-           "unit_price_minor, discount_minor) SELECT $1, c.id, l.line_no, l.sku, l.quantity, "
-           "l.unit_price_minor, l.discount_minor FROM created c JOIN erp_stage_lines l "
-           "ON l.idx = c.idx), "
-           "events AS (INSERT INTO txn.outbox (event_id, tenant_id, customer_id, event_type, "
-           "payload) SELECT gen_random_uuid(), $1, c.customer_id, c.event_type, c.payload::jsonb "
-           "FROM created c ORDER BY c.idx), "
-           "audit AS (INSERT INTO txn.audit_log (tenant_id, principal, method, resource, "
-           "outcome, request_id) SELECT $1, $2, $3, c.id::text, 'OK', $4 FROM created c "
-           "ORDER BY c.idx) "
-           "SELECT idx, id::text FROM created")},
-      {"erp_select_existing",
-       "SELECT s.idx, o.id::text FROM erp_stage_orders s JOIN txn.orders o "
-       "ON o.tenant_id = $1 AND o.external_id = s.external_id AND o.external_id <> '' "
-       "WHERE o.id <> s.id"},
-      {"erp_export_held_back",
-       "SELECT EXISTS (SELECT 1 FROM txn.orders o WHERE o.tenant_id = $1 AND "
-       "(o.change_xid, o.change_seq) > ($2::xid8, $3::int8) AND "
-       "o.change_xid >= pg_snapshot_xmin(pg_current_snapshot()))"},
-      {"erp_export_changes",
-       absl::StrCat(
-           "SELECT o.id::text, o.customer_id::text, o.currency, o.total_minor, o.channel, "
-           "o.store_id, o.status, ",
-           pg::MicrosColumn("o.placed_at"), ", o.version, ", pg::MicrosColumn("o.created_at"),
-           ", ", pg::MicrosColumn("o.updated_at"),
-           ", o.external_id, o.paid_minor, o.returned_minor, o.refunded_minor, "
-           "o.adjusted_minor, o.change_xid::text, o.change_seq, "
-           "(SELECT coalesce(json_agg(json_build_array(l.sku, l.quantity, l.unit_price_minor, "
-           "l.discount_minor, l.returned_quantity) ORDER BY l.line_no), '[]'::json) "
-           "FROM txn.order_lines l WHERE l.tenant_id = o.tenant_id AND l.order_id = o.id)::text "
-           "FROM txn.orders o WHERE o.tenant_id = $1 "
-           "AND (o.change_xid, o.change_seq) > ($2::xid8, $3::int8) "
-           // Only what every earlier transaction has finished with: see
-           // schema/007_order_changes.sql.
-           "AND o.change_xid < pg_snapshot_xmin(pg_current_snapshot()) "
-           "ORDER BY o.change_xid, o.change_seq LIMIT $4")},
-  };
+  return {kErpSelectExternalIds, kErpTakeExisting,   kErpTakeUnknownSkus, kErpInsertOrders,
+          kErpSelectExisting,    kErpExportHeldBack, kErpExportChanges};
 }
 
 absl::StatusOr<std::map<std::string, std::string>> PgErpRepository::ExistingExternalIds(
@@ -139,7 +166,7 @@ absl::StatusOr<std::map<std::string, std::string>> PgErpRepository::ExistingExte
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     out.clear();
     for (const auto& row :
-         pool_.Exec(tx, "erp_select_external_ids", tenant, pg::TextArrayLiteral(external_ids))) {
+         pool_.Exec(tx, kErpSelectExternalIds, tenant, pg::TextArrayLiteral(external_ids))) {
       out.emplace(row[0].as<std::string>(), row[1].as<std::string>());
     }
     return absl::OkStatus();
@@ -212,8 +239,8 @@ absl::StatusOr<std::vector<app::IngestRowResult>> PgErpRepository::IngestBatch(
         results.push_back(std::move(x));
       }
     };
-    existing(pool_.Exec(tx, "erp_take_existing", t));
-    for (const auto& row : pool_.Exec(tx, "erp_take_unknown_skus", t)) {
+    existing(pool_.Exec(tx, kErpTakeExisting, t));
+    for (const auto& row : pool_.Exec(tx, kErpTakeUnknownSkus, t)) {
       app::IngestRowResult x;
       x.index = row[0].as<int>();
       x.external_id = by_index.at(x.index)->order.external_id;
@@ -226,8 +253,8 @@ absl::StatusOr<std::vector<app::IngestRowResult>> PgErpRepository::IngestBatch(
     }
     const size_t decided = results.size();
     if (decided < rows.size()) {
-      pqxx::result created = pool_.Exec(tx, "erp_insert_orders", t, meta.principal, meta.method,
-                                        meta.request_id);
+      pqxx::result created =
+          pool_.Exec(tx, kErpInsertOrders, t, meta.principal, meta.method, meta.request_id);
       for (const auto& row : created) {
         app::IngestRowResult x;
         x.index = row[0].as<int>();
@@ -237,7 +264,7 @@ absl::StatusOr<std::vector<app::IngestRowResult>> PgErpRepository::IngestBatch(
         results.push_back(std::move(x));
       }
       if (decided + created.size() < rows.size()) {
-        existing(pool_.Exec(tx, "erp_select_existing", t));
+        existing(pool_.Exec(tx, kErpSelectExisting, t));
       }
     }
     if (results.size() != rows.size()) {
@@ -266,29 +293,13 @@ absl::StatusOr<app::ExportPage> PgErpRepository::ExportChanges(const std::string
   app::ExportPage page;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     page = app::ExportPage{};
-    pqxx::result r = pool_.Exec(tx, "erp_export_changes", tenant, xid, seq, limit + 1);
+    pqxx::result r = pool_.Exec(tx, kErpExportChanges, tenant, xid, seq, limit + 1);
     page.caught_up = static_cast<int>(r.size()) <= limit;
     for (const auto& row : r) {
       if (static_cast<int>(page.orders.size()) == limit) break;
-      domain::Order o;
-      o.id = row[0].as<std::string>();
-      o.customer_id = row[1].as<std::string>();
-      o.currency_code = row[2].as<std::string>();
-      o.total_minor = row[3].as<int64_t>();
-      o.channel = static_cast<domain::SalesChannel>(row[4].as<int>());
-      o.store_id = row[5].as<std::string>();
-      o.status = static_cast<domain::OrderStatus>(row[6].as<int>());
-      o.placed_time = absl::FromUnixMicros(row[7].as<int64_t>());
-      o.version = row[8].as<int64_t>();
-      o.create_time = absl::FromUnixMicros(row[9].as<int64_t>());
-      o.update_time = absl::FromUnixMicros(row[10].as<int64_t>());
-      o.external_id = row[11].as<std::string>();
-      o.paid_minor = row[12].as<int64_t>();
-      o.returned_minor = row[13].as<int64_t>();
-      o.refunded_minor = row[14].as<int64_t>();
-      o.adjusted_minor = row[15].as<int64_t>();
+      domain::Order o = OrderFromRow(row);
       try {
-        for (const auto& l : nlohmann::json::parse(row[18].as<std::string>())) {
+        for (const auto& l : nlohmann::json::parse(row[kLines].as<std::string>())) {
           domain::OrderLine line;
           line.sku = l.at(0).get<std::string>();
           line.quantity = l.at(1).get<int64_t>();
@@ -301,14 +312,14 @@ absl::StatusOr<app::ExportPage> PgErpRepository::ExportChanges(const std::string
       } catch (const nlohmann::json::exception&) {
         return absl::DataLossError("order lines could not be read");
       }
-      page.next_cursor = absl::StrCat(row[16].as<std::string>(), ".", row[17].as<int64_t>());
+      page.next_cursor =
+          absl::StrCat(row[kChangeXid].as<std::string>(), ".", row[kChangeSeq].as<int64_t>());
       page.orders.push_back(std::move(o));
     }
     if (page.caught_up) {
       // Committed changes after the cursor that a transaction still in
       // progress holds back: not caught up, but nothing to send now either.
-      page.held_back =
-          pool_.Exec(tx, "erp_export_held_back", tenant, xid, seq)[0][0].as<bool>();
+      page.held_back = pool_.Exec(tx, kErpExportHeldBack, tenant, xid, seq)[0][0].as<bool>();
       if (page.held_back) page.caught_up = false;
     }
     return absl::OkStatus();

@@ -189,90 +189,132 @@ const outbox::AnswerCodec<domain::Refund> kRefundAnswer = outbox::SnapshotCodec<
     [](const domain::Refund& v) { return SnapshotOf(v); },
     [](const std::string& stored) { return RefundFromSnapshot(stored); });
 
+// ---- queries (libs/pg/pool.h: typed, their columns checked at start-up)
+const pg::NamedQuery kUpdateOrderMoney{
+    "update_order_money",
+    absl::StrCat(
+        "UPDATE txn.orders SET status = $3, version = $4, updated_at = ", pg::MicrosParam(5),
+        ", paid_minor = $6, returned_minor = $7, refunded_minor = $8, "
+        "adjusted_minor = $9 WHERE tenant_id = $1 AND id = $2"),
+    0};
+const pg::NamedQuery kInsertPayment{
+    "insert_payment",
+    absl::StrCat("INSERT INTO txn.payments (tenant_id, id, order_id, amount_minor, method, "
+                 "status, provider_ref, version, created_at, updated_at) VALUES ($1, $2, $3, "
+                 "$4, $5, $6, $7, $9, ",
+                 pg::MicrosParam(8), ", ", pg::MicrosParam(8), ")"),
+    0};
+const pg::NamedQuery kSelectPaymentForUpdate{
+    "select_payment_for_update",
+    absl::StrCat("SELECT ", kPaymentColumns,
+                 " FROM txn.payments WHERE tenant_id = $1 AND order_id = $2 AND id = $3 "
+                 "FOR UPDATE"),
+    9};
+const pg::NamedQuery kUpdatePaymentStatus{
+    "update_payment_status",
+    absl::StrCat("UPDATE txn.payments SET status = $3, version = $5, updated_at = ",
+                 pg::MicrosParam(4), " WHERE tenant_id = $1 AND id = $2"),
+    0};
+const pg::NamedQuery kListPayments{
+    "list_payments",
+    absl::StrCat("SELECT ", kPaymentColumns,
+                 " FROM txn.payments WHERE tenant_id = $1 AND order_id = $2 "
+                 "ORDER BY created_at, id"),
+    9};
+const pg::NamedQuery kInsertReturn{
+    "insert_return",
+    absl::StrCat("INSERT INTO txn.returns (tenant_id, id, order_id, amount_minor, reason, "
+                 "created_at) VALUES ($1, $2, $3, $4, $5, ",
+                 pg::MicrosParam(6), ")"),
+    0};
+const pg::NamedQuery kInsertReturnLine{
+    "insert_return_line",
+    "INSERT INTO txn.return_lines (tenant_id, return_id, line_no, sku, quantity, "
+    "amount_minor) VALUES ($1, $2, $3, $4, $5, $6)",
+    0};
+const pg::NamedQuery kUpdateLineReturned{
+    "update_line_returned",
+    "UPDATE txn.order_lines SET returned_quantity = $4 WHERE tenant_id = $1 AND order_id = $2 "
+    "AND line_no = $3",
+    0};
+const pg::NamedQuery kListReturns{
+    "list_returns",
+    "SELECT id::text, amount_minor, reason, (extract(epoch from created_at) * "
+    "1000000)::bigint FROM txn.returns WHERE tenant_id = $1 AND order_id = $2 ORDER BY "
+    "created_at, id",
+    4};
+const pg::NamedQuery kListReturnLines{
+    "list_return_lines",
+    "SELECT l.return_id::text, l.line_no, l.sku, l.quantity, l.amount_minor FROM "
+    "txn.return_lines l JOIN txn.returns r ON r.tenant_id = l.tenant_id AND r.id = "
+    "l.return_id WHERE r.tenant_id = $1 AND r.order_id = $2 ORDER BY l.return_id, l.line_no",
+    5};
+const pg::NamedQuery kInsertRefund{
+    "insert_refund",
+    absl::StrCat("INSERT INTO txn.refunds (tenant_id, id, order_id, return_id, amount_minor, "
+                 "status, reason, version, created_at, updated_at) VALUES ($1, $2, $3, "
+                 "nullif($4, '')::uuid, $5, $6, $7, $9, ",
+                 pg::MicrosParam(8), ", ", pg::MicrosParam(8), ")"),
+    0};
+const pg::NamedQuery kSelectRefundForUpdate{
+    "select_refund_for_update",
+    absl::StrCat("SELECT ", kRefundColumns,
+                 " FROM txn.refunds WHERE tenant_id = $1 AND order_id = $2 AND id = $3 "
+                 "FOR UPDATE"),
+    9};
+const pg::NamedQuery kUpdateRefundStatus{
+    "update_refund_status",
+    absl::StrCat("UPDATE txn.refunds SET status = $3, version = $5, updated_at = ",
+                 pg::MicrosParam(4), " WHERE tenant_id = $1 AND id = $2"),
+    0};
+const pg::NamedQuery kListRefunds{
+    "list_refunds",
+    absl::StrCat("SELECT ", kRefundColumns,
+                 " FROM txn.refunds WHERE tenant_id = $1 AND order_id = $2 "
+                 "ORDER BY created_at, id"),
+    9};
+const pg::NamedQuery kSelectOrderSettings{
+    "select_order_settings",
+    "SELECT create_unknown_customers, version, (extract(epoch from updated_at) * "
+    "1000000)::bigint FROM txn.order_settings WHERE tenant_id = $1",
+    3};
+// Locks the row (when there is one) so the etag check and the write
+// are atomic.
+const pg::NamedQuery kSelectOrderSettingsForUpdate{
+    "select_order_settings_for_update",
+    "SELECT create_unknown_customers, version FROM txn.order_settings WHERE tenant_id = $1 "
+    "FOR UPDATE",
+    2};
+// Writes only over the version read ($3 - 1): a concurrent first write
+// (no row to lock yet) makes it return no row instead of writing the
+// same version twice.
+const pg::NamedQuery kUpsertOrderSettings{
+    "upsert_order_settings",
+    absl::StrCat("INSERT INTO txn.order_settings (tenant_id, create_unknown_customers, "
+                 "version, updated_at) VALUES ($1, $2, $3, ",
+                 pg::MicrosParam(4),
+                 ") ON CONFLICT (tenant_id) DO UPDATE SET create_unknown_customers = "
+                 "EXCLUDED.create_unknown_customers, version = EXCLUDED.version, "
+                 "updated_at = EXCLUDED.updated_at WHERE txn.order_settings.version = "
+                 "EXCLUDED.version - 1 RETURNING version"),
+    1};
+
 }  // namespace
 
 std::vector<pg::NamedQuery> PgOrderRepository::MoneyQueries() {
   return {
-      {"update_order_money",
-       absl::StrCat("UPDATE txn.orders SET status = $3, version = $4, updated_at = ",
-                    pg::MicrosParam(5),
-                    ", paid_minor = $6, returned_minor = $7, refunded_minor = $8, "
-                    "adjusted_minor = $9 WHERE tenant_id = $1 AND id = $2")},
-      {"insert_payment",
-       absl::StrCat("INSERT INTO txn.payments (tenant_id, id, order_id, amount_minor, method, "
-                    "status, provider_ref, version, created_at, updated_at) VALUES ($1, $2, $3, "
-                    "$4, $5, $6, $7, $9, ",
-                    pg::MicrosParam(8), ", ", pg::MicrosParam(8), ")")},
-      {"select_payment_for_update",
-       absl::StrCat("SELECT ", kPaymentColumns,
-                    " FROM txn.payments WHERE tenant_id = $1 AND order_id = $2 AND id = $3 "
-                    "FOR UPDATE")},
-      {"update_payment_status",
-       absl::StrCat("UPDATE txn.payments SET status = $3, version = $5, updated_at = ",
-                    pg::MicrosParam(4), " WHERE tenant_id = $1 AND id = $2")},
-      {"list_payments", absl::StrCat("SELECT ", kPaymentColumns,
-                                     " FROM txn.payments WHERE tenant_id = $1 AND order_id = $2 "
-                                     "ORDER BY created_at, id")},
-      {"insert_return",
-       absl::StrCat("INSERT INTO txn.returns (tenant_id, id, order_id, amount_minor, reason, "
-                    "created_at) VALUES ($1, $2, $3, $4, $5, ",
-                    pg::MicrosParam(6), ")")},
-      {"insert_return_line",
-       "INSERT INTO txn.return_lines (tenant_id, return_id, line_no, sku, quantity, "
-       "amount_minor) VALUES ($1, $2, $3, $4, $5, $6)"},
-      {"update_line_returned",
-       "UPDATE txn.order_lines SET returned_quantity = $4 WHERE tenant_id = $1 AND order_id = $2 "
-       "AND line_no = $3"},
-      {"list_returns",
-       "SELECT id::text, amount_minor, reason, (extract(epoch from created_at) * "
-       "1000000)::bigint FROM txn.returns WHERE tenant_id = $1 AND order_id = $2 ORDER BY "
-       "created_at, id"},
-      {"list_return_lines",
-       "SELECT l.return_id::text, l.line_no, l.sku, l.quantity, l.amount_minor FROM "
-       "txn.return_lines l JOIN txn.returns r ON r.tenant_id = l.tenant_id AND r.id = "
-       "l.return_id WHERE r.tenant_id = $1 AND r.order_id = $2 ORDER BY l.return_id, l.line_no"},
-      {"insert_refund",
-       absl::StrCat("INSERT INTO txn.refunds (tenant_id, id, order_id, return_id, amount_minor, "
-                    "status, reason, version, created_at, updated_at) VALUES ($1, $2, $3, "
-                    "nullif($4, '')::uuid, $5, $6, $7, $9, ",
-                    pg::MicrosParam(8), ", ", pg::MicrosParam(8), ")")},
-      {"select_refund_for_update",
-       absl::StrCat("SELECT ", kRefundColumns,
-                    " FROM txn.refunds WHERE tenant_id = $1 AND order_id = $2 AND id = $3 "
-                    "FOR UPDATE")},
-      {"update_refund_status",
-       absl::StrCat("UPDATE txn.refunds SET status = $3, version = $5, updated_at = ",
-                    pg::MicrosParam(4), " WHERE tenant_id = $1 AND id = $2")},
-      {"list_refunds", absl::StrCat("SELECT ", kRefundColumns,
-                                    " FROM txn.refunds WHERE tenant_id = $1 AND order_id = $2 "
-                                    "ORDER BY created_at, id")},
-      {"select_order_settings",
-       "SELECT create_unknown_customers, version, (extract(epoch from updated_at) * "
-       "1000000)::bigint FROM txn.order_settings WHERE tenant_id = $1"},
-      // Locks the row (when there is one) so the etag check and the write
-      // are atomic.
-      {"select_order_settings_for_update",
-       "SELECT create_unknown_customers, version FROM txn.order_settings WHERE tenant_id = $1 "
-       "FOR UPDATE"},
-      // Writes only over the version read ($3 - 1): a concurrent first write
-      // (no row to lock yet) makes it return no row instead of writing the
-      // same version twice.
-      {"upsert_order_settings",
-       absl::StrCat("INSERT INTO txn.order_settings (tenant_id, create_unknown_customers, "
-                    "version, updated_at) VALUES ($1, $2, $3, ",
-                    pg::MicrosParam(4),
-                    ") ON CONFLICT (tenant_id) DO UPDATE SET create_unknown_customers = "
-                    "EXCLUDED.create_unknown_customers, version = EXCLUDED.version, "
-                    "updated_at = EXCLUDED.updated_at WHERE txn.order_settings.version = "
-                    "EXCLUDED.version - 1 RETURNING version")},
-  };
+      kUpdateOrderMoney,   kInsertPayment,   kSelectPaymentForUpdate, kUpdatePaymentStatus,
+      kListPayments,       kInsertReturn,    kInsertReturnLine,       kUpdateLineReturned,
+      kListReturns,        kListReturnLines, kInsertRefund,           kSelectRefundForUpdate,
+      kUpdateRefundStatus, kListRefunds,     kSelectOrderSettings,    kSelectOrderSettingsForUpdate,
+      kUpsertOrderSettings};
 }
 
 void PgOrderRepository::SaveOrderMoney(pqxx::work& tx, const outbox::WriteMeta& meta,
                                        domain::Order& o, domain::OrderStatus before,
                                        absl::Time now) {
   std::string event = domain::ApplyOrderChange(o, before, now);
-  pool_.Exec(tx, "update_order_money", meta.tenant_id, o.id, static_cast<int>(o.status), o.version,
+  pool_.Exec(tx, kUpdateOrderMoney, meta.tenant_id, o.id, static_cast<int>(o.status), o.version,
              Micros(o.update_time), o.paid_minor, o.returned_minor, o.refunded_minor,
              o.adjusted_minor);
   writer_.Emit(tx, meta, o.customer_id, event, OrderEventPayload(o));
@@ -282,7 +324,7 @@ std::vector<domain::Return> PgOrderRepository::LoadReturns(pqxx::work& tx,
                                                            const std::string& tenant,
                                                            const std::string& order_id) {
   std::vector<domain::Return> out;
-  for (const auto& r : pool_.Exec(tx, "list_returns", tenant, order_id)) {
+  for (const auto& r : pool_.Exec(tx, kListReturns, tenant, order_id)) {
     domain::Return ret;
     ret.id = r[0].as<std::string>();
     ret.order_id = order_id;
@@ -333,7 +375,7 @@ absl::StatusOr<domain::Payment> PgOrderRepository::RecordPayment(const app::Acto
         const domain::OrderStatus before = o.status;
         CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyNewPayment(o, p));
         if (changed) SaveOrderMoney(tx, meta, o, before, p.create_time);
-        pool_.Exec(tx, "insert_payment", actor.tenant_id, p.id, p.order_id, p.amount_minor,
+        pool_.Exec(tx, kInsertPayment, actor.tenant_id, p.id, p.order_id, p.amount_minor,
                    static_cast<int>(p.method), static_cast<int>(p.status), p.provider_ref,
                    Micros(p.create_time), p.version);
         EmitPayment(tx, meta, o, p);
@@ -353,12 +395,12 @@ absl::StatusOr<domain::Payment> PgOrderRepository::UpdatePaymentStatus(
         CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, order_id, true));
         const domain::OrderStatus before = o.status;
         pqxx::result r =
-            pool_.Exec(tx, "select_payment_for_update", actor.tenant_id, order_id, payment_id);
+            pool_.Exec(tx, kSelectPaymentForUpdate, actor.tenant_id, order_id, payment_id);
         if (r.empty()) return RecordNotFound("payment", "PAYMENT_NOT_FOUND");
         domain::Payment p = PaymentFromRow(r[0]);
         CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyPaymentStatus(o, p, to, now));
         if (changed) SaveOrderMoney(tx, meta, o, before, now);
-        pool_.Exec(tx, "update_payment_status", actor.tenant_id, payment_id, static_cast<int>(to),
+        pool_.Exec(tx, kUpdatePaymentStatus, actor.tenant_id, payment_id, static_cast<int>(to),
                    Micros(p.update_time), p.version);
         EmitPayment(tx, meta, o, p);
         return p;
@@ -371,7 +413,7 @@ absl::StatusOr<std::vector<domain::Payment>> PgOrderRepository::ListPayments(
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     out.clear();
     CRM_RETURN_IF_ERROR(Load(tx, tenant, order_id, false).status());
-    for (const auto& r : pool_.Exec(tx, "list_payments", tenant, order_id)) {
+    for (const auto& r : pool_.Exec(tx, kListPayments, tenant, order_id)) {
       out.push_back(PaymentFromRow(r));
     }
     return absl::OkStatus();
@@ -391,13 +433,13 @@ absl::StatusOr<domain::Return> PgOrderRepository::CreateReturn(
         CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, in.order_id, true));
         const domain::OrderStatus before = o.status;
         CRM_RETURN_IF_ERROR(domain::ApplyNewReturn(o, out, lines));
-        pool_.Exec(tx, "insert_return", actor.tenant_id, out.id, o.id, out.amount_minor, out.reason,
+        pool_.Exec(tx, kInsertReturn, actor.tenant_id, out.id, o.id, out.amount_minor, out.reason,
                    Micros(out.create_time));
         nlohmann::json event_lines = nlohmann::json::array();
         for (const auto& l : out.lines) {
-          pool_.Exec(tx, "insert_return_line", actor.tenant_id, out.id, l.line_no, l.sku,
-                     l.quantity, l.amount_minor);
-          pool_.Exec(tx, "update_line_returned", actor.tenant_id, o.id, l.line_no,
+          pool_.Exec(tx, kInsertReturnLine, actor.tenant_id, out.id, l.line_no, l.sku, l.quantity,
+                     l.amount_minor);
+          pool_.Exec(tx, kUpdateLineReturned, actor.tenant_id, o.id, l.line_no,
                      o.lines[l.line_no].returned_quantity);
           event_lines.push_back({{"line_no", l.line_no},
                                  {"sku", l.sku},
@@ -429,7 +471,7 @@ absl::StatusOr<std::vector<domain::Return>> PgOrderRepository::ListReturns(
       index[ret.id] = out.size();
       out.push_back(std::move(ret));
     }
-    for (const auto& r : pool_.Exec(tx, "list_return_lines", tenant, order_id)) {
+    for (const auto& r : pool_.Exec(tx, kListReturnLines, tenant, order_id)) {
       auto it = index.find(r[0].as<std::string>());
       if (it == index.end()) continue;
       domain::ReturnLine l;
@@ -455,13 +497,13 @@ absl::StatusOr<domain::Refund> PgOrderRepository::CreateRefund(const app::Actor&
         const domain::OrderStatus before = o.status;
         // Under the order's row lock: no refund or return of it can come in between.
         std::vector<domain::Refund> refunds;
-        for (const auto& r : pool_.Exec(tx, "list_refunds", actor.tenant_id, o.id)) {
+        for (const auto& r : pool_.Exec(tx, kListRefunds, actor.tenant_id, o.id)) {
           refunds.push_back(RefundFromRow(r));
         }
         CRM_ASSIGN_OR_RETURN(
             bool changed,
             domain::ApplyNewRefund(o, in, refunds, LoadReturns(tx, actor.tenant_id, o.id)));
-        pool_.Exec(tx, "insert_refund", actor.tenant_id, in.id, o.id, in.return_id, in.amount_minor,
+        pool_.Exec(tx, kInsertRefund, actor.tenant_id, in.id, o.id, in.return_id, in.amount_minor,
                    static_cast<int>(in.status), in.reason, Micros(in.create_time), in.version);
         if (changed) SaveOrderMoney(tx, meta, o, before, in.create_time);
         EmitRefund(tx, meta, o, in);
@@ -480,11 +522,11 @@ absl::StatusOr<domain::Refund> PgOrderRepository::UpdateRefundStatus(
         CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, order_id, true));
         const domain::OrderStatus before = o.status;
         pqxx::result r =
-            pool_.Exec(tx, "select_refund_for_update", actor.tenant_id, order_id, refund_id);
+            pool_.Exec(tx, kSelectRefundForUpdate, actor.tenant_id, order_id, refund_id);
         if (r.empty()) return RecordNotFound("refund", "REFUND_NOT_FOUND");
         domain::Refund f = RefundFromRow(r[0]);
         CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyRefundStatus(o, f, to, now));
-        pool_.Exec(tx, "update_refund_status", actor.tenant_id, refund_id, static_cast<int>(to),
+        pool_.Exec(tx, kUpdateRefundStatus, actor.tenant_id, refund_id, static_cast<int>(to),
                    Micros(f.update_time), f.version);
         if (changed) SaveOrderMoney(tx, meta, o, before, now);
         EmitRefund(tx, meta, o, f);
@@ -498,7 +540,7 @@ absl::StatusOr<std::vector<domain::Refund>> PgOrderRepository::ListRefunds(
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     out.clear();
     CRM_RETURN_IF_ERROR(Load(tx, tenant, order_id, false).status());
-    for (const auto& r : pool_.Exec(tx, "list_refunds", tenant, order_id)) {
+    for (const auto& r : pool_.Exec(tx, kListRefunds, tenant, order_id)) {
       out.push_back(RefundFromRow(r));
     }
     return absl::OkStatus();
@@ -510,7 +552,7 @@ absl::StatusOr<app::OrderSettings> PgOrderRepository::GetSettings(const std::str
   app::OrderSettings out;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     out = app::OrderSettings{};
-    pqxx::result r = pool_.Exec(tx, "select_order_settings", tenant);
+    pqxx::result r = pool_.Exec(tx, kSelectOrderSettings, tenant);
     if (!r.empty()) {
       out.create_unknown_customers = r[0][0].as<bool>();
       out.version = r[0][1].as<int64_t>();
@@ -529,7 +571,7 @@ absl::StatusOr<app::OrderSettings> PgOrderRepository::UpdateSettings(const app::
   meta.idempotency_key.clear();  // settings updates are naturally idempotent
   app::OrderSettings out;
   CRM_RETURN_IF_ERROR(writer_.Write(meta, "order_settings", [&](pqxx::work& tx) -> absl::Status {
-    pqxx::result r = pool_.Exec(tx, "select_order_settings_for_update", actor.tenant_id);
+    pqxx::result r = pool_.Exec(tx, kSelectOrderSettingsForUpdate, actor.tenant_id);
     int64_t version = r.empty() ? 0 : r[0][1].as<int64_t>();
     if (!if_match.empty() && if_match != absl::StrCat(version)) {
       return common::WithReason(
@@ -540,8 +582,9 @@ absl::StatusOr<app::OrderSettings> PgOrderRepository::UpdateSettings(const app::
     out.create_unknown_customers = s.create_unknown_customers;
     out.version = version + 1;
     out.update_time = now;
-    if (pool_.Exec(tx, "upsert_order_settings", actor.tenant_id, out.create_unknown_customers,
-                   out.version, Micros(now))
+    if (pool_
+            .Exec(tx, kUpsertOrderSettings, actor.tenant_id, out.create_unknown_customers,
+                  out.version, Micros(now))
             .empty()) {
       return common::WithReason(
           absl::AbortedError("the settings changed concurrently; read them again and retry"),

@@ -13,43 +13,14 @@
 #include "libs/common/id.h"
 #include "libs/common/status_macros.h"
 #include "libs/pg/sql.h"
-#include "services/transaction/storage/write_meta.h"
 #include "services/transaction/storage/order_event.h"
+#include "services/transaction/storage/order_row.h"
+#include "services/transaction/storage/write_meta.h"
 
 namespace crm::transaction::storage {
 namespace {
 
-const std::string& Columns() {
-  static const std::string cols = absl::StrCat(
-      "id::text, customer_id::text, currency, total_minor, channel, store_id, status, ",
-      pg::MicrosColumn("placed_at"), ", version, ", pg::MicrosColumn("created_at"), ", ",
-      pg::MicrosColumn("updated_at"),
-      ", external_id, paid_minor, returned_minor, refunded_minor, adjusted_minor");
-  return cols;
-}
-
 absl::Status NotFound() { return common::NotFound("ORDER_NOT_FOUND", "order not found"); }
-
-domain::Order FromRow(const pqxx::row& r) {
-  domain::Order o;
-  o.id = r[0].as<std::string>();
-  o.customer_id = r[1].as<std::string>();
-  o.currency_code = r[2].as<std::string>();
-  o.total_minor = r[3].as<int64_t>();
-  o.channel = static_cast<domain::SalesChannel>(r[4].as<int>());
-  o.store_id = r[5].as<std::string>();
-  o.status = static_cast<domain::OrderStatus>(r[6].as<int>());
-  o.placed_time = absl::FromUnixMicros(r[7].as<int64_t>());
-  o.version = r[8].as<int64_t>();
-  o.create_time = absl::FromUnixMicros(r[9].as<int64_t>());
-  o.update_time = absl::FromUnixMicros(r[10].as<int64_t>());
-  o.external_id = r[11].as<std::string>();
-  o.paid_minor = r[12].as<int64_t>();
-  o.returned_minor = r[13].as<int64_t>();
-  o.refunded_minor = r[14].as<int64_t>();
-  o.adjusted_minor = r[15].as<int64_t>();
-  return o;
-}
 
 // The answer of a call, stored with its idempotency key.
 std::string SnapshotOf(const domain::Order& o) {
@@ -132,52 +103,70 @@ const outbox::AnswerCodec<domain::Order> kOrderAnswer = outbox::SnapshotCodec<do
     [](const domain::Order& v) { return SnapshotOf(v); },
     [](const std::string& stored) { return FromSnapshot(stored); });
 
+// The orders' queries (libs/pg/pool.h: typed, their columns checked at
+// start-up); payments, returns, refunds and settings: pg_order_money.cc.
+const std::string kSelectOrderSql =
+    absl::StrCat("SELECT ", OrderColumns(), " FROM txn.orders WHERE tenant_id = $1 AND id = $2");
+const pg::NamedQuery kSelectOrder{"select_order", kSelectOrderSql, kOrderColumnCount};
+const pg::NamedQuery kSelectOrderForUpdate{"select_order_for_update",
+                                           kSelectOrderSql + " FOR UPDATE", kOrderColumnCount};
+const pg::NamedQuery kSelectOrderLines{
+    "select_order_lines",
+    "SELECT order_id::text, sku, quantity, unit_price_minor, discount_minor, "
+    "returned_quantity FROM "
+    "txn.order_lines WHERE tenant_id = $1 AND order_id = ANY($2::uuid[]) "
+    "ORDER BY order_id, line_no",
+    6};
+const pg::NamedQuery kSelectKnownSkus{
+    "select_known_skus",
+    "SELECT sku FROM txn.products WHERE tenant_id = $1 AND sku = ANY($2::text[])", 1};
+const pg::NamedQuery kInsertOrder{
+    "insert_order",
+    absl::StrCat("INSERT INTO txn.orders (tenant_id, id, customer_id, currency, total_minor, "
+                 "channel, store_id, status, placed_at, version, created_at, updated_at, "
+                 "external_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ",
+                 pg::MicrosParam(9), ", $10, ", pg::MicrosParam(11), ", ", pg::MicrosParam(11),
+                 ", $12)"),
+    0};
+// external_id <> '' lets the prepared (generic) plan use the partial
+// unique index orders_external_id_key (WHERE external_id <> ''); only
+// asked for a non-empty id.
+const pg::NamedQuery kSelectOrderByExternalId{
+    "select_order_by_external_id",
+    "SELECT id::text FROM txn.orders WHERE tenant_id = $1 AND external_id = $2 AND "
+    "external_id <> ''",
+    1};
+// Every line of an order in one statement (arrays by column, in line order).
+const pg::NamedQuery kInsertOrderLines{
+    "insert_order_lines",
+    "INSERT INTO txn.order_lines (tenant_id, order_id, line_no, sku, quantity, "
+    "unit_price_minor, discount_minor) SELECT $1::uuid, $2::uuid, l.line_no, l.sku, "
+    "l.quantity, l.price, l.discount FROM unnest($3::int4[], $4::text[], $5::int8[], "
+    "$6::int8[], $7::int8[]) AS l(line_no, sku, quantity, price, discount)",
+    0};
+const pg::NamedQuery kUpdateOrderStatus{
+    "update_order_status",
+    absl::StrCat("UPDATE txn.orders SET status = $3, version = $4, updated_at = ",
+                 pg::MicrosParam(5), " WHERE tenant_id = $1 AND id = $2"),
+    0};
+const pg::NamedQuery kListOrders{
+    "list_orders",
+    absl::StrCat("SELECT ", OrderColumns(),
+                 " FROM txn.orders WHERE tenant_id = $1 AND ($2 = '' OR customer_id = "
+                 "nullif($2, '')::uuid) AND ($3::int2 = 0 OR status = $3) AND (placed_at, id) "
+                 "< (",
+                 pg::MicrosParam(4), ", $5::uuid) ORDER BY placed_at DESC, id DESC LIMIT $6"),
+    kOrderColumnCount};
+
 }  // namespace
 
 std::vector<pg::NamedQuery> PgOrderRepository::Queries() {
   std::vector<pg::NamedQuery> queries = MoneyQueries();
   std::vector<pg::NamedQuery> own = {
-      {"select_order", absl::StrCat("SELECT ", Columns(),
-                                    " FROM txn.orders WHERE tenant_id = $1 AND id = $2")},
-      {"select_order_for_update",
-       absl::StrCat("SELECT ", Columns(),
-                    " FROM txn.orders WHERE tenant_id = $1 AND id = $2 FOR UPDATE")},
-      {"select_order_lines",
-       "SELECT order_id::text, sku, quantity, unit_price_minor, discount_minor, "
-       "returned_quantity FROM "
-       "txn.order_lines WHERE tenant_id = $1 AND order_id = ANY($2::uuid[]) "
-       "ORDER BY order_id, line_no"},
-      {"select_known_skus",
-       "SELECT sku FROM txn.products WHERE tenant_id = $1 AND sku = ANY($2::text[])"},
-      {"insert_order",
-       absl::StrCat("INSERT INTO txn.orders (tenant_id, id, customer_id, currency, total_minor, "
-                    "channel, store_id, status, placed_at, version, created_at, updated_at, "
-                    "external_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ",
-                    pg::MicrosParam(9), ", $10, ", pg::MicrosParam(11), ", ", pg::MicrosParam(11),
-                    ", $12)")},
-      // external_id <> '' lets the prepared (generic) plan use the partial
-      // unique index orders_external_id_key (WHERE external_id <> ''); only
-      // asked for a non-empty id.
-      {"select_order_by_external_id",
-       "SELECT id::text FROM txn.orders WHERE tenant_id = $1 AND external_id = $2 AND "
-       "external_id <> ''"},
-      // Every line of an order in one statement (arrays by column, in line order).
-      {"insert_order_lines",
-       "INSERT INTO txn.order_lines (tenant_id, order_id, line_no, sku, quantity, "
-       "unit_price_minor, discount_minor) SELECT $1::uuid, $2::uuid, l.line_no, l.sku, "
-       "l.quantity, l.price, l.discount FROM unnest($3::int4[], $4::text[], $5::int8[], "
-       "$6::int8[], $7::int8[]) AS l(line_no, sku, quantity, price, discount)"},
-      {"update_order_status",
-       absl::StrCat("UPDATE txn.orders SET status = $3, version = $4, updated_at = ",
-                    pg::MicrosParam(5), " WHERE tenant_id = $1 AND id = $2")},
-      {"list_orders",
-       absl::StrCat("SELECT ", Columns(),
-                    " FROM txn.orders WHERE tenant_id = $1 AND ($2 = '' OR customer_id = "
-                    "nullif($2, '')::uuid) AND ($3::int2 = 0 OR status = $3) AND (placed_at, id) "
-                    "< (",
-                    pg::MicrosParam(4), ", $5::uuid) ORDER BY placed_at DESC, id DESC LIMIT $6")},
-  };
-  for (auto& q : own) queries.push_back(std::move(q));
+      kSelectOrder,      kSelectOrderForUpdate, kSelectOrderLines,
+      kSelectKnownSkus,  kInsertOrder,          kSelectOrderByExternalId,
+      kInsertOrderLines, kUpdateOrderStatus,    kListOrders};
+  queries.insert(queries.end(), own.begin(), own.end());
   return queries;
 }
 
@@ -191,7 +180,7 @@ absl::Status PgOrderRepository::LoadLines(pqxx::work& tx, const std::string& ten
     by_id[o->id] = o;
     ids.push_back(o->id);
   }
-  for (const auto& r : pool_.Exec(tx, "select_order_lines", tenant, pg::TextArrayLiteral(ids))) {
+  for (const auto& r : pool_.Exec(tx, kSelectOrderLines, tenant, pg::TextArrayLiteral(ids))) {
     auto it = by_id.find(r[0].as<std::string>());
     if (it == by_id.end()) continue;
     domain::OrderLine l;
@@ -208,10 +197,9 @@ absl::Status PgOrderRepository::LoadLines(pqxx::work& tx, const std::string& ten
 
 absl::StatusOr<domain::Order> PgOrderRepository::Load(pqxx::work& tx, const std::string& tenant,
                                                       const std::string& id, bool for_update) {
-  pqxx::result r =
-      pool_.Exec(tx, for_update ? "select_order_for_update" : "select_order", tenant, id);
+  pqxx::result r = pool_.Exec(tx, for_update ? kSelectOrderForUpdate : kSelectOrder, tenant, id);
   if (r.empty()) return NotFound();
-  domain::Order o = FromRow(r[0]);
+  domain::Order o = OrderFromRow(r[0]);
   CRM_RETURN_IF_ERROR(LoadLines(tx, tenant, {&o}));
   return o;
 }
@@ -227,7 +215,7 @@ absl::Status PgOrderRepository::InsertInTransaction(pqxx::work& tx, const outbox
   for (const auto& l : o.lines) skus.push_back(l.sku);
   std::set<std::string> known;
   for (const auto& r :
-       pool_.Exec(tx, "select_known_skus", meta.tenant_id, pg::TextArrayLiteral(skus))) {
+       pool_.Exec(tx, kSelectKnownSkus, meta.tenant_id, pg::TextArrayLiteral(skus))) {
     known.insert(r[0].as<std::string>());
   }
   for (size_t i = 0; i < o.lines.size(); ++i) {
@@ -241,8 +229,7 @@ absl::Status PgOrderRepository::InsertInTransaction(pqxx::work& tx, const outbox
     }
   }
   if (!o.external_id.empty()) {
-    pqxx::result existing =
-        pool_.Exec(tx, "select_order_by_external_id", meta.tenant_id, o.external_id);
+    pqxx::result existing = pool_.Exec(tx, kSelectOrderByExternalId, meta.tenant_id, o.external_id);
     if (!existing.empty()) {
       return common::WithField(
           common::WithReason(
@@ -253,8 +240,8 @@ absl::Status PgOrderRepository::InsertInTransaction(pqxx::work& tx, const outbox
           "external_id");
     }
   }
-  pool_.Exec(tx, "insert_order", meta.tenant_id, o.id, o.customer_id, o.currency_code,
-             o.total_minor, static_cast<int>(o.channel), o.store_id, static_cast<int>(o.status),
+  pool_.Exec(tx, kInsertOrder, meta.tenant_id, o.id, o.customer_id, o.currency_code, o.total_minor,
+             static_cast<int>(o.channel), o.store_id, static_cast<int>(o.status),
              absl::ToUnixMicros(o.placed_time), o.version, absl::ToUnixMicros(o.create_time),
              o.external_id);
   if (!o.lines.empty()) {
@@ -270,7 +257,7 @@ absl::Status PgOrderRepository::InsertInTransaction(pqxx::work& tx, const outbox
     auto ints = [](const std::vector<std::string>& v) {
       return absl::StrCat("{", absl::StrJoin(v, ","), "}");
     };
-    pool_.Exec(tx, "insert_order_lines", meta.tenant_id, o.id, ints(line_no),
+    pool_.Exec(tx, kInsertOrderLines, meta.tenant_id, o.id, ints(line_no),
                pg::TextArrayLiteral(sku), ints(quantity), ints(price), ints(discount));
   }
   EmitOrder(tx, meta, o);
@@ -324,11 +311,11 @@ absl::StatusOr<app::OrderPage> PgOrderRepository::List(const std::string& tenant
   app::OrderPage page;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     page = app::OrderPage{};
-    pqxx::result r = pool_.Exec(tx, "list_orders", tenant, q.customer_id,
-                                static_cast<int>(q.status), before_micros, before_id, q.limit + 1);
+    pqxx::result r = pool_.Exec(tx, kListOrders, tenant, q.customer_id, static_cast<int>(q.status),
+                                before_micros, before_id, q.limit + 1);
     for (const auto& row : r) {
       if (static_cast<int>(page.items.size()) == q.limit) break;
-      page.items.push_back(FromRow(row));
+      page.items.push_back(OrderFromRow(row));
     }
     std::vector<domain::Order*> ptrs;
     for (auto& o : page.items) ptrs.push_back(&o);
@@ -350,7 +337,7 @@ absl::StatusOr<domain::Order> PgOrderRepository::Transition(const app::Actor& ac
         pqxx::work& tx = w.sql();
         CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, id, true));
         CRM_RETURN_IF_ERROR(domain::ApplyTransition(o, to, now));
-        pool_.Exec(tx, "update_order_status", actor.tenant_id, id, static_cast<int>(o.status),
+        pool_.Exec(tx, kUpdateOrderStatus, actor.tenant_id, id, static_cast<int>(o.status),
                    o.version, absl::ToUnixMicros(o.update_time));
         EmitOrder(tx, meta, o);
         return o;

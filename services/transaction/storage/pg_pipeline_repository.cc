@@ -261,135 +261,196 @@ const outbox::AnswerCodec<app::Conversion> kConversionAnswer =
           });
         });
 
+// ------------------------------------------------------------ queries
+// libs/pg/pool.h: typed, their columns checked at start-up.
+constexpr char kListTail[] = " ORDER BY created_at DESC, id DESC LIMIT ";
+
+// ------------------------------------------------------------ leads
+const std::string kSelectLeadSql =
+    absl::StrCat("SELECT ", LeadColumns(), " FROM txn.leads WHERE tenant_id = $1 AND id = $2");
+const pg::NamedQuery kSelectLead{"select_lead", kSelectLeadSql, 16};
+const pg::NamedQuery kSelectLeadForUpdate{"select_lead_for_update", kSelectLeadSql + " FOR UPDATE",
+                                          16};
+const pg::NamedQuery kInsertLead{
+    "insert_lead",
+    absl::StrCat("INSERT INTO txn.leads (tenant_id, id, given_name, family_name, company_name, "
+                 "email, phone, source, status, owner, score, version, created_at, updated_at) "
+                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, ",
+                 pg::MicrosParam(13), ", ", pg::MicrosParam(13), ")"),
+    0};
+const pg::NamedQuery kUpdateLead{
+    "update_lead",
+    absl::StrCat("UPDATE txn.leads SET given_name = $3, family_name = $4, company_name = $5, "
+                 "email = $6, phone = $7, source = $8, status = $9, owner = $10, score = $11, "
+                 "version = $12, updated_at = ",
+                 pg::MicrosParam(13), " WHERE tenant_id = $1 AND id = $2"),
+    0};
+// ------------------------------------------------------------ erasure
+const pg::NamedQuery kSelectLeadsOfCustomersForUpdate{
+    "select_leads_of_customers_for_update",
+    absl::StrCat("SELECT ", LeadColumns(),
+                 " FROM txn.leads WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) "
+                 "ORDER BY id FOR UPDATE"),
+    16};
+const pg::NamedQuery kSelectOpportunitiesOfCustomersForUpdate{
+    "select_opportunities_of_customers_for_update",
+    absl::StrCat("SELECT ", OpportunityColumns(),
+                 " FROM txn.opportunities WHERE tenant_id = $1 AND customer_id = "
+                 "ANY($2::uuid[]) ORDER BY id FOR UPDATE"),
+    15};
+const pg::NamedQuery kEraseLead{
+    "erase_lead",
+    absl::StrCat("UPDATE txn.leads SET given_name = $3, family_name = $4, email = $5, "
+                 "phone = $6, version = $7, updated_at = ",
+                 pg::MicrosParam(8), " WHERE tenant_id = $1 AND id = $2"),
+    0};
+const pg::NamedQuery kEraseOpportunity{
+    "erase_opportunity",
+    absl::StrCat("UPDATE txn.opportunities SET name = $3, close_reason = $4, version = $5, "
+                 "updated_at = ",
+                 pg::MicrosParam(6), " WHERE tenant_id = $1 AND id = $2"),
+    0};
+// The answers stored with the keys of those leads ($3: their personal
+// fields emptied) and opportunities ($4: name and close reason), by
+// the shape of the snapshot: a conversion holds both.
+const pg::NamedQuery kEraseStoredAnswers{
+    "erase_stored_answers",
+    "UPDATE txn.idempotency_keys SET response = (CASE "
+    "WHEN response::jsonb ? 'lead' THEN jsonb_set(jsonb_set(response::jsonb, '{lead}', "
+    "(response::jsonb -> 'lead') || $3::jsonb), '{opportunity}', "
+    "(response::jsonb -> 'opportunity') || $4::jsonb) "
+    "WHEN response::jsonb ? 'email' THEN response::jsonb || $3::jsonb "
+    "WHEN response::jsonb ? 'stage' THEN response::jsonb || $4::jsonb "
+    "ELSE response::jsonb END)::text "
+    "WHERE tenant_id = $1 AND resource_id = ANY($2::text[]) AND response IS NOT NULL AND "
+    "response <> ''",
+    0};
+const pg::NamedQuery kConvertLead{
+    "convert_lead",
+    absl::StrCat("UPDATE txn.leads SET status = $3, customer_id = $4::uuid, opportunity_id = "
+                 "$5::uuid, version = $6, converted_at = ",
+                 pg::MicrosParam(7), ", updated_at = ", pg::MicrosParam(7),
+                 " WHERE tenant_id = $1 AND id = $2"),
+    0};
+const pg::NamedQuery kListLeads{
+    "list_leads",
+    absl::StrCat("SELECT ", LeadColumns(),
+                 " FROM txn.leads WHERE tenant_id = $1 AND ($2::int2 = 0 OR status = $2) AND "
+                 "($3 = '' OR owner = $3) AND (created_at, id) < (",
+                 pg::MicrosParam(4), ", $5::uuid)", kListTail, "$6"),
+    16};
+// ---------------------------------------------------- opportunities
+const std::string kSelectOpportunitySql = absl::StrCat(
+    "SELECT ", OpportunityColumns(), " FROM txn.opportunities WHERE tenant_id = $1 AND id = $2");
+const pg::NamedQuery kSelectOpportunity{"select_opportunity", kSelectOpportunitySql, 15};
+const pg::NamedQuery kSelectOpportunityForUpdate{"select_opportunity_for_update",
+                                                 kSelectOpportunitySql + " FOR UPDATE", 15};
+const pg::NamedQuery kInsertOpportunity{
+    "insert_opportunity",
+    absl::StrCat("INSERT INTO txn.opportunities (tenant_id, id, name, customer_id, lead_id, "
+                 "amount_minor, currency, expected_close_date, owner, stage, version, "
+                 "created_at, updated_at) VALUES ($1, $2, $3, nullif($4, '')::uuid, "
+                 "nullif($5, '')::uuid, $6, $7, $8::date, $9, $10, $11, ",
+                 pg::MicrosParam(12), ", ", pg::MicrosParam(12), ")"),
+    0};
+const pg::NamedQuery kUpdateOpportunity{
+    "update_opportunity",
+    absl::StrCat("UPDATE txn.opportunities SET name = $3, customer_id = nullif($4, '')::uuid, "
+                 "amount_minor = $5, currency = $6, expected_close_date = $7::date, owner = "
+                 "$8, version = $9, updated_at = ",
+                 pg::MicrosParam(10), " WHERE tenant_id = $1 AND id = $2"),
+    0};
+const pg::NamedQuery kUpdateOpportunityStage{
+    "update_opportunity_stage",
+    absl::StrCat("UPDATE txn.opportunities SET stage = $3, order_id = nullif($4, '')::uuid, "
+                 "close_reason = $5, closed_at = CASE WHEN $6::bool THEN ",
+                 pg::MicrosParam(7), " END, version = $8, updated_at = ", pg::MicrosParam(7),
+                 " WHERE tenant_id = $1 AND id = $2"),
+    0};
+const pg::NamedQuery kListOpportunities{
+    "list_opportunities",
+    absl::StrCat("SELECT ", OpportunityColumns(),
+                 " FROM txn.opportunities WHERE tenant_id = $1 AND ($2::int2 = 0 OR stage = "
+                 "$2) AND ($3 = '' OR owner = $3) AND ($4 = '' OR customer_id = nullif($4, "
+                 "'')::uuid) AND (created_at, id) < (",
+                 pg::MicrosParam(5), ", $6::uuid)", kListTail, "$7"),
+    15};
+// Under the opportunity's row lock: seq is the next one.
+const pg::NamedQuery kInsertStageChange{
+    "insert_stage_change",
+    absl::StrCat("INSERT INTO txn.opportunity_stage_history (tenant_id, opportunity_id, seq, "
+                 "from_stage, to_stage, changed_at, principal) SELECT $1, $2, "
+                 "coalesce(max(seq), 0) + 1, $3, $4, ",
+                 pg::MicrosParam(5),
+                 ", $6 FROM txn.opportunity_stage_history WHERE tenant_id = $1 AND "
+                 "opportunity_id = $2"),
+    0};
+const pg::NamedQuery kSelectStageHistory{
+    "select_stage_history",
+    absl::StrCat("SELECT from_stage, to_stage, ", pg::MicrosColumn("changed_at"),
+                 ", principal FROM txn.opportunity_stage_history WHERE tenant_id = $1 AND "
+                 "opportunity_id = $2 ORDER BY seq"),
+    4};
+// ---------------------------------------------------- probabilities
+const pg::NamedQuery kSelectStageProbabilities{
+    "select_stage_probabilities",
+    "SELECT stage, probability_percent FROM txn.stage_probabilities WHERE tenant_id = $1", 2};
+// One row, one (void) column.
+const pg::NamedQuery kLockStageProbabilities{
+    "lock_stage_probabilities",
+    "SELECT pg_advisory_xact_lock(hashtext('txn.stage_probabilities:' || $1::text))", 1};
+const pg::NamedQuery kUpsertStageProbability{
+    "upsert_stage_probability",
+    absl::StrCat("INSERT INTO txn.stage_probabilities (tenant_id, stage, probability_percent, "
+                 "updated_at) VALUES ($1, $2, $3, ",
+                 pg::MicrosParam(4),
+                 ") ON CONFLICT (tenant_id, stage) DO UPDATE SET probability_percent = "
+                 "excluded.probability_percent, updated_at = excluded.updated_at"),
+    0};
+// --------------------------------------------------------- forecast
+const pg::NamedQuery kSelectForecastItems{
+    "select_forecast_items",
+    "SELECT owner, currency, stage, amount_minor, to_char(expected_close_date, 'YYYY-MM-DD'), "
+    "coalesce(to_char(closed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), '') FROM txn.opportunities "
+    "WHERE tenant_id = $1 AND ($2 = '' OR owner = $2) AND ($3 = '' OR currency = $3) AND "
+    "((stage BETWEEN 1 AND 4 AND expected_close_date BETWEEN $4::date AND $5::date) OR "
+    "(stage = 5 AND closed_at >= ($4::date)::timestamp AT TIME ZONE 'UTC' AND closed_at < "
+    "($5::date + 1)::timestamp AT TIME ZONE 'UTC')) LIMIT $6",
+    6};
+
 }  // namespace
 
 std::vector<pg::NamedQuery> PgPipelineRepository::Queries() {
-  const std::string list_tail = " ORDER BY created_at DESC, id DESC LIMIT ";
-  return {
-      // ------------------------------------------------------------ leads
-      {"select_lead",
-       absl::StrCat("SELECT ", LeadColumns(), " FROM txn.leads WHERE tenant_id = $1 AND id = $2")},
-      {"select_lead_for_update",
-       absl::StrCat("SELECT ", LeadColumns(),
-                    " FROM txn.leads WHERE tenant_id = $1 AND id = $2 FOR UPDATE")},
-      {"insert_lead",
-       absl::StrCat("INSERT INTO txn.leads (tenant_id, id, given_name, family_name, company_name, "
-                    "email, phone, source, status, owner, score, version, created_at, updated_at) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, ",
-                    pg::MicrosParam(13), ", ", pg::MicrosParam(13), ")")},
-      {"update_lead",
-       absl::StrCat("UPDATE txn.leads SET given_name = $3, family_name = $4, company_name = $5, "
-                    "email = $6, phone = $7, source = $8, status = $9, owner = $10, score = $11, "
-                    "version = $12, updated_at = ",
-                    pg::MicrosParam(13), " WHERE tenant_id = $1 AND id = $2")},
-      // ------------------------------------------------------------ erasure
-      {"select_leads_of_customers_for_update",
-       absl::StrCat("SELECT ", LeadColumns(),
-                    " FROM txn.leads WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) "
-                    "ORDER BY id FOR UPDATE")},
-      {"select_opportunities_of_customers_for_update",
-       absl::StrCat("SELECT ", OpportunityColumns(),
-                    " FROM txn.opportunities WHERE tenant_id = $1 AND customer_id = "
-                    "ANY($2::uuid[]) ORDER BY id FOR UPDATE")},
-      {"erase_lead",
-       absl::StrCat("UPDATE txn.leads SET given_name = $3, family_name = $4, email = $5, "
-                    "phone = $6, version = $7, updated_at = ",
-                    pg::MicrosParam(8), " WHERE tenant_id = $1 AND id = $2")},
-      {"erase_opportunity",
-       absl::StrCat("UPDATE txn.opportunities SET name = $3, close_reason = $4, version = $5, "
-                    "updated_at = ",
-                    pg::MicrosParam(6), " WHERE tenant_id = $1 AND id = $2")},
-      // The answers stored with the keys of those leads ($3: their personal
-      // fields emptied) and opportunities ($4: name and close reason), by
-      // the shape of the snapshot: a conversion holds both.
-      {"erase_stored_answers",
-       "UPDATE txn.idempotency_keys SET response = (CASE "
-       "WHEN response::jsonb ? 'lead' THEN jsonb_set(jsonb_set(response::jsonb, '{lead}', "
-       "(response::jsonb -> 'lead') || $3::jsonb), '{opportunity}', "
-       "(response::jsonb -> 'opportunity') || $4::jsonb) "
-       "WHEN response::jsonb ? 'email' THEN response::jsonb || $3::jsonb "
-       "WHEN response::jsonb ? 'stage' THEN response::jsonb || $4::jsonb "
-       "ELSE response::jsonb END)::text "
-       "WHERE tenant_id = $1 AND resource_id = ANY($2::text[]) AND response IS NOT NULL AND "
-       "response <> ''"},
-      {"convert_lead",
-       absl::StrCat("UPDATE txn.leads SET status = $3, customer_id = $4::uuid, opportunity_id = "
-                    "$5::uuid, version = $6, converted_at = ",
-                    pg::MicrosParam(7), ", updated_at = ", pg::MicrosParam(7),
-                    " WHERE tenant_id = $1 AND id = $2")},
-      {"list_leads",
-       absl::StrCat("SELECT ", LeadColumns(),
-                    " FROM txn.leads WHERE tenant_id = $1 AND ($2::int2 = 0 OR status = $2) AND "
-                    "($3 = '' OR owner = $3) AND (created_at, id) < (",
-                    pg::MicrosParam(4), ", $5::uuid)", list_tail, "$6")},
-      // ---------------------------------------------------- opportunities
-      {"select_opportunity",
-       absl::StrCat("SELECT ", OpportunityColumns(),
-                    " FROM txn.opportunities WHERE tenant_id = $1 AND id = $2")},
-      {"select_opportunity_for_update",
-       absl::StrCat("SELECT ", OpportunityColumns(),
-                    " FROM txn.opportunities WHERE tenant_id = $1 AND id = $2 FOR UPDATE")},
-      {"insert_opportunity",
-       absl::StrCat("INSERT INTO txn.opportunities (tenant_id, id, name, customer_id, lead_id, "
-                    "amount_minor, currency, expected_close_date, owner, stage, version, "
-                    "created_at, updated_at) VALUES ($1, $2, $3, nullif($4, '')::uuid, "
-                    "nullif($5, '')::uuid, $6, $7, $8::date, $9, $10, $11, ",
-                    pg::MicrosParam(12), ", ", pg::MicrosParam(12), ")")},
-      {"update_opportunity",
-       absl::StrCat("UPDATE txn.opportunities SET name = $3, customer_id = nullif($4, '')::uuid, "
-                    "amount_minor = $5, currency = $6, expected_close_date = $7::date, owner = "
-                    "$8, version = $9, updated_at = ",
-                    pg::MicrosParam(10), " WHERE tenant_id = $1 AND id = $2")},
-      {"update_opportunity_stage",
-       absl::StrCat("UPDATE txn.opportunities SET stage = $3, order_id = nullif($4, '')::uuid, "
-                    "close_reason = $5, closed_at = CASE WHEN $6::bool THEN ",
-                    pg::MicrosParam(7), " END, version = $8, updated_at = ", pg::MicrosParam(7),
-                    " WHERE tenant_id = $1 AND id = $2")},
-      {"list_opportunities",
-       absl::StrCat("SELECT ", OpportunityColumns(),
-                    " FROM txn.opportunities WHERE tenant_id = $1 AND ($2::int2 = 0 OR stage = "
-                    "$2) AND ($3 = '' OR owner = $3) AND ($4 = '' OR customer_id = nullif($4, "
-                    "'')::uuid) AND (created_at, id) < (",
-                    pg::MicrosParam(5), ", $6::uuid)", list_tail, "$7")},
-      // Under the opportunity's row lock: seq is the next one.
-      {"insert_stage_change",
-       absl::StrCat("INSERT INTO txn.opportunity_stage_history (tenant_id, opportunity_id, seq, "
-                    "from_stage, to_stage, changed_at, principal) SELECT $1, $2, "
-                    "coalesce(max(seq), 0) + 1, $3, $4, ",
-                    pg::MicrosParam(5),
-                    ", $6 FROM txn.opportunity_stage_history WHERE tenant_id = $1 AND "
-                    "opportunity_id = $2")},
-      {"select_stage_history",
-       absl::StrCat("SELECT from_stage, to_stage, ", pg::MicrosColumn("changed_at"),
-                    ", principal FROM txn.opportunity_stage_history WHERE tenant_id = $1 AND "
-                    "opportunity_id = $2 ORDER BY seq")},
-      // ---------------------------------------------------- probabilities
-      {"select_stage_probabilities",
-       "SELECT stage, probability_percent FROM txn.stage_probabilities WHERE tenant_id = $1"},
-      {"lock_stage_probabilities",
-       "SELECT pg_advisory_xact_lock(hashtext('txn.stage_probabilities:' || $1::text))"},
-      {"upsert_stage_probability",
-       absl::StrCat("INSERT INTO txn.stage_probabilities (tenant_id, stage, probability_percent, "
-                    "updated_at) VALUES ($1, $2, $3, ",
-                    pg::MicrosParam(4),
-                    ") ON CONFLICT (tenant_id, stage) DO UPDATE SET probability_percent = "
-                    "excluded.probability_percent, updated_at = excluded.updated_at")},
-      // --------------------------------------------------------- forecast
-      {"select_forecast_items",
-       "SELECT owner, currency, stage, amount_minor, to_char(expected_close_date, 'YYYY-MM-DD'), "
-       "coalesce(to_char(closed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), '') FROM txn.opportunities "
-       "WHERE tenant_id = $1 AND ($2 = '' OR owner = $2) AND ($3 = '' OR currency = $3) AND "
-       "((stage BETWEEN 1 AND 4 AND expected_close_date BETWEEN $4::date AND $5::date) OR "
-       "(stage = 5 AND closed_at >= ($4::date)::timestamp AT TIME ZONE 'UTC' AND closed_at < "
-       "($5::date + 1)::timestamp AT TIME ZONE 'UTC')) LIMIT $6"},
-  };
+  return {kSelectLead,
+          kSelectLeadForUpdate,
+          kInsertLead,
+          kUpdateLead,
+          kSelectLeadsOfCustomersForUpdate,
+          kSelectOpportunitiesOfCustomersForUpdate,
+          kEraseLead,
+          kEraseOpportunity,
+          kEraseStoredAnswers,
+          kConvertLead,
+          kListLeads,
+          kSelectOpportunity,
+          kSelectOpportunityForUpdate,
+          kInsertOpportunity,
+          kUpdateOpportunity,
+          kUpdateOpportunityStage,
+          kListOpportunities,
+          kInsertStageChange,
+          kSelectStageHistory,
+          kSelectStageProbabilities,
+          kLockStageProbabilities,
+          kUpsertStageProbability,
+          kSelectForecastItems};
 }
 
 // ------------------------------------------------------------------ loading
 
 absl::StatusOr<Lead> PgPipelineRepository::LoadLead(pqxx::work& tx, const std::string& tenant,
                                                     const std::string& id, bool for_update) {
-  pqxx::result r = pool_.Exec(tx, for_update ? "select_lead_for_update" : "select_lead", tenant, id);
+  pqxx::result r = pool_.Exec(tx, for_update ? kSelectLeadForUpdate : kSelectLead, tenant, id);
   if (r.empty()) return LeadNotFound();
   return LeadFromRow(r[0]);
 }
@@ -398,8 +459,8 @@ absl::StatusOr<Opportunity> PgPipelineRepository::LoadOpportunity(pqxx::work& tx
                                                                   const std::string& tenant,
                                                                   const std::string& id,
                                                                   bool for_update) {
-  pqxx::result r = pool_.Exec(
-      tx, for_update ? "select_opportunity_for_update" : "select_opportunity", tenant, id);
+  pqxx::result r =
+      pool_.Exec(tx, for_update ? kSelectOpportunityForUpdate : kSelectOpportunity, tenant, id);
   if (r.empty()) return OpportunityNotFound();
   return OpportunityFromRow(r[0]);
 }
@@ -407,7 +468,7 @@ absl::StatusOr<Opportunity> PgPipelineRepository::LoadOpportunity(pqxx::work& tx
 absl::StatusOr<domain::StageProbabilities> PgPipelineRepository::LoadProbabilities(
     pqxx::work& tx, const std::string& tenant) {
   domain::StageProbabilities p;
-  for (const auto& r : pool_.Exec(tx, "select_stage_probabilities", tenant)) {
+  for (const auto& r : pool_.Exec(tx, kSelectStageProbabilities, tenant)) {
     int stage = r[0].as<int>();
     if (!domain::IsValidStage(stage)) return Corrupt();
     p.percent[static_cast<size_t>(stage)] = r[1].as<int>();
@@ -452,7 +513,7 @@ void PgPipelineRepository::EmitOpportunity(pqxx::work& tx, const outbox::WriteMe
 
 void PgPipelineRepository::WriteOpportunity(pqxx::work& tx, const app::Actor& actor,
                                             const Opportunity& o) {
-  pool_.Exec(tx, "insert_opportunity", actor.tenant_id, o.id, o.name, o.customer_id, o.lead_id,
+  pool_.Exec(tx, kInsertOpportunity, actor.tenant_id, o.id, o.name, o.customer_id, o.lead_id,
              o.amount_minor, o.currency_code, domain::FormatDate(o.expected_close_date), o.owner,
              static_cast<int>(o.stage), o.version, absl::ToUnixMicros(o.create_time));
   AddStageChange(tx, actor, o.id, OpportunityStage::kUnspecified, o.stage, o.create_time);
@@ -461,7 +522,7 @@ void PgPipelineRepository::WriteOpportunity(pqxx::work& tx, const app::Actor& ac
 void PgPipelineRepository::AddStageChange(pqxx::work& tx, const app::Actor& actor,
                                           const std::string& id, OpportunityStage from,
                                           OpportunityStage to, absl::Time at) {
-  pool_.Exec(tx, "insert_stage_change", actor.tenant_id, id, static_cast<int>(from),
+  pool_.Exec(tx, kInsertStageChange, actor.tenant_id, id, static_cast<int>(from),
              static_cast<int>(to), absl::ToUnixMicros(at), actor.principal);
 }
 
@@ -495,28 +556,27 @@ absl::StatusOr<app::PipelineErasure> PgPipelineRepository::EraseCustomerData(
     if (!first) return absl::OkStatus();
     out.applied = true;
     std::vector<std::string> resources;  // leads and opportunities: their stored answers
-    for (const auto& row : pool_.Exec(tx, "select_leads_of_customers_for_update",
-                                      actor.tenant_id, ids)) {
+    for (const auto& row : pool_.Exec(tx, kSelectLeadsOfCustomersForUpdate, actor.tenant_id, ids)) {
       Lead l = LeadFromRow(row);
       resources.push_back(l.id);
       if (!domain::ApplyErasure(l, now)) continue;
-      pool_.Exec(tx, "erase_lead", actor.tenant_id, l.id, l.given_name, l.family_name, l.email,
+      pool_.Exec(tx, kEraseLead, actor.tenant_id, l.id, l.given_name, l.family_name, l.email,
                  l.phone, l.version, absl::ToUnixMicros(l.update_time));
       EmitLead(tx, meta, "lead.updated", l);
       ++out.leads;
     }
-    for (const auto& row : pool_.Exec(tx, "select_opportunities_of_customers_for_update",
-                                      actor.tenant_id, ids)) {
+    for (const auto& row :
+         pool_.Exec(tx, kSelectOpportunitiesOfCustomersForUpdate, actor.tenant_id, ids)) {
       CRM_ASSIGN_OR_RETURN(Opportunity o, OpportunityFromRow(row));
       resources.push_back(o.id);
       if (!domain::ApplyErasure(o, now)) continue;
-      pool_.Exec(tx, "erase_opportunity", actor.tenant_id, o.id, o.name, o.close_reason, o.version,
+      pool_.Exec(tx, kEraseOpportunity, actor.tenant_id, o.id, o.name, o.close_reason, o.version,
                  absl::ToUnixMicros(o.update_time));
       EmitOpportunity(tx, meta, "opportunity.updated", o, OpportunityStage::kUnspecified);
       ++out.opportunities;
     }
     if (!resources.empty()) {
-      pool_.Exec(tx, "erase_stored_answers", actor.tenant_id, pg::TextArrayLiteral(resources),
+      pool_.Exec(tx, kEraseStoredAnswers, actor.tenant_id, pg::TextArrayLiteral(resources),
                  Json{{"given_name", ""}, {"family_name", ""}, {"email", ""}, {"phone", ""}}.dump(),
                  Json{{"name", domain::kErasedName}, {"close_reason", ""}}.dump());
     }
@@ -532,7 +592,7 @@ absl::StatusOr<Lead> PgPipelineRepository::InsertLead(const app::Actor& actor, c
   return outbox::WriteOnce<Lead>(
       writer_, meta, l.id, kLeadAnswer, [&](const outbox::WriteTx& w) -> absl::StatusOr<Lead> {
         pqxx::work& tx = w.sql();
-        pool_.Exec(tx, "insert_lead", actor.tenant_id, l.id, l.given_name, l.family_name,
+        pool_.Exec(tx, kInsertLead, actor.tenant_id, l.id, l.given_name, l.family_name,
                    l.company_name, l.email, l.phone, l.source, static_cast<int>(l.status), l.owner,
                    l.score, l.version, absl::ToUnixMicros(l.create_time));
         EmitLead(tx, meta, "lead.created", l);
@@ -558,7 +618,7 @@ absl::StatusOr<app::LeadPage> PgPipelineRepository::ListLeads(const std::string&
   app::LeadPage page;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     page = app::LeadPage{};
-    pqxx::result r = pool_.Exec(tx, "list_leads", tenant, static_cast<int>(q.status), q.owner,
+    pqxx::result r = pool_.Exec(tx, kListLeads, tenant, static_cast<int>(q.status), q.owner,
                                 before_micros, before_id, q.limit + 1);
     for (const auto& row : r) {
       if (static_cast<int>(page.items.size()) == q.limit) break;
@@ -584,7 +644,7 @@ absl::StatusOr<Lead> PgPipelineRepository::UpdateLead(const app::Actor& actor,
         CRM_ASSIGN_OR_RETURN(Lead lead, LoadLead(tx, actor.tenant_id, id, true));
         CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyUpdate(lead, if_match, mutate));
         if (changed) {
-          pool_.Exec(tx, "update_lead", actor.tenant_id, id, lead.given_name, lead.family_name,
+          pool_.Exec(tx, kUpdateLead, actor.tenant_id, id, lead.given_name, lead.family_name,
                      lead.company_name, lead.email, lead.phone, lead.source,
                      static_cast<int>(lead.status), lead.owner, lead.score, lead.version,
                      absl::ToUnixMicros(lead.update_time));
@@ -606,7 +666,7 @@ absl::StatusOr<app::Conversion> PgPipelineRepository::ConvertLead(
         Opportunity o = opportunity;
         CRM_RETURN_IF_ERROR(domain::ApplyConversion(lead, o, customer_id));
         WriteOpportunity(tx, actor, o);
-        pool_.Exec(tx, "convert_lead", actor.tenant_id, lead_id, static_cast<int>(lead.status),
+        pool_.Exec(tx, kConvertLead, actor.tenant_id, lead_id, static_cast<int>(lead.status),
                    lead.customer_id, lead.opportunity_id, lead.version,
                    absl::ToUnixMicros(lead.convert_time));
         EmitLead(tx, meta, "lead.converted", lead);
@@ -648,8 +708,8 @@ absl::StatusOr<app::OpportunityPage> PgPipelineRepository::ListOpportunities(
   app::OpportunityPage page;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     page = app::OpportunityPage{};
-    pqxx::result r = pool_.Exec(tx, "list_opportunities", tenant, static_cast<int>(q.stage),
-                                q.owner, q.customer_id, before_micros, before_id, q.limit + 1);
+    pqxx::result r = pool_.Exec(tx, kListOpportunities, tenant, static_cast<int>(q.stage), q.owner,
+                                q.customer_id, before_micros, before_id, q.limit + 1);
     for (const auto& row : r) {
       if (static_cast<int>(page.items.size()) == q.limit) break;
       CRM_ASSIGN_OR_RETURN(Opportunity o, OpportunityFromRow(row));
@@ -675,7 +735,7 @@ absl::StatusOr<Opportunity> PgPipelineRepository::UpdateOpportunity(
         CRM_ASSIGN_OR_RETURN(Opportunity o, LoadOpportunity(tx, actor.tenant_id, id, true));
         CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyUpdate(o, if_match, mutate));
         if (changed) {
-          pool_.Exec(tx, "update_opportunity", actor.tenant_id, id, o.name, o.customer_id,
+          pool_.Exec(tx, kUpdateOpportunity, actor.tenant_id, id, o.name, o.customer_id,
                      o.amount_minor, o.currency_code, domain::FormatDate(o.expected_close_date),
                      o.owner, o.version, absl::ToUnixMicros(o.update_time));
           EmitOpportunity(tx, meta, "opportunity.updated", o, OpportunityStage::kUnspecified);
@@ -704,7 +764,7 @@ absl::StatusOr<Opportunity> PgPipelineRepository::MoveStage(const app::Actor& ac
           order.customer_id = o.customer_id;
           CRM_RETURN_IF_ERROR(orders_->InsertInTransaction(tx, meta, order));
         }
-        pool_.Exec(tx, "update_opportunity_stage", actor.tenant_id, id, static_cast<int>(o.stage),
+        pool_.Exec(tx, kUpdateOpportunityStage, actor.tenant_id, id, static_cast<int>(o.stage),
                    o.order_id, o.close_reason, domain::IsClosed(o.stage), absl::ToUnixMicros(now),
                    o.version);
         AddStageChange(tx, actor, id, from, o.stage, now);
@@ -721,7 +781,7 @@ absl::StatusOr<std::vector<domain::StageChange>> PgPipelineRepository::StageHist
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     out.clear();
     CRM_RETURN_IF_ERROR(LoadOpportunity(tx, tenant, id, false).status());
-    for (const auto& r : pool_.Exec(tx, "select_stage_history", tenant, id)) {
+    for (const auto& r : pool_.Exec(tx, kSelectStageHistory, tenant, id)) {
       domain::StageChange c;
       c.from = static_cast<OpportunityStage>(r[0].as<int>());
       c.to = static_cast<OpportunityStage>(r[1].as<int>());
@@ -754,13 +814,13 @@ absl::StatusOr<domain::StageProbabilities> PgPipelineRepository::UpdateProbabili
       [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::StageProbabilities> {
         pqxx::work& tx = w.sql();
         // Serializes concurrent updates of one tenant (the rows may not exist yet).
-        pool_.Exec(tx, "lock_stage_probabilities", actor.tenant_id);
+        pool_.Exec(tx, kLockStageProbabilities, actor.tenant_id);
         CRM_ASSIGN_OR_RETURN(domain::StageProbabilities current,
                              LoadProbabilities(tx, actor.tenant_id));
         CRM_ASSIGN_OR_RETURN(domain::StageProbabilities out,
                              domain::ApplyProbabilities(current, changes));
         for (const auto& [stage, percent] : changes) {
-          pool_.Exec(tx, "upsert_stage_probability", actor.tenant_id, stage, percent,
+          pool_.Exec(tx, kUpsertStageProbability, actor.tenant_id, stage, percent,
                      absl::ToUnixMicros(now));
         }
         writer_.Emit(tx, meta, "", "pipeline.stage_probabilities_updated",
@@ -776,7 +836,7 @@ absl::StatusOr<std::vector<domain::ForecastItem>> PgPipelineRepository::Forecast
   std::vector<domain::ForecastItem> out;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     out.clear();
-    pqxx::result r = pool_.Exec(tx, "select_forecast_items", tenant, q.owner, q.currency_code,
+    pqxx::result r = pool_.Exec(tx, kSelectForecastItems, tenant, q.owner, q.currency_code,
                                 domain::FormatDate(q.from), domain::FormatDate(q.to),
                                 app::kMaxForecastItems + 1);
     if (static_cast<int>(r.size()) > app::kMaxForecastItems) {

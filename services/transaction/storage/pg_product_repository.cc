@@ -90,41 +90,50 @@ absl::StatusOr<domain::Product> FromSnapshot(const std::string& s) {
   }
 }
 
+// The catalog's queries (libs/pg/pool.h: typed, their columns checked at start-up).
+const std::string kSelectProductSql =
+    absl::StrCat("SELECT ", kColumns, " FROM txn.products WHERE tenant_id = $1 AND sku = $2");
+const pg::NamedQuery kSelectProduct{"select_product", kSelectProductSql, 10};
+const pg::NamedQuery kSelectProductForUpdate{"select_product_for_update",
+                                             kSelectProductSql + " FOR UPDATE", 10};
+// RETURNING 1: no row when the sku exists (ON CONFLICT DO NOTHING).
+const pg::NamedQuery kInsertProduct{
+    "insert_product",
+    absl::StrCat("INSERT INTO txn.products (tenant_id, sku, name, category_path, category, "
+                 "price_minor, currency, attributes, active, version, created_at, updated_at) "
+                 "VALUES ($1, $2, $3, $4::text[], array_to_string($4::text[], '/'), $5, $6, "
+                 "$7::jsonb, $8, $9, ",
+                 Ts(10), ", ", Ts(11), ") ON CONFLICT DO NOTHING RETURNING 1"),
+    1};
+const pg::NamedQuery kUpdateProduct{
+    "update_product",
+    absl::StrCat("UPDATE txn.products SET name = $3, category_path = $4::text[], category = "
+                 "array_to_string($4::text[], '/'), price_minor = $5, currency = $6, "
+                 "attributes = $7::jsonb, active = $8, version = $9, updated_at = ",
+                 Ts(10), " WHERE tenant_id = $1 AND sku = $2"),
+    0};
+const pg::NamedQuery kListProducts{
+    "list_products",
+    absl::StrCat("SELECT ", kColumns,
+                 " FROM txn.products WHERE tenant_id = $1 AND ($2 = '' OR category = $2 OR "
+                 "category LIKE $3) AND (NOT $4 OR active) AND ($5 = '' OR lower(name) LIKE "
+                 "$6) AND sku > $7 ORDER BY sku LIMIT $8"),
+    10};
+
 }  // namespace
 
 std::vector<pg::NamedQuery> PgProductRepository::Queries() {
   std::vector<pg::NamedQuery> q = outbox::TransactionalWriter::Queries("txn");
-  std::vector<pg::NamedQuery> own = {
-      {"select_product", absl::StrCat("SELECT ", kColumns,
-                                      " FROM txn.products WHERE tenant_id = $1 AND sku = $2")},
-      {"select_product_for_update",
-       absl::StrCat("SELECT ", kColumns,
-                    " FROM txn.products WHERE tenant_id = $1 AND sku = $2 FOR UPDATE")},
-      {"insert_product",
-       absl::StrCat("INSERT INTO txn.products (tenant_id, sku, name, category_path, category, "
-                    "price_minor, currency, attributes, active, version, created_at, updated_at) "
-                    "VALUES ($1, $2, $3, $4::text[], array_to_string($4::text[], '/'), $5, $6, "
-                    "$7::jsonb, $8, $9, ",
-                    Ts(10), ", ", Ts(11), ") ON CONFLICT DO NOTHING RETURNING 1")},
-      {"update_product",
-       absl::StrCat("UPDATE txn.products SET name = $3, category_path = $4::text[], category = "
-                    "array_to_string($4::text[], '/'), price_minor = $5, currency = $6, "
-                    "attributes = $7::jsonb, active = $8, version = $9, updated_at = ",
-                    Ts(10), " WHERE tenant_id = $1 AND sku = $2")},
-      {"list_products",
-       absl::StrCat("SELECT ", kColumns,
-                    " FROM txn.products WHERE tenant_id = $1 AND ($2 = '' OR category = $2 OR "
-                    "category LIKE $3) AND (NOT $4 OR active) AND ($5 = '' OR lower(name) LIKE "
-                    "$6) AND sku > $7 ORDER BY sku LIMIT $8")},
-  };
+  std::vector<pg::NamedQuery> own = {kSelectProduct, kSelectProductForUpdate, kInsertProduct,
+                                     kUpdateProduct, kListProducts};
   q.insert(q.end(), own.begin(), own.end());
   return q;
 }
 
 absl::StatusOr<domain::Product> PgProductRepository::Load(pqxx::work& tx, const std::string& tenant,
                                                           const std::string& sku, bool for_update) {
-  pqxx::result r = pool_.Exec(tx, for_update ? "select_product_for_update" : "select_product",
-                              tenant, sku);
+  pqxx::result r =
+      pool_.Exec(tx, for_update ? kSelectProductForUpdate : kSelectProduct, tenant, sku);
   if (r.empty()) return NotFound();
   return FromRow(r[0]);
 }
@@ -132,14 +141,13 @@ absl::StatusOr<domain::Product> PgProductRepository::Load(pqxx::work& tx, const 
 void PgProductRepository::WriteRow(pqxx::work& tx, const std::string& tenant,
                                    const domain::Product& p, bool insert) {
   if (insert) {
-    pool_.Exec(tx, "insert_product", tenant, p.sku, p.name, pg::TextArrayLiteral(p.category_path),
-               p.price.amount_minor, p.price.currency_code, AttributesJson(p.attributes),
-               p.active, p.version, absl::ToUnixMicros(p.create_time),
-               absl::ToUnixMicros(p.update_time));
+    pool_.Exec(tx, kInsertProduct, tenant, p.sku, p.name, pg::TextArrayLiteral(p.category_path),
+               p.price.amount_minor, p.price.currency_code, AttributesJson(p.attributes), p.active,
+               p.version, absl::ToUnixMicros(p.create_time), absl::ToUnixMicros(p.update_time));
   } else {
-    pool_.Exec(tx, "update_product", tenant, p.sku, p.name, pg::TextArrayLiteral(p.category_path),
-               p.price.amount_minor, p.price.currency_code, AttributesJson(p.attributes),
-               p.active, p.version, absl::ToUnixMicros(p.update_time));
+    pool_.Exec(tx, kUpdateProduct, tenant, p.sku, p.name, pg::TextArrayLiteral(p.category_path),
+               p.price.amount_minor, p.price.currency_code, AttributesJson(p.attributes), p.active,
+               p.version, absl::ToUnixMicros(p.update_time));
   }
 }
 
@@ -163,11 +171,11 @@ absl::StatusOr<domain::Product> PgProductRepository::Insert(const app::Actor& ac
   return outbox::WriteOnce<domain::Product>(
       writer_, MetaOf(actor), p.sku, codec,
       [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Product> {
-        pqxx::result r = pool_.Exec(w.sql(), "insert_product", w.tenant(), p.sku, p.name,
-                                    pg::TextArrayLiteral(p.category_path), p.price.amount_minor,
-                                    p.price.currency_code, AttributesJson(p.attributes), p.active,
-                                    p.version, absl::ToUnixMicros(p.create_time),
-                                    absl::ToUnixMicros(p.update_time));
+        pqxx::result r =
+            pool_.Exec(w.sql(), kInsertProduct, w.tenant(), p.sku, p.name,
+                       pg::TextArrayLiteral(p.category_path), p.price.amount_minor,
+                       p.price.currency_code, AttributesJson(p.attributes), p.active, p.version,
+                       absl::ToUnixMicros(p.create_time), absl::ToUnixMicros(p.update_time));
         if (r.empty()) {  // ON CONFLICT DO NOTHING: the sku exists
           return common::WithField(
               common::WithReason(absl::AlreadyExistsError(absl::StrCat(
@@ -226,7 +234,7 @@ absl::StatusOr<app::ProductPage> PgProductRepository::List(const std::string& te
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     page = app::ProductPage{};
     pqxx::result r = pool_.Exec(
-        tx, "list_products", tenant, q.category_prefix, pg::LikePrefix(q.category_prefix + "/"),
+        tx, kListProducts, tenant, q.category_prefix, pg::LikePrefix(q.category_prefix + "/"),
         q.active_only, q.name_prefix, pg::LikePrefix(q.name_prefix), q.after_sku, q.limit + 1);
     for (const auto& row : r) {
       if (static_cast<int>(page.items.size()) == q.limit) break;
@@ -247,7 +255,7 @@ absl::StatusOr<app::BatchResult> PgProductRepository::Upsert(
                                  [&](pqxx::work& tx) -> absl::Status {
     result = app::BatchResult{};
     for (const domain::Product& p : products) {
-      pqxx::result existing = pool_.Exec(tx, "select_product_for_update", actor.tenant_id, p.sku);
+      pqxx::result existing = pool_.Exec(tx, kSelectProductForUpdate, actor.tenant_id, p.sku);
       if (existing.empty()) {
         domain::Product created = p;
         created.version = 1;
