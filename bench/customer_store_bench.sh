@@ -21,16 +21,18 @@ readonly CUSTOMERS=${BENCH_CUSTOMERS:-100000}
 readonly QUERIED=${BENCH_QUERIED:-1000}
 
 readonly PG_PORT=55434 REDIS_PORT=56381
-readonly CS_GRPC=25061 CS_METRICS=29461
-readonly GW_HTTP=28080 GW_GRPC=25051 GW_ADMIN=25071 GW_METRICS=29460
 readonly ECHO_GRPC=25091
+# Every service of k8s/services.yaml on its test port + 10000 (customer-store
+# gRPC 25061 / metrics 29461, gateway HTTP 28080 / gRPC 25051 / metrics 29460).
+bench_services 10000
+CS_GRPC=$(bench_port customer-store grpc)
+CS_METRICS=$(bench_port customer-store metrics)
+GW_HTTP=$(bench_port gateway http)
+GW_GRPC=$(bench_port gateway grpc)
+GW_METRICS=$(bench_port gateway metrics)
+readonly CS_GRPC CS_METRICS GW_HTTP GW_GRPC GW_METRICS
 
-readonly CS_BIN=$BUILD_DIR/services/customer_store/customer-store
-readonly TX_BIN=$BUILD_DIR/services/transaction/transaction
-readonly TX_GRPC=25063 TX_METRICS=29464
-readonly GW_BIN=$BUILD_DIR/services/gateway/gateway
-readonly ADMIN_BIN=$BUILD_DIR/services/gateway/crm-admin
-readonly MIGRATE_BIN=$BUILD_DIR/libs/pg/crm-migrate
+readonly ADMIN_BIN=$BENCH_ADMIN_BIN
 readonly ECHO_BIN=$BUILD_DIR/bench/crm-bench-echo
 
 readonly VIEW_METHOD=/crm.customer_store.v1.CustomerStoreService/GetCustomerView
@@ -47,46 +49,21 @@ bench_cpu_note
 
 # ------------------------------------------------------------------ build
 bench_build_echo
-for b in "$CS_BIN" "$TX_BIN" "$GW_BIN" "$ADMIN_BIN" "$MIGRATE_BIN" "$ECHO_BIN"; do
-  [[ -x $b ]] || bench_die "missing $b (build the project first: ./crm up or cmake --build build)"
-done
+bench_require_binaries
 
 # ------------------------------------------------------------- datastores
-bench_require_free_ports $CS_GRPC $CS_METRICS $TX_GRPC $TX_METRICS $GW_HTTP $GW_GRPC $GW_ADMIN $GW_METRICS $ECHO_GRPC
+# shellcheck disable=SC2046  # the ports are words
+bench_require_free_ports $(crm_svc_all_ports) $ECHO_GRPC
 bench_say "fresh PostgreSQL (127.0.0.1:$PG_PORT) and Redis (127.0.0.1:$REDIS_PORT) under $BENCH_RUN_DIR"
 bench_datastores_fresh $PG_PORT $REDIS_PORT
-for svc in customer_store transaction gateway; do
-  "$MIGRATE_BIN" --dsn "$BENCH_OWNER_DSN" --service "$svc" --dir "$REPO/services/$svc/schema" \
-    >>"$BENCH_RUN_DIR/logs/migrate.log" 2>&1 || bench_die "migrating $svc failed (logs/migrate.log)"
-done
+bench_migrate
 
 # --------------------------------------------------------------- services
-SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')
-# Signs the tenant/principal context between the gateway and the services.
-CONTEXT_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '/+=\n')
-bench_start customer-store \
-  CRM_GRPC_PORT=$CS_GRPC CRM_METRICS_PORT=$CS_METRICS CRM_PG_DSN="$BENCH_APP_DSN" \
-  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" \
-  CRM_VIEW_CACHE_TTL=3600s CRM_SHUTDOWN_GRACE=2s \
-  -- "$CS_BIN"
-bench_wait_for customer-store 30 bench_grpc health "127.0.0.1:$CS_GRPC"
-# The gateway is ready only when every backend is; the transaction service
-# is idle in this bench.
-bench_start transaction \
-  CRM_GRPC_PORT=$TX_GRPC CRM_METRICS_PORT=$TX_METRICS CRM_PG_DSN="$BENCH_APP_DSN" \
-  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" CRM_SHUTDOWN_GRACE=2s \
-  CRM_CUSTOMER_STORE_ADDR="127.0.0.1:$CS_GRPC" \
-  -- "$TX_BIN"
-bench_wait_for transaction 30 bench_grpc health "127.0.0.1:$TX_GRPC"
-bench_start gateway \
-  CRM_HTTP_PORT=$GW_HTTP CRM_GRPC_PORT=$GW_GRPC CRM_ADMIN_GRPC_PORT=$GW_ADMIN \
-  CRM_METRICS_PORT=$GW_METRICS CRM_PG_DSN="$BENCH_APP_DSN" CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" \
-  CRM_CUSTOMER_STORE_ADDR="127.0.0.1:$CS_GRPC" CRM_TRANSACTION_ADDR="127.0.0.1:$TX_GRPC" \
-  CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" \
-  CRM_DEFAULT_RATE_LIMIT=1000000 CRM_SHUTDOWN_GRACE=2s \
-  -- "$GW_BIN"
-bench_wait_for gateway 30 bench_grpc health "127.0.0.1:$GW_GRPC"
-bench_wait_for gateway 30 curl -sf -o /dev/null --max-time 2 "$REST/readyz"
+# Every service of the list (the gateway is ready only when every backend
+# is; the transaction service is idle in this bench).
+BENCH_SVC_ENV[customer-store]="CRM_VIEW_CACHE_TTL=3600s"
+BENCH_SVC_ENV[gateway]="CRM_DEFAULT_RATE_LIMIT=1000000"
+bench_start_services
 
 # -------------------------------------------------------------- seed data
 KEY_FILE=$BENCH_RUN_DIR/key

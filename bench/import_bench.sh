@@ -31,17 +31,18 @@ readonly WARM=${BENCH_IMPORT_WARM:-200}
 readonly TOTAL=$((BATCHES * ROWS))
 readonly BASE=${BENCH_IMPORT_BASE:-100000}
 
-# Ports: distinct from customer_store_bench.sh, the tests and the local stack.
+# Ports: distinct from the other benches, the tests and the local stack.
 readonly PG_PORT=55435 REDIS_PORT=56382
-readonly CS_GRPC=25062 CS_METRICS=29463
-readonly GW_HTTP=28081 GW_GRPC=25052 GW_ADMIN=25072 GW_METRICS=29462
+# Every service of k8s/services.yaml on its test port + 10100 (customer-store
+# gRPC 25161 / metrics 29561, gateway HTTP 28180 / gRPC 25151 / metrics 29560).
+bench_services 10100
+CS_GRPC=$(bench_port customer-store grpc)
+CS_METRICS=$(bench_port customer-store metrics)
+GW_HTTP=$(bench_port gateway http)
+GW_GRPC=$(bench_port gateway grpc)
+readonly CS_GRPC CS_METRICS GW_HTTP GW_GRPC
 
-readonly CS_BIN=$BUILD_DIR/services/customer_store/customer-store
-readonly TX_BIN=$BUILD_DIR/services/transaction/transaction
-readonly TX_GRPC=25064 TX_METRICS=29465
-readonly GW_BIN=$BUILD_DIR/services/gateway/gateway
-readonly ADMIN_BIN=$BUILD_DIR/services/gateway/crm-admin
-readonly MIGRATE_BIN=$BUILD_DIR/libs/pg/crm-migrate
+readonly ADMIN_BIN=$BENCH_ADMIN_BIN
 readonly CLIENT=$BENCH_DIR/import_client.py
 readonly REST=http://127.0.0.1:$GW_HTTP
 
@@ -56,23 +57,15 @@ echo "CPU: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- 
 echo "     the client (python3 / psql), gateway, customer-store, Redis and PostgreSQL share them."
 
 # ------------------------------------------------------------------ build
-if [[ ${CRM_SKIP_BUILD:-0} != 1 ]]; then
-  bench_say "building the services (flock $BENCH_BUILD_LOCK)"
-  flock "$BENCH_BUILD_LOCK" cmake --build "$BUILD_DIR" -j2 \
-    --target customer-store transaction gateway crm-admin crm-migrate >/dev/null
-fi
-for b in "$CS_BIN" "$TX_BIN" "$GW_BIN" "$ADMIN_BIN" "$MIGRATE_BIN"; do
-  [[ -x $b ]] || bench_die "missing $b (build the project first: ./crm up or cmake --build build)"
-done
+bench_build_services
+bench_require_binaries
 
 # ------------------------------------------------------------- datastores
-bench_require_free_ports $CS_GRPC $CS_METRICS $TX_GRPC $TX_METRICS $GW_HTTP $GW_GRPC $GW_ADMIN $GW_METRICS
+# shellcheck disable=SC2046  # the ports are words
+bench_require_free_ports $(crm_svc_all_ports)
 bench_say "fresh PostgreSQL (127.0.0.1:$PG_PORT) and Redis (127.0.0.1:$REDIS_PORT) under $BENCH_RUN_DIR"
 bench_datastores_fresh $PG_PORT $REDIS_PORT
-for svc in customer_store transaction gateway; do
-  "$MIGRATE_BIN" --dsn "$BENCH_OWNER_DSN" --service "$svc" --dir "$REPO/services/$svc/schema" \
-    >>"$BENCH_RUN_DIR/logs/migrate.log" 2>&1 || bench_die "migrating $svc failed (logs/migrate.log)"
-done
+bench_migrate
 # Statement durations of the services' role go to the PostgreSQL log (a
 # dozen statements per batch, parameters not logged): the per-statement
 # split of a batch's database time. Set before the services connect.
@@ -82,36 +75,15 @@ ALTER ROLE crm_app SET log_parameter_max_length = 0;
 SQL
 
 # --------------------------------------------------------------- services
-SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')
-# Signs the tenant/principal context between the gateway and the services.
-CONTEXT_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '/+=\n')
-# The outbox relay is off while measuring: the import's cost is writing the
-# events in its transaction; publishing them to Redis is asynchronous work
-# that would otherwise run during the NEXT phase (measured separately at the
-# end: "relay drain").
-bench_start customer-store \
-  CRM_GRPC_PORT=$CS_GRPC CRM_METRICS_PORT=$CS_METRICS CRM_PG_DSN="$BENCH_APP_DSN" \
-  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" \
-  CRM_OUTBOX_RELAY=false CRM_SHUTDOWN_GRACE=2s \
-  -- "$CS_BIN"
-bench_wait_for customer-store 30 bench_grpc health "127.0.0.1:$CS_GRPC"
-# The gateway is ready only when every backend is; the transaction service
-# is idle in this bench.
-bench_start transaction \
-  CRM_GRPC_PORT=$TX_GRPC CRM_METRICS_PORT=$TX_METRICS CRM_PG_DSN="$BENCH_APP_DSN" \
-  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" CRM_SHUTDOWN_GRACE=2s \
-  CRM_CUSTOMER_STORE_ADDR="127.0.0.1:$CS_GRPC" \
-  -- "$TX_BIN"
-bench_wait_for transaction 30 bench_grpc health "127.0.0.1:$TX_GRPC"
-bench_start gateway \
-  CRM_HTTP_PORT=$GW_HTTP CRM_GRPC_PORT=$GW_GRPC CRM_ADMIN_GRPC_PORT=$GW_ADMIN \
-  CRM_METRICS_PORT=$GW_METRICS CRM_PG_DSN="$BENCH_APP_DSN" CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" \
-  CRM_CUSTOMER_STORE_ADDR="127.0.0.1:$CS_GRPC" CRM_TRANSACTION_ADDR="127.0.0.1:$TX_GRPC" \
-  CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" \
-  CRM_DEFAULT_RATE_LIMIT=1000000 CRM_SHUTDOWN_GRACE=2s \
-  -- "$GW_BIN"
-bench_wait_for gateway 30 bench_grpc health "127.0.0.1:$GW_GRPC"
-bench_wait_for gateway 30 curl -sf -o /dev/null --max-time 2 "$REST/readyz"
+# Every service of the list (the gateway is ready only when every backend
+# is; the transaction service is idle in this bench). The outbox relay is
+# off while measuring: the import's cost is writing the events in its
+# transaction; publishing them to Redis is asynchronous work that would
+# otherwise run during the NEXT phase (measured separately at the end:
+# "relay drain").
+BENCH_SVC_ENV[customer-store]="CRM_OUTBOX_RELAY=false"
+BENCH_SVC_ENV[gateway]="CRM_DEFAULT_RATE_LIMIT=1000000"
+bench_start_services
 
 # ------------------------------------------------------------ tenant, key
 KEY_FILE=$BENCH_RUN_DIR/key
@@ -387,10 +359,8 @@ bench_stop_pid customer-store "$CS_PID"
 for i in "${!BENCH_PIDS[@]}"; do   # stopped: the EXIT trap must not signal a reused pid
   if [[ ${BENCH_PIDS[$i]} == "$CS_PID" ]]; then BENCH_PIDS[i]=""; fi
 done
-bench_start customer-store-relay \
-  CRM_GRPC_PORT=$CS_GRPC CRM_METRICS_PORT=$CS_METRICS CRM_PG_DSN="$BENCH_APP_DSN" \
-  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" CRM_SHUTDOWN_GRACE=2s \
-  -- "$CS_BIN"
+BENCH_SVC_ENV[customer-store]=""   # the relay on (its default)
+bench_start_service customer-store customer-store-relay
 relay_t0=$(date +%s.%N)
 left=$EVENTS
 for ((i = 0; i < 360 && left > 0; i++)); do

@@ -15,6 +15,10 @@ BENCH_PY=/usr/bin/python3                       # Debian's, with python3-grpcio
 BENCH_GRPC_TOOL=$BENCH_DIR/grpc_tool.py
 BENCH_DATASTORES=$REPO/deploy/scripts/datastores.sh
 BENCH_BUILD_LOCK=/tmp/crm-build.lock
+BENCH_ADMIN_BIN=$BUILD_DIR/services/gateway/crm-admin
+BENCH_MIGRATE_BIN=$BUILD_DIR/libs/pg/crm-migrate
+# shellcheck source=deploy/scripts/services.sh
+source "$REPO/deploy/scripts/services.sh"   # the list of services (k8s/services.yaml)
 
 # Load shape (override through the environment). 64 concurrent streams in
 # total: h2load -c 8 connections x -m 8 streams; wrk -c 64 connections.
@@ -27,6 +31,10 @@ BENCH_MAX_ERROR_RATE=${BENCH_MAX_ERROR_RATE:-0.001}   # more errors than this fa
 BENCH_QUIET_WAIT=${BENCH_QUIET_WAIT:-600}       # seconds to wait for other builds to finish
 
 BENCH_PIDS=()          # processes we started, stopped in reverse order on exit
+# Extra environment of one service in this bench, set by the script before
+# bench_start_services: BENCH_SVC_ENV[gateway]="CRM_DEFAULT_RATE_LIMIT=1000000"
+# (space-separated NAME=VALUE words; values without spaces).
+declare -A BENCH_SVC_ENV=()
 BENCH_PID_NAMES=()
 BENCH_DATASTORES_UP=0
 BENCH_PG_HOME=""        # PostgreSQL's folder (data, sock, log), set by bench_datastores_fresh
@@ -100,6 +108,7 @@ bench_build_echo() {
   bench_say "building crm-bench-echo (flock $BENCH_BUILD_LOCK)"
   cmake -S "$REPO" -B "$BUILD_DIR" >/dev/null
   flock "$BENCH_BUILD_LOCK" cmake --build "$BUILD_DIR" -j2 --target crm-bench-echo >/dev/null
+  [[ -x $BUILD_DIR/bench/crm-bench-echo ]] || bench_die "the build did not produce $BUILD_DIR/bench/crm-bench-echo"
 }
 
 # ------------------------------------------------------------ processes
@@ -175,6 +184,96 @@ bench_cleanup() {
   fi
   bench_say "stopped everything this bench started"
   exit "$rc"
+}
+
+# ------------------------------------------------------------ services
+
+# bench_services OFFSET: loads the services of k8s/services.yaml with their
+# test ports + OFFSET (each bench its own OFFSET, so that benches, tests and
+# the local stack never share a port; bench/README.md lists them) and makes
+# the page-token secret (BENCH_PAGE_SECRET) and the context key
+# (CONTEXT_KEY, see bench_context_seal) the services share.
+bench_services() {
+  crm_services_load test "$1" || bench_die "cannot read the list of services (k8s/services.yaml)"
+  BENCH_PAGE_SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')
+  # Signs the tenant/principal context between the gateway and the services.
+  CONTEXT_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '/+=\n')
+}
+
+# bench_port SVC NAME: a port of a service in this bench (bench_services first).
+bench_port() {
+  [[ -n ${CRM_SVC_PORT[$1.$2]:-} ]] || bench_die "service $1 has no port $2 (k8s/services.yaml)"
+  echo "${CRM_SVC_PORT[$1.$2]}"
+}
+
+# bench_build_services: builds every service, crm-admin and crm-migrate
+# through the shared build lock (skipped with CRM_SKIP_BUILD=1).
+bench_build_services() {
+  [[ ${CRM_SKIP_BUILD:-0} != 1 ]] || return 0
+  bench_say "building the services (flock $BENCH_BUILD_LOCK)"
+  flock "$BENCH_BUILD_LOCK" cmake --build "$BUILD_DIR" -j2 \
+    --target "${CRM_SERVICES[@]}" crm-admin crm-migrate >/dev/null
+}
+
+# bench_require_binaries: every service binary, crm-admin and crm-migrate
+# must exist.
+bench_require_binaries() {
+  local svc b bins=()
+  for svc in "${CRM_SERVICES[@]}"; do bins+=("$BUILD_DIR/${CRM_SVC_BIN[$svc]}"); done
+  for b in "${bins[@]}" "$BENCH_ADMIN_BIN" "$BENCH_MIGRATE_BIN"; do
+    [[ -x $b ]] || bench_die "missing $b (build the project first: ./crm up or cmake --build build)"
+  done
+}
+
+# bench_migrate: every service's schema, in the list's order (after
+# bench_datastores_fresh); output in logs/migrate.log.
+bench_migrate() {
+  local svc
+  for svc in "${CRM_SERVICES[@]}"; do
+    "$BENCH_MIGRATE_BIN" --dsn "$BENCH_OWNER_DSN" --service "${CRM_SVC_DIR[$svc]}" \
+      --dir "$REPO/${CRM_SVC_SCHEMA_DIR[$svc]}" >>"$BENCH_RUN_DIR/logs/migrate.log" 2>&1 ||
+      bench_die "migrating ${CRM_SVC_DIR[$svc]} failed (logs/migrate.log)"
+  done
+}
+
+# bench_service_env SVC: its environment, one NAME=VALUE per line: the
+# list's ports and peer addresses, the bench's datastores and keys, a short
+# shutdown grace, then BENCH_SVC_ENV[SVC].
+bench_service_env() {
+  local -a extra=()
+  read -r -a extra <<<"${BENCH_SVC_ENV[$1]:-}"
+  printf '%s\n' CRM_BIND_HOST=127.0.0.1 "${CRM_SVC_ENV[$1]}" CRM_PG_DSN="$BENCH_APP_DSN" \
+    CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$BENCH_PAGE_SECRET" \
+    CRM_CONTEXT_KEY="$CONTEXT_KEY" CRM_SHUTDOWN_GRACE=2s "${extra[@]}"
+}
+
+# bench_start_service SVC [NAME]: starts SVC as process NAME (default SVC)
+# without waiting for it.
+bench_start_service() {
+  local -a envs
+  mapfile -t envs < <(bench_service_env "$1")
+  bench_start "${2:-$1}" "${envs[@]}" -- "$BUILD_DIR/${CRM_SVC_BIN[$1]}"
+}
+
+# bench_wait_service SVC [NAME]: waits (30 s) for gRPC health SERVING and,
+# for a service with an http port (the gateway), /readyz.
+bench_wait_service() {
+  local name=${2:-$1}
+  bench_wait_for "$name" 30 bench_grpc health "127.0.0.1:${CRM_SVC_PORT[$1.grpc]}"
+  if crm_svc_has_port "$1" http; then
+    bench_wait_for "$name" 30 curl -sf -o /dev/null --max-time 2 \
+      "http://127.0.0.1:${CRM_SVC_PORT[$1.http]}/readyz"
+  fi
+}
+
+# bench_start_services: every service of the list, in order, each healthy
+# before the next starts (the gateway is ready only when every peer is).
+bench_start_services() {
+  local svc
+  for svc in "${CRM_SERVICES[@]}"; do
+    bench_start_service "$svc"
+    bench_wait_service "$svc"
+  done
 }
 
 # ------------------------------------------------------------ datastores

@@ -51,19 +51,18 @@ readonly SKUS=${BENCH_SKUS:-1000}
 readonly TARGET_P99_MS=50
 
 readonly PG_PORT=55437 REDIS_PORT=56384
-readonly CS_GRPC=25265 CS_METRICS=29665
-readonly TX_GRPC=25266 TX_METRICS=29666
-readonly GW_HTTP=28282 GW_GRPC=25252 GW_ADMIN=25272 GW_METRICS=29662
 readonly ECHO_GRPC=25291
+# Every service of k8s/services.yaml on its test port + 10300 (customer-store
+# gRPC 25361 / metrics 29761, transaction 25362 / 29762, gateway HTTP 28380 /
+# gRPC 25351 / metrics 29760).
+bench_services 10300
+CS_METRICS=$(bench_port customer-store metrics)
+GW_GRPC=$(bench_port gateway grpc)
+readonly CS_METRICS GW_GRPC
 
-readonly CS_BIN=$BUILD_DIR/services/customer_store/customer-store
-readonly TX_BIN=$BUILD_DIR/services/transaction/transaction
-readonly GW_BIN=$BUILD_DIR/services/gateway/gateway
-readonly ADMIN_BIN=$BUILD_DIR/services/gateway/crm-admin
-readonly MIGRATE_BIN=$BUILD_DIR/libs/pg/crm-migrate
+readonly ADMIN_BIN=$BENCH_ADMIN_BIN
 readonly ECHO_BIN=$BUILD_DIR/bench/crm-bench-echo
 readonly CLIENT=$BENCH_DIR/order_client.py
-readonly REST=http://127.0.0.1:$GW_HTTP
 
 OUT=$BENCH_RUN_DIR/out
 trap 'bench_say "FAILED at line $LINENO: $BASH_COMMAND"' ERR
@@ -77,18 +76,13 @@ echo "     the client ($PROCS python3 processes), gateway, transaction, customer
 echo "     PostgreSQL share them."
 
 # ------------------------------------------------------------------ build
-if [[ ${CRM_SKIP_BUILD:-0} != 1 ]]; then
-  bench_say "building the services (flock $BENCH_BUILD_LOCK)"
-  flock "$BENCH_BUILD_LOCK" cmake --build "$BUILD_DIR" -j2 \
-    --target customer-store transaction gateway crm-admin crm-migrate >/dev/null
-fi
+bench_build_services
 bench_build_echo
-for b in "$CS_BIN" "$TX_BIN" "$GW_BIN" "$ADMIN_BIN" "$MIGRATE_BIN" "$ECHO_BIN"; do
-  [[ -x $b ]] || bench_die "missing $b (build the project first: ./crm up or cmake --build build)"
-done
+bench_require_binaries
 
 # ------------------------------------------------------------- datastores
-bench_require_free_ports $CS_GRPC $CS_METRICS $TX_GRPC $TX_METRICS $GW_HTTP $GW_GRPC $GW_ADMIN $GW_METRICS $ECHO_GRPC
+# shellcheck disable=SC2046  # the ports are words
+bench_require_free_ports $(crm_svc_all_ports) $ECHO_GRPC
 bench_say "fresh PostgreSQL (127.0.0.1:$PG_PORT) and Redis (127.0.0.1:$REDIS_PORT) under $BENCH_RUN_DIR"
 bench_datastores_fresh $PG_PORT $REDIS_PORT
 # Commit timestamps: the latency is taken from the commit time of the order's
@@ -105,38 +99,15 @@ if [[ $PGSS == 1 ]]; then
     bench_die "pg_stat_statements is not available (BENCH_PGSS=0 skips it)"
 fi
 [[ $(bench_psql_super -At -c "SHOW track_commit_timestamp") == on ]] || bench_die "track_commit_timestamp is not on"
-for svc in customer_store transaction gateway; do
-  "$MIGRATE_BIN" --dsn "$BENCH_OWNER_DSN" --service "$svc" --dir "$REPO/services/$svc/schema" \
-    >>"$BENCH_RUN_DIR/logs/migrate.log" 2>&1 || bench_die "migrating $svc failed (logs/migrate.log)"
-done
+bench_migrate
 
 # --------------------------------------------------------------- services
-SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')
-# Signs the tenant/principal context between the gateway and the services.
-CONTEXT_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '/+=\n')
-# Production settings: both outbox relays on (the default), customer-store's
-# consumer of the order events (group customer-store) on.
-bench_start customer-store \
-  CRM_GRPC_PORT=$CS_GRPC CRM_METRICS_PORT=$CS_METRICS CRM_PG_DSN="$BENCH_APP_DSN" \
-  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" \
-  CRM_CONSUMER_NAME=bench-cs CRM_SHUTDOWN_GRACE=2s \
-  -- "$CS_BIN"
-bench_wait_for customer-store 30 bench_grpc health "127.0.0.1:$CS_GRPC"
-bench_start transaction \
-  CRM_GRPC_PORT=$TX_GRPC CRM_METRICS_PORT=$TX_METRICS CRM_PG_DSN="$BENCH_APP_DSN" \
-  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" \
-  CRM_CUSTOMER_STORE_ADDR="127.0.0.1:$CS_GRPC" CRM_SHUTDOWN_GRACE=2s \
-  -- "$TX_BIN"
-bench_wait_for transaction 30 bench_grpc health "127.0.0.1:$TX_GRPC"
-bench_start gateway \
-  CRM_HTTP_PORT=$GW_HTTP CRM_GRPC_PORT=$GW_GRPC CRM_ADMIN_GRPC_PORT=$GW_ADMIN \
-  CRM_METRICS_PORT=$GW_METRICS CRM_PG_DSN="$BENCH_APP_DSN" CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" \
-  CRM_CUSTOMER_STORE_ADDR="127.0.0.1:$CS_GRPC" CRM_TRANSACTION_ADDR="127.0.0.1:$TX_GRPC" \
-  CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" \
-  CRM_DEFAULT_RATE_LIMIT=1000000 CRM_SHUTDOWN_GRACE=2s \
-  -- "$GW_BIN"
-bench_wait_for gateway 30 bench_grpc health "127.0.0.1:$GW_GRPC"
-bench_wait_for gateway 30 curl -sf -o /dev/null --max-time 2 "$REST/readyz"
+# Every service of the list, with production settings: both outbox relays on
+# (the default), customer-store's consumer of the order events (group
+# customer-store) on.
+BENCH_SVC_ENV[customer-store]="CRM_CONSUMER_NAME=bench-cs"
+BENCH_SVC_ENV[gateway]="CRM_DEFAULT_RATE_LIMIT=1000000"
+bench_start_services
 
 # ------------------------------------------------------------ tenant, data
 KEY_FILE=$BENCH_RUN_DIR/key
@@ -198,7 +169,7 @@ pg_xacts() {
 }
 XACTS=""
 metric() { bench_metric_sum "http://127.0.0.1:$1/metrics" "$2"; }
-consumed() { metric $CS_METRICS '^crm_events_consumed_total\{.*outcome="'"$1"'"'; }
+consumed() { metric "$CS_METRICS" '^crm_events_consumed_total\{.*outcome="'"$1"'"'; }
 # Customer checks the transaction service asked customer-store for (ResolveCustomerRefs calls).
 customer_checks() {  # 0 before the first call (no sample yet: awk, not grep)
   curl -s --max-time 5 "http://127.0.0.1:$CS_METRICS/metrics" |

@@ -36,17 +36,16 @@ readonly NBATCH=$(((ORDERS + BATCH - 1) / BATCH))
 
 # Ports: distinct from the other benches, the tests and the local stack.
 readonly PG_PORT=55436 REDIS_PORT=56383
-readonly CS_GRPC=25165 CS_METRICS=29565
-readonly TX_GRPC=25166 TX_METRICS=29566
-readonly GW_HTTP=28182 GW_GRPC=25152 GW_ADMIN=25172 GW_METRICS=29562
+# Every service of k8s/services.yaml on its test port + 10200 (transaction
+# gRPC 25262 / metrics 29662, gateway HTTP 28280 / gRPC 25251 / metrics 29660).
+bench_services 10200
+TX_GRPC=$(bench_port transaction grpc)
+TX_METRICS=$(bench_port transaction metrics)
+GW_GRPC=$(bench_port gateway grpc)
+readonly TX_GRPC TX_METRICS GW_GRPC
 
-readonly CS_BIN=$BUILD_DIR/services/customer_store/customer-store
-readonly TX_BIN=$BUILD_DIR/services/transaction/transaction
-readonly GW_BIN=$BUILD_DIR/services/gateway/gateway
-readonly ADMIN_BIN=$BUILD_DIR/services/gateway/crm-admin
-readonly MIGRATE_BIN=$BUILD_DIR/libs/pg/crm-migrate
+readonly ADMIN_BIN=$BENCH_ADMIN_BIN
 readonly CLIENT=$BENCH_DIR/order_client.py
-readonly REST=http://127.0.0.1:$GW_HTTP
 
 OUT=$BENCH_RUN_DIR/out
 PG_LOG=$BENCH_RUN_DIR/pg/postgres.log
@@ -59,23 +58,15 @@ echo "CPU: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- 
 echo "     the client (python3 / psql), gateway, transaction, Redis and PostgreSQL share them."
 
 # ------------------------------------------------------------------ build
-if [[ ${CRM_SKIP_BUILD:-0} != 1 ]]; then
-  bench_say "building the services (flock $BENCH_BUILD_LOCK)"
-  flock "$BENCH_BUILD_LOCK" cmake --build "$BUILD_DIR" -j2 \
-    --target customer-store transaction gateway crm-admin crm-migrate >/dev/null
-fi
-for b in "$CS_BIN" "$TX_BIN" "$GW_BIN" "$ADMIN_BIN" "$MIGRATE_BIN"; do
-  [[ -x $b ]] || bench_die "missing $b (build the project first: ./crm up or cmake --build build)"
-done
+bench_build_services
+bench_require_binaries
 
 # ------------------------------------------------------------- datastores
-bench_require_free_ports $CS_GRPC $CS_METRICS $TX_GRPC $TX_METRICS $GW_HTTP $GW_GRPC $GW_ADMIN $GW_METRICS
+# shellcheck disable=SC2046  # the ports are words
+bench_require_free_ports $(crm_svc_all_ports)
 bench_say "fresh PostgreSQL (127.0.0.1:$PG_PORT) and Redis (127.0.0.1:$REDIS_PORT) under $BENCH_RUN_DIR"
 bench_datastores_fresh $PG_PORT $REDIS_PORT
-for svc in customer_store transaction gateway; do
-  "$MIGRATE_BIN" --dsn "$BENCH_OWNER_DSN" --service "$svc" --dir "$REPO/services/$svc/schema" \
-    >>"$BENCH_RUN_DIR/logs/migrate.log" 2>&1 || bench_die "migrating $svc failed (logs/migrate.log)"
-done
+bench_migrate
 # Statement durations of the services' role go to the PostgreSQL log (a
 # handful of statements per batch, parameters not logged): the per-statement
 # split of a batch's database time. Set before the services connect.
@@ -85,34 +76,14 @@ ALTER ROLE crm_app SET log_parameter_max_length = 0;
 SQL
 
 # --------------------------------------------------------------- services
-SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')
-# Signs the tenant/principal context between the gateway and the services.
-CONTEXT_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '/+=\n')
-# The outbox relays are off while measuring: ingest's cost is writing the
-# events in its transaction; publishing them is asynchronous work that would
-# otherwise run during the NEXT run (order_latency_bench.sh measures the
-# relay path).
-bench_start customer-store \
-  CRM_GRPC_PORT=$CS_GRPC CRM_METRICS_PORT=$CS_METRICS CRM_PG_DSN="$BENCH_APP_DSN" \
-  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" \
-  CRM_OUTBOX_RELAY=false CRM_CONSUMER_NAME=bench-cs CRM_SHUTDOWN_GRACE=2s \
-  -- "$CS_BIN"
-bench_wait_for customer-store 30 bench_grpc health "127.0.0.1:$CS_GRPC"
-bench_start transaction \
-  CRM_GRPC_PORT=$TX_GRPC CRM_METRICS_PORT=$TX_METRICS CRM_PG_DSN="$BENCH_APP_DSN" \
-  CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" \
-  CRM_CUSTOMER_STORE_ADDR="127.0.0.1:$CS_GRPC" CRM_OUTBOX_RELAY=false CRM_SHUTDOWN_GRACE=2s \
-  -- "$TX_BIN"
-bench_wait_for transaction 30 bench_grpc health "127.0.0.1:$TX_GRPC"
-bench_start gateway \
-  CRM_HTTP_PORT=$GW_HTTP CRM_GRPC_PORT=$GW_GRPC CRM_ADMIN_GRPC_PORT=$GW_ADMIN \
-  CRM_METRICS_PORT=$GW_METRICS CRM_PG_DSN="$BENCH_APP_DSN" CRM_REDIS_ADDR="$BENCH_REDIS_ADDR" \
-  CRM_CUSTOMER_STORE_ADDR="127.0.0.1:$CS_GRPC" CRM_TRANSACTION_ADDR="127.0.0.1:$TX_GRPC" \
-  CRM_PAGE_TOKEN_SECRET="$SECRET" CRM_CONTEXT_KEY="$CONTEXT_KEY" \
-  CRM_DEFAULT_RATE_LIMIT=1000000 CRM_SHUTDOWN_GRACE=2s \
-  -- "$GW_BIN"
-bench_wait_for gateway 30 bench_grpc health "127.0.0.1:$GW_GRPC"
-bench_wait_for gateway 30 curl -sf -o /dev/null --max-time 2 "$REST/readyz"
+# Every service of the list. The outbox relays are off while measuring:
+# ingest's cost is writing the events in its transaction; publishing them is
+# asynchronous work that would otherwise run during the NEXT run
+# (order_latency_bench.sh measures the relay path).
+BENCH_SVC_ENV[customer-store]="CRM_OUTBOX_RELAY=false CRM_CONSUMER_NAME=bench-cs"
+BENCH_SVC_ENV[transaction]="CRM_OUTBOX_RELAY=false"
+BENCH_SVC_ENV[gateway]="CRM_DEFAULT_RATE_LIMIT=1000000"
+bench_start_services
 
 # ------------------------------------------------------------ tenant, key
 KEY_FILE=$BENCH_RUN_DIR/key

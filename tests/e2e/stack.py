@@ -8,6 +8,11 @@ Every test file calls start() in setUpModule and stop() in tearDownModule;
 stop() kills the processes even when the start or a test failed, and prints
 the tail of every service log when something went wrong.
 
+The services are those of k8s/services.yaml (deploy/scripts/services.py),
+started in its order on their test_ports plus PORT_OFFSET (0 here; the
+reliability suite sets its own with use_port_offset()), each peer's address
+in CRM_<PEER>_ADDR.
+
 Paths come from the environment: CRM_BUILD_DIR, CRM_SOURCE_DIR.
 All traffic goes to 127.0.0.1. Every loop is bounded.
 """
@@ -45,16 +50,36 @@ DB_NAME = "crm_e2e"
 OWNER_DSN = "postgresql://crm_owner:crm@127.0.0.1:%d/%s" % (PG_PORT, DB_NAME)
 APP_DSN = "postgresql://crm_app:crm@127.0.0.1:%d/%s" % (PG_PORT, DB_NAME)
 
-HTTP_PORT = 18080
-GATEWAY_GRPC_PORT = 15051
-ADMIN_GRPC_PORT = 15071
-GATEWAY_METRICS_PORT = 19460
-STORE_GRPC_PORT = 15061
-STORE_METRICS_PORT = 19461
-TXN_GRPC_PORT = 15062
-TXN_METRICS_PORT = 19462
-ALL_PORTS = (HTTP_PORT, GATEWAY_GRPC_PORT, ADMIN_GRPC_PORT, GATEWAY_METRICS_PORT,
-             STORE_GRPC_PORT, STORE_METRICS_PORT, TXN_GRPC_PORT, TXN_METRICS_PORT)
+sys.path.insert(0, os.path.join(SOURCE_DIR, "deploy", "scripts"))
+import services as service_list  # noqa: E402  (deploy/scripts/services.py)
+
+# The services in start order (k8s/services.yaml).
+SERVICES = service_list.load(os.path.join(SOURCE_DIR, "k8s", "services.yaml"))
+GATEWAY = "gateway"  # the edge the tests talk to
+
+
+def use_port_offset(offset):
+    """Every service port is its test port + offset (set before start()).
+    Sets PORT_OFFSET, ALL_PORTS and the named ports the tests use."""
+    global PORT_OFFSET, ALL_PORTS, HTTP_PORT, GATEWAY_GRPC_PORT, GATEWAY_METRICS_PORT
+    global STORE_GRPC_PORT, STORE_METRICS_PORT, TXN_GRPC_PORT, TXN_METRICS_PORT
+    PORT_OFFSET = offset
+    ALL_PORTS = tuple(p for s in SERVICES for p in s.ports("test", offset).values())
+    HTTP_PORT = port(GATEWAY, "http")
+    GATEWAY_GRPC_PORT = port(GATEWAY, "grpc")
+    GATEWAY_METRICS_PORT = port(GATEWAY, "metrics")
+    STORE_GRPC_PORT = port("customer-store", "grpc")
+    STORE_METRICS_PORT = port("customer-store", "metrics")
+    TXN_GRPC_PORT = port("transaction", "grpc")
+    TXN_METRICS_PORT = port("transaction", "metrics")
+
+
+def port(service, name="grpc"):
+    """A port of a service as this harness starts it (test port + PORT_OFFSET)."""
+    return service_list.by_name(SERVICES)[service].port(name, "test", PORT_OFFSET)
+
+
+use_port_offset(0)  # HTTP_PORT 18080, GATEWAY_GRPC_PORT 15051, STORE_GRPC_PORT 15061, ...
 
 ALLOWED_ORIGIN = "https://app.example.com"
 MAX_BODY_BYTES = 65536
@@ -146,11 +171,9 @@ def _recreate_database():
 
 def _migrate():
     migrate = os.path.join(BUILD_DIR, "libs", "pg", "crm-migrate")
-    for service, folder in (("customer_store", "services/customer_store/schema"),
-                            ("transaction", "services/transaction/schema"),
-                            ("gateway", "services/gateway/schema")):
-        _run([migrate, "--dsn", OWNER_DSN, "--service", service,
-              "--dir", os.path.join(SOURCE_DIR, folder)])
+    for s in SERVICES:
+        _run([migrate, "--dsn", OWNER_DSN, "--service", s.dir,
+              "--dir", os.path.join(SOURCE_DIR, s.schema_dir)])
 
 
 def _spawn(name, binary, extra_env):
@@ -170,20 +193,44 @@ def _check_alive():
             raise RuntimeError("%s exited early with status %s" % (name, p.returncode))
 
 
+def _grpc_serving(p):
+    """grpc.health.v1 overall health of the server on port p is SERVING
+    (empty request; SERVING encodes as 0x08 0x01)."""
+    import grpc
+    ch = grpc.insecure_channel("%s:%d" % (HOST, p))
+    try:
+        return ch.unary_unary("/grpc.health.v1.Health/Check")(b"", timeout=2) == b"\x08\x01"
+    except grpc.RpcError:
+        return False
+    finally:
+        ch.close()
+
+
 def _wait_ready():
+    """Every service answers SERVING on its gRPC health, and /readyz on its
+    http port (the gateway's) answers 200."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     last = None
+    pending = list(SERVICES)
     while time.monotonic() < deadline:
         _check_alive()
+        s = pending[0]
         try:
-            r = rest("GET", "/readyz", timeout=2)
-            if r.status == 200:
-                return
-            last = "status %d" % r.status
+            if not _grpc_serving(s.port("grpc", "test", PORT_OFFSET)):
+                last = "%s: gRPC health not SERVING" % s.name
+            elif "http" in s.ports("test") and \
+                    _http_get(s.port("http", "test", PORT_OFFSET), "/readyz").status != 200:
+                last = "%s: /readyz not 200" % s.name
+            else:
+                pending.pop(0)
+                if not pending:
+                    return
+                continue
         except OSError as e:
-            last = repr(e)
+            last = "%s: %r" % (s.name, e)
         time.sleep(0.2)
-    raise RuntimeError("gateway not ready within %ds (last: %s)" % (READY_TIMEOUT_S, last))
+    raise RuntimeError("%s not ready within %ds (last: %s)"
+                       % (pending[0].name, READY_TIMEOUT_S, last))
 
 
 def generate_protos():
@@ -205,7 +252,7 @@ def generate_protos():
 
 
 def start():
-    """Fresh database, migrations, both services, bootstrap key. Idempotent per process."""
+    """Fresh database, migrations, every service, bootstrap key. Idempotent per process."""
     global platform_key, _failed
     if _procs:
         return
@@ -227,26 +274,18 @@ def start():
         common = {"CRM_PG_DSN": APP_DSN, "CRM_REDIS_ADDR": REDIS_ADDR,
                   "CRM_PAGE_TOKEN_SECRET": secret, "CRM_CONTEXT_KEY": CONTEXT_KEY,
                   "CRM_BIND_HOST": HOST}
-        _spawn("customer-store", os.path.join(BUILD_DIR, "services", "customer_store",
-                                              "customer-store"),
-               dict(common, CRM_GRPC_PORT=str(STORE_GRPC_PORT),
-                    CRM_METRICS_PORT=str(STORE_METRICS_PORT)))
-        _spawn("transaction", os.path.join(BUILD_DIR, "services", "transaction", "transaction"),
-               dict(common, CRM_GRPC_PORT=str(TXN_GRPC_PORT),
-                    CRM_METRICS_PORT=str(TXN_METRICS_PORT),
-                    CRM_CUSTOMER_STORE_ADDR="127.0.0.1:%d" % STORE_GRPC_PORT))
-        _spawn("gateway", os.path.join(BUILD_DIR, "services", "gateway", "gateway"),
-               dict(common, CRM_HTTP_PORT=str(HTTP_PORT), CRM_GRPC_PORT=str(GATEWAY_GRPC_PORT),
-                    CRM_ADMIN_GRPC_PORT=str(ADMIN_GRPC_PORT),
-                    CRM_METRICS_PORT=str(GATEWAY_METRICS_PORT),
-                    CRM_CUSTOMER_STORE_ADDR="127.0.0.1:%d" % STORE_GRPC_PORT,
-                    CRM_TRANSACTION_ADDR="127.0.0.1:%d" % TXN_GRPC_PORT,
-                    CRM_CORS_ALLOWED_ORIGINS=ALLOWED_ORIGIN,
-                    CRM_MAX_BODY_BYTES=str(MAX_BODY_BYTES),
-                    CRM_MAX_UPLOAD_BYTES=str(MAX_UPLOAD_BYTES),
-                    CRM_KEY_CACHE_TTL="%ds" % KEY_CACHE_TTL_S,
-                    CRM_MAX_STREAMS_PER_TENANT=str(MAX_STREAMS_PER_TENANT),
-                    CRM_DEFAULT_RATE_LIMIT="1000"))
+        # Settings of one service that the tests rely on.
+        own = {GATEWAY: {"CRM_CORS_ALLOWED_ORIGINS": ALLOWED_ORIGIN,
+                         "CRM_MAX_BODY_BYTES": str(MAX_BODY_BYTES),
+                         "CRM_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
+                         "CRM_KEY_CACHE_TTL": "%ds" % KEY_CACHE_TTL_S,
+                         "CRM_MAX_STREAMS_PER_TENANT": str(MAX_STREAMS_PER_TENANT),
+                         "CRM_DEFAULT_RATE_LIMIT": "1000"}}
+        for s in SERVICES:
+            # CRM_<NAME>_PORT of each port, CRM_<PEER>_ADDR of each peer.
+            env = service_list.env(s, SERVICES, "test", PORT_OFFSET, HOST)
+            _spawn(s.name, os.path.join(BUILD_DIR, s.binary),
+                   dict(common, **env, **own.get(s.name, {})))
         _wait_ready()
         key_file = os.path.join(RUN_DIR, "platform-key")
         if os.path.exists(key_file):
@@ -330,6 +369,16 @@ class Response:
 
     def __repr__(self):
         return "<%d %s %s>" % (self.status, self.headers, self.body[:600])
+
+
+def _http_get(p, path):
+    conn = http.client.HTTPConnection(HOST, p, timeout=2)
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
+    finally:
+        conn.close()
 
 
 def rest(method, path, key=None, body=None, headers=None, raw=None, timeout=10):
@@ -418,9 +467,10 @@ def grpc_modules():
     return cs, cs_grpc, ad, ad_grpc
 
 
-def grpc_channel(port=GATEWAY_GRPC_PORT):
+def grpc_channel(port=None):
+    """A channel to `port` (default: the gateway's gRPC port)."""
     import grpc
-    return grpc.insecure_channel("%s:%d" % (HOST, port))
+    return grpc.insecure_channel("%s:%d" % (HOST, GATEWAY_GRPC_PORT if port is None else port))
 
 
 def auth(key):

@@ -138,9 +138,9 @@ class GrpcSecurity(stack.E2ETestCase):
     def test_listeners_bind_the_configured_address_only(self):
         # Every process got CRM_BIND_HOST=127.0.0.1: its ports answer on
         # 127.0.0.1 and not on 127.0.0.2 (which a 0.0.0.0 listener would take).
-        for port in (stack.HTTP_PORT, stack.GATEWAY_GRPC_PORT, stack.GATEWAY_METRICS_PORT,
-                     stack.STORE_GRPC_PORT, stack.STORE_METRICS_PORT, stack.TXN_GRPC_PORT,
-                     stack.TXN_METRICS_PORT):
+        # ALL_PORTS: every port of every service of k8s/services.yaml.
+        self.assertIn(stack.STORE_METRICS_PORT, stack.ALL_PORTS)
+        for port in stack.ALL_PORTS:
             with socket.create_connection(("127.0.0.1", port), timeout=2):
                 pass
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -154,7 +154,7 @@ class GrpcSecurity(stack.E2ETestCase):
     # ------------------------------------------------------ health
 
     def test_liveness_is_apart_from_readiness(self):
-        for port in (stack.GATEWAY_GRPC_PORT, stack.STORE_GRPC_PORT, stack.TXN_GRPC_PORT):
+        for port in (stack.port(s.name, "grpc") for s in stack.SERVICES):
             ch = stack.grpc_channel(port)
             try:
                 self.assertEqual(health(ch), b"\x08\x01")

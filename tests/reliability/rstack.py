@@ -5,7 +5,8 @@ that retry with the same request id, and the consistency checks, made in
 PostgreSQL directly.
 
 stack.py is used as it is: this module points its module-level settings
-(ports, database, run folder, Redis address) elsewhere before start(), and
+(ports through stack.use_port_offset, database, run folder, Redis address)
+elsewhere before start(), and
 wraps its _spawn() to remember how each service was started so that it can
 be started again after a kill -9.
 
@@ -40,19 +41,9 @@ stack.REDIS_ADDR = "127.0.0.1:%d" % REDIS_PORT
 stack.RUN_DIR = RUN_DIR
 stack.LOG_DIR = os.path.join(RUN_DIR, "logs")
 stack.PY_DIR = os.path.join(RUN_DIR, "py")
-stack.HTTP_PORT = 28080
-stack.GATEWAY_GRPC_PORT = 25051
-stack.ADMIN_GRPC_PORT = 25071
-stack.GATEWAY_METRICS_PORT = 29460
-stack.STORE_GRPC_PORT = 25061
-stack.STORE_METRICS_PORT = 29461
-stack.TXN_GRPC_PORT = 25062
-stack.TXN_METRICS_PORT = 29462
-stack.ALL_PORTS = (stack.HTTP_PORT, stack.GATEWAY_GRPC_PORT, stack.ADMIN_GRPC_PORT,
-                   stack.GATEWAY_METRICS_PORT, stack.STORE_GRPC_PORT, stack.STORE_METRICS_PORT,
-                   stack.TXN_GRPC_PORT, stack.TXN_METRICS_PORT)
-SERVICE_PORT = {"customer-store": stack.STORE_GRPC_PORT, "transaction": stack.TXN_GRPC_PORT,
-                "gateway": stack.GATEWAY_GRPC_PORT}
+# Every service on its test port + 10000 (k8s/services.yaml): REST 28080,
+# gRPC 25051, customer-store 25061, transaction 25062, metrics 2946x.
+stack.use_port_offset(10000)
 
 # Transient answers a client retries with the same request id (the service
 # died under the call, the gateway could not reach it, or a conflict).
@@ -183,19 +174,20 @@ def restart(name, timeout=30, **env_overrides):
         while os.path.exists(os.path.join(stack.LOG_DIR, "%s.%d.log" % (name, k))):
             k += 1
         os.rename(log_path, os.path.join(stack.LOG_DIR, "%s.%d.log" % (name, k)))
+    grpc_port = stack.port(name, "grpc")
     # The old socket may linger a moment after a kill -9.
-    while stack._port_in_use(SERVICE_PORT[name]) and time.monotonic() < deadline:
+    while stack._port_in_use(grpc_port) and time.monotonic() < deadline:
         time.sleep(0.05)
     p = _original_spawn(name, binary, env)
     while time.monotonic() < deadline:
         if p.poll() is not None:
             raise RuntimeError("%s exited during its restart (status %s); see %s" %
                                (name, p.returncode, log_path))
-        if stack._port_in_use(SERVICE_PORT[name]):
+        if stack._port_in_use(grpc_port):
             return
         time.sleep(0.05)
     raise RuntimeError("%s not listening on %d within %.0f s after its restart; see %s" %
-                       (name, SERVICE_PORT[name], timeout, log_path))
+                       (name, grpc_port, timeout, log_path))
 
 
 # ------------------------------------------------------------- PostgreSQL
