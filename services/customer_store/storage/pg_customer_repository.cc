@@ -183,160 +183,247 @@ outbox::WriteMeta MetaOf(const app::Actor& a) {
                            a.method,    a.idempotency_key, a.fingerprint};
 }
 
+// ------------------------------------------------------------ queries
+// Every statement of this file (libs/pg/pool.h, NamedQuery: a misspelt query
+// does not compile, and the columns read are checked when the pool starts).
+
+// Merge deletes the source customer with it (shared_queries.h).
+const pg::NamedQuery kDeleteCustomer{
+    "delete_customer", "DELETE FROM customer_store.customers WHERE tenant_id = $1 AND id = $2", 0};
+
+namespace {
+
+const pg::NamedQuery kInsertCustomer{
+    "insert_customer",
+    absl::StrCat("INSERT INTO customer_store.customers (tenant_id, id, given_name, family_name, "
+                 "display_name, postal_address, birthday, anniversaries, locale, time_zone, "
+                 "lifecycle_stage, owner, attributes, version, created_at, updated_at) VALUES "
+                 "($1, $2, $3, $4, $5, nullif($6, '')::jsonb, nullif($7, '')::jsonb, $8::jsonb, "
+                 "$9, $10, $11, $12, $13::jsonb, $14, ",
+                 Ts(15), ", ", Ts(16), ")"),
+    0};
+const pg::NamedQuery kSelectCustomer{
+    "select_customer",
+    absl::StrCat("SELECT ", kCustomerColumns,
+                 " FROM customer_store.customers WHERE tenant_id = $1 AND id = $2"),
+    15};
+const pg::NamedQuery kSelectCustomerForUpdate{
+    "select_customer_for_update",
+    absl::StrCat("SELECT ", kCustomerColumns,
+                 " FROM customer_store.customers WHERE tenant_id = $1 AND id = $2 FOR UPDATE"),
+    15};
+const pg::NamedQuery kUpdateCustomer{
+    "update_customer",
+    absl::StrCat("UPDATE customer_store.customers SET given_name = $3, family_name = $4, "
+                 "display_name = $5, postal_address = nullif($6, '')::jsonb, "
+                 "birthday = nullif($7, '')::jsonb, anniversaries = $8::jsonb, locale = $9, "
+                 "time_zone = $10, lifecycle_stage = $11, owner = $12, attributes = $13::jsonb, "
+                 "version = $14, updated_at = ",
+                 Ts(15), " WHERE tenant_id = $1 AND id = $2"),
+    0};
+// Every stored answer that names one of the erased customers (the
+// answers of their creates, updates, merges and unmerges).
+const pg::NamedQuery kForgetStoredAnswers{
+    "forget_stored_answers",
+    "UPDATE customer_store.idempotency_keys SET response = NULL WHERE tenant_id = $1 AND "
+    "response IS NOT NULL AND EXISTS (SELECT 1 FROM unnest($2::text[]) e WHERE "
+    "strpos(response, e) > 0)",
+    0};
+const pg::NamedQuery kSelectIdentitiesOf{
+    "select_identities_of",
+    absl::StrCat("SELECT customer_id::text, kind, source, value, ", Micros("created_at"),
+                 " FROM customer_store.identities WHERE tenant_id = $1 AND customer_id = "
+                 "ANY($2::uuid[]) ORDER BY customer_id, kind, position, value"),
+    5};
+const pg::NamedQuery kUpsertIdentity{
+    "upsert_identity",
+    "INSERT INTO customer_store.identities (tenant_id, kind, source, value, customer_id, "
+    "position) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, kind, source, value) "
+    "DO UPDATE SET position = EXCLUDED.position "
+    "WHERE identities.customer_id = EXCLUDED.customer_id RETURNING customer_id",
+    1};
+const pg::NamedQuery kDeleteIdentity{
+    "delete_identity",
+    "DELETE FROM customer_store.identities WHERE tenant_id = $1 AND kind = $2 AND source = $3 "
+    "AND value = $4 AND customer_id = $5",
+    0};
+const pg::NamedQuery kSelectIdentityOwner{
+    "select_identity_owner",
+    "SELECT customer_id::text FROM customer_store.identities WHERE tenant_id = $1 AND kind = $2 "
+    "AND source = $3 AND value = $4",
+    1};
+const pg::NamedQuery kCountIdentitiesOf{
+    "count_identities_of",
+    "SELECT count(*) FROM customer_store.identities WHERE tenant_id = $1 AND customer_id = $2", 1};
+const pg::NamedQuery kListCustomers{
+    "list_customers",
+    absl::StrCat("SELECT ", kCustomerColumns,
+                 " FROM customer_store.customers WHERE tenant_id = $1 AND ($2::int2 = 0 OR "
+                 "lifecycle_stage = $2) AND ($3 = '' OR owner = $3) AND id > $4::uuid "
+                 "ORDER BY id LIMIT $5"),
+    15};
+const pg::NamedQuery kSearchCustomersByIdentity{
+    "search_customers_by_identity",
+    absl::StrCat("SELECT ", kCustomerColumns,
+                 " FROM customer_store.customers WHERE tenant_id = $1 AND id IN (SELECT "
+                 "customer_id FROM customer_store.identities WHERE tenant_id = $1 AND kind = $2 "
+                 "AND source = $6 AND value = $3) AND id > $4::uuid ORDER BY id LIMIT $5"),
+    15};
+const pg::NamedQuery kSearchCustomersByName{
+    "search_customers_by_name",
+    absl::StrCat("SELECT ", kCustomerColumns,
+                 " FROM customer_store.customers WHERE tenant_id = $1 AND (lower(given_name) "
+                 "LIKE $2 OR lower(family_name) LIKE $2 OR lower(display_name) LIKE $2) AND "
+                 "id > $3::uuid ORDER BY id LIMIT $4"),
+    15};
+const pg::NamedQuery kLockCustomer{
+    "lock_customer",
+    "SELECT 1 FROM customer_store.customers WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE", 1};
+const pg::NamedQuery kSelectConsents{
+    "select_consents",
+    absl::StrCat("SELECT channel, purpose, status, source, policy_version, ", Micros("recorded_at"),
+                 " FROM customer_store.consents WHERE tenant_id = $1 AND customer_id = $2 "
+                 "ORDER BY recorded_at DESC, id DESC"),
+    6};
+const pg::NamedQuery kInsertInteraction{
+    "insert_interaction",
+    absl::StrCat("INSERT INTO customer_store.interactions (tenant_id, id, customer_id, kind, "
+                 "channel, occurred_at, actor, summary, payload, source) VALUES ($1, $2, $3, "
+                 "$4, $5, ",
+                 Ts(6), ", $7, $8, $9::jsonb, $10)"),
+    0};
+const pg::NamedQuery kSelectInteractions{
+    "select_interactions",
+    absl::StrCat("SELECT id::text, kind, channel, ", Micros("occurred_at"),
+                 ", actor, summary, payload::text, source FROM customer_store.interactions "
+                 "WHERE tenant_id = $1 AND customer_id = $2 AND ($3::int2 = 0 OR kind = $3) "
+                 "AND (occurred_at, id) < (",
+                 Ts(4), ", $5::uuid) ORDER BY occurred_at DESC, id DESC LIMIT $6"),
+    8};
+// Nothing for an erased customer (a late or repeated fact): no row
+// returned, as for a fact that is not newer.
+const pg::NamedQuery kUpsertPurchase{
+    "upsert_purchase",
+    absl::StrCat("INSERT INTO customer_store.purchases (tenant_id, order_id, customer_id, "
+                 "currency, total_minor, status, placed_at, order_version, returned_minor, "
+                 "net_minor) SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::int8, "
+                 "$6::text, ",
+                 Ts(7),
+                 ", $8::int8, $9::int8, $10::int8 WHERE NOT EXISTS (SELECT 1 FROM "
+                 "customer_store.erasures e WHERE e.tenant_id = $1::uuid AND e.customer_id = "
+                 "$3::uuid) ON CONFLICT (tenant_id, order_id) DO UPDATE SET status = "
+                 "EXCLUDED.status, total_minor = EXCLUDED.total_minor, currency = "
+                 "EXCLUDED.currency, order_version = EXCLUDED.order_version, returned_minor = "
+                 "EXCLUDED.returned_minor, net_minor = EXCLUDED.net_minor, updated_at = now() "
+                 "WHERE purchases.order_version < EXCLUDED.order_version "
+                 "RETURNING (xmax = 0) AS inserted"),
+    1};
+const pg::NamedQuery kInsertInteractionIfAbsent{
+    "insert_interaction_if_absent",
+    absl::StrCat("INSERT INTO customer_store.interactions (tenant_id, id, customer_id, kind, "
+                 "channel, occurred_at, actor, summary, payload, source) VALUES ($1, $2, $3, "
+                 "$4, $5, ",
+                 Ts(6), ", $7, $8, $9::jsonb, $10) ON CONFLICT DO NOTHING"),
+    0};
+const pg::NamedQuery kSelectPurchaseAggregates{
+    "select_purchase_aggregates",
+    absl::StrCat("SELECT currency, count(*) FILTER (WHERE status <> 'cancelled'), count(DISTINCT "
+                 "(placed_at AT TIME ZONE 'UTC')::date) FILTER (WHERE status <> 'cancelled'), "
+                 "coalesce(sum(net_minor) FILTER (WHERE status <> 'cancelled'), 0)::int8, count(*) "
+                 "FILTER (WHERE status = 'cancelled'), coalesce(",
+                 Micros("min(placed_at) FILTER (WHERE status <> 'cancelled')"), ", -1), coalesce(",
+                 Micros("max(placed_at) FILTER (WHERE status <> 'cancelled')"),
+                 ", -1), coalesce(sum(total_minor) FILTER (WHERE status <> 'cancelled'), 0)::int8, "
+                 "coalesce(sum(returned_minor) FILTER (WHERE status <> 'cancelled'), 0)::int8, "
+                 "count(*) FILTER (WHERE status <> 'cancelled' AND returned_minor > 0) "
+                 "FROM customer_store.purchases WHERE tenant_id = $1 AND customer_id IN ",
+                 kMergedInto, " GROUP BY currency ORDER BY currency"),
+    10};
+// The customer whose view shows $2's purchases: $2, or the survivor of
+// the chain of active merges it went into.
+const pg::NamedQuery kSelectMergeSurvivor{
+    "select_merge_survivor",
+    "WITH RECURSIVE up(id, depth) AS (SELECT $2::uuid, 0 UNION ALL SELECT g.survivor_id, "
+    "up.depth + 1 FROM customer_store.merges g JOIN up ON g.source_id = up.id WHERE "
+    "g.tenant_id = $1 AND g.unmerged_at IS NULL AND up.depth < 32) SELECT id::text FROM up "
+    "ORDER BY depth DESC LIMIT 1",
+    1};
+const pg::NamedQuery kDeleteMergesOf{
+    "delete_merges_of",
+    "DELETE FROM customer_store.merges WHERE tenant_id = $1 AND (survivor_id = $2 OR "
+    "source_id = $2)",
+    0};
+// The erased customer and every customer merged into it (their
+// purchases are deleted with it) are remembered as erased.
+const pg::NamedQuery kInsertErasuresOf{
+    "insert_erasures_of",
+    absl::StrCat("INSERT INTO customer_store.erasures (tenant_id, customer_id) SELECT $1, id "
+                 "FROM ",
+                 kMergedInto, " AS m(id) ON CONFLICT DO NOTHING RETURNING customer_id::text"),
+    1};
+const pg::NamedQuery kDeletePurchasesOf{
+    "delete_purchases_of",
+    absl::StrCat("DELETE FROM customer_store.purchases WHERE tenant_id = $1 AND customer_id IN ",
+                 kMergedInto),
+    0};
+const pg::NamedQuery kCountInteractions{
+    "count_interactions",
+    "SELECT count(*) FROM customer_store.interactions WHERE tenant_id = $1 AND customer_id = $2",
+    1};
+const pg::NamedQuery kSelectConsentById{
+    "select_consent_by_id",
+    absl::StrCat("SELECT channel, purpose, status, source, policy_version, ", Micros("recorded_at"),
+                 " FROM customer_store.consents WHERE tenant_id = $1 AND id = $2::int8 AND "
+                 "customer_id = $3"),
+    6};
+const pg::NamedQuery kSelectInteractionById{
+    "select_interaction_by_id",
+    absl::StrCat("SELECT id::text, kind, channel, ", Micros("occurred_at"),
+                 ", actor, summary, payload::text, source FROM customer_store.interactions "
+                 "WHERE tenant_id = $1 AND id = $2::uuid AND customer_id = $3"),
+    8};
+
+}  // namespace
+
 std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
-  const std::string cols = kCustomerColumns;
   std::vector<pg::NamedQuery> queries = outbox::TransactionalWriter::Queries("customer_store");
   for (auto& q : MergeQueries()) queries.push_back(std::move(q));
   for (auto& q : ImportQueries()) queries.push_back(std::move(q));
-  std::vector<pg::NamedQuery> base = {
-      {"insert_customer",
-       absl::StrCat("INSERT INTO customer_store.customers (tenant_id, id, given_name, family_name, "
-                    "display_name, postal_address, birthday, anniversaries, locale, time_zone, "
-                    "lifecycle_stage, owner, attributes, version, created_at, updated_at) VALUES "
-                    "($1, $2, $3, $4, $5, nullif($6, '')::jsonb, nullif($7, '')::jsonb, $8::jsonb, "
-                    "$9, $10, $11, $12, $13::jsonb, $14, ",
-                    Ts(15), ", ", Ts(16), ")")},
-      {"select_customer",
-       absl::StrCat("SELECT ", cols, " FROM customer_store.customers WHERE tenant_id = $1 AND id = $2")},
-      {"select_customer_for_update",
-       absl::StrCat("SELECT ", cols,
-                    " FROM customer_store.customers WHERE tenant_id = $1 AND id = $2 FOR UPDATE")},
-      {"update_customer",
-       absl::StrCat("UPDATE customer_store.customers SET given_name = $3, family_name = $4, "
-                    "display_name = $5, postal_address = nullif($6, '')::jsonb, "
-                    "birthday = nullif($7, '')::jsonb, anniversaries = $8::jsonb, locale = $9, "
-                    "time_zone = $10, lifecycle_stage = $11, owner = $12, attributes = $13::jsonb, "
-                    "version = $14, updated_at = ",
-                    Ts(15), " WHERE tenant_id = $1 AND id = $2")},
-      {"delete_customer", "DELETE FROM customer_store.customers WHERE tenant_id = $1 AND id = $2"},
-      // Every stored answer that names one of the erased customers (the
-      // answers of their creates, updates, merges and unmerges).
-      {"forget_stored_answers",
-       "UPDATE customer_store.idempotency_keys SET response = NULL WHERE tenant_id = $1 AND "
-       "response IS NOT NULL AND EXISTS (SELECT 1 FROM unnest($2::text[]) e WHERE "
-       "strpos(response, e) > 0)"},
-      {"select_identities_of",
-       absl::StrCat("SELECT customer_id::text, kind, source, value, ", Micros("created_at"),
-                    " FROM customer_store.identities WHERE tenant_id = $1 AND customer_id = "
-                    "ANY($2::uuid[]) ORDER BY customer_id, kind, position, value")},
-      {"upsert_identity",
-       "INSERT INTO customer_store.identities (tenant_id, kind, source, value, customer_id, "
-       "position) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, kind, source, value) "
-       "DO UPDATE SET position = EXCLUDED.position "
-       "WHERE identities.customer_id = EXCLUDED.customer_id RETURNING customer_id"},
-      {"delete_identity",
-       "DELETE FROM customer_store.identities WHERE tenant_id = $1 AND kind = $2 AND source = $3 "
-       "AND value = $4 AND customer_id = $5"},
-      {"select_identity_owner",
-       "SELECT customer_id::text FROM customer_store.identities WHERE tenant_id = $1 AND kind = $2 "
-       "AND source = $3 AND value = $4"},
-      {"count_identities_of",
-       "SELECT count(*) FROM customer_store.identities WHERE tenant_id = $1 AND customer_id = $2"},
-      {"list_customers",
-       absl::StrCat("SELECT ", cols,
-                    " FROM customer_store.customers WHERE tenant_id = $1 AND ($2::int2 = 0 OR "
-                    "lifecycle_stage = $2) AND ($3 = '' OR owner = $3) AND id > $4::uuid "
-                    "ORDER BY id LIMIT $5")},
-      {"search_customers_by_identity",
-       absl::StrCat("SELECT ", cols,
-                    " FROM customer_store.customers WHERE tenant_id = $1 AND id IN (SELECT "
-                    "customer_id FROM customer_store.identities WHERE tenant_id = $1 AND kind = $2 "
-                    "AND source = $6 AND value = $3) AND id > $4::uuid ORDER BY id LIMIT $5")},
-      {"search_customers_by_name",
-       absl::StrCat("SELECT ", cols,
-                    " FROM customer_store.customers WHERE tenant_id = $1 AND (lower(given_name) "
-                    "LIKE $2 OR lower(family_name) LIKE $2 OR lower(display_name) LIKE $2) AND "
-                    "id > $3::uuid ORDER BY id LIMIT $4")},
-      {"lock_customer",
-       "SELECT 1 FROM customer_store.customers WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE"},
-      {"select_consents",
-       absl::StrCat("SELECT channel, purpose, status, source, policy_version, ",
-                    Micros("recorded_at"),
-                    " FROM customer_store.consents WHERE tenant_id = $1 AND customer_id = $2 "
-                    "ORDER BY recorded_at DESC, id DESC")},
-      {"insert_interaction",
-       absl::StrCat("INSERT INTO customer_store.interactions (tenant_id, id, customer_id, kind, "
-                    "channel, occurred_at, actor, summary, payload, source) VALUES ($1, $2, $3, "
-                    "$4, $5, ",
-                    Ts(6), ", $7, $8, $9::jsonb, $10)")},
-      {"select_interactions",
-       absl::StrCat("SELECT id::text, kind, channel, ", Micros("occurred_at"),
-                    ", actor, summary, payload::text, source FROM customer_store.interactions "
-                    "WHERE tenant_id = $1 AND customer_id = $2 AND ($3::int2 = 0 OR kind = $3) "
-                    "AND (occurred_at, id) < (",
-                    Ts(4), ", $5::uuid) ORDER BY occurred_at DESC, id DESC LIMIT $6")},
-      // Nothing for an erased customer (a late or repeated fact): no row
-      // returned, as for a fact that is not newer.
-      {"upsert_purchase",
-       absl::StrCat("INSERT INTO customer_store.purchases (tenant_id, order_id, customer_id, "
-                    "currency, total_minor, status, placed_at, order_version, returned_minor, "
-                    "net_minor) SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::int8, "
-                    "$6::text, ",
-                    Ts(7),
-                    ", $8::int8, $9::int8, $10::int8 WHERE NOT EXISTS (SELECT 1 FROM "
-                    "customer_store.erasures e WHERE e.tenant_id = $1::uuid AND e.customer_id = "
-                    "$3::uuid) ON CONFLICT (tenant_id, order_id) DO UPDATE SET status = "
-                    "EXCLUDED.status, total_minor = EXCLUDED.total_minor, currency = "
-                    "EXCLUDED.currency, order_version = EXCLUDED.order_version, returned_minor = "
-                    "EXCLUDED.returned_minor, net_minor = EXCLUDED.net_minor, updated_at = now() "
-                    "WHERE purchases.order_version < EXCLUDED.order_version "
-                    "RETURNING (xmax = 0) AS inserted")},
-      {"insert_interaction_if_absent",
-       absl::StrCat("INSERT INTO customer_store.interactions (tenant_id, id, customer_id, kind, "
-                    "channel, occurred_at, actor, summary, payload, source) VALUES ($1, $2, $3, "
-                    "$4, $5, ",
-                    Ts(6), ", $7, $8, $9::jsonb, $10) ON CONFLICT DO NOTHING")},
-      {"select_purchase_aggregates",
-       absl::StrCat(
-           "SELECT currency, count(*) FILTER (WHERE status <> 'cancelled'), count(DISTINCT "
-           "(placed_at AT TIME ZONE 'UTC')::date) FILTER (WHERE status <> 'cancelled'), "
-           "coalesce(sum(net_minor) FILTER (WHERE status <> 'cancelled'), 0)::int8, count(*) "
-           "FILTER (WHERE status = 'cancelled'), coalesce(",
-           Micros("min(placed_at) FILTER (WHERE status <> 'cancelled')"), ", -1), coalesce(",
-           Micros("max(placed_at) FILTER (WHERE status <> 'cancelled')"),
-           ", -1), coalesce(sum(total_minor) FILTER (WHERE status <> 'cancelled'), 0)::int8, "
-           "coalesce(sum(returned_minor) FILTER (WHERE status <> 'cancelled'), 0)::int8, "
-           "count(*) FILTER (WHERE status <> 'cancelled' AND returned_minor > 0) "
-           "FROM customer_store.purchases WHERE tenant_id = $1 AND customer_id IN ",
-           kMergedInto, " GROUP BY currency ORDER BY currency")},
-      // The customer whose view shows $2's purchases: $2, or the survivor of
-      // the chain of active merges it went into.
-      {"select_merge_survivor",
-       "WITH RECURSIVE up(id, depth) AS (SELECT $2::uuid, 0 UNION ALL SELECT g.survivor_id, "
-       "up.depth + 1 FROM customer_store.merges g JOIN up ON g.source_id = up.id WHERE "
-       "g.tenant_id = $1 AND g.unmerged_at IS NULL AND up.depth < 32) SELECT id::text FROM up "
-       "ORDER BY depth DESC LIMIT 1"},
-      {"delete_merges_of",
-       "DELETE FROM customer_store.merges WHERE tenant_id = $1 AND (survivor_id = $2 OR "
-       "source_id = $2)"},
-      // The erased customer and every customer merged into it (their
-      // purchases are deleted with it) are remembered as erased.
-      {"insert_erasures_of",
-       absl::StrCat("INSERT INTO customer_store.erasures (tenant_id, customer_id) SELECT $1, id "
-                    "FROM ",
-                    kMergedInto, " AS m(id) ON CONFLICT DO NOTHING RETURNING customer_id::text")},
-      {"delete_purchases_of",
-       absl::StrCat("DELETE FROM customer_store.purchases WHERE tenant_id = $1 AND customer_id IN ",
-                    kMergedInto)},
-      {"count_interactions",
-       "SELECT count(*) FROM customer_store.interactions WHERE tenant_id = $1 AND customer_id = $2"},
-      {"select_consent_by_id",
-       absl::StrCat("SELECT channel, purpose, status, source, policy_version, ",
-                    Micros("recorded_at"),
-                    " FROM customer_store.consents WHERE tenant_id = $1 AND id = $2::int8 AND "
-                    "customer_id = $3")},
-      {"select_interaction_by_id",
-       absl::StrCat("SELECT id::text, kind, channel, ", Micros("occurred_at"),
-                    ", actor, summary, payload::text, source FROM customer_store.interactions "
-                    "WHERE tenant_id = $1 AND id = $2::uuid AND customer_id = $3")},
-  };
-  queries.insert(queries.end(), base.begin(), base.end());
+  const std::vector<pg::NamedQuery> own = {kInsertCustomer,
+                                           kSelectCustomer,
+                                           kSelectCustomerForUpdate,
+                                           kUpdateCustomer,
+                                           kDeleteCustomer,
+                                           kForgetStoredAnswers,
+                                           kSelectIdentitiesOf,
+                                           kUpsertIdentity,
+                                           kDeleteIdentity,
+                                           kSelectIdentityOwner,
+                                           kCountIdentitiesOf,
+                                           kListCustomers,
+                                           kSearchCustomersByIdentity,
+                                           kSearchCustomersByName,
+                                           kLockCustomer,
+                                           kSelectConsents,
+                                           kInsertInteraction,
+                                           kSelectInteractions,
+                                           kUpsertPurchase,
+                                           kInsertInteractionIfAbsent,
+                                           kSelectPurchaseAggregates,
+                                           kSelectMergeSurvivor,
+                                           kDeleteMergesOf,
+                                           kInsertErasuresOf,
+                                           kDeletePurchasesOf,
+                                           kCountInteractions,
+                                           kSelectConsentById,
+                                           kSelectInteractionById};
+  queries.insert(queries.end(), own.begin(), own.end());
   return queries;
 }
 
 void PgCustomerRepository::InsertProfile(pqxx::work& tx, const std::string& tenant,
                                          const Customer& c) {
-  pool_.Exec(tx, "insert_customer", tenant, c.id, c.given_name, c.family_name, c.display_name,
+  pool_.Exec(tx, kInsertCustomer, tenant, c.id, c.given_name, c.family_name, c.display_name,
              AddressParam(c), BirthdayParam(c), AnniversariesToJson(c.anniversaries), c.locale,
              c.time_zone, static_cast<int>(c.lifecycle_stage), c.owner,
              AttributesToJson(c.attributes), c.version, absl::ToUnixMicros(c.create_time),
@@ -345,7 +432,7 @@ void PgCustomerRepository::InsertProfile(pqxx::work& tx, const std::string& tena
 
 void PgCustomerRepository::WriteProfile(pqxx::work& tx, const std::string& tenant,
                                         const Customer& c) {
-  pool_.Exec(tx, "update_customer", tenant, c.id, c.given_name, c.family_name, c.display_name,
+  pool_.Exec(tx, kUpdateCustomer, tenant, c.id, c.given_name, c.family_name, c.display_name,
              AddressParam(c), BirthdayParam(c), AnniversariesToJson(c.anniversaries), c.locale,
              c.time_zone, static_cast<int>(c.lifecycle_stage), c.owner,
              AttributesToJson(c.attributes), c.version, absl::ToUnixMicros(c.update_time));
@@ -354,7 +441,7 @@ void PgCustomerRepository::WriteProfile(pqxx::work& tx, const std::string& tenan
 absl::StatusOr<std::vector<domain::Consent>> PgCustomerRepository::ConsentHistoryTx(
     pqxx::work& tx, const std::string& tenant, const std::string& id) {
   std::vector<domain::Consent> out;
-  for (const auto& row : pool_.Exec(tx, "select_consents", tenant, id)) {
+  for (const auto& row : pool_.Exec(tx, kSelectConsents, tenant, id)) {
     out.push_back(ConsentFromRow(row));
   }
   return out;
@@ -375,14 +462,14 @@ outbox::AnswerCodec<Customer> PgCustomerRepository::CustomerCodec(bool created) 
 }
 
 template <typename T>
-outbox::AnswerCodec<T> PgCustomerRepository::RecordCodec(const char* query,
+outbox::AnswerCodec<T> PgCustomerRepository::RecordCodec(const pg::NamedQuery& query,
                                                          const std::string& customer_id,
                                                          T (*from_row)(const pqxx::row&)) {
   outbox::AnswerCodec<T> codec;
-  codec.replay = [this, query, &customer_id, from_row](
+  codec.replay = [this, q = &query, &customer_id, from_row](
                      const outbox::WriteTx& w, const std::string&,
                      const std::string& record_id) -> absl::StatusOr<T> {
-    pqxx::result prev = pool_.Exec(w.sql(), query, w.tenant(), record_id, customer_id);
+    pqxx::result prev = pool_.Exec(w.sql(), *q, w.tenant(), record_id, customer_id);
     if (prev.empty()) return GoneOrReused(w.sql(), w.tenant(), customer_id);
     return from_row(prev[0]);
   };
@@ -391,7 +478,7 @@ outbox::AnswerCodec<T> PgCustomerRepository::RecordCodec(const char* query,
 
 absl::Status PgCustomerRepository::GoneOrReused(pqxx::work& tx, const std::string& tenant,
                                                 const std::string& id) {
-  if (pool_.Exec(tx, "lock_customer", tenant, id).empty()) return NotFoundOrMerged(tx, tenant, id);
+  if (pool_.Exec(tx, kLockCustomer, tenant, id).empty()) return NotFoundOrMerged(tx, tenant, id);
   return ReusedKey();
 }
 
@@ -400,7 +487,7 @@ absl::StatusOr<Customer> PgCustomerRepository::LoadCustomer(pqxx::work& tx,
                                                             const std::string& id,
                                                             bool for_update) {
   pqxx::result r =
-      pool_.Exec(tx, for_update ? "select_customer_for_update" : "select_customer", tenant, id);
+      pool_.Exec(tx, for_update ? kSelectCustomerForUpdate : kSelectCustomer, tenant, id);
   if (r.empty()) return NotFoundOrMerged(tx, tenant, id);
   CRM_ASSIGN_OR_RETURN(Customer c, CustomerFromRow(r[0]));
   CRM_RETURN_IF_ERROR(LoadIdentities(tx, tenant, {&c}));
@@ -420,7 +507,7 @@ absl::Status PgCustomerRepository::LoadIdentities(pqxx::work& tx, const std::str
   std::string ids = absl::StrCat(
       "{", absl::StrJoin(by_id, ",", [](std::string* o, const auto& kv) { o->append(kv.first); }),
       "}");
-  pqxx::result r = pool_.Exec(tx, "select_identities_of", tenant, ids);
+  pqxx::result r = pool_.Exec(tx, kSelectIdentitiesOf, tenant, ids);
   for (const auto& row : r) {
     auto it = by_id.find(row[0].as<std::string>());
     if (it == by_id.end()) continue;
@@ -445,15 +532,14 @@ absl::Status PgCustomerRepository::WriteIdentities(pqxx::work& tx, const std::st
     for (const auto& i : now) keep.insert({static_cast<int>(i.kind), i.source, i.value});
     for (const auto& i : domain::IdentitiesOf(*before)) {
       if (!keep.count({static_cast<int>(i.kind), i.source, i.value})) {
-        pool_.Exec(tx, "delete_identity", tenant, static_cast<int>(i.kind), i.source, i.value,
-                   c.id);
+        pool_.Exec(tx, kDeleteIdentity, tenant, static_cast<int>(i.kind), i.source, i.value, c.id);
       }
     }
   }
   std::map<int, int> position;
   for (const auto& i : now) {
     int pos = position[static_cast<int>(i.kind)]++;
-    pqxx::result r = pool_.Exec(tx, "upsert_identity", tenant, static_cast<int>(i.kind), i.source,
+    pqxx::result r = pool_.Exec(tx, kUpsertIdentity, tenant, static_cast<int>(i.kind), i.source,
                                 i.value, c.id, pos);
     if (r.empty()) {
       return common::WithField(
@@ -539,28 +625,27 @@ absl::StatusOr<domain::ErasureResult> PgCustomerRepository::Erase(const app::Act
         }
         domain::ErasureResult out;
         out.interactions_erased =
-            pool_.Exec(w.sql(), "count_interactions", t, id)[0][0].as<int64_t>();
-        out.identities_erased =
-            pool_.Exec(w.sql(), "count_identities_of", t, id)[0][0].as<int64_t>();
+            pool_.Exec(w.sql(), kCountInteractions, t, id)[0][0].as<int64_t>();
+        out.identities_erased = pool_.Exec(w.sql(), kCountIdentitiesOf, t, id)[0][0].as<int64_t>();
         // Identities and interactions go by ON DELETE CASCADE. Consent records
         // hold no personal data besides this id and stay as proof of consent.
         // Every id the erasure covers (this customer and those merged into it),
         // for the other engines' consumers of customer.erased.
         nlohmann::json erased = nlohmann::json::array({id});
         std::vector<std::string> erased_ids = {id};
-        for (const auto& row : pool_.Exec(w.sql(), "insert_erasures_of", t, id)) {
+        for (const auto& row : pool_.Exec(w.sql(), kInsertErasuresOf, t, id)) {
           std::string e = row[0].as<std::string>();
           if (e == id) continue;
           erased.push_back(e);
           erased_ids.push_back(std::move(e));
         }
-        pool_.Exec(w.sql(), "delete_purchases_of", t, id);
+        pool_.Exec(w.sql(), kDeletePurchasesOf, t, id);
         // Merge-log snapshots hold the customer's personal data too, and so
         // do the answers stored with idempotency keys (a retry of such a
         // call now answers the customer as it is: not found).
-        pool_.Exec(w.sql(), "delete_merges_of", t, id);
-        pool_.Exec(w.sql(), "forget_stored_answers", t, pg::TextArrayLiteral(erased_ids));
-        pool_.Exec(w.sql(), "delete_customer", t, id);
+        pool_.Exec(w.sql(), kDeleteMergesOf, t, id);
+        pool_.Exec(w.sql(), kForgetStoredAnswers, t, pg::TextArrayLiteral(erased_ids));
+        pool_.Exec(w.sql(), kDeleteCustomer, t, id);
         w.Emit(id, "customer.erased",
                nlohmann::json{{"customer_id", id}, {"erased_customer_ids", erased}}.dump());
         return out;
@@ -572,7 +657,7 @@ absl::StatusOr<app::Page<Customer>> PgCustomerRepository::List(const std::string
   app::Page<Customer> page;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     std::string after = q.after_id.empty() ? kNilUuid : q.after_id;
-    pqxx::result r = pool_.Exec(tx, "list_customers", tenant, static_cast<int>(q.stage), q.owner,
+    pqxx::result r = pool_.Exec(tx, kListCustomers, tenant, static_cast<int>(q.stage), q.owner,
                                 after, q.limit + 1);
     std::vector<Customer*> ptrs;
     for (const auto& row : r) {
@@ -595,14 +680,14 @@ absl::StatusOr<app::Page<Customer>> PgCustomerRepository::Search(const std::stri
     std::string after = q.after_id.empty() ? kNilUuid : q.after_id;
     pqxx::result r;
     if (!q.external_id.empty()) {
-      r = pool_.Exec(tx, "search_customers_by_identity", tenant, 3, q.external_id, after,
-                     q.limit + 1, q.external_id_source);
+      r = pool_.Exec(tx, kSearchCustomersByIdentity, tenant, 3, q.external_id, after, q.limit + 1,
+                     q.external_id_source);
     } else if (!q.email.empty() || !q.phone.empty()) {
       int kind = q.email.empty() ? 2 : 1;
-      r = pool_.Exec(tx, "search_customers_by_identity", tenant, kind,
+      r = pool_.Exec(tx, kSearchCustomersByIdentity, tenant, kind,
                      q.email.empty() ? q.phone : q.email, after, q.limit + 1, std::string());
     } else {
-      r = pool_.Exec(tx, "search_customers_by_name", tenant, LikePrefix(q.name_prefix), after,
+      r = pool_.Exec(tx, kSearchCustomersByName, tenant, LikePrefix(q.name_prefix), after,
                      q.limit + 1);
     }
     for (const auto& row : r) {
@@ -625,8 +710,8 @@ absl::StatusOr<std::vector<std::string>> PgCustomerRepository::FindOwners(
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     std::set<std::string> seen;
     for (const auto& i : identities) {
-      pqxx::result r = pool_.Exec(tx, "select_identity_owner", tenant, static_cast<int>(i.kind),
-                                  i.source, i.value);
+      pqxx::result r =
+          pool_.Exec(tx, kSelectIdentityOwner, tenant, static_cast<int>(i.kind), i.source, i.value);
       if (!r.empty() && seen.insert(r[0][0].as<std::string>()).second) {
         owners.push_back(r[0][0].as<std::string>());
       }
@@ -640,9 +725,9 @@ absl::StatusOr<domain::Consent> PgCustomerRepository::AppendConsent(const app::A
                                                                     const std::string& id,
                                                                     const domain::Consent& c) {
   return WriteOnce<domain::Consent>(
-      actor, id, RecordCodec("select_consent_by_id", id, ConsentFromRow),
+      actor, id, RecordCodec(kSelectConsentById, id, ConsentFromRow),
       [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Consent> {
-        if (pool_.Exec(w.sql(), "lock_customer", w.tenant(), id).empty()) {
+        if (pool_.Exec(w.sql(), kLockCustomer, w.tenant(), id).empty()) {
           return NotFoundOrMerged(w.sql(), w.tenant(), id);
         }
         pqxx::result inserted = pool_.Exec(w.sql(), kInsertConsentReturningId, w.tenant(), id,
@@ -664,7 +749,7 @@ absl::StatusOr<std::vector<domain::Consent>> PgCustomerRepository::ConsentHistor
     const std::string& tenant, const std::string& id) {
   std::vector<domain::Consent> out;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
-    if (pool_.Exec(tx, "select_customer", tenant, id).empty()) {
+    if (pool_.Exec(tx, kSelectCustomer, tenant, id).empty()) {
       return NotFoundOrMerged(tx, tenant, id);
     }
     CRM_ASSIGN_OR_RETURN(out, ConsentHistoryTx(tx, tenant, id));
@@ -676,13 +761,13 @@ absl::StatusOr<std::vector<domain::Consent>> PgCustomerRepository::ConsentHistor
 absl::StatusOr<domain::Interaction> PgCustomerRepository::AppendInteraction(
     const app::Actor& actor, const std::string& id, const domain::Interaction& i) {
   return WriteOnce<domain::Interaction>(
-      actor, id, RecordCodec("select_interaction_by_id", id, InteractionFromRow),
+      actor, id, RecordCodec(kSelectInteractionById, id, InteractionFromRow),
       [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Interaction> {
-        if (pool_.Exec(w.sql(), "lock_customer", w.tenant(), id).empty()) {
+        if (pool_.Exec(w.sql(), kLockCustomer, w.tenant(), id).empty()) {
           return NotFoundOrMerged(w.sql(), w.tenant(), id);
         }
         w.SetResource(i.id);
-        pool_.Exec(w.sql(), "insert_interaction", w.tenant(), i.id, id, static_cast<int>(i.kind),
+        pool_.Exec(w.sql(), kInsertInteraction, w.tenant(), i.id, id, static_cast<int>(i.kind),
                    i.channel, absl::ToUnixMicros(i.occur_time), i.actor, i.summary, i.payload_json,
                    i.source);
         w.Emit(id, "interaction.created",
@@ -707,16 +792,17 @@ absl::StatusOr<app::Page<domain::Interaction>> PgCustomerRepository::Interaction
   }
   app::Page<domain::Interaction> page;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
-    if (pool_.Exec(tx, "select_customer", tenant, id).empty()) {
+    if (pool_.Exec(tx, kSelectCustomer, tenant, id).empty()) {
       return NotFoundOrMerged(tx, tenant, id);
     }
-    pqxx::result r = pool_.Exec(tx, "select_interactions", tenant, id, static_cast<int>(q.kind),
+    pqxx::result r = pool_.Exec(tx, kSelectInteractions, tenant, id, static_cast<int>(q.kind),
                                 before_micros, before_id, q.limit + 1);
     for (const auto& row : r) {
       if (static_cast<int>(page.items.size()) == q.limit) break;
       page.items.push_back(InteractionFromRow(row));
     }
-    if (static_cast<int>(r.size()) > q.limit) page.next_cursor = InteractionCursor(page.items.back());
+    if (static_cast<int>(r.size()) > q.limit)
+      page.next_cursor = InteractionCursor(page.items.back());
     return absl::OkStatus();
   }));
   return page;
@@ -730,20 +816,21 @@ absl::StatusOr<domain::CustomerView> PgCustomerRepository::LoadView(const std::s
   // timeline are written together and must be read together.
   CRM_RETURN_IF_ERROR(pool_.WithTenantSnapshot(tenant, [&](pqxx::work& tx) -> absl::Status {
     CRM_ASSIGN_OR_RETURN(v.customer, LoadCustomer(tx, tenant, id, false));
-    for (const auto& row : pool_.Exec(tx, "select_identities_of", tenant, absl::StrCat("{", id, "}"))) {
+    for (const auto& row :
+         pool_.Exec(tx, kSelectIdentitiesOf, tenant, absl::StrCat("{", id, "}"))) {
       v.identities.push_back({static_cast<domain::IdentityKind>(row[1].as<int>()),
                               row[3].as<std::string>(), row[2].as<std::string>(),
                               absl::FromUnixMicros(row[4].as<int64_t>())});
     }
     CRM_ASSIGN_OR_RETURN(std::vector<domain::Consent> history, ConsentHistoryTx(tx, tenant, id));
     v.consents = domain::CurrentConsents(history);
-    for (const auto& row : pool_.Exec(tx, "select_interactions", tenant, id, 0,
-                                      std::numeric_limits<int64_t>::max() / 2,
-                                      "ffffffff-ffff-ffff-ffff-ffffffffffff", interaction_limit)) {
+    for (const auto& row :
+         pool_.Exec(tx, kSelectInteractions, tenant, id, 0, std::numeric_limits<int64_t>::max() / 2,
+                    "ffffffff-ffff-ffff-ffff-ffffffffffff", interaction_limit)) {
       v.recent_interactions.push_back(InteractionFromRow(row));
     }
-    v.interaction_count = pool_.Exec(tx, "count_interactions", tenant, id)[0][0].as<int64_t>();
-    for (const auto& r : pool_.Exec(tx, "select_purchase_aggregates", tenant, id)) {
+    v.interaction_count = pool_.Exec(tx, kCountInteractions, tenant, id)[0][0].as<int64_t>();
+    for (const auto& r : pool_.Exec(tx, kSelectPurchaseAggregates, tenant, id)) {
       domain::PurchaseAggregate a;
       a.currency_code = r[0].as<std::string>();
       a.order_count = r[1].as<int64_t>();
@@ -768,15 +855,16 @@ absl::StatusOr<domain::CustomerExport> PgCustomerRepository::LoadExport(const st
   domain::CustomerExport e;
   CRM_RETURN_IF_ERROR(pool_.WithTenantSnapshot(tenant, [&](pqxx::work& tx) -> absl::Status {
     CRM_ASSIGN_OR_RETURN(e.customer, LoadCustomer(tx, tenant, id, false));
-    for (const auto& row : pool_.Exec(tx, "select_identities_of", tenant, absl::StrCat("{", id, "}"))) {
+    for (const auto& row :
+         pool_.Exec(tx, kSelectIdentitiesOf, tenant, absl::StrCat("{", id, "}"))) {
       e.identities.push_back({static_cast<domain::IdentityKind>(row[1].as<int>()),
                               row[3].as<std::string>(), row[2].as<std::string>(),
                               absl::FromUnixMicros(row[4].as<int64_t>())});
     }
     CRM_ASSIGN_OR_RETURN(e.consent_history, ConsentHistoryTx(tx, tenant, id));
-    for (const auto& row : pool_.Exec(tx, "select_interactions", tenant, id, 0,
-                                      std::numeric_limits<int64_t>::max() / 2,
-                                      "ffffffff-ffff-ffff-ffff-ffffffffffff", 1000000)) {
+    for (const auto& row :
+         pool_.Exec(tx, kSelectInteractions, tenant, id, 0, std::numeric_limits<int64_t>::max() / 2,
+                    "ffffffff-ffff-ffff-ffff-ffffffffffff", 1000000)) {
       e.interactions.push_back(InteractionFromRow(row));
     }
     return absl::OkStatus();
@@ -793,18 +881,17 @@ app::PurchaseRepository::Change PgCustomerRepository::RecordOrderTx(pqxx::work& 
   Change change;
   // A fact about an erased customer (late, or repeated) is dropped: the
   // upsert writes nothing for it.
-  pqxx::result r = pool_.Exec(tx, "upsert_purchase", f.tenant_id, f.order_id, f.customer_id,
-                              f.currency_code, f.total_minor, f.status,
-                              absl::ToUnixMicros(f.placed_time), f.version, f.returned_minor,
-                              f.net_minor);
+  pqxx::result r = pool_.Exec(
+      tx, kUpsertPurchase, f.tenant_id, f.order_id, f.customer_id, f.currency_code, f.total_minor,
+      f.status, absl::ToUnixMicros(f.placed_time), f.version, f.returned_minor, f.net_minor);
   const bool changed = !r.empty();
   const bool first_fact = changed && r[0][0].as<bool>();
   // The timeline entry of a purchase: once per order (its id is the order's).
-  if (first_fact && !pool_.Exec(tx, "lock_customer", f.tenant_id, f.customer_id).empty()) {
+  if (first_fact && !pool_.Exec(tx, kLockCustomer, f.tenant_id, f.customer_id).empty()) {
     nlohmann::json payload = {{"order_id", f.order_id},
                               {"currency_code", f.currency_code},
                               {"total_minor", absl::StrCat(f.total_minor)}};
-    pool_.Exec(tx, "insert_interaction_if_absent", f.tenant_id, f.order_id, f.customer_id,
+    pool_.Exec(tx, kInsertInteractionIfAbsent, f.tenant_id, f.order_id, f.customer_id,
                static_cast<int>(domain::InteractionKind::kPurchase), "order",
                absl::ToUnixMicros(f.placed_time), "transaction",
                absl::StrCat("Order of ", f.total_minor, " (minor units) ", f.currency_code),
@@ -813,7 +900,7 @@ app::PurchaseRepository::Change PgCustomerRepository::RecordOrderTx(pqxx::work& 
   change.changed = changed;
   if (changed) {
     change.view_owner =
-        pool_.Exec(tx, "select_merge_survivor", f.tenant_id, f.customer_id)[0][0].as<std::string>();
+        pool_.Exec(tx, kSelectMergeSurvivor, f.tenant_id, f.customer_id)[0][0].as<std::string>();
   }
   return change;
 }

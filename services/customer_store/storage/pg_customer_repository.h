@@ -93,7 +93,7 @@ class PgCustomerRepository final : public app::CustomerRepository,
   // Consents and interactions never change: a retry reads the first call's
   // record back by its id (`query`: tenant, record id, customer id).
   template <typename T>
-  outbox::AnswerCodec<T> RecordCodec(const char* query, const std::string& customer_id,
+  outbox::AnswerCodec<T> RecordCodec(const pg::NamedQuery& query, const std::string& customer_id,
                                      T (*from_row)(const pqxx::row&));
   outbox::AnswerCodec<app::MergeOutcome> MergeCodec();      // pg_merge.cc
   outbox::AnswerCodec<app::UnmergeOutcome> UnmergeCodec();  // pg_merge.cc

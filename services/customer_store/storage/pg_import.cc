@@ -104,63 +104,102 @@ constexpr char kStageIdentities[] =
 
 }  // namespace
 
+// ------------------------------------------------------------ queries
+// What an import and a reference resolution run (libs/pg/pool.h, NamedQuery:
+// a misspelt query does not compile, and the columns read are checked when
+// the pool starts), except those on the temporary staging tables.
+
+namespace {
+
+const pg::NamedQuery kInsertImportBatch{
+    "insert_import_batch",
+    "INSERT INTO customer_store.import_batches (tenant_id, batch_id) VALUES ($1, $2) "
+    "ON CONFLICT DO NOTHING RETURNING 1",
+    1};
+const pg::NamedQuery kSelectImportBatch{
+    "select_import_batch",
+    "SELECT coalesce(report::text, '') FROM customer_store.import_batches WHERE tenant_id = $1 "
+    "AND batch_id = $2",
+    1};
+const pg::NamedQuery kCompleteImportBatch{
+    "complete_import_batch",
+    "UPDATE customer_store.import_batches SET report = $3::jsonb, completed_at = now() "
+    "WHERE tenant_id = $1 AND batch_id = $2",
+    0};
+const pg::NamedQuery kSelectIdentityOwners{
+    "select_identity_owners",
+    "SELECT i.kind, i.source, i.value, i.customer_id::text FROM customer_store.identities i "
+    "JOIN unnest($2::int2[], $3::text[], $4::text[]) AS k(kind, source, value) "
+    "ON i.tenant_id = $1 AND i.kind = k.kind AND i.source = k.source AND i.value = k.value",
+    4};
+const pg::NamedQuery kSelectCustomersForUpdate{
+    "select_customers_for_update",
+    "SELECT id::text FROM customer_store.customers WHERE tenant_id = $1 AND "
+    "id = ANY($2::uuid[]) ORDER BY id FOR UPDATE",
+    1};
+// kUnchecked: temp table import_rows exists only in its transaction, not at start-up.
+const pg::NamedQuery kImportInsertCustomers{
+    "import_insert_customers",
+    "INSERT INTO customer_store.customers (tenant_id, id, given_name, family_name, "
+    "display_name, postal_address, birthday, anniversaries, locale, time_zone, lifecycle_stage, "
+    "owner, attributes, version, created_at, updated_at) SELECT $1, id, given_name, "
+    "family_name, display_name, nullif(postal_address, '')::jsonb, nullif(birthday, '')::jsonb, "
+    "anniversaries::jsonb, locale, time_zone, lifecycle_stage, owner, attributes::jsonb, "
+    "version, 'epoch'::timestamptz + ts * interval '1 microsecond', "
+    "'epoch'::timestamptz + ts * interval '1 microsecond' FROM import_rows WHERE op = 'c'",
+    pg::NamedQuery::kUnchecked};
+// kUnchecked: temp table import_rows exists only in its transaction, not at start-up.
+const pg::NamedQuery kImportUpdateCustomers{
+    "import_update_customers",
+    "UPDATE customer_store.customers c SET given_name = r.given_name, family_name = "
+    "r.family_name, display_name = r.display_name, postal_address = "
+    "nullif(r.postal_address, '')::jsonb, birthday = nullif(r.birthday, '')::jsonb, "
+    "anniversaries = r.anniversaries::jsonb, locale = r.locale, time_zone = r.time_zone, "
+    "lifecycle_stage = r.lifecycle_stage, owner = r.owner, attributes = r.attributes::jsonb, "
+    "version = r.version, updated_at = 'epoch'::timestamptz + r.ts * interval '1 microsecond' "
+    "FROM import_rows r WHERE r.op = 'u' AND c.tenant_id = $1 AND c.id = r.id",
+    pg::NamedQuery::kUnchecked};
+// kUnchecked: temp table import_identities exists only in its transaction, not at start-up.
+const pg::NamedQuery kImportInsertIdentities{
+    "import_insert_identities",
+    "INSERT INTO customer_store.identities (tenant_id, kind, source, value, customer_id, "
+    "position) SELECT $1, kind, source, value, customer_id, position FROM import_identities",
+    pg::NamedQuery::kUnchecked};
+// ResolveCustomerRefs: each requested id -> the customer it reads as
+// now (itself, or the survivor at the end of its chain of active
+// merges), only when that customer exists.
+const pg::NamedQuery kResolveCustomerIds{
+    "resolve_customer_ids",
+    "WITH RECURSIVE up(start, id, depth) AS (SELECT r.id, r.id, 0 FROM unnest($2::uuid[]) "
+    "AS r(id) UNION ALL SELECT up.start, g.survivor_id, up.depth + 1 FROM "
+    "customer_store.merges g JOIN up ON g.source_id = up.id WHERE g.tenant_id = $1 AND "
+    "g.unmerged_at IS NULL AND up.depth < 32), last AS (SELECT DISTINCT ON (start) start, id "
+    "FROM up ORDER BY start, depth DESC) SELECT last.start::text, last.id::text FROM last "
+    "JOIN customer_store.customers c ON c.tenant_id = $1 AND c.id = last.id",
+    2};
+// kUnchecked: temp table import_rows exists only in its transaction, not at start-up.
+const pg::NamedQuery kResolveInsertEvents{
+    "resolve_insert_events",
+    "INSERT INTO customer_store.outbox (event_id, tenant_id, customer_id, event_type, payload) "
+    "SELECT gen_random_uuid(), $1, id, 'customer.created', jsonb_build_object('customer_id', "
+    "id::text, 'version', version) FROM import_rows WHERE op = 'c'",
+    pg::NamedQuery::kUnchecked};
+// kUnchecked: temp table import_rows exists only in its transaction, not at start-up.
+const pg::NamedQuery kImportInsertEvents{
+    "import_insert_events",
+    "INSERT INTO customer_store.outbox (event_id, tenant_id, customer_id, event_type, payload) "
+    "SELECT gen_random_uuid(), $1, id, CASE op WHEN 'c' THEN 'customer.created' ELSE "
+    "'customer.updated' END, jsonb_build_object('customer_id', id::text, 'version', version, "
+    "'import_batch', $2::text) FROM import_rows",
+    pg::NamedQuery::kUnchecked};
+
+}  // namespace
+
 std::vector<pg::NamedQuery> PgCustomerRepository::ImportQueries() {
-  return {
-      {"insert_import_batch",
-       "INSERT INTO customer_store.import_batches (tenant_id, batch_id) VALUES ($1, $2) "
-       "ON CONFLICT DO NOTHING RETURNING 1"},
-      {"select_import_batch",
-       "SELECT coalesce(report::text, '') FROM customer_store.import_batches WHERE tenant_id = $1 "
-       "AND batch_id = $2"},
-      {"complete_import_batch",
-       "UPDATE customer_store.import_batches SET report = $3::jsonb, completed_at = now() "
-       "WHERE tenant_id = $1 AND batch_id = $2"},
-      {"select_identity_owners",
-       "SELECT i.kind, i.source, i.value, i.customer_id::text FROM customer_store.identities i "
-       "JOIN unnest($2::int2[], $3::text[], $4::text[]) AS k(kind, source, value) "
-       "ON i.tenant_id = $1 AND i.kind = k.kind AND i.source = k.source AND i.value = k.value"},
-      {"select_customers_for_update",
-       "SELECT id::text FROM customer_store.customers WHERE tenant_id = $1 AND "
-       "id = ANY($2::uuid[]) ORDER BY id FOR UPDATE"},
-      {"import_insert_customers",
-       "INSERT INTO customer_store.customers (tenant_id, id, given_name, family_name, "
-       "display_name, postal_address, birthday, anniversaries, locale, time_zone, lifecycle_stage, "
-       "owner, attributes, version, created_at, updated_at) SELECT $1, id, given_name, "
-       "family_name, display_name, nullif(postal_address, '')::jsonb, nullif(birthday, '')::jsonb, "
-       "anniversaries::jsonb, locale, time_zone, lifecycle_stage, owner, attributes::jsonb, "
-       "version, 'epoch'::timestamptz + ts * interval '1 microsecond', "
-       "'epoch'::timestamptz + ts * interval '1 microsecond' FROM import_rows WHERE op = 'c'"},
-      {"import_update_customers",
-       "UPDATE customer_store.customers c SET given_name = r.given_name, family_name = "
-       "r.family_name, display_name = r.display_name, postal_address = "
-       "nullif(r.postal_address, '')::jsonb, birthday = nullif(r.birthday, '')::jsonb, "
-       "anniversaries = r.anniversaries::jsonb, locale = r.locale, time_zone = r.time_zone, "
-       "lifecycle_stage = r.lifecycle_stage, owner = r.owner, attributes = r.attributes::jsonb, "
-       "version = r.version, updated_at = 'epoch'::timestamptz + r.ts * interval '1 microsecond' "
-       "FROM import_rows r WHERE r.op = 'u' AND c.tenant_id = $1 AND c.id = r.id"},
-      {"import_insert_identities",
-       "INSERT INTO customer_store.identities (tenant_id, kind, source, value, customer_id, "
-       "position) SELECT $1, kind, source, value, customer_id, position FROM import_identities"},
-      // ResolveCustomerRefs: each requested id -> the customer it reads as
-      // now (itself, or the survivor at the end of its chain of active
-      // merges), only when that customer exists.
-      {"resolve_customer_ids",
-       "WITH RECURSIVE up(start, id, depth) AS (SELECT r.id, r.id, 0 FROM unnest($2::uuid[]) "
-       "AS r(id) UNION ALL SELECT up.start, g.survivor_id, up.depth + 1 FROM "
-       "customer_store.merges g JOIN up ON g.source_id = up.id WHERE g.tenant_id = $1 AND "
-       "g.unmerged_at IS NULL AND up.depth < 32), last AS (SELECT DISTINCT ON (start) start, id "
-       "FROM up ORDER BY start, depth DESC) SELECT last.start::text, last.id::text FROM last "
-       "JOIN customer_store.customers c ON c.tenant_id = $1 AND c.id = last.id"},
-      {"resolve_insert_events",
-       "INSERT INTO customer_store.outbox (event_id, tenant_id, customer_id, event_type, payload) "
-       "SELECT gen_random_uuid(), $1, id, 'customer.created', jsonb_build_object('customer_id', "
-       "id::text, 'version', version) FROM import_rows WHERE op = 'c'"},
-      {"import_insert_events",
-       "INSERT INTO customer_store.outbox (event_id, tenant_id, customer_id, event_type, payload) "
-       "SELECT gen_random_uuid(), $1, id, CASE op WHEN 'c' THEN 'customer.created' ELSE "
-       "'customer.updated' END, jsonb_build_object('customer_id', id::text, 'version', version, "
-       "'import_batch', $2::text) FROM import_rows"},
-  };
+  return {kInsertImportBatch,     kSelectImportBatch,        kCompleteImportBatch,
+          kSelectIdentityOwners,  kSelectCustomersForUpdate, kImportInsertCustomers,
+          kImportUpdateCustomers, kImportInsertIdentities,   kResolveCustomerIds,
+          kResolveInsertEvents,   kImportInsertEvents};
 }
 
 absl::StatusOr<app::ImportReport> PgCustomerRepository::Import(
@@ -173,8 +212,8 @@ absl::StatusOr<app::ImportReport> PgCustomerRepository::Import(
   absl::Status s = writer_.Write(MetaOf(actor), resource, [&](pqxx::work& tx) -> absl::Status {
     report = app::ImportReport{};
     report.batch_id = batch_id;
-    if (pool_.Exec(tx, "insert_import_batch", t, batch_id).empty()) {
-      pqxx::result prev = pool_.Exec(tx, "select_import_batch", t, batch_id);
+    if (pool_.Exec(tx, kInsertImportBatch, t, batch_id).empty()) {
+      pqxx::result prev = pool_.Exec(tx, kSelectImportBatch, t, batch_id);
       if (prev.empty() || prev[0][0].as<std::string>().empty()) {
         return absl::AbortedError("this batch is being imported by another call; retry later");
       }
@@ -196,8 +235,9 @@ absl::StatusOr<app::ImportReport> PgCustomerRepository::Import(
     }
     std::map<domain::IdentityKey, std::string> owners;
     if (!keys.empty()) {
-      for (const auto& r : pool_.Exec(tx, "select_identity_owners", t, pg::TextArrayLiteral(kinds),
-                                      pg::TextArrayLiteral(sources), pg::TextArrayLiteral(values))) {
+      for (const auto& r :
+           pool_.Exec(tx, kSelectIdentityOwners, t, pg::TextArrayLiteral(kinds),
+                      pg::TextArrayLiteral(sources), pg::TextArrayLiteral(values))) {
         owners[{r[0].as<int>(), r[1].as<std::string>(), r[2].as<std::string>()}] =
             r[3].as<std::string>();
       }
@@ -211,7 +251,7 @@ absl::StatusOr<app::ImportReport> PgCustomerRepository::Import(
     for (const auto& [idx, id] : plan.updates) ids.push_back(id);
     std::map<std::string, domain::Customer> existing;
     if (!ids.empty()) {
-      pool_.Exec(tx, "select_customers_for_update", t, pg::TextArrayLiteral(ids));
+      pool_.Exec(tx, kSelectCustomersForUpdate, t, pg::TextArrayLiteral(ids));
       for (const auto& id : ids) {
         CRM_ASSIGN_OR_RETURN(domain::Customer c, LoadCustomer(tx, t, id, false));
         existing.emplace(id, std::move(c));
@@ -288,21 +328,21 @@ absl::StatusOr<app::ImportReport> PgCustomerRepository::Import(
     // for empty and pick a plan that is quadratic on a large batch.
     tx.exec("ANALYZE import_rows");
     tx.exec("ANALYZE import_identities");
-    if (report.created > 0) pool_.Exec(tx, "import_insert_customers", t);
-    if (report.updated > 0) pool_.Exec(tx, "import_update_customers", t);
+    if (report.created > 0) pool_.Exec(tx, kImportInsertCustomers, t);
+    if (report.updated > 0) pool_.Exec(tx, kImportUpdateCustomers, t);
     // The owner lookup above proved every staged identity free; a concurrent
     // writer that took one since makes the plain insert fail, and the whole
     // batch with it (retryable), instead of paying ON CONFLICT on every row.
     if (staged_identities > 0) {
       try {
-        pool_.Exec(tx, "import_insert_identities", t);
+        pool_.Exec(tx, kImportInsertIdentities, t);
       } catch (const pqxx::unique_violation&) {  // the transaction is rolled back by the caller
         return common::WithReason(
             absl::AbortedError("identities changed while the batch ran; retry the batch"),
             "IMPORT_BATCH_CONFLICT");
       }
     }
-    pool_.Exec(tx, "import_insert_events", t, batch_id);
+    pool_.Exec(tx, kImportInsertEvents, t, batch_id);
     report.rows_received = rows_received;
     report.failed = static_cast<int64_t>(errors.size());
     std::sort(errors.begin(), errors.end(),
@@ -311,7 +351,7 @@ absl::StatusOr<app::ImportReport> PgCustomerRepository::Import(
       errors.resize(domain::kMaxImportErrorsReported);
     }
     report.errors = std::move(errors);
-    pool_.Exec(tx, "complete_import_batch", t, batch_id, ReportToJson(report));
+    pool_.Exec(tx, kCompleteImportBatch, t, batch_id, ReportToJson(report));
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
@@ -333,7 +373,7 @@ absl::StatusOr<app::ResolveOutcome> PgCustomerRepository::ResolveRefs(
     app::ResolveOutcome outcome;
     domain::RefLookup lookup;
     if (!ids.empty()) {
-      for (const auto& r : pool_.Exec(tx, "resolve_customer_ids", t, pg::TextArrayLiteral(ids))) {
+      for (const auto& r : pool_.Exec(tx, kResolveCustomerIds, t, pg::TextArrayLiteral(ids))) {
         lookup.ids[r[0].as<std::string>()] = r[1].as<std::string>();
       }
     }
@@ -345,7 +385,7 @@ absl::StatusOr<app::ResolveOutcome> PgCustomerRepository::ResolveRefs(
         values.push_back(value);
       }
       for (const auto& r :
-           pool_.Exec(tx, "select_identity_owners", t, pg::TextArrayLiteral(kinds),
+           pool_.Exec(tx, kSelectIdentityOwners, t, pg::TextArrayLiteral(kinds),
                       pg::TextArrayLiteral(sources), pg::TextArrayLiteral(values))) {
         lookup.owners[{r[0].as<int>(), r[1].as<std::string>(), r[2].as<std::string>()}] =
             r[3].as<std::string>();
@@ -382,15 +422,15 @@ absl::StatusOr<app::ResolveOutcome> PgCustomerRepository::ResolveRefs(
         }
         out.complete();
       }
-      pool_.Exec(tx, "import_insert_customers", t);
+      pool_.Exec(tx, kImportInsertCustomers, t);
       try {
-        pool_.Exec(tx, "import_insert_identities", t);
+        pool_.Exec(tx, kImportInsertIdentities, t);
       } catch (const pqxx::unique_violation&) {  // rolled back by the caller
         return common::WithReason(
             absl::AbortedError("identities changed while the references were resolved; retry"),
             "IMPORT_BATCH_CONFLICT");
       }
-      pool_.Exec(tx, "resolve_insert_events", t);
+      pool_.Exec(tx, kResolveInsertEvents, t);
     }
     return outcome;
   };

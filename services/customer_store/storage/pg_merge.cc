@@ -249,7 +249,7 @@ absl::StatusOr<app::MergeOutcome> PgCustomerRepository::Merge(const app::Actor& 
         domain::Customer merged = d.merged;
         merged.version = survivor.version + 1;
         WriteProfile(tx, t, merged);
-        pool_.Exec(tx, "delete_customer", t, source_id);
+        pool_.Exec(tx, kDeleteCustomer, t, source_id);
         std::string merge_id = common::NewUuid();
         pool_.Exec(tx, kInsertMerge, t, merge_id, survivor_id, source_id, CustomerToJson(source),
                    CustomerToJson(survivor), CustomerToJson(merged), StringsToJson(d.filled_paths),

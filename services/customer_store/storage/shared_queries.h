@@ -6,5 +6,6 @@
 namespace crm::customer_store::storage {
 
 extern const pg::NamedQuery kInsertConsentReturningId;  // pg_merge.cc
+extern const pg::NamedQuery kDeleteCustomer;            // pg_customer_repository.cc
 
 }  // namespace crm::customer_store::storage

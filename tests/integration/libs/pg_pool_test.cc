@@ -364,23 +364,29 @@ TEST_CASE("named queries are prepared and timed", "[libs][pg][pool][metrics]") {
   o.dsn = ts::PgAppDsn();
   o.size = 2;
   o.metrics = &(*metrics)->registry();
-  o.queries = {
-      {"insert_note", absl::StrCat("INSERT INTO ", schema,
-                                   ".notes(tenant_id, body) VALUES ($1, $2) RETURNING id")},
-      {"select_note_body", absl::StrCat("SELECT body FROM ", schema, ".notes WHERE id = $1")},
-  };
+  // Unchecked: this case covers statements prepared without a column check.
+  const crm::pg::NamedQuery insert_note{
+      "insert_note",
+      absl::StrCat("INSERT INTO ", schema, ".notes(tenant_id, body) VALUES ($1, $2) RETURNING id"),
+      crm::pg::NamedQuery::kUnchecked};
+  const crm::pg::NamedQuery select_note_body{
+      "select_note_body", absl::StrCat("SELECT body FROM ", schema, ".notes WHERE id = $1"),
+      crm::pg::NamedQuery::kUnchecked};
+  o.queries = {insert_note, select_note_body};
   auto created = Pool::Create(o);
   REQUIRE(created.ok());
   Pool& pool = **created;
   std::string body;
-  REQUIRE(pool.WithTenantTx(kTenantA, [&](pqxx::work& tx) {
-                const int64_t id =
-                    pool.Exec(tx, "insert_note", kTenantA, "hello")[0][0].as<int64_t>();
-                pqxx::result r = pool.Exec(tx, "select_note_body", id);
-                REQUIRE(r.size() == 1);
-                body = r[0][0].as<std::string>();
-                return absl::OkStatus();
-              }).ok());
+  REQUIRE(pool.WithTenantTx(kTenantA,
+                            [&](pqxx::work& tx) {
+                              const int64_t id =
+                                  pool.Exec(tx, insert_note, kTenantA, "hello")[0][0].as<int64_t>();
+                              pqxx::result r = pool.Exec(tx, select_note_body, id);
+                              REQUIRE(r.size() == 1);
+                              body = r[0][0].as<std::string>();
+                              return absl::OkStatus();
+                            })
+              .ok());
   CHECK(body == "hello");
   auto& registry = (*metrics)->registry();
   CHECK(HistogramCount(registry, "crm_pg_query_seconds", "insert_note") == 1);
