@@ -11,6 +11,7 @@
 #include "services/customer_store/app/purchases.h"
 #include "services/customer_store/app/resolve.h"
 #include "services/customer_store/config.h"
+#include "services/customer_store/schema_name.h"
 #include "services/customer_store/storage/pg_customer_repository.h"
 #include "services/customer_store/storage/redis_view_cache.h"
 
@@ -50,5 +51,5 @@ int main() {
                           [&](const std::vector<events::Event>& batch) {
                             return order_events.HandleBatch(batch);
                           });
-  return (*rt)->Serve("customer_store", {&service});
+  return (*rt)->Serve(customer_store::kSchema, {&service});
 }

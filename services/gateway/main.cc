@@ -18,6 +18,7 @@
 #include "services/gateway/api/rest_gateway.h"
 #include "services/gateway/app/access.h"
 #include "services/gateway/config.h"
+#include "services/gateway/schema_name.h"
 #include "services/gateway/storage/pg_key_store.h"
 #include "services/gateway/storage/redis_rate_limiter.h"
 
@@ -114,5 +115,5 @@ int main() {
   // Ready (gRPC health "" and /readyz) while PostgreSQL and every backend answer.
   (*rt)->AddReadinessCheck([&] { return backends->Probe(); });
   (*rt)->AddReadinessListener([&](bool ready) { (*rest)->SetReady(ready); });
-  return (*rt)->Serve("access", {});
+  return (*rt)->Serve(gateway::kSchema, {});
 }

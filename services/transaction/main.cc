@@ -3,20 +3,21 @@
 
 #include "libs/common/clock.h"
 #include "libs/common/env.h"
-#include "libs/grpcutil/channel.h"
 #include "libs/common/id.h"
 #include "libs/common/service_config.h"
 #include "libs/events/tail.h"
+#include "libs/grpcutil/channel.h"
 #include "libs/observability/log.h"
 #include "libs/service/runtime.h"
 #include "services/transaction/api/customer_events.h"
 #include "services/transaction/api/erp_grpc_service.h"
 #include "services/transaction/api/grpc_service.h"
 #include "services/transaction/api/pipeline_grpc_service.h"
-#include "services/transaction/app/catalog.h"
 #include "services/transaction/app/caching_customer_directory.h"
+#include "services/transaction/app/catalog.h"
 #include "services/transaction/app/erp.h"
 #include "services/transaction/app/known_customers.h"
+#include "services/transaction/schema_name.h"
 #include "services/transaction/storage/grpc_customer_directory.h"
 #include "services/transaction/storage/pg_erp_repository.h"
 #include "services/transaction/storage/pg_order_repository.h"
@@ -114,7 +115,8 @@ int main() {
       [&invalidator](const std::vector<events::Event>& batch) { invalidator.HandleBatch(batch); },
       [&invalidator] { invalidator.Gap(); });
   if (known_customers.enabled()) known_customers_feed.Start();
-  const int exit_code = (*rt)->Serve("txn", {&service, &erp_service, &pipeline_service});
+  const int exit_code =
+      (*rt)->Serve(transaction::kSchema, {&service, &erp_service, &pipeline_service});
   known_customers_feed.Stop();
   return exit_code;
 }

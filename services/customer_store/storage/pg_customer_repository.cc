@@ -386,7 +386,7 @@ const pg::NamedQuery kSelectInteractionById{
 }  // namespace
 
 std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
-  std::vector<pg::NamedQuery> queries = outbox::TransactionalWriter::Queries("customer_store");
+  std::vector<pg::NamedQuery> queries = outbox::TransactionalWriter::Queries(kSchema);
   for (auto& q : MergeQueries()) queries.push_back(std::move(q));
   for (auto& q : ImportQueries()) queries.push_back(std::move(q));
   const std::vector<pg::NamedQuery> own = {kInsertCustomer,

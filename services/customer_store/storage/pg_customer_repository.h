@@ -9,6 +9,7 @@
 #include "libs/outbox/unit_of_work.h"
 #include "libs/pg/pool.h"
 #include "services/customer_store/app/ports.h"
+#include "services/customer_store/schema_name.h"
 
 namespace crm::customer_store::storage {
 
@@ -21,7 +22,7 @@ class PgCustomerRepository final : public app::CustomerRepository,
                                    public app::PurchaseRepository,
                                    public app::RefResolveRepository {
  public:
-  explicit PgCustomerRepository(pg::Pool& pool) : pool_(pool), writer_(pool, "customer_store") {}
+  explicit PgCustomerRepository(pg::Pool& pool) : pool_(pool), writer_(pool, kSchema) {}
   // Named queries to prepare on every connection of the pool.
   static std::vector<pg::NamedQuery> Queries();
 

@@ -12,6 +12,7 @@
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/pg/sql.h"
+#include "services/gateway/schema_name.h"
 
 namespace crm::gateway::storage {
 namespace {
@@ -132,7 +133,7 @@ std::string AnswerAad(const outbox::WriteMeta& meta) {
 }  // namespace
 
 PgKeyStore::PgKeyStore(pg::Pool& pool, absl::string_view answer_secret)
-    : pool_(pool), writer_(pool, "access") {
+    : pool_(pool), writer_(pool, kSchema) {
   if (!answer_secret.empty()) {
     answer_key_ = common::HkdfSha256(answer_secret, "crm.gateway.access",
                                      "idempotent answers: AES-256-GCM v1", 32);
@@ -228,7 +229,7 @@ const pg::NamedQuery kSetAccessTenant{"set_access_tenant",
                                       "SELECT set_config('app.tenant_id', $1, true)", 1};
 
 std::vector<pg::NamedQuery> PgKeyStore::Queries() {
-  std::vector<pg::NamedQuery> q = outbox::TransactionalWriter::Queries("access");
+  std::vector<pg::NamedQuery> q = outbox::TransactionalWriter::Queries(kSchema);
   std::vector<pg::NamedQuery> own = {kSelectApiKey,       kInsertApiKey,   kInsertTenant,
                                      kSelectTenantByName, kListApiKeys,    kRevokeApiKey,
                                      kInsertAccessAudit,  kSetAccessTenant};

@@ -8,12 +8,13 @@
 #include "libs/outbox/writer.h"
 #include "libs/pg/pool.h"
 #include "services/transaction/app/erp_ports.h"
+#include "services/transaction/schema_name.h"
 
 namespace crm::transaction::storage {
 
 class PgErpRepository final : public app::ErpRepository {
  public:
-  explicit PgErpRepository(pg::Pool& pool) : pool_(pool), writer_(pool, "txn") {}
+  explicit PgErpRepository(pg::Pool& pool) : pool_(pool), writer_(pool, kSchema) {}
   // Named queries to prepare on the pool (register in main.cc).
   static std::vector<pg::NamedQuery> Queries();
 

@@ -6,6 +6,7 @@
 #include "libs/outbox/unit_of_work.h"
 #include "libs/pg/pool.h"
 #include "services/transaction/app/ports.h"
+#include "services/transaction/schema_name.h"
 
 namespace crm::transaction::storage {
 
@@ -15,7 +16,7 @@ class PgOrderRepository final : public app::OrderRepository,
                                 public app::OrderMoneyRepository,
                                 public app::OrderSettingsRepository {
  public:
-  explicit PgOrderRepository(pg::Pool& pool) : pool_(pool), writer_(pool, "txn") {}
+  explicit PgOrderRepository(pg::Pool& pool) : pool_(pool), writer_(pool, kSchema) {}
   static std::vector<pg::NamedQuery> Queries();
 
   absl::StatusOr<domain::Order> Insert(const app::Actor& actor, const domain::Order& o) override;

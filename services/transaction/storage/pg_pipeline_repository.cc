@@ -552,7 +552,7 @@ absl::StatusOr<app::PipelineErasure> PgPipelineRepository::EraseCustomerData(
       customer_ids.empty() ? std::string("customer") : absl::StrCat("customer:", customer_ids[0]);
   CRM_RETURN_IF_ERROR(writer_.Write(meta, resource, [&](pqxx::work& tx) -> absl::Status {
     out = app::PipelineErasure{};
-    CRM_ASSIGN_OR_RETURN(bool first, events::MarkProcessed(tx, "txn", consumer, event_id));
+    CRM_ASSIGN_OR_RETURN(bool first, events::MarkProcessed(tx, kSchema, consumer, event_id));
     if (!first) return absl::OkStatus();
     out.applied = true;
     std::vector<std::string> resources;  // leads and opportunities: their stored answers

@@ -7,6 +7,7 @@
 #include "libs/outbox/unit_of_work.h"
 #include "libs/pg/pool.h"
 #include "services/transaction/app/pipeline_ports.h"
+#include "services/transaction/schema_name.h"
 #include "services/transaction/storage/pg_order_repository.h"
 
 namespace crm::transaction::storage {
@@ -16,7 +17,7 @@ class PgPipelineRepository final : public app::PipelineRepository {
   // `orders` writes the order of a won opportunity in the move's transaction
   // (nullptr: closing with an order is UNIMPLEMENTED).
   PgPipelineRepository(pg::Pool& pool, PgOrderRepository* orders)
-      : pool_(pool), writer_(pool, "txn"), orders_(orders) {}
+      : pool_(pool), writer_(pool, kSchema), orders_(orders) {}
   // The repository's own named queries. The transactional writer's queries
   // ("txn.insert_audit"...) are registered once by
   // PgProductRepository::Queries().

@@ -123,7 +123,7 @@ const pg::NamedQuery kListProducts{
 }  // namespace
 
 std::vector<pg::NamedQuery> PgProductRepository::Queries() {
-  std::vector<pg::NamedQuery> q = outbox::TransactionalWriter::Queries("txn");
+  std::vector<pg::NamedQuery> q = outbox::TransactionalWriter::Queries(kSchema);
   std::vector<pg::NamedQuery> own = {kSelectProduct, kSelectProductForUpdate, kInsertProduct,
                                      kUpdateProduct, kListProducts};
   q.insert(q.end(), own.begin(), own.end());

@@ -6,12 +6,13 @@
 #include "libs/outbox/unit_of_work.h"
 #include "libs/pg/pool.h"
 #include "services/transaction/app/ports.h"
+#include "services/transaction/schema_name.h"
 
 namespace crm::transaction::storage {
 
 class PgProductRepository final : public app::ProductRepository {
  public:
-  explicit PgProductRepository(pg::Pool& pool) : pool_(pool), writer_(pool, "txn") {}
+  explicit PgProductRepository(pg::Pool& pool) : pool_(pool), writer_(pool, kSchema) {}
   static std::vector<pg::NamedQuery> Queries();
 
   absl::StatusOr<domain::Product> Insert(const app::Actor& actor, const domain::Product& p) override;
