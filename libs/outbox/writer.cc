@@ -33,16 +33,22 @@ std::string ReplaceExpired(const std::string& s, const char* ttl) {
 // statement at the end of the work (finish_write): three round trips to
 // PostgreSQL become one.
 struct PendingWrite {
+  std::string schema;  // whose tables the pending rows go to
   const pqxx::work* tx = nullptr;
+  std::string idempotency_key;  // the write's key: the answer is stored with it
   std::vector<std::string> event_ids, subjects, types, payloads;
   std::optional<std::string> response;
 };
 thread_local PendingWrite* pending_write = nullptr;
 
-// The pending write of `tx`, or nullptr (Emit / SetResponse outside Write
-// execute at once).
-PendingWrite* PendingFor(const pqxx::work& tx) {
-  return pending_write != nullptr && pending_write->tx == &tx ? pending_write : nullptr;
+// The pending write of `tx` on `schema`, or nullptr: Emit / SetResponse
+// outside a Write (or of another schema's writer) execute at once. Writers
+// of one schema share it (a repository writing through another's, e.g. an
+// opportunity won creating its order), so events keep the order emitted.
+PendingWrite* PendingFor(const std::string& schema, const pqxx::work& tx) {
+  return pending_write != nullptr && pending_write->tx == &tx && pending_write->schema == schema
+             ? pending_write
+             : nullptr;
 }
 
 // Sets pending_write for a scope (also when the work throws).
@@ -175,7 +181,9 @@ absl::Status TransactionalWriter::Write(const WriteMeta& meta, const std::string
                                         const std::function<absl::Status(pqxx::work&)>& fn) {
   absl::Status s = pool_.WithTenantTx(meta.tenant_id, [&](pqxx::work& tx) -> absl::Status {
     PendingWrite p;  // a retried transaction starts over
+    p.schema = schema_;
     p.tx = &tx;
+    p.idempotency_key = meta.idempotency_key;
     {
       ScopedPendingWrite scope(&p);
       CRM_RETURN_IF_ERROR(fn(tx));
@@ -218,7 +226,7 @@ absl::Status TransactionalWriter::Write(const WriteMeta& meta, const std::string
 void TransactionalWriter::Emit(pqxx::work& tx, const WriteMeta& meta,
                                const std::string& customer_id, const std::string& type,
                                const std::string& payload_json) {
-  if (PendingWrite* p = PendingFor(tx)) {
+  if (PendingWrite* p = PendingFor(schema_, tx)) {
     p->event_ids.push_back(common::NewUuid());
     p->subjects.push_back(customer_id);
     p->types.push_back(type);
@@ -291,7 +299,8 @@ void TransactionalWriter::SetResource(pqxx::work& tx, const WriteMeta& meta,
 void TransactionalWriter::SetResponse(pqxx::work& tx, const WriteMeta& meta,
                                       const std::string& response) {
   if (meta.idempotency_key.empty()) return;
-  if (PendingWrite* p = PendingFor(tx)) {
+  if (PendingWrite* p = PendingFor(schema_, tx);
+      p != nullptr && p->idempotency_key == meta.idempotency_key) {
     p->response = response;
     return;
   }
@@ -315,7 +324,10 @@ absl::StatusOr<std::optional<std::string>> TransactionalWriter::FindStoredRespon
 
 std::string TransactionalWriter::StoredResponse(pqxx::work& tx, const WriteMeta& meta) {
   if (meta.idempotency_key.empty()) return {};
-  if (PendingWrite* p = PendingFor(tx); p != nullptr && p->response) return *p->response;
+  if (PendingWrite* p = PendingFor(schema_, tx);
+      p != nullptr && p->idempotency_key == meta.idempotency_key && p->response) {
+    return *p->response;
+  }
   pqxx::result r =
       pool_.Exec(tx, q_.select_idempotency_response, meta.tenant_id, meta.idempotency_key);
   return r.empty() ? std::string() : r[0][0].as<std::string>();
