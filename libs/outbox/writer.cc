@@ -10,6 +10,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/observability/log.h"
 #include "libs/outbox/wakeup.h"
+#include "libs/outbox/write_port.h"
 #include "libs/pg/sql.h"
 
 namespace crm::outbox {
@@ -200,13 +201,7 @@ absl::Status TransactionalWriter::Write(const WriteMeta& meta, const std::string
       s.code() != absl::StatusCode::kInternal) {
     // The write rolled back; record the refused attempt on its own, and a
     // deterministic refusal with its idempotency key.
-    const bool replayable =
-        !meta.idempotency_key.empty() && !meta.fingerprint.empty() &&
-        common::ReasonOf(s) != "IDEMPOTENCY_KEY_REUSED" &&
-        (s.code() == absl::StatusCode::kInvalidArgument ||
-         s.code() == absl::StatusCode::kFailedPrecondition ||
-         s.code() == absl::StatusCode::kNotFound || s.code() == absl::StatusCode::kAlreadyExists ||
-         s.code() == absl::StatusCode::kOutOfRange);
+    const bool replayable = IsReplayableRefusal(meta, s);
     std::string outcome = absl::StatusCodeToString(s.code());
     absl::Status a = pool_.WithTenantTx(meta.tenant_id, [&](pqxx::work& tx) {
       pool_.Exec(tx, q_.insert_audit, meta.tenant_id, meta.principal, meta.method, resource,
@@ -261,22 +256,13 @@ absl::StatusOr<std::optional<std::string>> TransactionalWriter::PeekIdempotencyK
 absl::StatusOr<std::optional<std::string>> TransactionalWriter::Previous(const pqxx::row& prev,
                                                                         const WriteMeta& meta) {
   if (prev[0].as<std::string>() != meta.method) {
-    return common::WithField(
-        common::WithReason(
-            absl::InvalidArgumentError("request_id was already used for a different call"),
-            "INVALID_FIELD"),
-        "request_id");
+    return KeyUsedForAnotherCall();
   }
   // A key stored without a fingerprint was claimed by a lenient write (a
   // method before it became strict): it replays, whatever the body.
   const std::string stored_fingerprint = prev[2].as<std::string>();
   if (!stored_fingerprint.empty() && stored_fingerprint != meta.fingerprint) {
-    return common::WithField(
-        common::WithReason(absl::InvalidArgumentError(
-                               "request_id was already used with a different request body; "
-                               "use a new request_id for a new request"),
-                           "IDEMPOTENCY_KEY_REUSED"),
-        "request_id");
+    return KeyReusedWithAnotherBody();
   }
   if (int code = prev[3].as<int>(); code != 0) {
     // The first call failed: answer the same error.

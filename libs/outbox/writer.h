@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "libs/outbox/write_meta.h"
 #include "libs/pg/pool.h"
 
 namespace crm::outbox {
@@ -24,18 +25,6 @@ inline constexpr absl::Duration kMinIdempotencyKeyTtl = absl::Hours(24);
 // runtime); INVALID_ARGUMENT below kMinIdempotencyKeyTtl (the default).
 absl::Status SetIdempotencyKeyTtl(absl::Duration ttl);
 absl::Duration IdempotencyKeyTtl();
-
-struct WriteMeta {
-  std::string tenant_id;
-  std::string principal;
-  std::string request_id;       // x-request-id, for the audit trail
-  std::string method;
-  std::string idempotency_key;  // the client's request_id field, "" if none
-  // Digest of the request body (without its request_id); "" = not checked.
-  // The same key with another fingerprint is refused (IDEMPOTENCY_KEY_REUSED);
-  // a key claimed without one (a lenient write) replays whatever the body.
-  std::string fingerprint;
-};
 
 // The writer's statements on one schema's platform tables, named
 // <schema>.<query> (also the metric label).

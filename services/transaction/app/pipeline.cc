@@ -62,7 +62,12 @@ absl::StatusOr<domain::Lead> Pipeline::CreateLead(const Actor& actor, domain::Le
   l.convert_time = absl::InfinitePast();
   l.version = 1;
   l.create_time = l.update_time = Now();
-  return repository_.InsertLead(actor, l);
+  return repository_.Run<domain::Lead>(actor, l.id,
+                                       [&](PipelineTx& tx) -> absl::StatusOr<domain::Lead> {
+                                         tx.SaveLead(l, true);
+                                         tx.EmitLead("lead.created", l);
+                                         return l;
+                                       });
 }
 
 absl::StatusOr<domain::Lead> Pipeline::GetLead(const std::string& tenant, const std::string& id) {
@@ -90,14 +95,24 @@ absl::StatusOr<domain::Lead> Pipeline::UpdateLead(const Actor& actor, const std:
     CRM_RETURN_IF_ERROR(domain::ApplyLeadMask(patch, paths, probe));
   }
   absl::Time now = Now();
-  return repository_.UpdateLead(actor, id, if_match, [&](domain::Lead& current) {
-    CRM_RETURN_IF_ERROR(domain::CheckLeadEditable(current));
-    CRM_RETURN_IF_ERROR(domain::ApplyLeadMask(patch, paths, current));
-    CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(current));
-    if (current.owner.empty()) current.owner = actor.principal;
-    current.update_time = now;
-    return absl::OkStatus();
-  });
+  return repository_.Run<domain::Lead>(
+      actor, id, [&](PipelineTx& tx) -> absl::StatusOr<domain::Lead> {
+        CRM_ASSIGN_OR_RETURN(domain::Lead lead, tx.LoadLead(id));
+        CRM_ASSIGN_OR_RETURN(bool changed,
+                             domain::ApplyUpdate(lead, if_match, [&](domain::Lead& current) {
+                               CRM_RETURN_IF_ERROR(domain::CheckLeadEditable(current));
+                               CRM_RETURN_IF_ERROR(domain::ApplyLeadMask(patch, paths, current));
+                               CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(current));
+                               if (current.owner.empty()) current.owner = actor.principal;
+                               current.update_time = now;
+                               return absl::OkStatus();
+                             }));
+        if (changed) {
+          tx.SaveLead(lead, false);
+          tx.EmitLead("lead.updated", lead);
+        }
+        return lead;
+      });
 }
 
 absl::StatusOr<Conversion> Pipeline::ConvertLead(const Actor& actor, const std::string& lead_id,
@@ -167,7 +182,19 @@ absl::StatusOr<Conversion> Pipeline::ConvertLead(const Actor& actor, const std::
   o.lead_id = lead_id;
   o.version = 1;
   o.create_time = o.update_time = Now();
-  return repository_.ConvertLead(actor, lead_id, customer, created, o);
+  return repository_.Run<Conversion>(
+      actor, lead_id, [&](PipelineTx& tx) -> absl::StatusOr<Conversion> {
+        CRM_ASSIGN_OR_RETURN(domain::Lead locked, tx.LoadLead(lead_id));
+        domain::Opportunity opportunity = o;
+        CRM_RETURN_IF_ERROR(domain::ApplyConversion(locked, opportunity, customer));
+        tx.SaveOpportunity(opportunity, true);
+        tx.AppendStageChange(opportunity.id, {OpportunityStage::kUnspecified, opportunity.stage,
+                                              opportunity.create_time, actor.principal});
+        tx.SaveLead(locked, false);
+        tx.EmitLead("lead.converted", locked);
+        tx.EmitOpportunity("opportunity.created", opportunity, OpportunityStage::kUnspecified);
+        return Conversion{locked, opportunity, created};
+      });
 }
 
 // ----------------------------------------------------------- opportunities
@@ -192,7 +219,14 @@ absl::StatusOr<domain::Opportunity> Pipeline::CreateOpportunity(const Actor& act
   o.id = ids_.NewId();
   o.version = 1;
   o.create_time = o.update_time = Now();
-  return repository_.InsertOpportunity(actor, o);
+  return repository_.Run<domain::Opportunity>(
+      actor, o.id, [&](PipelineTx& tx) -> absl::StatusOr<domain::Opportunity> {
+        tx.SaveOpportunity(o, true);
+        tx.AppendStageChange(
+            o.id, {OpportunityStage::kUnspecified, o.stage, o.create_time, actor.principal});
+        tx.EmitOpportunity("opportunity.created", o, OpportunityStage::kUnspecified);
+        return o;
+      });
 }
 
 absl::StatusOr<domain::Opportunity> Pipeline::GetOpportunity(const std::string& tenant,
@@ -230,14 +264,24 @@ absl::StatusOr<domain::Opportunity> Pipeline::UpdateOpportunity(
     }
   }
   absl::Time now = Now();
-  return repository_.UpdateOpportunity(actor, id, if_match, [&](domain::Opportunity& current) {
-    CRM_RETURN_IF_ERROR(domain::CheckOpportunityEditable(current));
-    CRM_RETURN_IF_ERROR(domain::ApplyOpportunityMask(checked, paths, current));
-    CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(current));
-    if (current.owner.empty()) current.owner = actor.principal;
-    current.update_time = now;
-    return absl::OkStatus();
-  });
+  return repository_.Run<domain::Opportunity>(
+      actor, id, [&](PipelineTx& tx) -> absl::StatusOr<domain::Opportunity> {
+        CRM_ASSIGN_OR_RETURN(domain::Opportunity o, tx.LoadOpportunity(id));
+        CRM_ASSIGN_OR_RETURN(
+            bool changed, domain::ApplyUpdate(o, if_match, [&](domain::Opportunity& current) {
+              CRM_RETURN_IF_ERROR(domain::CheckOpportunityEditable(current));
+              CRM_RETURN_IF_ERROR(domain::ApplyOpportunityMask(checked, paths, current));
+              CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(current));
+              if (current.owner.empty()) current.owner = actor.principal;
+              current.update_time = now;
+              return absl::OkStatus();
+            }));
+        if (changed) {
+          tx.SaveOpportunity(o, false);
+          tx.EmitOpportunity("opportunity.updated", o, OpportunityStage::kUnspecified);
+        }
+        return o;
+      });
 }
 
 absl::StatusOr<domain::Opportunity> Pipeline::MoveStage(const Actor& actor, const std::string& id,
@@ -251,7 +295,32 @@ absl::StatusOr<domain::Opportunity> Pipeline::MoveStage(const Actor& actor, cons
   StageMove move;
   move.to = to;
   move.if_match = if_match;
-  return repository_.MoveStage(actor, id, move, Now());
+  return WriteStageMove(actor, id, move);
+}
+
+absl::StatusOr<domain::Opportunity> Pipeline::WriteStageMove(const Actor& actor,
+                                                             const std::string& id,
+                                                             const StageMove& move) {
+  const absl::Time now = Now();
+  return repository_.Run<domain::Opportunity>(
+      actor, id, [&](PipelineTx& tx) -> absl::StatusOr<domain::Opportunity> {
+        CRM_ASSIGN_OR_RETURN(domain::Opportunity o, tx.LoadOpportunity(id));
+        const OpportunityStage from = o.stage;
+        CRM_RETURN_IF_ERROR(domain::ApplyStageMove(o, move, now));
+        if (move.order) {
+          // Won with its order: both in this transaction, under the row
+          // lock, so a concurrent close or a refused move leaves no order.
+          domain::Order order = *move.order;
+          order.customer_id = o.customer_id;
+          CRM_RETURN_IF_ERROR(tx.InsertOrder(order));
+        }
+        tx.SaveOpportunity(o, false);
+        tx.AppendStageChange(id, {from, o.stage, now, actor.principal});
+        for (const char* type : domain::StageMoveEventTypes(o.stage)) {
+          tx.EmitOpportunity(type, o, from);
+        }
+        return o;
+      });
 }
 
 absl::StatusOr<domain::Opportunity> Pipeline::Close(const Actor& actor, const std::string& id,
@@ -287,7 +356,7 @@ absl::StatusOr<domain::Opportunity> Pipeline::Close(const Actor& actor, const st
     if (!prepared.ok()) return Nest(prepared.status(), "create_order");
     move.order = *std::move(prepared);
   }
-  absl::StatusOr<domain::Opportunity> moved = repository_.MoveStage(actor, id, move, Now());
+  absl::StatusOr<domain::Opportunity> moved = WriteStageMove(actor, id, move);
   if (!moved.ok() && move.order) {
     // The order's own refusals (unknown SKU, taken external id) name its fields.
     std::string field = common::FieldOf(moved.status());
@@ -313,9 +382,19 @@ absl::StatusOr<domain::StageProbabilities> Pipeline::GetProbabilities(const std:
 absl::StatusOr<domain::StageProbabilities> Pipeline::UpdateProbabilities(
     const Actor& actor, const std::vector<std::pair<int, int>>& changes) {
   CRM_RETURN_IF_ERROR(RequireRequestId(actor));
-  // Input checked before any I/O; the repository applies it to what is stored.
+  // Input checked before any I/O, then applied to what is stored.
   CRM_RETURN_IF_ERROR(domain::ApplyProbabilities(domain::StageProbabilities{}, changes).status());
-  return repository_.UpdateProbabilities(actor, changes, Now());
+  const absl::Time now = Now();
+  return repository_.Run<domain::StageProbabilities>(
+      actor, "stage_probabilities",
+      [&](PipelineTx& tx) -> absl::StatusOr<domain::StageProbabilities> {
+        CRM_ASSIGN_OR_RETURN(domain::StageProbabilities current, tx.LoadProbabilities());
+        CRM_ASSIGN_OR_RETURN(domain::StageProbabilities out,
+                             domain::ApplyProbabilities(current, changes));
+        tx.SaveProbabilities(changes, now);
+        tx.EmitProbabilities(out);
+        return out;
+      });
 }
 
 // ------------------------------------------------------------------ erasure

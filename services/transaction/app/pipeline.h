@@ -93,6 +93,11 @@ class Pipeline final {
   // customer_id) when the tenant has none; skipped for a replay (the key
   // was used) and without a directory.
   absl::StatusOr<std::string> CheckCustomer(const Actor& actor, const std::string& customer_id);
+  // The stage move's write (MoveStage, Close): under the row lock the etag
+  // and the move are checked, the stage (and a won close's order) saved, a
+  // history row appended and the move's events emitted.
+  absl::StatusOr<domain::Opportunity> WriteStageMove(const Actor& actor, const std::string& id,
+                                                     const StageMove& move);
   PipelineRepository& repository_;
   Orders& orders_;
   CustomerDirectory* directory_;

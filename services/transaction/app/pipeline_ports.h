@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "libs/outbox/write_port.h"
 #include "services/transaction/app/ports.h"
 #include "services/transaction/domain/pipeline.h"
 
@@ -77,51 +78,55 @@ struct PipelineErasure {
   int opportunities = 0;
 };
 
-class PipelineRepository {
+// One write's transaction over the pipeline, as the use cases drive it
+// (libs/outbox/write_port.h): load for update, save, append, emit. Every
+// call acts in the write's tenant and transaction.
+class PipelineTx {
  public:
-  virtual ~PipelineRepository() = default;
-  using LeadMutation = std::function<absl::Status(domain::Lead&)>;
-  using OpportunityMutation = std::function<absl::Status(domain::Opportunity&)>;
+  virtual ~PipelineTx() = default;
+  // Load for update: the row stays locked until the write ends. NOT_FOUND
+  // LEAD_NOT_FOUND / OPPORTUNITY_NOT_FOUND.
+  virtual absl::StatusOr<domain::Lead> LoadLead(const std::string& id) = 0;
+  virtual absl::StatusOr<domain::Opportunity> LoadOpportunity(const std::string& id) = 0;
+  // The stored probabilities (the defaults for stages never set), locked
+  // against concurrent updates of the tenant's.
+  virtual absl::StatusOr<domain::StageProbabilities> LoadProbabilities() = 0;
+  // Save: a new row (`is_new`) or every field of a loaded one.
+  virtual void SaveLead(const domain::Lead& l, bool is_new) = 0;
+  virtual void SaveOpportunity(const domain::Opportunity& o, bool is_new) = 0;
+  virtual void SaveProbabilities(const std::vector<std::pair<int, int>>& changes,
+                                 absl::Time now) = 0;
+  // Append: a row of the opportunity's stage history.
+  virtual void AppendStageChange(const std::string& opportunity_id,
+                                 const domain::StageChange& change) = 0;
+  // The order of a won close, in this transaction: the order repository's
+  // rules and refusals apply (unknown SKU, taken external id...).
+  virtual absl::Status InsertOrder(const domain::Order& order) = 0;
+  // Emit: an outbox event, committed with the write. `from`: the stage
+  // before a move (unspecified: not a move).
+  virtual void EmitLead(const char* type, const domain::Lead& l) = 0;
+  virtual void EmitOpportunity(const char* type, const domain::Opportunity& o,
+                               domain::OpportunityStage from) = 0;
+  virtual void EmitProbabilities(const domain::StageProbabilities& p) = 0;
+};
 
+// The pipeline's storage: its writes run through PipelineTx (Run<T>, once
+// per idempotency key, with the answer T stored with the key), its reads
+// below.
+class PipelineRepository
+    : public outbox::UnitOfWork<PipelineTx, domain::Lead, Conversion, domain::Opportunity,
+                                domain::StageProbabilities> {
+ public:
   // Whether actor.idempotency_key was used before (by any call): the write
   // will then be answered from the key, so nothing needs checking first.
   virtual absl::StatusOr<bool> KeyUsed(const Actor& actor) = 0;
-  virtual absl::StatusOr<domain::Lead> InsertLead(const Actor& actor, const domain::Lead& l) = 0;
   virtual absl::StatusOr<domain::Lead> GetLead(const std::string& tenant,
                                                const std::string& id) = 0;
   virtual absl::StatusOr<LeadPage> ListLeads(const std::string& tenant, const LeadQuery& q) = 0;
-  // Locks the lead, checks if_match (ABORTED ETAG_MISMATCH), mutates; a
-  // mutation that changes nothing writes nothing but the idempotency key;
-  // otherwise version + 1 and lead.updated.
-  virtual absl::StatusOr<domain::Lead> UpdateLead(const Actor& actor, const std::string& id,
-                                                  const std::string& if_match,
-                                                  const LeadMutation& mutate) = 0;
-  // Locks the lead, checks domain::CheckConvertible, inserts `opportunity`
-  // (with its first stage-history row), marks the lead converted (customer,
-  // opportunity, convert time = opportunity.create_time, version + 1);
-  // events lead.converted and opportunity.created.
-  virtual absl::StatusOr<Conversion> ConvertLead(const Actor& actor, const std::string& lead_id,
-                                                 const std::string& customer_id,
-                                                 bool customer_created,
-                                                 const domain::Opportunity& opportunity) = 0;
-
-  // With its first stage-history row (unspecified -> stage).
-  virtual absl::StatusOr<domain::Opportunity> InsertOpportunity(const Actor& actor,
-                                                                const domain::Opportunity& o) = 0;
   virtual absl::StatusOr<domain::Opportunity> GetOpportunity(const std::string& tenant,
                                                              const std::string& id) = 0;
   virtual absl::StatusOr<OpportunityPage> ListOpportunities(const std::string& tenant,
                                                             const OpportunityQuery& q) = 0;
-  // Like UpdateLead; opportunity.updated.
-  virtual absl::StatusOr<domain::Opportunity> UpdateOpportunity(
-      const Actor& actor, const std::string& id, const std::string& if_match,
-      const OpportunityMutation& mutate) = 0;
-  // Locks, checks if_match and domain::CheckStageMove, writes the stage (and
-  // for a closed stage close time, reason, order id), a stage-history row
-  // (from, to, now, actor.principal); events opportunity.stage_changed and,
-  // for a closed stage, opportunity.won / opportunity.lost.
-  virtual absl::StatusOr<domain::Opportunity> MoveStage(const Actor& actor, const std::string& id,
-                                                        const StageMove& move, absl::Time now) = 0;
   // Oldest first; NOT_FOUND when the opportunity is absent.
   virtual absl::StatusOr<std::vector<domain::StageChange>> StageHistory(
       const std::string& tenant, const std::string& id) = 0;
@@ -129,10 +134,6 @@ class PipelineRepository {
   // The defaults for stages the tenant never set.
   virtual absl::StatusOr<domain::StageProbabilities> GetProbabilities(
       const std::string& tenant) = 0;
-  // Applies domain::ApplyProbabilities to the stored values in one
-  // transaction; event pipeline.stage_probabilities_updated.
-  virtual absl::StatusOr<domain::StageProbabilities> UpdateProbabilities(
-      const Actor& actor, const std::vector<std::pair<int, int>>& changes, absl::Time now) = 0;
 
   // GDPR erasure (customer.erased), in one transaction: records event_id as
   // processed for `consumer` (libs/events MarkProcessed; seen before:

@@ -8,19 +8,14 @@
 #include "absl/status/statusor.h"
 #include "libs/common/errors.h"
 #include "libs/common/request_id.h"
+#include "libs/outbox/write_meta.h"
 #include "services/transaction/domain/order.h"
 #include "services/transaction/domain/product.h"
 
 namespace crm::transaction::app {
 
-struct Actor {
-  std::string tenant_id;
-  std::string principal;
-  std::string request_id;       // x-request-id, for the audit trail
-  std::string method;
-  std::string idempotency_key;  // the request's request_id field
-  std::string fingerprint;      // digest of the request body (strict replay)
-};
+// Who writes, under which idempotency key (the unit of work's WriteMeta).
+using Actor = outbox::WriteMeta;
 
 // INVALID_ARGUMENT (field request_id) unless the actor carries a request_id
 // of 1..128 characters without control characters (common::CheckRequestId):

@@ -30,7 +30,6 @@
 #include "libs/pg/sql.h"
 #include "services/transaction/storage/order_event.h"
 #include "services/transaction/storage/order_row.h"
-#include "services/transaction/storage/write_meta.h"
 
 namespace crm::transaction::storage {
 namespace {
@@ -54,7 +53,7 @@ std::string Ts(const char* column) {
 }
 
 outbox::WriteMeta IngestMetaOf(const app::Actor& a) {
-  outbox::WriteMeta m = MetaOf(a);
+  outbox::WriteMeta m = a;
   m.idempotency_key.clear();  // ingest is idempotent by external_id
   m.fingerprint.clear();
   return m;

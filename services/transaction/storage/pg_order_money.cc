@@ -9,7 +9,6 @@
 #include "services/transaction/domain/order_money.h"
 #include "services/transaction/storage/order_event.h"
 #include "services/transaction/storage/pg_order_repository.h"
-#include "services/transaction/storage/write_meta.h"
 
 namespace crm::transaction::storage {
 namespace {
@@ -366,7 +365,7 @@ void PgOrderRepository::EmitRefund(pqxx::work& tx, const outbox::WriteMeta& meta
 
 absl::StatusOr<domain::Payment> PgOrderRepository::RecordPayment(const app::Actor& actor,
                                                                  const domain::Payment& p) {
-  outbox::WriteMeta meta = MetaOf(actor);
+  outbox::WriteMeta meta = actor;
   return outbox::WriteOnce<domain::Payment>(
       writer_, meta, p.id, kPaymentAnswer,
       [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Payment> {
@@ -386,7 +385,7 @@ absl::StatusOr<domain::Payment> PgOrderRepository::RecordPayment(const app::Acto
 absl::StatusOr<domain::Payment> PgOrderRepository::UpdatePaymentStatus(
     const app::Actor& actor, const std::string& order_id, const std::string& payment_id,
     domain::PaymentStatus to, absl::Time now) {
-  outbox::WriteMeta meta = MetaOf(actor);
+  outbox::WriteMeta meta = actor;
   return outbox::WriteOnce<domain::Payment>(
       writer_, meta, payment_id, kPaymentAnswer,
       [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Payment> {
@@ -424,7 +423,7 @@ absl::StatusOr<std::vector<domain::Payment>> PgOrderRepository::ListPayments(
 absl::StatusOr<domain::Return> PgOrderRepository::CreateReturn(
     const app::Actor& actor, const domain::Return& in,
     const std::vector<domain::ReturnLineRequest>& lines) {
-  outbox::WriteMeta meta = MetaOf(actor);
+  outbox::WriteMeta meta = actor;
   return outbox::WriteOnce<domain::Return>(
       writer_, meta, in.id, kReturnAnswer,
       [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Return> {
@@ -488,7 +487,7 @@ absl::StatusOr<std::vector<domain::Return>> PgOrderRepository::ListReturns(
 
 absl::StatusOr<domain::Refund> PgOrderRepository::CreateRefund(const app::Actor& actor,
                                                                const domain::Refund& in) {
-  outbox::WriteMeta meta = MetaOf(actor);
+  outbox::WriteMeta meta = actor;
   return outbox::WriteOnce<domain::Refund>(
       writer_, meta, in.id, kRefundAnswer,
       [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Refund> {
@@ -514,7 +513,7 @@ absl::StatusOr<domain::Refund> PgOrderRepository::CreateRefund(const app::Actor&
 absl::StatusOr<domain::Refund> PgOrderRepository::UpdateRefundStatus(
     const app::Actor& actor, const std::string& order_id, const std::string& refund_id,
     domain::RefundStatus to, absl::Time now) {
-  outbox::WriteMeta meta = MetaOf(actor);
+  outbox::WriteMeta meta = actor;
   return outbox::WriteOnce<domain::Refund>(
       writer_, meta, refund_id, kRefundAnswer,
       [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Refund> {
@@ -567,7 +566,7 @@ absl::StatusOr<app::OrderSettings> PgOrderRepository::UpdateSettings(const app::
                                                              const app::OrderSettings& s,
                                                              const std::string& if_match,
                                                              absl::Time now) {
-  outbox::WriteMeta meta = MetaOf(actor);
+  outbox::WriteMeta meta = actor;
   meta.idempotency_key.clear();  // settings updates are naturally idempotent
   app::OrderSettings out;
   CRM_RETURN_IF_ERROR(writer_.Write(meta, "order_settings", [&](pqxx::work& tx) -> absl::Status {

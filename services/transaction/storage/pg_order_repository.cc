@@ -15,7 +15,6 @@
 #include "libs/pg/sql.h"
 #include "services/transaction/storage/order_event.h"
 #include "services/transaction/storage/order_row.h"
-#include "services/transaction/storage/write_meta.h"
 
 namespace crm::transaction::storage {
 namespace {
@@ -266,7 +265,7 @@ absl::Status PgOrderRepository::InsertInTransaction(pqxx::work& tx, const outbox
 
 absl::StatusOr<domain::Order> PgOrderRepository::Insert(const app::Actor& actor,
                                                         const domain::Order& o) {
-  outbox::WriteMeta meta = MetaOf(actor);
+  outbox::WriteMeta meta = actor;
   return outbox::WriteOnce<domain::Order>(
       writer_, meta, o.id, kOrderAnswer,
       [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Order> {
@@ -278,8 +277,7 @@ absl::StatusOr<domain::Order> PgOrderRepository::Insert(const app::Actor& actor,
 
 absl::StatusOr<std::optional<domain::Order>> PgOrderRepository::FindReplay(
     const app::Actor& actor) {
-  CRM_ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                       writer_.FindStoredResponse(MetaOf(actor)));
+  CRM_ASSIGN_OR_RETURN(std::optional<std::string> stored, writer_.FindStoredResponse(actor));
   if (!stored) return std::optional<domain::Order>();
   CRM_ASSIGN_OR_RETURN(domain::Order o, FromSnapshot(*stored));
   return std::optional<domain::Order>(std::move(o));
@@ -330,7 +328,7 @@ absl::StatusOr<domain::Order> PgOrderRepository::Transition(const app::Actor& ac
                                                             const std::string& id,
                                                             domain::OrderStatus to,
                                                             absl::Time now) {
-  outbox::WriteMeta meta = MetaOf(actor);
+  outbox::WriteMeta meta = actor;
   return outbox::WriteOnce<domain::Order>(
       writer_, meta, id, kOrderAnswer,
       [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Order> {

@@ -11,7 +11,6 @@
 #include "libs/common/status_macros.h"
 #include "libs/events/consumer.h"
 #include "libs/pg/sql.h"
-#include "services/transaction/storage/write_meta.h"
 
 namespace crm::transaction::storage {
 namespace {
@@ -278,12 +277,15 @@ const pg::NamedQuery kInsertLead{
                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, ",
                  pg::MicrosParam(13), ", ", pg::MicrosParam(13), ")"),
     0};
-const pg::NamedQuery kUpdateLead{
-    "update_lead",
+// Every field a write may change (SaveLead of a loaded lead).
+const pg::NamedQuery kSaveLead{
+    "save_lead",
     absl::StrCat("UPDATE txn.leads SET given_name = $3, family_name = $4, company_name = $5, "
                  "email = $6, phone = $7, source = $8, status = $9, owner = $10, score = $11, "
-                 "version = $12, updated_at = ",
-                 pg::MicrosParam(13), " WHERE tenant_id = $1 AND id = $2"),
+                 "customer_id = nullif($12, '')::uuid, opportunity_id = nullif($13, '')::uuid, "
+                 "converted_at = CASE WHEN $14::int8 <> 0 THEN ",
+                 pg::MicrosParam(14), " END, version = $15, updated_at = ", pg::MicrosParam(16),
+                 " WHERE tenant_id = $1 AND id = $2"),
     0};
 // ------------------------------------------------------------ erasure
 const pg::NamedQuery kSelectLeadsOfCustomersForUpdate{
@@ -325,13 +327,6 @@ const pg::NamedQuery kEraseStoredAnswers{
     "WHERE tenant_id = $1 AND resource_id = ANY($2::text[]) AND response IS NOT NULL AND "
     "response <> ''",
     0};
-const pg::NamedQuery kConvertLead{
-    "convert_lead",
-    absl::StrCat("UPDATE txn.leads SET status = $3, customer_id = $4::uuid, opportunity_id = "
-                 "$5::uuid, version = $6, converted_at = ",
-                 pg::MicrosParam(7), ", updated_at = ", pg::MicrosParam(7),
-                 " WHERE tenant_id = $1 AND id = $2"),
-    0};
 const pg::NamedQuery kListLeads{
     "list_leads",
     absl::StrCat("SELECT ", LeadColumns(),
@@ -353,18 +348,14 @@ const pg::NamedQuery kInsertOpportunity{
                  "nullif($5, '')::uuid, $6, $7, $8::date, $9, $10, $11, ",
                  pg::MicrosParam(12), ", ", pg::MicrosParam(12), ")"),
     0};
-const pg::NamedQuery kUpdateOpportunity{
-    "update_opportunity",
+// Every field a write may change (SaveOpportunity of a loaded one).
+const pg::NamedQuery kSaveOpportunity{
+    "save_opportunity",
     absl::StrCat("UPDATE txn.opportunities SET name = $3, customer_id = nullif($4, '')::uuid, "
-                 "amount_minor = $5, currency = $6, expected_close_date = $7::date, owner = "
-                 "$8, version = $9, updated_at = ",
-                 pg::MicrosParam(10), " WHERE tenant_id = $1 AND id = $2"),
-    0};
-const pg::NamedQuery kUpdateOpportunityStage{
-    "update_opportunity_stage",
-    absl::StrCat("UPDATE txn.opportunities SET stage = $3, order_id = nullif($4, '')::uuid, "
-                 "close_reason = $5, closed_at = CASE WHEN $6::bool THEN ",
-                 pg::MicrosParam(7), " END, version = $8, updated_at = ", pg::MicrosParam(7),
+                 "amount_minor = $5, currency = $6, expected_close_date = $7::date, owner = $8, "
+                 "stage = $9, order_id = nullif($10, '')::uuid, close_reason = $11, closed_at = "
+                 "CASE WHEN $12::int8 <> 0 THEN ",
+                 pg::MicrosParam(12), " END, version = $13, updated_at = ", pg::MicrosParam(14),
                  " WHERE tenant_id = $1 AND id = $2"),
     0};
 const pg::NamedQuery kListOpportunities{
@@ -424,19 +415,17 @@ std::vector<pg::NamedQuery> PgPipelineRepository::Queries() {
   return {kSelectLead,
           kSelectLeadForUpdate,
           kInsertLead,
-          kUpdateLead,
+          kSaveLead,
           kSelectLeadsOfCustomersForUpdate,
           kSelectOpportunitiesOfCustomersForUpdate,
           kEraseLead,
           kEraseOpportunity,
           kEraseStoredAnswers,
-          kConvertLead,
           kListLeads,
           kSelectOpportunity,
           kSelectOpportunityForUpdate,
           kInsertOpportunity,
-          kUpdateOpportunity,
-          kUpdateOpportunityStage,
+          kSaveOpportunity,
           kListOpportunities,
           kInsertStageChange,
           kSelectStageHistory,
@@ -511,23 +500,114 @@ void PgPipelineRepository::EmitOpportunity(pqxx::work& tx, const outbox::WriteMe
   writer_.Emit(tx, meta, SubjectOf(o.customer_id, o.id), type, payload.dump());
 }
 
-void PgPipelineRepository::WriteOpportunity(pqxx::work& tx, const app::Actor& actor,
-                                            const Opportunity& o) {
-  pool_.Exec(tx, kInsertOpportunity, actor.tenant_id, o.id, o.name, o.customer_id, o.lead_id,
-             o.amount_minor, o.currency_code, domain::FormatDate(o.expected_close_date), o.owner,
-             static_cast<int>(o.stage), o.version, absl::ToUnixMicros(o.create_time));
-  AddStageChange(tx, actor, o.id, OpportunityStage::kUnspecified, o.stage, o.create_time);
+// ------------------------------------------------------------------- writes
+
+// One write's transaction (app::PipelineTx) over the repository's queries.
+class PgPipelineRepository::Tx final : public app::PipelineTx {
+ public:
+  Tx(PgPipelineRepository& repo, const outbox::WriteTx& w) : repo_(repo), w_(w) {}
+
+  absl::StatusOr<Lead> LoadLead(const std::string& id) override {
+    return repo_.LoadLead(w_.sql(), w_.tenant(), id, true);
+  }
+  absl::StatusOr<Opportunity> LoadOpportunity(const std::string& id) override {
+    return repo_.LoadOpportunity(w_.sql(), w_.tenant(), id, true);
+  }
+  absl::StatusOr<domain::StageProbabilities> LoadProbabilities() override {
+    // Serializes concurrent updates of one tenant (the rows may not exist yet).
+    repo_.pool_.Exec(w_.sql(), kLockStageProbabilities, w_.tenant());
+    return repo_.LoadProbabilities(w_.sql(), w_.tenant());
+  }
+  void SaveLead(const Lead& l, bool is_new) override {
+    if (is_new) {
+      repo_.pool_.Exec(w_.sql(), kInsertLead, w_.tenant(), l.id, l.given_name, l.family_name,
+                       l.company_name, l.email, l.phone, l.source, static_cast<int>(l.status),
+                       l.owner, l.score, l.version, absl::ToUnixMicros(l.create_time));
+      return;
+    }
+    repo_.pool_.Exec(w_.sql(), kSaveLead, w_.tenant(), l.id, l.given_name, l.family_name,
+                     l.company_name, l.email, l.phone, l.source, static_cast<int>(l.status),
+                     l.owner, l.score, l.customer_id, l.opportunity_id,
+                     MicrosOrZero(l.convert_time), l.version, absl::ToUnixMicros(l.update_time));
+  }
+  void SaveOpportunity(const Opportunity& o, bool is_new) override {
+    if (is_new) {
+      repo_.pool_.Exec(w_.sql(), kInsertOpportunity, w_.tenant(), o.id, o.name, o.customer_id,
+                       o.lead_id, o.amount_minor, o.currency_code,
+                       domain::FormatDate(o.expected_close_date), o.owner,
+                       static_cast<int>(o.stage), o.version, absl::ToUnixMicros(o.create_time));
+      return;
+    }
+    repo_.pool_.Exec(w_.sql(), kSaveOpportunity, w_.tenant(), o.id, o.name, o.customer_id,
+                     o.amount_minor, o.currency_code, domain::FormatDate(o.expected_close_date),
+                     o.owner, static_cast<int>(o.stage), o.order_id, o.close_reason,
+                     MicrosOrZero(o.close_time), o.version, absl::ToUnixMicros(o.update_time));
+  }
+  void SaveProbabilities(const std::vector<std::pair<int, int>>& changes, absl::Time now) override {
+    for (const auto& [stage, percent] : changes) {
+      repo_.pool_.Exec(w_.sql(), kUpsertStageProbability, w_.tenant(), stage, percent,
+                       absl::ToUnixMicros(now));
+    }
+  }
+  void AppendStageChange(const std::string& opportunity_id, const domain::StageChange& c) override {
+    repo_.pool_.Exec(w_.sql(), kInsertStageChange, w_.tenant(), opportunity_id,
+                     static_cast<int>(c.from), static_cast<int>(c.to), absl::ToUnixMicros(c.at),
+                     c.principal);
+  }
+  absl::Status InsertOrder(const domain::Order& order) override {
+    if (repo_.orders_ == nullptr) return absl::UnimplementedError("orders are not configured");
+    return repo_.orders_->InsertInTransaction(w_.sql(), w_.meta(), order);
+  }
+  void EmitLead(const char* type, const Lead& l) override {
+    repo_.EmitLead(w_.sql(), w_.meta(), type, l);
+  }
+  void EmitOpportunity(const char* type, const Opportunity& o, OpportunityStage from) override {
+    repo_.EmitOpportunity(w_.sql(), w_.meta(), type, o, from);
+  }
+  void EmitProbabilities(const domain::StageProbabilities& p) override {
+    w_.Emit("", "pipeline.stage_probabilities_updated",
+            Json{{"stages", ProbabilitiesJson(p)}}.dump());
+  }
+
+ private:
+  PgPipelineRepository& repo_;
+  const outbox::WriteTx& w_;
+};
+
+template <typename T>
+absl::StatusOr<T> PgPipelineRepository::RunTx(
+    const outbox::WriteMeta& meta, const std::string& resource, const outbox::AnswerCodec<T>& codec,
+    absl::FunctionRef<absl::StatusOr<T>(app::PipelineTx&)> work) {
+  return outbox::WriteOnce<T>(writer_, meta, resource, codec,
+                              [&](const outbox::WriteTx& w) -> absl::StatusOr<T> {
+                                Tx tx(*this, w);
+                                return work(tx);
+                              });
 }
 
-void PgPipelineRepository::AddStageChange(pqxx::work& tx, const app::Actor& actor,
-                                          const std::string& id, OpportunityStage from,
-                                          OpportunityStage to, absl::Time at) {
-  pool_.Exec(tx, kInsertStageChange, actor.tenant_id, id, static_cast<int>(from),
-             static_cast<int>(to), absl::ToUnixMicros(at), actor.principal);
+absl::StatusOr<Lead> PgPipelineRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<Lead>(app::PipelineTx&)> work) {
+  return RunTx(meta, resource, kLeadAnswer, work);
+}
+absl::StatusOr<app::Conversion> PgPipelineRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<app::Conversion>(app::PipelineTx&)> work) {
+  return RunTx(meta, resource, kConversionAnswer, work);
+}
+absl::StatusOr<Opportunity> PgPipelineRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<Opportunity>(app::PipelineTx&)> work) {
+  return RunTx(meta, resource, kOpportunityAnswer, work);
+}
+absl::StatusOr<domain::StageProbabilities> PgPipelineRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::StageProbabilities>(app::PipelineTx&)> work) {
+  return RunTx(meta, resource, kStageProbabilitiesAnswer, work);
 }
 
 absl::StatusOr<bool> PgPipelineRepository::KeyUsed(const app::Actor& actor) {
-  outbox::WriteMeta meta = MetaOf(actor);
+  outbox::WriteMeta meta = actor;
   bool used = false;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(actor.tenant_id, [&](pqxx::work& tx) -> absl::Status {
     absl::StatusOr<std::optional<std::string>> prev = writer_.PeekIdempotencyKey(tx, meta);
@@ -543,7 +623,7 @@ absl::StatusOr<bool> PgPipelineRepository::KeyUsed(const app::Actor& actor) {
 absl::StatusOr<app::PipelineErasure> PgPipelineRepository::EraseCustomerData(
     const app::Actor& actor, const std::string& consumer, const std::string& event_id,
     const std::vector<std::string>& customer_ids, absl::Time now) {
-  outbox::WriteMeta meta = MetaOf(actor);
+  outbox::WriteMeta meta = actor;
   meta.idempotency_key.clear();  // idempotent by the event id instead
   meta.fingerprint.clear();
   app::PipelineErasure out;
@@ -587,19 +667,6 @@ absl::StatusOr<app::PipelineErasure> PgPipelineRepository::EraseCustomerData(
 
 // -------------------------------------------------------------------- leads
 
-absl::StatusOr<Lead> PgPipelineRepository::InsertLead(const app::Actor& actor, const Lead& l) {
-  outbox::WriteMeta meta = MetaOf(actor);
-  return outbox::WriteOnce<Lead>(
-      writer_, meta, l.id, kLeadAnswer, [&](const outbox::WriteTx& w) -> absl::StatusOr<Lead> {
-        pqxx::work& tx = w.sql();
-        pool_.Exec(tx, kInsertLead, actor.tenant_id, l.id, l.given_name, l.family_name,
-                   l.company_name, l.email, l.phone, l.source, static_cast<int>(l.status), l.owner,
-                   l.score, l.version, absl::ToUnixMicros(l.create_time));
-        EmitLead(tx, meta, "lead.created", l);
-        return l;
-      });
-}
-
 absl::StatusOr<Lead> PgPipelineRepository::GetLead(const std::string& tenant,
                                                    const std::string& id) {
   Lead out;
@@ -633,62 +700,7 @@ absl::StatusOr<app::LeadPage> PgPipelineRepository::ListLeads(const std::string&
   return page;
 }
 
-absl::StatusOr<Lead> PgPipelineRepository::UpdateLead(const app::Actor& actor,
-                                                      const std::string& id,
-                                                      const std::string& if_match,
-                                                      const LeadMutation& mutate) {
-  outbox::WriteMeta meta = MetaOf(actor);
-  return outbox::WriteOnce<Lead>(
-      writer_, meta, id, kLeadAnswer, [&](const outbox::WriteTx& w) -> absl::StatusOr<Lead> {
-        pqxx::work& tx = w.sql();
-        CRM_ASSIGN_OR_RETURN(Lead lead, LoadLead(tx, actor.tenant_id, id, true));
-        CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyUpdate(lead, if_match, mutate));
-        if (changed) {
-          pool_.Exec(tx, kUpdateLead, actor.tenant_id, id, lead.given_name, lead.family_name,
-                     lead.company_name, lead.email, lead.phone, lead.source,
-                     static_cast<int>(lead.status), lead.owner, lead.score, lead.version,
-                     absl::ToUnixMicros(lead.update_time));
-          EmitLead(tx, meta, "lead.updated", lead);
-        }
-        return lead;
-      });
-}
-
-absl::StatusOr<app::Conversion> PgPipelineRepository::ConvertLead(
-    const app::Actor& actor, const std::string& lead_id, const std::string& customer_id,
-    bool customer_created, const Opportunity& opportunity) {
-  outbox::WriteMeta meta = MetaOf(actor);
-  return outbox::WriteOnce<app::Conversion>(
-      writer_, meta, lead_id, kConversionAnswer,
-      [&](const outbox::WriteTx& w) -> absl::StatusOr<app::Conversion> {
-        pqxx::work& tx = w.sql();
-        CRM_ASSIGN_OR_RETURN(Lead lead, LoadLead(tx, actor.tenant_id, lead_id, true));
-        Opportunity o = opportunity;
-        CRM_RETURN_IF_ERROR(domain::ApplyConversion(lead, o, customer_id));
-        WriteOpportunity(tx, actor, o);
-        pool_.Exec(tx, kConvertLead, actor.tenant_id, lead_id, static_cast<int>(lead.status),
-                   lead.customer_id, lead.opportunity_id, lead.version,
-                   absl::ToUnixMicros(lead.convert_time));
-        EmitLead(tx, meta, "lead.converted", lead);
-        EmitOpportunity(tx, meta, "opportunity.created", o, OpportunityStage::kUnspecified);
-        return app::Conversion{lead, o, customer_created};
-      });
-}
-
 // ------------------------------------------------------------ opportunities
-
-absl::StatusOr<Opportunity> PgPipelineRepository::InsertOpportunity(const app::Actor& actor,
-                                                                    const Opportunity& o) {
-  outbox::WriteMeta meta = MetaOf(actor);
-  return outbox::WriteOnce<Opportunity>(
-      writer_, meta, o.id, kOpportunityAnswer,
-      [&](const outbox::WriteTx& w) -> absl::StatusOr<Opportunity> {
-        pqxx::work& tx = w.sql();
-        WriteOpportunity(tx, actor, o);
-        EmitOpportunity(tx, meta, "opportunity.created", o, OpportunityStage::kUnspecified);
-        return o;
-      });
-}
 
 absl::StatusOr<Opportunity> PgPipelineRepository::GetOpportunity(const std::string& tenant,
                                                                  const std::string& id) {
@@ -724,57 +736,6 @@ absl::StatusOr<app::OpportunityPage> PgPipelineRepository::ListOpportunities(
   return page;
 }
 
-absl::StatusOr<Opportunity> PgPipelineRepository::UpdateOpportunity(
-    const app::Actor& actor, const std::string& id, const std::string& if_match,
-    const OpportunityMutation& mutate) {
-  outbox::WriteMeta meta = MetaOf(actor);
-  return outbox::WriteOnce<Opportunity>(
-      writer_, meta, id, kOpportunityAnswer,
-      [&](const outbox::WriteTx& w) -> absl::StatusOr<Opportunity> {
-        pqxx::work& tx = w.sql();
-        CRM_ASSIGN_OR_RETURN(Opportunity o, LoadOpportunity(tx, actor.tenant_id, id, true));
-        CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyUpdate(o, if_match, mutate));
-        if (changed) {
-          pool_.Exec(tx, kUpdateOpportunity, actor.tenant_id, id, o.name, o.customer_id,
-                     o.amount_minor, o.currency_code, domain::FormatDate(o.expected_close_date),
-                     o.owner, o.version, absl::ToUnixMicros(o.update_time));
-          EmitOpportunity(tx, meta, "opportunity.updated", o, OpportunityStage::kUnspecified);
-        }
-        return o;
-      });
-}
-
-absl::StatusOr<Opportunity> PgPipelineRepository::MoveStage(const app::Actor& actor,
-                                                            const std::string& id,
-                                                            const app::StageMove& move,
-                                                            absl::Time now) {
-  outbox::WriteMeta meta = MetaOf(actor);
-  return outbox::WriteOnce<Opportunity>(
-      writer_, meta, id, kOpportunityAnswer,
-      [&](const outbox::WriteTx& w) -> absl::StatusOr<Opportunity> {
-        pqxx::work& tx = w.sql();
-        CRM_ASSIGN_OR_RETURN(Opportunity o, LoadOpportunity(tx, actor.tenant_id, id, true));
-        const OpportunityStage from = o.stage;
-        CRM_RETURN_IF_ERROR(domain::ApplyStageMove(o, move, now));
-        if (move.order) {
-          // Won with its order: both in this transaction, under the row lock, so
-          // a concurrent close or a refused move leaves no order behind.
-          if (orders_ == nullptr) return absl::UnimplementedError("orders are not configured");
-          domain::Order order = *move.order;
-          order.customer_id = o.customer_id;
-          CRM_RETURN_IF_ERROR(orders_->InsertInTransaction(tx, meta, order));
-        }
-        pool_.Exec(tx, kUpdateOpportunityStage, actor.tenant_id, id, static_cast<int>(o.stage),
-                   o.order_id, o.close_reason, domain::IsClosed(o.stage), absl::ToUnixMicros(now),
-                   o.version);
-        AddStageChange(tx, actor, id, from, o.stage, now);
-        for (const char* type : domain::StageMoveEventTypes(o.stage)) {
-          EmitOpportunity(tx, meta, type, o, from);
-        }
-        return o;
-      });
-}
-
 absl::StatusOr<std::vector<domain::StageChange>> PgPipelineRepository::StageHistory(
     const std::string& tenant, const std::string& id) {
   std::vector<domain::StageChange> out;
@@ -804,29 +765,6 @@ absl::StatusOr<domain::StageProbabilities> PgPipelineRepository::GetProbabilitie
     return absl::OkStatus();
   }));
   return out;
-}
-
-absl::StatusOr<domain::StageProbabilities> PgPipelineRepository::UpdateProbabilities(
-    const app::Actor& actor, const std::vector<std::pair<int, int>>& changes, absl::Time now) {
-  outbox::WriteMeta meta = MetaOf(actor);
-  return outbox::WriteOnce<domain::StageProbabilities>(
-      writer_, meta, "stage_probabilities", kStageProbabilitiesAnswer,
-      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::StageProbabilities> {
-        pqxx::work& tx = w.sql();
-        // Serializes concurrent updates of one tenant (the rows may not exist yet).
-        pool_.Exec(tx, kLockStageProbabilities, actor.tenant_id);
-        CRM_ASSIGN_OR_RETURN(domain::StageProbabilities current,
-                             LoadProbabilities(tx, actor.tenant_id));
-        CRM_ASSIGN_OR_RETURN(domain::StageProbabilities out,
-                             domain::ApplyProbabilities(current, changes));
-        for (const auto& [stage, percent] : changes) {
-          pool_.Exec(tx, kUpsertStageProbability, actor.tenant_id, stage, percent,
-                     absl::ToUnixMicros(now));
-        }
-        writer_.Emit(tx, meta, "", "pipeline.stage_probabilities_updated",
-                     Json{{"stages", ProbabilitiesJson(out)}}.dump());
-        return out;
-      });
 }
 
 // ----------------------------------------------------------------- forecast

@@ -23,39 +23,32 @@ class PgPipelineRepository final : public app::PipelineRepository {
   // PgProductRepository::Queries().
   static std::vector<pg::NamedQuery> Queries();
 
+  absl::StatusOr<domain::Lead> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<domain::Lead>(app::PipelineTx&)> work) override;
+  absl::StatusOr<app::Conversion> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<app::Conversion>(app::PipelineTx&)> work) override;
+  absl::StatusOr<domain::Opportunity> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<domain::Opportunity>(app::PipelineTx&)> work) override;
+  absl::StatusOr<domain::StageProbabilities> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<domain::StageProbabilities>(app::PipelineTx&)> work)
+      override;
+
   absl::StatusOr<bool> KeyUsed(const app::Actor& actor) override;
-  absl::StatusOr<domain::Lead> InsertLead(const app::Actor& actor, const domain::Lead& l) override;
   absl::StatusOr<domain::Lead> GetLead(const std::string& tenant, const std::string& id) override;
   absl::StatusOr<app::LeadPage> ListLeads(const std::string& tenant,
                                           const app::LeadQuery& q) override;
-  absl::StatusOr<domain::Lead> UpdateLead(const app::Actor& actor, const std::string& id,
-                                          const std::string& if_match,
-                                          const LeadMutation& mutate) override;
-  absl::StatusOr<app::Conversion> ConvertLead(const app::Actor& actor, const std::string& lead_id,
-                                              const std::string& customer_id,
-                                              bool customer_created,
-                                              const domain::Opportunity& opportunity) override;
-
-  absl::StatusOr<domain::Opportunity> InsertOpportunity(const app::Actor& actor,
-                                                        const domain::Opportunity& o) override;
   absl::StatusOr<domain::Opportunity> GetOpportunity(const std::string& tenant,
                                                      const std::string& id) override;
   absl::StatusOr<app::OpportunityPage> ListOpportunities(const std::string& tenant,
                                                          const app::OpportunityQuery& q) override;
-  absl::StatusOr<domain::Opportunity> UpdateOpportunity(const app::Actor& actor,
-                                                        const std::string& id,
-                                                        const std::string& if_match,
-                                                        const OpportunityMutation& mutate) override;
-  absl::StatusOr<domain::Opportunity> MoveStage(const app::Actor& actor, const std::string& id,
-                                                const app::StageMove& move,
-                                                absl::Time now) override;
   absl::StatusOr<std::vector<domain::StageChange>> StageHistory(const std::string& tenant,
                                                                 const std::string& id) override;
 
   absl::StatusOr<domain::StageProbabilities> GetProbabilities(const std::string& tenant) override;
-  absl::StatusOr<domain::StageProbabilities> UpdateProbabilities(
-      const app::Actor& actor, const std::vector<std::pair<int, int>>& changes,
-      absl::Time now) override;
 
   absl::StatusOr<app::PipelineErasure> EraseCustomerData(
       const app::Actor& actor, const std::string& consumer, const std::string& event_id,
@@ -65,15 +58,17 @@ class PgPipelineRepository final : public app::PipelineRepository {
       const std::string& tenant, const app::ForecastQuery& q) override;
 
  private:
+  class Tx;  // app::PipelineTx over one outbox::WriteTx
+  template <typename T>
+  absl::StatusOr<T> RunTx(const outbox::WriteMeta& meta, const std::string& resource,
+                          const outbox::AnswerCodec<T>& codec,
+                          absl::FunctionRef<absl::StatusOr<T>(app::PipelineTx&)> work);
   absl::StatusOr<domain::Lead> LoadLead(pqxx::work& tx, const std::string& tenant,
                                         const std::string& id, bool for_update);
   absl::StatusOr<domain::Opportunity> LoadOpportunity(pqxx::work& tx, const std::string& tenant,
                                                       const std::string& id, bool for_update);
   absl::StatusOr<domain::StageProbabilities> LoadProbabilities(pqxx::work& tx,
                                                                const std::string& tenant);
-  void WriteOpportunity(pqxx::work& tx, const app::Actor& actor, const domain::Opportunity& o);
-  void AddStageChange(pqxx::work& tx, const app::Actor& actor, const std::string& id,
-                      domain::OpportunityStage from, domain::OpportunityStage to, absl::Time at);
   void EmitLead(pqxx::work& tx, const outbox::WriteMeta& meta, const char* type,
                 const domain::Lead& l);
   void EmitOpportunity(pqxx::work& tx, const outbox::WriteMeta& meta, const char* type,

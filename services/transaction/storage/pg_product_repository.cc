@@ -9,7 +9,6 @@
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/pg/sql.h"
-#include "services/transaction/storage/write_meta.h"
 
 namespace crm::transaction::storage {
 namespace {
@@ -169,7 +168,7 @@ absl::StatusOr<domain::Product> PgProductRepository::Insert(const app::Actor& ac
     return FromSnapshot(stored);
   };
   return outbox::WriteOnce<domain::Product>(
-      writer_, MetaOf(actor), p.sku, codec,
+      writer_, actor, p.sku, codec,
       [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Product> {
         pqxx::result r =
             pool_.Exec(w.sql(), kInsertProduct, w.tenant(), p.sku, p.name,
@@ -203,7 +202,7 @@ absl::StatusOr<domain::Product> PgProductRepository::Update(const app::Actor& ac
                                                             const std::string& sku,
                                                             const std::string& if_match,
                                                             const Mutation& mutate) {
-  outbox::WriteMeta meta = MetaOf(actor);
+  outbox::WriteMeta meta = actor;
   domain::Product out;
   absl::Status s = writer_.Write(meta, sku, [&](pqxx::work& tx) -> absl::Status {
     CRM_ASSIGN_OR_RETURN(domain::Product before, Load(tx, actor.tenant_id, sku, true));
@@ -249,7 +248,7 @@ absl::StatusOr<app::ProductPage> PgProductRepository::List(const std::string& te
 
 absl::StatusOr<app::BatchResult> PgProductRepository::Upsert(
     const app::Actor& actor, const std::vector<domain::Product>& products) {
-  outbox::WriteMeta meta = MetaOf(actor);
+  outbox::WriteMeta meta = actor;
   app::BatchResult result;
   absl::Status s = writer_.Write(meta, absl::StrCat("products:", products.size()),
                                  [&](pqxx::work& tx) -> absl::Status {

@@ -2,27 +2,27 @@
 // repository for won -> order) against the private PostgreSQL (app role, RLS
 // on). Schema txn is reset once per process; every test works in its own
 // random tenant.
-#include "services/transaction/storage/pg_pipeline_repository.h"
-
+#include <catch2/catch.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <pqxx/pqxx>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <catch2/catch.hpp>
-#include <pqxx/pqxx>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
+#include "libs/common/status_macros.h"
 #include "libs/pg/pool.h"
 #include "services/transaction/app/orders.h"
 #include "services/transaction/app/pipeline.h"
 #include "services/transaction/storage/pg_order_repository.h"
+#include "services/transaction/storage/pg_pipeline_repository.h"
 #include "services/transaction/storage/pg_product_repository.h"
 #include "tests/support/fakes/common_fakes.h"
 #include "tests/support/pg_test_db.h"
@@ -74,6 +74,96 @@ app::Actor ActorOf(const std::string& tenant, const std::string& method,
   a.idempotency_key = key.empty() ? common::NewUuid() : key;
   a.fingerprint = fingerprint;
   return a;
+}
+
+// The writes below drive the repository through its port (app::PipelineTx)
+// the way app::Pipeline does, with the test's own ids and times, so each
+// statement and event of the adapter is checked on its own.
+absl::StatusOr<Lead> InsertLead(const app::Actor& a, const Lead& l) {
+  return Repo().Run<Lead>(a, l.id, [&](app::PipelineTx& tx) -> absl::StatusOr<Lead> {
+    tx.SaveLead(l, true);
+    tx.EmitLead("lead.created", l);
+    return l;
+  });
+}
+absl::StatusOr<Lead> UpdateLead(const app::Actor& a, const std::string& id,
+                                const std::string& if_match,
+                                const std::function<absl::Status(Lead&)>& mutate) {
+  return Repo().Run<Lead>(a, id, [&](app::PipelineTx& tx) -> absl::StatusOr<Lead> {
+    CRM_ASSIGN_OR_RETURN(Lead l, tx.LoadLead(id));
+    CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyUpdate(l, if_match, mutate));
+    if (changed) {
+      tx.SaveLead(l, false);
+      tx.EmitLead("lead.updated", l);
+    }
+    return l;
+  });
+}
+absl::StatusOr<app::Conversion> ConvertLead(const app::Actor& a, const std::string& lead_id,
+                                            const std::string& customer, bool created,
+                                            const Opportunity& opportunity) {
+  return Repo().Run<app::Conversion>(
+      a, lead_id, [&](app::PipelineTx& tx) -> absl::StatusOr<app::Conversion> {
+        CRM_ASSIGN_OR_RETURN(Lead l, tx.LoadLead(lead_id));
+        Opportunity o = opportunity;
+        CRM_RETURN_IF_ERROR(domain::ApplyConversion(l, o, customer));
+        tx.SaveOpportunity(o, true);
+        tx.AppendStageChange(o.id,
+                             {OpportunityStage::kUnspecified, o.stage, o.create_time, a.principal});
+        tx.SaveLead(l, false);
+        tx.EmitLead("lead.converted", l);
+        tx.EmitOpportunity("opportunity.created", o, OpportunityStage::kUnspecified);
+        return app::Conversion{l, o, created};
+      });
+}
+absl::StatusOr<Opportunity> InsertOpportunity(const app::Actor& a, const Opportunity& o) {
+  return Repo().Run<Opportunity>(a, o.id, [&](app::PipelineTx& tx) -> absl::StatusOr<Opportunity> {
+    tx.SaveOpportunity(o, true);
+    tx.AppendStageChange(o.id,
+                         {OpportunityStage::kUnspecified, o.stage, o.create_time, a.principal});
+    tx.EmitOpportunity("opportunity.created", o, OpportunityStage::kUnspecified);
+    return o;
+  });
+}
+absl::StatusOr<Opportunity> UpdateOpportunity(
+    const app::Actor& a, const std::string& id, const std::string& if_match,
+    const std::function<absl::Status(Opportunity&)>& mutate) {
+  return Repo().Run<Opportunity>(a, id, [&](app::PipelineTx& tx) -> absl::StatusOr<Opportunity> {
+    CRM_ASSIGN_OR_RETURN(Opportunity o, tx.LoadOpportunity(id));
+    CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyUpdate(o, if_match, mutate));
+    if (changed) {
+      tx.SaveOpportunity(o, false);
+      tx.EmitOpportunity("opportunity.updated", o, OpportunityStage::kUnspecified);
+    }
+    return o;
+  });
+}
+absl::StatusOr<Opportunity> MoveStage(const app::Actor& a, const std::string& id,
+                                      const app::StageMove& move, absl::Time now) {
+  return Repo().Run<Opportunity>(a, id, [&](app::PipelineTx& tx) -> absl::StatusOr<Opportunity> {
+    CRM_ASSIGN_OR_RETURN(Opportunity o, tx.LoadOpportunity(id));
+    const OpportunityStage from = o.stage;
+    CRM_RETURN_IF_ERROR(domain::ApplyStageMove(o, move, now));
+    tx.SaveOpportunity(o, false);
+    tx.AppendStageChange(id, {from, o.stage, now, a.principal});
+    for (const char* type : domain::StageMoveEventTypes(o.stage)) {
+      tx.EmitOpportunity(type, o, from);
+    }
+    return o;
+  });
+}
+absl::StatusOr<domain::StageProbabilities> UpdateProbabilities(
+    const app::Actor& a, const std::vector<std::pair<int, int>>& changes, absl::Time now) {
+  return Repo().Run<domain::StageProbabilities>(
+      a, "stage_probabilities",
+      [&](app::PipelineTx& tx) -> absl::StatusOr<domain::StageProbabilities> {
+        CRM_ASSIGN_OR_RETURN(domain::StageProbabilities current, tx.LoadProbabilities());
+        CRM_ASSIGN_OR_RETURN(domain::StageProbabilities out,
+                             domain::ApplyProbabilities(current, changes));
+        tx.SaveProbabilities(changes, now);
+        tx.EmitProbabilities(out);
+        return out;
+      });
 }
 
 int64_t CountIn(const std::string& tenant, const std::string& sql) {
@@ -131,13 +221,13 @@ Opportunity NewOpp(const std::string& customer, int64_t amount = 100'000,
 }
 
 Lead InsertLeadOk(const std::string& tenant, const Lead& l) {
-  auto r = Repo().InsertLead(ActorOf(tenant, "CreateLead"), l);
+  auto r = InsertLead(ActorOf(tenant, "CreateLead"), l);
   INFO(r.status().ToString());
   REQUIRE(r.ok());
   return *r;
 }
 Opportunity InsertOppOk(const std::string& tenant, const Opportunity& o) {
-  auto r = Repo().InsertOpportunity(ActorOf(tenant, "CreateOpportunity"), o);
+  auto r = InsertOpportunity(ActorOf(tenant, "CreateOpportunity"), o);
   INFO(r.status().ToString());
   REQUIRE(r.ok());
   return *r;
@@ -146,7 +236,7 @@ Opportunity MoveOk(const std::string& tenant, const std::string& id, Opportunity
                    absl::Time now, const std::string& key = "") {
   app::StageMove m;
   m.to = to;
-  auto r = Repo().MoveStage(ActorOf(tenant, "MoveOpportunityStage", key), id, m, now);
+  auto r = MoveStage(ActorOf(tenant, "MoveOpportunityStage", key), id, m, now);
   INFO(r.status().ToString());
   REQUIRE(r.ok());
   return *r;
@@ -205,11 +295,13 @@ TEST_CASE("Leads round-trip, another tenant reads NOT_FOUND and sees no rows",
   CHECK(foreign.status().code() == StatusCode::kNotFound);
   CHECK(ReasonOf(foreign.status()) == "LEAD_NOT_FOUND");
   CHECK(CountIn(other, "SELECT count(*) FROM txn.leads") == 0);
-  auto upd = Repo().UpdateLead(ActorOf(other, "UpdateLead"), l.id, "",
-                               [](Lead& x) { x.score = 99; return absl::OkStatus(); });
+  auto upd = UpdateLead(ActorOf(other, "UpdateLead"), l.id, "", [](Lead& x) {
+    x.score = 99;
+    return absl::OkStatus();
+  });
   CHECK(ReasonOf(upd.status()) == "LEAD_NOT_FOUND");
-  auto conv = Repo().ConvertLead(ActorOf(other, "ConvertLead"), l.id, common::NewUuid(), false,
-                                 NewOpp(""));
+  auto conv =
+      ConvertLead(ActorOf(other, "ConvertLead"), l.id, common::NewUuid(), false, NewOpp(""));
   CHECK(ReasonOf(conv.status()) == "LEAD_NOT_FOUND");
   CHECK(CountIn(other, "SELECT count(*) FROM txn.opportunities") == 0);
   auto still = Repo().GetLead(tenant, l.id);
@@ -228,40 +320,42 @@ TEST_CASE("InsertLead is strictly idempotent", "[transaction][pipeline][reposito
   const std::string tenant = common::NewUuid();
   Lead l = NewLead();
   app::Actor a = ActorOf(tenant, "CreateLead", "lead-key-1");
-  auto first = Repo().InsertLead(a, l);
+  auto first = InsertLead(a, l);
   REQUIRE(first.ok());
   Lead retry = NewLead();  // a retry computes a new id; the first answer wins
-  auto second = Repo().InsertLead(a, retry);
+  auto second = InsertLead(a, retry);
   REQUIRE(second.ok());
   RequireSameLead(*second, *first);
   CHECK(CountIn(tenant, "SELECT count(*) FROM txn.leads") == 1);
   CHECK(CountEvents(tenant, "lead.created") == 1);
   app::Actor other_body = ActorOf(tenant, "CreateLead", "lead-key-1", "fp-2");
-  auto reused = Repo().InsertLead(other_body, NewLead());
+  auto reused = InsertLead(other_body, NewLead());
   CHECK(reused.status().code() == StatusCode::kInvalidArgument);
   CHECK(ReasonOf(reused.status()) == "IDEMPOTENCY_KEY_REUSED");
   CHECK(FieldOf(reused.status()) == "request_id");
   // Keys are per tenant.
   const std::string other = common::NewUuid();
-  CHECK(Repo().InsertLead(ActorOf(other, "CreateLead", "lead-key-1", "fp-2"), NewLead()).ok());
+  CHECK(InsertLead(ActorOf(other, "CreateLead", "lead-key-1", "fp-2"), NewLead()).ok());
 }
 
 TEST_CASE("UpdateLead: etag, no-op writes nothing, changes bump the version",
           "[transaction][pipeline][repository]") {
   const std::string tenant = common::NewUuid();
   Lead l = InsertLeadOk(tenant, NewLead());
-  auto stale = Repo().UpdateLead(ActorOf(tenant, "UpdateLead"), l.id, "9",
-                                 [](Lead& x) { x.score = 1; return absl::OkStatus(); });
+  auto stale = UpdateLead(ActorOf(tenant, "UpdateLead"), l.id, "9", [](Lead& x) {
+    x.score = 1;
+    return absl::OkStatus();
+  });
   CHECK(stale.status().code() == StatusCode::kAborted);
   CHECK(ReasonOf(stale.status()) == "ETAG_MISMATCH");
-  auto same = Repo().UpdateLead(ActorOf(tenant, "UpdateLead"), l.id, "1", [](Lead& x) {
+  auto same = UpdateLead(ActorOf(tenant, "UpdateLead"), l.id, "1", [](Lead& x) {
     x.update_time = kT0 + absl::Hours(1);
     return absl::OkStatus();
   });
   REQUIRE(same.ok());
   CHECK(same->version == 1);
   CHECK(CountEvents(tenant, "lead.updated") == 0);
-  auto changed = Repo().UpdateLead(ActorOf(tenant, "UpdateLead"), l.id, "1", [](Lead& x) {
+  auto changed = UpdateLead(ActorOf(tenant, "UpdateLead"), l.id, "1", [](Lead& x) {
     x.status = LeadStatus::kWorking;
     x.score = 55;
     x.update_time = kT0 + absl::Hours(2);
@@ -283,7 +377,7 @@ TEST_CASE("ConvertLead: one transaction, replayed, refused the second time",
   Opportunity o = NewOpp("");
   o.create_time = o.update_time = kT0 + absl::Minutes(5);
   app::Actor a = ActorOf(tenant, "ConvertLead", "conv-key");
-  auto c = Repo().ConvertLead(a, l.id, customer, true, o);
+  auto c = ConvertLead(a, l.id, customer, true, o);
   INFO(c.status().ToString());
   REQUIRE(c.ok());
   CHECK(c->customer_created);
@@ -306,15 +400,14 @@ TEST_CASE("ConvertLead: one transaction, replayed, refused the second time",
   REQUIRE(history.ok());
   REQUIRE(history->size() == 1);
 
-  auto again = Repo().ConvertLead(a, l.id, customer, true, NewOpp(""));
+  auto again = ConvertLead(a, l.id, customer, true, NewOpp(""));
   REQUIRE(again.ok());
   RequireSameOpp(again->opportunity, c->opportunity);
   RequireSameLead(again->lead, c->lead);
   CHECK(again->customer_created);
   CHECK(CountIn(tenant, "SELECT count(*) FROM txn.opportunities") == 1);
 
-  auto second = Repo().ConvertLead(ActorOf(tenant, "ConvertLead"), l.id, customer, false,
-                                   NewOpp(""));
+  auto second = ConvertLead(ActorOf(tenant, "ConvertLead"), l.id, customer, false, NewOpp(""));
   CHECK(second.status().code() == StatusCode::kFailedPrecondition);
   CHECK(ReasonOf(second.status()) == "LEAD_ALREADY_CONVERTED");
   CHECK(CountIn(tenant, "SELECT count(*) FROM txn.opportunities") == 1);
@@ -365,8 +458,7 @@ TEST_CASE("Stage moves write history, closed stages are final and refusals repla
   app::StageMove win;
   win.to = OpportunityStage::kClosedWon;
   win.close_reason = "signed";
-  auto won = Repo().MoveStage(ActorOf(tenant, "CloseOpportunity"), o.id, win,
-                              kT0 + absl::Hours(3));
+  auto won = MoveStage(ActorOf(tenant, "CloseOpportunity"), o.id, win, kT0 + absl::Hours(3));
   REQUIRE(won.ok());
   CHECK(won->stage == OpportunityStage::kClosedWon);
   CHECK(won->version == 4);
@@ -395,11 +487,11 @@ TEST_CASE("Stage moves write history, closed stages are final and refusals repla
   app::StageMove back;
   back.to = OpportunityStage::kProposal;
   app::Actor a = ActorOf(tenant, "MoveOpportunityStage", "move-closed");
-  auto refused = Repo().MoveStage(a, o.id, back, kT0 + absl::Hours(4));
+  auto refused = MoveStage(a, o.id, back, kT0 + absl::Hours(4));
   CHECK(refused.status().code() == StatusCode::kFailedPrecondition);
   CHECK(ReasonOf(refused.status()) == "INVALID_STAGE_TRANSITION");
   CHECK(absl::StrContains(refused.status().message(), "closed_won"));
-  auto replayed = Repo().MoveStage(a, o.id, back, kT0 + absl::Hours(5));
+  auto replayed = MoveStage(a, o.id, back, kT0 + absl::Hours(5));
   CHECK(replayed.status().code() == refused.status().code());
   CHECK(replayed.status().message() == refused.status().message());
   CHECK(ReasonOf(replayed.status()) == "INVALID_STAGE_TRANSITION");
@@ -407,8 +499,8 @@ TEST_CASE("Stage moves write history, closed stages are final and refusals repla
 
   const std::string other = common::NewUuid();
   CHECK(ReasonOf(Repo().StageHistory(other, o.id).status()) == "OPPORTUNITY_NOT_FOUND");
-  CHECK(ReasonOf(Repo().MoveStage(ActorOf(other, "MoveOpportunityStage"), o.id, back, kT0)
-                     .status()) == "OPPORTUNITY_NOT_FOUND");
+  CHECK(ReasonOf(MoveStage(ActorOf(other, "MoveOpportunityStage"), o.id, back, kT0).status()) ==
+        "OPPORTUNITY_NOT_FOUND");
   CHECK(CountIn(other, "SELECT count(*) FROM txn.opportunity_stage_history") == 0);
 }
 
@@ -431,14 +523,13 @@ TEST_CASE("UpdateOpportunity writes the changed fields and an event",
   const std::string tenant = common::NewUuid();
   Opportunity o = InsertOppOk(tenant, NewOpp(""));
   const std::string customer = common::NewUuid();
-  auto r = Repo().UpdateOpportunity(ActorOf(tenant, "UpdateOpportunity"), o.id, "1",
-                                    [&](Opportunity& x) {
-                                      x.amount_minor = 42;
-                                      x.customer_id = customer;
-                                      x.expected_close_date = CivilDay(2027, 1, 31);
-                                      x.update_time = kT0 + absl::Hours(1);
-                                      return absl::OkStatus();
-                                    });
+  auto r = UpdateOpportunity(ActorOf(tenant, "UpdateOpportunity"), o.id, "1", [&](Opportunity& x) {
+    x.amount_minor = 42;
+    x.customer_id = customer;
+    x.expected_close_date = CivilDay(2027, 1, 31);
+    x.update_time = kT0 + absl::Hours(1);
+    return absl::OkStatus();
+  });
   REQUIRE(r.ok());
   CHECK(r->version == 2);
   auto got = Repo().GetOpportunity(tenant, o.id);
@@ -456,15 +547,15 @@ TEST_CASE("Stage probabilities per tenant", "[transaction][pipeline][repository]
   REQUIRE(d.ok());
   CHECK(d->percent == domain::StageProbabilities{}.percent);
   app::Actor a = ActorOf(tenant, "UpdateStageProbabilities", "prob-1");
-  auto p = Repo().UpdateProbabilities(a, {{3, 65}, {4, 40}}, kT0);
+  auto p = UpdateProbabilities(a, {{3, 65}, {4, 40}}, kT0);
   REQUIRE(p.ok());
   CHECK(p->Of(OpportunityStage::kProposal) == 65);
   CHECK(p->Of(OpportunityStage::kNegotiation) == 40);
-  auto p2 = Repo().UpdateProbabilities(ActorOf(tenant, "UpdateStageProbabilities"), {{1, 5}}, kT0);
+  auto p2 = UpdateProbabilities(ActorOf(tenant, "UpdateStageProbabilities"), {{1, 5}}, kT0);
   REQUIRE(p2.ok());
   CHECK(p2->Of(OpportunityStage::kProposal) == 65);
   CHECK(p2->Of(OpportunityStage::kProspecting) == 5);
-  auto replay = Repo().UpdateProbabilities(a, {{3, 65}, {4, 40}}, kT0);
+  auto replay = UpdateProbabilities(a, {{3, 65}, {4, 40}}, kT0);
   REQUIRE(replay.ok());
   CHECK(replay->Of(OpportunityStage::kProspecting) == 10);  // the first answer
   CHECK(Repo().GetProbabilities(tenant)->Of(OpportunityStage::kProspecting) == 5);
@@ -517,8 +608,7 @@ TEST_CASE("Forecast figures over real rows", "[transaction][pipeline][repository
   CHECK(((*rows)[3].owner == "bob" && (*rows)[3].weighted_amount_minor == 40'000));
 
   // The tenant's probabilities weight the figures; filters by owner and currency.
-  REQUIRE(Repo().UpdateProbabilities(ActorOf(tenant, "UpdateStageProbabilities"), {{1, 25}}, kT0)
-              .ok());
+  REQUIRE(UpdateProbabilities(ActorOf(tenant, "UpdateStageProbabilities"), {{1, 25}}, kT0).ok());
   auto ann_chf = pipeline.Forecast(tenant, "ann", "chf", range);
   REQUIRE(ann_chf.ok());
   REQUIRE(ann_chf->size() == 2);
