@@ -31,14 +31,18 @@ void LogEscapedException(const char* method, const RequestContext& rc, const std
 
 grpc::Status EndOfCall(grpc::CallbackServerContext* ctx, RpcMetrics& metrics, const char* method,
                        const RequestContext& rc, absl::Time start, const absl::Status& status) {
-  grpc::Status g = ToGrpcStatus(status);
-  std::string reason = common::ReasonOf(status);
-  if (!reason.empty()) ctx->AddTrailingMetadata(kReasonTrailer, reason);
   if (status.code() == absl::StatusCode::kInternal) {
     CRM_LOG(Error).Field("rpc", method).Field("request_id", rc.request_id) << status.message();
   }
-  metrics.Record(method, g, absl::Now() - start, rc, reason);
-  return g;
+  return EndOfCall(ctx, metrics, method, rc, start, ToGrpcStatus(status), common::ReasonOf(status));
+}
+
+grpc::Status EndOfCall(grpc::CallbackServerContext* ctx, RpcMetrics& metrics, const char* method,
+                       const RequestContext& rc, absl::Time start, const grpc::Status& status,
+                       std::string_view reason) {
+  if (!reason.empty()) ctx->AddTrailingMetadata(kReasonTrailer, std::string(reason));
+  metrics.Record(method, status, absl::Now() - start, rc, reason);
+  return status;
 }
 
 void FinishRpc(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,

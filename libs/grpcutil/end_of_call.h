@@ -7,6 +7,7 @@
 // are made here too, so no handler spells them differently.
 #include <exception>
 #include <stdexcept>
+#include <string_view>
 
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/status.h>
@@ -53,5 +54,14 @@ absl::Status RunGuarded(const char* method, const RequestContext& rc, Fn&& fn) {
 // status to finish the reactor with. `start` is when the call arrived.
 grpc::Status EndOfCall(grpc::CallbackServerContext* ctx, RpcMetrics& metrics, const char* method,
                        const RequestContext& rc, absl::Time start, const absl::Status& status);
+// The same end for a call whose status is already a grpc::Status, kept as
+// it is (code, message, details): one relayed from a backend by the
+// gateway's proxy. `reason` (may be empty) goes into the reason trailer and
+// the access-log line. No ERROR line: such a status was made, and its
+// internal detail logged, where it came from. The absl::Status overload
+// ends here too.
+grpc::Status EndOfCall(grpc::CallbackServerContext* ctx, RpcMetrics& metrics, const char* method,
+                       const RequestContext& rc, absl::Time start, const grpc::Status& status,
+                       std::string_view reason);
 
 }  // namespace crm::grpcutil

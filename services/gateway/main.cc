@@ -82,8 +82,11 @@ int main() {
   }
 
   api::Reflection reflection(backends->PublicServices());
-  api::GrpcProxyService grpc_proxy(proxy, reflection,
-                                   static_cast<size_t>(config->max_upload_bytes));
+  // Proxied gRPC calls end like every service's calls: crm_rpc_server_*
+  // with service="gateway" and one access-log line each.
+  grpcutil::RpcMetrics proxy_metrics((*rt)->registry(), "gateway");
+  api::GrpcProxyService grpc_proxy(proxy, reflection, static_cast<size_t>(config->max_upload_bytes),
+                                   proxy_metrics);
   grpcutil::ServerRunner& server = (*rt)->server();
   server.DisableBuiltinReflection();  // `reflection` lists the relayed services too
   server.builder().SetMaxReceiveMessageSize(static_cast<int>(

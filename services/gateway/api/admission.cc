@@ -16,7 +16,7 @@ absl::Status Overloaded() {
 
 void Proxy::Admit(std::shared_ptr<InboundCall> call, AdmitDone done) {
   MethodRoute route = RouteFor(call->full_method);
-  if (!route.known || route.stub == nullptr) {
+  if (!route.known() || route.stub == nullptr) {
     outcome_.unknown_method.Increment();
     done(nullptr, ErrorResult(common::WithReason(
                       absl::UnimplementedError(absl::StrCat("unknown method ", call->full_method)),
@@ -25,7 +25,7 @@ void Proxy::Admit(std::shared_ptr<InboundCall> call, AdmitDone done) {
   }
   // Most calls need no I/O to be admitted (cached key, leased token): go on
   // from this thread; the rest go to the executor, which may block.
-  if (auto fast = access_.AdmitWithoutIo(call->authorization, call->full_method)) {
+  if (auto fast = access_.AdmitWithoutIo(call->authorization, call->full_method, route.policy)) {
     if (!fast->ok()) {
       (fast->status().code() == absl::StatusCode::kPermissionDenied ? outcome_.forbidden
                                                                     : outcome_.unauthenticated)
@@ -38,17 +38,18 @@ void Proxy::Admit(std::shared_ptr<InboundCall> call, AdmitDone done) {
     done(&p, ForwardResult{});
     return;
   }
-  AdmitOnExecutor(std::move(call), std::move(done));
+  AdmitOnExecutor(std::move(call), route.policy, std::move(done));
 }
 
-void Proxy::AdmitOnExecutor(std::shared_ptr<InboundCall> call, AdmitDone done) {
+void Proxy::AdmitOnExecutor(std::shared_ptr<InboundCall> call, domain::AccessPolicy policy,
+                            AdmitDone done) {
   auto shared_done = std::make_shared<AdmitDone>(std::move(done));
-  bool queued = executor_.TrySubmit([this, call, shared_done] {
+  bool queued = executor_.TrySubmit([this, call, policy, shared_done] {
     absl::StatusOr<app::Principal> p = access_.Authenticate(call->authorization);
     absl::Status s = p.status();
     prometheus::Counter* refused = &outcome_.unauthenticated;
     if (s.ok()) {
-      s = access_.Authorize(*p, call->full_method);
+      s = access_.Authorize(*p, call->full_method, policy);
       refused = &outcome_.forbidden;
     }
     if (s.ok()) {

@@ -4,9 +4,10 @@
 // distinct peer, at CRM_<PEER>_ADDR), the proxy's routes, the services the
 // REST gateway and OpenAPI read their routes from, reflection's service list
 // and readiness (every peer answers its health check). Adding a service is
-// one row of BackendTable() (backends.cc), plus linking its protos and its
-// methods in the permission table (a unit test walks the table and fails for
-// a method without one).
+// one row of BackendTable() (backends.cc), which also links its protos; who
+// may call each of its methods is the access policy the method declares in
+// its proto (option (crm.common.v1.access_policy), read by the method table;
+// a unit test walks the table and fails for a method without one).
 #include <grpcpp/grpcpp.h>
 
 #include <functional>

@@ -2,8 +2,10 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "libs/common/id.h"
+#include "libs/grpcutil/end_of_call.h"
 #include "libs/observability/log.h"
 #include "services/gateway/domain/permissions.h"
 
@@ -87,6 +89,21 @@ void LogAccess(const char* transport, absl::string_view what, absl::string_view 
   if (!r.principal.empty()) line.Field("principal", r.principal);
   if (!r.reason.empty()) line.Field("reason", r.reason);
   line << "access";
+}
+
+grpc::Status EndProxiedCall(grpc::CallbackServerContext* ctx, grpcutil::RpcMetrics& metrics,
+                            const char* method, absl::Time start, const InboundCall& call,
+                            const ForwardResult& r) {
+  if (r.retry_after_ms > 0) {
+    ctx->AddTrailingMetadata("retry-after-ms", absl::StrCat(r.retry_after_ms));
+  }
+  // What the access-log line names (the backend got the sealed context).
+  grpcutil::RequestContext rc;
+  rc.tenant_id = r.tenant_id;
+  rc.principal = r.principal;
+  rc.request_id = call.request_id;
+  rc.trace_id = grpcutil::TraceIdOf(std::string_view(call.traceparent));
+  return grpcutil::EndOfCall(ctx, metrics, method, rc, start, r.status, r.reason);
 }
 
 }  // namespace crm::gateway::api

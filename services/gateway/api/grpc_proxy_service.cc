@@ -1,20 +1,21 @@
 #include "services/gateway/api/grpc_proxy_service.h"
 
-#include "absl/strings/str_cat.h"
-#include "libs/grpcutil/rpc_metrics.h"
 #include "services/gateway/api/stream_relay.h"
 
 namespace crm::gateway::api {
 namespace {
 
 // One reactor per inbound unary or client-streaming call: read the request
-// message(s), run the pipeline, write the response and finish.
+// message(s), run the pipeline, write the response and finish (through
+// EndProxiedCall, whatever the outcome).
 class ProxyReactor final : public grpc::ServerGenericBidiReactor {
  public:
-  ProxyReactor(grpc::GenericCallbackServerContext* ctx, Proxy& proxy, bool streaming,
-               size_t max_stream_bytes)
+  ProxyReactor(grpc::GenericCallbackServerContext* ctx, Proxy& proxy, grpcutil::RpcMetrics& metrics,
+               const char* method, bool streaming, size_t max_stream_bytes)
       : ctx_(ctx),
         proxy_(proxy),
+        metrics_(metrics),
+        method_(method),
         start_(absl::Now()),
         call_(InboundCallFrom(*ctx, /*upload=*/streaming)),
         max_stream_bytes_(max_stream_bytes),
@@ -26,8 +27,8 @@ class ProxyReactor final : public grpc::ServerGenericBidiReactor {
     if (ok) {
       bytes_ += request_.Length();
       if (bytes_ > max_stream_bytes_) {
-        Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                            "the request stream is too large for one call; split it into batches"));
+        End(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                         "the request stream is too large for one call; split it into batches"));
         return;
       }
       // ByteBuffer has no move: swap the read buffer out (no copy) and
@@ -39,7 +40,7 @@ class ProxyReactor final : public grpc::ServerGenericBidiReactor {
         return;
       }
     } else if (requests_.empty() && !streaming_) {
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message received"));
+      End(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message received"));
       return;
     }
     proxy_.Handle(call_, std::move(requests_), [this](ForwardResult r) { Reply(std::move(r)); });
@@ -49,23 +50,27 @@ class ProxyReactor final : public grpc::ServerGenericBidiReactor {
 
  private:
   void Reply(ForwardResult r) {
-    LogAccess("grpc", call_->full_method, grpcutil::CodeName(r.status.error_code()),
-              absl::Now() - start_, *call_, r);
     ctx_->AddInitialMetadata(grpcutil::kRequestIdHeader, call_->request_id);
-    if (!r.reason.empty()) ctx_->AddTrailingMetadata(grpcutil::kReasonTrailer, r.reason);
-    if (r.retry_after_ms > 0) {
-      ctx_->AddTrailingMetadata("retry-after-ms", absl::StrCat(r.retry_after_ms));
-    }
-    if (r.status.ok()) {
+    grpc::Status s = EndProxiedCall(ctx_, metrics_, method_, start_, *call_, r);
+    if (s.ok()) {
       response_.Swap(&r.response);
-      StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
+      StartWriteAndFinish(&response_, grpc::WriteOptions(), s);
     } else {
-      Finish(r.status);
+      Finish(s);
     }
+  }
+
+  // Refused before the pipeline ran (the request stream itself is wrong).
+  void End(grpc::Status s) {
+    ForwardResult r;
+    r.status = std::move(s);
+    Finish(EndProxiedCall(ctx_, metrics_, method_, start_, *call_, r));
   }
 
   grpc::GenericCallbackServerContext* ctx_;
   Proxy& proxy_;
+  grpcutil::RpcMetrics& metrics_;
+  const char* method_;
   absl::Time start_;
   std::shared_ptr<InboundCall> call_;
   size_t max_stream_bytes_;
@@ -82,8 +87,9 @@ grpc::ServerGenericBidiReactor* GrpcProxyService::CreateReactor(
     grpc::GenericCallbackServerContext* ctx) {
   if (Reflection::IsReflectionMethod(ctx->method())) return reflection_.CreateReactor();
   MethodRoute route = proxy_.RouteFor(ctx->method());
-  if (route.relayed_stream()) return CreateStreamRelay(ctx, proxy_);
-  return new ProxyReactor(ctx, proxy_, route.kind == MethodKind::kClientStreaming,
+  const char* method = route.name != nullptr ? route.name : kUnknownMethod;
+  if (route.relayed_stream()) return CreateStreamRelay(ctx, proxy_, metrics_, method);
+  return new ProxyReactor(ctx, proxy_, metrics_, method, route.kind == MethodKind::kClientStreaming,
                           max_stream_bytes_);
 }
 

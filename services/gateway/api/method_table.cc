@@ -3,9 +3,10 @@
 #include <google/protobuf/descriptor.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "services/gateway/domain/permissions.h"
+#include "crm/common/v1/access.pb.h"
 
 namespace crm::gateway::api {
 namespace {
@@ -25,13 +26,23 @@ MethodKind KindOfDescriptor(const google::protobuf::MethodDescriptor& m) {
   return m.server_streaming() ? MethodKind::kServerStreaming : MethodKind::kUnary;
 }
 
+// The linked descriptor of "/pkg.Service/Method" (nullptr when none).
+const google::protobuf::MethodDescriptor* MethodOf(absl::string_view full_method) {
+  std::string name(full_method.substr(full_method.empty() ? 0 : 1));
+  std::replace(name.begin(), name.end(), '/', '.');
+  return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(name);
+}
+
 }  // namespace
 
 MethodKind KindOf(absl::string_view full_method) {
-  std::string name(full_method.substr(full_method.empty() ? 0 : 1));
-  std::replace(name.begin(), name.end(), '/', '.');
-  const auto* m = google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(name);
+  const auto* m = MethodOf(full_method);
   return m == nullptr ? MethodKind::kUnknown : KindOfDescriptor(*m);
+}
+
+domain::AccessPolicy PolicyOf(const google::protobuf::MethodDescriptor& method) {
+  return domain::AccessPolicyFromNumber(
+      method.options().GetExtension(crm::common::v1::access_policy));
 }
 
 void MethodTable::AddService(const std::string& service_full_name, grpc::GenericStub* stub) {
@@ -45,8 +56,9 @@ void MethodTable::AddService(const std::string& service_full_name, grpc::Generic
     MethodRoute route;
     route.stub = stub;
     route.kind = KindOfDescriptor(*m);
-    route.known = domain::IsKnownMethod(full_method);
-    methods_[full_method] = route;
+    route.policy = PolicyOf(*m);
+    auto it = methods_.insert_or_assign(std::move(full_method), route).first;
+    it->second.name = it->first.c_str();  // map keys do not move
   }
 }
 
@@ -55,8 +67,10 @@ MethodRoute MethodTable::Find(absl::string_view full_method) const {
   MethodRoute route;
   auto s = services_.find(ServiceOf(full_method));
   route.stub = s == services_.end() ? nullptr : s->second;
-  route.kind = KindOf(full_method);
-  route.known = domain::IsKnownMethod(full_method);
+  if (const auto* m = MethodOf(full_method)) {
+    route.kind = KindOfDescriptor(*m);
+    route.policy = PolicyOf(*m);
+  }
   return route;
 }
 

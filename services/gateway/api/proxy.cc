@@ -28,10 +28,6 @@ Proxy::Proxy(app::Access& access, common::Executor& executor, prometheus::Regist
                      .Help("Gateway admission decisions by outcome")
                      .Register(metrics)),
       outcome_(admission_),
-      streams_(prometheus::BuildCounter()
-                   .Name("crm_gateway_grpc_streams_total")
-                   .Help("Relayed gRPC streams (server-streaming, bidi) by method and code")
-                   .Register(metrics)),
       stream_messages_(prometheus::BuildCounter()
                            .Name("crm_gateway_grpc_stream_messages_total")
                            .Help("Messages relayed on gRPC streams by method and direction")
@@ -64,10 +60,9 @@ Proxy::StreamTarget Proxy::TargetFor(const InboundCall& call,
   return t;
 }
 
-void Proxy::RecordStream(absl::string_view full_method, absl::string_view code, int64_t messages_in,
-                         int64_t messages_out) {
+void Proxy::RecordStreamMessages(absl::string_view full_method, int64_t messages_in,
+                                 int64_t messages_out) {
   std::string rpc(full_method);
-  streams_.Add({{"rpc", rpc}, {"code", std::string(code)}}).Increment();
   stream_messages_.Add({{"rpc", rpc}, {"direction", "in"}})
       .Increment(static_cast<double>(messages_in));
   stream_messages_.Add({{"rpc", rpc}, {"direction", "out"}})

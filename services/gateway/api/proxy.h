@@ -6,10 +6,11 @@
 //   traceparent in metadata.
 //
 // Where each concern lives:
-//   proxy.cc           backends, routing, stream bookkeeping and metrics
+//   proxy.cc           backends, routing, stream bookkeeping and stream metrics
 //   admission.cc       admission (key, role, rate limit) and per-tenant stream caps
 //   forward.cc         forwarding unary calls and collected client streams
-//   call_metadata.*    the inbound call's ids, the backend's context, the access log
+//   call_metadata.*    the inbound call's ids, the backend's context, the end of a call
+//                      (a proxied gRPC call ends through grpcutil::EndOfCall)
 //   backend_status.*   what the client sees of a backend's status
 //   method_table.*     method -> backend and shape, resolved once
 //   grpc_proxy_service.*, stream_relay.*   the gRPC front door
@@ -80,9 +81,10 @@ class Proxy final {
     absl::Time deadline = absl::InfiniteFuture();
   };
   StreamTarget TargetFor(const InboundCall& call, const app::Principal& principal) const;
-  // One finished relayed stream (metrics: count by code, messages each way).
-  void RecordStream(absl::string_view full_method, absl::string_view code, int64_t messages_in,
-                    int64_t messages_out);
+  // The messages one finished relayed stream carried each way (its status
+  // is counted by the end of call, with every other call's).
+  void RecordStreamMessages(absl::string_view full_method, int64_t messages_in,
+                            int64_t messages_out);
   void StreamOpened(int delta);
   // Relayed streams: every client message takes a rate-limit token of the
   // admitted principal (from the local lease when one is left, else on the
@@ -117,7 +119,8 @@ class Proxy final {
                const app::Principal& principal, std::vector<grpc::ByteBuffer> requests,
                std::function<void(ForwardResult)> done);
   // Admission that may block (key lookup, shared rate limiter): on the executor.
-  void AdmitOnExecutor(std::shared_ptr<InboundCall> call, AdmitDone done);
+  void AdmitOnExecutor(std::shared_ptr<InboundCall> call, domain::AccessPolicy policy,
+                       AdmitDone done);
 
   app::Access& access_;
   common::Executor& executor_;
@@ -130,7 +133,6 @@ class Proxy final {
   std::map<std::string, int> streams_by_tenant_ ABSL_GUARDED_BY(streams_mu_);
   prometheus::Family<prometheus::Counter>& admission_;
   AdmissionCounters outcome_;
-  prometheus::Family<prometheus::Counter>& streams_;
   prometheus::Family<prometheus::Counter>& stream_messages_;
   prometheus::Gauge& streams_open_;
 };

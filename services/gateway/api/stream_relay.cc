@@ -3,10 +3,9 @@
 
 #include <optional>
 
-#include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/synchronization/mutex.h"
 #include "libs/common/errors.h"
-#include "libs/grpcutil/rpc_metrics.h"
 #include "libs/grpcutil/status_conversion.h"
 
 namespace crm::gateway::api {
@@ -29,10 +28,15 @@ namespace {
 // holds (one per direction), each removed when its direction is over; the
 // leg's OnDone (status received, every operation complete) then finishes the
 // inbound call with the backend's sanitized status and reason trailer.
+//
+// Every end (a refusal at admission, a refused message, the backend's end)
+// goes through FinishInbound: EndProxiedCall, the end every server call
+// takes (RPC metrics, one access-log line).
 class StreamRelay final : public grpc::ServerGenericBidiReactor {
  public:
-  static StreamRelay* Create(grpc::GenericCallbackServerContext* ctx, Proxy& proxy) {
-    std::shared_ptr<StreamRelay> r(new StreamRelay(ctx, proxy));
+  static StreamRelay* Create(grpc::GenericCallbackServerContext* ctx, Proxy& proxy,
+                             grpcutil::RpcMetrics& metrics, const char* method) {
+    std::shared_ptr<StreamRelay> r(new StreamRelay(ctx, proxy, metrics, method));
     r->self_ = r;
     r->Begin();
     return r.get();
@@ -90,12 +94,9 @@ class StreamRelay final : public grpc::ServerGenericBidiReactor {
   }
 
   void OnDone() override {
-    proxy_.RecordStream(call_->full_method, grpcutil::CodeName(final_status_.error_code()),
-                        messages_in_, messages_out_);
+    proxy_.RecordStreamMessages(method_, messages_in_, messages_out_);
     if (backend_started_) proxy_.StreamOpened(-1);
     if (holds_slot_) proxy_.ReleaseStreamSlot(principal_.tenant_id);
-    LogAccess("grpc", call_->full_method, grpcutil::CodeName(final_status_.error_code()),
-              absl::Now() - start_, *call_, result_);
     std::shared_ptr<StreamRelay> keep = std::move(self_);  // may delete this on return
   }
 
@@ -112,9 +113,12 @@ class StreamRelay final : public grpc::ServerGenericBidiReactor {
     StreamRelay* relay_;
   };
 
-  StreamRelay(grpc::GenericCallbackServerContext* ctx, Proxy& proxy)
+  StreamRelay(grpc::GenericCallbackServerContext* ctx, Proxy& proxy, grpcutil::RpcMetrics& metrics,
+              const char* method)
       : ctx_(ctx),
         proxy_(proxy),
+        metrics_(metrics),
+        method_(method),
         start_(absl::Now()),
         call_(InboundCallFrom(*ctx, /*upload=*/true)),
         leg_(this) {}
@@ -130,12 +134,6 @@ class StreamRelay final : public grpc::ServerGenericBidiReactor {
   void Admitted(const app::Principal* p, ForwardResult refusal) {
     if (p == nullptr) {
       result_ = std::move(refusal);
-      if (!result_.reason.empty()) {
-        ctx_->AddTrailingMetadata(grpcutil::kReasonTrailer, result_.reason);
-      }
-      if (result_.retry_after_ms > 0) {
-        ctx_->AddTrailingMetadata("retry-after-ms", absl::StrCat(result_.retry_after_ms));
-      }
       FinishInbound(result_.status);
       return;
     }
@@ -144,7 +142,6 @@ class StreamRelay final : public grpc::ServerGenericBidiReactor {
     principal_ = *p;
     if (absl::Status slot = proxy_.AcquireStreamSlot(p->tenant_id); !slot.ok()) {
       result_.reason = common::ReasonOf(slot);
-      ctx_->AddTrailingMetadata(grpcutil::kReasonTrailer, result_.reason);
       FinishInbound(grpcutil::ToGrpcStatus(slot));
       return;
     }
@@ -253,41 +250,33 @@ class StreamRelay final : public grpc::ServerGenericBidiReactor {
       absl::MutexLock l(&mu_);
       refusal = refusal_;
     }
+    std::shared_ptr<StreamRelay> keep = std::move(leg_self_);
     if (refusal) {
       result_.reason = common::ReasonOf(*refusal);
-      ctx_->AddTrailingMetadata(grpcutil::kReasonTrailer, result_.reason);
       if (auto retry = refusal->GetPayload(app::kRetryAfterPayload)) {
-        ctx_->AddTrailingMetadata("retry-after-ms", std::string(*retry));
+        int64_t ms = 0;
+        if (absl::SimpleAtoi(std::string(*retry), &ms)) result_.retry_after_ms = ms;
       }
-      std::shared_ptr<StreamRelay> keep = std::move(leg_self_);
       FinishInbound(grpcutil::ToGrpcStatus(*refusal));
       return;
     }
-    if (std::string trailer = ReasonTrailerOf(leg_ctx_); !trailer.empty()) {
-      result_.reason = std::move(trailer);
-      ctx_->AddTrailingMetadata(grpcutil::kReasonTrailer, result_.reason);
-    }
-    std::shared_ptr<StreamRelay> keep = std::move(leg_self_);
-    std::string reason;
-    grpc::Status sanitized = SanitizeBackendStatus(s, &reason);
-    if (!reason.empty()) {
-      result_.reason = reason;
-      ctx_->AddTrailingMetadata(grpcutil::kReasonTrailer, reason);
-    }
-    FinishInbound(sanitized);
+    // The backend's status and reason trailer, as for a unary call.
+    SetBackendOutcome(leg_ctx_, s, &result_);
+    FinishInbound(result_.status);
   }
 
   void FinishInbound(const grpc::Status& s) {
-    final_status_ = s;
-    Finish(s);
+    result_.status = s;
+    Finish(EndProxiedCall(ctx_, metrics_, method_, start_, *call_, result_));
   }
 
   grpc::GenericCallbackServerContext* ctx_;
   Proxy& proxy_;
+  grpcutil::RpcMetrics& metrics_;
+  const char* method_;
   absl::Time start_;
   std::shared_ptr<InboundCall> call_;
-  ForwardResult result_;  // tenant, principal, reason for the access log
-  grpc::Status final_status_;
+  ForwardResult result_;  // status, reason, tenant and principal (once admitted)
 
   grpc::ClientContext leg_ctx_;
   Leg leg_;
@@ -314,8 +303,9 @@ class StreamRelay final : public grpc::ServerGenericBidiReactor {
 }  // namespace
 
 grpc::ServerGenericBidiReactor* CreateStreamRelay(grpc::GenericCallbackServerContext* ctx,
-                                                  Proxy& proxy) {
-  return StreamRelay::Create(ctx, proxy);
+                                                  Proxy& proxy, grpcutil::RpcMetrics& metrics,
+                                                  const char* method) {
+  return StreamRelay::Create(ctx, proxy, metrics, method);
 }
 
 }  // namespace crm::gateway::api

@@ -80,7 +80,8 @@ absl::StatusOr<Principal> Access::Authenticate(absl::string_view authorization) 
 }
 
 std::optional<absl::StatusOr<Principal>> Access::AdmitWithoutIo(absl::string_view authorization,
-                                                                absl::string_view full_method) {
+                                                                absl::string_view full_method,
+                                                                domain::AccessPolicy policy) {
   absl::StatusOr<domain::ParsedKey> parsed = domain::ParseAuthorization(authorization);
   if (!parsed.ok()) return absl::StatusOr<Principal>(parsed.status());
   absl::Time now = clock_.Now();
@@ -99,7 +100,9 @@ std::optional<absl::StatusOr<Principal>> Access::AdmitWithoutIo(absl::string_vie
   }
   absl::StatusOr<Principal> p = Verify(key, parsed->secret, now);
   if (!p.ok()) return p;
-  if (absl::Status s = Authorize(*p, full_method); !s.ok()) return absl::StatusOr<Principal>(s);
+  if (absl::Status s = Authorize(*p, full_method, policy); !s.ok()) {
+    return absl::StatusOr<Principal>(s);
+  }
   absl::MutexLock lock(&mu_);
   if (!TakeLeaseLocked(p->key_id, now)) return std::nullopt;
   return p;
@@ -121,8 +124,9 @@ bool Access::TakeLeasedToken(const Principal& p) {
   return TakeLeaseLocked(p.key_id, now);
 }
 
-absl::Status Access::Authorize(const Principal& p, absl::string_view full_method) const {
-  if (domain::IsAllowed(p.roles, full_method)) return absl::OkStatus();
+absl::Status Access::Authorize(const Principal& p, absl::string_view full_method,
+                               domain::AccessPolicy policy) const {
+  if (domain::IsAllowed(p.roles, policy)) return absl::OkStatus();
   return common::WithReason(
       absl::PermissionDeniedError(absl::StrCat("the roles of this API key (",
                                                domain::RolesHeader(p.roles),

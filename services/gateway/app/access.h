@@ -47,8 +47,11 @@ class Access final {
   // UNAUTHENTICATED (MISSING_CREDENTIALS / INVALID_CREDENTIALS) unless the
   // header carries a known, unexpired, unrevoked key whose secret matches.
   absl::StatusOr<Principal> Authenticate(absl::string_view authorization);
-  // PERMISSION_DENIED (PERMISSION_DENIED_FOR_ROLE) unless a role allows it.
-  absl::Status Authorize(const Principal& p, absl::string_view full_method) const;
+  // PERMISSION_DENIED (PERMISSION_DENIED_FOR_ROLE) unless one of p's roles
+  // is admitted by `policy`, the access policy `full_method` declares (its
+  // name is for the message).
+  absl::Status Authorize(const Principal& p, absl::string_view full_method,
+                         domain::AccessPolicy policy) const;
   // RESOURCE_EXHAUSTED (RATE_LIMITED) with the retry delay in the
   // kRetryAfterPayload payload. Tokens are taken from the shared bucket in
   // small leases (rate / 50, at least 1) and spent locally; a lease unused
@@ -65,7 +68,8 @@ class Access final {
   // I/O: the key is in the cache and a leased token is left. nullopt means
   // "run Authenticate/Authorize/Admit on a thread that may block".
   std::optional<absl::StatusOr<Principal>> AdmitWithoutIo(absl::string_view authorization,
-                                                          absl::string_view full_method);
+                                                          absl::string_view full_method,
+                                                          domain::AccessPolicy policy);
   // Forget a key now (this replica); others forget it within the cache TTL.
   void Forget(const std::string& key_id);
 

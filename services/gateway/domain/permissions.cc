@@ -1,8 +1,5 @@
 #include "services/gateway/domain/permissions.h"
 
-#include <map>
-#include <set>
-
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
@@ -25,71 +22,6 @@ const RoleSet kPrivacy = {Role::kAdmin, Role::kService};
 const RoleSet kAdmins = {Role::kAdmin};
 const RoleSet kPlatform = {Role::kPlatformAdmin};
 const RoleSet kNobody = {};
-
-const std::map<std::string, RoleSet, std::less<>>& Table() {
-  static const auto* table = new std::map<std::string, RoleSet, std::less<>>{
-      {"/crm.customer_store.v1.CustomerStoreService/CreateCustomer", kWriters},
-      {"/crm.customer_store.v1.CustomerStoreService/GetCustomer", kEveryRole},
-      {"/crm.customer_store.v1.CustomerStoreService/UpdateCustomer", kWriters},
-      {"/crm.customer_store.v1.CustomerStoreService/DeleteCustomer", kPrivacy},
-      {"/crm.customer_store.v1.CustomerStoreService/ListCustomers", kEveryRole},
-      {"/crm.customer_store.v1.CustomerStoreService/SearchCustomers", kEveryRole},
-      {"/crm.customer_store.v1.CustomerStoreService/UpsertCustomer", kWriters},
-      {"/crm.customer_store.v1.CustomerStoreService/MergeCustomers", kWriters},
-      {"/crm.customer_store.v1.CustomerStoreService/ImportCustomers", kImporters},
-      {"/crm.customer_store.v1.CustomerStoreService/ImportCustomersNdjson", kImporters},
-      {"/crm.customer_store.v1.CustomerStoreService/UnmergeCustomer", kWriters},
-      {"/crm.customer_store.v1.CustomerStoreService/GetCustomerView", kEveryRole},
-      {"/crm.customer_store.v1.CustomerStoreService/ExportCustomer", kPrivacy},
-      {"/crm.customer_store.v1.CustomerStoreService/ListConsents", kEveryRole},
-      {"/crm.customer_store.v1.CustomerStoreService/RecordConsent", kWriters},
-      {"/crm.customer_store.v1.CustomerStoreService/ListInteractions", kEveryRole},
-      {"/crm.customer_store.v1.CustomerStoreService/CreateInteraction", kWriters},
-      // Internal: engines call customer-store directly; no API key may.
-      {"/crm.customer_store.v1.CustomerStoreService/ResolveCustomerRefs", kNobody},
-      {"/crm.transaction.v1.TransactionService/CreateProduct", kCatalogWriters},
-      {"/crm.transaction.v1.TransactionService/GetProduct", kEveryRole},
-      {"/crm.transaction.v1.TransactionService/UpdateProduct", kCatalogWriters},
-      {"/crm.transaction.v1.TransactionService/ListProducts", kEveryRole},
-      {"/crm.transaction.v1.TransactionService/BatchUpsertProducts", kCatalogWriters},
-      {"/crm.transaction.v1.TransactionService/CreateOrder", kOrderWriters},
-      {"/crm.transaction.v1.TransactionService/GetOrder", kEveryRole},
-      {"/crm.transaction.v1.TransactionService/ListOrders", kEveryRole},
-      {"/crm.transaction.v1.TransactionService/TransitionOrder", kOrderWriters},
-      {"/crm.transaction.v1.ErpIntegrationService/IngestOrders", kImporters},
-      {"/crm.transaction.v1.ErpIntegrationService/ExportOrders", kImporters},
-      {"/crm.transaction.v1.TransactionService/RecordPayment", kOrderWriters},
-      {"/crm.transaction.v1.TransactionService/UpdatePaymentStatus", kOrderWriters},
-      {"/crm.transaction.v1.TransactionService/ListPayments", kEveryRole},
-      {"/crm.transaction.v1.TransactionService/CreateReturn", kOrderWriters},
-      {"/crm.transaction.v1.TransactionService/ListReturns", kEveryRole},
-      {"/crm.transaction.v1.TransactionService/CreateRefund", kOrderWriters},
-      {"/crm.transaction.v1.TransactionService/UpdateRefundStatus", kOrderWriters},
-      {"/crm.transaction.v1.TransactionService/ListRefunds", kEveryRole},
-      {"/crm.transaction.v1.TransactionService/GetOrderSettings", kEveryRole},
-      {"/crm.transaction.v1.TransactionService/UpdateOrderSettings", kAdmins},
-      {"/crm.transaction.v1.PipelineService/CreateLead", kPipelineWriters},
-      {"/crm.transaction.v1.PipelineService/GetLead", kEveryRole},
-      {"/crm.transaction.v1.PipelineService/ListLeads", kEveryRole},
-      {"/crm.transaction.v1.PipelineService/UpdateLead", kPipelineWriters},
-      {"/crm.transaction.v1.PipelineService/ConvertLead", kPipelineWriters},
-      {"/crm.transaction.v1.PipelineService/CreateOpportunity", kPipelineWriters},
-      {"/crm.transaction.v1.PipelineService/GetOpportunity", kEveryRole},
-      {"/crm.transaction.v1.PipelineService/ListOpportunities", kEveryRole},
-      {"/crm.transaction.v1.PipelineService/UpdateOpportunity", kPipelineWriters},
-      {"/crm.transaction.v1.PipelineService/MoveOpportunityStage", kPipelineWriters},
-      {"/crm.transaction.v1.PipelineService/CloseOpportunity", kPipelineWriters},
-      {"/crm.transaction.v1.PipelineService/GetStageHistory", kEveryRole},
-      {"/crm.transaction.v1.PipelineService/GetStageProbabilities", kEveryRole},
-      {"/crm.transaction.v1.PipelineService/UpdateStageProbabilities", kAdmins},
-      {"/crm.transaction.v1.PipelineService/Forecast", kEveryRole},
-      {"/crm.gateway.v1.AdminService/CreateTenant", kPlatform},
-      {"/crm.gateway.v1.AdminService/CreateApiKey", kAdmins},
-      {"/crm.gateway.v1.AdminService/ListApiKeys", kAdmins},
-      {"/crm.gateway.v1.AdminService/RevokeApiKey", kAdmins},
-  };
-  return *table;
-}
 
 }  // namespace
 
@@ -128,15 +60,44 @@ std::vector<Role> ParseRolesHeader(absl::string_view header) {
   return out;
 }
 
-bool IsKnownMethod(absl::string_view full_method) {
-  return Table().find(full_method) != Table().end();
+AccessPolicy AccessPolicyFromNumber(int number) {
+  if (number < 0 || number > static_cast<int>(AccessPolicy::kNobody)) {
+    return AccessPolicy::kUnspecified;
+  }
+  return static_cast<AccessPolicy>(number);
 }
 
-bool IsAllowed(const std::vector<Role>& roles, absl::string_view full_method) {
-  auto it = Table().find(full_method);
-  if (it == Table().end()) return false;
+const std::set<Role>& RolesOf(AccessPolicy policy) {
+  switch (policy) {
+    case AccessPolicy::kEveryRole:
+      return kEveryRole;
+    case AccessPolicy::kWriters:
+      return kWriters;
+    case AccessPolicy::kOrderWriters:
+      return kOrderWriters;
+    case AccessPolicy::kPipelineWriters:
+      return kPipelineWriters;
+    case AccessPolicy::kCatalogWriters:
+      return kCatalogWriters;
+    case AccessPolicy::kImporters:
+      return kImporters;
+    case AccessPolicy::kPrivacy:
+      return kPrivacy;
+    case AccessPolicy::kAdmins:
+      return kAdmins;
+    case AccessPolicy::kPlatform:
+      return kPlatform;
+    case AccessPolicy::kNobody:
+    case AccessPolicy::kUnspecified:
+      break;
+  }
+  return kNobody;
+}
+
+bool IsAllowed(const std::vector<Role>& roles, AccessPolicy policy) {
+  const std::set<Role>& admitted = RolesOf(policy);
   for (Role r : roles) {
-    if (it->second.count(r)) return true;
+    if (admitted.count(r)) return true;
   }
   return false;
 }

@@ -1,5 +1,11 @@
 #pragma once
-// Roles and the per-method permission table (default deny). Pure.
+// Roles and access policies (default deny). Pure.
+//
+// Every RPC the gateway relays declares its access policy in its proto
+// (option (crm.common.v1.access_policy), proto/crm/common/v1/access.proto);
+// the gateway reads it from the method descriptors once at start-up
+// (api/method_table.cc). Here: which roles each policy admits.
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,9 +33,30 @@ std::string RolesHeader(const std::vector<Role>& roles);
 // Inverse of RolesHeader; unknown names are dropped.
 std::vector<Role> ParseRolesHeader(absl::string_view header);
 
-// full_method: "/crm.customer_store.v1.CustomerStoreService/GetCustomer".
-bool IsAllowed(const std::vector<Role>& roles, absl::string_view full_method);
-// True when the table names the method at all (unknown methods are denied).
-bool IsKnownMethod(absl::string_view full_method);
+// Numeric values match crm.common.v1.AccessPolicy.
+enum class AccessPolicy : int {
+  kUnspecified = 0,  // the method declares none: refused to everyone
+  kEveryRole = 1,
+  kWriters = 2,
+  kOrderWriters = 3,
+  kPipelineWriters = 4,
+  kCatalogWriters = 5,
+  kImporters = 6,
+  kPrivacy = 7,
+  kAdmins = 8,
+  kPlatform = 9,
+  kNobody = 10,  // internal methods: no API key may call them
+};
+
+// The policy of a proto enum number; numbers this build does not know
+// become kUnspecified (deny).
+AccessPolicy AccessPolicyFromNumber(int number);
+// Whether a method declares a policy at all (one without is unknown to the
+// gateway and refused before its key is looked at).
+inline bool HasPolicy(AccessPolicy p) { return p != AccessPolicy::kUnspecified; }
+// The roles `policy` admits (none for kUnspecified and kNobody).
+const std::set<Role>& RolesOf(AccessPolicy policy);
+// True when one of `roles` is admitted by `policy`.
+bool IsAllowed(const std::vector<Role>& roles, AccessPolicy policy);
 
 }  // namespace crm::gateway::domain

@@ -4,26 +4,38 @@
 // in-memory keys. Checks relay order, half-close, cancellation both ways,
 // backend errors (status, reason trailer, details), admission once at start,
 // deadlines and flow control (a slow reader holds the backend back instead
-// of the gateway buffering).
+// of the gateway buffering). Also that every proxied call, unary (a fake
+// TransactionService) or streaming, refused or relayed, ends once through
+// the services' shared end of call: one crm_rpc_server_* observation and
+// one access-log line with its code.
+#include <fcntl.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <catch2/catch.hpp>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <catch2/catch.hpp>
-#include <grpcpp/grpcpp.h>
-
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "crm/transaction/v1/erp.grpc.pb.h"
+#include "crm/transaction/v1/transaction.grpc.pb.h"
 #include "libs/common/clock.h"
 #include "libs/common/crypto.h"
 #include "libs/common/errors.h"
 #include "libs/common/executor.h"
 #include "libs/grpcutil/context.h"
 #include "libs/grpcutil/status_conversion.h"
+#include "libs/grpcutil/testing/test_server.h"
+#include "libs/observability/log.h"
 #include "prometheus/registry.h"
 #include "services/gateway/api/grpc_proxy_service.h"
 #include "services/gateway/api/proxy.h"
@@ -201,9 +213,30 @@ class FakeErp final : public v1::ErpIntegrationService::CallbackService {
   BackendLog& log_;
 };
 
+// GetProduct: sku "sku-1" exists; any other is NOT_FOUND with its reason.
+class FakeCatalog final : public v1::TransactionService::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* GetProduct(grpc::CallbackServerContext* ctx,
+                                       const v1::GetProductRequest* req,
+                                       v1::Product* resp) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    if (req->sku() != "sku-1") {
+      absl::Status s =
+          crm::common::WithReason(absl::NotFoundError("no such product"), "PRODUCT_NOT_FOUND");
+      ctx->AddTrailingMetadata(crm::grpcutil::kReasonTrailer, crm::common::ReasonOf(s));
+      reactor->Finish(crm::grpcutil::ToGrpcStatus(s));
+      return reactor;
+    }
+    resp->set_sku(req->sku());
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
 struct Stack {
   BackendLog log;
   FakeErp backend_service{log};
+  FakeCatalog catalog_service;
   std::unique_ptr<grpc::Server> backend;
   crm::testing::FakeKeyStore keys;
   crm::testing::FakeRateLimiter limiter;
@@ -213,9 +246,12 @@ struct Stack {
   prometheus::Registry registry;
   gw::api::Proxy proxy{access, executor, registry, absl::Seconds(5), absl::Seconds(30)};
   gw::api::Reflection reflection{{}};
-  gw::api::GrpcProxyService front{proxy, reflection, 1 << 20};
+  crm::grpcutil::RpcMetrics rpc_metrics{registry, "gateway"};
+  gw::api::GrpcProxyService front{proxy, reflection, 1 << 20, rpc_metrics};
   std::unique_ptr<grpc::Server> gateway;
   std::unique_ptr<v1::ErpIntegrationService::Stub> stub;
+  std::unique_ptr<v1::TransactionService::Stub> catalog;
+  int gateway_port = 0;
 
   Stack() {
     limiter.Allow();
@@ -234,19 +270,22 @@ struct Stack {
     grpc::ServerBuilder bb;
     bb.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &backend_port);
     bb.RegisterService(&backend_service);
+    bb.RegisterService(&catalog_service);
     backend = bb.BuildAndStart();
     REQUIRE(backend != nullptr);
-    proxy.AddBackend(v1::ErpIntegrationService::service_full_name(),
-                     grpc::CreateChannel(absl::StrCat("127.0.0.1:", backend_port),
-                                         grpc::InsecureChannelCredentials()));
-    int gateway_port = 0;
+    auto backend_channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", backend_port),
+                                               grpc::InsecureChannelCredentials());
+    proxy.AddBackend(v1::ErpIntegrationService::service_full_name(), backend_channel);
+    proxy.AddBackend(v1::TransactionService::service_full_name(), backend_channel);
     grpc::ServerBuilder gb;
     gb.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &gateway_port);
     gb.RegisterCallbackGenericService(&front);
     gateway = gb.BuildAndStart();
     REQUIRE(gateway != nullptr);
-    stub = v1::ErpIntegrationService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", gateway_port), grpc::InsecureChannelCredentials()));
+    auto gateway_channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", gateway_port),
+                                               grpc::InsecureChannelCredentials());
+    stub = v1::ErpIntegrationService::NewStub(gateway_channel);
+    catalog = v1::TransactionService::NewStub(gateway_channel);
   }
   ~Stack() {
     gateway->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
@@ -273,6 +312,89 @@ std::string Trailer(const grpc::ClientContext& ctx, const char* key) {
   return it == ctx.GetServerTrailingMetadata().end()
              ? std::string()
              : std::string(it->second.data(), it->second.size());
+}
+
+size_t TrailerCount(const grpc::ClientContext& ctx, const char* key) {
+  return ctx.GetServerTrailingMetadata().count(key);
+}
+
+// Points stderr at a temporary file for the scope; Lines() flushes the log
+// and returns the access-log lines ("message":"rpc") of one method.
+class CapturedLog {
+ public:
+  CapturedLog() {
+    crm::observability::FlushLogs();
+    char path[] = "/tmp/crm-proxy-log-XXXXXX";
+    fd_ = mkstemp(path);
+    path_ = path;
+    saved_ = dup(STDERR_FILENO);
+    dup2(fd_, STDERR_FILENO);
+  }
+  ~CapturedLog() {
+    crm::observability::FlushLogs();
+    dup2(saved_, STDERR_FILENO);
+    close(saved_);
+    close(fd_);
+    unlink(path_.c_str());
+  }
+  std::vector<std::string> Lines(const std::string& method) const {
+    crm::observability::FlushLogs();
+    std::ifstream in(path_);
+    std::vector<std::string> out;
+    for (std::string line; std::getline(in, line);) {
+      if (line.find("\"message\":\"rpc\"") != std::string::npos &&
+          line.find("\"rpc\":\"" + method + "\"") != std::string::npos) {
+        out.push_back(line);
+      }
+    }
+    return out;
+  }
+
+ private:
+  int fd_ = -1;
+  int saved_ = -1;
+  std::string path_;
+};
+
+// Observations of crm_rpc_server_handling_seconds{service="gateway", method}.
+double LatencyCount(prometheus::Registry& registry, const std::string& method) {
+  double n = 0;
+  for (const auto& f : registry.Collect()) {
+    if (f.name != "crm_rpc_server_handling_seconds") continue;
+    for (const auto& m : f.metric) {
+      bool service = false, rpc = false;
+      for (const auto& l : m.label) {
+        service |= l.name == "service" && l.value == "gateway";
+        rpc |= l.name == "method" && l.value == method;
+      }
+      if (service && rpc) n += static_cast<double>(m.histogram.sample_count);
+    }
+  }
+  return n;
+}
+
+bool Has(const std::string& line, const std::string& field, const std::string& value) {
+  return line.find("\"" + field + "\":\"" + value + "\"") != std::string::npos;
+}
+
+// One call of `method` ended with `code`: one metric observation (count and
+// latency) and one access-log line, and nothing else for that method. Waits
+// a little first, so a second end written late would be seen.
+void CheckEndedOnce(Stack& s, const CapturedLog& log, const std::string& method,
+                    const std::string& code, std::vector<std::string>* lines) {
+  REQUIRE(crm::grpcutil::testing::AwaitHandled(s.registry, method, code, 1));
+  absl::SleepFor(absl::Milliseconds(200));
+  for (const char* other :
+       {"OK", "CANCELLED", "INVALID_ARGUMENT", "NOT_FOUND", "UNAUTHENTICATED", "PERMISSION_DENIED",
+        "RESOURCE_EXHAUSTED", "UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED"}) {
+    INFO(other);
+    CHECK(crm::grpcutil::testing::HandledCount(s.registry, method, other) ==
+          (code == other ? 1 : 0));
+  }
+  CHECK(LatencyCount(s.registry, method) == 1);
+  *lines = log.Lines(method);
+  REQUIRE(lines->size() == 1);
+  CHECK(Has(lines->front(), "code", code));
 }
 
 }  // namespace
@@ -428,4 +550,144 @@ TEST_CASE("A slow reader holds the backend back (no buffering in the gateway)",
   while (reader->Read(&resp)) ++n;
   CHECK(n == 500);
   CHECK(reader->Finish().ok());
+}
+
+constexpr char kGetProduct[] = "/crm.transaction.v1.TransactionService/GetProduct";
+constexpr char kIngest[] = "/crm.transaction.v1.ErpIntegrationService/IngestOrders";
+constexpr char kExport[] = "/crm.transaction.v1.ErpIntegrationService/ExportOrders";
+
+TEST_CASE("A proxied unary call ends once through the shared end of call",
+          "[gateway][proxy][end_of_call]") {
+  Stack s;
+  CapturedLog log;
+  std::vector<std::string> lines;
+  SECTION("OK: the backend's answer, one observation, one line with tenant and principal") {
+    grpc::ClientContext ctx;
+    Stack::Auth(&ctx);
+    ctx.AddMetadata("x-request-id", "req-unary-1");
+    v1::GetProductRequest req;
+    req.set_sku("sku-1");
+    v1::Product resp;
+    grpc::Status st = s.catalog->GetProduct(&ctx, req, &resp);
+    REQUIRE(st.ok());
+    CHECK(resp.sku() == "sku-1");
+    CheckEndedOnce(s, log, kGetProduct, "OK", &lines);
+    CHECK(Has(lines[0], "tenant_id", kTenant));
+    CHECK(Has(lines[0], "principal", kIntegrationKey));
+    CHECK(Has(lines[0], "request_id", "req-unary-1"));
+  }
+  SECTION("a backend error: its status, details and one reason trailer, kept as they were") {
+    grpc::ClientContext ctx;
+    Stack::Auth(&ctx);
+    v1::GetProductRequest req;
+    req.set_sku("nope");
+    v1::Product resp;
+    grpc::Status st = s.catalog->GetProduct(&ctx, req, &resp);
+    CHECK(st.error_code() == grpc::StatusCode::NOT_FOUND);
+    CHECK(st.error_message() == "no such product");
+    CHECK(crm::grpcutil::testing::ReasonOf(st) == "PRODUCT_NOT_FOUND");
+    CHECK(TrailerCount(ctx, crm::grpcutil::kReasonTrailer) == 1);
+    CHECK(Trailer(ctx, crm::grpcutil::kReasonTrailer) == "PRODUCT_NOT_FOUND");
+    CheckEndedOnce(s, log, kGetProduct, "NOT_FOUND", &lines);
+    CHECK(Has(lines[0], "reason", "PRODUCT_NOT_FOUND"));
+    CHECK(Has(lines[0], "tenant_id", kTenant));
+  }
+  SECTION("refused at admission (no key): one line, no backend call") {
+    grpc::ClientContext ctx;
+    v1::GetProductRequest req;
+    req.set_sku("sku-1");
+    v1::Product resp;
+    grpc::Status st = s.catalog->GetProduct(&ctx, req, &resp);
+    CHECK(st.error_code() == grpc::StatusCode::UNAUTHENTICATED);
+    CheckEndedOnce(s, log, kGetProduct, "UNAUTHENTICATED", &lines);
+  }
+  SECTION("a method no backend serves: one observation under \"unknown\"") {
+    grpc::ClientContext ctx;
+    Stack::Auth(&ctx);
+    grpc::GenericStub generic(grpc::CreateChannel(absl::StrCat("127.0.0.1:", s.gateway_port),
+                                                  grpc::InsecureChannelCredentials()));
+    grpc::Slice empty("");
+    grpc::ByteBuffer request(&empty, 1);
+    grpc::ByteBuffer response;
+    absl::Notification done;
+    grpc::Status st;
+    generic.UnaryCall(&ctx, "/crm.nothing.v1.NoService/Nope", grpc::StubOptions(), &request,
+                      &response, [&](grpc::Status r) {
+                        st = std::move(r);
+                        done.Notify();
+                      });
+    done.WaitForNotification();
+    CHECK(st.error_code() == grpc::StatusCode::UNIMPLEMENTED);
+    CheckEndedOnce(s, log, gw::api::kUnknownMethod, "UNIMPLEMENTED", &lines);
+  }
+}
+
+TEST_CASE("A proxied stream ends once through the shared end of call",
+          "[gateway][proxy][stream][end_of_call]") {
+  Stack s;
+  CapturedLog log;
+  std::vector<std::string> lines;
+  SECTION("bidi, relayed to the end: the backend's error, reason, tenant and principal") {
+    grpc::ClientContext ctx;
+    Stack::Auth(&ctx);
+    auto stream = s.stub->IngestOrders(&ctx);
+    REQUIRE(stream->Write(Batch("ok")));
+    v1::IngestOrdersResponse resp;
+    REQUIRE(stream->Read(&resp));
+    stream->Write(Batch("fail"));
+    CHECK_FALSE(stream->Read(&resp));
+    grpc::Status st = stream->Finish();
+    CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(TrailerCount(ctx, crm::grpcutil::kReasonTrailer) == 1);
+    CHECK(s.log.WaitFor([&] { return s.log.done == 1; }));
+    CheckEndedOnce(s, log, kIngest, "INVALID_ARGUMENT", &lines);
+    CHECK(Has(lines[0], "reason", "INVALID_FIELD"));
+    CHECK(Has(lines[0], "tenant_id", kTenant));
+    CHECK(Has(lines[0], "principal", kIntegrationKey));
+  }
+  SECTION("server stream, relayed to the end: OK") {
+    grpc::ClientContext ctx;
+    Stack::Auth(&ctx);
+    v1::ExportOrdersRequest req;
+    req.set_page_size(3);
+    auto reader = s.stub->ExportOrders(&ctx, req);
+    v1::ExportOrdersResponse resp;
+    int n = 0;
+    while (reader->Read(&resp)) ++n;
+    CHECK(n == 3);
+    REQUIRE(reader->Finish().ok());
+    CheckEndedOnce(s, log, kExport, "OK", &lines);
+    CHECK(Has(lines[0], "tenant_id", kTenant));
+  }
+  SECTION("refused: no key (UNAUTHENTICATED), nothing reaches the backend") {
+    grpc::ClientContext ctx;
+    v1::ExportOrdersRequest req;
+    req.set_page_size(3);
+    auto reader = s.stub->ExportOrders(&ctx, req);
+    v1::ExportOrdersResponse resp;
+    CHECK_FALSE(reader->Read(&resp));
+    CHECK(reader->Finish().error_code() == grpc::StatusCode::UNAUTHENTICATED);
+    CheckEndedOnce(s, log, kExport, "UNAUTHENTICATED", &lines);
+    absl::MutexLock l(&s.log.mu);
+    CHECK(s.log.calls == 0);
+  }
+  SECTION("refused: the gateway is overloaded (RESOURCE_EXHAUSTED OVERLOADED)") {
+    // The key is not cached yet: admission needs the executor, which is full.
+    crm::grpcutil::testing::ExecutorGate gate(s.executor, 2);
+    gate.FillQueue();
+    grpc::ClientContext ctx;
+    Stack::Auth(&ctx);
+    auto stream = s.stub->IngestOrders(&ctx);
+    v1::IngestOrdersResponse resp;
+    CHECK_FALSE(stream->Read(&resp));
+    grpc::Status st = stream->Finish();
+    CHECK(st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+    CHECK(Trailer(ctx, crm::grpcutil::kReasonTrailer) == "OVERLOADED");
+    CHECK(TrailerCount(ctx, crm::grpcutil::kReasonTrailer) == 1);
+    CheckEndedOnce(s, log, kIngest, "RESOURCE_EXHAUSTED", &lines);
+    CHECK(Has(lines[0], "reason", "OVERLOADED"));
+    gate.Release();
+    absl::MutexLock l(&s.log.mu);
+    CHECK(s.log.calls == 0);
+  }
 }

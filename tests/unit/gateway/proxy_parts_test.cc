@@ -29,7 +29,7 @@ TEST_CASE("MethodTable routes a service's methods with their shapes", "[gateway]
   MethodRoute view = table.Find("/crm.customer_store.v1.CustomerStoreService/GetCustomerView");
   CHECK(view.stub == &stub);
   CHECK(view.kind == MethodKind::kUnary);
-  CHECK(view.known);
+  CHECK(view.known());
   CHECK_FALSE(view.relayed_stream());
 
   MethodRoute import = table.Find("/crm.customer_store.v1.CustomerStoreService/ImportCustomers");
@@ -40,7 +40,7 @@ TEST_CASE("MethodTable routes a service's methods with their shapes", "[gateway]
     MethodRoute r = table.Find("/crm.customer_store.v1.CustomerStoreService/NoSuchMethod");
     CHECK(r.stub == &stub);
     CHECK(r.kind == MethodKind::kUnknown);
-    CHECK_FALSE(r.known);
+    CHECK_FALSE(r.known());
   }
   SECTION("a service without a backend: no stub, its shape still from the descriptors") {
     MethodRoute r = table.Find("/crm.transaction.v1.ErpIntegrationService/ExportOrders");
@@ -52,7 +52,7 @@ TEST_CASE("MethodTable routes a service's methods with their shapes", "[gateway]
     for (const char* bad : {"", "/", "no-slash", "/crm.customer_store.v1.CustomerStoreService"}) {
       MethodRoute r = table.Find(bad);
       CHECK(r.stub == nullptr);
-      CHECK_FALSE(r.known);
+      CHECK_FALSE(r.known());
     }
   }
   SECTION("every method in the table has the shape KindOf reads") {

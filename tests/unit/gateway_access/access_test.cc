@@ -23,6 +23,7 @@ using crm::common::ReasonOf;
 using crm::testing::FakeKeyStore;
 using crm::testing::FakeRateLimiter;
 using crm::testing::FixedClock;
+using domain::AccessPolicy;
 using domain::Role;
 
 constexpr char kTenant[] = "11111111-1111-4111-8111-111111111111";
@@ -193,13 +194,16 @@ TEST_CASE("Unknown key ids: a bounded negative cache and a bounded lookup rate",
 TEST_CASE("Access::Authorize", "[gateway][app]") {
   Fixture f;
   app::Principal p{kTenant, kKeyId, {Role::kReadOnly}, 0};
-  CHECK(f.access.Authorize(p, "/crm.customer_store.v1.CustomerStoreService/GetCustomer").ok());
-  absl::Status s =
-      f.access.Authorize(p, "/crm.customer_store.v1.CustomerStoreService/CreateCustomer");
+  CHECK(f.access
+            .Authorize(p, "/crm.customer_store.v1.CustomerStoreService/GetCustomer",
+                       AccessPolicy::kEveryRole)
+            .ok());
+  absl::Status s = f.access.Authorize(
+      p, "/crm.customer_store.v1.CustomerStoreService/CreateCustomer", AccessPolicy::kWriters);
   CHECK(s.code() == absl::StatusCode::kPermissionDenied);
   CHECK(ReasonOf(s) == "PERMISSION_DENIED_FOR_ROLE");
   CHECK(std::string(s.message()).find("read-only") != std::string::npos);
-  CHECK(f.access.Authorize(p, "/unknown.Service/Method").code() ==
+  CHECK(f.access.Authorize(p, "/unknown.Service/Method", AccessPolicy::kUnspecified).code() ==
         absl::StatusCode::kPermissionDenied);
 }
 
@@ -293,7 +297,7 @@ TEST_CASE("Access leases tokens and admits without I/O while the lease lasts",
   const std::string header = Fixture::Header();
   const char* method = "/crm.customer_store.v1.CustomerStoreService/GetCustomer";
   SECTION("nothing cached: the caller must take the blocking path") {
-    CHECK_FALSE(f.access.AdmitWithoutIo(header, method).has_value());
+    CHECK_FALSE(f.access.AdmitWithoutIo(header, method, AccessPolicy::kEveryRole).has_value());
   }
   SECTION("cached key and a lease: admitted with no limiter call") {
     auto p = f.access.Authenticate(header);
@@ -304,12 +308,13 @@ TEST_CASE("Access leases tokens and admits without I/O while the lease lasts",
     int calls = f.limiter.take_calls();
     // The lease holds the 9 tokens left of the 10 granted.
     for (int i = 0; i < 9; ++i) {
-      auto fast = f.access.AdmitWithoutIo(header, method);
+      auto fast = f.access.AdmitWithoutIo(header, method, AccessPolicy::kEveryRole);
       REQUIRE(fast.has_value());
       REQUIRE(fast->ok());
       CHECK((*fast)->tenant_id == kTenant);
     }
-    CHECK_FALSE(f.access.AdmitWithoutIo(header, method).has_value());  // lease spent
+    CHECK_FALSE(f.access.AdmitWithoutIo(header, method, AccessPolicy::kEveryRole)
+                    .has_value());  // lease spent
     CHECK(f.limiter.take_calls() == calls);
   }
   SECTION("a lease older than a second is not used") {
@@ -319,7 +324,7 @@ TEST_CASE("Access leases tokens and admits without I/O while the lease lasts",
     REQUIRE(f.access.Admit(*p).ok());
     f.clock.Advance(absl::Milliseconds(1001));
     // The key cache (5 s) still holds, the lease does not.
-    CHECK_FALSE(f.access.AdmitWithoutIo(header, method).has_value());
+    CHECK_FALSE(f.access.AdmitWithoutIo(header, method, AccessPolicy::kEveryRole).has_value());
   }
   SECTION("a wrong secret or a forbidden method is refused without I/O") {
     auto p = f.access.Authenticate(header);
@@ -327,10 +332,11 @@ TEST_CASE("Access leases tokens and admits without I/O while the lease lasts",
     REQUIRE(f.access.Admit(*p).ok());
     std::string wrong = header;
     wrong.back() = wrong.back() == '0' ? '1' : '0';
-    auto bad = f.access.AdmitWithoutIo(wrong, method);
+    auto bad = f.access.AdmitWithoutIo(wrong, method, AccessPolicy::kEveryRole);
     REQUIRE(bad.has_value());
     CHECK(bad->status().code() == absl::StatusCode::kUnauthenticated);
-    auto forbidden = f.access.AdmitWithoutIo(header, "/crm.gateway.v1.AdminService/CreateTenant");
+    auto forbidden = f.access.AdmitWithoutIo(header, "/crm.gateway.v1.AdminService/CreateTenant",
+                                             AccessPolicy::kPlatform);
     REQUIRE(forbidden.has_value());
     CHECK(forbidden->status().code() == absl::StatusCode::kPermissionDenied);
   }
@@ -340,7 +346,7 @@ TEST_CASE("Access leases tokens and admits without I/O while the lease lasts",
     p->rate_limit_per_second = 500;
     REQUIRE(f.access.Admit(*p).ok());
     f.access.Forget(p->key_id);
-    CHECK_FALSE(f.access.AdmitWithoutIo(header, method).has_value());
+    CHECK_FALSE(f.access.AdmitWithoutIo(header, method, AccessPolicy::kEveryRole).has_value());
   }
 }
 

@@ -1,75 +1,63 @@
 #include "services/gateway/domain/permissions.h"
 
 #include <catch2/catch.hpp>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
-
 
 namespace {
 
 using namespace crm::gateway::domain;  // NOLINT
 
-const std::string kCs = "/crm.customer_store.v1.CustomerStoreService/";
-const std::string kAdminSvc = "/crm.gateway.v1.AdminService/";
 const std::vector<Role> kAllRoles = {Role::kAdmin,       Role::kMarketer, Role::kSales,
                                      Role::kService,     Role::kIntegration,
                                      Role::kReadOnly,    Role::kPlatformAdmin};
 
-TEST_CASE("Permission table", "[gateway][domain]") {
-  SECTION("unknown methods are denied to everyone") {
-    for (const std::string m : {"/crm.customer_store.v1.CustomerStoreService/DropTable",
-                                "/grpc.health.v1.Health/Check", "", "GetCustomer"}) {
-      INFO(m);
-      CHECK_FALSE(IsKnownMethod(m));
-      CHECK_FALSE(IsAllowed(kAllRoles, m));
-    }
+std::set<Role> Admitted(AccessPolicy p) {
+  std::set<Role> out;
+  for (Role r : kAllRoles) {
+    if (IsAllowed({r}, p)) out.insert(r);
   }
-  SECTION("no roles, no access") { CHECK_FALSE(IsAllowed({}, kCs + "GetCustomer")); }
-  SECTION("read-only may read but not write") {
-    for (const char* m : {"GetCustomer", "ListCustomers", "SearchCustomers", "GetCustomerView",
-                          "ListConsents", "ListInteractions"}) {
-      INFO(m);
-      CHECK(IsKnownMethod(kCs + m));
-      CHECK(IsAllowed({Role::kReadOnly}, kCs + m));
-    }
-    for (const char* m : {"CreateCustomer", "UpdateCustomer", "UpsertCustomer", "RecordConsent",
-                          "CreateInteraction", "DeleteCustomer", "ExportCustomer"}) {
-      INFO(m);
-      CHECK_FALSE(IsAllowed({Role::kReadOnly}, kCs + m));
-      CHECK(IsAllowed({Role::kMarketer, Role::kAdmin}, kCs + m));
-    }
-    CHECK(IsAllowed({Role::kReadOnly, Role::kSales}, kCs + "CreateCustomer"));
+  return out;
+}
+
+TEST_CASE("Access policies admit exactly their roles", "[gateway][domain]") {
+  using R = Role;
+  const std::vector<std::pair<AccessPolicy, std::set<Role>>> expected = {
+      {AccessPolicy::kEveryRole,
+       {R::kAdmin, R::kMarketer, R::kSales, R::kService, R::kIntegration, R::kReadOnly}},
+      {AccessPolicy::kWriters, {R::kAdmin, R::kMarketer, R::kSales, R::kService, R::kIntegration}},
+      {AccessPolicy::kOrderWriters, {R::kAdmin, R::kSales, R::kService, R::kIntegration}},
+      {AccessPolicy::kPipelineWriters, {R::kAdmin, R::kSales}},
+      {AccessPolicy::kCatalogWriters, {R::kAdmin, R::kMarketer, R::kIntegration}},
+      {AccessPolicy::kImporters, {R::kAdmin, R::kIntegration}},
+      {AccessPolicy::kPrivacy, {R::kAdmin, R::kService}},
+      {AccessPolicy::kAdmins, {R::kAdmin}},
+      {AccessPolicy::kPlatform, {R::kPlatformAdmin}},
+      {AccessPolicy::kNobody, {}},
+      {AccessPolicy::kUnspecified, {}},
+  };
+  for (const auto& [policy, roles] : expected) {
+    INFO(static_cast<int>(policy));
+    CHECK(RolesOf(policy) == roles);
+    CHECK(Admitted(policy) == roles);
   }
-  SECTION("privacy methods: admin and service only") {
-    for (const char* m : {"DeleteCustomer", "ExportCustomer"}) {
-      INFO(m);
-      CHECK(IsAllowed({Role::kAdmin}, kCs + m));
-      CHECK(IsAllowed({Role::kService}, kCs + m));
-      for (Role r : {Role::kMarketer, Role::kSales, Role::kIntegration, Role::kReadOnly,
-                     Role::kPlatformAdmin}) {
-        CHECK_FALSE(IsAllowed({r}, kCs + m));
-      }
-    }
+  SECTION("one admitted role among several is enough; none is nothing") {
+    CHECK(IsAllowed({Role::kReadOnly, Role::kSales}, AccessPolicy::kWriters));
+    CHECK_FALSE(IsAllowed({Role::kReadOnly}, AccessPolicy::kWriters));
+    CHECK_FALSE(IsAllowed({}, AccessPolicy::kEveryRole));
+    CHECK_FALSE(IsAllowed(kAllRoles, AccessPolicy::kNobody));
   }
-  SECTION("tenant creation is for platform admins only") {
-    CHECK(IsAllowed({Role::kPlatformAdmin}, kAdminSvc + "CreateTenant"));
-    CHECK_FALSE(IsAllowed({Role::kAdmin}, kAdminSvc + "CreateTenant"));
-    CHECK(IsAllowed({Role::kAdmin}, kAdminSvc + "CreateApiKey"));
-    CHECK_FALSE(IsAllowed({Role::kMarketer}, kAdminSvc + "CreateApiKey"));
-    CHECK_FALSE(IsAllowed({Role::kPlatformAdmin}, kCs + "GetCustomer"));
-  }
-  SECTION("ERP ingest and export: integration and admin only") {
-    for (const char* m : {"IngestOrders", "ExportOrders"}) {
-      std::string full = std::string("/crm.transaction.v1.ErpIntegrationService/") + m;
-      INFO(full);
-      CHECK(IsKnownMethod(full));
-      CHECK(IsAllowed({Role::kIntegration}, full));
-      CHECK(IsAllowed({Role::kAdmin}, full));
-      for (Role r : {Role::kMarketer, Role::kSales, Role::kService, Role::kReadOnly,
-                     Role::kPlatformAdmin}) {
-        CHECK_FALSE(IsAllowed({r}, full));
-      }
+  SECTION("no policy, or one this build does not know: denied to every role") {
+    CHECK_FALSE(HasPolicy(AccessPolicy::kUnspecified));
+    CHECK(HasPolicy(AccessPolicy::kNobody));
+    for (int n : {0, 11, 99, -1}) {
+      INFO(n);
+      CHECK(AccessPolicyFromNumber(n) == AccessPolicy::kUnspecified);
+      CHECK_FALSE(IsAllowed(kAllRoles, AccessPolicyFromNumber(n)));
     }
+    for (int n = 1; n <= 10; ++n) CHECK(static_cast<int>(AccessPolicyFromNumber(n)) == n);
   }
 }
 
