@@ -1,5 +1,7 @@
 #include "libs/service/runtime.h"
 
+#include <cstdlib>
+
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "libs/common/shutdown.h"
@@ -15,6 +17,26 @@ void InitProcess(const char* service_name) {
   common::BlockShutdownSignals();
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   observability::InitLogging(service_name);
+}
+
+Boot::Boot(const char* service_name) : name_(service_name) { InitProcess(service_name); }
+
+void Boot::ExitInvalid(const absl::Status& s) {
+  CRM_LOG(Error) << "invalid configuration: " << s.message();
+  observability::FlushLogs();
+  std::exit(2);
+}
+
+std::unique_ptr<Runtime> Boot::Start(const common::ServiceConfig& config,
+                                     std::vector<pg::NamedQuery> queries, std::string rpc_service) {
+  CRM_LOG(Info) << "config " << dump_.ToString();
+  auto rt = Runtime::Create(name_, config, std::move(queries), std::move(rpc_service));
+  if (!rt.ok()) {
+    CRM_LOG(Error) << "start-up: " << rt.status();
+    observability::FlushLogs();
+    std::exit(1);
+  }
+  return *std::move(rt);
 }
 
 absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(std::string name,

@@ -5,15 +5,18 @@
 // and the SIGTERM drain. A service's main builds its own adapters and use
 // cases on top and calls Serve(). The gateway adds its HTTP listener, an
 // in-process server, readiness checks and server options.
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
-
 #include "absl/status/statusor.h"
+#include "libs/common/env.h"
 #include "libs/common/executor.h"
 #include "libs/common/page_token.h"
 #include "libs/common/service_config.h"
@@ -114,5 +117,47 @@ class Runtime final {
 // First lines of every service main: signals blocked, JSON logging, Abseil's
 // per-lock deadlock detection off (our lock order is flat).
 void InitProcess(const char* service_name);
+
+// A service main's start-up, with the exits every service shares: an
+// invalid configuration logs its message and exits 2; a runtime that cannot
+// start logs why and exits 1. Every configuration read through Config() is
+// logged as one "config" line (secrets masked) when the runtime starts.
+//
+//   service::Boot boot("hello");                       // InitProcess
+//   common::ServiceConfig config = boot.Config(common::LoadServiceConfig());
+//   common::PeerConfig store = boot.Config(common::LoadPeerConfig("customer-store"));
+//   std::unique_ptr<service::Runtime> rt = boot.Start(config, Repository::Queries());
+class Boot final {
+ public:
+  explicit Boot(const char* service_name);
+
+  // The loaded configuration, or exit 2. A T with `DumpTo(ConfigDump&)`
+  // joins the start-up line.
+  template <typename T>
+  T Config(absl::StatusOr<T> loaded) {
+    if (!loaded.ok()) ExitInvalid(loaded.status());
+    if constexpr (HasDumpTo<T>::value) loaded->DumpTo(dump_);
+    return *std::move(loaded);
+  }
+  // An invalid setting read outside a loader (CRM_* of one service): exit 2.
+  void Require(const absl::Status& setting) {
+    if (!setting.ok()) ExitInvalid(setting);
+  }
+  // Logs the configuration and creates the runtime (Runtime::Create), or
+  // exits 1.
+  std::unique_ptr<Runtime> Start(const common::ServiceConfig& config,
+                                 std::vector<pg::NamedQuery> queries, std::string rpc_service = "");
+
+ private:
+  template <typename T, typename = void>
+  struct HasDumpTo : std::false_type {};
+  template <typename T>
+  struct HasDumpTo<T, std::void_t<decltype(std::declval<const T&>().DumpTo(
+                          std::declval<common::ConfigDump&>()))>> : std::true_type {};
+  [[noreturn]] static void ExitInvalid(const absl::Status& s);
+
+  std::string name_;
+  common::ConfigDump dump_;
+};
 
 }  // namespace crm::service

@@ -13,12 +13,10 @@ absl::StatusOr<Config> LoadConfig() {
   return c;
 }
 
-std::string Config::ToRedactedString() const {
-  common::ConfigDump dump;
+void Config::DumpTo(common::ConfigDump& dump) const {
   service.DumpTo(dump);
   dump.Add("view_cache_ttl", view_cache_ttl);
   consumer.DumpTo(dump);
-  return dump.ToString();
 }
 
 }  // namespace crm::customer_store

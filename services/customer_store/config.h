@@ -13,7 +13,8 @@ struct Config {
   // Order events: CRM_CONSUMER_NAME, CRM_CONSUMER_WORKERS (default 4).
   common::EventConsumerConfig consumer;
 
-  std::string ToRedactedString() const;
+  // Secrets masked (service::Boot logs it at start-up).
+  void DumpTo(common::ConfigDump& dump) const;
 };
 
 // From CRM_* environment variables (plus CRM_VIEW_CACHE_TTL); validated once.

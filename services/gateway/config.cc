@@ -49,12 +49,11 @@ absl::StatusOr<Config> LoadConfig() {
   return c;
 }
 
-std::string Config::ToRedactedString() const {
-  common::ConfigDump dump;
+void Config::DumpTo(common::ConfigDump& dump) const {
   service.DumpTo(dump);
   dump.Add("http_port", int64_t{http_port});
   for (const common::PeerConfig& peer : peers) peer.DumpTo(dump);
-  return dump.Add("cors_allowed_origins", absl::StrJoin(cors_allowed_origins, ","))
+  dump.Add("cors_allowed_origins", absl::StrJoin(cors_allowed_origins, ","))
       .Add("max_body_bytes", max_body_bytes)
       .Add("max_upload_bytes", max_upload_bytes)
       .Add("backend_deadline", backend_deadline)
@@ -62,8 +61,7 @@ std::string Config::ToRedactedString() const {
       .Add("key_cache_ttl", key_cache_ttl)
       .Add("default_rate_limit", int64_t{default_rate_per_second})
       .Add("http_threads", int64_t{http_threads})
-      .Add("max_streams_per_tenant", int64_t{max_streams_per_tenant})
-      .ToString();
+      .Add("max_streams_per_tenant", int64_t{max_streams_per_tenant});
 }
 
 }  // namespace crm::gateway

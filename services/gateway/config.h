@@ -28,7 +28,8 @@ struct Config {
   int http_threads = 2;
   int max_streams_per_tenant = 16;  // relayed gRPC streams open at once per tenant
 
-  std::string ToRedactedString() const;
+  // Secrets masked (service::Boot logs it at start-up).
+  void DumpTo(common::ConfigDump& dump) const;
 };
 
 absl::StatusOr<Config> LoadConfig();
