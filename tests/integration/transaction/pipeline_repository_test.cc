@@ -152,18 +152,14 @@ absl::StatusOr<Opportunity> MoveStage(const app::Actor& a, const std::string& id
     return o;
   });
 }
+// Through the use case (its clock at `now`).
 absl::StatusOr<domain::StageProbabilities> UpdateProbabilities(
     const app::Actor& a, const std::vector<std::pair<int, int>>& changes, absl::Time now) {
-  return Repo().Run<domain::StageProbabilities>(
-      a, "stage_probabilities",
-      [&](app::PipelineTx& tx) -> absl::StatusOr<domain::StageProbabilities> {
-        CRM_ASSIGN_OR_RETURN(domain::StageProbabilities current, tx.LoadProbabilities());
-        CRM_ASSIGN_OR_RETURN(domain::StageProbabilities out,
-                             domain::ApplyProbabilities(current, changes));
-        tx.SaveProbabilities(changes, now);
-        tx.EmitProbabilities(out);
-        return out;
-      });
+  crm::testing::FixedClock clock(now);
+  common::RandomIdGenerator ids;
+  app::Orders orders(*TheEnv().orders, clock, ids);
+  app::Pipeline pipeline(Repo(), orders, nullptr, clock, ids);
+  return pipeline.UpdateProbabilities(a, changes);
 }
 
 int64_t CountIn(const std::string& tenant, const std::string& sql) {
