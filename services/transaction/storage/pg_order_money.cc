@@ -311,23 +311,111 @@ std::vector<pg::NamedQuery> PgOrderRepository::MoneyQueries() {
           kUpsertOrderSettings};
 }
 
-// ---- the money side of PgOrderRepository::Tx ----
+// ---- PgOrderRepository::Tx: payments, returns, refunds ----
 
-absl::StatusOr<domain::Payment> PgOrderRepository::LoadPayment(const outbox::WriteTx& w,
-                                                               const std::string& order_id,
-                                                               const std::string& id) {
-  pqxx::result r = pool_.Exec(w.sql(), kSelectPaymentForUpdate, w.tenant(), order_id, id);
+absl::StatusOr<domain::Payment> PgOrderRepository::Tx::LoadPayment(const std::string& order_id,
+                                                                   const std::string& id) {
+  pqxx::result r = repo_.pool_.Exec(w_.sql(), kSelectPaymentForUpdate, w_.tenant(), order_id, id);
   if (r.empty()) return RecordNotFound("payment", "PAYMENT_NOT_FOUND");
   return PaymentFromRow(r[0]);
 }
 
-absl::StatusOr<domain::Refund> PgOrderRepository::LoadRefund(const outbox::WriteTx& w,
-                                                             const std::string& order_id,
-                                                             const std::string& id) {
-  pqxx::result r = pool_.Exec(w.sql(), kSelectRefundForUpdate, w.tenant(), order_id, id);
+absl::StatusOr<domain::Refund> PgOrderRepository::Tx::LoadRefund(const std::string& order_id,
+                                                                 const std::string& id) {
+  pqxx::result r = repo_.pool_.Exec(w_.sql(), kSelectRefundForUpdate, w_.tenant(), order_id, id);
   if (r.empty()) return RecordNotFound("refund", "REFUND_NOT_FOUND");
   return RefundFromRow(r[0]);
 }
+
+std::vector<domain::Refund> PgOrderRepository::Tx::LoadRefunds(const std::string& order_id) {
+  return repo_.LoadRefunds(w_.sql(), w_.tenant(), order_id);
+}
+
+std::vector<domain::Return> PgOrderRepository::Tx::LoadReturns(const std::string& order_id) {
+  return repo_.LoadReturns(w_.sql(), w_.tenant(), order_id);
+}
+
+void PgOrderRepository::Tx::SavePayment(const domain::Payment& p, bool is_new) {
+  if (is_new) {
+    repo_.pool_.Exec(w_.sql(), kInsertPayment, w_.tenant(), p.id, p.order_id, p.amount_minor,
+                     static_cast<int>(p.method), static_cast<int>(p.status), p.provider_ref,
+                     Micros(p.create_time), p.version);
+    return;
+  }
+  repo_.pool_.Exec(w_.sql(), kUpdatePaymentStatus, w_.tenant(), p.id, static_cast<int>(p.status),
+                   Micros(p.update_time), p.version);
+}
+
+void PgOrderRepository::Tx::SaveRefund(const domain::Refund& r, bool is_new) {
+  if (is_new) {
+    repo_.pool_.Exec(w_.sql(), kInsertRefund, w_.tenant(), r.id, r.order_id, r.return_id,
+                     r.amount_minor, static_cast<int>(r.status), r.reason, Micros(r.create_time),
+                     r.version);
+    return;
+  }
+  repo_.pool_.Exec(w_.sql(), kUpdateRefundStatus, w_.tenant(), r.id, static_cast<int>(r.status),
+                   Micros(r.update_time), r.version);
+}
+
+void PgOrderRepository::Tx::AppendReturn(const domain::Return& r, const domain::Order& o) {
+  repo_.pool_.Exec(w_.sql(), kInsertReturn, w_.tenant(), r.id, o.id, r.amount_minor, r.reason,
+                   Micros(r.create_time));
+  for (const auto& l : r.lines) {
+    repo_.pool_.Exec(w_.sql(), kInsertReturnLine, w_.tenant(), r.id, l.line_no, l.sku, l.quantity,
+                     l.amount_minor);
+    repo_.pool_.Exec(w_.sql(), kUpdateLineReturned, w_.tenant(), o.id, l.line_no,
+                     o.lines[static_cast<size_t>(l.line_no)].returned_quantity);
+  }
+}
+
+void PgOrderRepository::Tx::EmitPayment(const std::string& type, const domain::Order& o,
+                                        const domain::Payment& p) {
+  w_.Emit(o.customer_id, type,
+          nlohmann::json{{"payment_id", p.id},
+                         {"order_id", o.id},
+                         {"customer_id", o.customer_id},
+                         {"amount_minor", Str(p.amount_minor)},
+                         {"currency_code", o.currency_code},
+                         {"method", static_cast<int>(p.method)},
+                         {"status", domain::PaymentStatusName(p.status)},
+                         {"version", p.version}}
+              .dump());
+}
+
+void PgOrderRepository::Tx::EmitReturn(const domain::Order& o, const domain::Return& r) {
+  nlohmann::json lines = nlohmann::json::array();
+  for (const auto& l : r.lines) {
+    lines.push_back({{"line_no", l.line_no},
+                     {"sku", l.sku},
+                     {"quantity", l.quantity},
+                     {"amount_minor", Str(l.amount_minor)}});
+  }
+  w_.Emit(o.customer_id, "return.created",
+          nlohmann::json{{"return_id", r.id},
+                         {"order_id", o.id},
+                         {"customer_id", o.customer_id},
+                         {"currency_code", o.currency_code},
+                         {"amount_minor", Str(r.amount_minor)},
+                         {"reason", r.reason},
+                         {"lines", lines}}
+              .dump());
+}
+
+void PgOrderRepository::Tx::EmitRefund(const std::string& type, const domain::Order& o,
+                                       const domain::Refund& r) {
+  w_.Emit(o.customer_id, type,
+          nlohmann::json{{"refund_id", r.id},
+                         {"order_id", o.id},
+                         {"return_id", r.return_id},
+                         {"customer_id", o.customer_id},
+                         {"amount_minor", Str(r.amount_minor)},
+                         {"currency_code", o.currency_code},
+                         {"status", domain::RefundStatusName(r.status)},
+                         {"version", r.version}}
+              .dump());
+}
+
+// ---- the repository's side ----
 
 std::vector<domain::Refund> PgOrderRepository::LoadRefunds(pqxx::work& tx,
                                                            const std::string& tenant,
@@ -353,88 +441,6 @@ std::vector<domain::Return> PgOrderRepository::LoadReturns(pqxx::work& tx,
     out.push_back(std::move(ret));
   }
   return out;
-}
-
-void PgOrderRepository::SavePayment(const outbox::WriteTx& w, const domain::Payment& p,
-                                    bool is_new) {
-  if (is_new) {
-    pool_.Exec(w.sql(), kInsertPayment, w.tenant(), p.id, p.order_id, p.amount_minor,
-               static_cast<int>(p.method), static_cast<int>(p.status), p.provider_ref,
-               Micros(p.create_time), p.version);
-    return;
-  }
-  pool_.Exec(w.sql(), kUpdatePaymentStatus, w.tenant(), p.id, static_cast<int>(p.status),
-             Micros(p.update_time), p.version);
-}
-
-void PgOrderRepository::SaveRefund(const outbox::WriteTx& w, const domain::Refund& r, bool is_new) {
-  if (is_new) {
-    pool_.Exec(w.sql(), kInsertRefund, w.tenant(), r.id, r.order_id, r.return_id, r.amount_minor,
-               static_cast<int>(r.status), r.reason, Micros(r.create_time), r.version);
-    return;
-  }
-  pool_.Exec(w.sql(), kUpdateRefundStatus, w.tenant(), r.id, static_cast<int>(r.status),
-             Micros(r.update_time), r.version);
-}
-
-void PgOrderRepository::AppendReturn(const outbox::WriteTx& w, const domain::Return& r,
-                                     const domain::Order& o) {
-  pool_.Exec(w.sql(), kInsertReturn, w.tenant(), r.id, o.id, r.amount_minor, r.reason,
-             Micros(r.create_time));
-  for (const auto& l : r.lines) {
-    pool_.Exec(w.sql(), kInsertReturnLine, w.tenant(), r.id, l.line_no, l.sku, l.quantity,
-               l.amount_minor);
-    pool_.Exec(w.sql(), kUpdateLineReturned, w.tenant(), o.id, l.line_no,
-               o.lines[static_cast<size_t>(l.line_no)].returned_quantity);
-  }
-}
-
-void PgOrderRepository::EmitPayment(const outbox::WriteTx& w, const std::string& type,
-                                    const domain::Order& o, const domain::Payment& p) {
-  w.Emit(o.customer_id, type,
-         nlohmann::json{{"payment_id", p.id},
-                        {"order_id", o.id},
-                        {"customer_id", o.customer_id},
-                        {"amount_minor", Str(p.amount_minor)},
-                        {"currency_code", o.currency_code},
-                        {"method", static_cast<int>(p.method)},
-                        {"status", domain::PaymentStatusName(p.status)},
-                        {"version", p.version}}
-             .dump());
-}
-
-void PgOrderRepository::EmitReturn(const outbox::WriteTx& w, const domain::Order& o,
-                                   const domain::Return& r) {
-  nlohmann::json lines = nlohmann::json::array();
-  for (const auto& l : r.lines) {
-    lines.push_back({{"line_no", l.line_no},
-                     {"sku", l.sku},
-                     {"quantity", l.quantity},
-                     {"amount_minor", Str(l.amount_minor)}});
-  }
-  w.Emit(o.customer_id, "return.created",
-         nlohmann::json{{"return_id", r.id},
-                        {"order_id", o.id},
-                        {"customer_id", o.customer_id},
-                        {"currency_code", o.currency_code},
-                        {"amount_minor", Str(r.amount_minor)},
-                        {"reason", r.reason},
-                        {"lines", lines}}
-             .dump());
-}
-
-void PgOrderRepository::EmitRefund(const outbox::WriteTx& w, const std::string& type,
-                                   const domain::Order& o, const domain::Refund& r) {
-  w.Emit(o.customer_id, type,
-         nlohmann::json{{"refund_id", r.id},
-                        {"order_id", o.id},
-                        {"return_id", r.return_id},
-                        {"customer_id", o.customer_id},
-                        {"amount_minor", Str(r.amount_minor)},
-                        {"currency_code", o.currency_code},
-                        {"status", domain::RefundStatusName(r.status)},
-                        {"version", r.version}}
-             .dump());
 }
 
 absl::StatusOr<domain::Payment> PgOrderRepository::Write(

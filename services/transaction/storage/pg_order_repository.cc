@@ -208,97 +208,59 @@ absl::StatusOr<domain::Order> PgOrderRepository::Load(pqxx::work& tx, const std:
   return o;
 }
 
-// One write's transaction (app::OrderTx) over the repository's queries;
-// the money side's statements are in pg_order_money.cc.
-class PgOrderRepository::Tx final : public app::OrderTx {
- public:
-  Tx(PgOrderRepository& repo, const outbox::WriteTx& w) : repo_(repo), w_(w) {}
+// ---- PgOrderRepository::Tx: orders (money: pg_order_money.cc) ----
 
-  absl::StatusOr<domain::Order> LoadOrder(const std::string& id) override {
-    return repo_.Load(w_.sql(), w_.tenant(), id, true);
-  }
-  absl::StatusOr<domain::Payment> LoadPayment(const std::string& order_id,
-                                              const std::string& id) override {
-    return repo_.LoadPayment(w_, order_id, id);
-  }
-  absl::StatusOr<domain::Refund> LoadRefund(const std::string& order_id,
-                                            const std::string& id) override {
-    return repo_.LoadRefund(w_, order_id, id);
-  }
-  std::vector<domain::Refund> LoadRefunds(const std::string& order_id) override {
-    return repo_.LoadRefunds(w_.sql(), w_.tenant(), order_id);
-  }
-  std::vector<domain::Return> LoadReturns(const std::string& order_id) override {
-    return repo_.LoadReturns(w_.sql(), w_.tenant(), order_id);
-  }
-  std::set<std::string> KnownSkus(const std::vector<std::string>& skus) override {
-    std::set<std::string> known;
-    for (const auto& r :
-         repo_.pool_.Exec(w_.sql(), kSelectKnownSkus, w_.tenant(), pg::TextArrayLiteral(skus))) {
-      known.insert(r[0].as<std::string>());
-    }
-    return known;
-  }
-  std::optional<std::string> OrderWithExternalId(const std::string& external_id) override {
-    pqxx::result r = repo_.pool_.Exec(w_.sql(), kSelectOrderByExternalId, w_.tenant(), external_id);
-    if (r.empty()) return std::nullopt;
-    return r[0][0].as<std::string>();
-  }
-  void SaveOrder(const domain::Order& o, bool is_new) override {
-    if (!is_new) {
-      repo_.pool_.Exec(w_.sql(), kSaveOrder, w_.tenant(), o.id, static_cast<int>(o.status),
-                       o.version, absl::ToUnixMicros(o.update_time), o.paid_minor, o.returned_minor,
-                       o.refunded_minor, o.adjusted_minor);
-      return;
-    }
-    repo_.pool_.Exec(w_.sql(), kInsertOrder, w_.tenant(), o.id, o.customer_id, o.currency_code,
-                     o.total_minor, static_cast<int>(o.channel), o.store_id,
-                     static_cast<int>(o.status), absl::ToUnixMicros(o.placed_time), o.version,
-                     absl::ToUnixMicros(o.create_time), o.external_id);
-    if (o.lines.empty()) return;
-    std::vector<std::string> line_no, sku, quantity, price, discount;
-    for (size_t i = 0; i < o.lines.size(); ++i) {
-      const domain::OrderLine& l = o.lines[i];
-      line_no.push_back(absl::StrCat(i));
-      sku.push_back(l.sku);
-      quantity.push_back(absl::StrCat(l.quantity));
-      price.push_back(absl::StrCat(l.unit_price_minor));
-      discount.push_back(absl::StrCat(l.discount_minor));
-    }
-    auto ints = [](const std::vector<std::string>& v) {
-      return absl::StrCat("{", absl::StrJoin(v, ","), "}");
-    };
-    repo_.pool_.Exec(w_.sql(), kInsertOrderLines, w_.tenant(), o.id, ints(line_no),
-                     pg::TextArrayLiteral(sku), ints(quantity), ints(price), ints(discount));
-  }
-  void SavePayment(const domain::Payment& p, bool is_new) override {
-    repo_.SavePayment(w_, p, is_new);
-  }
-  void SaveRefund(const domain::Refund& r, bool is_new) override {
-    repo_.SaveRefund(w_, r, is_new);
-  }
-  void AppendReturn(const domain::Return& r, const domain::Order& o) override {
-    repo_.AppendReturn(w_, r, o);
-  }
-  void EmitOrder(const std::string& type, const domain::Order& o) override {
-    w_.Emit(o.customer_id, type, OrderEventPayload(o));
-  }
-  void EmitPayment(const std::string& type, const domain::Order& o,
-                   const domain::Payment& p) override {
-    PgOrderRepository::EmitPayment(w_, type, o, p);
-  }
-  void EmitReturn(const domain::Order& o, const domain::Return& r) override {
-    PgOrderRepository::EmitReturn(w_, o, r);
-  }
-  void EmitRefund(const std::string& type, const domain::Order& o,
-                  const domain::Refund& r) override {
-    PgOrderRepository::EmitRefund(w_, type, o, r);
-  }
+absl::StatusOr<domain::Order> PgOrderRepository::Tx::LoadOrder(const std::string& id) {
+  return repo_.Load(w_.sql(), w_.tenant(), id, true);
+}
 
- private:
-  PgOrderRepository& repo_;
-  const outbox::WriteTx& w_;
-};
+std::set<std::string> PgOrderRepository::Tx::KnownSkus(const std::vector<std::string>& skus) {
+  std::set<std::string> known;
+  for (const auto& r :
+       repo_.pool_.Exec(w_.sql(), kSelectKnownSkus, w_.tenant(), pg::TextArrayLiteral(skus))) {
+    known.insert(r[0].as<std::string>());
+  }
+  return known;
+}
+
+std::optional<std::string> PgOrderRepository::Tx::OrderWithExternalId(
+    const std::string& external_id) {
+  pqxx::result r = repo_.pool_.Exec(w_.sql(), kSelectOrderByExternalId, w_.tenant(), external_id);
+  if (r.empty()) return std::nullopt;
+  return r[0][0].as<std::string>();
+}
+
+void PgOrderRepository::Tx::SaveOrder(const domain::Order& o, bool is_new) {
+  if (!is_new) {
+    repo_.pool_.Exec(w_.sql(), kSaveOrder, w_.tenant(), o.id, static_cast<int>(o.status), o.version,
+                     absl::ToUnixMicros(o.update_time), o.paid_minor, o.returned_minor,
+                     o.refunded_minor, o.adjusted_minor);
+    return;
+  }
+  repo_.pool_.Exec(w_.sql(), kInsertOrder, w_.tenant(), o.id, o.customer_id, o.currency_code,
+                   o.total_minor, static_cast<int>(o.channel), o.store_id,
+                   static_cast<int>(o.status), absl::ToUnixMicros(o.placed_time), o.version,
+                   absl::ToUnixMicros(o.create_time), o.external_id);
+  if (o.lines.empty()) return;
+  std::vector<std::string> line_no, sku, quantity, price, discount;
+  for (size_t i = 0; i < o.lines.size(); ++i) {
+    const domain::OrderLine& l = o.lines[i];
+    line_no.push_back(absl::StrCat(i));
+    sku.push_back(l.sku);
+    quantity.push_back(absl::StrCat(l.quantity));
+    price.push_back(absl::StrCat(l.unit_price_minor));
+    discount.push_back(absl::StrCat(l.discount_minor));
+  }
+  auto ints = [](const std::vector<std::string>& v) {
+    return absl::StrCat("{", absl::StrJoin(v, ","), "}");
+  };
+  repo_.pool_.Exec(w_.sql(), kInsertOrderLines, w_.tenant(), o.id, ints(line_no),
+                   pg::TextArrayLiteral(sku), ints(quantity), ints(price), ints(discount));
+}
+
+void PgOrderRepository::Tx::EmitOrder(const std::string& type, const domain::Order& o) {
+  w_.Emit(o.customer_id, type, OrderEventPayload(o));
+}
 
 std::unique_ptr<app::OrderTx> PgOrderRepository::TxOf(const outbox::WriteTx& w) {
   return std::make_unique<Tx>(*this, w);

@@ -3,6 +3,8 @@
 // returns and refunds that lock and update the order row
 // (pg_order_money.cc); also the tenant's order settings.
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,7 @@ class PgOrderRepository final : public app::OrderRepository, public app::OrderSe
   // The orders' port inside another write's transaction (a won
   // opportunity's order, written with the close).
   std::unique_ptr<app::OrderTx> TxOf(const outbox::WriteTx& w);
+  class Tx;  // app::OrderTx over one outbox::WriteTx (below)
 
   absl::StatusOr<std::optional<domain::Order>> FindReplay(const app::Actor& actor) override;
   absl::StatusOr<domain::Order> Get(const std::string& tenant, const std::string& id) override;
@@ -52,7 +55,6 @@ class PgOrderRepository final : public app::OrderRepository, public app::OrderSe
                                                     absl::Time now) override;
 
  private:
-  class Tx;  // app::OrderTx over one outbox::WriteTx
   template <typename T>
   absl::StatusOr<T> RunTx(const outbox::WriteMeta& meta, const std::string& resource,
                           const outbox::AnswerCodec<T>& codec,
@@ -69,27 +71,47 @@ class PgOrderRepository final : public app::OrderRepository, public app::OrderSe
   absl::Status LoadLines(pqxx::work& tx, const std::string& tenant,
                          std::vector<domain::Order*> orders);
 
-  // The money side of Tx (pg_order_money.cc).
-  absl::StatusOr<domain::Payment> LoadPayment(const outbox::WriteTx& w, const std::string& order_id,
-                                              const std::string& id);
-  absl::StatusOr<domain::Refund> LoadRefund(const outbox::WriteTx& w, const std::string& order_id,
-                                            const std::string& id);
+  // The order's refunds, and its returns without their lines (id, amount,
+  // reason, time): for the writes and the listings.
   std::vector<domain::Refund> LoadRefunds(pqxx::work& tx, const std::string& tenant,
                                           const std::string& order_id);
-  // The order's returns without their lines (id, amount, reason, time).
   std::vector<domain::Return> LoadReturns(pqxx::work& tx, const std::string& tenant,
                                           const std::string& order_id);
-  void SavePayment(const outbox::WriteTx& w, const domain::Payment& p, bool is_new);
-  void SaveRefund(const outbox::WriteTx& w, const domain::Refund& r, bool is_new);
-  void AppendReturn(const outbox::WriteTx& w, const domain::Return& r, const domain::Order& o);
-  static void EmitPayment(const outbox::WriteTx& w, const std::string& type, const domain::Order& o,
-                          const domain::Payment& p);
-  static void EmitReturn(const outbox::WriteTx& w, const domain::Order& o, const domain::Return& r);
-  static void EmitRefund(const outbox::WriteTx& w, const std::string& type, const domain::Order& o,
-                         const domain::Refund& r);
 
   pg::Pool& pool_;
   outbox::TransactionalWriter writer_;
+};
+
+// One write's transaction (app::OrderTx) over the repository's queries:
+// orders in pg_order_repository.cc, payments, returns and refunds in
+// pg_order_money.cc.
+class PgOrderRepository::Tx final : public app::OrderTx {
+ public:
+  Tx(PgOrderRepository& repo, const outbox::WriteTx& w) : repo_(repo), w_(w) {}
+
+  absl::StatusOr<domain::Order> LoadOrder(const std::string& id) override;
+  absl::StatusOr<domain::Payment> LoadPayment(const std::string& order_id,
+                                              const std::string& id) override;
+  absl::StatusOr<domain::Refund> LoadRefund(const std::string& order_id,
+                                            const std::string& id) override;
+  std::vector<domain::Refund> LoadRefunds(const std::string& order_id) override;
+  std::vector<domain::Return> LoadReturns(const std::string& order_id) override;
+  std::set<std::string> KnownSkus(const std::vector<std::string>& skus) override;
+  std::optional<std::string> OrderWithExternalId(const std::string& external_id) override;
+  void SaveOrder(const domain::Order& o, bool is_new) override;
+  void SavePayment(const domain::Payment& p, bool is_new) override;
+  void SaveRefund(const domain::Refund& r, bool is_new) override;
+  void AppendReturn(const domain::Return& r, const domain::Order& o) override;
+  void EmitOrder(const std::string& type, const domain::Order& o) override;
+  void EmitPayment(const std::string& type, const domain::Order& o,
+                   const domain::Payment& p) override;
+  void EmitReturn(const domain::Order& o, const domain::Return& r) override;
+  void EmitRefund(const std::string& type, const domain::Order& o,
+                  const domain::Refund& r) override;
+
+ private:
+  PgOrderRepository& repo_;
+  const outbox::WriteTx& w_;
 };
 
 }  // namespace crm::transaction::storage
