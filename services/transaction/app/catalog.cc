@@ -1,6 +1,8 @@
 #include "services/transaction/app/catalog.h"
 
+#include <optional>
 #include <set>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -18,11 +20,56 @@ absl::Status CheckSku(const std::string& sku) {
 }
 }  // namespace
 
+absl::StatusOr<domain::Product> WriteNewProduct(ProductTx& tx, const domain::Product& p) {
+  if (!tx.InsertProduct(p)) return domain::ProductExists(p.sku);
+  tx.EmitProduct("product.created", p);
+  return p;
+}
+
+absl::StatusOr<domain::Product> WriteProductUpdate(
+    ProductTx& tx, const std::string& sku, const std::string& if_match,
+    const std::function<absl::Status(domain::Product&)>& mutate) {
+  CRM_ASSIGN_OR_RETURN(std::optional<domain::Product> found, tx.FindProduct(sku));
+  if (!found) return common::NotFound("PRODUCT_NOT_FOUND", "product not found");
+  domain::Product p = *std::move(found);
+  CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyUpdate(p, if_match, mutate));
+  if (changed) {
+    tx.SaveProduct(p);
+    tx.EmitProduct("product.updated", p);
+  }
+  return p;
+}
+
+absl::StatusOr<BatchResult> WriteProductUpsert(ProductTx& tx,
+                                               const std::vector<domain::Product>& products) {
+  BatchResult result;
+  for (domain::Product p : products) {
+    CRM_ASSIGN_OR_RETURN(std::optional<domain::Product> stored, tx.FindProduct(p.sku));
+    switch (domain::ApplyUpsert(stored, p)) {
+      case domain::UpsertOutcome::kCreated:
+        tx.InsertProduct(p);  // a concurrent insert of the SKU wins; counted all the same
+        tx.EmitProduct("product.created", p);
+        ++result.created;
+        break;
+      case domain::UpsertOutcome::kUpdated:
+        tx.SaveProduct(p);
+        tx.EmitProduct("product.updated", p);
+        ++result.updated;
+        break;
+      case domain::UpsertOutcome::kUnchanged:
+        ++result.unchanged;
+        break;
+    }
+  }
+  return result;
+}
+
 absl::StatusOr<domain::Product> Catalog::Create(const Actor& actor, domain::Product p) {
   CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(p));
   p.version = 1;
   p.create_time = p.update_time = clock_.Now();
-  return repository_.Insert(actor, p);
+  return repository_.Run<domain::Product>(actor, p.sku,
+                                          [&](ProductTx& tx) { return WriteNewProduct(tx, p); });
 }
 
 absl::StatusOr<domain::Product> Catalog::Get(const std::string& tenant, const std::string& sku) {
@@ -38,11 +85,13 @@ absl::StatusOr<domain::Product> Catalog::Update(const Actor& actor, const std::s
   domain::Product probe;
   CRM_RETURN_IF_ERROR(domain::ApplyUpdateMask(patch, paths, probe));
   absl::Time now = clock_.Now();
-  return repository_.Update(actor, sku, if_match, [&](domain::Product& current) {
-    CRM_RETURN_IF_ERROR(domain::ApplyUpdateMask(patch, paths, current));
-    CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(current));
-    current.update_time = now;
-    return absl::OkStatus();
+  return repository_.Run<domain::Product>(actor, sku, [&](ProductTx& tx) {
+    return WriteProductUpdate(tx, sku, if_match, [&](domain::Product& current) {
+      CRM_RETURN_IF_ERROR(domain::ApplyUpdateMask(patch, paths, current));
+      CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(current));
+      current.update_time = now;
+      return absl::OkStatus();
+    });
   });
 }
 
@@ -85,7 +134,9 @@ absl::StatusOr<BatchResult> Catalog::BatchUpsert(const Actor& actor,
   }
   BatchResult result;
   if (!valid.empty()) {
-    CRM_ASSIGN_OR_RETURN(result, repository_.Upsert(actor, valid));
+    CRM_ASSIGN_OR_RETURN(result, repository_.Run<BatchResult>(
+                                     actor, absl::StrCat("products:", valid.size()),
+                                     [&](ProductTx& tx) { return WriteProductUpsert(tx, valid); }));
   }
   result.errors = std::move(errors);
   return result;

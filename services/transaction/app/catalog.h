@@ -1,5 +1,6 @@
 #pragma once
 // Catalog use cases.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,19 @@
 #include "services/transaction/app/ports.h"
 
 namespace crm::transaction::app {
+
+// The catalog's writes over its port, as the use cases run them in
+// ProductRepository::Run (shared with the adapter's integration tests).
+// A new product (PRODUCT_EXISTS when the tenant has its SKU).
+absl::StatusOr<domain::Product> WriteNewProduct(ProductTx& tx, const domain::Product& p);
+// An update of product `sku` (NOT_FOUND PRODUCT_NOT_FOUND; domain::ApplyUpdate:
+// etag, no-op, version).
+absl::StatusOr<domain::Product> WriteProductUpdate(
+    ProductTx& tx, const std::string& sku, const std::string& if_match,
+    const std::function<absl::Status(domain::Product&)>& mutate);
+// Valid products by SKU (domain::ApplyUpsert), counted.
+absl::StatusOr<BatchResult> WriteProductUpsert(ProductTx& tx,
+                                               const std::vector<domain::Product>& products);
 
 class Catalog final {
  public:

@@ -11,10 +11,26 @@
 
 namespace crm::transaction::app {
 
+// The writes over the order port, as the use cases run them in
+// OrderRepository::Run (shared with the adapter's integration tests). Each
+// locks the order first, applies the rules of domain/order_money.h, saves
+// the record and the order (domain::ApplyOrderChange) and emits their events.
+absl::StatusOr<domain::Payment> WriteNewPayment(OrderTx& tx, const domain::Payment& p);
+absl::StatusOr<domain::Payment> WritePaymentStatus(OrderTx& tx, const std::string& order_id,
+                                                   const std::string& payment_id,
+                                                   domain::PaymentStatus to, absl::Time now);
+// `r.id`, `r.order_id`, `r.reason`, `r.create_time` set; the lines are
+// planned against the locked order (domain::ApplyNewReturn).
+absl::StatusOr<domain::Return> WriteNewReturn(OrderTx& tx, const domain::Return& r,
+                                              const std::vector<domain::ReturnLineRequest>& lines);
+absl::StatusOr<domain::Refund> WriteNewRefund(OrderTx& tx, const domain::Refund& r);
+absl::StatusOr<domain::Refund> WriteRefundStatus(OrderTx& tx, const std::string& order_id,
+                                                 const std::string& refund_id,
+                                                 domain::RefundStatus to, absl::Time now);
+
 class OrderMoney final {
  public:
-  OrderMoney(OrderMoneyRepository& repository, const common::Clock& clock,
-             common::IdGenerator& ids)
+  OrderMoney(OrderRepository& repository, const common::Clock& clock, common::IdGenerator& ids)
       : repository_(repository), clock_(clock), ids_(ids) {}
 
   absl::StatusOr<domain::Payment> RecordPayment(const Actor& actor, const std::string& order_id,
@@ -41,7 +57,7 @@ class OrderMoney final {
 
  private:
   absl::Time Now() const;
-  OrderMoneyRepository& repository_;
+  OrderRepository& repository_;
   const common::Clock& clock_;
   common::IdGenerator& ids_;
 };

@@ -1,5 +1,8 @@
 #include "services/transaction/app/orders.h"
 
+#include <optional>
+#include <vector>
+
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 
@@ -10,6 +13,29 @@ absl::Status CheckId(const std::string& id) {
   return absl::OkStatus();
 }
 }  // namespace
+
+absl::Status WriteNewOrder(OrderTx& tx, const domain::Order& o) {
+  std::vector<std::string> skus;
+  for (const auto& l : o.lines) skus.push_back(l.sku);
+  CRM_RETURN_IF_ERROR(domain::CheckSkusKnown(o, tx.KnownSkus(skus)));
+  if (!o.external_id.empty()) {
+    if (std::optional<std::string> taken = tx.OrderWithExternalId(o.external_id)) {
+      return domain::ExternalIdTaken(*taken, o.external_id);
+    }
+  }
+  tx.SaveOrder(o, true);
+  tx.EmitOrder(domain::StatusEventType(o.status), o);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<domain::Order> WriteOrderTransition(OrderTx& tx, const std::string& id,
+                                                   domain::OrderStatus to, absl::Time now) {
+  CRM_ASSIGN_OR_RETURN(domain::Order o, tx.LoadOrder(id));
+  CRM_RETURN_IF_ERROR(domain::ApplyTransition(o, to, now));
+  tx.SaveOrder(o, false);
+  tx.EmitOrder(domain::StatusEventType(o.status), o);
+  return o;
+}
 
 absl::Time Orders::Now() const { return absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now())); }
 
@@ -53,7 +79,7 @@ absl::StatusOr<domain::Order> Orders::Create(const Actor& actor, domain::Order o
     if (std::optional<std::string> known = directory_->Known(actor.tenant_id, o.customer_id)) {
       // Confirmed recently (app::KnownCustomers): customer-store is not
       // asked, so nothing needs answering before it; a retry is answered by
-      // Insert's own claim of the key (the same stored answer).
+      // the write's own claim of the key (the same stored answer).
       o.customer_id = *std::move(known);
     } else {
       // The named customer must exist in customer-store (a merged-away id
@@ -65,7 +91,11 @@ absl::StatusOr<domain::Order> Orders::Create(const Actor& actor, domain::Order o
     }
   }
   CRM_ASSIGN_OR_RETURN(o, Prepare(std::move(o)));
-  return repository_.Insert(actor, o);
+  return repository_.Run<domain::Order>(actor, o.id,
+                                        [&](OrderTx& tx) -> absl::StatusOr<domain::Order> {
+                                          CRM_RETURN_IF_ERROR(WriteNewOrder(tx, o));
+                                          return o;
+                                        });
 }
 
 absl::StatusOr<domain::Order> Orders::Prepare(domain::Order o) {
@@ -103,7 +133,9 @@ absl::StatusOr<domain::Order> Orders::Transition(const Actor& actor, const std::
   CRM_RETURN_IF_ERROR(CheckId(id));
   int v = static_cast<int>(to);
   if (v < 1 || v > 7) return common::InvalidField("to_status", "to_status is required");
-  return repository_.Transition(actor, id, to, Now());
+  const absl::Time now = Now();
+  return repository_.Run<domain::Order>(
+      actor, id, [&](OrderTx& tx) { return WriteOrderTransition(tx, id, to, now); });
 }
 
 absl::StatusOr<OrderSettings> Orders::GetSettings(const std::string& tenant) {

@@ -10,6 +10,17 @@
 
 namespace crm::transaction::app {
 
+// The order writes over their port, as the use cases run them in
+// OrderRepository::Run (shared with a won opportunity's close, which places
+// its order inside the pipeline's transaction, and with the adapter's
+// integration tests).
+// A new order (domain::CheckSkusKnown: UNKNOWN_SKU; a taken external id:
+// ORDER_EXISTS), saved with its lines; order.placed emitted.
+absl::Status WriteNewOrder(OrderTx& tx, const domain::Order& o);
+// Order `id` moved to `to` (domain::ApplyTransition); order.<status> emitted.
+absl::StatusOr<domain::Order> WriteOrderTransition(OrderTx& tx, const std::string& id,
+                                                   domain::OrderStatus to, absl::Time now);
+
 class Orders final {
  public:
   // Without a directory and settings, orders must name their customer_id.

@@ -312,7 +312,9 @@ absl::StatusOr<domain::Opportunity> Pipeline::WriteStageMove(const Actor& actor,
           // lock, so a concurrent close or a refused move leaves no order.
           domain::Order order = *move.order;
           order.customer_id = o.customer_id;
-          CRM_RETURN_IF_ERROR(tx.InsertOrder(order));
+          OrderTx* orders = tx.Orders();
+          if (orders == nullptr) return absl::UnimplementedError("orders are not configured");
+          CRM_RETURN_IF_ERROR(WriteNewOrder(*orders, order));
         }
         tx.SaveOpportunity(o, false);
         tx.AppendStageChange(id, {from, o.stage, now, actor.principal});

@@ -99,9 +99,10 @@ class PipelineTx {
   // Append: a row of the opportunity's stage history.
   virtual void AppendStageChange(const std::string& opportunity_id,
                                  const domain::StageChange& change) = 0;
-  // The order of a won close, in this transaction: the order repository's
-  // rules and refusals apply (unknown SKU, taken external id...).
-  virtual absl::Status InsertOrder(const domain::Order& order) = 0;
+  // The orders' port in this transaction, for the order of a won close
+  // (app::WriteNewOrder: the same rules and refusals as CreateOrder);
+  // nullptr when orders are not configured.
+  virtual OrderTx* Orders() = 0;
   // Emit: an outbox event, committed with the write. `from`: the stage
   // before a move (unspecified: not a move).
   virtual void EmitLead(const char* type, const domain::Lead& l) = 0;

@@ -1,14 +1,15 @@
 #pragma once
-// Ports of the transaction engine's use cases (catalog so far).
-#include <functional>
+// Ports of the transaction engine's use cases: the catalog, orders and the
+// money and goods moving after them (the pipeline's: pipeline_ports.h).
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "libs/common/errors.h"
 #include "libs/common/request_id.h"
-#include "libs/outbox/write_meta.h"
+#include "libs/outbox/write_port.h"
 #include "services/transaction/domain/order.h"
 #include "services/transaction/domain/product.h"
 
@@ -57,28 +58,35 @@ struct BatchResult {
   std::vector<BatchItemError> errors;
 };
 
-// Every write is one transaction with its audit row and outbox event; another
-// tenant's SKU is NOT_FOUND (PRODUCT_NOT_FOUND).
-class ProductRepository {
+// One write's transaction over the catalog, as the use cases drive it
+// (libs/outbox/write_port.h): load for update, save, emit. Every call acts
+// in the write's tenant and transaction.
+class ProductTx {
  public:
-  virtual ~ProductRepository() = default;
-  using Mutation = std::function<absl::Status(domain::Product&)>;
-  // ALREADY_EXISTS (PRODUCT_EXISTS) for a SKU the tenant has. With an
-  // idempotency key and a fingerprint (CreateProduct with a request_id) the
-  // replay is strict: the same key and body answer the first call's product
-  // as it was then, or its refusal; another body is INVALID_ARGUMENT
-  // IDEMPOTENCY_KEY_REUSED.
-  virtual absl::StatusOr<domain::Product> Insert(const Actor& actor, const domain::Product& p) = 0;
-  virtual absl::StatusOr<domain::Product> Get(const std::string& tenant, const std::string& sku) = 0;
-  // Locks the row, checks if_match (ABORTED ETAG_MISMATCH), mutates, writes
-  // version + 1; a mutation that changes nothing writes nothing.
-  virtual absl::StatusOr<domain::Product> Update(const Actor& actor, const std::string& sku,
-                                                 const std::string& if_match,
-                                                 const Mutation& mutate) = 0;
+  virtual ~ProductTx() = default;
+  // Load for update: the product stored under `sku`, its row locked until
+  // the write ends; nullopt when the tenant has none.
+  virtual absl::StatusOr<std::optional<domain::Product>> FindProduct(const std::string& sku) = 0;
+  // Save a new product; false (nothing written) when the tenant has the SKU
+  // already, even if it was inserted concurrently.
+  virtual bool InsertProduct(const domain::Product& p) = 0;
+  // Save every field of a loaded product.
+  virtual void SaveProduct(const domain::Product& p) = 0;
+  // Emit: product.created / product.updated.
+  virtual void EmitProduct(const char* type, const domain::Product& p) = 0;
+};
+
+// The catalog's storage: its writes run through ProductTx (Run<T>, once per
+// idempotency key, in one transaction with the audit row and events), its
+// reads below. Another tenant's SKU is NOT_FOUND (PRODUCT_NOT_FOUND).
+// CreateProduct with a request_id and a fingerprint replays strictly: the
+// same key and body answer the first call's product as it was then, or its
+// refusal; another body is INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED.
+class ProductRepository : public outbox::UnitOfWork<ProductTx, domain::Product, BatchResult> {
+ public:
+  virtual absl::StatusOr<domain::Product> Get(const std::string& tenant,
+                                              const std::string& sku) = 0;
   virtual absl::StatusOr<ProductPage> List(const std::string& tenant, const ProductQuery& q) = 0;
-  // Valid products only (the use case reports invalid ones); one transaction.
-  virtual absl::StatusOr<BatchResult> Upsert(const Actor& actor,
-                                             const std::vector<domain::Product>& products) = 0;
 };
 
 struct OrderQuery {
@@ -93,56 +101,67 @@ struct OrderPage {
   std::string next_cursor;
 };
 
-// Orders: each write one transaction with its audit row and outbox event
-// (partitioned by the order's customer); idempotency keys are required and
-// checked against the request fingerprint.
-class OrderRepository {
+// One write's transaction over an order and the records of money and goods
+// moving after it (payments, returns, refunds), as the use cases drive it:
+// load for update, save, append, emit. Every call acts in the write's
+// tenant and transaction. The order is locked before its records.
+class OrderTx {
  public:
-  virtual ~OrderRepository() = default;
-  // INVALID_ARGUMENT (UNKNOWN_SKU, field lines[i].sku) when a line's SKU is
-  // not in the catalog.
-  virtual absl::StatusOr<domain::Order> Insert(const Actor& actor, const domain::Order& o) = 0;
+  virtual ~OrderTx() = default;
+  // Load for update, with its lines. NOT_FOUND ORDER_NOT_FOUND.
+  virtual absl::StatusOr<domain::Order> LoadOrder(const std::string& id) = 0;
+  // A record of order `order_id`, locked. NOT_FOUND PAYMENT_NOT_FOUND /
+  // REFUND_NOT_FOUND (also for a record of another order).
+  virtual absl::StatusOr<domain::Payment> LoadPayment(const std::string& order_id,
+                                                      const std::string& id) = 0;
+  virtual absl::StatusOr<domain::Refund> LoadRefund(const std::string& order_id,
+                                                    const std::string& id) = 0;
+  // The order's refunds, and its returns without their lines (read under
+  // the order's lock: none can come in between).
+  virtual std::vector<domain::Refund> LoadRefunds(const std::string& order_id) = 0;
+  virtual std::vector<domain::Return> LoadReturns(const std::string& order_id) = 0;
+  // Which of `skus` the tenant's catalog has.
+  virtual std::set<std::string> KnownSkus(const std::vector<std::string>& skus) = 0;
+  // The tenant's order with this (non-empty) external id, if any.
+  virtual std::optional<std::string> OrderWithExternalId(const std::string& external_id) = 0;
+  // Save: a new order with its lines (`is_new`), or the status, version,
+  // update time and running sums of a loaded one.
+  virtual void SaveOrder(const domain::Order& o, bool is_new) = 0;
+  // Save a payment or refund: new (`is_new`), or the status, version and
+  // update time of a loaded one.
+  virtual void SavePayment(const domain::Payment& p, bool is_new) = 0;
+  virtual void SaveRefund(const domain::Refund& r, bool is_new) = 0;
+  // Append a return with its lines, and the units returned of the lines of
+  // `o` it takes back.
+  virtual void AppendReturn(const domain::Return& r, const domain::Order& o) = 0;
+  // Emit, partitioned by the order's customer: order.<status> /
+  // order.updated; payment.<status>; return.created; refund.<status>.
+  virtual void EmitOrder(const std::string& type, const domain::Order& o) = 0;
+  virtual void EmitPayment(const std::string& type, const domain::Order& o,
+                           const domain::Payment& p) = 0;
+  virtual void EmitReturn(const domain::Order& o, const domain::Return& r) = 0;
+  virtual void EmitRefund(const std::string& type, const domain::Order& o,
+                          const domain::Refund& r) = 0;
+};
+
+// Orders, payments, returns and refunds: the writes run through OrderTx
+// (Run<T>), each one transaction with its audit row and outbox events,
+// strictly idempotent (request_id required, checked against the request
+// fingerprint); the reads below. A record of an order of another tenant,
+// or of another order, is NOT_FOUND.
+class OrderRepository : public outbox::UnitOfWork<OrderTx, domain::Order, domain::Payment,
+                                                  domain::Return, domain::Refund> {
+ public:
   // What a repeated CreateOrder answers without writing anything: nullopt
   // when actor.idempotency_key is unused, else the first call's order or its
   // stored refusal (or IDEMPOTENCY_KEY_REUSED for another body).
   virtual absl::StatusOr<std::optional<domain::Order>> FindReplay(const Actor& actor) = 0;
   virtual absl::StatusOr<domain::Order> Get(const std::string& tenant, const std::string& id) = 0;
   virtual absl::StatusOr<OrderPage> List(const std::string& tenant, const OrderQuery& q) = 0;
-  // Locks the order, checks the move with domain::CheckTransition, writes it.
-  virtual absl::StatusOr<domain::Order> Transition(const Actor& actor, const std::string& id,
-                                                   domain::OrderStatus to, absl::Time now) = 0;
-};
-
-// Payments, returns and refunds: each write locks the order, checks the
-// domain rules, writes the record and the order's running sums, audits and
-// emits its events in one transaction (strict idempotency like orders). A
-// record of an order of another tenant, or of another order, is NOT_FOUND.
-class OrderMoneyRepository {
- public:
-  virtual ~OrderMoneyRepository() = default;
-  virtual absl::StatusOr<domain::Payment> RecordPayment(const Actor& actor,
-                                                        const domain::Payment& p) = 0;
-  virtual absl::StatusOr<domain::Payment> UpdatePaymentStatus(const Actor& actor,
-                                                              const std::string& order_id,
-                                                              const std::string& payment_id,
-                                                              domain::PaymentStatus to,
-                                                              absl::Time now) = 0;
   virtual absl::StatusOr<std::vector<domain::Payment>> ListPayments(
       const std::string& tenant, const std::string& order_id) = 0;
-  // `r.id`, `r.order_id`, `r.reason`, `r.create_time` set; the lines are
-  // planned against the locked order with domain::PlanReturn.
-  virtual absl::StatusOr<domain::Return> CreateReturn(
-      const Actor& actor, const domain::Return& r,
-      const std::vector<domain::ReturnLineRequest>& lines) = 0;
   virtual absl::StatusOr<std::vector<domain::Return>> ListReturns(const std::string& tenant,
                                                                   const std::string& order_id) = 0;
-  virtual absl::StatusOr<domain::Refund> CreateRefund(const Actor& actor,
-                                                      const domain::Refund& r) = 0;
-  virtual absl::StatusOr<domain::Refund> UpdateRefundStatus(const Actor& actor,
-                                                            const std::string& order_id,
-                                                            const std::string& refund_id,
-                                                            domain::RefundStatus to,
-                                                            absl::Time now) = 0;
   virtual absl::StatusOr<std::vector<domain::Refund>> ListRefunds(const std::string& tenant,
                                                                   const std::string& order_id) = 0;
 };

@@ -15,6 +15,29 @@ namespace crm::transaction::domain {
 
 using common::InvalidField;
 
+absl::Status CheckSkusKnown(const Order& o, const std::set<std::string>& known) {
+  for (size_t i = 0; i < o.lines.size(); ++i) {
+    if (known.count(o.lines[i].sku) == 0) {
+      return common::WithField(
+          common::WithReason(absl::InvalidArgumentError(absl::StrCat(
+                                 "lines[", i, "].sku \"", o.lines[i].sku,
+                                 "\" is not in the catalog; create the product first")),
+                             "UNKNOWN_SKU"),
+          absl::StrCat("lines[", i, "].sku"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ExternalIdTaken(const std::string& existing_id, const std::string& external_id) {
+  return common::WithField(
+      common::WithReason(
+          absl::AlreadyExistsError(absl::StrCat("order ", existing_id,
+                                                " already has external_id \"", external_id, "\"")),
+          "ORDER_EXISTS"),
+      "external_id");
+}
+
 const char* StatusName(OrderStatus s) {
   switch (s) {
     case OrderStatus::kPlaced: return "placed";

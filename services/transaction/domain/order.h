@@ -1,6 +1,7 @@
 #pragma once
 // Orders (pure): validation, totals and the status machine.
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,13 @@ std::string EtagOf(const Order& o);
 int64_t NetMinor(const Order& o);
 // An external id: 1..64 printable ASCII characters without spaces.
 bool IsValidExternalId(const std::string& id);
+
+// A new order against the tenant's catalog: INVALID_ARGUMENT UNKNOWN_SKU on
+// lines[i].sku for the first line whose SKU is not among `known`.
+absl::Status CheckSkusKnown(const Order& o, const std::set<std::string>& known);
+// ALREADY_EXISTS ORDER_EXISTS on external_id: order `existing_id` of the
+// tenant already has the new order's external id.
+absl::Status ExternalIdTaken(const std::string& existing_id, const std::string& external_id);
 
 // ---- Returns ----
 struct ReturnLineRequest {

@@ -44,6 +44,42 @@ std::string CategoryKey(const std::vector<std::string>& path) { return absl::Str
 
 std::string EtagOf(const Product& p) { return absl::StrCat(p.version); }
 
+absl::Status ProductExists(const std::string& sku) {
+  return common::WithField(
+      common::WithReason(
+          absl::AlreadyExistsError(absl::StrCat("a product with sku \"", sku,
+                                                "\" exists; update it or use BatchUpsertProducts")),
+          "PRODUCT_EXISTS"),
+      "sku");
+}
+
+absl::StatusOr<bool> ApplyUpdate(Product& current, const std::string& if_match,
+                                 const std::function<absl::Status(Product&)>& mutate) {
+  if (!if_match.empty() && if_match != EtagOf(current)) {
+    return common::WithReason(
+        absl::AbortedError("etag does not match: the product changed since you read it"),
+        "ETAG_MISMATCH");
+  }
+  Product after = current;
+  CRM_RETURN_IF_ERROR(mutate(after));
+  if (SameContent(current, after)) return false;
+  after.version = current.version + 1;
+  after.create_time = current.create_time;
+  current = std::move(after);
+  return true;
+}
+
+UpsertOutcome ApplyUpsert(const std::optional<Product>& stored, Product& incoming) {
+  if (!stored) {
+    incoming.version = 1;
+    return UpsertOutcome::kCreated;
+  }
+  if (SameContent(*stored, incoming)) return UpsertOutcome::kUnchanged;
+  incoming.version = stored->version + 1;
+  incoming.create_time = stored->create_time;
+  return UpsertOutcome::kUpdated;
+}
+
 absl::Status NormalizeAndValidate(Product& p) {
   // Text must be storable exactly as given (no NUL bytes).
   CRM_RETURN_IF_ERROR(common::CheckStorableText("name", p.name));

@@ -2,11 +2,14 @@
 // The product catalog's domain (pure): products, their validation and the
 // field-mask update rules.
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
@@ -45,5 +48,23 @@ std::string CategoryKey(const std::vector<std::string>& path);
 absl::Status ApplyUpdateMask(const Product& patch, const std::vector<std::string>& paths,
                              Product& target);
 std::string EtagOf(const Product& p);
+
+// ALREADY_EXISTS PRODUCT_EXISTS on sku: the tenant has a product `sku`.
+absl::Status ProductExists(const std::string& sku);
+
+// An update of `current`: if_match checked against its etag (ABORTED
+// ETAG_MISMATCH), then `mutate` runs on a copy. A mutation that changes no
+// content leaves `current` as it was and returns false (nothing to write, no
+// event); otherwise `current` becomes the copy with version + 1 and its
+// create time kept. `current` is unchanged on a refusal.
+absl::StatusOr<bool> ApplyUpdate(Product& current, const std::string& if_match,
+                                 const std::function<absl::Status(Product&)>& mutate);
+
+// What a batch upsert does with one (valid) product.
+enum class UpsertOutcome { kCreated, kUpdated, kUnchanged };
+// `incoming` against the product stored under its SKU (nullopt: none):
+// created with version 1; the same content unchanged (nothing to write);
+// otherwise updated with the stored version + 1 and the stored create time.
+UpsertOutcome ApplyUpsert(const std::optional<Product>& stored, Product& incoming);
 
 }  // namespace crm::transaction::domain

@@ -1,4 +1,5 @@
 // Payments, returns, refunds and the tenant's order settings (PgOrderRepository).
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/numbers.h"
@@ -6,8 +7,6 @@
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/pg/sql.h"
-#include "services/transaction/domain/order_money.h"
-#include "services/transaction/storage/order_event.h"
 #include "services/transaction/storage/pg_order_repository.h"
 
 namespace crm::transaction::storage {
@@ -189,13 +188,6 @@ const outbox::AnswerCodec<domain::Refund> kRefundAnswer = outbox::SnapshotCodec<
     [](const std::string& stored) { return RefundFromSnapshot(stored); });
 
 // ---- queries (libs/pg/pool.h: typed, their columns checked at start-up)
-const pg::NamedQuery kUpdateOrderMoney{
-    "update_order_money",
-    absl::StrCat(
-        "UPDATE txn.orders SET status = $3, version = $4, updated_at = ", pg::MicrosParam(5),
-        ", paid_minor = $6, returned_minor = $7, refunded_minor = $8, "
-        "adjusted_minor = $9 WHERE tenant_id = $1 AND id = $2"),
-    0};
 const pg::NamedQuery kInsertPayment{
     "insert_payment",
     absl::StrCat("INSERT INTO txn.payments (tenant_id, id, order_id, amount_minor, method, "
@@ -301,22 +293,138 @@ const pg::NamedQuery kUpsertOrderSettings{
 }  // namespace
 
 std::vector<pg::NamedQuery> PgOrderRepository::MoneyQueries() {
-  return {
-      kUpdateOrderMoney,   kInsertPayment,   kSelectPaymentForUpdate, kUpdatePaymentStatus,
-      kListPayments,       kInsertReturn,    kInsertReturnLine,       kUpdateLineReturned,
-      kListReturns,        kListReturnLines, kInsertRefund,           kSelectRefundForUpdate,
-      kUpdateRefundStatus, kListRefunds,     kSelectOrderSettings,    kSelectOrderSettingsForUpdate,
-      kUpsertOrderSettings};
+  return {kInsertPayment,
+          kSelectPaymentForUpdate,
+          kUpdatePaymentStatus,
+          kListPayments,
+          kInsertReturn,
+          kInsertReturnLine,
+          kUpdateLineReturned,
+          kListReturns,
+          kListReturnLines,
+          kInsertRefund,
+          kSelectRefundForUpdate,
+          kUpdateRefundStatus,
+          kListRefunds,
+          kSelectOrderSettings,
+          kSelectOrderSettingsForUpdate,
+          kUpsertOrderSettings};
 }
 
-void PgOrderRepository::SaveOrderMoney(pqxx::work& tx, const outbox::WriteMeta& meta,
-                                       domain::Order& o, domain::OrderStatus before,
-                                       absl::Time now) {
-  std::string event = domain::ApplyOrderChange(o, before, now);
-  pool_.Exec(tx, kUpdateOrderMoney, meta.tenant_id, o.id, static_cast<int>(o.status), o.version,
-             Micros(o.update_time), o.paid_minor, o.returned_minor, o.refunded_minor,
-             o.adjusted_minor);
-  writer_.Emit(tx, meta, o.customer_id, event, OrderEventPayload(o));
+// ---- PgOrderRepository::Tx: payments, returns, refunds ----
+
+absl::StatusOr<domain::Payment> PgOrderRepository::Tx::LoadPayment(const std::string& order_id,
+                                                                   const std::string& id) {
+  pqxx::result r = repo_.pool_.Exec(w_.sql(), kSelectPaymentForUpdate, w_.tenant(), order_id, id);
+  if (r.empty()) return RecordNotFound("payment", "PAYMENT_NOT_FOUND");
+  return PaymentFromRow(r[0]);
+}
+
+absl::StatusOr<domain::Refund> PgOrderRepository::Tx::LoadRefund(const std::string& order_id,
+                                                                 const std::string& id) {
+  pqxx::result r = repo_.pool_.Exec(w_.sql(), kSelectRefundForUpdate, w_.tenant(), order_id, id);
+  if (r.empty()) return RecordNotFound("refund", "REFUND_NOT_FOUND");
+  return RefundFromRow(r[0]);
+}
+
+std::vector<domain::Refund> PgOrderRepository::Tx::LoadRefunds(const std::string& order_id) {
+  return repo_.LoadRefunds(w_.sql(), w_.tenant(), order_id);
+}
+
+std::vector<domain::Return> PgOrderRepository::Tx::LoadReturns(const std::string& order_id) {
+  return repo_.LoadReturns(w_.sql(), w_.tenant(), order_id);
+}
+
+void PgOrderRepository::Tx::SavePayment(const domain::Payment& p, bool is_new) {
+  if (is_new) {
+    repo_.pool_.Exec(w_.sql(), kInsertPayment, w_.tenant(), p.id, p.order_id, p.amount_minor,
+                     static_cast<int>(p.method), static_cast<int>(p.status), p.provider_ref,
+                     Micros(p.create_time), p.version);
+    return;
+  }
+  repo_.pool_.Exec(w_.sql(), kUpdatePaymentStatus, w_.tenant(), p.id, static_cast<int>(p.status),
+                   Micros(p.update_time), p.version);
+}
+
+void PgOrderRepository::Tx::SaveRefund(const domain::Refund& r, bool is_new) {
+  if (is_new) {
+    repo_.pool_.Exec(w_.sql(), kInsertRefund, w_.tenant(), r.id, r.order_id, r.return_id,
+                     r.amount_minor, static_cast<int>(r.status), r.reason, Micros(r.create_time),
+                     r.version);
+    return;
+  }
+  repo_.pool_.Exec(w_.sql(), kUpdateRefundStatus, w_.tenant(), r.id, static_cast<int>(r.status),
+                   Micros(r.update_time), r.version);
+}
+
+void PgOrderRepository::Tx::AppendReturn(const domain::Return& r, const domain::Order& o) {
+  repo_.pool_.Exec(w_.sql(), kInsertReturn, w_.tenant(), r.id, o.id, r.amount_minor, r.reason,
+                   Micros(r.create_time));
+  for (const auto& l : r.lines) {
+    repo_.pool_.Exec(w_.sql(), kInsertReturnLine, w_.tenant(), r.id, l.line_no, l.sku, l.quantity,
+                     l.amount_minor);
+    repo_.pool_.Exec(w_.sql(), kUpdateLineReturned, w_.tenant(), o.id, l.line_no,
+                     o.lines[static_cast<size_t>(l.line_no)].returned_quantity);
+  }
+}
+
+void PgOrderRepository::Tx::EmitPayment(const std::string& type, const domain::Order& o,
+                                        const domain::Payment& p) {
+  w_.Emit(o.customer_id, type,
+          nlohmann::json{{"payment_id", p.id},
+                         {"order_id", o.id},
+                         {"customer_id", o.customer_id},
+                         {"amount_minor", Str(p.amount_minor)},
+                         {"currency_code", o.currency_code},
+                         {"method", static_cast<int>(p.method)},
+                         {"status", domain::PaymentStatusName(p.status)},
+                         {"version", p.version}}
+              .dump());
+}
+
+void PgOrderRepository::Tx::EmitReturn(const domain::Order& o, const domain::Return& r) {
+  nlohmann::json lines = nlohmann::json::array();
+  for (const auto& l : r.lines) {
+    lines.push_back({{"line_no", l.line_no},
+                     {"sku", l.sku},
+                     {"quantity", l.quantity},
+                     {"amount_minor", Str(l.amount_minor)}});
+  }
+  w_.Emit(o.customer_id, "return.created",
+          nlohmann::json{{"return_id", r.id},
+                         {"order_id", o.id},
+                         {"customer_id", o.customer_id},
+                         {"currency_code", o.currency_code},
+                         {"amount_minor", Str(r.amount_minor)},
+                         {"reason", r.reason},
+                         {"lines", lines}}
+              .dump());
+}
+
+void PgOrderRepository::Tx::EmitRefund(const std::string& type, const domain::Order& o,
+                                       const domain::Refund& r) {
+  w_.Emit(o.customer_id, type,
+          nlohmann::json{{"refund_id", r.id},
+                         {"order_id", o.id},
+                         {"return_id", r.return_id},
+                         {"customer_id", o.customer_id},
+                         {"amount_minor", Str(r.amount_minor)},
+                         {"currency_code", o.currency_code},
+                         {"status", domain::RefundStatusName(r.status)},
+                         {"version", r.version}}
+              .dump());
+}
+
+// ---- the repository's side ----
+
+std::vector<domain::Refund> PgOrderRepository::LoadRefunds(pqxx::work& tx,
+                                                           const std::string& tenant,
+                                                           const std::string& order_id) {
+  std::vector<domain::Refund> out;
+  for (const auto& r : pool_.Exec(tx, kListRefunds, tenant, order_id)) {
+    out.push_back(RefundFromRow(r));
+  }
+  return out;
 }
 
 std::vector<domain::Return> PgOrderRepository::LoadReturns(pqxx::work& tx,
@@ -335,76 +443,23 @@ std::vector<domain::Return> PgOrderRepository::LoadReturns(pqxx::work& tx,
   return out;
 }
 
-void PgOrderRepository::EmitPayment(pqxx::work& tx, const outbox::WriteMeta& meta,
-                                    const domain::Order& o, const domain::Payment& p) {
-  writer_.Emit(tx, meta, o.customer_id, absl::StrCat("payment.", domain::PaymentStatusName(p.status)),
-               nlohmann::json{{"payment_id", p.id},
-                              {"order_id", o.id},
-                              {"customer_id", o.customer_id},
-                              {"amount_minor", Str(p.amount_minor)},
-                              {"currency_code", o.currency_code},
-                              {"method", static_cast<int>(p.method)},
-                              {"status", domain::PaymentStatusName(p.status)},
-                              {"version", p.version}}
-                   .dump());
+absl::StatusOr<domain::Payment> PgOrderRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::Payment>(app::OrderTx&)> work) {
+  return RunTx(meta, resource, kPaymentAnswer, work);
+}
+absl::StatusOr<domain::Return> PgOrderRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::Return>(app::OrderTx&)> work) {
+  return RunTx(meta, resource, kReturnAnswer, work);
+}
+absl::StatusOr<domain::Refund> PgOrderRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::Refund>(app::OrderTx&)> work) {
+  return RunTx(meta, resource, kRefundAnswer, work);
 }
 
-void PgOrderRepository::EmitRefund(pqxx::work& tx, const outbox::WriteMeta& meta,
-                                   const domain::Order& o, const domain::Refund& r) {
-  writer_.Emit(tx, meta, o.customer_id, absl::StrCat("refund.", domain::RefundStatusName(r.status)),
-               nlohmann::json{{"refund_id", r.id},
-                              {"order_id", o.id},
-                              {"return_id", r.return_id},
-                              {"customer_id", o.customer_id},
-                              {"amount_minor", Str(r.amount_minor)},
-                              {"currency_code", o.currency_code},
-                              {"status", domain::RefundStatusName(r.status)},
-                              {"version", r.version}}
-                   .dump());
-}
-
-absl::StatusOr<domain::Payment> PgOrderRepository::RecordPayment(const app::Actor& actor,
-                                                                 const domain::Payment& p) {
-  outbox::WriteMeta meta = actor;
-  return outbox::WriteOnce<domain::Payment>(
-      writer_, meta, p.id, kPaymentAnswer,
-      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Payment> {
-        pqxx::work& tx = w.sql();
-        CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, p.order_id, true));
-        const domain::OrderStatus before = o.status;
-        CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyNewPayment(o, p));
-        if (changed) SaveOrderMoney(tx, meta, o, before, p.create_time);
-        pool_.Exec(tx, kInsertPayment, actor.tenant_id, p.id, p.order_id, p.amount_minor,
-                   static_cast<int>(p.method), static_cast<int>(p.status), p.provider_ref,
-                   Micros(p.create_time), p.version);
-        EmitPayment(tx, meta, o, p);
-        return p;
-      });
-}
-
-absl::StatusOr<domain::Payment> PgOrderRepository::UpdatePaymentStatus(
-    const app::Actor& actor, const std::string& order_id, const std::string& payment_id,
-    domain::PaymentStatus to, absl::Time now) {
-  outbox::WriteMeta meta = actor;
-  return outbox::WriteOnce<domain::Payment>(
-      writer_, meta, payment_id, kPaymentAnswer,
-      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Payment> {
-        pqxx::work& tx = w.sql();
-        // Order first, then payment: the same lock order as RecordPayment.
-        CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, order_id, true));
-        const domain::OrderStatus before = o.status;
-        pqxx::result r =
-            pool_.Exec(tx, kSelectPaymentForUpdate, actor.tenant_id, order_id, payment_id);
-        if (r.empty()) return RecordNotFound("payment", "PAYMENT_NOT_FOUND");
-        domain::Payment p = PaymentFromRow(r[0]);
-        CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyPaymentStatus(o, p, to, now));
-        if (changed) SaveOrderMoney(tx, meta, o, before, now);
-        pool_.Exec(tx, kUpdatePaymentStatus, actor.tenant_id, payment_id, static_cast<int>(to),
-                   Micros(p.update_time), p.version);
-        EmitPayment(tx, meta, o, p);
-        return p;
-      });
-}
+// ---- reads ----
 
 absl::StatusOr<std::vector<domain::Payment>> PgOrderRepository::ListPayments(
     const std::string& tenant, const std::string& order_id) {
@@ -418,45 +473,6 @@ absl::StatusOr<std::vector<domain::Payment>> PgOrderRepository::ListPayments(
     return absl::OkStatus();
   }));
   return out;
-}
-
-absl::StatusOr<domain::Return> PgOrderRepository::CreateReturn(
-    const app::Actor& actor, const domain::Return& in,
-    const std::vector<domain::ReturnLineRequest>& lines) {
-  outbox::WriteMeta meta = actor;
-  return outbox::WriteOnce<domain::Return>(
-      writer_, meta, in.id, kReturnAnswer,
-      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Return> {
-        pqxx::work& tx = w.sql();
-        domain::Return out = in;
-        CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, in.order_id, true));
-        const domain::OrderStatus before = o.status;
-        CRM_RETURN_IF_ERROR(domain::ApplyNewReturn(o, out, lines));
-        pool_.Exec(tx, kInsertReturn, actor.tenant_id, out.id, o.id, out.amount_minor, out.reason,
-                   Micros(out.create_time));
-        nlohmann::json event_lines = nlohmann::json::array();
-        for (const auto& l : out.lines) {
-          pool_.Exec(tx, kInsertReturnLine, actor.tenant_id, out.id, l.line_no, l.sku, l.quantity,
-                     l.amount_minor);
-          pool_.Exec(tx, kUpdateLineReturned, actor.tenant_id, o.id, l.line_no,
-                     o.lines[l.line_no].returned_quantity);
-          event_lines.push_back({{"line_no", l.line_no},
-                                 {"sku", l.sku},
-                                 {"quantity", l.quantity},
-                                 {"amount_minor", Str(l.amount_minor)}});
-        }
-        writer_.Emit(tx, meta, o.customer_id, "return.created",
-                     nlohmann::json{{"return_id", out.id},
-                                    {"order_id", o.id},
-                                    {"customer_id", o.customer_id},
-                                    {"currency_code", o.currency_code},
-                                    {"amount_minor", Str(out.amount_minor)},
-                                    {"reason", out.reason},
-                                    {"lines", event_lines}}
-                         .dump());
-        SaveOrderMoney(tx, meta, o, before, out.create_time);
-        return out;
-      });
 }
 
 absl::StatusOr<std::vector<domain::Return>> PgOrderRepository::ListReturns(
@@ -485,63 +501,12 @@ absl::StatusOr<std::vector<domain::Return>> PgOrderRepository::ListReturns(
   return out;
 }
 
-absl::StatusOr<domain::Refund> PgOrderRepository::CreateRefund(const app::Actor& actor,
-                                                               const domain::Refund& in) {
-  outbox::WriteMeta meta = actor;
-  return outbox::WriteOnce<domain::Refund>(
-      writer_, meta, in.id, kRefundAnswer,
-      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Refund> {
-        pqxx::work& tx = w.sql();
-        CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, in.order_id, true));
-        const domain::OrderStatus before = o.status;
-        // Under the order's row lock: no refund or return of it can come in between.
-        std::vector<domain::Refund> refunds;
-        for (const auto& r : pool_.Exec(tx, kListRefunds, actor.tenant_id, o.id)) {
-          refunds.push_back(RefundFromRow(r));
-        }
-        CRM_ASSIGN_OR_RETURN(
-            bool changed,
-            domain::ApplyNewRefund(o, in, refunds, LoadReturns(tx, actor.tenant_id, o.id)));
-        pool_.Exec(tx, kInsertRefund, actor.tenant_id, in.id, o.id, in.return_id, in.amount_minor,
-                   static_cast<int>(in.status), in.reason, Micros(in.create_time), in.version);
-        if (changed) SaveOrderMoney(tx, meta, o, before, in.create_time);
-        EmitRefund(tx, meta, o, in);
-        return in;
-      });
-}
-
-absl::StatusOr<domain::Refund> PgOrderRepository::UpdateRefundStatus(
-    const app::Actor& actor, const std::string& order_id, const std::string& refund_id,
-    domain::RefundStatus to, absl::Time now) {
-  outbox::WriteMeta meta = actor;
-  return outbox::WriteOnce<domain::Refund>(
-      writer_, meta, refund_id, kRefundAnswer,
-      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Refund> {
-        pqxx::work& tx = w.sql();
-        CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, order_id, true));
-        const domain::OrderStatus before = o.status;
-        pqxx::result r =
-            pool_.Exec(tx, kSelectRefundForUpdate, actor.tenant_id, order_id, refund_id);
-        if (r.empty()) return RecordNotFound("refund", "REFUND_NOT_FOUND");
-        domain::Refund f = RefundFromRow(r[0]);
-        CRM_ASSIGN_OR_RETURN(bool changed, domain::ApplyRefundStatus(o, f, to, now));
-        pool_.Exec(tx, kUpdateRefundStatus, actor.tenant_id, refund_id, static_cast<int>(to),
-                   Micros(f.update_time), f.version);
-        if (changed) SaveOrderMoney(tx, meta, o, before, now);
-        EmitRefund(tx, meta, o, f);
-        return f;
-      });
-}
-
 absl::StatusOr<std::vector<domain::Refund>> PgOrderRepository::ListRefunds(
     const std::string& tenant, const std::string& order_id) {
   std::vector<domain::Refund> out;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
-    out.clear();
     CRM_RETURN_IF_ERROR(Load(tx, tenant, order_id, false).status());
-    for (const auto& r : pool_.Exec(tx, kListRefunds, tenant, order_id)) {
-      out.push_back(RefundFromRow(r));
-    }
+    out = LoadRefunds(tx, tenant, order_id);
     return absl::OkStatus();
   }));
   return out;

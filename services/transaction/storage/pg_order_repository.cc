@@ -2,7 +2,9 @@
 
 #include <limits>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "absl/strings/numbers.h"
@@ -143,10 +145,13 @@ const pg::NamedQuery kInsertOrderLines{
     "l.quantity, l.price, l.discount FROM unnest($3::int4[], $4::text[], $5::int8[], "
     "$6::int8[], $7::int8[]) AS l(line_no, sku, quantity, price, discount)",
     0};
-const pg::NamedQuery kUpdateOrderStatus{
-    "update_order_status",
-    absl::StrCat("UPDATE txn.orders SET status = $3, version = $4, updated_at = ",
-                 pg::MicrosParam(5), " WHERE tenant_id = $1 AND id = $2"),
+// Every field a write may change of a loaded order (SaveOrder).
+const pg::NamedQuery kSaveOrder{
+    "save_order",
+    absl::StrCat(
+        "UPDATE txn.orders SET status = $3, version = $4, updated_at = ", pg::MicrosParam(5),
+        ", paid_minor = $6, returned_minor = $7, refunded_minor = $8, "
+        "adjusted_minor = $9 WHERE tenant_id = $1 AND id = $2"),
     0};
 const pg::NamedQuery kListOrders{
     "list_orders",
@@ -162,9 +167,9 @@ const pg::NamedQuery kListOrders{
 std::vector<pg::NamedQuery> PgOrderRepository::Queries() {
   std::vector<pg::NamedQuery> queries = MoneyQueries();
   std::vector<pg::NamedQuery> own = {
-      kSelectOrder,      kSelectOrderForUpdate, kSelectOrderLines,
-      kSelectKnownSkus,  kInsertOrder,          kSelectOrderByExternalId,
-      kInsertOrderLines, kUpdateOrderStatus,    kListOrders};
+      kSelectOrder, kSelectOrderForUpdate,    kSelectOrderLines, kSelectKnownSkus,
+      kInsertOrder, kSelectOrderByExternalId, kInsertOrderLines, kSaveOrder,
+      kListOrders};
   queries.insert(queries.end(), own.begin(), own.end());
   return queries;
 }
@@ -203,76 +208,68 @@ absl::StatusOr<domain::Order> PgOrderRepository::Load(pqxx::work& tx, const std:
   return o;
 }
 
-void PgOrderRepository::EmitOrder(pqxx::work& tx, const outbox::WriteMeta& meta,
-                                  const domain::Order& o) {
-  writer_.Emit(tx, meta, o.customer_id, OrderEventType(o), OrderEventPayload(o));
+// ---- PgOrderRepository::Tx: orders (money: pg_order_money.cc) ----
+
+absl::StatusOr<domain::Order> PgOrderRepository::Tx::LoadOrder(const std::string& id) {
+  return repo_.Load(w_.sql(), w_.tenant(), id, true);
 }
 
-absl::Status PgOrderRepository::InsertInTransaction(pqxx::work& tx, const outbox::WriteMeta& meta,
-                                                   const domain::Order& o) {
-  std::vector<std::string> skus;
-  for (const auto& l : o.lines) skus.push_back(l.sku);
+std::set<std::string> PgOrderRepository::Tx::KnownSkus(const std::vector<std::string>& skus) {
   std::set<std::string> known;
   for (const auto& r :
-       pool_.Exec(tx, kSelectKnownSkus, meta.tenant_id, pg::TextArrayLiteral(skus))) {
+       repo_.pool_.Exec(w_.sql(), kSelectKnownSkus, w_.tenant(), pg::TextArrayLiteral(skus))) {
     known.insert(r[0].as<std::string>());
   }
-  for (size_t i = 0; i < o.lines.size(); ++i) {
-    if (!known.count(o.lines[i].sku)) {
-      return common::WithField(
-          common::WithReason(absl::InvalidArgumentError(absl::StrCat(
-                                 "lines[", i, "].sku \"", o.lines[i].sku,
-                                 "\" is not in the catalog; create the product first")),
-                             "UNKNOWN_SKU"),
-          absl::StrCat("lines[", i, "].sku"));
-    }
-  }
-  if (!o.external_id.empty()) {
-    pqxx::result existing = pool_.Exec(tx, kSelectOrderByExternalId, meta.tenant_id, o.external_id);
-    if (!existing.empty()) {
-      return common::WithField(
-          common::WithReason(
-              absl::AlreadyExistsError(absl::StrCat("order ", existing[0][0].as<std::string>(),
-                                                    " already has external_id \"",
-                                                    o.external_id, "\"")),
-              "ORDER_EXISTS"),
-          "external_id");
-    }
-  }
-  pool_.Exec(tx, kInsertOrder, meta.tenant_id, o.id, o.customer_id, o.currency_code, o.total_minor,
-             static_cast<int>(o.channel), o.store_id, static_cast<int>(o.status),
-             absl::ToUnixMicros(o.placed_time), o.version, absl::ToUnixMicros(o.create_time),
-             o.external_id);
-  if (!o.lines.empty()) {
-    std::vector<std::string> line_no, sku, quantity, price, discount;
-    for (size_t i = 0; i < o.lines.size(); ++i) {
-      const domain::OrderLine& l = o.lines[i];
-      line_no.push_back(absl::StrCat(i));
-      sku.push_back(l.sku);
-      quantity.push_back(absl::StrCat(l.quantity));
-      price.push_back(absl::StrCat(l.unit_price_minor));
-      discount.push_back(absl::StrCat(l.discount_minor));
-    }
-    auto ints = [](const std::vector<std::string>& v) {
-      return absl::StrCat("{", absl::StrJoin(v, ","), "}");
-    };
-    pool_.Exec(tx, kInsertOrderLines, meta.tenant_id, o.id, ints(line_no),
-               pg::TextArrayLiteral(sku), ints(quantity), ints(price), ints(discount));
-  }
-  EmitOrder(tx, meta, o);
-  return absl::OkStatus();
+  return known;
 }
 
-absl::StatusOr<domain::Order> PgOrderRepository::Insert(const app::Actor& actor,
-                                                        const domain::Order& o) {
-  outbox::WriteMeta meta = actor;
-  return outbox::WriteOnce<domain::Order>(
-      writer_, meta, o.id, kOrderAnswer,
-      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Order> {
-        pqxx::work& tx = w.sql();
-        CRM_RETURN_IF_ERROR(InsertInTransaction(tx, meta, o));
-        return o;
-      });
+std::optional<std::string> PgOrderRepository::Tx::OrderWithExternalId(
+    const std::string& external_id) {
+  pqxx::result r = repo_.pool_.Exec(w_.sql(), kSelectOrderByExternalId, w_.tenant(), external_id);
+  if (r.empty()) return std::nullopt;
+  return r[0][0].as<std::string>();
+}
+
+void PgOrderRepository::Tx::SaveOrder(const domain::Order& o, bool is_new) {
+  if (!is_new) {
+    repo_.pool_.Exec(w_.sql(), kSaveOrder, w_.tenant(), o.id, static_cast<int>(o.status), o.version,
+                     absl::ToUnixMicros(o.update_time), o.paid_minor, o.returned_minor,
+                     o.refunded_minor, o.adjusted_minor);
+    return;
+  }
+  repo_.pool_.Exec(w_.sql(), kInsertOrder, w_.tenant(), o.id, o.customer_id, o.currency_code,
+                   o.total_minor, static_cast<int>(o.channel), o.store_id,
+                   static_cast<int>(o.status), absl::ToUnixMicros(o.placed_time), o.version,
+                   absl::ToUnixMicros(o.create_time), o.external_id);
+  if (o.lines.empty()) return;
+  std::vector<std::string> line_no, sku, quantity, price, discount;
+  for (size_t i = 0; i < o.lines.size(); ++i) {
+    const domain::OrderLine& l = o.lines[i];
+    line_no.push_back(absl::StrCat(i));
+    sku.push_back(l.sku);
+    quantity.push_back(absl::StrCat(l.quantity));
+    price.push_back(absl::StrCat(l.unit_price_minor));
+    discount.push_back(absl::StrCat(l.discount_minor));
+  }
+  auto ints = [](const std::vector<std::string>& v) {
+    return absl::StrCat("{", absl::StrJoin(v, ","), "}");
+  };
+  repo_.pool_.Exec(w_.sql(), kInsertOrderLines, w_.tenant(), o.id, ints(line_no),
+                   pg::TextArrayLiteral(sku), ints(quantity), ints(price), ints(discount));
+}
+
+void PgOrderRepository::Tx::EmitOrder(const std::string& type, const domain::Order& o) {
+  w_.Emit(o.customer_id, type, OrderEventPayload(o));
+}
+
+std::unique_ptr<app::OrderTx> PgOrderRepository::TxOf(const outbox::WriteTx& w) {
+  return std::make_unique<Tx>(*this, w);
+}
+
+absl::StatusOr<domain::Order> PgOrderRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::Order>(app::OrderTx&)> work) {
+  return RunTx(meta, resource, kOrderAnswer, work);
 }
 
 absl::StatusOr<std::optional<domain::Order>> PgOrderRepository::FindReplay(
@@ -322,24 +319,6 @@ absl::StatusOr<app::OrderPage> PgOrderRepository::List(const std::string& tenant
     return absl::OkStatus();
   }));
   return page;
-}
-
-absl::StatusOr<domain::Order> PgOrderRepository::Transition(const app::Actor& actor,
-                                                            const std::string& id,
-                                                            domain::OrderStatus to,
-                                                            absl::Time now) {
-  outbox::WriteMeta meta = actor;
-  return outbox::WriteOnce<domain::Order>(
-      writer_, meta, id, kOrderAnswer,
-      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Order> {
-        pqxx::work& tx = w.sql();
-        CRM_ASSIGN_OR_RETURN(domain::Order o, Load(tx, actor.tenant_id, id, true));
-        CRM_RETURN_IF_ERROR(domain::ApplyTransition(o, to, now));
-        pool_.Exec(tx, kUpdateOrderStatus, actor.tenant_id, id, static_cast<int>(o.status),
-                   o.version, absl::ToUnixMicros(o.update_time));
-        EmitOrder(tx, meta, o);
-        return o;
-      });
 }
 
 }  // namespace crm::transaction::storage

@@ -1,6 +1,7 @@
 #include "services/transaction/storage/pg_pipeline_repository.h"
 
 #include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/numbers.h"
@@ -554,9 +555,10 @@ class PgPipelineRepository::Tx final : public app::PipelineTx {
                      static_cast<int>(c.from), static_cast<int>(c.to), absl::ToUnixMicros(c.at),
                      c.principal);
   }
-  absl::Status InsertOrder(const domain::Order& order) override {
-    if (repo_.orders_ == nullptr) return absl::UnimplementedError("orders are not configured");
-    return repo_.orders_->InsertInTransaction(w_.sql(), w_.meta(), order);
+  app::OrderTx* Orders() override {
+    if (repo_.orders_ == nullptr) return nullptr;
+    if (orders_ == nullptr) orders_ = repo_.orders_->TxOf(w_);
+    return orders_.get();
   }
   void EmitLead(const char* type, const Lead& l) override {
     repo_.EmitLead(w_.sql(), w_.meta(), type, l);
@@ -572,6 +574,7 @@ class PgPipelineRepository::Tx final : public app::PipelineTx {
  private:
   PgPipelineRepository& repo_;
   const outbox::WriteTx& w_;
+  std::unique_ptr<app::OrderTx> orders_;  // in the same transaction
 };
 
 template <typename T>

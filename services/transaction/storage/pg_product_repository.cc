@@ -2,10 +2,11 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/pg/sql.h"
@@ -129,102 +130,101 @@ std::vector<pg::NamedQuery> PgProductRepository::Queries() {
   return q;
 }
 
-absl::StatusOr<domain::Product> PgProductRepository::Load(pqxx::work& tx, const std::string& tenant,
-                                                          const std::string& sku, bool for_update) {
+absl::StatusOr<std::optional<domain::Product>> PgProductRepository::Find(pqxx::work& tx,
+                                                                         const std::string& tenant,
+                                                                         const std::string& sku,
+                                                                         bool for_update) {
   pqxx::result r =
       pool_.Exec(tx, for_update ? kSelectProductForUpdate : kSelectProduct, tenant, sku);
-  if (r.empty()) return NotFound();
-  return FromRow(r[0]);
+  if (r.empty()) return std::optional<domain::Product>();
+  CRM_ASSIGN_OR_RETURN(domain::Product p, FromRow(r[0]));
+  return std::optional<domain::Product>(std::move(p));
 }
 
-void PgProductRepository::WriteRow(pqxx::work& tx, const std::string& tenant,
-                                   const domain::Product& p, bool insert) {
-  if (insert) {
-    pool_.Exec(tx, kInsertProduct, tenant, p.sku, p.name, pg::TextArrayLiteral(p.category_path),
-               p.price.amount_minor, p.price.currency_code, AttributesJson(p.attributes), p.active,
-               p.version, absl::ToUnixMicros(p.create_time), absl::ToUnixMicros(p.update_time));
-  } else {
-    pool_.Exec(tx, kUpdateProduct, tenant, p.sku, p.name, pg::TextArrayLiteral(p.category_path),
-               p.price.amount_minor, p.price.currency_code, AttributesJson(p.attributes), p.active,
-               p.version, absl::ToUnixMicros(p.update_time));
+// One write's transaction (app::ProductTx) over the repository's queries.
+class PgProductRepository::Tx final : public app::ProductTx {
+ public:
+  Tx(PgProductRepository& repo, const outbox::WriteTx& w) : repo_(repo), w_(w) {}
+
+  absl::StatusOr<std::optional<domain::Product>> FindProduct(const std::string& sku) override {
+    return repo_.Find(w_.sql(), w_.tenant(), sku, true);
   }
+  bool InsertProduct(const domain::Product& p) override {
+    // ON CONFLICT DO NOTHING: no row when the sku exists.
+    return !repo_.pool_
+                .Exec(w_.sql(), kInsertProduct, w_.tenant(), p.sku, p.name,
+                      pg::TextArrayLiteral(p.category_path), p.price.amount_minor,
+                      p.price.currency_code, AttributesJson(p.attributes), p.active, p.version,
+                      absl::ToUnixMicros(p.create_time), absl::ToUnixMicros(p.update_time))
+                .empty();
+  }
+  void SaveProduct(const domain::Product& p) override {
+    repo_.pool_.Exec(w_.sql(), kUpdateProduct, w_.tenant(), p.sku, p.name,
+                     pg::TextArrayLiteral(p.category_path), p.price.amount_minor,
+                     p.price.currency_code, AttributesJson(p.attributes), p.active, p.version,
+                     absl::ToUnixMicros(p.update_time));
+  }
+  void EmitProduct(const char* type, const domain::Product& p) override {
+    w_.Emit("", type,
+            nlohmann::json{{"sku", p.sku}, {"version", p.version}, {"active", p.active}}.dump());
+  }
+
+ private:
+  PgProductRepository& repo_;
+  const outbox::WriteTx& w_;
+};
+
+template <typename T>
+absl::StatusOr<T> PgProductRepository::RunTx(
+    const outbox::WriteMeta& meta, const std::string& resource, const outbox::AnswerCodec<T>& codec,
+    absl::FunctionRef<absl::StatusOr<T>(app::ProductTx&)> work) {
+  return outbox::WriteOnce<T>(writer_, meta, resource, codec,
+                              [&](const outbox::WriteTx& w) -> absl::StatusOr<T> {
+                                Tx tx(*this, w);
+                                return work(tx);
+                              });
 }
 
-void PgProductRepository::EmitProduct(pqxx::work& tx, const outbox::WriteMeta& meta,
-                                      const char* type, const domain::Product& p) {
-  writer_.Emit(tx, meta, "", type,
-               nlohmann::json{{"sku", p.sku}, {"version", p.version}, {"active", p.active}}.dump());
-}
-
-absl::StatusOr<domain::Product> PgProductRepository::Insert(const app::Actor& actor,
-                                                            const domain::Product& p) {
+absl::StatusOr<domain::Product> PgProductRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::Product>(app::ProductTx&)> work) {
+  // CreateProduct's answer is stored with its key (UpdateProduct carries
+  // none): a replay answers the product as created, even after an update.
   outbox::AnswerCodec<domain::Product> codec;
   codec.encode = SnapshotOf;
   codec.replay = [this](const outbox::WriteTx& w, const std::string& stored,
                         const std::string& sku) -> absl::StatusOr<domain::Product> {
+    if (!stored.empty()) return FromSnapshot(stored);
     // Keys claimed before answers were stored (lenient CreateProduct)
     // answer the product as it is now.
-    if (stored.empty()) return Load(w.sql(), w.tenant(), sku, false);
-    return FromSnapshot(stored);
+    CRM_ASSIGN_OR_RETURN(std::optional<domain::Product> p, Find(w.sql(), w.tenant(), sku, false));
+    if (!p) return NotFound();
+    return *std::move(p);
   };
-  return outbox::WriteOnce<domain::Product>(
-      writer_, actor, p.sku, codec,
-      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Product> {
-        pqxx::result r =
-            pool_.Exec(w.sql(), kInsertProduct, w.tenant(), p.sku, p.name,
-                       pg::TextArrayLiteral(p.category_path), p.price.amount_minor,
-                       p.price.currency_code, AttributesJson(p.attributes), p.active, p.version,
-                       absl::ToUnixMicros(p.create_time), absl::ToUnixMicros(p.update_time));
-        if (r.empty()) {  // ON CONFLICT DO NOTHING: the sku exists
-          return common::WithField(
-              common::WithReason(absl::AlreadyExistsError(absl::StrCat(
-                                     "a product with sku \"", p.sku,
-                                     "\" exists; update it or use BatchUpsertProducts")),
-                                 "PRODUCT_EXISTS"),
-              "sku");
-        }
-        EmitProduct(w.sql(), w.meta(), "product.created", p);
-        return p;
-      });
+  return RunTx(meta, resource, codec, work);
+}
+
+absl::StatusOr<app::BatchResult> PgProductRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<app::BatchResult>(app::ProductTx&)> work) {
+  // BatchUpsertProducts carries no key: nothing is stored or replayed.
+  outbox::AnswerCodec<app::BatchResult> codec;
+  codec.replay = [](const outbox::WriteTx&, const std::string&,
+                    const std::string&) -> absl::StatusOr<app::BatchResult> {
+    return absl::FailedPreconditionError("a batch upsert is not answered from a request_id");
+  };
+  return RunTx(meta, resource, codec, work);
 }
 
 absl::StatusOr<domain::Product> PgProductRepository::Get(const std::string& tenant,
                                                          const std::string& sku) {
-  domain::Product out;
+  std::optional<domain::Product> out;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(out, Load(tx, tenant, sku, false));
+    CRM_ASSIGN_OR_RETURN(out, Find(tx, tenant, sku, false));
     return absl::OkStatus();
   }));
-  return out;
-}
-
-absl::StatusOr<domain::Product> PgProductRepository::Update(const app::Actor& actor,
-                                                            const std::string& sku,
-                                                            const std::string& if_match,
-                                                            const Mutation& mutate) {
-  outbox::WriteMeta meta = actor;
-  domain::Product out;
-  absl::Status s = writer_.Write(meta, sku, [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(domain::Product before, Load(tx, actor.tenant_id, sku, true));
-    if (!if_match.empty() && if_match != domain::EtagOf(before)) {
-      return common::WithReason(
-          absl::AbortedError("etag does not match: the product changed since you read it"),
-          "ETAG_MISMATCH");
-    }
-    domain::Product after = before;
-    CRM_RETURN_IF_ERROR(mutate(after));
-    if (domain::SameContent(before, after)) {
-      out = before;
-      return absl::OkStatus();
-    }
-    after.version = before.version + 1;
-    WriteRow(tx, actor.tenant_id, after, false);
-    EmitProduct(tx, meta, "product.updated", after);
-    out = std::move(after);
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return out;
+  if (!out) return NotFound();
+  return *std::move(out);
 }
 
 absl::StatusOr<app::ProductPage> PgProductRepository::List(const std::string& tenant,
@@ -244,41 +244,6 @@ absl::StatusOr<app::ProductPage> PgProductRepository::List(const std::string& te
     return absl::OkStatus();
   }));
   return page;
-}
-
-absl::StatusOr<app::BatchResult> PgProductRepository::Upsert(
-    const app::Actor& actor, const std::vector<domain::Product>& products) {
-  outbox::WriteMeta meta = actor;
-  app::BatchResult result;
-  absl::Status s = writer_.Write(meta, absl::StrCat("products:", products.size()),
-                                 [&](pqxx::work& tx) -> absl::Status {
-    result = app::BatchResult{};
-    for (const domain::Product& p : products) {
-      pqxx::result existing = pool_.Exec(tx, kSelectProductForUpdate, actor.tenant_id, p.sku);
-      if (existing.empty()) {
-        domain::Product created = p;
-        created.version = 1;
-        WriteRow(tx, actor.tenant_id, created, true);
-        EmitProduct(tx, meta, "product.created", created);
-        ++result.created;
-        continue;
-      }
-      CRM_ASSIGN_OR_RETURN(domain::Product before, FromRow(existing[0]));
-      if (domain::SameContent(before, p)) {
-        ++result.unchanged;
-        continue;
-      }
-      domain::Product after = p;
-      after.version = before.version + 1;
-      after.create_time = before.create_time;
-      WriteRow(tx, actor.tenant_id, after, false);
-      EmitProduct(tx, meta, "product.updated", after);
-      ++result.updated;
-    }
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return result;
 }
 
 }  // namespace crm::transaction::storage

@@ -13,24 +13,29 @@ namespace crm::transaction::storage {
 class PgProductRepository final : public app::ProductRepository {
  public:
   explicit PgProductRepository(pg::Pool& pool) : pool_(pool), writer_(pool, kSchema) {}
+  // The repository's named queries and the transactional writer's
+  // ("txn.insert_audit"...), registered once here for the service.
   static std::vector<pg::NamedQuery> Queries();
 
-  absl::StatusOr<domain::Product> Insert(const app::Actor& actor, const domain::Product& p) override;
+  absl::StatusOr<domain::Product> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<domain::Product>(app::ProductTx&)> work) override;
+  absl::StatusOr<app::BatchResult> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<app::BatchResult>(app::ProductTx&)> work) override;
+
   absl::StatusOr<domain::Product> Get(const std::string& tenant, const std::string& sku) override;
-  absl::StatusOr<domain::Product> Update(const app::Actor& actor, const std::string& sku,
-                                         const std::string& if_match,
-                                         const Mutation& mutate) override;
   absl::StatusOr<app::ProductPage> List(const std::string& tenant,
                                         const app::ProductQuery& q) override;
-  absl::StatusOr<app::BatchResult> Upsert(const app::Actor& actor,
-                                          const std::vector<domain::Product>& products) override;
 
  private:
-  absl::StatusOr<domain::Product> Load(pqxx::work& tx, const std::string& tenant,
-                                       const std::string& sku, bool for_update);
-  void WriteRow(pqxx::work& tx, const std::string& tenant, const domain::Product& p, bool insert);
-  void EmitProduct(pqxx::work& tx, const outbox::WriteMeta& meta, const char* type,
-                   const domain::Product& p);
+  class Tx;  // app::ProductTx over one outbox::WriteTx
+  template <typename T>
+  absl::StatusOr<T> RunTx(const outbox::WriteMeta& meta, const std::string& resource,
+                          const outbox::AnswerCodec<T>& codec,
+                          absl::FunctionRef<absl::StatusOr<T>(app::ProductTx&)> work);
+  absl::StatusOr<std::optional<domain::Product>> Find(pqxx::work& tx, const std::string& tenant,
+                                                      const std::string& sku, bool for_update);
 
   pg::Pool& pool_;
   outbox::TransactionalWriter writer_;

@@ -23,6 +23,7 @@
 #include "libs/common/clock.h"
 #include "libs/common/id.h"
 #include "libs/pg/pool.h"
+#include "services/transaction/app/catalog.h"
 #include "services/transaction/app/erp.h"
 #include "services/transaction/storage/order_event.h"
 #include "services/transaction/storage/pg_order_repository.h"
@@ -79,7 +80,8 @@ void AddProduct(const std::string& tenant, const std::string& sku) {
   p.create_time = absl::FromUnixMicros(1700000000000000);
   p.update_time = p.create_time;
   app::Actor a{tenant, "key-itest", "req-itest", "CreateProduct", "", ""};
-  auto r = TheEnv().products->Insert(a, p);
+  auto r = TheEnv().products->Run<domain::Product>(
+      a, p.sku, [&](app::ProductTx& tx) { return app::WriteNewProduct(tx, p); });
   INFO(r.status().ToString());
   REQUIRE(r.ok());
 }

@@ -22,6 +22,7 @@
 #include "libs/pg/pool.h"
 #include "services/transaction/api/customer_events.h"
 #include "services/transaction/app/caching_customer_directory.h"
+#include "services/transaction/app/catalog.h"
 #include "services/transaction/app/known_customers.h"
 #include "services/transaction/app/orders.h"
 #include "services/transaction/app/pipeline.h"
@@ -253,7 +254,11 @@ TEST_CASE("An order for a known customer needs no customer-store call until its 
     p.active = true;
     p.version = 1;
     p.create_time = p.update_time = absl::FromUnixMicros(1700000000000000);
-    REQUIRE(env.products->Insert(ActorOf(tenant, "CreateProduct", ""), p).ok());
+    REQUIRE(
+        env.products
+            ->Run<domain::Product>(ActorOf(tenant, "CreateProduct", ""), p.sku,
+                                   [&](app::ProductTx& tx) { return app::WriteNewProduct(tx, p); })
+            .ok());
   }
   ScriptedDirectory store;
   store.reads_as[customer] = customer;

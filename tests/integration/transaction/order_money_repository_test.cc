@@ -1,5 +1,5 @@
 // Payments, returns, refunds and order settings (PgOrderRepository's
-// OrderMoneyRepository / OrderSettingsRepository, driven through the
+// OrderRepository / OrderSettingsRepository, driven through the
 // app::OrderMoney use case) against the private PostgreSQL (app role, RLS on).
 // Schema txn is reset once per process (every ctest test is a process of its
 // own); every test also works in its own random tenant.
@@ -19,8 +19,11 @@
 #include "libs/common/clock.h"
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
+#include "libs/common/status_macros.h"
 #include "libs/pg/pool.h"
+#include "services/transaction/app/catalog.h"
 #include "services/transaction/app/order_money.h"
+#include "services/transaction/app/orders.h"
 #include "services/transaction/storage/pg_order_repository.h"
 #include "services/transaction/storage/pg_product_repository.h"
 #include "tests/support/pg_test_db.h"
@@ -97,7 +100,8 @@ void AddProduct(const std::string& tenant, const std::string& sku) {
   app::Actor a = ActorOf(tenant, "CreateProduct");
   a.idempotency_key.clear();
   a.fingerprint.clear();
-  auto r = TheEnv().products->Insert(a, p);
+  auto r = TheEnv().products->Run<domain::Product>(
+      a, p.sku, [&](app::ProductTx& tx) { return app::WriteNewProduct(tx, p); });
   INFO(r.status().ToString());
   REQUIRE(r.ok());
 }
@@ -129,14 +133,21 @@ Order NewOrder(const std::string& customer, std::vector<OrderLine> lines) {
 }
 
 Order InsertOk(const std::string& tenant, const Order& o) {
-  auto r = Repo().Insert(ActorOf(tenant, "CreateOrder"), o);
+  auto r = Repo().Run<Order>(ActorOf(tenant, "CreateOrder"), o.id,
+                             [&](app::OrderTx& tx) -> absl::StatusOr<Order> {
+                               CRM_RETURN_IF_ERROR(app::WriteNewOrder(tx, o));
+                               return o;
+                             });
   INFO(r.status().ToString());
   REQUIRE(r.ok());
   return *r;
 }
 
 Order MoveOk(const std::string& tenant, const std::string& id, OrderStatus to) {
-  auto r = Repo().Transition(ActorOf(tenant, "TransitionOrder"), id, to, absl::Now());
+  const absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
+  auto r = Repo().Run<Order>(ActorOf(tenant, "TransitionOrder"), id, [&](app::OrderTx& tx) {
+    return app::WriteOrderTransition(tx, id, to, now);
+  });
   INFO(r.status().ToString());
   REQUIRE(r.ok());
   return *r;

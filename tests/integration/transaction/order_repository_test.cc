@@ -1,4 +1,5 @@
-// PgOrderRepository against the private PostgreSQL (app role, RLS on).
+// PgOrderRepository, driven through its port (app::OrderTx), against the
+// private PostgreSQL (app role, RLS on).
 // Schema txn is reset once per process (every ctest test is a process of its
 // own); every test also works in its own random tenant.
 #include "services/transaction/storage/pg_order_repository.h"
@@ -19,7 +20,10 @@
 #include "absl/time/time.h"
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
+#include "libs/common/status_macros.h"
 #include "libs/pg/pool.h"
+#include "services/transaction/app/catalog.h"
+#include "services/transaction/app/orders.h"
 #include "services/transaction/storage/pg_product_repository.h"
 #include "tests/support/pg_test_db.h"
 
@@ -70,6 +74,21 @@ app::Actor ActorOf(const std::string& tenant, const std::string& method, const s
   return a;
 }
 
+// The writes below drive the repository through its port (app::OrderTx)
+// with the app layer's write functions, given the test's own orders and
+// times, so each statement and event of the adapter is checked on its own.
+absl::StatusOr<Order> Insert(const app::Actor& a, const Order& o) {
+  return Repo().Run<Order>(a, o.id, [&](app::OrderTx& tx) -> absl::StatusOr<Order> {
+    CRM_RETURN_IF_ERROR(app::WriteNewOrder(tx, o));
+    return o;
+  });
+}
+absl::StatusOr<Order> Transition(const app::Actor& a, const std::string& id, OrderStatus to,
+                                 absl::Time now) {
+  return Repo().Run<Order>(
+      a, id, [&](app::OrderTx& tx) { return app::WriteOrderTransition(tx, id, to, now); });
+}
+
 void AddProduct(const std::string& tenant, const std::string& sku) {
   domain::Product p;
   p.sku = sku;
@@ -81,7 +100,8 @@ void AddProduct(const std::string& tenant, const std::string& sku) {
   p.create_time = absl::FromUnixMicros(1700000000000000);
   p.update_time = p.create_time;
   app::Actor a = ActorOf(tenant, "CreateProduct", "", "");
-  auto r = TheEnv().products->Insert(a, p);
+  auto r = TheEnv().products->Run<domain::Product>(
+      a, p.sku, [&](app::ProductTx& tx) { return app::WriteNewProduct(tx, p); });
   INFO(r.status().ToString());
   REQUIRE(r.ok());
 }
@@ -158,7 +178,7 @@ void RequireSameOrder(const Order& a, const Order& b) {
 }
 
 Order InsertOk(const std::string& tenant, const Order& o, const std::string& key = "") {
-  auto r = Repo().Insert(ActorOf(tenant, "CreateOrder", key.empty() ? common::NewUuid() : key), o);
+  auto r = Insert(ActorOf(tenant, "CreateOrder", key.empty() ? common::NewUuid() : key), o);
   INFO(r.status().ToString());
   REQUIRE(r.ok());
   return *r;
@@ -166,10 +186,9 @@ Order InsertOk(const std::string& tenant, const Order& o, const std::string& key
 
 Order MoveOk(const std::string& tenant, const std::string& id, OrderStatus to, absl::Time now,
              const std::string& key = "") {
-  auto r = Repo().Transition(
-      ActorOf(tenant, "TransitionOrder", key.empty() ? common::NewUuid() : key,
-              absl::StrCat("fp-", id, "-", static_cast<int>(to))),
-      id, to, now);
+  auto r = Transition(ActorOf(tenant, "TransitionOrder", key.empty() ? common::NewUuid() : key,
+                              absl::StrCat("fp-", id, "-", static_cast<int>(to))),
+                      id, to, now);
   INFO(r.status().ToString());
   REQUIRE(r.ok());
   return *r;
@@ -231,7 +250,7 @@ TEST_CASE("An unknown SKU is INVALID_ARGUMENT UNKNOWN_SKU on lines[i].sku and wr
   const std::string tenant = TenantWithCatalog();
   Order o = NewOrder(common::NewUuid(),
                      {Line("SKU-A", 1, 100), Line("SKU-A", 1, 100), Line("NOT-SOLD", 1, 100)});
-  auto r = Repo().Insert(ActorOf(tenant, "CreateOrder", common::NewUuid()), o);
+  auto r = Insert(ActorOf(tenant, "CreateOrder", common::NewUuid()), o);
   INFO(r.status().ToString());
   REQUIRE(r.status().code() == StatusCode::kInvalidArgument);
   CHECK(ReasonOf(r.status()) == "UNKNOWN_SKU");
@@ -246,13 +265,13 @@ TEST_CASE("An unknown SKU is INVALID_ARGUMENT UNKNOWN_SKU on lines[i].sku and wr
 TEST_CASE("SKUs are case-sensitive and per tenant when ordering",
           "[transaction][orders][repository]") {
   const std::string tenant = TenantWithCatalog();
-  auto r = Repo().Insert(ActorOf(tenant, "CreateOrder", common::NewUuid()),
-                         NewOrder(common::NewUuid(), {Line("sku-a", 1, 1)}));
+  auto r = Insert(ActorOf(tenant, "CreateOrder", common::NewUuid()),
+                  NewOrder(common::NewUuid(), {Line("sku-a", 1, 1)}));
   CHECK(ReasonOf(r.status()) == "UNKNOWN_SKU");
   // Another tenant's catalog does not count.
   const std::string empty = NewTenant();
-  auto other = Repo().Insert(ActorOf(empty, "CreateOrder", common::NewUuid()),
-                             NewOrder(common::NewUuid(), {Line("SKU-A", 1, 1)}));
+  auto other = Insert(ActorOf(empty, "CreateOrder", common::NewUuid()),
+                      NewOrder(common::NewUuid(), {Line("SKU-A", 1, 1)}));
   CHECK(ReasonOf(other.status()) == "UNKNOWN_SKU");
   CHECK(FieldOf(other.status()) == "lines[0].sku");
   CHECK(CountOrders(empty) == 0);
@@ -272,7 +291,7 @@ TEST_CASE("Same key and fingerprint answers the first order exactly, one row, on
   retry_in.id = common::NewUuid();
   retry_in.placed_time = absl::FromUnixMicros(1700000099000001);
   retry_in.create_time = retry_in.update_time = absl::FromUnixMicros(1700000099000002);
-  auto again = Repo().Insert(ActorOf(tenant, "CreateOrder", key), retry_in);
+  auto again = Insert(ActorOf(tenant, "CreateOrder", key), retry_in);
   INFO(again.status().ToString());
   REQUIRE(again.ok());
   RequireSameOrder(*again, first);
@@ -287,8 +306,8 @@ TEST_CASE("Same key with another fingerprint is IDEMPOTENCY_KEY_REUSED",
   const std::string tenant = TenantWithCatalog();
   const std::string key = common::NewUuid();
   InsertOk(tenant, NewOrder(common::NewUuid(), {Line("SKU-A", 1, 100)}), key);
-  auto r = Repo().Insert(ActorOf(tenant, "CreateOrder", key, "fp-other"),
-                         NewOrder(common::NewUuid(), {Line("SKU-B", 5, 100)}));
+  auto r = Insert(ActorOf(tenant, "CreateOrder", key, "fp-other"),
+                  NewOrder(common::NewUuid(), {Line("SKU-B", 5, 100)}));
   INFO(r.status().ToString());
   REQUIRE(r.status().code() == StatusCode::kInvalidArgument);
   CHECK(ReasonOf(r.status()) == "IDEMPOTENCY_KEY_REUSED");
@@ -296,8 +315,8 @@ TEST_CASE("Same key with another fingerprint is IDEMPOTENCY_KEY_REUSED",
   CHECK(CountOrders(tenant) == 1);
   CHECK(CountOutbox(tenant) == 1);
   // The key still answers the first order to its own fingerprint.
-  auto replay = Repo().Insert(ActorOf(tenant, "CreateOrder", key),
-                              NewOrder(common::NewUuid(), {Line("SKU-A", 1, 100)}));
+  auto replay = Insert(ActorOf(tenant, "CreateOrder", key),
+                       NewOrder(common::NewUuid(), {Line("SKU-A", 1, 100)}));
   REQUIRE(replay.ok());
   CHECK(replay->lines.at(0).sku == "SKU-A");
 }
@@ -307,7 +326,7 @@ TEST_CASE("A refused create replays the same refusal even after the SKU exists",
   const std::string tenant = TenantWithCatalog();
   const std::string key = common::NewUuid();
   Order o = NewOrder(common::NewUuid(), {Line("SKU-A", 1, 100), Line("LATER-1", 1, 100)});
-  auto first = Repo().Insert(ActorOf(tenant, "CreateOrder", key), o);
+  auto first = Insert(ActorOf(tenant, "CreateOrder", key), o);
   INFO("first: " << first.status().ToString());
   REQUIRE(first.status().code() == StatusCode::kInvalidArgument);
   REQUIRE(ReasonOf(first.status()) == "UNKNOWN_SKU");
@@ -315,7 +334,7 @@ TEST_CASE("A refused create replays the same refusal even after the SKU exists",
   AddProduct(tenant, "LATER-1");
   Order retry = o;
   retry.id = common::NewUuid();
-  auto again = Repo().Insert(ActorOf(tenant, "CreateOrder", key), retry);
+  auto again = Insert(ActorOf(tenant, "CreateOrder", key), retry);
   INFO("again: " << again.status().ToString());
   REQUIRE(again.status().code() == StatusCode::kInvalidArgument);
   CHECK(ReasonOf(again.status()) == "UNKNOWN_SKU");
@@ -345,7 +364,7 @@ TEST_CASE("Concurrent creates with the same key make one order",
         o.id = ids[t];
         ready.fetch_add(1);
         for (int spin = 0; spin < 1'000'000 && ready.load() < 2; ++spin) std::this_thread::yield();
-        results[t] = Repo().Insert(ActorOf(tenant, "CreateOrder", key), o);
+        results[t] = Insert(ActorOf(tenant, "CreateOrder", key), o);
       });
     }
     for (auto& th : threads) th.join();
@@ -405,8 +424,8 @@ TEST_CASE("A refused transition is FAILED_PRECONDITION naming the status and wri
           "[transaction][orders][repository][transition]") {
   const std::string tenant = TenantWithCatalog();
   Order o = InsertOk(tenant, NewOrder(common::NewUuid(), {Line("SKU-A", 1, 1)}));
-  auto r = Repo().Transition(ActorOf(tenant, "TransitionOrder", common::NewUuid()), o.id,
-                             OrderStatus::kFulfilled, absl::FromUnixMicros(1700000200000000));
+  auto r = Transition(ActorOf(tenant, "TransitionOrder", common::NewUuid()), o.id,
+                      OrderStatus::kFulfilled, absl::FromUnixMicros(1700000200000000));
   INFO(r.status().ToString());
   REQUIRE(r.status().code() == StatusCode::kFailedPrecondition);
   CHECK(ReasonOf(r.status()) == "INVALID_ORDER_TRANSITION");
@@ -424,14 +443,13 @@ TEST_CASE("A replayed transition answers the first call's snapshot after later m
   const std::string key = common::NewUuid();
   const std::string fp = "fp-pay";
   const absl::Time t1 = absl::FromUnixMicros(1700000300000001);
-  auto paid = Repo().Transition(ActorOf(tenant, "TransitionOrder", key, fp), o.id,
-                                OrderStatus::kPaid, t1);
+  auto paid = Transition(ActorOf(tenant, "TransitionOrder", key, fp), o.id, OrderStatus::kPaid, t1);
   INFO(paid.status().ToString());
   REQUIRE(paid.ok());
   MoveOk(tenant, o.id, OrderStatus::kFulfilled, t1 + absl::Seconds(1));
   MoveOk(tenant, o.id, OrderStatus::kCompleted, t1 + absl::Seconds(2));
-  auto replay = Repo().Transition(ActorOf(tenant, "TransitionOrder", key, fp), o.id,
-                                  OrderStatus::kPaid, t1 + absl::Seconds(3));
+  auto replay = Transition(ActorOf(tenant, "TransitionOrder", key, fp), o.id, OrderStatus::kPaid,
+                           t1 + absl::Seconds(3));
   INFO(replay.status().ToString());
   REQUIRE(replay.ok());
   RequireSameOrder(*replay, *paid);
@@ -453,16 +471,16 @@ TEST_CASE("A refused transition stays refused with the same message after the or
   Order o = InsertOk(tenant, NewOrder(common::NewUuid(), {Line("SKU-A", 1, 1)}));
   const std::string key = common::NewUuid();
   const absl::Time t = absl::FromUnixMicros(1700000400000000);
-  auto first = Repo().Transition(ActorOf(tenant, "TransitionOrder", key, "fp-complete"), o.id,
-                                 OrderStatus::kCompleted, t);
+  auto first = Transition(ActorOf(tenant, "TransitionOrder", key, "fp-complete"), o.id,
+                          OrderStatus::kCompleted, t);
   INFO("first: " << first.status().ToString());
   REQUIRE(first.status().code() == StatusCode::kFailedPrecondition);
   REQUIRE(absl::StrContains(first.status().message(), "placed"));
   MoveOk(tenant, o.id, OrderStatus::kPaid, t + absl::Seconds(1));
   MoveOk(tenant, o.id, OrderStatus::kFulfilled, t + absl::Seconds(2));
   // fulfilled -> completed would be allowed now, but the key answers its first refusal.
-  auto again = Repo().Transition(ActorOf(tenant, "TransitionOrder", key, "fp-complete"), o.id,
-                                 OrderStatus::kCompleted, t + absl::Seconds(3));
+  auto again = Transition(ActorOf(tenant, "TransitionOrder", key, "fp-complete"), o.id,
+                          OrderStatus::kCompleted, t + absl::Seconds(3));
   INFO("again: " << again.status().ToString());
   REQUIRE(again.status().code() == StatusCode::kFailedPrecondition);
   CHECK(ReasonOf(again.status()) == "INVALID_ORDER_TRANSITION");
@@ -477,9 +495,8 @@ TEST_CASE("A refused transition stays refused with the same message after the or
 TEST_CASE("Transition of a missing order is NOT_FOUND ORDER_NOT_FOUND",
           "[transaction][orders][repository][transition]") {
   const std::string tenant = NewTenant();
-  auto r = Repo().Transition(ActorOf(tenant, "TransitionOrder", common::NewUuid()),
-                             common::NewUuid(), OrderStatus::kPaid,
-                             absl::FromUnixMicros(1700000500000000));
+  auto r = Transition(ActorOf(tenant, "TransitionOrder", common::NewUuid()), common::NewUuid(),
+                      OrderStatus::kPaid, absl::FromUnixMicros(1700000500000000));
   REQUIRE(r.status().code() == StatusCode::kNotFound);
   CHECK(ReasonOf(r.status()) == "ORDER_NOT_FOUND");
 }
@@ -575,8 +592,8 @@ TEST_CASE("Another tenant's order is NOT_FOUND and keys are per tenant",
   auto get = Repo().Get(b, oa.id);
   REQUIRE(get.status().code() == StatusCode::kNotFound);
   CHECK(ReasonOf(get.status()) == "ORDER_NOT_FOUND");
-  auto move = Repo().Transition(ActorOf(b, "TransitionOrder", common::NewUuid()), oa.id,
-                                OrderStatus::kPaid, absl::FromUnixMicros(1700000600000000));
+  auto move = Transition(ActorOf(b, "TransitionOrder", common::NewUuid()), oa.id,
+                         OrderStatus::kPaid, absl::FromUnixMicros(1700000600000000));
   REQUIRE(move.status().code() == StatusCode::kNotFound);
   CHECK(ReasonOf(move.status()) == "ORDER_NOT_FOUND");
   auto list = Repo().List(b, app::OrderQuery{});
@@ -584,8 +601,8 @@ TEST_CASE("Another tenant's order is NOT_FOUND and keys are per tenant",
   CHECK(list->items.empty());
 
   // The same key in tenant B, even with another fingerprint, is a new request there.
-  auto ob = Repo().Insert(ActorOf(b, "CreateOrder", key, "fp-b"),
-                          NewOrder(common::NewUuid(), {Line("SKU-B", 2, 2)}));
+  auto ob = Insert(ActorOf(b, "CreateOrder", key, "fp-b"),
+                   NewOrder(common::NewUuid(), {Line("SKU-B", 2, 2)}));
   INFO(ob.status().ToString());
   REQUIRE(ob.ok());
   CHECK(ob->id != oa.id);

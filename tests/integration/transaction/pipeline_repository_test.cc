@@ -19,6 +19,7 @@
 #include "libs/common/id.h"
 #include "libs/common/status_macros.h"
 #include "libs/pg/pool.h"
+#include "services/transaction/app/catalog.h"
 #include "services/transaction/app/orders.h"
 #include "services/transaction/app/pipeline.h"
 #include "services/transaction/storage/pg_order_repository.h"
@@ -635,7 +636,12 @@ TEST_CASE("Close won creates the order in the same service, once",
   p.active = true;
   p.version = 1;
   p.create_time = p.update_time = kT0;
-  REQUIRE(TheEnv().products->Insert(ActorOf(tenant, "CreateProduct", "", ""), p).ok());
+  REQUIRE(
+      TheEnv()
+          .products
+          ->Run<domain::Product>(ActorOf(tenant, "CreateProduct", "", ""), p.sku,
+                                 [&](app::ProductTx& tx) { return app::WriteNewProduct(tx, p); })
+          .ok());
 
   crm::testing::FixedClock clock(kT0 + absl::Hours(10));
   common::RandomIdGenerator ids;

@@ -1,10 +1,12 @@
-// PgProductRepository against the private PostgreSQL (app role, RLS on).
+// PgProductRepository, driven through its port (app::ProductTx), against
+// the private PostgreSQL (app role, RLS on).
 // Schema txn is reset once per process (every ctest test is a process of its
 // own); every test also works in its own random tenant.
 #include "services/transaction/storage/pg_product_repository.h"
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -19,6 +21,7 @@
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
 #include "libs/pg/pool.h"
+#include "services/transaction/app/catalog.h"
 #include "tests/support/pg_test_db.h"
 
 namespace crm::transaction::itest {
@@ -78,8 +81,28 @@ Product NewProduct(const std::string& sku, const std::string& name = "Kind of Bl
   return p;
 }
 
+// The writes below drive the repository through its port (app::ProductTx)
+// with the app layer's write functions, given the test's own products and
+// times, so each statement and event of the adapter is checked on its own.
+using Mutation = std::function<absl::Status(Product&)>;
+absl::StatusOr<Product> Insert(const app::Actor& a, const Product& p) {
+  return Repo().Run<Product>(a, p.sku,
+                             [&](app::ProductTx& tx) { return app::WriteNewProduct(tx, p); });
+}
+absl::StatusOr<Product> Update(const app::Actor& a, const std::string& sku,
+                               const std::string& if_match, const Mutation& mutate) {
+  return Repo().Run<Product>(a, sku, [&](app::ProductTx& tx) {
+    return app::WriteProductUpdate(tx, sku, if_match, mutate);
+  });
+}
+absl::StatusOr<app::BatchResult> Upsert(const app::Actor& a, const std::vector<Product>& products) {
+  return Repo().Run<app::BatchResult>(
+      a, absl::StrCat("products:", products.size()),
+      [&](app::ProductTx& tx) { return app::WriteProductUpsert(tx, products); });
+}
+
 Product InsertOk(const std::string& tenant, const Product& p) {
-  auto r = Repo().Insert(ActorOf(tenant, "CreateProduct"), p);
+  auto r = Insert(ActorOf(tenant, "CreateProduct"), p);
   INFO(r.status().ToString());
   REQUIRE(r.ok());
   return *r;
@@ -187,7 +210,7 @@ TEST_CASE("Insert of an existing sku is ALREADY_EXISTS PRODUCT_EXISTS and writes
   InsertOk(tenant, NewProduct("DUP-1"));
   Product again = NewProduct("DUP-1", "Another name");
   again.price.amount_minor = 1;
-  auto r = Repo().Insert(ActorOf(tenant, "CreateProduct"), again);
+  auto r = Insert(ActorOf(tenant, "CreateProduct"), again);
   INFO(r.status().ToString());
   REQUIRE(r.status().code() == StatusCode::kAlreadyExists);
   CHECK(ReasonOf(r.status()) == "PRODUCT_EXISTS");
@@ -216,16 +239,16 @@ TEST_CASE("Insert of an existing sku with a request_id stores the refusal and re
   const std::string tenant = NewTenant();
   InsertOk(tenant, NewProduct("DUPK-1"));
   const std::string key = common::NewUuid();
-  auto r = Repo().Insert(StrictActor(tenant, key, "fp-dup"), NewProduct("DUPK-1"));
+  auto r = Insert(StrictActor(tenant, key, "fp-dup"), NewProduct("DUPK-1"));
   REQUIRE(r.status().code() == StatusCode::kAlreadyExists);
   CHECK(CountIn(tenant, "SELECT count(*) FROM txn.idempotency_keys WHERE error_code = 6") == 1);
   // The same request again: the same refusal, code, reason, field and message.
-  auto again = Repo().Insert(StrictActor(tenant, key, "fp-dup"), NewProduct("DUPK-1"));
+  auto again = Insert(StrictActor(tenant, key, "fp-dup"), NewProduct("DUPK-1"));
   REQUIRE(again.status() == r.status());
   CHECK(ReasonOf(again.status()) == "PRODUCT_EXISTS");
   CHECK(FieldOf(again.status()) == "sku");
   // Another body under the same key: IDEMPOTENCY_KEY_REUSED, nothing written.
-  auto other = Repo().Insert(StrictActor(tenant, key, "fp-other"), NewProduct("DUPK-2"));
+  auto other = Insert(StrictActor(tenant, key, "fp-other"), NewProduct("DUPK-2"));
   REQUIRE(other.status().code() == StatusCode::kInvalidArgument);
   CHECK(ReasonOf(other.status()) == "IDEMPOTENCY_KEY_REUSED");
   CHECK(FieldOf(other.status()) == "request_id");
@@ -237,10 +260,10 @@ TEST_CASE("Without a fingerprint a refused Insert leaves its request_id free",
   const std::string tenant = NewTenant();
   InsertOk(tenant, NewProduct("DUPL-1"));
   const std::string key = common::NewUuid();
-  auto r = Repo().Insert(ActorOf(tenant, "CreateProduct", key), NewProduct("DUPL-1"));
+  auto r = Insert(ActorOf(tenant, "CreateProduct", key), NewProduct("DUPL-1"));
   REQUIRE(r.status().code() == StatusCode::kAlreadyExists);
   CHECK(CountIn(tenant, "SELECT count(*) FROM txn.idempotency_keys") == 0);
-  auto ok = Repo().Insert(ActorOf(tenant, "CreateProduct", key), NewProduct("DUPL-2"));
+  auto ok = Insert(ActorOf(tenant, "CreateProduct", key), NewProduct("DUPL-2"));
   INFO(ok.status().ToString());
   REQUIRE(ok.ok());
   CHECK(ok->sku == "DUPL-2");
@@ -250,17 +273,14 @@ TEST_CASE("A replayed request_id answers the first product as it was, even after
           "[transaction][repository][idempotency]") {
   const std::string tenant = NewTenant();
   const std::string key = common::NewUuid();
-  auto first = Repo().Insert(StrictActor(tenant, key, "fp-1"), NewProduct("IDEM-1", "First"));
+  auto first = Insert(StrictActor(tenant, key, "fp-1"), NewProduct("IDEM-1", "First"));
   INFO(first.status().ToString());
   REQUIRE(first.ok());
-  REQUIRE(Repo()
-              .Update(ActorOf(tenant, "UpdateProduct"), "IDEM-1", "",
-                      [](Product& p) {
-                        p.name = "Renamed";
-                        return absl::OkStatus();
-                      })
-              .ok());
-  auto second = Repo().Insert(StrictActor(tenant, key, "fp-1"), NewProduct("IDEM-1", "First"));
+  REQUIRE(Update(ActorOf(tenant, "UpdateProduct"), "IDEM-1", "", [](Product& p) {
+            p.name = "Renamed";
+            return absl::OkStatus();
+          }).ok());
+  auto second = Insert(StrictActor(tenant, key, "fp-1"), NewProduct("IDEM-1", "First"));
   INFO(second.status().ToString());
   REQUIRE(second.ok());
   CHECK(second->sku == "IDEM-1");
@@ -275,7 +295,7 @@ TEST_CASE("A replayed request_id answers the first product as it was, even after
   CHECK(CountProducts(tenant) == 1);
   CHECK(CountOutbox(tenant, "product.created", "IDEM-1") == 1);
   // Same key, another body: refused, nothing new is written.
-  auto reused = Repo().Insert(StrictActor(tenant, key, "fp-2"), NewProduct("IDEM-2", "Second"));
+  auto reused = Insert(StrictActor(tenant, key, "fp-2"), NewProduct("IDEM-2", "Second"));
   REQUIRE(reused.status().code() == StatusCode::kInvalidArgument);
   CHECK(ReasonOf(reused.status()) == "IDEMPOTENCY_KEY_REUSED");
   CHECK(Repo().Get(tenant, "IDEM-2").status().code() == StatusCode::kNotFound);
@@ -286,7 +306,7 @@ TEST_CASE("A key claimed by the lenient CreateProduct replays the product as it 
           "[transaction][repository][idempotency]") {
   const std::string tenant = NewTenant();
   const std::string key = common::NewUuid();
-  REQUIRE(Repo().Insert(StrictActor(tenant, key, "fp-1"), NewProduct("OLD-1", "Old")).ok());
+  REQUIRE(Insert(StrictActor(tenant, key, "fp-1"), NewProduct("OLD-1", "Old")).ok());
   REQUIRE(AppPool()
               .WithTenantTx(tenant,
                             [&](pqxx::work& tx) {
@@ -296,7 +316,7 @@ TEST_CASE("A key claimed by the lenient CreateProduct replays the product as it 
                               return absl::OkStatus();
                             })
               .ok());
-  auto r = Repo().Insert(StrictActor(tenant, key, "fp-1"), NewProduct("OLD-1", "Old"));
+  auto r = Insert(StrictActor(tenant, key, "fp-1"), NewProduct("OLD-1", "Old"));
   INFO(r.status().ToString());
   REQUIRE(r.ok());
   CHECK(r->sku == "OLD-1");
@@ -307,8 +327,8 @@ TEST_CASE("A request_id used by another method is INVALID_ARGUMENT on request_id
           "[transaction][repository][idempotency]") {
   const std::string tenant = NewTenant();
   const std::string key = common::NewUuid();
-  REQUIRE(Repo().Insert(ActorOf(tenant, "CreateProduct", key), NewProduct("IDM-1")).ok());
-  auto r = Repo().Insert(ActorOf(tenant, "ImportProduct", key), NewProduct("IDM-2"));
+  REQUIRE(Insert(ActorOf(tenant, "CreateProduct", key), NewProduct("IDM-1")).ok());
+  auto r = Insert(ActorOf(tenant, "ImportProduct", key), NewProduct("IDM-2"));
   INFO(r.status().ToString());
   REQUIRE(r.status().code() == StatusCode::kInvalidArgument);
   CHECK(FieldOf(r.status()) == "request_id");
@@ -319,8 +339,8 @@ TEST_CASE("request_id keys are per tenant", "[transaction][repository][idempoten
   const std::string a = NewTenant();
   const std::string b = NewTenant();
   const std::string key = common::NewUuid();
-  REQUIRE(Repo().Insert(ActorOf(a, "CreateProduct", key), NewProduct("K-A")).ok());
-  auto r = Repo().Insert(ActorOf(b, "CreateProduct", key), NewProduct("K-B"));
+  REQUIRE(Insert(ActorOf(a, "CreateProduct", key), NewProduct("K-A")).ok());
+  auto r = Insert(ActorOf(b, "CreateProduct", key), NewProduct("K-B"));
   INFO(r.status().ToString());
   REQUIRE(r.ok());
   CHECK(r->sku == "K-B");
@@ -329,7 +349,7 @@ TEST_CASE("request_id keys are per tenant", "[transaction][repository][idempoten
 
 // ------------------------------------------------------------------- update
 
-app::ProductRepository::Mutation Rename(const std::string& name) {
+Mutation Rename(const std::string& name) {
   return [name](Product& p) {
     p.name = name;
     p.update_time = absl::FromUnixMicros(1700000099000000);
@@ -341,8 +361,7 @@ TEST_CASE("Update with the current etag writes version + 1 and product.updated",
           "[transaction][repository][update]") {
   const std::string tenant = NewTenant();
   Product p = InsertOk(tenant, NewProduct("UP-1"));
-  auto r = Repo().Update(ActorOf(tenant, "UpdateProduct"), "UP-1", domain::EtagOf(p),
-                         Rename("Renamed"));
+  auto r = Update(ActorOf(tenant, "UpdateProduct"), "UP-1", domain::EtagOf(p), Rename("Renamed"));
   INFO(r.status().ToString());
   REQUIRE(r.ok());
   CHECK(r->name == "Renamed");
@@ -357,7 +376,7 @@ TEST_CASE("Update with the current etag writes version + 1 and product.updated",
                         "AND (payload->>'version')::int = 2") == 1);
   CHECK(CountAudit(tenant, "UpdateProduct", "OK", "UP-1") == 1);
   // An empty if_match means "unconditional".
-  auto again = Repo().Update(ActorOf(tenant, "UpdateProduct"), "UP-1", "", Rename("Third"));
+  auto again = Update(ActorOf(tenant, "UpdateProduct"), "UP-1", "", Rename("Third"));
   REQUIRE(again.ok());
   CHECK(again->version == 3);
 }
@@ -366,8 +385,8 @@ TEST_CASE("Update with a stale etag is ABORTED ETAG_MISMATCH and writes nothing"
           "[transaction][repository][update]") {
   const std::string tenant = NewTenant();
   InsertOk(tenant, NewProduct("UP-2"));
-  REQUIRE(Repo().Update(ActorOf(tenant, "UpdateProduct"), "UP-2", "1", Rename("B")).ok());
-  auto r = Repo().Update(ActorOf(tenant, "UpdateProduct"), "UP-2", "1", Rename("C"));
+  REQUIRE(Update(ActorOf(tenant, "UpdateProduct"), "UP-2", "1", Rename("B")).ok());
+  auto r = Update(ActorOf(tenant, "UpdateProduct"), "UP-2", "1", Rename("C"));
   INFO(r.status().ToString());
   REQUIRE(r.status().code() == StatusCode::kAborted);
   CHECK(ReasonOf(r.status()) == "ETAG_MISMATCH");
@@ -383,7 +402,7 @@ TEST_CASE("An update that changes nothing writes no row and no event",
           "[transaction][repository][update]") {
   const std::string tenant = NewTenant();
   Product p = InsertOk(tenant, NewProduct("NOOP-1"));
-  auto r = Repo().Update(ActorOf(tenant, "UpdateProduct"), "NOOP-1", "1", [](Product& x) {
+  auto r = Update(ActorOf(tenant, "UpdateProduct"), "NOOP-1", "1", [](Product& x) {
     x.name = "Kind of Blue";
     x.update_time = absl::FromUnixMicros(1800000000000000);  // times are not content
     return absl::OkStatus();
@@ -401,7 +420,7 @@ TEST_CASE("An update that changes nothing writes no row and no event",
 TEST_CASE("A failing mutation rolls back and is audited", "[transaction][repository][update]") {
   const std::string tenant = NewTenant();
   InsertOk(tenant, NewProduct("MUT-1"));
-  auto r = Repo().Update(ActorOf(tenant, "UpdateProduct"), "MUT-1", "", [](Product& x) {
+  auto r = Update(ActorOf(tenant, "UpdateProduct"), "MUT-1", "", [](Product& x) {
     x.name = "changed";
     return common::InvalidField("category_path", "bad");
   });
@@ -412,7 +431,7 @@ TEST_CASE("A failing mutation rolls back and is audited", "[transaction][reposit
 }
 
 TEST_CASE("Update of a missing sku is NOT_FOUND", "[transaction][repository][update]") {
-  auto r = Repo().Update(ActorOf(NewTenant(), "UpdateProduct"), "MISSING", "", Rename("x"));
+  auto r = Update(ActorOf(NewTenant(), "UpdateProduct"), "MISSING", "", Rename("x"));
   REQUIRE(r.status().code() == StatusCode::kNotFound);
   CHECK(ReasonOf(r.status()) == "PRODUCT_NOT_FOUND");
 }
@@ -552,8 +571,7 @@ TEST_CASE("Upsert counts created, updated and unchanged and emits one event per 
   changed.update_time = absl::FromUnixMicros(1800000000000000);
   Product created = NewProduct("U-3", "New", {"Books", "Poetry", "Modern"});
   created.version = 0;  // the repository sets version 1 on create
-  auto r = Repo().Upsert(ActorOf(tenant, "BatchUpsertProducts"),
-                         {NewProduct("U-1"), changed, created});
+  auto r = Upsert(ActorOf(tenant, "BatchUpsertProducts"), {NewProduct("U-1"), changed, created});
   INFO(r.status().ToString());
   REQUIRE(r.ok());
   CHECK(r->created == 1);
@@ -582,8 +600,8 @@ TEST_CASE("Upsert counts created, updated and unchanged and emits one event per 
   CHECK(CountAudit(tenant, "BatchUpsertProducts", "OK") == 1);
 
   // The same batch again changes nothing.
-  auto again = Repo().Upsert(ActorOf(tenant, "BatchUpsertProducts"),
-                             {NewProduct("U-1"), changed, created});
+  auto again =
+      Upsert(ActorOf(tenant, "BatchUpsertProducts"), {NewProduct("U-1"), changed, created});
   REQUIRE(again.ok());
   CHECK(again->created == 0);
   CHECK(again->updated == 0);
@@ -601,7 +619,7 @@ TEST_CASE("Another tenant's sku is NOT_FOUND and the same sku may exist in both"
   auto get = Repo().Get(b, "SHARED-1");
   REQUIRE(get.status().code() == StatusCode::kNotFound);
   CHECK(ReasonOf(get.status()) == "PRODUCT_NOT_FOUND");
-  auto upd = Repo().Update(ActorOf(b, "UpdateProduct"), "SHARED-1", "", Rename("B's"));
+  auto upd = Update(ActorOf(b, "UpdateProduct"), "SHARED-1", "", Rename("B's"));
   REQUIRE(upd.status().code() == StatusCode::kNotFound);
   CHECK(ListOk(b, app::ProductQuery{}).items.empty());
 
@@ -610,7 +628,7 @@ TEST_CASE("Another tenant's sku is NOT_FOUND and the same sku may exist in both"
   CHECK(Repo().Get(a, "SHARED-1")->name == "A's");
   CHECK(Repo().Get(b, "SHARED-1")->name == "B's");
   // Upsert in B does not touch A's row.
-  auto up = Repo().Upsert(ActorOf(b, "BatchUpsertProducts"), {NewProduct("SHARED-1", "B2")});
+  auto up = Upsert(ActorOf(b, "BatchUpsertProducts"), {NewProduct("SHARED-1", "B2")});
   REQUIRE(up.ok());
   CHECK(up->updated == 1);
   CHECK(Repo().Get(a, "SHARED-1")->name == "A's");
@@ -622,7 +640,7 @@ TEST_CASE("RLS: without app.tenant_id the app role sees no txn rows",
           "[transaction][repository][rls]") {
   const std::string tenant = NewTenant();
   app::Actor actor = ActorOf(tenant, "CreateProduct", common::NewUuid());
-  REQUIRE(Repo().Insert(actor, NewProduct("RLS-1")).ok());
+  REQUIRE(Insert(actor, NewProduct("RLS-1")).ok());
   REQUIRE(CountProducts(tenant) == 1);  // visible inside the tenant scope
 
   pqxx::connection c(ts::PgAppDsn());

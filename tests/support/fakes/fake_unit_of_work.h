@@ -10,6 +10,7 @@
 // back transaction does.
 #include <any>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -53,6 +54,24 @@ class FakeUnitOfWork {
       answers_[key] = Answer{meta.method, meta.fingerprint, out.status(), {}};
     }
     return out;
+  }
+
+  // What a write of `meta` would answer from its key without running:
+  // nullopt when the key is unused (or there is none), else the first
+  // call's answer or refusal, or the key's own refusal.
+  template <typename T>
+  std::optional<absl::StatusOr<T>> Peek(const outbox::WriteMeta& meta) const {
+    absl::MutexLock lock(&mu_);
+    if (meta.idempotency_key.empty()) return std::nullopt;
+    auto it = answers_.find(meta.tenant_id + "\n" + meta.idempotency_key);
+    if (it == answers_.end()) return std::nullopt;
+    const Answer& first = it->second;
+    if (first.method != meta.method) return absl::StatusOr<T>(outbox::KeyUsedForAnotherCall());
+    if (!first.fingerprint.empty() && first.fingerprint != meta.fingerprint) {
+      return absl::StatusOr<T>(outbox::KeyReusedWithAnotherBody());
+    }
+    if (!first.refusal.ok()) return absl::StatusOr<T>(first.refusal);
+    return absl::StatusOr<T>(std::any_cast<T>(first.value));
   }
 
   // Whether `meta`'s key has been claimed (by a write or a refusal).

@@ -357,4 +357,27 @@ TEST_CASE("EtagOf an order is its version", "[transaction][order]") {
   CHECK(EtagOf(o) == "8");
 }
 
+// ------------------------------------------------------------ write rules
+
+TEST_CASE("CheckSkusKnown names the first line whose SKU is not in the catalog",
+          "[transaction][order][write]") {
+  Order o;
+  o.lines = {Line("A", 1, 100), Line("B", 1, 100), Line("C", 1, 100)};
+  CHECK(CheckSkusKnown(o, {"A", "B", "C"}).ok());
+  absl::Status s = CheckSkusKnown(o, {"A"});
+  CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(ReasonOf(s) == "UNKNOWN_SKU");
+  CHECK(FieldOf(s) == "lines[1].sku");
+  CHECK(absl::StrContains(s.message(), "\"B\" is not in the catalog"));
+}
+
+TEST_CASE("ExternalIdTaken is ALREADY_EXISTS ORDER_EXISTS naming the order",
+          "[transaction][order][write]") {
+  absl::Status s = ExternalIdTaken("order-1", "ERP-7");
+  CHECK(s.code() == absl::StatusCode::kAlreadyExists);
+  CHECK(ReasonOf(s) == "ORDER_EXISTS");
+  CHECK(FieldOf(s) == "external_id");
+  CHECK(s.message() == "order order-1 already has external_id \"ERP-7\"");
+}
+
 }  // namespace

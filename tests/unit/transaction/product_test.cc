@@ -3,9 +3,11 @@
 #include "services/transaction/domain/product.h"
 
 #include <catch2/catch.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
 #include "services/transaction/domain/currency.h"
@@ -363,6 +365,88 @@ TEST_CASE("ApplyUpdateMask refuses unknown paths and invalid attribute keys",
 
 TEST_CASE("ApplyUpdateMask refuses an empty mask", "[transaction][update_mask]") {
   RequireBadMask({});
+}
+
+// ------------------------------------------------------------ write rules
+
+TEST_CASE("ApplyUpdate on a product checks the etag, then mutates a copy",
+          "[transaction][product][write]") {
+  Product p = Valid();
+  p.version = 3;
+  p.create_time = absl::FromUnixSeconds(100);
+  const Product before = p;
+  auto stale = ApplyUpdate(p, "2", [](Product& x) {
+    x.name = "Other";
+    return absl::OkStatus();
+  });
+  REQUIRE(stale.status().code() == absl::StatusCode::kAborted);
+  CHECK(ReasonOf(stale.status()) == "ETAG_MISMATCH");
+  CHECK(p.name == before.name);
+  auto refused = ApplyUpdate(p, "", [](Product& x) {
+    x.name = "Other";
+    return crm::common::InvalidField("price", "bad");
+  });
+  CHECK(FieldOf(refused.status()) == "price");
+  CHECK(p.name == before.name);
+  CHECK(p.version == 3);
+}
+
+TEST_CASE("ApplyUpdate on a product: no content change writes nothing, else version + 1",
+          "[transaction][product][write]") {
+  Product p = Valid();
+  p.version = 3;
+  p.create_time = absl::FromUnixSeconds(100);
+  p.update_time = absl::FromUnixSeconds(100);
+  auto same = ApplyUpdate(p, "3", [](Product& x) {
+    x.update_time = absl::FromUnixSeconds(200);  // times are not content
+    return absl::OkStatus();
+  });
+  REQUIRE(same.ok());
+  CHECK_FALSE(*same);
+  CHECK(p.version == 3);
+  CHECK(p.update_time == absl::FromUnixSeconds(100));
+  auto changed = ApplyUpdate(p, "", [](Product& x) {
+    x.name = "Renamed";
+    x.create_time = absl::FromUnixSeconds(999);  // kept as stored
+    x.update_time = absl::FromUnixSeconds(200);
+    return absl::OkStatus();
+  });
+  REQUIRE(changed.ok());
+  CHECK(*changed);
+  CHECK(p.name == "Renamed");
+  CHECK(p.version == 4);
+  CHECK(p.create_time == absl::FromUnixSeconds(100));
+  CHECK(p.update_time == absl::FromUnixSeconds(200));
+}
+
+TEST_CASE("ApplyUpsert creates, updates or leaves a product unchanged",
+          "[transaction][product][write]") {
+  Product in = Valid();
+  in.version = 42;  // not the client's to set
+  CHECK(ApplyUpsert(std::nullopt, in) == UpsertOutcome::kCreated);
+  CHECK(in.version == 1);
+
+  Product stored = Valid();
+  stored.version = 5;
+  stored.create_time = absl::FromUnixSeconds(100);
+  Product same = Valid();
+  same.create_time = absl::FromUnixSeconds(300);
+  CHECK(ApplyUpsert(stored, same) == UpsertOutcome::kUnchanged);
+
+  Product changed = Valid();
+  changed.price.amount_minor = 2990;
+  changed.create_time = absl::FromUnixSeconds(300);
+  CHECK(ApplyUpsert(stored, changed) == UpsertOutcome::kUpdated);
+  CHECK(changed.version == 6);
+  CHECK(changed.create_time == absl::FromUnixSeconds(100));
+}
+
+TEST_CASE("ProductExists is ALREADY_EXISTS PRODUCT_EXISTS on sku", "[transaction][product]") {
+  absl::Status s = ProductExists("SKU-1");
+  CHECK(s.code() == absl::StatusCode::kAlreadyExists);
+  CHECK(ReasonOf(s) == "PRODUCT_EXISTS");
+  CHECK(FieldOf(s) == "sku");
+  CHECK(absl::StrContains(s.message(), "\"SKU-1\""));
 }
 
 }  // namespace

@@ -27,7 +27,6 @@
 #include "tests/support/fakes/common_fakes.h"
 #include "tests/support/fakes/faulty_clock.h"
 #include "tests/support/fakes/transaction/fake_erp_repository.h"
-#include "tests/support/fakes/transaction/fake_order_money_repository.h"
 #include "tests/support/fakes/transaction/fake_order_repository.h"
 #include "tests/support/fakes/transaction/fake_pipeline_repository.h"
 #include "tests/support/fakes/transaction/fake_product_repository.h"
@@ -45,14 +44,13 @@ inline constexpr char kMissingId[] = "99999999-9999-4999-8999-999999999999";
 struct Edge {
   testing::FakeProductRepository products;
   testing::FakeOrderRepository order_repo;
-  testing::FakeOrderMoneyRepository money_repo;
   testing::FakePipelineRepository pipeline_repo;
   testing::FakeErpRepository erp_repo;
   testing::FaultyClock clock{absl::FromUnixSeconds(1767225600)};
   testing::SequentialIdGenerator ids;
   app::Catalog catalog{products, clock};
   app::Orders orders{order_repo, clock, ids};
-  app::OrderMoney money{money_repo, clock, ids};
+  app::OrderMoney money{order_repo, clock, ids};
   app::Pipeline pipeline{pipeline_repo, orders, nullptr, clock, ids};
   app::Erp erp{erp_repo, clock, ids};
   prometheus::Registry registry;

@@ -81,8 +81,6 @@ TEST_CASE("transaction edge: payments follow the money rules and replay by reque
           "[transaction][api]") {
   Edge e;
   v1::Order order = CreateOrder(e);
-  // The order as the money adapter sees it (one orders table behind both).
-  e.money_repo.PutOrder(kTenant, *e.order_repo.Get(kTenant, order.id()));
 
   v1::RecordPaymentRequest req;
   req.set_order_id(order.id());
@@ -98,14 +96,14 @@ TEST_CASE("transaction edge: payments follow the money rules and replay by reque
   CHECK(paid.order_id() == order.id());
   CHECK(paid.amount_minor() == 3880);
   CHECK(paid.status() == v1::PAYMENT_STATUS_CAPTURED);
-  CHECK(e.money_repo.FindOrder(kTenant, order.id())->paid_minor == 3880);
+  CHECK(e.order_repo.Get(kTenant, order.id())->paid_minor == 3880);
 
   SECTION("the same request_id and body replays the first answer") {
     v1::Payment replay;
     auto c = Edge::Ctx();
     REQUIRE(e.stub->RecordPayment(c.get(), req, &replay).ok());
     CHECK(replay.id() == paid.id());
-    CHECK(e.money_repo.FindOrder(kTenant, order.id())->paid_minor == 3880);
+    CHECK(e.order_repo.Get(kTenant, order.id())->paid_minor == 3880);
   }
   SECTION("the same request_id with another body is refused") {
     req.mutable_payment()->set_amount_minor(1);

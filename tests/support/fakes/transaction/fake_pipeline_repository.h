@@ -3,6 +3,7 @@
 // api tests share it).
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -220,13 +221,15 @@ class FakePipelineRepository final : public transaction::app::PipelineRepository
                            const transaction::domain::StageChange& c) override {
       t_.history[id].push_back(c);
     }
-    absl::Status InsertOrder(const transaction::domain::Order& order) override {
-      if (orders_ == nullptr) return absl::UnimplementedError("orders are not configured");
-      // The order repository is another fake: under a key of its own, so a
-      // retry of the close finds the order it made.
-      Actor order_actor = actor_;
-      order_actor.idempotency_key += "/order";
-      return orders_->Insert(order_actor, order).status();
+    transaction::app::OrderTx* Orders() override {
+      if (orders_ == nullptr) return nullptr;
+      // The order repository is another fake: its part of the write works
+      // on a copy, kept when this write succeeds (CommitOrders).
+      if (!joined_) joined_ = orders_->Join(actor_.tenant_id);
+      return &joined_->tx();
+    }
+    void CommitOrders() {
+      if (joined_) joined_->Commit();
     }
     void EmitLead(const char* type, const Lead& l) override {
       st_.events.push_back(absl::StrCat(type, ":", l.id));
@@ -243,6 +246,7 @@ class FakePipelineRepository final : public transaction::app::PipelineRepository
     TenantData& t_;
     const Actor& actor_;
     FakeOrderRepository* orders_;
+    std::unique_ptr<FakeOrderRepository::Joined> joined_;
   };
 
   template <typename T>
@@ -250,7 +254,9 @@ class FakePipelineRepository final : public transaction::app::PipelineRepository
                         absl::FunctionRef<absl::StatusOr<T>(transaction::app::PipelineTx&)> work) {
     return uow_.Write<T>(a, [&](State& st) -> absl::StatusOr<T> {
       Tx tx(st, a, orders);
-      return work(tx);
+      absl::StatusOr<T> out = work(tx);
+      if (out.ok()) tx.CommitOrders();
+      return out;
     });
   }
   static absl::Status LeadNotFound() {
