@@ -45,7 +45,7 @@ TEST_CASE("CDNOW summaries match the README's checksums") {
   CHECK(holdout == 1882);
 }
 
-TEST_CASE("Same-day purchases are one event; x, t_x, T, m_x in weeks and days") {
+TEST_CASE("Same-day purchases are one event, and x, t_x, T, m_x come in weeks or days") {
   SummaryOptions options;
   options.calibration_end = absl::CivilDay(1997, 9, 30);
   options.holdout_end = absl::CivilDay(1997, 10, 14);
