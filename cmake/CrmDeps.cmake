@@ -8,7 +8,16 @@ find_package(prometheus-cpp CONFIG REQUIRED)
 find_package(Catch2 CONFIG REQUIRED)
 find_package(nlohmann_json CONFIG REQUIRED)
 find_package(OpenSSL REQUIRED)
-find_package(Boost REQUIRED)
+find_package(Boost REQUIRED)  # header-only parts: Beast, Math (libboost-math-dev)
+# NLopt (libnlopt-dev + libnlopt-cxx-dev for nlopt.hpp). Two config files
+# answer to the name NLopt (nlopt/ and nlopt_cxx/); either library serves the
+# header-only C++ wrapper, so take whichever target was found.
+find_package(NLopt CONFIG REQUIRED)
+if(TARGET NLopt::nlopt_cxx)
+  set(CRM_NLOPT_TARGET NLopt::nlopt_cxx)
+else()
+  set(CRM_NLOPT_TARGET NLopt::nlopt)
+endif()
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)  # libs/pg: describing prepared statements
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)

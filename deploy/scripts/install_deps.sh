@@ -13,6 +13,8 @@ readonly PACKAGES=(
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libpqxx-dev libhiredis-dev prometheus-cpp-dev catch2 nlohmann-json3-dev
   libboost-dev libssl-dev
+  # segmentation models: maximum-likelihood fits and special functions
+  libnlopt-dev libnlopt-cxx-dev libboost-math-dev
   # google/api/*.proto and google/rpc/*.proto for protoc's include path
   golang-github-gogo-googleapis-dev
   # datastores for tests and the local stack
