@@ -10,6 +10,7 @@
 // back transaction does.
 #include <any>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -53,6 +54,25 @@ class FakeUnitOfWork {
       answers_[key] = Answer{meta.method, meta.fingerprint, out.status(), {}};
     }
     return out;
+  }
+
+  // What a write with `meta` would answer from its key without running:
+  // nullopt when the key is unused (or its answer is not a T); the stored
+  // refusal, or the key's misuse (another method or body), as an error.
+  template <typename T>
+  absl::StatusOr<std::optional<T>> Peek(const outbox::WriteMeta& meta) const {
+    absl::MutexLock lock(&mu_);
+    if (meta.idempotency_key.empty()) return std::optional<T>();
+    auto it = answers_.find(meta.tenant_id + "\n" + meta.idempotency_key);
+    if (it == answers_.end()) return std::optional<T>();
+    const Answer& first = it->second;
+    if (first.method != meta.method) return outbox::KeyUsedForAnotherCall();
+    if (!first.fingerprint.empty() && first.fingerprint != meta.fingerprint) {
+      return outbox::KeyReusedWithAnotherBody();
+    }
+    if (!first.refusal.ok()) return first.refusal;
+    if (const T* v = std::any_cast<T>(&first.value)) return std::optional<T>(*v);
+    return std::optional<T>();
   }
 
   // Whether `meta`'s key has been claimed (by a write or a refusal).
