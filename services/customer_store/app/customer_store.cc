@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
+#include "services/customer_store/app/customer_writes.h"
 #include "services/customer_store/domain/rules.h"
 
 namespace crm::customer_store::app {
@@ -25,7 +26,8 @@ absl::StatusOr<Customer> CustomerStore::Create(const Actor& actor, Customer c) {
   c.id = ids_.NewId();
   c.version = 1;
   c.create_time = c.update_time = clock_.Now();
-  return repository_.Insert(actor, c);
+  CRM_ASSIGN_OR_RETURN(CustomerAnswer created, InsertCustomer(repository_, actor, c));
+  return std::move(created.customer);
 }
 
 absl::StatusOr<Customer> CustomerStore::Get(const std::string& tenant, const std::string& id) {
@@ -42,21 +44,22 @@ absl::StatusOr<Customer> CustomerStore::Update(const Actor& actor, const std::st
   Customer probe;
   CRM_RETURN_IF_ERROR(domain::ApplyUpdateMask(patch, paths, probe));
   absl::Time now = clock_.Now();
-  auto updated = repository_.Update(actor, id, if_match, [&](Customer& current) {
+  auto updated = UpdateCustomer(repository_, actor, id, if_match, [&](Customer& current) {
     CRM_RETURN_IF_ERROR(domain::ApplyUpdateMask(patch, paths, current));
     CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(current));
     current.update_time = now;
     return absl::OkStatus();
   });
-  if (updated.ok()) cache_.Invalidate(actor.tenant_id, id);
-  return updated;
+  if (!updated.ok()) return updated.status();
+  cache_.Invalidate(actor.tenant_id, id);
+  return std::move(updated->customer);
 }
 
 absl::StatusOr<domain::ErasureResult> CustomerStore::Erase(const Actor& actor,
                                                            const std::string& id,
                                                            const std::string& if_match) {
   CRM_RETURN_IF_ERROR(CheckId(id));
-  auto r = repository_.Erase(actor, id, if_match);
+  auto r = EraseCustomer(repository_, actor, id, if_match);
   if (r.ok()) cache_.Invalidate(actor.tenant_id, id);
   return r;
 }
@@ -127,7 +130,7 @@ absl::StatusOr<UpsertResult> CustomerStore::Upsert(const Actor& actor, Customer 
     if (p != "emails" && p != "phones" && p != "external_ids") paths.push_back(p);
   }
   absl::Time now = clock_.Now();
-  auto updated = repository_.Update(actor, owners[0], "", [&](Customer& current) {
+  auto updated = UpdateCustomer(repository_, actor, owners[0], "", [&](Customer& current) {
     if (!paths.empty()) CRM_RETURN_IF_ERROR(domain::ApplyUpdateMask(c, paths, current));
     auto add = [](auto& into, const auto& from) {
       for (const auto& x : from) {
@@ -143,7 +146,7 @@ absl::StatusOr<UpsertResult> CustomerStore::Upsert(const Actor& actor, Customer 
   });
   if (!updated.ok()) return updated.status();
   cache_.Invalidate(actor.tenant_id, owners[0]);
-  return UpsertResult{*std::move(updated), false};
+  return UpsertResult{std::move(updated->customer), false};
 }
 
 absl::StatusOr<std::vector<domain::Consent>> CustomerStore::Consents(const std::string& tenant,
@@ -166,7 +169,7 @@ absl::StatusOr<domain::Consent> CustomerStore::RecordConsent(const Actor& actor,
   if (c.record_time > now + absl::Minutes(5)) {
     return common::InvalidField("consent.record_time", "consent.record_time is in the future");
   }
-  auto r = repository_.AppendConsent(actor, id, c);
+  auto r = AppendConsent(repository_, actor, id, c);
   if (r.ok()) cache_.Invalidate(actor.tenant_id, id);
   return r;
 }
@@ -185,7 +188,7 @@ absl::StatusOr<domain::Interaction> CustomerStore::AddInteraction(const Actor& a
   CRM_RETURN_IF_ERROR(domain::ValidateInteraction(i));
   i.id = ids_.NewId();
   if (i.occur_time == absl::InfinitePast()) i.occur_time = clock_.Now();
-  auto r = repository_.AppendInteraction(actor, id, i);
+  auto r = AppendInteraction(repository_, actor, id, i);
   if (r.ok()) cache_.Invalidate(actor.tenant_id, id);
   return r;
 }

@@ -10,7 +10,7 @@ namespace crm::customer_store::app {
 
 class CustomerMerger final {
  public:
-  CustomerMerger(MergeRepository& repository, ViewCache& cache, const common::Clock& clock)
+  CustomerMerger(CustomerRepository& repository, ViewCache& cache, const common::Clock& clock)
       : repository_(repository), cache_(cache), clock_(clock) {}
 
   absl::StatusOr<MergeOutcome> Merge(const Actor& actor, const std::string& survivor_id,
@@ -19,7 +19,7 @@ class CustomerMerger final {
                                          const std::string& merge_id);
 
  private:
-  MergeRepository& repository_;
+  CustomerRepository& repository_;
   ViewCache& cache_;
   const common::Clock& clock_;
 };

@@ -11,26 +11,16 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "libs/outbox/write_port.h"
 #include "services/customer_store/domain/customer.h"
 #include "services/customer_store/domain/import_rules.h"
 #include "services/customer_store/domain/resolve_rules.h"
 
 namespace crm::customer_store::app {
 
-// Who writes: recorded in the audit log with every write.
-struct Actor {
-  std::string tenant_id;
-  std::string principal;
-  std::string request_id;  // x-request-id, for the audit trail
-  std::string method;
-  // The client's request_id field: a repeated call with the same key
-  // returns the first call's result instead of writing again.
-  std::string idempotency_key;
-  // Digest of the request without its request_id ("" = not checked): the
-  // same key with another fingerprint is refused (IDEMPOTENCY_KEY_REUSED),
-  // and a deterministic refusal is stored with the key and answered again.
-  std::string fingerprint;
-};
+// Who writes, under which idempotency key (the unit of work's WriteMeta):
+// recorded in the audit log with every write.
+using Actor = outbox::WriteMeta;
 
 // What a customer write with an idempotency key answered, stored with the
 // key so a retry answers exactly that even if the customer changed since.
@@ -68,17 +58,6 @@ struct InteractionQuery {
   int limit = 50;
 };
 
-// Merge: what the use case decides once both customers are locked.
-struct MergeDecision {
-  domain::Customer merged;                       // survivor after the merge
-  std::vector<std::string> filled_paths;         // profile paths filled from the source
-  std::vector<domain::Consent> resolutions;      // consent records to append
-};
-using MergeDecider = std::function<absl::StatusOr<MergeDecision>(
-    const domain::Customer& survivor, const domain::Customer& source,
-    const std::vector<domain::Consent>& survivor_current,
-    const std::vector<domain::Consent>& source_current)>;
-
 struct MergeOutcome {
   domain::Customer survivor;
   std::string merge_id;
@@ -98,45 +77,144 @@ struct MergeRecord {
   domain::Customer survivor_after;    // survivor profile right after it
   std::vector<std::string> filled_paths;
 };
-// Given the survivor now and the record, the survivor's profile after undo.
-using UnmergeDecider =
-    std::function<domain::Customer(const domain::Customer& survivor_now, const MergeRecord& record)>;
+
+// What a merge moved from the source to the survivor (record ids, kept in
+// the merge log so the unmerge moves exactly those back).
+struct MergeMoves {
+  std::vector<std::string> interactions;
+  std::vector<std::string> consents;
+  std::vector<std::string> added_consents;  // the resolutions appended to the survivor's
+};
+
+// A merge log entry loaded for an unmerge.
+struct LoggedMerge {
+  MergeRecord record;
+  MergeMoves moves;
+  bool undone = false;
+};
 
 struct UnmergeOutcome {
   domain::Customer survivor;
   domain::Customer restored;
 };
 
-// Each write runs in one transaction together with its audit record and its
-// outbox event. Reads and writes are tenant-scoped; another tenant's id is
-// NOT_FOUND (CUSTOMER_NOT_FOUND).
-class CustomerRepository {
- public:
-  virtual ~CustomerRepository() = default;
-  using Mutation = std::function<absl::Status(domain::Customer&)>;
+struct ResolveOutcome {
+  std::vector<domain::RefResult> results;  // one per reference, by index
+  int created = 0;                         // customers created by this call
+  bool replayed = false;                   // answered from the request_id's first call
+};
 
-  // IDENTITY_TAKEN (ALREADY_EXISTS) when an identity belongs to another customer.
-  // With actor.idempotency_key set, a repeated call answers what the first
-  // call answered (its stored CustomerAnswer or refusal); the key used by
-  // another method is INVALID_ARGUMENT, with another fingerprint
-  // IDEMPOTENCY_KEY_REUSED.
-  virtual absl::StatusOr<domain::Customer> Insert(const Actor& actor,
-                                                  const domain::Customer& c) = 0;
-  // The answer Insert or Update stored with actor.idempotency_key; nullopt
-  // when the key is unused (or expired); the stored refusal, or the key's
-  // misuse (another method or fingerprint), as an error.
+// What erasing a customer removed.
+struct Erasure {
+  domain::ErasureResult counts;
+  // The erased customer first, then those merged into it (erased with it).
+  std::vector<std::string> erased_ids;
+};
+
+// One write's transaction over the customer aggregate (its profile,
+// identities, consents, interactions and merge log), as the use cases drive
+// it (libs/outbox/write_port.h): load for update, save, append, emit. Every
+// call acts in the write's tenant and transaction.
+class CustomerTx {
+ public:
+  virtual ~CustomerTx() = default;
+  // Load for update, with its identities: the row stays locked until the
+  // write ends. NOT_FOUND CUSTOMER_MERGED (naming the survivor) or
+  // CUSTOMER_NOT_FOUND.
+  virtual absl::StatusOr<domain::Customer> LoadCustomer(const std::string& id) = 0;
+  // The customer as this write sees it now (not locked), e.g. after a merge
+  // moved identities to it; NOT_FOUND like LoadCustomer.
+  virtual absl::StatusOr<domain::Customer> ReadCustomer(const std::string& id) = 0;
+  // Keeps the customer from being deleted until the write ends (appends);
+  // NOT_FOUND like LoadCustomer.
+  virtual absl::Status LockCustomer(const std::string& id) = 0;
+  // Newest first.
+  virtual absl::StatusOr<std::vector<domain::Consent>> ConsentHistory(const std::string& id) = 0;
+  // The customers behind `ids` (an id reads as itself or as the survivor of
+  // its active merges, when that customer exists) and the owners of `keys`.
+  virtual domain::RefLookup LookupRefs(const std::vector<std::string>& ids,
+                                       const std::vector<domain::IdentityKey>& keys) = 0;
+
+  // Save: the profile row of a new customer (`is_new`) or every profile
+  // field of a loaded one (identities apart).
+  virtual void SaveProfile(const domain::Customer& c, bool is_new) = 0;
+  // The identities of `c`, replacing those of `before` (nullptr: a new
+  // customer). ALREADY_EXISTS IDENTITY_TAKEN (field emails / phones /
+  // external_ids) when one belongs to another customer.
+  virtual absl::Status SaveIdentities(const domain::Customer& c,
+                                      const domain::Customer* before) = 0;
+  // New customers with their identities, in bulk (ResolveCustomerRefs);
+  // ABORTED IMPORT_BATCH_CONFLICT when a concurrent writer took one of
+  // their identities.
+  virtual absl::Status InsertNewCustomers(const std::vector<domain::NewCustomer>& creates) = 0;
+
+  // Append: a consent record or an interaction of the customer; the
+  // write's key names the new record from then on.
+  virtual void AppendConsent(const std::string& customer_id, const domain::Consent& c) = 0;
+  virtual void AppendInteraction(const std::string& customer_id, const domain::Interaction& i) = 0;
+
+  // Merge: moves the source's identities, interactions and consents to the
+  // survivor and appends `resolutions` to the survivor's consent history.
+  virtual MergeMoves MoveToSurvivor(const std::string& survivor_id, const std::string& source_id,
+                                    const std::vector<domain::Consent>& resolutions) = 0;
+  // Deletes a merged source's row (its moved records stay with the survivor).
+  virtual void DeleteMergedSource(const std::string& source_id) = 0;
+  // Appends the merge log entry (record.id is ignored); returns the merge id.
+  virtual std::string AppendMerge(const MergeRecord& record, const MergeMoves& moves) = 0;
+  // Unmerge: the merge log entry, locked; NOT_FOUND NOT_MERGED when there is
+  // none with this id for this survivor.
+  virtual absl::StatusOr<LoggedMerge> LoadMerge(const std::string& survivor_id,
+                                                const std::string& merge_id) = 0;
+  // Moves back what the merge moved to the restored source (its row saved
+  // before) and removes the consent records the merge added.
+  virtual void MoveBack(const LoggedMerge& merge) = 0;
+  virtual void MarkUnmerged(const std::string& merge_id) = 0;
+
+  // Erasure: deletes the customer with its identities, interactions,
+  // purchases (its own and those of the customers merged into it) and
+  // merge-log entries; remembers it and those merged into it as erased (so
+  // late order events are dropped). Consent records stay as proof of
+  // consent.
+  virtual Erasure EraseCustomer(const std::string& id) = 0;
+  // Forgets the answers stored with idempotency keys that name one of
+  // `customer_ids` (a retry then answers the customer as it is: not found).
+  virtual void ForgetStoredAnswers(const std::vector<std::string>& customer_ids) = 0;
+
+  // Emit: an outbox event, committed with the write.
+  // customer.created / customer.updated (id and version).
+  virtual void EmitCustomer(const char* type, const domain::Customer& c) = 0;
+  virtual void EmitErased(const Erasure& e) = 0;
+  virtual void EmitConsent(const std::string& customer_id, const domain::Consent& c) = 0;
+  virtual void EmitInteraction(const std::string& customer_id, const domain::Interaction& i) = 0;
+  virtual void EmitMerged(const std::string& survivor_id, const std::string& source_id,
+                          const std::string& merge_id) = 0;
+  virtual void EmitUnmerged(const std::string& survivor_id, const std::string& restored_id,
+                            const std::string& merge_id) = 0;
+};
+
+// The customer aggregate's storage: its writes run through CustomerTx
+// (Run<T>, once per idempotency key, in one transaction with the audit row
+// and the outbox events, the answer T stored with the key; a refusal writes
+// nothing), its reads below. Reads and writes are tenant-scoped; another
+// tenant's id is NOT_FOUND (CUSTOMER_NOT_FOUND).
+//
+// Keys: a repeated call with actor.idempotency_key answers what the first
+// call answered (its stored answer or, with a fingerprint, its
+// deterministic refusal); the key used by another method is
+// INVALID_ARGUMENT, with another fingerprint IDEMPOTENCY_KEY_REUSED. An
+// append's retry reads its record back; the key of an append naming another
+// customer's record is IDEMPOTENCY_KEY_REUSED.
+class CustomerRepository
+    : public outbox::UnitOfWork<CustomerTx, CustomerAnswer, domain::ErasureResult, domain::Consent,
+                                domain::Interaction, MergeOutcome, UnmergeOutcome, ResolveOutcome> {
+ public:
+  // The answer a create or update stored with actor.idempotency_key;
+  // nullopt when the key is unused (or expired) or its answer was
+  // forgotten; the stored refusal, or the key's misuse (another method or
+  // fingerprint), as an error.
   virtual absl::StatusOr<std::optional<CustomerAnswer>> FindAnswer(const Actor& actor) = 0;
   virtual absl::StatusOr<domain::Customer> Get(const std::string& tenant,
                                                const std::string& id) = 0;
-  // Locks the row, checks if_match (when non-empty; mismatch is ABORTED with
-  // ETAG_MISMATCH), runs the mutation and writes the result with version + 1.
-  // A mutation that changes nothing writes nothing and returns the row.
-  // With actor.idempotency_key set, claims it like Insert.
-  virtual absl::StatusOr<domain::Customer> Update(const Actor& actor, const std::string& id,
-                                                  const std::string& if_match,
-                                                  const Mutation& mutate) = 0;
-  virtual absl::StatusOr<domain::ErasureResult> Erase(const Actor& actor, const std::string& id,
-                                                      const std::string& if_match) = 0;
   virtual absl::StatusOr<Page<domain::Customer>> List(const std::string& tenant,
                                                       const ListQuery& q) = 0;
   virtual absl::StatusOr<Page<domain::Customer>> Search(const std::string& tenant,
@@ -144,14 +222,8 @@ class CustomerRepository {
   // Distinct ids of the customers owning any of the identities.
   virtual absl::StatusOr<std::vector<std::string>> FindOwners(
       const std::string& tenant, const std::vector<domain::Identity>& identities) = 0;
-  // Both appends honour actor.idempotency_key like Insert.
-  virtual absl::StatusOr<domain::Consent> AppendConsent(const Actor& actor, const std::string& id,
-                                                        const domain::Consent& c) = 0;
   virtual absl::StatusOr<std::vector<domain::Consent>> ConsentHistory(const std::string& tenant,
                                                                       const std::string& id) = 0;
-  virtual absl::StatusOr<domain::Interaction> AppendInteraction(const Actor& actor,
-                                                                const std::string& id,
-                                                                const domain::Interaction& i) = 0;
   virtual absl::StatusOr<Page<domain::Interaction>> Interactions(const std::string& tenant,
                                                                  const std::string& id,
                                                                  const InteractionQuery& q) = 0;
@@ -160,23 +232,10 @@ class CustomerRepository {
                                                         int interaction_limit) = 0;
   virtual absl::StatusOr<domain::CustomerExport> LoadExport(const std::string& tenant,
                                                             const std::string& id) = 0;
-};
-
-// Merge and unmerge, each in one transaction with the merge log, audit row
-// and outbox event. Both customers are locked before `decide` runs.
-class MergeRepository {
- public:
-  virtual ~MergeRepository() = default;
-  // NOT_FOUND (CUSTOMER_NOT_FOUND / CUSTOMER_MERGED) when either is absent.
-  virtual absl::StatusOr<MergeOutcome> Merge(const Actor& actor, const std::string& survivor_id,
-                                             const std::string& source_id,
-                                             const MergeDecider& decide) = 0;
-  // NOT_FOUND (NOT_MERGED) for an unknown merge of this survivor;
-  // FAILED_PRECONDITION (NOT_MERGED) when it was already undone.
-  virtual absl::StatusOr<UnmergeOutcome> Unmerge(const Actor& actor,
-                                                 const std::string& survivor_id,
-                                                 const std::string& merge_id,
-                                                 const UnmergeDecider& decide) = 0;
+  // CustomerTx::LookupRefs in a read-only transaction of its own.
+  virtual absl::StatusOr<domain::RefLookup> LookupRefs(
+      const std::string& tenant, const std::vector<std::string>& ids,
+      const std::vector<domain::IdentityKey>& keys) = 0;
 };
 
 struct ImportReport {
@@ -207,34 +266,6 @@ class ImportRepository {
                                               std::vector<domain::ImportRow> rows,
                                               const ImportPlanner& plan,
                                               const ImportUpdater& apply) = 0;
-};
-
-struct ResolveOutcome {
-  std::vector<domain::RefResult> results;  // one per reference, by index
-  int created = 0;                         // customers created by this call
-  bool replayed = false;                   // answered from the request_id's first call
-};
-// Decides a batch once the database has answered its lookups.
-using ResolvePlanner = std::function<domain::ResolvePlan(const domain::RefLookup&)>;
-
-// Batch resolution of customer references (ResolveCustomerRefs) in one
-// transaction and a fixed number of statements: the customers behind `ids`
-// (following active merges to the survivor), the owners of `keys`, then
-// `plan`, then the customers it creates with their identities, one
-// customer.created event each and the audit row. `write` false: read only
-// (a plan that creates is then INTERNAL). With write and
-// actor.idempotency_key the call is strictly idempotent by the key and
-// `fingerprint` (a replay answers the stored results; another fingerprint
-// is IDEMPOTENCY_KEY_REUSED). A concurrent writer taking one of the new
-// identities fails the call with ABORTED (retry it).
-class RefResolveRepository {
- public:
-  virtual ~RefResolveRepository() = default;
-  virtual absl::StatusOr<ResolveOutcome> ResolveRefs(const Actor& actor,
-                                                     const std::string& fingerprint,
-                                                     const std::vector<std::string>& ids,
-                                                     const std::vector<domain::IdentityKey>& keys,
-                                                     bool write, const ResolvePlanner& plan) = 0;
 };
 
 // The purchase projection fed by order events.

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
 
 namespace crm::customer_store::app {
 
@@ -32,7 +33,7 @@ absl::StatusOr<ResolveOutcome> CustomerResolver::Resolve(const Actor& actor,
     keys.insert(p.keys.begin(), p.keys.end());
   }
   const absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now()));
-  ResolvePlanner plan = [&](const domain::RefLookup& lookup) {
+  auto plan = [&](const domain::RefLookup& lookup) {
     domain::ResolvePlan p = domain::PlanResolution(parsed, lookup, create_missing,
                                                    [this] { return ids_.NewId(); });
     for (domain::NewCustomer& c : p.creates) {
@@ -41,10 +42,29 @@ absl::StatusOr<ResolveOutcome> CustomerResolver::Resolve(const Actor& actor,
     }
     return p;
   };
-  return repository_.ResolveRefs(actor, fingerprint,
-                                 std::vector<std::string>(ids.begin(), ids.end()),
-                                 std::vector<domain::IdentityKey>(keys.begin(), keys.end()),
-                                 create_missing, plan);
+  const std::vector<std::string> id_list(ids.begin(), ids.end());
+  const std::vector<domain::IdentityKey> key_list(keys.begin(), keys.end());
+  if (!create_missing) {  // read only: no transaction of a write, no audit row
+    CRM_ASSIGN_OR_RETURN(domain::RefLookup lookup,
+                         repository_.LookupRefs(actor.tenant_id, id_list, key_list));
+    domain::ResolvePlan p = plan(lookup);
+    if (!p.creates.empty()) return absl::InternalError("a read-only resolution planned customers");
+    return ResolveOutcome{std::move(p.results), 0, false};
+  }
+  // Strictly idempotent by the key and the request's fingerprint.
+  Actor strict = actor;
+  strict.fingerprint = fingerprint;
+  return repository_.Run<ResolveOutcome>(
+      strict, "resolve-customer-refs", [&](CustomerTx& tx) -> absl::StatusOr<ResolveOutcome> {
+        domain::ResolvePlan p = plan(tx.LookupRefs(id_list, key_list));
+        if (!p.creates.empty()) {
+          CRM_RETURN_IF_ERROR(tx.InsertNewCustomers(p.creates));
+          for (const domain::NewCustomer& n : p.creates) {
+            tx.EmitCustomer("customer.created", n.customer);
+          }
+        }
+        return ResolveOutcome{std::move(p.results), static_cast<int>(p.creates.size()), false};
+      });
 }
 
 }  // namespace crm::customer_store::app

@@ -14,7 +14,7 @@ namespace crm::customer_store::app {
 
 class CustomerResolver final {
  public:
-  CustomerResolver(RefResolveRepository& repository, const common::Clock& clock,
+  CustomerResolver(CustomerRepository& repository, const common::Clock& clock,
                    common::IdGenerator& ids)
       : repository_(repository), clock_(clock), ids_(ids) {}
 
@@ -26,7 +26,7 @@ class CustomerResolver final {
                                          bool create_missing, const std::string& fingerprint);
 
  private:
-  RefResolveRepository& repository_;
+  CustomerRepository& repository_;
   const common::Clock& clock_;
   common::IdGenerator& ids_;
 };

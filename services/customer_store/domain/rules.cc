@@ -1,7 +1,9 @@
 #include "services/customer_store/domain/rules.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -412,6 +414,58 @@ std::vector<Identity> IdentitiesOf(const Customer& c) {
     out.push_back({IdentityKind::kExternalId, x.value, x.source, absl::InfinitePast()});
   }
   return out;
+}
+
+namespace {
+// Attributes as stored: times at microseconds.
+bool SameAttributes(const std::map<std::string, AttributeValue>& a,
+                    const std::map<std::string, AttributeValue>& b) {
+  if (a.size() != b.size()) return false;
+  for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j) {
+    if (i->first != j->first || i->second.index() != j->second.index()) return false;
+    const auto* ta = std::get_if<absl::Time>(&i->second);
+    if (ta != nullptr
+            ? absl::ToUnixMicros(*ta) != absl::ToUnixMicros(std::get<absl::Time>(j->second))
+            : i->second != j->second) {
+      return false;
+    }
+  }
+  return true;
+}
+}  // namespace
+
+bool SameContent(const Customer& a, const Customer& b) {
+  auto address = [](const std::optional<PostalAddress>& p) {
+    return p ? std::make_tuple(true, p->lines, p->locality, p->region, p->postal_code,
+                               p->country_code)
+             : std::make_tuple(false, std::vector<std::string>{}, std::string(), std::string(),
+                               std::string(), std::string());
+  };
+  auto anniversaries = [](const std::vector<Anniversary>& v) {
+    std::vector<std::tuple<std::string, int, int, int>> out;
+    for (const auto& x : v) out.emplace_back(x.label, x.date.year, x.date.month, x.date.day);
+    return out;
+  };
+  return a.given_name == b.given_name && a.family_name == b.family_name &&
+         a.display_name == b.display_name && a.emails == b.emails && a.phones == b.phones &&
+         a.external_ids == b.external_ids &&
+         address(a.postal_address) == address(b.postal_address) && a.birthday == b.birthday &&
+         anniversaries(a.anniversaries) == anniversaries(b.anniversaries) && a.locale == b.locale &&
+         a.time_zone == b.time_zone && a.lifecycle_stage == b.lifecycle_stage &&
+         a.owner == b.owner && SameAttributes(a.attributes, b.attributes);
+}
+
+absl::Status CheckIfMatch(const Customer& c, const std::string& if_match) {
+  if (if_match.empty() || if_match == EtagOf(c)) return absl::OkStatus();
+  return common::WithReason(absl::AbortedError("etag does not match: the customer changed since "
+                                               "you read it; read it again and retry"),
+                            "ETAG_MISMATCH");
+}
+
+absl::Status CheckErasureIfMatch(const Customer& c, const std::string& if_match) {
+  if (if_match.empty() || if_match == EtagOf(c)) return absl::OkStatus();
+  return common::WithReason(absl::AbortedError("etag does not match: read again and retry"),
+                            "ETAG_MISMATCH");
 }
 
 }  // namespace crm::customer_store::domain

@@ -52,4 +52,14 @@ absl::Status ValidateInteraction(const Interaction& i);
 // Identities of a customer as the flat list stored in the identities table.
 std::vector<Identity> IdentitiesOf(const Customer& c);
 
+// Whether two customers hold the same content: every field a write may
+// change, not the id, version or times. An update that keeps the content
+// writes nothing.
+bool SameContent(const Customer& a, const Customer& b);
+
+// An update's or an erasure's if_match against the customer's etag ("":
+// not checked); ABORTED ETAG_MISMATCH on a mismatch.
+absl::Status CheckIfMatch(const Customer& c, const std::string& if_match);
+absl::Status CheckErasureIfMatch(const Customer& c, const std::string& if_match);
+
 }  // namespace crm::customer_store::domain

@@ -105,23 +105,6 @@ std::string InteractionCursor(const domain::Interaction& i) {
   return absl::StrCat(absl::ToUnixMicros(i.occur_time), "|", i.id);
 }
 
-bool SameContent(const Customer& a, const Customer& b) {
-  auto addr = [](const std::optional<domain::PostalAddress>& x) {
-    return x ? AddressToJson(*x) : std::string();
-  };
-  auto date = [](const std::optional<domain::Date>& x) {
-    return x ? DateToJson(*x) : std::string();
-  };
-  return a.given_name == b.given_name && a.family_name == b.family_name &&
-         a.display_name == b.display_name && a.emails == b.emails && a.phones == b.phones &&
-         a.external_ids == b.external_ids && addr(a.postal_address) == addr(b.postal_address) &&
-         date(a.birthday) == date(b.birthday) &&
-         AnniversariesToJson(a.anniversaries) == AnniversariesToJson(b.anniversaries) &&
-         a.locale == b.locale && a.time_zone == b.time_zone &&
-         a.lifecycle_stage == b.lifecycle_stage && a.owner == b.owner &&
-         AttributesToJson(a.attributes) == AttributesToJson(b.attributes);
-}
-
 // The request_id of an earlier call for another customer.
 absl::Status ReusedKey() {
   return common::WithField(
@@ -177,11 +160,6 @@ std::string IdentityLabel(const domain::Identity& i) {
 }
 
 }  // namespace
-
-outbox::WriteMeta MetaOf(const app::Actor& a) {
-  return outbox::WriteMeta{a.tenant_id, a.principal,       a.request_id,
-                           a.method,    a.idempotency_key, a.fingerprint};
-}
 
 // ------------------------------------------------------------ queries
 // Every statement of this file (libs/pg/pool.h, NamedQuery: a misspelt query
@@ -447,16 +425,18 @@ absl::StatusOr<std::vector<domain::Consent>> PgCustomerRepository::ConsentHistor
   return out;
 }
 
-outbox::AnswerCodec<Customer> PgCustomerRepository::CustomerCodec(bool created) {
-  outbox::AnswerCodec<Customer> codec;
-  codec.encode = [created](const Customer& c) { return AnswerJson(c, created); };
+outbox::AnswerCodec<app::CustomerAnswer> PgCustomerRepository::CustomerCodec() {
+  outbox::AnswerCodec<app::CustomerAnswer> codec;
+  codec.encode = [](const app::CustomerAnswer& a) { return AnswerJson(a.customer, a.created); };
   codec.replay = [this](const outbox::WriteTx& w, const std::string& stored,
-                        const std::string& id) -> absl::StatusOr<Customer> {
+                        const std::string& id) -> absl::StatusOr<app::CustomerAnswer> {
     // No stored answer (a key claimed before answers were stored, or the
     // customer erased since): the customer as it is now.
-    if (stored.empty()) return LoadCustomer(w.sql(), w.tenant(), id, false);
-    CRM_ASSIGN_OR_RETURN(app::CustomerAnswer answer, AnswerFromJson(stored));
-    return std::move(answer.customer);
+    if (stored.empty()) {
+      CRM_ASSIGN_OR_RETURN(Customer c, LoadCustomer(w.sql(), w.tenant(), id, false));
+      return app::CustomerAnswer{std::move(c), false};
+    }
+    return AnswerFromJson(stored);
   };
   return codec;
 }
@@ -556,21 +536,9 @@ absl::Status PgCustomerRepository::WriteIdentities(pqxx::work& tx, const std::st
   return absl::OkStatus();
 }
 
-absl::StatusOr<Customer> PgCustomerRepository::Insert(const app::Actor& actor, const Customer& c) {
-  return WriteOnce<Customer>(
-      actor, c.id, CustomerCodec(true), [&](const outbox::WriteTx& w) -> absl::StatusOr<Customer> {
-        InsertProfile(w.sql(), w.tenant(), c);
-        CRM_RETURN_IF_ERROR(WriteIdentities(w.sql(), w.tenant(), c, nullptr));
-        w.Emit(c.id, "customer.created",
-               absl::StrCat(R"({"customer_id":")", c.id, R"(","version":)", c.version, "}"));
-        return c;
-      });
-}
-
 absl::StatusOr<std::optional<app::CustomerAnswer>> PgCustomerRepository::FindAnswer(
     const app::Actor& actor) {
-  CRM_ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                       writer_.FindStoredResponse(MetaOf(actor)));
+  CRM_ASSIGN_OR_RETURN(std::optional<std::string> stored, writer_.FindStoredResponse(actor));
   if (!stored) return std::optional<app::CustomerAnswer>();
   CRM_ASSIGN_OR_RETURN(app::CustomerAnswer answer, AnswerFromJson(*stored));
   return std::optional<app::CustomerAnswer>(std::move(answer));
@@ -584,72 +552,6 @@ absl::StatusOr<Customer> PgCustomerRepository::Get(const std::string& tenant,
     return absl::OkStatus();
   }));
   return out;
-}
-
-absl::StatusOr<Customer> PgCustomerRepository::Update(const app::Actor& actor,
-                                                      const std::string& id,
-                                                      const std::string& if_match,
-                                                      const Mutation& mutate) {
-  return WriteOnce<Customer>(
-      actor, id, CustomerCodec(false), [&](const outbox::WriteTx& w) -> absl::StatusOr<Customer> {
-        CRM_ASSIGN_OR_RETURN(Customer before, LoadCustomer(w.sql(), w.tenant(), id, true));
-        if (!if_match.empty() && if_match != domain::EtagOf(before)) {
-          return common::WithReason(absl::AbortedError("etag does not match: the customer changed "
-                                                       "since you read it; "
-                                                       "read it again and retry"),
-                                    "ETAG_MISMATCH");
-        }
-        Customer after = before;
-        CRM_RETURN_IF_ERROR(mutate(after));
-        if (SameContent(before, after)) return before;
-        after.version = before.version + 1;
-        WriteProfile(w.sql(), w.tenant(), after);
-        CRM_RETURN_IF_ERROR(WriteIdentities(w.sql(), w.tenant(), after, &before));
-        w.Emit(id, "customer.updated",
-               absl::StrCat(R"({"customer_id":")", id, R"(","version":)", after.version, "}"));
-        return after;
-      });
-}
-
-absl::StatusOr<domain::ErasureResult> PgCustomerRepository::Erase(const app::Actor& actor,
-                                                                  const std::string& id,
-                                                                  const std::string& if_match) {
-  return WriteOnce<domain::ErasureResult>(
-      actor, id, kErasureCodec,
-      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::ErasureResult> {
-        const std::string& t = w.tenant();
-        CRM_ASSIGN_OR_RETURN(Customer before, LoadCustomer(w.sql(), t, id, true));
-        if (!if_match.empty() && if_match != domain::EtagOf(before)) {
-          return common::WithReason(absl::AbortedError("etag does not match: read again and retry"),
-                                    "ETAG_MISMATCH");
-        }
-        domain::ErasureResult out;
-        out.interactions_erased =
-            pool_.Exec(w.sql(), kCountInteractions, t, id)[0][0].as<int64_t>();
-        out.identities_erased = pool_.Exec(w.sql(), kCountIdentitiesOf, t, id)[0][0].as<int64_t>();
-        // Identities and interactions go by ON DELETE CASCADE. Consent records
-        // hold no personal data besides this id and stay as proof of consent.
-        // Every id the erasure covers (this customer and those merged into it),
-        // for the other engines' consumers of customer.erased.
-        nlohmann::json erased = nlohmann::json::array({id});
-        std::vector<std::string> erased_ids = {id};
-        for (const auto& row : pool_.Exec(w.sql(), kInsertErasuresOf, t, id)) {
-          std::string e = row[0].as<std::string>();
-          if (e == id) continue;
-          erased.push_back(e);
-          erased_ids.push_back(std::move(e));
-        }
-        pool_.Exec(w.sql(), kDeletePurchasesOf, t, id);
-        // Merge-log snapshots hold the customer's personal data too, and so
-        // do the answers stored with idempotency keys (a retry of such a
-        // call now answers the customer as it is: not found).
-        pool_.Exec(w.sql(), kDeleteMergesOf, t, id);
-        pool_.Exec(w.sql(), kForgetStoredAnswers, t, pg::TextArrayLiteral(erased_ids));
-        pool_.Exec(w.sql(), kDeleteCustomer, t, id);
-        w.Emit(id, "customer.erased",
-               nlohmann::json{{"customer_id", id}, {"erased_customer_ids", erased}}.dump());
-        return out;
-      });
 }
 
 absl::StatusOr<app::Page<Customer>> PgCustomerRepository::List(const std::string& tenant,
@@ -721,30 +623,6 @@ absl::StatusOr<std::vector<std::string>> PgCustomerRepository::FindOwners(
   return owners;
 }
 
-absl::StatusOr<domain::Consent> PgCustomerRepository::AppendConsent(const app::Actor& actor,
-                                                                    const std::string& id,
-                                                                    const domain::Consent& c) {
-  return WriteOnce<domain::Consent>(
-      actor, id, RecordCodec(kSelectConsentById, id, ConsentFromRow),
-      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Consent> {
-        if (pool_.Exec(w.sql(), kLockCustomer, w.tenant(), id).empty()) {
-          return NotFoundOrMerged(w.sql(), w.tenant(), id);
-        }
-        pqxx::result inserted = pool_.Exec(w.sql(), kInsertConsentReturningId, w.tenant(), id,
-                                           static_cast<int>(c.channel), static_cast<int>(c.purpose),
-                                           static_cast<int>(c.status), c.source, c.policy_version,
-                                           absl::ToUnixMicros(c.record_time));
-        // The record id is known only now: the key names it from here on.
-        w.SetResource(inserted[0][0].as<std::string>());
-        w.Emit(
-            id, "consent.recorded",
-            absl::StrCat(R"({"customer_id":")", id, R"(","channel":)", static_cast<int>(c.channel),
-                         R"(,"purpose":)", static_cast<int>(c.purpose), R"(,"status":)",
-                         static_cast<int>(c.status), "}"));
-        return c;
-      });
-}
-
 absl::StatusOr<std::vector<domain::Consent>> PgCustomerRepository::ConsentHistory(
     const std::string& tenant, const std::string& id) {
   std::vector<domain::Consent> out;
@@ -756,25 +634,6 @@ absl::StatusOr<std::vector<domain::Consent>> PgCustomerRepository::ConsentHistor
     return absl::OkStatus();
   }));
   return out;
-}
-
-absl::StatusOr<domain::Interaction> PgCustomerRepository::AppendInteraction(
-    const app::Actor& actor, const std::string& id, const domain::Interaction& i) {
-  return WriteOnce<domain::Interaction>(
-      actor, id, RecordCodec(kSelectInteractionById, id, InteractionFromRow),
-      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::Interaction> {
-        if (pool_.Exec(w.sql(), kLockCustomer, w.tenant(), id).empty()) {
-          return NotFoundOrMerged(w.sql(), w.tenant(), id);
-        }
-        w.SetResource(i.id);
-        pool_.Exec(w.sql(), kInsertInteraction, w.tenant(), i.id, id, static_cast<int>(i.kind),
-                   i.channel, absl::ToUnixMicros(i.occur_time), i.actor, i.summary, i.payload_json,
-                   i.source);
-        w.Emit(id, "interaction.created",
-               absl::StrCat(R"({"customer_id":")", id, R"(","interaction_id":")", i.id,
-                            R"(","kind":)", static_cast<int>(i.kind), "}"));
-        return i;
-      });
 }
 
 absl::StatusOr<app::Page<domain::Interaction>> PgCustomerRepository::Interactions(
@@ -870,6 +729,190 @@ absl::StatusOr<domain::CustomerExport> PgCustomerRepository::LoadExport(const st
     return absl::OkStatus();
   }));
   return e;
+}
+
+// ------------------------------------------------------------------- writes
+
+// One write's transaction (app::CustomerTx) over the repository's queries.
+class PgCustomerRepository::Tx final : public app::CustomerTx {
+ public:
+  Tx(PgCustomerRepository& repo, const outbox::WriteTx& w) : repo_(repo), w_(w) {}
+
+  absl::StatusOr<Customer> LoadCustomer(const std::string& id) override {
+    return repo_.LoadCustomer(w_.sql(), w_.tenant(), id, true);
+  }
+  absl::StatusOr<Customer> ReadCustomer(const std::string& id) override {
+    return repo_.LoadCustomer(w_.sql(), w_.tenant(), id, false);
+  }
+  absl::Status LockCustomer(const std::string& id) override {
+    if (!Exec(kLockCustomer, id).empty()) return absl::OkStatus();
+    return repo_.NotFoundOrMerged(w_.sql(), w_.tenant(), id);
+  }
+  absl::StatusOr<std::vector<domain::Consent>> ConsentHistory(const std::string& id) override {
+    return repo_.ConsentHistoryTx(w_.sql(), w_.tenant(), id);
+  }
+  domain::RefLookup LookupRefs(const std::vector<std::string>& ids,
+                               const std::vector<domain::IdentityKey>& keys) override {
+    return repo_.LookupRefsTx(w_.sql(), w_.tenant(), ids, keys);
+  }
+  void SaveProfile(const Customer& c, bool is_new) override {
+    if (is_new) {
+      repo_.InsertProfile(w_.sql(), w_.tenant(), c);
+    } else {
+      repo_.WriteProfile(w_.sql(), w_.tenant(), c);
+    }
+  }
+  absl::Status SaveIdentities(const Customer& c, const Customer* before) override {
+    return repo_.WriteIdentities(w_.sql(), w_.tenant(), c, before);
+  }
+  absl::Status InsertNewCustomers(const std::vector<domain::NewCustomer>& creates) override {
+    return repo_.InsertNewCustomers(w_.sql(), w_.tenant(), creates);
+  }
+  void AppendConsent(const std::string& customer_id, const domain::Consent& c) override {
+    pqxx::result inserted =
+        Exec(kInsertConsentReturningId, customer_id, static_cast<int>(c.channel),
+             static_cast<int>(c.purpose), static_cast<int>(c.status), c.source, c.policy_version,
+             absl::ToUnixMicros(c.record_time));
+    // The record id is known only now: the key names it from here on.
+    w_.SetResource(inserted[0][0].as<std::string>());
+  }
+  void AppendInteraction(const std::string& customer_id, const domain::Interaction& i) override {
+    w_.SetResource(i.id);
+    Exec(kInsertInteraction, i.id, customer_id, static_cast<int>(i.kind), i.channel,
+         absl::ToUnixMicros(i.occur_time), i.actor, i.summary, i.payload_json, i.source);
+  }
+  app::MergeMoves MoveToSurvivor(const std::string& survivor_id, const std::string& source_id,
+                                 const std::vector<domain::Consent>& resolutions) override {
+    return repo_.MoveToSurvivor(w_.sql(), w_.tenant(), survivor_id, source_id, resolutions);
+  }
+  void DeleteMergedSource(const std::string& source_id) override {
+    Exec(kDeleteCustomer, source_id);
+  }
+  std::string AppendMerge(const app::MergeRecord& record, const app::MergeMoves& moves) override {
+    return repo_.AppendMerge(w_.sql(), w_.tenant(), record, moves);
+  }
+  absl::StatusOr<app::LoggedMerge> LoadMerge(const std::string& survivor_id,
+                                             const std::string& merge_id) override {
+    return repo_.LoadMerge(w_.sql(), w_.tenant(), survivor_id, merge_id);
+  }
+  void MoveBack(const app::LoggedMerge& merge) override {
+    repo_.MoveBack(w_.sql(), w_.tenant(), merge);
+  }
+  void MarkUnmerged(const std::string& merge_id) override {
+    repo_.MarkUnmerged(w_.sql(), w_.tenant(), merge_id);
+  }
+  app::Erasure EraseCustomer(const std::string& id) override {
+    app::Erasure e;
+    e.counts.interactions_erased = Exec(kCountInteractions, id)[0][0].as<int64_t>();
+    e.counts.identities_erased = Exec(kCountIdentitiesOf, id)[0][0].as<int64_t>();
+    // Every id the erasure covers (this customer and those merged into it).
+    e.erased_ids = {id};
+    for (const auto& row : Exec(kInsertErasuresOf, id)) {
+      if (std::string other = row[0].as<std::string>(); other != id) {
+        e.erased_ids.push_back(std::move(other));
+      }
+    }
+    Exec(kDeletePurchasesOf, id);
+    // Merge-log snapshots hold the customer's personal data too.
+    Exec(kDeleteMergesOf, id);
+    // Identities and interactions go by ON DELETE CASCADE.
+    Exec(kDeleteCustomer, id);
+    return e;
+  }
+  void ForgetStoredAnswers(const std::vector<std::string>& customer_ids) override {
+    Exec(kForgetStoredAnswers, pg::TextArrayLiteral(customer_ids));
+  }
+
+  void EmitCustomer(const char* type, const Customer& c) override {
+    w_.Emit(c.id, type,
+            absl::StrCat(R"({"customer_id":")", c.id, R"(","version":)", c.version, "}"));
+  }
+  void EmitErased(const app::Erasure& e) override {
+    const std::string& id = e.erased_ids.front();
+    w_.Emit(id, "customer.erased",
+            nlohmann::json{{"customer_id", id}, {"erased_customer_ids", e.erased_ids}}.dump());
+  }
+  void EmitConsent(const std::string& id, const domain::Consent& c) override {
+    w_.Emit(id, "consent.recorded",
+            absl::StrCat(R"({"customer_id":")", id, R"(","channel":)", static_cast<int>(c.channel),
+                         R"(,"purpose":)", static_cast<int>(c.purpose), R"(,"status":)",
+                         static_cast<int>(c.status), "}"));
+  }
+  void EmitInteraction(const std::string& id, const domain::Interaction& i) override {
+    w_.Emit(id, "interaction.created",
+            absl::StrCat(R"({"customer_id":")", id, R"(","interaction_id":")", i.id, R"(","kind":)",
+                         static_cast<int>(i.kind), "}"));
+  }
+  void EmitMerged(const std::string& survivor_id, const std::string& source_id,
+                  const std::string& merge_id) override {
+    w_.Emit(survivor_id, "customer.merged",
+            absl::StrCat(R"({"customer_id":")", survivor_id, R"(","source_customer_id":")",
+                         source_id, R"(","merge_id":")", merge_id, R"("})"));
+  }
+  void EmitUnmerged(const std::string& survivor_id, const std::string& restored_id,
+                    const std::string& merge_id) override {
+    w_.Emit(survivor_id, "customer.unmerged",
+            absl::StrCat(R"({"customer_id":")", survivor_id, R"(","restored_customer_id":")",
+                         restored_id, R"(","merge_id":")", merge_id, R"("})"));
+  }
+
+ private:
+  // A statement of this write, in its tenant: (tenant, args...).
+  template <typename... Args>
+  pqxx::result Exec(const pg::NamedQuery& q, Args&&... args) {
+    return repo_.pool_.Exec(w_.sql(), q, w_.tenant(), std::forward<Args>(args)...);
+  }
+
+  PgCustomerRepository& repo_;
+  const outbox::WriteTx& w_;
+};
+
+template <typename T>
+absl::StatusOr<T> PgCustomerRepository::RunTx(
+    const outbox::WriteMeta& meta, const std::string& resource, const outbox::AnswerCodec<T>& codec,
+    absl::FunctionRef<absl::StatusOr<T>(app::CustomerTx&)> work) {
+  return outbox::WriteOnce<T>(writer_, meta, resource, codec,
+                              [&](const outbox::WriteTx& w) -> absl::StatusOr<T> {
+                                Tx tx(*this, w);
+                                return work(tx);
+                              });
+}
+
+absl::StatusOr<app::CustomerAnswer> PgCustomerRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<app::CustomerAnswer>(app::CustomerTx&)> work) {
+  return RunTx(meta, resource, CustomerCodec(), work);
+}
+absl::StatusOr<domain::ErasureResult> PgCustomerRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::ErasureResult>(app::CustomerTx&)> work) {
+  return RunTx(meta, resource, kErasureCodec, work);
+}
+absl::StatusOr<domain::Consent> PgCustomerRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::Consent>(app::CustomerTx&)> work) {
+  return RunTx(meta, resource, RecordCodec(kSelectConsentById, resource, ConsentFromRow), work);
+}
+absl::StatusOr<domain::Interaction> PgCustomerRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::Interaction>(app::CustomerTx&)> work) {
+  return RunTx(meta, resource, RecordCodec(kSelectInteractionById, resource, InteractionFromRow),
+               work);
+}
+absl::StatusOr<app::MergeOutcome> PgCustomerRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<app::MergeOutcome>(app::CustomerTx&)> work) {
+  return RunTx(meta, resource, MergeCodec(), work);
+}
+absl::StatusOr<app::UnmergeOutcome> PgCustomerRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<app::UnmergeOutcome>(app::CustomerTx&)> work) {
+  return RunTx(meta, resource, UnmergeCodec(), work);
+}
+absl::StatusOr<app::ResolveOutcome> PgCustomerRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<app::ResolveOutcome>(app::CustomerTx&)> work) {
+  return RunTx(meta, resource, ResolveCodec(), work);
 }
 
 }  // namespace crm::customer_store::storage

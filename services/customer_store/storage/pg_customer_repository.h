@@ -1,7 +1,11 @@
 #pragma once
 // CustomerRepository over PostgreSQL (schema customer_store). Every write
-// runs in one tenant-scoped transaction with its audit row and outbox event;
-// a write that fails is audited with its outcome in a transaction of its own.
+// runs through the platform's unit of work (outbox::WriteOnce): one
+// tenant-scoped transaction with its audit row, outbox events and stored
+// answer; a write that fails is audited with its outcome in a transaction of
+// its own. The use cases drive a write through CustomerTx (class Tx); this
+// adapter keeps the SQL, the row mapping, the answer codecs and the event
+// payloads.
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,50 +17,56 @@
 
 namespace crm::customer_store::storage {
 
-// The writer's metadata of a call.
-outbox::WriteMeta MetaOf(const app::Actor& a);
-
 class PgCustomerRepository final : public app::CustomerRepository,
-                                   public app::MergeRepository,
                                    public app::ImportRepository,
-                                   public app::PurchaseRepository,
-                                   public app::RefResolveRepository {
+                                   public app::PurchaseRepository {
  public:
   explicit PgCustomerRepository(pg::Pool& pool) : pool_(pool), writer_(pool, kSchema) {}
   // Named queries to prepare on every connection of the pool.
   static std::vector<pg::NamedQuery> Queries();
 
-  absl::StatusOr<domain::Customer> Insert(const app::Actor& actor,
-                                          const domain::Customer& c) override;
+  absl::StatusOr<app::CustomerAnswer> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<app::CustomerAnswer>(app::CustomerTx&)> work) override;
+  absl::StatusOr<domain::ErasureResult> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<domain::ErasureResult>(app::CustomerTx&)> work) override;
+  absl::StatusOr<domain::Consent> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<domain::Consent>(app::CustomerTx&)> work) override;
+  absl::StatusOr<domain::Interaction> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<domain::Interaction>(app::CustomerTx&)> work) override;
+  absl::StatusOr<app::MergeOutcome> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<app::MergeOutcome>(app::CustomerTx&)> work) override;
+  absl::StatusOr<app::UnmergeOutcome> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<app::UnmergeOutcome>(app::CustomerTx&)> work) override;
+  absl::StatusOr<app::ResolveOutcome> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<app::ResolveOutcome>(app::CustomerTx&)> work) override;
+
   absl::StatusOr<std::optional<app::CustomerAnswer>> FindAnswer(const app::Actor& actor) override;
   absl::StatusOr<domain::Customer> Get(const std::string& tenant, const std::string& id) override;
-  absl::StatusOr<domain::Customer> Update(const app::Actor& actor, const std::string& id,
-                                          const std::string& if_match,
-                                          const Mutation& mutate) override;
-  absl::StatusOr<domain::ErasureResult> Erase(const app::Actor& actor, const std::string& id,
-                                              const std::string& if_match) override;
   absl::StatusOr<app::Page<domain::Customer>> List(const std::string& tenant,
                                                    const app::ListQuery& q) override;
   absl::StatusOr<app::Page<domain::Customer>> Search(const std::string& tenant,
                                                      const app::SearchQuery& q) override;
   absl::StatusOr<std::vector<std::string>> FindOwners(
       const std::string& tenant, const std::vector<domain::Identity>& identities) override;
-  absl::StatusOr<domain::Consent> AppendConsent(const app::Actor& actor, const std::string& id,
-                                                const domain::Consent& c) override;
   absl::StatusOr<std::vector<domain::Consent>> ConsentHistory(const std::string& tenant,
                                                               const std::string& id) override;
-  absl::StatusOr<domain::Interaction> AppendInteraction(const app::Actor& actor,
-                                                        const std::string& id,
-                                                        const domain::Interaction& i) override;
   absl::StatusOr<app::Page<domain::Interaction>> Interactions(
       const std::string& tenant, const std::string& id, const app::InteractionQuery& q) override;
   absl::StatusOr<domain::CustomerView> LoadView(const std::string& tenant, const std::string& id,
                                                 int interaction_limit) override;
   absl::StatusOr<domain::CustomerExport> LoadExport(const std::string& tenant,
                                                     const std::string& id) override;
-  absl::StatusOr<app::MergeOutcome> Merge(const app::Actor& actor, const std::string& survivor_id,
-                                          const std::string& source_id,
-                                          const app::MergeDecider& decide) override;
+  absl::StatusOr<domain::RefLookup> LookupRefs(
+      const std::string& tenant, const std::vector<std::string>& ids,
+      const std::vector<domain::IdentityKey>& keys) override;
+
   absl::StatusOr<app::ImportReport> Import(const app::Actor& actor, const std::string& batch_id,
                                            int64_t rows_received,
                                            std::vector<domain::ImportError> row_errors,
@@ -66,31 +76,18 @@ class PgCustomerRepository final : public app::CustomerRepository,
   absl::StatusOr<Change> RecordOrder(const domain::OrderFact& fact) override;
   absl::StatusOr<std::vector<Change>> RecordOrders(
       const std::vector<domain::OrderFact>& facts) override;
-  absl::StatusOr<app::ResolveOutcome> ResolveRefs(const app::Actor& actor,
-                                                  const std::string& fingerprint,
-                                                  const std::vector<std::string>& ids,
-                                                  const std::vector<domain::IdentityKey>& keys,
-                                                  bool write,
-                                                  const app::ResolvePlanner& plan) override;
-  absl::StatusOr<app::UnmergeOutcome> Unmerge(const app::Actor& actor,
-                                              const std::string& survivor_id,
-                                              const std::string& merge_id,
-                                              const app::UnmergeDecider& decide) override;
 
  private:
+  class Tx;  // app::CustomerTx over one outbox::WriteTx
+  template <typename T>
+  absl::StatusOr<T> RunTx(const outbox::WriteMeta& meta, const std::string& resource,
+                          const outbox::AnswerCodec<T>& codec,
+                          absl::FunctionRef<absl::StatusOr<T>(app::CustomerTx&)> work);
   // One fact of the purchase projection inside `tx` (RecordOrder(s)).
   Change RecordOrderTx(pqxx::work& tx, const domain::OrderFact& f);
-  // One write of `actor` through the shared unit of work
-  // (libs/outbox/unit_of_work.h).
-  template <typename T>
-  absl::StatusOr<T> WriteOnce(const app::Actor& actor, const std::string& resource,
-                              const outbox::AnswerCodec<T>& codec,
-                              absl::FunctionRef<absl::StatusOr<T>(const outbox::WriteTx&)> work) {
-    return outbox::WriteOnce(writer_, MetaOf(actor), resource, codec, work);
-  }
-  // How Insert and Update keep their answer: the customer (and for an
-  // upsert, whether it was created).
-  outbox::AnswerCodec<domain::Customer> CustomerCodec(bool created);
+  // How creates and updates keep their answer: the customer and whether it
+  // was created.
+  outbox::AnswerCodec<app::CustomerAnswer> CustomerCodec();
   // Consents and interactions never change: a retry reads the first call's
   // record back by its id (`query`: tenant, record id, customer id).
   template <typename T>
@@ -98,6 +95,7 @@ class PgCustomerRepository final : public app::CustomerRepository,
                                      T (*from_row)(const pqxx::row&));
   outbox::AnswerCodec<app::MergeOutcome> MergeCodec();      // pg_merge.cc
   outbox::AnswerCodec<app::UnmergeOutcome> UnmergeCodec();  // pg_merge.cc
+  static outbox::AnswerCodec<app::ResolveOutcome> ResolveCodec();  // pg_import.cc
   absl::StatusOr<domain::Customer> LoadCustomer(pqxx::work& tx, const std::string& tenant,
                                                 const std::string& id, bool for_update);
   absl::Status LoadIdentities(pqxx::work& tx, const std::string& tenant,
@@ -116,6 +114,23 @@ class PgCustomerRepository final : public app::CustomerRepository,
   absl::StatusOr<std::vector<domain::Consent>> ConsentHistoryTx(pqxx::work& tx,
                                                                 const std::string& tenant,
                                                                 const std::string& id);
+  domain::RefLookup LookupRefsTx(pqxx::work& tx, const std::string& tenant,
+                                 const std::vector<std::string>& ids,
+                                 const std::vector<domain::IdentityKey>& keys);
+  // Merge and unmerge statements of Tx (pg_merge.cc).
+  app::MergeMoves MoveToSurvivor(pqxx::work& tx, const std::string& tenant,
+                                 const std::string& survivor_id, const std::string& source_id,
+                                 const std::vector<domain::Consent>& resolutions);
+  std::string AppendMerge(pqxx::work& tx, const std::string& tenant, const app::MergeRecord& record,
+                          const app::MergeMoves& moves);
+  absl::StatusOr<app::LoggedMerge> LoadMerge(pqxx::work& tx, const std::string& tenant,
+                                             const std::string& survivor_id,
+                                             const std::string& merge_id);
+  void MoveBack(pqxx::work& tx, const std::string& tenant, const app::LoggedMerge& merge);
+  void MarkUnmerged(pqxx::work& tx, const std::string& tenant, const std::string& merge_id);
+  // New customers in bulk (pg_import.cc).
+  absl::Status InsertNewCustomers(pqxx::work& tx, const std::string& tenant,
+                                  const std::vector<domain::NewCustomer>& creates);
 
   pg::Pool& pool_;
   outbox::TransactionalWriter writer_;

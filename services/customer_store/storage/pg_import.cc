@@ -178,12 +178,6 @@ const pg::NamedQuery kResolveCustomerIds{
     "JOIN customer_store.customers c ON c.tenant_id = $1 AND c.id = last.id",
     2};
 // kUnchecked: temp table import_rows exists only in its transaction, not at start-up.
-const pg::NamedQuery kResolveInsertEvents{
-    "resolve_insert_events",
-    "INSERT INTO customer_store.outbox (event_id, tenant_id, customer_id, event_type, payload) "
-    "SELECT gen_random_uuid(), $1, id, 'customer.created', jsonb_build_object('customer_id', "
-    "id::text, 'version', version) FROM import_rows WHERE op = 'c'",
-    pg::NamedQuery::kUnchecked};
 // kUnchecked: temp table import_rows exists only in its transaction, not at start-up.
 const pg::NamedQuery kImportInsertEvents{
     "import_insert_events",
@@ -199,7 +193,7 @@ std::vector<pg::NamedQuery> PgCustomerRepository::ImportQueries() {
   return {kInsertImportBatch,     kSelectImportBatch,        kCompleteImportBatch,
           kSelectIdentityOwners,  kSelectCustomersForUpdate, kImportInsertCustomers,
           kImportUpdateCustomers, kImportInsertIdentities,   kResolveCustomerIds,
-          kResolveInsertEvents,   kImportInsertEvents};
+          kImportInsertEvents};
 }
 
 absl::StatusOr<app::ImportReport> PgCustomerRepository::Import(
@@ -209,7 +203,7 @@ absl::StatusOr<app::ImportReport> PgCustomerRepository::Import(
   const std::string& t = actor.tenant_id;
   app::ImportReport report;
   const std::string resource = absl::StrCat("batch:", batch_id);
-  absl::Status s = writer_.Write(MetaOf(actor), resource, [&](pqxx::work& tx) -> absl::Status {
+  absl::Status s = writer_.Write(actor, resource, [&](pqxx::work& tx) -> absl::Status {
     report = app::ImportReport{};
     report.batch_id = batch_id;
     if (pool_.Exec(tx, kInsertImportBatch, t, batch_id).empty()) {
@@ -358,94 +352,87 @@ absl::StatusOr<app::ImportReport> PgCustomerRepository::Import(
   return report;
 }
 
-
-// ResolveCustomerRefs: lookups, plan, then the new customers staged with
-// COPY into the import's staging tables and written by the import's
-// set-based statements (customers, identities) plus one customer.created
-// event each.
-absl::StatusOr<app::ResolveOutcome> PgCustomerRepository::ResolveRefs(
-    const app::Actor& actor, const std::string& fingerprint, const std::vector<std::string>& ids,
-    const std::vector<domain::IdentityKey>& keys, bool write, const app::ResolvePlanner& plan_fn) {
-  const std::string& t = actor.tenant_id;
-  const outbox::WriteMeta meta{actor.tenant_id, actor.principal,       actor.request_id,
-                               actor.method,    actor.idempotency_key, fingerprint};
-  auto resolve = [&](pqxx::work& tx) -> absl::StatusOr<app::ResolveOutcome> {
-    app::ResolveOutcome outcome;
-    domain::RefLookup lookup;
-    if (!ids.empty()) {
-      for (const auto& r : pool_.Exec(tx, kResolveCustomerIds, t, pg::TextArrayLiteral(ids))) {
-        lookup.ids[r[0].as<std::string>()] = r[1].as<std::string>();
-      }
+// ResolveCustomerRefs (app::CustomerResolver): the lookups, then the new
+// customers staged with COPY into the import's staging tables and written by
+// the import's set-based statements (customers, identities).
+domain::RefLookup PgCustomerRepository::LookupRefsTx(pqxx::work& tx, const std::string& t,
+                                                     const std::vector<std::string>& ids,
+                                                     const std::vector<domain::IdentityKey>& keys) {
+  domain::RefLookup lookup;
+  if (!ids.empty()) {
+    for (const auto& r : pool_.Exec(tx, kResolveCustomerIds, t, pg::TextArrayLiteral(ids))) {
+      lookup.ids[r[0].as<std::string>()] = r[1].as<std::string>();
     }
-    if (!keys.empty()) {
-      std::vector<std::string> kinds, sources, values;
-      for (const auto& [kind, source, value] : keys) {
-        kinds.push_back(absl::StrCat(kind));
-        sources.push_back(source);
-        values.push_back(value);
-      }
-      for (const auto& r :
-           pool_.Exec(tx, kSelectIdentityOwners, t, pg::TextArrayLiteral(kinds),
-                      pg::TextArrayLiteral(sources), pg::TextArrayLiteral(values))) {
-        lookup.owners[{r[0].as<int>(), r[1].as<std::string>(), r[2].as<std::string>()}] =
-            r[3].as<std::string>();
-      }
-    }
-    domain::ResolvePlan plan = plan_fn(lookup);
-    outcome.results = std::move(plan.results);
-    outcome.created = static_cast<int>(plan.creates.size());
-    if (!plan.creates.empty()) {
-      if (!write) return absl::InternalError("a read-only resolution planned customers");
-      tx.exec(kStageRows);
-      tx.exec(kStageIdentities);
-      {
-        pqxx::stream_to out(tx, "import_rows", ImportRowColumns());
-        for (const domain::NewCustomer& n : plan.creates) {
-          const domain::Customer& c = n.customer;
-          out << std::make_tuple(
-              std::string("c"), c.id, c.given_name, c.family_name, c.display_name, std::string(),
-              std::string(), AnniversariesToJson(c.anniversaries), c.locale, c.time_zone,
-              static_cast<int>(c.lifecycle_stage), c.owner, AttributesToJson(c.attributes),
-              c.version, absl::ToUnixMicros(c.create_time));
-        }
-        out.complete();
-      }
-      {
-        pqxx::stream_to out(
-            tx, "import_identities",
-            std::vector<std::string>{"customer_id", "kind", "source", "value", "position"});
-        for (const domain::NewCustomer& n : plan.creates) {
-          std::map<int, int> position;
-          for (const auto& [kind, source, value] : domain::IdentityKeysOf(n.customer)) {
-            out << std::make_tuple(n.customer.id, kind, source, value, position[kind]++);
-          }
-        }
-        out.complete();
-      }
-      pool_.Exec(tx, kImportInsertCustomers, t);
-      try {
-        pool_.Exec(tx, kImportInsertIdentities, t);
-      } catch (const pqxx::unique_violation&) {  // rolled back by the caller
-        return common::WithReason(
-            absl::AbortedError("identities changed while the references were resolved; retry"),
-            "IMPORT_BATCH_CONFLICT");
-      }
-      pool_.Exec(tx, kResolveInsertEvents, t);
-    }
-    return outcome;
-  };
-  if (write) {
-    return outbox::WriteOnce<app::ResolveOutcome>(
-        writer_, meta, "resolve-customer-refs",
-        outbox::SnapshotCodec<app::ResolveOutcome>(OutcomeToJson, OutcomeFromJson),
-        [&](const outbox::WriteTx& w) { return resolve(w.sql()); });
   }
-  app::ResolveOutcome out;
-  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(t, [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(out, resolve(tx));
+  if (!keys.empty()) {
+    std::vector<std::string> kinds, sources, values;
+    for (const auto& [kind, source, value] : keys) {
+      kinds.push_back(absl::StrCat(kind));
+      sources.push_back(source);
+      values.push_back(value);
+    }
+    for (const auto& r : pool_.Exec(tx, kSelectIdentityOwners, t, pg::TextArrayLiteral(kinds),
+                                    pg::TextArrayLiteral(sources), pg::TextArrayLiteral(values))) {
+      lookup.owners[{r[0].as<int>(), r[1].as<std::string>(), r[2].as<std::string>()}] =
+          r[3].as<std::string>();
+    }
+  }
+  return lookup;
+}
+
+absl::StatusOr<domain::RefLookup> PgCustomerRepository::LookupRefs(
+    const std::string& tenant, const std::vector<std::string>& ids,
+    const std::vector<domain::IdentityKey>& keys) {
+  domain::RefLookup out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out = LookupRefsTx(tx, tenant, ids, keys);
     return absl::OkStatus();
   }));
   return out;
+}
+
+absl::Status PgCustomerRepository::InsertNewCustomers(
+    pqxx::work& tx, const std::string& t, const std::vector<domain::NewCustomer>& creates) {
+  if (creates.empty()) return absl::OkStatus();
+  tx.exec(kStageRows);
+  tx.exec(kStageIdentities);
+  {
+    pqxx::stream_to out(tx, "import_rows", ImportRowColumns());
+    for (const domain::NewCustomer& n : creates) {
+      const domain::Customer& c = n.customer;
+      out << std::make_tuple(std::string("c"), c.id, c.given_name, c.family_name, c.display_name,
+                             std::string(), std::string(), AnniversariesToJson(c.anniversaries),
+                             c.locale, c.time_zone, static_cast<int>(c.lifecycle_stage), c.owner,
+                             AttributesToJson(c.attributes), c.version,
+                             absl::ToUnixMicros(c.create_time));
+    }
+    out.complete();
+  }
+  {
+    pqxx::stream_to out(
+        tx, "import_identities",
+        std::vector<std::string>{"customer_id", "kind", "source", "value", "position"});
+    for (const domain::NewCustomer& n : creates) {
+      std::map<int, int> position;
+      for (const auto& [kind, source, value] : domain::IdentityKeysOf(n.customer)) {
+        out << std::make_tuple(n.customer.id, kind, source, value, position[kind]++);
+      }
+    }
+    out.complete();
+  }
+  pool_.Exec(tx, kImportInsertCustomers, t);
+  try {
+    pool_.Exec(tx, kImportInsertIdentities, t);
+  } catch (const pqxx::unique_violation&) {  // rolled back by the caller
+    return common::WithReason(
+        absl::AbortedError("identities changed while the references were resolved; retry"),
+        "IMPORT_BATCH_CONFLICT");
+  }
+  return absl::OkStatus();
+}
+
+outbox::AnswerCodec<app::ResolveOutcome> PgCustomerRepository::ResolveCodec() {
+  return outbox::SnapshotCodec<app::ResolveOutcome>(OutcomeToJson, OutcomeFromJson);
 }
 
 }  // namespace crm::customer_store::storage

@@ -71,6 +71,13 @@ absl::StatusOr<app::MergeOutcome> MergeAnswerFromJson(const std::string& s) {
   }
 }
 
+// The ids of a uuid[] or int8[] column read as text ("{a,b}"): no quoting.
+std::vector<std::string> IdsOfArray(const std::string& text) {
+  std::string inner = text.size() >= 2 ? text.substr(1, text.size() - 2) : std::string();
+  if (inner.empty()) return {};
+  return absl::StrSplit(inner, ',');
+}
+
 }  // namespace
 
 outbox::AnswerCodec<app::MergeOutcome> PgCustomerRepository::MergeCodec() {
@@ -207,127 +214,82 @@ absl::Status PgCustomerRepository::NotFoundOrMerged(pqxx::work& tx, const std::s
   return common::NotFound("CUSTOMER_NOT_FOUND", "customer not found");
 }
 
-absl::StatusOr<app::MergeOutcome> PgCustomerRepository::Merge(const app::Actor& actor,
-                                                              const std::string& survivor_id,
-                                                              const std::string& source_id,
-                                                              const app::MergeDecider& decide) {
-  const std::string& t = actor.tenant_id;
-  return WriteOnce<app::MergeOutcome>(
-      actor, survivor_id, MergeCodec(),
-      [&](const outbox::WriteTx& w) -> absl::StatusOr<app::MergeOutcome> {
-        pqxx::work& tx = w.sql();
-        app::MergeOutcome out;
-        // Lock both rows in id order so concurrent merges cannot deadlock.
-        const std::string& first = std::min(survivor_id, source_id);
-        const std::string& second = std::max(survivor_id, source_id);
-        CRM_ASSIGN_OR_RETURN(domain::Customer a, LoadCustomer(tx, t, first, true));
-        CRM_ASSIGN_OR_RETURN(domain::Customer b, LoadCustomer(tx, t, second, true));
-        const domain::Customer& survivor = first == survivor_id ? a : b;
-        const domain::Customer& source = first == survivor_id ? b : a;
-        CRM_ASSIGN_OR_RETURN(std::vector<domain::Consent> survivor_hist,
-                             ConsentHistoryTx(tx, t, survivor_id));
-        CRM_ASSIGN_OR_RETURN(std::vector<domain::Consent> source_hist,
-                             ConsentHistoryTx(tx, t, source_id));
-        CRM_ASSIGN_OR_RETURN(app::MergeDecision d,
-                             decide(survivor, source, domain::CurrentConsents(survivor_hist),
-                                    domain::CurrentConsents(source_hist)));
-        pool_.Exec(tx, kMoveIdentities, t, survivor_id, source_id);
-        std::vector<std::string> interactions, consents, added;
-        for (const auto& r : pool_.Exec(tx, kMoveInteractions, t, survivor_id, source_id)) {
-          interactions.push_back(r[0].as<std::string>());
-        }
-        for (const auto& r : pool_.Exec(tx, kMoveConsents, t, survivor_id, source_id)) {
-          consents.push_back(r[0].as<std::string>());
-        }
-        for (const auto& c : d.resolutions) {
-          pqxx::result r = pool_.Exec(tx, kInsertConsentReturningId, t, survivor_id,
-                                      static_cast<int>(c.channel), static_cast<int>(c.purpose),
-                                      static_cast<int>(c.status), c.source, c.policy_version,
-                                      absl::ToUnixMicros(c.record_time));
-          added.push_back(r[0][0].as<std::string>());
-        }
-        domain::Customer merged = d.merged;
-        merged.version = survivor.version + 1;
-        WriteProfile(tx, t, merged);
-        pool_.Exec(tx, kDeleteCustomer, t, source_id);
-        std::string merge_id = common::NewUuid();
-        pool_.Exec(tx, kInsertMerge, t, merge_id, survivor_id, source_id, CustomerToJson(source),
-                   CustomerToJson(survivor), CustomerToJson(merged), StringsToJson(d.filled_paths),
-                   pg::TextArrayLiteral(interactions), pg::TextArrayLiteral(consents),
-                   pg::TextArrayLiteral(added));
-        w.Emit(survivor_id, "customer.merged",
-               absl::StrCat(R"({"customer_id":")", survivor_id, R"(","source_customer_id":")",
-                            source_id, R"(","merge_id":")", merge_id, R"("})"));
-        CRM_ASSIGN_OR_RETURN(out.survivor, LoadCustomer(tx, t, survivor_id, false));
-        out.merge_id = merge_id;
-        out.identities_moved = static_cast<int64_t>(domain::IdentitiesOf(source).size());
-        out.interactions_moved = static_cast<int64_t>(interactions.size());
-        out.consents_moved = static_cast<int64_t>(consents.size());
-        out.resolutions = d.resolutions;
-        // As stored (microseconds), so the first answer and a replay agree.
-        for (auto& c : out.resolutions) {
-          c.record_time = absl::FromUnixMicros(absl::ToUnixMicros(c.record_time));
-        }
-        return out;
-      });
+app::MergeMoves PgCustomerRepository::MoveToSurvivor(
+    pqxx::work& tx, const std::string& t, const std::string& survivor_id,
+    const std::string& source_id, const std::vector<domain::Consent>& resolutions) {
+  app::MergeMoves moves;
+  pool_.Exec(tx, kMoveIdentities, t, survivor_id, source_id);
+  for (const auto& r : pool_.Exec(tx, kMoveInteractions, t, survivor_id, source_id)) {
+    moves.interactions.push_back(r[0].as<std::string>());
+  }
+  for (const auto& r : pool_.Exec(tx, kMoveConsents, t, survivor_id, source_id)) {
+    moves.consents.push_back(r[0].as<std::string>());
+  }
+  for (const auto& c : resolutions) {
+    pqxx::result r =
+        pool_.Exec(tx, kInsertConsentReturningId, t, survivor_id, static_cast<int>(c.channel),
+                   static_cast<int>(c.purpose), static_cast<int>(c.status), c.source,
+                   c.policy_version, absl::ToUnixMicros(c.record_time));
+    moves.added_consents.push_back(r[0][0].as<std::string>());
+  }
+  return moves;
 }
 
-absl::StatusOr<app::UnmergeOutcome> PgCustomerRepository::Unmerge(
-    const app::Actor& actor, const std::string& survivor_id, const std::string& merge_id,
-    const app::UnmergeDecider& decide) {
-  const std::string& t = actor.tenant_id;
-  return WriteOnce<app::UnmergeOutcome>(
-      actor, survivor_id, UnmergeCodec(),
-      [&](const outbox::WriteTx& w) -> absl::StatusOr<app::UnmergeOutcome> {
-        pqxx::work& tx = w.sql();
-        pqxx::result m = pool_.Exec(tx, kSelectMergeForUpdate, t, merge_id);
-        if (m.empty() || m[0][0].as<std::string>() != survivor_id) {
-          return common::NotFound("NOT_MERGED", "no merge with this id for this customer");
-        }
-        const pqxx::row& row = m[0];
-        if (row[9].as<bool>()) {
-          return common::WithReason(absl::FailedPreconditionError("this merge was already undone"),
-                                    "NOT_MERGED");
-        }
-        app::MergeRecord rec;
-        rec.id = merge_id;
-        rec.survivor_id = survivor_id;
-        rec.source_id = row[1].as<std::string>();
-        CRM_ASSIGN_OR_RETURN(rec.source_snapshot, CustomerFromJson(row[2].as<std::string>()));
-        CRM_ASSIGN_OR_RETURN(rec.survivor_before, CustomerFromJson(row[3].as<std::string>()));
-        CRM_ASSIGN_OR_RETURN(rec.survivor_after, CustomerFromJson(row[4].as<std::string>()));
-        CRM_ASSIGN_OR_RETURN(rec.filled_paths, StringsFromJson(row[5].as<std::string>()));
-        CRM_ASSIGN_OR_RETURN(domain::Customer survivor, LoadCustomer(tx, t, survivor_id, true));
+std::string PgCustomerRepository::AppendMerge(pqxx::work& tx, const std::string& t,
+                                              const app::MergeRecord& rec,
+                                              const app::MergeMoves& moves) {
+  std::string merge_id = common::NewUuid();
+  pool_.Exec(tx, kInsertMerge, t, merge_id, rec.survivor_id, rec.source_id,
+             CustomerToJson(rec.source_snapshot), CustomerToJson(rec.survivor_before),
+             CustomerToJson(rec.survivor_after), StringsToJson(rec.filled_paths),
+             pg::TextArrayLiteral(moves.interactions), pg::TextArrayLiteral(moves.consents),
+             pg::TextArrayLiteral(moves.added_consents));
+  return merge_id;
+}
 
-        domain::Customer restored = rec.source_snapshot;
-        restored.version = rec.source_snapshot.version + 1;
-        restored.update_time = absl::Now();
-        InsertProfile(tx, t, restored);
-        for (const auto& i : domain::IdentitiesOf(rec.source_snapshot)) {
-          pool_.Exec(tx, kMoveIdentityBack, t, static_cast<int>(i.kind), i.source, i.value,
-                     restored.id, survivor_id);
-        }
-        pool_.Exec(tx, kMoveInteractionsBack, t, restored.id, survivor_id,
-                   row[6].as<std::string>());
-        pool_.Exec(tx, kMoveConsentsBack, t, restored.id, survivor_id, row[7].as<std::string>());
-        pool_.Exec(tx, kDeleteConsents, t, survivor_id, row[8].as<std::string>());
-        // Identities now reflect the moves; the profile goes back where
-        // untouched.
-        CRM_ASSIGN_OR_RETURN(domain::Customer survivor_now,
-                             LoadCustomer(tx, t, survivor_id, false));
-        domain::Customer undone = decide(survivor_now, rec);
-        undone.version = survivor.version + 1;
-        undone.update_time = absl::Now();
-        WriteProfile(tx, t, undone);
-        pool_.Exec(tx, kMarkUnmerged, t, merge_id);
-        w.Emit(survivor_id, "customer.unmerged",
-               absl::StrCat(R"({"customer_id":")", survivor_id, R"(","restored_customer_id":")",
-                            restored.id, R"(","merge_id":")", merge_id, R"("})"));
-        app::UnmergeOutcome out;
-        CRM_ASSIGN_OR_RETURN(out.survivor, LoadCustomer(tx, t, survivor_id, false));
-        CRM_ASSIGN_OR_RETURN(out.restored, LoadCustomer(tx, t, restored.id, false));
-        return out;
-      });
+absl::StatusOr<app::LoggedMerge> PgCustomerRepository::LoadMerge(pqxx::work& tx,
+                                                                 const std::string& t,
+                                                                 const std::string& survivor_id,
+                                                                 const std::string& merge_id) {
+  pqxx::result m = pool_.Exec(tx, kSelectMergeForUpdate, t, merge_id);
+  if (m.empty() || m[0][0].as<std::string>() != survivor_id) {
+    return common::NotFound("NOT_MERGED", "no merge with this id for this customer");
+  }
+  const pqxx::row& row = m[0];
+  app::LoggedMerge out;
+  app::MergeRecord& rec = out.record;
+  rec.id = merge_id;
+  rec.survivor_id = survivor_id;
+  rec.source_id = row[1].as<std::string>();
+  CRM_ASSIGN_OR_RETURN(rec.source_snapshot, CustomerFromJson(row[2].as<std::string>()));
+  CRM_ASSIGN_OR_RETURN(rec.survivor_before, CustomerFromJson(row[3].as<std::string>()));
+  CRM_ASSIGN_OR_RETURN(rec.survivor_after, CustomerFromJson(row[4].as<std::string>()));
+  CRM_ASSIGN_OR_RETURN(rec.filled_paths, StringsFromJson(row[5].as<std::string>()));
+  out.moves.interactions = IdsOfArray(row[6].as<std::string>());
+  out.moves.consents = IdsOfArray(row[7].as<std::string>());
+  out.moves.added_consents = IdsOfArray(row[8].as<std::string>());
+  out.undone = row[9].as<bool>();
+  return out;
+}
+
+void PgCustomerRepository::MoveBack(pqxx::work& tx, const std::string& t,
+                                    const app::LoggedMerge& merge) {
+  const app::MergeRecord& rec = merge.record;
+  for (const auto& i : domain::IdentitiesOf(rec.source_snapshot)) {
+    pool_.Exec(tx, kMoveIdentityBack, t, static_cast<int>(i.kind), i.source, i.value, rec.source_id,
+               rec.survivor_id);
+  }
+  pool_.Exec(tx, kMoveInteractionsBack, t, rec.source_id, rec.survivor_id,
+             pg::TextArrayLiteral(merge.moves.interactions));
+  pool_.Exec(tx, kMoveConsentsBack, t, rec.source_id, rec.survivor_id,
+             pg::TextArrayLiteral(merge.moves.consents));
+  pool_.Exec(tx, kDeleteConsents, t, rec.survivor_id,
+             pg::TextArrayLiteral(merge.moves.added_consents));
+}
+
+void PgCustomerRepository::MarkUnmerged(pqxx::work& tx, const std::string& t,
+                                        const std::string& merge_id) {
+  pool_.Exec(tx, kMarkUnmerged, t, merge_id);
 }
 
 }  // namespace crm::customer_store::storage

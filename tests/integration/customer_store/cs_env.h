@@ -7,13 +7,12 @@
 // Every test works in its own random tenant, so tests never see each other's
 // rows; the outbox relay works across tenants, which is why ctest runs the
 // tests of this binary one at a time (RESOURCE_LOCK in CMakeLists.txt).
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <memory>
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
-#include <pqxx/pqxx>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -22,6 +21,7 @@
 #include "libs/common/id.h"
 #include "libs/pg/pool.h"
 #include "libs/redis/redis.h"
+#include "services/customer_store/app/customer_writes.h"
 #include "services/customer_store/app/ports.h"
 #include "services/customer_store/domain/customer.h"
 #include "services/customer_store/storage/pg_customer_repository.h"
@@ -89,6 +89,31 @@ inline app::Actor ActorOf(const std::string& tenant, const std::string& method,
   a.method = method;
   a.idempotency_key = idempotency_key;
   return a;
+}
+
+// The customer writes, driven through the adapter's port (CustomerTx) by
+// the app layer's writes (app/customer_writes.h), as the use cases drive
+// them.
+inline absl::StatusOr<domain::Customer> Insert(app::CustomerRepository& repo,
+                                               const app::Actor& actor, const domain::Customer& c) {
+  auto r = app::InsertCustomer(repo, actor, c);
+  if (!r.ok()) return r.status();
+  return std::move(r->customer);
+}
+inline absl::StatusOr<domain::Customer> Update(app::CustomerRepository& repo,
+                                               const app::Actor& actor, const std::string& id,
+                                               const std::string& if_match,
+                                               const app::Mutation& mutate) {
+  auto r = app::UpdateCustomer(repo, actor, id, if_match, mutate);
+  if (!r.ok()) return r.status();
+  return std::move(r->customer);
+}
+using app::AppendConsent;
+using app::AppendInteraction;
+inline absl::StatusOr<domain::ErasureResult> Erase(app::CustomerRepository& repo,
+                                                   const app::Actor& actor, const std::string& id,
+                                                   const std::string& if_match) {
+  return app::EraseCustomer(repo, actor, id, if_match);
 }
 
 // A valid customer as the use-case layer would hand it to the repository.

@@ -114,7 +114,7 @@ int64_t PurchaseEntries(const std::string& tenant, const std::string& customer) 
 
 std::string NewBuyer(const std::string& tenant) {
   domain::Customer c = NewCustomer("Buyer", {UniqueEmail()});
-  REQUIRE(Repo().Insert(ActorOf(tenant, "CreateCustomer"), c).ok());
+  REQUIRE(Insert(Repo(), ActorOf(tenant, "CreateCustomer"), c).ok());
   return c.id;
 }
 

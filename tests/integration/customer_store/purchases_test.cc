@@ -43,7 +43,7 @@ TEST_CASE("RecordOrder is idempotent and keeps the newest order version",
           "[customer_store][purchases]") {
   const std::string tenant = NewTenant();
   domain::Customer c = NewCustomer("Buyer", {UniqueEmail()});
-  REQUIRE(Repo().Insert(ActorOf(tenant, "CreateCustomer"), c).ok());
+  REQUIRE(Insert(Repo(), ActorOf(tenant, "CreateCustomer"), c).ok());
   const std::string order = common::NewUuid();
 
   CHECK(Record(Fact(tenant, c.id, order, 1, "placed", 2500)));
@@ -73,7 +73,7 @@ TEST_CASE("Purchase aggregates: counts, days, totals and averages per currency",
           "[customer_store][purchases]") {
   const std::string tenant = NewTenant();
   domain::Customer c = NewCustomer("Buyer", {UniqueEmail()});
-  REQUIRE(Repo().Insert(ActorOf(tenant, "CreateCustomer"), c).ok());
+  REQUIRE(Insert(Repo(), ActorOf(tenant, "CreateCustomer"), c).ok());
   const int64_t day = 86400LL * 1000000;
   const int64_t t0 = 1700000000000000;
   Record(Fact(tenant, c.id, common::NewUuid(), 1, "placed", 1000, "CHF", t0));
@@ -106,9 +106,9 @@ TEST_CASE("Purchases of an unknown customer are kept without a timeline entry, o
   CHECK(CountIn(NewTenant(), "SELECT count(*) FROM customer_store.purchases") == 0);
 
   domain::Customer c = NewCustomer("Erased", {UniqueEmail()});
-  REQUIRE(Repo().Insert(ActorOf(tenant, "CreateCustomer"), c).ok());
+  REQUIRE(Insert(Repo(), ActorOf(tenant, "CreateCustomer"), c).ok());
   Record(Fact(tenant, c.id, common::NewUuid(), 1, "placed", 700));
-  REQUIRE(Repo().Erase(ActorOf(tenant, "DeleteCustomer"), c.id, "").ok());
+  REQUIRE(Erase(Repo(), ActorOf(tenant, "DeleteCustomer"), c.id, "").ok());
   CHECK(CountIn(tenant, absl::StrCat("SELECT count(*) FROM customer_store.purchases WHERE "
                                      "customer_id = '",
                                      c.id, "'")) == 0);
@@ -147,7 +147,7 @@ TEST_CASE("A survivor's aggregates include the purchases of customers merged int
   domain::Customer source = NewCustomer("Source", {UniqueEmail()});
   domain::Customer first = NewCustomer("First", {UniqueEmail()});
   for (domain::Customer* c : {&survivor, &source, &first}) {
-    REQUIRE(Repo().Insert(ActorOf(tenant, "CreateCustomer"), *c).ok());
+    REQUIRE(Insert(Repo(), ActorOf(tenant, "CreateCustomer"), *c).ok());
   }
   Record(Fact(tenant, survivor.id, common::NewUuid(), 1, "placed", 100));
   Record(Fact(tenant, source.id, common::NewUuid(), 1, "placed", 20));
@@ -190,13 +190,13 @@ TEST_CASE("Facts about an erased customer, or one merged into it, arriving later
   domain::Customer survivor = NewCustomer("Gone", {UniqueEmail()});
   domain::Customer source = NewCustomer("AlsoGone", {UniqueEmail()});
   for (domain::Customer* c : {&survivor, &source}) {
-    REQUIRE(Repo().Insert(ActorOf(tenant, "CreateCustomer"), *c).ok());
+    REQUIRE(Insert(Repo(), ActorOf(tenant, "CreateCustomer"), *c).ok());
   }
   const std::string order = common::NewUuid();
   Record(Fact(tenant, survivor.id, order, 1, "placed", 100));
   Record(Fact(tenant, source.id, common::NewUuid(), 1, "placed", 20));
   RecordMerge(tenant, survivor.id, source.id);
-  REQUIRE(Repo().Erase(ActorOf(tenant, "DeleteCustomer"), survivor.id, "").ok());
+  REQUIRE(Erase(Repo(), ActorOf(tenant, "DeleteCustomer"), survivor.id, "").ok());
   CHECK(CountIn(tenant, "SELECT count(*) FROM customer_store.purchases") == 0);
   // A refund of the survivor's order and a new order of the merged-away id.
   CHECK_FALSE(Record(Fact(tenant, survivor.id, order, 2, "paid", 100)));
@@ -211,7 +211,7 @@ TEST_CASE("Returns lower the net spend, and gross spend, returned value and retu
           "[customer_store][purchases]") {
   const std::string tenant = NewTenant();
   domain::Customer c = NewCustomer("Returner", {UniqueEmail()});
-  REQUIRE(Repo().Insert(ActorOf(tenant, "CreateCustomer"), c).ok());
+  REQUIRE(Insert(Repo(), ActorOf(tenant, "CreateCustomer"), c).ok());
   std::string order = common::NewUuid();
   Record(Fact(tenant, c.id, order, 1, "placed", 3000));
   Record(Fact(tenant, c.id, common::NewUuid(), 1, "placed", 1000));

@@ -77,14 +77,14 @@ int64_t Unpublished(const std::string& tenant) {
 }
 
 Customer InsertOk(const std::string& tenant, const Customer& c) {
-  auto r = Repo().Insert(ActorOf(tenant, "CreateCustomer"), c);
+  auto r = Insert(Repo(), ActorOf(tenant, "CreateCustomer"), c);
   INFO(r.status().ToString());
   REQUIRE(r.ok());
   return *r;
 }
 
 void Rename(const std::string& tenant, const std::string& id, const std::string& name) {
-  auto r = Repo().Update(ActorOf(tenant, "UpdateCustomer"), id, "", [&](Customer& c) {
+  auto r = Update(Repo(), ActorOf(tenant, "UpdateCustomer"), id, "", [&](Customer& c) {
     c.given_name = name;
     return absl::OkStatus();
   });
@@ -106,8 +106,8 @@ TEST_CASE("RelayOnce publishes every unpublished event once", "[customer_store][
   k.purpose = domain::ConsentPurpose::kMarketing;
   k.status = domain::ConsentStatus::kOptedOut;
   k.record_time = absl::FromUnixMicros(1700000000000000);
-  REQUIRE(Repo().AppendConsent(ActorOf(tenant, "RecordConsent"), customers[0].id, k).ok());
-  REQUIRE(Repo().Erase(ActorOf(tenant, "EraseCustomer"), customers[3].id, "").ok());
+  REQUIRE(AppendConsent(Repo(), ActorOf(tenant, "RecordConsent"), customers[0].id, k).ok());
+  REQUIRE(Erase(Repo(), ActorOf(tenant, "EraseCustomer"), customers[3].id, "").ok());
   const int64_t expected = 4 + 2 + 1 + 1;
   REQUIRE(Unpublished(tenant) == expected);
 

@@ -50,7 +50,7 @@ void RequireSameCustomer(const Customer& a, const Customer& b) {
 }
 
 Customer InsertOk(const std::string& tenant, const Customer& c) {
-  auto r = Repo().Insert(ActorOf(tenant, "CreateCustomer"), c);
+  auto r = Insert(Repo(), ActorOf(tenant, "CreateCustomer"), c);
   INFO(r.status().ToString());
   REQUIRE(r.ok());
   return *r;
@@ -128,7 +128,7 @@ TEST_CASE("Identities are unique per tenant", "[customer_store][repository]") {
 
   Customer b = NewCustomer("B", {UniqueEmail("free"), email});
   b.phones = {"+41790000001"};
-  auto r = Repo().Insert(ActorOf(tenant, "CreateCustomer"), b);
+  auto r = Insert(Repo(), ActorOf(tenant, "CreateCustomer"), b);
   REQUIRE(r.status().code() == StatusCode::kAlreadyExists);
   CHECK(ReasonOf(r.status()) == "IDENTITY_TAKEN");
   CHECK(common::FieldOf(r.status()) == "emails");
@@ -172,7 +172,7 @@ TEST_CASE("Identities are unique per tenant", "[customer_store][repository]") {
     InsertOk(tenant, y);
     Customer z = NewCustomer("Z");
     z.external_ids = {{"shop", "42"}};
-    auto rz = Repo().Insert(ActorOf(tenant, "CreateCustomer"), z);
+    auto rz = Insert(Repo(), ActorOf(tenant, "CreateCustomer"), z);
     CHECK(rz.status().code() == StatusCode::kAlreadyExists);
     CHECK(ReasonOf(rz.status()) == "IDENTITY_TAKEN");
     CHECK(common::FieldOf(rz.status()) == "external_ids");
@@ -186,7 +186,7 @@ TEST_CASE("Update checks the etag, bumps the version and emits one event",
   const auto actor = ActorOf(tenant, "UpdateCustomer");
 
   SECTION("stale if_match is ABORTED / ETAG_MISMATCH and changes nothing") {
-    auto r = Repo().Update(actor, c.id, "7", [](Customer& x) {
+    auto r = Update(Repo(), actor, c.id, "7", [](Customer& x) {
       x.given_name = "Changed";
       return absl::OkStatus();
     });
@@ -203,7 +203,7 @@ TEST_CASE("Update checks the etag, bumps the version and emits one event",
 
   SECTION("a change with the right etag") {
     const absl::Time later = absl::FromUnixMicros(1700000999000001);
-    auto r = Repo().Update(actor, c.id, domain::EtagOf(c), [&](Customer& x) {
+    auto r = Update(Repo(), actor, c.id, domain::EtagOf(c), [&](Customer& x) {
       x.given_name = "Anne";
       x.lifecycle_stage = domain::LifecycleStage::kLead;
       x.update_time = later;
@@ -230,13 +230,13 @@ TEST_CASE("Update checks the etag, bumps the version and emits one event",
     CHECK(CountAudit(tenant, "UpdateCustomer", "OK") == 1);
 
     // The old etag is stale now.
-    auto stale = Repo().Update(actor, c.id, "1", [](Customer& x) {
+    auto stale = Update(Repo(), actor, c.id, "1", [](Customer& x) {
       x.owner = "someone";
       return absl::OkStatus();
     });
     CHECK(stale.status().code() == StatusCode::kAborted);
     // Empty if_match skips the check.
-    auto blind = Repo().Update(actor, c.id, "", [](Customer& x) {
+    auto blind = Update(Repo(), actor, c.id, "", [](Customer& x) {
       x.owner = "someone";
       return absl::OkStatus();
     });
@@ -245,7 +245,7 @@ TEST_CASE("Update checks the etag, bumps the version and emits one event",
   }
 
   SECTION("a no-op mutation writes nothing") {
-    auto r = Repo().Update(actor, c.id, "1", [](Customer& x) {
+    auto r = Update(Repo(), actor, c.id, "1", [](Customer& x) {
       x.given_name = "Ann";  // same value
       return absl::OkStatus();
     });
@@ -261,7 +261,7 @@ TEST_CASE("Update checks the etag, bumps the version and emits one event",
   }
 
   SECTION("an error of the mutation rolls back and is returned") {
-    auto r = Repo().Update(actor, c.id, "", [](Customer& x) {
+    auto r = Update(Repo(), actor, c.id, "", [](Customer& x) {
       x.given_name = "Half";
       return absl::InvalidArgumentError("refused by the mutation");
     });
@@ -273,16 +273,14 @@ TEST_CASE("Update checks the etag, bumps the version and emits one event",
   }
 
   SECTION("unknown id and another tenant's id are NOT_FOUND") {
-    auto unknown = Repo().Update(actor, common::NewUuid(), "", [](Customer&) {
-      return absl::OkStatus();
-    });
+    auto unknown =
+        Update(Repo(), actor, common::NewUuid(), "", [](Customer&) { return absl::OkStatus(); });
     CHECK(unknown.status().code() == StatusCode::kNotFound);
     CHECK(ReasonOf(unknown.status()) == "CUSTOMER_NOT_FOUND");
-    auto cross = Repo().Update(ActorOf(NewTenant(), "UpdateCustomer"), c.id, "",
-                               [](Customer& x) {
-                                 x.given_name = "Hijack";
-                                 return absl::OkStatus();
-                               });
+    auto cross = Update(Repo(), ActorOf(NewTenant(), "UpdateCustomer"), c.id, "", [](Customer& x) {
+      x.given_name = "Hijack";
+      return absl::OkStatus();
+    });
     CHECK(cross.status().code() == StatusCode::kNotFound);
     auto got = Repo().Get(tenant, c.id);
     REQUIRE(got.ok());
@@ -297,7 +295,7 @@ TEST_CASE("Update of identities", "[customer_store][repository]") {
   const auto actor = ActorOf(tenant, "UpdateCustomer");
 
   SECTION("removing an email frees it for another customer") {
-    auto r = Repo().Update(actor, a.id, "", [&](Customer& x) {
+    auto r = Update(Repo(), actor, a.id, "", [&](Customer& x) {
       x.emails = {e2};
       return absl::OkStatus();
     });
@@ -313,7 +311,7 @@ TEST_CASE("Update of identities", "[customer_store][repository]") {
   }
 
   SECTION("reordering and adding keeps the new order") {
-    auto r = Repo().Update(actor, a.id, "", [&](Customer& x) {
+    auto r = Update(Repo(), actor, a.id, "", [&](Customer& x) {
       x.emails = {e3, e2, e1};
       return absl::OkStatus();
     });
@@ -326,7 +324,7 @@ TEST_CASE("Update of identities", "[customer_store][repository]") {
 
   SECTION("taking another customer's email is refused and rolls back everything") {
     Customer b = InsertOk(tenant, NewCustomer("B", {e3}));
-    auto r = Repo().Update(actor, a.id, "", [&](Customer& x) {
+    auto r = Update(Repo(), actor, a.id, "", [&](Customer& x) {
       x.given_name = "Renamed";
       x.emails = {e3};  // drops e1 and e2, takes B's e3
       return absl::OkStatus();
@@ -357,7 +355,7 @@ TEST_CASE("Erase removes the customer but keeps consent records", "[customer_sto
     in.kind = domain::InteractionKind::kNote;
     in.occur_time = absl::FromUnixMicros(1700000000000000 + i);
     in.summary = absl::StrCat("note ", i);
-    REQUIRE(Repo().AppendInteraction(ActorOf(tenant, "CreateInteraction"), c.id, in).ok());
+    REQUIRE(AppendInteraction(Repo(), ActorOf(tenant, "CreateInteraction"), c.id, in).ok());
   }
   for (auto status : {domain::ConsentStatus::kOptedIn, domain::ConsentStatus::kOptedOut}) {
     domain::Consent k;
@@ -366,19 +364,19 @@ TEST_CASE("Erase removes the customer but keeps consent records", "[customer_sto
     k.status = status;
     k.source = "web";
     k.record_time = absl::FromUnixMicros(1700000000000000 + static_cast<int>(status));
-    REQUIRE(Repo().AppendConsent(ActorOf(tenant, "RecordConsent"), c.id, k).ok());
+    REQUIRE(AppendConsent(Repo(), ActorOf(tenant, "RecordConsent"), c.id, k).ok());
   }
   const auto actor = ActorOf(tenant, "EraseCustomer");
 
   SECTION("stale etag is refused") {
-    auto r = Repo().Erase(actor, c.id, "5");
+    auto r = Erase(Repo(), actor, c.id, "5");
     CHECK(r.status().code() == StatusCode::kAborted);
     CHECK(ReasonOf(r.status()) == "ETAG_MISMATCH");
     CHECK(Repo().Get(tenant, c.id).ok());
   }
 
   SECTION("erasure") {
-    auto r = Repo().Erase(actor, c.id, "1");
+    auto r = Erase(Repo(), actor, c.id, "1");
     INFO(r.status().ToString());
     REQUIRE(r.ok());
     CHECK(r->interactions_erased == 3);
@@ -395,7 +393,7 @@ TEST_CASE("Erase removes the customer but keeps consent records", "[customer_sto
     // The email is free again.
     InsertOk(tenant, NewCustomer("New", {email}));
     // Erasing again is NOT_FOUND.
-    auto again = Repo().Erase(actor, c.id, "");
+    auto again = Erase(Repo(), actor, c.id, "");
     CHECK(again.status().code() == StatusCode::kNotFound);
   }
 }
@@ -591,7 +589,7 @@ TEST_CASE("Consents are kept as history, newest first", "[customer_store][reposi
       MakeConsent(Ch::kSms, P::kTransactional, S::kPending, 1700000000000200, "second"),
   };
   for (const auto& k : in) {
-    auto r = Repo().AppendConsent(actor, c.id, k);
+    auto r = AppendConsent(Repo(), actor, c.id, k);
     INFO(r.status().ToString());
     REQUIRE(r.ok());
   }
@@ -612,9 +610,10 @@ TEST_CASE("Consents are kept as history, newest first", "[customer_store][reposi
   CHECK(CountAudit(tenant, "RecordConsent", "OK") == 3);
 
   SECTION("equal record times: the later append is newer") {
-    REQUIRE(Repo().AppendConsent(actor, c.id,
-                                 MakeConsent(Ch::kPush, P::kMarketing, S::kOptedIn,
-                                             1700000000000300, "fourth")).ok());
+    REQUIRE(AppendConsent(
+                Repo(), actor, c.id,
+                MakeConsent(Ch::kPush, P::kMarketing, S::kOptedIn, 1700000000000300, "fourth"))
+                .ok());
     auto h2 = Repo().ConsentHistory(tenant, c.id);
     REQUIRE(h2.ok());
     REQUIRE(h2->size() == 4);
@@ -624,7 +623,7 @@ TEST_CASE("Consents are kept as history, newest first", "[customer_store][reposi
 
   SECTION("unknown or foreign customer is NOT_FOUND and writes nothing") {
     const std::string unknown = common::NewUuid();
-    auto r = Repo().AppendConsent(actor, unknown, in[0]);
+    auto r = AppendConsent(Repo(), actor, unknown, in[0]);
     CHECK(r.status().code() == StatusCode::kNotFound);
     CHECK(ReasonOf(r.status()) == "CUSTOMER_NOT_FOUND");
     CHECK(CountIn(tenant, absl::StrCat("SELECT count(*) FROM customer_store.consents WHERE "
@@ -632,7 +631,7 @@ TEST_CASE("Consents are kept as history, newest first", "[customer_store][reposi
                                        unknown, "'")) == 0);
     CHECK(CountAudit(tenant, "RecordConsent", "NOT_FOUND") == 1);
     const std::string other = NewTenant();
-    auto cross = Repo().AppendConsent(ActorOf(other, "RecordConsent"), c.id, in[0]);
+    auto cross = AppendConsent(Repo(), ActorOf(other, "RecordConsent"), c.id, in[0]);
     CHECK(cross.status().code() == StatusCode::kNotFound);
     auto ch = Repo().ConsentHistory(tenant, unknown);
     CHECK(ch.status().code() == StatusCode::kNotFound);
@@ -678,7 +677,7 @@ Timeline MakeTimeline() {
       MakeInteraction(K::kNote, base - 1, "oldest"),
   };
   for (const auto& i : v) {
-    auto r = Repo().AppendInteraction(ActorOf(t.tenant, "CreateInteraction"), t.customer.id, i);
+    auto r = AppendInteraction(Repo(), ActorOf(t.tenant, "CreateInteraction"), t.customer.id, i);
     INFO(r.status().ToString());
     REQUIRE(r.ok());
   }
@@ -764,23 +763,19 @@ TEST_CASE("LoadView and LoadExport", "[customer_store][repository]") {
            MakeConsent(Ch::kEmail, P::kMarketing, S::kOptedOut, 1700000000000200, "e2"),
            MakeConsent(Ch::kEmail, P::kProfiling, S::kPending, 1700000000000050, "p1"),
        }) {
-    REQUIRE(Repo().AppendConsent(actor, t.customer.id, k).ok());
+    REQUIRE(AppendConsent(Repo(), actor, t.customer.id, k).ok());
   }
   // A second customer's data must not leak into the view.
   Customer other = InsertOk(t.tenant, NewCustomer("Other", {UniqueEmail()}));
-  REQUIRE(Repo()
-              .AppendInteraction(ActorOf(t.tenant, "CreateInteraction"), other.id,
-                                 MakeInteraction(domain::InteractionKind::kCall,
-                                                 1800000000000000, "other's"))
+  REQUIRE(AppendInteraction(
+              Repo(), ActorOf(t.tenant, "CreateInteraction"), other.id,
+              MakeInteraction(domain::InteractionKind::kCall, 1800000000000000, "other's"))
               .ok());
-  REQUIRE(Repo()
-              .Update(ActorOf(t.tenant, "UpdateCustomer"), t.customer.id, "",
-                      [](Customer& c) {
-                        c.emails = {"busy@example.com"};
-                        c.external_ids = {{"erp", "BUSY"}};
-                        return absl::OkStatus();
-                      })
-              .ok());
+  REQUIRE(Update(Repo(), ActorOf(t.tenant, "UpdateCustomer"), t.customer.id, "", [](Customer& c) {
+            c.emails = {"busy@example.com"};
+            c.external_ids = {{"erp", "BUSY"}};
+            return absl::OkStatus();
+          }).ok());
 
   auto v = Repo().LoadView(t.tenant, t.customer.id, 3);
   INFO(v.status().ToString());
@@ -826,12 +821,12 @@ TEST_CASE("request_id (idempotency key) makes Insert idempotent", "[customer_sto
   const std::string rid = common::NewUuid();
   const std::string e1 = UniqueEmail("first"), e2 = UniqueEmail("second");
   Customer first = NewCustomer("First", {e1});
-  auto r1 = Repo().Insert(ActorOf(tenant, "CreateCustomer", rid), first);
+  auto r1 = Insert(Repo(), ActorOf(tenant, "CreateCustomer", rid), first);
   INFO(r1.status().ToString());
   REQUIRE(r1.ok());
 
   Customer second = NewCustomer("Second", {e2});
-  auto r2 = Repo().Insert(ActorOf(tenant, "CreateCustomer", rid), second);
+  auto r2 = Insert(Repo(), ActorOf(tenant, "CreateCustomer", rid), second);
   INFO(r2.status().ToString());
   REQUIRE(r2.ok());
   CHECK(r2->id == first.id);
@@ -844,7 +839,7 @@ TEST_CASE("request_id (idempotency key) makes Insert idempotent", "[customer_sto
   InsertOk(tenant, NewCustomer("Third", {e2}));
 
   SECTION("the same request_id for another method is INVALID_ARGUMENT") {
-    auto r3 = Repo().Insert(ActorOf(tenant, "UpsertCustomer", rid), NewCustomer("Fourth"));
+    auto r3 = Insert(Repo(), ActorOf(tenant, "UpsertCustomer", rid), NewCustomer("Fourth"));
     CHECK(r3.status().code() == StatusCode::kInvalidArgument);
     CHECK(common::FieldOf(r3.status()) == "request_id");
     CHECK(CountCustomers(tenant) == 2);
@@ -852,17 +847,17 @@ TEST_CASE("request_id (idempotency key) makes Insert idempotent", "[customer_sto
   SECTION("request ids are per tenant") {
     const std::string other = NewTenant();
     Customer mine = NewCustomer("Mine", {e1});
-    auto r4 = Repo().Insert(ActorOf(other, "CreateCustomer", rid), mine);
+    auto r4 = Insert(Repo(), ActorOf(other, "CreateCustomer", rid), mine);
     REQUIRE(r4.ok());
     CHECK(r4->id == mine.id);
     CHECK(CountCustomers(other) == 1);
   }
   SECTION("a refused insert does not consume the request_id") {
     const std::string rid2 = common::NewUuid();
-    auto bad = Repo().Insert(ActorOf(tenant, "CreateCustomer", rid2), NewCustomer("Dup", {e1}));
+    auto bad = Insert(Repo(), ActorOf(tenant, "CreateCustomer", rid2), NewCustomer("Dup", {e1}));
     CHECK(bad.status().code() == StatusCode::kAlreadyExists);
     Customer good = NewCustomer("Good", {UniqueEmail()});
-    auto ok = Repo().Insert(ActorOf(tenant, "CreateCustomer", rid2), good);
+    auto ok = Insert(Repo(), ActorOf(tenant, "CreateCustomer", rid2), good);
     REQUIRE(ok.ok());
     CHECK(ok->id == good.id);
   }
@@ -877,8 +872,8 @@ TEST_CASE("Concurrent writers: one identity owner, one idempotent insert",
     Customer a = NewCustomer("RaceA", {email});
     Customer b = NewCustomer("RaceB", {email});
     absl::StatusOr<Customer> ra, rb;
-    std::thread ta([&] { ra = Repo().Insert(ActorOf(tenant, "CreateCustomer"), a); });
-    std::thread tb([&] { rb = Repo().Insert(ActorOf(tenant, "CreateCustomer"), b); });
+    std::thread ta([&] { ra = Insert(Repo(), ActorOf(tenant, "CreateCustomer"), a); });
+    std::thread tb([&] { rb = Insert(Repo(), ActorOf(tenant, "CreateCustomer"), b); });
     ta.join();
     tb.join();
     INFO(ra.status().ToString() << " / " << rb.status().ToString());
@@ -891,8 +886,8 @@ TEST_CASE("Concurrent writers: one identity owner, one idempotent insert",
     Customer c = NewCustomer("KeyC", {UniqueEmail()});
     Customer d = NewCustomer("KeyD", {UniqueEmail()});
     absl::StatusOr<Customer> rc, rd;
-    std::thread tc([&] { rc = Repo().Insert(ActorOf(tenant, "CreateCustomer", key), c); });
-    std::thread td([&] { rd = Repo().Insert(ActorOf(tenant, "CreateCustomer", key), d); });
+    std::thread tc([&] { rc = Insert(Repo(), ActorOf(tenant, "CreateCustomer", key), c); });
+    std::thread td([&] { rd = Insert(Repo(), ActorOf(tenant, "CreateCustomer", key), d); });
     tc.join();
     td.join();
     INFO(rc.status().ToString() << " / " << rd.status().ToString());
@@ -917,19 +912,18 @@ TEST_CASE("With a fingerprint, request_id replays are strict: stored answers and
   const std::string rid = common::NewUuid();
   const std::string email = UniqueEmail("strict");
   Customer first = NewCustomer("First", {email});
-  auto created = Repo().Insert(strict("CreateCustomer", rid, "fp-a"), first);
+  auto created = Insert(Repo(), strict("CreateCustomer", rid, "fp-a"), first);
   REQUIRE(created.ok());
 
   // The customer changes after the create: the replay still answers the
   // create's answer (version 1), not the customer as it is now.
-  auto changed = Repo().Update(ActorOf(tenant, "UpdateCustomer"), first.id, "",
-                               [](Customer& c) {
-                                 c.given_name = "Changed";
-                                 return absl::OkStatus();
-                               });
+  auto changed = Update(Repo(), ActorOf(tenant, "UpdateCustomer"), first.id, "", [](Customer& c) {
+    c.given_name = "Changed";
+    return absl::OkStatus();
+  });
   REQUIRE(changed.ok());
   REQUIRE(changed->version == 2);
-  auto replay = Repo().Insert(strict("CreateCustomer", rid, "fp-a"), NewCustomer("Other"));
+  auto replay = Insert(Repo(), strict("CreateCustomer", rid, "fp-a"), NewCustomer("Other"));
   REQUIRE(replay.ok());
   CHECK(replay->id == first.id);
   CHECK(replay->given_name == "First");
@@ -941,7 +935,7 @@ TEST_CASE("With a fingerprint, request_id replays are strict: stored answers and
   CHECK((*answer)->customer.given_name == "First");
 
   SECTION("another body with the same request_id is IDEMPOTENCY_KEY_REUSED") {
-    auto reused = Repo().Insert(strict("CreateCustomer", rid, "fp-b"), NewCustomer("B"));
+    auto reused = Insert(Repo(), strict("CreateCustomer", rid, "fp-b"), NewCustomer("B"));
     CHECK(reused.status().code() == StatusCode::kInvalidArgument);
     CHECK(common::ReasonOf(reused.status()) == "IDEMPOTENCY_KEY_REUSED");
     CHECK(common::ReasonOf(Repo().FindAnswer(strict("CreateCustomer", rid, "fp-b")).status()) ==
@@ -950,25 +944,27 @@ TEST_CASE("With a fingerprint, request_id replays are strict: stored answers and
   }
   SECTION("a refusal is stored and answered again after the state changed") {
     const std::string rid2 = common::NewUuid();
-    auto taken = Repo().Insert(strict("CreateCustomer", rid2, "fp-c"), NewCustomer("Dup", {email}));
+    auto taken =
+        Insert(Repo(), strict("CreateCustomer", rid2, "fp-c"), NewCustomer("Dup", {email}));
     REQUIRE(common::ReasonOf(taken.status()) == "IDENTITY_TAKEN");
     // The identity is free now...
-    REQUIRE(Repo().Erase(ActorOf(tenant, "DeleteCustomer"), first.id, "").ok());
+    REQUIRE(Erase(Repo(), ActorOf(tenant, "DeleteCustomer"), first.id, "").ok());
     // ...but the retry answers the first call's refusal.
-    auto again = Repo().Insert(strict("CreateCustomer", rid2, "fp-c"), NewCustomer("Dup", {email}));
+    auto again =
+        Insert(Repo(), strict("CreateCustomer", rid2, "fp-c"), NewCustomer("Dup", {email}));
     CHECK(common::ReasonOf(again.status()) == "IDENTITY_TAKEN");
     CHECK(again.status().message() == taken.status().message());
   }
   SECTION("Update with a request_id stores its answer too") {
     const std::string rid3 = common::NewUuid();
-    auto up = Repo().Update(strict("UpsertCustomer", rid3, "fp-d"), first.id, "", [](Customer& c) {
+    auto up = Update(Repo(), strict("UpsertCustomer", rid3, "fp-d"), first.id, "", [](Customer& c) {
       c.family_name = "Byron";
       return absl::OkStatus();
     });
     REQUIRE(up.ok());
     CHECK(up->version == 3);
     auto up_again =
-        Repo().Update(strict("UpsertCustomer", rid3, "fp-d"), first.id, "", [](Customer& c) {
+        Update(Repo(), strict("UpsertCustomer", rid3, "fp-d"), first.id, "", [](Customer& c) {
           c.family_name = "Not applied";
           return absl::OkStatus();
         });

@@ -54,7 +54,7 @@ RefQuery Mail(const std::string& email) {
 }
 
 domain::Customer Stored(const std::string& tenant, domain::Customer c) {
-  auto r = Repo().Insert(ActorOf(tenant, "CreateCustomer"), c);
+  auto r = Insert(Repo(), ActorOf(tenant, "CreateCustomer"), c);
   INFO(r.status().ToString());
   REQUIRE(r.ok());
   return *r;
@@ -179,7 +179,7 @@ TEST_CASE("ResolveCustomerRefs follows merges to the survivor, erased ids are ab
   CHECK(r.results[1].outcome == RefOutcome::kFound);
 
   // Erasing the survivor erases the merged id too, and the event says so.
-  REQUIRE(Repo().Erase(ActorOf(tenant, "DeleteCustomer"), survivor.id, "").ok());
+  REQUIRE(Erase(Repo(), ActorOf(tenant, "DeleteCustomer"), survivor.id, "").ok());
   auto gone = Resolve(tenant, {Id(source.id), Id(survivor.id)}, false);
   CHECK(gone.results[0].outcome == RefOutcome::kNotFound);
   CHECK(gone.results[1].outcome == RefOutcome::kNotFound);

@@ -44,7 +44,7 @@ std::string Populate(const std::string& tenant) {
   Customer c = NewCustomer("Secret", {UniqueEmail("rls")});
   app::Actor actor = ActorOf(tenant, "CreateCustomer");
   actor.idempotency_key = common::NewUuid();  // writes idempotency_keys
-  auto r = Repo().Insert(actor, c);
+  auto r = Insert(Repo(), actor, c);
   INFO(r.status().ToString());
   REQUIRE(r.ok());
   domain::Consent k;
@@ -52,12 +52,12 @@ std::string Populate(const std::string& tenant) {
   k.purpose = domain::ConsentPurpose::kMarketing;
   k.status = domain::ConsentStatus::kOptedIn;
   k.record_time = absl::FromUnixMicros(1700000000000000);
-  REQUIRE(Repo().AppendConsent(ActorOf(tenant, "RecordConsent"), c.id, k).ok());
+  REQUIRE(AppendConsent(Repo(), ActorOf(tenant, "RecordConsent"), c.id, k).ok());
   domain::Interaction i;
   i.id = common::NewUuid();
   i.kind = domain::InteractionKind::kNote;
   i.occur_time = absl::FromUnixMicros(1700000000000000);
-  REQUIRE(Repo().AppendInteraction(ActorOf(tenant, "CreateInteraction"), c.id, i).ok());
+  REQUIRE(AppendInteraction(Repo(), ActorOf(tenant, "CreateInteraction"), c.id, i).ok());
   for (const auto& t : Tables()) {
     INFO(t);
     REQUIRE(CountIn(tenant, "SELECT count(*) FROM customer_store." + t) > 0);

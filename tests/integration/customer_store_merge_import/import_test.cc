@@ -61,7 +61,7 @@ Customer Insert(const std::string& tenant, Customer c) {
   c.id = common::NewUuid();
   c.version = 1;
   c.create_time = c.update_time = absl::FromUnixMicros(1700000000000000);
-  auto r = Repo().Insert(ActorOf(tenant, "CreateCustomer"), c);
+  auto r = itest::Insert(Repo(), ActorOf(tenant, "CreateCustomer"), c);
   INFO(r.status().ToString());
   REQUIRE(r.ok());
   return *r;
@@ -255,7 +255,7 @@ TEST_CASE("Import racing a concurrent insert of its identities is all or nothing
       int ok = 0;
       for (int i = kRows - 1; i >= kRows - 40; --i) {
         Customer c = itest::NewCustomer("Racer", {emails[i]});
-        auto r = Repo().Insert(ActorOf(tenant, "CreateCustomer"), c);
+        auto r = itest::Insert(Repo(), ActorOf(tenant, "CreateCustomer"), c);
         if (r.ok()) {
           ++ok;
         } else if (r.status().code() != absl::StatusCode::kAlreadyExists) {

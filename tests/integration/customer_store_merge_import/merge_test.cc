@@ -71,7 +71,7 @@ storage::PgCustomerRepository& Repo() { return *Env().repo; }
 app::CustomerMerger Merger() { return app::CustomerMerger(Repo(), Env().cache, Env().clock); }
 
 Customer Insert(const std::string& tenant, const Customer& c) {
-  auto r = Repo().Insert(ActorOf(tenant, "CreateCustomer"), c);
+  auto r = itest::Insert(Repo(), ActorOf(tenant, "CreateCustomer"), c);
   INFO(r.status().ToString());
   REQUIRE(r.ok());
   return *r;
@@ -89,7 +89,7 @@ Consent MakeConsent(ConsentChannel ch, ConsentPurpose pu, ConsentStatus st, int6
 }
 
 void AddConsent(const std::string& tenant, const std::string& id, const Consent& c) {
-  auto r = Repo().AppendConsent(ActorOf(tenant, "RecordConsent"), id, c);
+  auto r = itest::AppendConsent(Repo(), ActorOf(tenant, "RecordConsent"), id, c);
   INFO(r.status().ToString());
   REQUIRE(r.ok());
 }
@@ -102,7 +102,7 @@ std::string AddInteraction(const std::string& tenant, const std::string& id,
   i.channel = "web";
   i.summary = summary;
   i.occur_time = absl::FromUnixSeconds(1650000000);
-  auto r = Repo().AppendInteraction(ActorOf(tenant, "CreateInteraction"), id, i);
+  auto r = itest::AppendInteraction(Repo(), ActorOf(tenant, "CreateInteraction"), id, i);
   INFO(r.status().ToString());
   REQUIRE(r.ok());
   return r->id;
@@ -278,11 +278,11 @@ TEST_CASE("Unmerge restores the source exactly and keeps survivor edits made sin
   REQUIRE(m.ok());
 
   // After the merge: the survivor edits a filled field and gets a new interaction.
-  auto edited = Repo().Update(ActorOf(p.tenant, "UpdateCustomer"), p.a.id, "",
-                              [](Customer& c) {
-                                c.time_zone = "Europe/Paris";
-                                return absl::OkStatus();
-                              });
+  auto edited =
+      itest::Update(Repo(), ActorOf(p.tenant, "UpdateCustomer"), p.a.id, "", [](Customer& c) {
+        c.time_zone = "Europe/Paris";
+        return absl::OkStatus();
+      });
   INFO(edited.status().ToString());
   REQUIRE(edited.ok());
   std::string later = AddInteraction(p.tenant, p.a.id, "after-merge");

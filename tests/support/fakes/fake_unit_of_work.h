@@ -61,17 +61,29 @@ class FakeUnitOfWork {
   // call's answer or refusal, or the key's own refusal.
   template <typename T>
   std::optional<absl::StatusOr<T>> Peek(const outbox::WriteMeta& meta) const {
+    absl::StatusOr<std::optional<T>> first = PeekAnswer<T>(meta);
+    if (!first.ok()) return absl::StatusOr<T>(first.status());
+    if (!first->has_value()) return std::nullopt;
+    return absl::StatusOr<T>(**std::move(first));
+  }
+
+  // Peek in another shape: nullopt when the key is unused (or its answer is
+  // not a T); the stored refusal, or the key's misuse (another method or
+  // body), as an error.
+  template <typename T>
+  absl::StatusOr<std::optional<T>> PeekAnswer(const outbox::WriteMeta& meta) const {
     absl::MutexLock lock(&mu_);
-    if (meta.idempotency_key.empty()) return std::nullopt;
+    if (meta.idempotency_key.empty()) return std::optional<T>();
     auto it = answers_.find(meta.tenant_id + "\n" + meta.idempotency_key);
-    if (it == answers_.end()) return std::nullopt;
+    if (it == answers_.end()) return std::optional<T>();
     const Answer& first = it->second;
-    if (first.method != meta.method) return absl::StatusOr<T>(outbox::KeyUsedForAnotherCall());
+    if (first.method != meta.method) return outbox::KeyUsedForAnotherCall();
     if (!first.fingerprint.empty() && first.fingerprint != meta.fingerprint) {
-      return absl::StatusOr<T>(outbox::KeyReusedWithAnotherBody());
+      return outbox::KeyReusedWithAnotherBody();
     }
-    if (!first.refusal.ok()) return absl::StatusOr<T>(first.refusal);
-    return absl::StatusOr<T>(std::any_cast<T>(first.value));
+    if (!first.refusal.ok()) return first.refusal;
+    if (const T* v = std::any_cast<T>(&first.value)) return std::optional<T>(*v);
+    return std::optional<T>();
   }
 
   // Whether `meta`'s key has been claimed (by a write or a refusal).

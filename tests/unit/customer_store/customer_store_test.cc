@@ -161,7 +161,7 @@ TEST_CASE("CustomerStore::Update validates the mask, applies it and invalidates 
     CHECK(s.code() == absl::StatusCode::kInvalidArgument);
     CHECK(ReasonOf(s) == "INVALID_UPDATE_MASK");
     CHECK(f.repo.calls() == calls);
-    CHECK(f.repo.update_calls() == 0);
+    CHECK(f.repo.loads_for_update() == 0);
     CHECK(f.cache.invalidate_calls() == 0);
     s = f.store.Update(f.actor, c.id, patch, {}, "").status();
     CHECK(ReasonOf(s) == "INVALID_UPDATE_MASK");
@@ -313,7 +313,7 @@ TEST_CASE("CustomerStore::Upsert matches on identities", "[customer_store][app]"
     absl::Status s = f.store.Upsert(f.actor, c, {}).status();
     CHECK(s.code() == absl::StatusCode::kAlreadyExists);
     CHECK(ReasonOf(s) == "IDENTITY_TAKEN");
-    CHECK(f.repo.update_calls() == 0);
+    CHECK(f.repo.loads_for_update() == 0);
     CHECK(f.store.Get(kTenant, a.id)->emails == std::vector<std::string>{"a@example.com"});
   }
   SECTION("no identities are refused") {

@@ -394,3 +394,69 @@ TEST_CASE("Text with a NUL byte is refused with its field, never truncated",
     CHECK(crm::common::FieldOf(s) == "interaction.payload");
   }
 }
+
+TEST_CASE("SameContent compares every field a write may change, not id, version or times",
+          "[customer_store][domain]") {
+  using namespace crm::customer_store::domain;  // NOLINT
+  Customer a;
+  a.id = "a";
+  a.given_name = "Ada";
+  a.emails = {"ada@example.com"};
+  a.postal_address = PostalAddress{{"1 Main St"}, "Zurich", "", "8000", "CH"};
+  a.birthday = Date{1815, 12, 10};
+  a.anniversaries = {{"wedding", Date{0, 7, 8}}};
+  a.attributes["seen"] = absl::FromUnixMicros(1700000000000001);
+  a.attributes["score"] = int64_t{3};
+  Customer b = a;
+  b.id = "b";
+  b.version = 7;
+  b.create_time = b.update_time = absl::Now();
+  CHECK(SameContent(a, b));
+  // Times as stored: microseconds.
+  b.attributes["seen"] = absl::FromUnixMicros(1700000000000001) + absl::Nanoseconds(300);
+  CHECK(SameContent(a, b));
+  const std::vector<std::function<void(Customer&)>> changes = {
+      [](Customer& c) { c.given_name = "Augusta"; },
+      [](Customer& c) { c.family_name = "King"; },
+      [](Customer& c) { c.display_name = "A"; },
+      [](Customer& c) { c.emails.push_back("b@example.com"); },
+      [](Customer& c) { c.phones = {"+41446681800"}; },
+      [](Customer& c) {
+        c.external_ids = {{"erp", "1"}};
+      },
+      [](Customer& c) { c.postal_address->locality = "Bern"; },
+      [](Customer& c) { c.postal_address.reset(); },
+      [](Customer& c) {
+        c.birthday = Date{1815, 12, 11};
+      },
+      [](Customer& c) { c.anniversaries[0].label = "other"; },
+      [](Customer& c) { c.locale = "de-CH"; },
+      [](Customer& c) { c.time_zone = "Europe/Zurich"; },
+      [](Customer& c) { c.lifecycle_stage = LifecycleStage::kLead; },
+      [](Customer& c) { c.owner = "someone"; },
+      [](Customer& c) { c.attributes["score"] = int64_t{4}; },
+      [](Customer& c) { c.attributes["score"] = std::string("4"); },
+      [](Customer& c) { c.attributes["seen"] = absl::FromUnixMicros(1700000000000002); },
+      [](Customer& c) { c.attributes.erase("score"); },
+  };
+  for (size_t n = 0; n < changes.size(); ++n) {
+    Customer changed = a;
+    changes[n](changed);
+    INFO("change " << n);
+    CHECK_FALSE(SameContent(a, changed));
+  }
+}
+
+TEST_CASE("CheckIfMatch: an empty if_match or the etag passes, another is ETAG_MISMATCH",
+          "[customer_store][domain]") {
+  using namespace crm::customer_store::domain;  // NOLINT
+  Customer c;
+  c.version = 3;
+  CHECK(CheckIfMatch(c, "").ok());
+  CHECK(CheckIfMatch(c, EtagOf(c)).ok());
+  absl::Status s = CheckIfMatch(c, "2");
+  CHECK(s.code() == absl::StatusCode::kAborted);
+  CHECK(crm::common::ReasonOf(s) == "ETAG_MISMATCH");
+  CHECK(crm::common::ReasonOf(CheckErasureIfMatch(c, "2")) == "ETAG_MISMATCH");
+  CHECK(CheckErasureIfMatch(c, "3").ok());
+}

@@ -22,8 +22,7 @@
 #include "prometheus/registry.h"
 #include "tests/support/fakes/common_fakes.h"
 #include "tests/support/fakes/customer_store/fake_customer_repository.h"
-#include "tests/support/fakes/customer_store/fake_merge_import.h"
-#include "tests/support/fakes/customer_store/fake_ref_resolve_repository.h"
+#include "tests/support/fakes/customer_store/fake_import_repository.h"
 #include "tests/support/fakes/customer_store/fake_view_cache.h"
 #include "tests/support/fakes/faulty_clock.h"
 
@@ -43,15 +42,13 @@ constexpr char kMissingId[] = "99999999-9999-4999-8999-999999999999";
 struct Edge {
   crm::testing::FakeCustomerRepository repo;
   crm::testing::FakeViewCache cache;
-  crm::testing::FakeMergeRepository merges;
   crm::testing::FakeImportRepository imports;
-  crm::testing::FakeRefResolveRepository refs;
   FaultyClock clock;
   crm::testing::SequentialIdGenerator ids;
   app::CustomerStore store{repo, cache, clock, ids};
-  app::CustomerMerger merger{merges, cache, clock};
+  app::CustomerMerger merger{repo, cache, clock};
   app::CustomerImporter importer{imports, cache, clock, ids};
-  app::CustomerResolver resolver{refs, clock, ids};
+  app::CustomerResolver resolver{repo, clock, ids};
   prometheus::Registry registry;
   crm::grpcutil::RpcMetrics metrics{registry, "customer-store"};
   crm::common::PageTokenCodec tokens{"page-token-secret-for-tests"};

@@ -1,14 +1,13 @@
 // CustomerImporter (app/import.h) over in-memory fakes.
-#include "services/customer_store/app/import.h"
-
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
+#include "services/customer_store/app/import.h"
 #include "tests/support/fakes/common_fakes.h"
-#include "tests/support/fakes/customer_store/fake_merge_import.h"
+#include "tests/support/fakes/customer_store/fake_import_repository.h"
 #include "tests/support/fakes/customer_store/fake_view_cache.h"
 
 namespace {

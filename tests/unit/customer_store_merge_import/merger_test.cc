@@ -1,13 +1,13 @@
-// CustomerMerger (app/merge.h) over in-memory fakes.
-#include "services/customer_store/app/merge.h"
-
+// CustomerMerger (app/merge.h) over in-memory fakes: the merge and unmerge
+// written once over CustomerTx.
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
 #include "libs/common/errors.h"
+#include "services/customer_store/app/merge.h"
 #include "tests/support/fakes/common_fakes.h"
-#include "tests/support/fakes/customer_store/fake_merge_import.h"
+#include "tests/support/fakes/customer_store/fake_customer_repository.h"
 #include "tests/support/fakes/customer_store/fake_view_cache.h"
 
 namespace {
@@ -15,7 +15,7 @@ namespace {
 using namespace crm::customer_store;  // NOLINT
 using crm::common::FieldOf;
 using crm::common::ReasonOf;
-using crm::testing::FakeMergeRepository;
+using crm::testing::FakeCustomerRepository;
 using crm::testing::FakeViewCache;
 using crm::testing::FixedClock;
 using domain::ConsentChannel;
@@ -29,7 +29,7 @@ constexpr char kA[] = "00000000-0000-4000-8000-00000000000a";
 constexpr char kB[] = "00000000-0000-4000-8000-00000000000b";
 
 struct Fixture {
-  FakeMergeRepository repo;
+  FakeCustomerRepository repo;
   FakeViewCache cache;
   FixedClock clock{absl::FromUnixSeconds(1700000000)};
   app::CustomerMerger merger{repo, cache, clock};
