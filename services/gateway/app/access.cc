@@ -203,6 +203,31 @@ absl::Status CheckName(const std::string& name, const char* field) {
 }
 }  // namespace
 
+absl::StatusOr<CreatedTenant> WriteTenant(KeyStore& keys, const WriteContext& w,
+                                          const CreatedTenant& created) {
+  WriteContext caller = w;
+  // The bootstrap tool has no tenant yet: its write is audited (and its key
+  // claimed) in the new tenant.
+  if (caller.tenant_id.empty()) caller.tenant_id = created.tenant.id;
+  return keys.Run<CreatedTenant>(caller, created.tenant.id,
+                                 [&](KeyTx& tx) -> absl::StatusOr<CreatedTenant> {
+                                   tx.SaveTenant(created.tenant);
+                                   tx.SaveKey(created.admin_key.key);
+                                   return created;
+                                 });
+}
+
+absl::StatusOr<CreatedKey> WriteKey(KeyStore& keys, const WriteContext& w,
+                                    const CreatedKey& created) {
+  if (created.key.tenant_id != w.tenant_id) {
+    return absl::InternalError("a key is created in the caller's tenant");
+  }
+  return keys.Run<CreatedKey>(w, created.key.id, [&](KeyTx& tx) -> absl::StatusOr<CreatedKey> {
+    tx.SaveKey(created.key);
+    return created;
+  });
+}
+
 namespace {
 WriteContext Writer(const Principal& caller, WriteContext w, const char* method) {
   w.tenant_id = caller.tenant_id;
@@ -222,7 +247,7 @@ absl::StatusOr<CreatedTenant> Admin::CreateTenant(const Principal& caller, Write
   CreatedTenant created;
   created.tenant = Tenant{common::NewUuid(), display_name, now};
   created.admin_key = NewKey(created.tenant.id, "initial admin key", {domain::Role::kAdmin}, now);
-  return keys_.CreateTenant(Writer(caller, std::move(w), "CreateTenant"), created);
+  return WriteTenant(keys_, Writer(caller, std::move(w), "CreateTenant"), created);
 }
 
 absl::StatusOr<CreatedKey> Admin::CreateKey(const Principal& caller, WriteContext w,
@@ -253,7 +278,7 @@ absl::StatusOr<CreatedKey> Admin::CreateKey(const Principal& caller, WriteContex
   CreatedKey key = NewKey(caller.tenant_id, display_name, std::move(roles), now);
   key.key.expire_time = expire_time;
   key.key.rate_limit_per_second = rate_limit_per_second;
-  return keys_.InsertKey(Writer(caller, std::move(w), "CreateApiKey"), key);
+  return WriteKey(keys_, Writer(caller, std::move(w), "CreateApiKey"), key);
 }
 
 absl::StatusOr<std::vector<KeyRecord>> Admin::ListKeys(const Principal& caller,

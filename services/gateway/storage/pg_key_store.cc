@@ -162,31 +162,6 @@ absl::StatusOr<std::string> PgKeyStore::Open(const outbox::WriteMeta& meta,
   return *std::move(answer);
 }
 
-template <typename T>
-absl::StatusOr<T> PgKeyStore::WriteOnce(const app::WriteContext& w, const std::string& resource,
-                                        const T& answer, std::string (*to_json)(const T&),
-                                        T (*from_json)(const Json&, bool&),
-                                        absl::FunctionRef<absl::Status(pqxx::work&)> write) {
-  const outbox::WriteMeta meta{w.tenant_id, w.principal,       w.request_id,
-                               w.method,    w.idempotency_key, w.fingerprint};
-  if (!meta.idempotency_key.empty() && answer_key_.empty()) {
-    return absl::FailedPreconditionError("idempotent key writes are not configured");
-  }
-  // The answer holds the new key's secret: stored sealed, opened on a replay.
-  outbox::AnswerCodec<T> codec;
-  codec.encode = [&](const T& a) { return Seal(meta, to_json(a)); };
-  codec.replay = [&](const outbox::WriteTx&, const std::string& stored,
-                     const std::string&) -> absl::StatusOr<T> {
-    CRM_ASSIGN_OR_RETURN(std::string first, Open(meta, stored));
-    return outbox::ParseJsonAnswer<T>(first, from_json, kCorruptAnswer);
-  };
-  return outbox::WriteOnce<T>(writer_, meta, resource, codec,
-                              [&](const outbox::WriteTx& t) -> absl::StatusOr<T> {
-                                CRM_RETURN_IF_ERROR(write(t.sql()));
-                                return answer;
-                              });
-}
-
 // The key store's queries (libs/pg/pool.h: typed, their columns checked at start-up).
 const pg::NamedQuery kSelectApiKey{
     "select_api_key", absl::StrCat("SELECT ", kKeyColumns, " FROM access.api_keys WHERE id = $1"),
@@ -256,40 +231,88 @@ void PgKeyStore::InsertKeyRow(pqxx::work& tx, const app::KeyRecord& k,
              MicrosOrMinus1(k.expire_time), principal);
 }
 
-absl::StatusOr<app::CreatedTenant> PgKeyStore::CreateTenant(const app::WriteContext& w,
-                                                            const app::CreatedTenant& created) {
-  const app::Tenant& t = created.tenant;
-  app::WriteContext caller = w;
-  if (caller.tenant_id.empty()) caller.tenant_id = t.id;  // the bootstrap tool
-  return WriteOnce<app::CreatedTenant>(
-      caller, t.id, created, TenantAnswerJson, TenantAnswerFromJson, [&](pqxx::work& tx) {
-        // The new tenant's rows are written in its scope (RLS), the key
-        // claim and the caller's audit row in the caller's.
-        pool_.Exec(tx, kSetAccessTenant, t.id);
-        tx.exec("SELECT set_config('app.platform', 'on', true)");
-        pool_.Exec(tx, kInsertTenant, t.id, t.display_name, absl::ToUnixMicros(t.create_time));
-        if (caller.tenant_id != t.id) {
-          pool_.Exec(tx, kInsertAccessAudit, t.id, caller.principal, "CreateTenant", t.id);
-        }
-        InsertKeyRow(tx, created.admin_key.key, caller.principal);
-        pool_.Exec(tx, kInsertAccessAudit, t.id, caller.principal, "CreateApiKey",
-                   created.admin_key.key.id);
-        tx.exec("SELECT set_config('app.platform', '', true)");
-        pool_.Exec(tx, kSetAccessTenant, caller.tenant_id);
-        return absl::OkStatus();
-      });
+// One admin write's transaction (app::KeyTx). A new tenant's rows are
+// written in its scope (RLS) with the platform flag on; the key claim and
+// the caller's audit row in the caller's (LeaveScope, at the end of the
+// work).
+class PgKeyStore::Tx final : public app::KeyTx {
+ public:
+  Tx(PgKeyStore& store, const outbox::WriteTx& w) : store_(store), w_(w) {}
+
+  void SaveTenant(const app::Tenant& t) override {
+    EnterScope(t.id);
+    store_.pool_.Exec(w_.sql(), kInsertTenant, t.id, t.display_name,
+                      absl::ToUnixMicros(t.create_time));
+    if (w_.tenant() != t.id) Audit(t.id, "CreateTenant", t.id);
+  }
+  void SaveKey(const app::KeyRecord& k) override {
+    // In the scope the write is in (a new tenant's, after SaveTenant): the
+    // row policy refuses a key of another tenant.
+    store_.InsertKeyRow(w_.sql(), k, w_.meta().principal);
+    // A key made by another write (a new tenant's first key) has its own
+    // audit row; CreateApiKey's is the write's.
+    if (w_.meta().method != "CreateApiKey") {
+      Audit(scope_.empty() ? w_.tenant() : scope_, "CreateApiKey", k.id);
+    }
+  }
+  void LeaveScope() {
+    if (scope_.empty()) return;
+    w_.sql().exec("SELECT set_config('app.platform', '', true)");
+    store_.pool_.Exec(w_.sql(), kSetAccessTenant, w_.tenant());
+    scope_.clear();
+  }
+
+ private:
+  void EnterScope(const std::string& tenant) {
+    if (scope_ == tenant) return;
+    store_.pool_.Exec(w_.sql(), kSetAccessTenant, tenant);
+    if (scope_.empty()) w_.sql().exec("SELECT set_config('app.platform', 'on', true)");
+    scope_ = tenant;
+  }
+  void Audit(const std::string& tenant, const char* method, const std::string& resource) {
+    store_.pool_.Exec(w_.sql(), kInsertAccessAudit, tenant, w_.meta().principal, method, resource);
+  }
+
+  PgKeyStore& store_;
+  const outbox::WriteTx& w_;
+  std::string scope_;  // the tenant whose scope the rows go to, "" = the caller's
+};
+
+template <typename T>
+absl::StatusOr<T> PgKeyStore::RunTx(const outbox::WriteMeta& meta, const std::string& resource,
+                                    std::string (*to_json)(const T&),
+                                    T (*from_json)(const Json&, bool&),
+                                    absl::FunctionRef<absl::StatusOr<T>(app::KeyTx&)> work) {
+  if (!meta.idempotency_key.empty() && answer_key_.empty()) {
+    return absl::FailedPreconditionError("idempotent key writes are not configured");
+  }
+  // The answer holds the new key's secret: stored sealed, opened on a replay.
+  outbox::AnswerCodec<T> codec;
+  codec.encode = [&](const T& a) { return Seal(meta, to_json(a)); };
+  codec.replay = [&](const outbox::WriteTx&, const std::string& stored,
+                     const std::string&) -> absl::StatusOr<T> {
+    CRM_ASSIGN_OR_RETURN(std::string first, Open(meta, stored));
+    return outbox::ParseJsonAnswer<T>(first, from_json, kCorruptAnswer);
+  };
+  return outbox::WriteOnce<T>(writer_, meta, resource, codec,
+                              [&](const outbox::WriteTx& w) -> absl::StatusOr<T> {
+                                Tx tx(*this, w);
+                                absl::StatusOr<T> out = work(tx);
+                                tx.LeaveScope();
+                                return out;
+                              });
 }
 
-absl::StatusOr<app::CreatedKey> PgKeyStore::InsertKey(const app::WriteContext& w,
-                                                      const app::CreatedKey& created) {
-  if (created.key.tenant_id != w.tenant_id) {
-    return absl::InternalError("a key is created in the caller's tenant");
-  }
-  return WriteOnce<app::CreatedKey>(w, created.key.id, created, KeyAnswerJson, KeyFromJson,
-                                    [&](pqxx::work& tx) {
-                                      InsertKeyRow(tx, created.key, w.principal);
-                                      return absl::OkStatus();
-                                    });
+absl::StatusOr<app::CreatedTenant> PgKeyStore::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<app::CreatedTenant>(app::KeyTx&)> work) {
+  return RunTx<app::CreatedTenant>(meta, resource, TenantAnswerJson, TenantAnswerFromJson, work);
+}
+
+absl::StatusOr<app::CreatedKey> PgKeyStore::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<app::CreatedKey>(app::KeyTx&)> work) {
+  return RunTx<app::CreatedKey>(meta, resource, KeyAnswerJson, KeyFromJson, work);
 }
 
 absl::StatusOr<std::vector<app::KeyRecord>> PgKeyStore::ListKeys(const std::string& tenant_id,

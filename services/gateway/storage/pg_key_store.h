@@ -1,7 +1,9 @@
 #pragma once
-// KeyStore over PostgreSQL (schema access), writes through the platform's
-// TransactionalWriter (audit row, idempotency key in the write's
-// transaction).
+// KeyStore over PostgreSQL (schema access). The admin writes are driven by
+// the app layer through app::KeyTx (class Tx) and run through the platform's
+// unit of work (outbox::WriteOnce: audit row, idempotency key and stored
+// answer in the write's transaction); this adapter keeps the SQL, the row
+// mapping and the sealed answer codec.
 //
 // Stored answers hold a key's secret, which must never rest in plaintext:
 // the answer of a create with a request_id is stored in
@@ -32,10 +34,12 @@ class PgKeyStore final : public app::KeyStore {
   static std::vector<pg::NamedQuery> Queries();
 
   absl::StatusOr<std::optional<app::KeyRecord>> FindKey(const std::string& key_id) override;
-  absl::StatusOr<app::CreatedTenant> CreateTenant(const app::WriteContext& w,
-                                                  const app::CreatedTenant& created) override;
-  absl::StatusOr<app::CreatedKey> InsertKey(const app::WriteContext& w,
-                                            const app::CreatedKey& created) override;
+  absl::StatusOr<app::CreatedTenant> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<app::CreatedTenant>(app::KeyTx&)> work) override;
+  absl::StatusOr<app::CreatedKey> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<app::CreatedKey>(app::KeyTx&)> work) override;
   absl::StatusOr<std::vector<app::KeyRecord>> ListKeys(const std::string& tenant_id,
                                                        const std::string& after_key_id,
                                                        int limit) override;
@@ -46,14 +50,14 @@ class PgKeyStore final : public app::KeyStore {
 
  private:
   void InsertKeyRow(pqxx::work& tx, const app::KeyRecord& k, const std::string& principal);
-  // Runs `write` once per idempotency key in w.tenant_id's transaction
-  // (outbox::WriteOnce) and answers `answer`, stored as JSON (`to_json`)
-  // sealed; a replay answers the first call's answer (`from_json`).
+  class Tx;  // app::KeyTx over one outbox::WriteTx
+  // Runs `work` once per idempotency key (outbox::WriteOnce); its answer is
+  // stored as JSON (`to_json`) sealed, and a replay opens it (`from_json`).
   template <typename T>
-  absl::StatusOr<T> WriteOnce(const app::WriteContext& w, const std::string& resource,
-                              const T& answer, std::string (*to_json)(const T&),
-                              T (*from_json)(const nlohmann::json&, bool&),
-                              absl::FunctionRef<absl::Status(pqxx::work&)> write);
+  absl::StatusOr<T> RunTx(const outbox::WriteMeta& meta, const std::string& resource,
+                          std::string (*to_json)(const T&),
+                          T (*from_json)(const nlohmann::json&, bool&),
+                          absl::FunctionRef<absl::StatusOr<T>(app::KeyTx&)> work);
   std::string Seal(const outbox::WriteMeta& meta, const std::string& answer) const;
   absl::StatusOr<std::string> Open(const outbox::WriteMeta& meta, const std::string& sealed) const;
 

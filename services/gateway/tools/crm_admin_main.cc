@@ -106,13 +106,13 @@ int main(int argc, char** argv) {
     created = gateway::app::Admin::NewKey((*tenant)->id, display, roles, now);
     w.tenant_id = (*tenant)->id;
     w.method = "CreateApiKey";
-    s = keys.InsertKey(w, created).status();
+    s = gateway::app::WriteKey(keys, w, created).status();
   } else {
     gateway::app::CreatedTenant t;
     t.tenant = gateway::app::Tenant{common::NewUuid(), tenant_name, now};
     t.admin_key = created = gateway::app::Admin::NewKey(t.tenant.id, display, roles, now);
     w.method = "CreateTenant";
-    s = keys.CreateTenant(w, t).status();
+    s = gateway::app::WriteTenant(keys, w, t).status();
   }
   if (!s.ok()) {
     CRM_LOG(Error) << s;

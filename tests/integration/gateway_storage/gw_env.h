@@ -63,11 +63,11 @@ inline app::WriteContext Writer(const std::string& tenant, const std::string& pr
 
 // The key store's writes without a request_id (what the bootstrap tool does).
 inline absl::Status InsertKey(const app::KeyRecord& k, const std::string& principal) {
-  return Keys().InsertKey(Writer(k.tenant_id, principal, "CreateApiKey"), {k, ""}).status();
+  return app::WriteKey(Keys(), Writer(k.tenant_id, principal, "CreateApiKey"), {k, ""}).status();
 }
 inline absl::Status CreateTenant(const app::Tenant& t, const app::KeyRecord& k,
                                  const std::string& principal) {
-  return Keys().CreateTenant(Writer("", principal, "CreateTenant"), {t, {k, ""}}).status();
+  return app::WriteTenant(Keys(), Writer("", principal, "CreateTenant"), {t, {k, ""}}).status();
 }
 
 // SQLSTATE of the pqxx error fn throws, or a description when it throws

@@ -51,12 +51,12 @@ TEST_CASE("InsertKey with a request_id: one key, the first answer replayed, seal
   const std::string rid = common::NewUuid();
   const app::WriteContext w = Writer(tenant, "k-caller", "CreateApiKey", rid, "fp-1");
   const app::CreatedKey first_try = FreshKey(tenant);
-  auto first = Keys().InsertKey(w, first_try);
+  auto first = app::WriteKey(Keys(), w, first_try);
   INFO(first.status().ToString());
   REQUIRE(first.ok());
   CHECK(first->secret == first_try.secret);
 
-  auto replay = Keys().InsertKey(w, FreshKey(tenant));  // a retry makes a new key and secret
+  auto replay = app::WriteKey(Keys(), w, FreshKey(tenant));  // a retry makes a new key and secret
   INFO(replay.status().ToString());
   REQUIRE(replay.ok());
   CHECK(replay->secret == first->secret);
@@ -77,8 +77,8 @@ TEST_CASE("InsertKey with a request_id: one key, the first answer replayed, seal
                "request_id = 'req-itest' AND outcome = 'OK'") == "2");
 
   SECTION("another body is IDEMPOTENCY_KEY_REUSED and writes nothing") {
-    auto other =
-        Keys().InsertKey(Writer(tenant, "k-caller", "CreateApiKey", rid, "fp-2"), FreshKey(tenant));
+    auto other = app::WriteKey(Keys(), Writer(tenant, "k-caller", "CreateApiKey", rid, "fp-2"),
+                               FreshKey(tenant));
     REQUIRE(other.status().code() == StatusCode::kInvalidArgument);
     CHECK(common::ReasonOf(other.status()) == "IDEMPOTENCY_KEY_REUSED");
     CHECK(common::FieldOf(other.status()) == "request_id");
@@ -86,8 +86,9 @@ TEST_CASE("InsertKey with a request_id: one key, the first answer replayed, seal
   }
   SECTION("another tenant's same request_id is its own key") {
     const std::string other_tenant = NewTenantWithKey().tenant_id;
-    auto theirs = Keys().InsertKey(Writer(other_tenant, "k-other", "CreateApiKey", rid, "fp-2"),
-                                   FreshKey(other_tenant));
+    auto theirs =
+        app::WriteKey(Keys(), Writer(other_tenant, "k-other", "CreateApiKey", rid, "fp-2"),
+                      FreshKey(other_tenant));
     INFO(theirs.status().ToString());
     REQUIRE(theirs.ok());
     CHECK(theirs->key.id != first->key.id);
@@ -95,7 +96,7 @@ TEST_CASE("InsertKey with a request_id: one key, the first answer replayed, seal
   }
   SECTION("a store with another secret cannot open the answer: DATA_LOSS, nothing written") {
     storage::PgKeyStore rotated(KeyPool(), "another-context-key-0123456789abcdefghij");
-    auto r = rotated.InsertKey(w, FreshKey(tenant));
+    auto r = app::WriteKey(rotated, w, FreshKey(tenant));
     CHECK(r.status().code() == StatusCode::kDataLoss);
     CHECK(ReadIn(tenant, "SELECT count(*) FROM access.api_keys") == "2");
   }
@@ -110,7 +111,7 @@ TEST_CASE("InsertKey with a request_id: one key, the first answer replayed, seal
                                 return absl::OkStatus();
                               })
                 .ok());
-    auto fresh = Keys().InsertKey(w, FreshKey(tenant));
+    auto fresh = app::WriteKey(Keys(), w, FreshKey(tenant));
     REQUIRE(fresh.ok());
     CHECK(fresh->key.id != first->key.id);
   }
@@ -123,7 +124,7 @@ TEST_CASE("InsertKey: concurrent duplicates make one key and answer the same sec
   std::vector<absl::StatusOr<app::CreatedKey>> out(4, absl::UnknownError("not run"));
   std::vector<std::thread> threads;
   for (size_t i = 0; i < out.size(); ++i) {
-    threads.emplace_back([&, i] { out[i] = Keys().InsertKey(w, FreshKey(tenant)); });
+    threads.emplace_back([&, i] { out[i] = app::WriteKey(Keys(), w, FreshKey(tenant)); });
   }
   for (auto& t : threads) t.join();
   for (const auto& r : out) {
@@ -140,10 +141,10 @@ TEST_CASE("CreateTenant with a request_id: one tenant, the same admin key on a r
   const std::string rid = common::NewUuid();
   const app::WriteContext w = Writer(platform, "k-platform", "CreateTenant", rid, "fp-1");
   const std::string name = ts::UniqueName("idem_tenant");
-  auto first = Keys().CreateTenant(w, FreshTenant(name));
+  auto first = app::WriteTenant(Keys(), w, FreshTenant(name));
   INFO(first.status().ToString());
   REQUIRE(first.ok());
-  auto replay = Keys().CreateTenant(w, FreshTenant(name));
+  auto replay = app::WriteTenant(Keys(), w, FreshTenant(name));
   INFO(replay.status().ToString());
   REQUIRE(replay.ok());
   CHECK(replay->tenant.id == first->tenant.id);
@@ -175,13 +176,13 @@ TEST_CASE("CreateTenant with a request_id: one tenant, the same admin key on a r
              "SELECT response FROM access.idempotency_keys WHERE request_id = '" + rid + "'"),
       Secret32(first->admin_key.secret)));
 
-  auto other = Keys().CreateTenant(Writer(platform, "k-platform", "CreateTenant", rid, "fp-2"),
-                                   FreshTenant(name + "_other"));
+  auto other = app::WriteTenant(Keys(), Writer(platform, "k-platform", "CreateTenant", rid, "fp-2"),
+                                FreshTenant(name + "_other"));
   CHECK(common::ReasonOf(other.status()) == "IDEMPOTENCY_KEY_REUSED");
   CHECK_FALSE(Keys().FindTenantByName(name + "_other")->has_value());
   // The same request_id for another method: INVALID_ARGUMENT on request_id.
-  auto method = Keys().InsertKey(Writer(platform, "k-platform", "CreateApiKey", rid, "fp-1"),
-                                 FreshKey(platform));
+  auto method = app::WriteKey(Keys(), Writer(platform, "k-platform", "CreateApiKey", rid, "fp-1"),
+                              FreshKey(platform));
   CHECK(method.status().code() == StatusCode::kInvalidArgument);
   CHECK(common::FieldOf(method.status()) == "request_id");
 }

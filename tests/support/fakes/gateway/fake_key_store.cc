@@ -8,6 +8,48 @@ namespace crm::testing {
 
 using gateway::app::KeyRecord;
 
+class FakeKeyStore::Tx final : public gateway::app::KeyTx {
+ public:
+  Tx(State& st, const outbox::WriteMeta& m) : st_(st), m_(m) {}
+  void SaveTenant(const gateway::app::Tenant& t) override {
+    st_.tenants[t.id] = t;
+    st_.last_principal = m_.principal;
+  }
+  void SaveKey(const KeyRecord& k) override {
+    st_.keys[k.id] = k;
+    st_.last_principal = m_.principal;
+  }
+
+ private:
+  State& st_;
+  const outbox::WriteMeta& m_;
+};
+
+template <typename T>
+absl::StatusOr<T> FakeKeyStore::Run(
+    const outbox::WriteMeta& m, absl::FunctionRef<absl::StatusOr<T>(gateway::app::KeyTx&)> work) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (fail_) return *fail_;
+  }
+  return uow_.Write<T>(m, [&](State& st) -> absl::StatusOr<T> {
+    Tx tx(st, m);
+    return work(tx);
+  });
+}
+
+absl::StatusOr<gateway::app::CreatedTenant> FakeKeyStore::Write(
+    const outbox::WriteMeta& m, const std::string&,
+    absl::FunctionRef<absl::StatusOr<gateway::app::CreatedTenant>(gateway::app::KeyTx&)> work) {
+  return Run<gateway::app::CreatedTenant>(m, work);
+}
+
+absl::StatusOr<gateway::app::CreatedKey> FakeKeyStore::Write(
+    const outbox::WriteMeta& m, const std::string&,
+    absl::FunctionRef<absl::StatusOr<gateway::app::CreatedKey>(gateway::app::KeyTx&)> work) {
+  return Run<gateway::app::CreatedKey>(m, work);
+}
+
 absl::StatusOr<std::optional<KeyRecord>> FakeKeyStore::FindKey(const std::string& key_id) {
   std::optional<KeyRecord> out;
   std::function<void()> hook;
@@ -15,10 +57,13 @@ absl::StatusOr<std::optional<KeyRecord>> FakeKeyStore::FindKey(const std::string
     absl::MutexLock lock(&mu_);
     ++find_calls_;
     if (fail_) return *fail_;
-    auto it = keys_.find(key_id);
-    if (it != keys_.end()) out = it->second;
     hook = after_find_;
   }
+  out = uow_.With([&](const State& st) -> std::optional<KeyRecord> {
+    auto it = st.keys.find(key_id);
+    if (it == st.keys.end()) return std::nullopt;
+    return it->second;
+  });
   if (hook) hook();
   return out;
 }
@@ -28,69 +73,20 @@ void FakeKeyStore::AfterFind(std::function<void()> hook) {
   after_find_ = std::move(hook);
 }
 
-absl::StatusOr<const FakeKeyStore::Claim*> FakeKeyStore::Previous(
-    const gateway::app::WriteContext& w) const {
-  if (w.idempotency_key.empty()) return nullptr;
-  auto it = claims_.find({w.tenant_id, w.idempotency_key});
-  if (it == claims_.end()) return nullptr;
-  if (it->second.method != w.method) {
-    return common::InvalidField("request_id", "request_id was already used for a different call");
-  }
-  if (it->second.fingerprint != w.fingerprint) {
-    return common::WithField(
-        common::WithReason(absl::InvalidArgumentError("request_id was already used with a "
-                                                      "different request body"),
-                           "IDEMPOTENCY_KEY_REUSED"),
-        "request_id");
-  }
-  return &it->second;
-}
-
-absl::StatusOr<gateway::app::CreatedTenant> FakeKeyStore::CreateTenant(
-    const gateway::app::WriteContext& w, const gateway::app::CreatedTenant& created) {
-  absl::MutexLock lock(&mu_);
-  if (fail_) return *fail_;
-  absl::StatusOr<const Claim*> previous = Previous(w);
-  if (!previous.ok()) return previous.status();
-  if (*previous != nullptr) return *(*previous)->tenant;
-  const KeyRecord& first_key = created.admin_key.key;
-  if (tenants_.count(created.tenant.id) || keys_.count(first_key.id)) {
-    return absl::AlreadyExistsError("tenant or key exists");
-  }
-  tenants_[created.tenant.id] = created.tenant;
-  keys_[first_key.id] = first_key;
-  last_principal_ = w.principal;
-  if (!w.idempotency_key.empty()) {
-    claims_[{w.tenant_id, w.idempotency_key}] = Claim{w.method, w.fingerprint, created, {}};
-  }
-  return created;
-}
-
-absl::StatusOr<gateway::app::CreatedKey> FakeKeyStore::InsertKey(
-    const gateway::app::WriteContext& w, const gateway::app::CreatedKey& created) {
-  absl::MutexLock lock(&mu_);
-  if (fail_) return *fail_;
-  absl::StatusOr<const Claim*> previous = Previous(w);
-  if (!previous.ok()) return previous.status();
-  if (*previous != nullptr) return *(*previous)->key;
-  if (keys_.count(created.key.id)) return absl::AlreadyExistsError("key exists");
-  keys_[created.key.id] = created.key;
-  last_principal_ = w.principal;
-  if (!w.idempotency_key.empty()) {
-    claims_[{w.tenant_id, w.idempotency_key}] = Claim{w.method, w.fingerprint, {}, created};
-  }
-  return created;
-}
-
 absl::StatusOr<std::vector<KeyRecord>> FakeKeyStore::ListKeys(const std::string& tenant_id,
                                                               const std::string& after_key_id,
                                                               int limit) {
-  absl::MutexLock lock(&mu_);
-  if (fail_) return *fail_;
-  std::vector<KeyRecord> all;
-  for (const auto& [id, k] : keys_) {
-    if (k.tenant_id == tenant_id) all.push_back(k);
+  {
+    absl::MutexLock lock(&mu_);
+    if (fail_) return *fail_;
   }
+  std::vector<KeyRecord> all = uow_.With([&](const State& st) {
+    std::vector<KeyRecord> v;
+    for (const auto& [id, k] : st.keys) {
+      if (k.tenant_id == tenant_id) v.push_back(k);
+    }
+    return v;
+  });
   std::sort(all.begin(), all.end(), [](const KeyRecord& a, const KeyRecord& b) {
     return a.create_time != b.create_time ? a.create_time < b.create_time : a.id < b.id;
   });
@@ -110,20 +106,23 @@ absl::StatusOr<std::vector<KeyRecord>> FakeKeyStore::ListKeys(const std::string&
 absl::StatusOr<KeyRecord> FakeKeyStore::RevokeKey(const std::string& tenant_id,
                                                   const std::string& key_id, absl::Time now,
                                                   const std::string& principal) {
-  absl::MutexLock lock(&mu_);
-  if (fail_) return *fail_;
-  auto it = keys_.find(key_id);
-  if (it == keys_.end() || it->second.tenant_id != tenant_id) {
-    return common::NotFound("API_KEY_NOT_FOUND", "API key not found");
+  {
+    absl::MutexLock lock(&mu_);
+    if (fail_) return *fail_;
   }
-  if (it->second.revoke_time == absl::InfiniteFuture()) it->second.revoke_time = now;
-  last_principal_ = principal;
-  return it->second;
+  return uow_.WithMutable([&](State& st) -> absl::StatusOr<KeyRecord> {
+    auto it = st.keys.find(key_id);
+    if (it == st.keys.end() || it->second.tenant_id != tenant_id) {
+      return common::NotFound("API_KEY_NOT_FOUND", "API key not found");
+    }
+    if (it->second.revoke_time == absl::InfiniteFuture()) it->second.revoke_time = now;
+    st.last_principal = principal;
+    return it->second;
+  });
 }
 
 void FakeKeyStore::Put(const KeyRecord& key) {
-  absl::MutexLock lock(&mu_);
-  keys_[key.id] = key;
+  uow_.WithMutable([&](State& st) { return st.keys[key.id] = key; });
 }
 
 void FakeKeyStore::FailWith(std::optional<absl::Status> s) {
@@ -137,22 +136,23 @@ int FakeKeyStore::find_calls() const {
 }
 
 std::optional<KeyRecord> FakeKeyStore::Key(const std::string& key_id) const {
-  absl::MutexLock lock(&mu_);
-  auto it = keys_.find(key_id);
-  if (it == keys_.end()) return std::nullopt;
-  return it->second;
+  return uow_.With([&](const State& st) -> std::optional<KeyRecord> {
+    auto it = st.keys.find(key_id);
+    if (it == st.keys.end()) return std::nullopt;
+    return it->second;
+  });
 }
 
 std::optional<gateway::app::Tenant> FakeKeyStore::TenantOf(const std::string& tenant_id) const {
-  absl::MutexLock lock(&mu_);
-  auto it = tenants_.find(tenant_id);
-  if (it == tenants_.end()) return std::nullopt;
-  return it->second;
+  return uow_.With([&](const State& st) -> std::optional<gateway::app::Tenant> {
+    auto it = st.tenants.find(tenant_id);
+    if (it == st.tenants.end()) return std::nullopt;
+    return it->second;
+  });
 }
 
 std::string FakeKeyStore::last_principal() const {
-  absl::MutexLock lock(&mu_);
-  return last_principal_;
+  return uow_.With([](const State& st) { return st.last_principal; });
 }
 
 }  // namespace crm::testing

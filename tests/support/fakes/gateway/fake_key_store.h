@@ -1,6 +1,9 @@
 #pragma once
 // In-memory KeyStore: keys by id, tenants by id, ListKeys ordered by
 // (create_time, id), RevokeKey scoped to the tenant (API_KEY_NOT_FOUND).
+// The admin writes are driven through KeyTx by the app layer, with the unit
+// of work's key discipline and all-or-nothing writes (FakeUnitOfWork); the
+// fake only stores what they save.
 #include <functional>
 #include <map>
 #include <optional>
@@ -10,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "services/gateway/app/ports.h"
+#include "tests/support/fakes/fake_unit_of_work.h"
 
 namespace crm::testing {
 
@@ -17,10 +21,14 @@ class FakeKeyStore final : public gateway::app::KeyStore {
  public:
   absl::StatusOr<std::optional<gateway::app::KeyRecord>> FindKey(
       const std::string& key_id) override;
-  absl::StatusOr<gateway::app::CreatedTenant> CreateTenant(
-      const gateway::app::WriteContext& w, const gateway::app::CreatedTenant& created) override;
-  absl::StatusOr<gateway::app::CreatedKey> InsertKey(
-      const gateway::app::WriteContext& w, const gateway::app::CreatedKey& created) override;
+  absl::StatusOr<gateway::app::CreatedTenant> Write(
+      const outbox::WriteMeta& m, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<gateway::app::CreatedTenant>(gateway::app::KeyTx&)> work)
+      override;
+  absl::StatusOr<gateway::app::CreatedKey> Write(
+      const outbox::WriteMeta& m, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<gateway::app::CreatedKey>(gateway::app::KeyTx&)> work)
+      override;
   absl::StatusOr<std::vector<gateway::app::KeyRecord>> ListKeys(const std::string& tenant_id,
                                                                 const std::string& after_key_id,
                                                                 int limit) override;
@@ -40,26 +48,21 @@ class FakeKeyStore final : public gateway::app::KeyStore {
   std::string last_principal() const;
 
  private:
-  // The first answer of an idempotency key (by tenant and key), like the
-  // platform's idempotency table: method, fingerprint, answer.
-  struct Claim {
-    std::string method;
-    std::string fingerprint;
-    std::optional<gateway::app::CreatedTenant> tenant;
-    std::optional<gateway::app::CreatedKey> key;
+  struct State {
+    std::map<std::string, gateway::app::KeyRecord> keys;
+    std::map<std::string, gateway::app::Tenant> tenants;
+    std::string last_principal;
   };
-  // nullptr when w's key is unused (or w has none); the misuse errors.
-  absl::StatusOr<const Claim*> Previous(const gateway::app::WriteContext& w) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  class Tx;  // KeyTx over the copy of the state a write works on
+  template <typename T>
+  absl::StatusOr<T> Run(const outbox::WriteMeta& m,
+                        absl::FunctionRef<absl::StatusOr<T>(gateway::app::KeyTx&)> work);
 
+  FakeUnitOfWork<State> uow_;
   mutable absl::Mutex mu_;
-  std::map<std::pair<std::string, std::string>, Claim> claims_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, gateway::app::KeyRecord> keys_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, gateway::app::Tenant> tenants_ ABSL_GUARDED_BY(mu_);
   std::optional<absl::Status> fail_ ABSL_GUARDED_BY(mu_);
   int find_calls_ ABSL_GUARDED_BY(mu_) = 0;
   std::function<void()> after_find_ ABSL_GUARDED_BY(mu_);
-  std::string last_principal_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace crm::testing
