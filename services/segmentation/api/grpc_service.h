@@ -10,6 +10,10 @@ namespace crm::segmentation::api {
 namespace v1 = ::crm::segmentation::v1;
 
 void ToProto(const domain::ClvModel& m, v1::ClvModel* out);
+void ToProto(const app::CustomerScores& s, v1::CustomerScores* out);
+void ToProto(const app::RfmSummary& s, v1::RfmSummary* out);
+void ToProto(const app::Evaluation& e, v1::ClvEvaluation* out);
+absl::StatusOr<app::ModelSettings> FromProto(const v1::ModelSettings& s);
 
 class SegmentationGrpcService final : public v1::SegmentationService::CallbackService {
  public:
@@ -20,6 +24,18 @@ class SegmentationGrpcService final : public v1::SegmentationService::CallbackSe
   grpc::ServerUnaryReactor* GetClvModel(grpc::CallbackServerContext* ctx,
                                         const v1::GetClvModelRequest* req,
                                         v1::ClvModel* resp) override;
+  grpc::ServerUnaryReactor* RefitClvModel(grpc::CallbackServerContext* ctx,
+                                          const v1::RefitClvModelRequest* req,
+                                          v1::ClvModel* resp) override;
+  grpc::ServerUnaryReactor* EvaluateClvModel(grpc::CallbackServerContext* ctx,
+                                             const v1::EvaluateClvModelRequest* req,
+                                             v1::ClvEvaluation* resp) override;
+  grpc::ServerUnaryReactor* GetCustomerScores(grpc::CallbackServerContext* ctx,
+                                              const v1::GetCustomerScoresRequest* req,
+                                              v1::CustomerScores* resp) override;
+  grpc::ServerUnaryReactor* GetRfmSummary(grpc::CallbackServerContext* ctx,
+                                          const v1::GetRfmSummaryRequest* req,
+                                          v1::RfmSummary* resp) override;
 
  private:
   app::Models& models_;
