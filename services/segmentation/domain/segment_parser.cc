@@ -300,10 +300,14 @@ class Lexer {
             AppendUtf8(cp, value);
             break;
           }
-          default:
+          default: {
+            // Name the whole character after the backslash (valid UTF-8 here).
+            const unsigned char ue = static_cast<unsigned char>(e);
+            const size_t n = ue < 0x80 ? 1 : ue < 0xE0 ? 2 : ue < 0xF0 ? 3 : 4;
             return SegmentSyntaxError(
-                esc, absl::StrCat("unknown escape '\\", std::string(1, e),
+                esc, absl::StrCat("unknown escape '\\", text_.substr(i_ - 1, n),
                                   "' (use \\\", \\', \\\\, \\/, \\n, \\t, \\r or \\uXXXX)"));
+          }
         }
       } else {
         // Copy one code point (valid UTF-8: checked before lexing).

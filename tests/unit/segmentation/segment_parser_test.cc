@@ -3,11 +3,14 @@
 #include "services/segmentation/domain/segment_parser.h"
 
 #include <catch2/catch.hpp>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
+#include "services/segmentation/domain/segment_check.h"
 
 namespace {
 
@@ -128,6 +131,7 @@ TEST_CASE("segment parser: empty input and other malformed forms", "[segmentatio
   CHECK(Error("a = \"open\nb = 1") ==
         "line 1, column 10: string not closed before the end of the line");
   CHECK(absl::StrContains(Error(R"(a = "\q")"), "column 6: unknown escape '\\q'"));
+  CHECK(absl::StrContains(Error("a = \"\\\xC3\xA9\""), "column 6: unknown escape '\\\xC3\xA9'"));
   CHECK(absl::StrContains(Error(R"(a = "\u12")"), "column 6: \\u needs 4 hexadecimal digits"));
   CHECK(absl::StrContains(Error(R"(a = "\u0000")"), "\\u0000 is not allowed"));
   CHECK(absl::StrContains(Error(R"(a = "\ud800")"), "\\uD800 is not allowed"));
@@ -217,6 +221,108 @@ TEST_CASE("segment parser: invalid UTF-8 is refused with its position", "[segmen
   CHECK(absl::StrContains(Error("\x80"), "column 1: invalid UTF-8"));
   CHECK(FirstInvalidUtf8("ok \xE2\x89\xA5 \xF0\x9F\x8E\xB5") == -1);
   CHECK(FirstInvalidUtf8("ab\xE2\x89") == 2);  // truncated sequence
+}
+
+}  // namespace
+
+namespace {
+
+// Random token soup and random bytes: every input gets an answer (a tree or
+// SEGMENT_SYNTAX), never a crash; what parses also checks or is refused
+// with SEGMENT_INVALID, and prints.
+TEST_CASE("segment parser: random input never crashes", "[segmentation][segment]") {
+  std::mt19937 rng(42);
+  const std::vector<std::string> pieces = {"(",
+                                           ")",
+                                           "NOT ",
+                                           " AND ",
+                                           " OR ",
+                                           "clv",
+                                           " > ",
+                                           " = ",
+                                           "!=",
+                                           "3",
+                                           "-",
+                                           "1.5",
+                                           ",",
+                                           "\"Music/Jazz\"",
+                                           "'x'",
+                                           "count(",
+                                           "email.opened",
+                                           "7d",
+                                           "spent(",
+                                           "bought(",
+                                           "IN",
+                                           "in_segment(",
+                                           "\"a\"",
+                                           "\\",
+                                           "\"",
+                                           "category",
+                                           "rfm.segment",
+                                           "\xC3\xA9",
+                                           "\xE2\x89\xA5",
+                                           "\n",
+                                           " ",
+                                           "true",
+                                           "orders(",
+                                           "0d",
+                                           "99999999999d"};
+  const crm::segmentation::domain::FieldCatalog catalog =
+      crm::segmentation::domain::FieldCatalog::Default();
+  const std::vector<std::string> valid = {
+      R"(rfm.segment = "Champions" AND (p_alive >= 0.8 OR clv > 500) AND NOT consent.email = "opted_out")",
+      R"(count(product.viewed, category = "Music/Jazz", 7d) >= 3 OR NOT purchased(90d))",
+      R"(bought(category IN ("Music", "Books"), 90d) AND spent(currency = "CHF", 365d) >= 100)",
+      R"(profile.country NOT IN ("CH", "DE") OR (in_segment("vip") AND count(email.opened, 30d) > 2))",
+  };
+  auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
+  int parsed = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string text;
+    if (i % 2 == 0) {
+      // A valid expression with 0 to 3 random edits.
+      text = valid[pick(valid.size())];
+      const size_t edits = pick(4);
+      for (size_t k = 0; k < edits && !text.empty(); ++k) {
+        const size_t at = pick(text.size());
+        switch (pick(4)) {
+          case 0:
+            text.erase(at, 1 + pick(8));
+            break;
+          case 1:
+            text.insert(at, pieces[pick(pieces.size())]);
+            break;
+          case 2:
+            text.insert(at, 1, static_cast<char>(pick(256)));
+            break;
+          default:
+            text.resize(at);
+        }
+      }
+    } else {
+      const size_t n = pick(41);
+      for (size_t k = 0; k < n; ++k) {
+        if (i % 3 == 0 && k % 7 == 0) {
+          text.push_back(static_cast<char>(pick(256)));
+        } else {
+          text += pieces[pick(pieces.size())];
+        }
+      }
+    }
+    INFO(text);
+    absl::StatusOr<Expr> e = ParseSegment(text);
+    if (!e.ok()) {
+      CHECK(ReasonOf(e.status()) == "SEGMENT_SYNTAX");
+      CHECK(absl::StartsWith(e.status().message(), "line "));
+      CHECK(FirstInvalidUtf8(e.status().message()) == -1);
+      continue;
+    }
+    ++parsed;
+    CHECK_FALSE(DebugString(*e).empty());
+    absl::StatusOr<CheckedSegment> c = CheckSegment(*std::move(e), catalog);
+    if (!c.ok()) CHECK(ReasonOf(c.status()) == "SEGMENT_INVALID");
+  }
+  CHECK(parsed > 300);  // the edits leave many expressions valid
 }
 
 }  // namespace
