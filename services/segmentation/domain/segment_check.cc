@@ -228,6 +228,22 @@ absl::string_view FieldTypeName(FieldType t) {
   return "?";
 }
 
+bool SegmentDependencies::ReadsChange(ChangeKind k, absl::string_view name) const {
+  if (!Reads(k)) return false;
+  if (name.empty()) return true;
+  switch (k) {
+    case ChangeKind::kEvents:
+      return event_types.count(std::string(name)) != 0;
+    case ChangeKind::kSegments:
+      return segments.count(std::string(name)) != 0;
+    case ChangeKind::kOrders:
+    case ChangeKind::kTime:
+      return true;
+    default:
+      return fields.count(std::string(name)) != 0;
+  }
+}
+
 FieldCatalog FieldCatalog::Default() {
   FieldCatalog c;
   for (const char* name :

@@ -98,6 +98,12 @@ struct SegmentDependencies {
 
   bool Reads(ChangeKind k) const { return (kinds & static_cast<uint32_t>(k)) != 0; }
   bool reads_time() const { return Reads(ChangeKind::kTime); }
+
+  // Whether a change must re-evaluate the segment. `name` narrows it: the
+  // canonical field for profile / attribute / consent / feature changes
+  // ("profile.country"), the event type for kEvents, the segment id for
+  // kSegments; "" means "some, unknown which". Orders and time have no name.
+  bool ReadsChange(ChangeKind k, absl::string_view name = "") const;
 };
 
 struct CheckedSegment {

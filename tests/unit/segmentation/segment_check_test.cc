@@ -154,6 +154,12 @@ TEST_CASE("segment checker: dependencies", "[segmentation][segment]") {
     CHECK(d.event_types.empty());
     CHECK(d.segments.empty());
     CHECK(d.longest_window == absl::ZeroDuration());
+    CHECK(d.ReadsChange(ChangeKind::kConsents, "consent.email.marketing"));
+    CHECK_FALSE(d.ReadsChange(ChangeKind::kConsents, "consent.sms.marketing"));
+    CHECK(d.ReadsChange(ChangeKind::kFeatures, "clv"));
+    CHECK_FALSE(d.ReadsChange(ChangeKind::kFeatures, "monetary"));
+    CHECK_FALSE(d.ReadsChange(ChangeKind::kEvents, "email.opened"));
+    CHECK_FALSE(d.ReadsChange(ChangeKind::kTime));
   }
   SECTION("events, orders, segments and time") {
     CheckedSegment s = Compiled(
@@ -170,6 +176,18 @@ TEST_CASE("segment checker: dependencies", "[segmentation][segment]") {
     CHECK(d.segments == std::set<std::string>{"vip", "b2b"});
     CHECK(d.fields == std::set<std::string>{"attr.vip"});
     CHECK(d.longest_window == absl::Hours(24 * 90));
+    // Which changes re-evaluate it.
+    CHECK(d.ReadsChange(ChangeKind::kEvents, "email.opened"));
+    CHECK_FALSE(d.ReadsChange(ChangeKind::kEvents, "email.clicked"));
+    CHECK(d.ReadsChange(ChangeKind::kEvents));
+    CHECK(d.ReadsChange(ChangeKind::kSegments, "b2b"));
+    CHECK_FALSE(d.ReadsChange(ChangeKind::kSegments, "other"));
+    CHECK(d.ReadsChange(ChangeKind::kAttributes, "attr.vip"));
+    CHECK_FALSE(d.ReadsChange(ChangeKind::kAttributes, "attr.plan"));
+    CHECK_FALSE(d.ReadsChange(ChangeKind::kProfile, "profile.country"));
+    CHECK_FALSE(d.ReadsChange(ChangeKind::kProfile));
+    CHECK(d.ReadsChange(ChangeKind::kOrders));
+    CHECK(d.ReadsChange(ChangeKind::kTime));
   }
   SECTION("spent reads orders and time, not events") {
     const SegmentDependencies d = Compiled("spent(365d) >= 100").dependencies;
