@@ -1,6 +1,7 @@
 #include "services/segmentation/domain/segment_eval.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -109,15 +110,25 @@ bool PurchaseMatches(const Operand& o, const SegmentPurchase& p) {
   return true;
 }
 
+// Amounts are summed as whole millionths, so sums are exact and the same
+// whatever the order (0.1 + 0.2 is 0.3), and a window's sum can be updated
+// by adding and removing items.
+constexpr double kMicros = 1e6;
+constexpr double kMaxAmount = 1e12;  // |amount| above it counts as ±1e12
+
+int64_t AmountMicros(double amount) {
+  if (!std::isfinite(amount)) return 0;
+  return std::llround(std::clamp(amount, -kMaxAmount, kMaxAmount) * kMicros);
+}
+
 struct Item {
   absl::Time time;
-  double weight;
+  int64_t weight;  // 1 (counts) or millionths of the amount (spent)
 };
 
-// Σ weight of the items with now - w < time <= now, summed in item order (so
-// the same instant always gives the same double).
-double WindowSum(const std::vector<Item>& items, absl::Duration w, absl::Time at) {
-  double sum = 0;
+// Σ weight of the items with at - w < time <= at.
+int64_t WindowSum(const std::vector<Item>& items, absl::Duration w, absl::Time at) {
+  int64_t sum = 0;
   for (const Item& i : items) {
     if (i.time <= at && at - w < i.time) sum += i.weight;
   }
@@ -126,6 +137,7 @@ double WindowSum(const std::vector<Item>& items, absl::Duration w, absl::Time at
 
 SegmentEvaluation EvaluateAggregate(const Expr& e, const CustomerSnapshot& c, absl::Time now) {
   const Operand& o = e.operand;
+  const bool spent = o.kind == OperandKind::kSpent;
   std::vector<Item> items;
   if (o.kind == OperandKind::kEventCount) {
     for (const SegmentEvent& ev : c.events) {
@@ -133,51 +145,33 @@ SegmentEvaluation EvaluateAggregate(const Expr& e, const CustomerSnapshot& c, ab
     }
   } else {
     for (const SegmentPurchase& p : c.purchases) {
-      if (PurchaseMatches(o, p)) {
-        items.push_back({p.time, o.kind == OperandKind::kSpent ? p.amount : 1.0});
-      }
+      if (PurchaseMatches(o, p)) items.push_back({p.time, spent ? AmountMicros(p.amount) : 1});
     }
   }
-  auto result_at = [&](double value) {
+  auto result_at = [&](int64_t sum) {
+    const SegmentValue value(spent ? static_cast<double>(sum) / kMicros : static_cast<double>(sum));
     if (e.kind == ExprKind::kIn) {
-      const bool in = InList(SegmentValue(value), e.values);
+      const bool in = InList(value, e.values);
       return e.negated ? !in : in;
     }
-    return CompareValue(SegmentValue(value), e.op, e.values.at(0).value);
+    return CompareValue(value, e.op, e.values.at(0).value);
   };
   SegmentEvaluation out;
-  out.matches = result_at(WindowSum(items, o.window, now));
+  int64_t sum = WindowSum(items, o.window, now);
+  out.matches = result_at(sum);
   // The sum only changes when an item enters (at its time) or leaves (at
   // time + window). Walk those instants in order until the result flips.
-  std::vector<absl::Time> points;
+  std::vector<std::pair<absl::Time, int64_t>> deltas;
   for (const Item& i : items) {
-    if (i.time > now) points.push_back(i.time);
-    if (i.time + o.window > now) points.push_back(i.time + o.window);
+    if (i.time > now) deltas.emplace_back(i.time, i.weight);
+    if (i.time + o.window > now) deltas.emplace_back(i.time + o.window, -i.weight);
   }
-  std::sort(points.begin(), points.end());
-  points.erase(std::unique(points.begin(), points.end()), points.end());
-  if (o.kind != OperandKind::kSpent) {
-    // Counts: exact integer deltas.
-    std::vector<std::pair<absl::Time, int64_t>> deltas;
-    for (const Item& i : items) {
-      if (i.time > now) deltas.emplace_back(i.time, 1);
-      if (i.time + o.window > now) deltas.emplace_back(i.time + o.window, -1);
-    }
-    std::sort(deltas.begin(), deltas.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    int64_t count = static_cast<int64_t>(WindowSum(items, o.window, now));
-    for (size_t k = 0; k < deltas.size();) {
-      const absl::Time at = deltas[k].first;
-      for (; k < deltas.size() && deltas[k].first == at; ++k) count += deltas[k].second;
-      if (result_at(static_cast<double>(count)) != out.matches) {
-        out.next_change = at;
-        return out;
-      }
-    }
-    return out;
-  }
-  for (absl::Time at : points) {
-    if (result_at(WindowSum(items, o.window, at)) != out.matches) {
+  std::sort(deltas.begin(), deltas.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t k = 0; k < deltas.size();) {
+    const absl::Time at = deltas[k].first;
+    for (; k < deltas.size() && deltas[k].first == at; ++k) sum += deltas[k].second;
+    if (result_at(sum) != out.matches) {
       out.next_change = at;
       return out;
     }

@@ -21,7 +21,10 @@
 //     its subcategories: category = "Music" holds for "Music" and
 //     "Music/Jazz", not for "Musicals".
 //   - spent() sums SegmentPurchase::amount (one currency: the tenant's
-//     reporting currency, or filter with currency = "CHF").
+//     reporting currency, or filter with currency = "CHF"), exactly: amounts
+//     are rounded to millionths and summed as integers, so purchases of 0.1
+//     and 0.2 make spent() = 0.3 hold. A non-finite amount counts as 0, one
+//     beyond ±1e12 as ±1e12.
 //
 // next_change: the result is constant on [now, next_change); InfiniteFuture
 // when no time-driven change can happen (no aggregate, or nothing in the
@@ -50,7 +53,7 @@ struct SegmentEvent {
 
 struct SegmentPurchase {
   absl::Time time;
-  double amount = 0;  // major units (100 = CHF 100.00), net of returns
+  double amount = 0;  // major units (100 = CHF 100.00), net of returns; see spent() above
   std::string currency;
   std::vector<std::string> categories;
   std::vector<std::string> skus;

@@ -211,6 +211,16 @@ TEST_CASE("segment eval: order history", "[segmentation][segment]") {
     CHECK(e.matches);
     CHECK(e.next_change == t0 + 30 * kDay);
   }
+  SECTION("spent() sums exactly") {
+    CustomerSnapshot m;
+    m.purchases = {Purchase(t0, 0.1), Purchase(t0 + kDay, 0.2), Purchase(t0 + 2 * kDay, 19.99)};
+    CHECK(Matches("spent(2d) = 0.3", m, t0 + kDay));
+    CHECK(Matches("spent(30d) = 20.29", m, now));
+    CHECK(Matches("spent(2d) = 20.19", m, t0 + 2 * kDay));
+    SegmentEvaluation e = Eval("spent(30d) >= 20.29", m, now);
+    CHECK(e.matches);
+    CHECK(e.next_change == t0 + 30 * kDay);  // 0.1 leaves: 20.19
+  }
   SECTION("a category's prefix is not its parent") {
     CustomerSnapshot m;
     m.purchases = {Purchase(t0, 10, {"Musicals"})};
