@@ -71,4 +71,50 @@ absl::Status CheckSegmentReferences(const SegmentGraph& graph, absl::string_view
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<std::string>> SegmentEvaluationOrder(const SegmentGraph& graph) {
+  // Kahn's algorithm over "referenced -> referencing" edges.
+  std::map<std::string, int> pending;  // references not yet placed
+  std::map<std::string, std::vector<std::string>> referenced_by;
+  for (const auto& [id, refs] : graph) {
+    int n = 0;
+    for (const std::string& r : refs) {
+      if (graph.count(r) == 0) continue;
+      ++n;
+      referenced_by[r].push_back(id);
+    }
+    pending[id] = n;
+  }
+  std::set<std::string> ready;
+  for (const auto& [id, n] : pending) {
+    if (n == 0) ready.insert(id);
+  }
+  std::vector<std::string> order;
+  order.reserve(graph.size());
+  while (!ready.empty()) {
+    std::string id = *ready.begin();
+    ready.erase(ready.begin());
+    for (const std::string& user : referenced_by[id]) {
+      if (--pending[user] == 0) ready.insert(user);
+    }
+    order.push_back(std::move(id));
+  }
+  if (order.size() != graph.size()) {
+    std::vector<std::string> stuck;
+    for (const auto& [id, n] : pending) {
+      if (n > 0) stuck.push_back(id);
+    }
+    if (stuck.size() > 10) {
+      const size_t more = stuck.size() - 10;
+      stuck.resize(10);
+      stuck.push_back(absl::StrCat("... (", more, " more)"));
+    }
+    return common::WithReason(
+        absl::FailedPreconditionError(
+            absl::StrCat("segment references form a cycle; these segments cannot be ordered: ",
+                         absl::StrJoin(stuck, ", "))),
+        "SEGMENT_CYCLE");
+  }
+  return order;
+}
+
 }  // namespace crm::segmentation::domain

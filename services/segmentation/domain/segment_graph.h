@@ -5,8 +5,10 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace crm::segmentation::domain {
@@ -28,5 +30,15 @@ using SegmentGraph = std::map<std::string, std::set<std::string>>;
 [[nodiscard]] absl::Status CheckSegmentReferences(const SegmentGraph& graph,
                                                   absl::string_view segment_id,
                                                   const std::set<std::string>& references);
+
+// The segments of `graph` in an order where every segment comes after the
+// segments it references (so a customer's memberships can be evaluated in one
+// pass, each in_segment() reading an already updated membership); ties in
+// id order. References to ids absent from `graph` are ignored. A cycle
+// (which CheckSegmentReferences keeps out) is FAILED_PRECONDITION /
+// SEGMENT_CYCLE naming the segments that cannot be ordered: those on a cycle
+// and those that reference one, directly or not.
+[[nodiscard]] absl::StatusOr<std::vector<std::string>> SegmentEvaluationOrder(
+    const SegmentGraph& graph);
 
 }  // namespace crm::segmentation::domain

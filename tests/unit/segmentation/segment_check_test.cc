@@ -263,4 +263,20 @@ TEST_CASE("segment references: cycles are refused, naming the path", "[segmentat
   }
 }
 
+TEST_CASE("segment references: evaluation order", "[segmentation][segment]") {
+  const SegmentGraph g = {
+      {"a", {"b"}}, {"b", {"c"}}, {"c", {}}, {"d", {"a", "c", "gone"}}, {"e", {}}};
+  absl::StatusOr<std::vector<std::string>> order = SegmentEvaluationOrder(g);
+  REQUIRE(order.ok());
+  CHECK(*order == std::vector<std::string>{"c", "b", "a", "d", "e"});
+  CHECK(SegmentEvaluationOrder({})->empty());
+  absl::StatusOr<std::vector<std::string>> cyclic =
+      SegmentEvaluationOrder({{"a", {"b"}}, {"b", {"a"}}, {"c", {}}, {"d", {"a"}}});
+  REQUIRE_FALSE(cyclic.ok());
+  CHECK(cyclic.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(ReasonOf(cyclic.status()) == "SEGMENT_CYCLE");
+  CHECK(cyclic.status().message() ==
+        "segment references form a cycle; these segments cannot be ordered: a, b, d");
+}
+
 }  // namespace
