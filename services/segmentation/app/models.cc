@@ -16,7 +16,7 @@ absl::StatusOr<absl::TimeZone> ZoneOf(const std::string& name) {
   absl::TimeZone tz;
   if (name.empty() || !absl::LoadTimeZone(name, &tz)) {
     return common::InvalidField(
-        "time_zone",
+        "settings.time_zone",
         absl::StrCat("unknown time zone \"", name, "\": give an IANA name such as Europe/Zurich"));
   }
   return tz;
@@ -27,7 +27,7 @@ absl::StatusOr<std::string> CurrencyOf(const ModelSettings& s,
                                        const std::vector<domain::PurchaseRecord>& records) {
   if (!s.currency_code.empty()) {
     if (!common::MinorUnitDigits(s.currency_code)) {
-      return common::InvalidField("currency_code", "not an ISO 4217 currency code");
+      return common::InvalidField("settings.currency_code", "not an ISO 4217 currency code");
     }
     return s.currency_code;
   }

@@ -162,13 +162,13 @@ TEST_CASE("refit settings are checked", "[segmentation][app]") {
   req.settings.time_zone = "Mars/Olympus";
   auto m = f.models.RefitClv(Actor("s1"), req);
   CHECK(m.status().code() == absl::StatusCode::kInvalidArgument);
-  CHECK(common::FieldOf(m.status()) == "time_zone");
+  CHECK(common::FieldOf(m.status()) == "settings.time_zone");
   req.settings.time_zone = "UTC";
   req.as_of = absl::CivilDay(1998, 7, 2);  // the clock's tomorrow
   CHECK(common::FieldOf(f.models.RefitClv(Actor("s2"), req).status()) == "as_of");
   req.as_of.reset();
   req.settings.currency_code = "XYZ";
-  CHECK(common::FieldOf(f.models.RefitClv(Actor("s3"), req).status()) == "currency_code");
+  CHECK(common::FieldOf(f.models.RefitClv(Actor("s3"), req).status()) == "settings.currency_code");
   req.settings.currency_code = "";
   auto empty = f.models.RefitClv(Actor("s4"), req);  // no purchases at all
   CHECK(common::ReasonOf(empty.status()) == "INSUFFICIENT_DATA");
@@ -203,8 +203,9 @@ TEST_CASE("the RFM summary counts every customer once", "[segmentation][app]") {
   CHECK(common::ReasonOf(f.models.Rfm(kOther, req).status()) == "INSUFFICIENT_DATA");
 }
 
-TEST_CASE("facts: orders keep their newest version; cancelled and other currencies do not count",
-          "[segmentation][app]") {
+TEST_CASE(
+    "facts: orders keep their newest version, cancelled ones and other currencies do not count",
+    "[segmentation][app]") {
   Fixture f;
   const absl::CivilDay d(1998, 1, 5);
   std::vector<app::Fact> batch = {
