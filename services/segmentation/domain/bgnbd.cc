@@ -1,7 +1,9 @@
 #include "services/segmentation/domain/bgnbd.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -54,6 +56,35 @@ double SumLogLikelihood(const BgNbdParams& p, const std::vector<FrequencyRecency
   const double lbeta_ab = LogBeta(p.a, p.b);
   double sum = 0;
   for (const FrequencyRecency& c : customers) sum += LogLikelihoodOne(p, lbeta_ab, c);
+  return sum;
+}
+
+// Customers with the same (x, t_x, T) contribute the same term: a fit sums
+// each distinct summary once, times its count. Purchase days are whole days,
+// so a large customer base has far fewer distinct summaries than customers
+// (x is small, t_x <= T, T is bounded by the history's length in days).
+struct Distinct {
+  FrequencyRecency summary;
+  double count = 0;
+};
+
+std::vector<Distinct> DistinctSummaries(const std::vector<FrequencyRecency>& customers) {
+  std::vector<FrequencyRecency> sorted = customers;
+  auto key = [](const FrequencyRecency& c) { return std::make_tuple(c.x, c.t_x, c.T); };
+  std::sort(sorted.begin(), sorted.end(),
+            [&](const FrequencyRecency& l, const FrequencyRecency& r) { return key(l) < key(r); });
+  std::vector<Distinct> out;
+  for (const FrequencyRecency& c : sorted) {
+    if (out.empty() || key(out.back().summary) != key(c)) out.push_back({c, 0});
+    out.back().count += 1;
+  }
+  return out;
+}
+
+double SumLogLikelihood(const BgNbdParams& p, const std::vector<Distinct>& distinct) {
+  const double lbeta_ab = LogBeta(p.a, p.b);
+  double sum = 0;
+  for (const Distinct& d : distinct) sum += d.count * LogLikelihoodOne(p, lbeta_ab, d.summary);
   return sum;
 }
 
@@ -131,9 +162,10 @@ absl::StatusOr<BgNbdFit> FitBgNbd(const std::vector<FrequencyRecency>& customers
     lower[i] = start[i] - kLogBoxHalfWidth;
     upper[i] = start[i] + kLogBoxHalfWidth;
   }
+  const std::vector<Distinct> distinct = DistinctSummaries(customers);
   auto negative_ll = [&](const std::vector<double>& v) {
     return -SumLogLikelihood({std::exp(v[0]), std::exp(v[1]), std::exp(v[2]), std::exp(v[3])},
-                             customers);
+                             distinct);
   };
   CRM_ASSIGN_OR_RETURN(Minimum m, MinimizeInBox(negative_ll, start, lower, upper, options, "BG/NBD",
                                                 {"r", "alpha", "a", "b"}));
@@ -145,7 +177,7 @@ absl::StatusOr<BgNbdFit> FitBgNbd(const std::vector<FrequencyRecency>& customers
   CRM_ASSIGN_OR_RETURN(
       std::vector<double> se,
       StandardErrors(
-          [&](const std::vector<double>& p) { return SumLogLikelihood(FromVector(p), customers); },
+          [&](const std::vector<double>& p) { return SumLogLikelihood(FromVector(p), distinct); },
           theta, "BG/NBD"));
   fit.standard_errors = FromVector(se);
   return fit;
