@@ -81,10 +81,31 @@ std::vector<Distinct> DistinctSummaries(const std::vector<FrequencyRecency>& cus
   return out;
 }
 
+// The same sum as LogLikelihoodOne's, with the special functions (which
+// depend on x only) computed once per x: `distinct` is sorted by x.
 double SumLogLikelihood(const BgNbdParams& p, const std::vector<Distinct>& distinct) {
   const double lbeta_ab = LogBeta(p.a, p.b);
+  const double head = -LogGamma(p.r) + p.r * std::log(p.alpha) - lbeta_ab;
   double sum = 0;
-  for (const Distinct& d : distinct) sum += d.count * LogLikelihoodOne(p, lbeta_ab, d.summary);
+  double x = -1, common = 0, beta1 = 0, beta2 = 0;
+  for (const Distinct& d : distinct) {
+    const FrequencyRecency& c = d.summary;
+    if (c.x != x) {
+      x = c.x;
+      common = head + LogGamma(p.r + x);
+      beta1 = LogBeta(p.a, p.b + x);
+      beta2 = x > 0 ? LogBeta(p.a + 1, p.b + x - 1) : 0;
+    }
+    const double rx = p.r + x;
+    const double t1 = beta1 - rx * std::log(p.alpha + c.T);
+    double one = common + t1;
+    if (x > 0) {
+      const double t2 = beta2 - rx * std::log(p.alpha + c.t_x);
+      const double m = std::max(t1, t2);
+      one = common + m + std::log(std::exp(t1 - m) + std::exp(t2 - m));
+    }
+    sum += d.count * one;
+  }
   return sum;
 }
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -40,11 +41,30 @@ absl::Status CheckAll(const std::vector<SpendObservation>& customers) {
 double SumLogLikelihood(const GammaGammaParams& g, const std::vector<SpendObservation>& cs) {
   const double lgq = LogGamma(g.q);
   const double q_log_gamma = g.q * std::log(g.gamma);
+  // ln Γ(px+q) - ln Γ(px) depends on x only (a whole number): once per x
+  // (x beyond any count of purchase days gets no cache entry).
+  std::vector<double> gammas;
+  std::vector<bool> known;
   double sum = 0;
   for (const SpendObservation& c : cs) {
     const double px = g.p * c.x;
-    sum += LogGamma(px + g.q) - LogGamma(px) - lgq + q_log_gamma + (px - 1) * std::log(c.m_x) +
-           px * std::log(c.x) - (px + g.q) * std::log(g.gamma + c.x * c.m_x);
+    const size_t xi = static_cast<size_t>(c.x);
+    double lg = 0;
+    if (xi > 100000) {
+      lg = LogGamma(px + g.q) - LogGamma(px);
+    } else {
+      if (xi >= gammas.size()) {
+        gammas.resize(xi + 1);
+        known.resize(xi + 1, false);
+      }
+      if (!known[xi]) {
+        gammas[xi] = LogGamma(px + g.q) - LogGamma(px);
+        known[xi] = true;
+      }
+      lg = gammas[xi];
+    }
+    sum += lg - lgq + q_log_gamma + (px - 1) * std::log(c.m_x) + px * std::log(c.x) -
+           (px + g.q) * std::log(g.gamma + c.x * c.m_x);
   }
   return sum;
 }
