@@ -4,6 +4,8 @@
 #include "libs/service/runtime.h"
 #include "services/segmentation/api/fact_events.h"
 #include "services/segmentation/api/grpc_service.h"
+#include "services/segmentation/api/refit_scheduler.h"
+#include "services/segmentation/config.h"
 #include "services/segmentation/schema_name.h"
 #include "services/segmentation/storage/pg_fact_repository.h"
 #include "services/segmentation/storage/pg_model_repository.h"
@@ -14,6 +16,8 @@ int main() {
   const common::ServiceConfig config = boot.Config(common::LoadServiceConfig());
   // Consumer of order.* (transaction) and customer.* (customer-store) events.
   const common::EventConsumerConfig consumer = boot.Config(common::LoadEventConsumerConfig(2));
+  const segmentation::RefitScheduleConfig schedule =
+      boot.Config(segmentation::LoadRefitScheduleConfig());
   std::unique_ptr<service::Runtime> rt =
       boot.Start(config, segmentation::storage::PgModelRepository::Queries());
   segmentation::storage::PgModelRepository models_repository(rt->pg());
@@ -26,5 +30,13 @@ int main() {
   rt->AddBatchConsumer(
       segmentation::api::kConsumerGroup, consumer,
       [&](const std::vector<events::Event>& batch) { return fact_events.HandleBatch(batch); });
+  // Models older than CRM_CLV_REFIT_AFTER are refitted in the background.
+  segmentation::api::RefitScheduler scheduler(models, schedule);
+  rt->AddListener(
+      [&] {
+        scheduler.Start();
+        return absl::OkStatus();
+      },
+      [&] { scheduler.Stop(); });
   return rt->Serve(segmentation::kSchema, {&service});
 }

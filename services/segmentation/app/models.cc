@@ -182,6 +182,29 @@ absl::StatusOr<CustomerScores> Models::Scores(const std::string& tenant,
   return out;
 }
 
+absl::StatusOr<Models::ScheduledRefits> Models::RefitDue(absl::Duration max_age, int limit) {
+  CRM_ASSIGN_OR_RETURN(std::vector<TenantModel> due,
+                       models_.ModelsFittedBefore(clock_.Now() - max_age, limit));
+  ScheduledRefits out;
+  for (const TenantModel& t : due) {
+    CRM_ASSIGN_OR_RETURN(absl::TimeZone tz, ZoneOf(t.model.time_zone));
+    const std::string today = absl::FormatCivilTime(absl::ToCivilDay(clock_.Now(), tz));
+    outbox::WriteMeta actor{t.tenant_id,          "scheduler", "", "ScheduledRefitClvModel",
+                            "scheduled:" + today, ""};
+    RefitRequest req;
+    req.settings = {t.model.unit, t.model.time_zone, t.model.currency_code};
+    absl::StatusOr<domain::ClvModel> m = RefitClv(actor, req);
+    if (m.ok()) {
+      ++out.refitted;
+    } else if (absl::IsFailedPrecondition(m.status()) || absl::IsInvalidArgument(m.status())) {
+      ++out.refused;  // the tenant's data; the previous model stays
+    } else {
+      return m.status();  // the database: the next round retries
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<RfmSummary> Models::Rfm(const std::string& tenant, const RfmSummaryRequest& req) {
   CRM_ASSIGN_OR_RETURN(absl::TimeZone tz, ZoneOf(req.settings.time_zone));
   const absl::CivilDay today = absl::ToCivilDay(clock_.Now(), tz);

@@ -88,6 +88,17 @@ class Models {
   // INSUFFICIENT_DATA when no customer bought in the currency up to as_of.
   absl::StatusOr<RfmSummary> Rfm(const std::string& tenant, const RfmSummaryRequest& req);
 
+  // The scheduled refit: every tenant whose model is older than `max_age`
+  // (up to `limit` per call) is refitted as of today with the model's own
+  // settings, under the key "scheduled:<today>" (one refit per tenant and
+  // day however many replicas run it; a refused one is not retried until
+  // the next day, and keeps the previous model).
+  struct ScheduledRefits {
+    int refitted = 0;
+    int refused = 0;
+  };
+  absl::StatusOr<ScheduledRefits> RefitDue(absl::Duration max_age, int limit = 100);
+
  private:
   ModelRepository& models_;
   FactRepository& facts_;

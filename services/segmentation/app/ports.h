@@ -22,10 +22,19 @@ class ModelTx {
   virtual void EmitRefitted(const domain::ClvModel& m) = 0;
 };
 
+struct TenantModel {
+  std::string tenant_id;
+  domain::ClvModel model;
+};
+
 class ModelRepository : public outbox::UnitOfWork<ModelTx, domain::ClvModel> {
  public:
   virtual absl::StatusOr<std::optional<domain::ClvModel>> GetClvModel(
       const std::string& tenant) = 0;
+  // Across tenants (the refit scheduler): up to `limit` models fitted before
+  // `fitted_before`, oldest first.
+  virtual absl::StatusOr<std::vector<TenantModel>> ModelsFittedBefore(absl::Time fitted_before,
+                                                                      int limit) = 0;
 };
 
 // The facts the engine keeps from other engines' events, in its own schema.

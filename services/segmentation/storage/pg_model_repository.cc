@@ -23,6 +23,15 @@ const pg::NamedQuery kSaveClvModel{
         "EXCLUDED.fitted_at",
     0};
 
+// Across tenants, in a transaction that set app.scheduler (003_refit_schedule.sql).
+const pg::NamedQuery kSchedulerOn{"scheduler_on", "SELECT set_config('app.scheduler', 'on', true)",
+                                  1};
+const pg::NamedQuery kModelsFittedBefore{
+    "models_fitted_before",
+    "SELECT tenant_id::text, model::text FROM segmentation.clv_models WHERE fitted_at < " +
+        pg::MicrosParam(1) + " ORDER BY fitted_at LIMIT $2",
+    2};
+
 const outbox::AnswerCodec<domain::ClvModel>& ModelAnswer() {
   static const auto* codec = new outbox::AnswerCodec<domain::ClvModel>(
       outbox::SnapshotCodec<domain::ClvModel>(&EncodeClvModel, &DecodeClvModel));
@@ -62,6 +71,8 @@ std::vector<pg::NamedQuery> PgModelRepository::Queries() {
   std::vector<pg::NamedQuery> q = outbox::TransactionalWriter::Queries(kSchema);
   q.push_back(kSelectClvModel);
   q.push_back(kSaveClvModel);
+  q.push_back(kSchedulerOn);
+  q.push_back(kModelsFittedBefore);
   for (pg::NamedQuery& f : PgFactRepository::Queries()) q.push_back(std::move(f));
   return q;
 }
@@ -87,6 +98,25 @@ absl::StatusOr<std::optional<domain::ClvModel>> PgModelRepository::GetClvModel(
   }));
   if (!text) return std::nullopt;
   return DecodeClvModel(*text);
+}
+
+absl::StatusOr<std::vector<app::TenantModel>> PgModelRepository::ModelsFittedBefore(
+    absl::Time fitted_before, int limit) {
+  std::vector<std::pair<std::string, std::string>> rows;
+  CRM_RETURN_IF_ERROR(pool_.WithTx([&](pqxx::work& tx) -> absl::Status {
+    pool_.Exec(tx, kSchedulerOn);
+    for (const pqxx::row& r :
+         pool_.Exec(tx, kModelsFittedBefore, absl::ToUnixMicros(fitted_before), limit)) {
+      rows.emplace_back(r[0].as<std::string>(), r[1].as<std::string>());
+    }
+    return absl::OkStatus();
+  }));
+  std::vector<app::TenantModel> out;
+  for (auto& [tenant, text] : rows) {
+    CRM_ASSIGN_OR_RETURN(domain::ClvModel m, DecodeClvModel(text));
+    out.push_back({std::move(tenant), std::move(m)});
+  }
+  return out;
 }
 
 }  // namespace crm::segmentation::storage

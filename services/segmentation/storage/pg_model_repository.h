@@ -19,6 +19,8 @@ class PgModelRepository final : public app::ModelRepository {
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<domain::ClvModel>(app::ModelTx&)> work) override;
   absl::StatusOr<std::optional<domain::ClvModel>> GetClvModel(const std::string& tenant) override;
+  absl::StatusOr<std::vector<app::TenantModel>> ModelsFittedBefore(absl::Time fitted_before,
+                                                                   int limit) override;
 
  private:
   class Tx;  // app::ModelTx over one outbox::WriteTx

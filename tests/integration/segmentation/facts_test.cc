@@ -169,6 +169,15 @@ TEST_CASE("a refit is stored, replayed by its key, and read by its tenant only",
   CHECK(got->purchases.params.r == m->purchases.params.r);
   CHECK(got->spend.params.gamma == m->spend.params.gamma);
   CHECK(TheEnv().models->GetClv(other).status().code() == absl::StatusCode::kNotFound);
+  // The scheduler's read across tenants (app.scheduler policy) finds it.
+  auto due = TheEnv().models_repo->ModelsFittedBefore(absl::Now() + absl::Hours(1), 100000);
+  REQUIRE(due.ok());
+  bool found = false;
+  for (const app::TenantModel& t : *due) found = found || t.tenant_id == tenant;
+  CHECK(found);
+  auto not_yet = TheEnv().models_repo->ModelsFittedBefore(m->fitted_at - absl::Hours(1), 100000);
+  REQUIRE(not_yet.ok());
+  for (const app::TenantModel& t : *not_yet) CHECK(t.tenant_id != tenant);
   auto none = TheEnv().facts_repo->Purchases(other);
   REQUIRE(none.ok());
   CHECK(none->empty());

@@ -278,5 +278,31 @@ TEST_CASE("facts: a failed tenant batch is retried fact by fact", "[segmentation
   CHECK(f.models.Scores(kTenant, Uuid(1, 'c'), d)->orders == 2);
 }
 
+TEST_CASE("scheduled refits: models older than the age limit, once a day", "[segmentation][app]") {
+  Fixture f;
+  f.LoadCdnow();
+  app::RefitRequest req;
+  req.settings.time_zone = "Europe/Zurich";
+  REQUIRE(f.models.RefitClv(Actor("first"), req).ok());
+  auto none = f.models.RefitDue(absl::Hours(24));
+  REQUIRE(none.ok());
+  CHECK(none->refitted == 0);  // fresh
+  f.clock.Advance(absl::Hours(25));
+  auto due = f.models.RefitDue(absl::Hours(24));
+  REQUIRE(due.ok());
+  CHECK(due->refitted == 1);
+  CHECK(f.store.writes() == 2);
+  auto m = f.models.GetClv(kTenant);
+  REQUIRE(m.ok());
+  CHECK(m->fitted_at == f.clock.Now());
+  CHECK(m->time_zone == "Europe/Zurich");  // the model's own settings
+  CHECK(m->as_of == absl::ToCivilDay(f.clock.Now(), absl::FixedTimeZone(3600)));
+  // Fitted again: not due; another tenant without a model is never refitted.
+  auto again = f.models.RefitDue(absl::Hours(24));
+  REQUIRE(again.ok());
+  CHECK(again->refitted == 0);
+  CHECK(f.store.writes() == 2);
+}
+
 }  // namespace
 }  // namespace crm::segmentation

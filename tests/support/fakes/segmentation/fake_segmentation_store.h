@@ -51,6 +51,19 @@ class FakeSegmentationStore final : public segmentation::app::ModelRepository,
   absl::StatusOr<std::optional<ClvModel>> GetClvModel(const std::string& tenant) override {
     return uow_.WithMutable([&](State& st) { return st.tenants[tenant].model; });
   }
+  absl::StatusOr<std::vector<segmentation::app::TenantModel>> ModelsFittedBefore(
+      absl::Time fitted_before, int limit) override {
+    return uow_.With([&](const State& st) {
+      std::vector<segmentation::app::TenantModel> out;
+      for (const auto& [tenant, t] : st.tenants) {
+        if (t.model && t.model->fitted_at < fitted_before) out.push_back({tenant, *t.model});
+      }
+      std::sort(out.begin(), out.end(),
+                [](const auto& l, const auto& r) { return l.model.fitted_at < r.model.fitted_at; });
+      if (static_cast<int>(out.size()) > limit) out.resize(limit);
+      return out;
+    });
+  }
 
   absl::StatusOr<std::vector<PurchaseRecord>> Purchases(const std::string& tenant) override {
     return uow_.WithMutable([&](State& st) { return Records(st.tenants[tenant], ""); });
