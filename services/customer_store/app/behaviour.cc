@@ -139,8 +139,9 @@ absl::StatusOr<TrackOutcome> BehaviourTracker::Track(
         }
         return o;
       });
-  if (out.ok()) {
-    for (const std::string& id : touched) cache_.Invalidate(actor.tenant_id, id);
+  if (out.ok() && !touched.empty()) {
+    cache_.InvalidateMany(actor.tenant_id,
+                          std::vector<std::string>(touched.begin(), touched.end()));
   }
   return out;
 }

@@ -317,6 +317,10 @@ class ViewCache {
   virtual void Put(const std::string& tenant, const std::string& id,
                    const std::string& generation, const std::string& bytes) = 0;
   virtual void Invalidate(const std::string& tenant, const std::string& id) = 0;
+  // Invalidate of each id (an adapter may do it in one round trip).
+  virtual void InvalidateMany(const std::string& tenant, const std::vector<std::string>& ids) {
+    for (const std::string& id : ids) Invalidate(tenant, id);
+  }
 };
 
 // What TrackEvents answers per event.

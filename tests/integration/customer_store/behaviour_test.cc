@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "libs/common/clock.h"
+#include "services/customer_store/app/merge.h"
 #include "tests/integration/customer_store/cs_env.h"
 #include "tests/support/fakes/customer_store/fake_view_cache.h"
 
@@ -225,6 +226,45 @@ TEST_CASE("The export carries the stored events with their properties",
   REQUIRE(e->behaviour_events.size() == 1);
   CHECK(e->behaviour_events[0].type == "page.viewed");
   CHECK(e->behaviour_events[0].properties.path == "/page.viewed");
+}
+
+TEST_CASE("Merges are read through: the survivor counts the source's behaviour until the unmerge",
+          "[customer_store][behaviour]") {
+  const std::string tenant = NewTenant();
+  const std::string ada = CreateCustomer(tenant);
+  const std::string dup = CreateCustomer(tenant);
+  Tracker t;
+  REQUIRE(t.tracker
+              .Track(ActorOf(tenant, "TrackEvents"),
+                     {ForCustomer(ada), ForCustomer(dup, "product.viewed"), ForVisitor("v-dup")})
+              .ok());
+  REQUIRE(t.tracker.Identify(ActorOf(tenant, "IdentifyCustomer"), dup, "v-dup").ok());
+  app::CustomerMerger merger(Repo(), t.cache, t.clock);
+  auto m = merger.Merge(ActorOf(tenant, "MergeCustomers"), ada, dup);
+  INFO(m.status().ToString());
+  REQUIRE(m.ok());
+  auto e = Repo().LoadExport(tenant, ada);
+  REQUIRE(e.ok());
+  CHECK(e->behaviour_events.size() == 3);
+  // The source's visitor counts for the survivor: linking it again is no news.
+  auto again = t.tracker.Identify(ActorOf(tenant, "IdentifyCustomer"), ada, "v-dup");
+  REQUIRE(again.ok());
+  CHECK_FALSE(again->linked);
+  // A merged id as subject is stored for the survivor.
+  auto later =
+      t.tracker.Track(ActorOf(tenant, "TrackEvents"), {ForCustomer(dup), ForVisitor("v-dup")});
+  REQUIRE(later.ok());
+  CHECK(later->results[0].customer_id == ada);
+  CHECK(later->results[1].customer_id == ada);
+
+  auto u = merger.Unmerge(ActorOf(tenant, "UnmergeCustomer"), ada, m->merge_id);
+  REQUIRE(u.ok());
+  auto back = Repo().LoadExport(tenant, dup);
+  REQUIRE(back.ok());
+  CHECK(back->behaviour_events.size() == 2);  // its own event and the visitor's anonymous one
+  auto survivor = Repo().LoadExport(tenant, ada);
+  REQUIRE(survivor.ok());
+  CHECK(survivor->behaviour_events.size() == 3);  // its own and the two stored for it later
 }
 
 TEST_CASE("Erasure deletes the customer's behaviour and linked visitors, nobody else's",
