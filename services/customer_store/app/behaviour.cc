@@ -70,6 +70,16 @@ absl::StatusOr<TrackOutcome> BehaviourTracker::Track(
         domain::RefLookup lookup;
         if (!ids.empty() || !keys.empty()) lookup = tx.LookupRefs(ids, keys);
 
+        // The customers the events resolve to may not be erased before the
+        // events are stored: locked (one statement), and one erased since
+        // the lookup counts as absent.
+        std::set<std::string> resolved;
+        for (const auto& [id, now_id] : lookup.ids) resolved.insert(now_id);
+        for (const auto& [key, owner] : lookup.owners) resolved.insert(owner);
+        const std::set<std::string> present =
+            resolved.empty() ? resolved : tx.LockCustomers(resolved);
+        auto gone = [&](const std::string& id) { return present.count(id) == 0; };
+
         TrackOutcome o;
         std::vector<domain::BehaviourEvent> accepted;
         accepted.reserve(checked.size());
@@ -84,7 +94,7 @@ absl::StatusOr<TrackOutcome> BehaviourTracker::Track(
           switch (e.subject) {
             case domain::SubjectKind::kCustomerId: {
               auto it = lookup.ids.find(e.subject_key);
-              if (it == lookup.ids.end()) {
+              if (it == lookup.ids.end() || gone(it->second)) {
                 refusal = common::WithField(
                     common::NotFound("CUSTOMER_NOT_FOUND", "customer_id names no customer"),
                     "customer_id");
@@ -98,7 +108,7 @@ absl::StatusOr<TrackOutcome> BehaviourTracker::Track(
               const bool email = e.subject == domain::SubjectKind::kEmail;
               auto it = lookup.owners.find(
                   {email ? kEmailKind : kExternalIdKind, e.subject_source, e.subject_key});
-              if (it == lookup.owners.end()) {
+              if (it == lookup.owners.end() || gone(it->second)) {
                 refusal =
                     common::WithField(common::NotFound("CUSTOMER_NOT_RESOLVED",
                                                        email ? "no customer has this email"
@@ -113,7 +123,9 @@ absl::StatusOr<TrackOutcome> BehaviourTracker::Track(
               auto it = linked.find(e.visitor_id);
               if (it != linked.end()) {
                 auto survivor = lookup.ids.find(it->second);
-                if (survivor != lookup.ids.end()) e.customer_id = survivor->second;
+                if (survivor != lookup.ids.end() && !gone(survivor->second)) {
+                  e.customer_id = survivor->second;
+                }
               }
               break;
             }

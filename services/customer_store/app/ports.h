@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -359,6 +360,9 @@ class BehaviourTx {
   // Keeps the customer from being deleted until the write ends; NOT_FOUND
   // CUSTOMER_MERGED / CUSTOMER_NOT_FOUND.
   virtual absl::Status LockCustomer(const std::string& id) = 0;
+  // LockCustomer for many: the ids that exist (and stay until the write
+  // ends); one erased meanwhile is missing from the answer.
+  virtual std::set<std::string> LockCustomers(const std::set<std::string>& ids) = 0;
   // Append: the accepted events of a batch, at once (append-only table).
   virtual void AppendEvents(const std::vector<domain::BehaviourEvent>& events) = 0;
   // Links the visitor to the customer; false when the visitor is linked

@@ -44,6 +44,11 @@ const pg::NamedQuery kInsertBehaviourEvents{
         "unnest($3::text[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::text[], "
         "$9::text[], $10::int2[]) AS e(id, occ, type, cid, vid, props, ip, dev)"),
     0};
+const pg::NamedQuery kLockCustomers{
+    "lock_customers",
+    "SELECT id::text FROM customer_store.customers WHERE tenant_id = $1 AND id = "
+    "ANY($2::uuid[]) ORDER BY id FOR KEY SHARE",
+    1};
 const pg::NamedQuery kSelectVisitorOwners{
     "select_visitor_owners",
     "SELECT l.visitor_id, l.customer_id::text FROM customer_store.visitor_links l WHERE "
@@ -256,9 +261,10 @@ const outbox::AnswerCodec<app::IdentifyOutcome> kIdentifyCodec =
 }  // namespace
 
 std::vector<pg::NamedQuery> PgCustomerRepository::BehaviourQueries() {
-  return {kEnsureBehaviourPartitions, kInsertBehaviourEvents, kSelectVisitorOwners,
-          kInsertVisitorLink,         kCountAnonymousEvents,  kSelectBehaviourOf,
-          kSelectVisitorLinksOf,      kDeleteBehaviourOf,     kDeleteVisitorLinksOf};
+  return {kLockCustomers,       kEnsureBehaviourPartitions, kInsertBehaviourEvents,
+          kSelectVisitorOwners, kInsertVisitorLink,         kCountAnonymousEvents,
+          kSelectBehaviourOf,   kSelectVisitorLinksOf,      kDeleteBehaviourOf,
+          kDeleteVisitorLinksOf};
 }
 
 class PgCustomerRepository::BehaviourTx final : public app::BehaviourTx {
@@ -280,6 +286,14 @@ class PgCustomerRepository::BehaviourTx final : public app::BehaviourTx {
   absl::Status LockCustomer(const std::string& id) override {
     if (!Exec(kLockCustomer, id).empty()) return absl::OkStatus();
     return repo_.NotFoundOrMerged(w_.sql(), w_.tenant(), id);
+  }
+  std::set<std::string> LockCustomers(const std::set<std::string>& ids) override {
+    std::set<std::string> out;
+    for (const auto& r : Exec(kLockCustomers, pg::TextArrayLiteral(std::vector<std::string>(
+                                                  ids.begin(), ids.end())))) {
+      out.insert(r[0].as<std::string>());
+    }
+    return out;
   }
   void AppendEvents(const std::vector<domain::BehaviourEvent>& events) override {
     EnsurePartitions(events);

@@ -220,4 +220,22 @@ TEST_CASE("Identify refuses bad input and unknown customers") {
   CHECK(f.repo.Links(kTenant).empty());
 }
 
+TEST_CASE("A customer erased between the lookup and the lock gets no events") {
+  Fixture f;
+  REQUIRE(f.tracker.Identify(f.Actor("", "IdentifyCustomer"), kBob, "v-bob").ok());
+  f.repo.VanishOnLock(kTenant, kBob);
+  domain::BehaviourInput by_erp = Event();
+  by_erp.external_id_source = "erp";
+  by_erp.external_id = "C-2";
+  absl::StatusOr<app::TrackOutcome> out = f.tracker.Track(
+      f.Actor(), {ForCustomer(kBob), by_erp, ForVisitor("v-bob"), ForCustomer(kAda)});
+  REQUIRE(out.ok());
+  CHECK(out->results[0].reason == "CUSTOMER_NOT_FOUND");
+  CHECK(out->results[1].reason == "CUSTOMER_NOT_RESOLVED");
+  CHECK(out->results[2].accepted);
+  CHECK(out->results[2].customer_id.empty());  // stored anonymous
+  CHECK(out->results[3].customer_id == kAda);
+  for (const auto& e : f.repo.Events(kTenant)) CHECK(e.customer_id != kBob);
+}
+
 }  // namespace

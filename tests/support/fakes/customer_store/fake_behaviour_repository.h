@@ -7,6 +7,7 @@
 // stores what the use cases append and records what they emit
 // ("type:subject").
 #include <map>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -31,6 +32,7 @@ class FakeBehaviourRepository final : public customer_store::app::BehaviourRepos
     std::map<IdentityKey, std::string> owners;         // identity -> customer
     std::map<std::string, std::string> visitor_links;  // visitor -> customer
     std::vector<Event> events;                         // append order
+    std::set<std::string> vanish_on_lock;              // erased "concurrently": gone when locked
   };
   struct State {
     std::map<std::string, TenantData> tenants;
@@ -65,6 +67,12 @@ class FakeBehaviourRepository final : public customer_store::app::BehaviourRepos
       s.tenants[tenant].customers.erase(source);
       s.tenants[tenant].merged_into[source] = survivor;
     });
+  }
+
+  // The customer is erased by a concurrent write after a batch's lookup and
+  // before its lock (LockCustomers no longer finds it).
+  void VanishOnLock(const std::string& tenant, const std::string& id) {
+    uow_.WithMutable([&](State& s) { s.tenants[tenant].vanish_on_lock.insert(id); });
   }
 
   std::vector<Event> Events(const std::string& tenant) const {
@@ -125,6 +133,14 @@ class FakeBehaviourRepository final : public customer_store::app::BehaviourRepos
         return common::WithReason(absl::NotFoundError("customer was merged"), "CUSTOMER_MERGED");
       }
       return common::NotFound("CUSTOMER_NOT_FOUND", "customer not found");
+    }
+    std::set<std::string> LockCustomers(const std::set<std::string>& ids) override {
+      std::set<std::string> out;
+      for (const std::string& id : ids) {
+        if (t_.vanish_on_lock.count(id)) t_.customers.erase(id);
+        if (t_.customers.count(id)) out.insert(id);
+      }
+      return out;
     }
     void AppendEvents(const std::vector<Event>& events) override {
       ++s_.appends;
