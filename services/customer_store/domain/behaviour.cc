@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
+#include "libs/common/id.h"
 #include "services/customer_store/domain/rules.h"
 
 namespace crm::customer_store::domain {
@@ -48,19 +49,6 @@ absl::Status CheckText(absl::string_view field, absl::string_view value, size_t 
   }
   if (value.size() > limit) return TooLarge(field, limit);
   return absl::OkStatus();
-}
-
-bool IsUuidText(absl::string_view s) {
-  if (s.size() != 36) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-') return false;
-    } else if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 constexpr const char* kKnownTypes[] = {"page.viewed",     "product.viewed",    "search.performed",
@@ -215,7 +203,7 @@ absl::StatusOr<BehaviourEvent> ValidateBehaviour(const BehaviourInput& in, absl:
     e.visitor_id = in.visitor_id;
   }
   if (!in.customer_id.empty()) {
-    if (!IsUuidText(in.customer_id)) {
+    if (!common::IsUuid(in.customer_id)) {
       return Refuse("INVALID_FIELD", "customer_id", "customer_id must be a UUID");
     }
     e.subject = SubjectKind::kCustomerId;
