@@ -627,10 +627,10 @@ def selftest(out_dir):
         failed.append("--check missed a generated file no service produces")
     spec_path = os.path.join(k8s, "services.yaml")
     text = open(spec_path, encoding="utf-8").read()
-    gw = "peers: [customer-store, transaction]"
+    gw = "peers: [customer-store, transaction, segmentation]"
     if text.count(gw) != 1:
         failed.append("cannot find the gateway's peers in the spec")
-    text = text.replace(gw, "peers: [customer-store, transaction, example]") + EXAMPLE_SERVICE
+    text = text.replace(gw, "peers: [customer-store, transaction, segmentation, example]") + EXAMPLE_SERVICE
     with open(spec_path, "w", encoding="utf-8") as f:
         f.write(text)
     if run() or run("--check") or os.path.exists(leftover):

@@ -205,7 +205,8 @@ def selftest(root):
          lambda d: edit(d, backends, 'service_full_name(), "transaction"',
                         "service_full_name(), kInProcessPeer")),
         ("a backend row for a peer the gateway does not list", SPEC,
-         lambda d: edit(d, SPEC, "peers: [customer-store, transaction]", "peers: [customer-store]")),
+         lambda d: edit(d, SPEC, "peers: [customer-store, transaction, segmentation]",
+                        "peers: [customer-store, segmentation]")),
         ("a local default address off the local port", backends,
          lambda d: edit(d, backends, '"127.0.0.1:50062"', '"127.0.0.1:50099"')),
     ]

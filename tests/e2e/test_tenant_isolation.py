@@ -1,5 +1,7 @@
 """Tenant B never sees, changes or learns about tenant A's resources (REST and gRPC)."""
 
+import importlib
+import time
 import unittest
 import urllib.parse
 
@@ -9,14 +11,16 @@ import stack
 from stack import rest
 
 DEADLINE = 10
-cs = cs_grpc = ad = ad_grpc = None
+cs = cs_grpc = ad = ad_grpc = seg = seg_grpc = None
 channel = None
 
 
 def setUpModule():
-    global cs, cs_grpc, ad, ad_grpc, channel
+    global cs, cs_grpc, ad, ad_grpc, seg, seg_grpc, channel
     stack.start()
     cs, cs_grpc, ad, ad_grpc = stack.grpc_modules()
+    seg = importlib.import_module("crm.segmentation.v1.segmentation_pb2")
+    seg_grpc = importlib.import_module("crm.segmentation.v1.segmentation_pb2_grpc")
     channel = stack.grpc_channel()
     grpc.channel_ready_future(channel).result(timeout=DEADLINE)
 
@@ -69,6 +73,11 @@ class TenantIsolation(stack.E2ETestCase):
         assert r.status == 200, r
         # A's view is cached before B pokes at it.
         assert rest("GET", "/v1/customers/%s/view" % cls.cid, cls.a).status == 200
+        # The segmentation engine knows A's customer (from customer.created).
+        deadline = time.time() + 30
+        while rest("GET", "/v1/customers/%s/scores" % cls.cid, cls.a).status != 200:
+            assert time.time() < deadline, "segmentation never learnt of A's customer"
+            time.sleep(0.2)
 
     def assert_not_found(self, r, what):
         self.assertEqual(r.status, 404, (what, r))
@@ -98,6 +107,7 @@ class TenantIsolation(stack.E2ETestCase):
             ("POST", "/v1/customers/%s/interactions" % cid,
              {"kind": "INTERACTION_KIND_NOTE", "summary": "B was here"}, {}),
             ("POST", "/v1/apiKeys/%s:revoke" % self.a_key["id"], {}, {}),
+            ("GET", "/v1/customers/%s/scores" % cid, None, {}),
             ("POST", "/v1/customers/%s:identify" % cid, {"visitorId": "vis-b"}, {}),
         ]
         for method, path, body, headers in routes:
@@ -130,6 +140,8 @@ class TenantIsolation(stack.E2ETestCase):
                 customer_id=cid, interaction=cs.Interaction(kind=cs.INTERACTION_KIND_NOTE,
                                                             summary="B was here"))),
             (admin.RevokeApiKey, ad.RevokeApiKeyRequest(key_id=self.a_key["id"])),
+            (seg_grpc.SegmentationServiceStub(channel).GetCustomerScores,
+             seg.GetCustomerScoresRequest(customer_id=cid)),
             (store.IdentifyCustomer, cs.IdentifyCustomerRequest(customer_id=cid,
                                                                 visitor_id="vis-b")),
         ]
@@ -223,6 +235,8 @@ class TenantIsolation(stack.E2ETestCase):
                          [("CONSENT_STATUS_OPTED_IN", "a")])
         r = rest("GET", "/v1/customers/%s/interactions" % self.cid, self.a)
         self.assertEqual([x["summary"] for x in r.json().get("interactions", [])], ["A's note"])
+        r = rest("GET", "/v1/customers/%s/scores" % self.cid, self.a)
+        self.assertEqual((r.status, r.json()["customerId"]), (200, self.cid), r)
         r = rest("GET", "/v1/customers/%s/view" % self.cid, self.a)
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json()["customer"]["givenName"], self.customer["givenName"])

@@ -7,6 +7,7 @@
 #include "libs/grpcutil/proto_util.h"
 #include "libs/grpcutil/streaming.h"
 #include "libs/grpcutil/unary.h"
+#include "libs/grpcutil/write_meta.h"
 #include "services/customer_store/api/proto_mapping.h"
 
 namespace crm::customer_store::api {
@@ -21,17 +22,14 @@ constexpr int kMaxPageSize = 500;
 // idempotency_key: the request's request_id field ("" when it has none).
 app::Actor ActorOf(const RequestContext& rc, const char* method,
                    const std::string& idempotency_key) {
-  return app::Actor{rc.tenant_id, rc.principal.empty() ? "unknown" : rc.principal, rc.request_id,
-                    method, idempotency_key, ""};
+  return grpcutil::WriteMetaOf(rc, method, idempotency_key);
 }
 
 // A mutating call with a request_id field: strict replay (the request's
 // fingerprint, the first call's answer or refusal answered again).
 template <typename Request>
 app::Actor IdempotentActorOf(const RequestContext& rc, const char* method, const Request& req) {
-  app::Actor a = ActorOf(rc, method, req.request_id());
-  if (!req.request_id().empty()) a.fingerprint = grpcutil::Fingerprint(req);
-  return a;
+  return grpcutil::IdempotentWriteMetaOf(rc, method, req);
 }
 
 // Every mutating call may carry a client request_id for idempotency and

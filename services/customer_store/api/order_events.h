@@ -10,10 +10,6 @@
 
 namespace crm::customer_store::api {
 
-// nullopt for events that are not about orders (acknowledged, ignored).
-absl::StatusOr<std::optional<domain::OrderFact>> OrderFactOf(
-    const crm::events::v1::EventEnvelope& e);
-
 class OrderEventHandler final {
  public:
   explicit OrderEventHandler(app::PurchaseProjector& projector) : projector_(projector) {}

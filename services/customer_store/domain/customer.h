@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "libs/events/order_fact.h"
 #include "services/customer_store/domain/behaviour.h"
 
 namespace crm::customer_store::domain {
@@ -148,19 +149,7 @@ struct PurchaseAggregate {
 };
 
 // A fact from the transaction engine's order events.
-struct OrderFact {
-  std::string tenant_id;
-  std::string order_id;
-  std::string customer_id;
-  std::string currency_code;
-  int64_t total_minor = 0;
-  int64_t returned_minor = 0;  // value of the returned units
-  int64_t net_minor = 0;       // total - max(returned, refunded)
-  // placed, paid, fulfilled, completed, cancelled, partially_returned, returned
-  std::string status;
-  absl::Time placed_time = absl::InfinitePast();
-  int64_t version = 0;
-};
+using OrderFact = events::OrderFact;  // the order.* event contract
 
 struct CustomerView {
   Customer customer;

@@ -8,6 +8,8 @@
 #include "crm/customer_store/v1/customer_store.pb.h"
 #include "crm/gateway/v1/admin.grpc.pb.h"
 #include "crm/gateway/v1/admin.pb.h"
+#include "crm/segmentation/v1/segmentation.grpc.pb.h"
+#include "crm/segmentation/v1/segmentation.pb.h"
 #include "crm/transaction/v1/erp.grpc.pb.h"
 #include "crm/transaction/v1/erp.pb.h"
 #include "crm/transaction/v1/pipeline.grpc.pb.h"
@@ -46,6 +48,8 @@ const std::vector<BackendService>& BackendTable() {
       {ErpIntegrationService::service_full_name(), "transaction",
        &FileOf<transaction::v1::IngestOrdersRequest>},
       {PipelineService::service_full_name(), "transaction", &FileOf<transaction::v1::Lead>},
+      {segmentation::v1::SegmentationService::service_full_name(), "segmentation",
+       &FileOf<segmentation::v1::ClvModel>},
   };
   return *kTable;
 }
@@ -66,6 +70,7 @@ common::PeerDefaults GatewayPeerDefaults(absl::string_view peer) {
   defaults.timeout = absl::Seconds(1);
   if (peer == "customer-store") defaults.addr = "127.0.0.1:50061";
   if (peer == "transaction") defaults.addr = "127.0.0.1:50062";
+  if (peer == "segmentation") defaults.addr = "127.0.0.1:50063";
   return defaults;
 }
 

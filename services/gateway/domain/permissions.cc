@@ -61,7 +61,7 @@ std::vector<Role> ParseRolesHeader(absl::string_view header) {
 }
 
 AccessPolicy AccessPolicyFromNumber(int number) {
-  if (number < 0 || number > static_cast<int>(AccessPolicy::kNobody)) {
+  if (number < 0 || number > static_cast<int>(AccessPolicy::kMarketing)) {
     return AccessPolicy::kUnspecified;
   }
   return static_cast<AccessPolicy>(number);
@@ -78,6 +78,7 @@ const std::set<Role>& RolesOf(AccessPolicy policy) {
     case AccessPolicy::kPipelineWriters:
       return kPipelineWriters;
     case AccessPolicy::kCatalogWriters:
+    case AccessPolicy::kMarketing:
       return kCatalogWriters;
     case AccessPolicy::kImporters:
       return kImporters;

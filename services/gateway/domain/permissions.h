@@ -46,6 +46,7 @@ enum class AccessPolicy : int {
   kAdmins = 8,
   kPlatform = 9,
   kNobody = 10,  // internal methods: no API key may call them
+  kMarketing = 11,
 };
 
 // The policy of a proto enum number; numbers this build does not know

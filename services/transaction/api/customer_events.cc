@@ -1,72 +1,48 @@
 #include "services/transaction/api/customer_events.h"
 
-#include <algorithm>
-#include <nlohmann/json.hpp>
-
-#include "absl/strings/str_cat.h"
 #include "libs/common/status_macros.h"
+#include "libs/events/customer_event.h"
 #include "libs/observability/log.h"
 
 namespace crm::transaction::api {
 
-namespace {
-// customer.erased's customers: customer_id, then erased_customer_ids
-// (without repeats; events from before merged ids were listed carry only
-// customer_id).
-absl::StatusOr<std::vector<std::string>> ErasedIdsOf(const crm::events::v1::EventEnvelope& e) {
-  std::vector<std::string> ids;
-  try {
-    nlohmann::json p = nlohmann::json::parse(e.payload_json());
-    ids.push_back(p.at("customer_id").get<std::string>());
-    if (p.contains("erased_customer_ids")) {
-      for (const auto& id : p.at("erased_customer_ids")) {
-        std::string s = id.get<std::string>();
-        if (std::find(ids.begin(), ids.end(), s) == ids.end()) ids.push_back(std::move(s));
-      }
-    }
-  } catch (const nlohmann::json::exception&) {
-    return absl::InvalidArgumentError("customer.erased payload is not the documented JSON");
-  }
-  return ids;
-}
-}  // namespace
-
 absl::StatusOr<std::optional<CustomerErasure>> CustomerErasureOf(
     const crm::events::v1::EventEnvelope& e) {
-  if (e.type() != "customer.erased") return std::optional<CustomerErasure>();
+  CRM_ASSIGN_OR_RETURN(std::optional<events::CustomerChange> c, events::CustomerChangeOf(e));
+  if (!c || c->kind != events::CustomerChange::Kind::kErased) {
+    return std::optional<CustomerErasure>();
+  }
   CustomerErasure x;
-  x.tenant_id = e.tenant_id();
-  x.event_id = e.event_id();
-  CRM_ASSIGN_OR_RETURN(x.customer_ids, ErasedIdsOf(e));
+  x.tenant_id = std::move(c->tenant_id);
+  x.event_id = std::move(c->event_id);
+  x.customer_ids = std::move(c->erased_ids);
   return std::optional<CustomerErasure>(std::move(x));
 }
 
 absl::StatusOr<std::optional<KnownCustomerChange>> KnownCustomerChangeOf(
     const crm::events::v1::EventEnvelope& e) {
-  if (e.type() == "customer.erased") {
-    KnownCustomerChange x;
-    x.tenant_id = e.tenant_id();
-    CRM_ASSIGN_OR_RETURN(x.customer_ids, ErasedIdsOf(e));
-    return std::optional<KnownCustomerChange>(std::move(x));
+  CRM_ASSIGN_OR_RETURN(std::optional<events::CustomerChange> c, events::CustomerChangeOf(e));
+  if (!c || c->kind == events::CustomerChange::Kind::kCreated) {
+    return std::optional<KnownCustomerChange>();
   }
-  const bool merged = e.type() == "customer.merged";
-  if (!merged && e.type() != "customer.unmerged") return std::optional<KnownCustomerChange>();
   KnownCustomerChange x;
-  x.tenant_id = e.tenant_id();
-  try {
-    nlohmann::json p = nlohmann::json::parse(e.payload_json());
-    if (merged) {
+  x.tenant_id = c->tenant_id;
+  switch (c->kind) {
+    case events::CustomerChange::Kind::kCreated:
+      break;
+    case events::CustomerChange::Kind::kErased:
+      x.customer_ids = std::move(c->erased_ids);
+      break;
+    case events::CustomerChange::Kind::kMerged:
       // Whatever read as the source reads as the survivor now.
-      x.customer_ids.push_back(p.at("source_customer_id").get<std::string>());
-    } else {
+      x.customer_ids.push_back(c->other_id);
+      break;
+    case events::CustomerChange::Kind::kUnmerged:
       // The restored customer reads as itself again, and so may customers
       // that read as the survivor through it.
-      x.customer_ids.push_back(p.at("customer_id").get<std::string>());
-      x.customer_ids.push_back(p.at("restored_customer_id").get<std::string>());
-    }
-  } catch (const nlohmann::json::exception&) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(e.type(), " payload is not the documented JSON"));
+      x.customer_ids.push_back(c->customer_id);
+      x.customer_ids.push_back(c->other_id);
+      break;
   }
   return std::optional<KnownCustomerChange>(std::move(x));
 }

@@ -9,6 +9,7 @@
 #include "libs/grpcutil/context.h"
 #include "libs/grpcutil/proto_util.h"
 #include "libs/grpcutil/streaming.h"
+#include "libs/grpcutil/write_meta.h"
 #include "services/transaction/api/grpc_service.h"
 
 namespace crm::transaction::api {
@@ -95,8 +96,7 @@ class IngestReactor final
       }
     }
     const RequestContext& rc = call_.rc();
-    app::Actor actor{rc.tenant_id, rc.principal.empty() ? "unknown" : rc.principal,
-                     rc.request_id, "IngestOrders", ""};
+    app::Actor actor = grpcutil::WriteMetaOf(rc, "IngestOrders");
     CRM_ASSIGN_OR_RETURN(app::IngestReport report,
                          erp_.Ingest(actor, request_.batch_id(), std::move(inputs)));
     response_.set_batch_id(request_.batch_id());

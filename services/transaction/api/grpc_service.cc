@@ -12,6 +12,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/grpcutil/proto_util.h"
 #include "libs/grpcutil/unary.h"
+#include "libs/grpcutil/write_meta.h"
 
 namespace crm::transaction::api {
 namespace {
@@ -27,8 +28,7 @@ using grpcutil::ToTimestamp;
 }  // namespace
 
 app::Actor ActorOf(const RequestContext& rc, const char* method, const std::string& key) {
-  return app::Actor{rc.tenant_id, rc.principal.empty() ? "unknown" : rc.principal, rc.request_id,
-                    method, key};
+  return grpcutil::WriteMetaOf(rc, method, key);
 }
 
 absl::StatusOr<domain::Product> FromProto(const v1::Product& p) {

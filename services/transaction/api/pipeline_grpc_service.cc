@@ -5,6 +5,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/grpcutil/proto_util.h"
 #include "libs/grpcutil/unary.h"
+#include "libs/grpcutil/write_meta.h"
 #include "services/transaction/api/grpc_service.h"
 
 namespace crm::transaction::api {
@@ -19,8 +20,7 @@ using grpcutil::ToTimestamp;
 // request without it the fingerprint (strict replay).
 app::Actor WriteActor(const RequestContext& rc, const char* method,
                       const google::protobuf::Message& req, const std::string& request_id) {
-  app::Actor a{rc.tenant_id, rc.principal.empty() ? "unknown" : rc.principal, rc.request_id,
-               method, request_id, ""};
+  app::Actor a = grpcutil::WriteMetaOf(rc, method, request_id);
   a.fingerprint = Fingerprint(req);
   return a;
 }

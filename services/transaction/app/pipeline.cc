@@ -2,10 +2,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "libs/common/currency.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/text.h"
-#include "services/transaction/domain/currency.h"
 
 namespace crm::transaction::app {
 namespace {
@@ -419,7 +419,7 @@ absl::StatusOr<std::vector<domain::ForecastRow>> Pipeline::Forecast(
     const domain::ForecastRange& range) {
   CRM_RETURN_IF_ERROR(CheckOwnerFilter(owner));
   std::string currency = absl::AsciiStrToUpper(currency_code);
-  if (!currency.empty() && !domain::MinorUnitDigits(currency)) {
+  if (!currency.empty() && !common::MinorUnitDigits(currency)) {
     return common::InvalidField("currency_code",
                                 absl::StrCat("currency_code \"", currency,
                                              "\" is not an ISO 4217 currency in circulation"));

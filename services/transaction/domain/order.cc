@@ -4,11 +4,11 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "libs/common/currency.h"
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/text.h"
-#include "services/transaction/domain/currency.h"
 #include "services/transaction/domain/product.h"
 
 namespace crm::transaction::domain {
@@ -65,7 +65,7 @@ absl::Status NormalizeAndValidate(Order& o) {
 
 absl::Status NormalizeAndValidateContent(Order& o) {
   o.currency_code = absl::AsciiStrToUpper(o.currency_code);
-  if (!MinorUnitDigits(o.currency_code)) {
+  if (!common::MinorUnitDigits(o.currency_code)) {
     return InvalidField("currency_code",
                         absl::StrCat("currency_code \"", o.currency_code,
                                      "\" is not an ISO 4217 currency in circulation"));

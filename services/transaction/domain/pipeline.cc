@@ -9,10 +9,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "libs/common/currency.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/text.h"
-#include "services/transaction/domain/currency.h"
 
 namespace crm::transaction::domain {
 
@@ -162,7 +162,7 @@ absl::Status NormalizeAndValidate(Opportunity& o) {
     return InvalidField("amount_minor", "amount_minor must be 0..10^15");
   }
   o.currency_code = absl::AsciiStrToUpper(o.currency_code);
-  if (!MinorUnitDigits(o.currency_code)) {
+  if (!common::MinorUnitDigits(o.currency_code)) {
     return InvalidField("currency_code",
                         absl::StrCat("currency_code \"", o.currency_code,
                                      "\" is not an ISO 4217 currency in circulation"));

@@ -4,10 +4,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "libs/common/currency.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/text.h"
-#include "services/transaction/domain/currency.h"
 
 namespace crm::transaction::domain {
 
@@ -109,7 +109,7 @@ absl::Status NormalizeAndValidate(Product& p) {
     }
   }
   p.price.currency_code = absl::AsciiStrToUpper(p.price.currency_code);
-  if (!MinorUnitDigits(p.price.currency_code)) {
+  if (!common::MinorUnitDigits(p.price.currency_code)) {
     return InvalidField("price.currency_code",
                         absl::StrCat("price.currency_code \"", p.price.currency_code,
                                      "\" is not an ISO 4217 currency in circulation"));

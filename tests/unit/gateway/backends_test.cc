@@ -32,6 +32,7 @@ constexpr char kCustomerStore[] = "crm.customer_store.v1.CustomerStoreService";
 constexpr char kTransaction[] = "crm.transaction.v1.TransactionService";
 constexpr char kErp[] = "crm.transaction.v1.ErpIntegrationService";
 constexpr char kPipeline[] = "crm.transaction.v1.PipelineService";
+constexpr char kSegmentation[] = "crm.segmentation.v1.SegmentationService";
 constexpr char kAdmin[] = "crm.gateway.v1.AdminService";
 
 // Makes lazy channels (nothing connects) and remembers each target asked for.
@@ -47,7 +48,8 @@ struct CountingConnect {
 
 std::vector<common::PeerConfig> LocalPeers() {
   return {{"customer-store", "127.0.0.1:1", absl::Seconds(1)},
-          {"transaction", "127.0.0.1:2", absl::Seconds(1)}};
+          {"transaction", "127.0.0.1:2", absl::Seconds(1)},
+          {"segmentation", "127.0.0.1:4", absl::Seconds(1)}};
 }
 
 const google::protobuf::FileDescriptor* ErpFile() {
@@ -58,10 +60,13 @@ TEST_CASE("the gateway's backend table", "[gateway][backends]") {
   std::vector<std::string> names;
   for (const BackendService& row : BackendTable()) names.push_back(row.service);
   // REST route order (ties, OpenAPI paths) as before the table existed.
-  CHECK(names == std::vector<std::string>{kCustomerStore, kAdmin, kTransaction, kErp, kPipeline});
-  CHECK(RemotePeers(BackendTable()) == std::vector<std::string>{"customer-store", "transaction"});
+  CHECK(names == std::vector<std::string>{kCustomerStore, kAdmin, kTransaction, kErp, kPipeline,
+                                          kSegmentation});
+  CHECK(RemotePeers(BackendTable()) ==
+        std::vector<std::string>{"customer-store", "transaction", "segmentation"});
   CHECK(GatewayPeerDefaults("customer-store").addr == "127.0.0.1:50061");
   CHECK(GatewayPeerDefaults("transaction").addr == "127.0.0.1:50062");
+  CHECK(GatewayPeerDefaults("segmentation").addr == "127.0.0.1:50063");
   CHECK(GatewayPeerDefaults("new-peer").addr.empty());  // its address is required
   CHECK(GatewayPeerDefaults("transaction").timeout == absl::Seconds(1));
 }
@@ -73,20 +78,23 @@ TEST_CASE("Backends derives channels, services and reflection from the table",
   REQUIRE(backends.ok());
 
   SECTION("one channel per distinct peer") {
-    CHECK(connect.calls == std::map<std::string, int>{{"127.0.0.1:1", 1}, {"127.0.0.1:2", 1}});
-    REQUIRE(backends->peers().size() == 2);
+    CHECK(connect.calls ==
+          std::map<std::string, int>{{"127.0.0.1:1", 1}, {"127.0.0.1:2", 1}, {"127.0.0.1:4", 1}});
+    REQUIRE(backends->peers().size() == 3);
     CHECK(backends->peers()[0].config.peer == "customer-store");
     CHECK(backends->peers()[1].config.peer == "transaction");
     const auto& routes = backends->routes();
-    REQUIRE(routes.size() == 5);
+    REQUIRE(routes.size() == 6);
     CHECK(routes[0].channel == backends->peers()[0].channel);
     CHECK(routes[1].channel == nullptr);  // AdminService: the in-process server
     for (size_t i : {2, 3, 4}) CHECK(routes[i].channel == backends->peers()[1].channel);
+    CHECK(routes[5].channel == backends->peers()[2].channel);
   }
   SECTION("the REST services are the table's, in its order") {
     std::vector<std::string> rest;
     for (const auto* s : backends->Services()) rest.push_back(s->full_name());
-    CHECK(rest == std::vector<std::string>{kCustomerStore, kAdmin, kTransaction, kErp, kPipeline});
+    CHECK(rest == std::vector<std::string>{kCustomerStore, kAdmin, kTransaction, kErp, kPipeline,
+                                           kSegmentation});
     // The streaming ERP service gets no REST route.
     CHECK(RoutesFromServices({backends->Services()[3]}).empty());
     CHECK_FALSE(RoutesFromServices(backends->Services()).empty());
@@ -95,7 +103,7 @@ TEST_CASE("Backends derives channels, services and reflection from the table",
     CHECK(backends->PublicServices() ==
           std::vector<std::string>{"grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
                                    "grpc.reflection.v1alpha.ServerReflection", kCustomerStore,
-                                   kAdmin, kTransaction, kErp, kPipeline});
+                                   kAdmin, kTransaction, kErp, kPipeline, kSegmentation});
   }
   SECTION("the proxy routes every method of every service") {
     crm::testing::FakeKeyStore keys;
@@ -112,7 +120,8 @@ TEST_CASE("Backends derives channels, services and reflection from the table",
                                "/crm.gateway.v1.AdminService/CreateApiKey",
                                "/crm.transaction.v1.TransactionService/GetOrder",
                                "/crm.transaction.v1.ErpIntegrationService/IngestOrders",
-                               "/crm.transaction.v1.PipelineService/CreateLead"}) {
+                               "/crm.transaction.v1.PipelineService/CreateLead",
+                               "/crm.segmentation.v1.SegmentationService/GetClvModel"}) {
       INFO(method);
       CHECK(proxy.HasBackend(method));
       CHECK(proxy.RouteFor(method).known());
@@ -171,7 +180,7 @@ TEST_CASE("the gateway's configuration of its peers", "[gateway][config]") {
   SECTION("defaults: ./crm up's ports") {
     auto c = LoadConfig();
     REQUIRE(c.ok());
-    REQUIRE(c->peers.size() == 2);
+    REQUIRE(c->peers.size() == 3);
     CHECK(c->peers[0].addr == "127.0.0.1:50061");
     CHECK(c->peers[1].addr == "127.0.0.1:50062");
     CHECK(c->service.pg_pool_size == 8);

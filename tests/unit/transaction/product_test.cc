@@ -9,8 +9,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "libs/common/currency.h"
 #include "libs/common/errors.h"
-#include "services/transaction/domain/currency.h"
 
 namespace {
 
@@ -47,26 +47,27 @@ void RequireValid(Product& p) {
 // ------------------------------------------------------------------ currency
 
 TEST_CASE("MinorUnitDigits knows the minor unit of active ISO 4217 codes", "[transaction][currency]") {
-  CHECK(MinorUnitDigits("CHF") == std::optional<int>(2));
-  CHECK(MinorUnitDigits("EUR") == std::optional<int>(2));
-  CHECK(MinorUnitDigits("USD") == std::optional<int>(2));
-  CHECK(MinorUnitDigits("JPY") == std::optional<int>(0));
-  CHECK(MinorUnitDigits("KRW") == std::optional<int>(0));
-  CHECK(MinorUnitDigits("KWD") == std::optional<int>(3));
-  CHECK(MinorUnitDigits("BHD") == std::optional<int>(3));
+  CHECK(crm::common::MinorUnitDigits("CHF") == std::optional<int>(2));
+  CHECK(crm::common::MinorUnitDigits("EUR") == std::optional<int>(2));
+  CHECK(crm::common::MinorUnitDigits("USD") == std::optional<int>(2));
+  CHECK(crm::common::MinorUnitDigits("JPY") == std::optional<int>(0));
+  CHECK(crm::common::MinorUnitDigits("KRW") == std::optional<int>(0));
+  CHECK(crm::common::MinorUnitDigits("KWD") == std::optional<int>(3));
+  CHECK(crm::common::MinorUnitDigits("BHD") == std::optional<int>(3));
 }
 
 TEST_CASE("MinorUnitDigits refuses codes that are not spendable currencies",
           "[transaction][currency]") {
-  CHECK_FALSE(MinorUnitDigits("XXX").has_value());  // "no currency"
-  CHECK_FALSE(MinorUnitDigits("XAU").has_value());  // gold: precious metals are left out
-  CHECK_FALSE(MinorUnitDigits("ABC").has_value());
-  CHECK_FALSE(MinorUnitDigits("").has_value());
-  CHECK_FALSE(MinorUnitDigits("CHFX").has_value());
-  CHECK_FALSE(MinorUnitDigits("CH").has_value());
+  CHECK_FALSE(crm::common::MinorUnitDigits("XXX").has_value());  // "no currency"
+  CHECK_FALSE(
+      crm::common::MinorUnitDigits("XAU").has_value());  // gold: precious metals are left out
+  CHECK_FALSE(crm::common::MinorUnitDigits("ABC").has_value());
+  CHECK_FALSE(crm::common::MinorUnitDigits("").has_value());
+  CHECK_FALSE(crm::common::MinorUnitDigits("CHFX").has_value());
+  CHECK_FALSE(crm::common::MinorUnitDigits("CH").has_value());
   // The table is upper-case only: lower case is normalized by NormalizeAndValidate first.
-  CHECK_FALSE(MinorUnitDigits("chf").has_value());
-  CHECK_FALSE(MinorUnitDigits("Chf").has_value());
+  CHECK_FALSE(crm::common::MinorUnitDigits("chf").has_value());
+  CHECK_FALSE(crm::common::MinorUnitDigits("Chf").has_value());
 }
 
 TEST_CASE("NormalizeAndValidate upper-cases the currency before the lookup",

@@ -4,10 +4,10 @@
 
 #include "absl/strings/string_view.h"
 
-namespace crm::transaction::domain {
+namespace crm::common {
 
 // Digits of the minor unit (2 for CHF, 0 for JPY, 3 for KWD); nullopt for a
 // code that is not an active ISO 4217 currency.
 std::optional<int> MinorUnitDigits(absl::string_view code);
 
-}  // namespace crm::transaction::domain
+}  // namespace crm::common

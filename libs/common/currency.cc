@@ -1,9 +1,9 @@
-#include "services/transaction/domain/currency.h"
+#include "libs/common/currency.h"
 
 #include <string>
 #include <unordered_map>
 
-namespace crm::transaction::domain {
+namespace crm::common {
 namespace {
 
 // Active codes of ISO 4217 (list one), with minor-unit digits. Funds codes
@@ -45,4 +45,4 @@ std::optional<int> MinorUnitDigits(absl::string_view code) {
   return it->second;
 }
 
-}  // namespace crm::transaction::domain
+}  // namespace crm::common

@@ -1,0 +1,26 @@
+#pragma once
+// What an order.* event of the transaction engine says about an order
+// (docs/events.md, "order.placed ..."): the contract its consumers read.
+// Plain values only, so consumers' domain code may hold it.
+#include <cstdint>
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace crm::events {
+
+struct OrderFact {
+  std::string tenant_id;
+  std::string order_id;
+  std::string customer_id;
+  std::string currency_code;
+  int64_t total_minor = 0;
+  int64_t returned_minor = 0;  // value of the returned units
+  int64_t net_minor = 0;       // total - max(returned, refunded)
+  // placed, paid, fulfilled, completed, cancelled, partially_returned, returned
+  std::string status;
+  absl::Time placed_time = absl::InfinitePast();
+  int64_t version = 0;  // the order's; a newer version replaces an older one
+};
+
+}  // namespace crm::events

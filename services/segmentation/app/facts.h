@@ -1,0 +1,28 @@
+#pragma once
+// Keeps the engine's facts from other engines' events: orders (newest
+// version each) and customers (created, erased, merged, unmerged).
+#include <variant>
+#include <vector>
+
+#include "services/segmentation/app/ports.h"
+
+namespace crm::segmentation::app {
+
+using Fact = std::variant<events::OrderFact, events::CustomerChange>;
+
+class Facts {
+ public:
+  explicit Facts(FactRepository& repository) : repository_(repository) {}
+  // One status per fact, applied in order: a run of order facts is written
+  // per tenant in one transaction (each fact alone when that fails), a
+  // customer change once per event id. INVALID_ARGUMENT for a fact without
+  // the ids, currency or version it needs (never retried by the consumer).
+  std::vector<absl::Status> Apply(const std::vector<Fact>& facts);
+
+ private:
+  void ApplyOrders(const std::vector<Fact>& facts, const std::vector<size_t>& positions,
+                   std::vector<absl::Status>& out);
+  FactRepository& repository_;
+};
+
+}  // namespace crm::segmentation::app

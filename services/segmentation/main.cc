@@ -1,0 +1,30 @@
+// segmentation (engine 2): wiring only.
+#include "libs/common/clock.h"
+#include "libs/common/service_config.h"
+#include "libs/service/runtime.h"
+#include "services/segmentation/api/fact_events.h"
+#include "services/segmentation/api/grpc_service.h"
+#include "services/segmentation/schema_name.h"
+#include "services/segmentation/storage/pg_fact_repository.h"
+#include "services/segmentation/storage/pg_model_repository.h"
+
+int main() {
+  using namespace crm;  // NOLINT
+  service::Boot boot("segmentation");
+  const common::ServiceConfig config = boot.Config(common::LoadServiceConfig());
+  // Consumer of order.* (transaction) and customer.* (customer-store) events.
+  const common::EventConsumerConfig consumer = boot.Config(common::LoadEventConsumerConfig(2));
+  std::unique_ptr<service::Runtime> rt =
+      boot.Start(config, segmentation::storage::PgModelRepository::Queries());
+  segmentation::storage::PgModelRepository models_repository(rt->pg());
+  segmentation::storage::PgFactRepository facts_repository(rt->pg());
+  common::SystemClock clock;
+  segmentation::app::Models models(models_repository, facts_repository, clock);
+  segmentation::api::SegmentationGrpcService service(models, rt->executor(), rt->rpc_metrics());
+  segmentation::app::Facts facts(facts_repository);
+  segmentation::api::FactEventHandler fact_events(facts);
+  rt->AddBatchConsumer(
+      segmentation::api::kConsumerGroup, consumer,
+      [&](const std::vector<events::Event>& batch) { return fact_events.HandleBatch(batch); });
+  return rt->Serve(segmentation::kSchema, {&service});
+}

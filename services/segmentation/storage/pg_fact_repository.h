@@ -1,0 +1,34 @@
+#pragma once
+// FactRepository over PostgreSQL (schema segmentation): the customers and
+// orders the engine keeps from customer.* and order.* events.
+#include <string>
+#include <vector>
+
+#include "libs/pg/pool.h"
+#include "services/segmentation/app/ports.h"
+
+namespace crm::segmentation::storage {
+
+class PgFactRepository final : public app::FactRepository {
+ public:
+  explicit PgFactRepository(pg::Pool& pool) : pool_(pool) {}
+  static std::vector<pg::NamedQuery> Queries();
+  // The tenant's orders in `tx` (shared with the model's refit).
+  static absl::StatusOr<std::vector<domain::PurchaseRecord>> Purchases(pg::Pool& pool,
+                                                                       pqxx::work& tx,
+                                                                       const std::string& tenant);
+
+  absl::StatusOr<std::vector<domain::PurchaseRecord>> Purchases(const std::string& tenant) override;
+  absl::StatusOr<std::vector<domain::PurchaseRecord>> PurchasesOf(
+      const std::string& tenant, const std::string& customer_id) override;
+  absl::StatusOr<bool> KnowsCustomer(const std::string& tenant,
+                                     const std::string& customer_id) override;
+  absl::Status RecordOrders(const std::string& tenant,
+                            const std::vector<events::OrderFact>& facts) override;
+  absl::Status ApplyCustomerChange(const events::CustomerChange& change) override;
+
+ private:
+  pg::Pool& pool_;
+};
+
+}  // namespace crm::segmentation::storage

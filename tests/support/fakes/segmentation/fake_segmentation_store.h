@@ -1,0 +1,158 @@
+#pragma once
+// In-memory ModelRepository and FactRepository of the segmentation engine
+// (services/segmentation/app/ports.h), keeping the ports' contracts: tenant
+// scoping, the newest version of each order, customer changes once per event
+// id (created, erased with their orders, merged / unmerged re-pointing
+// orders), and the unit of work's key discipline and all-or-nothing writes
+// (FakeUnitOfWork) for refits.
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "services/segmentation/app/ports.h"
+#include "tests/support/fakes/fake_unit_of_work.h"
+
+namespace crm::testing {
+
+class FakeSegmentationStore final : public segmentation::app::ModelRepository,
+                                    public segmentation::app::FactRepository {
+ public:
+  using ClvModel = segmentation::domain::ClvModel;
+  using PurchaseRecord = segmentation::domain::PurchaseRecord;
+
+  struct Order {
+    PurchaseRecord record;
+    std::string placed_by;
+  };
+  struct Tenant {
+    std::optional<ClvModel> model;
+    std::map<std::string, Order> orders;  // by order id
+    std::set<std::string> customers;
+    std::map<std::string, std::string> merges;  // source -> survivor
+  };
+  struct State {
+    std::map<std::string, Tenant> tenants;
+    std::set<std::string> processed;  // event ids
+    std::vector<std::string> emitted;
+    std::optional<absl::Status> fail;  // RecordOrders of several facts fails with it
+  };
+
+  absl::StatusOr<ClvModel> Write(
+      const outbox::WriteMeta& m, const std::string&,
+      absl::FunctionRef<absl::StatusOr<ClvModel>(segmentation::app::ModelTx&)> work) override {
+    return uow_.Write<ClvModel>(m, [&](State& st) -> absl::StatusOr<ClvModel> {
+      Tx tx(st.tenants[m.tenant_id], st.emitted);
+      return work(tx);
+    });
+  }
+  absl::StatusOr<std::optional<ClvModel>> GetClvModel(const std::string& tenant) override {
+    return uow_.WithMutable([&](State& st) { return st.tenants[tenant].model; });
+  }
+
+  absl::StatusOr<std::vector<PurchaseRecord>> Purchases(const std::string& tenant) override {
+    return uow_.WithMutable([&](State& st) { return Records(st.tenants[tenant], ""); });
+  }
+  absl::StatusOr<std::vector<PurchaseRecord>> PurchasesOf(const std::string& tenant,
+                                                          const std::string& customer) override {
+    return uow_.WithMutable([&](State& st) { return Records(st.tenants[tenant], customer); });
+  }
+  absl::StatusOr<bool> KnowsCustomer(const std::string& tenant,
+                                     const std::string& customer) override {
+    return uow_.WithMutable([&](State& st) {
+      Tenant& t = st.tenants[tenant];
+      return t.customers.count(customer) > 0 || !Records(t, customer).empty();
+    });
+  }
+  absl::Status RecordOrders(const std::string& tenant,
+                            const std::vector<events::OrderFact>& facts) override {
+    return uow_.WithMutable([&](State& st) -> absl::Status {
+      if (st.fail && facts.size() > 1) return *st.fail;
+      Tenant& t = st.tenants[tenant];
+      for (const events::OrderFact& f : facts) {
+        auto it = t.orders.find(f.order_id);
+        if (it != t.orders.end() && it->second.record.version >= f.version) continue;
+        auto survivor = t.merges.find(f.customer_id);
+        Order o{{f.order_id, survivor == t.merges.end() ? f.customer_id : survivor->second,
+                 f.placed_time, f.currency_code, f.net_minor, f.status, f.version},
+                f.customer_id};
+        t.orders[f.order_id] = o;
+      }
+      return absl::OkStatus();
+    });
+  }
+  absl::Status ApplyCustomerChange(const events::CustomerChange& c) override {
+    using Kind = events::CustomerChange::Kind;
+    return uow_.WithMutable([&](State& st) -> absl::Status {
+      if (!st.processed.insert(c.event_id).second) return absl::OkStatus();
+      Tenant& t = st.tenants[c.tenant_id];
+      switch (c.kind) {
+        case Kind::kCreated:
+          t.customers.insert(c.customer_id);
+          break;
+        case Kind::kErased:
+          for (const std::string& id : c.erased_ids) {
+            t.customers.erase(id);
+            for (auto it = t.orders.begin(); it != t.orders.end();) {
+              const bool gone = it->second.record.customer_id == id || it->second.placed_by == id;
+              it = gone ? t.orders.erase(it) : std::next(it);
+            }
+          }
+          break;
+        case Kind::kMerged:
+          t.merges[c.other_id] = c.customer_id;
+          for (auto& [_, o] : t.orders) {
+            if (o.record.customer_id == c.other_id) o.record.customer_id = c.customer_id;
+          }
+          break;
+        case Kind::kUnmerged:
+          t.merges.erase(c.other_id);
+          for (auto& [_, o] : t.orders) {
+            if (o.placed_by == c.other_id && o.record.customer_id == c.customer_id) {
+              o.record.customer_id = c.other_id;
+            }
+          }
+          break;
+      }
+      return absl::OkStatus();
+    });
+  }
+
+  // RecordOrders with more than one fact fails with `s` until cleared.
+  void FailBatchesWith(std::optional<absl::Status> s) {
+    uow_.WithMutable([&](State& st) { st.fail = std::move(s); });
+  }
+  std::vector<std::string> emitted() const {
+    return uow_.With([](const State& st) { return st.emitted; });
+  }
+  int writes() const { return uow_.writes(); }
+
+ private:
+  class Tx final : public segmentation::app::ModelTx {
+   public:
+    Tx(Tenant& t, std::vector<std::string>& emitted) : t_(t), emitted_(emitted) {}
+    absl::StatusOr<std::vector<PurchaseRecord>> LoadPurchases() override { return Records(t_, ""); }
+    void Save(const ClvModel& m) override { t_.model = m; }
+    void EmitRefitted(const ClvModel& m) override {
+      emitted_.push_back("segmentation.clv_model_refitted:" + m.currency_code);
+    }
+
+   private:
+    Tenant& t_;
+    std::vector<std::string>& emitted_;
+  };
+
+  static std::vector<PurchaseRecord> Records(const Tenant& t, const std::string& customer) {
+    std::vector<PurchaseRecord> out;
+    for (const auto& [_, o] : t.orders) {
+      if (customer.empty() || o.record.customer_id == customer) out.push_back(o.record);
+    }
+    return out;
+  }
+
+  FakeUnitOfWork<State> uow_;
+};
+
+}  // namespace crm::testing
