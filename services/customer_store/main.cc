@@ -5,6 +5,7 @@
 #include "libs/service/runtime.h"
 #include "services/customer_store/api/grpc_service.h"
 #include "services/customer_store/api/order_events.h"
+#include "services/customer_store/app/behaviour.h"
 #include "services/customer_store/app/customer_store.h"
 #include "services/customer_store/app/import.h"
 #include "services/customer_store/app/merge.h"
@@ -30,8 +31,9 @@ int main() {
   customer_store::app::CustomerMerger merger(repository, cache, clock);
   customer_store::app::CustomerImporter importer(repository, cache, clock, ids);
   customer_store::app::CustomerResolver resolver(repository, clock, ids);
-  customer_store::api::CustomerStoreGrpcService service(store, merger, importer, rt->executor(),
-                                                        rt->rpc_metrics(), rt->tokens(), resolver);
+  customer_store::app::BehaviourTracker tracker(repository, cache, clock, ids);
+  customer_store::api::CustomerStoreGrpcService service(
+      store, merger, importer, rt->executor(), rt->rpc_metrics(), rt->tokens(), resolver, tracker);
 
   // Order events from the transaction engine feed the purchase aggregates.
   customer_store::app::PurchaseProjector projector(repository, cache);

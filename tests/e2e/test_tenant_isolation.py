@@ -63,6 +63,14 @@ class TenantIsolation(stack.E2ETestCase):
             r = rest("POST", "/v1/customers", cls.b, {"givenName": "Bob%d" % i})
             assert r.status == 200, r
             cls.b_ids.add(r.json()["id"])
+        # A's behaviour: an event of its customer and a visitor linked to it.
+        cls.visitor = "vis-" + cls.tag
+        r = rest("POST", "/v1/events:track", cls.a, {"events": [
+            {"type": "page.viewed", "customerId": cls.cid, "properties": {"path": "/a"}},
+            {"type": "page.viewed", "visitorId": cls.visitor}]})
+        assert r.status == 200 and r.json()["accepted"] == 2, r
+        r = rest("POST", "/v1/customers/%s:identify" % cls.cid, cls.a, {"visitorId": cls.visitor})
+        assert r.status == 200, r
         # A's view is cached before B pokes at it.
         assert rest("GET", "/v1/customers/%s/view" % cls.cid, cls.a).status == 200
         # The segmentation engine knows A's customer (from customer.created).
@@ -100,6 +108,7 @@ class TenantIsolation(stack.E2ETestCase):
              {"kind": "INTERACTION_KIND_NOTE", "summary": "B was here"}, {}),
             ("POST", "/v1/apiKeys/%s:revoke" % self.a_key["id"], {}, {}),
             ("GET", "/v1/customers/%s/scores" % cid, None, {}),
+            ("POST", "/v1/customers/%s:identify" % cid, {"visitorId": "vis-b"}, {}),
         ]
         for method, path, body, headers in routes:
             r = rest(method, path, self.b, body, headers=headers)
@@ -133,6 +142,8 @@ class TenantIsolation(stack.E2ETestCase):
             (admin.RevokeApiKey, ad.RevokeApiKeyRequest(key_id=self.a_key["id"])),
             (seg_grpc.SegmentationServiceStub(channel).GetCustomerScores,
              seg.GetCustomerScoresRequest(customer_id=cid)),
+            (store.IdentifyCustomer, cs.IdentifyCustomerRequest(customer_id=cid,
+                                                                visitor_id="vis-b")),
         ]
         for fn, req in calls:
             what = "%s %s" % (type(req).__name__, str(req).replace("\n", " "))
@@ -186,6 +197,32 @@ class TenantIsolation(stack.E2ETestCase):
         self.assertTrue(r.json().get("created", False))
         self.b_ids.add(r.json()["customer"]["id"])
 
+    def test_b_cannot_track_for_a(self):
+        # A's customer id and identities name nobody in B's tenant (per-event
+        # refusals that give no hint), and A's visitor id is B's own, unlinked.
+        r = rest("POST", "/v1/events:track", self.b, {"events": [
+            {"type": "page.viewed", "customerId": self.cid},
+            {"type": "page.viewed", "email": self.email},
+            {"type": "page.viewed", "externalIdSource": "erp", "externalId": self.tag},
+            {"type": "page.viewed", "visitorId": self.visitor}]})
+        self.assertEqual(r.status, 200, r)
+        res = r.json()["results"]
+        self.assertEqual(res[0]["reason"], "CUSTOMER_NOT_FOUND")
+        self.assertEqual(res[2]["reason"], "CUSTOMER_NOT_RESOLVED")
+        for x in (res[0], res[2]):
+            self.assertNotIn("tenant", x["message"].lower())
+        # The email: refused, or B's own customer with that email (B may have
+        # one, test_b_can_reuse_a_identities_in_its_own_tenant), never A's.
+        self.assertNotEqual(res[1].get("customerId"), self.cid)
+        self.assertNotIn("customerId", res[3])
+        store = cs_grpc.CustomerStoreServiceStub(channel)
+        resp = store.TrackEvents(cs.TrackEventsRequest(events=[
+            cs.BehaviourEvent(type="page.viewed", customer_id=self.cid),
+            cs.BehaviourEvent(type="page.viewed", visitor_id=self.visitor)]),
+            metadata=stack.auth(self.b), timeout=DEADLINE)
+        self.assertEqual(resp.results[0].reason, "CUSTOMER_NOT_FOUND")
+        self.assertEqual(resp.results[1].customer_id, "")
+
     def test_z_a_data_unchanged(self):
         r = rest("GET", "/v1/customers/" + self.cid, self.a)
         self.assertEqual(r.status, 200, r)
@@ -204,6 +241,12 @@ class TenantIsolation(stack.E2ETestCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json()["customer"]["givenName"], self.customer["givenName"])
         self.assertEqual(int(r.json().get("interactionCount", "0")), 1)
+        # A's behaviour is A's only: its two events, one visit, its visitor.
+        self.assertEqual(len(r.json().get("recentSessions", [])), 1)
+        self.assertEqual(r.json()["recentSessions"][0]["eventCount"], "2")
+        r = rest("GET", "/v1/customers/%s:export" % self.cid, self.a)
+        self.assertEqual(len(r.json().get("behaviourEvents", [])), 2)
+        self.assertIn(self.visitor, [i["value"] for i in r.json()["identities"]])
         # A's key still works and is not revoked.
         r = rest("GET", "/v1/customers?pageSize=1", self.a_key_secret)
         self.assertEqual(r.status, 200, r)

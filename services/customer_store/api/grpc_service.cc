@@ -91,6 +91,7 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::DeleteCustomer(
     resp->set_customer_id(req->customer_id());
     resp->set_interactions_erased(r.interactions_erased);
     resp->set_identities_erased(r.identities_erased);
+    resp->set_behaviour_events_erased(r.behaviour_events_erased);
     return absl::OkStatus();
   });
 }
@@ -386,6 +387,43 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::ResolveCustomerRefs(
     }
     return absl::OkStatus();
   });
+}
+
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::TrackEvents(grpc::CallbackServerContext* ctx,
+                                                                const v1::TrackEventsRequest* req,
+                                                                v1::TrackEventsResponse* resp) {
+  return Offload(
+      ctx, executor_, metrics_, "TrackEvents", [=](const RequestContext& rc) -> absl::Status {
+        CRM_RETURN_IF_ERROR(CheckRequestId(req->request_id()));
+        if (req->events_size() == 0 || req->events_size() > domain::kMaxTrackBatch) {
+          return common::InvalidField(
+              "events", absl::StrCat("a batch holds 1..", domain::kMaxTrackBatch, " events"));
+        }
+        std::vector<domain::BehaviourInput> events;
+        events.reserve(req->events_size());
+        for (const v1::BehaviourEvent& e : req->events()) events.push_back(FromProto(e));
+        CRM_ASSIGN_OR_RETURN(app::TrackOutcome out,
+                             tracker_.Track(IdempotentActorOf(rc, "TrackEvents", *req), events));
+        ToProto(out, resp);
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::IdentifyCustomer(
+    grpc::CallbackServerContext* ctx, const v1::IdentifyCustomerRequest* req,
+    v1::IdentifyCustomerResponse* resp) {
+  return Offload(
+      ctx, executor_, metrics_, "IdentifyCustomer", [=](const RequestContext& rc) -> absl::Status {
+        CRM_RETURN_IF_ERROR(CheckRequestId(req->request_id()));
+        CRM_ASSIGN_OR_RETURN(app::IdentifyOutcome out,
+                             tracker_.Identify(IdempotentActorOf(rc, "IdentifyCustomer", *req),
+                                               req->customer_id(), req->visitor_id()));
+        resp->set_customer_id(out.customer_id);
+        resp->set_visitor_id(out.visitor_id);
+        resp->set_linked(out.linked);
+        resp->set_earlier_events(out.earlier_events);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace crm::customer_store::api

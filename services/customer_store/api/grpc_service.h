@@ -5,6 +5,7 @@
 #include "libs/common/executor.h"
 #include "libs/common/page_token.h"
 #include "libs/grpcutil/rpc_metrics.h"
+#include "services/customer_store/app/behaviour.h"
 #include "services/customer_store/app/customer_store.h"
 #include "services/customer_store/app/import.h"
 #include "services/customer_store/app/merge.h"
@@ -26,14 +27,15 @@ class CustomerStoreGrpcService final : public CustomerStoreBase {
   CustomerStoreGrpcService(app::CustomerStore& store, app::CustomerMerger& merger,
                            app::CustomerImporter& importer, common::Executor& executor,
                            grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens,
-                           app::CustomerResolver& resolver)
+                           app::CustomerResolver& resolver, app::BehaviourTracker& tracker)
       : store_(store),
         merger_(merger),
         importer_(importer),
         executor_(executor),
         metrics_(metrics),
         tokens_(tokens),
-        resolver_(resolver) {}
+        resolver_(resolver),
+        tracker_(tracker) {}
 
   grpc::ServerUnaryReactor* CreateCustomer(grpc::CallbackServerContext* ctx,
                                            const v1::CreateCustomerRequest* req,
@@ -88,6 +90,12 @@ class CustomerStoreGrpcService final : public CustomerStoreBase {
   grpc::ServerUnaryReactor* ResolveCustomerRefs(grpc::CallbackServerContext* ctx,
                                                 const v1::ResolveCustomerRefsRequest* req,
                                                 v1::ResolveCustomerRefsResponse* resp) override;
+  grpc::ServerUnaryReactor* TrackEvents(grpc::CallbackServerContext* ctx,
+                                        const v1::TrackEventsRequest* req,
+                                        v1::TrackEventsResponse* resp) override;
+  grpc::ServerUnaryReactor* IdentifyCustomer(grpc::CallbackServerContext* ctx,
+                                             const v1::IdentifyCustomerRequest* req,
+                                             v1::IdentifyCustomerResponse* resp) override;
 
  private:
   friend class ImportReactor;
@@ -98,6 +106,7 @@ class CustomerStoreGrpcService final : public CustomerStoreBase {
   grpcutil::RpcMetrics& metrics_;
   const common::PageTokenCodec& tokens_;
   app::CustomerResolver& resolver_;
+  app::BehaviourTracker& tracker_;
 };
 
 }  // namespace crm::customer_store::api

@@ -260,6 +260,25 @@ void ToProto(const domain::CustomerView& v, v1::CustomerView* p) {
       ToTimestamp(a.last_purchase, x->mutable_last_purchase_time());
     }
   }
+  auto* behaviour = p->add_sections();
+  behaviour->set_name("sessions");
+  behaviour->set_owner("customer-store");
+  behaviour->set_available(true);
+  for (const auto& s : v.recent_sessions) {
+    auto* x = p->add_recent_sessions();
+    ToTimestamp(s.start, x->mutable_start_time());
+    ToTimestamp(s.end, x->mutable_end_time());
+    x->set_event_count(s.event_count);
+    x->set_page_views(s.page_views);
+    x->set_product_views(s.product_views);
+    x->set_searches(s.searches);
+    x->set_cart_adds(s.cart_adds);
+    x->set_checkout_started(s.checkout_started);
+    x->set_landing_path(s.landing_path);
+    x->set_visitor_id(s.visitor_id);
+    x->set_device_class(static_cast<v1::DeviceClass>(s.device_class));
+    x->set_utm_campaign(s.utm_campaign);
+  }
   ToTimestamp(absl::Now(), p->mutable_view_time());
 }
 
@@ -268,7 +287,98 @@ void ToProto(const domain::CustomerExport& e, v1::CustomerExport* p) {
   for (const auto& i : e.identities) ToProto(i, p->add_identities());
   for (const auto& c : e.consent_history) ToProto(c, p->add_consent_history());
   for (const auto& i : e.interactions) ToProto(i, p->add_interactions());
+  for (const auto& b : e.behaviour_events) ToProto(b, p->add_behaviour_events());
   ToTimestamp(absl::Now(), p->mutable_export_time());
+}
+
+namespace {
+
+void ToProto(const domain::BehaviourProperties& d, v1::BehaviourProperties* p) {
+  p->set_url(d.url);
+  p->set_path(d.path);
+  p->set_referrer(d.referrer);
+  p->set_title(d.title);
+  p->set_sku(d.sku);
+  for (const auto& c : d.category_path) p->add_category_path(c);
+  p->set_search_query(d.search_query);
+  p->set_utm_source(d.utm_source);
+  p->set_utm_medium(d.utm_medium);
+  p->set_utm_campaign(d.utm_campaign);
+  p->set_utm_term(d.utm_term);
+  p->set_utm_content(d.utm_content);
+  p->set_value(d.value);
+  p->set_currency_code(d.currency_code);
+  p->set_quantity(d.quantity);
+  for (const auto& [k, v] : d.custom) (*p->mutable_custom())[k] = v;
+}
+
+}  // namespace
+
+void ToProto(const domain::BehaviourEvent& e, v1::BehaviourEvent* p) {
+  p->set_event_id(e.id);
+  p->set_type(e.type);
+  ToTimestamp(e.occur_time, p->mutable_occur_time());
+  if (e.receive_time != absl::InfinitePast()) {
+    ToTimestamp(e.receive_time, p->mutable_receive_time());
+  }
+  p->set_customer_id(e.customer_id);
+  p->set_visitor_id(e.visitor_id);
+  ToProto(e.properties, p->mutable_properties());
+  p->set_ip_prefix(e.ip_prefix);
+  p->set_device_class(static_cast<v1::DeviceClass>(e.device_class));
+}
+
+domain::BehaviourInput FromProto(const v1::BehaviourEvent& p) {
+  domain::BehaviourInput in;
+  in.type = p.type();
+  if (p.has_occur_time()) {
+    // A timestamp outside the valid range is refused with the event
+    // (EVENT_TIME_OUT_OF_RANGE), not with the batch.
+    absl::StatusOr<absl::Time> t = CheckedTs(p.occur_time(), "occur_time");
+    in.occur_time = t.ok() ? *t : absl::InfiniteFuture();
+  }
+  in.customer_id = p.customer_id();
+  in.email = p.email();
+  in.external_id_source = p.external_id_source();
+  in.external_id = p.external_id();
+  in.visitor_id = p.visitor_id();
+  const v1::BehaviourProperties& q = p.properties();
+  domain::BehaviourProperties& d = in.properties;
+  d.url = q.url();
+  d.path = q.path();
+  d.referrer = q.referrer();
+  d.title = q.title();
+  d.sku = q.sku();
+  d.category_path.assign(q.category_path().begin(), q.category_path().end());
+  d.search_query = q.search_query();
+  d.utm_source = q.utm_source();
+  d.utm_medium = q.utm_medium();
+  d.utm_campaign = q.utm_campaign();
+  d.utm_term = q.utm_term();
+  d.utm_content = q.utm_content();
+  d.value = q.value();
+  d.currency_code = q.currency_code();
+  d.quantity = q.quantity();
+  for (const auto& [k, v] : q.custom()) d.custom[k] = v;
+  in.ip = p.context().ip();
+  in.user_agent = p.context().user_agent();
+  return in;
+}
+
+void ToProto(const app::TrackOutcome& o, v1::TrackEventsResponse* p) {
+  for (const app::TrackResult& r : o.results) {
+    auto* x = p->add_results();
+    x->set_index(r.index);
+    x->set_outcome(r.accepted ? v1::TrackEventResult::OUTCOME_ACCEPTED
+                              : v1::TrackEventResult::OUTCOME_REFUSED);
+    x->set_event_id(r.event_id);
+    x->set_customer_id(r.customer_id);
+    x->set_reason(r.reason);
+    x->set_field(r.field);
+    x->set_message(r.message);
+  }
+  p->set_accepted(o.accepted);
+  p->set_refused(o.refused);
 }
 
 }  // namespace crm::customer_store::api

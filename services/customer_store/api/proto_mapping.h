@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "crm/customer_store/v1/customer_store.pb.h"
 #include "services/customer_store/app/import.h"
+#include "services/customer_store/app/ports.h"
 #include "services/customer_store/domain/customer.h"
 
 namespace crm::customer_store::api {
@@ -28,6 +29,13 @@ void ToProto(const domain::Identity& i, v1::Identity* p);
 void ToProto(const domain::CustomerView& v, v1::CustomerView* p);
 void ToProto(const domain::CustomerExport& e, v1::CustomerExport* p);
 void ToProto(const app::ImportReport& r, v1::ImportCustomersResponse* p);
+// Behaviour: an event as sent (checked by domain::ValidateBehaviour; an
+// occur_time outside the Timestamp range reads as the infinite future, so
+// the event is refused EVENT_TIME_OUT_OF_RANGE), an event as stored
+// (export), the per-event results.
+domain::BehaviourInput FromProto(const v1::BehaviourEvent& p);
+void ToProto(const domain::BehaviourEvent& e, v1::BehaviourEvent* p);
+void ToProto(const app::TrackOutcome& o, v1::TrackEventsResponse* p);
 // One import row from its proto (parse errors stay with the row's line).
 app::ImportInputRow FromProto(const v1::ImportRow& row);
 // NDJSON body -> rows: one Customer JSON object per non-blank line; unknown

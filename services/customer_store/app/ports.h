@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "libs/outbox/write_port.h"
+#include "services/customer_store/domain/behaviour.h"
 #include "services/customer_store/domain/customer.h"
 #include "services/customer_store/domain/import_rules.h"
 #include "services/customer_store/domain/resolve_rules.h"
@@ -316,6 +318,66 @@ class ViewCache {
   virtual void Put(const std::string& tenant, const std::string& id,
                    const std::string& generation, const std::string& bytes) = 0;
   virtual void Invalidate(const std::string& tenant, const std::string& id) = 0;
+  // Invalidate of each id (an adapter may do it in one round trip).
+  virtual void InvalidateMany(const std::string& tenant, const std::vector<std::string>& ids) {
+    for (const std::string& id : ids) Invalidate(tenant, id);
+  }
+};
+
+// What TrackEvents answers per event.
+struct TrackResult {
+  int index = 0;
+  bool accepted = false;
+  std::string event_id;     // accepted
+  std::string customer_id;  // accepted: the resolved customer ("" when anonymous)
+  std::string reason;       // refused: crm.common.v1.ErrorReason name
+  std::string field;
+  std::string message;
+};
+struct TrackOutcome {
+  std::vector<TrackResult> results;  // one per event, in request order
+  int accepted = 0;
+  int refused = 0;
+};
+struct IdentifyOutcome {
+  std::string customer_id;
+  std::string visitor_id;
+  bool linked = false;         // false: linked to this customer before
+  int64_t earlier_events = 0;  // anonymous events of the visitor stored before the link
+};
+
+// One behaviour write's transaction (TrackEvents, IdentifyCustomer).
+class BehaviourTx {
+ public:
+  virtual ~BehaviourTx() = default;
+  // The customers behind `ids` (itself, or the survivor of its active
+  // merges) and the owners of identity `keys` (CustomerTx::LookupRefs).
+  virtual domain::RefLookup LookupRefs(const std::vector<std::string>& ids,
+                                       const std::vector<domain::IdentityKey>& keys) = 0;
+  // Visitor id -> the customer it is linked to (absent when anonymous).
+  virtual std::map<std::string, std::string> VisitorOwners(
+      const std::vector<std::string>& visitor_ids) = 0;
+  // Keeps the customer from being deleted until the write ends; NOT_FOUND
+  // CUSTOMER_MERGED / CUSTOMER_NOT_FOUND.
+  virtual absl::Status LockCustomer(const std::string& id) = 0;
+  // LockCustomer for many: the ids that exist (and stay until the write
+  // ends); one erased meanwhile is missing from the answer.
+  virtual std::set<std::string> LockCustomers(const std::set<std::string>& ids) = 0;
+  // Append: the accepted events of a batch, at once (append-only table).
+  virtual void AppendEvents(const std::vector<domain::BehaviourEvent>& events) = 0;
+  // Links the visitor to the customer; false when the visitor is linked
+  // already (to anyone).
+  virtual bool LinkVisitor(const std::string& customer_id, const std::string& visitor_id) = 0;
+  // Events of the visitor stored without a customer.
+  virtual int64_t CountAnonymousEvents(const std::string& visitor_id) = 0;
+  // Emit: one behaviour.<type> event per stored event, in order.
+  virtual void EmitEvents(const std::vector<domain::BehaviourEvent>& events) = 0;
+  virtual void EmitIdentified(const IdentifyOutcome& o) = 0;
+};
+
+// Behaviour writes: Run<T> as CustomerRepository's (once per idempotency
+// key, with the audit row and outbox events, in one transaction).
+class BehaviourRepository : public outbox::UnitOfWork<BehaviourTx, TrackOutcome, IdentifyOutcome> {
 };
 
 }  // namespace crm::customer_store::app

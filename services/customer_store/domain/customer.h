@@ -9,6 +9,7 @@
 
 #include "absl/time/time.h"
 #include "libs/events/order_fact.h"
+#include "services/customer_store/domain/behaviour.h"
 
 namespace crm::customer_store::domain {
 
@@ -78,7 +79,15 @@ struct Customer {
   absl::Time update_time = absl::InfinitePast();
 };
 
-enum class IdentityKind : int { kUnspecified = 0, kEmail = 1, kPhone = 2, kExternalId = 3 };
+// kVisitor: an anonymous visitor id linked to the customer (IdentifyCustomer;
+// stored apart from the other identities, shown in the view and the export).
+enum class IdentityKind : int {
+  kUnspecified = 0,
+  kEmail = 1,
+  kPhone = 2,
+  kExternalId = 3,
+  kVisitor = 4
+};
 
 struct Identity {
   IdentityKind kind = IdentityKind::kUnspecified;
@@ -149,6 +158,7 @@ struct CustomerView {
   std::vector<Interaction> recent_interactions;
   int64_t interaction_count = 0;
   std::vector<PurchaseAggregate> purchases;  // one per currency
+  std::vector<BehaviourSession> recent_sessions;  // newest first
 };
 
 struct CustomerExport {
@@ -156,11 +166,13 @@ struct CustomerExport {
   std::vector<Identity> identities;
   std::vector<Consent> consent_history;
   std::vector<Interaction> interactions;
+  std::vector<BehaviourEvent> behaviour_events;  // newest first
 };
 
 struct ErasureResult {
   int64_t interactions_erased = 0;
-  int64_t identities_erased = 0;
+  int64_t identities_erased = 0;  // visitor links included
+  int64_t behaviour_events_erased = 0;
 };
 
 // The etag clients see: the version in decimal.

@@ -23,15 +23,6 @@
 namespace crm::customer_store::storage {
 namespace {
 
-// $2 and every customer merged into it (transitively, active merges only):
-// a survivor's purchases include those of the customers merged into it, and
-// an unmerge gives them back without moving a row.
-constexpr char kMergedInto[] =
-    "(WITH RECURSIVE down(id, depth) AS (SELECT $2::uuid, 0 UNION ALL SELECT g.source_id, "
-    "down.depth + 1 FROM customer_store.merges g JOIN down ON g.survivor_id = down.id WHERE "
-    "g.tenant_id = $1 AND g.unmerged_at IS NULL AND down.depth < 32) SELECT id FROM down)";
-
-
 using domain::Customer;
 
 constexpr char kCustomerColumns[] =
@@ -43,6 +34,11 @@ constexpr char kCustomerColumns[] =
 using pg::LikePrefix;
 std::string Ts(int param) { return pg::MicrosParam(param); }
 std::string Micros(const char* col) { return pg::MicrosColumn(col); }
+
+// The 360 view's sessions: from the newest events of the last 90 days.
+constexpr int kViewBehaviourEvents = 1000;
+constexpr size_t kViewSessions = 10;
+constexpr int kExportBehaviourEvents = 1000000;
 
 constexpr char kNilUuid[] = "00000000-0000-0000-0000-000000000000";
 
@@ -135,14 +131,16 @@ const outbox::AnswerCodec<domain::ErasureResult> kErasureCodec =
     outbox::SnapshotCodec<domain::ErasureResult>(
         [](const domain::ErasureResult& r) {
           return nlohmann::json{{"interactions", r.interactions_erased},
-                                {"identities", r.identities_erased}}
+                                {"identities", r.identities_erased},
+                                {"behaviour_events", r.behaviour_events_erased}}
               .dump();
         },
         [](const std::string& s) -> absl::StatusOr<domain::ErasureResult> {
           try {
             nlohmann::json j = nlohmann::json::parse(s);
             return domain::ErasureResult{j.at("interactions").get<int64_t>(),
-                                         j.at("identities").get<int64_t>()};
+                                         j.at("identities").get<int64_t>(),
+                                         j.value("behaviour_events", int64_t{0})};
           } catch (const nlohmann::json::exception&) {
             return absl::DataLossError("stored idempotent response is corrupt");
           }
@@ -168,6 +166,10 @@ std::string IdentityLabel(const domain::Identity& i) {
 // Merge deletes the source customer with it (shared_queries.h).
 const pg::NamedQuery kDeleteCustomer{
     "delete_customer", "DELETE FROM customer_store.customers WHERE tenant_id = $1 AND id = $2", 0};
+// Behaviour writes lock the customer too (shared_queries.h).
+const pg::NamedQuery kLockCustomer{
+    "lock_customer",
+    "SELECT 1 FROM customer_store.customers WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE", 1};
 
 namespace {
 
@@ -254,9 +256,6 @@ const pg::NamedQuery kSearchCustomersByName{
                  "LIKE $2 OR lower(family_name) LIKE $2 OR lower(display_name) LIKE $2) AND "
                  "id > $3::uuid ORDER BY id LIMIT $4"),
     15};
-const pg::NamedQuery kLockCustomer{
-    "lock_customer",
-    "SELECT 1 FROM customer_store.customers WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE", 1};
 const pg::NamedQuery kSelectConsents{
     "select_consents",
     absl::StrCat("SELECT channel, purpose, status, source, policy_version, ", Micros("recorded_at"),
@@ -367,6 +366,7 @@ std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
   std::vector<pg::NamedQuery> queries = outbox::TransactionalWriter::Queries(kSchema);
   for (auto& q : MergeQueries()) queries.push_back(std::move(q));
   for (auto& q : ImportQueries()) queries.push_back(std::move(q));
+  for (auto& q : BehaviourQueries()) queries.push_back(std::move(q));
   const std::vector<pg::NamedQuery> own = {kInsertCustomer,
                                            kSelectCustomer,
                                            kSelectCustomerForUpdate,
@@ -704,6 +704,11 @@ absl::StatusOr<domain::CustomerView> PgCustomerRepository::LoadView(const std::s
       a.average_order_minor = a.order_count > 0 ? a.total_spend_minor / a.order_count : 0;
       v.purchases.push_back(std::move(a));
     }
+    for (domain::Identity& i : VisitorIdentitiesOf(tx, tenant, id))
+      v.identities.push_back(std::move(i));
+    v.recent_sessions = domain::GroupSessions(
+        BehaviourOf(tx, tenant, id, absl::Now() - domain::kMaxEventAge, kViewBehaviourEvents),
+        domain::kSessionGap, kViewSessions);
     return absl::OkStatus();
   }));
   return v;
@@ -726,6 +731,9 @@ absl::StatusOr<domain::CustomerExport> PgCustomerRepository::LoadExport(const st
                     "ffffffff-ffff-ffff-ffff-ffffffffffff", 1000000)) {
       e.interactions.push_back(InteractionFromRow(row));
     }
+    for (domain::Identity& i : VisitorIdentitiesOf(tx, tenant, id))
+      e.identities.push_back(std::move(i));
+    e.behaviour_events = BehaviourOf(tx, tenant, id, absl::InfinitePast(), kExportBehaviourEvents);
     return absl::OkStatus();
   }));
   return e;
@@ -813,6 +821,11 @@ class PgCustomerRepository::Tx final : public app::CustomerTx {
       }
     }
     Exec(kDeletePurchasesOf, id);
+    // Behaviour events and linked visitor ids (through the merges: before
+    // the merge log goes).
+    auto [events, links] = repo_.EraseBehaviourOf(w_.sql(), w_.tenant(), id);
+    e.counts.behaviour_events_erased = events;
+    e.counts.identities_erased += links;
     // Merge-log snapshots hold the customer's personal data too.
     Exec(kDeleteMergesOf, id);
     // Identities and interactions go by ON DELETE CASCADE.

@@ -19,7 +19,8 @@ namespace crm::customer_store::storage {
 
 class PgCustomerRepository final : public app::CustomerRepository,
                                    public app::ImportRepository,
-                                   public app::PurchaseRepository {
+                                   public app::PurchaseRepository,
+                                   public app::BehaviourRepository {
  public:
   explicit PgCustomerRepository(pg::Pool& pool) : pool_(pool), writer_(pool, kSchema) {}
   // Named queries to prepare on every connection of the pool.
@@ -46,6 +47,14 @@ class PgCustomerRepository final : public app::CustomerRepository,
   absl::StatusOr<app::ResolveOutcome> Write(
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<app::ResolveOutcome>(app::CustomerTx&)> work) override;
+
+  // Behaviour writes (pg_behaviour.cc).
+  absl::StatusOr<app::TrackOutcome> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<app::TrackOutcome>(app::BehaviourTx&)> work) override;
+  absl::StatusOr<app::IdentifyOutcome> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<app::IdentifyOutcome>(app::BehaviourTx&)> work) override;
 
   absl::StatusOr<std::optional<app::CustomerAnswer>> FindAnswer(const app::Actor& actor) override;
   absl::StatusOr<domain::Customer> Get(const std::string& tenant, const std::string& id) override;
@@ -79,6 +88,20 @@ class PgCustomerRepository final : public app::CustomerRepository,
 
  private:
   class Tx;  // app::CustomerTx over one outbox::WriteTx
+  class BehaviourTx;  // app::BehaviourTx over one outbox::WriteTx (pg_behaviour.cc)
+  static std::vector<pg::NamedQuery> BehaviourQueries();  // pg_behaviour.cc
+  // Behaviour reads and erasure (pg_behaviour.cc): the newest `limit`
+  // events counting for the customer (its own, those of the customers
+  // merged into it, and the anonymous ones of their linked visitors) since
+  // `since`; the linked visitor ids as identities; erasure of both.
+  std::vector<domain::BehaviourEvent> BehaviourOf(pqxx::work& tx, const std::string& tenant,
+                                                  const std::string& id, absl::Time since,
+                                                  int limit);
+  std::vector<domain::Identity> VisitorIdentitiesOf(pqxx::work& tx, const std::string& tenant,
+                                                    const std::string& id);
+  // Returns {events erased, visitor links erased}.
+  std::pair<int64_t, int64_t> EraseBehaviourOf(pqxx::work& tx, const std::string& tenant,
+                                               const std::string& id);
   template <typename T>
   absl::StatusOr<T> RunTx(const outbox::WriteMeta& meta, const std::string& resource,
                           const outbox::AnswerCodec<T>& codec,

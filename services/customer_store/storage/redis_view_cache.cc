@@ -65,4 +65,27 @@ void RedisViewCache::Invalidate(const std::string& tenant, const std::string& id
   }
 }
 
+void RedisViewCache::InvalidateMany(const std::string& tenant,
+                                    const std::vector<std::string>& ids) {
+  if (ids.empty()) return;
+  std::vector<std::string> keys;  // owns the text the commands point at
+  keys.reserve(ids.size() * 2);
+  for (const std::string& id : ids) {
+    keys.push_back(GenKey(tenant, id));
+    keys.push_back(ViewKey(tenant, id));
+  }
+  std::vector<std::vector<std::string_view>> commands;
+  commands.reserve(ids.size() * 3);
+  for (size_t i = 0; i < keys.size(); i += 2) {
+    commands.push_back({"INCR", keys[i]});
+    commands.push_back({"EXPIRE", keys[i], "604800"});
+    commands.push_back({"UNLINK", keys[i + 1]});
+  }
+  auto r = pool_.Pipeline(commands);
+  if (!r.ok()) {
+    CRM_LOG(Warning).Field("customers", static_cast<int64_t>(ids.size()))
+        << "view cache invalidation failed; stale entries expire by TTL: " << r.status();
+  }
+}
+
 }  // namespace crm::customer_store::storage

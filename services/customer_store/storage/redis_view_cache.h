@@ -5,6 +5,7 @@
 // it before the write carries an old generation and is never served. A cache
 // that fails is skipped; PostgreSQL stays the source of truth.
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "libs/redis/redis.h"
@@ -19,6 +20,8 @@ class RedisViewCache final : public app::ViewCache {
   void Put(const std::string& tenant, const std::string& id, const std::string& generation,
            const std::string& bytes) override;
   void Invalidate(const std::string& tenant, const std::string& id) override;
+  // One pipeline for every id (a behaviour batch touches many customers).
+  void InvalidateMany(const std::string& tenant, const std::vector<std::string>& ids) override;
 
  private:
   redis::Pool& pool_;

@@ -1,8 +1,8 @@
 // RedisViewCache against the private Redis. Keys are scoped by a random
 // tenant id, so tests never collide with each other or other binaries.
-#include <string>
-
 #include <catch2/catch.hpp>
+#include <string>
+#include <vector>
 
 #include "services/customer_store/storage/redis_view_cache.h"
 #include "tests/integration/customer_store/cs_env.h"
@@ -105,6 +105,25 @@ TEST_CASE("RedisViewCache: Redis down is unusable, never an error", "[customer_s
   CHECK_FALSE(l2.usable);
   CHECK_FALSE(l2.hit.has_value());
   CHECK(absl::Now() - start < absl::Seconds(5));
+}
+
+TEST_CASE("RedisViewCache: InvalidateMany drops every view named in one pipeline",
+          "[customer_store][cache]") {
+  auto redis = ts::MakeRedisPool();
+  REQUIRE(redis.ok());
+  RedisViewCache cache(**redis, absl::Minutes(5));
+  const std::string tenant = NewTenant();
+  const std::vector<std::string> ids = {common::NewUuid(), common::NewUuid(), common::NewUuid()};
+  const std::string kept = common::NewUuid();
+  for (const auto& id : ids) cache.Put(tenant, id, "0", "v");
+  cache.Put(tenant, kept, "0", "v");
+  cache.InvalidateMany(tenant, {ids[0], ids[2]});
+  CHECK_FALSE(cache.Get(tenant, ids[0]).hit.has_value());
+  CHECK(cache.Get(tenant, ids[1]).hit.has_value());
+  CHECK_FALSE(cache.Get(tenant, ids[2]).hit.has_value());
+  CHECK(cache.Get(tenant, ids[2]).generation != "0");
+  CHECK(cache.Get(tenant, kept).hit.has_value());
+  cache.InvalidateMany(tenant, {});
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "libs/grpcutil/testing/test_server.h"
 #include "prometheus/registry.h"
 #include "tests/support/fakes/common_fakes.h"
+#include "tests/support/fakes/customer_store/fake_behaviour_repository.h"
 #include "tests/support/fakes/customer_store/fake_customer_repository.h"
 #include "tests/support/fakes/customer_store/fake_import_repository.h"
 #include "tests/support/fakes/customer_store/fake_view_cache.h"
@@ -49,12 +50,14 @@ struct Edge {
   app::CustomerMerger merger{repo, cache, clock};
   app::CustomerImporter importer{imports, cache, clock, ids};
   app::CustomerResolver resolver{repo, clock, ids};
+  crm::testing::FakeBehaviourRepository behaviour;
+  app::BehaviourTracker tracker{behaviour, cache, clock, ids};
   prometheus::Registry registry;
   crm::grpcutil::RpcMetrics metrics{registry, "customer-store"};
   crm::common::PageTokenCodec tokens{"page-token-secret-for-tests"};
   crm::common::Executor executor{1, 1};
-  crm::customer_store::api::CustomerStoreGrpcService service{
-      store, merger, importer, executor, metrics, tokens, resolver};
+  crm::customer_store::api::CustomerStoreGrpcService service{store,   merger, importer, executor,
+                                                             metrics, tokens, resolver, tracker};
   std::unique_ptr<gt::TestServer> server;  // last: stops first
   std::unique_ptr<v1::CustomerStoreService::Stub> stub;
 
@@ -370,6 +373,70 @@ TEST_CASE("customer-store edge: the import stream collects every message into on
   REQUIRE(e.imports.last_call().has_value());
   CHECK(e.imports.last_call()->tenant == kTenant);
   CHECK(gt::AwaitHandled(e.registry, "ImportCustomers", "OK", 1));
+}
+
+TEST_CASE("customer-store edge: TrackEvents maps events and answers per event",
+          "[customer_store][api][behaviour]") {
+  Edge e;
+  e.behaviour.PutCustomer(kTenant, kMissingId);  // a known customer, for this test
+  v1::TrackEventsRequest req;
+  v1::BehaviourEvent* a = req.add_events();
+  a->set_type("product.viewed");
+  a->set_customer_id(kMissingId);
+  a->mutable_properties()->set_sku("SKU-1");
+  a->mutable_properties()->add_category_path("shoes");
+  a->mutable_context()->set_ip("198.51.100.77");
+  a->mutable_context()->set_user_agent("Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X)");
+  v1::BehaviourEvent* b = req.add_events();
+  b->set_type("page.viewed");
+  b->set_visitor_id("v-1");
+  b->mutable_occur_time()->set_seconds(253402300800LL);  // beyond the Timestamp range
+  v1::BehaviourEvent* c = req.add_events();
+  c->set_type("x.nope!");
+  c->set_visitor_id("v-1");
+  v1::TrackEventsResponse resp;
+  auto ctx = gt::CallContext(gt::Tenant(kTenant));
+  grpc::Status s = e.stub->TrackEvents(ctx.get(), req, &resp);
+  INFO(s.error_message());
+  REQUIRE(s.ok());
+  REQUIRE(resp.results_size() == 3);
+  CHECK(resp.accepted() == 1);
+  CHECK(resp.refused() == 2);
+  CHECK(resp.results(0).outcome() == v1::TrackEventResult::OUTCOME_ACCEPTED);
+  CHECK(resp.results(0).customer_id() == kMissingId);
+  CHECK(resp.results(1).outcome() == v1::TrackEventResult::OUTCOME_REFUSED);
+  CHECK(resp.results(1).reason() == "EVENT_TIME_OUT_OF_RANGE");
+  CHECK(resp.results(2).reason() == "UNKNOWN_EVENT_TYPE");
+  CHECK(resp.results(2).field() == "type");
+  auto stored = e.behaviour.Events(kTenant);
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0].ip_prefix == "198.51.100.0");
+  CHECK(stored[0].device_class == crm::customer_store::domain::DeviceClass::kTablet);
+  CHECK(stored[0].properties.category_path == std::vector<std::string>{"shoes"});
+
+  v1::TrackEventsRequest empty;
+  auto ctx2 = gt::CallContext(gt::Tenant(kTenant));
+  RequireError(e.stub->TrackEvents(ctx2.get(), empty, &resp), grpc::StatusCode::INVALID_ARGUMENT,
+               "INVALID_FIELD");
+}
+
+TEST_CASE("customer-store edge: IdentifyCustomer links a visitor once",
+          "[customer_store][api][behaviour]") {
+  Edge e;
+  e.behaviour.PutCustomer(kTenant, kMissingId);
+  v1::IdentifyCustomerRequest req;
+  req.set_customer_id(kMissingId);
+  req.set_visitor_id("v-7");
+  v1::IdentifyCustomerResponse resp;
+  auto ctx = gt::CallContext(gt::Tenant(kTenant));
+  grpc::Status s = e.stub->IdentifyCustomer(ctx.get(), req, &resp);
+  INFO(s.error_message());
+  REQUIRE(s.ok());
+  CHECK(resp.linked());
+  CHECK(resp.visitor_id() == "v-7");
+  auto ctx2 = gt::CallContext(gt::Tenant(kOtherTenant));
+  RequireError(e.stub->IdentifyCustomer(ctx2.get(), req, &resp), grpc::StatusCode::NOT_FOUND,
+               "CUSTOMER_NOT_FOUND");
 }
 
 }  // namespace

@@ -89,7 +89,12 @@ TEST_CASE("RoutesFromServices leaves streaming methods out, annotated or not",
 TEST_CASE("RoutesFromServices reads google.api.http", "[gateway][api]") {
   std::vector<RestRoute> routes = AllRoutes();
   // Every annotated RPC; ImportCustomers (client stream) has no REST route.
-  CHECK(routes.size() == 20);
+  CHECK(routes.size() == 22);
+  RestRoute track = RouteFor("TrackEvents");
+  CHECK(track.http_method == "POST");
+  CHECK(track.path == "/v1/events:track");
+  CHECK(track.body == "*");
+  CHECK(RouteFor("IdentifyCustomer").path == "/v1/customers/{customer_id}:identify");
   RestRoute update = RouteFor("UpdateCustomer");
   CHECK(update.http_method == "PATCH");
   CHECK(update.path == "/v1/customers/{customer_id}");
