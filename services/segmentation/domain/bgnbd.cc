@@ -39,26 +39,6 @@ absl::Status CheckCustomer(const FrequencyRecency& c, const std::string& where) 
   return absl::OkStatus();
 }
 
-// ln L_i without validation (eq. 6):
-//   L = B(a, b+x)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+T)^(r+x))
-//     + [x > 0] B(a+1, b+x-1)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+t_x)^(r+x)).
-double LogLikelihoodOne(const BgNbdParams& p, double lbeta_ab, const FrequencyRecency& c) {
-  const double rx = p.r + c.x;
-  const double common = LogGamma(rx) - LogGamma(p.r) + p.r * std::log(p.alpha) - lbeta_ab;
-  const double t1 = LogBeta(p.a, p.b + c.x) - rx * std::log(p.alpha + c.T);
-  if (c.x == 0) return common + t1;
-  const double t2 = LogBeta(p.a + 1, p.b + c.x - 1) - rx * std::log(p.alpha + c.t_x);
-  const double m = std::max(t1, t2);
-  return common + m + std::log(std::exp(t1 - m) + std::exp(t2 - m));
-}
-
-double SumLogLikelihood(const BgNbdParams& p, const std::vector<FrequencyRecency>& customers) {
-  const double lbeta_ab = LogBeta(p.a, p.b);
-  double sum = 0;
-  for (const FrequencyRecency& c : customers) sum += LogLikelihoodOne(p, lbeta_ab, c);
-  return sum;
-}
-
 // Customers with the same (x, t_x, T) contribute the same term: a fit sums
 // each distinct summary once, times its count. Purchase days are whole days,
 // so a large customer base has far fewer distinct summaries than customers
@@ -81,7 +61,10 @@ std::vector<Distinct> DistinctSummaries(const std::vector<FrequencyRecency>& cus
   return out;
 }
 
-// The same sum as LogLikelihoodOne's, with the special functions (which
+// Σ_i ln L_i (eq. 6), each distinct summary once times its count:
+//   L = B(a, b+x)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+T)^(r+x))
+//     + [x > 0] B(a+1, b+x-1)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+t_x)^(r+x)),
+// the two terms added in logs (log-sum-exp), the special functions (which
 // depend on x only) computed once per x: `distinct` is sorted by x.
 double SumLogLikelihood(const BgNbdParams& p, const std::vector<Distinct>& distinct) {
   const double lbeta_ab = LogBeta(p.a, p.b);
@@ -154,7 +137,7 @@ absl::StatusOr<double> BgNbdLogLikelihood(const BgNbdParams& params,
                                           const std::vector<FrequencyRecency>& customers) {
   CRM_RETURN_IF_ERROR(CheckParams(params));
   CRM_RETURN_IF_ERROR(CheckAll(customers));
-  return SumLogLikelihood(params, customers);
+  return SumLogLikelihood(params, DistinctSummaries(customers));
 }
 
 absl::StatusOr<BgNbdFit> FitBgNbd(const std::vector<FrequencyRecency>& customers,

@@ -96,7 +96,7 @@ TEST_CASE("order facts keep the newest version of each order", "[segmentation][p
   ApplyAll({Fact(tenant, order, customer, d, 1000, 2),
             Fact(tenant, order, customer, d, 5000, 1),  // older: ignored
             Fact(tenant, NewId(), customer, d + 1, 700, 1, "cancelled")});
-  auto p = TheEnv().facts_repo->PurchasesOf(tenant, customer);
+  auto p = TheEnv().facts_repo->Purchases(tenant);  // the tenant has this customer only
   REQUIRE(p.ok());
   REQUIRE(p->size() == 2);
   auto s = TheEnv().models->Scores(tenant, customer, absl::CivilDay(2024, 4, 1));
