@@ -18,6 +18,8 @@ if(TARGET NLopt::nlopt_cxx)
 else()
   set(CRM_NLOPT_TARGET NLopt::nlopt)
 endif()
+# CRoaring (libroaring-dev): live segments' member bitmaps.
+find_package(roaring CONFIG REQUIRED)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)  # libs/pg: describing prepared statements
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)

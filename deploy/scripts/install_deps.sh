@@ -15,6 +15,8 @@ readonly PACKAGES=(
   libboost-dev libssl-dev
   # segmentation models: maximum-likelihood fits and special functions
   libnlopt-dev libnlopt-cxx-dev libboost-math-dev
+  # live segments: compressed member bitmaps (CRoaring)
+  libroaring-dev
   # the Online Retail reference data is gzip'd (tests read it through zlib)
   zlib1g-dev
   # google/api/*.proto and google/rpc/*.proto for protoc's include path

@@ -19,4 +19,16 @@ struct RefitScheduleConfig {
 };
 absl::StatusOr<RefitScheduleConfig> LoadRefitScheduleConfig();
 
+// Live segments: CRM_SEGMENT_TICK (how often due time-driven changes are
+// looked for; default 1s, 10ms..1m) and CRM_SEGMENT_REFRESH (how old a
+// tenant's features context, i.e. its model and RFM breakpoints, may get
+// before everyone is re-evaluated against a fresh one; default 1h, >= 1m).
+struct LiveSegmentsConfig {
+  absl::Duration tick = absl::Seconds(1);
+  absl::Duration refresh_every = absl::Hours(1);
+  void DumpTo(common::ConfigDump& dump) const;
+};
+
+absl::StatusOr<LiveSegmentsConfig> LoadLiveSegmentsConfig();
+
 }  // namespace crm::segmentation

@@ -5,10 +5,12 @@
 #include "services/segmentation/api/fact_events.h"
 #include "services/segmentation/api/grpc_service.h"
 #include "services/segmentation/api/refit_scheduler.h"
+#include "services/segmentation/api/segment_clock.h"
 #include "services/segmentation/config.h"
 #include "services/segmentation/schema_name.h"
 #include "services/segmentation/storage/pg_fact_repository.h"
 #include "services/segmentation/storage/pg_model_repository.h"
+#include "services/segmentation/storage/pg_segment_repository.h"
 
 int main() {
   using namespace crm;  // NOLINT
@@ -18,25 +20,40 @@ int main() {
   const common::EventConsumerConfig consumer = boot.Config(common::LoadEventConsumerConfig(2));
   const segmentation::RefitScheduleConfig schedule =
       boot.Config(segmentation::LoadRefitScheduleConfig());
-  std::unique_ptr<service::Runtime> rt =
-      boot.Start(config, segmentation::storage::PgModelRepository::Queries());
+  const segmentation::LiveSegmentsConfig live = boot.Config(segmentation::LoadLiveSegmentsConfig());
+  std::vector<pg::NamedQuery> queries = segmentation::storage::PgModelRepository::Queries();
+  for (pg::NamedQuery& q : segmentation::storage::PgSegmentRepository::Queries()) {
+    queries.push_back(std::move(q));
+  }
+  std::unique_ptr<service::Runtime> rt = boot.Start(config, std::move(queries));
   segmentation::storage::PgModelRepository models_repository(rt->pg());
   segmentation::storage::PgFactRepository facts_repository(rt->pg());
   common::SystemClock clock;
+  segmentation::storage::PgSegmentRepository segments_repository(rt->pg());
   segmentation::app::Models models(models_repository, facts_repository, clock);
-  segmentation::api::SegmentationGrpcService service(models, rt->executor(), rt->rpc_metrics());
+  segmentation::app::LiveSegments segments(segments_repository, models_repository, clock,
+                                           segmentation::domain::FieldCatalog::Default(),
+                                           live.refresh_every);
+  segmentation::api::SegmentationGrpcService service(models, segments, rt->executor(),
+                                                     rt->rpc_metrics(), rt->tokens());
   segmentation::app::Facts facts(facts_repository);
-  segmentation::api::FactEventHandler fact_events(facts);
+  segmentation::api::FactEventHandler fact_events(facts, segments);
   rt->AddBatchConsumer(
       segmentation::api::kConsumerGroup, consumer,
       [&](const std::vector<events::Event>& batch) { return fact_events.HandleBatch(batch); });
   // Models older than CRM_CLV_REFIT_AFTER are refitted in the background.
   segmentation::api::RefitScheduler scheduler(models, schedule);
+  // Live segments: rebuilt at start, time-driven changes followed every tick.
+  segmentation::api::SegmentClock segment_clock(segments, live);
   rt->AddListener(
       [&] {
         scheduler.Start();
+        segment_clock.Start();
         return absl::OkStatus();
       },
-      [&] { scheduler.Stop(); });
+      [&] {
+        segment_clock.Stop();
+        scheduler.Stop();
+      });
   return rt->Serve(segmentation::kSchema, {&service});
 }

@@ -30,7 +30,18 @@ std::vector<absl::Status> FactEventHandler::HandleBatch(const std::vector<events
     }
   }
   std::vector<absl::Status> applied = facts_.Apply(facts);
-  for (size_t j = 0; j < where.size(); ++j) out[where[j]] = std::move(applied[j]);
+  std::map<std::string, std::set<std::string>> touched;
+  for (size_t j = 0; j < where.size(); ++j) {
+    if (applied[j].ok()) app::AddTouchedCustomers(facts[j], touched);
+    out[where[j]] = std::move(applied[j]);
+  }
+  for (const auto& [tenant, ids] : touched) {
+    absl::Status s = segments_.Touch(tenant, std::vector<std::string>(ids.begin(), ids.end()));
+    if (s.ok()) continue;
+    for (size_t j = 0; j < where.size(); ++j) {
+      if (out[where[j]].ok() && batch[where[j]].envelope.tenant_id() == tenant) out[where[j]] = s;
+    }
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 
 #include "libs/events/consumer.h"
 #include "services/segmentation/app/facts.h"
+#include "services/segmentation/app/live_segments.h"
 
 namespace crm::segmentation::api {
 
@@ -12,12 +13,17 @@ inline constexpr char kConsumerGroup[] = "segmentation";
 
 class FactEventHandler final {
  public:
-  explicit FactEventHandler(app::Facts& facts) : facts_(facts) {}
+  FactEventHandler(app::Facts& facts, app::LiveSegments& segments)
+      : facts_(facts), segments_(segments) {}
   // One status per event; events of other types are acknowledged unread.
+  // Once the facts are stored, the live segments re-evaluate the customers
+  // they concern; when that fails, the tenant's events are answered with its
+  // error (the consumer delivers them again: storing facts is idempotent).
   std::vector<absl::Status> HandleBatch(const std::vector<events::Event>& batch);
 
  private:
   app::Facts& facts_;
+  app::LiveSegments& segments_;
 };
 
 }  // namespace crm::segmentation::api

@@ -164,6 +164,8 @@ grpc::ServerUnaryReactor* SegmentationGrpcService::RefitClvModel(
     CRM_ASSIGN_OR_RETURN(
         domain::ClvModel m,
         models_.RefitClv(grpcutil::IdempotentWriteMetaOf(rc, "RefitClvModel", *req), r));
+    // The live segments read the new model now (else at their next refresh).
+    segments_.Refresh(rc.tenant_id).IgnoreError();
     ToProto(m, resp);
     return absl::OkStatus();
   });

@@ -2,7 +2,9 @@
 // The gRPC edge of engine 2.
 #include "crm/segmentation/v1/segmentation.grpc.pb.h"
 #include "libs/common/executor.h"
+#include "libs/common/page_token.h"
 #include "libs/grpcutil/rpc_metrics.h"
+#include "services/segmentation/app/live_segments.h"
 #include "services/segmentation/app/models.h"
 
 namespace crm::segmentation::api {
@@ -13,13 +15,19 @@ void ToProto(const domain::ClvModel& m, v1::ClvModel* out);
 void ToProto(const app::CustomerScores& s, v1::CustomerScores* out);
 void ToProto(const app::RfmSummary& s, v1::RfmSummary* out);
 void ToProto(const app::Evaluation& e, v1::ClvEvaluation* out);
+void ToProto(const app::SegmentView& s, v1::Segment* out);
 absl::StatusOr<app::ModelSettings> FromProto(const v1::ModelSettings& s);
 
 class SegmentationGrpcService final : public v1::SegmentationService::CallbackService {
  public:
-  SegmentationGrpcService(app::Models& models, common::Executor& executor,
-                          grpcutil::RpcMetrics& metrics)
-      : models_(models), executor_(executor), metrics_(metrics) {}
+  SegmentationGrpcService(app::Models& models, app::LiveSegments& segments,
+                          common::Executor& executor, grpcutil::RpcMetrics& metrics,
+                          const common::PageTokenCodec& tokens)
+      : models_(models),
+        segments_(segments),
+        executor_(executor),
+        metrics_(metrics),
+        tokens_(tokens) {}
 
   grpc::ServerUnaryReactor* GetClvModel(grpc::CallbackServerContext* ctx,
                                         const v1::GetClvModelRequest* req,
@@ -37,10 +45,40 @@ class SegmentationGrpcService final : public v1::SegmentationService::CallbackSe
                                           const v1::GetRfmSummaryRequest* req,
                                           v1::RfmSummary* resp) override;
 
+  // Live segments (segments_grpc.cc).
+  grpc::ServerUnaryReactor* CreateSegment(grpc::CallbackServerContext* ctx,
+                                          const v1::CreateSegmentRequest* req,
+                                          v1::Segment* resp) override;
+  grpc::ServerUnaryReactor* GetSegment(grpc::CallbackServerContext* ctx,
+                                       const v1::GetSegmentRequest* req,
+                                       v1::Segment* resp) override;
+  grpc::ServerUnaryReactor* ListSegments(grpc::CallbackServerContext* ctx,
+                                         const v1::ListSegmentsRequest* req,
+                                         v1::ListSegmentsResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateSegment(grpc::CallbackServerContext* ctx,
+                                          const v1::UpdateSegmentRequest* req,
+                                          v1::Segment* resp) override;
+  grpc::ServerUnaryReactor* DeleteSegment(grpc::CallbackServerContext* ctx,
+                                          const v1::DeleteSegmentRequest* req,
+                                          v1::DeleteSegmentResponse* resp) override;
+  grpc::ServerUnaryReactor* PreviewSegment(grpc::CallbackServerContext* ctx,
+                                           const v1::PreviewSegmentRequest* req,
+                                           v1::SegmentPreview* resp) override;
+  grpc::ServerUnaryReactor* ListSegmentMembers(grpc::CallbackServerContext* ctx,
+                                               const v1::ListSegmentMembersRequest* req,
+                                               v1::ListSegmentMembersResponse* resp) override;
+  grpc::ServerWriteReactor<v1::ExportSegmentMembersResponse>* ExportSegmentMembers(
+      grpc::CallbackServerContext* ctx, const v1::ExportSegmentMembersRequest* req) override;
+  grpc::ServerUnaryReactor* GetCustomerSegments(grpc::CallbackServerContext* ctx,
+                                                const v1::GetCustomerSegmentsRequest* req,
+                                                v1::CustomerSegments* resp) override;
+
  private:
   app::Models& models_;
+  app::LiveSegments& segments_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
+  const common::PageTokenCodec& tokens_;
 };
 
 }  // namespace crm::segmentation::api

@@ -75,4 +75,15 @@ std::vector<absl::Status> Facts::Apply(const std::vector<Fact>& facts) {
   return out;
 }
 
+void AddTouchedCustomers(const Fact& fact, std::map<std::string, std::set<std::string>>& out) {
+  if (const auto* order = std::get_if<events::OrderFact>(&fact)) {
+    out[order->tenant_id].insert(order->customer_id);
+  } else if (const auto* change = std::get_if<events::CustomerChange>(&fact)) {
+    std::set<std::string>& ids = out[change->tenant_id];
+    ids.insert(change->customer_id);
+    if (!change->other_id.empty()) ids.insert(change->other_id);
+    ids.insert(change->erased_ids.begin(), change->erased_ids.end());
+  }
+}
+
 }  // namespace crm::segmentation::app

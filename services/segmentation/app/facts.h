@@ -1,6 +1,9 @@
 #pragma once
 // Keeps the engine's facts from other engines' events: orders (newest
 // version each) and customers (created, erased, merged, unmerged).
+#include <map>
+#include <set>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -9,6 +12,11 @@
 namespace crm::segmentation::app {
 
 using Fact = std::variant<events::OrderFact, events::CustomerChange>;
+
+// The customers whose facts `fact` changes, by tenant: an order's customer
+// (the live segments also read the survivor of a merged one), a merge's or
+// unmerge's two customers, every erased id.
+void AddTouchedCustomers(const Fact& fact, std::map<std::string, std::set<std::string>>& out);
 
 class Facts {
  public:

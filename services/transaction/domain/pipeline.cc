@@ -450,14 +450,6 @@ bool Erase(T& x, absl::Time now) {
 
 }  // namespace
 
-absl::Status CheckEtag(absl::string_view what, const std::string& etag,
-                       const std::string& if_match) {
-  if (if_match.empty() || if_match == etag) return absl::OkStatus();
-  return common::WithReason(absl::AbortedError(absl::StrCat("etag does not match: the ", what,
-                                                            " changed since you read it")),
-                            "ETAG_MISMATCH");
-}
-
 absl::StatusOr<bool> ApplyUpdate(Lead& current, const std::string& if_match,
                                  const std::function<absl::Status(Lead&)>& mutate) {
   return Update("lead", current, if_match, mutate);

@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "libs/common/etag.h"
 #include "services/transaction/domain/order.h"
 
 namespace crm::transaction::domain {
@@ -155,10 +156,9 @@ absl::Status ApplyOpportunityMask(const Opportunity& patch, const std::vector<st
 // (PostgreSQL and the fakes) load it under a lock, call these and save
 // what they return, so both keep exactly the same rules.
 
-// ABORTED ETAG_MISMATCH ("etag does not match: the <what> changed since you
-// read it") unless if_match is empty or equals `etag`.
-absl::Status CheckEtag(absl::string_view what, const std::string& etag,
-                       const std::string& if_match);
+// CheckEtag (ABORTED ETAG_MISMATCH unless if_match is empty or equals the
+// etag) is libs/common/etag.h's.
+using common::CheckEtag;
 
 // An update of `current`: if_match checked against its etag, then `mutate`
 // runs on a copy. A mutation that changed nothing but the update time

@@ -1,0 +1,534 @@
+#include "services/segmentation/app/live_segments.h"
+
+#include <algorithm>
+#include <limits>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "libs/common/etag.h"
+#include "libs/common/status_macros.h"
+#include "services/segmentation/domain/segment_graph.h"
+
+namespace crm::segmentation::app {
+namespace {
+
+constexpr int kAllSegments = 100000;
+// A re-evaluation whose write failed is retried this much later.
+constexpr absl::Duration kRetryAfter = absl::Seconds(5);
+// The id a preview's expression is checked under (no saved id can be it).
+constexpr char kPreviewId[] = " preview";
+
+absl::Status SegmentNotFound(const std::string& id) {
+  return common::WithReason(absl::NotFoundError(absl::StrCat("segment \"", id, "\" not found")),
+                            "SEGMENT_NOT_FOUND");
+}
+
+domain::SegmentGraph GraphOf(const std::vector<domain::SegmentDefinition>& defs) {
+  domain::SegmentGraph g;
+  for (const auto& d : defs) g[d.id] = d.references;
+  return g;
+}
+
+}  // namespace
+
+struct LiveSegments::Compiled {
+  std::vector<std::unique_ptr<domain::LiveSegment>> segments;
+  std::vector<const domain::LiveSegment*> order;
+  bool with_features = false;
+  uint64_t unreadable = 0;
+};
+
+struct LiveSegments::Outcome {
+  std::vector<domain::MembershipChange> changes;
+  std::vector<std::pair<uint32_t, absl::Time>> timers;
+};
+
+struct LiveSegments::Tenant {
+  absl::Mutex mu;
+  bool loaded = false;            // segments read
+  bool customers_loaded = false;  // customers, members and timers built
+  std::vector<domain::SegmentDefinition> defs;  // id order
+  Compiled compiled;
+  domain::CustomerIndex index;
+  std::vector<domain::LiveCustomer> customers;  // by index
+  std::vector<bool> present;                    // known, not erased or merged away
+  domain::SegmentBitmaps members;
+  domain::TimerQueue timers;
+  domain::FeatureContext context;
+  absl::Time context_time = absl::InfinitePast();
+};
+
+LiveSegments::LiveSegments(SegmentRepository& segments, ModelRepository& models,
+                           const common::Clock& clock, domain::FieldCatalog catalog,
+                           absl::Duration refresh_every)
+    : segments_(segments),
+      models_(models),
+      clock_(clock),
+      catalog_(std::move(catalog)),
+      refresh_every_(refresh_every) {}
+
+LiveSegments::~LiveSegments() = default;
+
+LiveSegments::Tenant& LiveSegments::TenantOf(const std::string& tenant) {
+  absl::MutexLock l(&mu_);
+  std::unique_ptr<Tenant>& t = tenants_[tenant];
+  if (!t) t = std::make_unique<Tenant>();
+  return *t;
+}
+
+LiveSegments::Compiled LiveSegments::CompileAll(
+    const std::vector<domain::SegmentDefinition>& defs) {
+  Compiled c;
+  std::map<std::string, const domain::LiveSegment*> by_id;
+  domain::SegmentGraph graph;
+  for (const domain::SegmentDefinition& d : defs) {
+    absl::StatusOr<domain::CheckedSegment> checked = domain::CompileSegment(d.expression, catalog_);
+    if (!checked.ok()) {
+      ++c.unreadable;  // kept with its members as they are; an edit fixes it
+      continue;
+    }
+    auto s = std::make_unique<domain::LiveSegment>();
+    s->id = d.id;
+    s->version = d.version;
+    s->checked = *std::move(checked);
+    c.with_features = c.with_features || s->checked.dependencies.Reads(domain::ChangeKind::kFeatures);
+    graph[d.id] = s->checked.dependencies.segments;
+    by_id[d.id] = s.get();
+    c.segments.push_back(std::move(s));
+  }
+  absl::StatusOr<std::vector<std::string>> order = domain::SegmentEvaluationOrder(graph);
+  if (order.ok()) {
+    for (const std::string& id : *order) c.order.push_back(by_id[id]);
+  }  // a cycle cannot be saved (CheckSegmentReferences): nothing is evaluated
+  return c;
+}
+
+absl::Status LiveSegments::ReadyLocked(const std::string& tenant, Tenant& t) {
+  if (!t.loaded) {
+    CRM_ASSIGN_OR_RETURN(t.defs, segments_.List(tenant, "", kAllSegments));
+    t.compiled = CompileAll(t.defs);
+    t.loaded = true;
+  }
+  if (!t.customers_loaded && !t.defs.empty()) return LoadCustomersLocked(tenant, t);
+  return absl::OkStatus();
+}
+
+absl::Status LiveSegments::LoadCustomersLocked(const std::string& tenant, Tenant& t) {
+  const absl::Time started = clock_.Now();
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::LiveCustomer> customers,
+                       segments_.Customers(tenant, std::nullopt));
+  CRM_ASSIGN_OR_RETURN(auto rows, segments_.AllMemberships(tenant));
+  CRM_ASSIGN_OR_RETURN(std::optional<domain::ClvModel> model, models_.GetClvModel(tenant));
+  t.index = domain::CustomerIndex();
+  t.members = domain::SegmentBitmaps();
+  t.timers = domain::TimerQueue();
+  t.customers.clear();
+  t.present.clear();
+  t.context = domain::FeatureContextOf(customers, std::move(model), started);
+  t.context_time = started;
+  for (domain::LiveCustomer& c : customers) {
+    const uint32_t i = t.index.Intern(c.customer_id);
+    t.customers.resize(std::max<size_t>(t.customers.size(), i + 1));
+    t.present.resize(t.customers.size(), false);
+    t.customers[i] = std::move(c);
+    t.present[i] = true;
+  }
+  for (const auto& [segment, customer] : rows) {
+    const uint32_t i = t.index.Intern(customer);
+    if (i >= t.customers.size()) {  // a member no longer known: leaves on re-evaluation
+      t.customers.resize(i + 1);
+      t.present.resize(i + 1, false);
+      t.customers[i].customer_id = customer;
+    }
+    t.members.Set(segment, i, true);
+  }
+  t.customers_loaded = true;
+  // What changed while no one was looking (time passed, facts arrived
+  // before the segment's memory was built) is published now.
+  CRM_RETURN_IF_ERROR(ReevaluateLocked(tenant, t, EveryoneLocked(t)));
+  absl::MutexLock l(&mu_);
+  last_rebuild_ = clock_.Now() - started;
+  return absl::OkStatus();
+}
+
+std::vector<uint32_t> LiveSegments::EveryoneLocked(const Tenant& t) const {
+  std::vector<uint32_t> all(t.customers.size());
+  for (uint32_t i = 0; i < all.size(); ++i) all[i] = i;
+  return all;
+}
+
+LiveSegments::Outcome LiveSegments::EvaluateLocked(const Tenant& t, const Compiled& segments,
+                                                   const std::vector<uint32_t>& which,
+                                                   absl::Time now) const {
+  Outcome out;
+  out.timers.reserve(which.size());
+  for (uint32_t i : which) {
+    domain::CustomerMemberships m;
+    if (t.present[i]) {
+      m = domain::EvaluateCustomer(
+          segments.order,
+          domain::SnapshotOf(t.customers[i], t.context, now, segments.with_features), now);
+    }
+    for (const auto& s : segments.segments) {
+      const bool was = t.members.Contains(s->id, i);
+      const bool is = m.members.count(s->id) > 0;
+      if (was != is) out.changes.push_back({s->id, s->version, t.index.IdOf(i), is});
+    }
+    out.timers.emplace_back(i, m.next_change);
+  }
+  return out;
+}
+
+void LiveSegments::CommitLocked(Tenant& t, const Outcome& outcome) {
+  for (const domain::MembershipChange& c : outcome.changes) {
+    t.members.Set(c.segment_id, *t.index.Find(c.customer_id), c.entered);
+  }
+  for (const auto& [i, when] : outcome.timers) t.timers.Schedule(i, when);
+}
+
+absl::Status LiveSegments::ReevaluateLocked(const std::string& tenant, Tenant& t,
+                                            const std::vector<uint32_t>& which) {
+  const absl::Time now = clock_.Now();
+  Outcome outcome = EvaluateLocked(t, t.compiled, which, now);
+  if (!outcome.changes.empty()) {
+    if (absl::Status s = segments_.ApplyMemberships(tenant, outcome.changes, now); !s.ok()) {
+      for (uint32_t i : which) t.timers.Schedule(i, now + kRetryAfter);
+      return s;
+    }
+  }
+  CommitLocked(t, outcome);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<domain::SegmentDefinition> LiveSegments::CheckedDraft(
+    domain::SegmentDefinition d) const {
+  CRM_RETURN_IF_ERROR(domain::CheckDefinition(d));
+  absl::StatusOr<domain::CheckedSegment> checked = domain::CompileSegment(d.expression, catalog_);
+  if (!checked.ok()) return common::WithField(checked.status(), "segment.expression");
+  d.references = checked->dependencies.segments;
+  d.reads_time = checked->dependencies.reads_time();
+  return d;
+}
+
+absl::StatusOr<SegmentView> LiveSegments::Written(const std::string& tenant, Tenant& t,
+                                                  absl::StatusOr<domain::SegmentDefinition> written,
+                                                  bool ran,
+                                                  std::vector<domain::SegmentDefinition> all,
+                                                  Outcome outcome) {
+  if (!written.ok()) return written.status();
+  if (!ran) {
+    // A replay of an earlier call: the memory may predate it (another
+    // replica, a restart); read everything again.
+    t.loaded = t.customers_loaded = false;
+    CRM_RETURN_IF_ERROR(ReadyLocked(tenant, t));
+  } else {
+    std::sort(all.begin(), all.end(),
+              [](const auto& a, const auto& b) { return a.id < b.id; });
+    std::set<std::string> kept;
+    for (const auto& d : all) kept.insert(d.id);
+    for (const auto& d : t.defs) {
+      if (!kept.count(d.id)) t.members.Drop(d.id);
+    }
+    t.defs = std::move(all);
+    t.compiled = CompileAll(t.defs);
+    CommitLocked(t, outcome);
+  }
+  return SegmentView{*written, t.members.Count(written->id)};
+}
+
+absl::StatusOr<SegmentView> LiveSegments::Create(const outbox::WriteMeta& actor,
+                                                 domain::SegmentDefinition draft) {
+  const absl::Time now = clock_.Now();
+  draft.version = draft.revision = 1;
+  draft.create_time = draft.update_time = now;
+  CRM_ASSIGN_OR_RETURN(draft, CheckedDraft(std::move(draft)));
+  Tenant& t = TenantOf(actor.tenant_id);
+  absl::MutexLock l(&t.mu);
+  CRM_RETURN_IF_ERROR(ReadyLocked(actor.tenant_id, t));
+  if (!t.customers_loaded) CRM_RETURN_IF_ERROR(LoadCustomersLocked(actor.tenant_id, t));
+  bool ran = false;
+  std::vector<domain::SegmentDefinition> all;
+  Outcome outcome;
+  absl::StatusOr<domain::SegmentDefinition> written = segments_.Run<domain::SegmentDefinition>(
+      actor, draft.id, [&](SegmentTx& tx) -> absl::StatusOr<domain::SegmentDefinition> {
+        ran = true;
+        CRM_ASSIGN_OR_RETURN(std::optional<domain::SegmentDefinition> existing, tx.Load(draft.id));
+        if (existing) {
+          return common::WithReason(
+              absl::AlreadyExistsError(absl::StrCat("segment \"", draft.id, "\" exists already")),
+              "SEGMENT_EXISTS");
+        }
+        CRM_ASSIGN_OR_RETURN(all, tx.LoadAll());
+        CRM_RETURN_IF_ERROR(
+            domain::CheckSegmentReferences(GraphOf(all), draft.id, draft.references));
+        all.push_back(draft);
+        Compiled next = CompileAll(all);
+        outcome = EvaluateLocked(t, next, EveryoneLocked(t), now);
+        tx.Save(draft);
+        CRM_RETURN_IF_ERROR(tx.ApplyMemberships(outcome.changes, now));
+        tx.Emit("segment.created", draft);
+        return draft;
+      });
+  return Written(actor.tenant_id, t, std::move(written), ran, std::move(all), std::move(outcome));
+}
+
+absl::StatusOr<SegmentView> LiveSegments::Update(const outbox::WriteMeta& actor,
+                                                 const std::string& id,
+                                                 const domain::SegmentPatch& patch,
+                                                 const std::string& if_match) {
+  const absl::Time now = clock_.Now();
+  Tenant& t = TenantOf(actor.tenant_id);
+  absl::MutexLock l(&t.mu);
+  CRM_RETURN_IF_ERROR(ReadyLocked(actor.tenant_id, t));
+  bool ran = false;
+  std::vector<domain::SegmentDefinition> all;
+  Outcome outcome;
+  absl::StatusOr<domain::SegmentDefinition> written = segments_.Run<domain::SegmentDefinition>(
+      actor, id, [&](SegmentTx& tx) -> absl::StatusOr<domain::SegmentDefinition> {
+        ran = true;
+        CRM_ASSIGN_OR_RETURN(std::optional<domain::SegmentDefinition> current, tx.Load(id));
+        if (!current) return SegmentNotFound(id);
+        CRM_RETURN_IF_ERROR(common::CheckEtag("segment", domain::EtagOf(*current), if_match));
+        const int64_t revision = current->revision;
+        const bool new_version = domain::ApplyPatch(*current, patch, now);
+        if (current->revision == revision) return *current;  // nothing to change
+        CRM_ASSIGN_OR_RETURN(domain::SegmentDefinition next, CheckedDraft(*std::move(current)));
+        CRM_ASSIGN_OR_RETURN(all, tx.LoadAll());
+        if (new_version) {
+          CRM_RETURN_IF_ERROR(domain::CheckSegmentReferences(GraphOf(all), id, next.references));
+        }
+        for (auto& d : all) {
+          if (d.id == id) d = next;
+        }
+        if (new_version) {
+          // Everyone once under the new expression (and the segments that
+          // read this one).
+          outcome = EvaluateLocked(t, CompileAll(all), EveryoneLocked(t), now);
+          CRM_RETURN_IF_ERROR(tx.ApplyMemberships(outcome.changes, now));
+        }
+        tx.Save(next);
+        tx.Emit("segment.updated", next);
+        return next;
+      });
+  if (ran && written.ok() && all.empty()) return SegmentView{*written, t.members.Count(id)};
+  return Written(actor.tenant_id, t, std::move(written), ran, std::move(all), std::move(outcome));
+}
+
+absl::Status LiveSegments::Delete(const outbox::WriteMeta& actor, const std::string& id,
+                                  const std::string& if_match) {
+  Tenant& t = TenantOf(actor.tenant_id);
+  absl::MutexLock l(&t.mu);
+  CRM_RETURN_IF_ERROR(ReadyLocked(actor.tenant_id, t));
+  bool ran = false;
+  std::vector<domain::SegmentDefinition> all;
+  absl::StatusOr<domain::SegmentDefinition> written = segments_.Run<domain::SegmentDefinition>(
+      actor, id, [&](SegmentTx& tx) -> absl::StatusOr<domain::SegmentDefinition> {
+        ran = true;
+        CRM_ASSIGN_OR_RETURN(std::optional<domain::SegmentDefinition> current, tx.Load(id));
+        if (!current) return SegmentNotFound(id);
+        CRM_RETURN_IF_ERROR(common::CheckEtag("segment", domain::EtagOf(*current), if_match));
+        CRM_ASSIGN_OR_RETURN(all, tx.LoadAll());
+        std::vector<std::string> referrers;
+        for (const auto& d : all) {
+          if (d.id != id && d.references.count(id)) referrers.push_back(d.id);
+        }
+        CRM_RETURN_IF_ERROR(domain::CheckDeletable(id, referrers));
+        all.erase(std::remove_if(all.begin(), all.end(), [&](const auto& d) { return d.id == id; }),
+                  all.end());
+        tx.Delete(id);
+        tx.Emit("segment.deleted", *current);
+        return *current;
+      });
+  return Written(actor.tenant_id, t, std::move(written), ran, std::move(all), Outcome{}).status();
+}
+
+absl::StatusOr<SegmentView> LiveSegments::Get(const std::string& tenant, const std::string& id) {
+  CRM_ASSIGN_OR_RETURN(std::optional<domain::SegmentDefinition> d, segments_.Get(tenant, id));
+  if (!d) return SegmentNotFound(id);
+  Tenant& t = TenantOf(tenant);
+  absl::MutexLock l(&t.mu);
+  CRM_RETURN_IF_ERROR(ReadyLocked(tenant, t));
+  return SegmentView{*std::move(d), t.members.Count(id)};
+}
+
+absl::StatusOr<std::vector<SegmentView>> LiveSegments::List(const std::string& tenant,
+                                                            const std::string& after, int limit) {
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::SegmentDefinition> defs,
+                       segments_.List(tenant, after, limit));
+  Tenant& t = TenantOf(tenant);
+  absl::MutexLock l(&t.mu);
+  CRM_RETURN_IF_ERROR(ReadyLocked(tenant, t));
+  std::vector<SegmentView> out;
+  for (auto& d : defs) {
+    const uint64_t n = t.members.Count(d.id);
+    out.push_back({std::move(d), n});
+  }
+  return out;
+}
+
+absl::StatusOr<SegmentPreview> LiveSegments::Preview(const std::string& tenant,
+                                                     const std::string& expression,
+                                                     int sample_size) {
+  absl::StatusOr<domain::CheckedSegment> checked = domain::CompileSegment(expression, catalog_);
+  if (!checked.ok()) return common::WithField(checked.status(), "expression");
+  Tenant& t = TenantOf(tenant);
+  absl::MutexLock l(&t.mu);
+  CRM_RETURN_IF_ERROR(ReadyLocked(tenant, t));
+  CRM_RETURN_IF_ERROR(domain::CheckSegmentReferences(GraphOf(t.defs), kPreviewId,
+                                                     checked->dependencies.segments));
+  SegmentPreview out;
+  out.references = checked->dependencies.segments;
+  out.reads_time = checked->dependencies.reads_time();
+  if (!t.customers_loaded) {  // no segment yet: the customers are not in memory
+    CRM_RETURN_IF_ERROR(LoadCustomersLocked(tenant, t));
+  }
+  const bool features = checked->dependencies.Reads(domain::ChangeKind::kFeatures);
+  const absl::Time now = clock_.Now();
+  std::set<std::string> sample;  // the smallest ids
+  for (uint32_t i = 0; i < t.customers.size(); ++i) {
+    if (!t.present[i]) continue;
+    ++out.customers;
+    domain::CustomerSnapshot s = domain::SnapshotOf(t.customers[i], t.context, now, features);
+    for (const std::string& ref : out.references) {
+      if (t.members.Contains(ref, i)) s.segments.insert(ref);
+    }
+    if (!domain::EvaluateSegment(checked->root, s, now).matches) continue;
+    ++out.count;
+    sample.insert(t.index.IdOf(i));
+    if (static_cast<int>(sample.size()) > sample_size) sample.erase(std::prev(sample.end()));
+  }
+  out.sample.assign(sample.begin(), sample.end());
+  return out;
+}
+
+absl::StatusOr<MemberPage> LiveSegments::Members(const std::string& tenant, const std::string& id,
+                                                 const std::string& after, int limit) {
+  CRM_ASSIGN_OR_RETURN(SegmentView view, Get(tenant, id));
+  MemberPage page;
+  page.member_count = view.member_count;
+  CRM_ASSIGN_OR_RETURN(page.members, segments_.Members(tenant, id, after, limit + 1));
+  if (static_cast<int>(page.members.size()) > limit) {
+    page.members.resize(limit);
+    page.next_after = page.members.back().customer_id;
+  }
+  return page;
+}
+
+absl::StatusOr<std::vector<CustomerSegment>> LiveSegments::SegmentsOf(
+    const std::string& tenant, const std::string& customer_id) {
+  return segments_.SegmentsOf(tenant, customer_id);
+}
+
+absl::Status LiveSegments::Touch(const std::string& tenant,
+                                 const std::vector<std::string>& customer_ids) {
+  if (customer_ids.empty()) return absl::OkStatus();
+  Tenant& t = TenantOf(tenant);
+  absl::MutexLock l(&t.mu);
+  const bool fresh = !t.customers_loaded;
+  CRM_RETURN_IF_ERROR(ReadyLocked(tenant, t));
+  // No segment: nothing to keep. Just loaded: already read what changed.
+  if (!t.customers_loaded || fresh) return absl::OkStatus();
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::LiveCustomer> rows,
+                       segments_.Customers(tenant, customer_ids));
+  std::set<uint32_t> which;
+  for (const std::string& id : customer_ids) {
+    if (std::optional<uint32_t> i = t.index.Find(id)) {
+      which.insert(*i);
+      t.present[*i] = false;  // unless it comes back below
+      t.customers[*i].purchases.clear();
+      t.customers[*i].events.clear();
+    }
+  }
+  for (domain::LiveCustomer& c : rows) {
+    const uint32_t i = t.index.Intern(c.customer_id);
+    if (i >= t.customers.size()) {
+      t.customers.resize(i + 1);
+      t.present.resize(i + 1, false);
+    }
+    t.customers[i] = std::move(c);
+    t.present[i] = true;
+    which.insert(i);
+  }
+  return ReevaluateLocked(tenant, t, std::vector<uint32_t>(which.begin(), which.end()));
+}
+
+absl::Status LiveSegments::Refresh(const std::string& tenant) {
+  Tenant& t = TenantOf(tenant);
+  absl::MutexLock l(&t.mu);
+  if (!t.customers_loaded) return absl::OkStatus();
+  CRM_ASSIGN_OR_RETURN(std::optional<domain::ClvModel> model, models_.GetClvModel(tenant));
+  const absl::Time now = clock_.Now();
+  t.context = domain::FeatureContextOf(t.customers, std::move(model), now);
+  t.context_time = now;
+  return ReevaluateLocked(tenant, t, EveryoneLocked(t));
+}
+
+absl::StatusOr<int> LiveSegments::Tick() {
+  std::vector<std::pair<std::string, Tenant*>> all;
+  {
+    absl::MutexLock l(&mu_);
+    for (auto& [id, t] : tenants_) all.emplace_back(id, t.get());
+  }
+  int evaluated = 0;
+  absl::Status first;
+  for (auto& [id, t] : all) {
+    const absl::Time now = clock_.Now();
+    bool refresh = false;
+    {
+      absl::MutexLock l(&t->mu);
+      if (!t->customers_loaded) continue;
+      refresh = now - t->context_time >= refresh_every_;
+      if (!refresh) {
+        std::vector<uint32_t> due = t->timers.PopDue(now);
+        if (due.empty()) continue;
+        evaluated += static_cast<int>(due.size());
+        absl::Status s = ReevaluateLocked(id, *t, due);
+        if (!s.ok() && first.ok()) first = s;
+        continue;
+      }
+    }
+    absl::Status s = Refresh(id);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  if (!first.ok()) return first;
+  return evaluated;
+}
+
+absl::Status LiveSegments::LoadAll() {
+  CRM_ASSIGN_OR_RETURN(std::vector<std::string> tenants, segments_.TenantsWithSegments());
+  for (const std::string& tenant : tenants) {
+    Tenant& t = TenantOf(tenant);
+    absl::MutexLock l(&t.mu);
+    CRM_RETURN_IF_ERROR(ReadyLocked(tenant, t));
+  }
+  return absl::OkStatus();
+}
+
+LiveStats LiveSegments::Stats() {
+  std::vector<Tenant*> all;
+  LiveStats out;
+  {
+    absl::MutexLock l(&mu_);
+    for (auto& [id, t] : tenants_) all.push_back(t.get());
+    out.last_rebuild = last_rebuild_;
+  }
+  for (Tenant* t : all) {
+    absl::MutexLock l(&t->mu);
+    if (!t->customers_loaded) continue;
+    ++out.tenants;
+    out.segments += t->defs.size();
+    out.unreadable_segments += t->compiled.unreadable;
+    out.memory_bytes += t->index.MemoryBytes() + t->members.MemoryBytes() +
+                        t->timers.pending() * 48 +
+                        t->customers.capacity() * sizeof(domain::LiveCustomer);
+    for (uint32_t i = 0; i < t->customers.size(); ++i) {
+      if (t->present[i]) ++out.customers;
+      out.memory_bytes += t->customers[i].purchases.capacity() * sizeof(domain::LivePurchase) +
+                          t->customers[i].events.capacity() * sizeof(domain::SegmentEvent);
+    }
+  }
+  return out;
+}
+
+}  // namespace crm::segmentation::app

@@ -1,0 +1,132 @@
+#pragma once
+// Live segments: saved segments (CRUD with versions), their memberships kept
+// current per customer as facts arrive and as time passes, and the dry run.
+//
+// Per tenant, in memory: the customers and their purchases, each segment's
+// members (bitmaps) and the next instant each customer's memberships can
+// change by time alone. The tables (segments, memberships) are the truth:
+// an entered / exited event is published in the transaction that inserts or
+// deletes the membership row, and only when the row really changed, so a
+// restart (which rebuilds the memory from the tables and then re-evaluates
+// everyone) publishes each real change exactly once.
+//
+// Writes of one tenant are serialized in this process (a mutex per tenant).
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "libs/common/clock.h"
+#include "services/segmentation/app/ports.h"
+#include "services/segmentation/app/segment_ports.h"
+#include "services/segmentation/domain/segment_check.h"
+
+namespace crm::segmentation::app {
+
+struct SegmentView {
+  domain::SegmentDefinition definition;
+  uint64_t member_count = 0;
+};
+
+struct SegmentPreview {
+  uint64_t count = 0;
+  uint64_t customers = 0;
+  std::vector<std::string> sample;  // customer ids, ascending
+  std::set<std::string> references;
+  bool reads_time = false;
+};
+
+struct MemberPage {
+  std::vector<SegmentMember> members;
+  std::string next_after;  // "" at the end
+  uint64_t member_count = 0;
+};
+
+// What the in-memory state holds (all tenants).
+struct LiveStats {
+  uint64_t tenants = 0;
+  uint64_t customers = 0;
+  uint64_t segments = 0;
+  uint64_t memory_bytes = 0;  // customers, purchases, bitmaps, timers (estimated)
+  uint64_t unreadable_segments = 0;  // saved expressions the catalog no longer accepts
+  absl::Duration last_rebuild;       // the last tenant's load and re-evaluation
+};
+
+class LiveSegments {
+ public:
+  LiveSegments(SegmentRepository& segments, ModelRepository& models, const common::Clock& clock,
+               domain::FieldCatalog catalog = domain::FieldCatalog::Default(),
+               absl::Duration refresh_every = absl::Hours(1));
+  ~LiveSegments();
+
+  absl::StatusOr<SegmentView> Create(const outbox::WriteMeta& actor,
+                                     domain::SegmentDefinition draft);
+  // NOT_FOUND (SEGMENT_NOT_FOUND).
+  absl::StatusOr<SegmentView> Get(const std::string& tenant, const std::string& id);
+  absl::StatusOr<std::vector<SegmentView>> List(const std::string& tenant,
+                                                const std::string& after, int limit);
+  absl::StatusOr<SegmentView> Update(const outbox::WriteMeta& actor, const std::string& id,
+                                     const domain::SegmentPatch& patch,
+                                     const std::string& if_match);
+  absl::Status Delete(const outbox::WriteMeta& actor, const std::string& id,
+                      const std::string& if_match);
+  absl::StatusOr<SegmentPreview> Preview(const std::string& tenant, const std::string& expression,
+                                         int sample_size);
+  absl::StatusOr<MemberPage> Members(const std::string& tenant, const std::string& id,
+                                     const std::string& after, int limit);
+  // In segment id order; empty for a customer in none (or unknown).
+  absl::StatusOr<std::vector<CustomerSegment>> SegmentsOf(const std::string& tenant,
+                                                          const std::string& customer_id);
+
+  // Facts about these customers changed (in storage): re-evaluate them.
+  absl::Status Touch(const std::string& tenant, const std::vector<std::string>& customer_ids);
+  // The tenant's features moved (a refit): re-evaluate everyone.
+  absl::Status Refresh(const std::string& tenant);
+  // Re-evaluates the customers whose time-driven change is due, in every
+  // loaded tenant; refreshes tenants whose features are older than
+  // refresh_every. Returns the number of customers re-evaluated.
+  absl::StatusOr<int> Tick();
+  // Loads every tenant that has segments (at start).
+  absl::Status LoadAll();
+  LiveStats Stats();
+
+ private:
+  struct Tenant;
+  struct Compiled;
+  struct Outcome;
+  Tenant& TenantOf(const std::string& tenant);
+  // Loads what is not loaded yet: the segments, and the customers once the
+  // tenant has a segment.
+  absl::Status ReadyLocked(const std::string& tenant, Tenant& t);
+  absl::Status LoadCustomersLocked(const std::string& tenant, Tenant& t);
+  Compiled CompileAll(const std::vector<domain::SegmentDefinition>& defs);
+  // The memberships of customers `which` under `segments` (pure: `t` is
+  // only read), against the members `t` holds.
+  Outcome EvaluateLocked(const Tenant& t, const Compiled& segments,
+                         const std::vector<uint32_t>& which, absl::Time now) const;
+  void CommitLocked(Tenant& t, const Outcome& outcome);
+  absl::Status ReevaluateLocked(const std::string& tenant, Tenant& t,
+                                const std::vector<uint32_t>& which);
+  std::vector<uint32_t> EveryoneLocked(const Tenant& t) const;
+  absl::StatusOr<domain::SegmentDefinition> CheckedDraft(domain::SegmentDefinition draft) const;
+  absl::StatusOr<SegmentView> Written(const std::string& tenant, Tenant& t,
+                                      absl::StatusOr<domain::SegmentDefinition> written, bool ran,
+                                      std::vector<domain::SegmentDefinition> all,
+                                      Outcome outcome);
+
+  SegmentRepository& segments_;
+  ModelRepository& models_;
+  const common::Clock& clock_;
+  const domain::FieldCatalog catalog_;
+  const absl::Duration refresh_every_;
+  absl::Mutex mu_;
+  std::map<std::string, std::unique_ptr<Tenant>> tenants_ ABSL_GUARDED_BY(mu_);
+  absl::Duration last_rebuild_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace crm::segmentation::app

@@ -1,0 +1,80 @@
+#pragma once
+// What the live segments need from storage: the saved segments (written
+// through the unit of work), their members, and the customers' facts.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "libs/outbox/write_port.h"
+#include "services/segmentation/domain/live_features.h"
+#include "services/segmentation/domain/live_index.h"
+#include "services/segmentation/domain/segment_def.h"
+
+namespace crm::segmentation::app {
+
+// One segment write's transaction.
+class SegmentTx {
+ public:
+  virtual ~SegmentTx() = default;
+  // For update; nullopt when the tenant has no such segment.
+  virtual absl::StatusOr<std::optional<domain::SegmentDefinition>> Load(const std::string& id) = 0;
+  // Every segment of the tenant (the reference graph), locked against
+  // concurrent segment writes of the tenant.
+  virtual absl::StatusOr<std::vector<domain::SegmentDefinition>> LoadAll() = 0;
+  virtual void Save(const domain::SegmentDefinition& s) = 0;  // insert or update
+  virtual void Delete(const std::string& id) = 0;            // with its members
+  // Membership rows in or out; publishes segment.entered / segment.exited
+  // for each row that really changed.
+  virtual absl::Status ApplyMemberships(const std::vector<domain::MembershipChange>& changes,
+                                        absl::Time at) = 0;
+  // segment.created / segment.updated / segment.deleted.
+  virtual void Emit(const std::string& type, const domain::SegmentDefinition& s) = 0;
+};
+
+struct SegmentMember {
+  std::string customer_id;
+  absl::Time enter_time;
+  int64_t segment_version = 0;
+};
+
+struct CustomerSegment {
+  std::string segment_id;
+  std::string display_name;
+  absl::Time enter_time;
+};
+
+class SegmentRepository : public outbox::UnitOfWork<SegmentTx, domain::SegmentDefinition> {
+ public:
+  virtual absl::StatusOr<std::optional<domain::SegmentDefinition>> Get(const std::string& tenant,
+                                                                       const std::string& id) = 0;
+  // In id order, ids after `after`.
+  virtual absl::StatusOr<std::vector<domain::SegmentDefinition>> List(const std::string& tenant,
+                                                                      const std::string& after,
+                                                                      int limit) = 0;
+  // In customer id order, ids after `after` ("" from the start).
+  virtual absl::StatusOr<std::vector<SegmentMember>> Members(const std::string& tenant,
+                                                             const std::string& segment_id,
+                                                             const std::string& after,
+                                                             int limit) = 0;
+  virtual absl::StatusOr<std::vector<CustomerSegment>> SegmentsOf(
+      const std::string& tenant, const std::string& customer_id) = 0;
+  // Every membership row of the tenant: (segment id, customer id).
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> AllMemberships(
+      const std::string& tenant) = 0;
+  // The tenant's customers (known, not erased, not merged into another)
+  // with their counted purchases: all of them, or those among `ids` and the
+  // survivors of those merged.
+  virtual absl::StatusOr<std::vector<domain::LiveCustomer>> Customers(
+      const std::string& tenant, const std::optional<std::vector<std::string>>& ids) = 0;
+  // Across tenants: those with at least one segment.
+  virtual absl::StatusOr<std::vector<std::string>> TenantsWithSegments() = 0;
+  // Live re-evaluation's writes (no idempotency key: applied once by the
+  // rows' state), in a tenant transaction of their own.
+  virtual absl::Status ApplyMemberships(const std::string& tenant,
+                                        const std::vector<domain::MembershipChange>& changes,
+                                        absl::Time at) = 0;
+};
+
+}  // namespace crm::segmentation::app

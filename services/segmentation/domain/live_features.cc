@@ -1,0 +1,124 @@
+#include "services/segmentation/domain/live_features.h"
+
+#include <cmath>
+#include <map>
+
+#include "libs/common/currency.h"
+#include "services/segmentation/domain/scores.h"
+
+namespace crm::segmentation::domain {
+namespace {
+
+double MajorOf(int64_t minor, const std::string& currency) {
+  return static_cast<double>(minor) / std::pow(10.0, common::MinorUnitDigits(currency).value_or(2));
+}
+
+// The customer's purchases in the context's currency up to `now`: amount per
+// calendar day, and the number of orders.
+struct Days {
+  std::map<absl::CivilDay, double> amount;
+  int orders = 0;
+  double total = 0;
+};
+
+Days DaysOf(const LiveCustomer& c, const FeatureContext& ctx, absl::Time now) {
+  Days out;
+  for (const LivePurchase& p : c.purchases) {
+    if (p.currency_code != ctx.currency_code || p.time > now) continue;
+    const double amount = MajorOf(p.net_minor, p.currency_code);
+    out.amount[absl::ToCivilDay(p.time, ctx.time_zone)] += amount;
+    out.total += amount;
+    ++out.orders;
+  }
+  return out;
+}
+
+}  // namespace
+
+FeatureContext FeatureContextOf(const std::vector<LiveCustomer>& customers,
+                                std::optional<ClvModel> model, absl::Time now) {
+  FeatureContext ctx;
+  if (model) {
+    ctx.currency_code = model->currency_code;
+    absl::TimeZone tz;
+    if (absl::LoadTimeZone(model->time_zone, &tz)) ctx.time_zone = tz;
+    ctx.model = std::move(model);
+  } else {
+    std::map<std::string, int> counts;
+    for (const LiveCustomer& c : customers) {
+      for (const LivePurchase& p : c.purchases) {
+        if (p.time <= now) ++counts[p.currency_code];
+      }
+    }
+    int best = 0;
+    for (const auto& [code, n] : counts) {
+      if (n > best) ctx.currency_code = code, best = n;  // ties: the smallest code
+    }
+  }
+  ctx.minor_digits = common::MinorUnitDigits(ctx.currency_code).value_or(2);
+  std::vector<double> recency, frequency, monetary;
+  const absl::CivilDay today = absl::ToCivilDay(now, ctx.time_zone);
+  for (const LiveCustomer& c : customers) {
+    Days d = DaysOf(c, ctx, now);
+    if (d.orders == 0) continue;
+    recency.push_back(static_cast<double>(today - d.amount.rbegin()->first));
+    frequency.push_back(d.orders);
+    monetary.push_back(d.total);
+  }
+  if (!recency.empty()) {
+    ctx.recency = RfmBreakpointsOf(std::move(recency));
+    ctx.frequency = RfmBreakpointsOf(std::move(frequency));
+    ctx.monetary = RfmBreakpointsOf(std::move(monetary));
+  }
+  return ctx;
+}
+
+CustomerSnapshot SnapshotOf(const LiveCustomer& customer, const FeatureContext& context,
+                            absl::Time now, bool with_features) {
+  CustomerSnapshot s;
+  s.events = customer.events;
+  s.purchases.reserve(customer.purchases.size());
+  for (const LivePurchase& p : customer.purchases) {
+    SegmentPurchase sp;
+    sp.time = p.time;
+    sp.amount = MajorOf(p.net_minor, p.currency_code);
+    sp.currency = p.currency_code;
+    s.purchases.push_back(std::move(sp));
+  }
+  if (!with_features || context.currency_code.empty()) return s;
+  Days d = DaysOf(customer, context, now);
+  if (d.orders == 0) return s;
+  const absl::CivilDay today = absl::ToCivilDay(now, context.time_zone);
+  const double recency = static_cast<double>(today - d.amount.rbegin()->first);
+  s.fields["recency"] = recency;
+  s.fields["frequency"] = static_cast<double>(d.amount.size());
+  s.fields["monetary"] = d.total;
+  if (context.recency && context.frequency && context.monetary) {
+    const int r = 6 - RfmBin(recency, *context.recency);
+    const int f = RfmBin(d.orders, *context.frequency);
+    const int m = RfmBin(d.total, *context.monetary);
+    s.fields["rfm.r"] = static_cast<double>(r);
+    s.fields["rfm.f"] = static_cast<double>(f);
+    s.fields["rfm.m"] = static_cast<double>(m);
+    s.fields["rfm.score"] = static_cast<double>(100 * r + 10 * f + m);
+    s.fields["rfm.segment"] = std::string(SegmentName(SegmentOf(r, f, m)));
+  }
+  if (context.model) {
+    std::vector<Purchase> days;
+    days.reserve(d.amount.size());
+    for (const auto& [day, amount] : d.amount) days.push_back({day, amount});
+    absl::StatusOr<std::optional<CustomerSummary>> summary =
+        Summarize(std::move(days), {today, std::nullopt, context.model->unit});
+    if (summary.ok() && *summary) {
+      absl::StatusOr<ModelScores> scores = ScoreCustomer(*context.model, **summary);
+      if (scores.ok()) {
+        s.fields["p_alive"] = scores->p_alive;
+        s.fields["expected_purchases"] = scores->expected_purchases;
+        s.fields["clv"] = scores->clv;
+      }
+    }
+  }
+  return s;
+}
+
+}  // namespace crm::segmentation::domain

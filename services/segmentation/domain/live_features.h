@@ -1,0 +1,64 @@
+#pragma once
+// A customer as the live segments see it: the purchases the engine keeps,
+// turned into the evaluator's snapshot with the features segments read
+// (recency, frequency, monetary, RFM, P(alive), expected purchases, CLV).
+//
+// Features are computed in the tenant's reporting currency (the model's, else
+// the currency most purchases are in) from the customer's purchases up to
+// `now`, in the model's time zone (UTC without a model):
+//   recency    days from the last purchase day to today (absent: no purchase)
+//   frequency  purchase days (all purchases of one calendar day are one)
+//   monetary   net spend, major units
+//   rfm.r/f/m/score/segment  against the tenant's RFM breakpoints of the
+//              context (computed over every customer when the context is
+//              built: they move with the population, not with one event)
+//   p_alive, expected_purchases (one year), clv  from the tenant's model
+// A customer without a purchase in the currency has none of these fields
+// (a comparison on them is false).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "services/segmentation/domain/clv_model.h"
+#include "services/segmentation/domain/rfm.h"
+#include "services/segmentation/domain/segment_eval.h"
+
+namespace crm::segmentation::domain {
+
+// One counted purchase (cancelled and fully returned orders are not kept).
+struct LivePurchase {
+  absl::Time time;
+  int64_t net_minor = 0;
+  std::string currency_code;
+};
+
+struct LiveCustomer {
+  std::string customer_id;
+  std::vector<LivePurchase> purchases;
+  std::vector<SegmentEvent> events;  // behaviour and engagement, any order
+};
+
+struct FeatureContext {
+  std::string currency_code;  // "": no purchase yet, no features
+  int minor_digits = 2;
+  absl::TimeZone time_zone = absl::UTCTimeZone();
+  std::optional<ClvModel> model;
+  // Set together, when some customer has a purchase in the currency.
+  std::optional<RfmBreakpoints> recency, frequency, monetary;
+};
+
+// The tenant's context at `now`: currency and time zone from `model` (else
+// the main currency of `customers`, UTC), RFM breakpoints over every
+// customer with a purchase in the currency up to `now`.
+FeatureContext FeatureContextOf(const std::vector<LiveCustomer>& customers,
+                                std::optional<ClvModel> model, absl::Time now);
+
+// The evaluator's view of `customer` at `now`. Features are left out when
+// `with_features` is false (no segment reads them: they cost a model
+// evaluation each).
+CustomerSnapshot SnapshotOf(const LiveCustomer& customer, const FeatureContext& context,
+                            absl::Time now, bool with_features);
+
+}  // namespace crm::segmentation::domain

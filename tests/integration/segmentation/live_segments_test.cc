@@ -1,0 +1,329 @@
+// Live segments on PostgreSQL as the app role (RLS on), driven through the
+// use cases with a clock the test moves: members follow orders, merges,
+// erasure and time; every real change is one segment.entered / exited event
+// (also after a restart, which rebuilds the memory from the tables); edits
+// make versions; references are checked; tenants see only their own.
+#include "services/segmentation/app/live_segments.h"
+
+#include <catch2/catch.hpp>
+#include <memory>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "libs/common/id.h"
+#include "libs/pg/pool.h"
+#include "services/segmentation/app/facts.h"
+#include "services/segmentation/storage/pg_fact_repository.h"
+#include "services/segmentation/storage/pg_model_repository.h"
+#include "services/segmentation/storage/pg_segment_repository.h"
+#include "tests/support/fakes/common_fakes.h"
+#include "tests/support/pg_test_db.h"
+
+namespace crm::segmentation::itest {
+namespace {
+
+namespace ts = crm::test_support;
+using Kind = events::CustomerChange::Kind;
+
+struct Env {
+  std::unique_ptr<crm::pg::Pool> pool;
+  std::unique_ptr<storage::PgFactRepository> facts_repo;
+  std::unique_ptr<storage::PgModelRepository> models_repo;
+  std::unique_ptr<storage::PgSegmentRepository> segments_repo;
+  std::unique_ptr<app::Facts> facts;
+};
+
+Env& TheEnv() {
+  static Env* env = [] {
+    auto* e = new Env;
+    std::vector<pg::NamedQuery> q = storage::PgModelRepository::Queries();
+    for (auto& s : storage::PgSegmentRepository::Queries()) q.push_back(s);
+    e->pool = ts::FreshSchemaPool("segmentation", "segmentation", 4, {q});
+    e->facts_repo = std::make_unique<storage::PgFactRepository>(*e->pool);
+    e->models_repo = std::make_unique<storage::PgModelRepository>(*e->pool);
+    e->segments_repo = std::make_unique<storage::PgSegmentRepository>(*e->pool);
+    e->facts = std::make_unique<app::Facts>(*e->facts_repo);
+    return e;
+  }();
+  return *env;
+}
+
+// One running engine: its own memory over the shared tables.
+struct Engine {
+  explicit Engine(crm::testing::FixedClock& clock)
+      : live(*TheEnv().segments_repo, *TheEnv().models_repo, clock) {}
+  app::LiveSegments live;
+};
+
+int64_t CountIn(const std::string& tenant, const std::string& sql) {
+  pqxx::connection c(ts::PgOwnerDsn());
+  pqxx::work w(c);
+  w.exec_params("SELECT set_config('app.tenant_id', $1, true)", tenant);
+  return w.exec1(sql)[0].as<int64_t>();
+}
+
+int64_t Published(const std::string& tenant, const std::string& type,
+                  const std::string& customer = "", const std::string& segment = "") {
+  std::string sql = absl::StrCat("SELECT count(*) FROM segmentation.outbox WHERE tenant_id = '",
+                                 tenant, "' AND event_type = '", type, "'");
+  if (!customer.empty()) absl::StrAppend(&sql, " AND customer_id = '", customer, "'");
+  if (!segment.empty()) absl::StrAppend(&sql, " AND payload->>'segment_id' = '", segment, "'");
+  return CountIn(tenant, sql);
+}
+
+outbox::WriteMeta Actor(const std::string& tenant, const std::string& key = "") {
+  return {tenant, "tester", "", "CreateSegment", key.empty() ? common::NewUuid() : key, "fp"};
+}
+
+domain::SegmentDefinition Draft(const std::string& id, const std::string& expression) {
+  domain::SegmentDefinition d;
+  d.id = id;
+  d.display_name = absl::StrCat("Segment ", id);
+  d.expression = expression;
+  return d;
+}
+
+void Created(const std::string& tenant, const std::string& customer) {
+  events::CustomerChange c;
+  c.kind = Kind::kCreated;
+  c.tenant_id = tenant;
+  c.event_id = common::NewUuid();
+  c.customer_id = customer;
+  REQUIRE(TheEnv().facts->Apply({c})[0].ok());
+}
+
+void Order(const std::string& tenant, const std::string& customer, absl::Time placed,
+           int64_t cents, int64_t version = 1, const std::string& order = common::NewUuid()) {
+  events::OrderFact f;
+  f.tenant_id = tenant;
+  f.order_id = order;
+  f.customer_id = customer;
+  f.currency_code = "CHF";
+  f.total_minor = f.net_minor = cents;
+  f.status = "placed";
+  f.placed_time = placed;
+  f.version = version;
+  REQUIRE(TheEnv().facts->Apply({f})[0].ok());
+}
+
+TEST_CASE("members follow orders and time, each change published once, across a restart",
+          "[segmentation][live]") {
+  const std::string tenant = common::NewUuid();
+  const std::string ada = common::NewUuid(), bob = common::NewUuid();
+  crm::testing::FixedClock clock(absl::FromUnixSeconds(1790000000));
+  Created(tenant, ada);
+  Created(tenant, bob);
+  Order(tenant, ada, clock.Now() - absl::Hours(24), 12000);
+  auto engine = std::make_unique<Engine>(clock);
+
+  auto created = engine->live.Create(Actor(tenant), Draft("recent", "purchased(30d)"));
+  REQUIRE(created.ok());
+  CHECK(created->member_count == 1);
+  CHECK(created->definition.version == 1);
+  CHECK(created->definition.reads_time);
+  CHECK(Published(tenant, "segment.entered", ada, "recent") == 1);
+  CHECK(Published(tenant, "segment.created") == 1);
+
+  // Bob buys: he enters at once (the consumer touches him).
+  Order(tenant, bob, clock.Now(), 5000);
+  REQUIRE(engine->live.Touch(tenant, {bob}).ok());
+  CHECK(engine->live.Get(tenant, "recent")->member_count == 2);
+  CHECK(Published(tenant, "segment.entered", bob, "recent") == 1);
+
+  // 29 days later Ada's purchase (a day old at the start) leaves the window:
+  // nothing is due one second before, she exits at the instant.
+  clock.Advance(absl::Hours(24 * 29) - absl::Seconds(1));
+  REQUIRE(engine->live.Tick().ok());
+  CHECK(Published(tenant, "segment.exited", ada) == 0);
+  clock.Advance(absl::Seconds(1));
+  auto ticked = engine->live.Tick();
+  REQUIRE(ticked.ok());
+  CHECK(*ticked >= 1);
+  CHECK(Published(tenant, "segment.exited", ada, "recent") == 1);
+  CHECK(engine->live.Get(tenant, "recent")->member_count == 1);
+
+  // A restart rebuilds the same memberships and publishes nothing again.
+  engine = std::make_unique<Engine>(clock);
+  REQUIRE(engine->live.LoadAll().ok());
+  CHECK(engine->live.Get(tenant, "recent")->member_count == 1);
+  CHECK(Published(tenant, "segment.entered") == 2);
+  CHECK(Published(tenant, "segment.exited") == 1);
+
+  // Time passes while the engine is down: the rebuild publishes Bob's exit.
+  engine.reset();
+  clock.Advance(absl::Hours(24 * 2));
+  engine = std::make_unique<Engine>(clock);
+  REQUIRE(engine->live.LoadAll().ok());
+  CHECK(Published(tenant, "segment.exited", bob, "recent") == 1);
+  CHECK(engine->live.Get(tenant, "recent")->member_count == 0);
+  REQUIRE(engine->live.Tick().ok());
+  CHECK(Published(tenant, "segment.exited") == 2);
+}
+
+TEST_CASE("an edit makes a version and publishes the enters and exits it causes",
+          "[segmentation][live]") {
+  const std::string tenant = common::NewUuid();
+  const std::string ada = common::NewUuid(), bob = common::NewUuid();
+  crm::testing::FixedClock clock(absl::FromUnixSeconds(1790000000));
+  Order(tenant, ada, clock.Now() - absl::Hours(1), 20000);
+  Order(tenant, bob, clock.Now() - absl::Hours(1), 3000);
+  Engine engine(clock);
+  auto big = engine.live.Create(Actor(tenant), Draft("big", "spent(365d) >= 100"));
+  REQUIRE(big.ok());
+  CHECK(big->member_count == 1);
+  // A stale etag is refused and changes nothing.
+  auto stale = engine.live.Update(Actor(tenant), "big", {std::nullopt, std::nullopt,
+                                                         std::string("spent(365d) >= 10")},
+                                  "999");
+  CHECK(stale.status().code() == absl::StatusCode::kAborted);
+  auto edited = engine.live.Update(Actor(tenant), "big",
+                                   {std::nullopt, std::nullopt, std::string("spent(365d) >= 10")},
+                                   domain::EtagOf(big->definition));
+  REQUIRE(edited.ok());
+  CHECK(edited->definition.version == 2);
+  CHECK(edited->member_count == 2);
+  CHECK(Published(tenant, "segment.entered", bob, "big") == 1);
+  CHECK(Published(tenant, "segment.updated") == 1);
+  // A rename keeps the version and moves no one.
+  auto renamed = engine.live.Update(Actor(tenant), "big",
+                                    {std::string("Big spenders"), std::nullopt, std::nullopt}, "");
+  REQUIRE(renamed.ok());
+  CHECK(renamed->definition.version == 2);
+  CHECK(renamed->definition.display_name == "Big spenders");
+  CHECK(Published(tenant, "segment.entered") == 2);
+  CHECK(Published(tenant, "segment.exited") == 0);
+
+  // Members in customer id order, in pages.
+  auto page = engine.live.Members(tenant, "big", "", 1);
+  REQUIRE(page.ok());
+  REQUIRE(page->members.size() == 1);
+  CHECK(page->member_count == 2);
+  CHECK(page->members[0].customer_id == std::min(ada, bob));
+  auto rest = engine.live.Members(tenant, "big", page->next_after, 1);
+  REQUIRE(rest.ok());
+  REQUIRE(rest->members.size() == 1);
+  CHECK(rest->members[0].customer_id == std::max(ada, bob));
+  CHECK(rest->next_after.empty());
+  auto of_bob = engine.live.SegmentsOf(tenant, bob);
+  REQUIRE(of_bob.ok());
+  REQUIRE(of_bob->size() == 1);
+  CHECK((*of_bob)[0].display_name == "Big spenders");
+}
+
+TEST_CASE("in_segment references are checked and read in order, a referenced segment stays",
+          "[segmentation][live]") {
+  const std::string tenant = common::NewUuid();
+  const std::string ada = common::NewUuid(), bob = common::NewUuid();
+  crm::testing::FixedClock clock(absl::FromUnixSeconds(1790000000));
+  Order(tenant, ada, clock.Now() - absl::Hours(1), 20000);
+  Order(tenant, ada, clock.Now() - absl::Hours(2), 20000);
+  Order(tenant, bob, clock.Now() - absl::Hours(1), 20000);
+  Engine engine(clock);
+  REQUIRE(engine.live.Create(Actor(tenant), Draft("buyers", "purchased(365d)")).ok());
+  auto repeat = engine.live.Create(
+      Actor(tenant), Draft("repeat", "in_segment(\"buyers\") AND orders(365d) >= 2"));
+  REQUIRE(repeat.ok());
+  CHECK(repeat->member_count == 1);
+  CHECK(repeat->definition.references == std::set<std::string>{"buyers"});
+  // Unknown reference, cycle, duplicate id, bad id, bad expression.
+  auto unknown = engine.live.Create(Actor(tenant), Draft("x", "in_segment(\"nope\")"));
+  CHECK(common::ReasonOf(unknown.status()) == "SEGMENT_INVALID");
+  auto cycle = engine.live.Update(Actor(tenant), "buyers",
+                                  {std::nullopt, std::nullopt,
+                                   std::string("in_segment(\"repeat\")")},
+                                  "");
+  CHECK(common::ReasonOf(cycle.status()) == "SEGMENT_CYCLE");
+  auto again = engine.live.Create(Actor(tenant), Draft("buyers", "purchased(7d)"));
+  CHECK(again.status().code() == absl::StatusCode::kAlreadyExists);
+  CHECK(engine.live.Create(Actor(tenant), Draft("Bad Id", "purchased(7d)")).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  auto syntax = engine.live.Create(Actor(tenant), Draft("y", "purchased(7d) AND"));
+  CHECK(common::ReasonOf(syntax.status()) == "SEGMENT_SYNTAX");
+  // Deleting a referenced segment is refused; the referrer first works.
+  auto in_use = engine.live.Delete(Actor(tenant), "buyers", "");
+  CHECK(common::ReasonOf(in_use) == "SEGMENT_IN_USE");
+  REQUIRE(engine.live.Delete(Actor(tenant), "repeat", "").ok());
+  REQUIRE(engine.live.Delete(Actor(tenant), "buyers", "").ok());
+  CHECK(common::ReasonOf(engine.live.Get(tenant, "buyers").status()) == "SEGMENT_NOT_FOUND");
+  CHECK(Published(tenant, "segment.deleted") == 2);
+  CHECK(CountIn(tenant, "SELECT count(*) FROM segmentation.memberships") == 0);
+}
+
+TEST_CASE("a retried create answers the first call, merges and erasure move members",
+          "[segmentation][live]") {
+  const std::string tenant = common::NewUuid();
+  const std::string ada = common::NewUuid(), dup = common::NewUuid(), bob = common::NewUuid();
+  crm::testing::FixedClock clock(absl::FromUnixSeconds(1790000000));
+  Created(tenant, ada);
+  Created(tenant, dup);
+  Created(tenant, bob);
+  Order(tenant, dup, clock.Now() - absl::Hours(1), 20000);
+  Order(tenant, bob, clock.Now() - absl::Hours(1), 20000);
+  Engine engine(clock);
+  const auto actor = Actor(tenant, "create-1");
+  auto first = engine.live.Create(actor, Draft("buyers", "purchased(30d)"));
+  REQUIRE(first.ok());
+  auto retry = engine.live.Create(actor, Draft("buyers", "purchased(30d)"));
+  REQUIRE(retry.ok());
+  CHECK(retry->definition.create_time == first->definition.create_time);
+  CHECK(Published(tenant, "segment.created") == 1);
+  CHECK(first->member_count == 2);
+
+  // dup merged into ada: ada enters, dup exits.
+  events::CustomerChange merge;
+  merge.kind = Kind::kMerged;
+  merge.tenant_id = tenant;
+  merge.event_id = common::NewUuid();
+  merge.customer_id = ada;
+  merge.other_id = dup;
+  REQUIRE(TheEnv().facts->Apply({merge})[0].ok());
+  REQUIRE(engine.live.Touch(tenant, {ada, dup}).ok());
+  CHECK(Published(tenant, "segment.entered", ada) == 1);
+  CHECK(Published(tenant, "segment.exited", dup) == 1);
+  // Bob erased: he exits.
+  events::CustomerChange erase;
+  erase.kind = Kind::kErased;
+  erase.tenant_id = tenant;
+  erase.event_id = common::NewUuid();
+  erase.customer_id = bob;
+  erase.erased_ids = {bob};
+  REQUIRE(TheEnv().facts->Apply({erase})[0].ok());
+  REQUIRE(engine.live.Touch(tenant, {bob}).ok());
+  CHECK(Published(tenant, "segment.exited", bob) == 1);
+  CHECK(engine.live.Get(tenant, "buyers")->member_count == 1);
+
+  // Preview: a dry run counts without saving anything.
+  auto preview = engine.live.Preview(tenant, "purchased(30d) AND in_segment(\"buyers\")", 10);
+  REQUIRE(preview.ok());
+  CHECK(preview->count == 1);
+  CHECK(preview->sample == std::vector<std::string>{ada});
+  CHECK(CountIn(tenant, "SELECT count(*) FROM segmentation.segments") == 1);
+}
+
+TEST_CASE("segments and members are the tenant's own", "[segmentation][live][tenancy]") {
+  const std::string tenant = common::NewUuid(), other = common::NewUuid();
+  const std::string ada = common::NewUuid();
+  crm::testing::FixedClock clock(absl::FromUnixSeconds(1790000000));
+  Order(tenant, ada, clock.Now() - absl::Hours(1), 20000);
+  Engine engine(clock);
+  REQUIRE(engine.live.Create(Actor(tenant), Draft("buyers", "purchased(30d)")).ok());
+  CHECK(common::ReasonOf(engine.live.Get(other, "buyers").status()) == "SEGMENT_NOT_FOUND");
+  CHECK(engine.live.List(other, "", 10)->empty());
+  CHECK(engine.live.Members(other, "buyers", "", 10).status().code() ==
+        absl::StatusCode::kNotFound);
+  CHECK(engine.live.SegmentsOf(other, ada)->empty());
+  CHECK(common::ReasonOf(engine.live.Delete(Actor(other), "buyers", "")) == "SEGMENT_NOT_FOUND");
+  // A segment over another tenant's segment is refused as unknown.
+  auto over = engine.live.Create(Actor(other), Draft("mine", "in_segment(\"buyers\")"));
+  CHECK(common::ReasonOf(over.status()) == "SEGMENT_INVALID");
+  // The other tenant's preview sees none of the first tenant's customers.
+  auto preview = engine.live.Preview(other, "purchased(30d)", 10);
+  REQUIRE(preview.ok());
+  CHECK(preview->customers == 0);
+}
+
+}  // namespace
+}  // namespace crm::segmentation::itest
