@@ -16,7 +16,7 @@ int main() {
   using namespace crm;  // NOLINT
   service::Boot boot("segmentation");
   const common::ServiceConfig config = boot.Config(common::LoadServiceConfig());
-  // Consumer of order.* (transaction) and customer.* (customer-store) events.
+  // Consumer of order.* (transaction), customer.* and behaviour.* (customer-store) events.
   const common::EventConsumerConfig consumer = boot.Config(common::LoadEventConsumerConfig(2));
   const segmentation::RefitScheduleConfig schedule =
       boot.Config(segmentation::LoadRefitScheduleConfig());

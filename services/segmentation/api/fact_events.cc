@@ -1,33 +1,41 @@
 #include "services/segmentation/api/fact_events.h"
 
+#include "libs/events/behaviour_event.h"
 #include "libs/events/customer_event.h"
 #include "libs/events/order_event.h"
 
 namespace crm::segmentation::api {
+namespace {
+
+// Reads event `i` with `decode`: false when it is not of decode's kind;
+// otherwise the fact is appended (its position in `where`) or `status` says
+// why it cannot be read.
+template <typename Decode>
+bool Read(Decode decode, const std::vector<events::Event>& batch, size_t i,
+          std::vector<app::Fact>& facts, std::vector<size_t>& where, absl::Status& status) {
+  auto fact = decode(batch[i].envelope);
+  if (!fact.ok()) {
+    status = fact.status();
+    return true;
+  }
+  if (!*fact) return false;
+  facts.emplace_back(**std::move(fact));
+  where.push_back(i);
+  return true;
+}
+
+}  // namespace
 
 std::vector<absl::Status> FactEventHandler::HandleBatch(const std::vector<events::Event>& batch) {
   std::vector<absl::Status> out(batch.size());
   std::vector<app::Fact> facts;
   std::vector<size_t> where;
   for (size_t i = 0; i < batch.size(); ++i) {
-    const auto& e = batch[i].envelope;
-    absl::StatusOr<std::optional<events::OrderFact>> order = events::OrderFactOf(e);
-    if (!order.ok()) {
-      out[i] = order.status();
-      continue;
-    }
-    if (*order) {
-      facts.emplace_back(**std::move(order));
-      where.push_back(i);
-      continue;
-    }
-    absl::StatusOr<std::optional<events::CustomerChange>> change = events::CustomerChangeOf(e);
-    if (!change.ok()) {
-      out[i] = change.status();
-    } else if (*change) {
-      facts.emplace_back(**std::move(change));
-      where.push_back(i);
-    }
+    // The first decoder of the event's kind reads it; other events stay OK.
+    static_cast<void>(Read(events::OrderFactOf, batch, i, facts, where, out[i]) ||
+                      Read(events::CustomerChangeOf, batch, i, facts, where, out[i]) ||
+                      Read(events::BehaviourFactOf, batch, i, facts, where, out[i]) ||
+                      Read(events::CustomerIdentifiedOf, batch, i, facts, where, out[i]));
   }
   std::vector<absl::Status> applied = facts_.Apply(facts);
   std::map<std::string, std::set<std::string>> touched;

@@ -1,6 +1,6 @@
 #pragma once
-// Inbound adapter for the order.* and customer.* events the engine keeps
-// facts from (Redis Streams, consumer group "segmentation").
+// Inbound adapter for the order.*, customer.* and behaviour.* events the
+// engine keeps facts from (Redis Streams, consumer group "segmentation").
 #include <vector>
 
 #include "libs/events/consumer.h"

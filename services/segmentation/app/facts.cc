@@ -31,47 +31,85 @@ absl::Status Check(const events::CustomerChange& c) {
   return absl::OkStatus();
 }
 
-}  // namespace
+absl::Status Check(const events::BehaviourFact& f) {
+  if (!common::IsUuid(f.tenant_id) || !common::IsUuid(f.event_id) || f.type.empty() ||
+      (f.customer_id.empty() ? f.visitor_id.empty() : !common::IsUuid(f.customer_id)) ||
+      f.occurred_time == absl::InfinitePast() || f.occurred_time == absl::InfiniteFuture() ||
+      !(f.currency_code.empty() || f.currency_code.size() == 3)) {
+    return absl::InvalidArgumentError("behaviour event without the fields a fact needs");
+  }
+  return absl::OkStatus();
+}
 
-void Facts::ApplyOrders(const std::vector<Fact>& facts, const std::vector<size_t>& positions,
-                        std::vector<absl::Status>& out) {
+absl::Status Check(const events::CustomerIdentified& c) {
+  if (!common::IsUuid(c.tenant_id) || c.event_id.empty() || !common::IsUuid(c.customer_id) ||
+      c.visitor_id.empty()) {
+    return absl::InvalidArgumentError("customer.identified without the ids a link needs");
+  }
+  return absl::OkStatus();
+}
+
+// Writes the facts of type T at `positions` per tenant in one call of
+// `record` (tenant, batch); when a batch of several fails, each fact alone,
+// so only a fact that fails on its own is retried.
+template <typename T, typename Record>
+void ApplyRun(const std::vector<Fact>& facts, const std::vector<size_t>& positions,
+              std::vector<absl::Status>& out, Record record) {
   std::map<std::string, std::vector<size_t>> by_tenant;
   for (size_t i : positions) {
-    const auto& f = std::get<events::OrderFact>(facts[i]);
+    const auto& f = std::get<T>(facts[i]);
     out[i] = Check(f);
     if (out[i].ok()) by_tenant[f.tenant_id].push_back(i);
   }
   for (const auto& [tenant, group] : by_tenant) {
-    std::vector<events::OrderFact> batch;
-    for (size_t i : group) batch.push_back(std::get<events::OrderFact>(facts[i]));
-    absl::Status all = repository_.RecordOrders(tenant, batch);
+    std::vector<T> batch;
+    for (size_t i : group) batch.push_back(std::get<T>(facts[i]));
+    absl::Status all = record(tenant, batch);
     if (all.ok() || group.size() == 1) {
       for (size_t i : group) out[i] = all;
       continue;
     }
-    // The tenant's transaction failed whole: each fact alone, so only a
-    // fact that fails on its own is retried.
-    for (size_t j = 0; j < group.size(); ++j) {
-      out[group[j]] = repository_.RecordOrders(tenant, {batch[j]});
-    }
+    for (size_t j = 0; j < group.size(); ++j) out[group[j]] = record(tenant, {batch[j]});
   }
 }
 
+}  // namespace
+
 std::vector<absl::Status> Facts::Apply(const std::vector<Fact>& facts) {
   std::vector<absl::Status> out(facts.size());
-  std::vector<size_t> orders;  // a run of order facts, written before the next change
+  // Runs of order and behaviour facts, written before the next change or link.
+  std::vector<size_t> orders, behaviour;
+  auto flush = [&] {
+    ApplyRun<events::OrderFact>(
+        facts, orders, out,
+        [&](const std::string& tenant, const std::vector<events::OrderFact>& batch) {
+          return repository_.RecordOrders(tenant, batch);
+        });
+    ApplyRun<events::BehaviourFact>(
+        facts, behaviour, out,
+        [&](const std::string& tenant, const std::vector<events::BehaviourFact>& batch) {
+          return repository_.RecordBehaviour(tenant, batch);
+        });
+    orders.clear();
+    behaviour.clear();
+  };
   for (size_t i = 0; i < facts.size(); ++i) {
     if (std::holds_alternative<events::OrderFact>(facts[i])) {
       orders.push_back(i);
-      continue;
+    } else if (std::holds_alternative<events::BehaviourFact>(facts[i])) {
+      behaviour.push_back(i);
+    } else if (const auto* c = std::get_if<events::CustomerChange>(&facts[i])) {
+      flush();
+      out[i] = Check(*c);
+      if (out[i].ok()) out[i] = repository_.ApplyCustomerChange(*c);
+    } else {
+      flush();
+      const auto& link = std::get<events::CustomerIdentified>(facts[i]);
+      out[i] = Check(link);
+      if (out[i].ok()) out[i] = repository_.LinkVisitor(link);
     }
-    ApplyOrders(facts, orders, out);
-    orders.clear();
-    const auto& c = std::get<events::CustomerChange>(facts[i]);
-    out[i] = Check(c);
-    if (out[i].ok()) out[i] = repository_.ApplyCustomerChange(c);
   }
-  ApplyOrders(facts, orders, out);
+  flush();
   return out;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Keeps the engine's facts from other engines' events: orders (newest
-// version each) and customers (created, erased, merged, unmerged).
+// version each), customers (created, erased, merged, unmerged), behaviour
+// events (once each) and visitors identified as customers.
 #include <map>
 #include <set>
 #include <string>
@@ -11,7 +12,8 @@
 
 namespace crm::segmentation::app {
 
-using Fact = std::variant<events::OrderFact, events::CustomerChange>;
+using Fact = std::variant<events::OrderFact, events::CustomerChange, events::BehaviourFact,
+                          events::CustomerIdentified>;
 
 // The customers whose facts `fact` changes, by tenant: an order's customer
 // (the live segments also read the survivor of a merged one), a merge's or
@@ -21,15 +23,14 @@ void AddTouchedCustomers(const Fact& fact, std::map<std::string, std::set<std::s
 class Facts {
  public:
   explicit Facts(FactRepository& repository) : repository_(repository) {}
-  // One status per fact, applied in order: a run of order facts is written
-  // per tenant in one transaction (each fact alone when that fails), a
-  // customer change once per event id. INVALID_ARGUMENT for a fact without
-  // the ids, currency or version it needs (never retried by the consumer).
+  // One status per fact, applied in order: a run of order and behaviour
+  // facts is written per tenant and kind in one transaction (each fact alone
+  // when that fails) before the next customer change or visitor link, which
+  // applies once per event id. INVALID_ARGUMENT for a fact without the ids,
+  // currency, version or time it needs (never retried by the consumer).
   std::vector<absl::Status> Apply(const std::vector<Fact>& facts);
 
  private:
-  void ApplyOrders(const std::vector<Fact>& facts, const std::vector<size_t>& positions,
-                   std::vector<absl::Status>& out);
   FactRepository& repository_;
 };
 

@@ -5,9 +5,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "libs/events/behaviour_fact.h"
 #include "libs/events/customer_change.h"
 #include "libs/events/order_fact.h"
 #include "libs/outbox/write_port.h"
+#include "services/segmentation/domain/behaviour.h"
 #include "services/segmentation/domain/clv_model.h"
 #include "services/segmentation/domain/purchases.h"
 
@@ -53,7 +55,31 @@ class FactRepository {
   virtual absl::Status RecordOrders(const std::string& tenant,
                                     const std::vector<events::OrderFact>& facts) = 0;
   // Applies a customer change once per event id (a replay changes nothing).
+  // Behaviour follows customers as orders do: a merge makes the source's
+  // behaviour count for the survivor, an unmerge gives the restored customer
+  // its own back, an erasure deletes the customers' behaviour and visitor
+  // links.
   virtual absl::Status ApplyCustomerChange(const events::CustomerChange& change) = 0;
+
+  // One tenant's behaviour facts in one transaction, each once per event id
+  // (a replay changes nothing). A fact counts for the customer it names, or,
+  // anonymous, for the customer its visitor is linked to (if any, also when
+  // the link came first); either way for the survivor of a merge.
+  virtual absl::Status RecordBehaviour(const std::string& tenant,
+                                       const std::vector<events::BehaviourFact>& facts) = 0;
+  // customer.identified, once per event id: links the visitor to the
+  // customer (a visitor's first link stays) and makes the visitor's
+  // anonymous facts count for it.
+  virtual absl::Status LinkVisitor(const events::CustomerIdentified& link) = 0;
+  // Every behaviour fact of the tenant that counts for a customer (anonymous
+  // ones are left out), ordered by customer, then time: what rebuilds the
+  // in-memory state. Reads the whole tenant (one query).
+  virtual absl::StatusOr<std::vector<domain::CustomerEvent>> Behaviour(
+      const std::string& tenant) = 0;
+  // The behaviour facts that count for this customer, in time order (none for
+  // a customer merged into another: they count for the survivor).
+  virtual absl::StatusOr<std::vector<domain::CustomerEvent>> BehaviourOf(
+      const std::string& tenant, const std::string& customer_id) = 0;
 };
 
 }  // namespace crm::segmentation::app

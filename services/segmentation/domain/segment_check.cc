@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "libs/common/status_macros.h"
+#include "services/segmentation/domain/behaviour.h"
 #include "services/segmentation/domain/rfm.h"
 #include "services/segmentation/domain/segment_parser.h"
 
@@ -174,7 +175,11 @@ class Checker {
     if (o.kind == OperandKind::kEventCount) {
       props = catalog_.FindEventType(o.name);
       if (props == nullptr) {
-        return SegmentInvalidError(o.pos, absl::StrCat("unknown event type '", o.name, "'"));
+        return SegmentInvalidError(
+            o.pos, absl::StrCat("unknown event type '", o.name, "'",
+                                absl::StartsWith(o.name, "x.")
+                                    ? " (custom types are x.<name>, name of a-z, 0-9, _ and .)"
+                                    : ""));
       }
       what = absl::StrCat("count(", o.name, ")");
       AddKind(deps_, ChangeKind::kEvents);
@@ -272,19 +277,16 @@ FieldCatalog FieldCatalog::Default() {
                            "expected_purchases", "recency", "frequency", "monetary"}) {
     c.AddField(name, {FieldType::kNumber, {}, ChangeKind::kFeatures});
   }
-  const PropertySpecs product = {{"category", FieldType::kString},
-                                 {"sku", FieldType::kString},
-                                 {"brand", FieldType::kString},
-                                 {"price", FieldType::kNumber}};
-  c.AddEventType("product.viewed", product);
-  c.AddEventType("product.added_to_cart", product);
-  c.AddEventType("page.viewed", {{"path", FieldType::kString}, {"category", FieldType::kString}});
+  // Behaviour (customer-store's behaviour.* events): the types it tracks, each
+  // with the properties its events carry; custom x.<name> types are accepted
+  // by FindEventType with the same properties.
+  for (const char* type : kBehaviourEventTypes) c.AddEventType(type, BehaviourPropertySpecs());
+  // Messages (delivery's events, not emitted yet).
   const PropertySpecs message = {{"campaign", FieldType::kString}};
   for (const char* type :
        {"email.sent", "email.opened", "email.clicked", "sms.sent", "push.opened"}) {
     c.AddEventType(type, message);
   }
-  c.AddEventType("search.performed", {{"query", FieldType::kString}});
   c.order_properties_ = {{"category", FieldType::kString},
                          {"sku", FieldType::kString},
                          {"currency", FieldType::kString}};
@@ -311,7 +313,12 @@ const FieldSpec* FieldCatalog::FindField(absl::string_view name) const {
 
 const PropertySpecs* FieldCatalog::FindEventType(absl::string_view type) const {
   auto it = event_types_.find(type);
-  return it == event_types_.end() ? nullptr : &it->second;
+  if (it != event_types_.end()) return &it->second;
+  if (IsCustomEventType(type)) {
+    static const PropertySpecs* const custom = new PropertySpecs(BehaviourPropertySpecs());
+    return custom;
+  }
+  return nullptr;
 }
 
 absl::StatusOr<CheckedSegment> CheckSegment(Expr root, const FieldCatalog& catalog,

@@ -63,10 +63,13 @@ class FieldCatalog {
   //   rfm.segment (enum: the RFM segment names of rfm.h), rfm.r, rfm.f,
   //   rfm.m, rfm.score, clv, p_alive, expected_purchases, recency, frequency,
   //   monetary (number);
-  //   event types product.viewed, product.added_to_cart, page.viewed,
-  //   email.sent, email.opened, email.clicked, sms.sent, push.opened,
-  //   search.performed, each with string properties (category, sku, campaign,
-  //   ...; see the .cc) and number property `price` where it applies;
+  //   behaviour event types page.viewed, product.viewed, search.performed,
+  //   cart.item_added, cart.item_removed, checkout.started and every custom
+  //   x.<name> (behaviour.h: IsCustomEventType), each with the properties of
+  //   BehaviourPropertySpecs (category, sku, currency, campaign: string;
+  //   value, quantity: number);
+  //   message event types email.sent, email.opened, email.clicked, sms.sent,
+  //   push.opened with property campaign (string);
   //   order properties category, sku, currency (string).
   // No custom attribute is declared: each tenant adds its own.
   static FieldCatalog Default();
@@ -80,6 +83,8 @@ class FieldCatalog {
 
   // nullptr when unknown. `name` is canonical (consent.email.marketing).
   const FieldSpec* FindField(absl::string_view name) const;
+  // A custom type x.<name> not declared with AddEventType has the behaviour
+  // properties.
   const PropertySpecs* FindEventType(absl::string_view type) const;
   const PropertySpecs& order_properties() const { return order_properties_; }
 

@@ -1,5 +1,10 @@
 #include "services/segmentation/storage/pg_fact_repository.h"
 
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "libs/common/status_macros.h"
 #include "libs/events/consumer.h"
 #include "libs/pg/sql.h"
@@ -69,6 +74,110 @@ const pg::NamedQuery kUnmergeCustomer{
     "WHERE tenant_id = $1 AND placed_by = $2::uuid AND customer_id = $3::uuid",
     0};
 
+// Behaviour (schema/004_behaviour.sql). A visitor's anonymous facts and its
+// link are written under a transaction-level advisory lock of the visitor
+// (taken in key order), so an anonymous fact and the visitor's link (or its
+// customer's erasure) committing concurrently cannot miss each other.
+const std::string kVisitorLockKey = "hashtext($1::text || ':' || v)";
+const std::string kLockVisitorsSql =
+    "SELECT pg_advisory_xact_lock(hashtext('segmentation.visitor'), k) FROM (SELECT DISTINCT ";
+const pg::NamedQuery kLockVisitors{
+    "lock_visitors",
+    kLockVisitorsSql + kVisitorLockKey + " AS k FROM unnest($2::text[]) v ORDER BY k) s"};
+const pg::NamedQuery kLockLinkedVisitors{
+    "lock_linked_visitors",
+    kLockVisitorsSql + kVisitorLockKey +
+        " AS k FROM (SELECT visitor_id AS v FROM segmentation.visitor_links WHERE tenant_id = $1 "
+        "AND customer_id = ANY($2::uuid[])) l ORDER BY k) s"};
+// Once per event id. The subject: the customer the fact names, else its
+// visitor's linked customer; it counts for the subject's survivor, if any.
+const pg::NamedQuery kRecordBehaviour{
+    "record_behaviour",
+    "INSERT INTO segmentation.behaviour (tenant_id, event_id, customer_id, subject_id, "
+    "visitor_id, type, occurred_at, sku, category_path, value, currency_code, quantity, campaign) "
+    "SELECT $1, e.id::uuid, coalesce(m.survivor_id, s.subject), s.subject, e.vid, e.type, "
+    "'epoch'::timestamptz + e.occ * interval '1 microsecond', nullif(e.sku, ''), "
+    "nullif(e.cat, '')::text[], nullif(e.val, 0), nullif(e.cur, ''), nullif(e.qty, 0), "
+    "nullif(e.camp, '') FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int8[], "
+    "$7::text[], $8::text[], $9::float8[], $10::text[], $11::int8[], $12::text[]) "
+    "AS e(id, cid, vid, type, occ, sku, cat, val, cur, qty, camp) "
+    "CROSS JOIN LATERAL (SELECT coalesce(nullif(e.cid, '')::uuid, (SELECT l.customer_id FROM "
+    "segmentation.visitor_links l WHERE l.tenant_id = $1 AND l.visitor_id = e.vid)) AS subject) s "
+    "LEFT JOIN segmentation.merges m ON m.tenant_id = $1 AND m.source_id = s.subject "
+    "ON CONFLICT (tenant_id, event_id) DO NOTHING",
+    0};
+const pg::NamedQuery kAddVisitorLink{
+    "add_visitor_link",
+    "INSERT INTO segmentation.visitor_links (tenant_id, visitor_id, customer_id) "
+    "VALUES ($1, $2, $3::uuid) ON CONFLICT DO NOTHING",
+    0};
+// The visitor's anonymous facts count for its linked customer (its survivor).
+const pg::NamedQuery kStitchVisitor{
+    "stitch_visitor",
+    "UPDATE segmentation.behaviour b SET subject_id = l.customer_id, "
+    "customer_id = coalesce(m.survivor_id, l.customer_id) FROM segmentation.visitor_links l "
+    "LEFT JOIN segmentation.merges m ON m.tenant_id = l.tenant_id AND m.source_id = l.customer_id "
+    "WHERE l.tenant_id = $1 AND l.visitor_id = $2 AND b.tenant_id = $1 AND b.visitor_id = $2 "
+    "AND b.customer_id IS NULL",
+    0};
+const pg::NamedQuery kMergeBehaviour{"merge_behaviour",
+                                     "UPDATE segmentation.behaviour SET customer_id = $3::uuid "
+                                     "WHERE tenant_id = $1 AND customer_id = $2::uuid",
+                                     0};
+const pg::NamedQuery kUnmergeBehaviour{
+    "unmerge_behaviour",
+    "UPDATE segmentation.behaviour SET customer_id = $2::uuid "
+    "WHERE tenant_id = $1 AND subject_id = $2::uuid AND customer_id = $3::uuid",
+    0};
+const pg::NamedQuery kEraseBehaviour{
+    "erase_behaviour",
+    "WITH l AS (DELETE FROM segmentation.visitor_links WHERE tenant_id = $1 "
+    "AND customer_id = ANY($2::uuid[])) DELETE FROM segmentation.behaviour WHERE tenant_id = $1 "
+    "AND (customer_id = ANY($2::uuid[]) OR subject_id = ANY($2::uuid[]))",
+    0};
+const std::string kBehaviourColumns =
+    "customer_id::text, type, " + pg::MicrosColumn("occurred_at") +
+    ", coalesce(sku, ''), array_to_json(coalesce(category_path, '{}'))::text, coalesce(value, 0), "
+    "coalesce(currency_code::text, ''), coalesce(quantity, 0), coalesce(campaign, '')";
+const pg::NamedQuery kSelectBehaviour{
+    "select_behaviour",
+    "SELECT " + kBehaviourColumns +
+        " FROM segmentation.behaviour WHERE tenant_id = $1 AND customer_id IS NOT NULL "
+        "ORDER BY customer_id, occurred_at, event_id",
+    9};
+const pg::NamedQuery kSelectBehaviourOf{
+    "select_behaviour_of",
+    "SELECT " + kBehaviourColumns +
+        " FROM segmentation.behaviour WHERE tenant_id = $1 AND customer_id = $2::uuid "
+        "ORDER BY occurred_at, event_id",
+    9};
+
+absl::StatusOr<std::vector<domain::CustomerEvent>> EventsOf(const std::string& tenant,
+                                                            const pqxx::result& r) {
+  std::vector<domain::CustomerEvent> out;
+  out.reserve(r.size());
+  for (const pqxx::row& row : r) {
+    events::BehaviourFact f;
+    f.tenant_id = tenant;
+    f.customer_id = row[0].as<std::string>();
+    f.type = row[1].as<std::string>();
+    f.occurred_time = absl::FromUnixMicros(row[2].as<int64_t>());
+    f.sku = row[3].as<std::string>();
+    try {
+      f.category_path =
+          nlohmann::json::parse(row[4].as<std::string>()).get<std::vector<std::string>>();
+    } catch (const nlohmann::json::exception&) {
+      return absl::DataLossError("stored behaviour fact with an unreadable category path");
+    }
+    f.value = row[5].as<double>();
+    f.currency_code = row[6].as<std::string>();
+    f.quantity = row[7].as<int64_t>();
+    f.utm_campaign = row[8].as<std::string>();
+    out.push_back({f.customer_id, domain::SegmentEventOf(f)});
+  }
+  return out;
+}
+
 std::vector<domain::PurchaseRecord> RecordsOf(const pqxx::result& r) {
   std::vector<domain::PurchaseRecord> out;
   out.reserve(r.size());
@@ -89,8 +198,11 @@ std::vector<domain::PurchaseRecord> RecordsOf(const pqxx::result& r) {
 }  // namespace
 
 std::vector<pg::NamedQuery> PgFactRepository::Queries() {
-  return {kSelectPurchases, kKnowsCustomer, kRecordOrder,    kAddCustomer,
-          kEraseCustomers,  kMergeCustomer, kUnmergeCustomer};
+  return {kSelectPurchases,    kKnowsCustomer,    kRecordOrder,     kAddCustomer,
+          kEraseCustomers,     kMergeCustomer,    kUnmergeCustomer, kLockVisitors,
+          kLockLinkedVisitors, kRecordBehaviour,  kAddVisitorLink,  kStitchVisitor,
+          kMergeBehaviour,     kUnmergeBehaviour, kEraseBehaviour,  kSelectBehaviour,
+          kSelectBehaviourOf};
 }
 
 absl::StatusOr<std::vector<domain::PurchaseRecord>> PgFactRepository::Purchases(
@@ -139,18 +251,92 @@ absl::Status PgFactRepository::ApplyCustomerChange(const events::CustomerChange&
       case events::CustomerChange::Kind::kCreated:
         pool_.Exec(tx, kAddCustomer, c.tenant_id, c.customer_id);
         break;
-      case events::CustomerChange::Kind::kErased:
-        pool_.Exec(tx, kEraseCustomers, c.tenant_id, pg::TextArrayLiteral(c.erased_ids));
+      case events::CustomerChange::Kind::kErased: {
+        const std::string ids = pg::TextArrayLiteral(c.erased_ids);
+        pool_.Exec(tx, kEraseCustomers, c.tenant_id, ids);
+        pool_.Exec(tx, kLockLinkedVisitors, c.tenant_id, ids);
+        pool_.Exec(tx, kEraseBehaviour, c.tenant_id, ids);
         break;
+      }
       case events::CustomerChange::Kind::kMerged:
         pool_.Exec(tx, kMergeCustomer, c.tenant_id, c.other_id, c.customer_id);
+        pool_.Exec(tx, kMergeBehaviour, c.tenant_id, c.other_id, c.customer_id);
         break;
       case events::CustomerChange::Kind::kUnmerged:
         pool_.Exec(tx, kUnmergeCustomer, c.tenant_id, c.other_id, c.customer_id);
+        pool_.Exec(tx, kUnmergeBehaviour, c.tenant_id, c.other_id, c.customer_id);
         break;
     }
     return absl::OkStatus();
   });
+}
+
+absl::Status PgFactRepository::RecordBehaviour(const std::string& tenant,
+                                               const std::vector<events::BehaviourFact>& facts) {
+  std::vector<std::string> ids, customers, visitors, types, occurred, skus, categories, values,
+      currencies, quantities, campaigns;
+  std::set<std::string> anonymous;  // visitors of anonymous facts
+  for (const events::BehaviourFact& f : facts) {
+    ids.push_back(f.event_id);
+    customers.push_back(f.customer_id);
+    visitors.push_back(f.visitor_id);
+    types.push_back(f.type);
+    occurred.push_back(absl::StrCat(absl::ToUnixMicros(f.occurred_time)));
+    skus.push_back(f.sku);
+    categories.push_back(f.category_path.empty() ? "" : pg::TextArrayLiteral(f.category_path));
+    values.push_back(absl::StrFormat("%.17g", f.value));
+    currencies.push_back(f.currency_code);
+    quantities.push_back(absl::StrCat(f.quantity));
+    campaigns.push_back(f.utm_campaign);
+    if (f.customer_id.empty() && !f.visitor_id.empty()) anonymous.insert(f.visitor_id);
+  }
+  return pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    if (!anonymous.empty()) {
+      pool_.Exec(
+          tx, kLockVisitors, tenant,
+          pg::TextArrayLiteral(std::vector<std::string>(anonymous.begin(), anonymous.end())));
+    }
+    pool_.Exec(tx, kRecordBehaviour, tenant, pg::TextArrayLiteral(ids),
+               pg::TextArrayLiteral(customers), pg::TextArrayLiteral(visitors),
+               pg::TextArrayLiteral(types), pg::TextArrayLiteral(occurred),
+               pg::TextArrayLiteral(skus), pg::TextArrayLiteral(categories),
+               pg::TextArrayLiteral(values), pg::TextArrayLiteral(currencies),
+               pg::TextArrayLiteral(quantities), pg::TextArrayLiteral(campaigns));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PgFactRepository::LinkVisitor(const events::CustomerIdentified& link) {
+  return pool_.WithTenantTx(link.tenant_id, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(bool first,
+                         events::MarkProcessed(tx, kSchema, "segmentation", link.event_id));
+    if (!first) return absl::OkStatus();
+    pool_.Exec(tx, kLockVisitors, link.tenant_id, pg::TextArrayLiteral({link.visitor_id}));
+    pool_.Exec(tx, kAddVisitorLink, link.tenant_id, link.visitor_id, link.customer_id);
+    pool_.Exec(tx, kStitchVisitor, link.tenant_id, link.visitor_id);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<domain::CustomerEvent>> PgFactRepository::Behaviour(
+    const std::string& tenant) {
+  std::vector<domain::CustomerEvent> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(out, EventsOf(tenant, pool_.Exec(tx, kSelectBehaviour, tenant)));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<domain::CustomerEvent>> PgFactRepository::BehaviourOf(
+    const std::string& tenant, const std::string& customer_id) {
+  std::vector<domain::CustomerEvent> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(out,
+                         EventsOf(tenant, pool_.Exec(tx, kSelectBehaviourOf, tenant, customer_id)));
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 }  // namespace crm::segmentation::storage

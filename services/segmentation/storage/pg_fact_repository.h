@@ -1,6 +1,7 @@
 #pragma once
-// FactRepository over PostgreSQL (schema segmentation): the customers and
-// orders the engine keeps from customer.* and order.* events.
+// FactRepository over PostgreSQL (schema segmentation): the customers,
+// orders and behaviour the engine keeps from customer.*, order.* and
+// behaviour.* events.
 #include <string>
 #include <vector>
 
@@ -24,6 +25,12 @@ class PgFactRepository final : public app::FactRepository {
   absl::Status RecordOrders(const std::string& tenant,
                             const std::vector<events::OrderFact>& facts) override;
   absl::Status ApplyCustomerChange(const events::CustomerChange& change) override;
+  absl::Status RecordBehaviour(const std::string& tenant,
+                               const std::vector<events::BehaviourFact>& facts) override;
+  absl::Status LinkVisitor(const events::CustomerIdentified& link) override;
+  absl::StatusOr<std::vector<domain::CustomerEvent>> Behaviour(const std::string& tenant) override;
+  absl::StatusOr<std::vector<domain::CustomerEvent>> BehaviourOf(
+      const std::string& tenant, const std::string& customer_id) override;
 
  private:
   pg::Pool& pool_;

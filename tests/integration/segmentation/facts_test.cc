@@ -1,15 +1,19 @@
 // The segmentation engine's storage on PostgreSQL as the app role (RLS on):
 // order facts keep their newest version, customer changes apply once per
-// event id (merge, unmerge, erasure re-point or delete orders), a refit is
-// stored and replayed through the unit of work, and every read is the
-// tenant's own. Schema segmentation is reset once per process; every test
+// event id (merge, unmerge, erasure re-point or delete orders), behaviour
+// facts are kept once per event id and stitched to the customer a visitor is
+// identified as (whichever comes first), follow merges and go with erasure,
+// a refit is stored and replayed through the unit of work, and every read is
+// the tenant's own. Schema segmentation is reset once per process; every test
 // works in tenants of its own.
 #include "services/segmentation/app/facts.h"
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -86,6 +90,38 @@ int64_t OrdersOf(const std::string& tenant, const std::string& customer) {
   return s->orders;
 }
 
+events::BehaviourFact Behaviour(const std::string& tenant, const std::string& customer,
+                                const std::string& visitor, absl::Time at,
+                                std::string type = "product.viewed") {
+  events::BehaviourFact f;
+  f.tenant_id = tenant;
+  f.event_id = NewId();
+  f.type = std::move(type);
+  f.customer_id = customer;
+  f.visitor_id = visitor;
+  f.occurred_time = at;
+  return f;
+}
+
+events::CustomerIdentified Identified(const std::string& tenant, const std::string& customer,
+                                      const std::string& visitor) {
+  return {tenant, NewId(), customer, visitor};
+}
+
+std::vector<domain::CustomerEvent> BehaviourOf(const std::string& tenant,
+                                               const std::string& customer) {
+  auto got = TheEnv().facts_repo->BehaviourOf(tenant, customer);
+  REQUIRE(got.ok());
+  for (const domain::CustomerEvent& e : *got) CHECK(e.customer_id == customer);
+  return *std::move(got);
+}
+
+std::vector<domain::CustomerEvent> AllBehaviour(const std::string& tenant) {
+  auto got = TheEnv().facts_repo->Behaviour(tenant);
+  REQUIRE(got.ok());
+  return *std::move(got);
+}
+
 void ApplyAll(const std::vector<app::Fact>& facts) {
   for (const absl::Status& s : TheEnv().facts->Apply(facts)) REQUIRE(s.ok());
 }
@@ -124,6 +160,141 @@ TEST_CASE("merge, unmerge and erasure re-point or delete a customer's orders onc
   ApplyAll({Change(Kind::kErased, tenant, a)});
   CHECK(OrdersOf(tenant, a) == -1);  // not found: no customer, no orders
   CHECK(OrdersOf(tenant, b) == 1);
+}
+
+TEST_CASE("behaviour facts are recorded once per event id with the properties segments read",
+          "[segmentation][pg][behaviour]") {
+  const std::string tenant = NewId(), other = NewId(), c = NewId();
+  const absl::Time t0 = absl::FromUnixMicros(1'770'000'000'123'456);
+  events::BehaviourFact full = Behaviour(tenant, c, "v-1", t0, "cart.item_added");
+  full.sku = "SKU-1";
+  full.category_path = {"Music", "Jazz \"live\"", "a,b{c}"};  // quoted in the array literal
+  full.value = 0.1 + 0.2;
+  full.currency_code = "CHF";
+  full.quantity = 3;
+  full.utm_campaign = "spring";
+  const events::BehaviourFact bare = Behaviour(tenant, c, "", t0 + absl::Minutes(1), "x.signup");
+  // Twice in one batch, again in the next: stored once.
+  ApplyAll({full, bare, full});
+  ApplyAll({full, bare});
+  std::vector<domain::CustomerEvent> got = BehaviourOf(tenant, c);
+  REQUIRE(got.size() == 2);
+  const domain::SegmentEvent& e = got[0].event;  // time order
+  CHECK(e.type == "cart.item_added");
+  CHECK(absl::ToUnixMicros(e.time) == 1'770'000'000'123'456);
+  CHECK(e.properties.size() == 6);
+  CHECK(std::get<std::string>(e.properties.at("category")) == "Music/Jazz \"live\"/a,b{c}");
+  CHECK(std::get<std::string>(e.properties.at("sku")) == "SKU-1");
+  CHECK(std::get<double>(e.properties.at("value")) == 0.1 + 0.2);  // exactly
+  CHECK(std::get<std::string>(e.properties.at("currency")) == "CHF");
+  CHECK(std::get<double>(e.properties.at("quantity")) == 3.0);
+  CHECK(std::get<std::string>(e.properties.at("campaign")) == "spring");
+  CHECK(got[1].event.type == "x.signup");
+  CHECK(got[1].event.properties.empty());
+  CHECK(AllBehaviour(tenant).size() == 2);
+  // Another tenant reads nothing, and its facts of the same event id are its own.
+  CHECK(AllBehaviour(other).empty());
+  CHECK(BehaviourOf(other, c).empty());
+  events::BehaviourFact theirs = full;
+  theirs.tenant_id = other;
+  ApplyAll({theirs});
+  CHECK(BehaviourOf(other, c).size() == 1);
+  CHECK(BehaviourOf(tenant, c).size() == 2);
+}
+
+TEST_CASE("anonymous behaviour counts once for the customer its visitor is identified as",
+          "[segmentation][pg][behaviour]") {
+  const std::string tenant = NewId(), c = NewId(), d = NewId();
+  const absl::Time t0 = absl::FromUnixSeconds(1'770'000'000);
+  SECTION("events before the link") {
+    ApplyAll({Behaviour(tenant, "", "v1", t0), Behaviour(tenant, "", "v1", t0 + absl::Hours(1)),
+              Behaviour(tenant, "", "v2", t0)});
+    CHECK(AllBehaviour(tenant).empty());  // anonymous: counted for no one yet
+    const events::CustomerIdentified link = Identified(tenant, c, "v1");
+    ApplyAll({link});
+    CHECK(BehaviourOf(tenant, c).size() == 2);
+    // A replay, and another link of the same visitor, change nothing.
+    ApplyAll({link, Identified(tenant, d, "v1")});
+    CHECK(BehaviourOf(tenant, c).size() == 2);
+    CHECK(BehaviourOf(tenant, d).empty());
+    CHECK(AllBehaviour(tenant).size() == 2);
+    // Later anonymous events of the visitor count for the customer too.
+    ApplyAll({Behaviour(tenant, "", "v1", t0 + absl::Hours(2))});
+    CHECK(BehaviourOf(tenant, c).size() == 3);
+  }
+  SECTION("the link before the events") {
+    ApplyAll({Identified(tenant, c, "v1"), Behaviour(tenant, "", "v1", t0),
+              Behaviour(tenant, c, "v1", t0 + absl::Hours(1))});
+    CHECK(BehaviourOf(tenant, c).size() == 2);
+    // An event naming another customer counts for that one, whatever its visitor.
+    ApplyAll({Behaviour(tenant, d, "v1", t0)});
+    CHECK(BehaviourOf(tenant, c).size() == 2);
+    CHECK(BehaviourOf(tenant, d).size() == 1);
+  }
+  SECTION("another tenant's link does not stitch") {
+    const std::string other = NewId();
+    ApplyAll({Behaviour(tenant, "", "v1", t0), Identified(other, c, "v1")});
+    CHECK(AllBehaviour(tenant).empty());
+    CHECK(AllBehaviour(other).empty());
+  }
+}
+
+TEST_CASE("anonymous events and the visitor's link committing concurrently never miss each other",
+          "[segmentation][pg][behaviour]") {
+  const std::string tenant = NewId(), c = NewId();
+  const absl::Time t0 = absl::FromUnixSeconds(1'770'000'000);
+  constexpr int kVisitors = 40;
+  std::vector<std::string> visitors;
+  for (int i = 0; i < kVisitors; ++i) visitors.push_back(absl::StrCat("cv-", i));
+  std::atomic<int> failed{0};  // Catch2's assertions are not thread-safe
+  std::thread events([&] {
+    for (const std::string& v : visitors) {
+      for (const absl::Status& s : TheEnv().facts->Apply({Behaviour(tenant, "", v, t0)})) {
+        if (!s.ok()) ++failed;
+      }
+    }
+  });
+  std::thread links([&] {
+    for (const std::string& v : visitors) {
+      for (const absl::Status& s : TheEnv().facts->Apply({Identified(tenant, c, v)})) {
+        if (!s.ok()) ++failed;
+      }
+    }
+  });
+  events.join();
+  links.join();
+  CHECK(failed == 0);
+  CHECK(BehaviourOf(tenant, c).size() == kVisitors);
+}
+
+TEST_CASE("behaviour follows merges and goes with erasure", "[segmentation][pg][behaviour]") {
+  const std::string tenant = NewId(), a = NewId(), b = NewId(), c = NewId();
+  const absl::Time t0 = absl::FromUnixSeconds(1'770'000'000);
+  ApplyAll({Change(Kind::kCreated, tenant, a), Change(Kind::kCreated, tenant, b),
+            Behaviour(tenant, a, "", t0), Identified(tenant, a, "va"),
+            Behaviour(tenant, "", "va", t0), Behaviour(tenant, b, "", t0)});
+  const events::CustomerChange merge = Change(Kind::kMerged, tenant, b, a);  // a into b
+  // After the merge: named a, and anonymous of a's visitor, both count for b.
+  ApplyAll({merge, Behaviour(tenant, a, "", t0 + absl::Hours(1)),
+            Behaviour(tenant, "", "va", t0 + absl::Hours(1)), Identified(tenant, a, "va2"),
+            Behaviour(tenant, "", "va2", t0)});
+  CHECK(BehaviourOf(tenant, a).empty());
+  CHECK(BehaviourOf(tenant, b).size() == 6);
+  // b into c: a's behaviour follows the chain.
+  ApplyAll({Change(Kind::kMerged, tenant, c, b)});
+  CHECK(BehaviourOf(tenant, c).size() == 6);
+  ApplyAll({Change(Kind::kUnmerged, tenant, c, b)});
+  CHECK(BehaviourOf(tenant, b).size() == 1);  // b's own; a's stay with c (the known gap)
+  CHECK(BehaviourOf(tenant, c).size() == 5);
+  // Erasure of c (and a merged into it): its behaviour and visitor links go.
+  events::CustomerChange erase = Change(Kind::kErased, tenant, c);
+  erase.erased_ids = {c, a};
+  ApplyAll({erase});
+  CHECK(BehaviourOf(tenant, c).empty());
+  CHECK(BehaviourOf(tenant, a).empty());
+  CHECK(BehaviourOf(tenant, b).size() == 1);
+  ApplyAll({Behaviour(tenant, "", "va", t0 + absl::Hours(3))});  // no longer linked
+  CHECK(AllBehaviour(tenant).size() == 1);
 }
 
 TEST_CASE("a refit is stored, replayed by its key, and read by its tenant only",

@@ -85,6 +85,53 @@ TEST_CASE("segment checker: unknown names are refused with their position",
   CHECK(Invalid("count > 1") == "line 1, column 1: unknown field 'count'");
 }
 
+TEST_CASE("segment checker: the behaviour event types customer-store tracks",
+          "[segmentation][segment]") {
+  // Each type, with every property its events carry.
+  for (const char* type : {"page.viewed", "product.viewed", "search.performed", "cart.item_added",
+                           "cart.item_removed", "checkout.started"}) {
+    const std::string text =
+        std::string("count(") + type +
+        R"(, category = "Music", sku IN ("A-1", "B-2"), value >= 10, currency = "CHF", )"
+        R"(quantity > 1, campaign != "spring", 30d) >= 1)";
+    INFO(text);
+    CHECK(CompileSegment(text, Catalog()).ok());
+  }
+  // Properties the events do not carry (no URL, title, query, brand) and
+  // types customer-store does not emit are refused.
+  CHECK(absl::StrContains(Invalid(R"(count(page.viewed, path = "/a", 7d) > 0)"),
+                          "unknown property 'path' of page.viewed (known: campaign, category, "
+                          "currency, quantity, sku, value)"));
+  CHECK(absl::StrContains(Invalid(R"(count(search.performed, query = "shoes", 7d) > 0)"),
+                          "unknown property 'query'"));
+  CHECK(absl::StrContains(Invalid("count(product.viewed, price > 1, 7d) > 0"),
+                          "unknown property 'price'"));
+  CHECK(Invalid("count(product.added_to_cart, 7d) > 0") ==
+        "line 1, column 1: unknown event type 'product.added_to_cart'");
+  // The message types stay for delivery's events.
+  CHECK(CompileSegment(R"(count(email.clicked, campaign = "spring", 30d) >= 1)", Catalog()).ok());
+}
+
+TEST_CASE("segment checker: custom event types x.<name>", "[segmentation][segment]") {
+  CheckedSegment s = Compiled(
+      R"(count(x.signup, 30d) >= 1 AND count(x.plan.upgraded, value > 100, currency = "CHF", 365d) = 0)");
+  CHECK(s.dependencies.event_types == std::set<std::string>{"x.signup", "x.plan.upgraded"});
+  CHECK(s.dependencies.ReadsChange(ChangeKind::kEvents, "x.signup"));
+  CHECK_FALSE(s.dependencies.ReadsChange(ChangeKind::kEvents, "x.other"));
+  CHECK(absl::StrContains(Invalid("count(x.signup, plan = \"gold\", 7d) > 0"),
+                          "unknown property 'plan' of x.signup (known: campaign"));
+  CHECK(absl::StrContains(Invalid("count(x.SignUp, 7d) > 0"),
+                          "unknown event type 'x.SignUp' (custom types are x.<name>"));
+  CHECK(absl::StrContains(Invalid("count(x.a123456789_123456789_123456789_123456789_123456789_"
+                                  "1234567890123, 7d) > 0"),
+                          "unknown event type"));
+  CHECK(Invalid("count(y.signup, 7d) > 0") == "line 1, column 1: unknown event type 'y.signup'");
+  // A tenant's declared type of that name wins.
+  FieldCatalog c = Catalog();
+  c.AddEventType("x.signup", {{"plan", FieldType::kString}});
+  CHECK(CompileSegment(R"(count(x.signup, plan = "gold", 7d) > 0)", c).ok());
+}
+
 TEST_CASE("segment checker: type mismatches", "[segmentation][segment]") {
   CHECK(Invalid("clv = \"high\"") == "line 1, column 7: clv is number, compared with a string");
   CHECK(Invalid("profile.country = 3") ==
@@ -105,8 +152,8 @@ TEST_CASE("segment checker: type mismatches", "[segmentation][segment]") {
   CHECK(Invalid("spent(365d) = true") ==
         "line 1, column 15: spent() is number, compared with a "
         "bool");
-  CHECK(Invalid("count(product.viewed, price = \"cheap\", 7d) > 0") ==
-        "line 1, column 31: price is number, compared with a string");
+  CHECK(Invalid("count(product.viewed, value = \"cheap\", 7d) > 0") ==
+        "line 1, column 31: value is number, compared with a string");
   CHECK(Invalid("count(product.viewed, category > \"A\", 7d) > 0") ==
         "line 1, column 23: category is string: it takes = != or IN, not >");
 }

@@ -45,7 +45,7 @@ bool Matches(const std::string& text, const CustomerSnapshot& c, absl::Time now 
 }
 
 SegmentEvent View(absl::Time t, const std::string& category) {
-  return SegmentEvent{"product.viewed", t, {{"category", category}, {"price", 25.0}}};
+  return SegmentEvent{"product.viewed", t, {{"category", category}, {"value", 25.0}}};
 }
 
 SegmentPurchase Purchase(absl::Time t, double amount, std::vector<std::string> categories = {},
@@ -155,9 +155,9 @@ TEST_CASE("segment eval: windowed event counts", "[segmentation][segment]") {
     CHECK(Eval(R"(count(product.viewed, category != "Music/Jazz", 7d) = 1)", c, t0 + 4 * kDay)
               .matches);
     CHECK(
-        Eval(R"(count(product.viewed, category = "Music", price >= 25, 7d) = 5)", c, t0 + 4 * kDay)
+        Eval(R"(count(product.viewed, category = "Music", value >= 25, 7d) = 5)", c, t0 + 4 * kDay)
             .matches);
-    CHECK(Eval(R"(count(product.viewed, category = "Music", price > 25, 7d) = 0)", c, t0 + 4 * kDay)
+    CHECK(Eval(R"(count(product.viewed, category = "Music", value > 25, 7d) = 0)", c, t0 + 4 * kDay)
               .matches);
     CHECK(Eval(R"(count(product.viewed, category = "Mus", 7d) = 0)", c, t0 + 4 * kDay).matches);
   }

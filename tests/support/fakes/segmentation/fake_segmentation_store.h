@@ -3,13 +3,15 @@
 // (services/segmentation/app/ports.h), keeping the ports' contracts: tenant
 // scoping, the newest version of each order, customer changes once per event
 // id (created, erased with their orders, merged / unmerged re-pointing
-// orders), and the unit of work's key discipline and all-or-nothing writes
+// orders), behaviour facts once per event id following visitor links and
+// merges, and the unit of work's key discipline and all-or-nothing writes
 // (FakeUnitOfWork) for refits.
 #include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "services/segmentation/app/ports.h"
@@ -27,17 +29,25 @@ class FakeSegmentationStore final : public segmentation::app::ModelRepository,
     PurchaseRecord record;
     std::string placed_by;
   };
+  struct BehaviourRow {
+    events::BehaviourFact fact;
+    std::string subject;   // the customer named, or the visitor's linked one; "" anonymous
+    std::string customer;  // the subject's survivor, else the subject
+  };
   struct Tenant {
     std::optional<ClvModel> model;
     std::map<std::string, Order> orders;  // by order id
     std::set<std::string> customers;
     std::map<std::string, std::string> merges;  // source -> survivor
+    std::map<std::string, BehaviourRow> behaviour;     // by event id
+    std::map<std::string, std::string> visitor_links;  // visitor -> customer
   };
   struct State {
     std::map<std::string, Tenant> tenants;
     std::set<std::string> processed;  // event ids
     std::vector<std::string> emitted;
-    std::optional<absl::Status> fail;  // RecordOrders of several facts fails with it
+    std::optional<absl::Status>
+        fail;  // RecordOrders / RecordBehaviour of several facts fail with it
   };
 
   absl::StatusOr<ClvModel> Write(
@@ -108,12 +118,22 @@ class FakeSegmentationStore final : public segmentation::app::ModelRepository,
               const bool gone = it->second.record.customer_id == id || it->second.placed_by == id;
               it = gone ? t.orders.erase(it) : std::next(it);
             }
+            for (auto it = t.behaviour.begin(); it != t.behaviour.end();) {
+              const bool gone = it->second.customer == id || it->second.subject == id;
+              it = gone ? t.behaviour.erase(it) : std::next(it);
+            }
+            for (auto it = t.visitor_links.begin(); it != t.visitor_links.end();) {
+              it = it->second == id ? t.visitor_links.erase(it) : std::next(it);
+            }
           }
           break;
         case Kind::kMerged:
           t.merges[c.other_id] = c.customer_id;
           for (auto& [_, o] : t.orders) {
             if (o.record.customer_id == c.other_id) o.record.customer_id = c.customer_id;
+          }
+          for (auto& [_, b] : t.behaviour) {
+            if (b.customer == c.other_id) b.customer = c.customer_id;
           }
           break;
         case Kind::kUnmerged:
@@ -123,10 +143,55 @@ class FakeSegmentationStore final : public segmentation::app::ModelRepository,
               o.record.customer_id = c.other_id;
             }
           }
+          for (auto& [_, b] : t.behaviour) {
+            if (b.subject == c.other_id && b.customer == c.customer_id) b.customer = c.other_id;
+          }
           break;
       }
       return absl::OkStatus();
     });
+  }
+
+  absl::Status RecordBehaviour(const std::string& tenant,
+                               const std::vector<events::BehaviourFact>& facts) override {
+    return uow_.WithMutable([&](State& st) -> absl::Status {
+      if (st.fail && facts.size() > 1) return *st.fail;
+      Tenant& t = st.tenants[tenant];
+      for (const events::BehaviourFact& f : facts) {
+        if (t.behaviour.count(f.event_id) > 0) continue;
+        BehaviourRow b{f, f.customer_id, ""};
+        if (b.subject.empty()) {
+          auto link = t.visitor_links.find(f.visitor_id);
+          if (link != t.visitor_links.end()) b.subject = link->second;
+        }
+        b.customer = SurvivorOf(t, b.subject);
+        t.behaviour.emplace(f.event_id, std::move(b));
+      }
+      return absl::OkStatus();
+    });
+  }
+  absl::Status LinkVisitor(const events::CustomerIdentified& link) override {
+    return uow_.WithMutable([&](State& st) -> absl::Status {
+      if (!st.processed.insert(link.event_id).second) return absl::OkStatus();
+      Tenant& t = st.tenants[link.tenant_id];
+      const std::string& customer =
+          t.visitor_links.emplace(link.visitor_id, link.customer_id).first->second;
+      for (auto& [_, b] : t.behaviour) {
+        if (b.customer.empty() && b.fact.visitor_id == link.visitor_id) {
+          b.subject = customer;
+          b.customer = SurvivorOf(t, customer);
+        }
+      }
+      return absl::OkStatus();
+    });
+  }
+  absl::StatusOr<std::vector<segmentation::domain::CustomerEvent>> Behaviour(
+      const std::string& tenant) override {
+    return uow_.WithMutable([&](State& st) { return EventsOf(st.tenants[tenant], nullptr); });
+  }
+  absl::StatusOr<std::vector<segmentation::domain::CustomerEvent>> BehaviourOf(
+      const std::string& tenant, const std::string& customer) override {
+    return uow_.WithMutable([&](State& st) { return EventsOf(st.tenants[tenant], &customer); });
   }
 
   // RecordOrders with more than one fact fails with `s` until cleared.
@@ -152,6 +217,31 @@ class FakeSegmentationStore final : public segmentation::app::ModelRepository,
     Tenant& t_;
     std::vector<std::string>& emitted_;
   };
+
+  static std::string SurvivorOf(const Tenant& t, const std::string& customer) {
+    auto it = t.merges.find(customer);
+    return it == t.merges.end() ? customer : it->second;
+  }
+  // The facts that count for a customer (`customer`, or any), by customer,
+  // time and event id.
+  static std::vector<segmentation::domain::CustomerEvent> EventsOf(const Tenant& t,
+                                                                   const std::string* customer) {
+    std::vector<const BehaviourRow*> rows;
+    for (const auto& [_, b] : t.behaviour) {
+      if (!b.customer.empty() && (customer == nullptr || b.customer == *customer)) {
+        rows.push_back(&b);
+      }
+    }
+    std::sort(rows.begin(), rows.end(), [](const BehaviourRow* l, const BehaviourRow* r) {
+      return std::tie(l->customer, l->fact.occurred_time, l->fact.event_id) <
+             std::tie(r->customer, r->fact.occurred_time, r->fact.event_id);
+    });
+    std::vector<segmentation::domain::CustomerEvent> out;
+    for (const BehaviourRow* b : rows) {
+      out.push_back({b->customer, segmentation::domain::SegmentEventOf(b->fact)});
+    }
+    return out;
+  }
 
   static std::vector<PurchaseRecord> Records(const Tenant& t, const std::string& customer) {
     std::vector<PurchaseRecord> out;

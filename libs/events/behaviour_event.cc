@@ -1,0 +1,70 @@
+#include "libs/events/behaviour_event.h"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+
+namespace crm::events {
+namespace {
+
+constexpr char kPrefix[] = "behaviour.";
+
+std::string OptionalString(const nlohmann::json& p, const char* key) {
+  return p.contains(key) ? p.at(key).get<std::string>() : std::string();
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<BehaviourFact>> BehaviourFactOf(
+    const crm::events::v1::EventEnvelope& e) {
+  if (!absl::StartsWith(e.type(), kPrefix)) return std::optional<BehaviourFact>();
+  BehaviourFact f;
+  f.tenant_id = e.tenant_id();
+  f.type = e.type().substr(sizeof(kPrefix) - 1);
+  if (f.type.empty()) return absl::InvalidArgumentError("behaviour event without a type");
+  try {
+    nlohmann::json p = nlohmann::json::parse(e.payload_json());
+    f.event_id = p.at("event_id").get<std::string>();
+    f.customer_id = OptionalString(p, "customer_id");
+    f.visitor_id = OptionalString(p, "visitor_id");
+    int64_t occurred_us = 0;
+    if (!absl::SimpleAtoi(p.at("occurred_at_us").get<std::string>(), &occurred_us)) {
+      return absl::InvalidArgumentError("behaviour event with a malformed occurred_at_us");
+    }
+    f.occurred_time = absl::FromUnixMicros(occurred_us);
+    f.sku = OptionalString(p, "sku");
+    if (p.contains("category_path")) {
+      f.category_path = p.at("category_path").get<std::vector<std::string>>();
+    }
+    if (p.contains("value")) f.value = p.at("value").get<double>();
+    f.currency_code = OptionalString(p, "currency_code");
+    if (p.contains("quantity")) f.quantity = p.at("quantity").get<int64_t>();
+    f.utm_campaign = OptionalString(p, "utm_campaign");
+  } catch (const nlohmann::json::exception&) {
+    return absl::InvalidArgumentError("behaviour event payload is not the documented JSON");
+  }
+  if (!std::isfinite(f.value)) {
+    return absl::InvalidArgumentError("behaviour event with a non-finite value");
+  }
+  return std::optional<BehaviourFact>(std::move(f));
+}
+
+absl::StatusOr<std::optional<CustomerIdentified>> CustomerIdentifiedOf(
+    const crm::events::v1::EventEnvelope& e) {
+  if (e.type() != "customer.identified") return std::optional<CustomerIdentified>();
+  CustomerIdentified c;
+  c.tenant_id = e.tenant_id();
+  c.event_id = e.event_id();
+  try {
+    nlohmann::json p = nlohmann::json::parse(e.payload_json());
+    c.customer_id = p.at("customer_id").get<std::string>();
+    c.visitor_id = p.at("visitor_id").get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+    return absl::InvalidArgumentError("customer.identified payload is not the documented JSON");
+  }
+  return std::optional<CustomerIdentified>(std::move(c));
+}
+
+}  // namespace crm::events

@@ -1,0 +1,128 @@
+// Reading customer-store's behaviour.* and customer.identified events
+// (docs/events.md) into their contracts.
+#include "libs/events/behaviour_event.h"
+
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "libs/events/customer_event.h"
+
+namespace {
+
+using crm::events::BehaviourFactOf;
+using crm::events::CustomerIdentifiedOf;
+using crm::events::v1::EventEnvelope;
+
+constexpr char kTenant[] = "11111111-1111-4111-8111-111111111111";
+constexpr char kCustomer[] = "22222222-2222-4222-8222-222222222222";
+constexpr char kEventId[] = "33333333-3333-4333-8333-333333333333";
+
+EventEnvelope Envelope(const std::string& type, const std::string& payload) {
+  EventEnvelope e;
+  e.set_event_id("44444444-4444-4444-8444-444444444444");
+  e.set_tenant_id(kTenant);
+  e.set_type(type);
+  e.set_producer("customer-store");
+  e.set_payload_json(payload);
+  return e;
+}
+
+TEST_CASE("a behaviour event with every property is read into a BehaviourFact",
+          "[events][behaviour]") {
+  // As customer-store writes it (storage/pg_behaviour.cc, EmitEvents).
+  auto f = BehaviourFactOf(
+      Envelope("behaviour.cart.item_added",
+               R"({"event_id":"33333333-3333-4333-8333-333333333333","type":"cart.item_added",)"
+               R"("customer_id":"22222222-2222-4222-8222-222222222222","visitor_id":"v-1",)"
+               R"("occurred_at_us":"1700000000123456","device_class":2,"sku":"SKU-9",)"
+               R"("category_path":["Music","Jazz"],"value":19.9,"currency_code":"CHF",)"
+               R"("quantity":2,"utm_campaign":"spring"})"));
+  REQUIRE(f.ok());
+  REQUIRE(f->has_value());
+  const crm::events::BehaviourFact& b = **f;
+  CHECK(b.tenant_id == kTenant);
+  CHECK(b.event_id == kEventId);
+  CHECK(b.type == "cart.item_added");
+  CHECK(b.customer_id == kCustomer);
+  CHECK(b.visitor_id == "v-1");
+  CHECK(absl::ToUnixMicros(b.occurred_time) == 1700000000123456);
+  CHECK(b.sku == "SKU-9");
+  CHECK(b.category_path == std::vector<std::string>{"Music", "Jazz"});
+  CHECK(b.value == 19.9);
+  CHECK(b.currency_code == "CHF");
+  CHECK(b.quantity == 2);
+  CHECK(b.utm_campaign == "spring");
+}
+
+TEST_CASE("an anonymous behaviour event without properties leaves them unset",
+          "[events][behaviour]") {
+  auto f = BehaviourFactOf(
+      Envelope("behaviour.x.signup",
+               R"({"event_id":"33333333-3333-4333-8333-333333333333","type":"x.signup",)"
+               R"("customer_id":"","visitor_id":"v-2","occurred_at_us":"1","device_class":0})"));
+  REQUIRE(f.ok());
+  REQUIRE(f->has_value());
+  CHECK((*f)->type == "x.signup");
+  CHECK((*f)->customer_id.empty());
+  CHECK((*f)->visitor_id == "v-2");
+  CHECK((*f)->sku.empty());
+  CHECK((*f)->category_path.empty());
+  CHECK((*f)->value == 0);
+  CHECK((*f)->currency_code.empty());
+  CHECK((*f)->quantity == 0);
+  CHECK((*f)->utm_campaign.empty());
+}
+
+TEST_CASE("other events are not behaviour facts", "[events][behaviour]") {
+  for (const char* type : {"customer.created", "order.placed", "behaviourx.page.viewed"}) {
+    auto f = BehaviourFactOf(Envelope(type, "{}"));
+    REQUIRE(f.ok());
+    CHECK_FALSE(f->has_value());
+  }
+}
+
+TEST_CASE("a behaviour event with a malformed payload is refused", "[events][behaviour]") {
+  for (const char* payload : {
+           "not json",
+           R"({"occurred_at_us":"1"})",                                       // no event_id
+           R"({"event_id":"e","occurred_at_us":1})",                          // time not a string
+           R"({"event_id":"e","occurred_at_us":"soon"})",                     // time not a number
+           R"({"event_id":"e","occurred_at_us":"1","category_path":"a/b"})",  // not a list
+           R"({"event_id":"e","occurred_at_us":"1","value":"19.9"})",         // value not a number
+       }) {
+    INFO(payload);
+    CHECK(BehaviourFactOf(Envelope("behaviour.page.viewed", payload)).status().code() ==
+          absl::StatusCode::kInvalidArgument);
+  }
+  CHECK(BehaviourFactOf(Envelope("behaviour.", R"({"event_id":"e","occurred_at_us":"1"})"))
+            .status()
+            .code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("customer.identified is read into a CustomerIdentified, and is no CustomerChange",
+          "[events][behaviour]") {
+  const EventEnvelope e =
+      Envelope("customer.identified",
+               R"({"customer_id":"22222222-2222-4222-8222-222222222222","visitor_id":"v-1",)"
+               R"("earlier_events":"3"})");
+  auto c = CustomerIdentifiedOf(e);
+  REQUIRE(c.ok());
+  REQUIRE(c->has_value());
+  CHECK((*c)->tenant_id == kTenant);
+  CHECK((*c)->event_id == e.event_id());
+  CHECK((*c)->customer_id == kCustomer);
+  CHECK((*c)->visitor_id == "v-1");
+  // The consumers of customer.* changes (transaction, segmentation) skip it.
+  auto change = crm::events::CustomerChangeOf(e);
+  REQUIRE(change.ok());
+  CHECK_FALSE(change->has_value());
+  // Other events are not identifications; a malformed one is refused.
+  auto other = CustomerIdentifiedOf(Envelope("customer.created", "{}"));
+  REQUIRE(other.ok());
+  CHECK_FALSE(other->has_value());
+  CHECK(CustomerIdentifiedOf(Envelope("customer.identified", R"({"customer_id":"x"})"))
+            .status()
+            .code() == absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
