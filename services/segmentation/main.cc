@@ -31,8 +31,8 @@ int main() {
   common::SystemClock clock;
   segmentation::storage::PgSegmentRepository segments_repository(rt->pg());
   segmentation::app::Models models(models_repository, facts_repository, clock);
-  segmentation::app::LiveSegments segments(segments_repository, models_repository, clock,
-                                           segmentation::domain::FieldCatalog::Default(),
+  segmentation::app::LiveSegments segments(segments_repository, facts_repository, models_repository,
+                                           clock, segmentation::domain::FieldCatalog::Default(),
                                            live.refresh_every);
   segmentation::api::SegmentationGrpcService service(models, segments, rt->executor(),
                                                      rt->rpc_metrics(), rt->tokens());

@@ -121,6 +121,12 @@ void AddTouchedCustomers(const Fact& fact, std::map<std::string, std::set<std::s
     ids.insert(change->customer_id);
     if (!change->other_id.empty()) ids.insert(change->other_id);
     ids.insert(change->erased_ids.begin(), change->erased_ids.end());
+  } else if (const auto* event = std::get_if<events::BehaviourFact>(&fact)) {
+    // An anonymous event counts for a customer once its visitor is
+    // identified: customer.identified touches that customer then.
+    if (!event->customer_id.empty()) out[event->tenant_id].insert(event->customer_id);
+  } else if (const auto* identified = std::get_if<events::CustomerIdentified>(&fact)) {
+    out[identified->tenant_id].insert(identified->customer_id);
   }
 }
 

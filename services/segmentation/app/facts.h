@@ -17,7 +17,8 @@ using Fact = std::variant<events::OrderFact, events::CustomerChange, events::Beh
 
 // The customers whose facts `fact` changes, by tenant: an order's customer
 // (the live segments also read the survivor of a merged one), a merge's or
-// unmerge's two customers, every erased id.
+// unmerge's two customers, every erased id, a behaviour event's customer, an
+// identified visitor's customer.
 void AddTouchedCustomers(const Fact& fact, std::map<std::string, std::set<std::string>>& out);
 
 class Facts {

@@ -8,6 +8,7 @@
 #include "libs/common/errors.h"
 #include "libs/common/etag.h"
 #include "libs/common/status_macros.h"
+#include "services/segmentation/domain/behaviour.h"
 #include "services/segmentation/domain/segment_graph.h"
 
 namespace crm::segmentation::app {
@@ -59,16 +60,41 @@ struct LiveSegments::Tenant {
   absl::Time context_time = absl::InfinitePast();
 };
 
-LiveSegments::LiveSegments(SegmentRepository& segments, ModelRepository& models,
-                           const common::Clock& clock, domain::FieldCatalog catalog,
-                           absl::Duration refresh_every)
+LiveSegments::LiveSegments(SegmentRepository& segments, FactRepository& facts,
+                           ModelRepository& models, const common::Clock& clock,
+                           domain::FieldCatalog catalog, absl::Duration refresh_every)
     : segments_(segments),
+      facts_(facts),
       models_(models),
       clock_(clock),
       catalog_(std::move(catalog)),
       refresh_every_(refresh_every) {}
 
 LiveSegments::~LiveSegments() = default;
+
+absl::StatusOr<std::vector<domain::LiveCustomer>> LiveSegments::CustomersOf(
+    const std::string& tenant, const std::optional<std::vector<std::string>>& ids) {
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::LiveCustomer> customers,
+                       segments_.Customers(tenant, ids));
+  if (!ids) {
+    CRM_ASSIGN_OR_RETURN(std::vector<domain::CustomerEvent> events, facts_.Behaviour(tenant));
+    std::map<std::string, std::vector<domain::SegmentEvent>> by_customer;
+    for (domain::CustomerEvent& e : events) {
+      by_customer[e.customer_id].push_back(std::move(e.event));
+    }
+    for (domain::LiveCustomer& c : customers) {
+      auto it = by_customer.find(c.customer_id);
+      if (it != by_customer.end()) c.events = std::move(it->second);
+    }
+    return customers;
+  }
+  for (domain::LiveCustomer& c : customers) {
+    CRM_ASSIGN_OR_RETURN(std::vector<domain::CustomerEvent> events,
+                         facts_.BehaviourOf(tenant, c.customer_id));
+    for (domain::CustomerEvent& e : events) c.events.push_back(std::move(e.event));
+  }
+  return customers;
+}
 
 LiveSegments::Tenant& LiveSegments::TenantOf(const std::string& tenant) {
   absl::MutexLock l(&mu_);
@@ -117,7 +143,7 @@ absl::Status LiveSegments::ReadyLocked(const std::string& tenant, Tenant& t) {
 absl::Status LiveSegments::LoadCustomersLocked(const std::string& tenant, Tenant& t) {
   const absl::Time started = clock_.Now();
   CRM_ASSIGN_OR_RETURN(std::vector<domain::LiveCustomer> customers,
-                       segments_.Customers(tenant, std::nullopt));
+                       CustomersOf(tenant, std::nullopt));
   CRM_ASSIGN_OR_RETURN(auto rows, segments_.AllMemberships(tenant));
   CRM_ASSIGN_OR_RETURN(std::optional<domain::ClvModel> model, models_.GetClvModel(tenant));
   t.index = domain::CustomerIndex();
@@ -429,8 +455,7 @@ absl::Status LiveSegments::Touch(const std::string& tenant,
   CRM_RETURN_IF_ERROR(ReadyLocked(tenant, t));
   // No segment: nothing to keep. Just loaded: already read what changed.
   if (!t.customers_loaded || fresh) return absl::OkStatus();
-  CRM_ASSIGN_OR_RETURN(std::vector<domain::LiveCustomer> rows,
-                       segments_.Customers(tenant, customer_ids));
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::LiveCustomer> rows, CustomersOf(tenant, customer_ids));
   std::set<uint32_t> which;
   for (const std::string& id : customer_ids) {
     if (std::optional<uint32_t> i = t.index.Find(id)) {

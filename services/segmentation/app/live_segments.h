@@ -59,7 +59,8 @@ struct LiveStats {
 
 class LiveSegments {
  public:
-  LiveSegments(SegmentRepository& segments, ModelRepository& models, const common::Clock& clock,
+  LiveSegments(SegmentRepository& segments, FactRepository& facts, ModelRepository& models,
+               const common::Clock& clock,
                domain::FieldCatalog catalog = domain::FieldCatalog::Default(),
                absl::Duration refresh_every = absl::Hours(1));
   ~LiveSegments();
@@ -119,7 +120,11 @@ class LiveSegments {
                                       std::vector<domain::SegmentDefinition> all,
                                       Outcome outcome);
 
+  absl::StatusOr<std::vector<domain::LiveCustomer>> CustomersOf(
+      const std::string& tenant, const std::optional<std::vector<std::string>>& ids);
+
   SegmentRepository& segments_;
+  FactRepository& facts_;
   ModelRepository& models_;
   const common::Clock& clock_;
   const domain::FieldCatalog catalog_;

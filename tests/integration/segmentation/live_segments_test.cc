@@ -54,7 +54,7 @@ Env& TheEnv() {
 // One running engine: its own memory over the shared tables.
 struct Engine {
   explicit Engine(crm::testing::FixedClock& clock)
-      : live(*TheEnv().segments_repo, *TheEnv().models_repo, clock) {}
+      : live(*TheEnv().segments_repo, *TheEnv().facts_repo, *TheEnv().models_repo, clock) {}
   app::LiveSegments live;
 };
 
@@ -301,6 +301,51 @@ TEST_CASE("a retried create answers the first call, merges and erasure move memb
   CHECK(preview->count == 1);
   CHECK(preview->sample == std::vector<std::string>{ada});
   CHECK(CountIn(tenant, "SELECT count(*) FROM segmentation.segments") == 1);
+}
+
+events::BehaviourFact View(const std::string& tenant, const std::string& customer,
+                           const std::string& visitor, absl::Time at) {
+  events::BehaviourFact f;
+  f.tenant_id = tenant;
+  f.event_id = common::NewUuid();
+  f.type = "product.viewed";
+  f.customer_id = customer;
+  f.visitor_id = visitor;
+  f.occurred_time = at;
+  f.sku = "SKU-1";
+  f.category_path = {"Music", "Jazz"};
+  return f;
+}
+
+TEST_CASE("behaviour counts in windows: views enter, a stitched visitor counts, the window expires",
+          "[segmentation][live][behaviour]") {
+  const std::string tenant = common::NewUuid();
+  const std::string ada = common::NewUuid();
+  crm::testing::FixedClock clock(absl::FromUnixSeconds(1790000000));
+  Created(tenant, ada);
+  Engine engine(clock);
+  REQUIRE(engine.live
+              .Create(Actor(tenant), Draft("jazz", "count(product.viewed, category = \"Music\", "
+                                                   "7d) >= 2"))
+              .ok());
+  // One view as Ada, one earlier as an anonymous visitor identified later.
+  std::vector<app::Fact> facts{View(tenant, ada, "", clock.Now() - absl::Hours(2)),
+                               View(tenant, "", "v-1", clock.Now() - absl::Hours(3))};
+  for (const absl::Status& s : TheEnv().facts->Apply(facts)) REQUIRE(s.ok());
+  REQUIRE(engine.live.Touch(tenant, {ada}).ok());
+  CHECK(engine.live.Get(tenant, "jazz")->member_count == 0);
+  events::CustomerIdentified link{tenant, common::NewUuid(), ada, "v-1"};
+  REQUIRE(TheEnv().facts->Apply({link})[0].ok());
+  std::map<std::string, std::set<std::string>> touched;
+  app::AddTouchedCustomers(link, touched);
+  REQUIRE(engine.live.Touch(tenant, {touched[tenant].begin(), touched[tenant].end()}).ok());
+  CHECK(engine.live.Get(tenant, "jazz")->member_count == 1);
+  CHECK(Published(tenant, "segment.entered", ada, "jazz") == 1);
+  // The older view leaves the 7-day window 7 days after it happened.
+  clock.Advance(absl::Hours(24 * 7) - absl::Hours(3));
+  REQUIRE(engine.live.Tick().ok());
+  CHECK(Published(tenant, "segment.exited", ada, "jazz") == 1);
+  CHECK(engine.live.Get(tenant, "jazz")->member_count == 0);
 }
 
 TEST_CASE("segments and members are the tenant's own", "[segmentation][live][tenancy]") {
