@@ -78,11 +78,21 @@ class TenantIsolation(stack.E2ETestCase):
         while rest("GET", "/v1/customers/%s/scores" % cls.cid, cls.a).status != 200:
             assert time.time() < deadline, "segmentation never learnt of A's customer"
             time.sleep(0.2)
+        # A's live segment, over A's customers only.
+        r = rest("POST", "/v1/segments?requestId=" + stack.unique("seg"), cls.a,
+                 {"segmentId": "a-only", "displayName": "A only", "expression": "NOT purchased(30d)"})
+        assert r.status == 200, r
+        cls.segment = r.json()
+        deadline = time.time() + 30
+        while rest("GET", "/v1/segments/a-only", cls.a).json().get("memberCount") != "1":
+            assert time.time() < deadline, "A's customer never entered A's segment"
+            time.sleep(0.2)
 
     def assert_not_found(self, r, what):
         self.assertEqual(r.status, 404, (what, r))
         self.assertEqual(r.json()["error"]["status"], "NOT_FOUND", what)
-        self.assertIn(r.reason(), ("CUSTOMER_NOT_FOUND", "API_KEY_NOT_FOUND"), what)
+        self.assertIn(r.reason(), ("CUSTOMER_NOT_FOUND", "API_KEY_NOT_FOUND", "SEGMENT_NOT_FOUND"),
+                      what)
         # The message gives no hint that the id exists elsewhere.
         self.assertNotIn("tenant", r.json()["error"]["message"].lower(), what)
 
@@ -109,6 +119,12 @@ class TenantIsolation(stack.E2ETestCase):
             ("POST", "/v1/apiKeys/%s:revoke" % self.a_key["id"], {}, {}),
             ("GET", "/v1/customers/%s/scores" % cid, None, {}),
             ("POST", "/v1/customers/%s:identify" % cid, {"visitorId": "vis-b"}, {}),
+            ("GET", "/v1/customers/%s/segments" % cid, None, {}),
+            ("GET", "/v1/segments/a-only", None, {}),
+            ("PATCH", "/v1/segments/a-only?requestId=" + stack.unique("p"),
+             {"displayName": "Mallory"}, {}),
+            ("DELETE", "/v1/segments/a-only?requestId=" + stack.unique("d"), None, {}),
+            ("GET", "/v1/segments/a-only/members", None, {}),
         ]
         for method, path, body, headers in routes:
             r = rest(method, path, self.b, body, headers=headers)
@@ -144,6 +160,17 @@ class TenantIsolation(stack.E2ETestCase):
              seg.GetCustomerScoresRequest(customer_id=cid)),
             (store.IdentifyCustomer, cs.IdentifyCustomerRequest(customer_id=cid,
                                                                 visitor_id="vis-b")),
+            (seg_grpc.SegmentationServiceStub(channel).GetCustomerSegments,
+             seg.GetCustomerSegmentsRequest(customer_id=cid)),
+            (seg_grpc.SegmentationServiceStub(channel).GetSegment,
+             seg.GetSegmentRequest(segment_id="a-only")),
+            (seg_grpc.SegmentationServiceStub(channel).UpdateSegment,
+             seg.UpdateSegmentRequest(segment_id="a-only", segment=seg.Segment(display_name="M"),
+                                      request_id=stack.unique("u"))),
+            (seg_grpc.SegmentationServiceStub(channel).DeleteSegment,
+             seg.DeleteSegmentRequest(segment_id="a-only", request_id=stack.unique("d"))),
+            (seg_grpc.SegmentationServiceStub(channel).ListSegmentMembers,
+             seg.ListSegmentMembersRequest(segment_id="a-only")),
         ]
         for fn, req in calls:
             what = "%s %s" % (type(req).__name__, str(req).replace("\n", " "))
@@ -152,7 +179,29 @@ class TenantIsolation(stack.E2ETestCase):
             self.assertEqual(cm.exception.code(), grpc.StatusCode.NOT_FOUND,
                              (what, cm.exception.details()))
             self.assertIn(stack.reason_of(cm.exception),
-                          ("CUSTOMER_NOT_FOUND", "API_KEY_NOT_FOUND"), what)
+                          ("CUSTOMER_NOT_FOUND", "API_KEY_NOT_FOUND", "SEGMENT_NOT_FOUND"), what)
+
+    def test_b_sees_none_of_a_segments(self):
+        r = rest("GET", "/v1/segments", self.b)
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn("a-only", [x["segmentId"] for x in r.json().get("segments", [])])
+        # A segment over A's segment is an unknown reference in B.
+        r = rest("POST", "/v1/segments?requestId=" + stack.unique("s"), self.b,
+                 {"segmentId": "b-over-a", "displayName": "B",
+                  "expression": 'in_segment("a-only")'})
+        self.assertEqual((r.status, r.reason()), (400, "SEGMENT_INVALID"), r)
+        # B's dry run counts none of A's customers.
+        r = rest("POST", "/v1/segments:preview", self.b, {"expression": "NOT purchased(30d)"})
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn(self.cid, r.json().get("sampleCustomerIds", []))
+        stub = seg_grpc.SegmentationServiceStub(channel)
+        with self.assertRaises(grpc.RpcError) as cm:
+            list(stub.ExportSegmentMembers(seg.ExportSegmentMembersRequest(segment_id="a-only"),
+                                           metadata=stack.auth(self.b), timeout=DEADLINE))
+        self.assertEqual(cm.exception.code(), grpc.StatusCode.NOT_FOUND)
+        # A still has its segment and member.
+        r = rest("GET", "/v1/segments/a-only/members", self.a)
+        self.assertEqual([m["customerId"] for m in r.json().get("members", [])], [self.cid])
 
     def test_b_list_and_search_never_return_a(self):
         seen = []

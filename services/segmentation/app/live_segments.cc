@@ -443,7 +443,13 @@ absl::StatusOr<MemberPage> LiveSegments::Members(const std::string& tenant, cons
 
 absl::StatusOr<std::vector<CustomerSegment>> LiveSegments::SegmentsOf(
     const std::string& tenant, const std::string& customer_id) {
-  return segments_.SegmentsOf(tenant, customer_id);
+  CRM_ASSIGN_OR_RETURN(std::vector<CustomerSegment> out, segments_.SegmentsOf(tenant, customer_id));
+  if (!out.empty()) return out;
+  CRM_ASSIGN_OR_RETURN(bool known, facts_.KnowsCustomer(tenant, customer_id));
+  if (!known) {
+    return common::WithReason(absl::NotFoundError("customer not found"), "CUSTOMER_NOT_FOUND");
+  }
+  return out;
 }
 
 absl::Status LiveSegments::Touch(const std::string& tenant,

@@ -80,7 +80,8 @@ class LiveSegments {
                                          int sample_size);
   absl::StatusOr<MemberPage> Members(const std::string& tenant, const std::string& id,
                                      const std::string& after, int limit);
-  // In segment id order; empty for a customer in none (or unknown).
+  // In segment id order. NOT_FOUND (CUSTOMER_NOT_FOUND) for a customer the
+  // engine does not know.
   absl::StatusOr<std::vector<CustomerSegment>> SegmentsOf(const std::string& tenant,
                                                           const std::string& customer_id);
 

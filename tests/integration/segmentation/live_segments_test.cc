@@ -359,7 +359,7 @@ TEST_CASE("segments and members are the tenant's own", "[segmentation][live][ten
   CHECK(engine.live.List(other, "", 10)->empty());
   CHECK(engine.live.Members(other, "buyers", "", 10).status().code() ==
         absl::StatusCode::kNotFound);
-  CHECK(engine.live.SegmentsOf(other, ada)->empty());
+  CHECK(common::ReasonOf(engine.live.SegmentsOf(other, ada).status()) == "CUSTOMER_NOT_FOUND");
   CHECK(common::ReasonOf(engine.live.Delete(Actor(other), "buyers", "")) == "SEGMENT_NOT_FOUND");
   // A segment over another tenant's segment is refused as unknown.
   auto over = engine.live.Create(Actor(other), Draft("mine", "in_segment(\"buyers\")"));

@@ -1,0 +1,236 @@
+"""Live segments (engine 2) through the gateway: a segment is saved, orders
+move customers in, time moves them out (with no event arriving), each change
+is published once, and the segment's API refuses bad input clearly."""
+
+import importlib
+import time
+import unittest
+from urllib.parse import quote as q
+
+import grpc
+from google.protobuf import timestamp_pb2
+
+import stack
+from stack import rest
+
+DEADLINE = 10  # seconds, on every gRPC call
+
+erp = erp_grpc = txn = seg = seg_grpc = None
+channel = None
+
+
+def setUpModule():
+    global erp, erp_grpc, txn, seg, seg_grpc, channel
+    stack.start()
+    txn = importlib.import_module("crm.transaction.v1.transaction_pb2")
+    erp = importlib.import_module("crm.transaction.v1.erp_pb2")
+    erp_grpc = importlib.import_module("crm.transaction.v1.erp_pb2_grpc")
+    seg = importlib.import_module("crm.segmentation.v1.segmentation_pb2")
+    seg_grpc = importlib.import_module("crm.segmentation.v1.segmentation_pb2_grpc")
+    channel = stack.grpc_channel()
+    grpc.channel_ready_future(channel).result(timeout=DEADLINE)
+
+
+def tearDownModule():
+    if channel is not None:
+        channel.close()
+    stack.stop()
+
+
+def create_segment(key, segment_id, expression, name=None, request_id=None):
+    return rest("POST", "/v1/segments?requestId=" + q(request_id or stack.unique("seg")), key,
+                {"segmentId": segment_id, "displayName": name or segment_id,
+                 "expression": expression})
+
+
+def wait_for(what, fn, timeout=30):
+    deadline = time.time() + timeout
+    while True:
+        got = fn()
+        if got:
+            return got
+        if time.time() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.2)
+
+
+def published(tenant, event_type, customer, segment_id):
+    rows = stack.query_db(
+        "SELECT count(*) FROM segmentation.outbox WHERE tenant_id = '%s' AND event_type = '%s' "
+        "AND customer_id = '%s' AND payload->>'segment_id' = '%s'"
+        % (tenant, event_type, customer, segment_id))
+    return int(rows[0][0])
+
+
+class LiveMembership(stack.E2ETestCase):
+    @classmethod
+    def setUpClass(cls):
+        tenant, cls.key = stack.create_tenant()
+        cls.tenant = tenant["id"]
+        r = rest("POST", "/v1/products", cls.key,
+                 {"sku": "TEA", "name": "Tea", "categoryPath": ["Food", "Tea"],
+                  "price": {"amountMinor": "1200", "currencyCode": "CHF"}, "active": True})
+        assert r.status == 200, r
+
+    def order(self, customer, placed_epoch, cents=1200):
+        placed = timestamp_pb2.Timestamp(seconds=int(placed_epoch))
+        o = txn.Order(external_id=stack.unique("o"), currency_code="CHF", customer_id=customer,
+                      channel=txn.SALES_CHANNEL_ERP, placed_time=placed)
+        o.lines.add(sku="TEA", quantity=1, unit_price_minor=cents)
+        stub = erp_grpc.ErpIntegrationServiceStub(channel)
+        resps = list(stub.IngestOrders(iter([erp.IngestOrdersRequest(batch_id=stack.unique("b"),
+                                                                     orders=[o])]),
+                                       metadata=stack.auth(self.key), timeout=DEADLINE))
+        self.assertEqual(sum(r.created for r in resps), 1, resps)
+
+    def count(self, segment_id):
+        r = rest("GET", "/v1/segments/" + segment_id, self.key)
+        self.assertEqual(r.status, 200, r)
+        return int(r.json().get("memberCount", "0"))
+
+    def test_orders_move_customers_in_and_time_moves_them_out(self):
+        self.ada = stack.new_customer(self.key, givenName="Ada")
+        r = create_segment(self.key, "bought-last-hour", "purchased(1h) AND spent(1h) = 7.77",
+                           "Bought for 7.77 in the last hour")
+        self.assertEqual(r.status, 200, r)
+        s = r.json()
+        self.assertEqual((s["version"], s.get("memberCount", "0"), s["readsTime"]),
+                         ("1", "0", True), s)
+        # Ada's order was placed 59 min 48 s ago: she is in at once and out
+        # 12 s later, with no further event.
+        placed = int(time.time()) - 3600 + 12
+        self.order(self.ada, placed, cents=777)
+        wait_for("Ada to enter", lambda: self.count("bought-last-hour") == 1)
+        self.assertGreater(placed + 3600, time.time(), "the test was too slow to see her in")
+        r = rest("GET", "/v1/customers/%s/segments" % self.ada, self.key)
+        self.assertEqual([x["segmentId"] for x in r.json().get("segments", [])],
+                         ["bought-last-hour"], r)
+        r = rest("GET", "/v1/segments/bought-last-hour/members", self.key)
+        self.assertEqual([m["customerId"] for m in r.json()["members"]], [self.ada], r)
+        wait_for("Ada to leave", lambda: self.count("bought-last-hour") == 0, timeout=40)
+        self.assertGreaterEqual(time.time(), placed + 3600)
+        self.assertEqual(published(self.tenant, "segment.entered", self.ada, "bought-last-hour"), 1)
+        self.assertEqual(published(self.tenant, "segment.exited", self.ada, "bought-last-hour"), 1)
+        r = rest("GET", "/v1/customers/%s/segments" % self.ada, self.key)
+        self.assertEqual(r.json().get("segments", []), [], r)
+
+    def test_edit_versions_preview_export_and_delete(self):
+        self.bob = stack.new_customer(self.key, givenName="Bob")
+        self.order(self.bob, time.time() - 60, cents=50000)
+        r = create_segment(self.key, "big-spenders", "spent(365d) >= 100")
+        self.assertEqual(r.status, 200, r)
+        wait_for("Bob to enter", lambda: self.count("big-spenders") == 1)
+        etag = r.json()["etag"]
+        # A dry run before the edit: same count for a lower threshold on CHF.
+        r = rest("POST", "/v1/segments:preview", self.key,
+                 {"expression": 'spent(currency = "CHF", 365d) >= 400', "sampleSize": 5})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json()["count"], r.json()["sampleCustomerIds"]), ("1", [self.bob]), r)
+        r = rest("PATCH", "/v1/segments/big-spenders?requestId=" + stack.unique("e"), self.key,
+                 {"expression": "spent(365d) >= 1000", "etag": etag})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json()["version"], r.json().get("memberCount", "0")), ("2", "0"), r)
+        self.assertEqual(published(self.tenant, "segment.exited", self.bob, "big-spenders"), 1)
+        # The old etag is stale now.
+        r = rest("PATCH", "/v1/segments/big-spenders?requestId=" + stack.unique("e"), self.key,
+                 {"displayName": "x", "etag": etag})
+        self.assertEqual((r.status, r.reason()), (412, "ETAG_MISMATCH"), r)
+        r = rest("PATCH", "/v1/segments/big-spenders?requestId=" + stack.unique("e"), self.key,
+                 {"expression": "spent(365d) >= 100"})
+        self.assertEqual((r.json()["version"], r.json().get("memberCount", "0")), ("3", "1"), r)
+        # Export over gRPC (server stream).
+        stub = seg_grpc.SegmentationServiceStub(channel)
+        members = [m.customer_id for resp in stub.ExportSegmentMembers(
+            seg.ExportSegmentMembersRequest(segment_id="big-spenders"),
+            metadata=stack.auth(self.key), timeout=DEADLINE) for m in resp.members]
+        self.assertEqual(members, [self.bob])
+        r = rest("GET", "/v1/segments", self.key)
+        self.assertIn("big-spenders", [x["segmentId"] for x in r.json()["segments"]])
+        r = rest("DELETE", "/v1/segments/big-spenders?requestId=" + stack.unique("d"), self.key)
+        self.assertEqual(r.status, 200, r)
+        r = rest("GET", "/v1/segments/big-spenders", self.key)
+        self.assertEqual((r.status, r.reason()), (404, "SEGMENT_NOT_FOUND"), r)
+
+    def test_a_retried_create_answers_the_first_call(self):
+        rid = stack.unique("same")
+        first = create_segment(self.key, "retried", "NOT purchased(30d)", request_id=rid)
+        again = create_segment(self.key, "retried", "NOT purchased(30d)", request_id=rid)
+        self.assertEqual((first.status, again.status), (200, 200))
+        self.assertEqual(first.json()["createTime"], again.json()["createTime"])
+        other = create_segment(self.key, "retried", "NOT purchased(7d)", request_id=rid)
+        self.assertEqual((other.status, other.reason()), (422, "IDEMPOTENCY_KEY_REUSED"), other)
+
+
+class BadInput(stack.E2ETestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tenant, cls.key = stack.create_tenant()
+        r = create_segment(cls.key, "base", "purchased(30d)")
+        assert r.status == 200, r
+
+    def assertRefused(self, r, status, reason, field=None):
+        self.assertEqual((r.status, r.reason()), (status, reason), r)
+        if field is not None:
+            self.assertEqual(r.error_field(), field, r)
+
+    def test_expressions_are_checked_with_line_and_column(self):
+        r = create_segment(self.key, "bad", "purchased(30d) AND\n  (clv > ")
+        self.assertRefused(r, 400, "SEGMENT_SYNTAX", "segment.expression")
+        self.assertIn("line 2", r.json()["error"]["message"])
+        self.assertRefused(create_segment(self.key, "bad", 'clv = "high"'), 400, "SEGMENT_INVALID")
+        self.assertRefused(create_segment(self.key, "bad", "nosuchfield > 1"), 400,
+                           "SEGMENT_INVALID")
+        self.assertRefused(create_segment(self.key, "bad", 'in_segment("nope")'), 400,
+                           "SEGMENT_INVALID")
+        self.assertRefused(create_segment(self.key, "bad", "(" * 10000 + "clv > 1"), 400,
+                           "SEGMENT_SYNTAX")
+
+    def test_ids_names_and_cycles(self):
+        self.assertRefused(create_segment(self.key, "Bad Id", "purchased(30d)"), 400,
+                           "INVALID_FIELD", "segment.segment_id")
+        self.assertRefused(create_segment(self.key, "base", "purchased(7d)"), 409,
+                           "SEGMENT_EXISTS")
+        r = create_segment(self.key, "on-base", 'in_segment("base")')
+        self.assertEqual(r.status, 200, r)
+        r = rest("PATCH", "/v1/segments/base?requestId=" + stack.unique("c"), self.key,
+                 {"expression": 'in_segment("on-base")'})
+        self.assertRefused(r, 400, "SEGMENT_CYCLE")
+        self.assertIn("base -> on-base -> base", r.json()["error"]["message"])
+        r = rest("DELETE", "/v1/segments/base?requestId=" + stack.unique("d"), self.key)
+        self.assertRefused(r, 400, "SEGMENT_IN_USE")
+        self.assertIn("on-base", r.json()["error"]["message"])
+
+    def test_bodies_and_parameters(self):
+        r = rest("POST", "/v1/segments?requestId=" + stack.unique("u"), self.key,
+                 {"segmentId": "x", "displayName": "x", "expression": "clv > 1", "colour": "red"})
+        self.assertRefused(r, 400, "UNKNOWN_FIELD")
+        r = rest("POST", "/v1/segments", self.key,
+                 {"segmentId": "x", "displayName": "x", "expression": "clv > 1"})
+        self.assertRefused(r, 400, "INVALID_FIELD", "request_id")
+        r = rest("POST", "/v1/segments?requestId=" + stack.unique("n"), self.key,
+                 {"segmentId": "x", "displayName": "", "expression": "clv > 1"})
+        self.assertRefused(r, 400, "INVALID_FIELD", "segment.display_name")
+        r = rest("GET", "/v1/segments/base/members?pageToken=forged", self.key)
+        self.assertEqual(r.status, 400, r)
+        r = rest("GET", "/v1/segments/base/members?pageSize=-1", self.key)
+        self.assertEqual(r.status, 400, r)
+        r = rest("GET", "/v1/customers/not-a-uuid/segments", self.key)
+        self.assertRefused(r, 400, "INVALID_FIELD", "customer_id")
+        r = rest("POST", "/v1/segments:preview", self.key, {"expression": ""})
+        self.assertRefused(r, 400, "INVALID_FIELD", "expression")
+        r = rest("PATCH", "/v1/segments/base?requestId=" + stack.unique("m")
+                 + "&updateMask=version", self.key, {"version": "9"})
+        self.assertRefused(r, 400, "INVALID_FIELD", "update_mask")
+        # Nothing above was saved.
+        r = rest("GET", "/v1/segments", self.key)
+        self.assertNotIn("x", [x["segmentId"] for x in r.json()["segments"]])
+
+    def test_sales_may_read_but_not_write(self):
+        _, sales = stack.create_key(self.key, ["ROLE_SALES"])
+        self.assertEqual(rest("GET", "/v1/segments", sales).status, 200)
+        r = create_segment(sales, "v", "purchased(30d)")
+        self.assertEqual(r.status, 403, r)
+
+
+if __name__ == "__main__":
+    unittest.main()
