@@ -38,11 +38,26 @@ struct LiveSegments::Compiled {
   std::vector<const domain::LiveSegment*> order;
   bool with_features = false;
   uint64_t unreadable = 0;
+
+  // `changed` and every segment that reads one of them, directly or not, in
+  // evaluation order.
+  std::set<std::string> Affected(const std::set<std::string>& changed) const {
+    std::set<std::string> out = changed;
+    for (const domain::LiveSegment* s : order) {  // referenced ones come first
+      for (const std::string& ref : s->checked.dependencies.segments) {
+        if (out.count(ref)) out.insert(s->id);
+      }
+    }
+    return out;
+  }
 };
 
 struct LiveSegments::Outcome {
   std::vector<domain::MembershipChange> changes;
   std::vector<std::pair<uint32_t, absl::Time>> timers;
+  // Some segments only were evaluated: a timer may only move earlier (the
+  // others' instants are not known here).
+  bool partial = false;
 };
 
 struct LiveSegments::Tenant {
@@ -186,17 +201,31 @@ std::vector<uint32_t> LiveSegments::EveryoneLocked(const Tenant& t) const {
 
 LiveSegments::Outcome LiveSegments::EvaluateLocked(const Tenant& t, const Compiled& segments,
                                                    const std::vector<uint32_t>& which,
-                                                   absl::Time now) const {
+                                                   absl::Time now,
+                                                   const std::set<std::string>* only) const {
   Outcome out;
+  out.partial = only != nullptr;
+  std::vector<const domain::LiveSegment*> ordered;
+  bool features = false;
+  for (const domain::LiveSegment* s : segments.order) {
+    if (only && !only->count(s->id)) continue;
+    ordered.push_back(s);
+    features = features || s->checked.dependencies.Reads(domain::ChangeKind::kFeatures);
+  }
   out.timers.reserve(which.size());
   for (uint32_t i : which) {
     domain::CustomerMemberships m;
     if (t.present[i]) {
-      m = domain::EvaluateCustomer(
-          segments.order,
-          domain::SnapshotOf(t.customers[i], t.context, now, segments.with_features), now);
+      domain::CustomerSnapshot snapshot =
+          domain::SnapshotOf(t.customers[i], t.context, now, features);
+      if (only) {  // the memberships the pass does not recompute
+        for (const domain::LiveSegment* s : segments.order) {
+          if (!only->count(s->id) && t.members.Contains(s->id, i)) snapshot.segments.insert(s->id);
+        }
+      }
+      m = domain::EvaluateCustomer(ordered, std::move(snapshot), now);
     }
-    for (const auto& s : segments.segments) {
+    for (const domain::LiveSegment* s : ordered) {
       const bool was = t.members.Contains(s->id, i);
       const bool is = m.members.count(s->id) > 0;
       if (was != is) out.changes.push_back({s->id, s->version, t.index.IdOf(i), is});
@@ -210,7 +239,13 @@ void LiveSegments::CommitLocked(Tenant& t, const Outcome& outcome) {
   for (const domain::MembershipChange& c : outcome.changes) {
     t.members.Set(c.segment_id, *t.index.Find(c.customer_id), c.entered);
   }
-  for (const auto& [i, when] : outcome.timers) t.timers.Schedule(i, when);
+  for (const auto& [i, when] : outcome.timers) {
+    if (outcome.partial) {
+      t.timers.ScheduleEarlier(i, when);
+    } else {
+      t.timers.Schedule(i, when);
+    }
+  }
 }
 
 absl::Status LiveSegments::ReevaluateLocked(const std::string& tenant, Tenant& t,
@@ -290,7 +325,8 @@ absl::StatusOr<SegmentView> LiveSegments::Create(const outbox::WriteMeta& actor,
             domain::CheckSegmentReferences(GraphOf(all), draft.id, draft.references));
         all.push_back(draft);
         Compiled next = CompileAll(all);
-        outcome = EvaluateLocked(t, next, EveryoneLocked(t), now);
+        const std::set<std::string> only{draft.id};  // no segment reads a new one
+        outcome = EvaluateLocked(t, next, EveryoneLocked(t), now, &only);
         tx.Save(draft);
         CRM_RETURN_IF_ERROR(tx.ApplyMemberships(outcome.changes, now));
         tx.Emit("segment.created", draft);
@@ -328,9 +364,11 @@ absl::StatusOr<SegmentView> LiveSegments::Update(const outbox::WriteMeta& actor,
           if (d.id == id) d = next;
         }
         if (new_version) {
-          // Everyone once under the new expression (and the segments that
-          // read this one).
-          outcome = EvaluateLocked(t, CompileAll(all), EveryoneLocked(t), now);
+          // Everyone once under the new expression, for it and the
+          // segments that read it.
+          Compiled next = CompileAll(all);
+          const std::set<std::string> only = next.Affected({id});
+          outcome = EvaluateLocked(t, next, EveryoneLocked(t), now, &only);
           CRM_RETURN_IF_ERROR(tx.ApplyMemberships(outcome.changes, now));
         }
         tx.Save(next);

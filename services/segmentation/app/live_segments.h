@@ -108,9 +108,11 @@ class LiveSegments {
   absl::Status LoadCustomersLocked(const std::string& tenant, Tenant& t);
   Compiled CompileAll(const std::vector<domain::SegmentDefinition>& defs);
   // The memberships of customers `which` under `segments` (pure: `t` is
-  // only read), against the members `t` holds.
+  // only read), against the members `t` holds; with `only`, of those
+  // segments alone (the others' memberships as `t` holds them).
   Outcome EvaluateLocked(const Tenant& t, const Compiled& segments,
-                         const std::vector<uint32_t>& which, absl::Time now) const;
+                         const std::vector<uint32_t>& which, absl::Time now,
+                         const std::set<std::string>* only = nullptr) const;
   void CommitLocked(Tenant& t, const Outcome& outcome);
   absl::Status ReevaluateLocked(const std::string& tenant, Tenant& t,
                                 const std::vector<uint32_t>& which);

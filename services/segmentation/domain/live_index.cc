@@ -89,6 +89,11 @@ void TimerQueue::DropStale() {
   heap_ = decltype(heap_)(std::greater<Entry>(), std::move(live));
 }
 
+void TimerQueue::ScheduleEarlier(uint32_t customer, absl::Time when) {
+  auto it = due_.find(customer);
+  if (it == due_.end() || when < it->second) Schedule(customer, when);
+}
+
 std::vector<uint32_t> TimerQueue::PopDue(absl::Time now) {
   std::vector<uint32_t> out;
   while (!heap_.empty() && heap_.top().when <= now) {
@@ -114,12 +119,13 @@ std::optional<absl::Time> TimerQueue::Next() {
 CustomerMemberships EvaluateCustomer(const std::vector<const LiveSegment*>& ordered,
                                      CustomerSnapshot snapshot, absl::Time now) {
   CustomerMemberships out;
-  snapshot.segments.clear();
   for (const LiveSegment* s : ordered) {
     SegmentEvaluation e = EvaluateSegment(s->checked, snapshot, now);
     if (e.matches) {
       snapshot.segments.insert(s->id);
       out.members.insert(s->id);
+    } else {
+      snapshot.segments.erase(s->id);
     }
     out.next_change = std::min(out.next_change, e.next_change);
   }

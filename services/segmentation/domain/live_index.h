@@ -63,6 +63,8 @@ class SegmentBitmaps {
 class TimerQueue {
  public:
   void Schedule(uint32_t customer, absl::Time when);  // InfiniteFuture: none
+  // Schedule unless the customer is due earlier already.
+  void ScheduleEarlier(uint32_t customer, absl::Time when);
   std::vector<uint32_t> PopDue(absl::Time now);
   size_t pending() const { return due_.size(); }
   std::optional<absl::Time> Next();  // the earliest pending instant
@@ -92,7 +94,10 @@ struct CustomerMemberships {
 
 // Evaluates `ordered` (each after the segments it references:
 // SegmentEvaluationOrder) for one customer at `now`; in_segment() reads the
-// memberships computed earlier in the same pass.
+// memberships computed earlier in the same pass, and for segments not in
+// `ordered` the ones given in snapshot.segments (so a pass may evaluate only
+// the segments an edit affects). `members` holds the segments of `ordered`
+// the customer is in; next_change is the earliest over `ordered`.
 CustomerMemberships EvaluateCustomer(const std::vector<const LiveSegment*>& ordered,
                                      CustomerSnapshot snapshot, absl::Time now);
 
