@@ -519,6 +519,20 @@ absl::Status LiveSegments::Touch(const std::string& tenant,
     t.present[i] = true;
     which.insert(i);
   }
+  if (t.context.currency_code.empty()) {
+    // The tenant's first purchases: the reporting currency is known now.
+    bool purchases = false;
+    for (uint32_t i : which) purchases = purchases || !t.customers[i].purchases.empty();
+    if (purchases) {
+      CRM_ASSIGN_OR_RETURN(std::optional<domain::ClvModel> model, models_.GetClvModel(tenant));
+      const absl::Time now = clock_.Now();
+      t.context = domain::FeatureContextOf(t.customers, std::move(model), now);
+      t.context_time = now;
+      for (uint32_t i = 0; i < t.customers.size(); ++i) {
+        if (!t.customers[i].purchases.empty()) which.insert(i);
+      }
+    }
+  }
   return ReevaluateLocked(tenant, t, std::vector<uint32_t>(which.begin(), which.end()));
 }
 

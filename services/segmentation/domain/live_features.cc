@@ -79,6 +79,9 @@ CustomerSnapshot SnapshotOf(const LiveCustomer& customer, const FeatureContext& 
   s.events = customer.events;
   s.purchases.reserve(customer.purchases.size());
   for (const LivePurchase& p : customer.purchases) {
+    // Amounts of different currencies are never added up (no exchange
+    // rates): the language sees the reporting currency's purchases.
+    if (p.currency_code != context.currency_code) continue;
     SegmentPurchase sp;
     sp.time = p.time;
     sp.amount = MajorOf(p.net_minor, p.currency_code);

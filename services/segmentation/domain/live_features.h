@@ -14,7 +14,11 @@
 //              built: they move with the population, not with one event)
 //   p_alive, expected_purchases (one year), clv  from the tenant's model
 // A customer without a purchase in the currency has none of these fields
-// (a comparison on them is false).
+// (a comparison on them is false). The snapshot's purchases (what orders(),
+// spent() and purchased() read) are those in the reporting currency too:
+// amounts of different currencies are never added up. Order facts carry no
+// lines yet, so purchases have no categories or skus (a filter on them
+// matches nothing).
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -348,6 +348,19 @@ TEST_CASE("behaviour counts in windows: views enter, a stitched visitor counts, 
   CHECK(engine.live.Get(tenant, "jazz")->member_count == 0);
 }
 
+TEST_CASE("a tenant's first purchase after its first segment counts at once",
+          "[segmentation][live]") {
+  const std::string tenant = common::NewUuid();
+  const std::string ada = common::NewUuid();
+  crm::testing::FixedClock clock(absl::FromUnixSeconds(1790000000));
+  Created(tenant, ada);
+  Engine engine(clock);
+  REQUIRE(engine.live.Create(Actor(tenant), Draft("buyers", "spent(30d) >= 10")).ok());
+  Order(tenant, ada, clock.Now() - absl::Hours(1), 1500);
+  REQUIRE(engine.live.Touch(tenant, {ada}).ok());
+  CHECK(engine.live.Get(tenant, "buyers")->member_count == 1);
+}
+
 TEST_CASE("segments and members are the tenant's own", "[segmentation][live][tenancy]") {
   const std::string tenant = common::NewUuid(), other = common::NewUuid();
   const std::string ada = common::NewUuid();
