@@ -3,23 +3,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "libs/common/errors.h"
+#include "services/segmentation/domain/segment_parser.h"
 
 namespace crm::segmentation::domain {
 namespace {
 
-// Code points of valid UTF-8, or -1.
+// Code points of valid UTF-8 (no overlong forms, surrogates or code points
+// above U+10FFFF: what PostgreSQL stores), or -1.
 long Utf8Length(const std::string& s) {
+  if (FirstInvalidUtf8(s) >= 0) return -1;
   long n = 0;
-  for (size_t i = 0; i < s.size();) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return -1;
-    for (size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return -1;
-    }
-    i += len;
-    ++n;
-  }
+  for (const char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   return n;
 }
 
