@@ -281,13 +281,16 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::GetCustomerView(
                                        ToProto(v, &p);
                                        return p.SerializeAsString();
                                      }));
-    // Serialized messages concatenated parse as their merge: the engines'
-    // sections follow the (possibly cached) own part, their `sections`
-    // entries after its own.
-    v1::CustomerView insights;
-    ToProto(view.insights, &insights);
-    std::string bytes = std::move(view.own_bytes);
-    insights.AppendToString(&bytes);
+    // The engines' sections merged into the (possibly cached) own part, their
+    // `sections` entries after its own. Not appended as bytes: a parser
+    // merges concatenated messages, but the gateway's REST transcoder writes
+    // JSON field by field and would write `sections` twice.
+    v1::CustomerView out;
+    if (!out.ParseFromString(view.own_bytes)) {
+      return absl::InternalError("the stored customer view does not parse");
+    }
+    ToProto(view.insights, &out);
+    std::string bytes = out.SerializeAsString();
     grpc::Slice slice(bytes);
     *response = grpc::ByteBuffer(&slice, 1);
     return absl::OkStatus();

@@ -18,9 +18,9 @@ namespace v1 = ::crm::customer_store::v1;
 
 class ImportReactor;
 
-// GetCustomerView is a raw method: a cache hit is the stored serialized view,
-// sent as it is (no parse, no re-serialization), followed by the serialized
-// sections asked of other engines on every read (app::CustomerViews).
+// GetCustomerView is a raw method: a cache hit is the stored serialized view
+// (no mapping from the domain), into which the sections asked of other
+// engines on every read (app::CustomerViews) are merged.
 using CustomerStoreBase = v1::CustomerStoreService::WithRawCallbackMethod_GetCustomerView<
     v1::CustomerStoreService::CallbackService>;
 

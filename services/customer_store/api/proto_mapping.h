@@ -29,8 +29,8 @@ void ToProto(const domain::Interaction& i, v1::Interaction* p);
 void ToProto(const domain::Identity& i, v1::Identity* p);
 void ToProto(const domain::CustomerView& v, v1::CustomerView* p);
 // The engine-owned sections of the view (scores, segments) and their
-// entries in `sections`: serialized apart and appended to the cached view's
-// bytes (a parse of both reads as one CustomerView).
+// entries in `sections`, merged into the view's own part (appended to its
+// `sections`).
 void ToProto(const domain::ViewInsights& v, v1::CustomerView* p);
 void ToProto(const domain::CustomerExport& e, v1::CustomerExport* p);
 void ToProto(const app::ImportReport& r, v1::ImportCustomersResponse* p);
