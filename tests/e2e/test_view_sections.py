@@ -1,8 +1,9 @@
 """The 360 view's sections from the segmentation engine, through the gateway.
 
 With segmentation up, the view carries `scores` (its section available) and
-`segments` (available once segmentation serves GetCustomerSegments; until
-then the section says UNIMPLEMENTED). Then segmentation is stopped: the view
+`segments` (available once segmentation serves GetCustomerSegments, and then
+a live segment the customer is in shows there; until then the section says
+UNIMPLEMENTED). Then segmentation is stopped: the view
 still answers 200 with customer-store's own sections, both engine sections
 absent and each one's status saying why. This module stops a service of the
 stack, so its tests run in name order and the stack is not reused after it
@@ -10,6 +11,7 @@ stack, so its tests run in name order and the stack is not reused after it
 
 import json
 import signal
+import time
 import unittest
 
 import stack
@@ -83,11 +85,33 @@ class ViewSections(stack.E2ETestCase):
         self.assertEqual(segments["owner"], "segmentation")
         if segments.get("available"):
             self.assertIn("segments", v)  # present, possibly empty
+            self.assertMembershipShows()
         else:
             # Until segmentation serves GetCustomerSegments.
             self.assertNotIn("segments", v)
             self.assertEqual(segments["status"]["code"], "UNIMPLEMENTED", segments)
             self.assertTrue(segments["status"]["message"], segments)
+
+    def assertMembershipShows(self):
+        """A live segment every customer without purchases is in shows in the
+        view's segments section once segmentation has the customer."""
+        seg_id = "noorders%s" % stack.unique("s")[-6:]
+        r = rest("POST", "/v1/segments?requestId=%s" % stack.unique("req"), self.key,
+                 {"segmentId": seg_id, "displayName": "No orders",
+                  "expression": "NOT purchased(3650d)"})
+        self.assertEqual(r.status, 200, r)
+        deadline = time.monotonic() + 15
+        found = []
+        while time.monotonic() < deadline:
+            v, sections = self.view()
+            self.assertTrue(sections["segments"].get("available"), sections)
+            found = [m for m in v["segments"].get("segments", []) if m["segmentId"] == seg_id]
+            if found:
+                break
+            time.sleep(0.2)
+        self.assertEqual(len(found), 1, "segment %s not in the view's segments" % seg_id)
+        self.assertEqual(found[0]["displayName"], "No orders")
+        self.assertIn("enterTime", found[0])
 
     def test_2_sections_with_segmentation_down(self):
         stop_service("segmentation")
