@@ -10,6 +10,9 @@ absl::StatusOr<Config> LoadConfig() {
   CRM_ASSIGN_OR_RETURN(c.service, common::LoadServiceConfig());
   CRM_ASSIGN_OR_RETURN(c.view_cache_ttl, common::EnvDuration("CRM_VIEW_CACHE_TTL", c.view_cache_ttl));
   CRM_ASSIGN_OR_RETURN(c.consumer, common::LoadEventConsumerConfig(4));
+  common::PeerDefaults segmentation;
+  segmentation.timeout = kDefaultSegmentationTimeout;
+  CRM_ASSIGN_OR_RETURN(c.segmentation, common::LoadPeerConfig("segmentation", segmentation));
   return c;
 }
 
@@ -17,6 +20,7 @@ void Config::DumpTo(common::ConfigDump& dump) const {
   service.DumpTo(dump);
   dump.Add("view_cache_ttl", view_cache_ttl);
   consumer.DumpTo(dump);
+  segmentation.DumpTo(dump);
 }
 
 }  // namespace crm::customer_store

@@ -7,17 +7,25 @@
 
 namespace crm::customer_store {
 
+inline constexpr absl::Duration kDefaultSegmentationTimeout = absl::Milliseconds(300);
+
 struct Config {
   common::ServiceConfig service;  // ports, datastores, executor, secrets, relay
   absl::Duration view_cache_ttl = absl::Seconds(60);
   // Order events: CRM_CONSUMER_NAME, CRM_CONSUMER_WORKERS (default 4).
   common::EventConsumerConfig consumer;
+  // The segmentation engine, asked for the 360 view's scores and segments:
+  // CRM_SEGMENTATION_ADDR (required), CRM_SEGMENTATION_TIMEOUT (the deadline
+  // of each call, default 300ms; a section whose call misses it is left out
+  // of the view with its status).
+  common::PeerConfig segmentation;
 
   // Secrets masked (service::Boot logs it at start-up).
   void DumpTo(common::ConfigDump& dump) const;
 };
 
-// From CRM_* environment variables (plus CRM_VIEW_CACHE_TTL); validated once.
+// From CRM_* environment variables (plus CRM_VIEW_CACHE_TTL and the
+// segmentation peer); validated once.
 absl::StatusOr<Config> LoadConfig();
 
 }  // namespace crm::customer_store

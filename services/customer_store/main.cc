@@ -1,16 +1,19 @@
 // customer-store: wiring only. No business logic, no SQL, no proto mapping.
 #include "libs/common/clock.h"
 #include "libs/common/id.h"
+#include "libs/grpcutil/channel.h"
 #include "libs/observability/log.h"
 #include "libs/service/runtime.h"
 #include "services/customer_store/api/grpc_service.h"
 #include "services/customer_store/api/order_events.h"
 #include "services/customer_store/app/behaviour.h"
 #include "services/customer_store/app/customer_store.h"
+#include "services/customer_store/app/customer_views.h"
 #include "services/customer_store/app/import.h"
 #include "services/customer_store/app/merge.h"
 #include "services/customer_store/app/purchases.h"
 #include "services/customer_store/app/resolve.h"
+#include "services/customer_store/clients/grpc_customer_insights.h"
 #include "services/customer_store/config.h"
 #include "services/customer_store/schema_name.h"
 #include "services/customer_store/storage/pg_customer_repository.h"
@@ -32,8 +35,14 @@ int main() {
   customer_store::app::CustomerImporter importer(repository, cache, clock, ids);
   customer_store::app::CustomerResolver resolver(repository, clock, ids);
   customer_store::app::BehaviourTracker tracker(repository, cache, clock, ids);
-  customer_store::api::CustomerStoreGrpcService service(
-      store, merger, importer, rt->executor(), rt->rpc_metrics(), rt->tokens(), resolver, tracker);
+  // The 360 view's scores and segments, asked of segmentation on every read
+  // (CRM_SEGMENTATION_ADDR / _TIMEOUT); a section it cannot give is left out.
+  customer_store::clients::GrpcCustomerInsights insights(
+      grpcutil::MakeChannel(config.segmentation.addr), config.segmentation.timeout);
+  customer_store::app::CustomerViews views(store, insights, config.segmentation.timeout);
+  customer_store::api::CustomerStoreGrpcService service(store, merger, importer, rt->executor(),
+                                                        rt->rpc_metrics(), rt->tokens(), resolver,
+                                                        tracker, views);
 
   // Order events from the transaction engine feed the purchase aggregates.
   customer_store::app::PurchaseProjector projector(repository, cache);

@@ -1,6 +1,7 @@
 #include "services/customer_store/api/grpc_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "libs/common/errors.h"
 #include "libs/common/request_id.h"
 #include "libs/common/status_macros.h"
@@ -271,14 +272,25 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::GetCustomerView(
       return common::WithReason(absl::InvalidArgumentError("the request does not parse"),
                                 "MALFORMED_BODY");
     }
-    CRM_ASSIGN_OR_RETURN(
-        std::string bytes,
-        store_.ViewBytes(rc.tenant_id, req.customer_id(), req.interaction_limit(),
-                         [](const domain::CustomerView& v) {
-                           v1::CustomerView p;
-                           ToProto(v, &p);
-                           return p.SerializeAsString();
-                         }));
+    app::Caller caller{rc.tenant_id,  rc.principal,   rc.roles,
+                       rc.request_id, rc.traceparent, absl::FromChrono(ctx->deadline())};
+    CRM_ASSIGN_OR_RETURN(app::ViewAnswer view,
+                         views_.Read(caller, req.customer_id(), req.interaction_limit(),
+                                     [](const domain::CustomerView& v) {
+                                       v1::CustomerView p;
+                                       ToProto(v, &p);
+                                       return p.SerializeAsString();
+                                     }));
+    // The engines' sections merged into the (possibly cached) own part, their
+    // `sections` entries after its own. Not appended as bytes: a parser
+    // merges concatenated messages, but the gateway's REST transcoder writes
+    // JSON field by field and would write `sections` twice.
+    v1::CustomerView out;
+    if (!out.ParseFromString(view.own_bytes)) {
+      return absl::InternalError("the stored customer view does not parse");
+    }
+    ToProto(view.insights, &out);
+    std::string bytes = out.SerializeAsString();
     grpc::Slice slice(bytes);
     *response = grpc::ByteBuffer(&slice, 1);
     return absl::OkStatus();

@@ -7,6 +7,7 @@
 #include "libs/grpcutil/rpc_metrics.h"
 #include "services/customer_store/app/behaviour.h"
 #include "services/customer_store/app/customer_store.h"
+#include "services/customer_store/app/customer_views.h"
 #include "services/customer_store/app/import.h"
 #include "services/customer_store/app/merge.h"
 #include "services/customer_store/app/resolve.h"
@@ -17,8 +18,9 @@ namespace v1 = ::crm::customer_store::v1;
 
 class ImportReactor;
 
-// GetCustomerView is a raw method: a cache hit is the stored serialized view,
-// sent as it is (no parse, no re-serialization).
+// GetCustomerView is a raw method: a cache hit is the stored serialized view
+// (no mapping from the domain), into which the sections asked of other
+// engines on every read (app::CustomerViews) are merged.
 using CustomerStoreBase = v1::CustomerStoreService::WithRawCallbackMethod_GetCustomerView<
     v1::CustomerStoreService::CallbackService>;
 
@@ -27,7 +29,8 @@ class CustomerStoreGrpcService final : public CustomerStoreBase {
   CustomerStoreGrpcService(app::CustomerStore& store, app::CustomerMerger& merger,
                            app::CustomerImporter& importer, common::Executor& executor,
                            grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens,
-                           app::CustomerResolver& resolver, app::BehaviourTracker& tracker)
+                           app::CustomerResolver& resolver, app::BehaviourTracker& tracker,
+                           app::CustomerViews& views)
       : store_(store),
         merger_(merger),
         importer_(importer),
@@ -35,7 +38,8 @@ class CustomerStoreGrpcService final : public CustomerStoreBase {
         metrics_(metrics),
         tokens_(tokens),
         resolver_(resolver),
-        tracker_(tracker) {}
+        tracker_(tracker),
+        views_(views) {}
 
   grpc::ServerUnaryReactor* CreateCustomer(grpc::CallbackServerContext* ctx,
                                            const v1::CreateCustomerRequest* req,
@@ -107,6 +111,7 @@ class CustomerStoreGrpcService final : public CustomerStoreBase {
   const common::PageTokenCodec& tokens_;
   app::CustomerResolver& resolver_;
   app::BehaviourTracker& tracker_;
+  app::CustomerViews& views_;
 };
 
 }  // namespace crm::customer_store::api

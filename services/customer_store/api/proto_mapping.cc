@@ -8,6 +8,7 @@
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/grpcutil/proto_util.h"
+#include "libs/grpcutil/rpc_metrics.h"
 
 namespace crm::customer_store::api {
 namespace {
@@ -280,6 +281,58 @@ void ToProto(const domain::CustomerView& v, v1::CustomerView* p) {
     x->set_utm_campaign(s.utm_campaign);
   }
   ToTimestamp(absl::Now(), p->mutable_view_time());
+}
+
+void ToProto(const domain::ViewInsights& v, v1::CustomerView* p) {
+  if (v.scores) {
+    const domain::CustomerScores& s = *v.scores;
+    v1::ViewScores* x = p->mutable_scores();
+    x->set_as_of(s.as_of);
+    x->set_currency_code(s.currency_code);
+    x->set_orders(s.orders);
+    x->set_monetary(s.monetary);
+    x->set_last_purchase(s.last_purchase);
+    if (s.rfm) {
+      v1::ViewRfmScore* r = x->mutable_rfm();
+      r->set_recency(s.rfm->recency);
+      r->set_frequency(s.rfm->frequency);
+      r->set_monetary(s.rfm->monetary);
+      r->set_score(s.rfm->score);
+      r->set_segment(s.rfm->segment);
+    }
+    x->set_has_model_scores(s.has_model_scores);
+    x->set_model_absent_reason(s.model_absent_reason);
+    if (s.has_model_scores) {
+      x->set_p_alive(s.p_alive);
+      x->set_churn_risk(s.churn_risk);
+      x->set_horizon(s.horizon);
+      x->set_expected_purchases(s.expected_purchases);
+      x->set_expected_spend(s.expected_spend);
+      x->set_clv(s.clv);
+    }
+  }
+  if (v.segments) {
+    v1::ViewSegments* x = p->mutable_segments();
+    for (const domain::SegmentMembership& m : *v.segments) {
+      v1::ViewSegmentMembership* y = x->add_segments();
+      y->set_segment_id(m.segment_id);
+      y->set_display_name(m.display_name);
+      if (m.enter_time != absl::InfinitePast()) ToTimestamp(m.enter_time, y->mutable_enter_time());
+    }
+  }
+  for (const domain::SectionState& s : v.sections) {
+    v1::ViewSection* x = p->add_sections();
+    x->set_name(s.name);
+    x->set_owner(s.owner);
+    x->set_available(!s.unavailable.has_value());
+    if (s.unavailable) {
+      v1::SectionStatus* st = x->mutable_status();
+      st->set_code(grpcutil::CodeName(static_cast<grpc::StatusCode>(s.unavailable->code)));
+      st->set_reason(s.unavailable->reason);
+      st->set_message(s.unavailable->message);
+      st->set_retryable(s.unavailable->retryable);
+    }
+  }
 }
 
 void ToProto(const domain::CustomerExport& e, v1::CustomerExport* p) {

@@ -9,6 +9,7 @@
 #include "services/customer_store/app/import.h"
 #include "services/customer_store/app/ports.h"
 #include "services/customer_store/domain/customer.h"
+#include "services/customer_store/domain/insights.h"
 
 namespace crm::customer_store::api {
 
@@ -27,6 +28,10 @@ absl::StatusOr<domain::Interaction> FromProto(const v1::Interaction& p);
 void ToProto(const domain::Interaction& i, v1::Interaction* p);
 void ToProto(const domain::Identity& i, v1::Identity* p);
 void ToProto(const domain::CustomerView& v, v1::CustomerView* p);
+// The engine-owned sections of the view (scores, segments) and their
+// entries in `sections`, merged into the view's own part (appended to its
+// `sections`).
+void ToProto(const domain::ViewInsights& v, v1::CustomerView* p);
 void ToProto(const domain::CustomerExport& e, v1::CustomerExport* p);
 void ToProto(const app::ImportReport& r, v1::ImportCustomersResponse* p);
 // Behaviour: an event as sent (checked by domain::ValidateBehaviour; an

@@ -3,6 +3,7 @@
 // tests/support/fakes/customer_store/ has in-memory versions.
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <map>
 #include <optional>
 #include <set>
@@ -16,6 +17,7 @@
 #include "services/customer_store/domain/behaviour.h"
 #include "services/customer_store/domain/customer.h"
 #include "services/customer_store/domain/import_rules.h"
+#include "services/customer_store/domain/insights.h"
 #include "services/customer_store/domain/resolve_rules.h"
 
 namespace crm::customer_store::app {
@@ -322,6 +324,33 @@ class ViewCache {
   virtual void InvalidateMany(const std::string& tenant, const std::vector<std::string>& ids) {
     for (const std::string& id : ids) Invalidate(tenant, id);
   }
+};
+
+// Who reads the view, forwarded to the engines the view asks (the same
+// tenant, principal, roles, request id and trace as the caller's call).
+struct Caller {
+  std::string tenant_id;
+  std::string principal;
+  std::string roles;
+  std::string request_id;
+  std::string traceparent;
+  // The caller's own deadline: no call made for it outlives it.
+  absl::Time deadline = absl::InfiniteFuture();
+};
+
+// What the segmentation engine knows of a customer: the 360 view's "scores"
+// and "segments" sections. Each call starts at once and answers through its
+// future, within the adapter's deadline (DEADLINE_EXCEEDED past it).
+// NOT_FOUND: the engine has not seen the customer (no data yet, not an
+// error of the view); UNAVAILABLE: it could not be reached; UNIMPLEMENTED:
+// the deployed engine does not serve the call; other codes: a refusal.
+class CustomerInsights {
+ public:
+  virtual ~CustomerInsights() = default;
+  virtual std::future<absl::StatusOr<domain::CustomerScores>> ScoresOf(
+      const Caller& caller, const std::string& customer_id) = 0;
+  virtual std::future<absl::StatusOr<std::vector<domain::SegmentMembership>>> SegmentsOf(
+      const Caller& caller, const std::string& customer_id) = 0;
 };
 
 // What TrackEvents answers per event.

@@ -22,6 +22,7 @@
 #include "prometheus/registry.h"
 #include "tests/support/fakes/common_fakes.h"
 #include "tests/support/fakes/customer_store/fake_behaviour_repository.h"
+#include "tests/support/fakes/customer_store/fake_customer_insights.h"
 #include "tests/support/fakes/customer_store/fake_customer_repository.h"
 #include "tests/support/fakes/customer_store/fake_import_repository.h"
 #include "tests/support/fakes/customer_store/fake_view_cache.h"
@@ -56,8 +57,10 @@ struct Edge {
   crm::grpcutil::RpcMetrics metrics{registry, "customer-store"};
   crm::common::PageTokenCodec tokens{"page-token-secret-for-tests"};
   crm::common::Executor executor{1, 1};
-  crm::customer_store::api::CustomerStoreGrpcService service{store,   merger, importer, executor,
-                                                             metrics, tokens, resolver, tracker};
+  crm::testing::FakeCustomerInsights insights;  // view_sections_test.cc: the real adapter
+  app::CustomerViews views{store, insights, absl::Milliseconds(300)};
+  crm::customer_store::api::CustomerStoreGrpcService service{
+      store, merger, importer, executor, metrics, tokens, resolver, tracker, views};
   std::unique_ptr<gt::TestServer> server;  // last: stops first
   std::unique_ptr<v1::CustomerStoreService::Stub> stub;
 

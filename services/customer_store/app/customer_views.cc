@@ -1,0 +1,124 @@
+#include "services/customer_store/app/customer_views.h"
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "libs/common/id.h"
+#include "libs/common/status_macros.h"
+
+namespace crm::customer_store::app {
+namespace {
+
+// The answer of `f`, or DEADLINE_EXCEEDED when it has none by `until`.
+template <typename T>
+absl::StatusOr<T> Await(std::future<absl::StatusOr<T>>& f, absl::Time until) {
+  if (!f.valid()) return absl::InternalError("the call was not started");
+  const absl::Duration left = std::max(until - absl::Now(), absl::ZeroDuration());
+  if (f.wait_for(absl::ToChronoNanoseconds(left)) != std::future_status::ready) {
+    return absl::DeadlineExceededError("no answer in time");
+  }
+  return f.get();
+}
+
+domain::SectionState Available(const char* name) {
+  return domain::SectionState{name, kSegmentationEngine, std::nullopt};
+}
+
+domain::SectionState Unavailable(const char* name, const absl::Status& s) {
+  return domain::SectionState{name, kSegmentationEngine, SectionStatusOf(s, kSegmentationEngine)};
+}
+
+}  // namespace
+
+domain::SectionStatus SectionStatusOf(const absl::Status& s, absl::string_view engine) {
+  domain::SectionStatus out;
+  switch (s.code()) {
+    case absl::StatusCode::kDeadlineExceeded:
+      out.code = absl::StatusCode::kDeadlineExceeded;
+      out.reason = "DEPENDENCY_UNAVAILABLE";
+      out.message =
+          absl::StrCat("the ", engine, " engine did not answer in time; read the view again later");
+      out.retryable = true;
+      break;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kCancelled:
+      out.code = absl::StatusCode::kUnavailable;
+      out.reason = "DEPENDENCY_UNAVAILABLE";
+      out.message =
+          absl::StrCat("the ", engine, " engine cannot be reached now; read the view again later");
+      out.retryable = true;
+      break;
+    case absl::StatusCode::kUnimplemented:
+      out.code = absl::StatusCode::kUnimplemented;
+      out.reason = "DEPENDENCY_UNAVAILABLE";
+      out.message =
+          absl::StrCat("the ", engine, " engine deployed does not serve this section yet");
+      out.retryable = false;
+      break;
+    default:
+      // A refusal of our own request (INVALID_ARGUMENT, UNAUTHENTICATED...)
+      // or a failure inside the engine: not the client's to fix.
+      out.code = absl::StatusCode::kInternal;
+      out.reason = "INTERNAL_ERROR";
+      out.message =
+          absl::StrCat("the ", engine, " engine could not give this section (an internal error)");
+      out.retryable = false;
+      break;
+  }
+  return out;
+}
+
+absl::StatusOr<ViewAnswer> CustomerViews::Read(
+    const Caller& caller, const std::string& id, int interaction_limit,
+    const std::function<std::string(const domain::CustomerView&)>& serialize) {
+  // Both engine calls run while the own part is read (cache or PostgreSQL);
+  // a request the own part refuses at once asks no engine.
+  const bool valid =
+      common::IsUuid(id) && interaction_limit >= 0 && interaction_limit <= kMaxViewInteractions;
+  const absl::Time until = std::min(absl::Now() + wait_, caller.deadline);
+  std::future<absl::StatusOr<domain::CustomerScores>> scores;
+  std::future<absl::StatusOr<std::vector<domain::SegmentMembership>>> segments;
+  if (valid) {
+    scores = insights_.ScoresOf(caller, id);
+    segments = insights_.SegmentsOf(caller, id);
+  }
+  ViewAnswer out;
+  CRM_ASSIGN_OR_RETURN(out.own_bytes,
+                       store_.ViewBytes(caller.tenant_id, id, interaction_limit, serialize));
+
+  domain::ViewInsights& v = out.insights;
+  absl::StatusOr<domain::CustomerScores> s = Await(scores, until);
+  if (s.ok()) {
+    v.scores = *std::move(s);
+    v.sections.push_back(Available(kScoresSection));
+  } else if (absl::IsNotFound(s.status())) {
+    // The engine has not seen the customer: an empty section, no failure.
+    domain::CustomerScores none;
+    none.model_absent_reason =
+        absl::StrCat("the ", kSegmentationEngine, " engine has no data on this customer yet");
+    v.scores = std::move(none);
+    v.sections.push_back(Available(kScoresSection));
+  } else {
+    v.sections.push_back(Unavailable(kScoresSection, s.status()));
+  }
+  absl::StatusOr<std::vector<domain::SegmentMembership>> m = Await(segments, until);
+  if (m.ok()) {
+    v.segments = *std::move(m);
+    v.sections.push_back(Available(kSegmentsSection));
+  } else if (absl::IsNotFound(m.status())) {
+    v.segments.emplace();
+    v.sections.push_back(Available(kSegmentsSection));
+  } else {
+    v.sections.push_back(Unavailable(kSegmentsSection, m.status()));
+  }
+  return out;
+}
+
+}  // namespace crm::customer_store::app

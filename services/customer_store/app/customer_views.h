@@ -1,0 +1,51 @@
+#pragma once
+// The 360 view: customer-store's own sections (through the view cache) and
+// the sections of the segmentation engine (scores, segments), asked on every
+// read in parallel with the rest, each bounded by a deadline and degrading on
+// its own: a section that cannot be had is left out and its state says why.
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "services/customer_store/app/customer_store.h"
+#include "services/customer_store/app/ports.h"
+#include "services/customer_store/domain/customer.h"
+#include "services/customer_store/domain/insights.h"
+
+namespace crm::customer_store::app {
+
+inline constexpr char kScoresSection[] = "scores";
+inline constexpr char kSegmentsSection[] = "segments";
+inline constexpr char kSegmentationEngine[] = "segmentation";
+
+struct ViewAnswer {
+  std::string own_bytes;  // the serialized view of customer-store's sections
+  domain::ViewInsights insights;
+};
+
+class CustomerViews final {
+ public:
+  // `wait`: how long a read waits for each answer of `insights` at most
+  // (the adapter's own deadline normally ends a call first).
+  CustomerViews(CustomerStore& store, CustomerInsights& insights, absl::Duration wait)
+      : store_(store), insights_(insights), wait_(wait) {}
+
+  // Errors are those of the view's own part (INVALID_ARGUMENT, NOT_FOUND...);
+  // the insights never fail the read.
+  absl::StatusOr<ViewAnswer> Read(
+      const Caller& caller, const std::string& id, int interaction_limit,
+      const std::function<std::string(const domain::CustomerView&)>& serialize);
+
+ private:
+  CustomerStore& store_;
+  CustomerInsights& insights_;
+  absl::Duration wait_;
+};
+
+// The state of a section whose engine answered `s` (not OK, not NOT_FOUND):
+// the code as the client should read it, a reason and a client-safe message.
+domain::SectionStatus SectionStatusOf(const absl::Status& s, absl::string_view engine);
+
+}  // namespace crm::customer_store::app
