@@ -1,9 +1,8 @@
 """The 360 view's sections from the segmentation engine, through the gateway.
 
 With segmentation up, the view carries `scores` (its section available) and
-`segments` (available once segmentation serves GetCustomerSegments, and then
-a live segment the customer is in shows there; until then the section says
-UNIMPLEMENTED). Then segmentation is stopped: the view
+`segments` (a live segment the customer is in shows there). Then
+segmentation is stopped: the view
 still answers 200 with customer-store's own sections, both engine sections
 absent and each one's status saying why. This module stops a service of the
 stack, so its tests run in name order and the stack is not reused after it
@@ -83,14 +82,9 @@ class ViewSections(stack.E2ETestCase):
         self.assertTrue(v["scores"].get("modelAbsentReason"), v["scores"])
         segments = sections["segments"]
         self.assertEqual(segments["owner"], "segmentation")
-        if segments.get("available"):
-            self.assertIn("segments", v)  # present, possibly empty
-            self.assertMembershipShows()
-        else:
-            # Until segmentation serves GetCustomerSegments.
-            self.assertNotIn("segments", v)
-            self.assertEqual(segments["status"]["code"], "UNIMPLEMENTED", segments)
-            self.assertTrue(segments["status"]["message"], segments)
+        self.assertTrue(segments.get("available"), segments)
+        self.assertIn("segments", v)  # present, possibly empty
+        self.assertMembershipShows()
 
     def assertMembershipShows(self):
         """A live segment every customer without purchases is in shows in the

@@ -87,27 +87,34 @@ LiveSegments::LiveSegments(SegmentRepository& segments, FactRepository& facts,
 
 LiveSegments::~LiveSegments() = default;
 
+namespace {
+
+void AttachEvents(std::vector<domain::LiveCustomer>& customers,
+                  std::vector<domain::CustomerEvent> events) {
+  std::map<std::string, std::vector<domain::SegmentEvent>> by_customer;
+  for (domain::CustomerEvent& e : events) by_customer[e.customer_id].push_back(std::move(e.event));
+  for (domain::LiveCustomer& c : customers) {
+    auto it = by_customer.find(c.customer_id);
+    if (it != by_customer.end()) c.events = std::move(it->second);
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<domain::LiveCustomer>> LiveSegments::CustomersOf(
     const std::string& tenant, const std::optional<std::vector<std::string>>& ids) {
   CRM_ASSIGN_OR_RETURN(std::vector<domain::LiveCustomer> customers,
                        segments_.Customers(tenant, ids));
   if (!ids) {
     CRM_ASSIGN_OR_RETURN(std::vector<domain::CustomerEvent> events, facts_.Behaviour(tenant));
-    std::map<std::string, std::vector<domain::SegmentEvent>> by_customer;
-    for (domain::CustomerEvent& e : events) {
-      by_customer[e.customer_id].push_back(std::move(e.event));
-    }
-    for (domain::LiveCustomer& c : customers) {
-      auto it = by_customer.find(c.customer_id);
-      if (it != by_customer.end()) c.events = std::move(it->second);
-    }
+    AttachEvents(customers, std::move(events));
     return customers;
   }
-  for (domain::LiveCustomer& c : customers) {
-    CRM_ASSIGN_OR_RETURN(std::vector<domain::CustomerEvent> events,
-                         facts_.BehaviourOf(tenant, c.customer_id));
-    for (domain::CustomerEvent& e : events) c.events.push_back(std::move(e.event));
-  }
+  std::vector<std::string> ids_found;
+  for (const domain::LiveCustomer& c : customers) ids_found.push_back(c.customer_id);
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::CustomerEvent> events,
+                       facts_.BehaviourOf(tenant, ids_found));
+  AttachEvents(customers, std::move(events));
   return customers;
 }
 

@@ -76,10 +76,11 @@ class FactRepository {
   // in-memory state. Reads the whole tenant (one query).
   virtual absl::StatusOr<std::vector<domain::CustomerEvent>> Behaviour(
       const std::string& tenant) = 0;
-  // The behaviour facts that count for this customer, in time order (none for
-  // a customer merged into another: they count for the survivor).
+  // The behaviour facts that count for these customers, by customer and
+  // time (none for a customer merged into another: they count for the
+  // survivor). Ids that are not UUIDs match nothing.
   virtual absl::StatusOr<std::vector<domain::CustomerEvent>> BehaviourOf(
-      const std::string& tenant, const std::string& customer_id) = 0;
+      const std::string& tenant, const std::vector<std::string>& customer_ids) = 0;
 };
 
 }  // namespace crm::segmentation::app

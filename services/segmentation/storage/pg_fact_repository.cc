@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "libs/common/id.h"
 #include "libs/common/status_macros.h"
 #include "libs/events/consumer.h"
 #include "libs/pg/sql.h"
@@ -148,8 +149,8 @@ const pg::NamedQuery kSelectBehaviour{
 const pg::NamedQuery kSelectBehaviourOf{
     "select_behaviour_of",
     "SELECT " + kBehaviourColumns +
-        " FROM segmentation.behaviour WHERE tenant_id = $1 AND customer_id = $2::uuid "
-        "ORDER BY occurred_at, event_id",
+        " FROM segmentation.behaviour WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) "
+        "ORDER BY customer_id, occurred_at, event_id",
     9};
 
 absl::StatusOr<std::vector<domain::CustomerEvent>> EventsOf(const std::string& tenant,
@@ -329,11 +330,16 @@ absl::StatusOr<std::vector<domain::CustomerEvent>> PgFactRepository::Behaviour(
 }
 
 absl::StatusOr<std::vector<domain::CustomerEvent>> PgFactRepository::BehaviourOf(
-    const std::string& tenant, const std::string& customer_id) {
+    const std::string& tenant, const std::vector<std::string>& customer_ids) {
   std::vector<domain::CustomerEvent> out;
+  std::vector<std::string> ids;
+  for (const std::string& id : customer_ids) {
+    if (common::IsUuid(id)) ids.push_back(id);
+  }
+  if (ids.empty()) return out;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(out,
-                         EventsOf(tenant, pool_.Exec(tx, kSelectBehaviourOf, tenant, customer_id)));
+    CRM_ASSIGN_OR_RETURN(out, EventsOf(tenant, pool_.Exec(tx, kSelectBehaviourOf, tenant,
+                                                          pg::TextArrayLiteral(ids))));
     return absl::OkStatus();
   }));
   return out;

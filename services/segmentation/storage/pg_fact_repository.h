@@ -30,7 +30,7 @@ class PgFactRepository final : public app::FactRepository {
   absl::Status LinkVisitor(const events::CustomerIdentified& link) override;
   absl::StatusOr<std::vector<domain::CustomerEvent>> Behaviour(const std::string& tenant) override;
   absl::StatusOr<std::vector<domain::CustomerEvent>> BehaviourOf(
-      const std::string& tenant, const std::string& customer_id) override;
+      const std::string& tenant, const std::vector<std::string>& customer_ids) override;
 
  private:
   pg::Pool& pool_;

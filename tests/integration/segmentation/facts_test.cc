@@ -110,7 +110,7 @@ events::CustomerIdentified Identified(const std::string& tenant, const std::stri
 
 std::vector<domain::CustomerEvent> BehaviourOf(const std::string& tenant,
                                                const std::string& customer) {
-  auto got = TheEnv().facts_repo->BehaviourOf(tenant, customer);
+  auto got = TheEnv().facts_repo->BehaviourOf(tenant, {customer});
   REQUIRE(got.ok());
   for (const domain::CustomerEvent& e : *got) CHECK(e.customer_id == customer);
   return *std::move(got);

@@ -201,27 +201,27 @@ TEST_CASE("FeatureContextOf RFM breakpoints over customers with purchases up to 
   }
 }
 
-TEST_CASE("SnapshotOf converts purchases to major units of their currency",
+TEST_CASE("SnapshotOf keeps the reporting currency's purchases, in its major units",
           "[segmentation][live]") {
   LiveCustomer c = Customer("c", {P(now - kDay, 1500, "JPY"), P(now - kDay, 1500, "CHF"),
                                   P(now - kDay, 1500, "BHD"), P(now - kDay, -250, "CHF")});
   c.events = {SegmentEvent{"product.viewed", now - absl::Hours(2), {{"category", "Music"}}}};
   FeatureContext ctx = FeatureContextOf({c}, std::nullopt, now);
   CustomerSnapshot s = SnapshotOf(c, ctx, now, true);
-  REQUIRE(s.purchases.size() == 4);
-  CHECK(s.purchases[0].amount == 1500.0);
-  CHECK(s.purchases[0].currency == "JPY");
-  CHECK(s.purchases[1].amount == Approx(15.0));
-  CHECK(s.purchases[1].currency == "CHF");
-  CHECK(s.purchases[2].amount == Approx(1.5));
-  CHECK(s.purchases[3].amount == Approx(-2.5));
+  // CHF has the most purchases: only they are seen (amounts of different
+  // currencies are never added up), 15.00 and -2.50.
+  CHECK(ctx.currency_code == "CHF");
+  REQUIRE(s.purchases.size() == 2);
+  CHECK(s.purchases[0].amount == Approx(15.0));
+  CHECK(s.purchases[0].currency == "CHF");
+  CHECK(s.purchases[1].amount == Approx(-2.5));
   CHECK(s.purchases[0].time == now - kDay);
   REQUIRE(s.events.size() == 1);
   CHECK(s.events[0].type == "product.viewed");
   CHECK(s.segments.empty());
-  // CHF has the most purchases: spend 15.00 - 2.50.
-  CHECK(ctx.currency_code == "CHF");
   CHECK(Num(s, "monetary") == Approx(12.5));
+  CHECK(Matches(R"(spent(7d) = 12.5)", s));
+  CHECK_FALSE(Matches(R"(spent(currency = "JPY", 7d) > 0)", s));
 
   SECTION("in a JPY context, yen are whole units") {
     FeatureContext jpy = ctx;
@@ -231,14 +231,20 @@ TEST_CASE("SnapshotOf converts purchases to major units of their currency",
     jpy.frequency.reset();
     jpy.monetary.reset();
     CustomerSnapshot y = SnapshotOf(c, jpy, now, true);
+    REQUIRE(y.purchases.size() == 1);
+    CHECK(y.purchases[0].amount == 1500.0);
     CHECK(Num(y, "monetary") == 1500.0);
     CHECK(Num(y, "frequency") == 1.0);
     CHECK(Num(y, "recency") == 1.0);
     CHECK_FALSE(Has(y, "rfm.r"));  // no breakpoints in the context
   }
-  SECTION("spent() reads the converted amounts") {
-    CHECK(Matches(R"(spent(currency = "JPY", 7d) = 1500)", s));
-    CHECK(Matches(R"(spent(currency = "CHF", 7d) = 12.5)", s));
+  SECTION("in a BHD context, three digits") {
+    FeatureContext bhd = ctx;
+    bhd.currency_code = "BHD";
+    bhd.minor_digits = 3;
+    CustomerSnapshot b = SnapshotOf(c, bhd, now, false);
+    REQUIRE(b.purchases.size() == 1);
+    CHECK(b.purchases[0].amount == Approx(1.5));
   }
 }
 
@@ -296,8 +302,7 @@ TEST_CASE("SnapshotOf features: recency, frequency, monetary and RFM", "[segment
   SECTION("E: purchases in another currency only: no features") {
     CustomerSnapshot s = SnapshotOf(customers[4], ctx, now, true);
     CheckNoFeatures(s);
-    REQUIRE(s.purchases.size() == 1);  // still there for spent(currency = "EUR", ...)
-    CHECK(s.purchases[0].amount == Approx(500.0));
+    CHECK(s.purchases.empty());  // another currency is never added up
     CHECK_FALSE(Matches("recency < 1000", s));
     CHECK(Matches("NOT recency < 1000", s));
   }
@@ -310,7 +315,9 @@ TEST_CASE("SnapshotOf features: recency, frequency, monetary and RFM", "[segment
     for (const LiveCustomer& c : customers) {
       CustomerSnapshot s = SnapshotOf(c, ctx, now, false);
       CHECK(s.fields.empty());
-      CHECK(s.purchases.size() == c.purchases.size());
+      size_t in_currency = 0;
+      for (const LivePurchase& p : c.purchases) in_currency += p.currency_code == ctx.currency_code;
+      CHECK(s.purchases.size() == in_currency);
     }
   }
   SECTION("a context without currency: no features") {

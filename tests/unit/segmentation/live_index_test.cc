@@ -301,11 +301,19 @@ TEST_CASE("EvaluateCustomer evaluates in order so in_segment reads the same pass
     // buyers leaves at t0 + 20d (30d after the purchase); big at t0 + 265d.
     CHECK(m.next_change == t0 + 20 * kDay);
   }
-  SECTION("memberships passed in are ignored: only this pass counts") {
+  SECTION("segments not in the pass are read as given: a partial pass") {
+    // buyers and big are not evaluated: vip and lapsed read them as given.
     c.segments = {"buyers", "big", "lapsed"};
     CustomerMemberships m = EvaluateCustomer({&vip, &lapsed}, c, t0);
-    // Neither buyers nor big was evaluated in this pass.
+    CHECK(m.members == std::set<std::string>{"vip"});
+    c.segments = {"big"};
+    m = EvaluateCustomer({&vip, &lapsed}, c, t0);
     CHECK(m.members == std::set<std::string>{"lapsed"});
+  }
+  SECTION("a segment in the pass replaces what was given for it") {
+    c.segments = {"lapsed"};  // stale: buyers holds at t0
+    CustomerMemberships m = EvaluateCustomer({&buyers, &big, &vip, &lapsed}, c, t0);
+    CHECK(m.members == std::set<std::string>{"buyers", "big", "vip"});
   }
   SECTION("a customer out of buyers is in lapsed") {
     CustomerMemberships m = EvaluateCustomer({&buyers, &big, &vip, &lapsed}, c, t0 + 25 * kDay);

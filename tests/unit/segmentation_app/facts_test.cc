@@ -62,7 +62,7 @@ struct Fixture {
     for (const absl::Status& s : facts.Apply(batch)) REQUIRE(s.ok());
   }
   size_t CountOf(const std::string& tenant, const std::string& customer) {
-    auto events = store.BehaviourOf(tenant, customer);
+    auto events = store.BehaviourOf(tenant, {customer});
     REQUIRE(events.ok());
     for (const auto& e : *events) CHECK(e.customer_id == customer);
     return events->size();

@@ -190,8 +190,9 @@ class FakeSegmentationStore final : public segmentation::app::ModelRepository,
     return uow_.WithMutable([&](State& st) { return EventsOf(st.tenants[tenant], nullptr); });
   }
   absl::StatusOr<std::vector<segmentation::domain::CustomerEvent>> BehaviourOf(
-      const std::string& tenant, const std::string& customer) override {
-    return uow_.WithMutable([&](State& st) { return EventsOf(st.tenants[tenant], &customer); });
+      const std::string& tenant, const std::vector<std::string>& customers) override {
+    const std::set<std::string> wanted(customers.begin(), customers.end());
+    return uow_.WithMutable([&](State& st) { return EventsOf(st.tenants[tenant], &wanted); });
   }
 
   // RecordOrders with more than one fact fails with `s` until cleared.
@@ -224,11 +225,11 @@ class FakeSegmentationStore final : public segmentation::app::ModelRepository,
   }
   // The facts that count for a customer (`customer`, or any), by customer,
   // time and event id.
-  static std::vector<segmentation::domain::CustomerEvent> EventsOf(const Tenant& t,
-                                                                   const std::string* customer) {
+  static std::vector<segmentation::domain::CustomerEvent> EventsOf(
+      const Tenant& t, const std::set<std::string>* customers) {
     std::vector<const BehaviourRow*> rows;
     for (const auto& [_, b] : t.behaviour) {
-      if (!b.customer.empty() && (customer == nullptr || b.customer == *customer)) {
+      if (!b.customer.empty() && (customers == nullptr || customers->count(b.customer) > 0)) {
         rows.push_back(&b);
       }
     }

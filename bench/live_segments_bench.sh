@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Live segments at scale: CDNOW_master.txt replicated to about a million
+# customers (purchases in the segmentation engine's own table, dates shifted
+# to end yesterday), BENCH_SEGMENTS (100) three-condition segments plus
+# "bought-last-hour" (purchased(1h)) created straight on the service, then:
+#   - memory: the service's resident set per customer, and the first
+#     create's time (it loads the tenant: the rebuild);
+#   - count: GetSegment's live count of a three-condition segment next to the
+#     same count in SQL over the same rows in PostgreSQL (and the dry run,
+#     PreviewSegment, which evaluates everyone);
+#   - event -> segment.entered: order.placed envelopes put straight on the
+#     event streams (as the transaction engine's relay would) at BENCH_RATE
+#     per second for BENCH_DURATION_S, each a new purchase of a distinct
+#     customer, and the latency from the envelope's send to the commit of the
+#     membership transaction that holds its segment.entered outbox row
+#     (track_commit_timestamp), p50/p99; the same at BENCH_LOW_RATE (the
+#     floor the consumer's polling sets); a one-row INSERT commit (pgbench)
+#     is the ceiling of one transaction.
+# See bench/README.md, "live_segments_bench.sh".
+#
+#   bench/live_segments_bench.sh
+#
+# Starts its own PostgreSQL, Redis and every listed service under
+# build/bench-run/live-segments on private ports (test ports + 10500) and
+# stops them on exit. Environment: BENCH_REPLICAS (43: 1,013,510 customers),
+# BENCH_SEGMENTS (100), BENCH_RATE (5000), BENCH_DURATION_S (10),
+# BENCH_LOW_RATE (50), CRM_SHARED_DATA_DIR (../shared/data).
+set -Eeuo pipefail
+
+_bench_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_RUN_DIR=${BENCH_RUN_DIR:-${BUILD_DIR:-$_bench_repo/build}/bench-run/live-segments}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+readonly REPLICAS=${BENCH_REPLICAS:-43} SEGMENTS=${BENCH_SEGMENTS:-100}
+readonly RATE=${BENCH_RATE:-5000} DURATION_S=${BENCH_DURATION_S:-10} LOW_RATE=${BENCH_LOW_RATE:-50}
+DATA_DIR=${CRM_SHARED_DATA_DIR:-$_bench_repo/../shared/data}
+[[ -f $DATA_DIR/CDNOW_master.txt ]] || DATA_DIR=$_bench_repo/../../shared/data
+readonly MASTER=$DATA_DIR/CDNOW_master.txt
+[[ -f $MASTER ]] || { echo "bench: CDNOW_master.txt not found; set CRM_SHARED_DATA_DIR" >&2; exit 1; }
+
+readonly PG_PORT=55439 REDIS_PORT=56386
+bench_services 10500
+SEG_GRPC=$(bench_port segmentation grpc)
+readonly SEG_GRPC
+readonly CLIENT=$BENCH_DIR/live_segments_client.py
+OUT=$BENCH_RUN_DIR/out
+trap 'bench_say "FAILED at line $LINENO: $BASH_COMMAND"' ERR
+
+bench_init
+echo "== live_segments_bench: ~1M customers, $SEGMENTS segments — $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "   commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet 2>/dev/null || echo ' (+ uncommitted changes)')"
+echo "CPU: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')), NOT pinned."
+
+bench_build_services
+bench_require_binaries
+# shellcheck disable=SC2046  # the ports are words
+bench_require_free_ports $(crm_svc_all_ports)
+bench_datastores_fresh $PG_PORT $REDIS_PORT
+bench_psql_super -c "ALTER SYSTEM SET track_commit_timestamp = on" >/dev/null
+bench_pg_restart
+bench_migrate
+bench_start_services
+
+TENANT=$("$BENCH_PY" -c 'import uuid; print(uuid.uuid4())')
+STUBS=$BENCH_RUN_DIR/py
+rm -rf "$STUBS"
+"$BENCH_PY" "$BENCH_DIR/import_client.py" protos "$STUBS" || bench_die "generating the Python stubs failed"
+
+bench_say "writing the rows ($REPLICAS replicas of CDNOW_master.txt, ending yesterday)"
+read -r ROWS CUSTOMERS < <("$BENCH_PY" "$CLIENT" rows "$MASTER" "$REPLICAS" "$TENANT" "$OUT/purchases.tsv")
+t0=$(date +%s.%N)
+bench_psql_super -c "\\copy segmentation.purchases (tenant_id, order_id, customer_id, placed_by, placed_at, currency_code, net_minor, status, version) FROM '$OUT/purchases.tsv'" >/dev/null
+t1=$(date +%s.%N)
+bench_psql_super -c "VACUUM ANALYZE segmentation.purchases" >/dev/null
+COPY_S=$(echo "$t1 - $t0" | bc -l)
+bench_say "$ROWS purchases of $CUSTOMERS customers (COPY ${COPY_S}s)"
+
+SEG_PID=$(bench_pid_of segmentation)
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+md() {
+  local seal
+  seal=$(bench_context_seal "$TENANT" bench admin)
+  printf -- '--md x-crm-tenant-id=%s --md x-crm-principal=bench --md x-crm-roles=admin --md x-crm-context-seal=%s' "$TENANT" "$seal"
+}
+RSS_BEFORE=$(rss_kb "$SEG_PID")
+bench_say "creating $SEGMENTS segments + bought-last-hour"
+# shellcheck disable=SC2046  # md's words
+CREATED=$("$BENCH_PY" "$CLIENT" segments "127.0.0.1:$SEG_GRPC" "$STUBS" "$SEGMENTS" $(md))
+RSS_AFTER=$(rss_kb "$SEG_PID")
+
+# The count: segment s002 is NOT purchased(180d) AND orders(3650d) >= 1 AND
+# spent(3650d) >= 10 (bench/live_segments_client.py); the same in SQL.
+COUNT_EXPR='NOT purchased(180d) AND orders(3650d) >= 1 AND spent(3650d) >= 10'
+# shellcheck disable=SC2046
+COUNTED=$("$BENCH_PY" "$CLIENT" count "127.0.0.1:$SEG_GRPC" "$STUBS" s002 "$COUNT_EXPR" $(md))
+SQL="SELECT count(*) FROM (SELECT customer_id FROM segmentation.purchases WHERE tenant_id = '$TENANT' AND status NOT IN ('cancelled', 'returned') AND currency_code = 'USD' AND placed_at > now() - interval '3650 days' AND placed_at <= now() GROUP BY customer_id HAVING count(*) >= 1 AND sum(net_minor) >= 1000 AND max(placed_at) <= now() - interval '180 days') members"
+SQL_MS=()
+SQL_COUNT=""
+for _ in 1 2 3; do
+  s0=$(date +%s%N)
+  SQL_COUNT=$(bench_psql_super -A -t -c "$SQL")
+  s1=$(date +%s%N)
+  SQL_MS+=("$(((s1 - s0) / 1000000))")
+done
+SQL_MED=$(printf '%s\n' "${SQL_MS[@]}" | sort -n | sed -n 2p)
+
+# Event -> segment.entered.
+latency_run() {  # RATE SECONDS LABEL
+  local sent file=$OUT/sent-$3.tsv
+  read -r sent ACHIEVED < <("$BENCH_PY" "$CLIENT" inject "$REDIS_PORT" "$STUBS" "$MASTER" "$TENANT" \
+    "$REPLICAS" "$1" "$2" "$file")
+  # Wait until every sent customer entered (or 120 s).
+  local i n=0
+  for ((i = 0; i < 600; i++)); do
+    bench_psql_super -c "DROP TABLE IF EXISTS bench_sent; CREATE TABLE bench_sent (customer_id uuid, sent_us bigint)" >/dev/null
+    bench_psql_super -c "\\copy bench_sent FROM '$file'" >/dev/null
+    n=$(bench_psql_super -A -t -c "SELECT count(*) FROM bench_sent s JOIN segmentation.outbox o ON o.tenant_id = '$TENANT' AND o.customer_id = s.customer_id AND o.event_type = 'segment.entered' AND o.payload->>'segment_id' = 'bought-last-hour'")
+    [[ $n -ge $sent ]] && break
+    sleep 0.2
+  done
+  bench_psql_super -A -t -F ' ' -c "SELECT count(*), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 2), round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 2), round(max(ms)::numeric, 2) FROM (SELECT (extract(epoch from pg_xact_commit_timestamp(o.xmin)) * 1000 - s.sent_us / 1000.0) AS ms FROM bench_sent s JOIN segmentation.outbox o ON o.tenant_id = '$TENANT' AND o.customer_id = s.customer_id AND o.event_type = 'segment.entered' AND o.payload->>'segment_id' = 'bought-last-hour') l" |
+    { read -r got p50 p99 max; echo "$3 $sent $ACHIEVED $got $p50 $p99 $max"; }
+}
+bench_say "event -> segment.entered at $LOW_RATE/s, then $RATE/s"
+LOW=$(latency_run "$LOW_RATE" 10 low)
+HIGH=$(latency_run "$RATE" "$DURATION_S" high)
+
+# The ceiling of one transaction: a one-row INSERT commit, one client.
+bench_psql_super -c "CREATE TABLE IF NOT EXISTS bench_one (id bigserial, v int)" >/dev/null
+echo "INSERT INTO bench_one (v) VALUES (1);" >"$OUT/one.sql"
+chmod a+r "$OUT/one.sql"
+PGB=$(runuser -u postgres -- pgbench -n -c 1 -T 5 -f "$OUT/one.sql" -h "$BENCH_PG_HOME/sock" -p "$BENCH_PG_PORT" crm 2>&1 |
+  awk '/latency average/ { print $4 }')
+
+echo
+echo "Purchases: $ROWS rows of $CUSTOMERS customers (COPY ${COPY_S%.*}s); segments: $(jq -r .segments <<<"$CREATED")."
+printf 'Create: the first %.1f s (loads the tenant and evaluates everyone), the others %.2f s mean (p50 %.2f, max %.2f).\n' \
+  "$(jq -r .first_s <<<"$CREATED")" "$(jq -r .others_mean_s <<<"$CREATED")" "$(jq -r .others_p50_s <<<"$CREATED")" "$(jq -r .others_max_s <<<"$CREATED")"
+echo "Members: $(jq -c '[.member_counts[]] | {min: min, max: max, total: add}' <<<"$CREATED")"
+echo "segmentation resident memory: $((RSS_BEFORE / 1024)) MiB before, $((RSS_AFTER / 1024)) MiB after: $(((RSS_AFTER - RSS_BEFORE) * 1024 / CUSTOMERS)) bytes per customer."
+echo
+echo "Count of s002 ($COUNT_EXPR):"
+printf '  %-44s %12s %10s\n' "" "count" "ms"
+printf '  %-44s %12s %10.2f   p99 %.2f ms\n' "GetSegment (live count)" "$(jq -r .count <<<"$COUNTED")" "$(jq -r .get_p50_ms <<<"$COUNTED")" "$(jq -r .get_p99_ms <<<"$COUNTED")"
+printf '  %-44s %12s %10s   (median of 3)\n' "SQL over the same rows (ceiling to beat)" "$SQL_COUNT" "$SQL_MED"
+printf '  %-44s %12s %10.0f\n' "PreviewSegment (dry run over everyone)" "$(jq -r .preview_count <<<"$COUNTED")" "$(jq -r .preview_median_ms <<<"$COUNTED")"
+printf '  live count is %.0fx faster than the SQL\n' "$(echo "$SQL_MED / $(jq -r .get_p50_ms <<<"$COUNTED")" | bc -l)"
+echo
+echo "Event -> segment.entered committed (ms):"
+printf '  %-6s %8s %10s %8s %9s %9s %9s\n' run sent "sent/s" entered p50 p99 max
+for line in "$LOW" "$HIGH"; do
+  # shellcheck disable=SC2086
+  printf '  %-6s %8s %10s %8s %9s %9s %9s\n' $line
+done
+echo "  ceiling: one-row INSERT commit on this PostgreSQL (pgbench, 1 client): ${PGB} ms"
