@@ -78,23 +78,17 @@ bench_say "$ROWS purchases of $CUSTOMERS customers (COPY ${COPY_S}s)"
 
 SEG_PID=$(bench_pid_of segmentation)
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-md() {
-  local seal
-  seal=$(bench_context_seal "$TENANT" bench admin)
-  printf -- '--md x-crm-tenant-id=%s --md x-crm-principal=bench --md x-crm-roles=admin --md x-crm-context-seal=%s' "$TENANT" "$seal"
-}
 RSS_BEFORE=$(rss_kb "$SEG_PID")
 bench_say "creating $SEGMENTS segments + bought-last-hour"
-# shellcheck disable=SC2046  # md's words
-CREATED=$("$BENCH_PY" "$CLIENT" segments "127.0.0.1:$SEG_GRPC" "$STUBS" "$SEGMENTS" $(md))
+CREATED=$("$BENCH_PY" "$CLIENT" segments "127.0.0.1:$SEG_GRPC" "$STUBS" "$TENANT" "$CONTEXT_KEY" "$SEGMENTS")
 RSS_AFTER=$(rss_kb "$SEG_PID")
 
-# The count: segment s002 is NOT purchased(180d) AND orders(3650d) >= 1 AND
-# spent(3650d) >= 10 (bench/live_segments_client.py); the same in SQL.
-COUNT_EXPR='NOT purchased(180d) AND orders(3650d) >= 1 AND spent(3650d) >= 10'
-# shellcheck disable=SC2046
-COUNTED=$("$BENCH_PY" "$CLIENT" count "127.0.0.1:$SEG_GRPC" "$STUBS" s002 "$COUNT_EXPR" $(md))
-SQL="SELECT count(*) FROM (SELECT customer_id FROM segmentation.purchases WHERE tenant_id = '$TENANT' AND status NOT IN ('cancelled', 'returned') AND currency_code = 'USD' AND placed_at > now() - interval '3650 days' AND placed_at <= now() GROUP BY customer_id HAVING count(*) >= 1 AND sum(net_minor) >= 1000 AND max(placed_at) <= now() - interval '180 days') members"
+# The count: segment s002 (COUNT_SEGMENT of bench/live_segments_client.py:
+# NOT purchased(365d) AND orders(3650d) >= 3 AND spent(3650d) >= 100) and the
+# same in SQL over the same rows.
+COUNTED=$("$BENCH_PY" "$CLIENT" count "127.0.0.1:$SEG_GRPC" "$STUBS" "$TENANT" "$CONTEXT_KEY")
+COUNT_EXPR=$(jq -r .expression <<<"$COUNTED")
+SQL="SELECT count(*) FROM (SELECT customer_id FROM segmentation.purchases WHERE tenant_id = '$TENANT' AND status NOT IN ('cancelled', 'returned') AND currency_code = 'USD' AND placed_at > now() - interval '3650 days' AND placed_at <= now() GROUP BY customer_id HAVING count(*) >= 3 AND sum(net_minor) >= 10000 AND max(placed_at) <= now() - interval '365 days') members"
 SQL_MS=()
 SQL_COUNT=""
 for _ in 1 2 3; do
@@ -138,6 +132,7 @@ echo "Purchases: $ROWS rows of $CUSTOMERS customers (COPY ${COPY_S%.*}s); segmen
 printf 'Create: the first %.1f s (loads the tenant and evaluates everyone), the others %.2f s mean (p50 %.2f, max %.2f).\n' \
   "$(jq -r .first_s <<<"$CREATED")" "$(jq -r .others_mean_s <<<"$CREATED")" "$(jq -r .others_p50_s <<<"$CREATED")" "$(jq -r .others_max_s <<<"$CREATED")"
 echo "Members: $(jq -c '[.member_counts[]] | {min: min, max: max, total: add}' <<<"$CREATED")"
+echo "  per segment: $(jq -c .member_counts <<<"$CREATED")"
 echo "segmentation resident memory: $((RSS_BEFORE / 1024)) MiB before, $((RSS_AFTER / 1024)) MiB after: $(((RSS_AFTER - RSS_BEFORE) * 1024 / CUSTOMERS)) bytes per customer."
 echo
 echo "Count of s002 ($COUNT_EXPR):"

@@ -7,14 +7,16 @@
       so that its last day (1998-06-30) is yesterday minus (k % 28) days (the
       windows of the segments then hold real members). Prints "<rows>
       <customers>".
-  live_segments_client.py segments ADDR STUBS N [--md k=v ...]
-      creates N segments (CreateSegment straight to the service), 3-condition
-      expressions over orders with thresholds spread across the data, then
+  live_segments_client.py segments ADDR STUBS TENANT CONTEXT_KEY N
+      creates N segments (CreateSegment straight to the service, the tenant
+      context sealed with CONTEXT_KEY), 3-condition expressions over orders
+      with thresholds spread across the data, then
       "bought-last-hour" (purchased(1h)). Prints JSON: seconds of the first
       create (it loads the tenant) and of the others, member counts.
-  live_segments_client.py count ADDR STUBS SEGMENT EXPRESSION [--md k=v ...]
-      200 GetSegment calls (the live count) and 3 PreviewSegment calls (a dry
-      run over every customer). Prints JSON: the count, p50/p99 ms of each.
+  live_segments_client.py count ADDR STUBS TENANT CONTEXT_KEY
+      200 GetSegment calls of COUNT_SEGMENT (the live count) and 3
+      PreviewSegment calls of its expression (a dry run over every customer).
+      Prints JSON: the counts, p50/p99 ms of each.
   live_segments_client.py inject REDIS_PORT STUBS MASTER TENANT REPLICAS RATE SECONDS OUT
       open-loop order.placed envelopes straight onto the event streams (what
       the transaction engine's relay would add), RATE per second for SECONDS,
@@ -24,6 +26,8 @@
 """
 import argparse
 import datetime
+import hashlib
+import hmac
 import importlib
 import json
 import socket
@@ -68,6 +72,16 @@ def rows(args):
     return 0
 
 
+def metadata(args):
+    """The sealed tenant context (libs/common/context_seal.h) for a call
+    straight to the service, made fresh for each call (a seal lives 300 s)."""
+    exp = int(time.time()) + 300
+    mac = hmac.new(args.context_key.encode(), ("v1\n%d\n%s\n%s\n%s" % (
+        exp, args.tenant, "bench", "admin")).encode(), hashlib.sha256).hexdigest()
+    return (("x-crm-tenant-id", args.tenant), ("x-crm-principal", "bench"),
+            ("x-crm-roles", "admin"), ("x-crm-context-seal", "v1.%d.%s" % (exp, mac)))
+
+
 def stub(args):
     if not args.addr.startswith("127.0.0.1:"):
         raise SystemExit("refusing non-loopback address " + args.addr)
@@ -75,43 +89,50 @@ def stub(args):
     import grpc  # noqa: E402
     pb = importlib.import_module("crm.segmentation.v1.segmentation_pb2")
     pb_grpc = importlib.import_module("crm.segmentation.v1.segmentation_pb2_grpc")
-    md = tuple(tuple(kv.split("=", 1)) for kv in args.md)
     ch = grpc.insecure_channel(args.addr, options=[("grpc.max_receive_message_length", 1 << 26)])
-    return pb, pb_grpc.SegmentationServiceStub(ch), md
+    return pb, pb_grpc.SegmentationServiceStub(ch)
+
+
+# The segment the count compares with SQL (bench/live_segments_bench.sh has
+# the same condition in SQL): lapsed customers of some value.
+COUNT_SEGMENT = ("s002", "NOT purchased(365d) AND orders(3650d) >= 3 AND spent(3650d) >= 100")
 
 
 def expressions(n):
     """n 3-condition expressions over orders (what most marketing segments
-    are), thresholds spread so memberships range from a few % to most."""
+    are), thresholds spread so each holds about 0.1 % to 15 % of the
+    customers, as targeted segments do."""
     out = []
     for i in range(n):
         t = i % 5
-        a = 10 + 10 * (i // 5)          # 10 .. 200 USD
-        k = 1 + (i // 5) % 6             # 1 .. 6 orders
-        w = (30, 90, 180, 365, 730)[t]
+        a = 50 + 25 * (i // 5)           # 50 .. 525 USD
+        k = 2 + (i // 5) % 5             # 2 .. 6 orders
+        if (("s%03d" % i) == COUNT_SEGMENT[0]):
+            out.append(COUNT_SEGMENT)
+            continue
         if t == 0:
-            e = "spent(%dd) >= %d AND orders(365d) >= %d AND NOT purchased(7d)" % (w, a, k)
+            e = "spent(365d) >= %d AND orders(365d) >= %d AND NOT purchased(7d)" % (a, k)
         elif t == 1:
-            e = "orders(%dd) >= %d AND spent(365d) >= %d AND purchased(730d)" % (w, k, a)
+            e = "orders(90d) >= %d AND spent(90d) >= %d AND purchased(30d)" % (k, a)
         elif t == 2:
-            e = "NOT purchased(%dd) AND orders(3650d) >= %d AND spent(3650d) >= %d" % (w, k, a)
+            e = "NOT purchased(365d) AND orders(3650d) >= %d AND spent(3650d) >= %d" % (k + 1, 2 * a)
         elif t == 3:
-            e = "(spent(%dd) >= %d OR orders(%dd) >= %d) AND NOT purchased(30d)" % (w, a, w, k)
+            e = "(spent(30d) >= %d OR orders(30d) >= %d) AND NOT purchased(3d)" % (a, k)
         else:
-            e = "purchased(%dd) AND NOT (orders(90d) >= %d) AND spent(%dd) < %d" % (w, k, w, a * 5)
+            e = "purchased(180d) AND NOT purchased(60d) AND spent(180d) >= %d" % a
         out.append(("s%03d" % i, e))
     return out
 
 
 def segments(args):
-    pb, s, md = stub(args)
+    pb, s = stub(args)
     times, counts = [], {}
     todo = expressions(args.n) + [("bought-last-hour", "purchased(1h)")]
     for sid, expr in todo:
         t0 = time.monotonic()
         seg = s.CreateSegment(pb.CreateSegmentRequest(
             segment=pb.Segment(segment_id=sid, display_name=sid, expression=expr),
-            request_id="bench-" + sid), metadata=md, timeout=600)
+            request_id="bench-" + sid), metadata=metadata(args), timeout=600)
         times.append(time.monotonic() - t0)
         counts[sid] = seg.member_count
     rest = sorted(times[1:])
@@ -127,7 +148,8 @@ def pct(values, p):
 
 
 def count(args):
-    pb, s, md = stub(args)
+    pb, s = stub(args)
+    md = metadata(args)
     got, lat = None, []
     for _ in range(200):
         t0 = time.perf_counter()
@@ -137,10 +159,11 @@ def count(args):
     prev, plat = None, []
     for _ in range(3):
         t0 = time.perf_counter()
-        prev = s.PreviewSegment(pb.PreviewSegmentRequest(expression=args.expression),
-                                metadata=md, timeout=600).count
+        prev = s.PreviewSegment(pb.PreviewSegmentRequest(expression=COUNT_SEGMENT[1]),
+                                metadata=metadata(args), timeout=600).count
         plat.append((time.perf_counter() - t0) * 1000)
-    print(json.dumps({"count": got, "get_p50_ms": pct(lat, 50), "get_p99_ms": pct(lat, 99),
+    print(json.dumps({"segment": COUNT_SEGMENT[0], "expression": COUNT_SEGMENT[1],
+                      "count": got, "get_p50_ms": pct(lat, 50), "get_p99_ms": pct(lat, 99),
                       "preview_count": prev, "preview_median_ms": pct(plat, 50)}))
     return 0
 
@@ -218,12 +241,10 @@ def main():
         c = sub.add_parser(name)
         c.add_argument("addr")
         c.add_argument("stubs")
+        c.add_argument("tenant")
+        c.add_argument("context_key")
         if name == "segments":
             c.add_argument("n", type=int)
-        else:
-            c.add_argument("segment")
-            c.add_argument("expression")
-        c.add_argument("--md", action="append", default=[])
     i = sub.add_parser("inject")
     i.add_argument("redis_port", type=int)
     i.add_argument("stubs")

@@ -1,6 +1,7 @@
 #include "services/segmentation/api/fact_events.h"
 
 #include "libs/events/behaviour_event.h"
+#include "libs/events/consent_event.h"
 #include "libs/events/customer_event.h"
 #include "libs/events/order_event.h"
 
@@ -35,7 +36,8 @@ std::vector<absl::Status> FactEventHandler::HandleBatch(const std::vector<events
     static_cast<void>(Read(events::OrderFactOf, batch, i, facts, where, out[i]) ||
                       Read(events::CustomerChangeOf, batch, i, facts, where, out[i]) ||
                       Read(events::BehaviourFactOf, batch, i, facts, where, out[i]) ||
-                      Read(events::CustomerIdentifiedOf, batch, i, facts, where, out[i]));
+                      Read(events::CustomerIdentifiedOf, batch, i, facts, where, out[i]) ||
+                      Read(events::ConsentFactOf, batch, i, facts, where, out[i]));
   }
   std::vector<absl::Status> applied = facts_.Apply(facts);
   std::map<std::string, std::set<std::string>> touched;

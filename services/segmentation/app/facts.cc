@@ -41,6 +41,14 @@ absl::Status Check(const events::BehaviourFact& f) {
   return absl::OkStatus();
 }
 
+absl::Status Check(const events::ConsentFact& c) {
+  if (!common::IsUuid(c.tenant_id) || !common::IsUuid(c.customer_id) || c.channel.empty() ||
+      c.purpose.empty() || c.status.empty()) {
+    return absl::InvalidArgumentError("consent.recorded without the fields a consent needs");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Check(const events::CustomerIdentified& c) {
   if (!common::IsUuid(c.tenant_id) || c.event_id.empty() || !common::IsUuid(c.customer_id) ||
       c.visitor_id.empty()) {
@@ -102,6 +110,10 @@ std::vector<absl::Status> Facts::Apply(const std::vector<Fact>& facts) {
       flush();
       out[i] = Check(*c);
       if (out[i].ok()) out[i] = repository_.ApplyCustomerChange(*c);
+    } else if (const auto* consent = std::get_if<events::ConsentFact>(&facts[i])) {
+      flush();
+      out[i] = Check(*consent);
+      if (out[i].ok()) out[i] = repository_.RecordConsent(*consent);
     } else {
       flush();
       const auto& link = std::get<events::CustomerIdentified>(facts[i]);
@@ -127,6 +139,8 @@ void AddTouchedCustomers(const Fact& fact, std::map<std::string, std::set<std::s
     if (!event->customer_id.empty()) out[event->tenant_id].insert(event->customer_id);
   } else if (const auto* identified = std::get_if<events::CustomerIdentified>(&fact)) {
     out[identified->tenant_id].insert(identified->customer_id);
+  } else if (const auto* consent = std::get_if<events::ConsentFact>(&fact)) {
+    out[consent->tenant_id].insert(consent->customer_id);
   }
 }
 

@@ -13,7 +13,7 @@
 namespace crm::segmentation::app {
 
 using Fact = std::variant<events::OrderFact, events::CustomerChange, events::BehaviourFact,
-                          events::CustomerIdentified>;
+                          events::CustomerIdentified, events::ConsentFact>;
 
 // The customers whose facts `fact` changes, by tenant: an order's customer
 // (the live segments also read the survivor of a merged one), a merge's or

@@ -89,6 +89,18 @@ LiveSegments::~LiveSegments() = default;
 
 namespace {
 
+void AttachConsents(std::vector<domain::LiveCustomer>& customers,
+                    const std::vector<domain::CustomerConsent>& consents) {
+  std::map<std::string, domain::ConsentFields> by_customer;
+  for (const domain::CustomerConsent& c : consents) {
+    by_customer[c.customer_id][domain::ConsentField(c.channel, c.purpose)] = c.status;
+  }
+  for (domain::LiveCustomer& c : customers) {
+    auto it = by_customer.find(c.customer_id);
+    if (it != by_customer.end()) c.consents = std::move(it->second);
+  }
+}
+
 void AttachEvents(std::vector<domain::LiveCustomer>& customers,
                   std::vector<domain::CustomerEvent> events) {
   std::map<std::string, std::vector<domain::SegmentEvent>> by_customer;
@@ -105,15 +117,21 @@ absl::StatusOr<std::vector<domain::LiveCustomer>> LiveSegments::CustomersOf(
     const std::string& tenant, const std::optional<std::vector<std::string>>& ids) {
   CRM_ASSIGN_OR_RETURN(std::vector<domain::LiveCustomer> customers,
                        segments_.Customers(tenant, ids));
+  std::optional<std::vector<std::string>> found;
+  if (ids) {
+    found.emplace();
+    for (const domain::LiveCustomer& c : customers) found->push_back(c.customer_id);
+  }
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::CustomerConsent> consents,
+                       facts_.Consents(tenant, found));
+  AttachConsents(customers, consents);
   if (!ids) {
     CRM_ASSIGN_OR_RETURN(std::vector<domain::CustomerEvent> events, facts_.Behaviour(tenant));
     AttachEvents(customers, std::move(events));
     return customers;
   }
-  std::vector<std::string> ids_found;
-  for (const domain::LiveCustomer& c : customers) ids_found.push_back(c.customer_id);
   CRM_ASSIGN_OR_RETURN(std::vector<domain::CustomerEvent> events,
-                       facts_.BehaviourOf(tenant, ids_found));
+                       facts_.BehaviourOf(tenant, *found));
   AttachEvents(customers, std::move(events));
   return customers;
 }
@@ -213,24 +231,26 @@ LiveSegments::Outcome LiveSegments::EvaluateLocked(const Tenant& t, const Compil
   Outcome out;
   out.partial = only != nullptr;
   std::vector<const domain::LiveSegment*> ordered;
-  bool features = false;
+  bool features = false, consents = false;
   for (const domain::LiveSegment* s : segments.order) {
     if (only && !only->count(s->id)) continue;
     ordered.push_back(s);
     features = features || s->checked.dependencies.Reads(domain::ChangeKind::kFeatures);
+    consents = consents || s->checked.dependencies.Reads(domain::ChangeKind::kConsents);
   }
   out.timers.reserve(which.size());
   for (uint32_t i : which) {
     domain::CustomerMemberships m;
     if (t.present[i]) {
       domain::CustomerSnapshot snapshot =
-          domain::SnapshotOf(t.customers[i], t.context, now, features);
+          domain::SnapshotOf(t.customers[i], t.context, now, features, consents);
       if (only) {  // the memberships the pass does not recompute
         for (const domain::LiveSegment* s : segments.order) {
           if (!only->count(s->id) && t.members.Contains(s->id, i)) snapshot.segments.insert(s->id);
         }
       }
-      m = domain::EvaluateCustomer(ordered, std::move(snapshot), now);
+      m = domain::EvaluateCustomer(ordered, std::move(snapshot), now,
+                                   domain::ObjectsToProfiling(t.customers[i].consents));
     }
     for (const domain::LiveSegment* s : ordered) {
       const bool was = t.members.Contains(s->id, i);
@@ -455,12 +475,16 @@ absl::StatusOr<SegmentPreview> LiveSegments::Preview(const std::string& tenant,
     CRM_RETURN_IF_ERROR(LoadCustomersLocked(tenant, t));
   }
   const bool features = checked->dependencies.Reads(domain::ChangeKind::kFeatures);
+  const bool consents = checked->dependencies.Reads(domain::ChangeKind::kConsents);
+  const bool behavioural = features || checked->dependencies.Reads(domain::ChangeKind::kEvents);
   const absl::Time now = clock_.Now();
   std::set<std::string> sample;  // the smallest ids
   for (uint32_t i = 0; i < t.customers.size(); ++i) {
     if (!t.present[i]) continue;
     ++out.customers;
-    domain::CustomerSnapshot s = domain::SnapshotOf(t.customers[i], t.context, now, features);
+    if (behavioural && domain::ObjectsToProfiling(t.customers[i].consents)) continue;
+    domain::CustomerSnapshot s =
+        domain::SnapshotOf(t.customers[i], t.context, now, features, consents);
     for (const std::string& ref : out.references) {
       if (t.members.Contains(ref, i)) s.segments.insert(ref);
     }
@@ -514,6 +538,7 @@ absl::Status LiveSegments::Touch(const std::string& tenant,
       t.present[*i] = false;  // unless it comes back below
       t.customers[*i].purchases.clear();
       t.customers[*i].events.clear();
+      t.customers[*i].consents.clear();
     }
   }
   for (domain::LiveCustomer& c : rows) {

@@ -145,6 +145,11 @@ absl::StatusOr<CustomerScores> Models::Scores(const std::string& tenant,
     out.model_absent_reason = "the tenant has no purchases yet";
     return out;
   }
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::CustomerConsent> consents,
+                       facts_.Consents(tenant, std::vector<std::string>{customer_id}));
+  domain::ConsentFields kept;
+  for (const auto& c : consents) kept[domain::ConsentField(c.channel, c.purpose)] = c.status;
+  const bool objected = domain::ObjectsToProfiling(kept);
   std::vector<domain::Transaction> all = TransactionsIn(records, out.currency_code, tz);
   std::vector<domain::Transaction> mine;
   for (const domain::Transaction& t : all) {
@@ -157,6 +162,13 @@ absl::StatusOr<CustomerScores> Models::Scores(const std::string& tenant,
   }
   if (mine.empty()) {
     out.model_absent_reason = absl::StrCat("no purchase in ", out.currency_code, " up to as_of");
+    return out;
+  }
+  if (objected) {
+    // Orders and spend are the customer's records; scores are profiling.
+    out.model_absent_reason =
+        "the customer objected to profiling (consent purpose profiling opted out): no RFM or "
+        "model scores";
     return out;
   }
   std::vector<domain::Purchase> days;

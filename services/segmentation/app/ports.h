@@ -6,11 +6,13 @@
 
 #include "absl/status/statusor.h"
 #include "libs/events/behaviour_fact.h"
+#include "libs/events/consent_fact.h"
 #include "libs/events/customer_change.h"
 #include "libs/events/order_fact.h"
 #include "libs/outbox/write_port.h"
 #include "services/segmentation/domain/behaviour.h"
 #include "services/segmentation/domain/clv_model.h"
+#include "services/segmentation/domain/consents.h"
 #include "services/segmentation/domain/purchases.h"
 
 namespace crm::segmentation::app {
@@ -71,6 +73,13 @@ class FactRepository {
   // customer (a visitor's first link stays) and makes the visitor's
   // anonymous facts count for it.
   virtual absl::Status LinkVisitor(const events::CustomerIdentified& link) = 0;
+  // A consent.recorded: the customer's status for the channel and purpose,
+  // unless a newer one is kept (a replayed older event changes nothing).
+  // Erasure deletes the customer's consents.
+  virtual absl::Status RecordConsent(const events::ConsentFact& consent) = 0;
+  // The kept consents of these customers (all of the tenant's with nullopt).
+  virtual absl::StatusOr<std::vector<domain::CustomerConsent>> Consents(
+      const std::string& tenant, const std::optional<std::vector<std::string>>& customer_ids) = 0;
   // Every behaviour fact of the tenant that counts for a customer (anonymous
   // ones are left out), ordered by customer, then time: what rebuilds the
   // in-memory state. Reads the whole tenant (one query).

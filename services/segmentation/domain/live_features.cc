@@ -74,9 +74,12 @@ FeatureContext FeatureContextOf(const std::vector<LiveCustomer>& customers,
 }
 
 CustomerSnapshot SnapshotOf(const LiveCustomer& customer, const FeatureContext& context,
-                            absl::Time now, bool with_features) {
+                            absl::Time now, bool with_features, bool with_consents) {
   CustomerSnapshot s;
   s.events = customer.events;
+  if (with_consents) {
+    for (auto& [field, status] : WithUnknowns(customer.consents)) s.fields[field] = status;
+  }
   s.purchases.reserve(customer.purchases.size());
   for (const LivePurchase& p : customer.purchases) {
     // Amounts of different currencies are never added up (no exchange

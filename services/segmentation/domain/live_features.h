@@ -26,6 +26,7 @@
 
 #include "absl/time/time.h"
 #include "services/segmentation/domain/clv_model.h"
+#include "services/segmentation/domain/consents.h"
 #include "services/segmentation/domain/rfm.h"
 #include "services/segmentation/domain/segment_eval.h"
 
@@ -42,6 +43,7 @@ struct LiveCustomer {
   std::string customer_id;
   std::vector<LivePurchase> purchases;
   std::vector<SegmentEvent> events;  // behaviour and engagement, any order
+  ConsentFields consents;            // the recorded ones (consents.h)
 };
 
 struct FeatureContext {
@@ -61,8 +63,9 @@ FeatureContext FeatureContextOf(const std::vector<LiveCustomer>& customers,
 
 // The evaluator's view of `customer` at `now`. Features are left out when
 // `with_features` is false (no segment reads them: they cost a model
-// evaluation each).
+// evaluation each); consent fields (every channel and purpose, "unknown"
+// where none was recorded) when `with_consents` is false.
 CustomerSnapshot SnapshotOf(const LiveCustomer& customer, const FeatureContext& context,
-                            absl::Time now, bool with_features);
+                            absl::Time now, bool with_features, bool with_consents = false);
 
 }  // namespace crm::segmentation::domain

@@ -117,9 +117,14 @@ std::optional<absl::Time> TimerQueue::Next() {
 }
 
 CustomerMemberships EvaluateCustomer(const std::vector<const LiveSegment*>& ordered,
-                                     CustomerSnapshot snapshot, absl::Time now) {
+                                     CustomerSnapshot snapshot, absl::Time now,
+                                     bool objects_to_profiling) {
   CustomerMemberships out;
   for (const LiveSegment* s : ordered) {
+    if (objects_to_profiling && s->behavioural()) {
+      snapshot.segments.erase(s->id);  // out, whatever time does
+      continue;
+    }
     SegmentEvaluation e = EvaluateSegment(s->checked, snapshot, now);
     if (e.matches) {
       snapshot.segments.insert(s->id);

@@ -85,6 +85,12 @@ struct LiveSegment {
   std::string id;
   int64_t version = 0;
   CheckedSegment checked;
+  // Reads behaviour events or the model / RFM features: a customer who
+  // objects to profiling is never a member.
+  bool behavioural() const {
+    return checked.dependencies.Reads(ChangeKind::kEvents) ||
+           checked.dependencies.Reads(ChangeKind::kFeatures);
+  }
 };
 
 struct CustomerMemberships {
@@ -98,8 +104,10 @@ struct CustomerMemberships {
 // `ordered` the ones given in snapshot.segments (so a pass may evaluate only
 // the segments an edit affects). `members` holds the segments of `ordered`
 // the customer is in; next_change is the earliest over `ordered`.
+// A customer who `objects_to_profiling` is in no behavioural segment.
 CustomerMemberships EvaluateCustomer(const std::vector<const LiveSegment*>& ordered,
-                                     CustomerSnapshot snapshot, absl::Time now);
+                                     CustomerSnapshot snapshot, absl::Time now,
+                                     bool objects_to_profiling = false);
 
 // What a change of memberships publishes.
 struct MembershipChange {

@@ -50,6 +50,8 @@ const pg::NamedQuery kEraseCustomers{
     "WITH ids AS (SELECT unnest($2::uuid[]) AS id), "
     "c AS (DELETE FROM segmentation.customers WHERE tenant_id = $1 "
     "AND customer_id IN (SELECT id FROM ids)), "
+    "k AS (DELETE FROM segmentation.consents WHERE tenant_id = $1 "
+    "AND customer_id IN (SELECT id FROM ids)), "
     "m AS (DELETE FROM segmentation.merges WHERE tenant_id = $1 "
     "AND (source_id IN (SELECT id FROM ids) OR survivor_id IN (SELECT id FROM ids))) "
     "DELETE FROM segmentation.purchases WHERE tenant_id = $1 "
@@ -146,6 +148,26 @@ const pg::NamedQuery kSelectBehaviour{
         " FROM segmentation.behaviour WHERE tenant_id = $1 AND customer_id IS NOT NULL "
         "ORDER BY customer_id, occurred_at, event_id",
     9};
+// The newest recorded status wins (a replayed older event changes nothing).
+const pg::NamedQuery kRecordConsent{
+    "record_consent",
+    "INSERT INTO segmentation.consents AS c (tenant_id, customer_id, channel, purpose, status, "
+    "recorded_at) VALUES ($1, $2::uuid, $3, $4, $5, " +
+        pg::MicrosParam(6) +
+        ") ON CONFLICT (tenant_id, customer_id, channel, purpose) DO UPDATE SET "
+        "status = EXCLUDED.status, recorded_at = EXCLUDED.recorded_at "
+        "WHERE c.recorded_at <= EXCLUDED.recorded_at",
+    0};
+const pg::NamedQuery kSelectConsents{
+    "select_consents",
+    "SELECT customer_id::text, channel, purpose, status FROM segmentation.consents "
+    "WHERE tenant_id = $1",
+    4};
+const pg::NamedQuery kSelectConsentsOf{
+    "select_consents_of",
+    "SELECT customer_id::text, channel, purpose, status FROM segmentation.consents "
+    "WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[])",
+    4};
 const pg::NamedQuery kSelectBehaviourOf{
     "select_behaviour_of",
     "SELECT " + kBehaviourColumns +
@@ -203,7 +225,7 @@ std::vector<pg::NamedQuery> PgFactRepository::Queries() {
           kEraseCustomers,     kMergeCustomer,    kUnmergeCustomer, kLockVisitors,
           kLockLinkedVisitors, kRecordBehaviour,  kAddVisitorLink,  kStitchVisitor,
           kMergeBehaviour,     kUnmergeBehaviour, kEraseBehaviour,  kSelectBehaviour,
-          kSelectBehaviourOf};
+          kSelectBehaviourOf,  kRecordConsent,    kSelectConsents,  kSelectConsentsOf};
 }
 
 absl::StatusOr<std::vector<domain::PurchaseRecord>> PgFactRepository::Purchases(
@@ -340,6 +362,38 @@ absl::StatusOr<std::vector<domain::CustomerEvent>> PgFactRepository::BehaviourOf
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     CRM_ASSIGN_OR_RETURN(out, EventsOf(tenant, pool_.Exec(tx, kSelectBehaviourOf, tenant,
                                                           pg::TextArrayLiteral(ids))));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::Status PgFactRepository::RecordConsent(const events::ConsentFact& c) {
+  return pool_.WithTenantTx(c.tenant_id, [&](pqxx::work& tx) -> absl::Status {
+    pool_.Exec(tx, kRecordConsent, c.tenant_id, c.customer_id, c.channel, c.purpose, c.status,
+               absl::ToUnixMicros(c.recorded_time));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<domain::CustomerConsent>> PgFactRepository::Consents(
+    const std::string& tenant, const std::optional<std::vector<std::string>>& customer_ids) {
+  std::vector<domain::CustomerConsent> out;
+  std::vector<std::string> ids;
+  if (customer_ids) {
+    for (const std::string& id : *customer_ids) {
+      if (common::IsUuid(id)) ids.push_back(id);
+    }
+    if (ids.empty()) return out;
+  }
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = customer_ids
+                         ? pool_.Exec(tx, kSelectConsentsOf, tenant, pg::TextArrayLiteral(ids))
+                         : pool_.Exec(tx, kSelectConsents, tenant);
+    out.clear();
+    for (const pqxx::row& row : r) {
+      out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                     row[3].as<std::string>()});
+    }
     return absl::OkStatus();
   }));
   return out;

@@ -28,6 +28,10 @@ class PgFactRepository final : public app::FactRepository {
   absl::Status RecordBehaviour(const std::string& tenant,
                                const std::vector<events::BehaviourFact>& facts) override;
   absl::Status LinkVisitor(const events::CustomerIdentified& link) override;
+  absl::Status RecordConsent(const events::ConsentFact& consent) override;
+  absl::StatusOr<std::vector<domain::CustomerConsent>> Consents(
+      const std::string& tenant,
+      const std::optional<std::vector<std::string>>& customer_ids) override;
   absl::StatusOr<std::vector<domain::CustomerEvent>> Behaviour(const std::string& tenant) override;
   absl::StatusOr<std::vector<domain::CustomerEvent>> BehaviourOf(
       const std::string& tenant, const std::vector<std::string>& customer_ids) override;

@@ -361,6 +361,76 @@ TEST_CASE("a tenant's first purchase after its first segment counts at once",
   CHECK(engine.live.Get(tenant, "buyers")->member_count == 1);
 }
 
+events::ConsentFact Consent(const std::string& tenant, const std::string& customer,
+                            const std::string& channel, const std::string& purpose,
+                            const std::string& status, absl::Time at) {
+  return {tenant, common::NewUuid(), customer, channel, purpose, status, at};
+}
+
+TEST_CASE("consents: segments read them, an objection to profiling keeps behaviour out",
+          "[segmentation][live][consent]") {
+  const std::string tenant = common::NewUuid();
+  const std::string ada = common::NewUuid(), bob = common::NewUuid();
+  crm::testing::FixedClock clock(absl::FromUnixSeconds(1790000000));
+  Created(tenant, ada);
+  Created(tenant, bob);
+  for (const std::string& c : {ada, bob}) {
+    REQUIRE(TheEnv().facts->Apply({View(tenant, c, "", clock.Now() - absl::Hours(1))})[0].ok());
+    Order(tenant, c, clock.Now() - absl::Hours(1), 5000);
+  }
+  REQUIRE(TheEnv()
+              .facts
+              ->Apply({Consent(tenant, ada, "email", "marketing", "opted_in",
+                               clock.Now() - absl::Hours(2))})[0]
+              .ok());
+  Engine engine(clock);
+  REQUIRE(
+      engine.live.Create(Actor(tenant), Draft("mailable", "consent.email = \"opted_in\"")).ok());
+  REQUIRE(
+      engine.live.Create(Actor(tenant), Draft("never-asked", "consent.sms = \"unknown\"")).ok());
+  REQUIRE(
+      engine.live.Create(Actor(tenant), Draft("viewers", "count(product.viewed, 7d) >= 1")).ok());
+  REQUIRE(engine.live.Create(Actor(tenant), Draft("buyers", "purchased(7d)")).ok());
+  CHECK(engine.live.Get(tenant, "mailable")->member_count == 1);
+  CHECK(engine.live.Get(tenant, "never-asked")->member_count == 2);
+  CHECK(engine.live.Get(tenant, "viewers")->member_count == 2);
+
+  // Bob objects to profiling: he leaves the behavioural segment, keeps the
+  // order-based one.
+  events::ConsentFact objection =
+      Consent(tenant, bob, "web", "profiling", "opted_out", clock.Now());
+  REQUIRE(TheEnv().facts->Apply({objection})[0].ok());
+  std::map<std::string, std::set<std::string>> touched;
+  app::AddTouchedCustomers(objection, touched);
+  REQUIRE(engine.live.Touch(tenant, {touched[tenant].begin(), touched[tenant].end()}).ok());
+  CHECK(Published(tenant, "segment.exited", bob, "viewers") == 1);
+  CHECK(engine.live.Get(tenant, "viewers")->member_count == 1);
+  CHECK(engine.live.Get(tenant, "buyers")->member_count == 2);
+  auto preview = engine.live.Preview(tenant, "count(product.viewed, 7d) >= 1", 10);
+  REQUIRE(preview.ok());
+  CHECK(preview->sample == std::vector<std::string>{ada});
+  // An older event replayed later changes nothing; a newer opt-in brings him back.
+  REQUIRE(TheEnv()
+              .facts
+              ->Apply({Consent(tenant, bob, "web", "profiling", "opted_in",
+                               clock.Now() - absl::Hours(5))})[0]
+              .ok());
+  REQUIRE(engine.live.Touch(tenant, {bob}).ok());
+  CHECK(engine.live.Get(tenant, "viewers")->member_count == 1);
+  REQUIRE(TheEnv()
+              .facts
+              ->Apply({Consent(tenant, bob, "web", "profiling", "opted_in",
+                               clock.Now() + absl::Seconds(1))})[0]
+              .ok());
+  REQUIRE(engine.live.Touch(tenant, {bob}).ok());
+  CHECK(engine.live.Get(tenant, "viewers")->member_count == 2);
+  // A restart reads the same consents.
+  Engine again(clock);
+  REQUIRE(again.live.LoadAll().ok());
+  CHECK(again.live.Get(tenant, "mailable")->member_count == 1);
+  CHECK(again.live.Get(tenant, "viewers")->member_count == 2);
+}
+
 TEST_CASE("segments and members are the tenant's own", "[segmentation][live][tenancy]") {
   const std::string tenant = common::NewUuid(), other = common::NewUuid();
   const std::string ada = common::NewUuid();

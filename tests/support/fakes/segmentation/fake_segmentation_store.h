@@ -41,6 +41,9 @@ class FakeSegmentationStore final : public segmentation::app::ModelRepository,
     std::map<std::string, std::string> merges;  // source -> survivor
     std::map<std::string, BehaviourRow> behaviour;     // by event id
     std::map<std::string, std::string> visitor_links;  // visitor -> customer
+    // (customer, channel, purpose) -> (status, recorded at)
+    std::map<std::tuple<std::string, std::string, std::string>, std::pair<std::string, absl::Time>>
+        consents;
   };
   struct State {
     std::map<std::string, Tenant> tenants;
@@ -122,6 +125,9 @@ class FakeSegmentationStore final : public segmentation::app::ModelRepository,
               const bool gone = it->second.customer == id || it->second.subject == id;
               it = gone ? t.behaviour.erase(it) : std::next(it);
             }
+            for (auto it = t.consents.begin(); it != t.consents.end();) {
+              it = std::get<0>(it->first) == id ? t.consents.erase(it) : std::next(it);
+            }
             for (auto it = t.visitor_links.begin(); it != t.visitor_links.end();) {
               it = it->second == id ? t.visitor_links.erase(it) : std::next(it);
             }
@@ -183,6 +189,27 @@ class FakeSegmentationStore final : public segmentation::app::ModelRepository,
         }
       }
       return absl::OkStatus();
+    });
+  }
+  absl::Status RecordConsent(const events::ConsentFact& c) override {
+    return uow_.WithMutable([&](State& st) -> absl::Status {
+      auto& kept = st.tenants[c.tenant_id].consents[{c.customer_id, c.channel, c.purpose}];
+      if (kept.first.empty() || kept.second <= c.recorded_time) kept = {c.status, c.recorded_time};
+      return absl::OkStatus();
+    });
+  }
+  absl::StatusOr<std::vector<segmentation::domain::CustomerConsent>> Consents(
+      const std::string& tenant, const std::optional<std::vector<std::string>>& ids) override {
+    return uow_.WithMutable([&](State& st) {
+      std::set<std::string> wanted;
+      if (ids) wanted.insert(ids->begin(), ids->end());
+      std::vector<segmentation::domain::CustomerConsent> out;
+      for (const auto& [key, value] : st.tenants[tenant].consents) {
+        const auto& [customer, channel, purpose] = key;
+        if (!ids || wanted.count(customer))
+          out.push_back({customer, channel, purpose, value.first});
+      }
+      return out;
     });
   }
   absl::StatusOr<std::vector<segmentation::domain::CustomerEvent>> Behaviour(
