@@ -153,7 +153,7 @@ def count(args):
     got, lat = None, []
     for _ in range(200):
         t0 = time.perf_counter()
-        got = s.GetSegment(pb.GetSegmentRequest(segment_id=args.segment), metadata=md,
+        got = s.GetSegment(pb.GetSegmentRequest(segment_id=COUNT_SEGMENT[0]), metadata=md,
                            timeout=60).member_count
         lat.append((time.perf_counter() - t0) * 1000)
     prev, plat = None, []
