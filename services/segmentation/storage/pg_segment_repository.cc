@@ -5,6 +5,7 @@
 #include "absl/strings/str_split.h"
 #include "libs/common/id.h"
 #include "libs/common/status_macros.h"
+#include "libs/outbox/wakeup.h"
 #include "libs/pg/sql.h"
 #include "services/segmentation/domain/purchases.h"
 #include "services/segmentation/schema_name.h"
@@ -395,7 +396,7 @@ absl::Status PgSegmentRepository::ApplyMemberships(
     absl::Time at) {
   if (changes.empty()) return absl::OkStatus();
   const outbox::WriteMeta meta{tenant, "segmentation", "", "ReevaluateSegments", "", ""};
-  return pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+  absl::Status s = pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     ApplyMembershipRows(pool_, tx, tenant, changes, at,
                         [&](const std::string& customer, const std::string& type,
                             const std::string& payload) {
@@ -403,6 +404,9 @@ absl::Status PgSegmentRepository::ApplyMemberships(
                         });
     return absl::OkStatus();
   });
+  // Committed: the relay publishes the events now, not at its next idle poll.
+  if (s.ok()) outbox::WakeupFor(kSchema).Notify();
+  return s;
 }
 
 }  // namespace crm::segmentation::storage
