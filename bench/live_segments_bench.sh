@@ -120,6 +120,27 @@ latency_run() {  # RATE SECONDS LABEL
   bench_psql_super -A -t -F ' ' -c "SELECT count(*), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY w)::numeric, 2), round(percentile_cont(0.99) WITHIN GROUP (ORDER BY w)::numeric, 2), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY p)::numeric, 2), round(percentile_cont(0.99) WITHIN GROUP (ORDER BY p)::numeric, 2), round(max(p)::numeric, 2) FROM (SELECT extract(epoch from o.occurred_at) * 1000 - s.sent_us / 1000.0 AS w, extract(epoch from pg_xact_commit_timestamp(o.xmin)) * 1000 - s.sent_us / 1000.0 AS p FROM bench_sent s JOIN segmentation.outbox o ON o.tenant_id = '$TENANT' AND o.customer_id = s.customer_id AND o.event_type = 'segment.entered' AND o.payload->>'segment_id' = 'bought-last-hour') l" |
     { read -r got w50 w99 p50 p99 max; echo "$3 $sent $ACHIEVED $got $w50 $w99 $p50 $p99 $max"; }
 }
+# The creates published one segment.entered per member onto the streams,
+# and every service's consumer group reads them all: measure the latency in
+# the steady state, once every group has caught up (Redis 7 XINFO GROUPS:
+# lag and pending of each group on each partition).
+backlog() {
+  local p total=0 v
+  for ((p = 0; p < 8; p++)); do
+    v=$(redis-cli -p "$REDIS_PORT" XINFO GROUPS "crm:events:p$p" 2>/dev/null |
+      awk 'prev == "lag" || prev == "pending" { s += ($0 == "" ? 0 : $0) } { prev = $0 } END { print s + 0 }')
+    total=$((total + v))
+  done
+  echo "$total"
+}
+bench_say "waiting for every consumer group to read the creates' member events ($(backlog) behind)"
+d0=$(date +%s)
+for ((i = 0; i < 1800; i++)); do
+  [[ $(backlog) -eq 0 ]] && break
+  sleep 1
+done
+DRAIN_S=$(($(date +%s) - d0))
+bench_say "caught up after ${DRAIN_S}s ($(backlog) behind)"
 bench_say "event -> segment.entered at $LOW_RATE/s, then $RATE/s"
 LOW=$(latency_run "$LOW_RATE" 10 low)
 HIGH=$(latency_run "$RATE" "$DURATION_S" high)
@@ -137,6 +158,7 @@ printf 'Create: the first %.1f s (loads the tenant and evaluates everyone), the 
   "$(jq -r .first_s <<<"$CREATED")" "$(jq -r .others_mean_s <<<"$CREATED")" "$(jq -r .others_p50_s <<<"$CREATED")" "$(jq -r .others_max_s <<<"$CREATED")"
 echo "Members: $(jq -c '[.member_counts[]] | {min: min, max: max, total: add}' <<<"$CREATED")"
 echo "  per segment: $(jq -c .member_counts <<<"$CREATED")"
+echo "The member events of the creates took every consumer group ${DRAIN_S} s to read through."
 echo "segmentation resident memory: $((RSS_BEFORE / 1024)) MiB before, $((RSS_AFTER / 1024)) MiB after: $(((RSS_AFTER - RSS_BEFORE) * 1024 / CUSTOMERS)) bytes per customer."
 echo
 echo "Count of s002 ($COUNT_EXPR):"
