@@ -276,6 +276,33 @@ bench_start_services() {
   done
 }
 
+# bench_banner TITLE: the report's first lines (title, commit, CPU).
+bench_banner() {
+  echo "== $1 — $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "   commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet 2>/dev/null || echo ' (+ uncommitted changes)')"
+  echo "CPU: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')), NOT pinned."
+}
+
+# bench_cdnow_master: the path of the shared CDNOW_master.txt
+# (CRM_SHARED_DATA_DIR, else ../shared/data next to the repository or one
+# level up); exits when it is not there.
+bench_cdnow_master() {
+  local dir=${CRM_SHARED_DATA_DIR:-$REPO/../shared/data}
+  [[ -f $dir/CDNOW_master.txt ]] || dir=$REPO/../../shared/data
+  [[ -f $dir/CDNOW_master.txt ]] || { echo "bench: CDNOW_master.txt not found; set CRM_SHARED_DATA_DIR" >&2; exit 1; }
+  echo "$dir/CDNOW_master.txt"
+}
+
+# bench_stack_prepare PG_PORT REDIS_PORT: built services, free ports, fresh
+# datastores (then the script migrates and starts the services).
+bench_stack_prepare() {
+  bench_build_services
+  bench_require_binaries
+  # shellcheck disable=SC2046  # the ports are words
+  bench_require_free_ports $(crm_svc_all_ports)
+  bench_datastores_fresh "$1" "$2"
+}
+
 # ------------------------------------------------------------ datastores
 
 # bench_datastores_fresh PG_PORT REDIS_PORT: a new, empty PostgreSQL + Redis

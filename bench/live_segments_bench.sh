@@ -34,10 +34,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 readonly REPLICAS=${BENCH_REPLICAS:-43} SEGMENTS=${BENCH_SEGMENTS:-100}
 readonly RATE=${BENCH_RATE:-5000} DURATION_S=${BENCH_DURATION_S:-10} LOW_RATE=${BENCH_LOW_RATE:-50}
-DATA_DIR=${CRM_SHARED_DATA_DIR:-$_bench_repo/../shared/data}
-[[ -f $DATA_DIR/CDNOW_master.txt ]] || DATA_DIR=$_bench_repo/../../shared/data
-readonly MASTER=$DATA_DIR/CDNOW_master.txt
-[[ -f $MASTER ]] || { echo "bench: CDNOW_master.txt not found; set CRM_SHARED_DATA_DIR" >&2; exit 1; }
+MASTER=$(bench_cdnow_master)
+readonly MASTER
 
 readonly PG_PORT=55439 REDIS_PORT=56386
 bench_services 10500
@@ -48,15 +46,9 @@ OUT=$BENCH_RUN_DIR/out
 trap 'bench_say "FAILED at line $LINENO: $BASH_COMMAND"' ERR
 
 bench_init
-echo "== live_segments_bench: ~1M customers, $SEGMENTS segments — $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "   commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet 2>/dev/null || echo ' (+ uncommitted changes)')"
-echo "CPU: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')), NOT pinned."
+bench_banner "live_segments_bench: ~1M customers, $SEGMENTS segments"
 
-bench_build_services
-bench_require_binaries
-# shellcheck disable=SC2046  # the ports are words
-bench_require_free_ports $(crm_svc_all_ports)
-bench_datastores_fresh $PG_PORT $REDIS_PORT
+bench_stack_prepare $PG_PORT $REDIS_PORT
 bench_psql_super -c "ALTER SYSTEM SET track_commit_timestamp = on" >/dev/null
 bench_pg_restart
 bench_migrate

@@ -23,10 +23,8 @@ BENCH_RUN_DIR=${BENCH_RUN_DIR:-${BUILD_DIR:-$_bench_repo/build}/bench-run/segmen
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 readonly REPLICAS=${BENCH_REPLICAS:-43}
-DATA_DIR=${CRM_SHARED_DATA_DIR:-$_bench_repo/../shared/data}
-[[ -f $DATA_DIR/CDNOW_master.txt ]] || DATA_DIR=$_bench_repo/../../shared/data
-readonly MASTER=$DATA_DIR/CDNOW_master.txt
-[[ -f $MASTER ]] || { echo "bench: CDNOW_master.txt not found; set CRM_SHARED_DATA_DIR" >&2; exit 1; }
+MASTER=$(bench_cdnow_master)
+readonly MASTER
 
 readonly PG_PORT=55438 REDIS_PORT=56385
 bench_services 10400
@@ -37,15 +35,9 @@ OUT=$BENCH_RUN_DIR/out
 trap 'bench_say "FAILED at line $LINENO: $BASH_COMMAND"' ERR
 
 bench_init
-echo "== segmentation_bench: CLV refit of ~1M customers vs raw COPY of their purchases — $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "   commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet 2>/dev/null || echo ' (+ uncommitted changes)')"
-echo "CPU: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')), NOT pinned."
+bench_banner "segmentation_bench: CLV refit of ~1M customers vs raw COPY of their purchases"
 
-bench_build_services
-bench_require_binaries
-# shellcheck disable=SC2046  # the ports are words
-bench_require_free_ports $(crm_svc_all_ports)
-bench_datastores_fresh $PG_PORT $REDIS_PORT
+bench_stack_prepare $PG_PORT $REDIS_PORT
 bench_migrate
 bench_start_services
 

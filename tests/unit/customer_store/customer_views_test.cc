@@ -156,7 +156,7 @@ TEST_CASE("CustomerViews: each section degrades on its own, with a status saying
       CHECK(s.unavailable->message.find("refused") == std::string::npos);
     }
   }
-  SECTION("segments not implemented yet: scores served, segments UNIMPLEMENTED") {
+  SECTION("an engine without GetCustomerSegments (an older version): scores served, segments UNIMPLEMENTED") {
     f.insights.set_scores(SomeScores());
     f.insights.set_segments(absl::UnimplementedError("GetCustomerSegments"));
     app::ViewAnswer a = f.Read();

@@ -47,7 +47,8 @@ constexpr char kTenant[] = "11111111-1111-4111-8111-111111111111";
 
 // Segmentation as customer-store sees it: GetCustomerScores answers (after
 // `delay`) for a tenant read from the sealed context; GetCustomerSegments is
-// not overridden (UNIMPLEMENTED, as until it lands).
+// not overridden (UNIMPLEMENTED: an engine version without it, as during a
+// rolling upgrade).
 class FakeSegmentation final : public sv1::SegmentationService::CallbackService {
  public:
   absl::Duration delay = absl::ZeroDuration();
