@@ -13,6 +13,15 @@ bool HasControlCharacter(absl::string_view s) {
   return false;
 }
 
+absl::Status RequireRequestId(absl::string_view id) {
+  if (id.empty()) {
+    return InvalidField("request_id",
+                        "request_id is required (1..128 characters): retries of the same request "
+                        "must carry the same request_id");
+  }
+  return CheckRequestId(id);
+}
+
 absl::Status CheckRequestId(absl::string_view id) {
   if (id.size() > kMaxRequestIdLength) {
     return InvalidField("request_id",

@@ -18,5 +18,8 @@ bool HasControlCharacter(absl::string_view s);
 // is longer than kMaxRequestIdLength or holds a control character. An empty
 // id passes: whether one is required is the caller's rule.
 [[nodiscard]] absl::Status CheckRequestId(absl::string_view id);
+// For writes that replay their first answer: INVALID_ARGUMENT (field
+// request_id) also when `id` is empty.
+[[nodiscard]] absl::Status RequireRequestId(absl::string_view id);
 
 }  // namespace crm::common

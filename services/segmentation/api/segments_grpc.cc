@@ -26,16 +26,6 @@ absl::Status CheckId(const std::string& id) {
              : common::InvalidField("segment_id", "is not a segment id (a-z, 0-9, '_', '-')");
 }
 
-// The segment writes replay their first answer: they need a key.
-absl::Status RequireRequestId(const std::string& id) {
-  if (id.empty()) {
-    return common::InvalidField("request_id",
-                                "request_id is required (1..128 characters): retries of the "
-                                "same request must carry the same request_id");
-  }
-  return common::CheckRequestId(id);
-}
-
 absl::StatusOr<std::string> CursorOf(const common::PageTokenCodec& tokens,
                                      const std::string& tenant, const std::string& scope,
                                      const std::string& token) {
@@ -132,7 +122,7 @@ void ToProto(const app::SegmentView& v, v1::Segment* out) {
 grpc::ServerUnaryReactor* SegmentationGrpcService::CreateSegment(
     grpc::CallbackServerContext* ctx, const v1::CreateSegmentRequest* req, v1::Segment* resp) {
   return Offload(ctx, executor_, metrics_, "CreateSegment", [=](const RequestContext& rc) {
-    CRM_RETURN_IF_ERROR(RequireRequestId(req->request_id()));
+    CRM_RETURN_IF_ERROR(common::RequireRequestId(req->request_id()));
     domain::SegmentDefinition d;
     d.id = req->segment().segment_id();
     d.display_name = req->segment().display_name();
@@ -180,7 +170,7 @@ grpc::ServerUnaryReactor* SegmentationGrpcService::ListSegments(
 grpc::ServerUnaryReactor* SegmentationGrpcService::UpdateSegment(
     grpc::CallbackServerContext* ctx, const v1::UpdateSegmentRequest* req, v1::Segment* resp) {
   return Offload(ctx, executor_, metrics_, "UpdateSegment", [=](const RequestContext& rc) {
-    CRM_RETURN_IF_ERROR(RequireRequestId(req->request_id()));
+    CRM_RETURN_IF_ERROR(common::RequireRequestId(req->request_id()));
     CRM_RETURN_IF_ERROR(CheckId(req->segment_id()));
     const v1::Segment& s = req->segment();
     std::vector<std::string> paths;
@@ -220,7 +210,7 @@ grpc::ServerUnaryReactor* SegmentationGrpcService::DeleteSegment(
     grpc::CallbackServerContext* ctx, const v1::DeleteSegmentRequest* req,
     v1::DeleteSegmentResponse*) {
   return Offload(ctx, executor_, metrics_, "DeleteSegment", [=](const RequestContext& rc) {
-    CRM_RETURN_IF_ERROR(RequireRequestId(req->request_id()));
+    CRM_RETURN_IF_ERROR(common::RequireRequestId(req->request_id()));
     CRM_RETURN_IF_ERROR(CheckId(req->segment_id()));
     return segments_.Delete(grpcutil::IdempotentWriteMetaOf(rc, "DeleteSegment", *req),
                             req->segment_id(), req->etag());

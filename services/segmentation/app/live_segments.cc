@@ -185,14 +185,11 @@ absl::Status LiveSegments::LoadCustomersLocked(const std::string& tenant, Tenant
   CRM_ASSIGN_OR_RETURN(std::vector<domain::LiveCustomer> customers,
                        CustomersOf(tenant, std::nullopt));
   CRM_ASSIGN_OR_RETURN(auto rows, segments_.AllMemberships(tenant));
-  CRM_ASSIGN_OR_RETURN(std::optional<domain::ClvModel> model, models_.GetClvModel(tenant));
   t.index = domain::CustomerIndex();
   t.members = domain::SegmentBitmaps();
   t.timers = domain::TimerQueue();
   t.customers.clear();
   t.present.clear();
-  t.context = domain::FeatureContextOf(customers, std::move(model), started);
-  t.context_time = started;
   for (domain::LiveCustomer& c : customers) {
     const uint32_t i = t.index.Intern(c.customer_id);
     t.customers.resize(std::max<size_t>(t.customers.size(), i + 1));
@@ -209,6 +206,7 @@ absl::Status LiveSegments::LoadCustomersLocked(const std::string& tenant, Tenant
     }
     t.members.Set(segment, i, true);
   }
+  CRM_RETURN_IF_ERROR(RebuildContextLocked(tenant, t));
   t.customers_loaded = true;
   // What changed while no one was looking (time passed, facts arrived
   // before the segment's memory was built) is published now.
@@ -556,10 +554,7 @@ absl::Status LiveSegments::Touch(const std::string& tenant,
     bool purchases = false;
     for (uint32_t i : which) purchases = purchases || !t.customers[i].purchases.empty();
     if (purchases) {
-      CRM_ASSIGN_OR_RETURN(std::optional<domain::ClvModel> model, models_.GetClvModel(tenant));
-      const absl::Time now = clock_.Now();
-      t.context = domain::FeatureContextOf(t.customers, std::move(model), now);
-      t.context_time = now;
+      CRM_RETURN_IF_ERROR(RebuildContextLocked(tenant, t));
       for (uint32_t i = 0; i < t.customers.size(); ++i) {
         if (!t.customers[i].purchases.empty()) which.insert(i);
       }
@@ -572,11 +567,16 @@ absl::Status LiveSegments::Refresh(const std::string& tenant) {
   Tenant& t = TenantOf(tenant);
   absl::MutexLock l(&t.mu);
   if (!t.customers_loaded) return absl::OkStatus();
+  CRM_RETURN_IF_ERROR(RebuildContextLocked(tenant, t));
+  return ReevaluateLocked(tenant, t, EveryoneLocked(t));
+}
+
+absl::Status LiveSegments::RebuildContextLocked(const std::string& tenant, Tenant& t) {
   CRM_ASSIGN_OR_RETURN(std::optional<domain::ClvModel> model, models_.GetClvModel(tenant));
   const absl::Time now = clock_.Now();
   t.context = domain::FeatureContextOf(t.customers, std::move(model), now);
   t.context_time = now;
-  return ReevaluateLocked(tenant, t, EveryoneLocked(t));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int> LiveSegments::Tick() {

@@ -22,12 +22,7 @@ using Actor = outbox::WriteMeta;
 // of 1..128 characters without control characters (common::CheckRequestId):
 // the writes that replay their first answer need one.
 inline absl::Status RequireRequestId(const Actor& a) {
-  if (a.idempotency_key.empty() || a.idempotency_key.size() > common::kMaxRequestIdLength) {
-    return common::InvalidField("request_id",
-                                "request_id is required (1..128 characters): retries of the "
-                                "same request must carry the same request_id");
-  }
-  return common::CheckRequestId(a.idempotency_key);
+  return common::RequireRequestId(a.idempotency_key);
 }
 
 struct ProductQuery {
