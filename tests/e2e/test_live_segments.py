@@ -225,6 +225,48 @@ class BadInput(stack.E2ETestCase):
         r = rest("GET", "/v1/segments", self.key)
         self.assertNotIn("x", [x["segmentId"] for x in r.json()["segments"]])
 
+    def test_profile_fields_and_attributes_follow_the_customer_record(self):
+        ada = stack.new_customer(self.key, givenName="Ada",
+                                 postalAddress={"locality": "Zürich", "countryCode": "CH"},
+                                 lifecycleStage="LIFECYCLE_STAGE_CUSTOMER",
+                                 attributes={"plan": {"stringValue": "gold"},
+                                             "seats": {"intValue": "12"}})
+        bob = stack.new_customer(self.key, givenName="Bob",
+                                 postalAddress={"countryCode": "DE"},
+                                 attributes={"plan": {"stringValue": "gold"}})
+        r = create_segment(self.key, "swiss-gold",
+                           'profile.country = "CH" AND profile.city = "Zürich" AND '
+                           'attr.plan = "gold" AND attr.seats >= 10 AND '
+                           'profile.lifecycle_stage = "customer"')
+        self.assertEqual(r.status, 200, r)
+        wait_for("Ada to be counted", lambda: self.count("swiss-gold") == 1)
+        r = rest("GET", "/v1/segments/swiss-gold/members", self.key)
+        self.assertEqual([m["customerId"] for m in r.json()["members"]], [ada], r)
+        # Ada moves to Germany: she leaves; Bob moves to Zürich and buys
+        # seats: he enters. Neither event is an order or a behaviour event.
+        r = rest("PATCH", "/v1/customers/%s?updateMask=postalAddress" % ada, self.key,
+                 {"postalAddress": {"locality": "Berlin", "countryCode": "DE"}})
+        self.assertEqual(r.status, 200, r)
+        r = rest("PATCH", "/v1/customers/%s?updateMask=postalAddress,attributes,lifecycleStage"
+                 % bob, self.key,
+                 {"postalAddress": {"locality": "Zürich", "countryCode": "CH"},
+                  "lifecycleStage": "LIFECYCLE_STAGE_CUSTOMER",
+                  "attributes": {"plan": {"stringValue": "gold"}, "seats": {"intValue": "40"}}})
+        self.assertEqual(r.status, 200, r)
+        wait_for("Bob in, Ada out", lambda: [m["customerId"] for m in rest(
+            "GET", "/v1/segments/swiss-gold/members", self.key).json().get("members", [])]
+            == [bob])
+        self.assertEqual(published(self.tenant, "segment.exited", ada, "swiss-gold"), 1)
+        self.assertEqual(published(self.tenant, "segment.entered", bob, "swiss-gold"), 1)
+        # A comparison whose literal does not fit a declared type is refused;
+        # one on an attribute is typed by its literal.
+        r = rest("POST", "/v1/segments:preview", self.key,
+                 {"expression": 'profile.country > 3'})
+        self.assertEqual(r.status, 400, r)
+        r = rest("POST", "/v1/segments:preview", self.key, {"expression": 'attr.seats >= 20'})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json().get("sampleCustomerIds"), [bob], r)
+
     def test_sales_may_read_but_not_write(self):
         _, sales = stack.create_key(self.key, ["ROLE_SALES"])
         self.assertEqual(rest("GET", "/v1/segments", sales).status, 200)

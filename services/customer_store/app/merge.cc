@@ -57,6 +57,8 @@ absl::StatusOr<MergeOutcome> CustomerMerger::Merge(const Actor& actor,
         MergeOutcome m;
         m.merge_id = tx.AppendMerge(record, moves);
         tx.EmitMerged(survivor_id, source_id, m.merge_id);
+        // The survivor's profile is a new version (fields filled from the source).
+        tx.EmitCustomer("customer.updated", plan.merged);
         CRM_ASSIGN_OR_RETURN(m.survivor, tx.ReadCustomer(survivor_id));
         m.identities_moved = static_cast<int64_t>(domain::IdentitiesOf(source).size());
         m.interactions_moved = static_cast<int64_t>(moves.interactions.size());
@@ -107,6 +109,9 @@ absl::StatusOr<UnmergeOutcome> CustomerMerger::Unmerge(const Actor& actor,
         tx.SaveProfile(undone, false);
         tx.MarkUnmerged(merge_id);
         tx.EmitUnmerged(survivor_id, restored.id, merge_id);
+        // Both profiles are new versions: the restored one, the survivor's undone.
+        tx.EmitCustomer("customer.updated", restored);
+        tx.EmitCustomer("customer.updated", undone);
         UnmergeOutcome u;
         CRM_ASSIGN_OR_RETURN(u.survivor, tx.ReadCustomer(survivor_id));
         CRM_ASSIGN_OR_RETURN(u.restored, tx.ReadCustomer(restored.id));

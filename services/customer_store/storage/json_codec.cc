@@ -122,6 +122,21 @@ absl::StatusOr<std::map<std::string, domain::AttributeValue>> AttributesFromJson
       });
 }
 
+std::string CustomerEventJson(const domain::Customer& c) {
+  const domain::PostalAddress a = c.postal_address.value_or(domain::PostalAddress{});
+  json profile{{"country", a.country_code},
+               {"region", a.region},
+               {"city", a.locality},
+               {"postal_code", a.postal_code},
+               {"locale", c.locale},
+               {"time_zone", c.time_zone},
+               {"owner", c.owner},
+               {"lifecycle_stage", static_cast<int>(c.lifecycle_stage)},
+               {"attributes", json::parse(AttributesToJson(c.attributes))}};
+  return json{{"customer_id", c.id}, {"version", c.version}, {"profile", std::move(profile)}}
+      .dump();
+}
+
 }  // namespace crm::customer_store::storage
 
 namespace crm::customer_store::storage {

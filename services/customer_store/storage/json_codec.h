@@ -18,6 +18,13 @@ std::string AttributesToJson(const std::map<std::string, domain::AttributeValue>
 absl::StatusOr<std::map<std::string, domain::AttributeValue>> AttributesFromJson(
     const std::string& s);
 
+// The payload of customer.created / customer.updated (docs/events.md):
+// {"customer_id", "version", "profile": {"country", "region", "city",
+// "postal_code", "locale", "time_zone", "owner" (strings, "" when unset),
+// "lifecycle_stage" (enum number), "attributes" (as AttributesToJson)}}.
+// pg_import.cc builds the same object in SQL for imported customers.
+std::string CustomerEventJson(const domain::Customer& c);
+
 }  // namespace crm::customer_store::storage
 
 namespace crm::customer_store::storage {

@@ -837,8 +837,7 @@ class PgCustomerRepository::Tx final : public app::CustomerTx {
   }
 
   void EmitCustomer(const char* type, const Customer& c) override {
-    w_.Emit(c.id, type,
-            absl::StrCat(R"({"customer_id":")", c.id, R"(","version":)", c.version, "}"));
+    w_.Emit(c.id, type, CustomerEventJson(c));
   }
   void EmitErased(const app::Erasure& e) override {
     const std::string& id = e.erased_ids.front();

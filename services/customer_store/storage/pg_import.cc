@@ -178,13 +178,18 @@ const pg::NamedQuery kResolveCustomerIds{
     "JOIN customer_store.customers c ON c.tenant_id = $1 AND c.id = last.id",
     2};
 // kUnchecked: temp table import_rows exists only in its transaction, not at start-up.
-// kUnchecked: temp table import_rows exists only in its transaction, not at start-up.
+// The payload is storage::CustomerEventJson's, built in SQL.
 const pg::NamedQuery kImportInsertEvents{
     "import_insert_events",
     "INSERT INTO customer_store.outbox (event_id, tenant_id, customer_id, event_type, payload) "
     "SELECT gen_random_uuid(), $1, id, CASE op WHEN 'c' THEN 'customer.created' ELSE "
     "'customer.updated' END, jsonb_build_object('customer_id', id::text, 'version', version, "
-    "'import_batch', $2::text) FROM import_rows",
+    "'import_batch', $2::text, 'profile', jsonb_build_object('country', "
+    "coalesce(x.a->>'country_code', ''), 'region', coalesce(x.a->>'region', ''), 'city', "
+    "coalesce(x.a->>'locality', ''), 'postal_code', coalesce(x.a->>'postal_code', ''), "
+    "'locale', locale, 'time_zone', time_zone, 'owner', owner, 'lifecycle_stage', "
+    "lifecycle_stage, 'attributes', attributes::jsonb)) FROM import_rows, "
+    "LATERAL (SELECT nullif(postal_address, '')::jsonb AS a) x",
     pg::NamedQuery::kUnchecked};
 
 }  // namespace

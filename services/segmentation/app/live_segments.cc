@@ -101,6 +101,16 @@ void AttachConsents(std::vector<domain::LiveCustomer>& customers,
   }
 }
 
+void AttachProfiles(std::vector<domain::LiveCustomer>& customers,
+                    std::vector<domain::CustomerProfile> profiles) {
+  std::map<std::string, domain::ProfileFields> by_customer;
+  for (domain::CustomerProfile& p : profiles) by_customer[p.customer_id] = std::move(p.fields);
+  for (domain::LiveCustomer& c : customers) {
+    auto it = by_customer.find(c.customer_id);
+    if (it != by_customer.end()) c.profile = std::move(it->second);
+  }
+}
+
 void AttachEvents(std::vector<domain::LiveCustomer>& customers,
                   std::vector<domain::CustomerEvent> events) {
   std::map<std::string, std::vector<domain::SegmentEvent>> by_customer;
@@ -125,6 +135,9 @@ absl::StatusOr<std::vector<domain::LiveCustomer>> LiveSegments::CustomersOf(
   CRM_ASSIGN_OR_RETURN(std::vector<domain::CustomerConsent> consents,
                        facts_.Consents(tenant, found));
   AttachConsents(customers, consents);
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::CustomerProfile> profiles,
+                       facts_.Profiles(tenant, found));
+  AttachProfiles(customers, std::move(profiles));
   if (!ids) {
     CRM_ASSIGN_OR_RETURN(std::vector<domain::CustomerEvent> events, facts_.Behaviour(tenant));
     AttachEvents(customers, std::move(events));
@@ -537,6 +550,7 @@ absl::Status LiveSegments::Touch(const std::string& tenant,
       t.customers[*i].purchases.clear();
       t.customers[*i].events.clear();
       t.customers[*i].consents.clear();
+      t.customers[*i].profile.clear();
     }
   }
   for (domain::LiveCustomer& c : rows) {

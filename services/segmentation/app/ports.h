@@ -13,6 +13,7 @@
 #include "services/segmentation/domain/behaviour.h"
 #include "services/segmentation/domain/clv_model.h"
 #include "services/segmentation/domain/consents.h"
+#include "services/segmentation/domain/live_features.h"
 #include "services/segmentation/domain/purchases.h"
 
 namespace crm::segmentation::app {
@@ -57,6 +58,8 @@ class FactRepository {
   virtual absl::Status RecordOrders(const std::string& tenant,
                                     const std::vector<events::OrderFact>& facts) = 0;
   // Applies a customer change once per event id (a replay changes nothing).
+  // created / updated keep the customer's profile fields (the newest version
+  // wins; events without a profile keep none).
   // Behaviour follows customers as orders do: a merge makes the source's
   // behaviour count for the survivor, an unmerge gives the restored customer
   // its own back, an erasure deletes the customers' behaviour and visitor
@@ -79,6 +82,9 @@ class FactRepository {
   virtual absl::Status RecordConsent(const events::ConsentFact& consent) = 0;
   // The kept consents of these customers (all of the tenant's with nullopt).
   virtual absl::StatusOr<std::vector<domain::CustomerConsent>> Consents(
+      const std::string& tenant, const std::optional<std::vector<std::string>>& customer_ids) = 0;
+  // The kept profiles of these customers (all of the tenant's with nullopt).
+  virtual absl::StatusOr<std::vector<domain::CustomerProfile>> Profiles(
       const std::string& tenant, const std::optional<std::vector<std::string>>& customer_ids) = 0;
   // Every behaviour fact of the tenant that counts for a customer (anonymous
   // ones are left out), ordered by customer, then time: what rebuilds the

@@ -76,6 +76,7 @@ FeatureContext FeatureContextOf(const std::vector<LiveCustomer>& customers,
 CustomerSnapshot SnapshotOf(const LiveCustomer& customer, const FeatureContext& context,
                             absl::Time now, bool with_features, bool with_consents) {
   CustomerSnapshot s;
+  s.fields = customer.profile;
   s.events = customer.events;
   if (with_consents) {
     for (auto& [field, status] : WithUnknowns(customer.consents)) s.fields[field] = status;

@@ -20,6 +20,7 @@
 // lines yet, so purchases have no categories or skus (a filter on them
 // matches nothing).
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,8 +40,19 @@ struct LivePurchase {
   std::string currency_code;
 };
 
+// Profile fields and custom attributes by the language's names
+// ("profile.country" -> "CH", "attr.seats" -> 12.0): the newest version of
+// the customer's record in customer-store.
+using ProfileFields = std::map<std::string, SegmentValue>;
+
+struct CustomerProfile {
+  std::string customer_id;
+  ProfileFields fields;
+};
+
 struct LiveCustomer {
   std::string customer_id;
+  ProfileFields profile;
   std::vector<LivePurchase> purchases;
   std::vector<SegmentEvent> events;  // behaviour and engagement, any order
   ConsentFields consents;            // the recorded ones (consents.h)
@@ -61,7 +73,8 @@ struct FeatureContext {
 FeatureContext FeatureContextOf(const std::vector<LiveCustomer>& customers,
                                 std::optional<ClvModel> model, absl::Time now);
 
-// The evaluator's view of `customer` at `now`. Features are left out when
+// The evaluator's view of `customer` at `now`: its profile fields always.
+// Features are left out when
 // `with_features` is false (no segment reads them: they cost a model
 // evaluation each); consent fields (every channel and purpose, "unknown"
 // where none was recorded) when `with_consents` is false.

@@ -120,7 +120,7 @@ class Checker {
         FieldType type = FieldType::kNumber;
         std::vector<std::string> enum_values;
         std::string what;
-        CRM_RETURN_IF_ERROR(CheckOperand(e.operand, type, enum_values, what));
+        CRM_RETURN_IF_ERROR(CheckOperand(e.operand, e.values, type, enum_values, what));
         return CheckValues(what, type, enum_values, e.op, e.kind == ExprKind::kIn, e.operand.pos,
                            e.values);
       }
@@ -131,8 +131,10 @@ class Checker {
   SegmentDependencies Take() { return std::move(deps_); }
 
  private:
-  absl::Status CheckOperand(Operand& o, FieldType& type, std::vector<std::string>& enum_values,
-                            std::string& what) {
+  // `values`: the literals the operand is compared with (they type an
+  // undeclared attribute).
+  absl::Status CheckOperand(Operand& o, const std::vector<Literal>& values, FieldType& type,
+                            std::vector<std::string>& enum_values, std::string& what) {
     if (o.kind == OperandKind::kField) {
       const std::string written = o.name;
       std::vector<absl::string_view> parts = absl::StrSplit(written, '.');
@@ -140,11 +142,26 @@ class Checker {
         o.name = absl::StrCat(o.name, ".marketing");
       }
       const FieldSpec* spec = catalog_.FindField(o.name);
+      if (spec == nullptr && parts.size() == 2 && parts[0] == "attr" && !parts[1].empty() &&
+          !values.empty()) {
+        // A custom attribute the catalog does not declare: customer-store
+        // types each value, so the comparison's first literal types it (the
+        // other literals must agree; a customer whose value has another
+        // type does not match).
+        const SegmentValue& v = values.front().value;
+        type = std::holds_alternative<double>(v) ? FieldType::kNumber
+               : std::holds_alternative<bool>(v) ? FieldType::kBool
+                                                 : FieldType::kString;
+        enum_values.clear();
+        what = o.name;
+        AddKind(deps_, ChangeKind::kAttributes);
+        deps_.fields.insert(o.name);
+        return absl::OkStatus();
+      }
       if (spec == nullptr) {
         if (parts[0] == "attr") {
-          return SegmentInvalidError(o.pos,
-                                     absl::StrCat("unknown attribute '", written,
-                                                  "' (custom attributes must be declared first)"));
+          return SegmentInvalidError(
+              o.pos, absl::StrCat("unknown attribute '", written, "' (attr.<name>)"));
         }
         if (parts[0] == "consent") {
           return SegmentInvalidError(

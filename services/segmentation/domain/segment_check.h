@@ -71,7 +71,10 @@ class FieldCatalog {
   //   message event types email.sent, email.opened, email.clicked, sms.sent,
   //   push.opened with property campaign (string);
   //   order properties category, sku, currency (string).
-  // No custom attribute is declared: each tenant adds its own.
+  // No custom attribute is declared: attr.<name> that is not declared is
+  // typed by the literal it is compared with (attr.plan = "gold": string,
+  // attr.seats >= 10: number, attr.vip = true: bool), as customer-store types
+  // each attribute value; a declared attribute keeps its declared type.
   static FieldCatalog Default();
 
   // Declares attr.<name>. `enum_values` only for kEnum.

@@ -1,7 +1,9 @@
 #include "services/segmentation/storage/pg_fact_repository.h"
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -51,6 +53,8 @@ const pg::NamedQuery kEraseCustomers{
     "c AS (DELETE FROM segmentation.customers WHERE tenant_id = $1 "
     "AND customer_id IN (SELECT id FROM ids)), "
     "k AS (DELETE FROM segmentation.consents WHERE tenant_id = $1 "
+    "AND customer_id IN (SELECT id FROM ids)), "
+    "p AS (DELETE FROM segmentation.profiles WHERE tenant_id = $1 "
     "AND customer_id IN (SELECT id FROM ids)), "
     "m AS (DELETE FROM segmentation.merges WHERE tenant_id = $1 "
     "AND (source_id IN (SELECT id FROM ids) OR survivor_id IN (SELECT id FROM ids))) "
@@ -158,6 +162,21 @@ const pg::NamedQuery kRecordConsent{
         "status = EXCLUDED.status, recorded_at = EXCLUDED.recorded_at "
         "WHERE c.recorded_at <= EXCLUDED.recorded_at",
     0};
+// The newest version of the customer's record wins.
+const pg::NamedQuery kRecordProfile{
+    "record_profile",
+    "INSERT INTO segmentation.profiles AS p (tenant_id, customer_id, version, fields) "
+    "VALUES ($1, $2::uuid, $3, $4::jsonb) ON CONFLICT (tenant_id, customer_id) DO UPDATE SET "
+    "version = EXCLUDED.version, fields = EXCLUDED.fields WHERE p.version < EXCLUDED.version",
+    0};
+const pg::NamedQuery kSelectProfiles{
+    "select_profiles",
+    "SELECT customer_id::text, fields::text FROM segmentation.profiles WHERE tenant_id = $1", 2};
+const pg::NamedQuery kSelectProfilesOf{
+    "select_profiles_of",
+    "SELECT customer_id::text, fields::text FROM segmentation.profiles "
+    "WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[])",
+    2};
 const pg::NamedQuery kSelectConsents{
     "select_consents",
     "SELECT customer_id::text, channel, purpose, status FROM segmentation.consents "
@@ -201,6 +220,32 @@ absl::StatusOr<std::vector<domain::CustomerEvent>> EventsOf(const std::string& t
   return out;
 }
 
+std::string ProfileJson(const std::map<std::string, events::ProfileValue>& fields) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [name, v] : fields) {
+    std::visit([&, &name = name](const auto& x) { j[name] = x; }, v);
+  }
+  return j.dump();
+}
+
+absl::StatusOr<domain::ProfileFields> ProfileFieldsOf(const std::string& text) {
+  domain::ProfileFields out;
+  try {
+    for (const auto& [name, v] : nlohmann::json::parse(text).items()) {
+      if (v.is_boolean()) {
+        out[name] = v.get<bool>();
+      } else if (v.is_number()) {
+        out[name] = v.get<double>();
+      } else {
+        out[name] = v.get<std::string>();
+      }
+    }
+  } catch (const nlohmann::json::exception&) {
+    return absl::DataLossError("stored profile that is not a JSON object of values");
+  }
+  return out;
+}
+
 std::vector<domain::PurchaseRecord> RecordsOf(const pqxx::result& r) {
   std::vector<domain::PurchaseRecord> out;
   out.reserve(r.size());
@@ -225,7 +270,8 @@ std::vector<pg::NamedQuery> PgFactRepository::Queries() {
           kEraseCustomers,     kMergeCustomer,    kUnmergeCustomer, kLockVisitors,
           kLockLinkedVisitors, kRecordBehaviour,  kAddVisitorLink,  kStitchVisitor,
           kMergeBehaviour,     kUnmergeBehaviour, kEraseBehaviour,  kSelectBehaviour,
-          kSelectBehaviourOf,  kRecordConsent,    kSelectConsents,  kSelectConsentsOf};
+          kSelectBehaviourOf,  kRecordConsent,    kSelectConsents,  kSelectConsentsOf,
+          kRecordProfile,      kSelectProfiles,   kSelectProfilesOf};
 }
 
 absl::StatusOr<std::vector<domain::PurchaseRecord>> PgFactRepository::Purchases(
@@ -272,7 +318,12 @@ absl::Status PgFactRepository::ApplyCustomerChange(const events::CustomerChange&
     if (!first) return absl::OkStatus();
     switch (c.kind) {
       case events::CustomerChange::Kind::kCreated:
+      case events::CustomerChange::Kind::kUpdated:
         pool_.Exec(tx, kAddCustomer, c.tenant_id, c.customer_id);
+        if (c.has_profile) {
+          pool_.Exec(tx, kRecordProfile, c.tenant_id, c.customer_id, c.version,
+                     ProfileJson(c.profile));
+        }
         break;
       case events::CustomerChange::Kind::kErased: {
         const std::string ids = pg::TextArrayLiteral(c.erased_ids);
@@ -375,27 +426,49 @@ absl::Status PgFactRepository::RecordConsent(const events::ConsentFact& c) {
   });
 }
 
-absl::StatusOr<std::vector<domain::CustomerConsent>> PgFactRepository::Consents(
-    const std::string& tenant, const std::optional<std::vector<std::string>>& customer_ids) {
-  std::vector<domain::CustomerConsent> out;
+absl::Status PgFactRepository::SelectFor(
+    const std::string& tenant, const std::optional<std::vector<std::string>>& customer_ids,
+    const pg::NamedQuery& all, const pg::NamedQuery& of,
+    const std::function<absl::Status(const pqxx::row&)>& on_row) {
   std::vector<std::string> ids;
   if (customer_ids) {
     for (const std::string& id : *customer_ids) {
       if (common::IsUuid(id)) ids.push_back(id);
     }
-    if (ids.empty()) return out;
+    if (ids.empty()) return absl::OkStatus();
   }
+  pqxx::result r;  // outlives its transaction (a retried one replaces it)
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
-    pqxx::result r = customer_ids
-                         ? pool_.Exec(tx, kSelectConsentsOf, tenant, pg::TextArrayLiteral(ids))
-                         : pool_.Exec(tx, kSelectConsents, tenant);
-    out.clear();
-    for (const pqxx::row& row : r) {
-      out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                     row[3].as<std::string>()});
-    }
+    r = customer_ids ? pool_.Exec(tx, of, tenant, pg::TextArrayLiteral(ids))
+                     : pool_.Exec(tx, all, tenant);
     return absl::OkStatus();
   }));
+  for (const pqxx::row& row : r) CRM_RETURN_IF_ERROR(on_row(row));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<domain::CustomerConsent>> PgFactRepository::Consents(
+    const std::string& tenant, const std::optional<std::vector<std::string>>& customer_ids) {
+  std::vector<domain::CustomerConsent> out;
+  CRM_RETURN_IF_ERROR(SelectFor(
+      tenant, customer_ids, kSelectConsents, kSelectConsentsOf, [&](const pqxx::row& row) {
+        out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                       row[3].as<std::string>()});
+        return absl::OkStatus();
+      }));
+  return out;
+}
+
+absl::StatusOr<std::vector<domain::CustomerProfile>> PgFactRepository::Profiles(
+    const std::string& tenant, const std::optional<std::vector<std::string>>& customer_ids) {
+  std::vector<domain::CustomerProfile> out;
+  CRM_RETURN_IF_ERROR(SelectFor(tenant, customer_ids, kSelectProfiles, kSelectProfilesOf,
+                                [&](const pqxx::row& row) -> absl::Status {
+                                  CRM_ASSIGN_OR_RETURN(domain::ProfileFields fields,
+                                                       ProfileFieldsOf(row[1].as<std::string>()));
+                                  out.push_back({row[0].as<std::string>(), std::move(fields)});
+                                  return absl::OkStatus();
+                                }));
   return out;
 }
 

@@ -2,6 +2,7 @@
 // FactRepository over PostgreSQL (schema segmentation): the customers,
 // orders and behaviour the engine keeps from customer.*, order.* and
 // behaviour.* events.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,11 +33,21 @@ class PgFactRepository final : public app::FactRepository {
   absl::StatusOr<std::vector<domain::CustomerConsent>> Consents(
       const std::string& tenant,
       const std::optional<std::vector<std::string>>& customer_ids) override;
+  absl::StatusOr<std::vector<domain::CustomerProfile>> Profiles(
+      const std::string& tenant,
+      const std::optional<std::vector<std::string>>& customer_ids) override;
   absl::StatusOr<std::vector<domain::CustomerEvent>> Behaviour(const std::string& tenant) override;
   absl::StatusOr<std::vector<domain::CustomerEvent>> BehaviourOf(
       const std::string& tenant, const std::vector<std::string>& customer_ids) override;
 
  private:
+  // Runs `all` (tenant) or, with ids, `of` (tenant, the ids that are UUIDs;
+  // none: no query) and hands each row to `on_row`.
+  absl::Status SelectFor(const std::string& tenant,
+                         const std::optional<std::vector<std::string>>& customer_ids,
+                         const pg::NamedQuery& all, const pg::NamedQuery& of,
+                         const std::function<absl::Status(const pqxx::row&)>& on_row);
+
   pg::Pool& pool_;
 };
 

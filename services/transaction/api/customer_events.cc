@@ -22,13 +22,15 @@ absl::StatusOr<std::optional<CustomerErasure>> CustomerErasureOf(
 absl::StatusOr<std::optional<KnownCustomerChange>> KnownCustomerChangeOf(
     const crm::events::v1::EventEnvelope& e) {
   CRM_ASSIGN_OR_RETURN(std::optional<events::CustomerChange> c, events::CustomerChangeOf(e));
-  if (!c || c->kind == events::CustomerChange::Kind::kCreated) {
+  if (!c || c->kind == events::CustomerChange::Kind::kCreated ||
+      c->kind == events::CustomerChange::Kind::kUpdated) {
     return std::optional<KnownCustomerChange>();
   }
   KnownCustomerChange x;
   x.tenant_id = c->tenant_id;
   switch (c->kind) {
     case events::CustomerChange::Kind::kCreated:
+    case events::CustomerChange::Kind::kUpdated:
       break;
     case events::CustomerChange::Kind::kErased:
       x.customer_ids = std::move(c->erased_ids);

@@ -1,7 +1,10 @@
 // Merge and unmerge against the private PostgreSQL (app role, RLS on):
 // PgCustomerRepository::Merge / Unmerge driven by the CustomerMerger use case.
+#include "services/customer_store/app/merge.h"
+
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <future>
 #include <set>
@@ -10,10 +13,8 @@
 #include <tuple>
 #include <vector>
 
-#include <catch2/catch.hpp>
-
+#include "absl/strings/str_cat.h"
 #include "libs/common/clock.h"
-#include "services/customer_store/app/merge.h"
 #include "services/customer_store/domain/rules.h"
 #include "tests/integration/customer_store/cs_env.h"
 
@@ -239,6 +240,11 @@ TEST_CASE("Merge moves identities, interactions and consent history and deletes 
 
   CHECK(CountOutbox(p.tenant, "", "customer.merged") == 1);
   CHECK(CountOutbox(p.tenant, p.a.id, "customer.merged") == 1);
+  // The survivor's record changed: its new version and profile for the engines.
+  CHECK(CountIn(p.tenant, absl::StrCat("SELECT count(*) FROM customer_store.outbox WHERE "
+                                       "event_type = 'customer.updated' AND customer_id = '",
+                                       p.a.id, "' AND (payload->>'version')::bigint = ",
+                                       m->survivor.version, " AND payload ? 'profile'")) == 1);
   CHECK(itest::CountAudit(p.tenant, "MergeCustomers", "OK") == 1);
   CHECK(CountIn(p.tenant, "SELECT count(*) FROM customer_store.merges") == 1);
 }
@@ -323,6 +329,13 @@ TEST_CASE("Unmerge restores the source exactly and keeps survivor edits made sin
   // The resolution records are gone: the survivor's history is what it was.
   CHECK(Keys(History(p.tenant, p.a.id)) == Keys(p.a_history));
   CHECK(CountOutbox(p.tenant, p.a.id, "customer.unmerged") == 1);
+  // Both records changed: each customer's new version is published.
+  for (const auto& [id, version] : {std::pair{p.a.id, a->version}, std::pair{p.b.id, b->version}}) {
+    CHECK(CountIn(p.tenant, absl::StrCat("SELECT count(*) FROM customer_store.outbox WHERE "
+                                         "event_type = 'customer.updated' AND customer_id = '",
+                                         id, "' AND (payload->>'version')::bigint = ", version)) ==
+          1);
+  }
 
   auto again = Merger().Unmerge(ActorOf(p.tenant, "UnmergeCustomer"), p.a.id, m->merge_id);
   REQUIRE_FALSE(again.ok());

@@ -6,8 +6,10 @@
 #include "services/segmentation/app/live_segments.h"
 
 #include <catch2/catch.hpp>
+#include <map>
 #include <memory>
 #include <pqxx/pqxx>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -429,6 +431,95 @@ TEST_CASE("consents: segments read them, an objection to profiling keeps behavio
   REQUIRE(again.live.LoadAll().ok());
   CHECK(again.live.Get(tenant, "mailable")->member_count == 1);
   CHECK(again.live.Get(tenant, "viewers")->member_count == 2);
+}
+
+events::CustomerChange ProfileChange(const std::string& tenant, const std::string& customer,
+                                     Kind kind, int64_t version,
+                                     std::map<std::string, events::ProfileValue> fields) {
+  events::CustomerChange c;
+  c.kind = kind;
+  c.tenant_id = tenant;
+  c.event_id = common::NewUuid();
+  c.customer_id = customer;
+  c.version = version;
+  c.has_profile = true;
+  c.profile = std::move(fields);
+  return c;
+}
+
+TEST_CASE("profile fields and attributes: segments follow the newest version, erasure forgets them",
+          "[segmentation][live][profile]") {
+  const std::string tenant = common::NewUuid();
+  const std::string ada = common::NewUuid(), bob = common::NewUuid();
+  crm::testing::FixedClock clock(absl::FromUnixSeconds(1790000000));
+  using V = events::ProfileValue;
+  auto apply = [&](const events::CustomerChange& c) {
+    REQUIRE(TheEnv().facts->Apply({c})[0].ok());
+  };
+  apply(ProfileChange(tenant, ada, Kind::kCreated, 1,
+                      {{"profile.country", V(std::string("CH"))},
+                       {"profile.lifecycle_stage", V(std::string("customer"))},
+                       {"attr.plan", V(std::string("gold"))},
+                       {"attr.seats", V(12.0)}}));
+  apply(ProfileChange(tenant, bob, Kind::kCreated, 1,
+                      {{"profile.country", V(std::string("DE"))}, {"attr.seats", V(3.0)}}));
+  Engine engine(clock);
+  REQUIRE(engine.live
+              .Create(Actor(tenant), Draft("swiss-gold", R"(profile.country = "CH" AND )"
+                                                         R"(attr.plan = "gold")"))
+              .ok());
+  REQUIRE(engine.live.Create(Actor(tenant), Draft("big", "attr.seats >= 10")).ok());
+  REQUIRE(engine.live
+              .Create(Actor(tenant), Draft("customers", R"(profile.lifecycle_stage = "customer")"))
+              .ok());
+  CHECK(engine.live.Get(tenant, "swiss-gold")->member_count == 1);
+  CHECK(engine.live.Get(tenant, "big")->member_count == 1);
+  CHECK(engine.live.Get(tenant, "customers")->member_count == 1);
+  CHECK(Published(tenant, "segment.entered", ada, "swiss-gold") == 1);
+
+  // Ada moves to Germany (version 2): she leaves; bob grows (an update).
+  auto moved = ProfileChange(tenant, ada, Kind::kUpdated, 2,
+                             {{"profile.country", V(std::string("DE"))},
+                              {"attr.plan", V(std::string("gold"))},
+                              {"attr.seats", V(12.0)}});
+  auto grown = ProfileChange(tenant, bob, Kind::kUpdated, 2, {{"attr.seats", V(40.0)}});
+  auto touch = [&](const std::vector<app::Fact>& facts) {
+    for (const absl::Status& st : TheEnv().facts->Apply(facts)) REQUIRE(st.ok());
+    std::map<std::string, std::set<std::string>> touched;
+    for (const app::Fact& f : facts) app::AddTouchedCustomers(f, touched);
+    REQUIRE(engine.live.Touch(tenant, {touched[tenant].begin(), touched[tenant].end()}).ok());
+  };
+  touch({moved, grown});
+  CHECK(engine.live.Get(tenant, "swiss-gold")->member_count == 0);
+  CHECK(Published(tenant, "segment.exited", ada, "swiss-gold") == 1);
+  CHECK(engine.live.Get(tenant, "big")->member_count == 2);
+  CHECK(engine.live.Get(tenant, "customers")->member_count == 0);  // no stage in version 2
+  // An older version arriving late changes nothing.
+  touch({ProfileChange(
+      tenant, ada, Kind::kUpdated, 1,
+      {{"profile.country", V(std::string("CH"))}, {"attr.plan", V(std::string("gold"))}})});
+  CHECK(engine.live.Get(tenant, "swiss-gold")->member_count == 0);
+  // A value of another type does not match (seats as a string).
+  touch({ProfileChange(tenant, bob, Kind::kUpdated, 3, {{"attr.seats", V(std::string("40"))}})});
+  CHECK(engine.live.Get(tenant, "big")->member_count == 1);
+  // A restart reads the kept profiles.
+  Engine again(clock);
+  REQUIRE(again.live.LoadAll().ok());
+  CHECK(again.live.Get(tenant, "big")->member_count == 1);
+  CHECK(again.live.Get(tenant, "swiss-gold")->member_count == 0);
+  // Erasure forgets the profile.
+  events::CustomerChange erased;
+  erased.kind = Kind::kErased;
+  erased.tenant_id = tenant;
+  erased.event_id = common::NewUuid();
+  erased.customer_id = ada;
+  erased.erased_ids = {ada};
+  REQUIRE(TheEnv().facts->Apply({erased})[0].ok());
+  REQUIRE(again.live.Touch(tenant, {ada}).ok());
+  CHECK(again.live.Get(tenant, "big")->member_count == 0);
+  CHECK(CountIn(tenant, absl::StrCat("SELECT count(*) FROM segmentation.profiles WHERE "
+                                     "customer_id = '",
+                                     ada, "'")) == 0);
 }
 
 TEST_CASE("segments and members are the tenant's own", "[segmentation][live][tenancy]") {

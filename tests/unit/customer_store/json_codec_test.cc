@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "libs/events/customer_event.h"
+
 namespace {
 
 using namespace crm::customer_store;  // NOLINT
@@ -113,3 +115,75 @@ TEST_CASE("json_codec reports corrupt input as DATA_LOSS", "[customer_store][sto
 }
 
 }  // namespace
+
+namespace {
+
+crm::events::v1::EventEnvelope EventOf(const char* type, const std::string& payload) {
+  crm::events::v1::EventEnvelope e;
+  e.set_event_id("44444444-4444-4444-8444-444444444444");
+  e.set_tenant_id("11111111-1111-4111-8111-111111111111");
+  e.set_type(type);
+  e.set_payload_json(payload);
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("customer events carry the profile the segment language reads, as consumers read it",
+          "[customer_store][storage][events]") {
+  domain::Customer c;
+  c.id = "22222222-2222-4222-8222-222222222222";
+  c.version = 7;
+  c.given_name = "Anna";  // not in the event: only the segmentable fields are
+  c.postal_address = domain::PostalAddress{{"Bahnhofstrasse 1"}, "Zürich", "ZH", "8001", "CH"};
+  c.locale = "de-CH";
+  c.lifecycle_stage = domain::LifecycleStage::kRepeatCustomer;
+  c.attributes = {{"plan", std::string("gold")},
+                  {"seats", int64_t{12}},
+                  {"score", 0.25},
+                  {"vip", true},
+                  {"renewal", absl::FromUnixSeconds(1700000000)}};
+  const std::string payload = CustomerEventJson(c);
+  CHECK(payload.find("Anna") == std::string::npos);
+  CHECK(payload.find("Bahnhofstrasse") == std::string::npos);
+
+  for (const char* type : {"customer.created", "customer.updated"}) {
+    CAPTURE(type);
+    auto change = crm::events::CustomerChangeOf(EventOf(type, payload));
+    REQUIRE(change.ok());
+    REQUIRE(change->has_value());
+    const crm::events::CustomerChange& got = **change;
+    CHECK(got.kind == (std::string(type) == "customer.created"
+                           ? crm::events::CustomerChange::Kind::kCreated
+                           : crm::events::CustomerChange::Kind::kUpdated));
+    CHECK(got.customer_id == c.id);
+    CHECK(got.version == 7);
+    REQUIRE(got.has_profile);
+    using V = crm::events::ProfileValue;
+    const std::map<std::string, V> want{
+        {"profile.country", V(std::string("CH"))},
+        {"profile.region", V(std::string("ZH"))},
+        {"profile.city", V(std::string("Zürich"))},
+        {"profile.postal_code", V(std::string("8001"))},
+        {"profile.locale", V(std::string("de-CH"))},
+        {"profile.lifecycle_stage", V(std::string("repeat_customer"))},
+        {"attr.plan", V(std::string("gold"))},
+        {"attr.seats", V(12.0)},
+        {"attr.score", V(0.25)},
+        {"attr.vip", V(true)}};
+    CHECK(got.profile == want);  // empty strings and the time attribute left out
+  }
+
+  // Events written before the profile was in the payload still read.
+  auto old = crm::events::CustomerChangeOf(
+      EventOf("customer.updated", R"({"customer_id":"22222222-2222-4222-8222-222222222222",)"
+                                  R"("version":3})"));
+  REQUIRE(old.ok());
+  CHECK((*old)->version == 3);
+  CHECK_FALSE((*old)->has_profile);
+  // A profile that is not the documented object is refused.
+  auto bad = crm::events::CustomerChangeOf(EventOf(
+      "customer.updated",
+      R"({"customer_id":"22222222-2222-4222-8222-222222222222","version":3,"profile":{"country":1}})"));
+  CHECK(bad.status().code() == absl::StatusCode::kInvalidArgument);
+}

@@ -67,9 +67,9 @@ TEST_CASE("segment checker: unknown names are refused with their position",
           "[segmentation][segment]") {
   CHECK(Invalid("clv > 1 AND\n  profile.contry = \"CH\"") ==
         "line 2, column 3: unknown field 'profile.contry'");
-  CHECK(Invalid("attr.tier = \"gold\"") ==
-        "line 1, column 1: unknown attribute 'attr.tier' (custom attributes must be declared "
-        "first)");
+  CHECK(Invalid("attr = \"gold\"") == "line 1, column 1: unknown attribute 'attr' (attr.<name>)");
+  CHECK(Invalid("attr.a.b = \"gold\"") ==
+        "line 1, column 1: unknown attribute 'attr.a.b' (attr.<name>)");
   CHECK(absl::StrContains(Invalid("consent.fax = \"opted_in\""),
                           "column 1: unknown consent 'consent.fax'"));
   CHECK(absl::StrContains(Invalid("consent.email.spam = \"opted_in\""),
@@ -327,3 +327,25 @@ TEST_CASE("segment references: evaluation order", "[segmentation][segment]") {
 }
 
 }  // namespace
+
+TEST_CASE("segment checker: an undeclared attribute is typed by its literal",
+          "[segmentation][segment]") {
+  for (const char* text : {R"(attr.tier = "gold")", R"(attr.tier IN ("gold", "silver"))",
+                           "attr.seats_used >= 10", "attr.trial = false"}) {
+    INFO(text);
+    const CheckedSegment s = Compiled(text);
+    CHECK(s.dependencies.Reads(ChangeKind::kAttributes));
+    CHECK(s.dependencies.fields.size() == 1);
+  }
+  CHECK(Compiled(R"(attr.tier = "gold")")
+            .dependencies.ReadsChange(ChangeKind::kAttributes, "attr.tier"));
+  CHECK(Invalid(R"(attr.tier > "gold")") ==
+        "line 1, column 1: attr.tier is string: it takes = != or IN, not >");
+  CHECK(Invalid(R"(attr.tier IN ("gold", 3))") ==
+        "line 1, column 23: attr.tier is string, compared with a number");
+  CHECK(Invalid("attr.trial IN (true)") ==
+        "line 1, column 1: attr.trial is bool: it takes = or !=, not IN");
+  // A declared attribute keeps its declared type.
+  CHECK(Invalid("attr.seats = \"ten\"") ==
+        "line 1, column 14: attr.seats is number, compared with a string");
+}

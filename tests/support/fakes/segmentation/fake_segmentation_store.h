@@ -44,6 +44,8 @@ class FakeSegmentationStore final : public segmentation::app::ModelRepository,
     // (customer, channel, purpose) -> (status, recorded at)
     std::map<std::tuple<std::string, std::string, std::string>, std::pair<std::string, absl::Time>>
         consents;
+    // customer -> (version, fields)
+    std::map<std::string, std::pair<int64_t, segmentation::domain::ProfileFields>> profiles;
   };
   struct State {
     std::map<std::string, Tenant> tenants;
@@ -112,11 +114,17 @@ class FakeSegmentationStore final : public segmentation::app::ModelRepository,
       Tenant& t = st.tenants[c.tenant_id];
       switch (c.kind) {
         case Kind::kCreated:
+        case Kind::kUpdated:
           t.customers.insert(c.customer_id);
+          if (c.has_profile) {
+            auto& kept = t.profiles[c.customer_id];
+            if (kept.first < c.version) kept = {c.version, c.profile};
+          }
           break;
         case Kind::kErased:
           for (const std::string& id : c.erased_ids) {
             t.customers.erase(id);
+            t.profiles.erase(id);
             for (auto it = t.orders.begin(); it != t.orders.end();) {
               const bool gone = it->second.record.customer_id == id || it->second.placed_by == id;
               it = gone ? t.orders.erase(it) : std::next(it);
@@ -208,6 +216,18 @@ class FakeSegmentationStore final : public segmentation::app::ModelRepository,
         const auto& [customer, channel, purpose] = key;
         if (!ids || wanted.count(customer))
           out.push_back({customer, channel, purpose, value.first});
+      }
+      return out;
+    });
+  }
+  absl::StatusOr<std::vector<segmentation::domain::CustomerProfile>> Profiles(
+      const std::string& tenant, const std::optional<std::vector<std::string>>& ids) override {
+    return uow_.WithMutable([&](State& st) {
+      std::vector<segmentation::domain::CustomerProfile> out;
+      for (const auto& [customer, kept] : st.tenants[tenant].profiles) {
+        if (!ids || std::count(ids->begin(), ids->end(), customer) > 0) {
+          out.push_back({customer, kept.second});
+        }
       }
       return out;
     });
