@@ -37,10 +37,46 @@ absl::StatusOr<std::optional<OrderFact>> OrderFactOf(const crm::events::v1::Even
       return absl::InvalidArgumentError("order event with inconsistent amounts");
     }
     f.placed_time = absl::FromUnixMicros(placed_us);
+    if (p.contains("lines")) {
+      for (const auto& l : p.at("lines")) {
+        OrderLineFact line;
+        line.sku = l.at("sku").get<std::string>();
+        line.quantity = l.at("quantity").get<int64_t>();
+        line.returned_quantity = l.value("returned_quantity", int64_t{0});
+        if (line.quantity < 0 || line.returned_quantity < 0 ||
+            line.returned_quantity > line.quantity) {
+          return absl::InvalidArgumentError("order event with inconsistent line quantities");
+        }
+        f.lines.push_back(std::move(line));
+      }
+    }
   } catch (const nlohmann::json::exception&) {
     return absl::InvalidArgumentError("order event payload is not the documented JSON");
   }
   return std::optional<OrderFact>(std::move(f));
+}
+
+absl::StatusOr<std::optional<ProductFact>> ProductFactOf(const crm::events::v1::EventEnvelope& e) {
+  if (e.type() != "product.created" && e.type() != "product.updated") {
+    return std::optional<ProductFact>();
+  }
+  ProductFact f;
+  f.tenant_id = e.tenant_id();
+  try {
+    nlohmann::json p = nlohmann::json::parse(e.payload_json());
+    f.sku = p.at("sku").get<std::string>();
+    f.version = p.at("version").get<int64_t>();
+    f.active = p.value("active", true);
+    if (p.contains("category_path")) {
+      f.category_path = p.at("category_path").get<std::vector<std::string>>();
+    }
+  } catch (const nlohmann::json::exception&) {
+    return absl::InvalidArgumentError("product event payload is not the documented JSON");
+  }
+  if (f.sku.empty() || f.version <= 0) {
+    return absl::InvalidArgumentError("product event without its sku or version");
+  }
+  return std::optional<ProductFact>(std::move(f));
 }
 
 }  // namespace crm::events

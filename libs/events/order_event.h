@@ -12,4 +12,8 @@ namespace crm::events {
 // order event whose payload is not the documented JSON.
 absl::StatusOr<std::optional<OrderFact>> OrderFactOf(const crm::events::v1::EventEnvelope& e);
 
+// std::nullopt for an event that is not product.created / product.updated;
+// INVALID_ARGUMENT for one whose payload is not the documented JSON.
+absl::StatusOr<std::optional<ProductFact>> ProductFactOf(const crm::events::v1::EventEnvelope& e);
+
 }  // namespace crm::events

@@ -4,10 +4,17 @@
 // Plain values only, so consumers' domain code may hold it.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 
 namespace crm::events {
+
+struct OrderLineFact {
+  std::string sku;
+  int64_t quantity = 0;
+  int64_t returned_quantity = 0;
+};
 
 struct OrderFact {
   std::string tenant_id;
@@ -21,6 +28,17 @@ struct OrderFact {
   std::string status;
   absl::Time placed_time = absl::InfinitePast();
   int64_t version = 0;  // the order's; a newer version replaces an older one
+  std::vector<OrderLineFact> lines;  // empty for events written before lines were read
+};
+
+// What a product.created / product.updated event of the transaction engine
+// says about a catalog product (docs/events.md).
+struct ProductFact {
+  std::string tenant_id;
+  std::string sku;
+  int64_t version = 0;
+  std::vector<std::string> category_path;  // top level first; empty in events before it
+  bool active = true;
 };
 
 }  // namespace crm::events

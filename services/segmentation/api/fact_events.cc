@@ -37,16 +37,29 @@ std::vector<absl::Status> FactEventHandler::HandleBatch(const std::vector<events
                       Read(events::CustomerChangeOf, batch, i, facts, where, out[i]) ||
                       Read(events::BehaviourFactOf, batch, i, facts, where, out[i]) ||
                       Read(events::CustomerIdentifiedOf, batch, i, facts, where, out[i]) ||
-                      Read(events::ConsentFactOf, batch, i, facts, where, out[i]));
+                      Read(events::ConsentFactOf, batch, i, facts, where, out[i]) ||
+                      Read(events::ProductFactOf, batch, i, facts, where, out[i]));
   }
   std::vector<absl::Status> applied = facts_.Apply(facts);
-  std::map<std::string, std::set<std::string>> touched;
+  std::map<std::string, std::set<std::string>> touched, products;
   for (size_t j = 0; j < where.size(); ++j) {
-    if (applied[j].ok()) app::AddTouchedCustomers(facts[j], touched);
+    if (applied[j].ok()) {
+      app::AddTouchedCustomers(facts[j], touched);
+      app::AddChangedProducts(facts[j], products);
+    }
     out[where[j]] = std::move(applied[j]);
   }
-  for (const auto& [tenant, ids] : touched) {
-    absl::Status s = segments_.Touch(tenant, std::vector<std::string>(ids.begin(), ids.end()));
+  std::set<std::string> tenants;
+  for (const auto& [tenant, _] : touched) tenants.insert(tenant);
+  for (const auto& [tenant, _] : products) tenants.insert(tenant);
+  for (const std::string& tenant : tenants) {
+    absl::Status s;
+    if (auto it = products.find(tenant); it != products.end()) {
+      s = segments_.ProductsChanged(tenant, {it->second.begin(), it->second.end()});
+    }
+    if (auto it = touched.find(tenant); s.ok() && it != touched.end()) {
+      s = segments_.Touch(tenant, {it->second.begin(), it->second.end()});
+    }
     if (s.ok()) continue;
     for (size_t j = 0; j < where.size(); ++j) {
       if (out[where[j]].ok() && batch[where[j]].envelope.tenant_id() == tenant) out[where[j]] = s;

@@ -49,6 +49,13 @@ absl::Status Check(const events::ConsentFact& c) {
   return absl::OkStatus();
 }
 
+absl::Status Check(const events::ProductFact& f) {
+  if (!common::IsUuid(f.tenant_id) || f.sku.empty() || f.version <= 0) {
+    return absl::InvalidArgumentError("product event without the fields a product needs");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Check(const events::CustomerIdentified& c) {
   if (!common::IsUuid(c.tenant_id) || c.event_id.empty() || !common::IsUuid(c.customer_id) ||
       c.visitor_id.empty()) {
@@ -85,8 +92,9 @@ void ApplyRun(const std::vector<Fact>& facts, const std::vector<size_t>& positio
 
 std::vector<absl::Status> Facts::Apply(const std::vector<Fact>& facts) {
   std::vector<absl::Status> out(facts.size());
-  // Runs of order and behaviour facts, written before the next change or link.
-  std::vector<size_t> orders, behaviour;
+  // Runs of order, behaviour and product facts, written before the next
+  // change or link.
+  std::vector<size_t> orders, behaviour, products;
   auto flush = [&] {
     ApplyRun<events::OrderFact>(
         facts, orders, out,
@@ -98,14 +106,22 @@ std::vector<absl::Status> Facts::Apply(const std::vector<Fact>& facts) {
         [&](const std::string& tenant, const std::vector<events::BehaviourFact>& batch) {
           return repository_.RecordBehaviour(tenant, batch);
         });
+    ApplyRun<events::ProductFact>(
+        facts, products, out,
+        [&](const std::string& tenant, const std::vector<events::ProductFact>& batch) {
+          return repository_.RecordProducts(tenant, batch);
+        });
     orders.clear();
     behaviour.clear();
+    products.clear();
   };
   for (size_t i = 0; i < facts.size(); ++i) {
     if (std::holds_alternative<events::OrderFact>(facts[i])) {
       orders.push_back(i);
     } else if (std::holds_alternative<events::BehaviourFact>(facts[i])) {
       behaviour.push_back(i);
+    } else if (std::holds_alternative<events::ProductFact>(facts[i])) {
+      products.push_back(i);
     } else if (const auto* c = std::get_if<events::CustomerChange>(&facts[i])) {
       flush();
       out[i] = Check(*c);
@@ -141,6 +157,12 @@ void AddTouchedCustomers(const Fact& fact, std::map<std::string, std::set<std::s
     out[identified->tenant_id].insert(identified->customer_id);
   } else if (const auto* consent = std::get_if<events::ConsentFact>(&fact)) {
     out[consent->tenant_id].insert(consent->customer_id);
+  }
+}
+
+void AddChangedProducts(const Fact& fact, std::map<std::string, std::set<std::string>>& out) {
+  if (const auto* product = std::get_if<events::ProductFact>(&fact)) {
+    out[product->tenant_id].insert(product->sku);
   }
 }
 

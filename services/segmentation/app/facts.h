@@ -1,6 +1,7 @@
 #pragma once
 // Keeps the engine's facts from other engines' events: orders (newest
-// version each), customers (created, erased, merged, unmerged), behaviour
+// version each, with the skus they bought), catalog products (newest version
+// each, for their categories), customers (created, erased, merged, unmerged), behaviour
 // events (once each) and visitors identified as customers.
 #include <map>
 #include <set>
@@ -13,13 +14,16 @@
 namespace crm::segmentation::app {
 
 using Fact = std::variant<events::OrderFact, events::CustomerChange, events::BehaviourFact,
-                          events::CustomerIdentified, events::ConsentFact>;
+                          events::CustomerIdentified, events::ConsentFact, events::ProductFact>;
 
 // The customers whose facts `fact` changes, by tenant: an order's customer
 // (the live segments also read the survivor of a merged one), a merge's or
 // unmerge's two customers, every erased id, a behaviour event's customer, an
-// identified visitor's customer.
+// identified visitor's customer. A product fact touches no customer by
+// itself: see AddChangedProducts.
 void AddTouchedCustomers(const Fact& fact, std::map<std::string, std::set<std::string>>& out);
+// The skus whose catalog facts `fact` changes, by tenant (product facts only).
+void AddChangedProducts(const Fact& fact, std::map<std::string, std::set<std::string>>& out);
 
 class Facts {
  public:

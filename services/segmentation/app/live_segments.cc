@@ -71,6 +71,7 @@ struct LiveSegments::Tenant {
   std::vector<bool> present;                    // known, not erased or merged away
   domain::SegmentBitmaps members;
   domain::TimerQueue timers;
+  domain::SkuCategories categories;  // context.categories points here
   domain::FeatureContext context;
   absl::Time context_time = absl::InfinitePast();
 };
@@ -198,6 +199,7 @@ absl::Status LiveSegments::LoadCustomersLocked(const std::string& tenant, Tenant
   CRM_ASSIGN_OR_RETURN(std::vector<domain::LiveCustomer> customers,
                        CustomersOf(tenant, std::nullopt));
   CRM_ASSIGN_OR_RETURN(auto rows, segments_.AllMemberships(tenant));
+  CRM_ASSIGN_OR_RETURN(t.categories, facts_.ProductCategories(tenant));
   t.index = domain::CustomerIndex();
   t.members = domain::SegmentBitmaps();
   t.timers = domain::TimerQueue();
@@ -577,6 +579,28 @@ absl::Status LiveSegments::Touch(const std::string& tenant,
   return ReevaluateLocked(tenant, t, std::vector<uint32_t>(which.begin(), which.end()));
 }
 
+absl::Status LiveSegments::ProductsChanged(const std::string& tenant,
+                                           const std::vector<std::string>& skus) {
+  if (skus.empty()) return absl::OkStatus();
+  Tenant& t = TenantOf(tenant);
+  absl::MutexLock l(&t.mu);
+  const bool fresh = !t.customers_loaded;
+  CRM_RETURN_IF_ERROR(ReadyLocked(tenant, t));
+  if (!t.customers_loaded || fresh) return absl::OkStatus();
+  CRM_ASSIGN_OR_RETURN(t.categories, facts_.ProductCategories(tenant));
+  const std::set<std::string> changed(skus.begin(), skus.end());
+  std::vector<uint32_t> which;
+  for (uint32_t i = 0; i < t.customers.size(); ++i) {
+    if (!t.present[i]) continue;
+    bool bought = false;
+    for (const domain::LivePurchase& p : t.customers[i].purchases) {
+      for (const std::string& sku : p.skus) bought = bought || changed.count(sku) > 0;
+    }
+    if (bought) which.push_back(i);
+  }
+  return ReevaluateLocked(tenant, t, which);
+}
+
 absl::Status LiveSegments::Refresh(const std::string& tenant) {
   Tenant& t = TenantOf(tenant);
   absl::MutexLock l(&t.mu);
@@ -589,6 +613,7 @@ absl::Status LiveSegments::RebuildContextLocked(const std::string& tenant, Tenan
   CRM_ASSIGN_OR_RETURN(std::optional<domain::ClvModel> model, models_.GetClvModel(tenant));
   const absl::Time now = clock_.Now();
   t.context = domain::FeatureContextOf(t.customers, std::move(model), now);
+  t.context.categories = &t.categories;
   t.context_time = now;
   return absl::OkStatus();
 }

@@ -87,6 +87,9 @@ class LiveSegments {
 
   // Facts about these customers changed (in storage): re-evaluate them.
   absl::Status Touch(const std::string& tenant, const std::vector<std::string>& customer_ids);
+  // Catalog facts of these skus changed (in storage): their categories are
+  // read again and the customers who bought them re-evaluated.
+  absl::Status ProductsChanged(const std::string& tenant, const std::vector<std::string>& skus);
   // The tenant's features moved (a refit): re-evaluate everyone.
   absl::Status Refresh(const std::string& tenant);
   // Re-evaluates the customers whose time-driven change is due, in every

@@ -83,6 +83,12 @@ class FactRepository {
   // The kept consents of these customers (all of the tenant's with nullopt).
   virtual absl::StatusOr<std::vector<domain::CustomerConsent>> Consents(
       const std::string& tenant, const std::optional<std::vector<std::string>>& customer_ids) = 0;
+  // One tenant's product facts in one transaction; the newest version of a
+  // product wins.
+  virtual absl::Status RecordProducts(const std::string& tenant,
+                                      const std::vector<events::ProductFact>& facts) = 0;
+  // sku -> category path ("Music/Jazz") of the tenant's products that have one.
+  virtual absl::StatusOr<domain::SkuCategories> ProductCategories(const std::string& tenant) = 0;
   // The kept profiles of these customers (all of the tenant's with nullopt).
   virtual absl::StatusOr<std::vector<domain::CustomerProfile>> Profiles(
       const std::string& tenant, const std::optional<std::vector<std::string>>& customer_ids) = 0;

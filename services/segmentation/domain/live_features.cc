@@ -1,5 +1,6 @@
 #include "services/segmentation/domain/live_features.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -90,6 +91,16 @@ CustomerSnapshot SnapshotOf(const LiveCustomer& customer, const FeatureContext& 
     sp.time = p.time;
     sp.amount = MajorOf(p.net_minor, p.currency_code);
     sp.currency = p.currency_code;
+    sp.skus = p.skus;
+    if (context.categories != nullptr) {
+      for (const std::string& sku : p.skus) {
+        auto it = context.categories->find(sku);
+        if (it != context.categories->end() && std::find(sp.categories.begin(), sp.categories.end(),
+                                                         it->second) == sp.categories.end()) {
+          sp.categories.push_back(it->second);
+        }
+      }
+    }
     s.purchases.push_back(std::move(sp));
   }
   if (!with_features || context.currency_code.empty()) return s;

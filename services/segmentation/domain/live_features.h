@@ -16,9 +16,9 @@
 // A customer without a purchase in the currency has none of these fields
 // (a comparison on them is false). The snapshot's purchases (what orders(),
 // spent() and purchased() read) are those in the reporting currency too:
-// amounts of different currencies are never added up. Order facts carry no
-// lines yet, so purchases have no categories or skus (a filter on them
-// matches nothing).
+// amounts of different currencies are never added up. A purchase's skus are
+// its bought lines' and its categories those skus' catalog categories (a sku
+// the catalog events have not named has none).
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -38,7 +38,11 @@ struct LivePurchase {
   absl::Time time;
   int64_t net_minor = 0;
   std::string currency_code;
+  std::vector<std::string> skus;  // bought (BoughtSkus)
 };
+
+// sku -> the catalog product's category path, "Music/Jazz".
+using SkuCategories = std::map<std::string, std::string>;
 
 // Profile fields and custom attributes by the language's names
 // ("profile.country" -> "CH", "attr.seats" -> 12.0): the newest version of
@@ -65,6 +69,9 @@ struct FeatureContext {
   std::optional<ClvModel> model;
   // Set together, when some customer has a purchase in the currency.
   std::optional<RfmBreakpoints> recency, frequency, monetary;
+  // The categories of the skus purchases name (nullptr: none known). Owned
+  // by the caller; must outlive the snapshots' use of the context.
+  const SkuCategories* categories = nullptr;
 };
 
 // The tenant's context at `now`: currency and time zone from `model` (else

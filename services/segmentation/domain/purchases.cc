@@ -2,11 +2,20 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 
 namespace crm::segmentation::domain {
 
 bool CountsAsPurchase(absl::string_view status) {
   return status != "cancelled" && status != "returned";
+}
+
+std::vector<std::string> BoughtSkus(const std::vector<events::OrderLineFact>& lines) {
+  std::set<std::string> skus;
+  for (const events::OrderLineFact& l : lines) {
+    if (!l.sku.empty() && l.quantity > l.returned_quantity) skus.insert(l.sku);
+  }
+  return {skus.begin(), skus.end()};
 }
 
 std::string MainCurrency(const std::vector<PurchaseRecord>& records) {

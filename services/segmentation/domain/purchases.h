@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "libs/events/order_fact.h"
 #include "services/segmentation/domain/rfm.h"
 #include "services/segmentation/domain/summary.h"
 
@@ -27,6 +28,10 @@ struct PurchaseRecord {
 // An order is a purchase unless it was cancelled or returned in full (a
 // partially returned order is a purchase worth its net amount).
 bool CountsAsPurchase(absl::string_view status);
+
+// The skus an order's lines bought: those not returned in full, each once,
+// sorted.
+std::vector<std::string> BoughtSkus(const std::vector<events::OrderLineFact>& lines);
 
 // The currency most counted purchases are in (ties: the smallest code);
 // "" when there is none.

@@ -33,15 +33,29 @@ const pg::NamedQuery kKnowsCustomer{
 const pg::NamedQuery kRecordOrder{
     "record_order",
     "INSERT INTO segmentation.purchases AS p (tenant_id, order_id, customer_id, placed_by, "
-    "placed_at, currency_code, net_minor, status, version) "
+    "placed_at, currency_code, net_minor, status, version, skus) "
     "SELECT $1, $2::uuid, coalesce(m.survivor_id, $3::uuid), $3::uuid, " +
         pg::MicrosParam(4) +
-        ", $5, $6, $7, $8 FROM (SELECT 1) one LEFT JOIN segmentation.merges m "
+        ", $5, $6, $7, $8, $9::text[] FROM (SELECT 1) one LEFT JOIN segmentation.merges m "
         "ON m.tenant_id = $1 AND m.source_id = $3::uuid "
         "ON CONFLICT (tenant_id, order_id) DO UPDATE SET placed_at = EXCLUDED.placed_at, "
         "currency_code = EXCLUDED.currency_code, net_minor = EXCLUDED.net_minor, "
-        "status = EXCLUDED.status, version = EXCLUDED.version WHERE p.version < EXCLUDED.version",
+        "status = EXCLUDED.status, version = EXCLUDED.version, skus = EXCLUDED.skus "
+        "WHERE p.version < EXCLUDED.version",
     0};
+// The newest version of a catalog product wins.
+const pg::NamedQuery kRecordProduct{
+    "record_product",
+    "INSERT INTO segmentation.products AS p (tenant_id, sku, version, category_path) "
+    "VALUES ($1, $2, $3, $4::text[]) ON CONFLICT (tenant_id, sku) DO UPDATE SET "
+    "version = EXCLUDED.version, category_path = EXCLUDED.category_path "
+    "WHERE p.version < EXCLUDED.version",
+    0};
+const pg::NamedQuery kSelectProductCategories{
+    "select_product_categories",
+    "SELECT sku, array_to_string(category_path, '/') FROM segmentation.products "
+    "WHERE tenant_id = $1 AND cardinality(category_path) > 0",
+    2};
 const pg::NamedQuery kAddCustomer{
     "add_customer",
     "INSERT INTO segmentation.customers (tenant_id, customer_id) VALUES ($1, $2::uuid) "
@@ -266,12 +280,13 @@ std::vector<domain::PurchaseRecord> RecordsOf(const pqxx::result& r) {
 }  // namespace
 
 std::vector<pg::NamedQuery> PgFactRepository::Queries() {
-  return {kSelectPurchases,    kKnowsCustomer,    kRecordOrder,     kAddCustomer,
-          kEraseCustomers,     kMergeCustomer,    kUnmergeCustomer, kLockVisitors,
-          kLockLinkedVisitors, kRecordBehaviour,  kAddVisitorLink,  kStitchVisitor,
-          kMergeBehaviour,     kUnmergeBehaviour, kEraseBehaviour,  kSelectBehaviour,
-          kSelectBehaviourOf,  kRecordConsent,    kSelectConsents,  kSelectConsentsOf,
-          kRecordProfile,      kSelectProfiles,   kSelectProfilesOf};
+  return {kSelectPurchases,        kKnowsCustomer,    kRecordOrder,      kAddCustomer,
+          kEraseCustomers,         kMergeCustomer,    kUnmergeCustomer,  kLockVisitors,
+          kLockLinkedVisitors,     kRecordBehaviour,  kAddVisitorLink,   kStitchVisitor,
+          kMergeBehaviour,         kUnmergeBehaviour, kEraseBehaviour,   kSelectBehaviour,
+          kSelectBehaviourOf,      kRecordConsent,    kSelectConsents,   kSelectConsentsOf,
+          kRecordProfile,          kSelectProfiles,   kSelectProfilesOf, kRecordProduct,
+          kSelectProductCategories};
 }
 
 absl::StatusOr<std::vector<domain::PurchaseRecord>> PgFactRepository::Purchases(
@@ -305,7 +320,7 @@ absl::Status PgFactRepository::RecordOrders(const std::string& tenant,
     for (const events::OrderFact& f : facts) {
       pool_.Exec(tx, kRecordOrder, tenant, f.order_id, f.customer_id,
                  absl::ToUnixMicros(f.placed_time), f.currency_code, f.net_minor, f.status,
-                 f.version);
+                 f.version, pg::TextArrayLiteral(domain::BoughtSkus(f.lines)));
     }
     return absl::OkStatus();
   });
@@ -445,6 +460,28 @@ absl::Status PgFactRepository::SelectFor(
   }));
   for (const pqxx::row& row : r) CRM_RETURN_IF_ERROR(on_row(row));
   return absl::OkStatus();
+}
+
+absl::Status PgFactRepository::RecordProducts(const std::string& tenant,
+                                              const std::vector<events::ProductFact>& facts) {
+  return pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    for (const events::ProductFact& f : facts) {
+      pool_.Exec(tx, kRecordProduct, tenant, f.sku, f.version,
+                 pg::TextArrayLiteral(f.category_path));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<domain::SkuCategories> PgFactRepository::ProductCategories(
+    const std::string& tenant) {
+  domain::SkuCategories out;
+  CRM_RETURN_IF_ERROR(SelectFor(tenant, std::nullopt, kSelectProductCategories,
+                                kSelectProductCategories, [&](const pqxx::row& row) {
+                                  out[row[0].as<std::string>()] = row[1].as<std::string>();
+                                  return absl::OkStatus();
+                                }));
+  return out;
 }
 
 absl::StatusOr<std::vector<domain::CustomerConsent>> PgFactRepository::Consents(

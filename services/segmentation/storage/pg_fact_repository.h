@@ -30,6 +30,9 @@ class PgFactRepository final : public app::FactRepository {
                                const std::vector<events::BehaviourFact>& facts) override;
   absl::Status LinkVisitor(const events::CustomerIdentified& link) override;
   absl::Status RecordConsent(const events::ConsentFact& consent) override;
+  absl::Status RecordProducts(const std::string& tenant,
+                              const std::vector<events::ProductFact>& facts) override;
+  absl::StatusOr<domain::SkuCategories> ProductCategories(const std::string& tenant) override;
   absl::StatusOr<std::vector<domain::CustomerConsent>> Consents(
       const std::string& tenant,
       const std::optional<std::vector<std::string>>& customer_ids) override;

@@ -95,21 +95,22 @@ const std::string kLiveCustomers =
     "(SELECT 1 FROM segmentation.merges m WHERE m.tenant_id = $1 AND m.source_id = t.id)) "
     "SELECT l.id::text, " +
     pg::MicrosColumn("p.placed_at") +
-    ", p.currency_code, p.net_minor, p.status FROM live l LEFT JOIN segmentation.purchases p "
+    ", p.currency_code, p.net_minor, p.status, array_to_json(p.skus)::text FROM live l "
+    "LEFT JOIN segmentation.purchases p "
     "ON p.tenant_id = $1 AND p.customer_id = l.id ORDER BY l.id";
 const pg::NamedQuery kAllCustomers{
     "select_live_customers",
     "WITH targets AS (SELECT customer_id AS id FROM segmentation.customers WHERE tenant_id = $1 "
     "UNION SELECT customer_id FROM segmentation.purchases WHERE tenant_id = $1), " +
         kLiveCustomers,
-    5};
+    6};
 const pg::NamedQuery kSomeCustomers{
     "select_some_live_customers",
     "WITH ids AS (SELECT unnest($2::uuid[]) AS id), targets AS (SELECT id FROM ids UNION "
     "SELECT m.survivor_id FROM segmentation.merges m JOIN ids ON m.tenant_id = $1 "
     "AND m.source_id = ids.id), " +
         kLiveCustomers,
-    5};
+    6};
 const pg::NamedQuery kSchedulerOn{"segments_scheduler_on",
                                   "SELECT set_config('app.scheduler', 'on', true)", 1};
 const pg::NamedQuery kTenantsWithSegments{
@@ -369,10 +370,20 @@ absl::StatusOr<std::vector<domain::LiveCustomer>> PgSegmentRepository::Customers
     out.clear();
     for (const pqxx::row& row : r) {
       std::string id = row[0].as<std::string>();
-      if (out.empty() || out.back().customer_id != id) out.push_back({std::move(id), {}, {}});
+      if (out.empty() || out.back().customer_id != id) {
+        out.emplace_back();
+        out.back().customer_id = std::move(id);
+      }
       if (row[1].is_null() || !domain::CountsAsPurchase(row[4].as<std::string>())) continue;
+      std::vector<std::string> skus;
+      try {
+        skus = nlohmann::json::parse(row[5].as<std::string>()).get<std::vector<std::string>>();
+      } catch (const nlohmann::json::exception&) {
+        return absl::DataLossError("stored purchase with unreadable skus");
+      }
       out.back().purchases.push_back({absl::FromUnixMicros(row[1].as<int64_t>()),
-                                      row[3].as<int64_t>(), row[2].as<std::string>()});
+                                      row[3].as<int64_t>(), row[2].as<std::string>(),
+                                      std::move(skus)});
     }
     return absl::OkStatus();
   }));

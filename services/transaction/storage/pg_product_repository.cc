@@ -166,7 +166,11 @@ class PgProductRepository::Tx final : public app::ProductTx {
   }
   void EmitProduct(const char* type, const domain::Product& p) override {
     w_.Emit("", type,
-            nlohmann::json{{"sku", p.sku}, {"version", p.version}, {"active", p.active}}.dump());
+            nlohmann::json{{"sku", p.sku},
+                           {"version", p.version},
+                           {"active", p.active},
+                           {"category_path", p.category_path}}
+                .dump());
   }
 
  private:

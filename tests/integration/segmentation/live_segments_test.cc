@@ -522,6 +522,74 @@ TEST_CASE("profile fields and attributes: segments follow the newest version, er
                                      ada, "'")) == 0);
 }
 
+TEST_CASE("order lines: sku and category filters read the bought lines and the catalog",
+          "[segmentation][live][orders]") {
+  const std::string tenant = common::NewUuid();
+  const std::string ada = common::NewUuid(), bob = common::NewUuid();
+  crm::testing::FixedClock clock(absl::FromUnixSeconds(1790000000));
+  auto product = [&](const std::string& sku, int64_t version, std::vector<std::string> path) {
+    events::ProductFact f;
+    f.tenant_id = tenant;
+    f.sku = sku;
+    f.version = version;
+    f.category_path = std::move(path);
+    return f;
+  };
+  auto order = [&](const std::string& customer, std::vector<events::OrderLineFact> lines) {
+    events::OrderFact f;
+    f.tenant_id = tenant;
+    f.order_id = common::NewUuid();
+    f.customer_id = customer;
+    f.currency_code = "CHF";
+    f.total_minor = f.net_minor = 2000;
+    f.status = "placed";
+    f.placed_time = clock.Now() - absl::Hours(24);
+    f.version = 1;
+    f.lines = std::move(lines);
+    return f;
+  };
+  REQUIRE(TheEnv().facts->Apply({product("JAZZ-1", 1, {"Music", "Jazz"})})[0].ok());
+  Created(tenant, ada);
+  Created(tenant, bob);
+  // Ada bought a jazz record and a book; Bob a book, and a record he sent back.
+  REQUIRE(TheEnv().facts->Apply({order(ada, {{"JAZZ-1", 1, 0}, {"BOOK-1", 2, 0}})})[0].ok());
+  REQUIRE(TheEnv().facts->Apply({order(bob, {{"BOOK-1", 1, 0}, {"JAZZ-1", 1, 1}})})[0].ok());
+  Engine engine(clock);
+  REQUIRE(
+      engine.live.Create(Actor(tenant), Draft("music", R"(bought(category = "Music", 90d))")).ok());
+  REQUIRE(engine.live.Create(Actor(tenant), Draft("books", R"(bought(sku = "BOOK-1", 30d))")).ok());
+  REQUIRE(engine.live.Create(Actor(tenant), Draft("readers", R"(bought(category = "Books", 90d))"))
+              .ok());
+  CHECK(engine.live.Get(tenant, "music")->member_count == 1);  // Ada: Bob returned his
+  CHECK(engine.live.Get(tenant, "books")->member_count == 2);
+  CHECK(engine.live.Get(tenant, "readers")->member_count == 0);  // no category known yet
+  auto preview = engine.live.Preview(tenant, R"(bought(category = "Music/Jazz", 7d))", 10);
+  REQUIRE(preview.ok());
+  CHECK(preview->sample == std::vector<std::string>{ada});
+
+  // The book's catalog event arrives after the orders: both enter.
+  const app::Fact book = product("BOOK-1", 1, {"Books", "Novels"});
+  REQUIRE(TheEnv().facts->Apply({book})[0].ok());
+  std::map<std::string, std::set<std::string>> skus;
+  app::AddChangedProducts(book, skus);
+  REQUIRE(engine.live.ProductsChanged(tenant, {skus[tenant].begin(), skus[tenant].end()}).ok());
+  CHECK(engine.live.Get(tenant, "readers")->member_count == 2);
+  CHECK(Published(tenant, "segment.entered", bob, "readers") == 1);
+  // An older version of the product changes nothing; a newer one moves it.
+  REQUIRE(TheEnv().facts->Apply({product("BOOK-1", 1, {"Music", "Audiobooks"})})[0].ok());
+  REQUIRE(engine.live.ProductsChanged(tenant, {"BOOK-1"}).ok());
+  CHECK(engine.live.Get(tenant, "music")->member_count == 1);
+  REQUIRE(TheEnv().facts->Apply({product("BOOK-1", 2, {"Music", "Audiobooks"})})[0].ok());
+  REQUIRE(engine.live.ProductsChanged(tenant, {"BOOK-1"}).ok());
+  CHECK(engine.live.Get(tenant, "music")->member_count == 2);
+  CHECK(engine.live.Get(tenant, "readers")->member_count == 0);
+  // A restart reads the same skus and categories.
+  Engine again(clock);
+  REQUIRE(again.live.LoadAll().ok());
+  CHECK(again.live.Get(tenant, "music")->member_count == 2);
+  CHECK(again.live.Get(tenant, "books")->member_count == 2);
+}
+
 TEST_CASE("segments and members are the tenant's own", "[segmentation][live][tenancy]") {
   const std::string tenant = common::NewUuid(), other = common::NewUuid();
   const std::string ada = common::NewUuid();

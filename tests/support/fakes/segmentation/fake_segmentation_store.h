@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "services/segmentation/app/ports.h"
 #include "tests/support/fakes/fake_unit_of_work.h"
 
@@ -44,6 +45,8 @@ class FakeSegmentationStore final : public segmentation::app::ModelRepository,
     // (customer, channel, purpose) -> (status, recorded at)
     std::map<std::tuple<std::string, std::string, std::string>, std::pair<std::string, absl::Time>>
         consents;
+    // sku -> (version, category path)
+    std::map<std::string, std::pair<int64_t, std::vector<std::string>>> products;
     // customer -> (version, fields)
     std::map<std::string, std::pair<int64_t, segmentation::domain::ProfileFields>> profiles;
   };
@@ -216,6 +219,26 @@ class FakeSegmentationStore final : public segmentation::app::ModelRepository,
         const auto& [customer, channel, purpose] = key;
         if (!ids || wanted.count(customer))
           out.push_back({customer, channel, purpose, value.first});
+      }
+      return out;
+    });
+  }
+  absl::Status RecordProducts(const std::string& tenant,
+                              const std::vector<events::ProductFact>& facts) override {
+    return uow_.WithMutable([&](State& st) -> absl::Status {
+      for (const events::ProductFact& f : facts) {
+        auto& kept = st.tenants[tenant].products[f.sku];
+        if (kept.first < f.version) kept = {f.version, f.category_path};
+      }
+      return absl::OkStatus();
+    });
+  }
+  absl::StatusOr<segmentation::domain::SkuCategories> ProductCategories(
+      const std::string& tenant) override {
+    return uow_.WithMutable([&](State& st) {
+      segmentation::domain::SkuCategories out;
+      for (const auto& [sku, kept] : st.tenants[tenant].products) {
+        if (!kept.second.empty()) out[sku] = absl::StrJoin(kept.second, "/");
       }
       return out;
     });
