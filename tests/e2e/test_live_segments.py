@@ -267,6 +267,26 @@ class BadInput(stack.E2ETestCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json().get("sampleCustomerIds"), [bob], r)
 
+    def test_order_conditions_read_lines_and_catalog_categories(self):
+        cleo = stack.new_customer(self.key, givenName="Cleo")
+        r = create_segment(self.key, "tea-drinkers",
+                           'bought(category = "Food", 30d) AND bought(sku = "TEA", 30d) AND '
+                           'NOT bought(category = "Food/Coffee", 30d)')
+        self.assertEqual(r.status, 200, r)
+        self.order(cleo, time.time() - 60)
+        wait_for("Cleo to enter", lambda: cleo in [m["customerId"] for m in rest(
+            "GET", "/v1/segments/tea-drinkers/members", self.key).json().get("members", [])])
+        # The catalog moves TEA to Food/Coffee: a product event, no order.
+        r = rest("PATCH", "/v1/products/TEA?updateMask=categoryPath", self.key,
+                 {"categoryPath": ["Food", "Coffee"]})
+        self.assertEqual(r.status, 200, r)
+        wait_for("Cleo to leave", lambda: cleo not in [m["customerId"] for m in rest(
+            "GET", "/v1/segments/tea-drinkers/members", self.key).json().get("members", [])])
+        r = rest("PATCH", "/v1/products/TEA?updateMask=categoryPath", self.key,
+                 {"categoryPath": ["Food", "Tea"]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(published(self.tenant, "segment.exited", cleo, "tea-drinkers"), 1)
+
     def test_sales_may_read_but_not_write(self):
         _, sales = stack.create_key(self.key, ["ROLE_SALES"])
         self.assertEqual(rest("GET", "/v1/segments", sales).status, 200)
