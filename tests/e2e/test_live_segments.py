@@ -114,6 +114,73 @@ class LiveMembership(stack.E2ETestCase):
         r = rest("GET", "/v1/customers/%s/segments" % self.ada, self.key)
         self.assertEqual(r.json().get("segments", []), [], r)
 
+    def test_profile_fields_and_attributes_follow_the_customer_record(self):
+        ada = stack.new_customer(self.key, givenName="Ada",
+                                 postalAddress={"locality": "Zürich", "countryCode": "CH"},
+                                 lifecycleStage="LIFECYCLE_STAGE_CUSTOMER",
+                                 attributes={"plan": {"stringValue": "gold"},
+                                             "seats": {"intValue": "12"}})
+        bob = stack.new_customer(self.key, givenName="Bob",
+                                 postalAddress={"countryCode": "DE"},
+                                 attributes={"plan": {"stringValue": "gold"}})
+        r = create_segment(self.key, "swiss-gold",
+                           'profile.country = "CH" AND profile.city = "Zürich" AND '
+                           'attr.plan = "gold" AND attr.seats >= 10 AND '
+                           'profile.lifecycle_stage = "customer"')
+        self.assertEqual(r.status, 200, r)
+        wait_for("Ada to be counted", lambda: self.count("swiss-gold") == 1)
+        r = rest("GET", "/v1/segments/swiss-gold/members", self.key)
+        self.assertEqual([m["customerId"] for m in r.json()["members"]], [ada], r)
+        # Ada moves to Germany: she leaves; Bob moves to Zürich and buys
+        # seats: he enters. Neither event is an order or a behaviour event.
+        r = rest("PATCH", "/v1/customers/%s?updateMask=postalAddress" % ada, self.key,
+                 {"postalAddress": {"locality": "Berlin", "countryCode": "DE"}})
+        self.assertEqual(r.status, 200, r)
+        r = rest("PATCH", "/v1/customers/%s?updateMask=postalAddress,attributes,lifecycleStage"
+                 % bob, self.key,
+                 {"postalAddress": {"locality": "Zürich", "countryCode": "CH"},
+                  "lifecycleStage": "LIFECYCLE_STAGE_CUSTOMER",
+                  "attributes": {"plan": {"stringValue": "gold"}, "seats": {"intValue": "40"}}})
+        self.assertEqual(r.status, 200, r)
+        wait_for("Bob in, Ada out", lambda: [m["customerId"] for m in rest(
+            "GET", "/v1/segments/swiss-gold/members", self.key).json().get("members", [])]
+            == [bob])
+        self.assertEqual(published(self.tenant, "segment.exited", ada, "swiss-gold"), 1)
+        self.assertEqual(published(self.tenant, "segment.entered", bob, "swiss-gold"), 1)
+        # A comparison whose literal does not fit a declared type is refused;
+        # one on an attribute is typed by its literal.
+        r = rest("POST", "/v1/segments:preview", self.key,
+                 {"expression": 'profile.country > 3'})
+        self.assertEqual(r.status, 400, r)
+        r = rest("POST", "/v1/segments:preview", self.key, {"expression": 'attr.seats >= 20'})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json().get("sampleCustomerIds"), [bob], r)
+        r = rest("DELETE", "/v1/segments/swiss-gold?requestId=" + stack.unique("d"), self.key)
+        self.assertEqual(r.status, 200, r)
+
+    def test_order_conditions_read_lines_and_catalog_categories(self):
+        cleo = stack.new_customer(self.key, givenName="Cleo")
+        r = create_segment(self.key, "tea-drinkers",
+                           'bought(category = "Food", 30d) AND bought(sku = "TEA", 30d) AND '
+                           'NOT bought(category = "Food/Coffee", 30d)')
+        self.assertEqual(r.status, 200, r)
+        self.order(cleo, time.time() - 60)
+        wait_for("Cleo to enter", lambda: cleo in [m["customerId"] for m in rest(
+            "GET", "/v1/segments/tea-drinkers/members", self.key).json().get("members", [])])
+        # The catalog moves TEA to Food/Coffee: a product event, no order.
+        r = rest("PATCH", "/v1/products/TEA?updateMask=categoryPath", self.key,
+                 {"categoryPath": ["Food", "Coffee"]})
+        self.assertEqual(r.status, 200, r)
+        wait_for("Cleo to leave", lambda: cleo not in [m["customerId"] for m in rest(
+            "GET", "/v1/segments/tea-drinkers/members", self.key).json().get("members", [])])
+        r = rest("PATCH", "/v1/products/TEA?updateMask=categoryPath", self.key,
+                 {"categoryPath": ["Food", "Tea"]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(published(self.tenant, "segment.exited", cleo, "tea-drinkers"), 1)
+        # The class's other tests order tea too: the segment goes.
+        r = rest("DELETE", "/v1/segments/tea-drinkers?requestId=" + stack.unique("d"), self.key)
+        self.assertEqual(r.status, 200, r)
+
     def test_edit_versions_preview_export_and_delete(self):
         self.bob = stack.new_customer(self.key, givenName="Bob")
         self.order(self.bob, time.time() - 60, cents=50000)
@@ -224,68 +291,6 @@ class BadInput(stack.E2ETestCase):
         # Nothing above was saved.
         r = rest("GET", "/v1/segments", self.key)
         self.assertNotIn("x", [x["segmentId"] for x in r.json()["segments"]])
-
-    def test_profile_fields_and_attributes_follow_the_customer_record(self):
-        ada = stack.new_customer(self.key, givenName="Ada",
-                                 postalAddress={"locality": "Zürich", "countryCode": "CH"},
-                                 lifecycleStage="LIFECYCLE_STAGE_CUSTOMER",
-                                 attributes={"plan": {"stringValue": "gold"},
-                                             "seats": {"intValue": "12"}})
-        bob = stack.new_customer(self.key, givenName="Bob",
-                                 postalAddress={"countryCode": "DE"},
-                                 attributes={"plan": {"stringValue": "gold"}})
-        r = create_segment(self.key, "swiss-gold",
-                           'profile.country = "CH" AND profile.city = "Zürich" AND '
-                           'attr.plan = "gold" AND attr.seats >= 10 AND '
-                           'profile.lifecycle_stage = "customer"')
-        self.assertEqual(r.status, 200, r)
-        wait_for("Ada to be counted", lambda: self.count("swiss-gold") == 1)
-        r = rest("GET", "/v1/segments/swiss-gold/members", self.key)
-        self.assertEqual([m["customerId"] for m in r.json()["members"]], [ada], r)
-        # Ada moves to Germany: she leaves; Bob moves to Zürich and buys
-        # seats: he enters. Neither event is an order or a behaviour event.
-        r = rest("PATCH", "/v1/customers/%s?updateMask=postalAddress" % ada, self.key,
-                 {"postalAddress": {"locality": "Berlin", "countryCode": "DE"}})
-        self.assertEqual(r.status, 200, r)
-        r = rest("PATCH", "/v1/customers/%s?updateMask=postalAddress,attributes,lifecycleStage"
-                 % bob, self.key,
-                 {"postalAddress": {"locality": "Zürich", "countryCode": "CH"},
-                  "lifecycleStage": "LIFECYCLE_STAGE_CUSTOMER",
-                  "attributes": {"plan": {"stringValue": "gold"}, "seats": {"intValue": "40"}}})
-        self.assertEqual(r.status, 200, r)
-        wait_for("Bob in, Ada out", lambda: [m["customerId"] for m in rest(
-            "GET", "/v1/segments/swiss-gold/members", self.key).json().get("members", [])]
-            == [bob])
-        self.assertEqual(published(self.tenant, "segment.exited", ada, "swiss-gold"), 1)
-        self.assertEqual(published(self.tenant, "segment.entered", bob, "swiss-gold"), 1)
-        # A comparison whose literal does not fit a declared type is refused;
-        # one on an attribute is typed by its literal.
-        r = rest("POST", "/v1/segments:preview", self.key,
-                 {"expression": 'profile.country > 3'})
-        self.assertEqual(r.status, 400, r)
-        r = rest("POST", "/v1/segments:preview", self.key, {"expression": 'attr.seats >= 20'})
-        self.assertEqual(r.status, 200, r)
-        self.assertEqual(r.json().get("sampleCustomerIds"), [bob], r)
-
-    def test_order_conditions_read_lines_and_catalog_categories(self):
-        cleo = stack.new_customer(self.key, givenName="Cleo")
-        r = create_segment(self.key, "tea-drinkers",
-                           'bought(category = "Food", 30d) AND bought(sku = "TEA", 30d) AND '
-                           'NOT bought(category = "Food/Coffee", 30d)')
-        self.assertEqual(r.status, 200, r)
-        self.order(cleo, time.time() - 60)
-        wait_for("Cleo to enter", lambda: cleo in [m["customerId"] for m in rest(
-            "GET", "/v1/segments/tea-drinkers/members", self.key).json().get("members", [])])
-        # The catalog moves TEA to Food/Coffee: a product event, no order.
-        r = rest("PATCH", "/v1/products/TEA?updateMask=categoryPath", self.key,
-                 {"categoryPath": ["Food", "Coffee"]})
-        self.assertEqual(r.status, 200, r)
-        wait_for("Cleo to leave", lambda: cleo not in [m["customerId"] for m in rest(
-            "GET", "/v1/segments/tea-drinkers/members", self.key).json().get("members", [])])
-        r = rest("PATCH", "/v1/products/TEA?updateMask=categoryPath", self.key,
-                 {"categoryPath": ["Food", "Tea"]})
-        self.assertEqual(r.status, 200, r)
-        self.assertEqual(published(self.tenant, "segment.exited", cleo, "tea-drinkers"), 1)
 
     def test_sales_may_read_but_not_write(self):
         _, sales = stack.create_key(self.key, ["ROLE_SALES"])

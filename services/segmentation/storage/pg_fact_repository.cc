@@ -245,7 +245,9 @@ std::string ProfileJson(const std::map<std::string, events::ProfileValue>& field
 absl::StatusOr<domain::ProfileFields> ProfileFieldsOf(const std::string& text) {
   domain::ProfileFields out;
   try {
-    for (const auto& [name, v] : nlohmann::json::parse(text).items()) {
+    const nlohmann::json j = nlohmann::json::parse(text);
+    if (!j.is_object()) return absl::DataLossError("stored profile that is not a JSON object");
+    for (const auto& [name, v] : j.items()) {
       if (v.is_boolean()) {
         out[name] = v.get<bool>();
       } else if (v.is_number()) {

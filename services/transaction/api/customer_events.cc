@@ -8,6 +8,8 @@ namespace crm::transaction::api {
 
 absl::StatusOr<std::optional<CustomerErasure>> CustomerErasureOf(
     const crm::events::v1::EventEnvelope& e) {
+  // Only erasures are read: another customer event, well-formed or not, is not ours.
+  if (e.type() != "customer.erased") return std::optional<CustomerErasure>();
   CRM_ASSIGN_OR_RETURN(std::optional<events::CustomerChange> c, events::CustomerChangeOf(e));
   if (!c || c->kind != events::CustomerChange::Kind::kErased) {
     return std::optional<CustomerErasure>();
@@ -21,6 +23,11 @@ absl::StatusOr<std::optional<CustomerErasure>> CustomerErasureOf(
 
 absl::StatusOr<std::optional<KnownCustomerChange>> KnownCustomerChangeOf(
     const crm::events::v1::EventEnvelope& e) {
+  // Creations and updates change no customer's identity: not read (their
+  // payloads are not ours to check).
+  if (e.type() == "customer.created" || e.type() == "customer.updated") {
+    return std::optional<KnownCustomerChange>();
+  }
   CRM_ASSIGN_OR_RETURN(std::optional<events::CustomerChange> c, events::CustomerChangeOf(e));
   if (!c || c->kind == events::CustomerChange::Kind::kCreated ||
       c->kind == events::CustomerChange::Kind::kUpdated) {
