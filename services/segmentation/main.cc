@@ -30,7 +30,7 @@ int main() {
   segmentation::storage::PgFactRepository facts_repository(rt->pg());
   common::SystemClock clock;
   segmentation::storage::PgSegmentRepository segments_repository(rt->pg());
-  segmentation::app::Models models(models_repository, facts_repository, clock);
+  segmentation::app::Models models(models_repository, facts_repository, segments_repository, clock);
   segmentation::app::LiveSegments segments(segments_repository, facts_repository, models_repository,
                                            clock, segmentation::domain::FieldCatalog::Default(),
                                            live.refresh_every);

@@ -228,6 +228,84 @@ class LiveMembership(stack.E2ETestCase):
         self.assertEqual((other.status, other.reason()), (422, "IDEMPOTENCY_KEY_REUSED"), other)
 
 
+class ProfilingSettings(stack.E2ETestCase):
+    """The tenant's setting "profiling needs an explicit opt-in", on its own tenant."""
+
+    @classmethod
+    def setUpClass(cls):
+        _, cls.key = stack.create_tenant()
+
+    def members(self, segment_id):
+        r = rest("GET", "/v1/segments/%s/members" % segment_id, self.key)
+        self.assertEqual(r.status, 200, r)
+        return sorted(m["customerId"] for m in r.json().get("members", []))
+
+    def consent(self, customer, status):
+        r = rest("POST", "/v1/customers/%s/consents" % customer, self.key,
+                 {"channel": "CONSENT_CHANNEL_WEB", "purpose": "CONSENT_PURPOSE_PROFILING",
+                  "status": status})
+        self.assertEqual(r.status, 200, r)
+
+    def test_opt_in_requirement_moves_behavioural_members(self):
+        r = rest("GET", "/v1/segmentation/settings", self.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json(), {"etag": "0"}, r)  # the defaults, never written
+        ida = stack.new_customer(self.key, givenName="Ida")
+        jon = stack.new_customer(self.key, givenName="Jon")
+        for c in (ida, jon):
+            r = rest("POST", "/v1/events:track", self.key,
+                     {"events": [{"type": "product.viewed", "customerId": c,
+                                  "properties": {"sku": "SKU-1"}}]})
+            self.assertEqual((r.status, r.json().get("accepted")), (200, 1), r)
+        self.consent(ida, "CONSENT_STATUS_OPTED_IN")
+        r = create_segment(self.key, "viewers", "count(product.viewed, 7d) >= 1")
+        self.assertEqual(r.status, 200, r)
+        r = create_segment(self.key, "everyone-known", 'NOT profile.country = "ZZ"')
+        self.assertEqual(r.status, 200, r)
+        wait_for("both to be viewers", lambda: self.members("viewers") == sorted([ida, jon]))
+
+        # Without a request id, with a stale etag, from a marketer: refused.
+        body = {"profilingRequiresOptIn": True}
+        r = rest("PATCH", "/v1/segmentation/settings", self.key, body)
+        self.assertEqual(r.status, 400, r)
+        r = rest("PATCH", "/v1/segmentation/settings?requestId=" + stack.unique("st"), self.key,
+                 body, headers={"If-Match": '"7"'})
+        self.assertEqual(r.status, 412, r)
+        _, marketer = stack.create_key(self.key, ["ROLE_MARKETER"])
+        r = rest("PATCH", "/v1/segmentation/settings?requestId=" + stack.unique("st"), marketer,
+                 body)
+        self.assertEqual(r.status, 403, r)
+        r = rest("PATCH", "/v1/segmentation/settings?updateMask=owner&requestId=" +
+                 stack.unique("st"), self.key, body)
+        self.assertEqual(r.status, 400, r)
+
+        request_id = stack.unique("st")
+        r = rest("PATCH", "/v1/segmentation/settings?requestId=" + request_id, self.key, body,
+                 headers={"If-Match": '"0"'})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json().get("profilingRequiresOptIn"), r.json().get("etag")),
+                         (True, "1"), r)
+        # Jon never opted in: he leaves the behavioural segment at once; the
+        # profile segment keeps both.
+        self.assertEqual(self.members("viewers"), [ida])
+        self.assertEqual(self.members("everyone-known"), sorted([ida, jon]))
+        # The retry answers the first call; the same key with another body is refused.
+        again = rest("PATCH", "/v1/segmentation/settings?requestId=" + request_id, self.key, body)
+        self.assertEqual((again.status, again.json().get("etag")), (200, "1"), again)
+        r = rest("PATCH", "/v1/segmentation/settings?requestId=" + request_id, self.key,
+                 {"profilingRequiresOptIn": False})
+        self.assertEqual(r.status, 422, r)
+        # Jon opts in: he is back.
+        self.consent(jon, "CONSENT_STATUS_OPTED_IN")
+        wait_for("Jon back", lambda: self.members("viewers") == sorted([ida, jon]))
+        # Back to the default.
+        r = rest("PATCH", "/v1/segmentation/settings?requestId=" + stack.unique("st"), self.key,
+                 {"profilingRequiresOptIn": False})
+        self.assertEqual((r.status, r.json().get("etag")), (200, "2"), r)
+        self.assertEqual(rest("GET", "/v1/segmentation/settings", self.key).json().get("etag"),
+                         "2")
+
+
 class BadInput(stack.E2ETestCase):
     @classmethod
     def setUpClass(cls):

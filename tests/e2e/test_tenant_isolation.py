@@ -203,6 +203,17 @@ class TenantIsolation(stack.E2ETestCase):
         r = rest("GET", "/v1/segments/a-only/members", self.a)
         self.assertEqual([m["customerId"] for m in r.json().get("members", [])], [self.cid])
 
+    def test_b_settings_are_b_own(self):
+        # B requires an opt-in to profiling; A's settings stay the defaults.
+        r = rest("PATCH", "/v1/segmentation/settings?requestId=" + stack.unique("st"), self.b,
+                 {"profilingRequiresOptIn": True})
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json().get("profilingRequiresOptIn"), r)
+        r = rest("GET", "/v1/segmentation/settings", self.a)
+        self.assertEqual(r.status, 200, r)
+        self.assertFalse(r.json().get("profilingRequiresOptIn", False), r)
+        self.assertEqual(r.json().get("etag"), "0", r)
+
     def test_b_list_and_search_never_return_a(self):
         seen = []
         token = ""

@@ -72,6 +72,12 @@ class SegmentationGrpcService final : public v1::SegmentationService::CallbackSe
   grpc::ServerUnaryReactor* GetCustomerSegments(grpc::CallbackServerContext* ctx,
                                                 const v1::GetCustomerSegmentsRequest* req,
                                                 v1::CustomerSegments* resp) override;
+  grpc::ServerUnaryReactor* GetSegmentationSettings(grpc::CallbackServerContext* ctx,
+                                                    const v1::GetSegmentationSettingsRequest* req,
+                                                    v1::SegmentationSettings* resp) override;
+  grpc::ServerUnaryReactor* UpdateSegmentationSettings(
+      grpc::CallbackServerContext* ctx, const v1::UpdateSegmentationSettingsRequest* req,
+      v1::SegmentationSettings* resp) override;
 
  private:
   app::Models& models_;

@@ -33,6 +33,12 @@ absl::StatusOr<std::string> CursorOf(const common::PageTokenCodec& tokens,
   return tokens.Decode(tenant, scope, token);
 }
 
+void ToProto(const domain::SegmentationSettings& s, v1::SegmentationSettings* out) {
+  out->set_profiling_requires_opt_in(s.profiling_requires_opt_in);
+  out->set_etag(domain::EtagOf(s));
+  if (s.version > 0) grpcutil::ToTimestamp(s.update_time, out->mutable_update_time());
+}
+
 void ToProto(const app::SegmentMember& m, v1::SegmentMember* out) {
   out->set_customer_id(m.customer_id);
   grpcutil::ToTimestamp(m.enter_time, out->mutable_enter_time());
@@ -281,6 +287,47 @@ grpc::ServerUnaryReactor* SegmentationGrpcService::GetCustomerSegments(
     }
     return absl::OkStatus();
   });
+}
+
+grpc::ServerUnaryReactor* SegmentationGrpcService::GetSegmentationSettings(
+    grpc::CallbackServerContext* ctx, const v1::GetSegmentationSettingsRequest*,
+    v1::SegmentationSettings* resp) {
+  return Offload(
+      ctx, executor_, metrics_, "GetSegmentationSettings", [=](const RequestContext& rc) {
+        CRM_ASSIGN_OR_RETURN(domain::SegmentationSettings s, segments_.GetSettings(rc.tenant_id));
+        ToProto(s, resp);
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* SegmentationGrpcService::UpdateSegmentationSettings(
+    grpc::CallbackServerContext* ctx, const v1::UpdateSegmentationSettingsRequest* req,
+    v1::SegmentationSettings* resp) {
+  return Offload(
+      ctx, executor_, metrics_, "UpdateSegmentationSettings", [=](const RequestContext& rc) {
+        CRM_RETURN_IF_ERROR(common::RequireRequestId(req->request_id()));
+        std::vector<std::string> paths{"profiling_requires_opt_in"};
+        if (req->has_update_mask()) {
+          paths.assign(req->update_mask().paths().begin(), req->update_mask().paths().end());
+        }
+        domain::SettingsPatch patch;
+        for (const std::string& p : paths) {
+          if (p == "profiling_requires_opt_in" || p == "profilingRequiresOptIn") {
+            patch.profiling_requires_opt_in = req->settings().profiling_requires_opt_in();
+          } else {
+            return common::InvalidField(
+                "update_mask",
+                absl::StrCat("\"", p, "\" cannot be changed (profiling_requires_opt_in can)"));
+          }
+        }
+        const std::string if_match = req->etag().empty() ? req->settings().etag() : req->etag();
+        CRM_ASSIGN_OR_RETURN(domain::SegmentationSettings s,
+                             segments_.UpdateSettings(grpcutil::IdempotentWriteMetaOf(
+                                                          rc, "UpdateSegmentationSettings", *req),
+                                                      patch, if_match));
+        ToProto(s, resp);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace crm::segmentation::api

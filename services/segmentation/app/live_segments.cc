@@ -71,6 +71,7 @@ struct LiveSegments::Tenant {
   std::vector<bool> present;                    // known, not erased or merged away
   domain::SegmentBitmaps members;
   domain::TimerQueue timers;
+  domain::SegmentationSettings settings;
   domain::SkuCategories categories;  // context.categories points here
   domain::FeatureContext context;
   absl::Time context_time = absl::InfinitePast();
@@ -186,6 +187,7 @@ LiveSegments::Compiled LiveSegments::CompileAll(
 
 absl::Status LiveSegments::ReadyLocked(const std::string& tenant, Tenant& t) {
   if (!t.loaded) {
+    CRM_ASSIGN_OR_RETURN(t.settings, segments_.Settings(tenant));
     CRM_ASSIGN_OR_RETURN(t.defs, segments_.List(tenant, "", kAllSegments));
     t.compiled = CompileAll(t.defs);
     t.loaded = true;
@@ -231,6 +233,11 @@ absl::Status LiveSegments::LoadCustomersLocked(const std::string& tenant, Tenant
   return absl::OkStatus();
 }
 
+bool LiveSegments::NoProfilingLocked(const Tenant& t, uint32_t i) {
+  return domain::ProfilingOf(t.customers[i].consents, t.settings.profiling_requires_opt_in) !=
+         domain::Profiling::kAllowed;
+}
+
 std::vector<uint32_t> LiveSegments::EveryoneLocked(const Tenant& t) const {
   std::vector<uint32_t> all(t.customers.size());
   for (uint32_t i = 0; i < all.size(); ++i) all[i] = i;
@@ -262,8 +269,7 @@ LiveSegments::Outcome LiveSegments::EvaluateLocked(const Tenant& t, const Compil
           if (!only->count(s->id) && t.members.Contains(s->id, i)) snapshot.segments.insert(s->id);
         }
       }
-      m = domain::EvaluateCustomer(ordered, std::move(snapshot), now,
-                                   domain::ObjectsToProfiling(t.customers[i].consents));
+      m = domain::EvaluateCustomer(ordered, std::move(snapshot), now, NoProfilingLocked(t, i));
     }
     for (const domain::LiveSegment* s : ordered) {
       const bool was = t.members.Contains(s->id, i);
@@ -495,7 +501,7 @@ absl::StatusOr<SegmentPreview> LiveSegments::Preview(const std::string& tenant,
   for (uint32_t i = 0; i < t.customers.size(); ++i) {
     if (!t.present[i]) continue;
     ++out.customers;
-    if (behavioural && domain::ObjectsToProfiling(t.customers[i].consents)) continue;
+    if (behavioural && NoProfilingLocked(t, i)) continue;
     domain::CustomerSnapshot s =
         domain::SnapshotOf(t.customers[i], t.context, now, features, consents);
     for (const std::string& ref : out.references) {
@@ -577,6 +583,46 @@ absl::Status LiveSegments::Touch(const std::string& tenant,
     }
   }
   return ReevaluateLocked(tenant, t, std::vector<uint32_t>(which.begin(), which.end()));
+}
+
+absl::StatusOr<domain::SegmentationSettings> LiveSegments::GetSettings(const std::string& tenant) {
+  return segments_.Settings(tenant);
+}
+
+absl::StatusOr<domain::SegmentationSettings> LiveSegments::UpdateSettings(
+    const outbox::WriteMeta& actor, const domain::SettingsPatch& patch,
+    const std::string& if_match) {
+  const absl::Time now = clock_.Now();
+  Tenant& t = TenantOf(actor.tenant_id);
+  absl::MutexLock l(&t.mu);
+  CRM_RETURN_IF_ERROR(ReadyLocked(actor.tenant_id, t));
+  Outcome outcome;
+  bool changed = false;
+  absl::StatusOr<domain::SegmentationSettings> written =
+      segments_.Run<domain::SegmentationSettings>(
+          actor, "settings", [&](SegmentTx& tx) -> absl::StatusOr<domain::SegmentationSettings> {
+            CRM_ASSIGN_OR_RETURN(domain::SegmentationSettings s, tx.LoadSettings());
+            CRM_RETURN_IF_ERROR(common::CheckEtag("settings", domain::EtagOf(s), if_match));
+            if (!domain::ApplyPatch(s, patch, now)) return s;  // nothing to change
+            if (t.customers_loaded) {
+              // Everyone once under the new settings, published with them.
+              const domain::SegmentationSettings before = t.settings;
+              t.settings = s;
+              outcome = EvaluateLocked(t, t.compiled, EveryoneLocked(t), now);
+              t.settings = before;
+              CRM_RETURN_IF_ERROR(tx.ApplyMemberships(outcome.changes, now));
+            }
+            tx.SaveSettings(s);
+            tx.EmitSettings(s);
+            changed = true;
+            return s;
+          });
+  if (!written.ok()) return written;
+  if (changed) {
+    t.settings = *written;
+    CommitLocked(t, outcome);
+  }
+  return written;
 }
 
 absl::Status LiveSegments::ProductsChanged(const std::string& tenant,

@@ -87,6 +87,14 @@ class LiveSegments {
 
   // Facts about these customers changed (in storage): re-evaluate them.
   absl::Status Touch(const std::string& tenant, const std::vector<std::string>& customer_ids);
+  // The tenant's settings (the defaults until first written).
+  absl::StatusOr<domain::SegmentationSettings> GetSettings(const std::string& tenant);
+  // Applies `patch` (etag `if_match`, "" = last writer wins) under the unit
+  // of work; a change re-evaluates every customer under the new settings and
+  // publishes the enters and exits in the same transaction.
+  absl::StatusOr<domain::SegmentationSettings> UpdateSettings(const outbox::WriteMeta& actor,
+                                                              const domain::SettingsPatch& patch,
+                                                              const std::string& if_match);
   // Catalog facts of these skus changed (in storage): their categories are
   // read again and the customers who bought them re-evaluated.
   absl::Status ProductsChanged(const std::string& tenant, const std::vector<std::string>& skus);
@@ -122,6 +130,8 @@ class LiveSegments {
   absl::Status ReevaluateLocked(const std::string& tenant, Tenant& t,
                                 const std::vector<uint32_t>& which);
   std::vector<uint32_t> EveryoneLocked(const Tenant& t) const;
+  // Whether customer `i` may not be profiled under the tenant's settings.
+  static bool NoProfilingLocked(const Tenant& t, uint32_t i);
   absl::StatusOr<domain::SegmentDefinition> CheckedDraft(domain::SegmentDefinition draft) const;
   absl::StatusOr<SegmentView> Written(const std::string& tenant, Tenant& t,
                                       absl::StatusOr<domain::SegmentDefinition> written, bool ran,

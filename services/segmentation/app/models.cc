@@ -149,7 +149,9 @@ absl::StatusOr<CustomerScores> Models::Scores(const std::string& tenant,
                        facts_.Consents(tenant, std::vector<std::string>{customer_id}));
   domain::ConsentFields kept;
   for (const auto& c : consents) kept[domain::ConsentField(c.channel, c.purpose)] = c.status;
-  const bool objected = domain::ObjectsToProfiling(kept);
+  CRM_ASSIGN_OR_RETURN(domain::SegmentationSettings tenant_settings, settings_.Settings(tenant));
+  const domain::Profiling profiling =
+      domain::ProfilingOf(kept, tenant_settings.profiling_requires_opt_in);
   std::vector<domain::Transaction> all = TransactionsIn(records, out.currency_code, tz);
   std::vector<domain::Transaction> mine;
   for (const domain::Transaction& t : all) {
@@ -164,11 +166,9 @@ absl::StatusOr<CustomerScores> Models::Scores(const std::string& tenant,
     out.model_absent_reason = absl::StrCat("no purchase in ", out.currency_code, " up to as_of");
     return out;
   }
-  if (objected) {
+  if (profiling != domain::Profiling::kAllowed) {
     // Orders and spend are the customer's records; scores are profiling.
-    out.model_absent_reason =
-        "the customer objected to profiling (consent purpose profiling opted out): no RFM or "
-        "model scores";
+    out.model_absent_reason = domain::ProfilingRefusal(profiling);
     return out;
   }
   std::vector<domain::Purchase> days;

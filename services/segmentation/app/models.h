@@ -10,6 +10,7 @@
 #include "absl/time/civil_time.h"
 #include "libs/common/clock.h"
 #include "services/segmentation/app/ports.h"
+#include "services/segmentation/app/segment_ports.h"
 #include "services/segmentation/domain/holdout.h"
 #include "services/segmentation/domain/rfm.h"
 #include "services/segmentation/domain/scores.h"
@@ -69,8 +70,10 @@ struct RfmSummary {
 
 class Models {
  public:
-  Models(ModelRepository& models, FactRepository& facts, const common::Clock& clock)
-      : models_(models), facts_(facts), clock_(clock) {}
+  // `settings`: whether profiling needs an opt-in (scores follow it).
+  Models(ModelRepository& models, FactRepository& facts, SettingsReader& settings,
+         const common::Clock& clock)
+      : models_(models), facts_(facts), settings_(settings), clock_(clock) {}
 
   // NOT_FOUND (MODEL_NOT_FOUND) before the tenant's first successful refit.
   absl::StatusOr<domain::ClvModel> GetClv(const std::string& tenant);
@@ -102,6 +105,7 @@ class Models {
  private:
   ModelRepository& models_;
   FactRepository& facts_;
+  SettingsReader& settings_;
   const common::Clock& clock_;
 };
 

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "libs/outbox/write_port.h"
+#include "services/segmentation/domain/consents.h"
 #include "services/segmentation/domain/live_features.h"
 #include "services/segmentation/domain/live_index.h"
 #include "services/segmentation/domain/segment_def.h"
@@ -31,6 +32,18 @@ class SegmentTx {
                                         absl::Time at) = 0;
   // segment.created / segment.updated / segment.deleted.
   virtual void Emit(const std::string& type, const domain::SegmentDefinition& s) = 0;
+  // The tenant's settings, locked for update (the defaults, version 0, when
+  // never written); saved; segmentation.settings_updated.
+  virtual absl::StatusOr<domain::SegmentationSettings> LoadSettings() = 0;
+  virtual void SaveSettings(const domain::SegmentationSettings& s) = 0;
+  virtual void EmitSettings(const domain::SegmentationSettings& s) = 0;
+};
+
+// The tenant's settings (the defaults, version 0, when never written).
+class SettingsReader {
+ public:
+  virtual ~SettingsReader() = default;
+  virtual absl::StatusOr<domain::SegmentationSettings> Settings(const std::string& tenant) = 0;
 };
 
 struct SegmentMember {
@@ -45,7 +58,9 @@ struct CustomerSegment {
   absl::Time enter_time;
 };
 
-class SegmentRepository : public outbox::UnitOfWork<SegmentTx, domain::SegmentDefinition> {
+class SegmentRepository
+    : public outbox::UnitOfWork<SegmentTx, domain::SegmentDefinition, domain::SegmentationSettings>,
+      public SettingsReader {
  public:
   virtual absl::StatusOr<std::optional<domain::SegmentDefinition>> Get(const std::string& tenant,
                                                                        const std::string& id) = 0;

@@ -26,4 +26,43 @@ bool ObjectsToProfiling(const ConsentFields& kept) {
   return false;
 }
 
+Profiling ProfilingOf(const ConsentFields& kept, bool requires_opt_in) {
+  if (ObjectsToProfiling(kept)) return Profiling::kObjected;
+  if (!requires_opt_in) return Profiling::kAllowed;
+  for (const auto& [field, status] : kept) {
+    if (absl::EndsWith(field, ".profiling") && status == "opted_in") return Profiling::kAllowed;
+  }
+  return Profiling::kNoOptIn;
+}
+
+std::string ProfilingRefusal(Profiling p) {
+  switch (p) {
+    case Profiling::kAllowed:
+      return "";
+    case Profiling::kObjected:
+      return "the customer objected to profiling (consent purpose profiling opted out): no RFM "
+             "or model scores";
+    case Profiling::kNoOptIn:
+      return "the tenant requires an opt-in to profiling and the customer has not opted in "
+             "(consent purpose profiling): no RFM or model scores";
+  }
+  return "";
+}
+
+std::string EtagOf(const SegmentationSettings& s) { return absl::StrCat(s.version); }
+
+bool ApplyPatch(SegmentationSettings& s, const SettingsPatch& patch, absl::Time now) {
+  bool changed = false;
+  if (patch.profiling_requires_opt_in &&
+      *patch.profiling_requires_opt_in != s.profiling_requires_opt_in) {
+    s.profiling_requires_opt_in = *patch.profiling_requires_opt_in;
+    changed = true;
+  }
+  if (changed) {
+    ++s.version;
+    s.update_time = now;
+  }
+  return changed;
+}
+
 }  // namespace crm::segmentation::domain

@@ -4,9 +4,13 @@
 // objection to profiling: a customer who opted out of purpose "profiling" on
 // any channel gets no behavioural segment (one that reads behaviour events or
 // the model scores and RFM features).
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "absl/time/time.h"
 
 namespace crm::segmentation::domain {
 
@@ -27,5 +31,29 @@ std::string ConsentField(const std::string& channel, const std::string& purpose)
 ConsentFields WithUnknowns(const ConsentFields& kept);
 
 bool ObjectsToProfiling(const ConsentFields& kept);
+
+// Whether behavioural segments and RFM / model scores apply to a customer
+// (docs/segments.md, "Objection to profiling"): not after an objection
+// (purpose profiling opted out on any channel); when the tenant requires an
+// explicit opt-in (SegmentationSettings), only after an opt-in to purpose
+// profiling on some channel.
+enum class Profiling { kAllowed, kObjected, kNoOptIn };
+Profiling ProfilingOf(const ConsentFields& kept, bool requires_opt_in);
+// Why scores are absent for a customer who may not be profiled; "" when allowed.
+std::string ProfilingRefusal(Profiling p);
+
+// The tenant's settings of the segmentation engine.
+struct SegmentationSettings {
+  bool profiling_requires_opt_in = false;
+  int64_t version = 0;  // 0: never written (the defaults)
+  absl::Time update_time = absl::InfinitePast();
+};
+std::string EtagOf(const SegmentationSettings& s);  // the version, quoted by callers
+
+struct SettingsPatch {
+  std::optional<bool> profiling_requires_opt_in;
+};
+// Applies `patch` at `now`; false when it changes nothing (no new version).
+bool ApplyPatch(SegmentationSettings& s, const SettingsPatch& patch, absl::Time now);
 
 }  // namespace crm::segmentation::domain

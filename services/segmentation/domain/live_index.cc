@@ -117,11 +117,10 @@ std::optional<absl::Time> TimerQueue::Next() {
 }
 
 CustomerMemberships EvaluateCustomer(const std::vector<const LiveSegment*>& ordered,
-                                     CustomerSnapshot snapshot, absl::Time now,
-                                     bool objects_to_profiling) {
+                                     CustomerSnapshot snapshot, absl::Time now, bool no_profiling) {
   CustomerMemberships out;
   for (const LiveSegment* s : ordered) {
-    if (objects_to_profiling && s->behavioural()) {
+    if (no_profiling && s->behavioural()) {
       snapshot.segments.erase(s->id);  // out, whatever time does
       continue;
     }

@@ -104,10 +104,12 @@ struct CustomerMemberships {
 // `ordered` the ones given in snapshot.segments (so a pass may evaluate only
 // the segments an edit affects). `members` holds the segments of `ordered`
 // the customer is in; next_change is the earliest over `ordered`.
-// A customer who `objects_to_profiling` is in no behavioural segment.
+// A customer who may not be profiled (`no_profiling`: an objection, or no
+// opt-in where the tenant requires one; consents.h ProfilingOf) is in no
+// behavioural segment.
 CustomerMemberships EvaluateCustomer(const std::vector<const LiveSegment*>& ordered,
                                      CustomerSnapshot snapshot, absl::Time now,
-                                     bool objects_to_profiling = false);
+                                     bool no_profiling = false);
 
 // What a change of memberships publishes.
 struct MembershipChange {

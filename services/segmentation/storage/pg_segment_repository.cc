@@ -117,6 +117,65 @@ const pg::NamedQuery kTenantsWithSegments{
     "select_tenants_with_segments",
     "SELECT DISTINCT tenant_id::text FROM segmentation.segments ORDER BY 1", 1};
 
+const std::string kSettingsColumns =
+    "profiling_requires_opt_in, version, " + pg::MicrosColumn("updated_at");
+const pg::NamedQuery kSelectSettings{
+    "select_segmentation_settings",
+    "SELECT " + kSettingsColumns + " FROM segmentation.settings WHERE tenant_id = $1", 3};
+const pg::NamedQuery kSelectSettingsForUpdate{
+    "select_segmentation_settings_for_update",
+    "SELECT " + kSettingsColumns + " FROM segmentation.settings WHERE tenant_id = $1 FOR UPDATE",
+    3};
+const pg::NamedQuery kSaveSettings{
+    "save_segmentation_settings",
+    "INSERT INTO segmentation.settings (tenant_id, profiling_requires_opt_in, version, "
+    "updated_at) VALUES ($1, $2, $3, " +
+        pg::MicrosParam(4) +
+        ") ON CONFLICT (tenant_id) DO UPDATE SET profiling_requires_opt_in = "
+        "EXCLUDED.profiling_requires_opt_in, version = EXCLUDED.version, "
+        "updated_at = EXCLUDED.updated_at",
+    0};
+
+// The defaults when the tenant has no row.
+domain::SegmentationSettings SettingsOf(const pqxx::result& r) {
+  domain::SegmentationSettings s;
+  if (r.empty()) return s;
+  s.profiling_requires_opt_in = r[0][0].as<bool>();
+  s.version = r[0][1].as<int64_t>();
+  s.update_time = absl::FromUnixMicros(r[0][2].as<int64_t>());
+  return s;
+}
+
+nlohmann::json SettingsJson(const domain::SegmentationSettings& s) {
+  return {{"profiling_requires_opt_in", s.profiling_requires_opt_in}, {"version", s.version}};
+}
+
+std::string EncodeSettings(const domain::SegmentationSettings& s) {
+  nlohmann::json j = SettingsJson(s);
+  j["update_time_us"] = absl::ToUnixMicros(s.update_time);
+  return j.dump();
+}
+
+absl::StatusOr<domain::SegmentationSettings> DecodeSettings(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return absl::InternalError("stored settings unreadable");
+  try {
+    domain::SegmentationSettings s;
+    s.profiling_requires_opt_in = j.at("profiling_requires_opt_in").get<bool>();
+    s.version = j.at("version").get<int64_t>();
+    s.update_time = absl::FromUnixMicros(j.at("update_time_us").get<int64_t>());
+    return s;
+  } catch (const nlohmann::json::exception&) {
+    return absl::InternalError("stored settings unreadable");
+  }
+}
+
+const outbox::AnswerCodec<domain::SegmentationSettings>& SettingsAnswer() {
+  static const auto* codec = new outbox::AnswerCodec<domain::SegmentationSettings>(
+      outbox::SnapshotCodec<domain::SegmentationSettings>(&EncodeSettings, &DecodeSettings));
+  return *codec;
+}
+
 domain::SegmentDefinition SegmentOf(const pqxx::row& r) {
   domain::SegmentDefinition d;
   d.id = r[0].as<std::string>();
@@ -265,6 +324,16 @@ class PgSegmentRepository::Tx final : public app::SegmentTx {
     j.erase("revision");
     w_.Emit("", type, j.dump());
   }
+  absl::StatusOr<domain::SegmentationSettings> LoadSettings() override {
+    return SettingsOf(pool_.Exec(w_.sql(), kSelectSettingsForUpdate, w_.tenant()));
+  }
+  void SaveSettings(const domain::SegmentationSettings& s) override {
+    pool_.Exec(w_.sql(), kSaveSettings, w_.tenant(), s.profiling_requires_opt_in, s.version,
+               absl::ToUnixMicros(s.update_time));
+  }
+  void EmitSettings(const domain::SegmentationSettings& s) override {
+    w_.Emit("", "segmentation.settings_updated", SettingsJson(s).dump());
+  }
 
  private:
   pg::Pool& pool_;
@@ -274,10 +343,25 @@ class PgSegmentRepository::Tx final : public app::SegmentTx {
 PgSegmentRepository::PgSegmentRepository(pg::Pool& pool) : pool_(pool), writer_(pool, kSchema) {}
 
 std::vector<pg::NamedQuery> PgSegmentRepository::Queries() {
-  return {kSelectSegment,  kSelectSegmentForUpdate, kSelectSegmentsForUpdate, kListSegments,
-          kSaveSegment,    kDeleteSegment,          kEnterSegments,           kExitSegments,
-          kMembersFirst,   kMembersAfter,           kSegmentsOfCustomer,      kAllMemberships,
-          kAllCustomers,   kSomeCustomers,          kSchedulerOn,             kTenantsWithSegments};
+  return {kSelectSegment,
+          kSelectSegmentForUpdate,
+          kSelectSegmentsForUpdate,
+          kListSegments,
+          kSaveSegment,
+          kDeleteSegment,
+          kEnterSegments,
+          kExitSegments,
+          kMembersFirst,
+          kMembersAfter,
+          kSegmentsOfCustomer,
+          kAllMemberships,
+          kAllCustomers,
+          kSomeCustomers,
+          kSchedulerOn,
+          kTenantsWithSegments,
+          kSelectSettings,
+          kSelectSettingsForUpdate,
+          kSaveSettings};
 }
 
 absl::StatusOr<domain::SegmentDefinition> PgSegmentRepository::Write(
@@ -289,6 +373,27 @@ absl::StatusOr<domain::SegmentDefinition> PgSegmentRepository::Write(
         Tx tx(pool_, w);
         return work(tx);
       });
+}
+
+absl::StatusOr<domain::SegmentationSettings> PgSegmentRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::SegmentationSettings>(app::SegmentTx&)> work) {
+  return outbox::WriteOnce<domain::SegmentationSettings>(
+      writer_, meta, resource, SettingsAnswer(),
+      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::SegmentationSettings> {
+        Tx tx(pool_, w);
+        return work(tx);
+      });
+}
+
+absl::StatusOr<domain::SegmentationSettings> PgSegmentRepository::Settings(
+    const std::string& tenant) {
+  pqxx::result r;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    r = pool_.Exec(tx, kSelectSettings, tenant);
+    return absl::OkStatus();
+  }));
+  return SettingsOf(r);
 }
 
 absl::StatusOr<std::optional<domain::SegmentDefinition>> PgSegmentRepository::Get(

@@ -18,6 +18,11 @@ class PgSegmentRepository final : public app::SegmentRepository {
   absl::StatusOr<domain::SegmentDefinition> Write(
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<domain::SegmentDefinition>(app::SegmentTx&)> work) override;
+  absl::StatusOr<domain::SegmentationSettings> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<domain::SegmentationSettings>(app::SegmentTx&)> work)
+      override;
+  absl::StatusOr<domain::SegmentationSettings> Settings(const std::string& tenant) override;
   absl::StatusOr<std::optional<domain::SegmentDefinition>> Get(const std::string& tenant,
                                                                const std::string& id) override;
   absl::StatusOr<std::vector<domain::SegmentDefinition>> List(const std::string& tenant,

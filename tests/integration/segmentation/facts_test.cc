@@ -23,6 +23,7 @@
 #include "services/segmentation/app/models.h"
 #include "services/segmentation/storage/pg_fact_repository.h"
 #include "services/segmentation/storage/pg_model_repository.h"
+#include "services/segmentation/storage/pg_segment_repository.h"
 #include "tests/support/pg_test_db.h"
 
 namespace crm::segmentation::itest {
@@ -35,6 +36,7 @@ struct Env {
   std::unique_ptr<crm::pg::Pool> pool;
   std::unique_ptr<storage::PgFactRepository> facts_repo;
   std::unique_ptr<storage::PgModelRepository> models_repo;
+  std::unique_ptr<storage::PgSegmentRepository> segments_repo;  // the settings
   common::SystemClock clock;
   std::unique_ptr<app::Facts> facts;
   std::unique_ptr<app::Models> models;
@@ -43,12 +45,15 @@ struct Env {
 Env& TheEnv() {
   static Env* env = [] {
     auto* e = new Env;
-    e->pool = ts::FreshSchemaPool("segmentation", "segmentation", 4,
-                                  {storage::PgModelRepository::Queries()});
+    std::vector<pg::NamedQuery> q = storage::PgModelRepository::Queries();
+    for (auto& s : storage::PgSegmentRepository::Queries()) q.push_back(s);
+    e->pool = ts::FreshSchemaPool("segmentation", "segmentation", 4, {q});
     e->facts_repo = std::make_unique<storage::PgFactRepository>(*e->pool);
     e->models_repo = std::make_unique<storage::PgModelRepository>(*e->pool);
+    e->segments_repo = std::make_unique<storage::PgSegmentRepository>(*e->pool);
     e->facts = std::make_unique<app::Facts>(*e->facts_repo);
-    e->models = std::make_unique<app::Models>(*e->models_repo, *e->facts_repo, e->clock);
+    e->models =
+        std::make_unique<app::Models>(*e->models_repo, *e->facts_repo, *e->segments_repo, e->clock);
     return e;
   }();
   return *env;

@@ -590,6 +590,67 @@ TEST_CASE("order lines: sku and category filters read the bought lines and the c
   CHECK(again.live.Get(tenant, "books")->member_count == 2);
 }
 
+TEST_CASE("settings: an opt-in requirement moves behavioural members, once, in the write",
+          "[segmentation][live][consent]") {
+  const std::string tenant = common::NewUuid();
+  const std::string ada = common::NewUuid(), bob = common::NewUuid();
+  crm::testing::FixedClock clock(absl::FromUnixSeconds(1790000000));
+  for (const std::string& c : {ada, bob}) {
+    Created(tenant, c);
+    REQUIRE(TheEnv().facts->Apply({View(tenant, c, "", clock.Now() - absl::Hours(1))})[0].ok());
+  }
+  REQUIRE(TheEnv()
+              .facts
+              ->Apply({Consent(tenant, ada, "email", "profiling", "opted_in",
+                               clock.Now() - absl::Hours(2))})[0]
+              .ok());
+  Engine engine(clock);
+  REQUIRE(
+      engine.live.Create(Actor(tenant), Draft("viewers", "count(product.viewed, 7d) >= 1")).ok());
+  REQUIRE(engine.live
+              .Create(Actor(tenant), Draft("known",
+                                           "NOT in_segment(\"viewers\") OR "
+                                           "in_segment(\"viewers\")"))
+              .ok());
+  CHECK(engine.live.Get(tenant, "viewers")->member_count == 2);
+  auto defaults = engine.live.GetSettings(tenant);
+  REQUIRE(defaults.ok());
+  CHECK_FALSE(defaults->profiling_requires_opt_in);
+  CHECK(defaults->version == 0);
+
+  const outbox::WriteMeta write = Actor(tenant, "settings-1");
+  auto stale = engine.live.UpdateSettings(Actor(tenant), {true}, "3");
+  CHECK(common::ReasonOf(stale.status()) == "ETAG_MISMATCH");
+  auto s = engine.live.UpdateSettings(write, {true}, "0");
+  REQUIRE(s.ok());
+  CHECK(s->profiling_requires_opt_in);
+  CHECK(s->version == 1);
+  CHECK(engine.live.Get(tenant, "viewers")->member_count == 1);  // bob never opted in
+  CHECK(engine.live.Get(tenant, "known")->member_count == 2);    // reads no behaviour itself
+  CHECK(Published(tenant, "segment.exited", bob, "viewers") == 1);
+  CHECK(Published(tenant, "segmentation.settings_updated") == 1);
+  // A retry answers the first call and publishes nothing again.
+  auto again = engine.live.UpdateSettings(write, {true}, "0");
+  REQUIRE(again.ok());
+  CHECK(again->version == 1);
+  CHECK(Published(tenant, "segment.exited", bob, "viewers") == 1);
+  CHECK(Published(tenant, "segmentation.settings_updated") == 1);
+  // A restart reads the settings: nothing to publish.
+  Engine restarted(clock);
+  REQUIRE(restarted.live.LoadAll().ok());
+  CHECK(restarted.live.Get(tenant, "viewers")->member_count == 1);
+  CHECK(Published(tenant, "segment.entered", bob, "viewers") == 1);
+  // Bob opts in on another channel: he is back.
+  REQUIRE(TheEnv()
+              .facts->Apply({Consent(tenant, bob, "web", "profiling", "opted_in", clock.Now())})[0]
+              .ok());
+  REQUIRE(restarted.live.Touch(tenant, {bob}).ok());
+  CHECK(restarted.live.Get(tenant, "viewers")->member_count == 2);
+  CHECK(Published(tenant, "segment.entered", bob, "viewers") == 2);
+  // Another tenant keeps the defaults.
+  CHECK_FALSE(restarted.live.GetSettings(common::NewUuid())->profiling_requires_opt_in);
+}
+
 TEST_CASE("segments and members are the tenant's own", "[segmentation][live][tenancy]") {
   const std::string tenant = common::NewUuid(), other = common::NewUuid();
   const std::string ada = common::NewUuid();

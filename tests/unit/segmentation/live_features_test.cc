@@ -416,3 +416,66 @@ TEST_CASE("SnapshotOf model scores with the CDNOW parameters", "[segmentation][l
 }
 
 }  // namespace
+
+TEST_CASE("SnapshotOf carries the profile, the purchases' skus and their catalog categories",
+          "[segmentation][live]") {
+  LiveCustomer c = Customer("c1", {P(now - kDay, 1000), P(now - 2 * kDay, 500)});
+  c.purchases[0].skus = {"JAZZ-1", "BOOK-1"};
+  c.purchases[1].skus = {"UNKNOWN"};
+  c.profile = {{"profile.country", std::string("CH")}, {"attr.seats", 12.0}};
+  FeatureContext ctx = FeatureContextOf({c}, std::nullopt, now);
+  const SkuCategories categories{{"JAZZ-1", "Music/Jazz"}, {"BOOK-1", "Music/Jazz"}};
+  ctx.categories = &categories;
+  const CustomerSnapshot s = SnapshotOf(c, ctx, now, false);
+  CHECK(std::get<std::string>(s.fields.at("profile.country")) == "CH");
+  CHECK(std::get<double>(s.fields.at("attr.seats")) == 12.0);
+  REQUIRE(s.purchases.size() == 2);
+  for (const SegmentPurchase& p : s.purchases) {
+    if (p.time == now - kDay) {
+      CHECK(p.skus == std::vector<std::string>{"JAZZ-1", "BOOK-1"});
+      CHECK(p.categories == std::vector<std::string>{"Music/Jazz"});  // once
+    } else {
+      CHECK(p.skus == std::vector<std::string>{"UNKNOWN"});
+      CHECK(p.categories.empty());  // no catalog fact for it
+    }
+  }
+  ctx.categories = nullptr;
+  for (const SegmentPurchase& p : SnapshotOf(c, ctx, now, false).purchases) {
+    CHECK(p.categories.empty());
+  }
+}
+
+TEST_CASE("ProfilingOf: an objection always wins, an opt-in is needed only when required",
+          "[segmentation][live][consent]") {
+  const ConsentFields none;
+  const ConsentFields in{{"consent.web.profiling", "opted_in"}};
+  const ConsentFields marketing_only{{"consent.email.marketing", "opted_in"}};
+  const ConsentFields objected{{"consent.web.profiling", "opted_in"},
+                               {"consent.email.profiling", "opted_out"}};
+  const ConsentFields pending{{"consent.web.profiling", "pending"}};
+  CHECK(ProfilingOf(none, false) == Profiling::kAllowed);
+  CHECK(ProfilingOf(none, true) == Profiling::kNoOptIn);
+  CHECK(ProfilingOf(in, true) == Profiling::kAllowed);
+  CHECK(ProfilingOf(marketing_only, true) == Profiling::kNoOptIn);
+  CHECK(ProfilingOf(pending, true) == Profiling::kNoOptIn);
+  CHECK(ProfilingOf(objected, false) == Profiling::kObjected);
+  CHECK(ProfilingOf(objected, true) == Profiling::kObjected);
+  CHECK(ProfilingRefusal(Profiling::kAllowed).empty());
+  CHECK(ProfilingRefusal(Profiling::kNoOptIn).find("opt-in") != std::string::npos);
+  CHECK(ProfilingRefusal(Profiling::kObjected).find("objected") != std::string::npos);
+}
+
+TEST_CASE("settings: a patch that changes something makes a version", "[segmentation][live]") {
+  SegmentationSettings s;
+  CHECK(EtagOf(s) == "0");
+  CHECK_FALSE(ApplyPatch(s, {}, now));
+  CHECK_FALSE(ApplyPatch(s, {false}, now));  // the default already
+  CHECK(s.version == 0);
+  CHECK(ApplyPatch(s, {true}, now));
+  CHECK(s.profiling_requires_opt_in);
+  CHECK(s.version == 1);
+  CHECK(s.update_time == now);
+  CHECK(EtagOf(s) == "1");
+  CHECK_FALSE(ApplyPatch(s, {true}, now + kDay));
+  CHECK(s.update_time == now);
+}

@@ -51,7 +51,7 @@ absl::Time At(absl::CivilDay day) { return absl::FromCivil(day, absl::UTCTimeZon
 struct Fixture {
   crm::testing::FakeSegmentationStore store;
   crm::testing::FixedClock clock{At(absl::CivilDay(1998, 7, 1))};
-  app::Models models{store, store, clock};
+  app::Models models{store, store, store, clock};
   app::Facts facts{store};
 
   // CDNOW_sample.txt as orders of kTenant (one order per row).
@@ -227,6 +227,42 @@ TEST_CASE(
   CHECK(s->orders == 1);             // the cancelled one and the EUR one do not count
   CHECK(s->monetary == Approx(10.00));
   CHECK(s->model_absent_reason == "no lifetime-value model yet");
+}
+
+TEST_CASE("scores: no RFM or model scores without an opt-in when the tenant requires one",
+          "[segmentation][app][consent]") {
+  Fixture f;
+  const absl::CivilDay d(1998, 1, 5);
+  for (const absl::Status& st : f.facts.Apply({Fact(kTenant, 1, 1, d, 1000, "USD", "placed"),
+                                               Fact(kTenant, 2, 2, d, 900, "USD", "placed")})) {
+    REQUIRE(st.ok());
+  }
+  auto reason = [&](int customer) {
+    auto s = f.models.Scores(kTenant, Uuid(customer, 'c'), absl::CivilDay(1998, 2, 1));
+    REQUIRE(s.ok());
+    CHECK(s->orders == 1);  // the customer's records stay
+    return s->model_absent_reason;
+  };
+  CHECK(reason(1) == "no lifetime-value model yet");
+  segmentation::domain::SegmentationSettings required;
+  required.profiling_requires_opt_in = true;
+  required.version = 1;
+  f.store.SetSettings(kTenant, required);
+  CHECK(reason(1).find("requires an opt-in to profiling") != std::string::npos);
+  events::ConsentFact in;
+  in.tenant_id = kTenant;
+  in.event_id = Uuid(7, 'e');
+  in.customer_id = Uuid(1, 'c');
+  in.channel = "web";
+  in.purpose = "profiling";
+  in.status = "opted_in";
+  in.recorded_time = At(d);
+  REQUIRE(f.facts.Apply({in})[0].ok());
+  CHECK(reason(1) == "no lifetime-value model yet");  // opted in: scored as before
+  CHECK(reason(2).find("requires an opt-in to profiling") != std::string::npos);
+  f.store.SetSettings(kOther, required);  // another tenant's setting changes nothing here
+  f.store.SetSettings(kTenant, {});
+  CHECK(reason(2) == "no lifetime-value model yet");
 }
 
 TEST_CASE("facts: customer changes apply once and in order with the orders around them",

@@ -16,12 +16,14 @@
 
 #include "absl/strings/str_join.h"
 #include "services/segmentation/app/ports.h"
+#include "services/segmentation/app/segment_ports.h"
 #include "tests/support/fakes/fake_unit_of_work.h"
 
 namespace crm::testing {
 
 class FakeSegmentationStore final : public segmentation::app::ModelRepository,
-                                    public segmentation::app::FactRepository {
+                                    public segmentation::app::FactRepository,
+                                    public segmentation::app::SettingsReader {
  public:
   using ClvModel = segmentation::domain::ClvModel;
   using PurchaseRecord = segmentation::domain::PurchaseRecord;
@@ -45,6 +47,7 @@ class FakeSegmentationStore final : public segmentation::app::ModelRepository,
     // (customer, channel, purpose) -> (status, recorded at)
     std::map<std::tuple<std::string, std::string, std::string>, std::pair<std::string, absl::Time>>
         consents;
+    segmentation::domain::SegmentationSettings settings;
     // sku -> (version, category path)
     std::map<std::string, std::pair<int64_t, std::vector<std::string>>> products;
     // customer -> (version, fields)
@@ -263,6 +266,14 @@ class FakeSegmentationStore final : public segmentation::app::ModelRepository,
       const std::string& tenant, const std::vector<std::string>& customers) override {
     const std::set<std::string> wanted(customers.begin(), customers.end());
     return uow_.WithMutable([&](State& st) { return EventsOf(st.tenants[tenant], &wanted); });
+  }
+
+  absl::StatusOr<segmentation::domain::SegmentationSettings> Settings(
+      const std::string& tenant) override {
+    return uow_.WithMutable([&](State& st) { return st.tenants[tenant].settings; });
+  }
+  void SetSettings(const std::string& tenant, segmentation::domain::SegmentationSettings s) {
+    uow_.WithMutable([&](State& st) { st.tenants[tenant].settings = s; });
   }
 
   // RecordOrders with more than one fact fails with `s` until cleared.
