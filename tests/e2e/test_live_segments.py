@@ -290,7 +290,8 @@ class ProfilingSettings(stack.E2ETestCase):
         self.assertEqual(self.members("viewers"), [ida])
         self.assertEqual(self.members("everyone-known"), sorted([ida, jon]))
         # The retry answers the first call; the same key with another body is refused.
-        again = rest("PATCH", "/v1/segmentation/settings?requestId=" + request_id, self.key, body)
+        again = rest("PATCH", "/v1/segmentation/settings?requestId=" + request_id, self.key, body,
+                     headers={"If-Match": '"0"'})
         self.assertEqual((again.status, again.json().get("etag")), (200, "1"), again)
         r = rest("PATCH", "/v1/segmentation/settings?requestId=" + request_id, self.key,
                  {"profilingRequiresOptIn": False})
