@@ -32,7 +32,6 @@ GW_GRPC=$(bench_port gateway grpc)
 GW_METRICS=$(bench_port gateway metrics)
 readonly CS_GRPC CS_METRICS GW_HTTP GW_GRPC GW_METRICS
 
-readonly ADMIN_BIN=$BENCH_ADMIN_BIN
 readonly ECHO_BIN=$BUILD_DIR/bench/crm-bench-echo
 
 readonly VIEW_METHOD=/crm.customer_store.v1.CustomerStoreService/GetCustomerView
@@ -66,17 +65,8 @@ BENCH_SVC_ENV[gateway]="CRM_DEFAULT_RATE_LIMIT=1000000"
 bench_start_services
 
 # -------------------------------------------------------------- seed data
-KEY_FILE=$BENCH_RUN_DIR/key
-rm -f "$KEY_FILE"
-"$ADMIN_BIN" bootstrap --dsn "$BENCH_APP_DSN" --tenant-name bench --key-file "$KEY_FILE" >/dev/null
-KEY=$(tr -d ' \n\r\t' <"$KEY_FILE")
-KEY_ID=${KEY:4:17}
-TENANT=$(bench_psql_owner -At <<SQL
-SET app.auth = 'on';
-SELECT tenant_id FROM access.api_keys WHERE id = '$KEY_ID';
-SQL
-)
-[[ $TENANT =~ ^[0-9a-f-]{36}$ ]] || bench_die "no tenant for key $KEY_ID (got '$TENANT')"
+bench_bootstrap_tenant bench
+KEY=$BENCH_KEY KEY_ID=$BENCH_KEY_ID TENANT=$BENCH_TENANT
 bench_say "tenant $TENANT, key $KEY_ID (rate limit CRM_DEFAULT_RATE_LIMIT=1000000/s)"
 
 api_post() {

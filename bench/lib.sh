@@ -323,6 +323,24 @@ bench_datastores_fresh() {
   BENCH_REDIS_ADDR="127.0.0.1:$BENCH_REDIS_PORT"
 }
 
+# bench_bootstrap_tenant NAME: a tenant and its admin API key through
+# crm-admin bootstrap; sets BENCH_KEY (the secret), BENCH_KEY_ID and
+# BENCH_TENANT.
+bench_bootstrap_tenant() {
+  local key_file=$BENCH_RUN_DIR/key
+  rm -f "$key_file"
+  "$BENCH_ADMIN_BIN" bootstrap --dsn "$BENCH_APP_DSN" --tenant-name "$1" --key-file "$key_file" >/dev/null
+  BENCH_KEY=$(tr -d ' \n\r\t' <"$key_file")
+  BENCH_KEY_ID=${BENCH_KEY:4:17}
+  BENCH_TENANT=$(bench_psql_owner -At <<SQL
+SET app.auth = 'on';
+SELECT tenant_id FROM access.api_keys WHERE id = '$BENCH_KEY_ID';
+SQL
+)
+  [[ $BENCH_TENANT =~ ^[0-9a-f-]{36}$ ]] ||
+    bench_die "no tenant for key $BENCH_KEY_ID (got '$BENCH_TENANT')"
+}
+
 # bench_psql_owner [psql args...]: psql as crm_owner, stops on the first error.
 bench_psql_owner() {
   PGPASSWORD=crm psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$BENCH_PG_PORT" -U crm_owner -d crm "$@"

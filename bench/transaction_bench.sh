@@ -44,7 +44,6 @@ TX_METRICS=$(bench_port transaction metrics)
 GW_GRPC=$(bench_port gateway grpc)
 readonly TX_GRPC TX_METRICS GW_GRPC
 
-readonly ADMIN_BIN=$BENCH_ADMIN_BIN
 readonly CLIENT=$BENCH_DIR/order_client.py
 
 OUT=$BENCH_RUN_DIR/out
@@ -86,17 +85,8 @@ BENCH_SVC_ENV[gateway]="CRM_DEFAULT_RATE_LIMIT=1000000"
 bench_start_services
 
 # ------------------------------------------------------------ tenant, key
-KEY_FILE=$BENCH_RUN_DIR/key
-rm -f "$KEY_FILE"
-"$ADMIN_BIN" bootstrap --dsn "$BENCH_APP_DSN" --tenant-name bench-orders --key-file "$KEY_FILE" >/dev/null
-KEY=$(tr -d ' \n\r\t' <"$KEY_FILE")
-KEY_ID=${KEY:4:17}
-TENANT=$(bench_psql_owner -At <<SQL
-SET app.auth = 'on';
-SELECT tenant_id FROM access.api_keys WHERE id = '$KEY_ID';
-SQL
-)
-[[ $TENANT =~ ^[0-9a-f-]{36}$ ]] || bench_die "no tenant for key $KEY_ID (got '$TENANT')"
+bench_bootstrap_tenant bench-orders
+KEY=$BENCH_KEY KEY_ID=$BENCH_KEY_ID TENANT=$BENCH_TENANT
 bench_say "tenant $TENANT, key $KEY_ID"
 
 STUBS=$BENCH_RUN_DIR/py
