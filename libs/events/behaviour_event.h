@@ -2,6 +2,7 @@
 // Reads customer-store's behaviour.* events into a BehaviourFact and its
 // customer.identified events into a CustomerIdentified (docs/events.md).
 #include <optional>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "crm/events/v1/envelope.pb.h"
@@ -12,6 +13,14 @@ namespace crm::events {
 // std::nullopt for an event that is not behaviour.*; INVALID_ARGUMENT for a
 // behaviour event whose payload is not the documented JSON.
 absl::StatusOr<std::optional<BehaviourFact>> BehaviourFactOf(
+    const crm::events::v1::EventEnvelope& e);
+
+// The facts of one event: every event of a behaviour.tracked batch (what
+// customer-store publishes: one per TrackEvents call), or the one fact of a
+// behaviour.<type> event (published before batches; still read). std::nullopt
+// for any other event; INVALID_ARGUMENT for a payload that is not the
+// documented JSON (a batch is read whole or not at all).
+absl::StatusOr<std::optional<std::vector<BehaviourFact>>> BehaviourFactsOf(
     const crm::events::v1::EventEnvelope& e);
 
 // std::nullopt for an event that is not customer.identified; INVALID_ARGUMENT

@@ -103,9 +103,12 @@ class Behaviour(stack.E2ETestCase):
         # The events reach the event backbone (published from the outbox).
         deadline = time.monotonic() + 5
         while True:
+            # One behaviour.tracked event lists the batch's accepted events.
             published = stack.query_db(
-                "SELECT count(*) FROM customer_store.outbox WHERE event_type LIKE 'behaviour.%%' "
-                "AND payload->>'event_id' IN (%s) AND published_at IS NOT NULL" %
+                "SELECT count(*) FROM customer_store.outbox o, "
+                "jsonb_array_elements(o.payload->'events') e WHERE "
+                "o.event_type = 'behaviour.tracked' AND e->>'event_id' IN (%s) "
+                "AND o.published_at IS NOT NULL" %
                 ",".join("'%s'" % x["eventId"] for x in res if "eventId" in x))
             if published[0][0] == "4" or time.monotonic() > deadline:
                 break

@@ -10,7 +10,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "libs/common/crypto.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/pg/sql.h"
@@ -187,15 +186,6 @@ domain::BehaviourEvent EventFromRow(const pqxx::row& r) {
   return e;
 }
 
-// The outbox subject (partition key) of an anonymous visitor's events: a
-// UUID derived from the tenant and the visitor id (not a customer id), so
-// one visitor's events keep their order in one stream.
-std::string VisitorSubject(const std::string& tenant, const std::string& visitor_id) {
-  const std::string h = common::HexEncode(common::Sha256(absl::StrCat(tenant, "\n", visitor_id)));
-  return absl::StrCat(h.substr(0, 8), "-", h.substr(8, 4), "-8", h.substr(13, 3), "-",
-                      h.substr(16, 4), "-", h.substr(20, 12));
-}
-
 // The stored answers (snapshots; no personal data but ids).
 std::string TrackJson(const app::TrackOutcome& o) {
   nlohmann::json results = nlohmann::json::array();
@@ -322,7 +312,12 @@ class PgCustomerRepository::BehaviourTx final : public app::BehaviourTx {
   int64_t CountAnonymousEvents(const std::string& visitor_id) override {
     return Exec(kCountAnonymousEvents, visitor_id)[0][0].as<int64_t>();
   }
+  // One behaviour.tracked event per call (docs/events.md), on the tenant's
+  // partition: a batch is one outbox row, one stream entry and one read for
+  // the relay and every consumer, not one per tracked event.
   void EmitEvents(const std::vector<domain::BehaviourEvent>& events) override {
+    if (events.empty()) return;
+    nlohmann::json list = nlohmann::json::array();
     for (const domain::BehaviourEvent& e : events) {
       nlohmann::json j{{"event_id", e.id},
                        {"type", e.type},
@@ -337,9 +332,9 @@ class PgCustomerRepository::BehaviourTx final : public app::BehaviourTx {
       if (!p.currency_code.empty()) j["currency_code"] = p.currency_code;
       if (p.quantity != 0) j["quantity"] = p.quantity;
       if (!p.utm_campaign.empty()) j["utm_campaign"] = p.utm_campaign;
-      w_.Emit(e.customer_id.empty() ? VisitorSubject(w_.tenant(), e.visitor_id) : e.customer_id,
-              absl::StrCat("behaviour.", e.type), j.dump());
+      list.push_back(std::move(j));
     }
+    w_.Emit("", "behaviour.tracked", nlohmann::json{{"events", std::move(list)}}.dump());
   }
   void EmitIdentified(const app::IdentifyOutcome& o) override {
     w_.Emit(o.customer_id, "customer.identified",

@@ -25,6 +25,23 @@ bool Read(Decode decode, const std::vector<events::Event>& batch, size_t i,
   return true;
 }
 
+// Like Read, for a decoder of several facts per event (behaviour batches).
+template <typename Decode>
+bool ReadMany(Decode decode, const std::vector<events::Event>& batch, size_t i,
+              std::vector<app::Fact>& facts, std::vector<size_t>& where, absl::Status& status) {
+  auto many = decode(batch[i].envelope);
+  if (!many.ok()) {
+    status = many.status();
+    return true;
+  }
+  if (!*many) return false;
+  for (auto& f : **many) {
+    facts.emplace_back(std::move(f));
+    where.push_back(i);
+  }
+  return true;
+}
+
 }  // namespace
 
 std::vector<absl::Status> FactEventHandler::HandleBatch(const std::vector<events::Event>& batch) {
@@ -35,7 +52,7 @@ std::vector<absl::Status> FactEventHandler::HandleBatch(const std::vector<events
     // The first decoder of the event's kind reads it; other events stay OK.
     static_cast<void>(Read(events::OrderFactOf, batch, i, facts, where, out[i]) ||
                       Read(events::CustomerChangeOf, batch, i, facts, where, out[i]) ||
-                      Read(events::BehaviourFactOf, batch, i, facts, where, out[i]) ||
+                      ReadMany(events::BehaviourFactsOf, batch, i, facts, where, out[i]) ||
                       Read(events::CustomerIdentifiedOf, batch, i, facts, where, out[i]) ||
                       Read(events::ConsentFactOf, batch, i, facts, where, out[i]) ||
                       Read(events::ProductFactOf, batch, i, facts, where, out[i]));
@@ -47,7 +64,8 @@ std::vector<absl::Status> FactEventHandler::HandleBatch(const std::vector<events
       app::AddTouchedCustomers(facts[j], touched);
       app::AddChangedProducts(facts[j], products);
     }
-    out[where[j]] = std::move(applied[j]);
+    // An event of several facts (a behaviour batch) fails with its first failing fact.
+    if (out[where[j]].ok()) out[where[j]] = std::move(applied[j]);
   }
   std::set<std::string> tenants;
   for (const auto& [tenant, _] : touched) tenants.insert(tenant);

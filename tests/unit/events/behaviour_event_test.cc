@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <string>
+#include <vector>
 
 #include "libs/events/customer_event.h"
 
@@ -29,7 +30,8 @@ EventEnvelope Envelope(const std::string& type, const std::string& payload) {
 
 TEST_CASE("a behaviour event with every property is read into a BehaviourFact",
           "[events][behaviour]") {
-  // As customer-store writes it (storage/pg_behaviour.cc, EmitEvents).
+  // As customer-store wrote it before batches (one behaviour.<type> event
+  // per tracked event; still read).
   auto f = BehaviourFactOf(
       Envelope("behaviour.cart.item_added",
                R"({"event_id":"33333333-3333-4333-8333-333333333333","type":"cart.item_added",)"
@@ -123,6 +125,56 @@ TEST_CASE("customer.identified is read into a CustomerIdentified, and is no Cust
   CHECK(CustomerIdentifiedOf(Envelope("customer.identified", R"({"customer_id":"x"})"))
             .status()
             .code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("a behaviour.tracked batch is read into one fact per listed event, whole or not at all",
+          "[events][behaviour]") {
+  // As customer-store writes it (storage/pg_behaviour.cc, EmitEvents).
+  const std::string payload = std::string(R"({"events":[{"event_id":")") + kEventId +
+                              R"(","type":"product.viewed","customer_id":")" + kCustomer +
+                              R"(","visitor_id":"","occurred_at_us":"1700000000000000",)"
+                              R"("device_class":1,"sku":"SKU-1","category_path":["Music","Jazz"],)"
+                              R"("value":12.5,"currency_code":"CHF"},{"event_id":"e2",)"
+                              R"("type":"x.signup","customer_id":"","visitor_id":"v-9",)"
+                              R"("occurred_at_us":"1700000001000000","device_class":0}]})";
+  auto facts = crm::events::BehaviourFactsOf(Envelope("behaviour.tracked", payload));
+  REQUIRE(facts.ok());
+  REQUIRE(facts->has_value());
+  const auto& v = **facts;
+  REQUIRE(v.size() == 2);
+  CHECK(v[0].tenant_id == kTenant);
+  CHECK(v[0].event_id == kEventId);
+  CHECK(v[0].type == "product.viewed");
+  CHECK(v[0].customer_id == kCustomer);
+  CHECK(v[0].category_path == std::vector<std::string>{"Music", "Jazz"});
+  CHECK(v[0].value == 12.5);
+  CHECK(v[1].type == "x.signup");
+  CHECK(v[1].visitor_id == "v-9");
+  CHECK(v[1].customer_id.empty());
+  CHECK(v[1].occurred_time == absl::FromUnixSeconds(1700000001));
+  // The batch type is not a single event's type.
+  auto single = BehaviourFactOf(Envelope("behaviour.tracked", payload));
+  REQUIRE(single.ok());
+  CHECK_FALSE(single->has_value());
+  // An older per-event envelope reads as a batch of one; others are not behaviour.
+  auto one = crm::events::BehaviourFactsOf(
+      Envelope("behaviour.page.viewed",
+               R"({"event_id":"e1","customer_id":"","visitor_id":"v","occurred_at_us":"5"})"));
+  REQUIRE(one.ok());
+  REQUIRE(one->has_value());
+  CHECK((*one)->size() == 1);
+  CHECK((*one)->front().type == "page.viewed");
+  auto other = crm::events::BehaviourFactsOf(Envelope("customer.created", "{}"));
+  REQUIRE(other.ok());
+  CHECK_FALSE(other->has_value());
+  for (const char* bad :
+       {R"({"events":{}})", R"({})", R"({"events":[{"event_id":"e","occurred_at_us":"1"}]})",
+        R"({"events":[{"type":"","event_id":"e","occurred_at_us":"1"}]})",
+        R"({"events":[{"type":"page.viewed","event_id":"e","occurred_at_us":"x"}]})", "nope"}) {
+    CAPTURE(bad);
+    CHECK(crm::events::BehaviourFactsOf(Envelope("behaviour.tracked", bad)).status().code() ==
+          absl::StatusCode::kInvalidArgument);
+  }
 }
 
 }  // namespace
