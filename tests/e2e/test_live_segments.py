@@ -249,7 +249,7 @@ class ProfilingSettings(stack.E2ETestCase):
     def test_opt_in_requirement_moves_behavioural_members(self):
         r = rest("GET", "/v1/segmentation/settings", self.key)
         self.assertEqual(r.status, 200, r)
-        self.assertEqual(r.json(), {"etag": "0"}, r)  # the defaults, never written
+        self.assertEqual(r.json(), {"etag": "0", "timeZone": "UTC"}, r)  # the defaults
         ida = stack.new_customer(self.key, givenName="Ida")
         jon = stack.new_customer(self.key, givenName="Jon")
         for c in (ida, jon):
@@ -305,6 +305,16 @@ class ProfilingSettings(stack.E2ETestCase):
         self.assertEqual((r.status, r.json().get("etag")), (200, "2"), r)
         self.assertEqual(rest("GET", "/v1/segmentation/settings", self.key).json().get("etag"),
                          "2")
+        # The tenant's time zone: a name that is not IANA's is refused.
+        r = rest("PATCH", "/v1/segmentation/settings?updateMask=timeZone&requestId=" +
+                 stack.unique("st"), self.key, {"timeZone": "Mars/Olympus"})
+        self.assertEqual((r.status, r.reason()), (400, "INVALID_FIELD"), r)
+        r = rest("PATCH", "/v1/segmentation/settings?updateMask=timeZone&requestId=" +
+                 stack.unique("st"), self.key, {"timeZone": "Europe/Zurich"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json().get("timeZone"), r.json().get("etag"),
+                          r.json().get("profilingRequiresOptIn", False)),
+                         ("Europe/Zurich", "3", False), r)
 
 
 class BadInput(stack.E2ETestCase):

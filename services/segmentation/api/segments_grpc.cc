@@ -35,6 +35,7 @@ absl::StatusOr<std::string> CursorOf(const common::PageTokenCodec& tokens,
 
 void ToProto(const domain::SegmentationSettings& s, v1::SegmentationSettings* out) {
   out->set_profiling_requires_opt_in(s.profiling_requires_opt_in);
+  out->set_time_zone(s.time_zone);
   out->set_etag(domain::EtagOf(s));
   if (s.version > 0) grpcutil::ToTimestamp(s.update_time, out->mutable_update_time());
 }
@@ -307,6 +308,7 @@ grpc::ServerUnaryReactor* SegmentationGrpcService::UpdateSegmentationSettings(
       ctx, executor_, metrics_, "UpdateSegmentationSettings", [=](const RequestContext& rc) {
         CRM_RETURN_IF_ERROR(common::RequireRequestId(req->request_id()));
         std::vector<std::string> paths{"profiling_requires_opt_in"};
+        if (!req->settings().time_zone().empty()) paths.emplace_back("time_zone");
         if (req->has_update_mask()) {
           paths.assign(req->update_mask().paths().begin(), req->update_mask().paths().end());
         }
@@ -314,10 +316,13 @@ grpc::ServerUnaryReactor* SegmentationGrpcService::UpdateSegmentationSettings(
         for (const std::string& p : paths) {
           if (p == "profiling_requires_opt_in" || p == "profilingRequiresOptIn") {
             patch.profiling_requires_opt_in = req->settings().profiling_requires_opt_in();
+          } else if (p == "time_zone" || p == "timeZone") {
+            patch.time_zone = req->settings().time_zone();
           } else {
             return common::InvalidField(
                 "update_mask",
-                absl::StrCat("\"", p, "\" cannot be changed (profiling_requires_opt_in can)"));
+                absl::StrCat("\"", p,
+                             "\" cannot be changed (profiling_requires_opt_in, time_zone can)"));
           }
         }
         const std::string if_match = req->etag().empty() ? req->settings().etag() : req->etag();

@@ -592,12 +592,19 @@ absl::StatusOr<domain::SegmentationSettings> LiveSegments::GetSettings(const std
 absl::StatusOr<domain::SegmentationSettings> LiveSegments::UpdateSettings(
     const outbox::WriteMeta& actor, const domain::SettingsPatch& patch,
     const std::string& if_match) {
+  absl::TimeZone zone;
+  if (patch.time_zone && !absl::LoadTimeZone(*patch.time_zone, &zone)) {
+    return common::InvalidField("settings.time_zone",
+                                "is not an IANA time zone name (e.g. Europe/Zurich)");
+  }
   const absl::Time now = clock_.Now();
   Tenant& t = TenantOf(actor.tenant_id);
   absl::MutexLock l(&t.mu);
   CRM_RETURN_IF_ERROR(ReadyLocked(actor.tenant_id, t));
   Outcome outcome;
   bool changed = false;
+  const domain::SegmentationSettings before = t.settings;
+  const domain::FeatureContext context_before = t.context;
   absl::StatusOr<domain::SegmentationSettings> written =
       segments_.Run<domain::SegmentationSettings>(
           actor, "settings", [&](SegmentTx& tx) -> absl::StatusOr<domain::SegmentationSettings> {
@@ -605,11 +612,14 @@ absl::StatusOr<domain::SegmentationSettings> LiveSegments::UpdateSettings(
             CRM_RETURN_IF_ERROR(common::CheckEtag("settings", domain::EtagOf(s), if_match));
             if (!domain::ApplyPatch(s, patch, now)) return s;  // nothing to change
             if (t.customers_loaded) {
-              // Everyone once under the new settings, published with them.
-              const domain::SegmentationSettings before = t.settings;
+              // Everyone once under the new settings (and the context of a
+              // new time zone), published with them.
               t.settings = s;
-              outcome = EvaluateLocked(t, t.compiled, EveryoneLocked(t), now);
+              absl::Status rebuilt = RebuildContextLocked(actor.tenant_id, t);
+              if (rebuilt.ok()) outcome = EvaluateLocked(t, t.compiled, EveryoneLocked(t), now);
               t.settings = before;
+              t.context = context_before;
+              CRM_RETURN_IF_ERROR(rebuilt);
               CRM_RETURN_IF_ERROR(tx.ApplyMemberships(outcome.changes, now));
             }
             tx.SaveSettings(s);
@@ -620,6 +630,7 @@ absl::StatusOr<domain::SegmentationSettings> LiveSegments::UpdateSettings(
   if (!written.ok()) return written;
   if (changed) {
     t.settings = *written;
+    if (t.customers_loaded) CRM_RETURN_IF_ERROR(RebuildContextLocked(actor.tenant_id, t));
     CommitLocked(t, outcome);
   }
   return written;
@@ -658,7 +669,9 @@ absl::Status LiveSegments::Refresh(const std::string& tenant) {
 absl::Status LiveSegments::RebuildContextLocked(const std::string& tenant, Tenant& t) {
   CRM_ASSIGN_OR_RETURN(std::optional<domain::ClvModel> model, models_.GetClvModel(tenant));
   const absl::Time now = clock_.Now();
-  t.context = domain::FeatureContextOf(t.customers, std::move(model), now);
+  absl::TimeZone zone = absl::UTCTimeZone();
+  if (!absl::LoadTimeZone(t.settings.time_zone, &zone)) zone = absl::UTCTimeZone();
+  t.context = domain::FeatureContextOf(t.customers, std::move(model), now, zone);
   t.context.categories = &t.categories;
   t.context_time = now;
   return absl::OkStatus();

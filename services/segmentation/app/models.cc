@@ -67,8 +67,19 @@ absl::StatusOr<domain::ClvModel> Models::GetClv(const std::string& tenant) {
   return *std::move(model);
 }
 
+absl::StatusOr<ModelSettings> Models::WithTenantZone(const std::string& tenant,
+                                                     ModelSettings settings) {
+  if (settings.time_zone.empty()) {
+    CRM_ASSIGN_OR_RETURN(domain::SegmentationSettings s, settings_.Settings(tenant));
+    settings.time_zone = s.time_zone;
+  }
+  return settings;
+}
+
 absl::StatusOr<domain::ClvModel> Models::RefitClv(const outbox::WriteMeta& actor,
-                                                  const RefitRequest& req) {
+                                                  const RefitRequest& request) {
+  RefitRequest req = request;
+  CRM_ASSIGN_OR_RETURN(req.settings, WithTenantZone(actor.tenant_id, req.settings));
   CRM_ASSIGN_OR_RETURN(absl::TimeZone tz, ZoneOf(req.settings.time_zone));
   const absl::Time now = clock_.Now();
   const absl::CivilDay today = absl::ToCivilDay(now, tz);
@@ -102,7 +113,9 @@ absl::StatusOr<domain::ClvModel> Models::RefitClv(const outbox::WriteMeta& actor
 }
 
 absl::StatusOr<Evaluation> Models::EvaluateClv(const std::string& tenant,
-                                               const EvaluateRequest& req) {
+                                               const EvaluateRequest& request) {
+  EvaluateRequest req = request;
+  CRM_ASSIGN_OR_RETURN(req.settings, WithTenantZone(tenant, req.settings));
   CRM_ASSIGN_OR_RETURN(absl::TimeZone tz, ZoneOf(req.settings.time_zone));
   const absl::CivilDay today = absl::ToCivilDay(clock_.Now(), tz);
   CRM_RETURN_IF_ERROR(CheckNotFuture(req.holdout_end, today, "holdout_end"));
@@ -136,6 +149,7 @@ absl::StatusOr<CustomerScores> Models::Scores(const std::string& tenant,
   CRM_ASSIGN_OR_RETURN(std::vector<domain::PurchaseRecord> records, facts_.Purchases(tenant));
   ModelSettings settings;
   if (model) settings = {model->unit, model->time_zone, model->currency_code};
+  CRM_ASSIGN_OR_RETURN(settings, WithTenantZone(tenant, settings));
   CRM_ASSIGN_OR_RETURN(absl::TimeZone tz, ZoneOf(settings.time_zone));
   CustomerScores out;
   out.customer_id = customer_id;
@@ -217,7 +231,10 @@ absl::StatusOr<Models::ScheduledRefits> Models::RefitDue(absl::Duration max_age,
   return out;
 }
 
-absl::StatusOr<RfmSummary> Models::Rfm(const std::string& tenant, const RfmSummaryRequest& req) {
+absl::StatusOr<RfmSummary> Models::Rfm(const std::string& tenant,
+                                       const RfmSummaryRequest& request) {
+  RfmSummaryRequest req = request;
+  CRM_ASSIGN_OR_RETURN(req.settings, WithTenantZone(tenant, req.settings));
   CRM_ASSIGN_OR_RETURN(absl::TimeZone tz, ZoneOf(req.settings.time_zone));
   const absl::CivilDay today = absl::ToCivilDay(clock_.Now(), tz);
   RfmSummary out;

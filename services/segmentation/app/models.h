@@ -20,7 +20,9 @@ namespace crm::segmentation::app {
 // Which purchases a model or summary reads and how it counts time.
 struct ModelSettings {
   domain::TimeUnit unit = domain::TimeUnit::kWeeks;
-  std::string time_zone = "UTC";  // IANA: purchase days are its calendar days
+  // IANA: purchase days are its calendar days; "": the tenant's
+  // (SegmentationSettings.time_zone, UTC by default).
+  std::string time_zone;
   std::string currency_code;      // "": the currency most purchases are in
 };
 
@@ -106,6 +108,9 @@ class Models {
   ModelRepository& models_;
   FactRepository& facts_;
   SettingsReader& settings_;
+
+  // `settings` with the tenant's time zone where it names none.
+  absl::StatusOr<ModelSettings> WithTenantZone(const std::string& tenant, ModelSettings settings);
   const common::Clock& clock_;
 };
 

@@ -58,6 +58,10 @@ bool ApplyPatch(SegmentationSettings& s, const SettingsPatch& patch, absl::Time 
     s.profiling_requires_opt_in = *patch.profiling_requires_opt_in;
     changed = true;
   }
+  if (patch.time_zone && *patch.time_zone != s.time_zone) {
+    s.time_zone = *patch.time_zone;
+    changed = true;
+  }
   if (changed) {
     ++s.version;
     s.update_time = now;

@@ -45,6 +45,9 @@ std::string ProfilingRefusal(Profiling p);
 // The tenant's settings of the segmentation engine.
 struct SegmentationSettings {
   bool profiling_requires_opt_in = false;
+  // IANA: purchase days (frequency, recency) of live features without a
+  // model, and the default of refits, evaluations and RFM summaries.
+  std::string time_zone = "UTC";
   int64_t version = 0;  // 0: never written (the defaults)
   absl::Time update_time = absl::InfinitePast();
 };
@@ -52,6 +55,7 @@ std::string EtagOf(const SegmentationSettings& s);  // the version, quoted by ca
 
 struct SettingsPatch {
   std::optional<bool> profiling_requires_opt_in;
+  std::optional<std::string> time_zone;  // checked by the caller (an IANA name)
 };
 // Applies `patch` at `now`; false when it changes nothing (no new version).
 bool ApplyPatch(SegmentationSettings& s, const SettingsPatch& patch, absl::Time now);

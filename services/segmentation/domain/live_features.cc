@@ -37,8 +37,10 @@ Days DaysOf(const LiveCustomer& c, const FeatureContext& ctx, absl::Time now) {
 }  // namespace
 
 FeatureContext FeatureContextOf(const std::vector<LiveCustomer>& customers,
-                                std::optional<ClvModel> model, absl::Time now) {
+                                std::optional<ClvModel> model, absl::Time now,
+                                absl::TimeZone tenant_zone) {
   FeatureContext ctx;
+  ctx.time_zone = tenant_zone;
   if (model) {
     ctx.currency_code = model->currency_code;
     absl::TimeZone tz;

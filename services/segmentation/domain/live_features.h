@@ -75,10 +75,12 @@ struct FeatureContext {
 };
 
 // The tenant's context at `now`: currency and time zone from `model` (else
-// the main currency of `customers`, UTC), RFM breakpoints over every
-// customer with a purchase in the currency up to `now`.
+// the main currency of `customers` and `tenant_zone`, the tenant's setting),
+// RFM breakpoints over every customer with a purchase in the currency up to
+// `now`.
 FeatureContext FeatureContextOf(const std::vector<LiveCustomer>& customers,
-                                std::optional<ClvModel> model, absl::Time now);
+                                std::optional<ClvModel> model, absl::Time now,
+                                absl::TimeZone tenant_zone = absl::UTCTimeZone());
 
 // The evaluator's view of `customer` at `now`: its profile fields always.
 // Features are left out when

@@ -1,10 +1,12 @@
 -- The tenant's settings of the segmentation engine (UpdateSegmentationSettings;
 -- a tenant without a row has the defaults). profiling_requires_opt_in: only
 -- customers who opted in to purpose profiling get behavioural segments and
--- RFM / model scores.
+-- RFM / model scores. time_zone: the tenant's IANA zone (purchase days of
+-- live features without a model; the default of refits and summaries).
 CREATE TABLE segmentation.settings (
   tenant_id                  uuid        NOT NULL PRIMARY KEY,
   profiling_requires_opt_in  boolean     NOT NULL,
+  time_zone                  text        NOT NULL,
   version                    bigint      NOT NULL,
   updated_at                 timestamptz NOT NULL
 );

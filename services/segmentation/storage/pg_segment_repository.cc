@@ -118,22 +118,22 @@ const pg::NamedQuery kTenantsWithSegments{
     "SELECT DISTINCT tenant_id::text FROM segmentation.segments ORDER BY 1", 1};
 
 const std::string kSettingsColumns =
-    "profiling_requires_opt_in, version, " + pg::MicrosColumn("updated_at");
+    "profiling_requires_opt_in, version, " + pg::MicrosColumn("updated_at") + ", time_zone";
 const pg::NamedQuery kSelectSettings{
     "select_segmentation_settings",
-    "SELECT " + kSettingsColumns + " FROM segmentation.settings WHERE tenant_id = $1", 3};
+    "SELECT " + kSettingsColumns + " FROM segmentation.settings WHERE tenant_id = $1", 4};
 const pg::NamedQuery kSelectSettingsForUpdate{
     "select_segmentation_settings_for_update",
     "SELECT " + kSettingsColumns + " FROM segmentation.settings WHERE tenant_id = $1 FOR UPDATE",
-    3};
+    4};
 const pg::NamedQuery kSaveSettings{
     "save_segmentation_settings",
     "INSERT INTO segmentation.settings (tenant_id, profiling_requires_opt_in, version, "
-    "updated_at) VALUES ($1, $2, $3, " +
+    "updated_at, time_zone) VALUES ($1, $2, $3, " +
         pg::MicrosParam(4) +
-        ") ON CONFLICT (tenant_id) DO UPDATE SET profiling_requires_opt_in = "
+        ", $5) ON CONFLICT (tenant_id) DO UPDATE SET profiling_requires_opt_in = "
         "EXCLUDED.profiling_requires_opt_in, version = EXCLUDED.version, "
-        "updated_at = EXCLUDED.updated_at",
+        "updated_at = EXCLUDED.updated_at, time_zone = EXCLUDED.time_zone",
     0};
 
 // The defaults when the tenant has no row.
@@ -143,11 +143,14 @@ domain::SegmentationSettings SettingsOf(const pqxx::result& r) {
   s.profiling_requires_opt_in = r[0][0].as<bool>();
   s.version = r[0][1].as<int64_t>();
   s.update_time = absl::FromUnixMicros(r[0][2].as<int64_t>());
+  s.time_zone = r[0][3].as<std::string>();
   return s;
 }
 
 nlohmann::json SettingsJson(const domain::SegmentationSettings& s) {
-  return {{"profiling_requires_opt_in", s.profiling_requires_opt_in}, {"version", s.version}};
+  return {{"profiling_requires_opt_in", s.profiling_requires_opt_in},
+          {"time_zone", s.time_zone},
+          {"version", s.version}};
 }
 
 std::string EncodeSettings(const domain::SegmentationSettings& s) {
@@ -162,6 +165,7 @@ absl::StatusOr<domain::SegmentationSettings> DecodeSettings(const std::string& t
   try {
     domain::SegmentationSettings s;
     s.profiling_requires_opt_in = j.at("profiling_requires_opt_in").get<bool>();
+    s.time_zone = j.at("time_zone").get<std::string>();
     s.version = j.at("version").get<int64_t>();
     s.update_time = absl::FromUnixMicros(j.at("update_time_us").get<int64_t>());
     return s;
@@ -329,7 +333,7 @@ class PgSegmentRepository::Tx final : public app::SegmentTx {
   }
   void SaveSettings(const domain::SegmentationSettings& s) override {
     pool_.Exec(w_.sql(), kSaveSettings, w_.tenant(), s.profiling_requires_opt_in, s.version,
-               absl::ToUnixMicros(s.update_time));
+               absl::ToUnixMicros(s.update_time), s.time_zone);
   }
   void EmitSettings(const domain::SegmentationSettings& s) override {
     w_.Emit("", "segmentation.settings_updated", SettingsJson(s).dump());

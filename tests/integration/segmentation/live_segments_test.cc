@@ -647,8 +647,23 @@ TEST_CASE("settings: an opt-in requirement moves behavioural members, once, in t
   REQUIRE(restarted.live.Touch(tenant, {bob}).ok());
   CHECK(restarted.live.Get(tenant, "viewers")->member_count == 2);
   CHECK(Published(tenant, "segment.entered", bob, "viewers") == 2);
+  // The time zone: an unknown name is refused; a known one is kept.
+  auto mars = restarted.live.UpdateSettings(Actor(tenant), {std::nullopt, "Mars/Olympus"}, "");
+  CHECK(mars.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(common::FieldOf(mars.status()) == "settings.time_zone");
+  auto tokyo = restarted.live.UpdateSettings(Actor(tenant), {std::nullopt, "Asia/Tokyo"}, "1");
+  REQUIRE(tokyo.ok());
+  CHECK(tokyo->version == 2);
+  CHECK(tokyo->profiling_requires_opt_in);
+  CHECK(restarted.live.Get(tenant, "viewers")->member_count == 2);  // nothing else moved
+  Engine third(clock);
+  REQUIRE(third.live.LoadAll().ok());
+  CHECK(third.live.GetSettings(tenant)->time_zone == "Asia/Tokyo");
   // Another tenant keeps the defaults.
-  CHECK_FALSE(restarted.live.GetSettings(common::NewUuid())->profiling_requires_opt_in);
+  auto other = third.live.GetSettings(common::NewUuid());
+  REQUIRE(other.ok());
+  CHECK_FALSE(other->profiling_requires_opt_in);
+  CHECK(other->time_zone == "UTC");
 }
 
 TEST_CASE("segments and members are the tenant's own", "[segmentation][live][tenancy]") {

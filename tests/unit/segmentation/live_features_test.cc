@@ -465,6 +465,19 @@ TEST_CASE("ProfilingOf: an objection always wins, an opt-in is needed only when 
   CHECK(ProfilingRefusal(Profiling::kObjected).find("objected") != std::string::npos);
 }
 
+TEST_CASE("FeatureContextOf without a model counts days in the tenant's time zone",
+          "[segmentation][live]") {
+  // Two purchases 3 hours apart, on one UTC day but on two days in Tokyo
+  // (UTC+9): 2026-03-09 13:00 and 16:00 UTC are 22:00 and 01:00 the next day.
+  const LiveCustomer c = Customer("c1", {P(At(2026, 3, 9, 13), 100), P(At(2026, 3, 9, 16), 100)});
+  absl::TimeZone tokyo;
+  REQUIRE(absl::LoadTimeZone("Asia/Tokyo", &tokyo));
+  const FeatureContext utc = FeatureContextOf({c}, std::nullopt, now);
+  const FeatureContext local = FeatureContextOf({c}, std::nullopt, now, tokyo);
+  CHECK(Num(SnapshotOf(c, utc, now, true), "frequency") == 1);
+  CHECK(Num(SnapshotOf(c, local, now, true), "frequency") == 2);
+}
+
 TEST_CASE("settings: a patch that changes something makes a version", "[segmentation][live]") {
   SegmentationSettings s;
   CHECK(EtagOf(s) == "0");
@@ -478,4 +491,10 @@ TEST_CASE("settings: a patch that changes something makes a version", "[segmenta
   CHECK(EtagOf(s) == "1");
   CHECK_FALSE(ApplyPatch(s, {true}, now + kDay));
   CHECK(s.update_time == now);
+  CHECK(s.time_zone == "UTC");
+  CHECK_FALSE(ApplyPatch(s, {std::nullopt, "UTC"}, now + kDay));
+  CHECK(ApplyPatch(s, {std::nullopt, "Europe/Zurich"}, now + kDay));
+  CHECK(s.time_zone == "Europe/Zurich");
+  CHECK(s.profiling_requires_opt_in);  // untouched
+  CHECK(s.version == 2);
 }

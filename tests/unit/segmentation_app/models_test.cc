@@ -174,6 +174,25 @@ TEST_CASE("refit settings are checked", "[segmentation][app]") {
   CHECK(common::ReasonOf(empty.status()) == "INSUFFICIENT_DATA");
 }
 
+TEST_CASE("a refit without a time zone takes the tenant's", "[segmentation][app]") {
+  Fixture f;
+  f.LoadCdnow();
+  segmentation::domain::SegmentationSettings zurich;
+  zurich.time_zone = "Europe/Zurich";
+  zurich.version = 1;
+  f.store.SetSettings(kTenant, zurich);
+  app::RefitRequest req;
+  req.as_of = absl::CivilDay(1997, 9, 30);
+  auto m = f.models.RefitClv(Actor("tz1"), req);
+  REQUIRE(m.ok());
+  CHECK(m->time_zone == "Europe/Zurich");
+  CHECK(m->purchases.customers == 2357);  // purchase days at noon UTC: the same days
+  req.settings.time_zone = "UTC";         // a named zone wins
+  auto named = f.models.RefitClv(Actor("tz2"), req);
+  REQUIRE(named.ok());
+  CHECK(named->time_zone == "UTC");
+}
+
 TEST_CASE("holdout evaluation on CDNOW", "[segmentation][app]") {
   Fixture f;
   f.LoadCdnow();
