@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include "libs/common/currency.h"
+#include "services/segmentation/domain/behaviour.h"
 #include "services/segmentation/domain/scores.h"
 
 namespace crm::segmentation::domain {
@@ -32,6 +34,38 @@ Days DaysOf(const LiveCustomer& c, const FeatureContext& ctx, absl::Time now) {
     ++out.orders;
   }
   return out;
+}
+
+// last_seen (days since the last purchase or behaviour event up to `now`)
+// and top_category (the category most often bought or viewed: counted once
+// per purchase and once per event that names one; ties go to the smallest
+// path) into `s`, whose purchases are already the reporting currency's.
+void AddActivityFeatures(const LiveCustomer& c, CustomerSnapshot& s, const FeatureContext& ctx,
+                         absl::Time now, absl::CivilDay today) {
+  std::optional<absl::Time> last;
+  std::map<std::string, int> categories;
+  for (const LivePurchase& p : c.purchases) {
+    if (p.time <= now && (!last || p.time > *last)) last = p.time;
+  }
+  for (const SegmentPurchase& p : s.purchases) {
+    if (p.time > now) continue;
+    for (const std::string& category : p.categories) ++categories[category];
+  }
+  for (const SegmentEvent& e : c.events) {
+    if (e.time > now) continue;
+    if (!last || e.time > *last) last = e.time;
+    auto it = e.properties.find(std::string(kCategoryProperty));
+    if (it != e.properties.end()) {
+      if (const auto* category = std::get_if<std::string>(&it->second)) ++categories[*category];
+    }
+  }
+  if (last) s.fields["last_seen"] = static_cast<double>(today - absl::ToCivilDay(*last, ctx.time_zone));
+  int best = 0;
+  std::string top;
+  for (const auto& [category, n] : categories) {
+    if (n > best) top = category, best = n;  // ordered: ties go to the smallest path
+  }
+  if (best > 0) s.fields["top_category"] = top;
 }
 
 }  // namespace
@@ -105,14 +139,22 @@ CustomerSnapshot SnapshotOf(const LiveCustomer& customer, const FeatureContext& 
     }
     s.purchases.push_back(std::move(sp));
   }
-  if (!with_features || context.currency_code.empty()) return s;
+  if (!with_features) return s;
+  const absl::CivilDay today = absl::ToCivilDay(now, context.time_zone);
+  AddActivityFeatures(customer, s, context, now, today);
+  if (context.currency_code.empty()) return s;
   Days d = DaysOf(customer, context, now);
   if (d.orders == 0) return s;
-  const absl::CivilDay today = absl::ToCivilDay(now, context.time_zone);
   const double recency = static_cast<double>(today - d.amount.rbegin()->first);
   s.fields["recency"] = recency;
   s.fields["frequency"] = static_cast<double>(d.amount.size());
   s.fields["monetary"] = d.total;
+  s.fields["tenure"] = static_cast<double>(today - d.amount.begin()->first);
+  if (d.amount.size() > 1) {
+    // Gamma-Gamma's m_x: the mean spend of the repeat purchase days.
+    s.fields["monetary_repeat_mean"] =
+        (d.total - d.amount.begin()->second) / static_cast<double>(d.amount.size() - 1);
+  }
   if (context.recency && context.frequency && context.monetary) {
     const int r = 6 - RfmBin(recency, *context.recency);
     const int f = RfmBin(d.orders, *context.frequency);

@@ -9,11 +9,19 @@
 //   recency    days from the last purchase day to today (absent: no purchase)
 //   frequency  purchase days (all purchases of one calendar day are one)
 //   monetary   net spend, major units
+//   tenure     days from the first purchase day to today
+//   monetary_repeat_mean  mean spend of the repeat purchase days (the
+//              first day left out: Gamma-Gamma's m_x); absent with one day
+//   last_seen  days from the last purchase (any currency) or behaviour
+//              event to today (absent: neither)
+//   top_category  the category path most often bought or viewed (once per
+//              purchase and per event naming one; ties: the smallest path)
 //   rfm.r/f/m/score/segment  against the tenant's RFM breakpoints of the
 //              context (computed over every customer when the context is
 //              built: they move with the population, not with one event)
 //   p_alive, expected_purchases (one year), clv  from the tenant's model
 // A customer without a purchase in the currency has none of these fields
+// but last_seen and top_category
 // (a comparison on them is false). The snapshot's purchases (what orders(),
 // spent() and purchased() read) are those in the reporting currency too:
 // amounts of different currencies are never added up. A purchase's skus are

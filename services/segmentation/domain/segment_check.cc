@@ -290,10 +290,12 @@ FieldCatalog FieldCatalog::Default() {
     rfm_segment.enum_values.emplace_back(SegmentName(static_cast<RfmSegment>(s)));
   }
   c.AddField("rfm.segment", rfm_segment);
-  for (const char* name : {"rfm.r", "rfm.f", "rfm.m", "rfm.score", "clv", "p_alive",
-                           "expected_purchases", "recency", "frequency", "monetary"}) {
+  for (const char* name :
+       {"rfm.r", "rfm.f", "rfm.m", "rfm.score", "clv", "p_alive", "expected_purchases", "recency",
+        "frequency", "monetary", "monetary_repeat_mean", "tenure", "last_seen"}) {
     c.AddField(name, {FieldType::kNumber, {}, ChangeKind::kFeatures});
   }
+  c.AddField("top_category", {FieldType::kString, {}, ChangeKind::kFeatures});
   // Behaviour (customer-store's behaviour.* events): the types it tracks, each
   // with the properties its events carry; custom x.<name> types are accepted
   // by FindEventType with the same properties.

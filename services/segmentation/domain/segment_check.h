@@ -62,7 +62,8 @@ class FieldCatalog {
   //   default)|transactional|profiling;
   //   rfm.segment (enum: the RFM segment names of rfm.h), rfm.r, rfm.f,
   //   rfm.m, rfm.score, clv, p_alive, expected_purchases, recency, frequency,
-  //   monetary (number);
+  //   monetary, monetary_repeat_mean, tenure, last_seen (number),
+  //   top_category (string);
   //   behaviour event types page.viewed, product.viewed, search.performed,
   //   cart.item_added, cart.item_removed, checkout.started and every custom
   //   x.<name> (behaviour.h: IsCustomEventType), each with the properties of

@@ -445,6 +445,48 @@ TEST_CASE("SnapshotOf carries the profile, the purchases' skus and their catalog
   }
 }
 
+TEST_CASE("SnapshotOf activity features: tenure, repeat mean, last seen, top category",
+          "[segmentation][live]") {
+  LiveCustomer c = Customer("c1", {P(now - 10 * kDay, 1000), P(now - 4 * kDay, 3000),
+                                   P(now - 4 * kDay + absl::Hours(1), 1000),
+                                   P(now - 2 * kDay, 2000, "EUR"), P(now + kDay, 9900)});
+  c.purchases[0].skus = {"JAZZ-1"};
+  c.purchases[1].skus = {"BOOK-1"};
+  c.purchases[2].skus = {"BOOK-1"};
+  SegmentEvent view{"product.viewed", now - absl::Hours(30), {{"category", std::string("Music/Jazz")}}};
+  SegmentEvent page{"page.viewed", now - absl::Hours(5), {}};
+  SegmentEvent later{"page.viewed", now + absl::Hours(1), {}};  // not yet
+  c.events = {view, page, later};
+  FeatureContext ctx = FeatureContextOf({c}, std::nullopt, now);
+  const SkuCategories categories{{"JAZZ-1", "Music/Jazz"}, {"BOOK-1", "Books/Novels"}};
+  ctx.categories = &categories;
+  const CustomerSnapshot s = SnapshotOf(c, ctx, now, true);
+  REQUIRE(ctx.currency_code == "CHF");
+  CHECK(Num(s, "tenure") == 10);
+  CHECK(Num(s, "frequency") == 2);  // two CHF purchase days up to now
+  CHECK(Num(s, "monetary") == Approx(50.00));
+  CHECK(Num(s, "monetary_repeat_mean") == Approx(40.00));  // the day of 30 + 10
+  CHECK(Num(s, "last_seen") == 0);  // the page view 5 h ago, today
+  // Music/Jazz: one purchase + one view; Books/Novels: two purchases, ties
+  // broken by the smaller path.
+  CHECK(std::get<std::string>(s.fields.at("top_category")) == "Books/Novels");
+  // Without purchases: activity features only.
+  LiveCustomer viewer = Customer("c2", {});
+  viewer.events = {view};
+  const CustomerSnapshot v = SnapshotOf(viewer, ctx, now, true);
+  CHECK(Num(v, "last_seen") == 1);
+  CHECK(std::get<std::string>(v.fields.at("top_category")) == "Music/Jazz");
+  CHECK_FALSE(Has(v, "tenure"));
+  CHECK_FALSE(Has(v, "monetary_repeat_mean"));
+  // One purchase day: no repeat mean.
+  const CustomerSnapshot one = SnapshotOf(Customer("c3", {P(now - kDay, 500)}), ctx, now, true);
+  CHECK(Num(one, "tenure") == 1);
+  CHECK_FALSE(Has(one, "monetary_repeat_mean"));
+  CHECK_FALSE(Has(one, "top_category"));
+  // Not asked for features: none of them.
+  CHECK_FALSE(Has(SnapshotOf(c, ctx, now, false), "last_seen"));
+}
+
 TEST_CASE("ProfilingOf: an objection always wins, an opt-in is needed only when required",
           "[segmentation][live][consent]") {
   const ConsentFields none;

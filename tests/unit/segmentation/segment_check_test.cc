@@ -57,6 +57,7 @@ TEST_CASE("segment checker: the issue's examples check", "[segmentation][segment
           R"(profile.lifecycle_stage IN ("customer", "repeat_customer") AND attr.vip = true)",
           "rfm.r >= 4 AND rfm.score > 400 AND frequency > 2 AND recency < 30 AND monetary > 1",
           R"(consent.sms.transactional != "opted_out" AND attr.seats >= 10)",
+          R"(tenure >= 365 AND last_seen > 30 AND monetary_repeat_mean >= 50 AND top_category = "Music/Jazz")",
       }) {
     INFO(text);
     CHECK(CompileSegment(text, Catalog()).ok());
