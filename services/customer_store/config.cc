@@ -13,6 +13,8 @@ absl::StatusOr<Config> LoadConfig() {
   common::PeerDefaults segmentation;
   segmentation.timeout = kDefaultSegmentationTimeout;
   CRM_ASSIGN_OR_RETURN(c.segmentation, common::LoadPeerConfig("segmentation", segmentation));
+  CRM_ASSIGN_OR_RETURN(c.view_sections_ttl,
+                       common::EnvDuration("CRM_VIEW_SECTIONS_TTL", c.view_sections_ttl));
   return c;
 }
 
@@ -21,6 +23,7 @@ void Config::DumpTo(common::ConfigDump& dump) const {
   dump.Add("view_cache_ttl", view_cache_ttl);
   consumer.DumpTo(dump);
   segmentation.DumpTo(dump);
+  dump.Add("view_sections_ttl", view_sections_ttl);
 }
 
 }  // namespace crm::customer_store

@@ -19,6 +19,10 @@ struct Config {
   // of each call, default 300ms; a section whose call misses it is left out
   // of the view with its status).
   common::PeerConfig segmentation;
+  // CRM_VIEW_SECTIONS_TTL (default 5s; 0 = ask on every read): how long a
+  // replica reuses the engine's definitive answer for a customer's scores and
+  // segments sections (app/insights_cache.h).
+  absl::Duration view_sections_ttl = absl::Seconds(5);
 
   // Secrets masked (service::Boot logs it at start-up).
   void DumpTo(common::ConfigDump& dump) const;

@@ -35,11 +35,14 @@ int main() {
   customer_store::app::CustomerImporter importer(repository, cache, clock, ids);
   customer_store::app::CustomerResolver resolver(repository, clock, ids);
   customer_store::app::BehaviourTracker tracker(repository, cache, clock, ids);
-  // The 360 view's scores and segments, asked of segmentation on every read
-  // (CRM_SEGMENTATION_ADDR / _TIMEOUT); a section it cannot give is left out.
+  // The 360 view's scores and segments, asked of segmentation
+  // (CRM_SEGMENTATION_ADDR / _TIMEOUT) unless answered within
+  // CRM_VIEW_SECTIONS_TTL; a section it cannot give is left out.
   customer_store::clients::GrpcCustomerInsights insights(
       grpcutil::MakeChannel(config.segmentation.addr), config.segmentation.timeout);
-  customer_store::app::CustomerViews views(store, insights, config.segmentation.timeout);
+  customer_store::app::InsightsCache insights_cache(clock, config.view_sections_ttl);
+  customer_store::app::CustomerViews views(store, insights, config.segmentation.timeout,
+                                           &insights_cache);
   customer_store::api::CustomerStoreGrpcService service(store, merger, importer, rt->executor(),
                                                         rt->rpc_metrics(), rt->tokens(), resolver,
                                                         tracker, views);

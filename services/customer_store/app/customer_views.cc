@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -85,16 +86,21 @@ absl::StatusOr<ViewAnswer> CustomerViews::Read(
   const absl::Time until = std::min(absl::Now() + wait_, caller.deadline);
   std::future<absl::StatusOr<domain::CustomerScores>> scores;
   std::future<absl::StatusOr<std::vector<domain::SegmentMembership>>> segments;
-  if (valid) {
-    scores = insights_.ScoresOf(caller, id);
-    segments = insights_.SegmentsOf(caller, id);
+  std::optional<InsightsCache::Scores> kept_scores;
+  std::optional<InsightsCache::Segments> kept_segments;
+  if (valid && cache_ != nullptr) {
+    kept_scores = cache_->ScoresOf(caller.tenant_id, id);
+    kept_segments = cache_->SegmentsOf(caller.tenant_id, id);
   }
+  if (valid && !kept_scores) scores = insights_.ScoresOf(caller, id);
+  if (valid && !kept_segments) segments = insights_.SegmentsOf(caller, id);
   ViewAnswer out;
   CRM_ASSIGN_OR_RETURN(out.own_bytes,
                        store_.ViewBytes(caller.tenant_id, id, interaction_limit, serialize));
 
   domain::ViewInsights& v = out.insights;
-  absl::StatusOr<domain::CustomerScores> s = Await(scores, until);
+  absl::StatusOr<domain::CustomerScores> s = kept_scores ? *kept_scores : Await(scores, until);
+  if (!kept_scores && cache_ != nullptr) cache_->Keep(caller.tenant_id, id, s);
   if (s.ok()) {
     v.scores = *std::move(s);
     v.sections.push_back(Available(kScoresSection));
@@ -108,7 +114,9 @@ absl::StatusOr<ViewAnswer> CustomerViews::Read(
   } else {
     v.sections.push_back(Unavailable(kScoresSection, s.status()));
   }
-  absl::StatusOr<std::vector<domain::SegmentMembership>> m = Await(segments, until);
+  absl::StatusOr<std::vector<domain::SegmentMembership>> m =
+      kept_segments ? *kept_segments : Await(segments, until);
+  if (!kept_segments && cache_ != nullptr) cache_->Keep(caller.tenant_id, id, m);
   if (m.ok()) {
     v.segments = *std::move(m);
     v.sections.push_back(Available(kSegmentsSection));

@@ -1,8 +1,9 @@
 #pragma once
 // The 360 view: customer-store's own sections (through the view cache) and
-// the sections of the segmentation engine (scores, segments), asked on every
-// read in parallel with the rest, each bounded by a deadline and degrading on
-// its own: a section that cannot be had is left out and its state says why.
+// the sections of the segmentation engine (scores, segments), asked in
+// parallel with the rest (unless the insights cache has a definitive answer
+// younger than its TTL), each bounded by a deadline and degrading on its own:
+// a section that cannot be had is left out and its state says why.
 #include <functional>
 #include <string>
 
@@ -10,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/customer_store/app/customer_store.h"
+#include "services/customer_store/app/insights_cache.h"
 #include "services/customer_store/app/ports.h"
 #include "services/customer_store/domain/customer.h"
 #include "services/customer_store/domain/insights.h"
@@ -29,8 +31,10 @@ class CustomerViews final {
  public:
   // `wait`: how long a read waits for each answer of `insights` at most
   // (the adapter's own deadline normally ends a call first).
-  CustomerViews(CustomerStore& store, CustomerInsights& insights, absl::Duration wait)
-      : store_(store), insights_(insights), wait_(wait) {}
+  // `cache`: the engine's recent answers (nullptr: ask on every read).
+  CustomerViews(CustomerStore& store, CustomerInsights& insights, absl::Duration wait,
+                InsightsCache* cache = nullptr)
+      : store_(store), insights_(insights), wait_(wait), cache_(cache) {}
 
   // Errors are those of the view's own part (INVALID_ARGUMENT, NOT_FOUND...);
   // the insights never fail the read.
@@ -42,6 +46,7 @@ class CustomerViews final {
   CustomerStore& store_;
   CustomerInsights& insights_;
   absl::Duration wait_;
+  InsightsCache* cache_;
 };
 
 // The state of a section whose engine answered `s` (not OK, not NOT_FOUND):

@@ -288,3 +288,65 @@ TEST_CASE("SectionStatusOf maps every code to one the client can act on",
 }
 
 }  // namespace
+
+TEST_CASE("CustomerViews with the insights cache: definitive answers are reused for the TTL only",
+          "[customer_store][app][view]") {
+  Fixture f;
+  app::InsightsCache kept(f.clock, absl::Seconds(5));
+  app::CustomerViews views{f.store, f.insights, absl::Milliseconds(100), &kept};
+  auto read = [&] {
+    absl::StatusOr<app::ViewAnswer> r = views.Read(f.caller, f.id, 0, Serialize);
+    REQUIRE(r.ok());
+    return *std::move(r);
+  };
+  f.insights.set_scores(SomeScores());
+  f.insights.set_segments(FakeCustomerInsights::Segments{{"vip", "VIP", absl::Now()}});
+  const int before = f.insights.calls();
+  app::ViewAnswer first = read();
+  CHECK(f.insights.calls() == before + 2);
+  // Within the TTL: the same sections, the engine not asked.
+  f.insights.set_scores(absl::UnavailableError("down"));
+  f.clock.Advance(absl::Seconds(4));
+  app::ViewAnswer second = read();
+  CHECK(f.insights.calls() == before + 2);
+  REQUIRE(second.insights.scores.has_value());
+  CHECK(second.insights.scores->clv == 240);
+  REQUIRE(second.insights.segments.has_value());
+  CHECK(second.insights.segments->size() == 1);
+  CHECK_FALSE(Section(second, app::kScoresSection).status.has_value());
+  // Past it: asked again; a failure is shown and not kept.
+  f.clock.Advance(absl::Seconds(2));
+  app::ViewAnswer third = read();
+  CHECK(f.insights.calls() == before + 4);
+  CHECK(Section(third, app::kScoresSection).status.has_value());
+  read();
+  CHECK(f.insights.calls() == before + 5);  // scores asked again, segments kept
+  // Another tenant's read of the same id is its own.
+  app::Caller other = f.caller;
+  other.tenant_id = "22222222-2222-4222-8222-222222222222";
+  CHECK_FALSE(kept.ScoresOf(other.tenant_id, f.id).has_value());
+  CHECK(kept.SegmentsOf(f.caller.tenant_id, f.id).has_value());
+}
+
+TEST_CASE("InsightsCache keeps OK and NOT_FOUND answers, at most max entries, nothing with TTL 0",
+          "[customer_store][app][view]") {
+  FixedClock clock{absl::FromUnixSeconds(1700000000)};
+  app::InsightsCache cache(clock, absl::Seconds(5), 2);
+  cache.Keep(kTenant, "a", app::InsightsCache::Scores(absl::NotFoundError("unknown")));
+  cache.Keep(kTenant, "b", app::InsightsCache::Scores(absl::InternalError("boom")));
+  cache.Keep(kTenant, "c", app::InsightsCache::Segments(std::vector<domain::SegmentMembership>{}));
+  REQUIRE(cache.ScoresOf(kTenant, "a").has_value());
+  CHECK(absl::IsNotFound(cache.ScoresOf(kTenant, "a")->status()));
+  CHECK_FALSE(cache.ScoresOf(kTenant, "b").has_value());
+  CHECK_FALSE(cache.ScoresOf(kTenant, "c").has_value());  // only its segments
+  CHECK(cache.SegmentsOf(kTenant, "c").has_value());
+  CHECK(cache.size() == 2);
+  clock.Advance(absl::Seconds(1));
+  cache.Keep(kTenant, "d", app::InsightsCache::Scores(domain::CustomerScores{}));
+  CHECK(cache.size() == 2);  // the oldest ("a") made room
+  CHECK_FALSE(cache.ScoresOf(kTenant, "a").has_value());
+  CHECK(cache.ScoresOf(kTenant, "d").has_value());
+  app::InsightsCache off(clock, absl::ZeroDuration());
+  off.Keep(kTenant, "a", app::InsightsCache::Scores(domain::CustomerScores{}));
+  CHECK(off.size() == 0);
+}
