@@ -58,8 +58,9 @@ struct SectionState {
   std::optional<SectionStatus> unavailable;  // set: the section is missing
 };
 
-// The sections of the view that come from other engines on every read
-// (never cached with the rest of the view).
+// The sections of the view that come from other engines (never cached with
+// the rest of the view; app/insights_cache.h keeps the engine's answers for
+// a few seconds).
 struct ViewInsights {
   std::optional<CustomerScores> scores;                    // absent: not available
   std::optional<std::vector<SegmentMembership>> segments;  // absent: not available

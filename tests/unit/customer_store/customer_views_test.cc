@@ -313,12 +313,12 @@ TEST_CASE("CustomerViews with the insights cache: definitive answers are reused 
   CHECK(second.insights.scores->clv == 240);
   REQUIRE(second.insights.segments.has_value());
   CHECK(second.insights.segments->size() == 1);
-  CHECK_FALSE(Section(second, app::kScoresSection).status.has_value());
+  CHECK_FALSE(Section(second, app::kScoresSection).unavailable.has_value());
   // Past it: asked again; a failure is shown and not kept.
   f.clock.Advance(absl::Seconds(2));
   app::ViewAnswer third = read();
   CHECK(f.insights.calls() == before + 4);
-  CHECK(Section(third, app::kScoresSection).status.has_value());
+  CHECK(Section(third, app::kScoresSection).unavailable.has_value());
   read();
   CHECK(f.insights.calls() == before + 5);  // scores asked again, segments kept
   // Another tenant's read of the same id is its own.
