@@ -143,11 +143,29 @@ GRANT UPDATE (published_at) ON {schema}.outbox TO crm_app;
 GRANT USAGE ON SEQUENCE {schema}.audit_log_id_seq, {schema}.outbox_id_seq TO crm_app;
 )sql";
 
+// The outbox purge (KeyPurger, outbox_keep): app.maintenance = 'on' may read
+// and delete outbox rows across tenants. The restrictive policy makes that the
+// only delete there is (tenant_isolation alone would let the app role delete
+// its tenant's rows), and only of rows already published.
+constexpr const char* kPlatform002 = R"sql(
+DROP POLICY IF EXISTS maintenance_read ON {schema}.outbox;
+CREATE POLICY maintenance_read ON {schema}.outbox FOR SELECT
+  USING (current_setting('app.maintenance', true) = 'on');
+DROP POLICY IF EXISTS maintenance_purge ON {schema}.outbox;
+CREATE POLICY maintenance_purge ON {schema}.outbox FOR DELETE
+  USING (current_setting('app.maintenance', true) = 'on');
+DROP POLICY IF EXISTS purge_only_published ON {schema}.outbox;
+CREATE POLICY purge_only_published ON {schema}.outbox AS RESTRICTIVE FOR DELETE
+  USING (current_setting('app.maintenance', true) = 'on' AND published_at IS NOT NULL);
+GRANT DELETE ON {schema}.outbox TO crm_app;
+)sql";
+
 }  // namespace
 
 const std::vector<pg::Migration>& PlatformMigrations() {
   static const std::vector<pg::Migration> migrations = {
       {"platform-001", "platform/001_platform_tables.sql", kPlatform001},
+      {"platform-002", "platform/002_outbox_purge.sql", kPlatform002},
   };
   return migrations;
 }

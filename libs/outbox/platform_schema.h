@@ -11,8 +11,9 @@
 //                               (events::MarkProcessed)
 //
 // Every table carries tenant_id under row-level security; the relay reads
-// and stamps the outbox across tenants (app.relay = 'on') and the key purge
-// deletes expired keys across tenants (app.maintenance = 'on'). No service
+// and stamps the outbox across tenants (app.relay = 'on') and the purge
+// deletes expired keys and long-published outbox rows across tenants
+// (app.maintenance = 'on'). No service
 // writes this DDL itself. Each migration converges both a fresh schema and
 // one made before the platform migrations existed (whose own files created
 // these tables), so existing databases migrate in place.

@@ -1,7 +1,9 @@
 #pragma once
-// The idempotency-key purge: a background loop that deletes keys older than
-// IdempotencyKeyTtl() from <schema>.idempotency_keys, across tenants
-// (app.maintenance = 'on', see platform_schema.h). Bounded: each round
+// The platform purge: a background loop that deletes keys older than
+// IdempotencyKeyTtl() from <schema>.idempotency_keys and, when outbox_keep
+// is set, outbox rows published more than outbox_keep ago (never an
+// unpublished one), across tenants (app.maintenance = 'on', see
+// platform_schema.h). Bounded: each round
 // deletes at most max_batches batches of batch_size rows, one transaction per
 // batch (short locks), and rounds are `interval` apart; a backlog larger
 // than a round is worked off over the following rounds. Every replica may run
@@ -28,7 +30,11 @@ struct KeyPurgeOptions {
   absl::Duration interval = absl::Minutes(10);
   int batch_size = 1000;
   int max_batches = 20;
-  prometheus::Registry* metrics = nullptr;  // crm_idempotency_keys_purged_total
+  // Zero: the outbox is not purged. Set it longer than the relay's
+  // replay_window (the rows a republish after a Redis loss reads).
+  absl::Duration outbox_keep = absl::ZeroDuration();
+  // crm_idempotency_keys_purged_total, crm_outbox_purged_total
+  prometheus::Registry* metrics = nullptr;
 };
 
 class KeyPurger final {
@@ -40,6 +46,9 @@ class KeyPurger final {
 
   // One round (at most max_batches batches); returns how many keys it deleted.
   absl::StatusOr<int64_t> PurgeOnce();
+  // One round over the outbox (0 when outbox_keep is zero); returns how many
+  // rows it deleted.
+  absl::StatusOr<int64_t> PurgeOutboxOnce();
   void Start();  // a round now, then one every interval
   void Stop();
 
@@ -47,8 +56,13 @@ class KeyPurger final {
   void Loop();
   pg::Pool& pg_;
   KeyPurgeOptions options_;
-  const pg::NamedQuery query_;  // WriterQueries of options_.schema
+  // One round of `query` (seconds, batch size) under app.maintenance.
+  absl::StatusOr<int64_t> Round(const pg::NamedQuery& query, int64_t seconds,
+                                prometheus::Counter* counter);
+  const pg::NamedQuery query_;         // WriterQueries of options_.schema
+  const pg::NamedQuery outbox_query_;  // the same
   prometheus::Counter* purged_ = nullptr;
+  prometheus::Counter* outbox_purged_ = nullptr;
   absl::Notification stop_;
   std::thread thread_;
 };

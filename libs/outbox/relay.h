@@ -71,8 +71,9 @@ struct RelayOptions {
   // Empty: "crm:events:epoch:<schema>".
   std::string epoch_key;
   // Rows stamped published within this window are republished after a loss;
-  // zero republishes nothing (the epoch is only re-created). Outbox rows are
-  // never deleted, so the window alone bounds a republish.
+  // zero republishes nothing (the epoch is only re-created). The purge
+  // (purge.h, outbox_keep) deletes published rows older than the window plus
+  // an hour, so a republish finds every row it needs.
   absl::Duration replay_window = absl::Hours(24);
   // When idle, the loop GETs the epoch key at most this often (each publish
   // batch checks it anyway).

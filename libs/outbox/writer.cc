@@ -132,6 +132,15 @@ WriterQueries WriterQueries::ForSchema(const std::string& s) {
   // The purge (KeyPurger): a bounded batch of expired keys, any tenant
   // (app.maintenance = 'on'). The outer condition is re-checked on a row
   // that a concurrent claim just replaced, so a fresh key is never lost.
+  // The outbox purge (KeyPurger): a bounded batch of rows published more
+  // than $1 seconds ago, any tenant (app.maintenance = 'on'); unpublished
+  // rows are never deleted.
+  q.purge_outbox = {
+      s + ".purge_outbox",
+      absl::StrCat("DELETE FROM ", s, ".outbox o USING (SELECT id FROM ", s,
+                   ".outbox WHERE published_at < now() - make_interval(secs => $1::float8) "
+                   "ORDER BY id LIMIT $2) old WHERE o.id = old.id"),
+      0};
   q.purge_idempotency_keys = {
       s + ".purge_idempotency_keys",
       absl::StrCat("DELETE FROM ", s,
@@ -169,6 +178,7 @@ std::vector<pg::NamedQuery> WriterQueries::All() const {
           insert_idempotency_error,
           select_idempotency_key,
           purge_idempotency_keys,
+          purge_outbox,
           set_idempotency_response,
           select_idempotency_response,
           set_idempotency_resource};

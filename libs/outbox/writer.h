@@ -39,6 +39,7 @@ struct WriterQueries {
   pg::NamedQuery insert_idempotency_error;
   pg::NamedQuery select_idempotency_key;
   pg::NamedQuery purge_idempotency_keys;  // KeyPurger
+  pg::NamedQuery purge_outbox;            // KeyPurger, outbox_keep
   pg::NamedQuery set_idempotency_response;
   pg::NamedQuery select_idempotency_response;
   pg::NamedQuery set_idempotency_resource;

@@ -147,6 +147,7 @@ absl::Status Runtime::CheckReadiness() {
 int Runtime::Serve(const std::string& schema, const std::vector<grpc::Service*>& services) {
   std::unique_ptr<outbox::Relay> relay;
   std::unique_ptr<outbox::KeyPurger> purger;
+  absl::Duration outbox_keep = absl::ZeroDuration();
   if (config_.outbox) {
     outbox::RelayOptions relay_options;
     relay_options.schema = schema;
@@ -157,6 +158,8 @@ int Runtime::Serve(const std::string& schema, const std::vector<grpc::Service*>&
       CRM_LOG(Error) << s;  // CRM_OUTBOX_REPLAY_WINDOW / _RELAY_MIN_INTERVAL invalid
       return 1;
     }
+    // Published rows are kept for the republish window and an hour more.
+    outbox_keep = relay_options.replay_window + absl::Hours(1);
     relay = std::make_unique<outbox::Relay>(*pg_, *redis_, relay_options);
     if (config_.relay_enabled) relay->Start();
   }
@@ -165,6 +168,7 @@ int Runtime::Serve(const std::string& schema, const std::vector<grpc::Service*>&
     outbox::KeyPurgeOptions purge_options;
     purge_options.schema = schema;
     purge_options.metrics = &registry();
+    purge_options.outbox_keep = outbox_keep;
     purger = std::make_unique<outbox::KeyPurger>(*pg_, purge_options);
     purger->Start();
   }

@@ -191,7 +191,7 @@ TEST_CASE("Platform migrations create the platform's tables in a fresh schema",
   auto applied = MigratePlatform(service, schema);
   INFO(applied.status().ToString());
   REQUIRE(applied.ok());
-  CHECK(*applied == std::vector<std::string>{"platform-001"});
+  CHECK(*applied == std::vector<std::string>{"platform-001", "platform-002"});
   CHECK(MigratePlatform(service, schema)->empty());
 
   const std::vector<std::string> shape = Shape(schema);
@@ -204,12 +204,14 @@ TEST_CASE("Platform migrations create the platform's tables in a fresh schema",
   // Every table carries tenant_id NOT NULL.
   CHECK(Count(absl::StrCat("SELECT count(*) FROM information_schema.columns WHERE table_schema = '",
                            schema, "' AND column_name = 'tenant_id' AND is_nullable = 'NO'")) == 4);
-  // The app role only appends to the audit log and only stamps the outbox.
+  // The app role only appends to the audit log and only stamps the outbox;
+  // it may delete outbox rows only as the purge (a restrictive policy: the
+  // outbox purge section below shows a tenant's own delete removes nothing).
   CHECK(has("grant:audit_log|INSERT|"));
   CHECK_FALSE(has("grant:audit_log|UPDATE|"));
   CHECK_FALSE(has("grant:audit_log|DELETE|"));
   CHECK_FALSE(has("grant:outbox|UPDATE|"));
-  CHECK_FALSE(has("grant:outbox|DELETE|"));
+  CHECK(has("grant:outbox|DELETE|"));
   CHECK(has("column_grant:outbox|published_at|UPDATE|"));
   CHECK(has("grant:idempotency_keys|DELETE|"));
 
@@ -275,7 +277,7 @@ TEST_CASE("Platform migrations convert a schema made before them, keeping its ro
   auto applied = MigratePlatform(service, legacy);
   INFO(applied.status().ToString());
   REQUIRE(applied.ok());
-  CHECK(*applied == std::vector<std::string>{"platform-001"});
+  CHECK(*applied == std::vector<std::string>{"platform-001", "platform-002"});
 
   // Same catalog as a fresh install: columns, keys, indexes, policies, grants.
   const std::vector<std::string> want = Shape(fresh);
@@ -416,6 +418,49 @@ TEST_CASE("Idempotency keys expire after the TTL and the purge deletes them, bou
     auto replay = claim(meta(kTenantA, "fresh", "fp"), "other");
     REQUIRE(replay.ok());
     CHECK(replay->value_or("") == "tf");
+  }
+
+  SECTION("the outbox purge deletes only rows published before the window, of every tenant") {
+    // Rows published 30 h ago (3, two tenants), 2 h ago (1), never (1, 40 h old).
+    auto outbox = [&](const std::string& tenant, const std::string& published) {
+      AsOwnerInTenant(tenant, absl::StrCat("INSERT INTO ", schema,
+                                           ".outbox (event_id, tenant_id, event_type, payload, "
+                                           "occurred_at, published_at) VALUES "
+                                           "(gen_random_uuid(), '",
+                                           tenant,
+                                           "', 'thing.done', '{}', now() - interval "
+                                           "'40 hours', ",
+                                           published, ")"));
+    };
+    for (int i = 0; i < 3; ++i) outbox(i % 2 ? kTenantB : kTenantA, "now() - interval '30 hours'");
+    outbox(kTenantA, "now() - interval '2 hours'");
+    outbox(kTenantB, "NULL");
+    crm::outbox::KeyPurgeOptions options;
+    options.schema = schema;
+    options.batch_size = 2;
+    options.max_batches = 1;
+    crm::outbox::KeyPurger off(**pool, options);
+    CHECK(*off.PurgeOutboxOnce() == 0);  // outbox_keep zero: the outbox is not purged
+    options.outbox_keep = absl::Hours(25);
+    crm::outbox::KeyPurger purger(**pool, options);
+    CHECK(*purger.PurgeOutboxOnce() == 2);  // one batch of two: the round's bound
+    CHECK(*purger.PurgeOutboxOnce() == 1);
+    CHECK(*purger.PurgeOutboxOnce() == 0);
+    CHECK(CountIn(kTenantA,
+                  absl::StrCat("SELECT count(*) FROM ", schema,
+                               ".outbox WHERE published_at > now() - interval '3 hours'")) == 1);
+    CHECK(CountIn(kTenantA, absl::StrCat("SELECT count(*) FROM ", schema, ".outbox")) == 1);
+    CHECK(CountIn(kTenantB, absl::StrCat("SELECT count(*) FROM ", schema,
+                                         ".outbox WHERE published_at IS NULL")) == 1);
+    CHECK(CountIn(kTenantB, absl::StrCat("SELECT count(*) FROM ", schema, ".outbox")) == 1);
+    // The app role in its tenant (no maintenance flag) deletes nothing, and
+    // the purge never deletes an unpublished row.
+    auto direct = (*pool)->WithTenantTx(kTenantA, [&](pqxx::work& tx) {
+      tx.exec(absl::StrCat("DELETE FROM ", schema, ".outbox"));
+      return absl::OkStatus();
+    });
+    CHECK(direct.ok());
+    CHECK(CountIn(kTenantA, absl::StrCat("SELECT count(*) FROM ", schema, ".outbox")) == 1);
   }
 }
 
