@@ -538,7 +538,7 @@ bench_h2load() {
 
 # bench_wrk NAME URL LUA [LUA ARGS...]: HTTP/1.1 load with wrk, one thread,
 #   BENCH_WRK_CONNS connections; a BENCH_WARMUP s run first (discarded). The
-#   Lua script's done() prints a WRK_RESULT line (see view.lua).
+#   Lua script's done() prints a WRK_RESULT line (see wrk_common.lua).
 bench_wrk() {
   local name=$1 url=$2 lua=$3
   shift 3
