@@ -105,9 +105,18 @@ TEST_CASE("RLS hides every row without a tenant", "[customer_store][rls]") {
         CHECK(n == 0);
       }
     }
-    // The relay may read and stamp; the app role may not delete outbox rows at all.
-    CHECK_THROWS_AS(w.exec_params("DELETE FROM customer_store.outbox WHERE tenant_id = $1", tenant),
-                    pqxx::insufficient_privilege);
+    // The relay may read and stamp, not delete: only the purge deletes
+    // outbox rows (app.maintenance, published rows only).
+    CHECK(w.exec_params("DELETE FROM customer_store.outbox WHERE tenant_id = $1", tenant)
+              .affected_rows() == 0);
+    CHECK(RawCount(w, absl::StrCat("SELECT count(*) FROM customer_store.outbox WHERE tenant_id = '",
+                                   tenant, "'")) == 3);
+  }
+  SECTION("in its own tenant the app role deletes no outbox row") {
+    pqxx::work w(conn);
+    w.exec_params("SELECT set_config('app.tenant_id', $1, true)", tenant);
+    CHECK(w.exec("DELETE FROM customer_store.outbox").affected_rows() == 0);
+    CHECK(RawCount(w, "SELECT count(*) FROM customer_store.outbox") == 3);
   }
 }
 
