@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -605,6 +606,7 @@ absl::StatusOr<domain::SegmentationSettings> LiveSegments::UpdateSettings(
   bool changed = false;
   const domain::SegmentationSettings before = t.settings;
   const domain::FeatureContext context_before = t.context;
+  std::optional<domain::FeatureContext> next_context;  // under the new settings
   absl::StatusOr<domain::SegmentationSettings> written =
       segments_.Run<domain::SegmentationSettings>(
           actor, "settings", [&](SegmentTx& tx) -> absl::StatusOr<domain::SegmentationSettings> {
@@ -616,7 +618,10 @@ absl::StatusOr<domain::SegmentationSettings> LiveSegments::UpdateSettings(
               // new time zone), published with them.
               t.settings = s;
               absl::Status rebuilt = RebuildContextLocked(actor.tenant_id, t);
-              if (rebuilt.ok()) outcome = EvaluateLocked(t, t.compiled, EveryoneLocked(t), now);
+              if (rebuilt.ok()) {
+                outcome = EvaluateLocked(t, t.compiled, EveryoneLocked(t), now);
+                next_context = t.context;
+              }
               t.settings = before;
               t.context = context_before;
               CRM_RETURN_IF_ERROR(rebuilt);
@@ -630,7 +635,7 @@ absl::StatusOr<domain::SegmentationSettings> LiveSegments::UpdateSettings(
   if (!written.ok()) return written;
   if (changed) {
     t.settings = *written;
-    if (t.customers_loaded) CRM_RETURN_IF_ERROR(RebuildContextLocked(actor.tenant_id, t));
+    if (next_context) t.context = *std::move(next_context);
     CommitLocked(t, outcome);
   }
   return written;
