@@ -6,6 +6,7 @@
 // NOT_FOUND: the engine does not know the customer); a refusal, a failure or
 // a missed deadline is asked again on the next read. A section read from it
 // is at most TTL old; the TTL is the bound the docs state.
+#include <algorithm>
 #include <cstddef>
 #include <map>
 #include <optional>
@@ -40,15 +41,25 @@ class InsightsCache final {
   size_t size() const;
 
  private:
-  struct Entry {
-    absl::Time scores_until = absl::InfinitePast();
-    absl::Time segments_until = absl::InfinitePast();
-    std::optional<Scores> scores;
-    std::optional<Segments> segments;
+  template <typename T>
+  struct Kept {
+    std::optional<T> value;
+    absl::Time until = absl::InfinitePast();
   };
+  struct Entry {
+    Kept<Scores> scores;
+    Kept<Segments> segments;
+    absl::Time Until() const { return std::max(scores.until, segments.until); }
+  };
+  template <typename T>
+  using Slot = Kept<T> Entry::*;
   using Key = std::pair<std::string, std::string>;  // (tenant, customer)
 
   static bool Definitive(const absl::Status& s) { return s.ok() || absl::IsNotFound(s); }
+  template <typename T>
+  std::optional<T> Read(const std::string& tenant, const std::string& customer, Slot<T> slot);
+  template <typename T>
+  void Write(const std::string& tenant, const std::string& customer, const T& value, Slot<T> slot);
   // Room for one more entry.
   void MakeRoomLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "libs/events/customer_event.h"
+#include "tests/support/event_envelope.h"
 
 namespace {
 
@@ -116,18 +117,7 @@ TEST_CASE("json_codec reports corrupt input as DATA_LOSS", "[customer_store][sto
 
 }  // namespace
 
-namespace {
-
-crm::events::v1::EventEnvelope EventOf(const char* type, const std::string& payload) {
-  crm::events::v1::EventEnvelope e;
-  e.set_event_id("44444444-4444-4444-8444-444444444444");
-  e.set_tenant_id("11111111-1111-4111-8111-111111111111");
-  e.set_type(type);
-  e.set_payload_json(payload);
-  return e;
-}
-
-}  // namespace
+using crm::testing::EnvelopeOf;
 
 TEST_CASE("customer events carry the profile the segment language reads, as consumers read it",
           "[customer_store][storage][events]") {
@@ -149,7 +139,7 @@ TEST_CASE("customer events carry the profile the segment language reads, as cons
 
   for (const char* type : {"customer.created", "customer.updated"}) {
     CAPTURE(type);
-    auto change = crm::events::CustomerChangeOf(EventOf(type, payload));
+    auto change = crm::events::CustomerChangeOf(EnvelopeOf(type, payload));
     REQUIRE(change.ok());
     REQUIRE(change->has_value());
     const crm::events::CustomerChange& got = **change;
@@ -176,13 +166,13 @@ TEST_CASE("customer events carry the profile the segment language reads, as cons
 
   // Events written before the profile was in the payload still read.
   auto old = crm::events::CustomerChangeOf(
-      EventOf("customer.updated", R"({"customer_id":"22222222-2222-4222-8222-222222222222",)"
-                                  R"("version":3})"));
+      EnvelopeOf("customer.updated", R"({"customer_id":"22222222-2222-4222-8222-222222222222",)"
+                                     R"("version":3})"));
   REQUIRE(old.ok());
   CHECK((*old)->version == 3);
   CHECK_FALSE((*old)->has_profile);
   // A profile that is not the documented object is refused.
-  auto bad = crm::events::CustomerChangeOf(EventOf(
+  auto bad = crm::events::CustomerChangeOf(EnvelopeOf(
       "customer.updated",
       R"({"customer_id":"22222222-2222-4222-8222-222222222222","version":3,"profile":{"country":1}})"));
   CHECK(bad.status().code() == absl::StatusCode::kInvalidArgument);

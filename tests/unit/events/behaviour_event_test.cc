@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "libs/events/customer_event.h"
+#include "tests/support/event_envelope.h"
 
 namespace {
 
@@ -19,12 +20,8 @@ constexpr char kCustomer[] = "22222222-2222-4222-8222-222222222222";
 constexpr char kEventId[] = "33333333-3333-4333-8333-333333333333";
 
 EventEnvelope Envelope(const std::string& type, const std::string& payload) {
-  EventEnvelope e;
-  e.set_event_id("44444444-4444-4444-8444-444444444444");
-  e.set_tenant_id(kTenant);
-  e.set_type(type);
+  EventEnvelope e = crm::testing::EnvelopeOf(type, payload, kTenant);
   e.set_producer("customer-store");
-  e.set_payload_json(payload);
   return e;
 }
 

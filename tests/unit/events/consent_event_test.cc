@@ -5,17 +5,15 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "tests/support/event_envelope.h"
+
 namespace {
 
 using crm::events::ConsentFactOf;
 using crm::events::v1::EventEnvelope;
 
 EventEnvelope Envelope(const std::string& type, const std::string& payload) {
-  EventEnvelope e;
-  e.set_event_id("44444444-4444-4444-8444-444444444444");
-  e.set_tenant_id("11111111-1111-4111-8111-111111111111");
-  e.set_type(type);
-  e.set_payload_json(payload);
+  EventEnvelope e = crm::testing::EnvelopeOf(type, payload);
   e.mutable_occurred_at()->set_seconds(1700000000);
   e.mutable_occurred_at()->set_nanos(5000);
   return e;

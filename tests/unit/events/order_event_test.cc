@@ -6,20 +6,16 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/event_envelope.h"
+
 namespace {
 
 using crm::events::OrderFactOf;
 using crm::events::ProductFactOf;
-using crm::events::v1::EventEnvelope;
 
-EventEnvelope Envelope(const std::string& type, const std::string& payload) {
-  EventEnvelope e;
-  e.set_event_id("44444444-4444-4444-8444-444444444444");
-  e.set_tenant_id("11111111-1111-4111-8111-111111111111");
-  e.set_type(type);
-  e.set_payload_json(payload);
-  return e;
-}
+auto Envelope = [](const std::string& type, const std::string& payload) {
+  return crm::testing::EnvelopeOf(type, payload);
+};
 
 const char* kOrderHead =
     R"({"order_id":"33333333-3333-4333-8333-333333333333","customer_id":)"
