@@ -43,4 +43,13 @@ bool IsUuid(std::string_view s) {
   return true;
 }
 
+int PartitionOf(std::string_view key, int partitions) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : key) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return partitions > 0 ? static_cast<int>(h % static_cast<uint32_t>(partitions)) : 0;
+}
+
 }  // namespace crm::common

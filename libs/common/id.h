@@ -10,6 +10,12 @@ std::string NewUuid();
 // True for a canonical 36-character UUID (any version, either case).
 bool IsUuid(std::string_view s);
 
+// The event backbone's partition of a key (a customer id, or the tenant id
+// of an event without a customer): FNV-1a (32 bit) of its bytes modulo
+// `partitions` (0 when partitions <= 0). The outbox relay routes by it and
+// partitioned consumers (segmentation replicas) own customers by it.
+int PartitionOf(std::string_view key, int partitions);
+
 // Port for tests that need deterministic ids.
 class IdGenerator {
  public:

@@ -56,13 +56,7 @@ class Relay::Metrics {
 };
 
 std::string StreamFor(const std::string& customer_id, int partitions, std::string_view prefix) {
-  uint32_t h = 2166136261u;
-  for (unsigned char c : customer_id) {
-    h ^= c;
-    h *= 16777619u;
-  }
-  return absl::StrCat(std::string(prefix),
-                      partitions > 0 ? h % static_cast<uint32_t>(partitions) : 0);
+  return absl::StrCat(std::string(prefix), common::PartitionOf(customer_id, partitions));
 }
 
 // ------------------------------------------------------------ trim threshold

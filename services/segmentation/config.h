@@ -1,6 +1,9 @@
 #pragma once
 // The segmentation service's own settings (beyond common::ServiceConfig and
 // its event consumer, which main reads with the shared loaders).
+#include <string>
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "libs/common/env.h"
@@ -30,5 +33,32 @@ struct LiveSegmentsConfig {
 };
 
 absl::StatusOr<LiveSegmentsConfig> LoadLiveSegmentsConfig();
+
+// Replicas of a partitioned engine (README, "Replicas"):
+//   CRM_SEGMENTATION_REPLICAS  every replica's gRPC address (host:port) in
+//                              ordinal order, comma-separated; "" (default):
+//                              one replica holding every customer
+//   CRM_SEGMENTATION_ORDINAL   this replica's index in that list; default:
+//                              the number after the last '-' of HOSTNAME (a
+//                              StatefulSet's pod name, "segmentation-1")
+//   CRM_SEGMENTATION_REPLICA_TIMEOUT  a peer's count or dry run (default 5s);
+//                              a peer's re-evaluation after a write gets 12x
+// Replica k of n holds the event partitions p with p % n == k, so n must not
+// exceed CRM_EVENT_PARTITIONS (`partitions`).
+struct ReplicaConfig {
+  std::vector<std::string> addresses;
+  int ordinal = 0;
+  int partitions = 8;
+  absl::Duration timeout = absl::Seconds(5);
+
+  int replicas() const { return addresses.empty() ? 1 : static_cast<int>(addresses.size()); }
+  std::vector<std::string> peers() const;  // the addresses without this replica's
+  // The consumer group: "segmentation" for replica 0 (and a single
+  // replica), "segmentation-<k>" for the others: every replica reads every
+  // event.
+  std::string consumer_group() const;
+  void DumpTo(common::ConfigDump& dump) const;
+};
+absl::StatusOr<ReplicaConfig> LoadReplicaConfig(int partitions);
 
 }  // namespace crm::segmentation

@@ -1,11 +1,14 @@
 // segmentation (engine 2): wiring only.
+#include "absl/strings/str_cat.h"
 #include "libs/common/clock.h"
 #include "libs/common/service_config.h"
 #include "libs/service/runtime.h"
 #include "services/segmentation/api/fact_events.h"
 #include "services/segmentation/api/grpc_service.h"
 #include "services/segmentation/api/refit_scheduler.h"
+#include "services/segmentation/api/replica_grpc.h"
 #include "services/segmentation/api/segment_clock.h"
+#include "services/segmentation/clients/grpc_replica_peers.h"
 #include "services/segmentation/config.h"
 #include "services/segmentation/schema_name.h"
 #include "services/segmentation/storage/pg_fact_repository.h"
@@ -21,6 +24,9 @@ int main() {
   const segmentation::RefitScheduleConfig schedule =
       boot.Config(segmentation::LoadRefitScheduleConfig());
   const segmentation::LiveSegmentsConfig live = boot.Config(segmentation::LoadLiveSegmentsConfig());
+  // Replicas: each holds the customers of its event partitions.
+  const segmentation::ReplicaConfig replicas =
+      boot.Config(segmentation::LoadReplicaConfig(config.event_partitions));
   std::vector<pg::NamedQuery> queries = segmentation::storage::PgModelRepository::Queries();
   for (pg::NamedQuery& q : segmentation::storage::PgSegmentRepository::Queries()) {
     queries.push_back(std::move(q));
@@ -31,15 +37,19 @@ int main() {
   common::SystemClock clock;
   segmentation::storage::PgSegmentRepository segments_repository(rt->pg());
   segmentation::app::Models models(models_repository, facts_repository, segments_repository, clock);
-  segmentation::app::LiveSegments segments(segments_repository, facts_repository, models_repository,
-                                           clock, segmentation::domain::FieldCatalog::Default(),
-                                           live.refresh_every);
+  segmentation::clients::GrpcReplicaPeers peers(
+      replicas.peers(), absl::StrCat("segmentation-replica-", replicas.ordinal), replicas.timeout,
+      replicas.timeout * 12);
+  segmentation::app::LiveSegments segments(
+      segments_repository, facts_repository, models_repository, clock,
+      segmentation::domain::FieldCatalog::Default(), live.refresh_every,
+      {config.event_partitions, replicas.replicas(), replicas.ordinal}, &peers);
   segmentation::api::SegmentationGrpcService service(models, segments, rt->executor(),
                                                      rt->rpc_metrics(), rt->tokens());
   segmentation::app::Facts facts(facts_repository);
   segmentation::api::FactEventHandler fact_events(facts, segments);
   rt->AddBatchConsumer(
-      segmentation::api::kConsumerGroup, consumer,
+      replicas.consumer_group(), consumer,
       [&](const std::vector<events::Event>& batch) { return fact_events.HandleBatch(batch); });
   // Models older than CRM_CLV_REFIT_AFTER are refitted in the background.
   segmentation::api::RefitScheduler scheduler(models, schedule);
@@ -55,5 +65,7 @@ int main() {
         segment_clock.Stop();
         scheduler.Stop();
       });
-  return rt->Serve(segmentation::kSchema, {&service});
+  segmentation::api::ReplicaGrpcService replica_service(segments, rt->executor(),
+                                                        rt->rpc_metrics());
+  return rt->Serve(segmentation::kSchema, {&service, &replica_service});
 }

@@ -42,6 +42,13 @@ bool ReadMany(Decode decode, const std::vector<events::Event>& batch, size_t i,
   return true;
 }
 
+// The engine's own writes: another replica's segment, settings or model
+// change that this replica evaluates for the customers it holds.
+bool IsEngineWrite(const std::string& type) {
+  return type == "segment.created" || type == "segment.updated" || type == "segment.deleted" ||
+         type == "segmentation.settings_updated" || type == "segmentation.clv_model_refitted";
+}
+
 }  // namespace
 
 std::vector<absl::Status> FactEventHandler::HandleBatch(const std::vector<events::Event>& batch) {
@@ -67,12 +74,19 @@ std::vector<absl::Status> FactEventHandler::HandleBatch(const std::vector<events
     // An event of several facts (a behaviour batch) fails with its first failing fact.
     if (out[where[j]].ok()) out[where[j]] = std::move(applied[j]);
   }
-  std::set<std::string> tenants;
+  std::set<std::string> tenants, resync;
   for (const auto& [tenant, _] : touched) tenants.insert(tenant);
   for (const auto& [tenant, _] : products) tenants.insert(tenant);
+  if (segments_.partitioned()) {
+    for (const events::Event& e : batch) {
+      if (IsEngineWrite(e.envelope.type())) resync.insert(e.envelope.tenant_id());
+    }
+    tenants.insert(resync.begin(), resync.end());
+  }
   for (const std::string& tenant : tenants) {
     absl::Status s;
-    if (auto it = products.find(tenant); it != products.end()) {
+    if (resync.count(tenant)) s = segments_.Resync(tenant);
+    if (auto it = products.find(tenant); s.ok() && it != products.end()) {
       s = segments_.ProductsChanged(tenant, {it->second.begin(), it->second.end()});
     }
     if (auto it = touched.find(tenant); s.ok() && it != touched.end()) {
@@ -81,6 +95,12 @@ std::vector<absl::Status> FactEventHandler::HandleBatch(const std::vector<events
     if (s.ok()) continue;
     for (size_t j = 0; j < where.size(); ++j) {
       if (out[where[j]].ok() && batch[where[j]].envelope.tenant_id() == tenant) out[where[j]] = s;
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (out[i].ok() && resync.count(tenant) && batch[i].envelope.tenant_id() == tenant &&
+          IsEngineWrite(batch[i].envelope.type())) {
+        out[i] = s;
+      }
     }
   }
   return out;

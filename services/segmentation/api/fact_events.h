@@ -1,6 +1,7 @@
 #pragma once
 // Inbound adapter for the order.*, customer.* and behaviour.* events the
-// engine keeps facts from (Redis Streams, consumer group "segmentation").
+// engine keeps facts from (Redis Streams, consumer group "segmentation", or
+// "segmentation-<k>" for replica k > 0: ReplicaConfig).
 #include <vector>
 
 #include "libs/events/consumer.h"
@@ -8,8 +9,6 @@
 #include "services/segmentation/app/live_segments.h"
 
 namespace crm::segmentation::api {
-
-inline constexpr char kConsumerGroup[] = "segmentation";
 
 class FactEventHandler final {
  public:
@@ -19,6 +18,8 @@ class FactEventHandler final {
   // Once the facts are stored, the live segments re-evaluate the customers
   // they concern; when that fails, the tenant's events are answered with its
   // error (the consumer delivers them again: storing facts is idempotent).
+  // Partitioned, the engine's own segment, settings and model events make
+  // this replica Resync() their tenant.
   std::vector<absl::Status> HandleBatch(const std::vector<events::Event>& batch);
 
  private:

@@ -166,6 +166,7 @@ grpc::ServerUnaryReactor* SegmentationGrpcService::RefitClvModel(
         models_.RefitClv(grpcutil::IdempotentWriteMetaOf(rc, "RefitClvModel", *req), r));
     // The live segments read the new model now (else at their next refresh).
     segments_.Refresh(rc.tenant_id).IgnoreError();
+    segments_.SyncPeers(rc.tenant_id);
     ToProto(m, resp);
     return absl::OkStatus();
   });

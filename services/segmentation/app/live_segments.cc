@@ -80,13 +80,16 @@ struct LiveSegments::Tenant {
 
 LiveSegments::LiveSegments(SegmentRepository& segments, FactRepository& facts,
                            ModelRepository& models, const common::Clock& clock,
-                           domain::FieldCatalog catalog, absl::Duration refresh_every)
+                           domain::FieldCatalog catalog, absl::Duration refresh_every,
+                           domain::Ownership ownership, ReplicaPeers* peers)
     : segments_(segments),
       facts_(facts),
       models_(models),
       clock_(clock),
       catalog_(std::move(catalog)),
-      refresh_every_(refresh_every) {}
+      refresh_every_(refresh_every),
+      ownership_(ownership),
+      peers_(peers) {}
 
 LiveSegments::~LiveSegments() = default;
 
@@ -130,6 +133,14 @@ absl::StatusOr<std::vector<domain::LiveCustomer>> LiveSegments::CustomersOf(
     const std::string& tenant, const std::optional<std::vector<std::string>>& ids) {
   CRM_ASSIGN_OR_RETURN(std::vector<domain::LiveCustomer> customers,
                        segments_.Customers(tenant, ids));
+  if (!ownership_.all()) {  // another replica holds the others
+    customers.erase(std::remove_if(customers.begin(), customers.end(),
+                                   [&](const domain::LiveCustomer& c) {
+                                     return !ownership_.Owns(c.customer_id);
+                                   }),
+                    customers.end());
+    if (ids && customers.empty()) return customers;
+  }
   std::optional<std::vector<std::string>> found;
   if (ids) {
     found.emplace();
@@ -216,6 +227,7 @@ absl::Status LiveSegments::LoadCustomersLocked(const std::string& tenant, Tenant
     t.present[i] = true;
   }
   for (const auto& [segment, customer] : rows) {
+    if (!ownership_.Owns(customer)) continue;
     const uint32_t i = t.index.Intern(customer);
     if (i >= t.customers.size()) {  // a member no longer known: leaves on re-evaluation
       t.customers.resize(i + 1);
@@ -345,8 +357,8 @@ absl::StatusOr<SegmentView> LiveSegments::Written(const std::string& tenant, Ten
   return SegmentView{*written, t.members.Count(written->id)};
 }
 
-absl::StatusOr<SegmentView> LiveSegments::Create(const outbox::WriteMeta& actor,
-                                                 domain::SegmentDefinition draft) {
+absl::StatusOr<SegmentView> LiveSegments::CreateHere(const outbox::WriteMeta& actor,
+                                                     domain::SegmentDefinition draft) {
   const absl::Time now = clock_.Now();
   draft.version = draft.revision = 1;
   draft.create_time = draft.update_time = now;
@@ -382,10 +394,10 @@ absl::StatusOr<SegmentView> LiveSegments::Create(const outbox::WriteMeta& actor,
   return Written(actor.tenant_id, t, std::move(written), ran, std::move(all), std::move(outcome));
 }
 
-absl::StatusOr<SegmentView> LiveSegments::Update(const outbox::WriteMeta& actor,
-                                                 const std::string& id,
-                                                 const domain::SegmentPatch& patch,
-                                                 const std::string& if_match) {
+absl::StatusOr<SegmentView> LiveSegments::UpdateHere(const outbox::WriteMeta& actor,
+                                                     const std::string& id,
+                                                     const domain::SegmentPatch& patch,
+                                                     const std::string& if_match) {
   const absl::Time now = clock_.Now();
   Tenant& t = TenantOf(actor.tenant_id);
   absl::MutexLock l(&t.mu);
@@ -428,6 +440,13 @@ absl::StatusOr<SegmentView> LiveSegments::Update(const outbox::WriteMeta& actor,
 
 absl::Status LiveSegments::Delete(const outbox::WriteMeta& actor, const std::string& id,
                                   const std::string& if_match) {
+  CRM_RETURN_IF_ERROR(DeleteHere(actor, id, if_match));
+  SyncPeers(actor.tenant_id);
+  return absl::OkStatus();
+}
+
+absl::Status LiveSegments::DeleteHere(const outbox::WriteMeta& actor, const std::string& id,
+                                      const std::string& if_match) {
   Tenant& t = TenantOf(actor.tenant_id);
   absl::MutexLock l(&t.mu);
   CRM_RETURN_IF_ERROR(ReadyLocked(actor.tenant_id, t));
@@ -454,7 +473,8 @@ absl::Status LiveSegments::Delete(const outbox::WriteMeta& actor, const std::str
   return Written(actor.tenant_id, t, std::move(written), ran, std::move(all), Outcome{}).status();
 }
 
-absl::StatusOr<SegmentView> LiveSegments::Get(const std::string& tenant, const std::string& id) {
+absl::StatusOr<SegmentView> LiveSegments::GetHere(const std::string& tenant,
+                                                  const std::string& id) {
   CRM_ASSIGN_OR_RETURN(std::optional<domain::SegmentDefinition> d, segments_.Get(tenant, id));
   if (!d) return SegmentNotFound(id);
   Tenant& t = TenantOf(tenant);
@@ -463,8 +483,9 @@ absl::StatusOr<SegmentView> LiveSegments::Get(const std::string& tenant, const s
   return SegmentView{*std::move(d), t.members.Count(id)};
 }
 
-absl::StatusOr<std::vector<SegmentView>> LiveSegments::List(const std::string& tenant,
-                                                            const std::string& after, int limit) {
+absl::StatusOr<std::vector<SegmentView>> LiveSegments::ListHere(const std::string& tenant,
+                                                                const std::string& after,
+                                                                int limit) {
   CRM_ASSIGN_OR_RETURN(std::vector<domain::SegmentDefinition> defs,
                        segments_.List(tenant, after, limit));
   Tenant& t = TenantOf(tenant);
@@ -478,9 +499,9 @@ absl::StatusOr<std::vector<SegmentView>> LiveSegments::List(const std::string& t
   return out;
 }
 
-absl::StatusOr<SegmentPreview> LiveSegments::Preview(const std::string& tenant,
-                                                     const std::string& expression,
-                                                     int sample_size) {
+absl::StatusOr<SegmentPreview> LiveSegments::PreviewHere(const std::string& tenant,
+                                                         const std::string& expression,
+                                                         int sample_size) {
   absl::StatusOr<domain::CheckedSegment> checked = domain::CompileSegment(expression, catalog_);
   if (!checked.ok()) return common::WithField(checked.status(), "expression");
   Tenant& t = TenantOf(tenant);
@@ -515,6 +536,135 @@ absl::StatusOr<SegmentPreview> LiveSegments::Preview(const std::string& tenant,
   }
   out.sample.assign(sample.begin(), sample.end());
   return out;
+}
+
+// ---------------------------------------------------------------- replicas
+
+absl::StatusOr<SegmentView> LiveSegments::Create(const outbox::WriteMeta& actor,
+                                                 domain::SegmentDefinition draft) {
+  CRM_ASSIGN_OR_RETURN(SegmentView v, CreateHere(actor, std::move(draft)));
+  std::vector<SegmentView> views{std::move(v)};
+  CRM_RETURN_IF_ERROR(Gather(actor.tenant_id, views, /*sync=*/true));
+  return std::move(views.front());
+}
+
+absl::StatusOr<SegmentView> LiveSegments::Update(const outbox::WriteMeta& actor,
+                                                 const std::string& id,
+                                                 const domain::SegmentPatch& patch,
+                                                 const std::string& if_match) {
+  CRM_ASSIGN_OR_RETURN(SegmentView v, UpdateHere(actor, id, patch, if_match));
+  std::vector<SegmentView> views{std::move(v)};
+  CRM_RETURN_IF_ERROR(Gather(actor.tenant_id, views, /*sync=*/true));
+  return std::move(views.front());
+}
+
+absl::StatusOr<SegmentView> LiveSegments::Get(const std::string& tenant, const std::string& id) {
+  CRM_ASSIGN_OR_RETURN(SegmentView v, GetHere(tenant, id));
+  std::vector<SegmentView> views{std::move(v)};
+  CRM_RETURN_IF_ERROR(Gather(tenant, views, /*sync=*/false));
+  return std::move(views.front());
+}
+
+absl::StatusOr<std::vector<SegmentView>> LiveSegments::List(const std::string& tenant,
+                                                            const std::string& after, int limit) {
+  CRM_ASSIGN_OR_RETURN(std::vector<SegmentView> views, ListHere(tenant, after, limit));
+  CRM_RETURN_IF_ERROR(Gather(tenant, views, /*sync=*/false));
+  return views;
+}
+
+absl::StatusOr<domain::SegmentationSettings> LiveSegments::UpdateSettings(
+    const outbox::WriteMeta& actor, const domain::SettingsPatch& patch,
+    const std::string& if_match) {
+  CRM_ASSIGN_OR_RETURN(domain::SegmentationSettings s, UpdateSettingsHere(actor, patch, if_match));
+  SyncPeers(actor.tenant_id);
+  return s;
+}
+
+absl::StatusOr<SegmentPreview> LiveSegments::Preview(const std::string& tenant,
+                                                     const std::string& expression,
+                                                     int sample_size) {
+  CRM_ASSIGN_OR_RETURN(SegmentPreview out, PreviewHere(tenant, expression, sample_size));
+  if (!HasPeers()) return out;
+  CRM_ASSIGN_OR_RETURN(std::vector<LocalPreview> others,
+                       peers_->Previews(tenant, expression, sample_size));
+  std::set<std::string> sample(out.sample.begin(), out.sample.end());
+  for (const LocalPreview& p : others) {
+    out.count += p.count;
+    out.customers += p.customers;
+    sample.insert(p.sample.begin(), p.sample.end());
+  }
+  while (static_cast<int>(sample.size()) > sample_size) sample.erase(std::prev(sample.end()));
+  out.sample.assign(sample.begin(), sample.end());
+  return out;
+}
+
+absl::Status LiveSegments::Gather(const std::string& tenant, std::vector<SegmentView>& views,
+                                  bool sync) {
+  if (!HasPeers()) return absl::OkStatus();
+  std::vector<std::string> ids;
+  for (const SegmentView& v : views) ids.push_back(v.definition.id);
+  absl::StatusOr<std::map<std::string, uint64_t>> others = peers_->Counts(tenant, ids, sync);
+  if (others.ok()) {
+    for (SegmentView& v : views) v.member_count += (*others)[v.definition.id];
+    return absl::OkStatus();
+  }
+  // A peer is down (or restarting): the rows every replica has committed.
+  CRM_ASSIGN_OR_RETURN(auto stored, segments_.CountMembers(tenant, ids));
+  for (SegmentView& v : views) v.member_count = stored[v.definition.id];
+  return absl::OkStatus();
+}
+
+void LiveSegments::SyncPeers(const std::string& tenant) {
+  if (HasPeers()) peers_->Counts(tenant, {}, /*sync=*/true).IgnoreError();
+}
+
+absl::StatusOr<std::map<std::string, uint64_t>> LiveSegments::CountsHere(
+    const std::string& tenant, const std::vector<std::string>& segment_ids, bool sync) {
+  if (sync) CRM_RETURN_IF_ERROR(Resync(tenant));
+  Tenant& t = TenantOf(tenant);
+  absl::MutexLock l(&t.mu);
+  CRM_RETURN_IF_ERROR(ReadyLocked(tenant, t));
+  std::map<std::string, uint64_t> out;
+  for (const std::string& id : segment_ids) out[id] = t.members.Count(id);
+  return out;
+}
+
+absl::Status LiveSegments::Resync(const std::string& tenant) {
+  Tenant& t = TenantOf(tenant);
+  absl::MutexLock l(&t.mu);
+  if (!t.loaded) return ReadyLocked(tenant, t);  // read now: nothing older to compare
+  CRM_ASSIGN_OR_RETURN(domain::SegmentationSettings settings, segments_.Settings(tenant));
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::SegmentDefinition> defs,
+                       segments_.List(tenant, "", kAllSegments));
+  std::map<std::string, int64_t> held;
+  for (const domain::SegmentDefinition& d : t.defs) held[d.id] = d.version;
+  std::set<std::string> changed;
+  for (const domain::SegmentDefinition& d : defs) {
+    auto it = held.find(d.id);
+    if (it == held.end() || it->second != d.version) changed.insert(d.id);
+    if (it != held.end()) held.erase(it);
+  }
+  for (const auto& [deleted, _] : held) t.members.Drop(deleted);  // their rows went with them
+  const bool settings_changed = settings.version != t.settings.version;
+  t.defs = std::move(defs);
+  t.compiled = CompileAll(t.defs);
+  t.settings = settings;
+  if (!t.customers_loaded) return ReadyLocked(tenant, t);  // evaluates everyone if any segment
+  CRM_ASSIGN_OR_RETURN(std::optional<domain::ClvModel> model, models_.GetClvModel(tenant));
+  const std::optional<domain::ClvModel>& mine = t.context.model;
+  const bool model_changed =
+      model.has_value() != mine.has_value() || (model && model->fitted_at != mine->fitted_at);
+  if (settings_changed || model_changed) {
+    CRM_RETURN_IF_ERROR(RebuildContextLocked(tenant, t));
+    return ReevaluateLocked(tenant, t, EveryoneLocked(t));
+  }
+  if (changed.empty()) return absl::OkStatus();
+  const absl::Time now = clock_.Now();
+  const std::set<std::string> only = t.compiled.Affected(changed);
+  Outcome outcome = EvaluateLocked(t, t.compiled, EveryoneLocked(t), now, &only);
+  CRM_RETURN_IF_ERROR(segments_.ApplyMemberships(tenant, outcome.changes, now));
+  CommitLocked(t, outcome);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<MemberPage> LiveSegments::Members(const std::string& tenant, const std::string& id,
@@ -590,7 +740,7 @@ absl::StatusOr<domain::SegmentationSettings> LiveSegments::GetSettings(const std
   return segments_.Settings(tenant);
 }
 
-absl::StatusOr<domain::SegmentationSettings> LiveSegments::UpdateSettings(
+absl::StatusOr<domain::SegmentationSettings> LiveSegments::UpdateSettingsHere(
     const outbox::WriteMeta& actor, const domain::SettingsPatch& patch,
     const std::string& if_match) {
   absl::TimeZone zone;

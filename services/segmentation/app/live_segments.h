@@ -11,6 +11,16 @@
 // everyone) publishes each real change exactly once.
 //
 // Writes of one tenant are serialized in this process (a mutex per tenant).
+//
+// Partitioned (domain::Ownership with several replicas): this process holds
+// the customers of its partitions only, and evaluates and publishes for them.
+// Every replica reads every fact (the stored facts are shared and their
+// writes idempotent); a customer the facts touch that another replica holds
+// is left to it. A segment or settings write is evaluated here for the
+// customers held here, then each peer is told to Resync() (and does so on
+// the write's own event when it was down); counts and dry runs add up the
+// peers' shares (ReplicaPeers); members, a customer's segments and scores
+// come from the shared tables, so any replica answers them alike.
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -24,6 +34,7 @@
 #include "libs/common/clock.h"
 #include "services/segmentation/app/ports.h"
 #include "services/segmentation/app/segment_ports.h"
+#include "services/segmentation/domain/ownership.h"
 #include "services/segmentation/domain/segment_check.h"
 
 namespace crm::segmentation::app {
@@ -59,10 +70,12 @@ struct LiveStats {
 
 class LiveSegments {
  public:
+  // `peers`: the other replicas (nullptr or empty: none); must outlive this.
   LiveSegments(SegmentRepository& segments, FactRepository& facts, ModelRepository& models,
                const common::Clock& clock,
                domain::FieldCatalog catalog = domain::FieldCatalog::Default(),
-               absl::Duration refresh_every = absl::Hours(1));
+               absl::Duration refresh_every = absl::Hours(1), domain::Ownership ownership = {},
+               ReplicaPeers* peers = nullptr);
   ~LiveSegments();
 
   absl::StatusOr<SegmentView> Create(const outbox::WriteMeta& actor,
@@ -108,11 +121,48 @@ class LiveSegments {
   absl::Status LoadAll();
   LiveStats Stats();
 
+  // ---- One replica's share (what peers ask each other) ----
+  // Member counts of `segment_ids` over the customers held here; Resync()
+  // first when `sync`.
+  absl::StatusOr<std::map<std::string, uint64_t>> CountsHere(
+      const std::string& tenant, const std::vector<std::string>& segment_ids, bool sync);
+  // The dry run over the customers held here (errors as Preview's).
+  absl::StatusOr<SegmentPreview> PreviewHere(const std::string& tenant,
+                                             const std::string& expression, int sample_size);
+  // Reads the tenant's segments, settings and model again and re-evaluates
+  // the customers held here where they changed (a write on another replica).
+  absl::Status Resync(const std::string& tenant);
+  // Tells the peers to Resync() the tenant (after a write here); a peer that
+  // does not answer catches up from the write's event.
+  void SyncPeers(const std::string& tenant);
+  // Whether other replicas hold part of the customers.
+  bool partitioned() const { return !ownership_.all(); }
+
  private:
   struct Tenant;
   struct Compiled;
   struct Outcome;
   Tenant& TenantOf(const std::string& tenant);
+  // The writes and reads of this replica alone (the public ones add the
+  // peers' shares).
+  absl::StatusOr<SegmentView> CreateHere(const outbox::WriteMeta& actor,
+                                         domain::SegmentDefinition draft);
+  absl::StatusOr<SegmentView> UpdateHere(const outbox::WriteMeta& actor, const std::string& id,
+                                         const domain::SegmentPatch& patch,
+                                         const std::string& if_match);
+  absl::StatusOr<SegmentView> GetHere(const std::string& tenant, const std::string& id);
+  absl::StatusOr<std::vector<SegmentView>> ListHere(const std::string& tenant,
+                                                    const std::string& after, int limit);
+  absl::Status DeleteHere(const outbox::WriteMeta& actor, const std::string& id,
+                          const std::string& if_match);
+  absl::StatusOr<domain::SegmentationSettings> UpdateSettingsHere(
+      const outbox::WriteMeta& actor, const domain::SettingsPatch& patch,
+      const std::string& if_match);
+  // Adds the peers' members to the counts of `views` (each peer Resync()s
+  // first when `sync`); when a peer does not answer, the counts are the
+  // stored membership rows'.
+  absl::Status Gather(const std::string& tenant, std::vector<SegmentView>& views, bool sync);
+  bool HasPeers() const { return peers_ != nullptr && peers_->size() > 0; }
   // Loads what is not loaded yet: the segments, and the customers once the
   // tenant has a segment.
   absl::Status ReadyLocked(const std::string& tenant, Tenant& t);
@@ -147,6 +197,8 @@ class LiveSegments {
   const common::Clock& clock_;
   const domain::FieldCatalog catalog_;
   const absl::Duration refresh_every_;
+  const domain::Ownership ownership_;
+  ReplicaPeers* const peers_;
   absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<Tenant>> tenants_ ABSL_GUARDED_BY(mu_);
   absl::Duration last_rebuild_ ABSL_GUARDED_BY(mu_);

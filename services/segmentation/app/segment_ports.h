@@ -1,6 +1,8 @@
 #pragma once
 // What the live segments need from storage: the saved segments (written
 // through the unit of work), their members, and the customers' facts.
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -90,6 +92,34 @@ class SegmentRepository
   virtual absl::Status ApplyMemberships(const std::string& tenant,
                                         const std::vector<domain::MembershipChange>& changes,
                                         absl::Time at) = 0;
+  // Member rows per segment among `segment_ids` (every replica's customers).
+  virtual absl::StatusOr<std::map<std::string, uint64_t>> CountMembers(
+      const std::string& tenant, const std::vector<std::string>& segment_ids) = 0;
+};
+
+// One replica's dry run over the customers it holds.
+struct LocalPreview {
+  uint64_t count = 0;
+  uint64_t customers = 0;
+  std::vector<std::string> sample;  // the smallest matching ids, ascending
+};
+
+// The other replicas of a partitioned engine (domain::Ownership), in
+// ordinal order without this one. Each call asks every one of them and
+// fails with the first that does not answer.
+class ReplicaPeers {
+ public:
+  virtual ~ReplicaPeers() = default;
+  virtual int size() const = 0;
+  // Member counts of `segment_ids` over the customers the others hold; with
+  // `sync`, each first reads the tenant's segments, settings and model
+  // again and re-evaluates its customers where they changed (after a write
+  // on this replica).
+  virtual absl::StatusOr<std::map<std::string, uint64_t>> Counts(
+      const std::string& tenant, const std::vector<std::string>& segment_ids, bool sync) = 0;
+  virtual absl::StatusOr<std::vector<LocalPreview>> Previews(const std::string& tenant,
+                                                             const std::string& expression,
+                                                             int sample_size) = 0;
 };
 
 }  // namespace crm::segmentation::app

@@ -83,6 +83,11 @@ const pg::NamedQuery kSegmentsOfCustomer{
         "ON s.tenant_id = m.tenant_id AND s.segment_id = m.segment_id "
         "WHERE m.tenant_id = $1 AND m.customer_id = $2::uuid ORDER BY m.segment_id",
     3};
+const pg::NamedQuery kCountMembers{
+    "count_segment_members",
+    "SELECT segment_id, count(*) FROM segmentation.memberships WHERE tenant_id = $1 "
+    "AND segment_id = ANY($2::text[]) GROUP BY segment_id",
+    2};
 const pg::NamedQuery kAllMemberships{
     "select_all_memberships",
     "SELECT segment_id, customer_id::text FROM segmentation.memberships WHERE tenant_id = $1", 2};
@@ -347,25 +352,11 @@ class PgSegmentRepository::Tx final : public app::SegmentTx {
 PgSegmentRepository::PgSegmentRepository(pg::Pool& pool) : pool_(pool), writer_(pool, kSchema) {}
 
 std::vector<pg::NamedQuery> PgSegmentRepository::Queries() {
-  return {kSelectSegment,
-          kSelectSegmentForUpdate,
-          kSelectSegmentsForUpdate,
-          kListSegments,
-          kSaveSegment,
-          kDeleteSegment,
-          kEnterSegments,
-          kExitSegments,
-          kMembersFirst,
-          kMembersAfter,
-          kSegmentsOfCustomer,
-          kAllMemberships,
-          kAllCustomers,
-          kSomeCustomers,
-          kSchedulerOn,
-          kTenantsWithSegments,
-          kSelectSettings,
-          kSelectSettingsForUpdate,
-          kSaveSettings};
+  return {kSelectSegment,       kSelectSegmentForUpdate, kSelectSegmentsForUpdate, kListSegments,
+          kSaveSegment,         kDeleteSegment,          kEnterSegments,           kExitSegments,
+          kMembersFirst,        kMembersAfter,           kSegmentsOfCustomer,      kAllMemberships,
+          kCountMembers,        kAllCustomers,           kSomeCustomers,           kSchedulerOn,
+          kTenantsWithSegments, kSelectSettings,         kSelectSettingsForUpdate, kSaveSettings};
 }
 
 absl::StatusOr<domain::SegmentDefinition> PgSegmentRepository::Write(
@@ -457,6 +448,21 @@ PgSegmentRepository::AllMemberships(const std::string& tenant) {
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     for (const pqxx::row& row : pool_.Exec(tx, kAllMemberships, tenant)) {
       out.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::map<std::string, uint64_t>> PgSegmentRepository::CountMembers(
+    const std::string& tenant, const std::vector<std::string>& segment_ids) {
+  std::map<std::string, uint64_t> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    for (const std::string& id : segment_ids) out[id] = 0;
+    for (const pqxx::row& row :
+         pool_.Exec(tx, kCountMembers, tenant, pg::TextArrayLiteral(segment_ids))) {
+      out[row[0].as<std::string>()] = row[1].as<uint64_t>();
     }
     return absl::OkStatus();
   }));

@@ -42,6 +42,8 @@ class PgSegmentRepository final : public app::SegmentRepository {
   absl::Status ApplyMemberships(const std::string& tenant,
                                 const std::vector<domain::MembershipChange>& changes,
                                 absl::Time at) override;
+  absl::StatusOr<std::map<std::string, uint64_t>> CountMembers(
+      const std::string& tenant, const std::vector<std::string>& segment_ids) override;
 
  private:
   class Tx;  // app::SegmentTx over one outbox::WriteTx

@@ -688,5 +688,158 @@ TEST_CASE("segments and members are the tenant's own", "[segmentation][live][ten
   CHECK(preview->customers == 0);
 }
 
+// The other replicas of an engine, called in process (the gRPC adapter of
+// the same port is exercised by the e2e suite's two-replica test).
+class InProcessPeers final : public app::ReplicaPeers {
+ public:
+  std::vector<app::LiveSegments*> others;
+  int size() const override { return static_cast<int>(others.size()); }
+  absl::StatusOr<std::map<std::string, uint64_t>> Counts(const std::string& tenant,
+                                                         const std::vector<std::string>& ids,
+                                                         bool sync) override {
+    std::map<std::string, uint64_t> total;
+    for (app::LiveSegments* o : others) {
+      auto c = o->CountsHere(tenant, ids, sync);
+      if (!c.ok()) return c.status();
+      for (const auto& [id, n] : *c) total[id] += n;
+    }
+    return total;
+  }
+  absl::StatusOr<std::vector<app::LocalPreview>> Previews(const std::string& tenant,
+                                                          const std::string& expression,
+                                                          int sample_size) override {
+    std::vector<app::LocalPreview> out;
+    for (app::LiveSegments* o : others) {
+      auto p = o->PreviewHere(tenant, expression, sample_size);
+      if (!p.ok()) return p.status();
+      out.push_back({p->count, p->customers, p->sample});
+    }
+    return out;
+  }
+};
+
+// Replica `ordinal` of `replicas` (8 partitions) over the shared tables.
+struct Replica {
+  Replica(crm::testing::FixedClock& clock, int replicas, int ordinal)
+      : live(*TheEnv().segments_repo, *TheEnv().facts_repo, *TheEnv().models_repo, clock,
+             domain::FieldCatalog::Default(), absl::Hours(1), {8, replicas, ordinal}, &peers) {}
+  InProcessPeers peers;
+  app::LiveSegments live;
+};
+
+// Segment events of a tenant as (type, segment, label of the customer).
+std::multiset<std::string> SegmentEvents(const std::string& tenant,
+                                         const std::map<std::string, int>& label) {
+  pqxx::connection c(ts::PgOwnerDsn());
+  pqxx::work w(c);
+  w.exec_params("SELECT set_config('app.tenant_id', $1, true)", tenant);
+  std::multiset<std::string> out;
+  for (const auto& row :
+       w.exec_params("SELECT event_type, payload->>'segment_id', customer_id::text FROM "
+                     "segmentation.outbox WHERE tenant_id = $1 AND event_type IN "
+                     "('segment.entered', 'segment.exited')",
+                     tenant)) {
+    out.insert(absl::StrCat(row[0].as<std::string>(), " ", row[1].as<std::string>(), " ",
+                            label.at(row[2].as<std::string>())));
+  }
+  return out;
+}
+
+TEST_CASE("two replicas hold half the customers each and add up to one engine",
+          "[segmentation][live][replicas]") {
+  crm::testing::FixedClock clock(absl::FromUnixSeconds(1790000000));
+  // The same customers and orders in two tenants: one engine serves the
+  // first, two replicas the second.
+  const std::string one = common::NewUuid(), two = common::NewUuid();
+  std::map<std::string, std::vector<std::string>> ids;
+  std::map<std::string, int> label;
+  for (const std::string& tenant : {one, two}) {
+    for (int i = 0; i < 40; ++i) {
+      ids[tenant].push_back(common::NewUuid());
+      label[ids[tenant].back()] = i;
+      Created(tenant, ids[tenant].back());
+      if (i % 2 == 0) {
+        Order(tenant, ids[tenant].back(), clock.Now() - absl::Hours(24 * (1 + i)), 1000 * i);
+      }
+    }
+  }
+  Engine single(clock);
+  Replica r0(clock, 2, 0), r1(clock, 2, 1);
+  r0.peers.others = {&r1.live};
+  r1.peers.others = {&r0.live};
+
+  // A create on one replica counts both (the other re-reads the segments).
+  auto a = single.live.Create(Actor(one), Draft("big", "spent(365d) >= 100"));
+  auto b = r0.live.Create(Actor(two), Draft("big", "spent(365d) >= 100"));
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(a->member_count == 15);  // customers 10, 12, ..., 38 (10 CHF x i)
+  CHECK(b->member_count == a->member_count);
+  CHECK(r1.live.Get(two, "big")->member_count == a->member_count);
+  const auto held = [&](Replica& r) { return r.live.Stats().customers; };
+  CHECK(held(r0) > 0);
+  CHECK(held(r1) > 0);
+  CHECK(held(r0) + held(r1) == 40);
+  for (int i = 0; i < 40; ++i) {
+    const std::string& id = ids[two][i];
+    CHECK(domain::Ownership{8, 2, 0}.Owns(id) != domain::Ownership{8, 2, 1}.Owns(id));
+  }
+
+  // An edit on the other replica, a new order (every replica is told of
+  // every fact; the holder evaluates it), time passing.
+  const auto patch =
+      domain::SegmentPatch{std::nullopt, std::nullopt, std::string("spent(30d) >= 50")};
+  REQUIRE(single.live.Update(Actor(one), "big", patch, "").ok());
+  auto edited = r1.live.Update(Actor(two), "big", patch, "");
+  REQUIRE(edited.ok());
+  CHECK(edited->member_count == single.live.Get(one, "big")->member_count);
+  Order(one, ids[one][1], clock.Now(), 9000);
+  Order(two, ids[two][1], clock.Now(), 9000);
+  REQUIRE(single.live.Touch(one, {ids[one][1]}).ok());
+  REQUIRE(r0.live.Touch(two, {ids[two][1]}).ok());
+  REQUIRE(r1.live.Touch(two, {ids[two][1]}).ok());
+  clock.Advance(absl::Hours(24 * 10));
+  REQUIRE(single.live.Tick().ok());
+  REQUIRE(r0.live.Tick().ok());
+  REQUIRE(r1.live.Tick().ok());
+  const uint64_t count = single.live.Get(one, "big")->member_count;
+  CHECK(count > 0);
+  CHECK(r0.live.Get(two, "big")->member_count == count);
+  CHECK(r1.live.Get(two, "big")->member_count == count);
+
+  // The same enters and exits, members and dry run.
+  CHECK(SegmentEvents(two, label) == SegmentEvents(one, label));
+  CHECK(SegmentEvents(one, label).size() > 15);
+  const auto labels = [&](const std::string& tenant, app::LiveSegments& live) {
+    std::set<int> out;
+    auto page = live.Members(tenant, "big", "", 1000);
+    REQUIRE(page.ok());
+    for (const auto& m : page->members) out.insert(label.at(m.customer_id));
+    return out;
+  };
+  CHECK(labels(two, r1.live) == labels(one, single.live));
+  auto p1 = single.live.Preview(one, "orders(3650d) >= 1", 5);
+  auto p2 = r1.live.Preview(two, "orders(3650d) >= 1", 5);
+  REQUIRE(p1.ok());
+  REQUIRE(p2.ok());
+  CHECK(p2->count == p1->count);
+  CHECK(p2->customers == p1->customers);
+  CHECK(p2->sample.size() == 5);
+  auto all = r0.live.Preview(two, "orders(3650d) >= 1", 100);  // every match
+  REQUIRE(all.ok());
+  REQUIRE(all->sample.size() == p1->count);
+  CHECK(std::vector<std::string>(all->sample.begin(), all->sample.begin() + 5) == p2->sample);
+
+  // A restart as one engine finds the same state and publishes nothing.
+  Engine after(clock);
+  REQUIRE(after.live.LoadAll().ok());
+  CHECK(after.live.Get(two, "big")->member_count == count);
+  CHECK(SegmentEvents(two, label) == SegmentEvents(one, label));
+
+  // A delete on one replica: the other drops it on sync.
+  REQUIRE(r0.live.Delete(Actor(two), "big", "").ok());
+  CHECK(r1.live.CountsHere(two, {"big"}, false)->at("big") == 0);
+}
+
 }  // namespace
 }  // namespace crm::segmentation::itest
