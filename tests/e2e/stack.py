@@ -90,6 +90,7 @@ READY_TIMEOUT_S = 30
 GOOGLEAPIS_DIR = "/usr/share/gocode/src/github.com/gogo/googleapis"
 
 _procs = []          # (name, Popen, log file)
+_envs = {}           # service name -> the environment start() gave it
 _failed = False      # set when start() or any test failed: stop() prints log tails
 platform_key = None  # the platform operator's key (platform-admin only: creates tenants)
 # The deployment's context key (CRM_CONTEXT_KEY): the gateway seals the tenant
@@ -284,8 +285,8 @@ def start():
         for s in SERVICES:
             # CRM_<NAME>_PORT of each port, CRM_<PEER>_ADDR of each peer.
             env = service_list.env(s, SERVICES, "test", PORT_OFFSET, HOST)
-            _spawn(s.name, os.path.join(BUILD_DIR, s.binary),
-                   dict(common, **env, **own.get(s.name, {})))
+            _envs[s.name] = dict(common, **env, **own.get(s.name, {}))
+            _spawn(s.name, os.path.join(BUILD_DIR, s.binary), _envs[s.name])
         _wait_ready()
         key_file = os.path.join(RUN_DIR, "platform-key")
         if os.path.exists(key_file):
@@ -299,6 +300,40 @@ def start():
         mark_failed()
         stop()
         raise
+
+
+def stop_service(name):
+    """Stops one process of the stack (SIGTERM, bounded wait) for good;
+    returns its exit status."""
+    for i, (n, p, log) in enumerate(_procs):
+        if n == name:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                p.wait(timeout=20)
+            log.close()
+            del _procs[i]
+            return p.returncode
+    raise AssertionError("no running service %s in the stack" % name)
+
+
+def start_service(service, name=None, ready_timeout=60, **overrides):
+    """Starts another process of `service` (named `name` in the logs and for
+    stop_service) with the environment start() gave the service, `overrides`
+    on top (e.g. CRM_GRPC_PORT); returns once its gRPC health answers
+    SERVING."""
+    name = name or service
+    env = dict(_envs[service], **overrides)
+    svc = service_list.by_name(SERVICES)[service]
+    p = _spawn(name, os.path.join(BUILD_DIR, svc.binary), env)
+    grpc_port = int(env["CRM_GRPC_PORT"])
+    deadline = time.monotonic() + ready_timeout
+    while not _grpc_serving(grpc_port):
+        if p.poll() is not None:
+            raise RuntimeError("%s exited early with status %s" % (name, p.returncode))
+        if time.monotonic() > deadline:
+            raise RuntimeError("%s not SERVING within %ds" % (name, ready_timeout))
+        time.sleep(0.2)
+    return p
 
 
 def stop():

@@ -9,7 +9,6 @@ stack, so its tests run in name order and the stack is not reused after it
 (every e2e module starts its own)."""
 
 import json
-import signal
 import time
 import unittest
 
@@ -25,19 +24,6 @@ def setUpModule():
 
 def tearDownModule():
     stack.stop()
-
-
-def stop_service(name):
-    """Stops one service of the stack (SIGTERM, bounded wait) for good."""
-    for i, (n, p, log) in enumerate(stack._procs):
-        if n == name:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                p.wait(timeout=20)
-            log.close()
-            del stack._procs[i]
-            return p.returncode
-    raise AssertionError("no running service %s in the stack" % name)
 
 
 def no_duplicate_keys(pairs):
@@ -108,7 +94,7 @@ class ViewSections(stack.E2ETestCase):
         self.assertIn("enterTime", found[0])
 
     def test_2_sections_with_segmentation_down(self):
-        stop_service("segmentation")
+        stack.stop_service("segmentation")
         # The engine's last answers are reused for CRM_VIEW_SECTIONS_TTL (5 s):
         # within it the sections still show; past it they say why they are gone.
         stopped = time.monotonic()
