@@ -294,6 +294,37 @@ def pod_spec(o):
     return spec.get("template", {}).get("spec")
 
 
+def is_app_workload(o):
+    """A service of the suite: a Deployment, or a partitioned service's
+    StatefulSet, running a crm/ image (not an in-cluster datastore)."""
+    return o.get("kind") in ("Deployment", "StatefulSet") and any(
+        split_image(c.get("image", ""))[0].startswith("crm/") for c in iter_containers(o))
+
+
+def check_partitioned(o, objs, services, configmaps, err):
+    """A partitioned service's StatefulSet: its headless Service names every
+    pod, CRM_<NAME>_REPLICAS lists them in ordinal order (as many as it
+    runs), and no HorizontalPodAutoscaler changes its scale."""
+    name = o["metadata"]["name"]
+    labels = o["spec"]["template"]["metadata"].get("labels") or {}
+    head = services.get(o["spec"].get("serviceName"))
+    if head is None or head["spec"].get("clusterIP") != "None" or \
+            not selects(head["spec"].get("selector") or {}, labels):
+        err(o, "serviceName names no headless Service selecting its pods")
+    data = {}
+    for c in o["spec"]["template"]["spec"].get("containers", []):
+        for ef in c.get("envFrom", []):
+            data.update((configmaps.get((ef.get("configMapRef") or {}).get("name")) or {}).get("data") or {})
+    var = "CRM_" + name.upper().replace("-", "_") + "_REPLICAS"
+    want = ",".join(f"{name}-{i}.{o['spec'].get('serviceName')}:50051"
+                    for i in range(int(o["spec"].get("replicas", 1))))
+    if data.get(var) != want:
+        err(o, f"{var} is {data.get(var)!r}, not its {o['spec'].get('replicas', 1)} pods {want!r}")
+    if any(h.get("kind") == "HorizontalPodAutoscaler" and
+           h["spec"]["scaleTargetRef"].get("name") == name for h in objs):
+        err(o, "a HorizontalPodAutoscaler would change its replicas without its address list")
+
+
 def iter_containers(o):
     ps = pod_spec(o) if o.get("kind") in POD_KINDS else None
     if not ps:
@@ -392,7 +423,7 @@ def check(objs, case):
             if seccomp != "RuntimeDefault":
                 err(o, f"container {cname}: seccompProfile is not RuntimeDefault")
 
-        if kind != "Deployment":
+        if not is_app_workload(o):
             continue
         name = o["metadata"]["name"]
         tmpl_labels = o["spec"]["template"]["metadata"].get("labels") or {}
@@ -451,7 +482,10 @@ def check(objs, case):
                        f"must be one of {POD_BIND_HOSTS} (probes and Services use the pod IP)")
         ns = o["metadata"].get("namespace", "")
         hpa = by_key.get(("HorizontalPodAutoscaler", ns, name))
-        if not hpa or hpa["spec"]["scaleTargetRef"].get("name") != name:
+        if kind == "StatefulSet":
+            check_partitioned(o, objs, {x["metadata"]["name"]: x for x in objs
+                                        if x.get("kind") == "Service"}, configmaps, err)
+        elif not hpa or hpa["spec"]["scaleTargetRef"].get("name") != name:
             err(o, "no HorizontalPodAutoscaler targeting it")
         pdb = by_key.get(("PodDisruptionBudget", ns, name))
         if not pdb or (pdb["spec"]["selector"].get("matchLabels") or {}) != sel:
@@ -493,7 +527,7 @@ def check_wiring(objs, case):
     def err(kind, name, msg):
         errors.append(f"{case}: {kind}/{name}: {msg}")
 
-    deployments = [o for o in objs if o.get("kind") == "Deployment"]
+    deployments = [o for o in objs if is_app_workload(o)]
     services = {o["metadata"]["name"]: o for o in objs if o.get("kind") == "Service"}
 
     # Overlays retag every crm/* image; a forgotten `images:` entry leaves a
@@ -572,7 +606,7 @@ def check_wiring(objs, case):
                    for p in mine for r in p["spec"].get("ingress") or []):
             err("Deployment", name, "no NetworkPolicy allows metrics ingress from monitoring")
         # In-cluster datastores (dev): their ingress must admit every service.
-        for store in (o for o in objs if o.get("kind") == "StatefulSet"):
+        for store in (o for o in objs if o.get("kind") == "StatefulSet" and not is_app_workload(o)):
             s_labels = store["spec"]["template"]["metadata"].get("labels") or {}
             s_pols = [p for p in policies if p["spec"].get("podSelector") and selects(p["spec"]["podSelector"], s_labels)]
             if not any(any(selects(f.get("podSelector") or {}, labels) for f in r.get("from") or []
@@ -652,19 +686,21 @@ def check_spec(objs, case, policies, jobs):
     names = [s["name"] for s in services]
     by_key = {(o.get("kind"), o["metadata"].get("name")): o for o in objs}
     for o in objs:
-        if o.get("kind") == "Deployment" and o["metadata"]["name"] not in names and any(
-                split_image(c.get("image", ""))[0].startswith("crm/") for c in iter_containers(o)):
+        if is_app_workload(o) and o["metadata"]["name"] not in names:
             err("Deployment", o["metadata"]["name"], f"not in {SPEC_FILE} (add it there and run k8s/generate.py)")
     for s in services:
         name = s["name"]
+        workload = "StatefulSet" if s.get("partitioned") else "Deployment"
+        scale = (("Service", f"{name}-replicas") if s.get("partitioned")
+                 else ("HorizontalPodAutoscaler", name))
         missing = [f"{k}/{n}" for k, n in (
-            ("ServiceAccount", name), ("ConfigMap", f"{name}-config"), ("Deployment", name),
-            ("Service", name), ("HorizontalPodAutoscaler", name), ("PodDisruptionBudget", name))
+            ("ServiceAccount", name), ("ConfigMap", f"{name}-config"), (workload, name),
+            ("Service", name), scale, ("PodDisruptionBudget", name))
             if (k, n) not in by_key]
         if missing:
             err("spec", name, f"not rendered: {', '.join(missing)}")
             continue
-        d = by_key[("Deployment", name)]
+        d = by_key[(workload, name)]
         cfg = deployment_config(d, objs)
         for peer in s.get("peers") or []:
             key = "CRM_" + peer.upper().replace("-", "_") + "_ADDR"
@@ -922,6 +958,19 @@ def selftest(case):
         ps = named(objs, "Job", "crm-migrate")["spec"]["template"]["spec"]
         ps["initContainers"].reverse()
 
+    def replicas_list_stale(objs):
+        # One more segmentation pod than its address list names.
+        named(objs, "StatefulSet", "segmentation")["spec"]["replicas"] += 1
+
+    def partitioned_autoscaled(objs):
+        hpa = copy.deepcopy(first(objs, "HorizontalPodAutoscaler"))
+        hpa["metadata"]["name"] = "segmentation"
+        hpa["spec"]["scaleTargetRef"]["name"] = "segmentation"
+        objs.append(hpa)
+
+    def no_replicas_service(objs):
+        objs.remove(named(objs, "Service", "segmentation-replicas"))
+
     def environment_tag(objs):
         # The base-tagged render judged as the dev overlay: tag 0.1.0, not dev.
         return os.path.join(os.path.dirname(os.path.dirname(case)), "overlays", "dev")
@@ -937,13 +986,16 @@ def selftest(case):
                  context_key_in_configmap, no_context_key, other_context_key, loopback_bind,
                  no_bind_host, overlay_without_policies, monitor_keeps_service_label,
                  no_peer_addr, no_peer_egress, no_peer_ingress, spec_service_not_rendered,
-                 unlisted_service, migration_order, environment_tag)
+                 unlisted_service, migration_order, environment_tag, replicas_list_stale,
+                 partitioned_autoscaled, no_replicas_service)
     # Mutations that other checks might also trip over must be caught by
     # the check they are for.
     expect = {no_peer_addr: "(peers)", spec_service_not_rendered: "not rendered",
               unlisted_service: f"not in {SPEC_FILE}", migration_order: "spec's order",
               environment_tag: "environment dev has tag", no_peer_egress: "no egress from transaction",
-              no_peer_ingress: "no ingress to it from transaction"}
+              no_peer_ingress: "no ingress to it from transaction",
+              replicas_list_stale: "_REPLICAS is", partitioned_autoscaled: "HorizontalPodAutoscaler would",
+              no_replicas_service: "headless Service"}
     failed = 0
     for mutate in mutations:
         objs = copy.deepcopy(good)
