@@ -36,7 +36,10 @@ int main() {
   segmentation::storage::PgFactRepository facts_repository(rt->pg());
   common::SystemClock clock;
   segmentation::storage::PgSegmentRepository segments_repository(rt->pg());
-  segmentation::app::Models models(models_repository, facts_repository, segments_repository, clock);
+  // Purchases changed per tenant: scores reuse the tenant's RFM breakpoints until then.
+  segmentation::app::PurchaseVersions purchase_versions;
+  segmentation::app::Models models(models_repository, facts_repository, segments_repository, clock,
+                                   &purchase_versions);
   segmentation::clients::GrpcReplicaPeers peers(
       replicas.peers(), absl::StrCat("segmentation-replica-", replicas.ordinal), replicas.timeout,
       replicas.timeout * 12);
@@ -46,7 +49,7 @@ int main() {
       {config.event_partitions, replicas.replicas(), replicas.ordinal}, &peers);
   segmentation::api::SegmentationGrpcService service(models, segments, rt->executor(),
                                                      rt->rpc_metrics(), rt->tokens());
-  segmentation::app::Facts facts(facts_repository);
+  segmentation::app::Facts facts(facts_repository, &purchase_versions);
   segmentation::api::FactEventHandler fact_events(facts, segments);
   rt->AddBatchConsumer(
       replicas.consumer_group(), consumer,

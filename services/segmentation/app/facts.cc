@@ -138,6 +138,20 @@ std::vector<absl::Status> Facts::Apply(const std::vector<Fact>& facts) {
     }
   }
   flush();
+  if (versions_ != nullptr) {
+    std::set<std::string> changed;
+    for (size_t i = 0; i < facts.size(); ++i) {
+      if (!out[i].ok()) continue;
+      if (const auto* o = std::get_if<events::OrderFact>(&facts[i])) changed.insert(o->tenant_id);
+      if (const auto* c = std::get_if<events::CustomerChange>(&facts[i])) {
+        if (c->kind != events::CustomerChange::Kind::kCreated &&
+            c->kind != events::CustomerChange::Kind::kUpdated) {
+          changed.insert(c->tenant_id);
+        }
+      }
+    }
+    for (const std::string& tenant : changed) versions_->Bump(tenant);
+  }
   return out;
 }
 

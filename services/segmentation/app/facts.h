@@ -3,12 +3,15 @@
 // version each, with the skus they bought), catalog products (newest version
 // each, for their categories), customers (created, erased, merged, unmerged), behaviour
 // events (once each) and visitors identified as customers.
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "services/segmentation/app/ports.h"
 
 namespace crm::segmentation::app {
@@ -25,9 +28,34 @@ void AddTouchedCustomers(const Fact& fact, std::map<std::string, std::set<std::s
 // The skus whose catalog facts `fact` changes, by tenant (product facts only).
 void AddChangedProducts(const Fact& fact, std::map<std::string, std::set<std::string>>& out);
 
+// Per tenant, how many times its purchases changed in this process (an
+// order fact stored, a merge, unmerge or erasure applied): a cache of
+// something computed from all of a tenant's purchases is current while the
+// count is unchanged. Every replica applies every fact, so each counts them
+// all. Thread-safe.
+class PurchaseVersions {
+ public:
+  void Bump(const std::string& tenant) {
+    absl::MutexLock l(&mu_);
+    ++versions_[tenant];
+  }
+  uint64_t Of(const std::string& tenant) const {
+    absl::MutexLock l(&mu_);
+    auto it = versions_.find(tenant);
+    return it == versions_.end() ? 0 : it->second;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::map<std::string, uint64_t> versions_ ABSL_GUARDED_BY(mu_);
+};
+
 class Facts {
  public:
-  explicit Facts(FactRepository& repository) : repository_(repository) {}
+  // `versions` (optional, must outlive this): bumped for each tenant whose
+  // purchases a call changed.
+  explicit Facts(FactRepository& repository, PurchaseVersions* versions = nullptr)
+      : repository_(repository), versions_(versions) {}
   // One status per fact, applied in order: a run of order and behaviour
   // facts is written per tenant and kind in one transaction (each fact alone
   // when that fails) before the next customer change or visitor link, which
@@ -37,6 +65,7 @@ class Facts {
 
  private:
   FactRepository& repository_;
+  PurchaseVersions* const versions_;
 };
 
 }  // namespace crm::segmentation::app

@@ -137,6 +137,50 @@ absl::StatusOr<Evaluation> Models::EvaluateClv(const std::string& tenant,
   return out;
 }
 
+absl::StatusOr<Models::Population> Models::PopulationOf(const std::string& tenant,
+                                                        absl::CivilDay as_of,
+                                                        const std::string& currency,
+                                                        const std::string& zone,
+                                                        const absl::TimeZone& tz) {
+  constexpr size_t kMaxPopulations = 10000;
+  const std::string key =
+      absl::StrCat(tenant, "|", absl::FormatCivilTime(as_of), "|", zone, "|", currency);
+  const absl::Time now = clock_.Now();
+  const uint64_t version = versions_ ? versions_->Of(tenant) : 0;  // before the read
+  if (versions_ != nullptr) {
+    absl::MutexLock l(&population_mu_);
+    auto it = populations_.find(key);
+    if (it != populations_.end() &&
+        (it->second.version == version || now - it->second.computed < kPopulationFloor)) {
+      return it->second;
+    }
+  }
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::PurchaseRecord> records, facts_.Purchases(tenant));
+  Population p;
+  p.version = version;
+  p.computed = now;
+  p.currency_code = currency.empty() ? domain::MainCurrency(records) : currency;
+  if (!p.currency_code.empty()) {
+    std::vector<domain::Order> orders;
+    for (const domain::Order& o :
+         domain::RfmOrdersOf(TransactionsIn(records, p.currency_code, tz))) {
+      if (o.day <= as_of) orders.push_back(o);
+    }
+    if (!orders.empty()) {
+      CRM_ASSIGN_OR_RETURN(std::vector<domain::RfmInput> inputs,
+                           domain::RfmInputsFromOrders(orders, as_of));
+      CRM_ASSIGN_OR_RETURN(p.rfm, domain::ScoreRfm(inputs));
+      p.rfm->scores.clear();
+    }
+  }
+  if (versions_ != nullptr) {
+    absl::MutexLock l(&population_mu_);
+    if (populations_.size() >= kMaxPopulations) populations_.clear();
+    populations_[key] = p;
+  }
+  return p;
+}
+
 absl::StatusOr<CustomerScores> Models::Scores(const std::string& tenant,
                                               const std::string& customer_id,
                                               std::optional<absl::CivilDay> as_of,
@@ -146,15 +190,18 @@ absl::StatusOr<CustomerScores> Models::Scores(const std::string& tenant,
     return common::WithReason(absl::NotFoundError("customer not found"), "CUSTOMER_NOT_FOUND");
   }
   CRM_ASSIGN_OR_RETURN(std::optional<domain::ClvModel> model, models_.GetClvModel(tenant));
-  CRM_ASSIGN_OR_RETURN(std::vector<domain::PurchaseRecord> records, facts_.Purchases(tenant));
+  CRM_ASSIGN_OR_RETURN(domain::SegmentationSettings tenant_settings, settings_.Settings(tenant));
   ModelSettings settings;
   if (model) settings = {model->unit, model->time_zone, model->currency_code};
-  CRM_ASSIGN_OR_RETURN(settings, WithTenantZone(tenant, settings));
+  if (settings.time_zone.empty()) settings.time_zone = tenant_settings.time_zone;
   CRM_ASSIGN_OR_RETURN(absl::TimeZone tz, ZoneOf(settings.time_zone));
   CustomerScores out;
   out.customer_id = customer_id;
   out.as_of = as_of.value_or(absl::ToCivilDay(clock_.Now(), tz));
-  out.currency_code = model ? model->currency_code : domain::MainCurrency(records);
+  CRM_ASSIGN_OR_RETURN(
+      Population population,
+      PopulationOf(tenant, out.as_of, model ? model->currency_code : "", settings.time_zone, tz));
+  out.currency_code = population.currency_code;
   if (out.currency_code.empty()) {
     out.model_absent_reason = "the tenant has no purchases yet";
     return out;
@@ -163,13 +210,13 @@ absl::StatusOr<CustomerScores> Models::Scores(const std::string& tenant,
                        facts_.Consents(tenant, std::vector<std::string>{customer_id}));
   domain::ConsentFields kept;
   for (const auto& c : consents) kept[domain::ConsentField(c.channel, c.purpose)] = c.status;
-  CRM_ASSIGN_OR_RETURN(domain::SegmentationSettings tenant_settings, settings_.Settings(tenant));
   const domain::Profiling profiling =
       domain::ProfilingOf(kept, tenant_settings.profiling_requires_opt_in);
-  std::vector<domain::Transaction> all = TransactionsIn(records, out.currency_code, tz);
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::PurchaseRecord> records,
+                       facts_.PurchasesOf(tenant, customer_id));
   std::vector<domain::Transaction> mine;
-  for (const domain::Transaction& t : all) {
-    if (t.customer_id == customer_id && t.day <= out.as_of) {
+  for (const domain::Transaction& t : TransactionsIn(records, out.currency_code, tz)) {
+    if (t.day <= out.as_of) {
       mine.push_back(t);
       ++out.orders;
       out.monetary += t.amount;
@@ -189,16 +236,12 @@ absl::StatusOr<CustomerScores> Models::Scores(const std::string& tenant,
   for (const domain::Transaction& t : mine) days.push_back({t.day, t.amount});
   CRM_ASSIGN_OR_RETURN(out.summary,
                        domain::Summarize(days, {out.as_of, std::nullopt, settings.unit}));
-  // RFM against every customer's purchases up to as_of.
-  std::vector<domain::Order> orders;
-  for (const domain::Order& o : domain::RfmOrdersOf(all)) {
-    if (o.day <= out.as_of) orders.push_back(o);
-  }
-  CRM_ASSIGN_OR_RETURN(std::vector<domain::RfmInput> inputs,
-                       domain::RfmInputsFromOrders(orders, out.as_of));
-  CRM_ASSIGN_OR_RETURN(domain::RfmResult rfm, domain::ScoreRfm(inputs));
-  for (const domain::RfmScore& s : rfm.scores) {
-    if (s.customer_id == customer_id) out.rfm = s;
+  // RFM against every customer's orders up to as_of (the population's
+  // breakpoints; the customer's own values are read now).
+  if (population.rfm) {
+    CRM_ASSIGN_OR_RETURN(std::vector<domain::RfmInput> own,
+                         domain::RfmInputsFromOrders(domain::RfmOrdersOf(mine), out.as_of));
+    if (own.size() == 1) out.rfm = domain::RfmScoreOf(own.front(), *population.rfm);
   }
   if (!model) {
     out.model_absent_reason = "no lifetime-value model yet";

@@ -2,13 +2,16 @@
 // Use cases of the segmentation engine over the purchases it keeps: the
 // tenant's lifetime-value model (refit, evaluate, read), a customer's scores
 // and the tenant's RFM summary.
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "libs/common/clock.h"
+#include "services/segmentation/app/facts.h"
 #include "services/segmentation/app/ports.h"
 #include "services/segmentation/app/segment_ports.h"
 #include "services/segmentation/domain/holdout.h"
@@ -73,9 +76,16 @@ struct RfmSummary {
 class Models {
  public:
   // `settings`: whether profiling needs an opt-in (scores follow it).
+  // `versions` (optional; must outlive this): with it, a customer's scores
+  // reuse the tenant's RFM breakpoints (and main currency) while the
+  // tenant's purchases are unchanged, recomputing them at most every
+  // kPopulationFloor while purchases keep changing; without it, every call
+  // reads all of the tenant's purchases.
   Models(ModelRepository& models, FactRepository& facts, SettingsReader& settings,
-         const common::Clock& clock)
-      : models_(models), facts_(facts), settings_(settings), clock_(clock) {}
+         const common::Clock& clock, const PurchaseVersions* versions = nullptr)
+      : models_(models), facts_(facts), settings_(settings), clock_(clock), versions_(versions) {}
+
+  static constexpr absl::Duration kPopulationFloor = absl::Seconds(5);
 
   // NOT_FOUND (MODEL_NOT_FOUND) before the tenant's first successful refit.
   absl::StatusOr<domain::ClvModel> GetClv(const std::string& tenant);
@@ -112,6 +122,23 @@ class Models {
   // `settings` with the tenant's time zone where it names none.
   absl::StatusOr<ModelSettings> WithTenantZone(const std::string& tenant, ModelSettings settings);
   const common::Clock& clock_;
+
+  // What a customer's scores read from the whole tenant: its reporting
+  // currency ("" : no purchase) and the RFM breakpoints of every customer's
+  // orders in it up to as_of (nullopt: none).
+  struct Population {
+    std::string currency_code;
+    std::optional<domain::RfmResult> rfm;  // breakpoints only
+    uint64_t version = 0;
+    absl::Time computed;
+  };
+  // `currency`: the model's ("": the main one).
+  absl::StatusOr<Population> PopulationOf(const std::string& tenant, absl::CivilDay as_of,
+                                          const std::string& currency, const std::string& zone,
+                                          const absl::TimeZone& tz);
+  const PurchaseVersions* const versions_;
+  absl::Mutex population_mu_;
+  std::map<std::string, Population> populations_ ABSL_GUARDED_BY(population_mu_);
 };
 
 }  // namespace crm::segmentation::app

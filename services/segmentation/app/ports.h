@@ -49,6 +49,9 @@ class FactRepository {
   // Every order of the tenant, any status (callers filter).
   virtual absl::StatusOr<std::vector<domain::PurchaseRecord>> Purchases(
       const std::string& tenant) = 0;
+  // One customer's orders (as the survivor of merges), any status.
+  virtual absl::StatusOr<std::vector<domain::PurchaseRecord>> PurchasesOf(
+      const std::string& tenant, const std::string& customer_id) = 0;
   // Whether the tenant has this customer (created, not erased) or orders of it.
   virtual absl::StatusOr<bool> KnowsCustomer(const std::string& tenant,
                                              const std::string& customer_id) = 0;

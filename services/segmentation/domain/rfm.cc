@@ -80,11 +80,13 @@ absl::StatusOr<RfmResult> ScoreRfm(const std::vector<RfmInput>& customers, RfmTi
   out.frequency = RfmBreakpointsOf(std::move(freq));
   out.monetary = RfmBreakpointsOf(std::move(mon));
   out.scores.reserve(customers.size());
-  for (const RfmInput& c : customers) {
-    out.scores.push_back({c.customer_id, 6 - RfmBin(c.recency_days, out.recency),
-                          RfmBin(c.frequency, out.frequency), RfmBin(c.monetary, out.monetary)});
-  }
+  for (const RfmInput& c : customers) out.scores.push_back(RfmScoreOf(c, out));
   return out;
+}
+
+RfmScore RfmScoreOf(const RfmInput& c, const RfmResult& b) {
+  return {c.customer_id, 6 - RfmBin(c.recency_days, b.recency), RfmBin(c.frequency, b.frequency),
+          RfmBin(c.monetary, b.monetary)};
 }
 
 absl::StatusOr<std::vector<RfmInput>> RfmInputsFromOrders(const std::vector<Order>& orders,

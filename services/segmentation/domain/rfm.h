@@ -54,6 +54,10 @@ RfmBreakpoints RfmBreakpointsOf(std::vector<double> values);
 // 1 + #{i : v >= b_i}, in 1..5.
 int RfmBin(double v, const RfmBreakpoints& b);
 
+// One customer's score against breakpoints already computed (those of a
+// ScoreRfm over the population the customer is in): what ScoreRfm gives it.
+RfmScore RfmScoreOf(const RfmInput& customer, const RfmResult& breakpoints);
+
 // Scores every customer. INVALID_ARGUMENT for an empty input or a
 // non-finite / negative value (INVALID_FIELD naming it).
 absl::StatusOr<RfmResult> ScoreRfm(const std::vector<RfmInput>& customers,

@@ -22,6 +22,11 @@ const std::string kPurchaseColumns = "order_id::text, customer_id::text, " +
 const pg::NamedQuery kSelectPurchases{
     "select_purchases",
     "SELECT " + kPurchaseColumns + " FROM segmentation.purchases WHERE tenant_id = $1", 7};
+const pg::NamedQuery kSelectPurchasesOf{
+    "select_purchases_of",
+    "SELECT " + kPurchaseColumns +
+        " FROM segmentation.purchases WHERE tenant_id = $1 AND customer_id = $2::uuid",
+    7};
 const pg::NamedQuery kKnowsCustomer{
     "knows_customer",
     "SELECT EXISTS (SELECT 1 FROM segmentation.customers WHERE tenant_id = $1 "
@@ -282,13 +287,13 @@ std::vector<domain::PurchaseRecord> RecordsOf(const pqxx::result& r) {
 }  // namespace
 
 std::vector<pg::NamedQuery> PgFactRepository::Queries() {
-  return {kSelectPurchases,        kKnowsCustomer,    kRecordOrder,      kAddCustomer,
-          kEraseCustomers,         kMergeCustomer,    kUnmergeCustomer,  kLockVisitors,
-          kLockLinkedVisitors,     kRecordBehaviour,  kAddVisitorLink,   kStitchVisitor,
-          kMergeBehaviour,         kUnmergeBehaviour, kEraseBehaviour,   kSelectBehaviour,
-          kSelectBehaviourOf,      kRecordConsent,    kSelectConsents,   kSelectConsentsOf,
-          kRecordProfile,          kSelectProfiles,   kSelectProfilesOf, kRecordProduct,
-          kSelectProductCategories};
+  return {kSelectPurchases,  kSelectPurchasesOf,      kKnowsCustomer,    kRecordOrder,
+          kAddCustomer,      kEraseCustomers,         kMergeCustomer,    kUnmergeCustomer,
+          kLockVisitors,     kLockLinkedVisitors,     kRecordBehaviour,  kAddVisitorLink,
+          kStitchVisitor,    kMergeBehaviour,         kUnmergeBehaviour, kEraseBehaviour,
+          kSelectBehaviour,  kSelectBehaviourOf,      kRecordConsent,    kSelectConsents,
+          kSelectConsentsOf, kRecordProfile,          kSelectProfiles,   kSelectProfilesOf,
+          kRecordProduct,    kSelectProductCategories};
 }
 
 absl::StatusOr<std::vector<domain::PurchaseRecord>> PgFactRepository::Purchases(
@@ -301,6 +306,17 @@ absl::StatusOr<std::vector<domain::PurchaseRecord>> PgFactRepository::Purchases(
   std::vector<domain::PurchaseRecord> out;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     CRM_ASSIGN_OR_RETURN(out, Purchases(pool_, tx, tenant));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<domain::PurchaseRecord>> PgFactRepository::PurchasesOf(
+    const std::string& tenant, const std::string& customer_id) {
+  std::vector<domain::PurchaseRecord> out;
+  if (!common::IsUuid(customer_id)) return out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out = RecordsOf(pool_.Exec(tx, kSelectPurchasesOf, tenant, customer_id));
     return absl::OkStatus();
   }));
   return out;

@@ -21,6 +21,8 @@ class PgFactRepository final : public app::FactRepository {
                                                                        const std::string& tenant);
 
   absl::StatusOr<std::vector<domain::PurchaseRecord>> Purchases(const std::string& tenant) override;
+  absl::StatusOr<std::vector<domain::PurchaseRecord>> PurchasesOf(
+      const std::string& tenant, const std::string& customer_id) override;
   absl::StatusOr<bool> KnowsCustomer(const std::string& tenant,
                                      const std::string& customer_id) override;
   absl::Status RecordOrders(const std::string& tenant,

@@ -361,3 +361,56 @@ TEST_CASE("scheduled refits: models older than the age limit, once a day", "[seg
 
 }  // namespace
 }  // namespace crm::segmentation
+
+namespace crm::segmentation {
+namespace {
+
+TEST_CASE("scores reuse the tenant's RFM breakpoints until its purchases change",
+          "[segmentation][app][scores]") {
+  crm::testing::FakeSegmentationStore store;
+  crm::testing::FixedClock clock{At(absl::CivilDay(1998, 7, 1))};
+  app::PurchaseVersions versions;
+  app::Facts facts{store, &versions};
+  app::Models cached{store, store, store, clock, &versions};
+  app::Models uncached{store, store, store, clock};
+  const absl::CivilDay d(1998, 6, 1);
+  std::vector<app::Fact> batch;
+  for (int c = 1; c <= 10; ++c) batch.emplace_back(Fact(kTenant, c, c, d, 1000 * c));
+  for (const absl::Status& s : facts.Apply(batch)) REQUIRE(s.ok());
+  auto m_of = [&](app::Models& m) {
+    auto s = m.Scores(kTenant, Uuid(5, 'c'), absl::CivilDay(1998, 7, 1));
+    REQUIRE(s.ok());
+    REQUIRE(s->rfm.has_value());
+    CHECK(s->monetary == Approx(50.0));  // the customer's own values are always read now
+    return s->rfm->m;
+  };
+  CHECK(m_of(cached) == 3);
+  CHECK(m_of(uncached) == 3);
+
+  // Ten bigger spenders stored without the fact use case (no version bump):
+  // the cached breakpoints stay, the uncached path sees them.
+  std::vector<events::OrderFact> more;
+  for (int c = 11; c <= 20; ++c) more.push_back(Fact(kTenant, c, c, d, 100000 * c));
+  REQUIRE(store.RecordOrders(kTenant, more).ok());
+  clock.Advance(absl::Hours(1));
+  CHECK(m_of(cached) == 3);
+  CHECK(m_of(uncached) == 2);
+
+  // A purchase through the facts bumps the tenant's version: recomputed, at
+  // most once per kPopulationFloor while purchases keep changing.
+  for (const absl::Status& s : facts.Apply({Fact(kTenant, 21, 21, d, 100)})) REQUIRE(s.ok());
+  CHECK(m_of(cached) == 2);
+  CHECK(m_of(uncached) == 2);
+  for (const absl::Status& s : facts.Apply({Fact(kTenant, 22, 22, d, 100)})) REQUIRE(s.ok());
+  std::vector<events::OrderFact> rich;
+  for (int c = 23; c <= 40; ++c) rich.push_back(Fact(kTenant, c, c, d, 100));
+  REQUIRE(store.RecordOrders(kTenant, rich).ok());  // moves customer 5 up
+  clock.Advance(app::Models::kPopulationFloor - absl::Seconds(1));
+  const int within_floor = m_of(cached);
+  clock.Advance(absl::Seconds(1));
+  CHECK(m_of(cached) == m_of(uncached));
+  CHECK(m_of(uncached) > within_floor);
+}
+
+}  // namespace
+}  // namespace crm::segmentation

@@ -89,6 +89,10 @@ class FakeSegmentationStore final : public segmentation::app::ModelRepository,
   absl::StatusOr<std::vector<PurchaseRecord>> Purchases(const std::string& tenant) override {
     return uow_.WithMutable([&](State& st) { return Records(st.tenants[tenant], ""); });
   }
+  absl::StatusOr<std::vector<PurchaseRecord>> PurchasesOf(const std::string& tenant,
+                                                          const std::string& customer) override {
+    return uow_.WithMutable([&](State& st) { return Records(st.tenants[tenant], customer); });
+  }
   absl::StatusOr<bool> KnowsCustomer(const std::string& tenant,
                                      const std::string& customer) override {
     return uow_.WithMutable([&](State& st) {
