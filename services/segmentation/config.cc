@@ -18,6 +18,11 @@ absl::StatusOr<RefitScheduleConfig> LoadRefitScheduleConfig() {
   if (c.refit_after < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("CRM_CLV_REFIT_AFTER must be >= 0 (0 turns it off)");
   }
+  CRM_ASSIGN_OR_RETURN(c.on_demand_wait,
+                       common::EnvDuration("CRM_CLV_REFIT_WAIT", c.on_demand_wait));
+  if (c.on_demand_wait < absl::ZeroDuration() || c.on_demand_wait > absl::Minutes(10)) {
+    return absl::InvalidArgumentError("CRM_CLV_REFIT_WAIT must be between 0 and 10m");
+  }
   if (c.check_every < absl::Seconds(1)) {
     return absl::InvalidArgumentError("CRM_CLV_REFIT_CHECK must be at least 1s");
   }
@@ -25,7 +30,9 @@ absl::StatusOr<RefitScheduleConfig> LoadRefitScheduleConfig() {
 }
 
 void RefitScheduleConfig::DumpTo(common::ConfigDump& dump) const {
-  dump.Add("clv_refit_after", refit_after).Add("clv_refit_check", check_every);
+  dump.Add("clv_refit_after", refit_after)
+      .Add("clv_refit_check", check_every)
+      .Add("clv_refit_wait", on_demand_wait);
 }
 
 absl::StatusOr<LiveSegmentsConfig> LoadLiveSegmentsConfig() {

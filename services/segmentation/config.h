@@ -14,10 +14,13 @@ namespace crm::segmentation {
 // tenant's model older than this is refitted as of today with its own
 // settings; default 24h, 0 turns scheduled refits off) and
 // CRM_CLV_REFIT_CHECK (how often the service looks for such models; default
-// 10m).
+// 10m), and how long an on-demand refit's call waits for it before
+// answering REFIT_RUNNING while it goes on in the background
+// (CRM_CLV_REFIT_WAIT, default 8s: below the gateway's 10s deadline).
 struct RefitScheduleConfig {
   absl::Duration refit_after = absl::Hours(24);
   absl::Duration check_every = absl::Minutes(10);
+  absl::Duration on_demand_wait = absl::Seconds(8);
   void DumpTo(common::ConfigDump& dump) const;
 };
 absl::StatusOr<RefitScheduleConfig> LoadRefitScheduleConfig();

@@ -47,7 +47,18 @@ int main() {
       segments_repository, facts_repository, models_repository, clock,
       segmentation::domain::FieldCatalog::Default(), live.refresh_every,
       {config.event_partitions, replicas.replicas(), replicas.ordinal}, &peers);
-  segmentation::api::SegmentationGrpcService service(models, segments, rt->executor(),
+  // On-demand refits: in the background past the call's wait; the live
+  // segments (here and on every replica) read each new model.
+  segmentation::app::RefitRuns refits(
+      [&](const outbox::WriteMeta& actor, const segmentation::app::RefitRequest& r) {
+        return models.RefitClv(actor, r);
+      },
+      [&](const std::string& tenant) {
+        segments.Refresh(tenant).IgnoreError();
+        segments.SyncPeers(tenant);
+      },
+      schedule.on_demand_wait);
+  segmentation::api::SegmentationGrpcService service(models, segments, refits, rt->executor(),
                                                      rt->rpc_metrics(), rt->tokens());
   segmentation::app::Facts facts(facts_repository, &purchase_versions);
   segmentation::api::FactEventHandler fact_events(facts, segments);

@@ -215,12 +215,25 @@ class TwoReplicasLikeOne(stack.E2ETestCase):
         self.assertEqual(r.status, 503, r)
         self.assertEqual(r.reason(), "REPLICA_UNAVAILABLE", r)
 
-        # One process replaces the two: the same state, nothing published again.
+        # One process replaces the two: the same state, nothing published
+        # again. (It answers refits at once: CRM_CLV_REFIT_WAIT=0s, below.)
         stack.stop_service("segmentation-0")
-        stack.start_service("segmentation")
+        stack.start_service("segmentation", CRM_CLV_REFIT_WAIT="0s")
         for story in (one, two):
             # The gateway's channel reconnects after a back-off: 503 meanwhile.
             wait_for("the rebuilt count", lambda: story.count_if_up("big") == seen_one["count"])
             self.assertEqual(story.members("big"), seen_one["members"])
             self.assertEqual(story.preview("orders(3650d) >= 1")[:2], seen_one["preview"])
             self.assertEqual(story.events(), seen_one["events"])
+
+        # An on-demand refit longer than the wait goes on in the background:
+        # 409 REFIT_RUNNING, then the same requestId answers its result (here
+        # the refusal of too few repeat buyers, replayed).
+        path, body = "/v1/models/clv:refit", {"requestId": stack.unique("refit")}
+        r = rest("POST", path, two.key, body)
+        self.assertEqual((r.status, r.reason()), (409, "REFIT_RUNNING"), r)
+        done = wait_for("the refit's result", lambda: (lambda x: x if x.status != 409 else None)(
+            rest("POST", path, two.key, body)))
+        self.assertEqual((done.status, done.reason()), (400, "INSUFFICIENT_DATA"), done)
+        again = rest("POST", path, two.key, body)
+        self.assertEqual((again.status, again.body), (done.status, done.body))

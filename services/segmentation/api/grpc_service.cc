@@ -161,12 +161,11 @@ grpc::ServerUnaryReactor* SegmentationGrpcService::RefitClvModel(
     app::RefitRequest r;
     CRM_ASSIGN_OR_RETURN(r.as_of, DayOf(req->as_of(), "as_of"));
     CRM_ASSIGN_OR_RETURN(r.settings, FromProto(req->settings()));
+    // In the background past the refits' wait (REFIT_RUNNING); the live
+    // segments read the new model when it is made (RefitRuns' callback).
     CRM_ASSIGN_OR_RETURN(
         domain::ClvModel m,
-        models_.RefitClv(grpcutil::IdempotentWriteMetaOf(rc, "RefitClvModel", *req), r));
-    // The live segments read the new model now (else at their next refresh).
-    segments_.Refresh(rc.tenant_id).IgnoreError();
-    segments_.SyncPeers(rc.tenant_id);
+        refits_.Run(grpcutil::IdempotentWriteMetaOf(rc, "RefitClvModel", *req), r));
     ToProto(m, resp);
     return absl::OkStatus();
   });

@@ -6,6 +6,7 @@
 #include "libs/grpcutil/rpc_metrics.h"
 #include "services/segmentation/app/live_segments.h"
 #include "services/segmentation/app/models.h"
+#include "services/segmentation/app/refit_runs.h"
 
 namespace crm::segmentation::api {
 
@@ -20,11 +21,12 @@ absl::StatusOr<app::ModelSettings> FromProto(const v1::ModelSettings& s);
 
 class SegmentationGrpcService final : public v1::SegmentationService::CallbackService {
  public:
-  SegmentationGrpcService(app::Models& models, app::LiveSegments& segments,
+  SegmentationGrpcService(app::Models& models, app::LiveSegments& segments, app::RefitRuns& refits,
                           common::Executor& executor, grpcutil::RpcMetrics& metrics,
                           const common::PageTokenCodec& tokens)
       : models_(models),
         segments_(segments),
+        refits_(refits),
         executor_(executor),
         metrics_(metrics),
         tokens_(tokens) {}
@@ -82,6 +84,7 @@ class SegmentationGrpcService final : public v1::SegmentationService::CallbackSe
  private:
   app::Models& models_;
   app::LiveSegments& segments_;
+  app::RefitRuns& refits_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
   const common::PageTokenCodec& tokens_;
