@@ -141,24 +141,22 @@ absl::StatusOr<std::vector<domain::LiveCustomer>> LiveSegments::CustomersOf(
                     customers.end());
     if (ids && customers.empty()) return customers;
   }
-  std::optional<std::vector<std::string>> found;
-  if (ids) {
-    found.emplace();
-    for (const domain::LiveCustomer& c : customers) found->push_back(c.customer_id);
-  }
-  CRM_ASSIGN_OR_RETURN(std::vector<domain::CustomerConsent> consents,
-                       facts_.Consents(tenant, found));
-  AttachConsents(customers, consents);
-  CRM_ASSIGN_OR_RETURN(std::vector<domain::CustomerProfile> profiles,
-                       facts_.Profiles(tenant, found));
-  AttachProfiles(customers, std::move(profiles));
-  if (!ids) {
-    CRM_ASSIGN_OR_RETURN(std::vector<domain::CustomerEvent> events, facts_.Behaviour(tenant));
-    AttachEvents(customers, std::move(events));
+  if (ids) {  // a few customers: their facts in one read
+    std::vector<std::string> found;
+    for (const domain::LiveCustomer& c : customers) found.push_back(c.customer_id);
+    CRM_ASSIGN_OR_RETURN(FactRepository::CustomerFacts facts, facts_.FactsOf(tenant, found));
+    AttachConsents(customers, facts.consents);
+    AttachProfiles(customers, std::move(facts.profiles));
+    AttachEvents(customers, std::move(facts.behaviour));
     return customers;
   }
-  CRM_ASSIGN_OR_RETURN(std::vector<domain::CustomerEvent> events,
-                       facts_.BehaviourOf(tenant, *found));
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::CustomerConsent> consents,
+                       facts_.Consents(tenant, std::nullopt));
+  AttachConsents(customers, consents);
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::CustomerProfile> profiles,
+                       facts_.Profiles(tenant, std::nullopt));
+  AttachProfiles(customers, std::move(profiles));
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::CustomerEvent> events, facts_.Behaviour(tenant));
   AttachEvents(customers, std::move(events));
   return customers;
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "libs/common/status_macros.h"
 #include "libs/events/behaviour_fact.h"
 #include "libs/events/consent_fact.h"
 #include "libs/events/customer_change.h"
@@ -105,6 +106,23 @@ class FactRepository {
   // survivor). Ids that are not UUIDs match nothing.
   virtual absl::StatusOr<std::vector<domain::CustomerEvent>> BehaviourOf(
       const std::string& tenant, const std::vector<std::string>& customer_ids) = 0;
+
+  // What the live segments read of these customers besides their purchases
+  // (Consents, Profiles, BehaviourOf), in one read where the store can: the
+  // default makes the three calls.
+  struct CustomerFacts {
+    std::vector<domain::CustomerConsent> consents;
+    std::vector<domain::CustomerProfile> profiles;
+    std::vector<domain::CustomerEvent> behaviour;
+  };
+  virtual absl::StatusOr<CustomerFacts> FactsOf(const std::string& tenant,
+                                                const std::vector<std::string>& customer_ids) {
+    CustomerFacts out;
+    CRM_ASSIGN_OR_RETURN(out.consents, Consents(tenant, customer_ids));
+    CRM_ASSIGN_OR_RETURN(out.profiles, Profiles(tenant, customer_ids));
+    CRM_ASSIGN_OR_RETURN(out.behaviour, BehaviourOf(tenant, customer_ids));
+    return out;
+  }
 };
 
 }  // namespace crm::segmentation::app

@@ -502,6 +502,32 @@ absl::StatusOr<domain::SkuCategories> PgFactRepository::ProductCategories(
   return out;
 }
 
+absl::StatusOr<app::FactRepository::CustomerFacts> PgFactRepository::FactsOf(
+    const std::string& tenant, const std::vector<std::string>& customer_ids) {
+  CustomerFacts out;
+  std::vector<std::string> ids;
+  for (const std::string& id : customer_ids) {
+    if (common::IsUuid(id)) ids.push_back(id);
+  }
+  if (ids.empty()) return out;
+  const std::string literal = pg::TextArrayLiteral(ids);
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out = CustomerFacts();  // a retried transaction starts over
+    for (const pqxx::row& row : pool_.Exec(tx, kSelectConsentsOf, tenant, literal)) {
+      out.consents.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
+                              row[2].as<std::string>(), row[3].as<std::string>()});
+    }
+    for (const pqxx::row& row : pool_.Exec(tx, kSelectProfilesOf, tenant, literal)) {
+      CRM_ASSIGN_OR_RETURN(domain::ProfileFields fields, ProfileFieldsOf(row[1].as<std::string>()));
+      out.profiles.push_back({row[0].as<std::string>(), std::move(fields)});
+    }
+    CRM_ASSIGN_OR_RETURN(out.behaviour,
+                         EventsOf(tenant, pool_.Exec(tx, kSelectBehaviourOf, tenant, literal)));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
 absl::StatusOr<std::vector<domain::CustomerConsent>> PgFactRepository::Consents(
     const std::string& tenant, const std::optional<std::vector<std::string>>& customer_ids) {
   std::vector<domain::CustomerConsent> out;

@@ -42,6 +42,9 @@ class PgFactRepository final : public app::FactRepository {
       const std::string& tenant,
       const std::optional<std::vector<std::string>>& customer_ids) override;
   absl::StatusOr<std::vector<domain::CustomerEvent>> Behaviour(const std::string& tenant) override;
+  // The three reads in one transaction.
+  absl::StatusOr<CustomerFacts> FactsOf(const std::string& tenant,
+                                        const std::vector<std::string>& customer_ids) override;
   absl::StatusOr<std::vector<domain::CustomerEvent>> BehaviourOf(
       const std::string& tenant, const std::vector<std::string>& customer_ids) override;
 
