@@ -266,7 +266,12 @@ class GrpcSecurity(stack.E2ETestCase):
                     list(call)
                 except grpc.RpcError:
                     pass
-        # Once they ended, the tenant may stream again.
+        # Once they ended, the tenant may stream again. The gateway frees a
+        # slot when it has finished relaying the call, which can be a moment
+        # after the client saw the end: wait for its gauge (bounded).
+        deadline = time.time() + DEADLINE
+        while _streams_open() >= stack.MAX_STREAMS_PER_TENANT and time.time() < deadline:
+            time.sleep(0.05)
         self.assertEqual(list(stub.IngestOrders(iter([]), metadata=stack.auth(key),
                                                 timeout=DEADLINE)), [])
 

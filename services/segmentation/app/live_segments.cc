@@ -824,7 +824,15 @@ absl::Status LiveSegments::RebuildContextLocked(const std::string& tenant, Tenan
   const absl::Time now = clock_.Now();
   absl::TimeZone zone = absl::UTCTimeZone();
   if (!absl::LoadTimeZone(t.settings.time_zone, &zone)) zone = absl::UTCTimeZone();
-  t.context = domain::FeatureContextOf(t.customers, std::move(model), now, zone);
+  if (!ownership_.all()) {
+    // The tenant's reporting currency and RFM breakpoints are over every
+    // customer, not this replica's share: read them all (purchases only).
+    CRM_ASSIGN_OR_RETURN(std::vector<domain::LiveCustomer> everyone,
+                         segments_.Customers(tenant, std::nullopt));
+    t.context = domain::FeatureContextOf(everyone, std::move(model), now, zone);
+  } else {
+    t.context = domain::FeatureContextOf(t.customers, std::move(model), now, zone);
+  }
   t.context.categories = &t.categories;
   t.context_time = now;
   return absl::OkStatus();

@@ -167,7 +167,8 @@ class LiveSegments {
   // tenant has a segment.
   absl::Status ReadyLocked(const std::string& tenant, Tenant& t);
   absl::Status LoadCustomersLocked(const std::string& tenant, Tenant& t);
-  // The tenant's model and RFM breakpoints over the customers held now.
+  // The tenant's model and RFM breakpoints over the customers held now
+  // (partitioned: over every customer of the tenant, read from the tables).
   absl::Status RebuildContextLocked(const std::string& tenant, Tenant& t);
   Compiled CompileAll(const std::vector<domain::SegmentDefinition>& defs);
   // The memberships of customers `which` under `segments` (pure: `t` is

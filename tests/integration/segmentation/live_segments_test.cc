@@ -773,6 +773,14 @@ TEST_CASE("two replicas hold half the customers each and add up to one engine",
   auto b = r0.live.Create(Actor(two), Draft("big", "spent(365d) >= 100"));
   REQUIRE(a.ok());
   REQUIRE(b.ok());
+  // RFM bins against the whole tenant's breakpoints on every replica, not
+  // against its own share's.
+  auto rich_one = single.live.Create(Actor(one), Draft("rich", "rfm.m >= 4"));
+  auto rich_two = r1.live.Create(Actor(two), Draft("rich", "rfm.m >= 4"));
+  REQUIRE(rich_one.ok());
+  REQUIRE(rich_two.ok());
+  CHECK(rich_one->member_count == 8);  // the top 40 % of the 20 buyers
+  CHECK(rich_two->member_count == rich_one->member_count);
   CHECK(a->member_count == 15);  // customers 10, 12, ..., 38 (10 CHF x i)
   CHECK(b->member_count == a->member_count);
   CHECK(r1.live.Get(two, "big")->member_count == a->member_count);
