@@ -24,7 +24,9 @@
 # build/bench-run/live-segments on private ports (test ports + 10500) and
 # stops them on exit. Environment: BENCH_REPLICAS (43: 1,013,510 customers),
 # BENCH_SEGMENTS (100), BENCH_RATE (5000), BENCH_DURATION_S (10),
-# BENCH_LOW_RATE (50), CRM_SHARED_DATA_DIR (../shared/data).
+# BENCH_LOW_RATE (50), BENCH_SEG_REPLICAS (1; 2: two segmentation replicas,
+# each holding half the event partitions, segments created and counted
+# through replica 0), CRM_SHARED_DATA_DIR (../shared/data).
 set -Eeuo pipefail
 
 _bench_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,6 +36,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 readonly REPLICAS=${BENCH_REPLICAS:-43} SEGMENTS=${BENCH_SEGMENTS:-100}
 readonly RATE=${BENCH_RATE:-5000} DURATION_S=${BENCH_DURATION_S:-10} LOW_RATE=${BENCH_LOW_RATE:-50}
+readonly SEG_REPLICAS=${BENCH_SEG_REPLICAS:-1}
+[[ $SEG_REPLICAS == 1 || $SEG_REPLICAS == 2 ]] || bench_die "BENCH_SEG_REPLICAS must be 1 or 2"
 MASTER=$(bench_cdnow_master)
 readonly MASTER
 
@@ -52,7 +56,20 @@ bench_stack_prepare $PG_PORT $REDIS_PORT
 bench_psql_super -c "ALTER SYSTEM SET track_commit_timestamp = on" >/dev/null
 bench_pg_restart
 bench_migrate
+if [[ $SEG_REPLICAS == 2 ]]; then
+  # Replica 1 listens 100 ports above replica 0 (the list's segmentation).
+  SEG1_GRPC=$((SEG_GRPC + 100))
+  SEG_LIST="CRM_SEGMENTATION_REPLICAS=127.0.0.1:$SEG_GRPC,127.0.0.1:$SEG1_GRPC"
+  BENCH_SVC_ENV[segmentation]="$SEG_LIST CRM_SEGMENTATION_ORDINAL=0"
+fi
 bench_start_services
+SEG_NAMES=(segmentation)
+if [[ $SEG_REPLICAS == 2 ]]; then
+  BENCH_SVC_ENV[segmentation]="$SEG_LIST CRM_SEGMENTATION_ORDINAL=1 CRM_GRPC_PORT=$SEG1_GRPC CRM_METRICS_PORT=$(($(bench_port segmentation metrics) + 100))"
+  bench_start_service segmentation segmentation-1
+  bench_wait_for segmentation-1 30 bench_grpc health "127.0.0.1:$SEG1_GRPC"
+  SEG_NAMES+=(segmentation-1)
+fi
 
 TENANT=$("$BENCH_PY" -c 'import uuid; print(uuid.uuid4())')
 STUBS=$BENCH_RUN_DIR/py
@@ -68,12 +85,15 @@ bench_psql_super -c "VACUUM ANALYZE segmentation.purchases" >/dev/null
 COPY_S=$(echo "$t1 - $t0" | bc -l)
 bench_say "$ROWS purchases of $CUSTOMERS customers (COPY ${COPY_S}s)"
 
-SEG_PID=$(bench_pid_of segmentation)
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-RSS_BEFORE=$(rss_kb "$SEG_PID")
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$(bench_pid_of "$1")/status"; }
+rss_each() { local n; for n in "${SEG_NAMES[@]}"; do echo -n "$(rss_kb "$n") "; done; }
+rss_sum() { local n t=0; for n in "${SEG_NAMES[@]}"; do t=$((t + $(rss_kb "$n"))); done; echo "$t"; }
+RSS_BEFORE=$(rss_sum)
+RSS_EACH_BEFORE=$(rss_each)
 bench_say "creating $SEGMENTS segments + bought-last-hour"
 CREATED=$("$BENCH_PY" "$CLIENT" segments "127.0.0.1:$SEG_GRPC" "$STUBS" "$TENANT" "$CONTEXT_KEY" "$SEGMENTS")
-RSS_AFTER=$(rss_kb "$SEG_PID")
+RSS_AFTER=$(rss_sum)
+RSS_EACH_AFTER=$(rss_each)
 
 # The count: segment s002 (COUNT_SEGMENT of bench/live_segments_client.py:
 # NOT purchased(365d) AND orders(3650d) >= 3 AND spent(3650d) >= 100) and the
@@ -151,7 +171,8 @@ printf 'Create: the first %.1f s (loads the tenant and evaluates everyone), the 
 echo "Members: $(jq -c '[.member_counts[]] | {min: min, max: max, total: add}' <<<"$CREATED")"
 echo "  per segment: $(jq -c .member_counts <<<"$CREATED")"
 echo "The member events of the creates took every consumer group ${DRAIN_S} s to read through."
-echo "segmentation resident memory: $((RSS_BEFORE / 1024)) MiB before, $((RSS_AFTER / 1024)) MiB after: $(((RSS_AFTER - RSS_BEFORE) * 1024 / CUSTOMERS)) bytes per customer."
+echo "segmentation resident memory ($SEG_REPLICAS replica(s), summed): $((RSS_BEFORE / 1024)) MiB before, $((RSS_AFTER / 1024)) MiB after: $(((RSS_AFTER - RSS_BEFORE) * 1024 / CUSTOMERS)) bytes per customer."
+echo "  per replica, KiB before: $RSS_EACH_BEFORE; after: $RSS_EACH_AFTER"
 echo
 echo "Count of s002 ($COUNT_EXPR):"
 printf '  %-44s %12s %10s\n' "" "count" "ms"
