@@ -43,4 +43,15 @@ for svc in "${CRM_SERVICES[@]}"; do
   expect "$svc" 2 '"invalid configuration: CRM_WORKERS' "${valid[@]}" CRM_WORKERS=banana
   expect "$svc" 1 '"start-up: ' "${valid[@]}"
 done
+# Segmentation replicas: more than the event partitions, or no ordinal.
+two=CRM_SEGMENTATION_REPLICAS=127.0.0.1:1,127.0.0.1:2
+expect segmentation 2 'replicas must be between 1 and the event partitions (2)' "${valid[@]}" \
+  CRM_EVENT_PARTITIONS=2 CRM_SEGMENTATION_REPLICAS=127.0.0.1:1,127.0.0.1:2,127.0.0.1:3 \
+  CRM_SEGMENTATION_ORDINAL=0
+expect segmentation 2 'CRM_SEGMENTATION_ORDINAL is required' "${valid[@]}" "$two"
+expect segmentation 2 'the replica ordinal must be between 0 and 1' "${valid[@]}" "$two" \
+  CRM_SEGMENTATION_ORDINAL=2
+expect segmentation 2 'is not a host:port address' "${valid[@]}" CRM_SEGMENTATION_REPLICAS=a,b
+# A StatefulSet pod's name gives the ordinal (then start-up fails on PostgreSQL).
+expect segmentation 1 'segmentation_ordinal=1' "${valid[@]}" "$two" HOSTNAME=segmentation-1
 exit "$fail"
