@@ -130,15 +130,18 @@ void AttachEvents(std::vector<domain::LiveCustomer>& customers,
 }  // namespace
 
 absl::StatusOr<std::vector<domain::LiveCustomer>> LiveSegments::CustomersOf(
-    const std::string& tenant, const std::optional<std::vector<std::string>>& ids) {
+    const std::string& tenant, const std::optional<std::vector<std::string>>& ids,
+    std::vector<domain::LiveCustomer>* others) {
   CRM_ASSIGN_OR_RETURN(std::vector<domain::LiveCustomer> customers,
                        segments_.Customers(tenant, ids));
   if (!ownership_.all()) {  // another replica holds the others
-    customers.erase(std::remove_if(customers.begin(), customers.end(),
-                                   [&](const domain::LiveCustomer& c) {
-                                     return !ownership_.Owns(c.customer_id);
-                                   }),
-                    customers.end());
+    auto theirs = std::stable_partition(
+        customers.begin(), customers.end(),
+        [&](const domain::LiveCustomer& c) { return ownership_.Owns(c.customer_id); });
+    if (others != nullptr) {
+      others->assign(std::make_move_iterator(theirs), std::make_move_iterator(customers.end()));
+    }
+    customers.erase(theirs, customers.end());
     if (ids && customers.empty()) return customers;
   }
   if (ids) {  // a few customers: their facts in one read
@@ -208,8 +211,11 @@ absl::Status LiveSegments::ReadyLocked(const std::string& tenant, Tenant& t) {
 
 absl::Status LiveSegments::LoadCustomersLocked(const std::string& tenant, Tenant& t) {
   const absl::Time started = clock_.Now();
+  // Partitioned: the others' customers (purchases only) serve the tenant's
+  // feature context below, so the tenant is read once.
+  std::vector<domain::LiveCustomer> others;
   CRM_ASSIGN_OR_RETURN(std::vector<domain::LiveCustomer> customers,
-                       CustomersOf(tenant, std::nullopt));
+                       CustomersOf(tenant, std::nullopt, &others));
   CRM_ASSIGN_OR_RETURN(auto rows, segments_.AllMemberships(tenant));
   CRM_ASSIGN_OR_RETURN(t.categories, facts_.ProductCategories(tenant));
   t.index = domain::CustomerIndex();
@@ -234,7 +240,8 @@ absl::Status LiveSegments::LoadCustomersLocked(const std::string& tenant, Tenant
     }
     t.members.Set(segment, i, true);
   }
-  CRM_RETURN_IF_ERROR(RebuildContextLocked(tenant, t));
+  CRM_RETURN_IF_ERROR(RebuildContextLocked(tenant, t, ownership_.all() ? nullptr : &others));
+  others = {};
   t.customers_loaded = true;
   // What changed while no one was looking (time passed, facts arrived
   // before the segment's memory was built) is published now.
@@ -819,12 +826,15 @@ absl::Status LiveSegments::Refresh(const std::string& tenant) {
   return ReevaluateLocked(tenant, t, EveryoneLocked(t));
 }
 
-absl::Status LiveSegments::RebuildContextLocked(const std::string& tenant, Tenant& t) {
+absl::Status LiveSegments::RebuildContextLocked(const std::string& tenant, Tenant& t,
+                                                const std::vector<domain::LiveCustomer>* others) {
   CRM_ASSIGN_OR_RETURN(std::optional<domain::ClvModel> model, models_.GetClvModel(tenant));
   const absl::Time now = clock_.Now();
   absl::TimeZone zone = absl::UTCTimeZone();
   if (!absl::LoadTimeZone(t.settings.time_zone, &zone)) zone = absl::UTCTimeZone();
-  if (!ownership_.all()) {
+  if (!ownership_.all() && others != nullptr) {
+    t.context = domain::FeatureContextOf(t.customers, *others, std::move(model), now, zone);
+  } else if (!ownership_.all()) {
     // The tenant's reporting currency and RFM breakpoints are over every
     // customer, not this replica's share: read them all (purchases only).
     CRM_ASSIGN_OR_RETURN(std::vector<domain::LiveCustomer> everyone,

@@ -169,7 +169,9 @@ class LiveSegments {
   absl::Status LoadCustomersLocked(const std::string& tenant, Tenant& t);
   // The tenant's model and RFM breakpoints over the customers held now
   // (partitioned: over every customer of the tenant, read from the tables).
-  absl::Status RebuildContextLocked(const std::string& tenant, Tenant& t);
+  // `others` (partitioned): the other replicas' customers, just read.
+  absl::Status RebuildContextLocked(const std::string& tenant, Tenant& t,
+                                    const std::vector<domain::LiveCustomer>* others = nullptr);
   Compiled CompileAll(const std::vector<domain::SegmentDefinition>& defs);
   // The memberships of customers `which` under `segments` (pure: `t` is
   // only read), against the members `t` holds; with `only`, of those
@@ -189,8 +191,11 @@ class LiveSegments {
                                       std::vector<domain::SegmentDefinition> all,
                                       Outcome outcome);
 
+  // Partitioned, the customers another replica holds are left out (moved
+  // to `others` when given: purchases only).
   absl::StatusOr<std::vector<domain::LiveCustomer>> CustomersOf(
-      const std::string& tenant, const std::optional<std::vector<std::string>>& ids);
+      const std::string& tenant, const std::optional<std::vector<std::string>>& ids,
+      std::vector<domain::LiveCustomer>* others = nullptr);
 
   SegmentRepository& segments_;
   FactRepository& facts_;

@@ -73,6 +73,14 @@ void AddActivityFeatures(const LiveCustomer& c, CustomerSnapshot& s, const Featu
 FeatureContext FeatureContextOf(const std::vector<LiveCustomer>& customers,
                                 std::optional<ClvModel> model, absl::Time now,
                                 absl::TimeZone tenant_zone) {
+  return FeatureContextOf(customers, {}, std::move(model), now, tenant_zone);
+}
+
+FeatureContext FeatureContextOf(const std::vector<LiveCustomer>& customers,
+                                const std::vector<LiveCustomer>& more,
+                                std::optional<ClvModel> model, absl::Time now,
+                                absl::TimeZone tenant_zone) {
+  const std::vector<const std::vector<LiveCustomer>*> all{&customers, &more};
   FeatureContext ctx;
   ctx.time_zone = tenant_zone;
   if (model) {
@@ -82,9 +90,11 @@ FeatureContext FeatureContextOf(const std::vector<LiveCustomer>& customers,
     ctx.model = std::move(model);
   } else {
     std::map<std::string, int> counts;
-    for (const LiveCustomer& c : customers) {
-      for (const LivePurchase& p : c.purchases) {
-        if (p.time <= now) ++counts[p.currency_code];
+    for (const auto* list : all) {
+      for (const LiveCustomer& c : *list) {
+        for (const LivePurchase& p : c.purchases) {
+          if (p.time <= now) ++counts[p.currency_code];
+        }
       }
     }
     int best = 0;
@@ -95,12 +105,14 @@ FeatureContext FeatureContextOf(const std::vector<LiveCustomer>& customers,
   ctx.minor_digits = common::MinorUnitDigits(ctx.currency_code).value_or(2);
   std::vector<double> recency, frequency, monetary;
   const absl::CivilDay today = absl::ToCivilDay(now, ctx.time_zone);
-  for (const LiveCustomer& c : customers) {
-    Days d = DaysOf(c, ctx, now);
-    if (d.orders == 0) continue;
-    recency.push_back(static_cast<double>(today - d.amount.rbegin()->first));
-    frequency.push_back(d.orders);
-    monetary.push_back(d.total);
+  for (const auto* list : all) {
+    for (const LiveCustomer& c : *list) {
+      Days d = DaysOf(c, ctx, now);
+      if (d.orders == 0) continue;
+      recency.push_back(static_cast<double>(today - d.amount.rbegin()->first));
+      frequency.push_back(d.orders);
+      monetary.push_back(d.total);
+    }
   }
   if (!recency.empty()) {
     ctx.recency = RfmBreakpointsOf(std::move(recency));

@@ -89,6 +89,12 @@ struct FeatureContext {
 FeatureContext FeatureContextOf(const std::vector<LiveCustomer>& customers,
                                 std::optional<ClvModel> model, absl::Time now,
                                 absl::TimeZone tenant_zone = absl::UTCTimeZone());
+// The same over `customers` and `more` together (a replica's own customers
+// and the others' of the tenant).
+FeatureContext FeatureContextOf(const std::vector<LiveCustomer>& customers,
+                                const std::vector<LiveCustomer>& more,
+                                std::optional<ClvModel> model, absl::Time now,
+                                absl::TimeZone tenant_zone);
 
 // The evaluator's view of `customer` at `now`: its profile fields always.
 // Features are left out when
