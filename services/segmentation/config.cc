@@ -7,7 +7,6 @@
 #include "absl/strings/strip.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
-#include "services/segmentation/domain/ownership.h"
 
 namespace crm::segmentation {
 
@@ -88,7 +87,7 @@ absl::StatusOr<ReplicaConfig> LoadReplicaConfig(int partitions) {
         "ending in -<ordinal>, as a StatefulSet's pods have)");
   }
   c.ordinal = static_cast<int>(ordinal);
-  if (absl::Status s = domain::Ownership{partitions, c.replicas(), c.ordinal}.Check(); !s.ok()) {
+  if (absl::Status s = c.ownership().Check(); !s.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("CRM_SEGMENTATION_REPLICAS / CRM_SEGMENTATION_ORDINAL: ", s.message()));
   }

@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "libs/common/env.h"
+#include "services/segmentation/domain/ownership.h"
 
 namespace crm::segmentation {
 
@@ -55,6 +56,9 @@ struct ReplicaConfig {
   absl::Duration timeout = absl::Seconds(5);
 
   int replicas() const { return addresses.empty() ? 1 : static_cast<int>(addresses.size()); }
+  domain::Ownership ownership() const { return {partitions, replicas(), ordinal}; }
+  // A peer's re-evaluation after a write (it may evaluate every customer it holds).
+  absl::Duration sync_timeout() const { return timeout * 12; }
   std::vector<std::string> peers() const;  // the addresses without this replica's
   // The consumer group: "segmentation" for replica 0 (and a single
   // replica), "segmentation-<k>" for the others: every replica reads every

@@ -42,11 +42,10 @@ int main() {
                                    &purchase_versions);
   segmentation::clients::GrpcReplicaPeers peers(
       replicas.peers(), absl::StrCat("segmentation-replica-", replicas.ordinal), replicas.timeout,
-      replicas.timeout * 12);
-  segmentation::app::LiveSegments segments(
-      segments_repository, facts_repository, models_repository, clock,
-      segmentation::domain::FieldCatalog::Default(), live.refresh_every,
-      {config.event_partitions, replicas.replicas(), replicas.ordinal}, &peers);
+      replicas.sync_timeout());
+  segmentation::app::LiveSegments segments(segments_repository, facts_repository, models_repository,
+                                           clock, segmentation::domain::FieldCatalog::Default(),
+                                           live.refresh_every, replicas.ownership(), &peers);
   // On-demand refits: in the background past the call's wait; the live
   // segments (here and on every replica) read each new model.
   segmentation::app::RefitRuns refits(

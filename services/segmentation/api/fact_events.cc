@@ -74,18 +74,19 @@ std::vector<absl::Status> FactEventHandler::HandleBatch(const std::vector<events
     // An event of several facts (a behaviour batch) fails with its first failing fact.
     if (out[where[j]].ok()) out[where[j]] = std::move(applied[j]);
   }
-  std::set<std::string> tenants, resync;
+  // Partitioned: the engine's own writes, by tenant (positions in `batch`).
+  std::map<std::string, std::vector<size_t>> resync;
+  for (size_t i = 0; segments_.partitioned() && i < batch.size(); ++i) {
+    if (IsEngineWrite(batch[i].envelope.type())) resync[batch[i].envelope.tenant_id()].push_back(i);
+  }
+  std::set<std::string> tenants;
   for (const auto& [tenant, _] : touched) tenants.insert(tenant);
   for (const auto& [tenant, _] : products) tenants.insert(tenant);
-  if (segments_.partitioned()) {
-    for (const events::Event& e : batch) {
-      if (IsEngineWrite(e.envelope.type())) resync.insert(e.envelope.tenant_id());
-    }
-    tenants.insert(resync.begin(), resync.end());
-  }
+  for (const auto& [tenant, _] : resync) tenants.insert(tenant);
   for (const std::string& tenant : tenants) {
     absl::Status s;
-    if (resync.count(tenant)) s = segments_.Resync(tenant);
+    auto writes = resync.find(tenant);
+    if (writes != resync.end()) s = segments_.Resync(tenant);
     if (auto it = products.find(tenant); s.ok() && it != products.end()) {
       s = segments_.ProductsChanged(tenant, {it->second.begin(), it->second.end()});
     }
@@ -96,10 +97,9 @@ std::vector<absl::Status> FactEventHandler::HandleBatch(const std::vector<events
     for (size_t j = 0; j < where.size(); ++j) {
       if (out[where[j]].ok() && batch[where[j]].envelope.tenant_id() == tenant) out[where[j]] = s;
     }
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (out[i].ok() && resync.count(tenant) && batch[i].envelope.tenant_id() == tenant &&
-          IsEngineWrite(batch[i].envelope.type())) {
-        out[i] = s;
+    if (writes != resync.end()) {
+      for (size_t i : writes->second) {
+        if (out[i].ok()) out[i] = s;
       }
     }
   }

@@ -547,26 +547,25 @@ absl::StatusOr<SegmentPreview> LiveSegments::PreviewHere(const std::string& tena
 
 absl::StatusOr<SegmentView> LiveSegments::Create(const outbox::WriteMeta& actor,
                                                  domain::SegmentDefinition draft) {
-  CRM_ASSIGN_OR_RETURN(SegmentView v, CreateHere(actor, std::move(draft)));
-  std::vector<SegmentView> views{std::move(v)};
-  CRM_RETURN_IF_ERROR(Gather(actor.tenant_id, views, /*sync=*/true));
-  return std::move(views.front());
+  return Gathered(actor.tenant_id, CreateHere(actor, std::move(draft)), /*sync=*/true);
 }
 
 absl::StatusOr<SegmentView> LiveSegments::Update(const outbox::WriteMeta& actor,
                                                  const std::string& id,
                                                  const domain::SegmentPatch& patch,
                                                  const std::string& if_match) {
-  CRM_ASSIGN_OR_RETURN(SegmentView v, UpdateHere(actor, id, patch, if_match));
-  std::vector<SegmentView> views{std::move(v)};
-  CRM_RETURN_IF_ERROR(Gather(actor.tenant_id, views, /*sync=*/true));
-  return std::move(views.front());
+  return Gathered(actor.tenant_id, UpdateHere(actor, id, patch, if_match), /*sync=*/true);
 }
 
 absl::StatusOr<SegmentView> LiveSegments::Get(const std::string& tenant, const std::string& id) {
-  CRM_ASSIGN_OR_RETURN(SegmentView v, GetHere(tenant, id));
-  std::vector<SegmentView> views{std::move(v)};
-  CRM_RETURN_IF_ERROR(Gather(tenant, views, /*sync=*/false));
+  return Gathered(tenant, GetHere(tenant, id), /*sync=*/false);
+}
+
+absl::StatusOr<SegmentView> LiveSegments::Gathered(const std::string& tenant,
+                                                   absl::StatusOr<SegmentView> here, bool sync) {
+  if (!here.ok()) return here;
+  std::vector<SegmentView> views{*std::move(here)};
+  CRM_RETURN_IF_ERROR(Gather(tenant, views, sync));
   return std::move(views.front());
 }
 

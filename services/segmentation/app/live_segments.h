@@ -162,6 +162,9 @@ class LiveSegments {
   // first when `sync`); when a peer does not answer, the counts are the
   // stored membership rows'.
   absl::Status Gather(const std::string& tenant, std::vector<SegmentView>& views, bool sync);
+  // Gather of one view (an error passes through).
+  absl::StatusOr<SegmentView> Gathered(const std::string& tenant, absl::StatusOr<SegmentView> here,
+                                       bool sync);
   bool HasPeers() const { return peers_ != nullptr && peers_->size() > 0; }
   // Loads what is not loaded yet: the segments, and the customers once the
   // tenant has a segment.

@@ -47,6 +47,21 @@ std::vector<domain::Transaction> TransactionsIn(const std::vector<domain::Purcha
                                 tz);
 }
 
+// RFM of every customer's orders in `currency` up to `as_of`; nullopt when
+// there is none.
+absl::StatusOr<std::optional<domain::RfmResult>> RfmUpTo(
+    const std::vector<domain::PurchaseRecord>& records, const std::string& currency,
+    const absl::TimeZone& tz, absl::CivilDay as_of) {
+  std::vector<domain::Order> orders;
+  for (const domain::Order& o : domain::RfmOrdersOf(TransactionsIn(records, currency, tz))) {
+    if (o.day <= as_of) orders.push_back(o);
+  }
+  if (orders.empty()) return std::nullopt;
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::RfmInput> inputs,
+                       domain::RfmInputsFromOrders(orders, as_of));
+  return domain::ScoreRfm(inputs);
+}
+
 absl::Status CheckNotFuture(absl::CivilDay day, absl::CivilDay today, absl::string_view field) {
   if (day > today) {
     return common::InvalidField(
@@ -161,16 +176,10 @@ absl::StatusOr<Models::Population> Models::PopulationOf(const std::string& tenan
   p.computed = now;
   p.currency_code = currency.empty() ? domain::MainCurrency(records) : currency;
   if (!p.currency_code.empty()) {
-    std::vector<domain::Order> orders;
-    for (const domain::Order& o :
-         domain::RfmOrdersOf(TransactionsIn(records, p.currency_code, tz))) {
-      if (o.day <= as_of) orders.push_back(o);
-    }
-    if (!orders.empty()) {
-      CRM_ASSIGN_OR_RETURN(std::vector<domain::RfmInput> inputs,
-                           domain::RfmInputsFromOrders(orders, as_of));
-      CRM_ASSIGN_OR_RETURN(p.rfm, domain::ScoreRfm(inputs));
-      p.rfm->scores.clear();
+    CRM_ASSIGN_OR_RETURN(std::optional<domain::RfmResult> rfm,
+                         RfmUpTo(records, p.currency_code, tz, as_of));
+    if (rfm) {  // the breakpoints are what is kept
+      p.rfm = domain::RfmResult{rfm->recency, rfm->frequency, rfm->monetary, {}};
     }
   }
   if (versions_ != nullptr) {
@@ -285,20 +294,15 @@ absl::StatusOr<RfmSummary> Models::Rfm(const std::string& tenant,
   CRM_RETURN_IF_ERROR(CheckNotFuture(out.as_of, today, "as_of"));
   CRM_ASSIGN_OR_RETURN(std::vector<domain::PurchaseRecord> records, facts_.Purchases(tenant));
   CRM_ASSIGN_OR_RETURN(out.currency_code, CurrencyOf(req.settings, records));
-  std::vector<domain::Order> orders;
-  for (const domain::Order& o :
-       domain::RfmOrdersOf(TransactionsIn(records, out.currency_code, tz))) {
-    if (o.day <= out.as_of) orders.push_back(o);
-  }
-  if (orders.empty()) {
+  CRM_ASSIGN_OR_RETURN(std::optional<domain::RfmResult> scored,
+                       RfmUpTo(records, out.currency_code, tz, out.as_of));
+  if (!scored) {
     return common::WithReason(
         absl::FailedPreconditionError(absl::StrCat("no purchase in ", out.currency_code, " up to ",
                                                    absl::FormatCivilTime(out.as_of))),
         "INSUFFICIENT_DATA");
   }
-  CRM_ASSIGN_OR_RETURN(std::vector<domain::RfmInput> inputs,
-                       domain::RfmInputsFromOrders(orders, out.as_of));
-  CRM_ASSIGN_OR_RETURN(domain::RfmResult rfm, domain::ScoreRfm(inputs));
+  const domain::RfmResult& rfm = *scored;
   out.recency = rfm.recency;
   out.frequency = rfm.frequency;
   out.monetary = rfm.monetary;

@@ -29,7 +29,7 @@ absl::Status FromCall(const grpc::Status& s, const std::string& address, const c
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
     case grpc::StatusCode::CANCELLED:
-    case grpc::StatusCode::UNIMPLEMENTED:
+    case grpc::StatusCode::UNIMPLEMENTED:  // a peer of a version without the service
       return common::WithReason(
           absl::UnavailableError("a segmentation replica is unavailable; retry shortly"),
           "REPLICA_UNAVAILABLE");

@@ -267,6 +267,25 @@ absl::StatusOr<domain::ProfileFields> ProfileFieldsOf(const std::string& text) {
   return out;
 }
 
+domain::CustomerConsent ConsentOf(const pqxx::row& row) {
+  return {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+          row[3].as<std::string>()};
+}
+
+absl::StatusOr<domain::CustomerProfile> ProfileOf(const pqxx::row& row) {
+  CRM_ASSIGN_OR_RETURN(domain::ProfileFields fields, ProfileFieldsOf(row[1].as<std::string>()));
+  return domain::CustomerProfile{row[0].as<std::string>(), std::move(fields)};
+}
+
+// The ids that are UUIDs (others match no row).
+std::vector<std::string> UuidsOf(const std::vector<std::string>& ids) {
+  std::vector<std::string> out;
+  for (const std::string& id : ids) {
+    if (common::IsUuid(id)) out.push_back(id);
+  }
+  return out;
+}
+
 std::vector<domain::PurchaseRecord> RecordsOf(const pqxx::result& r) {
   std::vector<domain::PurchaseRecord> out;
   out.reserve(r.size());
@@ -438,10 +457,7 @@ absl::StatusOr<std::vector<domain::CustomerEvent>> PgFactRepository::Behaviour(
 absl::StatusOr<std::vector<domain::CustomerEvent>> PgFactRepository::BehaviourOf(
     const std::string& tenant, const std::vector<std::string>& customer_ids) {
   std::vector<domain::CustomerEvent> out;
-  std::vector<std::string> ids;
-  for (const std::string& id : customer_ids) {
-    if (common::IsUuid(id)) ids.push_back(id);
-  }
+  const std::vector<std::string> ids = UuidsOf(customer_ids);
   if (ids.empty()) return out;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     CRM_ASSIGN_OR_RETURN(out, EventsOf(tenant, pool_.Exec(tx, kSelectBehaviourOf, tenant,
@@ -465,9 +481,7 @@ absl::Status PgFactRepository::SelectFor(
     const std::function<absl::Status(const pqxx::row&)>& on_row) {
   std::vector<std::string> ids;
   if (customer_ids) {
-    for (const std::string& id : *customer_ids) {
-      if (common::IsUuid(id)) ids.push_back(id);
-    }
+    ids = UuidsOf(*customer_ids);
     if (ids.empty()) return absl::OkStatus();
   }
   pqxx::result r;  // outlives its transaction (a retried one replaces it)
@@ -505,21 +519,17 @@ absl::StatusOr<domain::SkuCategories> PgFactRepository::ProductCategories(
 absl::StatusOr<app::FactRepository::CustomerFacts> PgFactRepository::FactsOf(
     const std::string& tenant, const std::vector<std::string>& customer_ids) {
   CustomerFacts out;
-  std::vector<std::string> ids;
-  for (const std::string& id : customer_ids) {
-    if (common::IsUuid(id)) ids.push_back(id);
-  }
+  const std::vector<std::string> ids = UuidsOf(customer_ids);
   if (ids.empty()) return out;
   const std::string literal = pg::TextArrayLiteral(ids);
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     out = CustomerFacts();  // a retried transaction starts over
     for (const pqxx::row& row : pool_.Exec(tx, kSelectConsentsOf, tenant, literal)) {
-      out.consents.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
-                              row[2].as<std::string>(), row[3].as<std::string>()});
+      out.consents.push_back(ConsentOf(row));
     }
     for (const pqxx::row& row : pool_.Exec(tx, kSelectProfilesOf, tenant, literal)) {
-      CRM_ASSIGN_OR_RETURN(domain::ProfileFields fields, ProfileFieldsOf(row[1].as<std::string>()));
-      out.profiles.push_back({row[0].as<std::string>(), std::move(fields)});
+      CRM_ASSIGN_OR_RETURN(domain::CustomerProfile p, ProfileOf(row));
+      out.profiles.push_back(std::move(p));
     }
     CRM_ASSIGN_OR_RETURN(out.behaviour,
                          EventsOf(tenant, pool_.Exec(tx, kSelectBehaviourOf, tenant, literal)));
@@ -531,12 +541,11 @@ absl::StatusOr<app::FactRepository::CustomerFacts> PgFactRepository::FactsOf(
 absl::StatusOr<std::vector<domain::CustomerConsent>> PgFactRepository::Consents(
     const std::string& tenant, const std::optional<std::vector<std::string>>& customer_ids) {
   std::vector<domain::CustomerConsent> out;
-  CRM_RETURN_IF_ERROR(SelectFor(
-      tenant, customer_ids, kSelectConsents, kSelectConsentsOf, [&](const pqxx::row& row) {
-        out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                       row[3].as<std::string>()});
-        return absl::OkStatus();
-      }));
+  CRM_RETURN_IF_ERROR(SelectFor(tenant, customer_ids, kSelectConsents, kSelectConsentsOf,
+                                [&](const pqxx::row& row) {
+                                  out.push_back(ConsentOf(row));
+                                  return absl::OkStatus();
+                                }));
   return out;
 }
 
@@ -545,9 +554,8 @@ absl::StatusOr<std::vector<domain::CustomerProfile>> PgFactRepository::Profiles(
   std::vector<domain::CustomerProfile> out;
   CRM_RETURN_IF_ERROR(SelectFor(tenant, customer_ids, kSelectProfiles, kSelectProfilesOf,
                                 [&](const pqxx::row& row) -> absl::Status {
-                                  CRM_ASSIGN_OR_RETURN(domain::ProfileFields fields,
-                                                       ProfileFieldsOf(row[1].as<std::string>()));
-                                  out.push_back({row[0].as<std::string>(), std::move(fields)});
+                                  CRM_ASSIGN_OR_RETURN(domain::CustomerProfile p, ProfileOf(row));
+                                  out.push_back(std::move(p));
                                   return absl::OkStatus();
                                 }));
   return out;
