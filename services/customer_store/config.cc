@@ -15,6 +15,8 @@ absl::StatusOr<Config> LoadConfig() {
   CRM_ASSIGN_OR_RETURN(c.segmentation, common::LoadPeerConfig("segmentation", segmentation));
   CRM_ASSIGN_OR_RETURN(c.view_sections_ttl,
                        common::EnvDuration("CRM_VIEW_SECTIONS_TTL", c.view_sections_ttl));
+  CRM_ASSIGN_OR_RETURN(c.retention_check,
+                       common::EnvDuration("CRM_BEHAVIOUR_RETENTION_CHECK", c.retention_check));
   return c;
 }
 
@@ -24,6 +26,7 @@ void Config::DumpTo(common::ConfigDump& dump) const {
   consumer.DumpTo(dump);
   segmentation.DumpTo(dump);
   dump.Add("view_sections_ttl", view_sections_ttl);
+  dump.Add("behaviour_retention_check", retention_check);
 }
 
 }  // namespace crm::customer_store

@@ -23,6 +23,9 @@ struct Config {
   // replica reuses the engine's definitive answer for a customer's scores and
   // segments sections (app/insights_cache.h).
   absl::Duration view_sections_ttl = absl::Seconds(5);
+  // CRM_BEHAVIOUR_RETENTION_CHECK (default 1h; 0 = no retention job in
+  // this process): how often the behaviour retention job runs a round.
+  absl::Duration retention_check = absl::Hours(1);
 
   // Secrets masked (service::Boot logs it at start-up).
   void DumpTo(common::ConfigDump& dump) const;

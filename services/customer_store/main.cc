@@ -6,7 +6,9 @@
 #include "libs/service/runtime.h"
 #include "services/customer_store/api/grpc_service.h"
 #include "services/customer_store/api/order_events.h"
+#include "services/customer_store/api/retention_job.h"
 #include "services/customer_store/app/behaviour.h"
+#include "services/customer_store/app/behaviour_retention.h"
 #include "services/customer_store/app/customer_store.h"
 #include "services/customer_store/app/customer_views.h"
 #include "services/customer_store/app/import.h"
@@ -43,9 +45,19 @@ int main() {
   customer_store::app::InsightsCache insights_cache(clock, config.view_sections_ttl);
   customer_store::app::CustomerViews views(store, insights, config.segmentation.timeout,
                                            &insights_cache);
+  // Per-tenant retention of behaviour events: settings and the purge job.
+  customer_store::app::BehaviourRetention retention(repository, repository, clock);
+  customer_store::api::RetentionJob retention_job(retention, config.retention_check,
+                                                  rt->registry());
+  rt->AddListener(
+      [&] {
+        retention_job.Start();
+        return absl::OkStatus();
+      },
+      [&] { retention_job.Stop(); });
   customer_store::api::CustomerStoreGrpcService service(store, merger, importer, rt->executor(),
                                                         rt->rpc_metrics(), rt->tokens(), resolver,
-                                                        tracker, views);
+                                                        tracker, views, retention);
 
   // Order events from the transaction engine feed the purchase aggregates.
   customer_store::app::PurchaseProjector projector(repository, cache);

@@ -152,6 +152,18 @@ def _psql_super(sql, db="postgres"):
                  "-v", "ON_ERROR_STOP=1", "-h", PG_SOCK, "-p", str(PG_PORT), "-d", db, "-c", sql])
 
 
+def wait_for(what, fn, timeout=30):
+    """fn()'s first truthy answer, polled every 0.2 s; AssertionError after timeout s."""
+    deadline = time.time() + timeout
+    while True:
+        got = fn()
+        if got:
+            return got
+        if time.time() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.2)
+
+
 def query_db(sql):
     """Rows of `sql` in the e2e database as the superuser (RLS does not apply):
     a list of rows, each a list of column texts."""
@@ -281,7 +293,9 @@ def start():
                          "CRM_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
                          "CRM_KEY_CACHE_TTL": "%ds" % KEY_CACHE_TTL_S,
                          "CRM_MAX_STREAMS_PER_TENANT": str(MAX_STREAMS_PER_TENANT),
-                         "CRM_DEFAULT_RATE_LIMIT": "1000"}}
+                         "CRM_DEFAULT_RATE_LIMIT": "1000"},
+               # test_behaviour.Retention waits for a purge round.
+               "customer-store": {"CRM_BEHAVIOUR_RETENTION_CHECK": "1s"}}
         for s in SERVICES:
             # CRM_<NAME>_PORT of each port, CRM_<PEER>_ADDR of each peer.
             env = service_list.env(s, SERVICES, "test", PORT_OFFSET, HOST)

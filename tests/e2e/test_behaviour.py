@@ -233,10 +233,131 @@ class Behaviour(stack.E2ETestCase):
             store.TrackEvents(cs.TrackEventsRequest(), metadata=md, timeout=DEADLINE)
         self.assertEqual(cm.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
 
+    def test_timeline_lists_visits_between_interactions(self):
+        r = rest("POST", "/v1/customers", self.key, {"givenName": "Tim"})
+        self.assertEqual(r.status, 200, r)
+        cid = r.json()["id"]
+        r = self.track([
+            {"type": "page.viewed", "customerId": cid, "occurTime": iso(3 * 3600),
+             "properties": {"path": "/landing", "utmCampaign": "spring"}},
+            {"type": "cart.item_added", "customerId": cid, "occurTime": iso(3 * 3600 - 600),
+             "properties": {"sku": "SKU-1"}},
+            {"type": "product.viewed", "customerId": cid, "occurTime": iso(3600),
+             "properties": {"sku": "SKU-2"}}])
+        self.assertEqual(r.json().get("accepted"), 3, r)
+        r = rest("POST", "/v1/customers/%s/interactions" % cid, self.key,
+                 {"kind": "INTERACTION_KIND_CALL", "summary": "called", "occurTime": iso(2 * 3600)})
+        self.assertEqual(r.status, 200, r)
+        path = "/v1/customers/%s/interactions" % cid
+        entries = rest("GET", path, self.key).json()["interactions"]
+        self.assertEqual([(e["kind"], e.get("source", "")) for e in entries],
+                         [("INTERACTION_KIND_WEB_VISIT", "behaviour"),
+                          ("INTERACTION_KIND_CALL", ""),
+                          ("INTERACTION_KIND_WEB_VISIT", "behaviour")], entries)
+        first = entries[2]
+        self.assertEqual(first["payload"]["event_count"], 2)
+        self.assertEqual(first["payload"]["landing_path"], "/landing")
+        self.assertEqual(first["payload"]["utm_campaign"], "spring")
+        self.assertIn("1 cart add", first["summary"])
+        # Page by page: the same entries, each once.
+        seen, token = [], ""
+        for _ in range(10):
+            r = rest("GET", path + "?pageSize=1" + ("&pageToken=" + q(token) if token else ""),
+                     self.key)
+            self.assertEqual(r.status, 200, r)
+            seen += [e["id"] for e in r.json().get("interactions", [])]
+            token = r.json().get("nextPageToken", "")
+            if not token:
+                break
+        self.assertEqual(seen, [e["id"] for e in entries])
+        # Visits only; another kind has none.
+        r = rest("GET", path + "?kind=INTERACTION_KIND_WEB_VISIT", self.key)
+        self.assertEqual(len(r.json()["interactions"]), 2, r)
+        r = rest("GET", path + "?kind=INTERACTION_KIND_CALL", self.key)
+        self.assertEqual(len(r.json()["interactions"]), 1, r)
+        # Another tenant does not see the customer's timeline.
+        _, other = stack.create_tenant()
+        self.assertEqual(rest("GET", path, other).status, 404)
+
     def test_read_only_role_may_not_track(self):
         _, ro = stack.create_key(self.key, ["ROLE_READ_ONLY"])
         r = self.track([{"type": "page.viewed", "visitorId": "v"}], key=ro)
         self.assertEqual(r.status, 403, r)
+
+
+class Retention(stack.E2ETestCase):
+    """GET/PATCH /v1/behaviour/settings and the purge job (every second here)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tenant, cls.key = stack.create_tenant()
+        _, cls.other_key = stack.create_tenant()
+
+    def settings(self, key=None):
+        r = rest("GET", "/v1/behaviour/settings", key or self.key)
+        self.assertEqual(r.status, 200, r)
+        return r.json()
+
+    def patch(self, body, request_id=None, key=None, headers=None):
+        path = "/v1/behaviour/settings"
+        if request_id is not False:
+            path += "?requestId=" + (request_id or stack.unique("ret"))
+        return rest("PATCH", path, key or self.key, body, headers=headers)
+
+    def count(self, visitor):
+        return int(stack.query_db(
+            "SELECT count(*) FROM customer_store.behaviour_events WHERE visitor_id = '%s'" %
+            visitor)[0][0])
+
+    def test_refusals(self):
+        self.assertEqual(self.settings(), {"retentionDays": 0, "etag": "0"})
+        body = {"retentionDays": 30}
+        r = self.patch(body, request_id=False)
+        self.assertEqual((r.status, r.reason()), (400, "INVALID_FIELD"), r)
+        for bad in ({"retentionDays": 3651}, {"retentionDays": -1}, {}):
+            r = self.patch(bad)
+            self.assertEqual((r.status, r.error_field()), (400, "settings.retention_days"), r)
+        r = self.patch({"retentionDays": 30, "keepForever": True})
+        self.assertEqual(r.status, 400, r)
+        r = self.patch(body, headers={"If-Match": '"9"'})
+        self.assertEqual((r.status, r.reason()), (412, "ETAG_MISMATCH"), r)
+        _, marketer = stack.create_key(self.key, ["ROLE_MARKETER"])
+        self.assertEqual(self.patch(body, key=marketer).status, 403)
+        self.assertEqual(self.settings(key=marketer)["etag"], "0")  # every role reads
+        self.assertEqual(self.settings()["etag"], "0")  # nothing was written
+
+    def test_retention_purges_old_events_of_this_tenant_only(self):
+        old, recent = stack.unique("old"), stack.unique("new")
+        events = [{"type": "page.viewed", "visitorId": old, "occurTime": iso(60 * 86400)},
+                  {"type": "page.viewed", "visitorId": old, "occurTime": iso(45 * 86400)},
+                  {"type": "page.viewed", "visitorId": recent, "occurTime": iso(3600)}]
+        for key in (self.key, self.other_key):
+            r = rest("POST", "/v1/events:track", key, {"events": events})
+            self.assertEqual((r.status, r.json().get("accepted")), (200, 3), r)
+        self.assertEqual(self.count(old), 4)
+
+        request_id = stack.unique("ret")
+        r = self.patch({"retentionDays": 30}, request_id=request_id, headers={"If-Match": '"0"'})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json()["retentionDays"], r.json()["etag"]), (30, "1"), r)
+        self.assertIn("updateTime", r.json())
+        # The retry answers the first call; the key with another body is refused.
+        again = self.patch({"retentionDays": 30}, request_id=request_id,
+                           headers={"If-Match": '"0"'})
+        self.assertEqual((again.status, again.json()), (200, r.json()))
+        self.assertEqual(self.patch({"retentionDays": 7}, request_id=request_id).status, 422)
+        # The other tenant keeps its defaults and its events.
+        self.assertEqual(self.settings(self.other_key)["etag"], "0")
+
+        stack.wait_for("the purge round",
+                       lambda: self.count(old) == 2, timeout=30)
+        self.assertEqual(self.count(recent), 2)
+        self.assertEqual(stack.query_db(
+            "SELECT count(DISTINCT tenant_id) FROM customer_store.behaviour_events "
+            "WHERE visitor_id = '%s'" % old), [["1"]])
+        # Back to keeping everything.
+        r = self.patch({"retentionDays": 0})
+        self.assertEqual((r.status, r.json()["retentionDays"], r.json()["etag"]), (200, 0, "2"), r)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import grpc
 from google.protobuf import timestamp_pb2
 
 import stack
-from stack import rest
+from stack import rest, wait_for
 
 DEADLINE = 10  # seconds, on every gRPC call
 
@@ -41,17 +41,6 @@ def create_segment(key, segment_id, expression, name=None, request_id=None):
     return rest("POST", "/v1/segments?requestId=" + q(request_id or stack.unique("seg")), key,
                 {"segmentId": segment_id, "displayName": name or segment_id,
                  "expression": expression})
-
-
-def wait_for(what, fn, timeout=30):
-    deadline = time.time() + timeout
-    while True:
-        got = fn()
-        if got:
-            return got
-        if time.time() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.2)
 
 
 def published(tenant, event_type, customer, segment_id):

@@ -24,7 +24,7 @@ import grpc
 from google.protobuf import timestamp_pb2
 
 import stack
-from stack import rest
+from stack import rest, wait_for
 
 DEADLINE = 10  # seconds, on every gRPC call
 CUSTOMERS = 24
@@ -53,17 +53,6 @@ def tearDownModule():
     if channel is not None:
         channel.close()
     stack.stop()
-
-
-def wait_for(what, fn, timeout=30):
-    deadline = time.time() + timeout
-    while True:
-        got = fn()
-        if got:
-            return got
-        if time.time() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.2)
 
 
 def start_replicas():

@@ -438,4 +438,48 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::IdentifyCustomer(
       });
 }
 
+namespace {
+
+void ToProto(const domain::BehaviourSettings& s, v1::BehaviourSettings* out) {
+  out->mutable_retention_days()->set_value(static_cast<int32_t>(s.retention_days));
+  out->set_etag(domain::EtagOf(s));
+  if (s.version > 0) grpcutil::ToTimestamp(s.update_time, out->mutable_update_time());
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::GetBehaviourSettings(
+    grpc::CallbackServerContext* ctx, const v1::GetBehaviourSettingsRequest*,
+    v1::BehaviourSettings* resp) {
+  return Offload(ctx, executor_, metrics_, "GetBehaviourSettings",
+                 [=](const RequestContext& rc) -> absl::Status {
+                   CRM_ASSIGN_OR_RETURN(domain::BehaviourSettings s,
+                                        retention_.Settings(rc.tenant_id));
+                   ToProto(s, resp);
+                   return absl::OkStatus();
+                 });
+}
+
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::UpdateBehaviourSettings(
+    grpc::CallbackServerContext* ctx, const v1::UpdateBehaviourSettingsRequest* req,
+    v1::BehaviourSettings* resp) {
+  return Offload(
+      ctx, executor_, metrics_, "UpdateBehaviourSettings",
+      [=](const RequestContext& rc) -> absl::Status {
+        CRM_RETURN_IF_ERROR(common::RequireRequestId(req->request_id()));
+        if (!req->settings().has_retention_days()) {
+          return common::InvalidField("settings.retention_days",
+                                      absl::StrCat("is required: 1..", domain::kMaxRetentionDays,
+                                                   " days, or 0 to keep events until erased"));
+        }
+        const std::string if_match = req->etag().empty() ? req->settings().etag() : req->etag();
+        CRM_ASSIGN_OR_RETURN(
+            domain::BehaviourSettings s,
+            retention_.UpdateSettings(IdempotentActorOf(rc, "UpdateBehaviourSettings", *req),
+                                      req->settings().retention_days().value(), if_match));
+        ToProto(s, resp);
+        return absl::OkStatus();
+      });
+}
+
 }  // namespace crm::customer_store::api

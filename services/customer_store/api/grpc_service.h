@@ -6,6 +6,7 @@
 #include "libs/common/page_token.h"
 #include "libs/grpcutil/rpc_metrics.h"
 #include "services/customer_store/app/behaviour.h"
+#include "services/customer_store/app/behaviour_retention.h"
 #include "services/customer_store/app/customer_store.h"
 #include "services/customer_store/app/customer_views.h"
 #include "services/customer_store/app/import.h"
@@ -30,7 +31,7 @@ class CustomerStoreGrpcService final : public CustomerStoreBase {
                            app::CustomerImporter& importer, common::Executor& executor,
                            grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens,
                            app::CustomerResolver& resolver, app::BehaviourTracker& tracker,
-                           app::CustomerViews& views)
+                           app::CustomerViews& views, app::BehaviourRetention& retention)
       : store_(store),
         merger_(merger),
         importer_(importer),
@@ -39,7 +40,8 @@ class CustomerStoreGrpcService final : public CustomerStoreBase {
         tokens_(tokens),
         resolver_(resolver),
         tracker_(tracker),
-        views_(views) {}
+        views_(views),
+        retention_(retention) {}
 
   grpc::ServerUnaryReactor* CreateCustomer(grpc::CallbackServerContext* ctx,
                                            const v1::CreateCustomerRequest* req,
@@ -100,6 +102,12 @@ class CustomerStoreGrpcService final : public CustomerStoreBase {
   grpc::ServerUnaryReactor* IdentifyCustomer(grpc::CallbackServerContext* ctx,
                                              const v1::IdentifyCustomerRequest* req,
                                              v1::IdentifyCustomerResponse* resp) override;
+  grpc::ServerUnaryReactor* GetBehaviourSettings(grpc::CallbackServerContext* ctx,
+                                                 const v1::GetBehaviourSettingsRequest* req,
+                                                 v1::BehaviourSettings* resp) override;
+  grpc::ServerUnaryReactor* UpdateBehaviourSettings(grpc::CallbackServerContext* ctx,
+                                                    const v1::UpdateBehaviourSettingsRequest* req,
+                                                    v1::BehaviourSettings* resp) override;
 
  private:
   friend class ImportReactor;
@@ -112,6 +120,7 @@ class CustomerStoreGrpcService final : public CustomerStoreBase {
   app::CustomerResolver& resolver_;
   app::BehaviourTracker& tracker_;
   app::CustomerViews& views_;
+  app::BehaviourRetention& retention_;
 };
 
 }  // namespace crm::customer_store::api

@@ -178,7 +178,70 @@ absl::StatusOr<Page<domain::Interaction>> CustomerStore::Interactions(const std:
                                                                       const std::string& id,
                                                                       const InteractionQuery& q) {
   CRM_RETURN_IF_ERROR(CheckId(id));
-  return repository_.Interactions(tenant, id, q);
+  CRM_ASSIGN_OR_RETURN(domain::TimelineCursor cursor, domain::ParseTimelineCursor(q.before_cursor));
+  CRM_ASSIGN_OR_RETURN(Page<domain::Interaction> stored, repository_.Interactions(tenant, id, q));
+  if (q.kind != domain::InteractionKind::kUnspecified &&
+      q.kind != domain::InteractionKind::kWebVisit) {
+    return stored;
+  }
+  CRM_ASSIGN_OR_RETURN(auto visits, VisitsBefore(tenant, id, cursor, q.limit));
+  domain::TimelinePage page =
+      domain::MergeTimeline(std::move(stored.items), !stored.next_cursor.empty(),
+                            std::move(visits.first), visits.second, q.limit);
+  Page<domain::Interaction> out;
+  out.items = std::move(page.items);
+  out.next_cursor = std::move(page.next_cursor);
+  return out;
+}
+
+absl::StatusOr<std::pair<std::vector<domain::Interaction>, bool>> CustomerStore::VisitsBefore(
+    const std::string& tenant, const std::string& id, const domain::TimelineCursor& cursor,
+    int limit) {
+  std::vector<domain::BehaviourEvent> events;
+  std::set<std::string> seen;
+  auto add = [&](domain::BehaviourEvent& e) {
+    if (seen.insert(e.id).second) events.push_back(std::move(e));
+  };
+  // The visit running at the boundary may go on after it: its later
+  // events, up to the first gap that ends a visit.
+  if (cursor.time != absl::InfiniteFuture()) {
+    absl::Time last = cursor.time;
+    for (int read = 0; read < kMaxVisitReads; ++read) {
+      CRM_ASSIGN_OR_RETURN(std::vector<domain::BehaviourEvent> later,
+                           repository_.BehaviourFrom(tenant, id, last, false, kVisitRead));
+      bool ended = static_cast<int>(later.size()) < kVisitRead;
+      for (domain::BehaviourEvent& e : later) {
+        if (e.occur_time - last > domain::kSessionGap) {
+          ended = true;
+          break;
+        }
+        last = e.occur_time;
+        add(e);
+      }
+      if (ended) break;
+    }
+  }
+  // Events at or before the boundary, newest first, until `limit` whole
+  // visits are known (the oldest of a full read may begin before it).
+  absl::Time until = cursor.time;
+  for (int read = 0; read < kMaxVisitReads; ++read) {
+    CRM_ASSIGN_OR_RETURN(std::vector<domain::BehaviourEvent> earlier,
+                         repository_.BehaviourFrom(tenant, id, until, true, kVisitRead));
+    const bool all = static_cast<int>(earlier.size()) < kVisitRead;
+    if (!earlier.empty()) until = earlier.back().occur_time;
+    for (domain::BehaviourEvent& e : earlier) add(e);
+    std::vector<domain::BehaviourSession> sessions =
+        domain::SessionsBefore(events, cursor, domain::kSessionGap);
+    if (!all && !sessions.empty()) sessions.pop_back();  // may be cut
+    if (all || read + 1 == kMaxVisitReads || static_cast<int>(sessions.size()) > limit) {
+      const bool more = !all || static_cast<int>(sessions.size()) > limit;
+      if (static_cast<int>(sessions.size()) > limit) sessions.resize(limit);
+      std::vector<domain::Interaction> out;
+      for (const domain::BehaviourSession& s : sessions) out.push_back(domain::VisitEntry(s));
+      return std::make_pair(std::move(out), more);
+    }
+  }
+  return std::make_pair(std::vector<domain::Interaction>(), false);
 }
 
 absl::StatusOr<domain::Interaction> CustomerStore::AddInteraction(const Actor& actor,

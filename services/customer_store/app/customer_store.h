@@ -2,6 +2,7 @@
 // Use cases of engine 1. No gRPC, SQL or Redis types here.
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -9,11 +10,14 @@
 #include "libs/common/id.h"
 #include "services/customer_store/app/ports.h"
 #include "services/customer_store/domain/customer.h"
+#include "services/customer_store/domain/timeline.h"
 
 namespace crm::customer_store::app {
 
 inline constexpr int kDefaultViewInteractions = 20;
 inline constexpr int kMaxViewInteractions = 100;
+inline constexpr int kVisitRead = 1000;
+inline constexpr int kMaxVisitReads = 20;
 
 struct UpsertResult {
   domain::Customer customer;
@@ -46,6 +50,10 @@ class CustomerStore final {
                                                         bool include_history);
   absl::StatusOr<domain::Consent> RecordConsent(const Actor& actor, const std::string& id,
                                                 domain::Consent c);
+  // The timeline: stored interactions and visits (sessions of behaviour
+  // events, kind WEB_VISIT, domain/timeline.h) merged newest first. A visit
+  // is read from at most kMaxVisitReads reads of kVisitRead events on each
+  // side of the page boundary (a longer one is counted from those).
   absl::StatusOr<Page<domain::Interaction>> Interactions(const std::string& tenant,
                                                          const std::string& id,
                                                          const InteractionQuery& q);
@@ -59,6 +67,10 @@ class CustomerStore final {
 
  private:
   absl::Status CheckId(const std::string& id) const;
+  // The newest `limit` visits before the cursor; .second: more exist.
+  absl::StatusOr<std::pair<std::vector<domain::Interaction>, bool>> VisitsBefore(
+      const std::string& tenant, const std::string& id, const domain::TimelineCursor& cursor,
+      int limit);
 
   CustomerRepository& repository_;
   ViewCache& cache_;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -231,6 +232,12 @@ class CustomerRepository
   virtual absl::StatusOr<Page<domain::Interaction>> Interactions(const std::string& tenant,
                                                                  const std::string& id,
                                                                  const InteractionQuery& q) = 0;
+  // Behaviour events counting for the customer (its own, those of the
+  // customers merged into it and the anonymous ones of their visitors): at
+  // most `limit` that occurred at or before `from`, newest first (`older`),
+  // or after it, oldest first (none for an unknown customer).
+  virtual absl::StatusOr<std::vector<domain::BehaviourEvent>> BehaviourFrom(
+      const std::string& tenant, const std::string& id, absl::Time from, bool older, int limit) = 0;
   virtual absl::StatusOr<domain::CustomerView> LoadView(const std::string& tenant,
                                                         const std::string& id,
                                                         int interaction_limit) = 0;
@@ -402,11 +409,37 @@ class BehaviourTx {
   // Emit: one behaviour.<type> event per stored event, in order.
   virtual void EmitEvents(const std::vector<domain::BehaviourEvent>& events) = 0;
   virtual void EmitIdentified(const IdentifyOutcome& o) = 0;
+  // The tenant's behaviour settings, locked for the write (the defaults,
+  // version 0, when never written).
+  virtual domain::BehaviourSettings LoadSettings() = 0;
+  virtual void SaveSettings(const domain::BehaviourSettings& s) = 0;
+  // behaviour.settings_updated (docs/events.md).
+  virtual void EmitSettings(const domain::BehaviourSettings& s) = 0;
 };
 
 // Behaviour writes: Run<T> as CustomerRepository's (once per idempotency
 // key, with the audit row and outbox events, in one transaction).
-class BehaviourRepository : public outbox::UnitOfWork<BehaviourTx, TrackOutcome, IdentifyOutcome> {
+class BehaviourRepository : public outbox::UnitOfWork<BehaviourTx, TrackOutcome, IdentifyOutcome,
+                                                      domain::BehaviourSettings> {};
+
+// What the retention job reads and deletes.
+class BehaviourRetentionStore {
+ public:
+  virtual ~BehaviourRetentionStore() = default;
+  // The tenant's settings (the defaults, version 0, when never written).
+  virtual absl::StatusOr<domain::BehaviourSettings> BehaviourSettingsOf(
+      const std::string& tenant) = 0;
+  // Every tenant that set a retention (retention_days > 0), read across
+  // tenants, in tenant order.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, domain::BehaviourSettings>>>
+  TenantsWithRetention() = 0;
+  // Deletes at most `limit` of the tenant's events that occurred before
+  // `cutoff`, in one tenant transaction; returns how many it deleted.
+  virtual absl::StatusOr<int64_t> DeleteBehaviourBefore(const std::string& tenant,
+                                                        absl::Time cutoff, int limit) = 0;
+  // Drops the monthly partitions ending at or before `before` that hold no
+  // event of any tenant; returns how many.
+  virtual absl::StatusOr<int> DropEmptyBehaviourPartitions(absl::Time before) = 0;
 };
 
 }  // namespace crm::customer_store::app

@@ -324,6 +324,7 @@ std::vector<BehaviourSession> GroupSessions(std::vector<BehaviourEvent> events, 
   for (const BehaviourEvent& e : events) {
     if (sessions.empty() || e.occur_time - sessions.back().end > gap) {
       BehaviourSession s;
+      s.first_event_id = e.id;
       s.start = e.occur_time;
       s.visitor_id = e.visitor_id;
       s.device_class = e.device_class;
@@ -345,6 +346,28 @@ std::vector<BehaviourSession> GroupSessions(std::vector<BehaviourEvent> events, 
   std::reverse(sessions.begin(), sessions.end());
   if (sessions.size() > max_sessions) sessions.resize(max_sessions);
   return sessions;
+}
+
+std::string EtagOf(const BehaviourSettings& s) { return absl::StrCat(s.version); }
+
+absl::Status ValidateRetentionDays(int64_t days) {
+  if (days == 0 || (days >= 1 && days <= kMaxRetentionDays)) return absl::OkStatus();
+  return common::InvalidField("settings.retention_days",
+                              absl::StrCat("is ", days, ": 1..", kMaxRetentionDays,
+                                           " days, or 0 to keep events until erased"));
+}
+
+bool ApplyRetention(BehaviourSettings& s, int64_t retention_days, absl::Time now) {
+  if (s.retention_days == retention_days) return false;
+  s.retention_days = retention_days;
+  ++s.version;
+  s.update_time = now;
+  return true;
+}
+
+absl::Time RetentionCutoff(const BehaviourSettings& s, absl::Time now) {
+  if (s.retention_days <= 0) return absl::InfinitePast();
+  return now - absl::Hours(24) * s.retention_days;
 }
 
 }  // namespace crm::customer_store::domain

@@ -116,6 +116,7 @@ absl::StatusOr<BehaviourEvent> ValidateBehaviour(const BehaviourInput& in, absl:
 
 // A visit: consecutive events of a customer with no gap above kSessionGap.
 struct BehaviourSession {
+  std::string first_event_id;  // its first event (time, then id order)
   absl::Time start = absl::InfinitePast();
   absl::Time end = absl::InfinitePast();
   int64_t event_count = 0;
@@ -134,5 +135,23 @@ struct BehaviourSession {
 // `max_sessions`, newest first.
 std::vector<BehaviourSession> GroupSessions(std::vector<BehaviourEvent> events, absl::Duration gap,
                                             size_t max_sessions);
+
+// Retention (per tenant, GET/PATCH /v1/behaviour/settings): events that
+// occurred longer than retention_days ago are purged in the background.
+inline constexpr int64_t kMaxRetentionDays = 3650;
+struct BehaviourSettings {
+  int64_t retention_days = 0;  // 0: kept until erased (the default)
+  int64_t version = 0;         // +1 per change; 0: never written
+  absl::Time update_time = absl::InfinitePast();
+};
+std::string EtagOf(const BehaviourSettings& s);  // the version
+// 0 (keep) or 1..kMaxRetentionDays, else INVALID_ARGUMENT INVALID_FIELD
+// naming settings.retention_days.
+absl::Status ValidateRetentionDays(int64_t days);
+// Sets retention_days; false (and `s` untouched) when it is the same.
+bool ApplyRetention(BehaviourSettings& s, int64_t retention_days, absl::Time now);
+// The oldest occurred time kept at `now`: events before it are purged
+// (InfinitePast when the tenant keeps everything).
+absl::Time RetentionCutoff(const BehaviourSettings& s, absl::Time now);
 
 }  // namespace crm::customer_store::domain

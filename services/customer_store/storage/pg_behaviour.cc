@@ -79,6 +79,21 @@ const pg::NamedQuery kSelectBehaviourOf{
         kMergedInto, ") AND occurred_at >= ", pg::MicrosParam(3),
         ") ORDER BY 3 DESC, 1 DESC LIMIT $4"),
     9};
+// The same events on one side of $3, for the timeline's visits: at or
+// before it newest first, or after it oldest first.
+std::string BehaviourSide(const char* cmp, const char* order) {
+  const std::string bound = absl::StrCat(" AND occurred_at ", cmp, " ", pg::MicrosParam(3));
+  return absl::StrCat("(SELECT ", kEventColumns,
+                      " FROM customer_store.behaviour_events WHERE tenant_id = $1 AND customer_id "
+                      "IN ",
+                      kMergedInto, bound, ") UNION ALL (SELECT ", kEventColumns,
+                      " FROM customer_store.behaviour_events WHERE tenant_id = $1 AND customer_id "
+                      "IS NULL AND visitor_id IN (SELECT l.visitor_id FROM "
+                      "customer_store.visitor_links l WHERE l.tenant_id = $1 AND l.customer_id IN ",
+                      kMergedInto, ")", bound, ") ORDER BY 3 ", order, ", 1 ", order, " LIMIT $4");
+}
+const pg::NamedQuery kSelectBehaviourUpTo{"select_behaviour_up_to", BehaviourSide("<=", "DESC"), 9};
+const pg::NamedQuery kSelectBehaviourAfter{"select_behaviour_after", BehaviourSide(">", "ASC"), 9};
 const pg::NamedQuery kSelectVisitorLinksOf{
     "select_visitor_links_of",
     absl::StrCat("SELECT visitor_id, ", Micros("linked_at"),
@@ -100,6 +115,60 @@ const pg::NamedQuery kDeleteVisitorLinksOf{
                  "customer_id IN ",
                  kMergedInto, " RETURNING 1) SELECT count(*) FROM d"),
     1};
+
+// Retention (schema/011_behaviour_retention.sql). A tenant's first write
+// inserts its row with the defaults so that concurrent first writes queue
+// on the row lock like any other.
+const std::string kSettingsColumns =
+    absl::StrCat("retention_days, version, ", Micros("update_time"));
+const pg::NamedQuery kSelectBehaviourSettings{
+    "select_behaviour_settings",
+    absl::StrCat("SELECT ", kSettingsColumns,
+                 " FROM customer_store.behaviour_settings WHERE tenant_id = $1"),
+    3};
+const pg::NamedQuery kInsertDefaultBehaviourSettings{
+    "insert_default_behaviour_settings",
+    "INSERT INTO customer_store.behaviour_settings (tenant_id, retention_days, version, "
+    "update_time) VALUES ($1, 0, 0, 'epoch') ON CONFLICT DO NOTHING",
+    0};
+const pg::NamedQuery kLockBehaviourSettings{
+    "lock_behaviour_settings",
+    absl::StrCat("SELECT ", kSettingsColumns,
+                 " FROM customer_store.behaviour_settings WHERE tenant_id = $1 FOR UPDATE"),
+    3};
+const pg::NamedQuery kSaveBehaviourSettings{
+    "save_behaviour_settings",
+    absl::StrCat("UPDATE customer_store.behaviour_settings SET retention_days = $2, version = $3, "
+                 "update_time = ",
+                 pg::MicrosParam(4), " WHERE tenant_id = $1"),
+    0};
+// Across tenants: the caller set app.maintenance (maintenance_read).
+const pg::NamedQuery kSelectTenantsWithRetention{
+    "select_tenants_with_retention",
+    absl::StrCat("SELECT tenant_id::text, ", kSettingsColumns,
+                 " FROM customer_store.behaviour_settings WHERE retention_days > 0 ORDER BY "
+                 "tenant_id"),
+    4};
+// One batch: a partition's rows are named by (tableoid, ctid).
+const pg::NamedQuery kDeleteBehaviourBefore{
+    "delete_behaviour_before",
+    absl::StrCat("WITH d AS (DELETE FROM customer_store.behaviour_events WHERE (tableoid, ctid) "
+                 "IN (SELECT tableoid, ctid FROM customer_store.behaviour_events WHERE tenant_id "
+                 "= $1 AND occurred_at < ",
+                 pg::MicrosParam(2), " LIMIT $3) RETURNING 1) SELECT count(*) FROM d"),
+    1};
+const pg::NamedQuery kDropEmptyBehaviourPartitions{
+    "drop_empty_behaviour_partitions",
+    absl::StrCat("SELECT customer_store.drop_empty_behaviour_partitions(", pg::MicrosParam(1), ")"),
+    1};
+
+domain::BehaviourSettings SettingsFromRow(const pqxx::row& r, int first = 0) {
+  domain::BehaviourSettings s;
+  s.retention_days = r[first].as<int64_t>();
+  s.version = r[first + 1].as<int64_t>();
+  if (s.version > 0) s.update_time = absl::FromUnixMicros(r[first + 2].as<int64_t>());
+  return s;
+}
 
 // Months (year * 12 + month - 1, UTC) whose partition is known to exist.
 absl::Mutex months_mu;
@@ -248,13 +317,52 @@ const outbox::AnswerCodec<app::IdentifyOutcome> kIdentifyCodec =
               "stored IdentifyCustomer answer is corrupt");
         });
 
+std::string SettingsJson(const domain::BehaviourSettings& s) {
+  return nlohmann::json{{"retention_days", s.retention_days},
+                        {"version", s.version},
+                        {"update_time_us", s.version > 0 ? absl::ToUnixMicros(s.update_time) : 0}}
+      .dump();
+}
+
+const outbox::AnswerCodec<domain::BehaviourSettings> kSettingsCodec =
+    outbox::SnapshotCodec<domain::BehaviourSettings>(
+        SettingsJson, [](const std::string& s) -> absl::StatusOr<domain::BehaviourSettings> {
+          return outbox::ParseJsonAnswer<domain::BehaviourSettings>(
+              s,
+              [](const nlohmann::json& j, bool&) {
+                domain::BehaviourSettings out;
+                out.retention_days = j.at("retention_days").get<int64_t>();
+                out.version = j.at("version").get<int64_t>();
+                if (out.version > 0) {
+                  out.update_time = absl::FromUnixMicros(j.at("update_time_us").get<int64_t>());
+                }
+                return out;
+              },
+              "stored behaviour settings answer is corrupt");
+        });
+
 }  // namespace
 
 std::vector<pg::NamedQuery> PgCustomerRepository::BehaviourQueries() {
-  return {kLockCustomers,       kEnsureBehaviourPartitions, kInsertBehaviourEvents,
-          kSelectVisitorOwners, kInsertVisitorLink,         kCountAnonymousEvents,
-          kSelectBehaviourOf,   kSelectVisitorLinksOf,      kDeleteBehaviourOf,
-          kDeleteVisitorLinksOf};
+  return {kLockCustomers,
+          kEnsureBehaviourPartitions,
+          kInsertBehaviourEvents,
+          kSelectVisitorOwners,
+          kInsertVisitorLink,
+          kCountAnonymousEvents,
+          kSelectBehaviourOf,
+          kSelectVisitorLinksOf,
+          kDeleteBehaviourOf,
+          kDeleteVisitorLinksOf,
+          kSelectBehaviourSettings,
+          kInsertDefaultBehaviourSettings,
+          kLockBehaviourSettings,
+          kSaveBehaviourSettings,
+          kSelectTenantsWithRetention,
+          kDeleteBehaviourBefore,
+          kDropEmptyBehaviourPartitions,
+          kSelectBehaviourUpTo,
+          kSelectBehaviourAfter};
 }
 
 class PgCustomerRepository::BehaviourTx final : public app::BehaviourTx {
@@ -344,6 +452,18 @@ class PgCustomerRepository::BehaviourTx final : public app::BehaviourTx {
                 .dump());
   }
 
+  domain::BehaviourSettings LoadSettings() override {
+    Exec(kInsertDefaultBehaviourSettings);
+    return SettingsFromRow(Exec(kLockBehaviourSettings)[0]);
+  }
+  void SaveSettings(const domain::BehaviourSettings& s) override {
+    Exec(kSaveBehaviourSettings, s.retention_days, s.version, absl::ToUnixMicros(s.update_time));
+  }
+  void EmitSettings(const domain::BehaviourSettings& s) override {
+    w_.Emit("", "behaviour.settings_updated",
+            nlohmann::json{{"retention_days", s.retention_days}, {"version", s.version}}.dump());
+  }
+
  private:
   // The months of the batch have their partition: asked once per month and
   // process (the function creates what is missing; a month it had to create
@@ -403,6 +523,67 @@ absl::StatusOr<app::IdentifyOutcome> PgCustomerRepository::Write(
       });
 }
 
+absl::StatusOr<domain::BehaviourSettings> PgCustomerRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::BehaviourSettings>(app::BehaviourTx&)> work) {
+  return outbox::WriteOnce<domain::BehaviourSettings>(
+      writer_, meta, resource, kSettingsCodec,
+      [&](const outbox::WriteTx& w) -> absl::StatusOr<domain::BehaviourSettings> {
+        BehaviourTx tx(*this, w);
+        return work(tx);
+      });
+}
+
+absl::StatusOr<domain::BehaviourSettings> PgCustomerRepository::BehaviourSettingsOf(
+    const std::string& tenant) {
+  domain::BehaviourSettings out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) {
+    pqxx::result r = pool_.Exec(tx, kSelectBehaviourSettings, tenant);
+    if (!r.empty()) out = SettingsFromRow(r[0]);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, domain::BehaviourSettings>>>
+PgCustomerRepository::TenantsWithRetention() {
+  std::vector<std::pair<std::string, domain::BehaviourSettings>> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTx([&](pqxx::work& tx) {
+    out.clear();
+    tx.exec("SELECT set_config('app.maintenance', 'on', true)");
+    for (const auto& r : pool_.Exec(tx, kSelectTenantsWithRetention)) {
+      out.emplace_back(r[0].as<std::string>(), SettingsFromRow(r, 1));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<int64_t> PgCustomerRepository::DeleteBehaviourBefore(const std::string& tenant,
+                                                                    absl::Time cutoff, int limit) {
+  int64_t n = 0;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) {
+    n = pool_.Exec(tx, kDeleteBehaviourBefore, tenant, absl::ToUnixMicros(cutoff), limit)[0][0]
+            .as<int64_t>();
+    return absl::OkStatus();
+  }));
+  return n;
+}
+
+absl::StatusOr<int> PgCustomerRepository::DropEmptyBehaviourPartitions(absl::Time before) {
+  int n = 0;
+  CRM_RETURN_IF_ERROR(pool_.WithTx([&](pqxx::work& tx) {
+    n = pool_.Exec(tx, kDropEmptyBehaviourPartitions, absl::ToUnixMicros(before))[0][0].as<int>();
+    return absl::OkStatus();
+  }));
+  if (n > 0) {
+    // A dropped month is created again when an event needs it.
+    absl::MutexLock lock(&months_mu);
+    KnownMonths().clear();
+  }
+  return n;
+}
+
 std::vector<domain::BehaviourEvent> PgCustomerRepository::BehaviourOf(pqxx::work& tx,
                                                                       const std::string& tenant,
                                                                       const std::string& id,
@@ -412,6 +593,24 @@ std::vector<domain::BehaviourEvent> PgCustomerRepository::BehaviourOf(pqxx::work
   for (const auto& r : pool_.Exec(tx, kSelectBehaviourOf, tenant, id, since_us, limit)) {
     out.push_back(EventFromRow(r));
   }
+  return out;
+}
+
+absl::StatusOr<std::vector<domain::BehaviourEvent>> PgCustomerRepository::BehaviourFrom(
+    const std::string& tenant, const std::string& id, absl::Time from, bool older, int limit) {
+  // Far beyond any stored time, within PostgreSQL's range.
+  const int64_t from_us = from == absl::InfiniteFuture() ? int64_t{1} << 52
+                          : from == absl::InfinitePast() ? -(int64_t{1} << 52)
+                                                         : absl::ToUnixMicros(from);
+  std::vector<domain::BehaviourEvent> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) {
+    out.clear();
+    for (const auto& r : pool_.Exec(tx, older ? kSelectBehaviourUpTo : kSelectBehaviourAfter,
+                                    tenant, id, from_us, limit)) {
+      out.push_back(EventFromRow(r));
+    }
+    return absl::OkStatus();
+  }));
   return out;
 }
 

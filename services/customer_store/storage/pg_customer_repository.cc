@@ -1,8 +1,8 @@
 #include "services/customer_store/storage/pg_customer_repository.h"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
 
@@ -17,6 +17,7 @@
 #include "libs/pg/errors.h"
 #include "libs/pg/sql.h"
 #include "services/customer_store/domain/rules.h"
+#include "services/customer_store/domain/timeline.h"
 #include "services/customer_store/storage/json_codec.h"
 #include "services/customer_store/storage/shared_queries.h"
 
@@ -95,10 +96,6 @@ domain::Interaction InteractionFromRow(const pqxx::row& r) {
   i.payload_json = r[6].as<std::string>();
   i.source = r[7].as<std::string>();
   return i;
-}
-
-std::string InteractionCursor(const domain::Interaction& i) {
-  return absl::StrCat(absl::ToUnixMicros(i.occur_time), "|", i.id);
 }
 
 // The request_id of an earlier call for another customer.
@@ -638,17 +635,11 @@ absl::StatusOr<std::vector<domain::Consent>> PgCustomerRepository::ConsentHistor
 
 absl::StatusOr<app::Page<domain::Interaction>> PgCustomerRepository::Interactions(
     const std::string& tenant, const std::string& id, const app::InteractionQuery& q) {
-  int64_t before_micros = std::numeric_limits<int64_t>::max() / 2;
-  std::string before_id = "ffffffff-ffff-ffff-ffff-ffffffffffff";
-  if (!q.before_cursor.empty()) {
-    std::vector<std::string> parts = absl::StrSplit(q.before_cursor, '|');
-    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &before_micros) ||
-        !common::IsUuid(parts[1])) {
-      return common::WithReason(absl::InvalidArgumentError("page_token is invalid"),
-                                "INVALID_PAGE_TOKEN");
-    }
-    before_id = parts[1];
-  }
+  CRM_ASSIGN_OR_RETURN(domain::TimelineCursor cursor, domain::ParseTimelineCursor(q.before_cursor));
+  const int64_t before_micros = cursor.time == absl::InfiniteFuture()
+                                    ? std::numeric_limits<int64_t>::max() / 2
+                                    : absl::ToUnixMicros(cursor.time);
+  const std::string& before_id = cursor.id;
   app::Page<domain::Interaction> page;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     if (pool_.Exec(tx, kSelectCustomer, tenant, id).empty()) {
@@ -661,7 +652,7 @@ absl::StatusOr<app::Page<domain::Interaction>> PgCustomerRepository::Interaction
       page.items.push_back(InteractionFromRow(row));
     }
     if (static_cast<int>(r.size()) > q.limit)
-      page.next_cursor = InteractionCursor(page.items.back());
+      page.next_cursor = domain::TimelineCursorOf(page.items.back());
     return absl::OkStatus();
   }));
   return page;

@@ -20,7 +20,8 @@ namespace crm::customer_store::storage {
 class PgCustomerRepository final : public app::CustomerRepository,
                                    public app::ImportRepository,
                                    public app::PurchaseRepository,
-                                   public app::BehaviourRepository {
+                                   public app::BehaviourRepository,
+                                   public app::BehaviourRetentionStore {
  public:
   explicit PgCustomerRepository(pg::Pool& pool) : pool_(pool), writer_(pool, kSchema) {}
   // Named queries to prepare on every connection of the pool.
@@ -55,6 +56,17 @@ class PgCustomerRepository final : public app::CustomerRepository,
   absl::StatusOr<app::IdentifyOutcome> Write(
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<app::IdentifyOutcome>(app::BehaviourTx&)> work) override;
+  absl::StatusOr<domain::BehaviourSettings> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<domain::BehaviourSettings>(app::BehaviourTx&)> work)
+      override;
+  // Retention (pg_behaviour.cc).
+  absl::StatusOr<domain::BehaviourSettings> BehaviourSettingsOf(const std::string& tenant) override;
+  absl::StatusOr<std::vector<std::pair<std::string, domain::BehaviourSettings>>>
+  TenantsWithRetention() override;
+  absl::StatusOr<int64_t> DeleteBehaviourBefore(const std::string& tenant, absl::Time cutoff,
+                                                int limit) override;
+  absl::StatusOr<int> DropEmptyBehaviourPartitions(absl::Time before) override;
 
   absl::StatusOr<std::optional<app::CustomerAnswer>> FindAnswer(const app::Actor& actor) override;
   absl::StatusOr<domain::Customer> Get(const std::string& tenant, const std::string& id) override;
@@ -68,6 +80,10 @@ class PgCustomerRepository final : public app::CustomerRepository,
                                                               const std::string& id) override;
   absl::StatusOr<app::Page<domain::Interaction>> Interactions(
       const std::string& tenant, const std::string& id, const app::InteractionQuery& q) override;
+  absl::StatusOr<std::vector<domain::BehaviourEvent>> BehaviourFrom(const std::string& tenant,
+                                                                    const std::string& id,
+                                                                    absl::Time from, bool older,
+                                                                    int limit) override;
   absl::StatusOr<domain::CustomerView> LoadView(const std::string& tenant, const std::string& id,
                                                 int interaction_limit) override;
   absl::StatusOr<domain::CustomerExport> LoadExport(const std::string& tenant,

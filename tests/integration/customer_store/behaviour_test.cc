@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "libs/common/clock.h"
+#include "services/customer_store/app/behaviour_retention.h"
 #include "services/customer_store/app/merge.h"
 #include "tests/integration/customer_store/cs_env.h"
 #include "tests/support/fakes/customer_store/fake_view_cache.h"
@@ -375,6 +376,113 @@ TEST_CASE("Partitions: created on demand, rows of the default partition moved in
           pqxx::connection c(ts::PgAppDsn());
           pqxx::work w(c);
           w.exec("UPDATE customer_store.behaviour_events SET type = 'x.y'");
+        }) == "42501");
+}
+
+// `n` anonymous events of `tenant` at `when` (SQL literal), inserted as the
+// app role (the month's partition must exist or the row lands in default).
+void InsertEventsAt(const std::string& tenant, int n, const std::string& when) {
+  REQUIRE(AppPool()
+              .WithTenantTx(tenant,
+                            [&](pqxx::work& w) {
+                              w.exec_params(
+                                  "INSERT INTO customer_store.behaviour_events (tenant_id, id, "
+                                  "occurred_at, received_at, type, visitor_id) SELECT $1, "
+                                  "gen_random_uuid(), $2::timestamptz, now(), 'page.viewed', 'v' "
+                                  "FROM generate_series(1, $3)",
+                                  tenant, when, n);
+                              return absl::OkStatus();
+                            })
+              .ok());
+}
+
+bool PartitionExists(const std::string& name) {
+  pqxx::connection c(ts::PgOwnerDsn());
+  pqxx::work w(c);
+  return !w.exec1("SELECT to_regclass('customer_store." + name + "') IS NULL")[0].as<bool>();
+}
+
+TEST_CASE("Retention: settings per tenant, purge in bounded batches, empty old months dropped",
+          "[customer_store][behaviour][retention]") {
+  EnsureSchema();
+  const std::string a = NewTenant(), b = NewTenant();
+  REQUIRE(AppPool()
+              .WithTenantTx(a,
+                            [&](pqxx::work& w) {
+                              w.exec(
+                                  "SELECT customer_store.ensure_behaviour_partitions("
+                                  "'2019-01-01Z', '2019-02-28Z')");
+                              return absl::OkStatus();
+                            })
+              .ok());
+  InsertEventsAt(a, 5, "2019-01-10Z");
+  InsertEventsAt(b, 2, "2019-01-20Z");
+  Tracker t;
+  REQUIRE(t.tracker.Track(ActorOf(a, "TrackEvents"), {ForVisitor("v")}).ok());  // now
+  common::SystemClock clock;
+  app::BehaviourRetention retention(Repo(), Repo(), clock, app::RetentionLimits{2, 100});
+
+  // The defaults until written; a write is one version, its event and audit.
+  auto s = retention.Settings(a);
+  REQUIRE(s.ok());
+  CHECK((s->retention_days == 0 && s->version == 0));
+  auto set = retention.UpdateSettings(ActorOf(a, "UpdateBehaviourSettings", "rk-1"), 30, "0");
+  REQUIRE(set.ok());
+  CHECK((set->retention_days == 30 && set->version == 1));
+  CHECK(CountIn(a,
+                "SELECT count(*) FROM customer_store.outbox WHERE event_type = "
+                "'behaviour.settings_updated' AND payload->>'retention_days' = '30'") == 1);
+  CHECK(CountAudit(a, "UpdateBehaviourSettings", "OK") == 1);
+  // The retry answers the first call (even with a now stale etag).
+  auto again = retention.UpdateSettings(ActorOf(a, "UpdateBehaviourSettings", "rk-1"), 30, "0");
+  REQUIRE(again.ok());
+  CHECK(again->version == 1);
+  CHECK(
+      ReasonOf(retention.UpdateSettings(ActorOf(a, "UpdateBehaviourSettings"), 7, "0").status()) ==
+      "ETAG_MISMATCH");
+  // Tenant-scoped: b sees its defaults and no row of a's.
+  CHECK(retention.Settings(b)->version == 0);
+  CHECK(CountIn(b, "SELECT count(*) FROM customer_store.behaviour_settings") == 0);
+  // Across tenants only under app.maintenance.
+  auto listed = Repo().TenantsWithRetention();
+  REQUIRE(listed.ok());
+  bool found = false;
+  for (const auto& [tenant, settings] : *listed) {
+    CHECK(settings.retention_days > 0);
+    found = found || (tenant == a && settings.retention_days == 30);
+  }
+  CHECK(found);
+
+  // A round: a's five old events go in batches of two; a's recent one and
+  // all of b's (no retention) stay; 2019-02 (empty) is dropped, 2019-01
+  // (b's rows) is not.
+  auto round = retention.PurgeOnce();
+  REQUIRE(round.ok());
+  CHECK(round->deleted == 5);
+  CHECK(round->complete);
+  CHECK(CountEvents(a) == 1);
+  CHECK(CountEvents(b) == 2);
+  CHECK(PartitionExists("behaviour_events_201901"));
+  CHECK_FALSE(PartitionExists("behaviour_events_201902"));
+
+  // b sets a retention too: its rows go and 2019-01 with them.
+  REQUIRE(retention.UpdateSettings(ActorOf(b, "UpdateBehaviourSettings"), 365, "").ok());
+  round = retention.PurgeOnce();
+  REQUIRE(round.ok());
+  CHECK(round->deleted == 2);
+  CHECK(round->partitions_dropped >= 1);
+  CHECK(CountEvents(b) == 0);
+  CHECK_FALSE(PartitionExists("behaviour_events_201901"));
+  // Tracking still works afterwards (a month dropped in this process is
+  // asked for again).
+  REQUIRE(t.tracker.Track(ActorOf(a, "TrackEvents"), {ForVisitor("v")}).ok());
+  CHECK(CountEvents(a) == 2);
+
+  // The app role may not drop or read other tenants' settings by itself.
+  CHECK(SqlStateOf([&] {
+          pqxx::connection c(ts::PgAppDsn());
+          pqxx::work w(c);
+          w.exec("DROP TABLE customer_store.behaviour_events_default");
         }) == "42501");
 }
 

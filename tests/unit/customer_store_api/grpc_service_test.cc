@@ -59,8 +59,9 @@ struct Edge {
   crm::common::Executor executor{1, 1};
   crm::testing::FakeCustomerInsights insights;  // view_sections_test.cc: the real adapter
   app::CustomerViews views{store, insights, absl::Milliseconds(300)};
+  app::BehaviourRetention retention{behaviour, behaviour, clock};
   crm::customer_store::api::CustomerStoreGrpcService service{
-      store, merger, importer, executor, metrics, tokens, resolver, tracker, views};
+      store, merger, importer, executor, metrics, tokens, resolver, tracker, views, retention};
   std::unique_ptr<gt::TestServer> server;  // last: stops first
   std::unique_ptr<v1::CustomerStoreService::Stub> stub;
 

@@ -143,8 +143,9 @@ struct Edge {
   crm::common::Executor executor{2, 8};
   crm::customer_store::clients::GrpcCustomerInsights insights;
   app::CustomerViews views;
+  app::BehaviourRetention retention{behaviour, behaviour, clock};
   crm::customer_store::api::CustomerStoreGrpcService service{
-      store, merger, importer, executor, metrics, tokens, resolver, tracker, views};
+      store, merger, importer, executor, metrics, tokens, resolver, tracker, views, retention};
   std::unique_ptr<gt::TestServer> server;
   std::unique_ptr<v1::CustomerStoreService::Stub> stub;
 

@@ -18,8 +18,10 @@
 
 namespace crm::testing {
 
-class FakeBehaviourRepository final : public customer_store::app::BehaviourRepository {
+class FakeBehaviourRepository final : public customer_store::app::BehaviourRepository,
+                                      public customer_store::app::BehaviourRetentionStore {
  public:
+  using Settings = customer_store::domain::BehaviourSettings;
   using Tx = customer_store::app::BehaviourTx;
   using TrackOutcome = customer_store::app::TrackOutcome;
   using IdentifyOutcome = customer_store::app::IdentifyOutcome;
@@ -33,11 +35,14 @@ class FakeBehaviourRepository final : public customer_store::app::BehaviourRepos
     std::map<std::string, std::string> visitor_links;  // visitor -> customer
     std::vector<Event> events;                         // append order
     std::set<std::string> vanish_on_lock;              // erased "concurrently": gone when locked
+    Settings settings;
   };
   struct State {
     std::map<std::string, TenantData> tenants;
     std::vector<std::string> emitted;  // "type:subject"
     int appends = 0;                   // AppendEvents calls (one per batch)
+    int deletes = 0;                   // DeleteBehaviourBefore calls
+    std::vector<absl::Time> drops;     // DropEmptyBehaviourPartitions' `before`
   };
 
   absl::StatusOr<TrackOutcome> Write(
@@ -49,6 +54,54 @@ class FakeBehaviourRepository final : public customer_store::app::BehaviourRepos
       const outbox::WriteMeta& m, const std::string&,
       absl::FunctionRef<absl::StatusOr<IdentifyOutcome>(Tx&)> work) override {
     return Run<IdentifyOutcome>(m, work);
+  }
+  absl::StatusOr<Settings> Write(const outbox::WriteMeta& m, const std::string&,
+                                 absl::FunctionRef<absl::StatusOr<Settings>(Tx&)> work) override {
+    return Run<Settings>(m, work);
+  }
+
+  // Retention.
+  absl::StatusOr<Settings> BehaviourSettingsOf(const std::string& tenant) override {
+    return uow_.With([&](const State& s) {
+      auto it = s.tenants.find(tenant);
+      return it == s.tenants.end() ? Settings() : it->second.settings;
+    });
+  }
+  absl::StatusOr<std::vector<std::pair<std::string, Settings>>> TenantsWithRetention() override {
+    return uow_.With([](const State& s) {
+      std::vector<std::pair<std::string, Settings>> out;
+      for (const auto& [tenant, t] : s.tenants) {
+        if (t.settings.retention_days > 0) out.emplace_back(tenant, t.settings);
+      }
+      return out;
+    });
+  }
+  absl::StatusOr<int64_t> DeleteBehaviourBefore(const std::string& tenant, absl::Time cutoff,
+                                                int limit) override {
+    int64_t n = 0;
+    uow_.WithMutable([&](State& s) {
+      ++s.deletes;
+      auto& events = s.tenants[tenant].events;
+      for (auto it = events.begin(); it != events.end() && n < limit;) {
+        if (it->occur_time < cutoff) {
+          it = events.erase(it);
+          ++n;
+        } else {
+          ++it;
+        }
+      }
+    });
+    return n;
+  }
+  absl::StatusOr<int> DropEmptyBehaviourPartitions(absl::Time before) override {
+    uow_.WithMutable([&](State& s) { s.drops.push_back(before); });
+    return 0;
+  }
+  int deletes() const {
+    return uow_.With([](const State& s) { return s.deletes; });
+  }
+  std::vector<absl::Time> drops() const {
+    return uow_.With([](const State& s) { return s.drops; });
   }
 
   // Seeding (not writes).
@@ -162,6 +215,11 @@ class FakeBehaviourRepository final : public customer_store::app::BehaviourRepos
     }
     void EmitIdentified(const IdentifyOutcome& o) override {
       s_.emitted.push_back("customer.identified:" + o.customer_id);
+    }
+    Settings LoadSettings() override { return t_.settings; }
+    void SaveSettings(const Settings& settings) override { t_.settings = settings; }
+    void EmitSettings(const Settings& settings) override {
+      s_.emitted.push_back("behaviour.settings_updated:" + std::to_string(settings.retention_days));
     }
 
    private:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <tuple>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -12,6 +13,7 @@
 #include "libs/common/id.h"
 #include "libs/common/status_macros.h"
 #include "services/customer_store/domain/rules.h"
+#include "services/customer_store/domain/timeline.h"
 
 namespace crm::testing {
 
@@ -22,10 +24,6 @@ using TenantData = FakeCustomerRepository::TenantData;
 using IdentityKey = FakeCustomerRepository::IdentityKey;
 
 namespace {
-
-std::string Cursor(const domain::Interaction& i) {
-  return absl::StrCat(absl::ToUnixMicros(i.occur_time), "|", i.id);
-}
 
 std::string Lower(const std::string& s) {
   std::string out = s;
@@ -524,38 +522,53 @@ absl::StatusOr<std::vector<domain::Consent>> FakeCustomerRepository::ConsentHist
 absl::StatusOr<app::Page<domain::Interaction>> FakeCustomerRepository::Interactions(
     const std::string& tenant, const std::string& id, const app::InteractionQuery& q) {
   CRM_RETURN_IF_ERROR(Enter());
-  bool bounded = false;
-  int64_t before_micros = 0;
-  std::string before_id;
-  if (!q.before_cursor.empty()) {
-    std::vector<std::string> parts = absl::StrSplit(q.before_cursor, '|');
-    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &before_micros) ||
-        !common::IsUuid(parts[1])) {
-      return common::WithReason(absl::InvalidArgumentError("page_token is invalid"),
-                                "INVALID_PAGE_TOKEN");
-    }
-    bounded = true;
-    before_id = parts[1];
-  }
+  CRM_ASSIGN_OR_RETURN(domain::TimelineCursor cursor, domain::ParseTimelineCursor(q.before_cursor));
   return uow_.WithMutable([&](State& st) -> absl::StatusOr<app::Page<domain::Interaction>> {
     const TenantData& t = st.tenants[tenant];
     if (!t.customers.count(id)) return NotFoundOrMerged(t, id);
     app::Page<domain::Interaction> page;
     for (const auto& i : Sorted(t, id)) {
       if (q.kind != domain::InteractionKind::kUnspecified && i.kind != q.kind) continue;
-      if (bounded) {
-        int64_t m = absl::ToUnixMicros(i.occur_time);
-        // (occurred_at, id) < (before_micros, before_id)
-        if (m > before_micros || (m == before_micros && i.id >= before_id)) continue;
-      }
+      if (!domain::IsBefore(i.occur_time, i.id, cursor)) continue;
       if (static_cast<int>(page.items.size()) == q.limit) {
-        page.next_cursor = Cursor(page.items.back());
+        page.next_cursor = domain::TimelineCursorOf(page.items.back());
         break;
       }
       page.items.push_back(i);
     }
     return page;
   });
+}
+
+absl::StatusOr<std::vector<domain::BehaviourEvent>> FakeCustomerRepository::BehaviourFrom(
+    const std::string& tenant, const std::string& id, absl::Time from, bool older, int limit) {
+  CRM_RETURN_IF_ERROR(Enter());
+  return uow_.WithMutable([&](State& st) {
+    ++st.behaviour_reads;
+    std::vector<domain::BehaviourEvent> side;
+    for (const auto& e : st.tenants[tenant].behaviour[id]) {
+      if (older ? e.occur_time <= from : e.occur_time > from) side.push_back(e);
+    }
+    // Time order (then id), newest first for the older side.
+    std::sort(side.begin(), side.end(), [&](const auto& a, const auto& b) {
+      return older ? std::tie(a.occur_time, a.id) > std::tie(b.occur_time, b.id)
+                   : std::tie(a.occur_time, a.id) < std::tie(b.occur_time, b.id);
+    });
+    if (static_cast<int>(side.size()) > limit) side.resize(limit);
+    return side;
+  });
+}
+
+void FakeCustomerRepository::PutBehaviour(const std::string& tenant, const std::string& id,
+                                          std::vector<domain::BehaviourEvent> events) {
+  uow_.WithMutable([&](State& st) {
+    auto& stored = st.tenants[tenant].behaviour[id];
+    stored.insert(stored.end(), events.begin(), events.end());
+  });
+}
+
+int FakeCustomerRepository::behaviour_reads() const {
+  return uow_.With([](const State& st) { return st.behaviour_reads; });
 }
 
 absl::StatusOr<domain::CustomerView> FakeCustomerRepository::LoadView(const std::string& tenant,

@@ -66,6 +66,9 @@ class FakeCustomerRepository final : public customer_store::app::CustomerReposit
   absl::StatusOr<customer_store::app::Page<Interaction>> Interactions(
       const std::string& tenant, const std::string& id,
       const customer_store::app::InteractionQuery& q) override;
+  absl::StatusOr<std::vector<customer_store::domain::BehaviourEvent>> BehaviourFrom(
+      const std::string& tenant, const std::string& id, absl::Time from, bool older,
+      int limit) override;
   absl::StatusOr<customer_store::domain::CustomerView> LoadView(const std::string& tenant,
                                                                 const std::string& id,
                                                                 int interaction_limit) override;
@@ -84,6 +87,10 @@ class FakeCustomerRepository final : public customer_store::app::CustomerReposit
   // Replaces the profile of a stored customer, version + 1 (an edit made
   // outside the use cases under test).
   void Edit(const std::string& tenant, const Customer& c);
+  // Behaviour events counting for the customer (as tracked and stitched).
+  void PutBehaviour(const std::string& tenant, const std::string& id,
+                    std::vector<customer_store::domain::BehaviourEvent> events);
+  int behaviour_reads() const;  // BehaviourFrom calls
   // The stored customer with its identities.
   std::optional<Customer> Find(const std::string& tenant, const std::string& id) const;
   // Consent history of a customer, in append order.
@@ -115,6 +122,7 @@ class FakeCustomerRepository final : public customer_store::app::CustomerReposit
     std::map<std::string, std::vector<Interaction>> interactions;
     std::map<std::string, customer_store::app::LoggedMerge> merges;  // by merge id
     std::map<std::string, std::string> merged_into;  // active merges: source -> survivor
+    std::map<std::string, std::vector<customer_store::domain::BehaviourEvent>> behaviour;
   };
   struct State {
     std::map<std::string, TenantData> tenants;
@@ -122,6 +130,7 @@ class FakeCustomerRepository final : public customer_store::app::CustomerReposit
     int writes = 0;
     int created = 0;
     int next_merge = 1;
+    int behaviour_reads = 0;
   };
 
  private:

@@ -1,0 +1,55 @@
+#pragma once
+// Per-tenant retention of behaviour events: the settings (GET/PATCH
+// /v1/behaviour/settings) and the purge round the background job runs
+// (api/retention_job.h). A round deletes, tenant by tenant, the events that
+// occurred before the tenant's cutoff, in batches of one short transaction
+// each and at most `max_batches` batches per round (a larger backlog is
+// worked off by the next rounds), then drops the monthly partitions no
+// event can reach any more that are empty.
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "libs/common/clock.h"
+#include "services/customer_store/app/ports.h"
+#include "services/customer_store/domain/behaviour.h"
+
+namespace crm::customer_store::app {
+
+struct RetentionLimits {
+  int batch_size = 5000;  // events per delete transaction
+  int max_batches = 100;  // per round, over every tenant
+};
+
+struct RetentionRound {
+  int tenants = 0;             // tenants with a retention
+  int64_t deleted = 0;         // events deleted
+  int partitions_dropped = 0;  // empty months dropped
+  bool complete = true;        // false: the batch budget ran out first
+};
+
+class BehaviourRetention {
+ public:
+  BehaviourRetention(BehaviourRepository& writes, BehaviourRetentionStore& store,
+                     const common::Clock& clock, RetentionLimits limits = {})
+      : writes_(writes), store_(store), clock_(clock), limits_(limits) {}
+
+  absl::StatusOr<domain::BehaviourSettings> Settings(const std::string& tenant);
+  // Sets the retention (0: keep until erased; else 1..kMaxRetentionDays):
+  // ABORTED ETAG_MISMATCH when `if_match` is set and stale; an unchanged
+  // value answers the settings as they are (no new version, no event).
+  absl::StatusOr<domain::BehaviourSettings> UpdateSettings(const Actor& actor,
+                                                           int64_t retention_days,
+                                                           const std::string& if_match);
+  // One purge round at the clock's now.
+  absl::StatusOr<RetentionRound> PurgeOnce();
+
+ private:
+  BehaviourRepository& writes_;
+  BehaviourRetentionStore& store_;
+  const common::Clock& clock_;
+  const RetentionLimits limits_;
+};
+
+}  // namespace crm::customer_store::app
