@@ -16,6 +16,8 @@ std::string OptionalString(const nlohmann::json& p, const char* key) {
 }
 
 constexpr char kBatch[] = "behaviour.tracked";
+// Not a tracked event: the tenant's behaviour settings (BehaviourRetentionOf).
+constexpr char kSettings[] = "behaviour.settings_updated";
 
 // One event's fields (a behaviour.<type> payload, or an element of a
 // batch's "events" with its "type"); json exceptions propagate.
@@ -51,7 +53,7 @@ absl::StatusOr<BehaviourFact> FactOf(const std::string& tenant, std::string type
 
 absl::StatusOr<std::optional<BehaviourFact>> BehaviourFactOf(
     const crm::events::v1::EventEnvelope& e) {
-  if (!absl::StartsWith(e.type(), kPrefix) || e.type() == kBatch) {
+  if (!absl::StartsWith(e.type(), kPrefix) || e.type() == kBatch || e.type() == kSettings) {
     return std::optional<BehaviourFact>();
   }
   try {
@@ -107,6 +109,22 @@ absl::StatusOr<std::optional<CustomerIdentified>> CustomerIdentifiedOf(
     return absl::InvalidArgumentError("customer.identified payload is not the documented JSON");
   }
   return std::optional<CustomerIdentified>(std::move(c));
+}
+
+absl::StatusOr<std::optional<BehaviourRetention>> BehaviourRetentionOf(
+    const crm::events::v1::EventEnvelope& e) {
+  if (e.type() != kSettings) return std::optional<BehaviourRetention>();
+  BehaviourRetention r;
+  r.tenant_id = e.tenant_id();
+  try {
+    nlohmann::json p = nlohmann::json::parse(e.payload_json());
+    r.retention_days = p.at("retention_days").get<int64_t>();
+    r.version = p.at("version").get<int64_t>();
+  } catch (const nlohmann::json::exception&) {
+    return absl::InvalidArgumentError(
+        "behaviour.settings_updated payload is not the documented JSON");
+  }
+  return std::optional<BehaviourRetention>(std::move(r));
 }
 
 }  // namespace crm::events

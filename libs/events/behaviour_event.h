@@ -28,4 +28,9 @@ absl::StatusOr<std::optional<std::vector<BehaviourFact>>> BehaviourFactsOf(
 absl::StatusOr<std::optional<CustomerIdentified>> CustomerIdentifiedOf(
     const crm::events::v1::EventEnvelope& e);
 
+// std::nullopt for an event that is not behaviour.settings_updated;
+// INVALID_ARGUMENT for one whose payload is not the documented JSON.
+absl::StatusOr<std::optional<BehaviourRetention>> BehaviourRetentionOf(
+    const crm::events::v1::EventEnvelope& e);
+
 }  // namespace crm::events

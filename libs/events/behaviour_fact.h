@@ -36,4 +36,12 @@ struct CustomerIdentified {
   std::string visitor_id;
 };
 
+// behaviour.settings_updated: the tenant's retention of behaviour events
+// (0: kept until erased); the newest version wins.
+struct BehaviourRetention {
+  std::string tenant_id;
+  int64_t retention_days = 0;
+  int64_t version = 0;
+};
+
 }  // namespace crm::events

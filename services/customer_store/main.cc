@@ -3,10 +3,10 @@
 #include "libs/common/id.h"
 #include "libs/grpcutil/channel.h"
 #include "libs/observability/log.h"
+#include "libs/service/purge_job.h"
 #include "libs/service/runtime.h"
 #include "services/customer_store/api/grpc_service.h"
 #include "services/customer_store/api/order_events.h"
-#include "services/customer_store/api/retention_job.h"
 #include "services/customer_store/app/behaviour.h"
 #include "services/customer_store/app/behaviour_retention.h"
 #include "services/customer_store/app/customer_store.h"
@@ -47,8 +47,11 @@ int main() {
                                            &insights_cache);
   // Per-tenant retention of behaviour events: settings and the purge job.
   customer_store::app::BehaviourRetention retention(repository, repository, clock);
-  customer_store::api::RetentionJob retention_job(retention, config.retention_check,
-                                                  rt->registry());
+  service::PurgeJob retention_job(
+      {"behaviour_retention", "crm_behaviour_events_purged_total",
+       "Behaviour events deleted for being older than their tenant's retention",
+       config.retention_check},
+      rt->registry(), [&] { return retention.PurgeOnce(); });
   rt->AddListener(
       [&] {
         retention_job.Start();

@@ -39,6 +39,8 @@ absl::StatusOr<LiveSegmentsConfig> LoadLiveSegmentsConfig() {
   CRM_ASSIGN_OR_RETURN(c.tick, common::EnvDuration("CRM_SEGMENT_TICK", c.tick));
   CRM_ASSIGN_OR_RETURN(c.refresh_every,
                        common::EnvDuration("CRM_SEGMENT_REFRESH", c.refresh_every));
+  CRM_ASSIGN_OR_RETURN(c.behaviour_purge_every, common::EnvDuration("CRM_BEHAVIOUR_RETENTION_CHECK",
+                                                                    c.behaviour_purge_every));
   if (c.tick < absl::Milliseconds(10) || c.tick > absl::Minutes(1)) {
     return absl::InvalidArgumentError("CRM_SEGMENT_TICK must be between 10ms and 1m");
   }
@@ -49,7 +51,9 @@ absl::StatusOr<LiveSegmentsConfig> LoadLiveSegmentsConfig() {
 }
 
 void LiveSegmentsConfig::DumpTo(common::ConfigDump& dump) const {
-  dump.Add("segment_tick", tick).Add("segment_refresh", refresh_every);
+  dump.Add("segment_tick", tick)
+      .Add("segment_refresh", refresh_every)
+      .Add("behaviour_retention_check", behaviour_purge_every);
 }
 
 absl::StatusOr<ReplicaConfig> LoadReplicaConfig(int partitions) {

@@ -29,10 +29,13 @@ absl::StatusOr<RefitScheduleConfig> LoadRefitScheduleConfig();
 // Live segments: CRM_SEGMENT_TICK (how often due time-driven changes are
 // looked for; default 1s, 10ms..1m) and CRM_SEGMENT_REFRESH (how old a
 // tenant's features context, i.e. its model and RFM breakpoints, may get
-// before everyone is re-evaluated against a fresh one; default 1h, >= 1m).
+// before everyone is re-evaluated against a fresh one; default 1h, >= 1m)
+// and CRM_BEHAVIOUR_RETENTION_CHECK (how often behaviour facts older than
+// their tenant's retention are purged; default 1h, 0 = not in this process).
 struct LiveSegmentsConfig {
   absl::Duration tick = absl::Seconds(1);
   absl::Duration refresh_every = absl::Hours(1);
+  absl::Duration behaviour_purge_every = absl::Hours(1);
   void DumpTo(common::ConfigDump& dump) const;
 };
 

@@ -2,6 +2,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/clock.h"
 #include "libs/common/service_config.h"
+#include "libs/service/purge_job.h"
 #include "libs/service/runtime.h"
 #include "services/segmentation/api/fact_events.h"
 #include "services/segmentation/api/grpc_service.h"
@@ -68,13 +69,26 @@ int main() {
   segmentation::api::RefitScheduler scheduler(models, schedule);
   // Live segments: rebuilt at start, time-driven changes followed every tick.
   segmentation::api::SegmentClock segment_clock(segments, live);
+  // Behaviour older than its tenant's retention leaves the table and memory.
+  service::PurgeJob behaviour_purge(
+      {"behaviour_purge", "crm_segmentation_behaviour_purged_total",
+       "Behaviour facts deleted for being older than their tenant's retention",
+       live.behaviour_purge_every},
+      rt->registry(), [&] {
+        return facts.PurgeExpiredBehaviour(clock.Now(), {},
+                                           [&](const std::string& tenant, absl::Time cutoff) {
+                                             segments.ForgetBehaviourBefore(tenant, cutoff);
+                                           });
+      });
   rt->AddListener(
       [&] {
         scheduler.Start();
         segment_clock.Start();
+        behaviour_purge.Start();
         return absl::OkStatus();
       },
       [&] {
+        behaviour_purge.Stop();
         segment_clock.Stop();
         scheduler.Stop();
       });

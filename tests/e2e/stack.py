@@ -294,8 +294,9 @@ def start():
                          "CRM_KEY_CACHE_TTL": "%ds" % KEY_CACHE_TTL_S,
                          "CRM_MAX_STREAMS_PER_TENANT": str(MAX_STREAMS_PER_TENANT),
                          "CRM_DEFAULT_RATE_LIMIT": "1000"},
-               # test_behaviour.Retention waits for a purge round.
-               "customer-store": {"CRM_BEHAVIOUR_RETENTION_CHECK": "1s"}}
+               # test_behaviour.Retention waits for purge rounds.
+               "customer-store": {"CRM_BEHAVIOUR_RETENTION_CHECK": "1s"},
+               "segmentation": {"CRM_BEHAVIOUR_RETENTION_CHECK": "1s"}}
         for s in SERVICES:
             # CRM_<NAME>_PORT of each port, CRM_<PEER>_ADDR of each peer.
             env = service_list.env(s, SERVICES, "test", PORT_OFFSET, HOST)

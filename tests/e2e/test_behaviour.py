@@ -10,7 +10,7 @@ import urllib.parse
 import grpc
 
 import stack
-from stack import rest
+from stack import rest, wait_for
 
 DEADLINE = 10
 cs = cs_grpc = None
@@ -349,8 +349,7 @@ class Retention(stack.E2ETestCase):
         # The other tenant keeps its defaults and its events.
         self.assertEqual(self.settings(self.other_key)["etag"], "0")
 
-        stack.wait_for("the purge round",
-                       lambda: self.count(old) == 2, timeout=30)
+        wait_for("the purge round", lambda: self.count(old) == 2)
         self.assertEqual(self.count(recent), 2)
         self.assertEqual(stack.query_db(
             "SELECT count(DISTINCT tenant_id) FROM customer_store.behaviour_events "
@@ -358,6 +357,38 @@ class Retention(stack.E2ETestCase):
         # Back to keeping everything.
         r = self.patch({"retentionDays": 0})
         self.assertEqual((r.status, r.json()["retentionDays"], r.json()["etag"]), (200, 0, "2"), r)
+
+
+    def test_segments_count_behaviour_within_the_retention_only(self):
+        tenant, key = stack.create_tenant()
+        r = rest("POST", "/v1/customers", key, {"givenName": "Seg"})
+        self.assertEqual(r.status, 200, r)
+        cid = r.json()["id"]
+        r = rest("POST", "/v1/events:track", key,
+                 {"events": [{"type": "page.viewed", "customerId": cid,
+                              "occurTime": iso(60 * 86400)}]})
+        self.assertEqual(r.json().get("accepted"), 1, r)
+        r = rest("POST", "/v1/segments?requestId=" + stack.unique("seg"), key,
+                 {"segmentId": "viewers", "displayName": "viewers",
+                  "expression": "count(page.viewed, 365d) >= 1"})
+        self.assertEqual(r.status, 200, r)
+
+        def members():
+            r = rest("GET", "/v1/segments/viewers/members", key)
+            return [m["customerId"] for m in r.json().get("members", [])]
+
+        wait_for("the viewer", lambda: members() == [cid])
+        r = self.patch({"retentionDays": 30}, key=key)
+        self.assertEqual(r.status, 200, r)
+        # The view is 60 days old: past the retention it counts in no window.
+        wait_for("the viewer to leave", lambda: members() == [])
+        r = rest("GET", "/v1/segmentation/settings", key)
+        self.assertEqual((r.json().get("behaviourRetentionDays"), r.json().get("etag")), (30, "0"), r)
+        # Both engines purge their rows of it.
+        wait_for("the purge in both engines", lambda: stack.query_db(
+            "SELECT (SELECT count(*) FROM customer_store.behaviour_events WHERE tenant_id = '%s')"
+            " + (SELECT count(*) FROM segmentation.behaviour WHERE tenant_id = '%s')"
+            % (tenant["id"], tenant["id"])) == [["0"]])
 
 
 if __name__ == "__main__":

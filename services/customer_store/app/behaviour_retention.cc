@@ -1,7 +1,5 @@
 #include "services/customer_store/app/behaviour_retention.h"
 
-#include <algorithm>
-
 #include "libs/common/etag.h"
 #include "libs/common/status_macros.h"
 
@@ -32,24 +30,18 @@ absl::StatusOr<RetentionRound> BehaviourRetention::PurgeOnce() {
   RetentionRound round;
   CRM_ASSIGN_OR_RETURN(auto tenants, store_.TenantsWithRetention());
   round.tenants = static_cast<int>(tenants.size());
-  // Each tenant gets its share of the round's batches (at least one), so a
-  // tenant with a large backlog does not hold the others back.
-  const int share =
-      tenants.empty() ? 0 : std::max(1, limits_.max_batches / static_cast<int>(tenants.size()));
+  std::vector<std::pair<std::string, absl::Time>> cutoffs;
   for (const auto& [tenant, settings] : tenants) {
     const absl::Time cutoff = domain::RetentionCutoff(settings, now);
-    if (cutoff == absl::InfinitePast()) continue;
-    for (int batch = 0;; ++batch) {
-      if (batch == share) {
-        round.complete = false;
-        break;
-      }
-      CRM_ASSIGN_OR_RETURN(int64_t n,
-                           store_.DeleteBehaviourBefore(tenant, cutoff, limits_.batch_size));
-      round.deleted += n;
-      if (n < limits_.batch_size) break;
-    }
+    if (cutoff != absl::InfinitePast()) cutoffs.emplace_back(tenant, cutoff);
   }
+  CRM_ASSIGN_OR_RETURN(
+      common::TenantPurgeRound purged,
+      common::PurgeTenants(cutoffs, limits_,
+                           [&](const std::string& tenant, absl::Time cutoff, int limit) {
+                             return store_.DeleteBehaviourBefore(tenant, cutoff, limit);
+                           }));
+  static_cast<common::TenantPurgeRound&>(round) = purged;
   // No event older than kMaxEventAge is accepted any more, so a month that
   // ended before then and is empty stays empty.
   CRM_ASSIGN_OR_RETURN(round.partitions_dropped,

@@ -1,7 +1,7 @@
 #pragma once
 // Per-tenant retention of behaviour events: the settings (GET/PATCH
 // /v1/behaviour/settings) and the purge round the background job runs
-// (api/retention_job.h). A round deletes, tenant by tenant, the events that
+// (service::PurgeJob, wired in main). A round deletes, tenant by tenant, the events that
 // occurred before the tenant's cutoff, in batches of one short transaction
 // each and at most `max_batches` batches per round (a larger backlog is
 // worked off by the next rounds), then drops the monthly partitions no
@@ -12,21 +12,19 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "libs/common/clock.h"
+#include "libs/common/tenant_purge.h"
 #include "services/customer_store/app/ports.h"
 #include "services/customer_store/domain/behaviour.h"
 
 namespace crm::customer_store::app {
 
-struct RetentionLimits {
-  int batch_size = 5000;  // events per delete transaction
-  int max_batches = 100;  // per round, over every tenant
-};
+// Events per delete transaction, batches per round (common/tenant_purge.h).
+using RetentionLimits = common::TenantPurgeLimits;
 
-struct RetentionRound {
+// deleted, complete (common::TenantPurgeRound), and:
+struct RetentionRound : common::TenantPurgeRound {
   int tenants = 0;             // tenants with a retention
-  int64_t deleted = 0;         // events deleted
   int partitions_dropped = 0;  // empty months dropped
-  bool complete = true;        // false: the batch budget ran out first
 };
 
 class BehaviourRetention {

@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
+#include "libs/observability/log.h"
 #include "libs/pg/sql.h"
 #include "services/customer_store/storage/pg_customer_repository.h"
 #include "services/customer_store/storage/shared_queries.h"
@@ -577,6 +578,8 @@ absl::StatusOr<int> PgCustomerRepository::DropEmptyBehaviourPartitions(absl::Tim
     return absl::OkStatus();
   }));
   if (n > 0) {
+    CRM_LOG(Info).Field("component", "behaviour_retention").Field("partitions_dropped", n)
+        << "empty monthly partitions of behaviour events dropped";
     // A dropped month is created again when an event needs it.
     absl::MutexLock lock(&months_mu);
     KnownMonths().clear();

@@ -62,7 +62,8 @@ std::vector<absl::Status> FactEventHandler::HandleBatch(const std::vector<events
                       ReadMany(events::BehaviourFactsOf, batch, i, facts, where, out[i]) ||
                       Read(events::CustomerIdentifiedOf, batch, i, facts, where, out[i]) ||
                       Read(events::ConsentFactOf, batch, i, facts, where, out[i]) ||
-                      Read(events::ProductFactOf, batch, i, facts, where, out[i]));
+                      Read(events::ProductFactOf, batch, i, facts, where, out[i]) ||
+                      Read(events::BehaviourRetentionOf, batch, i, facts, where, out[i]));
   }
   std::vector<absl::Status> applied = facts_.Apply(facts);
   std::map<std::string, std::set<std::string>> touched, products;
@@ -74,10 +75,16 @@ std::vector<absl::Status> FactEventHandler::HandleBatch(const std::vector<events
     // An event of several facts (a behaviour batch) fails with its first failing fact.
     if (out[where[j]].ok()) out[where[j]] = std::move(applied[j]);
   }
-  // Partitioned: the engine's own writes, by tenant (positions in `batch`).
+  // Partitioned: the engine's own writes, by tenant (positions in `batch`);
+  // always: a new retention of behaviour (every customer again under it).
   std::map<std::string, std::vector<size_t>> resync;
   for (size_t i = 0; segments_.partitioned() && i < batch.size(); ++i) {
     if (IsEngineWrite(batch[i].envelope.type())) resync[batch[i].envelope.tenant_id()].push_back(i);
+  }
+  for (size_t j = 0; j < where.size(); ++j) {
+    if (out[where[j]].ok() && std::holds_alternative<events::BehaviourRetention>(facts[j])) {
+      resync[batch[where[j]].envelope.tenant_id()].push_back(where[j]);
+    }
   }
   std::set<std::string> tenants;
   for (const auto& [tenant, _] : touched) tenants.insert(tenant);

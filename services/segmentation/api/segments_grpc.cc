@@ -36,6 +36,7 @@ absl::StatusOr<std::string> CursorOf(const common::PageTokenCodec& tokens,
 void ToProto(const domain::SegmentationSettings& s, v1::SegmentationSettings* out) {
   out->set_profiling_requires_opt_in(s.profiling_requires_opt_in);
   out->set_time_zone(s.time_zone);
+  out->set_behaviour_retention_days(static_cast<int32_t>(s.behaviour_retention_days));
   out->set_etag(domain::EtagOf(s));
   if (s.version > 0) grpcutil::ToTimestamp(s.update_time, out->mutable_update_time());
 }

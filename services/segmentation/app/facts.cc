@@ -4,6 +4,7 @@
 #include <string>
 
 #include "libs/common/id.h"
+#include "libs/common/status_macros.h"
 
 namespace crm::segmentation::app {
 namespace {
@@ -52,6 +53,13 @@ absl::Status Check(const events::ConsentFact& c) {
 absl::Status Check(const events::ProductFact& f) {
   if (!common::IsUuid(f.tenant_id) || f.sku.empty() || f.version <= 0) {
     return absl::InvalidArgumentError("product event without the fields a product needs");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Check(const events::BehaviourRetention& r) {
+  if (!common::IsUuid(r.tenant_id) || r.retention_days < 0 || r.version <= 0) {
+    return absl::InvalidArgumentError("behaviour.settings_updated without a retention and version");
   }
   return absl::OkStatus();
 }
@@ -130,6 +138,10 @@ std::vector<absl::Status> Facts::Apply(const std::vector<Fact>& facts) {
       flush();
       out[i] = Check(*consent);
       if (out[i].ok()) out[i] = repository_.RecordConsent(*consent);
+    } else if (const auto* r = std::get_if<events::BehaviourRetention>(&facts[i])) {
+      flush();
+      out[i] = Check(*r);
+      if (out[i].ok()) out[i] = repository_.RecordBehaviourRetention(*r);
     } else {
       flush();
       const auto& link = std::get<events::CustomerIdentified>(facts[i]);
@@ -153,6 +165,25 @@ std::vector<absl::Status> Facts::Apply(const std::vector<Fact>& facts) {
     for (const std::string& tenant : changed) versions_->Bump(tenant);
   }
   return out;
+}
+
+absl::StatusOr<common::TenantPurgeRound> Facts::PurgeExpiredBehaviour(
+    absl::Time now, common::TenantPurgeLimits limits,
+    const std::function<void(const std::string& tenant, absl::Time cutoff)>& purged) {
+  CRM_ASSIGN_OR_RETURN(auto tenants, repository_.TenantsWithBehaviourRetention());
+  std::vector<std::pair<std::string, absl::Time>> cutoffs;
+  for (const auto& [tenant, days] : tenants)
+    cutoffs.emplace_back(tenant, now - absl::Hours(24) * days);
+  CRM_ASSIGN_OR_RETURN(
+      common::TenantPurgeRound round,
+      common::PurgeTenants(cutoffs, limits,
+                           [&](const std::string& tenant, absl::Time cutoff, int limit) {
+                             return repository_.PurgeBehaviour(tenant, cutoff, limit);
+                           }));
+  if (purged) {
+    for (const auto& [tenant, cutoff] : cutoffs) purged(tenant, cutoff);
+  }
+  return round;
 }
 
 void AddTouchedCustomers(const Fact& fact, std::map<std::string, std::set<std::string>>& out) {

@@ -4,6 +4,7 @@
 // each, for their categories), customers (created, erased, merged, unmerged), behaviour
 // events (once each) and visitors identified as customers.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -12,12 +13,14 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "libs/common/tenant_purge.h"
 #include "services/segmentation/app/ports.h"
 
 namespace crm::segmentation::app {
 
 using Fact = std::variant<events::OrderFact, events::CustomerChange, events::BehaviourFact,
-                          events::CustomerIdentified, events::ConsentFact, events::ProductFact>;
+                          events::CustomerIdentified, events::ConsentFact, events::ProductFact,
+                          events::BehaviourRetention>;
 
 // The customers whose facts `fact` changes, by tenant: an order's customer
 // (the live segments also read the survivor of a merged one), a merge's or
@@ -62,6 +65,14 @@ class Facts {
   // applies once per event id. INVALID_ARGUMENT for a fact without the ids,
   // currency, version or time it needs (never retried by the consumer).
   std::vector<absl::Status> Apply(const std::vector<Fact>& facts);
+
+  // One bounded round of the behaviour retention: the behaviour facts of
+  // each tenant with a retention (behaviour.settings_updated) that occurred
+  // longer ago than it at `now` are deleted (common/tenant_purge.h).
+  // `purged` (optional) is told each tenant's cutoff after its round.
+  absl::StatusOr<common::TenantPurgeRound> PurgeExpiredBehaviour(
+      absl::Time now, common::TenantPurgeLimits limits = {},
+      const std::function<void(const std::string& tenant, absl::Time cutoff)>& purged = nullptr);
 
  private:
   FactRepository& repository_;

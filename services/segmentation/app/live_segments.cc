@@ -649,7 +649,9 @@ absl::Status LiveSegments::Resync(const std::string& tenant) {
     if (it != held.end()) held.erase(it);
   }
   for (const auto& [deleted, _] : held) t.members.Drop(deleted);  // their rows went with them
-  const bool settings_changed = settings.version != t.settings.version;
+  const bool settings_changed =
+      settings.version != t.settings.version ||
+      settings.behaviour_retention_days != t.settings.behaviour_retention_days;
   t.defs = std::move(defs);
   t.compiled = CompileAll(t.defs);
   t.settings = settings;
@@ -669,6 +671,20 @@ absl::Status LiveSegments::Resync(const std::string& tenant) {
   CRM_RETURN_IF_ERROR(segments_.ApplyMemberships(tenant, outcome.changes, now));
   CommitLocked(t, outcome);
   return absl::OkStatus();
+}
+
+int64_t LiveSegments::ForgetBehaviourBefore(const std::string& tenant, absl::Time cutoff) {
+  Tenant& t = TenantOf(tenant);
+  absl::MutexLock l(&t.mu);
+  int64_t dropped = 0;
+  for (domain::LiveCustomer& c : t.customers) {
+    const size_t before = c.events.size();
+    c.events.erase(std::remove_if(c.events.begin(), c.events.end(),
+                                  [&](const domain::SegmentEvent& e) { return e.time < cutoff; }),
+                   c.events.end());
+    dropped += static_cast<int64_t>(before - c.events.size());
+  }
+  return dropped;
 }
 
 absl::StatusOr<MemberPage> LiveSegments::Members(const std::string& tenant, const std::string& id,
@@ -843,6 +859,7 @@ absl::Status LiveSegments::RebuildContextLocked(const std::string& tenant, Tenan
     t.context = domain::FeatureContextOf(t.customers, std::move(model), now, zone);
   }
   t.context.categories = &t.categories;
+  t.context.behaviour_reach = domain::BehaviourReach(t.settings);
   t.context_time = now;
   return absl::OkStatus();
 }

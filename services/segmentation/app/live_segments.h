@@ -132,6 +132,10 @@ class LiveSegments {
   // Reads the tenant's segments, settings and model again and re-evaluates
   // the customers held here where they changed (a write on another replica).
   absl::Status Resync(const std::string& tenant);
+  // Drops from memory the behaviour of the tenant's customers that occurred
+  // before `cutoff` (purged from the table by the retention job; it already
+  // counted in no window). Returns how many events it dropped.
+  int64_t ForgetBehaviourBefore(const std::string& tenant, absl::Time cutoff);
   // Tells the peers to Resync() the tenant (after a write here); a peer that
   // does not answer catches up from the write's event.
   void SyncPeers(const std::string& tenant);

@@ -80,6 +80,18 @@ class FactRepository {
   // customer (a visitor's first link stays) and makes the visitor's
   // anonymous facts count for it.
   virtual absl::Status LinkVisitor(const events::CustomerIdentified& link) = 0;
+  // behaviour.settings_updated: keeps the tenant's retention of behaviour
+  // (SegmentationSettings::behaviour_retention_days) unless a newer version
+  // is kept.
+  virtual absl::Status RecordBehaviourRetention(const events::BehaviourRetention& r) = 0;
+  // The tenants that keep behaviour for a limited time, with their
+  // retention in days (read across tenants).
+  virtual absl::StatusOr<std::vector<std::pair<std::string, int64_t>>>
+  TenantsWithBehaviourRetention() = 0;
+  // Deletes at most `limit` of the tenant's behaviour facts that occurred
+  // before `cutoff` (one transaction); returns how many.
+  virtual absl::StatusOr<int64_t> PurgeBehaviour(const std::string& tenant, absl::Time cutoff,
+                                                 int limit) = 0;
   // A consent.recorded: the customer's status for the channel and purpose,
   // unless a newer one is kept (a replayed older event changes nothing).
   // Erasure deletes the customer's consents.

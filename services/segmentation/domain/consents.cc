@@ -51,6 +51,11 @@ std::string ProfilingRefusal(Profiling p) {
 
 std::string EtagOf(const SegmentationSettings& s) { return absl::StrCat(s.version); }
 
+absl::Duration BehaviourReach(const SegmentationSettings& s) {
+  if (s.behaviour_retention_days <= 0) return absl::InfiniteDuration();
+  return absl::Hours(24) * s.behaviour_retention_days;
+}
+
 bool ApplyPatch(SegmentationSettings& s, const SettingsPatch& patch, absl::Time now) {
   bool changed = false;
   if (patch.profiling_requires_opt_in &&

@@ -50,7 +50,14 @@ struct SegmentationSettings {
   std::string time_zone = "UTC";
   int64_t version = 0;  // 0: never written (the defaults)
   absl::Time update_time = absl::InfinitePast();
+  // customer-store's retention of behaviour events (behaviour.settings_
+  // updated; not part of this engine's settings version): behaviour counts
+  // in no window beyond it. 0: none.
+  int64_t behaviour_retention_days = 0;
 };
+// The longest reach of a behaviour window under `s` (InfiniteDuration when
+// the tenant keeps behaviour until erased).
+absl::Duration BehaviourReach(const SegmentationSettings& s);
 std::string EtagOf(const SegmentationSettings& s);  // the version, quoted by callers
 
 struct SettingsPatch {

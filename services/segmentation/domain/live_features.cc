@@ -127,6 +127,7 @@ CustomerSnapshot SnapshotOf(const LiveCustomer& customer, const FeatureContext& 
   CustomerSnapshot s;
   s.fields = customer.profile;
   s.events = customer.events;
+  s.behaviour_reach = context.behaviour_reach;
   if (with_consents) {
     for (auto& [field, status] : WithUnknowns(customer.consents)) s.fields[field] = status;
   }

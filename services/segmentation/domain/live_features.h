@@ -80,6 +80,8 @@ struct FeatureContext {
   // The categories of the skus purchases name (nullptr: none known). Owned
   // by the caller; must outlive the snapshots' use of the context.
   const SkuCategories* categories = nullptr;
+  // The tenant's retention of behaviour (BehaviourReach of its settings).
+  absl::Duration behaviour_reach = absl::InfiniteDuration();
 };
 
 // The tenant's context at `now`: currency and time zone from `model` (else

@@ -138,6 +138,8 @@ int64_t WindowSum(const std::vector<Item>& items, absl::Duration w, absl::Time a
 SegmentEvaluation EvaluateAggregate(const Expr& e, const CustomerSnapshot& c, absl::Time now) {
   const Operand& o = e.operand;
   const bool spent = o.kind == OperandKind::kSpent;
+  const absl::Duration window =
+      o.kind == OperandKind::kEventCount ? std::min(o.window, c.behaviour_reach) : o.window;
   std::vector<Item> items;
   if (o.kind == OperandKind::kEventCount) {
     for (const SegmentEvent& ev : c.events) {
@@ -157,14 +159,14 @@ SegmentEvaluation EvaluateAggregate(const Expr& e, const CustomerSnapshot& c, ab
     return CompareValue(value, e.op, e.values.at(0).value);
   };
   SegmentEvaluation out;
-  int64_t sum = WindowSum(items, o.window, now);
+  int64_t sum = WindowSum(items, window, now);
   out.matches = result_at(sum);
   // The sum only changes when an item enters (at its time) or leaves (at
   // time + window). Walk those instants in order until the result flips.
   std::vector<std::pair<absl::Time, int64_t>> deltas;
   for (const Item& i : items) {
     if (i.time > now) deltas.emplace_back(i.time, i.weight);
-    if (i.time + o.window > now) deltas.emplace_back(i.time + o.window, -i.weight);
+    if (i.time + window > now) deltas.emplace_back(i.time + window, -i.weight);
   }
   std::sort(deltas.begin(), deltas.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });

@@ -15,6 +15,9 @@
 //     NOT purchased(90d) turns true exactly 90 × 24 h after the purchase,
 //     i.e. during the 91st day when the purchase day is the 1st.
 //     Items dated after `now` are not counted yet; they enter at their time.
+//   - Behaviour windows are capped by the tenant's retention of behaviour
+//     (CustomerSnapshot::behaviour_reach): an event older than it counts in
+//     no window, whatever the window says.
 //   - Property filters: all must hold. On a list-valued property (an order's
 //     categories or skus), = and IN hold when any element matches, != and
 //     NOT IN when none does. The property `category` matches a category and
@@ -67,6 +70,10 @@ struct CustomerSnapshot {
   std::vector<SegmentEvent> events;        // any order
   std::vector<SegmentPurchase> purchases;  // any order
   std::set<std::string> segments;          // ids of the segments the customer is in
+  // The tenant's retention of behaviour: an event window reaches back at
+  // most this far (count(page.viewed, 400d) under 30 days of retention
+  // counts the last 30 days, and an event leaves it 30 days after it).
+  absl::Duration behaviour_reach = absl::InfiniteDuration();
 };
 
 struct SegmentEvaluation {

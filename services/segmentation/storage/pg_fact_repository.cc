@@ -107,6 +107,29 @@ const pg::NamedQuery kUnmergeCustomer{
 const std::string kVisitorLockKey = "hashtext($1::text || ':' || v)";
 const std::string kLockVisitorsSql =
     "SELECT pg_advisory_xact_lock(hashtext('segmentation.visitor'), k) FROM (SELECT DISTINCT ";
+// behaviour.settings_updated (010_behaviour_retention.sql): the newest
+// version wins; a tenant without a settings row gets the defaults with it.
+const pg::NamedQuery kRecordBehaviourRetention{
+    "record_behaviour_retention",
+    "INSERT INTO segmentation.settings (tenant_id, profiling_requires_opt_in, time_zone, version, "
+    "updated_at, behaviour_retention_days, behaviour_retention_version) VALUES ($1, false, 'UTC', "
+    "0, 'epoch', $2, $3) ON CONFLICT (tenant_id) DO UPDATE SET behaviour_retention_days = "
+    "EXCLUDED.behaviour_retention_days, behaviour_retention_version = "
+    "EXCLUDED.behaviour_retention_version WHERE settings.behaviour_retention_version < "
+    "EXCLUDED.behaviour_retention_version",
+    0};
+// Across tenants: the caller set app.scheduler (scheduler_read).
+const pg::NamedQuery kTenantsWithBehaviourRetention{
+    "select_tenants_with_behaviour_retention",
+    "SELECT tenant_id::text, behaviour_retention_days FROM segmentation.settings WHERE "
+    "behaviour_retention_days > 0 ORDER BY tenant_id",
+    2};
+const pg::NamedQuery kPurgeBehaviour{
+    "purge_behaviour",
+    absl::StrCat("WITH d AS (DELETE FROM segmentation.behaviour WHERE ctid IN (SELECT ctid FROM "
+                 "segmentation.behaviour WHERE tenant_id = $1 AND occurred_at < ",
+                 pg::MicrosParam(2), " LIMIT $3) RETURNING 1) SELECT count(*) FROM d"),
+    1};
 const pg::NamedQuery kLockVisitors{
     "lock_visitors",
     kLockVisitorsSql + kVisitorLockKey + " AS k FROM unnest($2::text[]) v ORDER BY k) s"};
@@ -306,13 +329,35 @@ std::vector<domain::PurchaseRecord> RecordsOf(const pqxx::result& r) {
 }  // namespace
 
 std::vector<pg::NamedQuery> PgFactRepository::Queries() {
-  return {kSelectPurchases,  kSelectPurchasesOf,      kKnowsCustomer,    kRecordOrder,
-          kAddCustomer,      kEraseCustomers,         kMergeCustomer,    kUnmergeCustomer,
-          kLockVisitors,     kLockLinkedVisitors,     kRecordBehaviour,  kAddVisitorLink,
-          kStitchVisitor,    kMergeBehaviour,         kUnmergeBehaviour, kEraseBehaviour,
-          kSelectBehaviour,  kSelectBehaviourOf,      kRecordConsent,    kSelectConsents,
-          kSelectConsentsOf, kRecordProfile,          kSelectProfiles,   kSelectProfilesOf,
-          kRecordProduct,    kSelectProductCategories};
+  return {kSelectPurchases,
+          kSelectPurchasesOf,
+          kKnowsCustomer,
+          kRecordOrder,
+          kAddCustomer,
+          kEraseCustomers,
+          kMergeCustomer,
+          kUnmergeCustomer,
+          kLockVisitors,
+          kLockLinkedVisitors,
+          kRecordBehaviour,
+          kAddVisitorLink,
+          kStitchVisitor,
+          kMergeBehaviour,
+          kUnmergeBehaviour,
+          kEraseBehaviour,
+          kSelectBehaviour,
+          kSelectBehaviourOf,
+          kRecordConsent,
+          kSelectConsents,
+          kSelectConsentsOf,
+          kRecordProfile,
+          kSelectProfiles,
+          kSelectProfilesOf,
+          kRecordProduct,
+          kSelectProductCategories,
+          kRecordBehaviourRetention,
+          kTenantsWithBehaviourRetention,
+          kPurgeBehaviour};
 }
 
 absl::StatusOr<std::vector<domain::PurchaseRecord>> PgFactRepository::Purchases(
@@ -442,6 +487,38 @@ absl::Status PgFactRepository::LinkVisitor(const events::CustomerIdentified& lin
     pool_.Exec(tx, kStitchVisitor, link.tenant_id, link.visitor_id);
     return absl::OkStatus();
   });
+}
+
+absl::Status PgFactRepository::RecordBehaviourRetention(const events::BehaviourRetention& r) {
+  return pool_.WithTenantTx(r.tenant_id, [&](pqxx::work& tx) -> absl::Status {
+    pool_.Exec(tx, kRecordBehaviourRetention, r.tenant_id, r.retention_days, r.version);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, int64_t>>>
+PgFactRepository::TenantsWithBehaviourRetention() {
+  std::vector<std::pair<std::string, int64_t>> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTx([&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    tx.exec("SELECT set_config('app.scheduler', 'on', true)");
+    for (const auto& row : pool_.Exec(tx, kTenantsWithBehaviourRetention)) {
+      out.emplace_back(row[0].as<std::string>(), row[1].as<int64_t>());
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<int64_t> PgFactRepository::PurgeBehaviour(const std::string& tenant,
+                                                         absl::Time cutoff, int limit) {
+  int64_t n = 0;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    n = pool_.Exec(tx, kPurgeBehaviour, tenant, absl::ToUnixMicros(cutoff), limit)[0][0]
+            .as<int64_t>();
+    return absl::OkStatus();
+  }));
+  return n;
 }
 
 absl::StatusOr<std::vector<domain::CustomerEvent>> PgFactRepository::Behaviour(

@@ -31,6 +31,11 @@ class PgFactRepository final : public app::FactRepository {
   absl::Status RecordBehaviour(const std::string& tenant,
                                const std::vector<events::BehaviourFact>& facts) override;
   absl::Status LinkVisitor(const events::CustomerIdentified& link) override;
+  absl::Status RecordBehaviourRetention(const events::BehaviourRetention& r) override;
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> TenantsWithBehaviourRetention()
+      override;
+  absl::StatusOr<int64_t> PurgeBehaviour(const std::string& tenant, absl::Time cutoff,
+                                         int limit) override;
   absl::Status RecordConsent(const events::ConsentFact& consent) override;
   absl::Status RecordProducts(const std::string& tenant,
                               const std::vector<events::ProductFact>& facts) override;

@@ -122,15 +122,16 @@ const pg::NamedQuery kTenantsWithSegments{
     "select_tenants_with_segments",
     "SELECT DISTINCT tenant_id::text FROM segmentation.segments ORDER BY 1", 1};
 
-const std::string kSettingsColumns =
-    "profiling_requires_opt_in, version, " + pg::MicrosColumn("updated_at") + ", time_zone";
+const std::string kSettingsColumns = "profiling_requires_opt_in, version, " +
+                                     pg::MicrosColumn("updated_at") +
+                                     ", time_zone, behaviour_retention_days";
 const pg::NamedQuery kSelectSettings{
     "select_segmentation_settings",
-    "SELECT " + kSettingsColumns + " FROM segmentation.settings WHERE tenant_id = $1", 4};
+    "SELECT " + kSettingsColumns + " FROM segmentation.settings WHERE tenant_id = $1", 5};
 const pg::NamedQuery kSelectSettingsForUpdate{
     "select_segmentation_settings_for_update",
     "SELECT " + kSettingsColumns + " FROM segmentation.settings WHERE tenant_id = $1 FOR UPDATE",
-    4};
+    5};
 const pg::NamedQuery kSaveSettings{
     "save_segmentation_settings",
     "INSERT INTO segmentation.settings (tenant_id, profiling_requires_opt_in, version, "
@@ -149,6 +150,7 @@ domain::SegmentationSettings SettingsOf(const pqxx::result& r) {
   s.version = r[0][1].as<int64_t>();
   s.update_time = absl::FromUnixMicros(r[0][2].as<int64_t>());
   s.time_zone = r[0][3].as<std::string>();
+  s.behaviour_retention_days = r[0][4].as<int64_t>();
   return s;
 }
 
@@ -160,6 +162,7 @@ nlohmann::json SettingsJson(const domain::SegmentationSettings& s) {
 
 std::string EncodeSettings(const domain::SegmentationSettings& s) {
   nlohmann::json j = SettingsJson(s);
+  j["behaviour_retention_days"] = s.behaviour_retention_days;
   j["update_time_us"] = absl::ToUnixMicros(s.update_time);
   return j.dump();
 }
@@ -173,6 +176,7 @@ absl::StatusOr<domain::SegmentationSettings> DecodeSettings(const std::string& t
     s.time_zone = j.at("time_zone").get<std::string>();
     s.version = j.at("version").get<int64_t>();
     s.update_time = absl::FromUnixMicros(j.at("update_time_us").get<int64_t>());
+    s.behaviour_retention_days = j.value("behaviour_retention_days", int64_t{0});
     return s;
   } catch (const nlohmann::json::exception&) {
     return absl::InternalError("stored settings unreadable");

@@ -350,6 +350,62 @@ TEST_CASE("behaviour counts in windows: views enter, a stitched visitor counts, 
   CHECK(engine.live.Get(tenant, "jazz")->member_count == 0);
 }
 
+TEST_CASE("behaviour retention: windows reach back no further, old facts are purged",
+          "[segmentation][live][behaviour][retention]") {
+  const std::string tenant = common::NewUuid(), other = common::NewUuid();
+  const std::string ada = common::NewUuid(), bob = common::NewUuid();
+  crm::testing::FixedClock clock(absl::FromUnixSeconds(1790000000));
+  const absl::Duration day = absl::Hours(24);
+  Created(tenant, ada);
+  Created(other, bob);
+  Engine engine(clock);
+  for (const std::string& t : {tenant, other}) {
+    REQUIRE(
+        engine.live.Create(Actor(t), Draft("viewers", "count(product.viewed, 365d) >= 1")).ok());
+  }
+  std::vector<app::Fact> facts{View(tenant, ada, "", clock.Now() - 60 * day),
+                               View(other, bob, "", clock.Now() - 60 * day)};
+  for (const absl::Status& s : TheEnv().facts->Apply(facts)) REQUIRE(s.ok());
+  REQUIRE(engine.live.Touch(tenant, {ada}).ok());
+  REQUIRE(engine.live.Touch(other, {bob}).ok());
+  CHECK(engine.live.Get(tenant, "viewers")->member_count == 1);
+
+  // customer-store's behaviour.settings_updated: 30 days. Ada's view is
+  // older: she leaves, once; the other tenant keeps its member.
+  events::BehaviourRetention thirty{tenant, 30, 1};
+  REQUIRE(TheEnv().facts->Apply({thirty})[0].ok());
+  REQUIRE(engine.live.Resync(tenant).ok());
+  CHECK(engine.live.Get(tenant, "viewers")->member_count == 0);
+  CHECK(Published(tenant, "segment.exited", ada, "viewers") == 1);
+  CHECK(engine.live.GetSettings(tenant)->behaviour_retention_days == 30);
+  CHECK(engine.live.GetSettings(tenant)->version == 0);  // not this engine's settings version
+  CHECK(engine.live.Get(other, "viewers")->member_count == 1);
+  // A replay or an older version changes nothing; a malformed one is refused.
+  REQUIRE(TheEnv().facts->Apply({events::BehaviourRetention{tenant, 0, 1}})[0].ok());
+  CHECK(engine.live.GetSettings(tenant)->behaviour_retention_days == 30);
+  CHECK(TheEnv().facts->Apply({events::BehaviourRetention{tenant, -1, 2}})[0].code() ==
+        absl::StatusCode::kInvalidArgument);
+
+  // The purge deletes the tenant's facts past 30 days, nobody else's.
+  auto round = TheEnv().facts->PurgeExpiredBehaviour(clock.Now(), {},
+                                                     [&](const std::string& t, absl::Time cutoff) {
+                                                       engine.live.ForgetBehaviourBefore(t, cutoff);
+                                                     });
+  REQUIRE(round.ok());
+  CHECK(round->deleted >= 1);
+  CHECK(CountIn(tenant, "SELECT count(*) FROM segmentation.behaviour") == 0);
+  CHECK(CountIn(other, "SELECT count(*) FROM segmentation.behaviour") == 1);
+  // Keeping everything again does not bring purged behaviour back, here or
+  // after a restart; nothing more is published.
+  REQUIRE(TheEnv().facts->Apply({events::BehaviourRetention{tenant, 0, 2}})[0].ok());
+  REQUIRE(engine.live.Resync(tenant).ok());
+  CHECK(engine.live.Get(tenant, "viewers")->member_count == 0);
+  Engine restarted(clock);
+  CHECK(restarted.live.Get(tenant, "viewers")->member_count == 0);
+  CHECK(Published(tenant, "segment.exited", ada, "viewers") == 1);
+  CHECK(Published(tenant, "segment.entered", ada, "viewers") == 1);
+}
+
 TEST_CASE("a tenant's first purchase after its first segment counts at once",
           "[segmentation][live]") {
   const std::string tenant = common::NewUuid();

@@ -174,4 +174,23 @@ TEST_CASE("a behaviour.tracked batch is read into one fact per listed event, who
   }
 }
 
+TEST_CASE("behaviour.settings_updated reads as the tenant's retention, never as a tracked event",
+          "[events][behaviour]") {
+  const auto e = Envelope("behaviour.settings_updated", R"({"retention_days":30,"version":2})");
+  auto facts = crm::events::BehaviourFactsOf(e);
+  REQUIRE(facts.ok());
+  CHECK_FALSE(facts->has_value());
+  auto r = crm::events::BehaviourRetentionOf(e);
+  REQUIRE(r.ok());
+  REQUIRE(r->has_value());
+  CHECK((*r)->retention_days == 30);
+  CHECK((*r)->version == 2);
+  CHECK((*r)->tenant_id == e.tenant_id());
+  CHECK_FALSE(crm::events::BehaviourRetentionOf(Envelope("behaviour.tracked", "{}"))->has_value());
+  CHECK(crm::events::BehaviourRetentionOf(
+            Envelope("behaviour.settings_updated", R"({"retention_days":"x"})"))
+            .status()
+            .code() == absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace

@@ -163,6 +163,29 @@ TEST_CASE("segment eval: windowed event counts", "[segmentation][segment]") {
   }
 }
 
+TEST_CASE("segment eval: the tenant's behaviour retention caps event windows, not orders",
+          "[segmentation][segment]") {
+  CustomerSnapshot c;
+  c.events = {View(t0, "Books"), View(t0 + 20 * kDay, "Books")};
+  c.purchases = {Purchase(t0, 10)};
+  const std::string two = "count(product.viewed, 365d) >= 2";
+  const std::string any = "count(product.viewed, 365d) >= 1";
+  const absl::Time now = t0 + 25 * kDay;
+  CHECK(Matches(two, c, now));
+  c.behaviour_reach = 30 * kDay;
+  // Both within 30 days: still two; the first leaves at t0 + 30d, not t0 + 365d.
+  SegmentEvaluation e = Eval(two, c, now);
+  CHECK(e.matches);
+  CHECK(e.next_change == t0 + 30 * kDay);
+  CHECK_FALSE(Matches(two, c, t0 + 30 * kDay));
+  CHECK(Eval(any, c, t0 + 30 * kDay).next_change == t0 + 50 * kDay);
+  CHECK_FALSE(Matches(any, c, t0 + 50 * kDay));
+  // A shorter window than the retention is itself.
+  CHECK(Eval("count(product.viewed, 7d) >= 1", c, t0 + 21 * kDay).next_change == t0 + 27 * kDay);
+  // Orders are not behaviour: their windows stay.
+  CHECK(Matches("orders(365d) >= 1", c, t0 + 100 * kDay));
+}
+
 TEST_CASE("segment eval: no purchase in 90 days turns true on the 91st day",
           "[segmentation][segment]") {
   CustomerSnapshot c;

@@ -48,6 +48,7 @@ class FakeSegmentationStore final : public segmentation::app::ModelRepository,
     std::map<std::tuple<std::string, std::string, std::string>, std::pair<std::string, absl::Time>>
         consents;
     segmentation::domain::SegmentationSettings settings;
+    int64_t behaviour_retention_version = 0;
     // sku -> (version, category path)
     std::map<std::string, std::pair<int64_t, std::vector<std::string>>> products;
     // customer -> (version, fields)
@@ -207,6 +208,44 @@ class FakeSegmentationStore final : public segmentation::app::ModelRepository,
         }
       }
       return absl::OkStatus();
+    });
+  }
+  absl::Status RecordBehaviourRetention(const events::BehaviourRetention& r) override {
+    return uow_.WithMutable([&](State& st) -> absl::Status {
+      Tenant& t = st.tenants[r.tenant_id];
+      if (r.version > t.behaviour_retention_version) {
+        t.behaviour_retention_version = r.version;
+        t.settings.behaviour_retention_days = r.retention_days;
+      }
+      return absl::OkStatus();
+    });
+  }
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> TenantsWithBehaviourRetention()
+      override {
+    return uow_.With([](const State& st) {
+      std::vector<std::pair<std::string, int64_t>> out;
+      for (const auto& [id, t] : st.tenants) {
+        if (t.settings.behaviour_retention_days > 0) {
+          out.emplace_back(id, t.settings.behaviour_retention_days);
+        }
+      }
+      return out;
+    });
+  }
+  absl::StatusOr<int64_t> PurgeBehaviour(const std::string& tenant, absl::Time cutoff,
+                                         int limit) override {
+    return uow_.WithMutable([&](State& st) {
+      int64_t n = 0;
+      auto& rows = st.tenants[tenant].behaviour;
+      for (auto it = rows.begin(); it != rows.end() && n < limit;) {
+        if (it->second.fact.occurred_time < cutoff) {
+          it = rows.erase(it);
+          ++n;
+        } else {
+          ++it;
+        }
+      }
+      return n;
     });
   }
   absl::Status RecordConsent(const events::ConsentFact& c) override {
