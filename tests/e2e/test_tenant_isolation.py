@@ -214,6 +214,15 @@ class TenantIsolation(stack.E2ETestCase):
         self.assertFalse(r.json().get("profilingRequiresOptIn", False), r)
         self.assertEqual(r.json().get("etag"), "0", r)
 
+    def test_b_behaviour_retention_is_b_own(self):
+        r = rest("PATCH", "/v1/behaviour/settings?requestId=" + stack.unique("bs"), self.b,
+                 {"retentionDays": 1})
+        self.assertEqual((r.status, r.json().get("retentionDays")), (200, 1), r)
+        r = rest("GET", "/v1/behaviour/settings", self.a)
+        self.assertEqual(r.json(), {"retentionDays": 0, "etag": "0"}, r)
+        r = rest("GET", "/v1/behaviour/settings", self.b)
+        self.assertEqual((r.json().get("retentionDays"), r.json().get("etag")), (1, "1"), r)
+
     def test_b_list_and_search_never_return_a(self):
         seen = []
         token = ""
@@ -294,7 +303,12 @@ class TenantIsolation(stack.E2ETestCase):
         self.assertEqual([(x["status"], x["source"]) for x in r.json().get("consents", [])],
                          [("CONSENT_STATUS_OPTED_IN", "a")])
         r = rest("GET", "/v1/customers/%s/interactions" % self.cid, self.a)
-        self.assertEqual([x["summary"] for x in r.json().get("interactions", [])], ["A's note"])
+        entries = r.json().get("interactions", [])
+        self.assertEqual([x["summary"] for x in entries if x.get("source") != "behaviour"],
+                         ["A's note"])
+        # A's visit (its customer's event and its linked visitor's), nobody else's.
+        visits = [x for x in entries if x.get("source") == "behaviour"]
+        self.assertEqual([v["payload"]["event_count"] for v in visits], [2], entries)
         r = rest("GET", "/v1/customers/%s/scores" % self.cid, self.a)
         self.assertEqual((r.status, r.json()["customerId"]), (200, self.cid), r)
         r = rest("GET", "/v1/customers/%s/view" % self.cid, self.a)

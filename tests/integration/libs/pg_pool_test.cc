@@ -273,8 +273,17 @@ TEST_CASE("serialization failures rerun fn", "[libs][pg][tx][retry]") {
     auto pool = AppPool(2);
     std::atomic<int> at_barrier{0};
     std::atomic<int> calls{0};
+    std::atomic<int> finished{0};  // WithTx calls that returned (the winner committed)
     auto fn = [&](pqxx::work& tx) -> absl::Status {
       const bool first = calls.fetch_add(1) < 2;
+      if (!first) {
+        // A rerun starts once the winner has committed: on a loaded machine
+        // it could otherwise run beside the winner's commit and lose again.
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (finished.load() < 1 && std::chrono::steady_clock::now() < give_up) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+      }
       tx.exec("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE");
       const int64_t n =
           tx.exec1(absl::StrCat("SELECT count(*) FROM ", schema, ".items"))[0].as<int64_t>();
@@ -289,8 +298,14 @@ TEST_CASE("serialization failures rerun fn", "[libs][pg][tx][retry]") {
       return absl::OkStatus();
     };
     absl::Status s1, s2;
-    std::thread t1([&] { s1 = pool->WithTx(fn); });
-    std::thread t2([&] { s2 = pool->WithTx(fn); });
+    std::thread t1([&] {
+      s1 = pool->WithTx(fn);
+      finished.fetch_add(1);
+    });
+    std::thread t2([&] {
+      s2 = pool->WithTx(fn);
+      finished.fetch_add(1);
+    });
     t1.join();
     t2.join();
     CHECK(s1.ok());

@@ -89,7 +89,7 @@ TEST_CASE("RoutesFromServices leaves streaming methods out, annotated or not",
 TEST_CASE("RoutesFromServices reads google.api.http", "[gateway][api]") {
   std::vector<RestRoute> routes = AllRoutes();
   // Every annotated RPC; ImportCustomers (client stream) has no REST route.
-  CHECK(routes.size() == 22);
+  CHECK(routes.size() == 24);
   RestRoute track = RouteFor("TrackEvents");
   CHECK(track.http_method == "POST");
   CHECK(track.path == "/v1/events:track");
