@@ -1,6 +1,6 @@
 #pragma once
 // A retention job: `round` deletes what is past its time (bounded per
-// round, common::PurgeTenants) and says how many rows it deleted and
+// round, common::TenantPurger) and says how many rows it deleted and
 // whether it finished (TenantPurgeRound); the job
 // runs one at Start(), then one every `every`, or one second after a round
 // that ran out of its budget, until the backlog is gone. Deleted rows are

@@ -75,7 +75,7 @@ int main() {
        "Behaviour facts deleted for being older than their tenant's retention",
        live.behaviour_purge_every},
       rt->registry(), [&] {
-        return facts.PurgeExpiredBehaviour(clock.Now(), {},
+        return facts.PurgeExpiredBehaviour(clock.Now(),
                                            [&](const std::string& tenant, absl::Time cutoff) {
                                              segments.ForgetBehaviourBefore(tenant, cutoff);
                                            });

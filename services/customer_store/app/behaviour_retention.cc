@@ -37,10 +37,9 @@ absl::StatusOr<RetentionRound> BehaviourRetention::PurgeOnce() {
   }
   CRM_ASSIGN_OR_RETURN(
       common::TenantPurgeRound purged,
-      common::PurgeTenants(cutoffs, limits_,
-                           [&](const std::string& tenant, absl::Time cutoff, int limit) {
-                             return store_.DeleteBehaviourBefore(tenant, cutoff, limit);
-                           }));
+      purger_.Round(cutoffs, [&](const std::string& tenant, absl::Time cutoff, int64_t from) {
+        return store_.DeleteBehaviourBefore(tenant, cutoff, from, limits_.window_blocks);
+      }));
   static_cast<common::TenantPurgeRound&>(round) = purged;
   // No event older than kMaxEventAge is accepted any more, so a month that
   // ended before then and is empty stays empty.

@@ -1,11 +1,11 @@
 #pragma once
 // Per-tenant retention of behaviour events: the settings (GET/PATCH
 // /v1/behaviour/settings) and the purge round the background job runs
-// (service::PurgeJob, wired in main). A round deletes, tenant by tenant, the events that
-// occurred before the tenant's cutoff, in batches of one short transaction
-// each and at most `max_batches` batches per round (a larger backlog is
-// worked off by the next rounds), then drops the monthly partitions no
-// event can reach any more that are empty.
+// (service::PurgeJob, wired in main). A round deletes, tenant by tenant,
+// the events that occurred before the tenant's cutoff, a window of heap
+// blocks per short transaction and at most `max_steps` of them per round (a
+// larger backlog goes on in the next rounds; common/tenant_purge.h), then
+// drops the monthly partitions no event can reach any more that are empty.
 #include <cstdint>
 #include <string>
 
@@ -18,8 +18,10 @@
 
 namespace crm::customer_store::app {
 
-// Events per delete transaction, batches per round (common/tenant_purge.h).
-using RetentionLimits = common::TenantPurgeLimits;
+struct RetentionLimits {
+  int window_blocks = 256;  // heap blocks per partition per delete transaction
+  int max_steps = 100;      // delete transactions per round, over every tenant
+};
 
 // deleted, complete (common::TenantPurgeRound), and:
 struct RetentionRound : common::TenantPurgeRound {
@@ -48,6 +50,7 @@ class BehaviourRetention {
   BehaviourRetentionStore& store_;
   const common::Clock& clock_;
   const RetentionLimits limits_;
+  common::TenantPurger purger_{limits_.max_steps};
 };
 
 }  // namespace crm::customer_store::app

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "libs/common/tenant_purge.h"
 #include "libs/outbox/write_port.h"
 #include "services/customer_store/domain/behaviour.h"
 #include "services/customer_store/domain/customer.h"
@@ -433,10 +434,13 @@ class BehaviourRetentionStore {
   // tenants, in tenant order.
   virtual absl::StatusOr<std::vector<std::pair<std::string, domain::BehaviourSettings>>>
   TenantsWithRetention() = 0;
-  // Deletes at most `limit` of the tenant's events that occurred before
-  // `cutoff`, in one tenant transaction; returns how many it deleted.
-  virtual absl::StatusOr<int64_t> DeleteBehaviourBefore(const std::string& tenant,
-                                                        absl::Time cutoff, int limit) = 0;
+  // Deletes the tenant's events that occurred before `cutoff` in the
+  // window of `blocks` heap blocks from `from_block` of every monthly
+  // partition, in one tenant transaction (common/tenant_purge.h).
+  virtual absl::StatusOr<common::PurgeStep> DeleteBehaviourBefore(const std::string& tenant,
+                                                                  absl::Time cutoff,
+                                                                  int64_t from_block,
+                                                                  int blocks) = 0;
   // Drops the monthly partitions ending at or before `before` that hold no
   // event of any tenant; returns how many.
   virtual absl::StatusOr<int> DropEmptyBehaviourPartitions(absl::Time before) = 0;

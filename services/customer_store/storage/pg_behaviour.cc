@@ -150,14 +150,19 @@ const pg::NamedQuery kSelectTenantsWithRetention{
                  " FROM customer_store.behaviour_settings WHERE retention_days > 0 ORDER BY "
                  "tenant_id"),
     4};
-// One batch: a partition's rows are named by (tableoid, ctid).
+// One step: blocks [$3, $3 + $4) of every partition old enough (a TID
+// range scan each), and the largest partition's size in blocks.
 const pg::NamedQuery kDeleteBehaviourBefore{
     "delete_behaviour_before",
-    absl::StrCat("WITH d AS (DELETE FROM customer_store.behaviour_events WHERE (tableoid, ctid) "
-                 "IN (SELECT tableoid, ctid FROM customer_store.behaviour_events WHERE tenant_id "
-                 "= $1 AND occurred_at < ",
-                 pg::MicrosParam(2), " LIMIT $3) RETURNING 1) SELECT count(*) FROM d"),
-    1};
+    absl::StrCat("WITH d AS (DELETE FROM customer_store.behaviour_events WHERE tenant_id = $1 "
+                 "AND occurred_at < ",
+                 pg::MicrosParam(2),
+                 " AND ctid >= ('(' || $3::int8 || ',0)')::tid AND ctid < ('(' || ($3::int8 + "
+                 "$4::int8) || ',0)')::tid RETURNING 1) SELECT (SELECT count(*) FROM d), (SELECT "
+                 "coalesce(max(pg_relation_size(i.inhrelid)), 0) / "
+                 "current_setting('block_size')::int8 FROM pg_inherits i WHERE i.inhparent = "
+                 "'customer_store.behaviour_events'::regclass)"),
+    2};
 const pg::NamedQuery kDropEmptyBehaviourPartitions{
     "drop_empty_behaviour_partitions",
     absl::StrCat("SELECT customer_store.drop_empty_behaviour_partitions(", pg::MicrosParam(1), ")"),
@@ -560,15 +565,18 @@ PgCustomerRepository::TenantsWithRetention() {
   return out;
 }
 
-absl::StatusOr<int64_t> PgCustomerRepository::DeleteBehaviourBefore(const std::string& tenant,
-                                                                    absl::Time cutoff, int limit) {
-  int64_t n = 0;
+absl::StatusOr<common::PurgeStep> PgCustomerRepository::DeleteBehaviourBefore(
+    const std::string& tenant, absl::Time cutoff, int64_t from_block, int blocks) {
+  common::PurgeStep step;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) {
-    n = pool_.Exec(tx, kDeleteBehaviourBefore, tenant, absl::ToUnixMicros(cutoff), limit)[0][0]
-            .as<int64_t>();
+    const pqxx::row r = pool_.Exec(tx, kDeleteBehaviourBefore, tenant, absl::ToUnixMicros(cutoff),
+                                   from_block, blocks)[0];
+    step.deleted = r[0].as<int64_t>();
+    step.next_block = from_block + blocks;
+    step.done = step.next_block >= r[1].as<int64_t>();
     return absl::OkStatus();
   }));
-  return n;
+  return step;
 }
 
 absl::StatusOr<int> PgCustomerRepository::DropEmptyBehaviourPartitions(absl::Time before) {

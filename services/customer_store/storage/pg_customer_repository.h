@@ -64,8 +64,9 @@ class PgCustomerRepository final : public app::CustomerRepository,
   absl::StatusOr<domain::BehaviourSettings> BehaviourSettingsOf(const std::string& tenant) override;
   absl::StatusOr<std::vector<std::pair<std::string, domain::BehaviourSettings>>>
   TenantsWithRetention() override;
-  absl::StatusOr<int64_t> DeleteBehaviourBefore(const std::string& tenant, absl::Time cutoff,
-                                                int limit) override;
+  absl::StatusOr<common::PurgeStep> DeleteBehaviourBefore(const std::string& tenant,
+                                                          absl::Time cutoff, int64_t from_block,
+                                                          int blocks) override;
   absl::StatusOr<int> DropEmptyBehaviourPartitions(absl::Time before) override;
 
   absl::StatusOr<std::optional<app::CustomerAnswer>> FindAnswer(const app::Actor& actor) override;

@@ -168,7 +168,7 @@ std::vector<absl::Status> Facts::Apply(const std::vector<Fact>& facts) {
 }
 
 absl::StatusOr<common::TenantPurgeRound> Facts::PurgeExpiredBehaviour(
-    absl::Time now, common::TenantPurgeLimits limits,
+    absl::Time now,
     const std::function<void(const std::string& tenant, absl::Time cutoff)>& purged) {
   CRM_ASSIGN_OR_RETURN(auto tenants, repository_.TenantsWithBehaviourRetention());
   std::vector<std::pair<std::string, absl::Time>> cutoffs;
@@ -176,10 +176,9 @@ absl::StatusOr<common::TenantPurgeRound> Facts::PurgeExpiredBehaviour(
     cutoffs.emplace_back(tenant, now - absl::Hours(24) * days);
   CRM_ASSIGN_OR_RETURN(
       common::TenantPurgeRound round,
-      common::PurgeTenants(cutoffs, limits,
-                           [&](const std::string& tenant, absl::Time cutoff, int limit) {
-                             return repository_.PurgeBehaviour(tenant, cutoff, limit);
-                           }));
+      purger_.Round(cutoffs, [&](const std::string& tenant, absl::Time cutoff, int64_t from) {
+        return repository_.PurgeBehaviour(tenant, cutoff, from, kPurgeWindowBlocks);
+      }));
   if (purged) {
     for (const auto& [tenant, cutoff] : cutoffs) purged(tenant, cutoff);
   }

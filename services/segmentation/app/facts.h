@@ -68,15 +68,18 @@ class Facts {
 
   // One bounded round of the behaviour retention: the behaviour facts of
   // each tenant with a retention (behaviour.settings_updated) that occurred
-  // longer ago than it at `now` are deleted (common/tenant_purge.h).
-  // `purged` (optional) is told each tenant's cutoff after its round.
+  // longer ago than it at `now` are deleted, kPurgeWindowBlocks blocks per
+  // transaction (common/tenant_purge.h). `purged` (optional) is told each
+  // tenant's cutoff after the round.
+  static constexpr int kPurgeWindowBlocks = 256;
   absl::StatusOr<common::TenantPurgeRound> PurgeExpiredBehaviour(
-      absl::Time now, common::TenantPurgeLimits limits = {},
+      absl::Time now,
       const std::function<void(const std::string& tenant, absl::Time cutoff)>& purged = nullptr);
 
  private:
   FactRepository& repository_;
   PurchaseVersions* const versions_;
+  common::TenantPurger purger_;
 };
 
 }  // namespace crm::segmentation::app

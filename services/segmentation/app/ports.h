@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/tenant_purge.h"
 #include "libs/events/behaviour_fact.h"
 #include "libs/events/consent_fact.h"
 #include "libs/events/customer_change.h"
@@ -88,10 +89,12 @@ class FactRepository {
   // retention in days (read across tenants).
   virtual absl::StatusOr<std::vector<std::pair<std::string, int64_t>>>
   TenantsWithBehaviourRetention() = 0;
-  // Deletes at most `limit` of the tenant's behaviour facts that occurred
-  // before `cutoff` (one transaction); returns how many.
-  virtual absl::StatusOr<int64_t> PurgeBehaviour(const std::string& tenant, absl::Time cutoff,
-                                                 int limit) = 0;
+  // Deletes the tenant's behaviour facts that occurred before `cutoff` in
+  // the window of `blocks` heap blocks from `from_block` (one transaction;
+  // common/tenant_purge.h).
+  virtual absl::StatusOr<common::PurgeStep> PurgeBehaviour(const std::string& tenant,
+                                                           absl::Time cutoff, int64_t from_block,
+                                                           int blocks) = 0;
   // A consent.recorded: the customer's status for the channel and purpose,
   // unless a newer one is kept (a replayed older event changes nothing).
   // Erasure deletes the customer's consents.

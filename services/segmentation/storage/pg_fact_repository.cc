@@ -124,12 +124,18 @@ const pg::NamedQuery kTenantsWithBehaviourRetention{
     "SELECT tenant_id::text, behaviour_retention_days FROM segmentation.settings WHERE "
     "behaviour_retention_days > 0 ORDER BY tenant_id",
     2};
+// One step: blocks [$3, $3 + $4) (a TID range scan), and the table's size
+// in blocks.
 const pg::NamedQuery kPurgeBehaviour{
     "purge_behaviour",
-    absl::StrCat("WITH d AS (DELETE FROM segmentation.behaviour WHERE ctid IN (SELECT ctid FROM "
-                 "segmentation.behaviour WHERE tenant_id = $1 AND occurred_at < ",
-                 pg::MicrosParam(2), " LIMIT $3) RETURNING 1) SELECT count(*) FROM d"),
-    1};
+    absl::StrCat(
+        "WITH d AS (DELETE FROM segmentation.behaviour WHERE tenant_id = $1 AND "
+        "occurred_at < ",
+        pg::MicrosParam(2),
+        " AND ctid >= ('(' || $3::int8 || ',0)')::tid AND ctid < ('(' || ($3::int8 + "
+        "$4::int8) || ',0)')::tid RETURNING 1) SELECT (SELECT count(*) FROM d), "
+        "pg_relation_size('segmentation.behaviour') / current_setting('block_size')::int8"),
+    2};
 const pg::NamedQuery kLockVisitors{
     "lock_visitors",
     kLockVisitorsSql + kVisitorLockKey + " AS k FROM unnest($2::text[]) v ORDER BY k) s"};
@@ -510,15 +516,19 @@ PgFactRepository::TenantsWithBehaviourRetention() {
   return out;
 }
 
-absl::StatusOr<int64_t> PgFactRepository::PurgeBehaviour(const std::string& tenant,
-                                                         absl::Time cutoff, int limit) {
-  int64_t n = 0;
+absl::StatusOr<common::PurgeStep> PgFactRepository::PurgeBehaviour(const std::string& tenant,
+                                                                   absl::Time cutoff,
+                                                                   int64_t from_block, int blocks) {
+  common::PurgeStep step;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
-    n = pool_.Exec(tx, kPurgeBehaviour, tenant, absl::ToUnixMicros(cutoff), limit)[0][0]
-            .as<int64_t>();
+    const pqxx::row r =
+        pool_.Exec(tx, kPurgeBehaviour, tenant, absl::ToUnixMicros(cutoff), from_block, blocks)[0];
+    step.deleted = r[0].as<int64_t>();
+    step.next_block = from_block + blocks;
+    step.done = step.next_block >= r[1].as<int64_t>();
     return absl::OkStatus();
   }));
-  return n;
+  return step;
 }
 
 absl::StatusOr<std::vector<domain::CustomerEvent>> PgFactRepository::Behaviour(

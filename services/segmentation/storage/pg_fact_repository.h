@@ -34,8 +34,8 @@ class PgFactRepository final : public app::FactRepository {
   absl::Status RecordBehaviourRetention(const events::BehaviourRetention& r) override;
   absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> TenantsWithBehaviourRetention()
       override;
-  absl::StatusOr<int64_t> PurgeBehaviour(const std::string& tenant, absl::Time cutoff,
-                                         int limit) override;
+  absl::StatusOr<common::PurgeStep> PurgeBehaviour(const std::string& tenant, absl::Time cutoff,
+                                                   int64_t from_block, int blocks) override;
   absl::Status RecordConsent(const events::ConsentFact& consent) override;
   absl::Status RecordProducts(const std::string& tenant,
                               const std::vector<events::ProductFact>& facts) override;

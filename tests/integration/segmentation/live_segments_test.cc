@@ -387,7 +387,7 @@ TEST_CASE("behaviour retention: windows reach back no further, old facts are pur
         absl::StatusCode::kInvalidArgument);
 
   // The purge deletes the tenant's facts past 30 days, nobody else's.
-  auto round = TheEnv().facts->PurgeExpiredBehaviour(clock.Now(), {},
+  auto round = TheEnv().facts->PurgeExpiredBehaviour(clock.Now(),
                                                      [&](const std::string& t, absl::Time cutoff) {
                                                        engine.live.ForgetBehaviourBefore(t, cutoff);
                                                      });

@@ -30,7 +30,8 @@ struct Fixture {
   crm::testing::FixedClock clock{kNow};
   crm::testing::SequentialIdGenerator ids{100};
   app::BehaviourTracker tracker{repo, cache, clock, ids};
-  app::BehaviourRetention retention{repo, repo, clock, app::RetentionLimits{2, 4}};
+  // Windows of 2 "blocks" (positions, in the fake), at most 8 per round.
+  app::BehaviourRetention retention{repo, repo, clock, app::RetentionLimits{2, 8}};
 
   app::Actor Admin(const std::string& tenant = kTenant, const std::string& key = "") {
     app::Actor a{tenant, "k0123456789abcdef", "", "UpdateBehaviourSettings", key, ""};
@@ -135,26 +136,31 @@ TEST_CASE("a purge round deletes each tenant's events past its own retention onl
   CHECK(f.retention.PurgeOnce()->deleted == 0);
 }
 
-TEST_CASE("a round is bounded: each tenant gets its share of batches, the rest comes next") {
-  Fixture f;  // batches of 2, at most 4 per round
+TEST_CASE("a round is bounded: each tenant gets its share of steps, the rest comes next") {
+  Fixture f;
+  app::BehaviourRetention retention{f.repo, f.repo, f.clock, app::RetentionLimits{2, 4}};
   f.Track(kTenant, 7, absl::Hours(24 * 40));
   f.Track(kOtherTenant, 3, absl::Hours(24 * 40));
-  REQUIRE(f.retention.UpdateSettings(f.Admin(kTenant), 30, "").ok());
-  REQUIRE(f.retention.UpdateSettings(f.Admin(kOtherTenant), 30, "").ok());
+  REQUIRE(retention.UpdateSettings(f.Admin(kTenant), 30, "").ok());
+  REQUIRE(retention.UpdateSettings(f.Admin(kOtherTenant), 30, "").ok());
 
-  auto first = f.retention.PurgeOnce();
+  auto first = retention.PurgeOnce();
   REQUIRE(first.ok());
   CHECK_FALSE(first->complete);
-  CHECK(first->deleted == 7);  // 2 batches each: 4 of the first, the other's 3
+  CHECK(first->deleted == 7);  // 2 steps each: 4 of the first, the other's 3
   CHECK(f.repo.Events(kTenant).size() == 3);
   CHECK(f.repo.Events(kOtherTenant).empty());
   CHECK(f.repo.deletes() == 4);
 
-  auto second = f.retention.PurgeOnce();
+  // The first tenant goes on from where it stopped.
+  auto second = retention.PurgeOnce();
   REQUIRE(second.ok());
   CHECK(second->deleted == 3);
   CHECK(second->complete);
   CHECK(f.repo.Events(kTenant).empty());
+  // Two more steps each: the first tenant's last two windows, and a new
+  // pass over the other's (done before: it starts over, finding nothing).
+  CHECK(f.repo.deletes() == 8);
 }
 
 TEST_CASE("the clock moves: events age into the purge") {

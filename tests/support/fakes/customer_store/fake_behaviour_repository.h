@@ -76,22 +76,25 @@ class FakeBehaviourRepository final : public customer_store::app::BehaviourRepos
       return out;
     });
   }
-  absl::StatusOr<int64_t> DeleteBehaviourBefore(const std::string& tenant, absl::Time cutoff,
-                                                int limit) override {
-    int64_t n = 0;
+  // A "block" here is one position of the tenant's append order; deleted
+  // events leave their position empty, as rows leave their block.
+  absl::StatusOr<common::PurgeStep> DeleteBehaviourBefore(const std::string& tenant,
+                                                          absl::Time cutoff, int64_t from_block,
+                                                          int blocks) override {
+    common::PurgeStep step;
     uow_.WithMutable([&](State& s) {
       ++s.deletes;
-      auto& events = s.tenants[tenant].events;
-      for (auto it = events.begin(); it != events.end() && n < limit;) {
-        if (it->occur_time < cutoff) {
-          it = events.erase(it);
-          ++n;
-        } else {
-          ++it;
-        }
+      TenantData& t = s.tenants[tenant];
+      const int64_t end = std::min<int64_t>(from_block + blocks, t.events.size());
+      for (int64_t i = from_block; i < end; ++i) {
+        if (t.events[i].id.empty() || t.events[i].occur_time >= cutoff) continue;
+        t.events[i].id.clear();
+        ++step.deleted;
       }
+      step.next_block = from_block + blocks;
+      step.done = step.next_block >= static_cast<int64_t>(t.events.size());
     });
-    return n;
+    return step;
   }
   absl::StatusOr<int> DropEmptyBehaviourPartitions(absl::Time before) override {
     uow_.WithMutable([&](State& s) { s.drops.push_back(before); });
@@ -130,8 +133,13 @@ class FakeBehaviourRepository final : public customer_store::app::BehaviourRepos
 
   std::vector<Event> Events(const std::string& tenant) const {
     return uow_.With([&](const State& s) {
+      std::vector<Event> out;
       auto it = s.tenants.find(tenant);
-      return it == s.tenants.end() ? std::vector<Event>() : it->second.events;
+      if (it == s.tenants.end()) return out;
+      for (const Event& e : it->second.events) {
+        if (!e.id.empty()) out.push_back(e);  // not purged
+      }
+      return out;
     });
   }
   std::map<std::string, std::string> Links(const std::string& tenant) const {
@@ -204,7 +212,9 @@ class FakeBehaviourRepository final : public customer_store::app::BehaviourRepos
     }
     int64_t CountAnonymousEvents(const std::string& visitor_id) override {
       int64_t n = 0;
-      for (const Event& e : t_.events) n += e.visitor_id == visitor_id && e.customer_id.empty();
+      for (const Event& e : t_.events) {
+        n += !e.id.empty() && e.visitor_id == visitor_id && e.customer_id.empty();
+      }
       return n;
     }
     void EmitEvents(const std::vector<Event>& events) override {

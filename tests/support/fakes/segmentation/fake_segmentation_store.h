@@ -232,20 +232,23 @@ class FakeSegmentationStore final : public segmentation::app::ModelRepository,
       return out;
     });
   }
-  absl::StatusOr<int64_t> PurgeBehaviour(const std::string& tenant, absl::Time cutoff,
-                                         int limit) override {
+  // One step deletes every expired row: the fake has no blocks.
+  absl::StatusOr<common::PurgeStep> PurgeBehaviour(const std::string& tenant, absl::Time cutoff,
+                                                   int64_t from_block, int blocks) override {
     return uow_.WithMutable([&](State& st) {
-      int64_t n = 0;
+      common::PurgeStep step;
       auto& rows = st.tenants[tenant].behaviour;
-      for (auto it = rows.begin(); it != rows.end() && n < limit;) {
+      for (auto it = rows.begin(); it != rows.end();) {
         if (it->second.fact.occurred_time < cutoff) {
           it = rows.erase(it);
-          ++n;
+          ++step.deleted;
         } else {
           ++it;
         }
       }
-      return n;
+      step.next_block = from_block + blocks;
+      step.done = true;
+      return step;
     });
   }
   absl::Status RecordConsent(const events::ConsentFact& c) override {
