@@ -22,7 +22,17 @@ GRANT SELECT, INSERT, UPDATE ON customer_store.behaviour_settings TO crm_app;
 -- The partition drop below checks whether a month holds any row of any
 -- tenant: it may read across tenants, as the schema owner only (the app
 -- role never reads behaviour rows beyond its tenant), and only while
--- app.maintenance is on. New partitions get the policy too.
+-- app.maintenance is on. Every partition gets that policy: the existing
+-- ones now, new ones from secure_behaviour_partition (010's, renamed, plus
+-- this policy).
+CREATE FUNCTION customer_store.allow_behaviour_maintenance_read(name text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  EXECUTE format($p$CREATE POLICY owner_maintenance_read ON customer_store.%I FOR SELECT
+                   TO CURRENT_USER USING (current_setting('app.maintenance', true) = 'on')$p$,
+                 name);
+END $$;
+REVOKE ALL ON FUNCTION customer_store.allow_behaviour_maintenance_read(text) FROM PUBLIC;
 DO $$
 DECLARE part text;
 BEGIN
@@ -30,24 +40,16 @@ BEGIN
     SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
     WHERE i.inhparent = 'customer_store.behaviour_events'::regclass
   LOOP
-    EXECUTE format($p$CREATE POLICY owner_maintenance_read ON customer_store.%I FOR SELECT
-                     TO CURRENT_USER USING (current_setting('app.maintenance', true) = 'on')$p$,
-                   part);
+    PERFORM customer_store.allow_behaviour_maintenance_read(part);
   END LOOP;
 END $$;
-CREATE OR REPLACE FUNCTION customer_store.secure_behaviour_partition(name text) RETURNS void
+ALTER FUNCTION customer_store.secure_behaviour_partition(text)
+  RENAME TO secure_behaviour_partition_tenant;
+CREATE FUNCTION customer_store.secure_behaviour_partition(name text) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  EXECUTE format('ALTER TABLE customer_store.%I ENABLE ROW LEVEL SECURITY', name);
-  EXECUTE format('ALTER TABLE customer_store.%I FORCE ROW LEVEL SECURITY', name);
-  EXECUTE format($p$CREATE POLICY tenant_isolation ON customer_store.%I
-                   USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-                   WITH CHECK (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)$p$,
-                 name);
-  EXECUTE format($p$CREATE POLICY owner_maintenance_read ON customer_store.%I FOR SELECT
-                   TO CURRENT_USER USING (current_setting('app.maintenance', true) = 'on')$p$,
-                 name);
-  EXECUTE format('GRANT SELECT, INSERT, DELETE ON customer_store.%I TO crm_app', name);
+  PERFORM customer_store.secure_behaviour_partition_tenant(name);
+  PERFORM customer_store.allow_behaviour_maintenance_read(name);
 END $$;
 REVOKE ALL ON FUNCTION customer_store.secure_behaviour_partition(text) FROM PUBLIC;
 
