@@ -279,6 +279,37 @@ class Behaviour(stack.E2ETestCase):
         _, other = stack.create_tenant()
         self.assertEqual(rest("GET", path, other).status, 404)
 
+    def test_identify_event_in_a_batch(self):
+        r = rest("POST", "/v1/customers", self.key, {"givenName": "Ivy"})
+        cid = r.json()["id"]
+        visitor = stack.unique("ivy")
+        r = self.track([{"type": "page.viewed", "visitorId": visitor},
+                        {"type": "identify", "customerId": cid, "visitorId": visitor},
+                        {"type": "product.viewed", "visitorId": visitor,
+                         "properties": {"sku": "SKU-9"}},
+                        {"type": "identify", "visitorId": visitor}])
+        self.assertEqual(r.status, 200, r)
+        results = r.json()["results"]
+        self.assertEqual([x["outcome"] for x in results],
+                         ["OUTCOME_ACCEPTED"] * 3 + ["OUTCOME_REFUSED"], results)
+        self.assertEqual(results[1].get("customerId"), cid)
+        self.assertNotIn("eventId", results[1])
+        self.assertEqual(results[2].get("customerId"), cid)
+        self.assertEqual((results[3]["reason"], results[3]["field"]),
+                         ("INVALID_FIELD", "customer_id"))
+        # Both events count for the customer; the visitor is its identity.
+        export = rest("GET", "/v1/customers/%s:export" % cid, self.key).json()
+        self.assertEqual(len(export["behaviourEvents"]), 2, export)
+        view = rest("GET", "/v1/customers/%s/view" % cid, self.key).json()
+        self.assertIn(visitor, [i["value"] for i in view["identities"]])
+        self.assertEqual(stack.query_db(
+            "SELECT count(*) FROM customer_store.outbox WHERE event_type = 'customer.identified' "
+            "AND payload->>'visitor_id' = '%s'" % visitor), [["1"]])
+        # Another customer may not take the visitor.
+        r = rest("POST", "/v1/customers", self.key, {"givenName": "Other"})
+        r = self.track([{"type": "identify", "customerId": r.json()["id"], "visitorId": visitor}])
+        self.assertEqual(r.json()["results"][0]["reason"], "IDENTITY_TAKEN", r)
+
     def test_read_only_role_may_not_track(self):
         _, ro = stack.create_key(self.key, ["ROLE_READ_ONLY"])
         r = self.track([{"type": "page.viewed", "visitorId": "v"}], key=ro)

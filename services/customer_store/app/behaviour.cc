@@ -1,5 +1,6 @@
 #include "services/customer_store/app/behaviour.h"
 
+#include <map>
 #include <optional>
 #include <set>
 
@@ -13,6 +14,42 @@ namespace {
 
 constexpr int kEmailKind = static_cast<int>(domain::IdentityKind::kEmail);
 constexpr int kExternalIdKind = static_cast<int>(domain::IdentityKind::kExternalId);
+
+// An identify event's link (as Identify's): a visitor linked to another
+// customer is refused IDENTITY_TAKEN; linked to this one already, nothing
+// happens; else it is linked and customer.identified emitted.
+std::optional<absl::Status> LinkInBatch(BehaviourTx& tx, const domain::BehaviourEvent& e,
+                                        const std::map<std::string, std::string>& linked,
+                                        const domain::RefLookup& lookup,
+                                        std::map<std::string, std::string>& new_links) {
+  std::string owner;
+  if (auto l = new_links.find(e.visitor_id); l != new_links.end()) {
+    owner = l->second;
+  } else if (auto it = linked.find(e.visitor_id); it != linked.end()) {
+    auto survivor = lookup.ids.find(it->second);
+    owner = survivor == lookup.ids.end() ? it->second : survivor->second;
+  }
+  if (owner.empty()) {
+    if (tx.LinkVisitor(e.customer_id, e.visitor_id)) {
+      IdentifyOutcome o{e.customer_id, e.visitor_id, true, tx.CountAnonymousEvents(e.visitor_id)};
+      tx.EmitIdentified(o);
+      new_links[e.visitor_id] = e.customer_id;
+      return std::nullopt;
+    }
+    // Linked by a concurrent write meanwhile: to whom (through merges)?
+    for (const auto& [visitor, customer] : tx.VisitorOwners({e.visitor_id})) {
+      const domain::RefLookup l = tx.LookupRefs({customer}, {});
+      auto survivor = l.ids.find(customer);
+      owner = survivor == l.ids.end() ? customer : survivor->second;
+    }
+  }
+  if (owner == e.customer_id) return std::nullopt;
+  return common::WithField(
+      common::WithReason(absl::AlreadyExistsError("this visitor_id is linked to another customer; "
+                                                  "merge the two customers instead"),
+                         "IDENTITY_TAKEN"),
+      "visitor_id");
+}
 
 TrackResult Refused(int index, const absl::Status& s) {
   TrackResult r;
@@ -80,6 +117,8 @@ absl::StatusOr<TrackOutcome> BehaviourTracker::Track(
             resolved.empty() ? resolved : tx.LockCustomers(resolved);
         auto gone = [&](const std::string& id) { return present.count(id) == 0; };
 
+        // Links made by identify events of this batch: visitor -> customer.
+        std::map<std::string, std::string> new_links;
         TrackOutcome o;
         std::vector<domain::BehaviourEvent> accepted;
         accepted.reserve(checked.size());
@@ -120,6 +159,10 @@ absl::StatusOr<TrackOutcome> BehaviourTracker::Track(
               break;
             }
             case domain::SubjectKind::kVisitor: {
+              if (auto l = new_links.find(e.visitor_id); l != new_links.end()) {
+                e.customer_id = l->second;
+                break;
+              }
               auto it = linked.find(e.visitor_id);
               if (it != linked.end()) {
                 auto survivor = lookup.ids.find(it->second);
@@ -130,6 +173,9 @@ absl::StatusOr<TrackOutcome> BehaviourTracker::Track(
               break;
             }
           }
+          if (!refusal && e.type == domain::kIdentifyType) {
+            refusal = LinkInBatch(tx, e, linked, lookup, new_links);
+          }
           if (refusal) {
             o.results.push_back(Refused(index, *refusal));
             continue;
@@ -137,14 +183,17 @@ absl::StatusOr<TrackOutcome> BehaviourTracker::Track(
           TrackResult r;
           r.index = index;
           r.accepted = true;
-          r.event_id = e.id;
           r.customer_id = e.customer_id;
-          o.results.push_back(std::move(r));
           if (!e.customer_id.empty()) touched.insert(e.customer_id);
-          accepted.push_back(std::move(e));
+          if (e.type != domain::kIdentifyType) {  // an identify event is a link, not stored
+            r.event_id = e.id;
+            accepted.push_back(std::move(e));
+          }
+          o.results.push_back(std::move(r));
         }
-        o.accepted = static_cast<int>(accepted.size());
-        o.refused = static_cast<int>(o.results.size()) - o.accepted;
+        o.refused = 0;
+        for (const TrackResult& r : o.results) o.refused += r.accepted ? 0 : 1;
+        o.accepted = static_cast<int>(o.results.size()) - o.refused;
         if (!accepted.empty()) {
           tx.AppendEvents(accepted);
           tx.EmitEvents(accepted);

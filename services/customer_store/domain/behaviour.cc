@@ -60,6 +60,7 @@ bool IsKnownEventType(absl::string_view type) {
   for (const char* t : kKnownTypes) {
     if (type == t) return true;
   }
+  if (type == kIdentifyType) return true;
   return absl::StartsWith(type, "x.") && ValidCustomSuffix(type.substr(2));
 }
 
@@ -170,7 +171,8 @@ absl::StatusOr<BehaviourEvent> ValidateBehaviour(const BehaviourInput& in, absl:
   if (!IsKnownEventType(in.type)) {
     return Refuse("UNKNOWN_EVENT_TYPE", "type",
                   "type must be page.viewed, product.viewed, search.performed, cart.item_added, "
-                  "cart.item_removed, checkout.started or x.<name> ([a-z0-9_.-], at most 62)");
+                  "cart.item_removed, checkout.started, identify or x.<name> ([a-z0-9_.-], at "
+                  "most 62)");
   }
   BehaviourEvent e;
   e.type = in.type;
@@ -232,6 +234,11 @@ absl::StatusOr<BehaviourEvent> ValidateBehaviour(const BehaviourInput& in, absl:
                   "an event needs a subject: customer_id, email, external_id or visitor_id");
   } else {
     e.subject = SubjectKind::kVisitor;
+  }
+  if (e.type == kIdentifyType && (e.subject == SubjectKind::kVisitor || e.visitor_id.empty())) {
+    return Refuse("INVALID_FIELD", e.visitor_id.empty() ? "visitor_id" : "customer_id",
+                  "an identify event names a customer (customer_id, email or external_id) and "
+                  "the visitor_id to link to it");
   }
 
   // Properties.

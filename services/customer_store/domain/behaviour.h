@@ -33,6 +33,9 @@ inline constexpr size_t kMaxPropertiesBytes = 8192;  // all text properties toge
 inline constexpr size_t kMaxUserAgentBytes = 1024;
 inline constexpr size_t kMaxVisitorIdBytes = 128;
 inline constexpr int64_t kMaxQuantity = 1000000;
+// The type of an identify event in a TrackEvents batch: links its visitor id
+// to the customer it names (as IdentifyCustomer); never stored.
+inline constexpr char kIdentifyType[] = "identify";
 // Sessions: a gap of inactivity longer than this starts a new one.
 inline constexpr absl::Duration kSessionGap = absl::Minutes(30);
 
@@ -93,8 +96,8 @@ struct BehaviourEvent {
   DeviceClass device_class = DeviceClass::kUnknown;
 };
 
-// Whether `type` is a known type or a custom one (x. then 1..62 of
-// [a-z0-9_.-]).
+// Whether `type` is a known type (identify included) or a custom one (x.
+// then 1..62 of [a-z0-9_.-]).
 bool IsKnownEventType(absl::string_view type);
 // 1..128 of [A-Za-z0-9._:-].
 bool IsValidVisitorId(absl::string_view id);

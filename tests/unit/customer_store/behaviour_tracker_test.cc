@@ -205,6 +205,54 @@ TEST_CASE("Identify links a visitor once, its events before and after count for 
   CHECK(FieldOf(taken.status()) == "visitor_id");
 }
 
+TEST_CASE("An identify event in a batch links its visitor as Identify does") {
+  Fixture f;
+  domain::BehaviourInput identify = ForCustomer(kMerged);  // reads as its survivor, Ada
+  identify.type = "identify";
+  identify.visitor_id = "v7";
+  absl::StatusOr<app::TrackOutcome> out =
+      f.tracker.Track(f.Actor(), {ForVisitor("v7"), identify, ForVisitor("v7", "product.viewed")});
+  REQUIRE(out.ok());
+  CHECK((out->accepted == 3 && out->refused == 0));
+  CHECK(out->results[0].customer_id.empty());  // before the link: anonymous (counts through it)
+  CHECK(out->results[1].customer_id == kAda);
+  CHECK(out->results[1].event_id.empty());  // a link, not a stored event
+  CHECK(out->results[2].customer_id == kAda);
+  CHECK(f.repo.Events(kTenant).size() == 2);
+  CHECK(f.repo.Links(kTenant).at("v7") == kAda);
+  int identified = 0;
+  for (const auto& e : f.repo.emitted())
+    identified += e == std::string("customer.identified:") + kAda;
+  CHECK(identified == 1);
+
+  // Again, in another batch: accepted, nothing new.
+  domain::BehaviourInput again = ForCustomer(kAda);
+  again.type = "identify";
+  again.visitor_id = "v7";
+  out = f.tracker.Track(f.Actor(), {again});
+  REQUIRE(out.ok());
+  CHECK(out->accepted == 1);
+  identified = 0;
+  for (const auto& e : f.repo.emitted()) identified += e.rfind("customer.identified:", 0) == 0;
+  CHECK(identified == 1);
+
+  // Another customer may not take it; the rest of the batch stays.
+  domain::BehaviourInput taken = ForCustomer(kBob);
+  taken.type = "identify";
+  taken.visitor_id = "v7";
+  domain::BehaviourInput no_visitor = ForCustomer(kBob);
+  no_visitor.type = "identify";
+  domain::BehaviourInput no_customer = ForVisitor("v8", "identify");
+  out = f.tracker.Track(f.Actor(), {taken, no_visitor, no_customer, ForCustomer(kBob)});
+  REQUIRE(out.ok());
+  CHECK((out->accepted == 1 && out->refused == 3));
+  CHECK((out->results[0].reason == "IDENTITY_TAKEN" && out->results[0].field == "visitor_id"));
+  CHECK((out->results[1].reason == "INVALID_FIELD" && out->results[1].field == "visitor_id"));
+  CHECK((out->results[2].reason == "INVALID_FIELD" && out->results[2].field == "customer_id"));
+  CHECK(out->results[3].accepted);
+  CHECK(f.repo.Links(kTenant).size() == 1);
+}
+
 TEST_CASE("Identify refuses bad input and unknown customers") {
   Fixture f;
   CHECK(FieldOf(f.tracker.Identify(f.Actor("", "IdentifyCustomer"), "nope", "v1").status()) ==
