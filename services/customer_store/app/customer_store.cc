@@ -205,10 +205,10 @@ absl::StatusOr<std::pair<std::vector<domain::Interaction>, bool>> CustomerStore:
   // The visit running at the boundary may go on after it: its later
   // events, up to the first gap that ends a visit.
   if (cursor.time != absl::InfiniteFuture()) {
-    absl::Time last = cursor.time;
+    absl::Time last = cursor.time, from = cursor.time;
     for (int read = 0; read < kMaxVisitReads; ++read) {
       CRM_ASSIGN_OR_RETURN(std::vector<domain::BehaviourEvent> later,
-                           repository_.BehaviourFrom(tenant, id, last, false, kVisitRead));
+                           repository_.BehaviourFrom(tenant, id, from, false, kVisitRead));
       bool ended = static_cast<int>(later.size()) < kVisitRead;
       for (domain::BehaviourEvent& e : later) {
         if (e.occur_time - last > domain::kSessionGap) {
@@ -219,6 +219,9 @@ absl::StatusOr<std::pair<std::vector<domain::Interaction>, bool>> CustomerStore:
         add(e);
       }
       if (ended) break;
+      // The next read starts just before the last time read: events sharing
+      // it beyond this read are not skipped (those read again are dropped).
+      from = last - absl::Microseconds(1);
     }
   }
   // Events at or before the boundary, newest first, until `limit` whole
