@@ -160,12 +160,33 @@ CREATE POLICY purge_only_published ON {schema}.outbox AS RESTRICTIVE FOR DELETE
 GRANT DELETE ON {schema}.outbox TO crm_app;
 )sql";
 
+// Row-level security for a service's table in one call: ENABLE and FORCE,
+// and the tenant_isolation policy every tenant table has (app.tenant_id).
+// Migrations call it after CREATE TABLE instead of writing the block out
+// (`SELECT {schema}.tenant_rls('{schema}.my_table');`); files applied
+// before it existed keep their own block.
+constexpr const char* kPlatform003 = R"sql(
+CREATE OR REPLACE FUNCTION {schema}.tenant_rls(t regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
+  EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', t);
+  EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON %s', t);
+  EXECUTE format($p$CREATE POLICY tenant_isolation ON %s
+                   USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
+                   WITH CHECK (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)$p$,
+                 t);
+END $$;
+REVOKE ALL ON FUNCTION {schema}.tenant_rls(regclass) FROM PUBLIC;
+)sql";
+
 }  // namespace
 
 const std::vector<pg::Migration>& PlatformMigrations() {
   static const std::vector<pg::Migration> migrations = {
       {"platform-001", "platform/001_platform_tables.sql", kPlatform001},
       {"platform-002", "platform/002_outbox_purge.sql", kPlatform002},
+      {"platform-003", "platform/003_tenant_rls.sql", kPlatform003},
   };
   return migrations;
 }

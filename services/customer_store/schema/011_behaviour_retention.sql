@@ -7,11 +7,7 @@ CREATE TABLE customer_store.behaviour_settings (
   version         int8        NOT NULL,
   update_time     timestamptz NOT NULL
 );
-ALTER TABLE customer_store.behaviour_settings ENABLE ROW LEVEL SECURITY;
-ALTER TABLE customer_store.behaviour_settings FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON customer_store.behaviour_settings
-  USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
+SELECT customer_store.tenant_rls('customer_store.behaviour_settings');
 -- The retention job lists the tenants with a retention across tenants
 -- (app.maintenance = 'on', as the platform purge); it deletes each tenant's
 -- events in that tenant's own transactions.

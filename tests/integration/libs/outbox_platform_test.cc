@@ -191,7 +191,7 @@ TEST_CASE("Platform migrations create the platform's tables in a fresh schema",
   auto applied = MigratePlatform(service, schema);
   INFO(applied.status().ToString());
   REQUIRE(applied.ok());
-  CHECK(*applied == std::vector<std::string>{"platform-001", "platform-002"});
+  CHECK(*applied == std::vector<std::string>{"platform-001", "platform-002", "platform-003"});
   CHECK(MigratePlatform(service, schema)->empty());
 
   const std::vector<std::string> shape = Shape(schema);
@@ -277,7 +277,7 @@ TEST_CASE("Platform migrations convert a schema made before them, keeping its ro
   auto applied = MigratePlatform(service, legacy);
   INFO(applied.status().ToString());
   REQUIRE(applied.ok());
-  CHECK(*applied == std::vector<std::string>{"platform-001", "platform-002"});
+  CHECK(*applied == std::vector<std::string>{"platform-001", "platform-002", "platform-003"});
 
   // Same catalog as a fresh install: columns, keys, indexes, policies, grants.
   const std::vector<std::string> want = Shape(fresh);

@@ -153,11 +153,12 @@ TEST_CASE("ResetServiceSchema gives a fresh schema each run", "[libs][pg][migrat
   auto a = ts::ResetServiceSchema(service, schema, dir.path());
   REQUIRE(a.ok());
   // The platform's tables first, as crm-migrate applies them.
-  CHECK(*a == Versions{"platform-001", "platform-002", "001"});
+  CHECK(*a == Versions{"platform-001", "platform-002", "platform-003", "001"});
   REQUIRE(ts::ExecAsOwner(absl::StrCat("INSERT INTO ", schema, ".t VALUES (1)")).ok());
   auto b = ts::ResetServiceSchema(service, schema, dir.path());
   REQUIRE(b.ok());
-  CHECK(*b == Versions{"platform-001", "platform-002", "001"});  // dropped and re-applied
+  CHECK(*b ==
+        Versions{"platform-001", "platform-002", "platform-003", "001"});  // dropped and re-applied
   pqxx::connection c(ts::PgOwnerDsn());
   pqxx::work w(c);
   CHECK(w.exec1(absl::StrCat("SELECT count(*) FROM ", schema, ".t"))[0].as<int>() == 0);
