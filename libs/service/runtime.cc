@@ -31,12 +31,15 @@ std::unique_ptr<Runtime> Boot::Start(const common::ServiceConfig& config,
                                      std::vector<pg::NamedQuery> queries, std::string rpc_service) {
   CRM_LOG(Info) << "config " << dump_.ToString();
   auto rt = Runtime::Create(name_, config, std::move(queries), std::move(rpc_service));
-  if (!rt.ok()) {
-    CRM_LOG(Error) << "start-up: " << rt.status();
-    observability::FlushLogs();
-    std::exit(1);
-  }
+  if (!rt.ok()) Require(rt.status(), "runtime");
   return *std::move(rt);
+}
+
+void Boot::Require(const absl::Status& step, const char* what) {
+  if (step.ok()) return;
+  CRM_LOG(Error) << "start-up: " << what << ": " << step;
+  observability::FlushLogs();
+  std::exit(1);
 }
 
 absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(std::string name,

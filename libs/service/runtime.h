@@ -147,6 +147,9 @@ class Boot final {
   // exits 1.
   std::unique_ptr<Runtime> Start(const common::ServiceConfig& config,
                                  std::vector<pg::NamedQuery> queries, std::string rpc_service = "");
+  // A start-up step after Start() (a model loaded before serving) that
+  // failed: logs `start-up: <why>` and exits 1, as Start() does.
+  void Require(const absl::Status& step, const char* what);
 
  private:
   template <typename T, typename = void>

@@ -8,6 +8,8 @@
 #include "crm/customer_store/v1/customer_store.pb.h"
 #include "crm/gateway/v1/admin.grpc.pb.h"
 #include "crm/gateway/v1/admin.pb.h"
+#include "crm/personalization/v1/personalization.grpc.pb.h"
+#include "crm/personalization/v1/personalization.pb.h"
 #include "crm/segmentation/v1/segmentation.grpc.pb.h"
 #include "crm/segmentation/v1/segmentation.pb.h"
 #include "crm/transaction/v1/erp.grpc.pb.h"
@@ -50,6 +52,8 @@ const std::vector<BackendService>& BackendTable() {
       {PipelineService::service_full_name(), "transaction", &FileOf<transaction::v1::Lead>},
       {segmentation::v1::SegmentationService::service_full_name(), "segmentation",
        &FileOf<segmentation::v1::ClvModel>},
+      {personalization::v1::PersonalizationService::service_full_name(), "personalization",
+       &FileOf<personalization::v1::Recommendations>},
   };
   return *kTable;
 }
@@ -71,6 +75,7 @@ common::PeerDefaults GatewayPeerDefaults(absl::string_view peer) {
   if (peer == "customer-store") defaults.addr = "127.0.0.1:50061";
   if (peer == "transaction") defaults.addr = "127.0.0.1:50062";
   if (peer == "segmentation") defaults.addr = "127.0.0.1:50063";
+  if (peer == "personalization") defaults.addr = "127.0.0.1:50064";
   return defaults;
 }
 

@@ -50,18 +50,20 @@ Scratch& ScratchFor(std::size_t items) {
 CoOccurrenceModel::CoOccurrenceModel(SimilarityParams params, std::int64_t half_life_seconds)
     : params_(params), half_life_(half_life_seconds) {}
 
-bool CoOccurrenceModel::Add(UserIndex user, ItemIndex item, double weight, std::int64_t time) {
+bool CoOccurrenceModel::Add(UserIndex user, ItemIndex item, double weight, std::int64_t time,
+                            std::uint8_t tags) {
   if (user >= users_.size()) users_.resize(static_cast<std::size_t>(user) + 1);
   if (item >= rows_.size()) rows_.resize(static_cast<std::size_t>(item) + 1);
   auto& mine = users_[user];
   auto it = mine.find(item);
   if (it != mine.end()) {
     Decaying& a = it->second;
+    a.tags |= tags;
     if (time >= a.anchor) {
       a.value = Decayed(a, time) + weight;
       a.anchor = time;
     } else {
-      a.value += Decayed(Decaying{weight, time}, a.anchor);
+      a.value += Decayed(Decaying{weight, time, 0}, a.anchor);
     }
     return false;
   }
@@ -71,7 +73,7 @@ bool CoOccurrenceModel::Add(UserIndex user, ItemIndex item, double weight, std::
     ++rows_[other].co[item];
   }
   ++row.users;
-  mine.emplace(item, Decaying{weight, time});
+  mine.emplace(item, Decaying{weight, time, tags});
   return true;
 }
 
@@ -147,6 +149,12 @@ bool CoOccurrenceModel::Has(UserIndex user, ItemIndex item) const {
   return user < users_.size() && users_[user].contains(item);
 }
 
+std::uint8_t CoOccurrenceModel::Tags(UserIndex user, ItemIndex item) const {
+  if (user >= users_.size()) return 0;
+  auto it = users_[user].find(item);
+  return it == users_[user].end() ? 0 : it->second.tags;
+}
+
 std::size_t CoOccurrenceModel::UserItemCount(UserIndex user) const {
   return user < users_.size() ? users_[user].size() : 0;
 }
@@ -197,9 +205,13 @@ std::vector<ScoredItem> CoOccurrenceModel::Recommend(UserIndex user,
                                                      const RecommendOptions& options) const {
   if (user >= users_.size() || users_[user].empty() || options.count == 0) return {};
   const auto& mine = users_[user];
+  std::int64_t now = options.now;
+  if (now == 0) {
+    for (const auto& [item, a] : mine) now = std::max(now, a.anchor);
+  }
   std::vector<std::pair<ItemIndex, double>> history;
   history.reserve(mine.size());
-  for (const auto& [item, a] : mine) history.emplace_back(item, Decayed(a, options.now));
+  for (const auto& [item, a] : mine) history.emplace_back(item, Decayed(a, now));
   if (history.size() > options.max_history) {
     auto by_weight = [](const auto& a, const auto& b) {
       return a.second != b.second ? a.second > b.second : a.first < b.first;
@@ -261,7 +273,8 @@ bool CoOccurrenceModel::SameCountsAs(const CoOccurrenceModel& other) const {
     if (a.size() != b.size()) return false;
     for (const auto& [item, aff] : a) {
       auto it = b.find(item);
-      if (it == b.end() || it->second.value != aff.value || it->second.anchor != aff.anchor) {
+      if (it == b.end() || it->second.value != aff.value || it->second.anchor != aff.anchor ||
+          it->second.tags != aff.tags) {
         return false;
       }
     }

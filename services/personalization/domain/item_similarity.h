@@ -53,7 +53,10 @@ struct ScoredItem {
 
 struct RecommendOptions {
   std::size_t count = 10;
-  std::int64_t now = 0;                   // unix seconds; affinities decay up to here
+  // Unix seconds; affinities decay up to here. 0: the customer's latest
+  // interaction, so that scores do not drift with the clock (the order of
+  // the list does not depend on it: every affinity decays by the same factor).
+  std::int64_t now = 0;
   bool exclude_seen = true;               // leave out what the customer already has
   std::size_t max_history = 200;          // the customer's most affine items used
   std::function<bool(ItemIndex)> accept;  // optional filter (category, active...)
@@ -64,9 +67,10 @@ class CoOccurrenceModel {
   // half_life_seconds <= 0: no decay (affinity is the plain sum of weights).
   explicit CoOccurrenceModel(SimilarityParams params = {}, std::int64_t half_life_seconds = 0);
 
-  // Records one interaction. Returns true when the pair (user, item) is new,
+  // Records one interaction; `tags` (caller-defined bits, e.g. "bought") are
+  // OR-ed into the pair's. Returns true when the pair (user, item) is new,
   // i.e. when the co-occurrence counts changed.
-  bool Add(UserIndex user, ItemIndex item, double weight, std::int64_t time);
+  bool Add(UserIndex user, ItemIndex item, double weight, std::int64_t time, std::uint8_t tags = 0);
 
   // Forgets every interaction of `user` (erasure): counts and affinities.
   void RemoveUser(UserIndex user);
@@ -77,6 +81,7 @@ class CoOccurrenceModel {
   // The customer's affinity to `item` at `now` (0 when none).
   double Affinity(UserIndex user, ItemIndex item, std::int64_t now) const;
   bool Has(UserIndex user, ItemIndex item) const;
+  std::uint8_t Tags(UserIndex user, ItemIndex item) const;  // 0 when none
   std::size_t UserItemCount(UserIndex user) const;
   std::size_t ItemCapacity() const { return rows_.size(); }
   std::size_t PairCount() const;  // stored off-diagonal counts (both halves)
@@ -106,6 +111,7 @@ class CoOccurrenceModel {
   struct Decaying {
     double value = 0;         // decayed to `anchor`
     std::int64_t anchor = 0;  // time of the latest interaction
+    std::uint8_t tags = 0;
   };
   double Decayed(const Decaying& a, std::int64_t now) const;
   std::vector<ScoredItem> Score(const std::vector<std::pair<ItemIndex, double>>& history,

@@ -1,5 +1,6 @@
 #include "services/segmentation/api/fact_events.h"
 
+#include "libs/events/batch_read.h"
 #include "libs/events/behaviour_event.h"
 #include "libs/events/consent_event.h"
 #include "libs/events/customer_event.h"
@@ -7,40 +8,6 @@
 
 namespace crm::segmentation::api {
 namespace {
-
-// Reads event `i` with `decode`: false when it is not of decode's kind;
-// otherwise the fact is appended (its position in `where`) or `status` says
-// why it cannot be read.
-template <typename Decode>
-bool Read(Decode decode, const std::vector<events::Event>& batch, size_t i,
-          std::vector<app::Fact>& facts, std::vector<size_t>& where, absl::Status& status) {
-  auto fact = decode(batch[i].envelope);
-  if (!fact.ok()) {
-    status = fact.status();
-    return true;
-  }
-  if (!*fact) return false;
-  facts.emplace_back(**std::move(fact));
-  where.push_back(i);
-  return true;
-}
-
-// Like Read, for a decoder of several facts per event (behaviour batches).
-template <typename Decode>
-bool ReadMany(Decode decode, const std::vector<events::Event>& batch, size_t i,
-              std::vector<app::Fact>& facts, std::vector<size_t>& where, absl::Status& status) {
-  auto many = decode(batch[i].envelope);
-  if (!many.ok()) {
-    status = many.status();
-    return true;
-  }
-  if (!*many) return false;
-  for (auto& f : **many) {
-    facts.emplace_back(std::move(f));
-    where.push_back(i);
-  }
-  return true;
-}
 
 // The engine's own writes: another replica's segment, settings or model
 // change that this replica evaluates for the customers it holds.
@@ -57,13 +24,14 @@ std::vector<absl::Status> FactEventHandler::HandleBatch(const std::vector<events
   std::vector<size_t> where;
   for (size_t i = 0; i < batch.size(); ++i) {
     // The first decoder of the event's kind reads it; other events stay OK.
-    static_cast<void>(Read(events::OrderFactOf, batch, i, facts, where, out[i]) ||
-                      Read(events::CustomerChangeOf, batch, i, facts, where, out[i]) ||
-                      ReadMany(events::BehaviourFactsOf, batch, i, facts, where, out[i]) ||
-                      Read(events::CustomerIdentifiedOf, batch, i, facts, where, out[i]) ||
-                      Read(events::ConsentFactOf, batch, i, facts, where, out[i]) ||
-                      Read(events::ProductFactOf, batch, i, facts, where, out[i]) ||
-                      Read(events::BehaviourRetentionOf, batch, i, facts, where, out[i]));
+    static_cast<void>(
+        events::ReadFact(events::OrderFactOf, batch, i, facts, where, out[i]) ||
+        events::ReadFact(events::CustomerChangeOf, batch, i, facts, where, out[i]) ||
+        events::ReadFacts(events::BehaviourFactsOf, batch, i, facts, where, out[i]) ||
+        events::ReadFact(events::CustomerIdentifiedOf, batch, i, facts, where, out[i]) ||
+        events::ReadFact(events::ConsentFactOf, batch, i, facts, where, out[i]) ||
+        events::ReadFact(events::ProductFactOf, batch, i, facts, where, out[i]) ||
+        events::ReadFact(events::BehaviourRetentionOf, batch, i, facts, where, out[i]));
   }
   std::vector<absl::Status> applied = facts_.Apply(facts);
   std::map<std::string, std::set<std::string>> touched, products;

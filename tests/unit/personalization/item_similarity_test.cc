@@ -59,8 +59,14 @@ TEST_CASE("Co-occurrence counts customers per item and per pair") {
   // A repeated purchase adds affinity, not co-occurrence.
   CHECK_FALSE(m.Add(1, 0, 1, 20));
   CHECK(m.CoCount(0, 1) == 2);
-  CHECK(m.Add(1, 3, 1, 20));
+  CHECK(m.Add(1, 3, 1, 20, 2));
   CHECK(m.CoCount(0, 3) == 1);
+  // Tags gather by OR.
+  CHECK(m.Tags(1, 3) == 2);
+  m.Add(1, 3, 1, 21, 1);
+  CHECK(m.Tags(1, 3) == 3);
+  CHECK(m.Tags(1, 2) == 0);
+  CHECK(m.Tags(99, 0) == 0);
 }
 
 TEST_CASE("Similarity kinds follow their formulas") {

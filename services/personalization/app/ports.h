@@ -1,0 +1,79 @@
+#pragma once
+// What the personalization engine keeps of the events it reads, and the port
+// that stores it (storage/pg_personalization_repository.h) so the models can
+// be rebuilt after a restart. Every row is idempotent by its natural key, so
+// an event delivered twice changes nothing.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/personalization/domain/interests.h"
+
+namespace crm::personalization::app {
+
+// One customer's (or visitor's) interaction with a product.
+struct InteractionRow {
+  std::string user_key;  // the customer id, or VisitorKey(visitor id)
+  std::string sku;
+  std::string source;  // "order:<order id>" or "event:<behaviour event id>"; one row per (source, sku)
+  domain::Signal signal = domain::Signal::kView;
+  absl::Time time = absl::InfinitePast();
+};
+
+struct ProductRow {
+  std::string sku;
+  std::string category_path;  // joined by "/", "" when none
+  bool active = true;
+  std::int64_t version = 0;  // the newest version wins
+};
+
+// A customer's newest recorded status of purpose "profiling" on one channel.
+struct ProfilingConsentRow {
+  std::string customer_id;
+  std::string channel;
+  std::string status;  // opted_in, opted_out, pending, unknown
+  absl::Time time = absl::InfinitePast();
+};
+
+// What one tenant's events of a consumer read say, in event order.
+struct TenantBatch {
+  std::vector<InteractionRow> interactions;
+  std::vector<ProductRow> products;
+  std::vector<std::string> known_customers;
+  std::vector<std::string> erased_customers;  // with their interactions and consents
+  std::vector<ProfilingConsentRow> consents;
+};
+
+// Which rows of a TenantBatch changed anything (a redelivered event's rows do not).
+struct StoredBatch {
+  std::vector<bool> new_interactions;
+  std::vector<bool> newer_products;
+  std::vector<bool> newer_consents;
+};
+
+// Everything stored, for the rebuild at start.
+class StoredRows {
+ public:
+  virtual ~StoredRows() = default;
+  virtual void Product(const std::string& tenant, const ProductRow& p) = 0;
+  virtual void Customer(const std::string& tenant, const std::string& customer_id) = 0;
+  virtual void Consent(const std::string& tenant, const ProfilingConsentRow& c) = 0;
+  // In time order (then source and sku), after every product, customer and consent.
+  virtual void Interaction(const std::string& tenant, const InteractionRow& r) = 0;
+};
+
+class PersonalizationRepository {
+ public:
+  virtual ~PersonalizationRepository() = default;
+  // One transaction for the tenant's batch.
+  virtual absl::StatusOr<StoredBatch> Store(const std::string& tenant, const TenantBatch& b) = 0;
+  // Every tenant's rows (read across tenants, read only).
+  virtual absl::Status Load(StoredRows& rows) = 0;
+};
+
+inline std::string VisitorKey(const std::string& visitor_id) { return "visitor:" + visitor_id; }
+
+}  // namespace crm::personalization::app

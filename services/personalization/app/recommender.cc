@@ -1,0 +1,369 @@
+#include "services/personalization/app/recommender.h"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "libs/common/errors.h"
+
+namespace crm::personalization::app {
+namespace {
+
+constexpr std::uint8_t kTagBought = 1;
+constexpr std::uint8_t kTagViewed = 2;
+
+std::int64_t UnixSeconds(absl::Time t) {
+  return t == absl::InfinitePast() ? 0 : absl::ToUnixSeconds(t);
+}
+
+// A category path under a prefix of whole segments.
+bool UnderPrefix(const std::string& path, const std::string& prefix) {
+  if (prefix.empty()) return true;
+  if (path.size() < prefix.size() || path.compare(0, prefix.size(), prefix) != 0) return false;
+  return path.size() == prefix.size() || path[prefix.size()] == '/';
+}
+
+// The signal of a tracked behaviour event type, if it says something about
+// a product.
+std::optional<domain::Signal> SignalOf(const std::string& type) {
+  if (type == "product.viewed") return domain::Signal::kView;
+  if (type == "cart.item_added") return domain::Signal::kCart;
+  return std::nullopt;
+}
+
+}  // namespace
+
+struct Recommender::Tenant {
+  mutable std::shared_mutex mu;
+  absl::flat_hash_map<std::string, domain::UserIndex> users;
+  absl::flat_hash_map<std::string, domain::ItemIndex> items;
+  std::vector<std::string> skus;      // by item index
+  std::vector<ProductRow> products;   // by item index; version 0: not in the catalog events
+  absl::flat_hash_set<std::string> known;
+  // customer -> channel -> newest profiling status and its time
+  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, ProfilingConsentRow>> profiling;
+  domain::CoOccurrenceModel model;
+  // The most popular items (unfiltered), recomputed after the counts change.
+  mutable absl::Mutex popular_mu;
+  mutable std::vector<domain::ScoredItem> popular ABSL_GUARDED_BY(popular_mu);
+  mutable bool popular_stale ABSL_GUARDED_BY(popular_mu) = true;
+
+  Tenant(domain::SimilarityParams p, std::int64_t half_life) : model(p, half_life) {}
+
+  domain::ItemIndex Item(const std::string& sku) {
+    auto [it, fresh] = items.try_emplace(sku, static_cast<domain::ItemIndex>(skus.size()));
+    if (fresh) {
+      skus.push_back(sku);
+      products.push_back(ProductRow{sku, "", true, 0});
+    }
+    return it->second;
+  }
+  domain::UserIndex User(const std::string& key) {
+    return users.try_emplace(key, static_cast<domain::UserIndex>(users.size())).first->second;
+  }
+  bool Objected(const std::string& customer_id) const {
+    auto it = profiling.find(customer_id);
+    if (it == profiling.end()) return false;
+    for (const auto& [channel, row] : it->second) {
+      if (row.status == "opted_out") return true;
+    }
+    return false;
+  }
+  void Consent(const ProfilingConsentRow& c) {
+    ProfilingConsentRow& kept = profiling[c.customer_id][c.channel];
+    if (kept.time <= c.time) kept = c;
+  }
+  void Product(const ProductRow& p) {
+    ProductRow& kept = products[Item(p.sku)];
+    if (kept.version < p.version) kept = p;
+  }
+  void Erase(const std::string& customer_id) {
+    known.erase(customer_id);
+    profiling.erase(customer_id);
+    auto it = users.find(customer_id);
+    if (it != users.end()) model.RemoveUser(it->second);
+    absl::MutexLock l(&popular_mu);
+    popular_stale = true;
+  }
+  void Interaction(const InteractionRow& r, const RecommenderSettings& s) {
+    double w = s.view_weight;
+    std::uint8_t tags = kTagViewed;
+    if (r.signal == domain::Signal::kPurchase) {
+      w = s.purchase_weight;
+      tags = kTagBought;
+    } else if (r.signal == domain::Signal::kCart) {
+      w = s.cart_weight;
+    }
+    if (model.Add(User(r.user_key), Item(r.sku), w, UnixSeconds(r.time), tags)) {
+      absl::MutexLock l(&popular_mu);
+      popular_stale = true;
+    }
+  }
+  bool Accept(domain::ItemIndex i, const std::string& prefix) const {
+    const ProductRow& p = products[i];
+    return p.active && UnderPrefix(p.category_path, prefix);
+  }
+  // The popular items `accept` takes, best first, at most `count`.
+  std::vector<domain::ScoredItem> Popular(std::size_t count,
+                                          const std::function<bool(domain::ItemIndex)>& accept)
+      const {
+    constexpr std::size_t kCached = 1000;
+    absl::MutexLock l(&popular_mu);
+    if (popular_stale) {
+      popular = model.Popular(kCached, nullptr);
+      popular_stale = false;
+    }
+    std::vector<domain::ScoredItem> out;
+    for (const auto& p : popular) {
+      if (out.size() >= count) return out;
+      if (accept(p.item)) out.push_back(p);
+    }
+    if (popular.size() < kCached) return out;  // every item was in the cache
+    return model.Popular(count, accept);        // a narrow filter: the whole catalog
+  }
+  Recommended Entry(const domain::ScoredItem& s, Reason reason) const {
+    Recommended r;
+    r.sku = skus[s.item];
+    r.score = s.score;
+    r.reason = reason;
+    if (reason != Reason::kPopular) r.because_sku = skus[s.because];
+    r.category_path = products[s.item].category_path;
+    return r;
+  }
+};
+
+Recommender::Recommender(PersonalizationRepository& repository, RecommenderSettings settings)
+    : repository_(repository), settings_(settings) {}
+
+Recommender::~Recommender() = default;
+
+Recommender::Tenant& Recommender::TenantFor(const std::string& tenant) {
+  absl::MutexLock l(&mu_);
+  auto& t = tenants_[tenant];
+  if (!t) t = std::make_unique<Tenant>(settings_.similarity, settings_.half_life_seconds);
+  return *t;
+}
+
+const Recommender::Tenant* Recommender::FindTenant(const std::string& tenant) const {
+  absl::MutexLock l(&mu_);
+  auto it = tenants_.find(tenant);
+  return it == tenants_.end() ? nullptr : it->second.get();
+}
+
+absl::Status Recommender::Rebuild() {
+  struct Loader final : StoredRows {
+    Recommender& r;
+    absl::flat_hash_map<std::string, std::unique_ptr<Tenant>> fresh;
+    explicit Loader(Recommender& rec) : r(rec) {}
+    Tenant& T(const std::string& tenant) {
+      auto& t = fresh[tenant];
+      if (!t) t = std::make_unique<Tenant>(r.settings_.similarity, r.settings_.half_life_seconds);
+      return *t;
+    }
+    void Product(const std::string& tenant, const ProductRow& p) override { T(tenant).Product(p); }
+    void Customer(const std::string& tenant, const std::string& id) override {
+      T(tenant).known.insert(id);
+    }
+    void Consent(const std::string& tenant, const ProfilingConsentRow& c) override {
+      T(tenant).Consent(c);
+    }
+    void Interaction(const std::string& tenant, const InteractionRow& row) override {
+      T(tenant).Interaction(row, r.settings_);
+    }
+  } loader(*this);
+  if (absl::Status s = repository_.Load(loader); !s.ok()) return s;
+  absl::MutexLock l(&mu_);
+  tenants_ = std::move(loader.fresh);
+  return absl::OkStatus();
+}
+
+std::vector<absl::Status> Recommender::Apply(const std::vector<Fact>& facts) {
+  std::vector<absl::Status> out(facts.size());
+  // Per tenant: its batch and, per row, the fact it came from.
+  struct Pending {
+    TenantBatch batch;
+    std::vector<std::size_t> facts;
+  };
+  std::map<std::string, Pending> by_tenant;
+  for (std::size_t i = 0; i < facts.size(); ++i) {
+    std::visit(
+        [&](const auto& f) {
+          using T = std::decay_t<decltype(f)>;
+          Pending& p = by_tenant[f.tenant_id];
+          p.facts.push_back(i);
+          TenantBatch& b = p.batch;
+          if constexpr (std::is_same_v<T, events::OrderFact>) {
+            if (f.status == "cancelled" || f.customer_id.empty()) return;
+            for (const auto& line : f.lines) {
+              if (line.quantity <= 0 || line.returned_quantity >= line.quantity) continue;
+              b.interactions.push_back(InteractionRow{f.customer_id, line.sku,
+                                                      absl::StrCat("order:", f.order_id),
+                                                      domain::Signal::kPurchase, f.placed_time});
+            }
+          } else if constexpr (std::is_same_v<T, events::ProductFact>) {
+            b.products.push_back(
+                ProductRow{f.sku, absl::StrJoin(f.category_path, "/"), f.active, f.version});
+          } else if constexpr (std::is_same_v<T, events::BehaviourFact>) {
+            auto signal = SignalOf(f.type);
+            if (!signal || f.sku.empty()) return;
+            std::string user = !f.customer_id.empty() ? f.customer_id
+                               : !f.visitor_id.empty() ? VisitorKey(f.visitor_id)
+                                                       : std::string();
+            if (user.empty()) return;
+            b.interactions.push_back(InteractionRow{std::move(user), f.sku,
+                                                    absl::StrCat("event:", f.event_id), *signal,
+                                                    f.occurred_time});
+          } else if constexpr (std::is_same_v<T, events::CustomerChange>) {
+            using K = events::CustomerChange::Kind;
+            if (f.kind == K::kCreated || f.kind == K::kUpdated) {
+              b.known_customers.push_back(f.customer_id);
+            } else if (f.kind == K::kErased) {
+              if (f.erased_ids.empty()) {
+                b.erased_customers.push_back(f.customer_id);
+              } else {
+                b.erased_customers.insert(b.erased_customers.end(), f.erased_ids.begin(),
+                                          f.erased_ids.end());
+              }
+            }
+          } else if constexpr (std::is_same_v<T, events::ConsentFact>) {
+            if (f.purpose != "profiling") return;
+            b.consents.push_back(
+                ProfilingConsentRow{f.customer_id, f.channel, f.status, f.recorded_time});
+          }
+        },
+        facts[i]);
+  }
+  for (auto& [tenant_id, pending] : by_tenant) {
+    const TenantBatch& b = pending.batch;
+    absl::StatusOr<StoredBatch> stored = repository_.Store(tenant_id, b);
+    if (!stored.ok()) {
+      for (std::size_t i : pending.facts) out[i] = stored.status();
+      continue;
+    }
+    Tenant& t = TenantFor(tenant_id);
+    std::unique_lock lock(t.mu);
+    for (std::size_t k = 0; k < b.products.size(); ++k) {
+      if (stored->newer_products[k]) t.Product(b.products[k]);
+    }
+    for (const std::string& id : b.known_customers) t.known.insert(id);
+    for (std::size_t k = 0; k < b.consents.size(); ++k) {
+      if (stored->newer_consents[k]) t.Consent(b.consents[k]);
+    }
+    for (std::size_t k = 0; k < b.interactions.size(); ++k) {
+      if (stored->new_interactions[k]) t.Interaction(b.interactions[k], settings_);
+    }
+    for (const std::string& id : b.erased_customers) t.Erase(id);
+  }
+  return out;
+}
+
+absl::StatusOr<RecommendationList> Recommender::ForUser(const Tenant* t,
+                                                        const std::string& user_key,
+                                                        bool objected,
+                                                        const ListRequest& r) const {
+  RecommendationList list;
+  if (t == nullptr) {
+    list.strategy = objected ? Strategy::kNotPersonalized : Strategy::kPopularFallback;
+    return list;
+  }
+  std::shared_lock lock(t->mu);
+  auto u = t->users.find(user_key);
+  const bool has_history = u != t->users.end() && t->model.UserItemCount(u->second) > 0;
+  std::vector<domain::ItemIndex> listed;
+  if (!objected && has_history) {
+    domain::RecommendOptions o;
+    o.count = r.count;
+    o.exclude_seen = !r.include_owned;
+    o.accept = [&](domain::ItemIndex i) { return t->Accept(i, r.category_prefix); };
+    for (const auto& s : t->model.Recommend(u->second, o)) {
+      const bool bought = (t->model.Tags(u->second, s.because) & kTagBought) != 0;
+      list.products.push_back(t->Entry(s, bought ? Reason::kBought : Reason::kViewed));
+      listed.push_back(s.item);
+    }
+  }
+  list.strategy = objected       ? Strategy::kNotPersonalized
+                  : has_history ? Strategy::kPersonalized
+                                : Strategy::kPopularFallback;
+  if (list.products.size() >= r.count) return list;
+  // Filled with popular products: not what is listed, nor (unless asked)
+  // what the customer has. An objecting customer's history is not read.
+  auto popular = t->Popular(r.count - list.products.size(), [&](domain::ItemIndex i) {
+    if (std::find(listed.begin(), listed.end(), i) != listed.end()) return false;
+    if (!objected && !r.include_owned && has_history && t->model.Has(u->second, i)) return false;
+    return t->Accept(i, r.category_prefix);
+  });
+  for (const auto& s : popular) list.products.push_back(t->Entry(s, Reason::kPopular));
+  return list;
+}
+
+absl::StatusOr<RecommendationList> Recommender::ForCustomer(const std::string& tenant,
+                                                            const std::string& customer_id,
+                                                            const ListRequest& r) const {
+  const Tenant* t = FindTenant(tenant);
+  bool objected = false;
+  {
+    if (t == nullptr) {
+      return common::WithReason(absl::NotFoundError("customer not found"), "CUSTOMER_NOT_FOUND");
+    }
+    std::shared_lock lock(t->mu);
+    if (!t->known.contains(customer_id)) {
+      return common::WithReason(absl::NotFoundError("customer not found"), "CUSTOMER_NOT_FOUND");
+    }
+    objected = t->Objected(customer_id);
+  }
+  return ForUser(t, customer_id, objected, r);
+}
+
+absl::StatusOr<RecommendationList> Recommender::ForVisitor(const std::string& tenant,
+                                                           const std::string& visitor_id,
+                                                           const ListRequest& r) const {
+  return ForUser(FindTenant(tenant), VisitorKey(visitor_id), false, r);
+}
+
+absl::StatusOr<RecommendationList> Recommender::Similar(const std::string& tenant,
+                                                        const std::string& sku,
+                                                        const ListRequest& r) const {
+  const Tenant* t = FindTenant(tenant);
+  if (t == nullptr) {
+    return common::WithReason(absl::NotFoundError("product not found"), "PRODUCT_NOT_FOUND");
+  }
+  std::shared_lock lock(t->mu);
+  auto it = t->items.find(sku);
+  if (it == t->items.end()) {
+    return common::WithReason(absl::NotFoundError("product not found"), "PRODUCT_NOT_FOUND");
+  }
+  RecommendationList list;
+  list.strategy = Strategy::kRelated;
+  for (const auto& s : t->model.ForItems({it->second}, r.count, [&](domain::ItemIndex i) {
+         return t->Accept(i, r.category_prefix);
+       })) {
+    list.products.push_back(t->Entry(s, Reason::kRelated));
+  }
+  return list;
+}
+
+RecommendationList Recommender::ForCart(const std::string& tenant,
+                                        const std::vector<std::string>& skus,
+                                        const ListRequest& r) const {
+  RecommendationList list;
+  list.strategy = Strategy::kRelated;
+  const Tenant* t = FindTenant(tenant);
+  if (t == nullptr) return list;
+  std::shared_lock lock(t->mu);
+  std::vector<domain::ItemIndex> cart;
+  for (const std::string& sku : skus) {
+    auto it = t->items.find(sku);
+    if (it != t->items.end()) cart.push_back(it->second);
+  }
+  for (const auto& s : t->model.ForItems(cart, r.count, [&](domain::ItemIndex i) {
+         return t->Accept(i, r.category_prefix);
+       })) {
+    list.products.push_back(t->Entry(s, Reason::kRelated));
+  }
+  return list;
+}
+
+}  // namespace crm::personalization::app

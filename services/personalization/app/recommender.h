@@ -1,0 +1,101 @@
+#pragma once
+// The recommendation use cases: the engine's in-memory models, one per
+// tenant, fed by events (orders, behaviour, catalog, customers, consents),
+// stored through the repository so that Rebuild() after a restart gives the
+// same answers.
+#include <cstdint>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "libs/events/behaviour_fact.h"
+#include "libs/events/consent_fact.h"
+#include "libs/events/customer_change.h"
+#include "libs/events/order_fact.h"
+#include "services/personalization/app/ports.h"
+#include "services/personalization/domain/item_similarity.h"
+
+namespace crm::personalization::app {
+
+using Fact = std::variant<events::OrderFact, events::ProductFact, events::BehaviourFact,
+                          events::CustomerChange, events::ConsentFact>;
+
+struct RecommenderSettings {
+  domain::SimilarityParams similarity;  // Jaccard with locality 3
+  std::int64_t half_life_seconds = 365 * 86400;
+  // An interaction's weight in the customer's affinity, by its signal.
+  double purchase_weight = 1.0;
+  double cart_weight = 0.5;
+  double view_weight = 0.25;
+};
+
+struct ListRequest {
+  std::size_t count = 10;       // 1..kMaxCount
+  std::string category_prefix;  // normalized (domain::NormalizeTopic), "" for any
+  bool include_owned = false;
+};
+inline constexpr std::size_t kMaxCount = 100;
+
+enum class Strategy { kPersonalized, kPopularFallback, kNotPersonalized, kRelated };
+enum class Reason { kBought, kViewed, kPopular, kRelated };
+
+struct Recommended {
+  std::string sku;
+  double score = 0;
+  Reason reason = Reason::kPopular;
+  std::string because_sku;
+  std::string category_path;
+};
+
+struct RecommendationList {
+  std::vector<Recommended> products;
+  Strategy strategy = Strategy::kPersonalized;
+};
+
+class Recommender {
+ public:
+  explicit Recommender(PersonalizationRepository& repository, RecommenderSettings settings = {});
+  ~Recommender();
+
+  // Replaces the models with what the repository holds (at start).
+  absl::Status Rebuild();
+
+  // Stores what the facts say (one transaction per tenant) and applies it
+  // to the models. One status per fact; a tenant's failure fails its facts
+  // (the consumer delivers them again: storing is idempotent).
+  std::vector<absl::Status> Apply(const std::vector<Fact>& facts);
+
+  // NOT_FOUND (CUSTOMER_NOT_FOUND) for a customer the engine does not know.
+  absl::StatusOr<RecommendationList> ForCustomer(const std::string& tenant,
+                                                 const std::string& customer_id,
+                                                 const ListRequest& r) const;
+  absl::StatusOr<RecommendationList> ForVisitor(const std::string& tenant,
+                                                const std::string& visitor_id,
+                                                const ListRequest& r) const;
+  // NOT_FOUND (PRODUCT_NOT_FOUND) for a sku the engine has never seen.
+  absl::StatusOr<RecommendationList> Similar(const std::string& tenant, const std::string& sku,
+                                             const ListRequest& r) const;
+  RecommendationList ForCart(const std::string& tenant, const std::vector<std::string>& skus,
+                             const ListRequest& r) const;
+
+ private:
+  struct Tenant;
+  Tenant& TenantFor(const std::string& tenant);
+  const Tenant* FindTenant(const std::string& tenant) const;
+  absl::StatusOr<RecommendationList> ForUser(const Tenant* t, const std::string& user_key,
+                                             bool objected, const ListRequest& r) const;
+
+  PersonalizationRepository& repository_;
+  RecommenderSettings settings_;
+  mutable absl::Mutex mu_;  // the map; each tenant has its own lock
+  absl::flat_hash_map<std::string, std::unique_ptr<Tenant>> tenants_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace crm::personalization::app

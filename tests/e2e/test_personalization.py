@@ -1,0 +1,265 @@
+"""Engine 3 through the gateway: orders, product views and catalog changes in
+(written through transaction and customer-store, learnt from their events),
+recommendations out over REST and gRPC: per customer and visitor with
+explanations, similar products, a cart, category filters, inactive products
+left out, the popular fallback, the objection to profiling, erasure, tenant
+isolation, bad input, and the same answers after a restart."""
+
+import importlib
+import unittest
+import urllib.parse
+import uuid
+
+import stack
+from stack import rest, wait_for
+
+
+def setUpModule():
+    stack.start()
+
+
+def tearDownModule():
+    stack.stop()
+
+
+def q(v):
+    return urllib.parse.quote(v, safe="")
+
+
+def skus(answer):
+    return [p["sku"] for p in answer.get("products", [])]
+
+
+class Shop:
+    """A tenant with five products and five buyers: A was bought with B
+    twice and with C twice, B with D and E (E is inactive); customer t has A."""
+
+    def __init__(self):
+        self.tenant, self.key = stack.create_tenant()
+        p = stack.unique("P")
+        self.A, self.B, self.C, self.D, self.E = (p + "-" + x for x in "ABCDE")
+        for sku, path, active in ((self.A, ["Home", "Kitchen"], True),
+                                  (self.B, ["Home", "Kitchen"], True),
+                                  (self.C, ["Home", "Garden"], True),
+                                  (self.D, ["Books", "Fiction"], True),
+                                  (self.E, ["Books", "Fiction"], False)):
+            r = rest("POST", "/v1/products", self.key,
+                     {"sku": sku, "name": sku, "categoryPath": path, "active": active,
+                      "price": {"amountMinor": "1000", "currencyCode": "CHF"}})
+            assert r.status == 200, r
+        self.buyers = {}
+        for name, basket in (("c1", [self.A, self.B]), ("c2", [self.A, self.B, self.C]),
+                             ("c3", [self.A, self.C]), ("c4", [self.B, self.D, self.E]),
+                             ("t", [self.A])):
+            cid = stack.new_customer(self.key, givenName=name)
+            self.buyers[name] = cid
+            self.order(cid, basket)
+        self.t = self.buyers["t"]
+        # Learnt: t's list names both neighbours of A.
+        wait_for("t's recommendations", lambda: set(skus(self.recs(self.t))) >= {self.B, self.C})
+
+    def order(self, customer, basket):
+        r = rest("POST", "/v1/orders?requestId=" + q(stack.unique("po")), self.key,
+                 {"customerId": customer, "currencyCode": "CHF",
+                  "lines": [{"sku": s, "quantity": "1", "unitPriceMinor": "1000"}
+                            for s in basket]})
+        assert r.status == 200, r
+
+    def recs(self, customer, query=""):
+        r = rest("GET", "/v1/customers/%s/recommendations%s" % (customer, query), self.key)
+        if r.status == 404:
+            return {}  # not learnt yet
+        assert r.status == 200, r
+        return r.json()
+
+
+class Personalization(stack.E2ETestCase):
+    @classmethod
+    def setUpClass(cls):
+        # Read only: the tests that add data make a shop of their own.
+        cls.shop = Shop()
+        for name in ("key", "A", "B", "C", "D", "E", "t"):
+            setattr(cls, name, getattr(cls.shop, name))
+
+    @classmethod
+    def recs(cls, customer, query=""):
+        return cls.shop.recs(customer, query)
+
+    def test_customer_recommendations_explain_themselves(self):
+        a = self.recs(self.t)
+        self.assertEqual(a["strategy"], "RECOMMENDATION_STRATEGY_PERSONALIZED")
+        # Jaccard(A, C) = 2/4 > Jaccard(A, B) = 2/5; then popular D (E is inactive, A owned).
+        self.assertEqual(skus(a), [self.C, self.B, self.D])
+        first = a["products"][0]
+        self.assertEqual(first["reason"], "RECOMMENDATION_REASON_BOUGHT")
+        self.assertEqual(first["becauseSku"], self.A)
+        self.assertEqual(first["categoryPath"], "Home/Garden")
+        self.assertGreater(first["score"], a["products"][1]["score"])
+        self.assertEqual(a["products"][2]["reason"], "RECOMMENDATION_REASON_POPULAR")
+        self.assertNotIn("becauseSku", a["products"][2])
+        # Filters: a category and a count; owned items on request.
+        self.assertEqual(skus(self.recs(self.t, "?categoryPrefix=Home/Garden")), [self.C])
+        self.assertEqual(skus(self.recs(self.t, "?categoryPrefix=Home")), [self.C, self.B])
+        self.assertEqual(skus(self.recs(self.t, "?count=1")), [self.C])
+        self.assertEqual(skus(self.recs(self.t, "?categoryPrefix=Home%2FKitch")), [])
+        owned = skus(self.recs(self.t, "?includeOwned=true&categoryPrefix=Home/Kitchen"))
+        self.assertEqual(owned, [self.B, self.A])
+
+    def test_similar_products_and_cart(self):
+        r = rest("GET", "/v1/products/%s/similar" % q(self.A), self.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["strategy"], "RECOMMENDATION_STRATEGY_RELATED")
+        self.assertEqual(skus(r.json()), [self.C, self.B])
+        self.assertEqual(r.json()["products"][0]["reason"], "RECOMMENDATION_REASON_RELATED")
+        self.assertEqual(r.json()["products"][0]["becauseSku"], self.A)
+        # B's cart: A (2/5), D (1/3), C (1/4), each cubed; E inactive.
+        r = rest("POST", "/v1/recommendations:forCart", self.key, {"skus": [self.B, "NOPE"]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(skus(r.json()), [self.A, self.D, self.C])
+        r = rest("GET", "/v1/products/NOPE-%s/similar" % stack.unique(), self.key)
+        self.assertError(r, 404, "PRODUCT_NOT_FOUND")
+
+    def test_new_customers_and_visitors_get_popular_then_their_own(self):
+        shop = Shop()
+        fresh = stack.new_customer(shop.key, givenName="New")
+        a = wait_for("the new customer", lambda: shop.recs(fresh))
+        self.assertEqual(a["strategy"], "RECOMMENDATION_STRATEGY_POPULAR_FALLBACK")
+        self.assertEqual(skus(a)[:3], [shop.A, shop.B, shop.C])  # 4, 3, 2 customers
+        self.assertNotIn(shop.E, skus(a))
+        visitor = stack.unique("vis")
+        r = rest("GET", "/v1/visitors/%s/recommendations" % visitor, shop.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["strategy"], "RECOMMENDATION_STRATEGY_POPULAR_FALLBACK")
+        r = rest("POST", "/v1/events:track", shop.key,
+                 {"events": [{"type": "product.viewed", "visitorId": visitor,
+                              "properties": {"sku": shop.C, "categoryPath": ["Home", "Garden"]}}]})
+        self.assertEqual(r.status, 200, r)
+
+        def visitor_list():
+            r = rest("GET", "/v1/visitors/%s/recommendations" % visitor, shop.key)
+            return r.json() if r.status == 200 else {}
+        a = wait_for("the visitor's list", lambda: visitor_list().get("strategy") ==
+                     "RECOMMENDATION_STRATEGY_PERSONALIZED" and visitor_list())
+        self.assertEqual(skus(a)[0], shop.A)  # C's neighbour (2 of 2 C buyers)
+        self.assertEqual(a["products"][0]["reason"], "RECOMMENDATION_REASON_VIEWED")
+        self.assertEqual(a["products"][0]["becauseSku"], shop.C)
+
+    def test_objection_to_profiling_is_honoured(self):
+        shop = Shop()
+        cid = stack.new_customer(shop.key, givenName="Private")
+        shop.order(cid, [shop.C])
+        wait_for("the customer's list", lambda: shop.recs(cid).get("strategy") ==
+                 "RECOMMENDATION_STRATEGY_PERSONALIZED")
+        r = rest("POST", "/v1/customers/%s/consents" % cid, shop.key,
+                 {"channel": "CONSENT_CHANNEL_WEB", "purpose": "CONSENT_PURPOSE_PROFILING",
+                  "status": "CONSENT_STATUS_OPTED_OUT"})
+        self.assertEqual(r.status, 200, r)
+        a = wait_for("the objection", lambda: shop.recs(cid)["strategy"] ==
+                     "RECOMMENDATION_STRATEGY_NOT_PERSONALIZED" and shop.recs(cid))
+        # Popular products (A 4, B 3, C 3 customers), its own purchase
+        # included: its history is not read.
+        self.assertEqual(skus(a)[:3], [shop.A, shop.B, shop.C])
+        self.assertTrue(all(p["reason"] == "RECOMMENDATION_REASON_POPULAR" for p in a["products"]))
+        r = rest("POST", "/v1/customers/%s/consents" % cid, shop.key,
+                 {"channel": "CONSENT_CHANNEL_WEB", "purpose": "CONSENT_PURPOSE_PROFILING",
+                  "status": "CONSENT_STATUS_OPTED_IN"})
+        self.assertEqual(r.status, 200, r)
+        wait_for("the opt-in", lambda: shop.recs(cid)["strategy"] ==
+                 "RECOMMENDATION_STRATEGY_PERSONALIZED")
+
+    def test_erasure_removes_the_customer_from_the_model(self):
+        tenant, key = stack.create_tenant()
+        sku_x, sku_y = stack.unique("X"), stack.unique("Y")
+        for sku in (sku_x, sku_y):
+            r = rest("POST", "/v1/products", key,
+                     {"sku": sku, "name": sku, "active": True, "categoryPath": ["Misc", "Things"],
+                      "price": {"amountMinor": "100", "currencyCode": "CHF"}})
+            self.assertEqual(r.status, 200, r)
+        gone = stack.new_customer(key, givenName="Gone")
+        r = rest("POST", "/v1/orders?requestId=" + q(stack.unique("po")), key,
+                 {"customerId": gone, "currencyCode": "CHF",
+                  "lines": [{"sku": s, "quantity": "1", "unitPriceMinor": "100"}
+                            for s in (sku_x, sku_y)]})
+        self.assertEqual(r.status, 200, r)
+
+        def similar():
+            r = rest("GET", "/v1/products/%s/similar" % q(sku_x), key)
+            return skus(r.json()) if r.status == 200 else None
+        wait_for("X's neighbour", lambda: similar() == [sku_y])
+        r = rest("DELETE", "/v1/customers/%s" % gone, key)
+        self.assertEqual(r.status, 200, r)
+        wait_for("the erasure", lambda: rest(
+            "GET", "/v1/customers/%s/recommendations" % gone, key).status == 404)
+        self.assertEqual(similar(), [])
+        rows = stack.query_db(
+            "SELECT count(*) FROM personalization.interactions WHERE user_key = '%s'" % gone)
+        self.assertEqual(rows, [["0"]])
+
+    def test_other_tenants_and_unknown_customers_read_not_found(self):
+        _, other = stack.create_tenant()
+        r = rest("GET", "/v1/customers/%s/recommendations" % self.t, other)
+        self.assertError(r, 404, "CUSTOMER_NOT_FOUND")
+        r = rest("GET", "/v1/customers/%s/recommendations" % uuid.uuid4(), self.key)
+        self.assertError(r, 404, "CUSTOMER_NOT_FOUND")
+        r = rest("GET", "/v1/products/%s/similar" % q(self.A), other)
+        self.assertError(r, 404, "PRODUCT_NOT_FOUND")
+        r = rest("POST", "/v1/recommendations:forCart", other, {"skus": [self.B]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(skus(r.json()), [])
+        r = rest("GET", "/v1/visitors/someone/recommendations", other)
+        self.assertEqual(skus(r.json()), [])
+
+    def test_bad_input_is_refused_clearly(self):
+        base = "/v1/customers/%s/recommendations" % self.t
+        self.assertError(rest("GET", base + "?count=101", self.key), 400, "INVALID_FIELD", "count")
+        self.assertError(rest("GET", base + "?count=-1", self.key), 400, "INVALID_FIELD", "count")
+        self.assertError(rest("GET", base + "?categoryPrefix=a%2F%2Fb", self.key), 400, "INVALID_FIELD",
+                         "category_prefix")
+        self.assertError(rest("GET", "/v1/customers/not-a-uuid/recommendations", self.key), 400,
+                         "INVALID_FIELD", "customer_id")
+        self.assertError(rest("POST", "/v1/recommendations:forCart", self.key, {"skus": []}),
+                         400, "INVALID_FIELD", "skus")
+        self.assertError(rest("POST", "/v1/recommendations:forCart", self.key,
+                              {"skus": ["x"] * 101}), 400, "INVALID_FIELD", "skus")
+        self.assertError(rest("POST", "/v1/recommendations:forCart", self.key,
+                              {"skus": ["x"], "colour": "red"}), 400, "UNKNOWN_FIELD", "colour")
+        self.assertError(rest("GET", "/v1/visitors/%s/recommendations" % ("v" * 129), self.key),
+                         400, "INVALID_FIELD", "visitor_id")
+        self.assertEqual(rest("GET", base).status, 401)
+
+    def test_grpc_through_the_gateway(self):
+        stack.grpc_modules()  # generates the stubs
+        pb = importlib.import_module("crm.personalization.v1.personalization_pb2")
+        pb_grpc = importlib.import_module("crm.personalization.v1.personalization_pb2_grpc")
+        stub = pb_grpc.PersonalizationServiceStub(stack.grpc_channel())
+        a = stub.GetRecommendations(pb.GetRecommendationsRequest(customer_id=self.t),
+                                    metadata=stack.auth(self.key))
+        self.assertEqual([p.sku for p in a.products], [self.C, self.B, self.D])
+        self.assertEqual(a.strategy, pb.RECOMMENDATION_STRATEGY_PERSONALIZED)
+        c = stub.RecommendForCart(pb.RecommendForCartRequest(skus=[self.B], count=1),
+                                  metadata=stack.auth(self.key))
+        self.assertEqual([p.sku for p in c.products], [self.A])
+
+    def test_z_restart_rebuilds_identical_answers(self):
+        queries = [("GET", "/v1/customers/%s/recommendations" % self.t, None),
+                   ("GET", "/v1/customers/%s/recommendations?includeOwned=true" % self.t, None),
+                   ("GET", "/v1/products/%s/similar" % q(self.B), None),
+                   ("POST", "/v1/recommendations:forCart", {"skus": [self.A, self.D]})]
+
+        def answers():
+            out = []
+            for method, path, body in queries:
+                r = rest(method, path, self.key, body)
+                self.assertEqual(r.status, 200, r)
+                out.append(r.json())
+            return out
+        before = answers()
+        stack.stop_service("personalization")
+        stack.start_service("personalization")
+        wait_for("the gateway with personalization back", lambda: rest(
+            "GET", "/v1/products/%s/similar" % q(self.B), self.key).status == 200)
+        self.assertEqual(answers(), before)
+
+
+if __name__ == "__main__":
+    unittest.main()
