@@ -11,16 +11,18 @@ import stack
 from stack import rest
 
 DEADLINE = 10
-cs = cs_grpc = ad = ad_grpc = seg = seg_grpc = None
+cs = cs_grpc = ad = ad_grpc = seg = seg_grpc = pers = pers_grpc = None
 channel = None
 
 
 def setUpModule():
-    global cs, cs_grpc, ad, ad_grpc, seg, seg_grpc, channel
+    global cs, cs_grpc, ad, ad_grpc, seg, seg_grpc, pers, pers_grpc, channel
     stack.start()
     cs, cs_grpc, ad, ad_grpc = stack.grpc_modules()
     seg = importlib.import_module("crm.segmentation.v1.segmentation_pb2")
     seg_grpc = importlib.import_module("crm.segmentation.v1.segmentation_pb2_grpc")
+    pers = importlib.import_module("crm.personalization.v1.personalization_pb2")
+    pers_grpc = importlib.import_module("crm.personalization.v1.personalization_pb2_grpc")
     channel = stack.grpc_channel()
     grpc.channel_ready_future(channel).result(timeout=DEADLINE)
 
@@ -71,6 +73,26 @@ class TenantIsolation(stack.E2ETestCase):
         assert r.status == 200 and r.json()["accepted"] == 2, r
         r = rest("POST", "/v1/customers/%s:identify" % cls.cid, cls.a, {"visitorId": cls.visitor})
         assert r.status == 200, r
+        # A's products, bought together by another customer of A (the first
+        # stays outside A's segment below): the personalization engine
+        # learns them, and both customers, from the events.
+        cls.sku = "SKU-" + cls.tag
+        cls.sku2 = "SKU2-" + cls.tag
+        for sku in (cls.sku, cls.sku2):
+            r = rest("POST", "/v1/products", cls.a,
+                     {"sku": sku, "name": sku, "categoryPath": ["Iso", "A"], "active": True,
+                      "price": {"amountMinor": "100", "currencyCode": "CHF"}})
+            assert r.status == 200, r
+        r = rest("POST", "/v1/orders?requestId=" + stack.unique("o"), cls.a,
+                 {"customerId": stack.new_customer(cls.a), "currencyCode": "CHF",
+                  "lines": [{"sku": s, "quantity": "1", "unitPriceMinor": "100"}
+                            for s in (cls.sku, cls.sku2)]})
+        assert r.status == 200, r
+        deadline = time.time() + 30
+        while (rest("GET", "/v1/products/%s/similar" % cls.sku, cls.a).status != 200 or
+               rest("GET", "/v1/customers/%s/recommendations" % cls.cid, cls.a).status != 200):
+            assert time.time() < deadline, "personalization never learnt of A's order"
+            time.sleep(0.2)
         # A's view is cached before B pokes at it.
         assert rest("GET", "/v1/customers/%s/view" % cls.cid, cls.a).status == 200
         # The segmentation engine knows A's customer (from customer.created).
@@ -91,8 +113,8 @@ class TenantIsolation(stack.E2ETestCase):
     def assert_not_found(self, r, what):
         self.assertEqual(r.status, 404, (what, r))
         self.assertEqual(r.json()["error"]["status"], "NOT_FOUND", what)
-        self.assertIn(r.reason(), ("CUSTOMER_NOT_FOUND", "API_KEY_NOT_FOUND", "SEGMENT_NOT_FOUND"),
-                      what)
+        self.assertIn(r.reason(), ("CUSTOMER_NOT_FOUND", "API_KEY_NOT_FOUND", "SEGMENT_NOT_FOUND",
+                                   "PRODUCT_NOT_FOUND"), what)
         # The message gives no hint that the id exists elsewhere.
         self.assertNotIn("tenant", r.json()["error"]["message"].lower(), what)
 
@@ -125,6 +147,8 @@ class TenantIsolation(stack.E2ETestCase):
              {"displayName": "Mallory"}, {}),
             ("DELETE", "/v1/segments/a-only?requestId=" + stack.unique("d"), None, {}),
             ("GET", "/v1/segments/a-only/members", None, {}),
+            ("GET", "/v1/customers/%s/recommendations" % cid, None, {}),
+            ("GET", "/v1/products/%s/similar" % self.sku, None, {}),
         ]
         for method, path, body, headers in routes:
             r = rest(method, path, self.b, body, headers=headers)
@@ -171,6 +195,10 @@ class TenantIsolation(stack.E2ETestCase):
              seg.DeleteSegmentRequest(segment_id="a-only", request_id=stack.unique("d"))),
             (seg_grpc.SegmentationServiceStub(channel).ListSegmentMembers,
              seg.ListSegmentMembersRequest(segment_id="a-only")),
+            (pers_grpc.PersonalizationServiceStub(channel).GetRecommendations,
+             pers.GetRecommendationsRequest(customer_id=cid)),
+            (pers_grpc.PersonalizationServiceStub(channel).GetSimilarProducts,
+             pers.GetSimilarProductsRequest(sku=self.sku)),
         ]
         for fn, req in calls:
             what = "%s %s" % (type(req).__name__, str(req).replace("\n", " "))
@@ -179,7 +207,20 @@ class TenantIsolation(stack.E2ETestCase):
             self.assertEqual(cm.exception.code(), grpc.StatusCode.NOT_FOUND,
                              (what, cm.exception.details()))
             self.assertIn(stack.reason_of(cm.exception),
-                          ("CUSTOMER_NOT_FOUND", "API_KEY_NOT_FOUND", "SEGMENT_NOT_FOUND"), what)
+                          ("CUSTOMER_NOT_FOUND", "API_KEY_NOT_FOUND", "SEGMENT_NOT_FOUND",
+                           "PRODUCT_NOT_FOUND"), what)
+
+    def test_b_learns_nothing_from_a_purchases(self):
+        # A's cart and A's visitor mean nothing in B: no product, no history.
+        r = rest("POST", "/v1/recommendations:forCart", self.b, {"skus": [self.sku]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json().get("products", []), [])
+        r = rest("GET", "/v1/visitors/%s/recommendations" % self.visitor, self.b)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json().get("products", []), [])
+        # A sees its own.
+        r = rest("POST", "/v1/recommendations:forCart", self.a, {"skus": [self.sku]})
+        self.assertEqual([p["sku"] for p in r.json()["products"]], [self.sku2])
 
     def test_b_sees_none_of_a_segments(self):
         r = rest("GET", "/v1/segments", self.b)
