@@ -1,0 +1,99 @@
+#pragma once
+// In-memory PersonalizationRepository with the PostgreSQL adapter's rules:
+// rows keyed as the tables are (an interaction per source and sku, the
+// newest product version, the newest consent per channel), erased customers
+// kept as tombstones whose later rows are dropped, and a tenant that can be
+// made to fail.
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "services/personalization/app/ports.h"
+
+namespace crm::testing {
+
+class FakePersonalizationRepository final : public personalization::app::PersonalizationRepository {
+ public:
+  absl::StatusOr<personalization::app::StoredBatch> Store(
+      const std::string& tenant, const personalization::app::TenantBatch& b) override {
+    using namespace personalization::app;  // NOLINT
+    if (tenant == failing_tenant) return absl::UnavailableError("the store is down");
+    Tenant& t = tenants_[tenant];
+    StoredBatch out;
+    for (const ProductRow& p : b.products) {
+      auto it = t.products.find(p.sku);
+      const bool newer = it == t.products.end() || it->second.version < p.version;
+      if (newer) t.products[p.sku] = p;
+      out.newer_products.push_back(newer);
+    }
+    for (const std::string& c : b.known_customers) t.customers.emplace(c, false);
+    for (const ProfilingConsentRow& c : b.consents) {
+      auto key = std::make_pair(c.customer_id, c.channel);
+      auto it = t.consents.find(key);
+      const bool newer = it == t.consents.end() || it->second.time <= c.time;
+      if (newer) t.consents[key] = c;
+      out.newer_consents.push_back(newer);
+    }
+    for (const InteractionRow& r : b.interactions) {
+      auto c = t.customers.find(r.user_key);
+      const bool erased = c != t.customers.end() && c->second;
+      const bool fresh = !erased && t.interactions.emplace(std::make_pair(r.source, r.sku), r).second;
+      out.new_interactions.push_back(fresh);
+    }
+    for (const std::string& id : b.erased_customers) {
+      t.customers[id] = true;
+      for (auto it = t.interactions.begin(); it != t.interactions.end();) {
+        it = it->second.user_key == id ? t.interactions.erase(it) : std::next(it);
+      }
+      for (auto it = t.consents.begin(); it != t.consents.end();) {
+        it = it->first.first == id ? t.consents.erase(it) : std::next(it);
+      }
+    }
+    return out;
+  }
+
+  absl::Status Load(personalization::app::StoredRows& rows) override {
+    using namespace personalization::app;  // NOLINT
+    for (const auto& [tenant, t] : tenants_) {
+      for (const auto& [sku, p] : t.products) rows.Product(tenant, p);
+      for (const auto& [id, erased] : t.customers) {
+        if (!erased) rows.Customer(tenant, id);
+      }
+      for (const auto& [key, c] : t.consents) rows.Consent(tenant, c);
+    }
+    // Interactions in time order across tenants, as the adapter reads them.
+    std::vector<std::tuple<absl::Time, std::string, std::string, std::string>> order;
+    for (const auto& [tenant, t] : tenants_) {
+      for (const auto& [key, r] : t.interactions) order.emplace_back(r.time, key.first, key.second, tenant);
+    }
+    std::sort(order.begin(), order.end());
+    for (const auto& [time, source, sku, tenant] : order) {
+      rows.Interaction(tenant, tenants_.at(tenant).interactions.at({source, sku}));
+    }
+    return absl::OkStatus();
+  }
+
+  std::size_t InteractionCount(const std::string& tenant) const {
+    auto it = tenants_.find(tenant);
+    return it == tenants_.end() ? 0 : it->second.interactions.size();
+  }
+
+  std::string failing_tenant;
+
+ private:
+  struct Tenant {
+    std::map<std::string, personalization::app::ProductRow> products;
+    std::map<std::string, bool> customers;  // id -> erased
+    std::map<std::pair<std::string, std::string>, personalization::app::ProfilingConsentRow>
+        consents;
+    std::map<std::pair<std::string, std::string>, personalization::app::InteractionRow>
+        interactions;
+  };
+  std::map<std::string, Tenant> tenants_;
+};
+
+}  // namespace crm::testing
