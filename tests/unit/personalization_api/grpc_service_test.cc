@@ -1,0 +1,192 @@
+// PersonalizationGrpcService through real stubs on an in-process server on
+// 127.0.0.1:0, over the use cases and the in-memory repository: mapping,
+// validation, tenancy, overload and calls that expire while queued.
+#include "services/personalization/api/grpc_service.h"
+
+#include <catch2/catch.hpp>
+#include <memory>
+#include <string>
+
+#include "libs/common/errors.h"
+#include "libs/grpcutil/status_conversion.h"
+#include "libs/grpcutil/testing/test_server.h"
+#include "prometheus/registry.h"
+#include "tests/support/fakes/personalization/fake_personalization_repository.h"
+
+namespace {
+
+namespace v1 = ::crm::personalization::v1;
+namespace gt = ::crm::grpcutil::testing;
+using crm::events::CustomerChange;
+using crm::events::OrderFact;
+using crm::events::OrderLineFact;
+
+constexpr char kTenant[] = "11111111-1111-4111-8111-111111111111";
+constexpr char kOther[] = "22222222-2222-4222-8222-222222222222";
+constexpr char kC1[] = "33333333-3333-4333-8333-333333333333";
+constexpr char kC2[] = "44444444-4444-4444-8444-444444444444";
+
+crm::personalization::app::Fact Known(const std::string& id) {
+  CustomerChange c;
+  c.kind = CustomerChange::Kind::kCreated;
+  c.tenant_id = kTenant;
+  c.customer_id = id;
+  return c;
+}
+
+crm::personalization::app::Fact Bought(const std::string& order, const std::string& customer,
+                                       std::vector<std::string> skus) {
+  OrderFact o;
+  o.tenant_id = kTenant;
+  o.order_id = order;
+  o.customer_id = customer;
+  o.status = "placed";
+  o.placed_time = absl::FromUnixSeconds(1'700'000'000);
+  for (auto& s : skus) o.lines.push_back(OrderLineFact{s, 1, 0});
+  return o;
+}
+
+struct Edge {
+  crm::testing::FakePersonalizationRepository repo;
+  crm::personalization::app::Recommender recommender{repo};
+  prometheus::Registry registry;
+  crm::grpcutil::RpcMetrics metrics{registry, "personalization"};
+  crm::common::Executor executor{1, 1};
+  crm::personalization::api::PersonalizationGrpcService service{recommender, executor, metrics};
+  std::unique_ptr<gt::TestServer> server;
+  std::unique_ptr<v1::PersonalizationService::Stub> stub;
+
+  Edge() {
+    gt::UseTestContextKey();
+    for (const auto& s : recommender.Apply({Known(kC1), Known(kC2), Bought("o1", kC1, {"A", "B"}),
+                                            Bought("o2", kC2, {"A"})})) {
+      REQUIRE(s.ok());
+    }
+    auto started = gt::TestServer::Start({&service});
+    REQUIRE(started.ok());
+    server = *std::move(started);
+    stub = v1::PersonalizationService::NewStub(server->channel());
+  }
+  ~Edge() { server->Shutdown(); }
+  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& tenant = kTenant) {
+    return gt::CallContext(gt::Tenant(tenant));
+  }
+};
+
+void RequireError(const grpc::Status& s, grpc::StatusCode code, const std::string& reason,
+                  const std::string& field = "") {
+  INFO(s.error_code() << ": " << s.error_message());
+  REQUIRE(s.error_code() == code);
+  CHECK(gt::ReasonOf(s) == reason);
+  if (!field.empty()) CHECK(crm::common::FieldOf(crm::grpcutil::FromGrpcStatus(s)) == field);
+}
+
+}  // namespace
+
+TEST_CASE("personalization edge: answers map every field", "[personalization][api]") {
+  Edge e;
+  v1::GetRecommendationsRequest req;
+  req.set_customer_id(kC2);
+  v1::Recommendations out;
+  auto ctx = Edge::Ctx();
+  REQUIRE(e.stub->GetRecommendations(ctx.get(), req, &out).ok());
+  CHECK(out.strategy() == v1::RECOMMENDATION_STRATEGY_PERSONALIZED);
+  REQUIRE(out.products_size() == 1);
+  CHECK(out.products(0).sku() == "B");
+  CHECK(out.products(0).reason() == v1::RECOMMENDATION_REASON_BOUGHT);
+  CHECK(out.products(0).because_sku() == "A");
+  CHECK(out.products(0).score() > 0);
+  CHECK(gt::AwaitHandled(e.registry, "GetRecommendations", "OK", 1));
+
+  v1::RecommendForCartRequest cart;
+  cart.add_skus("B");
+  auto ctx2 = Edge::Ctx();
+  REQUIRE(e.stub->RecommendForCart(ctx2.get(), cart, &out).ok());
+  CHECK(out.strategy() == v1::RECOMMENDATION_STRATEGY_RELATED);
+  REQUIRE(out.products_size() == 1);
+  CHECK(out.products(0).sku() == "A");
+  CHECK(out.products(0).reason() == v1::RECOMMENDATION_REASON_RELATED);
+
+  v1::GetVisitorRecommendationsRequest visitor;
+  visitor.set_visitor_id("v-1");
+  auto ctx3 = Edge::Ctx();
+  REQUIRE(e.stub->GetVisitorRecommendations(ctx3.get(), visitor, &out).ok());
+  CHECK(out.strategy() == v1::RECOMMENDATION_STRATEGY_POPULAR_FALLBACK);
+  REQUIRE(out.products_size() == 2);
+  CHECK(out.products(0).sku() == "A");
+  CHECK(out.products(0).reason() == v1::RECOMMENDATION_REASON_POPULAR);
+  CHECK(out.products(0).because_sku().empty());
+}
+
+TEST_CASE("personalization edge: bad input names its field, other tenants read NOT_FOUND",
+          "[personalization][api]") {
+  Edge e;
+  v1::Recommendations out;
+  v1::GetRecommendationsRequest req;
+  req.set_customer_id("not-a-uuid");
+  auto c1 = Edge::Ctx();
+  RequireError(e.stub->GetRecommendations(c1.get(), req, &out), grpc::StatusCode::INVALID_ARGUMENT,
+               "INVALID_FIELD", "customer_id");
+  req.set_customer_id(kC1);
+  req.set_count(101);
+  auto c2 = Edge::Ctx();
+  RequireError(e.stub->GetRecommendations(c2.get(), req, &out), grpc::StatusCode::INVALID_ARGUMENT,
+               "INVALID_FIELD", "count");
+  req.set_count(0);
+  req.set_category_prefix("Home//x");
+  auto c3 = Edge::Ctx();
+  RequireError(e.stub->GetRecommendations(c3.get(), req, &out), grpc::StatusCode::INVALID_ARGUMENT,
+               "INVALID_FIELD", "category_prefix");
+  v1::RecommendForCartRequest cart;
+  auto c4 = Edge::Ctx();
+  RequireError(e.stub->RecommendForCart(c4.get(), cart, &out), grpc::StatusCode::INVALID_ARGUMENT,
+               "INVALID_FIELD", "skus");
+  cart.add_skus(std::string(129, 'x'));
+  auto c5 = Edge::Ctx();
+  RequireError(e.stub->RecommendForCart(c5.get(), cart, &out), grpc::StatusCode::INVALID_ARGUMENT,
+               "INVALID_FIELD", "skus");
+  v1::GetSimilarProductsRequest similar;
+  similar.set_sku(std::string("A\0B", 3));
+  auto c6 = Edge::Ctx();
+  RequireError(e.stub->GetSimilarProducts(c6.get(), similar, &out),
+               grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD", "sku");
+
+  v1::GetRecommendationsRequest theirs;
+  theirs.set_customer_id(kC1);
+  auto c7 = Edge::Ctx(kOther);
+  RequireError(e.stub->GetRecommendations(c7.get(), theirs, &out), grpc::StatusCode::NOT_FOUND,
+               "CUSTOMER_NOT_FOUND");
+  similar.set_sku("A");
+  auto c8 = Edge::Ctx(kOther);
+  RequireError(e.stub->GetSimilarProducts(c8.get(), similar, &out), grpc::StatusCode::NOT_FOUND,
+               "PRODUCT_NOT_FOUND");
+  // Without a sealed tenant context: refused before any work.
+  grpc::ClientContext bare;
+  CHECK(e.stub->GetSimilarProducts(&bare, similar, &out).error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_CASE("personalization edge: overload and calls that expire while queued",
+          "[personalization][api]") {
+  Edge e;
+  v1::Recommendations out;
+  v1::GetSimilarProductsRequest req;
+  req.set_sku("A");
+  SECTION("a full queue is RESOURCE_EXHAUSTED before any work") {
+    gt::ExecutorGate gate(e.executor, 1);
+    gate.FillQueue();
+    auto ctx = Edge::Ctx();
+    RequireError(e.stub->GetSimilarProducts(ctx.get(), req, &out),
+                 grpc::StatusCode::RESOURCE_EXHAUSTED, "OVERLOADED");
+    CHECK(gt::RejectedCount(e.registry) == 1);
+  }
+  SECTION("a deadline that passes while queued: the call is CANCELLED, nothing runs") {
+    gt::ExecutorGate gate(e.executor, 1);
+    auto ctx = gt::CallContext(gt::Tenant(kTenant), absl::Milliseconds(200));
+    CHECK(e.stub->GetSimilarProducts(ctx.get(), req, &out).error_code() ==
+          grpc::StatusCode::DEADLINE_EXCEEDED);
+    absl::SleepFor(gt::kCancelNoticed);
+    gate.Release();
+    CHECK(gt::AwaitHandled(e.registry, "GetSimilarProducts", "CANCELLED", 1));
+  }
+}
