@@ -259,7 +259,7 @@ bench_start_service() {
 # for a service with an http port (the gateway), /readyz.
 bench_wait_service() {
   local name=${2:-$1}
-  bench_wait_for "$name" 30 bench_grpc health "127.0.0.1:${CRM_SVC_PORT[$1.grpc]}"
+  bench_wait_for "$name" "${BENCH_READY_TIMEOUT:-30}" bench_grpc health "127.0.0.1:${CRM_SVC_PORT[$1.grpc]}"
   if crm_svc_has_port "$1" http; then
     bench_wait_for "$name" 30 curl -sf -o /dev/null --max-time 2 \
       "http://127.0.0.1:${CRM_SVC_PORT[$1.http]}/readyz"

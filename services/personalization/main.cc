@@ -1,5 +1,6 @@
 // personalization (engine 3): wiring only.
 #include "libs/common/service_config.h"
+#include "libs/observability/log.h"
 #include "libs/service/runtime.h"
 #include "services/personalization/api/fact_events.h"
 #include "services/personalization/api/grpc_service.h"
@@ -16,7 +17,17 @@ int main() {
   personalization::storage::PgPersonalizationRepository repository(rt->pg());
   personalization::app::Recommender recommender(repository);
   // The models from the stored rows, before the first call or event.
-  boot.Require(recommender.Rebuild(), "loading the models");
+  const absl::Time load_start = absl::Now();
+  absl::StatusOr<personalization::app::Recommender::LoadStats> loaded = recommender.Rebuild();
+  boot.Require(loaded.status(), "loading the models");
+  observability::LogLine(observability::Severity::kInfo)
+          .Field("tenants", static_cast<int64_t>(loaded->tenants))
+          .Field("users", static_cast<int64_t>(loaded->users))
+          .Field("items", static_cast<int64_t>(loaded->items))
+          .Field("interactions", static_cast<int64_t>(loaded->interactions))
+          .Field("pairs", static_cast<int64_t>(loaded->pairs))
+          .Field("rebuild_seconds", absl::ToDoubleSeconds(absl::Now() - load_start))
+      << "models loaded";
   rt->AddBatchConsumer("personalization", consumer, [&](const std::vector<events::Event>& batch) {
     return personalization::api::HandleFactBatch(recommender, batch);
   });

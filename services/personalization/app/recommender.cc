@@ -153,7 +153,7 @@ const Recommender::Tenant* Recommender::FindTenant(const std::string& tenant) co
   return it == tenants_.end() ? nullptr : it->second.get();
 }
 
-absl::Status Recommender::Rebuild() {
+absl::StatusOr<Recommender::LoadStats> Recommender::Rebuild() {
   struct Loader final : StoredRows {
     Recommender& r;
     absl::flat_hash_map<std::string, std::unique_ptr<Tenant>> fresh;
@@ -172,12 +172,22 @@ absl::Status Recommender::Rebuild() {
     }
     void Interaction(const std::string& tenant, const InteractionRow& row) override {
       T(tenant).Interaction(row, r.settings_);
+      ++rows;
     }
+    std::size_t rows = 0;
   } loader(*this);
   if (absl::Status s = repository_.Load(loader); !s.ok()) return s;
+  LoadStats stats;
+  stats.tenants = loader.fresh.size();
+  stats.interactions = loader.rows;
+  for (const auto& [id, t] : loader.fresh) {
+    stats.users += t->users.size();
+    stats.items += t->skus.size();
+    stats.pairs += t->model.PairCount();
+  }
   absl::MutexLock l(&mu_);
   tenants_ = std::move(loader.fresh);
-  return absl::OkStatus();
+  return stats;
 }
 
 std::vector<absl::Status> Recommender::Apply(const std::vector<Fact>& facts) {

@@ -64,8 +64,16 @@ class Recommender {
   explicit Recommender(PersonalizationRepository& repository, RecommenderSettings settings = {});
   ~Recommender();
 
-  // Replaces the models with what the repository holds (at start).
-  absl::Status Rebuild();
+  // Replaces the models with what the repository holds (at start, before
+  // any call or event) and says what was loaded.
+  struct LoadStats {
+    std::size_t tenants = 0;
+    std::size_t users = 0;         // customers and visitors with interactions
+    std::size_t items = 0;
+    std::size_t interactions = 0;  // rows read
+    std::size_t pairs = 0;         // stored co-occurrence counts (both halves)
+  };
+  absl::StatusOr<LoadStats> Rebuild();
 
   // Stores what the facts say (one transaction per tenant) and applies it
   // to the models. One status per fact; a tenant's failure fails its facts
