@@ -61,7 +61,8 @@ class StoredRows {
   virtual void Product(const std::string& tenant, const ProductRow& p) = 0;
   virtual void Customer(const std::string& tenant, const std::string& customer_id) = 0;
   virtual void Consent(const std::string& tenant, const ProfilingConsentRow& c) = 0;
-  // In time order (then source and sku), after every product, customer and consent.
+  // In the order they were stored (the order the engine learnt them), after
+  // every product, customer and consent.
   virtual void Interaction(const std::string& tenant, const InteractionRow& r) = 0;
 };
 

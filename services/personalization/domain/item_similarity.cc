@@ -53,7 +53,10 @@ CoOccurrenceModel::CoOccurrenceModel(SimilarityParams params, std::int64_t half_
 bool CoOccurrenceModel::Add(UserIndex user, ItemIndex item, double weight, std::int64_t time,
                             std::uint8_t tags) {
   if (user >= users_.size()) users_.resize(static_cast<std::size_t>(user) + 1);
-  if (item >= rows_.size()) rows_.resize(static_cast<std::size_t>(item) + 1);
+  if (item >= rows_.size()) {
+    rows_.resize(static_cast<std::size_t>(item) + 1);
+    item_users_.resize(rows_.size(), 0);
+  }
   auto& mine = users_[user];
   auto it = mine.find(item);
   if (it != mine.end()) {
@@ -72,7 +75,7 @@ bool CoOccurrenceModel::Add(UserIndex user, ItemIndex item, double weight, std::
     ++row.co[other];
     ++rows_[other].co[item];
   }
-  ++row.users;
+  ++item_users_[item];
   mine.emplace(item, Decaying{weight, time, tags});
   return true;
 }
@@ -82,7 +85,7 @@ void CoOccurrenceModel::RemoveUser(UserIndex user) {
   auto& mine = users_[user];
   for (const auto& [i, unused] : mine) {
     Row& row = rows_[i];
-    --row.users;
+    --item_users_[i];
     for (const auto& [j, unused2] : mine) {
       if (j == i) continue;
       auto c = row.co.find(j);
@@ -93,12 +96,12 @@ void CoOccurrenceModel::RemoveUser(UserIndex user) {
 }
 
 std::uint32_t CoOccurrenceModel::ItemUsers(ItemIndex item) const {
-  return item < rows_.size() ? rows_[item].users : 0;
+  return item < item_users_.size() ? item_users_[item] : 0;
 }
 
 std::uint32_t CoOccurrenceModel::CoCount(ItemIndex i, ItemIndex j) const {
   if (i >= rows_.size() || j >= rows_.size()) return 0;
-  if (i == j) return rows_[i].users;
+  if (i == j) return item_users_[i];
   auto it = rows_[i].co.find(j);
   return it == rows_[i].co.end() ? 0 : it->second;
 }
@@ -169,12 +172,22 @@ std::vector<ScoredItem> CoOccurrenceModel::Score(
     const std::vector<std::pair<ItemIndex, double>>& history, std::size_t count,
     const std::function<bool(ItemIndex)>& skip) const {
   Scratch& s = ScratchFor(rows_.size());
+  // The default similarity inline (Jaccard cubed); the others through SimilarityOf.
+  const bool jaccard3 = params_.kind == SimilarityKind::kJaccard && params_.locality == 3;
+  const std::uint32_t* users = item_users_.data();
   for (const auto& [i, weight] : history) {
     const Row& row = rows_[i];
-    if (row.users == 0) continue;
-    const double cii = row.users;
+    if (users[i] == 0) continue;
+    const double cii = users[i];
     for (const auto& [j, cij] : row.co) {
-      const double contribution = weight * SimilarityOf(params_, cij, cii, rows_[j].users);
+      double sim;
+      if (jaccard3) {
+        const double t = cij / (cii + users[j] - cij);
+        sim = t * t * t;
+      } else {
+        sim = SimilarityOf(params_, cij, cii, users[j]);
+      }
+      const double contribution = weight * sim;
       if (!s.marked[j]) {
         s.marked[j] = 1;
         s.because[j] = i;
@@ -250,8 +263,8 @@ std::vector<ScoredItem> CoOccurrenceModel::Popular(
     std::size_t count, const std::function<bool(ItemIndex)>& accept) const {
   std::vector<ScoredItem> out;
   for (ItemIndex i = 0; i < rows_.size(); ++i) {
-    if (rows_[i].users == 0 || (accept && !accept(i))) continue;
-    out.push_back(ScoredItem{i, static_cast<double>(rows_[i].users), i});
+    if (item_users_[i] == 0 || (accept && !accept(i))) continue;
+    out.push_back(ScoredItem{i, static_cast<double>(item_users_[i]), i});
   }
   KeepBest(out, count);
   return out;
@@ -263,7 +276,7 @@ bool CoOccurrenceModel::SameCountsAs(const CoOccurrenceModel& other) const {
     const Row empty;
     const Row& a = i < rows_.size() ? rows_[i] : empty;
     const Row& b = i < other.rows_.size() ? other.rows_[i] : empty;
-    if (a.users != b.users || a.co != b.co) return false;
+    if (ItemUsers(i) != other.ItemUsers(i) || a.co != b.co) return false;
   }
   const std::size_t u = std::max(users_.size(), other.users_.size());
   for (UserIndex x = 0; x < u; ++x) {

@@ -105,7 +105,6 @@ class CoOccurrenceModel {
 
  private:
   struct Row {
-    std::uint32_t users = 0;                           // Cii
     absl::flat_hash_map<ItemIndex, std::uint32_t> co;  // Cij, j != i
   };
   struct Decaying {
@@ -121,6 +120,9 @@ class CoOccurrenceModel {
   SimilarityParams params_;
   std::int64_t half_life_;
   std::vector<Row> rows_;
+  // Cii by item, apart from the rows: the scoring loop reads it for every
+  // co-occurring item, and a dense array of counts stays in cache.
+  std::vector<std::uint32_t> item_users_;
   std::vector<absl::flat_hash_map<ItemIndex, Decaying>> users_;
 };
 

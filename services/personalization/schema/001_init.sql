@@ -34,7 +34,9 @@ CREATE TABLE personalization.profiling_consents (
 -- One row per product of an order (source 'order:<id>') or per tracked
 -- product view / cart addition (source 'event:<id>'). user_key: the customer
 -- id, or 'visitor:<visitor id>' for anonymous behaviour. signal: 0 view,
--- 1 search, 2 cart, 3 purchase (domain::Signal).
+-- 1 search, 2 cart, 3 purchase (domain::Signal). seq: the order rows were
+-- stored in, which is the order the engine learnt them in: the rebuild
+-- replays them in it, so a restarted engine holds the same model.
 CREATE TABLE personalization.interactions (
   tenant_id uuid NOT NULL,
   source text NOT NULL,
@@ -42,10 +44,11 @@ CREATE TABLE personalization.interactions (
   user_key text NOT NULL,
   signal smallint NOT NULL,
   occurred_at timestamptz NOT NULL,
+  seq bigint GENERATED ALWAYS AS IDENTITY,
   PRIMARY KEY (tenant_id, source, sku)
 );
 CREATE INDEX interactions_user ON personalization.interactions (tenant_id, user_key);
-CREATE INDEX interactions_time ON personalization.interactions (occurred_at, source, sku);
+CREATE INDEX interactions_seq ON personalization.interactions (seq);
 
 SELECT personalization.tenant_rls('personalization.products');
 SELECT personalization.tenant_rls('personalization.customers');

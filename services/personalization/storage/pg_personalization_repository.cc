@@ -34,15 +34,17 @@ const pg::NamedQuery kUpsertConsent{
                  "personalization.profiling_consents.recorded_at <= EXCLUDED.recorded_at "
                  "RETURNING 1"),
     1};
-// The rows not stored yet, of customers not erased: what comes back is new.
+// The rows not stored yet, of customers not erased: what comes back is new
+// (seq numbers them in the order given, the order the engine learns them).
 const pg::NamedQuery kInsertInteractions{
     "insert_interactions",
     "INSERT INTO personalization.interactions (tenant_id, source, sku, user_key, signal, "
     "occurred_at) SELECT $1, x.source, x.sku, x.user_key, x.signal, 'epoch'::timestamptz + "
     "x.micros * interval '1 microsecond' FROM unnest($2::text[], $3::text[], $4::text[], "
-    "$5::int2[], $6::int8[]) AS x(source, sku, user_key, signal, micros) WHERE NOT EXISTS "
-    "(SELECT 1 FROM personalization.customers c WHERE c.tenant_id = $1 AND c.customer_id::text "
-    "= x.user_key AND c.erased) ON CONFLICT DO NOTHING RETURNING source, sku",
+    "$5::int2[], $6::int8[]) WITH ORDINALITY AS x(source, sku, user_key, signal, micros, n) "
+    "WHERE NOT EXISTS (SELECT 1 FROM personalization.customers c WHERE c.tenant_id = $1 AND "
+    "c.customer_id::text = x.user_key AND c.erased) ORDER BY x.n ON CONFLICT DO NOTHING "
+    "RETURNING source, sku",
     2};
 // Erasure: the tombstone, then the customer's rows.
 const pg::NamedQuery kEraseCustomers{
@@ -81,7 +83,7 @@ const pg::NamedQuery kLoadInteractions{
     "load_interactions",
     absl::StrCat("SELECT tenant_id::text, source, sku, user_key, signal, ",
                  pg::MicrosColumn("occurred_at"),
-                 " FROM personalization.interactions ORDER BY occurred_at, source, sku"),
+                 " FROM personalization.interactions ORDER BY seq"),
     6};
 
 }  // namespace

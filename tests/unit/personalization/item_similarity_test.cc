@@ -199,3 +199,24 @@ TEST_CASE("A model fed event by event equals one rebuilt from the same events") 
   }
   CHECK_FALSE(answers_mid.empty());
 }
+
+TEST_CASE("Counts stay right through many additions and removals") {
+  std::mt19937_64 rng(5);
+  CoOccurrenceModel kept;
+  CoOccurrenceModel with_gone;
+  for (int e = 0; e < 6000; ++e) {
+    const auto user = static_cast<std::uint32_t>(rng() % 300);
+    const auto item = static_cast<std::uint32_t>(std::min(rng() % 120, rng() % 120));
+    with_gone.Add(user, item, 1, e);
+    if (user % 3 != 0) kept.Add(user, item, 1, e);
+  }
+  for (std::uint32_t u = 0; u < 300; u += 3) with_gone.RemoveUser(u);
+  CHECK(with_gone.SameCountsAs(kept));
+  for (ItemIndex i = 0; i < 120; ++i) {
+    for (ItemIndex j = 0; j < 120; ++j) CHECK(with_gone.CoCount(i, j) == kept.CoCount(i, j));
+  }
+  RecommendOptions o;
+  for (std::uint32_t u = 1; u < 300; u += 3) {
+    CHECK(Items(with_gone.Recommend(u, o)) == Items(kept.Recommend(u, o)));
+  }
+}

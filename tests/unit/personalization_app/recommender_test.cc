@@ -118,7 +118,7 @@ std::vector<Fact> Shop() {
 
 }  // namespace
 
-TEST_CASE("Orders teach co-purchases; answers explain themselves and fill with popular items") {
+TEST_CASE("Orders teach co-purchases and answers explain themselves and fill with popular items") {
   FakePersonalizationRepository repo;
   Recommender r(repo);
   ApplyOk(r, Shop());
@@ -240,7 +240,7 @@ TEST_CASE("The catalog decides what may be recommended: active products, categor
   CHECK(Skus(*r.ForCustomer(kT, "c3", one)) == std::vector<std::string>{"B"});
 }
 
-TEST_CASE("An objection to profiling gives popular products; the newest status wins") {
+TEST_CASE("An objection to profiling gives popular products and the newest status wins") {
   FakePersonalizationRepository repo;
   Recommender r(repo);
   ApplyOk(r, Shop());

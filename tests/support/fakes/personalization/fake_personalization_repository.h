@@ -41,7 +41,9 @@ class FakePersonalizationRepository final : public personalization::app::Persona
     for (const InteractionRow& r : b.interactions) {
       auto c = t.customers.find(r.user_key);
       const bool erased = c != t.customers.end() && c->second;
-      const bool fresh = !erased && t.interactions.emplace(std::make_pair(r.source, r.sku), r).second;
+      const bool fresh =
+          !erased && t.interactions.emplace(std::make_pair(r.source, r.sku), r).second;
+      if (fresh) stored_.emplace_back(tenant, std::make_pair(r.source, r.sku));
       out.new_interactions.push_back(fresh);
     }
     for (const std::string& id : b.erased_customers) {
@@ -65,14 +67,11 @@ class FakePersonalizationRepository final : public personalization::app::Persona
       }
       for (const auto& [key, c] : t.consents) rows.Consent(tenant, c);
     }
-    // Interactions in time order across tenants, as the adapter reads them.
-    std::vector<std::tuple<absl::Time, std::string, std::string, std::string>> order;
-    for (const auto& [tenant, t] : tenants_) {
-      for (const auto& [key, r] : t.interactions) order.emplace_back(r.time, key.first, key.second, tenant);
-    }
-    std::sort(order.begin(), order.end());
-    for (const auto& [time, source, sku, tenant] : order) {
-      rows.Interaction(tenant, tenants_.at(tenant).interactions.at({source, sku}));
+    // Interactions in the order they were stored, across tenants (seq).
+    for (const auto& [tenant, key] : stored_) {
+      const auto& rows_of = tenants_.at(tenant).interactions;
+      auto it = rows_of.find(key);
+      if (it != rows_of.end()) rows.Interaction(tenant, it->second);  // not erased since
     }
     return absl::OkStatus();
   }
@@ -94,6 +93,7 @@ class FakePersonalizationRepository final : public personalization::app::Persona
         interactions;
   };
   std::map<std::string, Tenant> tenants_;
+  std::vector<std::pair<std::string, std::pair<std::string, std::string>>> stored_;  // seq order
 };
 
 }  // namespace crm::testing
