@@ -56,6 +56,8 @@ bool CoOccurrenceModel::Add(UserIndex user, ItemIndex item, double weight, std::
   if (item >= rows_.size()) {
     rows_.resize(static_cast<std::size_t>(item) + 1);
     item_users_.resize(rows_.size(), 0);
+    std::lock_guard<std::mutex> l(*neighbours_mu_);
+    neighbours_.resize(rows_.size());
   }
   auto& mine = users_[user];
   auto it = mine.find(item);
@@ -73,8 +75,11 @@ bool CoOccurrenceModel::Add(UserIndex user, ItemIndex item, double weight, std::
   Row& row = rows_[item];
   for (const auto& [other, unused] : mine) {
     ++row.co[other];
-    ++rows_[other].co[item];
+    Row& theirs = rows_[other];
+    ++theirs.co[item];
+    ++theirs.version;
   }
+  ++row.version;
   ++item_users_[item];
   mine.emplace(item, Decaying{weight, time, tags});
   return true;
@@ -86,6 +91,7 @@ void CoOccurrenceModel::RemoveUser(UserIndex user) {
   for (const auto& [i, unused] : mine) {
     Row& row = rows_[i];
     --item_users_[i];
+    ++row.version;
     for (const auto& [j, unused2] : mine) {
       if (j == i) continue;
       auto c = row.co.find(j);
@@ -175,11 +181,9 @@ std::vector<ScoredItem> CoOccurrenceModel::Score(
   // The default similarity inline (Jaccard cubed); the others through SimilarityOf.
   const bool jaccard3 = params_.kind == SimilarityKind::kJaccard && params_.locality == 3;
   const std::uint32_t* users = item_users_.data();
-  for (const auto& [i, weight] : history) {
-    const Row& row = rows_[i];
-    if (users[i] == 0) continue;
+  auto score_row = [&](ItemIndex i, double weight, const auto& entries) {
     const double cii = users[i];
-    for (const auto& [j, cij] : row.co) {
+    for (const auto& [j, cij] : entries) {
       double sim;
       if (jaccard3) {
         const double t = cij / (cii + users[j] - cij);
@@ -199,6 +203,15 @@ std::vector<ScoredItem> CoOccurrenceModel::Score(
         s.because[j] = i;
       }
     }
+  };
+  for (const auto& [i, weight] : history) {
+    if (users[i] == 0) continue;
+    const Row& row = rows_[i];
+    if (params_.neighbours == 0 || row.co.size() <= params_.neighbours) {
+      score_row(i, weight, row.co);
+    } else {
+      score_row(i, weight, *NeighboursOf(i));
+    }
   }
   std::vector<ScoredItem> out;
   out.reserve(s.touched.size());
@@ -212,6 +225,29 @@ std::vector<ScoredItem> CoOccurrenceModel::Score(
   s.touched.clear();
   KeepBest(out, count);
   return out;
+}
+
+std::shared_ptr<const CoOccurrenceModel::Neighbours> CoOccurrenceModel::NeighboursOf(
+    ItemIndex i) const {
+  const Row& row = rows_[i];
+  {
+    std::lock_guard<std::mutex> l(*neighbours_mu_);
+    const CachedNeighbours& c = neighbours_[i];
+    if (c.list != nullptr && c.version == row.version) return c.list;
+  }
+  // Built outside the lock (two calls may both build it: the same list).
+  auto list = std::make_shared<Neighbours>(row.co.begin(), row.co.end());
+  auto most = [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  };
+  const auto k = static_cast<std::ptrdiff_t>(params_.neighbours);
+  std::nth_element(list->begin(), list->begin() + k, list->end(), most);
+  list->resize(params_.neighbours);
+  // In item order: the scores add up the same way whatever the row's order.
+  std::sort(list->begin(), list->end());
+  std::lock_guard<std::mutex> l(*neighbours_mu_);
+  neighbours_[i] = CachedNeighbours{list, row.version};
+  return list;
 }
 
 std::vector<ScoredItem> CoOccurrenceModel::Recommend(UserIndex user,

@@ -15,6 +15,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -41,6 +44,14 @@ struct SimilarityParams {
   // Locality (Aiolli 2013): each similarity is raised to this power before
   // it is summed, so a few strong neighbours outweigh many weak ones.
   double locality = 3;
+  // Neighbourhood (item-kNN): an item's score counts only through the
+  // `neighbours` items it was bought with most often (most co-occurrences
+  // first, then the lower index: a set fixed by the counts alone, so a
+  // rebuilt model has the same); 0 = every co-occurring item. With 200 the
+  // offline figures are those of every item (docs/personalization.md) and a
+  // list costs a few hundred entries per item of the customer, not a
+  // popular item's whole row.
+  std::size_t neighbours = 200;
 };
 
 // A recommended item with its score and the customer's item that contributed
@@ -106,7 +117,16 @@ class CoOccurrenceModel {
  private:
   struct Row {
     absl::flat_hash_map<ItemIndex, std::uint32_t> co;  // Cij, j != i
+    std::uint64_t version = 0;                         // +1 on every change of co
   };
+  // An item's neighbours (params_.neighbours of them) as of its row's
+  // version, computed when first needed after a change.
+  using Neighbours = std::vector<std::pair<ItemIndex, std::uint32_t>>;
+  struct CachedNeighbours {
+    std::shared_ptr<const Neighbours> list;
+    std::uint64_t version = 0;
+  };
+  std::shared_ptr<const Neighbours> NeighboursOf(ItemIndex i) const;
   struct Decaying {
     double value = 0;         // decayed to `anchor`
     std::int64_t anchor = 0;  // time of the latest interaction
@@ -124,6 +144,9 @@ class CoOccurrenceModel {
   // co-occurring item, and a dense array of counts stays in cache.
   std::vector<std::uint32_t> item_users_;
   std::vector<absl::flat_hash_map<ItemIndex, Decaying>> users_;
+  // Calls may run concurrently (const); the model's changes may not.
+  std::unique_ptr<std::mutex> neighbours_mu_ = std::make_unique<std::mutex>();  // movable model
+  mutable std::vector<CachedNeighbours> neighbours_;  // by item, under neighbours_mu_
 };
 
 }  // namespace crm::personalization::domain

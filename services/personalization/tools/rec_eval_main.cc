@@ -58,6 +58,7 @@ FILE: TAB-separated lines "user item rating unix_time" (rating may be ignored).
   --similarity S      jaccard | cosine | lift | damped (jaccard)
   --alpha A --beta B  exponents of "damped": Cij / (Cii^A * Cjj^B) (0.5, 0.5)
   --locality Q        each similarity raised to the power Q before summing (3)
+  --neighbours K      an item counts through its K most co-occurring items; 0 = all (200)
   --half-life-days D  affinity half-life; 0 = no decay (365)
   --max-history N     a user's most affine items used for scoring (200)
   --rating-weight     weigh an interaction by its rating (default: by its rows)
@@ -98,6 +99,8 @@ bool ParseArgs(int argc, char** argv, Options& o) {
       }
     } else if (a == "--alpha") {
       ok = real(o.similarity.alpha);
+    } else if (a == "--neighbours") {
+      ok = value(o.similarity.neighbours);
     } else if (a == "--locality") {
       ok = real(o.similarity.locality) && o.similarity.locality > 0;
     } else if (a == "--beta") {
@@ -262,13 +265,15 @@ int main(int argc, char** argv) {
       split.train.size(), split.test.size(), test_users.size(), catalog);
   const char* kinds[] = {"jaccard", "cosine", "lift", "damped"};
   std::cout << absl::StrFormat(
-      "model: item co-occurrence, %s similarity (alpha %.2f, beta %.2f, locality %.2f), "
+      "model: item co-occurrence, %s similarity (alpha %.2f, beta %.2f, locality %.2f, "
+      "neighbours %d), "
       "half-life %.1f days, "
       "weight %s, max history %d, %d stored pairs; %d of %d users' lists filled with popular "
       "items\n",
       kinds[static_cast<int>(o.similarity.kind)], o.similarity.alpha, o.similarity.beta,
-      o.similarity.locality, o.half_life_days, o.rating_weight ? "rating" : "rows", o.max_history,
-      model.PairCount(), filled, test_users.size());
+      o.similarity.locality, o.similarity.neighbours, o.half_life_days,
+      o.rating_weight ? "rating" : "rows", o.max_history, model.PairCount(), filled,
+      test_users.size());
   std::cout << absl::StrFormat("%-18s %12s %10s %8s %7s %9s %8s %8s\n", "model",
                                absl::StrFormat("precision@%d", o.k),
                                absl::StrFormat("recall@%d", o.k), absl::StrFormat("ndcg@%d", o.k),

@@ -220,3 +220,56 @@ TEST_CASE("Counts stay right through many additions and removals") {
     CHECK(Items(with_gone.Recommend(u, o)) == Items(kept.Recommend(u, o)));
   }
 }
+
+TEST_CASE("Neighbourhoods keep each item's most co-occurring items, ties by index") {
+  SimilarityParams p;
+  p.locality = 1;
+  p.neighbours = 2;
+  CoOccurrenceModel m(p);
+  // Item 0 with 1 (three customers), 2 and 3 (one each), 4 (two).
+  m.Add(0, 0, 1, 1);
+  m.Add(0, 1, 1, 1);
+  m.Add(1, 0, 1, 1);
+  m.Add(1, 1, 1, 1);
+  m.Add(1, 4, 1, 1);
+  m.Add(2, 0, 1, 1);
+  m.Add(2, 1, 1, 1);
+  m.Add(2, 4, 1, 1);
+  m.Add(3, 0, 1, 1);
+  m.Add(3, 2, 1, 1);
+  m.Add(4, 0, 1, 1);
+  m.Add(4, 3, 1, 1);
+  // Item 0's row: 1 (3), 4 (2), 2 (1), 3 (1): its neighbours are 1 and 4.
+  CHECK(Items(m.ForItems({0}, 10, nullptr)) == std::vector<ItemIndex>{1, 4});
+  // A change of the row is seen at once: 3 now co-occurs twice, 4 too (tie: 3 < 4).
+  m.Add(5, 0, 1, 2);
+  m.Add(5, 3, 1, 2);
+  CHECK(Items(m.ForItems({0}, 10, nullptr)) == std::vector<ItemIndex>{1, 3});
+  // The same counts built in another order give the same neighbours.
+  CoOccurrenceModel again(p);
+  again.Add(5, 3, 1, 2);
+  again.Add(5, 0, 1, 2);
+  for (auto [u, i] : std::vector<std::pair<std::uint32_t, ItemIndex>>{{4, 3},
+                                                                      {4, 0},
+                                                                      {3, 2},
+                                                                      {3, 0},
+                                                                      {2, 4},
+                                                                      {2, 1},
+                                                                      {2, 0},
+                                                                      {1, 4},
+                                                                      {1, 1},
+                                                                      {1, 0},
+                                                                      {0, 1},
+                                                                      {0, 0}}) {
+    again.Add(u, i, 1, 1);
+  }
+  CHECK(Items(again.ForItems({0}, 10, nullptr)) == std::vector<ItemIndex>{1, 3});
+  // Without a neighbourhood every co-occurring item counts.
+  p.neighbours = 0;
+  CoOccurrenceModel all(p);
+  all.Add(0, 0, 1, 1);
+  all.Add(0, 1, 1, 1);
+  all.Add(0, 2, 1, 1);
+  all.Add(0, 3, 1, 1);
+  CHECK(all.ForItems({0}, 10, nullptr).size() == 3);
+}
