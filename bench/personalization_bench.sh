@@ -10,8 +10,9 @@
 #     rotating over BENCH_QUERIED customers) and gRPC (h2load, one customer),
 #     straight to the engine over gRPC (h2load, the same customer), next to
 #     a bare C++ gRPC echo server answering the same bytes in the same run;
-#     the engine's own latency histogram (crm_rpc_server_handling_seconds)
-#     over the REST run's many customers;
+#     REST again with 4 connections (latency without queueing); the engine's
+#     own latency histogram (crm_rpc_server_handling_seconds) over both REST
+#     runs' many customers;
 #   - incremental update: BENCH_ORDERS (20,000) order.placed events of 3
 #     lines put on the streams at BENCH_ORDER_RATE (2,000/s), as the
 #     transaction engine's relay would; the time until all are learnt and
@@ -134,22 +135,31 @@ bench_h2load gateway-grpc "http://127.0.0.1:$GW_GRPC$METHOD" "$OUT/request.bin" 
 bench_h2load engine-grpc "http://127.0.0.1:$P_GRPC$METHOD" "$OUT/request.bin" "$RESP_BYTES" \
   "x-crm-tenant-id: $TENANT" "x-crm-principal: $KEY_ID" "x-crm-roles: admin" \
   "x-crm-context-seal: $(bench_context_seal "$TENANT" "$KEY_ID" admin)"
-engine_buckets >"$OUT/buckets.before"
-export BENCH_API_KEY=$KEY  # view.lua reads the key from the environment
-bench_wrk gateway-rest "$REST" "$BENCH_DIR/view.lua" "$OUT/ids.txt" \
-  "/v1/customers/%s/recommendations"
-engine_buckets >"$OUT/buckets.after"
-bench_h2load echo-grpc-again "http://127.0.0.1:$ECHO_GRPC$ECHO_METHOD" "$OUT/request.bin" "$RESP_BYTES"
-# Share of the REST run's calls the engine answered within each bound
-# (cumulative bucket counts, before and after the run, side by side).
-ENGINE_HIST=$(paste -d' ' "$OUT/buckets.before" "$OUT/buckets.after" | awk '
+# Share of a run's calls the engine answered within each bound (cumulative
+# bucket counts before and after the run, side by side).
+engine_hist() {
+  paste -d' ' "$1" "$2" | awk '
   { le[NR] = $1; n[NR] = $4 - $2 } END {
     total = n[NR]; if (total <= 0) { print "no calls"; exit }
     for (i = 1; i <= NR; i++) if (le[i] == "0.001" || le[i] == "0.0025" || le[i] == "0.005")
       printf "%.2f%% <= %g ms, ", 100 * n[i] / total, le[i] * 1000
     for (i = 1; i <= NR; i++) if (n[i] >= 0.5 * total) { p50 = le[i]; break }
     for (i = 1; i <= NR; i++) if (n[i] >= 0.99 * total) { p99 = le[i]; break }
-    printf "p50 <= %g ms, p99 <= %g ms (%d calls)", p50 * 1000, p99 * 1000, total }')
+    printf "p50 <= %g ms, p99 <= %g ms (%d calls)", p50 * 1000, p99 * 1000, total }'
+}
+export BENCH_API_KEY=$KEY  # view.lua reads the key from the environment
+# Saturated (BENCH_WRK_CONNS connections), then light: 4 connections, the
+# latency a caller sees when the engine is not queueing.
+engine_buckets >"$OUT/buckets.before"
+bench_wrk gateway-rest "$REST" "$BENCH_DIR/view.lua" "$OUT/ids.txt" \
+  "/v1/customers/%s/recommendations"
+engine_buckets >"$OUT/buckets.after"
+BENCH_WRK_CONNS=4 bench_wrk gateway-rest-4conns "$REST" "$BENCH_DIR/view.lua" "$OUT/ids.txt" \
+  "/v1/customers/%s/recommendations"
+engine_buckets >"$OUT/buckets.light"
+bench_h2load echo-grpc-again "http://127.0.0.1:$ECHO_GRPC$ECHO_METHOD" "$OUT/request.bin" "$RESP_BYTES"
+ENGINE_HIST=$(engine_hist "$OUT/buckets.before" "$OUT/buckets.after")
+ENGINE_HIST_LIGHT=$(engine_hist "$OUT/buckets.after" "$OUT/buckets.light")
 
 # ------------------------------------------------------------------ writes
 STUBS=$BENCH_RUN_DIR/py
@@ -192,7 +202,9 @@ echo "Load: gRPC h2load -c $BENCH_H2_CONNS -m $BENCH_H2_STREAMS (one customer, $
 echo "      rotating over $QUERIED customers; each run ${BENCH_WARMUP}s warm-up + ${BENCH_DURATION}s measured."
 bench_report echo-grpc
 echo
-echo "Engine-side latency of GetRecommendations during the REST run (its histogram): $ENGINE_HIST"
+echo "Engine-side latency of GetRecommendations (its histogram, receipt to completion):"
+echo "  REST run, $BENCH_WRK_CONNS connections: $ENGINE_HIST"
+echo "  REST run, 4 connections: $ENGINE_HIST_LIGHT"
 echo "Incremental update: $sent order events (3 lines) sent in ${inject_s}s, all learnt within ${learnt_s}s"
 echo "  of the first send; CPU per 1000 order events (ms): $WRITE_CPU"
 gw=$(bench_rps_of gateway-grpc) eng=$(bench_rps_of engine-grpc) echo_rps=$(bench_rps_of echo-grpc)
