@@ -242,6 +242,26 @@ class BadInput(stack.E2ETestCase):
                  {"givenName": "x"})
         self.assertError(r, 400, "INVALID_UPDATE_MASK")
 
+    def test_recommendation_routes(self):
+        r = rest("GET", "/v1/customers/not-a-uuid/recommendations", self.key)
+        self.assertError(r, 400, "INVALID_FIELD", "customer_id")
+        r = rest("GET", "/v1/customers/%s/recommendations?colour=red" % self.existing["id"],
+                 self.key)
+        self.assertError(r, 400, "UNKNOWN_FIELD", "colour")
+        r = rest("GET", "/v1/customers/%s/recommendations?count=ten" % self.existing["id"],
+                 self.key)
+        self.assertError(r, 400, "INVALID_FIELD")
+        r = rest("GET", "/v1/products/%ff%fe/similar", self.key)
+        self.assertError(r, 400, "INVALID_FIELD", "sku")
+        r = rest("POST", "/v1/recommendations:forCart", self.key, raw=b'{"skus": ["a"',
+                 headers=JSON)
+        self.assertError(r, 400, "MALFORMED_BODY")
+        r = rest("POST", "/v1/recommendations:forCart", self.key, {"skus": "a"})
+        self.assertError(r, 400, "INVALID_FIELD", "skus")
+        r = rest("POST", "/v1/recommendations:forCart", self.key,
+                 {"skus": ["x" * (stack.MAX_BODY_BYTES + 10)]})
+        self.assertError(r, 413, "BODY_TOO_LARGE")
+
     def test_unknown_query_parameter(self):
         r = rest("GET", "/v1/customers?colour=red", self.key)
         self.assertError(r, 400, "UNKNOWN_FIELD", "colour")
