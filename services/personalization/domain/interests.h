@@ -10,7 +10,6 @@
 // customer chose ranks first with score 1 whatever was inferred, and a topic
 // they declined (and every topic under it) is never returned.
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 

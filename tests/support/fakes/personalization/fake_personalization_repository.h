@@ -5,9 +5,7 @@
 // kept as tombstones whose later rows are dropped, and a tenant that can be
 // made to fail.
 #include <map>
-#include <set>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
