@@ -261,6 +261,21 @@ class BadInput(stack.E2ETestCase):
         r = rest("POST", "/v1/recommendations:forCart", self.key,
                  {"skus": ["x" * (stack.MAX_BODY_BYTES + 10)]})
         self.assertError(r, 413, "BODY_TOO_LARGE")
+        interests = "/v1/customers/%s/interests" % self.existing["id"]
+        r = rest("PATCH", interests, self.key, raw=b'{"changes": [', headers=JSON)
+        self.assertError(r, 400, "MALFORMED_BODY")
+        r = rest("PATCH", interests, self.key,
+                 {"changes": [{"topic": "A", "preference": "TOPIC_PREFERENCE_MAYBE"}]})
+        self.assertError(r, 400, "INVALID_FIELD")
+        r = rest("PATCH", interests, self.key,
+                 {"changes": [{"topic": "A", "preference": "TOPIC_PREFERENCE_INTERESTED",
+                               "weight": 2}]})
+        self.assertError(r, 400, "UNKNOWN_FIELD")
+        r = rest("PATCH", interests, self.key,
+                 {"changes": [{"topic": "A\u0000B", "preference": "TOPIC_PREFERENCE_INTERESTED"}]})
+        self.assertError(r, 400, "INVALID_FIELD", "changes")
+        r = rest("GET", interests + "?count=many", self.key)
+        self.assertError(r, 400, "INVALID_FIELD")
 
     def test_unknown_query_parameter(self):
         r = rest("GET", "/v1/customers?colour=red", self.key)

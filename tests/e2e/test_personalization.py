@@ -2,8 +2,9 @@
 (written through transaction and customer-store, learnt from their events),
 recommendations out over REST and gRPC: per customer and visitor with
 explanations, similar products, a cart, category filters, inactive products
-left out, the popular fallback, the objection to profiling, erasure, tenant
-isolation, bad input, and the same answers after a restart."""
+left out, the popular fallback, interests (inferred and chosen), the
+objection to profiling, erasure, tenant isolation, bad input, and the same
+answers after a restart."""
 
 import importlib
 import unittest
@@ -227,6 +228,98 @@ class Personalization(stack.E2ETestCase):
                          400, "INVALID_FIELD", "visitor_id")
         self.assertEqual(rest("GET", base).status, 401)
 
+    def test_interests_from_behaviour_and_the_customer_s_choices(self):
+        shop = Shop()
+        cid = stack.new_customer(shop.key, givenName="Curious")
+        shop.order(cid, [shop.A])  # Home/Kitchen
+
+        def interests(customer=cid, query=""):
+            r = rest("GET", "/v1/customers/%s/interests%s" % (customer, query), shop.key)
+            return r.json() if r.status == 200 else {}
+
+        def topics(answer):
+            return [i["topic"] for i in answer.get("interests", [])]
+        wait_for("the purchase's interest", lambda: topics(interests()) == ["Home", "Home/Kitchen"])
+        a = interests()
+        self.assertTrue(a["personalized"])
+        self.assertEqual(a["interests"][0]["source"], "INTEREST_SOURCE_INFERRED")
+        self.assertEqual(a["interests"][0]["score"], 1)
+        # A category search counts (as a view of it), for visitors too.
+        visitor = stack.unique("vis")
+        r = rest("POST", "/v1/events:track", shop.key, {"events": [
+            {"type": "search.performed", "customerId": cid,
+             "properties": {"categoryPath": ["Books", "Fiction"]}},
+            {"type": "search.performed", "visitorId": visitor,
+             "properties": {"categoryPath": ["Home", "Garden"]}}]})
+        self.assertEqual(r.status, 200, r)
+        wait_for("the search's interest",
+                 lambda: topics(interests()) == ["Home", "Home/Kitchen", "Books", "Books/Fiction"])
+        self.assertAlmostEqual(interests()["interests"][2]["score"], 0.25, places=2)
+
+        def visitor_topics():
+            r = rest("GET", "/v1/visitors/%s/interests" % visitor, shop.key)
+            self.assertEqual(r.status, 200, r)
+            return topics(r.json())
+        wait_for("the visitor's interest", lambda: visitor_topics() == ["Home", "Home/Garden"])
+        # The customer's own choices win; a declined topic hides its subtree.
+        body = {"requestId": stack.unique("i"), "changes": [
+            {"topic": " Garden / Tools ", "preference": "TOPIC_PREFERENCE_INTERESTED"},
+            {"topic": "Home", "preference": "TOPIC_PREFERENCE_NOT_INTERESTED"}]}
+        r = rest("PATCH", "/v1/customers/%s/interests" % cid, shop.key, body)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(topics(r.json()), ["Garden/Tools", "Books", "Books/Fiction"])
+        self.assertEqual(r.json()["interests"][0]["source"], "INTEREST_SOURCE_CHOSEN")
+        self.assertEqual(r.json()["declinedTopics"], ["Home"])
+        self.assertEqual(rest("PATCH", "/v1/customers/%s/interests" % cid, shop.key, body).json(),
+                         r.json())  # the same request id: the same answer
+        body["changes"] = body["changes"][:1]
+        self.assertError(rest("PATCH", "/v1/customers/%s/interests" % cid, shop.key, body),
+                         422, "IDEMPOTENCY_KEY_REUSED", "request_id")
+        self.assertEqual(topics(interests(query="?count=1")), ["Garden/Tools"])
+        rows = stack.query_db("SELECT topics::text FROM personalization.chosen_topics "
+                              "WHERE customer_id = '%s'" % cid)
+        self.assertEqual(rows, [['{"Home": false, "Garden/Tools": true}']])
+        # Cleared: inferred again.
+        r = rest("PATCH", "/v1/customers/%s/interests" % cid, shop.key, {"changes": [
+            {"topic": "Home", "preference": "TOPIC_PREFERENCE_NO_PREFERENCE"}]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(topics(r.json())[:3], ["Garden/Tools", "Home", "Home/Kitchen"])
+        self.assertNotIn("declinedTopics", r.json())
+        # Refused clearly, nothing written.
+        for changes, status, reason in (
+                ([], 400, "INVALID_FIELD"),
+                ([{"topic": "a//b", "preference": "TOPIC_PREFERENCE_INTERESTED"}], 400,
+                 "INVALID_FIELD"),
+                ([{"topic": "Toys"}], 400, "INVALID_FIELD"),
+                ([{"topic": "Toys", "preference": "TOPIC_PREFERENCE_INTERESTED"},
+                  {"topic": "Toys ", "preference": "TOPIC_PREFERENCE_NO_PREFERENCE"}], 400,
+                 "INVALID_FIELD"),
+                ([{"topic": "T%d" % i, "preference": "TOPIC_PREFERENCE_NOT_INTERESTED"}
+                  for i in range(100)], 400, "TOO_MANY_TOPICS")):
+            r = rest("PATCH", "/v1/customers/%s/interests" % cid, shop.key, {"changes": changes})
+            self.assertError(r, status, reason)
+        self.assertEqual(topics(interests())[0], "Garden/Tools")
+        self.assertError(rest("GET", "/v1/customers/%s/interests?count=101" % cid, shop.key),
+                         400, "INVALID_FIELD", "count")
+        # Objected to profiling: only the choices.
+        r = rest("POST", "/v1/customers/%s/consents" % cid, shop.key,
+                 {"channel": "CONSENT_CHANNEL_WEB", "purpose": "CONSENT_PURPOSE_PROFILING",
+                  "status": "CONSENT_STATUS_OPTED_OUT"})
+        self.assertEqual(r.status, 200, r)
+        # (false is proto3 JSON's default: left out of the answer)
+        wait_for("the objection", lambda: "personalized" not in interests() and topics(
+            interests()) == ["Garden/Tools"])
+        self.assertEqual(topics(interests()), ["Garden/Tools"])
+        # Erased: gone with the choices.
+        self.assertEqual(rest("DELETE", "/v1/customers/%s" % cid, shop.key).status, 200)
+        wait_for("the erasure", lambda: rest(
+            "GET", "/v1/customers/%s/interests" % cid, shop.key).status == 404)
+        self.assertError(rest("PATCH", "/v1/customers/%s/interests" % cid, shop.key, {
+            "changes": [{"topic": "Home", "preference": "TOPIC_PREFERENCE_INTERESTED"}]}),
+            404, "CUSTOMER_NOT_FOUND")
+        self.assertEqual(stack.query_db("SELECT count(*) FROM personalization.chosen_topics "
+                                        "WHERE customer_id = '%s'" % cid), [["0"]])
+
     def test_grpc_through_the_gateway(self):
         stack.grpc_modules()  # generates the stubs
         pb = importlib.import_module("crm.personalization.v1.personalization_pb2")
@@ -244,6 +337,7 @@ class Personalization(stack.E2ETestCase):
         queries = [("GET", "/v1/customers/%s/recommendations" % self.t, None),
                    ("GET", "/v1/customers/%s/recommendations?includeOwned=true" % self.t, None),
                    ("GET", "/v1/products/%s/similar" % q(self.B), None),
+                   ("GET", "/v1/customers/%s/interests" % self.t, None),
                    ("POST", "/v1/recommendations:forCart", {"skus": [self.A, self.D]})]
 
         def answers():

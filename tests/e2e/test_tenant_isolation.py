@@ -149,6 +149,9 @@ class TenantIsolation(stack.E2ETestCase):
             ("GET", "/v1/segments/a-only/members", None, {}),
             ("GET", "/v1/customers/%s/recommendations" % cid, None, {}),
             ("GET", "/v1/products/%s/similar" % self.sku, None, {}),
+            ("GET", "/v1/customers/%s/interests" % cid, None, {}),
+            ("PATCH", "/v1/customers/%s/interests" % cid,
+             {"changes": [{"topic": "Iso", "preference": "TOPIC_PREFERENCE_INTERESTED"}]}, {}),
         ]
         for method, path, body, headers in routes:
             r = rest(method, path, self.b, body, headers=headers)
@@ -218,6 +221,9 @@ class TenantIsolation(stack.E2ETestCase):
         r = rest("GET", "/v1/visitors/%s/recommendations" % self.visitor, self.b)
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json().get("products", []), [])
+        r = rest("GET", "/v1/visitors/%s/interests" % self.visitor, self.b)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json().get("interests", []), [])
         # A sees its own.
         r = rest("POST", "/v1/recommendations:forCart", self.a, {"skus": [self.sku]})
         self.assertEqual([p["sku"] for p in r.json()["products"]], [self.sku2])

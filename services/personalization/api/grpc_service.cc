@@ -5,9 +5,11 @@
 
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
+#include "libs/common/request_id.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/text.h"
 #include "libs/grpcutil/unary.h"
+#include "libs/grpcutil/write_meta.h"
 #include "services/personalization/domain/interests.h"
 
 namespace crm::personalization::api {
@@ -74,7 +76,42 @@ v1::RecommendationReason ReasonOf(app::Reason r) {
   return v1::RECOMMENDATION_REASON_UNSPECIFIED;
 }
 
+// count of an interests request (0: 20).
+absl::StatusOr<std::size_t> InterestCount(int count) {
+  if (count < 0 || count > static_cast<int>(app::kMaxCount)) {
+    return common::InvalidField("count", "count must be between 1 and 100 (0: 20)");
+  }
+  return count == 0 ? app::kDefaultInterestCount : static_cast<std::size_t>(count);
+}
+
+absl::StatusOr<domain::Preference> PreferenceOf(v1::TopicPreference p) {
+  switch (p) {
+    case v1::TOPIC_PREFERENCE_INTERESTED:
+      return domain::Preference::kInterested;
+    case v1::TOPIC_PREFERENCE_NOT_INTERESTED:
+      return domain::Preference::kNotInterested;
+    case v1::TOPIC_PREFERENCE_NO_PREFERENCE:
+      return domain::Preference::kNoPreference;
+    default:
+      return common::InvalidField("changes",
+                                  "each change's preference must be INTERESTED, NOT_INTERESTED or "
+                                  "NO_PREFERENCE");
+  }
+}
+
 }  // namespace
+
+void ToProto(const app::InterestsView& v, v1::Interests* out) {
+  for (const domain::Interest& i : v.interests) {
+    v1::Interest* p = out->add_interests();
+    p->set_topic(i.topic);
+    p->set_score(i.score);
+    p->set_source(i.source == domain::InterestSource::kExplicit ? v1::INTEREST_SOURCE_CHOSEN
+                                                                : v1::INTEREST_SOURCE_INFERRED);
+  }
+  for (const std::string& t : v.declined) out->add_declined_topics(t);
+  out->set_personalized(v.personalized);
+}
 
 void ToProto(const app::RecommendationList& l, v1::Recommendations* out) {
   out->set_strategy(StrategyOf(l.strategy));
@@ -146,6 +183,54 @@ grpc::ServerUnaryReactor* PersonalizationGrpcService::RecommendForCart(
     }
     CRM_ASSIGN_OR_RETURN(app::ListRequest r, ListOf(req->count(), req->category_prefix(), false));
     ToProto(recommender_.ForCart(rc.tenant_id, skus, r), resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PersonalizationGrpcService::GetInterests(
+    grpc::CallbackServerContext* ctx, const v1::GetInterestsRequest* req, v1::Interests* resp) {
+  return Offload(ctx, executor_, metrics_, "GetInterests", [=](const RequestContext& rc) {
+    if (!common::IsUuid(req->customer_id())) {
+      return common::InvalidField("customer_id", "must be a customer id (UUID)");
+    }
+    CRM_ASSIGN_OR_RETURN(std::size_t count, InterestCount(req->count()));
+    CRM_ASSIGN_OR_RETURN(app::InterestsView v,
+                         recommender_.Interests(rc.tenant_id, req->customer_id(), count));
+    ToProto(v, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PersonalizationGrpcService::GetVisitorInterests(
+    grpc::CallbackServerContext* ctx, const v1::GetVisitorInterestsRequest* req,
+    v1::Interests* resp) {
+  return Offload(ctx, executor_, metrics_, "GetVisitorInterests", [=](const RequestContext& rc) {
+    CRM_RETURN_IF_ERROR(CheckKey("visitor_id", req->visitor_id()));
+    CRM_ASSIGN_OR_RETURN(std::size_t count, InterestCount(req->count()));
+    ToProto(recommender_.VisitorInterests(rc.tenant_id, req->visitor_id(), count), resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PersonalizationGrpcService::UpdateInterests(
+    grpc::CallbackServerContext* ctx, const v1::UpdateInterestsRequest* req, v1::Interests* resp) {
+  return Offload(ctx, executor_, metrics_, "UpdateInterests", [=](const RequestContext& rc) {
+    if (!common::IsUuid(req->customer_id())) {
+      return common::InvalidField("customer_id", "must be a customer id (UUID)");
+    }
+    CRM_RETURN_IF_ERROR(common::CheckRequestId(req->request_id()));
+    CRM_ASSIGN_OR_RETURN(std::size_t count, InterestCount(req->count()));
+    std::vector<domain::TopicChoice> changes;
+    for (const v1::TopicChange& c : req->changes()) {
+      CRM_RETURN_IF_ERROR(common::CheckStorableText("changes", c.topic()));
+      CRM_ASSIGN_OR_RETURN(domain::Preference p, PreferenceOf(c.preference()));
+      changes.push_back(domain::TopicChoice{c.topic(), p});
+    }
+    CRM_ASSIGN_OR_RETURN(
+        app::InterestsView v,
+        recommender_.ChooseTopics(grpcutil::IdempotentWriteMetaOf(rc, "UpdateInterests", *req),
+                                  req->customer_id(), changes, count));
+    ToProto(v, resp);
     return absl::OkStatus();
   });
 }

@@ -10,10 +10,11 @@ namespace crm::personalization::api {
 namespace v1 = ::crm::personalization::v1;
 
 void ToProto(const app::RecommendationList& l, v1::Recommendations* out);
+void ToProto(const app::InterestsView& v, v1::Interests* out);
 
 class PersonalizationGrpcService final : public v1::PersonalizationService::CallbackService {
  public:
-  PersonalizationGrpcService(const app::Recommender& recommender, common::Executor& executor,
+  PersonalizationGrpcService(app::Recommender& recommender, common::Executor& executor,
                              grpcutil::RpcMetrics& metrics)
       : recommender_(recommender), executor_(executor), metrics_(metrics) {}
 
@@ -29,9 +30,18 @@ class PersonalizationGrpcService final : public v1::PersonalizationService::Call
   grpc::ServerUnaryReactor* RecommendForCart(grpc::CallbackServerContext* ctx,
                                              const v1::RecommendForCartRequest* req,
                                              v1::Recommendations* resp) override;
+  grpc::ServerUnaryReactor* GetInterests(grpc::CallbackServerContext* ctx,
+                                         const v1::GetInterestsRequest* req,
+                                         v1::Interests* resp) override;
+  grpc::ServerUnaryReactor* GetVisitorInterests(grpc::CallbackServerContext* ctx,
+                                                const v1::GetVisitorInterestsRequest* req,
+                                                v1::Interests* resp) override;
+  grpc::ServerUnaryReactor* UpdateInterests(grpc::CallbackServerContext* ctx,
+                                            const v1::UpdateInterestsRequest* req,
+                                            v1::Interests* resp) override;
 
  private:
-  const app::Recommender& recommender_;
+  app::Recommender& recommender_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
 };

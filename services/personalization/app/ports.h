@@ -3,13 +3,16 @@
 // that stores it (storage/pg_personalization_repository.h) so the models can
 // be rebuilt after a restart. Every row is idempotent by its natural key, so
 // an event delivered twice changes nothing.
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "libs/outbox/write_port.h"
 #include "services/personalization/domain/interests.h"
 
 namespace crm::personalization::app {
@@ -21,6 +24,7 @@ struct InteractionRow {
   std::string source;  // "order:<order id>" or "event:<behaviour event id>"; one row per (source, sku)
   domain::Signal signal = domain::Signal::kView;
   absl::Time time = absl::InfinitePast();
+  std::string topic;  // a search's category path (sku ""); "" for the others
 };
 
 struct ProductRow {
@@ -36,6 +40,26 @@ struct ProfilingConsentRow {
   std::string channel;
   std::string status;  // opted_in, opted_out, pending, unknown
   absl::Time time = absl::InfinitePast();
+};
+
+// The topics a customer chose or declined themselves (their interests'
+// explicit half, domain/interests.h).
+struct ChosenTopics {
+  std::string customer_id;
+  absl::flat_hash_map<std::string, bool> topics;  // normalized topic -> interested
+  std::int64_t version = 0;                       // +1 per write; 0: never written
+  absl::Time update_time = absl::InfinitePast();
+};
+
+// One write of a customer's chosen topics.
+class InterestTx {
+ public:
+  virtual ~InterestTx() = default;
+  // The customer's chosen topics, locked for update (none, version 0, when
+  // never written); NOT_FOUND (CUSTOMER_NOT_FOUND) for a customer the engine
+  // does not know or that was erased.
+  virtual absl::StatusOr<ChosenTopics> LoadChosen(const std::string& customer_id) = 0;
+  virtual void SaveChosen(const ChosenTopics& c) = 0;
 };
 
 // What one tenant's events of a consumer read say, in event order.
@@ -61,15 +85,16 @@ class StoredRows {
   virtual void Product(const std::string& tenant, const ProductRow& p) = 0;
   virtual void Customer(const std::string& tenant, const std::string& customer_id) = 0;
   virtual void Consent(const std::string& tenant, const ProfilingConsentRow& c) = 0;
+  virtual void Chosen(const std::string& tenant, const ChosenTopics& c) = 0;
   // In the order they were stored (the order the engine learnt them), after
   // every product, customer and consent.
   virtual void Interaction(const std::string& tenant, const InteractionRow& r) = 0;
 };
 
-class PersonalizationRepository {
+class PersonalizationRepository : public outbox::UnitOfWork<InterestTx, ChosenTopics> {
  public:
-  virtual ~PersonalizationRepository() = default;
-  // One transaction for the tenant's batch.
+  // One transaction for the tenant's batch; an erased customer's chosen
+  // topics go with their other rows.
   virtual absl::StatusOr<StoredBatch> Store(const std::string& tenant, const TenantBatch& b) = 0;
   // Every tenant's rows (read across tenants, read only).
   virtual absl::Status Load(StoredRows& rows) = 0;

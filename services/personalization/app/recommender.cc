@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
 
 namespace crm::personalization::app {
 namespace {
@@ -46,13 +47,19 @@ struct Recommender::Tenant {
   absl::flat_hash_set<std::string> known;
   // customer -> channel -> newest profiling status and its time
   absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, ProfilingConsentRow>> profiling;
+  absl::flat_hash_map<std::string, ChosenTopics> chosen;  // by customer
+  // Searched categories by user key (the products' categories are read
+  // from the model's items when interests are asked for).
+  absl::flat_hash_map<std::string, domain::InterestProfile> searched;
+  std::int64_t half_life = 0;
   domain::CoOccurrenceModel model;
   // The most popular items (unfiltered), recomputed after the counts change.
   mutable absl::Mutex popular_mu;
   mutable std::vector<domain::ScoredItem> popular ABSL_GUARDED_BY(popular_mu);
   mutable bool popular_stale ABSL_GUARDED_BY(popular_mu) = true;
 
-  Tenant(domain::SimilarityParams p, std::int64_t half_life) : model(p, half_life) {}
+  Tenant(domain::SimilarityParams p, std::int64_t half_life_seconds)
+      : half_life(half_life_seconds), model(p, half_life_seconds) {}
 
   domain::ItemIndex Item(const std::string& sku) {
     auto [it, fresh] = items.try_emplace(sku, static_cast<domain::ItemIndex>(skus.size()));
@@ -81,15 +88,26 @@ struct Recommender::Tenant {
     ProductRow& kept = products[Item(p.sku)];
     if (kept.version < p.version) kept = p;
   }
+  void Choose(const ChosenTopics& c) {
+    ChosenTopics& kept = chosen[c.customer_id];
+    if (kept.version < c.version) kept = c;
+  }
   void Erase(const std::string& customer_id) {
     known.erase(customer_id);
     profiling.erase(customer_id);
+    chosen.erase(customer_id);
+    searched.erase(customer_id);
     auto it = users.find(customer_id);
     if (it != users.end()) model.RemoveUser(it->second);
     absl::MutexLock l(&popular_mu);
     popular_stale = true;
   }
   void Interaction(const InteractionRow& r, const RecommenderSettings& s) {
+    if (r.signal == domain::Signal::kSearch) {
+      searched.try_emplace(r.user_key, half_life)
+          .first->second.Add(r.topic, s.search_weight, UnixSeconds(r.time));
+      return;
+    }
     double w = s.view_weight;
     std::uint8_t tags = kTagViewed;
     if (r.signal == domain::Signal::kPurchase) {
@@ -136,8 +154,9 @@ struct Recommender::Tenant {
   }
 };
 
-Recommender::Recommender(PersonalizationRepository& repository, RecommenderSettings settings)
-    : repository_(repository), settings_(settings) {}
+Recommender::Recommender(PersonalizationRepository& repository, RecommenderSettings settings,
+                         const common::Clock* clock)
+    : repository_(repository), settings_(settings), clock_(clock ? *clock : system_clock_) {}
 
 Recommender::~Recommender() = default;
 
@@ -171,6 +190,7 @@ absl::StatusOr<Recommender::LoadStats> Recommender::Rebuild() {
     void Consent(const std::string& tenant, const ProfilingConsentRow& c) override {
       T(tenant).Consent(c);
     }
+    void Chosen(const std::string& tenant, const ChosenTopics& c) override { T(tenant).Choose(c); }
     void Interaction(const std::string& tenant, const InteractionRow& row) override {
       T(tenant).Interaction(row, r.settings_);
       ++rows;
@@ -218,12 +238,21 @@ std::vector<absl::Status> Recommender::Apply(const std::vector<Fact>& facts) {
             b.products.push_back(
                 ProductRow{f.sku, absl::StrJoin(f.category_path, "/"), f.active, f.version});
           } else if constexpr (std::is_same_v<T, events::BehaviourFact>) {
-            auto signal = SignalOf(f.type);
-            if (!signal || f.sku.empty()) return;
             std::string user = !f.customer_id.empty() ? f.customer_id
                                : !f.visitor_id.empty() ? VisitorKey(f.visitor_id)
                                                        : std::string();
             if (user.empty()) return;
+            if (f.type == "search.performed") {  // of a category: its interest
+              if (f.category_path.empty()) return;
+              auto topic = domain::NormalizeTopic(absl::StrJoin(f.category_path, "/"));
+              if (!topic.ok()) return;
+              b.interactions.push_back(
+                  InteractionRow{std::move(user), "", absl::StrCat("event:", f.event_id),
+                                 domain::Signal::kSearch, f.occurred_time, *std::move(topic)});
+              return;
+            }
+            auto signal = SignalOf(f.type);
+            if (!signal || f.sku.empty()) return;
             b.interactions.push_back(InteractionRow{std::move(user), f.sku,
                                                     absl::StrCat("event:", f.event_id), *signal,
                                                     f.occurred_time});
@@ -375,6 +404,88 @@ RecommendationList Recommender::ForCart(const std::string& tenant,
     list.products.push_back(t->Entry(s, Reason::kRelated));
   }
   return list;
+}
+
+}  // namespace crm::personalization::app
+
+namespace crm::personalization::app {
+
+InterestsView Recommender::InterestsOf(const Tenant* t, const std::string& user_key,
+                                       const std::string& customer_id, bool objected,
+                                       std::size_t count) const {
+  InterestsView view;
+  view.personalized = !objected;
+  if (t == nullptr) return view;
+  domain::InterestProfile profile(settings_.half_life_seconds);
+  // An objecting customer's behaviour is not read: only their own choices.
+  if (!objected) {
+    auto searched = t->searched.find(user_key);
+    if (searched != t->searched.end()) profile = searched->second;
+    auto u = t->users.find(user_key);
+    if (u != t->users.end()) {
+      t->model.ForEachItem(u->second, [&](domain::ItemIndex i, double value, std::int64_t at) {
+        const std::string& path = t->products[i].category_path;
+        if (!path.empty()) profile.Add(path, value, at);
+      });
+    }
+  }
+  auto chosen = customer_id.empty() ? t->chosen.end() : t->chosen.find(customer_id);
+  if (chosen != t->chosen.end()) {
+    for (const auto& [topic, interested] : chosen->second.topics) {
+      profile.SetExplicit(topic, interested);
+      if (!interested) view.declined.push_back(topic);
+    }
+  }
+  std::sort(view.declined.begin(), view.declined.end());
+  view.interests = profile.Top(absl::ToUnixSeconds(clock_.Now()), count);
+  return view;
+}
+
+absl::StatusOr<InterestsView> Recommender::Interests(const std::string& tenant,
+                                                     const std::string& customer_id,
+                                                     std::size_t count) const {
+  const Tenant* t = FindTenant(tenant);
+  if (t == nullptr) {
+    return common::WithReason(absl::NotFoundError("customer not found"), "CUSTOMER_NOT_FOUND");
+  }
+  std::shared_lock lock(t->mu);
+  if (!t->known.contains(customer_id)) {
+    return common::WithReason(absl::NotFoundError("customer not found"), "CUSTOMER_NOT_FOUND");
+  }
+  return InterestsOf(t, customer_id, customer_id, t->Objected(customer_id), count);
+}
+
+InterestsView Recommender::VisitorInterests(const std::string& tenant,
+                                            const std::string& visitor_id,
+                                            std::size_t count) const {
+  const Tenant* t = FindTenant(tenant);
+  if (t == nullptr) return InterestsView{};
+  std::shared_lock lock(t->mu);
+  return InterestsOf(t, VisitorKey(visitor_id), "", false, count);
+}
+
+absl::StatusOr<InterestsView> Recommender::ChooseTopics(
+    const outbox::WriteMeta& meta, const std::string& customer_id,
+    const std::vector<domain::TopicChoice>& changes, std::size_t count) {
+  CRM_ASSIGN_OR_RETURN(ChosenTopics chosen,
+                       repository_.Run<ChosenTopics>(
+                           meta, customer_id, [&](InterestTx& tx) -> absl::StatusOr<ChosenTopics> {
+                             CRM_ASSIGN_OR_RETURN(ChosenTopics c, tx.LoadChosen(customer_id));
+                             CRM_RETURN_IF_ERROR(domain::ApplyChoices(changes, c.topics));
+                             c.customer_id = customer_id;
+                             ++c.version;
+                             c.update_time = clock_.Now();
+                             tx.SaveChosen(c);
+                             return c;
+                           }));
+  {
+    // Concurrent writes may commit in one order and arrive here in the
+    // other: the newer version stays.
+    Tenant& t = TenantFor(meta.tenant_id);
+    std::unique_lock lock(t.mu);
+    if (t.known.contains(customer_id)) t.Choose(chosen);  // not erased since
+  }
+  return Interests(meta.tenant_id, customer_id, count);
 }
 
 }  // namespace crm::personalization::app

@@ -15,11 +15,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "libs/common/clock.h"
 #include "libs/events/behaviour_fact.h"
 #include "libs/events/consent_fact.h"
 #include "libs/events/customer_change.h"
 #include "libs/events/order_fact.h"
 #include "services/personalization/app/ports.h"
+#include "services/personalization/domain/interests.h"
 #include "services/personalization/domain/item_similarity.h"
 
 namespace crm::personalization::app {
@@ -34,6 +36,7 @@ struct RecommenderSettings {
   double purchase_weight = 1.0;
   double cart_weight = 0.5;
   double view_weight = 0.25;
+  double search_weight = 0.25;  // a search of a category (interests only)
 };
 
 struct ListRequest {
@@ -59,9 +62,20 @@ struct RecommendationList {
   Strategy strategy = Strategy::kPersonalized;
 };
 
+// A customer's (or visitor's) interests: chosen topics first, then the
+// inferred ones, best first (domain::InterestProfile::Top).
+struct InterestsView {
+  std::vector<domain::Interest> interests;
+  std::vector<std::string> declined;  // topics the customer declined, in order
+  bool personalized = true;           // false: objected to profiling, only their choices
+};
+inline constexpr std::size_t kDefaultInterestCount = 20;
+
 class Recommender {
  public:
-  explicit Recommender(PersonalizationRepository& repository, RecommenderSettings settings = {});
+  // clock: the reading time of interests (nullptr: the system clock).
+  explicit Recommender(PersonalizationRepository& repository, RecommenderSettings settings = {},
+                       const common::Clock* clock = nullptr);
   ~Recommender();
 
   // Replaces the models with what the repository holds (at start, before
@@ -93,6 +107,22 @@ class Recommender {
   RecommendationList ForCart(const std::string& tenant, const std::vector<std::string>& skus,
                              const ListRequest& r) const;
 
+  // Interests over the catalog's category paths: each product the customer
+  // viewed, carted or bought adds its affinity (the weights above, decayed)
+  // to its category and the category's ancestors, each searched category
+  // its search weight; the customer's choices win. NOT_FOUND
+  // (CUSTOMER_NOT_FOUND) for a customer the engine does not know.
+  absl::StatusOr<InterestsView> Interests(const std::string& tenant, const std::string& customer_id,
+                                          std::size_t count) const;
+  InterestsView VisitorInterests(const std::string& tenant, const std::string& visitor_id,
+                                 std::size_t count) const;
+  // The customer chooses, declines or clears topics (domain::ApplyChoices),
+  // once per idempotency key; answers Interests after the change.
+  absl::StatusOr<InterestsView> ChooseTopics(const outbox::WriteMeta& meta,
+                                             const std::string& customer_id,
+                                             const std::vector<domain::TopicChoice>& changes,
+                                             std::size_t count);
+
  private:
   struct Tenant;
   Tenant& TenantFor(const std::string& tenant);
@@ -100,8 +130,13 @@ class Recommender {
   absl::StatusOr<RecommendationList> ForUser(const Tenant* t, const std::string& user_key,
                                              bool objected, const ListRequest& r) const;
 
+  InterestsView InterestsOf(const Tenant* t, const std::string& user_key,
+                            const std::string& customer_id, bool objected, std::size_t count) const;
+
   PersonalizationRepository& repository_;
   RecommenderSettings settings_;
+  common::SystemClock system_clock_;
+  const common::Clock& clock_;
   mutable absl::Mutex mu_;  // the map; each tenant has its own lock
   absl::flat_hash_map<std::string, std::unique_ptr<Tenant>> tenants_ ABSL_GUARDED_BY(mu_);
 };

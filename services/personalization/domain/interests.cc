@@ -4,10 +4,13 @@
 #include <cmath>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "libs/common/errors.h"
 
 namespace crm::personalization::domain {
 namespace {
@@ -42,17 +45,43 @@ absl::StatusOr<std::string> NormalizeTopic(absl::string_view path) {
   return out;
 }
 
-double SignalWeight(Signal s) {
-  switch (s) {
-    case Signal::kView:
-    case Signal::kSearch:
-      return 1;
-    case Signal::kCart:
-      return 2;
-    case Signal::kPurchase:
-      return 3;
+absl::Status ApplyChoices(const std::vector<TopicChoice>& changes,
+                          absl::flat_hash_map<std::string, bool>& chosen) {
+  if (changes.empty() || changes.size() > kMaxChosenTopics) {
+    return common::InvalidField("changes", "changes must list 1 to 100 topics");
   }
-  return 0;
+  absl::flat_hash_map<std::string, bool> next = chosen;
+  absl::flat_hash_set<std::string> named;
+  for (const TopicChoice& c : changes) {
+    absl::StatusOr<std::string> topic = NormalizeTopic(c.topic);
+    if (!topic.ok()) {
+      return common::InvalidField(
+          "changes", absl::StrCat("topic \"", c.topic, "\": ", topic.status().message()));
+    }
+    if (!named.insert(*topic).second) {
+      return common::InvalidField("changes", absl::StrCat("topic \"", *topic, "\" is named twice"));
+    }
+    switch (c.preference) {
+      case Preference::kInterested:
+        next[*topic] = true;
+        break;
+      case Preference::kNotInterested:
+        next[*topic] = false;
+        break;
+      case Preference::kNoPreference:
+        next.erase(*topic);
+        break;
+    }
+  }
+  if (next.size() > kMaxChosenTopics) {
+    return common::WithReason(
+        absl::FailedPreconditionError(
+            absl::StrCat("a customer holds at most 100 chosen topics; these changes would make ",
+                         next.size(), " (clear some with NO_PREFERENCE first)")),
+        "TOO_MANY_TOPICS");
+  }
+  chosen = std::move(next);
+  return absl::OkStatus();
 }
 
 double InterestProfile::At(const Decaying& d, std::int64_t now) const {
@@ -60,8 +89,7 @@ double InterestProfile::At(const Decaying& d, std::int64_t now) const {
   return d.value * std::exp2(-static_cast<double>(now - d.anchor) / static_cast<double>(half_life_));
 }
 
-void InterestProfile::Observe(Signal signal, const std::string& topic, std::int64_t time) {
-  const double w = SignalWeight(signal);
+void InterestProfile::Add(const std::string& topic, double w, std::int64_t time) {
   for (absl::string_view prefix : Prefixes(topic)) {
     auto [it, fresh] = inferred_.try_emplace(std::string(prefix), Decaying{w, time});
     if (fresh) continue;

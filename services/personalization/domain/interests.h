@@ -3,9 +3,10 @@
 // fine-grained topics of the catalog, 1 to 3 levels: "Home/Kitchen/Knives").
 //
 // Inferred interest: every view, search, cart addition and purchase of a
-// product of category "A/B/C" adds its signal's weight to "A", "A/B" and
-// "A/B/C", each weight halved every half-life before the reading time, so
-// coarse topics gather their children's signals and old ones fade.
+// product of category "A/B/C" adds its weight to "A", "A/B" and "A/B/C",
+// each weight halved every half-life before the reading time, so coarse
+// topics gather their children's signals and old ones fade (the engine
+// adds a customer's decayed affinity to each product, app/recommender.h).
 // Explicit preferences, set or cleared by the customer, win: a topic the
 // customer chose ranks first with score 1 whatever was inferred, and a topic
 // they declined (and every topic under it) is never returned.
@@ -28,7 +29,6 @@ inline constexpr std::size_t kMaxTopicLength = 200;
 absl::StatusOr<std::string> NormalizeTopic(absl::string_view path);
 
 enum class Signal { kView, kSearch, kCart, kPurchase };
-double SignalWeight(Signal s);  // view 1, search 1, cart 2, purchase 3
 
 enum class InterestSource { kInferred, kExplicit };
 
@@ -39,12 +39,30 @@ struct Interest {
   double weight = 0;  // inferred, decayed weight (0 for explicit)
 };
 
+// A customer's own choice about a topic.
+enum class Preference { kInterested, kNotInterested, kNoPreference };
+struct TopicChoice {
+  std::string topic;  // as given; ApplyChoices normalizes it
+  Preference preference = Preference::kNoPreference;
+};
+inline constexpr std::size_t kMaxChosenTopics = 100;
+
+// Applies `changes` to a customer's explicit choices (topic -> interested):
+// kNoPreference clears the topic's choice. All or nothing:
+// INVALID_ARGUMENT (field `changes`) for none or more than kMaxChosenTopics
+// changes, a topic that is not a category path or one named twice;
+// FAILED_PRECONDITION TOO_MANY_TOPICS when the customer would hold more than
+// kMaxChosenTopics choices.
+absl::Status ApplyChoices(const std::vector<TopicChoice>& changes,
+                          absl::flat_hash_map<std::string, bool>& chosen);
+
 class InterestProfile {
  public:
   explicit InterestProfile(std::int64_t half_life_seconds) : half_life_(half_life_seconds) {}
 
-  // `topic` must be normalized (NormalizeTopic).
-  void Observe(Signal signal, const std::string& topic, std::int64_t time);
+  // Adds `weight` at `time` to `topic` and its ancestors; `topic` must be
+  // normalized (NormalizeTopic). Signals may come in any time order.
+  void Add(const std::string& topic, double weight, std::int64_t time);
   void SetExplicit(const std::string& topic, bool interested);
   void ClearExplicit(const std::string& topic);
   void ClearAll();  // erasure, or the customer objected to profiling

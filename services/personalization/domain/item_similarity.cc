@@ -168,6 +168,12 @@ std::size_t CoOccurrenceModel::UserItemCount(UserIndex user) const {
   return user < users_.size() ? users_[user].size() : 0;
 }
 
+void CoOccurrenceModel::ForEachItem(
+    UserIndex user, const std::function<void(ItemIndex, double, std::int64_t)>& fn) const {
+  if (user >= users_.size()) return;
+  for (const auto& [item, a] : users_[user]) fn(item, a.value, a.anchor);
+}
+
 std::size_t CoOccurrenceModel::PairCount() const {
   std::size_t n = 0;
   for (const Row& r : rows_) n += r.co.size();

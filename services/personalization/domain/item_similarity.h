@@ -94,6 +94,10 @@ class CoOccurrenceModel {
   bool Has(UserIndex user, ItemIndex item) const;
   std::uint8_t Tags(UserIndex user, ItemIndex item) const;  // 0 when none
   std::size_t UserItemCount(UserIndex user) const;
+  // Each item of the customer with its affinity as of its latest
+  // interaction (the time passed), in no particular order.
+  void ForEachItem(UserIndex user,
+                   const std::function<void(ItemIndex, double, std::int64_t)>& fn) const;
   std::size_t ItemCapacity() const { return rows_.size(); }
   std::size_t PairCount() const;  // stored off-diagonal counts (both halves)
 

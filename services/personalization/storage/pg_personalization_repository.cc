@@ -4,6 +4,9 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+#include "libs/outbox/unit_of_work.h"
 #include "libs/outbox/writer.h"
 #include "libs/pg/sql.h"
 #include "services/personalization/schema_name.h"
@@ -39,9 +42,10 @@ const pg::NamedQuery kUpsertConsent{
 const pg::NamedQuery kInsertInteractions{
     "insert_interactions",
     "INSERT INTO personalization.interactions (tenant_id, source, sku, user_key, signal, "
-    "occurred_at) SELECT $1, x.source, x.sku, x.user_key, x.signal, 'epoch'::timestamptz + "
-    "x.micros * interval '1 microsecond' FROM unnest($2::text[], $3::text[], $4::text[], "
-    "$5::int2[], $6::int8[]) WITH ORDINALITY AS x(source, sku, user_key, signal, micros, n) "
+    "occurred_at, topic) SELECT $1, x.source, x.sku, x.user_key, x.signal, "
+    "'epoch'::timestamptz + x.micros * interval '1 microsecond', x.topic FROM "
+    "unnest($2::text[], $3::text[], $4::text[], $5::int2[], $6::int8[], $7::text[]) WITH "
+    "ORDINALITY AS x(source, sku, user_key, signal, micros, topic, n) "
     "WHERE NOT EXISTS (SELECT 1 FROM personalization.customers c WHERE c.tenant_id = $1 AND "
     "c.customer_id::text = x.user_key AND c.erased) ORDER BY x.n ON CONFLICT DO NOTHING "
     "RETURNING source, sku",
@@ -58,10 +62,37 @@ const pg::NamedQuery kDeleteInteractionsOf{
     "DELETE FROM personalization.interactions WHERE tenant_id = $1 AND user_key = "
     "ANY($2::text[])",
     0};
+const pg::NamedQuery kDeleteChosenOf{
+    "delete_chosen_topics_of",
+    "DELETE FROM personalization.chosen_topics WHERE tenant_id = $1 AND customer_id::text = "
+    "ANY($2::text[])",
+    0};
 const pg::NamedQuery kDeleteConsentsOf{
     "delete_profiling_consents_of",
     "DELETE FROM personalization.profiling_consents WHERE tenant_id = $1 AND customer_id::text = "
     "ANY($2::text[])",
+    0};
+
+// A customer's chosen topics, for update: the customer row (shared, so that
+// an erasure waits) and the topics.
+const pg::NamedQuery kCustomerForShare{
+    "customer_for_share",
+    "SELECT erased FROM personalization.customers WHERE tenant_id = $1 AND customer_id = $2::uuid "
+    "FOR SHARE",
+    1};
+const pg::NamedQuery kChosenForUpdate{
+    "chosen_topics_for_update",
+    absl::StrCat("SELECT topics::text, version, ", pg::MicrosColumn("updated_at"),
+                 " FROM personalization.chosen_topics WHERE tenant_id = $1 AND customer_id = "
+                 "$2::uuid FOR UPDATE"),
+    3};
+const pg::NamedQuery kSaveChosen{
+    "save_chosen_topics",
+    absl::StrCat("INSERT INTO personalization.chosen_topics (tenant_id, customer_id, topics, "
+                 "version, updated_at) VALUES ($1, $2::uuid, $3::jsonb, $4, ",
+                 pg::MicrosParam(5),
+                 ") ON CONFLICT (tenant_id, customer_id) DO UPDATE SET topics = EXCLUDED.topics, "
+                 "version = EXCLUDED.version, updated_at = EXCLUDED.updated_at"),
     0};
 
 // The rebuild, across tenants (schema 001: scheduler_read).
@@ -79,21 +110,84 @@ const pg::NamedQuery kLoadConsents{
     absl::StrCat("SELECT tenant_id::text, customer_id::text, channel, status, ",
                  pg::MicrosColumn("recorded_at"), " FROM personalization.profiling_consents"),
     5};
+const pg::NamedQuery kLoadChosen{
+    "load_chosen_topics",
+    absl::StrCat("SELECT tenant_id::text, customer_id::text, topics::text, version, ",
+                 pg::MicrosColumn("updated_at"), " FROM personalization.chosen_topics"),
+    5};
 const pg::NamedQuery kLoadInteractions{
     "load_interactions",
     absl::StrCat("SELECT tenant_id::text, source, sku, user_key, signal, ",
                  pg::MicrosColumn("occurred_at"),
-                 " FROM personalization.interactions ORDER BY seq"),
-    6};
+                 ", topic FROM personalization.interactions ORDER BY seq"),
+    7};
+
+// {"topic": true, ...}
+std::string TopicsJson(const absl::flat_hash_map<std::string, bool>& topics) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [topic, interested] : topics) j[topic] = interested;
+  return j.dump();
+}
+
+absl::StatusOr<absl::flat_hash_map<std::string, bool>> TopicsOf(const std::string& text) {
+  return outbox::ParseJsonAnswer<absl::flat_hash_map<std::string, bool>>(
+      text,
+      [](const nlohmann::json& j, bool& ok) {
+        absl::flat_hash_map<std::string, bool> out;
+        if (!j.is_object()) ok = false;
+        for (const auto& [topic, v] : j.items()) {
+          if (!v.is_boolean()) ok = false;
+          if (ok) out[topic] = v.get<bool>();
+        }
+        return out;
+      },
+      "stored chosen topics unreadable");
+}
+
+// The answer kept with a ChooseTopics idempotency key.
+std::string EncodeChosen(const app::ChosenTopics& c) {
+  return nlohmann::json{{"customer_id", c.customer_id},
+                        {"topics", nlohmann::json::parse(TopicsJson(c.topics))},
+                        {"version", c.version},
+                        {"update_time_us", absl::ToUnixMicros(c.update_time)}}
+      .dump();
+}
+
+absl::StatusOr<app::ChosenTopics> DecodeChosen(const std::string& text) {
+  return outbox::ParseJsonAnswer<app::ChosenTopics>(
+      text,
+      [](const nlohmann::json& j, bool& ok) {
+        app::ChosenTopics c;
+        c.customer_id = j.at("customer_id").get<std::string>();
+        auto topics = TopicsOf(j.at("topics").dump());
+        if (topics.ok()) c.topics = *std::move(topics);
+        ok = topics.ok();
+        c.version = j.at("version").get<std::int64_t>();
+        c.update_time = absl::FromUnixMicros(j.at("update_time_us").get<std::int64_t>());
+        return c;
+      },
+      "stored answer unreadable");
+}
+
+const outbox::AnswerCodec<app::ChosenTopics>& ChosenAnswer() {
+  static const auto* codec = new outbox::AnswerCodec<app::ChosenTopics>(
+      outbox::SnapshotCodec<app::ChosenTopics>(&EncodeChosen, &DecodeChosen));
+  return *codec;
+}
 
 }  // namespace
+
+PgPersonalizationRepository::PgPersonalizationRepository(pg::Pool& pool)
+    : pool_(pool), writer_(pool, kSchema) {}
 
 std::vector<pg::NamedQuery> PgPersonalizationRepository::Queries() {
   // kLoadInteractions runs through a cursor: listed for its column check.
   std::vector<pg::NamedQuery> q = {kUpsertProduct,      kInsertCustomers, kUpsertConsent,
                                    kInsertInteractions, kEraseCustomers,  kDeleteInteractionsOf,
-                                   kDeleteConsentsOf,   kSchedulerOn,     kLoadProducts,
-                                   kLoadCustomers,      kLoadConsents,    kLoadInteractions};
+                                   kDeleteConsentsOf,   kDeleteChosenOf,  kCustomerForShare,
+                                   kChosenForUpdate,    kSaveChosen,      kSchedulerOn,
+                                   kLoadProducts,       kLoadCustomers,   kLoadConsents,
+                                   kLoadChosen,         kLoadInteractions};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
 }
@@ -118,18 +212,19 @@ absl::StatusOr<app::StoredBatch> PgPersonalizationRepository::Store(const std::s
     }
     out.new_interactions.assign(b.interactions.size(), false);
     if (!b.interactions.empty()) {
-      std::vector<std::string> sources, skus, users, signals, micros;
+      std::vector<std::string> sources, skus, users, signals, micros, topics;
       for (const app::InteractionRow& r : b.interactions) {
         sources.push_back(r.source);
         skus.push_back(r.sku);
         users.push_back(r.user_key);
         signals.push_back(absl::StrCat(static_cast<int>(r.signal)));
         micros.push_back(absl::StrCat(absl::ToUnixMicros(r.time)));
+        topics.push_back(r.topic);
       }
       pqxx::result inserted = pool_.Exec(
           tx, kInsertInteractions, tenant, pg::TextArrayLiteral(sources),
           pg::TextArrayLiteral(skus), pg::TextArrayLiteral(users), pg::TextArrayLiteral(signals),
-          pg::TextArrayLiteral(micros));
+          pg::TextArrayLiteral(micros), pg::TextArrayLiteral(topics));
       absl::flat_hash_set<std::pair<std::string, std::string>> fresh;
       for (const auto& row : inserted) {
         fresh.emplace(row[0].as<std::string>(), row[1].as<std::string>());
@@ -145,6 +240,7 @@ absl::StatusOr<app::StoredBatch> PgPersonalizationRepository::Store(const std::s
       pool_.Exec(tx, kEraseCustomers, tenant, ids);
       pool_.Exec(tx, kDeleteInteractionsOf, tenant, ids);
       pool_.Exec(tx, kDeleteConsentsOf, tenant, ids);
+      pool_.Exec(tx, kDeleteChosenOf, tenant, ids);
     }
     return absl::OkStatus();
   });
@@ -169,21 +265,71 @@ absl::Status PgPersonalizationRepository::Load(app::StoredRows& rows) {
                                             r[3].as<std::string>(),
                                             absl::FromUnixMicros(r[4].as<std::int64_t>())});
     }
+    for (const auto& r : pool_.Exec(tx, kLoadChosen)) {
+      CRM_ASSIGN_OR_RETURN(auto topics, TopicsOf(r[2].as<std::string>()));
+      rows.Chosen(
+          r[0].as<std::string>(),
+          app::ChosenTopics{r[1].as<std::string>(), std::move(topics), r[3].as<std::int64_t>(),
+                            absl::FromUnixMicros(r[4].as<std::int64_t>())});
+    }
     // Through a cursor, 10,000 rows a fetch: the interactions may be many.
     tx.exec(absl::StrCat("DECLARE load_interactions NO SCROLL CURSOR FOR ", kLoadInteractions.sql));
     for (;;) {
       pqxx::result batch = tx.exec("FETCH 10000 FROM load_interactions");
       if (batch.empty()) break;
       for (const auto& r : batch) {
-        rows.Interaction(r[0].as<std::string>(),
-                         app::InteractionRow{r[3].as<std::string>(), r[2].as<std::string>(),
-                                             r[1].as<std::string>(),
-                                             static_cast<domain::Signal>(r[4].as<int>()),
-                                             absl::FromUnixMicros(r[5].as<std::int64_t>())});
+        rows.Interaction(
+            r[0].as<std::string>(),
+            app::InteractionRow{r[3].as<std::string>(), r[2].as<std::string>(),
+                                r[1].as<std::string>(), static_cast<domain::Signal>(r[4].as<int>()),
+                                absl::FromUnixMicros(r[5].as<std::int64_t>()),
+                                r[6].as<std::string>()});
       }
     }
     return absl::OkStatus();
   });
+}
+
+}  // namespace crm::personalization::storage
+
+namespace crm::personalization::storage {
+
+class PgPersonalizationRepository::Tx final : public app::InterestTx {
+ public:
+  Tx(pg::Pool& pool, const outbox::WriteTx& w) : pool_(pool), w_(w) {}
+  absl::StatusOr<app::ChosenTopics> LoadChosen(const std::string& customer_id) override {
+    pqxx::result c = pool_.Exec(w_.sql(), kCustomerForShare, w_.tenant(), customer_id);
+    if (c.empty() || c[0][0].as<bool>()) {
+      return common::WithReason(absl::NotFoundError("customer not found"), "CUSTOMER_NOT_FOUND");
+    }
+    app::ChosenTopics out;
+    out.customer_id = customer_id;
+    pqxx::result r = pool_.Exec(w_.sql(), kChosenForUpdate, w_.tenant(), customer_id);
+    if (r.empty()) return out;
+    CRM_ASSIGN_OR_RETURN(out.topics, TopicsOf(r[0][0].as<std::string>()));
+    out.version = r[0][1].as<std::int64_t>();
+    out.update_time = absl::FromUnixMicros(r[0][2].as<std::int64_t>());
+    return out;
+  }
+  void SaveChosen(const app::ChosenTopics& c) override {
+    pool_.Exec(w_.sql(), kSaveChosen, w_.tenant(), c.customer_id, TopicsJson(c.topics), c.version,
+               absl::ToUnixMicros(c.update_time));
+  }
+
+ private:
+  pg::Pool& pool_;
+  const outbox::WriteTx& w_;
+};
+
+absl::StatusOr<app::ChosenTopics> PgPersonalizationRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<app::ChosenTopics>(app::InterestTx&)> work) {
+  return outbox::WriteOnce<app::ChosenTopics>(
+      writer_, meta, resource, ChosenAnswer(),
+      [&](const outbox::WriteTx& w) -> absl::StatusOr<app::ChosenTopics> {
+        Tx tx(pool_, w);
+        return work(tx);
+      });
 }
 
 }  // namespace crm::personalization::storage

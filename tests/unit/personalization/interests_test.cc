@@ -1,14 +1,20 @@
 #include "services/personalization/domain/interests.h"
 
 #include <catch2/catch.hpp>
+#include <cmath>
+
+#include "tests/support/status_checks.h"
 
 namespace {
 
+using crm::personalization::domain::ApplyChoices;
 using crm::personalization::domain::Interest;
 using crm::personalization::domain::InterestProfile;
 using crm::personalization::domain::InterestSource;
 using crm::personalization::domain::NormalizeTopic;
-using crm::personalization::domain::Signal;
+using crm::personalization::domain::Preference;
+using crm::personalization::domain::TopicChoice;
+using crm::testing::RequireRefused;
 
 constexpr std::int64_t kDay = 86400;
 
@@ -31,9 +37,9 @@ TEST_CASE("NormalizeTopic trims segments and keeps three levels") {
 
 TEST_CASE("Signals add to a topic and its ancestors and fade by their half-life") {
   InterestProfile p(10 * kDay);
-  p.Observe(Signal::kView, "Home/Kitchen/Knives", 0);      // 1
-  p.Observe(Signal::kPurchase, "Home/Kitchen/Pans", 0);    // 3
-  p.Observe(Signal::kCart, "Garden/Tools", 10 * kDay);     // 2
+  p.Add("Home/Kitchen/Knives", 1, 0);
+  p.Add("Home/Kitchen/Pans", 3, 0);
+  p.Add("Garden/Tools", 2, 10 * kDay);
   auto top = p.Top(10 * kDay, 10);
   // At day 10: Home 2, Home/Kitchen 2, Pans 1.5, Knives 0.5; Garden 2, Garden/Tools 2.
   REQUIRE(top.size() == 6);
@@ -55,8 +61,8 @@ TEST_CASE("Signals add to a topic and its ancestors and fade by their half-life"
 
 TEST_CASE("Explicit choices win over inferred interest") {
   InterestProfile p(30 * kDay);
-  p.Observe(Signal::kPurchase, "Home/Kitchen", 0);
-  p.Observe(Signal::kView, "Books/Crime", 0);
+  p.Add("Home/Kitchen", 3, 0);
+  p.Add("Books/Crime", 1, 0);
   p.SetExplicit("Toys/Lego", true);
   p.SetExplicit("Home", false);  // declines Home and everything under it
   auto top = p.Top(0, 10);
@@ -72,4 +78,53 @@ TEST_CASE("Explicit choices win over inferred interest") {
   p.ClearAll();
   CHECK(p.Empty());
   CHECK(p.Top(0, 10).empty());
+}
+
+TEST_CASE("Signals in any time order give the same weights") {
+  InterestProfile a(10 * kDay), b(10 * kDay);
+  a.Add("Home/Kitchen", 1, 0);
+  a.Add("Home/Kitchen", 2, 5 * kDay);
+  b.Add("Home/Kitchen", 2, 5 * kDay);
+  b.Add("Home/Kitchen", 1, 0);
+  CHECK(a.Top(20 * kDay, 1)[0].weight == Approx(b.Top(20 * kDay, 1)[0].weight));
+  CHECK(a.Top(20 * kDay, 1)[0].weight == Approx(std::exp2(-2.0) + 2 * std::exp2(-1.5)));
+}
+
+TEST_CASE("ApplyChoices sets, declines and clears topics all or nothing") {
+  absl::flat_hash_map<std::string, bool> chosen;
+  REQUIRE(ApplyChoices({{" Home / Kitchen ", Preference::kInterested},
+                        {"Toys", Preference::kNotInterested},
+                        {"Garden", Preference::kNoPreference}},
+                       chosen)
+              .ok());
+  CHECK(chosen.size() == 2);
+  CHECK(chosen.at("Home/Kitchen"));
+  CHECK_FALSE(chosen.at("Toys"));
+  REQUIRE(ApplyChoices({{"Toys", Preference::kNoPreference}}, chosen).ok());
+  CHECK(chosen.size() == 1);
+
+  const auto before = chosen;
+  RequireRefused(ApplyChoices({}, chosen), absl::StatusCode::kInvalidArgument, "INVALID_FIELD");
+  RequireRefused(
+      ApplyChoices({{"Books", Preference::kInterested}, {"Home//X", Preference::kInterested}},
+                   chosen),
+      absl::StatusCode::kInvalidArgument, "INVALID_FIELD");
+  RequireRefused(
+      ApplyChoices({{"Books", Preference::kInterested}, {" Books", Preference::kNoPreference}},
+                   chosen),
+      absl::StatusCode::kInvalidArgument, "INVALID_FIELD");
+  CHECK(chosen == before);  // nothing of a refused request
+
+  std::vector<TopicChoice> many;
+  for (int i = 0; i < 99; ++i)
+    many.push_back({"Topic " + std::to_string(i), Preference::kInterested});
+  REQUIRE(ApplyChoices(many, chosen).ok());  // 100 in all
+  CHECK(chosen.size() == 100);
+  RequireRefused(ApplyChoices({{"One more", Preference::kNotInterested}}, chosen),
+                 absl::StatusCode::kFailedPrecondition, "TOO_MANY_TOPICS");
+  REQUIRE(ApplyChoices(
+              {{"One more", Preference::kNotInterested}, {"Topic 0", Preference::kNoPreference}},
+              chosen)
+              .ok());  // one in, one out
+  CHECK(chosen.size() == 100);
 }

@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/fakes/common_fakes.h"
 #include "tests/support/fakes/personalization/fake_personalization_repository.h"
+#include "tests/support/status_checks.h"
 
 namespace {
 
@@ -293,4 +295,154 @@ TEST_CASE("A tenant whose store fails fails its own events only") {
   CHECK(statuses[3].code() == absl::StatusCode::kUnavailable);
   CHECK(r.ForCustomer(kOther, "b", ListRequest{}).status().code() == absl::StatusCode::kNotFound);
   CHECK(r.ForCustomer(kT, "a", ListRequest{}).ok());
+}
+
+namespace {
+
+using crm::outbox::WriteMeta;
+using crm::personalization::app::InterestsView;
+using crm::personalization::domain::InterestSource;
+using crm::personalization::domain::Preference;
+using crm::personalization::domain::TopicChoice;
+
+Fact Searched(const std::string& id, const std::string& customer, const std::string& visitor,
+              std::vector<std::string> path, int day) {
+  BehaviourFact b;
+  b.tenant_id = kT;
+  b.event_id = id;
+  b.type = "search.performed";
+  b.customer_id = customer;
+  b.visitor_id = visitor;
+  b.category_path = std::move(path);
+  b.occurred_time = At(day);
+  return b;
+}
+
+std::vector<std::string> Topics(const InterestsView& v) {
+  std::vector<std::string> out;
+  for (const auto& i : v.interests) out.push_back(i.topic);
+  return out;
+}
+
+WriteMeta Meta(const std::string& key = "", const std::string& tenant = kT) {
+  return WriteMeta{tenant, "tester", "req", "UpdateInterests", key, key.empty() ? "" : "fp"};
+}
+
+// Kitchen products and a garden one; c1 bought a knife and viewed a pan,
+// searched the garden.
+std::vector<Fact> KitchenShop() {
+  return {Product("knife", {"Home", "Kitchen", "Knives"}, true, 1),
+          Product("pan", {"Home", "Kitchen", "Pans"}, true, 1),
+          Product("rake", {"Garden", "Tools"}, true, 1),
+          Known("c1"),
+          Order("o1", "c1", {"knife"}, 10),
+          Viewed("v1", "c1", "", "pan", 10),
+          Searched("s1", "c1", "", {"Garden", "Tools"}, 10),
+          Searched("s2", "", "anon", {"Garden"}, 10),
+          Viewed("v2", "", "anon", "rake", 10)};
+}
+
+}  // namespace
+
+TEST_CASE("Interests come from purchases, views and searches over the category paths") {
+  FakePersonalizationRepository repo;
+  crm::testing::FixedClock clock(At(10));
+  Recommender r(repo, {}, &clock);
+  ApplyOk(r, KitchenShop());
+  InterestsView v = crm::testing::ValueOf(r.Interests(kT, "c1", 20));
+  CHECK(v.personalized);
+  // Home 1 + 0.25, Home/Kitchen the same, Knives 1, Pans 0.25, Garden and
+  // Garden/Tools 0.25 (a search weighs as a view).
+  CHECK(Topics(v) == std::vector<std::string>{"Home", "Home/Kitchen", "Home/Kitchen/Knives",
+                                              "Garden", "Garden/Tools", "Home/Kitchen/Pans"});
+  CHECK(v.interests[0].score == Approx(1.0));
+  CHECK(v.interests[2].score == Approx(0.8));
+  CHECK(v.interests[3].score == Approx(0.2));
+  CHECK(v.interests[0].source == InterestSource::kInferred);
+  CHECK(r.Interests(kT, "c1", 2)->interests.size() == 2);
+  // The anonymous visitor's.
+  CHECK(Topics(r.VisitorInterests(kT, "anon", 20)) ==
+        std::vector<std::string>{"Garden", "Garden/Tools"});
+  CHECK(r.VisitorInterests(kT, "nobody", 20).interests.empty());
+  // Unknown customer, other tenant: NOT_FOUND.
+  CHECK(r.Interests(kT, "nobody", 20).status().code() == absl::StatusCode::kNotFound);
+  CHECK(r.Interests(kOther, "c1", 20).status().code() == absl::StatusCode::kNotFound);
+  CHECK(r.VisitorInterests(kOther, "anon", 20).interests.empty());
+  // A product recategorized moves the interest with it.
+  ApplyOk(r, {Product("knife", {"Tools", "Blades"}, true, 2)});
+  CHECK(r.Interests(kT, "c1", 1)->interests[0].topic == "Tools");
+}
+
+TEST_CASE("Chosen topics win, are idempotent per key, survive a restart and go with erasure") {
+  FakePersonalizationRepository repo;
+  crm::testing::FixedClock clock(At(10));
+  Recommender r(repo, {}, &clock);
+  ApplyOk(r, KitchenShop());
+  auto v = r.ChooseTopics(Meta("k1"), "c1",
+                          {TopicChoice{"Books / Crime", Preference::kInterested},
+                           TopicChoice{"Home/Kitchen", Preference::kNotInterested}},
+                          20);
+  REQUIRE(v.ok());
+  CHECK(Topics(*v) == std::vector<std::string>{"Books/Crime", "Home", "Garden", "Garden/Tools"});
+  CHECK(v->interests[0].source == InterestSource::kExplicit);
+  CHECK(v->declined == std::vector<std::string>{"Home/Kitchen"});
+  // The same key answers the first call's choices without writing again.
+  auto again = r.ChooseTopics(Meta("k1"), "c1",
+                              {TopicChoice{"Books / Crime", Preference::kInterested},
+                               TopicChoice{"Home/Kitchen", Preference::kNotInterested}},
+                              20);
+  REQUIRE(again.ok());
+  CHECK(Topics(*again) == Topics(*v));
+  // Refusals write nothing.
+  crm::testing::RequireRefused(
+      r.ChooseTopics(Meta(), "c1", {TopicChoice{"", Preference::kInterested}}, 20).status(),
+      absl::StatusCode::kInvalidArgument, "INVALID_FIELD");
+  crm::testing::RequireRefused(
+      r.ChooseTopics(Meta(), "nobody", {TopicChoice{"Books", Preference::kInterested}}, 20)
+          .status(),
+      absl::StatusCode::kNotFound, "CUSTOMER_NOT_FOUND");
+  crm::testing::RequireRefused(
+      r.ChooseTopics(Meta("", kOther), "c1", {TopicChoice{"Books", Preference::kInterested}}, 20)
+          .status(),
+      absl::StatusCode::kNotFound, "CUSTOMER_NOT_FOUND");
+  // Cleared: inferred again.
+  REQUIRE(r.ChooseTopics(Meta(), "c1", {TopicChoice{"Home/Kitchen", Preference::kNoPreference}}, 20)
+              .ok());
+  auto after = crm::testing::ValueOf(r.Interests(kT, "c1", 20));
+  CHECK(after.declined.empty());
+  CHECK(Topics(after)[0] == "Books/Crime");
+  CHECK(Topics(after)[1] == "Home");
+
+  // A restart rebuilds the same interests.
+  Recommender restarted(repo, {}, &clock);
+  REQUIRE(restarted.Rebuild().ok());
+  auto rebuilt = crm::testing::ValueOf(restarted.Interests(kT, "c1", 20));
+  CHECK(Topics(rebuilt) == Topics(after));
+  for (std::size_t i = 0; i < rebuilt.interests.size(); ++i) {
+    CHECK(rebuilt.interests[i].score == Approx(after.interests[i].score));
+  }
+
+  // Erased: gone, the choices too, and not written again.
+  ApplyOk(r, {Erased("c1")});
+  CHECK(r.Interests(kT, "c1", 20).status().code() == absl::StatusCode::kNotFound);
+  CHECK(r.ChooseTopics(Meta(), "c1", {TopicChoice{"Books", Preference::kInterested}}, 20)
+            .status()
+            .code() == absl::StatusCode::kNotFound);
+  Recommender after_erasure(repo, {}, &clock);
+  REQUIRE(after_erasure.Rebuild().ok());
+  CHECK(after_erasure.Interests(kT, "c1", 20).status().code() == absl::StatusCode::kNotFound);
+}
+
+TEST_CASE("An objection to profiling leaves only the customer's own choices") {
+  FakePersonalizationRepository repo;
+  crm::testing::FixedClock clock(At(10));
+  Recommender r(repo, {}, &clock);
+  ApplyOk(r, KitchenShop());
+  REQUIRE(r.ChooseTopics(Meta(), "c1", {TopicChoice{"Books", Preference::kInterested}}, 20).ok());
+  ApplyOk(r, {Profiling("c1", "email", "opted_out", 11)});
+  auto v = crm::testing::ValueOf(r.Interests(kT, "c1", 20));
+  CHECK_FALSE(v.personalized);
+  CHECK(Topics(v) == std::vector<std::string>{"Books"});
+  ApplyOk(r, {Profiling("c1", "email", "opted_in", 12)});
+  CHECK(r.Interests(kT, "c1", 20)->interests.size() == 7);
 }

@@ -3,14 +3,16 @@
 // rows keyed as the tables are (an interaction per source and sku, the
 // newest product version, the newest consent per channel), erased customers
 // kept as tombstones whose later rows are dropped, and a tenant that can be
-// made to fail.
+// made to fail. Chosen topics are written through the in-memory unit of work.
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "libs/common/errors.h"
 #include "services/personalization/app/ports.h"
+#include "tests/support/fakes/fake_unit_of_work.h"
 
 namespace crm::testing {
 
@@ -52,8 +54,21 @@ class FakePersonalizationRepository final : public personalization::app::Persona
       for (auto it = t.consents.begin(); it != t.consents.end();) {
         it = it->first.first == id ? t.consents.erase(it) : std::next(it);
       }
+      uow_.WithMutable([&](Chosen& c) { return c.erase({tenant, id}); });
     }
     return out;
+  }
+
+  absl::StatusOr<personalization::app::ChosenTopics> Write(
+      const outbox::WriteMeta& meta, const std::string&,
+      absl::FunctionRef<
+          absl::StatusOr<personalization::app::ChosenTopics>(personalization::app::InterestTx&)>
+          work) override {
+    return uow_.Write<personalization::app::ChosenTopics>(
+        meta, [&](Chosen& chosen) -> absl::StatusOr<personalization::app::ChosenTopics> {
+          Tx tx(*this, meta.tenant_id, chosen);
+          return work(tx);
+        });
   }
 
   absl::Status Load(personalization::app::StoredRows& rows) override {
@@ -65,6 +80,10 @@ class FakePersonalizationRepository final : public personalization::app::Persona
       }
       for (const auto& [key, c] : t.consents) rows.Consent(tenant, c);
     }
+    uow_.With([&](const Chosen& chosen) {
+      for (const auto& [key, c] : chosen) rows.Chosen(key.first, c);
+      return 0;
+    });
     // Interactions in the order they were stored, across tenants (seq).
     for (const auto& [tenant, key] : stored_) {
       const auto& rows_of = tenants_.at(tenant).interactions;
@@ -82,6 +101,35 @@ class FakePersonalizationRepository final : public personalization::app::Persona
   std::string failing_tenant;
 
  private:
+  using Chosen = std::map<std::pair<std::string, std::string>, personalization::app::ChosenTopics>;
+  class Tx final : public personalization::app::InterestTx {
+   public:
+    Tx(FakePersonalizationRepository& r, std::string tenant, Chosen& chosen)
+        : r_(r), tenant_(std::move(tenant)), chosen_(chosen) {}
+    absl::StatusOr<personalization::app::ChosenTopics> LoadChosen(
+        const std::string& customer_id) override {
+      auto t = r_.tenants_.find(tenant_);
+      if (t == r_.tenants_.end() || !t->second.customers.count(customer_id) ||
+          t->second.customers.at(customer_id)) {
+        return common::WithReason(absl::NotFoundError("customer not found"), "CUSTOMER_NOT_FOUND");
+      }
+      auto it = chosen_.find({tenant_, customer_id});
+      if (it != chosen_.end()) return it->second;
+      personalization::app::ChosenTopics none;
+      none.customer_id = customer_id;
+      return none;
+    }
+    void SaveChosen(const personalization::app::ChosenTopics& c) override {
+      chosen_[{tenant_, c.customer_id}] = c;
+    }
+
+   private:
+    FakePersonalizationRepository& r_;
+    std::string tenant_;
+    Chosen& chosen_;
+  };
+  FakeUnitOfWork<Chosen> uow_;
+
   struct Tenant {
     std::map<std::string, personalization::app::ProductRow> products;
     std::map<std::string, bool> customers;  // id -> erased
