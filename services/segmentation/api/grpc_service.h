@@ -66,6 +66,9 @@ class SegmentationGrpcService final : public v1::SegmentationService::CallbackSe
   grpc::ServerUnaryReactor* PreviewSegment(grpc::CallbackServerContext* ctx,
                                            const v1::PreviewSegmentRequest* req,
                                            v1::SegmentPreview* resp) override;
+  grpc::ServerUnaryReactor* MatchCustomer(grpc::CallbackServerContext* ctx,
+                                          const v1::MatchCustomerRequest* req,
+                                          v1::MatchCustomerResponse* resp) override;
   grpc::ServerUnaryReactor* ListSegmentMembers(grpc::CallbackServerContext* ctx,
                                                const v1::ListSegmentMembersRequest* req,
                                                v1::ListSegmentMembersResponse* resp) override;

@@ -48,4 +48,20 @@ grpc::ServerUnaryReactor* ReplicaGrpcService::PreviewLocal(grpc::CallbackServerC
   });
 }
 
+grpc::ServerUnaryReactor* ReplicaGrpcService::MatchLocal(grpc::CallbackServerContext* ctx,
+                                                         const v1::MatchLocalRequest* req,
+                                                         v1::MatchLocalResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "MatchLocal", [=](const RequestContext& rc) {
+    const std::vector<std::string> expressions(req->expressions().begin(),
+                                               req->expressions().end());
+    CRM_ASSIGN_OR_RETURN(auto matches,
+                         segments_.MatchHere(rc.tenant_id, req->customer_id(), expressions));
+    resp->set_held(matches.has_value());
+    if (matches) {
+      for (bool m : *matches) resp->add_matches(m);
+    }
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace crm::segmentation::api

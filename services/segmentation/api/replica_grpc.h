@@ -21,6 +21,9 @@ class ReplicaGrpcService final : public v1::SegmentationReplicaService::Callback
   grpc::ServerUnaryReactor* PreviewLocal(grpc::CallbackServerContext* ctx,
                                          const v1::PreviewLocalRequest* req,
                                          v1::PreviewLocalResponse* resp) override;
+  grpc::ServerUnaryReactor* MatchLocal(grpc::CallbackServerContext* ctx,
+                                       const v1::MatchLocalRequest* req,
+                                       v1::MatchLocalResponse* resp) override;
 
  private:
   app::LiveSegments& segments_;

@@ -245,6 +245,26 @@ grpc::ServerUnaryReactor* SegmentationGrpcService::PreviewSegment(
   });
 }
 
+grpc::ServerUnaryReactor* SegmentationGrpcService::MatchCustomer(
+    grpc::CallbackServerContext* ctx, const v1::MatchCustomerRequest* req,
+    v1::MatchCustomerResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "MatchCustomer", [=](const RequestContext& rc) {
+    constexpr int kMaxExpressions = 50;
+    if (!common::IsUuid(req->customer_id())) {
+      return common::InvalidField("customer_id", "must be a customer id (UUID)");
+    }
+    if (req->expressions().empty() || req->expressions_size() > kMaxExpressions) {
+      return common::InvalidField("expressions", "expressions must list 1 to 50 expressions");
+    }
+    const std::vector<std::string> expressions(req->expressions().begin(),
+                                               req->expressions().end());
+    CRM_ASSIGN_OR_RETURN(std::vector<bool> matches,
+                         segments_.Match(rc.tenant_id, req->customer_id(), expressions));
+    for (bool m : matches) resp->add_matches(m);
+    return absl::OkStatus();
+  });
+}
+
 grpc::ServerUnaryReactor* SegmentationGrpcService::ListSegmentMembers(
     grpc::CallbackServerContext* ctx, const v1::ListSegmentMembersRequest* req,
     v1::ListSegmentMembersResponse* resp) {

@@ -543,7 +543,60 @@ absl::StatusOr<SegmentPreview> LiveSegments::PreviewHere(const std::string& tena
   return out;
 }
 
+absl::StatusOr<std::optional<std::vector<bool>>> LiveSegments::MatchHere(
+    const std::string& tenant, const std::string& customer_id,
+    const std::vector<std::string>& expressions) {
+  std::vector<domain::CheckedSegment> checked;
+  for (const std::string& e : expressions) {
+    absl::StatusOr<domain::CheckedSegment> c = domain::CompileSegment(e, catalog_);
+    if (!c.ok()) return common::WithField(c.status(), "expressions");
+    checked.push_back(*std::move(c));
+  }
+  if (!ownership_.Owns(customer_id)) return std::nullopt;
+  Tenant& t = TenantOf(tenant);
+  absl::MutexLock l(&t.mu);
+  CRM_RETURN_IF_ERROR(ReadyLocked(tenant, t));
+  for (const domain::CheckedSegment& c : checked) {
+    CRM_RETURN_IF_ERROR(common::WithField(
+        domain::CheckSegmentReferences(GraphOf(t.defs), kPreviewId, c.dependencies.segments),
+        "expressions"));
+  }
+  if (!t.customers_loaded) CRM_RETURN_IF_ERROR(LoadCustomersLocked(tenant, t));
+  std::optional<uint32_t> i = t.index.Find(customer_id);
+  if (!i || *i >= t.present.size() || !t.present[*i]) return std::nullopt;
+  const absl::Time now = clock_.Now();
+  std::vector<bool> out;
+  for (const domain::CheckedSegment& c : checked) {
+    const bool features = c.dependencies.Reads(domain::ChangeKind::kFeatures);
+    const bool consents = c.dependencies.Reads(domain::ChangeKind::kConsents);
+    const bool behavioural = features || c.dependencies.Reads(domain::ChangeKind::kEvents);
+    if (behavioural && NoProfilingLocked(t, *i)) {
+      out.push_back(false);
+      continue;
+    }
+    domain::CustomerSnapshot s =
+        domain::SnapshotOf(t.customers[*i], t.context, now, features, consents);
+    for (const std::string& ref : c.dependencies.segments) {
+      if (t.members.Contains(ref, *i)) s.segments.insert(ref);
+    }
+    out.push_back(domain::EvaluateSegment(c.root, s, now).matches);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- replicas
+
+absl::StatusOr<std::vector<bool>> LiveSegments::Match(const std::string& tenant,
+                                                      const std::string& customer_id,
+                                                      const std::vector<std::string>& expressions) {
+  CRM_ASSIGN_OR_RETURN(std::optional<std::vector<bool>> here,
+                       MatchHere(tenant, customer_id, expressions));
+  if (here) return *std::move(here);
+  if (!ownership_.Owns(customer_id) && HasPeers()) {
+    return peers_->Match(tenant, customer_id, expressions);
+  }
+  return common::WithReason(absl::NotFoundError("customer not found"), "CUSTOMER_NOT_FOUND");
+}
 
 absl::StatusOr<SegmentView> LiveSegments::Create(const outbox::WriteMeta& actor,
                                                  domain::SegmentDefinition draft) {

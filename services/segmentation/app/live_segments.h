@@ -91,6 +91,14 @@ class LiveSegments {
                       const std::string& if_match);
   absl::StatusOr<SegmentPreview> Preview(const std::string& tenant, const std::string& expression,
                                          int sample_size);
+  // Whether the customer matches each expression now, evaluated as a
+  // segment's would be (an objection to profiling makes an expression that
+  // reads behaviour or features false), on the replica that holds the
+  // customer. NOT_FOUND (CUSTOMER_NOT_FOUND) for a customer the engine
+  // does not hold (unknown, erased, merged away); INVALID_ARGUMENT (field
+  // expressions) as Preview's.
+  absl::StatusOr<std::vector<bool>> Match(const std::string& tenant, const std::string& customer_id,
+                                          const std::vector<std::string>& expressions);
   absl::StatusOr<MemberPage> Members(const std::string& tenant, const std::string& id,
                                      const std::string& after, int limit);
   // In segment id order. NOT_FOUND (CUSTOMER_NOT_FOUND) for a customer the
@@ -129,6 +137,11 @@ class LiveSegments {
   // The dry run over the customers held here (errors as Preview's).
   absl::StatusOr<SegmentPreview> PreviewHere(const std::string& tenant,
                                              const std::string& expression, int sample_size);
+  // Match over the customers held here: nullopt when the customer is not
+  // one of them.
+  absl::StatusOr<std::optional<std::vector<bool>>> MatchHere(
+      const std::string& tenant, const std::string& customer_id,
+      const std::vector<std::string>& expressions);
   // Reads the tenant's segments, settings and model again and re-evaluates
   // the customers held here where they changed (a write on another replica).
   absl::Status Resync(const std::string& tenant);

@@ -117,6 +117,11 @@ class ReplicaPeers {
   // on this replica).
   virtual absl::StatusOr<std::map<std::string, uint64_t>> Counts(
       const std::string& tenant, const std::vector<std::string>& segment_ids, bool sync) = 0;
+  // The expressions for the customer, from the peer that holds it
+  // (NOT_FOUND CUSTOMER_NOT_FOUND when none does).
+  virtual absl::StatusOr<std::vector<bool>> Match(const std::string& tenant,
+                                                  const std::string& customer_id,
+                                                  const std::vector<std::string>& expressions) = 0;
   virtual absl::StatusOr<std::vector<LocalPreview>> Previews(const std::string& tenant,
                                                              const std::string& expression,
                                                              int sample_size) = 0;

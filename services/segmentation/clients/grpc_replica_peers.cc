@@ -1,6 +1,7 @@
 #include "services/segmentation/clients/grpc_replica_peers.h"
 
 #include <future>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -128,6 +129,32 @@ absl::StatusOr<std::vector<app::LocalPreview>> GrpcReplicaPeers::Previews(
         out.sample.assign(resp.sample_customer_ids().begin(), resp.sample_customer_ids().end());
         return out;
       });
+}
+
+absl::StatusOr<std::vector<bool>> GrpcReplicaPeers::Match(
+    const std::string& tenant, const std::string& customer_id,
+    const std::vector<std::string>& expressions) {
+  using Held = std::optional<std::vector<bool>>;
+  CRM_ASSIGN_OR_RETURN(
+      std::vector<Held> answers, AskAll<Held>(peers_, [&](const Peer& p) -> absl::StatusOr<Held> {
+        grpc::ClientContext ctx;
+        Prepare(tenant, timeout_, &ctx);
+        sv1::MatchLocalRequest req;
+        req.set_customer_id(customer_id);
+        for (const std::string& e : expressions) req.add_expressions(e);
+        sv1::MatchLocalResponse resp;
+        CRM_RETURN_IF_ERROR(
+            FromCall(p.stub->MatchLocal(&ctx, req, &resp), p.address, "MatchLocal"));
+        if (!resp.held()) return Held();
+        if (resp.matches_size() != static_cast<int>(expressions.size())) {
+          return absl::InternalError("a replica answered another number of matches");
+        }
+        return Held(std::vector<bool>(resp.matches().begin(), resp.matches().end()));
+      }));
+  for (Held& h : answers) {
+    if (h) return *std::move(h);
+  }
+  return common::WithReason(absl::NotFoundError("customer not found"), "CUSTOMER_NOT_FOUND");
 }
 
 }  // namespace crm::segmentation::clients

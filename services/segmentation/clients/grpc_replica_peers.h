@@ -26,6 +26,8 @@ class GrpcReplicaPeers final : public app::ReplicaPeers {
   int size() const override { return static_cast<int>(peers_.size()); }
   absl::StatusOr<std::map<std::string, uint64_t>> Counts(
       const std::string& tenant, const std::vector<std::string>& segment_ids, bool sync) override;
+  absl::StatusOr<std::vector<bool>> Match(const std::string& tenant, const std::string& customer_id,
+                                          const std::vector<std::string>& expressions) override;
   absl::StatusOr<std::vector<app::LocalPreview>> Previews(const std::string& tenant,
                                                           const std::string& expression,
                                                           int sample_size) override;

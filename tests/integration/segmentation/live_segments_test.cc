@@ -761,6 +761,15 @@ class InProcessPeers final : public app::ReplicaPeers {
     }
     return total;
   }
+  absl::StatusOr<std::vector<bool>> Match(const std::string& tenant, const std::string& customer_id,
+                                          const std::vector<std::string>& expressions) override {
+    for (app::LiveSegments* o : others) {
+      auto m = o->MatchHere(tenant, customer_id, expressions);
+      if (!m.ok()) return m.status();
+      if (*m) return **m;
+    }
+    return absl::NotFoundError("customer not found");
+  }
   absl::StatusOr<std::vector<app::LocalPreview>> Previews(const std::string& tenant,
                                                           const std::string& expression,
                                                           int sample_size) override {
@@ -882,6 +891,26 @@ TEST_CASE("two replicas hold half the customers each and add up to one engine",
     return out;
   };
   CHECK(labels(two, r1.live) == labels(one, single.live));
+  // One customer's match, asked of either replica (the holder answers).
+  const std::vector<std::string> rules = {"orders(3650d) >= 1", "in_segment(\"big\")",
+                                          "spent(365d) >= 100"};
+  for (int i : {0, 1, 12, 13, 38}) {
+    auto m1 = single.live.Match(one, ids[one][i], rules);
+    REQUIRE(m1.ok());
+    CHECK((*m1)[0] == (i % 2 == 0 || i == 1));
+    CHECK((*m1)[2] == (i >= 10 && i % 2 == 0));
+    for (Replica* r : {&r0, &r1}) {
+      auto m2 = r->live.Match(two, ids[two][i], rules);
+      REQUIRE(m2.ok());
+      CHECK(*m2 == *m1);
+    }
+  }
+  CHECK(r0.live.Match(two, common::NewUuid(), rules).status().code() ==
+        absl::StatusCode::kNotFound);
+  CHECK(r0.live.Match(two, ids[two][0], {"orders(3650d) >="}).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(r0.live.Match(two, ids[two][0], {"in_segment(\"nope\")"}).status().code() ==
+        absl::StatusCode::kInvalidArgument);
   auto p1 = single.live.Preview(one, "orders(3650d) >= 1", 5);
   auto p2 = r1.live.Preview(two, "orders(3650d) >= 1", 5);
   REQUIRE(p1.ok());
