@@ -1,25 +1,40 @@
 // personalization (engine 3): wiring only.
 #include "libs/common/service_config.h"
+#include "libs/grpcutil/channel.h"
 #include "libs/observability/log.h"
 #include "libs/service/runtime.h"
 #include "services/personalization/api/fact_events.h"
 #include "services/personalization/api/grpc_service.h"
+#include "services/personalization/clients/grpc_segment_matcher.h"
 #include "services/personalization/schema_name.h"
 #include "services/personalization/storage/pg_personalization_repository.h"
+#include "services/personalization/storage/pg_slot_repository.h"
 
 int main() {
   using namespace crm;  // NOLINT
   service::Boot boot("personalization");
   const common::ServiceConfig config = boot.Config(common::LoadServiceConfig());
   const common::EventConsumerConfig consumer = boot.Config(common::LoadEventConsumerConfig(1));
-  std::unique_ptr<service::Runtime> rt =
-      boot.Start(config, personalization::storage::PgPersonalizationRepository::Queries());
+  // The segmentation engine evaluates the slots' rules (MatchCustomer).
+  const common::PeerConfig segmentation =
+      boot.Config(common::LoadPeerConfig("segmentation", {"", absl::Milliseconds(300)}));
+  std::vector<pg::NamedQuery> queries =
+      personalization::storage::PgPersonalizationRepository::Queries();
+  for (pg::NamedQuery& q : personalization::storage::PgSlotRepository::Queries()) {
+    queries.push_back(std::move(q));
+  }
+  std::unique_ptr<service::Runtime> rt = boot.Start(config, queries);
   personalization::storage::PgPersonalizationRepository repository(rt->pg());
+  personalization::storage::PgSlotRepository slot_repository(rt->pg());
   personalization::app::Recommender recommender(repository);
+  personalization::clients::GrpcSegmentMatcher matcher(grpcutil::MakeChannel(segmentation.addr),
+                                                       segmentation.timeout);
+  personalization::app::Slots slots(slot_repository, recommender, matcher);
   // The models from the stored rows, before the first call or event.
   const absl::Time load_start = absl::Now();
   absl::StatusOr<personalization::app::Recommender::LoadStats> loaded = recommender.Rebuild();
   boot.Require(loaded.status(), "loading the models");
+  boot.Require(slots.Load(), "loading the content slots");
   observability::LogLine(observability::Severity::kInfo)
           .Field("tenants", static_cast<int64_t>(loaded->tenants))
           .Field("users", static_cast<int64_t>(loaded->users))
@@ -31,7 +46,7 @@ int main() {
   rt->AddBatchConsumer("personalization", consumer, [&](const std::vector<events::Event>& batch) {
     return personalization::api::HandleFactBatch(recommender, batch);
   });
-  personalization::api::PersonalizationGrpcService service(recommender, rt->executor(),
+  personalization::api::PersonalizationGrpcService service(recommender, slots, rt->executor(),
                                                            rt->rpc_metrics());
   return rt->Serve(personalization::kSchema, {&service});
 }

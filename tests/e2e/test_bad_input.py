@@ -277,6 +277,35 @@ class BadInput(stack.E2ETestCase):
         r = rest("GET", interests + "?count=many", self.key)
         self.assertError(r, 400, "INVALID_FIELD")
 
+    def test_slot_routes(self):
+        slots = "/v1/slots?requestId=" + stack.unique("s")
+        r = rest("POST", slots, self.key, raw=b'{"slotId": "x", "variants": [', headers=JSON)
+        self.assertError(r, 400, "MALFORMED_BODY")
+        r = rest("POST", slots, self.key, {"slotId": "x", "displayName": "X",
+                                           "variants": {"variantId": "v"}})
+        self.assertError(r, 400, "INVALID_FIELD")
+        r = rest("POST", slots, self.key, {"slotId": "x", "displayName": "X",
+                                           "variants": [{"variantId": "v", "content": "c",
+                                                         "script": "alert(1)"}]})
+        self.assertError(r, 400, "UNKNOWN_FIELD")
+        r = rest("POST", slots, self.key, {"slotId": "x", "displayName": "X",
+                                           "variants": [{"variantId": "v", "content": "a\u0000b"}]})
+        self.assertError(r, 400, "INVALID_FIELD", "variants.content")
+        r = rest("POST", slots, self.key, {"slotId": "x", "displayName": "X",
+                                           "selection": "SLOT_SELECTION_RANDOM",
+                                           "variants": [{"variantId": "v", "content": "c"}]})
+        self.assertError(r, 400, "INVALID_FIELD")
+        r = rest("POST", slots, self.key, {"slotId": "x", "displayName": "X", "variants": [
+            {"variantId": "v", "arms": [{"armId": "a", "content": "A", "weight": -1}]}]})
+        self.assertError(r, 400, "INVALID_FIELD")
+        r = rest("GET", "/v1/slots/%ff%fe", self.key)
+        self.assertError(r, 400, "INVALID_FIELD", "slot_id")
+        r = rest("GET", "/v1/customers/not-a-uuid/slots/x", self.key)
+        self.assertError(r, 400, "INVALID_FIELD", "customer_id")
+        r = rest("PUT", "/v1/slots/x?requestId=" + stack.unique("s"), self.key,
+                 {"slotId": "y", "displayName": "X", "variants": [{"variantId": "v", "content": "c"}]})
+        self.assertError(r, 400, "INVALID_FIELD", "slot.slot_id")
+
     def test_unknown_query_parameter(self):
         r = rest("GET", "/v1/customers?colour=red", self.key)
         self.assertError(r, 400, "UNKNOWN_FIELD", "colour")

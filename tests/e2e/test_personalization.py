@@ -320,6 +320,104 @@ class Personalization(stack.E2ETestCase):
         self.assertEqual(stack.query_db("SELECT count(*) FROM personalization.chosen_topics "
                                         "WHERE customer_id = '%s'" % cid), [["0"]])
 
+    def test_content_slots_decide_per_customer_and_visitor(self):
+        shop = Shop()
+        buyer = shop.t  # bought A (Home/Kitchen)
+        browser = stack.new_customer(shop.key, givenName="Browser")
+        slot = {"slotId": "home-banner", "displayName": "Home banner",
+                "fallbackContent": "Welcome",
+                "variants": [
+                    {"variantId": "buyers", "rule": "orders(365d) >= 1",
+                     "content": "<b>Thanks</b> for buying"},
+                    {"variantId": "garden", "topics": ["Home / Garden"], "content": "Garden week"},
+                    {"variantId": "everyone", "arms": [
+                        {"armId": "blue", "content": "Hello (blue)"},
+                        {"armId": "red", "content": "Hello (red)", "weight": 3}]}]}
+
+        def create(body, rid=None):
+            return rest("POST", "/v1/slots?requestId=" + q(rid or stack.unique("slot")), shop.key,
+                        body)
+        # Checked at save time: the rule's line and column, each field named.
+        bad = dict(slot, variants=[dict(slot["variants"][0], rule="orders(365d) >=")])
+        r = create(bad)
+        self.assertError(r, 400, "INVALID_FIELD", "variants.rule")
+        self.assertIn('variant "buyers": ', r.json()["error"]["message"])
+        self.assertIn("column", r.json()["error"]["message"])
+        self.assertError(create(dict(slot, slotId="Home Banner")), 400, "INVALID_FIELD", "slot_id")
+        self.assertError(create(dict(slot, holdoutBasisPoints=10001)), 400, "INVALID_FIELD",
+                         "holdout_basis_points")
+        self.assertError(create(dict(slot, colour="red")), 400, "UNKNOWN_FIELD", "colour")
+        self.assertError(rest("POST", "/v1/slots", shop.key, slot), 400, "INVALID_FIELD",
+                         "request_id")
+        rid = stack.unique("slot")
+        r = create(slot, rid)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["version"], "1")
+        self.assertEqual(r.json()["variants"][1]["topics"], ["Home/Garden"])
+        self.assertEqual(create(slot, rid).json(), r.json())  # replayed
+        self.assertError(create(slot), 409, "SLOT_EXISTS")
+
+        def decide(who, path="customers"):
+            r = rest("GET", "/v1/%s/%s/slots/home-banner" % (path, who), shop.key)
+            self.assertEqual(r.status, 200, r)
+            return r.json()
+        # The buyer matches the rule once segmentation has learnt the order.
+        d = wait_for("the buyer's variant", lambda: decide(buyer).get("variantId") == "buyers"
+                     and decide(buyer))
+        self.assertEqual(d["content"], "<b>Thanks</b> for buying")
+        self.assertEqual(d["reason"], "SLOT_DECISION_REASON_RULE")
+        self.assertTrue(d["rulesEvaluated"])
+        self.assertEqual(d["slotVersion"], "1")
+        # The browser: no order; a view of C (Home/Garden) makes the garden variant theirs.
+        d = wait_for("the browser's known", lambda: rest(
+            "GET", "/v1/customers/%s/slots/home-banner" % browser, shop.key).status == 200
+            and decide(browser))
+        self.assertEqual(d["variantId"], "everyone")
+        self.assertIn(d["armId"], ("blue", "red"))
+        self.assertEqual(d["content"], "Hello (%s)" % d["armId"])
+        self.assertEqual(decide(browser), d)  # the same arm on every call
+        r = rest("POST", "/v1/events:track", shop.key, {"events": [
+            {"type": "product.viewed", "customerId": browser, "properties": {"sku": shop.C}}]})
+        self.assertEqual(r.status, 200, r)
+        d = wait_for("the browser's interest", lambda: decide(browser).get("variantId") ==
+                     "garden" and decide(browser))
+        self.assertEqual(d["interest"], 1)
+        # A visitor: the rule's variant is left out.
+        self.assertEqual(decide(stack.unique("vis"), "visitors")["variantId"], "everyone")
+        # Replace it: a holdout of everyone shows the fallback; a stale etag is refused.
+        current = rest("GET", "/v1/slots/home-banner", shop.key).json()
+        edit = dict(slot, holdoutBasisPoints=10000, etag=current["etag"])
+        r = rest("PUT", "/v1/slots/home-banner?requestId=" + stack.unique("u"), shop.key, edit)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["version"], "2")
+        self.assertError(rest("PUT", "/v1/slots/home-banner?requestId=" + stack.unique("u"),
+                              shop.key, edit), 412, "ETAG_MISMATCH")
+        d = decide(buyer)
+        self.assertEqual((d["reason"], d["content"]), ("SLOT_DECISION_REASON_HOLDOUT", "Welcome"))
+        self.assertNotIn("variantId", d)
+        self.assertEqual([x["slotId"] for x in rest("GET", "/v1/slots", shop.key).json()["slots"]],
+                         ["home-banner"])
+        # Other tenants see none of it.
+        _, other = stack.create_tenant()
+        self.assertError(rest("GET", "/v1/slots/home-banner", other), 404, "SLOT_NOT_FOUND")
+        self.assertError(rest("GET", "/v1/customers/%s/slots/home-banner" % buyer, other), 404,
+                         "CUSTOMER_NOT_FOUND")
+        self.assertEqual(rest("GET", "/v1/slots", other).json().get("slots", []), [])
+        self.assertError(rest("DELETE", "/v1/slots/home-banner?requestId=x", other), 404,
+                         "SLOT_NOT_FOUND")
+        # An objection to profiling: the fallback, not personalized.
+        r = rest("POST", "/v1/customers/%s/consents" % browser, shop.key,
+                 {"channel": "CONSENT_CHANNEL_WEB", "purpose": "CONSENT_PURPOSE_PROFILING",
+                  "status": "CONSENT_STATUS_OPTED_OUT"})
+        self.assertEqual(r.status, 200, r)
+        wait_for("the objection", lambda: decide(browser)["reason"] ==
+                 "SLOT_DECISION_REASON_NOT_PERSONALIZED")
+        # Deleted: gone.
+        r = rest("DELETE", "/v1/slots/home-banner?requestId=" + stack.unique("d"), shop.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertError(rest("GET", "/v1/customers/%s/slots/home-banner" % buyer, shop.key),
+                         404, "SLOT_NOT_FOUND")
+
     def test_grpc_through_the_gateway(self):
         stack.grpc_modules()  # generates the stubs
         pb = importlib.import_module("crm.personalization.v1.personalization_pb2")
@@ -338,6 +436,8 @@ class Personalization(stack.E2ETestCase):
                    ("GET", "/v1/customers/%s/recommendations?includeOwned=true" % self.t, None),
                    ("GET", "/v1/products/%s/similar" % q(self.B), None),
                    ("GET", "/v1/customers/%s/interests" % self.t, None),
+                   ("GET", "/v1/customers/%s/slots/restart-slot" % self.t, None),
+                   ("GET", "/v1/slots/restart-slot", None),
                    ("POST", "/v1/recommendations:forCart", {"skus": [self.A, self.D]})]
 
         def answers():
@@ -347,7 +447,16 @@ class Personalization(stack.E2ETestCase):
                 self.assertEqual(r.status, 200, r)
                 out.append(r.json())
             return out
+        r = rest("POST", "/v1/slots?requestId=" + stack.unique("rs"), self.key, {
+            "slotId": "restart-slot", "displayName": "Restart", "fallbackContent": "F",
+            "selection": "SLOT_SELECTION_BEST_INTEREST", "holdoutBasisPoints": 100,
+            "variants": [{"variantId": "books", "topics": ["Books"], "content": "B"},
+                         {"variantId": "kitchen", "topics": ["Home/Kitchen"],
+                          "arms": [{"armId": "x", "content": "X"}, {"armId": "y", "content": "Y"}]},
+                         {"variantId": "buyers", "rule": "orders(3650d) >= 1", "content": "O"}]})
+        self.assertEqual(r.status, 200, r)
         before = answers()
+        self.assertEqual(before[4]["variantId"], "kitchen")  # t bought A (Home/Kitchen)
         stack.stop_service("personalization")
         stack.start_service("personalization")
         wait_for("the gateway with personalization back", lambda: rest(

@@ -109,12 +109,20 @@ class TenantIsolation(stack.E2ETestCase):
         while rest("GET", "/v1/segments/a-only", cls.a).json().get("memberCount") != "1":
             assert time.time() < deadline, "A's customer never entered A's segment"
             time.sleep(0.2)
+        # A's content slot, whose rule reads A's segment.
+        r = rest("POST", "/v1/slots?requestId=" + stack.unique("slot"), cls.a,
+                 {"slotId": "a-slot", "displayName": "A's slot", "fallbackContent": "A default",
+                  "variants": [{"variantId": "a", "rule": 'in_segment("a-only")',
+                                "content": "A's secret"}]})
+        assert r.status == 200, r
+        r = rest("GET", "/v1/customers/%s/slots/a-slot" % cls.cid, cls.a)
+        assert r.status == 200 and r.json().get("variantId") == "a", r
 
     def assert_not_found(self, r, what):
         self.assertEqual(r.status, 404, (what, r))
         self.assertEqual(r.json()["error"]["status"], "NOT_FOUND", what)
         self.assertIn(r.reason(), ("CUSTOMER_NOT_FOUND", "API_KEY_NOT_FOUND", "SEGMENT_NOT_FOUND",
-                                   "PRODUCT_NOT_FOUND"), what)
+                                   "PRODUCT_NOT_FOUND", "SLOT_NOT_FOUND"), what)
         # The message gives no hint that the id exists elsewhere.
         self.assertNotIn("tenant", r.json()["error"]["message"].lower(), what)
 
@@ -152,6 +160,11 @@ class TenantIsolation(stack.E2ETestCase):
             ("GET", "/v1/customers/%s/interests" % cid, None, {}),
             ("PATCH", "/v1/customers/%s/interests" % cid,
              {"changes": [{"topic": "Iso", "preference": "TOPIC_PREFERENCE_INTERESTED"}]}, {}),
+            ("GET", "/v1/slots/a-slot", None, {}),
+            ("PUT", "/v1/slots/a-slot?requestId=" + stack.unique("ps"),
+             {"displayName": "Mallory", "variants": [{"variantId": "m", "content": "M"}]}, {}),
+            ("DELETE", "/v1/slots/a-slot?requestId=" + stack.unique("ds"), None, {}),
+            ("GET", "/v1/customers/%s/slots/a-slot" % cid, None, {}),
         ]
         for method, path, body, headers in routes:
             r = rest(method, path, self.b, body, headers=headers)
@@ -202,6 +215,17 @@ class TenantIsolation(stack.E2ETestCase):
              pers.GetRecommendationsRequest(customer_id=cid)),
             (pers_grpc.PersonalizationServiceStub(channel).GetSimilarProducts,
              pers.GetSimilarProductsRequest(sku=self.sku)),
+            (pers_grpc.PersonalizationServiceStub(channel).GetInterests,
+             pers.GetInterestsRequest(customer_id=cid)),
+            (pers_grpc.PersonalizationServiceStub(channel).UpdateInterests,
+             pers.UpdateInterestsRequest(customer_id=cid, changes=[pers.TopicChange(
+                 topic="Iso", preference=pers.TOPIC_PREFERENCE_INTERESTED)])),
+            (pers_grpc.PersonalizationServiceStub(channel).GetSlot,
+             pers.GetSlotRequest(slot_id="a-slot")),
+            (pers_grpc.PersonalizationServiceStub(channel).DeleteSlot,
+             pers.DeleteSlotRequest(slot_id="a-slot", request_id=stack.unique("ds"))),
+            (pers_grpc.PersonalizationServiceStub(channel).ResolveSlot,
+             pers.ResolveSlotRequest(customer_id=cid, slot_id="a-slot")),
         ]
         for fn, req in calls:
             what = "%s %s" % (type(req).__name__, str(req).replace("\n", " "))
@@ -211,7 +235,7 @@ class TenantIsolation(stack.E2ETestCase):
                              (what, cm.exception.details()))
             self.assertIn(stack.reason_of(cm.exception),
                           ("CUSTOMER_NOT_FOUND", "API_KEY_NOT_FOUND", "SEGMENT_NOT_FOUND",
-                           "PRODUCT_NOT_FOUND"), what)
+                           "PRODUCT_NOT_FOUND", "SLOT_NOT_FOUND"), what)
 
     def test_b_learns_nothing_from_a_purchases(self):
         # A's cart and A's visitor mean nothing in B: no product, no history.
@@ -232,6 +256,9 @@ class TenantIsolation(stack.E2ETestCase):
         r = rest("GET", "/v1/segments", self.b)
         self.assertEqual(r.status, 200, r)
         self.assertNotIn("a-only", [x["segmentId"] for x in r.json().get("segments", [])])
+        r = rest("GET", "/v1/slots", self.b)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json().get("slots", []), [])
         # A segment over A's segment is an unknown reference in B.
         r = rest("POST", "/v1/segments?requestId=" + stack.unique("s"), self.b,
                  {"segmentId": "b-over-a", "displayName": "B",

@@ -21,13 +21,6 @@ using grpcutil::RequestContext;
 constexpr std::size_t kMaxKeyLength = 128;  // a sku or a visitor id
 constexpr int kMaxCartSkus = 100;
 
-absl::Status CheckKey(absl::string_view field, const std::string& value) {
-  if (value.empty() || value.size() > kMaxKeyLength) {
-    return common::InvalidField(field, absl::StrCat(field, " must be 1 to 128 characters"));
-  }
-  return common::CheckStorableText(field, value);
-}
-
 // count (0: 10) and category_prefix of every list request.
 absl::StatusOr<app::ListRequest> ListOf(int count, const std::string& prefix, bool owned) {
   app::ListRequest r;
@@ -100,6 +93,13 @@ absl::StatusOr<domain::Preference> PreferenceOf(v1::TopicPreference p) {
 }
 
 }  // namespace
+
+absl::Status CheckKey(absl::string_view field, const std::string& value) {
+  if (value.empty() || value.size() > kMaxKeyLength) {
+    return common::InvalidField(field, absl::StrCat(field, " must be 1 to 128 characters"));
+  }
+  return common::CheckStorableText(field, value);
+}
 
 void ToProto(const app::InterestsView& v, v1::Interests* out) {
   for (const domain::Interest& i : v.interests) {

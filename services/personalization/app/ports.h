@@ -4,6 +4,7 @@
 // be rebuilt after a restart. Every row is idempotent by its natural key, so
 // an event delivered twice changes nothing.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "absl/time/time.h"
 #include "libs/outbox/write_port.h"
 #include "services/personalization/domain/interests.h"
+#include "services/personalization/domain/slots.h"
 
 namespace crm::personalization::app {
 
@@ -98,6 +100,37 @@ class PersonalizationRepository : public outbox::UnitOfWork<InterestTx, ChosenTo
   virtual absl::StatusOr<StoredBatch> Store(const std::string& tenant, const TenantBatch& b) = 0;
   // Every tenant's rows (read across tenants, read only).
   virtual absl::Status Load(StoredRows& rows) = 0;
+};
+
+// One content slot write's transaction.
+class SlotTx {
+ public:
+  virtual ~SlotTx() = default;
+  // For update; nullopt when the tenant has no such slot.
+  virtual absl::StatusOr<std::optional<domain::Slot>> LoadSlot(const std::string& slot_id) = 0;
+  virtual absl::StatusOr<std::size_t> CountSlots() = 0;  // the tenant's
+  virtual void SaveSlot(const domain::Slot& s) = 0;      // insert or update
+  virtual void DeleteSlot(const std::string& slot_id) = 0;
+};
+
+// The tenants' content slots (the definitions; decisions are not stored).
+class SlotRepository : public outbox::UnitOfWork<SlotTx, domain::Slot> {
+ public:
+  // Every tenant's slots (read across tenants, at start): (tenant, slot).
+  virtual absl::StatusOr<std::vector<std::pair<std::string, domain::Slot>>> LoadAllSlots() = 0;
+  // One slot as stored now (nullopt when none).
+  virtual absl::StatusOr<std::optional<domain::Slot>> CurrentSlot(const std::string& tenant,
+                                                                  const std::string& slot_id) = 0;
+};
+
+// The segmentation engine's evaluation of a customer against expressions
+// of the segment language (its MatchCustomer), in request order.
+class SegmentMatcher {
+ public:
+  virtual ~SegmentMatcher() = default;
+  virtual absl::StatusOr<std::vector<bool>> Match(const std::string& tenant,
+                                                  const std::string& customer_id,
+                                                  const std::vector<std::string>& expressions) = 0;
 };
 
 inline std::string VisitorKey(const std::string& visitor_id) { return "visitor:" + visitor_id; }

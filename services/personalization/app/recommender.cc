@@ -410,13 +410,11 @@ RecommendationList Recommender::ForCart(const std::string& tenant,
 
 namespace crm::personalization::app {
 
-InterestsView Recommender::InterestsOf(const Tenant* t, const std::string& user_key,
-                                       const std::string& customer_id, bool objected,
-                                       std::size_t count) const {
-  InterestsView view;
-  view.personalized = !objected;
-  if (t == nullptr) return view;
+domain::InterestProfile Recommender::ProfileOf(const Tenant* t, const std::string& user_key,
+                                               const std::string& customer_id,
+                                               bool objected) const {
   domain::InterestProfile profile(settings_.half_life_seconds);
+  if (t == nullptr) return profile;
   // An objecting customer's behaviour is not read: only their own choices.
   if (!objected) {
     auto searched = t->searched.find(user_key);
@@ -433,12 +431,51 @@ InterestsView Recommender::InterestsOf(const Tenant* t, const std::string& user_
   if (chosen != t->chosen.end()) {
     for (const auto& [topic, interested] : chosen->second.topics) {
       profile.SetExplicit(topic, interested);
-      if (!interested) view.declined.push_back(topic);
     }
+  }
+  return profile;
+}
+
+InterestsView Recommender::InterestsOf(const Tenant* t, const std::string& user_key,
+                                       const std::string& customer_id, bool objected,
+                                       std::size_t count) const {
+  InterestsView view;
+  view.personalized = !objected;
+  const domain::InterestProfile profile = ProfileOf(t, user_key, customer_id, objected);
+  for (const auto& [topic, interested] : profile.Explicit()) {
+    if (!interested) view.declined.push_back(topic);
   }
   std::sort(view.declined.begin(), view.declined.end());
   view.interests = profile.Top(absl::ToUnixSeconds(clock_.Now()), count);
   return view;
+}
+
+absl::StatusOr<Audience> Recommender::CustomerAudience(const std::string& tenant,
+                                                       const std::string& customer_id) const {
+  const Tenant* t = FindTenant(tenant);
+  if (t == nullptr) {
+    return common::WithReason(absl::NotFoundError("customer not found"), "CUSTOMER_NOT_FOUND");
+  }
+  std::shared_lock lock(t->mu);
+  if (!t->known.contains(customer_id)) {
+    return common::WithReason(absl::NotFoundError("customer not found"), "CUSTOMER_NOT_FOUND");
+  }
+  Audience a;
+  a.objected = t->Objected(customer_id);
+  a.profile = ProfileOf(t, customer_id, customer_id, a.objected);
+  a.now = absl::ToUnixSeconds(clock_.Now());
+  return a;
+}
+
+Audience Recommender::VisitorAudience(const std::string& tenant,
+                                      const std::string& visitor_id) const {
+  const Tenant* t = FindTenant(tenant);
+  Audience a;
+  a.now = absl::ToUnixSeconds(clock_.Now());
+  if (t == nullptr) return a;
+  std::shared_lock lock(t->mu);
+  a.profile = ProfileOf(t, VisitorKey(visitor_id), "", false);
+  return a;
 }
 
 absl::StatusOr<InterestsView> Recommender::Interests(const std::string& tenant,

@@ -71,6 +71,14 @@ struct InterestsView {
 };
 inline constexpr std::size_t kDefaultInterestCount = 20;
 
+// Who a decision is for: whether they objected to profiling, and their
+// interest profile (empty when they did) read at `now` (Unix seconds).
+struct Audience {
+  bool objected = false;
+  domain::InterestProfile profile{0};
+  std::int64_t now = 0;
+};
+
 class Recommender {
  public:
   // clock: the reading time of interests (nullptr: the system clock).
@@ -116,6 +124,11 @@ class Recommender {
                                           std::size_t count) const;
   InterestsView VisitorInterests(const std::string& tenant, const std::string& visitor_id,
                                  std::size_t count) const;
+  // The customer's (NOT_FOUND CUSTOMER_NOT_FOUND when unknown) or visitor's
+  // audience, for the content slots.
+  absl::StatusOr<Audience> CustomerAudience(const std::string& tenant,
+                                            const std::string& customer_id) const;
+  Audience VisitorAudience(const std::string& tenant, const std::string& visitor_id) const;
   // The customer chooses, declines or clears topics (domain::ApplyChoices),
   // once per idempotency key; answers Interests after the change.
   absl::StatusOr<InterestsView> ChooseTopics(const outbox::WriteMeta& meta,
@@ -130,6 +143,9 @@ class Recommender {
   absl::StatusOr<RecommendationList> ForUser(const Tenant* t, const std::string& user_key,
                                              bool objected, const ListRequest& r) const;
 
+  // The interest profile of a user of `t` (under its shared lock).
+  domain::InterestProfile ProfileOf(const Tenant* t, const std::string& user_key,
+                                    const std::string& customer_id, bool objected) const;
   InterestsView InterestsOf(const Tenant* t, const std::string& user_key,
                             const std::string& customer_id, bool objected, std::size_t count) const;
 

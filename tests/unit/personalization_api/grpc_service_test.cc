@@ -12,6 +12,7 @@
 #include "libs/grpcutil/testing/test_server.h"
 #include "prometheus/registry.h"
 #include "tests/support/fakes/personalization/fake_personalization_repository.h"
+#include "tests/support/fakes/personalization/fake_slot_repository.h"
 
 namespace {
 
@@ -52,7 +53,11 @@ struct Edge {
   prometheus::Registry registry;
   crm::grpcutil::RpcMetrics metrics{registry, "personalization"};
   crm::common::Executor executor{1, 1};
-  crm::personalization::api::PersonalizationGrpcService service{recommender, executor, metrics};
+  crm::testing::FakeSlotRepository slot_repo;
+  crm::testing::FakeSegmentMatcher matcher;
+  crm::personalization::app::Slots slots{slot_repo, recommender, matcher};
+  crm::personalization::api::PersonalizationGrpcService service{recommender, slots, executor,
+                                                                metrics};
   std::unique_ptr<gt::TestServer> server;
   std::unique_ptr<v1::PersonalizationService::Stub> stub;
 
@@ -189,4 +194,70 @@ TEST_CASE("personalization edge: overload and calls that expire while queued",
     gate.Release();
     CHECK(gt::AwaitHandled(e.registry, "GetSimilarProducts", "CANCELLED", 1));
   }
+}
+
+TEST_CASE("personalization edge: slots are checked at save time and resolved per customer",
+          "[personalization][api]") {
+  Edge e;
+  v1::CreateSlotRequest create;
+  create.set_request_id("r-1");
+  v1::Slot* slot = create.mutable_slot();
+  slot->set_slot_id("home-banner");
+  slot->set_display_name("Home banner");
+  slot->set_fallback_content("Welcome");
+  v1::SlotVariant* v = slot->add_variants();
+  v->set_variant_id("buyers");
+  v->set_rule("orders(365d) >=");  // does not compile
+  v->set_content("Thanks for buying");
+  v1::Slot out;
+  auto c1 = Edge::Ctx();
+  grpc::Status bad = e.stub->CreateSlot(c1.get(), create, &out);
+  RequireError(bad, grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD", "variants.rule");
+  CHECK(bad.error_message().find("variant \"buyers\": ") == 0);
+  CHECK(bad.error_message().find("column") != std::string::npos);
+
+  v->set_rule("orders(365d) >= 1");
+  create.set_request_id("");
+  auto c2 = Edge::Ctx();
+  RequireError(e.stub->CreateSlot(c2.get(), create, &out), grpc::StatusCode::INVALID_ARGUMENT,
+               "INVALID_FIELD", "request_id");
+  create.set_request_id("r-2");
+  auto c3 = Edge::Ctx();
+  REQUIRE(e.stub->CreateSlot(c3.get(), create, &out).ok());
+  CHECK(out.version() == 1);
+  CHECK(out.etag() == "1");
+  CHECK(out.variants(0).rule() == "orders(365d) >= 1");
+
+  e.matcher.known = {kC1, kC2};
+  e.matcher.matches = {{kC1, "orders(365d) >= 1"}};
+  v1::ResolveSlotRequest resolve;
+  resolve.set_customer_id(kC1);
+  resolve.set_slot_id("home-banner");
+  v1::SlotDecision d;
+  auto c4 = Edge::Ctx();
+  REQUIRE(e.stub->ResolveSlot(c4.get(), resolve, &d).ok());
+  CHECK(d.variant_id() == "buyers");
+  CHECK(d.content() == "Thanks for buying");
+  CHECK(d.reason() == v1::SLOT_DECISION_REASON_RULE);
+  CHECK(d.rules_evaluated());
+  CHECK(d.slot_version() == 1);
+  resolve.set_customer_id(kC2);
+  auto c5 = Edge::Ctx();
+  REQUIRE(e.stub->ResolveSlot(c5.get(), resolve, &d).ok());
+  CHECK(d.variant_id().empty());
+  CHECK(d.content() == "Welcome");
+  CHECK(d.reason() == v1::SLOT_DECISION_REASON_FALLBACK);
+
+  // Another tenant: neither the slot nor the customer.
+  auto c6 = Edge::Ctx(kOther);
+  RequireError(e.stub->ResolveSlot(c6.get(), resolve, &d), grpc::StatusCode::NOT_FOUND,
+               "CUSTOMER_NOT_FOUND");
+  v1::GetSlotRequest get;
+  get.set_slot_id("home-banner");
+  auto c7 = Edge::Ctx(kOther);
+  RequireError(e.stub->GetSlot(c7.get(), get, &out), grpc::StatusCode::NOT_FOUND, "SLOT_NOT_FOUND");
+  get.set_slot_id("Home Banner");
+  auto c8 = Edge::Ctx();
+  RequireError(e.stub->GetSlot(c8.get(), get, &out), grpc::StatusCode::INVALID_ARGUMENT,
+               "INVALID_FIELD", "slot_id");
 }

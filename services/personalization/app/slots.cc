@@ -1,0 +1,227 @@
+#include "services/personalization/app/slots.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "libs/common/etag.h"
+#include "libs/common/status_macros.h"
+#include "libs/observability/log.h"
+#include "services/segmentation/domain/segment_check.h"
+
+namespace crm::personalization::app {
+namespace {
+
+absl::Status SlotNotFound() {
+  return common::WithReason(absl::NotFoundError("slot not found"), "SLOT_NOT_FOUND");
+}
+
+// A rule must compile in the segment language (segment references are
+// checked when it is evaluated: segments change after the slot is saved).
+absl::Status CheckRule(const std::string& rule) {
+  static const auto* catalog =
+      new segmentation::domain::FieldCatalog(segmentation::domain::FieldCatalog::Default());
+  return segmentation::domain::CompileSegment(rule, *catalog).status();
+}
+
+}  // namespace
+
+Slots::Slots(SlotRepository& repository, const Recommender& recommender, SegmentMatcher& matcher,
+             const common::Clock* clock)
+    : repository_(repository),
+      recommender_(recommender),
+      matcher_(matcher),
+      clock_(clock ? *clock : system_clock_) {}
+
+absl::Status Slots::Load() {
+  CRM_ASSIGN_OR_RETURN(auto all, repository_.LoadAllSlots());
+  absl::MutexLock l(&mu_);
+  slots_.clear();
+  for (auto& [tenant, slot] : all) {
+    const std::string id = slot.slot_id;  // (the right side is evaluated first)
+    slots_[tenant][id] = std::make_shared<const domain::Slot>(std::move(slot));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Slots::Refresh(const std::string& tenant, const std::string& slot_id) {
+  CRM_ASSIGN_OR_RETURN(std::optional<domain::Slot> now, repository_.CurrentSlot(tenant, slot_id));
+  absl::MutexLock l(&mu_);
+  if (now) {
+    slots_[tenant][slot_id] = std::make_shared<const domain::Slot>(*std::move(now));
+  } else {
+    slots_[tenant].erase(slot_id);
+  }
+  return absl::OkStatus();
+}
+
+std::shared_ptr<const domain::Slot> Slots::Find(const std::string& tenant,
+                                                const std::string& slot_id) const {
+  absl::MutexLock l(&mu_);
+  auto t = slots_.find(tenant);
+  if (t == slots_.end()) return nullptr;
+  auto it = t->second.find(slot_id);
+  return it == t->second.end() ? nullptr : it->second;
+}
+
+absl::StatusOr<domain::Slot> Slots::Create(const outbox::WriteMeta& meta, domain::Slot draft) {
+  CRM_RETURN_IF_ERROR(domain::NormalizeSlot(draft, &CheckRule));
+  absl::MutexLock w(&write_mu_);
+  CRM_ASSIGN_OR_RETURN(
+      domain::Slot out,
+      repository_.Run<domain::Slot>(
+          meta, draft.slot_id, [&](SlotTx& tx) -> absl::StatusOr<domain::Slot> {
+            CRM_ASSIGN_OR_RETURN(std::optional<domain::Slot> existing, tx.LoadSlot(draft.slot_id));
+            if (existing) {
+              return common::WithReason(
+                  absl::AlreadyExistsError(absl::StrCat("slot \"", draft.slot_id,
+                                                        "\" exists; update it or pick another id")),
+                  "SLOT_EXISTS");
+            }
+            CRM_ASSIGN_OR_RETURN(std::size_t count, tx.CountSlots());
+            if (count >= kMaxSlotsPerTenant) {
+              return common::WithReason(
+                  absl::FailedPreconditionError("a tenant has at most 500 slots; delete one first"),
+                  "TOO_MANY_SLOTS");
+            }
+            domain::Slot s = draft;
+            s.version = 1;
+            s.create_time = s.update_time = clock_.Now();
+            tx.SaveSlot(s);
+            return s;
+          }));
+  CRM_RETURN_IF_ERROR(Refresh(meta.tenant_id, out.slot_id));
+  return out;
+}
+
+absl::StatusOr<domain::Slot> Slots::Update(const outbox::WriteMeta& meta, domain::Slot draft,
+                                           const std::string& if_match) {
+  CRM_RETURN_IF_ERROR(domain::NormalizeSlot(draft, &CheckRule));
+  absl::MutexLock w(&write_mu_);
+  CRM_ASSIGN_OR_RETURN(
+      domain::Slot out,
+      repository_.Run<domain::Slot>(
+          meta, draft.slot_id, [&](SlotTx& tx) -> absl::StatusOr<domain::Slot> {
+            CRM_ASSIGN_OR_RETURN(std::optional<domain::Slot> existing, tx.LoadSlot(draft.slot_id));
+            if (!existing) return SlotNotFound();
+            CRM_RETURN_IF_ERROR(
+                common::CheckEtag("slot", absl::StrCat(existing->version), if_match));
+            domain::Slot s = draft;
+            s.version = existing->version + 1;
+            s.create_time = existing->create_time;
+            s.update_time = clock_.Now();
+            tx.SaveSlot(s);
+            return s;
+          }));
+  CRM_RETURN_IF_ERROR(Refresh(meta.tenant_id, out.slot_id));
+  return out;
+}
+
+absl::StatusOr<domain::Slot> Slots::Delete(const outbox::WriteMeta& meta,
+                                           const std::string& slot_id,
+                                           const std::string& if_match) {
+  if (!domain::IsSlotId(slot_id)) return SlotNotFound();
+  absl::MutexLock w(&write_mu_);
+  CRM_ASSIGN_OR_RETURN(
+      domain::Slot out,
+      repository_.Run<domain::Slot>(meta, slot_id, [&](SlotTx& tx) -> absl::StatusOr<domain::Slot> {
+        CRM_ASSIGN_OR_RETURN(std::optional<domain::Slot> existing, tx.LoadSlot(slot_id));
+        if (!existing) return SlotNotFound();
+        CRM_RETURN_IF_ERROR(common::CheckEtag("slot", absl::StrCat(existing->version), if_match));
+        tx.DeleteSlot(slot_id);
+        return *existing;
+      }));
+  CRM_RETURN_IF_ERROR(Refresh(meta.tenant_id, slot_id));
+  return out;
+}
+
+absl::StatusOr<domain::Slot> Slots::Get(const std::string& tenant,
+                                        const std::string& slot_id) const {
+  auto s = Find(tenant, slot_id);
+  if (s == nullptr) return SlotNotFound();
+  return *s;
+}
+
+std::vector<domain::Slot> Slots::List(const std::string& tenant) const {
+  absl::MutexLock l(&mu_);
+  std::vector<domain::Slot> out;
+  auto t = slots_.find(tenant);
+  if (t == slots_.end()) return out;
+  for (const auto& [id, s] : t->second) out.push_back(*s);
+  return out;
+}
+
+SlotAnswer Slots::Decide(const std::string& tenant, const domain::Slot& slot,
+                         const std::string& unit, const Audience& audience,
+                         const std::vector<bool>& rules, bool evaluated) const {
+  SlotAnswer a;
+  a.slot_version = slot.version;
+  a.rules_evaluated = evaluated;
+  if (audience.objected) {  // default content, nothing of theirs read
+    a.decision.content = slot.fallback_content;
+    a.decision.reason = domain::SlotReason::kNotPersonalized;
+    return a;
+  }
+  a.decision = domain::Decide(slot, tenant, unit, rules, [&](const std::string& topic) {
+    return audience.profile.Match(topic, audience.now);
+  });
+  return a;
+}
+
+absl::StatusOr<SlotAnswer> Slots::ForCustomer(const std::string& tenant,
+                                              const std::string& customer_id,
+                                              const std::string& slot_id) const {
+  CRM_ASSIGN_OR_RETURN(Audience audience, recommender_.CustomerAudience(tenant, customer_id));
+  auto slot = Find(tenant, slot_id);
+  if (slot == nullptr) return SlotNotFound();
+  // The variants' rules, each asked once (none for an objecting customer).
+  std::vector<std::string> expressions;
+  std::vector<bool> rules(slot->variants.size(), true);
+  if (!audience.objected) {
+    for (const domain::SlotVariant& v : slot->variants) {
+      if (!v.rule.empty() &&
+          std::find(expressions.begin(), expressions.end(), v.rule) == expressions.end()) {
+        expressions.push_back(v.rule);
+      }
+    }
+  }
+  bool evaluated = true;
+  if (!expressions.empty()) {
+    absl::StatusOr<std::vector<bool>> matched = matcher_.Match(tenant, customer_id, expressions);
+    evaluated = matched.ok();
+    if (!matched.ok() && matched.status().code() != absl::StatusCode::kNotFound) {
+      CRM_LOG(Warning)
+              .Field("slot_id", slot_id)
+              .Field("code", absl::StatusCodeToString(matched.status().code()))
+          << "the slot's rules were not evaluated (their variants left out): "
+          << matched.status().message();
+    }
+    for (std::size_t k = 0; k < slot->variants.size(); ++k) {
+      const std::string& rule = slot->variants[k].rule;
+      if (rule.empty()) continue;
+      if (!matched.ok()) {
+        rules[k] = false;  // unknown to segmentation yet, or not evaluated
+        continue;
+      }
+      const auto at = std::find(expressions.begin(), expressions.end(), rule) - expressions.begin();
+      rules[k] = (*matched)[static_cast<std::size_t>(at)];
+    }
+    // A customer segmentation does not know yet matches no rule: evaluated.
+    if (!matched.ok() && matched.status().code() == absl::StatusCode::kNotFound) evaluated = true;
+  }
+  return Decide(tenant, *slot, customer_id, audience, rules, evaluated);
+}
+
+absl::StatusOr<SlotAnswer> Slots::ForVisitor(const std::string& tenant,
+                                             const std::string& visitor_id,
+                                             const std::string& slot_id) const {
+  auto slot = Find(tenant, slot_id);
+  if (slot == nullptr) return SlotNotFound();
+  std::vector<bool> rules;
+  for (const domain::SlotVariant& v : slot->variants) rules.push_back(v.rule.empty());
+  return Decide(tenant, *slot, VisitorKey(visitor_id),
+                recommender_.VisitorAudience(tenant, visitor_id), rules, true);
+}
+
+}  // namespace crm::personalization::app
