@@ -5,8 +5,9 @@
 #include "libs/service/runtime.h"
 #include "services/personalization/api/fact_events.h"
 #include "services/personalization/api/grpc_service.h"
-#include "services/personalization/clients/grpc_segment_matcher.h"
+#include "services/personalization/clients/grpc_segmentation_peer.h"
 #include "services/personalization/schema_name.h"
+#include "services/personalization/storage/pg_offer_repository.h"
 #include "services/personalization/storage/pg_personalization_repository.h"
 #include "services/personalization/storage/pg_slot_repository.h"
 
@@ -23,18 +24,24 @@ int main() {
   for (pg::NamedQuery& q : personalization::storage::PgSlotRepository::Queries()) {
     queries.push_back(std::move(q));
   }
+  for (pg::NamedQuery& q : personalization::storage::PgOfferRepository::Queries()) {
+    queries.push_back(std::move(q));
+  }
   std::unique_ptr<service::Runtime> rt = boot.Start(config, queries);
   personalization::storage::PgPersonalizationRepository repository(rt->pg());
   personalization::storage::PgSlotRepository slot_repository(rt->pg());
+  personalization::storage::PgOfferRepository offer_repository(rt->pg());
   personalization::app::Recommender recommender(repository);
-  personalization::clients::GrpcSegmentMatcher matcher(grpcutil::MakeChannel(segmentation.addr),
-                                                       segmentation.timeout);
-  personalization::app::Slots slots(slot_repository, recommender, matcher);
+  personalization::clients::GrpcSegmentationPeer segmentation_peer(
+      grpcutil::MakeChannel(segmentation.addr), segmentation.timeout);
+  personalization::app::Slots slots(slot_repository, recommender, segmentation_peer);
+  personalization::app::Offers offers(offer_repository, recommender, segmentation_peer);
   // The models from the stored rows, before the first call or event.
   const absl::Time load_start = absl::Now();
   absl::StatusOr<personalization::app::Recommender::LoadStats> loaded = recommender.Rebuild();
   boot.Require(loaded.status(), "loading the models");
   boot.Require(slots.Load(), "loading the content slots");
+  boot.Require(offers.Load(), "loading the offers");
   observability::LogLine(observability::Severity::kInfo)
           .Field("tenants", static_cast<int64_t>(loaded->tenants))
           .Field("users", static_cast<int64_t>(loaded->users))
@@ -46,7 +53,7 @@ int main() {
   rt->AddBatchConsumer("personalization", consumer, [&](const std::vector<events::Event>& batch) {
     return personalization::api::HandleFactBatch(recommender, batch);
   });
-  personalization::api::PersonalizationGrpcService service(recommender, slots, rt->executor(),
-                                                           rt->rpc_metrics());
+  personalization::api::PersonalizationGrpcService service(recommender, slots, offers,
+                                                           rt->executor(), rt->rpc_metrics());
   return rt->Serve(personalization::kSchema, {&service});
 }

@@ -306,6 +306,31 @@ class BadInput(stack.E2ETestCase):
                  {"slotId": "y", "displayName": "X", "variants": [{"variantId": "v", "content": "c"}]})
         self.assertError(r, 400, "INVALID_FIELD", "slot.slot_id")
 
+    def test_offer_routes(self):
+        offers = "/v1/offers?requestId=" + stack.unique("o")
+        r = rest("POST", offers, self.key, raw=b'{"offerId": ', headers=JSON)
+        self.assertError(r, 400, "MALFORMED_BODY")
+        r = rest("POST", offers, self.key, {"offerId": "x", "displayName": "X",
+                                            "kind": "OFFER_KIND_FREEBIE"})
+        self.assertError(r, 400, "INVALID_FIELD")
+        r = rest("POST", offers, self.key, {"offerId": "x", "displayName": "X",
+                                            "kind": "OFFER_KIND_CONTENT", "valueMinor": "ten"})
+        self.assertError(r, 400, "INVALID_FIELD")
+        r = rest("POST", offers, self.key, {"offerId": "x", "displayName": "X",
+                                            "kind": "OFFER_KIND_CONTENT", "cost": 1})
+        self.assertError(r, 400, "UNKNOWN_FIELD")
+        r = rest("POST", offers, self.key, {"offerId": "x", "displayName": "X",
+                                            "kind": "OFFER_KIND_CONTENT", "priority": 5000})
+        self.assertError(r, 400, "INVALID_FIELD", "priority")
+        r = rest("POST", offers, self.key, {"offerId": "x", "displayName": "X",
+                                            "kind": "OFFER_KIND_CONTENT", "globalCap": "-1"})
+        self.assertError(r, 400, "INVALID_FIELD", "global_cap")
+        r = rest("GET", "/v1/offers/%ff", self.key)
+        self.assertError(r, 400, "INVALID_FIELD", "offer_id")
+        r = rest("POST", "/v1/customers/%s:nextBestOffers" % self.existing["id"], self.key,
+                 {"count": "many"})
+        self.assertError(r, 400, "INVALID_FIELD")
+
     def test_unknown_query_parameter(self):
         r = rest("GET", "/v1/customers?colour=red", self.key)
         self.assertError(r, 400, "UNKNOWN_FIELD", "colour")

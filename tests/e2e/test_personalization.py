@@ -187,11 +187,22 @@ class Personalization(stack.E2ETestCase):
             r = rest("GET", "/v1/products/%s/similar" % q(sku_x), key)
             return skus(r.json()) if r.status == 200 else None
         wait_for("X's neighbour", lambda: similar() == [sku_y])
+        # An offer decided for the customer: its log row goes with the erasure.
+        r = rest("POST", "/v1/offers?requestId=" + stack.unique("o"), key,
+                 {"offerId": "hello", "displayName": "Hello", "kind": "OFFER_KIND_CONTENT"})
+        self.assertEqual(r.status, 200, r)
+        r = wait_for("the customer known", lambda: (lambda r: r if r.status == 200 else None)(
+            rest("POST", "/v1/customers/%s:nextBestOffers" % gone, key, {})))
+        self.assertEqual(len(r.json()["decisions"]), 1)
         r = rest("DELETE", "/v1/customers/%s" % gone, key)
         self.assertEqual(r.status, 200, r)
         wait_for("the erasure", lambda: rest(
             "GET", "/v1/customers/%s/recommendations" % gone, key).status == 404)
         self.assertEqual(similar(), [])
+        for table in ("offer_decisions", "offer_customer_counts"):
+            rows = stack.query_db("SELECT count(*) FROM personalization.%s WHERE customer_id = "
+                                  "'%s'" % (table, gone))
+            self.assertEqual(rows, [["0"]], table)
         rows = stack.query_db(
             "SELECT count(*) FROM personalization.interactions WHERE user_key = '%s'" % gone)
         self.assertEqual(rows, [["0"]])
@@ -417,6 +428,98 @@ class Personalization(stack.E2ETestCase):
         self.assertEqual(r.status, 200, r)
         self.assertError(rest("GET", "/v1/customers/%s/slots/home-banner" % buyer, shop.key),
                          404, "SLOT_NOT_FOUND")
+
+    def test_offers_and_next_best_offers_with_caps_and_a_decision_log(self):
+        shop = Shop()
+        buyer = shop.t  # bought A; B and C go with A
+
+        def create(offer, rid=None):
+            return rest("POST", "/v1/offers?requestId=" + q(rid or stack.unique("offer")),
+                        shop.key, offer)
+        self.assertError(create({"offerId": "x", "displayName": "X", "kind": "OFFER_KIND_CONTENT",
+                                 "rule": "orders(30d) >="}), 400, "INVALID_FIELD", "rule")
+        self.assertError(create({"offerId": "x", "displayName": "X",
+                                 "kind": "OFFER_KIND_CROSS_SELL"}), 400, "INVALID_FIELD", "skus")
+        self.assertError(create({"offerId": "x", "displayName": "X",
+                                 "kind": "OFFER_KIND_DISCOUNT"}), 400, "INVALID_FIELD",
+                         "discount_basis_points")
+        self.assertError(create({"offerId": "x", "displayName": "X", "kind": "OFFER_KIND_CONTENT",
+                                 "startTime": "2030-01-01T00:00:00Z",
+                                 "endTime": "2029-01-01T00:00:00Z"}), 400, "INVALID_FIELD",
+                         "end_time")
+        offers = [
+            {"offerId": "buyers-10", "displayName": "10 % for buyers", "kind": "OFFER_KIND_DISCOUNT",
+             "discountBasisPoints": 1000, "rule": "orders(365d) >= 1", "valueMinor": "500",
+             "perCustomerCap": "1"},
+            {"offerId": "with-b", "displayName": "B goes with A", "kind": "OFFER_KIND_CROSS_SELL",
+             "skus": [shop.B], "valueMinor": "300"},
+            {"offerId": "scarce", "displayName": "Three only", "kind": "OFFER_KIND_CONTENT",
+             "content": "<p>gift</p>", "valueMinor": "1", "globalCap": "3"},
+        ]
+        for o in offers:
+            r = create(o)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json()["version"], "1")
+        self.assertError(create(offers[0]), 409, "OFFER_EXISTS")
+
+        def nbo(customer, body=None):
+            return rest("POST", "/v1/customers/%s:nextBestOffers" % customer, shop.key, body or {})
+        # The buyer matches the rule once segmentation has learnt the order
+        # (asked with a check that claims nothing: the offer's rule alone).
+        wait_for("segmentation's view of the buyer", lambda: rest(
+            "POST", "/v1/segments:preview", shop.key,
+            {"expression": "orders(365d) >= 1"}).json().get("count") == "5")
+        first = nbo(buyer, {"count": 3, "requestId": "nbo-1"}).json()
+        ids = [d["offer"]["offerId"] for d in first["decisions"]]
+        self.assertEqual(ids[0], "buyers-10")
+        self.assertIn("with-b", ids)
+        self.assertTrue(all(d["decisionId"] for d in first["decisions"]))
+        self.assertEqual(first["decisions"][0]["reason"], "RANKED")
+        self.assertEqual(first["decisions"][0]["rank"], 1)
+        # Replayed with its request id: the same decisions, nothing claimed again.
+        again = nbo(buyer, {"count": 3, "requestId": "nbo-1"}).json()
+        self.assertEqual([d["decisionId"] for d in again["decisions"]],
+                         [d["decisionId"] for d in first["decisions"]])
+        # Per-customer cap 1: the next call goes without it.
+        nxt = [d["offer"]["offerId"] for d in nbo(buyer, {"count": 3}).json()["decisions"]]
+        self.assertNotIn("buyers-10", nxt)
+        # The decision log, and offer.presented events.
+        rows = stack.query_db("SELECT offer_id, rank::text, reason FROM personalization."
+                              "offer_decisions WHERE decision_id = '%s'"
+                              % first["decisions"][0]["decisionId"])
+        self.assertEqual(rows, [["buyers-10", "1", "RANKED"]])
+        rows = stack.query_db("SELECT count(*) FROM personalization.outbox WHERE event_type = "
+                              "'offer.presented' AND payload->>'decision_id' = '%s'"
+                              % first["decisions"][0]["decisionId"])
+        self.assertEqual(rows, [["1"]])
+        # The global cap holds under concurrent calls (20 customers at once).
+        import concurrent.futures
+        customers = [stack.new_customer(shop.key) for _ in range(20)]
+        wait_for("the new customers", lambda: all(rest(
+            "GET", "/v1/customers/%s/interests" % c, shop.key).status == 200 for c in customers))
+        already = int(rest("GET", "/v1/offers/scarce", shop.key).json().get("presentedCount", "0"))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=10) as pool:
+            answers = list(pool.map(lambda c: nbo(c, {"count": 3}), customers))
+        got = sum(1 for a in answers for d in a.json().get("decisions", [])
+                  if d["offer"]["offerId"] == "scarce")
+        self.assertEqual(got, max(0, 3 - already))
+        self.assertEqual(rest("GET", "/v1/offers/scarce", shop.key).json()["presentedCount"], "3")
+        # Retired: never offered again; the list still shows it.
+        r = rest("POST", "/v1/offers/with-b:retire", shop.key, {"requestId": stack.unique("r")})
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json()["retired"])
+        self.assertNotIn("with-b", [d["offer"]["offerId"] for d in nbo(buyer).json()
+                                    .get("decisions", [])])
+        listed = rest("GET", "/v1/offers", shop.key).json()["offers"]
+        self.assertEqual([o["offerId"] for o in listed], ["buyers-10", "scarce", "with-b"])
+        # Bad input, other tenants.
+        self.assertError(nbo(buyer, {"count": 11}), 400, "INVALID_FIELD", "count")
+        self.assertError(nbo("not-a-uuid"), 400, "INVALID_FIELD", "customer_id")
+        _, other = stack.create_tenant()
+        self.assertError(rest("POST", "/v1/customers/%s:nextBestOffers" % buyer, other, {}), 404,
+                         "CUSTOMER_NOT_FOUND")
+        self.assertError(rest("GET", "/v1/offers/scarce", other), 404, "OFFER_NOT_FOUND")
+        self.assertEqual(rest("GET", "/v1/offers", other).json().get("offers", []), [])
 
     def test_grpc_through_the_gateway(self):
         stack.grpc_modules()  # generates the stubs

@@ -117,12 +117,19 @@ class TenantIsolation(stack.E2ETestCase):
         assert r.status == 200, r
         r = rest("GET", "/v1/customers/%s/slots/a-slot" % cls.cid, cls.a)
         assert r.status == 200 and r.json().get("variantId") == "a", r
+        # A's offer, presented to A's customer.
+        r = rest("POST", "/v1/offers?requestId=" + stack.unique("offer"), cls.a,
+                 {"offerId": "a-offer", "displayName": "A's offer", "kind": "OFFER_KIND_CONTENT",
+                  "content": "A's secret", "valueMinor": "10"})
+        assert r.status == 200, r
+        r = rest("POST", "/v1/customers/%s:nextBestOffers" % cls.cid, cls.a, {})
+        assert r.status == 200 and len(r.json()["decisions"]) == 1, r
 
     def assert_not_found(self, r, what):
         self.assertEqual(r.status, 404, (what, r))
         self.assertEqual(r.json()["error"]["status"], "NOT_FOUND", what)
         self.assertIn(r.reason(), ("CUSTOMER_NOT_FOUND", "API_KEY_NOT_FOUND", "SEGMENT_NOT_FOUND",
-                                   "PRODUCT_NOT_FOUND", "SLOT_NOT_FOUND"), what)
+                                   "PRODUCT_NOT_FOUND", "SLOT_NOT_FOUND", "OFFER_NOT_FOUND"), what)
         # The message gives no hint that the id exists elsewhere.
         self.assertNotIn("tenant", r.json()["error"]["message"].lower(), what)
 
@@ -165,6 +172,11 @@ class TenantIsolation(stack.E2ETestCase):
              {"displayName": "Mallory", "variants": [{"variantId": "m", "content": "M"}]}, {}),
             ("DELETE", "/v1/slots/a-slot?requestId=" + stack.unique("ds"), None, {}),
             ("GET", "/v1/customers/%s/slots/a-slot" % cid, None, {}),
+            ("GET", "/v1/offers/a-offer", None, {}),
+            ("PUT", "/v1/offers/a-offer?requestId=" + stack.unique("po"),
+             {"displayName": "Mallory", "kind": "OFFER_KIND_CONTENT"}, {}),
+            ("POST", "/v1/offers/a-offer:retire", {"requestId": stack.unique("ro")}, {}),
+            ("POST", "/v1/customers/%s:nextBestOffers" % cid, {}, {}),
         ]
         for method, path, body, headers in routes:
             r = rest(method, path, self.b, body, headers=headers)
@@ -226,6 +238,10 @@ class TenantIsolation(stack.E2ETestCase):
              pers.DeleteSlotRequest(slot_id="a-slot", request_id=stack.unique("ds"))),
             (pers_grpc.PersonalizationServiceStub(channel).ResolveSlot,
              pers.ResolveSlotRequest(customer_id=cid, slot_id="a-slot")),
+            (pers_grpc.PersonalizationServiceStub(channel).GetOffer,
+             pers.GetOfferRequest(offer_id="a-offer")),
+            (pers_grpc.PersonalizationServiceStub(channel).NextBestOffers,
+             pers.NextBestOffersRequest(customer_id=cid)),
         ]
         for fn, req in calls:
             what = "%s %s" % (type(req).__name__, str(req).replace("\n", " "))
@@ -235,7 +251,7 @@ class TenantIsolation(stack.E2ETestCase):
                              (what, cm.exception.details()))
             self.assertIn(stack.reason_of(cm.exception),
                           ("CUSTOMER_NOT_FOUND", "API_KEY_NOT_FOUND", "SEGMENT_NOT_FOUND",
-                           "PRODUCT_NOT_FOUND", "SLOT_NOT_FOUND"), what)
+                           "PRODUCT_NOT_FOUND", "SLOT_NOT_FOUND", "OFFER_NOT_FOUND"), what)
 
     def test_b_learns_nothing_from_a_purchases(self):
         # A's cart and A's visitor mean nothing in B: no product, no history.
@@ -259,6 +275,9 @@ class TenantIsolation(stack.E2ETestCase):
         r = rest("GET", "/v1/slots", self.b)
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json().get("slots", []), [])
+        r = rest("GET", "/v1/offers", self.b)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json().get("offers", []), [])
         # A segment over A's segment is an unknown reference in B.
         r = rest("POST", "/v1/segments?requestId=" + stack.unique("s"), self.b,
                  {"segmentId": "b-over-a", "displayName": "B",

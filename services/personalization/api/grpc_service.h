@@ -3,6 +3,7 @@
 #include "crm/personalization/v1/personalization.grpc.pb.h"
 #include "libs/common/executor.h"
 #include "libs/grpcutil/rpc_metrics.h"
+#include "services/personalization/app/offers.h"
 #include "services/personalization/app/recommender.h"
 #include "services/personalization/app/slots.h"
 
@@ -19,9 +20,13 @@ void ToProto(const app::InterestsView& v, v1::Interests* out);
 
 class PersonalizationGrpcService final : public v1::PersonalizationService::CallbackService {
  public:
-  PersonalizationGrpcService(app::Recommender& recommender, app::Slots& slots,
+  PersonalizationGrpcService(app::Recommender& recommender, app::Slots& slots, app::Offers& offers,
                              common::Executor& executor, grpcutil::RpcMetrics& metrics)
-      : recommender_(recommender), slots_(slots), executor_(executor), metrics_(metrics) {}
+      : recommender_(recommender),
+        slots_(slots),
+        offers_(offers),
+        executor_(executor),
+        metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* GetRecommendations(grpc::CallbackServerContext* ctx,
                                                const v1::GetRecommendationsRequest* req,
@@ -63,10 +68,29 @@ class PersonalizationGrpcService final : public v1::PersonalizationService::Call
   grpc::ServerUnaryReactor* ResolveVisitorSlot(grpc::CallbackServerContext* ctx,
                                                const v1::ResolveVisitorSlotRequest* req,
                                                v1::SlotDecision* resp) override;
+  // Offers and next best offers (api/offers_grpc.cc).
+  grpc::ServerUnaryReactor* CreateOffer(grpc::CallbackServerContext* ctx,
+                                        const v1::CreateOfferRequest* req,
+                                        v1::Offer* resp) override;
+  grpc::ServerUnaryReactor* GetOffer(grpc::CallbackServerContext* ctx,
+                                     const v1::GetOfferRequest* req, v1::Offer* resp) override;
+  grpc::ServerUnaryReactor* ListOffers(grpc::CallbackServerContext* ctx,
+                                       const v1::ListOffersRequest* req,
+                                       v1::ListOffersResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateOffer(grpc::CallbackServerContext* ctx,
+                                        const v1::UpdateOfferRequest* req,
+                                        v1::Offer* resp) override;
+  grpc::ServerUnaryReactor* RetireOffer(grpc::CallbackServerContext* ctx,
+                                        const v1::RetireOfferRequest* req,
+                                        v1::Offer* resp) override;
+  grpc::ServerUnaryReactor* NextBestOffers(grpc::CallbackServerContext* ctx,
+                                           const v1::NextBestOffersRequest* req,
+                                           v1::NextBestOffersResponse* resp) override;
 
  private:
   app::Recommender& recommender_;
   app::Slots& slots_;
+  app::Offers& offers_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
 };

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "libs/outbox/write_port.h"
 #include "services/personalization/domain/interests.h"
+#include "services/personalization/domain/offers.h"
 #include "services/personalization/domain/slots.h"
 
 namespace crm::personalization::app {
@@ -125,12 +126,63 @@ class SlotRepository : public outbox::UnitOfWork<SlotTx, domain::Slot> {
 
 // The segmentation engine's evaluation of a customer against expressions
 // of the segment language (its MatchCustomer), in request order.
-class SegmentMatcher {
+class SegmentationPeer {
  public:
-  virtual ~SegmentMatcher() = default;
+  virtual ~SegmentationPeer() = default;
   virtual absl::StatusOr<std::vector<bool>> Match(const std::string& tenant,
                                                   const std::string& customer_id,
                                                   const std::vector<std::string>& expressions) = 0;
+  // The customer's P(alive) under the tenant's CLV model (GetCustomerScores);
+  // nullopt when the tenant has no model; NOT_FOUND for a customer it does
+  // not know.
+  virtual absl::StatusOr<std::optional<double>> PAlive(const std::string& tenant,
+                                                       const std::string& customer_id) = 0;
+};
+
+// One next-best-offer decision: logged (personalization.offer_decisions and
+// an offer.presented event) so that delivery can attribute a conversion to
+// it.
+struct OfferDecision {
+  std::string decision_id;
+  domain::Offer offer;  // as decided (its version)
+  int rank = 0;         // 1-based within the answer
+  double expected_value = 0;
+  double relevance = 0;
+  double p_alive = 1;
+  std::string reason;  // RANKED or NOT_PERSONALIZED
+  absl::Time decide_time = absl::InfinitePast();
+};
+
+struct NextBestOffers {
+  std::vector<OfferDecision> decisions;
+  bool personalized = true;     // false: objected to profiling
+  bool rules_evaluated = true;  // false: segmentation did not answer; ruled offers left out
+};
+
+// One offer write's, or one next-best-offer call's, transaction.
+class OfferTx {
+ public:
+  virtual ~OfferTx() = default;
+  virtual absl::StatusOr<std::optional<domain::Offer>> LoadOffer(const std::string& offer_id) = 0;
+  virtual absl::StatusOr<std::size_t> CountOffers() = 0;  // the tenant's, retired included
+  virtual void SaveOffer(const domain::Offer& o) = 0;
+  // One presentation of `o` to the customer, if neither of its caps is
+  // reached (atomic under concurrency); false, nothing changed, otherwise.
+  virtual absl::StatusOr<bool> ClaimPresentation(const domain::Offer& o,
+                                                 const std::string& customer_id) = 0;
+  // The decision's row and its offer.presented event.
+  virtual void LogDecision(const std::string& customer_id, const OfferDecision& d) = 0;
+};
+
+class OfferRepository : public outbox::UnitOfWork<OfferTx, domain::Offer, NextBestOffers> {
+ public:
+  // Every tenant's offers (at start): (tenant, offer).
+  virtual absl::StatusOr<std::vector<std::pair<std::string, domain::Offer>>> LoadAllOffers() = 0;
+  virtual absl::StatusOr<std::optional<domain::Offer>> CurrentOffer(
+      const std::string& tenant, const std::string& offer_id) = 0;
+  // How many times the offer was presented (all customers).
+  virtual absl::StatusOr<std::int64_t> Presented(const std::string& tenant,
+                                                 const std::string& offer_id) = 0;
 };
 
 inline std::string VisitorKey(const std::string& visitor_id) { return "visitor:" + visitor_id; }

@@ -8,7 +8,7 @@
 #include "libs/common/etag.h"
 #include "libs/common/status_macros.h"
 #include "libs/observability/log.h"
-#include "services/segmentation/domain/segment_check.h"
+#include "services/personalization/app/rules.h"
 
 namespace crm::personalization::app {
 namespace {
@@ -17,56 +17,29 @@ absl::Status SlotNotFound() {
   return common::WithReason(absl::NotFoundError("slot not found"), "SLOT_NOT_FOUND");
 }
 
-// A rule must compile in the segment language (segment references are
-// checked when it is evaluated: segments change after the slot is saved).
-absl::Status CheckRule(const std::string& rule) {
-  static const auto* catalog =
-      new segmentation::domain::FieldCatalog(segmentation::domain::FieldCatalog::Default());
-  return segmentation::domain::CompileSegment(rule, *catalog).status();
-}
-
 }  // namespace
 
-Slots::Slots(SlotRepository& repository, const Recommender& recommender, SegmentMatcher& matcher,
-             const common::Clock* clock)
+Slots::Slots(SlotRepository& repository, const Recommender& recommender,
+             SegmentationPeer& segmentation, const common::Clock* clock)
     : repository_(repository),
       recommender_(recommender),
-      matcher_(matcher),
+      segmentation_(segmentation),
       clock_(clock ? *clock : system_clock_) {}
 
 absl::Status Slots::Load() {
   CRM_ASSIGN_OR_RETURN(auto all, repository_.LoadAllSlots());
-  absl::MutexLock l(&mu_);
-  slots_.clear();
-  for (auto& [tenant, slot] : all) {
-    const std::string id = slot.slot_id;  // (the right side is evaluated first)
-    slots_[tenant][id] = std::make_shared<const domain::Slot>(std::move(slot));
-  }
+  cache_.Reset(std::move(all), [](const domain::Slot& s) { return s.slot_id; });
   return absl::OkStatus();
 }
 
 absl::Status Slots::Refresh(const std::string& tenant, const std::string& slot_id) {
   CRM_ASSIGN_OR_RETURN(std::optional<domain::Slot> now, repository_.CurrentSlot(tenant, slot_id));
-  absl::MutexLock l(&mu_);
-  if (now) {
-    slots_[tenant][slot_id] = std::make_shared<const domain::Slot>(*std::move(now));
-  } else {
-    slots_[tenant].erase(slot_id);
-  }
+  cache_.Replace(tenant, slot_id, std::move(now));
   return absl::OkStatus();
 }
 
-std::shared_ptr<const domain::Slot> Slots::Find(const std::string& tenant,
-                                                const std::string& slot_id) const {
-  absl::MutexLock l(&mu_);
-  auto t = slots_.find(tenant);
-  if (t == slots_.end()) return nullptr;
-  auto it = t->second.find(slot_id);
-  return it == t->second.end() ? nullptr : it->second;
-}
-
 absl::StatusOr<domain::Slot> Slots::Create(const outbox::WriteMeta& meta, domain::Slot draft) {
-  CRM_RETURN_IF_ERROR(domain::NormalizeSlot(draft, &CheckRule));
+  CRM_RETURN_IF_ERROR(domain::NormalizeSlot(draft, &CheckSegmentRule));
   absl::MutexLock w(&write_mu_);
   CRM_ASSIGN_OR_RETURN(
       domain::Slot out,
@@ -97,7 +70,7 @@ absl::StatusOr<domain::Slot> Slots::Create(const outbox::WriteMeta& meta, domain
 
 absl::StatusOr<domain::Slot> Slots::Update(const outbox::WriteMeta& meta, domain::Slot draft,
                                            const std::string& if_match) {
-  CRM_RETURN_IF_ERROR(domain::NormalizeSlot(draft, &CheckRule));
+  CRM_RETURN_IF_ERROR(domain::NormalizeSlot(draft, &CheckSegmentRule));
   absl::MutexLock w(&write_mu_);
   CRM_ASSIGN_OR_RETURN(
       domain::Slot out,
@@ -138,17 +111,14 @@ absl::StatusOr<domain::Slot> Slots::Delete(const outbox::WriteMeta& meta,
 
 absl::StatusOr<domain::Slot> Slots::Get(const std::string& tenant,
                                         const std::string& slot_id) const {
-  auto s = Find(tenant, slot_id);
+  auto s = cache_.Find(tenant, slot_id);
   if (s == nullptr) return SlotNotFound();
   return *s;
 }
 
 std::vector<domain::Slot> Slots::List(const std::string& tenant) const {
-  absl::MutexLock l(&mu_);
   std::vector<domain::Slot> out;
-  auto t = slots_.find(tenant);
-  if (t == slots_.end()) return out;
-  for (const auto& [id, s] : t->second) out.push_back(*s);
+  for (const auto& s : cache_.All(tenant)) out.push_back(*s);
   return out;
 }
 
@@ -173,24 +143,18 @@ absl::StatusOr<SlotAnswer> Slots::ForCustomer(const std::string& tenant,
                                               const std::string& customer_id,
                                               const std::string& slot_id) const {
   CRM_ASSIGN_OR_RETURN(Audience audience, recommender_.CustomerAudience(tenant, customer_id));
-  auto slot = Find(tenant, slot_id);
+  auto slot = cache_.Find(tenant, slot_id);
   if (slot == nullptr) return SlotNotFound();
   // The variants' rules, each asked once (none for an objecting customer).
-  std::vector<std::string> expressions;
   std::vector<bool> rules(slot->variants.size(), true);
-  if (!audience.objected) {
-    for (const domain::SlotVariant& v : slot->variants) {
-      if (!v.rule.empty() &&
-          std::find(expressions.begin(), expressions.end(), v.rule) == expressions.end()) {
-        expressions.push_back(v.rule);
-      }
-    }
-  }
   bool evaluated = true;
-  if (!expressions.empty()) {
-    absl::StatusOr<std::vector<bool>> matched = matcher_.Match(tenant, customer_id, expressions);
-    evaluated = matched.ok();
-    if (!matched.ok() && matched.status().code() != absl::StatusCode::kNotFound) {
+  if (!audience.objected) {
+    std::vector<std::string> asked;
+    for (const domain::SlotVariant& v : slot->variants) asked.push_back(v.rule);
+    absl::StatusOr<std::map<std::string, bool>> matched =
+        MatchRules(segmentation_, tenant, customer_id, asked);
+    if (!matched.ok()) {
+      evaluated = false;
       CRM_LOG(Warning)
               .Field("slot_id", slot_id)
               .Field("code", absl::StatusCodeToString(matched.status().code()))
@@ -199,16 +163,8 @@ absl::StatusOr<SlotAnswer> Slots::ForCustomer(const std::string& tenant,
     }
     for (std::size_t k = 0; k < slot->variants.size(); ++k) {
       const std::string& rule = slot->variants[k].rule;
-      if (rule.empty()) continue;
-      if (!matched.ok()) {
-        rules[k] = false;  // unknown to segmentation yet, or not evaluated
-        continue;
-      }
-      const auto at = std::find(expressions.begin(), expressions.end(), rule) - expressions.begin();
-      rules[k] = (*matched)[static_cast<std::size_t>(at)];
+      if (!rule.empty()) rules[k] = matched.ok() && matched->at(rule);
     }
-    // A customer segmentation does not know yet matches no rule: evaluated.
-    if (!matched.ok() && matched.status().code() == absl::StatusCode::kNotFound) evaluated = true;
   }
   return Decide(tenant, *slot, customer_id, audience, rules, evaluated);
 }
@@ -216,7 +172,7 @@ absl::StatusOr<SlotAnswer> Slots::ForCustomer(const std::string& tenant,
 absl::StatusOr<SlotAnswer> Slots::ForVisitor(const std::string& tenant,
                                              const std::string& visitor_id,
                                              const std::string& slot_id) const {
-  auto slot = Find(tenant, slot_id);
+  auto slot = cache_.Find(tenant, slot_id);
   if (slot == nullptr) return SlotNotFound();
   std::vector<bool> rules;
   for (const domain::SlotVariant& v : slot->variants) rules.push_back(v.rule.empty());

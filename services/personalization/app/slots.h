@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "libs/common/clock.h"
 #include "libs/outbox/write_meta.h"
+#include "services/personalization/app/definition_cache.h"
 #include "services/personalization/app/ports.h"
 #include "services/personalization/app/recommender.h"
 #include "services/personalization/domain/slots.h"
@@ -31,7 +32,7 @@ struct SlotAnswer {
 
 class Slots {
  public:
-  Slots(SlotRepository& repository, const Recommender& recommender, SegmentMatcher& matcher,
+  Slots(SlotRepository& repository, const Recommender& recommender, SegmentationPeer& segmentation,
         const common::Clock* clock = nullptr);
 
   // Every tenant's slots from the repository (at start).
@@ -60,8 +61,6 @@ class Slots {
                                         const std::string& slot_id) const;
 
  private:
-  std::shared_ptr<const domain::Slot> Find(const std::string& tenant,
-                                           const std::string& slot_id) const;
   // After a write (or its replay): the slot as stored now, into memory.
   absl::Status Refresh(const std::string& tenant, const std::string& slot_id);
   SlotAnswer Decide(const std::string& tenant, const domain::Slot& slot, const std::string& unit,
@@ -69,15 +68,12 @@ class Slots {
 
   SlotRepository& repository_;
   const Recommender& recommender_;
-  SegmentMatcher& matcher_;
+  SegmentationPeer& segmentation_;
   common::SystemClock system_clock_;
   const common::Clock& clock_;
   // Writes one at a time, so the memory takes them in commit order.
   absl::Mutex write_mu_;
-  mutable absl::Mutex mu_;
-  // tenant -> slot id -> the newest definition written
-  std::map<std::string, std::map<std::string, std::shared_ptr<const domain::Slot>>> slots_
-      ABSL_GUARDED_BY(mu_);
+  DefinitionCache<domain::Slot> cache_;
 };
 
 }  // namespace crm::personalization::app

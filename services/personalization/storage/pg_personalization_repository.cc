@@ -67,6 +67,16 @@ const pg::NamedQuery kDeleteChosenOf{
     "DELETE FROM personalization.chosen_topics WHERE tenant_id = $1 AND customer_id::text = "
     "ANY($2::text[])",
     0};
+const pg::NamedQuery kDeleteOfferDecisionsOf{
+    "delete_offer_decisions_of",
+    "DELETE FROM personalization.offer_decisions WHERE tenant_id = $1 AND customer_id::text = "
+    "ANY($2::text[])",
+    0};
+const pg::NamedQuery kDeleteOfferCountsOf{
+    "delete_offer_counts_of",
+    "DELETE FROM personalization.offer_customer_counts WHERE tenant_id = $1 AND "
+    "customer_id::text = ANY($2::text[])",
+    0};
 const pg::NamedQuery kDeleteConsentsOf{
     "delete_profiling_consents_of",
     "DELETE FROM personalization.profiling_consents WHERE tenant_id = $1 AND customer_id::text = "
@@ -182,12 +192,13 @@ PgPersonalizationRepository::PgPersonalizationRepository(pg::Pool& pool)
 
 std::vector<pg::NamedQuery> PgPersonalizationRepository::Queries() {
   // kLoadInteractions runs through a cursor: listed for its column check.
-  std::vector<pg::NamedQuery> q = {kUpsertProduct,      kInsertCustomers, kUpsertConsent,
-                                   kInsertInteractions, kEraseCustomers,  kDeleteInteractionsOf,
-                                   kDeleteConsentsOf,   kDeleteChosenOf,  kCustomerForShare,
-                                   kChosenForUpdate,    kSaveChosen,      kSchedulerOn,
-                                   kLoadProducts,       kLoadCustomers,   kLoadConsents,
-                                   kLoadChosen,         kLoadInteractions};
+  std::vector<pg::NamedQuery> q = {kUpsertProduct,       kInsertCustomers,  kUpsertConsent,
+                                   kInsertInteractions,  kEraseCustomers,   kDeleteInteractionsOf,
+                                   kDeleteConsentsOf,    kDeleteChosenOf,   kDeleteOfferDecisionsOf,
+                                   kDeleteOfferCountsOf, kCustomerForShare, kChosenForUpdate,
+                                   kSaveChosen,          kSchedulerOn,      kLoadProducts,
+                                   kLoadCustomers,       kLoadConsents,     kLoadChosen,
+                                   kLoadInteractions};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
 }
@@ -241,6 +252,8 @@ absl::StatusOr<app::StoredBatch> PgPersonalizationRepository::Store(const std::s
       pool_.Exec(tx, kDeleteInteractionsOf, tenant, ids);
       pool_.Exec(tx, kDeleteConsentsOf, tenant, ids);
       pool_.Exec(tx, kDeleteChosenOf, tenant, ids);
+      pool_.Exec(tx, kDeleteOfferDecisionsOf, tenant, ids);
+      pool_.Exec(tx, kDeleteOfferCountsOf, tenant, ids);
     }
     return absl::OkStatus();
   });

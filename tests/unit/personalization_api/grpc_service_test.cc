@@ -11,6 +11,7 @@
 #include "libs/grpcutil/status_conversion.h"
 #include "libs/grpcutil/testing/test_server.h"
 #include "prometheus/registry.h"
+#include "tests/support/fakes/personalization/fake_offer_repository.h"
 #include "tests/support/fakes/personalization/fake_personalization_repository.h"
 #include "tests/support/fakes/personalization/fake_slot_repository.h"
 
@@ -54,10 +55,12 @@ struct Edge {
   crm::grpcutil::RpcMetrics metrics{registry, "personalization"};
   crm::common::Executor executor{1, 1};
   crm::testing::FakeSlotRepository slot_repo;
-  crm::testing::FakeSegmentMatcher matcher;
+  crm::testing::FakeSegmentation matcher;
   crm::personalization::app::Slots slots{slot_repo, recommender, matcher};
-  crm::personalization::api::PersonalizationGrpcService service{recommender, slots, executor,
-                                                                metrics};
+  crm::testing::FakeOfferRepository offer_repo;
+  crm::personalization::app::Offers offers{offer_repo, recommender, matcher};
+  crm::personalization::api::PersonalizationGrpcService service{recommender, slots, offers,
+                                                                executor, metrics};
   std::unique_ptr<gt::TestServer> server;
   std::unique_ptr<v1::PersonalizationService::Stub> stub;
 

@@ -52,7 +52,7 @@ Slot Banner() {
 struct World {
   crm::testing::FakePersonalizationRepository repo;
   crm::testing::FakeSlotRepository slot_repo;
-  crm::testing::FakeSegmentMatcher matcher;
+  crm::testing::FakeSegmentation matcher;
   crm::testing::FixedClock clock{absl::FromUnixSeconds(1'800'000'000)};
   Recommender recommender{repo, {}, &clock};
   Slots slots{slot_repo, recommender, matcher, &clock};

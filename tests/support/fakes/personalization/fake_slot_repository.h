@@ -1,6 +1,6 @@
 #pragma once
 // In-memory SlotRepository (the unit of work's key rules, FakeUnitOfWork)
-// and a SegmentMatcher that answers what the test says each customer
+// and a SegmentationPeer that answers what the test says each customer
 // matches (the segment language itself is segmentation's, tested there and
 // end to end).
 #include <map>
@@ -67,7 +67,7 @@ class FakeSlotRepository final : public personalization::app::SlotRepository {
   FakeUnitOfWork<State> uow_;
 };
 
-class FakeSegmentMatcher final : public personalization::app::SegmentMatcher {
+class FakeSegmentation final : public personalization::app::SegmentationPeer {
  public:
   absl::StatusOr<std::vector<bool>> Match(const std::string&, const std::string& customer_id,
                                           const std::vector<std::string>& expressions) override {
@@ -78,8 +78,16 @@ class FakeSegmentMatcher final : public personalization::app::SegmentMatcher {
     for (const std::string& e : expressions) out.push_back(matches.count({customer_id, e}) > 0);
     return out;
   }
+  absl::StatusOr<std::optional<double>> PAlive(const std::string&,
+                                               const std::string& customer_id) override {
+    if (!down.ok()) return down;
+    if (!known.count(customer_id)) return absl::NotFoundError("customer not found");
+    auto it = p_alive.find(customer_id);
+    return it == p_alive.end() ? std::optional<double>() : std::optional<double>(it->second);
+  }
   std::set<std::string> known;
   std::set<std::pair<std::string, std::string>> matches;  // (customer, expression)
+  std::map<std::string, double> p_alive;                  // none: no model
   absl::Status down;
   int calls = 0;
 };

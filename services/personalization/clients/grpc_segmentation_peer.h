@@ -1,5 +1,6 @@
 #pragma once
-// SegmentMatcher over the segmentation engine's MatchCustomer, within
+// SegmentationPeer over the segmentation engine's MatchCustomer and
+// GetCustomerScores, each within
 // CRM_SEGMENTATION_TIMEOUT. The tenant travels in the sealed request
 // context (grpcutil::PropagateRequestContext) as principal
 // "personalization".
@@ -15,14 +16,16 @@
 
 namespace crm::personalization::clients {
 
-class GrpcSegmentMatcher final : public app::SegmentMatcher {
+class GrpcSegmentationPeer final : public app::SegmentationPeer {
  public:
-  GrpcSegmentMatcher(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
+  GrpcSegmentationPeer(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
       : stub_(segmentation::v1::SegmentationService::NewStub(std::move(channel))),
         timeout_(timeout) {}
 
   absl::StatusOr<std::vector<bool>> Match(const std::string& tenant, const std::string& customer_id,
                                           const std::vector<std::string>& expressions) override;
+  absl::StatusOr<std::optional<double>> PAlive(const std::string& tenant,
+                                               const std::string& customer_id) override;
 
  private:
   std::unique_ptr<segmentation::v1::SegmentationService::Stub> stub_;
