@@ -122,10 +122,11 @@ bench_wait_for echo 15 bench_grpc call "127.0.0.1:$ECHO_GRPC" "$ECHO_METHOD"
 BENCH_CPU_COMPONENTS=("echo=$(bench_pid_of echo)" "gateway=$(bench_pid_of gateway)"
   "personalization=$P_PID" postgres)
 
-# The engine's latency histogram of GetRecommendations: "le count" lines.
+# The engine's latency histogram of one method (GetRecommendations unless
+# named): "le count" lines.
 engine_buckets() {
   curl -s --max-time 5 "http://127.0.0.1:$P_METRICS/metrics" |
-    grep '^crm_rpc_server_handling_seconds_bucket{' | grep 'method="GetRecommendations"' |
+    grep '^crm_rpc_server_handling_seconds_bucket{' | grep "method=\"${1:-GetRecommendations}\"" |
     sed -E 's/.*le="([^"]+)".* ([0-9.e+]+)$/\1 \2/'
 }
 
@@ -160,6 +161,40 @@ engine_buckets >"$OUT/buckets.light"
 bench_h2load echo-grpc-again "http://127.0.0.1:$ECHO_GRPC$ECHO_METHOD" "$OUT/request.bin" "$RESP_BYTES"
 ENGINE_HIST=$(engine_hist "$OUT/buckets.before" "$OUT/buckets.after")
 ENGINE_HIST_LIGHT=$(engine_hist "$OUT/buckets.after" "$OUT/buckets.light")
+
+# ------------------------------------------------------------------ next best offers
+# BENCH_OFFERS (20) offers: a quarter with a rule (segmentation evaluates it
+# on every call, MatchCustomer), a quarter cross-sells of popular products
+# (relevance from the customer's recommendations), the rest content; no
+# caps, so every call claims three offers' counters and logs three
+# decisions with their offer.presented events, as users would.
+readonly OFFERS=${BENCH_OFFERS:-20}
+for ((i = 1; i <= OFFERS; i++)); do
+  case $((i % 4)) in
+    0) extra=',"rule":"orders(365d) >= 1"' kind=OFFER_KIND_CONTENT ;;
+    1) extra=',"skus":["SKU-'"$i"'"]' kind=OFFER_KIND_CROSS_SELL ;;
+    *) extra='' kind=OFFER_KIND_CONTENT ;;
+  esac
+  curl -sf -o /dev/null -X POST "$REST/v1/offers?requestId=bench-offer-$i"     -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json'     -d '{"offerId":"offer-'"$i"'","displayName":"Offer '"$i"'","kind":"'"$kind"'","valueMinor":"'"$((100 * i))"'","content":"<p>offer '"$i"'</p>"'"$extra"'}' ||
+    bench_die "creating offer $i failed"
+done
+# One call first, so that the engine's histogram of the method exists.
+curl -sf -o /dev/null -X POST "$REST/v1/customers/$FIRST_ID:nextBestOffers" \
+  -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d '{}' ||
+  bench_die "a first next-best-offers call failed"
+engine_buckets NextBestOffers >"$OUT/nbo.before"
+bench_wrk nbo-rest "$REST" "$BENCH_DIR/post_each.lua" "$OUT/ids.txt"   "/v1/customers/%s:nextBestOffers" '{"count":3}'
+engine_buckets NextBestOffers >"$OUT/nbo.after"
+BENCH_WRK_CONNS=4 bench_wrk nbo-rest-4conns "$REST" "$BENCH_DIR/post_each.lua" "$OUT/ids.txt" \
+  "/v1/customers/%s:nextBestOffers" '{"count":3}'
+engine_buckets NextBestOffers >"$OUT/nbo.light"
+NBO_HIST=$(engine_hist "$OUT/nbo.before" "$OUT/nbo.after")
+NBO_HIST_LIGHT=$(engine_hist "$OUT/nbo.after" "$OUT/nbo.light")
+NBO_DECISIONS=$(bench_psql_owner -At -v tenant="$TENANT" <<'SQL'
+SET app.tenant_id = :'tenant';
+SELECT count(*) FROM personalization.offer_decisions;
+SQL
+)
 
 # ------------------------------------------------------------------ writes
 STUBS=$BENCH_RUN_DIR/py
@@ -205,6 +240,10 @@ echo
 echo "Engine-side latency of GetRecommendations (its histogram, receipt to completion):"
 echo "  REST run, $BENCH_WRK_CONNS connections: $ENGINE_HIST"
 echo "  REST run, 4 connections: $ENGINE_HIST_LIGHT"
+echo "Next best offers (3 of $OFFERS offers per call, each call's claims and decision log written):"
+echo "  engine-side, $BENCH_WRK_CONNS connections: $NBO_HIST"
+echo "  engine-side, 4 connections: $NBO_HIST_LIGHT"
+echo "  decisions logged: $(tail -n1 <<<"$NBO_DECISIONS")"
 echo "Incremental update: $sent order events (3 lines) sent in ${inject_s}s, all learnt within ${learnt_s}s"
 echo "  of the first send; CPU per 1000 order events (ms): $WRITE_CPU"
 gw=$(bench_rps_of gateway-grpc) eng=$(bench_rps_of engine-grpc) echo_rps=$(bench_rps_of echo-grpc)

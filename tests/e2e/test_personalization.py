@@ -489,8 +489,8 @@ class Personalization(stack.E2ETestCase):
                               % first["decisions"][0]["decisionId"])
         self.assertEqual(rows, [["buyers-10", "1", "RANKED"]])
         rows = stack.query_db("SELECT count(*) FROM personalization.outbox WHERE event_type = "
-                              "'offer.presented' AND payload->>'decision_id' = '%s'"
-                              % first["decisions"][0]["decisionId"])
+                              "'offers.presented' AND payload->'decisions' @> "
+                              "'[{\"decision_id\": \"%s\"}]'" % first["decisions"][0]["decisionId"])
         self.assertEqual(rows, [["1"]])
         # The global cap holds under concurrent calls (20 customers at once).
         import concurrent.futures

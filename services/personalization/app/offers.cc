@@ -159,10 +159,15 @@ absl::StatusOr<NextBestOffers> Offers::Next(const outbox::WriteMeta& meta,
     }
     absl::StatusOr<std::optional<double>> alive = segmentation_.PAlive(tenant, customer_id);
     if (alive.ok() && alive->has_value()) p_alive = **alive;
-    // Relevance: each sku's recommendation score over the list's best.
+    // Relevance: each sku's recommendation score over the list's best (only
+    // when some offer names products).
+    const bool about_products =
+        std::any_of(active.begin(), active.end(), [](const auto& o) { return !o->skus.empty(); });
     ListRequest r;
     r.count = kMaxCount;
-    absl::StatusOr<RecommendationList> list = recommender_.ForCustomer(tenant, customer_id, r);
+    absl::StatusOr<RecommendationList> list =
+        about_products ? recommender_.ForCustomer(tenant, customer_id, r)
+                       : absl::StatusOr<RecommendationList>(RecommendationList{});
     if (list.ok() && !list->products.empty() && list->products.front().score > 0) {
       for (const Recommended& p : list->products) {
         relevance[p.sku] = p.score / list->products.front().score;
@@ -188,9 +193,11 @@ absl::StatusOr<NextBestOffers> Offers::Next(const outbox::WriteMeta& meta,
                              out.decisions.clear();
                              for (const domain::RankedOffer& r : ranked) {
                                if (out.decisions.size() >= count) break;
-                               CRM_ASSIGN_OR_RETURN(bool claimed,
-                                                    tx.ClaimPresentation(*r.offer, customer_id));
-                               if (!claimed) continue;  // a cap reached: the next one
+                               if (r.offer->per_customer_cap > 0 || r.offer->global_cap > 0) {
+                                 CRM_ASSIGN_OR_RETURN(bool claimed,
+                                                      tx.ClaimPresentation(*r.offer, customer_id));
+                                 if (!claimed) continue;  // a cap reached: the next one
+                               }
                                OfferDecision d;
                                d.decision_id = common::NewUuid();
                                d.offer = *r.offer;
@@ -200,9 +207,10 @@ absl::StatusOr<NextBestOffers> Offers::Next(const outbox::WriteMeta& meta,
                                d.p_alive = p_alive;
                                d.reason = reason;
                                d.decide_time = now;
-                               tx.LogDecision(customer_id, d);
                                out.decisions.push_back(std::move(d));
                              }
+                             if (!out.decisions.empty())
+                               tx.LogDecisions(customer_id, out.decisions);
                              return out;
                            }));
   return decided;

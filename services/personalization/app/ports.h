@@ -166,12 +166,15 @@ class OfferTx {
   virtual absl::StatusOr<std::optional<domain::Offer>> LoadOffer(const std::string& offer_id) = 0;
   virtual absl::StatusOr<std::size_t> CountOffers() = 0;  // the tenant's, retired included
   virtual void SaveOffer(const domain::Offer& o) = 0;
-  // One presentation of `o` to the customer, if neither of its caps is
-  // reached (atomic under concurrency); false, nothing changed, otherwise.
+  // One presentation of a capped offer to the customer, if neither of its
+  // caps is reached (atomic under concurrency); false, nothing changed,
+  // otherwise. Offers without caps are not counted here (their
+  // presentations are their logged decisions).
   virtual absl::StatusOr<bool> ClaimPresentation(const domain::Offer& o,
                                                  const std::string& customer_id) = 0;
-  // The decision's row and its offer.presented event.
-  virtual void LogDecision(const std::string& customer_id, const OfferDecision& d) = 0;
+  // The call's decisions (rows) and one offers.presented event listing them.
+  virtual void LogDecisions(const std::string& customer_id,
+                            const std::vector<OfferDecision>& decisions) = 0;
 };
 
 class OfferRepository : public outbox::UnitOfWork<OfferTx, domain::Offer, NextBestOffers> {
@@ -180,7 +183,8 @@ class OfferRepository : public outbox::UnitOfWork<OfferTx, domain::Offer, NextBe
   virtual absl::StatusOr<std::vector<std::pair<std::string, domain::Offer>>> LoadAllOffers() = 0;
   virtual absl::StatusOr<std::optional<domain::Offer>> CurrentOffer(
       const std::string& tenant, const std::string& offer_id) = 0;
-  // How many times the offer was presented (all customers).
+  // How many times the offer was presented (its logged decisions; an
+  // erased customer's are gone).
   virtual absl::StatusOr<std::int64_t> Presented(const std::string& tenant,
                                                  const std::string& offer_id) = 0;
 };

@@ -13,8 +13,9 @@ CREATE TABLE personalization.offers (
   PRIMARY KEY (tenant_id, offer_id)
 );
 
--- Presentations so far, overall and per customer: the caps are claimed by
--- conditional upserts on these rows, so concurrent calls never exceed them.
+-- Presentations of capped offers, overall and per customer: the caps are
+-- claimed by conditional upserts on these rows, so concurrent calls never
+-- exceed them (an offer without caps has no counter row to contend on).
 CREATE TABLE personalization.offer_totals (
   tenant_id uuid NOT NULL,
   offer_id text NOT NULL,
@@ -29,7 +30,8 @@ CREATE TABLE personalization.offer_customer_counts (
   PRIMARY KEY (tenant_id, offer_id, customer_id)
 );
 
--- Every decision, for attribution (an offer.presented event each, too).
+-- Every decision, for attribution (one offers.presented event per call
+-- lists them).
 CREATE TABLE personalization.offer_decisions (
   tenant_id uuid NOT NULL,
   decision_id uuid NOT NULL,
@@ -45,6 +47,7 @@ CREATE TABLE personalization.offer_decisions (
   PRIMARY KEY (tenant_id, decision_id)
 );
 CREATE INDEX offer_decisions_customer ON personalization.offer_decisions (tenant_id, customer_id);
+CREATE INDEX offer_decisions_offer ON personalization.offer_decisions (tenant_id, offer_id);
 
 SELECT personalization.tenant_rls('personalization.offers');
 SELECT personalization.tenant_rls('personalization.offer_totals');

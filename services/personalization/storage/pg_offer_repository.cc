@@ -55,18 +55,22 @@ const pg::NamedQuery kClaimTotal{
     "$2, 1) ON CONFLICT (tenant_id, offer_id) DO UPDATE SET presented = t.presented + 1 WHERE "
     "$3::int8 = 0 OR t.presented < $3::int8 RETURNING presented",
     1};
-const pg::NamedQuery kLogDecision{
-    "log_offer_decision",
+// A call's decisions in one statement.
+const pg::NamedQuery kLogDecisions{
+    "log_offer_decisions",
     absl::StrCat(
         "INSERT INTO personalization.offer_decisions (tenant_id, decision_id, customer_id, "
         "offer_id, offer_version, rank, expected_value, relevance, p_alive, reason, "
-        "decided_at) VALUES ($1, $2::uuid, $3::uuid, $4, $5, $6, $7, $8, $9, $10, ",
-        pg::MicrosParam(11), ")"),
+        "decided_at) SELECT $1, d.id::uuid, $2::uuid, d.offer, d.version, d.rank, d.ev, "
+        "d.relevance, d.p_alive, $3, ",
+        pg::MicrosParam(4),
+        " FROM unnest($5::text[], $6::text[], $7::int8[], $8::int4[], $9::float8[], "
+        "$10::float8[], $11::float8[]) AS d(id, offer, version, rank, ev, relevance, "
+        "p_alive)"),
     0};
 const pg::NamedQuery kPresented{
     "offer_presented",
-    "SELECT COALESCE((SELECT presented FROM personalization.offer_totals WHERE tenant_id = $1 AND "
-    "offer_id = $2), 0)",
+    "SELECT count(*) FROM personalization.offer_decisions WHERE tenant_id = $1 AND offer_id = $2",
     1};
 const pg::NamedQuery kSchedulerOn{"offers_scheduler_on",
                                   "SELECT set_config('app.scheduler', 'on', true)", 1};
@@ -256,31 +260,49 @@ class PgOfferRepository::Tx final : public app::OfferTx {
   }
   absl::StatusOr<bool> ClaimPresentation(const domain::Offer& o,
                                          const std::string& customer_id) override {
-    if (pool_
-            .Exec(w_.sql(), kClaimCustomer, w_.tenant(), o.offer_id, o.per_customer_cap,
-                  customer_id)
-            .empty()) {
+    const bool mine = o.per_customer_cap > 0;
+    if (mine && pool_
+                    .Exec(w_.sql(), kClaimCustomer, w_.tenant(), o.offer_id, o.per_customer_cap,
+                          customer_id)
+                    .empty()) {
       return false;
     }
-    if (pool_.Exec(w_.sql(), kClaimTotal, w_.tenant(), o.offer_id, o.global_cap).empty()) {
-      pool_.Exec(w_.sql(), kUnclaimCustomer, w_.tenant(), o.offer_id, customer_id);
+    if (o.global_cap > 0 &&
+        pool_.Exec(w_.sql(), kClaimTotal, w_.tenant(), o.offer_id, o.global_cap).empty()) {
+      if (mine) pool_.Exec(w_.sql(), kUnclaimCustomer, w_.tenant(), o.offer_id, customer_id);
       return false;
     }
     return true;
   }
-  void LogDecision(const std::string& customer_id, const app::OfferDecision& d) override {
-    pool_.Exec(w_.sql(), kLogDecision, w_.tenant(), d.decision_id, customer_id, d.offer.offer_id,
-               d.offer.version, d.rank, d.expected_value, d.relevance, d.p_alive, d.reason,
-               absl::ToUnixMicros(d.decide_time));
-    w_.Emit(customer_id, "offer.presented",
-            nlohmann::json{{"decision_id", d.decision_id},
-                           {"customer_id", customer_id},
-                           {"offer_id", d.offer.offer_id},
-                           {"offer_version", d.offer.version},
-                           {"rank", d.rank},
-                           {"expected_value", d.expected_value},
-                           {"reason", d.reason},
-                           {"decided_at_us", std::to_string(absl::ToUnixMicros(d.decide_time))}}
+  void LogDecisions(const std::string& customer_id,
+                    const std::vector<app::OfferDecision>& decisions) override {
+    std::vector<std::string> ids, offers, versions, ranks, evs, relevances, alive;
+    nlohmann::json listed = nlohmann::json::array();
+    for (const app::OfferDecision& d : decisions) {
+      ids.push_back(d.decision_id);
+      offers.push_back(d.offer.offer_id);
+      versions.push_back(absl::StrCat(d.offer.version));
+      ranks.push_back(absl::StrCat(d.rank));
+      evs.push_back(absl::StrCat(d.expected_value));
+      relevances.push_back(absl::StrCat(d.relevance));
+      alive.push_back(absl::StrCat(d.p_alive));
+      listed.push_back({{"decision_id", d.decision_id},
+                        {"offer_id", d.offer.offer_id},
+                        {"offer_version", d.offer.version},
+                        {"rank", d.rank},
+                        {"expected_value", d.expected_value}});
+    }
+    const app::OfferDecision& first = decisions.front();
+    pool_.Exec(w_.sql(), kLogDecisions, w_.tenant(), customer_id, first.reason,
+               absl::ToUnixMicros(first.decide_time), pg::TextArrayLiteral(ids),
+               pg::TextArrayLiteral(offers), pg::TextArrayLiteral(versions),
+               pg::TextArrayLiteral(ranks), pg::TextArrayLiteral(evs),
+               pg::TextArrayLiteral(relevances), pg::TextArrayLiteral(alive));
+    w_.Emit(customer_id, "offers.presented",
+            nlohmann::json{{"customer_id", customer_id},
+                           {"decisions", listed},
+                           {"reason", first.reason},
+                           {"decided_at_us", std::to_string(absl::ToUnixMicros(first.decide_time))}}
                 .dump());
   }
 
@@ -293,7 +315,7 @@ PgOfferRepository::PgOfferRepository(pg::Pool& pool) : pool_(pool), writer_(pool
 
 std::vector<pg::NamedQuery> PgOfferRepository::Queries() {
   return {kOfferForUpdate, kSelectOffer,     kCountOffers, kSaveOffer,
-          kClaimCustomer,  kUnclaimCustomer, kClaimTotal,  kLogDecision,
+          kClaimCustomer,  kUnclaimCustomer, kClaimTotal,  kLogDecisions,
           kPresented,      kSchedulerOn,     kLoadOffers};
 }
 

@@ -64,7 +64,8 @@ class FakeOfferRepository final : public personalization::app::OfferRepository {
  private:
   struct State {
     std::map<std::pair<std::string, std::string>, Offer> offers;
-    std::map<std::pair<std::string, std::string>, std::int64_t> totals;
+    std::map<std::pair<std::string, std::string>, std::int64_t> totals;   // decisions
+    std::map<std::pair<std::string, std::string>, std::int64_t> claimed;  // capped offers
     std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> per_customer;
     std::vector<std::tuple<std::string, std::string, std::string>> decisions;
   };
@@ -83,7 +84,7 @@ class FakeOfferRepository final : public personalization::app::OfferRepository {
     void SaveOffer(const Offer& o) override { s_.offers[{tenant_, o.offer_id}] = o; }
     absl::StatusOr<bool> ClaimPresentation(const Offer& o, const std::string& customer) override {
       std::int64_t& mine = s_.per_customer[{tenant_, o.offer_id, customer}];
-      std::int64_t& all = s_.totals[{tenant_, o.offer_id}];
+      std::int64_t& all = s_.claimed[{tenant_, o.offer_id}];
       if ((o.per_customer_cap > 0 && mine >= o.per_customer_cap) ||
           (o.global_cap > 0 && all >= o.global_cap)) {
         return false;
@@ -92,9 +93,12 @@ class FakeOfferRepository final : public personalization::app::OfferRepository {
       ++all;
       return true;
     }
-    void LogDecision(const std::string& customer,
-                     const personalization::app::OfferDecision& d) override {
-      s_.decisions.emplace_back(tenant_, customer, d.offer.offer_id);
+    void LogDecisions(const std::string& customer,
+                      const std::vector<personalization::app::OfferDecision>& ds) override {
+      for (const auto& d : ds) {
+        s_.decisions.emplace_back(tenant_, customer, d.offer.offer_id);
+        ++s_.totals[{tenant_, d.offer.offer_id}];
+      }
     }
 
    private:
