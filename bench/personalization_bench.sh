@@ -13,6 +13,9 @@
 #     REST again with 4 connections (latency without queueing); the engine's
 #     own latency histogram (crm_rpc_server_handling_seconds) over both REST
 #     runs' many customers;
+#   - next best offers: BENCH_OFFERS (20) offers, then NextBestOffers
+#     (3 per call, each call's decisions logged) through the gateway over
+#     REST, 64 and 4 connections, with the engine's histogram;
 #   - incremental update: BENCH_ORDERS (20,000) order.placed events of 3
 #     lines put on the streams at BENCH_ORDER_RATE (2,000/s), as the
 #     transaction engine's relay would; the time until all are learnt and
@@ -24,7 +27,7 @@
 # Starts its own PostgreSQL, Redis and every listed service under
 # build/bench-run/personalization on private ports (test ports + 10800) and
 # stops them on exit. Environment: BENCH_CUSTOMERS, BENCH_PRODUCTS,
-# BENCH_LINES, BENCH_QUERIED (1000), BENCH_ORDERS, BENCH_ORDER_RATE, and
+# BENCH_LINES, BENCH_QUERIED (1000), BENCH_OFFERS, BENCH_ORDERS, BENCH_ORDER_RATE, and
 # bench/lib.sh's BENCH_DURATION, BENCH_WARMUP, BENCH_H2_*, BENCH_WRK_CONNS.
 set -Eeuo pipefail
 
@@ -166,8 +169,8 @@ ENGINE_HIST_LIGHT=$(engine_hist "$OUT/buckets.after" "$OUT/buckets.light")
 # BENCH_OFFERS (20) offers: a quarter with a rule (segmentation evaluates it
 # on every call, MatchCustomer), a quarter cross-sells of popular products
 # (relevance from the customer's recommendations), the rest content; no
-# caps, so every call claims three offers' counters and logs three
-# decisions with their offer.presented events, as users would.
+# caps: every call logs three decisions and publishes their
+# offers.presented event, as users would.
 readonly OFFERS=${BENCH_OFFERS:-20}
 for ((i = 1; i <= OFFERS; i++)); do
   case $((i % 4)) in

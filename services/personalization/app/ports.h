@@ -139,9 +139,9 @@ class SegmentationPeer {
                                                        const std::string& customer_id) = 0;
 };
 
-// One next-best-offer decision: logged (personalization.offer_decisions and
-// an offer.presented event) so that delivery can attribute a conversion to
-// it.
+// One next-best-offer decision: logged (personalization.offer_decisions; a
+// call's decisions in one offers.presented event) so that delivery can
+// attribute a conversion to it.
 struct OfferDecision {
   std::string decision_id;
   domain::Offer offer;  // as decided (its version)
