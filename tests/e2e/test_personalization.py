@@ -145,6 +145,36 @@ class Personalization(stack.E2ETestCase):
         self.assertEqual(a["products"][0]["reason"], "RECOMMENDATION_REASON_VIEWED")
         self.assertEqual(a["products"][0]["becauseSku"], shop.C)
 
+    def test_an_identified_visitor_brings_its_history(self):
+        shop = Shop()
+        visitor = stack.unique("vis")
+        cid = stack.new_customer(shop.key, givenName="Was anonymous")
+        r = rest("POST", "/v1/events:track", shop.key, {"events": [
+            {"type": "product.viewed", "visitorId": visitor, "properties": {"sku": shop.C}}]})
+        self.assertEqual(r.status, 200, r)
+
+        def visitor_strategy():
+            r = rest("GET", "/v1/visitors/%s/recommendations" % visitor, shop.key)
+            return r.json().get("strategy")
+        wait_for("the visitor's view", lambda: visitor_strategy() ==
+                 "RECOMMENDATION_STRATEGY_PERSONALIZED")
+        wait_for("the customer known", lambda: shop.recs(cid).get("strategy") ==
+                 "RECOMMENDATION_STRATEGY_POPULAR_FALLBACK")
+        r = rest("POST", "/v1/customers/%s:identify" % cid, shop.key, {"visitorId": visitor})
+        self.assertEqual(r.status, 200, r)
+        a = wait_for("the history moved", lambda: shop.recs(cid).get("strategy") ==
+                     "RECOMMENDATION_STRATEGY_PERSONALIZED" and shop.recs(cid))
+        self.assertEqual(a["products"][0]["becauseSku"], shop.C)
+        self.assertEqual(visitor_strategy(), "RECOMMENDATION_STRATEGY_POPULAR_FALLBACK")
+        # Later anonymous views of the visitor count for the customer.
+        r = rest("POST", "/v1/events:track", shop.key, {"events": [
+            {"type": "product.viewed", "visitorId": visitor, "properties": {"sku": shop.D}}]})
+        self.assertEqual(r.status, 200, r)
+        # (D is in Books/Fiction: the customer's interests gain it.)
+        wait_for("the later view", lambda: "Books" in [i["topic"] for i in rest(
+            "GET", "/v1/customers/%s/interests" % cid, shop.key).json().get("interests", [])])
+        self.assertEqual(visitor_strategy(), "RECOMMENDATION_STRATEGY_POPULAR_FALLBACK")
+
     def test_objection_to_profiling_is_honoured(self):
         shop = Shop()
         cid = stack.new_customer(shop.key, givenName="Private")
@@ -474,7 +504,7 @@ class Personalization(stack.E2ETestCase):
         self.assertEqual(ids[0], "buyers-10")
         self.assertIn("with-b", ids)
         self.assertTrue(all(d["decisionId"] for d in first["decisions"]))
-        self.assertEqual(first["decisions"][0]["reason"], "RANKED")
+        self.assertEqual(first["decisions"][0]["reason"], "OFFER_DECISION_REASON_RANKED")
         self.assertEqual(first["decisions"][0]["rank"], 1)
         # Replayed with its request id: the same decisions, nothing claimed again.
         again = nbo(buyer, {"count": 3, "requestId": "nbo-1"}).json()
@@ -487,7 +517,7 @@ class Personalization(stack.E2ETestCase):
         rows = stack.query_db("SELECT offer_id, rank::text, reason FROM personalization."
                               "offer_decisions WHERE decision_id = '%s'"
                               % first["decisions"][0]["decisionId"])
-        self.assertEqual(rows, [["buyers-10", "1", "RANKED"]])
+        self.assertEqual(rows, [["buyers-10", "1", "ranked"]])
         rows = stack.query_db("SELECT count(*) FROM personalization.outbox WHERE event_type = "
                               "'offers.presented' AND payload->'decisions' @> "
                               "'[{\"decision_id\": \"%s\"}]'" % first["decisions"][0]["decisionId"])

@@ -15,11 +15,13 @@ std::vector<absl::Status> HandleFactBatch(app::Recommender& recommender,
   std::vector<std::size_t> where;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     // The first decoder of the event's kind reads it; other events stay OK.
-    static_cast<void>(events::ReadFact(events::OrderFactOf, batch, i, facts, where, out[i]) ||
-                      events::ReadFact(events::ProductFactOf, batch, i, facts, where, out[i]) ||
-                      events::ReadFacts(events::BehaviourFactsOf, batch, i, facts, where, out[i]) ||
-                      events::ReadFact(events::CustomerChangeOf, batch, i, facts, where, out[i]) ||
-                      events::ReadFact(events::ConsentFactOf, batch, i, facts, where, out[i]));
+    static_cast<void>(
+        events::ReadFact(events::OrderFactOf, batch, i, facts, where, out[i]) ||
+        events::ReadFact(events::ProductFactOf, batch, i, facts, where, out[i]) ||
+        events::ReadFacts(events::BehaviourFactsOf, batch, i, facts, where, out[i]) ||
+        events::ReadFact(events::CustomerChangeOf, batch, i, facts, where, out[i]) ||
+        events::ReadFact(events::CustomerIdentifiedOf, batch, i, facts, where, out[i]) ||
+        events::ReadFact(events::ConsentFactOf, batch, i, facts, where, out[i]));
   }
   std::vector<absl::Status> applied = recommender.Apply(facts);
   for (std::size_t k = 0; k < where.size(); ++k) {

@@ -87,8 +87,8 @@ absl::StatusOr<domain::Preference> PreferenceOf(v1::TopicPreference p) {
       return domain::Preference::kNoPreference;
     default:
       return common::InvalidField("changes",
-                                  "each change's preference must be INTERESTED, NOT_INTERESTED or "
-                                  "NO_PREFERENCE");
+                                  "each change needs a preference: interested, not interested, or "
+                                  "no preference (clears the choice)");
   }
 }
 

@@ -197,7 +197,8 @@ grpc::ServerUnaryReactor* PersonalizationGrpcService::NextBestOffers(
       p->set_expected_value(d.expected_value);
       p->set_relevance(d.relevance);
       p->set_p_alive(d.p_alive);
-      p->set_reason(d.reason);
+      p->set_reason(d.reason == "not_personalized" ? v1::OFFER_DECISION_REASON_NOT_PERSONALIZED
+                                                   : v1::OFFER_DECISION_REASON_RANKED);
       grpcutil::ToTimestamp(d.decide_time, p->mutable_decide_time());
     }
     resp->set_personalized(n.personalized);

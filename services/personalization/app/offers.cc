@@ -185,7 +185,7 @@ absl::StatusOr<NextBestOffers> Offers::Next(const outbox::WriteMeta& meta,
     candidates.push_back(domain::OfferCandidate{o.get(), best});
   }
   const std::vector<domain::RankedOffer> ranked = domain::RankOffers(candidates, p_alive);
-  const std::string reason = audience.objected ? "NOT_PERSONALIZED" : "RANKED";
+  const std::string reason = audience.objected ? "not_personalized" : "ranked";
   CRM_ASSIGN_OR_RETURN(NextBestOffers decided,
                        repository_.Run<NextBestOffers>(
                            meta, customer_id, [&](OfferTx& tx) -> absl::StatusOr<NextBestOffers> {

@@ -65,6 +65,19 @@ class InterestTx {
   virtual void SaveChosen(const ChosenTopics& c) = 0;
 };
 
+// A history that moves between users, after the batch's interactions are
+// stored (docs/personalization.md, "Identities").
+struct HistoryMove {
+  enum class Kind {
+    kIdentified,  // visitor `from` (a visitor id) is customer `to` from now on
+    kMerged,      // customer `from` was merged into customer `to`
+    kUnmerged,    // customer `to` was restored from customer `from`
+  };
+  Kind kind = Kind::kIdentified;
+  std::string from;
+  std::string to;
+};
+
 // What one tenant's events of a consumer read say, in event order.
 struct TenantBatch {
   std::vector<InteractionRow> interactions;
@@ -72,13 +85,27 @@ struct TenantBatch {
   std::vector<std::string> known_customers;
   std::vector<std::string> erased_customers;  // with their interactions and consents
   std::vector<ProfilingConsentRow> consents;
+  std::vector<HistoryMove> moves;
+};
+
+// One user's whole stored history, in stored order (after a move).
+struct UserHistory {
+  std::string user_key;
+  std::vector<InteractionRow> rows;
 };
 
 // Which rows of a TenantBatch changed anything (a redelivered event's rows do not).
 struct StoredBatch {
   std::vector<bool> new_interactions;
+  // Per interaction, the user it was stored for: its own, or the customer
+  // its visitor is linked to.
+  std::vector<std::string> stored_users;
   std::vector<bool> newer_products;
   std::vector<bool> newer_consents;
+  // The histories the moves changed, each as it is now (both ends of every
+  // move that moved anything; a user listed once, with its final rows).
+  std::vector<UserHistory> moved;
+  std::vector<std::string> merged_away;  // customers merged into another: no longer known
 };
 
 // Everything stored, for the rebuild at start.
@@ -149,7 +176,7 @@ struct OfferDecision {
   double expected_value = 0;
   double relevance = 0;
   double p_alive = 1;
-  std::string reason;  // RANKED or NOT_PERSONALIZED
+  std::string reason;  // "ranked", or "not_personalized" (objected to profiling)
   absl::Time decide_time = absl::InfinitePast();
 };
 

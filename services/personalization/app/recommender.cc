@@ -92,6 +92,20 @@ struct Recommender::Tenant {
     ChosenTopics& kept = chosen[c.customer_id];
     if (kept.version < c.version) kept = c;
   }
+  // A user's history replaced by what is stored now (after a move).
+  void ReplaceHistory(const UserHistory& h, const RecommenderSettings& s) {
+    auto u = users.find(h.user_key);
+    if (u != users.end()) model.RemoveUser(u->second);
+    searched.erase(h.user_key);
+    for (const InteractionRow& r : h.rows) Interaction(r, s);
+    absl::MutexLock l(&popular_mu);
+    popular_stale = true;
+  }
+  void MergedAway(const std::string& customer_id) {
+    known.erase(customer_id);
+    profiling.erase(customer_id);
+    chosen.erase(customer_id);
+  }
   void Erase(const std::string& customer_id) {
     known.erase(customer_id);
     profiling.erase(customer_id);
@@ -260,6 +274,12 @@ std::vector<absl::Status> Recommender::Apply(const std::vector<Fact>& facts) {
             using K = events::CustomerChange::Kind;
             if (f.kind == K::kCreated || f.kind == K::kUpdated) {
               b.known_customers.push_back(f.customer_id);
+            } else if (f.kind == K::kMerged) {
+              b.moves.push_back(HistoryMove{HistoryMove::Kind::kMerged, f.other_id, f.customer_id});
+            } else if (f.kind == K::kUnmerged) {
+              b.known_customers.push_back(f.other_id);
+              b.moves.push_back(
+                  HistoryMove{HistoryMove::Kind::kUnmerged, f.customer_id, f.other_id});
             } else if (f.kind == K::kErased) {
               if (f.erased_ids.empty()) {
                 b.erased_customers.push_back(f.customer_id);
@@ -268,6 +288,10 @@ std::vector<absl::Status> Recommender::Apply(const std::vector<Fact>& facts) {
                                           f.erased_ids.end());
               }
             }
+          } else if constexpr (std::is_same_v<T, events::CustomerIdentified>) {
+            if (f.visitor_id.empty() || f.customer_id.empty()) return;
+            b.moves.push_back(
+                HistoryMove{HistoryMove::Kind::kIdentified, f.visitor_id, f.customer_id});
           } else if constexpr (std::is_same_v<T, events::ConsentFact>) {
             if (f.purpose != "profiling") return;
             b.consents.push_back(
@@ -293,8 +317,13 @@ std::vector<absl::Status> Recommender::Apply(const std::vector<Fact>& facts) {
       if (stored->newer_consents[k]) t.Consent(b.consents[k]);
     }
     for (std::size_t k = 0; k < b.interactions.size(); ++k) {
-      if (stored->new_interactions[k]) t.Interaction(b.interactions[k], settings_);
+      if (!stored->new_interactions[k]) continue;
+      InteractionRow row = b.interactions[k];
+      row.user_key = stored->stored_users[k];  // a linked visitor's: the customer's
+      t.Interaction(row, settings_);
     }
+    for (const UserHistory& h : stored->moved) t.ReplaceHistory(h, settings_);
+    for (const std::string& id : stored->merged_away) t.MergedAway(id);
     for (const std::string& id : b.erased_customers) t.Erase(id);
   }
   return out;

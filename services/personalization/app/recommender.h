@@ -27,7 +27,7 @@
 namespace crm::personalization::app {
 
 using Fact = std::variant<events::OrderFact, events::ProductFact, events::BehaviourFact,
-                          events::CustomerChange, events::ConsentFact>;
+                          events::CustomerChange, events::ConsentFact, events::CustomerIdentified>;
 
 struct RecommenderSettings {
   domain::SimilarityParams similarity;  // Jaccard with locality 3

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
@@ -42,14 +43,62 @@ const pg::NamedQuery kUpsertConsent{
 const pg::NamedQuery kInsertInteractions{
     "insert_interactions",
     "INSERT INTO personalization.interactions (tenant_id, source, sku, user_key, signal, "
-    "occurred_at, topic) SELECT $1, x.source, x.sku, x.user_key, x.signal, "
-    "'epoch'::timestamptz + x.micros * interval '1 microsecond', x.topic FROM "
-    "unnest($2::text[], $3::text[], $4::text[], $5::int2[], $6::int8[], $7::text[]) WITH "
-    "ORDINALITY AS x(source, sku, user_key, signal, micros, topic, n) "
-    "WHERE NOT EXISTS (SELECT 1 FROM personalization.customers c WHERE c.tenant_id = $1 AND "
-    "c.customer_id::text = x.user_key AND c.erased) ORDER BY x.n ON CONFLICT DO NOTHING "
-    "RETURNING source, sku",
-    2};
+    "occurred_at, topic) SELECT $1, y.source, y.sku, y.user_key, y.signal, "
+    "'epoch'::timestamptz + y.micros * interval '1 microsecond', y.topic FROM (SELECT x.n, "
+    "x.source, x.sku, COALESCE(l.customer_id::text, x.user_key) AS user_key, x.signal, "
+    "x.micros, x.topic FROM unnest($2::text[], $3::text[], $4::text[], $5::int2[], $6::int8[], "
+    "$7::text[]) WITH ORDINALITY AS x(source, sku, user_key, signal, micros, topic, n) LEFT "
+    "JOIN personalization.visitor_links l ON l.tenant_id = $1 AND x.user_key = 'visitor:' || "
+    "l.visitor_id) y WHERE NOT EXISTS (SELECT 1 FROM personalization.customers c WHERE "
+    "c.tenant_id = $1 AND c.customer_id::text = y.user_key AND c.erased) ORDER BY y.n ON "
+    "CONFLICT DO NOTHING RETURNING source, sku, user_key",
+    3};
+// Moves (schema 005): a visitor's link and history, a merge, an unmerge.
+const pg::NamedQuery kLinkVisitor{
+    "link_visitor",
+    "INSERT INTO personalization.visitor_links (tenant_id, visitor_id, customer_id) SELECT $1, "
+    "$2, $3::uuid WHERE NOT EXISTS (SELECT 1 FROM personalization.customers c WHERE c.tenant_id "
+    "= $1 AND c.customer_id = $3::uuid AND c.erased) ON CONFLICT (tenant_id, visitor_id) DO "
+    "UPDATE SET customer_id = EXCLUDED.customer_id RETURNING 1",
+    1};
+const pg::NamedQuery kMoveRows{
+    "move_interactions",
+    "UPDATE personalization.interactions SET user_key = $3 WHERE tenant_id = $1 AND user_key = $2",
+    0};
+const pg::NamedQuery kMergeRows{
+    "merge_interactions",
+    "UPDATE personalization.interactions SET user_key = $3, origin = CASE WHEN origin = '' THEN "
+    "$2 ELSE origin END WHERE tenant_id = $1 AND user_key = $2",
+    0};
+const pg::NamedQuery kUnmergeRows{
+    "unmerge_interactions",
+    "UPDATE personalization.interactions SET user_key = $3, origin = '' WHERE tenant_id = $1 AND "
+    "user_key = $2 AND origin = $3",
+    0};
+const pg::NamedQuery kRelinkVisitors{
+    "relink_visitors",
+    "UPDATE personalization.visitor_links SET customer_id = $3::uuid WHERE tenant_id = $1 AND "
+    "customer_id = $2::uuid",
+    0};
+const pg::NamedQuery kForgetMerged{
+    "forget_merged_customer",
+    "DELETE FROM personalization.customers WHERE tenant_id = $1 AND customer_id = $2::uuid AND "
+    "NOT erased",
+    0};
+const pg::NamedQuery kDeleteChosenOfOne{
+    "delete_chosen_topics_of_one",
+    "DELETE FROM personalization.chosen_topics WHERE tenant_id = $1 AND customer_id = $2::uuid", 0};
+const pg::NamedQuery kHistoryOf{
+    "history_of",
+    absl::StrCat("SELECT source, sku, signal, ", pg::MicrosColumn("occurred_at"),
+                 ", topic FROM personalization.interactions WHERE tenant_id = $1 AND user_key = $2 "
+                 "ORDER BY seq"),
+    5};
+const pg::NamedQuery kDeleteLinksOf{
+    "delete_visitor_links_of",
+    "DELETE FROM personalization.visitor_links WHERE tenant_id = $1 AND customer_id::text = "
+    "ANY($2::text[])",
+    0};
 // Erasure: the tombstone, then the customer's rows.
 const pg::NamedQuery kEraseCustomers{
     "erase_customers",
@@ -192,13 +241,17 @@ PgPersonalizationRepository::PgPersonalizationRepository(pg::Pool& pool)
 
 std::vector<pg::NamedQuery> PgPersonalizationRepository::Queries() {
   // kLoadInteractions runs through a cursor: listed for its column check.
-  std::vector<pg::NamedQuery> q = {kUpsertProduct,       kInsertCustomers,  kUpsertConsent,
-                                   kInsertInteractions,  kEraseCustomers,   kDeleteInteractionsOf,
-                                   kDeleteConsentsOf,    kDeleteChosenOf,   kDeleteOfferDecisionsOf,
-                                   kDeleteOfferCountsOf, kCustomerForShare, kChosenForUpdate,
-                                   kSaveChosen,          kSchedulerOn,      kLoadProducts,
-                                   kLoadCustomers,       kLoadConsents,     kLoadChosen,
-                                   kLoadInteractions};
+  std::vector<pg::NamedQuery> q = {
+      kUpsertProduct,       kInsertCustomers,   kUpsertConsent,
+      kInsertInteractions,  kEraseCustomers,    kDeleteInteractionsOf,
+      kDeleteConsentsOf,    kDeleteChosenOf,    kDeleteOfferDecisionsOf,
+      kDeleteOfferCountsOf, kCustomerForShare,  kChosenForUpdate,
+      kSaveChosen,          kSchedulerOn,       kLoadProducts,
+      kLoadCustomers,       kLoadConsents,      kLoadChosen,
+      kLoadInteractions,    kLinkVisitor,       kMoveRows,
+      kMergeRows,           kUnmergeRows,       kRelinkVisitors,
+      kForgetMerged,        kDeleteChosenOfOne, kHistoryOf,
+      kDeleteLinksOf};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
 }
@@ -236,15 +289,57 @@ absl::StatusOr<app::StoredBatch> PgPersonalizationRepository::Store(const std::s
           tx, kInsertInteractions, tenant, pg::TextArrayLiteral(sources),
           pg::TextArrayLiteral(skus), pg::TextArrayLiteral(users), pg::TextArrayLiteral(signals),
           pg::TextArrayLiteral(micros), pg::TextArrayLiteral(topics));
-      absl::flat_hash_set<std::pair<std::string, std::string>> fresh;
+      absl::flat_hash_map<std::pair<std::string, std::string>, std::string> fresh;
       for (const auto& row : inserted) {
-        fresh.emplace(row[0].as<std::string>(), row[1].as<std::string>());
+        fresh.emplace(std::make_pair(row[0].as<std::string>(), row[1].as<std::string>()),
+                      row[2].as<std::string>());
       }
       // A batch may repeat a row (an event delivered twice in one read): the first is new.
+      out.stored_users.assign(b.interactions.size(), "");
       for (std::size_t k = 0; k < b.interactions.size(); ++k) {
         const app::InteractionRow& r = b.interactions[k];
-        out.new_interactions[k] = fresh.erase({r.source, r.sku}) > 0;
+        auto it = fresh.find({r.source, r.sku});
+        if (it == fresh.end()) continue;
+        out.new_interactions[k] = true;
+        out.stored_users[k] = it->second;
+        fresh.erase(it);
       }
+    }
+    // Moves, in event order; then the histories they touched, as stored now.
+    std::vector<std::string> touched;
+    for (const app::HistoryMove& m : b.moves) {
+      switch (m.kind) {
+        case app::HistoryMove::Kind::kIdentified:
+          if (pool_.Exec(tx, kLinkVisitor, tenant, m.from, m.to).empty()) continue;  // erased
+          pool_.Exec(tx, kMoveRows, tenant, app::VisitorKey(m.from), m.to);
+          touched.push_back(app::VisitorKey(m.from));
+          break;
+        case app::HistoryMove::Kind::kMerged:
+          pool_.Exec(tx, kMergeRows, tenant, m.from, m.to);
+          pool_.Exec(tx, kRelinkVisitors, tenant, m.from, m.to);
+          pool_.Exec(tx, kForgetMerged, tenant, m.from);
+          pool_.Exec(tx, kDeleteChosenOfOne, tenant, m.from);
+          out.merged_away.push_back(m.from);
+          touched.push_back(m.from);
+          break;
+        case app::HistoryMove::Kind::kUnmerged:
+          pool_.Exec(tx, kUnmergeRows, tenant, m.from, m.to);
+          touched.push_back(m.from);
+          break;
+      }
+      touched.push_back(m.to);
+    }
+    absl::flat_hash_set<std::string> listed;
+    for (const std::string& u : touched) {
+      if (!listed.insert(u).second) continue;
+      app::UserHistory h{u, {}};
+      for (const auto& r : pool_.Exec(tx, kHistoryOf, tenant, u)) {
+        h.rows.push_back(app::InteractionRow{u, r[1].as<std::string>(), r[0].as<std::string>(),
+                                             static_cast<domain::Signal>(r[2].as<int>()),
+                                             absl::FromUnixMicros(r[3].as<std::int64_t>()),
+                                             r[4].as<std::string>()});
+      }
+      out.moved.push_back(std::move(h));
     }
     if (!b.erased_customers.empty()) {
       const std::string ids = pg::TextArrayLiteral(b.erased_customers);
@@ -253,6 +348,7 @@ absl::StatusOr<app::StoredBatch> PgPersonalizationRepository::Store(const std::s
       pool_.Exec(tx, kDeleteConsentsOf, tenant, ids);
       pool_.Exec(tx, kDeleteChosenOf, tenant, ids);
       pool_.Exec(tx, kDeleteOfferDecisionsOf, tenant, ids);
+      pool_.Exec(tx, kDeleteLinksOf, tenant, ids);
       pool_.Exec(tx, kDeleteOfferCountsOf, tenant, ids);
     }
     return absl::OkStatus();

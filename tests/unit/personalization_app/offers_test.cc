@@ -142,7 +142,7 @@ TEST_CASE("Next best offers rank by priority, then value, P(alive) and relevance
   CHECK(n.decisions[1].expected_value == Approx(80));
   CHECK(n.decisions[0].rank == 1);
   CHECK(n.decisions[3].rank == 4);
-  CHECK(n.decisions[0].reason == "RANKED");
+  CHECK(n.decisions[0].reason == "ranked");
   CHECK(n.personalized);
   // P(alive) scales every expected value.
   w.segmentation.p_alive["c0"] = 0.5;
@@ -232,7 +232,7 @@ TEST_CASE("An objection to profiling and segmentation down") {
   CHECK_FALSE(n.personalized);
   // No rule read, no relevance: by value alone.
   CHECK(Ids(n) == std::vector<std::string>{"plain", "b-cross"});
-  CHECK(n.decisions[0].reason == "NOT_PERSONALIZED");
+  CHECK(n.decisions[0].reason == "not_personalized");
   CHECK(n.decisions[1].relevance == 0);
   CHECK(w.segmentation.calls == calls);
 }

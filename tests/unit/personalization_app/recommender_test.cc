@@ -2,6 +2,7 @@
 // teach the models, redelivery, restarts, erasure, consent, catalog rules.
 #include "services/personalization/app/recommender.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
@@ -445,4 +446,80 @@ TEST_CASE("An objection to profiling leaves only the customer's own choices") {
   CHECK(Topics(v) == std::vector<std::string>{"Books"});
   ApplyOk(r, {Profiling("c1", "email", "opted_in", 12)});
   CHECK(r.Interests(kT, "c1", 20)->interests.size() == 7);
+}
+
+namespace {
+
+using crm::events::CustomerIdentified;
+
+Fact Identified(const std::string& visitor, const std::string& customer) {
+  CustomerIdentified i;
+  i.tenant_id = kT;
+  i.event_id = "id-" + visitor;
+  i.customer_id = customer;
+  i.visitor_id = visitor;
+  return i;
+}
+
+Fact MergeOf(const std::string& source, const std::string& survivor, bool unmerge = false) {
+  CustomerChange c;
+  c.kind = unmerge ? CustomerChange::Kind::kUnmerged : CustomerChange::Kind::kMerged;
+  c.tenant_id = kT;
+  c.customer_id = survivor;
+  c.other_id = source;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("A visitor's history moves to the customer it is identified as, and later views too") {
+  FakePersonalizationRepository repo;
+  Recommender r(repo);
+  ApplyOk(r, Shop());
+  ApplyOk(r, {Known("who"), Viewed("v1", "", "anon", "C", 5)});
+  CHECK(r.ForCustomer(kT, "who", ListRequest{})->strategy == Strategy::kPopularFallback);
+  ApplyOk(r, {Identified("anon", "who")});
+  auto l = r.ForCustomer(kT, "who", ListRequest{});
+  REQUIRE(l.ok());
+  CHECK(l->strategy == Strategy::kPersonalized);
+  CHECK(l->products[0].sku == "A");  // C's neighbour
+  CHECK(l->products[0].because_sku == "C");
+  // The visitor is empty now; its later anonymous views are the customer's.
+  CHECK(r.ForVisitor(kT, "anon", ListRequest{})->strategy == Strategy::kPopularFallback);
+  ApplyOk(r, {Viewed("v2", "", "anon", "D", 6)});
+  CHECK(r.ForVisitor(kT, "anon", ListRequest{})->strategy == Strategy::kPopularFallback);
+  auto with_d = r.ForCustomer(kT, "who", ListRequest{});
+  CHECK(std::find_if(with_d->products.begin(), with_d->products.end(),
+                     [](const auto& p) { return p.because_sku == "D"; }) != with_d->products.end());
+  // A restart holds the same.
+  Recommender restarted(repo);
+  REQUIRE(restarted.Rebuild().ok());
+  CHECK(Skus(*restarted.ForCustomer(kT, "who", ListRequest{})) == Skus(*with_d));
+  CHECK(restarted.ForVisitor(kT, "anon", ListRequest{})->strategy == Strategy::kPopularFallback);
+}
+
+TEST_CASE("A merge moves the source's history to the survivor and an unmerge moves it back") {
+  FakePersonalizationRepository repo;
+  Recommender r(repo);
+  ApplyOk(r, Shop());
+  ApplyOk(r, {Known("dup"), Order("o9", "dup", {"D"}, 5)});
+  const auto before_t = Skus(*r.ForCustomer(kT, "t", ListRequest{}));
+  ApplyOk(r, {MergeOf("dup", "t")});
+  CHECK(r.ForCustomer(kT, "dup", ListRequest{}).status().code() == absl::StatusCode::kNotFound);
+  auto merged = r.ForCustomer(kT, "t", ListRequest{});
+  REQUIRE(merged.ok());
+  // t has A and D now: D is owned, so no longer recommended (it was the
+  // popular fill before).
+  CHECK(before_t == std::vector<std::string>{"C", "B", "D"});
+  CHECK(Skus(*merged) == std::vector<std::string>{"C", "B"});
+  Recommender restarted(repo);
+  REQUIRE(restarted.Rebuild().ok());
+  CHECK(Skus(*restarted.ForCustomer(kT, "t", ListRequest{})) == Skus(*merged));
+  // Unmerged: dup's order goes back to dup, t's own history stays.
+  ApplyOk(r, {MergeOf("dup", "t", /*unmerge=*/true)});
+  CHECK(Skus(*r.ForCustomer(kT, "t", ListRequest{})) == before_t);
+  auto dup = r.ForCustomer(kT, "dup", ListRequest{});
+  REQUIRE(dup.ok());
+  CHECK(dup->strategy == Strategy::kPersonalized);
+  CHECK(dup->products[0].because_sku == "D");
 }

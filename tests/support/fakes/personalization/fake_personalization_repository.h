@@ -5,6 +5,7 @@
 // kept as tombstones whose later rows are dropped, and a tenant that can be
 // made to fail. Chosen topics are written through the in-memory unit of work.
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,16 +39,67 @@ class FakePersonalizationRepository final : public personalization::app::Persona
       if (newer) t.consents[key] = c;
       out.newer_consents.push_back(newer);
     }
-    for (const InteractionRow& r : b.interactions) {
+    for (const InteractionRow& given : b.interactions) {
+      InteractionRow r = given;  // a linked visitor's row is the customer's
+      for (const auto& [visitor, customer] : t.links) {
+        if (r.user_key == VisitorKey(visitor)) r.user_key = customer;
+      }
       auto c = t.customers.find(r.user_key);
       const bool erased = c != t.customers.end() && c->second;
       const bool fresh =
           !erased && t.interactions.emplace(std::make_pair(r.source, r.sku), r).second;
       if (fresh) stored_.emplace_back(tenant, std::make_pair(r.source, r.sku));
       out.new_interactions.push_back(fresh);
+      out.stored_users.push_back(fresh ? r.user_key : "");
+    }
+    std::vector<std::string> touched;
+    for (const HistoryMove& m : b.moves) {
+      const auto move = [&](const std::string& from, const std::string& to, bool only_origin) {
+        for (auto& [key, row] : t.interactions) {
+          if (row.user_key != from || (only_origin && origins_[{tenant, key}] != to)) continue;
+          std::string& origin = origins_[{tenant, key}];
+          if (m.kind == HistoryMove::Kind::kMerged && origin.empty()) origin = from;
+          if (m.kind == HistoryMove::Kind::kUnmerged) origin.clear();
+          row.user_key = to;
+        }
+      };
+      if (m.kind == HistoryMove::Kind::kIdentified) {
+        auto c = t.customers.find(m.to);
+        if (c != t.customers.end() && c->second) continue;  // erased
+        t.links[m.from] = m.to;
+        move(VisitorKey(m.from), m.to, false);
+        touched.push_back(VisitorKey(m.from));
+      } else if (m.kind == HistoryMove::Kind::kMerged) {
+        move(m.from, m.to, false);
+        for (auto& [visitor, customer] : t.links) {
+          if (customer == m.from) customer = m.to;
+        }
+        if (!t.customers[m.from]) t.customers.erase(m.from);
+        uow_.WithMutable([&](Chosen& c) { return c.erase({tenant, m.from}); });
+        out.merged_away.push_back(m.from);
+        touched.push_back(m.from);
+      } else {
+        move(m.from, m.to, true);
+        touched.push_back(m.from);
+      }
+      touched.push_back(m.to);
+    }
+    std::set<std::string> listed;
+    for (const std::string& u : touched) {
+      if (!listed.insert(u).second) continue;
+      UserHistory h{u, {}};
+      for (const auto& [tn, key] : stored_) {  // stored order
+        if (tn != tenant) continue;
+        auto it = t.interactions.find(key);
+        if (it != t.interactions.end() && it->second.user_key == u) h.rows.push_back(it->second);
+      }
+      out.moved.push_back(std::move(h));
     }
     for (const std::string& id : b.erased_customers) {
       t.customers[id] = true;
+      for (auto it = t.links.begin(); it != t.links.end();) {
+        it = it->second == id ? t.links.erase(it) : std::next(it);
+      }
       for (auto it = t.interactions.begin(); it != t.interactions.end();) {
         it = it->second.user_key == id ? t.interactions.erase(it) : std::next(it);
       }
@@ -137,7 +189,10 @@ class FakePersonalizationRepository final : public personalization::app::Persona
         consents;
     std::map<std::pair<std::string, std::string>, personalization::app::InteractionRow>
         interactions;
+    std::map<std::string, std::string> links;  // visitor id -> customer id
   };
+  // (tenant, (source, sku)) -> the customer a merge moved the row from
+  std::map<std::pair<std::string, std::pair<std::string, std::string>>, std::string> origins_;
   std::map<std::string, Tenant> tenants_;
   std::vector<std::pair<std::string, std::pair<std::string, std::string>>> stored_;  // seq order
 };
