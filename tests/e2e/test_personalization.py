@@ -175,6 +175,29 @@ class Personalization(stack.E2ETestCase):
             "GET", "/v1/customers/%s/interests" % cid, shop.key).json().get("interests", [])])
         self.assertEqual(visitor_strategy(), "RECOMMENDATION_STRATEGY_POPULAR_FALLBACK")
 
+    def test_a_cancelled_order_is_unlearnt(self):
+        shop = Shop()
+        cid = stack.new_customer(shop.key, givenName="Changed mind")
+        r = rest("POST", "/v1/orders?requestId=" + q(stack.unique("po")), shop.key,
+                 {"customerId": cid, "currencyCode": "CHF",
+                  "lines": [{"sku": s, "quantity": "1", "unitPriceMinor": "1000"}
+                            for s in (shop.D, shop.C)]})
+        self.assertEqual(r.status, 200, r)
+        order_id = r.json()["id"]
+
+        def similar_to_d():
+            r = rest("GET", "/v1/products/%s/similar" % q(shop.D), shop.key)
+            return skus(r.json()) if r.status == 200 else None
+        wait_for("D with C", lambda: shop.C in (similar_to_d() or []))
+        r = rest("POST", "/v1/orders/%s:transition" % order_id, shop.key,
+                 {"toStatus": "ORDER_STATUS_CANCELLED", "requestId": stack.unique("c")})
+        self.assertEqual(r.status, 200, r)
+        wait_for("the cancellation unlearnt", lambda: shop.C not in (similar_to_d() or [shop.C]))
+        self.assertEqual(similar_to_d(), [shop.B])  # c4's basket is all that is left
+        rows = stack.query_db("SELECT count(*) FROM personalization.interactions WHERE source = "
+                              "'order:%s'" % order_id)
+        self.assertEqual(rows, [["0"]])
+
     def test_objection_to_profiling_is_honoured(self):
         shop = Shop()
         cid = stack.new_customer(shop.key, givenName="Private")

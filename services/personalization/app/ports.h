@@ -86,6 +86,9 @@ struct TenantBatch {
   std::vector<std::string> erased_customers;  // with their interactions and consents
   std::vector<ProfilingConsentRow> consents;
   std::vector<HistoryMove> moves;
+  // Purchases no longer counted: an order cancelled (skus empty: all its
+  // rows) or lines returned in full, by source ("order:<id>").
+  std::vector<std::pair<std::string, std::vector<std::string>>> unlearned;
 };
 
 // One user's whole stored history, in stored order (after a move).
@@ -102,8 +105,8 @@ struct StoredBatch {
   std::vector<std::string> stored_users;
   std::vector<bool> newer_products;
   std::vector<bool> newer_consents;
-  // The histories the moves changed, each as it is now (both ends of every
-  // move that moved anything; a user listed once, with its final rows).
+  // The histories the moves and the unlearned purchases changed, each as it
+  // is now (a user listed once, with its final rows).
   std::vector<UserHistory> moved;
   std::vector<std::string> merged_away;  // customers merged into another: no longer known
 };

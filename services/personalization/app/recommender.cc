@@ -241,11 +241,29 @@ std::vector<absl::Status> Recommender::Apply(const std::vector<Fact>& facts) {
           p.facts.push_back(i);
           TenantBatch& b = p.batch;
           if constexpr (std::is_same_v<T, events::OrderFact>) {
-            if (f.status == "cancelled" || f.customer_id.empty()) return;
+            if (f.customer_id.empty()) return;
+            const std::string source = absl::StrCat("order:", f.order_id);
+            if (f.status == "cancelled") {  // what was learnt of it is unlearnt
+              b.unlearned.emplace_back(source, std::vector<std::string>{});
+              return;
+            }
+            // A sku whose every line came back in full (one row per sku).
+            absl::flat_hash_set<std::string> kept;
+            std::vector<std::string> returned;
+            for (const auto& line : f.lines) {
+              if (line.quantity > 0 && line.returned_quantity < line.quantity)
+                kept.insert(line.sku);
+            }
+            for (const auto& line : f.lines) {
+              if (line.quantity > 0 && !kept.contains(line.sku) &&
+                  std::find(returned.begin(), returned.end(), line.sku) == returned.end()) {
+                returned.push_back(line.sku);
+              }
+            }
+            if (!returned.empty()) b.unlearned.emplace_back(source, std::move(returned));
             for (const auto& line : f.lines) {
               if (line.quantity <= 0 || line.returned_quantity >= line.quantity) continue;
-              b.interactions.push_back(InteractionRow{f.customer_id, line.sku,
-                                                      absl::StrCat("order:", f.order_id),
+              b.interactions.push_back(InteractionRow{f.customer_id, line.sku, source,
                                                       domain::Signal::kPurchase, f.placed_time});
             }
           } else if constexpr (std::is_same_v<T, events::ProductFact>) {

@@ -94,6 +94,12 @@ const pg::NamedQuery kHistoryOf{
                  ", topic FROM personalization.interactions WHERE tenant_id = $1 AND user_key = $2 "
                  "ORDER BY seq"),
     5};
+// Unlearnt purchases: an order's rows (all of them, or those skus).
+const pg::NamedQuery kUnlearn{
+    "unlearn_interactions",
+    "DELETE FROM personalization.interactions WHERE tenant_id = $1 AND source = $2 AND "
+    "(cardinality($3::text[]) = 0 OR sku = ANY($3::text[])) RETURNING user_key",
+    1};
 const pg::NamedQuery kDeleteLinksOf{
     "delete_visitor_links_of",
     "DELETE FROM personalization.visitor_links WHERE tenant_id = $1 AND customer_id::text = "
@@ -241,17 +247,35 @@ PgPersonalizationRepository::PgPersonalizationRepository(pg::Pool& pool)
 
 std::vector<pg::NamedQuery> PgPersonalizationRepository::Queries() {
   // kLoadInteractions runs through a cursor: listed for its column check.
-  std::vector<pg::NamedQuery> q = {
-      kUpsertProduct,       kInsertCustomers,   kUpsertConsent,
-      kInsertInteractions,  kEraseCustomers,    kDeleteInteractionsOf,
-      kDeleteConsentsOf,    kDeleteChosenOf,    kDeleteOfferDecisionsOf,
-      kDeleteOfferCountsOf, kCustomerForShare,  kChosenForUpdate,
-      kSaveChosen,          kSchedulerOn,       kLoadProducts,
-      kLoadCustomers,       kLoadConsents,      kLoadChosen,
-      kLoadInteractions,    kLinkVisitor,       kMoveRows,
-      kMergeRows,           kUnmergeRows,       kRelinkVisitors,
-      kForgetMerged,        kDeleteChosenOfOne, kHistoryOf,
-      kDeleteLinksOf};
+  std::vector<pg::NamedQuery> q = {kUpsertProduct,
+                                   kInsertCustomers,
+                                   kUpsertConsent,
+                                   kInsertInteractions,
+                                   kEraseCustomers,
+                                   kDeleteInteractionsOf,
+                                   kDeleteConsentsOf,
+                                   kDeleteChosenOf,
+                                   kDeleteOfferDecisionsOf,
+                                   kDeleteOfferCountsOf,
+                                   kCustomerForShare,
+                                   kChosenForUpdate,
+                                   kSaveChosen,
+                                   kSchedulerOn,
+                                   kLoadProducts,
+                                   kLoadCustomers,
+                                   kLoadConsents,
+                                   kLoadChosen,
+                                   kLoadInteractions,
+                                   kLinkVisitor,
+                                   kMoveRows,
+                                   kMergeRows,
+                                   kUnmergeRows,
+                                   kRelinkVisitors,
+                                   kForgetMerged,
+                                   kDeleteChosenOfOne,
+                                   kHistoryOf,
+                                   kDeleteLinksOf,
+                                   kUnlearn};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
 }
@@ -328,6 +352,11 @@ absl::StatusOr<app::StoredBatch> PgPersonalizationRepository::Store(const std::s
           break;
       }
       touched.push_back(m.to);
+    }
+    for (const auto& [source, skus] : b.unlearned) {
+      for (const auto& r : pool_.Exec(tx, kUnlearn, tenant, source, pg::TextArrayLiteral(skus))) {
+        touched.push_back(r[0].as<std::string>());
+      }
     }
     absl::flat_hash_set<std::string> listed;
     for (const std::string& u : touched) {

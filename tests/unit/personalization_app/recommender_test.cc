@@ -217,6 +217,28 @@ TEST_CASE("Cancelled orders and returned lines are not learnt") {
   CHECK(repo.InteractionCount(kT) == 1);  // o2's A
 }
 
+TEST_CASE("A later cancellation or full return unlearns what the order taught") {
+  FakePersonalizationRepository repo;
+  Recommender r(repo);
+  ApplyOk(r, Shop());
+  // o2 (c2: A, B, C) is cancelled; o4 (c4: B, D) returns D in full.
+  ApplyOk(r, {Order("o2", "c2", {"A", "B", "C"}, 2, "cancelled")});
+  OrderFact partly = std::get<OrderFact>(Order("o4", "c4", {"B", "D"}, 3, "fulfilled"));
+  partly.lines[1].returned_quantity = 1;
+  ApplyOk(r, {partly});
+  // A with B once (c1: Jaccard 1/4), with C once (c3: 1/3); D bought by
+  // nobody now, so not even a popular fill.
+  auto l = r.ForCustomer(kT, "t", ListRequest{});
+  REQUIRE(l.ok());
+  CHECK(Skus(*l) == std::vector<std::string>{"C", "B"});
+  CHECK(r.ForCustomer(kT, "c2", ListRequest{})->strategy == Strategy::kPopularFallback);
+  CHECK(r.Similar(kT, "D", ListRequest{})->products.empty());
+  // A restart holds the same.
+  Recommender restarted(repo);
+  REQUIRE(restarted.Rebuild().ok());
+  CHECK(Skus(*restarted.ForCustomer(kT, "t", ListRequest{})) == Skus(*l));
+}
+
 TEST_CASE("The catalog decides what may be recommended: active products, category prefixes") {
   FakePersonalizationRepository repo;
   Recommender r(repo);

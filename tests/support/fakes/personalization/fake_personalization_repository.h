@@ -4,6 +4,7 @@
 // newest product version, the newest consent per channel), erased customers
 // kept as tombstones whose later rows are dropped, and a tenant that can be
 // made to fail. Chosen topics are written through the in-memory unit of work.
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -83,6 +84,19 @@ class FakePersonalizationRepository final : public personalization::app::Persona
         touched.push_back(m.from);
       }
       touched.push_back(m.to);
+    }
+    for (const auto& [source, skus] : b.unlearned) {
+      for (auto it = t.interactions.begin(); it != t.interactions.end();) {
+        const bool hit =
+            it->first.first == source &&
+            (skus.empty() || std::find(skus.begin(), skus.end(), it->first.second) != skus.end());
+        if (!hit) {
+          ++it;
+          continue;
+        }
+        touched.push_back(it->second.user_key);
+        it = t.interactions.erase(it);
+      }
     }
     std::set<std::string> listed;
     for (const std::string& u : touched) {
