@@ -133,7 +133,9 @@ absl::StatusOr<std::int64_t> Offers::Presented(const std::string& tenant,
 absl::StatusOr<NextBestOffers> Offers::Next(const outbox::WriteMeta& meta,
                                             const std::string& customer_id, std::size_t count) {
   const std::string& tenant = meta.tenant_id;
-  CRM_ASSIGN_OR_RETURN(Audience audience, recommender_.CustomerAudience(tenant, customer_id));
+  // Offers read no interests: only whether the customer objected.
+  CRM_ASSIGN_OR_RETURN(Audience audience,
+                       recommender_.CustomerAudience(tenant, customer_id, false));
   const absl::Time now = clock_.Now();
   std::vector<std::shared_ptr<const domain::Offer>> active;
   for (const auto& o : cache_.All(tenant)) {

@@ -498,7 +498,8 @@ InterestsView Recommender::InterestsOf(const Tenant* t, const std::string& user_
 }
 
 absl::StatusOr<Audience> Recommender::CustomerAudience(const std::string& tenant,
-                                                       const std::string& customer_id) const {
+                                                       const std::string& customer_id,
+                                                       bool with_interests) const {
   const Tenant* t = FindTenant(tenant);
   if (t == nullptr) {
     return common::WithReason(absl::NotFoundError("customer not found"), "CUSTOMER_NOT_FOUND");
@@ -509,17 +510,17 @@ absl::StatusOr<Audience> Recommender::CustomerAudience(const std::string& tenant
   }
   Audience a;
   a.objected = t->Objected(customer_id);
-  a.profile = ProfileOf(t, customer_id, customer_id, a.objected);
+  if (with_interests) a.profile = ProfileOf(t, customer_id, customer_id, a.objected);
   a.now = absl::ToUnixSeconds(clock_.Now());
   return a;
 }
 
-Audience Recommender::VisitorAudience(const std::string& tenant,
-                                      const std::string& visitor_id) const {
+Audience Recommender::VisitorAudience(const std::string& tenant, const std::string& visitor_id,
+                                      bool with_interests) const {
   const Tenant* t = FindTenant(tenant);
   Audience a;
   a.now = absl::ToUnixSeconds(clock_.Now());
-  if (t == nullptr) return a;
+  if (t == nullptr || !with_interests) return a;
   std::shared_lock lock(t->mu);
   a.profile = ProfileOf(t, VisitorKey(visitor_id), "", false);
   return a;

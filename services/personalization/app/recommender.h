@@ -71,8 +71,9 @@ struct InterestsView {
 };
 inline constexpr std::size_t kDefaultInterestCount = 20;
 
-// Who a decision is for: whether they objected to profiling, and their
-// interest profile (empty when they did) read at `now` (Unix seconds).
+// Who a decision is for: whether they objected to profiling, and, when
+// asked for, their interest profile (empty when they objected) read at
+// `now` (Unix seconds).
 struct Audience {
   bool objected = false;
   domain::InterestProfile profile{0};
@@ -125,10 +126,13 @@ class Recommender {
   InterestsView VisitorInterests(const std::string& tenant, const std::string& visitor_id,
                                  std::size_t count) const;
   // The customer's (NOT_FOUND CUSTOMER_NOT_FOUND when unknown) or visitor's
-  // audience, for the content slots.
+  // audience, for slots and offers; the profile is built only
+  // `with_interests` (it walks every product of the user).
   absl::StatusOr<Audience> CustomerAudience(const std::string& tenant,
-                                            const std::string& customer_id) const;
-  Audience VisitorAudience(const std::string& tenant, const std::string& visitor_id) const;
+                                            const std::string& customer_id,
+                                            bool with_interests) const;
+  Audience VisitorAudience(const std::string& tenant, const std::string& visitor_id,
+                           bool with_interests) const;
   // The customer chooses, declines or clears topics (domain::ApplyChoices),
   // once per idempotency key; answers Interests after the change.
   absl::StatusOr<InterestsView> ChooseTopics(const outbox::WriteMeta& meta,

@@ -13,6 +13,12 @@
 namespace crm::personalization::app {
 namespace {
 
+// Whether a variant targets topics: only then are the interests built.
+bool Targeted(const domain::Slot& slot) {
+  return std::any_of(slot.variants.begin(), slot.variants.end(),
+                     [](const domain::SlotVariant& v) { return !v.topics.empty(); });
+}
+
 absl::Status SlotNotFound() {
   return common::WithReason(absl::NotFoundError("slot not found"), "SLOT_NOT_FOUND");
 }
@@ -142,8 +148,10 @@ SlotAnswer Slots::Decide(const std::string& tenant, const domain::Slot& slot,
 absl::StatusOr<SlotAnswer> Slots::ForCustomer(const std::string& tenant,
                                               const std::string& customer_id,
                                               const std::string& slot_id) const {
-  CRM_ASSIGN_OR_RETURN(Audience audience, recommender_.CustomerAudience(tenant, customer_id));
   auto slot = cache_.Find(tenant, slot_id);
+  CRM_ASSIGN_OR_RETURN(
+      Audience audience,
+      recommender_.CustomerAudience(tenant, customer_id, slot != nullptr && Targeted(*slot)));
   if (slot == nullptr) return SlotNotFound();
   // The variants' rules, each asked once (none for an objecting customer).
   std::vector<bool> rules(slot->variants.size(), true);
@@ -177,7 +185,7 @@ absl::StatusOr<SlotAnswer> Slots::ForVisitor(const std::string& tenant,
   std::vector<bool> rules;
   for (const domain::SlotVariant& v : slot->variants) rules.push_back(v.rule.empty());
   return Decide(tenant, *slot, VisitorKey(visitor_id),
-                recommender_.VisitorAudience(tenant, visitor_id), rules, true);
+                recommender_.VisitorAudience(tenant, visitor_id, Targeted(*slot)), rules, true);
 }
 
 }  // namespace crm::personalization::app
