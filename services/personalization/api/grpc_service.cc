@@ -101,6 +101,16 @@ absl::Status CheckKey(absl::string_view field, const std::string& value) {
   return common::CheckStorableText(field, value);
 }
 
+absl::Status CheckCustomerId(const std::string& id) {
+  if (common::IsUuid(id)) return absl::OkStatus();
+  return common::InvalidField("customer_id", "must be a customer id (UUID)");
+}
+
+absl::Status CheckDefinitionId(absl::string_view field, const std::string& id) {
+  if (domain::IsSlotId(id)) return absl::OkStatus();
+  return common::InvalidField(field, absl::StrCat(field, " must match [a-z0-9][a-z0-9_-]{0,63}"));
+}
+
 void ToProto(const app::InterestsView& v, v1::Interests* out) {
   for (const domain::Interest& i : v.interests) {
     v1::Interest* p = out->add_interests();
@@ -129,9 +139,7 @@ grpc::ServerUnaryReactor* PersonalizationGrpcService::GetRecommendations(
     grpc::CallbackServerContext* ctx, const v1::GetRecommendationsRequest* req,
     v1::Recommendations* resp) {
   return Offload(ctx, executor_, metrics_, "GetRecommendations", [=](const RequestContext& rc) {
-    if (!common::IsUuid(req->customer_id())) {
-      return common::InvalidField("customer_id", "must be a customer id (UUID)");
-    }
+    CRM_RETURN_IF_ERROR(CheckCustomerId(req->customer_id()));
     CRM_ASSIGN_OR_RETURN(app::ListRequest r,
                          ListOf(req->count(), req->category_prefix(), req->include_owned()));
     CRM_ASSIGN_OR_RETURN(app::RecommendationList l,
@@ -190,9 +198,7 @@ grpc::ServerUnaryReactor* PersonalizationGrpcService::RecommendForCart(
 grpc::ServerUnaryReactor* PersonalizationGrpcService::GetInterests(
     grpc::CallbackServerContext* ctx, const v1::GetInterestsRequest* req, v1::Interests* resp) {
   return Offload(ctx, executor_, metrics_, "GetInterests", [=](const RequestContext& rc) {
-    if (!common::IsUuid(req->customer_id())) {
-      return common::InvalidField("customer_id", "must be a customer id (UUID)");
-    }
+    CRM_RETURN_IF_ERROR(CheckCustomerId(req->customer_id()));
     CRM_ASSIGN_OR_RETURN(std::size_t count, InterestCount(req->count()));
     CRM_ASSIGN_OR_RETURN(app::InterestsView v,
                          recommender_.Interests(rc.tenant_id, req->customer_id(), count));
@@ -215,9 +221,7 @@ grpc::ServerUnaryReactor* PersonalizationGrpcService::GetVisitorInterests(
 grpc::ServerUnaryReactor* PersonalizationGrpcService::UpdateInterests(
     grpc::CallbackServerContext* ctx, const v1::UpdateInterestsRequest* req, v1::Interests* resp) {
   return Offload(ctx, executor_, metrics_, "UpdateInterests", [=](const RequestContext& rc) {
-    if (!common::IsUuid(req->customer_id())) {
-      return common::InvalidField("customer_id", "must be a customer id (UUID)");
-    }
+    CRM_RETURN_IF_ERROR(CheckCustomerId(req->customer_id()));
     CRM_RETURN_IF_ERROR(common::CheckRequestId(req->request_id()));
     CRM_ASSIGN_OR_RETURN(std::size_t count, InterestCount(req->count()));
     std::vector<domain::TopicChoice> changes;

@@ -14,6 +14,11 @@ namespace v1 = ::crm::personalization::v1;
 // INVALID_ARGUMENT naming `field` unless `value` (a sku, a visitor id) is
 // 1 to 128 characters of storable text.
 absl::Status CheckKey(absl::string_view field, const std::string& value);
+// INVALID_ARGUMENT (field customer_id) unless `id` is a UUID.
+absl::Status CheckCustomerId(const std::string& id);
+// INVALID_ARGUMENT naming `field` unless `id` has the form of slot and offer
+// ids ([a-z0-9][a-z0-9_-]{0,63}).
+absl::Status CheckDefinitionId(absl::string_view field, const std::string& id);
 
 void ToProto(const app::RecommendationList& l, v1::Recommendations* out);
 void ToProto(const app::InterestsView& v, v1::Interests* out);

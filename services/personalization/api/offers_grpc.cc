@@ -97,11 +97,6 @@ void ToProto(const domain::Offer& o, v1::Offer* out) {
   grpcutil::ToTimestamp(o.update_time, out->mutable_update_time());
 }
 
-absl::Status CheckOfferPath(const std::string& offer_id) {
-  if (domain::IsSlotId(offer_id)) return absl::OkStatus();
-  return common::InvalidField("offer_id", "offer_id must match [a-z0-9][a-z0-9_-]{0,63}");
-}
-
 }  // namespace
 
 grpc::ServerUnaryReactor* PersonalizationGrpcService::CreateOffer(grpc::CallbackServerContext* ctx,
@@ -122,7 +117,7 @@ grpc::ServerUnaryReactor* PersonalizationGrpcService::GetOffer(grpc::CallbackSer
                                                                const v1::GetOfferRequest* req,
                                                                v1::Offer* resp) {
   return Offload(ctx, executor_, metrics_, "GetOffer", [=](const RequestContext& rc) {
-    CRM_RETURN_IF_ERROR(CheckOfferPath(req->offer_id()));
+    CRM_RETURN_IF_ERROR(CheckDefinitionId("offer_id", req->offer_id()));
     CRM_ASSIGN_OR_RETURN(domain::Offer o, offers_.Get(rc.tenant_id, req->offer_id()));
     CRM_ASSIGN_OR_RETURN(std::int64_t presented, offers_.Presented(rc.tenant_id, req->offer_id()));
     ToProto(o, resp);
@@ -144,7 +139,7 @@ grpc::ServerUnaryReactor* PersonalizationGrpcService::UpdateOffer(grpc::Callback
                                                                   const v1::UpdateOfferRequest* req,
                                                                   v1::Offer* resp) {
   return Offload(ctx, executor_, metrics_, "UpdateOffer", [=](const RequestContext& rc) {
-    CRM_RETURN_IF_ERROR(CheckOfferPath(req->offer_id()));
+    CRM_RETURN_IF_ERROR(CheckDefinitionId("offer_id", req->offer_id()));
     CRM_RETURN_IF_ERROR(common::RequireRequestId(req->request_id()));
     if (!req->offer().offer_id().empty() && req->offer().offer_id() != req->offer_id()) {
       return common::InvalidField("offer.offer_id", "the body's offer_id must be the path's");
@@ -163,7 +158,7 @@ grpc::ServerUnaryReactor* PersonalizationGrpcService::RetireOffer(grpc::Callback
                                                                   const v1::RetireOfferRequest* req,
                                                                   v1::Offer* resp) {
   return Offload(ctx, executor_, metrics_, "RetireOffer", [=](const RequestContext& rc) {
-    CRM_RETURN_IF_ERROR(CheckOfferPath(req->offer_id()));
+    CRM_RETURN_IF_ERROR(CheckDefinitionId("offer_id", req->offer_id()));
     CRM_RETURN_IF_ERROR(common::RequireRequestId(req->request_id()));
     CRM_ASSIGN_OR_RETURN(domain::Offer o,
                          offers_.Retire(grpcutil::IdempotentWriteMetaOf(rc, "RetireOffer", *req),
@@ -177,9 +172,7 @@ grpc::ServerUnaryReactor* PersonalizationGrpcService::NextBestOffers(
     grpc::CallbackServerContext* ctx, const v1::NextBestOffersRequest* req,
     v1::NextBestOffersResponse* resp) {
   return Offload(ctx, executor_, metrics_, "NextBestOffers", [=](const RequestContext& rc) {
-    if (!common::IsUuid(req->customer_id())) {
-      return common::InvalidField("customer_id", "must be a customer id (UUID)");
-    }
+    CRM_RETURN_IF_ERROR(CheckCustomerId(req->customer_id()));
     if (req->count() < 0 || req->count() > static_cast<int>(app::kMaxOffersPerAnswer)) {
       return common::InvalidField("count", "count must be between 1 and 10 (0: 3)");
     }

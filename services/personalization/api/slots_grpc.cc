@@ -105,10 +105,6 @@ void ToProto(const std::string& slot_id, const app::SlotAnswer& a, v1::SlotDecis
 }
 
 // A slot id in a path: a malformed one names no slot.
-absl::Status CheckSlotPath(const std::string& slot_id) {
-  if (domain::IsSlotId(slot_id)) return absl::OkStatus();
-  return common::InvalidField("slot_id", "slot_id must match [a-z0-9][a-z0-9_-]{0,63}");
-}
 
 }  // namespace
 
@@ -130,7 +126,7 @@ grpc::ServerUnaryReactor* PersonalizationGrpcService::GetSlot(grpc::CallbackServ
                                                               const v1::GetSlotRequest* req,
                                                               v1::Slot* resp) {
   return Offload(ctx, executor_, metrics_, "GetSlot", [=](const RequestContext& rc) {
-    CRM_RETURN_IF_ERROR(CheckSlotPath(req->slot_id()));
+    CRM_RETURN_IF_ERROR(CheckDefinitionId("slot_id", req->slot_id()));
     CRM_ASSIGN_OR_RETURN(domain::Slot s, slots_.Get(rc.tenant_id, req->slot_id()));
     ToProto(s, resp);
     return absl::OkStatus();
@@ -150,7 +146,7 @@ grpc::ServerUnaryReactor* PersonalizationGrpcService::UpdateSlot(grpc::CallbackS
                                                                  const v1::UpdateSlotRequest* req,
                                                                  v1::Slot* resp) {
   return Offload(ctx, executor_, metrics_, "UpdateSlot", [=](const RequestContext& rc) {
-    CRM_RETURN_IF_ERROR(CheckSlotPath(req->slot_id()));
+    CRM_RETURN_IF_ERROR(CheckDefinitionId("slot_id", req->slot_id()));
     CRM_RETURN_IF_ERROR(common::RequireRequestId(req->request_id()));
     if (!req->slot().slot_id().empty() && req->slot().slot_id() != req->slot_id()) {
       return common::InvalidField("slot.slot_id", "the body's slot_id must be the path's");
@@ -169,7 +165,7 @@ grpc::ServerUnaryReactor* PersonalizationGrpcService::DeleteSlot(grpc::CallbackS
                                                                  const v1::DeleteSlotRequest* req,
                                                                  v1::DeleteSlotResponse*) {
   return Offload(ctx, executor_, metrics_, "DeleteSlot", [=](const RequestContext& rc) {
-    CRM_RETURN_IF_ERROR(CheckSlotPath(req->slot_id()));
+    CRM_RETURN_IF_ERROR(CheckDefinitionId("slot_id", req->slot_id()));
     CRM_RETURN_IF_ERROR(common::RequireRequestId(req->request_id()));
     return slots_
         .Delete(grpcutil::IdempotentWriteMetaOf(rc, "DeleteSlot", *req), req->slot_id(),
@@ -182,10 +178,8 @@ grpc::ServerUnaryReactor* PersonalizationGrpcService::ResolveSlot(grpc::Callback
                                                                   const v1::ResolveSlotRequest* req,
                                                                   v1::SlotDecision* resp) {
   return Offload(ctx, executor_, metrics_, "ResolveSlot", [=](const RequestContext& rc) {
-    if (!common::IsUuid(req->customer_id())) {
-      return common::InvalidField("customer_id", "must be a customer id (UUID)");
-    }
-    CRM_RETURN_IF_ERROR(CheckSlotPath(req->slot_id()));
+    CRM_RETURN_IF_ERROR(CheckCustomerId(req->customer_id()));
+    CRM_RETURN_IF_ERROR(CheckDefinitionId("slot_id", req->slot_id()));
     CRM_ASSIGN_OR_RETURN(app::SlotAnswer a,
                          slots_.ForCustomer(rc.tenant_id, req->customer_id(), req->slot_id()));
     ToProto(req->slot_id(), a, resp);
@@ -198,7 +192,7 @@ grpc::ServerUnaryReactor* PersonalizationGrpcService::ResolveVisitorSlot(
     v1::SlotDecision* resp) {
   return Offload(ctx, executor_, metrics_, "ResolveVisitorSlot", [=](const RequestContext& rc) {
     CRM_RETURN_IF_ERROR(CheckKey("visitor_id", req->visitor_id()));
-    CRM_RETURN_IF_ERROR(CheckSlotPath(req->slot_id()));
+    CRM_RETURN_IF_ERROR(CheckDefinitionId("slot_id", req->slot_id()));
     CRM_ASSIGN_OR_RETURN(app::SlotAnswer a,
                          slots_.ForVisitor(rc.tenant_id, req->visitor_id(), req->slot_id()));
     ToProto(req->slot_id(), a, resp);
