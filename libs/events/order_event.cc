@@ -70,6 +70,22 @@ absl::StatusOr<std::optional<ProductFact>> ProductFactOf(const crm::events::v1::
     if (p.contains("category_path")) {
       f.category_path = p.at("category_path").get<std::vector<std::string>>();
     }
+    auto amount = [&](const char* key) -> absl::StatusOr<std::optional<int64_t>> {
+      const std::string text = p.value(key, std::string());
+      if (text.empty()) return std::optional<int64_t>();
+      int64_t v = 0;
+      if (!absl::SimpleAtoi(text, &v) || v < 0) {
+        return absl::InvalidArgumentError("product event with a malformed amount");
+      }
+      return std::optional<int64_t>(v);
+    };
+    absl::StatusOr<std::optional<int64_t>> price = amount("price_minor");
+    if (!price.ok()) return price.status();
+    absl::StatusOr<std::optional<int64_t>> cost = amount("cost_minor");
+    if (!cost.ok()) return cost.status();
+    f.price_minor = *price;
+    f.cost_minor = *cost;
+    f.currency_code = p.value("currency_code", std::string());
   } catch (const nlohmann::json::exception&) {
     return absl::InvalidArgumentError("product event payload is not the documented JSON");
   }

@@ -3,6 +3,7 @@
 // (docs/events.md, "order.placed ..."): the contract its consumers read.
 // Plain values only, so consumers' domain code may hold it.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,11 @@ struct ProductFact {
   int64_t version = 0;
   std::vector<std::string> category_path;  // top level first; empty in events before it
   bool active = true;
+  // The list price and the unit cost (events before them carry neither;
+  // a product without a cost carries none).
+  std::optional<int64_t> price_minor;
+  std::string currency_code;
+  std::optional<int64_t> cost_minor;
 };
 
 }  // namespace crm::events

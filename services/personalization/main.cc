@@ -1,4 +1,5 @@
 // personalization (engine 3): wiring only.
+#include "libs/common/price_quote.h"
 #include "libs/common/service_config.h"
 #include "libs/grpcutil/channel.h"
 #include "libs/observability/log.h"
@@ -9,6 +10,7 @@
 #include "services/personalization/schema_name.h"
 #include "services/personalization/storage/pg_offer_repository.h"
 #include "services/personalization/storage/pg_personalization_repository.h"
+#include "services/personalization/storage/pg_price_repository.h"
 #include "services/personalization/storage/pg_slot_repository.h"
 
 int main() {
@@ -27,21 +29,28 @@ int main() {
   for (pg::NamedQuery& q : personalization::storage::PgOfferRepository::Queries()) {
     queries.push_back(std::move(q));
   }
+  for (pg::NamedQuery& q : personalization::storage::PgPriceRepository::Queries()) {
+    queries.push_back(std::move(q));
+  }
   std::unique_ptr<service::Runtime> rt = boot.Start(config, queries);
   personalization::storage::PgPersonalizationRepository repository(rt->pg());
   personalization::storage::PgSlotRepository slot_repository(rt->pg());
   personalization::storage::PgOfferRepository offer_repository(rt->pg());
+  personalization::storage::PgPriceRepository price_repository(rt->pg());
   personalization::app::Recommender recommender(repository);
   personalization::clients::GrpcSegmentationPeer segmentation_peer(
       grpcutil::MakeChannel(segmentation.addr), segmentation.timeout);
   personalization::app::Slots slots(slot_repository, recommender, segmentation_peer);
   personalization::app::Offers offers(offer_repository, recommender, segmentation_peer);
+  personalization::app::Prices prices(price_repository, recommender, segmentation_peer,
+                                      common::PriceQuoteKey(config.context_key));
   // The models from the stored rows, before the first call or event.
   const absl::Time load_start = absl::Now();
   absl::StatusOr<personalization::app::Recommender::LoadStats> loaded = recommender.Rebuild();
   boot.Require(loaded.status(), "loading the models");
   boot.Require(slots.Load(), "loading the content slots");
   boot.Require(offers.Load(), "loading the offers");
+  boot.Require(prices.Load(), "loading the price policies");
   observability::LogLine(observability::Severity::kInfo)
           .Field("tenants", static_cast<int64_t>(loaded->tenants))
           .Field("users", static_cast<int64_t>(loaded->users))
@@ -53,7 +62,7 @@ int main() {
   rt->AddBatchConsumer("personalization", consumer, [&](const std::vector<events::Event>& batch) {
     return personalization::api::HandleFactBatch(recommender, batch);
   });
-  personalization::api::PersonalizationGrpcService service(recommender, slots, offers,
+  personalization::api::PersonalizationGrpcService service(recommender, slots, offers, prices,
                                                            rt->executor(), rt->rpc_metrics());
   return rt->Serve(personalization::kSchema, {&service});
 }

@@ -4,6 +4,7 @@
 #include "libs/common/clock.h"
 #include "libs/common/env.h"
 #include "libs/common/id.h"
+#include "libs/common/price_quote.h"
 #include "libs/common/service_config.h"
 #include "libs/events/tail.h"
 #include "libs/grpcutil/channel.h"
@@ -56,7 +57,8 @@ int main() {
       grpcutil::MakeChannel(customer_store_peer.addr), customer_store_peer.timeout);
   transaction::app::KnownCustomers known_customers(clock, cache.options);
   transaction::app::CachingCustomerDirectory directory(customer_store, known_customers);
-  transaction::app::Orders orders(order_repository, clock, ids, &directory, &order_repository);
+  transaction::app::Orders orders(order_repository, clock, ids, &directory, &order_repository,
+                                  common::PriceQuoteKey(config.context_key));
   transaction::app::OrderMoney money(order_repository, clock, ids);
   transaction::api::TransactionGrpcService service(catalog, orders, money, rt->executor(),
                                                    rt->rpc_metrics(), rt->tokens());

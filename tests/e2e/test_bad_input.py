@@ -330,6 +330,22 @@ class BadInput(stack.E2ETestCase):
         r = rest("POST", "/v1/customers/%s:nextBestOffers" % self.existing["id"], self.key,
                  {"count": "many"})
         self.assertError(r, 400, "INVALID_FIELD")
+        r = rest("POST", "/v1/customers/%s:quotePrice" % self.existing["id"], self.key,
+                 {"sku": "x" * 129})
+        self.assertError(r, 400, "INVALID_FIELD", "sku")
+        r = rest("POST", "/v1/customers/%s:quotePrice" % self.existing["id"], self.key,
+                 {"sku": "A", "currencyCode": "EURO"})
+        self.assertError(r, 400, "INVALID_FIELD", "currency_code")
+        r = rest("PUT", "/v1/pricePolicy?requestId=" + stack.unique("pp"), self.key,
+                 {"tiers": [{"name": "x", "discountBasisPoints": -5}]})
+        self.assertError(r, 400, "INVALID_FIELD")
+        r = rest("PUT", "/v1/pricePolicy?requestId=" + stack.unique("pp"), self.key,
+                 {"tiers": [{"name": "x", "discountBasisPoints": 10001}]})
+        self.assertError(r, 400, "INVALID_FIELD", "tiers.discount_basis_points")
+        r = rest("POST", "/v1/orders?requestId=" + stack.unique("o"), self.key,
+                 {"customerId": self.existing["id"], "currencyCode": "CHF",
+                  "lines": [{"sku": "A", "quantity": "1", "priceQuote": "pq1.x.y"}]})
+        self.assertError(r, 400, "PRICE_QUOTE_INVALID", "lines[0].price_quote")
 
     def test_unknown_query_parameter(self):
         r = rest("GET", "/v1/customers?colour=red", self.key)

@@ -574,6 +574,112 @@ class Personalization(stack.E2ETestCase):
         self.assertError(rest("GET", "/v1/offers/scarce", other), 404, "OFFER_NOT_FOUND")
         self.assertEqual(rest("GET", "/v1/offers", other).json().get("offers", []), [])
 
+    def test_personal_price_quoted_signed_and_honoured_by_an_order(self):
+        shop = Shop()
+        buyer = shop.t
+        pan = stack.unique("PAN")
+        r = rest("POST", "/v1/products", shop.key,
+                 {"sku": pan, "name": "Pan", "categoryPath": ["Home", "Kitchen"], "active": True,
+                  "price": {"amountMinor": "10000", "currencyCode": "CHF"},
+                  "cost": {"amountMinor": "7000"}})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["cost"], {"amountMinor": "7000", "currencyCode": "CHF"})
+        self.assertError(rest("POST", "/v1/products", shop.key,
+                              {"sku": stack.unique("X"), "name": "X",
+                               "categoryPath": ["Home", "Kitchen"],
+                               "price": {"amountMinor": "100", "currencyCode": "CHF"},
+                               "cost": {"amountMinor": "50", "currencyCode": "EUR"}}),
+                         400, "INVALID_FIELD", "cost.currency_code")
+        # A policy never written: no tiers, no discount.
+        policy = rest("GET", "/v1/pricePolicy", shop.key).json()
+        self.assertNotIn("tiers", policy)
+        self.assertEqual(policy.get("version", "0"), "0")
+
+        def put(body, rid=None):
+            return rest("PUT", "/v1/pricePolicy?requestId=" + q(rid or stack.unique("pp")),
+                        shop.key, body)
+        tiers = [{"name": "buyers", "rule": "orders(365d) >= 1", "discountBasisPoints": 1500},
+                 {"name": "everyone", "discountBasisPoints": 500}]
+        bad = put({"maxDiscountBasisPoints": 1000, "tiers": [{"name": "b", "rule": "orders(30d) >="}]})
+        self.assertError(bad, 400, "INVALID_FIELD", "tiers.rule")
+        self.assertIn('tier "b"', bad.json()["error"]["message"])
+        self.assertError(put({"minMarginBasisPoints": 10000}), 400, "INVALID_FIELD",
+                         "min_margin_basis_points")
+        r = put({"maxDiscountBasisPoints": 1000, "minMarginBasisPoints": 2000, "tiers": tiers})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["version"], "1")
+        self.assertEqual(r.json()["quoteTtlSeconds"], 900)
+        self.assertError(put({"etag": "7", "tiers": tiers}), 412, "ETAG_MISMATCH")
+
+        def quote(customer, sku=pan, key=shop.key, body=None):
+            return rest("POST", "/v1/customers/%s:quotePrice" % customer, key,
+                        body if body is not None else {"sku": sku, "currencyCode": "CHF"})
+        wait_for("segmentation's view of the buyer", lambda: rest(
+            "POST", "/v1/segments:preview", shop.key,
+            {"expression": "orders(365d) >= 1"}).json().get("count") == "5")
+        wait_for("the pan's price learnt", lambda: quote(buyer).status == 200)
+        qt = quote(buyer).json()
+        # 15 % asked, capped at 10 %: 9000 (the 20 % margin floor over 7000 is 8750).
+        self.assertEqual(qt["tier"], "buyers")
+        self.assertEqual(qt["reason"], "PRICE_QUOTE_REASON_TIER")
+        self.assertEqual(qt["listPriceMinor"], "10000")
+        self.assertEqual(qt["unitPriceMinor"], "9000")
+        self.assertEqual(qt["discountBasisPoints"], 1000)
+        self.assertEqual(qt["limit"], "PRICE_LIMIT_MAX_DISCOUNT")
+        self.assertIn("capped at the maximum discount of 10 %", qt["explanation"])
+        self.assertTrue(qt["token"].startswith("pq1."))
+        rows = stack.query_db("SELECT unit_price_minor::text, tier, reason, price_limit FROM "
+                              "personalization.price_quotes WHERE quote_id = '%s'" % qt["quoteId"])
+        self.assertEqual(rows, [["9000", "buyers", "tier", "max_discount"]])
+        # A product without a cost gets no discount; a currency it is not priced in is refused.
+        nocost = quote(buyer, shop.A).json()
+        self.assertEqual(nocost["unitPriceMinor"], "1000")
+        self.assertEqual(nocost["limit"], "PRICE_LIMIT_NO_COST")
+        self.assertError(quote(buyer, body={"sku": pan, "currencyCode": "EUR"}), 400,
+                         "PRODUCT_NOT_QUOTABLE", "currency_code")
+        self.assertError(quote(buyer, stack.unique("NOPE")), 400, "PRODUCT_NOT_QUOTABLE", "sku")
+        self.assertError(quote("not-a-uuid"), 400, "INVALID_FIELD", "customer_id")
+
+        def order(customer, line):
+            return rest("POST", "/v1/orders?requestId=" + q(stack.unique("qo")), shop.key,
+                        {"customerId": customer, "currencyCode": "CHF",
+                         "lines": [dict({"sku": pan, "quantity": "2"}, **line)]})
+        # The order citing the quote is charged the quoted price.
+        placed = order(buyer, {"priceQuote": qt["token"]})
+        self.assertEqual(placed.status, 200, placed)
+        line = placed.json()["lines"][0]
+        self.assertEqual(line["unitPriceMinor"], "9000")
+        self.assertEqual(line["priceQuoteId"], qt["quoteId"])
+        self.assertEqual(placed.json()["totalMinor"], "18000")
+        got = rest("GET", "/v1/orders/" + placed.json()["id"], shop.key).json()
+        self.assertEqual(got["lines"][0]["priceQuoteId"], qt["quoteId"])
+        # Forged, altered, misused quotes are refused, and nothing is written.
+        before = stack.query_db("SELECT count(*) FROM txn.orders WHERE customer_id = '%s'" % buyer)
+        self.assertError(order(buyer, {"priceQuote": qt["token"], "unitPriceMinor": "1"}), 400,
+                         "INVALID_FIELD", "lines[0].unit_price_minor")
+        head, body, mac = qt["token"].split(".")
+        altered = head + "." + body[:-2] + ("A" if body[-2] != "A" else "B") + body[-1] + "." + mac
+        self.assertError(order(buyer, {"priceQuote": altered}), 400, "PRICE_QUOTE_INVALID",
+                         "lines[0].price_quote")
+        self.assertError(order(shop.buyers["c1"], {"priceQuote": qt["token"]}), 400,
+                         "PRICE_QUOTE_INVALID", "lines[0].price_quote")
+        self.assertEqual(stack.query_db("SELECT count(*) FROM txn.orders WHERE customer_id = '%s'"
+                                        % buyer), before)
+        # Another tenant: the customer is not found, its policy is its own,
+        # and this tenant's quote is no good there.
+        other_tenant, other = stack.create_tenant()
+        self.assertError(quote(buyer, key=other), 404, "CUSTOMER_NOT_FOUND")
+        self.assertNotIn("tiers", rest("GET", "/v1/pricePolicy", other).json())
+        stranger = stack.new_customer(other)
+        r = rest("POST", "/v1/products", other,
+                 {"sku": pan, "name": "Pan", "categoryPath": ["Home", "Kitchen"],
+                  "price": {"amountMinor": "10000", "currencyCode": "CHF"}})
+        self.assertEqual(r.status, 200, r)
+        r = rest("POST", "/v1/orders?requestId=" + q(stack.unique("xo")), other,
+                 {"customerId": stranger, "currencyCode": "CHF",
+                  "lines": [{"sku": pan, "quantity": "1", "priceQuote": qt["token"]}]})
+        self.assertError(r, 400, "PRICE_QUOTE_INVALID", "lines[0].price_quote")
+
     def test_grpc_through_the_gateway(self):
         stack.grpc_modules()  # generates the stubs
         pb = importlib.import_module("crm.personalization.v1.personalization_pb2")
@@ -594,6 +700,7 @@ class Personalization(stack.E2ETestCase):
                    ("GET", "/v1/customers/%s/interests" % self.t, None),
                    ("GET", "/v1/customers/%s/slots/restart-slot" % self.t, None),
                    ("GET", "/v1/slots/restart-slot", None),
+                   ("GET", "/v1/pricePolicy", None),
                    ("POST", "/v1/recommendations:forCart", {"skus": [self.A, self.D]})]
 
         def answers():
@@ -611,8 +718,14 @@ class Personalization(stack.E2ETestCase):
                           "arms": [{"armId": "x", "content": "X"}, {"armId": "y", "content": "Y"}]},
                          {"variantId": "buyers", "rule": "orders(3650d) >= 1", "content": "O"}]})
         self.assertEqual(r.status, 200, r)
+        r = rest("PUT", "/v1/pricePolicy?requestId=" + stack.unique("rp"), self.key, {
+            "maxDiscountBasisPoints": 500, "minMarginBasisPoints": 1000, "quoteTtlSeconds": 120,
+            "tiers": [{"name": "buyers", "rule": "orders(3650d) >= 1", "discountBasisPoints": 300},
+                      {"name": "all", "discountBasisPoints": 100}]})
+        self.assertEqual(r.status, 200, r)
         before = answers()
         self.assertEqual(before[4]["variantId"], "kitchen")  # t bought A (Home/Kitchen)
+        self.assertEqual(before[6]["tiers"][1], {"name": "all", "discountBasisPoints": 100})
         stack.stop_service("personalization")
         stack.start_service("personalization")
         wait_for("the gateway with personalization back", lambda: rest(

@@ -177,6 +177,7 @@ class TenantIsolation(stack.E2ETestCase):
              {"displayName": "Mallory", "kind": "OFFER_KIND_CONTENT"}, {}),
             ("POST", "/v1/offers/a-offer:retire", {"requestId": stack.unique("ro")}, {}),
             ("POST", "/v1/customers/%s:nextBestOffers" % cid, {}, {}),
+            ("POST", "/v1/customers/%s:quotePrice" % cid, {"sku": self.sku}, {}),
         ]
         for method, path, body, headers in routes:
             r = rest(method, path, self.b, body, headers=headers)
@@ -242,6 +243,8 @@ class TenantIsolation(stack.E2ETestCase):
              pers.GetOfferRequest(offer_id="a-offer")),
             (pers_grpc.PersonalizationServiceStub(channel).NextBestOffers,
              pers.NextBestOffersRequest(customer_id=cid)),
+            (pers_grpc.PersonalizationServiceStub(channel).QuotePrice,
+             pers.QuotePriceRequest(customer_id=cid, sku=self.sku)),
         ]
         for fn, req in calls:
             what = "%s %s" % (type(req).__name__, str(req).replace("\n", " "))
@@ -278,6 +281,9 @@ class TenantIsolation(stack.E2ETestCase):
         r = rest("GET", "/v1/offers", self.b)
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json().get("offers", []), [])
+        r = rest("GET", "/v1/pricePolicy", self.b)
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn("tiers", r.json())
         # A segment over A's segment is an unknown reference in B.
         r = rest("POST", "/v1/segments?requestId=" + stack.unique("s"), self.b,
                  {"segmentId": "b-over-a", "displayName": "B",

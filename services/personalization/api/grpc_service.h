@@ -4,6 +4,7 @@
 #include "libs/common/executor.h"
 #include "libs/grpcutil/rpc_metrics.h"
 #include "services/personalization/app/offers.h"
+#include "services/personalization/app/prices.h"
 #include "services/personalization/app/recommender.h"
 #include "services/personalization/app/slots.h"
 
@@ -26,10 +27,12 @@ void ToProto(const app::InterestsView& v, v1::Interests* out);
 class PersonalizationGrpcService final : public v1::PersonalizationService::CallbackService {
  public:
   PersonalizationGrpcService(app::Recommender& recommender, app::Slots& slots, app::Offers& offers,
-                             common::Executor& executor, grpcutil::RpcMetrics& metrics)
+                             app::Prices& prices, common::Executor& executor,
+                             grpcutil::RpcMetrics& metrics)
       : recommender_(recommender),
         slots_(slots),
         offers_(offers),
+        prices_(prices),
         executor_(executor),
         metrics_(metrics) {}
 
@@ -91,11 +94,22 @@ class PersonalizationGrpcService final : public v1::PersonalizationService::Call
   grpc::ServerUnaryReactor* NextBestOffers(grpc::CallbackServerContext* ctx,
                                            const v1::NextBestOffersRequest* req,
                                            v1::NextBestOffersResponse* resp) override;
+  // Personal prices (api/prices_grpc.cc).
+  grpc::ServerUnaryReactor* GetPricePolicy(grpc::CallbackServerContext* ctx,
+                                           const v1::GetPricePolicyRequest* req,
+                                           v1::PricePolicy* resp) override;
+  grpc::ServerUnaryReactor* UpdatePricePolicy(grpc::CallbackServerContext* ctx,
+                                              const v1::UpdatePricePolicyRequest* req,
+                                              v1::PricePolicy* resp) override;
+  grpc::ServerUnaryReactor* QuotePrice(grpc::CallbackServerContext* ctx,
+                                       const v1::QuotePriceRequest* req,
+                                       v1::PriceQuote* resp) override;
 
  private:
   app::Recommender& recommender_;
   app::Slots& slots_;
   app::Offers& offers_;
+  app::Prices& prices_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
 };

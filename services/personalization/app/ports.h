@@ -16,6 +16,7 @@
 #include "libs/outbox/write_port.h"
 #include "services/personalization/domain/interests.h"
 #include "services/personalization/domain/offers.h"
+#include "services/personalization/domain/pricing.h"
 #include "services/personalization/domain/slots.h"
 
 namespace crm::personalization::app {
@@ -35,6 +36,10 @@ struct ProductRow {
   std::string category_path;  // joined by "/", "" when none
   bool active = true;
   std::int64_t version = 0;  // the newest version wins
+  // The list price (-1: not known, from events before prices) and unit cost.
+  std::int64_t price_minor = -1;
+  std::string currency_code;
+  std::optional<std::int64_t> cost_minor;
 };
 
 // A customer's newest recorded status of purpose "profiling" on one channel.
@@ -217,6 +222,42 @@ class OfferRepository : public outbox::UnitOfWork<OfferTx, domain::Offer, NextBe
   // erased customer's are gone).
   virtual absl::StatusOr<std::int64_t> Presented(const std::string& tenant,
                                                  const std::string& offer_id) = 0;
+};
+
+// One price policy write's transaction.
+class PriceTx {
+ public:
+  virtual ~PriceTx() = default;
+  // For update; nullopt when the tenant never wrote one.
+  virtual absl::StatusOr<std::optional<domain::PricePolicy>> LoadPolicy() = 0;
+  virtual void SavePolicy(const domain::PricePolicy& p) = 0;
+};
+
+// Why a quote has its price.
+enum class QuoteReason { kTier, kNoTier, kNotPersonalized, kRulesUnavailable };
+
+// One personal price quote as given (its signed token is not kept).
+struct QuoteRecord {
+  std::string quote_id;
+  std::string customer_id;
+  std::string sku;
+  std::string currency_code;
+  domain::PriceQuote price;
+  QuoteReason reason = QuoteReason::kNoTier;
+  std::string tier;         // "" when none
+  std::string explanation;  // domain::ExplainQuote
+  absl::Time quote_time = absl::InfinitePast();
+  absl::Time expire_time = absl::InfinitePast();
+};
+
+class PriceRepository : public outbox::UnitOfWork<PriceTx, domain::PricePolicy> {
+ public:
+  // Every tenant's policy (at start): (tenant, policy).
+  virtual absl::StatusOr<std::vector<std::pair<std::string, domain::PricePolicy>>>
+  LoadAllPolicies() = 0;
+  virtual absl::StatusOr<std::optional<domain::PricePolicy>> CurrentPolicy(
+      const std::string& tenant) = 0;
+  virtual absl::Status LogQuote(const std::string& tenant, const QuoteRecord& q) = 0;
 };
 
 inline std::string VisitorKey(const std::string& visitor_id) { return "visitor:" + visitor_id; }

@@ -267,8 +267,9 @@ std::vector<absl::Status> Recommender::Apply(const std::vector<Fact>& facts) {
                                                       domain::Signal::kPurchase, f.placed_time});
             }
           } else if constexpr (std::is_same_v<T, events::ProductFact>) {
-            b.products.push_back(
-                ProductRow{f.sku, absl::StrJoin(f.category_path, "/"), f.active, f.version});
+            b.products.push_back(ProductRow{f.sku, absl::StrJoin(f.category_path, "/"), f.active,
+                                            f.version, f.price_minor.value_or(-1), f.currency_code,
+                                            f.cost_minor});
           } else if constexpr (std::is_same_v<T, events::BehaviourFact>) {
             std::string user = !f.customer_id.empty() ? f.customer_id
                                : !f.visitor_id.empty() ? VisitorKey(f.visitor_id)
@@ -513,6 +514,16 @@ absl::StatusOr<Audience> Recommender::CustomerAudience(const std::string& tenant
   if (with_interests) a.profile = ProfileOf(t, customer_id, customer_id, a.objected);
   a.now = absl::ToUnixSeconds(clock_.Now());
   return a;
+}
+
+std::optional<ProductRow> Recommender::CatalogProduct(const std::string& tenant,
+                                                      const std::string& sku) const {
+  const Tenant* t = FindTenant(tenant);
+  if (t == nullptr) return std::nullopt;
+  std::shared_lock lock(t->mu);
+  auto it = t->items.find(sku);
+  if (it == t->items.end() || t->products[it->second].version == 0) return std::nullopt;
+  return t->products[it->second];
 }
 
 Audience Recommender::VisitorAudience(const std::string& tenant, const std::string& visitor_id,

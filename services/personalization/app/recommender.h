@@ -133,6 +133,9 @@ class Recommender {
                                             bool with_interests) const;
   Audience VisitorAudience(const std::string& tenant, const std::string& visitor_id,
                            bool with_interests) const;
+  // The product as the catalog's events last described it (nullopt: none
+  // has, though orders or views may have named it).
+  std::optional<ProductRow> CatalogProduct(const std::string& tenant, const std::string& sku) const;
   // The customer chooses, declines or clears topics (domain::ApplyChoices),
   // once per idempotency key; answers Interests after the change.
   absl::StatusOr<InterestsView> ChooseTopics(const outbox::WriteMeta& meta,

@@ -18,9 +18,11 @@ namespace {
 // Rows of one product per statement: a batch holds few catalog changes.
 const pg::NamedQuery kUpsertProduct{
     "upsert_product",
-    "INSERT INTO personalization.products (tenant_id, sku, category_path, active, version) "
-    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, sku) DO UPDATE SET category_path = "
-    "EXCLUDED.category_path, active = EXCLUDED.active, version = EXCLUDED.version WHERE "
+    "INSERT INTO personalization.products (tenant_id, sku, category_path, active, version, "
+    "price_minor, currency, cost_minor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT "
+    "(tenant_id, sku) DO UPDATE SET category_path = EXCLUDED.category_path, active = "
+    "EXCLUDED.active, version = EXCLUDED.version, price_minor = EXCLUDED.price_minor, currency "
+    "= EXCLUDED.currency, cost_minor = EXCLUDED.cost_minor WHERE "
     "personalization.products.version < EXCLUDED.version RETURNING 1",
     1};
 const pg::NamedQuery kInsertCustomers{
@@ -132,6 +134,11 @@ const pg::NamedQuery kDeleteOfferCountsOf{
     "DELETE FROM personalization.offer_customer_counts WHERE tenant_id = $1 AND "
     "customer_id::text = ANY($2::text[])",
     0};
+const pg::NamedQuery kDeletePriceQuotesOf{
+    "delete_price_quotes_of",
+    "DELETE FROM personalization.price_quotes WHERE tenant_id = $1 AND customer_id::text = "
+    "ANY($2::text[])",
+    0};
 const pg::NamedQuery kDeleteConsentsOf{
     "delete_profiling_consents_of",
     "DELETE FROM personalization.profiling_consents WHERE tenant_id = $1 AND customer_id::text = "
@@ -165,8 +172,9 @@ const pg::NamedQuery kSchedulerOn{"scheduler_on", "SELECT set_config('app.schedu
                                   1};
 const pg::NamedQuery kLoadProducts{
     "load_products",
-    "SELECT tenant_id::text, sku, category_path, active, version FROM personalization.products",
-    5};
+    "SELECT tenant_id::text, sku, category_path, active, version, price_minor, currency, "
+    "cost_minor FROM personalization.products",
+    8};
 const pg::NamedQuery kLoadCustomers{
     "load_customers",
     "SELECT tenant_id::text, customer_id::text FROM personalization.customers WHERE NOT erased", 2};
@@ -257,6 +265,7 @@ std::vector<pg::NamedQuery> PgPersonalizationRepository::Queries() {
                                    kDeleteChosenOf,
                                    kDeleteOfferDecisionsOf,
                                    kDeleteOfferCountsOf,
+                                   kDeletePriceQuotesOf,
                                    kCustomerForShare,
                                    kChosenForUpdate,
                                    kSaveChosen,
@@ -286,9 +295,11 @@ absl::StatusOr<app::StoredBatch> PgPersonalizationRepository::Store(const std::s
   absl::Status s = pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     out = app::StoredBatch{};
     for (const app::ProductRow& p : b.products) {
-      out.newer_products.push_back(
-          !pool_.Exec(tx, kUpsertProduct, tenant, p.sku, p.category_path, p.active, p.version)
-               .empty());
+      out.newer_products.push_back(!pool_
+                                        .Exec(tx, kUpsertProduct, tenant, p.sku, p.category_path,
+                                              p.active, p.version, p.price_minor, p.currency_code,
+                                              p.cost_minor)
+                                        .empty());
     }
     if (!b.known_customers.empty()) {
       pool_.Exec(tx, kInsertCustomers, tenant, pg::TextArrayLiteral(b.known_customers));
@@ -379,6 +390,7 @@ absl::StatusOr<app::StoredBatch> PgPersonalizationRepository::Store(const std::s
       pool_.Exec(tx, kDeleteOfferDecisionsOf, tenant, ids);
       pool_.Exec(tx, kDeleteLinksOf, tenant, ids);
       pool_.Exec(tx, kDeleteOfferCountsOf, tenant, ids);
+      pool_.Exec(tx, kDeletePriceQuotesOf, tenant, ids);
     }
     return absl::OkStatus();
   });
@@ -390,9 +402,11 @@ absl::Status PgPersonalizationRepository::Load(app::StoredRows& rows) {
   return pool_.WithTx([&](pqxx::work& tx) -> absl::Status {
     pool_.Exec(tx, kSchedulerOn);
     for (const auto& r : pool_.Exec(tx, kLoadProducts)) {
-      rows.Product(r[0].as<std::string>(),
-                   app::ProductRow{r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<bool>(),
-                                   r[4].as<std::int64_t>()});
+      rows.Product(
+          r[0].as<std::string>(),
+          app::ProductRow{r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<bool>(),
+                          r[4].as<std::int64_t>(), r[5].as<std::int64_t>(), r[6].as<std::string>(),
+                          r[7].is_null() ? std::nullopt : std::optional(r[7].as<std::int64_t>())});
     }
     for (const auto& r : pool_.Exec(tx, kLoadCustomers)) {
       rows.Customer(r[0].as<std::string>(), r[1].as<std::string>());

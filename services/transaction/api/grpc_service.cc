@@ -37,6 +37,7 @@ absl::StatusOr<domain::Product> FromProto(const v1::Product& p) {
   d.name = p.name();
   d.category_path.assign(p.category_path().begin(), p.category_path().end());
   d.price = {p.price().amount_minor(), p.price().currency_code()};
+  if (p.has_cost()) d.cost = domain::Money{p.cost().amount_minor(), p.cost().currency_code()};
   d.attributes.insert(p.attributes().begin(), p.attributes().end());
   d.active = p.active();
   return d;
@@ -48,6 +49,10 @@ void ToProto(const domain::Product& p, v1::Product* out) {
   for (const auto& c : p.category_path) out->add_category_path(c);
   out->mutable_price()->set_amount_minor(p.price.amount_minor);
   out->mutable_price()->set_currency_code(p.price.currency_code);
+  if (p.cost) {
+    out->mutable_cost()->set_amount_minor(p.cost->amount_minor);
+    out->mutable_cost()->set_currency_code(p.cost->currency_code);
+  }
   out->mutable_attributes()->insert(p.attributes.begin(), p.attributes.end());
   out->set_active(p.active);
   out->set_etag(domain::EtagOf(p));
@@ -60,6 +65,7 @@ std::vector<std::string> PresentPaths(const v1::Product& p) {
   if (!p.name().empty()) paths.emplace_back("name");
   if (p.category_path_size() > 0) paths.emplace_back("category_path");
   if (p.has_price()) paths.emplace_back("price");
+  if (p.has_cost()) paths.emplace_back("cost");
   for (const auto& [k, v] : p.attributes()) paths.push_back(absl::StrCat("attributes.", k));
   // `active` is a bool: false is indistinguishable from unset, so it is only
   // changed through an explicit update_mask.
@@ -166,7 +172,8 @@ absl::StatusOr<domain::Order> FromProto(const v1::Order& o) {
   d.customer_id = o.customer_id();
   d.currency_code = o.currency_code();
   for (const auto& l : o.lines()) {
-    d.lines.push_back({l.sku(), l.quantity(), l.unit_price_minor(), l.discount_minor(), 0});
+    d.lines.push_back(
+        {l.sku(), l.quantity(), l.unit_price_minor(), l.discount_minor(), 0, 0, l.price_quote()});
   }
   d.total_minor = o.total_minor();
   if (!v1::SalesChannel_IsValid(o.channel())) {
@@ -197,6 +204,7 @@ void ToProto(const domain::Order& o, v1::Order* out) {
     x->set_discount_minor(l.discount_minor);
     x->set_line_total_minor(l.line_total_minor);
     x->set_returned_quantity(l.returned_quantity);
+    x->set_price_quote_id(l.price_quote_id);
   }
   out->set_external_id(o.external_id);
   out->set_paid_minor(o.paid_minor);

@@ -54,6 +54,15 @@ static absl::Status CheckIdentities(const CustomerIdentities& who) {
 absl::StatusOr<domain::Order> Orders::Create(const Actor& actor, domain::Order o,
                                              const CustomerIdentities* who) {
   CRM_RETURN_IF_ERROR(RequireRequestId(actor));
+  const std::string named = o.customer_id;
+  absl::StatusOr<std::vector<std::string>> quoted_for =
+      domain::ApplyPriceQuotes(o, actor.tenant_id, price_quote_key_, Now());
+  if (!quoted_for.ok()) {
+    // A retry after its quote expired is answered what the first call got.
+    CRM_ASSIGN_OR_RETURN(std::optional<domain::Order> replay, repository_.FindReplay(actor));
+    if (replay) return *std::move(replay);
+    return quoted_for.status();
+  }
   if (who != nullptr) {
     if (!o.customer_id.empty()) {
       return common::InvalidField("customer_ref",
@@ -90,6 +99,7 @@ absl::StatusOr<domain::Order> Orders::Create(const Actor& actor, domain::Order o
       CRM_ASSIGN_OR_RETURN(o.customer_id, directory_->CheckCustomerId(actor, o.customer_id));
     }
   }
+  CRM_RETURN_IF_ERROR(domain::CheckQuoteCustomers(o, *quoted_for, named));
   CRM_ASSIGN_OR_RETURN(o, Prepare(std::move(o)));
   return repository_.Run<domain::Order>(actor, o.id,
                                         [&](OrderTx& tx) -> absl::StatusOr<domain::Order> {

@@ -1,6 +1,7 @@
 #pragma once
 // Order use cases.
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "libs/common/clock.h"
@@ -24,13 +25,17 @@ absl::StatusOr<domain::Order> WriteOrderTransition(OrderTx& tx, const std::strin
 class Orders final {
  public:
   // Without a directory and settings, orders must name their customer_id.
+  // `price_quote_key` (common::PriceQuoteKey of the deployment's context
+  // key) verifies the personal price quotes order lines cite; "" refuses them.
   Orders(OrderRepository& repository, const common::Clock& clock, common::IdGenerator& ids,
-         CustomerDirectory* directory = nullptr, OrderSettingsRepository* settings = nullptr)
+         CustomerDirectory* directory = nullptr, OrderSettingsRepository* settings = nullptr,
+         std::string price_quote_key = "")
       : repository_(repository),
         clock_(clock),
         ids_(ids),
         directory_(directory),
-        settings_(settings) {}
+        settings_(settings),
+        price_quote_key_(std::move(price_quote_key)) {}
 
   // actor.idempotency_key is required (INVALID_ARGUMENT field request_id).
   // Exactly one of o.customer_id and `who` (identities): with identities the
@@ -43,7 +48,9 @@ class Orders final {
   // exists succeeds); a merged-away id is booked to its survivor. Replays
   // are answered before customer-store is asked. Without a directory (unit
   // tests and tools only; the service requires CRM_CUSTOMER_STORE_ADDR) the
-  // id is not checked.
+  // id is not checked. Lines citing a price quote are priced by it
+  // (domain::ApplyPriceQuotes, checked against the order's customer).
+  // Replays are answered even after a quote expired.
   absl::StatusOr<domain::Order> Create(const Actor& actor, domain::Order o,
                                        const CustomerIdentities* who = nullptr);
   // A new order validated and completed (id, status placed, version 1,
@@ -66,6 +73,7 @@ class Orders final {
   common::IdGenerator& ids_;
   CustomerDirectory* directory_;
   OrderSettingsRepository* settings_;
+  std::string price_quote_key_;
 };
 
 }  // namespace crm::transaction::app

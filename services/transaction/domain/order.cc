@@ -7,6 +7,7 @@
 #include "libs/common/currency.h"
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
+#include "libs/common/price_quote.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/text.h"
 #include "services/transaction/domain/product.h"
@@ -14,6 +15,72 @@
 namespace crm::transaction::domain {
 
 using common::InvalidField;
+
+namespace {
+
+absl::Status QuoteRefused(size_t line, absl::string_view why) {
+  return common::WithField(
+      common::WithReason(absl::InvalidArgumentError(
+                             absl::StrCat("lines[", line, "].price_quote ", why,
+                                          ": ask QuotePrice for this customer, sku and currency")),
+                         "PRICE_QUOTE_INVALID"),
+      absl::StrCat("lines[", line, "].price_quote"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> ApplyPriceQuotes(Order& o, const std::string& tenant,
+                                                          const std::string& key, absl::Time now) {
+  std::vector<std::string> quoted_for(o.lines.size());
+  const std::string currency = absl::AsciiStrToUpper(o.currency_code);
+  for (size_t i = 0; i < o.lines.size(); ++i) {
+    OrderLine& l = o.lines[i];
+    l.price_quote_id.clear();
+    if (l.price_quote.empty()) continue;
+    if (key.empty()) {
+      return common::WithField(
+          absl::FailedPreconditionError("price quotes are not configured on this deployment"),
+          absl::StrCat("lines[", i, "].price_quote"));
+    }
+    absl::StatusOr<common::PriceQuoteClaims> c = common::VerifyPriceQuote(key, l.price_quote, now);
+    if (!c.ok()) {
+      return common::WithField(
+          common::WithReason(absl::Status(c.status().code(),
+                                          absl::StrCat("lines[", i, "].", c.status().message())),
+                             common::ReasonOf(c.status())),
+          absl::StrCat("lines[", i, "].price_quote"));
+    }
+    if (c->tenant_id != tenant) return QuoteRefused(i, "is not a quote of this tenant");
+    if (c->sku != l.sku)
+      return QuoteRefused(i, absl::StrCat("was quoted for sku "
+                                          ", c->sku, "
+                                          ""));
+    if (c->currency_code != currency) {
+      return QuoteRefused(i, absl::StrCat("was quoted in ", c->currency_code));
+    }
+    if (l.unit_price_minor != 0 && l.unit_price_minor != c->unit_price_minor) {
+      return InvalidField(absl::StrCat("lines[", i, "].unit_price_minor"),
+                          absl::StrCat("lines[", i, "].unit_price_minor differs from the quoted ",
+                                       c->unit_price_minor, ": give 0 or the quoted price"));
+    }
+    l.unit_price_minor = c->unit_price_minor;
+    l.price_quote_id = c->quote_id;
+    l.price_quote.clear();
+    quoted_for[i] = c->customer_id;
+  }
+  return quoted_for;
+}
+
+absl::Status CheckQuoteCustomers(const Order& o, const std::vector<std::string>& quoted_for,
+                                 const std::string& named) {
+  for (size_t i = 0; i < quoted_for.size() && i < o.lines.size(); ++i) {
+    if (quoted_for[i].empty()) continue;
+    if (quoted_for[i] != o.customer_id && quoted_for[i] != named) {
+      return QuoteRefused(i, "was quoted for another customer");
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::Status CheckSkusKnown(const Order& o, const std::set<std::string>& known) {
   for (size_t i = 0; i < o.lines.size(); ++i) {

@@ -31,6 +31,8 @@ struct OrderLine {
   int64_t discount_minor = 0;
   int64_t line_total_minor = 0;  // computed
   int64_t returned_quantity = 0;  // units returned so far
+  std::string price_quote;     // input: a signed personal price quote (libs/common/price_quote.h)
+  std::string price_quote_id;  // the quote the line was priced by ("" when none)
 };
 
 struct Order {
@@ -88,6 +90,23 @@ bool IsValidExternalId(const std::string& id);
 // A new order against the tenant's catalog: INVALID_ARGUMENT UNKNOWN_SKU on
 // lines[i].sku for the first line whose SKU is not among `known`.
 absl::Status CheckSkusKnown(const Order& o, const std::set<std::string>& known);
+// The order's lines that cite a personal price quote (OrderLine::price_quote)
+// priced by it: the token verified with `key` (libs/common/price_quote.h:
+// PRICE_QUOTE_INVALID, PRICE_QUOTE_EXPIRED at `now`), quoted for `tenant`,
+// the line's sku and the order's currency (PRICE_QUOTE_INVALID otherwise);
+// the unit price set to the quoted one (a non-zero different one given:
+// INVALID_FIELD lines[i].unit_price_minor) and the quote's id kept. Errors
+// name lines[i].price_quote. An empty `key` refuses quotes
+// (FAILED_PRECONDITION: not configured). Returns, per line, the customer the
+// quote was made for ("" for a line without one), for CheckQuoteCustomers
+// once the order's customer is known.
+absl::StatusOr<std::vector<std::string>> ApplyPriceQuotes(Order& o, const std::string& tenant,
+                                                          const std::string& key, absl::Time now);
+// INVALID_ARGUMENT PRICE_QUOTE_INVALID on lines[i].price_quote for a quote
+// made for another customer than the order's (`named`: the id the request
+// gave, which may since have been merged into the order's customer).
+absl::Status CheckQuoteCustomers(const Order& o, const std::vector<std::string>& quoted_for,
+                                 const std::string& named);
 // ALREADY_EXISTS ORDER_EXISTS on external_id: order `existing_id` of the
 // tenant already has the new order's external id.
 absl::Status ExternalIdTaken(const std::string& existing_id, const std::string& external_id);

@@ -117,6 +117,18 @@ absl::Status NormalizeAndValidate(Product& p) {
   if (p.price.amount_minor < 0 || p.price.amount_minor > kMaxAmountMinor) {
     return InvalidField("price.amount_minor", "price.amount_minor must be 0..10^15");
   }
+  if (p.cost) {
+    p.cost->currency_code = absl::AsciiStrToUpper(p.cost->currency_code);
+    if (p.cost->currency_code.empty()) p.cost->currency_code = p.price.currency_code;
+    if (p.cost->currency_code != p.price.currency_code) {
+      return InvalidField("cost.currency_code",
+                          absl::StrCat("cost.currency_code must be the price's currency (",
+                                       p.price.currency_code, ") or empty"));
+    }
+    if (p.cost->amount_minor < 0 || p.cost->amount_minor > kMaxAmountMinor) {
+      return InvalidField("cost.amount_minor", "cost.amount_minor must be 0..10^15");
+    }
+  }
   if (p.attributes.size() > 50) return InvalidField("attributes", "at most 50 attributes");
   for (const auto& [k, v] : p.attributes) {
     if (!IsAttributeKey(k)) {
@@ -132,7 +144,8 @@ absl::Status NormalizeAndValidate(Product& p) {
 
 bool SameContent(const Product& a, const Product& b) {
   return a.sku == b.sku && a.name == b.name && a.category_path == b.category_path &&
-         a.price == b.price && a.attributes == b.attributes && a.active == b.active;
+         a.price == b.price && a.cost == b.cost && a.attributes == b.attributes &&
+         a.active == b.active;
 }
 
 absl::Status ApplyUpdateMask(const Product& patch, const std::vector<std::string>& paths,
@@ -152,6 +165,8 @@ absl::Status ApplyUpdateMask(const Product& patch, const std::vector<std::string
       target.category_path = patch.category_path;
     } else if (p == "price") {
       target.price = patch.price;
+    } else if (p == "cost") {
+      target.cost = patch.cost;  // none in the patch: the cost is removed
     } else if (p == "active") {
       target.active = patch.active;
     } else if (p == "attributes") {

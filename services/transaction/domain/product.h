@@ -28,6 +28,9 @@ struct Product {
   std::string name;
   std::vector<std::string> category_path;  // 2..3 levels
   Money price;
+  // What one unit costs the tenant, in the price's currency (personal
+  // prices never go below it); none when not given.
+  std::optional<Money> cost;
   std::map<std::string, std::string> attributes;
   bool active = true;
   int64_t version = 0;
@@ -44,7 +47,7 @@ absl::Status NormalizeAndValidate(Product& p);
 bool SameContent(const Product& a, const Product& b);
 // "Music/Jazz/Bebop"
 std::string CategoryKey(const std::vector<std::string>& path);
-// Paths: name category_path price attributes attributes.<key> active.
+// Paths: name category_path price cost attributes attributes.<key> active.
 absl::Status ApplyUpdateMask(const Product& patch, const std::vector<std::string>& paths,
                              Product& target);
 std::string EtagOf(const Product& p);

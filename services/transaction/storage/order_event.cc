@@ -15,6 +15,7 @@ std::string OrderEventPayload(const domain::Order& o) {
                      {"quantity", l.quantity},
                      {"returned_quantity", l.returned_quantity},
                      {"line_total_minor", absl::StrCat(l.line_total_minor)}});
+    if (!l.price_quote_id.empty()) lines.back()["price_quote_id"] = l.price_quote_id;
   }
   return nlohmann::json{{"order_id", o.id},
                         {"customer_id", o.customer_id},

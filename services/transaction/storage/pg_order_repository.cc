@@ -32,7 +32,8 @@ std::string SnapshotOf(const domain::Order& o) {
                      {"p", absl::StrCat(l.unit_price_minor)},
                      {"d", absl::StrCat(l.discount_minor)},
                      {"t", absl::StrCat(l.line_total_minor)},
-                     {"r", absl::StrCat(l.returned_quantity)}});
+                     {"r", absl::StrCat(l.returned_quantity)},
+                     {"pq", l.price_quote_id}});
   }
   return nlohmann::json{{"id", o.id},
                         {"customer_id", o.customer_id},
@@ -86,7 +87,7 @@ absl::StatusOr<domain::Order> FromSnapshot(const std::string& s) {
     o.adjusted_minor = opt64(j, "adjusted");
     for (const auto& l : j.at("lines")) {
       o.lines.push_back({l.at("sku").get<std::string>(), i64(l, "q"), i64(l, "p"), i64(l, "d"),
-                         i64(l, "t"), opt64(l, "r")});
+                         i64(l, "t"), opt64(l, "r"), "", l.value("pq", std::string())});
     }
     if (!numbers_ok) return absl::DataLossError("stored idempotent response is corrupt");
     return o;
@@ -114,10 +115,10 @@ const pg::NamedQuery kSelectOrderForUpdate{"select_order_for_update",
 const pg::NamedQuery kSelectOrderLines{
     "select_order_lines",
     "SELECT order_id::text, sku, quantity, unit_price_minor, discount_minor, "
-    "returned_quantity FROM "
+    "returned_quantity, coalesce(price_quote_id::text, '') FROM "
     "txn.order_lines WHERE tenant_id = $1 AND order_id = ANY($2::uuid[]) "
     "ORDER BY order_id, line_no",
-    6};
+    7};
 const pg::NamedQuery kSelectKnownSkus{
     "select_known_skus",
     "SELECT sku FROM txn.products WHERE tenant_id = $1 AND sku = ANY($2::text[])", 1};
@@ -141,9 +142,10 @@ const pg::NamedQuery kSelectOrderByExternalId{
 const pg::NamedQuery kInsertOrderLines{
     "insert_order_lines",
     "INSERT INTO txn.order_lines (tenant_id, order_id, line_no, sku, quantity, "
-    "unit_price_minor, discount_minor) SELECT $1::uuid, $2::uuid, l.line_no, l.sku, "
-    "l.quantity, l.price, l.discount FROM unnest($3::int4[], $4::text[], $5::int8[], "
-    "$6::int8[], $7::int8[]) AS l(line_no, sku, quantity, price, discount)",
+    "unit_price_minor, discount_minor, price_quote_id) SELECT $1::uuid, $2::uuid, l.line_no, "
+    "l.sku, l.quantity, l.price, l.discount, nullif(l.quote, '')::uuid FROM unnest($3::int4[], "
+    "$4::text[], $5::int8[], $6::int8[], $7::int8[], $8::text[]) AS l(line_no, sku, quantity, "
+    "price, discount, quote)",
     0};
 // Every field a write may change of a loaded order (SaveOrder).
 const pg::NamedQuery kSaveOrder{
@@ -194,6 +196,7 @@ absl::Status PgOrderRepository::LoadLines(pqxx::work& tx, const std::string& ten
     l.discount_minor = r[4].as<int64_t>();
     l.line_total_minor = domain::LineTotalMinor(l);
     l.returned_quantity = r[5].as<int64_t>();
+    l.price_quote_id = r[6].as<std::string>();
     it->second->lines.push_back(std::move(l));
   }
   return absl::OkStatus();
@@ -242,7 +245,7 @@ void PgOrderRepository::Tx::SaveOrder(const domain::Order& o, bool is_new) {
                    static_cast<int>(o.status), absl::ToUnixMicros(o.placed_time), o.version,
                    absl::ToUnixMicros(o.create_time), o.external_id);
   if (o.lines.empty()) return;
-  std::vector<std::string> line_no, sku, quantity, price, discount;
+  std::vector<std::string> line_no, sku, quantity, price, discount, quote;
   for (size_t i = 0; i < o.lines.size(); ++i) {
     const domain::OrderLine& l = o.lines[i];
     line_no.push_back(absl::StrCat(i));
@@ -250,12 +253,14 @@ void PgOrderRepository::Tx::SaveOrder(const domain::Order& o, bool is_new) {
     quantity.push_back(absl::StrCat(l.quantity));
     price.push_back(absl::StrCat(l.unit_price_minor));
     discount.push_back(absl::StrCat(l.discount_minor));
+    quote.push_back(l.price_quote_id);
   }
   auto ints = [](const std::vector<std::string>& v) {
     return absl::StrCat("{", absl::StrJoin(v, ","), "}");
   };
   repo_.pool_.Exec(w_.sql(), kInsertOrderLines, w_.tenant(), o.id, ints(line_no),
-                   pg::TextArrayLiteral(sku), ints(quantity), ints(price), ints(discount));
+                   pg::TextArrayLiteral(sku), ints(quantity), ints(price), ints(discount),
+                   pg::TextArrayLiteral(quote));
 }
 
 void PgOrderRepository::Tx::EmitOrder(const std::string& type, const domain::Order& o) {

@@ -17,7 +17,7 @@ namespace {
 constexpr char kColumns[] =
     "sku, name, array_to_json(category_path)::text, price_minor, currency, attributes::text, "
     "active, version, (extract(epoch from created_at) * 1000000)::int8, "
-    "(extract(epoch from updated_at) * 1000000)::int8";
+    "(extract(epoch from updated_at) * 1000000)::int8, cost_minor";
 std::string Ts(int n) { return pg::MicrosParam(n); }
 
 absl::Status NotFound() { return common::NotFound("PRODUCT_NOT_FOUND", "product not found"); }
@@ -40,11 +40,17 @@ absl::StatusOr<domain::Product> FromRow(const pqxx::row& r) {
   p.version = r[7].as<int64_t>();
   p.create_time = absl::FromUnixMicros(r[8].as<int64_t>());
   p.update_time = absl::FromUnixMicros(r[9].as<int64_t>());
+  if (!r[10].is_null()) p.cost = domain::Money{r[10].as<int64_t>(), p.price.currency_code};
   return p;
 }
 
 std::string AttributesJson(const std::map<std::string, std::string>& a) {
   return nlohmann::json(a).dump();
+}
+
+std::optional<int64_t> CostOf(const domain::Product& p) {
+  if (!p.cost) return std::nullopt;
+  return p.cost->amount_minor;
 }
 
 // CreateProduct's answer, stored with its idempotency key: a replay answers
@@ -58,6 +64,7 @@ std::string SnapshotOf(const domain::Product& p) {
                         {"currency", p.price.currency_code},
                         {"attributes", p.attributes},
                         {"active", p.active},
+                        {"cost", p.cost ? absl::StrCat(p.cost->amount_minor) : ""},
                         {"version", absl::StrCat(p.version)},
                         {"created", absl::StrCat(absl::ToUnixMicros(p.create_time))},
                         {"updated", absl::StrCat(absl::ToUnixMicros(p.update_time))}}
@@ -84,6 +91,12 @@ absl::StatusOr<domain::Product> FromSnapshot(const std::string& s) {
     }
     p.create_time = absl::FromUnixMicros(created);
     p.update_time = absl::FromUnixMicros(updated);
+    // Answers stored before products had costs carry none.
+    const std::string cost = j.value("cost", std::string());
+    if (!cost.empty()) {
+      p.cost = domain::Money{0, p.price.currency_code};
+      if (!absl::SimpleAtoi(cost, &p.cost->amount_minor)) return corrupt;
+    }
     return p;
   } catch (const nlohmann::json::exception&) {
     return corrupt;
@@ -93,23 +106,24 @@ absl::StatusOr<domain::Product> FromSnapshot(const std::string& s) {
 // The catalog's queries (libs/pg/pool.h: typed, their columns checked at start-up).
 const std::string kSelectProductSql =
     absl::StrCat("SELECT ", kColumns, " FROM txn.products WHERE tenant_id = $1 AND sku = $2");
-const pg::NamedQuery kSelectProduct{"select_product", kSelectProductSql, 10};
+const pg::NamedQuery kSelectProduct{"select_product", kSelectProductSql, 11};
 const pg::NamedQuery kSelectProductForUpdate{"select_product_for_update",
-                                             kSelectProductSql + " FOR UPDATE", 10};
+                                             kSelectProductSql + " FOR UPDATE", 11};
 // RETURNING 1: no row when the sku exists (ON CONFLICT DO NOTHING).
 const pg::NamedQuery kInsertProduct{
     "insert_product",
     absl::StrCat("INSERT INTO txn.products (tenant_id, sku, name, category_path, category, "
-                 "price_minor, currency, attributes, active, version, created_at, updated_at) "
-                 "VALUES ($1, $2, $3, $4::text[], array_to_string($4::text[], '/'), $5, $6, "
-                 "$7::jsonb, $8, $9, ",
-                 Ts(10), ", ", Ts(11), ") ON CONFLICT DO NOTHING RETURNING 1"),
+                 "price_minor, currency, attributes, active, version, created_at, updated_at, "
+                 "cost_minor) VALUES ($1, $2, $3, $4::text[], array_to_string($4::text[], '/'), "
+                 "$5, $6, $7::jsonb, $8, $9, ",
+                 Ts(10), ", ", Ts(11), ", $12) ON CONFLICT DO NOTHING RETURNING 1"),
     1};
 const pg::NamedQuery kUpdateProduct{
     "update_product",
     absl::StrCat("UPDATE txn.products SET name = $3, category_path = $4::text[], category = "
                  "array_to_string($4::text[], '/'), price_minor = $5, currency = $6, "
-                 "attributes = $7::jsonb, active = $8, version = $9, updated_at = ",
+                 "attributes = $7::jsonb, active = $8, version = $9, cost_minor = $11, "
+                 "updated_at = ",
                  Ts(10), " WHERE tenant_id = $1 AND sku = $2"),
     0};
 const pg::NamedQuery kListProducts{
@@ -118,7 +132,7 @@ const pg::NamedQuery kListProducts{
                  " FROM txn.products WHERE tenant_id = $1 AND ($2 = '' OR category = $2 OR "
                  "category LIKE $3) AND (NOT $4 OR active) AND ($5 = '' OR lower(name) LIKE "
                  "$6) AND sku > $7 ORDER BY sku LIMIT $8"),
-    10};
+    11};
 
 }  // namespace
 
@@ -155,21 +169,25 @@ class PgProductRepository::Tx final : public app::ProductTx {
                 .Exec(w_.sql(), kInsertProduct, w_.tenant(), p.sku, p.name,
                       pg::TextArrayLiteral(p.category_path), p.price.amount_minor,
                       p.price.currency_code, AttributesJson(p.attributes), p.active, p.version,
-                      absl::ToUnixMicros(p.create_time), absl::ToUnixMicros(p.update_time))
+                      absl::ToUnixMicros(p.create_time), absl::ToUnixMicros(p.update_time),
+                      CostOf(p))
                 .empty();
   }
   void SaveProduct(const domain::Product& p) override {
     repo_.pool_.Exec(w_.sql(), kUpdateProduct, w_.tenant(), p.sku, p.name,
                      pg::TextArrayLiteral(p.category_path), p.price.amount_minor,
                      p.price.currency_code, AttributesJson(p.attributes), p.active, p.version,
-                     absl::ToUnixMicros(p.update_time));
+                     absl::ToUnixMicros(p.update_time), CostOf(p));
   }
   void EmitProduct(const char* type, const domain::Product& p) override {
     w_.Emit("", type,
             nlohmann::json{{"sku", p.sku},
                            {"version", p.version},
                            {"active", p.active},
-                           {"category_path", p.category_path}}
+                           {"category_path", p.category_path},
+                           {"price_minor", absl::StrCat(p.price.amount_minor)},
+                           {"currency_code", p.price.currency_code},
+                           {"cost_minor", p.cost ? absl::StrCat(p.cost->amount_minor) : ""}}
                 .dump());
   }
 

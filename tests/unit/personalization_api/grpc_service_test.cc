@@ -8,11 +8,13 @@
 #include <string>
 
 #include "libs/common/errors.h"
+#include "libs/common/price_quote.h"
 #include "libs/grpcutil/status_conversion.h"
 #include "libs/grpcutil/testing/test_server.h"
 #include "prometheus/registry.h"
 #include "tests/support/fakes/personalization/fake_offer_repository.h"
 #include "tests/support/fakes/personalization/fake_personalization_repository.h"
+#include "tests/support/fakes/personalization/fake_price_repository.h"
 #include "tests/support/fakes/personalization/fake_slot_repository.h"
 
 namespace {
@@ -59,8 +61,11 @@ struct Edge {
   crm::personalization::app::Slots slots{slot_repo, recommender, matcher};
   crm::testing::FakeOfferRepository offer_repo;
   crm::personalization::app::Offers offers{offer_repo, recommender, matcher};
-  crm::personalization::api::PersonalizationGrpcService service{recommender, slots, offers,
-                                                                executor, metrics};
+  crm::testing::FakePriceRepository price_repo;
+  crm::personalization::app::Prices prices{price_repo, recommender, matcher,
+                                           crm::common::PriceQuoteKey(std::string(40, 'q'))};
+  crm::personalization::api::PersonalizationGrpcService service{recommender, slots,    offers,
+                                                                prices,      executor, metrics};
   std::unique_ptr<gt::TestServer> server;
   std::unique_ptr<v1::PersonalizationService::Stub> stub;
 
@@ -263,4 +268,101 @@ TEST_CASE("personalization edge: slots are checked at save time and resolved per
   auto c8 = Edge::Ctx();
   RequireError(e.stub->GetSlot(c8.get(), get, &out), grpc::StatusCode::INVALID_ARGUMENT,
                "INVALID_FIELD", "slot_id");
+}
+
+TEST_CASE("personalization edge: a price policy and a signed quote map every field",
+          "[personalization][api]") {
+  Edge e;
+  crm::events::ProductFact pan;
+  pan.tenant_id = kTenant;
+  pan.sku = "PAN";
+  pan.version = 1;
+  pan.category_path = {"Home", "Kitchen"};
+  pan.price_minor = 10000;
+  pan.currency_code = "CHF";
+  pan.cost_minor = 7000;
+  for (const auto& s : e.recommender.Apply({pan})) REQUIRE(s.ok());
+  e.matcher.known = {kC1, kC2};
+  e.matcher.matches = {{kC1, "orders(365d) >= 1"}};
+
+  v1::UpdatePricePolicyRequest put;
+  put.set_request_id("pp-1");
+  v1::PricePolicy* p = put.mutable_policy();
+  p->set_max_discount_basis_points(1000);
+  p->set_min_margin_basis_points(2000);
+  v1::PriceTier* t = p->add_tiers();
+  t->set_name("buyers");
+  t->set_rule("orders(365d) >=");  // does not compile
+  t->set_discount_basis_points(1500);
+  v1::PricePolicy policy;
+  auto c1 = Edge::Ctx();
+  grpc::Status bad = e.stub->UpdatePricePolicy(c1.get(), put, &policy);
+  RequireError(bad, grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD", "tiers.rule");
+  CHECK(bad.error_message().find("tier \"buyers\": ") == 0);
+  t->set_rule("orders(365d) >= 1");
+  auto c2 = Edge::Ctx();
+  REQUIRE(e.stub->UpdatePricePolicy(c2.get(), put, &policy).ok());
+  CHECK(policy.version() == 1);
+  CHECK(policy.etag() == "1");
+  CHECK(policy.quote_ttl_seconds() == 900);
+  CHECK(policy.tiers(0).rule() == "orders(365d) >= 1");
+
+  v1::QuotePriceRequest req;
+  req.set_customer_id(kC1);
+  req.set_sku("PAN");
+  req.set_currency_code("chf");
+  v1::PriceQuote q;
+  auto c3 = Edge::Ctx();
+  REQUIRE(e.stub->QuotePrice(c3.get(), req, &q).ok());
+  CHECK(q.customer_id() == kC1);
+  CHECK(q.sku() == "PAN");
+  CHECK(q.currency_code() == "CHF");
+  CHECK(q.list_price_minor() == 10000);
+  CHECK(q.unit_price_minor() == 9000);
+  CHECK(q.discount_basis_points() == 1000);
+  CHECK(q.requested_discount_basis_points() == 1500);
+  CHECK(q.reason() == v1::PRICE_QUOTE_REASON_TIER);
+  CHECK(q.tier() == "buyers");
+  CHECK(q.limit() == v1::PRICE_LIMIT_MAX_DISCOUNT);
+  CHECK(!q.explanation().empty());
+  CHECK(q.has_expire_time());
+  auto claims = crm::common::VerifyPriceQuote(crm::common::PriceQuoteKey(std::string(40, 'q')),
+                                              q.token(), absl::Now());
+  REQUIRE(claims.ok());
+  CHECK(claims->quote_id == q.quote_id());
+  CHECK(claims->unit_price_minor == 9000);
+  req.set_customer_id(kC2);  // no tier
+  auto c4 = Edge::Ctx();
+  REQUIRE(e.stub->QuotePrice(c4.get(), req, &q).ok());
+  CHECK(q.reason() == v1::PRICE_QUOTE_REASON_NO_TIER);
+  CHECK(q.unit_price_minor() == 10000);
+
+  // Bad input names its field; another tenant knows neither customer nor policy.
+  req.set_customer_id("nope");
+  auto c5 = Edge::Ctx();
+  RequireError(e.stub->QuotePrice(c5.get(), req, &q), grpc::StatusCode::INVALID_ARGUMENT,
+               "INVALID_FIELD", "customer_id");
+  req.set_customer_id(kC1);
+  req.set_sku(std::string(129, 's'));
+  auto c6 = Edge::Ctx();
+  RequireError(e.stub->QuotePrice(c6.get(), req, &q), grpc::StatusCode::INVALID_ARGUMENT,
+               "INVALID_FIELD", "sku");
+  req.set_sku("PAN");
+  req.set_currency_code("EURO");
+  auto c7 = Edge::Ctx();
+  RequireError(e.stub->QuotePrice(c7.get(), req, &q), grpc::StatusCode::INVALID_ARGUMENT,
+               "INVALID_FIELD", "currency_code");
+  req.set_currency_code("EUR");
+  auto c8 = Edge::Ctx();
+  RequireError(e.stub->QuotePrice(c8.get(), req, &q), grpc::StatusCode::FAILED_PRECONDITION,
+               "PRODUCT_NOT_QUOTABLE", "currency_code");
+  req.set_currency_code("");
+  auto c9 = Edge::Ctx(kOther);
+  RequireError(e.stub->QuotePrice(c9.get(), req, &q), grpc::StatusCode::NOT_FOUND,
+               "CUSTOMER_NOT_FOUND");
+  auto c10 = Edge::Ctx(kOther);
+  REQUIRE(e.stub->GetPricePolicy(c10.get(), v1::GetPricePolicyRequest(), &policy).ok());
+  CHECK(policy.version() == 0);
+  CHECK(policy.tiers_size() == 0);
+  CHECK_FALSE(policy.has_update_time());
 }

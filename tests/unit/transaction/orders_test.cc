@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "libs/common/errors.h"
+#include "libs/common/price_quote.h"
 #include "tests/support/fakes/common_fakes.h"
 #include "tests/support/fakes/transaction/fake_order_repository.h"
 
@@ -331,3 +332,100 @@ TEST_CASE("Orders surface repository failures unchanged", "[transaction][orders]
 }
 
 }  // namespace
+
+// ------------------------------------------------------------- Price quotes
+
+namespace {
+
+const std::string kQuoteKey = crm::common::PriceQuoteKey(std::string(40, 'q'));
+
+std::string QuoteFor(const std::string& sku, std::int64_t price,
+                     absl::Time expires = kNow + absl::Minutes(15),
+                     const std::string& customer = kCustomer, const std::string& tenant = kTenant,
+                     const std::string& currency = "CHF") {
+  return crm::common::SignPriceQuote(
+      kQuoteKey, crm::common::PriceQuoteClaims{"44444444-4444-4444-8444-444444444444", tenant,
+                                               customer, sku, currency, price, 1990, expires});
+}
+
+struct QuotingFixture : Fixture {
+  app::Orders quoting{repo, clock, ids, nullptr, nullptr, kQuoteKey};
+  absl::StatusOr<Order> Place(Order o, const std::string& key = "") {
+    return quoting.Create(ActorFor("CreateOrder", key), std::move(o));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("A line citing a price quote is charged the quoted price", "[transaction][quotes]") {
+  QuotingFixture f;
+  Order o = NewOrder();
+  o.lines[0].unit_price_minor = 0;  // left to the quote
+  o.lines[0].price_quote = QuoteFor("SKU-1", 1500);
+  auto placed = f.Place(o);
+  INFO(placed.status().ToString());
+  REQUIRE(placed.ok());
+  CHECK(placed->lines[0].unit_price_minor == 1500);
+  CHECK(placed->lines[0].price_quote_id == "44444444-4444-4444-8444-444444444444");
+  CHECK(placed->lines[0].price_quote.empty());
+  CHECK(placed->lines[1].price_quote_id.empty());
+  CHECK(placed->total_minor == 2 * 1500 + 500 - 100);
+  CHECK(f.quoting.Get(kTenant, placed->id)->lines[0].price_quote_id ==
+        "44444444-4444-4444-8444-444444444444");
+  // The same price given explicitly is accepted too.
+  o.lines[0].unit_price_minor = 1500;
+  CHECK(f.Place(o).ok());
+}
+
+TEST_CASE("Quotes for another price, sku, customer, tenant or currency are refused",
+          "[transaction][quotes]") {
+  QuotingFixture f;
+  auto refused = [&](const std::string& quote, const std::string& reason, std::int64_t price = 0,
+                     const std::string& field = "lines[0].price_quote") {
+    Order o = NewOrder();
+    o.lines[0].unit_price_minor = price;
+    o.lines[0].price_quote = quote;
+    absl::Status s = f.Place(o).status();
+    INFO(s.ToString());
+    CHECK(ReasonOf(s) == reason);
+    CHECK(FieldOf(s) == field);
+  };
+  refused(QuoteFor("SKU-1", 1500), "INVALID_FIELD", 1990, "lines[0].unit_price_minor");
+  refused(QuoteFor("SKU-2", 1500), "PRICE_QUOTE_INVALID");
+  refused(QuoteFor("SKU-1", 1500, kNow + absl::Minutes(15), "55555555-5555-4555-8555-555555555555"),
+          "PRICE_QUOTE_INVALID");
+  refused(QuoteFor("SKU-1", 1500, kNow + absl::Minutes(15), kCustomer, kOtherTenant),
+          "PRICE_QUOTE_INVALID");
+  refused(QuoteFor("SKU-1", 1500, kNow + absl::Minutes(15), kCustomer, kTenant, "EUR"),
+          "PRICE_QUOTE_INVALID");
+  refused(QuoteFor("SKU-1", 1500, kNow - absl::Seconds(1)), "PRICE_QUOTE_EXPIRED");
+  refused("pq1.forged.token", "PRICE_QUOTE_INVALID");
+  refused(crm::common::SignPriceQuote(
+              crm::common::PriceQuoteKey(std::string(40, 'x')),
+              crm::common::VerifyPriceQuote(kQuoteKey, QuoteFor("SKU-1", 1), kNow).value()),
+          "PRICE_QUOTE_INVALID");
+  // Nothing was written by any of them.
+  CHECK(f.quoting.List(kTenant, {})->items.empty());
+  // A service without the key refuses quotes rather than ignoring them.
+  Order o = NewOrder();
+  o.lines[0].price_quote = QuoteFor("SKU-1", 1500);
+  absl::Status s = f.orders.Create(f.ActorFor("CreateOrder"), o).status();
+  CHECK(s.code() == absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("A retry after the quote expired answers the order placed", "[transaction][quotes]") {
+  QuotingFixture f;
+  Order o = NewOrder();
+  o.lines[0].unit_price_minor = 0;
+  o.lines[0].price_quote = QuoteFor("SKU-1", 1500, kNow + absl::Seconds(30));
+  auto first = f.Place(o, "quoted-order");
+  REQUIRE(first.ok());
+  f.clock.Advance(absl::Minutes(5));
+  auto retry = f.Place(o, "quoted-order");
+  INFO(retry.status().ToString());
+  REQUIRE(retry.ok());
+  CHECK(retry->id == first->id);
+  CHECK(retry->lines[0].unit_price_minor == 1500);
+  // A new order with the expired quote is refused.
+  CHECK(ReasonOf(f.Place(o).status()) == "PRICE_QUOTE_EXPIRED");
+}

@@ -451,3 +451,32 @@ TEST_CASE("ProductExists is ALREADY_EXISTS PRODUCT_EXISTS on sku", "[transaction
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------- Cost
+
+TEST_CASE("A product's cost is in its price's currency", "[transaction][cost]") {
+  Product p = Valid();
+  p.cost = Money{1200, ""};
+  REQUIRE(NormalizeAndValidate(p).ok());
+  CHECK(p.cost->currency_code == "CHF");  // empty: the price's
+  p.cost = Money{1200, "chf"};
+  REQUIRE(NormalizeAndValidate(p).ok());
+  CHECK(p.cost->currency_code == "CHF");
+  Product other = Valid();
+  other.cost = Money{1200, "EUR"};
+  RequireInvalid(other, "cost.currency_code");
+  Product negative = Valid();
+  negative.cost = Money{-1, "CHF"};
+  RequireInvalid(negative, "cost.amount_minor");
+  // A cost is content: adding, changing or removing it is a change.
+  Product a = Valid(), b = Valid();
+  b.cost = Money{1200, "CHF"};
+  CHECK_FALSE(SameContent(a, b));
+  // update_mask "cost" with no cost in the patch removes it.
+  Product patch = Valid();
+  REQUIRE(ApplyUpdateMask(patch, {"cost"}, b).ok());
+  CHECK_FALSE(b.cost.has_value());
+  patch.cost = Money{900, "CHF"};
+  REQUIRE(ApplyUpdateMask(patch, {"cost"}, b).ok());
+  CHECK(b.cost->amount_minor == 900);
+}
