@@ -12,6 +12,7 @@ readonly PACKAGES=(
   # C++ libraries
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libpqxx-dev libhiredis-dev prometheus-cpp-dev catch2 nlohmann-json3-dev
+  libkainjow-mustache-dev
   libboost-dev libssl-dev
   # segmentation models: maximum-likelihood fits and special functions
   libnlopt-dev libnlopt-cxx-dev libboost-math-dev

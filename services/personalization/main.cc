@@ -12,6 +12,7 @@
 #include "services/personalization/storage/pg_personalization_repository.h"
 #include "services/personalization/storage/pg_price_repository.h"
 #include "services/personalization/storage/pg_slot_repository.h"
+#include "services/personalization/storage/pg_template_repository.h"
 
 int main() {
   using namespace crm;  // NOLINT
@@ -32,11 +33,15 @@ int main() {
   for (pg::NamedQuery& q : personalization::storage::PgPriceRepository::Queries()) {
     queries.push_back(std::move(q));
   }
+  for (pg::NamedQuery& q : personalization::storage::PgTemplateRepository::Queries()) {
+    queries.push_back(std::move(q));
+  }
   std::unique_ptr<service::Runtime> rt = boot.Start(config, queries);
   personalization::storage::PgPersonalizationRepository repository(rt->pg());
   personalization::storage::PgSlotRepository slot_repository(rt->pg());
   personalization::storage::PgOfferRepository offer_repository(rt->pg());
   personalization::storage::PgPriceRepository price_repository(rt->pg());
+  personalization::storage::PgTemplateRepository template_repository(rt->pg());
   personalization::app::Recommender recommender(repository);
   personalization::clients::GrpcSegmentationPeer segmentation_peer(
       grpcutil::MakeChannel(segmentation.addr), segmentation.timeout);
@@ -44,6 +49,7 @@ int main() {
   personalization::app::Offers offers(offer_repository, recommender, segmentation_peer);
   personalization::app::Prices prices(price_repository, recommender, segmentation_peer,
                                       common::PriceQuoteKey(config.context_key));
+  personalization::app::Templates templates(template_repository);
   // The models from the stored rows, before the first call or event.
   const absl::Time load_start = absl::Now();
   absl::StatusOr<personalization::app::Recommender::LoadStats> loaded = recommender.Rebuild();
@@ -51,6 +57,7 @@ int main() {
   boot.Require(slots.Load(), "loading the content slots");
   boot.Require(offers.Load(), "loading the offers");
   boot.Require(prices.Load(), "loading the price policies");
+  boot.Require(templates.Load(), "loading the message templates");
   observability::LogLine(observability::Severity::kInfo)
           .Field("tenants", static_cast<int64_t>(loaded->tenants))
           .Field("users", static_cast<int64_t>(loaded->users))
@@ -62,7 +69,7 @@ int main() {
   rt->AddBatchConsumer("personalization", consumer, [&](const std::vector<events::Event>& batch) {
     return personalization::api::HandleFactBatch(recommender, batch);
   });
-  personalization::api::PersonalizationGrpcService service(recommender, slots, offers, prices,
-                                                           rt->executor(), rt->rpc_metrics());
+  personalization::api::PersonalizationGrpcService service(
+      recommender, slots, offers, prices, templates, rt->executor(), rt->rpc_metrics());
   return rt->Serve(personalization::kSchema, {&service});
 }

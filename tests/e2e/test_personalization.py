@@ -680,6 +680,85 @@ class Personalization(stack.E2ETestCase):
                   "lines": [{"sku": pan, "quantity": "1", "priceQuote": qt["token"]}]})
         self.assertError(r, 400, "PRICE_QUOTE_INVALID", "lines[0].price_quote")
 
+    def test_message_templates_checked_at_save_and_previewed(self):
+        shop = Shop()
+
+        def create(body, rid=None):
+            return rest("POST", "/v1/templates?requestId=" + q(rid or stack.unique("tpl")),
+                        shop.key, body)
+        welcome = {"templateId": "welcome", "displayName": "Welcome",
+                   "channel": "TEMPLATE_CHANNEL_EMAIL", "defaultLocale": "en",
+                   "locales": [{"locale": "en", "parts": {
+                       "subject": "Hi {{customer.given_name}}",
+                       "html": "<p>Hi {{customer.given_name}}</p>\n"
+                               "{{#recommendations}}<li>{{sku}}</li>{{/recommendations}}"
+                               "{{> footer}}"}},
+                               {"locale": "de-ch", "parts": {
+                                   "subject": "Hallo {{customer.given_name}}",
+                                   "text": "Hallo {{{customer.given_name}}}"}}],
+                   "partials": {"footer": "<footer>{{customer.email}}</footer>"}}
+        # Refused at save time with the part, line and column.
+        bad = dict(welcome, locales=[{"locale": "en", "parts": {
+            "subject": "Hi", "html": "<p>\n  {{customer.nickname}}</p>"}}])
+        r = create(bad)
+        self.assertError(r, 400, "INVALID_FIELD", "locales.parts")
+        self.assertIn('en html: unknown name "customer.nickname" (line 2, column 3)',
+                      r.json()["error"]["message"])
+        r = create(dict(welcome, partials={"footer": "{{#offers}}"}))
+        self.assertError(r, 400, "INVALID_FIELD", "partials")
+        self.assertIn('partial "footer": unclosed section "offers" (line 1, column 1)',
+                      r.json()["error"]["message"])
+        self.assertError(create(dict(welcome, partials={})), 400, "INVALID_FIELD",
+                         "locales.parts")
+        self.assertError(create(dict(welcome, channel="TEMPLATE_CHANNEL_SMS")), 400,
+                         "INVALID_FIELD", "locales.parts")
+        r = create(welcome)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["version"], "1")
+        self.assertEqual(r.json()["locales"][1]["locale"], "de-CH")
+        self.assertError(create(welcome), 409, "TEMPLATE_EXISTS")
+        # Previews: the sample data, data of one's own over it, escaped per part.
+        def preview(body, tid="welcome"):
+            return rest("POST", "/v1/templates/%s:preview" % tid, shop.key, body)
+        p = preview({"locale": "en-GB"}).json()
+        self.assertEqual(p["locale"], "en")
+        self.assertEqual(p["parts"]["subject"], "Hi Ada")
+        self.assertIn("<li>SKU-1</li>", p["parts"]["html"])
+        evil = '<script>alert(1)</script>\r\nBcc: x@example.com'
+        p = preview({"locale": "de-CH", "data": {"customer": {"given_name": evil}}}).json()
+        self.assertEqual(p["locale"], "de-CH")
+        self.assertEqual(p["parts"]["subject"], "Hallo <script>alert(1)</script>  Bcc: x@example.com")
+        self.assertEqual(p["parts"]["text"], "Hallo <script>alert(1)</script>\nBcc: x@example.com")
+        p = preview({"data": {"customer": {"given_name": evil}}}).json()
+        self.assertNotIn("<script>", p["parts"]["html"])
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", p["parts"]["html"])
+        # A draft is checked like a save and not saved.
+        d = preview({"draft": dict(welcome, templateId="")}, "draft-1").json()
+        self.assertEqual(d["templateId"], "draft-1")
+        self.assertNotIn("version", d)
+        self.assertError(preview({"draft": bad}, "draft-1"), 400, "INVALID_FIELD",
+                         "locales.parts")
+        self.assertError(rest("GET", "/v1/templates/draft-1", shop.key), 404,
+                         "TEMPLATE_NOT_FOUND")
+        # Update with its etag, list, delete; other tenants see none of it.
+        r = rest("PUT", "/v1/templates/welcome?requestId=" + q(stack.unique("u")), shop.key,
+                 dict(welcome, etag="1", displayName="Welcome 2"))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["version"], "2")
+        self.assertError(rest("PUT", "/v1/templates/welcome?requestId=" + q(stack.unique("u")),
+                              shop.key, dict(welcome, etag="1")), 412, "ETAG_MISMATCH")
+        self.assertEqual([t["templateId"] for t in
+                          rest("GET", "/v1/templates", shop.key).json()["templates"]], ["welcome"])
+        _, other = stack.create_tenant()
+        self.assertError(rest("GET", "/v1/templates/welcome", other), 404, "TEMPLATE_NOT_FOUND")
+        self.assertError(rest("POST", "/v1/templates/welcome:preview", other, {}), 404,
+                         "TEMPLATE_NOT_FOUND")
+        self.assertEqual(rest("GET", "/v1/templates", other).json().get("templates", []), [])
+        r = rest("DELETE", "/v1/templates/welcome?requestId=" + q(stack.unique("d")), shop.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertError(rest("GET", "/v1/templates/welcome", shop.key), 404,
+                         "TEMPLATE_NOT_FOUND")
+
     def test_grpc_through_the_gateway(self):
         stack.grpc_modules()  # generates the stubs
         pb = importlib.import_module("crm.personalization.v1.personalization_pb2")

@@ -124,12 +124,19 @@ class TenantIsolation(stack.E2ETestCase):
         assert r.status == 200, r
         r = rest("POST", "/v1/customers/%s:nextBestOffers" % cls.cid, cls.a, {})
         assert r.status == 200 and len(r.json()["decisions"]) == 1, r
+        # A's message template.
+        r = rest("POST", "/v1/templates?requestId=" + stack.unique("tpl"), cls.a,
+                 {"templateId": "a-template", "displayName": "A's template",
+                  "channel": "TEMPLATE_CHANNEL_SMS",
+                  "locales": [{"locale": "en", "parts": {"text": "A's secret"}}]})
+        assert r.status == 200, r
 
     def assert_not_found(self, r, what):
         self.assertEqual(r.status, 404, (what, r))
         self.assertEqual(r.json()["error"]["status"], "NOT_FOUND", what)
         self.assertIn(r.reason(), ("CUSTOMER_NOT_FOUND", "API_KEY_NOT_FOUND", "SEGMENT_NOT_FOUND",
-                                   "PRODUCT_NOT_FOUND", "SLOT_NOT_FOUND", "OFFER_NOT_FOUND"), what)
+                                   "PRODUCT_NOT_FOUND", "SLOT_NOT_FOUND", "OFFER_NOT_FOUND",
+                                   "TEMPLATE_NOT_FOUND"), what)
         # The message gives no hint that the id exists elsewhere.
         self.assertNotIn("tenant", r.json()["error"]["message"].lower(), what)
 
@@ -178,6 +185,12 @@ class TenantIsolation(stack.E2ETestCase):
             ("POST", "/v1/offers/a-offer:retire", {"requestId": stack.unique("ro")}, {}),
             ("POST", "/v1/customers/%s:nextBestOffers" % cid, {}, {}),
             ("POST", "/v1/customers/%s:quotePrice" % cid, {"sku": self.sku}, {}),
+            ("GET", "/v1/templates/a-template", None, {}),
+            ("PUT", "/v1/templates/a-template?requestId=" + stack.unique("pt"),
+             {"displayName": "Mallory", "channel": "TEMPLATE_CHANNEL_SMS",
+              "locales": [{"locale": "en", "parts": {"text": "M"}}]}, {}),
+            ("DELETE", "/v1/templates/a-template?requestId=" + stack.unique("dt"), None, {}),
+            ("POST", "/v1/templates/a-template:preview", {}, {}),
         ]
         for method, path, body, headers in routes:
             r = rest(method, path, self.b, body, headers=headers)
@@ -245,6 +258,12 @@ class TenantIsolation(stack.E2ETestCase):
              pers.NextBestOffersRequest(customer_id=cid)),
             (pers_grpc.PersonalizationServiceStub(channel).QuotePrice,
              pers.QuotePriceRequest(customer_id=cid, sku=self.sku)),
+            (pers_grpc.PersonalizationServiceStub(channel).GetTemplate,
+             pers.GetTemplateRequest(template_id="a-template")),
+            (pers_grpc.PersonalizationServiceStub(channel).PreviewTemplate,
+             pers.PreviewTemplateRequest(template_id="a-template")),
+            (pers_grpc.PersonalizationServiceStub(channel).DeleteTemplate,
+             pers.DeleteTemplateRequest(template_id="a-template", request_id=stack.unique("dt"))),
         ]
         for fn, req in calls:
             what = "%s %s" % (type(req).__name__, str(req).replace("\n", " "))
@@ -254,7 +273,8 @@ class TenantIsolation(stack.E2ETestCase):
                              (what, cm.exception.details()))
             self.assertIn(stack.reason_of(cm.exception),
                           ("CUSTOMER_NOT_FOUND", "API_KEY_NOT_FOUND", "SEGMENT_NOT_FOUND",
-                           "PRODUCT_NOT_FOUND", "SLOT_NOT_FOUND", "OFFER_NOT_FOUND"), what)
+                           "PRODUCT_NOT_FOUND", "SLOT_NOT_FOUND", "OFFER_NOT_FOUND",
+                           "TEMPLATE_NOT_FOUND"), what)
 
     def test_b_learns_nothing_from_a_purchases(self):
         # A's cart and A's visitor mean nothing in B: no product, no history.
@@ -281,6 +301,9 @@ class TenantIsolation(stack.E2ETestCase):
         r = rest("GET", "/v1/offers", self.b)
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json().get("offers", []), [])
+        r = rest("GET", "/v1/templates", self.b)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json().get("templates", []), [])
         r = rest("GET", "/v1/pricePolicy", self.b)
         self.assertEqual(r.status, 200, r)
         self.assertNotIn("tiers", r.json())

@@ -7,6 +7,7 @@
 #include "services/personalization/app/prices.h"
 #include "services/personalization/app/recommender.h"
 #include "services/personalization/app/slots.h"
+#include "services/personalization/app/templates.h"
 
 namespace crm::personalization::api {
 
@@ -27,12 +28,13 @@ void ToProto(const app::InterestsView& v, v1::Interests* out);
 class PersonalizationGrpcService final : public v1::PersonalizationService::CallbackService {
  public:
   PersonalizationGrpcService(app::Recommender& recommender, app::Slots& slots, app::Offers& offers,
-                             app::Prices& prices, common::Executor& executor,
-                             grpcutil::RpcMetrics& metrics)
+                             app::Prices& prices, app::Templates& templates,
+                             common::Executor& executor, grpcutil::RpcMetrics& metrics)
       : recommender_(recommender),
         slots_(slots),
         offers_(offers),
         prices_(prices),
+        templates_(templates),
         executor_(executor),
         metrics_(metrics) {}
 
@@ -104,12 +106,32 @@ class PersonalizationGrpcService final : public v1::PersonalizationService::Call
   grpc::ServerUnaryReactor* QuotePrice(grpc::CallbackServerContext* ctx,
                                        const v1::QuotePriceRequest* req,
                                        v1::PriceQuote* resp) override;
+  // Message templates (api/templates_grpc.cc).
+  grpc::ServerUnaryReactor* CreateTemplate(grpc::CallbackServerContext* ctx,
+                                           const v1::CreateTemplateRequest* req,
+                                           v1::MessageTemplate* resp) override;
+  grpc::ServerUnaryReactor* GetTemplate(grpc::CallbackServerContext* ctx,
+                                        const v1::GetTemplateRequest* req,
+                                        v1::MessageTemplate* resp) override;
+  grpc::ServerUnaryReactor* ListTemplates(grpc::CallbackServerContext* ctx,
+                                          const v1::ListTemplatesRequest* req,
+                                          v1::ListTemplatesResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateTemplate(grpc::CallbackServerContext* ctx,
+                                           const v1::UpdateTemplateRequest* req,
+                                           v1::MessageTemplate* resp) override;
+  grpc::ServerUnaryReactor* DeleteTemplate(grpc::CallbackServerContext* ctx,
+                                           const v1::DeleteTemplateRequest* req,
+                                           v1::DeleteTemplateResponse* resp) override;
+  grpc::ServerUnaryReactor* PreviewTemplate(grpc::CallbackServerContext* ctx,
+                                            const v1::PreviewTemplateRequest* req,
+                                            v1::RenderedMessage* resp) override;
 
  private:
   app::Recommender& recommender_;
   app::Slots& slots_;
   app::Offers& offers_;
   app::Prices& prices_;
+  app::Templates& templates_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
 };

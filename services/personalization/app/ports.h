@@ -18,6 +18,7 @@
 #include "services/personalization/domain/offers.h"
 #include "services/personalization/domain/pricing.h"
 #include "services/personalization/domain/slots.h"
+#include "services/personalization/domain/templates.h"
 
 namespace crm::personalization::app {
 
@@ -138,26 +139,32 @@ class PersonalizationRepository : public outbox::UnitOfWork<InterestTx, ChosenTo
   virtual absl::Status Load(StoredRows& rows) = 0;
 };
 
-// One content slot write's transaction.
-class SlotTx {
+// One write's transaction of a definition kept by id (content slots,
+// message templates; app/definitions.h).
+template <typename T>
+class DefinitionTx {
  public:
-  virtual ~SlotTx() = default;
-  // For update; nullopt when the tenant has no such slot.
-  virtual absl::StatusOr<std::optional<domain::Slot>> LoadSlot(const std::string& slot_id) = 0;
-  virtual absl::StatusOr<std::size_t> CountSlots() = 0;  // the tenant's
-  virtual void SaveSlot(const domain::Slot& s) = 0;      // insert or update
-  virtual void DeleteSlot(const std::string& slot_id) = 0;
+  virtual ~DefinitionTx() = default;
+  // For update; nullopt when the tenant has no such definition.
+  virtual absl::StatusOr<std::optional<T>> Load(const std::string& id) = 0;
+  virtual absl::StatusOr<std::size_t> Count() = 0;  // the tenant's
+  virtual void Save(const T& d) = 0;                // insert or update
+  virtual void Delete(const std::string& id) = 0;
+};
+
+template <typename T>
+class DefinitionRepository : public outbox::UnitOfWork<DefinitionTx<T>, T> {
+ public:
+  // Every tenant's (read across tenants, at start): (tenant, definition).
+  virtual absl::StatusOr<std::vector<std::pair<std::string, T>>> LoadAll() = 0;
+  // One as stored now (nullopt when none).
+  virtual absl::StatusOr<std::optional<T>> Current(const std::string& tenant,
+                                                   const std::string& id) = 0;
 };
 
 // The tenants' content slots (the definitions; decisions are not stored).
-class SlotRepository : public outbox::UnitOfWork<SlotTx, domain::Slot> {
- public:
-  // Every tenant's slots (read across tenants, at start): (tenant, slot).
-  virtual absl::StatusOr<std::vector<std::pair<std::string, domain::Slot>>> LoadAllSlots() = 0;
-  // One slot as stored now (nullopt when none).
-  virtual absl::StatusOr<std::optional<domain::Slot>> CurrentSlot(const std::string& tenant,
-                                                                  const std::string& slot_id) = 0;
-};
+using SlotRepository = DefinitionRepository<domain::Slot>;
+using TemplateRepository = DefinitionRepository<domain::MessageTemplate>;
 
 // The segmentation engine's evaluation of a customer against expressions
 // of the segment language (its MatchCustomer), in request order.

@@ -19,113 +19,34 @@ bool Targeted(const domain::Slot& slot) {
                      [](const domain::SlotVariant& v) { return !v.topics.empty(); });
 }
 
-absl::Status SlotNotFound() {
-  return common::WithReason(absl::NotFoundError("slot not found"), "SLOT_NOT_FOUND");
-}
-
 }  // namespace
 
 Slots::Slots(SlotRepository& repository, const Recommender& recommender,
              SegmentationPeer& segmentation, const common::Clock* clock)
-    : repository_(repository),
-      recommender_(recommender),
+    : recommender_(recommender),
       segmentation_(segmentation),
-      clock_(clock ? *clock : system_clock_) {}
+      slots_(repository, &domain::Slot::slot_id,
+             DefinitionKind{"slot", "slots", "SLOT_EXISTS", "SLOT_NOT_FOUND", "TOO_MANY_SLOTS",
+                            kMaxSlotsPerTenant},
+             clock ? *clock : system_clock_) {}
 
-absl::Status Slots::Load() {
-  CRM_ASSIGN_OR_RETURN(auto all, repository_.LoadAllSlots());
-  cache_.Reset(std::move(all), [](const domain::Slot& s) { return s.slot_id; });
-  return absl::OkStatus();
-}
-
-absl::Status Slots::Refresh(const std::string& tenant, const std::string& slot_id) {
-  CRM_ASSIGN_OR_RETURN(std::optional<domain::Slot> now, repository_.CurrentSlot(tenant, slot_id));
-  cache_.Replace(tenant, slot_id, std::move(now));
-  return absl::OkStatus();
-}
+absl::Status Slots::Load() { return slots_.Load(); }
 
 absl::StatusOr<domain::Slot> Slots::Create(const outbox::WriteMeta& meta, domain::Slot draft) {
   CRM_RETURN_IF_ERROR(domain::NormalizeSlot(draft, &CheckSegmentRule));
-  absl::MutexLock w(&write_mu_);
-  CRM_ASSIGN_OR_RETURN(
-      domain::Slot out,
-      repository_.Run<domain::Slot>(
-          meta, draft.slot_id, [&](SlotTx& tx) -> absl::StatusOr<domain::Slot> {
-            CRM_ASSIGN_OR_RETURN(std::optional<domain::Slot> existing, tx.LoadSlot(draft.slot_id));
-            if (existing) {
-              return common::WithReason(
-                  absl::AlreadyExistsError(absl::StrCat("slot \"", draft.slot_id,
-                                                        "\" exists; update it or pick another id")),
-                  "SLOT_EXISTS");
-            }
-            CRM_ASSIGN_OR_RETURN(std::size_t count, tx.CountSlots());
-            if (count >= kMaxSlotsPerTenant) {
-              return common::WithReason(
-                  absl::FailedPreconditionError("a tenant has at most 500 slots; delete one first"),
-                  "TOO_MANY_SLOTS");
-            }
-            domain::Slot s = draft;
-            s.version = 1;
-            s.create_time = s.update_time = clock_.Now();
-            tx.SaveSlot(s);
-            return s;
-          }));
-  CRM_RETURN_IF_ERROR(Refresh(meta.tenant_id, out.slot_id));
-  return out;
+  return slots_.Create(meta, draft);
 }
 
 absl::StatusOr<domain::Slot> Slots::Update(const outbox::WriteMeta& meta, domain::Slot draft,
                                            const std::string& if_match) {
   CRM_RETURN_IF_ERROR(domain::NormalizeSlot(draft, &CheckSegmentRule));
-  absl::MutexLock w(&write_mu_);
-  CRM_ASSIGN_OR_RETURN(
-      domain::Slot out,
-      repository_.Run<domain::Slot>(
-          meta, draft.slot_id, [&](SlotTx& tx) -> absl::StatusOr<domain::Slot> {
-            CRM_ASSIGN_OR_RETURN(std::optional<domain::Slot> existing, tx.LoadSlot(draft.slot_id));
-            if (!existing) return SlotNotFound();
-            CRM_RETURN_IF_ERROR(
-                common::CheckEtag("slot", absl::StrCat(existing->version), if_match));
-            domain::Slot s = draft;
-            s.version = existing->version + 1;
-            s.create_time = existing->create_time;
-            s.update_time = clock_.Now();
-            tx.SaveSlot(s);
-            return s;
-          }));
-  CRM_RETURN_IF_ERROR(Refresh(meta.tenant_id, out.slot_id));
-  return out;
+  return slots_.Update(meta, draft, if_match);
 }
 
 absl::StatusOr<domain::Slot> Slots::Delete(const outbox::WriteMeta& meta,
                                            const std::string& slot_id,
                                            const std::string& if_match) {
-  if (!domain::IsSlotId(slot_id)) return SlotNotFound();
-  absl::MutexLock w(&write_mu_);
-  CRM_ASSIGN_OR_RETURN(
-      domain::Slot out,
-      repository_.Run<domain::Slot>(meta, slot_id, [&](SlotTx& tx) -> absl::StatusOr<domain::Slot> {
-        CRM_ASSIGN_OR_RETURN(std::optional<domain::Slot> existing, tx.LoadSlot(slot_id));
-        if (!existing) return SlotNotFound();
-        CRM_RETURN_IF_ERROR(common::CheckEtag("slot", absl::StrCat(existing->version), if_match));
-        tx.DeleteSlot(slot_id);
-        return *existing;
-      }));
-  CRM_RETURN_IF_ERROR(Refresh(meta.tenant_id, slot_id));
-  return out;
-}
-
-absl::StatusOr<domain::Slot> Slots::Get(const std::string& tenant,
-                                        const std::string& slot_id) const {
-  auto s = cache_.Find(tenant, slot_id);
-  if (s == nullptr) return SlotNotFound();
-  return *s;
-}
-
-std::vector<domain::Slot> Slots::List(const std::string& tenant) const {
-  std::vector<domain::Slot> out;
-  for (const auto& s : cache_.All(tenant)) out.push_back(*s);
-  return out;
+  return slots_.Delete(meta, slot_id, if_match);
 }
 
 SlotAnswer Slots::Decide(const std::string& tenant, const domain::Slot& slot,
@@ -148,11 +69,11 @@ SlotAnswer Slots::Decide(const std::string& tenant, const domain::Slot& slot,
 absl::StatusOr<SlotAnswer> Slots::ForCustomer(const std::string& tenant,
                                               const std::string& customer_id,
                                               const std::string& slot_id) const {
-  auto slot = cache_.Find(tenant, slot_id);
+  auto slot = slots_.Find(tenant, slot_id);
   CRM_ASSIGN_OR_RETURN(
       Audience audience,
       recommender_.CustomerAudience(tenant, customer_id, slot != nullptr && Targeted(*slot)));
-  if (slot == nullptr) return SlotNotFound();
+  if (slot == nullptr) return slots_.NotFound();
   // The variants' rules, each asked once (none for an objecting customer).
   std::vector<bool> rules(slot->variants.size(), true);
   bool evaluated = true;
@@ -180,8 +101,8 @@ absl::StatusOr<SlotAnswer> Slots::ForCustomer(const std::string& tenant,
 absl::StatusOr<SlotAnswer> Slots::ForVisitor(const std::string& tenant,
                                              const std::string& visitor_id,
                                              const std::string& slot_id) const {
-  auto slot = cache_.Find(tenant, slot_id);
-  if (slot == nullptr) return SlotNotFound();
+  auto slot = slots_.Find(tenant, slot_id);
+  if (slot == nullptr) return slots_.NotFound();
   std::vector<bool> rules;
   for (const domain::SlotVariant& v : slot->variants) rules.push_back(v.rule.empty());
   return Decide(tenant, *slot, VisitorKey(visitor_id),

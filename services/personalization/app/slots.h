@@ -13,7 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "libs/common/clock.h"
 #include "libs/outbox/write_meta.h"
-#include "services/personalization/app/definition_cache.h"
+#include "services/personalization/app/definitions.h"
 #include "services/personalization/app/ports.h"
 #include "services/personalization/app/recommender.h"
 #include "services/personalization/domain/slots.h"
@@ -49,8 +49,12 @@ class Slots {
                                       const std::string& if_match);
   absl::StatusOr<domain::Slot> Delete(const outbox::WriteMeta& meta, const std::string& slot_id,
                                       const std::string& if_match);
-  absl::StatusOr<domain::Slot> Get(const std::string& tenant, const std::string& slot_id) const;
-  std::vector<domain::Slot> List(const std::string& tenant) const;  // id order
+  absl::StatusOr<domain::Slot> Get(const std::string& tenant, const std::string& slot_id) const {
+    return slots_.Get(tenant, slot_id);
+  }
+  std::vector<domain::Slot> List(const std::string& tenant) const {  // id order
+    return slots_.List(tenant);
+  }
 
   // The decision for a customer (NOT_FOUND CUSTOMER_NOT_FOUND when the
   // engine does not know them, SLOT_NOT_FOUND) or a visitor (variants with
@@ -61,19 +65,13 @@ class Slots {
                                         const std::string& slot_id) const;
 
  private:
-  // After a write (or its replay): the slot as stored now, into memory.
-  absl::Status Refresh(const std::string& tenant, const std::string& slot_id);
   SlotAnswer Decide(const std::string& tenant, const domain::Slot& slot, const std::string& unit,
                     const Audience& audience, const std::vector<bool>& rules, bool evaluated) const;
 
-  SlotRepository& repository_;
   const Recommender& recommender_;
   SegmentationPeer& segmentation_;
   common::SystemClock system_clock_;
-  const common::Clock& clock_;
-  // Writes one at a time, so the memory takes them in commit order.
-  absl::Mutex write_mu_;
-  DefinitionCache<domain::Slot> cache_;
+  Definitions<domain::Slot> slots_;
 };
 
 }  // namespace crm::personalization::app

@@ -64,8 +64,10 @@ struct Edge {
   crm::testing::FakePriceRepository price_repo;
   crm::personalization::app::Prices prices{price_repo, recommender, matcher,
                                            crm::common::PriceQuoteKey(std::string(40, 'q'))};
-  crm::personalization::api::PersonalizationGrpcService service{recommender, slots,    offers,
-                                                                prices,      executor, metrics};
+  crm::testing::FakeTemplateRepository template_repo;
+  crm::personalization::app::Templates templates{template_repo};
+  crm::personalization::api::PersonalizationGrpcService service{
+      recommender, slots, offers, prices, templates, executor, metrics};
   std::unique_ptr<gt::TestServer> server;
   std::unique_ptr<v1::PersonalizationService::Stub> stub;
 
@@ -365,4 +367,59 @@ TEST_CASE("personalization edge: a price policy and a signed quote map every fie
   CHECK(policy.version() == 0);
   CHECK(policy.tiers_size() == 0);
   CHECK_FALSE(policy.has_update_time());
+}
+
+TEST_CASE("personalization edge: templates map every field and preview with data",
+          "[personalization][api]") {
+  Edge e;
+  v1::CreateTemplateRequest create;
+  create.set_request_id("t-1");
+  v1::MessageTemplate* t = create.mutable_message_template();
+  t->set_template_id("hook");
+  t->set_display_name("Hook");
+  t->set_channel(v1::TEMPLATE_CHANNEL_WEBHOOK);
+  v1::TemplateLocale* l = t->add_locales();
+  l->set_locale("fr-ch");
+  (*l->mutable_parts())["json"] = "{\"name\": {{customer.given_name}}}";  // not JSON
+  v1::MessageTemplate out;
+  auto c1 = Edge::Ctx();
+  grpc::Status bad = e.stub->CreateTemplate(c1.get(), create, &out);
+  RequireError(bad, grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD", "locales.parts");
+  CHECK(bad.error_message().find("fr-CH json: ") == 0);
+  (*l->mutable_parts())["json"] = "{\"name\": \"{{customer.given_name}}\"}";
+  t->set_channel(v1::TEMPLATE_CHANNEL_UNSPECIFIED);
+  auto c2 = Edge::Ctx();
+  RequireError(e.stub->CreateTemplate(c2.get(), create, &out), grpc::StatusCode::INVALID_ARGUMENT,
+               "INVALID_FIELD", "channel");
+  t->set_channel(v1::TEMPLATE_CHANNEL_WEBHOOK);
+  auto c3 = Edge::Ctx();
+  REQUIRE(e.stub->CreateTemplate(c3.get(), create, &out).ok());
+  CHECK(out.version() == 1);
+  CHECK(out.etag() == "1");
+  CHECK(out.default_locale() == "fr-CH");
+  CHECK(out.locales(0).parts().at("json") == "{\"name\": \"{{customer.given_name}}\"}");
+  CHECK(out.has_create_time());
+
+  v1::PreviewTemplateRequest preview;
+  preview.set_template_id("hook");
+  (*(*preview.mutable_data()->mutable_fields())["customer"]
+        .mutable_struct_value()
+        ->mutable_fields())["given_name"]
+      .set_string_value("A \"quoted\" name");
+  v1::RenderedMessage m;
+  auto c4 = Edge::Ctx();
+  REQUIRE(e.stub->PreviewTemplate(c4.get(), preview, &m).ok());
+  CHECK(m.template_id() == "hook");
+  CHECK(m.version() == 1);
+  CHECK(m.locale() == "fr-CH");
+  CHECK(m.parts().at("json") == "{\"name\": \"A \\\"quoted\\\" name\"}");
+
+  auto c5 = Edge::Ctx(kOther);
+  RequireError(e.stub->PreviewTemplate(c5.get(), preview, &m), grpc::StatusCode::NOT_FOUND,
+               "TEMPLATE_NOT_FOUND");
+  v1::GetTemplateRequest get;
+  get.set_template_id("Not An Id");
+  auto c6 = Edge::Ctx();
+  RequireError(e.stub->GetTemplate(c6.get(), get, &out), grpc::StatusCode::INVALID_ARGUMENT,
+               "INVALID_FIELD", "template_id");
 }

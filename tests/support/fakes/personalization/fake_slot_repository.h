@@ -1,5 +1,6 @@
 #pragma once
-// In-memory SlotRepository (the unit of work's key rules, FakeUnitOfWork)
+// In-memory definition repositories: slots, templates (the unit of work's key
+// rules, FakeUnitOfWork)
 // and a SegmentationPeer that answers what the test says each customer
 // matches (the segment language itself is segmentation's, tested there and
 // end to end).
@@ -16,49 +17,49 @@
 
 namespace crm::testing {
 
-class FakeSlotRepository final : public personalization::app::SlotRepository {
+// An in-memory DefinitionRepository<T> (slots, templates); `id` names T's id.
+template <typename T, std::string T::*id>
+class FakeDefinitionRepository final : public personalization::app::DefinitionRepository<T> {
  public:
-  using Slot = personalization::domain::Slot;
-
-  absl::StatusOr<Slot> Write(
+  absl::StatusOr<T> Write(
       const outbox::WriteMeta& meta, const std::string&,
-      absl::FunctionRef<absl::StatusOr<Slot>(personalization::app::SlotTx&)> work) override {
-    return uow_.Write<Slot>(meta, [&](State& s) -> absl::StatusOr<Slot> {
+      absl::FunctionRef<absl::StatusOr<T>(personalization::app::DefinitionTx<T>&)> work) override {
+    return uow_.template Write<T>(meta, [&](State& s) -> absl::StatusOr<T> {
       Tx tx(meta.tenant_id, s);
       return work(tx);
     });
   }
-  absl::StatusOr<std::vector<std::pair<std::string, Slot>>> LoadAllSlots() override {
+  absl::StatusOr<std::vector<std::pair<std::string, T>>> LoadAll() override {
     return uow_.With([](const State& s) {
-      std::vector<std::pair<std::string, Slot>> out;
-      for (const auto& [key, slot] : s) out.emplace_back(key.first, slot);
+      std::vector<std::pair<std::string, T>> out;
+      for (const auto& [key, d] : s) out.emplace_back(key.first, d);
       return out;
     });
   }
-  absl::StatusOr<std::optional<Slot>> CurrentSlot(const std::string& tenant,
-                                                  const std::string& slot_id) override {
+  absl::StatusOr<std::optional<T>> Current(const std::string& tenant,
+                                           const std::string& def_id) override {
     return uow_.With([&](const State& s) {
-      auto it = s.find({tenant, slot_id});
-      return it == s.end() ? std::optional<Slot>() : std::optional<Slot>(it->second);
+      auto it = s.find({tenant, def_id});
+      return it == s.end() ? std::optional<T>() : std::optional<T>(it->second);
     });
   }
 
  private:
-  using State = std::map<std::pair<std::string, std::string>, Slot>;
-  class Tx final : public personalization::app::SlotTx {
+  using State = std::map<std::pair<std::string, std::string>, T>;
+  class Tx final : public personalization::app::DefinitionTx<T> {
    public:
     Tx(std::string tenant, State& s) : tenant_(std::move(tenant)), s_(s) {}
-    absl::StatusOr<std::optional<Slot>> LoadSlot(const std::string& slot_id) override {
-      auto it = s_.find({tenant_, slot_id});
-      return it == s_.end() ? std::optional<Slot>() : std::optional<Slot>(it->second);
+    absl::StatusOr<std::optional<T>> Load(const std::string& def_id) override {
+      auto it = s_.find({tenant_, def_id});
+      return it == s_.end() ? std::optional<T>() : std::optional<T>(it->second);
     }
-    absl::StatusOr<std::size_t> CountSlots() override {
+    absl::StatusOr<std::size_t> Count() override {
       std::size_t n = 0;
-      for (const auto& [key, slot] : s_) n += key.first == tenant_ ? 1 : 0;
+      for (const auto& [key, d] : s_) n += key.first == tenant_ ? 1 : 0;
       return n;
     }
-    void SaveSlot(const Slot& s) override { s_[{tenant_, s.slot_id}] = s; }
-    void DeleteSlot(const std::string& slot_id) override { s_.erase({tenant_, slot_id}); }
+    void Save(const T& d) override { s_[{tenant_, d.*id}] = d; }
+    void Delete(const std::string& def_id) override { s_.erase({tenant_, def_id}); }
 
    private:
     std::string tenant_;
@@ -66,6 +67,12 @@ class FakeSlotRepository final : public personalization::app::SlotRepository {
   };
   FakeUnitOfWork<State> uow_;
 };
+
+using FakeSlotRepository = FakeDefinitionRepository<personalization::domain::Slot,
+                                                    &personalization::domain::Slot::slot_id>;
+using FakeTemplateRepository =
+    FakeDefinitionRepository<personalization::domain::MessageTemplate,
+                             &personalization::domain::MessageTemplate::template_id>;
 
 class FakeSegmentation final : public personalization::app::SegmentationPeer {
  public:
