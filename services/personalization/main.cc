@@ -6,6 +6,7 @@
 #include "libs/service/runtime.h"
 #include "services/personalization/api/fact_events.h"
 #include "services/personalization/api/grpc_service.h"
+#include "services/personalization/clients/grpc_customer_store_peer.h"
 #include "services/personalization/clients/grpc_segmentation_peer.h"
 #include "services/personalization/schema_name.h"
 #include "services/personalization/storage/pg_offer_repository.h"
@@ -22,6 +23,9 @@ int main() {
   // The segmentation engine evaluates the slots' rules (MatchCustomer).
   const common::PeerConfig segmentation =
       boot.Config(common::LoadPeerConfig("segmentation", {"", absl::Milliseconds(300)}));
+  // Message templates render with the customer's profile (GetCustomer).
+  const common::PeerConfig customer_store =
+      boot.Config(common::LoadPeerConfig("customer-store", {"", absl::Milliseconds(500)}));
   std::vector<pg::NamedQuery> queries =
       personalization::storage::PgPersonalizationRepository::Queries();
   for (pg::NamedQuery& q : personalization::storage::PgSlotRepository::Queries()) {
@@ -49,7 +53,10 @@ int main() {
   personalization::app::Offers offers(offer_repository, recommender, segmentation_peer);
   personalization::app::Prices prices(price_repository, recommender, segmentation_peer,
                                       common::PriceQuoteKey(config.context_key));
-  personalization::app::Templates templates(template_repository);
+  personalization::clients::GrpcCustomerStorePeer customer_store_peer(
+      grpcutil::MakeChannel(customer_store.addr), customer_store.timeout);
+  personalization::app::Templates templates(template_repository, recommender, offers,
+                                            customer_store_peer);
   // The models from the stored rows, before the first call or event.
   const absl::Time load_start = absl::Now();
   absl::StatusOr<personalization::app::Recommender::LoadStats> loaded = recommender.Rebuild();

@@ -759,6 +759,69 @@ class Personalization(stack.E2ETestCase):
         self.assertError(rest("GET", "/v1/templates/welcome", shop.key), 404,
                          "TEMPLATE_NOT_FOUND")
 
+    def test_a_template_rendered_for_a_real_customer(self):
+        import datetime
+        shop = Shop()
+        buyer = shop.t  # bought A: B and C are its recommendations
+        zone = "Pacific/Auckland"
+        try:
+            import zoneinfo
+            today = datetime.datetime.now(zoneinfo.ZoneInfo(zone)).date()
+        except Exception:  # no zoneinfo: UTC rules
+            zone, today = "UTC", datetime.datetime.utcnow().date()
+        r = rest("PATCH", "/v1/customers/%s" % buyer, shop.key,
+                 {"givenName": "<img src=x onerror=alert(1)>", "locale": "de-CH",
+                  "timeZone": zone,
+                  "birthday": {"month": today.month, "day": today.day},
+                  "attributes": {"tier": {"stringValue": "gold"}}})
+        self.assertEqual(r.status, 200, r)
+        r = rest("POST", "/v1/offers?requestId=" + q(stack.unique("offer")), shop.key,
+                 {"offerId": "tpl-offer", "displayName": "Ten off",
+                  "kind": "OFFER_KIND_DISCOUNT", "discountBasisPoints": 1000,
+                  "valueMinor": "100"})
+        self.assertEqual(r.status, 200, r)
+        tpl = {"templateId": "bday", "displayName": "Birthday",
+               "channel": "TEMPLATE_CHANNEL_EMAIL",
+               "locales": [{"locale": "en", "parts": {"subject": "Hi", "text": "en"}},
+                           {"locale": "de", "parts": {
+                               "subject": "Hallo {{customer.given_name}}",
+                               "html": "<p>{{customer.given_name}} ({{customer.attributes.tier}})"
+                                       "</p>{{#birthday.today}}<b>Alles Gute!</b>"
+                                       "{{/birthday.today}}{{#recommendations}}<li>{{sku}}</li>"
+                                       "{{/recommendations}}{{#offers}}<em>{{display_name}} "
+                                       "-{{discount_percent}} %</em>{{/offers}}"}}]}
+        r = rest("POST", "/v1/templates?requestId=" + q(stack.unique("t")), shop.key, tpl)
+        self.assertEqual(r.status, 200, r)
+
+        def render(body, customer=buyer, key=shop.key):
+            return rest("POST", "/v1/templates/bday:render", key,
+                        dict({"customerId": customer}, **body))
+        m = render({"offerCount": 1, "requestId": "render-1"})
+        self.assertEqual(m.status, 200, m)
+        m = m.json()
+        self.assertEqual(m["locale"], "de")
+        self.assertTrue(m["personalized"])
+        html = m["parts"]["html"]
+        self.assertNotIn("<img", html)
+        self.assertIn("&lt;img src&#61;x onerror&#61;alert(1)&gt; (gold)", html)
+        self.assertIn("<b>Alles Gute!</b>", html)
+        self.assertIn("<li>%s</li>" % shop.C, html)
+        self.assertIn("<em>Ten off -10 %</em>", html)
+        self.assertEqual(len(m["decisionIds"]), 1)
+        # A retry with its request id: the same decision.
+        again = render({"offerCount": 1, "requestId": "render-1"}).json()
+        self.assertEqual(again["decisionIds"], m["decisionIds"])
+        self.assertEqual(render({"locale": "en"}).json()["locale"], "en")
+        # The profile is read at render time.
+        rest("PATCH", "/v1/customers/%s" % buyer, shop.key, {"givenName": "Zoë"})
+        self.assertIn("Zoë", render({}).json()["parts"]["subject"])
+        # Refusals.
+        self.assertError(render({}, customer=str(uuid.uuid4())), 404, "CUSTOMER_NOT_FOUND")
+        self.assertError(render({}, customer="nope"), 400, "INVALID_FIELD", "customer_id")
+        self.assertError(render({"offerCount": 11}), 400, "INVALID_FIELD", "offer_count")
+        _, other = stack.create_tenant()
+        self.assertError(render({}, key=other), 404, "TEMPLATE_NOT_FOUND")
+
     def test_grpc_through_the_gateway(self):
         stack.grpc_modules()  # generates the stubs
         pb = importlib.import_module("crm.personalization.v1.personalization_pb2")

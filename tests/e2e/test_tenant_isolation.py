@@ -191,6 +191,7 @@ class TenantIsolation(stack.E2ETestCase):
               "locales": [{"locale": "en", "parts": {"text": "M"}}]}, {}),
             ("DELETE", "/v1/templates/a-template?requestId=" + stack.unique("dt"), None, {}),
             ("POST", "/v1/templates/a-template:preview", {}, {}),
+            ("POST", "/v1/templates/a-template:render", {"customerId": cid}, {}),
         ]
         for method, path, body, headers in routes:
             r = rest(method, path, self.b, body, headers=headers)

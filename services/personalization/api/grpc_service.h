@@ -125,6 +125,9 @@ class PersonalizationGrpcService final : public v1::PersonalizationService::Call
   grpc::ServerUnaryReactor* PreviewTemplate(grpc::CallbackServerContext* ctx,
                                             const v1::PreviewTemplateRequest* req,
                                             v1::RenderedMessage* resp) override;
+  grpc::ServerUnaryReactor* RenderTemplate(grpc::CallbackServerContext* ctx,
+                                           const v1::RenderTemplateRequest* req,
+                                           v1::RenderedMessage* resp) override;
 
  private:
   app::Recommender& recommender_;

@@ -79,6 +79,15 @@ void ToProto(const domain::MessageTemplate& t, v1::MessageTemplate* out) {
   grpcutil::ToTimestamp(t.update_time, out->mutable_update_time());
 }
 
+void ToProto(const app::RenderedMessage& m, v1::RenderedMessage* out) {
+  out->set_template_id(m.template_id);
+  out->set_version(m.version);
+  out->set_locale(m.locale);
+  out->mutable_parts()->insert(m.parts.begin(), m.parts.end());
+  for (const std::string& id : m.decision_ids) out->add_decision_ids(id);
+  out->set_personalized(m.personalized);
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* PersonalizationGrpcService::CreateTemplate(
@@ -174,10 +183,38 @@ grpc::ServerUnaryReactor* PersonalizationGrpcService::PreviewTemplate(
     CRM_ASSIGN_OR_RETURN(app::RenderedMessage m,
                          templates_.Preview(rc.tenant_id, req->template_id(), std::move(draft),
                                             req->locale(), data));
-    resp->set_template_id(m.template_id);
-    resp->set_version(m.version);
-    resp->set_locale(m.locale);
-    resp->mutable_parts()->insert(m.parts.begin(), m.parts.end());
+    ToProto(m, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PersonalizationGrpcService::RenderTemplate(
+    grpc::CallbackServerContext* ctx, const v1::RenderTemplateRequest* req,
+    v1::RenderedMessage* resp) {
+  return Offload(ctx, executor_, metrics_, "RenderTemplate", [=](const RequestContext& rc) {
+    CRM_RETURN_IF_ERROR(CheckDefinitionId("template_id", req->template_id()));
+    CRM_RETURN_IF_ERROR(CheckCustomerId(req->customer_id()));
+    if (req->locale().size() > 35) return common::InvalidField("locale", "locale is a BCP 47 tag");
+    if (req->recommendation_count() < -1 ||
+        req->recommendation_count() > static_cast<int>(app::kMaxRenderRecommendations)) {
+      return common::InvalidField("recommendation_count",
+                                  "recommendation_count must be -1 (none) to 20 (0: 5)");
+    }
+    if (req->offer_count() < 0 || req->offer_count() > static_cast<int>(app::kMaxOffersPerAnswer)) {
+      return common::InvalidField("offer_count", "offer_count must be 0 to 10");
+    }
+    CRM_RETURN_IF_ERROR(common::CheckRequestId(req->request_id()));
+    app::RenderRequest r;
+    r.customer_id = req->customer_id();
+    r.locale = req->locale();
+    r.recommendations = req->recommendation_count() == 0  ? 5
+                        : req->recommendation_count() < 0 ? 0
+                                                          : req->recommendation_count();
+    r.offers = static_cast<std::size_t>(req->offer_count());
+    CRM_ASSIGN_OR_RETURN(app::RenderedMessage m, templates_.Render(grpcutil::IdempotentWriteMetaOf(
+                                                                       rc, "RenderTemplate", *req),
+                                                                   req->template_id(), r));
+    ToProto(m, resp);
     return absl::OkStatus();
   });
 }

@@ -4,6 +4,7 @@
 // be rebuilt after a restart. Every row is idempotent by its natural key, so
 // an event delivered twice changes nothing.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -265,6 +266,33 @@ class PriceRepository : public outbox::UnitOfWork<PriceTx, domain::PricePolicy> 
   virtual absl::StatusOr<std::optional<domain::PricePolicy>> CurrentPolicy(
       const std::string& tenant) = 0;
   virtual absl::Status LogQuote(const std::string& tenant, const QuoteRecord& q) = 0;
+};
+
+// A customer's profile as customer-store holds it now: the fields message
+// templates read (docs/api.md, "Message templates").
+struct CustomerProfile {
+  std::string customer_id;
+  std::string given_name;
+  std::string family_name;
+  std::string display_name;
+  std::string email;  // the first, "" when none
+  std::string phone;  // the first, "" when none
+  std::string locale;
+  std::string time_zone;
+  std::string city;
+  std::string country;
+  std::string lifecycle_stage;                    // "customer", "lead", ... ("" when unset)
+  std::map<std::string, std::string> attributes;  // each value as text
+  int birthday_month = 0;                         // 0: no birthday
+  int birthday_day = 0;
+};
+
+class CustomerProfiles {
+ public:
+  virtual ~CustomerProfiles() = default;
+  // NOT_FOUND (CUSTOMER_NOT_FOUND) for a customer the tenant does not have.
+  virtual absl::StatusOr<CustomerProfile> Get(const std::string& tenant,
+                                              const std::string& customer_id) = 0;
 };
 
 inline std::string VisitorKey(const std::string& visitor_id) { return "visitor:" + visitor_id; }

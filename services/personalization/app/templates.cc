@@ -1,17 +1,68 @@
 #include "services/personalization/app/templates.h"
 
+#include <algorithm>
+#include <optional>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 
 namespace crm::personalization::app {
+namespace {
 
-Templates::Templates(TemplateRepository& repository, const common::Clock* clock)
-    : templates_(repository, &domain::MessageTemplate::template_id,
+const char* ReasonName(Reason r) {
+  switch (r) {
+    case Reason::kBought:
+      return "bought";
+    case Reason::kViewed:
+      return "viewed";
+    case Reason::kPopular:
+      return "popular";
+    case Reason::kRelated:
+      return "related";
+  }
+  return "popular";
+}
+
+const char* KindName(domain::OfferKind k) {
+  switch (k) {
+    case domain::OfferKind::kDiscount:
+      return "discount";
+    case domain::OfferKind::kBundle:
+      return "bundle";
+    case domain::OfferKind::kCrossSell:
+      return "cross_sell";
+    case domain::OfferKind::kUpSell:
+      return "up_sell";
+    case domain::OfferKind::kContent:
+      return "content";
+  }
+  return "content";
+}
+
+// A section the engine cannot fill for a customer it has not learnt yet
+// (a new customer whose events are on their way) is empty, not an error.
+template <typename T>
+absl::StatusOr<std::optional<T>> UnlessUnknown(absl::StatusOr<T> r) {
+  if (r.ok()) return std::optional<T>(*std::move(r));
+  if (r.status().code() == absl::StatusCode::kNotFound) return std::optional<T>();
+  return r.status();
+}
+
+}  // namespace
+
+Templates::Templates(TemplateRepository& repository, const Recommender& recommender, Offers& offers,
+                     CustomerProfiles& profiles, const common::Clock* clock)
+    : recommender_(recommender),
+      offers_(offers),
+      profiles_(profiles),
+      clock_(clock ? *clock : system_clock_),
+      templates_(repository, &domain::MessageTemplate::template_id,
                  DefinitionKind{"template", "templates", "TEMPLATE_EXISTS", "TEMPLATE_NOT_FOUND",
                                 "TOO_MANY_TEMPLATES", kMaxTemplatesPerTenant},
-                 clock ? *clock : system_clock_) {}
+                 clock_) {}
 
 absl::Status Templates::Load() { return templates_.Load(); }
 
@@ -59,6 +110,94 @@ absl::StatusOr<RenderedMessage> Templates::Preview(const std::string& tenant,
   out.version = t.version;
   out.locale = l.locale;
   CRM_ASSIGN_OR_RETURN(out.parts, domain::RenderTemplate(t, l, merged));
+  return out;
+}
+
+absl::StatusOr<RenderedMessage> Templates::Render(const outbox::WriteMeta& meta,
+                                                  const std::string& template_id,
+                                                  const RenderRequest& r) {
+  const std::string& tenant = meta.tenant_id;
+  CRM_ASSIGN_OR_RETURN(domain::MessageTemplate t, templates_.Get(tenant, template_id));
+  CRM_ASSIGN_OR_RETURN(CustomerProfile p, profiles_.Get(tenant, r.customer_id));
+  const absl::Time now = clock_.Now();
+  absl::TimeZone zone = absl::UTCTimeZone();
+  if (!p.time_zone.empty() && !absl::LoadTimeZone(p.time_zone, &zone)) zone = absl::UTCTimeZone();
+  nlohmann::json attributes = nlohmann::json::object();
+  for (const auto& [name, value] : p.attributes) attributes[name] = value;
+  nlohmann::json data = {
+      {"customer",
+       {{"id", p.customer_id},
+        {"given_name", p.given_name},
+        {"family_name", p.family_name},
+        {"display_name", p.display_name},
+        {"email", p.email},
+        {"phone", p.phone},
+        {"locale", p.locale},
+        {"time_zone", p.time_zone},
+        {"city", p.city},
+        {"country", p.country},
+        {"lifecycle_stage", p.lifecycle_stage},
+        {"attributes", attributes}}},
+      {"birthday",
+       {{"today",
+         p.birthday_month > 0 && domain::IsBirthday(p.birthday_month, p.birthday_day, zone, now)},
+        {"month", p.birthday_month > 0 ? absl::StrCat(p.birthday_month) : ""},
+        {"day", p.birthday_day > 0 ? absl::StrCat(p.birthday_day) : ""}}},
+      {"now",
+       {{"date", absl::FormatTime("%Y-%m-%d", now, zone)},
+        {"year", absl::FormatTime("%Y", now, zone)}}},
+      {"recommendations", nlohmann::json::array()},
+      {"offers", nlohmann::json::array()},
+      {"interests", nlohmann::json::array()}};
+  RenderedMessage out;
+  if (r.recommendations > 0) {
+    ListRequest lr;
+    lr.count = std::min(r.recommendations, kMaxRenderRecommendations);
+    CRM_ASSIGN_OR_RETURN(std::optional<RecommendationList> recs,
+                         UnlessUnknown(recommender_.ForCustomer(tenant, r.customer_id, lr)));
+    if (recs) {
+      if (recs->strategy == Strategy::kNotPersonalized) out.personalized = false;
+      for (const Recommended& x : recs->products) {
+        data["recommendations"].push_back({{"sku", x.sku},
+                                           {"category", x.category_path},
+                                           {"reason", ReasonName(x.reason)},
+                                           {"because_sku", x.because_sku}});
+      }
+    }
+  }
+  CRM_ASSIGN_OR_RETURN(std::optional<InterestsView> interests,
+                       UnlessUnknown(recommender_.Interests(tenant, r.customer_id, 10)));
+  if (interests) {
+    if (!interests->personalized) out.personalized = false;
+    for (const domain::Interest& i : interests->interests) {
+      data["interests"].push_back(
+          {{"topic", i.topic}, {"score", absl::StrFormat("%.2f", i.score)}});
+    }
+  }
+  if (r.offers > 0) {
+    CRM_ASSIGN_OR_RETURN(std::optional<NextBestOffers> next,
+                         UnlessUnknown(offers_.Next(meta, r.customer_id, r.offers)));
+    if (next) {
+      if (!next->personalized) out.personalized = false;
+      for (const OfferDecision& d : next->decisions) {
+        data["offers"].push_back(
+            {{"offer_id", d.offer.offer_id},
+             {"display_name", d.offer.display_name},
+             {"kind", KindName(d.offer.kind)},
+             {"content", d.offer.content},
+             {"discount_percent", d.offer.discount_bp % 100 == 0
+                                      ? absl::StrCat(d.offer.discount_bp / 100)
+                                      : absl::StrFormat("%.2f", d.offer.discount_bp / 100.0)},
+             {"decision_id", d.decision_id}});
+        out.decision_ids.push_back(d.decision_id);
+      }
+    }
+  }
+  const domain::TemplateLocale& l = domain::PickLocale(t, r.locale.empty() ? p.locale : r.locale);
+  out.template_id = t.template_id;
+  out.version = t.version;
+  out.locale = l.locale;
+  CRM_ASSIGN_OR_RETURN(out.parts, domain::RenderTemplate(t, l, data));
   return out;
 }
 

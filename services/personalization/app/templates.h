@@ -2,7 +2,10 @@
 // The message template use cases: definitions checked at save time
 // (domain/templates.h: syntax, names, partials, with line and column) and
 // written through the unit of work, kept in memory; previews for marketers
-// with the sample data (or data of their own over it).
+// with the sample data (or data of their own over it); renders for one
+// customer (the delivery engine's call) with the customer's profile from
+// customer-store and the engine's own recommendations, interests and next
+// best offers as the template data.
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -14,7 +17,9 @@
 #include "libs/common/clock.h"
 #include "libs/outbox/write_meta.h"
 #include "services/personalization/app/definitions.h"
+#include "services/personalization/app/offers.h"
 #include "services/personalization/app/ports.h"
+#include "services/personalization/app/recommender.h"
 #include "services/personalization/domain/templates.h"
 
 namespace crm::personalization::app {
@@ -26,11 +31,25 @@ struct RenderedMessage {
   std::int64_t version = 0;  // 0: a draft
   std::string locale;        // the one rendered (after the fallback)
   std::map<std::string, std::string> parts;
+  // Render: the next best offers decided for this message (cite them when
+  // it is sent, for attribution), and whether the data was personalized
+  // (false: the customer objected to profiling).
+  std::vector<std::string> decision_ids;
+  bool personalized = true;
 };
+
+struct RenderRequest {
+  std::string customer_id;
+  std::string locale;               // "": the customer's
+  std::size_t recommendations = 5;  // 0..20 for the recommendations section
+  std::size_t offers = 0;           // 0..10 next best offers (claimed and logged)
+};
+inline constexpr std::size_t kMaxRenderRecommendations = 20;
 
 class Templates {
  public:
-  explicit Templates(TemplateRepository& repository, const common::Clock* clock = nullptr);
+  Templates(TemplateRepository& repository, const Recommender& recommender, Offers& offers,
+            CustomerProfiles& profiles, const common::Clock* clock = nullptr);
 
   absl::Status Load();  // every tenant's templates (at start)
 
@@ -63,8 +82,21 @@ class Templates {
                                           const std::string& locale,
                                           const nlohmann::json& data) const;
 
+  // The tenant's template rendered for one customer: the locale asked or
+  // the customer's; the data from customer-store (now), the customer's
+  // recommendations and interests, and, when asked for, next best offers
+  // decided once per meta's idempotency key (as NextBestOffers). NOT_FOUND
+  // (TEMPLATE_NOT_FOUND, CUSTOMER_NOT_FOUND); customer-store's failures as
+  // they come (UNAVAILABLE: retry).
+  absl::StatusOr<RenderedMessage> Render(const outbox::WriteMeta& meta,
+                                         const std::string& template_id, const RenderRequest& r);
+
  private:
+  const Recommender& recommender_;
+  Offers& offers_;
+  CustomerProfiles& profiles_;
   common::SystemClock system_clock_;
+  const common::Clock& clock_;
   Definitions<domain::MessageTemplate> templates_;
 };
 

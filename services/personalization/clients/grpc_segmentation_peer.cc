@@ -1,29 +1,15 @@
 #include "services/personalization/clients/grpc_segmentation_peer.h"
 
-#include "absl/time/clock.h"
-#include "libs/grpcutil/context.h"
 #include "libs/grpcutil/status_conversion.h"
+#include "services/personalization/clients/peer_call.h"
 
 namespace crm::personalization::clients {
-
-namespace {
-
-void Prepare(const std::string& tenant, absl::Duration timeout, grpc::ClientContext* ctx) {
-  grpcutil::RequestContext rc;
-  rc.tenant_id = tenant;
-  rc.principal = "personalization";
-  rc.roles = "service";
-  grpcutil::PropagateRequestContext(rc, ctx);
-  ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-}
-
-}  // namespace
 
 absl::StatusOr<std::vector<bool>> GrpcSegmentationPeer::Match(
     const std::string& tenant, const std::string& customer_id,
     const std::vector<std::string>& expressions) {
   grpc::ClientContext ctx;
-  Prepare(tenant, timeout_, &ctx);
+  PreparePeerCall(tenant, timeout_, &ctx);
   segmentation::v1::MatchCustomerRequest req;
   req.set_customer_id(customer_id);
   for (const std::string& e : expressions) req.add_expressions(e);
@@ -39,7 +25,7 @@ absl::StatusOr<std::vector<bool>> GrpcSegmentationPeer::Match(
 absl::StatusOr<std::optional<double>> GrpcSegmentationPeer::PAlive(const std::string& tenant,
                                                                    const std::string& customer_id) {
   grpc::ClientContext ctx;
-  Prepare(tenant, timeout_, &ctx);
+  PreparePeerCall(tenant, timeout_, &ctx);
   segmentation::v1::GetCustomerScoresRequest req;
   req.set_customer_id(customer_id);
   segmentation::v1::CustomerScores resp;

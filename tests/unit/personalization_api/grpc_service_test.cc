@@ -12,6 +12,7 @@
 #include "libs/grpcutil/status_conversion.h"
 #include "libs/grpcutil/testing/test_server.h"
 #include "prometheus/registry.h"
+#include "tests/support/fakes/personalization/fake_customer_profiles.h"
 #include "tests/support/fakes/personalization/fake_offer_repository.h"
 #include "tests/support/fakes/personalization/fake_personalization_repository.h"
 #include "tests/support/fakes/personalization/fake_price_repository.h"
@@ -65,7 +66,8 @@ struct Edge {
   crm::personalization::app::Prices prices{price_repo, recommender, matcher,
                                            crm::common::PriceQuoteKey(std::string(40, 'q'))};
   crm::testing::FakeTemplateRepository template_repo;
-  crm::personalization::app::Templates templates{template_repo};
+  crm::testing::FakeCustomerProfiles profiles;
+  crm::personalization::app::Templates templates{template_repo, recommender, offers, profiles};
   crm::personalization::api::PersonalizationGrpcService service{
       recommender, slots, offers, prices, templates, executor, metrics};
   std::unique_ptr<gt::TestServer> server;

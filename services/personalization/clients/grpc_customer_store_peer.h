@@ -1,0 +1,30 @@
+#pragma once
+// CustomerProfiles over customer-store's GetCustomer, within
+// CRM_CUSTOMER_STORE_TIMEOUT; the tenant travels in the sealed request
+// context as principal "personalization".
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "crm/customer_store/v1/customer_store.grpc.pb.h"
+#include "services/personalization/app/ports.h"
+
+namespace crm::personalization::clients {
+
+class GrpcCustomerStorePeer final : public app::CustomerProfiles {
+ public:
+  GrpcCustomerStorePeer(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
+      : stub_(customer_store::v1::CustomerStoreService::NewStub(std::move(channel))),
+        timeout_(timeout) {}
+
+  absl::StatusOr<app::CustomerProfile> Get(const std::string& tenant,
+                                           const std::string& customer_id) override;
+
+ private:
+  std::unique_ptr<customer_store::v1::CustomerStoreService::Stub> stub_;
+  absl::Duration timeout_;
+};
+
+}  // namespace crm::personalization::clients
