@@ -76,7 +76,9 @@ int main() {
   rt->AddBatchConsumer("personalization", consumer, [&](const std::vector<events::Event>& batch) {
     return personalization::api::HandleFactBatch(recommender, batch);
   });
-  personalization::api::PersonalizationGrpcService service(
-      recommender, slots, offers, prices, templates, rt->executor(), rt->rpc_metrics());
+  personalization::app::SegmentPopular segment_popular(recommender, segmentation_peer);
+  personalization::api::PersonalizationGrpcService service(recommender, segment_popular, slots,
+                                                           offers, prices, templates,
+                                                           rt->executor(), rt->rpc_metrics());
   return rt->Serve(personalization::kSchema, {&service});
 }

@@ -822,6 +822,48 @@ class Personalization(stack.E2ETestCase):
         _, other = stack.create_tenant()
         self.assertError(render({}, key=other), 404, "TEMPLATE_NOT_FOUND")
 
+    def test_popular_in_segment_for_new_customers_and_visitors(self):
+        shop = Shop()
+        # c4 (bought B, D and the inactive E) is the book club's one buyer.
+        club = stack.unique("club").lower().replace("_", "-")
+        seg = "club-" + club[-12:]
+        r = rest("PATCH", "/v1/customers/%s" % shop.buyers["c4"], shop.key,
+                 {"attributes": {"club": {"stringValue": club}}})
+        self.assertEqual(r.status, 200, r)
+        r = rest("POST", "/v1/segments?requestId=" + q(stack.unique("s")), shop.key,
+                 {"segmentId": seg, "displayName": "Book club",
+                  "expression": 'attr.club = "%s"' % club})
+        self.assertEqual(r.status, 200, r)
+        newbie = stack.new_customer(shop.key, attributes={"club": {"stringValue": club}})
+
+        def answer():
+            return shop.recs(newbie, "?count=3")
+        wait_for("the newcomer's segment's favourites", lambda: answer().get("strategy") ==
+                 "RECOMMENDATION_STRATEGY_SEGMENT_POPULAR")
+        a = answer()
+        self.assertEqual(a["segmentId"], seg)
+        self.assertEqual(skus(a)[:2], sorted([shop.B, shop.D]))
+        self.assertEqual([p["reason"] for p in a["products"][:2]],
+                         ["RECOMMENDATION_REASON_POPULAR_IN_SEGMENT"] * 2)
+        self.assertEqual(a["products"][2]["reason"], "RECOMMENDATION_REASON_POPULAR")
+        self.assertEqual(skus(a)[2], shop.A)  # then the tenant's favourite
+        # A visitor with the segment named; the tenant's favourites without.
+        v = rest("GET", "/v1/visitors/%s/recommendations?count=2&segmentId=%s"
+                 % (stack.unique("v"), seg), shop.key).json()
+        self.assertEqual(v["strategy"], "RECOMMENDATION_STRATEGY_SEGMENT_POPULAR")
+        self.assertEqual(skus(v), sorted([shop.B, shop.D]))
+        v = rest("GET", "/v1/visitors/%s/recommendations?count=1" % stack.unique("v"),
+                 shop.key).json()
+        self.assertEqual(v["strategy"], "RECOMMENDATION_STRATEGY_POPULAR_FALLBACK")
+        # Unknown and malformed segments; another tenant does not see this one.
+        self.assertError(rest("GET", "/v1/visitors/x/recommendations?segmentId=nope-nope",
+                              shop.key), 404, "SEGMENT_NOT_FOUND")
+        self.assertError(rest("GET", "/v1/visitors/x/recommendations?segmentId=Bad%20Id",
+                              shop.key), 400, "INVALID_FIELD", "segment_id")
+        _, other = stack.create_tenant()
+        self.assertError(rest("GET", "/v1/visitors/x/recommendations?segmentId=" + seg, other),
+                         404, "SEGMENT_NOT_FOUND")
+
     def test_grpc_through_the_gateway(self):
         stack.grpc_modules()  # generates the stubs
         pb = importlib.import_module("crm.personalization.v1.personalization_pb2")

@@ -51,6 +51,8 @@ v1::RecommendationStrategy StrategyOf(app::Strategy s) {
       return v1::RECOMMENDATION_STRATEGY_NOT_PERSONALIZED;
     case app::Strategy::kRelated:
       return v1::RECOMMENDATION_STRATEGY_RELATED;
+    case app::Strategy::kSegmentPopular:
+      return v1::RECOMMENDATION_STRATEGY_SEGMENT_POPULAR;
   }
   return v1::RECOMMENDATION_STRATEGY_UNSPECIFIED;
 }
@@ -65,6 +67,8 @@ v1::RecommendationReason ReasonOf(app::Reason r) {
       return v1::RECOMMENDATION_REASON_POPULAR;
     case app::Reason::kRelated:
       return v1::RECOMMENDATION_REASON_RELATED;
+    case app::Reason::kPopularInSegment:
+      return v1::RECOMMENDATION_REASON_POPULAR_IN_SEGMENT;
   }
   return v1::RECOMMENDATION_REASON_UNSPECIFIED;
 }
@@ -125,6 +129,7 @@ void ToProto(const app::InterestsView& v, v1::Interests* out) {
 
 void ToProto(const app::RecommendationList& l, v1::Recommendations* out) {
   out->set_strategy(StrategyOf(l.strategy));
+  out->set_segment_id(l.segment_id);
   for (const app::Recommended& r : l.products) {
     v1::RecommendedProduct* p = out->add_products();
     p->set_sku(r.sku);
@@ -142,8 +147,13 @@ grpc::ServerUnaryReactor* PersonalizationGrpcService::GetRecommendations(
     CRM_RETURN_IF_ERROR(CheckCustomerId(req->customer_id()));
     CRM_ASSIGN_OR_RETURN(app::ListRequest r,
                          ListOf(req->count(), req->category_prefix(), req->include_owned()));
+    if (!req->segment_id().empty()) {
+      CRM_RETURN_IF_ERROR(CheckDefinitionId("segment_id", req->segment_id()));
+    }
     CRM_ASSIGN_OR_RETURN(app::RecommendationList l,
                          recommender_.ForCustomer(rc.tenant_id, req->customer_id(), r));
+    CRM_ASSIGN_OR_RETURN(l, segment_popular_.Apply(rc.tenant_id, req->customer_id(),
+                                                   req->segment_id(), r, std::move(l)));
     ToProto(l, resp);
     return absl::OkStatus();
   });
@@ -157,8 +167,13 @@ grpc::ServerUnaryReactor* PersonalizationGrpcService::GetVisitorRecommendations(
         CRM_RETURN_IF_ERROR(CheckKey("visitor_id", req->visitor_id()));
         CRM_ASSIGN_OR_RETURN(app::ListRequest r,
                              ListOf(req->count(), req->category_prefix(), req->include_owned()));
+        if (!req->segment_id().empty()) {
+          CRM_RETURN_IF_ERROR(CheckDefinitionId("segment_id", req->segment_id()));
+        }
         CRM_ASSIGN_OR_RETURN(app::RecommendationList l,
                              recommender_.ForVisitor(rc.tenant_id, req->visitor_id(), r));
+        CRM_ASSIGN_OR_RETURN(
+            l, segment_popular_.Apply(rc.tenant_id, "", req->segment_id(), r, std::move(l)));
         ToProto(l, resp);
         return absl::OkStatus();
       });

@@ -6,6 +6,7 @@
 #include "services/personalization/app/offers.h"
 #include "services/personalization/app/prices.h"
 #include "services/personalization/app/recommender.h"
+#include "services/personalization/app/segment_popular.h"
 #include "services/personalization/app/slots.h"
 #include "services/personalization/app/templates.h"
 
@@ -27,10 +28,12 @@ void ToProto(const app::InterestsView& v, v1::Interests* out);
 
 class PersonalizationGrpcService final : public v1::PersonalizationService::CallbackService {
  public:
-  PersonalizationGrpcService(app::Recommender& recommender, app::Slots& slots, app::Offers& offers,
-                             app::Prices& prices, app::Templates& templates,
-                             common::Executor& executor, grpcutil::RpcMetrics& metrics)
+  PersonalizationGrpcService(app::Recommender& recommender, app::SegmentPopular& segment_popular,
+                             app::Slots& slots, app::Offers& offers, app::Prices& prices,
+                             app::Templates& templates, common::Executor& executor,
+                             grpcutil::RpcMetrics& metrics)
       : recommender_(recommender),
+        segment_popular_(segment_popular),
         slots_(slots),
         offers_(offers),
         prices_(prices),
@@ -131,6 +134,7 @@ class PersonalizationGrpcService final : public v1::PersonalizationService::Call
 
  private:
   app::Recommender& recommender_;
+  app::SegmentPopular& segment_popular_;
   app::Slots& slots_;
   app::Offers& offers_;
   app::Prices& prices_;

@@ -180,6 +180,15 @@ class SegmentationPeer {
   // not know.
   virtual absl::StatusOr<std::optional<double>> PAlive(const std::string& tenant,
                                                        const std::string& customer_id) = 0;
+  // The customer's live segments with the time they entered each
+  // (GetCustomerSegments); NOT_FOUND for a customer it does not know.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, absl::Time>>> Segments(
+      const std::string& tenant, const std::string& customer_id) = 0;
+  // Up to `limit` members of a segment, in the engine's member order
+  // (ListSegmentMembers); NOT_FOUND (SEGMENT_NOT_FOUND).
+  virtual absl::StatusOr<std::vector<std::string>> Members(const std::string& tenant,
+                                                           const std::string& segment_id,
+                                                           std::size_t limit) = 0;
 };
 
 // One next-best-offer decision: logged (personalization.offer_decisions; a

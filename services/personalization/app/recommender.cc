@@ -162,7 +162,9 @@ struct Recommender::Tenant {
     r.sku = skus[s.item];
     r.score = s.score;
     r.reason = reason;
-    if (reason != Reason::kPopular) r.because_sku = skus[s.because];
+    if (reason != Reason::kPopular && reason != Reason::kPopularInSegment) {
+      r.because_sku = skus[s.because];
+    }
     r.category_path = products[s.item].category_path;
     return r;
   }
@@ -431,6 +433,35 @@ absl::StatusOr<RecommendationList> Recommender::Similar(const std::string& tenan
     list.products.push_back(t->Entry(s, Reason::kRelated));
   }
   return list;
+}
+
+std::vector<Recommended> Recommender::PopularAmong(const std::string& tenant,
+                                                   const std::vector<std::string>& members,
+                                                   const ListRequest& r) const {
+  std::vector<Recommended> out;
+  const Tenant* t = FindTenant(tenant);
+  if (t == nullptr) return out;
+  std::shared_lock lock(t->mu);
+  absl::flat_hash_map<domain::ItemIndex, double> score;
+  for (const std::string& m : members) {
+    auto u = t->users.find(m);
+    if (u == t->users.end()) continue;
+    t->model.ForEachItem(u->second, [&](domain::ItemIndex i, double affinity, std::int64_t) {
+      score[i] += affinity;
+    });
+  }
+  std::vector<domain::ScoredItem> ranked;
+  for (const auto& [item, s] : score) {
+    if (s > 0 && t->Accept(item, r.category_prefix)) ranked.push_back({item, s, item});
+  }
+  const std::size_t n = std::min(r.count, ranked.size());
+  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n), ranked.end(),
+                    [&](const domain::ScoredItem& a, const domain::ScoredItem& b) {
+                      if (a.score != b.score) return a.score > b.score;
+                      return t->skus[a.item] < t->skus[b.item];
+                    });
+  for (std::size_t k = 0; k < n; ++k) out.push_back(t->Entry(ranked[k], Reason::kPopularInSegment));
+  return out;
 }
 
 RecommendationList Recommender::ForCart(const std::string& tenant,

@@ -46,8 +46,14 @@ struct ListRequest {
 };
 inline constexpr std::size_t kMaxCount = 100;
 
-enum class Strategy { kPersonalized, kPopularFallback, kNotPersonalized, kRelated };
-enum class Reason { kBought, kViewed, kPopular, kRelated };
+enum class Strategy {
+  kPersonalized,
+  kPopularFallback,
+  kNotPersonalized,
+  kRelated,
+  kSegmentPopular,  // no history yet: popular among a segment's members
+};
+enum class Reason { kBought, kViewed, kPopular, kRelated, kPopularInSegment };
 
 struct Recommended {
   std::string sku;
@@ -60,6 +66,7 @@ struct Recommended {
 struct RecommendationList {
   std::vector<Recommended> products;
   Strategy strategy = Strategy::kPersonalized;
+  std::string segment_id;  // kSegmentPopular: the segment
 };
 
 // A customer's (or visitor's) interests: chosen topics first, then the
@@ -115,6 +122,12 @@ class Recommender {
                                              const ListRequest& r) const;
   RecommendationList ForCart(const std::string& tenant, const std::vector<std::string>& skus,
                              const ListRequest& r) const;
+  // The products most popular among `members` (customer ids of the
+  // tenant): each member's items with their decayed affinity, summed;
+  // r's filters; at most r.count, best first (reason kPopularInSegment).
+  std::vector<Recommended> PopularAmong(const std::string& tenant,
+                                        const std::vector<std::string>& members,
+                                        const ListRequest& r) const;
 
   // Interests over the catalog's category paths: each product the customer
   // viewed, carted or bought adds its affinity (the weights above, decayed)

@@ -22,6 +22,8 @@ const char* ReasonName(Reason r) {
       return "popular";
     case Reason::kRelated:
       return "related";
+    case Reason::kPopularInSegment:
+      return "popular_in_segment";
   }
   return "popular";
 }

@@ -35,4 +35,44 @@ absl::StatusOr<std::optional<double>> GrpcSegmentationPeer::PAlive(const std::st
   return std::optional<double>(resp.p_alive());
 }
 
+absl::StatusOr<std::vector<std::pair<std::string, absl::Time>>> GrpcSegmentationPeer::Segments(
+    const std::string& tenant, const std::string& customer_id) {
+  grpc::ClientContext ctx;
+  PreparePeerCall(tenant, timeout_, &ctx);
+  segmentation::v1::GetCustomerSegmentsRequest req;
+  req.set_customer_id(customer_id);
+  segmentation::v1::CustomerSegments resp;
+  grpc::Status s = stub_->GetCustomerSegments(&ctx, req, &resp);
+  if (!s.ok()) return grpcutil::FromGrpcStatus(s);
+  std::vector<std::pair<std::string, absl::Time>> out;
+  for (const auto& seg : resp.segments()) {
+    out.emplace_back(seg.segment_id(), absl::FromUnixSeconds(seg.enter_time().seconds()) +
+                                           absl::Nanoseconds(seg.enter_time().nanos()));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> GrpcSegmentationPeer::Members(
+    const std::string& tenant, const std::string& segment_id, std::size_t limit) {
+  std::vector<std::string> out;
+  std::string page_token;
+  do {
+    grpc::ClientContext ctx;
+    PreparePeerCall(tenant, timeout_, &ctx);
+    segmentation::v1::ListSegmentMembersRequest req;
+    req.set_segment_id(segment_id);
+    req.set_page_size(1000);
+    req.set_page_token(page_token);
+    segmentation::v1::ListSegmentMembersResponse resp;
+    grpc::Status s = stub_->ListSegmentMembers(&ctx, req, &resp);
+    if (!s.ok()) return grpcutil::FromGrpcStatus(s);
+    for (const auto& m : resp.members()) {
+      if (out.size() >= limit) break;
+      out.push_back(m.customer_id());
+    }
+    page_token = resp.next_page_token();
+  } while (!page_token.empty() && out.size() < limit);
+  return out;
+}
+
 }  // namespace crm::personalization::clients

@@ -26,6 +26,11 @@ class GrpcSegmentationPeer final : public app::SegmentationPeer {
                                           const std::vector<std::string>& expressions) override;
   absl::StatusOr<std::optional<double>> PAlive(const std::string& tenant,
                                                const std::string& customer_id) override;
+  absl::StatusOr<std::vector<std::pair<std::string, absl::Time>>> Segments(
+      const std::string& tenant, const std::string& customer_id) override;
+  absl::StatusOr<std::vector<std::string>> Members(const std::string& tenant,
+                                                   const std::string& segment_id,
+                                                   std::size_t limit) override;
 
  private:
   std::unique_ptr<segmentation::v1::SegmentationService::Stub> stub_;

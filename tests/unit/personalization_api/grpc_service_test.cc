@@ -68,8 +68,9 @@ struct Edge {
   crm::testing::FakeTemplateRepository template_repo;
   crm::testing::FakeCustomerProfiles profiles;
   crm::personalization::app::Templates templates{template_repo, recommender, offers, profiles};
+  crm::personalization::app::SegmentPopular segment_popular{recommender, matcher};
   crm::personalization::api::PersonalizationGrpcService service{
-      recommender, slots, offers, prices, templates, executor, metrics};
+      recommender, segment_popular, slots, offers, prices, templates, executor, metrics};
   std::unique_ptr<gt::TestServer> server;
   std::unique_ptr<v1::PersonalizationService::Stub> stub;
 

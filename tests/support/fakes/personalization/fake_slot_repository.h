@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "libs/common/errors.h"
 #include "services/personalization/app/ports.h"
 #include "tests/support/fakes/fake_unit_of_work.h"
 
@@ -92,8 +94,37 @@ class FakeSegmentation final : public personalization::app::SegmentationPeer {
     auto it = p_alive.find(customer_id);
     return it == p_alive.end() ? std::optional<double>() : std::optional<double>(it->second);
   }
+  absl::StatusOr<std::vector<std::pair<std::string, absl::Time>>> Segments(
+      const std::string&, const std::string& customer_id) override {
+    ++calls;
+    if (!down.ok()) return down;
+    if (!known.count(customer_id)) return absl::NotFoundError("customer not found");
+    std::vector<std::pair<std::string, absl::Time>> out;
+    for (const auto& [segment, members] : segments) {
+      auto it = members.find(customer_id);
+      if (it != members.end()) out.emplace_back(segment, it->second);
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<std::string>> Members(const std::string&,
+                                                   const std::string& segment_id,
+                                                   std::size_t limit) override {
+    ++calls;
+    if (!down.ok()) return down;
+    auto it = segments.find(segment_id);
+    if (it == segments.end()) {
+      return common::WithReason(absl::NotFoundError("segment not found"), "SEGMENT_NOT_FOUND");
+    }
+    std::vector<std::string> out;
+    for (const auto& [customer, entered] : it->second) {
+      if (out.size() < limit) out.push_back(customer);
+    }
+    return out;
+  }
   std::set<std::string> known;
   std::set<std::pair<std::string, std::string>> matches;  // (customer, expression)
+  // segment -> member -> time entered
+  std::map<std::string, std::map<std::string, absl::Time>> segments;
   std::map<std::string, double> p_alive;                  // none: no model
   absl::Status down;
   int calls = 0;
