@@ -69,7 +69,13 @@ absl::StatusOr<RecommendationList> SegmentPopular::Apply(const std::string& tena
     return list;
   }
   std::vector<Recommended> popular = recommender_.PopularAmong(tenant, *members, r);
-  if (popular.empty()) return list;
+  if (popular.empty()) {
+    // Members without history yet (a segment just created, still filling):
+    // read them again next time rather than keep the sample.
+    absl::MutexLock l(&mu_);
+    samples_.erase({tenant, segment});
+    return list;
+  }
   // The segment's, then the tenant's popular products it does not list.
   for (const Recommended& p : list.products) {
     if (popular.size() >= r.count) break;

@@ -5,8 +5,8 @@
 // campaign, a page's audience) or, for a customer, the live segment they
 // entered last (segmentation's GetCustomerSegments). The members are read
 // from segmentation (the first kSegmentSample of them, ListSegmentMembers)
-// and kept per segment for kSegmentMembersTtl; their popularity is
-// computed from the model on each call.
+// and kept per segment for kSegmentMembersTtl (unless none of them has
+// history yet); their popularity is computed from the model on each call.
 #include <map>
 #include <string>
 #include <utility>

@@ -28,22 +28,6 @@ const char* ReasonName(Reason r) {
   return "popular";
 }
 
-const char* KindName(domain::OfferKind k) {
-  switch (k) {
-    case domain::OfferKind::kDiscount:
-      return "discount";
-    case domain::OfferKind::kBundle:
-      return "bundle";
-    case domain::OfferKind::kCrossSell:
-      return "cross_sell";
-    case domain::OfferKind::kUpSell:
-      return "up_sell";
-    case domain::OfferKind::kContent:
-      return "content";
-  }
-  return "content";
-}
-
 // A section the engine cannot fill for a customer it has not learnt yet
 // (a new customer whose events are on their way) is empty, not an error.
 template <typename T>
@@ -185,7 +169,7 @@ absl::StatusOr<RenderedMessage> Templates::Render(const outbox::WriteMeta& meta,
         data["offers"].push_back(
             {{"offer_id", d.offer.offer_id},
              {"display_name", d.offer.display_name},
-             {"kind", KindName(d.offer.kind)},
+             {"kind", domain::OfferKindName(d.offer.kind)},
              {"content", d.offer.content},
              {"discount_percent", d.offer.discount_bp % 100 == 0
                                       ? absl::StrCat(d.offer.discount_bp / 100)

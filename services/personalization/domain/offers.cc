@@ -9,6 +9,22 @@
 #include "services/personalization/domain/slots.h"
 
 namespace crm::personalization::domain {
+
+const char* OfferKindName(OfferKind k) {
+  switch (k) {
+    case OfferKind::kDiscount:
+      return "discount";
+    case OfferKind::kBundle:
+      return "bundle";
+    case OfferKind::kCrossSell:
+      return "cross_sell";
+    case OfferKind::kUpSell:
+      return "up_sell";
+    case OfferKind::kContent:
+      return "content";
+  }
+  return "content";
+}
 namespace {
 
 constexpr std::size_t kMaxDisplayName = 200;

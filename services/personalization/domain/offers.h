@@ -26,6 +26,9 @@
 namespace crm::personalization::domain {
 
 enum class OfferKind { kDiscount, kBundle, kCrossSell, kUpSell, kContent };
+// "discount", "bundle", "cross_sell", "up_sell", "content" (stored, and
+// the kind a message template sees).
+const char* OfferKindName(OfferKind k);
 
 inline constexpr std::size_t kMaxOfferSkus = 50;
 

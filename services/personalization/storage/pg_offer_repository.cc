@@ -78,22 +78,6 @@ const pg::NamedQuery kLoadOffers{
     "load_offers",
     absl::StrCat("SELECT ", kColumns, ", tenant_id::text FROM personalization.offers"), 7};
 
-const char* KindName(domain::OfferKind k) {
-  switch (k) {
-    case domain::OfferKind::kDiscount:
-      return "discount";
-    case domain::OfferKind::kBundle:
-      return "bundle";
-    case domain::OfferKind::kCrossSell:
-      return "cross_sell";
-    case domain::OfferKind::kUpSell:
-      return "up_sell";
-    case domain::OfferKind::kContent:
-      return "content";
-  }
-  return "content";
-}
-
 domain::OfferKind KindOf(const std::string& s) {
   if (s == "discount") return domain::OfferKind::kDiscount;
   if (s == "bundle") return domain::OfferKind::kBundle;
@@ -116,7 +100,7 @@ absl::Time TimeOf(std::int64_t us) {
 
 nlohmann::json DefinitionJson(const domain::Offer& o) {
   return {{"display_name", o.display_name},
-          {"kind", KindName(o.kind)},
+          {"kind", domain::OfferKindName(o.kind)},
           {"rule", o.rule},
           {"skus", o.skus},
           {"discount_bp", o.discount_bp},

@@ -132,3 +132,15 @@ TEST_CASE("A segment's members are read once per TTL") {
   w.For("c7", "vip");
   CHECK(w.segmentation.calls == calls + 1);
 }
+
+TEST_CASE("A sample whose members have no history yet is read again") {
+  World w;
+  w.segmentation.segments["fresh"] = {{"c6", w.clock.Now()}};
+  CHECK(w.For("c7", "fresh").strategy == Strategy::kPopularFallback);
+  const int calls = w.segmentation.calls;
+  w.segmentation.segments["fresh"]["c0"] = w.clock.Now();  // a buyer joins
+  RecommendationList l = w.For("c7", "fresh");
+  CHECK(w.segmentation.calls == calls + 1);
+  CHECK(l.strategy == Strategy::kSegmentPopular);
+  CHECK(Skus(l).front() == "X");
+}
