@@ -136,13 +136,19 @@ absl::StatusOr<RenderedMessage> Templates::Render(const outbox::WriteMeta& meta,
       {"offers", nlohmann::json::array()},
       {"interests", nlohmann::json::array()}};
   RenderedMessage out;
-  if (r.recommendations > 0) {
+  // Whether the customer objected to profiling (the sections below honour
+  // it); a customer the engine has not learnt yet has not.
+  CRM_ASSIGN_OR_RETURN(std::optional<Audience> audience,
+                       UnlessUnknown(recommender_.CustomerAudience(tenant, r.customer_id, false)));
+  out.personalized = !audience || !audience->objected;
+  // Sections the template never names are not computed (interests walk
+  // every product of the customer).
+  if (r.recommendations > 0 && domain::Mentions(t, "recommendations")) {
     ListRequest lr;
     lr.count = std::min(r.recommendations, kMaxRenderRecommendations);
     CRM_ASSIGN_OR_RETURN(std::optional<RecommendationList> recs,
                          UnlessUnknown(recommender_.ForCustomer(tenant, r.customer_id, lr)));
     if (recs) {
-      if (recs->strategy == Strategy::kNotPersonalized) out.personalized = false;
       for (const Recommended& x : recs->products) {
         data["recommendations"].push_back({{"sku", x.sku},
                                            {"category", x.category_path},
@@ -151,10 +157,12 @@ absl::StatusOr<RenderedMessage> Templates::Render(const outbox::WriteMeta& meta,
       }
     }
   }
-  CRM_ASSIGN_OR_RETURN(std::optional<InterestsView> interests,
-                       UnlessUnknown(recommender_.Interests(tenant, r.customer_id, 10)));
+  std::optional<InterestsView> interests;
+  if (domain::Mentions(t, "interests")) {
+    CRM_ASSIGN_OR_RETURN(interests,
+                         UnlessUnknown(recommender_.Interests(tenant, r.customer_id, 10)));
+  }
   if (interests) {
-    if (!interests->personalized) out.personalized = false;
     for (const domain::Interest& i : interests->interests) {
       data["interests"].push_back(
           {{"topic", i.topic}, {"score", absl::StrFormat("%.2f", i.score)}});
@@ -164,7 +172,6 @@ absl::StatusOr<RenderedMessage> Templates::Render(const outbox::WriteMeta& meta,
     CRM_ASSIGN_OR_RETURN(std::optional<NextBestOffers> next,
                          UnlessUnknown(offers_.Next(meta, r.customer_id, r.offers)));
     if (next) {
-      if (!next->personalized) out.personalized = false;
       for (const OfferDecision& d : next->decisions) {
         data["offers"].push_back(
             {{"offer_id", d.offer.offer_id},

@@ -506,6 +506,18 @@ absl::StatusOr<std::map<std::string, std::string>> RenderTemplate(const MessageT
   return out;
 }
 
+bool Mentions(const MessageTemplate& t, absl::string_view name) {
+  for (const TemplateLocale& l : t.locales) {
+    for (const auto& [part, source] : l.parts) {
+      if (absl::StrContains(source, name)) return true;
+    }
+  }
+  for (const auto& [partial, source] : t.partials) {
+    if (absl::StrContains(source, name)) return true;
+  }
+  return false;
+}
+
 bool IsBirthday(int month, int day, absl::TimeZone zone, absl::Time now) {
   const absl::CivilDay today = absl::ToCivilDay(now, zone);
   if (month == 2 && day == 29) {

@@ -27,6 +27,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace crm::personalization::domain {
@@ -88,6 +89,11 @@ const TemplateLocale& PickLocale(const MessageTemplate& t, const std::string& wa
 absl::StatusOr<std::map<std::string, std::string>> RenderTemplate(const MessageTemplate& t,
                                                                   const TemplateLocale& locale,
                                                                   const nlohmann::json& data);
+
+// Whether any part or partial of the template contains `name` (a name
+// is written out in the source, whatever the delimiters: never false when
+// the template uses it), so a render computes only the sections it shows.
+bool Mentions(const MessageTemplate& t, absl::string_view name);
 
 // Escapes `value` for a part (exposed for the tests).
 std::string EscapeFor(Escape e, const std::string& value);

@@ -14,6 +14,7 @@ namespace {
 using crm::personalization::domain::Escape;
 using crm::personalization::domain::EscapeFor;
 using crm::personalization::domain::IsBirthday;
+using crm::personalization::domain::Mentions;
 using crm::personalization::domain::MessageTemplate;
 using crm::personalization::domain::NormalizeTemplate;
 using crm::personalization::domain::PickLocale;
@@ -211,4 +212,12 @@ TEST_CASE("A birthday is on its day in the customer's time zone") {
   const absl::Time leap28 = absl::FromCivil(absl::CivilSecond(2028, 2, 28, 12, 0, 0), zurich);
   CHECK_FALSE(IsBirthday(2, 29, zurich, leap28));
   CHECK(IsBirthday(2, 29, zurich, leap28 + absl::Hours(24)));
+}
+
+TEST_CASE("A render computes only the sections a template names") {
+  MessageTemplate t = Email("Hi", "{{#offers}}{{display_name}}{{/offers}}");
+  t.partials["list"] = "{{#recommendations}}{{sku}}{{/recommendations}}";
+  CHECK(Mentions(t, "offers"));
+  CHECK(Mentions(t, "recommendations"));  // in a partial
+  CHECK_FALSE(Mentions(t, "interests"));
 }

@@ -196,6 +196,16 @@ TEST_CASE("A render fills the data from the profile and the engine, escaped per 
   auto en = ValueOf(w.templates.Render(Meta("", "RenderTemplate"), "welcome", r));
   CHECK(en.locale == "en");
   CHECK(en.decision_ids.empty());
+  // An objection to profiling: said in the answer, whatever sections render.
+  crm::events::ConsentFact objection;
+  objection.tenant_id = kT;
+  objection.customer_id = "c0";
+  objection.channel = "email";
+  objection.purpose = "profiling";
+  objection.status = "opted_out";
+  objection.recorded_time = w.clock.Now();
+  for (const auto& s : w.recommender.Apply({objection})) REQUIRE(s.ok());
+  CHECK_FALSE(ValueOf(w.templates.Render(Meta("", "RenderTemplate"), "welcome", r)).personalized);
   // Refusals: unknown customer, unknown template, customer-store down.
   r.customer_id = "nobody";
   RequireRefused(w.templates.Render(Meta("", "RenderTemplate"), "welcome", r).status(),
