@@ -14,6 +14,8 @@ readonly PACKAGES=(
   libabsl-dev libpqxx-dev libhiredis-dev prometheus-cpp-dev catch2 nlohmann-json3-dev
   libkainjow-mustache-dev
   libboost-dev libssl-dev
+  # delivery: SMTP and webhooks over libcurl
+  libcurl4-openssl-dev
   # segmentation models: maximum-likelihood fits and special functions
   libnlopt-dev libnlopt-cxx-dev libboost-math-dev
   # live segments: compressed member bitmaps (CRoaring)
@@ -27,6 +29,8 @@ readonly PACKAGES=(
   # Debian's python3 (/usr/bin/python3) with grpc and yaml, for health checks
   # and the k8s render fallback
   python3 python3-grpcio python3-protobuf python3-yaml
+  # the local SMTP sink of ./crm up and the delivery tests
+  python3-aiosmtpd
   # load and smoke tools
   nghttp2-client wrk curl jq ca-certificates
   # flock, pgrep/ps, ss

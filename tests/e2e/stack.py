@@ -25,6 +25,7 @@ import importlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -38,6 +39,7 @@ SOURCE_DIR = os.path.abspath(
 BUILD_DIR = os.path.abspath(os.environ.get("CRM_BUILD_DIR", os.path.join(SOURCE_DIR, "build")))
 RUN_DIR = os.path.join(BUILD_DIR, "e2e-run")
 LOG_DIR = os.path.join(RUN_DIR, "logs")
+MAIL_DIR = os.path.join(RUN_DIR, "mail")
 PY_DIR = os.path.join(RUN_DIR, "py")
 # The fixture's PostgreSQL keeps its socket in a short folder the postgres user
 # can reach; <build>/test-run/pg links to it (deploy/scripts/datastores.sh).
@@ -62,9 +64,13 @@ def use_port_offset(offset):
     """Every service port is its test port + offset (set before start()).
     Sets PORT_OFFSET, ALL_PORTS and the named ports the tests use."""
     global PORT_OFFSET, ALL_PORTS, HTTP_PORT, GATEWAY_GRPC_PORT, GATEWAY_METRICS_PORT
+    global MAIL_SINK_PORT
     global STORE_GRPC_PORT, STORE_METRICS_PORT, TXN_GRPC_PORT, TXN_METRICS_PORT
     PORT_OFFSET = offset
-    ALL_PORTS = tuple(p for s in SERVICES for p in s.ports("test", offset).values())
+    # The SMTP sink the delivery engine sends to (deploy/scripts/mail_sink.py).
+    MAIL_SINK_PORT = 15025 + offset
+    ALL_PORTS = tuple(p for s in SERVICES for p in s.ports("test", offset).values()) + (
+        MAIL_SINK_PORT,)
     HTTP_PORT = port(GATEWAY, "http")
     GATEWAY_GRPC_PORT = port(GATEWAY, "grpc")
     GATEWAY_METRICS_PORT = port(GATEWAY, "metrics")
@@ -189,12 +195,12 @@ def _migrate():
               "--dir", os.path.join(SOURCE_DIR, s.schema_dir)])
 
 
-def _spawn(name, binary, extra_env):
+def _spawn(name, binary, extra_env, args=(), log_mode="wb"):
     env = dict(os.environ)
     env.update(extra_env)
     log_path = os.path.join(LOG_DIR, name + ".log")
-    log = open(log_path, "wb")
-    p = subprocess.Popen([binary], stdout=log, stderr=subprocess.STDOUT, env=env,
+    log = open(log_path, log_mode)
+    p = subprocess.Popen([binary] + list(args), stdout=log, stderr=subprocess.STDOUT, env=env,
                          stdin=subprocess.DEVNULL, start_new_session=True)
     _procs.append((name, p, log))
     return p
@@ -296,7 +302,18 @@ def start():
                          "CRM_DEFAULT_RATE_LIMIT": "1000"},
                # test_behaviour.Retention waits for purge rounds.
                "customer-store": {"CRM_BEHAVIOUR_RETENTION_CHECK": "1s"},
-               "segmentation": {"CRM_BEHAVIOUR_RETENTION_CHECK": "1s"}}
+               "segmentation": {"CRM_BEHAVIOUR_RETENTION_CHECK": "1s"},
+               # The sink below; webhooks to the tests' own receivers on
+               # loopback, allowed explicitly; retries fast enough to watch.
+               "delivery": {"CRM_DELIVERY_SMTP_URL": "smtp://%s:%d" % (HOST, MAIL_SINK_PORT),
+                            "CRM_DELIVERY_ALLOW_NETWORKS": "127.0.0.0/8",
+                            "CRM_DELIVERY_RETRY_BASE": "300ms",
+                            "CRM_DELIVERY_RETRY_CAP": "1s",
+                            "CRM_DELIVERY_MAX_ATTEMPTS": "3",
+                            "CRM_DELIVERY_REQUEUE_AFTER": "2s"}}
+        if os.path.isdir(MAIL_DIR):
+            shutil.rmtree(MAIL_DIR)
+        start_mail_sink()
         for s in SERVICES:
             # CRM_<NAME>_PORT of each port, CRM_<PEER>_ADDR of each peer.
             env = service_list.env(s, SERVICES, "test", PORT_OFFSET, HOST)
@@ -315,6 +332,36 @@ def start():
         mark_failed()
         stop()
         raise
+
+
+def start_mail_sink(reply=0):
+    """Starts the SMTP sink on MAIL_SINK_PORT (reply: answer every DATA
+    with that code instead of storing it); returns once it listens."""
+    args = ["--host", HOST, "--port", str(MAIL_SINK_PORT), "--dir", MAIL_DIR]
+    if reply:
+        args += ["--reply", str(reply)]
+    _spawn("mail-sink", "/usr/bin/python3", {},
+           [os.path.join(SOURCE_DIR, "deploy", "scripts", "mail_sink.py")] + args,
+           log_mode="ab")
+    deadline = time.time() + 20
+    while not _port_in_use(MAIL_SINK_PORT):
+        if time.time() > deadline:
+            raise RuntimeError("the mail sink did not listen on %d" % MAIL_SINK_PORT)
+        time.sleep(0.1)
+
+
+def mails():
+    """Every message the sink stored, oldest first, as email.message.Message."""
+    import email
+    if not os.path.isdir(MAIL_DIR):
+        return []
+    names = sorted((f for f in os.listdir(MAIL_DIR) if f.endswith(".eml")),
+                   key=lambda f: int(f[:-4]))
+    out = []
+    for n in names:
+        with open(os.path.join(MAIL_DIR, n), "rb") as f:
+            out.append(email.message_from_bytes(f.read()))
+    return out
 
 
 def stop_service(name):

@@ -11,18 +11,20 @@ import stack
 from stack import rest
 
 DEADLINE = 10
-cs = cs_grpc = ad = ad_grpc = seg = seg_grpc = pers = pers_grpc = None
+cs = cs_grpc = ad = ad_grpc = seg = seg_grpc = pers = pers_grpc = dlv = dlv_grpc = None
 channel = None
 
 
 def setUpModule():
-    global cs, cs_grpc, ad, ad_grpc, seg, seg_grpc, pers, pers_grpc, channel
+    global cs, cs_grpc, ad, ad_grpc, seg, seg_grpc, pers, pers_grpc, dlv, dlv_grpc, channel
     stack.start()
     cs, cs_grpc, ad, ad_grpc = stack.grpc_modules()
     seg = importlib.import_module("crm.segmentation.v1.segmentation_pb2")
     seg_grpc = importlib.import_module("crm.segmentation.v1.segmentation_pb2_grpc")
     pers = importlib.import_module("crm.personalization.v1.personalization_pb2")
     pers_grpc = importlib.import_module("crm.personalization.v1.personalization_pb2_grpc")
+    dlv = importlib.import_module("crm.delivery.v1.delivery_pb2")
+    dlv_grpc = importlib.import_module("crm.delivery.v1.delivery_pb2_grpc")
     channel = stack.grpc_channel()
     grpc.channel_ready_future(channel).result(timeout=DEADLINE)
 
@@ -130,13 +132,29 @@ class TenantIsolation(stack.E2ETestCase):
                   "channel": "TEMPLATE_CHANNEL_SMS",
                   "locales": [{"locale": "en", "parts": {"text": "A's secret"}}]})
         assert r.status == 200, r
+        # A's message to its customer and A's webhook endpoint.
+        r = rest("POST", "/v1/templates?requestId=" + stack.unique("tpl"), cls.a,
+                 {"templateId": "a-mail", "displayName": "A's mail",
+                  "channel": "TEMPLATE_CHANNEL_EMAIL",
+                  "locales": [{"locale": "en", "parts": {"subject": "A", "text": "A's secret"}}]})
+        assert r.status == 200, r
+        r = rest("POST", "/v1/messages:send", cls.a,
+                 {"customerId": cls.cid, "channel": "CHANNEL_EMAIL", "templateId": "a-mail",
+                  "requestId": stack.unique("msg")})
+        assert r.status == 200, r
+        cls.message = r.json()["messageId"]
+        r = rest("POST", "/v1/webhookEndpoints?requestId=" + stack.unique("we"), cls.a,
+                 {"url": "http://127.0.0.1:9/a-hook"})
+        assert r.status == 200, r
+        cls.endpoint = r.json()["endpointId"]
 
     def assert_not_found(self, r, what):
         self.assertEqual(r.status, 404, (what, r))
         self.assertEqual(r.json()["error"]["status"], "NOT_FOUND", what)
         self.assertIn(r.reason(), ("CUSTOMER_NOT_FOUND", "API_KEY_NOT_FOUND", "SEGMENT_NOT_FOUND",
                                    "PRODUCT_NOT_FOUND", "SLOT_NOT_FOUND", "OFFER_NOT_FOUND",
-                                   "TEMPLATE_NOT_FOUND"), what)
+                                   "TEMPLATE_NOT_FOUND", "MESSAGE_NOT_FOUND",
+                                   "WEBHOOK_ENDPOINT_NOT_FOUND"), what)
         # The message gives no hint that the id exists elsewhere.
         self.assertNotIn("tenant", r.json()["error"]["message"].lower(), what)
 
@@ -192,6 +210,14 @@ class TenantIsolation(stack.E2ETestCase):
             ("DELETE", "/v1/templates/a-template?requestId=" + stack.unique("dt"), None, {}),
             ("POST", "/v1/templates/a-template:preview", {}, {}),
             ("POST", "/v1/templates/a-template:render", {"customerId": cid}, {}),
+            ("GET", "/v1/messages/%s" % self.message, None, {}),
+            ("POST", "/v1/messages/%s:replay" % self.message, {"requestId": stack.unique("r")}, {}),
+            ("POST", "/v1/messages:send", {"customerId": cid, "channel": "CHANNEL_EMAIL",
+                                           "templateId": "a-mail",
+                                           "requestId": stack.unique("s")}, {}),
+            ("GET", "/v1/webhookEndpoints/%s" % self.endpoint, None, {}),
+            ("DELETE", "/v1/webhookEndpoints/%s?requestId=%s" % (self.endpoint,
+                                                                  stack.unique("de")), None, {}),
         ]
         for method, path, body, headers in routes:
             r = rest(method, path, self.b, body, headers=headers)
@@ -265,6 +291,15 @@ class TenantIsolation(stack.E2ETestCase):
              pers.PreviewTemplateRequest(template_id="a-template")),
             (pers_grpc.PersonalizationServiceStub(channel).DeleteTemplate,
              pers.DeleteTemplateRequest(template_id="a-template", request_id=stack.unique("dt"))),
+            (dlv_grpc.DeliveryServiceStub(channel).GetMessage,
+             dlv.GetMessageRequest(message_id=self.message)),
+            (dlv_grpc.DeliveryServiceStub(channel).ReplayMessage,
+             dlv.ReplayMessageRequest(message_id=self.message, request_id=stack.unique("r"))),
+            (dlv_grpc.DeliveryServiceStub(channel).GetWebhookEndpoint,
+             dlv.GetWebhookEndpointRequest(endpoint_id=self.endpoint)),
+            (dlv_grpc.DeliveryServiceStub(channel).DeleteWebhookEndpoint,
+             dlv.DeleteWebhookEndpointRequest(endpoint_id=self.endpoint,
+                                              request_id=stack.unique("de"))),
         ]
         for fn, req in calls:
             what = "%s %s" % (type(req).__name__, str(req).replace("\n", " "))
@@ -275,7 +310,8 @@ class TenantIsolation(stack.E2ETestCase):
             self.assertIn(stack.reason_of(cm.exception),
                           ("CUSTOMER_NOT_FOUND", "API_KEY_NOT_FOUND", "SEGMENT_NOT_FOUND",
                            "PRODUCT_NOT_FOUND", "SLOT_NOT_FOUND", "OFFER_NOT_FOUND",
-                           "TEMPLATE_NOT_FOUND"), what)
+                           "TEMPLATE_NOT_FOUND", "MESSAGE_NOT_FOUND",
+                           "WEBHOOK_ENDPOINT_NOT_FOUND"), what)
 
     def test_b_learns_nothing_from_a_purchases(self):
         # A's cart and A's visitor mean nothing in B: no product, no history.
@@ -451,6 +487,15 @@ class TenantIsolation(stack.E2ETestCase):
         k = [k for k in r.json().get("keys", []) if k["id"] == self.a_key["id"]]
         self.assertEqual(len(k), 1)
         self.assertNotIn("revokeTime", k[0])
+        # A's message and endpoint are A's, untouched; B's lists hold none of them.
+        r = rest("GET", "/v1/messages/" + self.message, self.a)
+        self.assertEqual((r.status, r.json()["customerId"]), (200, self.cid), r)
+        self.assertEqual(rest("GET", "/v1/webhookEndpoints/" + self.endpoint, self.a).status, 200)
+        self.assertEqual(rest("GET", "/v1/webhookEndpoints", self.b).json(), {})
+        self.assertEqual(rest("GET", "/v1/customers/%s/messages" % self.cid, self.b).json(), {})
+        for state in ("MESSAGE_STATE_QUEUED", "MESSAGE_STATE_SENT"):
+            r = rest("GET", "/v1/messages?state=" + state, self.b)
+            self.assertEqual((r.status, r.json()), (200, {}), r)
 
 
 if __name__ == "__main__":

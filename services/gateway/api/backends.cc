@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "crm/customer_store/v1/customer_store.grpc.pb.h"
 #include "crm/customer_store/v1/customer_store.pb.h"
+#include "crm/delivery/v1/delivery.grpc.pb.h"
+#include "crm/delivery/v1/delivery.pb.h"
 #include "crm/gateway/v1/admin.grpc.pb.h"
 #include "crm/gateway/v1/admin.pb.h"
 #include "crm/personalization/v1/personalization.grpc.pb.h"
@@ -54,6 +56,8 @@ const std::vector<BackendService>& BackendTable() {
        &FileOf<segmentation::v1::ClvModel>},
       {personalization::v1::PersonalizationService::service_full_name(), "personalization",
        &FileOf<personalization::v1::Recommendations>},
+      {delivery::v1::DeliveryService::service_full_name(), "delivery",
+       &FileOf<delivery::v1::Message>},
   };
   return *kTable;
 }
@@ -76,6 +80,7 @@ common::PeerDefaults GatewayPeerDefaults(absl::string_view peer) {
   if (peer == "transaction") defaults.addr = "127.0.0.1:50062";
   if (peer == "segmentation") defaults.addr = "127.0.0.1:50063";
   if (peer == "personalization") defaults.addr = "127.0.0.1:50064";
+  if (peer == "delivery") defaults.addr = "127.0.0.1:50065";
   return defaults;
 }
 

@@ -1,0 +1,312 @@
+#include "services/delivery/api/grpc_service.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "libs/common/request_id.h"
+#include "libs/common/status_macros.h"
+#include "libs/grpcutil/proto_util.h"
+#include "libs/grpcutil/unary.h"
+#include "libs/grpcutil/write_meta.h"
+
+namespace crm::delivery::api {
+namespace {
+
+using grpcutil::Offload;
+using grpcutil::RequestContext;
+
+v1::Channel ProtoChannel(domain::Channel c) {
+  switch (c) {
+    case domain::Channel::kEmail:
+      return v1::CHANNEL_EMAIL;
+    case domain::Channel::kWebhook:
+      return v1::CHANNEL_WEBHOOK;
+  }
+  return v1::CHANNEL_UNSPECIFIED;
+}
+
+v1::MessageState ProtoState(domain::State s) {
+  switch (s) {
+    case domain::State::kQueued:
+      return v1::MESSAGE_STATE_QUEUED;
+    case domain::State::kSending:
+      return v1::MESSAGE_STATE_SENDING;
+    case domain::State::kRetrying:
+      return v1::MESSAGE_STATE_RETRYING;
+    case domain::State::kSent:
+      return v1::MESSAGE_STATE_SENT;
+    case domain::State::kSuppressed:
+      return v1::MESSAGE_STATE_SUPPRESSED;
+    case domain::State::kFailed:
+      return v1::MESSAGE_STATE_FAILED;
+    case domain::State::kUnknown:
+      return v1::MESSAGE_STATE_UNKNOWN;
+  }
+  return v1::MESSAGE_STATE_UNSPECIFIED;
+}
+
+std::optional<domain::State> StateOf(v1::MessageState s) {
+  for (domain::State d : {domain::State::kQueued, domain::State::kSending, domain::State::kRetrying,
+                          domain::State::kSent, domain::State::kSuppressed, domain::State::kFailed,
+                          domain::State::kUnknown}) {
+    if (ProtoState(d) == s) return d;
+  }
+  return std::nullopt;
+}
+
+v1::SuppressionReason ProtoSuppression(domain::Suppression s) {
+  switch (s) {
+    case domain::Suppression::kNone:
+      return v1::SUPPRESSION_REASON_UNSPECIFIED;
+    case domain::Suppression::kConsent:
+      return v1::SUPPRESSION_REASON_CONSENT;
+    case domain::Suppression::kInvalidAddress:
+      return v1::SUPPRESSION_REASON_INVALID_ADDRESS;
+    case domain::Suppression::kCustomerGone:
+      return v1::SUPPRESSION_REASON_CUSTOMER_GONE;
+  }
+  return v1::SUPPRESSION_REASON_UNSPECIFIED;
+}
+
+void ToProto(const app::WebhookEndpoint& e, v1::WebhookEndpoint* out, bool with_secret) {
+  out->set_endpoint_id(e.id);
+  out->set_url(e.url);
+  out->set_description(e.description);
+  if (with_secret) out->set_secret(e.secret);
+  out->set_timeout_ms(static_cast<int32_t>(absl::ToInt64Milliseconds(e.timeout)));
+  out->set_max_concurrency(e.max_concurrency);
+  grpcutil::ToTimestamp(e.create_time, out->mutable_create_time());
+}
+
+void ToProto(const app::SenderSettings& s, v1::SenderSettings* out) {
+  out->set_from_address(s.from_address);
+  out->set_from_name(s.from_name);
+  out->set_reply_to_address(s.reply_to_address);
+  if (s.update_time) grpcutil::ToTimestamp(*s.update_time, out->mutable_update_time());
+}
+
+absl::StatusOr<app::Page> PageOf(const common::PageTokenCodec& tokens, const RequestContext& rc,
+                                 const std::string& scope, int size, const std::string& token) {
+  app::Page page;
+  CRM_ASSIGN_OR_RETURN(page.size, common::ClampPageSize(size, 50, 500));
+  if (!token.empty()) {
+    CRM_ASSIGN_OR_RETURN(page.after, tokens.Decode(rc.tenant_id, scope, token));
+  }
+  return page;
+}
+
+void PageToProto(const common::PageTokenCodec& tokens, const RequestContext& rc,
+                 const std::string& scope, const app::MessagePage& page,
+                 v1::ListMessagesResponse* resp) {
+  for (const domain::Message& m : page.messages) api::ToProto(m, resp->add_messages());
+  if (!page.next_after.empty()) {
+    resp->set_next_page_token(tokens.Encode(rc.tenant_id, scope, page.next_after));
+  }
+}
+
+}  // namespace
+
+void ToProto(const domain::Message& m, v1::Message* out) {
+  out->set_message_id(m.id);
+  out->set_customer_id(m.customer_id);
+  out->set_channel(ProtoChannel(m.channel));
+  out->set_purpose(m.purpose == domain::Purpose::kMarketing ? v1::PURPOSE_MARKETING
+                                                            : v1::PURPOSE_TRANSACTIONAL);
+  out->set_template_id(m.template_id);
+  out->set_locale(m.locale);
+  out->set_endpoint_id(m.endpoint_id);
+  out->set_state(ProtoState(m.state));
+  out->set_suppression_reason(ProtoSuppression(m.suppression));
+  out->set_attempts(m.attempts);
+  out->set_last_error(m.last_error);
+  out->set_recipient(m.recipient);
+  out->set_provider_id(m.provider_id);
+  for (const std::string& d : m.decision_ids) out->add_decision_ids(d);
+  grpcutil::ToTimestamp(m.create_time, out->mutable_create_time());
+  grpcutil::ToTimestamp(m.update_time, out->mutable_update_time());
+  if (m.next_attempt_time && !domain::IsFinal(m.state)) {
+    grpcutil::ToTimestamp(*m.next_attempt_time, out->mutable_next_attempt_time());
+  }
+  if (m.send_time) grpcutil::ToTimestamp(*m.send_time, out->mutable_send_time());
+  out->set_request_id(m.request_id);
+}
+
+grpc::ServerUnaryReactor* DeliveryGrpcService::SendMessage(grpc::CallbackServerContext* ctx,
+                                                           const v1::SendMessageRequest* req,
+                                                           v1::Message* resp) {
+  return Offload(ctx, executor_, metrics_, "SendMessage", [=](const RequestContext& rc) {
+    CRM_RETURN_IF_ERROR(common::RequireRequestId(req->request_id()));
+    app::SendRequest r;
+    r.customer_id = req->customer_id();
+    switch (req->channel()) {
+      case v1::CHANNEL_EMAIL:
+        r.channel = domain::Channel::kEmail;
+        break;
+      case v1::CHANNEL_WEBHOOK:
+        r.channel = domain::Channel::kWebhook;
+        break;
+      default:
+        break;
+    }
+    switch (req->purpose()) {
+      case v1::PURPOSE_UNSPECIFIED:
+      case v1::PURPOSE_TRANSACTIONAL:
+        r.purpose = domain::Purpose::kTransactional;
+        break;
+      case v1::PURPOSE_MARKETING:
+        r.purpose = domain::Purpose::kMarketing;
+        break;
+      default:
+        return common::InvalidField("purpose",
+                                    "purpose is PURPOSE_TRANSACTIONAL or PURPOSE_MARKETING");
+    }
+    r.template_id = req->template_id();
+    r.locale = req->locale();
+    r.endpoint_id = req->endpoint_id();
+    r.offer_count = req->offer_count();
+    CRM_ASSIGN_OR_RETURN(
+        domain::Message m,
+        delivery_.Send(grpcutil::IdempotentWriteMetaOf(rc, "SendMessage", *req), r));
+    ToProto(m, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DeliveryGrpcService::GetMessage(grpc::CallbackServerContext* ctx,
+                                                          const v1::GetMessageRequest* req,
+                                                          v1::Message* resp) {
+  return Offload(ctx, executor_, metrics_, "GetMessage", [=](const RequestContext& rc) {
+    CRM_ASSIGN_OR_RETURN(domain::Message m, delivery_.GetMessage(rc.tenant_id, req->message_id()));
+    ToProto(m, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DeliveryGrpcService::ListCustomerMessages(
+    grpc::CallbackServerContext* ctx, const v1::ListCustomerMessagesRequest* req,
+    v1::ListMessagesResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "ListCustomerMessages", [=](const RequestContext& rc) {
+    const std::string scope = absl::StrCat("customer_messages/", req->customer_id());
+    CRM_ASSIGN_OR_RETURN(app::Page page,
+                         PageOf(tokens_, rc, scope, req->page_size(), req->page_token()));
+    CRM_ASSIGN_OR_RETURN(app::MessagePage got,
+                         delivery_.ListCustomerMessages(rc.tenant_id, req->customer_id(), page));
+    PageToProto(tokens_, rc, scope, got, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DeliveryGrpcService::ListMessages(grpc::CallbackServerContext* ctx,
+                                                            const v1::ListMessagesRequest* req,
+                                                            v1::ListMessagesResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "ListMessages", [=](const RequestContext& rc) {
+    const std::string scope = absl::StrCat("messages/", static_cast<int>(req->state()));
+    CRM_ASSIGN_OR_RETURN(app::Page page,
+                         PageOf(tokens_, rc, scope, req->page_size(), req->page_token()));
+    CRM_ASSIGN_OR_RETURN(app::MessagePage got,
+                         delivery_.ListMessages(rc.tenant_id, StateOf(req->state()), page));
+    PageToProto(tokens_, rc, scope, got, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DeliveryGrpcService::ReplayMessage(grpc::CallbackServerContext* ctx,
+                                                             const v1::ReplayMessageRequest* req,
+                                                             v1::Message* resp) {
+  return Offload(ctx, executor_, metrics_, "ReplayMessage", [=](const RequestContext& rc) {
+    CRM_RETURN_IF_ERROR(common::RequireRequestId(req->request_id()));
+    CRM_ASSIGN_OR_RETURN(domain::Message m, delivery_.Replay(grpcutil::IdempotentWriteMetaOf(
+                                                                 rc, "ReplayMessage", *req),
+                                                             req->message_id()));
+    ToProto(m, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DeliveryGrpcService::CreateWebhookEndpoint(
+    grpc::CallbackServerContext* ctx, const v1::CreateWebhookEndpointRequest* req,
+    v1::WebhookEndpoint* resp) {
+  return Offload(ctx, executor_, metrics_, "CreateWebhookEndpoint", [=](const RequestContext& rc) {
+    CRM_RETURN_IF_ERROR(common::RequireRequestId(req->request_id()));
+    const v1::WebhookEndpoint& body = req->webhook_endpoint();
+    if (!body.endpoint_id().empty()) {
+      return common::InvalidField("endpoint_id", "endpoint_id is output only");
+    }
+    if (!body.secret().empty()) return common::InvalidField("secret", "secret is output only");
+    app::WebhookEndpoint e;
+    e.url = body.url();
+    e.description = body.description();
+    e.timeout = absl::Milliseconds(body.timeout_ms() == 0 ? 5000 : body.timeout_ms());
+    e.max_concurrency = body.max_concurrency() == 0 ? 8 : body.max_concurrency();
+    CRM_ASSIGN_OR_RETURN(
+        app::WebhookEndpoint created,
+        delivery_.CreateEndpoint(grpcutil::IdempotentWriteMetaOf(rc, "CreateWebhookEndpoint", *req),
+                                 std::move(e)));
+    ToProto(created, resp, /*with_secret=*/true);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DeliveryGrpcService::GetWebhookEndpoint(
+    grpc::CallbackServerContext* ctx, const v1::GetWebhookEndpointRequest* req,
+    v1::WebhookEndpoint* resp) {
+  return Offload(ctx, executor_, metrics_, "GetWebhookEndpoint", [=](const RequestContext& rc) {
+    CRM_ASSIGN_OR_RETURN(app::WebhookEndpoint e,
+                         delivery_.GetEndpoint(rc.tenant_id, req->endpoint_id()));
+    ToProto(e, resp, /*with_secret=*/false);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DeliveryGrpcService::ListWebhookEndpoints(
+    grpc::CallbackServerContext* ctx, const v1::ListWebhookEndpointsRequest*,
+    v1::ListWebhookEndpointsResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "ListWebhookEndpoints", [=](const RequestContext& rc) {
+    CRM_ASSIGN_OR_RETURN(std::vector<app::WebhookEndpoint> all,
+                         delivery_.ListEndpoints(rc.tenant_id));
+    for (const app::WebhookEndpoint& e : all) {
+      ToProto(e, resp->add_webhook_endpoints(), /*with_secret=*/false);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DeliveryGrpcService::DeleteWebhookEndpoint(
+    grpc::CallbackServerContext* ctx, const v1::DeleteWebhookEndpointRequest* req,
+    v1::DeleteWebhookEndpointResponse*) {
+  return Offload(ctx, executor_, metrics_, "DeleteWebhookEndpoint", [=](const RequestContext& rc) {
+    CRM_RETURN_IF_ERROR(common::RequireRequestId(req->request_id()));
+    return delivery_.DeleteEndpoint(
+        grpcutil::IdempotentWriteMetaOf(rc, "DeleteWebhookEndpoint", *req), req->endpoint_id());
+  });
+}
+
+grpc::ServerUnaryReactor* DeliveryGrpcService::GetSenderSettings(
+    grpc::CallbackServerContext* ctx, const v1::GetSenderSettingsRequest*,
+    v1::SenderSettings* resp) {
+  return Offload(ctx, executor_, metrics_, "GetSenderSettings", [=](const RequestContext& rc) {
+    CRM_ASSIGN_OR_RETURN(app::SenderSettings s, delivery_.GetSenderSettings(rc.tenant_id));
+    ToProto(s, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DeliveryGrpcService::UpdateSenderSettings(
+    grpc::CallbackServerContext* ctx, const v1::UpdateSenderSettingsRequest* req,
+    v1::SenderSettings* resp) {
+  return Offload(ctx, executor_, metrics_, "UpdateSenderSettings", [=](const RequestContext& rc) {
+    CRM_RETURN_IF_ERROR(common::RequireRequestId(req->request_id()));
+    const v1::SenderSettings& body = req->sender_settings();
+    app::SenderSettings s{body.from_address(), body.from_name(), body.reply_to_address(),
+                          std::nullopt};
+    CRM_ASSIGN_OR_RETURN(
+        app::SenderSettings saved,
+        delivery_.UpdateSenderSettings(
+            grpcutil::IdempotentWriteMetaOf(rc, "UpdateSenderSettings", *req), std::move(s)));
+    ToProto(saved, resp);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace crm::delivery::api

@@ -1,0 +1,62 @@
+#pragma once
+// The gRPC edge of engine 4.
+#include "crm/delivery/v1/delivery.grpc.pb.h"
+#include "libs/common/executor.h"
+#include "libs/common/page_token.h"
+#include "libs/grpcutil/rpc_metrics.h"
+#include "services/delivery/app/delivery.h"
+
+namespace crm::delivery::api {
+
+namespace v1 = ::crm::delivery::v1;
+
+void ToProto(const domain::Message& m, v1::Message* out);
+
+class DeliveryGrpcService final : public v1::DeliveryService::CallbackService {
+ public:
+  DeliveryGrpcService(app::Delivery& delivery, const common::PageTokenCodec& tokens,
+                      common::Executor& executor, grpcutil::RpcMetrics& metrics)
+      : delivery_(delivery), tokens_(tokens), executor_(executor), metrics_(metrics) {}
+
+  grpc::ServerUnaryReactor* SendMessage(grpc::CallbackServerContext* ctx,
+                                        const v1::SendMessageRequest* req,
+                                        v1::Message* resp) override;
+  grpc::ServerUnaryReactor* GetMessage(grpc::CallbackServerContext* ctx,
+                                       const v1::GetMessageRequest* req,
+                                       v1::Message* resp) override;
+  grpc::ServerUnaryReactor* ListCustomerMessages(grpc::CallbackServerContext* ctx,
+                                                 const v1::ListCustomerMessagesRequest* req,
+                                                 v1::ListMessagesResponse* resp) override;
+  grpc::ServerUnaryReactor* ListMessages(grpc::CallbackServerContext* ctx,
+                                         const v1::ListMessagesRequest* req,
+                                         v1::ListMessagesResponse* resp) override;
+  grpc::ServerUnaryReactor* ReplayMessage(grpc::CallbackServerContext* ctx,
+                                          const v1::ReplayMessageRequest* req,
+                                          v1::Message* resp) override;
+  grpc::ServerUnaryReactor* CreateWebhookEndpoint(grpc::CallbackServerContext* ctx,
+                                                  const v1::CreateWebhookEndpointRequest* req,
+                                                  v1::WebhookEndpoint* resp) override;
+  grpc::ServerUnaryReactor* GetWebhookEndpoint(grpc::CallbackServerContext* ctx,
+                                               const v1::GetWebhookEndpointRequest* req,
+                                               v1::WebhookEndpoint* resp) override;
+  grpc::ServerUnaryReactor* ListWebhookEndpoints(grpc::CallbackServerContext* ctx,
+                                                 const v1::ListWebhookEndpointsRequest* req,
+                                                 v1::ListWebhookEndpointsResponse* resp) override;
+  grpc::ServerUnaryReactor* DeleteWebhookEndpoint(grpc::CallbackServerContext* ctx,
+                                                  const v1::DeleteWebhookEndpointRequest* req,
+                                                  v1::DeleteWebhookEndpointResponse* resp) override;
+  grpc::ServerUnaryReactor* GetSenderSettings(grpc::CallbackServerContext* ctx,
+                                              const v1::GetSenderSettingsRequest* req,
+                                              v1::SenderSettings* resp) override;
+  grpc::ServerUnaryReactor* UpdateSenderSettings(grpc::CallbackServerContext* ctx,
+                                                 const v1::UpdateSenderSettingsRequest* req,
+                                                 v1::SenderSettings* resp) override;
+
+ private:
+  app::Delivery& delivery_;
+  const common::PageTokenCodec& tokens_;
+  common::Executor& executor_;
+  grpcutil::RpcMetrics& metrics_;
+};
+
+}  // namespace crm::delivery::api

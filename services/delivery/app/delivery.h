@@ -1,0 +1,88 @@
+#pragma once
+// The delivery engine's requests: messages (send, read, replay), webhook
+// endpoints and the sender identity. Sending itself is the dispatcher's
+// (dispatcher.h): a request only writes the ledger row and queues it.
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "libs/common/clock.h"
+#include "libs/common/id.h"
+#include "libs/outbox/write_meta.h"
+#include "services/delivery/app/ports.h"
+
+namespace crm::delivery::app {
+
+struct SendRequest {
+  std::string customer_id;
+  std::optional<domain::Channel> channel;  // nullopt: not given
+  domain::Purpose purpose = domain::Purpose::kTransactional;
+  std::string template_id;
+  std::string locale;
+  std::string endpoint_id;
+  int offer_count = 0;
+};
+
+struct DeliveryOptions {
+  int max_attempts = 8;
+  SenderSettings default_sender;             // CRM_DELIVERY_EMAIL_FROM
+  std::vector<domain::Cidr> allow_networks;  // CRM_DELIVERY_ALLOW_NETWORKS
+};
+
+// Checks a webhook URL: its form, then every address its host is or
+// resolves to (public, or inside an allowed network). WEBHOOK_URL_FORBIDDEN
+// (FAILED_PRECONDITION) for a forbidden address, INVALID_ARGUMENT for a bad
+// URL or a host that does not resolve.
+absl::StatusOr<domain::WebhookUrl> CheckWebhookUrl(const std::string& url, HostResolver& resolver,
+                                                   const std::vector<domain::Cidr>& allow);
+
+class Delivery final {
+ public:
+  Delivery(DeliveryRepository& repository, WorkQueue& queue, Renderer& renderer,
+           HostResolver& resolver, DeliveryOptions options, const common::Clock& clock,
+           common::IdGenerator& ids)
+      : repository_(repository),
+        queue_(queue),
+        renderer_(renderer),
+        resolver_(resolver),
+        options_(std::move(options)),
+        clock_(clock),
+        ids_(ids) {}
+
+  absl::StatusOr<domain::Message> Send(const outbox::WriteMeta& meta, const SendRequest& req);
+  absl::StatusOr<domain::Message> GetMessage(const std::string& tenant, const std::string& id);
+  absl::StatusOr<MessagePage> ListCustomerMessages(const std::string& tenant,
+                                                   const std::string& customer_id,
+                                                   const Page& page);
+  absl::StatusOr<MessagePage> ListMessages(const std::string& tenant,
+                                           std::optional<domain::State> state, const Page& page);
+  absl::StatusOr<domain::Message> Replay(const outbox::WriteMeta& meta, const std::string& id);
+
+  absl::StatusOr<WebhookEndpoint> CreateEndpoint(const outbox::WriteMeta& meta,
+                                                 WebhookEndpoint endpoint);
+  absl::StatusOr<WebhookEndpoint> GetEndpoint(const std::string& tenant, const std::string& id);
+  absl::StatusOr<std::vector<WebhookEndpoint>> ListEndpoints(const std::string& tenant);
+  absl::Status DeleteEndpoint(const outbox::WriteMeta& meta, const std::string& id);
+
+  // The tenant's, or the operator's default (update_time nullopt).
+  absl::StatusOr<SenderSettings> GetSenderSettings(const std::string& tenant);
+  absl::StatusOr<SenderSettings> UpdateSenderSettings(const outbox::WriteMeta& meta,
+                                                      SenderSettings settings);
+
+  static constexpr int kMaxEndpoints = 100;
+
+ private:
+  // Puts the message on the queue; a failure is only logged (the sweeper
+  // queues it again).
+  void Queue(const std::string& tenant, const domain::Message& m);
+
+  DeliveryRepository& repository_;
+  WorkQueue& queue_;
+  Renderer& renderer_;
+  HostResolver& resolver_;
+  const DeliveryOptions options_;
+  const common::Clock& clock_;
+  common::IdGenerator& ids_;
+};
+
+}  // namespace crm::delivery::app

@@ -1,0 +1,165 @@
+#include "services/delivery/app/dispatcher.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/status_macros.h"
+#include "services/delivery/domain/email.h"
+
+namespace crm::delivery::app {
+namespace {
+
+std::string PeerError(absl::string_view what, const absl::Status& s) {
+  return absl::StrCat(what, ": ", absl::StatusCodeToString(s.code()), ": ", s.message());
+}
+
+// Both are ours and well-formed (a UUID, a template id of [a-z0-9_-]).
+std::string WebhookBody(const domain::Message& m, const std::string& json) {
+  return absl::StrCat("{\"messageId\":\"", m.id, "\",\"customerId\":\"", m.customer_id,
+                      "\",\"templateId\":\"", m.template_id, "\",\"purpose\":\"",
+                      domain::PurposeName(m.purpose), "\",\"data\":", json, "}");
+}
+
+}  // namespace
+
+std::string EventTypeOf(domain::State s) {
+  switch (s) {
+    case domain::State::kSent:
+      return "message.sent";
+    case domain::State::kSuppressed:
+      return "message.suppressed";
+    case domain::State::kFailed:
+      return "message.failed";
+    case domain::State::kUnknown:
+      return "message.unknown";
+    case domain::State::kQueued:
+    case domain::State::kSending:
+    case domain::State::kRetrying:
+      return "";
+  }
+  return "";
+}
+
+absl::StatusOr<std::optional<domain::State>> Dispatcher::Process(const std::string& tenant,
+                                                                 const std::string& id) {
+  CRM_ASSIGN_OR_RETURN(std::optional<domain::Message> claimed,
+                       ledger_.Claim(tenant, id, options_.lease));
+  if (!claimed) return std::optional<domain::State>();
+  domain::Message m = *std::move(claimed);
+  Attempt(tenant, m);
+  CRM_ASSIGN_OR_RETURN(bool finished, ledger_.Finish(tenant, m, EventTypeOf(m.state)));
+  if (!finished) return std::optional<domain::State>();
+  return std::optional<domain::State>(m.state);
+}
+
+void Dispatcher::Suppress(domain::Message& m, domain::Suppression why, std::string detail) {
+  m.state = domain::State::kSuppressed;
+  m.suppression = why;
+  m.last_error = std::move(detail);
+  m.next_attempt_time.reset();
+  m.update_time = clock_.Now();
+}
+
+void Dispatcher::Fail(domain::Message& m, domain::Outcome outcome, std::string detail) {
+  domain::SendResult r;
+  r.outcome = outcome;
+  r.detail = std::move(detail);
+  domain::ApplyFailure(m, r, clock_.Now(), options_.retry, jitter_());
+}
+
+void Dispatcher::Attempt(const std::string& tenant, domain::Message& m) {
+  absl::StatusOr<Contact> contact = directory_.GetContact(tenant, m.customer_id);
+  if (contact.status().code() == absl::StatusCode::kNotFound) {
+    return Suppress(m, domain::Suppression::kCustomerGone,
+                    "the customer no longer exists (erased or merged)");
+  }
+  if (!contact.ok()) {
+    return Fail(m, domain::Outcome::kTransient, PeerError("customer-store", contact.status()));
+  }
+  const std::string channel(domain::ChannelName(m.channel));
+  std::optional<WebhookEndpoint> endpoint;
+  if (m.channel == domain::Channel::kEmail) {
+    domain::ConsentStatus consent = domain::ConsentStatus::kUnknown;
+    auto by_channel = contact->consents.find(channel);
+    if (by_channel != contact->consents.end()) {
+      auto status = by_channel->second.find(std::string(domain::PurposeName(m.purpose)));
+      if (status != by_channel->second.end()) consent = status->second;
+    }
+    if (!domain::ConsentAllows(m.purpose, consent)) {
+      return Suppress(m, domain::Suppression::kConsent,
+                      absl::StrCat("no consent for ", domain::PurposeName(m.purpose), " ", channel,
+                                   " messages"));
+    }
+    m.recipient.clear();
+    for (const std::string& e : contact->emails) {
+      if (domain::ValidEmailAddress(e)) {
+        m.recipient = e;
+        break;
+      }
+    }
+    if (m.recipient.empty()) {
+      return Suppress(m, domain::Suppression::kInvalidAddress,
+                      "the customer has no valid email address");
+    }
+  } else {
+    // Webhooks go to the tenant's own systems: no customer consent applies.
+    absl::StatusOr<WebhookEndpoint> e = settings_.GetEndpoint(tenant, m.endpoint_id);
+    if (e.status().code() == absl::StatusCode::kNotFound) {
+      return Fail(m, domain::Outcome::kPermanent,
+                  absl::StrCat("webhook endpoint ", m.endpoint_id, " was deleted"));
+    }
+    if (!e.ok()) return Fail(m, domain::Outcome::kTransient, PeerError("ledger", e.status()));
+    endpoint = *std::move(e);
+    m.recipient = endpoint->url;
+  }
+  absl::StatusOr<Rendered> rendered =
+      renderer_.Render(tenant, m.template_id, m.customer_id, m.locale, m.offer_count, m.id);
+  if (rendered.status().code() == absl::StatusCode::kNotFound ||
+      rendered.status().code() == absl::StatusCode::kInvalidArgument ||
+      rendered.status().code() == absl::StatusCode::kFailedPrecondition) {
+    return Fail(m, domain::Outcome::kPermanent, PeerError("render", rendered.status()));
+  }
+  if (!rendered.ok()) {
+    return Fail(m, domain::Outcome::kTransient, PeerError("render", rendered.status()));
+  }
+  m.decision_ids = rendered->decision_ids;
+  domain::SendResult result;
+  if (m.channel == domain::Channel::kEmail) {
+    absl::StatusOr<std::optional<SenderSettings>> sender = settings_.GetSenderSettings(tenant);
+    if (!sender.ok()) {
+      return Fail(m, domain::Outcome::kTransient, PeerError("ledger", sender.status()));
+    }
+    OutboundEmail out;
+    out.tenant = tenant;
+    out.message_id = m.id;
+    out.to = m.recipient;
+    out.to_name = contact->display_name;
+    out.sender = sender->value_or(options_.default_sender);
+    out.parts = rendered->parts;
+    result = email_.Send(out);
+  } else {
+    auto json = rendered->parts.find("json");
+    if (json == rendered->parts.end()) {
+      return Fail(m, domain::Outcome::kPermanent, "the rendered template has no json part");
+    }
+    OutboundWebhook out;
+    out.tenant = tenant;
+    out.message_id = m.id;
+    out.endpoint = *endpoint;
+    out.body = WebhookBody(m, json->second);
+    result = webhook_.Send(out);
+  }
+  if (result.outcome == domain::Outcome::kDelivered) {
+    const absl::Time now = clock_.Now();
+    m.state = domain::State::kSent;
+    m.provider_id = result.provider_id;
+    m.last_error.clear();
+    m.send_time = now;
+    m.update_time = now;
+    m.next_attempt_time.reset();
+    return;
+  }
+  domain::ApplyFailure(m, result, clock_.Now(), options_.retry, jitter_());
+}
+
+}  // namespace crm::delivery::app

@@ -1,0 +1,182 @@
+#pragma once
+// The delivery engine's ports: the send ledger and the tenant's settings
+// (storage/pg_delivery_repository.h), the work queue (storage/redis_queue.h),
+// the peers that know the customer and render the content (clients/), and
+// the channels that reach the recipient (channels/).
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "libs/outbox/write_port.h"
+#include "services/delivery/domain/message.h"
+#include "services/delivery/domain/network_policy.h"
+
+namespace crm::delivery::app {
+
+struct WebhookEndpoint {
+  std::string id;
+  std::string url;
+  std::string description;
+  std::string secret;  // plain in memory; sealed at rest
+  absl::Duration timeout = absl::Seconds(5);
+  int max_concurrency = 8;
+  absl::Time create_time = absl::InfinitePast();
+};
+
+struct SenderSettings {
+  std::string from_address;
+  std::string from_name;
+  std::string reply_to_address;
+  std::optional<absl::Time> update_time;  // nullopt: never set
+};
+
+struct Page {
+  int size = 50;
+  std::string after;  // the page token's cursor: "<created_at micros>/<id>", "" first page
+};
+struct MessagePage {
+  std::vector<domain::Message> messages;
+  std::string next_after;  // "" on the last page
+};
+
+// One write of the ledger or the settings.
+class DeliveryTx {
+ public:
+  virtual ~DeliveryTx() = default;
+  virtual void InsertMessage(const domain::Message& m) = 0;
+  // NOT_FOUND (MESSAGE_NOT_FOUND) when the tenant has no such message.
+  virtual absl::StatusOr<domain::Message> LoadMessageForUpdate(const std::string& id) = 0;
+  virtual void SaveMessage(const domain::Message& m) = 0;
+  virtual void EmitMessage(const std::string& type, const domain::Message& m) = 0;
+  virtual absl::StatusOr<int64_t> CountEndpoints() = 0;
+  virtual void InsertEndpoint(const WebhookEndpoint& e) = 0;
+  virtual absl::StatusOr<bool> DeleteEndpoint(const std::string& id) = 0;  // false: none
+  virtual void SaveSenderSettings(const SenderSettings& s) = 0;
+};
+
+class DeliveryRepository : public outbox::UnitOfWork<DeliveryTx, domain::Message, WebhookEndpoint,
+                                                     SenderSettings, bool> {
+ public:
+  virtual absl::StatusOr<domain::Message> GetMessage(const std::string& tenant,
+                                                     const std::string& id) = 0;
+  virtual absl::StatusOr<MessagePage> ListCustomerMessages(const std::string& tenant,
+                                                           const std::string& customer_id,
+                                                           const Page& page) = 0;
+  virtual absl::StatusOr<MessagePage> ListMessages(const std::string& tenant, domain::State state,
+                                                   const Page& page) = 0;
+  // NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND).
+  virtual absl::StatusOr<WebhookEndpoint> GetEndpoint(const std::string& tenant,
+                                                      const std::string& id) = 0;
+  virtual absl::StatusOr<std::vector<WebhookEndpoint>> ListEndpoints(const std::string& tenant) = 0;
+  virtual absl::StatusOr<std::optional<SenderSettings>> GetSenderSettings(
+      const std::string& tenant) = 0;
+};
+
+// The ledger as the senders and the sweeper use it (no idempotency keys:
+// each step is guarded by the row's state).
+class Ledger {
+ public:
+  virtual ~Ledger() = default;
+  // The claim: the row becomes 'sending' with one more attempt and a lease,
+  // if it is queued or retrying and due; nullopt otherwise (another sender
+  // has it, or it is final, or not due yet).
+  virtual absl::StatusOr<std::optional<domain::Message>> Claim(const std::string& tenant,
+                                                               const std::string& id,
+                                                               absl::Duration lease) = 0;
+  // Writes the finished row (state, error, recipient, ...) if it is still
+  // the claimed attempt (state 'sending', same attempts), with its event;
+  // false when the claim was lost meanwhile (the sweeper took it back).
+  virtual absl::StatusOr<bool> Finish(const std::string& tenant, const domain::Message& m,
+                                      const std::string& event_type) = 0;
+  struct Due {
+    std::string tenant;
+    std::string id;
+  };
+  // Rows queued or retrying and due, not on the queue since `requeue_after`,
+  // marked as queued now (at most `limit`, every tenant).
+  virtual absl::StatusOr<std::vector<Due>> TakeDue(absl::Duration requeue_after, int limit) = 0;
+  // Claims whose lease ended: ApplyLostClaim, written with its event.
+  virtual absl::StatusOr<int> ResolveLostClaims(int limit) = 0;
+};
+
+// The work queue: which ledger rows to look at. Losing an entry loses
+// nothing (the sweeper finds the row again).
+class WorkQueue {
+ public:
+  virtual ~WorkQueue() = default;
+  virtual absl::Status Enqueue(const std::vector<Ledger::Due>& items) = 0;
+};
+
+struct Contact {
+  std::vector<std::string> emails;
+  std::string locale;
+  std::string display_name;
+  // channel name ("email", ...) -> purpose name -> status
+  std::map<std::string, std::map<std::string, domain::ConsentStatus>> consents;
+};
+
+class CustomerDirectory {
+ public:
+  virtual ~CustomerDirectory() = default;
+  // NOT_FOUND when the customer does not exist (erased, merged away).
+  virtual absl::StatusOr<Contact> GetContact(const std::string& tenant,
+                                             const std::string& customer_id) = 0;
+};
+
+struct Rendered {
+  std::map<std::string, std::string> parts;
+  std::vector<std::string> decision_ids;
+};
+
+class Renderer {
+ public:
+  virtual ~Renderer() = default;
+  // The template's channel name ("email", "sms", "push", "webhook");
+  // NOT_FOUND (TEMPLATE_NOT_FOUND).
+  virtual absl::StatusOr<std::string> TemplateChannel(const std::string& tenant,
+                                                      const std::string& template_id) = 0;
+  // `request_id` decides the message's offers once.
+  virtual absl::StatusOr<Rendered> Render(const std::string& tenant, const std::string& template_id,
+                                          const std::string& customer_id, const std::string& locale,
+                                          int offer_count, const std::string& request_id) = 0;
+};
+
+struct OutboundEmail {
+  std::string tenant;
+  std::string message_id;
+  std::string to;
+  std::string to_name;
+  SenderSettings sender;
+  std::map<std::string, std::string> parts;  // subject, html, text
+};
+class EmailChannel {
+ public:
+  virtual ~EmailChannel() = default;
+  virtual domain::SendResult Send(const OutboundEmail& email) = 0;
+};
+
+struct OutboundWebhook {
+  std::string tenant;
+  std::string message_id;  // the Idempotency-Key header
+  WebhookEndpoint endpoint;
+  std::string body;  // JSON
+};
+class WebhookChannel {
+ public:
+  virtual ~WebhookChannel() = default;
+  virtual domain::SendResult Send(const OutboundWebhook& hook) = 0;
+};
+
+// Host names to addresses (the webhook URL check).
+class HostResolver {
+ public:
+  virtual ~HostResolver() = default;
+  virtual absl::StatusOr<std::vector<domain::IpAddress>> Resolve(const std::string& host) = 0;
+};
+
+}  // namespace crm::delivery::app

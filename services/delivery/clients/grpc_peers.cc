@@ -1,0 +1,106 @@
+#include "services/delivery/clients/grpc_peers.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/strip.h"
+#include "libs/grpcutil/peer_call.h"
+#include "libs/grpcutil/status_conversion.h"
+
+namespace crm::delivery::clients {
+namespace {
+
+constexpr char kPrincipal[] = "delivery";
+
+domain::ConsentStatus StatusOf(customer_store::v1::ConsentStatus s) {
+  switch (s) {
+    case customer_store::v1::CONSENT_STATUS_OPTED_IN:
+      return domain::ConsentStatus::kOptedIn;
+    case customer_store::v1::CONSENT_STATUS_OPTED_OUT:
+      return domain::ConsentStatus::kOptedOut;
+    case customer_store::v1::CONSENT_STATUS_PENDING:
+      return domain::ConsentStatus::kPending;
+    default:
+      return domain::ConsentStatus::kUnknown;
+  }
+}
+
+std::string LowerSuffix(const std::string& name, absl::string_view prefix) {
+  return absl::AsciiStrToLower(absl::StripPrefix(name, prefix));
+}
+
+}  // namespace
+
+absl::StatusOr<app::Contact> GrpcCustomerDirectory::GetContact(const std::string& tenant,
+                                                               const std::string& customer_id) {
+  app::Contact contact;
+  {
+    grpc::ClientContext ctx;
+    grpcutil::PreparePeerCall(kPrincipal, tenant, timeout_, &ctx);
+    customer_store::v1::GetCustomerRequest req;
+    req.set_customer_id(customer_id);
+    customer_store::v1::Customer c;
+    grpc::Status s = stub_->GetCustomer(&ctx, req, &c);
+    if (!s.ok()) return grpcutil::FromGrpcStatus(s);
+    contact.emails.assign(c.emails().begin(), c.emails().end());
+    contact.locale = c.locale();
+    contact.display_name = c.display_name();
+    if (contact.display_name.empty()) {
+      contact.display_name = c.given_name();
+      if (!c.family_name().empty()) {
+        if (!contact.display_name.empty()) contact.display_name += " ";
+        contact.display_name += c.family_name();
+      }
+    }
+  }
+  grpc::ClientContext ctx;
+  grpcutil::PreparePeerCall(kPrincipal, tenant, timeout_, &ctx);
+  customer_store::v1::ListConsentsRequest req;
+  req.set_customer_id(customer_id);
+  customer_store::v1::ListConsentsResponse resp;
+  grpc::Status s = stub_->ListConsents(&ctx, req, &resp);
+  if (!s.ok()) return grpcutil::FromGrpcStatus(s);
+  // Newest first: the first status seen per channel and purpose is current.
+  for (const customer_store::v1::Consent& c : resp.consents()) {
+    const std::string channel =
+        LowerSuffix(customer_store::v1::ConsentChannel_Name(c.channel()), "CONSENT_CHANNEL_");
+    const std::string purpose =
+        LowerSuffix(customer_store::v1::ConsentPurpose_Name(c.purpose()), "CONSENT_PURPOSE_");
+    contact.consents[channel].emplace(purpose, StatusOf(c.status()));
+  }
+  return contact;
+}
+
+absl::StatusOr<std::string> GrpcRenderer::TemplateChannel(const std::string& tenant,
+                                                          const std::string& template_id) {
+  grpc::ClientContext ctx;
+  grpcutil::PreparePeerCall(kPrincipal, tenant, timeout_, &ctx);
+  personalization::v1::GetTemplateRequest req;
+  req.set_template_id(template_id);
+  personalization::v1::MessageTemplate t;
+  grpc::Status s = stub_->GetTemplate(&ctx, req, &t);
+  if (!s.ok()) return grpcutil::FromGrpcStatus(s);
+  return LowerSuffix(personalization::v1::TemplateChannel_Name(t.channel()), "TEMPLATE_CHANNEL_");
+}
+
+absl::StatusOr<app::Rendered> GrpcRenderer::Render(const std::string& tenant,
+                                                   const std::string& template_id,
+                                                   const std::string& customer_id,
+                                                   const std::string& locale, int offer_count,
+                                                   const std::string& request_id) {
+  grpc::ClientContext ctx;
+  grpcutil::PreparePeerCall(kPrincipal, tenant, timeout_, &ctx);
+  personalization::v1::RenderTemplateRequest req;
+  req.set_template_id(template_id);
+  req.set_customer_id(customer_id);
+  req.set_locale(locale);
+  req.set_offer_count(offer_count);
+  req.set_request_id(request_id);
+  personalization::v1::RenderedMessage m;
+  grpc::Status s = stub_->RenderTemplate(&ctx, req, &m);
+  if (!s.ok()) return grpcutil::FromGrpcStatus(s);
+  app::Rendered out;
+  out.parts.insert(m.parts().begin(), m.parts().end());
+  out.decision_ids.assign(m.decision_ids().begin(), m.decision_ids().end());
+  return out;
+}
+
+}  // namespace crm::delivery::clients

@@ -1,0 +1,44 @@
+#pragma once
+// The engine's peers over gRPC: customer-store (the profile's addresses and
+// the consents, read at the moment of sending) and personalization (the
+// template's channel, the rendered content).
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "crm/customer_store/v1/customer_store.grpc.pb.h"
+#include "crm/personalization/v1/personalization.grpc.pb.h"
+#include "services/delivery/app/ports.h"
+
+namespace crm::delivery::clients {
+
+class GrpcCustomerDirectory final : public app::CustomerDirectory {
+ public:
+  GrpcCustomerDirectory(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
+      : stub_(customer_store::v1::CustomerStoreService::NewStub(channel)), timeout_(timeout) {}
+  absl::StatusOr<app::Contact> GetContact(const std::string& tenant,
+                                          const std::string& customer_id) override;
+
+ private:
+  std::unique_ptr<customer_store::v1::CustomerStoreService::Stub> stub_;
+  const absl::Duration timeout_;
+};
+
+class GrpcRenderer final : public app::Renderer {
+ public:
+  GrpcRenderer(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
+      : stub_(personalization::v1::PersonalizationService::NewStub(channel)), timeout_(timeout) {}
+  absl::StatusOr<std::string> TemplateChannel(const std::string& tenant,
+                                              const std::string& template_id) override;
+  absl::StatusOr<app::Rendered> Render(const std::string& tenant, const std::string& template_id,
+                                       const std::string& customer_id, const std::string& locale,
+                                       int offer_count, const std::string& request_id) override;
+
+ private:
+  std::unique_ptr<personalization::v1::PersonalizationService::Stub> stub_;
+  const absl::Duration timeout_;
+};
+
+}  // namespace crm::delivery::clients

@@ -1,0 +1,105 @@
+#include "services/delivery/domain/message.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "services/delivery/domain/backoff.h"
+
+namespace crm::delivery::domain {
+namespace {
+
+template <typename E, size_t N>
+std::optional<E> FromName(const std::array<std::pair<E, absl::string_view>, N>& names,
+                          absl::string_view name) {
+  for (const auto& [value, n] : names) {
+    if (n == name) return value;
+  }
+  return std::nullopt;
+}
+template <typename E, size_t N>
+absl::string_view NameOf(const std::array<std::pair<E, absl::string_view>, N>& names, E e) {
+  for (const auto& [value, n] : names) {
+    if (value == e) return n;
+  }
+  return "";
+}
+
+constexpr std::array<std::pair<Channel, absl::string_view>, 2> kChannels{
+    {{Channel::kEmail, "email"}, {Channel::kWebhook, "webhook"}}};
+constexpr std::array<std::pair<Purpose, absl::string_view>, 2> kPurposes{
+    {{Purpose::kTransactional, "transactional"}, {Purpose::kMarketing, "marketing"}}};
+constexpr std::array<std::pair<State, absl::string_view>, 7> kStates{
+    {{State::kQueued, "queued"},
+     {State::kSending, "sending"},
+     {State::kRetrying, "retrying"},
+     {State::kSent, "sent"},
+     {State::kSuppressed, "suppressed"},
+     {State::kFailed, "failed"},
+     {State::kUnknown, "unknown"}}};
+constexpr std::array<std::pair<Suppression, absl::string_view>, 4> kSuppressions{
+    {{Suppression::kNone, ""},
+     {Suppression::kConsent, "consent"},
+     {Suppression::kInvalidAddress, "invalid_address"},
+     {Suppression::kCustomerGone, "customer_gone"}}};
+
+}  // namespace
+
+absl::string_view ChannelName(Channel c) { return NameOf(kChannels, c); }
+std::optional<Channel> ChannelFromName(absl::string_view n) { return FromName(kChannels, n); }
+absl::string_view PurposeName(Purpose p) { return NameOf(kPurposes, p); }
+std::optional<Purpose> PurposeFromName(absl::string_view n) { return FromName(kPurposes, n); }
+absl::string_view StateName(State s) { return NameOf(kStates, s); }
+std::optional<State> StateFromName(absl::string_view n) { return FromName(kStates, n); }
+absl::string_view SuppressionName(Suppression s) { return NameOf(kSuppressions, s); }
+std::optional<Suppression> SuppressionFromName(absl::string_view n) {
+  return FromName(kSuppressions, n);
+}
+
+bool IsFinal(State s) {
+  return s == State::kSent || s == State::kSuppressed || s == State::kFailed ||
+         s == State::kUnknown;
+}
+bool IsReplayable(State s) { return s == State::kFailed || s == State::kUnknown; }
+
+bool ConsentAllows(Purpose purpose, ConsentStatus status) {
+  if (purpose == Purpose::kMarketing) return status == ConsentStatus::kOptedIn;
+  return status != ConsentStatus::kOptedOut;
+}
+
+void ApplyFailure(Message& m, const SendResult& r, absl::Time now, const RetryPolicy& policy,
+                  double jitter) {
+  m.last_error = r.detail;
+  m.update_time = now;
+  if (r.outcome == Outcome::kPermanent || m.attempts >= m.max_attempts) {
+    m.state = State::kFailed;
+    m.next_attempt_time.reset();
+    return;
+  }
+  const absl::Duration wait =
+      std::max(RetryDelay(m.attempts, policy.base, policy.cap, jitter), r.retry_after);
+  m.state = State::kRetrying;
+  m.next_attempt_time = now + wait;
+}
+
+void ApplyLostClaim(Message& m, absl::Time now) {
+  m.update_time = now;
+  if (m.channel == Channel::kEmail) {
+    // SMTP has no idempotency key: the message may have been accepted.
+    m.state = State::kUnknown;
+    m.last_error = "the sender stopped during the attempt; it may have been delivered";
+    m.next_attempt_time.reset();
+    return;
+  }
+  // Webhooks carry the message id as Idempotency-Key: the receiver drops
+  // the second copy of one it already has.
+  m.state = m.attempts >= m.max_attempts ? State::kFailed : State::kRetrying;
+  m.last_error = "the sender stopped during the attempt";
+  if (m.state == State::kRetrying) {
+    m.next_attempt_time = now;
+  } else {
+    m.next_attempt_time.reset();
+  }
+}
+
+}  // namespace crm::delivery::domain

@@ -1,0 +1,90 @@
+#pragma once
+// A message of the delivery engine and the rules of its life in the send
+// ledger (docs/delivery.md, "Exactly once"): queued → sending (claimed) →
+// sent | retrying | suppressed | failed; a claim whose sender vanished
+// becomes retrying (channels whose provider deduplicates by our key) or
+// unknown (email: never sent blindly again).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace crm::delivery::domain {
+
+enum class Channel { kEmail, kWebhook };
+enum class Purpose { kTransactional, kMarketing };
+enum class State { kQueued, kSending, kRetrying, kSent, kSuppressed, kFailed, kUnknown };
+enum class Suppression { kNone, kConsent, kInvalidAddress, kCustomerGone };
+
+absl::string_view ChannelName(Channel c);  // "email", "webhook"
+std::optional<Channel> ChannelFromName(absl::string_view name);
+absl::string_view PurposeName(Purpose p);  // "transactional", "marketing"
+std::optional<Purpose> PurposeFromName(absl::string_view name);
+absl::string_view StateName(State s);  // "queued", "sending", ...
+std::optional<State> StateFromName(absl::string_view name);
+absl::string_view SuppressionName(Suppression s);  // "", "consent", "invalid_address", ...
+std::optional<Suppression> SuppressionFromName(absl::string_view name);
+
+// Final states: the sweeper and the senders never touch them again.
+bool IsFinal(State s);
+// Failed (a dead letter) and unknown messages may be replayed.
+bool IsReplayable(State s);
+
+struct Message {
+  std::string id;
+  std::string customer_id;
+  Channel channel = Channel::kEmail;
+  Purpose purpose = Purpose::kTransactional;
+  std::string template_id;
+  std::string locale;
+  std::string endpoint_id;  // webhook
+  int offer_count = 0;
+  State state = State::kQueued;
+  Suppression suppression = Suppression::kNone;
+  int attempts = 0;
+  int max_attempts = 8;
+  std::string last_error;
+  std::string recipient;
+  std::string provider_id;
+  std::vector<std::string> decision_ids;
+  std::string request_id;
+  absl::Time create_time = absl::InfinitePast();
+  absl::Time update_time = absl::InfinitePast();
+  std::optional<absl::Time> next_attempt_time;
+  std::optional<absl::Time> send_time;
+};
+
+// A customer's newest consent status for (channel, purpose).
+enum class ConsentStatus { kUnknown, kOptedIn, kOptedOut, kPending };
+// Marketing needs an opt-in (a pending double opt-in is not one);
+// transactional messages go unless the customer opted out of them.
+bool ConsentAllows(Purpose purpose, ConsentStatus status);
+
+// What a provider call came to.
+enum class Outcome { kDelivered, kTransient, kPermanent };
+struct SendResult {
+  Outcome outcome = Outcome::kDelivered;
+  std::string detail;       // the provider's answer, for last_error
+  std::string provider_id;  // e.g. the email's Message-ID
+  // A provider's Retry-After: the next attempt not before it.
+  absl::Duration retry_after = absl::ZeroDuration();
+};
+
+struct RetryPolicy {
+  absl::Duration base = absl::Seconds(2);
+  absl::Duration cap = absl::Minutes(30);
+};
+
+// The row after a failed attempt `m.attempts` (already counted at the
+// claim): retrying after the back-off (the provider's Retry-After when
+// longer), or failed when the failure is permanent or the attempts are
+// spent. `jitter` in [0, 1).
+void ApplyFailure(Message& m, const SendResult& r, absl::Time now, const RetryPolicy& policy,
+                  double jitter);
+// The row after a claim whose sender stopped before finishing it.
+void ApplyLostClaim(Message& m, absl::Time now);
+
+}  // namespace crm::delivery::domain

@@ -1,0 +1,66 @@
+// delivery (engine 4): wiring only.
+#include <unistd.h>
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "libs/common/service_config.h"
+#include "libs/grpcutil/channel.h"
+#include "libs/service/runtime.h"
+#include "services/delivery/api/grpc_service.h"
+#include "services/delivery/api/send_workers.h"
+#include "services/delivery/channels/curl_channels.h"
+#include "services/delivery/clients/grpc_peers.h"
+#include "services/delivery/config.h"
+#include "services/delivery/schema_name.h"
+#include "services/delivery/storage/pg_delivery_repository.h"
+#include "services/delivery/storage/redis_queue.h"
+
+int main() {
+  using namespace crm;  // NOLINT
+  service::Boot boot("delivery");
+  const common::ServiceConfig config = boot.Config(common::LoadServiceConfig());
+  const delivery::DeliveryConfig own = boot.Config(delivery::LoadDeliveryConfig());
+  const common::PeerConfig customer_store =
+      boot.Config(common::LoadPeerConfig("customer-store", {"", absl::Seconds(2)}));
+  const common::PeerConfig personalization =
+      boot.Config(common::LoadPeerConfig("personalization", {"", absl::Seconds(2)}));
+  delivery::channels::InitCurl();
+  std::unique_ptr<service::Runtime> rt =
+      boot.Start(config, delivery::storage::PgDeliveryRepository::Queries());
+  delivery::storage::PgDeliveryRepository repository(rt->pg(), config.context_key);
+  delivery::storage::RedisWorkQueue queue(rt->redis());
+  delivery::clients::GrpcCustomerDirectory directory(grpcutil::MakeChannel(customer_store.addr),
+                                                     customer_store.timeout);
+  delivery::clients::GrpcRenderer renderer(grpcutil::MakeChannel(personalization.addr),
+                                           personalization.timeout);
+  delivery::channels::SystemResolver resolver;
+  delivery::channels::SmtpChannel smtp(
+      {own.smtp_url, own.smtp_username, own.smtp_password, own.smtp_timeout});
+  delivery::channels::HttpWebhookChannel webhooks(resolver, own.allow_networks);
+  common::SystemClock clock;
+  common::RandomIdGenerator ids;
+  delivery::app::Delivery delivery(repository, queue, renderer, resolver,
+                                   {own.max_attempts, own.default_sender, own.allow_networks},
+                                   clock, ids);
+  absl::Mutex rng_mu;
+  std::mt19937_64 rng(std::random_device{}());
+  delivery::app::Dispatcher dispatcher(
+      repository, repository, directory, renderer, smtp, webhooks,
+      {own.lease, {own.retry_base, own.retry_cap}, own.default_sender}, clock, [&] {
+        absl::MutexLock lock(&rng_mu);
+        return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+      });
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  delivery::api::SendWorkers workers(
+      queue, repository, dispatcher, rt->registry(),
+      {own.senders, absl::StrCat(host, "-", getpid()), own.requeue_after, absl::Seconds(1)});
+  workers.Start();
+  delivery::api::DeliveryGrpcService service(delivery, rt->tokens(), rt->executor(),
+                                             rt->rpc_metrics());
+  const int code = rt->Serve(delivery::kSchema, {&service});
+  workers.Stop();
+  return code;
+}

@@ -1,0 +1,597 @@
+#include "services/delivery/storage/pg_delivery_repository.h"
+
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "libs/common/crypto.h"
+#include "libs/common/errors.h"
+#include "libs/common/id.h"
+#include "libs/common/status_macros.h"
+#include "libs/outbox/unit_of_work.h"
+#include "libs/pg/sql.h"
+#include "services/delivery/schema_name.h"
+
+namespace crm::delivery::storage {
+namespace {
+
+const std::string kMessageColumns = absl::StrCat(
+    "message_id::text, customer_id::text, channel, purpose, template_id, locale, "
+    "coalesce(endpoint_id::text, ''), offer_count, state, suppression_reason, attempts, "
+    "max_attempts, last_error, recipient, provider_id, array_to_string(decision_ids, ','), "
+    "request_id, ",
+    pg::MicrosColumn("created_at"), ", ", pg::MicrosColumn("updated_at"), ", ",
+    pg::MicrosColumn("next_attempt_at"), ", ", pg::MicrosColumn("sent_at"));
+constexpr int kMessageColumnCount = 21;
+
+const pg::NamedQuery kInsertMessage{
+    "delivery_insert_message",
+    absl::StrCat("INSERT INTO delivery.messages (tenant_id, message_id, customer_id, channel, "
+                 "purpose, template_id, locale, endpoint_id, offer_count, state, max_attempts, "
+                 "request_id, created_at, updated_at, next_attempt_at, enqueued_at) VALUES ($1, "
+                 "$2::uuid, $3::uuid, $4, $5, $6, $7, $8::uuid, $9, $10, $11, $12, ",
+                 pg::MicrosParam(13), ", ", pg::MicrosParam(13), ", ", pg::MicrosParam(14),
+                 ", now())"),
+    0};
+const pg::NamedQuery kSelectMessage{
+    "delivery_select_message",
+    absl::StrCat("SELECT ", kMessageColumns,
+                 " FROM delivery.messages WHERE tenant_id = $1 AND message_id = $2::uuid"),
+    kMessageColumnCount};
+const pg::NamedQuery kMessageForUpdate{
+    "delivery_message_for_update",
+    absl::StrCat("SELECT ", kMessageColumns,
+                 " FROM delivery.messages WHERE tenant_id = $1 AND message_id = $2::uuid "
+                 "FOR UPDATE"),
+    kMessageColumnCount};
+// The row's changing part. enqueued_at: a queued row is put on the queue
+// by the caller now; a retrying one waits for the sweeper.
+const std::string kSetChanging = absl::StrCat(
+    "state = $3, suppression_reason = $4, attempts = $5, max_attempts = $6, last_error = $7, "
+    "recipient = $8, provider_id = $9, decision_ids = $10::text[], updated_at = ",
+    pg::MicrosParam(11), ", next_attempt_at = ", pg::MicrosParam(12),
+    ", sent_at = ", pg::MicrosParam(13),
+    ", enqueued_at = CASE WHEN $3 = 'queued' THEN now() ELSE NULL END, claimed_until = NULL");
+const pg::NamedQuery kSaveMessage{"delivery_save_message",
+                                  absl::StrCat("UPDATE delivery.messages SET ", kSetChanging,
+                                               " WHERE tenant_id = $1 AND message_id = $2::uuid"),
+                                  0};
+const pg::NamedQuery kFinishMessage{
+    "delivery_finish_message",
+    absl::StrCat("UPDATE delivery.messages SET ", kSetChanging,
+                 " WHERE tenant_id = $1 AND message_id = $2::uuid AND state = 'sending' AND "
+                 "attempts = $5 RETURNING 1"),
+    1};
+const pg::NamedQuery kClaimMessage{
+    "delivery_claim_message",
+    absl::StrCat("UPDATE delivery.messages SET state = 'sending', attempts = attempts + 1, "
+                 "claimed_until = now() + $3::int8 * interval '1 microsecond', updated_at = now() "
+                 "WHERE tenant_id = $1 AND message_id = $2::uuid AND state IN ('queued', "
+                 "'retrying') AND next_attempt_at <= now() RETURNING ",
+                 kMessageColumns),
+    kMessageColumnCount};
+const pg::NamedQuery kCustomerMessagesFirst{
+    "delivery_customer_messages_first",
+    absl::StrCat("SELECT ", kMessageColumns,
+                 " FROM delivery.messages WHERE tenant_id = $1 AND customer_id = $2::uuid "
+                 "ORDER BY created_at DESC, message_id DESC LIMIT $3"),
+    kMessageColumnCount};
+const pg::NamedQuery kCustomerMessagesNext{
+    "delivery_customer_messages_next",
+    absl::StrCat("SELECT ", kMessageColumns,
+                 " FROM delivery.messages WHERE tenant_id = $1 AND customer_id = $2::uuid AND "
+                 "(created_at, message_id) < (",
+                 pg::MicrosParam(4),
+                 ", $5::uuid) ORDER BY created_at DESC, message_id DESC LIMIT $3"),
+    kMessageColumnCount};
+const pg::NamedQuery kStateMessagesFirst{
+    "delivery_state_messages_first",
+    absl::StrCat("SELECT ", kMessageColumns,
+                 " FROM delivery.messages WHERE tenant_id = $1 AND state = $2 "
+                 "ORDER BY created_at DESC, message_id DESC LIMIT $3"),
+    kMessageColumnCount};
+const pg::NamedQuery kStateMessagesNext{
+    "delivery_state_messages_next",
+    absl::StrCat("SELECT ", kMessageColumns,
+                 " FROM delivery.messages WHERE tenant_id = $1 AND state = $2 AND "
+                 "(created_at, message_id) < (",
+                 pg::MicrosParam(4),
+                 ", $5::uuid) ORDER BY created_at DESC, message_id DESC LIMIT $3"),
+    kMessageColumnCount};
+const pg::NamedQuery kSchedulerOn{"delivery_scheduler_on",
+                                  "SELECT set_config('app.scheduler', 'on', true)", 1};
+const pg::NamedQuery kSelectDue{
+    "delivery_select_due",
+    "SELECT tenant_id::text, message_id::text FROM delivery.messages WHERE state IN ('queued', "
+    "'retrying') AND next_attempt_at <= now() AND (enqueued_at IS NULL OR enqueued_at < now() - "
+    "$1::int8 * interval '1 microsecond') ORDER BY next_attempt_at LIMIT $2",
+    2};
+const pg::NamedQuery kMarkEnqueued{
+    "delivery_mark_enqueued",
+    "UPDATE delivery.messages SET enqueued_at = now() WHERE tenant_id = $1 AND message_id = "
+    "ANY($2::uuid[]) AND state IN ('queued', 'retrying')",
+    0};
+const pg::NamedQuery kSelectLostClaims{
+    "delivery_select_lost_claims",
+    "SELECT tenant_id::text, message_id::text FROM delivery.messages WHERE state = 'sending' AND "
+    "claimed_until < now() ORDER BY claimed_until LIMIT $1",
+    2};
+const pg::NamedQuery kClaimStillLost{
+    "delivery_claim_still_lost",
+    "SELECT 1 FROM delivery.messages WHERE tenant_id = $1 AND message_id = $2::uuid AND state = "
+    "'sending' AND claimed_until < now() FOR UPDATE",
+    1};
+
+const std::string kEndpointColumns = absl::StrCat(
+    "endpoint_id::text, url, description, secret_sealed, timeout_ms, max_concurrency, ",
+    pg::MicrosColumn("created_at"));
+const pg::NamedQuery kInsertEndpoint{
+    "delivery_insert_endpoint",
+    absl::StrCat("INSERT INTO delivery.webhook_endpoints (tenant_id, endpoint_id, url, "
+                 "description, secret_sealed, timeout_ms, max_concurrency, created_at) VALUES ($1, "
+                 "$2::uuid, $3, $4, $5, $6, $7, ",
+                 pg::MicrosParam(8), ")"),
+    0};
+const pg::NamedQuery kSelectEndpoint{
+    "delivery_select_endpoint",
+    absl::StrCat(
+        "SELECT ", kEndpointColumns,
+        " FROM delivery.webhook_endpoints WHERE tenant_id = $1 AND endpoint_id = $2::uuid"),
+    7};
+const pg::NamedQuery kListEndpoints{
+    "delivery_list_endpoints",
+    absl::StrCat("SELECT ", kEndpointColumns,
+                 " FROM delivery.webhook_endpoints WHERE tenant_id = $1 ORDER BY created_at, "
+                 "endpoint_id"),
+    7};
+const pg::NamedQuery kCountEndpoints{
+    "delivery_count_endpoints",
+    "SELECT count(*) FROM delivery.webhook_endpoints WHERE tenant_id = $1", 1};
+const pg::NamedQuery kDeleteEndpoint{
+    "delivery_delete_endpoint",
+    "DELETE FROM delivery.webhook_endpoints WHERE tenant_id = $1 AND endpoint_id = $2::uuid "
+    "RETURNING 1",
+    1};
+const pg::NamedQuery kSelectSender{
+    "delivery_select_sender",
+    absl::StrCat("SELECT from_address, from_name, reply_to_address, ",
+                 pg::MicrosColumn("updated_at"),
+                 " FROM delivery.sender_settings WHERE tenant_id = $1"),
+    4};
+const pg::NamedQuery kSaveSender{
+    "delivery_save_sender",
+    absl::StrCat("INSERT INTO delivery.sender_settings (tenant_id, from_address, from_name, "
+                 "reply_to_address, updated_at) VALUES ($1, $2, $3, $4, ",
+                 pg::MicrosParam(5),
+                 ") ON CONFLICT (tenant_id) DO UPDATE SET from_address = EXCLUDED.from_address, "
+                 "from_name = EXCLUDED.from_name, reply_to_address = "
+                 "EXCLUDED.reply_to_address, updated_at = EXCLUDED.updated_at"),
+    0};
+
+std::optional<absl::Time> OptionalTime(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return absl::FromUnixMicros(f.as<int64_t>());
+}
+
+absl::StatusOr<domain::Message> MessageOf(const pqxx::row& r) {
+  domain::Message m;
+  m.id = r[0].as<std::string>();
+  m.customer_id = r[1].as<std::string>();
+  std::optional<domain::Channel> channel = domain::ChannelFromName(r[2].as<std::string>());
+  std::optional<domain::Purpose> purpose = domain::PurposeFromName(r[3].as<std::string>());
+  std::optional<domain::State> state = domain::StateFromName(r[8].as<std::string>());
+  std::optional<domain::Suppression> suppression =
+      domain::SuppressionFromName(r[9].as<std::string>());
+  if (!channel || !purpose || !state || !suppression) {
+    return absl::DataLossError("stored message unreadable");
+  }
+  m.channel = *channel;
+  m.purpose = *purpose;
+  m.template_id = r[4].as<std::string>();
+  m.locale = r[5].as<std::string>();
+  m.endpoint_id = r[6].as<std::string>();
+  m.offer_count = r[7].as<int>();
+  m.state = *state;
+  m.suppression = *suppression;
+  m.attempts = r[10].as<int>();
+  m.max_attempts = r[11].as<int>();
+  m.last_error = r[12].as<std::string>();
+  m.recipient = r[13].as<std::string>();
+  m.provider_id = r[14].as<std::string>();
+  const std::string decisions = r[15].as<std::string>();
+  if (!decisions.empty()) m.decision_ids = absl::StrSplit(decisions, ',');
+  m.request_id = r[16].as<std::string>();
+  m.create_time = absl::FromUnixMicros(r[17].as<int64_t>());
+  m.update_time = absl::FromUnixMicros(r[18].as<int64_t>());
+  m.next_attempt_time = OptionalTime(r[19]);
+  m.send_time = OptionalTime(r[20]);
+  return m;
+}
+
+std::optional<int64_t> MicrosOf(const std::optional<absl::Time>& t) {
+  if (!t) return std::nullopt;
+  return absl::ToUnixMicros(*t);
+}
+
+// The changing part's parameters $3..$13 after tenant and id.
+pqxx::result SaveChanging(pg::Pool& pool, pqxx::work& tx, const pg::NamedQuery& q,
+                          const std::string& tenant, const domain::Message& m) {
+  return pool.Exec(tx, q, tenant, m.id, std::string(domain::StateName(m.state)),
+                   std::string(domain::SuppressionName(m.suppression)), m.attempts, m.max_attempts,
+                   m.last_error, m.recipient, m.provider_id, pg::TextArrayLiteral(m.decision_ids),
+                   absl::ToUnixMicros(m.update_time), MicrosOf(m.next_attempt_time),
+                   MicrosOf(m.send_time));
+}
+
+std::string EventPayload(const domain::Message& m) {
+  nlohmann::json j{
+      {"messageId", m.id},
+      {"customerId", m.customer_id},
+      {"channel", domain::ChannelName(m.channel)},
+      {"purpose", domain::PurposeName(m.purpose)},
+      {"templateId", m.template_id},
+      {"state", domain::StateName(m.state)},
+      {"attempts", m.attempts},
+      {"decisionIds", m.decision_ids},
+      {"time", absl::FormatTime(absl::RFC3339_full, m.update_time, absl::UTCTimeZone())}};
+  if (!m.endpoint_id.empty()) j["endpointId"] = m.endpoint_id;
+  if (m.suppression != domain::Suppression::kNone) {
+    j["suppressionReason"] = domain::SuppressionName(m.suppression);
+  }
+  if (!m.last_error.empty()) j["error"] = m.last_error;
+  return j.dump();
+}
+
+std::string SealAad(const std::string& tenant, const std::string& endpoint_id) {
+  return absl::StrCat(tenant, "/", endpoint_id);
+}
+
+absl::StatusOr<app::WebhookEndpoint> EndpointOf(const pqxx::row& r, const std::string& key,
+                                                const std::string& tenant) {
+  app::WebhookEndpoint e;
+  e.id = r[0].as<std::string>();
+  e.url = r[1].as<std::string>();
+  e.description = r[2].as<std::string>();
+  const pqxx::binarystring sealed(r[3]);
+  std::optional<std::string> secret =
+      common::Aes256GcmOpen(key, sealed.str(), SealAad(tenant, e.id));
+  if (!secret)
+    return absl::DataLossError("webhook endpoint secret unreadable (context key changed?)");
+  e.secret = *std::move(secret);
+  e.timeout = absl::Milliseconds(r[4].as<int>());
+  e.max_concurrency = r[5].as<int>();
+  e.create_time = absl::FromUnixMicros(r[6].as<int64_t>());
+  return e;
+}
+
+absl::Status MessageNotFound(const std::string& id) {
+  return common::NotFound("MESSAGE_NOT_FOUND", absl::StrCat("message ", id, " not found"));
+}
+absl::Status EndpointNotFound(const std::string& id) {
+  return common::NotFound("WEBHOOK_ENDPOINT_NOT_FOUND",
+                          absl::StrCat("webhook endpoint ", id, " not found"));
+}
+
+}  // namespace
+
+class PgDeliveryRepository::Tx final : public app::DeliveryTx {
+ public:
+  Tx(pg::Pool& pool, const outbox::WriteTx& w, const std::string& key)
+      : pool_(pool), w_(w), key_(key) {}
+  void InsertMessage(const domain::Message& m) override {
+    std::optional<std::string> endpoint;
+    if (!m.endpoint_id.empty()) endpoint = m.endpoint_id;
+    pool_.Exec(w_.sql(), kInsertMessage, w_.tenant(), m.id, m.customer_id,
+               std::string(domain::ChannelName(m.channel)),
+               std::string(domain::PurposeName(m.purpose)), m.template_id, m.locale, endpoint,
+               m.offer_count, std::string(domain::StateName(m.state)), m.max_attempts, m.request_id,
+               absl::ToUnixMicros(m.create_time),
+               absl::ToUnixMicros(m.next_attempt_time.value_or(m.create_time)));
+  }
+  absl::StatusOr<domain::Message> LoadMessageForUpdate(const std::string& id) override {
+    pqxx::result r = pool_.Exec(w_.sql(), kMessageForUpdate, w_.tenant(), id);
+    if (r.empty()) return MessageNotFound(id);
+    return MessageOf(r[0]);
+  }
+  void SaveMessage(const domain::Message& m) override {
+    SaveChanging(pool_, w_.sql(), kSaveMessage, w_.tenant(), m);
+  }
+  void EmitMessage(const std::string& type, const domain::Message& m) override {
+    w_.Emit(m.customer_id, type, EventPayload(m));
+  }
+  absl::StatusOr<int64_t> CountEndpoints() override {
+    return pool_.Exec(w_.sql(), kCountEndpoints, w_.tenant())[0][0].as<int64_t>();
+  }
+  void InsertEndpoint(const app::WebhookEndpoint& e) override {
+    const pqxx::binarystring sealed(
+        common::Aes256GcmSeal(key_, e.secret, SealAad(w_.tenant(), e.id)));
+    pool_.Exec(w_.sql(), kInsertEndpoint, w_.tenant(), e.id, e.url, e.description, sealed,
+               static_cast<int>(absl::ToInt64Milliseconds(e.timeout)), e.max_concurrency,
+               absl::ToUnixMicros(e.create_time));
+  }
+  absl::StatusOr<bool> DeleteEndpoint(const std::string& id) override {
+    return !pool_.Exec(w_.sql(), kDeleteEndpoint, w_.tenant(), id).empty();
+  }
+  void SaveSenderSettings(const app::SenderSettings& s) override {
+    pool_.Exec(w_.sql(), kSaveSender, w_.tenant(), s.from_address, s.from_name, s.reply_to_address,
+               absl::ToUnixMicros(s.update_time.value_or(absl::Now())));
+  }
+
+ private:
+  pg::Pool& pool_;
+  const outbox::WriteTx& w_;
+  const std::string& key_;
+};
+
+PgDeliveryRepository::PgDeliveryRepository(pg::Pool& pool, const std::string& context_key)
+    : pool_(pool),
+      writer_(pool, kSchema),
+      secret_key_(common::HkdfSha256(context_key, "", "crm webhook secret v1", 32)) {}
+
+std::vector<pg::NamedQuery> PgDeliveryRepository::Queries() {
+  std::vector<pg::NamedQuery> q = {
+      kInsertMessage,      kSelectMessage,     kMessageForUpdate,      kSaveMessage,
+      kFinishMessage,      kClaimMessage,      kCustomerMessagesFirst, kCustomerMessagesNext,
+      kStateMessagesFirst, kStateMessagesNext, kSchedulerOn,           kSelectDue,
+      kMarkEnqueued,       kSelectLostClaims,  kClaimStillLost,        kInsertEndpoint,
+      kSelectEndpoint,     kListEndpoints,     kCountEndpoints,        kDeleteEndpoint,
+      kSelectSender,       kSaveSender};
+  for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
+  return q;
+}
+
+absl::StatusOr<domain::Message> PgDeliveryRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::Message>(app::DeliveryTx&)> work) {
+  // A retry answers the message as it is now.
+  const outbox::AnswerCodec<domain::Message> codec{
+      nullptr,
+      [this](const outbox::WriteTx& w, const std::string&,
+             const std::string& id) -> absl::StatusOr<domain::Message> {
+        pqxx::result r = pool_.Exec(w.sql(), kSelectMessage, w.tenant(), id);
+        if (r.empty()) return MessageNotFound(id);
+        return MessageOf(r[0]);
+      }};
+  return outbox::WriteOnce<domain::Message>(writer_, meta, resource, codec,
+                                            [&](const outbox::WriteTx& w) {
+                                              Tx tx(pool_, w, secret_key_);
+                                              return work(tx);
+                                            });
+}
+
+absl::StatusOr<app::WebhookEndpoint> PgDeliveryRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<app::WebhookEndpoint>(app::DeliveryTx&)> work) {
+  const outbox::AnswerCodec<app::WebhookEndpoint> codec{
+      nullptr,
+      [this](const outbox::WriteTx& w, const std::string&,
+             const std::string& id) -> absl::StatusOr<app::WebhookEndpoint> {
+        pqxx::result r = pool_.Exec(w.sql(), kSelectEndpoint, w.tenant(), id);
+        if (r.empty()) return EndpointNotFound(id);
+        return EndpointOf(r[0], secret_key_, w.tenant());
+      }};
+  return outbox::WriteOnce<app::WebhookEndpoint>(writer_, meta, resource, codec,
+                                                 [&](const outbox::WriteTx& w) {
+                                                   Tx tx(pool_, w, secret_key_);
+                                                   return work(tx);
+                                                 });
+}
+
+absl::StatusOr<app::SenderSettings> PgDeliveryRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<app::SenderSettings>(app::DeliveryTx&)> work) {
+  const outbox::AnswerCodec<app::SenderSettings> codec{
+      nullptr,
+      [this](const outbox::WriteTx& w, const std::string&,
+             const std::string&) -> absl::StatusOr<app::SenderSettings> {
+        pqxx::result r = pool_.Exec(w.sql(), kSelectSender, w.tenant());
+        if (r.empty()) return absl::AbortedError("sender settings changed meanwhile; retry");
+        return app::SenderSettings{r[0][0].as<std::string>(), r[0][1].as<std::string>(),
+                                   r[0][2].as<std::string>(),
+                                   absl::FromUnixMicros(r[0][3].as<int64_t>())};
+      }};
+  return outbox::WriteOnce<app::SenderSettings>(writer_, meta, resource, codec,
+                                                [&](const outbox::WriteTx& w) {
+                                                  Tx tx(pool_, w, secret_key_);
+                                                  return work(tx);
+                                                });
+}
+
+absl::StatusOr<bool> PgDeliveryRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<bool>(app::DeliveryTx&)> work) {
+  const outbox::AnswerCodec<bool> codec =
+      outbox::SnapshotCodec<bool>([](const bool&) { return std::string("1"); },
+                                  [](const std::string&) -> absl::StatusOr<bool> { return true; });
+  return outbox::WriteOnce<bool>(writer_, meta, resource, codec, [&](const outbox::WriteTx& w) {
+    Tx tx(pool_, w, secret_key_);
+    return work(tx);
+  });
+}
+
+absl::StatusOr<domain::Message> PgDeliveryRepository::GetMessage(const std::string& tenant,
+                                                                 const std::string& id) {
+  std::optional<absl::StatusOr<domain::Message>> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = pool_.Exec(tx, kSelectMessage, tenant, id);
+    out = r.empty() ? absl::StatusOr<domain::Message>(MessageNotFound(id)) : MessageOf(r[0]);
+    return absl::OkStatus();
+  }));
+  return *std::move(out);
+}
+
+absl::StatusOr<app::MessagePage> PgDeliveryRepository::List(const std::string& tenant,
+                                                            const app::Page& page,
+                                                            const pg::NamedQuery& first,
+                                                            const pg::NamedQuery& next,
+                                                            const std::string& key) {
+  int64_t after_micros = 0;
+  std::string after_id;
+  if (!page.after.empty()) {
+    std::vector<std::string> parts = absl::StrSplit(page.after, '/');
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &after_micros) ||
+        !common::IsUuid(parts[1])) {
+      return common::WithReason(absl::InvalidArgumentError("page_token is not valid"),
+                                "INVALID_PAGE_TOKEN");
+    }
+    after_id = parts[1];
+  }
+  app::MessagePage out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out = {};
+    pqxx::result r = page.after.empty()
+                         ? pool_.Exec(tx, first, tenant, key, page.size + 1)
+                         : pool_.Exec(tx, next, tenant, key, page.size + 1, after_micros, after_id);
+    for (const auto& row : r) {
+      if (static_cast<int>(out.messages.size()) == page.size) {
+        const domain::Message& last = out.messages.back();
+        out.next_after = absl::StrCat(absl::ToUnixMicros(last.create_time), "/", last.id);
+        break;
+      }
+      CRM_ASSIGN_OR_RETURN(domain::Message m, MessageOf(row));
+      out.messages.push_back(std::move(m));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<app::MessagePage> PgDeliveryRepository::ListCustomerMessages(
+    const std::string& tenant, const std::string& customer_id, const app::Page& page) {
+  return List(tenant, page, kCustomerMessagesFirst, kCustomerMessagesNext, customer_id);
+}
+
+absl::StatusOr<app::MessagePage> PgDeliveryRepository::ListMessages(const std::string& tenant,
+                                                                    domain::State state,
+                                                                    const app::Page& page) {
+  return List(tenant, page, kStateMessagesFirst, kStateMessagesNext,
+              std::string(domain::StateName(state)));
+}
+
+absl::StatusOr<app::WebhookEndpoint> PgDeliveryRepository::GetEndpoint(const std::string& tenant,
+                                                                       const std::string& id) {
+  std::optional<absl::StatusOr<app::WebhookEndpoint>> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = pool_.Exec(tx, kSelectEndpoint, tenant, id);
+    out = r.empty() ? absl::StatusOr<app::WebhookEndpoint>(EndpointNotFound(id))
+                    : EndpointOf(r[0], secret_key_, tenant);
+    return absl::OkStatus();
+  }));
+  return *std::move(out);
+}
+
+absl::StatusOr<std::vector<app::WebhookEndpoint>> PgDeliveryRepository::ListEndpoints(
+    const std::string& tenant) {
+  std::vector<app::WebhookEndpoint> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    for (const auto& r : pool_.Exec(tx, kListEndpoints, tenant)) {
+      CRM_ASSIGN_OR_RETURN(app::WebhookEndpoint e, EndpointOf(r, secret_key_, tenant));
+      out.push_back(std::move(e));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::optional<app::SenderSettings>> PgDeliveryRepository::GetSenderSettings(
+    const std::string& tenant) {
+  std::optional<app::SenderSettings> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.reset();
+    pqxx::result r = pool_.Exec(tx, kSelectSender, tenant);
+    if (!r.empty()) {
+      out = app::SenderSettings{r[0][0].as<std::string>(), r[0][1].as<std::string>(),
+                                r[0][2].as<std::string>(),
+                                absl::FromUnixMicros(r[0][3].as<int64_t>())};
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::optional<domain::Message>> PgDeliveryRepository::Claim(
+    const std::string& tenant, const std::string& id, absl::Duration lease) {
+  std::optional<domain::Message> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.reset();
+    pqxx::result r = pool_.Exec(tx, kClaimMessage, tenant, id, absl::ToInt64Microseconds(lease));
+    if (r.empty()) return absl::OkStatus();
+    CRM_ASSIGN_OR_RETURN(domain::Message m, MessageOf(r[0]));
+    out = std::move(m);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<bool> PgDeliveryRepository::Finish(const std::string& tenant,
+                                                  const domain::Message& m,
+                                                  const std::string& event_type) {
+  bool finished = false;
+  const outbox::WriteMeta meta{tenant, "delivery", "", "Send", "", ""};
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    finished = !SaveChanging(pool_, tx, kFinishMessage, tenant, m).empty();
+    if (finished && !event_type.empty()) {
+      writer_.Emit(tx, meta, m.customer_id, event_type, EventPayload(m));
+    }
+    return absl::OkStatus();
+  }));
+  return finished;
+}
+
+absl::StatusOr<std::vector<app::Ledger::Due>> PgDeliveryRepository::TakeDue(
+    absl::Duration requeue_after, int limit) {
+  std::vector<Due> due;
+  CRM_RETURN_IF_ERROR(pool_.WithTx([&](pqxx::work& tx) -> absl::Status {
+    due.clear();
+    pool_.Exec(tx, kSchedulerOn);
+    for (const auto& r :
+         pool_.Exec(tx, kSelectDue, absl::ToInt64Microseconds(requeue_after), limit)) {
+      due.push_back({r[0].as<std::string>(), r[1].as<std::string>()});
+    }
+    return absl::OkStatus();
+  }));
+  std::map<std::string, std::vector<std::string>> by_tenant;
+  for (const Due& d : due) by_tenant[d.tenant].push_back(d.id);
+  for (const auto& [tenant, ids] : by_tenant) {
+    CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+      pool_.Exec(tx, kMarkEnqueued, tenant, pg::TextArrayLiteral(ids));
+      return absl::OkStatus();
+    }));
+  }
+  return due;
+}
+
+absl::StatusOr<int> PgDeliveryRepository::ResolveLostClaims(int limit) {
+  std::vector<Due> lost;
+  CRM_RETURN_IF_ERROR(pool_.WithTx([&](pqxx::work& tx) -> absl::Status {
+    lost.clear();
+    pool_.Exec(tx, kSchedulerOn);
+    for (const auto& r : pool_.Exec(tx, kSelectLostClaims, limit)) {
+      lost.push_back({r[0].as<std::string>(), r[1].as<std::string>()});
+    }
+    return absl::OkStatus();
+  }));
+  int resolved = 0;
+  for (const Due& d : lost) {
+    const outbox::WriteMeta meta{d.tenant, "delivery", "", "ResolveLostClaim", "", ""};
+    CRM_RETURN_IF_ERROR(pool_.WithTenantTx(d.tenant, [&](pqxx::work& tx) -> absl::Status {
+      if (pool_.Exec(tx, kClaimStillLost, d.tenant, d.id).empty()) return absl::OkStatus();
+      pqxx::result r = pool_.Exec(tx, kMessageForUpdate, d.tenant, d.id);
+      if (r.empty()) return absl::OkStatus();
+      CRM_ASSIGN_OR_RETURN(domain::Message m, MessageOf(r[0]));
+      domain::ApplyLostClaim(m, absl::Now());
+      SaveChanging(pool_, tx, kSaveMessage, d.tenant, m);
+      if (m.state != domain::State::kRetrying) {
+        writer_.Emit(tx, meta, m.customer_id, absl::StrCat("message.", domain::StateName(m.state)),
+                     EventPayload(m));
+      }
+      ++resolved;
+      return absl::OkStatus();
+    }));
+  }
+  return resolved;
+}
+
+}  // namespace crm::delivery::storage

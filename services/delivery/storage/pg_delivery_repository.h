@@ -1,0 +1,64 @@
+#pragma once
+// The send ledger, webhook endpoints and sender identities in PostgreSQL
+// (schema/001_init.sql). Webhook secrets are sealed at rest (AES-256-GCM
+// under a key derived from CRM_CONTEXT_KEY, bound to tenant and endpoint).
+#include <string>
+#include <vector>
+
+#include "libs/outbox/writer.h"
+#include "libs/pg/pool.h"
+#include "services/delivery/app/ports.h"
+
+namespace crm::delivery::storage {
+
+class PgDeliveryRepository final : public app::DeliveryRepository, public app::Ledger {
+ public:
+  PgDeliveryRepository(pg::Pool& pool, const std::string& context_key);
+  static std::vector<pg::NamedQuery> Queries();
+
+  absl::StatusOr<domain::Message> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<domain::Message>(app::DeliveryTx&)> work) override;
+  absl::StatusOr<app::WebhookEndpoint> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<app::WebhookEndpoint>(app::DeliveryTx&)> work) override;
+  absl::StatusOr<app::SenderSettings> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<app::SenderSettings>(app::DeliveryTx&)> work) override;
+  absl::StatusOr<bool> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<bool>(app::DeliveryTx&)> work) override;
+
+  absl::StatusOr<domain::Message> GetMessage(const std::string& tenant,
+                                             const std::string& id) override;
+  absl::StatusOr<app::MessagePage> ListCustomerMessages(const std::string& tenant,
+                                                        const std::string& customer_id,
+                                                        const app::Page& page) override;
+  absl::StatusOr<app::MessagePage> ListMessages(const std::string& tenant, domain::State state,
+                                                const app::Page& page) override;
+  absl::StatusOr<app::WebhookEndpoint> GetEndpoint(const std::string& tenant,
+                                                   const std::string& id) override;
+  absl::StatusOr<std::vector<app::WebhookEndpoint>> ListEndpoints(
+      const std::string& tenant) override;
+  absl::StatusOr<std::optional<app::SenderSettings>> GetSenderSettings(
+      const std::string& tenant) override;
+
+  absl::StatusOr<std::optional<domain::Message>> Claim(const std::string& tenant,
+                                                       const std::string& id,
+                                                       absl::Duration lease) override;
+  absl::StatusOr<bool> Finish(const std::string& tenant, const domain::Message& m,
+                              const std::string& event_type) override;
+  absl::StatusOr<std::vector<Due>> TakeDue(absl::Duration requeue_after, int limit) override;
+  absl::StatusOr<int> ResolveLostClaims(int limit) override;
+
+ private:
+  class Tx;
+  absl::StatusOr<app::MessagePage> List(const std::string& tenant, const app::Page& page,
+                                        const pg::NamedQuery& first, const pg::NamedQuery& next,
+                                        const std::string& key);
+  pg::Pool& pool_;
+  outbox::TransactionalWriter writer_;
+  const std::string secret_key_;
+};
+
+}  // namespace crm::delivery::storage

@@ -1,0 +1,308 @@
+"""The delivery engine end to end: messages rendered by personalization, sent
+to a real SMTP server (deploy/scripts/mail_sink.py on loopback) and to a real
+HTTP receiver in this process, through the gateway's REST API; consent read
+at the moment of sending; retries, dead letters and replay; the SSRF guard;
+tenant isolation."""
+import hashlib
+import hmac
+import http.server
+import json
+import threading
+import unittest
+import uuid
+from urllib.parse import quote as q
+
+import stack
+from stack import rest
+
+
+def setUpModule():
+    stack.start()
+
+
+def tearDownModule():
+    stack.stop()
+
+
+class Receiver:
+    """An HTTP receiver on 127.0.0.1: records each POST; answers from
+    `script` (a list of (status, headers) consumed in order, then 200)."""
+
+    def __init__(self):
+        self.requests = []
+        self.script = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with outer.lock:
+                    outer.requests.append((self.path, dict(self.headers), body))
+                    status, headers = outer.script.pop(0) if outer.script else (200, {})
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path="/hook"):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+EMAIL_TEMPLATE = {"templateId": "order-shipped", "displayName": "Order shipped",
+                  "channel": "TEMPLATE_CHANNEL_EMAIL", "defaultLocale": "en",
+                  "locales": [{"locale": "en", "parts": {
+                      "subject": "Your order is on its way, {{customer.given_name}}",
+                      "text": "Hi {{customer.given_name}},\nit ships today.\n",
+                      "html": "<p>Hi {{customer.given_name}}, it ships today.</p>"}}]}
+HOOK_TEMPLATE = {"templateId": "crm-event", "displayName": "To the shop system",
+                 "channel": "TEMPLATE_CHANNEL_WEBHOOK", "defaultLocale": "en",
+                 "locales": [{"locale": "en", "parts": {
+                     "json": '{"name": "{{customer.given_name}}", "kind": "shipped"}'}}]}
+
+
+class Delivery(stack.E2ETestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tenant, cls.key = stack.create_tenant()
+        for t in (EMAIL_TEMPLATE, HOOK_TEMPLATE):
+            r = rest("POST", "/v1/templates?requestId=" + stack.unique("tpl"), cls.key, t)
+            assert r.status == 200, r
+        r = rest("PUT", "/v1/senderSettings?requestId=" + stack.unique("s"), cls.key,
+                 {"fromAddress": "shop@shop.example", "fromName": "Zoë's Shop",
+                  "replyToAddress": "care@shop.example"})
+        assert r.status == 200, r
+
+    def send(self, customer, key=None, **fields):
+        body = {"customerId": customer, "channel": "CHANNEL_EMAIL",
+                "templateId": "order-shipped", "requestId": stack.unique("m")}
+        body.update(fields)
+        return rest("POST", "/v1/messages:send", key or self.key, body)
+
+    def wait_state(self, message_id, states, key=None):
+        def done():
+            r = rest("GET", "/v1/messages/" + message_id, key or self.key)
+            self.assertEqual(r.status, 200, r)
+            return r.json() if r.json()["state"] in states else None
+        return stack.wait_for("message %s in %s" % (message_id, states), done)
+
+    def mails_to(self, address):
+        return [m for m in stack.mails() if m["X-Sink-Rcpt-To"] == address]
+
+    def consent(self, customer, purpose, status):
+        r = rest("POST", "/v1/customers/%s/consents" % customer, self.key,
+                 {"channel": "CONSENT_CHANNEL_EMAIL", "purpose": purpose, "status": status,
+                  "source": "e2e"})
+        self.assertEqual(r.status, 200, r)
+
+    def test_a_transactional_email_is_sent_once_over_smtp(self):
+        address = "%s@example.com" % stack.unique("ada")
+        cid = stack.new_customer(self.key, givenName="Ada", emails=[address])
+        rid = stack.unique("ship")
+        r = self.send(cid, requestId=rid)
+        self.assertEqual(r.status, 200, r)
+        m = r.json()
+        self.assertEqual(m["state"], "MESSAGE_STATE_QUEUED")
+        self.assertEqual(m["purpose"], "PURPOSE_TRANSACTIONAL")
+        sent = self.wait_state(m["messageId"], {"MESSAGE_STATE_SENT"})
+        self.assertEqual(sent["attempts"], 1)
+        self.assertEqual(sent["recipient"], address)
+        self.assertIn("sendTime", sent)
+        mails = stack.wait_for("the mail", lambda: self.mails_to(address))
+        self.assertEqual(len(mails), 1)
+        mail = mails[0]
+        self.assertEqual(mail["X-Sink-Mail-From"], "shop@shop.example")
+        self.assertEqual(mail["Message-ID"], sent["providerId"])
+        self.assertEqual(mail["X-CRM-Message-Id"], m["messageId"])
+        self.assertIn("care@shop.example", mail["Reply-To"])
+        self.assertTrue(mail.is_multipart())
+        import email.header
+        subject = str(email.header.make_header(email.header.decode_header(mail["Subject"])))
+        self.assertEqual(subject, "Your order is on its way, Ada")
+        name = str(email.header.make_header(email.header.decode_header(mail["From"])))
+        self.assertIn("Zoë's Shop", name)
+        parts = {p.get_content_type(): p.get_payload(decode=True).decode() for p in mail.walk()
+                 if not p.is_multipart()}
+        self.assertIn("it ships today.", parts["text/plain"])
+        self.assertIn("<p>Hi Ada, it ships today.</p>", parts["text/html"])
+        # The same request again: the same message, no second mail.
+        again = self.send(cid, requestId=rid)
+        self.assertEqual(again.status, 200, again)
+        self.assertEqual(again.json()["messageId"], m["messageId"])
+        self.assertEqual(again.json()["state"], "MESSAGE_STATE_SENT")
+        # The customer's messages; the event for the other engines.
+        r = rest("GET", "/v1/customers/%s/messages" % cid, self.key)
+        self.assertEqual([x["messageId"] for x in r.json()["messages"]], [m["messageId"]])
+        rows = stack.query_db("SELECT count(*) FROM delivery.outbox WHERE event_type = "
+                              "'message.sent' AND payload->>'messageId' = '%s'" % m["messageId"])
+        self.assertEqual(rows, [["1"]])
+        import time
+        time.sleep(1.0)
+        self.assertEqual(len(self.mails_to(address)), 1)
+
+    def test_consent_is_read_when_the_message_is_sent(self):
+        address = "%s@example.com" % stack.unique("mk")
+        cid = stack.new_customer(self.key, givenName="Grace", emails=[address])
+        # Marketing without an opt-in: suppressed, nothing sent.
+        r = self.send(cid, purpose="PURPOSE_MARKETING")
+        self.assertEqual(r.status, 200, r)
+        m = self.wait_state(r.json()["messageId"], {"MESSAGE_STATE_SUPPRESSED"})
+        self.assertEqual(m["suppressionReason"], "SUPPRESSION_REASON_CONSENT")
+        self.consent(cid, "CONSENT_PURPOSE_MARKETING", "CONSENT_STATUS_OPTED_IN")
+        r = self.send(cid, purpose="PURPOSE_MARKETING")
+        self.wait_state(r.json()["messageId"], {"MESSAGE_STATE_SENT"})
+        self.consent(cid, "CONSENT_PURPOSE_MARKETING", "CONSENT_STATUS_OPTED_OUT")
+        r = self.send(cid, purpose="PURPOSE_MARKETING")
+        self.wait_state(r.json()["messageId"], {"MESSAGE_STATE_SUPPRESSED"})
+        self.assertEqual(len(self.mails_to(address)), 1)
+        # No address: suppressed as invalid.
+        nomail = stack.new_customer(self.key, givenName="Nomail", emails=[])
+        r = self.send(nomail)
+        m = self.wait_state(r.json()["messageId"], {"MESSAGE_STATE_SUPPRESSED"})
+        self.assertEqual(m["suppressionReason"], "SUPPRESSION_REASON_INVALID_ADDRESS")
+
+    def test_a_refusing_relay_dead_letters_and_replay_sends_it(self):
+        address = "%s@example.com" % stack.unique("dl")
+        cid = stack.new_customer(self.key, givenName="Alan", emails=[address])
+        stack.stop_service("mail-sink")
+        stack.start_mail_sink(reply=451)
+        try:
+            r = self.send(cid)
+            m = self.wait_state(r.json()["messageId"], {"MESSAGE_STATE_FAILED"})
+        finally:
+            stack.stop_service("mail-sink")
+            stack.start_mail_sink()
+        self.assertEqual(m["attempts"], 3)  # CRM_DELIVERY_MAX_ATTEMPTS in the stack
+        self.assertIn("451", m["lastError"])
+        dead = rest("GET", "/v1/messages?state=MESSAGE_STATE_FAILED&pageSize=500", self.key)
+        self.assertIn(m["messageId"], [x["messageId"] for x in dead.json()["messages"]])
+        # Only an admin replays; the relay is back.
+        r = rest("POST", "/v1/messages/%s:replay" % m["messageId"], self.key,
+                 {"requestId": stack.unique("rp")})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["state"], "MESSAGE_STATE_QUEUED")
+        sent = self.wait_state(m["messageId"], {"MESSAGE_STATE_SENT"})
+        self.assertEqual(sent["attempts"], 4)
+        self.assertEqual(len(stack.wait_for("the mail", lambda: self.mails_to(address))), 1)
+        self.assertError(rest("POST", "/v1/messages/%s:replay" % m["messageId"], self.key,
+                              {"requestId": stack.unique("rp")}), 400, "MESSAGE_NOT_REPLAYABLE")
+
+    def test_webhooks_are_signed_retried_and_guarded(self):
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        r = rest("POST", "/v1/webhookEndpoints?requestId=" + stack.unique("we"), self.key,
+                 {"url": receiver.url(), "description": "shop system", "timeoutMs": 2000})
+        self.assertEqual(r.status, 200, r)
+        endpoint = r.json()
+        secret = endpoint["secret"]
+        self.assertTrue(secret.startswith("whsec_"))
+        got = rest("GET", "/v1/webhookEndpoints/" + endpoint["endpointId"], self.key).json()
+        self.assertNotIn("secret", got)
+        self.assertEqual(got["timeoutMs"], 2000)
+        cid = stack.new_customer(self.key, givenName="Hook")
+        # First answer 503: retried after the back-off, then delivered.
+        receiver.script = [(503, {})]
+        r = self.send(cid, channel="CHANNEL_WEBHOOK", templateId="crm-event",
+                      endpointId=endpoint["endpointId"])
+        self.assertEqual(r.status, 200, r)
+        m = self.wait_state(r.json()["messageId"], {"MESSAGE_STATE_SENT"})
+        self.assertEqual(m["attempts"], 2)
+        self.assertEqual(len(receiver.requests), 2)
+        path, headers, body = receiver.requests[-1]
+        self.assertEqual(headers["Idempotency-Key"], m["messageId"])
+        self.assertEqual(receiver.requests[0][1]["Idempotency-Key"], m["messageId"])
+        t, v1 = [kv.split("=", 1)[1] for kv in headers["X-CRM-Signature"].split(",")]
+        expected = hmac.new(secret.encode(), (t + ".").encode() + body,
+                            hashlib.sha256).hexdigest()
+        self.assertTrue(hmac.compare_digest(v1, expected))
+        payload = json.loads(body)
+        self.assertEqual(payload["messageId"], m["messageId"])
+        self.assertEqual(payload["customerId"], cid)
+        self.assertEqual(payload["data"], {"name": "Hook", "kind": "shipped"})
+
+        # A redirect to a metadata address is not followed.
+        r = rest("POST", "/v1/webhookEndpoints?requestId=" + stack.unique("we"), self.key,
+                 {"url": receiver.url("/moved")})
+        moved = r.json()["endpointId"]
+        receiver.script = [(307, {"Location": "http://169.254.169.254/latest/meta-data"})]
+        r = self.send(cid, channel="CHANNEL_WEBHOOK", templateId="crm-event", endpointId=moved)
+        m = self.wait_state(r.json()["messageId"], {"MESSAGE_STATE_FAILED"})
+        self.assertIn("169.254.169.254", m["lastError"])
+        self.assertEqual(m["attempts"], 1)
+
+        # Private, link-local and credential-bearing URLs are refused at once.
+        for url, reason in (("http://10.1.2.3/hook", "WEBHOOK_URL_FORBIDDEN"),
+                            ("http://169.254.169.254/latest", "WEBHOOK_URL_FORBIDDEN"),
+                            ("http://[::1]:8080/x", "WEBHOOK_URL_FORBIDDEN"),
+                            ("http://0x7f.1/x", "INVALID_FIELD"),
+                            ("http://u:p@127.0.0.1/x", "INVALID_FIELD"),
+                            ("file:///etc/passwd", "INVALID_FIELD")):
+            r = rest("POST", "/v1/webhookEndpoints?requestId=" + stack.unique("we"), self.key,
+                     {"url": url})
+            self.assertError(r, 400, reason, "url")
+
+    def test_bad_requests_are_refused_clearly(self):
+        cid = stack.new_customer(self.key)
+        self.assertError(self.send(cid, requestId=""), 400, "INVALID_FIELD", "request_id")
+        self.assertError(self.send("nope"), 400, "INVALID_FIELD", "customer_id")
+        self.assertError(self.send(cid, templateId="missing"), 404, "TEMPLATE_NOT_FOUND")
+        self.assertError(self.send(cid, templateId="crm-event"), 400,
+                         "TEMPLATE_CHANNEL_MISMATCH", "template_id")
+        self.assertError(self.send(cid, channel="CHANNEL_WEBHOOK", templateId="crm-event"), 400,
+                         "INVALID_FIELD", "endpoint_id")
+        self.assertError(self.send(cid, channel="CHANNEL_WEBHOOK", templateId="crm-event",
+                                   endpointId=str(uuid.uuid4())), 404,
+                         "WEBHOOK_ENDPOINT_NOT_FOUND", "endpoint_id")
+        self.assertError(self.send(cid, offerCount=11), 400, "INVALID_FIELD", "offer_count")
+        self.assertEqual(self.send(cid, bogus=1).status, 400)
+        self.assertError(rest("GET", "/v1/messages/" + str(uuid.uuid4()), self.key), 404,
+                         "MESSAGE_NOT_FOUND")
+        self.assertError(rest("GET", "/v1/messages/not-an-id", self.key), 404,
+                         "MESSAGE_NOT_FOUND")
+        self.assertError(rest("GET", "/v1/messages", self.key), 400, "INVALID_FIELD", "state")
+        self.assertError(rest("PUT", "/v1/senderSettings?requestId=x1", self.key,
+                              {"fromAddress": "not an address"}), 400, "INVALID_FIELD",
+                         "from_address")
+        # The same request id with another body.
+        rid = stack.unique("same")
+        self.assertEqual(self.send(cid, requestId=rid).status, 200)
+        self.assertError(self.send(cid, requestId=rid, locale="de"), 422,
+                         "IDEMPOTENCY_KEY_REUSED", "request_id")
+
+    def test_other_tenants_see_nothing(self):
+        cid = stack.new_customer(self.key, givenName="Mine")
+        r = self.send(cid)
+        mid = r.json()["messageId"]
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        ep = rest("POST", "/v1/webhookEndpoints?requestId=" + stack.unique("we"), self.key,
+                  {"url": receiver.url()}).json()["endpointId"]
+        _, other = stack.create_tenant()
+        self.assertError(rest("GET", "/v1/messages/" + mid, other), 404, "MESSAGE_NOT_FOUND")
+        self.assertError(rest("POST", "/v1/messages/%s:replay" % mid, other,
+                              {"requestId": stack.unique("x")}), 404, "MESSAGE_NOT_FOUND")
+        self.assertEqual(rest("GET", "/v1/customers/%s/messages" % cid, other).json(), {})
+        self.assertError(rest("GET", "/v1/webhookEndpoints/" + ep, other), 404,
+                         "WEBHOOK_ENDPOINT_NOT_FOUND")
+        self.assertEqual(rest("GET", "/v1/webhookEndpoints", other).json(), {})
+        # Sending to this tenant's customer, template or endpoint from another.
+        self.assertError(self.send(cid, key=other), 404, "TEMPLATE_NOT_FOUND")
+        self.assertEqual(rest("GET", "/v1/senderSettings", other).json()["fromAddress"],
+                         "no-reply@crm.invalid")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,358 @@
+#pragma once
+// In-memory fakes of the delivery engine's ports: the ledger and settings
+// (one repository, as PgDeliveryRepository), the queue, the peers and the
+// channels. The ledger keeps the PostgreSQL rules: a claim only of a
+// queued or retrying row that is due, a finish only of the claimed attempt.
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/clock.h"
+#include "libs/common/errors.h"
+#include "services/delivery/app/ports.h"
+#include "tests/support/fakes/fake_unit_of_work.h"
+
+namespace crm::testing {
+
+struct FakeDeliveryState {
+  struct Event {
+    std::string type;
+    std::string message_id;
+    std::string state;
+  };
+  std::map<std::string, std::map<std::string, delivery::domain::Message>> messages;
+  std::map<std::string, std::map<std::string, delivery::app::WebhookEndpoint>> endpoints;
+  std::map<std::string, delivery::app::SenderSettings> senders;
+  std::map<std::string, std::string> claimed_until;  // tenant/id -> lease end (unix micros)
+  std::vector<Event> events;
+};
+
+class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
+                                     public delivery::app::Ledger {
+ public:
+  explicit FakeDeliveryRepository(const common::Clock& clock) : clock_(clock) {}
+
+  class Tx final : public delivery::app::DeliveryTx {
+   public:
+    Tx(FakeDeliveryState& s, std::string tenant) : s_(s), tenant_(std::move(tenant)) {}
+    void InsertMessage(const delivery::domain::Message& m) override {
+      s_.messages[tenant_][m.id] = m;
+    }
+    absl::StatusOr<delivery::domain::Message> LoadMessageForUpdate(const std::string& id) override {
+      auto it = s_.messages[tenant_].find(id);
+      if (it == s_.messages[tenant_].end()) {
+        return common::NotFound("MESSAGE_NOT_FOUND", absl::StrCat("message ", id, " not found"));
+      }
+      return it->second;
+    }
+    void SaveMessage(const delivery::domain::Message& m) override {
+      s_.messages[tenant_][m.id] = m;
+    }
+    void EmitMessage(const std::string& type, const delivery::domain::Message& m) override {
+      s_.events.push_back({type, m.id, std::string(delivery::domain::StateName(m.state))});
+    }
+    absl::StatusOr<int64_t> CountEndpoints() override {
+      return static_cast<int64_t>(s_.endpoints[tenant_].size());
+    }
+    void InsertEndpoint(const delivery::app::WebhookEndpoint& e) override {
+      s_.endpoints[tenant_][e.id] = e;
+    }
+    absl::StatusOr<bool> DeleteEndpoint(const std::string& id) override {
+      return s_.endpoints[tenant_].erase(id) > 0;
+    }
+    void SaveSenderSettings(const delivery::app::SenderSettings& s) override {
+      s_.senders[tenant_] = s;
+    }
+
+   private:
+    FakeDeliveryState& s_;
+    std::string tenant_;
+  };
+
+  template <typename T>
+  absl::StatusOr<T> RunWrite(
+      const outbox::WriteMeta& meta,
+      absl::FunctionRef<absl::StatusOr<T>(delivery::app::DeliveryTx&)> work) {
+    return uow_.Write<T>(meta, [&](FakeDeliveryState& s) -> absl::StatusOr<T> {
+      Tx tx(s, meta.tenant_id);
+      return work(tx);
+    });
+  }
+  absl::StatusOr<delivery::domain::Message> Write(
+      const outbox::WriteMeta& meta, const std::string&,
+      absl::FunctionRef<absl::StatusOr<delivery::domain::Message>(delivery::app::DeliveryTx&)> work)
+      override {
+    // A retry answers the message as it is now (as the PostgreSQL codec).
+    absl::StatusOr<delivery::domain::Message> m = RunWrite<delivery::domain::Message>(meta, work);
+    if (!m.ok()) return m;
+    return GetMessage(meta.tenant_id, m->id);
+  }
+  absl::StatusOr<delivery::app::WebhookEndpoint> Write(
+      const outbox::WriteMeta& meta, const std::string&,
+      absl::FunctionRef<absl::StatusOr<delivery::app::WebhookEndpoint>(delivery::app::DeliveryTx&)>
+          work) override {
+    return RunWrite<delivery::app::WebhookEndpoint>(meta, work);
+  }
+  absl::StatusOr<delivery::app::SenderSettings> Write(
+      const outbox::WriteMeta& meta, const std::string&,
+      absl::FunctionRef<absl::StatusOr<delivery::app::SenderSettings>(delivery::app::DeliveryTx&)>
+          work) override {
+    return RunWrite<delivery::app::SenderSettings>(meta, work);
+  }
+  absl::StatusOr<bool> Write(
+      const outbox::WriteMeta& meta, const std::string&,
+      absl::FunctionRef<absl::StatusOr<bool>(delivery::app::DeliveryTx&)> work) override {
+    return RunWrite<bool>(meta, work);
+  }
+
+  absl::StatusOr<delivery::domain::Message> GetMessage(const std::string& tenant,
+                                                       const std::string& id) override {
+    return uow_.With([&](const FakeDeliveryState& s) -> absl::StatusOr<delivery::domain::Message> {
+      auto t = s.messages.find(tenant);
+      if (t == s.messages.end() || !t->second.count(id)) {
+        return common::NotFound("MESSAGE_NOT_FOUND", absl::StrCat("message ", id, " not found"));
+      }
+      return t->second.at(id);
+    });
+  }
+  absl::StatusOr<delivery::app::MessagePage> ListCustomerMessages(
+      const std::string& tenant, const std::string& customer_id,
+      const delivery::app::Page&) override {
+    return uow_.With([&](const FakeDeliveryState& s) {
+      delivery::app::MessagePage page;
+      auto t = s.messages.find(tenant);
+      if (t == s.messages.end()) return page;
+      for (const auto& [id, m] : t->second) {
+        if (m.customer_id == customer_id) page.messages.push_back(m);
+      }
+      return page;
+    });
+  }
+  absl::StatusOr<delivery::app::MessagePage> ListMessages(const std::string& tenant,
+                                                          delivery::domain::State state,
+                                                          const delivery::app::Page&) override {
+    return uow_.With([&](const FakeDeliveryState& s) {
+      delivery::app::MessagePage page;
+      auto t = s.messages.find(tenant);
+      if (t == s.messages.end()) return page;
+      for (const auto& [id, m] : t->second) {
+        if (m.state == state) page.messages.push_back(m);
+      }
+      return page;
+    });
+  }
+  absl::StatusOr<delivery::app::WebhookEndpoint> GetEndpoint(const std::string& tenant,
+                                                             const std::string& id) override {
+    return uow_.With(
+        [&](const FakeDeliveryState& s) -> absl::StatusOr<delivery::app::WebhookEndpoint> {
+          auto t = s.endpoints.find(tenant);
+          if (t == s.endpoints.end() || !t->second.count(id)) {
+            return common::NotFound("WEBHOOK_ENDPOINT_NOT_FOUND",
+                                    absl::StrCat("webhook endpoint ", id, " not found"));
+          }
+          return t->second.at(id);
+        });
+  }
+  absl::StatusOr<std::vector<delivery::app::WebhookEndpoint>> ListEndpoints(
+      const std::string& tenant) override {
+    return uow_.With([&](const FakeDeliveryState& s) {
+      std::vector<delivery::app::WebhookEndpoint> out;
+      auto t = s.endpoints.find(tenant);
+      if (t != s.endpoints.end()) {
+        for (const auto& [id, e] : t->second) out.push_back(e);
+      }
+      return out;
+    });
+  }
+  absl::StatusOr<std::optional<delivery::app::SenderSettings>> GetSenderSettings(
+      const std::string& tenant) override {
+    return uow_.With([&](const FakeDeliveryState& s) {
+      auto it = s.senders.find(tenant);
+      return it == s.senders.end() ? std::optional<delivery::app::SenderSettings>()
+                                   : std::optional<delivery::app::SenderSettings>(it->second);
+    });
+  }
+
+  absl::StatusOr<std::optional<delivery::domain::Message>> Claim(const std::string& tenant,
+                                                                 const std::string& id,
+                                                                 absl::Duration lease) override {
+    const absl::Time now = clock_.Now();
+    return uow_.WithMutable([&](FakeDeliveryState& s) -> std::optional<delivery::domain::Message> {
+      auto& all = s.messages[tenant];
+      auto it = all.find(id);
+      if (it == all.end()) return std::nullopt;
+      delivery::domain::Message& m = it->second;
+      if ((m.state != delivery::domain::State::kQueued &&
+           m.state != delivery::domain::State::kRetrying) ||
+          m.next_attempt_time.value_or(absl::InfiniteFuture()) > now) {
+        return std::nullopt;
+      }
+      m.state = delivery::domain::State::kSending;
+      ++m.attempts;
+      s.claimed_until[tenant + "/" + id] = absl::StrCat(absl::ToUnixMicros(now + lease));
+      return m;
+    });
+  }
+  absl::StatusOr<bool> Finish(const std::string& tenant, const delivery::domain::Message& m,
+                              const std::string& event_type) override {
+    return uow_.WithMutable([&](FakeDeliveryState& s) {
+      auto& all = s.messages[tenant];
+      auto it = all.find(m.id);
+      if (it == all.end() || it->second.state != delivery::domain::State::kSending ||
+          it->second.attempts != m.attempts) {
+        return false;
+      }
+      it->second = m;
+      s.claimed_until.erase(tenant + "/" + m.id);
+      if (!event_type.empty()) {
+        s.events.push_back({event_type, m.id, std::string(delivery::domain::StateName(m.state))});
+      }
+      return true;
+    });
+  }
+  absl::StatusOr<std::vector<Due>> TakeDue(absl::Duration, int limit) override {
+    const absl::Time now = clock_.Now();
+    return uow_.With([&](const FakeDeliveryState& s) {
+      std::vector<Due> out;
+      for (const auto& [tenant, all] : s.messages) {
+        for (const auto& [id, m] : all) {
+          if (static_cast<int>(out.size()) >= limit) return out;
+          if ((m.state == delivery::domain::State::kQueued ||
+               m.state == delivery::domain::State::kRetrying) &&
+              m.next_attempt_time.value_or(absl::InfiniteFuture()) <= now) {
+            out.push_back({tenant, id});
+          }
+        }
+      }
+      return out;
+    });
+  }
+  absl::StatusOr<int> ResolveLostClaims(int) override {
+    const absl::Time now = clock_.Now();
+    return uow_.WithMutable([&](FakeDeliveryState& s) {
+      int n = 0;
+      for (auto it = s.claimed_until.begin(); it != s.claimed_until.end();) {
+        int64_t until = 0;
+        (void)absl::SimpleAtoi(it->second, &until);
+        if (absl::FromUnixMicros(until) >= now) {
+          ++it;
+          continue;
+        }
+        const size_t slash = it->first.find('/');
+        delivery::domain::Message& m =
+            s.messages[it->first.substr(0, slash)][it->first.substr(slash + 1)];
+        delivery::domain::ApplyLostClaim(m, now);
+        it = s.claimed_until.erase(it);
+        ++n;
+      }
+      return n;
+    });
+  }
+
+  // Test helpers.
+  std::vector<FakeDeliveryState::Event> events() const {
+    return uow_.With([](const FakeDeliveryState& s) { return s.events; });
+  }
+
+ private:
+  const common::Clock& clock_;
+  FakeUnitOfWork<FakeDeliveryState> uow_;
+};
+
+class FakeWorkQueue final : public delivery::app::WorkQueue {
+ public:
+  absl::Status Enqueue(const std::vector<delivery::app::Ledger::Due>& items) override {
+    if (!up) return absl::UnavailableError("redis down");
+    for (const auto& d : items) queued.push_back(d);
+    return absl::OkStatus();
+  }
+  bool up = true;
+  std::vector<delivery::app::Ledger::Due> queued;
+};
+
+class FakeCustomerDirectory final : public delivery::app::CustomerDirectory {
+ public:
+  absl::StatusOr<delivery::app::Contact> GetContact(const std::string& tenant,
+                                                    const std::string& customer_id) override {
+    ++calls;
+    if (!down.ok()) return down;
+    auto it = contacts.find(tenant + "/" + customer_id);
+    if (it == contacts.end()) return absl::NotFoundError("customer not found");
+    return it->second;
+  }
+  std::map<std::string, delivery::app::Contact> contacts;  // tenant/customer
+  absl::Status down;
+  int calls = 0;
+};
+
+class FakeRenderer final : public delivery::app::Renderer {
+ public:
+  absl::StatusOr<std::string> TemplateChannel(const std::string& tenant,
+                                              const std::string& template_id) override {
+    auto it = channels.find(tenant + "/" + template_id);
+    if (it == channels.end()) {
+      return common::NotFound("TEMPLATE_NOT_FOUND", absl::StrCat("template ", template_id));
+    }
+    return it->second;
+  }
+  absl::StatusOr<delivery::app::Rendered> Render(const std::string& tenant,
+                                                 const std::string& template_id,
+                                                 const std::string& customer_id, const std::string&,
+                                                 int, const std::string& request_id) override {
+    ++renders;
+    last_request_id = request_id;
+    if (!down.ok()) return down;
+    auto it = channels.find(tenant + "/" + template_id);
+    if (it == channels.end()) {
+      return common::NotFound("TEMPLATE_NOT_FOUND", absl::StrCat("template ", template_id));
+    }
+    delivery::app::Rendered r;
+    r.parts = {{"subject", "Hello"}, {"text", "Hi " + customer_id}, {"json", "{\"x\":1}"}};
+    r.decision_ids = {"d-1"};
+    return r;
+  }
+  std::map<std::string, std::string> channels;  // tenant/template -> channel name
+  absl::Status down;
+  int renders = 0;
+  std::string last_request_id;
+};
+
+class FakeEmailChannel final : public delivery::app::EmailChannel {
+ public:
+  delivery::domain::SendResult Send(const delivery::app::OutboundEmail& email) override {
+    sent.push_back(email);
+    delivery::domain::SendResult r = next;
+    if (r.outcome == delivery::domain::Outcome::kDelivered)
+      r.provider_id = "<" + email.message_id + ">";
+    return r;
+  }
+  delivery::domain::SendResult next;
+  std::vector<delivery::app::OutboundEmail> sent;
+};
+
+class FakeWebhookChannel final : public delivery::app::WebhookChannel {
+ public:
+  delivery::domain::SendResult Send(const delivery::app::OutboundWebhook& hook) override {
+    sent.push_back(hook);
+    return next;
+  }
+  delivery::domain::SendResult next;
+  std::vector<delivery::app::OutboundWebhook> sent;
+};
+
+class FakeResolver final : public delivery::app::HostResolver {
+ public:
+  absl::StatusOr<std::vector<delivery::domain::IpAddress>> Resolve(
+      const std::string& host) override {
+    auto it = hosts.find(host);
+    if (it == hosts.end()) return absl::NotFoundError("unknown host");
+    std::vector<delivery::domain::IpAddress> out;
+    for (const std::string& a : it->second) out.push_back(*delivery::domain::ParseIp(a));
+    return out;
+  }
+  std::map<std::string, std::vector<std::string>> hosts;
+};
+
+}  // namespace crm::testing

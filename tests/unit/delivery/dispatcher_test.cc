@@ -1,0 +1,300 @@
+// The delivery engine's use cases over in-memory fakes: a request writes
+// and queues the ledger row; the dispatcher claims, checks at the moment of
+// sending, sends once, and finishes the row.
+#include "services/delivery/app/dispatcher.h"
+
+#include <catch2/catch.hpp>
+
+#include "libs/common/errors.h"
+#include "services/delivery/app/delivery.h"
+#include "tests/support/fakes/common_fakes.h"
+#include "tests/support/fakes/delivery/fake_delivery.h"
+
+namespace {
+
+using crm::common::ReasonOf;
+using crm::delivery::app::Contact;
+using crm::delivery::app::Delivery;
+using crm::delivery::app::Dispatcher;
+using crm::delivery::app::SendRequest;
+using crm::delivery::app::WebhookEndpoint;
+using crm::delivery::domain::Channel;
+using crm::delivery::domain::ConsentStatus;
+using crm::delivery::domain::Outcome;
+using crm::delivery::domain::Purpose;
+using crm::delivery::domain::State;
+using crm::delivery::domain::Suppression;
+
+constexpr char kTenant[] = "11111111-1111-4111-8111-111111111111";
+constexpr char kOther[] = "22222222-2222-4222-8222-222222222222";
+constexpr char kCustomer[] = "33333333-3333-4333-8333-333333333333";
+
+struct World {
+  crm::testing::FixedClock clock;
+  crm::testing::SequentialIdGenerator ids;
+  crm::testing::FakeDeliveryRepository repo{clock};
+  crm::testing::FakeWorkQueue queue;
+  crm::testing::FakeCustomerDirectory directory;
+  crm::testing::FakeRenderer renderer;
+  crm::testing::FakeEmailChannel email;
+  crm::testing::FakeWebhookChannel webhook;
+  crm::testing::FakeResolver resolver;
+  Delivery delivery{
+      repo,  queue, renderer, resolver, {3, {"no-reply@crm.test", "CRM", "", std::nullopt}, {}},
+      clock, ids};
+  Dispatcher dispatcher{repo,
+                        repo,
+                        directory,
+                        renderer,
+                        email,
+                        webhook,
+                        {absl::Seconds(60),
+                         {absl::Seconds(2), absl::Minutes(30)},
+                         {"no-reply@crm.test", "CRM", "", std::nullopt}},
+                        clock,
+                        [] { return 0.0; }};
+
+  World() {
+    renderer.channels[std::string(kTenant) + "/welcome"] = "email";
+    renderer.channels[std::string(kTenant) + "/hook"] = "webhook";
+    Contact c;
+    c.emails = {"ada@example.com"};
+    c.display_name = "Ada";
+    directory.contacts[std::string(kTenant) + "/" + kCustomer] = c;
+  }
+  crm::outbox::WriteMeta Meta(const std::string& key, const std::string& tenant = kTenant) {
+    return crm::outbox::WriteMeta{tenant, "tester", "", "SendMessage", key, ""};
+  }
+  SendRequest Email(Purpose p = Purpose::kTransactional) {
+    SendRequest r;
+    r.customer_id = kCustomer;
+    r.channel = Channel::kEmail;
+    r.purpose = p;
+    r.template_id = "welcome";
+    return r;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("A message is written, queued, and sent once") {
+  World w;
+  auto m = w.delivery.Send(w.Meta("k1"), w.Email());
+  REQUIRE(m.ok());
+  CHECK(m->state == State::kQueued);
+  REQUIRE(w.queue.queued.size() == 1);
+  CHECK(w.queue.queued[0].id == m->id);
+  auto done = w.dispatcher.Process(kTenant, m->id);
+  REQUIRE(done.ok());
+  REQUIRE(done->has_value());
+  CHECK(**done == State::kSent);
+  REQUIRE(w.email.sent.size() == 1);
+  CHECK(w.email.sent[0].to == "ada@example.com");
+  CHECK(w.email.sent[0].sender.from_address == "no-reply@crm.test");
+  CHECK(w.renderer.last_request_id == m->id);  // offers decided once per message
+  auto stored = w.repo.GetMessage(kTenant, m->id);
+  CHECK(stored->state == State::kSent);
+  CHECK(stored->attempts == 1);
+  CHECK(stored->recipient == "ada@example.com");
+  CHECK(stored->decision_ids == std::vector<std::string>{"d-1"});
+  CHECK(stored->send_time.has_value());
+
+  // A second delivery of the queue entry finds the row final: nothing sent.
+  auto again = w.dispatcher.Process(kTenant, m->id);
+  REQUIRE(again.ok());
+  CHECK_FALSE(again->has_value());
+  CHECK(w.email.sent.size() == 1);
+  // The same request again answers the same message and queues nothing new.
+  auto retry = w.delivery.Send(w.Meta("k1"), w.Email());
+  REQUIRE(retry.ok());
+  CHECK(retry->id == m->id);
+  CHECK(retry->state == State::kSent);
+  CHECK(w.queue.queued.size() == 1);
+}
+
+TEST_CASE("The request is checked before anything is written") {
+  World w;
+  SendRequest r = w.Email();
+  CHECK(ReasonOf(w.delivery.Send(w.Meta(""), r).status()) == "INVALID_FIELD");
+  r.customer_id = "nope";
+  CHECK(crm::common::FieldOf(w.delivery.Send(w.Meta("a"), r).status()) == "customer_id");
+  r = w.Email();
+  r.channel.reset();
+  CHECK(crm::common::FieldOf(w.delivery.Send(w.Meta("b"), r).status()) == "channel");
+  r = w.Email();
+  r.template_id = "missing";
+  CHECK(ReasonOf(w.delivery.Send(w.Meta("c"), r).status()) == "TEMPLATE_NOT_FOUND");
+  r = w.Email();
+  r.template_id = "hook";  // a webhook template for an email
+  auto mismatch = w.delivery.Send(w.Meta("d"), r);
+  CHECK(ReasonOf(mismatch.status()) == "TEMPLATE_CHANNEL_MISMATCH");
+  CHECK(mismatch.status().code() == absl::StatusCode::kFailedPrecondition);
+  r = w.Email();
+  r.channel = Channel::kWebhook;
+  r.template_id = "hook";
+  r.endpoint_id = "44444444-4444-4444-8444-444444444444";
+  CHECK(ReasonOf(w.delivery.Send(w.Meta("e"), r).status()) == "WEBHOOK_ENDPOINT_NOT_FOUND");
+  r.offer_count = 11;
+  CHECK(crm::common::FieldOf(w.delivery.Send(w.Meta("f"), r).status()) == "offer_count");
+  CHECK(w.queue.queued.empty());
+  CHECK(w.repo.events().empty());
+}
+
+TEST_CASE("Consent is read at the moment of sending") {
+  World w;
+  auto m = w.delivery.Send(w.Meta("k"), w.Email(Purpose::kMarketing));
+  REQUIRE(m.ok());
+  // No opt-in: a marketing email is suppressed, not sent.
+  auto done = w.dispatcher.Process(kTenant, m->id);
+  CHECK(**done == State::kSuppressed);
+  CHECK(w.repo.GetMessage(kTenant, m->id)->suppression == Suppression::kConsent);
+  CHECK(w.email.sent.empty());
+  CHECK(w.renderer.renders == 0);  // nothing decided for a message never sent
+
+  // Opted in after queueing, then out again before the send: the status at
+  // the send is what counts.
+  auto& contact = w.directory.contacts[std::string(kTenant) + "/" + kCustomer];
+  contact.consents["email"]["marketing"] = ConsentStatus::kOptedIn;
+  auto in = w.delivery.Send(w.Meta("k2"), w.Email(Purpose::kMarketing));
+  contact.consents["email"]["marketing"] = ConsentStatus::kOptedOut;
+  CHECK(**w.dispatcher.Process(kTenant, in->id) == State::kSuppressed);
+  contact.consents["email"]["marketing"] = ConsentStatus::kOptedIn;
+  auto ok = w.delivery.Send(w.Meta("k3"), w.Email(Purpose::kMarketing));
+  CHECK(**w.dispatcher.Process(kTenant, ok->id) == State::kSent);
+
+  // Transactional: only an opt-out of transactional email stops it.
+  contact.consents["email"]["transactional"] = ConsentStatus::kOptedOut;
+  auto t = w.delivery.Send(w.Meta("k4"), w.Email());
+  CHECK(**w.dispatcher.Process(kTenant, t->id) == State::kSuppressed);
+}
+
+TEST_CASE("No address or no customer: suppressed with the reason") {
+  World w;
+  w.directory.contacts[std::string(kTenant) + "/" + kCustomer].emails = {"not an address"};
+  auto m = w.delivery.Send(w.Meta("k"), w.Email());
+  CHECK(**w.dispatcher.Process(kTenant, m->id) == State::kSuppressed);
+  CHECK(w.repo.GetMessage(kTenant, m->id)->suppression == Suppression::kInvalidAddress);
+  w.directory.contacts.clear();
+  auto gone = w.delivery.Send(w.Meta("k2"), w.Email());
+  CHECK(**w.dispatcher.Process(kTenant, gone->id) == State::kSuppressed);
+  CHECK(w.repo.GetMessage(kTenant, gone->id)->suppression == Suppression::kCustomerGone);
+}
+
+TEST_CASE("Transient failures retry with back-off, then dead-letter, replay starts again") {
+  World w;
+  w.email.next = {Outcome::kTransient, "smtp: connection refused", "", absl::ZeroDuration()};
+  auto m = w.delivery.Send(w.Meta("k"), w.Email());
+  CHECK(**w.dispatcher.Process(kTenant, m->id) == State::kRetrying);
+  // Not due yet: a second queue entry does nothing.
+  CHECK_FALSE(w.dispatcher.Process(kTenant, m->id)->has_value());
+  CHECK(w.repo.TakeDue(absl::Seconds(30), 100)->empty());
+  w.clock.Advance(absl::Seconds(1));
+  REQUIRE(w.repo.TakeDue(absl::Seconds(30), 100)->size() == 1);
+  CHECK(**w.dispatcher.Process(kTenant, m->id) == State::kRetrying);
+  w.clock.Advance(absl::Seconds(2));
+  CHECK(**w.dispatcher.Process(kTenant, m->id) == State::kFailed);  // 3 attempts
+  auto dead = w.repo.GetMessage(kTenant, m->id);
+  CHECK(dead->attempts == 3);
+  CHECK(dead->last_error == "smtp: connection refused");
+  CHECK(w.email.sent.size() == 3);
+
+  // The relay is back; the operator replays the dead letter.
+  w.email.next = {};
+  crm::outbox::WriteMeta replay{kTenant, "admin", "", "ReplayMessage", "r1", ""};
+  auto replayed = w.delivery.Replay(replay, m->id);
+  REQUIRE(replayed.ok());
+  CHECK(replayed->state == State::kQueued);
+  CHECK(**w.dispatcher.Process(kTenant, m->id) == State::kSent);
+  CHECK(w.repo.GetMessage(kTenant, m->id)->attempts == 4);
+  // A sent message is not replayable.
+  crm::outbox::WriteMeta again{kTenant, "admin", "", "ReplayMessage", "r2", ""};
+  auto refused = w.delivery.Replay(again, m->id);
+  CHECK(ReasonOf(refused.status()) == "MESSAGE_NOT_REPLAYABLE");
+  CHECK(refused.status().message().find("is sent") != std::string::npos);
+}
+
+TEST_CASE("A peer that is down is a transient failure, a deleted template a permanent one") {
+  World w;
+  w.directory.down = absl::UnavailableError("customer-store down");
+  auto m = w.delivery.Send(w.Meta("k"), w.Email());
+  CHECK(**w.dispatcher.Process(kTenant, m->id) == State::kRetrying);
+  w.directory.down = absl::OkStatus();
+  w.renderer.channels.clear();  // the template was deleted after the request
+  w.clock.Advance(absl::Seconds(5));
+  CHECK(**w.dispatcher.Process(kTenant, m->id) == State::kFailed);
+  CHECK(w.email.sent.empty());
+}
+
+TEST_CASE("A claim whose sender vanished is never sent blindly again") {
+  World w;
+  auto m = w.delivery.Send(w.Meta("k"), w.Email());
+  REQUIRE(w.repo.Claim(kTenant, m->id, absl::Seconds(60))->has_value());  // then the sender dies
+  CHECK(*w.repo.ResolveLostClaims(100) == 0);                             // the lease holds
+  w.clock.Advance(absl::Seconds(61));
+  CHECK(*w.repo.ResolveLostClaims(100) == 1);
+  CHECK(w.repo.GetMessage(kTenant, m->id)->state == State::kUnknown);
+  CHECK_FALSE(w.dispatcher.Process(kTenant, m->id)->has_value());
+  CHECK(w.email.sent.empty());
+}
+
+TEST_CASE("Webhook messages go to the endpoint with the rendered JSON in an envelope") {
+  World w;
+  w.resolver.hosts["hooks.example.com"] = {"93.184.216.34"};
+  WebhookEndpoint e;
+  e.url = "https://hooks.example.com/crm";
+  crm::outbox::WriteMeta meta{kTenant, "admin", "", "CreateWebhookEndpoint", "e1", ""};
+  auto created = w.delivery.CreateEndpoint(meta, e);
+  REQUIRE(created.ok());
+  CHECK(created->secret.rfind("whsec_", 0) == 0);
+  CHECK(created->secret.size() == 6 + 64);
+  SendRequest r;
+  r.customer_id = kCustomer;
+  r.channel = Channel::kWebhook;
+  r.template_id = "hook";
+  r.endpoint_id = created->id;
+  auto m = w.delivery.Send(w.Meta("k"), r);
+  REQUIRE(m.ok());
+  CHECK(**w.dispatcher.Process(kTenant, m->id) == State::kSent);
+  REQUIRE(w.webhook.sent.size() == 1);
+  CHECK(w.webhook.sent[0].message_id == m->id);
+  CHECK(w.webhook.sent[0].endpoint.secret == created->secret);
+  CHECK(w.webhook.sent[0].body.find("\"data\":{\"x\":1}") != std::string::npos);
+  CHECK(w.webhook.sent[0].body.find(m->id) != std::string::npos);
+  // Another tenant sees neither the message nor the endpoint.
+  CHECK(ReasonOf(w.delivery.GetMessage(kOther, m->id).status()) == "MESSAGE_NOT_FOUND");
+  CHECK(ReasonOf(w.delivery.GetEndpoint(kOther, created->id).status()) ==
+        "WEBHOOK_ENDPOINT_NOT_FOUND");
+}
+
+TEST_CASE("Webhook URLs to private, loopback or metadata addresses are refused") {
+  World w;
+  w.resolver.hosts["internal.example.com"] = {"93.184.216.34", "10.0.0.7"};
+  w.resolver.hosts["meta.example.com"] = {"169.254.169.254"};
+  auto refuse = [&](const std::string& url) {
+    WebhookEndpoint e;
+    e.url = url;
+    crm::outbox::WriteMeta meta{kTenant, "admin", "", "CreateWebhookEndpoint", url, ""};
+    return w.delivery.CreateEndpoint(meta, e).status();
+  };
+  CHECK(ReasonOf(refuse("http://127.0.0.1:8080/x")) == "WEBHOOK_URL_FORBIDDEN");
+  CHECK(ReasonOf(refuse("http://[::1]/x")) == "WEBHOOK_URL_FORBIDDEN");
+  CHECK(ReasonOf(refuse("https://internal.example.com/x")) == "WEBHOOK_URL_FORBIDDEN");
+  CHECK(ReasonOf(refuse("http://meta.example.com/latest")) == "WEBHOOK_URL_FORBIDDEN");
+  CHECK(refuse("http://nowhere.example.com/").code() == absl::StatusCode::kInvalidArgument);
+  CHECK(refuse("ftp://example.com/").code() == absl::StatusCode::kInvalidArgument);
+  CHECK(crm::common::FieldOf(refuse("http://user:pw@93.184.216.34/")) == "url");
+  CHECK(w.delivery.ListEndpoints(kTenant)->empty());
+
+  // The operator's allow-list opens a network (tests allow loopback).
+  Delivery allowed{w.repo,
+                   w.queue,
+                   w.renderer,
+                   w.resolver,
+                   {3, {}, *crm::delivery::domain::ParseCidrList("127.0.0.0/8")},
+                   w.clock,
+                   w.ids};
+  WebhookEndpoint e;
+  e.url = "http://127.0.0.1:8080/x";
+  crm::outbox::WriteMeta meta{kTenant, "admin", "", "CreateWebhookEndpoint", "ok", ""};
+  CHECK(allowed.CreateEndpoint(meta, e).ok());
+}
