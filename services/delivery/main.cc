@@ -8,6 +8,7 @@
 #include "libs/common/service_config.h"
 #include "libs/grpcutil/channel.h"
 #include "libs/service/runtime.h"
+#include "services/delivery/api/customer_events.h"
 #include "services/delivery/api/grpc_service.h"
 #include "services/delivery/api/send_workers.h"
 #include "services/delivery/channels/curl_channels.h"
@@ -22,6 +23,7 @@ int main() {
   service::Boot boot("delivery");
   const common::ServiceConfig config = boot.Config(common::LoadServiceConfig());
   const delivery::DeliveryConfig own = boot.Config(delivery::LoadDeliveryConfig());
+  const common::EventConsumerConfig consumer = boot.Config(common::LoadEventConsumerConfig(1));
   const common::PeerConfig customer_store =
       boot.Config(common::LoadPeerConfig("customer-store", {"", absl::Seconds(2)}));
   const common::PeerConfig personalization =
@@ -58,6 +60,10 @@ int main() {
       queue, repository, dispatcher, rt->registry(),
       {own.senders, absl::StrCat(host, "-", getpid()), own.requeue_after, absl::Seconds(1)});
   workers.Start();
+  // customer.erased: the erased customers' messages leave the ledger.
+  delivery::api::CustomerEventHandler customer_events(repository);
+  rt->AddConsumer(delivery::api::kConsumerGroup, consumer,
+                  [&](const events::Event& e) { return customer_events.Handle(e); });
   delivery::api::DeliveryGrpcService service(delivery, rt->tokens(), rt->executor(),
                                              rt->rpc_metrics());
   const int code = rt->Serve(delivery::kSchema, {&service});

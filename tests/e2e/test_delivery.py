@@ -282,6 +282,19 @@ class Delivery(stack.E2ETestCase):
         self.assertError(self.send(cid, requestId=rid, locale="de"), 422,
                          "IDEMPOTENCY_KEY_REUSED", "request_id")
 
+    def test_erasure_deletes_the_customer_s_messages(self):
+        cid = stack.new_customer(self.key, givenName="Forget me")
+        mid = self.send(cid).json()["messageId"]
+        self.wait_state(mid, {"MESSAGE_STATE_SENT"})
+        r = rest("DELETE", "/v1/customers/" + cid, self.key)
+        self.assertEqual(r.status, 200, r)
+        stack.wait_for("the message erased",
+                       lambda: rest("GET", "/v1/messages/" + mid, self.key).status == 404)
+        self.assertEqual(rest("GET", "/v1/customers/%s/messages" % cid, self.key).json(), {})
+        rows = stack.query_db("SELECT count(*) FROM delivery.messages WHERE customer_id = '%s'"
+                              % cid)
+        self.assertEqual(rows, [["0"]])
+
     def test_other_tenants_see_nothing(self):
         cid = stack.new_customer(self.key, givenName="Mine")
         r = self.send(cid)

@@ -75,6 +75,12 @@ class DeliveryRepository : public outbox::UnitOfWork<DeliveryTx, domain::Message
   virtual absl::StatusOr<std::vector<WebhookEndpoint>> ListEndpoints(const std::string& tenant) = 0;
   virtual absl::StatusOr<std::optional<SenderSettings>> GetSenderSettings(
       const std::string& tenant) = 0;
+  // The right to erasure (customer-store's customer.erased): deletes every
+  // ledger row of these customers, once per event id (a redelivered event
+  // erases nothing more); the number of rows deleted.
+  virtual absl::StatusOr<int64_t> EraseCustomers(const std::string& tenant,
+                                                 const std::string& event_id,
+                                                 const std::vector<std::string>& customer_ids) = 0;
 };
 
 // The ledger as the senders and the sweeper use it (no idempotency keys:

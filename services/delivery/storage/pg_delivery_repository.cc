@@ -9,6 +9,7 @@
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
 #include "libs/common/status_macros.h"
+#include "libs/events/consumer.h"
 #include "libs/outbox/unit_of_work.h"
 #include "libs/pg/sql.h"
 #include "services/delivery/schema_name.h"
@@ -168,6 +169,10 @@ const pg::NamedQuery kSaveSender{
                  "from_name = EXCLUDED.from_name, reply_to_address = "
                  "EXCLUDED.reply_to_address, updated_at = EXCLUDED.updated_at"),
     0};
+
+const pg::NamedQuery kEraseCustomers{
+    "delivery_erase_customers",
+    "DELETE FROM delivery.messages WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[])", 0};
 
 std::optional<absl::Time> OptionalTime(const pqxx::field& f) {
   if (f.is_null()) return std::nullopt;
@@ -336,7 +341,7 @@ std::vector<pg::NamedQuery> PgDeliveryRepository::Queries() {
       kStateMessagesFirst, kStateMessagesNext, kSchedulerOn,           kSelectDue,
       kMarkEnqueued,       kSelectLostClaims,  kClaimStillLost,        kInsertEndpoint,
       kSelectEndpoint,     kListEndpoints,     kCountEndpoints,        kDeleteEndpoint,
-      kSelectSender,       kSaveSender};
+      kSelectSender,       kSaveSender,        kEraseCustomers};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
 }
@@ -509,6 +514,22 @@ absl::StatusOr<std::optional<app::SenderSettings>> PgDeliveryRepository::GetSend
     return absl::OkStatus();
   }));
   return out;
+}
+
+absl::StatusOr<int64_t> PgDeliveryRepository::EraseCustomers(
+    const std::string& tenant, const std::string& event_id,
+    const std::vector<std::string>& customer_ids) {
+  int64_t erased = 0;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    erased = 0;
+    CRM_ASSIGN_OR_RETURN(bool first, events::MarkProcessed(tx, kSchema, "delivery", event_id));
+    if (!first) return absl::OkStatus();
+    erased = static_cast<int64_t>(
+        pool_.Exec(tx, kEraseCustomers, tenant, pg::TextArrayLiteral(customer_ids))
+            .affected_rows());
+    return absl::OkStatus();
+  }));
+  return erased;
 }
 
 absl::StatusOr<std::optional<domain::Message>> PgDeliveryRepository::Claim(

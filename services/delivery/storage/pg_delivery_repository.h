@@ -42,6 +42,8 @@ class PgDeliveryRepository final : public app::DeliveryRepository, public app::L
       const std::string& tenant) override;
   absl::StatusOr<std::optional<app::SenderSettings>> GetSenderSettings(
       const std::string& tenant) override;
+  absl::StatusOr<int64_t> EraseCustomers(const std::string& tenant, const std::string& event_id,
+                                         const std::vector<std::string>& customer_ids) override;
 
   absl::StatusOr<std::optional<domain::Message>> Claim(const std::string& tenant,
                                                        const std::string& id,

@@ -298,3 +298,15 @@ TEST_CASE("Webhook URLs to private, loopback or metadata addresses are refused")
   crm::outbox::WriteMeta meta{kTenant, "admin", "", "CreateWebhookEndpoint", "ok", ""};
   CHECK(allowed.CreateEndpoint(meta, e).ok());
 }
+
+TEST_CASE("Erasure removes the customer's messages once per event") {
+  World w;
+  auto m = w.delivery.Send(w.Meta("k"), w.Email());
+  REQUIRE(m.ok());
+  CHECK(*w.repo.EraseCustomers(kTenant, "e1", {kCustomer}) == 1);
+  CHECK(*w.repo.EraseCustomers(kTenant, "e1", {kCustomer}) == 0);
+  CHECK(ReasonOf(w.delivery.GetMessage(kTenant, m->id).status()) == "MESSAGE_NOT_FOUND");
+  // Its queue entry finds nothing to send.
+  CHECK_FALSE(w.dispatcher.Process(kTenant, m->id)->has_value());
+  CHECK(w.email.sent.empty());
+}

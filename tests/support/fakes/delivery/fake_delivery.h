@@ -3,7 +3,9 @@
 // (one repository, as PgDeliveryRepository), the queue, the peers and the
 // channels. The ledger keeps the PostgreSQL rules: a claim only of a
 // queued or retrying row that is due, a finish only of the claimed attempt.
+#include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +29,7 @@ struct FakeDeliveryState {
   std::map<std::string, delivery::app::SenderSettings> senders;
   std::map<std::string, std::string> claimed_until;  // tenant/id -> lease end (unix micros)
   std::vector<Event> events;
+  std::set<std::string> processed_events;  // tenant/event id
 };
 
 class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
@@ -175,6 +178,24 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
     });
   }
 
+  absl::StatusOr<int64_t> EraseCustomers(const std::string& tenant, const std::string& event_id,
+                                         const std::vector<std::string>& customer_ids) override {
+    return uow_.WithMutable([&](FakeDeliveryState& s) {
+      int64_t n = 0;
+      if (!s.processed_events.insert(tenant + "/" + event_id).second) return n;
+      auto& all = s.messages[tenant];
+      for (auto it = all.begin(); it != all.end();) {
+        if (std::find(customer_ids.begin(), customer_ids.end(), it->second.customer_id) !=
+            customer_ids.end()) {
+          it = all.erase(it);
+          ++n;
+        } else {
+          ++it;
+        }
+      }
+      return n;
+    });
+  }
   absl::StatusOr<std::optional<delivery::domain::Message>> Claim(const std::string& tenant,
                                                                  const std::string& id,
                                                                  absl::Duration lease) override {

@@ -1,0 +1,305 @@
+// The send ledger in PostgreSQL (PgDeliveryRepository as the app role, RLS
+// on) and the work queue on Redis (RedisWorkQueue): the claim is exclusive,
+// the finish writes only the claimed attempt, lost claims are resolved
+// without a second send, due rows come back after a lost queue, erasure is
+// once per event, and tenants see only their own rows. Schema delivery is
+// reset once per process; every test works in tenants of its own.
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "libs/common/clock.h"
+#include "libs/common/id.h"
+#include "libs/pg/pool.h"
+#include "services/delivery/app/delivery.h"
+#include "services/delivery/storage/pg_delivery_repository.h"
+#include "services/delivery/storage/redis_queue.h"
+#include "tests/support/fakes/delivery/fake_delivery.h"
+#include "tests/support/pg_test_db.h"
+#include "tests/support/redis_test_db.h"
+
+namespace crm::delivery::itest {
+namespace {
+
+namespace ts = crm::test_support;
+using domain::Channel;
+using domain::Message;
+using domain::State;
+
+constexpr char kContextKey[] = "integration-context-key-0123456789abcdef";
+
+struct Env {
+  std::unique_ptr<crm::pg::Pool> pool;
+  std::unique_ptr<crm::redis::Pool> redis;
+  std::unique_ptr<storage::PgDeliveryRepository> repo;
+};
+
+Env& TheEnv() {
+  static Env* env = [] {
+    auto* e = new Env;
+    e->pool =
+        ts::FreshSchemaPool("delivery", "delivery", 8, {storage::PgDeliveryRepository::Queries()});
+    auto redis = ts::MakeRedisPool();
+    if (!redis.ok()) throw std::runtime_error("redis: " + redis.status().ToString());
+    e->redis = std::move(redis).value();
+    e->repo = std::make_unique<storage::PgDeliveryRepository>(*e->pool, kContextKey);
+    return e;
+  }();
+  return *env;
+}
+
+struct World {
+  common::SystemClock clock;
+  common::RandomIdGenerator ids;
+  crm::testing::FakeWorkQueue queue;
+  crm::testing::FakeRenderer renderer;
+  crm::testing::FakeResolver resolver;
+  app::Delivery delivery{
+      *TheEnv().repo,
+      queue,
+      renderer,
+      resolver,
+      {3, {"no-reply@crm.test", "CRM", "", std::nullopt}, *domain::ParseCidrList("127.0.0.0/8")},
+      clock,
+      ids};
+  std::string tenant = common::NewUuid();
+  World() {
+    renderer.channels[tenant + "/welcome"] = "email";
+    renderer.channels[tenant + "/hook"] = "webhook";
+  }
+  outbox::WriteMeta Meta(const std::string& method, std::string key = "") {
+    if (key.empty()) key = common::NewUuid();
+    return outbox::WriteMeta{tenant, "itest", "", method, key, ""};
+  }
+  Message Send(const std::string& customer) {
+    app::SendRequest r;
+    r.customer_id = customer;
+    r.channel = Channel::kEmail;
+    r.template_id = "welcome";
+    absl::StatusOr<Message> m = delivery.Send(Meta("SendMessage"), r);
+    if (!m.ok()) throw std::runtime_error(m.status().ToString());
+    return *m;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("A queued message is claimed by exactly one of many senders") {
+  World w;
+  Message m = w.Send(common::NewUuid());
+  auto& repo = *TheEnv().repo;
+  std::atomic<int> won{0};
+  std::vector<std::thread> senders;
+  for (int i = 0; i < 8; ++i) {
+    senders.emplace_back([&] {
+      auto claimed = repo.Claim(w.tenant, m.id, absl::Seconds(60));
+      if (claimed.ok() && claimed->has_value()) ++won;
+    });
+  }
+  for (auto& t : senders) t.join();
+  CHECK(won == 1);
+  auto stored = repo.GetMessage(w.tenant, m.id);
+  REQUIRE(stored.ok());
+  CHECK(stored->state == State::kSending);
+  CHECK(stored->attempts == 1);
+}
+
+TEST_CASE("The finish writes only the attempt it claimed, with its event") {
+  World w;
+  Message m = w.Send(common::NewUuid());
+  auto& repo = *TheEnv().repo;
+  auto claimed = repo.Claim(w.tenant, m.id, absl::Seconds(60));
+  REQUIRE(claimed.ok());
+  REQUIRE(claimed->has_value());
+  Message done = **claimed;
+  done.state = State::kSent;
+  done.recipient = "ada@example.com";
+  done.provider_id = "<x@crm.test>";
+  done.decision_ids = {"d-1", "d-2"};
+  done.send_time = absl::Now();
+  done.update_time = absl::Now();
+  done.next_attempt_time.reset();
+  Message stale = done;
+  stale.attempts = 7;  // not the claimed attempt
+  CHECK_FALSE(*repo.Finish(w.tenant, stale, "message.sent"));
+  CHECK(*repo.Finish(w.tenant, done, "message.sent"));
+  CHECK_FALSE(*repo.Finish(w.tenant, done, "message.sent"));  // once
+  auto stored = repo.GetMessage(w.tenant, m.id);
+  CHECK(stored->state == State::kSent);
+  CHECK(stored->recipient == "ada@example.com");
+  CHECK(stored->decision_ids == std::vector<std::string>{"d-1", "d-2"});
+  CHECK(stored->send_time.has_value());
+  CHECK_FALSE(stored->next_attempt_time.has_value());
+  // A final row is never claimed again.
+  CHECK_FALSE(repo.Claim(w.tenant, m.id, absl::Seconds(60))->has_value());
+  int events = 0;
+  REQUIRE(TheEnv()
+              .pool
+              ->WithTenantTx(w.tenant,
+                             [&](pqxx::work& tx) -> absl::Status {
+                               events =
+                                   tx.exec_params1(
+                                         "SELECT count(*) FROM delivery.outbox WHERE event_type = "
+                                         "'message.sent' AND payload->>'messageId' = $1",
+                                         m.id)[0]
+                                       .as<int>();
+                               return absl::OkStatus();
+                             })
+              .ok());
+  CHECK(events == 1);
+}
+
+TEST_CASE("A lost email claim becomes unknown, a lost webhook claim is retried") {
+  World w;
+  auto& repo = *TheEnv().repo;
+  Message m = w.Send(common::NewUuid());
+  REQUIRE(repo.Claim(w.tenant, m.id, absl::Milliseconds(1))->has_value());
+  absl::SleepFor(absl::Milliseconds(20));
+  // Other tenants' lost claims may be resolved in the same round.
+  REQUIRE(*repo.ResolveLostClaims(1000) >= 1);
+  auto stored = repo.GetMessage(w.tenant, m.id);
+  CHECK(stored->state == State::kUnknown);
+  CHECK_FALSE(repo.Claim(w.tenant, m.id, absl::Seconds(60))->has_value());
+  // An admin's replay queues it again.
+  auto replayed = w.delivery.Replay(w.Meta("ReplayMessage"), m.id);
+  REQUIRE(replayed.ok());
+  CHECK(replayed->state == State::kQueued);
+  CHECK(repo.Claim(w.tenant, m.id, absl::Seconds(60))->has_value());
+}
+
+TEST_CASE("Due rows are handed out again after the queue lost them") {
+  World w;
+  auto& repo = *TheEnv().repo;
+  Message m = w.Send(common::NewUuid());
+  // Just queued: not handed out again before requeue_after.
+  auto due = repo.TakeDue(absl::Seconds(30), 100000);
+  REQUIRE(due.ok());
+  auto has = [&](const std::vector<app::Ledger::Due>& d) {
+    for (const auto& x : d) {
+      if (x.tenant == w.tenant && x.id == m.id) return true;
+    }
+    return false;
+  };
+  CHECK_FALSE(has(*due));
+  absl::SleepFor(absl::Milliseconds(50));
+  due = repo.TakeDue(absl::Milliseconds(10), 100000);
+  CHECK(has(*due));
+  // Handed out once per requeue_after.
+  CHECK_FALSE(has(*repo.TakeDue(absl::Seconds(30), 100000)));
+}
+
+TEST_CASE("Erasure deletes the customers' messages once per event, in its tenant only") {
+  World w;
+  World other;
+  auto& repo = *TheEnv().repo;
+  const std::string gone = common::NewUuid();
+  const std::string stays = common::NewUuid();
+  w.Send(gone);
+  w.Send(gone);
+  Message kept = w.Send(stays);
+  Message others = other.Send(gone);  // the same id in another tenant
+  const std::string event = common::NewUuid();
+  CHECK(*repo.EraseCustomers(w.tenant, event, {gone}) == 2);
+  CHECK(*repo.EraseCustomers(w.tenant, event, {gone}) == 0);
+  CHECK(repo.ListCustomerMessages(w.tenant, gone, {50, ""})->messages.empty());
+  CHECK(repo.GetMessage(w.tenant, kept.id).ok());
+  CHECK(repo.GetMessage(other.tenant, others.id).ok());
+}
+
+TEST_CASE("Tenants see only their own messages, endpoints and settings, and lists page") {
+  World w;
+  World other;
+  auto& repo = *TheEnv().repo;
+  const std::string customer = common::NewUuid();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(w.Send(customer).id);
+  auto first = repo.ListCustomerMessages(w.tenant, customer, {2, ""});
+  REQUIRE(first.ok());
+  REQUIRE(first->messages.size() == 2);
+  REQUIRE_FALSE(first->next_after.empty());
+  auto second = repo.ListCustomerMessages(w.tenant, customer, {2, first->next_after});
+  auto third = repo.ListCustomerMessages(w.tenant, customer, {2, second->next_after});
+  CHECK(third->messages.size() == 1);
+  CHECK(third->next_after.empty());
+  std::vector<std::string> seen;
+  for (const auto* p : {&*first, &*second, &*third}) {
+    for (const Message& m : p->messages) seen.push_back(m.id);
+  }
+  std::vector<std::string> expected(ids.rbegin(), ids.rend());  // newest first
+  std::sort(seen.begin(), seen.end());
+  std::sort(expected.begin(), expected.end());
+  CHECK(seen == expected);
+  CHECK(repo.ListCustomerMessages(other.tenant, customer, {50, ""})->messages.empty());
+  CHECK(repo.GetMessage(other.tenant, ids[0]).status().code() == absl::StatusCode::kNotFound);
+  CHECK(repo.ListMessages(other.tenant, State::kQueued, {50, ""})->messages.empty());
+  CHECK(repo.ListMessages(w.tenant, State::kQueued, {50, ""})->messages.size() == 5);
+  CHECK_FALSE(repo.Claim(other.tenant, ids[0], absl::Seconds(60))->has_value());
+
+  // Endpoints: the secret sealed at rest, read back only by its tenant.
+  app::WebhookEndpoint e;
+  e.url = "http://127.0.0.1:9/hook";
+  auto created = w.delivery.CreateEndpoint(w.Meta("CreateWebhookEndpoint"), e);
+  REQUIRE(created.ok());
+  auto read = repo.GetEndpoint(w.tenant, created->id);
+  REQUIRE(read.ok());
+  CHECK(read->secret == created->secret);
+  CHECK(repo.GetEndpoint(other.tenant, created->id).status().code() == absl::StatusCode::kNotFound);
+  std::string sealed;
+  REQUIRE(TheEnv()
+              .pool
+              ->WithTenantTx(w.tenant,
+                             [&](pqxx::work& tx) -> absl::Status {
+                               sealed = pqxx::binarystring(
+                                            tx.exec_params1(
+                                                "SELECT secret_sealed FROM "
+                                                "delivery.webhook_endpoints WHERE endpoint_id = "
+                                                "$1::uuid",
+                                                created->id)[0])
+                                            .str();
+                               return absl::OkStatus();
+                             })
+              .ok());
+  CHECK(sealed.size() > created->secret.size());  // nonce, ciphertext, tag
+  CHECK(sealed.find(created->secret) == std::string::npos);
+  // A retried create answers the same endpoint, secret included.
+  const outbox::WriteMeta key = w.Meta("CreateWebhookEndpoint", "same-endpoint");
+  auto once = w.delivery.CreateEndpoint(key, e);
+  auto twice = w.delivery.CreateEndpoint(key, e);
+  REQUIRE(twice.ok());
+  CHECK(twice->id == once->id);
+  CHECK(twice->secret == once->secret);
+  CHECK(w.delivery.ListEndpoints(w.tenant)->size() == 2);
+  CHECK(w.delivery.ListEndpoints(other.tenant)->empty());
+  CHECK(w.delivery.DeleteEndpoint(w.Meta("DeleteWebhookEndpoint"), once->id).ok());
+  CHECK(w.delivery.ListEndpoints(w.tenant)->size() == 1);
+
+  // Sender settings.
+  auto saved = w.delivery.UpdateSenderSettings(w.Meta("UpdateSenderSettings"),
+                                               {"shop@shop.test", "Shop", "", std::nullopt});
+  REQUIRE(saved.ok());
+  CHECK(w.delivery.GetSenderSettings(w.tenant)->from_address == "shop@shop.test");
+  CHECK(w.delivery.GetSenderSettings(other.tenant)->from_address == "no-reply@crm.test");
+}
+
+TEST_CASE("The Redis queue hands out what was queued, and survives a lost group") {
+  storage::RedisWorkQueue queue(*TheEnv().redis, "crm:delivery:itest:" + common::NewUuid());
+  const std::string consumer = "itest";
+  // First read creates the group (at the stream's end).
+  REQUIRE(queue.Read(consumer, 10, absl::Milliseconds(1)).ok());
+  REQUIRE(queue.Enqueue({{"t1", "m1"}, {"t2", "m2"}}).ok());
+  auto read = queue.Read(consumer, 10, absl::Milliseconds(100));
+  REQUIRE(read.ok());
+  REQUIRE(read->size() == 2);
+  CHECK((*read)[0].tenant == "t1");
+  CHECK((*read)[1].id == "m2");
+  // NOACK: nothing is pending, nothing comes twice.
+  CHECK(queue.Read(consumer, 10, absl::Milliseconds(1))->empty());
+}
+
+}  // namespace crm::delivery::itest
