@@ -43,13 +43,14 @@ int main() {
   delivery::channels::HttpWebhookChannel webhooks(resolver, own.allow_networks);
   common::SystemClock clock;
   common::RandomIdGenerator ids;
-  delivery::app::Delivery delivery(repository, queue, renderer, resolver,
+  delivery::app::PolicyCache policies(repository, clock);
+  delivery::app::Delivery delivery(repository, policies, queue, renderer, resolver,
                                    {own.max_attempts, own.default_sender, own.allow_networks},
                                    clock, ids);
   absl::Mutex rng_mu;
   std::mt19937_64 rng(std::random_device{}());
   delivery::app::Dispatcher dispatcher(
-      repository, repository, directory, renderer, smtp, webhooks,
+      repository, repository, policies, directory, renderer, smtp, webhooks,
       {own.lease, {own.retry_base, own.retry_cap}, own.default_sender}, clock, [&] {
         absl::MutexLock lock(&rng_mu);
         return std::uniform_real_distribution<double>(0.0, 1.0)(rng);

@@ -282,6 +282,65 @@ class Delivery(stack.E2ETestCase):
         self.assertError(self.send(cid, requestId=rid, locale="de"), 422,
                          "IDEMPOTENCY_KEY_REUSED", "request_id")
 
+    def test_frequency_caps_and_quiet_hours_of_the_delivery_policy(self):
+        _, key = stack.create_tenant()
+        r = rest("POST", "/v1/templates?requestId=" + stack.unique("tpl"), key, EMAIL_TEMPLATE)
+        self.assertEqual(r.status, 200, r)
+        r = rest("GET", "/v1/deliveryPolicy", key)
+        self.assertEqual(r.json().get("version", "0"), "0")
+        policy = {"frequencyCaps": [{"channel": "CHANNEL_EMAIL", "maxMessages": 1,
+                                     "windowSeconds": "86400"}]}
+        r = rest("PUT", "/v1/deliveryPolicy?requestId=" + stack.unique("p"), key, policy)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["version"], "1")
+        self.assertError(rest("PUT", "/v1/deliveryPolicy?requestId=" + stack.unique("p"), key,
+                              dict(policy, etag="7")), 412, "ETAG_MISMATCH")
+        for bad, field in (({"frequencyCaps": [{"channel": "CHANNEL_EMAIL", "maxMessages": 1,
+                                                "windowSeconds": "60"}]},
+                            "frequency_caps.window_seconds"),
+                           ({"quietHours": {"start": "25:00", "end": "08:00"}},
+                            "quiet_hours.start"),
+                           ({"quietHours": {"start": "21:00", "end": "08:00",
+                                            "defaultTimeZone": "Mars/Olympus"}},
+                            "quiet_hours.default_time_zone")):
+            self.assertError(rest("PUT", "/v1/deliveryPolicy?requestId=" + stack.unique("p"),
+                                  key, bad), 400, "INVALID_FIELD", field)
+        address = "%s@example.com" % stack.unique("cap")
+        cid = stack.new_customer(key, givenName="Capped", emails=[address])
+        r = rest("POST", "/v1/customers/%s/consents" % cid, key,
+                 {"channel": "CONSENT_CHANNEL_EMAIL", "purpose": "CONSENT_PURPOSE_MARKETING",
+                  "status": "CONSENT_STATUS_OPTED_IN", "source": "e2e"})
+        self.assertEqual(r.status, 200, r)
+        first = self.send(cid, key=key, purpose="PURPOSE_MARKETING").json()["messageId"]
+        self.wait_state(first, {"MESSAGE_STATE_SENT"}, key=key)
+        second = self.send(cid, key=key, purpose="PURPOSE_MARKETING").json()["messageId"]
+        m = self.wait_state(second, {"MESSAGE_STATE_SUPPRESSED"}, key=key)
+        self.assertEqual(m["suppressionReason"], "SUPPRESSION_REASON_FREQUENCY_CAP")
+        self.assertIn("frequency cap", m["lastError"])
+        receipt = self.send(cid, key=key).json()["messageId"]  # transactional: not capped
+        self.wait_state(receipt, {"MESSAGE_STATE_SENT"}, key=key)
+        self.assertEqual(len(self.mails_to(address)), 2)
+        # Quiet hours around the clock in UTC for a customer without a zone:
+        # a marketing message is deferred (queued, no attempt), not dropped.
+        r = rest("PUT", "/v1/deliveryPolicy?requestId=" + stack.unique("p"), key,
+                 {"quietHours": {"start": "00:00", "end": "23:59", "defaultTimeZone": "UTC"}})
+        self.assertEqual(r.status, 200, r)
+        night = stack.new_customer(key, givenName="Night", emails=["n-" + address])
+        rest("POST", "/v1/customers/%s/consents" % night, key,
+             {"channel": "CONSENT_CHANNEL_EMAIL", "purpose": "CONSENT_PURPOSE_MARKETING",
+              "status": "CONSENT_STATUS_OPTED_IN", "source": "e2e"})
+        import datetime
+        if datetime.datetime.utcnow().strftime("%H:%M") < "23:58":
+            mid = self.send(night, key=key, purpose="PURPOSE_MARKETING").json()["messageId"]
+
+            def deferred():
+                m = rest("GET", "/v1/messages/" + mid, key).json()
+                return m if "quiet hours" in m.get("lastError", "") else None
+            m = stack.wait_for("the deferral", deferred)
+            self.assertEqual(m["state"], "MESSAGE_STATE_QUEUED")
+            self.assertEqual(m.get("attempts", 0), 0)
+            self.assertTrue(m["nextAttemptTime"].endswith("23:59:00Z"), m)
+
     def test_erasure_deletes_the_customer_s_messages(self):
         cid = stack.new_customer(self.key, givenName="Forget me")
         mid = self.send(cid).json()["messageId"]

@@ -65,6 +65,8 @@ v1::SuppressionReason ProtoSuppression(domain::Suppression s) {
       return v1::SUPPRESSION_REASON_INVALID_ADDRESS;
     case domain::Suppression::kCustomerGone:
       return v1::SUPPRESSION_REASON_CUSTOMER_GONE;
+    case domain::Suppression::kFrequencyCap:
+      return v1::SUPPRESSION_REASON_FREQUENCY_CAP;
   }
   return v1::SUPPRESSION_REASON_UNSPECIFIED;
 }
@@ -84,6 +86,58 @@ void ToProto(const app::SenderSettings& s, v1::SenderSettings* out) {
   out->set_from_name(s.from_name);
   out->set_reply_to_address(s.reply_to_address);
   if (s.update_time) grpcutil::ToTimestamp(*s.update_time, out->mutable_update_time());
+}
+
+void ToProto(const domain::DeliveryPolicy& p, v1::DeliveryPolicy* out) {
+  for (const domain::FrequencyCap& c : p.caps) {
+    v1::FrequencyCap* x = out->add_frequency_caps();
+    x->set_channel(ProtoChannel(c.channel));
+    x->set_max_messages(c.max_messages);
+    x->set_window_seconds(absl::ToInt64Seconds(c.window));
+  }
+  if (p.quiet_hours) {
+    out->mutable_quiet_hours()->set_start(domain::FormatClock(p.quiet_hours->start_minute));
+    out->mutable_quiet_hours()->set_end(domain::FormatClock(p.quiet_hours->end_minute));
+    out->mutable_quiet_hours()->set_default_time_zone(p.quiet_hours->default_time_zone);
+  }
+  out->set_version(p.version);
+  out->set_etag(absl::StrCat(p.version));
+  if (p.update_time) grpcutil::ToTimestamp(*p.update_time, out->mutable_update_time());
+}
+
+absl::StatusOr<domain::DeliveryPolicy> FromProto(const v1::DeliveryPolicy& in) {
+  domain::DeliveryPolicy p;
+  for (const v1::FrequencyCap& c : in.frequency_caps()) {
+    domain::FrequencyCap cap;
+    switch (c.channel()) {
+      case v1::CHANNEL_EMAIL:
+        cap.channel = domain::Channel::kEmail;
+        break;
+      case v1::CHANNEL_WEBHOOK:
+        cap.channel = domain::Channel::kWebhook;
+        break;
+      default:
+        return common::InvalidField("frequency_caps.channel",
+                                    "channel is CHANNEL_EMAIL or CHANNEL_WEBHOOK");
+    }
+    cap.max_messages = c.max_messages();
+    cap.window = absl::Seconds(c.window_seconds());
+    p.caps.push_back(cap);
+  }
+  if (in.has_quiet_hours()) {
+    domain::QuietHours q;
+    absl::StatusOr<int> start = domain::ParseClock(in.quiet_hours().start());
+    if (!start.ok()) return common::InvalidField("quiet_hours.start", start.status().message());
+    absl::StatusOr<int> end = domain::ParseClock(in.quiet_hours().end());
+    if (!end.ok()) return common::InvalidField("quiet_hours.end", end.status().message());
+    q.start_minute = *start;
+    q.end_minute = *end;
+    if (!in.quiet_hours().default_time_zone().empty()) {
+      q.default_time_zone = in.quiet_hours().default_time_zone();
+    }
+    p.quiet_hours = q;
+  }
+  return p;
 }
 
 absl::StatusOr<app::Page> PageOf(const common::PageTokenCodec& tokens, const RequestContext& rc,
@@ -279,6 +333,30 @@ grpc::ServerUnaryReactor* DeliveryGrpcService::DeleteWebhookEndpoint(
     CRM_RETURN_IF_ERROR(common::RequireRequestId(req->request_id()));
     return delivery_.DeleteEndpoint(
         grpcutil::IdempotentWriteMetaOf(rc, "DeleteWebhookEndpoint", *req), req->endpoint_id());
+  });
+}
+
+grpc::ServerUnaryReactor* DeliveryGrpcService::GetDeliveryPolicy(
+    grpc::CallbackServerContext* ctx, const v1::GetDeliveryPolicyRequest*,
+    v1::DeliveryPolicy* resp) {
+  return Offload(ctx, executor_, metrics_, "GetDeliveryPolicy", [=](const RequestContext& rc) {
+    CRM_ASSIGN_OR_RETURN(domain::DeliveryPolicy p, delivery_.GetPolicy(rc.tenant_id));
+    ToProto(p, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DeliveryGrpcService::UpdateDeliveryPolicy(
+    grpc::CallbackServerContext* ctx, const v1::UpdateDeliveryPolicyRequest* req,
+    v1::DeliveryPolicy* resp) {
+  return Offload(ctx, executor_, metrics_, "UpdateDeliveryPolicy", [=](const RequestContext& rc) {
+    CRM_ASSIGN_OR_RETURN(domain::DeliveryPolicy draft, FromProto(req->delivery_policy()));
+    CRM_ASSIGN_OR_RETURN(
+        domain::DeliveryPolicy p,
+        delivery_.UpdatePolicy(grpcutil::IdempotentWriteMetaOf(rc, "UpdateDeliveryPolicy", *req),
+                               std::move(draft), req->delivery_policy().etag()));
+    ToProto(p, resp);
+    return absl::OkStatus();
   });
 }
 

@@ -45,6 +45,12 @@ class DeliveryGrpcService final : public v1::DeliveryService::CallbackService {
   grpc::ServerUnaryReactor* DeleteWebhookEndpoint(grpc::CallbackServerContext* ctx,
                                                   const v1::DeleteWebhookEndpointRequest* req,
                                                   v1::DeleteWebhookEndpointResponse* resp) override;
+  grpc::ServerUnaryReactor* GetDeliveryPolicy(grpc::CallbackServerContext* ctx,
+                                              const v1::GetDeliveryPolicyRequest* req,
+                                              v1::DeliveryPolicy* resp) override;
+  grpc::ServerUnaryReactor* UpdateDeliveryPolicy(grpc::CallbackServerContext* ctx,
+                                                 const v1::UpdateDeliveryPolicyRequest* req,
+                                                 v1::DeliveryPolicy* resp) override;
   grpc::ServerUnaryReactor* GetSenderSettings(grpc::CallbackServerContext* ctx,
                                               const v1::GetSenderSettingsRequest* req,
                                               v1::SenderSettings* resp) override;

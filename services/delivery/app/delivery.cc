@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/crypto.h"
 #include "libs/common/errors.h"
+#include "libs/common/etag.h"
 #include "libs/common/status_macros.h"
 #include "libs/observability/log.h"
 #include "services/delivery/domain/email.h"
@@ -247,6 +248,34 @@ absl::Status Delivery::DeleteEndpoint(const outbox::WriteMeta& meta, const std::
                    return true;
                  })
       .status();
+}
+
+absl::StatusOr<domain::DeliveryPolicy> Delivery::GetPolicy(const std::string& tenant) {
+  CRM_ASSIGN_OR_RETURN(std::optional<domain::DeliveryPolicy> p, repository_.GetPolicy(tenant));
+  return p.value_or(domain::DeliveryPolicy{});
+}
+
+absl::StatusOr<domain::DeliveryPolicy> Delivery::UpdatePolicy(const outbox::WriteMeta& meta,
+                                                              domain::DeliveryPolicy draft,
+                                                              const std::string& if_match) {
+  CRM_RETURN_IF_ERROR(domain::ValidatePolicy(draft));
+  CRM_ASSIGN_OR_RETURN(
+      domain::DeliveryPolicy out,
+      repository_.Run<domain::DeliveryPolicy>(
+          meta, "delivery_policy", [&](DeliveryTx& tx) -> absl::StatusOr<domain::DeliveryPolicy> {
+            CRM_ASSIGN_OR_RETURN(std::optional<domain::DeliveryPolicy> existing,
+                                 tx.LoadPolicyForUpdate());
+            const int64_t version = existing ? existing->version : 0;
+            CRM_RETURN_IF_ERROR(
+                common::CheckEtag("delivery policy", absl::StrCat(version), if_match));
+            domain::DeliveryPolicy p = draft;
+            p.version = version + 1;
+            p.update_time = clock_.Now();
+            tx.SavePolicy(p);
+            return p;
+          }));
+  policies_.Put(meta.tenant_id, out);
+  return out;
 }
 
 absl::StatusOr<SenderSettings> Delivery::GetSenderSettings(const std::string& tenant) {

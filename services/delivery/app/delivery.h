@@ -9,6 +9,7 @@
 #include "libs/common/clock.h"
 #include "libs/common/id.h"
 #include "libs/outbox/write_meta.h"
+#include "services/delivery/app/policy_cache.h"
 #include "services/delivery/app/ports.h"
 
 namespace crm::delivery::app {
@@ -38,10 +39,11 @@ absl::StatusOr<domain::WebhookUrl> CheckWebhookUrl(const std::string& url, HostR
 
 class Delivery final {
  public:
-  Delivery(DeliveryRepository& repository, WorkQueue& queue, Renderer& renderer,
-           HostResolver& resolver, DeliveryOptions options, const common::Clock& clock,
-           common::IdGenerator& ids)
+  Delivery(DeliveryRepository& repository, PolicyCache& policies, WorkQueue& queue,
+           Renderer& renderer, HostResolver& resolver, DeliveryOptions options,
+           const common::Clock& clock, common::IdGenerator& ids)
       : repository_(repository),
+        policies_(policies),
         queue_(queue),
         renderer_(renderer),
         resolver_(resolver),
@@ -69,6 +71,14 @@ class Delivery final {
   absl::StatusOr<SenderSettings> UpdateSenderSettings(const outbox::WriteMeta& meta,
                                                       SenderSettings settings);
 
+  // The tenant's frequency caps and quiet hours (an empty policy, version
+  // 0, when never written); `if_match` the version the caller read ("" for
+  // any: ETAG_MISMATCH otherwise).
+  absl::StatusOr<domain::DeliveryPolicy> GetPolicy(const std::string& tenant);
+  absl::StatusOr<domain::DeliveryPolicy> UpdatePolicy(const outbox::WriteMeta& meta,
+                                                      domain::DeliveryPolicy policy,
+                                                      const std::string& if_match);
+
   static constexpr int kMaxEndpoints = 100;
 
  private:
@@ -77,6 +87,7 @@ class Delivery final {
   void Queue(const std::string& tenant, const domain::Message& m);
 
   DeliveryRepository& repository_;
+  PolicyCache& policies_;
   WorkQueue& queue_;
   Renderer& renderer_;
   HostResolver& resolver_;

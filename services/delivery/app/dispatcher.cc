@@ -42,12 +42,16 @@ std::string EventTypeOf(domain::State s) {
 
 absl::StatusOr<std::optional<domain::State>> Dispatcher::Process(const std::string& tenant,
                                                                  const std::string& id) {
-  CRM_ASSIGN_OR_RETURN(std::optional<domain::Message> claimed,
-                       ledger_.Claim(tenant, id, options_.lease));
-  if (!claimed) return std::optional<domain::State>();
-  domain::Message m = *std::move(claimed);
-  Attempt(tenant, m);
-  CRM_ASSIGN_OR_RETURN(bool finished, ledger_.Finish(tenant, m, EventTypeOf(m.state)));
+  CRM_ASSIGN_OR_RETURN(domain::DeliveryPolicy policy, policies_.Get(tenant));
+  CRM_ASSIGN_OR_RETURN(Ledger::ClaimResult claim,
+                       ledger_.Claim(tenant, id, options_.lease, policy.caps));
+  if (claim.capped) return std::optional<domain::State>(claim.capped->state);
+  if (!claim.claimed) return std::optional<domain::State>();
+  domain::Message m = *std::move(claim.claimed);
+  const int claimed_attempts = m.attempts;
+  Attempt(tenant, policy, m);
+  CRM_ASSIGN_OR_RETURN(bool finished,
+                       ledger_.Finish(tenant, m, claimed_attempts, EventTypeOf(m.state)));
   if (!finished) return std::optional<domain::State>();
   return std::optional<domain::State>(m.state);
 }
@@ -67,7 +71,8 @@ void Dispatcher::Fail(domain::Message& m, domain::Outcome outcome, std::string d
   domain::ApplyFailure(m, r, clock_.Now(), options_.retry, jitter_());
 }
 
-void Dispatcher::Attempt(const std::string& tenant, domain::Message& m) {
+void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy& policy,
+                         domain::Message& m) {
   absl::StatusOr<Contact> contact = directory_.GetContact(tenant, m.customer_id);
   if (contact.status().code() == absl::StatusCode::kNotFound) {
     return Suppress(m, domain::Suppression::kCustomerGone,
@@ -75,6 +80,22 @@ void Dispatcher::Attempt(const std::string& tenant, domain::Message& m) {
   }
   if (!contact.ok()) {
     return Fail(m, domain::Outcome::kTransient, PeerError("customer-store", contact.status()));
+  }
+  if (m.purpose == domain::Purpose::kMarketing && policy.quiet_hours) {
+    const absl::Time now = clock_.Now();
+    if (std::optional<absl::Time> until =
+            domain::QuietUntil(now, contact->time_zone, *policy.quiet_hours)) {
+      // Deferred, not dropped, and not an attempt.
+      m.state = domain::State::kQueued;
+      m.attempts -= 1;
+      m.next_attempt_time = *until;
+      m.update_time = now;
+      m.last_error = absl::StrCat(
+          "deferred: quiet hours ", domain::FormatClock(policy.quiet_hours->start_minute), "-",
+          domain::FormatClock(policy.quiet_hours->end_minute), " in ",
+          contact->time_zone.empty() ? policy.quiet_hours->default_time_zone : contact->time_zone);
+      return;
+    }
   }
   const std::string channel(domain::ChannelName(m.channel));
   std::optional<WebhookEndpoint> endpoint;

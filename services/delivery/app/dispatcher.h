@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "libs/common/clock.h"
+#include "services/delivery/app/policy_cache.h"
 #include "services/delivery/app/ports.h"
 
 namespace crm::delivery::app {
@@ -24,11 +25,13 @@ struct DispatcherOptions {
 
 class Dispatcher final {
  public:
-  Dispatcher(Ledger& ledger, DeliveryRepository& settings, CustomerDirectory& directory,
-             Renderer& renderer, EmailChannel& email, WebhookChannel& webhook,
-             DispatcherOptions options, const common::Clock& clock, std::function<double()> jitter)
+  Dispatcher(Ledger& ledger, DeliveryRepository& settings, PolicyCache& policies,
+             CustomerDirectory& directory, Renderer& renderer, EmailChannel& email,
+             WebhookChannel& webhook, DispatcherOptions options, const common::Clock& clock,
+             std::function<double()> jitter)
       : ledger_(ledger),
         settings_(settings),
+        policies_(policies),
         directory_(directory),
         renderer_(renderer),
         email_(email),
@@ -45,12 +48,13 @@ class Dispatcher final {
 
  private:
   // Everything between the claim and the finish; fills m.
-  void Attempt(const std::string& tenant, domain::Message& m);
+  void Attempt(const std::string& tenant, const domain::DeliveryPolicy& policy, domain::Message& m);
   void Suppress(domain::Message& m, domain::Suppression why, std::string detail);
   void Fail(domain::Message& m, domain::Outcome outcome, std::string detail);
 
   Ledger& ledger_;
   DeliveryRepository& settings_;
+  PolicyCache& policies_;
   CustomerDirectory& directory_;
   Renderer& renderer_;
   EmailChannel& email_;

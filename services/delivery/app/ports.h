@@ -15,6 +15,7 @@
 #include "libs/outbox/write_port.h"
 #include "services/delivery/domain/message.h"
 #include "services/delivery/domain/network_policy.h"
+#include "services/delivery/domain/policy.h"
 
 namespace crm::delivery::app {
 
@@ -57,10 +58,12 @@ class DeliveryTx {
   virtual void InsertEndpoint(const WebhookEndpoint& e) = 0;
   virtual absl::StatusOr<bool> DeleteEndpoint(const std::string& id) = 0;  // false: none
   virtual void SaveSenderSettings(const SenderSettings& s) = 0;
+  virtual absl::StatusOr<std::optional<domain::DeliveryPolicy>> LoadPolicyForUpdate() = 0;
+  virtual void SavePolicy(const domain::DeliveryPolicy& p) = 0;
 };
 
 class DeliveryRepository : public outbox::UnitOfWork<DeliveryTx, domain::Message, WebhookEndpoint,
-                                                     SenderSettings, bool> {
+                                                     SenderSettings, domain::DeliveryPolicy, bool> {
  public:
   virtual absl::StatusOr<domain::Message> GetMessage(const std::string& tenant,
                                                      const std::string& id) = 0;
@@ -74,6 +77,8 @@ class DeliveryRepository : public outbox::UnitOfWork<DeliveryTx, domain::Message
                                                       const std::string& id) = 0;
   virtual absl::StatusOr<std::vector<WebhookEndpoint>> ListEndpoints(const std::string& tenant) = 0;
   virtual absl::StatusOr<std::optional<SenderSettings>> GetSenderSettings(
+      const std::string& tenant) = 0;
+  virtual absl::StatusOr<std::optional<domain::DeliveryPolicy>> GetPolicy(
       const std::string& tenant) = 0;
   // The right to erasure (customer-store's customer.erased): deletes every
   // ledger row of these customers, once per event id (a redelivered event
@@ -89,16 +94,25 @@ class Ledger {
  public:
   virtual ~Ledger() = default;
   // The claim: the row becomes 'sending' with one more attempt and a lease,
-  // if it is queued or retrying and due; nullopt otherwise (another sender
-  // has it, or it is final, or not due yet).
-  virtual absl::StatusOr<std::optional<domain::Message>> Claim(const std::string& tenant,
-                                                               const std::string& id,
-                                                               absl::Duration lease) = 0;
+  // if it is queued or retrying and due (else neither field is set: another
+  // sender has it, or it is final, or not due yet). A marketing message
+  // over one of `caps` (those of its channel apply: sent in the window, or
+  // being sent, to the customer on the channel) is suppressed instead, in
+  // the same transaction and under a lock per customer and channel, so two
+  // senders cannot both pass a cap: `capped`, finished with its event.
+  struct ClaimResult {
+    std::optional<domain::Message> claimed;
+    std::optional<domain::Message> capped;
+  };
+  virtual absl::StatusOr<ClaimResult> Claim(const std::string& tenant, const std::string& id,
+                                            absl::Duration lease,
+                                            const std::vector<domain::FrequencyCap>& caps) = 0;
   // Writes the finished row (state, error, recipient, ...) if it is still
   // the claimed attempt (state 'sending', same attempts), with its event;
   // false when the claim was lost meanwhile (the sweeper took it back).
+  // `claimed_attempts`: the row's attempts as the claim left them.
   virtual absl::StatusOr<bool> Finish(const std::string& tenant, const domain::Message& m,
-                                      const std::string& event_type) = 0;
+                                      int claimed_attempts, const std::string& event_type) = 0;
   struct Due {
     std::string tenant;
     std::string id;
@@ -121,6 +135,7 @@ class WorkQueue {
 struct Contact {
   std::vector<std::string> emails;
   std::string locale;
+  std::string time_zone;  // IANA, "" when the profile has none
   std::string display_name;
   // channel name ("email", ...) -> purpose name -> status
   std::map<std::string, std::map<std::string, domain::ConsentStatus>> consents;

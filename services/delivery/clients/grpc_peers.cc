@@ -42,6 +42,7 @@ absl::StatusOr<app::Contact> GrpcCustomerDirectory::GetContact(const std::string
     if (!s.ok()) return grpcutil::FromGrpcStatus(s);
     contact.emails.assign(c.emails().begin(), c.emails().end());
     contact.locale = c.locale();
+    contact.time_zone = c.time_zone();
     contact.display_name = c.display_name();
     if (contact.display_name.empty()) {
       contact.display_name = c.given_name();

@@ -37,11 +37,12 @@ constexpr std::array<std::pair<State, absl::string_view>, 7> kStates{
      {State::kSuppressed, "suppressed"},
      {State::kFailed, "failed"},
      {State::kUnknown, "unknown"}}};
-constexpr std::array<std::pair<Suppression, absl::string_view>, 4> kSuppressions{
+constexpr std::array<std::pair<Suppression, absl::string_view>, 5> kSuppressions{
     {{Suppression::kNone, ""},
      {Suppression::kConsent, "consent"},
      {Suppression::kInvalidAddress, "invalid_address"},
-     {Suppression::kCustomerGone, "customer_gone"}}};
+     {Suppression::kCustomerGone, "customer_gone"},
+     {Suppression::kFrequencyCap, "frequency_cap"}}};
 
 }  // namespace
 

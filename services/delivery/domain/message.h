@@ -17,7 +17,7 @@ namespace crm::delivery::domain {
 enum class Channel { kEmail, kWebhook };
 enum class Purpose { kTransactional, kMarketing };
 enum class State { kQueued, kSending, kRetrying, kSent, kSuppressed, kFailed, kUnknown };
-enum class Suppression { kNone, kConsent, kInvalidAddress, kCustomerGone };
+enum class Suppression { kNone, kConsent, kInvalidAddress, kCustomerGone, kFrequencyCap };
 
 absl::string_view ChannelName(Channel c);  // "email", "webhook"
 std::optional<Channel> ChannelFromName(absl::string_view name);

@@ -52,8 +52,8 @@ const std::string kSetChanging = absl::StrCat(
     "state = $3, suppression_reason = $4, attempts = $5, max_attempts = $6, last_error = $7, "
     "recipient = $8, provider_id = $9, decision_ids = $10::text[], updated_at = ",
     pg::MicrosParam(11), ", next_attempt_at = ", pg::MicrosParam(12),
-    ", sent_at = ", pg::MicrosParam(13),
-    ", enqueued_at = CASE WHEN $3 = 'queued' THEN now() ELSE NULL END, claimed_until = NULL");
+    ", sent_at = ", pg::MicrosParam(13), ", enqueued_at = CASE WHEN $3 = 'queued' AND ",
+    pg::MicrosParam(12), " <= now() THEN now() ELSE NULL END, claimed_until = NULL");
 const pg::NamedQuery kSaveMessage{"delivery_save_message",
                                   absl::StrCat("UPDATE delivery.messages SET ", kSetChanging,
                                                " WHERE tenant_id = $1 AND message_id = $2::uuid"),
@@ -62,8 +62,38 @@ const pg::NamedQuery kFinishMessage{
     "delivery_finish_message",
     absl::StrCat("UPDATE delivery.messages SET ", kSetChanging,
                  " WHERE tenant_id = $1 AND message_id = $2::uuid AND state = 'sending' AND "
-                 "attempts = $5 RETURNING 1"),
+                 "attempts = $14 RETURNING 1"),
     1};
+// A frequency cap's count: the customer's marketing messages on the channel
+// sent in the window or being sent, the one being claimed aside. Under a
+// lock per customer and channel (kCapLock), so two claims cannot both pass.
+const pg::NamedQuery kCapLock{
+    "delivery_cap_lock",
+    "SELECT 1 FROM pg_advisory_xact_lock(hashtextextended($1 || '/' || $2 || '/' || $3, 0))", 1};
+const pg::NamedQuery kCapCount{
+    "delivery_cap_count",
+    "SELECT count(*) FROM delivery.messages WHERE tenant_id = $1 AND customer_id = $2::uuid AND "
+    "channel = $3 AND purpose = 'marketing' AND message_id <> $5::uuid AND ((state = 'sent' AND "
+    "sent_at > now() - $4::int8 * interval '1 microsecond') OR state = 'sending')",
+    1};
+const pg::NamedQuery kSelectPolicy{
+    "delivery_select_policy",
+    absl::StrCat("SELECT definition::text, version, ", pg::MicrosColumn("updated_at"),
+                 " FROM delivery.policies WHERE tenant_id = $1"),
+    3};
+const pg::NamedQuery kPolicyForUpdate{
+    "delivery_policy_for_update",
+    absl::StrCat("SELECT definition::text, version, ", pg::MicrosColumn("updated_at"),
+                 " FROM delivery.policies WHERE tenant_id = $1 FOR UPDATE"),
+    3};
+const pg::NamedQuery kSavePolicy{
+    "delivery_save_policy",
+    absl::StrCat("INSERT INTO delivery.policies (tenant_id, definition, version, updated_at) "
+                 "VALUES ($1, $2::jsonb, $3, ",
+                 pg::MicrosParam(4),
+                 ") ON CONFLICT (tenant_id) DO UPDATE SET definition = EXCLUDED.definition, "
+                 "version = EXCLUDED.version, updated_at = EXCLUDED.updated_at"),
+    0};
 const pg::NamedQuery kClaimMessage{
     "delivery_claim_message",
     absl::StrCat("UPDATE delivery.messages SET state = 'sending', attempts = attempts + 1, "
@@ -229,6 +259,46 @@ pqxx::result SaveChanging(pg::Pool& pool, pqxx::work& tx, const pg::NamedQuery& 
                    MicrosOf(m.send_time));
 }
 
+nlohmann::json PolicyJson(const domain::DeliveryPolicy& p) {
+  nlohmann::json caps = nlohmann::json::array();
+  for (const domain::FrequencyCap& c : p.caps) {
+    caps.push_back({{"channel", domain::ChannelName(c.channel)},
+                    {"max", c.max_messages},
+                    {"window_s", absl::ToInt64Seconds(c.window)}});
+  }
+  nlohmann::json j{{"caps", caps}, {"quiet_hours", nullptr}};
+  if (p.quiet_hours) {
+    j["quiet_hours"] = {{"start", p.quiet_hours->start_minute},
+                        {"end", p.quiet_hours->end_minute},
+                        {"tz", p.quiet_hours->default_time_zone}};
+  }
+  return j;
+}
+
+absl::StatusOr<domain::DeliveryPolicy> PolicyOf(const pqxx::row& r) {
+  return outbox::ParseJsonAnswer<domain::DeliveryPolicy>(
+      r[0].as<std::string>(),
+      [&](const nlohmann::json& j, bool& ok) {
+        domain::DeliveryPolicy p;
+        for (const auto& c : j.at("caps")) {
+          std::optional<domain::Channel> ch =
+              domain::ChannelFromName(c.at("channel").get<std::string>());
+          if (!ch) ok = false;
+          p.caps.push_back({ch.value_or(domain::Channel::kEmail), c.at("max").get<int>(),
+                            absl::Seconds(c.at("window_s").get<int64_t>())});
+        }
+        if (!j.at("quiet_hours").is_null()) {
+          const auto& q = j.at("quiet_hours");
+          p.quiet_hours = domain::QuietHours{q.at("start").get<int>(), q.at("end").get<int>(),
+                                             q.at("tz").get<std::string>()};
+        }
+        p.version = r[1].as<int64_t>();
+        p.update_time = absl::FromUnixMicros(r[2].as<int64_t>());
+        return p;
+      },
+      "stored delivery policy unreadable");
+}
+
 std::string EventPayload(const domain::Message& m) {
   nlohmann::json j{
       {"messageId", m.id},
@@ -315,6 +385,16 @@ class PgDeliveryRepository::Tx final : public app::DeliveryTx {
                static_cast<int>(absl::ToInt64Milliseconds(e.timeout)), e.max_concurrency,
                absl::ToUnixMicros(e.create_time));
   }
+  absl::StatusOr<std::optional<domain::DeliveryPolicy>> LoadPolicyForUpdate() override {
+    pqxx::result r = pool_.Exec(w_.sql(), kPolicyForUpdate, w_.tenant());
+    if (r.empty()) return std::optional<domain::DeliveryPolicy>();
+    CRM_ASSIGN_OR_RETURN(domain::DeliveryPolicy p, PolicyOf(r[0]));
+    return std::optional<domain::DeliveryPolicy>(std::move(p));
+  }
+  void SavePolicy(const domain::DeliveryPolicy& p) override {
+    pool_.Exec(w_.sql(), kSavePolicy, w_.tenant(), PolicyJson(p).dump(), p.version,
+               absl::ToUnixMicros(p.update_time.value_or(absl::Now())));
+  }
   absl::StatusOr<bool> DeleteEndpoint(const std::string& id) override {
     return !pool_.Exec(w_.sql(), kDeleteEndpoint, w_.tenant(), id).empty();
   }
@@ -341,7 +421,8 @@ std::vector<pg::NamedQuery> PgDeliveryRepository::Queries() {
       kStateMessagesFirst, kStateMessagesNext, kSchedulerOn,           kSelectDue,
       kMarkEnqueued,       kSelectLostClaims,  kClaimStillLost,        kInsertEndpoint,
       kSelectEndpoint,     kListEndpoints,     kCountEndpoints,        kDeleteEndpoint,
-      kSelectSender,       kSaveSender,        kEraseCustomers};
+      kSelectSender,       kSaveSender,        kEraseCustomers,        kCapLock,
+      kCapCount,           kSelectPolicy,      kPolicyForUpdate,       kSavePolicy};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
 }
@@ -401,6 +482,38 @@ absl::StatusOr<app::SenderSettings> PgDeliveryRepository::Write(
                                                   Tx tx(pool_, w, secret_key_);
                                                   return work(tx);
                                                 });
+}
+
+absl::StatusOr<domain::DeliveryPolicy> PgDeliveryRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::DeliveryPolicy>(app::DeliveryTx&)> work) {
+  const outbox::AnswerCodec<domain::DeliveryPolicy> codec{
+      nullptr,
+      [this](const outbox::WriteTx& w, const std::string&,
+             const std::string&) -> absl::StatusOr<domain::DeliveryPolicy> {
+        pqxx::result r = pool_.Exec(w.sql(), kSelectPolicy, w.tenant());
+        if (r.empty()) return absl::AbortedError("delivery policy changed meanwhile; retry");
+        return PolicyOf(r[0]);
+      }};
+  return outbox::WriteOnce<domain::DeliveryPolicy>(writer_, meta, resource, codec,
+                                                   [&](const outbox::WriteTx& w) {
+                                                     Tx tx(pool_, w, secret_key_);
+                                                     return work(tx);
+                                                   });
+}
+
+absl::StatusOr<std::optional<domain::DeliveryPolicy>> PgDeliveryRepository::GetPolicy(
+    const std::string& tenant) {
+  std::optional<domain::DeliveryPolicy> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.reset();
+    pqxx::result r = pool_.Exec(tx, kSelectPolicy, tenant);
+    if (r.empty()) return absl::OkStatus();
+    CRM_ASSIGN_OR_RETURN(domain::DeliveryPolicy p, PolicyOf(r[0]));
+    out = std::move(p);
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 absl::StatusOr<bool> PgDeliveryRepository::Write(
@@ -532,27 +645,59 @@ absl::StatusOr<int64_t> PgDeliveryRepository::EraseCustomers(
   return erased;
 }
 
-absl::StatusOr<std::optional<domain::Message>> PgDeliveryRepository::Claim(
-    const std::string& tenant, const std::string& id, absl::Duration lease) {
-  std::optional<domain::Message> out;
+absl::StatusOr<app::Ledger::ClaimResult> PgDeliveryRepository::Claim(
+    const std::string& tenant, const std::string& id, absl::Duration lease,
+    const std::vector<domain::FrequencyCap>& caps) {
+  ClaimResult out;
+  const outbox::WriteMeta meta{tenant, "delivery", "", "Send", "", ""};
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
-    out.reset();
+    out = {};
     pqxx::result r = pool_.Exec(tx, kClaimMessage, tenant, id, absl::ToInt64Microseconds(lease));
     if (r.empty()) return absl::OkStatus();
     CRM_ASSIGN_OR_RETURN(domain::Message m, MessageOf(r[0]));
-    out = std::move(m);
+    const std::vector<domain::FrequencyCap> mine = domain::CapsFor(caps, m.channel);
+    if (m.purpose == domain::Purpose::kMarketing && !mine.empty()) {
+      const std::string channel(domain::ChannelName(m.channel));
+      pool_.Exec(tx, kCapLock, tenant, m.customer_id, channel);
+      for (const domain::FrequencyCap& cap : mine) {
+        const int64_t count = pool_
+                                  .Exec(tx, kCapCount, tenant, m.customer_id, channel,
+                                        absl::ToInt64Microseconds(cap.window), m.id)[0][0]
+                                  .as<int64_t>();
+        if (count < cap.max_messages) continue;
+        // Not an attempt: the claim's count is taken back.
+        m.attempts -= 1;
+        m.state = domain::State::kSuppressed;
+        m.suppression = domain::Suppression::kFrequencyCap;
+        m.last_error = absl::StrCat("frequency cap: ", cap.max_messages, " marketing ", channel,
+                                    " messages per ", absl::FormatDuration(cap.window), " reached");
+        m.next_attempt_time.reset();
+        m.update_time = absl::Now();
+        SaveChanging(pool_, tx, kSaveMessage, tenant, m);
+        writer_.Emit(tx, meta, m.customer_id, "message.suppressed", EventPayload(m));
+        out.capped = std::move(m);
+        return absl::OkStatus();
+      }
+    }
+    out.claimed = std::move(m);
     return absl::OkStatus();
   }));
   return out;
 }
 
 absl::StatusOr<bool> PgDeliveryRepository::Finish(const std::string& tenant,
-                                                  const domain::Message& m,
+                                                  const domain::Message& m, int claimed_attempts,
                                                   const std::string& event_type) {
   bool finished = false;
   const outbox::WriteMeta meta{tenant, "delivery", "", "Send", "", ""};
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
-    finished = !SaveChanging(pool_, tx, kFinishMessage, tenant, m).empty();
+    finished = !pool_
+                    .Exec(tx, kFinishMessage, tenant, m.id, std::string(domain::StateName(m.state)),
+                          std::string(domain::SuppressionName(m.suppression)), m.attempts,
+                          m.max_attempts, m.last_error, m.recipient, m.provider_id,
+                          pg::TextArrayLiteral(m.decision_ids), absl::ToUnixMicros(m.update_time),
+                          MicrosOf(m.next_attempt_time), MicrosOf(m.send_time), claimed_attempts)
+                    .empty();
     if (finished && !event_type.empty()) {
       writer_.Emit(tx, meta, m.customer_id, event_type, EventPayload(m));
     }

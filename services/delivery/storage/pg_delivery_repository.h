@@ -25,6 +25,9 @@ class PgDeliveryRepository final : public app::DeliveryRepository, public app::L
   absl::StatusOr<app::SenderSettings> Write(
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<app::SenderSettings>(app::DeliveryTx&)> work) override;
+  absl::StatusOr<domain::DeliveryPolicy> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<domain::DeliveryPolicy>(app::DeliveryTx&)> work) override;
   absl::StatusOr<bool> Write(
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<bool>(app::DeliveryTx&)> work) override;
@@ -42,14 +45,16 @@ class PgDeliveryRepository final : public app::DeliveryRepository, public app::L
       const std::string& tenant) override;
   absl::StatusOr<std::optional<app::SenderSettings>> GetSenderSettings(
       const std::string& tenant) override;
+  absl::StatusOr<std::optional<domain::DeliveryPolicy>> GetPolicy(
+      const std::string& tenant) override;
   absl::StatusOr<int64_t> EraseCustomers(const std::string& tenant, const std::string& event_id,
                                          const std::vector<std::string>& customer_ids) override;
 
-  absl::StatusOr<std::optional<domain::Message>> Claim(const std::string& tenant,
-                                                       const std::string& id,
-                                                       absl::Duration lease) override;
+  absl::StatusOr<ClaimResult> Claim(const std::string& tenant, const std::string& id,
+                                    absl::Duration lease,
+                                    const std::vector<domain::FrequencyCap>& caps) override;
   absl::StatusOr<bool> Finish(const std::string& tenant, const domain::Message& m,
-                              const std::string& event_type) override;
+                              int claimed_attempts, const std::string& event_type) override;
   absl::StatusOr<std::vector<Due>> TakeDue(absl::Duration requeue_after, int limit) override;
   absl::StatusOr<int> ResolveLostClaims(int limit) override;
 

@@ -60,8 +60,10 @@ struct World {
   crm::testing::FakeWorkQueue queue;
   crm::testing::FakeRenderer renderer;
   crm::testing::FakeResolver resolver;
+  app::PolicyCache policies{*TheEnv().repo, clock};
   app::Delivery delivery{
       *TheEnv().repo,
+      policies,
       queue,
       renderer,
       resolver,
@@ -98,8 +100,8 @@ TEST_CASE("A queued message is claimed by exactly one of many senders") {
   std::vector<std::thread> senders;
   for (int i = 0; i < 8; ++i) {
     senders.emplace_back([&] {
-      auto claimed = repo.Claim(w.tenant, m.id, absl::Seconds(60));
-      if (claimed.ok() && claimed->has_value()) ++won;
+      auto claimed = repo.Claim(w.tenant, m.id, absl::Seconds(60), {});
+      if (claimed.ok() && claimed->claimed.has_value()) ++won;
     });
   }
   for (auto& t : senders) t.join();
@@ -110,14 +112,47 @@ TEST_CASE("A queued message is claimed by exactly one of many senders") {
   CHECK(stored->attempts == 1);
 }
 
+TEST_CASE("A frequency cap holds under concurrent claims for one customer") {
+  World w;
+  auto& repo = *TheEnv().repo;
+  const std::string customer = common::NewUuid();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 8; ++i) {
+    app::SendRequest r;
+    r.customer_id = customer;
+    r.channel = Channel::kEmail;
+    r.purpose = domain::Purpose::kMarketing;
+    r.template_id = "welcome";
+    ids.push_back(w.delivery.Send(w.Meta("SendMessage"), r)->id);
+  }
+  const std::vector<domain::FrequencyCap> caps = {{Channel::kEmail, 3, absl::Hours(24)}};
+  std::atomic<int> claimed{0};
+  std::atomic<int> capped{0};
+  std::vector<std::thread> senders;
+  for (const std::string& id : ids) {
+    senders.emplace_back([&, id] {
+      auto r = repo.Claim(w.tenant, id, absl::Seconds(60), caps);
+      if (r.ok() && r->claimed) ++claimed;
+      if (r.ok() && r->capped) ++capped;
+    });
+  }
+  for (auto& t : senders) t.join();
+  CHECK(claimed == 3);
+  CHECK(capped == 5);
+  auto suppressed = repo.ListMessages(w.tenant, State::kSuppressed, {50, ""});
+  REQUIRE(suppressed->messages.size() == 5);
+  CHECK(suppressed->messages[0].suppression == domain::Suppression::kFrequencyCap);
+  CHECK(suppressed->messages[0].attempts == 0);
+}
+
 TEST_CASE("The finish writes only the attempt it claimed, with its event") {
   World w;
   Message m = w.Send(common::NewUuid());
   auto& repo = *TheEnv().repo;
-  auto claimed = repo.Claim(w.tenant, m.id, absl::Seconds(60));
+  auto claimed = repo.Claim(w.tenant, m.id, absl::Seconds(60), {});
   REQUIRE(claimed.ok());
-  REQUIRE(claimed->has_value());
-  Message done = **claimed;
+  REQUIRE(claimed->claimed.has_value());
+  Message done = *claimed->claimed;
   done.state = State::kSent;
   done.recipient = "ada@example.com";
   done.provider_id = "<x@crm.test>";
@@ -127,9 +162,9 @@ TEST_CASE("The finish writes only the attempt it claimed, with its event") {
   done.next_attempt_time.reset();
   Message stale = done;
   stale.attempts = 7;  // not the claimed attempt
-  CHECK_FALSE(*repo.Finish(w.tenant, stale, "message.sent"));
-  CHECK(*repo.Finish(w.tenant, done, "message.sent"));
-  CHECK_FALSE(*repo.Finish(w.tenant, done, "message.sent"));  // once
+  CHECK_FALSE(*repo.Finish(w.tenant, stale, 7, "message.sent"));
+  CHECK(*repo.Finish(w.tenant, done, done.attempts, "message.sent"));
+  CHECK_FALSE(*repo.Finish(w.tenant, done, done.attempts, "message.sent"));  // once
   auto stored = repo.GetMessage(w.tenant, m.id);
   CHECK(stored->state == State::kSent);
   CHECK(stored->recipient == "ada@example.com");
@@ -137,7 +172,7 @@ TEST_CASE("The finish writes only the attempt it claimed, with its event") {
   CHECK(stored->send_time.has_value());
   CHECK_FALSE(stored->next_attempt_time.has_value());
   // A final row is never claimed again.
-  CHECK_FALSE(repo.Claim(w.tenant, m.id, absl::Seconds(60))->has_value());
+  CHECK_FALSE(repo.Claim(w.tenant, m.id, absl::Seconds(60), {})->claimed.has_value());
   int events = 0;
   REQUIRE(TheEnv()
               .pool
@@ -159,18 +194,18 @@ TEST_CASE("A lost email claim becomes unknown, a lost webhook claim is retried")
   World w;
   auto& repo = *TheEnv().repo;
   Message m = w.Send(common::NewUuid());
-  REQUIRE(repo.Claim(w.tenant, m.id, absl::Milliseconds(1))->has_value());
+  REQUIRE(repo.Claim(w.tenant, m.id, absl::Milliseconds(1), {})->claimed.has_value());
   absl::SleepFor(absl::Milliseconds(20));
   // Other tenants' lost claims may be resolved in the same round.
   REQUIRE(*repo.ResolveLostClaims(1000) >= 1);
   auto stored = repo.GetMessage(w.tenant, m.id);
   CHECK(stored->state == State::kUnknown);
-  CHECK_FALSE(repo.Claim(w.tenant, m.id, absl::Seconds(60))->has_value());
+  CHECK_FALSE(repo.Claim(w.tenant, m.id, absl::Seconds(60), {})->claimed.has_value());
   // An admin's replay queues it again.
   auto replayed = w.delivery.Replay(w.Meta("ReplayMessage"), m.id);
   REQUIRE(replayed.ok());
   CHECK(replayed->state == State::kQueued);
-  CHECK(repo.Claim(w.tenant, m.id, absl::Seconds(60))->has_value());
+  CHECK(repo.Claim(w.tenant, m.id, absl::Seconds(60), {})->claimed.has_value());
 }
 
 TEST_CASE("Due rows are handed out again after the queue lost them") {
@@ -239,7 +274,7 @@ TEST_CASE("Tenants see only their own messages, endpoints and settings, and list
   CHECK(repo.GetMessage(other.tenant, ids[0]).status().code() == absl::StatusCode::kNotFound);
   CHECK(repo.ListMessages(other.tenant, State::kQueued, {50, ""})->messages.empty());
   CHECK(repo.ListMessages(w.tenant, State::kQueued, {50, ""})->messages.size() == 5);
-  CHECK_FALSE(repo.Claim(other.tenant, ids[0], absl::Seconds(60))->has_value());
+  CHECK_FALSE(repo.Claim(other.tenant, ids[0], absl::Seconds(60), {})->claimed.has_value());
 
   // Endpoints: the secret sealed at rest, read back only by its tenant.
   app::WebhookEndpoint e;

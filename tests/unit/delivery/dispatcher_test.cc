@@ -39,11 +39,13 @@ struct World {
   crm::testing::FakeEmailChannel email;
   crm::testing::FakeWebhookChannel webhook;
   crm::testing::FakeResolver resolver;
-  Delivery delivery{
-      repo,  queue, renderer, resolver, {3, {"no-reply@crm.test", "CRM", "", std::nullopt}, {}},
-      clock, ids};
+  crm::delivery::app::PolicyCache policies{repo, clock};
+  Delivery delivery{repo,     policies, queue,
+                    renderer, resolver, {3, {"no-reply@crm.test", "CRM", "", std::nullopt}, {}},
+                    clock,    ids};
   Dispatcher dispatcher{repo,
                         repo,
+                        policies,
                         directory,
                         renderer,
                         email,
@@ -228,7 +230,8 @@ TEST_CASE("A peer that is down is a transient failure, a deleted template a perm
 TEST_CASE("A claim whose sender vanished is never sent blindly again") {
   World w;
   auto m = w.delivery.Send(w.Meta("k"), w.Email());
-  REQUIRE(w.repo.Claim(kTenant, m->id, absl::Seconds(60))->has_value());  // then the sender dies
+  REQUIRE(w.repo.Claim(kTenant, m->id, absl::Seconds(60), {})
+              ->claimed.has_value());                                     // then the sender dies
   CHECK(*w.repo.ResolveLostClaims(100) == 0);                             // the lease holds
   w.clock.Advance(absl::Seconds(61));
   CHECK(*w.repo.ResolveLostClaims(100) == 1);
@@ -286,13 +289,10 @@ TEST_CASE("Webhook URLs to private, loopback or metadata addresses are refused")
   CHECK(w.delivery.ListEndpoints(kTenant)->empty());
 
   // The operator's allow-list opens a network (tests allow loopback).
-  Delivery allowed{w.repo,
-                   w.queue,
-                   w.renderer,
-                   w.resolver,
-                   {3, {}, *crm::delivery::domain::ParseCidrList("127.0.0.0/8")},
-                   w.clock,
-                   w.ids};
+  Delivery allowed{w.repo,     w.policies,
+                   w.queue,    w.renderer,
+                   w.resolver, {3, {}, *crm::delivery::domain::ParseCidrList("127.0.0.0/8")},
+                   w.clock,    w.ids};
   WebhookEndpoint e;
   e.url = "http://127.0.0.1:8080/x";
   crm::outbox::WriteMeta meta{kTenant, "admin", "", "CreateWebhookEndpoint", "ok", ""};
@@ -309,4 +309,66 @@ TEST_CASE("Erasure removes the customer's messages once per event") {
   // Its queue entry finds nothing to send.
   CHECK_FALSE(w.dispatcher.Process(kTenant, m->id)->has_value());
   CHECK(w.email.sent.empty());
+}
+
+TEST_CASE("A frequency cap suppresses marketing over it, never transactional messages") {
+  World w;
+  auto& contact = w.directory.contacts[std::string(kTenant) + "/" + kCustomer];
+  contact.consents["email"]["marketing"] = ConsentStatus::kOptedIn;
+  crm::delivery::domain::DeliveryPolicy policy;
+  policy.caps = {{Channel::kEmail, 2, absl::Hours(24 * 7)}};
+  crm::outbox::WriteMeta meta{kTenant, "admin", "", "UpdateDeliveryPolicy", "p1", ""};
+  REQUIRE(w.delivery.UpdatePolicy(meta, policy, "").ok());
+  for (int i = 0; i < 2; ++i) {
+    auto m = w.delivery.Send(w.Meta("m" + std::to_string(i)), w.Email(Purpose::kMarketing));
+    CHECK(**w.dispatcher.Process(kTenant, m->id) == State::kSent);
+  }
+  auto third = w.delivery.Send(w.Meta("m3"), w.Email(Purpose::kMarketing));
+  CHECK(**w.dispatcher.Process(kTenant, third->id) == State::kSuppressed);
+  auto stored = w.repo.GetMessage(kTenant, third->id);
+  CHECK(stored->suppression == Suppression::kFrequencyCap);
+  CHECK(stored->attempts == 0);
+  CHECK(w.email.sent.size() == 2);
+  // Transactional messages bypass the cap.
+  auto receipt = w.delivery.Send(w.Meta("t1"), w.Email());
+  CHECK(**w.dispatcher.Process(kTenant, receipt->id) == State::kSent);
+  // A week later the window has room again.
+  w.clock.Advance(absl::Hours(24 * 7 + 1));
+  auto later = w.delivery.Send(w.Meta("m4"), w.Email(Purpose::kMarketing));
+  CHECK(**w.dispatcher.Process(kTenant, later->id) == State::kSent);
+  // The policy: versioned, the etag checked.
+  CHECK(w.delivery.GetPolicy(kTenant)->version == 1);
+  crm::outbox::WriteMeta stale{kTenant, "admin", "", "UpdateDeliveryPolicy", "p2", ""};
+  CHECK(ReasonOf(w.delivery.UpdatePolicy(stale, policy, "7").status()) == "ETAG_MISMATCH");
+  CHECK(w.delivery.GetPolicy(kOther)->version == 0);
+}
+
+TEST_CASE("Quiet hours defer a marketing message to their end without an attempt") {
+  World w;
+  auto& contact = w.directory.contacts[std::string(kTenant) + "/" + kCustomer];
+  contact.consents["email"]["marketing"] = ConsentStatus::kOptedIn;
+  contact.time_zone = "Europe/Zurich";
+  absl::TimeZone zurich;
+  REQUIRE(absl::LoadTimeZone("Europe/Zurich", &zurich));
+  w.clock.Set(absl::FromCivil(absl::CivilSecond(2026, 5, 4, 22, 15, 0), zurich));
+  crm::delivery::domain::DeliveryPolicy policy;
+  policy.quiet_hours = crm::delivery::domain::QuietHours{21 * 60, 8 * 60, "UTC"};
+  crm::outbox::WriteMeta meta{kTenant, "admin", "", "UpdateDeliveryPolicy", "p1", ""};
+  REQUIRE(w.delivery.UpdatePolicy(meta, policy, "").ok());
+  auto m = w.delivery.Send(w.Meta("q"), w.Email(Purpose::kMarketing));
+  CHECK(**w.dispatcher.Process(kTenant, m->id) == State::kQueued);
+  auto deferred = w.repo.GetMessage(kTenant, m->id);
+  CHECK(deferred->attempts == 0);
+  CHECK(*deferred->next_attempt_time ==
+        absl::FromCivil(absl::CivilSecond(2026, 5, 5, 8, 0, 0), zurich));
+  CHECK(deferred->last_error.find("quiet hours 21:00-08:00 in Europe/Zurich") != std::string::npos);
+  CHECK(w.email.sent.empty());
+  // A transactional message at the same moment goes at once.
+  auto receipt = w.delivery.Send(w.Meta("t"), w.Email());
+  CHECK(**w.dispatcher.Process(kTenant, receipt->id) == State::kSent);
+  // Not before the end; then sent.
+  CHECK_FALSE(w.dispatcher.Process(kTenant, m->id)->has_value());
+  w.clock.Set(absl::FromCivil(absl::CivilSecond(2026, 5, 5, 8, 0, 0), zurich));
+  CHECK(**w.dispatcher.Process(kTenant, m->id) == State::kSent);
+  CHECK(w.repo.GetMessage(kTenant, m->id)->attempts == 1);
 }

@@ -27,6 +27,7 @@ struct FakeDeliveryState {
   std::map<std::string, std::map<std::string, delivery::domain::Message>> messages;
   std::map<std::string, std::map<std::string, delivery::app::WebhookEndpoint>> endpoints;
   std::map<std::string, delivery::app::SenderSettings> senders;
+  std::map<std::string, delivery::domain::DeliveryPolicy> policies;
   std::map<std::string, std::string> claimed_until;  // tenant/id -> lease end (unix micros)
   std::vector<Event> events;
   std::set<std::string> processed_events;  // tenant/event id
@@ -68,6 +69,14 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
     void SaveSenderSettings(const delivery::app::SenderSettings& s) override {
       s_.senders[tenant_] = s;
     }
+    absl::StatusOr<std::optional<delivery::domain::DeliveryPolicy>> LoadPolicyForUpdate() override {
+      auto it = s_.policies.find(tenant_);
+      if (it == s_.policies.end()) return std::optional<delivery::domain::DeliveryPolicy>();
+      return std::optional<delivery::domain::DeliveryPolicy>(it->second);
+    }
+    void SavePolicy(const delivery::domain::DeliveryPolicy& p) override {
+      s_.policies[tenant_] = p;
+    }
 
    private:
     FakeDeliveryState& s_;
@@ -103,6 +112,21 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
       absl::FunctionRef<absl::StatusOr<delivery::app::SenderSettings>(delivery::app::DeliveryTx&)>
           work) override {
     return RunWrite<delivery::app::SenderSettings>(meta, work);
+  }
+  absl::StatusOr<delivery::domain::DeliveryPolicy> Write(
+      const outbox::WriteMeta& meta, const std::string&,
+      absl::FunctionRef<
+          absl::StatusOr<delivery::domain::DeliveryPolicy>(delivery::app::DeliveryTx&)>
+          work) override {
+    return RunWrite<delivery::domain::DeliveryPolicy>(meta, work);
+  }
+  absl::StatusOr<std::optional<delivery::domain::DeliveryPolicy>> GetPolicy(
+      const std::string& tenant) override {
+    return uow_.With([&](const FakeDeliveryState& s) {
+      auto it = s.policies.find(tenant);
+      return it == s.policies.end() ? std::optional<delivery::domain::DeliveryPolicy>()
+                                    : std::optional<delivery::domain::DeliveryPolicy>(it->second);
+    });
   }
   absl::StatusOr<bool> Write(
       const outbox::WriteMeta& meta, const std::string&,
@@ -196,33 +220,59 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
       return n;
     });
   }
-  absl::StatusOr<std::optional<delivery::domain::Message>> Claim(const std::string& tenant,
-                                                                 const std::string& id,
-                                                                 absl::Duration lease) override {
+  absl::StatusOr<ClaimResult> Claim(
+      const std::string& tenant, const std::string& id, absl::Duration lease,
+      const std::vector<delivery::domain::FrequencyCap>& caps) override {
     const absl::Time now = clock_.Now();
-    return uow_.WithMutable([&](FakeDeliveryState& s) -> std::optional<delivery::domain::Message> {
+    return uow_.WithMutable([&](FakeDeliveryState& s) -> ClaimResult {
+      ClaimResult out;
       auto& all = s.messages[tenant];
       auto it = all.find(id);
-      if (it == all.end()) return std::nullopt;
+      if (it == all.end()) return out;
       delivery::domain::Message& m = it->second;
       if ((m.state != delivery::domain::State::kQueued &&
            m.state != delivery::domain::State::kRetrying) ||
           m.next_attempt_time.value_or(absl::InfiniteFuture()) > now) {
-        return std::nullopt;
+        return out;
+      }
+      if (m.purpose == delivery::domain::Purpose::kMarketing) {
+        for (const auto& cap : delivery::domain::CapsFor(caps, m.channel)) {
+          int count = 0;
+          for (const auto& [other_id, o] : all) {
+            if (other_id == id || o.customer_id != m.customer_id || o.channel != m.channel ||
+                o.purpose != delivery::domain::Purpose::kMarketing) {
+              continue;
+            }
+            if (o.state == delivery::domain::State::kSending ||
+                (o.state == delivery::domain::State::kSent && o.send_time &&
+                 *o.send_time > now - cap.window)) {
+              ++count;
+            }
+          }
+          if (count >= cap.max_messages) {
+            m.state = delivery::domain::State::kSuppressed;
+            m.suppression = delivery::domain::Suppression::kFrequencyCap;
+            m.next_attempt_time.reset();
+            s.events.push_back({"message.suppressed", m.id, "suppressed"});
+            out.capped = m;
+            return out;
+          }
+        }
       }
       m.state = delivery::domain::State::kSending;
       ++m.attempts;
       s.claimed_until[tenant + "/" + id] = absl::StrCat(absl::ToUnixMicros(now + lease));
-      return m;
+      out.claimed = m;
+      return out;
     });
   }
   absl::StatusOr<bool> Finish(const std::string& tenant, const delivery::domain::Message& m,
-                              const std::string& event_type) override {
+                              int claimed_attempts, const std::string& event_type) override {
     return uow_.WithMutable([&](FakeDeliveryState& s) {
       auto& all = s.messages[tenant];
       auto it = all.find(m.id);
       if (it == all.end() || it->second.state != delivery::domain::State::kSending ||
-          it->second.attempts != m.attempts) {
+          it->second.attempts != claimed_attempts) {
         return false;
       }
       it->second = m;
