@@ -24,6 +24,9 @@ int main() {
   const common::ServiceConfig config = boot.Config(common::LoadServiceConfig());
   const delivery::DeliveryConfig own = boot.Config(delivery::LoadDeliveryConfig());
   const common::EventConsumerConfig consumer = boot.Config(common::LoadEventConsumerConfig(1));
+  // Campaign audiences: the members of segmentation's live segments.
+  const common::PeerConfig segmentation =
+      boot.Config(common::LoadPeerConfig("segmentation", {"", absl::Seconds(5)}));
   const common::PeerConfig customer_store =
       boot.Config(common::LoadPeerConfig("customer-store", {"", absl::Seconds(2)}));
   const common::PeerConfig personalization =
@@ -37,6 +40,8 @@ int main() {
                                                      customer_store.timeout);
   delivery::clients::GrpcRenderer renderer(grpcutil::MakeChannel(personalization.addr),
                                            personalization.timeout);
+  delivery::clients::GrpcSegmentDirectory segments(grpcutil::MakeChannel(segmentation.addr),
+                                                   segmentation.timeout);
   delivery::channels::SystemResolver resolver;
   delivery::channels::SmtpChannel smtp(
       {own.smtp_url, own.smtp_username, own.smtp_password, own.smtp_timeout});
@@ -55,17 +60,19 @@ int main() {
         absl::MutexLock lock(&rng_mu);
         return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
       });
+  delivery::app::Campaigns campaigns(repository, queue, renderer, segments,
+                                     {own.max_attempts, 1000}, clock, ids);
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
   delivery::api::SendWorkers workers(
-      queue, repository, dispatcher, rt->registry(),
+      queue, repository, dispatcher, &campaigns, rt->registry(),
       {own.senders, absl::StrCat(host, "-", getpid()), own.requeue_after, absl::Seconds(1)});
   workers.Start();
   // customer.erased: the erased customers' messages leave the ledger.
   delivery::api::CustomerEventHandler customer_events(repository);
   rt->AddConsumer(delivery::api::kConsumerGroup, consumer,
                   [&](const events::Event& e) { return customer_events.Handle(e); });
-  delivery::api::DeliveryGrpcService service(delivery, rt->tokens(), rt->executor(),
+  delivery::api::DeliveryGrpcService service(delivery, campaigns, rt->tokens(), rt->executor(),
                                              rt->rpc_metrics());
   const int code = rt->Serve(delivery::kSchema, {&service});
   workers.Stop();

@@ -341,6 +341,115 @@ class Delivery(stack.E2ETestCase):
             self.assertEqual(m.get("attempts", 0), 0)
             self.assertTrue(m["nextAttemptTime"].endswith("23:59:00Z"), m)
 
+    def test_a_campaign_to_a_segment_with_variants_and_a_holdout(self):
+        _, key = stack.create_tenant()
+        for tid in ("spring-a", "spring-b"):
+            t = dict(EMAIL_TEMPLATE, templateId=tid)
+            self.assertEqual(rest("POST", "/v1/templates?requestId=" + stack.unique("t"), key,
+                                  t).status, 200)
+        tier = stack.unique("tier")
+        addresses = []
+        for i in range(30):
+            address = "%s-%d@example.com" % (tier, i)
+            addresses.append(address)
+            cid = stack.new_customer(key, givenName="C%d" % i, emails=[address],
+                                     attributes={"tier": {"stringValue": "gold"}})
+            rest("POST", "/v1/customers/%s/consents" % cid, key,
+                 {"channel": "CONSENT_CHANNEL_EMAIL", "purpose": "CONSENT_PURPOSE_MARKETING",
+                  "status": "CONSENT_STATUS_OPTED_IN", "source": "e2e"})
+        r = rest("POST", "/v1/segments?requestId=" + stack.unique("seg"), key,
+                 {"segmentId": "gold", "displayName": "Gold", "expression": 'attr.tier = "gold"'})
+        self.assertEqual(r.status, 200, r)
+        stack.wait_for("the segment's members", lambda: rest(
+            "GET", "/v1/segments/gold", key).json().get("memberCount") == "30")
+        campaign = {"name": "Spring", "channel": "CHANNEL_EMAIL",
+                    "audience": {"segmentId": "gold"},
+                    "variants": [{"variantId": "a", "templateId": "spring-a"},
+                                 {"variantId": "b", "templateId": "spring-b"}],
+                    "holdoutBasisPoints": 2000}
+        r = rest("POST", "/v1/campaigns?requestId=" + stack.unique("c"), key, campaign)
+        self.assertEqual(r.status, 200, r)
+        c = r.json()
+        self.assertEqual(c["state"], "CAMPAIGN_STATE_DRAFT")
+        self.assertEqual(c["purpose"], "PURPOSE_MARKETING")
+        cid = c["campaignId"]
+        # Bad input: unknown segment, template of another channel, past start,
+        # a transition the state does not allow.
+        self.assertError(rest("POST", "/v1/campaigns?requestId=" + stack.unique("c"), key,
+                              dict(campaign, audience={"segmentId": "nobody"})), 404,
+                         "SEGMENT_NOT_FOUND", "audience.segment_id")
+        self.assertError(rest("POST", "/v1/campaigns?requestId=" + stack.unique("c"), key,
+                              dict(campaign, audience={})), 400, "INVALID_FIELD", "audience")
+        self.assertError(rest("POST", "/v1/campaigns/%s:pause" % cid, key,
+                              {"requestId": stack.unique("p")}), 400, "CAMPAIGN_STATE_INVALID")
+        self.assertError(rest("POST", "/v1/campaigns/%s:schedule" % cid, key,
+                              {"requestId": stack.unique("s"),
+                               "startTime": "2020-01-01T00:00:00Z"}), 400, "INVALID_FIELD",
+                         "start_time")
+        r = rest("POST", "/v1/campaigns/%s:schedule" % cid, key, {"requestId": stack.unique("s")})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["state"], "CAMPAIGN_STATE_SCHEDULED")
+        done = stack.wait_for("the campaign completed", lambda: (lambda j: j if j["state"] ==
+                              "CAMPAIGN_STATE_COMPLETED" else None)(
+                                  rest("GET", "/v1/campaigns/" + cid, key).json()), timeout=60)
+        self.assertEqual(done["targeted"], "30")
+        results = rest("GET", "/v1/campaigns/%s/results" % cid, key).json()
+        self.assertEqual(results["targeted"], "30")
+        by_variant = {v.get("variantId", ""): v for v in results["variants"]}
+        held = by_variant[""]
+        self.assertTrue(held["holdout"])
+        sent = int(by_variant["a"].get("sent", "0")) + int(by_variant["b"].get("sent", "0"))
+        self.assertEqual(sent + int(held["targeted"]), 30)
+        self.assertEqual(held["suppressed"]["holdout"], held["targeted"])
+        mails = [m for m in stack.mails() if m["X-Sink-Rcpt-To"] in addresses]
+        self.assertEqual(len(mails), sent)  # each once, none to the holdout
+        self.assertEqual(len({m["X-Sink-Rcpt-To"] for m in mails}), sent)
+        # A message of the campaign names it and its variant.
+        msgs = rest("GET", "/v1/messages?state=MESSAGE_STATE_SENT&pageSize=500", key).json()
+        ours = [m for m in msgs["messages"] if m.get("campaignId") == cid]
+        self.assertEqual(len(ours), sent)
+        self.assertTrue(all(m["variantId"] in ("a", "b") for m in ours))
+        self.assertError(rest("POST", "/v1/campaigns/%s:cancel" % cid, key,
+                              {"requestId": stack.unique("x")}), 400, "CAMPAIGN_STATE_INVALID")
+        # Another tenant sees none of it.
+        _, other = stack.create_tenant()
+        self.assertError(rest("GET", "/v1/campaigns/" + cid, other), 404, "CAMPAIGN_NOT_FOUND")
+        self.assertError(rest("GET", "/v1/campaigns/%s/results" % cid, other), 404,
+                         "CAMPAIGN_NOT_FOUND")
+        self.assertEqual(rest("GET", "/v1/campaigns", other).json(), {})
+
+    def test_a_throttled_campaign_paused_and_cancelled(self):
+        _, key = stack.create_tenant()
+        r = rest("POST", "/v1/templates?requestId=" + stack.unique("t"), key, EMAIL_TEMPLATE)
+        self.assertEqual(r.status, 200, r)
+        ids = [stack.new_customer(key, givenName="T%d" % i) for i in range(20)]
+        r = rest("POST", "/v1/campaigns?requestId=" + stack.unique("c"), key,
+                 {"name": "Slow", "channel": "CHANNEL_EMAIL", "purpose": "PURPOSE_TRANSACTIONAL",
+                  "audience": {"customerIds": ids},
+                  "variants": [{"variantId": "only", "templateId": "order-shipped"}],
+                  "throttlePerSecond": 2})
+        self.assertEqual(r.status, 200, r)
+        cid = r.json()["campaignId"]
+        rest("POST", "/v1/campaigns/%s:schedule" % cid, key, {"requestId": stack.unique("s")})
+
+        def sent():
+            v = rest("GET", "/v1/campaigns/%s/results" % cid, key).json().get("variants", [])
+            return int(v[0].get("sent", "0")) if v else 0
+        stack.wait_for("a first send", lambda: sent() >= 1)
+        r = rest("POST", "/v1/campaigns/%s:pause" % cid, key, {"requestId": stack.unique("p")})
+        self.assertEqual(r.json()["state"], "CAMPAIGN_STATE_PAUSED")
+        import time
+        time.sleep(1.5)
+        paused_at = sent()
+        time.sleep(2.0)
+        self.assertEqual(sent(), paused_at)  # nothing while paused
+        self.assertLess(paused_at, 20)      # 2 per second: far from done
+        r = rest("POST", "/v1/campaigns/%s:cancel" % cid, key, {"requestId": stack.unique("x")})
+        self.assertEqual(r.json()["state"], "CAMPAIGN_STATE_CANCELLED")
+        v = rest("GET", "/v1/campaigns/%s/results" % cid, key).json()["variants"][0]
+        self.assertEqual(int(v.get("sent", "0")) + int(v.get("cancelled", "0")), 20)
+        self.assertEqual(v.get("pending", "0"), "0")
+
     def test_erasure_deletes_the_customer_s_messages(self):
         cid = stack.new_customer(self.key, givenName="Forget me")
         mid = self.send(cid).json()["messageId"]

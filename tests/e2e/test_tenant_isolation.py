@@ -147,6 +147,12 @@ class TenantIsolation(stack.E2ETestCase):
                  {"url": "http://127.0.0.1:9/a-hook"})
         assert r.status == 200, r
         cls.endpoint = r.json()["endpointId"]
+        r = rest("POST", "/v1/campaigns?requestId=" + stack.unique("c"), cls.a,
+                 {"name": "A's campaign", "channel": "CHANNEL_EMAIL",
+                  "audience": {"customerIds": [cls.cid]},
+                  "variants": [{"variantId": "a", "templateId": "a-mail"}]})
+        assert r.status == 200, r
+        cls.campaign = r.json()["campaignId"]
 
     def assert_not_found(self, r, what):
         self.assertEqual(r.status, 404, (what, r))
@@ -154,7 +160,7 @@ class TenantIsolation(stack.E2ETestCase):
         self.assertIn(r.reason(), ("CUSTOMER_NOT_FOUND", "API_KEY_NOT_FOUND", "SEGMENT_NOT_FOUND",
                                    "PRODUCT_NOT_FOUND", "SLOT_NOT_FOUND", "OFFER_NOT_FOUND",
                                    "TEMPLATE_NOT_FOUND", "MESSAGE_NOT_FOUND",
-                                   "WEBHOOK_ENDPOINT_NOT_FOUND"), what)
+                                   "WEBHOOK_ENDPOINT_NOT_FOUND", "CAMPAIGN_NOT_FOUND"), what)
         # The message gives no hint that the id exists elsewhere.
         self.assertNotIn("tenant", r.json()["error"]["message"].lower(), what)
 
@@ -216,6 +222,19 @@ class TenantIsolation(stack.E2ETestCase):
                                            "templateId": "a-mail",
                                            "requestId": stack.unique("s")}, {}),
             ("GET", "/v1/webhookEndpoints/%s" % self.endpoint, None, {}),
+            ("GET", "/v1/campaigns/%s" % self.campaign, None, {}),
+            ("GET", "/v1/campaigns/%s/results" % self.campaign, None, {}),
+            ("PATCH", "/v1/campaigns/%s?requestId=%s" % (self.campaign, stack.unique("u")),
+             {"name": "M", "channel": "CHANNEL_EMAIL", "audience": {"customerIds": [cid]},
+              "variants": [{"variantId": "m", "templateId": "a-mail"}]}, {}),
+            ("POST", "/v1/campaigns/%s:schedule" % self.campaign,
+             {"requestId": stack.unique("s")}, {}),
+            ("POST", "/v1/campaigns/%s:pause" % self.campaign, {"requestId": stack.unique("p")},
+             {}),
+            ("POST", "/v1/campaigns/%s:resume" % self.campaign, {"requestId": stack.unique("r")},
+             {}),
+            ("POST", "/v1/campaigns/%s:cancel" % self.campaign, {"requestId": stack.unique("c")},
+             {}),
             ("DELETE", "/v1/webhookEndpoints/%s?requestId=%s" % (self.endpoint,
                                                                   stack.unique("de")), None, {}),
         ]
@@ -295,6 +314,12 @@ class TenantIsolation(stack.E2ETestCase):
              dlv.GetMessageRequest(message_id=self.message)),
             (dlv_grpc.DeliveryServiceStub(channel).ReplayMessage,
              dlv.ReplayMessageRequest(message_id=self.message, request_id=stack.unique("r"))),
+            (dlv_grpc.DeliveryServiceStub(channel).GetCampaign,
+             dlv.GetCampaignRequest(campaign_id=self.campaign)),
+            (dlv_grpc.DeliveryServiceStub(channel).CancelCampaign,
+             dlv.CampaignActionRequest(campaign_id=self.campaign, request_id=stack.unique("c"))),
+            (dlv_grpc.DeliveryServiceStub(channel).GetCampaignResults,
+             dlv.GetCampaignResultsRequest(campaign_id=self.campaign)),
             (dlv_grpc.DeliveryServiceStub(channel).GetWebhookEndpoint,
              dlv.GetWebhookEndpointRequest(endpoint_id=self.endpoint)),
             (dlv_grpc.DeliveryServiceStub(channel).DeleteWebhookEndpoint,
@@ -311,7 +336,7 @@ class TenantIsolation(stack.E2ETestCase):
                           ("CUSTOMER_NOT_FOUND", "API_KEY_NOT_FOUND", "SEGMENT_NOT_FOUND",
                            "PRODUCT_NOT_FOUND", "SLOT_NOT_FOUND", "OFFER_NOT_FOUND",
                            "TEMPLATE_NOT_FOUND", "MESSAGE_NOT_FOUND",
-                           "WEBHOOK_ENDPOINT_NOT_FOUND"), what)
+                           "WEBHOOK_ENDPOINT_NOT_FOUND", "CAMPAIGN_NOT_FOUND"), what)
 
     def test_b_learns_nothing_from_a_purchases(self):
         # A's cart and A's visitor mean nothing in B: no product, no history.
@@ -492,6 +517,10 @@ class TenantIsolation(stack.E2ETestCase):
         self.assertEqual((r.status, r.json()["customerId"]), (200, self.cid), r)
         self.assertEqual(rest("GET", "/v1/webhookEndpoints/" + self.endpoint, self.a).status, 200)
         self.assertEqual(rest("GET", "/v1/webhookEndpoints", self.b).json(), {})
+        self.assertEqual(rest("GET", "/v1/campaigns", self.b).json(), {})
+        r = rest("GET", "/v1/campaigns/" + self.campaign, self.a)
+        self.assertEqual((r.status, r.json()["state"], r.json()["name"]),
+                         (200, "CAMPAIGN_STATE_DRAFT", "A's campaign"), r)
         self.assertEqual(rest("GET", "/v1/customers/%s/messages" % self.cid, self.b).json(), {})
         for state in ("MESSAGE_STATE_QUEUED", "MESSAGE_STATE_SENT"):
             r = rest("GET", "/v1/messages?state=" + state, self.b)

@@ -16,16 +16,6 @@ namespace {
 using grpcutil::Offload;
 using grpcutil::RequestContext;
 
-v1::Channel ProtoChannel(domain::Channel c) {
-  switch (c) {
-    case domain::Channel::kEmail:
-      return v1::CHANNEL_EMAIL;
-    case domain::Channel::kWebhook:
-      return v1::CHANNEL_WEBHOOK;
-  }
-  return v1::CHANNEL_UNSPECIFIED;
-}
-
 v1::MessageState ProtoState(domain::State s) {
   switch (s) {
     case domain::State::kQueued:
@@ -42,6 +32,8 @@ v1::MessageState ProtoState(domain::State s) {
       return v1::MESSAGE_STATE_FAILED;
     case domain::State::kUnknown:
       return v1::MESSAGE_STATE_UNKNOWN;
+    case domain::State::kCancelled:
+      return v1::MESSAGE_STATE_CANCELLED;
   }
   return v1::MESSAGE_STATE_UNSPECIFIED;
 }
@@ -49,7 +41,7 @@ v1::MessageState ProtoState(domain::State s) {
 std::optional<domain::State> StateOf(v1::MessageState s) {
   for (domain::State d : {domain::State::kQueued, domain::State::kSending, domain::State::kRetrying,
                           domain::State::kSent, domain::State::kSuppressed, domain::State::kFailed,
-                          domain::State::kUnknown}) {
+                          domain::State::kUnknown, domain::State::kCancelled}) {
     if (ProtoState(d) == s) return d;
   }
   return std::nullopt;
@@ -67,6 +59,8 @@ v1::SuppressionReason ProtoSuppression(domain::Suppression s) {
       return v1::SUPPRESSION_REASON_CUSTOMER_GONE;
     case domain::Suppression::kFrequencyCap:
       return v1::SUPPRESSION_REASON_FREQUENCY_CAP;
+    case domain::Suppression::kHoldout:
+      return v1::SUPPRESSION_REASON_HOLDOUT;
   }
   return v1::SUPPRESSION_REASON_UNSPECIFIED;
 }
@@ -91,7 +85,7 @@ void ToProto(const app::SenderSettings& s, v1::SenderSettings* out) {
 void ToProto(const domain::DeliveryPolicy& p, v1::DeliveryPolicy* out) {
   for (const domain::FrequencyCap& c : p.caps) {
     v1::FrequencyCap* x = out->add_frequency_caps();
-    x->set_channel(ProtoChannel(c.channel));
+    x->set_channel(ChannelToProto(c.channel));
     x->set_max_messages(c.max_messages);
     x->set_window_seconds(absl::ToInt64Seconds(c.window));
   }
@@ -109,17 +103,12 @@ absl::StatusOr<domain::DeliveryPolicy> FromProto(const v1::DeliveryPolicy& in) {
   domain::DeliveryPolicy p;
   for (const v1::FrequencyCap& c : in.frequency_caps()) {
     domain::FrequencyCap cap;
-    switch (c.channel()) {
-      case v1::CHANNEL_EMAIL:
-        cap.channel = domain::Channel::kEmail;
-        break;
-      case v1::CHANNEL_WEBHOOK:
-        cap.channel = domain::Channel::kWebhook;
-        break;
-      default:
-        return common::InvalidField("frequency_caps.channel",
-                                    "channel is CHANNEL_EMAIL or CHANNEL_WEBHOOK");
+    absl::StatusOr<std::optional<domain::Channel>> channel = ChannelFromProto(c.channel());
+    if (!channel.ok() || !channel->has_value()) {
+      return common::InvalidField("frequency_caps.channel",
+                                  "channel is CHANNEL_EMAIL or CHANNEL_WEBHOOK");
     }
+    cap.channel = **channel;
     cap.max_messages = c.max_messages();
     cap.window = absl::Seconds(c.window_seconds());
     p.caps.push_back(cap);
@@ -161,10 +150,33 @@ void PageToProto(const common::PageTokenCodec& tokens, const RequestContext& rc,
 
 }  // namespace
 
+v1::Channel ChannelToProto(domain::Channel c) {
+  switch (c) {
+    case domain::Channel::kEmail:
+      return v1::CHANNEL_EMAIL;
+    case domain::Channel::kWebhook:
+      return v1::CHANNEL_WEBHOOK;
+  }
+  return v1::CHANNEL_UNSPECIFIED;
+}
+
+absl::StatusOr<std::optional<domain::Channel>> ChannelFromProto(v1::Channel c) {
+  switch (c) {
+    case v1::CHANNEL_UNSPECIFIED:
+      return std::optional<domain::Channel>();
+    case v1::CHANNEL_EMAIL:
+      return std::optional<domain::Channel>(domain::Channel::kEmail);
+    case v1::CHANNEL_WEBHOOK:
+      return std::optional<domain::Channel>(domain::Channel::kWebhook);
+    default:
+      return common::InvalidField("channel", "channel is CHANNEL_EMAIL or CHANNEL_WEBHOOK");
+  }
+}
+
 void ToProto(const domain::Message& m, v1::Message* out) {
   out->set_message_id(m.id);
   out->set_customer_id(m.customer_id);
-  out->set_channel(ProtoChannel(m.channel));
+  out->set_channel(ChannelToProto(m.channel));
   out->set_purpose(m.purpose == domain::Purpose::kMarketing ? v1::PURPOSE_MARKETING
                                                             : v1::PURPOSE_TRANSACTIONAL);
   out->set_template_id(m.template_id);
@@ -184,6 +196,8 @@ void ToProto(const domain::Message& m, v1::Message* out) {
   }
   if (m.send_time) grpcutil::ToTimestamp(*m.send_time, out->mutable_send_time());
   out->set_request_id(m.request_id);
+  out->set_campaign_id(m.campaign_id);
+  out->set_variant_id(m.variant_id);
 }
 
 grpc::ServerUnaryReactor* DeliveryGrpcService::SendMessage(grpc::CallbackServerContext* ctx,
@@ -193,16 +207,7 @@ grpc::ServerUnaryReactor* DeliveryGrpcService::SendMessage(grpc::CallbackServerC
     CRM_RETURN_IF_ERROR(common::RequireRequestId(req->request_id()));
     app::SendRequest r;
     r.customer_id = req->customer_id();
-    switch (req->channel()) {
-      case v1::CHANNEL_EMAIL:
-        r.channel = domain::Channel::kEmail;
-        break;
-      case v1::CHANNEL_WEBHOOK:
-        r.channel = domain::Channel::kWebhook;
-        break;
-      default:
-        break;
-    }
+    CRM_ASSIGN_OR_RETURN(r.channel, ChannelFromProto(req->channel()));
     switch (req->purpose()) {
       case v1::PURPOSE_UNSPECIFIED:
       case v1::PURPOSE_TRANSACTIONAL:

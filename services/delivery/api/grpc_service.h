@@ -4,6 +4,7 @@
 #include "libs/common/executor.h"
 #include "libs/common/page_token.h"
 #include "libs/grpcutil/rpc_metrics.h"
+#include "services/delivery/app/campaigns.h"
 #include "services/delivery/app/delivery.h"
 
 namespace crm::delivery::api {
@@ -11,12 +12,20 @@ namespace crm::delivery::api {
 namespace v1 = ::crm::delivery::v1;
 
 void ToProto(const domain::Message& m, v1::Message* out);
+v1::Channel ChannelToProto(domain::Channel c);
+// nullopt for CHANNEL_UNSPECIFIED; INVALID_ARGUMENT (channel) for an unknown value.
+absl::StatusOr<std::optional<domain::Channel>> ChannelFromProto(v1::Channel c);
 
 class DeliveryGrpcService final : public v1::DeliveryService::CallbackService {
  public:
-  DeliveryGrpcService(app::Delivery& delivery, const common::PageTokenCodec& tokens,
-                      common::Executor& executor, grpcutil::RpcMetrics& metrics)
-      : delivery_(delivery), tokens_(tokens), executor_(executor), metrics_(metrics) {}
+  DeliveryGrpcService(app::Delivery& delivery, app::Campaigns& campaigns,
+                      const common::PageTokenCodec& tokens, common::Executor& executor,
+                      grpcutil::RpcMetrics& metrics)
+      : delivery_(delivery),
+        campaigns_(campaigns),
+        tokens_(tokens),
+        executor_(executor),
+        metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* SendMessage(grpc::CallbackServerContext* ctx,
                                         const v1::SendMessageRequest* req,
@@ -45,6 +54,33 @@ class DeliveryGrpcService final : public v1::DeliveryService::CallbackService {
   grpc::ServerUnaryReactor* DeleteWebhookEndpoint(grpc::CallbackServerContext* ctx,
                                                   const v1::DeleteWebhookEndpointRequest* req,
                                                   v1::DeleteWebhookEndpointResponse* resp) override;
+  grpc::ServerUnaryReactor* CreateCampaign(grpc::CallbackServerContext* ctx,
+                                           const v1::CreateCampaignRequest* req,
+                                           v1::Campaign* resp) override;
+  grpc::ServerUnaryReactor* GetCampaign(grpc::CallbackServerContext* ctx,
+                                        const v1::GetCampaignRequest* req,
+                                        v1::Campaign* resp) override;
+  grpc::ServerUnaryReactor* ListCampaigns(grpc::CallbackServerContext* ctx,
+                                          const v1::ListCampaignsRequest* req,
+                                          v1::ListCampaignsResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateCampaign(grpc::CallbackServerContext* ctx,
+                                           const v1::UpdateCampaignRequest* req,
+                                           v1::Campaign* resp) override;
+  grpc::ServerUnaryReactor* ScheduleCampaign(grpc::CallbackServerContext* ctx,
+                                             const v1::ScheduleCampaignRequest* req,
+                                             v1::Campaign* resp) override;
+  grpc::ServerUnaryReactor* PauseCampaign(grpc::CallbackServerContext* ctx,
+                                          const v1::CampaignActionRequest* req,
+                                          v1::Campaign* resp) override;
+  grpc::ServerUnaryReactor* ResumeCampaign(grpc::CallbackServerContext* ctx,
+                                           const v1::CampaignActionRequest* req,
+                                           v1::Campaign* resp) override;
+  grpc::ServerUnaryReactor* CancelCampaign(grpc::CallbackServerContext* ctx,
+                                           const v1::CampaignActionRequest* req,
+                                           v1::Campaign* resp) override;
+  grpc::ServerUnaryReactor* GetCampaignResults(grpc::CallbackServerContext* ctx,
+                                               const v1::GetCampaignResultsRequest* req,
+                                               v1::CampaignResults* resp) override;
   grpc::ServerUnaryReactor* GetDeliveryPolicy(grpc::CallbackServerContext* ctx,
                                               const v1::GetDeliveryPolicyRequest* req,
                                               v1::DeliveryPolicy* resp) override;
@@ -60,6 +96,7 @@ class DeliveryGrpcService final : public v1::DeliveryService::CallbackService {
 
  private:
   app::Delivery& delivery_;
+  app::Campaigns& campaigns_;
   const common::PageTokenCodec& tokens_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;

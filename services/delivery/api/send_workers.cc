@@ -33,11 +33,12 @@ class SendWorkers::Metrics final {
 };
 
 SendWorkers::SendWorkers(storage::RedisWorkQueue& queue, app::Ledger& ledger,
-                         app::Dispatcher& dispatcher, prometheus::Registry& registry,
-                         SendWorkerOptions options)
+                         app::Dispatcher& dispatcher, app::Campaigns* campaigns,
+                         prometheus::Registry& registry, SendWorkerOptions options)
     : queue_(queue),
       ledger_(ledger),
       dispatcher_(dispatcher),
+      campaigns_(campaigns),
       options_(std::move(options)),
       metrics_(std::make_unique<Metrics>(registry)) {}
 
@@ -48,6 +49,10 @@ void SendWorkers::Start() {
   for (int i = 0; i < options_.senders; ++i) senders_.emplace_back([this] { SendLoop(); });
   sweeper_ = std::make_unique<service::PeriodicJob>([this] { return Sweep(); });
   sweeper_->Start();
+  if (campaigns_ != nullptr) {
+    campaign_runner_ = std::make_unique<service::PeriodicJob>([this] { return RunCampaigns(); });
+    campaign_runner_->Start();
+  }
 }
 
 void SendWorkers::Stop() {
@@ -56,6 +61,7 @@ void SendWorkers::Stop() {
     if (stopping_ && !reader_.joinable()) return;
     stopping_ = true;
   }
+  if (campaign_runner_) campaign_runner_->Stop();
   if (sweeper_) sweeper_->Stop();
   if (reader_.joinable()) reader_.join();
   for (std::thread& t : senders_) {
@@ -115,6 +121,19 @@ void SendWorkers::SendLoop() {
     }
     metrics_->Attempt(*done ? std::string(domain::StateName(**done)) : "skipped");
   }
+}
+
+absl::Duration SendWorkers::RunCampaigns() {
+  absl::StatusOr<int> busy = campaigns_->Tick();
+  if (!busy.ok()) {
+    observability::LogLine(observability::Severity::kWarning)
+            .Field("error", busy.status().ToString())
+        << "campaign round failed";
+    return absl::Seconds(1);
+  }
+  // A round with work: the next one soon (a large audience expands a page
+  // per campaign per round).
+  return *busy > 0 ? absl::Milliseconds(20) : absl::Seconds(1);
 }
 
 absl::Duration SendWorkers::Sweep() {

@@ -13,6 +13,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "libs/service/periodic.h"
+#include "services/delivery/app/campaigns.h"
 #include "services/delivery/app/dispatcher.h"
 #include "services/delivery/storage/redis_queue.h"
 
@@ -31,8 +32,10 @@ struct SendWorkerOptions {
 
 class SendWorkers final {
  public:
+  // `campaigns` (may be null): its runner's rounds run on a thread of their
+  // own (every second, at once again while a round had work).
   SendWorkers(storage::RedisWorkQueue& queue, app::Ledger& ledger, app::Dispatcher& dispatcher,
-              prometheus::Registry& registry, SendWorkerOptions options);
+              app::Campaigns* campaigns, prometheus::Registry& registry, SendWorkerOptions options);
   ~SendWorkers();
   void Start();
   // Stops reading, lets the senders finish what they hold (a claimed
@@ -43,10 +46,12 @@ class SendWorkers final {
   void ReadLoop();
   void SendLoop();
   absl::Duration Sweep();
+  absl::Duration RunCampaigns();
 
   storage::RedisWorkQueue& queue_;
   app::Ledger& ledger_;
   app::Dispatcher& dispatcher_;
+  app::Campaigns* campaigns_;
   const SendWorkerOptions options_;
   class Metrics;
   std::unique_ptr<Metrics> metrics_;
@@ -56,6 +61,7 @@ class SendWorkers final {
   std::thread reader_;
   std::vector<std::thread> senders_;
   std::unique_ptr<service::PeriodicJob> sweeper_;
+  std::unique_ptr<service::PeriodicJob> campaign_runner_;
 };
 
 }  // namespace crm::delivery::api

@@ -32,6 +32,8 @@ std::string EventTypeOf(domain::State s) {
       return "message.failed";
     case domain::State::kUnknown:
       return "message.unknown";
+    case domain::State::kCancelled:
+      return "message.cancelled";
     case domain::State::kQueued:
     case domain::State::kSending:
     case domain::State::kRetrying:

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "libs/outbox/write_port.h"
+#include "services/delivery/domain/campaign.h"
 #include "services/delivery/domain/message.h"
 #include "services/delivery/domain/network_policy.h"
 #include "services/delivery/domain/policy.h"
@@ -60,10 +61,35 @@ class DeliveryTx {
   virtual void SaveSenderSettings(const SenderSettings& s) = 0;
   virtual absl::StatusOr<std::optional<domain::DeliveryPolicy>> LoadPolicyForUpdate() = 0;
   virtual void SavePolicy(const domain::DeliveryPolicy& p) = 0;
+  // NOT_FOUND (CAMPAIGN_NOT_FOUND).
+  virtual absl::StatusOr<domain::Campaign> LoadCampaignForUpdate(const std::string& id) = 0;
+  virtual void SaveCampaign(const domain::Campaign& c) = 0;  // insert or update
+  virtual void EmitCampaign(const std::string& type, const domain::Campaign& c) = 0;
+  // Ledger rows of a campaign; a row whose (campaign, customer) exists is
+  // skipped. The ids of the rows inserted.
+  virtual absl::StatusOr<std::vector<std::string>> InsertCampaignMessages(
+      const std::vector<domain::Message>& rows) = 0;
+  // The campaign's queued and retrying rows become cancelled; how many.
+  virtual absl::StatusOr<int64_t> CancelCampaignMessages(const std::string& campaign_id) = 0;
+  // The campaign's queued rows, in their order, due from `start` one
+  // 1/throttle apart (all at `start` when throttle is 0); how many.
+  virtual absl::StatusOr<int64_t> RespaceCampaignMessages(const std::string& campaign_id,
+                                                          absl::Time start, int throttle) = 0;
+  // Rows of the campaign not final yet (queued, sending, retrying).
+  virtual absl::StatusOr<int64_t> CountOpenCampaignMessages(const std::string& campaign_id) = 0;
 };
 
-class DeliveryRepository : public outbox::UnitOfWork<DeliveryTx, domain::Message, WebhookEndpoint,
-                                                     SenderSettings, domain::DeliveryPolicy, bool> {
+// A campaign's ledger rows counted by variant, state and suppression reason.
+struct CampaignCount {
+  std::string variant_id;  // "" for the holdout
+  domain::State state = domain::State::kQueued;
+  domain::Suppression suppression = domain::Suppression::kNone;
+  int64_t count = 0;
+};
+
+class DeliveryRepository
+    : public outbox::UnitOfWork<DeliveryTx, domain::Message, WebhookEndpoint, SenderSettings,
+                                domain::DeliveryPolicy, domain::Campaign, bool> {
  public:
   virtual absl::StatusOr<domain::Message> GetMessage(const std::string& tenant,
                                                      const std::string& id) = 0;
@@ -80,6 +106,20 @@ class DeliveryRepository : public outbox::UnitOfWork<DeliveryTx, domain::Message
       const std::string& tenant) = 0;
   virtual absl::StatusOr<std::optional<domain::DeliveryPolicy>> GetPolicy(
       const std::string& tenant) = 0;
+  // NOT_FOUND (CAMPAIGN_NOT_FOUND).
+  virtual absl::StatusOr<domain::Campaign> GetCampaign(const std::string& tenant,
+                                                       const std::string& id) = 0;
+  virtual absl::StatusOr<std::vector<domain::Campaign>> ListCampaigns(
+      const std::string& tenant) = 0;  // newest first, at most 1,000
+  virtual absl::StatusOr<std::vector<CampaignCount>> CountCampaignMessages(
+      const std::string& tenant, const std::string& campaign_id) = 0;
+  struct CampaignRef {
+    std::string tenant;
+    std::string id;
+  };
+  // Every tenant's campaigns the runner has work for: scheduled ones whose
+  // start has come, and running ones (at most `limit`).
+  virtual absl::StatusOr<std::vector<CampaignRef>> ActiveCampaigns(int limit) = 0;
   // The right to erasure (customer-store's customer.erased): deletes every
   // ledger row of these customers, once per event id (a redelivered event
   // erases nothing more); the number of rows deleted.
@@ -191,6 +231,22 @@ class WebhookChannel {
  public:
   virtual ~WebhookChannel() = default;
   virtual domain::SendResult Send(const OutboundWebhook& hook) = 0;
+};
+
+// A campaign's audience from segmentation: the members of a live segment,
+// page by page in a stable order.
+struct MemberPage {
+  std::vector<std::string> customer_ids;
+  std::string next_cursor;  // "" after the last page
+};
+class SegmentDirectory {
+ public:
+  virtual ~SegmentDirectory() = default;
+  // NOT_FOUND (SEGMENT_NOT_FOUND) for a segment the tenant does not have.
+  virtual absl::Status CheckSegment(const std::string& tenant, const std::string& segment_id) = 0;
+  virtual absl::StatusOr<MemberPage> Members(const std::string& tenant,
+                                             const std::string& segment_id,
+                                             const std::string& cursor, int page_size) = 0;
 };
 
 // Host names to addresses (the webhook URL check).

@@ -104,4 +104,35 @@ absl::StatusOr<app::Rendered> GrpcRenderer::Render(const std::string& tenant,
   return out;
 }
 
+absl::Status GrpcSegmentDirectory::CheckSegment(const std::string& tenant,
+                                                const std::string& segment_id) {
+  grpc::ClientContext ctx;
+  grpcutil::PreparePeerCall(kPrincipal, tenant, timeout_, &ctx);
+  segmentation::v1::GetSegmentRequest req;
+  req.set_segment_id(segment_id);
+  segmentation::v1::Segment segment;
+  return grpcutil::FromGrpcStatus(stub_->GetSegment(&ctx, req, &segment));
+}
+
+absl::StatusOr<app::MemberPage> GrpcSegmentDirectory::Members(const std::string& tenant,
+                                                              const std::string& segment_id,
+                                                              const std::string& cursor,
+                                                              int page_size) {
+  grpc::ClientContext ctx;
+  grpcutil::PreparePeerCall(kPrincipal, tenant, timeout_, &ctx);
+  segmentation::v1::ListSegmentMembersRequest req;
+  req.set_segment_id(segment_id);
+  req.set_page_size(page_size);
+  req.set_page_token(cursor);
+  segmentation::v1::ListSegmentMembersResponse resp;
+  grpc::Status s = stub_->ListSegmentMembers(&ctx, req, &resp);
+  if (!s.ok()) return grpcutil::FromGrpcStatus(s);
+  app::MemberPage page;
+  for (const segmentation::v1::SegmentMember& m : resp.members()) {
+    page.customer_ids.push_back(m.customer_id());
+  }
+  page.next_cursor = resp.next_page_token();
+  return page;
+}
+
 }  // namespace crm::delivery::clients

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "crm/customer_store/v1/customer_store.grpc.pb.h"
 #include "crm/personalization/v1/personalization.grpc.pb.h"
+#include "crm/segmentation/v1/segmentation.grpc.pb.h"
 #include "services/delivery/app/ports.h"
 
 namespace crm::delivery::clients {
@@ -38,6 +39,19 @@ class GrpcRenderer final : public app::Renderer {
 
  private:
   std::unique_ptr<personalization::v1::PersonalizationService::Stub> stub_;
+  const absl::Duration timeout_;
+};
+
+class GrpcSegmentDirectory final : public app::SegmentDirectory {
+ public:
+  GrpcSegmentDirectory(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
+      : stub_(segmentation::v1::SegmentationService::NewStub(channel)), timeout_(timeout) {}
+  absl::Status CheckSegment(const std::string& tenant, const std::string& segment_id) override;
+  absl::StatusOr<app::MemberPage> Members(const std::string& tenant, const std::string& segment_id,
+                                          const std::string& cursor, int page_size) override;
+
+ private:
+  std::unique_ptr<segmentation::v1::SegmentationService::Stub> stub_;
   const absl::Duration timeout_;
 };
 

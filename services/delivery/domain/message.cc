@@ -29,20 +29,22 @@ constexpr std::array<std::pair<Channel, absl::string_view>, 2> kChannels{
     {{Channel::kEmail, "email"}, {Channel::kWebhook, "webhook"}}};
 constexpr std::array<std::pair<Purpose, absl::string_view>, 2> kPurposes{
     {{Purpose::kTransactional, "transactional"}, {Purpose::kMarketing, "marketing"}}};
-constexpr std::array<std::pair<State, absl::string_view>, 7> kStates{
+constexpr std::array<std::pair<State, absl::string_view>, 8> kStates{
     {{State::kQueued, "queued"},
      {State::kSending, "sending"},
      {State::kRetrying, "retrying"},
      {State::kSent, "sent"},
      {State::kSuppressed, "suppressed"},
      {State::kFailed, "failed"},
-     {State::kUnknown, "unknown"}}};
-constexpr std::array<std::pair<Suppression, absl::string_view>, 5> kSuppressions{
+     {State::kUnknown, "unknown"},
+     {State::kCancelled, "cancelled"}}};
+constexpr std::array<std::pair<Suppression, absl::string_view>, 6> kSuppressions{
     {{Suppression::kNone, ""},
      {Suppression::kConsent, "consent"},
      {Suppression::kInvalidAddress, "invalid_address"},
      {Suppression::kCustomerGone, "customer_gone"},
-     {Suppression::kFrequencyCap, "frequency_cap"}}};
+     {Suppression::kFrequencyCap, "frequency_cap"},
+     {Suppression::kHoldout, "holdout"}}};
 
 }  // namespace
 
@@ -59,7 +61,7 @@ std::optional<Suppression> SuppressionFromName(absl::string_view n) {
 
 bool IsFinal(State s) {
   return s == State::kSent || s == State::kSuppressed || s == State::kFailed ||
-         s == State::kUnknown;
+         s == State::kUnknown || s == State::kCancelled;
 }
 bool IsReplayable(State s) { return s == State::kFailed || s == State::kUnknown; }
 

@@ -16,8 +16,17 @@ namespace crm::delivery::domain {
 
 enum class Channel { kEmail, kWebhook };
 enum class Purpose { kTransactional, kMarketing };
-enum class State { kQueued, kSending, kRetrying, kSent, kSuppressed, kFailed, kUnknown };
-enum class Suppression { kNone, kConsent, kInvalidAddress, kCustomerGone, kFrequencyCap };
+enum class State {
+  kQueued,
+  kSending,
+  kRetrying,
+  kSent,
+  kSuppressed,
+  kFailed,
+  kUnknown,
+  kCancelled
+};
+enum class Suppression { kNone, kConsent, kInvalidAddress, kCustomerGone, kFrequencyCap, kHoldout };
 
 absl::string_view ChannelName(Channel c);  // "email", "webhook"
 std::optional<Channel> ChannelFromName(absl::string_view name);
@@ -51,6 +60,8 @@ struct Message {
   std::string provider_id;
   std::vector<std::string> decision_ids;
   std::string request_id;
+  std::string campaign_id;  // "" for a message of its own
+  std::string variant_id;   // the campaign's A/B variant ("" in the holdout)
   absl::Time create_time = absl::InfinitePast();
   absl::Time update_time = absl::InfinitePast();
   std::optional<absl::Time> next_attempt_time;

@@ -23,8 +23,9 @@ const std::string kMessageColumns = absl::StrCat(
     "max_attempts, last_error, recipient, provider_id, array_to_string(decision_ids, ','), "
     "request_id, ",
     pg::MicrosColumn("created_at"), ", ", pg::MicrosColumn("updated_at"), ", ",
-    pg::MicrosColumn("next_attempt_at"), ", ", pg::MicrosColumn("sent_at"));
-constexpr int kMessageColumnCount = 21;
+    pg::MicrosColumn("next_attempt_at"), ", ", pg::MicrosColumn("sent_at"),
+    ", coalesce(campaign_id::text, ''), variant_id");
+constexpr int kMessageColumnCount = 23;
 
 const pg::NamedQuery kInsertMessage{
     "delivery_insert_message",
@@ -99,7 +100,9 @@ const pg::NamedQuery kClaimMessage{
     absl::StrCat("UPDATE delivery.messages SET state = 'sending', attempts = attempts + 1, "
                  "claimed_until = now() + $3::int8 * interval '1 microsecond', updated_at = now() "
                  "WHERE tenant_id = $1 AND message_id = $2::uuid AND state IN ('queued', "
-                 "'retrying') AND next_attempt_at <= now() RETURNING ",
+                 "'retrying') AND next_attempt_at <= now() AND (campaign_id IS NULL OR EXISTS "
+                 "(SELECT 1 FROM delivery.campaigns c WHERE c.tenant_id = $1 AND c.campaign_id = "
+                 "delivery.messages.campaign_id AND c.state = 'running')) RETURNING ",
                  kMessageColumns),
     kMessageColumnCount};
 const pg::NamedQuery kCustomerMessagesFirst{
@@ -200,6 +203,91 @@ const pg::NamedQuery kSaveSender{
                  "EXCLUDED.reply_to_address, updated_at = EXCLUDED.updated_at"),
     0};
 
+const std::string kCampaignColumns = absl::StrCat(
+    "campaign_id::text, definition::text, state, version, ", pg::MicrosColumn("start_at"), ", ",
+    pg::MicrosColumn("started_at"), ", ", pg::MicrosColumn("completed_at"),
+    ", expansion_cursor, expanded, targeted, ", pg::MicrosColumn("pace_start"), ", paced, ",
+    pg::MicrosColumn("created_at"), ", ", pg::MicrosColumn("updated_at"));
+constexpr int kCampaignColumnCount = 14;
+const pg::NamedQuery kSelectCampaign{
+    "delivery_select_campaign",
+    absl::StrCat("SELECT ", kCampaignColumns,
+                 " FROM delivery.campaigns WHERE tenant_id = $1 AND campaign_id = $2::uuid"),
+    kCampaignColumnCount};
+const pg::NamedQuery kCampaignForUpdate{
+    "delivery_campaign_for_update",
+    absl::StrCat("SELECT ", kCampaignColumns,
+                 " FROM delivery.campaigns WHERE tenant_id = $1 AND campaign_id = $2::uuid "
+                 "FOR UPDATE"),
+    kCampaignColumnCount};
+const pg::NamedQuery kListCampaigns{
+    "delivery_list_campaigns",
+    absl::StrCat("SELECT ", kCampaignColumns,
+                 " FROM delivery.campaigns WHERE tenant_id = $1 ORDER BY created_at DESC, "
+                 "campaign_id DESC LIMIT 1000"),
+    kCampaignColumnCount};
+const pg::NamedQuery kSaveCampaign{
+    "delivery_save_campaign",
+    absl::StrCat(
+        "INSERT INTO delivery.campaigns (tenant_id, campaign_id, definition, state, version, "
+        "start_at, started_at, completed_at, expansion_cursor, expanded, targeted, pace_start, "
+        "paced, created_at, updated_at) VALUES ($1, $2::uuid, $3::jsonb, $4, $5, ",
+        pg::MicrosParam(6), ", ", pg::MicrosParam(7), ", ", pg::MicrosParam(8), ", $9, $10, $11, ",
+        pg::MicrosParam(12), ", $13, ", pg::MicrosParam(14), ", ", pg::MicrosParam(15),
+        ") ON CONFLICT (tenant_id, campaign_id) DO UPDATE SET definition = EXCLUDED.definition, "
+        "state = EXCLUDED.state, version = EXCLUDED.version, start_at = EXCLUDED.start_at, "
+        "started_at = EXCLUDED.started_at, completed_at = EXCLUDED.completed_at, "
+        "expansion_cursor = EXCLUDED.expansion_cursor, expanded = EXCLUDED.expanded, "
+        "targeted = EXCLUDED.targeted, pace_start = EXCLUDED.pace_start, paced = EXCLUDED.paced, "
+        "updated_at = EXCLUDED.updated_at"),
+    0};
+const pg::NamedQuery kInsertCampaignMessages{
+    "delivery_insert_campaign_messages",
+    "INSERT INTO delivery.messages (tenant_id, message_id, customer_id, channel, purpose, "
+    "template_id, locale, endpoint_id, offer_count, state, suppression_reason, max_attempts, "
+    "request_id, created_at, updated_at, next_attempt_at, enqueued_at, campaign_id, variant_id) "
+    "SELECT $1, u.id, u.customer, $2, $3, u.template, '', $4::uuid, $5, u.state, u.reason, $6, "
+    "u.request_id, now(), now(), CASE WHEN u.state = 'queued' THEN 'epoch'::timestamptz + "
+    "u.next_us * interval '1 microsecond' END, CASE WHEN u.state = 'queued' AND "
+    "'epoch'::timestamptz + u.next_us * interval '1 microsecond' <= now() THEN now() END, "
+    "$7::uuid, u.variant FROM unnest($8::uuid[], $9::uuid[], $10::text[], $11::text[], "
+    "$12::text[], $13::text[], $14::int8[], $15::text[]) AS u(id, customer, template, state, "
+    "reason, request_id, next_us, variant) ON CONFLICT (tenant_id, request_id) DO NOTHING "
+    "RETURNING message_id::text",
+    1};
+const pg::NamedQuery kCancelCampaignMessages{
+    "delivery_cancel_campaign_messages",
+    "UPDATE delivery.messages SET state = 'cancelled', next_attempt_at = NULL, enqueued_at = "
+    "NULL, updated_at = now() WHERE tenant_id = $1 AND campaign_id = $2::uuid AND state IN "
+    "('queued', 'retrying')",
+    0};
+const pg::NamedQuery kRespaceCampaignMessages{
+    "delivery_respace_campaign_messages",
+    absl::StrCat("WITH o AS (SELECT message_id, row_number() OVER (ORDER BY next_attempt_at, "
+                 "message_id) - 1 AS i FROM delivery.messages WHERE tenant_id = $1 AND "
+                 "campaign_id = $2::uuid AND state IN ('queued', 'retrying')) UPDATE "
+                 "delivery.messages m SET next_attempt_at = ",
+                 pg::MicrosParam(3),
+                 " + CASE WHEN $4::int > 0 THEN (o.i * 1000000 / $4::int) * interval '1 "
+                 "microsecond' ELSE interval '0' END, enqueued_at = NULL FROM o WHERE "
+                 "m.tenant_id = $1 AND m.message_id = o.message_id"),
+    0};
+const pg::NamedQuery kCountOpenCampaignMessages{
+    "delivery_count_open_campaign_messages",
+    "SELECT count(*) FROM delivery.messages WHERE tenant_id = $1 AND campaign_id = $2::uuid AND "
+    "state IN ('queued', 'sending', 'retrying')",
+    1};
+const pg::NamedQuery kCountCampaignMessages{
+    "delivery_count_campaign_messages",
+    "SELECT variant_id, state, suppression_reason, count(*) FROM delivery.messages WHERE "
+    "tenant_id = $1 AND campaign_id = $2::uuid GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    4};
+const pg::NamedQuery kActiveCampaigns{
+    "delivery_active_campaigns",
+    "SELECT tenant_id::text, campaign_id::text FROM delivery.campaigns WHERE (state = "
+    "'scheduled' AND start_at <= now()) OR state = 'running' ORDER BY updated_at LIMIT $1",
+    2};
+
 const pg::NamedQuery kEraseCustomers{
     "delivery_erase_customers",
     "DELETE FROM delivery.messages WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[])", 0};
@@ -237,6 +325,8 @@ absl::StatusOr<domain::Message> MessageOf(const pqxx::row& r) {
   const std::string decisions = r[15].as<std::string>();
   if (!decisions.empty()) m.decision_ids = absl::StrSplit(decisions, ',');
   m.request_id = r[16].as<std::string>();
+  m.campaign_id = r[21].as<std::string>();
+  m.variant_id = r[22].as<std::string>();
   m.create_time = absl::FromUnixMicros(r[17].as<int64_t>());
   m.update_time = absl::FromUnixMicros(r[18].as<int64_t>());
   m.next_attempt_time = OptionalTime(r[19]);
@@ -299,6 +389,67 @@ absl::StatusOr<domain::DeliveryPolicy> PolicyOf(const pqxx::row& r) {
       "stored delivery policy unreadable");
 }
 
+nlohmann::json CampaignJson(const domain::Campaign& c) {
+  nlohmann::json variants = nlohmann::json::array();
+  for (const domain::Variant& v : c.variants) {
+    variants.push_back({{"id", v.id}, {"template_id", v.template_id}, {"weight", v.weight}});
+  }
+  return {{"name", c.name},
+          {"channel", domain::ChannelName(c.channel)},
+          {"purpose", domain::PurposeName(c.purpose)},
+          {"endpoint_id", c.endpoint_id},
+          {"segment_id", c.audience.segment_id},
+          {"customer_ids", c.audience.customer_ids},
+          {"variants", variants},
+          {"holdout_bp", c.holdout_bp},
+          {"throttle", c.throttle_per_second},
+          {"offer_count", c.offer_count}};
+}
+
+absl::StatusOr<domain::Campaign> CampaignOf(const pqxx::row& r) {
+  return outbox::ParseJsonAnswer<domain::Campaign>(
+      r[1].as<std::string>(),
+      [&](const nlohmann::json& j, bool& ok) {
+        domain::Campaign c;
+        c.id = r[0].as<std::string>();
+        c.name = j.at("name").get<std::string>();
+        std::optional<domain::Channel> ch =
+            domain::ChannelFromName(j.at("channel").get<std::string>());
+        std::optional<domain::Purpose> pu =
+            domain::PurposeFromName(j.at("purpose").get<std::string>());
+        std::optional<domain::CampaignState> st =
+            domain::CampaignStateFromName(r[2].as<std::string>());
+        if (!ch || !pu || !st) ok = false;
+        c.channel = ch.value_or(domain::Channel::kEmail);
+        c.purpose = pu.value_or(domain::Purpose::kMarketing);
+        c.state = st.value_or(domain::CampaignState::kDraft);
+        c.endpoint_id = j.at("endpoint_id").get<std::string>();
+        c.audience.segment_id = j.at("segment_id").get<std::string>();
+        c.audience.customer_ids = j.at("customer_ids").get<std::vector<std::string>>();
+        for (const auto& v : j.at("variants")) {
+          c.variants.push_back({v.at("id").get<std::string>(),
+                                v.at("template_id").get<std::string>(),
+                                v.at("weight").get<uint32_t>()});
+        }
+        c.holdout_bp = j.at("holdout_bp").get<uint32_t>();
+        c.throttle_per_second = j.at("throttle").get<int>();
+        c.offer_count = j.at("offer_count").get<int>();
+        c.version = r[3].as<int64_t>();
+        c.start_time = OptionalTime(r[4]);
+        c.started_time = OptionalTime(r[5]);
+        c.completed_time = OptionalTime(r[6]);
+        c.cursor = r[7].as<std::string>();
+        c.expanded = r[8].as<bool>();
+        c.targeted = r[9].as<int64_t>();
+        c.pace_start = OptionalTime(r[10]);
+        c.paced = r[11].as<int64_t>();
+        c.create_time = absl::FromUnixMicros(r[12].as<int64_t>());
+        c.update_time = absl::FromUnixMicros(r[13].as<int64_t>());
+        return c;
+      },
+      "stored campaign unreadable");
+}
+
 std::string EventPayload(const domain::Message& m) {
   nlohmann::json j{
       {"messageId", m.id},
@@ -311,6 +462,10 @@ std::string EventPayload(const domain::Message& m) {
       {"decisionIds", m.decision_ids},
       {"time", absl::FormatTime(absl::RFC3339_full, m.update_time, absl::UTCTimeZone())}};
   if (!m.endpoint_id.empty()) j["endpointId"] = m.endpoint_id;
+  if (!m.campaign_id.empty()) {
+    j["campaignId"] = m.campaign_id;
+    j["variantId"] = m.variant_id;
+  }
   if (m.suppression != domain::Suppression::kNone) {
     j["suppressionReason"] = domain::SuppressionName(m.suppression);
   }
@@ -385,6 +540,77 @@ class PgDeliveryRepository::Tx final : public app::DeliveryTx {
                static_cast<int>(absl::ToInt64Milliseconds(e.timeout)), e.max_concurrency,
                absl::ToUnixMicros(e.create_time));
   }
+  absl::StatusOr<domain::Campaign> LoadCampaignForUpdate(const std::string& id) override {
+    pqxx::result r = pool_.Exec(w_.sql(), kCampaignForUpdate, w_.tenant(), id);
+    if (r.empty()) {
+      return common::NotFound("CAMPAIGN_NOT_FOUND", absl::StrCat("campaign ", id, " not found"));
+    }
+    return CampaignOf(r[0]);
+  }
+  void SaveCampaign(const domain::Campaign& c) override {
+    pool_.Exec(w_.sql(), kSaveCampaign, w_.tenant(), c.id, CampaignJson(c).dump(),
+               std::string(domain::CampaignStateName(c.state)), c.version, MicrosOf(c.start_time),
+               MicrosOf(c.started_time), MicrosOf(c.completed_time), c.cursor, c.expanded,
+               c.targeted, MicrosOf(c.pace_start), c.paced, absl::ToUnixMicros(c.create_time),
+               absl::ToUnixMicros(c.update_time));
+  }
+  void EmitCampaign(const std::string& type, const domain::Campaign& c) override {
+    w_.Emit("", type,
+            nlohmann::json{
+                {"campaignId", c.id},
+                {"name", c.name},
+                {"state", domain::CampaignStateName(c.state)},
+                {"version", c.version},
+                {"targeted", c.targeted},
+                {"time", absl::FormatTime(absl::RFC3339_full, c.update_time, absl::UTCTimeZone())}}
+                .dump());
+  }
+  absl::StatusOr<std::vector<std::string>> InsertCampaignMessages(
+      const std::vector<domain::Message>& rows) override {
+    std::vector<std::string> out;
+    if (rows.empty()) return out;
+    std::vector<std::string> ids, customers, templates, states, reasons, keys, nexts, variants;
+    for (const domain::Message& m : rows) {
+      ids.push_back(m.id);
+      customers.push_back(m.customer_id);
+      templates.push_back(m.template_id);
+      states.emplace_back(domain::StateName(m.state));
+      reasons.emplace_back(domain::SuppressionName(m.suppression));
+      keys.push_back(m.request_id);
+      nexts.push_back(absl::StrCat(m.next_attempt_time ? absl::ToUnixMicros(*m.next_attempt_time)
+                                                       : int64_t{0}));
+      variants.push_back(m.variant_id);
+    }
+    const domain::Message& first = rows.front();
+    std::optional<std::string> endpoint;
+    if (!first.endpoint_id.empty()) endpoint = first.endpoint_id;
+    for (const auto& r : pool_.Exec(w_.sql(), kInsertCampaignMessages, w_.tenant(),
+                                    std::string(domain::ChannelName(first.channel)),
+                                    std::string(domain::PurposeName(first.purpose)), endpoint,
+                                    first.offer_count, first.max_attempts, first.campaign_id,
+                                    pg::TextArrayLiteral(ids), pg::TextArrayLiteral(customers),
+                                    pg::TextArrayLiteral(templates), pg::TextArrayLiteral(states),
+                                    pg::TextArrayLiteral(reasons), pg::TextArrayLiteral(keys),
+                                    pg::TextArrayLiteral(nexts), pg::TextArrayLiteral(variants))) {
+      out.push_back(r[0].as<std::string>());
+    }
+    return out;
+  }
+  absl::StatusOr<int64_t> CancelCampaignMessages(const std::string& campaign_id) override {
+    return static_cast<int64_t>(
+        pool_.Exec(w_.sql(), kCancelCampaignMessages, w_.tenant(), campaign_id).affected_rows());
+  }
+  absl::StatusOr<int64_t> RespaceCampaignMessages(const std::string& campaign_id, absl::Time start,
+                                                  int throttle) override {
+    return static_cast<int64_t>(pool_
+                                    .Exec(w_.sql(), kRespaceCampaignMessages, w_.tenant(),
+                                          campaign_id, absl::ToUnixMicros(start), throttle)
+                                    .affected_rows());
+  }
+  absl::StatusOr<int64_t> CountOpenCampaignMessages(const std::string& campaign_id) override {
+    return pool_.Exec(w_.sql(), kCountOpenCampaignMessages, w_.tenant(), campaign_id)[0][0]
+        .as<int64_t>();
+  }
   absl::StatusOr<std::optional<domain::DeliveryPolicy>> LoadPolicyForUpdate() override {
     pqxx::result r = pool_.Exec(w_.sql(), kPolicyForUpdate, w_.tenant());
     if (r.empty()) return std::optional<domain::DeliveryPolicy>();
@@ -415,14 +641,44 @@ PgDeliveryRepository::PgDeliveryRepository(pg::Pool& pool, const std::string& co
       secret_key_(common::HkdfSha256(context_key, "", "crm webhook secret v1", 32)) {}
 
 std::vector<pg::NamedQuery> PgDeliveryRepository::Queries() {
-  std::vector<pg::NamedQuery> q = {
-      kInsertMessage,      kSelectMessage,     kMessageForUpdate,      kSaveMessage,
-      kFinishMessage,      kClaimMessage,      kCustomerMessagesFirst, kCustomerMessagesNext,
-      kStateMessagesFirst, kStateMessagesNext, kSchedulerOn,           kSelectDue,
-      kMarkEnqueued,       kSelectLostClaims,  kClaimStillLost,        kInsertEndpoint,
-      kSelectEndpoint,     kListEndpoints,     kCountEndpoints,        kDeleteEndpoint,
-      kSelectSender,       kSaveSender,        kEraseCustomers,        kCapLock,
-      kCapCount,           kSelectPolicy,      kPolicyForUpdate,       kSavePolicy};
+  std::vector<pg::NamedQuery> q = {kInsertMessage,
+                                   kSelectMessage,
+                                   kMessageForUpdate,
+                                   kSaveMessage,
+                                   kFinishMessage,
+                                   kClaimMessage,
+                                   kCustomerMessagesFirst,
+                                   kCustomerMessagesNext,
+                                   kStateMessagesFirst,
+                                   kStateMessagesNext,
+                                   kSchedulerOn,
+                                   kSelectDue,
+                                   kMarkEnqueued,
+                                   kSelectLostClaims,
+                                   kClaimStillLost,
+                                   kInsertEndpoint,
+                                   kSelectEndpoint,
+                                   kListEndpoints,
+                                   kCountEndpoints,
+                                   kDeleteEndpoint,
+                                   kSelectSender,
+                                   kSaveSender,
+                                   kEraseCustomers,
+                                   kCapLock,
+                                   kCapCount,
+                                   kSelectPolicy,
+                                   kPolicyForUpdate,
+                                   kSavePolicy,
+                                   kSelectCampaign,
+                                   kCampaignForUpdate,
+                                   kListCampaigns,
+                                   kSaveCampaign,
+                                   kInsertCampaignMessages,
+                                   kCancelCampaignMessages,
+                                   kRespaceCampaignMessages,
+                                   kCountOpenCampaignMessages,
+                                   kCountCampaignMessages,
+                                   kActiveCampaigns};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
 }
@@ -500,6 +756,84 @@ absl::StatusOr<domain::DeliveryPolicy> PgDeliveryRepository::Write(
                                                      Tx tx(pool_, w, secret_key_);
                                                      return work(tx);
                                                    });
+}
+
+absl::StatusOr<domain::Campaign> PgDeliveryRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::Campaign>(app::DeliveryTx&)> work) {
+  const outbox::AnswerCodec<domain::Campaign> codec{
+      nullptr,
+      [this](const outbox::WriteTx& w, const std::string&,
+             const std::string& id) -> absl::StatusOr<domain::Campaign> {
+        pqxx::result r = pool_.Exec(w.sql(), kSelectCampaign, w.tenant(), id);
+        if (r.empty()) {
+          return common::NotFound("CAMPAIGN_NOT_FOUND",
+                                  absl::StrCat("campaign ", id, " not found"));
+        }
+        return CampaignOf(r[0]);
+      }};
+  return outbox::WriteOnce<domain::Campaign>(writer_, meta, resource, codec,
+                                             [&](const outbox::WriteTx& w) {
+                                               Tx tx(pool_, w, secret_key_);
+                                               return work(tx);
+                                             });
+}
+
+absl::StatusOr<domain::Campaign> PgDeliveryRepository::GetCampaign(const std::string& tenant,
+                                                                   const std::string& id) {
+  std::optional<absl::StatusOr<domain::Campaign>> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = pool_.Exec(tx, kSelectCampaign, tenant, id);
+    out = r.empty() ? absl::StatusOr<domain::Campaign>(common::NotFound(
+                          "CAMPAIGN_NOT_FOUND", absl::StrCat("campaign ", id, " not found")))
+                    : CampaignOf(r[0]);
+    return absl::OkStatus();
+  }));
+  return *std::move(out);
+}
+
+absl::StatusOr<std::vector<domain::Campaign>> PgDeliveryRepository::ListCampaigns(
+    const std::string& tenant) {
+  std::vector<domain::Campaign> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    for (const auto& r : pool_.Exec(tx, kListCampaigns, tenant)) {
+      CRM_ASSIGN_OR_RETURN(domain::Campaign c, CampaignOf(r));
+      out.push_back(std::move(c));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<app::CampaignCount>> PgDeliveryRepository::CountCampaignMessages(
+    const std::string& tenant, const std::string& campaign_id) {
+  std::vector<app::CampaignCount> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    for (const auto& r : pool_.Exec(tx, kCountCampaignMessages, tenant, campaign_id)) {
+      std::optional<domain::State> st = domain::StateFromName(r[1].as<std::string>());
+      std::optional<domain::Suppression> why = domain::SuppressionFromName(r[2].as<std::string>());
+      if (!st || !why) return absl::DataLossError("stored message unreadable");
+      out.push_back({r[0].as<std::string>(), *st, *why, r[3].as<int64_t>()});
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<app::DeliveryRepository::CampaignRef>>
+PgDeliveryRepository::ActiveCampaigns(int limit) {
+  std::vector<CampaignRef> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTx([&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    pool_.Exec(tx, kSchedulerOn);
+    for (const auto& r : pool_.Exec(tx, kActiveCampaigns, limit)) {
+      out.push_back({r[0].as<std::string>(), r[1].as<std::string>()});
+    }
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 absl::StatusOr<std::optional<domain::DeliveryPolicy>> PgDeliveryRepository::GetPolicy(

@@ -28,6 +28,9 @@ class PgDeliveryRepository final : public app::DeliveryRepository, public app::L
   absl::StatusOr<domain::DeliveryPolicy> Write(
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<domain::DeliveryPolicy>(app::DeliveryTx&)> work) override;
+  absl::StatusOr<domain::Campaign> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<domain::Campaign>(app::DeliveryTx&)> work) override;
   absl::StatusOr<bool> Write(
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<bool>(app::DeliveryTx&)> work) override;
@@ -47,6 +50,12 @@ class PgDeliveryRepository final : public app::DeliveryRepository, public app::L
       const std::string& tenant) override;
   absl::StatusOr<std::optional<domain::DeliveryPolicy>> GetPolicy(
       const std::string& tenant) override;
+  absl::StatusOr<domain::Campaign> GetCampaign(const std::string& tenant,
+                                               const std::string& id) override;
+  absl::StatusOr<std::vector<domain::Campaign>> ListCampaigns(const std::string& tenant) override;
+  absl::StatusOr<std::vector<app::CampaignCount>> CountCampaignMessages(
+      const std::string& tenant, const std::string& campaign_id) override;
+  absl::StatusOr<std::vector<CampaignRef>> ActiveCampaigns(int limit) override;
   absl::StatusOr<int64_t> EraseCustomers(const std::string& tenant, const std::string& event_id,
                                          const std::vector<std::string>& customer_ids) override;
 

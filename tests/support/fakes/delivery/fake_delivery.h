@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -28,6 +29,7 @@ struct FakeDeliveryState {
   std::map<std::string, std::map<std::string, delivery::app::WebhookEndpoint>> endpoints;
   std::map<std::string, delivery::app::SenderSettings> senders;
   std::map<std::string, delivery::domain::DeliveryPolicy> policies;
+  std::map<std::string, std::map<std::string, delivery::domain::Campaign>> campaigns;
   std::map<std::string, std::string> claimed_until;  // tenant/id -> lease end (unix micros)
   std::vector<Event> events;
   std::set<std::string> processed_events;  // tenant/event id
@@ -76,6 +78,70 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
     }
     void SavePolicy(const delivery::domain::DeliveryPolicy& p) override {
       s_.policies[tenant_] = p;
+    }
+    absl::StatusOr<delivery::domain::Campaign> LoadCampaignForUpdate(
+        const std::string& id) override {
+      auto it = s_.campaigns[tenant_].find(id);
+      if (it == s_.campaigns[tenant_].end()) {
+        return common::NotFound("CAMPAIGN_NOT_FOUND", absl::StrCat("campaign ", id, " not found"));
+      }
+      return it->second;
+    }
+    void SaveCampaign(const delivery::domain::Campaign& c) override {
+      s_.campaigns[tenant_][c.id] = c;
+    }
+    void EmitCampaign(const std::string& type, const delivery::domain::Campaign& c) override {
+      s_.events.push_back({type, c.id, std::string(delivery::domain::CampaignStateName(c.state))});
+    }
+    absl::StatusOr<std::vector<std::string>> InsertCampaignMessages(
+        const std::vector<delivery::domain::Message>& rows) override {
+      std::vector<std::string> out;
+      auto& all = s_.messages[tenant_];
+      for (const auto& m : rows) {
+        bool exists = false;
+        for (const auto& [id, o] : all) exists = exists || o.request_id == m.request_id;
+        if (exists) continue;
+        all[m.id] = m;
+        out.push_back(m.id);
+      }
+      return out;
+    }
+    absl::StatusOr<int64_t> CancelCampaignMessages(const std::string& campaign_id) override {
+      int64_t n = 0;
+      for (auto& [id, m] : s_.messages[tenant_]) {
+        if (m.campaign_id == campaign_id && (m.state == delivery::domain::State::kQueued ||
+                                             m.state == delivery::domain::State::kRetrying)) {
+          m.state = delivery::domain::State::kCancelled;
+          m.next_attempt_time.reset();
+          ++n;
+        }
+      }
+      return n;
+    }
+    absl::StatusOr<int64_t> RespaceCampaignMessages(const std::string& campaign_id,
+                                                    absl::Time start, int throttle) override {
+      std::vector<delivery::domain::Message*> open;
+      for (auto& [id, m] : s_.messages[tenant_]) {
+        if (m.campaign_id == campaign_id && (m.state == delivery::domain::State::kQueued ||
+                                             m.state == delivery::domain::State::kRetrying)) {
+          open.push_back(&m);
+        }
+      }
+      std::sort(open.begin(), open.end(), [](auto* a, auto* b) {
+        return std::tie(*a->next_attempt_time, a->id) < std::tie(*b->next_attempt_time, b->id);
+      });
+      for (size_t i = 0; i < open.size(); ++i) {
+        open[i]->next_attempt_time =
+            delivery::domain::SendTimeOf(start, static_cast<int64_t>(i), throttle);
+      }
+      return static_cast<int64_t>(open.size());
+    }
+    absl::StatusOr<int64_t> CountOpenCampaignMessages(const std::string& campaign_id) override {
+      int64_t n = 0;
+      for (const auto& [id, m] : s_.messages[tenant_]) {
+        if (m.campaign_id == campaign_id && !delivery::domain::IsFinal(m.state)) ++n;
+      }
+      return n;
     }
 
    private:
@@ -126,6 +192,69 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
       auto it = s.policies.find(tenant);
       return it == s.policies.end() ? std::optional<delivery::domain::DeliveryPolicy>()
                                     : std::optional<delivery::domain::DeliveryPolicy>(it->second);
+    });
+  }
+  absl::StatusOr<delivery::domain::Campaign> Write(
+      const outbox::WriteMeta& meta, const std::string&,
+      absl::FunctionRef<absl::StatusOr<delivery::domain::Campaign>(delivery::app::DeliveryTx&)>
+          work) override {
+    return RunWrite<delivery::domain::Campaign>(meta, work);
+  }
+  absl::StatusOr<delivery::domain::Campaign> GetCampaign(const std::string& tenant,
+                                                         const std::string& id) override {
+    return uow_.With([&](const FakeDeliveryState& s) -> absl::StatusOr<delivery::domain::Campaign> {
+      auto t = s.campaigns.find(tenant);
+      if (t == s.campaigns.end() || !t->second.count(id)) {
+        return common::NotFound("CAMPAIGN_NOT_FOUND", absl::StrCat("campaign ", id, " not found"));
+      }
+      return t->second.at(id);
+    });
+  }
+  absl::StatusOr<std::vector<delivery::domain::Campaign>> ListCampaigns(
+      const std::string& tenant) override {
+    return uow_.With([&](const FakeDeliveryState& s) {
+      std::vector<delivery::domain::Campaign> out;
+      auto t = s.campaigns.find(tenant);
+      if (t != s.campaigns.end()) {
+        for (const auto& [id, c] : t->second) out.push_back(c);
+      }
+      return out;
+    });
+  }
+  absl::StatusOr<std::vector<delivery::app::CampaignCount>> CountCampaignMessages(
+      const std::string& tenant, const std::string& campaign_id) override {
+    return uow_.With([&](const FakeDeliveryState& s) {
+      std::map<std::tuple<std::string, delivery::domain::State, delivery::domain::Suppression>,
+               int64_t>
+          counts;
+      auto t = s.messages.find(tenant);
+      if (t != s.messages.end()) {
+        for (const auto& [id, m] : t->second) {
+          if (m.campaign_id == campaign_id) ++counts[{m.variant_id, m.state, m.suppression}];
+        }
+      }
+      std::vector<delivery::app::CampaignCount> out;
+      for (const auto& [k, n] : counts) {
+        out.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), n});
+      }
+      return out;
+    });
+  }
+  absl::StatusOr<std::vector<CampaignRef>> ActiveCampaigns(int limit) override {
+    const absl::Time now = clock_.Now();
+    return uow_.With([&](const FakeDeliveryState& s) {
+      std::vector<CampaignRef> out;
+      for (const auto& [tenant, all] : s.campaigns) {
+        for (const auto& [id, c] : all) {
+          if (static_cast<int>(out.size()) >= limit) return out;
+          if (c.state == delivery::domain::CampaignState::kRunning ||
+              (c.state == delivery::domain::CampaignState::kScheduled && c.start_time &&
+               *c.start_time <= now)) {
+            out.push_back({tenant, id});
+          }
+        }
+      }
+      return out;
     });
   }
   absl::StatusOr<bool> Write(
@@ -235,6 +364,13 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
           m.next_attempt_time.value_or(absl::InfiniteFuture()) > now) {
         return out;
       }
+      if (!m.campaign_id.empty()) {
+        auto c = s.campaigns[tenant].find(m.campaign_id);
+        if (c == s.campaigns[tenant].end() ||
+            c->second.state != delivery::domain::CampaignState::kRunning) {
+          return out;
+        }
+      }
       if (m.purpose == delivery::domain::Purpose::kMarketing) {
         for (const auto& cap : delivery::domain::CapsFor(caps, m.channel)) {
           int count = 0;
@@ -330,6 +466,37 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
  private:
   const common::Clock& clock_;
   FakeUnitOfWork<FakeDeliveryState> uow_;
+};
+
+class FakeSegmentDirectory final : public delivery::app::SegmentDirectory {
+ public:
+  absl::Status CheckSegment(const std::string& tenant, const std::string& segment_id) override {
+    if (!members.count(tenant + "/" + segment_id)) {
+      return common::NotFound("SEGMENT_NOT_FOUND", "segment " + segment_id + " not found");
+    }
+    return absl::OkStatus();
+  }
+  // Pages of `page_size` in the list's order; the cursor is the offset.
+  absl::StatusOr<delivery::app::MemberPage> Members(const std::string& tenant,
+                                                    const std::string& segment_id,
+                                                    const std::string& cursor,
+                                                    int page_size) override {
+    ++calls;
+    if (!down.ok()) return down;
+    auto it = members.find(tenant + "/" + segment_id);
+    if (it == members.end()) {
+      return common::NotFound("SEGMENT_NOT_FOUND", "segment " + segment_id + " not found");
+    }
+    size_t offset = cursor.empty() ? 0 : std::stoul(cursor);
+    delivery::app::MemberPage page;
+    const size_t end = std::min(it->second.size(), offset + static_cast<size_t>(page_size));
+    for (size_t i = offset; i < end; ++i) page.customer_ids.push_back(it->second[i]);
+    if (end < it->second.size()) page.next_cursor = std::to_string(end);
+    return page;
+  }
+  std::map<std::string, std::vector<std::string>> members;  // tenant/segment -> ids
+  absl::Status down;
+  int calls = 0;
 };
 
 class FakeWorkQueue final : public delivery::app::WorkQueue {

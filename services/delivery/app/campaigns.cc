@@ -1,0 +1,399 @@
+#include "services/delivery/app/campaigns.h"
+
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "libs/common/etag.h"
+#include "libs/common/status_macros.h"
+#include "libs/observability/log.h"
+#include "services/personalization/domain/assignment.h"
+
+namespace crm::delivery::app {
+namespace {
+
+absl::Status CampaignNotFound(const std::string& id) {
+  return common::NotFound("CAMPAIGN_NOT_FOUND", absl::StrCat("campaign ", id, " not found"));
+}
+
+outbox::WriteMeta RunnerMeta(const std::string& tenant, const char* method) {
+  return outbox::WriteMeta{tenant, "delivery", "", method, "", ""};
+}
+
+}  // namespace
+
+absl::Status Campaigns::CheckReferences(const std::string& tenant, const domain::Campaign& c) {
+  for (const domain::Variant& v : c.variants) {
+    absl::StatusOr<std::string> channel = renderer_.TemplateChannel(tenant, v.template_id);
+    if (!channel.ok()) return common::WithField(channel.status(), "variants.template_id");
+    if (*channel != domain::ChannelName(c.channel)) {
+      return common::WithField(
+          common::WithReason(absl::FailedPreconditionError(
+                                 absl::StrCat("template ", v.template_id, " is for the ", *channel,
+                                              " channel, not ", domain::ChannelName(c.channel))),
+                             "TEMPLATE_CHANNEL_MISMATCH"),
+          "variants.template_id");
+    }
+  }
+  if (!c.audience.segment_id.empty()) {
+    absl::Status s = segments_.CheckSegment(tenant, c.audience.segment_id);
+    if (!s.ok()) return common::WithField(s, "audience.segment_id");
+  }
+  if (c.channel == domain::Channel::kWebhook) {
+    absl::StatusOr<WebhookEndpoint> e = repository_.GetEndpoint(tenant, c.endpoint_id);
+    if (!e.ok()) return common::WithField(e.status(), "endpoint_id");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<domain::Campaign> Campaigns::Create(const outbox::WriteMeta& meta,
+                                                   domain::Campaign c) {
+  CRM_RETURN_IF_ERROR(domain::ValidateCampaign(c));
+  CRM_RETURN_IF_ERROR(CheckReferences(meta.tenant_id, c));
+  const absl::Time now = clock_.Now();
+  c.id = ids_.NewId();
+  c.state = domain::CampaignState::kDraft;
+  c.version = 1;
+  c.create_time = now;
+  c.update_time = now;
+  c.start_time.reset();
+  c.started_time.reset();
+  c.completed_time.reset();
+  c.cursor.clear();
+  c.expanded = false;
+  c.targeted = 0;
+  return repository_.Run<domain::Campaign>(meta, c.id,
+                                           [&](DeliveryTx& tx) -> absl::StatusOr<domain::Campaign> {
+                                             tx.SaveCampaign(c);
+                                             tx.EmitCampaign("campaign.created", c);
+                                             return c;
+                                           });
+}
+
+absl::StatusOr<domain::Campaign> Campaigns::Get(const std::string& tenant, const std::string& id) {
+  if (!common::IsUuid(id)) return CampaignNotFound(id);
+  return repository_.GetCampaign(tenant, id);
+}
+
+absl::StatusOr<std::vector<domain::Campaign>> Campaigns::List(const std::string& tenant) {
+  return repository_.ListCampaigns(tenant);
+}
+
+absl::StatusOr<domain::Campaign> Campaigns::Update(const outbox::WriteMeta& meta,
+                                                   const std::string& id, domain::Campaign draft,
+                                                   const std::string& if_match) {
+  if (!common::IsUuid(id)) return CampaignNotFound(id);
+  CRM_RETURN_IF_ERROR(domain::ValidateCampaign(draft));
+  CRM_RETURN_IF_ERROR(CheckReferences(meta.tenant_id, draft));
+  return repository_.Run<domain::Campaign>(
+      meta, id, [&](DeliveryTx& tx) -> absl::StatusOr<domain::Campaign> {
+        CRM_ASSIGN_OR_RETURN(domain::Campaign c, tx.LoadCampaignForUpdate(id));
+        CRM_RETURN_IF_ERROR(common::CheckEtag("campaign", absl::StrCat(c.version), if_match));
+        if (c.state != domain::CampaignState::kDraft) {
+          return common::WithReason(absl::FailedPreconditionError(absl::StrCat(
+                                        "campaign ", id, " is ", domain::CampaignStateName(c.state),
+                                        "; only a draft is edited (cancel it and create another)")),
+                                    "CAMPAIGN_STATE_INVALID");
+        }
+        draft.id = c.id;
+        draft.state = c.state;
+        draft.version = c.version + 1;
+        draft.create_time = c.create_time;
+        draft.update_time = clock_.Now();
+        tx.SaveCampaign(draft);
+        tx.EmitCampaign("campaign.updated", draft);
+        return draft;
+      });
+}
+
+absl::StatusOr<domain::Campaign> Campaigns::Schedule(const outbox::WriteMeta& meta,
+                                                     const std::string& id,
+                                                     std::optional<absl::Time> start) {
+  if (start && *start < clock_.Now() - absl::Minutes(1)) {
+    return common::InvalidField("start_time",
+                                "start_time is in the past; leave it out to start now");
+  }
+  return Act(meta, id, domain::CampaignAction::kSchedule, start);
+}
+absl::StatusOr<domain::Campaign> Campaigns::Pause(const outbox::WriteMeta& meta,
+                                                  const std::string& id) {
+  return Act(meta, id, domain::CampaignAction::kPause, std::nullopt);
+}
+absl::StatusOr<domain::Campaign> Campaigns::Resume(const outbox::WriteMeta& meta,
+                                                   const std::string& id) {
+  return Act(meta, id, domain::CampaignAction::kResume, std::nullopt);
+}
+absl::StatusOr<domain::Campaign> Campaigns::Cancel(const outbox::WriteMeta& meta,
+                                                   const std::string& id) {
+  return Act(meta, id, domain::CampaignAction::kCancel, std::nullopt);
+}
+
+absl::StatusOr<domain::Campaign> Campaigns::Act(const outbox::WriteMeta& meta,
+                                                const std::string& id,
+                                                domain::CampaignAction action,
+                                                std::optional<absl::Time> start) {
+  if (!common::IsUuid(id)) return CampaignNotFound(id);
+  const absl::Time now = clock_.Now();
+  std::vector<Ledger::Due> due;
+  CRM_ASSIGN_OR_RETURN(
+      domain::Campaign out,
+      repository_.Run<domain::Campaign>(
+          meta, id, [&](DeliveryTx& tx) -> absl::StatusOr<domain::Campaign> {
+            due.clear();
+            CRM_ASSIGN_OR_RETURN(domain::Campaign c, tx.LoadCampaignForUpdate(id));
+            CRM_ASSIGN_OR_RETURN(domain::CampaignState next, domain::NextState(c, action));
+            const char* event = "";
+            switch (action) {
+              case domain::CampaignAction::kSchedule:
+                c.start_time = start.value_or(now);
+                event = "campaign.scheduled";
+                break;
+              case domain::CampaignAction::kPause:
+                event = "campaign.paused";
+                break;
+              case domain::CampaignAction::kResume: {
+                event = "campaign.resumed";
+                if (next == domain::CampaignState::kRunning) {
+                  // The rows left wait for the throttle again from now.
+                  CRM_ASSIGN_OR_RETURN(int64_t open,
+                                       tx.RespaceCampaignMessages(id, now, c.throttle_per_second));
+                  c.pace_start = now;
+                  c.paced = open;
+                }
+                break;
+              }
+              case domain::CampaignAction::kCancel: {
+                CRM_ASSIGN_OR_RETURN(int64_t cancelled, tx.CancelCampaignMessages(id));
+                (void)cancelled;
+                c.completed_time = now;
+                event = "campaign.cancelled";
+                break;
+              }
+            }
+            c.state = next;
+            c.version += 1;
+            c.update_time = now;
+            tx.SaveCampaign(c);
+            tx.EmitCampaign(event, c);
+            return c;
+          }));
+  return out;
+}
+
+absl::StatusOr<CampaignResults> Campaigns::Results(const std::string& tenant,
+                                                   const std::string& id) {
+  CRM_ASSIGN_OR_RETURN(domain::Campaign c, Get(tenant, id));
+  CRM_ASSIGN_OR_RETURN(std::vector<CampaignCount> counts,
+                       repository_.CountCampaignMessages(tenant, id));
+  CampaignResults out;
+  out.campaign = c;
+  for (const domain::Variant& v : c.variants) out.variants.push_back({v.id});
+  if (c.holdout_bp > 0) out.variants.push_back({""});
+  for (const CampaignCount& n : counts) {
+    VariantResults* r = nullptr;
+    for (VariantResults& x : out.variants) {
+      if (x.variant_id == n.variant_id) r = &x;
+    }
+    if (r == nullptr) {
+      out.variants.push_back({n.variant_id});
+      r = &out.variants.back();
+    }
+    r->targeted += n.count;
+    switch (n.state) {
+      case domain::State::kQueued:
+      case domain::State::kSending:
+      case domain::State::kRetrying:
+        r->pending += n.count;
+        break;
+      case domain::State::kSent:
+        r->sent += n.count;
+        break;
+      case domain::State::kFailed:
+        r->failed += n.count;
+        break;
+      case domain::State::kUnknown:
+        r->unknown += n.count;
+        break;
+      case domain::State::kCancelled:
+        r->cancelled += n.count;
+        break;
+      case domain::State::kSuppressed:
+        r->suppressed[std::string(domain::SuppressionName(n.suppression))] += n.count;
+        break;
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<int> Campaigns::Tick() {
+  CRM_ASSIGN_OR_RETURN(std::vector<DeliveryRepository::CampaignRef> active,
+                       repository_.ActiveCampaigns(100));
+  int busy = 0;
+  for (const DeliveryRepository::CampaignRef& ref : active) {
+    absl::StatusOr<bool> did = Step(ref.tenant, ref.id);
+    if (!did.ok()) {
+      observability::LogLine(observability::Severity::kWarning)
+              .Field("tenant_id", ref.tenant)
+              .Field("campaign_id", ref.id)
+              .Field("error", did.status().ToString())
+          << "campaign step failed; the next round tries again";
+      continue;
+    }
+    if (*did) ++busy;
+  }
+  return busy;
+}
+
+absl::StatusOr<bool> Campaigns::Step(const std::string& tenant, const std::string& id) {
+  CRM_ASSIGN_OR_RETURN(domain::Campaign c, repository_.GetCampaign(tenant, id));
+  const absl::Time now = clock_.Now();
+  if (c.state == domain::CampaignState::kScheduled) {
+    if (!c.start_time || *c.start_time > now) return false;
+    CRM_ASSIGN_OR_RETURN(c, repository_.Run<domain::Campaign>(
+                                RunnerMeta(tenant, "StartCampaign"), id,
+                                [&](DeliveryTx& tx) -> absl::StatusOr<domain::Campaign> {
+                                  CRM_ASSIGN_OR_RETURN(domain::Campaign cur,
+                                                       tx.LoadCampaignForUpdate(id));
+                                  if (cur.state != domain::CampaignState::kScheduled) return cur;
+                                  cur.state = domain::CampaignState::kRunning;
+                                  cur.started_time = now;
+                                  cur.pace_start = std::max(now, cur.start_time.value_or(now));
+                                  cur.paced = 0;
+                                  cur.version += 1;
+                                  cur.update_time = now;
+                                  tx.SaveCampaign(cur);
+                                  tx.EmitCampaign("campaign.started", cur);
+                                  return cur;
+                                }));
+  }
+  if (c.state != domain::CampaignState::kRunning) return false;
+  if (!c.expanded) return Expand(tenant, c);
+  // Every member has its row: done once every row is final.
+  CRM_ASSIGN_OR_RETURN(domain::Campaign done,
+                       repository_.Run<domain::Campaign>(
+                           RunnerMeta(tenant, "CompleteCampaign"), id,
+                           [&](DeliveryTx& tx) -> absl::StatusOr<domain::Campaign> {
+                             CRM_ASSIGN_OR_RETURN(domain::Campaign cur,
+                                                  tx.LoadCampaignForUpdate(id));
+                             if (cur.state != domain::CampaignState::kRunning || !cur.expanded)
+                               return cur;
+                             CRM_ASSIGN_OR_RETURN(int64_t open, tx.CountOpenCampaignMessages(id));
+                             if (open > 0) return cur;
+                             cur.state = domain::CampaignState::kCompleted;
+                             cur.completed_time = now;
+                             cur.version += 1;
+                             cur.update_time = now;
+                             tx.SaveCampaign(cur);
+                             tx.EmitCampaign("campaign.completed", cur);
+                             return cur;
+                           }));
+  return done.state == domain::CampaignState::kCompleted;
+}
+
+absl::StatusOr<bool> Campaigns::Expand(const std::string& tenant, const domain::Campaign& c) {
+  // The page is read before the write (a peer call holds no transaction);
+  // the write checks the cursor is still where this page started.
+  MemberPage page;
+  if (!c.audience.segment_id.empty()) {
+    absl::StatusOr<MemberPage> got =
+        segments_.Members(tenant, c.audience.segment_id, c.cursor, options_.page_size);
+    if (got.status().code() == absl::StatusCode::kNotFound) {
+      page = {};  // the segment was deleted: the audience is what it had so far
+    } else {
+      CRM_RETURN_IF_ERROR(got.status());
+      page = *std::move(got);
+    }
+  } else {
+    int64_t offset = 0;
+    if (!c.cursor.empty() && !absl::SimpleAtoi(c.cursor, &offset)) {
+      return absl::DataLossError("campaign cursor unreadable");
+    }
+    const auto& list = c.audience.customer_ids;
+    const int64_t end =
+        std::min<int64_t>(static_cast<int64_t>(list.size()), offset + options_.page_size);
+    for (int64_t i = offset; i < end; ++i) page.customer_ids.push_back(list[i]);
+    if (end < static_cast<int64_t>(list.size())) page.next_cursor = absl::StrCat(end);
+  }
+  personalization::domain::Experiment experiment;
+  experiment.key = c.id;
+  experiment.holdout_bp = c.holdout_bp;
+  for (const domain::Variant& v : c.variants) experiment.arms.push_back({v.id, v.weight});
+  const absl::Time now = clock_.Now();
+  const absl::Time pace_start = c.pace_start.value_or(now);
+  std::vector<domain::Message> rows;
+  int64_t paced = c.paced;
+  for (const std::string& customer : page.customer_ids) {
+    CRM_ASSIGN_OR_RETURN(personalization::domain::Assignment a,
+                         personalization::domain::Assign(tenant, experiment, customer));
+    domain::Message m;
+    m.id = ids_.NewId();
+    m.customer_id = customer;
+    m.channel = c.channel;
+    m.purpose = c.purpose;
+    m.endpoint_id = c.endpoint_id;
+    m.offer_count = c.offer_count;
+    m.max_attempts = options_.max_attempts;
+    m.campaign_id = c.id;
+    m.request_id = domain::CampaignMessageKey(c.id, customer);
+    m.create_time = now;
+    m.update_time = now;
+    if (a.holdout) {
+      // Kept out, and counted, for the lift against the variants.
+      m.state = domain::State::kSuppressed;
+      m.suppression = domain::Suppression::kHoldout;
+      m.template_id = c.variants.front().template_id;
+    } else {
+      m.variant_id = a.arm;
+      for (const domain::Variant& v : c.variants) {
+        if (v.id == a.arm) m.template_id = v.template_id;
+      }
+      m.state = domain::State::kQueued;
+      m.next_attempt_time = domain::SendTimeOf(pace_start, paced++, c.throttle_per_second);
+    }
+    rows.push_back(std::move(m));
+  }
+  std::vector<std::string> inserted;
+  CRM_ASSIGN_OR_RETURN(domain::Campaign after,
+                       repository_.Run<domain::Campaign>(
+                           RunnerMeta(tenant, "ExpandCampaign"), c.id,
+                           [&](DeliveryTx& tx) -> absl::StatusOr<domain::Campaign> {
+                             inserted.clear();
+                             CRM_ASSIGN_OR_RETURN(domain::Campaign cur,
+                                                  tx.LoadCampaignForUpdate(c.id));
+                             // Another replica took this page, or the campaign changed state.
+                             if (cur.state != domain::CampaignState::kRunning || cur.expanded ||
+                                 cur.cursor != c.cursor || cur.paced != c.paced) {
+                               return cur;
+                             }
+                             CRM_ASSIGN_OR_RETURN(inserted, tx.InsertCampaignMessages(rows));
+                             cur.cursor = page.next_cursor;
+                             cur.expanded = page.next_cursor.empty();
+                             cur.targeted += static_cast<int64_t>(inserted.size());
+                             cur.pace_start = pace_start;
+                             cur.paced = paced;
+                             cur.update_time = now;
+                             tx.SaveCampaign(cur);
+                             return cur;
+                           }));
+  (void)after;
+  // The rows due now go on the queue at once; later ones when the sweeper
+  // finds them due.
+  std::vector<Ledger::Due> due;
+  for (const domain::Message& m : rows) {
+    if (m.state != domain::State::kQueued || *m.next_attempt_time > now) continue;
+    if (std::find(inserted.begin(), inserted.end(), m.id) != inserted.end()) {
+      due.push_back({tenant, m.id});
+    }
+  }
+  if (!due.empty()) {
+    absl::Status s = queue_.Enqueue(due);
+    if (!s.ok()) {
+      observability::LogLine(observability::Severity::kWarning).Field("error", s.ToString())
+          << "campaign rows not queued; the sweeper queues them";
+    }
+  }
+  return true;
+}
+
+}  // namespace crm::delivery::app

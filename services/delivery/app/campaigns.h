@@ -1,0 +1,90 @@
+#pragma once
+// Campaigns (domain/campaign.h): their requests, and the runner's round
+// (Tick) that starts the due ones, expands each running one's audience
+// into ledger rows a page at a time (A/B variants and the holdout assigned
+// by a stateless hash of the customer; a throttle spacing the rows' send
+// times), and completes the ones whose every row is final.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "libs/common/clock.h"
+#include "libs/common/id.h"
+#include "libs/outbox/write_meta.h"
+#include "services/delivery/app/ports.h"
+
+namespace crm::delivery::app {
+
+struct VariantResults {
+  std::string variant_id;  // "" for the holdout
+  int64_t targeted = 0;
+  int64_t pending = 0;  // queued, sending, retrying
+  int64_t sent = 0;
+  int64_t failed = 0;
+  int64_t unknown = 0;
+  int64_t cancelled = 0;
+  std::map<std::string, int64_t> suppressed;  // reason name -> count (holdout included)
+};
+struct CampaignResults {
+  domain::Campaign campaign;
+  std::vector<VariantResults> variants;  // the campaign's order, then the holdout ("")
+};
+
+struct CampaignOptions {
+  int max_attempts = 8;
+  int page_size = 1000;  // audience members per expansion step
+};
+
+class Campaigns final {
+ public:
+  Campaigns(DeliveryRepository& repository, WorkQueue& queue, Renderer& renderer,
+            SegmentDirectory& segments, CampaignOptions options, const common::Clock& clock,
+            common::IdGenerator& ids)
+      : repository_(repository),
+        queue_(queue),
+        renderer_(renderer),
+        segments_(segments),
+        options_(options),
+        clock_(clock),
+        ids_(ids) {}
+
+  absl::StatusOr<domain::Campaign> Create(const outbox::WriteMeta& meta, domain::Campaign draft);
+  absl::StatusOr<domain::Campaign> Get(const std::string& tenant, const std::string& id);
+  absl::StatusOr<std::vector<domain::Campaign>> List(const std::string& tenant);
+  // A draft's definition replaced by `draft` (`if_match` the version read).
+  absl::StatusOr<domain::Campaign> Update(const outbox::WriteMeta& meta, const std::string& id,
+                                          domain::Campaign draft, const std::string& if_match);
+  // draft -> scheduled, starting at `start` (nullopt: now; not in the past).
+  absl::StatusOr<domain::Campaign> Schedule(const outbox::WriteMeta& meta, const std::string& id,
+                                            std::optional<absl::Time> start);
+  absl::StatusOr<domain::Campaign> Pause(const outbox::WriteMeta& meta, const std::string& id);
+  absl::StatusOr<domain::Campaign> Resume(const outbox::WriteMeta& meta, const std::string& id);
+  absl::StatusOr<domain::Campaign> Cancel(const outbox::WriteMeta& meta, const std::string& id);
+  absl::StatusOr<CampaignResults> Results(const std::string& tenant, const std::string& id);
+
+  // One round of the runner over every tenant; how many campaigns had work
+  // (the caller runs again at once while it is not 0).
+  absl::StatusOr<int> Tick();
+
+ private:
+  // The checks that need the peers: templates of the channel, the segment,
+  // the endpoint.
+  absl::Status CheckReferences(const std::string& tenant, const domain::Campaign& c);
+  absl::StatusOr<domain::Campaign> Act(const outbox::WriteMeta& meta, const std::string& id,
+                                       domain::CampaignAction action,
+                                       std::optional<absl::Time> start);
+  // One step of one campaign; true when it did something.
+  absl::StatusOr<bool> Step(const std::string& tenant, const std::string& id);
+  absl::StatusOr<bool> Expand(const std::string& tenant, const domain::Campaign& c);
+
+  DeliveryRepository& repository_;
+  WorkQueue& queue_;
+  Renderer& renderer_;
+  SegmentDirectory& segments_;
+  const CampaignOptions options_;
+  const common::Clock& clock_;
+  common::IdGenerator& ids_;
+};
+
+}  // namespace crm::delivery::app

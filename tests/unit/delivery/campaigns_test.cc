@@ -1,0 +1,308 @@
+// Campaigns over the in-memory fakes: the rules of a definition and of its
+// states, expansion into ledger rows (variants, holdout, throttle, a page
+// at a time, once), pause, resume, cancel, completion and results.
+#include "services/delivery/app/campaigns.h"
+
+#include <catch2/catch.hpp>
+
+#include "libs/common/errors.h"
+#include "services/delivery/app/dispatcher.h"
+#include "tests/support/fakes/common_fakes.h"
+#include "tests/support/fakes/delivery/fake_delivery.h"
+
+namespace {
+
+using crm::common::FieldOf;
+using crm::common::ReasonOf;
+using crm::delivery::app::Campaigns;
+using crm::delivery::domain::Campaign;
+using crm::delivery::domain::CampaignAction;
+using crm::delivery::domain::CampaignState;
+using crm::delivery::domain::Channel;
+using crm::delivery::domain::NextState;
+using crm::delivery::domain::SendTimeOf;
+using crm::delivery::domain::State;
+using crm::delivery::domain::ValidateCampaign;
+
+constexpr char kTenant[] = "11111111-1111-4111-8111-111111111111";
+constexpr char kOther[] = "22222222-2222-4222-8222-222222222222";
+
+std::string Customer(int i) { return crm::testing::SequentialIdGenerator::IdFor(100000 + i); }
+
+struct World {
+  crm::testing::FixedClock clock;
+  crm::testing::SequentialIdGenerator ids;
+  crm::testing::FakeDeliveryRepository repo{clock};
+  crm::testing::FakeWorkQueue queue;
+  crm::testing::FakeRenderer renderer;
+  crm::testing::FakeSegmentDirectory segments;
+  crm::testing::FakeCustomerDirectory directory;
+  crm::testing::FakeEmailChannel email;
+  crm::testing::FakeWebhookChannel webhook;
+  crm::delivery::app::PolicyCache policies{repo, clock};
+  Campaigns campaigns{repo, queue, renderer, segments, {3, 100}, clock, ids};
+  crm::delivery::app::Dispatcher dispatcher{repo,
+                                            repo,
+                                            policies,
+                                            directory,
+                                            renderer,
+                                            email,
+                                            webhook,
+                                            {absl::Seconds(60),
+                                             {absl::Seconds(2), absl::Minutes(30)},
+                                             {"no-reply@crm.test", "CRM", "", std::nullopt}},
+                                            clock,
+                                            [] { return 0.0; }};
+  int keys = 0;
+
+  World() {
+    renderer.channels[std::string(kTenant) + "/a"] = "email";
+    renderer.channels[std::string(kTenant) + "/b"] = "email";
+    renderer.channels[std::string(kTenant) + "/hook"] = "webhook";
+    std::vector<std::string> members;
+    for (int i = 0; i < 250; ++i) {
+      members.push_back(Customer(i));
+      crm::delivery::app::Contact c;
+      c.emails = {"c" + std::to_string(i) + "@example.com"};
+      c.consents["email"]["marketing"] = crm::delivery::domain::ConsentStatus::kOptedIn;
+      directory.contacts[std::string(kTenant) + "/" + Customer(i)] = c;
+    }
+    segments.members[std::string(kTenant) + "/buyers"] = members;
+  }
+  crm::outbox::WriteMeta Meta(const char* method) {
+    return crm::outbox::WriteMeta{kTenant, "tester", "", method, "k" + std::to_string(++keys), ""};
+  }
+  Campaign Draft() {
+    Campaign c;
+    c.name = "Spring sale";
+    c.audience.segment_id = "buyers";
+    c.variants = {{"a", "a", 1}, {"b", "b", 1}};
+    return c;
+  }
+  // Rounds of the runner until it has nothing to do.
+  void Run() {
+    for (int i = 0; i < 100; ++i) {
+      auto busy = campaigns.Tick();
+      REQUIRE(busy.ok());
+      if (*busy == 0) return;
+    }
+    FAIL("the runner never settled");
+  }
+  // Every queued message due now, through the dispatcher.
+  int SendDue() {
+    int sent = 0;
+    auto due = repo.TakeDue(absl::Seconds(30), 100000);
+    for (const auto& d : *due) {
+      auto s = dispatcher.Process(d.tenant, d.id);
+      if (s.ok() && s->has_value() && **s == State::kSent) ++sent;
+    }
+    return sent;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("A campaign definition is checked field by field") {
+  World w;
+  Campaign c = w.Draft();
+  CHECK(ValidateCampaign(c).ok());
+  Campaign bad = c;
+  bad.name = "";
+  CHECK(FieldOf(ValidateCampaign(bad)) == "name");
+  bad = c;
+  bad.variants.clear();
+  CHECK(FieldOf(ValidateCampaign(bad)) == "variants");
+  bad = c;
+  bad.variants[1].id = "a";
+  CHECK(FieldOf(ValidateCampaign(bad)) == "variants.variant_id");
+  bad = c;
+  bad.variants[0].id = "Bad id";
+  CHECK(FieldOf(ValidateCampaign(bad)) == "variants.variant_id");
+  bad = c;
+  bad.audience.customer_ids = {Customer(1)};
+  CHECK(FieldOf(ValidateCampaign(bad)) == "audience");  // both
+  bad = c;
+  bad.audience.segment_id.clear();
+  CHECK(FieldOf(ValidateCampaign(bad)) == "audience");  // neither
+  bad.audience.customer_ids = {Customer(1), Customer(1)};
+  CHECK(FieldOf(ValidateCampaign(bad)) == "audience.customer_ids");
+  bad.audience.customer_ids = {"nope"};
+  CHECK(FieldOf(ValidateCampaign(bad)) == "audience.customer_ids");
+  bad = c;
+  bad.holdout_bp = 5001;
+  CHECK(FieldOf(ValidateCampaign(bad)) == "holdout_basis_points");
+  bad = c;
+  bad.throttle_per_second = 10001;
+  CHECK(FieldOf(ValidateCampaign(bad)) == "throttle_per_second");
+  bad = c;
+  bad.channel = Channel::kWebhook;
+  CHECK(FieldOf(ValidateCampaign(bad)) == "endpoint_id");
+  // The references are checked when it is created.
+  bad = c;
+  bad.variants[1].template_id = "hook";
+  CHECK(ReasonOf(w.campaigns.Create(w.Meta("CreateCampaign"), bad).status()) ==
+        "TEMPLATE_CHANNEL_MISMATCH");
+  bad = c;
+  bad.variants[1].template_id = "missing";
+  CHECK(ReasonOf(w.campaigns.Create(w.Meta("CreateCampaign"), bad).status()) ==
+        "TEMPLATE_NOT_FOUND");
+  bad = c;
+  bad.audience.segment_id = "nobody";
+  CHECK(ReasonOf(w.campaigns.Create(w.Meta("CreateCampaign"), bad).status()) ==
+        "SEGMENT_NOT_FOUND");
+  CHECK(w.campaigns.List(kTenant)->empty());
+}
+
+TEST_CASE("Campaign states move only along their transitions, naming the state") {
+  Campaign c;
+  c.id = "c1";
+  c.state = CampaignState::kDraft;
+  CHECK(*NextState(c, CampaignAction::kSchedule) == CampaignState::kScheduled);
+  CHECK(ReasonOf(NextState(c, CampaignAction::kPause).status()) == "CAMPAIGN_STATE_INVALID");
+  c.state = CampaignState::kRunning;
+  auto refused = NextState(c, CampaignAction::kSchedule);
+  CHECK(refused.status().message() ==
+        "campaign c1 is running; scheduling needs a campaign that is draft");
+  CHECK(*NextState(c, CampaignAction::kPause) == CampaignState::kPaused);
+  c.state = CampaignState::kPaused;
+  CHECK(*NextState(c, CampaignAction::kResume) == CampaignState::kScheduled);  // never started
+  c.started_time = absl::Now();
+  CHECK(*NextState(c, CampaignAction::kResume) == CampaignState::kRunning);
+  CHECK(*NextState(c, CampaignAction::kCancel) == CampaignState::kCancelled);
+  c.state = CampaignState::kCompleted;
+  CHECK_FALSE(NextState(c, CampaignAction::kCancel).ok());
+  c.state = CampaignState::kCancelled;
+  CHECK_FALSE(NextState(c, CampaignAction::kResume).ok());
+}
+
+TEST_CASE("The throttle spaces send times exactly") {
+  const absl::Time t0 = absl::FromUnixSeconds(1700000000);
+  CHECK(SendTimeOf(t0, 0, 100) == t0);
+  CHECK(SendTimeOf(t0, 1, 100) == t0 + absl::Milliseconds(10));
+  CHECK(SendTimeOf(t0, 300, 100) == t0 + absl::Seconds(3));
+  CHECK(SendTimeOf(t0, 1, 3) == t0 + absl::Microseconds(333333));
+  CHECK(SendTimeOf(t0, 3000000, 3) == t0 + absl::Seconds(1000000));  // no drift
+  CHECK(SendTimeOf(t0, 12345, 0) == t0);
+}
+
+TEST_CASE("A campaign runs: expanded a page at a time, once, with variants and a holdout") {
+  World w;
+  Campaign draft = w.Draft();
+  draft.holdout_bp = 2000;
+  auto c = w.campaigns.Create(w.Meta("CreateCampaign"), draft);
+  REQUIRE(c.ok());
+  CHECK(c->state == CampaignState::kDraft);
+  // Nothing happens to a draft.
+  w.Run();
+  CHECK(w.segments.calls == 0);
+  auto scheduled = w.campaigns.Schedule(w.Meta("ScheduleCampaign"), c->id, std::nullopt);
+  REQUIRE(scheduled.ok());
+  CHECK(scheduled->state == CampaignState::kScheduled);
+  w.Run();
+  auto running = w.campaigns.Get(kTenant, c->id);
+  CHECK(running->state == CampaignState::kRunning);
+  CHECK(running->expanded);
+  CHECK(running->targeted == 250);
+  CHECK(w.segments.calls == 3);  // pages of 100
+  // Running the rounds again adds nothing.
+  w.campaigns.Tick().IgnoreError();
+  CHECK(w.campaigns.Get(kTenant, c->id)->targeted == 250);
+  // Every row due now was queued at once; send them.
+  CHECK(w.queue.queued.size() > 150);
+  const int sent = w.SendDue();
+  auto results = w.campaigns.Results(kTenant, c->id);
+  REQUIRE(results.ok());
+  REQUIRE(results->variants.size() == 3);
+  const auto& a = results->variants[0];
+  const auto& b = results->variants[1];
+  const auto& holdout = results->variants[2];
+  CHECK(a.variant_id == "a");
+  CHECK(holdout.variant_id.empty());
+  CHECK(a.targeted + b.targeted + holdout.targeted == 250);
+  CHECK(a.sent + b.sent == sent);
+  CHECK(sent == a.targeted + b.targeted);
+  CHECK(holdout.suppressed.at("holdout") == holdout.targeted);
+  // Roughly 20 % held out, the rest split in two.
+  CHECK(holdout.targeted > 25);
+  CHECK(holdout.targeted < 80);
+  CHECK(a.targeted > 60);
+  CHECK(b.targeted > 60);
+  CHECK(w.email.sent.size() == static_cast<size_t>(sent));
+  // Every row final: the next round completes it.
+  w.Run();
+  auto done = w.campaigns.Get(kTenant, c->id);
+  CHECK(done->state == CampaignState::kCompleted);
+  CHECK(done->completed_time.has_value());
+  // Completed campaigns take no more actions.
+  CHECK(ReasonOf(w.campaigns.Cancel(w.Meta("CancelCampaign"), c->id).status()) ==
+        "CAMPAIGN_STATE_INVALID");
+  // Other tenants see nothing.
+  CHECK(ReasonOf(w.campaigns.Get(kOther, c->id).status()) == "CAMPAIGN_NOT_FOUND");
+  CHECK(ReasonOf(w.campaigns.Results(kOther, c->id).status()) == "CAMPAIGN_NOT_FOUND");
+}
+
+TEST_CASE("A throttled campaign is paced, pause holds it, resume paces the rest from then") {
+  World w;
+  Campaign draft = w.Draft();
+  draft.variants = {{"a", "a", 1}};
+  draft.throttle_per_second = 50;
+  auto c = w.campaigns.Create(w.Meta("CreateCampaign"), draft);
+  REQUIRE(w.campaigns.Schedule(w.Meta("ScheduleCampaign"), c->id, std::nullopt).ok());
+  w.Run();
+  // 250 rows at 50/s: due over 5 seconds. At the start only the first is due.
+  CHECK(w.SendDue() == 1);
+  w.clock.Advance(absl::Seconds(1));
+  CHECK(w.SendDue() == 50);
+  // Paused: nothing is claimed although due.
+  REQUIRE(w.campaigns.Pause(w.Meta("PauseCampaign"), c->id)->state == CampaignState::kPaused);
+  w.clock.Advance(absl::Seconds(10));
+  CHECK(w.SendDue() == 0);
+  // Resumed 10 s later: the 199 left are paced again from now, not sent in a burst.
+  REQUIRE(w.campaigns.Resume(w.Meta("ResumeCampaign"), c->id)->state == CampaignState::kRunning);
+  CHECK(w.SendDue() == 1);
+  w.clock.Advance(absl::Seconds(2));
+  CHECK(w.SendDue() == 100);
+  // Cancelled: the rest never goes.
+  auto cancelled = w.campaigns.Cancel(w.Meta("CancelCampaign"), c->id);
+  REQUIRE(cancelled.ok());
+  CHECK(cancelled->state == CampaignState::kCancelled);
+  w.clock.Advance(absl::Seconds(60));
+  CHECK(w.SendDue() == 0);
+  auto r = w.campaigns.Results(kTenant, c->id);
+  CHECK(r->variants[0].sent == 152);
+  CHECK(r->variants[0].cancelled == 98);
+  CHECK(r->variants[0].pending == 0);
+}
+
+TEST_CASE("A list audience, a start in the future, and only drafts are edited") {
+  World w;
+  Campaign draft = w.Draft();
+  draft.audience.segment_id.clear();
+  draft.audience.customer_ids = {Customer(1), Customer(2), Customer(3)};
+  auto c = w.campaigns.Create(w.Meta("CreateCampaign"), draft);
+  REQUIRE(c.ok());
+  Campaign edit = draft;
+  edit.name = "Renamed";
+  auto edited = w.campaigns.Update(w.Meta("UpdateCampaign"), c->id, edit, "1");
+  REQUIRE(edited.ok());
+  CHECK(edited->name == "Renamed");
+  CHECK(edited->version == 2);
+  CHECK(ReasonOf(w.campaigns.Update(w.Meta("UpdateCampaign"), c->id, edit, "1").status()) ==
+        "ETAG_MISMATCH");
+  CHECK(FieldOf(
+            w.campaigns.Schedule(w.Meta("ScheduleCampaign"), c->id, w.clock.Now() - absl::Hours(1))
+                .status()) == "start_time");
+  auto later =
+      w.campaigns.Schedule(w.Meta("ScheduleCampaign"), c->id, w.clock.Now() + absl::Hours(1));
+  REQUIRE(later.ok());
+  CHECK(ReasonOf(w.campaigns.Update(w.Meta("UpdateCampaign"), c->id, edit, "").status()) ==
+        "CAMPAIGN_STATE_INVALID");
+  w.Run();
+  CHECK(w.campaigns.Get(kTenant, c->id)->state == CampaignState::kScheduled);
+  w.clock.Advance(absl::Hours(1));
+  w.Run();
+  CHECK(w.campaigns.Get(kTenant, c->id)->targeted == 3);
+  CHECK(w.SendDue() == 3);
+  w.Run();
+  CHECK(w.campaigns.Get(kTenant, c->id)->state == CampaignState::kCompleted);
+}
