@@ -156,7 +156,13 @@ domain::SendResult SmtpChannel::Send(const app::OutboundEmail& email) {
     result.detail = absl::StrCat("email: ", mime.status().message());
     return result;
   }
-  Curl curl(curl_easy_init());
+  // One handle per sender thread, so its connection to the relay is reused.
+  thread_local Curl curl;
+  if (!curl) {
+    curl.reset(curl_easy_init());
+  } else {
+    curl_easy_reset(curl.get());
+  }
   if (!curl) {
     result.outcome = domain::Outcome::kTransient;
     result.detail = "smtp: no curl handle";
@@ -278,7 +284,14 @@ domain::SendResult HttpWebhookChannel::Post(const app::OutboundWebhook& hook,
   Append(headers, absl::StrCat("X-CRM-Signature: ",
                                domain::WebhookSignature(hook.endpoint.secret, now, hook.body)));
   Append(headers, "Expect:");
-  Curl curl(curl_easy_init());
+  // One handle per sender thread: its connection cache keeps connections to
+  // the receivers open between messages (HTTP keep-alive).
+  thread_local Curl curl;
+  if (!curl) {
+    curl.reset(curl_easy_init());
+  } else {
+    curl_easy_reset(curl.get());
+  }
   if (!curl) {
     result.outcome = domain::Outcome::kTransient;
     result.detail = "webhook: no curl handle";

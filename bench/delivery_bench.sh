@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Delivery (engine 4): a campaign of BENCH_MESSAGES (10,000) webhook messages
+# to a local receiver (crm-bench-webhook-sink, C++), consent, caps and
+# rendering on (each message: the claim under its campaign's state, the
+# customer and consents from customer-store, the template rendered by
+# personalization, the signed POST, the finish with its event), measured
+# from :schedule to the campaign's completion; next to, in the same run:
+#   - the sink's own ceiling: wrk POSTing the same body to it;
+#   - redis-benchmark XADD (one connection): the queue's ceiling.
+# Checks that the sink received every message exactly once (distinct
+# Idempotency-Key = messages). Target: >= 20,000 webhook messages/s.
+# See bench/README.md, "delivery_bench.sh".
+#
+#   bench/delivery_bench.sh
+#
+# Starts its own PostgreSQL, Redis and every listed service under
+# build/bench-run/delivery on private ports (test ports + 10900) and stops
+# them on exit. Environment: BENCH_MESSAGES (at most 10,000: one list
+# audience), BENCH_SENDERS (32), and bench/lib.sh's BENCH_DURATION,
+# BENCH_WARMUP, BENCH_WRK_CONNS.
+set -Eeuo pipefail
+
+_bench_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_RUN_DIR=${BENCH_RUN_DIR:-${BUILD_DIR:-$_bench_repo/build}/bench-run/delivery}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+readonly MESSAGES=${BENCH_MESSAGES:-10000} SENDERS=${BENCH_SENDERS:-32}
+((MESSAGES >= 1 && MESSAGES <= 10000)) || bench_die "BENCH_MESSAGES is 1..10000"
+readonly PG_PORT=55452 REDIS_PORT=56399 SINK_PORT=20991 SMTP_PORT=20992
+bench_services 10900
+GW_HTTP=$(bench_port gateway http)
+D_METRICS=$(bench_port delivery metrics)
+readonly GW_HTTP D_METRICS
+readonly REST=http://127.0.0.1:$GW_HTTP
+readonly SINK_BIN=$BUILD_DIR/bench/crm-bench-webhook-sink
+OUT=$BENCH_RUN_DIR/out
+trap 'bench_say "FAILED at line $LINENO: $BASH_COMMAND"' ERR
+
+bench_init
+bench_banner "delivery_bench: a campaign of $MESSAGES webhook messages, $SENDERS senders"
+if [[ ${CRM_SKIP_BUILD:-0} != 1 ]]; then
+  flock "$BENCH_BUILD_LOCK" cmake --build "$BUILD_DIR" -j2 --target crm-bench-webhook-sink >/dev/null
+fi
+[[ -x $SINK_BIN ]] || bench_die "missing $SINK_BIN"
+bench_require_free_ports $SINK_PORT $SMTP_PORT
+bench_stack_prepare $PG_PORT $REDIS_PORT
+bench_migrate
+bench_bootstrap_tenant bench-delivery
+readonly KEY=$BENCH_KEY TENANT=$BENCH_TENANT
+
+BENCH_SVC_ENV[gateway]="CRM_DEFAULT_RATE_LIMIT=1000000"
+BENCH_SVC_ENV[delivery]="CRM_DELIVERY_ALLOW_NETWORKS=127.0.0.0/8 CRM_DELIVERY_SENDERS=$SENDERS CRM_DELIVERY_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT"
+bench_start_services
+bench_start sink -- "$SINK_BIN" --port $SINK_PORT --max-seconds 1800
+bench_wait_for sink 15 curl -sf -o /dev/null "http://127.0.0.1:$SINK_PORT/count"
+
+api() { curl -sS --fail-with-body -H "Authorization: Bearer $KEY" -H 'content-type: application/json' "$@"; }
+
+# ------------------------------------------------------------------ seed
+bench_say "importing $MESSAGES customers (NDJSON), a webhook template and endpoint"
+awk -v n="$MESSAGES" 'BEGIN { for (i = 1; i <= n; i++)
+  printf "{\"givenName\":\"B%d\",\"emails\":[\"b%d@bench-delivery.example\"]}\n", i, i }' >"$OUT/customers.ndjson"
+curl -sS --fail-with-body -H "Authorization: Bearer $KEY" -H 'content-type: application/x-ndjson' \
+  --data-binary @"$OUT/customers.ndjson" "$REST/v1/customers:import?batchId=bench-$RANDOM" >"$OUT/import.json"
+bench_psql_owner -At -v tenant="$TENANT" >"$OUT/ids.txt" <<'SQL'
+SET app.tenant_id = :'tenant';
+SELECT id FROM customer_store.customers WHERE tenant_id = :'tenant' ORDER BY id;
+SQL
+[[ $(wc -l <"$OUT/ids.txt") -eq $MESSAGES ]] || bench_die "imported $(wc -l <"$OUT/ids.txt") customers, not $MESSAGES"
+api -X POST "$REST/v1/templates?requestId=tpl" -d '{"templateId":"hook","displayName":"Hook",
+  "channel":"TEMPLATE_CHANNEL_WEBHOOK","locales":[{"locale":"en","parts":{"json":
+  "{\"name\": \"{{customer.given_name}}\", \"email\": \"{{customer.email}}\"}"}}]}' >/dev/null
+ENDPOINT=$(api -X POST "$REST/v1/webhookEndpoints?requestId=ep" \
+  -d "{\"url\":\"http://127.0.0.1:$SINK_PORT/hook\",\"maxConcurrency\":64}" | jq -er .endpointId)
+jq -R . "$OUT/ids.txt" | jq -cs "{name: \"bench\", channel: \"CHANNEL_WEBHOOK\",
+  purpose: \"PURPOSE_TRANSACTIONAL\", endpointId: \"$ENDPOINT\",
+  audience: {customerIds: .}, variants: [{variantId: \"a\", templateId: \"hook\"}]}" >"$OUT/campaign.json"
+CAMPAIGN=$(api -X POST "$REST/v1/campaigns?requestId=c" --data-binary @"$OUT/campaign.json" | jq -er .campaignId)
+
+# ------------------------------------------------------------------ the campaign
+bench_wait_quiet
+bench_say "campaign $CAMPAIGN: scheduling"
+BENCH_CPU_COMPONENTS=("delivery=$(bench_pid_of delivery)" "customer-store=$(bench_pid_of customer-store)"
+  "personalization=$(bench_pid_of personalization)" "sink=$(bench_pid_of sink)" postgres)
+before=$(bench_cpu_snapshot)
+t0=$(date +%s.%N)
+api -X POST "$REST/v1/campaigns/$CAMPAIGN:schedule" -d '{"requestId":"s"}' >/dev/null
+deadline=$((SECONDS + 600))
+while :; do
+  state=$(api "$REST/v1/campaigns/$CAMPAIGN" | jq -r .state)
+  [[ $state == CAMPAIGN_STATE_COMPLETED ]] && break
+  ((SECONDS < deadline)) || bench_die "the campaign did not complete within 600 s (state $state)"
+  sleep 0.05
+done
+t1=$(date +%s.%N)
+after=$(bench_cpu_snapshot)
+read -r POSTS KEYS < <(curl -s "http://127.0.0.1:$SINK_PORT/count")
+ELAPSED=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+RATE=$(awk -v n="$MESSAGES" -v s="$ELAPSED" 'BEGIN { printf "%.0f", n / s }')
+CPU=$(bench_cpu_delta "$before" "$after" "$MESSAGES" 0)
+RESULTS=$(api "$REST/v1/campaigns/$CAMPAIGN/results")
+SENT=$(jq -r '.variants[0].sent // "0"' <<<"$RESULTS")
+bench_say "campaign: $MESSAGES messages in ${ELAPSED}s = $RATE msg/s; sink got $POSTS POSTs, $KEYS distinct"
+bench_record campaign-webhook "$RATE" 0 0 $((MESSAGES - SENT)) "$MESSAGES" "$CPU"
+
+# ------------------------------------------------------------------ ceilings
+BODY=$(printf '{"messageId":"%s","customerId":"%s","templateId":"hook","purpose":"transactional","data":{"name":"B1","email":"b1@bench-delivery.example"}}' \
+  "$(cat /proc/sys/kernel/random/uuid)" "$(head -n1 "$OUT/ids.txt")")
+echo hook >"$OUT/sink-path.txt"
+BENCH_CPU_COMPONENTS=("sink=$(bench_pid_of sink)")
+BENCH_API_KEY=none bench_wrk sink-ceiling "http://127.0.0.1:$SINK_PORT" "$BENCH_DIR/post_each.lua" \
+  "$OUT/sink-path.txt" "/%s" "$BODY"
+XADD_CSV=$(redis-benchmark -h 127.0.0.1 -p $REDIS_PORT -c 1 -n 50000 --csv \
+  XADD bench:ceiling '*' envelope "$TENANT/$(head -n1 "$OUT/ids.txt")" 2>/dev/null | tail -n 1)
+XADD_RPS=$(awk -F'","' '{ gsub(/"/, "", $2); print $2 }' <<<"$XADD_CSV")
+
+bench_report sink-ceiling
+printf '\nredis-benchmark XADD (1 connection): %s req/s\n' "$XADD_RPS"
+printf 'Exactly once at the sink: %s POSTs, %s distinct Idempotency-Keys, %s messages -> %s\n' \
+  "$POSTS" "$KEYS" "$MESSAGES" "$([[ $POSTS -eq $MESSAGES && $KEYS -eq $MESSAGES ]] && echo OK || echo MISMATCH)"
+awk -v r="$RATE" -v s="$(bench_rps_of sink-ceiling)" -v x="$XADD_RPS" 'BEGIN {
+  printf "TARGET webhook messages/s >= 20000: %.0f (%.3fx the sink, %.3fx XADD) -> %s\n",
+         r, r / s, r / x, (r >= 20000 ? "MET" : "MISSED") }'
+[[ $POSTS -eq $MESSAGES && $KEYS -eq $MESSAGES ]] || BENCH_FAILED=1
+exit "${BENCH_FAILED:-0}"
