@@ -55,9 +55,9 @@ _original_spawn = stack._spawn
 _redis = None  # Popen of the private redis-server
 
 
-def _recording_spawn(name, binary, extra_env):
+def _recording_spawn(name, binary, extra_env, *args, **kwargs):
     _specs[name] = (binary, dict(extra_env))
-    return _original_spawn(name, binary, extra_env)
+    return _original_spawn(name, binary, extra_env, *args, **kwargs)
 
 
 stack._spawn = _recording_spawn
