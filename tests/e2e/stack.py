@@ -310,7 +310,8 @@ def start():
                             "CRM_DELIVERY_RETRY_BASE": "300ms",
                             "CRM_DELIVERY_RETRY_CAP": "1s",
                             "CRM_DELIVERY_MAX_ATTEMPTS": "3",
-                            "CRM_DELIVERY_REQUEUE_AFTER": "2s"}}
+                            "CRM_DELIVERY_REQUEUE_AFTER": "2s",
+                            "CRM_DELIVERY_CLAIM_LEASE": "35s"}}
         if os.path.isdir(MAIL_DIR):
             shutil.rmtree(MAIL_DIR)
         start_mail_sink()
