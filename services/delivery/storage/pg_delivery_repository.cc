@@ -139,7 +139,9 @@ const pg::NamedQuery kSelectDue{
     "delivery_select_due",
     "SELECT tenant_id::text, message_id::text FROM delivery.messages WHERE state IN ('queued', "
     "'retrying') AND next_attempt_at <= now() AND (enqueued_at IS NULL OR enqueued_at < now() - "
-    "$1::int8 * interval '1 microsecond') ORDER BY next_attempt_at LIMIT $2",
+    "$1::int8 * interval '1 microsecond') AND (campaign_id IS NULL OR EXISTS (SELECT 1 FROM "
+    "delivery.campaigns c WHERE c.tenant_id = delivery.messages.tenant_id AND c.campaign_id = "
+    "delivery.messages.campaign_id AND c.state = 'running')) ORDER BY next_attempt_at LIMIT $2",
     2};
 const pg::NamedQuery kMarkEnqueued{
     "delivery_mark_enqueued",
