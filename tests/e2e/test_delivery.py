@@ -5,15 +5,14 @@ at the moment of sending; retries, dead letters and replay; the SSRF guard;
 tenant isolation."""
 import hashlib
 import hmac
-import http.server
 import json
-import threading
 import unittest
 import uuid
 from urllib.parse import quote as q
 
 import stack
 from stack import rest
+from webhook_receiver import Receiver
 
 
 def setUpModule():
@@ -22,44 +21,6 @@ def setUpModule():
 
 def tearDownModule():
     stack.stop()
-
-
-class Receiver:
-    """An HTTP receiver on 127.0.0.1: records each POST; answers from
-    `script` (a list of (status, headers) consumed in order, then 200)."""
-
-    def __init__(self):
-        self.requests = []
-        self.script = []
-        self.lock = threading.Lock()
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                with outer.lock:
-                    outer.requests.append((self.path, dict(self.headers), body))
-                    status, headers = outer.script.pop(0) if outer.script else (200, {})
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def url(self, path="/hook"):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 EMAIL_TEMPLATE = {"templateId": "order-shipped", "displayName": "Order shipped",
