@@ -9,6 +9,7 @@ import socket
 import time
 import unittest
 import urllib.parse
+import uuid
 
 import stack
 from stack import rest
@@ -391,6 +392,11 @@ class BadInput(stack.E2ETestCase):
         # ... while A itself continues fine.
         r = rest("GET", "/v1/customers?pageSize=1&pageToken=" + q(token), a)
         self.assertEqual(r.status, 200, r)
+        # The delivery engine's message lists: garbage, and a customer list's token.
+        for path in ("/v1/messages?state=MESSAGE_STATE_QUEUED&pageToken=",
+                     "/v1/customers/%s/messages?pageToken=" % str(uuid.uuid4())):
+            self.assertError(rest("GET", path + "garbage", a), 400, "INVALID_PAGE_TOKEN")
+            self.assertError(rest("GET", path + q(token), a), 400, "INVALID_PAGE_TOKEN")
 
     # ------------------------------------------------------------ credentials
 
@@ -510,7 +516,15 @@ class BadInput(stack.E2ETestCase):
                  {"channel": "CONSENT_CHANNEL_EMAIL", "purpose": "CONSENT_PURPOSE_MARKETING",
                   "status": "CONSENT_STATUS_OPTED_IN"}),
                 ("POST", "/v1/customers/%s/interactions" % cid, {"kind": "INTERACTION_KIND_NOTE"}),
-                ("POST", "/v1/apiKeys", {"displayName": "x", "roles": ["ROLE_ADMIN"]})):
+                ("POST", "/v1/apiKeys", {"displayName": "x", "roles": ["ROLE_ADMIN"]}),
+                ("POST", "/v1/messages:send",
+                 {"customerId": cid, "channel": "CHANNEL_EMAIL", "templateId": "t",
+                  "requestId": "ro"}),
+                ("POST", "/v1/messages/%s:replay" % cid, {"requestId": "ro"}),
+                ("POST", "/v1/webhookEndpoints?requestId=ro", {"url": "https://example.com/"}),
+                ("POST", "/v1/campaigns?requestId=ro", {"name": "ro"}),
+                ("PUT", "/v1/deliveryPolicy?requestId=ro", {}),
+                ("PUT", "/v1/senderSettings?requestId=ro", {"fromAddress": "a@example.com"})):
             r = rest(method, path, ro, body)
             self.assertError(r, 403, "PERMISSION_DENIED_FOR_ROLE")
             self.assertEqual(r.json()["error"]["status"], "PERMISSION_DENIED", r)
