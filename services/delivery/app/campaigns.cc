@@ -8,14 +8,11 @@
 #include "libs/common/etag.h"
 #include "libs/common/status_macros.h"
 #include "libs/observability/log.h"
+#include "services/delivery/domain/not_found.h"
 #include "services/personalization/domain/assignment.h"
 
 namespace crm::delivery::app {
 namespace {
-
-absl::Status CampaignNotFound(const std::string& id) {
-  return common::NotFound("CAMPAIGN_NOT_FOUND", absl::StrCat("campaign ", id, " not found"));
-}
 
 outbox::WriteMeta RunnerMeta(const std::string& tenant, const char* method) {
   return outbox::WriteMeta{tenant, "delivery", "", method, "", ""};
@@ -72,7 +69,7 @@ absl::StatusOr<domain::Campaign> Campaigns::Create(const outbox::WriteMeta& meta
 }
 
 absl::StatusOr<domain::Campaign> Campaigns::Get(const std::string& tenant, const std::string& id) {
-  if (!common::IsUuid(id)) return CampaignNotFound(id);
+  if (!common::IsUuid(id)) return domain::CampaignNotFound(id);
   return repository_.GetCampaign(tenant, id);
 }
 
@@ -83,7 +80,7 @@ absl::StatusOr<std::vector<domain::Campaign>> Campaigns::List(const std::string&
 absl::StatusOr<domain::Campaign> Campaigns::Update(const outbox::WriteMeta& meta,
                                                    const std::string& id, domain::Campaign draft,
                                                    const std::string& if_match) {
-  if (!common::IsUuid(id)) return CampaignNotFound(id);
+  if (!common::IsUuid(id)) return domain::CampaignNotFound(id);
   CRM_RETURN_IF_ERROR(domain::ValidateCampaign(draft));
   CRM_RETURN_IF_ERROR(CheckReferences(meta.tenant_id, draft));
   return repository_.Run<domain::Campaign>(
@@ -133,7 +130,7 @@ absl::StatusOr<domain::Campaign> Campaigns::Act(const outbox::WriteMeta& meta,
                                                 const std::string& id,
                                                 domain::CampaignAction action,
                                                 std::optional<absl::Time> start) {
-  if (!common::IsUuid(id)) return CampaignNotFound(id);
+  if (!common::IsUuid(id)) return domain::CampaignNotFound(id);
   const absl::Time now = clock_.Now();
   std::vector<Ledger::Due> due;
   CRM_ASSIGN_OR_RETURN(

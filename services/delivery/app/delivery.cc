@@ -9,6 +9,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/observability/log.h"
 #include "services/delivery/domain/email.h"
+#include "services/delivery/domain/not_found.h"
 
 namespace crm::delivery::app {
 namespace {
@@ -19,14 +20,6 @@ absl::Status CheckUuid(absl::string_view field, const std::string& value) {
     return common::InvalidField(field, absl::StrCat(field, " must be a UUID"));
   }
   return absl::OkStatus();
-}
-
-absl::Status MessageNotFound(const std::string& id) {
-  return common::NotFound("MESSAGE_NOT_FOUND", absl::StrCat("message ", id, " not found"));
-}
-absl::Status EndpointNotFound(const std::string& id) {
-  return common::NotFound("WEBHOOK_ENDPOINT_NOT_FOUND",
-                          absl::StrCat("webhook endpoint ", id, " not found"));
 }
 
 absl::Status ValidateSend(const SendRequest& r, const outbox::WriteMeta& meta) {
@@ -145,7 +138,7 @@ void Delivery::Queue(const std::string& tenant, const domain::Message& m) {
 
 absl::StatusOr<domain::Message> Delivery::GetMessage(const std::string& tenant,
                                                      const std::string& id) {
-  if (!common::IsUuid(id)) return MessageNotFound(id);
+  if (!common::IsUuid(id)) return domain::MessageNotFound(id);
   return repository_.GetMessage(tenant, id);
 }
 
@@ -168,7 +161,7 @@ absl::StatusOr<MessagePage> Delivery::ListMessages(const std::string& tenant,
 
 absl::StatusOr<domain::Message> Delivery::Replay(const outbox::WriteMeta& meta,
                                                  const std::string& id) {
-  if (!common::IsUuid(id)) return MessageNotFound(id);
+  if (!common::IsUuid(id)) return domain::MessageNotFound(id);
   const absl::Time now = clock_.Now();
   CRM_ASSIGN_OR_RETURN(
       domain::Message m,
@@ -230,7 +223,7 @@ absl::StatusOr<WebhookEndpoint> Delivery::CreateEndpoint(const outbox::WriteMeta
 
 absl::StatusOr<WebhookEndpoint> Delivery::GetEndpoint(const std::string& tenant,
                                                       const std::string& id) {
-  if (!common::IsUuid(id)) return EndpointNotFound(id);
+  if (!common::IsUuid(id)) return domain::EndpointNotFound(id);
   return repository_.GetEndpoint(tenant, id);
 }
 
@@ -239,12 +232,12 @@ absl::StatusOr<std::vector<WebhookEndpoint>> Delivery::ListEndpoints(const std::
 }
 
 absl::Status Delivery::DeleteEndpoint(const outbox::WriteMeta& meta, const std::string& id) {
-  if (!common::IsUuid(id)) return EndpointNotFound(id);
+  if (!common::IsUuid(id)) return domain::EndpointNotFound(id);
   return repository_
       .Run<bool>(meta, id,
                  [&](DeliveryTx& tx) -> absl::StatusOr<bool> {
                    CRM_ASSIGN_OR_RETURN(bool deleted, tx.DeleteEndpoint(id));
-                   if (!deleted) return EndpointNotFound(id);
+                   if (!deleted) return domain::EndpointNotFound(id);
                    return true;
                  })
       .status();

@@ -12,6 +12,7 @@
 #include "libs/events/consumer.h"
 #include "libs/outbox/unit_of_work.h"
 #include "libs/pg/sql.h"
+#include "services/delivery/domain/not_found.h"
 #include "services/delivery/schema_name.h"
 
 namespace crm::delivery::storage {
@@ -341,14 +342,16 @@ std::optional<int64_t> MicrosOf(const std::optional<absl::Time>& t) {
   return absl::ToUnixMicros(*t);
 }
 
-// The changing part's parameters $3..$13 after tenant and id.
+// The changing part's parameters $3..$13 after tenant and id, then `extra`
+// (the finish's guard, $14).
+template <typename... Extra>
 pqxx::result SaveChanging(pg::Pool& pool, pqxx::work& tx, const pg::NamedQuery& q,
-                          const std::string& tenant, const domain::Message& m) {
+                          const std::string& tenant, const domain::Message& m, Extra&&... extra) {
   return pool.Exec(tx, q, tenant, m.id, std::string(domain::StateName(m.state)),
                    std::string(domain::SuppressionName(m.suppression)), m.attempts, m.max_attempts,
                    m.last_error, m.recipient, m.provider_id, pg::TextArrayLiteral(m.decision_ids),
                    absl::ToUnixMicros(m.update_time), MicrosOf(m.next_attempt_time),
-                   MicrosOf(m.send_time));
+                   MicrosOf(m.send_time), std::forward<Extra>(extra)...);
 }
 
 nlohmann::json PolicyJson(const domain::DeliveryPolicy& p) {
@@ -497,14 +500,6 @@ absl::StatusOr<app::WebhookEndpoint> EndpointOf(const pqxx::row& r, const std::s
   return e;
 }
 
-absl::Status MessageNotFound(const std::string& id) {
-  return common::NotFound("MESSAGE_NOT_FOUND", absl::StrCat("message ", id, " not found"));
-}
-absl::Status EndpointNotFound(const std::string& id) {
-  return common::NotFound("WEBHOOK_ENDPOINT_NOT_FOUND",
-                          absl::StrCat("webhook endpoint ", id, " not found"));
-}
-
 }  // namespace
 
 class PgDeliveryRepository::Tx final : public app::DeliveryTx {
@@ -523,7 +518,7 @@ class PgDeliveryRepository::Tx final : public app::DeliveryTx {
   }
   absl::StatusOr<domain::Message> LoadMessageForUpdate(const std::string& id) override {
     pqxx::result r = pool_.Exec(w_.sql(), kMessageForUpdate, w_.tenant(), id);
-    if (r.empty()) return MessageNotFound(id);
+    if (r.empty()) return domain::MessageNotFound(id);
     return MessageOf(r[0]);
   }
   void SaveMessage(const domain::Message& m) override {
@@ -545,7 +540,7 @@ class PgDeliveryRepository::Tx final : public app::DeliveryTx {
   absl::StatusOr<domain::Campaign> LoadCampaignForUpdate(const std::string& id) override {
     pqxx::result r = pool_.Exec(w_.sql(), kCampaignForUpdate, w_.tenant(), id);
     if (r.empty()) {
-      return common::NotFound("CAMPAIGN_NOT_FOUND", absl::StrCat("campaign ", id, " not found"));
+      return domain::CampaignNotFound(id);
     }
     return CampaignOf(r[0]);
   }
@@ -694,7 +689,7 @@ absl::StatusOr<domain::Message> PgDeliveryRepository::Write(
       [this](const outbox::WriteTx& w, const std::string&,
              const std::string& id) -> absl::StatusOr<domain::Message> {
         pqxx::result r = pool_.Exec(w.sql(), kSelectMessage, w.tenant(), id);
-        if (r.empty()) return MessageNotFound(id);
+        if (r.empty()) return domain::MessageNotFound(id);
         return MessageOf(r[0]);
       }};
   return outbox::WriteOnce<domain::Message>(writer_, meta, resource, codec,
@@ -712,7 +707,7 @@ absl::StatusOr<app::WebhookEndpoint> PgDeliveryRepository::Write(
       [this](const outbox::WriteTx& w, const std::string&,
              const std::string& id) -> absl::StatusOr<app::WebhookEndpoint> {
         pqxx::result r = pool_.Exec(w.sql(), kSelectEndpoint, w.tenant(), id);
-        if (r.empty()) return EndpointNotFound(id);
+        if (r.empty()) return domain::EndpointNotFound(id);
         return EndpointOf(r[0], secret_key_, w.tenant());
       }};
   return outbox::WriteOnce<app::WebhookEndpoint>(writer_, meta, resource, codec,
@@ -769,8 +764,7 @@ absl::StatusOr<domain::Campaign> PgDeliveryRepository::Write(
              const std::string& id) -> absl::StatusOr<domain::Campaign> {
         pqxx::result r = pool_.Exec(w.sql(), kSelectCampaign, w.tenant(), id);
         if (r.empty()) {
-          return common::NotFound("CAMPAIGN_NOT_FOUND",
-                                  absl::StrCat("campaign ", id, " not found"));
+          return domain::CampaignNotFound(id);
         }
         return CampaignOf(r[0]);
       }};
@@ -786,8 +780,7 @@ absl::StatusOr<domain::Campaign> PgDeliveryRepository::GetCampaign(const std::st
   std::optional<absl::StatusOr<domain::Campaign>> out;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     pqxx::result r = pool_.Exec(tx, kSelectCampaign, tenant, id);
-    out = r.empty() ? absl::StatusOr<domain::Campaign>(common::NotFound(
-                          "CAMPAIGN_NOT_FOUND", absl::StrCat("campaign ", id, " not found")))
+    out = r.empty() ? absl::StatusOr<domain::Campaign>(domain::CampaignNotFound(id))
                     : CampaignOf(r[0]);
     return absl::OkStatus();
   }));
@@ -869,7 +862,8 @@ absl::StatusOr<domain::Message> PgDeliveryRepository::GetMessage(const std::stri
   std::optional<absl::StatusOr<domain::Message>> out;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     pqxx::result r = pool_.Exec(tx, kSelectMessage, tenant, id);
-    out = r.empty() ? absl::StatusOr<domain::Message>(MessageNotFound(id)) : MessageOf(r[0]);
+    out =
+        r.empty() ? absl::StatusOr<domain::Message>(domain::MessageNotFound(id)) : MessageOf(r[0]);
     return absl::OkStatus();
   }));
   return *std::move(out);
@@ -928,7 +922,7 @@ absl::StatusOr<app::WebhookEndpoint> PgDeliveryRepository::GetEndpoint(const std
   std::optional<absl::StatusOr<app::WebhookEndpoint>> out;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     pqxx::result r = pool_.Exec(tx, kSelectEndpoint, tenant, id);
-    out = r.empty() ? absl::StatusOr<app::WebhookEndpoint>(EndpointNotFound(id))
+    out = r.empty() ? absl::StatusOr<app::WebhookEndpoint>(domain::EndpointNotFound(id))
                     : EndpointOf(r[0], secret_key_, tenant);
     return absl::OkStatus();
   }));
@@ -1027,13 +1021,7 @@ absl::StatusOr<bool> PgDeliveryRepository::Finish(const std::string& tenant,
   bool finished = false;
   const outbox::WriteMeta meta{tenant, "delivery", "", "Send", "", ""};
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
-    finished = !pool_
-                    .Exec(tx, kFinishMessage, tenant, m.id, std::string(domain::StateName(m.state)),
-                          std::string(domain::SuppressionName(m.suppression)), m.attempts,
-                          m.max_attempts, m.last_error, m.recipient, m.provider_id,
-                          pg::TextArrayLiteral(m.decision_ids), absl::ToUnixMicros(m.update_time),
-                          MicrosOf(m.next_attempt_time), MicrosOf(m.send_time), claimed_attempts)
-                    .empty();
+    finished = !SaveChanging(pool_, tx, kFinishMessage, tenant, m, claimed_attempts).empty();
     if (finished && !event_type.empty()) {
       writer_.Emit(tx, meta, m.customer_id, event_type, EventPayload(m));
     }

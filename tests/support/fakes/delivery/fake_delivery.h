@@ -15,6 +15,7 @@
 #include "libs/common/clock.h"
 #include "libs/common/errors.h"
 #include "services/delivery/app/ports.h"
+#include "services/delivery/domain/not_found.h"
 #include "tests/support/fakes/fake_unit_of_work.h"
 
 namespace crm::testing {
@@ -49,7 +50,7 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
     absl::StatusOr<delivery::domain::Message> LoadMessageForUpdate(const std::string& id) override {
       auto it = s_.messages[tenant_].find(id);
       if (it == s_.messages[tenant_].end()) {
-        return common::NotFound("MESSAGE_NOT_FOUND", absl::StrCat("message ", id, " not found"));
+        return delivery::domain::MessageNotFound(id);
       }
       return it->second;
     }
@@ -83,7 +84,7 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
         const std::string& id) override {
       auto it = s_.campaigns[tenant_].find(id);
       if (it == s_.campaigns[tenant_].end()) {
-        return common::NotFound("CAMPAIGN_NOT_FOUND", absl::StrCat("campaign ", id, " not found"));
+        return delivery::domain::CampaignNotFound(id);
       }
       return it->second;
     }
@@ -205,7 +206,7 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
     return uow_.With([&](const FakeDeliveryState& s) -> absl::StatusOr<delivery::domain::Campaign> {
       auto t = s.campaigns.find(tenant);
       if (t == s.campaigns.end() || !t->second.count(id)) {
-        return common::NotFound("CAMPAIGN_NOT_FOUND", absl::StrCat("campaign ", id, " not found"));
+        return delivery::domain::CampaignNotFound(id);
       }
       return t->second.at(id);
     });
@@ -268,7 +269,7 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
     return uow_.With([&](const FakeDeliveryState& s) -> absl::StatusOr<delivery::domain::Message> {
       auto t = s.messages.find(tenant);
       if (t == s.messages.end() || !t->second.count(id)) {
-        return common::NotFound("MESSAGE_NOT_FOUND", absl::StrCat("message ", id, " not found"));
+        return delivery::domain::MessageNotFound(id);
       }
       return t->second.at(id);
     });
@@ -305,8 +306,7 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
         [&](const FakeDeliveryState& s) -> absl::StatusOr<delivery::app::WebhookEndpoint> {
           auto t = s.endpoints.find(tenant);
           if (t == s.endpoints.end() || !t->second.count(id)) {
-            return common::NotFound("WEBHOOK_ENDPOINT_NOT_FOUND",
-                                    absl::StrCat("webhook endpoint ", id, " not found"));
+            return delivery::domain::EndpointNotFound(id);
           }
           return t->second.at(id);
         });
