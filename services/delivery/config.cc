@@ -65,6 +65,23 @@ absl::StatusOr<DeliveryConfig> LoadDeliveryConfig() {
     return absl::InvalidArgumentError(
         "CRM_DELIVERY_CLAIM_LEASE must outlast a send: at least 35s and the SMTP timeout + 5s");
   }
+  CRM_ASSIGN_OR_RETURN(c.tracking_base_url,
+                       common::EnvString("CRM_DELIVERY_TRACKING_BASE_URL", ""));
+  while (absl::EndsWith(c.tracking_base_url, "/")) c.tracking_base_url.pop_back();
+  if (!c.tracking_base_url.empty() &&
+      (!domain::IsUnsubscribeUrl(c.tracking_base_url) ||
+       c.tracking_base_url.find_first_of("?#\"\\<> ") != std::string::npos)) {
+    return absl::InvalidArgumentError(
+        "CRM_DELIVERY_TRACKING_BASE_URL: an https:// URL without query or fragment (http:// "
+        "only on loopback), e.g. https://crm.example.com");
+  }
+  CRM_ASSIGN_OR_RETURN(c.tracking_ttl,
+                       common::EnvDuration("CRM_DELIVERY_TRACKING_TTL", c.tracking_ttl));
+  if (c.tracking_ttl < absl::Hours(24 * 30)) {
+    // Unsubscribe links must keep working for at least 30 days after a send
+    // (CAN-SPAM); opens and clicks use the same tokens.
+    return absl::InvalidArgumentError("CRM_DELIVERY_TRACKING_TTL is at least 720h (30 days)");
+  }
   if (c.requeue_after < absl::Seconds(1)) {
     return absl::InvalidArgumentError("CRM_DELIVERY_REQUEUE_AFTER is at least 1s");
   }
@@ -84,6 +101,8 @@ void DeliveryConfig::DumpTo(common::ConfigDump& dump) const {
   dump.Add("retry_cap", retry_cap);
   dump.Add("requeue_after", requeue_after);
   dump.Add("claim_lease", lease);
+  dump.Add("tracking_base_url", tracking_base_url);
+  dump.Add("tracking_ttl", tracking_ttl);
 }
 
 }  // namespace crm::delivery

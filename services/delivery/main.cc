@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "libs/common/service_config.h"
+#include "libs/common/tracking_token.h"
 #include "libs/grpcutil/channel.h"
 #include "libs/service/runtime.h"
 #include "services/delivery/api/customer_events.h"
@@ -56,7 +57,11 @@ int main() {
   std::mt19937_64 rng(std::random_device{}());
   delivery::app::Dispatcher dispatcher(
       repository, repository, policies, directory, renderer, smtp, webhooks,
-      {own.lease, {own.retry_base, own.retry_cap}, own.default_sender}, clock, [&] {
+      {own.lease,
+       {own.retry_base, own.retry_cap},
+       own.default_sender,
+       {own.tracking_base_url, common::TrackingKey(config.context_key), own.tracking_ttl}},
+      clock, [&] {
         absl::MutexLock lock(&rng_mu);
         return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
       });
@@ -72,8 +77,10 @@ int main() {
   delivery::api::CustomerEventHandler customer_events(repository);
   rt->AddConsumer(delivery::api::kConsumerGroup, consumer,
                   [&](const events::Event& e) { return customer_events.Handle(e); });
-  delivery::api::DeliveryGrpcService service(delivery, campaigns, rt->tokens(), rt->executor(),
-                                             rt->rpc_metrics());
+  delivery::app::Tracking tracking(repository, directory, common::TrackingKey(config.context_key),
+                                   clock);
+  delivery::api::DeliveryGrpcService service(delivery, campaigns, tracking, rt->tokens(),
+                                             rt->executor(), rt->rpc_metrics());
   const int code = rt->Serve(delivery::kSchema, {&service});
   workers.Stop();
   return code;

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "libs/common/clock.h"
+#include "libs/common/tracking_token.h"
 #include "libs/grpcutil/channel.h"
 #include "libs/observability/log.h"
 #include "libs/service/runtime.h"
@@ -51,6 +52,7 @@ int main() {
   api::RestOptions rest_options;
   rest_options.cors_allowed_origins = config.cors_allowed_origins;
   rest_options.max_json_body_bytes = static_cast<size_t>(config.max_body_bytes);
+  rest_options.tracking_key = common::TrackingKey(config.service.context_key);
   rest_options.openapi_json =
       api::GenerateOpenApi(api::RoutesFromServices(backends->Services()), "CRM API", "v1");
   auto rest = api::RestGateway::Create(proxy, backends->Services(), rest_options, rt->registry());

@@ -311,7 +311,9 @@ def start():
                             "CRM_DELIVERY_RETRY_CAP": "1s",
                             "CRM_DELIVERY_MAX_ATTEMPTS": "3",
                             "CRM_DELIVERY_REQUEUE_AFTER": "2s",
-                            "CRM_DELIVERY_CLAIM_LEASE": "35s"}}
+                            "CRM_DELIVERY_CLAIM_LEASE": "35s",
+                            # Tracking links through this stack's gateway.
+                            "CRM_DELIVERY_TRACKING_BASE_URL": "http://%s:%d" % (HOST, HTTP_PORT)}}
         if os.path.isdir(MAIL_DIR):
             shutil.rmtree(MAIL_DIR)
         start_mail_sink()

@@ -135,6 +135,99 @@ class Delivery(stack.E2ETestCase):
         m = self.wait_state(r.json()["messageId"], {"MESSAGE_STATE_SUPPRESSED"})
         self.assertEqual(m["suppressionReason"], "SUPPRESSION_REASON_INVALID_ADDRESS")
 
+    def test_tracking_links_count_opens_and_clicks_and_unsubscribe(self):
+        r = rest("POST", "/v1/templates?requestId=" + stack.unique("tpl"), self.key, {
+            "templateId": "sale", "displayName": "Sale", "channel": "TEMPLATE_CHANNEL_EMAIL",
+            "defaultLocale": "en", "locales": [{"locale": "en", "parts": {
+                "subject": "Our sale", "text": "Sale! {{message.unsubscribe_url}}\n",
+                "html": '<p><a href="https://shop.example/sale?x=1&amp;y=2">Sale</a> '
+                        '<a href="mailto:care@shop.example">Mail us</a></p>'
+                        '<p><a href="{{message.unsubscribe_url}}">Unsubscribe</a></p>'}}]})
+        self.assertEqual(r.status, 200, r)
+        address = "%s@example.com" % stack.unique("trk")
+        cid = stack.new_customer(self.key, givenName="Tim", emails=[address])
+        self.consent(cid, "CONSENT_PURPOSE_MARKETING", "CONSENT_STATUS_OPTED_IN")
+        r = self.send(cid, purpose="PURPOSE_MARKETING", templateId="sale")
+        self.assertEqual(r.status, 200, r)
+        mid = r.json()["messageId"]
+        sent = self.wait_state(mid, {"MESSAGE_STATE_SENT"})
+        self.assertEqual(sent["engagement"]["trackedLinks"], 1)
+        mail = stack.wait_for("the mail", lambda: self.mails_to(address))[0]
+        html = [p.get_payload(decode=True).decode() for p in mail.walk()
+                if p.get_content_type() == "text/html"][0]
+        import html as htmllib
+        import re
+        from urllib.parse import urlsplit
+        base = "http://%s:%d/t/" % (stack.HOST, stack.HTTP_PORT)
+        links = [htmllib.unescape(u) for u in re.findall(r'(?:href|src)="([^"]+)"', html)]
+        click = [u for u in links if u.startswith(base + "c/")]
+        pixel = [u for u in links if u.startswith(base + "o/")]
+        unsub = [u for u in links if u.startswith(base + "u/")]
+        self.assertEqual(len(click), 1, html)
+        self.assertEqual(len(pixel), 1, html)
+        self.assertEqual(len(unsub), 1, html)
+        self.assertIn("mailto:care@shop.example", links)
+        self.assertNotIn("https://shop.example/sale", html)
+        # RFC 8058: the header's link is the body's, with the one-click POST.
+        self.assertEqual(mail["List-Unsubscribe"], "<%s>" % unsub[0])
+        self.assertEqual(mail["List-Unsubscribe-Post"], "List-Unsubscribe=One-Click")
+
+        def path(u):
+            return urlsplit(u).path
+
+        # No API key anywhere below: recipients have none.
+        r = rest("GET", path(pixel[0]))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.headers["content-type"], "image/gif")
+        self.assertTrue(r.body.startswith(b"GIF89a"))
+        self.assertIn("no-store", r.headers["cache-control"])
+        r = rest("GET", path(click[0]))
+        self.assertEqual(r.status, 302, r)
+        self.assertEqual(r.headers["location"], "https://shop.example/sale?x=1&y=2")
+        rest("GET", path(click[0]))
+        # Tampered, cut, moved to another action's path, unknown: 404, nothing counted.
+        token = path(click[0])[len("/t/c/"):]
+        for bad in ["/t/c/" + token[:-1] + ("A" if token[-1] != "A" else "B"),
+                    "/t/c/" + token.replace(".0.", ".1.", 1), "/t/o/" + token,
+                    "/t/u/" + token, "/t/c/" + token[:40], "/t/c/", "/t/x/" + token]:
+            r = rest("GET", bad)
+            self.assertEqual(r.status, 404, (bad, r))
+        self.assertEqual(rest("POST", path(click[0]), raw=b"").status, 405)
+        m = rest("GET", "/v1/messages/" + mid, self.key).json()
+        self.assertEqual(m["engagement"]["openCount"], 1)
+        self.assertEqual(m["engagement"]["clickCount"], 2)
+        self.assertIn("firstOpenTime", m["engagement"])
+        self.assertIn("firstClickTime", m["engagement"])
+
+        # The unsubscribe page asks and changes nothing; the one-click POST
+        # (as a mail client sends it) opts the customer out.
+        r = rest("GET", path(unsub[0]))
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(b'<form method="post">', r.body)
+        self.assertNotIn("unsubscribeTime", rest("GET", "/v1/messages/" + mid,
+                                                 self.key).json()["engagement"])
+        for _ in range(2):
+            r = rest("POST", path(unsub[0]), raw=b"List-Unsubscribe=One-Click",
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+            self.assertEqual(r.status, 200, r)
+            self.assertIn(b"You are unsubscribed", r.body)
+        consents = rest("GET", "/v1/customers/%s/consents" % cid, self.key).json()["consents"]
+        marketing = [c for c in consents if c["channel"] == "CONSENT_CHANNEL_EMAIL"
+                     and c["purpose"] == "CONSENT_PURPOSE_MARKETING"]
+        self.assertEqual(marketing[0]["status"], "CONSENT_STATUS_OPTED_OUT")
+        self.assertEqual(marketing[0]["source"], "unsubscribe-link")
+        m = rest("GET", "/v1/messages/" + mid, self.key).json()
+        self.assertIn("unsubscribeTime", m["engagement"])
+        r = self.send(cid, purpose="PURPOSE_MARKETING", templateId="sale")
+        m2 = self.wait_state(r.json()["messageId"], {"MESSAGE_STATE_SUPPRESSED"})
+        self.assertEqual(m2["suppressionReason"], "SUPPRESSION_REASON_CONSENT")
+        rows = stack.query_db("SELECT event_type, count(*) FROM delivery.outbox WHERE "
+                              "payload->>'messageId' = '%s' AND event_type IN ('message.opened', "
+                              "'message.clicked', 'message.unsubscribed') GROUP BY 1 ORDER BY 1"
+                              % mid)
+        self.assertEqual(rows, [["message.clicked", "1"], ["message.opened", "1"],
+                                ["message.unsubscribed", "1"]])
+
     def test_a_refusing_relay_dead_letters_and_replay_sends_it(self):
         address = "%s@example.com" % stack.unique("dl")
         cid = stack.new_customer(self.key, givenName="Alan", emails=[address])

@@ -7,7 +7,11 @@ for every one), nothing is left unsent, every ledger row is final.
   at least its POSTs), under the same Idempotency-Key every time, so a
   receiver that keeps the keys it has seen processes it once;
 - Redis restarted with an empty dataset: the queue's entries are gone, the
-  sweeper queues the due rows again, and nothing is POSTed twice.
+  sweeper queues the due rows again, and nothing is POSTed twice;
+- the SMTP relay down for a while: the messages retry and are each sent
+  once when it is back;
+- an opt-out arriving mid-campaign: the opted-out customers' queued
+  messages are suppressed when their turn comes, none is sent.
 docs/delivery.md, "Exactly once"."""
 
 import json
@@ -144,6 +148,137 @@ class KillDelivery(rstack.ReliabilityTestCase):
         self.assertEqual(set(by_key), set(c.attempts()))
         # No sender died: nothing was claimed twice, so nothing POSTed twice.
         self.assertEqual(sum(by_key.values()), RECIPIENTS)
+
+
+class EmailCampaign:
+    """A tenant, `n` customers with an email address each (NDJSON import),
+    an email template and a campaign to all of them (drafted; `schedule()`
+    starts it)."""
+
+    def __init__(self, test, tag, n, purpose="PURPOSE_TRANSACTIONAL", throttle=0):
+        rest = rstack.stack.rest
+        self.test = test
+        self.tag = tag
+        tenant, self.key = rstack.stack.create_tenant()
+        tid = tenant["id"]
+        r = rest("POST", "/v1/templates?requestId=t", self.key,
+                 {"templateId": "mail", "displayName": "Mail",
+                  "channel": "TEMPLATE_CHANNEL_EMAIL",
+                  "locales": [{"locale": "en", "parts": {
+                      "subject": "Hello {{customer.given_name}}", "text": "Hi.\n"}}]})
+        test.assertEqual(r.status, 200, r)
+        ndjson = "".join(json.dumps({"givenName": "R%d" % i,
+                                     "emails": ["%s-%d@example.com" % (tag, i)]}) + "\n"
+                         for i in range(n))
+        r = rest("POST", "/v1/customers:import?batchId=" + tag, self.key, raw=ndjson.encode(),
+                 headers={"Content-Type": "application/x-ndjson"}, timeout=120)
+        test.assertEqual(r.status, 200, r)
+        self.ids = [row[0] for row in rstack.sql(
+            "SELECT id FROM customer_store.customers WHERE tenant_id = '%s' ORDER BY id" % tid)]
+        test.assertEqual(len(self.ids), n)
+        if purpose == "PURPOSE_MARKETING":
+            for cid in self.ids:
+                self.consent(cid, "CONSENT_STATUS_OPTED_IN")
+        r = rest("POST", "/v1/campaigns?requestId=c", self.key,
+                 {"name": tag, "channel": "CHANNEL_EMAIL", "purpose": purpose,
+                  "audience": {"customerIds": self.ids}, "throttlePerSecond": throttle,
+                  "variants": [{"variantId": "a", "templateId": "mail"}]}, timeout=60)
+        test.assertEqual(r.status, 200, r)
+        self.id = r.json()["campaignId"]
+
+    def consent(self, cid, status):
+        r = rstack.stack.rest("POST", "/v1/customers/%s/consents" % cid, self.key,
+                              {"channel": "CONSENT_CHANNEL_EMAIL",
+                               "purpose": "CONSENT_PURPOSE_MARKETING", "status": status,
+                               "source": "reliability"})
+        self.test.assertEqual(r.status, 200, r)
+
+    def schedule(self):
+        r = rstack.stack.rest("POST", "/v1/campaigns/%s:schedule" % self.id, self.key,
+                              {"requestId": "s"})
+        self.test.assertEqual(r.status, 200, r)
+
+    def states(self):
+        return {row[0]: int(row[1]) for row in rstack.sql(
+            "SELECT state, count(*) FROM delivery.messages WHERE campaign_id = '%s' GROUP BY 1"
+            % self.id)}
+
+    def wait_final(self, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            states = self.states()
+            if sum(states.values()) == len(self.ids) and not (
+                    set(states) & {"queued", "sending", "retrying"}):
+                return states
+            time.sleep(0.5)
+        self.test.fail("campaign %s not final in %d s: %s" % (self.id, timeout, self.states()))
+
+    def mails(self):
+        """Recipient address -> the number of mails the sink holds for it."""
+        out = {}
+        for m in rstack.stack.mails():
+            to = m["X-Sink-Rcpt-To"]
+            if to.startswith(self.tag + "-"):
+                out[to] = out.get(to, 0) + 1
+        return out
+
+
+class DeliveryFaults(rstack.ReliabilityTestCase):
+    def test_smtp_down_for_a_while_then_back(self):
+        # Attempts enough to outlast the outage (the stack's 3 would dead
+        # letter within seconds).
+        rstack.kill9("delivery")
+        rstack.restart("delivery", CRM_DELIVERY_MAX_ATTEMPTS="30", CRM_DELIVERY_RETRY_CAP="2s")
+        self.addCleanup(lambda: (rstack.kill9("delivery"), rstack.restart("delivery")))
+        n = 150
+        c = EmailCampaign(self, "smtpdown", n)
+        rstack.kill9("mail-sink")
+        c.schedule()
+        deadline = time.monotonic() + 60
+        while c.states().get("retrying", 0) < n // 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        states = c.states()
+        log("relay down: %s" % states)
+        self.assertGreaterEqual(states.get("retrying", 0), n // 2, states)
+        self.assertEqual(states.get("sent", 0), 0, states)
+        time.sleep(5)  # down a while longer: the retries keep failing
+        rstack.stack.start_mail_sink()
+        states = c.wait_final(120)
+        log("relay back: %s" % states)
+        self.assertEqual(states, {"sent": n})
+        mails = c.mails()
+        self.assertEqual(len(mails), n)
+        self.assertEqual(set(mails.values()), {1})  # each recipient once
+        attempts = [int(r[0]) for r in rstack.sql(
+            "SELECT attempts FROM delivery.messages WHERE campaign_id = '%s'" % c.id)]
+        self.assertGreater(max(attempts), 1)
+
+    def test_an_opt_out_mid_campaign_stops_the_queued_messages(self):
+        n = 60
+        c = EmailCampaign(self, "optout", n, purpose="PURPOSE_MARKETING", throttle=4)
+        c.schedule()
+        # Wait until the campaign sends, then opt out every customer whose
+        # message is still queued and not due for another 3 s or more.
+        deadline = time.monotonic() + 60
+        while c.states().get("sent", 0) < 4 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        later = [row[0] for row in rstack.sql(
+            "SELECT customer_id FROM delivery.messages WHERE campaign_id = '%s' AND state = "
+            "'queued' AND next_attempt_at > now() + interval '3 seconds'" % c.id)]
+        self.assertGreater(len(later), n // 2)
+        for cid in later:
+            c.consent(cid, "CONSENT_STATUS_OPTED_OUT")
+        states = c.wait_final(120)
+        log("opt-out of %d queued recipients: %s" % (len(later), states))
+        rows = rstack.sql(
+            "SELECT customer_id, state, suppression_reason FROM delivery.messages WHERE "
+            "campaign_id = '%s'" % c.id)
+        by_customer = {r[0]: (r[1], r[2]) for r in rows}
+        for cid in later:
+            self.assertEqual(by_customer[cid], ("suppressed", "consent"), cid)
+        self.assertEqual(states.get("sent", 0), n - len(later))
+        # The sink agrees: a mail for every sent message, none for the rest.
+        self.assertEqual(sum(c.mails().values()), n - len(later))
 
 
 if __name__ == "__main__":

@@ -225,6 +225,9 @@ grpc::ServerUnaryReactor* DeliveryGrpcService::GetCampaignResults(
       x->set_unknown(v.unknown);
       x->set_cancelled(v.cancelled);
       x->mutable_suppressed()->insert(v.suppressed.begin(), v.suppressed.end());
+      x->set_opened(v.opened);
+      x->set_clicked(v.clicked);
+      x->set_unsubscribed(v.unsubscribed);
       targeted += v.targeted;
     }
     resp->set_targeted(targeted);

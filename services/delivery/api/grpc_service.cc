@@ -198,6 +198,19 @@ void ToProto(const domain::Message& m, v1::Message* out) {
   out->set_request_id(m.request_id);
   out->set_campaign_id(m.campaign_id);
   out->set_variant_id(m.variant_id);
+  if (m.channel == domain::Channel::kEmail && m.state == domain::State::kSent) {
+    v1::MessageEngagement* e = out->mutable_engagement();
+    e->set_open_count(m.open_count);
+    e->set_click_count(m.click_count);
+    e->set_tracked_links(static_cast<int32_t>(m.links.size()));
+    if (m.first_open_time) grpcutil::ToTimestamp(*m.first_open_time, e->mutable_first_open_time());
+    if (m.first_click_time) {
+      grpcutil::ToTimestamp(*m.first_click_time, e->mutable_first_click_time());
+    }
+    if (m.unsubscribe_time) {
+      grpcutil::ToTimestamp(*m.unsubscribe_time, e->mutable_unsubscribe_time());
+    }
+  }
 }
 
 grpc::ServerUnaryReactor* DeliveryGrpcService::SendMessage(grpc::CallbackServerContext* ctx,
@@ -279,6 +292,18 @@ grpc::ServerUnaryReactor* DeliveryGrpcService::ReplayMessage(grpc::CallbackServe
                                                                  rc, "ReplayMessage", *req),
                                                              req->message_id()));
     ToProto(m, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DeliveryGrpcService::Track(grpc::CallbackServerContext* ctx,
+                                                     const v1::TrackRequest* req,
+                                                     v1::TrackResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "Track", [=](const RequestContext& rc) {
+    CRM_ASSIGN_OR_RETURN(app::TrackResult r,
+                         tracking_.Track(grpcutil::WriteMetaOf(rc, "Track"), req->token()));
+    resp->set_message_id(r.message_id);
+    resp->set_redirect_url(r.redirect_url);
     return absl::OkStatus();
   });
 }

@@ -6,6 +6,7 @@
 #include "libs/grpcutil/rpc_metrics.h"
 #include "services/delivery/app/campaigns.h"
 #include "services/delivery/app/delivery.h"
+#include "services/delivery/app/tracking.h"
 
 namespace crm::delivery::api {
 
@@ -18,11 +19,12 @@ absl::StatusOr<std::optional<domain::Channel>> ChannelFromProto(v1::Channel c);
 
 class DeliveryGrpcService final : public v1::DeliveryService::CallbackService {
  public:
-  DeliveryGrpcService(app::Delivery& delivery, app::Campaigns& campaigns,
+  DeliveryGrpcService(app::Delivery& delivery, app::Campaigns& campaigns, app::Tracking& tracking,
                       const common::PageTokenCodec& tokens, common::Executor& executor,
                       grpcutil::RpcMetrics& metrics)
       : delivery_(delivery),
         campaigns_(campaigns),
+        tracking_(tracking),
         tokens_(tokens),
         executor_(executor),
         metrics_(metrics) {}
@@ -42,6 +44,8 @@ class DeliveryGrpcService final : public v1::DeliveryService::CallbackService {
   grpc::ServerUnaryReactor* ReplayMessage(grpc::CallbackServerContext* ctx,
                                           const v1::ReplayMessageRequest* req,
                                           v1::Message* resp) override;
+  grpc::ServerUnaryReactor* Track(grpc::CallbackServerContext* ctx, const v1::TrackRequest* req,
+                                  v1::TrackResponse* resp) override;
   grpc::ServerUnaryReactor* CreateWebhookEndpoint(grpc::CallbackServerContext* ctx,
                                                   const v1::CreateWebhookEndpointRequest* req,
                                                   v1::WebhookEndpoint* resp) override;
@@ -97,6 +101,7 @@ class DeliveryGrpcService final : public v1::DeliveryService::CallbackService {
  private:
   app::Delivery& delivery_;
   app::Campaigns& campaigns_;
+  app::Tracking& tracking_;
   const common::PageTokenCodec& tokens_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;

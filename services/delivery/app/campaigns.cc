@@ -197,6 +197,9 @@ absl::StatusOr<CampaignResults> Campaigns::Results(const std::string& tenant,
       r = &out.variants.back();
     }
     r->targeted += n.count;
+    r->opened += n.opened;
+    r->clicked += n.clicked;
+    r->unsubscribed += n.unsubscribed;
     switch (n.state) {
       case domain::State::kQueued:
       case domain::State::kSending:

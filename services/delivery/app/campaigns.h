@@ -25,6 +25,10 @@ struct VariantResults {
   int64_t unknown = 0;
   int64_t cancelled = 0;
   std::map<std::string, int64_t> suppressed;  // reason name -> count (holdout included)
+  // Sent messages opened, clicked, unsubscribed from (at least once each).
+  int64_t opened = 0;
+  int64_t clicked = 0;
+  int64_t unsubscribed = 0;
 };
 struct CampaignResults {
   domain::Campaign campaign;

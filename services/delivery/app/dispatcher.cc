@@ -4,7 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/tracking_token.h"
 #include "services/delivery/domain/email.h"
+#include "services/delivery/domain/tracking.h"
 
 namespace crm::delivery::app {
 namespace {
@@ -18,6 +20,22 @@ std::string WebhookBody(const domain::Message& m, const std::string& json) {
   return absl::StrCat("{\"messageId\":\"", m.id, "\",\"customerId\":\"", m.customer_id,
                       "\",\"templateId\":\"", m.template_id, "\",\"purpose\":\"",
                       domain::PurposeName(m.purpose), "\",\"data\":", json, "}");
+}
+
+// The gateway's URL of one tracking action on the message.
+std::string TrackingUrl(const TrackingOptions& t, const std::string& tenant,
+                        const domain::Message& m, common::TrackingAction action, int link,
+                        absl::Time now) {
+  common::TrackingClaims c;
+  c.action = action;
+  c.tenant_id = tenant;
+  c.message_id = m.id;
+  c.link = link;
+  c.expire_time = absl::FromUnixSeconds(absl::ToUnixSeconds(now + t.ttl));
+  const char* path = action == common::TrackingAction::kOpen    ? "/t/o/"
+                     : action == common::TrackingAction::kClick ? "/t/c/"
+                                                                : "/t/u/";
+  return absl::StrCat(t.base_url, path, common::SignTrackingToken(t.key, c));
 }
 
 }  // namespace
@@ -135,8 +153,16 @@ void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy
     endpoint = *std::move(e);
     m.recipient = endpoint->url;
   }
-  absl::StatusOr<Rendered> rendered =
-      renderer_.Render(tenant, m.template_id, m.customer_id, m.locale, m.offer_count, m.id);
+  const TrackingOptions& tracking = options_.tracking;
+  const bool tracked = m.channel == domain::Channel::kEmail && !tracking.base_url.empty();
+  const absl::Time now = clock_.Now();
+  std::string unsubscribe_url;
+  if (tracked && m.purpose == domain::Purpose::kMarketing) {
+    unsubscribe_url =
+        TrackingUrl(tracking, tenant, m, common::TrackingAction::kUnsubscribe, 0, now);
+  }
+  absl::StatusOr<Rendered> rendered = renderer_.Render(
+      tenant, m.template_id, m.customer_id, m.locale, m.offer_count, m.id, unsubscribe_url);
   if (rendered.status().code() == absl::StatusCode::kNotFound ||
       rendered.status().code() == absl::StatusCode::kInvalidArgument ||
       rendered.status().code() == absl::StatusCode::kFailedPrecondition) {
@@ -159,6 +185,19 @@ void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy
     out.to_name = contact->display_name;
     out.sender = sender->value_or(options_.default_sender);
     out.parts = rendered->parts;
+    out.list_unsubscribe_url = unsubscribe_url;
+    m.links.clear();
+    if (auto html = out.parts.find("html"); tracked && html != out.parts.end()) {
+      domain::TrackedHtml t = domain::TrackLinks(
+          html->second,
+          [&](int i) {
+            return TrackingUrl(tracking, tenant, m, common::TrackingAction::kClick, i, now);
+          },
+          absl::StrCat(tracking.base_url, "/t/"), common::kMaxTrackedLinks);
+      m.links = std::move(t.links);
+      html->second = domain::AddOpenPixel(
+          t.html, TrackingUrl(tracking, tenant, m, common::TrackingAction::kOpen, 0, now));
+    }
     result = email_.Send(out);
   } else {
     auto json = rendered->parts.find("json");

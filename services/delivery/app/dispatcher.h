@@ -17,10 +17,19 @@
 
 namespace crm::delivery::app {
 
+// Tracking links in email (docs/delivery.md, "Tracking"): off without a
+// base URL.
+struct TrackingOptions {
+  std::string base_url;  // the gateway as recipients reach it: "https://crm.example.com"
+  std::string key;       // common::TrackingKey(CRM_CONTEXT_KEY)
+  absl::Duration ttl = absl::Hours(24 * 365);
+};
+
 struct DispatcherOptions {
   absl::Duration lease = absl::Seconds(60);  // longer than any channel's timeout
   domain::RetryPolicy retry;
   SenderSettings default_sender;
+  TrackingOptions tracking;
 };
 
 class Dispatcher final {

@@ -54,6 +54,8 @@ class DeliveryTx {
   // NOT_FOUND (MESSAGE_NOT_FOUND) when the tenant has no such message.
   virtual absl::StatusOr<domain::Message> LoadMessageForUpdate(const std::string& id) = 0;
   virtual void SaveMessage(const domain::Message& m) = 0;
+  // The message's engagement (opens, clicks, unsubscribe) alone.
+  virtual void SaveEngagement(const domain::Message& m) = 0;
   virtual void EmitMessage(const std::string& type, const domain::Message& m) = 0;
   virtual absl::StatusOr<int64_t> CountEndpoints() = 0;
   virtual void InsertEndpoint(const WebhookEndpoint& e) = 0;
@@ -85,6 +87,10 @@ struct CampaignCount {
   domain::State state = domain::State::kQueued;
   domain::Suppression suppression = domain::Suppression::kNone;
   int64_t count = 0;
+  // Of those, the ones opened, clicked, unsubscribed (at least once).
+  int64_t opened = 0;
+  int64_t clicked = 0;
+  int64_t unsubscribed = 0;
 };
 
 class DeliveryRepository
@@ -187,6 +193,13 @@ class CustomerDirectory {
   // NOT_FOUND when the customer does not exist (erased, merged away).
   virtual absl::StatusOr<Contact> GetContact(const std::string& tenant,
                                              const std::string& customer_id) = 0;
+  // Records that the customer opted out of marketing email through the
+  // unsubscribe link of message `message_id` (one consent record per
+  // message, however often the link is used); NOT_FOUND when the customer
+  // is gone.
+  virtual absl::Status OptOutOfMarketingEmail(const std::string& tenant,
+                                              const std::string& customer_id,
+                                              const std::string& message_id) = 0;
 };
 
 struct Rendered {
@@ -201,10 +214,12 @@ class Renderer {
   // NOT_FOUND (TEMPLATE_NOT_FOUND).
   virtual absl::StatusOr<std::string> TemplateChannel(const std::string& tenant,
                                                       const std::string& template_id) = 0;
-  // `request_id` decides the message's offers once.
+  // `request_id` decides the message's offers once; `unsubscribe_url` is
+  // what the template's {{message.unsubscribe_url}} shows.
   virtual absl::StatusOr<Rendered> Render(const std::string& tenant, const std::string& template_id,
                                           const std::string& customer_id, const std::string& locale,
-                                          int offer_count, const std::string& request_id) = 0;
+                                          int offer_count, const std::string& request_id,
+                                          const std::string& unsubscribe_url) = 0;
 };
 
 struct OutboundEmail {
@@ -214,6 +229,7 @@ struct OutboundEmail {
   std::string to_name;
   SenderSettings sender;
   std::map<std::string, std::string> parts;  // subject, html, text
+  std::string list_unsubscribe_url;          // marketing: the one-click unsubscribe link
 };
 class EmailChannel {
  public:

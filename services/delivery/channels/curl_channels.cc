@@ -149,6 +149,7 @@ domain::SendResult SmtpChannel::Send(const app::OutboundEmail& email) {
   e.message_id = absl::StrCat(email.message_id, "@", DomainOf(email.sender.from_address));
   e.date = absl::Now();
   e.headers.push_back({"X-CRM-Message-Id", email.message_id});
+  e.list_unsubscribe_url = email.list_unsubscribe_url;
   absl::StatusOr<std::string> mime =
       domain::ComposeEmail(e, absl::StrCat("=_crm_", common::HexEncode(common::RandomBytes(12))));
   if (!mime.ok()) {

@@ -1,6 +1,7 @@
 #include "services/delivery/clients/grpc_peers.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "libs/grpcutil/peer_call.h"
 #include "libs/grpcutil/status_conversion.h"
@@ -70,6 +71,23 @@ absl::StatusOr<app::Contact> GrpcCustomerDirectory::GetContact(const std::string
   return contact;
 }
 
+absl::Status GrpcCustomerDirectory::OptOutOfMarketingEmail(const std::string& tenant,
+                                                           const std::string& customer_id,
+                                                           const std::string& message_id) {
+  grpc::ClientContext ctx;
+  grpcutil::PreparePeerCall(kPrincipal, tenant, timeout_, &ctx);
+  customer_store::v1::RecordConsentRequest req;
+  req.set_customer_id(customer_id);
+  req.set_request_id(absl::StrCat("delivery-unsubscribe:", message_id));
+  customer_store::v1::Consent* c = req.mutable_consent();
+  c->set_channel(customer_store::v1::CONSENT_CHANNEL_EMAIL);
+  c->set_purpose(customer_store::v1::CONSENT_PURPOSE_MARKETING);
+  c->set_status(customer_store::v1::CONSENT_STATUS_OPTED_OUT);
+  c->set_source("unsubscribe-link");
+  customer_store::v1::Consent answer;
+  return grpcutil::FromGrpcStatus(stub_->RecordConsent(&ctx, req, &answer));
+}
+
 absl::StatusOr<std::string> GrpcRenderer::TemplateChannel(const std::string& tenant,
                                                           const std::string& template_id) {
   grpc::ClientContext ctx;
@@ -86,7 +104,8 @@ absl::StatusOr<app::Rendered> GrpcRenderer::Render(const std::string& tenant,
                                                    const std::string& template_id,
                                                    const std::string& customer_id,
                                                    const std::string& locale, int offer_count,
-                                                   const std::string& request_id) {
+                                                   const std::string& request_id,
+                                                   const std::string& unsubscribe_url) {
   grpc::ClientContext ctx;
   grpcutil::PreparePeerCall(kPrincipal, tenant, timeout_, &ctx);
   personalization::v1::RenderTemplateRequest req;
@@ -95,6 +114,7 @@ absl::StatusOr<app::Rendered> GrpcRenderer::Render(const std::string& tenant,
   req.set_locale(locale);
   req.set_offer_count(offer_count);
   req.set_request_id(request_id);
+  req.set_unsubscribe_url(unsubscribe_url);
   personalization::v1::RenderedMessage m;
   grpc::Status s = stub_->RenderTemplate(&ctx, req, &m);
   if (!s.ok()) return grpcutil::FromGrpcStatus(s);

@@ -21,6 +21,8 @@ class GrpcCustomerDirectory final : public app::CustomerDirectory {
       : stub_(customer_store::v1::CustomerStoreService::NewStub(channel)), timeout_(timeout) {}
   absl::StatusOr<app::Contact> GetContact(const std::string& tenant,
                                           const std::string& customer_id) override;
+  absl::Status OptOutOfMarketingEmail(const std::string& tenant, const std::string& customer_id,
+                                      const std::string& message_id) override;
 
  private:
   std::unique_ptr<customer_store::v1::CustomerStoreService::Stub> stub_;
@@ -35,7 +37,8 @@ class GrpcRenderer final : public app::Renderer {
                                               const std::string& template_id) override;
   absl::StatusOr<app::Rendered> Render(const std::string& tenant, const std::string& template_id,
                                        const std::string& customer_id, const std::string& locale,
-                                       int offer_count, const std::string& request_id) override;
+                                       int offer_count, const std::string& request_id,
+                                       const std::string& unsubscribe_url) override;
 
  private:
   std::unique_ptr<personalization::v1::PersonalizationService::Stub> stub_;

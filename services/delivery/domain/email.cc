@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -356,9 +357,9 @@ absl::StatusOr<std::string> ComposeEmail(const Email& email, absl::string_view b
   if (!email.list_unsubscribe_url.empty()) {
     s = NoLineBreak("list_unsubscribe_url", email.list_unsubscribe_url);
     if (!s.ok()) return s;
-    if (!absl::StartsWithIgnoreCase(email.list_unsubscribe_url, "https://") ||
-        email.list_unsubscribe_url.size() <= 8) {
-      return Invalid("list_unsubscribe_url", "must be an https:// URL (RFC 8058)");
+    if (!IsUnsubscribeUrl(email.list_unsubscribe_url)) {
+      return Invalid("list_unsubscribe_url",
+                     "must be an https:// URL (RFC 8058; http:// only on loopback)");
     }
     s = CheckUnsubscribeChars("list_unsubscribe_url", email.list_unsubscribe_url);
     if (!s.ok()) return s;
@@ -448,6 +449,23 @@ absl::StatusOr<std::string> ComposeEmail(const Email& email, absl::string_view b
   absl::StrAppend(&out, "--", boundary, "\r\n", PartHeaders("html"), "\r\n", html, "\r\n");
   absl::StrAppend(&out, "--", boundary, "--\r\n");
   return out;
+}
+
+bool IsUnsubscribeUrl(absl::string_view url) {
+  if (absl::StartsWithIgnoreCase(url, "https://")) return url.size() > 8;
+  if (!absl::StartsWithIgnoreCase(url, "http://")) return false;
+  url.remove_prefix(7);
+  const absl::string_view host = url.substr(0, url.find_first_of(":/?#"));
+  if (absl::StartsWith(url, "[::1]")) return true;
+  if (host == "localhost") return true;
+  // 127.0.0.0/8, written as four decimal numbers.
+  std::vector<absl::string_view> octets = absl::StrSplit(host, '.');
+  if (octets.size() != 4 || octets[0] != "127") return false;
+  for (absl::string_view o : octets) {
+    int v = 0;
+    if (o.empty() || o.size() > 3 || !absl::SimpleAtoi(o, &v) || v > 255) return false;
+  }
+  return true;
 }
 
 }  // namespace crm::delivery::domain

@@ -58,6 +58,11 @@ struct Email {
 // boundary starting with "=_" never can).
 absl::StatusOr<std::string> ComposeEmail(const Email& email, absl::string_view boundary);
 
+// An https:// URL, as RFC 8058 wants for one-click unsubscribes; or, for
+// local test servers only, an http:// URL whose host is loopback
+// (127.0.0.0/8 in dotted decimal, localhost, [::1]).
+bool IsUnsubscribeUrl(absl::string_view url);
+
 // RFC 2045 quoted-printable with CRLF hard line breaks (bare CR and LF in the
 // input become line breaks too), lines of at most 76 characters, '=',
 // non-ASCII and control bytes and trailing whitespace encoded, and '.' (and

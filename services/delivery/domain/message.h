@@ -66,6 +66,14 @@ struct Message {
   absl::Time update_time = absl::InfinitePast();
   std::optional<absl::Time> next_attempt_time;
   std::optional<absl::Time> send_time;
+  // Tracking (email): the original URLs of the click links, by index, and
+  // what the recipient did (domain/tracking.h).
+  std::vector<std::string> links;
+  int open_count = 0;
+  int click_count = 0;
+  std::optional<absl::Time> first_open_time;
+  std::optional<absl::Time> first_click_time;
+  std::optional<absl::Time> unsubscribe_time;
 };
 
 // A customer's newest consent status for (channel, purpose).

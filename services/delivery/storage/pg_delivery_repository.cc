@@ -25,8 +25,11 @@ const std::string kMessageColumns = absl::StrCat(
     "request_id, ",
     pg::MicrosColumn("created_at"), ", ", pg::MicrosColumn("updated_at"), ", ",
     pg::MicrosColumn("next_attempt_at"), ", ", pg::MicrosColumn("sent_at"),
-    ", coalesce(campaign_id::text, ''), variant_id");
-constexpr int kMessageColumnCount = 23;
+    ", coalesce(campaign_id::text, ''), variant_id, array_to_json(links)::text, open_count, "
+    "click_count, ",
+    pg::MicrosColumn("first_open_at"), ", ", pg::MicrosColumn("first_click_at"), ", ",
+    pg::MicrosColumn("unsubscribed_at"));
+constexpr int kMessageColumnCount = 29;
 
 const pg::NamedQuery kInsertMessage{
     "delivery_insert_message",
@@ -55,7 +58,8 @@ const std::string kSetChanging = absl::StrCat(
     "recipient = $8, provider_id = $9, decision_ids = $10::text[], updated_at = ",
     pg::MicrosParam(11), ", next_attempt_at = ", pg::MicrosParam(12),
     ", sent_at = ", pg::MicrosParam(13), ", enqueued_at = CASE WHEN $3 = 'queued' AND ",
-    pg::MicrosParam(12), " <= now() THEN now() ELSE NULL END, claimed_until = NULL");
+    pg::MicrosParam(12),
+    " <= now() THEN now() ELSE NULL END, claimed_until = NULL, links = ", "$14::text[]");
 const pg::NamedQuery kSaveMessage{"delivery_save_message",
                                   absl::StrCat("UPDATE delivery.messages SET ", kSetChanging,
                                                " WHERE tenant_id = $1 AND message_id = $2::uuid"),
@@ -64,7 +68,7 @@ const pg::NamedQuery kFinishMessage{
     "delivery_finish_message",
     absl::StrCat("UPDATE delivery.messages SET ", kSetChanging,
                  " WHERE tenant_id = $1 AND message_id = $2::uuid AND state = 'sending' AND "
-                 "attempts = $14 RETURNING 1"),
+                 "attempts = $15 RETURNING 1"),
     1};
 // A frequency cap's count: the customer's marketing messages on the channel
 // sent in the window or being sent, the one being claimed aside. Under a
@@ -282,9 +286,17 @@ const pg::NamedQuery kCountOpenCampaignMessages{
     1};
 const pg::NamedQuery kCountCampaignMessages{
     "delivery_count_campaign_messages",
-    "SELECT variant_id, state, suppression_reason, count(*) FROM delivery.messages WHERE "
-    "tenant_id = $1 AND campaign_id = $2::uuid GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-    4};
+    "SELECT variant_id, state, suppression_reason, count(*), count(first_open_at), "
+    "count(first_click_at), count(unsubscribed_at) FROM delivery.messages WHERE tenant_id = $1 "
+    "AND campaign_id = $2::uuid GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    7};
+const pg::NamedQuery kSaveEngagement{
+    "delivery_save_engagement",
+    absl::StrCat("UPDATE delivery.messages SET open_count = $3, click_count = $4, first_open_at = ",
+                 pg::MicrosParam(5), ", first_click_at = ", pg::MicrosParam(6),
+                 ", unsubscribed_at = ", pg::MicrosParam(7),
+                 " WHERE tenant_id = $1 AND message_id = $2::uuid"),
+    0};
 const pg::NamedQuery kActiveCampaigns{
     "delivery_active_campaigns",
     "SELECT tenant_id::text, campaign_id::text FROM delivery.campaigns WHERE (state = "
@@ -334,6 +346,16 @@ absl::StatusOr<domain::Message> MessageOf(const pqxx::row& r) {
   m.update_time = absl::FromUnixMicros(r[18].as<int64_t>());
   m.next_attempt_time = OptionalTime(r[19]);
   m.send_time = OptionalTime(r[20]);
+  try {
+    m.links = nlohmann::json::parse(r[23].as<std::string>()).get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception&) {
+    return absl::DataLossError("stored message unreadable");
+  }
+  m.open_count = r[24].as<int>();
+  m.click_count = r[25].as<int>();
+  m.first_open_time = OptionalTime(r[26]);
+  m.first_click_time = OptionalTime(r[27]);
+  m.unsubscribe_time = OptionalTime(r[28]);
   return m;
 }
 
@@ -342,8 +364,8 @@ std::optional<int64_t> MicrosOf(const std::optional<absl::Time>& t) {
   return absl::ToUnixMicros(*t);
 }
 
-// The changing part's parameters $3..$13 after tenant and id, then `extra`
-// (the finish's guard, $14).
+// The changing part's parameters $3..$14 after tenant and id, then `extra`
+// (the finish's guard, $15).
 template <typename... Extra>
 pqxx::result SaveChanging(pg::Pool& pool, pqxx::work& tx, const pg::NamedQuery& q,
                           const std::string& tenant, const domain::Message& m, Extra&&... extra) {
@@ -351,7 +373,8 @@ pqxx::result SaveChanging(pg::Pool& pool, pqxx::work& tx, const pg::NamedQuery& 
                    std::string(domain::SuppressionName(m.suppression)), m.attempts, m.max_attempts,
                    m.last_error, m.recipient, m.provider_id, pg::TextArrayLiteral(m.decision_ids),
                    absl::ToUnixMicros(m.update_time), MicrosOf(m.next_attempt_time),
-                   MicrosOf(m.send_time), std::forward<Extra>(extra)...);
+                   MicrosOf(m.send_time), pg::TextArrayLiteral(m.links),
+                   std::forward<Extra>(extra)...);
 }
 
 nlohmann::json PolicyJson(const domain::DeliveryPolicy& p) {
@@ -475,6 +498,10 @@ std::string EventPayload(const domain::Message& m) {
     j["suppressionReason"] = domain::SuppressionName(m.suppression);
   }
   if (!m.last_error.empty()) j["error"] = m.last_error;
+  if (m.open_count > 0 || m.click_count > 0) {
+    j["opens"] = m.open_count;
+    j["clicks"] = m.click_count;
+  }
   return j.dump();
 }
 
@@ -523,6 +550,11 @@ class PgDeliveryRepository::Tx final : public app::DeliveryTx {
   }
   void SaveMessage(const domain::Message& m) override {
     SaveChanging(pool_, w_.sql(), kSaveMessage, w_.tenant(), m);
+  }
+  void SaveEngagement(const domain::Message& m) override {
+    pool_.Exec(w_.sql(), kSaveEngagement, w_.tenant(), m.id, m.open_count, m.click_count,
+               MicrosOf(m.first_open_time), MicrosOf(m.first_click_time),
+               MicrosOf(m.unsubscribe_time));
   }
   void EmitMessage(const std::string& type, const domain::Message& m) override {
     w_.Emit(m.customer_id, type, EventPayload(m));
@@ -675,6 +707,7 @@ std::vector<pg::NamedQuery> PgDeliveryRepository::Queries() {
                                    kRespaceCampaignMessages,
                                    kCountOpenCampaignMessages,
                                    kCountCampaignMessages,
+                                   kSaveEngagement,
                                    kActiveCampaigns};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
@@ -810,7 +843,8 @@ absl::StatusOr<std::vector<app::CampaignCount>> PgDeliveryRepository::CountCampa
       std::optional<domain::State> st = domain::StateFromName(r[1].as<std::string>());
       std::optional<domain::Suppression> why = domain::SuppressionFromName(r[2].as<std::string>());
       if (!st || !why) return absl::DataLossError("stored message unreadable");
-      out.push_back({r[0].as<std::string>(), *st, *why, r[3].as<int64_t>()});
+      out.push_back({r[0].as<std::string>(), *st, *why, r[3].as<int64_t>(), r[4].as<int64_t>(),
+                     r[5].as<int64_t>(), r[6].as<int64_t>()});
     }
     return absl::OkStatus();
   }));

@@ -148,6 +148,9 @@ absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Create(
     RestOptions options, prometheus::Registry& metrics) {
   std::unique_ptr<RestGateway> g(new RestGateway(proxy, std::move(options), metrics));
   g->routes_ = RoutesFromServices(services);
+  if (!g->options_.tracking_key.empty()) {
+    g->tracking_ = std::make_unique<TrackingLinks>(proxy, g->options_.tracking_key);
+  }
   for (size_t i = 0; i < g->routes_.size(); ++i) {
     auto t = domain::ParsePathTemplate(g->routes_[i].path);
     if (!t.ok()) {
@@ -223,6 +226,16 @@ void RestGateway::Handle(HttpRequest req, BodyReader read_body, Responder respon
   }
   if (req.path == "/openapi.json" && req.method == "GET") {
     finish(Json(200, options_.openapi_json), "openapi");
+    return;
+  }
+
+  if (tracking_ != nullptr && absl::StartsWith(req.path, kTrackingPrefix)) {
+    auto call = std::make_shared<InboundCall>();
+    call->request_id = request_id;
+    call->traceparent = TraceparentFrom(req.Header("traceparent"));
+    access->traceparent = call->traceparent;
+    tracking_->Handle(req, std::move(call), std::move(read_body),
+                      [finish](HttpResponse r) mutable { finish(std::move(r), "tracking"); });
     return;
   }
 

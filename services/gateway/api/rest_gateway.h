@@ -11,6 +11,7 @@
 
 #include "services/gateway/api/http_server.h"
 #include "services/gateway/api/proxy.h"
+#include "services/gateway/api/tracking_links.h"
 #include "services/gateway/api/transcoder.h"
 #include "services/gateway/domain/router.h"
 
@@ -21,6 +22,7 @@ struct RestOptions {
   std::string openapi_json;                    // served at /openapi.json
   size_t max_json_body_bytes = 1 << 20;        // JSON routes; raw-body (upload) routes
                                                // are bounded by the HTTP server's limit
+  std::string tracking_key;  // common::TrackingKey(CRM_CONTEXT_KEY); "": no /t/ links
 };
 
 class RestGateway final {
@@ -50,6 +52,7 @@ class RestGateway final {
   RestOptions options_;
   std::vector<RestRoute> routes_;
   domain::Router router_;
+  std::unique_ptr<TrackingLinks> tracking_;
   JsonPrinter json_printer_;
   std::atomic<bool> ready_{false};
   prometheus::Family<prometheus::Counter>& requests_;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "libs/common/errors.h"
 #include "libs/common/request_id.h"
 #include "libs/common/status_macros.h"
@@ -204,7 +205,14 @@ grpc::ServerUnaryReactor* PersonalizationGrpcService::RenderTemplate(
       return common::InvalidField("offer_count", "offer_count must be 0 to 10");
     }
     CRM_RETURN_IF_ERROR(common::CheckRequestId(req->request_id()));
+    if (req->unsubscribe_url().size() > 2048 ||
+        (!req->unsubscribe_url().empty() && !absl::StartsWith(req->unsubscribe_url(), "https://") &&
+         !absl::StartsWith(req->unsubscribe_url(), "http://"))) {
+      return common::InvalidField("unsubscribe_url",
+                                  "unsubscribe_url is an http(s) URL of at most 2,048 characters");
+    }
     app::RenderRequest r;
+    r.unsubscribe_url = req->unsubscribe_url();
     r.customer_id = req->customer_id();
     r.locale = req->locale();
     r.recommendations = req->recommendation_count() == 0  ? 5

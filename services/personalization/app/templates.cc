@@ -132,6 +132,7 @@ absl::StatusOr<RenderedMessage> Templates::Render(const outbox::WriteMeta& meta,
       {"now",
        {{"date", absl::FormatTime("%Y-%m-%d", now, zone)},
         {"year", absl::FormatTime("%Y", now, zone)}}},
+      {"message", {{"unsubscribe_url", r.unsubscribe_url}}},
       {"recommendations", nlohmann::json::array()},
       {"offers", nlohmann::json::array()},
       {"interests", nlohmann::json::array()}};

@@ -43,6 +43,7 @@ struct RenderRequest {
   std::string locale;               // "": the customer's
   std::size_t recommendations = 5;  // 0..20 for the recommendations section
   std::size_t offers = 0;           // 0..10 next best offers (claimed and logged)
+  std::string unsubscribe_url;      // {{message.unsubscribe_url}}: delivery's link, or ""
 };
 inline constexpr std::size_t kMaxRenderRecommendations = 20;
 

@@ -296,7 +296,8 @@ const nlohmann::json& TemplateSample() {
        "discount_percent": "10", "decision_id": "00000000-0000-4000-8000-000000000001"}
     ],
     "interests": [{"topic": "Home/Kitchen", "score": "0.8"}],
-    "now": {"date": "2026-12-10", "year": "2026"}
+    "now": {"date": "2026-12-10", "year": "2026"},
+    "message": {"unsubscribe_url": "https://crm.example.com/t/u/sample"}
   })"));
   return *sample;
 }

@@ -6,6 +6,7 @@
 // reset once per process; every test works in tenants of its own.
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -16,8 +17,10 @@
 #include "absl/time/clock.h"
 #include "libs/common/clock.h"
 #include "libs/common/id.h"
+#include "libs/common/tracking_token.h"
 #include "libs/pg/pool.h"
 #include "services/delivery/app/delivery.h"
+#include "services/delivery/app/tracking.h"
 #include "services/delivery/storage/pg_delivery_repository.h"
 #include "services/delivery/storage/redis_queue.h"
 #include "tests/support/fakes/delivery/fake_delivery.h"
@@ -188,6 +191,78 @@ TEST_CASE("The finish writes only the attempt it claimed, with its event") {
                              })
               .ok());
   CHECK(events == 1);
+}
+
+TEST_CASE("Tracked links and engagement are stored, counted once per message, and tenant-bound") {
+  World w;
+  const std::string customer = common::NewUuid();
+  Message m = w.Send(customer);
+  auto& repo = *TheEnv().repo;
+  auto claimed = repo.Claim(w.tenant, m.id, absl::Seconds(60), {});
+  REQUIRE(claimed->claimed.has_value());
+  Message done = *claimed->claimed;
+  done.state = State::kSent;
+  done.send_time = absl::Now();
+  done.update_time = absl::Now();
+  done.next_attempt_time.reset();
+  // URLs with what a text array literal must escape.
+  done.links = {"https://shop.example/a?x=1&y=\"q\"", "https://shop.example/b,c{d}\\e"};
+  REQUIRE(*repo.Finish(w.tenant, done, done.attempts, "message.sent"));
+  CHECK(repo.GetMessage(w.tenant, m.id)->links == done.links);
+
+  crm::testing::FakeCustomerDirectory directory;
+  directory.contacts[w.tenant + "/" + customer] = app::Contact{};
+  const std::string key = common::TrackingKey(kContextKey);
+  app::Tracking tracking(repo, directory, key, w.clock);
+  auto token = [&](common::TrackingAction a, int link) {
+    common::TrackingClaims c;
+    c.action = a;
+    c.tenant_id = w.tenant;
+    c.message_id = m.id;
+    c.link = link;
+    c.expire_time = absl::Now() + absl::Hours(1);
+    return common::SignTrackingToken(key, c);
+  };
+  auto click = tracking.Track(w.Meta("Track"), token(common::TrackingAction::kClick, 1));
+  REQUIRE(click.ok());
+  CHECK(click->redirect_url == done.links[1]);
+  REQUIRE(tracking.Track(w.Meta("Track"), token(common::TrackingAction::kOpen, 0)).ok());
+  REQUIRE(tracking.Track(w.Meta("Track"), token(common::TrackingAction::kOpen, 0)).ok());
+  CHECK(tracking.Track(w.Meta("Track"), token(common::TrackingAction::kClick, 2)).status().code() ==
+        absl::StatusCode::kNotFound);
+  REQUIRE(tracking.Track(w.Meta("Track"), token(common::TrackingAction::kUnsubscribe, 0)).ok());
+  auto stored = repo.GetMessage(w.tenant, m.id);
+  CHECK(stored->open_count == 2);
+  CHECK(stored->click_count == 1);
+  CHECK(stored->first_open_time.has_value());
+  CHECK(stored->first_click_time.has_value());
+  CHECK(stored->unsubscribe_time.has_value());
+  CHECK(stored->state == State::kSent);
+  CHECK(directory.opt_outs == std::vector<std::string>{m.id});
+
+  // Another tenant's context cannot use this tenant's token.
+  World other;
+  auto foreign = tracking.Track(other.Meta("Track"), token(common::TrackingAction::kOpen, 0));
+  CHECK(foreign.status().code() == absl::StatusCode::kNotFound);
+  CHECK(repo.GetMessage(w.tenant, m.id)->open_count == 2);
+
+  std::map<std::string, int> events;
+  REQUIRE(TheEnv()
+              .pool
+              ->WithTenantTx(w.tenant,
+                             [&](pqxx::work& tx) -> absl::Status {
+                               for (const auto& r : tx.exec_params(
+                                        "SELECT event_type, count(*) FROM delivery.outbox WHERE "
+                                        "payload->>'messageId' = $1 GROUP BY 1",
+                                        m.id)) {
+                                 events[r[0].as<std::string>()] = r[1].as<int>();
+                               }
+                               return absl::OkStatus();
+                             })
+              .ok());
+  CHECK(events["message.opened"] == 1);
+  CHECK(events["message.clicked"] == 1);
+  CHECK(events["message.unsubscribed"] == 1);
 }
 
 TEST_CASE("A lost email claim becomes unknown, a lost webhook claim is retried") {

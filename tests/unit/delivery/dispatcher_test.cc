@@ -5,8 +5,11 @@
 
 #include <catch2/catch.hpp>
 
+#include "absl/strings/match.h"
 #include "libs/common/errors.h"
+#include "libs/common/tracking_token.h"
 #include "services/delivery/app/delivery.h"
+#include "services/delivery/app/tracking.h"
 #include "tests/support/fakes/common_fakes.h"
 #include "tests/support/fakes/delivery/fake_delivery.h"
 
@@ -30,6 +33,7 @@ constexpr char kOther[] = "22222222-2222-4222-8222-222222222222";
 constexpr char kCustomer[] = "33333333-3333-4333-8333-333333333333";
 
 struct World {
+  crm::delivery::app::TrackingOptions tracking_options;
   crm::testing::FixedClock clock;
   crm::testing::SequentialIdGenerator ids;
   crm::testing::FakeDeliveryRepository repo{clock};
@@ -52,11 +56,13 @@ struct World {
                         webhook,
                         {absl::Seconds(60),
                          {absl::Seconds(2), absl::Minutes(30)},
-                         {"no-reply@crm.test", "CRM", "", std::nullopt}},
+                         {"no-reply@crm.test", "CRM", "", std::nullopt},
+                         tracking_options},
                         clock,
                         [] { return 0.0; }};
+  crm::delivery::app::Tracking tracking{repo, directory, tracking_options.key, clock};
 
-  World() {
+  explicit World(crm::delivery::app::TrackingOptions t = {}) : tracking_options(std::move(t)) {
     renderer.channels[std::string(kTenant) + "/welcome"] = "email";
     renderer.channels[std::string(kTenant) + "/hook"] = "webhook";
     Contact c;
@@ -371,4 +377,129 @@ TEST_CASE("Quiet hours defer a marketing message to their end without an attempt
   w.clock.Set(absl::FromCivil(absl::CivilSecond(2026, 5, 5, 8, 0, 0), zurich));
   CHECK(**w.dispatcher.Process(kTenant, m->id) == State::kSent);
   CHECK(w.repo.GetMessage(kTenant, m->id)->attempts == 1);
+}
+
+namespace {
+
+const std::string kTrackingKey = crm::common::TrackingKey(std::string(40, 'k'));
+
+crm::delivery::app::TrackingOptions TrackingOn() {
+  return {"https://crm.example.com", kTrackingKey, absl::Hours(24 * 365)};
+}
+
+// The token of the first link of `html` that starts with `prefix`.
+std::string TokenAfter(const std::string& html, const std::string& prefix) {
+  const size_t at = html.find(prefix);
+  if (at == std::string::npos) return "";
+  const size_t start = at + prefix.size();
+  return html.substr(start, html.find('"', start) - start);
+}
+
+}  // namespace
+
+TEST_CASE("Tracking rewrites the links of an email, adds the pixel and the unsubscribe link") {
+  World w(TrackingOn());
+  w.renderer.html =
+      "<html><body><a href=\"https://shop.example/sale?a=1&amp;b=2\">Sale</a>"
+      "<a href=\"mailto:help@shop.example\">Help</a></body></html>";
+  w.directory.contacts[std::string(kTenant) + "/" + kCustomer].consents["email"]["marketing"] =
+      ConsentStatus::kOptedIn;
+  auto m = w.delivery.Send(w.Meta("k1"), w.Email(Purpose::kMarketing));
+  REQUIRE(m.ok());
+  REQUIRE(w.dispatcher.Process(kTenant, m->id).ok());
+  REQUIRE(w.email.sent.size() == 1);
+  const auto& sent = w.email.sent[0];
+  const std::string html = sent.parts.at("html");
+  CHECK(html.find("https://shop.example") == std::string::npos);
+  CHECK(html.find("mailto:help@shop.example") != std::string::npos);
+  CHECK(absl::StartsWith(sent.list_unsubscribe_url, "https://crm.example.com/t/u/"));
+  CHECK(w.renderer.last_unsubscribe_url == sent.list_unsubscribe_url);
+  auto stored = w.repo.GetMessage(kTenant, m->id);
+  REQUIRE(stored.ok());
+  CHECK(stored->links == std::vector<std::string>{"https://shop.example/sale?a=1&b=2"});
+
+  // Each token verifies for this tenant and message.
+  const std::string click = TokenAfter(html, "https://crm.example.com/t/c/");
+  const std::string open = TokenAfter(html, "https://crm.example.com/t/o/");
+  const absl::Time now = w.clock.Now();
+  auto c = crm::common::VerifyTrackingToken(kTrackingKey, click, now);
+  REQUIRE(c.ok());
+  CHECK(c->action == crm::common::TrackingAction::kClick);
+  CHECK(c->message_id == m->id);
+  CHECK(c->tenant_id == kTenant);
+  CHECK(c->link == 0);
+  CHECK(crm::common::VerifyTrackingToken(kTrackingKey, open, now)->action ==
+        crm::common::TrackingAction::kOpen);
+
+  // A click: counted, answered with the message's own URL, news once.
+  auto r = w.tracking.Track(w.Meta(""), click);
+  REQUIRE(r.ok());
+  CHECK(r->redirect_url == "https://shop.example/sale?a=1&b=2");
+  REQUIRE(w.tracking.Track(w.Meta(""), open).ok());
+  REQUIRE(w.tracking.Track(w.Meta(""), click).ok());
+  stored = w.repo.GetMessage(kTenant, m->id);
+  CHECK(stored->click_count == 2);
+  CHECK(stored->open_count == 1);
+  CHECK(stored->first_open_time == now);
+  int opened = 0, clicked = 0;
+  for (const auto& e : w.repo.events()) {
+    opened += e.type == "message.opened";
+    clicked += e.type == "message.clicked";
+  }
+  CHECK(opened == 1);
+  CHECK(clicked == 1);
+
+  // Another tenant cannot use the token; a forged one is not a token.
+  CHECK(ReasonOf(w.tracking.Track(w.Meta("", kOther), click).status()) == "TRACKING_LINK_INVALID");
+  CHECK(ReasonOf(w.tracking.Track(w.Meta(""), click + "x").status()) == "TRACKING_LINK_INVALID");
+
+  // Unsubscribe: the opt-out reaches the customer's consents; the next
+  // marketing email is suppressed for consent.
+  const std::string unsubscribe =
+      sent.list_unsubscribe_url.substr(std::string("https://crm.example.com/t/u/").size());
+  REQUIRE(w.tracking.Track(w.Meta(""), unsubscribe).ok());
+  REQUIRE(w.tracking.Track(w.Meta(""), unsubscribe).ok());
+  CHECK(w.directory.opt_outs == std::vector<std::string>{m->id, m->id});
+  CHECK(w.repo.GetMessage(kTenant, m->id)->unsubscribe_time == now);
+  auto next = w.delivery.Send(w.Meta("k2"), w.Email(Purpose::kMarketing));
+  REQUIRE(next.ok());
+  REQUIRE(w.dispatcher.Process(kTenant, next->id).ok());
+  CHECK(w.repo.GetMessage(kTenant, next->id)->suppression == Suppression::kConsent);
+}
+
+TEST_CASE(
+    "A click link of an index the message lacks, or an unsubscribe with customer-store down") {
+  World w(TrackingOn());
+  w.renderer.html = "<p>no links</p>";
+  auto m = w.delivery.Send(w.Meta("k1"), w.Email());
+  REQUIRE(m.ok());
+  REQUIRE(w.dispatcher.Process(kTenant, m->id).ok());
+  // Transactional email: tracked, but no unsubscribe link.
+  CHECK(w.email.sent.at(0).list_unsubscribe_url.empty());
+  CHECK(w.renderer.last_unsubscribe_url.empty());
+  crm::common::TrackingClaims claims;
+  claims.action = crm::common::TrackingAction::kClick;
+  claims.tenant_id = kTenant;
+  claims.message_id = m->id;
+  claims.link = 0;
+  claims.expire_time = w.clock.Now() + absl::Hours(1);
+  auto r = w.tracking.Track(w.Meta(""), crm::common::SignTrackingToken(kTrackingKey, claims));
+  CHECK(r.status().code() == absl::StatusCode::kNotFound);
+  CHECK(ReasonOf(r.status()) == "TRACKING_LINK_INVALID");
+
+  claims.action = crm::common::TrackingAction::kUnsubscribe;
+  w.directory.down = absl::UnavailableError("down");
+  r = w.tracking.Track(w.Meta(""), crm::common::SignTrackingToken(kTrackingKey, claims));
+  CHECK(r.status().code() == absl::StatusCode::kUnavailable);
+  CHECK_FALSE(w.repo.GetMessage(kTenant, m->id)->unsubscribe_time.has_value());
+}
+
+TEST_CASE("Without a tracking base URL the email goes as rendered") {
+  World w;
+  w.renderer.html = "<a href=\"https://shop.example/\">x</a>";
+  auto m = w.delivery.Send(w.Meta("k1"), w.Email());
+  REQUIRE(m.ok());
+  REQUIRE(w.dispatcher.Process(kTenant, m->id).ok());
+  CHECK(w.email.sent.at(0).parts.at("html") == "<a href=\"https://shop.example/\">x</a>");
+  CHECK(w.repo.GetMessage(kTenant, m->id)->links.empty());
 }

@@ -57,6 +57,14 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
     void SaveMessage(const delivery::domain::Message& m) override {
       s_.messages[tenant_][m.id] = m;
     }
+    void SaveEngagement(const delivery::domain::Message& m) override {
+      delivery::domain::Message& stored = s_.messages[tenant_][m.id];
+      stored.open_count = m.open_count;
+      stored.click_count = m.click_count;
+      stored.first_open_time = m.first_open_time;
+      stored.first_click_time = m.first_click_time;
+      stored.unsubscribe_time = m.unsubscribe_time;
+    }
     void EmitMessage(const std::string& type, const delivery::domain::Message& m) override {
       s_.events.push_back({type, m.id, std::string(delivery::domain::StateName(m.state))});
     }
@@ -226,18 +234,24 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
       const std::string& tenant, const std::string& campaign_id) override {
     return uow_.With([&](const FakeDeliveryState& s) {
       std::map<std::tuple<std::string, delivery::domain::State, delivery::domain::Suppression>,
-               int64_t>
+               delivery::app::CampaignCount>
           counts;
       auto t = s.messages.find(tenant);
       if (t != s.messages.end()) {
         for (const auto& [id, m] : t->second) {
-          if (m.campaign_id == campaign_id) ++counts[{m.variant_id, m.state, m.suppression}];
+          if (m.campaign_id != campaign_id) continue;
+          delivery::app::CampaignCount& c = counts[{m.variant_id, m.state, m.suppression}];
+          c.variant_id = m.variant_id;
+          c.state = m.state;
+          c.suppression = m.suppression;
+          c.count += 1;
+          c.opened += m.first_open_time ? 1 : 0;
+          c.clicked += m.first_click_time ? 1 : 0;
+          c.unsubscribed += m.unsubscribe_time ? 1 : 0;
         }
       }
       std::vector<delivery::app::CampaignCount> out;
-      for (const auto& [k, n] : counts) {
-        out.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), n});
-      }
+      for (const auto& [k, c] : counts) out.push_back(c);
       return out;
     });
   }
@@ -520,7 +534,17 @@ class FakeCustomerDirectory final : public delivery::app::CustomerDirectory {
     if (it == contacts.end()) return absl::NotFoundError("customer not found");
     return it->second;
   }
+  absl::Status OptOutOfMarketingEmail(const std::string& tenant, const std::string& customer_id,
+                                      const std::string& message_id) override {
+    if (!down.ok()) return down;
+    auto it = contacts.find(tenant + "/" + customer_id);
+    if (it == contacts.end()) return absl::NotFoundError("customer not found");
+    it->second.consents["email"]["marketing"] = delivery::domain::ConsentStatus::kOptedOut;
+    opt_outs.push_back(message_id);
+    return absl::OkStatus();
+  }
   std::map<std::string, delivery::app::Contact> contacts;  // tenant/customer
+  std::vector<std::string> opt_outs;                       // message ids
   absl::Status down;
   int calls = 0;
 };
@@ -538,9 +562,11 @@ class FakeRenderer final : public delivery::app::Renderer {
   absl::StatusOr<delivery::app::Rendered> Render(const std::string& tenant,
                                                  const std::string& template_id,
                                                  const std::string& customer_id, const std::string&,
-                                                 int, const std::string& request_id) override {
+                                                 int, const std::string& request_id,
+                                                 const std::string& unsubscribe_url) override {
     ++renders;
     last_request_id = request_id;
+    last_unsubscribe_url = unsubscribe_url;
     if (!down.ok()) return down;
     auto it = channels.find(tenant + "/" + template_id);
     if (it == channels.end()) {
@@ -548,6 +574,7 @@ class FakeRenderer final : public delivery::app::Renderer {
     }
     delivery::app::Rendered r;
     r.parts = {{"subject", "Hello"}, {"text", "Hi " + customer_id}, {"json", "{\"x\":1}"}};
+    if (!html.empty()) r.parts["html"] = html;
     r.decision_ids = {"d-1"};
     return r;
   }
@@ -555,6 +582,8 @@ class FakeRenderer final : public delivery::app::Renderer {
   absl::Status down;
   int renders = 0;
   std::string last_request_id;
+  std::string last_unsubscribe_url;
+  std::string html;  // the html part every render has ("": none)
 };
 
 class FakeEmailChannel final : public delivery::app::EmailChannel {

@@ -1,0 +1,171 @@
+#include "services/gateway/api/tracking_links.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "crm/delivery/v1/delivery.pb.h"
+#include "libs/common/tracking_token.h"
+#include "libs/grpcutil/proto_util.h"
+
+namespace crm::gateway::api {
+namespace {
+
+constexpr char kTrackMethod[] = "/crm.delivery.v1.DeliveryService/Track";
+constexpr char kPrincipal[] = "tracking-link";
+
+// The smallest transparent GIF: 1×1, one colour, transparent.
+constexpr unsigned char kPixel[] = {
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
+    0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
+
+HttpResponse WithCommonHeaders(HttpResponse r) {
+  r.headers.emplace_back("cache-control", "no-store, private");
+  r.headers.emplace_back("referrer-policy", "no-referrer");
+  r.headers.emplace_back("x-robots-tag", "noindex, nofollow");
+  r.headers.emplace_back("x-content-type-options", "nosniff");
+  return r;
+}
+
+HttpResponse Page(int status, absl::string_view title, absl::string_view body_html) {
+  HttpResponse r;
+  r.status = status;
+  r.headers.emplace_back("content-type", "text/html; charset=utf-8");
+  r.headers.emplace_back("content-security-policy",
+                         "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
+  r.body = absl::StrCat(
+      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+      "content=\"width=device-width\"><title>",
+      title,
+      "</title></head><body style=\"font-family:sans-serif;max-width:32em;margin:4em "
+      "auto;padding:0 1em\"><h1 style=\"font-size:1.4em\">",
+      title, "</h1>", body_html, "</body></html>");
+  return WithCommonHeaders(std::move(r));
+}
+
+HttpResponse NotFound() {
+  return Page(404, "Link not valid",
+              "<p>This link is not valid: it was altered or has expired.</p>");
+}
+
+HttpResponse Unavailable() {
+  HttpResponse r = Page(503, "Please try again",
+                        "<p>We could not record this just now. Please try again in a "
+                        "minute.</p>");
+  r.headers.emplace_back("retry-after", "30");
+  return r;
+}
+
+HttpResponse MethodNotAllowed(absl::string_view allow) {
+  HttpResponse r = Page(405, "Not allowed", "<p>This link does not take that request.</p>");
+  r.headers.emplace_back("allow", std::string(allow));
+  return r;
+}
+
+HttpResponse Pixel() {
+  HttpResponse r;
+  r.status = 200;
+  r.headers.emplace_back("content-type", "image/gif");
+  r.body.assign(reinterpret_cast<const char*>(kPixel), sizeof kPixel);
+  return WithCommonHeaders(std::move(r));
+}
+
+}  // namespace
+
+void TrackingLinks::Forward(std::shared_ptr<InboundCall> call, const std::string& tenant,
+                            const std::string& token, std::function<void(ForwardResult)> done) {
+  call->full_method = kTrackMethod;
+  delivery::v1::TrackRequest req;
+  req.set_token(token);
+  std::string bytes;
+  req.SerializeToString(&bytes);
+  grpc::Slice slice(bytes);
+  std::vector<grpc::ByteBuffer> buffers;
+  buffers.emplace_back(&slice, 1);
+  app::Principal principal;
+  principal.tenant_id = tenant;
+  principal.key_id = kPrincipal;
+  proxy_.ForwardAdmitted(std::move(call), principal, std::move(buffers), std::move(done));
+}
+
+void TrackingLinks::Handle(const HttpRequest& req, std::shared_ptr<InboundCall> call,
+                           BodyReader read_body, Responder respond) {
+  absl::string_view path = req.path;
+  path.remove_prefix(std::string_view(kTrackingPrefix).size());
+  if (path.size() < 3 || path[1] != '/') {
+    respond(NotFound());
+    return;
+  }
+  const char action = path[0];
+  const std::string token(path.substr(2));
+  absl::StatusOr<common::TrackingClaims> claims =
+      common::VerifyTrackingToken(key_, token, absl::Now());
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  const char expected = !claims.ok()                                       ? 0
+                        : claims->action == common::TrackingAction::kOpen  ? 'o'
+                        : claims->action == common::TrackingAction::kClick ? 'c'
+                                                                           : 'u';
+  if (action != expected) {
+    // Not a token, not ours, expired, or used under another action's path.
+    respond(NotFound());
+    return;
+  }
+  if (action == 'o' || action == 'c') {
+    if (!get) {
+      respond(MethodNotAllowed("GET, HEAD"));
+      return;
+    }
+    Forward(call, claims->tenant_id, token, [action, respond](ForwardResult r) {
+      if (action == 'o') {
+        // The image shows whatever happened to the count: a mail client
+        // has no use for an error.
+        respond(r.status.error_code() == grpc::StatusCode::NOT_FOUND ? NotFound() : Pixel());
+        return;
+      }
+      if (r.status.error_code() == grpc::StatusCode::NOT_FOUND) {
+        respond(NotFound());
+        return;
+      }
+      delivery::v1::TrackResponse answer;
+      if (!r.status.ok() || !answer.ParseFromString(grpcutil::ByteBufferToString(r.response)) ||
+          answer.redirect_url().empty()) {
+        respond(Unavailable());
+        return;
+      }
+      HttpResponse out;
+      out.status = 302;
+      out.headers.emplace_back("location", answer.redirect_url());
+      respond(WithCommonHeaders(std::move(out)));
+    });
+    return;
+  }
+  // Unsubscribe.
+  if (get) {
+    respond(Page(200, "Unsubscribe",
+                 "<p>Stop receiving marketing email from us at this address?</p>"
+                 "<form method=\"post\"><input type=\"hidden\" name=\"List-Unsubscribe\" "
+                 "value=\"One-Click\"><button type=\"submit\" style=\"font-size:1em;padding:.5em "
+                 "1em\">Unsubscribe</button></form>"));
+    return;
+  }
+  if (req.method != "POST") {
+    respond(MethodNotAllowed("GET, HEAD, POST"));
+    return;
+  }
+  // The body (List-Unsubscribe=One-Click, as a form) says nothing the token
+  // does not: it is read (bounded by the server) and not interpreted.
+  read_body([this, call, tenant = claims->tenant_id, token, respond](std::string) mutable {
+    Forward(call, tenant, token, [respond](ForwardResult r) {
+      if (r.status.error_code() == grpc::StatusCode::NOT_FOUND) {
+        respond(NotFound());
+      } else if (!r.status.ok()) {
+        respond(Unavailable());
+      } else {
+        respond(Page(200, "You are unsubscribed",
+                     "<p>You will receive no more marketing email from us at this address. "
+                     "Messages about your orders and account still reach you.</p>"));
+      }
+    });
+  });
+}
+
+}  // namespace crm::gateway::api

@@ -1,0 +1,43 @@
+#pragma once
+// The tracking links of sent email (docs/delivery.md, "Tracking"), served
+// without an API key: the recipient's mail client or browser holds no key.
+// What the link may do is the token's: the gateway checks it (signature,
+// expiry: libs/common/tracking_token.h) before anything else, answers 404
+// to any token that does not verify, and only then calls delivery's Track
+// in the token's tenant (a proxied call with a principal of its own,
+// "tracking-link"; Track's access policy admits no API key).
+//
+//   GET  /t/o/{token}   the open pixel: a 1×1 transparent GIF
+//   GET  /t/c/{token}   a click: 302 to the link the message contained
+//   GET  /t/u/{token}   the unsubscribe page (asks; changes nothing, so a
+//                       link scanner that fetches it unsubscribes nobody)
+//   POST /t/u/{token}   unsubscribe: the page's button, and RFC 8058's
+//                       one-click POST (List-Unsubscribe=One-Click)
+#include <memory>
+#include <string>
+
+#include "services/gateway/api/http_server.h"
+#include "services/gateway/api/proxy.h"
+
+namespace crm::gateway::api {
+
+inline constexpr char kTrackingPrefix[] = "/t/";
+
+class TrackingLinks final {
+ public:
+  // `key`: common::TrackingKey(CRM_CONTEXT_KEY).
+  TrackingLinks(Proxy& proxy, std::string key) : proxy_(proxy), key_(std::move(key)) {}
+
+  // `call` carries the request id and traceparent; its method is set here.
+  void Handle(const HttpRequest& req, std::shared_ptr<InboundCall> call, BodyReader read_body,
+              Responder respond);
+
+ private:
+  void Forward(std::shared_ptr<InboundCall> call, const std::string& tenant,
+               const std::string& token, std::function<void(ForwardResult)> done);
+
+  Proxy& proxy_;
+  const std::string key_;
+};
+
+}  // namespace crm::gateway::api
