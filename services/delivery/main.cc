@@ -11,7 +11,9 @@
 #include "libs/service/runtime.h"
 #include "services/delivery/api/customer_events.h"
 #include "services/delivery/api/grpc_service.h"
+#include "services/delivery/api/order_events.h"
 #include "services/delivery/api/send_workers.h"
+#include "services/delivery/app/conversions.h"
 #include "services/delivery/channels/curl_channels.h"
 #include "services/delivery/clients/grpc_peers.h"
 #include "services/delivery/config.h"
@@ -74,9 +76,15 @@ int main() {
       {own.senders, absl::StrCat(host, "-", getpid()), own.requeue_after, absl::Seconds(1)});
   workers.Start();
   // customer.erased: the erased customers' messages leave the ledger.
+  // order.*: conversions credited to messages and counted for campaigns.
   delivery::api::CustomerEventHandler customer_events(repository);
-  rt->AddConsumer(delivery::api::kConsumerGroup, consumer,
-                  [&](const events::Event& e) { return customer_events.Handle(e); });
+  delivery::app::Conversions conversions(repository, policies);
+  delivery::api::OrderEventHandler order_events(conversions);
+  rt->AddConsumer(delivery::api::kConsumerGroup, consumer, [&](const events::Event& e) {
+    absl::Status s = customer_events.Handle(e);
+    if (!s.ok()) return s;
+    return order_events.Handle(e);
+  });
   delivery::app::Tracking tracking(repository, directory, common::TrackingKey(config.context_key),
                                    clock);
   delivery::api::DeliveryGrpcService service(delivery, campaigns, tracking, rt->tokens(),

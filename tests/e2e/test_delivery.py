@@ -472,6 +472,119 @@ class Delivery(stack.E2ETestCase):
                          "CAMPAIGN_NOT_FOUND")
         self.assertEqual(rest("GET", "/v1/campaigns", other).json(), {})
 
+    def test_orders_after_clicks_are_credited_and_measured_against_the_holdout(self):
+        _, key = stack.create_tenant()
+        r = rest("POST", "/v1/templates?requestId=" + stack.unique("t"), key, {
+            "templateId": "promo", "displayName": "Promo", "channel": "TEMPLATE_CHANNEL_EMAIL",
+            "locales": [{"locale": "en", "parts": {
+                "subject": "Promo", "html": '<a href="https://shop.example/promo">Shop</a>'
+                                            '<a href="{{message.unsubscribe_url}}">Unsubscribe</a>'}}]})
+        self.assertEqual(r.status, 200, r)
+        sku = stack.unique("SKU")
+        r = rest("POST", "/v1/products", key,
+                 {"sku": sku, "name": "Promo product", "categoryPath": ["Promo", "Shoes"],
+                  "price": {"amountMinor": "1000", "currencyCode": "CHF"}, "active": True})
+        self.assertEqual(r.status, 200, r)
+        # A 30-day window: the default 7 would do too; the policy is the tenant's.
+        r = rest("PUT", "/v1/deliveryPolicy?requestId=" + stack.unique("p"), key,
+                 {"attribution": {"windowSeconds": "2592000"}})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["attribution"]["windowSeconds"], "2592000")
+        tag = stack.unique("conv")
+        customers = {}
+        for i in range(30):
+            address = "%s-%d@example.com" % (tag, i)
+            cid = stack.new_customer(key, givenName="C%d" % i, emails=[address])
+            customers[cid] = address
+            rest("POST", "/v1/customers/%s/consents" % cid, key,
+                 {"channel": "CONSENT_CHANNEL_EMAIL", "purpose": "CONSENT_PURPOSE_MARKETING",
+                  "status": "CONSENT_STATUS_OPTED_IN", "source": "e2e"})
+        r = rest("POST", "/v1/campaigns?requestId=" + stack.unique("c"), key,
+                 {"name": "Promo", "channel": "CHANNEL_EMAIL",
+                  "audience": {"customerIds": sorted(customers)},
+                  "variants": [{"variantId": "a", "templateId": "promo"}],
+                  "holdoutBasisPoints": 3000, "costPerMessageMinor": "5",
+                  "costCurrencyCode": "CHF"})
+        self.assertEqual(r.status, 200, r)
+        campaign = r.json()["campaignId"]
+        self.assertEqual(r.json()["costCurrencyCode"], "CHF")
+        self.assertError(rest("POST", "/v1/campaigns?requestId=" + stack.unique("c"), key,
+                              {"name": "x", "channel": "CHANNEL_EMAIL",
+                               "audience": {"customerIds": sorted(customers)[:1]},
+                               "variants": [{"variantId": "a", "templateId": "promo"}],
+                               "costPerMessageMinor": "5"}),
+                         400, "INVALID_FIELD", "cost_currency_code")
+        r = rest("POST", "/v1/campaigns/%s:schedule" % campaign, key,
+                 {"requestId": stack.unique("s")})
+        self.assertEqual(r.status, 200, r)
+        stack.wait_for("the campaign completed", lambda: rest(
+            "GET", "/v1/campaigns/" + campaign, key).json()["state"] == "CAMPAIGN_STATE_COMPLETED",
+            timeout=60)
+        rows = stack.query_db("SELECT customer_id, state FROM delivery.messages WHERE "
+                              "campaign_id = '%s'" % campaign)
+        sent = [c for c, st in rows if st == "sent"]
+        held = [c for c, st in rows if st == "suppressed"]
+        self.assertEqual(len(sent) + len(held), 30)
+        self.assertGreaterEqual(len(sent), 5)
+        self.assertGreaterEqual(len(held), 2)
+
+        def click(cid):
+            mail = stack.wait_for("the mail", lambda: [
+                m for m in stack.mails() if m["X-Sink-Rcpt-To"] == customers[cid]])[0]
+            html = [p.get_payload(decode=True).decode() for p in mail.walk()
+                    if p.get_content_type() == "text/html"][0]
+            import re
+            link = re.search(r'href="http://[^/]+(/t/c/[^"]+)"', html).group(1)
+            self.assertEqual(rest("GET", link).status, 302)
+
+        orders = {}
+
+        def order(cid):
+            r = rest("POST", "/v1/orders?requestId=" + stack.unique("o"), key,
+                     {"customerId": cid, "currencyCode": "CHF", "channel": "SALES_CHANNEL_WEB",
+                      "lines": [{"sku": sku, "quantity": "1", "unitPriceMinor": "1000"}]})
+            self.assertEqual(r.status, 200, r)
+            orders[cid] = r.json()["id"]
+
+        for cid in sent[:3]:
+            click(cid)
+            order(cid)
+        order(sent[3])   # ordered without a click: counts for the rate, credits nothing
+        order(held[0])   # the holdout orders too
+        click(sent[4])   # a click without an order credits nothing
+
+        def results():
+            j = rest("GET", "/v1/campaigns/%s/results" % campaign, key).json()
+            by = {v.get("variantId", ""): v for v in j["variants"]}
+            if by["a"].get("converted") == "3" and by["a"].get("ordered") == "4" and \
+                    by[""].get("ordered") == "1":
+                return by
+            return None
+        by = stack.wait_for("the conversions", results, timeout=30)
+        a, h = by["a"], by[""]
+        self.assertEqual(a["revenueMinor"], {"CHF": "3000"})
+        self.assertEqual(a["exposed"], str(len(sent)))
+        self.assertEqual(h["exposed"], str(len(held)))
+        self.assertAlmostEqual(a["orderRate"], 4 / len(sent))
+        self.assertAlmostEqual(a["lift"]["holdoutOrderRate"], 1 / len(held))
+        self.assertAlmostEqual(a["lift"]["difference"], 4 / len(sent) - 1 / len(held))
+        self.assertLess(a["lift"]["low"], a["lift"]["difference"])
+        self.assertGreater(a["lift"]["high"], a["lift"]["difference"])
+        self.assertEqual(a["costMinor"], str(5 * len(sent)))
+        self.assertAlmostEqual(a["roi"], (3000 - 5 * len(sent)) / (5 * len(sent)))
+        self.assertNotIn("converted", h)
+        # The credited message says so in its event.
+        ids = stack.query_db("SELECT payload->>'orderId' FROM delivery.outbox WHERE event_type = "
+                             "'message.converted' AND payload->>'campaignId' = '%s'" % campaign)
+        self.assertEqual(sorted(i[0] for i in ids), sorted(orders[c] for c in sent[:3]))
+        # A cancelled order is taken back.
+        r = rest("POST", "/v1/orders/%s:transition" % orders[sent[0]], key,
+                 {"toStatus": "ORDER_STATUS_CANCELLED", "requestId": stack.unique("x")})
+        self.assertEqual(r.status, 200, r)
+        stack.wait_for("the cancel taken back", lambda: rest(
+            "GET", "/v1/campaigns/%s/results" % campaign, key).json()["variants"][0].get(
+                "converted") == "2", timeout=30)
+
     def test_a_throttled_campaign_paused_and_cancelled(self):
         _, key = stack.create_tenant()
         r = rest("POST", "/v1/templates?requestId=" + stack.unique("t"), key, EMAIL_TEMPLATE)

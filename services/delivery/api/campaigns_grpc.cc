@@ -54,6 +54,8 @@ void ToProto(const domain::Campaign& c, v1::Campaign* out) {
   out->set_holdout_basis_points(c.holdout_bp);
   out->set_throttle_per_second(c.throttle_per_second);
   out->set_offer_count(c.offer_count);
+  out->set_cost_per_message_minor(c.cost_per_message_minor);
+  out->set_cost_currency_code(c.cost_currency_code);
   out->set_state(ProtoState(c.state));
   out->set_version(c.version);
   out->set_etag(absl::StrCat(c.version));
@@ -98,6 +100,8 @@ absl::StatusOr<domain::Campaign> FromProto(const v1::Campaign& in) {
   c.holdout_bp = in.holdout_basis_points();
   c.throttle_per_second = in.throttle_per_second();
   c.offer_count = in.offer_count();
+  c.cost_per_message_minor = in.cost_per_message_minor();
+  c.cost_currency_code = in.cost_currency_code();
   return c;
 }
 
@@ -228,6 +232,21 @@ grpc::ServerUnaryReactor* DeliveryGrpcService::GetCampaignResults(
       x->set_opened(v.opened);
       x->set_clicked(v.clicked);
       x->set_unsubscribed(v.unsubscribed);
+      x->set_converted(v.converted);
+      x->mutable_revenue_minor()->insert(v.revenue_minor.begin(), v.revenue_minor.end());
+      x->set_ordered(v.ordered);
+      x->set_exposed(v.exposed);
+      if (v.exposed > 0) {
+        x->set_order_rate(static_cast<double>(v.ordered) / static_cast<double>(v.exposed));
+      }
+      if (v.lift.defined) {
+        x->mutable_lift()->set_difference(v.lift.difference);
+        x->mutable_lift()->set_low(v.lift.low);
+        x->mutable_lift()->set_high(v.lift.high);
+        x->mutable_lift()->set_holdout_order_rate(v.lift.holdout_rate);
+      }
+      x->set_cost_minor(v.cost_minor);
+      if (v.roi) x->set_roi(*v.roi);
       targeted += v.targeted;
     }
     resp->set_targeted(targeted);

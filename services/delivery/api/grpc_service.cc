@@ -94,6 +94,8 @@ void ToProto(const domain::DeliveryPolicy& p, v1::DeliveryPolicy* out) {
     out->mutable_quiet_hours()->set_end(domain::FormatClock(p.quiet_hours->end_minute));
     out->mutable_quiet_hours()->set_default_time_zone(p.quiet_hours->default_time_zone);
   }
+  out->mutable_attribution()->set_window_seconds(absl::ToInt64Seconds(p.attribution.window));
+  out->mutable_attribution()->set_opens_count(p.attribution.opens_count);
   out->set_version(p.version);
   out->set_etag(absl::StrCat(p.version));
   if (p.update_time) grpcutil::ToTimestamp(*p.update_time, out->mutable_update_time());
@@ -125,6 +127,12 @@ absl::StatusOr<domain::DeliveryPolicy> FromProto(const v1::DeliveryPolicy& in) {
       q.default_time_zone = in.quiet_hours().default_time_zone();
     }
     p.quiet_hours = q;
+  }
+  if (in.has_attribution()) {
+    if (in.attribution().window_seconds() != 0) {
+      p.attribution.window = absl::Seconds(in.attribution().window_seconds());
+    }
+    p.attribution.opens_count = in.attribution().opens_count();
   }
   return p;
 }

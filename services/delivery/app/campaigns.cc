@@ -223,6 +223,37 @@ absl::StatusOr<CampaignResults> Campaigns::Results(const std::string& tenant,
         break;
     }
   }
+  CRM_ASSIGN_OR_RETURN(std::vector<ConversionCount> conversions,
+                       repository_.CountCampaignConversions(tenant, id));
+  for (const ConversionCount& n : conversions) {
+    VariantResults* r = nullptr;
+    for (VariantResults& x : out.variants) {
+      if (x.variant_id == n.variant_id) r = &x;
+    }
+    if (r == nullptr) continue;  // rows of a variant that has none left cannot convert
+    const bool credited = n.kind == ConversionKind::kCredited;
+    if (n.currency_code.empty()) {
+      (credited ? r->converted : r->ordered) = n.messages;
+    } else if (credited) {
+      r->revenue_minor[n.currency_code] += n.revenue_minor;
+    }
+  }
+  const VariantResults* holdout = nullptr;
+  for (VariantResults& r : out.variants) {
+    r.exposed = r.targeted - r.pending - r.cancelled;
+    if (r.variant_id.empty()) holdout = &r;
+  }
+  for (VariantResults& r : out.variants) {
+    if (holdout != nullptr && !r.variant_id.empty()) {
+      r.lift = domain::LiftOverHoldout(r.ordered, r.exposed, holdout->ordered, holdout->exposed);
+    }
+    if (c.cost_per_message_minor > 0 && r.sent > 0) {
+      r.cost_minor = r.sent * c.cost_per_message_minor;
+      auto revenue = r.revenue_minor.find(c.cost_currency_code);
+      const int64_t earned = revenue == r.revenue_minor.end() ? 0 : revenue->second;
+      r.roi = static_cast<double>(earned - r.cost_minor) / static_cast<double>(r.cost_minor);
+    }
+  }
   return out;
 }
 

@@ -29,6 +29,19 @@ struct VariantResults {
   int64_t opened = 0;
   int64_t clicked = 0;
   int64_t unsubscribed = 0;
+  // Conversions (docs/delivery.md, "Conversions"): messages credited with
+  // an order and the orders' net value by currency; rows with an order
+  // within the window after exposure, of the final rows (intention to
+  // treat: sent or not, the holdout's too); the order rate's lift over the
+  // holdout (variants of a campaign with one); the cost of the sent
+  // messages and the return on it in the cost's currency.
+  int64_t converted = 0;
+  std::map<std::string, int64_t> revenue_minor;
+  int64_t ordered = 0;
+  int64_t exposed = 0;
+  domain::Lift lift;
+  int64_t cost_minor = 0;
+  std::optional<double> roi;
 };
 struct CampaignResults {
   domain::Campaign campaign;

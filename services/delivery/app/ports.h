@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "libs/outbox/write_port.h"
+#include "services/delivery/domain/attribution.h"
 #include "services/delivery/domain/campaign.h"
 #include "services/delivery/domain/message.h"
 #include "services/delivery/domain/network_policy.h"
@@ -44,6 +45,25 @@ struct Page {
 struct MessagePage {
   std::vector<domain::Message> messages;
   std::string next_after;  // "" on the last page
+};
+
+// An order of the transaction engine as conversions see it (one version).
+struct OrderConversion {
+  std::string event_id;
+  std::string order_id;
+  std::string customer_id;
+  std::string currency_code;
+  int64_t revenue_minor = 0;  // the order's net value (returns taken off)
+  int64_t version = 0;
+  absl::Time order_time = absl::InfinitePast();  // when it was placed
+  bool cancelled = false;
+};
+enum class ConversionKind { kCredited, kExposed };
+struct ConversionResult {
+  std::string credited_message_id;  // "" when no message gets the credit
+  bool first_credit = false;        // this version credited the order first
+  int64_t exposed = 0;              // campaign rows counting it after exposure
+  int64_t withdrawn = 0;            // a cancelled order: the rows taken back
 };
 
 // One write of the ledger or the settings.
@@ -79,6 +99,27 @@ class DeliveryTx {
                                                           absl::Time start, int throttle) = 0;
   // Rows of the campaign not final yet (queued, sending, retrying).
   virtual absl::StatusOr<int64_t> CountOpenCampaignMessages(const std::string& campaign_id) = 0;
+  // Conversions. The customer's sent messages clicked or opened since `since`.
+  virtual absl::StatusOr<std::vector<domain::Touch>> LoadTouches(const std::string& customer_id,
+                                                                 absl::Time since) = 0;
+  // The customer's final campaign rows (sent, or not sent: suppressed,
+  // failed, unknown, the holdout) whose send (or last change) lies in
+  // [from, to]: the order counts for them as after exposure.
+  virtual absl::StatusOr<std::vector<std::string>> LoadExposures(const std::string& customer_id,
+                                                                 absl::Time from,
+                                                                 absl::Time to) = 0;
+  // The message an earlier version of the order was credited to.
+  virtual absl::StatusOr<std::optional<std::string>> CreditedMessageOf(
+      const std::string& order_id) = 0;
+  // Inserts the (order, message, kind) row, or updates its revenue when
+  // this version is newer; true when inserted.
+  virtual absl::StatusOr<bool> SaveConversion(const OrderConversion& order,
+                                              const std::string& message_id,
+                                              ConversionKind kind) = 0;
+  // A cancelled order: its rows are deleted; how many.
+  virtual absl::StatusOr<int64_t> DeleteConversions(const std::string& order_id) = 0;
+  // message.converted for the message credited with the order.
+  virtual void EmitConversion(const domain::Message& m, const OrderConversion& order) = 0;
 };
 
 // A campaign's ledger rows counted by variant, state and suppression reason.
@@ -91,6 +132,16 @@ struct CampaignCount {
   int64_t opened = 0;
   int64_t clicked = 0;
   int64_t unsubscribed = 0;
+};
+
+// A campaign's conversions by variant and kind: the messages with one
+// (`currency_code` ""), or the revenue in one currency.
+struct ConversionCount {
+  std::string variant_id;  // "" for the holdout
+  ConversionKind kind = ConversionKind::kCredited;
+  std::string currency_code;  // "": the distinct messages row
+  int64_t messages = 0;
+  int64_t revenue_minor = 0;
 };
 
 class DeliveryRepository
@@ -118,6 +169,8 @@ class DeliveryRepository
   virtual absl::StatusOr<std::vector<domain::Campaign>> ListCampaigns(
       const std::string& tenant) = 0;  // newest first, at most 1,000
   virtual absl::StatusOr<std::vector<CampaignCount>> CountCampaignMessages(
+      const std::string& tenant, const std::string& campaign_id) = 0;
+  virtual absl::StatusOr<std::vector<ConversionCount>> CountCampaignConversions(
       const std::string& tenant, const std::string& campaign_id) = 0;
   struct CampaignRef {
     std::string tenant;

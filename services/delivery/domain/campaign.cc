@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "libs/common/currency.h"
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
 
@@ -107,6 +108,18 @@ absl::Status ValidateCampaign(const Campaign& c) {
   if (c.holdout_bp > 5000) {
     return common::InvalidField("holdout_basis_points",
                                 "holdout_basis_points is 0..5000 (at most half the audience)");
+  }
+  if (c.cost_per_message_minor < 0 || c.cost_per_message_minor > 1000000) {
+    return common::InvalidField("cost_per_message_minor",
+                                "cost_per_message_minor is 0..1000000 minor units");
+  }
+  if (c.cost_per_message_minor > 0 && !common::MinorUnitDigits(c.cost_currency_code)) {
+    return common::InvalidField("cost_currency_code",
+                                "a cost needs its currency: an ISO 4217 code such as EUR");
+  }
+  if (c.cost_per_message_minor == 0 && !c.cost_currency_code.empty()) {
+    return common::InvalidField("cost_currency_code",
+                                "cost_currency_code goes with a cost_per_message_minor above 0");
   }
   if (c.throttle_per_second < 0 || c.throttle_per_second > 10000) {
     return common::InvalidField("throttle_per_second", "throttle_per_second is 0..10000");

@@ -48,6 +48,10 @@ struct Campaign {
   uint32_t holdout_bp = 0;        // 0..5000 basis points of the audience kept out
   int throttle_per_second = 0;    // 0: as fast as the senders go; else 1..10000
   int offer_count = 0;            // 0..10
+  // What one sent message costs (the ROI of the results): minor units of
+  // an ISO 4217 currency; 0: not known.
+  int64_t cost_per_message_minor = 0;
+  std::string cost_currency_code;
   CampaignState state = CampaignState::kDraft;
   int64_t version = 0;
   std::optional<absl::Time> start_time;      // scheduled: when it starts

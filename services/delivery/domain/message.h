@@ -73,6 +73,8 @@ struct Message {
   int click_count = 0;
   std::optional<absl::Time> first_open_time;
   std::optional<absl::Time> first_click_time;
+  std::optional<absl::Time> last_open_time;
+  std::optional<absl::Time> last_click_time;
   std::optional<absl::Time> unsubscribe_time;
 };
 

@@ -43,6 +43,10 @@ absl::Status ValidatePolicy(const DeliveryPolicy& p) {
                                   "one cap per channel and window: merge the duplicates");
     }
   }
+  if (p.attribution.window < absl::Hours(1) || p.attribution.window > kMaxAttributionWindow) {
+    return common::InvalidField("attribution.window_seconds",
+                                "window_seconds is 3600 (1 hour) .. 7776000 (90 days)");
+  }
   if (p.quiet_hours) {
     if (p.quiet_hours->start_minute == p.quiet_hours->end_minute) {
       return common::InvalidField("quiet_hours", "quiet_hours start and end must differ");

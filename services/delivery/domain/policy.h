@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/delivery/domain/attribution.h"
 #include "services/delivery/domain/message.h"
 
 namespace crm::delivery::domain {
@@ -32,6 +33,7 @@ struct QuietHours {
 struct DeliveryPolicy {
   std::vector<FrequencyCap> caps;
   std::optional<QuietHours> quiet_hours;
+  AttributionPolicy attribution;
   int64_t version = 0;  // 0: never written
   std::optional<absl::Time> update_time;
 };

@@ -157,10 +157,12 @@ std::vector<std::string> RecordEngagement(Message& m, Engagement e, absl::Time n
   switch (e) {
     case Engagement::kOpen:
       m.open_count += 1;
+      m.last_open_time = now;
       first_open();
       break;
     case Engagement::kClick:
       m.click_count += 1;
+      m.last_click_time = now;
       first_open();
       if (!m.first_click_time) {
         m.first_click_time = now;

@@ -28,8 +28,9 @@ const std::string kMessageColumns = absl::StrCat(
     ", coalesce(campaign_id::text, ''), variant_id, array_to_json(links)::text, open_count, "
     "click_count, ",
     pg::MicrosColumn("first_open_at"), ", ", pg::MicrosColumn("first_click_at"), ", ",
-    pg::MicrosColumn("unsubscribed_at"));
-constexpr int kMessageColumnCount = 29;
+    pg::MicrosColumn("unsubscribed_at"), ", ", pg::MicrosColumn("last_open_at"), ", ",
+    pg::MicrosColumn("last_click_at"));
+constexpr int kMessageColumnCount = 31;
 
 const pg::NamedQuery kInsertMessage{
     "delivery_insert_message",
@@ -295,8 +296,58 @@ const pg::NamedQuery kSaveEngagement{
     absl::StrCat("UPDATE delivery.messages SET open_count = $3, click_count = $4, first_open_at = ",
                  pg::MicrosParam(5), ", first_click_at = ", pg::MicrosParam(6),
                  ", unsubscribed_at = ", pg::MicrosParam(7),
+                 ", last_open_at = ", pg::MicrosParam(8), ", last_click_at = ", pg::MicrosParam(9),
                  " WHERE tenant_id = $1 AND message_id = $2::uuid"),
     0};
+// Conversions (app/conversions.h).
+const pg::NamedQuery kLoadTouches{
+    "delivery_load_touches",
+    absl::StrCat("SELECT message_id::text, ", pg::MicrosColumn("first_click_at"), ", ",
+                 pg::MicrosColumn("last_click_at"), ", ", pg::MicrosColumn("first_open_at"), ", ",
+                 pg::MicrosColumn("last_open_at"),
+                 " FROM delivery.messages WHERE tenant_id = $1 AND customer_id = $2::uuid AND "
+                 "state = 'sent' AND (last_click_at IS NOT NULL OR last_open_at IS NOT NULL) AND "
+                 "greatest(last_click_at, last_open_at) >= ",
+                 pg::MicrosParam(3), " ORDER BY message_id LIMIT 1000"),
+    5};
+const pg::NamedQuery kLoadExposures{
+    "delivery_load_exposures",
+    absl::StrCat("SELECT message_id::text FROM delivery.messages WHERE tenant_id = $1 AND "
+                 "customer_id = $2::uuid AND campaign_id IS NOT NULL AND state IN ('sent', "
+                 "'suppressed', 'failed', 'unknown') AND coalesce(sent_at, updated_at) BETWEEN ",
+                 pg::MicrosParam(3), " AND ", pg::MicrosParam(4),
+                 " ORDER BY message_id LIMIT 1000"),
+    1};
+const pg::NamedQuery kCreditedMessage{
+    "delivery_credited_message",
+    "SELECT message_id::text FROM delivery.conversions WHERE tenant_id = $1 AND order_id = $2 "
+    "AND kind = 'credited' LIMIT 1",
+    1};
+const pg::NamedQuery kSaveConversion{
+    "delivery_save_conversion",
+    absl::StrCat(
+        "INSERT INTO delivery.conversions AS c (tenant_id, order_id, message_id, kind, "
+        "customer_id, campaign_id, variant_id, currency_code, revenue_minor, order_version, "
+        "order_time) SELECT $1::uuid, $2::text, m.message_id, $4::text, m.customer_id, "
+        "m.campaign_id, m.variant_id, $5::text, $6::int8, $7::int8, ",
+        pg::MicrosParam(8),
+        " FROM delivery.messages m WHERE m.tenant_id = $1 AND m.message_id = $3::uuid ON "
+        "CONFLICT (tenant_id, order_id, message_id, kind) DO UPDATE SET currency_code = "
+        "EXCLUDED.currency_code, revenue_minor = EXCLUDED.revenue_minor, order_version = "
+        "EXCLUDED.order_version WHERE c.order_version < EXCLUDED.order_version RETURNING (xmax = "
+        "0)"),
+    1};
+const pg::NamedQuery kDeleteConversions{
+    "delivery_delete_conversions",
+    "DELETE FROM delivery.conversions WHERE tenant_id = $1 AND order_id = $2", 0};
+// Distinct messages per (variant, kind) (currency NULL), revenue per
+// (variant, kind, currency).
+const pg::NamedQuery kCountCampaignConversions{
+    "delivery_count_campaign_conversions",
+    "SELECT variant_id, kind, currency_code, count(DISTINCT message_id), sum(revenue_minor) FROM "
+    "delivery.conversions WHERE tenant_id = $1 AND campaign_id = $2::uuid GROUP BY GROUPING SETS "
+    "((variant_id, kind), (variant_id, kind, currency_code)) ORDER BY 1, 2, 3 NULLS FIRST",
+    5};
 const pg::NamedQuery kActiveCampaigns{
     "delivery_active_campaigns",
     "SELECT tenant_id::text, campaign_id::text FROM delivery.campaigns WHERE (state = "
@@ -305,7 +356,10 @@ const pg::NamedQuery kActiveCampaigns{
 
 const pg::NamedQuery kEraseCustomers{
     "delivery_erase_customers",
-    "DELETE FROM delivery.messages WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[])", 0};
+    "WITH c AS (DELETE FROM delivery.conversions WHERE tenant_id = $1 AND customer_id = "
+    "ANY($2::uuid[])) DELETE FROM delivery.messages WHERE tenant_id = $1 AND customer_id = "
+    "ANY($2::uuid[])",
+    0};
 
 std::optional<absl::Time> OptionalTime(const pqxx::field& f) {
   if (f.is_null()) return std::nullopt;
@@ -356,6 +410,8 @@ absl::StatusOr<domain::Message> MessageOf(const pqxx::row& r) {
   m.first_open_time = OptionalTime(r[26]);
   m.first_click_time = OptionalTime(r[27]);
   m.unsubscribe_time = OptionalTime(r[28]);
+  m.last_open_time = OptionalTime(r[29]);
+  m.last_click_time = OptionalTime(r[30]);
   return m;
 }
 
@@ -384,7 +440,11 @@ nlohmann::json PolicyJson(const domain::DeliveryPolicy& p) {
                     {"max", c.max_messages},
                     {"window_s", absl::ToInt64Seconds(c.window)}});
   }
-  nlohmann::json j{{"caps", caps}, {"quiet_hours", nullptr}};
+  nlohmann::json j{{"caps", caps},
+                   {"quiet_hours", nullptr},
+                   {"attribution",
+                    {{"window_s", absl::ToInt64Seconds(p.attribution.window)},
+                     {"opens", p.attribution.opens_count}}}};
   if (p.quiet_hours) {
     j["quiet_hours"] = {{"start", p.quiet_hours->start_minute},
                         {"end", p.quiet_hours->end_minute},
@@ -410,6 +470,11 @@ absl::StatusOr<domain::DeliveryPolicy> PolicyOf(const pqxx::row& r) {
           p.quiet_hours = domain::QuietHours{q.at("start").get<int>(), q.at("end").get<int>(),
                                              q.at("tz").get<std::string>()};
         }
+        // Policies written before attribution existed have the defaults.
+        if (j.contains("attribution")) {
+          p.attribution.window = absl::Seconds(j.at("attribution").at("window_s").get<int64_t>());
+          p.attribution.opens_count = j.at("attribution").at("opens").get<bool>();
+        }
         p.version = r[1].as<int64_t>();
         p.update_time = absl::FromUnixMicros(r[2].as<int64_t>());
         return p;
@@ -431,7 +496,9 @@ nlohmann::json CampaignJson(const domain::Campaign& c) {
           {"variants", variants},
           {"holdout_bp", c.holdout_bp},
           {"throttle", c.throttle_per_second},
-          {"offer_count", c.offer_count}};
+          {"offer_count", c.offer_count},
+          {"cost_minor", c.cost_per_message_minor},
+          {"cost_currency", c.cost_currency_code}};
 }
 
 absl::StatusOr<domain::Campaign> CampaignOf(const pqxx::row& r) {
@@ -462,6 +529,9 @@ absl::StatusOr<domain::Campaign> CampaignOf(const pqxx::row& r) {
         c.holdout_bp = j.at("holdout_bp").get<uint32_t>();
         c.throttle_per_second = j.at("throttle").get<int>();
         c.offer_count = j.at("offer_count").get<int>();
+        // Campaigns written before costs existed have none.
+        c.cost_per_message_minor = j.value("cost_minor", int64_t{0});
+        c.cost_currency_code = j.value("cost_currency", std::string());
         c.version = r[3].as<int64_t>();
         c.start_time = OptionalTime(r[4]);
         c.started_time = OptionalTime(r[5]);
@@ -554,7 +624,60 @@ class PgDeliveryRepository::Tx final : public app::DeliveryTx {
   void SaveEngagement(const domain::Message& m) override {
     pool_.Exec(w_.sql(), kSaveEngagement, w_.tenant(), m.id, m.open_count, m.click_count,
                MicrosOf(m.first_open_time), MicrosOf(m.first_click_time),
-               MicrosOf(m.unsubscribe_time));
+               MicrosOf(m.unsubscribe_time), MicrosOf(m.last_open_time),
+               MicrosOf(m.last_click_time));
+  }
+  absl::StatusOr<std::vector<domain::Touch>> LoadTouches(const std::string& customer_id,
+                                                         absl::Time since) override {
+    std::vector<domain::Touch> out;
+    for (const auto& r :
+         pool_.Exec(w_.sql(), kLoadTouches, w_.tenant(), customer_id, absl::ToUnixMicros(since))) {
+      domain::Touch t;
+      t.message_id = r[0].as<std::string>();
+      t.first_click_time = OptionalTime(r[1]);
+      t.last_click_time = OptionalTime(r[2]);
+      t.first_open_time = OptionalTime(r[3]);
+      t.last_open_time = OptionalTime(r[4]);
+      out.push_back(std::move(t));
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<std::string>> LoadExposures(const std::string& customer_id,
+                                                         absl::Time from, absl::Time to) override {
+    std::vector<std::string> out;
+    for (const auto& r : pool_.Exec(w_.sql(), kLoadExposures, w_.tenant(), customer_id,
+                                    absl::ToUnixMicros(from), absl::ToUnixMicros(to))) {
+      out.push_back(r[0].as<std::string>());
+    }
+    return out;
+  }
+  absl::StatusOr<std::optional<std::string>> CreditedMessageOf(
+      const std::string& order_id) override {
+    pqxx::result r = pool_.Exec(w_.sql(), kCreditedMessage, w_.tenant(), order_id);
+    if (r.empty()) return std::optional<std::string>();
+    return std::optional<std::string>(r[0][0].as<std::string>());
+  }
+  absl::StatusOr<bool> SaveConversion(const app::OrderConversion& order,
+                                      const std::string& message_id,
+                                      app::ConversionKind kind) override {
+    pqxx::result r =
+        pool_.Exec(w_.sql(), kSaveConversion, w_.tenant(), order.order_id, message_id,
+                   std::string(kind == app::ConversionKind::kCredited ? "credited" : "exposed"),
+                   order.currency_code, order.revenue_minor, order.version,
+                   absl::ToUnixMicros(order.order_time));
+    return !r.empty() && r[0][0].as<bool>();
+  }
+  absl::StatusOr<int64_t> DeleteConversions(const std::string& order_id) override {
+    return static_cast<int64_t>(
+        pool_.Exec(w_.sql(), kDeleteConversions, w_.tenant(), order_id).affected_rows());
+  }
+  void EmitConversion(const domain::Message& m, const app::OrderConversion& order) override {
+    nlohmann::json j = nlohmann::json::parse(EventPayload(m));
+    j["orderId"] = order.order_id;
+    j["currencyCode"] = order.currency_code;
+    j["revenueMinor"] = absl::StrCat(order.revenue_minor);
+    j["orderTime"] = absl::FormatTime(absl::RFC3339_full, order.order_time, absl::UTCTimeZone());
+    w_.Emit(m.customer_id, "message.converted", j.dump());
   }
   void EmitMessage(const std::string& type, const domain::Message& m) override {
     w_.Emit(m.customer_id, type, EventPayload(m));
@@ -708,6 +831,12 @@ std::vector<pg::NamedQuery> PgDeliveryRepository::Queries() {
                                    kCountOpenCampaignMessages,
                                    kCountCampaignMessages,
                                    kSaveEngagement,
+                                   kLoadTouches,
+                                   kLoadExposures,
+                                   kCreditedMessage,
+                                   kSaveConversion,
+                                   kDeleteConversions,
+                                   kCountCampaignConversions,
                                    kActiveCampaigns};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
@@ -845,6 +974,26 @@ absl::StatusOr<std::vector<app::CampaignCount>> PgDeliveryRepository::CountCampa
       if (!st || !why) return absl::DataLossError("stored message unreadable");
       out.push_back({r[0].as<std::string>(), *st, *why, r[3].as<int64_t>(), r[4].as<int64_t>(),
                      r[5].as<int64_t>(), r[6].as<int64_t>()});
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<app::ConversionCount>> PgDeliveryRepository::CountCampaignConversions(
+    const std::string& tenant, const std::string& campaign_id) {
+  std::vector<app::ConversionCount> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    for (const auto& r : pool_.Exec(tx, kCountCampaignConversions, tenant, campaign_id)) {
+      app::ConversionCount c;
+      c.variant_id = r[0].as<std::string>();
+      c.kind = r[1].as<std::string>() == "credited" ? app::ConversionKind::kCredited
+                                                    : app::ConversionKind::kExposed;
+      c.currency_code = r[2].is_null() ? "" : r[2].as<std::string>();
+      c.messages = r[3].as<int64_t>();
+      c.revenue_minor = r[4].as<int64_t>();
+      out.push_back(std::move(c));
     }
     return absl::OkStatus();
   }));

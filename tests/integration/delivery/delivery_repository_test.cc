@@ -19,6 +19,7 @@
 #include "libs/common/id.h"
 #include "libs/common/tracking_token.h"
 #include "libs/pg/pool.h"
+#include "services/delivery/app/conversions.h"
 #include "services/delivery/app/delivery.h"
 #include "services/delivery/app/tracking.h"
 #include "services/delivery/storage/pg_delivery_repository.h"
@@ -263,6 +264,101 @@ TEST_CASE("Tracked links and engagement are stored, counted once per message, an
   CHECK(events["message.opened"] == 1);
   CHECK(events["message.clicked"] == 1);
   CHECK(events["message.unsubscribed"] == 1);
+}
+
+TEST_CASE(
+    "An order is credited to the last click, updated by newer versions, taken back when "
+    "cancelled") {
+  World w;
+  const std::string customer = common::NewUuid();
+  auto& repo = *TheEnv().repo;
+  auto sent_and_clicked = [&](int link_count) {
+    Message m = w.Send(customer);
+    auto claimed = repo.Claim(w.tenant, m.id, absl::Seconds(60), {});
+    REQUIRE(claimed->claimed.has_value());
+    Message done = *claimed->claimed;
+    done.state = State::kSent;
+    done.send_time = absl::Now();
+    done.update_time = absl::Now();
+    done.next_attempt_time.reset();
+    done.links.assign(static_cast<size_t>(link_count), "https://shop.example/");
+    REQUIRE(*repo.Finish(w.tenant, done, done.attempts, "message.sent"));
+    crm::testing::FakeCustomerDirectory directory;
+    const std::string key = common::TrackingKey(kContextKey);
+    app::Tracking tracking(repo, directory, key, w.clock);
+    common::TrackingClaims c;
+    c.action = common::TrackingAction::kClick;
+    c.tenant_id = w.tenant;
+    c.message_id = m.id;
+    c.expire_time = absl::Now() + absl::Hours(1);
+    REQUIRE(tracking.Track(w.Meta("Track"), common::SignTrackingToken(key, c)).ok());
+    return m.id;
+  };
+  const std::string first = sent_and_clicked(1);
+  const std::string last = sent_and_clicked(1);
+  app::Conversions conversions(repo, w.policies);
+  app::OrderConversion order;
+  order.event_id = common::NewUuid();
+  order.order_id = common::NewUuid();
+  order.customer_id = customer;
+  order.currency_code = "EUR";
+  order.revenue_minor = 5000;
+  order.version = 1;
+  order.order_time = absl::Now() + absl::Minutes(5);
+  auto r = conversions.Record(w.tenant, order);
+  REQUIRE(r.ok());
+  CHECK(r->credited_message_id == last);
+  CHECK(r->first_credit);
+  // A redelivered event and the next version: the same credit, the new revenue.
+  REQUIRE(conversions.Record(w.tenant, order).ok());
+  order.version = 2;
+  order.revenue_minor = 4000;
+  r = conversions.Record(w.tenant, order);
+  REQUIRE(r.ok());
+  CHECK(r->credited_message_id == last);
+  CHECK_FALSE(r->first_credit);
+  auto rows = [&](const std::string& tenant, const std::string& sql) {
+    std::vector<std::string> out;
+    REQUIRE(TheEnv()
+                .pool
+                ->WithTenantTx(tenant,
+                               [&](pqxx::work& tx) -> absl::Status {
+                                 for (const auto& row : tx.exec(sql)) {
+                                   out.push_back(row[0].as<std::string>());
+                                 }
+                                 return absl::OkStatus();
+                               })
+                .ok());
+    return out;
+  };
+  CHECK(rows(w.tenant,
+             "SELECT message_id::text || ' ' || revenue_minor FROM delivery.conversions "
+             "WHERE order_id = '" +
+                 order.order_id + "'") == std::vector<std::string>{last + " 4000"});
+  CHECK(rows(w.tenant,
+             "SELECT payload->>'orderId' FROM delivery.outbox WHERE event_type = "
+             "'message.converted' AND payload->>'messageId' = '" +
+                 last + "'") == std::vector<std::string>{order.order_id});
+  // Another tenant's order for a customer of the same id finds nothing here.
+  World other;
+  auto foreign = app::Conversions(repo, other.policies).Record(other.tenant, order);
+  REQUIRE(foreign.ok());
+  CHECK(foreign->credited_message_id.empty());
+  CHECK(rows(other.tenant, "SELECT order_id FROM delivery.conversions").empty());
+  // Cancelled: taken back.
+  order.cancelled = true;
+  order.version = 3;
+  r = conversions.Record(w.tenant, order);
+  REQUIRE(r.ok());
+  CHECK(r->withdrawn == 1);
+  CHECK(rows(w.tenant, "SELECT order_id FROM delivery.conversions").empty());
+  // An erased customer's conversions go with their messages.
+  order.cancelled = false;
+  order.order_id = common::NewUuid();
+  REQUIRE(conversions.Record(w.tenant, order)->credited_message_id == last);
+  REQUIRE(repo.EraseCustomers(w.tenant, common::NewUuid(), {customer}).ok());
+  CHECK(rows(w.tenant, "SELECT order_id FROM delivery.conversions").empty());
+  (void)first;
 }
 
 TEST_CASE("A lost email claim becomes unknown, a lost webhook claim is retried") {

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "libs/common/errors.h"
 #include "libs/common/tracking_token.h"
+#include "services/delivery/app/conversions.h"
 #include "services/delivery/app/delivery.h"
 #include "services/delivery/app/tracking.h"
 #include "tests/support/fakes/common_fakes.h"
@@ -502,4 +503,55 @@ TEST_CASE("Without a tracking base URL the email goes as rendered") {
   REQUIRE(w.dispatcher.Process(kTenant, m->id).ok());
   CHECK(w.email.sent.at(0).parts.at("html") == "<a href=\"https://shop.example/\">x</a>");
   CHECK(w.repo.GetMessage(kTenant, m->id)->links.empty());
+}
+
+TEST_CASE(
+    "An order after a click is credited to the clicked message once, and a cancel takes it back") {
+  World w(TrackingOn());
+  w.renderer.html = "<a href=\"https://shop.example/x\">x</a>";
+  auto m = w.delivery.Send(w.Meta("k1"), w.Email());
+  REQUIRE(m.ok());
+  REQUIRE(w.dispatcher.Process(kTenant, m->id).ok());
+  const std::string html = w.email.sent.at(0).parts.at("html");
+  REQUIRE(w.tracking.Track(w.Meta(""), TokenAfter(html, "https://crm.example.com/t/c/")).ok());
+  crm::delivery::app::Conversions conversions(w.repo, w.policies);
+  crm::delivery::app::OrderConversion order;
+  order.event_id = "e1";
+  order.order_id = "o-1";
+  order.customer_id = kCustomer;
+  order.currency_code = "CHF";
+  order.revenue_minor = 12990;
+  order.version = 1;
+  order.order_time = w.clock.Now() + absl::Hours(2);
+  auto r = conversions.Record(kTenant, order);
+  REQUIRE(r.ok());
+  CHECK(r->credited_message_id == m->id);
+  CHECK(r->first_credit);
+  // The next version (paid) updates the revenue; the credit stays, no news.
+  order.version = 2;
+  order.revenue_minor = 10990;
+  r = conversions.Record(kTenant, order);
+  REQUIRE(r.ok());
+  CHECK(r->credited_message_id == m->id);
+  CHECK_FALSE(r->first_credit);
+  int converted = 0;
+  for (const auto& e : w.repo.events()) converted += e.type == "message.converted";
+  CHECK(converted == 1);
+  // An order of another customer, or after the window, is credited to nothing.
+  order.order_id = "o-2";
+  order.order_time = w.clock.Now() + absl::Hours(24 * 8);
+  r = conversions.Record(kTenant, order);
+  REQUIRE(r.ok());
+  CHECK(r->credited_message_id.empty());
+  // The same order in another tenant finds nothing of this one's.
+  order.order_id = "o-1";
+  order.order_time = w.clock.Now() + absl::Hours(2);
+  r = conversions.Record(kOther, order);
+  REQUIRE(r.ok());
+  CHECK(r->credited_message_id.empty());
+  order.cancelled = true;
+  order.version = 3;
+  r = conversions.Record(kTenant, order);
+  REQUIRE(r.ok());
+  CHECK(r->withdrawn == 1);
 }

@@ -34,6 +34,15 @@ struct FakeDeliveryState {
   std::map<std::string, std::string> claimed_until;  // tenant/id -> lease end (unix micros)
   std::vector<Event> events;
   std::set<std::string> processed_events;  // tenant/event id
+  struct Conversion {
+    std::string order_id;
+    std::string message_id;
+    delivery::app::ConversionKind kind;
+    std::string currency_code;
+    int64_t revenue_minor = 0;
+    int64_t version = 0;
+  };
+  std::map<std::string, std::vector<Conversion>> conversions;  // tenant
 };
 
 class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
@@ -64,6 +73,8 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
       stored.first_open_time = m.first_open_time;
       stored.first_click_time = m.first_click_time;
       stored.unsubscribe_time = m.unsubscribe_time;
+      stored.last_open_time = m.last_open_time;
+      stored.last_click_time = m.last_click_time;
     }
     void EmitMessage(const std::string& type, const delivery::domain::Message& m) override {
       s_.events.push_back({type, m.id, std::string(delivery::domain::StateName(m.state))});
@@ -151,6 +162,72 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
         if (m.campaign_id == campaign_id && !delivery::domain::IsFinal(m.state)) ++n;
       }
       return n;
+    }
+    absl::StatusOr<std::vector<delivery::domain::Touch>> LoadTouches(const std::string& customer_id,
+                                                                     absl::Time since) override {
+      std::vector<delivery::domain::Touch> out;
+      for (const auto& [id, m] : s_.messages[tenant_]) {
+        if (m.customer_id != customer_id || m.state != delivery::domain::State::kSent) continue;
+        const absl::Time latest = std::max(m.last_click_time.value_or(absl::InfinitePast()),
+                                           m.last_open_time.value_or(absl::InfinitePast()));
+        if (latest < since) continue;
+        out.push_back(
+            {id, m.first_click_time, m.last_click_time, m.first_open_time, m.last_open_time});
+      }
+      return out;
+    }
+    absl::StatusOr<std::vector<std::string>> LoadExposures(const std::string& customer_id,
+                                                           absl::Time from,
+                                                           absl::Time to) override {
+      std::vector<std::string> out;
+      for (const auto& [id, m] : s_.messages[tenant_]) {
+        if (m.customer_id != customer_id || m.campaign_id.empty() ||
+            !delivery::domain::IsFinal(m.state) || m.state == delivery::domain::State::kCancelled) {
+          continue;
+        }
+        const absl::Time at = m.send_time.value_or(m.update_time);
+        if (at >= from && at <= to) out.push_back(id);
+      }
+      return out;
+    }
+    absl::StatusOr<std::optional<std::string>> CreditedMessageOf(
+        const std::string& order_id) override {
+      for (const auto& c : s_.conversions[tenant_]) {
+        if (c.order_id == order_id && c.kind == delivery::app::ConversionKind::kCredited) {
+          return std::optional<std::string>(c.message_id);
+        }
+      }
+      return std::optional<std::string>();
+    }
+    absl::StatusOr<bool> SaveConversion(const delivery::app::OrderConversion& order,
+                                        const std::string& message_id,
+                                        delivery::app::ConversionKind kind) override {
+      for (auto& c : s_.conversions[tenant_]) {
+        if (c.order_id == order.order_id && c.message_id == message_id && c.kind == kind) {
+          if (c.version < order.version) {
+            c.currency_code = order.currency_code;
+            c.revenue_minor = order.revenue_minor;
+            c.version = order.version;
+          }
+          return false;
+        }
+      }
+      s_.conversions[tenant_].push_back({order.order_id, message_id, kind, order.currency_code,
+                                         order.revenue_minor, order.version});
+      return true;
+    }
+    absl::StatusOr<int64_t> DeleteConversions(const std::string& order_id) override {
+      auto& all = s_.conversions[tenant_];
+      const size_t before = all.size();
+      all.erase(std::remove_if(all.begin(), all.end(),
+                               [&](const auto& c) { return c.order_id == order_id; }),
+                all.end());
+      return static_cast<int64_t>(before - all.size());
+    }
+    void EmitConversion(const delivery::domain::Message& m,
+                        const delivery::app::OrderConversion&) override {
+      s_.events.push_back(
+          {"message.converted", m.id, std::string(delivery::domain::StateName(m.state))});
     }
 
    private:
@@ -252,6 +329,33 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
       }
       std::vector<delivery::app::CampaignCount> out;
       for (const auto& [k, c] : counts) out.push_back(c);
+      return out;
+    });
+  }
+  absl::StatusOr<std::vector<delivery::app::ConversionCount>> CountCampaignConversions(
+      const std::string& tenant, const std::string& campaign_id) override {
+    return uow_.With([&](const FakeDeliveryState& s) {
+      // (variant, kind, currency) -> messages and revenue; currency "" for all.
+      std::map<std::tuple<std::string, int, std::string>, std::set<std::string>> messages;
+      std::map<std::tuple<std::string, int, std::string>, int64_t> revenue;
+      auto t = s.conversions.find(tenant);
+      auto rows = s.messages.find(tenant);
+      if (t != s.conversions.end() && rows != s.messages.end()) {
+        for (const auto& c : t->second) {
+          auto m = rows->second.find(c.message_id);
+          if (m == rows->second.end() || m->second.campaign_id != campaign_id) continue;
+          for (const std::string& currency : {std::string(), c.currency_code}) {
+            auto k = std::make_tuple(m->second.variant_id, static_cast<int>(c.kind), currency);
+            messages[k].insert(c.message_id);
+            revenue[k] += c.revenue_minor;
+          }
+        }
+      }
+      std::vector<delivery::app::ConversionCount> out;
+      for (const auto& [k, ids] : messages) {
+        out.push_back({std::get<0>(k), static_cast<delivery::app::ConversionKind>(std::get<1>(k)),
+                       std::get<2>(k), static_cast<int64_t>(ids.size()), revenue[k]});
+      }
       return out;
     });
   }
