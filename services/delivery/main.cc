@@ -13,6 +13,7 @@
 #include "services/delivery/api/grpc_service.h"
 #include "services/delivery/api/order_events.h"
 #include "services/delivery/api/send_workers.h"
+#include "services/delivery/api/trigger_events.h"
 #include "services/delivery/app/conversions.h"
 #include "services/delivery/channels/curl_channels.h"
 #include "services/delivery/clients/grpc_peers.h"
@@ -80,10 +81,13 @@ int main() {
   delivery::api::CustomerEventHandler customer_events(repository);
   delivery::app::Conversions conversions(repository, policies);
   delivery::api::OrderEventHandler order_events(conversions);
+  // segment.entered, order.placed: triggered campaigns.
+  delivery::api::TriggerEventHandler trigger_events(campaigns);
   rt->AddConsumer(delivery::api::kConsumerGroup, consumer, [&](const events::Event& e) {
     absl::Status s = customer_events.Handle(e);
-    if (!s.ok()) return s;
-    return order_events.Handle(e);
+    if (s.ok()) s = order_events.Handle(e);
+    if (s.ok()) s = trigger_events.Handle(e);
+    return s;
   });
   delivery::app::Tracking tracking(repository, directory, common::TrackingKey(config.context_key),
                                    clock);

@@ -585,6 +585,89 @@ class Delivery(stack.E2ETestCase):
             "GET", "/v1/campaigns/%s/results" % campaign, key).json()["variants"][0].get(
                 "converted") == "2", timeout=30)
 
+    def test_triggered_campaigns_on_segment_entry_and_on_orders(self):
+        _, key = stack.create_tenant()
+        for tid, text in (("vip-welcome", "Welcome to VIP"), ("thanks", "Thank you")):
+            r = rest("POST", "/v1/templates?requestId=" + stack.unique("t"), key, {
+                "templateId": tid, "displayName": tid, "channel": "TEMPLATE_CHANNEL_EMAIL",
+                "locales": [{"locale": "en", "parts": {"subject": text, "text": text + "\n"}}]})
+            self.assertEqual(r.status, 200, r)
+        r = rest("POST", "/v1/segments?requestId=" + stack.unique("seg"), key,
+                 {"segmentId": "vip", "displayName": "VIP", "expression": 'attr.plan = "vip"'})
+        self.assertEqual(r.status, 200, r)
+        sku = stack.unique("SKU")
+        r = rest("POST", "/v1/products", key,
+                 {"sku": sku, "name": "Thing", "categoryPath": ["Home", "Things"],
+                  "price": {"amountMinor": "500", "currencyCode": "CHF"}, "active": True})
+        self.assertEqual(r.status, 200, r)
+        # A trigger and an audience together; an unknown segment.
+        base = {"name": "VIP welcome", "channel": "CHANNEL_EMAIL",
+                "variants": [{"variantId": "a", "templateId": "vip-welcome"}],
+                "trigger": {"kind": "TRIGGER_KIND_SEGMENT_ENTERED", "segmentId": "vip"}}
+        self.assertError(rest("POST", "/v1/campaigns?requestId=" + stack.unique("c"), key,
+                              dict(base, audience={"segmentId": "vip"})), 400, "INVALID_FIELD",
+                         "audience")
+        self.assertError(rest("POST", "/v1/campaigns?requestId=" + stack.unique("c"), key,
+                              dict(base, trigger={"kind": "TRIGGER_KIND_SEGMENT_ENTERED",
+                                                  "segmentId": "nobody"})),
+                         404, "SEGMENT_NOT_FOUND", "trigger.segment_id")
+        ids = []
+        for body in (base, {"name": "Thanks", "channel": "CHANNEL_EMAIL",
+                            "purpose": "PURPOSE_TRANSACTIONAL",
+                            "variants": [{"variantId": "a", "templateId": "thanks"}],
+                            "trigger": {"kind": "TRIGGER_KIND_ORDER_PLACED", "everyTime": True}}):
+            r = rest("POST", "/v1/campaigns?requestId=" + stack.unique("c"), key, body)
+            self.assertEqual(r.status, 200, r)
+            ids.append(r.json()["campaignId"])
+            r = rest("POST", "/v1/campaigns/%s:schedule" % ids[-1], key,
+                     {"requestId": stack.unique("s")})
+            self.assertEqual(r.status, 200, r)
+        for cid in ids:
+            stack.wait_for("running", lambda: rest("GET", "/v1/campaigns/" + cid, key).json()[
+                "state"] == "CAMPAIGN_STATE_RUNNING")
+        address = "%s@example.com" % stack.unique("vip")
+        cust = stack.new_customer(key, givenName="Vera", emails=[address],
+                                  attributes={"plan": {"stringValue": "basic"}})
+        rest("POST", "/v1/customers/%s/consents" % cust, key,
+             {"channel": "CONSENT_CHANNEL_EMAIL", "purpose": "CONSENT_PURPOSE_MARKETING",
+              "status": "CONSENT_STATUS_OPTED_IN", "source": "e2e"})
+
+        def subjects():
+            return sorted(m["Subject"] for m in stack.mails() if m["X-Sink-Rcpt-To"] == address)
+
+        def plan(value):
+            r = rest("PATCH", "/v1/customers/%s?updateMask=attributes" % cust, key,
+                     {"attributes": {"plan": {"stringValue": value}}})
+            self.assertEqual(r.status, 200, r)
+
+        def members():
+            return [m["customerId"] for m in rest("GET", "/v1/segments/vip/members",
+                                                  key).json().get("members", [])]
+
+        plan("vip")
+        stack.wait_for("the welcome mail", lambda: subjects() == ["Welcome to VIP"], timeout=30)
+        # Out and in again: once per customer, no second welcome.
+        plan("basic")
+        stack.wait_for("Vera out", lambda: members() == [])
+        plan("vip")
+        stack.wait_for("Vera in", lambda: members() == [cust])
+        # Every order: a thank-you each.
+        for _ in range(2):
+            r = rest("POST", "/v1/orders?requestId=" + stack.unique("o"), key,
+                     {"customerId": cust, "currencyCode": "CHF", "channel": "SALES_CHANNEL_WEB",
+                      "lines": [{"sku": sku, "quantity": "1", "unitPriceMinor": "500"}]})
+            self.assertEqual(r.status, 200, r)
+        stack.wait_for("two thank-you mails", lambda: subjects() == [
+            "Thank you", "Thank you", "Welcome to VIP"], timeout=30)
+        import time
+        time.sleep(2)
+        self.assertEqual(subjects(), ["Thank you", "Thank you", "Welcome to VIP"])
+        c = rest("GET", "/v1/campaigns/" + ids[0], key).json()
+        self.assertEqual(c["trigger"]["segmentId"], "vip")
+        self.assertEqual(c["targeted"], "1")
+        self.assertEqual(c["state"], "CAMPAIGN_STATE_RUNNING")
+        self.assertEqual(rest("GET", "/v1/campaigns/" + ids[1], key).json()["targeted"], "2")
+
     def test_a_throttled_campaign_paused_and_cancelled(self):
         _, key = stack.create_tenant()
         r = rest("POST", "/v1/templates?requestId=" + stack.unique("t"), key, EMAIL_TEMPLATE)

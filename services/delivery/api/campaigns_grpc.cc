@@ -56,6 +56,15 @@ void ToProto(const domain::Campaign& c, v1::Campaign* out) {
   out->set_offer_count(c.offer_count);
   out->set_cost_per_message_minor(c.cost_per_message_minor);
   out->set_cost_currency_code(c.cost_currency_code);
+  if (c.trigger.kind != domain::TriggerKind::kNone) {
+    v1::CampaignTrigger* t = out->mutable_trigger();
+    t->set_kind(c.trigger.kind == domain::TriggerKind::kSegmentEntered
+                    ? v1::TRIGGER_KIND_SEGMENT_ENTERED
+                    : v1::TRIGGER_KIND_ORDER_PLACED);
+    t->set_segment_id(c.trigger.segment_id);
+    t->set_delay_seconds(absl::ToInt64Seconds(c.trigger.delay));
+    t->set_every_time(c.trigger.reentry == domain::Reentry::kEveryTime);
+  }
   out->set_state(ProtoState(c.state));
   out->set_version(c.version);
   out->set_etag(absl::StrCat(c.version));
@@ -102,6 +111,24 @@ absl::StatusOr<domain::Campaign> FromProto(const v1::Campaign& in) {
   c.offer_count = in.offer_count();
   c.cost_per_message_minor = in.cost_per_message_minor();
   c.cost_currency_code = in.cost_currency_code();
+  switch (in.trigger().kind()) {
+    case v1::TRIGGER_KIND_UNSPECIFIED:
+      c.trigger.kind = domain::TriggerKind::kNone;
+      break;
+    case v1::TRIGGER_KIND_SEGMENT_ENTERED:
+      c.trigger.kind = domain::TriggerKind::kSegmentEntered;
+      break;
+    case v1::TRIGGER_KIND_ORDER_PLACED:
+      c.trigger.kind = domain::TriggerKind::kOrderPlaced;
+      break;
+    default:
+      return common::InvalidField(
+          "trigger.kind", "kind is TRIGGER_KIND_SEGMENT_ENTERED or TRIGGER_KIND_ORDER_PLACED");
+  }
+  c.trigger.segment_id = in.trigger().segment_id();
+  c.trigger.delay = absl::Seconds(in.trigger().delay_seconds());
+  c.trigger.reentry =
+      in.trigger().every_time() ? domain::Reentry::kEveryTime : domain::Reentry::kOnce;
   return c;
 }
 

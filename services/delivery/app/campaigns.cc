@@ -37,6 +37,10 @@ absl::Status Campaigns::CheckReferences(const std::string& tenant, const domain:
     absl::Status s = segments_.CheckSegment(tenant, c.audience.segment_id);
     if (!s.ok()) return common::WithField(s, "audience.segment_id");
   }
+  if (!c.trigger.segment_id.empty()) {
+    absl::Status s = segments_.CheckSegment(tenant, c.trigger.segment_id);
+    if (!s.ok()) return common::WithField(s, "trigger.segment_id");
+  }
   if (c.channel == domain::Channel::kWebhook) {
     absl::StatusOr<WebhookEndpoint> e = repository_.GetEndpoint(tenant, c.endpoint_id);
     if (!e.ok()) return common::WithField(e.status(), "endpoint_id");
@@ -299,6 +303,9 @@ absl::StatusOr<bool> Campaigns::Step(const std::string& tenant, const std::strin
                                 }));
   }
   if (c.state != domain::CampaignState::kRunning) return false;
+  // A triggered campaign runs until it is paused or cancelled: its rows
+  // come from its events (Trigger).
+  if (c.trigger.kind != domain::TriggerKind::kNone) return false;
   if (!c.expanded) return Expand(tenant, c);
   // Every member has its row: done once every row is final.
   CRM_ASSIGN_OR_RETURN(domain::Campaign done,
@@ -346,42 +353,16 @@ absl::StatusOr<bool> Campaigns::Expand(const std::string& tenant, const domain::
     for (int64_t i = offset; i < end; ++i) page.customer_ids.push_back(list[i]);
     if (end < static_cast<int64_t>(list.size())) page.next_cursor = absl::StrCat(end);
   }
-  personalization::domain::Experiment experiment;
-  experiment.key = c.id;
-  experiment.holdout_bp = c.holdout_bp;
-  for (const domain::Variant& v : c.variants) experiment.arms.push_back({v.id, v.weight});
   const absl::Time now = clock_.Now();
   const absl::Time pace_start = c.pace_start.value_or(now);
   std::vector<domain::Message> rows;
   int64_t paced = c.paced;
   for (const std::string& customer : page.customer_ids) {
-    CRM_ASSIGN_OR_RETURN(personalization::domain::Assignment a,
-                         personalization::domain::Assign(tenant, experiment, customer));
-    domain::Message m;
-    m.id = ids_.NewId();
-    m.customer_id = customer;
-    m.channel = c.channel;
-    m.purpose = c.purpose;
-    m.endpoint_id = c.endpoint_id;
-    m.offer_count = c.offer_count;
-    m.max_attempts = options_.max_attempts;
-    m.campaign_id = c.id;
-    m.request_id = domain::CampaignMessageKey(c.id, customer);
-    m.create_time = now;
-    m.update_time = now;
-    if (a.holdout) {
-      // Kept out, and counted, for the lift against the variants.
-      m.state = domain::State::kSuppressed;
-      m.suppression = domain::Suppression::kHoldout;
-      m.template_id = c.variants.front().template_id;
-    } else {
-      m.variant_id = a.arm;
-      for (const domain::Variant& v : c.variants) {
-        if (v.id == a.arm) m.template_id = v.template_id;
-      }
-      m.state = domain::State::kQueued;
-      m.next_attempt_time = domain::SendTimeOf(pace_start, paced++, c.throttle_per_second);
-    }
+    // Holdout rows take no place in the pace.
+    CRM_ASSIGN_OR_RETURN(domain::Message m,
+                         RowFor(tenant, c, customer, domain::CampaignMessageKey(c.id, customer),
+                                domain::SendTimeOf(pace_start, paced, c.throttle_per_second)));
+    if (m.state == domain::State::kQueued) ++paced;
     rows.push_back(std::move(m));
   }
   std::vector<std::string> inserted;
@@ -408,8 +389,54 @@ absl::StatusOr<bool> Campaigns::Expand(const std::string& tenant, const domain::
                              return cur;
                            }));
   (void)after;
+  QueueDue(tenant, rows, inserted);
+  return true;
+}
+
+absl::StatusOr<domain::Message> Campaigns::RowFor(const std::string& tenant,
+                                                  const domain::Campaign& c,
+                                                  const std::string& customer,
+                                                  std::string request_id, absl::Time due) {
+  personalization::domain::Experiment experiment;
+  experiment.key = c.id;
+  experiment.holdout_bp = c.holdout_bp;
+  for (const domain::Variant& v : c.variants) experiment.arms.push_back({v.id, v.weight});
+  CRM_ASSIGN_OR_RETURN(personalization::domain::Assignment a,
+                       personalization::domain::Assign(tenant, experiment, customer));
+  const absl::Time now = clock_.Now();
+  domain::Message m;
+  m.id = ids_.NewId();
+  m.customer_id = customer;
+  m.channel = c.channel;
+  m.purpose = c.purpose;
+  m.endpoint_id = c.endpoint_id;
+  m.offer_count = c.offer_count;
+  m.max_attempts = options_.max_attempts;
+  m.campaign_id = c.id;
+  m.request_id = std::move(request_id);
+  m.create_time = now;
+  m.update_time = now;
+  if (a.holdout) {
+    // Kept out, and counted, for the lift against the variants.
+    m.state = domain::State::kSuppressed;
+    m.suppression = domain::Suppression::kHoldout;
+    m.template_id = c.variants.front().template_id;
+  } else {
+    m.variant_id = a.arm;
+    for (const domain::Variant& v : c.variants) {
+      if (v.id == a.arm) m.template_id = v.template_id;
+    }
+    m.state = domain::State::kQueued;
+    m.next_attempt_time = due;
+  }
+  return m;
+}
+
+void Campaigns::QueueDue(const std::string& tenant, const std::vector<domain::Message>& rows,
+                         const std::vector<std::string>& inserted) {
   // The rows due now go on the queue at once; later ones when the sweeper
   // finds them due.
+  const absl::Time now = clock_.Now();
   std::vector<Ledger::Due> due;
   for (const domain::Message& m : rows) {
     if (m.state != domain::State::kQueued || *m.next_attempt_time > now) continue;
@@ -417,14 +444,51 @@ absl::StatusOr<bool> Campaigns::Expand(const std::string& tenant, const domain::
       due.push_back({tenant, m.id});
     }
   }
-  if (!due.empty()) {
-    absl::Status s = queue_.Enqueue(due);
-    if (!s.ok()) {
-      observability::LogLine(observability::Severity::kWarning).Field("error", s.ToString())
-          << "campaign rows not queued; the sweeper queues them";
-    }
+  if (due.empty()) return;
+  absl::Status s = queue_.Enqueue(due);
+  if (!s.ok()) {
+    observability::LogLine(observability::Severity::kWarning).Field("error", s.ToString())
+        << "campaign rows not queued; the sweeper queues them";
   }
-  return true;
+}
+
+absl::StatusOr<int> Campaigns::Trigger(const std::string& tenant, const TriggerEvent& e) {
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::Campaign> campaigns,
+                       repository_.TriggeredCampaigns(tenant, e.kind));
+  int added = 0;
+  const absl::Time now = clock_.Now();
+  for (const domain::Campaign& c : campaigns) {
+    if (e.kind == domain::TriggerKind::kSegmentEntered && c.trigger.segment_id != e.segment_id) {
+      continue;
+    }
+    // An event delivered late still waits the delay from when it happened,
+    // not from now; one older than that is due at once.
+    CRM_ASSIGN_OR_RETURN(
+        domain::Message row,
+        RowFor(tenant, c, e.customer_id, domain::TriggeredMessageKey(c, e.customer_id, e.event_id),
+               std::max(now, e.time + c.trigger.delay)));
+    std::vector<domain::Message> rows{row};
+    std::vector<std::string> inserted;
+    CRM_ASSIGN_OR_RETURN(domain::Campaign after,
+                         repository_.Run<domain::Campaign>(
+                             RunnerMeta(tenant, "TriggerCampaign"), c.id,
+                             [&](DeliveryTx& tx) -> absl::StatusOr<domain::Campaign> {
+                               inserted.clear();
+                               CRM_ASSIGN_OR_RETURN(domain::Campaign cur,
+                                                    tx.LoadCampaignForUpdate(c.id));
+                               if (cur.state != domain::CampaignState::kRunning) return cur;
+                               CRM_ASSIGN_OR_RETURN(inserted, tx.InsertCampaignMessages(rows));
+                               if (inserted.empty()) return cur;
+                               cur.targeted += static_cast<int64_t>(inserted.size());
+                               cur.update_time = now;
+                               tx.SaveCampaign(cur);
+                               return cur;
+                             }));
+    (void)after;
+    QueueDue(tenant, rows, inserted);
+    added += static_cast<int>(inserted.size());
+  }
+  return added;
 }
 
 }  // namespace crm::delivery::app

@@ -48,6 +48,15 @@ struct CampaignResults {
   std::vector<VariantResults> variants;  // the campaign's order, then the holdout ("")
 };
 
+// An event that may trigger campaigns (domain::Trigger).
+struct TriggerEvent {
+  domain::TriggerKind kind = domain::TriggerKind::kNone;
+  std::string segment_id;  // segment.entered
+  std::string customer_id;
+  std::string event_id;
+  absl::Time time = absl::InfinitePast();  // when it happened
+};
+
 struct CampaignOptions {
   int max_attempts = 8;
   int page_size = 1000;  // audience members per expansion step
@@ -84,6 +93,12 @@ class Campaigns final {
   // (the caller runs again at once while it is not 0).
   absl::StatusOr<int> Tick();
 
+  // The rows `e` adds to the tenant's running campaigns it triggers (one
+  // per campaign, due the campaign's delay after the event; a customer
+  // already entered under re-entry "once", or an event seen before, adds
+  // nothing); how many were added.
+  absl::StatusOr<int> Trigger(const std::string& tenant, const TriggerEvent& e);
+
  private:
   // The checks that need the peers: templates of the channel, the segment,
   // the endpoint.
@@ -94,6 +109,13 @@ class Campaigns final {
   // One step of one campaign; true when it did something.
   absl::StatusOr<bool> Step(const std::string& tenant, const std::string& id);
   absl::StatusOr<bool> Expand(const std::string& tenant, const domain::Campaign& c);
+  // The ledger row of `customer` in `c`: its variant or the holdout, due at `due`.
+  absl::StatusOr<domain::Message> RowFor(const std::string& tenant, const domain::Campaign& c,
+                                         const std::string& customer, std::string request_id,
+                                         absl::Time due);
+  // Queues the rows of `rows` that were inserted and are due now.
+  void QueueDue(const std::string& tenant, const std::vector<domain::Message>& rows,
+                const std::vector<std::string>& inserted);
 
   DeliveryRepository& repository_;
   WorkQueue& queue_;

@@ -168,6 +168,9 @@ class DeliveryRepository
                                                        const std::string& id) = 0;
   virtual absl::StatusOr<std::vector<domain::Campaign>> ListCampaigns(
       const std::string& tenant) = 0;  // newest first, at most 1,000
+  // The tenant's running campaigns triggered by `kind` (at most 1,000).
+  virtual absl::StatusOr<std::vector<domain::Campaign>> TriggeredCampaigns(
+      const std::string& tenant, domain::TriggerKind kind) = 0;
   virtual absl::StatusOr<std::vector<CampaignCount>> CountCampaignMessages(
       const std::string& tenant, const std::string& campaign_id) = 0;
   virtual absl::StatusOr<std::vector<ConversionCount>> CountCampaignConversions(

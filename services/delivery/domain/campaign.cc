@@ -83,7 +83,20 @@ absl::Status ValidateCampaign(const Campaign& c) {
   }
   const bool segment = !c.audience.segment_id.empty();
   const bool list = !c.audience.customer_ids.empty();
-  if (segment == list) {
+  if (c.trigger.kind != TriggerKind::kNone) {
+    if (segment || list) {
+      return common::InvalidField("audience",
+                                  "a triggered campaign has no audience: its trigger finds it");
+    }
+    const bool entered = c.trigger.kind == TriggerKind::kSegmentEntered;
+    if (entered != !c.trigger.segment_id.empty() || c.trigger.segment_id.size() > 64) {
+      return common::InvalidField("trigger.segment_id",
+                                  "a segment_entered trigger names its segment (and only it)");
+    }
+    if (c.trigger.delay < absl::ZeroDuration() || c.trigger.delay > kMaxTriggerDelay) {
+      return common::InvalidField("trigger.delay_seconds", "delay_seconds is 0..2592000 (30 days)");
+    }
+  } else if (segment == list) {
     return common::InvalidField("audience",
                                 "the audience is a segment_id or a list of customer_ids");
   }
@@ -164,6 +177,33 @@ absl::Time SendTimeOf(absl::Time start, int64_t index, int throttle_per_second) 
   if (throttle_per_second <= 0 || index <= 0) return start;
   // Whole microseconds, so rounding never drifts over a long campaign.
   return start + absl::Microseconds(index * 1000000 / throttle_per_second);
+}
+
+absl::string_view TriggerKindName(TriggerKind k) {
+  switch (k) {
+    case TriggerKind::kNone:
+      return "";
+    case TriggerKind::kSegmentEntered:
+      return "segment_entered";
+    case TriggerKind::kOrderPlaced:
+      return "order_placed";
+  }
+  return "";
+}
+
+std::optional<TriggerKind> TriggerKindFromName(absl::string_view name) {
+  for (TriggerKind k :
+       {TriggerKind::kNone, TriggerKind::kSegmentEntered, TriggerKind::kOrderPlaced}) {
+    if (TriggerKindName(k) == name) return k;
+  }
+  return std::nullopt;
+}
+
+std::string TriggeredMessageKey(const Campaign& c, const std::string& customer_id,
+                                const std::string& event_id) {
+  std::string key = CampaignMessageKey(c.id, customer_id);
+  if (c.trigger.reentry == Reentry::kEveryTime) absl::StrAppend(&key, ":", event_id);
+  return key;
 }
 
 std::string CampaignMessageKey(const std::string& campaign_id, const std::string& customer_id) {

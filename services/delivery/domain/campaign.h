@@ -37,13 +37,30 @@ struct Audience {
   std::vector<std::string> customer_ids;  // a list (1..10,000; one customer: a list of one)
 };
 
+// A triggered campaign (docs/delivery.md, "Triggered campaigns") has no
+// audience: while it runs, each event of its kind adds one row for the
+// event's customer, due `delay` after the event. Re-entry: once per
+// customer, or at every event.
+enum class TriggerKind { kNone, kSegmentEntered, kOrderPlaced };
+absl::string_view TriggerKindName(TriggerKind k);  // "", "segment_entered", "order_placed"
+std::optional<TriggerKind> TriggerKindFromName(absl::string_view name);
+enum class Reentry { kOnce, kEveryTime };
+struct Trigger {
+  TriggerKind kind = TriggerKind::kNone;
+  std::string segment_id;                       // kSegmentEntered: the segment entered
+  absl::Duration delay = absl::ZeroDuration();  // 0..30 days
+  Reentry reentry = Reentry::kOnce;
+};
+inline constexpr absl::Duration kMaxTriggerDelay = absl::Hours(24 * 30);
+
 struct Campaign {
   std::string id;
   std::string name;
   Channel channel = Channel::kEmail;
   Purpose purpose = Purpose::kMarketing;
   std::string endpoint_id;  // webhook
-  Audience audience;
+  Audience audience;        // empty for a triggered campaign
+  Trigger trigger;
   std::vector<Variant> variants;  // 1..5
   uint32_t holdout_bp = 0;        // 0..5000 basis points of the audience kept out
   int throttle_per_second = 0;    // 0: as fast as the senders go; else 1..10000
@@ -91,5 +108,9 @@ absl::Time SendTimeOf(absl::Time start, int64_t index, int throttle_per_second);
 // The campaign's ledger key of a recipient (its idempotency: one row per
 // campaign and customer, however often expansion runs).
 std::string CampaignMessageKey(const std::string& campaign_id, const std::string& customer_id);
+// A triggered campaign's row for one event: the customer's key (once), or
+// the key and the event (every time).
+std::string TriggeredMessageKey(const Campaign& c, const std::string& customer_id,
+                                const std::string& event_id);
 
 }  // namespace crm::delivery::domain

@@ -234,6 +234,12 @@ const pg::NamedQuery kListCampaigns{
                  " FROM delivery.campaigns WHERE tenant_id = $1 ORDER BY created_at DESC, "
                  "campaign_id DESC LIMIT 1000"),
     kCampaignColumnCount};
+const pg::NamedQuery kTriggeredCampaigns{
+    "delivery_triggered_campaigns",
+    absl::StrCat("SELECT ", kCampaignColumns,
+                 " FROM delivery.campaigns WHERE tenant_id = $1 AND state = 'running' AND "
+                 "definition->'trigger'->>'kind' = $2 ORDER BY campaign_id LIMIT 1000"),
+    kCampaignColumnCount};
 const pg::NamedQuery kSaveCampaign{
     "delivery_save_campaign",
     absl::StrCat(
@@ -498,7 +504,12 @@ nlohmann::json CampaignJson(const domain::Campaign& c) {
           {"throttle", c.throttle_per_second},
           {"offer_count", c.offer_count},
           {"cost_minor", c.cost_per_message_minor},
-          {"cost_currency", c.cost_currency_code}};
+          {"cost_currency", c.cost_currency_code},
+          {"trigger",
+           {{"kind", domain::TriggerKindName(c.trigger.kind)},
+            {"segment_id", c.trigger.segment_id},
+            {"delay_s", absl::ToInt64Seconds(c.trigger.delay)},
+            {"every_time", c.trigger.reentry == domain::Reentry::kEveryTime}}}};
 }
 
 absl::StatusOr<domain::Campaign> CampaignOf(const pqxx::row& r) {
@@ -532,6 +543,17 @@ absl::StatusOr<domain::Campaign> CampaignOf(const pqxx::row& r) {
         // Campaigns written before costs existed have none.
         c.cost_per_message_minor = j.value("cost_minor", int64_t{0});
         c.cost_currency_code = j.value("cost_currency", std::string());
+        if (j.contains("trigger")) {
+          const nlohmann::json& t = j.at("trigger");
+          std::optional<domain::TriggerKind> kind =
+              domain::TriggerKindFromName(t.at("kind").get<std::string>());
+          if (!kind) ok = false;
+          c.trigger.kind = kind.value_or(domain::TriggerKind::kNone);
+          c.trigger.segment_id = t.at("segment_id").get<std::string>();
+          c.trigger.delay = absl::Seconds(t.at("delay_s").get<int64_t>());
+          c.trigger.reentry =
+              t.at("every_time").get<bool>() ? domain::Reentry::kEveryTime : domain::Reentry::kOnce;
+        }
         c.version = r[3].as<int64_t>();
         c.start_time = OptionalTime(r[4]);
         c.started_time = OptionalTime(r[5]);
@@ -824,6 +846,7 @@ std::vector<pg::NamedQuery> PgDeliveryRepository::Queries() {
                                    kSelectCampaign,
                                    kCampaignForUpdate,
                                    kListCampaigns,
+                                   kTriggeredCampaigns,
                                    kSaveCampaign,
                                    kInsertCampaignMessages,
                                    kCancelCampaignMessages,
@@ -955,6 +978,21 @@ absl::StatusOr<std::vector<domain::Campaign>> PgDeliveryRepository::ListCampaign
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     out.clear();
     for (const auto& r : pool_.Exec(tx, kListCampaigns, tenant)) {
+      CRM_ASSIGN_OR_RETURN(domain::Campaign c, CampaignOf(r));
+      out.push_back(std::move(c));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<domain::Campaign>> PgDeliveryRepository::TriggeredCampaigns(
+    const std::string& tenant, domain::TriggerKind kind) {
+  std::vector<domain::Campaign> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    for (const auto& r :
+         pool_.Exec(tx, kTriggeredCampaigns, tenant, std::string(domain::TriggerKindName(kind)))) {
       CRM_ASSIGN_OR_RETURN(domain::Campaign c, CampaignOf(r));
       out.push_back(std::move(c));
     }

@@ -55,6 +55,8 @@ class PgDeliveryRepository final : public app::DeliveryRepository, public app::L
   absl::StatusOr<std::vector<domain::Campaign>> ListCampaigns(const std::string& tenant) override;
   absl::StatusOr<std::vector<app::CampaignCount>> CountCampaignMessages(
       const std::string& tenant, const std::string& campaign_id) override;
+  absl::StatusOr<std::vector<domain::Campaign>> TriggeredCampaigns(
+      const std::string& tenant, domain::TriggerKind kind) override;
   absl::StatusOr<std::vector<app::ConversionCount>> CountCampaignConversions(
       const std::string& tenant, const std::string& campaign_id) override;
   absl::StatusOr<std::vector<CampaignRef>> ActiveCampaigns(int limit) override;

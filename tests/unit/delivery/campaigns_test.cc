@@ -306,3 +306,92 @@ TEST_CASE("A list audience, a start in the future, and only drafts are edited") 
   w.Run();
   CHECK(w.campaigns.Get(kTenant, c->id)->state == CampaignState::kCompleted);
 }
+
+TEST_CASE("A triggered campaign adds a row per event, once per customer or every time") {
+  World w;
+  Campaign draft = w.Draft();
+  draft.audience = {};
+  draft.trigger.kind = crm::delivery::domain::TriggerKind::kSegmentEntered;
+  draft.trigger.segment_id = "buyers";
+  draft.trigger.delay = absl::Hours(1);
+  // A trigger and an audience together, a segment for an order trigger,
+  // a delay over 30 days: refused naming the field.
+  Campaign both = draft;
+  both.audience.segment_id = "buyers";
+  CHECK(FieldOf(ValidateCampaign(both)) == "audience");
+  Campaign order = draft;
+  order.trigger.kind = crm::delivery::domain::TriggerKind::kOrderPlaced;
+  CHECK(FieldOf(ValidateCampaign(order)) == "trigger.segment_id");
+  Campaign late = draft;
+  late.trigger.delay = absl::Hours(24 * 31);
+  CHECK(FieldOf(ValidateCampaign(late)) == "trigger.delay_seconds");
+  Campaign unknown = draft;
+  unknown.trigger.segment_id = "nobody";
+  CHECK(FieldOf(w.campaigns.Create(w.Meta("CreateCampaign"), unknown).status()) ==
+        "trigger.segment_id");
+
+  auto c = w.campaigns.Create(w.Meta("CreateCampaign"), draft);
+  REQUIRE(c.ok());
+  crm::delivery::app::TriggerEvent e;
+  e.kind = crm::delivery::domain::TriggerKind::kSegmentEntered;
+  e.segment_id = "buyers";
+  e.customer_id = Customer(1);
+  e.event_id = "e1";
+  e.time = w.clock.Now();
+  // Not running yet: the event adds nothing.
+  CHECK(*w.campaigns.Trigger(kTenant, e) == 0);
+  REQUIRE(w.campaigns.Schedule(w.Meta("ScheduleCampaign"), c->id, std::nullopt).ok());
+  REQUIRE(w.campaigns.Tick().ok());
+  REQUIRE(w.campaigns.Get(kTenant, c->id)->state == CampaignState::kRunning);
+  CHECK(*w.campaigns.Trigger(kTenant, e) == 1);
+  // The runner leaves it running: its rows come from events.
+  for (int i = 0; i < 3; ++i) REQUIRE(w.campaigns.Tick().ok());
+  CHECK(w.campaigns.Get(kTenant, c->id)->state == CampaignState::kRunning);
+  // Once per customer: a redelivered event, a re-entry, another segment: nothing.
+  CHECK(*w.campaigns.Trigger(kTenant, e) == 0);
+  e.event_id = "e2";
+  CHECK(*w.campaigns.Trigger(kTenant, e) == 0);
+  e.segment_id = "others";
+  CHECK(*w.campaigns.Trigger(kTenant, e) == 0);
+  // The row waits the delay from the event.
+  auto rows = w.repo.ListCustomerMessages(kTenant, Customer(1), {});
+  REQUIRE(rows->messages.size() == 1);
+  const auto& row = rows->messages[0];
+  CHECK(row.campaign_id == c->id);
+  if (row.state == State::kQueued) {
+    CHECK(*row.next_attempt_time == e.time + absl::Hours(1));
+  } else {
+    CHECK(row.suppression == crm::delivery::domain::Suppression::kHoldout);
+  }
+  CHECK(w.campaigns.Get(kTenant, c->id)->targeted == 1);
+  // Another tenant's event finds no campaign of this one.
+  e.segment_id = "buyers";
+  e.customer_id = Customer(2);
+  CHECK(*w.campaigns.Trigger(kOther, e) == 0);
+}
+
+TEST_CASE("A campaign triggered every time adds a row per event, once per event") {
+  World w;
+  Campaign draft = w.Draft();
+  draft.audience = {};
+  draft.trigger.kind = crm::delivery::domain::TriggerKind::kOrderPlaced;
+  draft.trigger.reentry = crm::delivery::domain::Reentry::kEveryTime;
+  auto c = w.campaigns.Create(w.Meta("CreateCampaign"), draft);
+  REQUIRE(c.ok());
+  REQUIRE(w.campaigns.Schedule(w.Meta("ScheduleCampaign"), c->id, std::nullopt).ok());
+  REQUIRE(w.campaigns.Tick().ok());
+  crm::delivery::app::TriggerEvent e;
+  e.kind = crm::delivery::domain::TriggerKind::kOrderPlaced;
+  e.customer_id = Customer(3);
+  e.event_id = "o1";
+  e.time = w.clock.Now() - absl::Minutes(5);
+  CHECK(*w.campaigns.Trigger(kTenant, e) == 1);
+  CHECK(*w.campaigns.Trigger(kTenant, e) == 0);  // the same event again
+  e.event_id = "o2";
+  CHECK(*w.campaigns.Trigger(kTenant, e) == 1);
+  CHECK(w.repo.ListCustomerMessages(kTenant, Customer(3), {})->messages.size() == 2);
+  // Paused: events add nothing.
+  REQUIRE(w.campaigns.Pause(w.Meta("PauseCampaign"), c->id).ok());
+  e.event_id = "o3";
+  CHECK(*w.campaigns.Trigger(kTenant, e) == 0);
+}

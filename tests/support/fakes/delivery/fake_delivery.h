@@ -307,6 +307,21 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
       return out;
     });
   }
+  absl::StatusOr<std::vector<delivery::domain::Campaign>> TriggeredCampaigns(
+      const std::string& tenant, delivery::domain::TriggerKind kind) override {
+    return uow_.With([&](const FakeDeliveryState& s) {
+      std::vector<delivery::domain::Campaign> out;
+      auto t = s.campaigns.find(tenant);
+      if (t != s.campaigns.end()) {
+        for (const auto& [id, c] : t->second) {
+          if (c.state == delivery::domain::CampaignState::kRunning && c.trigger.kind == kind) {
+            out.push_back(c);
+          }
+        }
+      }
+      return out;
+    });
+  }
   absl::StatusOr<std::vector<delivery::app::CampaignCount>> CountCampaignMessages(
       const std::string& tenant, const std::string& campaign_id) override {
     return uow_.With([&](const FakeDeliveryState& s) {

@@ -1,0 +1,22 @@
+#pragma once
+// The events that trigger campaigns (docs/delivery.md, "Triggered
+// campaigns"), consumer group "delivery": segmentation's segment.entered
+// and transaction's order.placed. Each becomes an app::TriggerEvent for the
+// tenant's running campaigns of its kind. Other events are left to the
+// other handlers.
+#include "absl/status/status.h"
+#include "libs/events/consumer.h"
+#include "services/delivery/app/campaigns.h"
+
+namespace crm::delivery::api {
+
+class TriggerEventHandler final {
+ public:
+  explicit TriggerEventHandler(app::Campaigns& campaigns) : campaigns_(campaigns) {}
+  absl::Status Handle(const events::Event& e);
+
+ private:
+  app::Campaigns& campaigns_;
+};
+
+}  // namespace crm::delivery::api
