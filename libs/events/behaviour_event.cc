@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 
 namespace crm::events {
 namespace {
@@ -93,6 +94,29 @@ absl::StatusOr<std::optional<std::vector<BehaviourFact>>> BehaviourFactsOf(
     return absl::InvalidArgumentError("behaviour.tracked payload is not the documented JSON");
   }
   return Out(std::move(out));
+}
+
+absl::StatusOr<std::optional<BehaviourFact>> MessageFactOf(
+    const crm::events::v1::EventEnvelope& e) {
+  const std::string& type = e.type();
+  if (type != "message.sent" && type != "message.opened" && type != "message.clicked") {
+    return std::optional<BehaviourFact>();
+  }
+  BehaviourFact f;
+  f.tenant_id = e.tenant_id();
+  f.event_id = e.event_id();
+  f.occurred_time =
+      absl::FromUnixSeconds(e.occurred_at().seconds()) + absl::Nanoseconds(e.occurred_at().nanos());
+  try {
+    const nlohmann::json p = nlohmann::json::parse(e.payload_json());
+    if (p.at("channel").get<std::string>() != "email") return std::optional<BehaviourFact>();
+    f.type = absl::StrCat("email.", type.substr(std::string("message.").size()));
+    f.customer_id = p.at("customerId").get<std::string>();
+    f.utm_campaign = p.value("campaignId", std::string());
+  } catch (const nlohmann::json::exception&) {
+    return absl::InvalidArgumentError(absl::StrCat(type, " payload is not the documented JSON"));
+  }
+  return std::optional<BehaviourFact>(std::move(f));
 }
 
 absl::StatusOr<std::optional<CustomerIdentified>> CustomerIdentifiedOf(

@@ -23,6 +23,14 @@ absl::StatusOr<std::optional<BehaviourFact>> BehaviourFactOf(
 absl::StatusOr<std::optional<std::vector<BehaviourFact>>> BehaviourFactsOf(
     const crm::events::v1::EventEnvelope& e);
 
+// Delivery's message.sent, message.opened and message.clicked of an email
+// (docs/events.md) as the customer's behaviour: types email.sent,
+// email.opened, email.clicked at the event's commit time, the campaign id as
+// the campaign property. std::nullopt for other events (and other channels:
+// webhooks reach the tenant's systems, not the customer); INVALID_ARGUMENT
+// for one whose payload is not the documented JSON.
+absl::StatusOr<std::optional<BehaviourFact>> MessageFactOf(const crm::events::v1::EventEnvelope& e);
+
 // std::nullopt for an event that is not customer.identified; INVALID_ARGUMENT
 // for one whose payload is not the documented JSON.
 absl::StatusOr<std::optional<CustomerIdentified>> CustomerIdentifiedOf(

@@ -196,6 +196,16 @@ class Delivery(stack.E2ETestCase):
         m = rest("GET", "/v1/messages/" + mid, self.key).json()
         self.assertEqual(m["engagement"]["openCount"], 1)
         self.assertEqual(m["engagement"]["clickCount"], 2)
+        # Segmentation sees the opens and clicks as the customer's behaviour.
+        seg = stack.unique("openers")
+        r = rest("POST", "/v1/segments?requestId=" + stack.unique("seg"), self.key,
+                 {"segmentId": seg, "displayName": "Openers",
+                  "expression": "count(email.opened, 30d) >= 1 AND count(email.clicked, 7d) >= 1 "
+                                "AND count(email.sent, 1d) >= 1"})
+        self.assertEqual(r.status, 200, r)
+        stack.wait_for("the customer among the openers", lambda: cid in [
+            x["customerId"] for x in rest("GET", "/v1/segments/%s/members" % seg,
+                                          self.key).json().get("members", [])], timeout=30)
         self.assertIn("firstOpenTime", m["engagement"])
         self.assertIn("firstClickTime", m["engagement"])
 

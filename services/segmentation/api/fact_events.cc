@@ -28,6 +28,7 @@ std::vector<absl::Status> FactEventHandler::HandleBatch(const std::vector<events
         events::ReadFact(events::OrderFactOf, batch, i, facts, where, out[i]) ||
         events::ReadFact(events::CustomerChangeOf, batch, i, facts, where, out[i]) ||
         events::ReadFacts(events::BehaviourFactsOf, batch, i, facts, where, out[i]) ||
+        events::ReadFact(events::MessageFactOf, batch, i, facts, where, out[i]) ||
         events::ReadFact(events::CustomerIdentifiedOf, batch, i, facts, where, out[i]) ||
         events::ReadFact(events::ConsentFactOf, batch, i, facts, where, out[i]) ||
         events::ReadFact(events::ProductFactOf, batch, i, facts, where, out[i]) ||

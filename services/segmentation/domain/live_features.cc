@@ -53,7 +53,8 @@ void AddActivityFeatures(const LiveCustomer& c, CustomerSnapshot& s, const Featu
   }
   for (const SegmentEvent& e : c.events) {
     if (e.time > now) continue;
-    if (!last || e.time > *last) last = e.time;
+    // A message sent to the customer is not something the customer did.
+    if (e.type != "email.sent" && (!last || e.time > *last)) last = e.time;
     auto it = e.properties.find(std::string(kCategoryProperty));
     if (it != e.properties.end()) {
       if (const auto* category = std::get_if<std::string>(&it->second)) ++categories[*category];

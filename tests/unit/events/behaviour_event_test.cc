@@ -194,3 +194,34 @@ TEST_CASE("behaviour.settings_updated reads as the tenant's retention, never as 
 }
 
 }  // namespace
+
+TEST_CASE("delivery's email events are the customer's email.* behaviour", "[events][behaviour]") {
+  using crm::events::MessageFactOf;
+  EventEnvelope e = crm::testing::EnvelopeOf(
+      "message.opened",
+      R"({"messageId":"44444444-4444-4444-8444-444444444444","customerId":")" +
+          std::string(kCustomer) +
+          R"(","channel":"email","purpose":"marketing","campaignId":"c-1","variantId":"a"})",
+      kTenant);
+  e.set_event_id(kEventId);
+  e.mutable_occurred_at()->set_seconds(1700000000);
+  e.mutable_occurred_at()->set_nanos(5000);
+  auto f = MessageFactOf(e);
+  REQUIRE(f.ok());
+  REQUIRE(f->has_value());
+  CHECK((*f)->type == "email.opened");
+  CHECK((*f)->customer_id == kCustomer);
+  CHECK((*f)->tenant_id == kTenant);
+  CHECK((*f)->event_id == kEventId);
+  CHECK((*f)->utm_campaign == "c-1");
+  CHECK((*f)->occurred_time == absl::FromUnixSeconds(1700000000) + absl::Nanoseconds(5000));
+  // A webhook reached the tenant's system, not the customer; other message
+  // events are not behaviour.
+  e.set_payload_json(R"({"customerId":")" + std::string(kCustomer) + R"(","channel":"webhook"})");
+  CHECK_FALSE(MessageFactOf(e)->has_value());
+  e.set_type("message.queued");
+  CHECK_FALSE(MessageFactOf(e)->has_value());
+  e.set_type("message.clicked");
+  e.set_payload_json("{}");
+  CHECK(MessageFactOf(e).status().code() == absl::StatusCode::kInvalidArgument);
+}
