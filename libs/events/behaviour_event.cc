@@ -6,6 +6,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "libs/common/status_macros.h"
+#include "libs/events/message_event.h"
 
 namespace crm::events {
 namespace {
@@ -98,24 +100,18 @@ absl::StatusOr<std::optional<std::vector<BehaviourFact>>> BehaviourFactsOf(
 
 absl::StatusOr<std::optional<BehaviourFact>> MessageFactOf(
     const crm::events::v1::EventEnvelope& e) {
-  const std::string& type = e.type();
-  if (type != "message.sent" && type != "message.opened" && type != "message.clicked") {
+  CRM_ASSIGN_OR_RETURN(std::optional<MessageEvent> m, MessageEventOf(e));
+  if (!m || m->channel != "email" ||
+      !(m->kind == "sent" || m->kind == "opened" || m->kind == "clicked")) {
     return std::optional<BehaviourFact>();
   }
   BehaviourFact f;
-  f.tenant_id = e.tenant_id();
-  f.event_id = e.event_id();
-  f.occurred_time =
-      absl::FromUnixSeconds(e.occurred_at().seconds()) + absl::Nanoseconds(e.occurred_at().nanos());
-  try {
-    const nlohmann::json p = nlohmann::json::parse(e.payload_json());
-    if (p.at("channel").get<std::string>() != "email") return std::optional<BehaviourFact>();
-    f.type = absl::StrCat("email.", type.substr(std::string("message.").size()));
-    f.customer_id = p.at("customerId").get<std::string>();
-    f.utm_campaign = p.value("campaignId", std::string());
-  } catch (const nlohmann::json::exception&) {
-    return absl::InvalidArgumentError(absl::StrCat(type, " payload is not the documented JSON"));
-  }
+  f.tenant_id = m->tenant_id;
+  f.event_id = m->event_id;
+  f.occurred_time = m->occurred_time;
+  f.type = absl::StrCat("email.", m->kind);
+  f.customer_id = m->customer_id;
+  f.utm_campaign = m->campaign_id;
   return std::optional<BehaviourFact>(std::move(f));
 }
 

@@ -1,6 +1,7 @@
 // customer-store: wiring only. No business logic, no SQL, no proto mapping.
 #include "libs/common/clock.h"
 #include "libs/common/id.h"
+#include "libs/events/message_event.h"
 #include "libs/grpcutil/channel.h"
 #include "libs/observability/log.h"
 #include "libs/service/purge_job.h"
@@ -13,6 +14,7 @@
 #include "services/customer_store/app/customer_views.h"
 #include "services/customer_store/app/import.h"
 #include "services/customer_store/app/merge.h"
+#include "services/customer_store/app/message_timeline.h"
 #include "services/customer_store/app/purchases.h"
 #include "services/customer_store/app/resolve.h"
 #include "services/customer_store/clients/grpc_customer_insights.h"
@@ -65,9 +67,23 @@ int main() {
   // Order events from the transaction engine feed the purchase aggregates.
   customer_store::app::PurchaseProjector projector(repository, cache);
   customer_store::api::OrderEventHandler order_events(projector);
+  // Delivery's messages become timeline entries.
+  customer_store::app::MessageTimeline messages(repository, cache);
   // One projection transaction per consumer read (batch).
-  rt->AddBatchConsumer(
-      "customer-store", config.consumer,
-      [&](const std::vector<events::Event>& batch) { return order_events.HandleBatch(batch); });
+  rt->AddBatchConsumer("customer-store", config.consumer,
+                       [&](const std::vector<events::Event>& batch) {
+                         std::vector<absl::Status> out = order_events.HandleBatch(batch);
+                         for (size_t i = 0; i < batch.size(); ++i) {
+                           if (!out[i].ok()) continue;
+                           absl::StatusOr<std::optional<events::MessageEvent>> m =
+                               events::MessageEventOf(batch[i].envelope);
+                           if (!m.ok()) {
+                             out[i] = m.status();
+                           } else if (*m) {
+                             out[i] = messages.Apply(**m);
+                           }
+                         }
+                         return out;
+                       });
   return rt->Serve(customer_store::kSchema, {&service});
 }

@@ -228,6 +228,20 @@ class Delivery(stack.E2ETestCase):
         self.assertEqual(marketing[0]["source"], "unsubscribe-link")
         m = rest("GET", "/v1/messages/" + mid, self.key).json()
         self.assertIn("unsubscribeTime", m["engagement"])
+        # The customer's timeline (and so the 360 view) shows what happened,
+        # ids only.
+        def email_entries():
+            es = [e for e in rest("GET", "/v1/customers/%s/interactions?kind="
+                                  "INTERACTION_KIND_EMAIL" % cid, self.key).json().get(
+                                      "interactions", []) if e.get("source") == "delivery"]
+            return es if len(es) >= 4 else None
+        entries = stack.wait_for("the email on the timeline", email_entries, timeout=30)
+        self.assertEqual(sorted(e["summary"] for e in entries), [
+            'Clicked a link in marketing email "sale"', 'Opened marketing email "sale"',
+            'Sent marketing email "sale"',
+            'Unsubscribed from marketing email through marketing email "sale"'])
+        self.assertTrue(all(e["payload"]["message_id"] == mid for e in entries))
+        self.assertNotIn(address, json.dumps(entries))
         r = self.send(cid, purpose="PURPOSE_MARKETING", templateId="sale")
         m2 = self.wait_state(r.json()["messageId"], {"MESSAGE_STATE_SUPPRESSED"})
         self.assertEqual(m2["suppressionReason"], "SUPPRESSION_REASON_CONSENT")

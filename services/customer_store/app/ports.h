@@ -313,6 +313,27 @@ class PurchaseRepository {
   }
 };
 
+// Timeline entries other engines' events add (delivery's messages).
+class ActivityRepository {
+ public:
+  virtual ~ActivityRepository() = default;
+  struct Activity {
+    std::string tenant_id;
+    std::string id;  // UUID: the entry's, so an event read twice adds it once
+    std::string customer_id;
+    domain::InteractionKind kind = domain::InteractionKind::kUnspecified;
+    std::string channel;
+    absl::Time time = absl::InfinitePast();
+    std::string actor;
+    std::string summary;
+    std::string payload_json;  // an object
+    std::string source;
+  };
+  // Adds the entry unless it exists or the customer does not (erased);
+  // true when added.
+  virtual absl::StatusOr<bool> RecordActivity(const Activity& a) = 0;
+};
+
 // Read-through cache of the serialized 360 view. A cache that fails is
 // skipped (the view is served from the repository), never an error.
 class ViewCache {

@@ -951,6 +951,23 @@ app::PurchaseRepository::Change PgCustomerRepository::RecordOrderTx(pqxx::work& 
   return change;
 }
 
+absl::StatusOr<bool> PgCustomerRepository::RecordActivity(const Activity& a) {
+  bool added = false;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(a.tenant_id, [&](pqxx::work& tx) -> absl::Status {
+    added = false;
+    if (pool_.Exec(tx, kLockCustomer, a.tenant_id, a.customer_id).empty()) {
+      return absl::OkStatus();
+    }
+    added = pool_
+                .Exec(tx, kInsertInteractionIfAbsent, a.tenant_id, a.id, a.customer_id,
+                      static_cast<int>(a.kind), a.channel, absl::ToUnixMicros(a.time), a.actor,
+                      a.summary, a.payload_json, a.source)
+                .affected_rows() > 0;
+    return absl::OkStatus();
+  }));
+  return added;
+}
+
 absl::StatusOr<app::PurchaseRepository::Change> PgCustomerRepository::RecordOrder(
     const domain::OrderFact& f) {
   Change change;

@@ -20,6 +20,7 @@ namespace crm::customer_store::storage {
 class PgCustomerRepository final : public app::CustomerRepository,
                                    public app::ImportRepository,
                                    public app::PurchaseRepository,
+                                   public app::ActivityRepository,
                                    public app::BehaviourRepository,
                                    public app::BehaviourRetentionStore {
  public:
@@ -100,6 +101,7 @@ class PgCustomerRepository final : public app::CustomerRepository,
                                            const app::ImportPlanner& plan,
                                            const app::ImportUpdater& apply) override;
   absl::StatusOr<Change> RecordOrder(const domain::OrderFact& fact) override;
+  absl::StatusOr<bool> RecordActivity(const Activity& a) override;
   absl::StatusOr<std::vector<Change>> RecordOrders(
       const std::vector<domain::OrderFact>& facts) override;
 

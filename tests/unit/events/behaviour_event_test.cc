@@ -217,7 +217,8 @@ TEST_CASE("delivery's email events are the customer's email.* behaviour", "[even
   CHECK((*f)->occurred_time == absl::FromUnixSeconds(1700000000) + absl::Nanoseconds(5000));
   // A webhook reached the tenant's system, not the customer; other message
   // events are not behaviour.
-  e.set_payload_json(R"({"customerId":")" + std::string(kCustomer) + R"(","channel":"webhook"})");
+  e.set_payload_json(R"({"messageId":"m","customerId":")" + std::string(kCustomer) +
+                     R"(","channel":"webhook"})");
   CHECK_FALSE(MessageFactOf(e)->has_value());
   e.set_type("message.queued");
   CHECK_FALSE(MessageFactOf(e)->has_value());

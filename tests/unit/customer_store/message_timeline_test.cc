@@ -1,0 +1,91 @@
+// Delivery's messages on the timeline (app/message_timeline.h): which
+// events make an entry, what it says (ids, never content), and that an entry
+// added invalidates the cached 360 view.
+#include "services/customer_store/app/message_timeline.h"
+
+#include <catch2/catch.hpp>
+#include <map>
+
+#include "tests/support/fakes/customer_store/fake_view_cache.h"
+
+namespace {
+
+using crm::customer_store::app::ActivityRepository;
+using crm::customer_store::app::MessageActivityOf;
+using crm::customer_store::app::MessageTimeline;
+using crm::events::MessageEvent;
+
+constexpr char kTenant[] = "11111111-1111-4111-8111-111111111111";
+constexpr char kCustomer[] = "22222222-2222-4222-8222-222222222222";
+
+MessageEvent Event(const std::string& kind, const std::string& event_id) {
+  MessageEvent m;
+  m.tenant_id = kTenant;
+  m.event_id = event_id;
+  m.kind = kind;
+  m.message_id = "44444444-4444-4444-8444-444444444444";
+  m.customer_id = kCustomer;
+  m.channel = "email";
+  m.purpose = "marketing";
+  m.template_id = "spring";
+  m.campaign_id = "55555555-5555-4555-8555-555555555555";
+  m.occurred_time = absl::FromUnixSeconds(1800000000);
+  return m;
+}
+
+// Entries by id; customers that exist.
+class FakeActivities final : public ActivityRepository {
+ public:
+  absl::StatusOr<bool> RecordActivity(const Activity& a) override {
+    if (a.customer_id != kCustomer) return false;
+    return entries.emplace(a.id, a).second;
+  }
+  std::map<std::string, Activity> entries;
+};
+
+TEST_CASE("Message events are email entries of the timeline, ids only",
+          "[customer_store][timeline]") {
+  auto sent = MessageActivityOf(Event("sent", "33333333-3333-4333-8333-333333333301"));
+  REQUIRE(sent.has_value());
+  CHECK(sent->kind == crm::customer_store::domain::InteractionKind::kEmail);
+  CHECK(sent->id == "33333333-3333-4333-8333-333333333301");
+  CHECK(sent->summary == "Sent marketing email \"spring\" (campaign)");
+  CHECK(sent->source == "delivery");
+  CHECK(sent->time == absl::FromUnixSeconds(1800000000));
+  CHECK(sent->payload_json ==
+        R"({"campaign_id":"55555555-5555-4555-8555-555555555555","event":"sent",)"
+        R"("message_id":"44444444-4444-4444-8444-444444444444","template_id":"spring"})");
+  MessageEvent converted = Event("converted", "33333333-3333-4333-8333-333333333302");
+  converted.order_id = "66666666-6666-4666-8666-666666666666";
+  auto c = MessageActivityOf(converted);
+  REQUIRE(c.has_value());
+  CHECK(c->summary == "Ordered after marketing email \"spring\" (campaign)");
+  CHECK(c->payload_json.find("\"order_id\":\"66666666-6666-4666-8666-666666666666\"") !=
+        std::string::npos);
+  CHECK(MessageActivityOf(Event("clicked", "33333333-3333-4333-8333-333333333303"))->summary ==
+        "Clicked a link in marketing email \"spring\" (campaign)");
+  // A webhook, a malformed id, another kind: no entry.
+  MessageEvent hook = Event("sent", "33333333-3333-4333-8333-333333333304");
+  hook.channel = "webhook";
+  CHECK_FALSE(MessageActivityOf(hook).has_value());
+  CHECK_FALSE(MessageActivityOf(Event("sent", "not-a-uuid")).has_value());
+  CHECK_FALSE(
+      MessageActivityOf(Event("queued", "33333333-3333-4333-8333-333333333305")).has_value());
+}
+
+TEST_CASE("An entry is added once and invalidates the view", "[customer_store][timeline]") {
+  FakeActivities repo;
+  crm::testing::FakeViewCache cache;
+  MessageTimeline timeline(repo, cache);
+  const MessageEvent opened = Event("opened", "33333333-3333-4333-8333-333333333306");
+  REQUIRE(timeline.Apply(opened).ok());
+  REQUIRE(timeline.Apply(opened).ok());  // redelivered
+  CHECK(repo.entries.size() == 1);
+  CHECK(cache.invalidate_calls() == 1);
+  MessageEvent gone = Event("opened", "33333333-3333-4333-8333-333333333307");
+  gone.customer_id = "77777777-7777-4777-8777-777777777777";  // erased
+  REQUIRE(timeline.Apply(gone).ok());
+  CHECK(repo.entries.size() == 1);
+}
+
+}  // namespace
