@@ -143,6 +143,10 @@ class TenantIsolation(stack.E2ETestCase):
                   "requestId": stack.unique("msg")})
         assert r.status == 200, r
         cls.message = r.json()["messageId"]
+        # Sent, it is on A's timeline: part of the data B must not change.
+        stack.wait_for("A's email on A's timeline", lambda: [
+            x for x in rest("GET", "/v1/customers/%s/interactions" % cls.cid, cls.a).json().get(
+                "interactions", []) if x.get("source") == "delivery"], timeout=30)
         r = rest("POST", "/v1/webhookEndpoints?requestId=" + stack.unique("we"), cls.a,
                  {"url": "http://127.0.0.1:9/a-hook"})
         assert r.status == 200, r
@@ -489,7 +493,7 @@ class TenantIsolation(stack.E2ETestCase):
         r = rest("GET", "/v1/customers/%s/interactions" % self.cid, self.a)
         entries = r.json().get("interactions", [])
         self.assertEqual([x["summary"] for x in entries if x.get("source") != "behaviour"],
-                         ["A's note"])
+                         ['Sent transactional email "a-mail"', "A's note"])
         # A's visit (its customer's event and its linked visitor's), nobody else's.
         visits = [x for x in entries if x.get("source") == "behaviour"]
         self.assertEqual([v["payload"]["event_count"] for v in visits], [2], entries)
@@ -498,7 +502,7 @@ class TenantIsolation(stack.E2ETestCase):
         r = rest("GET", "/v1/customers/%s/view" % self.cid, self.a)
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json()["customer"]["givenName"], self.customer["givenName"])
-        self.assertEqual(int(r.json().get("interactionCount", "0")), 1)
+        self.assertEqual(int(r.json().get("interactionCount", "0")), 2)  # the note, the email
         # A's behaviour is A's only: its two events, one visit, its visitor.
         self.assertEqual(len(r.json().get("recentSessions", [])), 1)
         self.assertEqual(r.json()["recentSessions"][0]["eventCount"], "2")

@@ -223,13 +223,26 @@ class EmailCampaign:
         return out
 
 
+def restart_delivery(**env):
+    """kill -9 and start again with `env` on top of the stack's; returns
+    once the gateway reaches it (its channel reconnects with a back-off)."""
+    rstack.kill9("delivery")
+    rstack.restart("delivery", **env)
+    _, key = rstack.stack.create_tenant()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if rstack.stack.rest("GET", "/v1/campaigns", key).status == 200:
+            return
+        time.sleep(0.2)
+    raise AssertionError("delivery not reachable through the gateway 60 s after its restart")
+
+
 class DeliveryFaults(rstack.ReliabilityTestCase):
     def test_smtp_down_for_a_while_then_back(self):
         # Attempts enough to outlast the outage (the stack's 3 would dead
         # letter within seconds).
-        rstack.kill9("delivery")
-        rstack.restart("delivery", CRM_DELIVERY_MAX_ATTEMPTS="30", CRM_DELIVERY_RETRY_CAP="2s")
-        self.addCleanup(lambda: (rstack.kill9("delivery"), rstack.restart("delivery")))
+        restart_delivery(CRM_DELIVERY_MAX_ATTEMPTS="30", CRM_DELIVERY_RETRY_CAP="2s")
+        self.addCleanup(restart_delivery)
         n = 150
         c = EmailCampaign(self, "smtpdown", n)
         rstack.kill9("mail-sink")
