@@ -92,6 +92,32 @@ struct World {
     if (!m.ok()) throw std::runtime_error(m.status().ToString());
     return *m;
   }
+  // A message to `customer` claimed and finished as sent with these click links.
+  Message SendAndFinish(const std::string& customer, std::vector<std::string> links) {
+    auto& repo = *TheEnv().repo;
+    Message m = Send(customer);
+    auto claimed = repo.Claim(tenant, m.id, absl::Seconds(60), {});
+    if (!claimed.ok() || !claimed->claimed) throw std::runtime_error("not claimed");
+    Message done = *claimed->claimed;
+    done.state = State::kSent;
+    done.send_time = absl::Now();
+    done.update_time = absl::Now();
+    done.next_attempt_time.reset();
+    done.links = std::move(links);
+    absl::StatusOr<bool> finished = repo.Finish(tenant, done, done.attempts, "message.sent");
+    if (!finished.ok() || !*finished) throw std::runtime_error("not finished");
+    return done;
+  }
+  // A tracking token of one of this tenant's messages, valid for an hour.
+  std::string Token(const std::string& message_id, common::TrackingAction a, int link = 0) const {
+    common::TrackingClaims c;
+    c.action = a;
+    c.tenant_id = tenant;
+    c.message_id = message_id;
+    c.link = link;
+    c.expire_time = absl::Now() + absl::Hours(1);
+    return common::SignTrackingToken(common::TrackingKey(kContextKey), c);
+  }
 };
 
 }  // namespace
@@ -197,36 +223,19 @@ TEST_CASE("The finish writes only the attempt it claimed, with its event") {
 TEST_CASE("Tracked links and engagement are stored, counted once per message, and tenant-bound") {
   World w;
   const std::string customer = common::NewUuid();
-  Message m = w.Send(customer);
   auto& repo = *TheEnv().repo;
-  auto claimed = repo.Claim(w.tenant, m.id, absl::Seconds(60), {});
-  REQUIRE(claimed->claimed.has_value());
-  Message done = *claimed->claimed;
-  done.state = State::kSent;
-  done.send_time = absl::Now();
-  done.update_time = absl::Now();
-  done.next_attempt_time.reset();
   // URLs with what a text array literal must escape.
-  done.links = {"https://shop.example/a?x=1&y=\"q\"", "https://shop.example/b,c{d}\\e"};
-  REQUIRE(*repo.Finish(w.tenant, done, done.attempts, "message.sent"));
-  CHECK(repo.GetMessage(w.tenant, m.id)->links == done.links);
+  const Message m = w.SendAndFinish(
+      customer, {"https://shop.example/a?x=1&y=\"q\"", "https://shop.example/b,c{d}\\e"});
+  CHECK(repo.GetMessage(w.tenant, m.id)->links == m.links);
 
   crm::testing::FakeCustomerDirectory directory;
   directory.contacts[w.tenant + "/" + customer] = app::Contact{};
-  const std::string key = common::TrackingKey(kContextKey);
-  app::Tracking tracking(repo, directory, key, w.clock);
-  auto token = [&](common::TrackingAction a, int link) {
-    common::TrackingClaims c;
-    c.action = a;
-    c.tenant_id = w.tenant;
-    c.message_id = m.id;
-    c.link = link;
-    c.expire_time = absl::Now() + absl::Hours(1);
-    return common::SignTrackingToken(key, c);
-  };
+  app::Tracking tracking(repo, directory, common::TrackingKey(kContextKey), w.clock);
+  auto token = [&](common::TrackingAction a, int link) { return w.Token(m.id, a, link); };
   auto click = tracking.Track(w.Meta("Track"), token(common::TrackingAction::kClick, 1));
   REQUIRE(click.ok());
-  CHECK(click->redirect_url == done.links[1]);
+  CHECK(click->redirect_url == m.links[1]);
   REQUIRE(tracking.Track(w.Meta("Track"), token(common::TrackingAction::kOpen, 0)).ok());
   REQUIRE(tracking.Track(w.Meta("Track"), token(common::TrackingAction::kOpen, 0)).ok());
   CHECK(tracking.Track(w.Meta("Track"), token(common::TrackingAction::kClick, 2)).status().code() ==
@@ -272,30 +281,15 @@ TEST_CASE(
   World w;
   const std::string customer = common::NewUuid();
   auto& repo = *TheEnv().repo;
-  auto sent_and_clicked = [&](int link_count) {
-    Message m = w.Send(customer);
-    auto claimed = repo.Claim(w.tenant, m.id, absl::Seconds(60), {});
-    REQUIRE(claimed->claimed.has_value());
-    Message done = *claimed->claimed;
-    done.state = State::kSent;
-    done.send_time = absl::Now();
-    done.update_time = absl::Now();
-    done.next_attempt_time.reset();
-    done.links.assign(static_cast<size_t>(link_count), "https://shop.example/");
-    REQUIRE(*repo.Finish(w.tenant, done, done.attempts, "message.sent"));
-    crm::testing::FakeCustomerDirectory directory;
-    const std::string key = common::TrackingKey(kContextKey);
-    app::Tracking tracking(repo, directory, key, w.clock);
-    common::TrackingClaims c;
-    c.action = common::TrackingAction::kClick;
-    c.tenant_id = w.tenant;
-    c.message_id = m.id;
-    c.expire_time = absl::Now() + absl::Hours(1);
-    REQUIRE(tracking.Track(w.Meta("Track"), common::SignTrackingToken(key, c)).ok());
+  crm::testing::FakeCustomerDirectory directory;
+  app::Tracking tracking(repo, directory, common::TrackingKey(kContextKey), w.clock);
+  auto sent_and_clicked = [&] {
+    const Message m = w.SendAndFinish(customer, {"https://shop.example/"});
+    REQUIRE(tracking.Track(w.Meta("Track"), w.Token(m.id, common::TrackingAction::kClick)).ok());
     return m.id;
   };
-  const std::string first = sent_and_clicked(1);
-  const std::string last = sent_and_clicked(1);
+  const std::string first = sent_and_clicked();
+  const std::string last = sent_and_clicked();
   app::Conversions conversions(repo, w.policies);
   app::OrderConversion order;
   order.event_id = common::NewUuid();
