@@ -61,6 +61,11 @@ absl::StatusOr<DeliveryConfig> LoadDeliveryConfig() {
     return absl::InvalidArgumentError(
         "CRM_DELIVERY_RETRY_BASE must be positive and CRM_DELIVERY_RETRY_CAP at least it");
   }
+  CRM_ASSIGN_OR_RETURN(c.provider_timeout,
+                       common::EnvDuration("CRM_DELIVERY_PROVIDER_TIMEOUT", c.provider_timeout));
+  if (c.provider_timeout < absl::Milliseconds(100) || c.provider_timeout > absl::Seconds(30)) {
+    return absl::InvalidArgumentError("CRM_DELIVERY_PROVIDER_TIMEOUT is 100ms..30s");
+  }
   if (c.lease < c.smtp_timeout + absl::Seconds(5) || c.lease < absl::Seconds(35)) {
     return absl::InvalidArgumentError(
         "CRM_DELIVERY_CLAIM_LEASE must outlast a send: at least 35s and the SMTP timeout + 5s");
@@ -101,6 +106,7 @@ void DeliveryConfig::DumpTo(common::ConfigDump& dump) const {
   dump.Add("retry_cap", retry_cap);
   dump.Add("requeue_after", requeue_after);
   dump.Add("claim_lease", lease);
+  dump.Add("provider_timeout", provider_timeout);
   dump.Add("tracking_base_url", tracking_base_url);
   dump.Add("tracking_ttl", tracking_ttl);
 }

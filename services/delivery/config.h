@@ -31,6 +31,8 @@ struct DeliveryConfig {
   absl::Duration retry_cap = absl::Minutes(30);      // CRM_DELIVERY_RETRY_CAP
   absl::Duration requeue_after = absl::Seconds(30);  // CRM_DELIVERY_REQUEUE_AFTER
   absl::Duration lease = absl::Seconds(60);          // CRM_DELIVERY_CLAIM_LEASE
+  // CRM_DELIVERY_PROVIDER_TIMEOUT: one SMS or push provider call (100ms..30s).
+  absl::Duration provider_timeout = absl::Seconds(10);
   // CRM_DELIVERY_TRACKING_BASE_URL: the gateway as recipients reach it
   // ("https://crm.example.com"; http:// only on loopback); "" turns
   // tracking links, the open pixel and the unsubscribe link off.

@@ -50,6 +50,7 @@ int main() {
   delivery::channels::SmtpChannel smtp(
       {own.smtp_url, own.smtp_username, own.smtp_password, own.smtp_timeout});
   delivery::channels::HttpWebhookChannel webhooks(resolver, own.allow_networks);
+  delivery::channels::ProviderChannel providers(resolver, own.allow_networks, own.provider_timeout);
   common::SystemClock clock;
   common::RandomIdGenerator ids;
   delivery::app::PolicyCache policies(repository, clock);
@@ -59,7 +60,7 @@ int main() {
   absl::Mutex rng_mu;
   std::mt19937_64 rng(std::random_device{}());
   delivery::app::Dispatcher dispatcher(
-      repository, repository, policies, directory, renderer, smtp, webhooks,
+      repository, repository, policies, directory, renderer, smtp, webhooks, providers,
       {own.lease,
        {own.retry_base, own.retry_cap},
        own.default_sender,

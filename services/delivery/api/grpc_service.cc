@@ -156,6 +156,28 @@ void PageToProto(const common::PageTokenCodec& tokens, const RequestContext& rc,
   }
 }
 
+// The path's channel of a provider: "sms" or "push".
+absl::StatusOr<domain::Channel> ProviderChannelOf(const std::string& name) {
+  std::optional<domain::Channel> c = domain::ChannelFromName(name);
+  if (!c || (*c != domain::Channel::kSms && *c != domain::Channel::kPush)) {
+    return common::InvalidField("channel", "channel is \"sms\" or \"push\"");
+  }
+  return *c;
+}
+
+void ToProto(const domain::ProviderSettings& p, v1::ChannelProvider* out) {
+  out->set_channel(ChannelToProto(p.channel));
+  out->set_kind(p.kind == domain::ProviderKind::kTwilio ? v1::PROVIDER_KIND_TWILIO
+                                                        : v1::PROVIDER_KIND_ONESIGNAL);
+  out->set_base_url(p.base_url);
+  out->set_account_id(p.account);
+  out->set_sender(p.sender);
+  out->set_secret_set(true);  // a stored provider always has one
+  out->set_version(p.version);
+  out->set_etag(absl::StrCat(p.version));
+  grpcutil::ToTimestamp(p.update_time, out->mutable_update_time());
+}
+
 }  // namespace
 
 v1::Channel ChannelToProto(domain::Channel c) {
@@ -164,6 +186,10 @@ v1::Channel ChannelToProto(domain::Channel c) {
       return v1::CHANNEL_EMAIL;
     case domain::Channel::kWebhook:
       return v1::CHANNEL_WEBHOOK;
+    case domain::Channel::kSms:
+      return v1::CHANNEL_SMS;
+    case domain::Channel::kPush:
+      return v1::CHANNEL_PUSH;
   }
   return v1::CHANNEL_UNSPECIFIED;
 }
@@ -176,8 +202,13 @@ absl::StatusOr<std::optional<domain::Channel>> ChannelFromProto(v1::Channel c) {
       return std::optional<domain::Channel>(domain::Channel::kEmail);
     case v1::CHANNEL_WEBHOOK:
       return std::optional<domain::Channel>(domain::Channel::kWebhook);
+    case v1::CHANNEL_SMS:
+      return std::optional<domain::Channel>(domain::Channel::kSms);
+    case v1::CHANNEL_PUSH:
+      return std::optional<domain::Channel>(domain::Channel::kPush);
     default:
-      return common::InvalidField("channel", "channel is CHANNEL_EMAIL or CHANNEL_WEBHOOK");
+      return common::InvalidField(
+          "channel", "channel is CHANNEL_EMAIL, CHANNEL_WEBHOOK, CHANNEL_SMS or CHANNEL_PUSH");
   }
 }
 
@@ -395,6 +426,72 @@ grpc::ServerUnaryReactor* DeliveryGrpcService::UpdateDeliveryPolicy(
                                std::move(draft), req->delivery_policy().etag()));
     ToProto(p, resp);
     return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DeliveryGrpcService::UpdateChannelProvider(
+    grpc::CallbackServerContext* ctx, const v1::UpdateChannelProviderRequest* req,
+    v1::ChannelProvider* resp) {
+  return Offload(ctx, executor_, metrics_, "UpdateChannelProvider", [=](const RequestContext& rc) {
+    CRM_RETURN_IF_ERROR(common::RequireRequestId(req->request_id()));
+    CRM_ASSIGN_OR_RETURN(domain::Channel channel, ProviderChannelOf(req->channel()));
+    const v1::ChannelProvider& body = req->channel_provider();
+    domain::ProviderSettings p;
+    p.channel = channel;
+    switch (body.kind()) {
+      case v1::PROVIDER_KIND_TWILIO:
+        p.kind = domain::ProviderKind::kTwilio;
+        break;
+      case v1::PROVIDER_KIND_ONESIGNAL:
+        p.kind = domain::ProviderKind::kOneSignal;
+        break;
+      default:
+        return common::InvalidField(
+            "kind", "kind is PROVIDER_KIND_TWILIO (sms) or PROVIDER_KIND_ONESIGNAL (push)");
+    }
+    p.base_url = body.base_url();
+    p.account = body.account_id();
+    p.sender = body.sender();
+    p.secret = body.secret();
+    CRM_ASSIGN_OR_RETURN(
+        domain::ProviderSettings saved,
+        delivery_.PutProvider(grpcutil::IdempotentWriteMetaOf(rc, "UpdateChannelProvider", *req),
+                              std::move(p), body.etag()));
+    ToProto(saved, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DeliveryGrpcService::GetChannelProvider(
+    grpc::CallbackServerContext* ctx, const v1::GetChannelProviderRequest* req,
+    v1::ChannelProvider* resp) {
+  return Offload(ctx, executor_, metrics_, "GetChannelProvider", [=](const RequestContext& rc) {
+    CRM_ASSIGN_OR_RETURN(domain::Channel channel, ProviderChannelOf(req->channel()));
+    CRM_ASSIGN_OR_RETURN(domain::ProviderSettings p, delivery_.GetProvider(rc.tenant_id, channel));
+    ToProto(p, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DeliveryGrpcService::ListChannelProviders(
+    grpc::CallbackServerContext* ctx, const v1::ListChannelProvidersRequest*,
+    v1::ListChannelProvidersResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "ListChannelProviders", [=](const RequestContext& rc) {
+    CRM_ASSIGN_OR_RETURN(std::vector<domain::ProviderSettings> all,
+                         delivery_.ListProviders(rc.tenant_id));
+    for (const domain::ProviderSettings& p : all) ToProto(p, resp->add_channel_providers());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DeliveryGrpcService::DeleteChannelProvider(
+    grpc::CallbackServerContext* ctx, const v1::DeleteChannelProviderRequest* req,
+    v1::DeleteChannelProviderResponse*) {
+  return Offload(ctx, executor_, metrics_, "DeleteChannelProvider", [=](const RequestContext& rc) {
+    CRM_RETURN_IF_ERROR(common::RequireRequestId(req->request_id()));
+    CRM_ASSIGN_OR_RETURN(domain::Channel channel, ProviderChannelOf(req->channel()));
+    return delivery_.DeleteProvider(
+        grpcutil::IdempotentWriteMetaOf(rc, "DeleteChannelProvider", *req), channel);
   });
 }
 

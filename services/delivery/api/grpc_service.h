@@ -91,6 +91,18 @@ class DeliveryGrpcService final : public v1::DeliveryService::CallbackService {
   grpc::ServerUnaryReactor* UpdateDeliveryPolicy(grpc::CallbackServerContext* ctx,
                                                  const v1::UpdateDeliveryPolicyRequest* req,
                                                  v1::DeliveryPolicy* resp) override;
+  grpc::ServerUnaryReactor* UpdateChannelProvider(grpc::CallbackServerContext* ctx,
+                                                  const v1::UpdateChannelProviderRequest* req,
+                                                  v1::ChannelProvider* resp) override;
+  grpc::ServerUnaryReactor* GetChannelProvider(grpc::CallbackServerContext* ctx,
+                                               const v1::GetChannelProviderRequest* req,
+                                               v1::ChannelProvider* resp) override;
+  grpc::ServerUnaryReactor* ListChannelProviders(grpc::CallbackServerContext* ctx,
+                                                 const v1::ListChannelProvidersRequest* req,
+                                                 v1::ListChannelProvidersResponse* resp) override;
+  grpc::ServerUnaryReactor* DeleteChannelProvider(grpc::CallbackServerContext* ctx,
+                                                  const v1::DeleteChannelProviderRequest* req,
+                                                  v1::DeleteChannelProviderResponse* resp) override;
   grpc::ServerUnaryReactor* GetSenderSettings(grpc::CallbackServerContext* ctx,
                                               const v1::GetSenderSettingsRequest* req,
                                               v1::SenderSettings* resp) override;

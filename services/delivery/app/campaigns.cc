@@ -8,6 +8,7 @@
 #include "libs/common/etag.h"
 #include "libs/common/status_macros.h"
 #include "libs/observability/log.h"
+#include "services/delivery/app/delivery.h"
 #include "services/delivery/domain/not_found.h"
 #include "services/personalization/domain/assignment.h"
 
@@ -45,7 +46,7 @@ absl::Status Campaigns::CheckReferences(const std::string& tenant, const domain:
     absl::StatusOr<WebhookEndpoint> e = repository_.GetEndpoint(tenant, c.endpoint_id);
     if (!e.ok()) return common::WithField(e.status(), "endpoint_id");
   }
-  return absl::OkStatus();
+  return RequireProvider(repository_, tenant, c.channel);
 }
 
 absl::StatusOr<domain::Campaign> Campaigns::Create(const outbox::WriteMeta& meta,

@@ -25,7 +25,9 @@ absl::Status CheckUuid(absl::string_view field, const std::string& value) {
 absl::Status ValidateSend(const SendRequest& r, const outbox::WriteMeta& meta) {
   CRM_RETURN_IF_ERROR(CheckUuid("customer_id", r.customer_id));
   if (!r.channel.has_value()) {
-    return common::InvalidField("channel", "channel is required: CHANNEL_EMAIL or CHANNEL_WEBHOOK");
+    return common::InvalidField(
+        "channel",
+        "channel is required: CHANNEL_EMAIL, CHANNEL_WEBHOOK, CHANNEL_SMS or CHANNEL_PUSH");
   }
   if (r.template_id.empty()) return common::InvalidField("template_id", "template_id is required");
   if (r.template_id.size() > 64) {
@@ -50,6 +52,23 @@ absl::Status ValidateSend(const SendRequest& r, const outbox::WriteMeta& meta) {
 }
 
 }  // namespace
+
+absl::Status RequireProvider(DeliveryRepository& repository, const std::string& tenant,
+                             domain::Channel channel) {
+  if (channel != domain::Channel::kSms && channel != domain::Channel::kPush) {
+    return absl::OkStatus();
+  }
+  CRM_ASSIGN_OR_RETURN(std::optional<domain::ProviderSettings> p,
+                       repository.GetProvider(tenant, channel));
+  if (p) return absl::OkStatus();
+  return common::WithField(
+      common::WithReason(absl::FailedPreconditionError(
+                             absl::StrCat("no ", domain::ChannelName(channel),
+                                          " provider is configured: PUT /v1/channelProviders/",
+                                          domain::ChannelName(channel), " first")),
+                         "CHANNEL_PROVIDER_NOT_CONFIGURED"),
+      "channel");
+}
 
 absl::StatusOr<domain::WebhookUrl> CheckWebhookUrl(const std::string& url, HostResolver& resolver,
                                                    const std::vector<domain::Cidr>& allow) {
@@ -98,6 +117,7 @@ absl::StatusOr<domain::Message> Delivery::Send(const outbox::WriteMeta& meta,
     absl::StatusOr<WebhookEndpoint> e = repository_.GetEndpoint(meta.tenant_id, req.endpoint_id);
     if (!e.ok()) return common::WithField(e.status(), "endpoint_id");
   }
+  CRM_RETURN_IF_ERROR(RequireProvider(repository_, meta.tenant_id, *req.channel));
   const absl::Time now = clock_.Now();
   domain::Message m;
   m.id = ids_.NewId();
@@ -297,6 +317,76 @@ absl::StatusOr<SenderSettings> Delivery::UpdateSenderSettings(const outbox::Writ
                                            tx.SaveSenderSettings(s);
                                            return s;
                                          });
+}
+
+namespace {
+domain::ProviderSettings WithoutSecret(domain::ProviderSettings p) {
+  p.secret.clear();
+  return p;
+}
+}  // namespace
+
+absl::StatusOr<domain::ProviderSettings> Delivery::PutProvider(const outbox::WriteMeta& meta,
+                                                               domain::ProviderSettings p,
+                                                               const std::string& if_match) {
+  const bool keep_secret = p.secret.empty();
+  if (keep_secret) p.secret = "kept";  // checked below against the stored one
+  CRM_RETURN_IF_ERROR(domain::ValidateProviderSettings(p));
+  if (!p.base_url.empty()) {
+    absl::Status url = CheckWebhookUrl(p.base_url, resolver_, options_.allow_networks).status();
+    if (!url.ok()) return common::WithField(url, "base_url");
+  }
+  const absl::Time now = clock_.Now();
+  CRM_ASSIGN_OR_RETURN(
+      domain::ProviderSettings saved,
+      repository_.Run<domain::ProviderSettings>(
+          meta, absl::StrCat("provider/", domain::ChannelName(p.channel)),
+          [&](DeliveryTx& tx) -> absl::StatusOr<domain::ProviderSettings> {
+            CRM_ASSIGN_OR_RETURN(std::optional<domain::ProviderSettings> stored,
+                                 tx.LoadProviderForUpdate(p.channel));
+            const int64_t version = stored ? stored->version : 0;
+            CRM_RETURN_IF_ERROR(
+                common::CheckEtag(absl::StrCat(domain::ChannelName(p.channel), " provider"),
+                                  absl::StrCat(version), if_match));
+            if (keep_secret) {
+              if (!stored) {
+                return common::InvalidField("secret", "secret is required for a new provider");
+              }
+              p.secret = stored->secret;
+            }
+            p.version = version + 1;
+            p.update_time = now;
+            tx.SaveProvider(p);
+            return p;
+          }));
+  return WithoutSecret(std::move(saved));
+}
+
+absl::StatusOr<domain::ProviderSettings> Delivery::GetProvider(const std::string& tenant,
+                                                               domain::Channel channel) {
+  CRM_ASSIGN_OR_RETURN(std::optional<domain::ProviderSettings> p,
+                       repository_.GetProvider(tenant, channel));
+  if (!p) return domain::ProviderNotFound(domain::ChannelName(channel));
+  return WithoutSecret(*std::move(p));
+}
+
+absl::StatusOr<std::vector<domain::ProviderSettings>> Delivery::ListProviders(
+    const std::string& tenant) {
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::ProviderSettings> all,
+                       repository_.ListProviders(tenant));
+  for (domain::ProviderSettings& p : all) p.secret.clear();
+  return all;
+}
+
+absl::Status Delivery::DeleteProvider(const outbox::WriteMeta& meta, domain::Channel channel) {
+  return repository_
+      .Run<bool>(meta, absl::StrCat("provider/", domain::ChannelName(channel)),
+                 [&](DeliveryTx& tx) -> absl::StatusOr<bool> {
+                   CRM_ASSIGN_OR_RETURN(bool deleted, tx.DeleteProvider(channel));
+                   if (!deleted) return domain::ProviderNotFound(domain::ChannelName(channel));
+                   return true;
+                 })
+      .status();
 }
 
 }  // namespace crm::delivery::app

@@ -30,6 +30,12 @@ struct DeliveryOptions {
   std::vector<domain::Cidr> allow_networks;  // CRM_DELIVERY_ALLOW_NETWORKS
 };
 
+// SMS and push need the tenant's provider of the channel before a message
+// or campaign is accepted: FAILED_PRECONDITION
+// (CHANNEL_PROVIDER_NOT_CONFIGURED) without one. Other channels: OK.
+absl::Status RequireProvider(DeliveryRepository& repository, const std::string& tenant,
+                             domain::Channel channel);
+
 // Checks a webhook URL: its form, then every address its host is or
 // resolves to (public, or inside an allowed network). WEBHOOK_URL_FORBIDDEN
 // (FAILED_PRECONDITION) for a forbidden address, INVALID_ARGUMENT for a bad
@@ -78,6 +84,19 @@ class Delivery final {
   absl::StatusOr<domain::DeliveryPolicy> UpdatePolicy(const outbox::WriteMeta& meta,
                                                       domain::DeliveryPolicy policy,
                                                       const std::string& if_match);
+
+  // SMS and push providers (docs/delivery.md, "SMS and push"), one per
+  // channel. The base URL passes the webhook URL check (public, or an
+  // allowed network). `p.secret` "" keeps the stored secret; what these
+  // answer never holds it. `if_match`: the version read ("" for any).
+  absl::StatusOr<domain::ProviderSettings> PutProvider(const outbox::WriteMeta& meta,
+                                                       domain::ProviderSettings p,
+                                                       const std::string& if_match);
+  // NOT_FOUND (CHANNEL_PROVIDER_NOT_FOUND).
+  absl::StatusOr<domain::ProviderSettings> GetProvider(const std::string& tenant,
+                                                       domain::Channel channel);
+  absl::StatusOr<std::vector<domain::ProviderSettings>> ListProviders(const std::string& tenant);
+  absl::Status DeleteProvider(const outbox::WriteMeta& meta, domain::Channel channel);
 
   static constexpr int kMaxEndpoints = 100;
 

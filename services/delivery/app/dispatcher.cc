@@ -6,6 +6,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/common/tracking_token.h"
 #include "services/delivery/domain/email.h"
+#include "services/delivery/domain/providers.h"
 #include "services/delivery/domain/tracking.h"
 
 namespace crm::delivery::app {
@@ -36,6 +37,29 @@ std::string TrackingUrl(const TrackingOptions& t, const std::string& tenant,
                      : action == common::TrackingAction::kClick ? "/t/c/"
                                                                 : "/t/u/";
   return absl::StrCat(t.base_url, path, common::SignTrackingToken(t.key, c));
+}
+
+// Where the message goes on its channel: the first valid email address,
+// the first valid phone number (SMS), or the customer's id (push: the
+// provider keeps the customer's devices under it). "" when there is none.
+std::string RecipientOf(const domain::Message& m, const Contact& contact) {
+  switch (m.channel) {
+    case domain::Channel::kEmail:
+      for (const std::string& e : contact.emails) {
+        if (domain::ValidEmailAddress(e)) return e;
+      }
+      return "";
+    case domain::Channel::kSms:
+      for (const std::string& p : contact.phones) {
+        if (domain::ValidPhoneNumber(p)) return p;
+      }
+      return "";
+    case domain::Channel::kPush:
+      return m.customer_id;
+    case domain::Channel::kWebhook:
+      return "";
+  }
+  return "";
 }
 
 }  // namespace
@@ -119,7 +143,8 @@ void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy
   }
   const std::string channel(domain::ChannelName(m.channel));
   std::optional<WebhookEndpoint> endpoint;
-  if (m.channel == domain::Channel::kEmail) {
+  std::optional<domain::ProviderSettings> provider;
+  if (m.channel != domain::Channel::kWebhook) {
     domain::ConsentStatus consent = domain::ConsentStatus::kUnknown;
     auto by_channel = contact->consents.find(channel);
     if (by_channel != contact->consents.end()) {
@@ -131,16 +156,22 @@ void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy
                       absl::StrCat("no consent for ", domain::PurposeName(m.purpose), " ", channel,
                                    " messages"));
     }
-    m.recipient.clear();
-    for (const std::string& e : contact->emails) {
-      if (domain::ValidEmailAddress(e)) {
-        m.recipient = e;
-        break;
-      }
-    }
+    m.recipient = RecipientOf(m, *contact);
     if (m.recipient.empty()) {
-      return Suppress(m, domain::Suppression::kInvalidAddress,
-                      "the customer has no valid email address");
+      return Suppress(
+          m, domain::Suppression::kInvalidAddress,
+          absl::StrCat("the customer has no valid ",
+                       m.channel == domain::Channel::kEmail ? "email address" : "phone number"));
+    }
+    if (m.channel != domain::Channel::kEmail) {
+      absl::StatusOr<std::optional<domain::ProviderSettings>> p =
+          settings_.GetProvider(tenant, m.channel);
+      if (!p.ok()) return Fail(m, domain::Outcome::kTransient, PeerError("ledger", p.status()));
+      if (!p->has_value()) {
+        return Fail(m, domain::Outcome::kPermanent,
+                    absl::StrCat("no ", channel, " provider is configured"));
+      }
+      provider = **std::move(p);
     }
   } else {
     // Webhooks go to the tenant's own systems: no customer consent applies.
@@ -199,6 +230,16 @@ void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy
           t.html, TrackingUrl(tracking, tenant, m, common::TrackingAction::kOpen, 0, now));
     }
     result = email_.Send(out);
+  } else if (provider) {
+    auto part = [&](const char* name) {
+      auto it = rendered->parts.find(name);
+      return it == rendered->parts.end() ? std::string() : it->second;
+    };
+    OutboundNotification out;
+    out.tenant = tenant;
+    out.provider = *provider;
+    out.notification = {m.id, m.recipient, part("text"), part("title"), part("body")};
+    result = notify_.Send(out);
   } else {
     auto json = rendered->parts.find("json");
     if (json == rendered->parts.end()) {
@@ -220,6 +261,9 @@ void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy
     m.update_time = now;
     m.next_attempt_time.reset();
     return;
+  }
+  if (result.refused != domain::Suppression::kNone) {
+    return Suppress(m, result.refused, std::move(result.detail));
   }
   domain::ApplyFailure(m, result, clock_.Now(), options_.retry, jitter_());
 }

@@ -2,7 +2,8 @@
 // Sends one message of the ledger (docs/delivery.md, "Sending"): claim the
 // row, then at the moment of sending read the customer (gone: suppressed),
 // the consent for the purpose on the channel (none: suppressed), the
-// address (none: suppressed), render the content, call the channel, and
+// address (none: suppressed; a provider refusing it for good: suppressed
+// too), render the content, call the channel, and
 // finish the row: sent, retrying after a back-off, or failed (a dead
 // letter). A step that cannot be done now (a peer down) is a transient
 // failure like a provider's.
@@ -36,8 +37,8 @@ class Dispatcher final {
  public:
   Dispatcher(Ledger& ledger, DeliveryRepository& settings, PolicyCache& policies,
              CustomerDirectory& directory, Renderer& renderer, EmailChannel& email,
-             WebhookChannel& webhook, DispatcherOptions options, const common::Clock& clock,
-             std::function<double()> jitter)
+             WebhookChannel& webhook, NotificationChannel& notify, DispatcherOptions options,
+             const common::Clock& clock, std::function<double()> jitter)
       : ledger_(ledger),
         settings_(settings),
         policies_(policies),
@@ -45,6 +46,7 @@ class Dispatcher final {
         renderer_(renderer),
         email_(email),
         webhook_(webhook),
+        notify_(notify),
         options_(std::move(options)),
         clock_(clock),
         jitter_(std::move(jitter)) {}
@@ -68,6 +70,7 @@ class Dispatcher final {
   Renderer& renderer_;
   EmailChannel& email_;
   WebhookChannel& webhook_;
+  NotificationChannel& notify_;  // SMS and push
   const DispatcherOptions options_;
   const common::Clock& clock_;
   std::function<double()> jitter_;

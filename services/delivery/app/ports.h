@@ -18,6 +18,7 @@
 #include "services/delivery/domain/message.h"
 #include "services/delivery/domain/network_policy.h"
 #include "services/delivery/domain/policy.h"
+#include "services/delivery/domain/providers.h"
 
 namespace crm::delivery::app {
 
@@ -81,6 +82,11 @@ class DeliveryTx {
   virtual void InsertEndpoint(const WebhookEndpoint& e) = 0;
   virtual absl::StatusOr<bool> DeleteEndpoint(const std::string& id) = 0;  // false: none
   virtual void SaveSenderSettings(const SenderSettings& s) = 0;
+  // The tenant's SMS or push provider (docs/delivery.md, "SMS and push").
+  virtual absl::StatusOr<std::optional<domain::ProviderSettings>> LoadProviderForUpdate(
+      domain::Channel channel) = 0;
+  virtual void SaveProvider(const domain::ProviderSettings& p) = 0;          // insert or replace
+  virtual absl::StatusOr<bool> DeleteProvider(domain::Channel channel) = 0;  // false: none
   virtual absl::StatusOr<std::optional<domain::DeliveryPolicy>> LoadPolicyForUpdate() = 0;
   virtual void SavePolicy(const domain::DeliveryPolicy& p) = 0;
   // NOT_FOUND (CAMPAIGN_NOT_FOUND).
@@ -146,7 +152,8 @@ struct ConversionCount {
 
 class DeliveryRepository
     : public outbox::UnitOfWork<DeliveryTx, domain::Message, WebhookEndpoint, SenderSettings,
-                                domain::DeliveryPolicy, domain::Campaign, bool> {
+                                domain::DeliveryPolicy, domain::Campaign, domain::ProviderSettings,
+                                bool> {
  public:
   virtual absl::StatusOr<domain::Message> GetMessage(const std::string& tenant,
                                                      const std::string& id) = 0;
@@ -162,6 +169,10 @@ class DeliveryRepository
   virtual absl::StatusOr<std::optional<SenderSettings>> GetSenderSettings(
       const std::string& tenant) = 0;
   virtual absl::StatusOr<std::optional<domain::DeliveryPolicy>> GetPolicy(
+      const std::string& tenant) = 0;
+  virtual absl::StatusOr<std::optional<domain::ProviderSettings>> GetProvider(
+      const std::string& tenant, domain::Channel channel) = 0;
+  virtual absl::StatusOr<std::vector<domain::ProviderSettings>> ListProviders(
       const std::string& tenant) = 0;
   // NOT_FOUND (CAMPAIGN_NOT_FOUND).
   virtual absl::StatusOr<domain::Campaign> GetCampaign(const std::string& tenant,
@@ -236,6 +247,7 @@ class WorkQueue {
 
 struct Contact {
   std::vector<std::string> emails;
+  std::vector<std::string> phones;  // E.164
   std::string locale;
   std::string time_zone;  // IANA, "" when the profile has none
   std::string display_name;
@@ -303,6 +315,19 @@ class WebhookChannel {
  public:
   virtual ~WebhookChannel() = default;
   virtual domain::SendResult Send(const OutboundWebhook& hook) = 0;
+};
+
+// SMS and push: one adapter for every provider (domain/providers.h builds
+// the request and reads the answer; the channel makes the call).
+struct OutboundNotification {
+  std::string tenant;
+  domain::ProviderSettings provider;
+  domain::Notification notification;
+};
+class NotificationChannel {
+ public:
+  virtual ~NotificationChannel() = default;
+  virtual domain::SendResult Send(const OutboundNotification& n) = 0;
 };
 
 // A campaign's audience from segmentation: the members of a live segment,

@@ -17,6 +17,7 @@
 #include "libs/common/crypto.h"
 #include "services/delivery/app/delivery.h"
 #include "services/delivery/domain/email.h"
+#include "services/delivery/domain/providers.h"
 #include "services/delivery/domain/signature.h"
 
 namespace crm::delivery::channels {
@@ -103,6 +104,108 @@ std::string Printable(absl::string_view s) {
 std::string DomainOf(const std::string& address) {
   const size_t at = address.rfind('@');
   return at == std::string::npos ? "crm.invalid" : address.substr(at + 1);
+}
+
+// One POST through the SSRF guard: the URL checked again at every send
+// (DNS answers change), the connection pinned to an address that passed the
+// check (no second lookup between the check and the connect), no redirect
+// followed (the caller decides), no proxy. `what` prefixes every detail.
+struct HttpExchange {
+  std::optional<domain::SendResult> failed;  // no HTTP answer: why (transient or not)
+  long status = 0;
+  std::string body;      // up to 512 bytes
+  std::string location;  // a redirect's, made absolute
+  absl::Duration retry_after = absl::ZeroDuration();
+};
+HttpExchange GuardedPost(app::HostResolver& resolver, const std::vector<domain::Cidr>& allow,
+                         const std::string& what, const std::string& url,
+                         const std::vector<std::string>& header_lines, const std::string& payload,
+                         absl::Duration timeout) {
+  HttpExchange x;
+  auto fail = [&](domain::Outcome outcome, std::string detail) {
+    domain::SendResult r;
+    r.outcome = outcome;
+    r.detail = absl::StrCat(what, ": ", detail);
+    x.failed = std::move(r);
+    return x;
+  };
+  absl::StatusOr<domain::WebhookUrl> checked = app::CheckWebhookUrl(url, resolver, allow);
+  if (!checked.ok()) {
+    return fail(absl::IsInvalidArgument(checked.status()) &&
+                        absl::StrContains(checked.status().message(), "does not resolve")
+                    ? domain::Outcome::kTransient
+                    : domain::Outcome::kPermanent,
+                std::string(checked.status().message()));
+  }
+  std::vector<domain::IpAddress> addresses;
+  if (checked->host_is_ip) {
+    addresses.push_back(*domain::ParseIp(checked->host));
+  } else {
+    absl::StatusOr<std::vector<domain::IpAddress>> resolved = resolver.Resolve(checked->host);
+    if (!resolved.ok() || resolved->empty()) {
+      return fail(domain::Outcome::kTransient, absl::StrCat(checked->host, " does not resolve"));
+    }
+    for (const domain::IpAddress& a : *resolved) {
+      if (!domain::CheckDestination(a, allow).ok()) {
+        return fail(domain::Outcome::kPermanent,
+                    absl::StrCat(checked->host, " resolves to a forbidden address"));
+      }
+    }
+    addresses = *std::move(resolved);
+  }
+  const std::string ip = domain::ToString(addresses.front());
+  const std::string host_for_resolve =
+      absl::StrCat(absl::StripSuffix(absl::StripPrefix(checked->host, "["), "]"));
+  Slist resolve;
+  Append(resolve, absl::StrCat(host_for_resolve, ":", checked->port, ":",
+                               addresses.front().v4 ? ip : absl::StrCat("[", ip, "]")));
+  Slist headers;
+  for (const std::string& h : header_lines) Append(headers, h);
+  Append(headers, "User-Agent: crm-delivery/1");
+  Append(headers, "Expect:");
+  // One handle per sender thread: its connection cache keeps connections to
+  // the receivers open between messages (HTTP keep-alive).
+  thread_local Curl curl;
+  if (!curl) {
+    curl.reset(curl_easy_init());
+  } else {
+    curl_easy_reset(curl.get());
+  }
+  if (!curl) return fail(domain::Outcome::kTransient, "no curl handle");
+  Headers got;
+  CURL* c = curl.get();
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_RESOLVE, resolve.get());
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(c, CURLOPT_POST, 1L);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload.data());
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(timeout)));
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &KeepBody);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &x.body);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &KeepHeader);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &got);
+  const CURLcode rc = curl_easy_perform(c);
+  if (rc != CURLE_OK) {
+    return fail(TransientCurlError(rc) ? domain::Outcome::kTransient : domain::Outcome::kPermanent,
+                curl_easy_strerror(rc));
+  }
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &x.status);
+  int64_t seconds = 0;
+  if (absl::SimpleAtoi(got.retry_after, &seconds) && seconds > 0) {
+    x.retry_after = absl::Seconds(std::min<int64_t>(seconds, 3600));
+  }
+  x.location = got.location;
+  // Relative locations resolve against the URL posted to.
+  if (absl::StartsWith(x.location, "/")) {
+    x.location =
+        absl::StrCat(checked->scheme, "://", checked->host, ":", checked->port, x.location);
+  }
+  return x;
 }
 
 }  // namespace
@@ -237,120 +340,46 @@ domain::SendResult HttpWebhookChannel::Send(const app::OutboundWebhook& hook) {
 
 domain::SendResult HttpWebhookChannel::Post(const app::OutboundWebhook& hook,
                                             const std::string& url, std::string& location) {
-  domain::SendResult result;
-  result.outcome = domain::Outcome::kPermanent;
-  // Checked again at every send (DNS answers change) and at every redirect.
-  absl::StatusOr<domain::WebhookUrl> checked = app::CheckWebhookUrl(url, resolver_, allow_);
-  if (!checked.ok()) {
-    result.outcome = absl::IsInvalidArgument(checked.status()) &&
-                             absl::StrContains(checked.status().message(), "does not resolve")
-                         ? domain::Outcome::kTransient
-                         : domain::Outcome::kPermanent;
-    result.detail = absl::StrCat("webhook: ", checked.status().message());
-    return result;
-  }
-  // Pin the connection to an address that passed the check (no second
-  // lookup between the check and the connect).
-  std::vector<domain::IpAddress> addresses;
-  if (checked->host_is_ip) {
-    addresses.push_back(*domain::ParseIp(checked->host));
-  } else {
-    absl::StatusOr<std::vector<domain::IpAddress>> resolved = resolver_.Resolve(checked->host);
-    if (!resolved.ok() || resolved->empty()) {
-      result.outcome = domain::Outcome::kTransient;
-      result.detail = absl::StrCat("webhook: ", checked->host, " does not resolve");
-      return result;
-    }
-    for (const domain::IpAddress& a : *resolved) {
-      if (!domain::CheckDestination(a, allow_).ok()) {
-        result.detail =
-            absl::StrCat("webhook: ", checked->host, " resolves to a forbidden address");
-        return result;
-      }
-    }
-    addresses = *std::move(resolved);
-  }
-  const std::string ip = domain::ToString(addresses.front());
-  const std::string host_for_resolve =
-      absl::StrCat(absl::StripSuffix(absl::StripPrefix(checked->host, "["), "]"));
-  Slist resolve;
-  Append(resolve, absl::StrCat(host_for_resolve, ":", checked->port, ":",
-                               addresses.front().v4 ? ip : absl::StrCat("[", ip, "]")));
   const int64_t now = absl::ToUnixSeconds(absl::Now());
-  Slist headers;
-  Append(headers, "Content-Type: application/json");
-  Append(headers, "User-Agent: crm-delivery/1");
-  Append(headers, absl::StrCat("Idempotency-Key: ", hook.message_id));
-  Append(headers, absl::StrCat("X-CRM-Message-Id: ", hook.message_id));
-  Append(headers, absl::StrCat("X-CRM-Signature: ",
-                               domain::WebhookSignature(hook.endpoint.secret, now, hook.body)));
-  Append(headers, "Expect:");
-  // One handle per sender thread: its connection cache keeps connections to
-  // the receivers open between messages (HTTP keep-alive).
-  thread_local Curl curl;
-  if (!curl) {
-    curl.reset(curl_easy_init());
-  } else {
-    curl_easy_reset(curl.get());
-  }
-  if (!curl) {
-    result.outcome = domain::Outcome::kTransient;
-    result.detail = "webhook: no curl handle";
-    return result;
-  }
-  std::string body;
-  Headers got;
-  CURL* c = curl.get();
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_RESOLVE, resolve.get());
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(c, CURLOPT_POST, 1L);
-  curl_easy_setopt(c, CURLOPT_POSTFIELDS, hook.body.data());
-  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(hook.body.size()));
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
-                   static_cast<long>(absl::ToInt64Milliseconds(hook.endpoint.timeout)));
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &KeepBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &KeepHeader);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &got);
-  const CURLcode rc = curl_easy_perform(c);
-  if (rc != CURLE_OK) {
-    result.outcome =
-        TransientCurlError(rc) ? domain::Outcome::kTransient : domain::Outcome::kPermanent;
-    result.detail = absl::StrCat("webhook: ", curl_easy_strerror(rc));
-    return result;
-  }
-  long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  result.detail = absl::StrCat("webhook: HTTP ", status, body.empty() ? "" : ": ", Printable(body));
-  if (status >= 200 && status < 300) {
+  const std::vector<std::string> headers = {
+      "Content-Type: application/json", absl::StrCat("Idempotency-Key: ", hook.message_id),
+      absl::StrCat("X-CRM-Message-Id: ", hook.message_id),
+      absl::StrCat("X-CRM-Signature: ",
+                   domain::WebhookSignature(hook.endpoint.secret, now, hook.body))};
+  HttpExchange x =
+      GuardedPost(resolver_, allow_, "webhook", url, headers, hook.body, hook.endpoint.timeout);
+  if (x.failed) return *std::move(x.failed);
+  domain::SendResult result;
+  result.detail =
+      absl::StrCat("webhook: HTTP ", x.status, x.body.empty() ? "" : ": ", Printable(x.body));
+  if (x.status >= 200 && x.status < 300) {
     result.outcome = domain::Outcome::kDelivered;
     result.detail.clear();
     return result;
   }
-  if ((status == 307 || status == 308) && !got.location.empty()) {
-    // Relative locations resolve against the URL posted to.
-    location = got.location;
-    if (absl::StartsWith(location, "/")) {
-      location = absl::StrCat(checked->scheme, "://", checked->host, ":", checked->port, location);
-    }
+  if ((x.status == 307 || x.status == 308) && !x.location.empty()) {
+    location = std::move(x.location);
     return result;
   }
-  if (status == 408 || status == 425 || status == 429 || status >= 500) {
+  if (x.status == 408 || x.status == 425 || x.status == 429 || x.status >= 500) {
     result.outcome = domain::Outcome::kTransient;
-    int64_t seconds = 0;
-    if (absl::SimpleAtoi(got.retry_after, &seconds) && seconds > 0) {
-      result.retry_after = absl::Seconds(std::min<int64_t>(seconds, 3600));
-    }
+    result.retry_after = x.retry_after;
     return result;
   }
   // Other 3xx (the method would change) and 4xx: the receiver refuses it.
   result.outcome = domain::Outcome::kPermanent;
   return result;
+}
+
+domain::SendResult ProviderChannel::Send(const app::OutboundNotification& n) {
+  const domain::ProviderRequest req = domain::BuildProviderRequest(n.provider, n.notification);
+  const std::string what(domain::ProviderKindName(n.provider.kind));
+  // The request's headers hold the credential: neither they nor the
+  // request are ever logged; only the provider's answer is kept.
+  HttpExchange x = GuardedPost(resolver_, allow_, what, req.url, req.headers, req.body, timeout_);
+  if (x.failed) return *std::move(x.failed);
+  return domain::ReadProviderReply(n.provider.kind, static_cast<int>(x.status), x.body,
+                                   x.retry_after);
 }
 
 }  // namespace crm::delivery::channels

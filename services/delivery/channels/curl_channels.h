@@ -1,8 +1,8 @@
 #pragma once
 // The channels over libcurl: email to an SMTP relay (STARTTLS when the
-// relay offers it, or smtps://) and webhooks over HTTP(S) with the SSRF
-// guard applied to every address and every redirect; and the system's
-// resolver for the URL checks.
+// relay offers it, or smtps://), webhooks and the SMS and push providers
+// over HTTP(S) with the SSRF guard applied to every address and every
+// redirect; and the system's resolver for the URL checks.
 #include <map>
 #include <string>
 #include <vector>
@@ -53,6 +53,21 @@ class HttpWebhookChannel final : public app::WebhookChannel {
   const std::vector<domain::Cidr> allow_;
   absl::Mutex mu_;
   std::map<std::string, int> in_flight_ ABSL_GUARDED_BY(mu_);  // per endpoint id
+};
+
+// SMS and push through the tenant's provider (domain/providers.h), over the
+// same SSRF guard as webhooks: a provider's base URL is a tenant's setting.
+class ProviderChannel final : public app::NotificationChannel {
+ public:
+  ProviderChannel(app::HostResolver& resolver, std::vector<domain::Cidr> allow,
+                  absl::Duration timeout)
+      : resolver_(resolver), allow_(std::move(allow)), timeout_(timeout) {}
+  domain::SendResult Send(const app::OutboundNotification& n) override;
+
+ private:
+  app::HostResolver& resolver_;
+  const std::vector<domain::Cidr> allow_;
+  const absl::Duration timeout_;
 };
 
 }  // namespace crm::delivery::channels

@@ -42,6 +42,7 @@ absl::StatusOr<app::Contact> GrpcCustomerDirectory::GetContact(const std::string
     grpc::Status s = stub_->GetCustomer(&ctx, req, &c);
     if (!s.ok()) return grpcutil::FromGrpcStatus(s);
     contact.emails.assign(c.emails().begin(), c.emails().end());
+    contact.phones.assign(c.phones().begin(), c.phones().end());
     contact.locale = c.locale();
     contact.time_zone = c.time_zone();
     contact.display_name = c.display_name();

@@ -25,8 +25,11 @@ absl::string_view NameOf(const std::array<std::pair<E, absl::string_view>, N>& n
   return "";
 }
 
-constexpr std::array<std::pair<Channel, absl::string_view>, 2> kChannels{
-    {{Channel::kEmail, "email"}, {Channel::kWebhook, "webhook"}}};
+constexpr std::array<std::pair<Channel, absl::string_view>, 4> kChannels{
+    {{Channel::kEmail, "email"},
+     {Channel::kWebhook, "webhook"},
+     {Channel::kSms, "sms"},
+     {Channel::kPush, "push"}}};
 constexpr std::array<std::pair<Purpose, absl::string_view>, 2> kPurposes{
     {{Purpose::kTransactional, "transactional"}, {Purpose::kMarketing, "marketing"}}};
 constexpr std::array<std::pair<State, absl::string_view>, 8> kStates{
@@ -85,17 +88,22 @@ void ApplyFailure(Message& m, const SendResult& r, absl::Time now, const RetryPo
   m.next_attempt_time = now + wait;
 }
 
+bool ProviderDeduplicates(Channel c) {
+  // Webhooks carry the message id as Idempotency-Key, push as the
+  // provider's idempotency_key; SMTP and the SMS API have none.
+  return c == Channel::kWebhook || c == Channel::kPush;
+}
+
 void ApplyLostClaim(Message& m, absl::Time now) {
   m.update_time = now;
-  if (m.channel == Channel::kEmail) {
-    // SMTP has no idempotency key: the message may have been accepted.
+  if (!ProviderDeduplicates(m.channel)) {
+    // No idempotency key: the message may have been accepted.
     m.state = State::kUnknown;
     m.last_error = "the sender stopped during the attempt; it may have been delivered";
     m.next_attempt_time.reset();
     return;
   }
-  // Webhooks carry the message id as Idempotency-Key: the receiver drops
-  // the second copy of one it already has.
+  // The receiver drops the second copy of one it already has.
   m.state = m.attempts >= m.max_attempts ? State::kFailed : State::kRetrying;
   m.last_error = "the sender stopped during the attempt";
   if (m.state == State::kRetrying) {

@@ -14,7 +14,7 @@
 
 namespace crm::delivery::domain {
 
-enum class Channel { kEmail, kWebhook };
+enum class Channel { kEmail, kWebhook, kSms, kPush };
 enum class Purpose { kTransactional, kMarketing };
 enum class State {
   kQueued,
@@ -28,7 +28,7 @@ enum class State {
 };
 enum class Suppression { kNone, kConsent, kInvalidAddress, kCustomerGone, kFrequencyCap, kHoldout };
 
-absl::string_view ChannelName(Channel c);  // "email", "webhook"
+absl::string_view ChannelName(Channel c);  // "email", "webhook", "sms", "push"
 std::optional<Channel> ChannelFromName(absl::string_view name);
 absl::string_view PurposeName(Purpose p);  // "transactional", "marketing"
 std::optional<Purpose> PurposeFromName(absl::string_view name);
@@ -92,6 +92,10 @@ struct SendResult {
   std::string provider_id;  // e.g. the email's Message-ID
   // A provider's Retry-After: the next attempt not before it.
   absl::Duration retry_after = absl::ZeroDuration();
+  // The provider refused the recipient for good (an invalid or
+  // unsubscribed number, a customer without a subscribed device): the
+  // message is suppressed for this reason rather than failed.
+  Suppression refused = Suppression::kNone;
 };
 
 struct RetryPolicy {
@@ -105,6 +109,10 @@ struct RetryPolicy {
 // spent. `jitter` in [0, 1).
 void ApplyFailure(Message& m, const SendResult& r, absl::Time now, const RetryPolicy& policy,
                   double jitter);
+// Whether the channel's provider drops a second copy of a message it
+// already has (it carries our message id as its idempotency key): a lost
+// claim may then be retried; otherwise it becomes unknown.
+bool ProviderDeduplicates(Channel c);
 // The row after a claim whose sender stopped before finishing it.
 void ApplyLostClaim(Message& m, absl::Time now);
 

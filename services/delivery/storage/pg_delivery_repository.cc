@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "libs/common/crypto.h"
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
@@ -210,6 +211,40 @@ const pg::NamedQuery kSaveSender{
                  "from_name = EXCLUDED.from_name, reply_to_address = "
                  "EXCLUDED.reply_to_address, updated_at = EXCLUDED.updated_at"),
     0};
+
+const std::string kProviderColumns =
+    absl::StrCat("channel, kind, base_url, account, sender, secret_sealed, version, ",
+                 pg::MicrosColumn("updated_at"));
+const pg::NamedQuery kSelectProvider{
+    "delivery_select_provider",
+    absl::StrCat("SELECT ", kProviderColumns,
+                 " FROM delivery.channel_providers WHERE tenant_id = $1 AND channel = $2"),
+    8};
+const pg::NamedQuery kProviderForUpdate{
+    "delivery_provider_for_update",
+    absl::StrCat("SELECT ", kProviderColumns,
+                 " FROM delivery.channel_providers WHERE tenant_id = $1 AND channel = $2 FOR "
+                 "UPDATE"),
+    8};
+const pg::NamedQuery kListProviders{
+    "delivery_list_providers",
+    absl::StrCat("SELECT ", kProviderColumns,
+                 " FROM delivery.channel_providers WHERE tenant_id = $1 ORDER BY channel"),
+    8};
+const pg::NamedQuery kSaveProvider{
+    "delivery_save_provider",
+    absl::StrCat("INSERT INTO delivery.channel_providers (tenant_id, channel, kind, base_url, "
+                 "account, sender, secret_sealed, version, updated_at) VALUES ($1, $2, $3, $4, "
+                 "$5, $6, $7, $8, ",
+                 pg::MicrosParam(9),
+                 ") ON CONFLICT (tenant_id, channel) DO UPDATE SET kind = EXCLUDED.kind, base_url "
+                 "= EXCLUDED.base_url, account = EXCLUDED.account, sender = EXCLUDED.sender, "
+                 "secret_sealed = EXCLUDED.secret_sealed, version = EXCLUDED.version, updated_at "
+                 "= EXCLUDED.updated_at"),
+    0};
+const pg::NamedQuery kDeleteProvider{
+    "delivery_delete_provider",
+    "DELETE FROM delivery.channel_providers WHERE tenant_id = $1 AND channel = $2 RETURNING 1", 1};
 
 const std::string kCampaignColumns = absl::StrCat(
     "campaign_id::text, definition::text, state, version, ", pg::MicrosColumn("start_at"), ", ",
@@ -619,6 +654,31 @@ absl::StatusOr<app::WebhookEndpoint> EndpointOf(const pqxx::row& r, const std::s
   return e;
 }
 
+std::string ProviderAad(const std::string& tenant, domain::Channel channel) {
+  return absl::StrCat(tenant, "/provider/", domain::ChannelName(channel));
+}
+
+absl::StatusOr<domain::ProviderSettings> ProviderOf(const pqxx::row& r, const std::string& key,
+                                                    const std::string& tenant) {
+  domain::ProviderSettings p;
+  std::optional<domain::Channel> channel = domain::ChannelFromName(r[0].as<std::string>());
+  std::optional<domain::ProviderKind> kind = domain::ProviderKindFromName(r[1].as<std::string>());
+  if (!channel || !kind) return absl::DataLossError("channel provider row unreadable");
+  p.channel = *channel;
+  p.kind = *kind;
+  p.base_url = r[2].as<std::string>();
+  p.account = r[3].as<std::string>();
+  p.sender = r[4].as<std::string>();
+  const pqxx::binarystring sealed(r[5]);
+  std::optional<std::string> secret =
+      common::Aes256GcmOpen(key, sealed.str(), ProviderAad(tenant, p.channel));
+  if (!secret) return absl::DataLossError("provider secret unreadable (context key changed?)");
+  p.secret = *std::move(secret);
+  p.version = r[6].as<int64_t>();
+  p.update_time = absl::FromUnixMicros(r[7].as<int64_t>());
+  return p;
+}
+
 }  // namespace
 
 class PgDeliveryRepository::Tx final : public app::DeliveryTx {
@@ -798,6 +858,27 @@ class PgDeliveryRepository::Tx final : public app::DeliveryTx {
   absl::StatusOr<bool> DeleteEndpoint(const std::string& id) override {
     return !pool_.Exec(w_.sql(), kDeleteEndpoint, w_.tenant(), id).empty();
   }
+  absl::StatusOr<std::optional<domain::ProviderSettings>> LoadProviderForUpdate(
+      domain::Channel channel) override {
+    pqxx::result r = pool_.Exec(w_.sql(), kProviderForUpdate, w_.tenant(),
+                                std::string(domain::ChannelName(channel)));
+    if (r.empty()) return std::optional<domain::ProviderSettings>();
+    CRM_ASSIGN_OR_RETURN(domain::ProviderSettings p, ProviderOf(r[0], key_, w_.tenant()));
+    return std::optional<domain::ProviderSettings>(std::move(p));
+  }
+  void SaveProvider(const domain::ProviderSettings& p) override {
+    const pqxx::binarystring sealed(
+        common::Aes256GcmSeal(key_, p.secret, ProviderAad(w_.tenant(), p.channel)));
+    pool_.Exec(w_.sql(), kSaveProvider, w_.tenant(), std::string(domain::ChannelName(p.channel)),
+               std::string(domain::ProviderKindName(p.kind)), p.base_url, p.account, p.sender,
+               sealed, p.version, absl::ToUnixMicros(p.update_time));
+  }
+  absl::StatusOr<bool> DeleteProvider(domain::Channel channel) override {
+    return !pool_
+                .Exec(w_.sql(), kDeleteProvider, w_.tenant(),
+                      std::string(domain::ChannelName(channel)))
+                .empty();
+  }
   void SaveSenderSettings(const app::SenderSettings& s) override {
     pool_.Exec(w_.sql(), kSaveSender, w_.tenant(), s.from_address, s.from_name, s.reply_to_address,
                absl::ToUnixMicros(s.update_time.value_or(absl::Now())));
@@ -837,6 +918,11 @@ std::vector<pg::NamedQuery> PgDeliveryRepository::Queries() {
                                    kDeleteEndpoint,
                                    kSelectSender,
                                    kSaveSender,
+                                   kSelectProvider,
+                                   kProviderForUpdate,
+                                   kListProviders,
+                                   kSaveProvider,
+                                   kDeleteProvider,
                                    kEraseCustomers,
                                    kCapLock,
                                    kCapCount,
@@ -865,99 +951,106 @@ std::vector<pg::NamedQuery> PgDeliveryRepository::Queries() {
   return q;
 }
 
+template <typename T>
+absl::StatusOr<T> PgDeliveryRepository::WriteOnce(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    std::function<absl::StatusOr<T>(const outbox::WriteTx& w, const std::string& id)> current,
+    absl::FunctionRef<absl::StatusOr<T>(app::DeliveryTx&)> work) {
+  const outbox::AnswerCodec<T> codec{
+      nullptr, [&current](const outbox::WriteTx& w, const std::string&, const std::string& id) {
+        return current(w, id);
+      }};
+  return outbox::WriteOnce<T>(writer_, meta, resource, codec, [&](const outbox::WriteTx& w) {
+    Tx tx(pool_, w, secret_key_);
+    return work(tx);
+  });
+}
+
 absl::StatusOr<domain::Message> PgDeliveryRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
     absl::FunctionRef<absl::StatusOr<domain::Message>(app::DeliveryTx&)> work) {
   // A retry answers the message as it is now.
-  const outbox::AnswerCodec<domain::Message> codec{
-      nullptr,
-      [this](const outbox::WriteTx& w, const std::string&,
-             const std::string& id) -> absl::StatusOr<domain::Message> {
+  return WriteOnce<domain::Message>(
+      meta, resource,
+      [this](const outbox::WriteTx& w, const std::string& id) -> absl::StatusOr<domain::Message> {
         pqxx::result r = pool_.Exec(w.sql(), kSelectMessage, w.tenant(), id);
         if (r.empty()) return domain::MessageNotFound(id);
         return MessageOf(r[0]);
-      }};
-  return outbox::WriteOnce<domain::Message>(writer_, meta, resource, codec,
-                                            [&](const outbox::WriteTx& w) {
-                                              Tx tx(pool_, w, secret_key_);
-                                              return work(tx);
-                                            });
+      },
+      work);
 }
 
 absl::StatusOr<app::WebhookEndpoint> PgDeliveryRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
     absl::FunctionRef<absl::StatusOr<app::WebhookEndpoint>(app::DeliveryTx&)> work) {
-  const outbox::AnswerCodec<app::WebhookEndpoint> codec{
-      nullptr,
-      [this](const outbox::WriteTx& w, const std::string&,
+  return WriteOnce<app::WebhookEndpoint>(
+      meta, resource,
+      [this](const outbox::WriteTx& w,
              const std::string& id) -> absl::StatusOr<app::WebhookEndpoint> {
         pqxx::result r = pool_.Exec(w.sql(), kSelectEndpoint, w.tenant(), id);
         if (r.empty()) return domain::EndpointNotFound(id);
         return EndpointOf(r[0], secret_key_, w.tenant());
-      }};
-  return outbox::WriteOnce<app::WebhookEndpoint>(writer_, meta, resource, codec,
-                                                 [&](const outbox::WriteTx& w) {
-                                                   Tx tx(pool_, w, secret_key_);
-                                                   return work(tx);
-                                                 });
+      },
+      work);
 }
 
 absl::StatusOr<app::SenderSettings> PgDeliveryRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
     absl::FunctionRef<absl::StatusOr<app::SenderSettings>(app::DeliveryTx&)> work) {
-  const outbox::AnswerCodec<app::SenderSettings> codec{
-      nullptr,
-      [this](const outbox::WriteTx& w, const std::string&,
-             const std::string&) -> absl::StatusOr<app::SenderSettings> {
+  return WriteOnce<app::SenderSettings>(
+      meta, resource,
+      [this](const outbox::WriteTx& w, const std::string&) -> absl::StatusOr<app::SenderSettings> {
         pqxx::result r = pool_.Exec(w.sql(), kSelectSender, w.tenant());
         if (r.empty()) return absl::AbortedError("sender settings changed meanwhile; retry");
         return app::SenderSettings{r[0][0].as<std::string>(), r[0][1].as<std::string>(),
                                    r[0][2].as<std::string>(),
                                    absl::FromUnixMicros(r[0][3].as<int64_t>())};
-      }};
-  return outbox::WriteOnce<app::SenderSettings>(writer_, meta, resource, codec,
-                                                [&](const outbox::WriteTx& w) {
-                                                  Tx tx(pool_, w, secret_key_);
-                                                  return work(tx);
-                                                });
+      },
+      work);
 }
 
 absl::StatusOr<domain::DeliveryPolicy> PgDeliveryRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
     absl::FunctionRef<absl::StatusOr<domain::DeliveryPolicy>(app::DeliveryTx&)> work) {
-  const outbox::AnswerCodec<domain::DeliveryPolicy> codec{
-      nullptr,
-      [this](const outbox::WriteTx& w, const std::string&,
+  return WriteOnce<domain::DeliveryPolicy>(
+      meta, resource,
+      [this](const outbox::WriteTx& w,
              const std::string&) -> absl::StatusOr<domain::DeliveryPolicy> {
         pqxx::result r = pool_.Exec(w.sql(), kSelectPolicy, w.tenant());
         if (r.empty()) return absl::AbortedError("delivery policy changed meanwhile; retry");
         return PolicyOf(r[0]);
-      }};
-  return outbox::WriteOnce<domain::DeliveryPolicy>(writer_, meta, resource, codec,
-                                                   [&](const outbox::WriteTx& w) {
-                                                     Tx tx(pool_, w, secret_key_);
-                                                     return work(tx);
-                                                   });
+      },
+      work);
 }
 
 absl::StatusOr<domain::Campaign> PgDeliveryRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
     absl::FunctionRef<absl::StatusOr<domain::Campaign>(app::DeliveryTx&)> work) {
-  const outbox::AnswerCodec<domain::Campaign> codec{
-      nullptr,
-      [this](const outbox::WriteTx& w, const std::string&,
-             const std::string& id) -> absl::StatusOr<domain::Campaign> {
+  return WriteOnce<domain::Campaign>(
+      meta, resource,
+      [this](const outbox::WriteTx& w, const std::string& id) -> absl::StatusOr<domain::Campaign> {
         pqxx::result r = pool_.Exec(w.sql(), kSelectCampaign, w.tenant(), id);
-        if (r.empty()) {
-          return domain::CampaignNotFound(id);
-        }
+        if (r.empty()) return domain::CampaignNotFound(id);
         return CampaignOf(r[0]);
-      }};
-  return outbox::WriteOnce<domain::Campaign>(writer_, meta, resource, codec,
-                                             [&](const outbox::WriteTx& w) {
-                                               Tx tx(pool_, w, secret_key_);
-                                               return work(tx);
-                                             });
+      },
+      work);
+}
+
+absl::StatusOr<domain::ProviderSettings> PgDeliveryRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::ProviderSettings>(app::DeliveryTx&)> work) {
+  // The resource is "provider/<channel>": a retry answers that provider now
+  // (its secret cleared by the use case).
+  return WriteOnce<domain::ProviderSettings>(
+      meta, resource,
+      [this](const outbox::WriteTx& w,
+             const std::string& id) -> absl::StatusOr<domain::ProviderSettings> {
+        const std::string channel(absl::StripPrefix(id, "provider/"));
+        pqxx::result r = pool_.Exec(w.sql(), kSelectProvider, w.tenant(), channel);
+        if (r.empty()) return domain::ProviderNotFound(channel);
+        return ProviderOf(r[0], secret_key_, w.tenant());
+      },
+      work);
 }
 
 absl::StatusOr<domain::Campaign> PgDeliveryRepository::GetCampaign(const std::string& tenant,
@@ -1174,6 +1267,35 @@ absl::StatusOr<std::optional<app::SenderSettings>> PgDeliveryRepository::GetSend
       out = app::SenderSettings{r[0][0].as<std::string>(), r[0][1].as<std::string>(),
                                 r[0][2].as<std::string>(),
                                 absl::FromUnixMicros(r[0][3].as<int64_t>())};
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::optional<domain::ProviderSettings>> PgDeliveryRepository::GetProvider(
+    const std::string& tenant, domain::Channel channel) {
+  std::optional<domain::ProviderSettings> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.reset();
+    pqxx::result r =
+        pool_.Exec(tx, kSelectProvider, tenant, std::string(domain::ChannelName(channel)));
+    if (r.empty()) return absl::OkStatus();
+    CRM_ASSIGN_OR_RETURN(domain::ProviderSettings p, ProviderOf(r[0], secret_key_, tenant));
+    out = std::move(p);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<domain::ProviderSettings>> PgDeliveryRepository::ListProviders(
+    const std::string& tenant) {
+  std::vector<domain::ProviderSettings> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    for (const auto& r : pool_.Exec(tx, kListProviders, tenant)) {
+      CRM_ASSIGN_OR_RETURN(domain::ProviderSettings p, ProviderOf(r, secret_key_, tenant));
+      out.push_back(std::move(p));
     }
     return absl::OkStatus();
   }));

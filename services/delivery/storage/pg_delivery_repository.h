@@ -2,9 +2,11 @@
 // The send ledger, webhook endpoints and sender identities in PostgreSQL
 // (schema/001_init.sql). Webhook secrets are sealed at rest (AES-256-GCM
 // under a key derived from CRM_CONTEXT_KEY, bound to tenant and endpoint).
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "libs/outbox/unit_of_work.h"
 #include "libs/outbox/writer.h"
 #include "libs/pg/pool.h"
 #include "services/delivery/app/ports.h"
@@ -31,6 +33,9 @@ class PgDeliveryRepository final : public app::DeliveryRepository, public app::L
   absl::StatusOr<domain::Campaign> Write(
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<domain::Campaign>(app::DeliveryTx&)> work) override;
+  absl::StatusOr<domain::ProviderSettings> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<domain::ProviderSettings>(app::DeliveryTx&)> work) override;
   absl::StatusOr<bool> Write(
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<bool>(app::DeliveryTx&)> work) override;
@@ -47,6 +52,10 @@ class PgDeliveryRepository final : public app::DeliveryRepository, public app::L
   absl::StatusOr<std::vector<app::WebhookEndpoint>> ListEndpoints(
       const std::string& tenant) override;
   absl::StatusOr<std::optional<app::SenderSettings>> GetSenderSettings(
+      const std::string& tenant) override;
+  absl::StatusOr<std::optional<domain::ProviderSettings>> GetProvider(
+      const std::string& tenant, domain::Channel channel) override;
+  absl::StatusOr<std::vector<domain::ProviderSettings>> ListProviders(
       const std::string& tenant) override;
   absl::StatusOr<std::optional<domain::DeliveryPolicy>> GetPolicy(
       const std::string& tenant) override;
@@ -73,6 +82,13 @@ class PgDeliveryRepository final : public app::DeliveryRepository, public app::L
 
  private:
   class Tx;
+  // One write, once per request id: a retry answers `current` (the
+  // resource as it is now, read in the retry's transaction).
+  template <typename T>
+  absl::StatusOr<T> WriteOnce(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      std::function<absl::StatusOr<T>(const outbox::WriteTx& w, const std::string& id)> current,
+      absl::FunctionRef<absl::StatusOr<T>(app::DeliveryTx&)> work);
   absl::StatusOr<app::MessagePage> List(const std::string& tenant, const app::Page& page,
                                         const pg::NamedQuery& first, const pg::NamedQuery& next,
                                         const std::string& key);

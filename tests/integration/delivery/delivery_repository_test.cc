@@ -487,6 +487,69 @@ TEST_CASE("Tenants see only their own messages, endpoints and settings, and list
   CHECK(w.delivery.GetSenderSettings(other.tenant)->from_address == "no-reply@crm.test");
 }
 
+TEST_CASE("Providers are sealed at rest, kept per channel, and read only by their tenant") {
+  World w;
+  World other;
+  auto& repo = *TheEnv().repo;
+  domain::ProviderSettings sms;
+  sms.channel = Channel::kSms;
+  sms.kind = domain::ProviderKind::kTwilio;
+  sms.base_url = "http://127.0.0.1:9";
+  sms.account = "AC0123";
+  sms.sender = "+41445550000";
+  sms.secret = "twilio-auth-token-secret";
+  auto saved = w.delivery.PutProvider(w.Meta("UpdateChannelProvider"), sms, "");
+  REQUIRE(saved.ok());
+  CHECK(saved->secret.empty());
+  // A retry of the same request answers the provider, without its secret.
+  const outbox::WriteMeta key = w.Meta("UpdateChannelProvider", "same-provider");
+  sms.sender = "+41445550001";
+  auto once = w.delivery.PutProvider(key, sms, "");
+  auto twice = w.delivery.PutProvider(key, sms, "");
+  REQUIRE(twice.ok());
+  CHECK(twice->version == once->version);
+  CHECK(twice->secret.empty());
+  auto read = repo.GetProvider(w.tenant, Channel::kSms);
+  REQUIRE(read.ok());
+  REQUIRE(read->has_value());
+  CHECK((*read)->secret == "twilio-auth-token-secret");
+  CHECK((*read)->sender == "+41445550001");
+  CHECK((*read)->version == 2);
+  CHECK_FALSE(repo.GetProvider(w.tenant, Channel::kPush)->has_value());
+  CHECK_FALSE(repo.GetProvider(other.tenant, Channel::kSms)->has_value());
+  CHECK(repo.ListProviders(other.tenant)->empty());
+  CHECK(w.delivery.GetProvider(other.tenant, Channel::kSms).status().code() ==
+        absl::StatusCode::kNotFound);
+  std::string sealed;
+  REQUIRE(TheEnv()
+              .pool
+              ->WithTenantTx(w.tenant,
+                             [&](pqxx::work& tx) -> absl::Status {
+                               sealed =
+                                   pqxx::binarystring(tx.exec1("SELECT secret_sealed FROM "
+                                                               "delivery.channel_providers")[0])
+                                       .str();
+                               return absl::OkStatus();
+                             })
+              .ok());
+  CHECK(sealed.find("twilio-auth-token-secret") == std::string::npos);
+  // Another tenant cannot delete it; its owner can, once.
+  CHECK(other.delivery.DeleteProvider(other.Meta("DeleteChannelProvider"), Channel::kSms).code() ==
+        absl::StatusCode::kNotFound);
+  CHECK(w.delivery.DeleteProvider(w.Meta("DeleteChannelProvider"), Channel::kSms).ok());
+  CHECK(repo.ListProviders(w.tenant)->empty());
+  // An SMS row of the ledger (the channel the schema now allows).
+  w.renderer.channels[w.tenant + "/code"] = "sms";
+  REQUIRE(w.delivery.PutProvider(w.Meta("UpdateChannelProvider"), sms, "").ok());
+  app::SendRequest r;
+  r.customer_id = common::NewUuid();
+  r.channel = Channel::kSms;
+  r.template_id = "code";
+  auto m = w.delivery.Send(w.Meta("SendMessage"), r);
+  REQUIRE(m.ok());
+  CHECK(repo.GetMessage(w.tenant, m->id)->channel == Channel::kSms);
+}
+
 TEST_CASE("The Redis queue hands out what was queued, and survives a lost group") {
   storage::RedisWorkQueue queue(*TheEnv().redis, "crm:delivery:itest:" + common::NewUuid());
   const std::string consumer = "itest";

@@ -39,6 +39,7 @@ struct World {
   crm::testing::FakeCustomerDirectory directory;
   crm::testing::FakeEmailChannel email;
   crm::testing::FakeWebhookChannel webhook;
+  crm::testing::FakeNotificationChannel notify;
   crm::delivery::app::PolicyCache policies{repo, clock};
   Campaigns campaigns{repo, queue, renderer, segments, {3, 100}, clock, ids};
   crm::delivery::app::Dispatcher dispatcher{repo,
@@ -48,6 +49,7 @@ struct World {
                                             renderer,
                                             email,
                                             webhook,
+                                            notify,
                                             {absl::Seconds(60),
                                              {absl::Seconds(2), absl::Minutes(30)},
                                              {"no-reply@crm.test", "CRM", "", std::nullopt}},

@@ -43,6 +43,7 @@ struct World {
   crm::testing::FakeRenderer renderer;
   crm::testing::FakeEmailChannel email;
   crm::testing::FakeWebhookChannel webhook;
+  crm::testing::FakeNotificationChannel notify;
   crm::testing::FakeResolver resolver;
   crm::delivery::app::PolicyCache policies{repo, clock};
   Delivery delivery{repo,     policies, queue,
@@ -55,6 +56,7 @@ struct World {
                         renderer,
                         email,
                         webhook,
+                        notify,
                         {absl::Seconds(60),
                          {absl::Seconds(2), absl::Minutes(30)},
                          {"no-reply@crm.test", "CRM", "", std::nullopt},
@@ -554,4 +556,121 @@ TEST_CASE(
   r = conversions.Record(kTenant, order);
   REQUIRE(r.ok());
   CHECK(r->withdrawn == 1);
+}
+
+namespace {
+
+crm::delivery::domain::ProviderSettings SmsProvider() {
+  crm::delivery::domain::ProviderSettings p;
+  p.channel = Channel::kSms;
+  p.kind = crm::delivery::domain::ProviderKind::kTwilio;
+  p.account = "AC1";
+  p.sender = "+41445550000";
+  p.secret = "token";
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("SMS and push need the tenant's provider and go through it") {
+  World w;
+  w.renderer.channels[std::string(kTenant) + "/code"] = "sms";
+  w.renderer.channels[std::string(kTenant) + "/sale"] = "push";
+  SendRequest r = w.Email();
+  r.channel = Channel::kSms;
+  r.template_id = "code";
+  auto refused = w.delivery.Send(w.Meta("s0"), r);
+  CHECK(ReasonOf(refused.status()) == "CHANNEL_PROVIDER_NOT_CONFIGURED");
+  CHECK(refused.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(w.queue.queued.empty());
+
+  auto saved = w.delivery.PutProvider(w.Meta("p1"), SmsProvider(), "");
+  REQUIRE(saved.ok());
+  CHECK(saved->secret.empty());  // never answered
+  CHECK(saved->version == 1);
+  // An update without a secret keeps the stored one.
+  auto p = SmsProvider();
+  p.secret = "";
+  p.sender = "+41445550001";
+  auto kept = w.delivery.PutProvider(w.Meta("p2"), p, "1");
+  REQUIRE(kept.ok());
+  CHECK(kept->version == 2);
+  CHECK(ReasonOf(w.delivery.PutProvider(w.Meta("p3"), SmsProvider(), "1").status()) ==
+        "ETAG_MISMATCH");
+  CHECK(ReasonOf(w.delivery.GetProvider(kOther, Channel::kSms).status()) ==
+        "CHANNEL_PROVIDER_NOT_FOUND");
+
+  Contact c;
+  c.phones = {"0791234567", "+41791234567"};  // the first is not E.164
+  c.consents["sms"]["marketing"] = ConsentStatus::kOptedIn;
+  w.directory.contacts[std::string(kTenant) + "/" + kCustomer] = c;
+  auto m = w.delivery.Send(w.Meta("s1"), r);
+  REQUIRE(m.ok());
+  auto done = w.dispatcher.Process(kTenant, m->id);
+  REQUIRE(done.ok());
+  CHECK(**done == State::kSent);
+  REQUIRE(w.notify.sent.size() == 1);
+  CHECK(w.notify.sent[0].provider.secret == "token");
+  CHECK(w.notify.sent[0].provider.sender == "+41445550001");
+  CHECK(w.notify.sent[0].notification.recipient == "+41791234567");
+  CHECK(w.notify.sent[0].notification.text == std::string("Hi ") + kCustomer);
+  CHECK(w.repo.GetMessage(kTenant, m->id)->provider_id == "p-" + m->id);
+
+  // A provider refusing the recipient for good: suppressed with its reason.
+  w.notify.next.outcome = Outcome::kPermanent;
+  w.notify.next.refused = Suppression::kConsent;
+  w.notify.next.detail = "twilio: HTTP 400 code 21610";
+  m = w.delivery.Send(w.Meta("s2"), r);
+  done = w.dispatcher.Process(kTenant, m->id);
+  CHECK(**done == State::kSuppressed);
+  CHECK(w.repo.GetMessage(kTenant, m->id)->suppression == Suppression::kConsent);
+
+  // Push: to the customer's id; no push consent for marketing: suppressed.
+  w.notify.next = {};
+  crm::delivery::domain::ProviderSettings push;
+  push.channel = Channel::kPush;
+  push.kind = crm::delivery::domain::ProviderKind::kOneSignal;
+  push.account = "app";
+  push.secret = "key";
+  REQUIRE(w.delivery.PutProvider(w.Meta("p4"), push, "").ok());
+  r.channel = Channel::kPush;
+  r.template_id = "sale";
+  m = w.delivery.Send(w.Meta("s3"), r);
+  done = w.dispatcher.Process(kTenant, m->id);
+  CHECK(**done == State::kSent);
+  CHECK(w.notify.sent.back().notification.recipient == kCustomer);
+  CHECK(w.notify.sent.back().notification.title == "Title");
+  r.purpose = Purpose::kMarketing;
+  m = w.delivery.Send(w.Meta("s4"), r);
+  done = w.dispatcher.Process(kTenant, m->id);
+  CHECK(**done == State::kSuppressed);
+  CHECK(w.repo.GetMessage(kTenant, m->id)->suppression == Suppression::kConsent);
+
+  // No valid phone number: suppressed, the provider never called.
+  const size_t calls = w.notify.sent.size();
+  w.directory.contacts[std::string(kTenant) + "/" + kCustomer].phones = {"12"};
+  r = w.Email();
+  r.channel = Channel::kSms;
+  r.template_id = "code";
+  m = w.delivery.Send(w.Meta("s5"), r);
+  done = w.dispatcher.Process(kTenant, m->id);
+  CHECK(**done == State::kSuppressed);
+  CHECK(w.repo.GetMessage(kTenant, m->id)->suppression == Suppression::kInvalidAddress);
+  CHECK(w.notify.sent.size() == calls);
+
+  // The provider deleted after queueing: the message fails, a dead letter.
+  REQUIRE(w.delivery.DeleteProvider(w.Meta("d1"), Channel::kSms).ok());
+  CHECK(ReasonOf(w.delivery.DeleteProvider(w.Meta("d2"), Channel::kSms)) ==
+        "CHANNEL_PROVIDER_NOT_FOUND");
+}
+
+TEST_CASE("A lost claim of a push is retried, of an SMS unknown") {
+  for (Channel c : {Channel::kPush, Channel::kSms}) {
+    crm::delivery::domain::Message m;
+    m.channel = c;
+    m.state = State::kSending;
+    m.attempts = 1;
+    crm::delivery::domain::ApplyLostClaim(m, absl::FromUnixSeconds(100));
+    CHECK(m.state == (c == Channel::kPush ? State::kRetrying : State::kUnknown));
+  }
 }

@@ -30,6 +30,8 @@ struct FakeDeliveryState {
   std::map<std::string, std::map<std::string, delivery::app::WebhookEndpoint>> endpoints;
   std::map<std::string, delivery::app::SenderSettings> senders;
   std::map<std::string, delivery::domain::DeliveryPolicy> policies;
+  // tenant/channel name -> the provider
+  std::map<std::string, delivery::domain::ProviderSettings> providers;
   std::map<std::string, std::map<std::string, delivery::domain::Campaign>> campaigns;
   std::map<std::string, std::string> claimed_until;  // tenant/id -> lease end (unix micros)
   std::vector<Event> events;
@@ -90,6 +92,21 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
     }
     void SaveSenderSettings(const delivery::app::SenderSettings& s) override {
       s_.senders[tenant_] = s;
+    }
+    absl::StatusOr<std::optional<delivery::domain::ProviderSettings>> LoadProviderForUpdate(
+        delivery::domain::Channel channel) override {
+      auto it = s_.providers.find(Key(channel));
+      if (it == s_.providers.end()) return std::optional<delivery::domain::ProviderSettings>();
+      return std::optional<delivery::domain::ProviderSettings>(it->second);
+    }
+    void SaveProvider(const delivery::domain::ProviderSettings& p) override {
+      s_.providers[Key(p.channel)] = p;
+    }
+    absl::StatusOr<bool> DeleteProvider(delivery::domain::Channel channel) override {
+      return s_.providers.erase(Key(channel)) > 0;
+    }
+    std::string Key(delivery::domain::Channel channel) const {
+      return absl::StrCat(tenant_, "/", delivery::domain::ChannelName(channel));
     }
     absl::StatusOr<std::optional<delivery::domain::DeliveryPolicy>> LoadPolicyForUpdate() override {
       auto it = s_.policies.find(tenant_);
@@ -285,6 +302,32 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
       absl::FunctionRef<absl::StatusOr<delivery::domain::Campaign>(delivery::app::DeliveryTx&)>
           work) override {
     return RunWrite<delivery::domain::Campaign>(meta, work);
+  }
+  absl::StatusOr<delivery::domain::ProviderSettings> Write(
+      const outbox::WriteMeta& meta, const std::string&,
+      absl::FunctionRef<
+          absl::StatusOr<delivery::domain::ProviderSettings>(delivery::app::DeliveryTx&)>
+          work) override {
+    return RunWrite<delivery::domain::ProviderSettings>(meta, work);
+  }
+  absl::StatusOr<std::optional<delivery::domain::ProviderSettings>> GetProvider(
+      const std::string& tenant, delivery::domain::Channel channel) override {
+    return uow_.With([&](const FakeDeliveryState& s) {
+      auto it = s.providers.find(absl::StrCat(tenant, "/", delivery::domain::ChannelName(channel)));
+      return it == s.providers.end()
+                 ? std::optional<delivery::domain::ProviderSettings>()
+                 : std::optional<delivery::domain::ProviderSettings>(it->second);
+    });
+  }
+  absl::StatusOr<std::vector<delivery::domain::ProviderSettings>> ListProviders(
+      const std::string& tenant) override {
+    return uow_.With([&](const FakeDeliveryState& s) {
+      std::vector<delivery::domain::ProviderSettings> out;
+      for (const auto& [key, p] : s.providers) {
+        if (key.rfind(tenant + "/", 0) == 0) out.push_back(p);
+      }
+      return out;
+    });
   }
   absl::StatusOr<delivery::domain::Campaign> GetCampaign(const std::string& tenant,
                                                          const std::string& id) override {
@@ -692,7 +735,11 @@ class FakeRenderer final : public delivery::app::Renderer {
       return common::NotFound("TEMPLATE_NOT_FOUND", absl::StrCat("template ", template_id));
     }
     delivery::app::Rendered r;
-    r.parts = {{"subject", "Hello"}, {"text", "Hi " + customer_id}, {"json", "{\"x\":1}"}};
+    r.parts = {{"subject", "Hello"},
+               {"text", "Hi " + customer_id},
+               {"json", "{\"x\":1}"},
+               {"title", "Title"},
+               {"body", "Body"}};
     if (!html.empty()) r.parts["html"] = html;
     r.decision_ids = {"d-1"};
     return r;
@@ -726,6 +773,19 @@ class FakeWebhookChannel final : public delivery::app::WebhookChannel {
   }
   delivery::domain::SendResult next;
   std::vector<delivery::app::OutboundWebhook> sent;
+};
+
+class FakeNotificationChannel final : public delivery::app::NotificationChannel {
+ public:
+  delivery::domain::SendResult Send(const delivery::app::OutboundNotification& n) override {
+    sent.push_back(n);
+    delivery::domain::SendResult r = next;
+    if (r.outcome == delivery::domain::Outcome::kDelivered)
+      r.provider_id = "p-" + n.notification.message_id;
+    return r;
+  }
+  delivery::domain::SendResult next;
+  std::vector<delivery::app::OutboundNotification> sent;
 };
 
 class FakeResolver final : public delivery::app::HostResolver {
