@@ -10,6 +10,9 @@ namespace crm::common {
 
 std::string Sha256(absl::string_view data);            // 32 raw bytes
 std::string HmacSha256(absl::string_view key, absl::string_view data);  // 32 raw bytes
+// Only to check signatures a third party makes with it (Twilio's
+// X-Twilio-Signature); never for our own.
+std::string HmacSha1(absl::string_view key, absl::string_view data);  // 20 raw bytes
 std::string RandomBytes(size_t n);                      // CSPRNG
 std::string HexEncode(absl::string_view raw);           // lower-case
 bool ConstantTimeEquals(absl::string_view a, absl::string_view b);

@@ -30,6 +30,8 @@ absl::string_view ActionCode(TrackingAction a) {
       return "c";
     case TrackingAction::kUnsubscribe:
       return "u";
+    case TrackingAction::kStatus:
+      return "s";
   }
   return "o";
 }
@@ -70,6 +72,8 @@ absl::StatusOr<TrackingClaims> VerifyTrackingToken(absl::string_view key, absl::
     c.action = TrackingAction::kClick;
   } else if (f[1] == "u") {
     c.action = TrackingAction::kUnsubscribe;
+  } else if (f[1] == "s") {
+    c.action = TrackingAction::kStatus;
   } else {
     return TrackingLinkInvalid();
   }

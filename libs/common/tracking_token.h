@@ -12,7 +12,8 @@
 //   token = "t1." action "." tenant "." message "." link "." expiry "."
 //           base64url(first 16 bytes of HMAC(key, everything before it))
 //
-// action: "o" (open), "c" (click), "u" (unsubscribe); tenant and message:
+// action: "o" (open), "c" (click), "u" (unsubscribe), "s" (a provider's
+// status callback); tenant and message:
 // UUIDs; link: the link's index in the message (0..999, clicks only; "0"
 // otherwise); expiry: unix seconds. Every part is URL-safe as it is.
 #include <cstdint>
@@ -24,7 +25,9 @@
 
 namespace crm::common {
 
-enum class TrackingAction { kOpen, kClick, kUnsubscribe };
+// kStatus: a provider's status callback about a sent message (an SMS
+// delivery receipt), a URL we hand the provider with the message.
+enum class TrackingAction { kOpen, kClick, kUnsubscribe, kStatus };
 
 inline constexpr int kMaxTrackedLinks = 1000;  // link indices 0..999
 inline constexpr std::size_t kMaxTrackingTokenBytes = 256;

@@ -82,7 +82,8 @@ int main() {
   delivery::api::CustomerEventHandler customer_events(repository);
   delivery::app::Conversions conversions(repository, policies);
   delivery::api::OrderEventHandler order_events(conversions);
-  // segment.entered, order.placed: triggered campaigns.
+  // segment.entered, order.placed, cart.item_added: triggered campaigns
+  // (an order also reaches the goal of abandoned-cart reminders).
   delivery::api::TriggerEventHandler trigger_events(campaigns);
   rt->AddConsumer(delivery::api::kConsumerGroup, consumer, [&](const events::Event& e) {
     absl::Status s = customer_events.Handle(e);
@@ -91,7 +92,7 @@ int main() {
     return s;
   });
   delivery::app::Tracking tracking(repository, directory, common::TrackingKey(config.context_key),
-                                   clock);
+                                   clock, own.tracking_base_url);
   delivery::api::DeliveryGrpcService service(delivery, campaigns, tracking, rt->tokens(),
                                              rt->executor(), rt->rpc_metrics());
   const int code = rt->Serve(delivery::kSchema, {&service});

@@ -9,7 +9,11 @@ SMS (Twilio's Messages API):
   201 {"sid": "SM...", "status": "queued", ...}; 401 code 20003 for other
   credentials; 400 code 21211 for a To that is not E.164, code 21610 for a
   number in `stopped` (it replied STOP); 429 code 20429 with Retry-After
-  while `throttle` > 0 (each such answer takes one off).
+  while `throttle` > 0 (each such answer takes one off). With a
+  StatusCallback it then reports, signed with X-Twilio-Signature
+  (HMAC-SHA1 of the URL and the sorted parameters under the token), "sent"
+  and "delivered" — or "undelivered" with ErrorCode 30003 for a number in
+  `unreachable` — from another thread, as Twilio does.
 Push (OneSignal's notifications API):
   POST /notifications, JSON {app_id, include_aliases.external_id, headings,
   contents, idempotency_key}, "Authorization: Key <key>".
@@ -18,12 +22,16 @@ Push (OneSignal's notifications API):
   alias is in `subscribed`; 400 for another app_id; 403 for another key;
   429 with Retry-After while `throttle` > 0."""
 import base64
+import hashlib
+import hmac
 import json
 import re
 import threading
 import urllib.parse
 import uuid
 import http.server
+import urllib.error
+import urllib.request
 
 
 class ProviderServer:
@@ -35,6 +43,8 @@ class ProviderServer:
         self.requests = []    # every request: (path, headers, body)
         self.stopped = set()  # numbers that replied STOP
         self.subscribed = set()  # external ids with a subscribed device
+        self.unreachable = set()  # numbers whose SMS is reported undelivered
+        self.callbacks = []   # status callbacks made: (url, form, HTTP status answered)
         self.throttle = 0     # answer 429 to that many next requests
         self.keys = {}        # idempotency_key -> notification id
         self.lock = threading.Lock()
@@ -88,6 +98,9 @@ class ProviderServer:
                 msid = "SM" + uuid.uuid4().hex
                 with outer.lock:
                     outer.sms.append(dict(form, sid=msid))
+                if form.get("StatusCallback"):
+                    threading.Thread(target=outer.report, daemon=True,
+                                     args=(form["StatusCallback"], msid, to)).start()
                 self.answer(201, {"sid": msid, "status": "queued", "to": to,
                                   "body": form.get("Body", "")})
 
@@ -125,6 +138,34 @@ class ProviderServer:
         self.server.handle_error = lambda request, address: None
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def sign(self, url, form):
+        data = url + "".join(k + form[k] for k in sorted(form))
+        return base64.b64encode(hmac.new(self.token.encode(), data.encode(),
+                                         hashlib.sha1).digest()).decode()
+
+    def post_status(self, url, form, signature=None):
+        req = urllib.request.Request(
+            url, data=urllib.parse.urlencode(form).encode(), method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded",
+                     "X-Twilio-Signature": signature or self.sign(url, form)})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                status = r.status
+        except urllib.error.HTTPError as e:
+            status = e.code
+        with self.lock:
+            self.callbacks.append((url, form, status))
+        return status
+
+    def report(self, url, msid, to):
+        base = {"MessageSid": msid, "AccountSid": self.sid, "To": to}
+        self.post_status(url, dict(base, MessageStatus="sent"))
+        if to in self.unreachable:
+            self.post_status(url, dict(base, MessageStatus="undelivered", ErrorCode="30003",
+                                       ErrorMessage="Unreachable destination handset"))
+        else:
+            self.post_status(url, dict(base, MessageStatus="delivered"))
 
     def url(self):
         return "http://127.0.0.1:%d" % self.port

@@ -692,6 +692,71 @@ class Delivery(stack.E2ETestCase):
         self.assertEqual(c["state"], "CAMPAIGN_STATE_RUNNING")
         self.assertEqual(rest("GET", "/v1/campaigns/" + ids[1], key).json()["targeted"], "2")
 
+    def test_an_abandoned_cart_reminder_waits_and_an_order_reaches_the_goal(self):
+        _, key = stack.create_tenant()
+        r = rest("POST", "/v1/templates?requestId=" + stack.unique("t"), key, {
+            "templateId": "cart", "displayName": "cart", "channel": "TEMPLATE_CHANNEL_EMAIL",
+            "locales": [{"locale": "en", "parts": {"subject": "Your cart", "text": "Still there\n"}}]})
+        self.assertEqual(r.status, 200, r)
+        sku = stack.unique("SKU")
+        r = rest("POST", "/v1/products", key,
+                 {"sku": sku, "name": "Thing", "categoryPath": ["Home", "Things"],
+                  "price": {"amountMinor": "500", "currencyCode": "CHF"}, "active": True})
+        self.assertEqual(r.status, 200, r)
+        body = {"name": "Cart reminder", "channel": "CHANNEL_EMAIL",
+                "variants": [{"variantId": "a", "templateId": "cart"}],
+                "trigger": {"kind": "TRIGGER_KIND_CART_ABANDONED", "delaySeconds": "60"}}
+        self.assertError(rest("POST", "/v1/campaigns?requestId=" + stack.unique("c"), key, body),
+                         400, "INVALID_FIELD", "trigger.delay_seconds")
+        body["trigger"] = {"kind": "TRIGGER_KIND_CART_ABANDONED", "delaySeconds": "3600",
+                           "everyTime": True}
+        r = rest("POST", "/v1/campaigns?requestId=" + stack.unique("c"), key, body)
+        self.assertEqual(r.status, 200, r)
+        camp = r.json()["campaignId"]
+        self.assertEqual(r.json()["trigger"]["kind"], "TRIGGER_KIND_CART_ABANDONED")
+        rest("POST", "/v1/campaigns/%s:schedule" % camp, key, {"requestId": stack.unique("s")})
+        stack.wait_for("running", lambda: rest("GET", "/v1/campaigns/" + camp, key).json()[
+            "state"] == "CAMPAIGN_STATE_RUNNING")
+        cust = stack.new_customer(key, givenName="Carla")
+
+        def add_to_cart():
+            r = rest("POST", "/v1/events:track", key, {"events": [
+                {"type": "cart.item_added", "customerId": cust, "properties": {"sku": sku}},
+                # An anonymous visitor's cart reminds nobody.
+                {"type": "cart.item_added", "visitorId": stack.unique("v"),
+                 "properties": {"sku": sku}}]})
+            self.assertEqual(r.status, 200, r)
+
+        def reminders():
+            return [m for m in rest("GET", "/v1/customers/%s/messages" % cust, key).json().get(
+                "messages", []) if m.get("campaignId") == camp]
+
+        add_to_cart()
+        first = stack.wait_for("the reminder", reminders)
+        self.assertEqual(len(first), 1)
+        self.assertEqual(first[0]["state"], "MESSAGE_STATE_QUEUED")
+        due = first[0]["nextAttemptTime"]
+        # A second item: the one reminder waits from it.
+        add_to_cart()
+        stack.wait_for("postponed", lambda: reminders()[0]["nextAttemptTime"] != due)
+        self.assertEqual(len(reminders()), 1)
+        # The customer orders: the goal is reached before the reminder is due.
+        r = rest("POST", "/v1/orders?requestId=" + stack.unique("o"), key,
+                 {"customerId": cust, "currencyCode": "CHF", "channel": "SALES_CHANNEL_WEB",
+                  "lines": [{"sku": sku, "quantity": "1", "unitPriceMinor": "500"}]})
+        self.assertEqual(r.status, 200, r)
+        done = stack.wait_for("suppressed", lambda: [
+            m for m in reminders() if m["state"] == "MESSAGE_STATE_SUPPRESSED"])
+        self.assertEqual(done[0]["suppressionReason"], "SUPPRESSION_REASON_GOAL_REACHED")
+        res = rest("GET", "/v1/campaigns/%s/results" % camp, key).json()
+        self.assertEqual(res["variants"][0]["suppressed"], {"goal_reached": "1"})
+        self.assertEqual(res["targeted"], "1")
+        # A new cart after the order: a new reminder, queued.
+        add_to_cart()
+        stack.wait_for("a new reminder", lambda: len(reminders()) == 2)
+        self.assertEqual(sorted(m["state"] for m in reminders()),
+                         ["MESSAGE_STATE_QUEUED", "MESSAGE_STATE_SUPPRESSED"])
+
     def test_a_throttled_campaign_paused_and_cancelled(self):
         _, key = stack.create_tenant()
         r = rest("POST", "/v1/templates?requestId=" + stack.unique("t"), key, EMAIL_TEMPLATE)

@@ -86,6 +86,9 @@ class Channels(stack.E2ETestCase):
                  {"channel": channel, "purpose": purpose, "status": status, "source": "e2e"})
         self.assertEqual(r.status, 200, r)
 
+    def receipt(self, message_id):
+        return rest("GET", "/v1/messages/" + message_id, self.key).json().get("receipt")
+
     def sms_to(self, number):
         return [s for s in self.provider.sms if s["To"] == number]
 
@@ -176,6 +179,35 @@ class Channels(stack.E2ETestCase):
         self.assertEqual(sent[0]["Body"], "Hi Ada, your order is ready & waiting.")
         self.assertEqual(sent[0]["From"], "+41445550000")
         self.assertEqual(sent[0]["sid"], m["providerId"])
+        # The delivery receipt: Twilio's signed status callback to the URL
+        # sent with the message, through the gateway without an API key.
+        callback = sent[0]["StatusCallback"]
+        self.assertTrue(callback.startswith("http://%s:%d/t/s/" % (stack.HOST, stack.HTTP_PORT)))
+        done = stack.wait_for("the receipt", lambda: self.receipt(m["messageId"]))
+        self.assertEqual(done["status"], "RECEIPT_STATUS_DELIVERED")
+        self.assertIn("time", done)
+        self.assertEqual([c[2] for c in self.provider.callbacks if c[0] == callback], [204, 204])
+        rows = stack.query_db("SELECT count(*) FROM delivery.outbox WHERE event_type = "
+                              "'message.delivered' AND payload->>'messageId' = '%s'"
+                              % m["messageId"])
+        self.assertEqual(rows, [["1"]])
+        # Forged, altered or repeated reports change nothing.
+        form = {"MessageSid": m["providerId"], "MessageStatus": "undelivered",
+                "ErrorCode": "30005"}
+        self.assertEqual(self.provider.post_status(callback, form, signature="AAAA"), 404)
+        self.assertEqual(self.provider.post_status(callback[:-3] + "xyz", form), 404)
+        self.assertEqual(self.provider.post_status(callback, form), 204)  # signed, but late
+        self.assertEqual(self.receipt(m["messageId"])["status"], "RECEIPT_STATUS_DELIVERED")
+        self.assertEqual(rest("GET", callback[len("http://%s:%d" % (stack.HOST, stack.HTTP_PORT)):]
+                              ).status, 405)
+        # An unreachable handset: the receipt says bounced, with the code.
+        self.provider.unreachable.add("+41790000099")
+        gone = stack.new_customer(self.key, givenName="Gone", phones=["+41790000099"])
+        r = self.send(gone, "CHANNEL_SMS", "sms-code")
+        stack.wait_for("the bounce", lambda: self.receipt(r.json()["messageId"]))
+        bounce = self.receipt(r.json()["messageId"])
+        self.assertEqual(bounce["status"], "RECEIPT_STATUS_BOUNCED")
+        self.assertEqual(bounce["detail"], "30003: Unreachable destination handset")
         # Marketing needs an SMS opt-in (an email opt-in is not one).
         self.consent(cid, "CONSENT_CHANNEL_EMAIL", "CONSENT_PURPOSE_MARKETING",
                      "CONSENT_STATUS_OPTED_IN")
@@ -201,6 +233,18 @@ class Channels(stack.E2ETestCase):
         self.assertEqual(m["suppressionReason"], "SUPPRESSION_REASON_CONSENT")
         self.assertIn("21610", m["lastError"])
         self.assertEqual(m["attempts"], 1)
+        # The STOP is now the customer's opt-out of SMS (both purposes): the
+        # next message stops at the consent check, the provider not asked.
+        consents = rest("GET", "/v1/customers/%s/consents" % stop, self.key).json()["consents"]
+        stops = {(c["purpose"], c["status"]) for c in consents
+                 if c["channel"] == "CONSENT_CHANNEL_SMS" and c["source"] == "sms-stop"}
+        self.assertEqual(stops, {("CONSENT_PURPOSE_MARKETING", "CONSENT_STATUS_OPTED_OUT"),
+                                 ("CONSENT_PURPOSE_TRANSACTIONAL", "CONSENT_STATUS_OPTED_OUT")})
+        before = len(self.provider.requests)
+        r = self.send(stop, "CHANNEL_SMS", "sms-code")
+        m = self.wait_state(r.json()["messageId"], {"MESSAGE_STATE_SUPPRESSED"})
+        self.assertEqual(m["suppressionReason"], "SUPPRESSION_REASON_CONSENT")
+        self.assertEqual(len(self.provider.requests), before)
         # No phone number: suppressed as invalid, the provider never asked.
         before = len(self.provider.requests)
         nophone = stack.new_customer(self.key, givenName="Nophone", emails=["np@example.com"])
@@ -279,6 +323,11 @@ class Channels(stack.E2ETestCase):
             return res if res.get("state") == "CAMPAIGN_STATE_COMPLETED" else None
         res = stack.wait_for("the campaign", finished, timeout=60)
         self.assertEqual(res["variants"][0]["sent"], "12")
+
+        def receipts():
+            res = rest("GET", "/v1/campaigns/%s/results" % camp, self.key).json()
+            return res if res["variants"][0].get("delivered") == "12" else None
+        stack.wait_for("12 delivery receipts", receipts)
         for n in numbers:
             self.assertEqual(len(self.sms_to(n)), 1, n)
         # A push campaign needs the push template's channel.

@@ -58,9 +58,10 @@ void ToProto(const domain::Campaign& c, v1::Campaign* out) {
   out->set_cost_currency_code(c.cost_currency_code);
   if (c.trigger.kind != domain::TriggerKind::kNone) {
     v1::CampaignTrigger* t = out->mutable_trigger();
-    t->set_kind(c.trigger.kind == domain::TriggerKind::kSegmentEntered
-                    ? v1::TRIGGER_KIND_SEGMENT_ENTERED
-                    : v1::TRIGGER_KIND_ORDER_PLACED);
+    t->set_kind(
+        c.trigger.kind == domain::TriggerKind::kSegmentEntered ? v1::TRIGGER_KIND_SEGMENT_ENTERED
+        : c.trigger.kind == domain::TriggerKind::kOrderPlaced  ? v1::TRIGGER_KIND_ORDER_PLACED
+                                                               : v1::TRIGGER_KIND_CART_ABANDONED);
     t->set_segment_id(c.trigger.segment_id);
     t->set_delay_seconds(absl::ToInt64Seconds(c.trigger.delay));
     t->set_every_time(c.trigger.reentry == domain::Reentry::kEveryTime);
@@ -121,9 +122,13 @@ absl::StatusOr<domain::Campaign> FromProto(const v1::Campaign& in) {
     case v1::TRIGGER_KIND_ORDER_PLACED:
       c.trigger.kind = domain::TriggerKind::kOrderPlaced;
       break;
+    case v1::TRIGGER_KIND_CART_ABANDONED:
+      c.trigger.kind = domain::TriggerKind::kCartAbandoned;
+      break;
     default:
-      return common::InvalidField(
-          "trigger.kind", "kind is TRIGGER_KIND_SEGMENT_ENTERED or TRIGGER_KIND_ORDER_PLACED");
+      return common::InvalidField("trigger.kind",
+                                  "kind is TRIGGER_KIND_SEGMENT_ENTERED, TRIGGER_KIND_ORDER_PLACED "
+                                  "or TRIGGER_KIND_CART_ABANDONED");
   }
   c.trigger.segment_id = in.trigger().segment_id();
   c.trigger.delay = absl::Seconds(in.trigger().delay_seconds());
@@ -258,6 +263,8 @@ grpc::ServerUnaryReactor* DeliveryGrpcService::GetCampaignResults(
       x->mutable_suppressed()->insert(v.suppressed.begin(), v.suppressed.end());
       x->set_opened(v.opened);
       x->set_clicked(v.clicked);
+      x->set_delivered(v.delivered);
+      x->set_bounced(v.bounced);
       x->set_unsubscribed(v.unsubscribed);
       x->set_converted(v.converted);
       x->mutable_revenue_minor()->insert(v.revenue_minor.begin(), v.revenue_minor.end());

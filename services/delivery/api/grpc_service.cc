@@ -61,6 +61,8 @@ v1::SuppressionReason ProtoSuppression(domain::Suppression s) {
       return v1::SUPPRESSION_REASON_FREQUENCY_CAP;
     case domain::Suppression::kHoldout:
       return v1::SUPPRESSION_REASON_HOLDOUT;
+    case domain::Suppression::kGoalReached:
+      return v1::SUPPRESSION_REASON_GOAL_REACHED;
   }
   return v1::SUPPRESSION_REASON_UNSPECIFIED;
 }
@@ -227,6 +229,13 @@ void ToProto(const domain::Message& m, v1::Message* out) {
   out->set_last_error(m.last_error);
   out->set_recipient(m.recipient);
   out->set_provider_id(m.provider_id);
+  if (m.receipt != domain::Receipt::kNone) {
+    v1::MessageReceipt* r = out->mutable_receipt();
+    r->set_status(m.receipt == domain::Receipt::kDelivered ? v1::RECEIPT_STATUS_DELIVERED
+                                                           : v1::RECEIPT_STATUS_BOUNCED);
+    if (m.receipt_time) grpcutil::ToTimestamp(*m.receipt_time, r->mutable_time());
+    r->set_detail(m.receipt_detail);
+  }
   for (const std::string& d : m.decision_ids) out->add_decision_ids(d);
   grpcutil::ToTimestamp(m.create_time, out->mutable_create_time());
   grpcutil::ToTimestamp(m.update_time, out->mutable_update_time());
@@ -344,6 +353,15 @@ grpc::ServerUnaryReactor* DeliveryGrpcService::Track(grpc::CallbackServerContext
     resp->set_message_id(r.message_id);
     resp->set_redirect_url(r.redirect_url);
     return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DeliveryGrpcService::ReportStatus(grpc::CallbackServerContext* ctx,
+                                                            const v1::ReportStatusRequest* req,
+                                                            v1::ReportStatusResponse*) {
+  return Offload(ctx, executor_, metrics_, "ReportStatus", [=](const RequestContext& rc) {
+    return tracking_.ReportStatus(grpcutil::WriteMetaOf(rc, "ReportStatus"), req->token(),
+                                  req->body(), req->signature());
   });
 }
 

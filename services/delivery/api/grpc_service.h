@@ -44,6 +44,9 @@ class DeliveryGrpcService final : public v1::DeliveryService::CallbackService {
   grpc::ServerUnaryReactor* ReplayMessage(grpc::CallbackServerContext* ctx,
                                           const v1::ReplayMessageRequest* req,
                                           v1::Message* resp) override;
+  grpc::ServerUnaryReactor* ReportStatus(grpc::CallbackServerContext* ctx,
+                                         const v1::ReportStatusRequest* req,
+                                         v1::ReportStatusResponse* resp) override;
   grpc::ServerUnaryReactor* Track(grpc::CallbackServerContext* ctx, const v1::TrackRequest* req,
                                   v1::TrackResponse* resp) override;
   grpc::ServerUnaryReactor* CreateWebhookEndpoint(grpc::CallbackServerContext* ctx,

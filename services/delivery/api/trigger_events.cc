@@ -2,9 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "libs/common/id.h"
 #include "libs/common/status_macros.h"
+#include "libs/events/behaviour_event.h"
 #include "libs/events/order_event.h"
 
 namespace crm::delivery::api {
@@ -43,8 +45,26 @@ absl::Status TriggerEventHandler::Handle(const events::Event& e) {
   } else if (e.envelope.type() == "order.placed") {
     CRM_ASSIGN_OR_RETURN(std::optional<events::OrderFact> fact, events::OrderFactOf(e.envelope));
     if (!fact || fact->customer_id.empty()) return absl::OkStatus();
+    // The goal of abandoned-cart reminders first, then the order's own
+    // triggers.
+    CRM_ASSIGN_OR_RETURN(int reached, campaigns_.ReachGoal(e.envelope.tenant_id(),
+                                                           fact->customer_id, fact->placed_time));
+    (void)reached;
     trigger = app::TriggerEvent{domain::TriggerKind::kOrderPlaced, "", fact->customer_id, "",
                                 fact->placed_time};
+  } else if (absl::StartsWith(e.envelope.type(), "behaviour.")) {
+    CRM_ASSIGN_OR_RETURN(std::optional<std::vector<events::BehaviourFact>> facts,
+                         events::BehaviourFactsOf(e.envelope));
+    if (!facts) return absl::OkStatus();
+    for (const events::BehaviourFact& f : *facts) {
+      // An anonymous visitor's cart has nobody to remind yet.
+      if (f.type != "cart.item_added" || !common::IsUuid(f.customer_id)) continue;
+      app::TriggerEvent cart{domain::TriggerKind::kCartAbandoned, "", f.customer_id, f.event_id,
+                             f.occurred_time};
+      CRM_ASSIGN_OR_RETURN(int added, campaigns_.Trigger(e.envelope.tenant_id(), cart));
+      (void)added;
+    }
+    return absl::OkStatus();
   } else {
     return absl::OkStatus();
   }

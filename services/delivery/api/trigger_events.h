@@ -1,7 +1,9 @@
 #pragma once
 // The events that trigger campaigns (docs/delivery.md, "Triggered
-// campaigns"), consumer group "delivery": segmentation's segment.entered
-// and transaction's order.placed. Each becomes an app::TriggerEvent for the
+// campaigns"), consumer group "delivery": segmentation's segment.entered,
+// transaction's order.placed (which also reaches the goal of abandoned-cart
+// reminders) and customer-store's cart.item_added of a known customer
+// (behaviour.tracked batches). Each becomes an app::TriggerEvent for the
 // tenant's running campaigns of its kind. Other events are left to the
 // other handlers.
 #include "absl/status/status.h"

@@ -205,6 +205,8 @@ absl::StatusOr<CampaignResults> Campaigns::Results(const std::string& tenant,
     r->opened += n.opened;
     r->clicked += n.clicked;
     r->unsubscribed += n.unsubscribed;
+    r->delivered += n.delivered;
+    r->bounced += n.bounced;
     switch (n.state) {
       case domain::State::kQueued:
       case domain::State::kSending:
@@ -478,6 +480,14 @@ absl::StatusOr<int> Campaigns::Trigger(const std::string& tenant, const TriggerE
                                CRM_ASSIGN_OR_RETURN(domain::Campaign cur,
                                                     tx.LoadCampaignForUpdate(c.id));
                                if (cur.state != domain::CampaignState::kRunning) return cur;
+                               if (c.trigger.kind == domain::TriggerKind::kCartAbandoned) {
+                                 // One pending reminder per customer: a
+                                 // further item postpones it.
+                                 CRM_ASSIGN_OR_RETURN(bool postponed,
+                                                      tx.PostponePending(c.id, e.customer_id,
+                                                                         *row.next_attempt_time));
+                                 if (postponed) return cur;
+                               }
                                CRM_ASSIGN_OR_RETURN(inserted, tx.InsertCampaignMessages(rows));
                                if (inserted.empty()) return cur;
                                cur.targeted += static_cast<int64_t>(inserted.size());
@@ -490,6 +500,30 @@ absl::StatusOr<int> Campaigns::Trigger(const std::string& tenant, const TriggerE
     added += static_cast<int>(inserted.size());
   }
   return added;
+}
+
+absl::StatusOr<int> Campaigns::ReachGoal(const std::string& tenant, const std::string& customer_id,
+                                         absl::Time placed) {
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::Campaign> campaigns,
+                       repository_.TriggeredCampaigns(tenant, domain::TriggerKind::kCartAbandoned));
+  int suppressed = 0;
+  for (const domain::Campaign& c : campaigns) {
+    CRM_ASSIGN_OR_RETURN(
+        bool done,
+        repository_.Run<bool>(
+            RunnerMeta(tenant, "ReachGoal"), c.id, [&](DeliveryTx& tx) -> absl::StatusOr<bool> {
+              CRM_ASSIGN_OR_RETURN(
+                  std::vector<domain::Message> rows,
+                  tx.SuppressPending(c.id, customer_id, placed + c.trigger.delay,
+                                     domain::Suppression::kGoalReached,
+                                     "goal reached: the customer placed an order"));
+              for (const domain::Message& m : rows) tx.EmitMessage("message.suppressed", m);
+              suppressed += static_cast<int>(rows.size());
+              return true;
+            }));
+    (void)done;
+  }
+  return suppressed;
 }
 
 }  // namespace crm::delivery::app

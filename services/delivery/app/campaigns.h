@@ -29,6 +29,9 @@ struct VariantResults {
   int64_t opened = 0;
   int64_t clicked = 0;
   int64_t unsubscribed = 0;
+  // Delivery receipts (SMS): sent messages reported delivered or bounced.
+  int64_t delivered = 0;
+  int64_t bounced = 0;
   // Conversions (docs/delivery.md, "Conversions"): messages credited with
   // an order and the orders' net value by currency; rows with an order
   // within the window after exposure, of the final rows (intention to
@@ -98,6 +101,12 @@ class Campaigns final {
   // already entered under re-entry "once", or an event seen before, adds
   // nothing); how many were added.
   absl::StatusOr<int> Trigger(const std::string& tenant, const TriggerEvent& e);
+  // The customer placed an order at `placed`: their abandoned-cart
+  // reminders due by `placed` + the campaign's delay (those of carts filled
+  // before the order) are suppressed (GOAL_REACHED) with their events; how
+  // many.
+  absl::StatusOr<int> ReachGoal(const std::string& tenant, const std::string& customer_id,
+                                absl::Time placed);
 
  private:
   // The checks that need the peers: templates of the channel, the segment,

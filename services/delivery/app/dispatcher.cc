@@ -33,9 +33,10 @@ std::string TrackingUrl(const TrackingOptions& t, const std::string& tenant,
   c.message_id = m.id;
   c.link = link;
   c.expire_time = absl::FromUnixSeconds(absl::ToUnixSeconds(now + t.ttl));
-  const char* path = action == common::TrackingAction::kOpen    ? "/t/o/"
-                     : action == common::TrackingAction::kClick ? "/t/c/"
-                                                                : "/t/u/";
+  const char* path = action == common::TrackingAction::kOpen     ? "/t/o/"
+                     : action == common::TrackingAction::kClick  ? "/t/c/"
+                     : action == common::TrackingAction::kStatus ? "/t/s/"
+                                                                 : "/t/u/";
   return absl::StrCat(t.base_url, path, common::SignTrackingToken(t.key, c));
 }
 
@@ -238,7 +239,11 @@ void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy
     OutboundNotification out;
     out.tenant = tenant;
     out.provider = *provider;
-    out.notification = {m.id, m.recipient, part("text"), part("title"), part("body")};
+    out.notification = {m.id, m.recipient, part("text"), part("title"), part("body"), ""};
+    if (m.channel == domain::Channel::kSms && !tracking.base_url.empty()) {
+      out.notification.status_callback_url =
+          TrackingUrl(tracking, tenant, m, common::TrackingAction::kStatus, 0, now);
+    }
     result = notify_.Send(out);
   } else {
     auto json = rendered->parts.find("json");
@@ -261,6 +266,21 @@ void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy
     m.update_time = now;
     m.next_attempt_time.reset();
     return;
+  }
+  if (result.refused == domain::Suppression::kConsent && m.channel == domain::Channel::kSms) {
+    // The provider says the number opted out of the sender (a STOP reply):
+    // so it is recorded, and the next message stops at the consent check
+    // without asking the provider. Both purposes: STOP blocks every
+    // message. Best effort: the message is suppressed either way.
+    for (const char* purpose : {"marketing", "transactional"}) {
+      absl::Status s =
+          directory_.RecordOptOut(tenant, m.customer_id, {"sms", purpose, "sms-stop", m.id});
+      if (!s.ok()) {
+        result.detail =
+            absl::StrCat(result.detail, " (the opt-out could not be recorded: ", s.message(), ")");
+        break;
+      }
+    }
   }
   if (result.refused != domain::Suppression::kNone) {
     return Suppress(m, result.refused, std::move(result.detail));

@@ -75,7 +75,8 @@ class DeliveryTx {
   // NOT_FOUND (MESSAGE_NOT_FOUND) when the tenant has no such message.
   virtual absl::StatusOr<domain::Message> LoadMessageForUpdate(const std::string& id) = 0;
   virtual void SaveMessage(const domain::Message& m) = 0;
-  // The message's engagement (opens, clicks, unsubscribe) alone.
+  // What happened after the send: engagement (opens, clicks, unsubscribe)
+  // and the delivery receipt.
   virtual void SaveEngagement(const domain::Message& m) = 0;
   virtual void EmitMessage(const std::string& type, const domain::Message& m) = 0;
   virtual absl::StatusOr<int64_t> CountEndpoints() = 0;
@@ -99,6 +100,16 @@ class DeliveryTx {
       const std::vector<domain::Message>& rows) = 0;
   // The campaign's queued and retrying rows become cancelled; how many.
   virtual absl::StatusOr<int64_t> CancelCampaignMessages(const std::string& campaign_id) = 0;
+  // Abandoned carts. The customer's queued row of the campaign, if any, is
+  // due no sooner than `due`; false when there is none.
+  virtual absl::StatusOr<bool> PostponePending(const std::string& campaign_id,
+                                               const std::string& customer_id, absl::Time due) = 0;
+  // The customer's queued or retrying rows of the campaign due by
+  // `due_by` become suppressed for `why` (`detail` their last_error);
+  // the rows as they are now, for their events.
+  virtual absl::StatusOr<std::vector<domain::Message>> SuppressPending(
+      const std::string& campaign_id, const std::string& customer_id, absl::Time due_by,
+      domain::Suppression why, const std::string& detail) = 0;
   // The campaign's queued rows, in their order, due from `start` one
   // 1/throttle apart (all at `start` when throttle is 0); how many.
   virtual absl::StatusOr<int64_t> RespaceCampaignMessages(const std::string& campaign_id,
@@ -138,6 +149,9 @@ struct CampaignCount {
   int64_t opened = 0;
   int64_t clicked = 0;
   int64_t unsubscribed = 0;
+  // Of those, the ones the provider reported delivered, or bounced.
+  int64_t delivered = 0;
+  int64_t bounced = 0;
 };
 
 // A campaign's conversions by variant and kind: the messages with one
@@ -261,13 +275,20 @@ class CustomerDirectory {
   // NOT_FOUND when the customer does not exist (erased, merged away).
   virtual absl::StatusOr<Contact> GetContact(const std::string& tenant,
                                              const std::string& customer_id) = 0;
-  // Records that the customer opted out of marketing email through the
-  // unsubscribe link of message `message_id` (one consent record per
-  // message, however often the link is used); NOT_FOUND when the customer
-  // is gone.
-  virtual absl::Status OptOutOfMarketingEmail(const std::string& tenant,
-                                              const std::string& customer_id,
-                                              const std::string& message_id) = 0;
+  // Records that the customer opted out of `purpose` on `channel` ("email",
+  // "sms"; "marketing", "transactional") because of message `message_id`:
+  // its unsubscribe link, or a STOP reply to it. `source` says which
+  // ("unsubscribe-link", "sms-stop"). One consent record per message and
+  // purpose, however often it is reported; NOT_FOUND when the customer is
+  // gone.
+  struct OptOut {
+    std::string channel;
+    std::string purpose;
+    std::string source;
+    std::string message_id;
+  };
+  virtual absl::Status RecordOptOut(const std::string& tenant, const std::string& customer_id,
+                                    const OptOut& opt_out) = 0;
 };
 
 struct Rendered {

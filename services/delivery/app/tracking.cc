@@ -1,8 +1,11 @@
 #include "services/delivery/app/tracking.h"
 
+#include "absl/strings/str_cat.h"
+#include "libs/common/crypto.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/tracking_token.h"
+#include "services/delivery/domain/providers.h"
 #include "services/delivery/domain/tracking.h"
 
 namespace crm::delivery::app {
@@ -16,6 +19,8 @@ domain::Engagement EngagementOf(common::TrackingAction a) {
       return domain::Engagement::kClick;
     case common::TrackingAction::kUnsubscribe:
       return domain::Engagement::kUnsubscribe;
+    case common::TrackingAction::kStatus:
+      break;  // not an engagement: refused before
   }
   return domain::Engagement::kOpen;
 }
@@ -27,7 +32,10 @@ absl::StatusOr<TrackResult> Tracking::Track(const outbox::WriteMeta& meta,
   const absl::Time now = clock_.Now();
   absl::StatusOr<common::TrackingClaims> claims = common::VerifyTrackingToken(key_, token, now);
   // A token of another tenant reads like any invalid one.
-  if (!claims.ok() || claims->tenant_id != meta.tenant_id) return common::TrackingLinkInvalid();
+  if (!claims.ok() || claims->tenant_id != meta.tenant_id ||
+      claims->action == common::TrackingAction::kStatus) {
+    return common::TrackingLinkInvalid();
+  }
   const std::string& id = claims->message_id;
   if (claims->action == common::TrackingAction::kUnsubscribe) {
     // The consent first: it is what the recipient asked for. A message or
@@ -35,7 +43,8 @@ absl::StatusOr<TrackResult> Tracking::Track(const outbox::WriteMeta& meta,
     absl::StatusOr<domain::Message> m = repository_.GetMessage(meta.tenant_id, id);
     if (m.status().code() == absl::StatusCode::kNotFound) return common::TrackingLinkInvalid();
     CRM_RETURN_IF_ERROR(m.status());
-    absl::Status s = directory_.OptOutOfMarketingEmail(meta.tenant_id, m->customer_id, id);
+    absl::Status s = directory_.RecordOptOut(meta.tenant_id, m->customer_id,
+                                             {"email", "marketing", "unsubscribe-link", id});
     if (s.code() == absl::StatusCode::kNotFound) return common::TrackingLinkInvalid();
     if (!s.ok()) {
       return common::WithReason(
@@ -66,6 +75,49 @@ absl::StatusOr<TrackResult> Tracking::Track(const outbox::WriteMeta& meta,
                            }));
   (void)m;
   return result;
+}
+
+absl::Status Tracking::ReportStatus(const outbox::WriteMeta& meta, const std::string& token,
+                                    const std::string& body, const std::string& signature) {
+  const absl::Time now = clock_.Now();
+  absl::StatusOr<common::TrackingClaims> claims = common::VerifyTrackingToken(key_, token, now);
+  if (!claims.ok() || claims->tenant_id != meta.tenant_id ||
+      claims->action != common::TrackingAction::kStatus || base_url_.empty()) {
+    return common::TrackingLinkInvalid();
+  }
+  std::optional<domain::Form> form = domain::ParseForm(body);
+  if (!form) {
+    return common::WithReason(absl::InvalidArgumentError("the body is not a form"),
+                              "MALFORMED_BODY");
+  }
+  const std::string& id = claims->message_id;
+  absl::StatusOr<domain::Message> sent = repository_.GetMessage(meta.tenant_id, id);
+  if (sent.status().code() == absl::StatusCode::kNotFound) return common::TrackingLinkInvalid();
+  CRM_RETURN_IF_ERROR(sent.status());
+  // The provider's signature, with the tenant's current credentials for
+  // the message's channel: without them nothing can be believed.
+  CRM_ASSIGN_OR_RETURN(std::optional<domain::ProviderSettings> provider,
+                       repository_.GetProvider(meta.tenant_id, sent->channel));
+  if (!provider || provider->kind != domain::ProviderKind::kTwilio ||
+      !common::ConstantTimeEquals(
+          domain::TwilioSignature(provider->secret, absl::StrCat(base_url_, "/t/s/", token), *form),
+          signature)) {
+    return common::TrackingLinkInvalid();
+  }
+  const domain::StatusReport report = domain::ReadTwilioStatus(*form);
+  if (report.receipt == domain::Receipt::kNone) return absl::OkStatus();
+  return repository_
+      .Run<domain::Message>(
+          meta, id,
+          [&](DeliveryTx& tx) -> absl::StatusOr<domain::Message> {
+            CRM_ASSIGN_OR_RETURN(domain::Message m, tx.LoadMessageForUpdate(id));
+            for (const std::string& type : domain::RecordReceipt(m, report, now)) {
+              tx.EmitMessage(type, m);
+            }
+            tx.SaveEngagement(m);
+            return m;
+          })
+      .status();
 }
 
 }  // namespace crm::delivery::app

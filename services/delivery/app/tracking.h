@@ -23,10 +23,16 @@ struct TrackResult {
 
 class Tracking final {
  public:
-  // `key`: common::TrackingKey(CRM_CONTEXT_KEY).
+  // `key`: common::TrackingKey(CRM_CONTEXT_KEY); `base_url`: the gateway as
+  // providers reach it (CRM_DELIVERY_TRACKING_BASE_URL): the status
+  // callback URLs providers sign are under it.
   Tracking(DeliveryRepository& repository, CustomerDirectory& directory, std::string key,
-           const common::Clock& clock)
-      : repository_(repository), directory_(directory), key_(std::move(key)), clock_(clock) {}
+           const common::Clock& clock, std::string base_url = "")
+      : repository_(repository),
+        directory_(directory),
+        key_(std::move(key)),
+        base_url_(std::move(base_url)),
+        clock_(clock) {}
 
   // NOT_FOUND (TRACKING_LINK_INVALID) for a token that is not current, not
   // ours or of another tenant, for a message that is gone (erased) and for
@@ -34,10 +40,21 @@ class Tracking final {
   // cannot take an unsubscribe now (the recipient may try again).
   absl::StatusOr<TrackResult> Track(const outbox::WriteMeta& meta, const std::string& token);
 
+  // A provider's status callback for a sent message (docs/delivery.md,
+  // "Delivery receipts"): the token (action status) names tenant and
+  // message, the provider's signature over the callback URL and `body` must
+  // verify with the tenant's credentials for the channel; the first final
+  // report (delivered, bounced) is kept with its event. NOT_FOUND
+  // (TRACKING_LINK_INVALID) for a bad token or signature; INVALID_ARGUMENT
+  // (MALFORMED_BODY) for a body that is not a form.
+  absl::Status ReportStatus(const outbox::WriteMeta& meta, const std::string& token,
+                            const std::string& body, const std::string& signature);
+
  private:
   DeliveryRepository& repository_;
   CustomerDirectory& directory_;
   const std::string key_;
+  const std::string base_url_;
   const common::Clock& clock_;
 };
 

@@ -72,19 +72,29 @@ absl::StatusOr<app::Contact> GrpcCustomerDirectory::GetContact(const std::string
   return contact;
 }
 
-absl::Status GrpcCustomerDirectory::OptOutOfMarketingEmail(const std::string& tenant,
-                                                           const std::string& customer_id,
-                                                           const std::string& message_id) {
+absl::Status GrpcCustomerDirectory::RecordOptOut(const std::string& tenant,
+                                                 const std::string& customer_id, const OptOut& o) {
+  customer_store::v1::ConsentChannel channel = customer_store::v1::CONSENT_CHANNEL_UNSPECIFIED;
+  customer_store::v1::ConsentPurpose purpose = customer_store::v1::CONSENT_PURPOSE_UNSPECIFIED;
+  if (!customer_store::v1::ConsentChannel_Parse(
+          absl::StrCat("CONSENT_CHANNEL_", absl::AsciiStrToUpper(o.channel)), &channel) ||
+      !customer_store::v1::ConsentPurpose_Parse(
+          absl::StrCat("CONSENT_PURPOSE_", absl::AsciiStrToUpper(o.purpose)), &purpose)) {
+    return absl::InternalError(absl::StrCat("no consent of ", o.channel, "/", o.purpose));
+  }
   grpc::ClientContext ctx;
   grpcutil::PreparePeerCall(kPrincipal, tenant, timeout_, &ctx);
   customer_store::v1::RecordConsentRequest req;
   req.set_customer_id(customer_id);
-  req.set_request_id(absl::StrCat("delivery-unsubscribe:", message_id));
+  // The unsubscribe link's request id is the one it always had.
+  req.set_request_id(o.source == "unsubscribe-link"
+                         ? absl::StrCat("delivery-unsubscribe:", o.message_id)
+                         : absl::StrCat("delivery-", o.source, ":", o.purpose, ":", o.message_id));
   customer_store::v1::Consent* c = req.mutable_consent();
-  c->set_channel(customer_store::v1::CONSENT_CHANNEL_EMAIL);
-  c->set_purpose(customer_store::v1::CONSENT_PURPOSE_MARKETING);
+  c->set_channel(channel);
+  c->set_purpose(purpose);
   c->set_status(customer_store::v1::CONSENT_STATUS_OPTED_OUT);
-  c->set_source("unsubscribe-link");
+  c->set_source(o.source);
   customer_store::v1::Consent answer;
   return grpcutil::FromGrpcStatus(stub_->RecordConsent(&ctx, req, &answer));
 }

@@ -21,8 +21,8 @@ class GrpcCustomerDirectory final : public app::CustomerDirectory {
       : stub_(customer_store::v1::CustomerStoreService::NewStub(channel)), timeout_(timeout) {}
   absl::StatusOr<app::Contact> GetContact(const std::string& tenant,
                                           const std::string& customer_id) override;
-  absl::Status OptOutOfMarketingEmail(const std::string& tenant, const std::string& customer_id,
-                                      const std::string& message_id) override;
+  absl::Status RecordOptOut(const std::string& tenant, const std::string& customer_id,
+                            const OptOut& opt_out) override;
 
  private:
   std::unique_ptr<customer_store::v1::CustomerStoreService::Stub> stub_;

@@ -96,6 +96,11 @@ absl::Status ValidateCampaign(const Campaign& c) {
     if (c.trigger.delay < absl::ZeroDuration() || c.trigger.delay > kMaxTriggerDelay) {
       return common::InvalidField("trigger.delay_seconds", "delay_seconds is 0..2592000 (30 days)");
     }
+    if (c.trigger.kind == TriggerKind::kCartAbandoned && c.trigger.delay < kMinCartAbandonedDelay) {
+      return common::InvalidField(
+          "trigger.delay_seconds",
+          "a cart_abandoned trigger waits at least 300 seconds for an order (delay_seconds)");
+    }
   } else if (segment == list) {
     return common::InvalidField("audience",
                                 "the audience is a segment_id or a list of customer_ids");
@@ -187,13 +192,15 @@ absl::string_view TriggerKindName(TriggerKind k) {
       return "segment_entered";
     case TriggerKind::kOrderPlaced:
       return "order_placed";
+    case TriggerKind::kCartAbandoned:
+      return "cart_abandoned";
   }
   return "";
 }
 
 std::optional<TriggerKind> TriggerKindFromName(absl::string_view name) {
-  for (TriggerKind k :
-       {TriggerKind::kNone, TriggerKind::kSegmentEntered, TriggerKind::kOrderPlaced}) {
+  for (TriggerKind k : {TriggerKind::kNone, TriggerKind::kSegmentEntered, TriggerKind::kOrderPlaced,
+                        TriggerKind::kCartAbandoned}) {
     if (TriggerKindName(k) == name) return k;
   }
   return std::nullopt;

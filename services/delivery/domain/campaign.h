@@ -41,8 +41,13 @@ struct Audience {
 // audience: while it runs, each event of its kind adds one row for the
 // event's customer, due `delay` after the event. Re-entry: once per
 // customer, or at every event.
-enum class TriggerKind { kNone, kSegmentEntered, kOrderPlaced };
-absl::string_view TriggerKindName(TriggerKind k);  // "", "segment_entered", "order_placed"
+// kCartAbandoned: a cart.item_added of the customer (customer-store's
+// behaviour) without an order placed within the delay: the row is due the
+// delay after the last item added, and an order before that suppresses it
+// (SUPPRESSION_REASON_GOAL_REACHED).
+enum class TriggerKind { kNone, kSegmentEntered, kOrderPlaced, kCartAbandoned };
+// "", "segment_entered", "order_placed", "cart_abandoned"
+absl::string_view TriggerKindName(TriggerKind k);
 std::optional<TriggerKind> TriggerKindFromName(absl::string_view name);
 enum class Reentry { kOnce, kEveryTime };
 struct Trigger {
@@ -52,6 +57,8 @@ struct Trigger {
   Reentry reentry = Reentry::kOnce;
 };
 inline constexpr absl::Duration kMaxTriggerDelay = absl::Hours(24 * 30);
+// A cart is abandoned after at least this long without an order.
+inline constexpr absl::Duration kMinCartAbandonedDelay = absl::Minutes(5);
 
 struct Campaign {
   std::string id;

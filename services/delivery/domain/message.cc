@@ -41,16 +41,22 @@ constexpr std::array<std::pair<State, absl::string_view>, 8> kStates{
      {State::kFailed, "failed"},
      {State::kUnknown, "unknown"},
      {State::kCancelled, "cancelled"}}};
-constexpr std::array<std::pair<Suppression, absl::string_view>, 6> kSuppressions{
+constexpr std::array<std::pair<Suppression, absl::string_view>, 7> kSuppressions{
     {{Suppression::kNone, ""},
      {Suppression::kConsent, "consent"},
      {Suppression::kInvalidAddress, "invalid_address"},
      {Suppression::kCustomerGone, "customer_gone"},
      {Suppression::kFrequencyCap, "frequency_cap"},
-     {Suppression::kHoldout, "holdout"}}};
+     {Suppression::kHoldout, "holdout"},
+     {Suppression::kGoalReached, "goal_reached"}}};
+
+constexpr std::array<std::pair<Receipt, absl::string_view>, 3> kReceipts{
+    {{Receipt::kNone, ""}, {Receipt::kDelivered, "delivered"}, {Receipt::kBounced, "bounced"}}};
 
 }  // namespace
 
+absl::string_view ReceiptName(Receipt r) { return NameOf(kReceipts, r); }
+std::optional<Receipt> ReceiptFromName(absl::string_view n) { return FromName(kReceipts, n); }
 absl::string_view ChannelName(Channel c) { return NameOf(kChannels, c); }
 std::optional<Channel> ChannelFromName(absl::string_view n) { return FromName(kChannels, n); }
 absl::string_view PurposeName(Purpose p) { return NameOf(kPurposes, p); }

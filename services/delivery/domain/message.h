@@ -26,7 +26,20 @@ enum class State {
   kUnknown,
   kCancelled
 };
-enum class Suppression { kNone, kConsent, kInvalidAddress, kCustomerGone, kFrequencyCap, kHoldout };
+// kGoalReached: a triggered message made pointless before it was due (an
+// abandoned-cart reminder whose customer ordered meanwhile).
+enum class Suppression {
+  kNone,
+  kConsent,
+  kInvalidAddress,
+  kCustomerGone,
+  kFrequencyCap,
+  kHoldout,
+  kGoalReached
+};
+// What the provider reported after it accepted a sent message (a delivery
+// receipt: docs/delivery.md, "Delivery receipts").
+enum class Receipt { kNone, kDelivered, kBounced };
 
 absl::string_view ChannelName(Channel c);  // "email", "webhook", "sms", "push"
 std::optional<Channel> ChannelFromName(absl::string_view name);
@@ -36,6 +49,8 @@ absl::string_view StateName(State s);  // "queued", "sending", ...
 std::optional<State> StateFromName(absl::string_view name);
 absl::string_view SuppressionName(Suppression s);  // "", "consent", "invalid_address", ...
 std::optional<Suppression> SuppressionFromName(absl::string_view name);
+absl::string_view ReceiptName(Receipt r);  // "", "delivered", "bounced"
+std::optional<Receipt> ReceiptFromName(absl::string_view name);
 
 // Final states: the sweeper and the senders never touch them again.
 bool IsFinal(State s);
@@ -76,6 +91,10 @@ struct Message {
   std::optional<absl::Time> last_open_time;
   std::optional<absl::Time> last_click_time;
   std::optional<absl::Time> unsubscribe_time;
+  // The provider's delivery receipt: the first final one counts.
+  Receipt receipt = Receipt::kNone;
+  std::optional<absl::Time> receipt_time;
+  std::string receipt_detail;  // a bounce's error code and words
 };
 
 // A customer's newest consent status for (channel, purpose).

@@ -1,5 +1,6 @@
 #include "services/delivery/domain/providers.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -7,7 +8,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "libs/common/crypto.h"
 #include "libs/common/errors.h"
 #include "nlohmann/json.hpp"
 
@@ -44,6 +47,32 @@ bool AllOf(absl::string_view s, bool (*ok)(unsigned char)) {
   return true;
 }
 bool IdChar(unsigned char c) { return absl::ascii_isalnum(c) || c == '-' || c == '_'; }
+
+bool FormUnescape(absl::string_view in, std::string& out) {
+  out.clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      out.push_back(' ');
+    } else if (in[i] == '%') {
+      int v = 0;
+      if (i + 2 >= in.size()) return false;  // "%" needs two hex digits
+      for (int k = 1; k <= 2; ++k) {
+        const char c = in[i + k];
+        int d = absl::ascii_isdigit(static_cast<unsigned char>(c)) ? c - '0'
+                : (c >= 'a' && c <= 'f')                           ? c - 'a' + 10
+                : (c >= 'A' && c <= 'F')                           ? c - 'A' + 10
+                                                                   : -1;
+        if (d < 0) return false;
+        v = v * 16 + d;
+      }
+      out.push_back(static_cast<char>(v));
+      i += 2;
+    } else {
+      out.push_back(in[i]);
+    }
+  }
+  return true;
+}
 
 std::string BaseOf(const ProviderSettings& s) {
   return std::string(absl::StripSuffix(
@@ -240,6 +269,9 @@ ProviderRequest BuildProviderRequest(const ProviderSettings& s, const Notificati
     req.body = absl::StrCat("To=", FormEscape(n.recipient), "&",
                             absl::StartsWith(s.sender, "MG") ? "MessagingServiceSid=" : "From=",
                             FormEscape(s.sender), "&Body=", FormEscape(n.text));
+    if (!n.status_callback_url.empty()) {
+      absl::StrAppend(&req.body, "&StatusCallback=", FormEscape(n.status_callback_url));
+    }
     return req;
   }
   nlohmann::json j;
@@ -261,6 +293,55 @@ SendResult ReadProviderReply(ProviderKind kind, int http_status, absl::string_vi
                              absl::Duration retry_after) {
   return kind == ProviderKind::kTwilio ? TwilioReply(http_status, body, retry_after)
                                        : OneSignalReply(http_status, body, retry_after);
+}
+
+std::optional<Form> ParseForm(absl::string_view body) {
+  Form out;
+  if (body.empty()) return out;
+  for (absl::string_view pair : absl::StrSplit(body, '&')) {
+    const size_t eq = pair.find('=');
+    std::string name, value;
+    if (!FormUnescape(pair.substr(0, eq), name)) return std::nullopt;
+    if (eq != absl::string_view::npos && !FormUnescape(pair.substr(eq + 1), value)) {
+      return std::nullopt;
+    }
+    out.emplace_back(std::move(name), std::move(value));
+  }
+  return out;
+}
+
+std::string TwilioSignature(absl::string_view auth_token, absl::string_view url, Form form) {
+  std::stable_sort(form.begin(), form.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string data(url);
+  for (const auto& [name, value] : form) absl::StrAppend(&data, name, value);
+  return absl::Base64Escape(common::HmacSha1(auth_token, data));
+}
+
+StatusReport ReadTwilioStatus(const Form& form) {
+  std::string status, code, message;
+  for (const auto& [name, value] : form) {
+    if (name == "MessageStatus") status = value;
+    if (name == "ErrorCode") code = value;
+    if (name == "ErrorMessage") message = value;
+  }
+  StatusReport r;
+  if (status == "delivered") {
+    r.receipt = Receipt::kDelivered;
+  } else if (status == "undelivered" || status == "failed") {
+    r.receipt = Receipt::kBounced;
+    r.detail = absl::StrCat(code.empty() ? "no error code" : code, ": ",
+                            message.empty() ? status : Words(message));
+  }
+  return r;
+}
+
+std::vector<std::string> RecordReceipt(Message& m, const StatusReport& r, absl::Time now) {
+  if (r.receipt == Receipt::kNone || m.receipt != Receipt::kNone) return {};
+  m.receipt = r.receipt;
+  m.receipt_time = now;
+  m.receipt_detail = r.detail;
+  return {r.receipt == Receipt::kDelivered ? "message.delivered" : "message.bounced"};
 }
 
 }  // namespace crm::delivery::domain

@@ -61,6 +61,8 @@ struct Notification {
   std::string text;        // SMS
   std::string title;       // push
   std::string body;        // push
+  // SMS: where the provider reports delivery ("" for no receipts).
+  std::string status_callback_url;
 };
 
 struct ProviderRequest {
@@ -77,5 +79,25 @@ ProviderRequest BuildProviderRequest(const ProviderSettings& s, const Notificati
 // until the attempts are spent); other 4xx → permanent.
 SendResult ReadProviderReply(ProviderKind kind, int http_status, absl::string_view body,
                              absl::Duration retry_after);
+
+// Delivery receipts (docs/delivery.md, "Delivery receipts"). Twilio POSTs
+// a form to the StatusCallback URL we send with each SMS, signed with the
+// account's auth token: X-Twilio-Signature = base64(HMAC-SHA1(token, the
+// URL followed by every parameter's name and value, sorted by name)).
+using Form = std::vector<std::pair<std::string, std::string>>;
+// application/x-www-form-urlencoded; nullopt when malformed.
+std::optional<Form> ParseForm(absl::string_view body);
+std::string TwilioSignature(absl::string_view auth_token, absl::string_view url, Form form);
+
+struct StatusReport {
+  Receipt receipt = Receipt::kNone;  // kNone: an interim status (queued, sent, ...)
+  std::string detail;                // "30003: Unreachable destination handset", ...
+};
+StatusReport ReadTwilioStatus(const Form& form);
+
+// The message after a report: the first final receipt is kept, later ones
+// change nothing; the events to emit ("message.delivered" or
+// "message.bounced", once per message).
+std::vector<std::string> RecordReceipt(Message& m, const StatusReport& r, absl::Time now);
 
 }  // namespace crm::delivery::domain

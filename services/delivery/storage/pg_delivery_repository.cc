@@ -30,8 +30,9 @@ const std::string kMessageColumns = absl::StrCat(
     "click_count, ",
     pg::MicrosColumn("first_open_at"), ", ", pg::MicrosColumn("first_click_at"), ", ",
     pg::MicrosColumn("unsubscribed_at"), ", ", pg::MicrosColumn("last_open_at"), ", ",
-    pg::MicrosColumn("last_click_at"));
-constexpr int kMessageColumnCount = 31;
+    pg::MicrosColumn("last_click_at"), ", receipt, ", pg::MicrosColumn("receipt_at"),
+    ", receipt_detail");
+constexpr int kMessageColumnCount = 34;
 
 const pg::NamedQuery kInsertMessage{
     "delivery_insert_message",
@@ -310,6 +311,21 @@ const pg::NamedQuery kCancelCampaignMessages{
     "NULL, updated_at = now() WHERE tenant_id = $1 AND campaign_id = $2::uuid AND state IN "
     "('queued', 'retrying')",
     0};
+const pg::NamedQuery kPostponePending{
+    "delivery_postpone_pending",
+    absl::StrCat("UPDATE delivery.messages SET next_attempt_at = greatest(next_attempt_at, ",
+                 pg::MicrosParam(4),
+                 "), updated_at = now() WHERE tenant_id = $1 AND campaign_id = $2::uuid AND "
+                 "customer_id = $3::uuid AND state = 'queued' RETURNING 1"),
+    1};
+const pg::NamedQuery kSuppressPending{
+    "delivery_suppress_pending",
+    absl::StrCat("UPDATE delivery.messages SET state = 'suppressed', suppression_reason = $5, "
+                 "last_error = $6, next_attempt_at = NULL, enqueued_at = NULL, updated_at = now() "
+                 "WHERE tenant_id = $1 AND campaign_id = $2::uuid AND customer_id = $3::uuid AND "
+                 "state IN ('queued', 'retrying') AND next_attempt_at <= ",
+                 pg::MicrosParam(4), " RETURNING ", kMessageColumns),
+    kMessageColumnCount};
 const pg::NamedQuery kRespaceCampaignMessages{
     "delivery_respace_campaign_messages",
     absl::StrCat("WITH o AS (SELECT message_id, row_number() OVER (ORDER BY next_attempt_at, "
@@ -329,16 +345,18 @@ const pg::NamedQuery kCountOpenCampaignMessages{
 const pg::NamedQuery kCountCampaignMessages{
     "delivery_count_campaign_messages",
     "SELECT variant_id, state, suppression_reason, count(*), count(first_open_at), "
-    "count(first_click_at), count(unsubscribed_at) FROM delivery.messages WHERE tenant_id = $1 "
-    "AND campaign_id = $2::uuid GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-    7};
+    "count(first_click_at), count(unsubscribed_at), count(*) FILTER (WHERE receipt = "
+    "'delivered'), count(*) FILTER (WHERE receipt = 'bounced') FROM delivery.messages WHERE "
+    "tenant_id = $1 AND campaign_id = $2::uuid GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    9};
 const pg::NamedQuery kSaveEngagement{
     "delivery_save_engagement",
     absl::StrCat("UPDATE delivery.messages SET open_count = $3, click_count = $4, first_open_at = ",
                  pg::MicrosParam(5), ", first_click_at = ", pg::MicrosParam(6),
                  ", unsubscribed_at = ", pg::MicrosParam(7),
                  ", last_open_at = ", pg::MicrosParam(8), ", last_click_at = ", pg::MicrosParam(9),
-                 " WHERE tenant_id = $1 AND message_id = $2::uuid"),
+                 ", receipt = $10, receipt_at = ", pg::MicrosParam(11),
+                 ", receipt_detail = $12 WHERE tenant_id = $1 AND message_id = $2::uuid"),
     0};
 // Conversions (app/conversions.h).
 const pg::NamedQuery kLoadTouches{
@@ -453,6 +471,9 @@ absl::StatusOr<domain::Message> MessageOf(const pqxx::row& r) {
   m.unsubscribe_time = OptionalTime(r[28]);
   m.last_open_time = OptionalTime(r[29]);
   m.last_click_time = OptionalTime(r[30]);
+  m.receipt = domain::ReceiptFromName(r[31].as<std::string>()).value_or(domain::Receipt::kNone);
+  m.receipt_time = OptionalTime(r[32]);
+  m.receipt_detail = r[33].as<std::string>();
   return m;
 }
 
@@ -629,6 +650,10 @@ std::string EventPayload(const domain::Message& m) {
     j["opens"] = m.open_count;
     j["clicks"] = m.click_count;
   }
+  if (m.receipt != domain::Receipt::kNone) {
+    j["receipt"] = domain::ReceiptName(m.receipt);
+    if (!m.receipt_detail.empty()) j["receiptDetail"] = m.receipt_detail;
+  }
   return j.dump();
 }
 
@@ -707,7 +732,8 @@ class PgDeliveryRepository::Tx final : public app::DeliveryTx {
     pool_.Exec(w_.sql(), kSaveEngagement, w_.tenant(), m.id, m.open_count, m.click_count,
                MicrosOf(m.first_open_time), MicrosOf(m.first_click_time),
                MicrosOf(m.unsubscribe_time), MicrosOf(m.last_open_time),
-               MicrosOf(m.last_click_time));
+               MicrosOf(m.last_click_time), std::string(domain::ReceiptName(m.receipt)),
+               MicrosOf(m.receipt_time), m.receipt_detail);
   }
   absl::StatusOr<std::vector<domain::Touch>> LoadTouches(const std::string& customer_id,
                                                          absl::Time since) override {
@@ -834,6 +860,27 @@ class PgDeliveryRepository::Tx final : public app::DeliveryTx {
     return static_cast<int64_t>(
         pool_.Exec(w_.sql(), kCancelCampaignMessages, w_.tenant(), campaign_id).affected_rows());
   }
+  absl::StatusOr<bool> PostponePending(const std::string& campaign_id,
+                                       const std::string& customer_id, absl::Time due) override {
+    return !pool_
+                .Exec(w_.sql(), kPostponePending, w_.tenant(), campaign_id, customer_id,
+                      absl::ToUnixMicros(due))
+                .empty();
+  }
+  absl::StatusOr<std::vector<domain::Message>> SuppressPending(const std::string& campaign_id,
+                                                               const std::string& customer_id,
+                                                               absl::Time due_by,
+                                                               domain::Suppression why,
+                                                               const std::string& detail) override {
+    std::vector<domain::Message> out;
+    for (const auto& r : pool_.Exec(w_.sql(), kSuppressPending, w_.tenant(), campaign_id,
+                                    customer_id, absl::ToUnixMicros(due_by),
+                                    std::string(domain::SuppressionName(why)), detail)) {
+      CRM_ASSIGN_OR_RETURN(domain::Message m, MessageOf(r));
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
   absl::StatusOr<int64_t> RespaceCampaignMessages(const std::string& campaign_id, absl::Time start,
                                                   int throttle) override {
     return static_cast<int64_t>(pool_
@@ -936,6 +983,8 @@ std::vector<pg::NamedQuery> PgDeliveryRepository::Queries() {
                                    kSaveCampaign,
                                    kInsertCampaignMessages,
                                    kCancelCampaignMessages,
+                                   kPostponePending,
+                                   kSuppressPending,
                                    kRespaceCampaignMessages,
                                    kCountOpenCampaignMessages,
                                    kCountCampaignMessages,
@@ -1104,7 +1153,8 @@ absl::StatusOr<std::vector<app::CampaignCount>> PgDeliveryRepository::CountCampa
       std::optional<domain::Suppression> why = domain::SuppressionFromName(r[2].as<std::string>());
       if (!st || !why) return absl::DataLossError("stored message unreadable");
       out.push_back({r[0].as<std::string>(), *st, *why, r[3].as<int64_t>(), r[4].as<int64_t>(),
-                     r[5].as<int64_t>(), r[6].as<int64_t>()});
+                     r[5].as<int64_t>(), r[6].as<int64_t>(), r[7].as<int64_t>(),
+                     r[8].as<int64_t>()});
     }
     return absl::OkStatus();
   }));

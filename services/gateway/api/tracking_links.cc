@@ -10,6 +10,7 @@ namespace crm::gateway::api {
 namespace {
 
 constexpr char kTrackMethod[] = "/crm.delivery.v1.DeliveryService/Track";
+constexpr char kReportStatusMethod[] = "/crm.delivery.v1.DeliveryService/ReportStatus";
 constexpr char kPrincipal[] = "tracking-link";
 
 // The smallest transparent GIF: 1×1, one colour, transparent.
@@ -72,12 +73,11 @@ HttpResponse Pixel() {
 }  // namespace
 
 void TrackingLinks::Forward(std::shared_ptr<InboundCall> call, const std::string& tenant,
-                            const std::string& token, std::function<void(ForwardResult)> done) {
-  call->full_method = kTrackMethod;
-  delivery::v1::TrackRequest req;
-  req.set_token(token);
+                            const char* method, const google::protobuf::Message& request,
+                            std::function<void(ForwardResult)> done) {
+  call->full_method = method;
   std::string bytes;
-  req.SerializeToString(&bytes);
+  request.SerializeToString(&bytes);
   grpc::Slice slice(bytes);
   std::vector<grpc::ByteBuffer> buffers;
   buffers.emplace_back(&slice, 1);
@@ -100,13 +100,38 @@ void TrackingLinks::Handle(const HttpRequest& req, std::shared_ptr<InboundCall> 
   absl::StatusOr<common::TrackingClaims> claims =
       common::VerifyTrackingToken(key_, token, absl::Now());
   const bool get = req.method == "GET" || req.method == "HEAD";
-  const char expected = !claims.ok()                                       ? 0
-                        : claims->action == common::TrackingAction::kOpen  ? 'o'
-                        : claims->action == common::TrackingAction::kClick ? 'c'
-                                                                           : 'u';
+  const char expected = !claims.ok()                                        ? 0
+                        : claims->action == common::TrackingAction::kOpen   ? 'o'
+                        : claims->action == common::TrackingAction::kClick  ? 'c'
+                        : claims->action == common::TrackingAction::kStatus ? 's'
+                                                                            : 'u';
   if (action != expected) {
     // Not a token, not ours, expired, or used under another action's path.
     respond(NotFound());
+    return;
+  }
+  delivery::v1::TrackRequest track;
+  track.set_token(token);
+  if (action == 's') {
+    if (req.method != "POST") {
+      respond(MethodNotAllowed("POST"));
+      return;
+    }
+    read_body([this, call, tenant = claims->tenant_id, token,
+               signature = req.Header("x-twilio-signature"), respond](std::string body) mutable {
+      delivery::v1::ReportStatusRequest report;
+      report.set_token(token);
+      report.set_body(std::move(body));
+      report.set_signature(signature);
+      Forward(call, tenant, kReportStatusMethod, report, [respond](ForwardResult r) {
+        HttpResponse out;
+        out.status = r.status.ok()                                                 ? 204
+                     : r.status.error_code() == grpc::StatusCode::NOT_FOUND        ? 404
+                     : r.status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? 400
+                                                                                   : 503;
+        respond(WithCommonHeaders(std::move(out)));
+      });
+    });
     return;
   }
   if (action == 'o' || action == 'c') {
@@ -114,7 +139,7 @@ void TrackingLinks::Handle(const HttpRequest& req, std::shared_ptr<InboundCall> 
       respond(MethodNotAllowed("GET, HEAD"));
       return;
     }
-    Forward(call, claims->tenant_id, token, [action, respond](ForwardResult r) {
+    Forward(call, claims->tenant_id, kTrackMethod, track, [action, respond](ForwardResult r) {
       if (action == 'o') {
         // The image shows whatever happened to the count: a mail client
         // has no use for an error.
@@ -153,8 +178,8 @@ void TrackingLinks::Handle(const HttpRequest& req, std::shared_ptr<InboundCall> 
   }
   // The body (List-Unsubscribe=One-Click, as a form) says nothing the token
   // does not: it is read (bounded by the server) and not interpreted.
-  read_body([this, call, tenant = claims->tenant_id, token, respond](std::string) mutable {
-    Forward(call, tenant, token, [respond](ForwardResult r) {
+  read_body([this, call, tenant = claims->tenant_id, track, respond](std::string) mutable {
+    Forward(call, tenant, kTrackMethod, track, [respond](ForwardResult r) {
       if (r.status.error_code() == grpc::StatusCode::NOT_FOUND) {
         respond(NotFound());
       } else if (!r.status.ok()) {

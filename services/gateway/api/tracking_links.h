@@ -13,9 +13,13 @@
 //                       link scanner that fetches it unsubscribes nobody)
 //   POST /t/u/{token}   unsubscribe: the page's button, and RFC 8058's
 //                       one-click POST (List-Unsubscribe=One-Click)
+//   POST /t/s/{token}   a provider's status callback about a sent SMS
+//                       (delivery's ReportStatus checks the provider's
+//                       signature): 204, or 404 when anything is wrong
 #include <memory>
 #include <string>
 
+#include "google/protobuf/message.h"
 #include "services/gateway/api/http_server.h"
 #include "services/gateway/api/proxy.h"
 
@@ -33,8 +37,8 @@ class TrackingLinks final {
               Responder respond);
 
  private:
-  void Forward(std::shared_ptr<InboundCall> call, const std::string& tenant,
-               const std::string& token, std::function<void(ForwardResult)> done);
+  void Forward(std::shared_ptr<InboundCall> call, const std::string& tenant, const char* method,
+               const google::protobuf::Message& request, std::function<void(ForwardResult)> done);
 
   Proxy& proxy_;
   const std::string key_;

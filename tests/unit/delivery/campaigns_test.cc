@@ -397,3 +397,49 @@ TEST_CASE("A campaign triggered every time adds a row per event, once per event"
   e.event_id = "o3";
   CHECK(*w.campaigns.Trigger(kTenant, e) == 0);
 }
+
+TEST_CASE("An abandoned cart is reminded once per cart unless the customer orders first") {
+  World w;
+  Campaign draft = w.Draft();
+  draft.audience = {};
+  draft.holdout_bp = 0;
+  draft.trigger.kind = crm::delivery::domain::TriggerKind::kCartAbandoned;
+  draft.trigger.reentry = crm::delivery::domain::Reentry::kEveryTime;
+  draft.trigger.delay = absl::Minutes(4);
+  CHECK(FieldOf(ValidateCampaign(draft)) == "trigger.delay_seconds");  // at least 5 minutes
+  draft.trigger.delay = absl::Hours(1);
+  auto c = w.campaigns.Create(w.Meta("CreateCampaign"), draft);
+  REQUIRE(c.ok());
+  REQUIRE(w.campaigns.Schedule(w.Meta("ScheduleCampaign"), c->id, std::nullopt).ok());
+  REQUIRE(w.campaigns.Tick().ok());
+  const absl::Time t = w.clock.Now();
+  crm::delivery::app::TriggerEvent e;
+  e.kind = crm::delivery::domain::TriggerKind::kCartAbandoned;
+  e.customer_id = Customer(4);
+  e.event_id = "cart-1";
+  e.time = t;
+  CHECK(*w.campaigns.Trigger(kTenant, e) == 1);
+  // A second item ten minutes later postpones the one reminder.
+  e.event_id = "cart-2";
+  e.time = t + absl::Minutes(10);
+  CHECK(*w.campaigns.Trigger(kTenant, e) == 0);
+  auto rows = w.repo.ListCustomerMessages(kTenant, Customer(4), {})->messages;
+  REQUIRE(rows.size() == 1);
+  CHECK(*rows[0].next_attempt_time == t + absl::Minutes(70));
+  // An order of another customer changes nothing; this customer's order
+  // reaches the goal: suppressed, with its event.
+  CHECK(*w.campaigns.ReachGoal(kTenant, Customer(5), t + absl::Minutes(30)) == 0);
+  CHECK(*w.campaigns.ReachGoal(kTenant, Customer(4), t + absl::Minutes(30)) == 1);
+  rows = w.repo.ListCustomerMessages(kTenant, Customer(4), {})->messages;
+  CHECK(rows[0].state == State::kSuppressed);
+  CHECK(rows[0].suppression == crm::delivery::domain::Suppression::kGoalReached);
+  CHECK(w.repo.events().back().type == "message.suppressed");
+  // A new cart after the order: a new reminder, which that order does not reach.
+  e.event_id = "cart-3";
+  e.time = t + absl::Hours(2);
+  CHECK(*w.campaigns.Trigger(kTenant, e) == 1);
+  CHECK(*w.campaigns.ReachGoal(kTenant, Customer(4), t + absl::Minutes(30)) == 0);
+  CHECK(w.SendDue() == 0);  // not due yet
+  w.clock.Advance(absl::Hours(3));
+  CHECK(w.SendDue() == 1);
+}

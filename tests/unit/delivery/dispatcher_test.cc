@@ -63,7 +63,8 @@ struct World {
                          tracking_options},
                         clock,
                         [] { return 0.0; }};
-  crm::delivery::app::Tracking tracking{repo, directory, tracking_options.key, clock};
+  crm::delivery::app::Tracking tracking{repo, directory, tracking_options.key, clock,
+                                        tracking_options.base_url};
 
   explicit World(crm::delivery::app::TrackingOptions t = {}) : tracking_options(std::move(t)) {
     renderer.channels[std::string(kTenant) + "/welcome"] = "email";
@@ -624,6 +625,11 @@ TEST_CASE("SMS and push need the tenant's provider and go through it") {
   done = w.dispatcher.Process(kTenant, m->id);
   CHECK(**done == State::kSuppressed);
   CHECK(w.repo.GetMessage(kTenant, m->id)->suppression == Suppression::kConsent);
+  // A STOP is the customer's opt-out of SMS, both purposes.
+  CHECK(w.directory.opt_outs == std::vector<std::string>{m->id, m->id});
+  CHECK(w.directory.contacts[std::string(kTenant) + "/" + kCustomer].consents["sms"]["marketing"] ==
+        ConsentStatus::kOptedOut);
+  w.directory.contacts[std::string(kTenant) + "/" + kCustomer].consents["sms"].clear();
 
   // Push: to the customer's id; no push consent for marketing: suppressed.
   w.notify.next = {};

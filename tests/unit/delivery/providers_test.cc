@@ -88,7 +88,7 @@ TEST_CASE("Provider settings that cannot work are refused naming the field") {
 TEST_CASE("An SMS is one form-encoded POST to the account's Messages resource") {
   ProviderSettings s = Twilio();
   s.base_url = "http://127.0.0.1:9/";
-  Notification n{"m-1", "+41791234567", "Hi Ada & co: 50% off", "", ""};
+  Notification n{"m-1", "+41791234567", "Hi Ada & co: 50% off", "", "", ""};
   auto req = BuildProviderRequest(s, n);
   CHECK(req.url ==
         "http://127.0.0.1:9/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json");
@@ -109,7 +109,7 @@ TEST_CASE("An SMS is one form-encoded POST to the account's Messages resource") 
 }
 
 TEST_CASE("A push is one JSON POST addressed to our customer id with our idempotency key") {
-  Notification n{"m-2", "33333333-3333-4333-8333-333333333333", "", "Hello \"Ada\"", "Line\n2"};
+  Notification n{"m-2", "33333333-3333-4333-8333-333333333333", "", "Hello \"Ada\"", "Line\n2", ""};
   auto req = BuildProviderRequest(OneSignal(), n);
   CHECK(req.url == "https://api.onesignal.com/notifications");
   auto j = nlohmann::json::parse(req.body);
@@ -171,4 +171,45 @@ TEST_CASE("OneSignal's answers become sent, retried, refused or failed") {
   auto busy = ReadProviderReply(ProviderKind::kOneSignal, 429, "{}", absl::Seconds(3));
   CHECK(busy.outcome == Outcome::kTransient);
   CHECK(busy.retry_after == absl::Seconds(3));
+}
+
+TEST_CASE("Twilio's status callbacks are verified by their published signature and read") {
+  // The example of Twilio's webhook security documentation.
+  const crm::delivery::domain::Form form = {{"CallSid", "CA1234567890ABCDE"},
+                                            {"Caller", "+14158675309"},
+                                            {"Digits", "1234"},
+                                            {"From", "+14158675309"},
+                                            {"To", "+18005551212"}};
+  CHECK(crm::delivery::domain::TwilioSignature("12345",
+                                               "https://mycompany.com/myapp.php?foo=1&bar=2",
+                                               form) == "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
+  auto parsed = crm::delivery::domain::ParseForm(
+      "MessageSid=SM1&MessageStatus=undelivered&ErrorCode=30003&ErrorMessage=Unreachable+"
+      "destination%20handset");
+  REQUIRE(parsed.has_value());
+  CHECK(parsed->size() == 4);
+  CHECK((*parsed)[3].second == "Unreachable destination handset");
+  CHECK_FALSE(crm::delivery::domain::ParseForm("a=%4").has_value());
+  CHECK_FALSE(crm::delivery::domain::ParseForm("a=%zz").has_value());
+  auto bounced = crm::delivery::domain::ReadTwilioStatus(*parsed);
+  CHECK(bounced.receipt == crm::delivery::domain::Receipt::kBounced);
+  CHECK(bounced.detail == "30003: Unreachable destination handset");
+  auto interim = crm::delivery::domain::ReadTwilioStatus({{"MessageStatus", "sent"}});
+  CHECK(interim.receipt == crm::delivery::domain::Receipt::kNone);
+
+  // The first final report counts, once.
+  crm::delivery::domain::Message m;
+  CHECK(crm::delivery::domain::RecordReceipt(m, interim, absl::FromUnixSeconds(1)).empty());
+  auto delivered = crm::delivery::domain::ReadTwilioStatus({{"MessageStatus", "delivered"}});
+  CHECK(crm::delivery::domain::RecordReceipt(m, delivered, absl::FromUnixSeconds(2)) ==
+        std::vector<std::string>{"message.delivered"});
+  CHECK(crm::delivery::domain::RecordReceipt(m, bounced, absl::FromUnixSeconds(3)).empty());
+  CHECK(m.receipt == crm::delivery::domain::Receipt::kDelivered);
+  CHECK(m.receipt_time == absl::FromUnixSeconds(2));
+}
+
+TEST_CASE("An SMS asks for delivery receipts at our status callback URL") {
+  Notification n{"m-1", "+41791234567", "Hi", "", "", "https://crm.example.com/t/s/t1.s.x"};
+  auto req = BuildProviderRequest(Twilio(), n);
+  CHECK(absl::EndsWith(req.body, "&StatusCallback=https%3A%2F%2Fcrm.example.com%2Ft%2Fs%2Ft1.s.x"));
 }

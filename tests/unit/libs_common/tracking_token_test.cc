@@ -36,8 +36,8 @@ bool Refused(const absl::StatusOr<TrackingClaims>& r) {
 }
 
 TEST_CASE("A tracking token verifies and carries its claims", "[common][tracking_token]") {
-  for (TrackingAction a :
-       {TrackingAction::kOpen, TrackingAction::kClick, TrackingAction::kUnsubscribe}) {
+  for (TrackingAction a : {TrackingAction::kOpen, TrackingAction::kClick,
+                           TrackingAction::kUnsubscribe, TrackingAction::kStatus}) {
     TrackingClaims c = Click(7);
     c.action = a;
     const std::string token = SignTrackingToken(kKey, c);

@@ -77,6 +77,9 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
       stored.unsubscribe_time = m.unsubscribe_time;
       stored.last_open_time = m.last_open_time;
       stored.last_click_time = m.last_click_time;
+      stored.receipt = m.receipt;
+      stored.receipt_time = m.receipt_time;
+      stored.receipt_detail = m.receipt_detail;
     }
     void EmitMessage(const std::string& type, const delivery::domain::Message& m) override {
       s_.events.push_back({type, m.id, std::string(delivery::domain::StateName(m.state))});
@@ -154,6 +157,36 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
         }
       }
       return n;
+    }
+    absl::StatusOr<bool> PostponePending(const std::string& campaign_id,
+                                         const std::string& customer_id, absl::Time due) override {
+      bool found = false;
+      for (auto& [id, m] : s_.messages[tenant_]) {
+        if (m.campaign_id == campaign_id && m.customer_id == customer_id &&
+            m.state == delivery::domain::State::kQueued) {
+          m.next_attempt_time = std::max(m.next_attempt_time.value_or(due), due);
+          found = true;
+        }
+      }
+      return found;
+    }
+    absl::StatusOr<std::vector<delivery::domain::Message>> SuppressPending(
+        const std::string& campaign_id, const std::string& customer_id, absl::Time due_by,
+        delivery::domain::Suppression why, const std::string& detail) override {
+      std::vector<delivery::domain::Message> out;
+      for (auto& [id, m] : s_.messages[tenant_]) {
+        if (m.campaign_id == campaign_id && m.customer_id == customer_id &&
+            (m.state == delivery::domain::State::kQueued ||
+             m.state == delivery::domain::State::kRetrying) &&
+            m.next_attempt_time && *m.next_attempt_time <= due_by) {
+          m.state = delivery::domain::State::kSuppressed;
+          m.suppression = why;
+          m.last_error = detail;
+          m.next_attempt_time.reset();
+          out.push_back(m);
+        }
+      }
+      return out;
     }
     absl::StatusOr<int64_t> RespaceCampaignMessages(const std::string& campaign_id,
                                                     absl::Time start, int throttle) override {
@@ -383,6 +416,8 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
           c.opened += m.first_open_time ? 1 : 0;
           c.clicked += m.first_click_time ? 1 : 0;
           c.unsubscribed += m.unsubscribe_time ? 1 : 0;
+          c.delivered += m.receipt == delivery::domain::Receipt::kDelivered ? 1 : 0;
+          c.bounced += m.receipt == delivery::domain::Receipt::kBounced ? 1 : 0;
         }
       }
       std::vector<delivery::app::CampaignCount> out;
@@ -696,13 +731,13 @@ class FakeCustomerDirectory final : public delivery::app::CustomerDirectory {
     if (it == contacts.end()) return absl::NotFoundError("customer not found");
     return it->second;
   }
-  absl::Status OptOutOfMarketingEmail(const std::string& tenant, const std::string& customer_id,
-                                      const std::string& message_id) override {
+  absl::Status RecordOptOut(const std::string& tenant, const std::string& customer_id,
+                            const OptOut& o) override {
     if (!down.ok()) return down;
     auto it = contacts.find(tenant + "/" + customer_id);
     if (it == contacts.end()) return absl::NotFoundError("customer not found");
-    it->second.consents["email"]["marketing"] = delivery::domain::ConsentStatus::kOptedOut;
-    opt_outs.push_back(message_id);
+    it->second.consents[o.channel][o.purpose] = delivery::domain::ConsentStatus::kOptedOut;
+    opt_outs.push_back(o.message_id);
     return absl::OkStatus();
   }
   std::map<std::string, delivery::app::Contact> contacts;  // tenant/customer
