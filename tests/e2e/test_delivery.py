@@ -757,6 +757,51 @@ class Delivery(stack.E2ETestCase):
         self.assertEqual(sorted(m["state"] for m in reminders()),
                          ["MESSAGE_STATE_QUEUED", "MESSAGE_STATE_SUPPRESSED"])
 
+    def test_a_recurring_campaign_is_scheduled_again_after_each_occurrence(self):
+        _, key = stack.create_tenant()
+        r = rest("POST", "/v1/templates?requestId=" + stack.unique("t"), key, EMAIL_TEMPLATE)
+        self.assertEqual(r.status, 200, r)
+        addresses = ["%s@example.com" % stack.unique("rc") for _ in range(2)]
+        ids = [stack.new_customer(key, givenName="R", emails=[a]) for a in addresses]
+        for cid in ids:
+            rest("POST", "/v1/customers/%s/consents" % cid, key,
+                 {"channel": "CONSENT_CHANNEL_EMAIL", "purpose": "CONSENT_PURPOSE_MARKETING",
+                  "status": "CONSENT_STATUS_OPTED_IN", "source": "e2e"})
+        body = {"name": "Weekly", "channel": "CHANNEL_EMAIL", "audience": {"customerIds": ids},
+                "variants": [{"variantId": "a", "templateId": "order-shipped"}],
+                "recurrence": {"intervalSeconds": "600"}}
+        self.assertError(rest("POST", "/v1/campaigns?requestId=" + stack.unique("c"), key, body),
+                         400, "INVALID_FIELD", "recurrence.interval_seconds")
+        body["recurrence"] = {"intervalSeconds": "3600", "endTime": "2099-01-01T00:00:00Z"}
+        r = rest("POST", "/v1/campaigns?requestId=" + stack.unique("c"), key, body)
+        self.assertEqual(r.status, 200, r)
+        camp = r.json()["campaignId"]
+        self.assertEqual(r.json()["recurrence"]["intervalSeconds"], "3600")
+        r = rest("POST", "/v1/campaigns/%s:schedule" % camp, key, {"requestId": stack.unique("s")})
+        self.assertEqual(r.status, 200, r)
+        first_start = r.json()["startTime"]
+
+        def next_occurrence():
+            c = rest("GET", "/v1/campaigns/" + camp, key).json()
+            return c if c.get("occurrence") == 1 else None
+        c = stack.wait_for("the first occurrence done", next_occurrence, timeout=60)
+        self.assertEqual(c["state"], "CAMPAIGN_STATE_SCHEDULED")
+        import datetime
+
+        def ts(s):
+            return datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+        self.assertEqual(ts(c["startTime"]) - ts(first_start), datetime.timedelta(hours=1))
+        for a in addresses:
+            self.assertEqual(len([m for m in stack.mails() if m["X-Sink-Rcpt-To"] == a]), 1)
+        res = rest("GET", "/v1/campaigns/%s/results" % camp, key).json()
+        self.assertEqual(res["variants"][0]["sent"], "2")
+        rows = stack.query_db("SELECT count(*) FROM delivery.outbox WHERE event_type = "
+                              "'campaign.occurrence_completed' AND payload->>'campaignId' = '%s'"
+                              % camp)
+        self.assertEqual(rows, [["1"]])
+        r = rest("POST", "/v1/campaigns/%s:cancel" % camp, key, {"requestId": stack.unique("x")})
+        self.assertEqual(r.json()["state"], "CAMPAIGN_STATE_CANCELLED")
+
     def test_a_throttled_campaign_paused_and_cancelled(self):
         _, key = stack.create_tenant()
         r = rest("POST", "/v1/templates?requestId=" + stack.unique("t"), key, EMAIL_TEMPLATE)

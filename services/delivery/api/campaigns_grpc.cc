@@ -66,6 +66,12 @@ void ToProto(const domain::Campaign& c, v1::Campaign* out) {
     t->set_delay_seconds(absl::ToInt64Seconds(c.trigger.delay));
     t->set_every_time(c.trigger.reentry == domain::Reentry::kEveryTime);
   }
+  if (c.recurrence.interval > absl::ZeroDuration()) {
+    v1::CampaignRecurrence* r = out->mutable_recurrence();
+    r->set_interval_seconds(absl::ToInt64Seconds(c.recurrence.interval));
+    if (c.recurrence.end_time) grpcutil::ToTimestamp(*c.recurrence.end_time, r->mutable_end_time());
+  }
+  out->set_occurrence(c.occurrence);
   out->set_state(ProtoState(c.state));
   out->set_version(c.version);
   out->set_etag(absl::StrCat(c.version));
@@ -134,6 +140,10 @@ absl::StatusOr<domain::Campaign> FromProto(const v1::Campaign& in) {
   c.trigger.delay = absl::Seconds(in.trigger().delay_seconds());
   c.trigger.reentry =
       in.trigger().every_time() ? domain::Reentry::kEveryTime : domain::Reentry::kOnce;
+  c.recurrence.interval = absl::Seconds(in.recurrence().interval_seconds());
+  if (in.recurrence().has_end_time()) {
+    c.recurrence.end_time = grpcutil::FromTimestamp(in.recurrence().end_time());
+  }
   return c;
 }
 

@@ -321,6 +321,23 @@ absl::StatusOr<bool> Campaigns::Step(const std::string& tenant, const std::strin
                                return cur;
                              CRM_ASSIGN_OR_RETURN(int64_t open, tx.CountOpenCampaignMessages(id));
                              if (open > 0) return cur;
+                             if (std::optional<absl::Time> next =
+                                     domain::NextOccurrence(cur, now)) {
+                               // A recurring campaign: scheduled again for
+                               // its next occurrence, its audience read anew.
+                               cur.state = domain::CampaignState::kScheduled;
+                               cur.start_time = *next;
+                               cur.occurrence += 1;
+                               cur.cursor.clear();
+                               cur.expanded = false;
+                               cur.pace_start.reset();
+                               cur.paced = 0;
+                               cur.version += 1;
+                               cur.update_time = now;
+                               tx.SaveCampaign(cur);
+                               tx.EmitCampaign("campaign.occurrence_completed", cur);
+                               return cur;
+                             }
                              cur.state = domain::CampaignState::kCompleted;
                              cur.completed_time = now;
                              cur.version += 1;
@@ -329,7 +346,7 @@ absl::StatusOr<bool> Campaigns::Step(const std::string& tenant, const std::strin
                              tx.EmitCampaign("campaign.completed", cur);
                              return cur;
                            }));
-  return done.state == domain::CampaignState::kCompleted;
+  return done.state == domain::CampaignState::kCompleted || done.occurrence != c.occurrence;
 }
 
 absl::StatusOr<bool> Campaigns::Expand(const std::string& tenant, const domain::Campaign& c) {
@@ -363,7 +380,7 @@ absl::StatusOr<bool> Campaigns::Expand(const std::string& tenant, const domain::
   for (const std::string& customer : page.customer_ids) {
     // Holdout rows take no place in the pace.
     CRM_ASSIGN_OR_RETURN(domain::Message m,
-                         RowFor(tenant, c, customer, domain::CampaignMessageKey(c.id, customer),
+                         RowFor(tenant, c, customer, domain::OccurrenceMessageKey(c, customer),
                                 domain::SendTimeOf(pace_start, paced, c.throttle_per_second)));
     if (m.state == domain::State::kQueued) ++paced;
     rows.push_back(std::move(m));

@@ -83,6 +83,19 @@ absl::Status ValidateCampaign(const Campaign& c) {
   }
   const bool segment = !c.audience.segment_id.empty();
   const bool list = !c.audience.customer_ids.empty();
+  const absl::Duration every = c.recurrence.interval;
+  if (every != absl::ZeroDuration() && (every < kMinRecurrence || every > kMaxRecurrence)) {
+    return common::InvalidField(
+        "recurrence.interval_seconds",
+        "interval_seconds is 0 (once) or 3600..7776000 (1 hour .. 90 days)");
+  }
+  if (c.recurrence.end_time && every == absl::ZeroDuration()) {
+    return common::InvalidField("recurrence.end_time", "end_time is for a recurring campaign");
+  }
+  if (c.trigger.kind != TriggerKind::kNone && every != absl::ZeroDuration()) {
+    return common::InvalidField("recurrence.interval_seconds",
+                                "a triggered campaign does not recur: its events start it");
+  }
   if (c.trigger.kind != TriggerKind::kNone) {
     if (segment || list) {
       return common::InvalidField("audience",
@@ -215,6 +228,22 @@ std::string TriggeredMessageKey(const Campaign& c, const std::string& customer_i
 
 std::string CampaignMessageKey(const std::string& campaign_id, const std::string& customer_id) {
   return absl::StrCat("campaign:", campaign_id, ":", customer_id);
+}
+
+std::string OccurrenceMessageKey(const Campaign& c, const std::string& customer_id) {
+  std::string key = CampaignMessageKey(c.id, customer_id);
+  if (c.occurrence > 0) absl::StrAppend(&key, ":", c.occurrence);
+  return key;
+}
+
+std::optional<absl::Time> NextOccurrence(const Campaign& c, absl::Time now) {
+  if (c.recurrence.interval <= absl::ZeroDuration() || !c.start_time) return std::nullopt;
+  absl::Time next = *c.start_time + c.recurrence.interval;
+  if (next <= now) {
+    next += c.recurrence.interval * ((now - next) / c.recurrence.interval + 1);
+  }
+  if (c.recurrence.end_time && next > *c.recurrence.end_time) return std::nullopt;
+  return next;
 }
 
 }  // namespace crm::delivery::domain

@@ -60,6 +60,17 @@ inline constexpr absl::Duration kMaxTriggerDelay = absl::Hours(24 * 30);
 // A cart is abandoned after at least this long without an order.
 inline constexpr absl::Duration kMinCartAbandonedDelay = absl::Minutes(5);
 
+// A recurring campaign (docs/delivery.md, "Recurring campaigns"): each
+// occurrence expands the audience again (a segment's members at that time)
+// and sends once to each; the next starts `interval` after the last one's
+// start, once every row of it is final.
+struct Recurrence {
+  absl::Duration interval = absl::ZeroDuration();  // 0: once; else 1 hour .. 90 days
+  std::optional<absl::Time> end_time;              // no occurrence starts after it
+};
+inline constexpr absl::Duration kMinRecurrence = absl::Hours(1);
+inline constexpr absl::Duration kMaxRecurrence = absl::Hours(24 * 90);
+
 struct Campaign {
   std::string id;
   std::string name;
@@ -68,6 +79,7 @@ struct Campaign {
   std::string endpoint_id;  // webhook
   Audience audience;        // empty for a triggered campaign
   Trigger trigger;
+  Recurrence recurrence;
   std::vector<Variant> variants;  // 1..5
   uint32_t holdout_bp = 0;        // 0..5000 basis points of the audience kept out
   int throttle_per_second = 0;    // 0: as fast as the senders go; else 1..10000
@@ -92,6 +104,7 @@ struct Campaign {
   // `pace_start` is due at SendTimeOf(pace_start, paced, throttle).
   std::optional<absl::Time> pace_start;
   int64_t paced = 0;
+  int occurrence = 0;  // a recurring campaign's current (or next) occurrence, from 0
 };
 
 inline constexpr size_t kMaxVariants = 5;
@@ -115,6 +128,14 @@ absl::Time SendTimeOf(absl::Time start, int64_t index, int throttle_per_second);
 // The campaign's ledger key of a recipient (its idempotency: one row per
 // campaign and customer, however often expansion runs).
 std::string CampaignMessageKey(const std::string& campaign_id, const std::string& customer_id);
+// The same for the campaign's current occurrence (the first's is the key
+// above; later ones add ":<occurrence>").
+std::string OccurrenceMessageKey(const Campaign& c, const std::string& customer_id);
+// After an occurrence is done at `now`: the next one's start (the last
+// start plus whole intervals, the first after `now`: missed ones are
+// skipped), or nullopt when the campaign does not recur or the next start
+// is past its end.
+std::optional<absl::Time> NextOccurrence(const Campaign& c, absl::Time now);
 // A triggered campaign's row for one event: the customer's key (once), or
 // the key and the event (every time).
 std::string TriggeredMessageKey(const Campaign& c, const std::string& customer_id,

@@ -251,8 +251,8 @@ const std::string kCampaignColumns = absl::StrCat(
     "campaign_id::text, definition::text, state, version, ", pg::MicrosColumn("start_at"), ", ",
     pg::MicrosColumn("started_at"), ", ", pg::MicrosColumn("completed_at"),
     ", expansion_cursor, expanded, targeted, ", pg::MicrosColumn("pace_start"), ", paced, ",
-    pg::MicrosColumn("created_at"), ", ", pg::MicrosColumn("updated_at"));
-constexpr int kCampaignColumnCount = 14;
+    pg::MicrosColumn("created_at"), ", ", pg::MicrosColumn("updated_at"), ", occurrence");
+constexpr int kCampaignColumnCount = 15;
 const pg::NamedQuery kSelectCampaign{
     "delivery_select_campaign",
     absl::StrCat("SELECT ", kCampaignColumns,
@@ -281,15 +281,16 @@ const pg::NamedQuery kSaveCampaign{
     absl::StrCat(
         "INSERT INTO delivery.campaigns (tenant_id, campaign_id, definition, state, version, "
         "start_at, started_at, completed_at, expansion_cursor, expanded, targeted, pace_start, "
-        "paced, created_at, updated_at) VALUES ($1, $2::uuid, $3::jsonb, $4, $5, ",
+        "paced, created_at, updated_at, occurrence) VALUES ($1, $2::uuid, $3::jsonb, $4, $5, ",
         pg::MicrosParam(6), ", ", pg::MicrosParam(7), ", ", pg::MicrosParam(8), ", $9, $10, $11, ",
         pg::MicrosParam(12), ", $13, ", pg::MicrosParam(14), ", ", pg::MicrosParam(15),
-        ") ON CONFLICT (tenant_id, campaign_id) DO UPDATE SET definition = EXCLUDED.definition, "
+        ", $16) ON CONFLICT (tenant_id, campaign_id) DO UPDATE SET definition = "
+        "EXCLUDED.definition, "
         "state = EXCLUDED.state, version = EXCLUDED.version, start_at = EXCLUDED.start_at, "
         "started_at = EXCLUDED.started_at, completed_at = EXCLUDED.completed_at, "
         "expansion_cursor = EXCLUDED.expansion_cursor, expanded = EXCLUDED.expanded, "
         "targeted = EXCLUDED.targeted, pace_start = EXCLUDED.pace_start, paced = EXCLUDED.paced, "
-        "updated_at = EXCLUDED.updated_at"),
+        "updated_at = EXCLUDED.updated_at, occurrence = EXCLUDED.occurrence"),
     0};
 const pg::NamedQuery kInsertCampaignMessages{
     "delivery_insert_campaign_messages",
@@ -565,7 +566,11 @@ nlohmann::json CampaignJson(const domain::Campaign& c) {
            {{"kind", domain::TriggerKindName(c.trigger.kind)},
             {"segment_id", c.trigger.segment_id},
             {"delay_s", absl::ToInt64Seconds(c.trigger.delay)},
-            {"every_time", c.trigger.reentry == domain::Reentry::kEveryTime}}}};
+            {"every_time", c.trigger.reentry == domain::Reentry::kEveryTime}}},
+          {"recurrence",
+           {{"interval_s", absl::ToInt64Seconds(c.recurrence.interval)},
+            {"end_us",
+             c.recurrence.end_time ? absl::ToUnixMicros(*c.recurrence.end_time) : int64_t{0}}}}};
 }
 
 absl::StatusOr<domain::Campaign> CampaignOf(const pqxx::row& r) {
@@ -621,6 +626,14 @@ absl::StatusOr<domain::Campaign> CampaignOf(const pqxx::row& r) {
         c.paced = r[11].as<int64_t>();
         c.create_time = absl::FromUnixMicros(r[12].as<int64_t>());
         c.update_time = absl::FromUnixMicros(r[13].as<int64_t>());
+        c.occurrence = r[14].as<int>();
+        // Campaigns written before recurrence existed run once.
+        if (j.contains("recurrence")) {
+          const nlohmann::json& rec = j.at("recurrence");
+          c.recurrence.interval = absl::Seconds(rec.at("interval_s").get<int64_t>());
+          const int64_t end_us = rec.at("end_us").get<int64_t>();
+          if (end_us != 0) c.recurrence.end_time = absl::FromUnixMicros(end_us);
+        }
         return c;
       },
       "stored campaign unreadable");
@@ -812,7 +825,7 @@ class PgDeliveryRepository::Tx final : public app::DeliveryTx {
                std::string(domain::CampaignStateName(c.state)), c.version, MicrosOf(c.start_time),
                MicrosOf(c.started_time), MicrosOf(c.completed_time), c.cursor, c.expanded,
                c.targeted, MicrosOf(c.pace_start), c.paced, absl::ToUnixMicros(c.create_time),
-               absl::ToUnixMicros(c.update_time));
+               absl::ToUnixMicros(c.update_time), c.occurrence);
   }
   void EmitCampaign(const std::string& type, const domain::Campaign& c) override {
     w_.Emit("", type,

@@ -443,3 +443,57 @@ TEST_CASE("An abandoned cart is reminded once per cart unless the customer order
   w.clock.Advance(absl::Hours(3));
   CHECK(w.SendDue() == 1);
 }
+
+TEST_CASE("A recurring campaign sends once per occurrence to its audience of the time") {
+  World w;
+  Campaign draft = w.Draft();
+  draft.audience = {};
+  draft.audience.customer_ids = {Customer(1), Customer(2), Customer(3)};
+  draft.holdout_bp = 0;
+  draft.recurrence.interval = absl::Minutes(30);
+  CHECK(FieldOf(ValidateCampaign(draft)) == "recurrence.interval_seconds");
+  draft.recurrence.interval = absl::Hours(24 * 91);
+  CHECK(FieldOf(ValidateCampaign(draft)) == "recurrence.interval_seconds");
+  Campaign end_only = w.Draft();
+  end_only.recurrence.end_time = w.clock.Now();
+  CHECK(FieldOf(ValidateCampaign(end_only)) == "recurrence.end_time");
+  Campaign triggered = w.Draft();
+  triggered.audience = {};
+  triggered.trigger.kind = crm::delivery::domain::TriggerKind::kOrderPlaced;
+  triggered.recurrence.interval = absl::Hours(24);
+  CHECK(FieldOf(ValidateCampaign(triggered)) == "recurrence.interval_seconds");
+
+  const absl::Time start = w.clock.Now();
+  draft.recurrence.interval = absl::Hours(24);
+  draft.recurrence.end_time = start + absl::Hours(60);  // three occurrences: 0 h, 24 h, 48 h
+  auto c = w.campaigns.Create(w.Meta("CreateCampaign"), draft);
+  REQUIRE(c.ok());
+  REQUIRE(w.campaigns.Schedule(w.Meta("ScheduleCampaign"), c->id, std::nullopt).ok());
+  w.Run();
+  CHECK(w.SendDue() == 3);
+  w.Run();
+  auto after = w.campaigns.Get(kTenant, c->id);
+  CHECK(after->state == CampaignState::kScheduled);
+  CHECK(after->occurrence == 1);
+  CHECK(*after->start_time == start + absl::Hours(24));
+  CHECK(w.SendDue() == 0);
+  // A day later the second occurrence sends again, once to each.
+  w.clock.Advance(absl::Hours(24));
+  w.Run();
+  CHECK(w.SendDue() == 3);
+  CHECK(w.SendDue() == 0);
+  w.Run();
+  // The runner away for two days: the third occurrence starts late, when
+  // it is back; the one after would start past the end: completed.
+  w.clock.Advance(absl::Hours(49));
+  w.Run();
+  after = w.campaigns.Get(kTenant, c->id);
+  CHECK(after->occurrence == 2);
+  w.Run();
+  CHECK(w.SendDue() == 3);
+  w.Run();
+  after = w.campaigns.Get(kTenant, c->id);
+  CHECK(after->state == CampaignState::kCompleted);
+  CHECK(after->targeted == 9);
+  CHECK(w.repo.ListCustomerMessages(kTenant, Customer(1), {})->messages.size() == 3);
+}
