@@ -2,7 +2,8 @@
 # Runs every benchmark script in bench/ (customer_store_bench.sh, import_bench.sh,
 # transaction_bench.sh, order_latency_bench.sh, segmentation_bench.sh,
 # live_segments_bench.sh, behaviour_ingest_bench.sh,
-# behaviour_retention_bench.sh, rec_eval.sh, delivery_bench.sh), one
+# behaviour_retention_bench.sh, rec_eval.sh, personalization_bench.sh,
+# delivery_bench.sh, delivery_trigger_bench.sh), one
 # after the other, and exits non-zero if any of them failed. `./crm bench`
 # calls this. Benchmarks report figures; a script fails only when it could
 # not measure (set-up failure, or more than 0.1% errors under load), never
@@ -13,7 +14,8 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly BENCH_DIR
 readonly SCRIPTS=(customer_store_bench.sh import_bench.sh transaction_bench.sh order_latency_bench.sh
                   segmentation_bench.sh live_segments_bench.sh behaviour_ingest_bench.sh
-                  behaviour_retention_bench.sh rec_eval.sh delivery_bench.sh)
+                  behaviour_retention_bench.sh rec_eval.sh personalization_bench.sh delivery_bench.sh
+                  delivery_trigger_bench.sh)
 
 failed=()
 for s in "${SCRIPTS[@]}"; do
