@@ -193,6 +193,11 @@ class Delivery(stack.E2ETestCase):
             r = rest("GET", bad)
             self.assertEqual(r.status, 404, (bad, r))
         self.assertEqual(rest("POST", path(click[0]), raw=b"").status, 405)
+        # HEAD (a link scanner, a prefetcher): the same answers, nothing counted.
+        r = rest("HEAD", path(click[0]))
+        self.assertEqual(r.status, 302, r)
+        self.assertEqual(r.headers["location"], "https://shop.example/sale?x=1&y=2")
+        self.assertEqual(rest("HEAD", path(pixel[0])).status, 200)
         m = rest("GET", "/v1/messages/" + mid, self.key).json()
         self.assertEqual(m["engagement"]["openCount"], 1)
         self.assertEqual(m["engagement"]["clickCount"], 2)
@@ -523,12 +528,19 @@ class Delivery(stack.E2ETestCase):
             rest("POST", "/v1/customers/%s/consents" % cid, key,
                  {"channel": "CONSENT_CHANNEL_EMAIL", "purpose": "CONSENT_PURPOSE_MARKETING",
                   "status": "CONSENT_STATUS_OPTED_IN", "source": "e2e"})
+        # One next best offer in every message: conversions by offer too.
+        r = rest("POST", "/v1/offers?requestId=" + stack.unique("o"), key,
+                 {"offerId": "promo-10", "displayName": "10 % off", "kind": "OFFER_KIND_CONTENT"})
+        self.assertEqual(r.status, 200, r)
+        for cid in customers:  # personalization knows them before they are rendered
+            stack.wait_for("the customer known", lambda: rest(
+                "GET", "/v1/customers/%s/interests" % cid, key).status == 200)
         r = rest("POST", "/v1/campaigns?requestId=" + stack.unique("c"), key,
                  {"name": "Promo", "channel": "CHANNEL_EMAIL",
                   "audience": {"customerIds": sorted(customers)},
                   "variants": [{"variantId": "a", "templateId": "promo"}],
                   "holdoutBasisPoints": 3000, "costPerMessageMinor": "5",
-                  "costCurrencyCode": "CHF"})
+                  "costCurrencyCode": "CHF", "offerCount": 1})
         self.assertEqual(r.status, 200, r)
         campaign = r.json()["campaignId"]
         self.assertEqual(r.json()["costCurrencyCode"], "CHF")
@@ -597,6 +609,12 @@ class Delivery(stack.E2ETestCase):
         self.assertEqual(a["costMinor"], str(5 * len(sent)))
         self.assertAlmostEqual(a["roi"], (3000 - 5 * len(sent)) / (5 * len(sent)))
         self.assertNotIn("converted", h)
+        offers = rest("GET", "/v1/campaigns/%s/results" % campaign, key).json()["offers"]
+        self.assertEqual(offers, [{"offerId": "promo-10", "sent": str(len(sent)),
+                                   "converted": "3", "revenueMinor": {"CHF": "3000"}}])
+        m = rest("GET", "/v1/customers/%s/messages" % sent[0], key).json()["messages"][0]
+        self.assertEqual(m["offerIds"], ["promo-10"])
+        self.assertEqual(len(m["decisionIds"]), 1)
         # The credited message says so in its event.
         ids = stack.query_db("SELECT payload->>'orderId' FROM delivery.outbox WHERE event_type = "
                              "'message.converted' AND payload->>'campaignId' = '%s'" % campaign)

@@ -238,6 +238,60 @@ def restart_delivery(**env):
 
 
 class DeliveryFaults(rstack.ReliabilityTestCase):
+    def test_kill9_delivery_during_an_email_campaign(self):
+        # SMTP has no idempotency key: a claim lost with a killed sender
+        # becomes unknown, never sent blindly again. So: nobody receives a
+        # mail twice; whoever received none is an unknown row; every row is
+        # final; and replaying the unknown rows nobody received (what an
+        # operator does after checking the relay's log) reaches everyone,
+        # each exactly once.
+        n = 1000
+        c = EmailCampaign(self, "killmail", n)
+        c.schedule()
+        rng = random.Random()
+        kills = 0
+        deadline = time.monotonic() + 120
+        while kills < CYCLES and time.monotonic() < deadline:
+            sent = c.states().get("sent", 0)
+            if sent >= n * (kills + 1) // (CYCLES + 1):
+                rstack.kill9("delivery")
+                kills += 1
+                log("kill %d: delivery killed with %d of %d mails sent" % (kills, sent, n))
+                time.sleep(rng.uniform(0.2, 0.8))
+                rstack.restart("delivery")
+            time.sleep(0.05)
+        self.assertEqual(kills, CYCLES, "the campaign finished before %d kills" % CYCLES)
+        states = c.wait_final(150)  # lost claims resolve when their lease ends (35 s)
+        log("ledger after the kills: %s" % states)
+        self.assertEqual(set(states) - {"sent", "unknown"}, set(), states)
+        mails = c.mails()
+        self.assertEqual([a for a, k in mails.items() if k > 1], [])  # no duplicates
+        # The customer's address (a lost claim's row never recorded one).
+        rows = rstack.sql("SELECT m.message_id, i.value, m.state FROM delivery.messages m JOIN "
+                          "customer_store.identities i ON i.tenant_id = m.tenant_id AND "
+                          "i.customer_id = m.customer_id AND i.kind = 1 WHERE m.campaign_id = "
+                          "'%s'" % c.id)
+        for mid, to, state in rows:
+            if state == "sent":
+                self.assertEqual(mails.get(to, 0), 1, "sent message %s reached %s %d times"
+                                 % (mid, to, mails.get(to, 0)))
+        unreached = [(mid, to) for mid, to, state in rows if state == "unknown" and
+                     mails.get(to, 0) == 0]
+        log("%d unknown rows, %d of them never reached the relay" %
+            (states.get("unknown", 0), len(unreached)))
+        # Every recipient without a mail is one of those unknown rows.
+        addresses = {to for _, to, _ in rows}
+        self.assertEqual(len(addresses), n)
+        self.assertEqual(addresses - set(mails), {to for _, to in unreached})
+        for mid, _ in unreached:
+            r = rstack.stack.rest("POST", "/v1/messages/%s:replay" % mid, c.key,
+                                  {"requestId": "replay-" + mid})
+            self.assertEqual(r.status, 200, r)
+        states = c.wait_final(60)
+        mails = c.mails()
+        self.assertEqual(len(mails), n)
+        self.assertEqual(set(mails.values()), {1})
+
     def test_smtp_down_for_a_while_then_back(self):
         # Attempts enough to outlast the outage (the stack's 3 would dead
         # letter within seconds).

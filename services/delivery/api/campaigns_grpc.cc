@@ -294,6 +294,13 @@ grpc::ServerUnaryReactor* DeliveryGrpcService::GetCampaignResults(
       targeted += v.targeted;
     }
     resp->set_targeted(targeted);
+    for (const app::OfferResults& o : r.offers) {
+      v1::OfferResults* x = resp->add_offers();
+      x->set_offer_id(o.offer_id);
+      x->set_sent(o.sent);
+      x->set_converted(o.converted);
+      x->mutable_revenue_minor()->insert(o.revenue_minor.begin(), o.revenue_minor.end());
+    }
     return absl::OkStatus();
   });
 }

@@ -237,6 +237,7 @@ void ToProto(const domain::Message& m, v1::Message* out) {
     r->set_detail(m.receipt_detail);
   }
   for (const std::string& d : m.decision_ids) out->add_decision_ids(d);
+  for (const std::string& o : m.offer_ids) out->add_offer_ids(o);
   grpcutil::ToTimestamp(m.create_time, out->mutable_create_time());
   grpcutil::ToTimestamp(m.update_time, out->mutable_update_time());
   if (m.next_attempt_time && !domain::IsFinal(m.state)) {
@@ -348,8 +349,8 @@ grpc::ServerUnaryReactor* DeliveryGrpcService::Track(grpc::CallbackServerContext
                                                      const v1::TrackRequest* req,
                                                      v1::TrackResponse* resp) {
   return Offload(ctx, executor_, metrics_, "Track", [=](const RequestContext& rc) {
-    CRM_ASSIGN_OR_RETURN(app::TrackResult r,
-                         tracking_.Track(grpcutil::WriteMetaOf(rc, "Track"), req->token()));
+    CRM_ASSIGN_OR_RETURN(app::TrackResult r, tracking_.Track(grpcutil::WriteMetaOf(rc, "Track"),
+                                                             req->token(), req->peek()));
     resp->set_message_id(r.message_id);
     resp->set_redirect_url(r.redirect_url);
     return absl::OkStatus();

@@ -261,6 +261,19 @@ absl::StatusOr<CampaignResults> Campaigns::Results(const std::string& tenant,
       r.roi = static_cast<double>(earned - r.cost_minor) / static_cast<double>(r.cost_minor);
     }
   }
+  CRM_ASSIGN_OR_RETURN(std::vector<OfferCount> offers, repository_.CountCampaignOffers(tenant, id));
+  for (const OfferCount& n : offers) {
+    if (out.offers.empty() || out.offers.back().offer_id != n.offer_id) {
+      out.offers.push_back({n.offer_id});
+    }
+    OfferResults& o = out.offers.back();
+    if (n.currency_code.empty()) {
+      o.sent = n.messages;
+    } else {
+      o.converted += n.messages;
+      o.revenue_minor[n.currency_code] += n.revenue_minor;
+    }
+  }
   return out;
 }
 

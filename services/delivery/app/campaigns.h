@@ -46,9 +46,19 @@ struct VariantResults {
   int64_t cost_minor = 0;
   std::optional<double> roi;
 };
+// One next best offer across the campaign's variants: the sent messages
+// that carried it, those credited with an order, and those orders' net
+// value by currency (a message with two offers credits both).
+struct OfferResults {
+  std::string offer_id;
+  int64_t sent = 0;
+  int64_t converted = 0;
+  std::map<std::string, int64_t> revenue_minor;
+};
 struct CampaignResults {
   domain::Campaign campaign;
   std::vector<VariantResults> variants;  // the campaign's order, then the holdout ("")
+  std::vector<OfferResults> offers;      // by offer id
 };
 
 // An event that may trigger campaigns (domain::Trigger).

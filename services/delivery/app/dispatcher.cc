@@ -204,6 +204,7 @@ void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy
     return Fail(m, domain::Outcome::kTransient, PeerError("render", rendered.status()));
   }
   m.decision_ids = rendered->decision_ids;
+  m.offer_ids = rendered->offer_ids;
   domain::SendResult result;
   if (m.channel == domain::Channel::kEmail) {
     absl::StatusOr<std::optional<SenderSettings>> sender = settings_.GetSenderSettings(tenant);

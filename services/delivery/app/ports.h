@@ -154,6 +154,15 @@ struct CampaignCount {
   int64_t bounced = 0;
 };
 
+// A campaign's sent messages carrying an offer, and the conversions
+// credited to them in one currency (`currency_code` "": the sent row).
+struct OfferCount {
+  std::string offer_id;
+  std::string currency_code;
+  int64_t messages = 0;  // sent (""), or converted in the currency
+  int64_t revenue_minor = 0;
+};
+
 // A campaign's conversions by variant and kind: the messages with one
 // (`currency_code` ""), or the revenue in one currency.
 struct ConversionCount {
@@ -199,6 +208,8 @@ class DeliveryRepository
   virtual absl::StatusOr<std::vector<CampaignCount>> CountCampaignMessages(
       const std::string& tenant, const std::string& campaign_id) = 0;
   virtual absl::StatusOr<std::vector<ConversionCount>> CountCampaignConversions(
+      const std::string& tenant, const std::string& campaign_id) = 0;
+  virtual absl::StatusOr<std::vector<OfferCount>> CountCampaignOffers(
       const std::string& tenant, const std::string& campaign_id) = 0;
   struct CampaignRef {
     std::string tenant;
@@ -294,6 +305,7 @@ class CustomerDirectory {
 struct Rendered {
   std::map<std::string, std::string> parts;
   std::vector<std::string> decision_ids;
+  std::vector<std::string> offer_ids;  // the offers of decision_ids
 };
 
 class Renderer {

@@ -27,8 +27,8 @@ domain::Engagement EngagementOf(common::TrackingAction a) {
 
 }  // namespace
 
-absl::StatusOr<TrackResult> Tracking::Track(const outbox::WriteMeta& meta,
-                                            const std::string& token) {
+absl::StatusOr<TrackResult> Tracking::Track(const outbox::WriteMeta& meta, const std::string& token,
+                                            bool peek) {
   const absl::Time now = clock_.Now();
   absl::StatusOr<common::TrackingClaims> claims = common::VerifyTrackingToken(key_, token, now);
   // A token of another tenant reads like any invalid one.
@@ -37,6 +37,20 @@ absl::StatusOr<TrackResult> Tracking::Track(const outbox::WriteMeta& meta,
     return common::TrackingLinkInvalid();
   }
   const std::string& id = claims->message_id;
+  if (peek) {
+    // Nothing recorded: the link's answer only (an unsubscribe is never
+    // peeked at: its HEAD is the confirm page's).
+    absl::StatusOr<domain::Message> m = repository_.GetMessage(meta.tenant_id, id);
+    if (m.status().code() == absl::StatusCode::kNotFound) return common::TrackingLinkInvalid();
+    CRM_RETURN_IF_ERROR(m.status());
+    TrackResult result;
+    result.message_id = id;
+    if (claims->action == common::TrackingAction::kClick) {
+      if (claims->link >= static_cast<int>(m->links.size())) return common::TrackingLinkInvalid();
+      result.redirect_url = m->links[static_cast<size_t>(claims->link)];
+    }
+    return result;
+  }
   if (claims->action == common::TrackingAction::kUnsubscribe) {
     // The consent first: it is what the recipient asked for. A message or
     // customer that is gone has nobody left to opt out.

@@ -38,7 +38,10 @@ class Tracking final {
   // ours or of another tenant, for a message that is gone (erased) and for
   // a link index the message does not have; UNAVAILABLE when customer-store
   // cannot take an unsubscribe now (the recipient may try again).
-  absl::StatusOr<TrackResult> Track(const outbox::WriteMeta& meta, const std::string& token);
+  // `peek`: check and answer as for a real use, but record nothing (a HEAD
+  // request: link scanners, not the recipient).
+  absl::StatusOr<TrackResult> Track(const outbox::WriteMeta& meta, const std::string& token,
+                                    bool peek = false);
 
   // A provider's status callback for a sent message (docs/delivery.md,
   // "Delivery receipts"): the token (action status) names tenant and

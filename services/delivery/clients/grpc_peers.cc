@@ -132,6 +132,7 @@ absl::StatusOr<app::Rendered> GrpcRenderer::Render(const std::string& tenant,
   app::Rendered out;
   out.parts.insert(m.parts().begin(), m.parts().end());
   out.decision_ids.assign(m.decision_ids().begin(), m.decision_ids().end());
+  out.offer_ids.assign(m.offer_ids().begin(), m.offer_ids().end());
   return out;
 }
 

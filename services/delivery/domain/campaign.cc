@@ -226,6 +226,11 @@ std::string TriggeredMessageKey(const Campaign& c, const std::string& customer_i
   return key;
 }
 
+bool CampaignSends(CampaignState s) {
+  return s == CampaignState::kRunning || s == CampaignState::kScheduled ||
+         s == CampaignState::kCompleted;
+}
+
 std::string CampaignMessageKey(const std::string& campaign_id, const std::string& customer_id) {
   return absl::StrCat("campaign:", campaign_id, ":", customer_id);
 }

@@ -117,6 +117,12 @@ inline constexpr size_t kMaxListSize = 10000;
 // only.
 absl::Status ValidateCampaign(const Campaign& c);
 
+// Whether the campaign's queued rows may be claimed: running, and also
+// scheduled (a recurring campaign between occurrences) and completed, whose
+// only queued rows are replayed ones (ReplayMessage); not while it is
+// draft, paused or cancelled. The ledger's claim applies the same rule.
+bool CampaignSends(CampaignState s);
+
 // The state an action leads to, or FAILED_PRECONDITION (CAMPAIGN_STATE_INVALID)
 // naming the campaign's state and the states the action needs.
 absl::StatusOr<CampaignState> NextState(const Campaign& c, CampaignAction a);

@@ -74,6 +74,7 @@ struct Message {
   std::string recipient;
   std::string provider_id;
   std::vector<std::string> decision_ids;
+  std::vector<std::string> offer_ids;  // the offers of decision_ids (attribution by offer)
   std::string request_id;
   std::string campaign_id;  // "" for a message of its own
   std::string variant_id;   // the campaign's A/B variant ("" in the holdout)

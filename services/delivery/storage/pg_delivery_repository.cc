@@ -31,8 +31,8 @@ const std::string kMessageColumns = absl::StrCat(
     pg::MicrosColumn("first_open_at"), ", ", pg::MicrosColumn("first_click_at"), ", ",
     pg::MicrosColumn("unsubscribed_at"), ", ", pg::MicrosColumn("last_open_at"), ", ",
     pg::MicrosColumn("last_click_at"), ", receipt, ", pg::MicrosColumn("receipt_at"),
-    ", receipt_detail");
-constexpr int kMessageColumnCount = 34;
+    ", receipt_detail, array_to_json(offer_ids)::text");
+constexpr int kMessageColumnCount = 35;
 
 const pg::NamedQuery kInsertMessage{
     "delivery_insert_message",
@@ -62,7 +62,8 @@ const std::string kSetChanging = absl::StrCat(
     pg::MicrosParam(11), ", next_attempt_at = ", pg::MicrosParam(12),
     ", sent_at = ", pg::MicrosParam(13), ", enqueued_at = CASE WHEN $3 = 'queued' AND ",
     pg::MicrosParam(12),
-    " <= now() THEN now() ELSE NULL END, claimed_until = NULL, links = ", "$14::text[]");
+    " <= now() THEN now() ELSE NULL END, claimed_until = NULL, links = $14::text[], offer_ids = "
+    "$15::text[]");
 const pg::NamedQuery kSaveMessage{"delivery_save_message",
                                   absl::StrCat("UPDATE delivery.messages SET ", kSetChanging,
                                                " WHERE tenant_id = $1 AND message_id = $2::uuid"),
@@ -71,7 +72,7 @@ const pg::NamedQuery kFinishMessage{
     "delivery_finish_message",
     absl::StrCat("UPDATE delivery.messages SET ", kSetChanging,
                  " WHERE tenant_id = $1 AND message_id = $2::uuid AND state = 'sending' AND "
-                 "attempts = $15 RETURNING 1"),
+                 "attempts = $16 RETURNING 1"),
     1};
 // A frequency cap's count: the customer's marketing messages on the channel
 // sent in the window or being sent, the one being claimed aside. Under a
@@ -110,7 +111,8 @@ const pg::NamedQuery kClaimMessage{
                  "WHERE tenant_id = $1 AND message_id = $2::uuid AND state IN ('queued', "
                  "'retrying') AND next_attempt_at <= now() AND (campaign_id IS NULL OR EXISTS "
                  "(SELECT 1 FROM delivery.campaigns c WHERE c.tenant_id = $1 AND c.campaign_id = "
-                 "delivery.messages.campaign_id AND c.state = 'running')) RETURNING ",
+                 "delivery.messages.campaign_id AND c.state IN ('running', 'scheduled', "
+                 "'completed'))) RETURNING ",
                  kMessageColumns),
     kMessageColumnCount};
 const pg::NamedQuery kCustomerMessagesFirst{
@@ -149,7 +151,8 @@ const pg::NamedQuery kSelectDue{
     "'retrying') AND next_attempt_at <= now() AND (enqueued_at IS NULL OR enqueued_at < now() - "
     "$1::int8 * interval '1 microsecond') AND (campaign_id IS NULL OR EXISTS (SELECT 1 FROM "
     "delivery.campaigns c WHERE c.tenant_id = delivery.messages.tenant_id AND c.campaign_id = "
-    "delivery.messages.campaign_id AND c.state = 'running')) ORDER BY next_attempt_at LIMIT $2",
+    "delivery.messages.campaign_id AND c.state IN ('running', 'scheduled', 'completed'))) ORDER "
+    "BY next_attempt_at LIMIT $2",
     2};
 const pg::NamedQuery kMarkEnqueued{
     "delivery_mark_enqueued",
@@ -350,6 +353,17 @@ const pg::NamedQuery kCountCampaignMessages{
     "'delivered'), count(*) FILTER (WHERE receipt = 'bounced') FROM delivery.messages WHERE "
     "tenant_id = $1 AND campaign_id = $2::uuid GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
     9};
+// Offers: the sent messages carrying each, and the orders credited to them
+// by currency.
+const pg::NamedQuery kCountCampaignOffers{
+    "delivery_count_campaign_offers",
+    "WITH o AS (SELECT message_id, unnest(offer_ids) AS offer_id FROM delivery.messages WHERE "
+    "tenant_id = $1 AND campaign_id = $2::uuid AND state = 'sent') SELECT offer_id, ''::text, "
+    "count(DISTINCT message_id), 0::int8 FROM o GROUP BY 1 UNION ALL SELECT o.offer_id, "
+    "c.currency_code, count(DISTINCT c.message_id), sum(c.revenue_minor)::int8 FROM o JOIN "
+    "delivery.conversions c ON c.tenant_id = $1 AND c.message_id = o.message_id AND c.kind = "
+    "'credited' GROUP BY 1, 2 ORDER BY 1, 2",
+    4};
 const pg::NamedQuery kSaveEngagement{
     "delivery_save_engagement",
     absl::StrCat("UPDATE delivery.messages SET open_count = $3, click_count = $4, first_open_at = ",
@@ -475,6 +489,7 @@ absl::StatusOr<domain::Message> MessageOf(const pqxx::row& r) {
   m.receipt = domain::ReceiptFromName(r[31].as<std::string>()).value_or(domain::Receipt::kNone);
   m.receipt_time = OptionalTime(r[32]);
   m.receipt_detail = r[33].as<std::string>();
+  m.offer_ids = nlohmann::json::parse(r[34].as<std::string>()).get<std::vector<std::string>>();
   return m;
 }
 
@@ -484,7 +499,7 @@ std::optional<int64_t> MicrosOf(const std::optional<absl::Time>& t) {
 }
 
 // The changing part's parameters $3..$14 after tenant and id, then `extra`
-// (the finish's guard, $15).
+// (the finish's guard, $16).
 template <typename... Extra>
 pqxx::result SaveChanging(pg::Pool& pool, pqxx::work& tx, const pg::NamedQuery& q,
                           const std::string& tenant, const domain::Message& m, Extra&&... extra) {
@@ -493,7 +508,7 @@ pqxx::result SaveChanging(pg::Pool& pool, pqxx::work& tx, const pg::NamedQuery& 
                    m.last_error, m.recipient, m.provider_id, pg::TextArrayLiteral(m.decision_ids),
                    absl::ToUnixMicros(m.update_time), MicrosOf(m.next_attempt_time),
                    MicrosOf(m.send_time), pg::TextArrayLiteral(m.links),
-                   std::forward<Extra>(extra)...);
+                   pg::TextArrayLiteral(m.offer_ids), std::forward<Extra>(extra)...);
 }
 
 nlohmann::json PolicyJson(const domain::DeliveryPolicy& p) {
@@ -651,6 +666,7 @@ std::string EventPayload(const domain::Message& m) {
       {"decisionIds", m.decision_ids},
       {"time", absl::FormatTime(absl::RFC3339_full, m.update_time, absl::UTCTimeZone())}};
   if (!m.endpoint_id.empty()) j["endpointId"] = m.endpoint_id;
+  if (!m.offer_ids.empty()) j["offerIds"] = m.offer_ids;
   if (!m.campaign_id.empty()) {
     j["campaignId"] = m.campaign_id;
     j["variantId"] = m.variant_id;
@@ -1008,6 +1024,7 @@ std::vector<pg::NamedQuery> PgDeliveryRepository::Queries() {
                                    kSaveConversion,
                                    kDeleteConversions,
                                    kCountCampaignConversions,
+                                   kCountCampaignOffers,
                                    kActiveCampaigns};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
@@ -1188,6 +1205,20 @@ absl::StatusOr<std::vector<app::ConversionCount>> PgDeliveryRepository::CountCam
       c.messages = r[3].as<int64_t>();
       c.revenue_minor = r[4].as<int64_t>();
       out.push_back(std::move(c));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<app::OfferCount>> PgDeliveryRepository::CountCampaignOffers(
+    const std::string& tenant, const std::string& campaign_id) {
+  std::vector<app::OfferCount> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    for (const auto& r : pool_.Exec(tx, kCountCampaignOffers, tenant, campaign_id)) {
+      out.push_back(
+          {r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<int64_t>(), r[3].as<int64_t>()});
     }
     return absl::OkStatus();
   }));

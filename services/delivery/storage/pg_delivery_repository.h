@@ -68,6 +68,8 @@ class PgDeliveryRepository final : public app::DeliveryRepository, public app::L
       const std::string& tenant, domain::TriggerKind kind) override;
   absl::StatusOr<std::vector<app::ConversionCount>> CountCampaignConversions(
       const std::string& tenant, const std::string& campaign_id) override;
+  absl::StatusOr<std::vector<app::OfferCount>> CountCampaignOffers(
+      const std::string& tenant, const std::string& campaign_id) override;
   absl::StatusOr<std::vector<CampaignRef>> ActiveCampaigns(int limit) override;
   absl::StatusOr<int64_t> EraseCustomers(const std::string& tenant, const std::string& event_id,
                                          const std::vector<std::string>& customer_ids) override;

@@ -112,6 +112,13 @@ void TrackingLinks::Handle(const HttpRequest& req, std::shared_ptr<InboundCall> 
   }
   delivery::v1::TrackRequest track;
   track.set_token(token);
+  // HEAD is a link scanner's or a prefetcher's, not the recipient's: the
+  // same answer, nothing recorded (a pixel needs no call at all).
+  track.set_peek(req.method == "HEAD");
+  if (action == 'o' && req.method == "HEAD") {
+    respond(Pixel());
+    return;
+  }
   if (action == 's') {
     if (req.method != "POST") {
       respond(MethodNotAllowed("POST"));

@@ -9,6 +9,7 @@
 //
 //   GET  /t/o/{token}   the open pixel: a 1×1 transparent GIF
 //   GET  /t/c/{token}   a click: 302 to the link the message contained
+//                       (HEAD of either: the same answer, nothing counted)
 //   GET  /t/u/{token}   the unsubscribe page (asks; changes nothing, so a
 //                       link scanner that fetches it unsubscribes nobody)
 //   POST /t/u/{token}   unsubscribe: the page's button, and RFC 8058's

@@ -86,6 +86,7 @@ void ToProto(const app::RenderedMessage& m, v1::RenderedMessage* out) {
   out->set_locale(m.locale);
   out->mutable_parts()->insert(m.parts.begin(), m.parts.end());
   for (const std::string& id : m.decision_ids) out->add_decision_ids(id);
+  for (const std::string& id : m.offer_ids) out->add_offer_ids(id);
   out->set_personalized(m.personalized);
 }
 

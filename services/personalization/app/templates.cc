@@ -184,6 +184,7 @@ absl::StatusOr<RenderedMessage> Templates::Render(const outbox::WriteMeta& meta,
                                       : absl::StrFormat("%.2f", d.offer.discount_bp / 100.0)},
              {"decision_id", d.decision_id}});
         out.decision_ids.push_back(d.decision_id);
+        out.offer_ids.push_back(d.offer.offer_id);
       }
     }
   }

@@ -35,6 +35,7 @@ struct RenderedMessage {
   // it is sent, for attribution), and whether the data was personalized
   // (false: the customer objected to profiling).
   std::vector<std::string> decision_ids;
+  std::vector<std::string> offer_ids;  // the offers of decision_ids, in their order
   bool personalized = true;
 };
 

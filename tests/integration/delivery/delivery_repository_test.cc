@@ -104,6 +104,7 @@ struct World {
     done.update_time = absl::Now();
     done.next_attempt_time.reset();
     done.links = std::move(links);
+    done.offer_ids = {"offer-a", "offer-b"};
     absl::StatusOr<bool> finished = repo.Finish(tenant, done, done.attempts, "message.sent");
     if (!finished.ok() || !*finished) throw std::runtime_error("not finished");
     return done;
@@ -333,6 +334,23 @@ TEST_CASE(
              "SELECT payload->>'orderId' FROM delivery.outbox WHERE event_type = "
              "'message.converted' AND payload->>'messageId' = '" +
                  last + "'") == std::vector<std::string>{order.order_id});
+  // By offer: the finish kept the message's offers; as a campaign's
+  // message, each of its offers counts it sent and credited.
+  CHECK(repo.GetMessage(w.tenant, last)->offer_ids ==
+        std::vector<std::string>{"offer-a", "offer-b"});
+  const std::string campaign = common::NewUuid();
+  rows(w.tenant, "UPDATE delivery.messages SET campaign_id = '" + campaign +
+                     "' WHERE message_id IN ('" + first + "', '" + last + "') RETURNING 1");
+  auto offers = repo.CountCampaignOffers(w.tenant, campaign);
+  REQUIRE(offers.ok());
+  std::vector<std::string> seen;
+  for (const app::OfferCount& o : *offers) {
+    seen.push_back(
+        absl::StrCat(o.offer_id, "/", o.currency_code, "/", o.messages, "/", o.revenue_minor));
+  }
+  CHECK(seen == std::vector<std::string>{"offer-a//2/0", "offer-a/EUR/1/4000", "offer-b//2/0",
+                                         "offer-b/EUR/1/4000"});
+  CHECK(repo.CountCampaignOffers(common::NewUuid(), campaign)->empty());  // another tenant
   // Another tenant's order for a customer of the same id finds nothing here.
   World other;
   auto foreign = app::Conversions(repo, other.policies).Record(other.tenant, order);

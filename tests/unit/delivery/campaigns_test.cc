@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "libs/common/errors.h"
+#include "services/delivery/app/delivery.h"
 #include "services/delivery/app/dispatcher.h"
 #include "tests/support/fakes/common_fakes.h"
 #include "tests/support/fakes/delivery/fake_delivery.h"
@@ -274,6 +275,11 @@ TEST_CASE("A throttled campaign is paced, pause holds it, resume paces the rest 
   CHECK(r->variants[0].sent == 152);
   CHECK(r->variants[0].cancelled == 98);
   CHECK(r->variants[0].pending == 0);
+  // The offers the sent messages carried.
+  REQUIRE(r->offers.size() == 1);
+  CHECK(r->offers[0].offer_id == "o-1");
+  CHECK(r->offers[0].sent == 152);
+  CHECK(r->offers[0].converted == 0);
 }
 
 TEST_CASE("A list audience, a start in the future, and only drafts are edited") {
@@ -496,4 +502,30 @@ TEST_CASE("A recurring campaign sends once per occurrence to its audience of the
   CHECK(after->state == CampaignState::kCompleted);
   CHECK(after->targeted == 9);
   CHECK(w.repo.ListCustomerMessages(kTenant, Customer(1), {})->messages.size() == 3);
+}
+
+TEST_CASE("A dead letter of a completed campaign is sent when it is replayed") {
+  World w;
+  crm::testing::FakeResolver resolver;
+  crm::delivery::app::Delivery delivery{w.repo,   w.policies,  w.queue, w.renderer,
+                                        resolver, {3, {}, {}}, w.clock, w.ids};
+  Campaign draft = w.Draft();
+  draft.audience = {};
+  draft.audience.customer_ids = {Customer(7)};
+  draft.holdout_bp = 0;
+  auto c = w.campaigns.Create(w.Meta("CreateCampaign"), draft);
+  REQUIRE(c.ok());
+  REQUIRE(w.campaigns.Schedule(w.Meta("ScheduleCampaign"), c->id, std::nullopt).ok());
+  w.Run();
+  w.email.next.outcome = crm::delivery::domain::Outcome::kPermanent;
+  w.email.next.detail = "smtp: 550 mailbox unavailable";
+  CHECK(w.SendDue() == 0);
+  w.Run();
+  REQUIRE(w.campaigns.Get(kTenant, c->id)->state == CampaignState::kCompleted);
+  auto rows = w.repo.ListCustomerMessages(kTenant, Customer(7), {})->messages;
+  REQUIRE(rows.size() == 1);
+  REQUIRE(rows[0].state == State::kFailed);
+  w.email.next = {};
+  REQUIRE(delivery.Replay(w.Meta("ReplayMessage"), rows[0].id).ok());
+  CHECK(w.SendDue() == 1);
 }

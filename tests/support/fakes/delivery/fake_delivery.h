@@ -425,6 +425,34 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
       return out;
     });
   }
+  absl::StatusOr<std::vector<delivery::app::OfferCount>> CountCampaignOffers(
+      const std::string& tenant, const std::string& campaign_id) override {
+    return uow_.With([&](const FakeDeliveryState& s) {
+      // (offer, currency) -> messages and revenue; currency "" for the sent.
+      std::map<std::pair<std::string, std::string>, std::set<std::string>> messages;
+      std::map<std::pair<std::string, std::string>, int64_t> revenue;
+      auto rows = s.messages.find(tenant);
+      if (rows == s.messages.end()) return std::vector<delivery::app::OfferCount>();
+      for (const auto& [id, m] : rows->second) {
+        if (m.campaign_id != campaign_id || m.state != delivery::domain::State::kSent) continue;
+        for (const std::string& offer : m.offer_ids) {
+          messages[{offer, ""}].insert(id);
+          auto t = s.conversions.find(tenant);
+          if (t == s.conversions.end()) continue;
+          for (const auto& c : t->second) {
+            if (c.message_id != id || c.kind != delivery::app::ConversionKind::kCredited) continue;
+            messages[{offer, c.currency_code}].insert(id);
+            revenue[{offer, c.currency_code}] += c.revenue_minor;
+          }
+        }
+      }
+      std::vector<delivery::app::OfferCount> out;
+      for (const auto& [k, ids] : messages) {
+        out.push_back({k.first, k.second, static_cast<int64_t>(ids.size()), revenue[k]});
+      }
+      return out;
+    });
+  }
   absl::StatusOr<std::vector<delivery::app::ConversionCount>> CountCampaignConversions(
       const std::string& tenant, const std::string& campaign_id) override {
     return uow_.With([&](const FakeDeliveryState& s) {
@@ -577,8 +605,7 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
       }
       if (!m.campaign_id.empty()) {
         auto c = s.campaigns[tenant].find(m.campaign_id);
-        if (c == s.campaigns[tenant].end() ||
-            c->second.state != delivery::domain::CampaignState::kRunning) {
+        if (c == s.campaigns[tenant].end() || !delivery::domain::CampaignSends(c->second.state)) {
           return out;
         }
       }
@@ -777,6 +804,7 @@ class FakeRenderer final : public delivery::app::Renderer {
                {"body", "Body"}};
     if (!html.empty()) r.parts["html"] = html;
     r.decision_ids = {"d-1"};
+    r.offer_ids = {"o-1"};
     return r;
   }
   std::map<std::string, std::string> channels;  // tenant/template -> channel name
