@@ -496,10 +496,10 @@ absl::StatusOr<int> Campaigns::Trigger(const std::string& tenant, const TriggerE
     }
     // An event delivered late still waits the delay from when it happened,
     // not from now; one older than that is due at once.
-    CRM_ASSIGN_OR_RETURN(
-        domain::Message row,
-        RowFor(tenant, c, e.customer_id, domain::TriggeredMessageKey(c, e.customer_id, e.event_id),
-               std::max(now, e.time + c.trigger.delay)));
+    const absl::Time due = std::max(now, e.time + c.trigger.delay);
+    CRM_ASSIGN_OR_RETURN(domain::Message row,
+                         RowFor(tenant, c, e.customer_id,
+                                domain::TriggeredMessageKey(c, e.customer_id, e.event_id), due));
     std::vector<domain::Message> rows{row};
     std::vector<std::string> inserted;
     CRM_ASSIGN_OR_RETURN(domain::Campaign after,
@@ -513,9 +513,10 @@ absl::StatusOr<int> Campaigns::Trigger(const std::string& tenant, const TriggerE
                                if (c.trigger.kind == domain::TriggerKind::kCartAbandoned) {
                                  // One pending reminder per customer: a
                                  // further item postpones it.
+                                 // (A holdout row has no due time: the
+                                 // event's is used.)
                                  CRM_ASSIGN_OR_RETURN(bool postponed,
-                                                      tx.PostponePending(c.id, e.customer_id,
-                                                                         *row.next_attempt_time));
+                                                      tx.PostponePending(c.id, e.customer_id, due));
                                  if (postponed) return cur;
                                }
                                CRM_ASSIGN_OR_RETURN(inserted, tx.InsertCampaignMessages(rows));

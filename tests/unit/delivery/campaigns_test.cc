@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
 #include "services/delivery/app/delivery.h"
 #include "services/delivery/app/dispatcher.h"
@@ -528,4 +529,38 @@ TEST_CASE("A dead letter of a completed campaign is sent when it is replayed") {
   w.email.next = {};
   REQUIRE(delivery.Replay(w.Meta("ReplayMessage"), rows[0].id).ok());
   CHECK(w.SendDue() == 1);
+}
+
+TEST_CASE("Abandoned carts of customers in the holdout are counted, never sent") {
+  World w;
+  Campaign draft = w.Draft();
+  draft.audience = {};
+  draft.holdout_bp = 5000;
+  draft.trigger.kind = crm::delivery::domain::TriggerKind::kCartAbandoned;
+  draft.trigger.delay = absl::Minutes(30);
+  auto c = w.campaigns.Create(w.Meta("CreateCampaign"), draft);
+  REQUIRE(c.ok());
+  REQUIRE(w.campaigns.Schedule(w.Meta("ScheduleCampaign"), c->id, std::nullopt).ok());
+  REQUIRE(w.campaigns.Tick().ok());
+  crm::delivery::app::TriggerEvent e;
+  e.kind = crm::delivery::domain::TriggerKind::kCartAbandoned;
+  for (int i = 0; i < 20; ++i) {
+    e.customer_id = Customer(i);
+    for (const char* id : {"a", "b"}) {  // two items each
+      e.event_id = absl::StrCat(i, id);
+      e.time = w.clock.Now();
+      REQUIRE(w.campaigns.Trigger(kTenant, e).ok());
+    }
+  }
+  w.clock.Advance(absl::Hours(1));
+  const int sent = w.SendDue();
+  auto r = w.campaigns.Results(kTenant, c->id);
+  REQUIRE(r.ok());
+  int64_t held = 0;
+  for (const auto& v : r->variants) {
+    if (v.variant_id.empty()) held = v.suppressed.count("holdout") ? v.suppressed.at("holdout") : 0;
+  }
+  CHECK(held > 0);
+  CHECK(sent > 0);
+  CHECK(sent + held == 20);  // once per customer: re-entry "once"
 }
