@@ -329,9 +329,8 @@ domain::ProviderSettings WithoutSecret(domain::ProviderSettings p) {
 absl::StatusOr<domain::ProviderSettings> Delivery::PutProvider(const outbox::WriteMeta& meta,
                                                                domain::ProviderSettings p,
                                                                const std::string& if_match) {
-  const bool keep_secret = p.secret.empty();
-  if (keep_secret) p.secret = "kept";  // checked below against the stored one
-  CRM_RETURN_IF_ERROR(domain::ValidateProviderSettings(p));
+  const bool keep_secret = p.secret.empty();  // the stored one, checked below
+  CRM_RETURN_IF_ERROR(domain::ValidateProviderSettings(p, /*secret_required=*/false));
   if (!p.base_url.empty()) {
     absl::Status url = CheckWebhookUrl(p.base_url, resolver_, options_.allow_networks).status();
     if (!url.ok()) return common::WithField(url, "base_url");

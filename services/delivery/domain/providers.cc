@@ -222,7 +222,7 @@ bool ValidPhoneNumber(absl::string_view phone) {
   return AllOf(phone, [](unsigned char c) { return absl::ascii_isdigit(c) != 0; });
 }
 
-absl::Status ValidateProviderSettings(const ProviderSettings& s) {
+absl::Status ValidateProviderSettings(const ProviderSettings& s, bool secret_required) {
   if (s.channel != Channel::kSms && s.channel != Channel::kPush) {
     return common::InvalidField("channel", "providers are for the sms and push channels");
   }
@@ -251,6 +251,7 @@ absl::Status ValidateProviderSettings(const ProviderSettings& s) {
   } else if (!s.sender.empty()) {
     return common::InvalidField("sender", "a push provider has no sender");
   }
+  if (s.secret.empty() && !secret_required) return absl::OkStatus();
   if (s.secret.empty() || s.secret.size() > 256 ||
       !AllOf(s.secret, [](unsigned char c) { return absl::ascii_isgraph(c) != 0; })) {
     return common::InvalidField("secret",

@@ -48,8 +48,9 @@ struct ProviderSettings {
 
 // INVALID_ARGUMENT (INVALID_FIELD naming the field) for settings that
 // cannot work: a kind of another channel, a malformed account or sender,
-// a missing secret. The base URL's address is checked by the caller.
-absl::Status ValidateProviderSettings(const ProviderSettings& s);
+// a missing secret (unless `secret_required` is false: an update that keeps
+// the stored one). The base URL's address is checked by the caller.
+absl::Status ValidateProviderSettings(const ProviderSettings& s, bool secret_required = true);
 
 // E.164: "+" and 7..15 digits, the first not 0.
 bool ValidPhoneNumber(absl::string_view phone);
