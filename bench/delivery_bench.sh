@@ -16,7 +16,9 @@
 # Starts its own PostgreSQL, Redis and every listed service under
 # build/bench-run/delivery on private ports (test ports + 10900) and stops
 # them on exit. Environment: BENCH_MESSAGES (at most 10,000: one list
-# audience), BENCH_SENDERS (32), and bench/lib.sh's BENCH_DURATION,
+# audience), BENCH_SENDERS (32), BENCH_PG_STATEMENTS=1 (PostgreSQL's
+# statements by time during the campaign, pg_stat_statements, in
+# $OUT/pg-statements.txt), and bench/lib.sh's BENCH_DURATION,
 # BENCH_WARMUP, BENCH_WRK_CONNS.
 set -Eeuo pipefail
 
@@ -45,6 +47,12 @@ fi
 [[ -x $SINK_BIN ]] || bench_die "missing $SINK_BIN"
 bench_require_free_ports $SINK_PORT $SMTP_PORT
 bench_stack_prepare $PG_PORT $REDIS_PORT
+if [[ ${BENCH_PG_STATEMENTS:-0} == 1 ]]; then
+  # A profile of the database's side: statements by time during the campaign.
+  bench_psql_super -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
+  bench_pg_restart
+  bench_psql_super -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
+fi
 bench_migrate
 bench_bootstrap_tenant bench-delivery
 readonly KEY=$BENCH_KEY TENANT=$BENCH_TENANT
@@ -83,6 +91,8 @@ bench_wait_quiet
 bench_say "campaign $CAMPAIGN: scheduling"
 BENCH_CPU_COMPONENTS=("delivery=$(bench_pid_of delivery)" "customer-store=$(bench_pid_of customer-store)"
   "personalization=$(bench_pid_of personalization)" "sink=$(bench_pid_of sink)" postgres)
+[[ ${BENCH_PG_STATEMENTS:-0} == 1 ]] &&
+  bench_psql_super -c "SELECT pg_stat_statements_reset()" >/dev/null
 before=$(bench_cpu_snapshot)
 t0=$(date +%s.%N)
 api -X POST "$REST/v1/campaigns/$CAMPAIGN:schedule" -d '{"requestId":"s"}' >/dev/null
@@ -103,6 +113,13 @@ RESULTS=$(api "$REST/v1/campaigns/$CAMPAIGN/results")
 SENT=$(jq -r '.variants[0].sent // "0"' <<<"$RESULTS")
 bench_say "campaign: $MESSAGES messages in ${ELAPSED}s = $RATE msg/s; sink got $POSTS POSTs, $KEYS distinct"
 bench_record campaign-webhook "$RATE" 0 0 $((MESSAGES - SENT)) "$MESSAGES" "$CPU"
+if [[ ${BENCH_PG_STATEMENTS:-0} == 1 ]]; then
+  bench_psql_super -P pager=off -c "SELECT round(total_exec_time)
+    AS ms, calls, round((total_exec_time / $MESSAGES)::numeric, 3) AS ms_per_msg,
+    left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query FROM pg_stat_statements
+    ORDER BY total_exec_time DESC LIMIT 25" >"$OUT/pg-statements.txt"
+  bench_say "statements by time during the campaign: $OUT/pg-statements.txt"
+fi
 
 # ------------------------------------------------------------------ ceilings
 BODY=$(printf '{"messageId":"%s","customerId":"%s","templateId":"hook","purpose":"transactional","data":{"name":"B1","email":"b1@bench-delivery.example"}}' \

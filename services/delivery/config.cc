@@ -49,6 +49,9 @@ absl::StatusOr<DeliveryConfig> LoadDeliveryConfig() {
   c.allow_networks = *std::move(allow);
   CRM_ASSIGN_OR_RETURN(int64_t senders, common::EnvInt("CRM_DELIVERY_SENDERS", c.senders, 1, 256));
   c.senders = static_cast<int>(senders);
+  CRM_ASSIGN_OR_RETURN(int64_t batch,
+                       common::EnvInt("CRM_DELIVERY_SEND_BATCH", c.send_batch, 1, 500));
+  c.send_batch = static_cast<int>(batch);
   CRM_ASSIGN_OR_RETURN(int64_t attempts,
                        common::EnvInt("CRM_DELIVERY_MAX_ATTEMPTS", c.max_attempts, 1, 50));
   c.max_attempts = static_cast<int>(attempts);
@@ -101,6 +104,7 @@ void DeliveryConfig::DumpTo(common::ConfigDump& dump) const {
            absl::StrCat(default_sender.from_name, " <", default_sender.from_address, ">"));
   dump.Add("allow_networks", allow_networks_text);
   dump.Add("senders", int64_t{senders});
+  dump.Add("send_batch", int64_t{send_batch});
   dump.Add("max_attempts", int64_t{max_attempts});
   dump.Add("retry_base", retry_base);
   dump.Add("retry_cap", retry_cap);

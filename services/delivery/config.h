@@ -26,6 +26,7 @@ struct DeliveryConfig {
   std::vector<domain::Cidr> allow_networks;
   std::string allow_networks_text;
   int senders = 16;                                  // CRM_DELIVERY_SENDERS 1..256
+  int send_batch = 32;                               // CRM_DELIVERY_SEND_BATCH 1..500
   int max_attempts = 8;                              // CRM_DELIVERY_MAX_ATTEMPTS 1..50
   absl::Duration retry_base = absl::Seconds(2);      // CRM_DELIVERY_RETRY_BASE
   absl::Duration retry_cap = absl::Minutes(30);      // CRM_DELIVERY_RETRY_CAP

@@ -1,6 +1,7 @@
 // delivery (engine 4): wiring only.
 #include <unistd.h>
 
+#include <algorithm>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -62,6 +63,8 @@ int main() {
   delivery::app::Dispatcher dispatcher(
       repository, repository, policies, directory, renderer, smtp, webhooks, providers,
       {own.lease,
+       // The slowest channel: SMTP, a provider, or a webhook (at most 30s).
+       std::max({own.smtp_timeout, own.provider_timeout, absl::Seconds(30)}),
        {own.retry_base, own.retry_cap},
        own.default_sender,
        {own.tracking_base_url, common::TrackingKey(config.context_key), own.tracking_ttl}},
@@ -75,7 +78,8 @@ int main() {
   gethostname(host, sizeof host - 1);
   delivery::api::SendWorkers workers(
       queue, repository, dispatcher, &campaigns, rt->registry(),
-      {own.senders, absl::StrCat(host, "-", getpid()), own.requeue_after, absl::Seconds(1)});
+      {own.senders, own.send_batch, absl::StrCat(host, "-", getpid()), own.requeue_after,
+       absl::Seconds(1)});
   workers.Start();
   // customer.erased: the erased customers' messages leave the ledger.
   // order.*: conversions credited to messages and counted for campaigns.

@@ -370,6 +370,24 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::CreateInteraction(
   });
 }
 
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::BatchGetCustomers(
+    grpc::CallbackServerContext* ctx, const v1::BatchGetCustomersRequest* req,
+    v1::BatchGetCustomersResponse* resp) {
+  return Offload(
+      ctx, executor_, metrics_, "BatchGetCustomers", [=](const RequestContext& rc) -> absl::Status {
+        const std::vector<std::string> ids(req->customer_ids().begin(), req->customer_ids().end());
+        CRM_ASSIGN_OR_RETURN(app::CustomerStore::Batch batch,
+                             store_.BatchGet(rc.tenant_id, ids, req->include_consents()));
+        for (const auto& found : batch.found) {
+          v1::BatchGetCustomersResponse::Entry* e = resp->add_customers();
+          ToProto(found.customer, e->mutable_customer());
+          for (const auto& c : found.consent_history) ToProto(c, e->add_consents());
+        }
+        for (const std::string& id : batch.missing) resp->add_missing_customer_ids(id);
+        return absl::OkStatus();
+      });
+}
+
 grpc::ServerUnaryReactor* CustomerStoreGrpcService::ResolveCustomerRefs(
     grpc::CallbackServerContext* ctx, const v1::ResolveCustomerRefsRequest* req,
     v1::ResolveCustomerRefsResponse* resp) {

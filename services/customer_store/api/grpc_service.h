@@ -96,6 +96,9 @@ class CustomerStoreGrpcService final : public CustomerStoreBase {
   grpc::ServerUnaryReactor* ResolveCustomerRefs(grpc::CallbackServerContext* ctx,
                                                 const v1::ResolveCustomerRefsRequest* req,
                                                 v1::ResolveCustomerRefsResponse* resp) override;
+  grpc::ServerUnaryReactor* BatchGetCustomers(grpc::CallbackServerContext* ctx,
+                                              const v1::BatchGetCustomersRequest* req,
+                                              v1::BatchGetCustomersResponse* resp) override;
   grpc::ServerUnaryReactor* TrackEvents(grpc::CallbackServerContext* ctx,
                                         const v1::TrackEventsRequest* req,
                                         v1::TrackEventsResponse* resp) override;

@@ -35,6 +35,32 @@ absl::StatusOr<Customer> CustomerStore::Get(const std::string& tenant, const std
   return repository_.Get(tenant, id);
 }
 
+absl::StatusOr<CustomerStore::Batch> CustomerStore::BatchGet(const std::string& tenant,
+                                                             const std::vector<std::string>& ids,
+                                                             bool with_consents) {
+  if (ids.empty() || ids.size() > static_cast<size_t>(kMaxBatchGet)) {
+    return common::InvalidField("customer_ids",
+                                absl::StrCat("customer_ids takes 1 to ", kMaxBatchGet, " ids"));
+  }
+  std::set<std::string> distinct;
+  for (const std::string& id : ids) {
+    if (!common::IsUuid(id)) {
+      return common::InvalidField(
+          "customer_ids", absl::StrCat("customer_ids: \"", id.substr(0, 64), "\" is not a UUID"));
+    }
+    distinct.insert(id);
+  }
+  const std::vector<std::string> wanted(distinct.begin(), distinct.end());
+  Batch out;
+  CRM_ASSIGN_OR_RETURN(out.found, repository_.GetMany(tenant, wanted, with_consents));
+  for (CustomerRepository::CustomerRecord& r : out.found) {
+    distinct.erase(r.customer.id);
+    r.consent_history = domain::CurrentConsents(r.consent_history);
+  }
+  out.missing.assign(distinct.begin(), distinct.end());
+  return out;
+}
+
 absl::StatusOr<Customer> CustomerStore::Update(const Actor& actor, const std::string& id,
                                                const Customer& patch,
                                                const std::vector<std::string>& paths,

@@ -18,6 +18,7 @@ inline constexpr int kDefaultViewInteractions = 20;
 inline constexpr int kMaxViewInteractions = 100;
 inline constexpr int kVisitRead = 1000;
 inline constexpr int kMaxVisitReads = 20;
+inline constexpr int kMaxBatchGet = 500;
 
 struct UpsertResult {
   domain::Customer customer;
@@ -32,6 +33,14 @@ class CustomerStore final {
 
   absl::StatusOr<domain::Customer> Create(const Actor& actor, domain::Customer c);
   absl::StatusOr<domain::Customer> Get(const std::string& tenant, const std::string& id);
+  // Up to kMaxBatchGet customers by id (BatchGetCustomers): those that
+  // exist, with their current consents when asked; the others in `missing`.
+  struct Batch {
+    std::vector<CustomerRepository::CustomerRecord> found;  // consents: current ones
+    std::vector<std::string> missing;
+  };
+  absl::StatusOr<Batch> BatchGet(const std::string& tenant, const std::vector<std::string>& ids,
+                                 bool with_consents);
   absl::StatusOr<domain::Customer> Update(const Actor& actor, const std::string& id,
                                           const domain::Customer& patch,
                                           const std::vector<std::string>& paths,

@@ -9,21 +9,36 @@
 namespace crm::customer_store::app {
 
 std::optional<ActivityRepository::Activity> MessageActivityOf(const events::MessageEvent& m) {
-  if (m.channel != "email" || !common::IsUuid(m.event_id) || !common::IsUuid(m.customer_id)) {
+  // What reached the customer: email, SMS, push (webhooks went to the
+  // tenant's own systems).
+  domain::InteractionKind kind = domain::InteractionKind::kUnspecified;
+  absl::string_view noun;
+  if (m.channel == "email") {
+    kind = domain::InteractionKind::kEmail;
+    noun = "email";
+  } else if (m.channel == "sms") {
+    kind = domain::InteractionKind::kSms;
+    noun = "SMS";
+  } else if (m.channel == "push") {
+    kind = domain::InteractionKind::kPush;
+    noun = "push notification";
+  }
+  if (kind == domain::InteractionKind::kUnspecified || !common::IsUuid(m.event_id) ||
+      !common::IsUuid(m.customer_id)) {
     return std::nullopt;
   }
   ActivityRepository::Activity a;
   a.tenant_id = m.tenant_id;
   a.id = m.event_id;
   a.customer_id = m.customer_id;
-  a.kind = domain::InteractionKind::kEmail;
-  a.channel = "email";
+  a.kind = kind;
+  a.channel = m.channel;
   a.time = m.occurred_time;
   a.actor = "delivery";
   a.source = "delivery";
   // Ids only: the template, never the content or the address.
   const std::string what =
-      absl::StrCat(m.purpose, m.purpose.empty() ? "" : " ", "email \"", m.template_id, "\"",
+      absl::StrCat(m.purpose, m.purpose.empty() ? "" : " ", noun, " \"", m.template_id, "\"",
                    m.campaign_id.empty() ? "" : " (campaign)");
   if (m.kind == "sent") {
     a.summary = absl::StrCat("Sent ", what);
@@ -32,7 +47,7 @@ std::optional<ActivityRepository::Activity> MessageActivityOf(const events::Mess
   } else if (m.kind == "clicked") {
     a.summary = absl::StrCat("Clicked a link in ", what);
   } else if (m.kind == "unsubscribed") {
-    a.summary = absl::StrCat("Unsubscribed from marketing email through ", what);
+    a.summary = absl::StrCat("Unsubscribed from marketing ", noun, " through ", what);
   } else if (m.kind == "converted") {
     a.summary = absl::StrCat("Ordered after ", what);
   } else {

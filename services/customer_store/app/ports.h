@@ -221,6 +221,15 @@ class CustomerRepository
   virtual absl::StatusOr<std::optional<CustomerAnswer>> FindAnswer(const Actor& actor) = 0;
   virtual absl::StatusOr<domain::Customer> Get(const std::string& tenant,
                                                const std::string& id) = 0;
+  // The customers of `ids` (well-formed, distinct) that exist, in one read,
+  // each with its consent history newest first when `with_consents`.
+  struct CustomerRecord {
+    domain::Customer customer;
+    std::vector<domain::Consent> consent_history;
+  };
+  virtual absl::StatusOr<std::vector<CustomerRecord>> GetMany(const std::string& tenant,
+                                                              const std::vector<std::string>& ids,
+                                                              bool with_consents) = 0;
   virtual absl::StatusOr<Page<domain::Customer>> List(const std::string& tenant,
                                                       const ListQuery& q) = 0;
   virtual absl::StatusOr<Page<domain::Customer>> Search(const std::string& tenant,

@@ -119,6 +119,8 @@ enum class InteractionKind : int {
   kPurchase,
   kMeeting,
   kChat,
+  kSms,
+  kPush,
 };
 
 struct Interaction {

@@ -392,7 +392,8 @@ absl::Status ValidateInteraction(const Interaction& i) {
   }
   CRM_RETURN_IF_ERROR(common::CheckStorableJson("interaction.payload", i.payload_json));
   int k = static_cast<int>(i.kind);
-  if (k < 1 || k > 8) return InvalidField("interaction.kind", "interaction.kind is required");
+  if (k < 1 || k > static_cast<int>(InteractionKind::kPush))
+    return InvalidField("interaction.kind", "interaction.kind is required");
   if (i.summary.size() > 4000) {
     return InvalidField("interaction.summary", "interaction.summary is at most 4000 characters");
   }

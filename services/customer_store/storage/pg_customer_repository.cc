@@ -259,6 +259,19 @@ const pg::NamedQuery kSelectConsents{
                  " FROM customer_store.consents WHERE tenant_id = $1 AND customer_id = $2 "
                  "ORDER BY recorded_at DESC, id DESC"),
     6};
+// Batch reads (GetMany): customers, and their consents newest first with
+// the customer id last (ConsentFromRow reads the first six).
+const pg::NamedQuery kSelectCustomersByIds{
+    "select_customers_by_ids",
+    absl::StrCat("SELECT ", kCustomerColumns,
+                 " FROM customer_store.customers WHERE tenant_id = $1 AND id = ANY($2::uuid[])"),
+    15};
+const pg::NamedQuery kSelectConsentsOf{
+    "select_consents_of",
+    absl::StrCat("SELECT channel, purpose, status, source, policy_version, ", Micros("recorded_at"),
+                 ", customer_id::text FROM customer_store.consents WHERE tenant_id = $1 AND "
+                 "customer_id = ANY($2::uuid[]) ORDER BY customer_id, recorded_at DESC, id DESC"),
+    7};
 const pg::NamedQuery kInsertInteraction{
     "insert_interaction",
     absl::StrCat("INSERT INTO customer_store.interactions (tenant_id, id, customer_id, kind, "
@@ -380,6 +393,8 @@ std::vector<pg::NamedQuery> PgCustomerRepository::Queries() {
                                            kSearchCustomersByName,
                                            kLockCustomer,
                                            kSelectConsents,
+                                           kSelectCustomersByIds,
+                                           kSelectConsentsOf,
                                            kInsertInteraction,
                                            kSelectInteractions,
                                            kUpsertPurchase,
@@ -618,6 +633,33 @@ absl::StatusOr<std::vector<std::string>> PgCustomerRepository::FindOwners(
     return absl::OkStatus();
   }));
   return owners;
+}
+
+absl::StatusOr<std::vector<app::CustomerRepository::CustomerRecord>> PgCustomerRepository::GetMany(
+    const std::string& tenant, const std::vector<std::string>& ids, bool with_consents) {
+  std::vector<CustomerRecord> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    const std::string id_array = pg::TextArrayLiteral(ids);
+    for (const auto& row : pool_.Exec(tx, kSelectCustomersByIds, tenant, id_array)) {
+      CRM_ASSIGN_OR_RETURN(Customer c, CustomerFromRow(row));
+      out.push_back({std::move(c), {}});
+    }
+    std::vector<Customer*> ptrs;
+    std::map<std::string, CustomerRecord*> by_id;
+    for (CustomerRecord& r : out) {
+      ptrs.push_back(&r.customer);
+      by_id[r.customer.id] = &r;
+    }
+    CRM_RETURN_IF_ERROR(LoadIdentities(tx, tenant, ptrs));
+    if (!with_consents || out.empty()) return absl::OkStatus();
+    for (const auto& row : pool_.Exec(tx, kSelectConsentsOf, tenant, id_array)) {
+      auto it = by_id.find(row[6].as<std::string>());
+      if (it != by_id.end()) it->second->consent_history.push_back(ConsentFromRow(row));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 absl::StatusOr<std::vector<domain::Consent>> PgCustomerRepository::ConsentHistory(

@@ -78,6 +78,9 @@ class PgCustomerRepository final : public app::CustomerRepository,
                                                      const app::SearchQuery& q) override;
   absl::StatusOr<std::vector<std::string>> FindOwners(
       const std::string& tenant, const std::vector<domain::Identity>& identities) override;
+  absl::StatusOr<std::vector<CustomerRecord>> GetMany(const std::string& tenant,
+                                                      const std::vector<std::string>& ids,
+                                                      bool with_consents) override;
   absl::StatusOr<std::vector<domain::Consent>> ConsentHistory(const std::string& tenant,
                                                               const std::string& id) override;
   absl::StatusOr<app::Page<domain::Interaction>> Interactions(

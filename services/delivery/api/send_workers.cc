@@ -71,7 +71,7 @@ void SendWorkers::Stop() {
 }
 
 void SendWorkers::ReadLoop() {
-  const size_t capacity = static_cast<size_t>(options_.senders) * 8;
+  const size_t capacity = static_cast<size_t>(options_.senders) * options_.batch * 2;
   while (true) {
     {
       absl::MutexLock lock(&mu_);
@@ -82,7 +82,7 @@ void SendWorkers::ReadLoop() {
       if (stopping_) return;
     }
     absl::StatusOr<std::vector<app::Ledger::Due>> read =
-        queue_.Read(options_.consumer, options_.senders * 4, absl::Milliseconds(500));
+        queue_.Read(options_.consumer, options_.senders * options_.batch, absl::Milliseconds(500));
     if (!read.ok()) {
       observability::LogLine(observability::Severity::kWarning)
               .Field("error", read.status().ToString())
@@ -97,7 +97,9 @@ void SendWorkers::ReadLoop() {
 
 void SendWorkers::SendLoop() {
   while (true) {
-    app::Ledger::Due item;
+    // A batch: up to `batch` entries of the first entry's tenant, in order.
+    std::string tenant;
+    std::vector<std::string> ids;
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -107,19 +109,31 @@ void SendWorkers::SendLoop() {
       // On stop the held entries are left: their rows stay queued and the
       // next process's sweeper queues them again.
       if (stopping_) return;
-      item = std::move(pending_.front());
-      pending_.pop_front();
+      tenant = pending_.front().tenant;
+      for (auto it = pending_.begin();
+           it != pending_.end() && static_cast<int>(ids.size()) < options_.batch;) {
+        if (it->tenant != tenant) {
+          ++it;
+          continue;
+        }
+        ids.push_back(std::move(it->id));
+        it = pending_.erase(it);
+      }
     }
-    absl::StatusOr<std::optional<domain::State>> done = dispatcher_.Process(item.tenant, item.id);
+    absl::StatusOr<std::vector<std::optional<domain::State>>> done =
+        dispatcher_.ProcessBatch(tenant, ids);
     if (!done.ok()) {
-      metrics_->Attempt("error");
+      for (size_t i = 0; i < ids.size(); ++i) metrics_->Attempt("error");
       observability::LogLine(observability::Severity::kWarning)
-              .Field("message_id", item.id)
+              .Field("tenant", tenant)
+              .Field("messages", static_cast<int64_t>(ids.size()))
               .Field("error", done.status().ToString())
-          << "send attempt not recorded; the sweeper resolves the message";
+          << "send batch not recorded; the sweeper resolves its messages";
       continue;
     }
-    metrics_->Attempt(*done ? std::string(domain::StateName(**done)) : "skipped");
+    for (const std::optional<domain::State>& s : *done) {
+      metrics_->Attempt(s ? std::string(domain::StateName(*s)) : "skipped");
+    }
   }
 }
 

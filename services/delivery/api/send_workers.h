@@ -25,6 +25,7 @@ namespace crm::delivery::api {
 
 struct SendWorkerOptions {
   int senders = 16;
+  int batch = 32;  // rows one sender claims, reads and finishes together
   std::string consumer;                              // this process's name in the group
   absl::Duration requeue_after = absl::Seconds(30);  // a queued row not sent by then
   absl::Duration sweep_every = absl::Seconds(1);

@@ -1,8 +1,11 @@
 #include "services/delivery/app/dispatcher.h"
 
+#include <algorithm>
+#include <map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "libs/common/id.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/tracking_token.h"
 #include "services/delivery/domain/email.h"
@@ -85,20 +88,78 @@ std::string EventTypeOf(domain::State s) {
   return "";
 }
 
-absl::StatusOr<std::optional<domain::State>> Dispatcher::Process(const std::string& tenant,
-                                                                 const std::string& id) {
+// Read at most once per batch (a campaign's rows share them).
+struct Dispatcher::Lookups {
+  absl::StatusOr<std::map<std::string, Contact>> contacts;
+  std::map<std::string, absl::StatusOr<WebhookEndpoint>> endpoints;
+  std::optional<absl::StatusOr<std::optional<SenderSettings>>> sender;
+  std::map<domain::Channel, absl::StatusOr<std::optional<domain::ProviderSettings>>> providers;
+};
+
+absl::StatusOr<std::vector<std::optional<domain::State>>> Dispatcher::ProcessBatch(
+    const std::string& tenant, const std::vector<std::string>& ids) {
+  std::vector<std::optional<domain::State>> out(ids.size());
+  // Queue entries name rows; anything else names none.
+  std::vector<std::string> wanted;
+  std::vector<size_t> wanted_at;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!common::IsUuid(ids[i])) continue;
+    wanted.push_back(ids[i]);
+    wanted_at.push_back(i);
+  }
+  if (wanted.empty()) return out;
   CRM_ASSIGN_OR_RETURN(domain::DeliveryPolicy policy, policies_.Get(tenant));
-  CRM_ASSIGN_OR_RETURN(Ledger::ClaimResult claim,
-                       ledger_.Claim(tenant, id, options_.lease, policy.caps));
-  if (claim.capped) return std::optional<domain::State>(claim.capped->state);
-  if (!claim.claimed) return std::optional<domain::State>();
-  domain::Message m = *std::move(claim.claimed);
-  const int claimed_attempts = m.attempts;
-  Attempt(tenant, policy, m);
-  CRM_ASSIGN_OR_RETURN(bool finished,
-                       ledger_.Finish(tenant, m, claimed_attempts, EventTypeOf(m.state)));
-  if (!finished) return std::optional<domain::State>();
-  return std::optional<domain::State>(m.state);
+  CRM_ASSIGN_OR_RETURN(std::vector<Ledger::ClaimResult> claims,
+                       ledger_.ClaimBatch(tenant, wanted, options_.lease, policy.caps));
+  const absl::Time claimed_at = clock_.Now();
+  std::vector<Ledger::Finished> done;
+  std::vector<size_t> done_at;
+  std::vector<std::string> customers;
+  for (size_t k = 0; k < claims.size(); ++k) {
+    if (claims[k].capped) out[wanted_at[k]] = claims[k].capped->state;
+    if (!claims[k].claimed) continue;
+    customers.push_back(claims[k].claimed->customer_id);
+    const int attempts = claims[k].claimed->attempts;
+    done.push_back({*std::move(claims[k].claimed), attempts, ""});
+    done_at.push_back(wanted_at[k]);
+  }
+  if (done.empty()) return out;
+  std::sort(customers.begin(), customers.end());
+  customers.erase(std::unique(customers.begin(), customers.end()), customers.end());
+  Lookups lookups{directory_.GetContacts(tenant, customers), {}, {}, {}};
+  // A send starts only while the claim outlasts it; the rest wait for the
+  // next sender (not an attempt).
+  const absl::Time last_start = claimed_at + options_.lease - options_.longest_send;
+  for (Ledger::Finished& f : done) {
+    domain::Message& m = f.message;
+    if (clock_.Now() < last_start) {
+      Attempt(tenant, policy, lookups, m);
+    } else {
+      m.state = domain::State::kQueued;
+      m.attempts -= 1;
+      m.update_time = clock_.Now();
+      m.next_attempt_time = m.update_time;
+      m.last_error = "released unsent: its sender's batch ran out of claim time";
+    }
+    f.event_type = EventTypeOf(m.state);
+  }
+  CRM_ASSIGN_OR_RETURN(std::vector<bool> finished, ledger_.FinishBatch(tenant, done));
+  for (size_t k = 0; k < done.size(); ++k) {
+    if (finished[k]) out[done_at[k]] = done[k].message.state;
+  }
+  return out;
+}
+
+bool Dispatcher::StartSend(const std::string& tenant, domain::Message& m) {
+  if (domain::ProviderDeduplicates(m.channel)) return true;
+  absl::StatusOr<bool> ours = ledger_.MarkSendStarted(tenant, m.id, m.attempts);
+  if (!ours.ok()) {
+    Fail(m, domain::Outcome::kTransient, PeerError("ledger", ours.status()));
+    return false;
+  }
+  // Lost already: the row stays as claimed here, and its finish writes
+  // nothing (the sweeper has it).
+  return *ours;
 }
 
 void Dispatcher::Suppress(domain::Message& m, domain::Suppression why, std::string detail) {
@@ -117,15 +178,17 @@ void Dispatcher::Fail(domain::Message& m, domain::Outcome outcome, std::string d
 }
 
 void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy& policy,
-                         domain::Message& m) {
-  absl::StatusOr<Contact> contact = directory_.GetContact(tenant, m.customer_id);
-  if (contact.status().code() == absl::StatusCode::kNotFound) {
+                         Lookups& lookups, domain::Message& m) {
+  if (!lookups.contacts.ok()) {
+    return Fail(m, domain::Outcome::kTransient,
+                PeerError("customer-store", lookups.contacts.status()));
+  }
+  auto found = lookups.contacts->find(m.customer_id);
+  if (found == lookups.contacts->end()) {
     return Suppress(m, domain::Suppression::kCustomerGone,
                     "the customer no longer exists (erased or merged)");
   }
-  if (!contact.ok()) {
-    return Fail(m, domain::Outcome::kTransient, PeerError("customer-store", contact.status()));
-  }
+  const Contact* contact = &found->second;
   if (m.purpose == domain::Purpose::kMarketing && policy.quiet_hours) {
     const absl::Time now = clock_.Now();
     if (std::optional<absl::Time> until =
@@ -165,24 +228,34 @@ void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy
                        m.channel == domain::Channel::kEmail ? "email address" : "phone number"));
     }
     if (m.channel != domain::Channel::kEmail) {
-      absl::StatusOr<std::optional<domain::ProviderSettings>> p =
-          settings_.GetProvider(tenant, m.channel);
+      auto cached = lookups.providers.find(m.channel);
+      if (cached == lookups.providers.end()) {
+        cached =
+            lookups.providers.emplace(m.channel, settings_.GetProvider(tenant, m.channel)).first;
+      }
+      const absl::StatusOr<std::optional<domain::ProviderSettings>>& p = cached->second;
       if (!p.ok()) return Fail(m, domain::Outcome::kTransient, PeerError("ledger", p.status()));
       if (!p->has_value()) {
         return Fail(m, domain::Outcome::kPermanent,
                     absl::StrCat("no ", channel, " provider is configured"));
       }
-      provider = **std::move(p);
+      provider = **p;
     }
   } else {
     // Webhooks go to the tenant's own systems: no customer consent applies.
-    absl::StatusOr<WebhookEndpoint> e = settings_.GetEndpoint(tenant, m.endpoint_id);
+    auto cached = lookups.endpoints.find(m.endpoint_id);
+    if (cached == lookups.endpoints.end()) {
+      cached =
+          lookups.endpoints.emplace(m.endpoint_id, settings_.GetEndpoint(tenant, m.endpoint_id))
+              .first;
+    }
+    const absl::StatusOr<WebhookEndpoint>& e = cached->second;
     if (e.status().code() == absl::StatusCode::kNotFound) {
       return Fail(m, domain::Outcome::kPermanent,
                   absl::StrCat("webhook endpoint ", m.endpoint_id, " was deleted"));
     }
     if (!e.ok()) return Fail(m, domain::Outcome::kTransient, PeerError("ledger", e.status()));
-    endpoint = *std::move(e);
+    endpoint = *e;
     m.recipient = endpoint->url;
   }
   const TrackingOptions& tracking = options_.tracking;
@@ -207,7 +280,8 @@ void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy
   m.offer_ids = rendered->offer_ids;
   domain::SendResult result;
   if (m.channel == domain::Channel::kEmail) {
-    absl::StatusOr<std::optional<SenderSettings>> sender = settings_.GetSenderSettings(tenant);
+    if (!lookups.sender) lookups.sender = settings_.GetSenderSettings(tenant);
+    const absl::StatusOr<std::optional<SenderSettings>>& sender = *lookups.sender;
     if (!sender.ok()) {
       return Fail(m, domain::Outcome::kTransient, PeerError("ledger", sender.status()));
     }
@@ -231,6 +305,7 @@ void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy
       html->second = domain::AddOpenPixel(
           t.html, TrackingUrl(tracking, tenant, m, common::TrackingAction::kOpen, 0, now));
     }
+    if (!StartSend(tenant, m)) return;
     result = email_.Send(out);
   } else if (provider) {
     auto part = [&](const char* name) {
@@ -245,6 +320,7 @@ void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy
       out.notification.status_callback_url =
           TrackingUrl(tracking, tenant, m, common::TrackingAction::kStatus, 0, now);
     }
+    if (!StartSend(tenant, m)) return;
     result = notify_.Send(out);
   } else {
     auto json = rendered->parts.find("json");

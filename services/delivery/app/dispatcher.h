@@ -1,6 +1,8 @@
 #pragma once
-// Sends one message of the ledger (docs/delivery.md, "Sending"): claim the
-// row, then at the moment of sending read the customer (gone: suppressed),
+// Sends the ledger's messages (docs/delivery.md, "Sending"), a batch of one
+// tenant's rows at a time: claim the rows in one transaction, read their
+// customers' contacts at once, send each in turn, finish them in one
+// transaction. For each row, at the moment of sending: the customer (gone: suppressed),
 // the consent for the purpose on the channel (none: suppressed), the
 // address (none: suppressed; a provider refusing it for good: suppressed
 // too), render the content, call the channel, and
@@ -10,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "libs/common/clock.h"
@@ -28,6 +31,10 @@ struct TrackingOptions {
 
 struct DispatcherOptions {
   absl::Duration lease = absl::Seconds(60);  // longer than any channel's timeout
+  // The longest one send may take (the slowest channel's timeout): a row of
+  // a batch is sent only while its claim's lease outlasts that; the rest
+  // are released unsent (queued again, not an attempt).
+  absl::Duration longest_send = absl::Seconds(30);
   domain::RetryPolicy retry;
   SenderSettings default_sender;
   TrackingOptions tracking;
@@ -51,15 +58,27 @@ class Dispatcher final {
         clock_(clock),
         jitter_(std::move(jitter)) {}
 
-  // The message's state after this attempt; nullopt when it was not this
-  // sender's to send (not due, claimed by another, final) or the claim was
-  // lost before it finished.
+  // One answer per id, in order: the message's state after this attempt;
+  // nullopt when it was not this sender's to send (not due, claimed by
+  // another, final, or not an id) or the claim was lost before it finished.
+  absl::StatusOr<std::vector<std::optional<domain::State>>> ProcessBatch(
+      const std::string& tenant, const std::vector<std::string>& ids);
   absl::StatusOr<std::optional<domain::State>> Process(const std::string& tenant,
-                                                       const std::string& id);
+                                                       const std::string& id) {
+    absl::StatusOr<std::vector<std::optional<domain::State>>> r = ProcessBatch(tenant, {id});
+    if (!r.ok()) return r.status();
+    return r->front();
+  }
 
  private:
+  struct Lookups;  // what a batch read once: contacts, endpoints, sender, providers
   // Everything between the claim and the finish; fills m.
-  void Attempt(const std::string& tenant, const domain::DeliveryPolicy& policy, domain::Message& m);
+  void Attempt(const std::string& tenant, const domain::DeliveryPolicy& policy, Lookups& lookups,
+               domain::Message& m);
+  // Before the provider call of a channel without an idempotency key: the
+  // send marked as started (false: nothing may be sent; m says why, or is
+  // left as claimed when the claim was lost).
+  bool StartSend(const std::string& tenant, domain::Message& m);
   void Suppress(domain::Message& m, domain::Suppression why, std::string detail);
   void Fail(domain::Message& m, domain::Outcome outcome, std::string detail);
 

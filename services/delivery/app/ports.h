@@ -238,19 +238,48 @@ class Ledger {
   // being sent, to the customer on the channel) is suppressed instead, in
   // the same transaction and under a lock per customer and channel, so two
   // senders cannot both pass a cap: `capped`, finished with its event.
+  // ClaimBatch claims a batch of one tenant's rows in one transaction: one
+  // result per id, in order (an id given twice is claimed once).
   struct ClaimResult {
     std::optional<domain::Message> claimed;
     std::optional<domain::Message> capped;
   };
-  virtual absl::StatusOr<ClaimResult> Claim(const std::string& tenant, const std::string& id,
-                                            absl::Duration lease,
-                                            const std::vector<domain::FrequencyCap>& caps) = 0;
+  virtual absl::StatusOr<std::vector<ClaimResult>> ClaimBatch(
+      const std::string& tenant, const std::vector<std::string>& ids, absl::Duration lease,
+      const std::vector<domain::FrequencyCap>& caps) = 0;
+  absl::StatusOr<ClaimResult> Claim(const std::string& tenant, const std::string& id,
+                                    absl::Duration lease,
+                                    const std::vector<domain::FrequencyCap>& caps) {
+    absl::StatusOr<std::vector<ClaimResult>> r = ClaimBatch(tenant, {id}, lease, caps);
+    if (!r.ok()) return r.status();
+    return std::move(r->front());
+  }
+  // Just before the provider call of a channel without an idempotency key
+  // (email, SMS), committed: the send has started, so a claim lost from now
+  // on is unknown rather than retried. false when the claim was lost
+  // already (then nothing may be sent).
+  virtual absl::StatusOr<bool> MarkSendStarted(const std::string& tenant, const std::string& id,
+                                               int claimed_attempts) = 0;
   // Writes the finished row (state, error, recipient, ...) if it is still
   // the claimed attempt (state 'sending', same attempts), with its event;
   // false when the claim was lost meanwhile (the sweeper took it back).
   // `claimed_attempts`: the row's attempts as the claim left them.
-  virtual absl::StatusOr<bool> Finish(const std::string& tenant, const domain::Message& m,
-                                      int claimed_attempts, const std::string& event_type) = 0;
+  // FinishBatch writes a batch of one tenant's rows in one transaction: one
+  // answer per row, in order.
+  struct Finished {
+    domain::Message message;
+    int claimed_attempts = 0;
+    std::string event_type;  // "" for none
+  };
+  virtual absl::StatusOr<std::vector<bool>> FinishBatch(const std::string& tenant,
+                                                        const std::vector<Finished>& rows) = 0;
+  absl::StatusOr<bool> Finish(const std::string& tenant, const domain::Message& m,
+                              int claimed_attempts, const std::string& event_type) {
+    absl::StatusOr<std::vector<bool>> r =
+        FinishBatch(tenant, {Finished{m, claimed_attempts, event_type}});
+    if (!r.ok()) return r.status();
+    return r->front();
+  }
   struct Due {
     std::string tenant;
     std::string id;
@@ -258,7 +287,8 @@ class Ledger {
   // Rows queued or retrying and due, not on the queue since `requeue_after`,
   // marked as queued now (at most `limit`, every tenant).
   virtual absl::StatusOr<std::vector<Due>> TakeDue(absl::Duration requeue_after, int limit) = 0;
-  // Claims whose lease ended: ApplyLostClaim, written with its event.
+  // Claims whose lease ended: ApplyLostClaim (send started or not),
+  // written with its event.
   virtual absl::StatusOr<int> ResolveLostClaims(int limit) = 0;
 };
 
@@ -283,9 +313,10 @@ struct Contact {
 class CustomerDirectory {
  public:
   virtual ~CustomerDirectory() = default;
-  // NOT_FOUND when the customer does not exist (erased, merged away).
-  virtual absl::StatusOr<Contact> GetContact(const std::string& tenant,
-                                             const std::string& customer_id) = 0;
+  // The contacts of these customers by id, read at once (a sender's
+  // batch); a customer that does not exist (erased, merged away) is absent.
+  virtual absl::StatusOr<std::map<std::string, Contact>> GetContacts(
+      const std::string& tenant, const std::vector<std::string>& customer_ids) = 0;
   // Records that the customer opted out of `purpose` on `channel` ("email",
   // "sms"; "marketing", "transactional") because of message `message_id`:
   // its unsubscribe link, or a STOP reply to it. `source` says which

@@ -1,5 +1,7 @@
 #include "services/delivery/clients/grpc_peers.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -10,6 +12,8 @@ namespace crm::delivery::clients {
 namespace {
 
 constexpr char kPrincipal[] = "delivery";
+// customer-store's BatchGetCustomers takes up to 500 ids.
+constexpr size_t kContactBatch = 500;
 
 domain::ConsentStatus StatusOf(customer_store::v1::ConsentStatus s) {
   switch (s) {
@@ -30,46 +34,45 @@ std::string LowerSuffix(const std::string& name, absl::string_view prefix) {
 
 }  // namespace
 
-absl::StatusOr<app::Contact> GrpcCustomerDirectory::GetContact(const std::string& tenant,
-                                                               const std::string& customer_id) {
-  app::Contact contact;
-  {
+absl::StatusOr<std::map<std::string, app::Contact>> GrpcCustomerDirectory::GetContacts(
+    const std::string& tenant, const std::vector<std::string>& customer_ids) {
+  std::map<std::string, app::Contact> out;
+  for (size_t from = 0; from < customer_ids.size(); from += kContactBatch) {
     grpc::ClientContext ctx;
     grpcutil::PreparePeerCall(kPrincipal, tenant, timeout_, &ctx);
-    customer_store::v1::GetCustomerRequest req;
-    req.set_customer_id(customer_id);
-    customer_store::v1::Customer c;
-    grpc::Status s = stub_->GetCustomer(&ctx, req, &c);
+    customer_store::v1::BatchGetCustomersRequest req;
+    const size_t to = std::min(customer_ids.size(), from + kContactBatch);
+    for (size_t i = from; i < to; ++i) req.add_customer_ids(customer_ids[i]);
+    req.set_include_consents(true);
+    customer_store::v1::BatchGetCustomersResponse resp;
+    grpc::Status s = stub_->BatchGetCustomers(&ctx, req, &resp);
     if (!s.ok()) return grpcutil::FromGrpcStatus(s);
-    contact.emails.assign(c.emails().begin(), c.emails().end());
-    contact.phones.assign(c.phones().begin(), c.phones().end());
-    contact.locale = c.locale();
-    contact.time_zone = c.time_zone();
-    contact.display_name = c.display_name();
-    if (contact.display_name.empty()) {
-      contact.display_name = c.given_name();
-      if (!c.family_name().empty()) {
-        if (!contact.display_name.empty()) contact.display_name += " ";
-        contact.display_name += c.family_name();
+    for (const customer_store::v1::BatchGetCustomersResponse::Entry& e : resp.customers()) {
+      const customer_store::v1::Customer& c = e.customer();
+      app::Contact& contact = out[c.id()];
+      contact.emails.assign(c.emails().begin(), c.emails().end());
+      contact.phones.assign(c.phones().begin(), c.phones().end());
+      contact.locale = c.locale();
+      contact.time_zone = c.time_zone();
+      contact.display_name = c.display_name();
+      if (contact.display_name.empty()) {
+        contact.display_name = c.given_name();
+        if (!c.family_name().empty()) {
+          if (!contact.display_name.empty()) contact.display_name += " ";
+          contact.display_name += c.family_name();
+        }
+      }
+      // Current consents, newest first: the first per channel and purpose.
+      for (const customer_store::v1::Consent& consent : e.consents()) {
+        const std::string channel = LowerSuffix(
+            customer_store::v1::ConsentChannel_Name(consent.channel()), "CONSENT_CHANNEL_");
+        const std::string purpose = LowerSuffix(
+            customer_store::v1::ConsentPurpose_Name(consent.purpose()), "CONSENT_PURPOSE_");
+        contact.consents[channel].emplace(purpose, StatusOf(consent.status()));
       }
     }
   }
-  grpc::ClientContext ctx;
-  grpcutil::PreparePeerCall(kPrincipal, tenant, timeout_, &ctx);
-  customer_store::v1::ListConsentsRequest req;
-  req.set_customer_id(customer_id);
-  customer_store::v1::ListConsentsResponse resp;
-  grpc::Status s = stub_->ListConsents(&ctx, req, &resp);
-  if (!s.ok()) return grpcutil::FromGrpcStatus(s);
-  // Newest first: the first status seen per channel and purpose is current.
-  for (const customer_store::v1::Consent& c : resp.consents()) {
-    const std::string channel =
-        LowerSuffix(customer_store::v1::ConsentChannel_Name(c.channel()), "CONSENT_CHANNEL_");
-    const std::string purpose =
-        LowerSuffix(customer_store::v1::ConsentPurpose_Name(c.purpose()), "CONSENT_PURPOSE_");
-    contact.consents[channel].emplace(purpose, StatusOf(c.status()));
-  }
-  return contact;
+  return out;
 }
 
 absl::Status GrpcCustomerDirectory::RecordOptOut(const std::string& tenant,

@@ -19,8 +19,8 @@ class GrpcCustomerDirectory final : public app::CustomerDirectory {
  public:
   GrpcCustomerDirectory(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
       : stub_(customer_store::v1::CustomerStoreService::NewStub(channel)), timeout_(timeout) {}
-  absl::StatusOr<app::Contact> GetContact(const std::string& tenant,
-                                          const std::string& customer_id) override;
+  absl::StatusOr<std::map<std::string, app::Contact>> GetContacts(
+      const std::string& tenant, const std::vector<std::string>& customer_ids) override;
   absl::Status RecordOptOut(const std::string& tenant, const std::string& customer_id,
                             const OptOut& opt_out) override;
 

@@ -100,9 +100,9 @@ bool ProviderDeduplicates(Channel c) {
   return c == Channel::kWebhook || c == Channel::kPush;
 }
 
-void ApplyLostClaim(Message& m, absl::Time now) {
+void ApplyLostClaim(Message& m, absl::Time now, bool send_started) {
   m.update_time = now;
-  if (!ProviderDeduplicates(m.channel)) {
+  if (!ProviderDeduplicates(m.channel) && send_started) {
     // No idempotency key: the message may have been accepted.
     m.state = State::kUnknown;
     m.last_error = "the sender stopped during the attempt; it may have been delivered";
@@ -111,7 +111,8 @@ void ApplyLostClaim(Message& m, absl::Time now) {
   }
   // The receiver drops the second copy of one it already has.
   m.state = m.attempts >= m.max_attempts ? State::kFailed : State::kRetrying;
-  m.last_error = "the sender stopped during the attempt";
+  m.last_error = send_started ? "the sender stopped during the attempt"
+                              : "the sender stopped before the attempt's send";
   if (m.state == State::kRetrying) {
     m.next_attempt_time = now;
   } else {

@@ -134,6 +134,9 @@ void ApplyFailure(Message& m, const SendResult& r, absl::Time now, const RetryPo
 // claim may then be retried; otherwise it becomes unknown.
 bool ProviderDeduplicates(Channel c);
 // The row after a claim whose sender stopped before finishing it.
-void ApplyLostClaim(Message& m, absl::Time now);
+// `send_started`: the provider call had begun (email and SMS mark it just
+// before): without an idempotency key such a row is unknown; any other is
+// retried (the claim's attempt counts).
+void ApplyLostClaim(Message& m, absl::Time now, bool send_started);
 
 }  // namespace crm::delivery::domain

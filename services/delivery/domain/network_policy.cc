@@ -373,7 +373,7 @@ absl::Status CheckDestination(const IpAddress& ip, const std::vector<Cidr>& allo
   absl::string_view name = AddressClassName(c);
   absl::string_view article = c == AddressClass::kUnspecified ? "an" : "a";
   return absl::FailedPreconditionError(
-      absl::StrCat("webhook destination ", ToString(ip), " is ", article, " ", name,
+      absl::StrCat("destination ", ToString(ip), " is ", article, " ", name,
                    " address; the operator may allow it (CRM_DELIVERY_ALLOW_NETWORKS)"));
 }
 

@@ -1,6 +1,10 @@
 #include "services/delivery/storage/pg_delivery_repository.h"
 
+#include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -107,8 +111,9 @@ const pg::NamedQuery kSavePolicy{
 const pg::NamedQuery kClaimMessage{
     "delivery_claim_message",
     absl::StrCat("UPDATE delivery.messages SET state = 'sending', attempts = attempts + 1, "
-                 "claimed_until = now() + $3::int8 * interval '1 microsecond', updated_at = now() "
-                 "WHERE tenant_id = $1 AND message_id = $2::uuid AND state IN ('queued', "
+                 "claimed_until = now() + $3::int8 * interval '1 microsecond', updated_at = now(), "
+                 "send_started_at = NULL "
+                 "WHERE tenant_id = $1 AND message_id = ANY($2::uuid[]) AND state IN ('queued', "
                  "'retrying') AND next_attempt_at <= now() AND (campaign_id IS NULL OR EXISTS "
                  "(SELECT 1 FROM delivery.campaigns c WHERE c.tenant_id = $1 AND c.campaign_id = "
                  "delivery.messages.campaign_id AND c.state IN ('running', 'scheduled', "
@@ -166,8 +171,13 @@ const pg::NamedQuery kSelectLostClaims{
     2};
 const pg::NamedQuery kClaimStillLost{
     "delivery_claim_still_lost",
-    "SELECT 1 FROM delivery.messages WHERE tenant_id = $1 AND message_id = $2::uuid AND state = "
-    "'sending' AND claimed_until < now() FOR UPDATE",
+    "SELECT send_started_at IS NOT NULL FROM delivery.messages WHERE tenant_id = $1 AND "
+    "message_id = $2::uuid AND state = 'sending' AND claimed_until < now() FOR UPDATE",
+    1};
+const pg::NamedQuery kMarkSendStarted{
+    "delivery_mark_send_started",
+    "UPDATE delivery.messages SET send_started_at = now() WHERE tenant_id = $1 AND message_id = "
+    "$2::uuid AND state = 'sending' AND attempts = $3 RETURNING 1",
     1};
 
 const std::string kEndpointColumns = absl::StrCat(
@@ -987,6 +997,7 @@ std::vector<pg::NamedQuery> PgDeliveryRepository::Queries() {
                                    kMarkEnqueued,
                                    kSelectLostClaims,
                                    kClaimStillLost,
+                                   kMarkSendStarted,
                                    kInsertEndpoint,
                                    kSelectEndpoint,
                                    kListEndpoints,
@@ -1412,55 +1423,98 @@ absl::StatusOr<int64_t> PgDeliveryRepository::EraseCustomers(
   return erased;
 }
 
-absl::StatusOr<app::Ledger::ClaimResult> PgDeliveryRepository::Claim(
-    const std::string& tenant, const std::string& id, absl::Duration lease,
+absl::StatusOr<std::vector<app::Ledger::ClaimResult>> PgDeliveryRepository::ClaimBatch(
+    const std::string& tenant, const std::vector<std::string>& ids, absl::Duration lease,
     const std::vector<domain::FrequencyCap>& caps) {
-  ClaimResult out;
+  std::vector<ClaimResult> out;
   const outbox::WriteMeta meta{tenant, "delivery", "", "Send", "", ""};
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
-    out = {};
-    pqxx::result r = pool_.Exec(tx, kClaimMessage, tenant, id, absl::ToInt64Microseconds(lease));
-    if (r.empty()) return absl::OkStatus();
-    CRM_ASSIGN_OR_RETURN(domain::Message m, MessageOf(r[0]));
-    const std::vector<domain::FrequencyCap> mine = domain::CapsFor(caps, m.channel);
-    if (m.purpose == domain::Purpose::kMarketing && !mine.empty()) {
-      const std::string channel(domain::ChannelName(m.channel));
-      pool_.Exec(tx, kCapLock, tenant, m.customer_id, channel);
-      for (const domain::FrequencyCap& cap : mine) {
+    out.assign(ids.size(), ClaimResult{});
+    // One statement claims the batch; its rows by id.
+    std::map<std::string, domain::Message> claimed;
+    for (const auto& row : pool_.Exec(tx, kClaimMessage, tenant, pg::TextArrayLiteral(ids),
+                                      absl::ToInt64Microseconds(lease))) {
+      CRM_ASSIGN_OR_RETURN(domain::Message m, MessageOf(row));
+      claimed.emplace(m.id, std::move(m));
+    }
+    // The caps of marketing rows, one customer and channel at a time in
+    // the order of their locks (two batches never wait on each other in a
+    // circle).
+    std::vector<domain::Message*> capped_kind;
+    for (auto& [id, m] : claimed) {
+      if (m.purpose == domain::Purpose::kMarketing && !domain::CapsFor(caps, m.channel).empty()) {
+        capped_kind.push_back(&m);
+      }
+    }
+    std::sort(capped_kind.begin(), capped_kind.end(),
+              [](const domain::Message* a, const domain::Message* b) {
+                return std::tie(a->customer_id, a->channel, a->id) <
+                       std::tie(b->customer_id, b->channel, b->id);
+              });
+    std::set<std::string> capped_ids;
+    for (domain::Message* m : capped_kind) {
+      const std::string channel(domain::ChannelName(m->channel));
+      pool_.Exec(tx, kCapLock, tenant, m->customer_id, channel);
+      for (const domain::FrequencyCap& cap : domain::CapsFor(caps, m->channel)) {
         const int64_t count = pool_
-                                  .Exec(tx, kCapCount, tenant, m.customer_id, channel,
-                                        absl::ToInt64Microseconds(cap.window), m.id)[0][0]
+                                  .Exec(tx, kCapCount, tenant, m->customer_id, channel,
+                                        absl::ToInt64Microseconds(cap.window), m->id)[0][0]
                                   .as<int64_t>();
         if (count < cap.max_messages) continue;
         // Not an attempt: the claim's count is taken back.
-        m.attempts -= 1;
-        m.state = domain::State::kSuppressed;
-        m.suppression = domain::Suppression::kFrequencyCap;
-        m.last_error = absl::StrCat("frequency cap: ", cap.max_messages, " marketing ", channel,
-                                    " messages per ", absl::FormatDuration(cap.window), " reached");
-        m.next_attempt_time.reset();
-        m.update_time = absl::Now();
-        SaveChanging(pool_, tx, kSaveMessage, tenant, m);
-        writer_.Emit(tx, meta, m.customer_id, "message.suppressed", EventPayload(m));
-        out.capped = std::move(m);
-        return absl::OkStatus();
+        m->attempts -= 1;
+        m->state = domain::State::kSuppressed;
+        m->suppression = domain::Suppression::kFrequencyCap;
+        m->last_error =
+            absl::StrCat("frequency cap: ", cap.max_messages, " marketing ", channel,
+                         " messages per ", absl::FormatDuration(cap.window), " reached");
+        m->next_attempt_time.reset();
+        m->update_time = absl::Now();
+        SaveChanging(pool_, tx, kSaveMessage, tenant, *m);
+        writer_.Emit(tx, meta, m->customer_id, "message.suppressed", EventPayload(*m));
+        capped_ids.insert(m->id);
+        break;
       }
     }
-    out.claimed = std::move(m);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      auto it = claimed.find(ids[i]);
+      if (it == claimed.end()) continue;  // not claimable, or given twice
+      if (capped_ids.count(it->first) > 0) {
+        out[i].capped = std::move(it->second);
+      } else {
+        out[i].claimed = std::move(it->second);
+      }
+      claimed.erase(it);
+    }
     return absl::OkStatus();
   }));
   return out;
 }
 
-absl::StatusOr<bool> PgDeliveryRepository::Finish(const std::string& tenant,
-                                                  const domain::Message& m, int claimed_attempts,
-                                                  const std::string& event_type) {
-  bool finished = false;
+absl::StatusOr<bool> PgDeliveryRepository::MarkSendStarted(const std::string& tenant,
+                                                           const std::string& id,
+                                                           int claimed_attempts) {
+  bool ours = false;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    ours = !pool_.Exec(tx, kMarkSendStarted, tenant, id, claimed_attempts).empty();
+    return absl::OkStatus();
+  }));
+  return ours;
+}
+
+absl::StatusOr<std::vector<bool>> PgDeliveryRepository::FinishBatch(
+    const std::string& tenant, const std::vector<Finished>& rows) {
+  std::vector<bool> finished;
   const outbox::WriteMeta meta{tenant, "delivery", "", "Send", "", ""};
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
-    finished = !SaveChanging(pool_, tx, kFinishMessage, tenant, m, claimed_attempts).empty();
-    if (finished && !event_type.empty()) {
-      writer_.Emit(tx, meta, m.customer_id, event_type, EventPayload(m));
+    finished.assign(rows.size(), false);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const domain::Message& m = rows[i].message;
+      finished[i] =
+          !SaveChanging(pool_, tx, kFinishMessage, tenant, m, rows[i].claimed_attempts).empty();
+      if (finished[i] && !rows[i].event_type.empty()) {
+        writer_.Emit(tx, meta, m.customer_id, rows[i].event_type, EventPayload(m));
+      }
     }
     return absl::OkStatus();
   }));
@@ -1504,11 +1558,13 @@ absl::StatusOr<int> PgDeliveryRepository::ResolveLostClaims(int limit) {
   for (const Due& d : lost) {
     const outbox::WriteMeta meta{d.tenant, "delivery", "", "ResolveLostClaim", "", ""};
     CRM_RETURN_IF_ERROR(pool_.WithTenantTx(d.tenant, [&](pqxx::work& tx) -> absl::Status {
-      if (pool_.Exec(tx, kClaimStillLost, d.tenant, d.id).empty()) return absl::OkStatus();
+      pqxx::result still = pool_.Exec(tx, kClaimStillLost, d.tenant, d.id);
+      if (still.empty()) return absl::OkStatus();
+      const bool send_started = still[0][0].as<bool>();
       pqxx::result r = pool_.Exec(tx, kMessageForUpdate, d.tenant, d.id);
       if (r.empty()) return absl::OkStatus();
       CRM_ASSIGN_OR_RETURN(domain::Message m, MessageOf(r[0]));
-      domain::ApplyLostClaim(m, absl::Now());
+      domain::ApplyLostClaim(m, absl::Now(), send_started);
       SaveChanging(pool_, tx, kSaveMessage, d.tenant, m);
       if (m.state != domain::State::kRetrying) {
         writer_.Emit(tx, meta, m.customer_id, absl::StrCat("message.", domain::StateName(m.state)),

@@ -74,11 +74,13 @@ class PgDeliveryRepository final : public app::DeliveryRepository, public app::L
   absl::StatusOr<int64_t> EraseCustomers(const std::string& tenant, const std::string& event_id,
                                          const std::vector<std::string>& customer_ids) override;
 
-  absl::StatusOr<ClaimResult> Claim(const std::string& tenant, const std::string& id,
-                                    absl::Duration lease,
-                                    const std::vector<domain::FrequencyCap>& caps) override;
-  absl::StatusOr<bool> Finish(const std::string& tenant, const domain::Message& m,
-                              int claimed_attempts, const std::string& event_type) override;
+  absl::StatusOr<std::vector<ClaimResult>> ClaimBatch(
+      const std::string& tenant, const std::vector<std::string>& ids, absl::Duration lease,
+      const std::vector<domain::FrequencyCap>& caps) override;
+  absl::StatusOr<bool> MarkSendStarted(const std::string& tenant, const std::string& id,
+                                       int claimed_attempts) override;
+  absl::StatusOr<std::vector<bool>> FinishBatch(const std::string& tenant,
+                                                const std::vector<Finished>& rows) override;
   absl::StatusOr<std::vector<Due>> TakeDue(absl::Duration requeue_after, int limit) override;
   absl::StatusOr<int> ResolveLostClaims(int limit) override;
 

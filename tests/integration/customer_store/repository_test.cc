@@ -1,13 +1,13 @@
 // PgCustomerRepository against the private PostgreSQL (app role, RLS on).
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "tests/integration/customer_store/cs_env.h"
 
@@ -982,6 +982,44 @@ TEST_CASE("With a fingerprint, request_id replays are strict: stored answers and
     REQUIRE(none.ok());
     CHECK_FALSE(none->has_value());
   }
+}
+
+TEST_CASE("GetMany reads customers with identities and consent history, tenant-scoped",
+          "[customer_store][repository]") {
+  const std::string tenant = NewTenant();
+  const std::string other = NewTenant();
+  Customer a = NewCustomer("Ada", {UniqueEmail("many-a")});
+  a.phones = {"+41790000011"};
+  a = InsertOk(tenant, a);
+  Customer b = InsertOk(tenant, NewCustomer("Bob", {UniqueEmail("many-b")}));
+  Customer foreign = InsertOk(other, NewCustomer("Eve", {UniqueEmail("many-e")}));
+  for (auto status : {domain::ConsentStatus::kOptedIn, domain::ConsentStatus::kOptedOut}) {
+    domain::Consent k;
+    k.channel = domain::ConsentChannel::kEmail;
+    k.purpose = domain::ConsentPurpose::kMarketing;
+    k.status = status;
+    k.source = "web";
+    k.record_time = absl::FromUnixMicros(1700000000000000 + static_cast<int>(status));
+    REQUIRE(AppendConsent(Repo(), ActorOf(tenant, "RecordConsent"), a.id, k).ok());
+    REQUIRE(AppendConsent(Repo(), ActorOf(other, "RecordConsent"), foreign.id, k).ok());
+  }
+  auto got = Repo().GetMany(tenant, {a.id, b.id, foreign.id, common::NewUuid()}, true);
+  REQUIRE(got.ok());
+  REQUIRE(got->size() == 2);  // another tenant's and an unknown id read as absent
+  std::map<std::string, app::CustomerRepository::CustomerRecord> by_id;
+  for (auto& r : *got) by_id[r.customer.id] = r;
+  REQUIRE(by_id.count(a.id) == 1);
+  REQUIRE(by_id.count(b.id) == 1);
+  RequireSameCustomer(by_id[a.id].customer, a);
+  RequireSameCustomer(by_id[b.id].customer, b);
+  REQUIRE(by_id[a.id].consent_history.size() == 2);
+  // Newest first (the opt-out was recorded later).
+  CHECK(by_id[a.id].consent_history[0].status == domain::ConsentStatus::kOptedOut);
+  CHECK(by_id[b.id].consent_history.empty());
+  auto without = Repo().GetMany(tenant, {a.id}, false);
+  REQUIRE(without.ok());
+  REQUIRE(without->size() == 1);
+  CHECK(without->at(0).consent_history.empty());
 }
 
 }  // namespace

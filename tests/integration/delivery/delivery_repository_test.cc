@@ -176,6 +176,79 @@ TEST_CASE("A frequency cap holds under concurrent claims for one customer") {
   CHECK(suppressed->messages[0].attempts == 0);
 }
 
+TEST_CASE("A batch claim takes each due row once, caps rows of one batch, and is tenant-scoped") {
+  World w;
+  World other;
+  auto& repo = *TheEnv().repo;
+  const std::string customer = common::NewUuid();
+  std::vector<std::string> marketing;
+  for (int i = 0; i < 3; ++i) {
+    app::SendRequest r;
+    r.customer_id = customer;
+    r.channel = Channel::kEmail;
+    r.purpose = domain::Purpose::kMarketing;
+    r.template_id = "welcome";
+    marketing.push_back(w.delivery.Send(w.Meta("SendMessage"), r)->id);
+  }
+  const Message plain = w.Send(common::NewUuid());
+  const Message foreign = other.Send(common::NewUuid());
+  const std::vector<domain::FrequencyCap> caps = {{Channel::kEmail, 2, absl::Hours(24)}};
+  // Two batches race over the same rows (the second also names one twice,
+  // and the other tenant's row): each row is claimed once in all.
+  std::vector<std::string> batch = {marketing[0], marketing[1], marketing[2], plain.id, foreign.id};
+  std::vector<std::string> again = {plain.id, marketing[2], marketing[1], marketing[0], plain.id};
+  absl::StatusOr<std::vector<app::Ledger::ClaimResult>> r1, r2;
+  std::thread t1([&] { r1 = repo.ClaimBatch(w.tenant, batch, absl::Seconds(60), caps); });
+  std::thread t2([&] { r2 = repo.ClaimBatch(w.tenant, again, absl::Seconds(60), caps); });
+  t1.join();
+  t2.join();
+  REQUIRE(r1.ok());
+  REQUIRE(r2.ok());
+  REQUIRE(r1->size() == batch.size());
+  REQUIRE(r2->size() == again.size());
+  std::map<std::string, int> claimed, capped;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if ((*r1)[i].claimed) ++claimed[batch[i]];
+    if ((*r1)[i].capped) ++capped[batch[i]];
+  }
+  for (size_t i = 0; i < again.size(); ++i) {
+    if ((*r2)[i].claimed) ++claimed[again[i]];
+    if ((*r2)[i].capped) ++capped[again[i]];
+  }
+  CHECK(claimed[plain.id] == 1);
+  CHECK(claimed[foreign.id] + capped[foreign.id] == 0);  // another tenant's row: nothing
+  int marketing_claimed = 0;
+  int marketing_capped = 0;
+  for (const std::string& id : marketing) {
+    CHECK(claimed[id] + capped[id] == 1);
+    marketing_claimed += claimed[id];
+    marketing_capped += capped[id];
+  }
+  CHECK(marketing_claimed == 2);  // the cap: 2 per day
+  CHECK(marketing_capped == 1);
+  CHECK(repo.GetMessage(other.tenant, foreign.id)->state == State::kQueued);
+
+  // The finish of a batch writes each claimed attempt once.
+  std::vector<app::Ledger::Finished> rows;
+  for (const auto* results : {&*r1, &*r2}) {
+    for (const auto& c : *results) {
+      if (!c.claimed) continue;
+      Message done = *c.claimed;
+      done.state = State::kSent;
+      done.send_time = absl::Now();
+      done.update_time = absl::Now();
+      done.next_attempt_time.reset();
+      rows.push_back({done, done.attempts, "message.sent"});
+    }
+  }
+  REQUIRE(rows.size() == 3);
+  rows.push_back(rows.front());  // the same attempt twice: written once
+  auto finished = repo.FinishBatch(w.tenant, rows);
+  REQUIRE(finished.ok());
+  CHECK(*finished == std::vector<bool>{true, true, true, false});
+  CHECK(repo.GetMessage(w.tenant, plain.id)->state == State::kSent);
+}
+
 TEST_CASE("The finish writes only the attempt it claimed, with its event") {
   World w;
   Message m = w.Send(common::NewUuid());
@@ -373,11 +446,25 @@ TEST_CASE(
   (void)first;
 }
 
-TEST_CASE("A lost email claim becomes unknown, a lost webhook claim is retried") {
+TEST_CASE("A lost email claim becomes unknown once its send began, else it is retried") {
   World w;
   auto& repo = *TheEnv().repo;
+  // Claimed, never started (a batch's row behind the one being sent).
+  Message waiting = w.Send(common::NewUuid());
+  auto first = repo.Claim(w.tenant, waiting.id, absl::Milliseconds(1), {});
+  REQUIRE(first->claimed.has_value());
+  absl::SleepFor(absl::Milliseconds(20));
+  REQUIRE(*repo.ResolveLostClaims(1000) >= 1);
+  CHECK(repo.GetMessage(w.tenant, waiting.id)->state == State::kRetrying);
+  // Too late to mark it started: the claim is gone.
+  CHECK_FALSE(*repo.MarkSendStarted(w.tenant, waiting.id, first->claimed->attempts));
+  CHECK_FALSE(*repo.MarkSendStarted(w.tenant, waiting.id, 99));
+  // Claimed again and started: lost now, it is unknown.
   Message m = w.Send(common::NewUuid());
-  REQUIRE(repo.Claim(w.tenant, m.id, absl::Milliseconds(1), {})->claimed.has_value());
+  auto claimed = repo.Claim(w.tenant, m.id, absl::Milliseconds(1), {});
+  REQUIRE(claimed->claimed.has_value());
+  REQUIRE(*repo.MarkSendStarted(w.tenant, m.id, claimed->claimed->attempts));
+  CHECK_FALSE(*repo.MarkSendStarted(common::NewUuid(), m.id, claimed->claimed->attempts));
   absl::SleepFor(absl::Milliseconds(20));
   // Other tenants' lost claims may be resolved in the same round.
   REQUIRE(*repo.ResolveLostClaims(1000) >= 1);

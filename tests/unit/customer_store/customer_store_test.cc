@@ -528,3 +528,39 @@ TEST_CASE("CustomerStore::Erase and Export", "[customer_store][app]") {
 }
 
 }  // namespace
+
+TEST_CASE("CustomerStore::BatchGet answers the customers found with current consents",
+          "[customer_store][app]") {
+  Fixture f;
+  Customer a = f.Create({"ada@example.com"});
+  Customer b = f.Create({"bob@example.com"});
+  REQUIRE(
+      f.store.RecordConsent(f.actor, a.id, MarketingEmail(domain::ConsentStatus::kOptedIn)).ok());
+  f.clock.Advance(absl::Minutes(1));
+  REQUIRE(
+      f.store.RecordConsent(f.actor, a.id, MarketingEmail(domain::ConsentStatus::kOptedOut)).ok());
+  auto got = f.store.BatchGet(kTenant, {a.id, kMissingId, b.id, a.id}, true);
+  REQUIRE(got.ok());
+  REQUIRE(got->found.size() == 2);  // a given twice: once
+  CHECK(got->missing == std::vector<std::string>{kMissingId});
+  for (const auto& r : got->found) {
+    if (r.customer.id == a.id) {
+      REQUIRE(r.consent_history.size() == 1);  // the current state only
+      CHECK(r.consent_history[0].status == domain::ConsentStatus::kOptedOut);
+      CHECK(r.customer.emails == std::vector<std::string>{"ada@example.com"});
+    } else {
+      CHECK(r.customer.id == b.id);
+      CHECK(r.consent_history.empty());
+    }
+  }
+  // Another tenant's ids are missing.
+  auto foreign = f.store.BatchGet("another-tenant", {a.id}, true);
+  REQUIRE(foreign.ok());
+  CHECK(foreign->found.empty());
+  CHECK(foreign->missing == std::vector<std::string>{a.id});
+  // Malformed ids and sizes are refused, naming the field.
+  CHECK(FieldOf(f.store.BatchGet(kTenant, {a.id, "x"}, true).status()) == "customer_ids");
+  CHECK(FieldOf(f.store.BatchGet(kTenant, {}, true).status()) == "customer_ids");
+  CHECK(FieldOf(f.store.BatchGet(kTenant, std::vector<std::string>(501, a.id), true).status()) ==
+        "customer_ids");
+}

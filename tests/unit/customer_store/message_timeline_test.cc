@@ -73,6 +73,26 @@ TEST_CASE("Message events are email entries of the timeline, ids only",
       MessageActivityOf(Event("queued", "33333333-3333-4333-8333-333333333305")).has_value());
 }
 
+TEST_CASE("SMS and push messages are entries of their own kinds", "[customer_store][timeline]") {
+  MessageEvent sms = Event("sent", "33333333-3333-4333-8333-333333333311");
+  sms.channel = "sms";
+  auto s = MessageActivityOf(sms);
+  REQUIRE(s.has_value());
+  CHECK(s->kind == crm::customer_store::domain::InteractionKind::kSms);
+  CHECK(s->channel == "sms");
+  CHECK(s->summary == "Sent marketing SMS \"spring\" (campaign)");
+  MessageEvent push = Event("converted", "33333333-3333-4333-8333-333333333312");
+  push.channel = "push";
+  push.campaign_id.clear();
+  auto p = MessageActivityOf(push);
+  REQUIRE(p.has_value());
+  CHECK(p->kind == crm::customer_store::domain::InteractionKind::kPush);
+  CHECK(p->summary == "Ordered after marketing push notification \"spring\"");
+  MessageEvent unsubscribed = Event("unsubscribed", "33333333-3333-4333-8333-333333333313");
+  CHECK(MessageActivityOf(unsubscribed)->summary ==
+        "Unsubscribed from marketing email through marketing email \"spring\" (campaign)");
+}
+
 TEST_CASE("An entry is added once and invalidates the view", "[customer_store][timeline]") {
   FakeActivities repo;
   crm::testing::FakeViewCache cache;

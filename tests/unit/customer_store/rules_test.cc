@@ -331,7 +331,7 @@ TEST_CASE("ValidateConsent and ValidateInteraction name the field", "[customer_s
     i.kind = InteractionKind::kCall;
     CHECK(ValidateInteraction(i).ok());
     Interaction bad = i;
-    bad.kind = static_cast<InteractionKind>(9);
+    bad.kind = static_cast<InteractionKind>(11);
     CHECK(FieldOf(ValidateInteraction(bad)) == "interaction.kind");
     bad = i;
     bad.summary = std::string(4001, 's');

@@ -53,6 +53,7 @@ struct World {
                                             webhook,
                                             notify,
                                             {absl::Seconds(60),
+                                             absl::Seconds(30),
                                              {absl::Seconds(2), absl::Minutes(30)},
                                              {"no-reply@crm.test", "CRM", "", std::nullopt}},
                                             clock,

@@ -58,6 +58,7 @@ struct World {
                         webhook,
                         notify,
                         {absl::Seconds(60),
+                         absl::Seconds(30),
                          {absl::Seconds(2), absl::Minutes(30)},
                          {"no-reply@crm.test", "CRM", "", std::nullopt},
                          tracking_options},
@@ -240,14 +241,42 @@ TEST_CASE("A peer that is down is a transient failure, a deleted template a perm
 TEST_CASE("A claim whose sender vanished is never sent blindly again") {
   World w;
   auto m = w.delivery.Send(w.Meta("k"), w.Email());
-  REQUIRE(w.repo.Claim(kTenant, m->id, absl::Seconds(60), {})
-              ->claimed.has_value());                                     // then the sender dies
-  CHECK(*w.repo.ResolveLostClaims(100) == 0);                             // the lease holds
+  auto claimed = w.repo.Claim(kTenant, m->id, absl::Seconds(60), {});
+  REQUIRE(claimed->claimed.has_value());
+  REQUIRE(*w.repo.MarkSendStarted(kTenant, m->id, claimed->claimed->attempts));
+  // ... then the sender dies during the SMTP call.
+  CHECK(*w.repo.ResolveLostClaims(100) == 0);  // the lease holds
   w.clock.Advance(absl::Seconds(61));
   CHECK(*w.repo.ResolveLostClaims(100) == 1);
   CHECK(w.repo.GetMessage(kTenant, m->id)->state == State::kUnknown);
   CHECK_FALSE(w.dispatcher.Process(kTenant, m->id)->has_value());
   CHECK(w.email.sent.empty());
+}
+
+TEST_CASE("A claim whose sender vanished before its send started is retried") {
+  World w;
+  auto m = w.delivery.Send(w.Meta("k"), w.Email());
+  REQUIRE(w.repo.Claim(kTenant, m->id, absl::Seconds(60), {})->claimed.has_value());
+  w.clock.Advance(absl::Seconds(61));  // the sender died with the row in its batch
+  CHECK(*w.repo.ResolveLostClaims(100) == 1);
+  CHECK(w.repo.GetMessage(kTenant, m->id)->state == State::kRetrying);
+  CHECK(**w.dispatcher.Process(kTenant, m->id) == State::kSent);
+  CHECK(w.email.sent.size() == 1);
+  CHECK(w.repo.GetMessage(kTenant, m->id)->attempts == 2);
+}
+
+TEST_CASE("An email whose claim was lost before its send is not sent") {
+  World w;
+  auto m = w.delivery.Send(w.Meta("k"), w.Email());
+  // The sweeper takes the row back while the sender reads (a stalled
+  // sender): MarkSendStarted finds the claim gone, nothing goes out.
+  w.directory.on_read = [&] {
+    w.clock.Advance(absl::Seconds(61));
+    REQUIRE(*w.repo.ResolveLostClaims(100) == 1);
+  };
+  CHECK_FALSE(w.dispatcher.Process(kTenant, m->id)->has_value());
+  CHECK(w.email.sent.empty());
+  CHECK(w.repo.GetMessage(kTenant, m->id)->state == State::kRetrying);
 }
 
 TEST_CASE("Webhook messages go to the endpoint with the rendered JSON in an envelope") {
@@ -676,7 +705,80 @@ TEST_CASE("A lost claim of a push is retried, of an SMS unknown") {
     m.channel = c;
     m.state = State::kSending;
     m.attempts = 1;
-    crm::delivery::domain::ApplyLostClaim(m, absl::FromUnixSeconds(100));
+    crm::delivery::domain::ApplyLostClaim(m, absl::FromUnixSeconds(100), true);
     CHECK(m.state == (c == Channel::kPush ? State::kRetrying : State::kUnknown));
   }
+}
+
+TEST_CASE("A batch is claimed, read and finished together, a row given twice sent once") {
+  World w;
+  constexpr char kBob[] = "44444444-4444-4444-8444-444444444444";
+  Contact bob;
+  bob.emails = {"bob@example.com"};
+  w.directory.contacts[std::string(kTenant) + "/" + kBob] = bob;
+  auto a = w.delivery.Send(w.Meta("b1"), w.Email());
+  SendRequest to_bob = w.Email();
+  to_bob.customer_id = kBob;
+  auto b = w.delivery.Send(w.Meta("b2"), to_bob);
+  auto c = w.delivery.Send(w.Meta("b3"), w.Email());
+  REQUIRE((a.ok() && b.ok() && c.ok()));
+  const int reads = w.directory.calls;
+  auto done = w.dispatcher.ProcessBatch(
+      kTenant, {a->id, b->id, "not-a-uuid", a->id, c->id, "55555555-5555-4555-8555-555555555555"});
+  REQUIRE(done.ok());
+  REQUIRE(done->size() == 6);
+  CHECK((*done)[0] == std::optional<State>(State::kSent));
+  CHECK((*done)[1] == std::optional<State>(State::kSent));
+  CHECK_FALSE((*done)[2].has_value());  // not an id: nothing
+  CHECK_FALSE((*done)[3].has_value());  // the same row again: claimed once
+  CHECK((*done)[4] == std::optional<State>(State::kSent));
+  CHECK_FALSE((*done)[5].has_value());    // no such row
+  CHECK(w.directory.calls == reads + 1);  // one read of both customers
+  CHECK(w.repo.claim_batches == 1);
+  REQUIRE(w.email.sent.size() == 3);
+  CHECK(w.email.sent[1].to == "bob@example.com");
+  for (const auto& id : {a->id, b->id, c->id}) {
+    auto stored = w.repo.GetMessage(kTenant, id);
+    CHECK(stored->state == State::kSent);
+    CHECK(stored->attempts == 1);
+  }
+}
+
+TEST_CASE("A batch's rows not started while their claim outlasts a send are released unsent") {
+  World w;
+  // Lease 60 s, longest send 30 s: sends may start for 30 s after the claim.
+  w.email.on_send = [&] { w.clock.Advance(absl::Seconds(20)); };
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto m = w.delivery.Send(w.Meta("r" + std::to_string(i)), w.Email());
+    REQUIRE(m.ok());
+    ids.push_back(m->id);
+  }
+  auto done = w.dispatcher.ProcessBatch(kTenant, ids);
+  REQUIRE(done.ok());
+  CHECK((*done)[0] == std::optional<State>(State::kSent));    // started at 0 s
+  CHECK((*done)[1] == std::optional<State>(State::kSent));    // started at 20 s
+  CHECK((*done)[2] == std::optional<State>(State::kQueued));  // 40 s: too late to start
+  CHECK(w.email.sent.size() == 2);
+  auto released = w.repo.GetMessage(kTenant, ids[2]);
+  CHECK(released->state == State::kQueued);
+  CHECK(released->attempts == 0);  // not an attempt
+  CHECK(absl::StrContains(released->last_error, "released unsent"));
+  // The next sender sends it.
+  w.email.on_send = nullptr;
+  CHECK(**w.dispatcher.Process(kTenant, ids[2]) == State::kSent);
+  CHECK(w.email.sent.size() == 3);
+}
+
+TEST_CASE("A batch's contacts unavailable: every row of it is retried") {
+  World w;
+  auto a = w.delivery.Send(w.Meta("u1"), w.Email());
+  auto b = w.delivery.Send(w.Meta("u2"), w.Email());
+  w.directory.down = absl::UnavailableError("customer-store is down");
+  auto done = w.dispatcher.ProcessBatch(kTenant, {a->id, b->id});
+  REQUIRE(done.ok());
+  CHECK((*done)[0] == std::optional<State>(State::kRetrying));
+  CHECK((*done)[1] == std::optional<State>(State::kRetrying));
+  CHECK(w.email.sent.empty());
+  CHECK(absl::StrContains(w.repo.GetMessage(kTenant, a->id)->last_error, "customer-store"));
 }

@@ -77,22 +77,30 @@ TEST_CASE("A permanent failure is a dead letter at once") {
   CHECK(m.state == State::kFailed);
 }
 
-TEST_CASE("A lost claim: an email becomes unknown, a webhook is retried with its key") {
+TEST_CASE("A lost claim: an email whose send began becomes unknown, the rest are retried") {
   Message email;
   email.channel = Channel::kEmail;
   email.state = State::kSending;
   email.attempts = 1;
-  ApplyLostClaim(email, kNow);
+  ApplyLostClaim(email, kNow, true);
   CHECK(email.state == State::kUnknown);
+  // Claimed in a batch but never started: retried, the attempt counted.
+  Message waiting = email;
+  waiting.state = State::kSending;
+  ApplyLostClaim(waiting, kNow, false);
+  CHECK(waiting.state == State::kRetrying);
+  CHECK(waiting.attempts == 1);
+  CHECK(*waiting.next_attempt_time == kNow);
+  CHECK(waiting.last_error == "the sender stopped before the attempt's send");
   Message hook;
   hook.channel = Channel::kWebhook;
   hook.state = State::kSending;
   hook.attempts = 1;
-  ApplyLostClaim(hook, kNow);
+  ApplyLostClaim(hook, kNow, true);
   CHECK(hook.state == State::kRetrying);
   CHECK(*hook.next_attempt_time == kNow);
   hook.attempts = hook.max_attempts;
   hook.state = State::kSending;
-  ApplyLostClaim(hook, kNow);
+  ApplyLostClaim(hook, kNow, true);
   CHECK(hook.state == State::kFailed);
 }

@@ -327,7 +327,7 @@ TEST_CASE("CheckDestination allows public addresses and the operator's networks"
   absl::Status s = CheckDestination(Ip("10.0.0.5"), {});
   CHECK(s.code() == absl::StatusCode::kFailedPrecondition);
   CHECK(s.message() ==
-        "webhook destination 10.0.0.5 is a private address; the operator may allow it "
+        "destination 10.0.0.5 is a private address; the operator may allow it "
         "(CRM_DELIVERY_ALLOW_NETWORKS)");
   CHECK_THAT(std::string(CheckDestination(Ip("169.254.169.254"), {}).message()),
              Catch::Contains("169.254.169.254 is a metadata address"));

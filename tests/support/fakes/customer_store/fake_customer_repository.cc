@@ -509,6 +509,23 @@ absl::StatusOr<std::vector<std::string>> FakeCustomerRepository::FindOwners(
   });
 }
 
+absl::StatusOr<std::vector<app::CustomerRepository::CustomerRecord>>
+FakeCustomerRepository::GetMany(const std::string& tenant, const std::vector<std::string>& ids,
+                                bool with_consents) {
+  CRM_RETURN_IF_ERROR(Enter());
+  return uow_.WithMutable([&](State& st) -> absl::StatusOr<std::vector<CustomerRecord>> {
+    TenantData& t = st.tenants[tenant];
+    std::vector<CustomerRecord> out;
+    for (const std::string& id : ids) {
+      if (!t.customers.count(id)) continue;
+      CRM_ASSIGN_OR_RETURN(Customer c, Load(t, id));
+      out.push_back({std::move(c),
+                     with_consents ? NewestFirst(t.consents[id]) : std::vector<domain::Consent>()});
+    }
+    return out;
+  });
+}
+
 absl::StatusOr<std::vector<domain::Consent>> FakeCustomerRepository::ConsentHistory(
     const std::string& tenant, const std::string& id) {
   CRM_RETURN_IF_ERROR(Enter());

@@ -61,6 +61,9 @@ class FakeCustomerRepository final : public customer_store::app::CustomerReposit
   absl::StatusOr<std::vector<std::string>> FindOwners(
       const std::string& tenant,
       const std::vector<customer_store::domain::Identity>& identities) override;
+  absl::StatusOr<std::vector<CustomerRecord>> GetMany(const std::string& tenant,
+                                                      const std::vector<std::string>& ids,
+                                                      bool with_consents) override;
   absl::StatusOr<std::vector<Consent>> ConsentHistory(const std::string& tenant,
                                                       const std::string& id) override;
   absl::StatusOr<customer_store::app::Page<Interaction>> Interactions(

@@ -4,6 +4,7 @@
 // channels. The ledger keeps the PostgreSQL rules: a claim only of a
 // queued or retrying row that is due, a finish only of the claimed attempt.
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -14,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/clock.h"
 #include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
 #include "services/delivery/app/ports.h"
 #include "services/delivery/domain/not_found.h"
 #include "tests/support/fakes/fake_unit_of_work.h"
@@ -34,6 +36,7 @@ struct FakeDeliveryState {
   std::map<std::string, delivery::domain::ProviderSettings> providers;
   std::map<std::string, std::map<std::string, delivery::domain::Campaign>> campaigns;
   std::map<std::string, std::string> claimed_until;  // tenant/id -> lease end (unix micros)
+  std::set<std::string> send_started;                // tenant/id of claims whose send began
   std::vector<Event> events;
   std::set<std::string> processed_events;  // tenant/event id
   struct Conversion {
@@ -588,9 +591,51 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
       return n;
     });
   }
-  absl::StatusOr<ClaimResult> Claim(
-      const std::string& tenant, const std::string& id, absl::Duration lease,
+  absl::StatusOr<std::vector<ClaimResult>> ClaimBatch(
+      const std::string& tenant, const std::vector<std::string>& ids, absl::Duration lease,
       const std::vector<delivery::domain::FrequencyCap>& caps) override {
+    ++claim_batches;
+    std::vector<ClaimResult> out;
+    std::set<std::string> seen;
+    for (const std::string& id : ids) {
+      if (!seen.insert(id).second) {
+        out.emplace_back();
+        continue;
+      }
+      CRM_ASSIGN_OR_RETURN(ClaimResult r, ClaimOne(tenant, id, lease, caps));
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<bool>> FinishBatch(const std::string& tenant,
+                                                const std::vector<Finished>& rows) override {
+    std::vector<bool> out;
+    for (const Finished& f : rows) {
+      CRM_ASSIGN_OR_RETURN(bool done,
+                           FinishOne(tenant, f.message, f.claimed_attempts, f.event_type));
+      out.push_back(done);
+    }
+    return out;
+  }
+  int claim_batches = 0;
+  absl::StatusOr<bool> MarkSendStarted(const std::string& tenant, const std::string& id,
+                                       int claimed_attempts) override {
+    return uow_.WithMutable([&](FakeDeliveryState& s) {
+      auto& all = s.messages[tenant];
+      auto it = all.find(id);
+      if (it == all.end() || it->second.state != delivery::domain::State::kSending ||
+          it->second.attempts != claimed_attempts) {
+        return false;
+      }
+      s.send_started.insert(tenant + "/" + id);
+      return true;
+    });
+  }
+
+ private:
+  absl::StatusOr<ClaimResult> ClaimOne(const std::string& tenant, const std::string& id,
+                                       absl::Duration lease,
+                                       const std::vector<delivery::domain::FrequencyCap>& caps) {
     const absl::Time now = clock_.Now();
     return uow_.WithMutable([&](FakeDeliveryState& s) -> ClaimResult {
       ClaimResult out;
@@ -636,12 +681,13 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
       m.state = delivery::domain::State::kSending;
       ++m.attempts;
       s.claimed_until[tenant + "/" + id] = absl::StrCat(absl::ToUnixMicros(now + lease));
+      s.send_started.erase(tenant + "/" + id);
       out.claimed = m;
       return out;
     });
   }
-  absl::StatusOr<bool> Finish(const std::string& tenant, const delivery::domain::Message& m,
-                              int claimed_attempts, const std::string& event_type) override {
+  absl::StatusOr<bool> FinishOne(const std::string& tenant, const delivery::domain::Message& m,
+                                 int claimed_attempts, const std::string& event_type) {
     return uow_.WithMutable([&](FakeDeliveryState& s) {
       auto& all = s.messages[tenant];
       auto it = all.find(m.id);
@@ -651,12 +697,15 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
       }
       it->second = m;
       s.claimed_until.erase(tenant + "/" + m.id);
+      s.send_started.erase(tenant + "/" + m.id);
       if (!event_type.empty()) {
         s.events.push_back({event_type, m.id, std::string(delivery::domain::StateName(m.state))});
       }
       return true;
     });
   }
+
+ public:
   absl::StatusOr<std::vector<Due>> TakeDue(absl::Duration, int limit) override {
     const absl::Time now = clock_.Now();
     return uow_.With([&](const FakeDeliveryState& s) {
@@ -688,7 +737,8 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
         const size_t slash = it->first.find('/');
         delivery::domain::Message& m =
             s.messages[it->first.substr(0, slash)][it->first.substr(slash + 1)];
-        delivery::domain::ApplyLostClaim(m, now);
+        delivery::domain::ApplyLostClaim(m, now, s.send_started.count(it->first) > 0);
+        s.send_started.erase(it->first);
         it = s.claimed_until.erase(it);
         ++n;
       }
@@ -750,13 +800,17 @@ class FakeWorkQueue final : public delivery::app::WorkQueue {
 
 class FakeCustomerDirectory final : public delivery::app::CustomerDirectory {
  public:
-  absl::StatusOr<delivery::app::Contact> GetContact(const std::string& tenant,
-                                                    const std::string& customer_id) override {
+  absl::StatusOr<std::map<std::string, delivery::app::Contact>> GetContacts(
+      const std::string& tenant, const std::vector<std::string>& customer_ids) override {
     ++calls;
+    if (on_read) on_read();
     if (!down.ok()) return down;
-    auto it = contacts.find(tenant + "/" + customer_id);
-    if (it == contacts.end()) return absl::NotFoundError("customer not found");
-    return it->second;
+    std::map<std::string, delivery::app::Contact> out;
+    for (const std::string& id : customer_ids) {
+      auto it = contacts.find(tenant + "/" + id);
+      if (it != contacts.end()) out[id] = it->second;
+    }
+    return out;
   }
   absl::Status RecordOptOut(const std::string& tenant, const std::string& customer_id,
                             const OptOut& o) override {
@@ -770,6 +824,7 @@ class FakeCustomerDirectory final : public delivery::app::CustomerDirectory {
   std::map<std::string, delivery::app::Contact> contacts;  // tenant/customer
   std::vector<std::string> opt_outs;                       // message ids
   absl::Status down;
+  std::function<void()> on_read;  // e.g. time passing while the sender reads
   int calls = 0;
 };
 
@@ -819,6 +874,7 @@ class FakeEmailChannel final : public delivery::app::EmailChannel {
  public:
   delivery::domain::SendResult Send(const delivery::app::OutboundEmail& email) override {
     sent.push_back(email);
+    if (on_send) on_send();
     delivery::domain::SendResult r = next;
     if (r.outcome == delivery::domain::Outcome::kDelivered)
       r.provider_id = "<" + email.message_id + ">";
@@ -826,6 +882,7 @@ class FakeEmailChannel final : public delivery::app::EmailChannel {
   }
   delivery::domain::SendResult next;
   std::vector<delivery::app::OutboundEmail> sent;
+  std::function<void()> on_send;  // e.g. the clock moving during a send
 };
 
 class FakeWebhookChannel final : public delivery::app::WebhookChannel {
