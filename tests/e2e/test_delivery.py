@@ -6,6 +6,8 @@ tenant isolation."""
 import hashlib
 import hmac
 import json
+import os
+import time
 import unittest
 import uuid
 from urllib.parse import quote as q
@@ -864,6 +866,114 @@ class Delivery(stack.E2ETestCase):
         rows = stack.query_db("SELECT count(*) FROM delivery.messages WHERE customer_id = '%s'"
                               % cid)
         self.assertEqual(rows, [["0"]])
+
+    def test_bounces_and_complaints_of_the_email_service(self):
+        # The tenant's email service (Mailgun-shaped event webhooks) reports
+        # on sent mail; events are believed only when signed with the
+        # tenant's signing key and recent.
+        tenant_json, key = stack.create_tenant()
+        tenant = tenant_json["id"]
+        r = rest("POST", "/v1/templates?requestId=" + stack.unique("tpl"), key, EMAIL_TEMPLATE)
+        self.assertEqual(r.status, 200, r)
+        signing_key = "e2e-signing-key-" + stack.unique("k")
+
+        def event(kind, message_id, recipient, signed_with=None, age=0, severity="permanent"):
+            ts = str(int(time.time()) - age)
+            token = uuid.uuid4().hex
+            sig = hmac.new((signed_with or signing_key).encode(), (ts + token).encode(),
+                           hashlib.sha256).hexdigest()
+            body = {"signature": {"timestamp": ts, "token": token, "signature": sig},
+                    "event-data": {"event": kind, "severity": severity, "recipient": recipient,
+                                   "message": {"headers": {
+                                       "message-id": "%s@shop.example" % message_id}},
+                                   "delivery-status": {"code": 550,
+                                                       "message": "5.1.1 no such user"}}}
+            return rest("POST", "/t/e/" + tenant, raw=json.dumps(body).encode(),
+                        headers={"Content-Type": "application/json"})
+
+        address = "bounce-%s@example.com" % stack.unique("b")
+        backup = "backup-%s@example.com" % stack.unique("b")
+        cid = stack.new_customer(key, givenName="Bo", emails=[address, backup])
+        mid = self.send(cid, key=key).json()["messageId"]
+        self.assertEqual(self.wait_state(mid, {"MESSAGE_STATE_SENT"}, key=key)["recipient"],
+                         address)
+        # No provider yet: nobody's events are taken.
+        self.assertEqual(event("failed", mid, address).status, 404)
+        r = rest("PUT", "/v1/channelProviders/email?requestId=" + stack.unique("p"), key,
+                 {"kind": "PROVIDER_KIND_MAILGUN", "accountId": "mg.shop.example",
+                  "secret": signing_key})
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn("secret", r.json())
+        self.assertError(rest("PUT", "/v1/channelProviders/email?requestId=" + stack.unique("p"),
+                              key, {"kind": "PROVIDER_KIND_TWILIO", "accountId": "AC1",
+                                    "sender": "+41445550000", "secret": "x"}),
+                         400, "INVALID_FIELD", "kind")
+        # Signed with another key, too old, another tenant's path, not a
+        # tenant, GET, not an event: refused, nothing changes.
+        self.assertEqual(event("failed", mid, address, signed_with="guess").status, 404)
+        self.assertEqual(event("failed", mid, address, age=3600).status, 404)
+        self.assertEqual(rest("POST", "/t/e/" + str(uuid.uuid4()), raw=b"{}").status, 404)
+        self.assertEqual(rest("POST", "/t/e/not-a-tenant", raw=b"{}").status, 404)
+        self.assertEqual(rest("GET", "/t/e/" + tenant).status, 405)
+        self.assertEqual(rest("POST", "/t/e/" + tenant, raw=b"not json").status, 400)
+        self.assertNotIn("receipt", rest("GET", "/v1/messages/" + mid, key).json())
+        # A temporary failure changes nothing; a permanent one is a bounce.
+        self.assertEqual(event("failed", mid, address, severity="temporary").status, 200)
+        self.assertNotIn("receipt", rest("GET", "/v1/messages/" + mid, key).json())
+        r = event("failed", mid, address.upper())
+        self.assertEqual(r.status, 200, r)
+        receipt = rest("GET", "/v1/messages/" + mid, key).json()["receipt"]
+        self.assertEqual(receipt["status"], "RECEIPT_STATUS_BOUNCED")
+        self.assertEqual(receipt["detail"], "550 5.1.1 no such user")
+        listed = rest("GET", "/v1/suppressions/email", key)
+        self.assertEqual(listed.status, 200, listed)
+        entries = listed.json()["suppressions"]
+        self.assertEqual([(e["address"], e["reason"], e["messageId"]) for e in entries],
+                         [(address, "REASON_BOUNCE", mid)])
+        _, other_key = stack.create_tenant()
+        self.assertEqual(rest("GET", "/v1/suppressions/email", other_key).json().get(
+            "suppressions", []), [])
+        self.assertError(rest("DELETE", "/v1/suppressions/email/%s?requestId=x" % q(address),
+                              other_key), 404, "SUPPRESSION_NOT_FOUND")
+        self.assertError(rest("GET", "/v1/suppressions/sms", key), 400, "INVALID_FIELD",
+                         "channel")
+        # The next mail goes to the address that did not bounce; with both
+        # bounced, none goes.
+        second = self.send(cid, key=key).json()["messageId"]
+        self.assertEqual(self.wait_state(second, {"MESSAGE_STATE_SENT"}, key=key)["recipient"],
+                         backup)
+        self.assertEqual(event("failed", second, backup).status, 200)
+        third = self.send(cid, key=key).json()["messageId"]
+        m = self.wait_state(third, {"MESSAGE_STATE_SUPPRESSED"}, key=key)
+        self.assertEqual(m["suppressionReason"], "SUPPRESSION_REASON_INVALID_ADDRESS")
+        self.assertIn("bounced", m["lastError"])
+        # Fixed mailbox: an admin takes it off the list, mail goes again.
+        r = rest("DELETE", "/v1/suppressions/email/%s?requestId=%s" % (q(address.upper()),
+                                                                     stack.unique("d")), key)
+        self.assertEqual(r.status, 200, r)
+        fourth = self.send(cid, key=key).json()["messageId"]
+        self.assertEqual(self.wait_state(fourth, {"MESSAGE_STATE_SENT"}, key=key)["recipient"],
+                         address)
+        # A complaint: the customer's opt-out of marketing email, recorded
+        # in customer-store; transactional mail still goes.
+        self.assertEqual(event("complained", fourth, address).status, 200)
+        consents = rest("GET", "/v1/customers/%s/consents" % cid, key).json()["consents"]
+        marketing = [c for c in consents if c["channel"] == "CONSENT_CHANNEL_EMAIL" and
+                     c["purpose"] == "CONSENT_PURPOSE_MARKETING"]
+        self.assertEqual(marketing[0]["status"], "CONSENT_STATUS_OPTED_OUT")
+        self.assertEqual(marketing[0]["source"], "complaint")
+        fifth = self.send(cid, key=key).json()["messageId"]
+        self.wait_state(fifth, {"MESSAGE_STATE_SENT"}, key=key)
+        # Delivered events set the receipt of a message that has none.
+        self.assertEqual(event("delivered", fifth, address).status, 200)
+        self.assertEqual(rest("GET", "/v1/messages/" + fifth, key).json()["receipt"]["status"],
+                         "RECEIPT_STATUS_DELIVERED")
+        # The signing key was never answered nor logged.
+        self.assertNotIn(signing_key, json.dumps(
+            rest("GET", "/v1/channelProviders/email", key).json()))
+        for name in os.listdir(stack.LOG_DIR):
+            with open(os.path.join(stack.LOG_DIR, name), "rb") as f:
+                self.assertNotIn(signing_key.encode(), f.read(), name)
 
     def test_other_tenants_see_nothing(self):
         cid = stack.new_customer(self.key, givenName="Mine")

@@ -5,6 +5,7 @@ APIs (provider_server.py) — with consent per channel, the providers' errors
 and rate limits, campaigns on the channels, secrets never answered and
 tenant isolation."""
 import base64
+import json
 import os
 import unittest
 
@@ -179,6 +180,15 @@ class Channels(stack.E2ETestCase):
         self.assertEqual(sent[0]["Body"], "Hi Ada, your order is ready & waiting.")
         self.assertEqual(sent[0]["From"], "+41445550000")
         self.assertEqual(sent[0]["sid"], m["providerId"])
+        # The customer's timeline shows the SMS (ids only, not the number).
+        def sms_entries():
+            es = rest("GET", "/v1/customers/%s/interactions?kind=INTERACTION_KIND_SMS" % cid,
+                      self.key).json().get("interactions", [])
+            return es or None
+        entries = stack.wait_for("the SMS on the timeline", sms_entries, timeout=30)
+        self.assertEqual([(e["summary"], e["channel"], e["source"]) for e in entries],
+                         [('Sent transactional SMS "sms-code"', "sms", "delivery")])
+        self.assertNotIn("+41791234567", json.dumps(entries))
         # The delivery receipt: Twilio's signed status callback to the URL
         # sent with the message, through the gateway without an API key.
         callback = sent[0]["StatusCallback"]

@@ -23,7 +23,7 @@ import rstack
 from rstack import log
 from webhook_receiver import Receiver
 
-RECIPIENTS = 1500
+RECIPIENTS = 10000  # the campaign size (a list audience holds at most 10,000)
 CYCLES = 3
 
 

@@ -158,19 +158,20 @@ void PageToProto(const common::PageTokenCodec& tokens, const RequestContext& rc,
   }
 }
 
-// The path's channel of a provider: "sms" or "push".
+// The path's channel of a provider: "email", "sms" or "push".
 absl::StatusOr<domain::Channel> ProviderChannelOf(const std::string& name) {
   std::optional<domain::Channel> c = domain::ChannelFromName(name);
-  if (!c || (*c != domain::Channel::kSms && *c != domain::Channel::kPush)) {
-    return common::InvalidField("channel", "channel is \"sms\" or \"push\"");
+  if (!c || *c == domain::Channel::kWebhook) {
+    return common::InvalidField("channel", "channel is \"email\", \"sms\" or \"push\"");
   }
   return *c;
 }
 
 void ToProto(const domain::ProviderSettings& p, v1::ChannelProvider* out) {
   out->set_channel(ChannelToProto(p.channel));
-  out->set_kind(p.kind == domain::ProviderKind::kTwilio ? v1::PROVIDER_KIND_TWILIO
-                                                        : v1::PROVIDER_KIND_ONESIGNAL);
+  out->set_kind(p.kind == domain::ProviderKind::kTwilio      ? v1::PROVIDER_KIND_TWILIO
+                : p.kind == domain::ProviderKind::kOneSignal ? v1::PROVIDER_KIND_ONESIGNAL
+                                                             : v1::PROVIDER_KIND_MAILGUN);
   out->set_base_url(p.base_url);
   out->set_account_id(p.account);
   out->set_sender(p.sender);
@@ -366,6 +367,58 @@ grpc::ServerUnaryReactor* DeliveryGrpcService::ReportStatus(grpc::CallbackServer
   });
 }
 
+grpc::ServerUnaryReactor* DeliveryGrpcService::ReportEmailEvent(
+    grpc::CallbackServerContext* ctx, const v1::ReportEmailEventRequest* req,
+    v1::ReportEmailEventResponse*) {
+  return Offload(ctx, executor_, metrics_, "ReportEmailEvent", [=](const RequestContext& rc) {
+    return tracking_.ReportEmailEvent(grpcutil::WriteMetaOf(rc, "ReportEmailEvent"), req->body());
+  });
+}
+
+namespace {
+// The suppression list's channel: "email" (the only one kept).
+absl::Status CheckSuppressionChannel(const std::string& channel) {
+  if (channel != "email") return common::InvalidField("channel", "channel is \"email\"");
+  return absl::OkStatus();
+}
+}  // namespace
+
+grpc::ServerUnaryReactor* DeliveryGrpcService::ListSuppressions(
+    grpc::CallbackServerContext* ctx, const v1::ListSuppressionsRequest* req,
+    v1::ListSuppressionsResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "ListSuppressions", [=](const RequestContext& rc) {
+    CRM_RETURN_IF_ERROR(CheckSuppressionChannel(req->channel()));
+    const std::string scope = "suppressions/email";
+    CRM_ASSIGN_OR_RETURN(app::Page page,
+                         PageOf(tokens_, rc, scope, req->page_size(), req->page_token()));
+    CRM_ASSIGN_OR_RETURN(app::SuppressionPage got, delivery_.ListSuppressions(rc.tenant_id, page));
+    for (const app::SuppressedAddress& a : got.items) {
+      v1::Suppression* s = resp->add_suppressions();
+      s->set_channel(ChannelToProto(a.channel));
+      s->set_address(a.address);
+      s->set_reason(v1::Suppression::REASON_BOUNCE);
+      s->set_detail(a.detail);
+      s->set_message_id(a.message_id);
+      grpcutil::ToTimestamp(a.create_time, s->mutable_create_time());
+    }
+    if (!got.next_after.empty()) {
+      resp->set_next_page_token(tokens_.Encode(rc.tenant_id, scope, got.next_after));
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DeliveryGrpcService::DeleteSuppression(
+    grpc::CallbackServerContext* ctx, const v1::DeleteSuppressionRequest* req,
+    v1::DeleteSuppressionResponse*) {
+  return Offload(ctx, executor_, metrics_, "DeleteSuppression", [=](const RequestContext& rc) {
+    CRM_RETURN_IF_ERROR(CheckSuppressionChannel(req->channel()));
+    CRM_RETURN_IF_ERROR(common::RequireRequestId(req->request_id()));
+    return delivery_.DeleteSuppression(
+        grpcutil::IdempotentWriteMetaOf(rc, "DeleteSuppression", *req), req->address());
+  });
+}
+
 grpc::ServerUnaryReactor* DeliveryGrpcService::CreateWebhookEndpoint(
     grpc::CallbackServerContext* ctx, const v1::CreateWebhookEndpointRequest* req,
     v1::WebhookEndpoint* resp) {
@@ -464,9 +517,13 @@ grpc::ServerUnaryReactor* DeliveryGrpcService::UpdateChannelProvider(
       case v1::PROVIDER_KIND_ONESIGNAL:
         p.kind = domain::ProviderKind::kOneSignal;
         break;
+      case v1::PROVIDER_KIND_MAILGUN:
+        p.kind = domain::ProviderKind::kMailgun;
+        break;
       default:
-        return common::InvalidField(
-            "kind", "kind is PROVIDER_KIND_TWILIO (sms) or PROVIDER_KIND_ONESIGNAL (push)");
+        return common::InvalidField("kind",
+                                    "kind is PROVIDER_KIND_TWILIO (sms), PROVIDER_KIND_ONESIGNAL "
+                                    "(push) or PROVIDER_KIND_MAILGUN (email events)");
     }
     p.base_url = body.base_url();
     p.account = body.account_id();

@@ -47,6 +47,15 @@ class DeliveryGrpcService final : public v1::DeliveryService::CallbackService {
   grpc::ServerUnaryReactor* ReportStatus(grpc::CallbackServerContext* ctx,
                                          const v1::ReportStatusRequest* req,
                                          v1::ReportStatusResponse* resp) override;
+  grpc::ServerUnaryReactor* ReportEmailEvent(grpc::CallbackServerContext* ctx,
+                                             const v1::ReportEmailEventRequest* req,
+                                             v1::ReportEmailEventResponse* resp) override;
+  grpc::ServerUnaryReactor* ListSuppressions(grpc::CallbackServerContext* ctx,
+                                             const v1::ListSuppressionsRequest* req,
+                                             v1::ListSuppressionsResponse* resp) override;
+  grpc::ServerUnaryReactor* DeleteSuppression(grpc::CallbackServerContext* ctx,
+                                              const v1::DeleteSuppressionRequest* req,
+                                              v1::DeleteSuppressionResponse* resp) override;
   grpc::ServerUnaryReactor* Track(grpc::CallbackServerContext* ctx, const v1::TrackRequest* req,
                                   v1::TrackResponse* resp) override;
   grpc::ServerUnaryReactor* CreateWebhookEndpoint(grpc::CallbackServerContext* ctx,

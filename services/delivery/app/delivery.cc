@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/crypto.h"
 #include "libs/common/errors.h"
@@ -258,6 +259,26 @@ absl::Status Delivery::DeleteEndpoint(const outbox::WriteMeta& meta, const std::
                  [&](DeliveryTx& tx) -> absl::StatusOr<bool> {
                    CRM_ASSIGN_OR_RETURN(bool deleted, tx.DeleteEndpoint(id));
                    if (!deleted) return domain::EndpointNotFound(id);
+                   return true;
+                 })
+      .status();
+}
+
+absl::StatusOr<SuppressionPage> Delivery::ListSuppressions(const std::string& tenant,
+                                                           const Page& page) {
+  return repository_.ListSuppressions(tenant, domain::Channel::kEmail, page);
+}
+
+absl::Status Delivery::DeleteSuppression(const outbox::WriteMeta& meta,
+                                         const std::string& address) {
+  const std::string lower = absl::AsciiStrToLower(address);
+  if (lower.empty() || lower.size() > 320) return domain::SuppressionNotFound(lower.substr(0, 64));
+  return repository_
+      .Run<bool>(meta, absl::StrCat("suppression/email/", lower),
+                 [&](DeliveryTx& tx) -> absl::StatusOr<bool> {
+                   CRM_ASSIGN_OR_RETURN(bool deleted,
+                                        tx.DeleteSuppression(domain::Channel::kEmail, lower));
+                   if (!deleted) return domain::SuppressionNotFound(lower);
                    return true;
                  })
       .status();

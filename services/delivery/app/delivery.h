@@ -71,6 +71,12 @@ class Delivery final {
   absl::StatusOr<WebhookEndpoint> GetEndpoint(const std::string& tenant, const std::string& id);
   absl::StatusOr<std::vector<WebhookEndpoint>> ListEndpoints(const std::string& tenant);
   absl::Status DeleteEndpoint(const outbox::WriteMeta& meta, const std::string& id);
+  // The email suppression list (docs/delivery.md, "Bounces and
+  // complaints"): addresses that bounced for good. Deleting one (any case)
+  // lets mail go to it again; NOT_FOUND (SUPPRESSION_NOT_FOUND) when it is
+  // not on the list.
+  absl::StatusOr<SuppressionPage> ListSuppressions(const std::string& tenant, const Page& page);
+  absl::Status DeleteSuppression(const outbox::WriteMeta& meta, const std::string& address);
 
   // The tenant's, or the operator's default (update_time nullopt).
   absl::StatusOr<SenderSettings> GetSenderSettings(const std::string& tenant);

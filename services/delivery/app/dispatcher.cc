@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/id.h"
 #include "libs/common/status_macros.h"
@@ -43,14 +45,16 @@ std::string TrackingUrl(const TrackingOptions& t, const std::string& tenant,
   return absl::StrCat(t.base_url, path, common::SignTrackingToken(t.key, c));
 }
 
-// Where the message goes on its channel: the first valid email address,
-// the first valid phone number (SMS), or the customer's id (push: the
-// provider keeps the customer's devices under it). "" when there is none.
-std::string RecipientOf(const domain::Message& m, const Contact& contact) {
+// Where the message goes on its channel: the first valid email address
+// not on the suppression list (`bounced`, lower-cased), the first valid
+// phone number (SMS), or the customer's id (push: the provider keeps the
+// customer's devices under it). "" when there is none.
+std::string RecipientOf(const domain::Message& m, const Contact& contact,
+                        const std::set<std::string>& bounced) {
   switch (m.channel) {
     case domain::Channel::kEmail:
       for (const std::string& e : contact.emails) {
-        if (domain::ValidEmailAddress(e)) return e;
+        if (domain::ValidEmailAddress(e) && bounced.count(absl::AsciiStrToLower(e)) == 0) return e;
       }
       return "";
     case domain::Channel::kSms:
@@ -94,6 +98,9 @@ struct Dispatcher::Lookups {
   std::map<std::string, absl::StatusOr<WebhookEndpoint>> endpoints;
   std::optional<absl::StatusOr<std::optional<SenderSettings>>> sender;
   std::map<domain::Channel, absl::StatusOr<std::optional<domain::ProviderSettings>>> providers;
+  // Which of the batch's contacts' email addresses bounced (read at the
+  // batch's first email).
+  std::optional<absl::StatusOr<std::set<std::string>>> bounced;
 };
 
 absl::StatusOr<std::vector<std::optional<domain::State>>> Dispatcher::ProcessBatch(
@@ -148,6 +155,19 @@ absl::StatusOr<std::vector<std::optional<domain::State>>> Dispatcher::ProcessBat
     if (finished[k]) out[done_at[k]] = done[k].message.state;
   }
   return out;
+}
+
+absl::StatusOr<std::set<std::string>> Dispatcher::BouncedAmong(
+    const std::string& tenant, const std::map<std::string, Contact>& contacts) {
+  std::vector<std::string> addresses;
+  for (const auto& [id, c] : contacts) {
+    for (const std::string& e : c.emails) {
+      if (domain::ValidEmailAddress(e)) addresses.push_back(absl::AsciiStrToLower(e));
+    }
+  }
+  CRM_ASSIGN_OR_RETURN(std::vector<std::string> listed,
+                       settings_.SuppressedAmong(tenant, domain::Channel::kEmail, addresses));
+  return std::set<std::string>(listed.begin(), listed.end());
 }
 
 bool Dispatcher::StartSend(const std::string& tenant, domain::Message& m) {
@@ -220,12 +240,25 @@ void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy
                       absl::StrCat("no consent for ", domain::PurposeName(m.purpose), " ", channel,
                                    " messages"));
     }
-    m.recipient = RecipientOf(m, *contact);
+    static const std::set<std::string> kNone;
+    const std::set<std::string>* bounced = &kNone;
+    if (m.channel == domain::Channel::kEmail) {
+      if (!lookups.bounced) lookups.bounced = BouncedAmong(tenant, *lookups.contacts);
+      if (!lookups.bounced->ok()) {
+        return Fail(m, domain::Outcome::kTransient, PeerError("ledger", lookups.bounced->status()));
+      }
+      bounced = &**lookups.bounced;
+    }
+    m.recipient = RecipientOf(m, *contact, *bounced);
     if (m.recipient.empty()) {
-      return Suppress(
-          m, domain::Suppression::kInvalidAddress,
-          absl::StrCat("the customer has no valid ",
-                       m.channel == domain::Channel::kEmail ? "email address" : "phone number"));
+      const bool all_bounced =
+          m.channel == domain::Channel::kEmail && !RecipientOf(m, *contact, kNone).empty();
+      return Suppress(m, domain::Suppression::kInvalidAddress,
+                      all_bounced
+                          ? "every valid email address of the customer bounced (suppression list)"
+                          : absl::StrCat("the customer has no valid ",
+                                         m.channel == domain::Channel::kEmail ? "email address"
+                                                                              : "phone number"));
     }
     if (m.channel != domain::Channel::kEmail) {
       auto cached = lookups.providers.find(m.channel);

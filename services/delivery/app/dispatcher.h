@@ -10,7 +10,9 @@
 // letter). A step that cannot be done now (a peer down) is a transient
 // failure like a provider's.
 #include <functional>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -79,6 +81,9 @@ class Dispatcher final {
   // send marked as started (false: nothing may be sent; m says why, or is
   // left as claimed when the claim was lost).
   bool StartSend(const std::string& tenant, domain::Message& m);
+  // The lower-cased email addresses of `contacts` on the suppression list.
+  absl::StatusOr<std::set<std::string>> BouncedAmong(
+      const std::string& tenant, const std::map<std::string, Contact>& contacts);
   void Suppress(domain::Message& m, domain::Suppression why, std::string detail);
   void Fail(domain::Message& m, domain::Outcome outcome, std::string detail);
 

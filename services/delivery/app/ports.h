@@ -39,6 +39,21 @@ struct SenderSettings {
   std::optional<absl::Time> update_time;  // nullopt: never set
 };
 
+// An address no message goes to (docs/delivery.md, "Bounces and
+// complaints"): it bounced for good.
+struct SuppressedAddress {
+  domain::Channel channel = domain::Channel::kEmail;
+  std::string address;  // lower-cased
+  std::string reason = "bounce";
+  std::string detail;
+  std::string message_id;  // the message whose event put it here
+  absl::Time create_time = absl::InfinitePast();
+};
+struct SuppressionPage {
+  std::vector<SuppressedAddress> items;
+  std::string next_after;  // "" on the last page
+};
+
 struct Page {
   int size = 50;
   std::string after;  // the page token's cursor: "<created_at micros>/<id>", "" first page
@@ -79,6 +94,10 @@ class DeliveryTx {
   // and the delivery receipt.
   virtual void SaveEngagement(const domain::Message& m) = 0;
   virtual void EmitMessage(const std::string& type, const domain::Message& m) = 0;
+  // The suppression list: an address already on it keeps its first entry.
+  virtual void SaveSuppression(const SuppressedAddress& s) = 0;
+  virtual absl::StatusOr<bool> DeleteSuppression(domain::Channel channel,
+                                                 const std::string& address) = 0;  // false: none
   virtual absl::StatusOr<int64_t> CountEndpoints() = 0;
   virtual void InsertEndpoint(const WebhookEndpoint& e) = 0;
   virtual absl::StatusOr<bool> DeleteEndpoint(const std::string& id) = 0;  // false: none
@@ -197,6 +216,15 @@ class DeliveryRepository
       const std::string& tenant, domain::Channel channel) = 0;
   virtual absl::StatusOr<std::vector<domain::ProviderSettings>> ListProviders(
       const std::string& tenant) = 0;
+  // The suppression list, newest first (`page.after`: the page token's
+  // cursor).
+  virtual absl::StatusOr<SuppressionPage> ListSuppressions(const std::string& tenant,
+                                                           domain::Channel channel,
+                                                           const Page& page) = 0;
+  // Which of `addresses` (lower-cased) are on the list.
+  virtual absl::StatusOr<std::vector<std::string>> SuppressedAmong(
+      const std::string& tenant, domain::Channel channel,
+      const std::vector<std::string>& addresses) = 0;
   // NOT_FOUND (CAMPAIGN_NOT_FOUND).
   virtual absl::StatusOr<domain::Campaign> GetCampaign(const std::string& tenant,
                                                        const std::string& id) = 0;

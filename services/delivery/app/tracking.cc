@@ -1,10 +1,12 @@
 #include "services/delivery/app/tracking.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/crypto.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/tracking_token.h"
+#include "services/delivery/domain/email_events.h"
 #include "services/delivery/domain/providers.h"
 #include "services/delivery/domain/tracking.h"
 
@@ -129,6 +131,63 @@ absl::Status Tracking::ReportStatus(const outbox::WriteMeta& meta, const std::st
               tx.EmitMessage(type, m);
             }
             tx.SaveEngagement(m);
+            return m;
+          })
+      .status();
+}
+
+absl::Status Tracking::ReportEmailEvent(const outbox::WriteMeta& meta, const std::string& body) {
+  const std::string& tenant = meta.tenant_id;
+  CRM_ASSIGN_OR_RETURN(std::optional<domain::ProviderSettings> provider,
+                       repository_.GetProvider(tenant, domain::Channel::kEmail));
+  if (!provider || provider->kind != domain::ProviderKind::kMailgun) {
+    return common::TrackingLinkInvalid();
+  }
+  const absl::Time now = clock_.Now();
+  absl::StatusOr<domain::EmailEvent> event = domain::ReadMailgunEvent(body, provider->secret, now);
+  if (event.status().code() == absl::StatusCode::kPermissionDenied) {
+    return common::TrackingLinkInvalid();
+  }
+  CRM_RETURN_IF_ERROR(event.status());
+  if (event->kind == domain::EmailEventKind::kOther || event->message_id.empty()) {
+    return absl::OkStatus();
+  }
+  const std::string& id = event->message_id;
+  absl::StatusOr<domain::Message> sent = repository_.GetMessage(tenant, id);
+  if (sent.status().code() == absl::StatusCode::kNotFound) return absl::OkStatus();
+  CRM_RETURN_IF_ERROR(sent.status());
+  if (sent->channel != domain::Channel::kEmail) return absl::OkStatus();
+  if (event->kind == domain::EmailEventKind::kComplained) {
+    // Marketing only: order confirmations still reach a customer who
+    // reported a newsletter as spam. One consent record per message.
+    absl::Status s =
+        directory_.RecordOptOut(tenant, sent->customer_id, {"email", "marketing", "complaint", id});
+    if (s.code() == absl::StatusCode::kNotFound) return absl::OkStatus();  // the customer is gone
+    return s;
+  }
+  domain::StatusReport report;
+  report.receipt = event->kind == domain::EmailEventKind::kDelivered ? domain::Receipt::kDelivered
+                                                                     : domain::Receipt::kBounced;
+  report.detail = event->detail;
+  return repository_
+      .Run<domain::Message>(
+          meta, id,
+          [&](DeliveryTx& tx) -> absl::StatusOr<domain::Message> {
+            CRM_ASSIGN_OR_RETURN(domain::Message m, tx.LoadMessageForUpdate(id));
+            for (const std::string& type : domain::RecordReceipt(m, report, now)) {
+              tx.EmitMessage(type, m);
+            }
+            tx.SaveEngagement(m);
+            if (report.receipt == domain::Receipt::kBounced) {
+              SuppressedAddress a;
+              a.channel = domain::Channel::kEmail;
+              a.address =
+                  event->recipient.empty() ? absl::AsciiStrToLower(m.recipient) : event->recipient;
+              a.detail = event->detail;
+              a.message_id = id;
+              a.create_time = now;
+              if (!a.address.empty()) tx.SaveSuppression(a);
+            }
             return m;
           })
       .status();

@@ -53,6 +53,18 @@ class Tracking final {
   absl::Status ReportStatus(const outbox::WriteMeta& meta, const std::string& token,
                             const std::string& body, const std::string& signature);
 
+  // An event of the tenant's email service (docs/delivery.md, "Bounces and
+  // complaints"), verified with the tenant's email provider (kind
+  // mailgun): delivered → the message's receipt DELIVERED; a permanent
+  // failure → receipt BOUNCED and the address on the suppression list; a
+  // complaint → the customer's opt-out of marketing email (customer-store,
+  // source "complaint"). Events of mail that is not ours, or of a message
+  // gone since, change nothing. NOT_FOUND (TRACKING_LINK_INVALID) without a
+  // provider or for a signature that does not verify; INVALID_ARGUMENT
+  // (MALFORMED_BODY); UNAVAILABLE when customer-store cannot take a
+  // complaint now (the service retries).
+  absl::Status ReportEmailEvent(const outbox::WriteMeta& meta, const std::string& body);
+
  private:
   DeliveryRepository& repository_;
   CustomerDirectory& directory_;

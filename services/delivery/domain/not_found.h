@@ -19,6 +19,10 @@ inline absl::Status EndpointNotFound(const std::string& id) {
 inline absl::Status CampaignNotFound(const std::string& id) {
   return common::NotFound("CAMPAIGN_NOT_FOUND", absl::StrCat("campaign ", id, " not found"));
 }
+inline absl::Status SuppressionNotFound(absl::string_view address) {
+  return common::NotFound("SUPPRESSION_NOT_FOUND",
+                          absl::StrCat(address, " is not on the suppression list"));
+}
 inline absl::Status ProviderNotFound(absl::string_view channel) {
   return common::NotFound("CHANNEL_PROVIDER_NOT_FOUND",
                           absl::StrCat("no ", channel, " provider is configured"));

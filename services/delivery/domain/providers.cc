@@ -17,8 +17,10 @@
 namespace crm::delivery::domain {
 namespace {
 
-constexpr std::array<std::pair<ProviderKind, absl::string_view>, 2> kKinds{
-    {{ProviderKind::kTwilio, "twilio"}, {ProviderKind::kOneSignal, "onesignal"}}};
+constexpr std::array<std::pair<ProviderKind, absl::string_view>, 3> kKinds{
+    {{ProviderKind::kTwilio, "twilio"},
+     {ProviderKind::kOneSignal, "onesignal"},
+     {ProviderKind::kMailgun, "mailgun"}}};
 
 // application/x-www-form-urlencoded (RFC 1866 / WHATWG): unreserved bytes
 // as they are, space as '+', the rest %XX.
@@ -210,10 +212,26 @@ std::optional<ProviderKind> ProviderKindFromName(absl::string_view name) {
   return std::nullopt;
 }
 Channel ProviderChannel(ProviderKind k) {
-  return k == ProviderKind::kTwilio ? Channel::kSms : Channel::kPush;
+  switch (k) {
+    case ProviderKind::kTwilio:
+      return Channel::kSms;
+    case ProviderKind::kOneSignal:
+      return Channel::kPush;
+    case ProviderKind::kMailgun:
+      return Channel::kEmail;
+  }
+  return Channel::kSms;
 }
 absl::string_view DefaultProviderBaseUrl(ProviderKind k) {
-  return k == ProviderKind::kTwilio ? "https://api.twilio.com" : "https://api.onesignal.com";
+  switch (k) {
+    case ProviderKind::kTwilio:
+      return "https://api.twilio.com";
+    case ProviderKind::kOneSignal:
+      return "https://api.onesignal.com";
+    case ProviderKind::kMailgun:
+      return "https://api.mailgun.net";
+  }
+  return "";
 }
 
 bool ValidPhoneNumber(absl::string_view phone) {
@@ -223,8 +241,8 @@ bool ValidPhoneNumber(absl::string_view phone) {
 }
 
 absl::Status ValidateProviderSettings(const ProviderSettings& s, bool secret_required) {
-  if (s.channel != Channel::kSms && s.channel != Channel::kPush) {
-    return common::InvalidField("channel", "providers are for the sms and push channels");
+  if (s.channel == Channel::kWebhook) {
+    return common::InvalidField("channel", "providers are for the email, sms and push channels");
   }
   if (ProviderChannel(s.kind) != s.channel) {
     return common::InvalidField(
@@ -235,7 +253,16 @@ absl::Status ValidateProviderSettings(const ProviderSettings& s, bool secret_req
   if (s.base_url.size() > 2048) {
     return common::InvalidField("base_url", "base_url must be at most 2,048 characters");
   }
-  if (s.account.empty() || s.account.size() > 64 || !AllOf(s.account, &IdChar)) {
+  if (s.kind == ProviderKind::kMailgun) {
+    // Mail goes out over SMTP: the provider only reports events. The
+    // account is the sending domain, for the operator's eyes.
+    if (s.account.size() > 253 || !AllOf(s.account, [](unsigned char c) {
+          return absl::ascii_isalnum(c) || c == '.' || c == '-';
+        })) {
+      return common::InvalidField("account_id", "account_id is the sending domain (or empty)");
+    }
+    if (!s.sender.empty()) return common::InvalidField("sender", "an email provider has no sender");
+  } else if (s.account.empty() || s.account.size() > 64 || !AllOf(s.account, &IdChar)) {
     return common::InvalidField(
         "account_id", s.kind == ProviderKind::kTwilio
                           ? "account_id must be the account SID (1..64 of A-Z a-z 0-9 - _)"
@@ -248,7 +275,7 @@ absl::Status ValidateProviderSettings(const ProviderSettings& s, bool secret_req
       return common::InvalidField(
           "sender", "sender must be an E.164 number (+41790000000) or a messaging service SID");
     }
-  } else if (!s.sender.empty()) {
+  } else if (s.kind == ProviderKind::kOneSignal && !s.sender.empty()) {
     return common::InvalidField("sender", "a push provider has no sender");
   }
   if (s.secret.empty() && !secret_required) return absl::OkStatus();

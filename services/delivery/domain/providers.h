@@ -24,10 +24,14 @@
 
 namespace crm::delivery::domain {
 
-enum class ProviderKind { kTwilio, kOneSignal };
-absl::string_view ProviderKindName(ProviderKind k);  // "twilio", "onesignal"
+//   email mailgun   sends nothing (mail goes over SMTP): its signed event
+//                   webhooks report bounces and complaints
+//                   (domain/email_events.h).
+enum class ProviderKind { kTwilio, kOneSignal, kMailgun };
+absl::string_view ProviderKindName(ProviderKind k);  // "twilio", "onesignal", "mailgun"
 std::optional<ProviderKind> ProviderKindFromName(absl::string_view name);
-// The channel a provider kind serves (twilio: SMS, onesignal: push).
+// The channel a provider kind serves (twilio: SMS, onesignal: push,
+// mailgun: email).
 Channel ProviderChannel(ProviderKind k);
 // The provider's public API (a tenant may point base_url elsewhere, e.g. a
 // regional edge or, in tests, a local server the operator allowed).
@@ -39,9 +43,10 @@ struct ProviderSettings {
   Channel channel = Channel::kSms;
   ProviderKind kind = ProviderKind::kTwilio;
   std::string base_url;  // "" : DefaultProviderBaseUrl
-  std::string account;   // twilio: the account SID; onesignal: the app id
+  std::string account;   // twilio: the account SID; onesignal: the app id; mailgun: the domain
   std::string sender;    // twilio: an E.164 number or a messaging service SID (MG...)
-  std::string secret;    // twilio: the auth token; onesignal: the REST API key
+  std::string secret;    // twilio: the auth token; onesignal: the REST API key; mailgun: the
+                         // webhook signing key
   int64_t version = 0;
   absl::Time update_time = absl::InfinitePast();
 };

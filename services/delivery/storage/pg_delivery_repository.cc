@@ -180,6 +180,33 @@ const pg::NamedQuery kMarkSendStarted{
     "$2::uuid AND state = 'sending' AND attempts = $3 RETURNING 1",
     1};
 
+// The suppression list (docs/delivery.md, "Bounces and complaints").
+const pg::NamedQuery kSaveSuppression{
+    "delivery_save_suppression",
+    absl::StrCat("INSERT INTO delivery.suppressions (tenant_id, channel, address, reason, detail, "
+                 "message_id, created_at) VALUES ($1, $2, $3, $4, $5, nullif($6, '')::uuid, ",
+                 pg::MicrosParam(7), ") ON CONFLICT (tenant_id, channel, address) DO NOTHING"),
+    0};
+const pg::NamedQuery kDeleteSuppression{
+    "delivery_delete_suppression",
+    "DELETE FROM delivery.suppressions WHERE tenant_id = $1 AND channel = $2 AND address = $3 "
+    "RETURNING 1",
+    1};
+const std::string kSuppressionColumns = absl::StrCat(
+    "address, reason, detail, coalesce(message_id::text, ''), ", pg::MicrosColumn("created_at"));
+const pg::NamedQuery kListSuppressions{
+    "delivery_list_suppressions",
+    absl::StrCat("SELECT ", kSuppressionColumns,
+                 " FROM delivery.suppressions WHERE tenant_id = $1 AND channel = $2 AND ($4 = '' "
+                 "OR (created_at, address) < (",
+                 pg::MicrosParam(5), ", $4)) ORDER BY created_at DESC, address DESC LIMIT $3"),
+    5};
+const pg::NamedQuery kSuppressedAmong{
+    "delivery_suppressed_among",
+    "SELECT address FROM delivery.suppressions WHERE tenant_id = $1 AND channel = $2 AND address "
+    "= ANY($3::text[])",
+    1};
+
 const std::string kEndpointColumns = absl::StrCat(
     "endpoint_id::text, url, description, secret_sealed, timeout_ms, max_concurrency, ",
     pg::MicrosColumn("created_at"));
@@ -941,6 +968,17 @@ class PgDeliveryRepository::Tx final : public app::DeliveryTx {
     pool_.Exec(w_.sql(), kSavePolicy, w_.tenant(), PolicyJson(p).dump(), p.version,
                absl::ToUnixMicros(p.update_time.value_or(absl::Now())));
   }
+  void SaveSuppression(const app::SuppressedAddress& s) override {
+    pool_.Exec(w_.sql(), kSaveSuppression, w_.tenant(), std::string(domain::ChannelName(s.channel)),
+               s.address, s.reason, s.detail, s.message_id, absl::ToUnixMicros(s.create_time));
+  }
+  absl::StatusOr<bool> DeleteSuppression(domain::Channel channel,
+                                         const std::string& address) override {
+    return !pool_
+                .Exec(w_.sql(), kDeleteSuppression, w_.tenant(),
+                      std::string(domain::ChannelName(channel)), address)
+                .empty();
+  }
   absl::StatusOr<bool> DeleteEndpoint(const std::string& id) override {
     return !pool_.Exec(w_.sql(), kDeleteEndpoint, w_.tenant(), id).empty();
   }
@@ -999,6 +1037,10 @@ std::vector<pg::NamedQuery> PgDeliveryRepository::Queries() {
                                    kClaimStillLost,
                                    kMarkSendStarted,
                                    kInsertEndpoint,
+                                   kSaveSuppression,
+                                   kDeleteSuppression,
+                                   kListSuppressions,
+                                   kSuppressedAmong,
                                    kSelectEndpoint,
                                    kListEndpoints,
                                    kCountEndpoints,
@@ -1334,6 +1376,61 @@ absl::StatusOr<app::MessagePage> PgDeliveryRepository::ListMessages(const std::s
                                                                     const app::Page& page) {
   return List(tenant, page, kStateMessagesFirst, kStateMessagesNext,
               std::string(domain::StateName(state)));
+}
+
+absl::StatusOr<app::SuppressionPage> PgDeliveryRepository::ListSuppressions(
+    const std::string& tenant, domain::Channel channel, const app::Page& page) {
+  int64_t after_micros = 0;
+  std::string after_address;
+  if (!page.after.empty()) {
+    const size_t slash = page.after.find('/');
+    if (slash == std::string::npos ||
+        !absl::SimpleAtoi(page.after.substr(0, slash), &after_micros) ||
+        slash + 1 == page.after.size()) {
+      return common::WithReason(absl::InvalidArgumentError("page_token is not valid"),
+                                "INVALID_PAGE_TOKEN");
+    }
+    after_address = page.after.substr(slash + 1);
+  }
+  app::SuppressionPage out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out = {};
+    for (const auto& r :
+         pool_.Exec(tx, kListSuppressions, tenant, std::string(domain::ChannelName(channel)),
+                    page.size + 1, after_address, after_micros)) {
+      if (static_cast<int>(out.items.size()) == page.size) {
+        const app::SuppressedAddress& last = out.items.back();
+        out.next_after = absl::StrCat(absl::ToUnixMicros(last.create_time), "/", last.address);
+        break;
+      }
+      app::SuppressedAddress s;
+      s.channel = channel;
+      s.address = r[0].as<std::string>();
+      s.reason = r[1].as<std::string>();
+      s.detail = r[2].as<std::string>();
+      s.message_id = r[3].as<std::string>();
+      s.create_time = absl::FromUnixMicros(r[4].as<int64_t>());
+      out.items.push_back(std::move(s));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> PgDeliveryRepository::SuppressedAmong(
+    const std::string& tenant, domain::Channel channel, const std::vector<std::string>& addresses) {
+  std::vector<std::string> out;
+  if (addresses.empty()) return out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    for (const auto& r :
+         pool_.Exec(tx, kSuppressedAmong, tenant, std::string(domain::ChannelName(channel)),
+                    pg::TextArrayLiteral(addresses))) {
+      out.push_back(r[0].as<std::string>());
+    }
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 absl::StatusOr<app::WebhookEndpoint> PgDeliveryRepository::GetEndpoint(const std::string& tenant,

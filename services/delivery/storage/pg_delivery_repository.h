@@ -74,6 +74,12 @@ class PgDeliveryRepository final : public app::DeliveryRepository, public app::L
   absl::StatusOr<int64_t> EraseCustomers(const std::string& tenant, const std::string& event_id,
                                          const std::vector<std::string>& customer_ids) override;
 
+  absl::StatusOr<app::SuppressionPage> ListSuppressions(const std::string& tenant,
+                                                        domain::Channel channel,
+                                                        const app::Page& page) override;
+  absl::StatusOr<std::vector<std::string>> SuppressedAmong(
+      const std::string& tenant, domain::Channel channel,
+      const std::vector<std::string>& addresses) override;
   absl::StatusOr<std::vector<ClaimResult>> ClaimBatch(
       const std::string& tenant, const std::vector<std::string>& ids, absl::Duration lease,
       const std::vector<domain::FrequencyCap>& caps) override;

@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "crm/delivery/v1/delivery.pb.h"
+#include "libs/common/id.h"
 #include "libs/common/tracking_token.h"
 #include "libs/grpcutil/proto_util.h"
 
@@ -11,6 +12,7 @@ namespace {
 
 constexpr char kTrackMethod[] = "/crm.delivery.v1.DeliveryService/Track";
 constexpr char kReportStatusMethod[] = "/crm.delivery.v1.DeliveryService/ReportStatus";
+constexpr char kReportEmailEventMethod[] = "/crm.delivery.v1.DeliveryService/ReportEmailEvent";
 constexpr char kPrincipal[] = "tracking-link";
 
 // The smallest transparent GIF: 1×1, one colour, transparent.
@@ -87,6 +89,33 @@ void TrackingLinks::Forward(std::shared_ptr<InboundCall> call, const std::string
   proxy_.ForwardAdmitted(std::move(call), principal, std::move(buffers), std::move(done));
 }
 
+void TrackingLinks::HandleEmailEvent(const HttpRequest& req, std::shared_ptr<InboundCall> call,
+                                     const std::string& tenant, BodyReader read_body,
+                                     Responder respond) {
+  if (!common::IsUuid(tenant)) {
+    respond(NotFound());
+    return;
+  }
+  if (req.method != "POST") {
+    respond(MethodNotAllowed("POST"));
+    return;
+  }
+  read_body([this, call, tenant, respond](std::string body) mutable {
+    delivery::v1::ReportEmailEventRequest event;
+    event.set_body(std::move(body));
+    Forward(call, tenant, kReportEmailEventMethod, event, [respond](ForwardResult r) {
+      // 2xx: taken (or not ours: nothing to retry); 404: not this tenant's
+      // signature; 400: not an event; 503: try again later.
+      HttpResponse out;
+      out.status = r.status.ok()                                                 ? 200
+                   : r.status.error_code() == grpc::StatusCode::NOT_FOUND        ? 404
+                   : r.status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? 400
+                                                                                 : 503;
+      respond(WithCommonHeaders(std::move(out)));
+    });
+  });
+}
+
 void TrackingLinks::Handle(const HttpRequest& req, std::shared_ptr<InboundCall> call,
                            BodyReader read_body, Responder respond) {
   absl::string_view path = req.path;
@@ -96,6 +125,14 @@ void TrackingLinks::Handle(const HttpRequest& req, std::shared_ptr<InboundCall> 
     return;
   }
   const char action = path[0];
+  if (action == 'e') {
+    // An email service's events (docs/delivery.md, "Bounces and
+    // complaints"): /t/e/{tenant id}, authenticated by the event's own
+    // signature, which delivery checks with the tenant's provider.
+    HandleEmailEvent(req, std::move(call), std::string(path.substr(2)), std::move(read_body),
+                     std::move(respond));
+    return;
+  }
   const std::string token(path.substr(2));
   absl::StatusOr<common::TrackingClaims> claims =
       common::VerifyTrackingToken(key_, token, absl::Now());

@@ -17,6 +17,10 @@
 //   POST /t/s/{token}   a provider's status callback about a sent SMS
 //                       (delivery's ReportStatus checks the provider's
 //                       signature): 204, or 404 when anything is wrong
+//   POST /t/e/{tenant}  an email service's event (bounce, complaint,
+//                       delivered; delivery's ReportEmailEvent checks its
+//                       signature with the tenant's provider): 200, 404
+//                       when the tenant has none or it does not verify
 #include <memory>
 #include <string>
 
@@ -38,6 +42,8 @@ class TrackingLinks final {
               Responder respond);
 
  private:
+  void HandleEmailEvent(const HttpRequest& req, std::shared_ptr<InboundCall> call,
+                        const std::string& tenant, BodyReader read_body, Responder respond);
   void Forward(std::shared_ptr<InboundCall> call, const std::string& tenant, const char* method,
                const google::protobuf::Message& request, std::function<void(ForwardResult)> done);
 

@@ -592,6 +592,61 @@ TEST_CASE("Tenants see only their own messages, endpoints and settings, and list
   CHECK(w.delivery.GetSenderSettings(other.tenant)->from_address == "no-reply@crm.test");
 }
 
+TEST_CASE("Email events: a bounce is kept on the tenant's suppression list, read by it only") {
+  World w;
+  World other;
+  auto& repo = *TheEnv().repo;
+  domain::ProviderSettings mail;
+  mail.channel = Channel::kEmail;
+  mail.kind = domain::ProviderKind::kMailgun;
+  mail.account = "mg.example.com";
+  mail.secret = "mailgun-signing-key";
+  REQUIRE(w.delivery.PutProvider(w.Meta("UpdateChannelProvider"), mail, "").ok());
+  CHECK((*repo.GetProvider(w.tenant, Channel::kEmail))->secret == "mailgun-signing-key");
+  CHECK_FALSE(repo.GetProvider(other.tenant, Channel::kEmail)->has_value());
+
+  // Three bounced addresses, one of them twice (the first entry stays).
+  const absl::Time t0 = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  for (int i = 0; i < 4; ++i) {
+    app::SuppressedAddress a;
+    a.address = i == 3 ? "b0@example.com" : absl::StrCat("b", i, "@example.com");
+    a.detail = absl::StrCat("550 bounce ", i);
+    a.message_id = common::NewUuid();
+    a.create_time = t0 + absl::Seconds(i);
+    REQUIRE(repo.Run<bool>(w.Meta("ReportEmailEvent"), a.address,
+                           [&](app::DeliveryTx& tx) -> absl::StatusOr<bool> {
+                             tx.SaveSuppression(a);
+                             return true;
+                           })
+                .ok());
+  }
+  auto first = repo.ListSuppressions(w.tenant, Channel::kEmail, {2, ""});
+  REQUIRE(first.ok());
+  REQUIRE(first->items.size() == 2);
+  CHECK(first->items[0].address == "b2@example.com");  // newest first
+  CHECK(first->items[1].address == "b1@example.com");
+  REQUIRE_FALSE(first->next_after.empty());
+  auto second = repo.ListSuppressions(w.tenant, Channel::kEmail, {2, first->next_after});
+  REQUIRE(second->items.size() == 1);
+  CHECK(second->items[0].address == "b0@example.com");
+  CHECK(second->items[0].detail == "550 bounce 0");  // the first entry kept
+  CHECK(second->items[0].create_time == t0);
+  CHECK(second->next_after.empty());
+  CHECK(repo.ListSuppressions(w.tenant, Channel::kEmail, {2, "garbage"}).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  auto among =
+      repo.SuppressedAmong(w.tenant, Channel::kEmail, {"b1@example.com", "ok@example.com"});
+  CHECK(*among == std::vector<std::string>{"b1@example.com"});
+  // Another tenant sees none of it and cannot remove it.
+  CHECK(repo.ListSuppressions(other.tenant, Channel::kEmail, {50, ""})->items.empty());
+  CHECK(repo.SuppressedAmong(other.tenant, Channel::kEmail, {"b1@example.com"})->empty());
+  CHECK(
+      other.delivery.DeleteSuppression(other.Meta("DeleteSuppression"), "b1@example.com").code() ==
+      absl::StatusCode::kNotFound);
+  REQUIRE(w.delivery.DeleteSuppression(w.Meta("DeleteSuppression"), "B1@Example.com").ok());
+  CHECK(repo.SuppressedAmong(w.tenant, Channel::kEmail, {"b1@example.com"})->empty());
+}
+
 TEST_CASE("Providers are sealed at rest, kept per channel, and read only by their tenant") {
   World w;
   World other;

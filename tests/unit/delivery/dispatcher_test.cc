@@ -4,6 +4,7 @@
 #include "services/delivery/app/dispatcher.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/match.h"
 #include "libs/common/errors.h"
@@ -11,6 +12,7 @@
 #include "services/delivery/app/conversions.h"
 #include "services/delivery/app/delivery.h"
 #include "services/delivery/app/tracking.h"
+#include "services/delivery/domain/email_events.h"
 #include "tests/support/fakes/common_fakes.h"
 #include "tests/support/fakes/delivery/fake_delivery.h"
 
@@ -781,4 +783,119 @@ TEST_CASE("A batch's contacts unavailable: every row of it is retried") {
   CHECK((*done)[1] == std::optional<State>(State::kRetrying));
   CHECK(w.email.sent.empty());
   CHECK(absl::StrContains(w.repo.GetMessage(kTenant, a->id)->last_error, "customer-store"));
+}
+
+namespace {
+
+// A signed event of the tenant's email service about message `id`.
+std::string EmailEvent(const std::string& event, const std::string& id, absl::Time now,
+                       const std::string& key = "whsec-key") {
+  const std::string ts = std::to_string(absl::ToUnixSeconds(now));
+  const std::string token = "t0k3n";
+  return nlohmann::json{{"signature",
+                         {{"timestamp", ts},
+                          {"token", token},
+                          {"signature", crm::delivery::domain::MailgunSignature(key, ts, token)}}},
+                        {"event-data",
+                         {{"event", event},
+                          {"severity", "permanent"},
+                          {"recipient", "ada@example.com"},
+                          {"message", {{"headers", {{"message-id", id + "@crm.test"}}}}},
+                          {"delivery-status", {{"code", 550}, {"message", "no such user"}}}}}}
+      .dump();
+}
+
+crm::delivery::domain::ProviderSettings EmailEvents() {
+  crm::delivery::domain::ProviderSettings p;
+  p.channel = Channel::kEmail;
+  p.kind = crm::delivery::domain::ProviderKind::kMailgun;
+  p.account = "mg.example.com";
+  p.secret = "whsec-key";
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("A bounce marks the message and suppresses the address, the next mail avoids it") {
+  World w;
+  Contact c;
+  c.emails = {"Ada@Example.com", "ada.backup@example.com"};
+  w.directory.contacts[std::string(kTenant) + "/" + kCustomer] = c;
+  auto m = w.delivery.Send(w.Meta("b1"), w.Email());
+  REQUIRE(**w.dispatcher.Process(kTenant, m->id) == State::kSent);
+  // Without a provider, or signed with another key: not believed.
+  CHECK(ReasonOf(w.tracking.ReportEmailEvent(
+            w.Meta(""), EmailEvent("failed", m->id, w.clock.Now()))) == "TRACKING_LINK_INVALID");
+  REQUIRE(w.delivery.PutProvider(w.Meta("p"), EmailEvents(), "").ok());
+  CHECK(ReasonOf(w.tracking.ReportEmailEvent(
+            w.Meta(""), EmailEvent("failed", m->id, w.clock.Now(), "other"))) ==
+        "TRACKING_LINK_INVALID");
+  // Another tenant's endpoint with this tenant's event: its own provider decides.
+  CHECK(ReasonOf(w.tracking.ReportEmailEvent(w.Meta("", kOther),
+                                             EmailEvent("failed", m->id, w.clock.Now()))) ==
+        "TRACKING_LINK_INVALID");
+  REQUIRE(w.tracking.ReportEmailEvent(w.Meta(""), EmailEvent("failed", m->id, w.clock.Now())).ok());
+  auto stored = w.repo.GetMessage(kTenant, m->id);
+  CHECK(stored->receipt == crm::delivery::domain::Receipt::kBounced);
+  CHECK(stored->receipt_detail == "550 no such user");
+  auto listed = w.delivery.ListSuppressions(kTenant, {50, ""});
+  REQUIRE(listed->items.size() == 1);
+  CHECK(listed->items[0].address == "ada@example.com");
+  CHECK(listed->items[0].message_id == m->id);
+  CHECK(w.delivery.ListSuppressions(kOther, {50, ""})->items.empty());
+  // The same event again changes nothing (the first final receipt stays).
+  REQUIRE(
+      w.tracking.ReportEmailEvent(w.Meta(""), EmailEvent("delivered", m->id, w.clock.Now())).ok());
+  CHECK(w.repo.GetMessage(kTenant, m->id)->receipt == crm::delivery::domain::Receipt::kBounced);
+
+  // The next mail goes to the address that did not bounce (any case).
+  auto next = w.delivery.Send(w.Meta("b2"), w.Email());
+  REQUIRE(**w.dispatcher.Process(kTenant, next->id) == State::kSent);
+  CHECK(w.email.sent.back().to == "ada.backup@example.com");
+  // With every address bounced: suppressed, saying so.
+  c.emails = {"ADA@example.com"};
+  w.directory.contacts[std::string(kTenant) + "/" + kCustomer] = c;
+  auto third = w.delivery.Send(w.Meta("b3"), w.Email());
+  REQUIRE(**w.dispatcher.Process(kTenant, third->id) == State::kSuppressed);
+  auto refused = w.repo.GetMessage(kTenant, third->id);
+  CHECK(refused->suppression == Suppression::kInvalidAddress);
+  CHECK(absl::StrContains(refused->last_error, "bounced"));
+  // An admin removes it after the mailbox is fixed: mail goes again.
+  CHECK(ReasonOf(w.delivery.DeleteSuppression(w.Meta("d0", kOther), "ada@example.com")) ==
+        "SUPPRESSION_NOT_FOUND");
+  REQUIRE(w.delivery.DeleteSuppression(w.Meta("d1"), "ADA@example.com").ok());
+  CHECK(ReasonOf(w.delivery.DeleteSuppression(w.Meta("d2"), "ada@example.com")) ==
+        "SUPPRESSION_NOT_FOUND");
+  auto fourth = w.delivery.Send(w.Meta("b4"), w.Email());
+  REQUIRE(**w.dispatcher.Process(kTenant, fourth->id) == State::kSent);
+  CHECK(w.email.sent.back().to == "ADA@example.com");
+}
+
+TEST_CASE("A complaint opts the customer out of marketing email, other mail is left alone") {
+  World w;
+  REQUIRE(w.delivery.PutProvider(w.Meta("p"), EmailEvents(), "").ok());
+  auto m = w.delivery.Send(w.Meta("c1"), w.Email());
+  REQUIRE(**w.dispatcher.Process(kTenant, m->id) == State::kSent);
+  REQUIRE(
+      w.tracking.ReportEmailEvent(w.Meta(""), EmailEvent("complained", m->id, w.clock.Now())).ok());
+  CHECK(w.directory.opt_outs == std::vector<std::string>{m->id});
+  CHECK(
+      w.directory.contacts[std::string(kTenant) + "/" + kCustomer].consents["email"]["marketing"] ==
+      ConsentStatus::kOptedOut);
+  CHECK(w.delivery.ListSuppressions(kTenant, {50, ""})->items.empty());
+  // customer-store down: the service is asked to come back.
+  w.directory.down = absl::UnavailableError("customer-store is down");
+  CHECK(w.tracking.ReportEmailEvent(w.Meta(""), EmailEvent("complained", m->id, w.clock.Now()))
+            .code() == absl::StatusCode::kUnavailable);
+  w.directory.down = absl::OkStatus();
+  // Events of mail that is not ours, of unknown messages and other kinds: nothing.
+  REQUIRE(w.tracking
+              .ReportEmailEvent(
+                  w.Meta(""),
+                  EmailEvent("failed", "55555555-5555-4555-8555-555555555555", w.clock.Now()))
+              .ok());
+  REQUIRE(w.tracking.ReportEmailEvent(w.Meta(""), EmailEvent("opened", m->id, w.clock.Now())).ok());
+  CHECK(w.repo.GetMessage(kTenant, m->id)->receipt == crm::delivery::domain::Receipt::kNone);
+  CHECK(w.delivery.ListSuppressions(kTenant, {50, ""})->items.empty());
+  CHECK(ReasonOf(w.tracking.ReportEmailEvent(w.Meta(""), "{}")) == "MALFORMED_BODY");
 }

@@ -63,7 +63,25 @@ TEST_CASE("Provider settings that cannot work are refused naming the field") {
   CHECK(FieldOf(s) == "kind");
   s = Twilio();
   s.channel = Channel::kEmail;
+  CHECK(FieldOf(s) == "kind");  // email takes a mailgun provider (its events)
+  s = Twilio();
+  s.channel = Channel::kWebhook;
   CHECK(FieldOf(s) == "channel");
+  ProviderSettings mail;
+  mail.channel = Channel::kEmail;
+  mail.kind = crm::delivery::domain::ProviderKind::kMailgun;
+  mail.secret = "signing-key";
+  CHECK(crm::delivery::domain::ValidateProviderSettings(mail).ok());  // no account needed
+  mail.account = "mg.example.com";
+  CHECK(crm::delivery::domain::ValidateProviderSettings(mail).ok());
+  mail.account = "mg.example.com/x";
+  CHECK(FieldOf(mail) == "account_id");
+  mail.account = "";
+  mail.sender = "+41445550000";
+  CHECK(FieldOf(mail) == "sender");
+  mail.sender = "";
+  mail.secret = "";
+  CHECK(FieldOf(mail) == "secret");
   s = Twilio();
   s.account = "AC/../x";
   CHECK(FieldOf(s) == "account_id");

@@ -35,6 +35,8 @@ struct FakeDeliveryState {
   // tenant/channel name -> the provider
   std::map<std::string, delivery::domain::ProviderSettings> providers;
   std::map<std::string, std::map<std::string, delivery::domain::Campaign>> campaigns;
+  // tenant -> "channel/address" -> the entry
+  std::map<std::string, std::map<std::string, delivery::app::SuppressedAddress>> suppressions;
   std::map<std::string, std::string> claimed_until;  // tenant/id -> lease end (unix micros)
   std::set<std::string> send_started;                // tenant/id of claims whose send began
   std::vector<Event> events;
@@ -95,6 +97,15 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
     }
     absl::StatusOr<bool> DeleteEndpoint(const std::string& id) override {
       return s_.endpoints[tenant_].erase(id) > 0;
+    }
+    void SaveSuppression(const delivery::app::SuppressedAddress& a) override {
+      s_.suppressions[tenant_].emplace(
+          absl::StrCat(delivery::domain::ChannelName(a.channel), "/", a.address), a);
+    }
+    absl::StatusOr<bool> DeleteSuppression(delivery::domain::Channel channel,
+                                           const std::string& address) override {
+      return s_.suppressions[tenant_].erase(
+                 absl::StrCat(delivery::domain::ChannelName(channel), "/", address)) > 0;
     }
     void SaveSenderSettings(const delivery::app::SenderSettings& s) override {
       s_.senders[tenant_] = s;
@@ -553,6 +564,50 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
           return t->second.at(id);
         });
   }
+  absl::StatusOr<delivery::app::SuppressionPage> ListSuppressions(
+      const std::string& tenant, delivery::domain::Channel channel,
+      const delivery::app::Page& page) override {
+    return uow_.With([&](const FakeDeliveryState& s) {
+      delivery::app::SuppressionPage out;
+      auto t = s.suppressions.find(tenant);
+      if (t == s.suppressions.end()) return out;
+      std::vector<delivery::app::SuppressedAddress> all;
+      for (const auto& [key, a] : t->second) {
+        if (a.channel == channel) all.push_back(a);
+      }
+      std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.create_time, a.address) > std::tie(b.create_time, b.address);
+      });
+      for (const auto& a : all) {
+        const std::string key = absl::StrCat(absl::ToUnixMicros(a.create_time), "/", a.address);
+        if (!page.after.empty() && key >= page.after) continue;  // same-length micros
+        if (static_cast<int>(out.items.size()) == page.size) {
+          const auto& last = out.items.back();
+          out.next_after = absl::StrCat(absl::ToUnixMicros(last.create_time), "/", last.address);
+          break;
+        }
+        out.items.push_back(a);
+      }
+      return out;
+    });
+  }
+  absl::StatusOr<std::vector<std::string>> SuppressedAmong(
+      const std::string& tenant, delivery::domain::Channel channel,
+      const std::vector<std::string>& addresses) override {
+    ++suppression_reads;
+    return uow_.With([&](const FakeDeliveryState& s) {
+      std::vector<std::string> out;
+      auto t = s.suppressions.find(tenant);
+      if (t == s.suppressions.end()) return out;
+      for (const std::string& a : addresses) {
+        if (t->second.count(absl::StrCat(delivery::domain::ChannelName(channel), "/", a))) {
+          out.push_back(a);
+        }
+      }
+      return out;
+    });
+  }
+  int suppression_reads = 0;
   absl::StatusOr<std::vector<delivery::app::WebhookEndpoint>> ListEndpoints(
       const std::string& tenant) override {
     return uow_.With([&](const FakeDeliveryState& s) {
