@@ -137,22 +137,70 @@ absl::StatusOr<std::vector<std::optional<domain::State>>> Dispatcher::ProcessBat
   // A send starts only while the claim outlasts it; the rest wait for the
   // next sender (not an attempt).
   const absl::Time last_start = claimed_at + options_.lease - options_.longest_send;
-  for (Ledger::Finished& f : done) {
-    domain::Message& m = f.message;
-    if (clock_.Now() < last_start) {
-      Attempt(tenant, policy, lookups, m);
-    } else {
-      m.state = domain::State::kQueued;
-      m.attempts -= 1;
-      m.update_time = clock_.Now();
-      m.next_attempt_time = m.update_time;
-      m.last_error = "released unsent: its sender's batch ran out of claim time";
-    }
-    f.event_type = EventTypeOf(m.state);
-  }
-  CRM_ASSIGN_OR_RETURN(std::vector<bool> finished, ledger_.FinishBatch(tenant, done));
+  auto release = [&](domain::Message& m) {
+    m.state = domain::State::kQueued;
+    m.attempts -= 1;
+    m.update_time = clock_.Now();
+    m.next_attempt_time = m.update_time;
+    m.last_error = "released unsent: its sender's batch ran out of claim time";
+  };
+  // First what needs no content (customer, consent, address, ...), then
+  // the content of the messages still to send, rendered together, then
+  // the sends one after the other.
+  std::vector<std::optional<Prepared>> prepared(done.size());
+  std::vector<Renderer::Request> renders;
+  std::vector<size_t> render_of;
   for (size_t k = 0; k < done.size(); ++k) {
-    if (finished[k]) out[done_at[k]] = done[k].message.state;
+    domain::Message& m = done[k].message;
+    if (clock_.Now() >= last_start) {
+      release(m);
+      continue;
+    }
+    Prepared p;
+    if (!Prepare(tenant, policy, lookups, m, p)) continue;
+    renders.push_back(
+        {m.template_id, m.customer_id, m.locale, m.offer_count, m.id, p.unsubscribe_url});
+    render_of.push_back(k);
+    prepared[k] = std::move(p);
+  }
+  std::vector<std::optional<absl::StatusOr<Rendered>>> content(done.size());
+  if (!renders.empty()) {
+    absl::StatusOr<std::vector<absl::StatusOr<Rendered>>> batch =
+        renderer_.RenderBatch(tenant, renders);
+    for (size_t j = 0; j < render_of.size(); ++j) {
+      content[render_of[j]] =
+          batch.ok() ? std::move((*batch)[j]) : absl::StatusOr<Rendered>(batch.status());
+    }
+  }
+  std::vector<Ledger::Finished> rest;
+  std::vector<size_t> rest_at;
+  for (size_t k = 0; k < done.size(); ++k) {
+    domain::Message& m = done[k].message;
+    bool unkeyed = false;
+    if (prepared[k]) {
+      if (clock_.Now() < last_start) {
+        Deliver(tenant, lookups, *prepared[k], *std::move(content[k]), m);
+        unkeyed = !domain::ProviderDeduplicates(m.channel);
+      } else {
+        release(m);
+      }
+    }
+    done[k].event_type = EventTypeOf(m.state);
+    if (unkeyed) {
+      // No idempotency key (email, SMS): finished at once, so a sender
+      // stopped later in the batch leaves no row of a finished send
+      // looking unknown. A failed finish leaves the row to the sweeper.
+      absl::StatusOr<std::vector<bool>> one = ledger_.FinishBatch(tenant, {done[k]});
+      if (one.ok() && one->front()) out[done_at[k]] = m.state;
+      continue;
+    }
+    rest.push_back(std::move(done[k]));
+    rest_at.push_back(done_at[k]);
+  }
+  if (rest.empty()) return out;
+  CRM_ASSIGN_OR_RETURN(std::vector<bool> finished, ledger_.FinishBatch(tenant, rest));
+  for (size_t k = 0; k < rest.size(); ++k) {
+    if (finished[k]) out[rest_at[k]] = rest[k].message.state;
   }
   return out;
 }
@@ -182,26 +230,28 @@ bool Dispatcher::StartSend(const std::string& tenant, domain::Message& m) {
   return *ours;
 }
 
-void Dispatcher::Suppress(domain::Message& m, domain::Suppression why, std::string detail) {
+bool Dispatcher::Suppress(domain::Message& m, domain::Suppression why, std::string detail) {
   m.state = domain::State::kSuppressed;
   m.suppression = why;
   m.last_error = std::move(detail);
   m.next_attempt_time.reset();
   m.update_time = clock_.Now();
+  return false;
 }
 
-void Dispatcher::Fail(domain::Message& m, domain::Outcome outcome, std::string detail) {
+bool Dispatcher::Fail(domain::Message& m, domain::Outcome outcome, std::string detail) {
   domain::SendResult r;
   r.outcome = outcome;
   r.detail = std::move(detail);
   domain::ApplyFailure(m, r, clock_.Now(), options_.retry, jitter_());
+  return false;
 }
 
-void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy& policy,
-                         Lookups& lookups, domain::Message& m) {
+bool Dispatcher::Prepare(const std::string& tenant, const domain::DeliveryPolicy& policy,
+                         Lookups& lookups, domain::Message& m, Prepared& prepared) {
   if (!lookups.contacts.ok()) {
-    return Fail(m, domain::Outcome::kTransient,
-                PeerError("customer-store", lookups.contacts.status()));
+    Fail(m, domain::Outcome::kTransient, PeerError("customer-store", lookups.contacts.status()));
+    return false;
   }
   auto found = lookups.contacts->find(m.customer_id);
   if (found == lookups.contacts->end()) {
@@ -222,7 +272,7 @@ void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy
           "deferred: quiet hours ", domain::FormatClock(policy.quiet_hours->start_minute), "-",
           domain::FormatClock(policy.quiet_hours->end_minute), " in ",
           contact->time_zone.empty() ? policy.quiet_hours->default_time_zone : contact->time_zone);
-      return;
+      return false;
     }
   }
   const std::string channel(domain::ChannelName(m.channel));
@@ -292,15 +342,27 @@ void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy
     m.recipient = endpoint->url;
   }
   const TrackingOptions& tracking = options_.tracking;
-  const bool tracked = m.channel == domain::Channel::kEmail && !tracking.base_url.empty();
-  const absl::Time now = clock_.Now();
-  std::string unsubscribe_url;
-  if (tracked && m.purpose == domain::Purpose::kMarketing) {
-    unsubscribe_url =
-        TrackingUrl(tracking, tenant, m, common::TrackingAction::kUnsubscribe, 0, now);
+  prepared.contact = contact;
+  prepared.endpoint = std::move(endpoint);
+  prepared.provider = std::move(provider);
+  prepared.tracked = m.channel == domain::Channel::kEmail && !tracking.base_url.empty();
+  prepared.now = clock_.Now();
+  if (prepared.tracked && m.purpose == domain::Purpose::kMarketing) {
+    prepared.unsubscribe_url =
+        TrackingUrl(tracking, tenant, m, common::TrackingAction::kUnsubscribe, 0, prepared.now);
   }
-  absl::StatusOr<Rendered> rendered = renderer_.Render(
-      tenant, m.template_id, m.customer_id, m.locale, m.offer_count, m.id, unsubscribe_url);
+  return true;
+}
+
+bool Dispatcher::Deliver(const std::string& tenant, Lookups& lookups, const Prepared& prepared,
+                         absl::StatusOr<Rendered> rendered, domain::Message& m) {
+  const TrackingOptions& tracking = options_.tracking;
+  const bool tracked = prepared.tracked;
+  const absl::Time now = prepared.now;
+  const std::string& unsubscribe_url = prepared.unsubscribe_url;
+  const Contact* contact = prepared.contact;
+  const std::optional<WebhookEndpoint>& endpoint = prepared.endpoint;
+  const std::optional<domain::ProviderSettings>& provider = prepared.provider;
   if (rendered.status().code() == absl::StatusCode::kNotFound ||
       rendered.status().code() == absl::StatusCode::kInvalidArgument ||
       rendered.status().code() == absl::StatusCode::kFailedPrecondition) {
@@ -338,7 +400,7 @@ void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy
       html->second = domain::AddOpenPixel(
           t.html, TrackingUrl(tracking, tenant, m, common::TrackingAction::kOpen, 0, now));
     }
-    if (!StartSend(tenant, m)) return;
+    if (!StartSend(tenant, m)) return false;
     result = email_.Send(out);
   } else if (provider) {
     auto part = [&](const char* name) {
@@ -353,7 +415,7 @@ void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy
       out.notification.status_callback_url =
           TrackingUrl(tracking, tenant, m, common::TrackingAction::kStatus, 0, now);
     }
-    if (!StartSend(tenant, m)) return;
+    if (!StartSend(tenant, m)) return false;
     result = notify_.Send(out);
   } else {
     auto json = rendered->parts.find("json");
@@ -375,7 +437,7 @@ void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy
     m.send_time = now;
     m.update_time = now;
     m.next_attempt_time.reset();
-    return;
+    return true;
   }
   if (result.refused == domain::Suppression::kConsent && m.channel == domain::Channel::kSms) {
     // The provider says the number opted out of the sender (a STOP reply):
@@ -396,6 +458,7 @@ void Dispatcher::Attempt(const std::string& tenant, const domain::DeliveryPolicy
     return Suppress(m, result.refused, std::move(result.detail));
   }
   domain::ApplyFailure(m, result, clock_.Now(), options_.retry, jitter_());
+  return false;
 }
 
 }  // namespace crm::delivery::app

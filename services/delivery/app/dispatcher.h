@@ -74,9 +74,24 @@ class Dispatcher final {
 
  private:
   struct Lookups;  // what a batch read once: contacts, endpoints, sender, providers
-  // Everything between the claim and the finish; fills m.
-  void Attempt(const std::string& tenant, const domain::DeliveryPolicy& policy, Lookups& lookups,
-               domain::Message& m);
+  // What Prepare found for a message to send.
+  struct Prepared {
+    const Contact* contact = nullptr;  // in the batch's Lookups
+    std::optional<WebhookEndpoint> endpoint;
+    std::optional<domain::ProviderSettings> provider;
+    bool tracked = false;  // email with tracking links
+    absl::Time now;
+    std::string unsubscribe_url;
+  };
+  // Between the claim and the finish, in two steps around the batch's
+  // render. Prepare: what needs no content (the customer, quiet hours,
+  // consent, address, endpoint or provider); false when that decided the
+  // message (suppressed, failed, deferred: m says so). Deliver: the content
+  // checked, the provider called, m filled with the outcome (true: sent).
+  bool Prepare(const std::string& tenant, const domain::DeliveryPolicy& policy, Lookups& lookups,
+               domain::Message& m, Prepared& prepared);
+  bool Deliver(const std::string& tenant, Lookups& lookups, const Prepared& prepared,
+               absl::StatusOr<Rendered> rendered, domain::Message& m);
   // Before the provider call of a channel without an idempotency key: the
   // send marked as started (false: nothing may be sent; m says why, or is
   // left as claimed when the claim was lost).
@@ -84,8 +99,9 @@ class Dispatcher final {
   // The lower-cased email addresses of `contacts` on the suppression list.
   absl::StatusOr<std::set<std::string>> BouncedAmong(
       const std::string& tenant, const std::map<std::string, Contact>& contacts);
-  void Suppress(domain::Message& m, domain::Suppression why, std::string detail);
-  void Fail(domain::Message& m, domain::Outcome outcome, std::string detail);
+  // Both answer false (not sent), for Prepare's and Deliver's returns.
+  bool Suppress(domain::Message& m, domain::Suppression why, std::string detail);
+  bool Fail(domain::Message& m, domain::Outcome outcome, std::string detail);
 
   Ledger& ledger_;
   DeliveryRepository& settings_;

@@ -374,12 +374,22 @@ class Renderer {
   // NOT_FOUND (TEMPLATE_NOT_FOUND).
   virtual absl::StatusOr<std::string> TemplateChannel(const std::string& tenant,
                                                       const std::string& template_id) = 0;
-  // `request_id` decides the message's offers once; `unsubscribe_url` is
-  // what the template's {{message.unsubscribe_url}} shows.
-  virtual absl::StatusOr<Rendered> Render(const std::string& tenant, const std::string& template_id,
-                                          const std::string& customer_id, const std::string& locale,
-                                          int offer_count, const std::string& request_id,
-                                          const std::string& unsubscribe_url) = 0;
+  // What one message asks of its template: `request_id` decides the
+  // message's offers once; `unsubscribe_url` is what the template's
+  // {{message.unsubscribe_url}} shows.
+  struct Request {
+    std::string template_id;
+    std::string customer_id;
+    std::string locale;
+    int offer_count = 0;
+    std::string request_id;
+    std::string unsubscribe_url;
+  };
+  // A batch's messages rendered at once: one answer per request, in order
+  // (NOT_FOUND TEMPLATE_NOT_FOUND / CUSTOMER_NOT_FOUND, ...); the whole
+  // call's failure (the peer down) as the outer status.
+  virtual absl::StatusOr<std::vector<absl::StatusOr<Rendered>>> RenderBatch(
+      const std::string& tenant, const std::vector<Request>& requests) = 0;
 };
 
 struct OutboundEmail {

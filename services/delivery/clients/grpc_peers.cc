@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "libs/common/errors.h"
 #include "libs/grpcutil/peer_call.h"
 #include "libs/grpcutil/status_conversion.h"
 
@@ -12,8 +13,10 @@ namespace crm::delivery::clients {
 namespace {
 
 constexpr char kPrincipal[] = "delivery";
-// customer-store's BatchGetCustomers takes up to 500 ids.
+// customer-store's BatchGetCustomers takes up to 500 ids, personalization's
+// BatchRenderTemplate up to 100 renders.
 constexpr size_t kContactBatch = 500;
+constexpr size_t kRenderBatch = 100;
 
 domain::ConsentStatus StatusOf(customer_store::v1::ConsentStatus s) {
   switch (s) {
@@ -114,28 +117,46 @@ absl::StatusOr<std::string> GrpcRenderer::TemplateChannel(const std::string& ten
   return LowerSuffix(personalization::v1::TemplateChannel_Name(t.channel()), "TEMPLATE_CHANNEL_");
 }
 
-absl::StatusOr<app::Rendered> GrpcRenderer::Render(const std::string& tenant,
-                                                   const std::string& template_id,
-                                                   const std::string& customer_id,
-                                                   const std::string& locale, int offer_count,
-                                                   const std::string& request_id,
-                                                   const std::string& unsubscribe_url) {
-  grpc::ClientContext ctx;
-  grpcutil::PreparePeerCall(kPrincipal, tenant, timeout_, &ctx);
-  personalization::v1::RenderTemplateRequest req;
-  req.set_template_id(template_id);
-  req.set_customer_id(customer_id);
-  req.set_locale(locale);
-  req.set_offer_count(offer_count);
-  req.set_request_id(request_id);
-  req.set_unsubscribe_url(unsubscribe_url);
-  personalization::v1::RenderedMessage m;
-  grpc::Status s = stub_->RenderTemplate(&ctx, req, &m);
-  if (!s.ok()) return grpcutil::FromGrpcStatus(s);
-  app::Rendered out;
-  out.parts.insert(m.parts().begin(), m.parts().end());
-  out.decision_ids.assign(m.decision_ids().begin(), m.decision_ids().end());
-  out.offer_ids.assign(m.offer_ids().begin(), m.offer_ids().end());
+absl::StatusOr<std::vector<absl::StatusOr<app::Rendered>>> GrpcRenderer::RenderBatch(
+    const std::string& tenant, const std::vector<Request>& requests) {
+  std::vector<absl::StatusOr<app::Rendered>> out;
+  out.reserve(requests.size());
+  for (size_t from = 0; from < requests.size(); from += kRenderBatch) {
+    grpc::ClientContext ctx;
+    grpcutil::PreparePeerCall(kPrincipal, tenant, timeout_, &ctx);
+    personalization::v1::BatchRenderTemplateRequest req;
+    const size_t to = std::min(requests.size(), from + kRenderBatch);
+    for (size_t i = from; i < to; ++i) {
+      const Request& r = requests[i];
+      personalization::v1::RenderTemplateRequest* one = req.add_requests();
+      one->set_template_id(r.template_id);
+      one->set_customer_id(r.customer_id);
+      one->set_locale(r.locale);
+      one->set_offer_count(r.offer_count);
+      one->set_request_id(r.request_id);
+      one->set_unsubscribe_url(r.unsubscribe_url);
+    }
+    personalization::v1::BatchRenderTemplateResponse resp;
+    grpc::Status s = stub_->BatchRenderTemplate(&ctx, req, &resp);
+    if (!s.ok()) return grpcutil::FromGrpcStatus(s);
+    if (resp.results_size() != static_cast<int>(to - from)) {
+      return absl::InternalError("personalization answered another number of renders");
+    }
+    for (const auto& result : resp.results()) {
+      if (result.code() != 0) {
+        absl::Status refused(static_cast<absl::StatusCode>(result.code()), result.error_message());
+        out.push_back(result.reason().empty() ? refused
+                                              : common::WithReason(refused, result.reason()));
+        continue;
+      }
+      const personalization::v1::RenderedMessage& m = result.message();
+      app::Rendered r;
+      r.parts.insert(m.parts().begin(), m.parts().end());
+      r.decision_ids.assign(m.decision_ids().begin(), m.decision_ids().end());
+      r.offer_ids.assign(m.offer_ids().begin(), m.offer_ids().end());
+      out.push_back(std::move(r));
+    }
+  }
   return out;
 }
 

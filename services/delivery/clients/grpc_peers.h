@@ -35,10 +35,8 @@ class GrpcRenderer final : public app::Renderer {
       : stub_(personalization::v1::PersonalizationService::NewStub(channel)), timeout_(timeout) {}
   absl::StatusOr<std::string> TemplateChannel(const std::string& tenant,
                                               const std::string& template_id) override;
-  absl::StatusOr<app::Rendered> Render(const std::string& tenant, const std::string& template_id,
-                                       const std::string& customer_id, const std::string& locale,
-                                       int offer_count, const std::string& request_id,
-                                       const std::string& unsubscribe_url) override;
+  absl::StatusOr<std::vector<absl::StatusOr<app::Rendered>>> RenderBatch(
+      const std::string& tenant, const std::vector<Request>& requests) override;
 
  private:
   std::unique_ptr<personalization::v1::PersonalizationService::Stub> stub_;

@@ -131,6 +131,9 @@ class PersonalizationGrpcService final : public v1::PersonalizationService::Call
   grpc::ServerUnaryReactor* RenderTemplate(grpc::CallbackServerContext* ctx,
                                            const v1::RenderTemplateRequest* req,
                                            v1::RenderedMessage* resp) override;
+  grpc::ServerUnaryReactor* BatchRenderTemplate(grpc::CallbackServerContext* ctx,
+                                                const v1::BatchRenderTemplateRequest* req,
+                                                v1::BatchRenderTemplateResponse* resp) override;
 
  private:
   app::Recommender& recommender_;

@@ -190,40 +190,94 @@ grpc::ServerUnaryReactor* PersonalizationGrpcService::PreviewTemplate(
   });
 }
 
+namespace {
+
+// A RenderTemplate request checked, as the use case takes it.
+absl::StatusOr<app::RenderRequest> RenderRequestOf(const v1::RenderTemplateRequest* req) {
+  CRM_RETURN_IF_ERROR(CheckDefinitionId("template_id", req->template_id()));
+  CRM_RETURN_IF_ERROR(CheckCustomerId(req->customer_id()));
+  if (req->locale().size() > 35) return common::InvalidField("locale", "locale is a BCP 47 tag");
+  if (req->recommendation_count() < -1 ||
+      req->recommendation_count() > static_cast<int>(app::kMaxRenderRecommendations)) {
+    return common::InvalidField("recommendation_count",
+                                "recommendation_count must be -1 (none) to 20 (0: 5)");
+  }
+  if (req->offer_count() < 0 || req->offer_count() > static_cast<int>(app::kMaxOffersPerAnswer)) {
+    return common::InvalidField("offer_count", "offer_count must be 0 to 10");
+  }
+  CRM_RETURN_IF_ERROR(common::CheckRequestId(req->request_id()));
+  if (req->unsubscribe_url().size() > 2048 ||
+      (!req->unsubscribe_url().empty() && !absl::StartsWith(req->unsubscribe_url(), "https://") &&
+       !absl::StartsWith(req->unsubscribe_url(), "http://"))) {
+    return common::InvalidField("unsubscribe_url",
+                                "unsubscribe_url is an http(s) URL of at most 2,048 characters");
+  }
+  app::RenderRequest r;
+  r.unsubscribe_url = req->unsubscribe_url();
+  r.customer_id = req->customer_id();
+  r.locale = req->locale();
+  r.recommendations = req->recommendation_count() == 0  ? 5
+                      : req->recommendation_count() < 0 ? 0
+                                                        : req->recommendation_count();
+  r.offers = static_cast<std::size_t>(req->offer_count());
+  return r;
+}
+
+// Per request of a batch (and of no more than this).
+constexpr int kMaxBatchRenders = 100;
+
+}  // namespace
+
 grpc::ServerUnaryReactor* PersonalizationGrpcService::RenderTemplate(
     grpc::CallbackServerContext* ctx, const v1::RenderTemplateRequest* req,
     v1::RenderedMessage* resp) {
   return Offload(ctx, executor_, metrics_, "RenderTemplate", [=](const RequestContext& rc) {
-    CRM_RETURN_IF_ERROR(CheckDefinitionId("template_id", req->template_id()));
-    CRM_RETURN_IF_ERROR(CheckCustomerId(req->customer_id()));
-    if (req->locale().size() > 35) return common::InvalidField("locale", "locale is a BCP 47 tag");
-    if (req->recommendation_count() < -1 ||
-        req->recommendation_count() > static_cast<int>(app::kMaxRenderRecommendations)) {
-      return common::InvalidField("recommendation_count",
-                                  "recommendation_count must be -1 (none) to 20 (0: 5)");
-    }
-    if (req->offer_count() < 0 || req->offer_count() > static_cast<int>(app::kMaxOffersPerAnswer)) {
-      return common::InvalidField("offer_count", "offer_count must be 0 to 10");
-    }
-    CRM_RETURN_IF_ERROR(common::CheckRequestId(req->request_id()));
-    if (req->unsubscribe_url().size() > 2048 ||
-        (!req->unsubscribe_url().empty() && !absl::StartsWith(req->unsubscribe_url(), "https://") &&
-         !absl::StartsWith(req->unsubscribe_url(), "http://"))) {
-      return common::InvalidField("unsubscribe_url",
-                                  "unsubscribe_url is an http(s) URL of at most 2,048 characters");
-    }
-    app::RenderRequest r;
-    r.unsubscribe_url = req->unsubscribe_url();
-    r.customer_id = req->customer_id();
-    r.locale = req->locale();
-    r.recommendations = req->recommendation_count() == 0  ? 5
-                        : req->recommendation_count() < 0 ? 0
-                                                          : req->recommendation_count();
-    r.offers = static_cast<std::size_t>(req->offer_count());
+    CRM_ASSIGN_OR_RETURN(app::RenderRequest r, RenderRequestOf(req));
     CRM_ASSIGN_OR_RETURN(app::RenderedMessage m, templates_.Render(grpcutil::IdempotentWriteMetaOf(
                                                                        rc, "RenderTemplate", *req),
                                                                    req->template_id(), r));
     ToProto(m, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PersonalizationGrpcService::BatchRenderTemplate(
+    grpc::CallbackServerContext* ctx, const v1::BatchRenderTemplateRequest* req,
+    v1::BatchRenderTemplateResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "BatchRenderTemplate", [=](const RequestContext& rc) {
+    if (req->requests_size() < 1 || req->requests_size() > kMaxBatchRenders) {
+      return common::InvalidField("requests", "requests takes 1 to 100 renders");
+    }
+    // Refused requests answer their refusal; the others are rendered
+    // together (the same meta, and so the same offers, as RenderTemplate).
+    std::vector<absl::Status> refused(static_cast<size_t>(req->requests_size()));
+    std::vector<app::Templates::RenderItem> items;
+    std::vector<int> item_of;
+    for (int i = 0; i < req->requests_size(); ++i) {
+      const v1::RenderTemplateRequest& one = req->requests(i);
+      absl::StatusOr<app::RenderRequest> r = RenderRequestOf(&one);
+      if (!r.ok()) {
+        refused[static_cast<size_t>(i)] = r.status();
+        continue;
+      }
+      items.push_back({grpcutil::IdempotentWriteMetaOf(rc, "RenderTemplate", one),
+                       one.template_id(), *std::move(r)});
+      item_of.push_back(i);
+    }
+    std::vector<absl::StatusOr<app::RenderedMessage>> done = templates_.RenderBatch(items);
+    std::vector<const absl::StatusOr<app::RenderedMessage>*> by_request(refused.size(), nullptr);
+    for (size_t k = 0; k < done.size(); ++k) by_request[static_cast<size_t>(item_of[k])] = &done[k];
+    for (size_t i = 0; i < refused.size(); ++i) {
+      v1::BatchRenderTemplateResponse::Result* out = resp->add_results();
+      const absl::Status s = by_request[i] != nullptr ? by_request[i]->status() : refused[i];
+      if (s.ok()) {
+        ToProto(**by_request[i], out->mutable_message());
+        continue;
+      }
+      out->set_code(static_cast<int32_t>(s.code()));
+      out->set_reason(common::ReasonOf(s));
+      out->set_error_message(std::string(s.message()));
+    }
     return absl::OkStatus();
   });
 }

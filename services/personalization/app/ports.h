@@ -302,6 +302,10 @@ class CustomerProfiles {
   // NOT_FOUND (CUSTOMER_NOT_FOUND) for a customer the tenant does not have.
   virtual absl::StatusOr<CustomerProfile> Get(const std::string& tenant,
                                               const std::string& customer_id) = 0;
+  // The profiles of these customers by id, read at once; a customer the
+  // tenant does not have is absent.
+  virtual absl::StatusOr<std::map<std::string, CustomerProfile>> GetMany(
+      const std::string& tenant, const std::vector<std::string>& customer_ids) = 0;
 };
 
 inline std::string VisitorKey(const std::string& visitor_id) { return "visitor:" + visitor_id; }

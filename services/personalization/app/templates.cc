@@ -105,6 +105,51 @@ absl::StatusOr<RenderedMessage> Templates::Render(const outbox::WriteMeta& meta,
   const std::string& tenant = meta.tenant_id;
   CRM_ASSIGN_OR_RETURN(domain::MessageTemplate t, templates_.Get(tenant, template_id));
   CRM_ASSIGN_OR_RETURN(CustomerProfile p, profiles_.Get(tenant, r.customer_id));
+  return RenderFor(meta, t, p, r);
+}
+
+std::vector<absl::StatusOr<RenderedMessage>> Templates::RenderBatch(
+    const std::vector<RenderItem>& items) {
+  std::vector<absl::StatusOr<RenderedMessage>> out;
+  if (items.empty()) return out;
+  const std::string& tenant = items.front().meta.tenant_id;
+  std::vector<std::string> ids;
+  for (const RenderItem& i : items) ids.push_back(i.request.customer_id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  const absl::StatusOr<std::map<std::string, CustomerProfile>> profiles =
+      profiles_.GetMany(tenant, ids);
+  std::map<std::string, absl::StatusOr<domain::MessageTemplate>> templates;
+  out.reserve(items.size());
+  for (const RenderItem& i : items) {
+    auto t = templates.find(i.template_id);
+    if (t == templates.end()) {
+      t = templates.emplace(i.template_id, templates_.Get(tenant, i.template_id)).first;
+    }
+    if (!t->second.ok()) {
+      out.push_back(t->second.status());
+      continue;
+    }
+    if (!profiles.ok()) {
+      out.push_back(profiles.status());
+      continue;
+    }
+    auto p = profiles->find(i.request.customer_id);
+    if (p == profiles->end()) {
+      out.push_back(common::NotFound(
+          "CUSTOMER_NOT_FOUND", absl::StrCat("customer ", i.request.customer_id, " not found")));
+      continue;
+    }
+    out.push_back(RenderFor(i.meta, *t->second, p->second, i.request));
+  }
+  return out;
+}
+
+absl::StatusOr<RenderedMessage> Templates::RenderFor(const outbox::WriteMeta& meta,
+                                                     const domain::MessageTemplate& t,
+                                                     const CustomerProfile& p,
+                                                     const RenderRequest& r) {
+  const std::string& tenant = meta.tenant_id;
   const absl::Time now = clock_.Now();
   absl::TimeZone zone = absl::UTCTimeZone();
   if (!p.time_zone.empty() && !absl::LoadTimeZone(p.time_zone, &zone)) zone = absl::UTCTimeZone();

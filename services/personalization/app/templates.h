@@ -92,8 +92,19 @@ class Templates {
   // they come (UNAVAILABLE: retry).
   absl::StatusOr<RenderedMessage> Render(const outbox::WriteMeta& meta,
                                          const std::string& template_id, const RenderRequest& r);
+  // Render for each item, the profiles read with one GetMany: one answer
+  // per item, in order, each what Render answers for it.
+  struct RenderItem {
+    outbox::WriteMeta meta;  // of one tenant for all items
+    std::string template_id;
+    RenderRequest request;
+  };
+  std::vector<absl::StatusOr<RenderedMessage>> RenderBatch(const std::vector<RenderItem>& items);
 
  private:
+  absl::StatusOr<RenderedMessage> RenderFor(const outbox::WriteMeta& meta,
+                                            const domain::MessageTemplate& t,
+                                            const CustomerProfile& p, const RenderRequest& r);
   const Recommender& recommender_;
   Offers& offers_;
   CustomerProfiles& profiles_;

@@ -1,5 +1,7 @@
 #include "services/personalization/clients/grpc_customer_store_peer.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -28,17 +30,7 @@ std::string AttributeText(const customer_store::v1::AttributeValue& v) {
   }
 }
 
-}  // namespace
-
-absl::StatusOr<app::CustomerProfile> GrpcCustomerStorePeer::Get(const std::string& tenant,
-                                                                const std::string& customer_id) {
-  grpc::ClientContext ctx;
-  PreparePeerCall(tenant, timeout_, &ctx);
-  customer_store::v1::GetCustomerRequest req;
-  req.set_customer_id(customer_id);
-  customer_store::v1::Customer c;
-  grpc::Status s = stub_->GetCustomer(&ctx, req, &c);
-  if (!s.ok()) return grpcutil::FromGrpcStatus(s);
+app::CustomerProfile ProfileOf(const customer_store::v1::Customer& c) {
   app::CustomerProfile p;
   p.customer_id = c.id();
   p.given_name = c.given_name();
@@ -60,6 +52,40 @@ absl::StatusOr<app::CustomerProfile> GrpcCustomerStorePeer::Get(const std::strin
     p.birthday_day = c.birthday().day();
   }
   return p;
+}
+
+// customer-store's BatchGetCustomers takes up to 500 ids.
+constexpr size_t kProfileBatch = 500;
+
+}  // namespace
+
+absl::StatusOr<app::CustomerProfile> GrpcCustomerStorePeer::Get(const std::string& tenant,
+                                                                const std::string& customer_id) {
+  grpc::ClientContext ctx;
+  PreparePeerCall(tenant, timeout_, &ctx);
+  customer_store::v1::GetCustomerRequest req;
+  req.set_customer_id(customer_id);
+  customer_store::v1::Customer c;
+  grpc::Status s = stub_->GetCustomer(&ctx, req, &c);
+  if (!s.ok()) return grpcutil::FromGrpcStatus(s);
+  return ProfileOf(c);
+}
+
+absl::StatusOr<std::map<std::string, app::CustomerProfile>> GrpcCustomerStorePeer::GetMany(
+    const std::string& tenant, const std::vector<std::string>& customer_ids) {
+  std::map<std::string, app::CustomerProfile> out;
+  for (size_t from = 0; from < customer_ids.size(); from += kProfileBatch) {
+    grpc::ClientContext ctx;
+    PreparePeerCall(tenant, timeout_, &ctx);
+    customer_store::v1::BatchGetCustomersRequest req;
+    const size_t to = std::min(customer_ids.size(), from + kProfileBatch);
+    for (size_t i = from; i < to; ++i) req.add_customer_ids(customer_ids[i]);
+    customer_store::v1::BatchGetCustomersResponse resp;
+    grpc::Status s = stub_->BatchGetCustomers(&ctx, req, &resp);
+    if (!s.ok()) return grpcutil::FromGrpcStatus(s);
+    for (const auto& e : resp.customers()) out[e.customer().id()] = ProfileOf(e.customer());
+  }
+  return out;
 }
 
 }  // namespace crm::personalization::clients

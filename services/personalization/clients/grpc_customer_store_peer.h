@@ -1,11 +1,13 @@
 #pragma once
-// CustomerProfiles over customer-store's GetCustomer, within
+// CustomerProfiles over customer-store's GetCustomer (BatchGetCustomers for many), within
 // CRM_CUSTOMER_STORE_TIMEOUT; the tenant travels in the sealed request
 // context as principal "personalization".
 #include <grpcpp/grpcpp.h>
 
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "crm/customer_store/v1/customer_store.grpc.pb.h"
@@ -21,6 +23,8 @@ class GrpcCustomerStorePeer final : public app::CustomerProfiles {
 
   absl::StatusOr<app::CustomerProfile> Get(const std::string& tenant,
                                            const std::string& customer_id) override;
+  absl::StatusOr<std::map<std::string, app::CustomerProfile>> GetMany(
+      const std::string& tenant, const std::vector<std::string>& customer_ids) override;
 
  private:
   std::unique_ptr<customer_store::v1::CustomerStoreService::Stub> stub_;

@@ -737,6 +737,7 @@ TEST_CASE("A batch is claimed, read and finished together, a row given twice sen
   CHECK_FALSE((*done)[5].has_value());    // no such row
   CHECK(w.directory.calls == reads + 1);  // one read of both customers
   CHECK(w.repo.claim_batches == 1);
+  CHECK(w.renderer.batches == 1);  // one render call for the batch's three
   REQUIRE(w.email.sent.size() == 3);
   CHECK(w.email.sent[1].to == "bob@example.com");
   for (const auto& id : {a->id, b->id, c->id}) {

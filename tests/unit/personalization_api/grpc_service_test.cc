@@ -99,6 +99,20 @@ void RequireError(const grpc::Status& s, grpc::StatusCode code, const std::strin
   if (!field.empty()) CHECK(crm::common::FieldOf(crm::grpcutil::FromGrpcStatus(s)) == field);
 }
 
+// A webhook template "hook" whose json part names the customer.
+v1::CreateTemplateRequest HookTemplate(const std::string& locale) {
+  v1::CreateTemplateRequest create;
+  create.set_request_id("t-1");
+  v1::MessageTemplate* t = create.mutable_message_template();
+  t->set_template_id("hook");
+  t->set_display_name("Hook");
+  t->set_channel(v1::TEMPLATE_CHANNEL_WEBHOOK);
+  v1::TemplateLocale* l = t->add_locales();
+  l->set_locale(locale);
+  (*l->mutable_parts())["json"] = "{\"name\": \"{{customer.given_name}}\"}";
+  return create;
+}
+
 }  // namespace
 
 TEST_CASE("personalization edge: answers map every field", "[personalization][api]") {
@@ -375,14 +389,9 @@ TEST_CASE("personalization edge: a price policy and a signed quote map every fie
 TEST_CASE("personalization edge: templates map every field and preview with data",
           "[personalization][api]") {
   Edge e;
-  v1::CreateTemplateRequest create;
-  create.set_request_id("t-1");
+  v1::CreateTemplateRequest create = HookTemplate("fr-ch");
   v1::MessageTemplate* t = create.mutable_message_template();
-  t->set_template_id("hook");
-  t->set_display_name("Hook");
-  t->set_channel(v1::TEMPLATE_CHANNEL_WEBHOOK);
-  v1::TemplateLocale* l = t->add_locales();
-  l->set_locale("fr-ch");
+  v1::TemplateLocale* l = t->mutable_locales(0);
   (*l->mutable_parts())["json"] = "{\"name\": {{customer.given_name}}}";  // not JSON
   v1::MessageTemplate out;
   auto c1 = Edge::Ctx();
@@ -425,4 +434,52 @@ TEST_CASE("personalization edge: templates map every field and preview with data
   auto c6 = Edge::Ctx();
   RequireError(e.stub->GetTemplate(c6.get(), get, &out), grpc::StatusCode::INVALID_ARGUMENT,
                "INVALID_FIELD", "template_id");
+}
+
+TEST_CASE("personalization edge: a batch render answers each request, refusals in place",
+          "[personalization][api]") {
+  Edge e;
+  v1::MessageTemplate out;
+  auto c1 = Edge::Ctx();
+  REQUIRE(e.stub->CreateTemplate(c1.get(), HookTemplate("en"), &out).ok());
+  crm::personalization::app::CustomerProfile p;
+  p.customer_id = kC1;
+  p.given_name = "Ada";
+  e.profiles.profiles[{kTenant, kC1}] = p;
+
+  v1::BatchRenderTemplateRequest batch;
+  auto add = [&](const std::string& customer, const std::string& request_id) {
+    v1::RenderTemplateRequest* r = batch.add_requests();
+    r->set_template_id("hook");
+    r->set_customer_id(customer);
+    r->set_request_id(request_id);
+    return r;
+  };
+  add(kC1, "m-1");
+  add("not-a-uuid", "m-2");
+  add(kC2, "m-3");  // known to the engine, not to customer-store
+  add(kC1, "m-4")->set_offer_count(11);
+  v1::BatchRenderTemplateResponse resp;
+  auto c2 = Edge::Ctx();
+  REQUIRE(e.stub->BatchRenderTemplate(c2.get(), batch, &resp).ok());
+  REQUIRE(resp.results_size() == 4);
+  CHECK(resp.results(0).code() == 0);
+  CHECK(resp.results(0).message().parts().at("json") == "{\"name\": \"Ada\"}");
+  CHECK(resp.results(1).code() == static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  CHECK(resp.results(1).reason() == "INVALID_FIELD");
+  CHECK(resp.results(2).code() == static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  CHECK(resp.results(2).reason() == "CUSTOMER_NOT_FOUND");
+  CHECK(resp.results(3).reason() == "INVALID_FIELD");
+  CHECK_FALSE(resp.results(3).error_message().empty());
+  // Another tenant: its own templates (none).
+  auto c3 = Edge::Ctx(kOther);
+  v1::BatchRenderTemplateRequest one;
+  *one.add_requests() = batch.requests(0);
+  REQUIRE(e.stub->BatchRenderTemplate(c3.get(), one, &resp).ok());
+  CHECK(resp.results(0).reason() == "TEMPLATE_NOT_FOUND");
+  // Empty or more than 100: refused as a whole.
+  v1::BatchRenderTemplateRequest empty;
+  auto c4 = Edge::Ctx();
+  RequireError(e.stub->BatchRenderTemplate(c4.get(), empty, &resp),
+               grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD", "requests");
 }

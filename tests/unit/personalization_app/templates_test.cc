@@ -217,3 +217,44 @@ TEST_CASE("A render fills the data from the profile and the engine, escaped per 
   CHECK(w.templates.Render(Meta("", "RenderTemplate"), "welcome", r).status().code() ==
         absl::StatusCode::kUnavailable);
 }
+
+TEST_CASE("A batch render answers per item what a render would, reading the profiles once") {
+  World w;
+  REQUIRE(w.templates.Create(Meta("k1"), Welcome()).ok());
+  for (const std::string c : {"c1", "c2"}) {
+    crm::personalization::app::CustomerProfile p;
+    p.customer_id = c;
+    p.given_name = c == "c1" ? "Ada" : "Bob";
+    p.locale = c == "c1" ? "en" : "de";
+    w.profiles.profiles[{kT, c}] = p;
+  }
+  auto item = [](const std::string& template_id, const std::string& customer,
+                 const std::string& key) {
+    RenderRequest r;
+    r.customer_id = customer;
+    return Templates::RenderItem{Meta(key, "RenderTemplate"), template_id, r};
+  };
+  const int singles = w.profiles.calls;
+  auto out = w.templates.RenderBatch({item("welcome", "c1", "r1"), item("welcome", "c2", "r2"),
+                                      item("welcome", "nobody", "r3"), item("nope", "c1", "r4"),
+                                      item("welcome", "c1", "r5")});
+  REQUIRE(out.size() == 5);
+  CHECK(w.profiles.batch_calls == 1);
+  CHECK(w.profiles.calls == singles);  // no profile read one by one
+  CHECK(ValueOf(out[0]).parts.at("subject") == "Hi Ada");
+  CHECK(ValueOf(out[1]).parts.at("subject") == "Hallo Bob");
+  RequireRefused(out[2].status(), absl::StatusCode::kNotFound, "CUSTOMER_NOT_FOUND");
+  RequireRefused(out[3].status(), absl::StatusCode::kNotFound, "TEMPLATE_NOT_FOUND");
+  // The same as one render of the same request.
+  RenderRequest one;
+  one.customer_id = "c1";
+  CHECK(ValueOf(out[4]).parts ==
+        ValueOf(w.templates.Render(Meta("r5", "RenderTemplate"), "welcome", one)).parts);
+  // customer-store down: every item says so.
+  w.profiles.down = absl::UnavailableError("customer-store is down");
+  auto down = w.templates.RenderBatch({item("welcome", "c1", "r6"), item("welcome", "c2", "r7")});
+  REQUIRE(down.size() == 2);
+  CHECK(down[0].status().code() == absl::StatusCode::kUnavailable);
+  CHECK(down[1].status().code() == absl::StatusCode::kUnavailable);
+  CHECK(w.templates.RenderBatch({}).empty());
+}

@@ -893,15 +893,24 @@ class FakeRenderer final : public delivery::app::Renderer {
     }
     return it->second;
   }
+  absl::StatusOr<std::vector<absl::StatusOr<delivery::app::Rendered>>> RenderBatch(
+      const std::string& tenant, const std::vector<Request>& requests) override {
+    ++batches;
+    if (!down.ok()) return down;
+    std::vector<absl::StatusOr<delivery::app::Rendered>> out;
+    for (const Request& r : requests) {
+      out.push_back(Render(tenant, r.template_id, r.customer_id, r.request_id, r.unsubscribe_url));
+    }
+    return out;
+  }
   absl::StatusOr<delivery::app::Rendered> Render(const std::string& tenant,
                                                  const std::string& template_id,
-                                                 const std::string& customer_id, const std::string&,
-                                                 int, const std::string& request_id,
-                                                 const std::string& unsubscribe_url) override {
+                                                 const std::string& customer_id,
+                                                 const std::string& request_id,
+                                                 const std::string& unsubscribe_url) {
     ++renders;
     last_request_id = request_id;
     last_unsubscribe_url = unsubscribe_url;
-    if (!down.ok()) return down;
     auto it = channels.find(tenant + "/" + template_id);
     if (it == channels.end()) {
       return common::NotFound("TEMPLATE_NOT_FOUND", absl::StrCat("template ", template_id));
@@ -920,6 +929,7 @@ class FakeRenderer final : public delivery::app::Renderer {
   std::map<std::string, std::string> channels;  // tenant/template -> channel name
   absl::Status down;
   int renders = 0;
+  int batches = 0;  // RenderBatch calls
   std::string last_request_id;
   std::string last_unsubscribe_url;
   std::string html;  // the html part every render has ("": none)

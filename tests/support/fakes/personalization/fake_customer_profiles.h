@@ -4,6 +4,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "libs/common/errors.h"
@@ -23,7 +24,19 @@ class FakeCustomerProfiles final : public personalization::app::CustomerProfiles
     }
     return it->second;
   }
+  absl::StatusOr<std::map<std::string, personalization::app::CustomerProfile>> GetMany(
+      const std::string& tenant, const std::vector<std::string>& customer_ids) override {
+    ++batch_calls;
+    if (!down.ok()) return down;
+    std::map<std::string, personalization::app::CustomerProfile> out;
+    for (const std::string& id : customer_ids) {
+      auto it = profiles.find({tenant, id});
+      if (it != profiles.end()) out[id] = it->second;
+    }
+    return out;
+  }
   std::map<std::pair<std::string, std::string>, personalization::app::CustomerProfile> profiles;
+  int batch_calls = 0;
   absl::Status down;
   int calls = 0;
 };
