@@ -83,10 +83,12 @@ struct World {
     if (key.empty()) key = common::NewUuid();
     return outbox::WriteMeta{tenant, "itest", "", method, key, ""};
   }
-  Message Send(const std::string& customer) {
+  Message Send(const std::string& customer,
+               domain::Purpose purpose = domain::Purpose::kTransactional) {
     app::SendRequest r;
     r.customer_id = customer;
     r.channel = Channel::kEmail;
+    r.purpose = purpose;
     r.template_id = "welcome";
     absl::StatusOr<Message> m = delivery.Send(Meta("SendMessage"), r);
     if (!m.ok()) throw std::runtime_error(m.status().ToString());
@@ -148,14 +150,7 @@ TEST_CASE("A frequency cap holds under concurrent claims for one customer") {
   auto& repo = *TheEnv().repo;
   const std::string customer = common::NewUuid();
   std::vector<std::string> ids;
-  for (int i = 0; i < 8; ++i) {
-    app::SendRequest r;
-    r.customer_id = customer;
-    r.channel = Channel::kEmail;
-    r.purpose = domain::Purpose::kMarketing;
-    r.template_id = "welcome";
-    ids.push_back(w.delivery.Send(w.Meta("SendMessage"), r)->id);
-  }
+  for (int i = 0; i < 8; ++i) ids.push_back(w.Send(customer, domain::Purpose::kMarketing).id);
   const std::vector<domain::FrequencyCap> caps = {{Channel::kEmail, 3, absl::Hours(24)}};
   std::atomic<int> claimed{0};
   std::atomic<int> capped{0};
@@ -183,12 +178,7 @@ TEST_CASE("A batch claim takes each due row once, caps rows of one batch, and is
   const std::string customer = common::NewUuid();
   std::vector<std::string> marketing;
   for (int i = 0; i < 3; ++i) {
-    app::SendRequest r;
-    r.customer_id = customer;
-    r.channel = Channel::kEmail;
-    r.purpose = domain::Purpose::kMarketing;
-    r.template_id = "welcome";
-    marketing.push_back(w.delivery.Send(w.Meta("SendMessage"), r)->id);
+    marketing.push_back(w.Send(customer, domain::Purpose::kMarketing).id);
   }
   const Message plain = w.Send(common::NewUuid());
   const Message foreign = other.Send(common::NewUuid());
