@@ -21,6 +21,7 @@
 #include "services/delivery/config.h"
 #include "services/delivery/schema_name.h"
 #include "services/delivery/storage/pg_delivery_repository.h"
+#include "services/delivery/storage/pg_journey_repository.h"
 #include "services/delivery/storage/redis_queue.h"
 
 int main() {
@@ -37,9 +38,13 @@ int main() {
   const common::PeerConfig personalization =
       boot.Config(common::LoadPeerConfig("personalization", {"", absl::Seconds(2)}));
   delivery::channels::InitCurl();
-  std::unique_ptr<service::Runtime> rt =
-      boot.Start(config, delivery::storage::PgDeliveryRepository::Queries());
+  std::vector<pg::NamedQuery> queries = delivery::storage::PgDeliveryRepository::Queries();
+  for (pg::NamedQuery& q : delivery::storage::PgJourneyRepository::Queries()) {
+    queries.push_back(std::move(q));
+  }
+  std::unique_ptr<service::Runtime> rt = boot.Start(config, queries);
   delivery::storage::PgDeliveryRepository repository(rt->pg(), config.context_key);
+  delivery::storage::PgJourneyRepository journey_repository(rt->pg());
   delivery::storage::RedisWorkQueue queue(rt->redis());
   delivery::clients::GrpcCustomerDirectory directory(grpcutil::MakeChannel(customer_store.addr),
                                                      customer_store.timeout);
@@ -74,10 +79,12 @@ int main() {
       });
   delivery::app::Campaigns campaigns(repository, queue, renderer, segments,
                                      {own.max_attempts, 1000}, clock, ids);
+  delivery::app::Journeys journeys(journey_repository, repository, queue, renderer, segments,
+                                   directory, {own.max_attempts}, clock, ids);
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
   delivery::api::SendWorkers workers(
-      queue, repository, dispatcher, &campaigns, rt->registry(),
+      queue, repository, dispatcher, {&campaigns, &journeys}, rt->registry(),
       {own.senders, own.send_batch, absl::StrCat(host, "-", getpid()), own.requeue_after,
        absl::Seconds(1)});
   workers.Start();
@@ -87,8 +94,9 @@ int main() {
   delivery::app::Conversions conversions(repository, policies);
   delivery::api::OrderEventHandler order_events(conversions);
   // segment.entered, order.placed, cart.item_added: triggered campaigns
-  // (an order also reaches the goal of abandoned-cart reminders).
-  delivery::api::TriggerEventHandler trigger_events(campaigns);
+  // (an order also reaches the goal of abandoned-cart reminders) and
+  // journeys (triggers, waits, goals).
+  delivery::api::TriggerEventHandler trigger_events(campaigns, journeys);
   rt->AddConsumer(delivery::api::kConsumerGroup, consumer, [&](const events::Event& e) {
     absl::Status s = customer_events.Handle(e);
     if (s.ok()) s = order_events.Handle(e);
@@ -97,7 +105,7 @@ int main() {
   });
   delivery::app::Tracking tracking(repository, directory, common::TrackingKey(config.context_key),
                                    clock, own.tracking_base_url);
-  delivery::api::DeliveryGrpcService service(delivery, campaigns, tracking, rt->tokens(),
+  delivery::api::DeliveryGrpcService service(delivery, campaigns, journeys, tracking, rt->tokens(),
                                              rt->executor(), rt->rpc_metrics());
   const int code = rt->Serve(delivery::kSchema, {&service});
   workers.Stop();

@@ -58,10 +58,7 @@ void ToProto(const domain::Campaign& c, v1::Campaign* out) {
   out->set_cost_currency_code(c.cost_currency_code);
   if (c.trigger.kind != domain::TriggerKind::kNone) {
     v1::CampaignTrigger* t = out->mutable_trigger();
-    t->set_kind(
-        c.trigger.kind == domain::TriggerKind::kSegmentEntered ? v1::TRIGGER_KIND_SEGMENT_ENTERED
-        : c.trigger.kind == domain::TriggerKind::kOrderPlaced  ? v1::TRIGGER_KIND_ORDER_PLACED
-                                                               : v1::TRIGGER_KIND_CART_ABANDONED);
+    t->set_kind(TriggerKindToProto(c.trigger.kind));
     t->set_segment_id(c.trigger.segment_id);
     t->set_delay_seconds(absl::ToInt64Seconds(c.trigger.delay));
     t->set_every_time(c.trigger.reentry == domain::Reentry::kEveryTime);
@@ -94,18 +91,7 @@ absl::StatusOr<domain::Campaign> FromProto(const v1::Campaign& in) {
     return common::InvalidField("channel", "channel is required: CHANNEL_EMAIL or CHANNEL_WEBHOOK");
   }
   c.channel = *channel;
-  switch (in.purpose()) {
-    case v1::PURPOSE_UNSPECIFIED:
-    case v1::PURPOSE_MARKETING:
-      c.purpose = domain::Purpose::kMarketing;
-      break;
-    case v1::PURPOSE_TRANSACTIONAL:
-      c.purpose = domain::Purpose::kTransactional;
-      break;
-    default:
-      return common::InvalidField("purpose",
-                                  "purpose is PURPOSE_MARKETING or PURPOSE_TRANSACTIONAL");
-  }
+  CRM_ASSIGN_OR_RETURN(c.purpose, PurposeFromProto(in.purpose(), "purpose"));
   c.endpoint_id = in.endpoint_id();
   c.audience.segment_id = in.audience().segment_id();
   c.audience.customer_ids.assign(in.audience().customer_ids().begin(),
@@ -118,24 +104,7 @@ absl::StatusOr<domain::Campaign> FromProto(const v1::Campaign& in) {
   c.offer_count = in.offer_count();
   c.cost_per_message_minor = in.cost_per_message_minor();
   c.cost_currency_code = in.cost_currency_code();
-  switch (in.trigger().kind()) {
-    case v1::TRIGGER_KIND_UNSPECIFIED:
-      c.trigger.kind = domain::TriggerKind::kNone;
-      break;
-    case v1::TRIGGER_KIND_SEGMENT_ENTERED:
-      c.trigger.kind = domain::TriggerKind::kSegmentEntered;
-      break;
-    case v1::TRIGGER_KIND_ORDER_PLACED:
-      c.trigger.kind = domain::TriggerKind::kOrderPlaced;
-      break;
-    case v1::TRIGGER_KIND_CART_ABANDONED:
-      c.trigger.kind = domain::TriggerKind::kCartAbandoned;
-      break;
-    default:
-      return common::InvalidField("trigger.kind",
-                                  "kind is TRIGGER_KIND_SEGMENT_ENTERED, TRIGGER_KIND_ORDER_PLACED "
-                                  "or TRIGGER_KIND_CART_ABANDONED");
-  }
+  CRM_ASSIGN_OR_RETURN(c.trigger.kind, TriggerKindFromProto(in.trigger().kind(), "trigger.kind"));
   c.trigger.segment_id = in.trigger().segment_id();
   c.trigger.delay = absl::Seconds(in.trigger().delay_seconds());
   c.trigger.reentry =
@@ -148,6 +117,49 @@ absl::StatusOr<domain::Campaign> FromProto(const v1::Campaign& in) {
 }
 
 }  // namespace
+
+v1::TriggerKind TriggerKindToProto(domain::TriggerKind k) {
+  switch (k) {
+    case domain::TriggerKind::kSegmentEntered:
+      return v1::TRIGGER_KIND_SEGMENT_ENTERED;
+    case domain::TriggerKind::kOrderPlaced:
+      return v1::TRIGGER_KIND_ORDER_PLACED;
+    case domain::TriggerKind::kCartAbandoned:
+      return v1::TRIGGER_KIND_CART_ABANDONED;
+    default:
+      return v1::TRIGGER_KIND_UNSPECIFIED;
+  }
+}
+
+absl::StatusOr<domain::TriggerKind> TriggerKindFromProto(v1::TriggerKind k,
+                                                         const std::string& field) {
+  switch (k) {
+    case v1::TRIGGER_KIND_UNSPECIFIED:
+      return domain::TriggerKind::kNone;
+    case v1::TRIGGER_KIND_SEGMENT_ENTERED:
+      return domain::TriggerKind::kSegmentEntered;
+    case v1::TRIGGER_KIND_ORDER_PLACED:
+      return domain::TriggerKind::kOrderPlaced;
+    case v1::TRIGGER_KIND_CART_ABANDONED:
+      return domain::TriggerKind::kCartAbandoned;
+    default:
+      return common::InvalidField(field,
+                                  "kind is TRIGGER_KIND_SEGMENT_ENTERED, TRIGGER_KIND_ORDER_PLACED "
+                                  "or TRIGGER_KIND_CART_ABANDONED");
+  }
+}
+
+absl::StatusOr<domain::Purpose> PurposeFromProto(v1::Purpose p, const std::string& field) {
+  switch (p) {
+    case v1::PURPOSE_UNSPECIFIED:
+    case v1::PURPOSE_MARKETING:
+      return domain::Purpose::kMarketing;
+    case v1::PURPOSE_TRANSACTIONAL:
+      return domain::Purpose::kTransactional;
+    default:
+      return common::InvalidField(field, "purpose is PURPOSE_MARKETING or PURPOSE_TRANSACTIONAL");
+  }
+}
 
 grpc::ServerUnaryReactor* DeliveryGrpcService::CreateCampaign(grpc::CallbackServerContext* ctx,
                                                               const v1::CreateCampaignRequest* req,

@@ -6,6 +6,7 @@
 #include "libs/grpcutil/rpc_metrics.h"
 #include "services/delivery/app/campaigns.h"
 #include "services/delivery/app/delivery.h"
+#include "services/delivery/app/journeys.h"
 #include "services/delivery/app/tracking.h"
 
 namespace crm::delivery::api {
@@ -16,14 +17,22 @@ void ToProto(const domain::Message& m, v1::Message* out);
 v1::Channel ChannelToProto(domain::Channel c);
 // nullopt for CHANNEL_UNSPECIFIED; INVALID_ARGUMENT (channel) for an unknown value.
 absl::StatusOr<std::optional<domain::Channel>> ChannelFromProto(v1::Channel c);
+// Campaigns' and journeys' triggers (kNone: TRIGGER_KIND_UNSPECIFIED) and
+// purposes (unset: marketing); an unknown value is INVALID_ARGUMENT naming
+// `field`.
+v1::TriggerKind TriggerKindToProto(domain::TriggerKind k);
+absl::StatusOr<domain::TriggerKind> TriggerKindFromProto(v1::TriggerKind k,
+                                                         const std::string& field);
+absl::StatusOr<domain::Purpose> PurposeFromProto(v1::Purpose p, const std::string& field);
 
 class DeliveryGrpcService final : public v1::DeliveryService::CallbackService {
  public:
-  DeliveryGrpcService(app::Delivery& delivery, app::Campaigns& campaigns, app::Tracking& tracking,
-                      const common::PageTokenCodec& tokens, common::Executor& executor,
-                      grpcutil::RpcMetrics& metrics)
+  DeliveryGrpcService(app::Delivery& delivery, app::Campaigns& campaigns, app::Journeys& journeys,
+                      app::Tracking& tracking, const common::PageTokenCodec& tokens,
+                      common::Executor& executor, grpcutil::RpcMetrics& metrics)
       : delivery_(delivery),
         campaigns_(campaigns),
+        journeys_(journeys),
         tracking_(tracking),
         tokens_(tokens),
         executor_(executor),
@@ -97,6 +106,39 @@ class DeliveryGrpcService final : public v1::DeliveryService::CallbackService {
   grpc::ServerUnaryReactor* GetCampaignResults(grpc::CallbackServerContext* ctx,
                                                const v1::GetCampaignResultsRequest* req,
                                                v1::CampaignResults* resp) override;
+  grpc::ServerUnaryReactor* CreateJourney(grpc::CallbackServerContext* ctx,
+                                          const v1::CreateJourneyRequest* req,
+                                          v1::Journey* resp) override;
+  grpc::ServerUnaryReactor* GetJourney(grpc::CallbackServerContext* ctx,
+                                       const v1::GetJourneyRequest* req,
+                                       v1::Journey* resp) override;
+  grpc::ServerUnaryReactor* ListJourneys(grpc::CallbackServerContext* ctx,
+                                         const v1::ListJourneysRequest* req,
+                                         v1::ListJourneysResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateJourney(grpc::CallbackServerContext* ctx,
+                                          const v1::UpdateJourneyRequest* req,
+                                          v1::Journey* resp) override;
+  grpc::ServerUnaryReactor* ActivateJourney(grpc::CallbackServerContext* ctx,
+                                            const v1::JourneyActionRequest* req,
+                                            v1::Journey* resp) override;
+  grpc::ServerUnaryReactor* PauseJourney(grpc::CallbackServerContext* ctx,
+                                         const v1::JourneyActionRequest* req,
+                                         v1::Journey* resp) override;
+  grpc::ServerUnaryReactor* ResumeJourney(grpc::CallbackServerContext* ctx,
+                                          const v1::JourneyActionRequest* req,
+                                          v1::Journey* resp) override;
+  grpc::ServerUnaryReactor* ArchiveJourney(grpc::CallbackServerContext* ctx,
+                                           const v1::JourneyActionRequest* req,
+                                           v1::Journey* resp) override;
+  grpc::ServerUnaryReactor* EnrollCustomer(grpc::CallbackServerContext* ctx,
+                                           const v1::EnrollCustomerRequest* req,
+                                           v1::JourneyEnrollment* resp) override;
+  grpc::ServerUnaryReactor* ListJourneyEnrollments(
+      grpc::CallbackServerContext* ctx, const v1::ListJourneyEnrollmentsRequest* req,
+      v1::ListJourneyEnrollmentsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetJourneyResults(grpc::CallbackServerContext* ctx,
+                                              const v1::GetJourneyResultsRequest* req,
+                                              v1::JourneyResults* resp) override;
   grpc::ServerUnaryReactor* GetDeliveryPolicy(grpc::CallbackServerContext* ctx,
                                               const v1::GetDeliveryPolicyRequest* req,
                                               v1::DeliveryPolicy* resp) override;
@@ -125,6 +167,7 @@ class DeliveryGrpcService final : public v1::DeliveryService::CallbackService {
  private:
   app::Delivery& delivery_;
   app::Campaigns& campaigns_;
+  app::Journeys& journeys_;
   app::Tracking& tracking_;
   const common::PageTokenCodec& tokens_;
   common::Executor& executor_;

@@ -3,6 +3,8 @@
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 
+#include <utility>
+
 #include "libs/observability/log.h"
 
 namespace crm::delivery::api {
@@ -33,12 +35,12 @@ class SendWorkers::Metrics final {
 };
 
 SendWorkers::SendWorkers(storage::RedisWorkQueue& queue, app::Ledger& ledger,
-                         app::Dispatcher& dispatcher, app::Campaigns* campaigns,
+                         app::Dispatcher& dispatcher, std::vector<app::Runner*> runners,
                          prometheus::Registry& registry, SendWorkerOptions options)
     : queue_(queue),
       ledger_(ledger),
       dispatcher_(dispatcher),
-      campaigns_(campaigns),
+      runners_(std::move(runners)),
       options_(std::move(options)),
       metrics_(std::make_unique<Metrics>(registry)) {}
 
@@ -49,9 +51,10 @@ void SendWorkers::Start() {
   for (int i = 0; i < options_.senders; ++i) senders_.emplace_back([this] { SendLoop(); });
   sweeper_ = std::make_unique<service::PeriodicJob>([this] { return Sweep(); });
   sweeper_->Start();
-  if (campaigns_ != nullptr) {
-    campaign_runner_ = std::make_unique<service::PeriodicJob>([this] { return RunCampaigns(); });
-    campaign_runner_->Start();
+  for (app::Runner* runner : runners_) {
+    rounds_.push_back(
+        std::make_unique<service::PeriodicJob>([runner] { return RunRound(*runner); }));
+    rounds_.back()->Start();
   }
 }
 
@@ -61,7 +64,7 @@ void SendWorkers::Stop() {
     if (stopping_ && !reader_.joinable()) return;
     stopping_ = true;
   }
-  if (campaign_runner_) campaign_runner_->Stop();
+  for (auto& round : rounds_) round->Stop();
   if (sweeper_) sweeper_->Stop();
   if (reader_.joinable()) reader_.join();
   for (std::thread& t : senders_) {
@@ -137,16 +140,17 @@ void SendWorkers::SendLoop() {
   }
 }
 
-absl::Duration SendWorkers::RunCampaigns() {
-  absl::StatusOr<int> busy = campaigns_->Tick();
+absl::Duration SendWorkers::RunRound(app::Runner& runner) {
+  absl::StatusOr<int> busy = runner.Tick();
   if (!busy.ok()) {
     observability::LogLine(observability::Severity::kWarning)
+            .Field("runner", runner.Name())
             .Field("error", busy.status().ToString())
-        << "campaign round failed";
+        << "runner round failed";
     return absl::Seconds(1);
   }
   // A round with work: the next one soon (a large audience expands a page
-  // per campaign per round).
+  // per campaign per round; a journey round takes a batch of enrolments).
   return *busy > 0 ? absl::Milliseconds(20) : absl::Seconds(1);
 }
 

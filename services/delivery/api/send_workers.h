@@ -13,8 +13,8 @@
 
 #include "absl/synchronization/mutex.h"
 #include "libs/service/periodic.h"
-#include "services/delivery/app/campaigns.h"
 #include "services/delivery/app/dispatcher.h"
+#include "services/delivery/app/ports.h"
 #include "services/delivery/storage/redis_queue.h"
 
 namespace prometheus {
@@ -33,10 +33,11 @@ struct SendWorkerOptions {
 
 class SendWorkers final {
  public:
-  // `campaigns` (may be null): its runner's rounds run on a thread of their
-  // own (every second, at once again while a round had work).
+  // `runners` (campaigns, journeys): each one's rounds run on a thread of
+  // its own (every second, at once again while a round had work).
   SendWorkers(storage::RedisWorkQueue& queue, app::Ledger& ledger, app::Dispatcher& dispatcher,
-              app::Campaigns* campaigns, prometheus::Registry& registry, SendWorkerOptions options);
+              std::vector<app::Runner*> runners, prometheus::Registry& registry,
+              SendWorkerOptions options);
   ~SendWorkers();
   void Start();
   // Stops reading, lets the senders finish what they hold (a claimed
@@ -47,12 +48,12 @@ class SendWorkers final {
   void ReadLoop();
   void SendLoop();
   absl::Duration Sweep();
-  absl::Duration RunCampaigns();
+  static absl::Duration RunRound(app::Runner& runner);
 
   storage::RedisWorkQueue& queue_;
   app::Ledger& ledger_;
   app::Dispatcher& dispatcher_;
-  app::Campaigns* campaigns_;
+  const std::vector<app::Runner*> runners_;
   const SendWorkerOptions options_;
   class Metrics;
   std::unique_ptr<Metrics> metrics_;
@@ -62,7 +63,7 @@ class SendWorkers final {
   std::thread reader_;
   std::vector<std::thread> senders_;
   std::unique_ptr<service::PeriodicJob> sweeper_;
-  std::unique_ptr<service::PeriodicJob> campaign_runner_;
+  std::vector<std::unique_ptr<service::PeriodicJob>> rounds_;
 };
 
 }  // namespace crm::delivery::api

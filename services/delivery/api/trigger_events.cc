@@ -71,6 +71,8 @@ absl::Status TriggerEventHandler::Handle(const events::Event& e) {
   trigger->event_id = e.envelope.event_id();
   CRM_ASSIGN_OR_RETURN(int added, campaigns_.Trigger(e.envelope.tenant_id(), *trigger));
   (void)added;
+  CRM_ASSIGN_OR_RETURN(int moved, journeys_.OnEvent(e.envelope.tenant_id(), *trigger));
+  (void)moved;
   return absl::OkStatus();
 }
 

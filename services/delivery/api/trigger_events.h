@@ -9,16 +9,21 @@
 #include "absl/status/status.h"
 #include "libs/events/consumer.h"
 #include "services/delivery/app/campaigns.h"
+#include "services/delivery/app/journeys.h"
 
 namespace crm::delivery::api {
 
+// segment.entered and order.placed also reach journeys (their triggers,
+// waits and goals).
 class TriggerEventHandler final {
  public:
-  explicit TriggerEventHandler(app::Campaigns& campaigns) : campaigns_(campaigns) {}
+  TriggerEventHandler(app::Campaigns& campaigns, app::Journeys& journeys)
+      : campaigns_(campaigns), journeys_(journeys) {}
   absl::Status Handle(const events::Event& e);
 
  private:
   app::Campaigns& campaigns_;
+  app::Journeys& journeys_;
 };
 
 }  // namespace crm::delivery::api

@@ -75,7 +75,7 @@ struct CampaignOptions {
   int page_size = 1000;  // audience members per expansion step
 };
 
-class Campaigns final {
+class Campaigns final : public Runner {
  public:
   Campaigns(DeliveryRepository& repository, WorkQueue& queue, Renderer& renderer,
             SegmentDirectory& segments, CampaignOptions options, const common::Clock& clock,
@@ -104,7 +104,8 @@ class Campaigns final {
 
   // One round of the runner over every tenant; how many campaigns had work
   // (the caller runs again at once while it is not 0).
-  absl::StatusOr<int> Tick();
+  absl::StatusOr<int> Tick() override;
+  std::string Name() const override { return "campaign"; }
 
   // The rows `e` adds to the tenant's running campaigns it triggers (one
   // per campaign, due the campaign's delay after the event; a customer

@@ -54,6 +54,28 @@ absl::Status ValidateSend(const SendRequest& r, const outbox::WriteMeta& meta) {
 
 }  // namespace
 
+absl::Status CheckChannelReferences(DeliveryRepository& repository, Renderer& renderer,
+                                    const std::string& tenant, domain::Channel channel,
+                                    const std::string& template_id, const std::string& endpoint_id,
+                                    const std::string& template_field,
+                                    const std::string& endpoint_field) {
+  absl::StatusOr<std::string> template_channel = renderer.TemplateChannel(tenant, template_id);
+  if (!template_channel.ok()) return common::WithField(template_channel.status(), template_field);
+  if (*template_channel != domain::ChannelName(channel)) {
+    return common::WithField(
+        common::WithReason(absl::FailedPreconditionError(absl::StrCat(
+                               "template ", template_id, " is for the ", *template_channel,
+                               " channel, not ", domain::ChannelName(channel))),
+                           "TEMPLATE_CHANNEL_MISMATCH"),
+        template_field);
+  }
+  if (channel == domain::Channel::kWebhook) {
+    absl::StatusOr<WebhookEndpoint> e = repository.GetEndpoint(tenant, endpoint_id);
+    if (!e.ok()) return common::WithField(e.status(), endpoint_field);
+  }
+  return RequireProvider(repository, tenant, channel);
+}
+
 absl::Status RequireProvider(DeliveryRepository& repository, const std::string& tenant,
                              domain::Channel channel) {
   if (channel != domain::Channel::kSms && channel != domain::Channel::kPush) {
@@ -104,21 +126,9 @@ absl::StatusOr<domain::Message> Delivery::Send(const outbox::WriteMeta& meta,
   CRM_RETURN_IF_ERROR(ValidateSend(req, meta));
   // The checks that need other parts run before the write; the template and
   // the endpoint are read again when the message is sent.
-  CRM_ASSIGN_OR_RETURN(std::string template_channel,
-                       renderer_.TemplateChannel(meta.tenant_id, req.template_id));
-  const absl::string_view channel = domain::ChannelName(*req.channel);
-  if (template_channel != channel) {
-    return common::WithField(common::WithReason(absl::FailedPreconditionError(absl::StrCat(
-                                                    "template ", req.template_id, " is for the ",
-                                                    template_channel, " channel, not ", channel)),
-                                                "TEMPLATE_CHANNEL_MISMATCH"),
-                             "template_id");
-  }
-  if (*req.channel == domain::Channel::kWebhook) {
-    absl::StatusOr<WebhookEndpoint> e = repository_.GetEndpoint(meta.tenant_id, req.endpoint_id);
-    if (!e.ok()) return common::WithField(e.status(), "endpoint_id");
-  }
-  CRM_RETURN_IF_ERROR(RequireProvider(repository_, meta.tenant_id, *req.channel));
+  CRM_RETURN_IF_ERROR(CheckChannelReferences(repository_, renderer_, meta.tenant_id, *req.channel,
+                                             req.template_id, req.endpoint_id, "template_id",
+                                             "endpoint_id"));
   const absl::Time now = clock_.Now();
   domain::Message m;
   m.id = ids_.NewId();

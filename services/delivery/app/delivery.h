@@ -36,6 +36,23 @@ struct DeliveryOptions {
 absl::Status RequireProvider(DeliveryRepository& repository, const std::string& tenant,
                              domain::Channel channel);
 
+// The write of one of the engine's own runners (no caller, no idempotency
+// key: each step is guarded by the rows' states and keys).
+inline outbox::WriteMeta RunnerMeta(const std::string& tenant, const char* method) {
+  return outbox::WriteMeta{tenant, "delivery", "", method, "", ""};
+}
+
+// What a message of `channel` needs before it is accepted (a message, a
+// campaign's variant, a journey's send step): its template, of the channel
+// (TEMPLATE_NOT_FOUND, TEMPLATE_CHANNEL_MISMATCH), the webhook's endpoint
+// (WEBHOOK_ENDPOINT_NOT_FOUND) and the channel's provider. Refusals name
+// `template_field` or `endpoint_field`.
+absl::Status CheckChannelReferences(DeliveryRepository& repository, Renderer& renderer,
+                                    const std::string& tenant, domain::Channel channel,
+                                    const std::string& template_id, const std::string& endpoint_id,
+                                    const std::string& template_field,
+                                    const std::string& endpoint_field);
+
 // Checks a webhook URL: its form, then every address its host is or
 // resolves to (public, or inside an allowed network). WEBHOOK_URL_FORBIDDEN
 // (FAILED_PRECONDITION) for a forbidden address, INVALID_ARGUMENT for a bad

@@ -15,6 +15,7 @@
 #include "libs/outbox/write_port.h"
 #include "services/delivery/domain/attribution.h"
 #include "services/delivery/domain/campaign.h"
+#include "services/delivery/domain/journey.h"
 #include "services/delivery/domain/message.h"
 #include "services/delivery/domain/network_policy.h"
 #include "services/delivery/domain/policy.h"
@@ -113,8 +114,9 @@ class DeliveryTx {
   virtual absl::StatusOr<domain::Campaign> LoadCampaignForUpdate(const std::string& id) = 0;
   virtual void SaveCampaign(const domain::Campaign& c) = 0;  // insert or update
   virtual void EmitCampaign(const std::string& type, const domain::Campaign& c) = 0;
-  // Ledger rows of a campaign; a row whose (campaign, customer) exists is
-  // skipped. The ids of the rows inserted.
+  // Ledger rows of a campaign (or a journey step's row: no campaign), all
+  // of one channel, purpose, endpoint and offer count; a row whose key
+  // (request_id) exists is skipped. The ids of the rows inserted.
   virtual absl::StatusOr<std::vector<std::string>> InsertCampaignMessages(
       const std::vector<domain::Message>& rows) = 0;
   // The campaign's queued and retrying rows become cancelled; how many.
@@ -359,6 +361,12 @@ class CustomerDirectory {
   };
   virtual absl::Status RecordOptOut(const std::string& tenant, const std::string& customer_id,
                                     const OptOut& opt_out) = 0;
+  // A journey's update_attribute step: the customer's custom attribute
+  // `name` becomes `value`; `request_id` makes a retry change nothing more.
+  // NOT_FOUND when the customer is gone.
+  virtual absl::Status SetAttribute(const std::string& tenant, const std::string& customer_id,
+                                    const std::string& name, const domain::AttributeValue& value,
+                                    const std::string& request_id) = 0;
 };
 
 struct Rendered {
@@ -446,6 +454,10 @@ class SegmentDirectory {
   virtual absl::StatusOr<MemberPage> Members(const std::string& tenant,
                                              const std::string& segment_id,
                                              const std::string& cursor, int page_size) = 0;
+  // A journey's condition: whether the customer matches the segment
+  // expression now (false for a customer segmentation does not know).
+  virtual absl::StatusOr<bool> Matches(const std::string& tenant, const std::string& customer_id,
+                                       const std::string& expression) = 0;
 };
 
 // Host names to addresses (the webhook URL check).
@@ -453,6 +465,98 @@ class HostResolver {
  public:
   virtual ~HostResolver() = default;
   virtual absl::StatusOr<std::vector<domain::IpAddress>> Resolve(const std::string& host) = 0;
+};
+
+// A runner of the engine's time-driven work (campaigns, journeys): one
+// round over every tenant; how many things had work (the caller runs again
+// at once while it is not 0).
+class Runner {
+ public:
+  virtual ~Runner() = default;
+  virtual absl::StatusOr<int> Tick() = 0;
+  virtual std::string Name() const = 0;  // for the logs: "campaign", "journey"
+};
+
+// Journeys (domain/journey.h): one write of a journey or an enrolment.
+class JourneyTx {
+ public:
+  virtual ~JourneyTx() = default;
+  // NOT_FOUND (JOURNEY_NOT_FOUND).
+  virtual absl::StatusOr<domain::Journey> LoadJourneyForUpdate(const std::string& id) = 0;
+  virtual void SaveJourney(const domain::Journey& j) = 0;  // insert or update
+  virtual void EmitJourney(const std::string& type, const domain::Journey& j) = 0;
+  // The journey's active enrolments end (exited for `reason`); how many.
+  virtual absl::StatusOr<int64_t> ExitEnrollments(const std::string& journey_id,
+                                                  const std::string& reason) = 0;
+  // A new enrolment at its first step (its entry: the customer's next one),
+  // with that step's visit; nullopt when `reentry` keeps the customer out
+  // (enrolled now, or ever under kOnce) or its event enrolled already.
+  virtual absl::StatusOr<std::optional<domain::Enrollment>> InsertEnrollment(
+      const domain::Enrollment& e, domain::JourneyReentry reentry) = 0;
+};
+
+// A step an enrolment entered.
+struct StepVisit {
+  int seq = 0;
+  std::string step_id;
+  absl::Time enter_time = absl::InfinitePast();
+};
+struct EnrollmentView {
+  domain::Enrollment enrollment;
+  std::vector<StepVisit> visits;
+};
+// A journey's enrolments counted by state and exit reason, its visits by
+// step, its waiting enrolments by step, and its messages by step and state.
+struct JourneyCounts {
+  std::map<std::string, int64_t> by_state;        // state name -> count
+  std::map<std::string, int64_t> by_exit_reason;  // ended: reason -> count
+  std::map<std::string, int64_t> entered;         // step -> visits
+  std::map<std::string, int64_t> waiting;         // step -> active enrolments there
+  std::map<std::string, std::map<std::string, int64_t>> messages;  // step -> state -> count
+};
+
+class JourneyRepository
+    : public outbox::UnitOfWork<JourneyTx, domain::Journey, domain::Enrollment> {
+ public:
+  // NOT_FOUND (JOURNEY_NOT_FOUND).
+  virtual absl::StatusOr<domain::Journey> GetJourney(const std::string& tenant,
+                                                     const std::string& id) = 0;
+  virtual absl::StatusOr<std::vector<domain::Journey>> ListJourneys(
+      const std::string& tenant) = 0;  // newest first, at most 1,000
+  // The tenant's active and paused journeys whose trigger, goal or a wait
+  // listens to `kind` (at most 1,000).
+  virtual absl::StatusOr<std::vector<domain::Journey>> ListeningJourneys(
+      const std::string& tenant, domain::TriggerKind kind) = 0;
+  // Newest first; `customer_id` "" for every customer.
+  virtual absl::StatusOr<std::vector<EnrollmentView>> ListEnrollments(
+      const std::string& tenant, const std::string& journey_id, const std::string& customer_id,
+      int limit) = 0;
+  virtual absl::StatusOr<JourneyCounts> CountJourney(const std::string& tenant,
+                                                     const std::string& journey_id) = 0;
+  // The customer's active enrolments in these journeys.
+  virtual absl::StatusOr<std::vector<domain::Enrollment>> ActiveEnrollments(
+      const std::string& tenant, const std::string& customer_id,
+      const std::vector<std::string>& journey_ids) = 0;
+
+  // The runner. Every tenant's active enrolments of active journeys that
+  // are due and not leased (at most `limit`, the longest due first).
+  struct EnrollmentRef {
+    std::string tenant;
+    std::string id;
+  };
+  virtual absl::StatusOr<std::vector<EnrollmentRef>> DueEnrollments(absl::Time now, int limit) = 0;
+  // Leases those of `ids` still due and free at `now` until now + lease
+  // (version + 1); the leased ones.
+  virtual absl::StatusOr<std::vector<domain::Enrollment>> ClaimEnrollments(
+      const std::string& tenant, const std::vector<std::string>& ids, absl::Time now,
+      absl::Duration lease) = 0;
+  // Writes the enrolment as it moved (version + 1) if it is still at
+  // `expected_version`, with the visit of the step it entered when its seq
+  // grew (`entered`); the lease is kept (`keep_lease`: more steps follow at
+  // once) or given back. false when another change came first.
+  virtual absl::StatusOr<bool> SaveEnrollment(const std::string& tenant,
+                                              const domain::Enrollment& e, int64_t expected_version,
+                                              bool entered, bool keep_lease) = 0;
 };
 
 }  // namespace crm::delivery::app

@@ -105,6 +105,36 @@ absl::Status GrpcCustomerDirectory::RecordOptOut(const std::string& tenant,
   return grpcutil::FromGrpcStatus(stub_->RecordConsent(&ctx, req, &answer));
 }
 
+absl::Status GrpcCustomerDirectory::SetAttribute(const std::string& tenant,
+                                                 const std::string& customer_id,
+                                                 const std::string& name,
+                                                 const domain::AttributeValue& value,
+                                                 const std::string& request_id) {
+  grpc::ClientContext ctx;
+  grpcutil::PreparePeerCall(kPrincipal, tenant, timeout_, &ctx);
+  customer_store::v1::UpdateCustomerRequest req;
+  req.set_customer_id(customer_id);
+  req.set_request_id(request_id);
+  req.mutable_update_mask()->add_paths(absl::StrCat("attributes.", name));
+  customer_store::v1::AttributeValue& v = (*req.mutable_customer()->mutable_attributes())[name];
+  switch (value.type) {
+    case domain::AttributeValue::Type::kString:
+      v.set_string_value(value.string_value);
+      break;
+    case domain::AttributeValue::Type::kInt:
+      v.set_int_value(value.int_value);
+      break;
+    case domain::AttributeValue::Type::kDouble:
+      v.set_double_value(value.double_value);
+      break;
+    case domain::AttributeValue::Type::kBool:
+      v.set_bool_value(value.bool_value);
+      break;
+  }
+  customer_store::v1::Customer answer;
+  return grpcutil::FromGrpcStatus(stub_->UpdateCustomer(&ctx, req, &answer));
+}
+
 absl::StatusOr<std::string> GrpcRenderer::TemplateChannel(const std::string& tenant,
                                                           const std::string& template_id) {
   grpc::ClientContext ctx;
@@ -189,6 +219,25 @@ absl::StatusOr<app::MemberPage> GrpcSegmentDirectory::Members(const std::string&
   }
   page.next_cursor = resp.next_page_token();
   return page;
+}
+
+absl::StatusOr<bool> GrpcSegmentDirectory::Matches(const std::string& tenant,
+                                                   const std::string& customer_id,
+                                                   const std::string& expression) {
+  grpc::ClientContext ctx;
+  grpcutil::PreparePeerCall(kPrincipal, tenant, timeout_, &ctx);
+  segmentation::v1::MatchCustomerRequest req;
+  req.set_customer_id(customer_id);
+  req.add_expressions(expression);
+  segmentation::v1::MatchCustomerResponse resp;
+  grpc::Status s = stub_->MatchCustomer(&ctx, req, &resp);
+  // A customer segmentation has not seen matches nothing.
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND) return false;
+  if (!s.ok()) return grpcutil::FromGrpcStatus(s);
+  if (resp.matches_size() != 1) {
+    return absl::InternalError("segmentation answered another number of matches");
+  }
+  return resp.matches(0);
 }
 
 }  // namespace crm::delivery::clients

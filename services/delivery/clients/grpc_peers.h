@@ -23,6 +23,9 @@ class GrpcCustomerDirectory final : public app::CustomerDirectory {
       const std::string& tenant, const std::vector<std::string>& customer_ids) override;
   absl::Status RecordOptOut(const std::string& tenant, const std::string& customer_id,
                             const OptOut& opt_out) override;
+  absl::Status SetAttribute(const std::string& tenant, const std::string& customer_id,
+                            const std::string& name, const domain::AttributeValue& value,
+                            const std::string& request_id) override;
 
  private:
   std::unique_ptr<customer_store::v1::CustomerStoreService::Stub> stub_;
@@ -50,6 +53,8 @@ class GrpcSegmentDirectory final : public app::SegmentDirectory {
   absl::Status CheckSegment(const std::string& tenant, const std::string& segment_id) override;
   absl::StatusOr<app::MemberPage> Members(const std::string& tenant, const std::string& segment_id,
                                           const std::string& cursor, int page_size) override;
+  absl::StatusOr<bool> Matches(const std::string& tenant, const std::string& customer_id,
+                               const std::string& expression) override;
 
  private:
   std::unique_ptr<segmentation::v1::SegmentationService::Stub> stub_;

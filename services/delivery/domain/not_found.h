@@ -19,6 +19,9 @@ inline absl::Status EndpointNotFound(const std::string& id) {
 inline absl::Status CampaignNotFound(const std::string& id) {
   return common::NotFound("CAMPAIGN_NOT_FOUND", absl::StrCat("campaign ", id, " not found"));
 }
+inline absl::Status JourneyNotFound(const std::string& id) {
+  return common::NotFound("JOURNEY_NOT_FOUND", absl::StrCat("journey ", id, " not found"));
+}
 inline absl::Status SuppressionNotFound(absl::string_view address) {
   return common::NotFound("SUPPRESSION_NOT_FOUND",
                           absl::StrCat(address, " is not on the suppression list"));

@@ -468,8 +468,10 @@ const pg::NamedQuery kActiveCampaigns{
 const pg::NamedQuery kEraseCustomers{
     "delivery_erase_customers",
     "WITH c AS (DELETE FROM delivery.conversions WHERE tenant_id = $1 AND customer_id = "
-    "ANY($2::uuid[])) DELETE FROM delivery.messages WHERE tenant_id = $1 AND customer_id = "
-    "ANY($2::uuid[])",
+    "ANY($2::uuid[])), e AS (DELETE FROM delivery.journey_enrollments WHERE tenant_id = $1 AND "
+    "customer_id = ANY($2::uuid[]) RETURNING enrollment_id), s AS (DELETE FROM "
+    "delivery.journey_steps WHERE tenant_id = $1 AND enrollment_id IN (SELECT enrollment_id FROM "
+    "e)) DELETE FROM delivery.messages WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[])",
     0};
 
 std::optional<absl::Time> OptionalTime(const pqxx::field& f) {
@@ -908,12 +910,13 @@ class PgDeliveryRepository::Tx final : public app::DeliveryTx {
       variants.push_back(m.variant_id);
     }
     const domain::Message& first = rows.front();
-    std::optional<std::string> endpoint;
+    std::optional<std::string> endpoint, campaign;  // NULL: a webhook's, a journey's row
     if (!first.endpoint_id.empty()) endpoint = first.endpoint_id;
+    if (!first.campaign_id.empty()) campaign = first.campaign_id;
     for (const auto& r : pool_.Exec(w_.sql(), kInsertCampaignMessages, w_.tenant(),
                                     std::string(domain::ChannelName(first.channel)),
                                     std::string(domain::PurposeName(first.purpose)), endpoint,
-                                    first.offer_count, first.max_attempts, first.campaign_id,
+                                    first.offer_count, first.max_attempts, campaign,
                                     pg::TextArrayLiteral(ids), pg::TextArrayLiteral(customers),
                                     pg::TextArrayLiteral(templates), pg::TextArrayLiteral(states),
                                     pg::TextArrayLiteral(reasons), pg::TextArrayLiteral(keys),

@@ -837,7 +837,16 @@ class FakeSegmentDirectory final : public delivery::app::SegmentDirectory {
     if (end < it->second.size()) page.next_cursor = std::to_string(end);
     return page;
   }
+  // A journey's condition: true for the customers listed under it.
+  absl::StatusOr<bool> Matches(const std::string& tenant, const std::string& customer_id,
+                               const std::string& expression) override {
+    ++calls;
+    if (!down.ok()) return down;
+    auto it = matching.find(tenant + "/" + expression);
+    return it != matching.end() && it->second.count(customer_id) > 0;
+  }
   std::map<std::string, std::vector<std::string>> members;  // tenant/segment -> ids
+  std::map<std::string, std::set<std::string>> matching;    // tenant/expression -> ids
   absl::Status down;
   int calls = 0;
 };
@@ -876,8 +885,24 @@ class FakeCustomerDirectory final : public delivery::app::CustomerDirectory {
     opt_outs.push_back(o.message_id);
     return absl::OkStatus();
   }
+  absl::Status SetAttribute(const std::string& tenant, const std::string& customer_id,
+                            const std::string& name, const delivery::domain::AttributeValue& value,
+                            const std::string& request_id) override {
+    if (!down.ok()) return down;
+    if (contacts.find(tenant + "/" + customer_id) == contacts.end()) {
+      return absl::NotFoundError("customer not found");
+    }
+    // Once per request id, as customer-store's idempotency key.
+    if (attribute_requests.insert(request_id).second) {
+      attributes[tenant + "/" + customer_id + "/" + name].push_back(value.string_value);
+    }
+    return absl::OkStatus();
+  }
   std::map<std::string, delivery::app::Contact> contacts;  // tenant/customer
   std::vector<std::string> opt_outs;                       // message ids
+  // tenant/customer/attribute -> the string values set, in order
+  std::map<std::string, std::vector<std::string>> attributes;
+  std::set<std::string> attribute_requests;
   absl::Status down;
   std::function<void()> on_read;  // e.g. time passing while the sender reads
   int calls = 0;
