@@ -80,7 +80,7 @@ int main() {
   delivery::app::Campaigns campaigns(repository, queue, renderer, segments,
                                      {own.max_attempts, 1000}, clock, ids);
   delivery::app::Journeys journeys(journey_repository, repository, queue, renderer, segments,
-                                   directory, {own.max_attempts}, clock, ids);
+                                   directory, {own.max_attempts, 10, own.lease, 200}, clock, ids);
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
   delivery::api::SendWorkers workers(

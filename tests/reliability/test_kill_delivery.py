@@ -12,6 +12,7 @@ for every one), nothing is left unsent, every ledger row is final.
   once when it is back;
 - an opt-out arriving mid-campaign: the opted-out customers' queued
   messages are suppressed when their turn comes, none is sent.
+Journeys under kill -9: test_kill_journey.py.
 docs/delivery.md, "Exactly once"."""
 
 import json
