@@ -172,15 +172,28 @@ absl::StatusOr<std::vector<std::optional<domain::State>>> Dispatcher::ProcessBat
           batch.ok() ? std::move((*batch)[j]) : absl::StatusOr<Rendered>(batch.status());
     }
   }
+  // The next row after `k` whose send will need marking (no idempotency
+  // key, content in hand), or done.size().
+  auto next_unkeyed = [&](size_t k) {
+    for (size_t j = k + 1; j < done.size(); ++j) {
+      if (prepared[j] && content[j] && content[j]->ok() &&
+          !domain::ProviderDeduplicates(done[j].message.channel)) {
+        return j;
+      }
+    }
+    return done.size();
+  };
+  size_t marked = done.size();  // the row whose send the last finish marked (none)
   std::vector<Ledger::Finished> rest;
   std::vector<size_t> rest_at;
   for (size_t k = 0; k < done.size(); ++k) {
     domain::Message& m = done[k].message;
-    bool unkeyed = false;
+    const bool started = marked == k;
+    bool unkeyed = started;
     if (prepared[k]) {
       if (clock_.Now() < last_start) {
-        Deliver(tenant, lookups, *prepared[k], *std::move(content[k]), m);
-        unkeyed = !domain::ProviderDeduplicates(m.channel);
+        Deliver(tenant, lookups, *prepared[k], *std::move(content[k]), m, started);
+        unkeyed = unkeyed || !domain::ProviderDeduplicates(m.channel);
       } else {
         release(m);
       }
@@ -189,9 +202,16 @@ absl::StatusOr<std::vector<std::optional<domain::State>>> Dispatcher::ProcessBat
     if (unkeyed) {
       // No idempotency key (email, SMS): finished at once, so a sender
       // stopped later in the batch leaves no row of a finished send
-      // looking unknown. A failed finish leaves the row to the sweeper.
-      absl::StatusOr<std::vector<bool>> one = ledger_.FinishBatch(tenant, {done[k]});
-      if (one.ok() && one->front()) out[done_at[k]] = m.state;
+      // looking unknown; the next such row's send is marked as started in
+      // the same transaction. A failed finish leaves the row to the
+      // sweeper.
+      const size_t next = next_unkeyed(k);
+      const bool mark_next = next < done.size() && clock_.Now() < last_start;
+      absl::StatusOr<Ledger::FinishMark> r =
+          ledger_.FinishAndMark(tenant, done[k], mark_next ? done[next].message.id : "",
+                                mark_next ? done[next].claimed_attempts : 0);
+      if (r.ok() && r->finished) out[done_at[k]] = m.state;
+      marked = r.ok() && r->next_marked ? next : done.size();
       continue;
     }
     rest.push_back(std::move(done[k]));
@@ -218,8 +238,8 @@ absl::StatusOr<std::set<std::string>> Dispatcher::BouncedAmong(
   return std::set<std::string>(listed.begin(), listed.end());
 }
 
-bool Dispatcher::StartSend(const std::string& tenant, domain::Message& m) {
-  if (domain::ProviderDeduplicates(m.channel)) return true;
+bool Dispatcher::StartSend(const std::string& tenant, domain::Message& m, bool started) {
+  if (started || domain::ProviderDeduplicates(m.channel)) return true;
   absl::StatusOr<bool> ours = ledger_.MarkSendStarted(tenant, m.id, m.attempts);
   if (!ours.ok()) {
     Fail(m, domain::Outcome::kTransient, PeerError("ledger", ours.status()));
@@ -355,7 +375,7 @@ bool Dispatcher::Prepare(const std::string& tenant, const domain::DeliveryPolicy
 }
 
 bool Dispatcher::Deliver(const std::string& tenant, Lookups& lookups, const Prepared& prepared,
-                         absl::StatusOr<Rendered> rendered, domain::Message& m) {
+                         absl::StatusOr<Rendered> rendered, domain::Message& m, bool started) {
   const TrackingOptions& tracking = options_.tracking;
   const bool tracked = prepared.tracked;
   const absl::Time now = prepared.now;
@@ -400,7 +420,7 @@ bool Dispatcher::Deliver(const std::string& tenant, Lookups& lookups, const Prep
       html->second = domain::AddOpenPixel(
           t.html, TrackingUrl(tracking, tenant, m, common::TrackingAction::kOpen, 0, now));
     }
-    if (!StartSend(tenant, m)) return false;
+    if (!StartSend(tenant, m, started)) return false;
     result = email_.Send(out);
   } else if (provider) {
     auto part = [&](const char* name) {
@@ -415,7 +435,7 @@ bool Dispatcher::Deliver(const std::string& tenant, Lookups& lookups, const Prep
       out.notification.status_callback_url =
           TrackingUrl(tracking, tenant, m, common::TrackingAction::kStatus, 0, now);
     }
-    if (!StartSend(tenant, m)) return false;
+    if (!StartSend(tenant, m, started)) return false;
     result = notify_.Send(out);
   } else {
     auto json = rendered->parts.find("json");

@@ -90,12 +90,14 @@ class Dispatcher final {
   // checked, the provider called, m filled with the outcome (true: sent).
   bool Prepare(const std::string& tenant, const domain::DeliveryPolicy& policy, Lookups& lookups,
                domain::Message& m, Prepared& prepared);
+  // `started`: the send was marked as started already (with the previous
+  // row's finish).
   bool Deliver(const std::string& tenant, Lookups& lookups, const Prepared& prepared,
-               absl::StatusOr<Rendered> rendered, domain::Message& m);
+               absl::StatusOr<Rendered> rendered, domain::Message& m, bool started);
   // Before the provider call of a channel without an idempotency key: the
-  // send marked as started (false: nothing may be sent; m says why, or is
-  // left as claimed when the claim was lost).
-  bool StartSend(const std::string& tenant, domain::Message& m);
+  // send marked as started unless `started` says it is (false: nothing may
+  // be sent; m says why, or is left as claimed when the claim was lost).
+  bool StartSend(const std::string& tenant, domain::Message& m, bool started);
   // The lower-cased email addresses of `contacts` on the suppression list.
   absl::StatusOr<std::set<std::string>> BouncedAmong(
       const std::string& tenant, const std::map<std::string, Contact>& contacts);

@@ -310,6 +310,27 @@ class Ledger {
     if (!r.ok()) return r.status();
     return r->front();
   }
+  // An email or SMS row finished and, in the same transaction, the send
+  // of the batch's next such row marked as started (`next_id` "": none;
+  // `next_attempts` its claimed attempts): one transaction per message
+  // where finish and mark took two, and still at most one row per sender
+  // started but not finished. The default runs the two one after the other.
+  struct FinishMark {
+    bool finished = false;
+    bool next_marked = false;  // false: no next row, or its claim was lost
+  };
+  virtual absl::StatusOr<FinishMark> FinishAndMark(const std::string& tenant, const Finished& row,
+                                                   const std::string& next_id, int next_attempts) {
+    FinishMark out;
+    absl::StatusOr<std::vector<bool>> done = FinishBatch(tenant, {row});
+    if (!done.ok()) return done.status();
+    out.finished = done->front();
+    if (next_id.empty()) return out;
+    absl::StatusOr<bool> marked = MarkSendStarted(tenant, next_id, next_attempts);
+    if (!marked.ok()) return marked.status();
+    out.next_marked = *marked;
+    return out;
+  }
   struct Due {
     std::string tenant;
     std::string id;

@@ -1621,6 +1621,26 @@ absl::StatusOr<std::vector<bool>> PgDeliveryRepository::FinishBatch(
   return finished;
 }
 
+absl::StatusOr<app::Ledger::FinishMark> PgDeliveryRepository::FinishAndMark(
+    const std::string& tenant, const Finished& row, const std::string& next_id, int next_attempts) {
+  FinishMark out;
+  const outbox::WriteMeta meta{tenant, "delivery", "", "Send", "", ""};
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out = FinishMark();
+    const domain::Message& m = row.message;
+    out.finished =
+        !SaveChanging(pool_, tx, kFinishMessage, tenant, m, row.claimed_attempts).empty();
+    if (out.finished && !row.event_type.empty()) {
+      writer_.Emit(tx, meta, m.customer_id, row.event_type, EventPayload(m));
+    }
+    if (!next_id.empty()) {
+      out.next_marked = !pool_.Exec(tx, kMarkSendStarted, tenant, next_id, next_attempts).empty();
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
 absl::StatusOr<std::vector<app::Ledger::Due>> PgDeliveryRepository::TakeDue(
     absl::Duration requeue_after, int limit) {
   std::vector<Due> due;

@@ -87,6 +87,8 @@ class PgDeliveryRepository final : public app::DeliveryRepository, public app::L
                                        int claimed_attempts) override;
   absl::StatusOr<std::vector<bool>> FinishBatch(const std::string& tenant,
                                                 const std::vector<Finished>& rows) override;
+  absl::StatusOr<FinishMark> FinishAndMark(const std::string& tenant, const Finished& row,
+                                           const std::string& next_id, int next_attempts) override;
   absl::StatusOr<std::vector<Due>> TakeDue(absl::Duration requeue_after, int limit) override;
   absl::StatusOr<int> ResolveLostClaims(int limit) override;
 

@@ -436,6 +436,38 @@ TEST_CASE(
   (void)first;
 }
 
+TEST_CASE("An email's finish marks the next one's send as started in the same transaction") {
+  World w;
+  auto& repo = *TheEnv().repo;
+  Message a = w.Send(common::NewUuid());
+  Message b = w.Send(common::NewUuid());
+  auto claimed = repo.ClaimBatch(w.tenant, {a.id, b.id}, absl::Milliseconds(500), {});
+  REQUIRE(claimed.ok());
+  REQUIRE((*claimed)[0].claimed.has_value());
+  REQUIRE((*claimed)[1].claimed.has_value());
+  REQUIRE(*repo.MarkSendStarted(w.tenant, a.id, 1));
+  Message sent = *(*claimed)[0].claimed;
+  sent.state = State::kSent;
+  sent.send_time = absl::Now();
+  sent.update_time = absl::Now();
+  sent.next_attempt_time.reset();
+  auto r = repo.FinishAndMark(w.tenant, {sent, 1, "message.sent"}, b.id, 1);
+  REQUIRE(r.ok());
+  CHECK(r->finished);
+  CHECK(r->next_marked);
+  CHECK(repo.GetMessage(w.tenant, a.id)->state == State::kSent);
+  // b's sender stops before finishing it: begun, so unknown (never resent).
+  absl::SleepFor(absl::Milliseconds(600));
+  REQUIRE(*repo.ResolveLostClaims(1000) >= 1);
+  CHECK(repo.GetMessage(w.tenant, b.id)->state == State::kUnknown);
+  // A finish of a lost claim writes nothing and marks nothing.
+  Message c = w.Send(common::NewUuid());
+  auto again = repo.FinishAndMark(w.tenant, {sent, 1, "message.sent"}, c.id, 1);
+  REQUIRE(again.ok());
+  CHECK_FALSE(again->finished);
+  CHECK_FALSE(again->next_marked);  // c is not claimed
+}
+
 TEST_CASE("A lost email claim becomes unknown once its send began, else it is retried") {
   World w;
   auto& repo = *TheEnv().repo;

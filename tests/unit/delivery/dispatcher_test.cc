@@ -773,6 +773,28 @@ TEST_CASE("A batch's rows not started while their claim outlasts a send are rele
   CHECK(w.email.sent.size() == 3);
 }
 
+TEST_CASE("Each email of a batch is marked started before its send, never two at once") {
+  World w;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {
+    auto m = w.delivery.Send(w.Meta("s" + std::to_string(i)), w.Email());
+    REQUIRE(m.ok());
+    ids.push_back(m->id);
+  }
+  // What is marked as started while each mail is handed to the relay:
+  // exactly that mail (the previous one's finish marked it; none after it).
+  std::vector<std::set<std::string>> at_send;
+  w.email.on_send = [&] { at_send.push_back(w.repo.SendStarted()); };
+  auto done = w.dispatcher.ProcessBatch(kTenant, ids);
+  REQUIRE(done.ok());
+  REQUIRE(at_send.size() == 4);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    CHECK((*done)[i] == std::optional<State>(State::kSent));
+    CHECK(at_send[i] == std::set<std::string>{std::string(kTenant) + "/" + ids[i]});
+  }
+  CHECK(w.repo.SendStarted().empty());  // all finished
+}
+
 TEST_CASE("A batch's contacts unavailable: every row of it is retried") {
   World w;
   auto a = w.delivery.Send(w.Meta("u1"), w.Email());

@@ -673,6 +673,15 @@ class FakeDeliveryRepository final : public delivery::app::DeliveryRepository,
     return out;
   }
   int claim_batches = 0;
+  // tenant/id of the rows whose send is marked as started now.
+  std::set<std::string> SendStarted() {
+    std::set<std::string> out;
+    (void)uow_.WithMutable([&](FakeDeliveryState& s) {
+      out = s.send_started;
+      return true;
+    });
+    return out;
+  }
   absl::StatusOr<bool> MarkSendStarted(const std::string& tenant, const std::string& id,
                                        int claimed_attempts) override {
     return uow_.WithMutable([&](FakeDeliveryState& s) {
