@@ -20,6 +20,8 @@ readonly PACKAGES=(
   libnlopt-dev libnlopt-cxx-dev libboost-math-dev
   # live segments: compressed member bitmaps (CRoaring)
   libroaring-dev
+  # the service desk's classifier: linear models (liblinear)
+  liblinear-dev
   # the Online Retail reference data is gzip'd (tests read it through zlib)
   zlib1g-dev
   # google/api/*.proto and google/rpc/*.proto for protoc's include path
