@@ -121,7 +121,9 @@ void Serve(tcp::socket socket) {
       }
       if (!Say(socket, "250 OK queued\r\n")) return;
     } else {
-      if (!Say(socket, "502 not implemented\r\n")) return;
+      // What a sender must not need here (AUTH, STARTTLS, VRFY, ...):
+      // SMTP's "command not recognized" reply (RFC 5321, 4.2.4).
+      if (!Say(socket, "500 command not recognized\r\n")) return;
     }
   }
 }

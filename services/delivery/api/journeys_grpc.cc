@@ -260,12 +260,11 @@ void ToProto(const domain::Enrollment& e, v1::JourneyEnrollment* out) {
 }
 
 // The journey actions share one shape.
-template <typename Resp>
 grpc::ServerUnaryReactor* JourneyAction(grpc::CallbackServerContext* ctx,
                                         common::Executor& executor, grpcutil::RpcMetrics& metrics,
                                         const char* method, app::Journeys& journeys,
                                         const v1::JourneyActionRequest* req,
-                                        domain::JourneyAction action, Resp* resp) {
+                                        domain::JourneyAction action, v1::Journey* resp) {
   return Offload(ctx, executor, metrics, method, [=, &journeys](const RequestContext& rc) {
     CRM_RETURN_IF_ERROR(common::RequireRequestId(req->request_id()));
     CRM_ASSIGN_OR_RETURN(

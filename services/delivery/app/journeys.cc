@@ -276,10 +276,8 @@ absl::StatusOr<int> Journeys::OnEvent(const std::string& tenant, const TriggerEv
   return changed;
 }
 
-absl::StatusOr<std::string> Journeys::TakeStep(const std::string& tenant, const Journey& j,
-                                               const JourneyStep& step,
+absl::StatusOr<std::string> Journeys::TakeStep(const std::string& tenant, const JourneyStep& step,
                                                const domain::Enrollment& e) {
-  (void)j;
   switch (step.kind) {
     case StepKind::kCondition: {
       CRM_ASSIGN_OR_RETURN(bool holds, segments_.Matches(tenant, e.customer_id, step.expression));
@@ -347,7 +345,7 @@ absl::StatusOr<bool> Journeys::Run(const std::string& tenant, const Journey& j,
       // The wait is over (a wait-for-event's timeout: its default next).
       domain::EnterStep(j, e, domain::StepAfter(j, *step, ""), now);
     } else {
-      absl::StatusOr<std::string> branch = TakeStep(tenant, j, *step, e);
+      absl::StatusOr<std::string> branch = TakeStep(tenant, *step, e);
       if (branch.ok()) {
         domain::EnterStep(j, e, domain::StepAfter(j, *step, *branch), now);
       } else if (branch.status().code() == absl::StatusCode::kNotFound) {

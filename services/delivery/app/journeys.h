@@ -85,8 +85,7 @@ class Journeys final : public Runner {
                            domain::Enrollment e);
   // The step's effect; "" or the branch taken (condition: else).
   // An error: the step failed (tried again later).
-  absl::StatusOr<std::string> TakeStep(const std::string& tenant, const domain::Journey& j,
-                                       const domain::JourneyStep& step,
+  absl::StatusOr<std::string> TakeStep(const std::string& tenant, const domain::JourneyStep& step,
                                        const domain::Enrollment& e);
   absl::StatusOr<std::optional<domain::Enrollment>> Insert(const outbox::WriteMeta& meta,
                                                            const domain::Journey& j,

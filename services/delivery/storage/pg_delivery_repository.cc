@@ -19,6 +19,7 @@
 #include "libs/pg/sql.h"
 #include "services/delivery/domain/not_found.h"
 #include "services/delivery/schema_name.h"
+#include "services/delivery/storage/pg_time.h"
 
 namespace crm::delivery::storage {
 namespace {
@@ -474,11 +475,6 @@ const pg::NamedQuery kEraseCustomers{
     "e)) DELETE FROM delivery.messages WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[])",
     0};
 
-std::optional<absl::Time> OptionalTime(const pqxx::field& f) {
-  if (f.is_null()) return std::nullopt;
-  return absl::FromUnixMicros(f.as<int64_t>());
-}
-
 absl::StatusOr<domain::Message> MessageOf(const pqxx::row& r) {
   domain::Message m;
   m.id = r[0].as<std::string>();
@@ -530,11 +526,6 @@ absl::StatusOr<domain::Message> MessageOf(const pqxx::row& r) {
   m.receipt_detail = r[33].as<std::string>();
   m.offer_ids = nlohmann::json::parse(r[34].as<std::string>()).get<std::vector<std::string>>();
   return m;
-}
-
-std::optional<int64_t> MicrosOf(const std::optional<absl::Time>& t) {
-  if (!t) return std::nullopt;
-  return absl::ToUnixMicros(*t);
 }
 
 // The changing part's parameters $3..$14 after tenant and id, then `extra`

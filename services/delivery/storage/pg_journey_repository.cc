@@ -11,6 +11,7 @@
 #include "libs/pg/sql.h"
 #include "services/delivery/domain/not_found.h"
 #include "services/delivery/schema_name.h"
+#include "services/delivery/storage/pg_time.h"
 
 namespace crm::delivery::storage {
 namespace {
@@ -179,15 +180,6 @@ const pg::NamedQuery kSaveEnrollment{
                  ", version = version + 1, leased_until = CASE WHEN $13 THEN leased_until END "
                  "WHERE tenant_id = $1 AND enrollment_id = $2::uuid AND version = $3 RETURNING 1"),
     1};
-
-std::optional<absl::Time> OptionalTime(const pqxx::field& f) {
-  if (f.is_null()) return std::nullopt;
-  return absl::FromUnixMicros(f.as<int64_t>());
-}
-std::optional<int64_t> MicrosOf(const std::optional<absl::Time>& t) {
-  if (!t) return std::nullopt;
-  return absl::ToUnixMicros(*t);
-}
 
 nlohmann::json EventJson(const domain::JourneyEvent& e) {
   return {{"kind", domain::TriggerKindName(e.kind)}, {"segment_id", e.segment_id}};

@@ -119,9 +119,7 @@ Prediction IntentModel::FromScores(const std::vector<double>& scores, double sca
   Prediction p;
   p.label = labels_[best];
   if (options_.solver == Solver::kLogistic) {
-    double sum = 0;
-    for (double s : scores) sum += std::max(s, 0.0);
-    p.confidence = sum > 0 ? scores[best] / sum : 0;
+    p.confidence = scores[best];  // liblinear's probabilities, normalized over the classes
     return p;
   }
   // Softmax of the margins.
