@@ -22,6 +22,8 @@ readonly PACKAGES=(
   libroaring-dev
   # the service desk's classifier: linear models (liblinear)
   liblinear-dev
+  # IANA time zones (business calendars, quiet hours, models' zones)
+  tzdata
   # the Online Retail reference data is gzip'd (tests read it through zlib)
   zlib1g-dev
   # google/api/*.proto and google/rpc/*.proto for protoc's include path

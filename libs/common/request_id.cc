@@ -1,6 +1,7 @@
 #include "libs/common/request_id.h"
 
 #include "absl/strings/str_cat.h"
+#include "libs/common/crypto.h"
 #include "libs/common/errors.h"
 
 namespace crm::common {
@@ -32,6 +33,11 @@ absl::Status CheckRequestId(absl::string_view id) {
                         "request_id must not contain control characters (such as NUL)");
   }
   return absl::OkStatus();
+}
+
+std::string DerivedKey(const std::string& key, const std::string& suffix) {
+  if (key.size() + 1 + suffix.size() <= kMaxRequestIdLength) return key + "/" + suffix;
+  return HexEncode(Sha256(key)).substr(0, 64) + "/" + suffix;
 }
 
 }  // namespace crm::common

@@ -2,6 +2,7 @@
 // Client-chosen idempotency keys (the `request_id` field of mutating
 // requests): one rule for every service and the gateway's REST edge.
 #include <cstddef>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -21,5 +22,11 @@ bool HasControlCharacter(absl::string_view s);
 // For writes that replay their first answer: INVALID_ARGUMENT (field
 // request_id) also when `id` is empty.
 [[nodiscard]] absl::Status RequireRequestId(absl::string_view id);
+
+// The idempotency key of a call one service makes to another on behalf of
+// a request: "<key>/<suffix>" while that fits kMaxRequestIdLength, else the
+// first 64 hex digits of SHA-256(key) then "/<suffix>" (still one key per
+// request and suffix).
+std::string DerivedKey(const std::string& key, const std::string& suffix);
 
 }  // namespace crm::common

@@ -2,6 +2,7 @@
 #include "libs/common/clock.h"
 #include "libs/common/id.h"
 #include "libs/events/message_event.h"
+#include "libs/events/ticket_event.h"
 #include "libs/grpcutil/channel.h"
 #include "libs/observability/log.h"
 #include "libs/service/purge_job.h"
@@ -12,9 +13,9 @@
 #include "services/customer_store/app/behaviour_retention.h"
 #include "services/customer_store/app/customer_store.h"
 #include "services/customer_store/app/customer_views.h"
+#include "services/customer_store/app/engine_timeline.h"
 #include "services/customer_store/app/import.h"
 #include "services/customer_store/app/merge.h"
-#include "services/customer_store/app/message_timeline.h"
 #include "services/customer_store/app/purchases.h"
 #include "services/customer_store/app/resolve.h"
 #include "services/customer_store/clients/grpc_customer_insights.h"
@@ -67,8 +68,8 @@ int main() {
   // Order events from the transaction engine feed the purchase aggregates.
   customer_store::app::PurchaseProjector projector(repository, cache);
   customer_store::api::OrderEventHandler order_events(projector);
-  // Delivery's messages become timeline entries.
-  customer_store::app::MessageTimeline messages(repository, cache);
+  // Delivery's messages and the service desk's tickets become timeline entries.
+  customer_store::app::EngineTimeline timeline(repository, cache);
   // One projection transaction per consumer read (batch).
   rt->AddBatchConsumer("customer-store", config.consumer,
                        [&](const std::vector<events::Event>& batch) {
@@ -77,10 +78,16 @@ int main() {
                            if (!out[i].ok()) continue;
                            absl::StatusOr<std::optional<events::MessageEvent>> m =
                                events::MessageEventOf(batch[i].envelope);
+                           absl::StatusOr<std::optional<events::TicketEvent>> t =
+                               events::TicketEventOf(batch[i].envelope);
                            if (!m.ok()) {
                              out[i] = m.status();
                            } else if (*m) {
-                             out[i] = messages.Apply(**m);
+                             out[i] = timeline.Apply(**m);
+                           } else if (!t.ok()) {
+                             out[i] = t.status();
+                           } else if (*t) {
+                             out[i] = timeline.Apply(**t);
                            }
                          }
                          return out;

@@ -14,6 +14,8 @@
 #include "crm/personalization/v1/personalization.pb.h"
 #include "crm/segmentation/v1/segmentation.grpc.pb.h"
 #include "crm/segmentation/v1/segmentation.pb.h"
+#include "crm/service_desk/v1/service_desk.grpc.pb.h"
+#include "crm/service_desk/v1/service_desk.pb.h"
 #include "crm/transaction/v1/erp.grpc.pb.h"
 #include "crm/transaction/v1/erp.pb.h"
 #include "crm/transaction/v1/pipeline.grpc.pb.h"
@@ -58,6 +60,8 @@ const std::vector<BackendService>& BackendTable() {
        &FileOf<personalization::v1::Recommendations>},
       {delivery::v1::DeliveryService::service_full_name(), "delivery",
        &FileOf<delivery::v1::Message>},
+      {service_desk::v1::ServiceDeskService::service_full_name(), "service-desk",
+       &FileOf<service_desk::v1::Ticket>},
   };
   return *kTable;
 }
@@ -81,6 +85,7 @@ common::PeerDefaults GatewayPeerDefaults(absl::string_view peer) {
   if (peer == "segmentation") defaults.addr = "127.0.0.1:50063";
   if (peer == "personalization") defaults.addr = "127.0.0.1:50064";
   if (peer == "delivery") defaults.addr = "127.0.0.1:50065";
+  if (peer == "service-desk") defaults.addr = "127.0.0.1:50066";
   return defaults;
 }
 

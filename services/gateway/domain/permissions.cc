@@ -61,7 +61,7 @@ std::vector<Role> ParseRolesHeader(absl::string_view header) {
 }
 
 AccessPolicy AccessPolicyFromNumber(int number) {
-  if (number < 0 || number > static_cast<int>(AccessPolicy::kMarketing)) {
+  if (number < 0 || number > static_cast<int>(AccessPolicy::kDeskWriters)) {
     return AccessPolicy::kUnspecified;
   }
   return static_cast<AccessPolicy>(number);
@@ -74,6 +74,7 @@ const std::set<Role>& RolesOf(AccessPolicy policy) {
     case AccessPolicy::kWriters:
       return kWriters;
     case AccessPolicy::kOrderWriters:
+    case AccessPolicy::kDeskWriters:  // the service desk's tickets
       return kOrderWriters;
     case AccessPolicy::kPipelineWriters:
       return kPipelineWriters;

@@ -47,6 +47,7 @@ enum class AccessPolicy : int {
   kPlatform = 9,
   kNobody = 10,  // internal methods: no API key may call them
   kMarketing = 11,
+  kDeskWriters = 12,
 };
 
 // The policy of a proto enum number; numbers this build does not know

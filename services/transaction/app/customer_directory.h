@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "libs/common/crypto.h"
+#include "libs/common/request_id.h"
 #include "services/transaction/app/ports.h"
 
 namespace crm::transaction::app {
@@ -22,13 +22,7 @@ struct CustomerIdentities {
   std::string family_name;
 };
 
-// The idempotency key of a call made on behalf of a request: "<key>/<suffix>"
-// while that fits customer-store's 128 characters, else the first 64 hex
-// digits of SHA-256(key) then "/<suffix>" (still one key per request).
-inline std::string DerivedKey(const std::string& key, const std::string& suffix) {
-  if (key.size() + 1 + suffix.size() <= 128) return key + "/" + suffix;
-  return common::HexEncode(common::Sha256(key)).substr(0, 64) + "/" + suffix;
-}
+using common::DerivedKey;
 
 struct ResolvedCustomer {
   std::string id;

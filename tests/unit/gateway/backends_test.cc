@@ -35,6 +35,7 @@ constexpr char kPipeline[] = "crm.transaction.v1.PipelineService";
 constexpr char kSegmentation[] = "crm.segmentation.v1.SegmentationService";
 constexpr char kPersonalization[] = "crm.personalization.v1.PersonalizationService";
 constexpr char kDelivery[] = "crm.delivery.v1.DeliveryService";
+constexpr char kServiceDesk[] = "crm.service_desk.v1.ServiceDeskService";
 constexpr char kAdmin[] = "crm.gateway.v1.AdminService";
 
 // Makes lazy channels (nothing connects) and remembers each target asked for.
@@ -53,7 +54,8 @@ std::vector<common::PeerConfig> LocalPeers() {
           {"transaction", "127.0.0.1:2", absl::Seconds(1)},
           {"segmentation", "127.0.0.1:4", absl::Seconds(1)},
           {"personalization", "127.0.0.1:5", absl::Seconds(1)},
-          {"delivery", "127.0.0.1:6", absl::Seconds(1)}};
+          {"delivery", "127.0.0.1:6", absl::Seconds(1)},
+          {"service-desk", "127.0.0.1:7", absl::Seconds(1)}};
 }
 
 const google::protobuf::FileDescriptor* ErpFile() {
@@ -65,15 +67,17 @@ TEST_CASE("the gateway's backend table", "[gateway][backends]") {
   for (const BackendService& row : BackendTable()) names.push_back(row.service);
   // REST route order (ties, OpenAPI paths) as before the table existed.
   CHECK(names == std::vector<std::string>{kCustomerStore, kAdmin, kTransaction, kErp, kPipeline,
-                                          kSegmentation, kPersonalization, kDelivery});
+                                          kSegmentation, kPersonalization, kDelivery,
+                                          kServiceDesk});
   CHECK(RemotePeers(BackendTable()) == std::vector<std::string>{"customer-store", "transaction",
                                                                 "segmentation", "personalization",
-                                                                "delivery"});
+                                                                "delivery", "service-desk"});
   CHECK(GatewayPeerDefaults("customer-store").addr == "127.0.0.1:50061");
   CHECK(GatewayPeerDefaults("transaction").addr == "127.0.0.1:50062");
   CHECK(GatewayPeerDefaults("segmentation").addr == "127.0.0.1:50063");
   CHECK(GatewayPeerDefaults("personalization").addr == "127.0.0.1:50064");
   CHECK(GatewayPeerDefaults("delivery").addr == "127.0.0.1:50065");
+  CHECK(GatewayPeerDefaults("service-desk").addr == "127.0.0.1:50066");
   CHECK(GatewayPeerDefaults("new-peer").addr.empty());  // its address is required
   CHECK(GatewayPeerDefaults("transaction").timeout == absl::Seconds(1));
 }
@@ -89,24 +93,27 @@ TEST_CASE("Backends derives channels, services and reflection from the table",
                                                       {"127.0.0.1:2", 1},
                                                       {"127.0.0.1:4", 1},
                                                       {"127.0.0.1:5", 1},
-                                                      {"127.0.0.1:6", 1}});
-    REQUIRE(backends->peers().size() == 5);
+                                                      {"127.0.0.1:6", 1},
+                                                      {"127.0.0.1:7", 1}});
+    REQUIRE(backends->peers().size() == 6);
     CHECK(backends->peers()[0].config.peer == "customer-store");
     CHECK(backends->peers()[1].config.peer == "transaction");
     const auto& routes = backends->routes();
-    REQUIRE(routes.size() == 8);
+    REQUIRE(routes.size() == 9);
     CHECK(routes[0].channel == backends->peers()[0].channel);
     CHECK(routes[1].channel == nullptr);  // AdminService: the in-process server
     for (size_t i : {2, 3, 4}) CHECK(routes[i].channel == backends->peers()[1].channel);
     CHECK(routes[5].channel == backends->peers()[2].channel);
     CHECK(routes[6].channel == backends->peers()[3].channel);
     CHECK(routes[7].channel == backends->peers()[4].channel);
+    CHECK(routes[8].channel == backends->peers()[5].channel);
   }
   SECTION("the REST services are the table's, in its order") {
     std::vector<std::string> rest;
     for (const auto* s : backends->Services()) rest.push_back(s->full_name());
     CHECK(rest == std::vector<std::string>{kCustomerStore, kAdmin, kTransaction, kErp, kPipeline,
-                                           kSegmentation, kPersonalization, kDelivery});
+                                           kSegmentation, kPersonalization, kDelivery,
+                                           kServiceDesk});
     // The streaming ERP service gets no REST route.
     CHECK(RoutesFromServices({backends->Services()[3]}).empty());
     CHECK_FALSE(RoutesFromServices(backends->Services()).empty());
@@ -116,7 +123,7 @@ TEST_CASE("Backends derives channels, services and reflection from the table",
           std::vector<std::string>{"grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
                                    "grpc.reflection.v1alpha.ServerReflection", kCustomerStore,
                                    kAdmin, kTransaction, kErp, kPipeline, kSegmentation,
-                                   kPersonalization, kDelivery});
+                                   kPersonalization, kDelivery, kServiceDesk});
   }
   SECTION("the proxy routes every method of every service") {
     crm::testing::FakeKeyStore keys;
@@ -194,7 +201,7 @@ TEST_CASE("the gateway's configuration of its peers", "[gateway][config]") {
   SECTION("defaults: ./crm up's ports") {
     auto c = LoadConfig();
     REQUIRE(c.ok());
-    REQUIRE(c->peers.size() == 5);
+    REQUIRE(c->peers.size() == 6);
     CHECK(c->peers[0].addr == "127.0.0.1:50061");
     CHECK(c->peers[1].addr == "127.0.0.1:50062");
     CHECK(c->service.pg_pool_size == 8);

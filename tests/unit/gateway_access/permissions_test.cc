@@ -37,6 +37,7 @@ TEST_CASE("Access policies admit exactly their roles", "[gateway][domain]") {
       {AccessPolicy::kPlatform, {R::kPlatformAdmin}},
       {AccessPolicy::kNobody, {}},
       {AccessPolicy::kMarketing, {R::kAdmin, R::kMarketer, R::kIntegration}},
+      {AccessPolicy::kDeskWriters, {R::kAdmin, R::kSales, R::kService, R::kIntegration}},
       {AccessPolicy::kUnspecified, {}},
   };
   for (const auto& [policy, roles] : expected) {
@@ -53,12 +54,12 @@ TEST_CASE("Access policies admit exactly their roles", "[gateway][domain]") {
   SECTION("no policy, or one this build does not know: denied to every role") {
     CHECK_FALSE(HasPolicy(AccessPolicy::kUnspecified));
     CHECK(HasPolicy(AccessPolicy::kNobody));
-    for (int n : {0, 12, 99, -1}) {
+    for (int n : {0, 13, 99, -1}) {
       INFO(n);
       CHECK(AccessPolicyFromNumber(n) == AccessPolicy::kUnspecified);
       CHECK_FALSE(IsAllowed(kAllRoles, AccessPolicyFromNumber(n)));
     }
-    for (int n = 1; n <= 11; ++n) CHECK(static_cast<int>(AccessPolicyFromNumber(n)) == n);
+    for (int n = 1; n <= 12; ++n) CHECK(static_cast<int>(AccessPolicyFromNumber(n)) == n);
   }
 }
 

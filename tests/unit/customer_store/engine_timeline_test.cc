@@ -1,7 +1,8 @@
-// Delivery's messages on the timeline (app/message_timeline.h): which
-// events make an entry, what it says (ids, never content), and that an entry
-// added invalidates the cached 360 view.
-#include "services/customer_store/app/message_timeline.h"
+// Other engines' events on the timeline (app/engine_timeline.h): which
+// delivery and service-desk events make an entry, what it says (ids, never
+// a message's content), and that an entry added invalidates the cached 360
+// view.
+#include "services/customer_store/app/engine_timeline.h"
 
 #include <catch2/catch.hpp>
 #include <map>
@@ -11,9 +12,11 @@
 namespace {
 
 using crm::customer_store::app::ActivityRepository;
+using crm::customer_store::app::EngineTimeline;
 using crm::customer_store::app::MessageActivityOf;
-using crm::customer_store::app::MessageTimeline;
+using crm::customer_store::app::TicketActivityOf;
 using crm::events::MessageEvent;
+using crm::events::TicketEvent;
 
 constexpr char kTenant[] = "11111111-1111-4111-8111-111111111111";
 constexpr char kCustomer[] = "22222222-2222-4222-8222-222222222222";
@@ -96,7 +99,7 @@ TEST_CASE("SMS and push messages are entries of their own kinds", "[customer_sto
 TEST_CASE("An entry is added once and invalidates the view", "[customer_store][timeline]") {
   FakeActivities repo;
   crm::testing::FakeViewCache cache;
-  MessageTimeline timeline(repo, cache);
+  EngineTimeline timeline(repo, cache);
   const MessageEvent opened = Event("opened", "33333333-3333-4333-8333-333333333306");
   REQUIRE(timeline.Apply(opened).ok());
   REQUIRE(timeline.Apply(opened).ok());  // redelivered
@@ -106,6 +109,57 @@ TEST_CASE("An entry is added once and invalidates the view", "[customer_store][t
   gone.customer_id = "77777777-7777-4777-8777-777777777777";  // erased
   REQUIRE(timeline.Apply(gone).ok());
   CHECK(repo.entries.size() == 1);
+}
+
+TEST_CASE("Ticket events are ticket entries of the timeline, notes excluded",
+          "[customer_store][timeline]") {
+  auto ticket = [](const std::string& kind, const std::string& event_id) {
+    TicketEvent t;
+    t.tenant_id = kTenant;
+    t.event_id = event_id;
+    t.kind = kind;
+    t.ticket_id = "66666666-6666-4666-8666-666666666666";
+    t.number = 12;
+    t.customer_id = kCustomer;
+    t.subject = "Charged twice";
+    t.channel = "email";
+    t.status = "new";
+    t.occurred_time = absl::FromUnixSeconds(1800000000);
+    return t;
+  };
+  auto opened = TicketActivityOf(ticket("created", "33333333-3333-4333-8333-333333333320"));
+  REQUIRE(opened.has_value());
+  CHECK(opened->kind == crm::customer_store::domain::InteractionKind::kTicket);
+  CHECK(opened->summary == "Opened ticket #12 \"Charged twice\"");
+  CHECK(opened->source == "service-desk");
+  CHECK(opened->channel == "email");
+  CHECK(opened->id == "33333333-3333-4333-8333-333333333320");
+  TicketEvent wrote = ticket("message_added", "33333333-3333-4333-8333-333333333321");
+  wrote.message_kind = "customer";
+  CHECK(TicketActivityOf(wrote)->summary == "Wrote on ticket #12");
+  wrote.message_kind = "public_reply";
+  CHECK(TicketActivityOf(wrote)->summary == "Was answered on ticket #12");
+  wrote.message_kind = "internal_note";
+  CHECK_FALSE(TicketActivityOf(wrote).has_value());
+  TicketEvent moved = ticket("status_changed", "33333333-3333-4333-8333-333333333322");
+  moved.from_status = "open";
+  moved.status = "solved";
+  CHECK(TicketActivityOf(moved)->summary == "Ticket #12 solved");
+  moved.from_status = "solved";
+  moved.status = "open";
+  CHECK(TicketActivityOf(moved)->summary == "Ticket #12 reopened");
+  moved.from_status = "open";
+  moved.status = "pending_customer";
+  CHECK_FALSE(TicketActivityOf(moved).has_value());
+  CHECK_FALSE(TicketActivityOf(ticket("created", "not-a-uuid")).has_value());
+
+  FakeActivities repo;
+  crm::testing::FakeViewCache cache;
+  EngineTimeline timeline(repo, cache);
+  REQUIRE(timeline.Apply(ticket("created", "33333333-3333-4333-8333-333333333323")).ok());
+  REQUIRE(timeline.Apply(ticket("created", "33333333-3333-4333-8333-333333333323")).ok());
+  CHECK(repo.entries.size() == 1);
+  CHECK(cache.invalidate_calls() == 1);
 }
 
 }  // namespace

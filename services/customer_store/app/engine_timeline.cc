@@ -1,4 +1,4 @@
-#include "services/customer_store/app/message_timeline.h"
+#include "services/customer_store/app/engine_timeline.h"
 
 #include <nlohmann/json.hpp>
 
@@ -61,8 +61,43 @@ std::optional<ActivityRepository::Activity> MessageActivityOf(const events::Mess
   return a;
 }
 
-absl::Status MessageTimeline::Apply(const events::MessageEvent& m) {
-  std::optional<ActivityRepository::Activity> a = MessageActivityOf(m);
+std::optional<ActivityRepository::Activity> TicketActivityOf(const events::TicketEvent& t) {
+  if (!common::IsUuid(t.event_id) || !common::IsUuid(t.customer_id)) return std::nullopt;
+  const std::string ticket = absl::StrCat("ticket #", t.number);
+  std::string summary;
+  if (t.kind == "created") {
+    summary = absl::StrCat("Opened ", ticket, " \"", t.subject, "\"");
+  } else if (t.kind == "message_added" && t.message_kind == "customer") {
+    summary = absl::StrCat("Wrote on ", ticket);
+  } else if (t.kind == "message_added" && t.message_kind == "public_reply") {
+    summary = absl::StrCat("Was answered on ", ticket);
+  } else if (t.kind == "status_changed" && t.status == "solved") {
+    summary = absl::StrCat("Ticket #", t.number, " solved");
+  } else if (t.kind == "status_changed" && t.from_status == "solved" && t.status == "open") {
+    summary = absl::StrCat("Ticket #", t.number, " reopened");
+  } else {
+    return std::nullopt;  // notes, other moves: agents' business, not the customer's history
+  }
+  ActivityRepository::Activity a;
+  a.tenant_id = t.tenant_id;
+  a.id = t.event_id;
+  a.customer_id = t.customer_id;
+  a.kind = domain::InteractionKind::kTicket;
+  a.channel = t.channel;
+  a.time = t.occurred_time;
+  a.actor = "service-desk";
+  a.source = "service-desk";
+  a.summary = std::move(summary);
+  a.payload_json = nlohmann::json{
+      {"event", t.kind},
+      {"ticket_id", t.ticket_id},
+      {"number", t.number},
+      {"status",
+       t.status}}.dump();
+  return a;
+}
+
+absl::Status EngineTimeline::Record(const std::optional<ActivityRepository::Activity>& a) {
   if (!a) return absl::OkStatus();
   CRM_ASSIGN_OR_RETURN(bool added, repository_.RecordActivity(*a));
   if (added) cache_.Invalidate(a->tenant_id, a->customer_id);

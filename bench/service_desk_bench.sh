@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The service desk: tickets created through the gateway over REST (each a
+# unit of work with the requester found or created in customer-store, the
+# first message, the audit row and an outbox event) next to pgbench
+# TPC-B-like on the same PostgreSQL in the same run (the ceiling of a write
+# transaction here); the SLA engine (crm-sla-bench: one evaluation's p99, a
+# sweep over 1,000,000 open tickets); the classifier on BANKING77
+# (crm-intent-eval: training time for 10,003 texts, prediction p99) when the
+# shared data is present. See bench/README.md, "service_desk_bench.sh".
+#
+#   bench/service_desk_bench.sh
+#
+# Starts its own PostgreSQL, Redis and every service under
+# build/bench-run/service-desk on private ports, and stops them all on exit.
+# Exit status: 0 when every run completed with an error rate <= 0.1% and
+# every created ticket is stored with its message; a missed target is
+# REPORTED, not a failure. Environment: the BENCH_* knobs of bench/lib.sh,
+# BENCH_REQUESTERS (distinct requester addresses, default 1000),
+# BENCH_PGBENCH_S (pgbench measured seconds, default 15; 0 skips it),
+# BENCH_SLA_TICKETS (the sweep's tickets, default 1000000).
+set -Eeuo pipefail
+
+_bench_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_RUN_DIR=${BENCH_RUN_DIR:-${BUILD_DIR:-$_bench_repo/build}/bench-run/service-desk}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+readonly REQUESTERS=${BENCH_REQUESTERS:-1000}
+readonly PGBENCH_S=${BENCH_PGBENCH_S:-15}
+readonly SLA_TICKETS=${BENCH_SLA_TICKETS:-1000000}
+readonly PG_PORT=55454 REDIS_PORT=56401
+# Every service of k8s/services.yaml on its test port + 11100.
+bench_services 11100
+GW_HTTP=$(bench_port gateway http)
+readonly GW_HTTP
+readonly REST=http://127.0.0.1:$GW_HTTP
+OUT=$BENCH_RUN_DIR/out
+trap 'bench_say "FAILED at line $LINENO: $BASH_COMMAND"' ERR
+
+bench_init
+bench_banner "service_desk_bench: ticket creation, SLA engine, classifier"
+
+bench_build_services
+flock "$BENCH_BUILD_LOCK" cmake --build "$BUILD_DIR" -j2 --target crm-sla-bench crm-intent-eval >/dev/null
+bench_require_binaries
+# shellcheck disable=SC2046  # the ports are words
+bench_require_free_ports $(crm_svc_all_ports)
+bench_datastores_fresh $PG_PORT $REDIS_PORT
+bench_migrate
+BENCH_SVC_ENV[gateway]="CRM_DEFAULT_RATE_LIMIT=1000000"
+bench_start_services
+bench_bootstrap_tenant bench-desk
+export BENCH_API_KEY=$BENCH_KEY
+bench_say "tenant $BENCH_TENANT"
+
+# pgbench first, on small tables of its own database (as order_latency_bench).
+PGBENCH_TPS=""
+if ((PGBENCH_S > 0)); then
+  bench_wait_quiet
+  bench_psql_super -c "CREATE DATABASE pgbench" >/dev/null
+  runuser -u postgres -- pgbench -q -i -s 8 -h "$BENCH_PG_HOME/sock" -p "$BENCH_PG_PORT" pgbench \
+    >"$OUT/pgbench-init.txt" 2>&1 || bench_die "pgbench -i failed ($OUT/pgbench-init.txt)"
+  bench_say "ceiling: pgbench TPC-B-like, 8 clients, 2 threads, prepared, ${PGBENCH_S}s"
+  runuser -u postgres -- pgbench -c 8 -j 2 -M prepared -T "$PGBENCH_S" -h "$BENCH_PG_HOME/sock" \
+    -p "$BENCH_PG_PORT" pgbench >"$OUT/pgbench.txt" 2>&1 || bench_die "pgbench failed ($OUT/pgbench.txt)"
+  PGBENCH_TPS=$(awk '/^tps = / { printf "%.0f", $3; exit }' "$OUT/pgbench.txt")
+  [[ -n $PGBENCH_TPS ]] || bench_die "no tps in $OUT/pgbench.txt"
+fi
+
+bench_wait_quiet
+bench_wrk create-ticket "$REST" "$BENCH_DIR/ticket.lua" "$REQUESTERS"
+
+# Every ticket answered 200 is stored with its first message, once.
+read -r tickets messages numbers < <(bench_psql_super -At -F " " -c \
+  "SELECT count(*), sum(message_count), count(DISTINCT number) FROM service_desk.tickets")
+bench_say "stored: $tickets tickets, $messages messages, $numbers distinct numbers"
+((tickets == numbers && tickets == messages)) || bench_die "tickets, messages and numbers differ"
+customers=$(bench_psql_super -At -c "SELECT count(*) FROM customer_store.customers")
+
+bench_say "SLA engine: crm-sla-bench --tickets $SLA_TICKETS"
+"$BUILD_DIR/services/service_desk/crm-sla-bench" --tickets "$SLA_TICKETS" >"$OUT/sla.txt" 2>&1 ||
+  bench_die "crm-sla-bench failed ($OUT/sla.txt)"
+
+DATA_DIR=${CRM_SHARED_DATA_DIR:-$REPO/../shared/data}
+[[ -f $DATA_DIR/banking77/train.csv ]] || DATA_DIR=$REPO/../../shared/data
+if [[ -f $DATA_DIR/banking77/train.csv ]]; then
+  bench_say "classifier: crm-intent-eval on BANKING77"
+  "$BUILD_DIR/services/service_desk/crm-intent-eval" --train "$DATA_DIR/banking77/train.csv" \
+    --test "$DATA_DIR/banking77/test.csv" >"$OUT/intent.txt" 2>&1 ||
+    bench_die "crm-intent-eval failed ($OUT/intent.txt)"
+fi
+
+echo
+echo "== results ($(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores SHARED by wrk and every process)"
+bench_report create-ticket
+echo "Stored: $tickets tickets (each with its first message and a distinct number), $customers requesters in customer-store."
+if [[ -n $PGBENCH_TPS ]]; then
+  rps=$(bench_rps_of create-ticket)
+  awk -v r="$rps" -v t="$PGBENCH_TPS" 'BEGIN {
+    printf "create-ticket %.0f/s vs pgbench TPC-B-like %d tps in the same run: %.2fx\n", r, t, r / t }'
+fi
+echo
+echo "SLA engine (crm-sla-bench; targets: one evaluation < 20 us p99, 1,000,000 open tickets < 60 s):"
+sed 's/^/  /' "$OUT/sla.txt"
+if [[ -f $OUT/intent.txt ]]; then
+  echo
+  echo "Classifier (crm-intent-eval, BANKING77):"
+  grep -E "accuracy|macro|train|predict|threshold|coverage" "$OUT/intent.txt" | sed 's/^/  /'
+fi
+exit "$BENCH_FAILED"

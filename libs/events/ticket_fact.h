@@ -1,0 +1,27 @@
+#pragma once
+// What the service desk's ticket.* events say about a customer's ticket
+// (docs/events.md): the contract their consumers read. Plain values only, so
+// consumers' domain and app code may hold it.
+#include <cstdint>
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace crm::events {
+
+struct TicketEvent {
+  std::string tenant_id;
+  std::string event_id;  // the envelope's
+  std::string kind;      // "created", "message_added", "status_changed"
+  std::string ticket_id;
+  int64_t number = 0;
+  std::string customer_id;  // the requester
+  std::string subject;
+  std::string channel;       // "email", "web_form", "chat", "phone", "api"
+  std::string status;        // after the event
+  std::string from_status;   // status_changed: before it
+  std::string message_kind;  // message_added: "customer", "public_reply", "internal_note"
+  absl::Time occurred_time = absl::InfinitePast();  // the envelope's commit time
+};
+
+}  // namespace crm::events

@@ -1,0 +1,232 @@
+#include "services/service_desk/api/grpc_service.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+#include "libs/grpcutil/proto_util.h"
+#include "libs/grpcutil/unary.h"
+#include "libs/grpcutil/write_meta.h"
+
+namespace crm::service_desk::api {
+namespace {
+
+using grpcutil::Offload;
+using grpcutil::RequestContext;
+
+// The proto enums number their values as the domain's (1, 2, ...; 0 unset).
+template <typename E>
+absl::StatusOr<std::optional<E>> EnumOf(int value, bool (*valid)(int), const char* field) {
+  if (!valid(value)) return common::InvalidField(field, absl::StrCat("unknown ", field));
+  if (value == 0) return std::optional<E>();
+  return std::optional<E>(static_cast<E>(value));
+}
+
+// The request's ticket, its errors named under "ticket." (ticket.status).
+absl::StatusOr<domain::Ticket> TicketOfRequest(const v1::Ticket& in) {
+  absl::StatusOr<domain::Ticket> t = FromProto(in);
+  if (t.ok() || common::FieldOf(t.status()).empty()) return t;
+  return common::WithField(t.status(), absl::StrCat("ticket.", common::FieldOf(t.status())));
+}
+
+}  // namespace
+
+absl::StatusOr<domain::Ticket> FromProto(const v1::Ticket& in) {
+  domain::Ticket t;
+  CRM_ASSIGN_OR_RETURN(
+      auto status, EnumOf<domain::TicketStatus>(in.status(), v1::TicketStatus_IsValid, "status"));
+  CRM_ASSIGN_OR_RETURN(auto priority, EnumOf<domain::Priority>(
+                                          in.priority(), v1::TicketPriority_IsValid, "priority"));
+  CRM_ASSIGN_OR_RETURN(auto channel,
+                       EnumOf<domain::Channel>(in.channel(), v1::TicketChannel_IsValid, "channel"));
+  t.status = status.value_or(domain::TicketStatus::kNew);
+  t.priority = priority.value_or(domain::Priority::kNormal);
+  t.channel = channel.value_or(domain::Channel::kApi);
+  t.subject = in.subject();
+  t.type = in.type();
+  t.tags.assign(in.tags().begin(), in.tags().end());
+  t.queue = in.queue();
+  t.assignee = in.assignee();
+  t.custom_fields.insert(in.custom_fields().begin(), in.custom_fields().end());
+  return t;
+}
+
+void ToProto(const domain::Ticket& t, v1::Ticket* out) {
+  out->set_id(t.id);
+  out->set_number(t.number);
+  out->set_customer_id(t.customer_id);
+  out->set_requester_email(t.requester_email);
+  out->set_subject(t.subject);
+  out->set_channel(static_cast<v1::TicketChannel>(t.channel));
+  out->set_status(static_cast<v1::TicketStatus>(t.status));
+  out->set_priority(static_cast<v1::TicketPriority>(t.priority));
+  out->set_type(t.type);
+  for (const std::string& tag : t.tags) out->add_tags(tag);
+  out->set_queue(t.queue);
+  out->set_assignee(t.assignee);
+  out->mutable_custom_fields()->insert(t.custom_fields.begin(), t.custom_fields.end());
+  out->set_etag(domain::EtagOf(t));
+  grpcutil::ToTimestamp(t.create_time, out->mutable_create_time());
+  grpcutil::ToTimestamp(t.update_time, out->mutable_update_time());
+  if (t.solve_time != absl::InfinitePast()) {
+    grpcutil::ToTimestamp(t.solve_time, out->mutable_solve_time());
+  }
+  out->set_message_count(t.message_count);
+}
+
+void ToProto(const domain::TicketMessage& m, v1::TicketMessage* out) {
+  out->set_id(m.id);
+  out->set_ticket_id(m.ticket_id);
+  out->set_kind(static_cast<v1::MessageKind>(m.kind));
+  out->set_author(m.author);
+  out->set_body(m.body);
+  grpcutil::ToTimestamp(m.create_time, out->mutable_create_time());
+}
+
+std::vector<std::string> PresentPaths(const v1::Ticket& t) {
+  std::vector<std::string> paths;
+  if (t.status() != v1::TICKET_STATUS_UNSPECIFIED) paths.emplace_back("status");
+  if (t.priority() != v1::TICKET_PRIORITY_UNSPECIFIED) paths.emplace_back("priority");
+  if (!t.type().empty()) paths.emplace_back("type");
+  if (t.tags_size() > 0) paths.emplace_back("tags");
+  if (!t.queue().empty()) paths.emplace_back("queue");
+  if (!t.assignee().empty()) paths.emplace_back("assignee");
+  if (!t.subject().empty()) paths.emplace_back("subject");
+  for (const auto& [key, value] : t.custom_fields()) {
+    paths.push_back(absl::StrCat("custom_fields.", key));
+  }
+  return paths;
+}
+
+grpc::ServerUnaryReactor* ServiceDeskGrpcService::CreateTicket(grpc::CallbackServerContext* ctx,
+                                                               const v1::CreateTicketRequest* req,
+                                                               v1::Ticket* resp) {
+  return Offload(ctx, executor_, metrics_, "CreateTicket", [=](const RequestContext& rc) {
+    app::NewTicket n;
+    CRM_ASSIGN_OR_RETURN(n.ticket, TicketOfRequest(req->ticket()));
+    n.requester = {req->customer_id(), req->requester_email(), req->requester_name()};
+    n.description = req->description();
+    CRM_ASSIGN_OR_RETURN(
+        domain::Ticket out,
+        tickets_.Create(grpcutil::IdempotentWriteMetaOf(rc, "CreateTicket", *req), std::move(n)));
+    ToProto(out, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ServiceDeskGrpcService::GetTicket(grpc::CallbackServerContext* ctx,
+                                                            const v1::GetTicketRequest* req,
+                                                            v1::Ticket* resp) {
+  return Offload(ctx, executor_, metrics_, "GetTicket", [=](const RequestContext& rc) {
+    CRM_ASSIGN_OR_RETURN(domain::Ticket t, tickets_.Get(rc.tenant_id, req->ticket_id()));
+    ToProto(t, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ServiceDeskGrpcService::ListTickets(grpc::CallbackServerContext* ctx,
+                                                              const v1::ListTicketsRequest* req,
+                                                              v1::ListTicketsResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "ListTickets", [=](const RequestContext& rc) {
+    app::TicketQuery q;
+    CRM_ASSIGN_OR_RETURN(q.limit, common::ClampPageSize(req->page_size(), 50, 500));
+    CRM_ASSIGN_OR_RETURN(
+        q.status, EnumOf<domain::TicketStatus>(req->status(), v1::TicketStatus_IsValid, "status"));
+    q.queue = req->queue();
+    q.assignee = req->assignee();
+    q.customer_id = req->customer_id();
+    const std::string scope = absl::StrCat("ListTickets|", req->status(), "|", q.queue, "|",
+                                           q.assignee, "|", q.customer_id);
+    if (!req->page_token().empty()) {
+      CRM_ASSIGN_OR_RETURN(q.before_cursor, tokens_.Decode(rc.tenant_id, scope, req->page_token()));
+    }
+    CRM_ASSIGN_OR_RETURN(app::TicketPage page, tickets_.List(rc.tenant_id, q));
+    for (const domain::Ticket& t : page.items) ToProto(t, resp->add_tickets());
+    if (!page.next_cursor.empty()) {
+      resp->set_next_page_token(tokens_.Encode(rc.tenant_id, scope, page.next_cursor));
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ServiceDeskGrpcService::UpdateTicket(grpc::CallbackServerContext* ctx,
+                                                               const v1::UpdateTicketRequest* req,
+                                                               v1::Ticket* resp) {
+  return Offload(ctx, executor_, metrics_, "UpdateTicket", [=](const RequestContext& rc) {
+    CRM_ASSIGN_OR_RETURN(domain::Ticket patch, TicketOfRequest(req->ticket()));
+    std::vector<std::string> paths =
+        req->has_update_mask() ? std::vector<std::string>(req->update_mask().paths().begin(),
+                                                          req->update_mask().paths().end())
+                               : PresentPaths(req->ticket());
+    const std::string if_match = req->etag().empty() ? req->ticket().etag() : req->etag();
+    CRM_ASSIGN_OR_RETURN(domain::Ticket out,
+                         tickets_.Update(grpcutil::IdempotentWriteMetaOf(rc, "UpdateTicket", *req),
+                                         req->ticket_id(), patch, paths, if_match));
+    ToProto(out, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ServiceDeskGrpcService::AddTicketMessage(
+    grpc::CallbackServerContext* ctx, const v1::AddTicketMessageRequest* req,
+    v1::AddTicketMessageResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "AddTicketMessage", [=](const RequestContext& rc) {
+    CRM_ASSIGN_OR_RETURN(std::optional<domain::MessageKind> kind,
+                         EnumOf<domain::MessageKind>(req->kind(), v1::MessageKind_IsValid, "kind"));
+    if (!kind) {
+      return common::InvalidField(
+          "kind",
+          "kind is required: MESSAGE_KIND_PUBLIC_REPLY, MESSAGE_KIND_INTERNAL_NOTE or "
+          "MESSAGE_KIND_CUSTOMER (the requester's own message)");
+    }
+    CRM_ASSIGN_OR_RETURN(
+        app::MessageAdded out,
+        tickets_.AddMessage(grpcutil::IdempotentWriteMetaOf(rc, "AddTicketMessage", *req),
+                            req->ticket_id(), *kind, req->body()));
+    ToProto(out.message, resp->mutable_message());
+    ToProto(out.ticket, resp->mutable_ticket());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ServiceDeskGrpcService::ListTicketMessages(
+    grpc::CallbackServerContext* ctx, const v1::ListTicketMessagesRequest* req,
+    v1::ListTicketMessagesResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "ListTicketMessages", [=](const RequestContext& rc) {
+    CRM_ASSIGN_OR_RETURN(int limit, common::ClampPageSize(req->page_size(), 100, 500));
+    const std::string scope = absl::StrCat("ListTicketMessages|", req->ticket_id());
+    std::string cursor;
+    if (!req->page_token().empty()) {
+      CRM_ASSIGN_OR_RETURN(cursor, tokens_.Decode(rc.tenant_id, scope, req->page_token()));
+    }
+    CRM_ASSIGN_OR_RETURN(app::MessagePage page,
+                         tickets_.Messages(rc.tenant_id, req->ticket_id(), cursor, limit));
+    for (const domain::TicketMessage& m : page.items) ToProto(m, resp->add_messages());
+    if (!page.next_cursor.empty()) {
+      resp->set_next_page_token(tokens_.Encode(rc.tenant_id, scope, page.next_cursor));
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ServiceDeskGrpcService::ListTicketChanges(
+    grpc::CallbackServerContext* ctx, const v1::ListTicketChangesRequest* req,
+    v1::ListTicketChangesResponse* resp) {
+  return Offload(ctx, executor_, metrics_, "ListTicketChanges", [=](const RequestContext& rc) {
+    CRM_ASSIGN_OR_RETURN(std::vector<domain::TicketChange> all,
+                         tickets_.Changes(rc.tenant_id, req->ticket_id()));
+    for (const domain::TicketChange& c : all) {
+      v1::TicketChange* x = resp->add_changes();
+      x->set_seq(c.seq);
+      x->set_field(c.field);
+      x->set_old_value(c.old_value);
+      x->set_new_value(c.new_value);
+      x->set_actor(c.actor);
+      grpcutil::ToTimestamp(c.time, x->mutable_time());
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace crm::service_desk::api

@@ -1,0 +1,58 @@
+#pragma once
+// The gRPC edge of the service desk (crm.service_desk.v1.ServiceDeskService):
+// proto ⇄ domain, every RPC one Offload.
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "crm/service_desk/v1/service_desk.grpc.pb.h"
+#include "libs/common/executor.h"
+#include "libs/common/page_token.h"
+#include "libs/grpcutil/rpc_metrics.h"
+#include "services/service_desk/app/tickets.h"
+
+namespace crm::service_desk::api {
+
+namespace v1 = ::crm::service_desk::v1;
+
+absl::StatusOr<domain::Ticket> FromProto(const v1::Ticket& t);
+void ToProto(const domain::Ticket& t, v1::Ticket* out);
+void ToProto(const domain::TicketMessage& m, v1::TicketMessage* out);
+// The fields set in `t` (non-empty strings, lists and maps, non-zero enums).
+std::vector<std::string> PresentPaths(const v1::Ticket& t);
+
+class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackService {
+ public:
+  ServiceDeskGrpcService(app::Tickets& tickets, common::Executor& executor,
+                         grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens)
+      : tickets_(tickets), executor_(executor), metrics_(metrics), tokens_(tokens) {}
+
+  grpc::ServerUnaryReactor* CreateTicket(grpc::CallbackServerContext* ctx,
+                                         const v1::CreateTicketRequest* req,
+                                         v1::Ticket* resp) override;
+  grpc::ServerUnaryReactor* GetTicket(grpc::CallbackServerContext* ctx,
+                                      const v1::GetTicketRequest* req, v1::Ticket* resp) override;
+  grpc::ServerUnaryReactor* ListTickets(grpc::CallbackServerContext* ctx,
+                                        const v1::ListTicketsRequest* req,
+                                        v1::ListTicketsResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateTicket(grpc::CallbackServerContext* ctx,
+                                         const v1::UpdateTicketRequest* req,
+                                         v1::Ticket* resp) override;
+  grpc::ServerUnaryReactor* AddTicketMessage(grpc::CallbackServerContext* ctx,
+                                             const v1::AddTicketMessageRequest* req,
+                                             v1::AddTicketMessageResponse* resp) override;
+  grpc::ServerUnaryReactor* ListTicketMessages(grpc::CallbackServerContext* ctx,
+                                               const v1::ListTicketMessagesRequest* req,
+                                               v1::ListTicketMessagesResponse* resp) override;
+  grpc::ServerUnaryReactor* ListTicketChanges(grpc::CallbackServerContext* ctx,
+                                              const v1::ListTicketChangesRequest* req,
+                                              v1::ListTicketChangesResponse* resp) override;
+
+ private:
+  app::Tickets& tickets_;
+  common::Executor& executor_;
+  grpcutil::RpcMetrics& metrics_;
+  const common::PageTokenCodec& tokens_;
+};
+
+}  // namespace crm::service_desk::api

@@ -1,0 +1,110 @@
+#pragma once
+// Ports of the service desk's use cases: the tickets' storage (a unit of
+// work, libs/outbox/write_port.h) and the customer directory (customer-store).
+//
+// Contracts every implementation keeps (PgTicketRepository, the fake in
+// tests/support/fakes/service_desk):
+// - every query is tenant-scoped; another tenant's ticket is NOT_FOUND
+//   TICKET_NOT_FOUND;
+// - every write is one transaction with its audit row and outbox events,
+//   strictly idempotent by actor.idempotency_key + actor.fingerprint.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "libs/outbox/write_port.h"
+#include "services/service_desk/domain/ticket.h"
+
+namespace crm::service_desk::app {
+
+// Who writes, under which idempotency key.
+using Actor = outbox::WriteMeta;
+
+// The person asking: a customer id, or an email (and a name for a customer
+// created from it).
+struct Requester {
+  std::string customer_id;
+  std::string email;
+  std::string name;
+};
+
+class CustomerDirectory {
+ public:
+  virtual ~CustomerDirectory() = default;
+  // The customer id the requester is now: customer_id itself (or its
+  // survivor after a merge), else the owner of the email, created when
+  // nobody has it (idempotent by `key`). FAILED_PRECONDITION
+  // CUSTOMER_NOT_FOUND (field customer_id) for an id the tenant does not
+  // have; INVALID_ARGUMENT requester_email for a malformed address;
+  // UNAVAILABLE CUSTOMER_STORE_UNAVAILABLE when customer-store cannot answer.
+  virtual absl::StatusOr<std::string> Resolve(const std::string& tenant, const Requester& who,
+                                              const std::string& key) = 0;
+};
+
+struct TicketQuery {
+  std::optional<domain::TicketStatus> status;
+  std::string queue;
+  std::string assignee;
+  std::string customer_id;
+  std::string before_cursor;  // "<create micros>|<id>"
+  int limit = 50;
+};
+struct TicketPage {
+  std::vector<domain::Ticket> items;
+  std::string next_cursor;
+};
+struct MessagePage {
+  std::vector<domain::TicketMessage> items;
+  std::string next_cursor;  // "<create micros>|<id>" of the last item
+};
+
+// What AddTicketMessage answers: the message and the ticket after it.
+struct MessageAdded {
+  domain::TicketMessage message;
+  domain::Ticket ticket;
+};
+
+// One write's transaction over the tickets: load for update, save, append,
+// emit. Every call acts in the write's tenant and transaction.
+class TicketTx {
+ public:
+  virtual ~TicketTx() = default;
+  // The row stays locked until the write ends. NOT_FOUND TICKET_NOT_FOUND.
+  virtual absl::StatusOr<domain::Ticket> LoadTicket(const std::string& id) = 0;
+  // The tenant's next ticket number (1, 2, ...; numbers of rolled-back
+  // writes are not reused: a gap is harmless, a duplicate is not).
+  virtual int64_t NextNumber() = 0;
+  virtual void SaveTicket(const domain::Ticket& t, bool is_new) = 0;
+  virtual void AppendMessage(const domain::TicketMessage& m) = 0;
+  // Numbered after the ticket's earlier changes.
+  virtual void AppendChanges(const std::string& ticket_id,
+                             const std::vector<domain::TicketChange>& changes) = 0;
+  // ticket.created / ticket.updated; ticket.message_added; ticket.status_changed
+  // (with the status before).
+  virtual void EmitTicket(const char* type, const domain::Ticket& t) = 0;
+  virtual void EmitMessage(const domain::TicketMessage& m, const domain::Ticket& t) = 0;
+  virtual void EmitStatusChange(const domain::Ticket& t, domain::TicketStatus from) = 0;
+};
+
+class TicketRepository : public outbox::UnitOfWork<TicketTx, domain::Ticket, MessageAdded> {
+ public:
+  // Whether actor.idempotency_key was used before: the write is then
+  // answered from the key, so the requester need not be resolved again.
+  virtual absl::StatusOr<bool> KeyUsed(const Actor& actor) = 0;
+  virtual absl::StatusOr<domain::Ticket> GetTicket(const std::string& tenant,
+                                                   const std::string& id) = 0;
+  virtual absl::StatusOr<TicketPage> ListTickets(const std::string& tenant,
+                                                 const TicketQuery& q) = 0;
+  // Oldest first, after `after_cursor`. NOT_FOUND when the ticket is absent.
+  virtual absl::StatusOr<MessagePage> ListMessages(const std::string& tenant,
+                                                   const std::string& ticket_id,
+                                                   const std::string& after_cursor, int limit) = 0;
+  // Oldest first, the last kMaxChanges. NOT_FOUND when the ticket is absent.
+  virtual absl::StatusOr<std::vector<domain::TicketChange>> ListChanges(
+      const std::string& tenant, const std::string& ticket_id) = 0;
+};
+
+inline constexpr int kMaxChanges = 1000;
+
+}  // namespace crm::service_desk::app

@@ -1,0 +1,194 @@
+#include "services/service_desk/app/tickets.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "libs/common/etag.h"
+#include "libs/common/id.h"
+#include "libs/common/request_id.h"
+#include "libs/common/status_macros.h"
+#include "libs/common/text.h"
+
+namespace crm::service_desk::app {
+namespace {
+
+using domain::Ticket;
+
+absl::Status CheckTicketId(const std::string& id) {
+  if (!common::IsUuid(id)) return common::InvalidField("ticket_id", "ticket_id must be a UUID");
+  return absl::OkStatus();
+}
+
+absl::Status CheckRequester(Requester& who) {
+  who.email = absl::AsciiStrToLower(absl::StripAsciiWhitespace(who.email));
+  if (who.customer_id.empty() == who.email.empty()) {
+    return common::InvalidField(
+        "requester_email", "give the requester as customer_id or as requester_email (one of them)");
+  }
+  if (!who.customer_id.empty() && !common::IsUuid(who.customer_id)) {
+    return common::InvalidField("customer_id", "customer_id must be a UUID");
+  }
+  CRM_RETURN_IF_ERROR(common::CheckStorableText("requester_email", who.email));
+  if (!who.email.empty() && (who.email.size() > 254 || who.email.find('@') == std::string::npos)) {
+    return common::InvalidField("requester_email",
+                                "requester_email must be an email address of at most 254 "
+                                "characters");
+  }
+  CRM_RETURN_IF_ERROR(common::CheckStorableText("requester_name", who.name));
+  if (domain::CharCount(who.name) > 200) {
+    return common::InvalidField("requester_name", "requester_name is at most 200 characters");
+  }
+  return absl::OkStatus();
+}
+
+// The filters of a list, checked like the fields they match.
+absl::Status CheckFilter(const char* field, const std::string& value, size_t max) {
+  CRM_RETURN_IF_ERROR(common::CheckStorableText(field, value));
+  if (value.size() > max) {
+    return common::InvalidField(field, absl::StrCat(field, " is at most ", max, " characters"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Time Tickets::Now() const {
+  // Microseconds: what PostgreSQL keeps, so a ticket reads back as written.
+  return absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now()));
+}
+
+absl::StatusOr<Ticket> Tickets::Create(const Actor& actor, NewTicket n) {
+  CRM_RETURN_IF_ERROR(common::RequireRequestId(actor.idempotency_key));
+  Ticket& t = n.ticket;
+  if (t.status != domain::TicketStatus::kNew && t.status != domain::TicketStatus::kOpen) {
+    return common::InvalidField("ticket.status", "a ticket is created new or open");
+  }
+  if (absl::Status s = domain::NormalizeAndValidate(t); !s.ok()) {
+    // The request's fields are under "ticket" (ticket.subject).
+    const std::string field = absl::StrCat("ticket.", common::FieldOf(s));
+    return common::WithField(std::move(s), field);
+  }
+  CRM_RETURN_IF_ERROR(CheckRequester(n.requester));
+  domain::TicketMessage first;
+  first.kind = domain::MessageKind::kCustomer;
+  first.body = n.description;
+  {
+    Ticket probe = t;  // the body's checks, before anything is resolved
+    CRM_RETURN_IF_ERROR(domain::ApplyMessage(first, absl::UnixEpoch(), probe));
+  }
+  // A retry answered from its key needs no requester: nothing is written.
+  CRM_ASSIGN_OR_RETURN(bool replay, repository_.KeyUsed(actor));
+  if (!replay) {
+    CRM_ASSIGN_OR_RETURN(
+        t.customer_id, directory_.Resolve(actor.tenant_id, n.requester,
+                                          common::DerivedKey(actor.idempotency_key, "requester")));
+  }
+  t.requester_email = n.requester.email;
+  t.id = ids_.NewId();
+  t.version = 1;
+  t.create_time = t.update_time = Now();
+  t.solve_time = absl::InfinitePast();
+  t.message_count = 0;
+  first.id = ids_.NewId();
+  first.ticket_id = t.id;
+  first.author = t.customer_id;
+  first.create_time = t.create_time;
+  // The requester's first message: a new or open ticket keeps its status.
+  CRM_RETURN_IF_ERROR(domain::ApplyMessage(first, t.create_time, t));
+  return repository_.Run<Ticket>(actor, t.id, [&](TicketTx& tx) -> absl::StatusOr<Ticket> {
+    Ticket out = t;
+    out.number = tx.NextNumber();
+    tx.SaveTicket(out, true);
+    tx.AppendMessage(first);
+    tx.EmitTicket("ticket.created", out);
+    return out;
+  });
+}
+
+absl::StatusOr<Ticket> Tickets::Get(const std::string& tenant, const std::string& id) {
+  CRM_RETURN_IF_ERROR(CheckTicketId(id));
+  return repository_.GetTicket(tenant, id);
+}
+
+absl::StatusOr<TicketPage> Tickets::List(const std::string& tenant, const TicketQuery& q) {
+  CRM_RETURN_IF_ERROR(CheckFilter("queue", q.queue, 64));
+  CRM_RETURN_IF_ERROR(CheckFilter("assignee", q.assignee, 128));
+  if (!q.customer_id.empty() && !common::IsUuid(q.customer_id)) {
+    return common::InvalidField("customer_id", "customer_id must be a UUID");
+  }
+  return repository_.ListTickets(tenant, q);
+}
+
+absl::StatusOr<Ticket> Tickets::Update(const Actor& actor, const std::string& id,
+                                       const Ticket& patch, const std::vector<std::string>& paths,
+                                       const std::string& if_match) {
+  CRM_RETURN_IF_ERROR(common::RequireRequestId(actor.idempotency_key));
+  CRM_RETURN_IF_ERROR(CheckTicketId(id));
+  const absl::Time now = Now();
+  return repository_.Run<Ticket>(actor, id, [&](TicketTx& tx) -> absl::StatusOr<Ticket> {
+    CRM_ASSIGN_OR_RETURN(Ticket current, tx.LoadTicket(id));
+    CRM_RETURN_IF_ERROR(common::CheckEtag("ticket", domain::EtagOf(current), if_match));
+    Ticket next = current;
+    CRM_RETURN_IF_ERROR(domain::ApplyTicketMask(patch, paths, now, next));
+    CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(next));
+    std::vector<domain::TicketChange> changes = domain::Diff(current, next, actor.principal, now);
+    if (changes.empty()) return current;  // nothing changed: no version, no event
+    next.version = current.version + 1;
+    next.update_time = now;
+    tx.SaveTicket(next, false);
+    tx.AppendChanges(id, changes);
+    tx.EmitTicket("ticket.updated", next);
+    if (next.status != current.status) tx.EmitStatusChange(next, current.status);
+    return next;
+  });
+}
+
+absl::StatusOr<MessageAdded> Tickets::AddMessage(const Actor& actor, const std::string& ticket_id,
+                                                 domain::MessageKind kind,
+                                                 const std::string& body) {
+  CRM_RETURN_IF_ERROR(common::RequireRequestId(actor.idempotency_key));
+  CRM_RETURN_IF_ERROR(CheckTicketId(ticket_id));
+  const absl::Time now = Now();
+  domain::TicketMessage m;
+  m.id = ids_.NewId();
+  m.ticket_id = ticket_id;
+  m.kind = kind;
+  m.body = body;
+  m.create_time = now;
+  return repository_.Run<MessageAdded>(
+      actor, ticket_id, [&](TicketTx& tx) -> absl::StatusOr<MessageAdded> {
+        CRM_ASSIGN_OR_RETURN(Ticket current, tx.LoadTicket(ticket_id));
+        MessageAdded out{m, current};
+        out.message.author =
+            kind == domain::MessageKind::kCustomer ? current.customer_id : actor.principal;
+        CRM_RETURN_IF_ERROR(domain::ApplyMessage(out.message, now, out.ticket));
+        out.ticket.version = current.version + 1;
+        std::vector<domain::TicketChange> changes = domain::Diff(
+            current, out.ticket,
+            kind == domain::MessageKind::kCustomer ? "customer" : actor.principal, now);
+        tx.SaveTicket(out.ticket, false);
+        tx.AppendMessage(out.message);
+        if (!changes.empty()) tx.AppendChanges(ticket_id, changes);
+        tx.EmitMessage(out.message, out.ticket);
+        if (!changes.empty()) tx.EmitTicket("ticket.updated", out.ticket);
+        if (out.ticket.status != current.status) tx.EmitStatusChange(out.ticket, current.status);
+        return out;
+      });
+}
+
+absl::StatusOr<MessagePage> Tickets::Messages(const std::string& tenant,
+                                              const std::string& ticket_id,
+                                              const std::string& after_cursor, int limit) {
+  CRM_RETURN_IF_ERROR(CheckTicketId(ticket_id));
+  return repository_.ListMessages(tenant, ticket_id, after_cursor, limit);
+}
+
+absl::StatusOr<std::vector<domain::TicketChange>> Tickets::Changes(const std::string& tenant,
+                                                                   const std::string& ticket_id) {
+  CRM_RETURN_IF_ERROR(CheckTicketId(ticket_id));
+  return repository_.ListChanges(tenant, ticket_id);
+}
+
+}  // namespace crm::service_desk::app

@@ -1,0 +1,51 @@
+#pragma once
+// The tickets' use cases: create (with the requester resolved through
+// customer-store), read, list, update by field mask, add a message, and the
+// audit of changes. The rules are domain/ticket.h's; this layer holds the
+// order of each write.
+#include <string>
+#include <vector>
+
+#include "libs/common/clock.h"
+#include "libs/common/id.h"
+#include "services/service_desk/app/ports.h"
+
+namespace crm::service_desk::app {
+
+struct NewTicket {
+  domain::Ticket ticket;  // subject, channel, priority, type, tags, queue, assignee, fields
+  Requester requester;
+  std::string description;  // the requester's first message
+};
+
+class Tickets final {
+ public:
+  Tickets(TicketRepository& repository, CustomerDirectory& directory, const common::Clock& clock,
+          common::IdGenerator& ids)
+      : repository_(repository), directory_(directory), clock_(clock), ids_(ids) {}
+
+  absl::StatusOr<domain::Ticket> Create(const Actor& actor, NewTicket n);
+  absl::StatusOr<domain::Ticket> Get(const std::string& tenant, const std::string& id);
+  absl::StatusOr<TicketPage> List(const std::string& tenant, const TicketQuery& q);
+  absl::StatusOr<domain::Ticket> Update(const Actor& actor, const std::string& id,
+                                        const domain::Ticket& patch,
+                                        const std::vector<std::string>& paths,
+                                        const std::string& if_match);
+  // kind kCustomer: the ticket's requester writes (author = its customer id).
+  absl::StatusOr<MessageAdded> AddMessage(const Actor& actor, const std::string& ticket_id,
+                                          domain::MessageKind kind, const std::string& body);
+  absl::StatusOr<MessagePage> Messages(const std::string& tenant, const std::string& ticket_id,
+                                       const std::string& after_cursor, int limit);
+  absl::StatusOr<std::vector<domain::TicketChange>> Changes(const std::string& tenant,
+                                                            const std::string& ticket_id);
+
+ private:
+  absl::Time Now() const;
+
+  TicketRepository& repository_;
+  CustomerDirectory& directory_;
+  const common::Clock& clock_;
+  common::IdGenerator& ids_;
+};
+
+}  // namespace crm::service_desk::app

@@ -1,0 +1,27 @@
+#pragma once
+// The requester through customer-store: ResolveCustomerRefs (an id checked,
+// an email found or created, one call).
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "crm/customer_store/v1/customer_store.grpc.pb.h"
+#include "services/service_desk/app/ports.h"
+
+namespace crm::service_desk::clients {
+
+class GrpcCustomerDirectory final : public app::CustomerDirectory {
+ public:
+  GrpcCustomerDirectory(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
+      : stub_(customer_store::v1::CustomerStoreService::NewStub(channel)), timeout_(timeout) {}
+  absl::StatusOr<std::string> Resolve(const std::string& tenant, const app::Requester& who,
+                                      const std::string& key) override;
+
+ private:
+  std::unique_ptr<customer_store::v1::CustomerStoreService::Stub> stub_;
+  const absl::Duration timeout_;
+};
+
+}  // namespace crm::service_desk::clients

@@ -1,0 +1,30 @@
+// service-desk: wiring only.
+#include "libs/common/clock.h"
+#include "libs/common/id.h"
+#include "libs/common/service_config.h"
+#include "libs/grpcutil/channel.h"
+#include "libs/service/runtime.h"
+#include "services/service_desk/api/grpc_service.h"
+#include "services/service_desk/clients/grpc_customer_directory.h"
+#include "services/service_desk/schema_name.h"
+#include "services/service_desk/storage/pg_ticket_repository.h"
+
+int main() {
+  using namespace crm;  // NOLINT
+  service::Boot boot("service-desk");
+  const common::ServiceConfig config = boot.Config(common::LoadServiceConfig());
+  // Requesters are customers: found or created by email in customer-store.
+  const common::PeerConfig customer_store =
+      boot.Config(common::LoadPeerConfig("customer-store", {"", absl::Seconds(2)}));
+  std::unique_ptr<service::Runtime> rt =
+      boot.Start(config, service_desk::storage::PgTicketRepository::Queries());
+  service_desk::storage::PgTicketRepository repository(rt->pg());
+  service_desk::clients::GrpcCustomerDirectory directory(grpcutil::MakeChannel(customer_store.addr),
+                                                         customer_store.timeout);
+  common::SystemClock clock;
+  common::RandomIdGenerator ids;
+  service_desk::app::Tickets tickets(repository, directory, clock, ids);
+  service_desk::api::ServiceDeskGrpcService service(tickets, rt->executor(), rt->rpc_metrics(),
+                                                    rt->tokens());
+  return rt->Serve(service_desk::kSchema, {&service});
+}

@@ -1,0 +1,496 @@
+#include "services/service_desk/storage/pg_ticket_repository.h"
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "libs/common/errors.h"
+#include "libs/common/id.h"
+#include "libs/common/status_macros.h"
+#include "libs/pg/sql.h"
+#include "services/service_desk/schema_name.h"
+
+namespace crm::service_desk::storage {
+namespace {
+
+using domain::Ticket;
+using domain::TicketChange;
+using domain::TicketMessage;
+using Json = nlohmann::json;
+
+const std::string kTicketColumns = absl::StrCat(
+    "ticket_id::text, number, customer_id::text, requester_email, subject, channel, status, "
+    "priority, type, tags, queue, assignee, custom_fields::text, version, message_count, ",
+    pg::MicrosColumn("created_at"), ", ", pg::MicrosColumn("updated_at"), ", ",
+    pg::MicrosColumn("solved_at"));
+constexpr int kTicketColumnCount = 18;
+const std::string kMessageColumns = absl::StrCat(
+    "message_id::text, ticket_id::text, kind, author, body, ", pg::MicrosColumn("created_at"));
+constexpr int kMessageColumnCount = 6;
+
+const pg::NamedQuery kSelectTicket{
+    "service_desk_select_ticket",
+    absl::StrCat("SELECT ", kTicketColumns,
+                 " FROM service_desk.tickets WHERE tenant_id = $1 AND ticket_id = $2::uuid"),
+    kTicketColumnCount};
+const pg::NamedQuery kTicketForUpdate{
+    "service_desk_ticket_for_update",
+    absl::StrCat("SELECT ", kTicketColumns,
+                 " FROM service_desk.tickets WHERE tenant_id = $1 AND ticket_id = $2::uuid FOR "
+                 "UPDATE"),
+    kTicketColumnCount};
+const pg::NamedQuery kTicketExists{
+    "service_desk_ticket_exists",
+    "SELECT 1 FROM service_desk.tickets WHERE tenant_id = $1 AND ticket_id = $2::uuid", 1};
+// Newest first after the cursor ($2 micros, $3 id; $4 false = first page);
+// each filter applies when set.
+const pg::NamedQuery kListTickets{
+    "service_desk_list_tickets",
+    absl::StrCat("SELECT ", kTicketColumns, " FROM service_desk.tickets WHERE tenant_id = $1 AND ",
+                 "(NOT $4 OR (created_at, ticket_id) < (", pg::MicrosParam(2),
+                 ", $3::uuid)) AND ($5 = '' OR status = $5) AND ($6 = '' OR queue = $6) AND ($7 = "
+                 "'' OR assignee = $7) AND ($8 = '' OR customer_id = nullif($8, '')::uuid) ORDER "
+                 "BY created_at DESC, ticket_id DESC LIMIT $9"),
+    kTicketColumnCount};
+const pg::NamedQuery kNextNumber{
+    "service_desk_next_ticket_number",
+    "INSERT INTO service_desk.ticket_numbers (tenant_id, last_number) VALUES ($1, 1) ON CONFLICT "
+    "(tenant_id) DO UPDATE SET last_number = service_desk.ticket_numbers.last_number + 1 "
+    "RETURNING last_number",
+    1};
+const pg::NamedQuery kSaveTicket{
+    "service_desk_save_ticket",
+    absl::StrCat(
+        "INSERT INTO service_desk.tickets (tenant_id, ticket_id, number, customer_id, "
+        "requester_email, subject, channel, status, priority, type, tags, queue, assignee, "
+        "custom_fields, version, message_count, created_at, updated_at, solved_at) VALUES ($1, "
+        "$2::uuid, $3, $4::uuid, $5, $6, $7, $8, $9, $10, $11::text[], $12, $13, $14::jsonb, $15, "
+        "$16, ",
+        pg::MicrosParam(17), ", ", pg::MicrosParam(18), ", CASE WHEN $19 THEN ",
+        pg::MicrosParam(20),
+        " END) ON CONFLICT (tenant_id, ticket_id) DO UPDATE SET subject = EXCLUDED.subject, "
+        "status = EXCLUDED.status, priority = EXCLUDED.priority, type = EXCLUDED.type, tags = "
+        "EXCLUDED.tags, queue = EXCLUDED.queue, assignee = EXCLUDED.assignee, custom_fields = "
+        "EXCLUDED.custom_fields, version = EXCLUDED.version, message_count = "
+        "EXCLUDED.message_count, updated_at = EXCLUDED.updated_at, solved_at = "
+        "EXCLUDED.solved_at"),
+    0};
+const pg::NamedQuery kInsertMessage{
+    "service_desk_insert_message",
+    absl::StrCat("INSERT INTO service_desk.ticket_messages (tenant_id, message_id, ticket_id, "
+                 "kind, author, body, created_at) VALUES ($1, $2::uuid, $3::uuid, $4, $5, $6, ",
+                 pg::MicrosParam(7), ")"),
+    0};
+// Oldest first after the cursor ($3 micros, $4 id; $5 false = first page).
+const pg::NamedQuery kListMessages{
+    "service_desk_list_messages",
+    absl::StrCat("SELECT ", kMessageColumns,
+                 " FROM service_desk.ticket_messages WHERE tenant_id = $1 AND ticket_id = "
+                 "$2::uuid AND (NOT $5 OR (created_at, message_id) > (",
+                 pg::MicrosParam(3), ", $4::uuid)) ORDER BY created_at, message_id LIMIT $6"),
+    kMessageColumnCount};
+// One statement for a write's changes, numbered after the ticket's last.
+const pg::NamedQuery kInsertChanges{
+    "service_desk_insert_changes",
+    absl::StrCat("INSERT INTO service_desk.ticket_changes (tenant_id, ticket_id, seq, field, "
+                 "old_value, new_value, actor, changed_at) SELECT $1, $2::uuid, coalesce((SELECT "
+                 "max(seq) FROM service_desk.ticket_changes WHERE tenant_id = $1 AND ticket_id = "
+                 "$2::uuid), 0) + c.n, c.field, c.old_value, c.new_value, $6, ",
+                 pg::MicrosParam(7),
+                 " FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS c(field, "
+                 "old_value, new_value, n)"),
+    0};
+const pg::NamedQuery kListChanges{
+    "service_desk_list_changes",
+    absl::StrCat("SELECT seq, field, old_value, new_value, actor, ", pg::MicrosColumn("changed_at"),
+                 " FROM (SELECT * FROM service_desk.ticket_changes WHERE tenant_id = $1 AND "
+                 "ticket_id = $2::uuid ORDER BY seq DESC LIMIT $3) c ORDER BY seq"),
+    6};
+
+absl::Status TicketNotFound() {
+  return common::NotFound("TICKET_NOT_FOUND", "the tenant has no ticket of this ticket_id");
+}
+
+Json TicketJson(const Ticket& t) {
+  return Json{
+      {"id", t.id},
+      {"number", t.number},
+      {"customer_id", t.customer_id},
+      {"requester_email", t.requester_email},
+      {"subject", t.subject},
+      {"channel", domain::ChannelName(t.channel)},
+      {"status", domain::StatusName(t.status)},
+      {"priority", domain::PriorityName(t.priority)},
+      {"type", t.type},
+      {"tags", t.tags},
+      {"queue", t.queue},
+      {"assignee", t.assignee},
+      {"custom_fields", t.custom_fields},
+      {"version", t.version},
+      {"message_count", t.message_count},
+      {"create_us", absl::ToUnixMicros(t.create_time)},
+      {"update_us", absl::ToUnixMicros(t.update_time)},
+      {"solve_us", t.solve_time == absl::InfinitePast() ? Json(nullptr)
+                                                        : Json(absl::ToUnixMicros(t.solve_time))}};
+}
+
+Ticket TicketOfJson(const Json& j, bool& ok) {
+  Ticket t;
+  t.id = j.at("id").get<std::string>();
+  t.number = j.at("number").get<int64_t>();
+  t.customer_id = j.at("customer_id").get<std::string>();
+  t.requester_email = j.at("requester_email").get<std::string>();
+  t.subject = j.at("subject").get<std::string>();
+  auto channel = domain::ChannelFromName(j.at("channel").get<std::string>());
+  auto status = domain::StatusFromName(j.at("status").get<std::string>());
+  auto priority = domain::PriorityFromName(j.at("priority").get<std::string>());
+  if (!channel || !status || !priority) ok = false;
+  t.channel = channel.value_or(domain::Channel::kApi);
+  t.status = status.value_or(domain::TicketStatus::kNew);
+  t.priority = priority.value_or(domain::Priority::kNormal);
+  t.type = j.at("type").get<std::string>();
+  t.tags = j.at("tags").get<std::vector<std::string>>();
+  t.queue = j.at("queue").get<std::string>();
+  t.assignee = j.at("assignee").get<std::string>();
+  t.custom_fields = j.at("custom_fields").get<std::map<std::string, std::string>>();
+  t.version = j.at("version").get<int64_t>();
+  t.message_count = j.at("message_count").get<int>();
+  t.create_time = absl::FromUnixMicros(j.at("create_us").get<int64_t>());
+  t.update_time = absl::FromUnixMicros(j.at("update_us").get<int64_t>());
+  const Json& solve = j.at("solve_us");
+  t.solve_time =
+      solve.is_null() ? absl::InfinitePast() : absl::FromUnixMicros(solve.get<int64_t>());
+  return t;
+}
+
+Json MessageJson(const TicketMessage& m) {
+  return Json{{"id", m.id},
+              {"ticket_id", m.ticket_id},
+              {"kind", domain::MessageKindName(m.kind)},
+              {"author", m.author},
+              {"body", m.body},
+              {"create_us", absl::ToUnixMicros(m.create_time)}};
+}
+
+TicketMessage MessageOfJson(const Json& j, bool& ok) {
+  TicketMessage m;
+  m.id = j.at("id").get<std::string>();
+  m.ticket_id = j.at("ticket_id").get<std::string>();
+  auto kind = domain::MessageKindFromName(j.at("kind").get<std::string>());
+  if (!kind) ok = false;
+  m.kind = kind.value_or(domain::MessageKind::kCustomer);
+  m.author = j.at("author").get<std::string>();
+  m.body = j.at("body").get<std::string>();
+  m.create_time = absl::FromUnixMicros(j.at("create_us").get<int64_t>());
+  return m;
+}
+
+const outbox::AnswerCodec<Ticket> kTicketAnswer = outbox::SnapshotCodec<Ticket>(
+    [](const Ticket& t) { return TicketJson(t).dump(); },
+    [](const std::string& stored) {
+      return outbox::ParseJsonAnswer<Ticket>(stored, TicketOfJson, "stored ticket unreadable");
+    });
+
+const outbox::AnswerCodec<app::MessageAdded> kMessageAnswer =
+    outbox::SnapshotCodec<app::MessageAdded>(
+        [](const app::MessageAdded& a) {
+          return Json{{"message", MessageJson(a.message)}, {"ticket", TicketJson(a.ticket)}}.dump();
+        },
+        [](const std::string& stored) {
+          return outbox::ParseJsonAnswer<app::MessageAdded>(
+              stored,
+              [](const Json& j, bool& ok) {
+                return app::MessageAdded{MessageOfJson(j.at("message"), ok),
+                                         TicketOfJson(j.at("ticket"), ok)};
+              },
+              "stored answer unreadable");
+        });
+
+absl::StatusOr<Ticket> TicketOf(const pqxx::row& r) {
+  Ticket t;
+  t.id = r[0].as<std::string>();
+  t.number = r[1].as<int64_t>();
+  t.customer_id = r[2].as<std::string>();
+  t.requester_email = r[3].as<std::string>();
+  t.subject = r[4].as<std::string>();
+  auto channel = domain::ChannelFromName(r[5].as<std::string>());
+  auto status = domain::StatusFromName(r[6].as<std::string>());
+  auto priority = domain::PriorityFromName(r[7].as<std::string>());
+  if (!channel || !status || !priority) return absl::DataLossError("stored ticket unreadable");
+  t.channel = *channel;
+  t.status = *status;
+  t.priority = *priority;
+  t.type = r[8].as<std::string>();
+  auto tags = r[9].as_array();
+  for (auto e = tags.get_next(); e.first != pqxx::array_parser::juncture::done;
+       e = tags.get_next()) {
+    if (e.first == pqxx::array_parser::juncture::string_value) t.tags.push_back(e.second);
+  }
+  try {
+    t.custom_fields =
+        Json::parse(r[12].as<std::string>()).get<std::map<std::string, std::string>>();
+  } catch (const Json::exception&) {
+    return absl::DataLossError("stored ticket unreadable");
+  }
+  t.queue = r[10].as<std::string>();
+  t.assignee = r[11].as<std::string>();
+  t.version = r[13].as<int64_t>();
+  t.message_count = r[14].as<int>();
+  t.create_time = absl::FromUnixMicros(r[15].as<int64_t>());
+  t.update_time = absl::FromUnixMicros(r[16].as<int64_t>());
+  t.solve_time = r[17].is_null() ? absl::InfinitePast() : absl::FromUnixMicros(r[17].as<int64_t>());
+  return t;
+}
+
+absl::StatusOr<TicketMessage> MessageOf(const pqxx::row& r) {
+  TicketMessage m;
+  m.id = r[0].as<std::string>();
+  m.ticket_id = r[1].as<std::string>();
+  auto kind = domain::MessageKindFromName(r[2].as<std::string>());
+  if (!kind) return absl::DataLossError("stored message unreadable");
+  m.kind = *kind;
+  m.author = r[3].as<std::string>();
+  m.body = r[4].as<std::string>();
+  m.create_time = absl::FromUnixMicros(r[5].as<int64_t>());
+  return m;
+}
+
+// "<micros>|<uuid>"; false for anything else (a cursor we did not write).
+bool ParseCursor(const std::string& cursor, int64_t& micros, std::string& id) {
+  std::vector<std::string> parts = absl::StrSplit(cursor, '|');
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &micros) || !common::IsUuid(parts[1])) {
+    return false;
+  }
+  id = parts[1];
+  return true;
+}
+
+std::string CursorOf(absl::Time t, const std::string& id) {
+  return absl::StrCat(absl::ToUnixMicros(t), "|", id);
+}
+
+// The events' payload (docs/events.md, "ticket.*"): camelCase.
+Json TicketEventJson(const Ticket& t) {
+  return Json{{"ticketId", t.id},
+              {"number", t.number},
+              {"customerId", t.customer_id},
+              {"subject", t.subject},
+              {"channel", domain::ChannelName(t.channel)},
+              {"status", domain::StatusName(t.status)},
+              {"priority", domain::PriorityName(t.priority)},
+              {"type", t.type},
+              {"queue", t.queue},
+              {"assignee", t.assignee},
+              {"tags", t.tags},
+              {"version", t.version},
+              {"time", absl::FormatTime(absl::RFC3339_full, t.update_time, absl::UTCTimeZone())}};
+}
+
+}  // namespace
+
+class PgTicketRepository::Tx final : public app::TicketTx {
+ public:
+  Tx(PgTicketRepository& repo, const outbox::WriteTx& w) : repo_(repo), w_(w) {}
+
+  absl::StatusOr<Ticket> LoadTicket(const std::string& id) override {
+    pqxx::result r = repo_.pool_.Exec(w_.sql(), kTicketForUpdate, w_.tenant(), id);
+    if (r.empty()) return TicketNotFound();
+    return TicketOf(r[0]);
+  }
+  int64_t NextNumber() override {
+    return repo_.pool_.Exec(w_.sql(), kNextNumber, w_.tenant())[0][0].as<int64_t>();
+  }
+  void SaveTicket(const Ticket& t, bool) override {
+    const bool solved = t.solve_time != absl::InfinitePast();
+    repo_.pool_.Exec(w_.sql(), kSaveTicket, w_.tenant(), t.id, t.number, t.customer_id,
+                     t.requester_email, t.subject, domain::ChannelName(t.channel),
+                     domain::StatusName(t.status), domain::PriorityName(t.priority), t.type,
+                     pg::TextArrayLiteral(t.tags), t.queue, t.assignee,
+                     Json(t.custom_fields).dump(), t.version, t.message_count,
+                     absl::ToUnixMicros(t.create_time), absl::ToUnixMicros(t.update_time), solved,
+                     solved ? absl::ToUnixMicros(t.solve_time) : int64_t{0});
+  }
+  void AppendMessage(const TicketMessage& m) override {
+    repo_.pool_.Exec(w_.sql(), kInsertMessage, w_.tenant(), m.id, m.ticket_id,
+                     domain::MessageKindName(m.kind), m.author, m.body,
+                     absl::ToUnixMicros(m.create_time));
+  }
+  void AppendChanges(const std::string& ticket_id,
+                     const std::vector<TicketChange>& changes) override {
+    if (changes.empty()) return;
+    std::vector<std::string> fields, olds, news;
+    for (const TicketChange& c : changes) {
+      fields.push_back(c.field);
+      olds.push_back(c.old_value);
+      news.push_back(c.new_value);
+    }
+    repo_.pool_.Exec(w_.sql(), kInsertChanges, w_.tenant(), ticket_id, pg::TextArrayLiteral(fields),
+                     pg::TextArrayLiteral(olds), pg::TextArrayLiteral(news), changes.front().actor,
+                     absl::ToUnixMicros(changes.front().time));
+  }
+  void EmitTicket(const char* type, const Ticket& t) override {
+    w_.Emit(t.customer_id, type, TicketEventJson(t).dump());
+  }
+  void EmitMessage(const TicketMessage& m, const Ticket& t) override {
+    Json j = TicketEventJson(t);
+    j["messageId"] = m.id;
+    j["messageKind"] = domain::MessageKindName(m.kind);
+    j["author"] = m.author;
+    j["time"] = absl::FormatTime(absl::RFC3339_full, m.create_time, absl::UTCTimeZone());
+    w_.Emit(t.customer_id, "ticket.message_added", j.dump());
+  }
+  void EmitStatusChange(const Ticket& t, domain::TicketStatus from) override {
+    Json j = TicketEventJson(t);
+    j["fromStatus"] = domain::StatusName(from);
+    w_.Emit(t.customer_id, "ticket.status_changed", j.dump());
+  }
+
+ private:
+  PgTicketRepository& repo_;
+  const outbox::WriteTx& w_;
+};
+
+PgTicketRepository::PgTicketRepository(pg::Pool& pool) : pool_(pool), writer_(pool, kSchema) {}
+
+std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
+  std::vector<pg::NamedQuery> q = {kSelectTicket,  kTicketForUpdate, kTicketExists,  kListTickets,
+                                   kNextNumber,    kSaveTicket,      kInsertMessage, kListMessages,
+                                   kInsertChanges, kListChanges};
+  for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
+  return q;
+}
+
+template <typename T>
+absl::StatusOr<T> PgTicketRepository::RunTx(
+    const outbox::WriteMeta& meta, const std::string& resource, const outbox::AnswerCodec<T>& codec,
+    absl::FunctionRef<absl::StatusOr<T>(app::TicketTx&)> work) {
+  return outbox::WriteOnce<T>(writer_, meta, resource, codec,
+                              [&](const outbox::WriteTx& w) -> absl::StatusOr<T> {
+                                Tx tx(*this, w);
+                                return work(tx);
+                              });
+}
+
+absl::StatusOr<Ticket> PgTicketRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<Ticket>(app::TicketTx&)> work) {
+  return RunTx(meta, resource, kTicketAnswer, work);
+}
+absl::StatusOr<app::MessageAdded> PgTicketRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<app::MessageAdded>(app::TicketTx&)> work) {
+  return RunTx(meta, resource, kMessageAnswer, work);
+}
+
+absl::StatusOr<bool> PgTicketRepository::KeyUsed(const app::Actor& actor) {
+  bool used = false;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(actor.tenant_id, [&](pqxx::work& tx) -> absl::Status {
+    absl::StatusOr<std::optional<std::string>> prev = writer_.PeekIdempotencyKey(tx, actor);
+    // A refusal here (another method or body) means the key is taken too.
+    used = !prev.ok() || prev->has_value();
+    return absl::OkStatus();
+  }));
+  return used;
+}
+
+absl::Status PgTicketRepository::RequireTicket(pqxx::work& tx, const std::string& tenant,
+                                               const std::string& id) {
+  if (pool_.Exec(tx, kTicketExists, tenant, id).empty()) return TicketNotFound();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Ticket> PgTicketRepository::GetTicket(const std::string& tenant,
+                                                     const std::string& id) {
+  std::optional<Ticket> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = pool_.Exec(tx, kSelectTicket, tenant, id);
+    if (r.empty()) return TicketNotFound();
+    CRM_ASSIGN_OR_RETURN(Ticket t, TicketOf(r[0]));
+    out = std::move(t);
+    return absl::OkStatus();
+  }));
+  return std::move(*out);
+}
+
+absl::StatusOr<app::TicketPage> PgTicketRepository::ListTickets(const std::string& tenant,
+                                                                const app::TicketQuery& q) {
+  int64_t micros = 0;
+  std::string id = "00000000-0000-0000-0000-000000000000";
+  const bool after = !q.before_cursor.empty();
+  if (after && !ParseCursor(q.before_cursor, micros, id)) {
+    return common::InvalidField("page_token", "page_token is not one this list gave");
+  }
+  app::TicketPage page;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    page.items.clear();
+    pqxx::result r =
+        pool_.Exec(tx, kListTickets, tenant, micros, id, after,
+                   q.status ? std::string(domain::StatusName(*q.status)) : std::string(), q.queue,
+                   q.assignee, q.customer_id, q.limit + 1);
+    for (const pqxx::row& row : r) {
+      if (static_cast<int>(page.items.size()) == q.limit) break;
+      CRM_ASSIGN_OR_RETURN(Ticket t, TicketOf(row));
+      page.items.push_back(std::move(t));
+    }
+    page.next_cursor = static_cast<int>(r.size()) > q.limit
+                           ? CursorOf(page.items.back().create_time, page.items.back().id)
+                           : "";
+    return absl::OkStatus();
+  }));
+  return page;
+}
+
+absl::StatusOr<app::MessagePage> PgTicketRepository::ListMessages(const std::string& tenant,
+                                                                  const std::string& ticket_id,
+                                                                  const std::string& after_cursor,
+                                                                  int limit) {
+  int64_t micros = 0;
+  std::string id = "00000000-0000-0000-0000-000000000000";
+  const bool after = !after_cursor.empty();
+  if (after && !ParseCursor(after_cursor, micros, id)) {
+    return common::InvalidField("page_token", "page_token is not one this list gave");
+  }
+  app::MessagePage page;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantSnapshot(tenant, [&](pqxx::work& tx) -> absl::Status {
+    page.items.clear();
+    CRM_RETURN_IF_ERROR(RequireTicket(tx, tenant, ticket_id));
+    pqxx::result r = pool_.Exec(tx, kListMessages, tenant, ticket_id, micros, id, after, limit + 1);
+    for (const pqxx::row& row : r) {
+      if (static_cast<int>(page.items.size()) == limit) break;
+      CRM_ASSIGN_OR_RETURN(TicketMessage m, MessageOf(row));
+      page.items.push_back(std::move(m));
+    }
+    page.next_cursor = static_cast<int>(r.size()) > limit
+                           ? CursorOf(page.items.back().create_time, page.items.back().id)
+                           : "";
+    return absl::OkStatus();
+  }));
+  return page;
+}
+
+absl::StatusOr<std::vector<TicketChange>> PgTicketRepository::ListChanges(
+    const std::string& tenant, const std::string& ticket_id) {
+  std::vector<TicketChange> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantSnapshot(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    CRM_RETURN_IF_ERROR(RequireTicket(tx, tenant, ticket_id));
+    for (const pqxx::row& r : pool_.Exec(tx, kListChanges, tenant, ticket_id, app::kMaxChanges)) {
+      TicketChange c;
+      c.seq = r[0].as<int64_t>();
+      c.field = r[1].as<std::string>();
+      c.old_value = r[2].as<std::string>();
+      c.new_value = r[3].as<std::string>();
+      c.actor = r[4].as<std::string>();
+      c.time = absl::FromUnixMicros(r[5].as<int64_t>());
+      out.push_back(std::move(c));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+}  // namespace crm::service_desk::storage

@@ -1,0 +1,51 @@
+#pragma once
+// Tickets, their messages and changes in PostgreSQL (schema/001_tickets.sql).
+#include <string>
+#include <vector>
+
+#include "libs/outbox/unit_of_work.h"
+#include "libs/outbox/writer.h"
+#include "libs/pg/pool.h"
+#include "services/service_desk/app/ports.h"
+
+namespace crm::service_desk::storage {
+
+class PgTicketRepository final : public app::TicketRepository {
+ public:
+  explicit PgTicketRepository(pg::Pool& pool);
+  // Its named queries and the transactional writer's of the schema.
+  static std::vector<pg::NamedQuery> Queries();
+
+  absl::StatusOr<domain::Ticket> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<domain::Ticket>(app::TicketTx&)> work) override;
+  absl::StatusOr<app::MessageAdded> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<app::MessageAdded>(app::TicketTx&)> work) override;
+
+  absl::StatusOr<bool> KeyUsed(const app::Actor& actor) override;
+  absl::StatusOr<domain::Ticket> GetTicket(const std::string& tenant,
+                                           const std::string& id) override;
+  absl::StatusOr<app::TicketPage> ListTickets(const std::string& tenant,
+                                              const app::TicketQuery& q) override;
+  absl::StatusOr<app::MessagePage> ListMessages(const std::string& tenant,
+                                                const std::string& ticket_id,
+                                                const std::string& after_cursor,
+                                                int limit) override;
+  absl::StatusOr<std::vector<domain::TicketChange>> ListChanges(
+      const std::string& tenant, const std::string& ticket_id) override;
+
+ private:
+  class Tx;
+  template <typename T>
+  absl::StatusOr<T> RunTx(const outbox::WriteMeta& meta, const std::string& resource,
+                          const outbox::AnswerCodec<T>& codec,
+                          absl::FunctionRef<absl::StatusOr<T>(app::TicketTx&)> work);
+  // NOT_FOUND TICKET_NOT_FOUND unless the tenant has the ticket.
+  absl::Status RequireTicket(pqxx::work& tx, const std::string& tenant, const std::string& id);
+
+  pg::Pool& pool_;
+  outbox::TransactionalWriter writer_;
+};
+
+}  // namespace crm::service_desk::storage

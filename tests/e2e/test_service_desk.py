@@ -1,0 +1,235 @@
+"""The service desk's tickets end to end (docs/service-desk.md, "Tickets"),
+every service a real process: a ticket created over REST with the
+requester's email becomes a customer in customer-store; the thread, status
+moves, the audit of changes, idempotent retries, bad input with the right
+status and reason, roles, gRPC through the gateway, and another tenant's
+tickets reading as 404."""
+import importlib
+import unittest
+import uuid
+from urllib.parse import quote
+
+import grpc
+
+import stack
+from stack import rest
+
+
+def setUpModule():
+    stack.start()
+
+
+def tearDownModule():
+    stack.stop()
+
+
+class Tickets(stack.E2ETestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tenant, cls.key = stack.create_tenant()
+
+    def create(self, email=None, request_id=None, key=None, **ticket):
+        body = {"ticket": dict({"subject": "My card was charged twice",
+                                "channel": "TICKET_CHANNEL_EMAIL", "tags": ["Billing"]}, **ticket),
+                "requesterEmail": email or "%s@example.com" % stack.unique("req"),
+                "requesterName": "Ada Lovelace",
+                "description": "Two charges of 12.00 for one order.",
+                "requestId": request_id or stack.unique("t")}
+        return rest("POST", "/v1/tickets", key or self.key, body)
+
+    def test_ticket_life(self):
+        email = "%s@example.com" % stack.unique("ada")
+        r = self.create(email=email, request_id="life-1", priority="TICKET_PRIORITY_HIGH",
+                        customFields={"order_ref": "A-17"})
+        self.assertEqual(r.status, 200, r)
+        t = r.json()
+        self.assertEqual(t["status"], "TICKET_STATUS_NEW")
+        self.assertEqual(t["priority"], "TICKET_PRIORITY_HIGH")
+        self.assertEqual(t["tags"], ["billing"])
+        self.assertEqual(t["messageCount"], 1)
+        self.assertEqual(t["etag"], "1")
+        tid, cid = t["id"], t["customerId"]
+
+        # The requester is a customer of customer-store now.
+        r = rest("GET", "/v1/customers:search?email=" + quote(email), self.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([c["id"] for c in r.json()["customers"]], [cid])
+        # A retry answers the same ticket; a second ticket of the same person
+        # is booked to the same customer with the next number.
+        again = self.create(email=email, request_id="life-1", priority="TICKET_PRIORITY_HIGH",
+                            customFields={"order_ref": "A-17"})
+        self.assertEqual(again.status, 200, again)
+        self.assertEqual(again.json()["id"], tid)
+        second = self.create(email=email.upper())
+        self.assertEqual(second.status, 200, second)
+        self.assertEqual(second.json()["customerId"], cid)
+        self.assertEqual(int(second.json()["number"]), int(t["number"]) + 1)
+
+        # An agent takes it, replies, waits for the customer; the customer
+        # answers (open again); solved.
+        r = rest("PATCH", "/v1/tickets/%s?requestId=%s" % (tid, stack.unique("u")), self.key,
+                 {"assignee": "agent-ann", "status": "TICKET_STATUS_OPEN"},
+                 headers={"If-Match": "1"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["assignee"], "agent-ann")
+        r = rest("POST", "/v1/tickets/%s/messages" % tid, self.key,
+                 {"kind": "MESSAGE_KIND_PUBLIC_REPLY", "body": "We refunded one charge.",
+                  "requestId": stack.unique("m")})
+        self.assertEqual(r.status, 200, r)
+        r = rest("PATCH", "/v1/tickets/%s?requestId=%s" % (tid, stack.unique("u")), self.key,
+                 {"status": "TICKET_STATUS_PENDING_CUSTOMER"})
+        self.assertEqual(r.status, 200, r)
+        r = rest("POST", "/v1/tickets/%s/messages" % tid, self.key,
+                 {"kind": "MESSAGE_KIND_CUSTOMER", "body": "Thanks, I see it.",
+                  "requestId": stack.unique("m")})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["ticket"]["status"], "TICKET_STATUS_OPEN")
+        self.assertEqual(r.json()["message"]["author"], cid)
+        r = rest("POST", "/v1/tickets/%s/messages" % tid, self.key,
+                 {"kind": "MESSAGE_KIND_INTERNAL_NOTE", "body": "Refund id R-9.",
+                  "requestId": stack.unique("m")})
+        self.assertEqual(r.status, 200, r)
+        r = rest("PATCH", "/v1/tickets/%s?requestId=%s" % (tid, stack.unique("u")), self.key,
+                 {"status": "TICKET_STATUS_SOLVED"})
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("solveTime", r.json())
+
+        r = rest("GET", "/v1/tickets/%s/messages?pageSize=2" % tid, self.key)
+        self.assertEqual(r.status, 200, r)
+        kinds = [m["kind"] for m in r.json()["messages"]]
+        token = r.json()["nextPageToken"]
+        r = rest("GET", "/v1/tickets/%s/messages?pageSize=2&pageToken=%s" % (tid, token), self.key)
+        self.assertEqual(r.status, 200, r)
+        kinds += [m["kind"] for m in r.json()["messages"]]
+        self.assertEqual(kinds, ["MESSAGE_KIND_CUSTOMER", "MESSAGE_KIND_PUBLIC_REPLY",
+                                 "MESSAGE_KIND_CUSTOMER", "MESSAGE_KIND_INTERNAL_NOTE"])
+
+        r = rest("GET", "/v1/tickets/%s/changes" % tid, self.key)
+        self.assertEqual(r.status, 200, r)
+        rows = [(c["field"], c.get("oldValue", ""), c.get("newValue", ""), c["actor"])
+                for c in r.json()["changes"]]
+        self.assertEqual(rows, [
+            ("status", "new", "open", rows[0][3]), ("assignee", "", "agent-ann", rows[0][3]),
+            ("status", "open", "pending_customer", rows[0][3]),
+            ("status", "pending_customer", "open", "customer"),
+            ("status", "open", "solved", rows[0][3])])
+
+        # The customer's timeline (customer-store, from the ticket.* events):
+        # opened, the public reply, the customer's message, solved; not the
+        # internal note, not the moves between open and pending.
+        def timeline():
+            r = rest("GET", "/v1/customers/%s/interactions?kind=INTERACTION_KIND_TICKET" % cid,
+                     self.key)
+            self.assertEqual(r.status, 200, r)
+            es = [e for e in r.json().get("interactions", [])
+                  if e.get("source") == "service-desk" and e["payload"]["ticket_id"] == tid]
+            return es if len(es) >= 4 else None
+        entries = stack.wait_for("the ticket's timeline entries", timeline)
+        summaries = sorted(e["summary"] for e in entries)
+        n = t["number"]
+        self.assertEqual(summaries, sorted([
+            'Opened ticket #%s "My card was charged twice"' % n, "Was answered on ticket #%s" % n,
+            "Wrote on ticket #%s" % n, "Ticket #%s solved" % n]))
+
+        r = rest("GET", "/v1/tickets?status=TICKET_STATUS_SOLVED", self.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([x["id"] for x in r.json()["tickets"]], [tid])
+        r = rest("GET", "/v1/tickets?customerId=%s" % cid, self.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(len(r.json()["tickets"]), 2)
+
+    def test_bad_input(self):
+        r = self.create()
+        self.assertEqual(r.status, 200, r)
+        tid = r.json()["id"]
+        self.assertError(self.create(subject=""), 400, "INVALID_FIELD", "ticket.subject")
+        self.assertError(self.create(tags=["not ok"]), 400, "INVALID_FIELD", "ticket.tags[0]")
+        self.assertError(self.create(email="nobody"), 400, "INVALID_FIELD", "requester_email")
+        r = rest("POST", "/v1/tickets", self.key, {"ticket": {"subject": "x"}, "bogus": 1,
+                                                   "requestId": stack.unique("t")})
+        self.assertError(r, 400, "UNKNOWN_FIELD")
+        r = rest("POST", "/v1/tickets", self.key, raw=b'{"ticket": ',
+                 headers={"Content-Type": "application/json"})
+        self.assertError(r, 400, "MALFORMED_BODY")
+        r = rest("POST", "/v1/tickets", self.key,
+                 {"ticket": {"subject": "x"}, "requesterEmail": "a@example.com",
+                  "description": "d"})
+        self.assertError(r, 400, "INVALID_FIELD", "request_id")
+        self.assertError(rest("GET", "/v1/tickets/not-a-uuid", self.key), 400, "INVALID_FIELD",
+                         "ticket_id")
+        self.assertError(rest("GET", "/v1/tickets/%s" % uuid.uuid4(), self.key), 404,
+                         "TICKET_NOT_FOUND")
+        # Moves the status graph does not allow; a stale etag; a closed ticket.
+        r = rest("PATCH", "/v1/tickets/%s?requestId=%s" % (tid, stack.unique("u")), self.key,
+                 {"status": "TICKET_STATUS_CLOSED"})
+        self.assertError(r, 400, "TICKET_STATUS_INVALID", "status")
+        r = rest("PATCH", "/v1/tickets/%s?requestId=%s" % (tid, stack.unique("u")), self.key,
+                 {"priority": "TICKET_PRIORITY_LOW"}, headers={"If-Match": "7"})
+        self.assertError(r, 412, "ETAG_MISMATCH")
+        r = rest("PATCH", "/v1/tickets/%s?requestId=%s&updateMask=number" % (tid, stack.unique("u")),
+                 self.key, {"number": "5"})
+        self.assertError(r, 400, "INVALID_FIELD", "update_mask")
+        for status in ("TICKET_STATUS_SOLVED", "TICKET_STATUS_CLOSED"):
+            r = rest("PATCH", "/v1/tickets/%s?requestId=%s" % (tid, stack.unique("u")), self.key,
+                     {"status": status})
+            self.assertEqual(r.status, 200, r)
+        r = rest("POST", "/v1/tickets/%s/messages" % tid, self.key,
+                 {"kind": "MESSAGE_KIND_CUSTOMER", "body": "Hello?", "requestId": stack.unique("m")})
+        self.assertError(r, 400, "TICKET_CLOSED")
+        r = rest("POST", "/v1/tickets/%s/messages" % tid, self.key,
+                 {"body": "no kind", "requestId": stack.unique("m")})
+        self.assertError(r, 400, "INVALID_FIELD", "kind")
+        # The same request id with another body.
+        rid = stack.unique("t")
+        self.assertEqual(self.create(request_id=rid).status, 200)
+        self.assertError(self.create(request_id=rid, subject="Other"), 422,
+                         "IDEMPOTENCY_KEY_REUSED")
+
+    def test_roles_and_tenants(self):
+        r = self.create()
+        self.assertEqual(r.status, 200, r)
+        tid = r.json()["id"]
+        _, reader = stack.create_key(self.key, ["ROLE_READ_ONLY"])
+        self.assertEqual(rest("GET", "/v1/tickets/%s" % tid, reader).status, 200)
+        self.assertEqual(self.create(key=reader).status, 403)
+        _, marketer = stack.create_key(self.key, ["ROLE_MARKETER"])
+        self.assertEqual(self.create(key=marketer).status, 403)
+        _, agent = stack.create_key(self.key, ["ROLE_SERVICE"])
+        self.assertEqual(self.create(key=agent).status, 200)
+
+        _, other = stack.create_tenant()
+        for method, path, body in (
+                ("GET", "/v1/tickets/%s" % tid, None),
+                ("GET", "/v1/tickets/%s/messages" % tid, None),
+                ("GET", "/v1/tickets/%s/changes" % tid, None),
+                ("PATCH", "/v1/tickets/%s?requestId=x1" % tid, {"priority": "TICKET_PRIORITY_LOW"}),
+                ("POST", "/v1/tickets/%s/messages" % tid,
+                 {"kind": "MESSAGE_KIND_INTERNAL_NOTE", "body": "x", "requestId": "x2"})):
+            self.assertError(rest(method, path, other, body), 404, "TICKET_NOT_FOUND")
+        r = rest("GET", "/v1/tickets", other)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json().get("tickets", []), [])
+
+    def test_grpc_through_the_gateway(self):
+        pb = importlib.import_module("crm.service_desk.v1.service_desk_pb2")
+        pb_grpc = importlib.import_module("crm.service_desk.v1.service_desk_pb2_grpc")
+        channel = stack.grpc_channel()
+        self.addCleanup(channel.close)
+        stub = pb_grpc.ServiceDeskServiceStub(channel)
+        t = stub.CreateTicket(pb.CreateTicketRequest(
+            ticket=pb.Ticket(subject="Over gRPC", channel=pb.TICKET_CHANNEL_API),
+            requester_email="%s@example.com" % stack.unique("g"), description="From the ERP",
+            request_id=stack.unique("g")), metadata=stack.auth(self.key), timeout=10)
+        self.assertEqual(t.status, pb.TICKET_STATUS_NEW)
+        got = stub.GetTicket(pb.GetTicketRequest(ticket_id=t.id), metadata=stack.auth(self.key),
+                             timeout=10)
+        self.assertEqual(got.subject, "Over gRPC")
+        with self.assertRaises(grpc.RpcError) as e:
+            stub.GetTicket(pb.GetTicketRequest(ticket_id=t.id),
+                           metadata=stack.auth(stack.create_tenant()[1]), timeout=10)
+        self.assertEqual(e.exception.code(), grpc.StatusCode.NOT_FOUND)
+        self.assertEqual(stack.reason_of(e.exception), "TICKET_NOT_FOUND")
+
+
+if __name__ == "__main__":
+    unittest.main()

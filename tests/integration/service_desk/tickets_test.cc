@@ -1,0 +1,301 @@
+// Tickets on PostgreSQL (PgTicketRepository as the app role, RLS on) driven
+// by app::Tickets: a ticket and its thread read back as written; numbers per
+// tenant; lists with filters and pages; updates under the etag with their
+// audit rows; a write retried with its key answers the first answer and
+// writes nothing; outbox events; another tenant's ticket is NOT_FOUND
+// everywhere. The requester directory is the in-memory fake (the e2e suite
+// runs customer-store).
+#include "services/service_desk/app/tickets.h"
+
+#include <catch2/catch.hpp>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "libs/common/id.h"
+#include "libs/pg/pool.h"
+#include "services/service_desk/storage/pg_ticket_repository.h"
+#include "tests/support/fakes/common_fakes.h"
+#include "tests/support/fakes/service_desk/fake_ticket_repository.h"
+#include "tests/support/pg_test_db.h"
+
+namespace crm::service_desk::itest {
+namespace {
+
+namespace ts = crm::test_support;
+using common::FieldOf;
+using common::ReasonOf;
+using domain::MessageKind;
+using domain::Ticket;
+using domain::TicketStatus;
+
+struct Env {
+  std::unique_ptr<crm::pg::Pool> pool;
+  std::unique_ptr<storage::PgTicketRepository> repo;
+};
+
+Env& TheEnv() {
+  static Env* env = [] {
+    auto* e = new Env;
+    e->pool = ts::FreshSchemaPool("service_desk", "service_desk", 4,
+                                  {storage::PgTicketRepository::Queries()});
+    e->repo = std::make_unique<storage::PgTicketRepository>(*e->pool);
+    return e;
+  }();
+  return *env;
+}
+
+struct World {
+  testing::FixedClock clock{absl::FromUnixMicros(1780000000123456)};
+  common::RandomIdGenerator ids;
+  testing::FakeRequesterDirectory directory;
+  app::Tickets tickets{*TheEnv().repo, directory, clock, ids};
+  std::string tenant = common::NewUuid();
+
+  app::Actor Meta(const std::string& method, const std::string& key = common::NewUuid(),
+                  const std::string& fingerprint = "fp") {
+    return app::Actor{tenant, "agent-ann", "req", method, key, fingerprint};
+  }
+  absl::StatusOr<Ticket> Create(const std::string& subject, const std::string& email,
+                                const std::string& key = common::NewUuid()) {
+    app::NewTicket n;
+    n.ticket.subject = subject;
+    n.ticket.channel = domain::Channel::kWebForm;
+    n.ticket.priority = domain::Priority::kHigh;
+    n.ticket.type = "incident";
+    n.ticket.tags = {"card", "billing"};
+    n.ticket.queue = "payments";
+    n.ticket.custom_fields = {{"order_ref", "A-17"}, {"region", "서울"}};
+    n.requester.email = email;
+    n.description = "Charged twice for order A-17.";
+    return tickets.Create(Meta("CreateTicket", key), n);
+  }
+  int64_t Count(const std::string& sql) {
+    int64_t n = -1;
+    absl::Status s = TheEnv().pool->WithTenantTx(tenant, [&](pqxx::work& tx) {
+      n = tx.exec1(sql)[0].as<int64_t>();
+      return absl::OkStatus();
+    });
+    REQUIRE(s.ok());
+    return n;
+  }
+};
+
+TEST_CASE("a ticket and its first message read back as written", "[service_desk][pg]") {
+  World w;
+  auto t = w.Create("Charged twice", "ada@example.com");
+  REQUIRE(t.ok());
+  auto got = w.tickets.Get(w.tenant, t->id);
+  REQUIRE(got.ok());
+  CHECK(got->number == 1);
+  CHECK(got->subject == "Charged twice");
+  CHECK(got->channel == domain::Channel::kWebForm);
+  CHECK(got->status == TicketStatus::kNew);
+  CHECK(got->priority == domain::Priority::kHigh);
+  CHECK(got->type == "incident");
+  CHECK(got->tags == std::vector<std::string>{"billing", "card"});
+  CHECK(got->queue == "payments");
+  CHECK(got->custom_fields.at("region") == "서울");
+  CHECK(got->customer_id == t->customer_id);
+  CHECK(got->requester_email == "ada@example.com");
+  CHECK(got->create_time == w.clock.Now());
+  CHECK(got->solve_time == absl::InfinitePast());
+  CHECK(got->message_count == 1);
+  CHECK(got->version == 1);
+
+  auto messages = w.tickets.Messages(w.tenant, t->id, "", 100);
+  REQUIRE(messages.ok());
+  REQUIRE(messages->items.size() == 1);
+  CHECK(messages->items[0].body == "Charged twice for order A-17.");
+  CHECK(messages->items[0].kind == MessageKind::kCustomer);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.outbox WHERE event_type = 'ticket.created'") ==
+        1);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.audit_log") == 1);
+
+  auto second = w.Create("Another", "bob@example.com");
+  REQUIRE(second.ok());
+  CHECK(second->number == 2);
+}
+
+TEST_CASE("a create retried with its key answers the first ticket and writes nothing",
+          "[service_desk][pg]") {
+  World w;
+  auto first = w.Create("Lost parcel", "cy@example.com", "key-1");
+  REQUIRE(first.ok());
+  const int calls = w.directory.calls;
+  auto again = w.Create("Lost parcel", "cy@example.com", "key-1");
+  REQUIRE(again.ok());
+  CHECK(again->id == first->id);
+  CHECK(again->number == first->number);
+  CHECK(again->custom_fields == first->custom_fields);
+  CHECK(w.directory.calls == calls);  // the requester is not resolved again
+  CHECK(w.Count("SELECT count(*) FROM service_desk.tickets") == 1);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.ticket_messages") == 1);
+
+  app::NewTicket other;
+  other.ticket.subject = "Other";
+  other.requester.email = "cy@example.com";
+  other.description = "x";
+  auto reused = w.tickets.Create(w.Meta("CreateTicket", "key-1", "another body"), other);
+  CHECK(ReasonOf(reused.status()) == "IDEMPOTENCY_KEY_REUSED");
+}
+
+TEST_CASE("updates change fields under the etag and write one audit row per field",
+          "[service_desk][pg]") {
+  World w;
+  auto t = w.Create("Refund", "dee@example.com");
+  REQUIRE(t.ok());
+  w.clock.Advance(absl::Minutes(3));
+  Ticket patch;
+  patch.status = TicketStatus::kPendingCustomer;
+  patch.assignee = "agent-bob";
+  patch.tags = {"refund"};
+  auto u =
+      w.tickets.Update(w.Meta("UpdateTicket"), t->id, patch, {"status", "assignee", "tags"}, "1");
+  REQUIRE(u.ok());
+  CHECK(u->version == 2);
+  auto got = w.tickets.Get(w.tenant, t->id);
+  REQUIRE(got.ok());
+  CHECK(got->status == TicketStatus::kPendingCustomer);
+  CHECK(got->assignee == "agent-bob");
+  CHECK(got->tags == std::vector<std::string>{"refund"});
+  CHECK(got->update_time == w.clock.Now());
+  CHECK(ReasonOf(
+            w.tickets.Update(w.Meta("UpdateTicket"), t->id, patch, {"assignee"}, "1").status()) ==
+        "ETAG_MISMATCH");
+
+  // The customer answers: the ticket is open again; then solved.
+  auto reply = w.tickets.AddMessage(w.Meta("AddTicketMessage"), t->id, MessageKind::kCustomer,
+                                    "Here is the receipt.");
+  REQUIRE(reply.ok());
+  CHECK(reply->ticket.status == TicketStatus::kOpen);
+  Ticket solve;
+  solve.status = TicketStatus::kSolved;
+  w.clock.Advance(absl::Minutes(1));
+  auto solved = w.tickets.Update(w.Meta("UpdateTicket"), t->id, solve, {"status"}, "");
+  REQUIRE(solved.ok());
+  auto after = w.tickets.Get(w.tenant, t->id);
+  REQUIRE(after.ok());
+  CHECK(after->solve_time == w.clock.Now());
+  CHECK(after->message_count == 2);
+
+  auto changes = w.tickets.Changes(w.tenant, t->id);
+  REQUIRE(changes.ok());
+  std::vector<std::string> rows;
+  for (const auto& c : *changes) {
+    rows.push_back(
+        absl::StrCat(c.seq, " ", c.field, " ", c.old_value, ">", c.new_value, " ", c.actor));
+  }
+  CHECK(rows == std::vector<std::string>{
+                    "1 status new>pending_customer agent-ann", "2 assignee >agent-bob agent-ann",
+                    "3 tags billing,card>refund agent-ann",
+                    "4 status pending_customer>open customer", "5 status open>solved agent-ann"});
+  CHECK(w.Count("SELECT count(*) FROM service_desk.outbox WHERE event_type = "
+                "'ticket.message_added'") == 1);
+}
+
+TEST_CASE("lists filter and page newest first", "[service_desk][pg]") {
+  World w;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 7; ++i) {
+    w.clock.Advance(absl::Seconds(1));
+    auto t = w.Create(absl::StrCat("T", i), i % 2 == 0 ? "even@example.com" : "odd@example.com");
+    REQUIRE(t.ok());
+    ids.push_back(t->id);
+  }
+  Ticket patch;
+  patch.assignee = "agent-bob";
+  REQUIRE(w.tickets.Update(w.Meta("UpdateTicket"), ids[3], patch, {"assignee"}, "").ok());
+
+  std::vector<std::string> seen;
+  app::TicketQuery q;
+  q.limit = 3;
+  for (int page = 0; page < 5; ++page) {
+    auto p = w.tickets.List(w.tenant, q);
+    REQUIRE(p.ok());
+    for (const Ticket& t : p->items) seen.push_back(t.id);
+    if (p->next_cursor.empty()) break;
+    q.before_cursor = p->next_cursor;
+  }
+  CHECK(seen == std::vector<std::string>{ids[6], ids[5], ids[4], ids[3], ids[2], ids[1], ids[0]});
+
+  app::TicketQuery by_assignee;
+  by_assignee.assignee = "agent-bob";
+  auto bob = w.tickets.List(w.tenant, by_assignee);
+  REQUIRE(bob.ok());
+  REQUIRE(bob->items.size() == 1);
+  CHECK(bob->items[0].id == ids[3]);
+  auto first = w.tickets.Get(w.tenant, ids[0]);
+  REQUIRE(first.ok());
+  app::TicketQuery by_customer;
+  by_customer.customer_id = first->customer_id;
+  auto evens = w.tickets.List(w.tenant, by_customer);
+  REQUIRE(evens.ok());
+  CHECK(evens->items.size() == 4);
+  app::TicketQuery by_status;
+  by_status.status = TicketStatus::kSolved;
+  auto none = w.tickets.List(w.tenant, by_status);
+  REQUIRE(none.ok());
+  CHECK(none->items.empty());
+  app::TicketQuery forged;
+  forged.before_cursor = "12|not-an-id";
+  CHECK(FieldOf(w.tickets.List(w.tenant, forged).status()) == "page_token");
+}
+
+TEST_CASE("a thread pages oldest first", "[service_desk][pg]") {
+  World w;
+  auto t = w.Create("Thread", "eve@example.com");
+  REQUIRE(t.ok());
+  for (int i = 0; i < 4; ++i) {
+    w.clock.Advance(absl::Seconds(1));
+    REQUIRE(w.tickets
+                .AddMessage(w.Meta("AddTicketMessage"), t->id,
+                            i % 2 ? MessageKind::kInternalNote : MessageKind::kPublicReply,
+                            absl::StrCat("m", i))
+                .ok());
+  }
+  std::vector<std::string> bodies;
+  std::string cursor;
+  for (int page = 0; page < 5; ++page) {
+    auto p = w.tickets.Messages(w.tenant, t->id, cursor, 2);
+    REQUIRE(p.ok());
+    for (const auto& m : p->items) bodies.push_back(m.body);
+    if (p->next_cursor.empty()) break;
+    cursor = p->next_cursor;
+  }
+  CHECK(bodies ==
+        std::vector<std::string>{"Charged twice for order A-17.", "m0", "m1", "m2", "m3"});
+}
+
+TEST_CASE("another tenant's ticket is not found on every route", "[service_desk][pg]") {
+  World w;
+  auto t = w.Create("Private", "fay@example.com");
+  REQUIRE(t.ok());
+  World other;
+  CHECK(ReasonOf(other.tickets.Get(other.tenant, t->id).status()) == "TICKET_NOT_FOUND");
+  CHECK(ReasonOf(other.tickets.Messages(other.tenant, t->id, "", 10).status()) ==
+        "TICKET_NOT_FOUND");
+  CHECK(ReasonOf(other.tickets.Changes(other.tenant, t->id).status()) == "TICKET_NOT_FOUND");
+  CHECK(ReasonOf(other.tickets
+                     .AddMessage(other.Meta("AddTicketMessage"), t->id, MessageKind::kCustomer, "x")
+                     .status()) == "TICKET_NOT_FOUND");
+  Ticket patch;
+  patch.priority = domain::Priority::kUrgent;
+  CHECK(ReasonOf(other.tickets.Update(other.Meta("UpdateTicket"), t->id, patch, {"priority"}, "")
+                     .status()) == "TICKET_NOT_FOUND");
+  auto list = other.tickets.List(other.tenant, {});
+  REQUIRE(list.ok());
+  CHECK(list->items.empty());
+  // Row-level security: the other tenant's transaction sees no row at all.
+  CHECK(other.Count("SELECT count(*) FROM service_desk.tickets") == 0);
+  CHECK(other.Count("SELECT count(*) FROM service_desk.ticket_messages") == 0);
+  auto mine = w.tickets.Get(w.tenant, t->id);
+  REQUIRE(mine.ok());
+  CHECK(mine->priority == domain::Priority::kHigh);
+}
+
+}  // namespace
+}  // namespace crm::service_desk::itest

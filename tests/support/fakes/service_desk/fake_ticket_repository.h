@@ -1,0 +1,192 @@
+#pragma once
+// The tickets' storage in memory (app::TicketRepository) with the unit of
+// work's key rules (fake_unit_of_work.h), and a customer directory that
+// knows a set of customers and creates one per new email.
+#include <algorithm>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "services/service_desk/app/ports.h"
+#include "tests/support/fakes/fake_unit_of_work.h"
+
+namespace crm::testing {
+
+class FakeTicketRepository final : public service_desk::app::TicketRepository {
+ public:
+  struct Event {
+    std::string type;
+    std::string ticket_id;
+  };
+  struct State {
+    // tenant → ticket id → ticket
+    std::map<std::string, std::map<std::string, service_desk::domain::Ticket>> tickets;
+    std::map<std::string, int64_t> numbers;
+    std::map<std::string, std::vector<service_desk::domain::TicketMessage>> messages;  // by ticket
+    std::map<std::string, std::vector<service_desk::domain::TicketChange>> changes;    // by ticket
+    std::vector<Event> events;
+  };
+
+  absl::StatusOr<service_desk::domain::Ticket> Write(
+      const outbox::WriteMeta& meta, const std::string&,
+      absl::FunctionRef<absl::StatusOr<service_desk::domain::Ticket>(service_desk::app::TicketTx&)>
+          work) override {
+    return Run<service_desk::domain::Ticket>(meta, work);
+  }
+  absl::StatusOr<service_desk::app::MessageAdded> Write(
+      const outbox::WriteMeta& meta, const std::string&,
+      absl::FunctionRef<
+          absl::StatusOr<service_desk::app::MessageAdded>(service_desk::app::TicketTx&)>
+          work) override {
+    return Run<service_desk::app::MessageAdded>(meta, work);
+  }
+
+  absl::StatusOr<bool> KeyUsed(const service_desk::app::Actor& actor) override {
+    return uow_.KeyUsed(actor);
+  }
+  absl::StatusOr<service_desk::domain::Ticket> GetTicket(const std::string& tenant,
+                                                         const std::string& id) override {
+    const State s = state();
+    auto t = s.tickets.find(tenant);
+    if (t == s.tickets.end() || !t->second.count(id)) return NotFound();
+    return t->second.at(id);
+  }
+  absl::StatusOr<service_desk::app::TicketPage> ListTickets(
+      const std::string& tenant, const service_desk::app::TicketQuery& q) override {
+    service_desk::app::TicketPage page;
+    const State s = state();
+    auto all = s.tickets.find(tenant);
+    if (all == s.tickets.end()) return page;
+    std::vector<service_desk::domain::Ticket> v;
+    for (const auto& [id, t] : all->second) {
+      if (q.status && t.status != *q.status) continue;
+      if (!q.queue.empty() && t.queue != q.queue) continue;
+      if (!q.assignee.empty() && t.assignee != q.assignee) continue;
+      if (!q.customer_id.empty() && t.customer_id != q.customer_id) continue;
+      v.push_back(t);
+    }
+    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.number > b.number; });
+    page.items = std::move(v);
+    return page;
+  }
+  absl::StatusOr<service_desk::app::MessagePage> ListMessages(const std::string& tenant,
+                                                              const std::string& ticket_id,
+                                                              const std::string&, int) override {
+    if (!GetTicket(tenant, ticket_id).ok()) return NotFound();
+    service_desk::app::MessagePage page;
+    page.items = state().messages.at(ticket_id);
+    return page;
+  }
+  absl::StatusOr<std::vector<service_desk::domain::TicketChange>> ListChanges(
+      const std::string& tenant, const std::string& ticket_id) override {
+    if (!GetTicket(tenant, ticket_id).ok()) return NotFound();
+    const State s = state();
+    auto it = s.changes.find(ticket_id);
+    if (it == s.changes.end()) return std::vector<service_desk::domain::TicketChange>{};
+    return it->second;
+  }
+
+  State state() const {
+    return uow_.With([](const State& s) { return s; });
+  }
+
+ private:
+  static absl::Status NotFound() {
+    return common::NotFound("TICKET_NOT_FOUND", "the tenant has no ticket of this ticket_id");
+  }
+
+  class Tx final : public service_desk::app::TicketTx {
+   public:
+    Tx(State& s, std::string tenant) : s_(s), tenant_(std::move(tenant)) {}
+    absl::StatusOr<service_desk::domain::Ticket> LoadTicket(const std::string& id) override {
+      auto t = s_.tickets.find(tenant_);
+      if (t == s_.tickets.end() || !t->second.count(id)) return NotFound();
+      return t->second.at(id);
+    }
+    int64_t NextNumber() override { return ++s_.numbers[tenant_]; }
+    void SaveTicket(const service_desk::domain::Ticket& t, bool) override {
+      s_.tickets[tenant_][t.id] = t;
+    }
+    void AppendMessage(const service_desk::domain::TicketMessage& m) override {
+      s_.messages[m.ticket_id].push_back(m);
+    }
+    void AppendChanges(const std::string& ticket_id,
+                       const std::vector<service_desk::domain::TicketChange>& changes) override {
+      std::vector<service_desk::domain::TicketChange>& all = s_.changes[ticket_id];
+      for (service_desk::domain::TicketChange c : changes) {
+        c.seq = static_cast<int64_t>(all.size()) + 1;
+        all.push_back(std::move(c));
+      }
+    }
+    void EmitTicket(const char* type, const service_desk::domain::Ticket& t) override {
+      s_.events.push_back({type, t.id});
+    }
+    void EmitMessage(const service_desk::domain::TicketMessage&,
+                     const service_desk::domain::Ticket& t) override {
+      s_.events.push_back({"ticket.message_added", t.id});
+    }
+    void EmitStatusChange(const service_desk::domain::Ticket& t,
+                          service_desk::domain::TicketStatus) override {
+      s_.events.push_back({"ticket.status_changed", t.id});
+    }
+
+   private:
+    State& s_;
+    std::string tenant_;
+  };
+
+  template <typename T>
+  absl::StatusOr<T> Run(const outbox::WriteMeta& meta,
+                        absl::FunctionRef<absl::StatusOr<T>(service_desk::app::TicketTx&)> work) {
+    return uow_.Write<T>(meta, [&](State& s) -> absl::StatusOr<T> {
+      Tx tx(s, meta.tenant_id);
+      return work(tx);
+    });
+  }
+
+  FakeUnitOfWork<State> uow_;
+};
+
+// Customers by id per tenant; an unknown email becomes a new customer once
+// per key (as customer-store's ResolveCustomerRefs with create_missing).
+class FakeRequesterDirectory final : public service_desk::app::CustomerDirectory {
+ public:
+  absl::StatusOr<std::string> Resolve(const std::string& tenant,
+                                      const service_desk::app::Requester& who,
+                                      const std::string& key) override {
+    ++calls;
+    if (!available) {
+      return common::WithReason(absl::UnavailableError("customer-store is down"),
+                                "CUSTOMER_STORE_UNAVAILABLE");
+    }
+    if (!who.customer_id.empty()) {
+      if (!customers[tenant].count(who.customer_id)) {
+        return common::WithField(
+            common::WithReason(absl::FailedPreconditionError("no customer"), "CUSTOMER_NOT_FOUND"),
+            "customer_id");
+      }
+      return who.customer_id;
+    }
+    auto by_email = emails[tenant].find(who.email);
+    if (by_email != emails[tenant].end()) return by_email->second;
+    const std::string n = std::to_string(next);
+    std::string id = absl::StrCat("00000000-0000-4000-8000-", std::string(12 - n.size(), '0'), n);
+    ++next;
+    emails[tenant][who.email] = id;
+    customers[tenant][id] = who.name;
+    keys.push_back(key);
+    return id;
+  }
+
+  bool available = true;
+  int calls = 0;
+  int next = 1;
+  std::map<std::string, std::map<std::string, std::string>> customers;  // tenant → id → name
+  std::map<std::string, std::map<std::string, std::string>> emails;     // tenant → email → id
+  std::vector<std::string> keys;
+};
+
+}  // namespace crm::testing

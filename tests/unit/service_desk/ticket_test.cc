@@ -1,0 +1,333 @@
+// Tickets: the status moves, field limits, what a message does, the audit
+// diff, and the use cases over the in-memory storage (requester resolved
+// once, idempotent writes, the etag, tenant isolation).
+#include "services/service_desk/domain/ticket.h"
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "libs/common/errors.h"
+#include "libs/common/id.h"
+#include "services/service_desk/app/tickets.h"
+#include "tests/support/fakes/common_fakes.h"
+#include "tests/support/fakes/service_desk/fake_ticket_repository.h"
+
+namespace {
+
+namespace sd = crm::service_desk;
+using sd::domain::MessageKind;
+using sd::domain::Ticket;
+using sd::domain::TicketStatus;
+
+constexpr char kTenant[] = "11111111-1111-4111-8111-111111111111";
+constexpr char kOther[] = "22222222-2222-4222-8222-222222222222";
+
+struct World {
+  crm::testing::FakeTicketRepository repo;
+  crm::testing::FakeRequesterDirectory directory;
+  crm::testing::FixedClock clock;
+  crm::common::RandomIdGenerator ids;
+  sd::app::Tickets tickets{repo, directory, clock, ids};
+
+  static sd::app::Actor Meta(const std::string& key, const std::string& tenant = kTenant,
+                             const std::string& method = "CreateTicket") {
+    return sd::app::Actor{tenant, "agent-ann", "req", method, key, "fp-" + key};
+  }
+  absl::StatusOr<Ticket> Create(const std::string& key,
+                                const std::string& email = "ada@example.com",
+                                const std::string& tenant = kTenant) {
+    sd::app::NewTicket n;
+    n.ticket.subject = "  My card was charged twice ";
+    n.ticket.tags = {"Billing", "card", "billing"};
+    n.ticket.channel = sd::domain::Channel::kEmail;
+    n.requester.email = email;
+    n.requester.name = "Ada Lovelace";
+    n.description = "I see two charges of 12.00 for one order.";
+    return tickets.Create(Meta(key, tenant), n);
+  }
+};
+
+TEST_CASE("status moves follow the documented graph", "[service_desk][ticket]") {
+  using S = TicketStatus;
+  CHECK(sd::domain::CheckStatusMove(S::kNew, S::kOpen).ok());
+  CHECK(sd::domain::CheckStatusMove(S::kOpen, S::kPendingCustomer).ok());
+  CHECK(sd::domain::CheckStatusMove(S::kPendingCustomer, S::kOnHold).ok());
+  CHECK(sd::domain::CheckStatusMove(S::kOnHold, S::kSolved).ok());
+  CHECK(sd::domain::CheckStatusMove(S::kSolved, S::kOpen).ok());
+  CHECK(sd::domain::CheckStatusMove(S::kSolved, S::kClosed).ok());
+  CHECK(sd::domain::CheckStatusMove(S::kOpen, S::kOpen).ok());
+  absl::Status back = sd::domain::CheckStatusMove(S::kOpen, S::kNew);
+  CHECK(back.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(crm::common::ReasonOf(back) == "TICKET_STATUS_INVALID");
+  CHECK(back.message().find("pending_customer") != std::string::npos);  // says what is allowed
+  CHECK(crm::common::ReasonOf(sd::domain::CheckStatusMove(S::kOpen, S::kClosed)) ==
+        "TICKET_STATUS_INVALID");  // closing goes through solved
+  CHECK(crm::common::ReasonOf(sd::domain::CheckStatusMove(S::kClosed, S::kOpen)) ==
+        "TICKET_CLOSED");
+}
+
+TEST_CASE("a ticket's fields are normalized and bounded", "[service_desk][ticket]") {
+  Ticket t;
+  t.subject = "  Refund  ";
+  t.tags = {"VIP", "vip", " refund "};
+  REQUIRE(sd::domain::NormalizeAndValidate(t).ok());
+  CHECK(t.subject == "Refund");
+  CHECK(t.tags == std::vector<std::string>{"refund", "vip"});
+
+  Ticket empty;
+  CHECK(crm::common::FieldOf(sd::domain::NormalizeAndValidate(empty)) == "subject");
+  Ticket long_subject;
+  long_subject.subject = std::string(300, 'x');
+  CHECK(sd::domain::NormalizeAndValidate(long_subject).ok());
+  long_subject.subject = std::string(301, 'x');
+  CHECK(crm::common::FieldOf(sd::domain::NormalizeAndValidate(long_subject)) == "subject");
+  Ticket korean;
+  korean.subject = std::string();
+  for (int i = 0; i < 300; ++i) korean.subject += "한";  // 900 bytes, 300 characters
+  CHECK(sd::domain::NormalizeAndValidate(korean).ok());
+  Ticket bad_tag;
+  bad_tag.subject = "x";
+  bad_tag.tags = {"ok", "not ok"};
+  CHECK(crm::common::FieldOf(sd::domain::NormalizeAndValidate(bad_tag)) == "tags[1]");
+  Ticket bad_key;
+  bad_key.subject = "x";
+  bad_key.custom_fields = {{"Order", "1"}};
+  CHECK(crm::common::FieldOf(sd::domain::NormalizeAndValidate(bad_key)) == "custom_fields");
+  Ticket nul;
+  nul.subject = std::string("a\0b", 3);
+  CHECK(sd::domain::NormalizeAndValidate(nul).code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("a message moves the status as documented", "[service_desk][ticket]") {
+  const absl::Time now = absl::FromUnixSeconds(1'780'000'000);
+  auto after = [&](TicketStatus from, MessageKind kind) {
+    Ticket t;
+    t.status = from;
+    sd::domain::TicketMessage m;
+    m.kind = kind;
+    m.body = "hello";
+    REQUIRE(sd::domain::ApplyMessage(m, now, t).ok());
+    CHECK(t.message_count == 1);
+    CHECK(t.update_time == now);
+    return t.status;
+  };
+  CHECK(after(TicketStatus::kPendingCustomer, MessageKind::kCustomer) == TicketStatus::kOpen);
+  CHECK(after(TicketStatus::kSolved, MessageKind::kCustomer) == TicketStatus::kOpen);
+  CHECK(after(TicketStatus::kOnHold, MessageKind::kCustomer) == TicketStatus::kOpen);
+  CHECK(after(TicketStatus::kNew, MessageKind::kCustomer) == TicketStatus::kNew);
+  CHECK(after(TicketStatus::kNew, MessageKind::kPublicReply) == TicketStatus::kOpen);
+  CHECK(after(TicketStatus::kPendingCustomer, MessageKind::kPublicReply) ==
+        TicketStatus::kPendingCustomer);
+  CHECK(after(TicketStatus::kNew, MessageKind::kInternalNote) == TicketStatus::kNew);
+
+  Ticket closed;
+  closed.status = TicketStatus::kClosed;
+  sd::domain::TicketMessage m;
+  m.body = "again";
+  CHECK(crm::common::ReasonOf(sd::domain::ApplyMessage(m, now, closed)) == "TICKET_CLOSED");
+  Ticket open;
+  m.body = "   ";
+  CHECK(crm::common::FieldOf(sd::domain::ApplyMessage(m, now, open)) == "body");
+  CHECK(open.message_count == 0);
+}
+
+TEST_CASE("the diff names each changed field once", "[service_desk][ticket]") {
+  Ticket a;
+  a.subject = "s";
+  a.custom_fields = {{"order", "1"}, {"sku", "x"}};
+  Ticket b = a;
+  b.status = TicketStatus::kOpen;
+  b.tags = {"vip"};
+  b.custom_fields = {{"order", "2"}, {"region", "eu"}};
+  std::vector<sd::domain::TicketChange> d = sd::domain::Diff(a, b, "agent-ann", absl::UnixEpoch());
+  std::vector<std::string> fields;
+  for (const auto& c : d) fields.push_back(c.field + ":" + c.old_value + ">" + c.new_value);
+  CHECK(fields == std::vector<std::string>{"status:new>open", "tags:>vip",
+                                           "custom_fields.order:1>2", "custom_fields.region:>eu",
+                                           "custom_fields.sku:x>"});
+  CHECK(sd::domain::Diff(a, a, "x", absl::UnixEpoch()).empty());
+}
+
+TEST_CASE("creating a ticket resolves the requester once and numbers tickets per tenant",
+          "[service_desk][tickets]") {
+  World w;
+  auto t = w.Create("k1");
+  REQUIRE(t.ok());
+  CHECK(t->number == 1);
+  CHECK(t->subject == "My card was charged twice");
+  CHECK(t->tags == std::vector<std::string>{"billing", "card"});
+  CHECK(t->status == TicketStatus::kNew);
+  CHECK(t->message_count == 1);
+  CHECK(t->requester_email == "ada@example.com");
+  CHECK(crm::common::IsUuid(t->customer_id));
+  CHECK(w.directory.keys == std::vector<std::string>{"k1/requester"});
+
+  // The retry answers the first ticket and asks customer-store nothing.
+  const int calls = w.directory.calls;
+  auto again = w.Create("k1");
+  REQUIRE(again.ok());
+  CHECK(again->id == t->id);
+  CHECK(w.directory.calls == calls);
+
+  auto second = w.Create("k2", "ADA@example.com ");
+  REQUIRE(second.ok());
+  CHECK(second->number == 2);
+  CHECK(second->customer_id == t->customer_id);  // the same person
+  auto elsewhere = w.Create("k1", "ada@example.com", kOther);
+  REQUIRE(elsewhere.ok());
+  CHECK(elsewhere->number == 1);
+
+  auto messages = w.tickets.Messages(kTenant, t->id, "", 100);
+  REQUIRE(messages.ok());
+  REQUIRE(messages->items.size() == 1);
+  CHECK(messages->items[0].kind == MessageKind::kCustomer);
+  CHECK(messages->items[0].author == t->customer_id);
+  CHECK(w.repo.state().events.size() == 3);
+}
+
+TEST_CASE("creating a ticket refuses bad input before anything is resolved",
+          "[service_desk][tickets]") {
+  World w;
+  sd::app::NewTicket n;
+  n.ticket.subject = "s";
+  n.description = "d";
+  CHECK(crm::common::FieldOf(w.tickets.Create(World::Meta("a"), n).status()) ==
+        "requester_email");  // no requester
+  n.requester.email = "not-an-address";
+  CHECK(crm::common::FieldOf(w.tickets.Create(World::Meta("b"), n).status()) == "requester_email");
+  n.requester.email = "a@b.example";
+  n.description = "";
+  CHECK(crm::common::FieldOf(w.tickets.Create(World::Meta("c"), n).status()) == "body");
+  n.description = "d";
+  n.ticket.status = TicketStatus::kSolved;
+  CHECK(crm::common::FieldOf(w.tickets.Create(World::Meta("d"), n).status()) == "ticket.status");
+  n.ticket.status = TicketStatus::kNew;
+  CHECK(crm::common::FieldOf(w.tickets.Create(World::Meta(""), n).status()) == "request_id");
+  CHECK(w.directory.calls == 0);
+
+  w.directory.available = false;
+  auto down = w.tickets.Create(World::Meta("e"), n);
+  CHECK(down.status().code() == absl::StatusCode::kUnavailable);
+  CHECK(w.repo.state().tickets.empty());
+  w.directory.available = true;
+  n.requester = {"33333333-3333-4333-8333-333333333333", "", ""};
+  CHECK(crm::common::ReasonOf(w.tickets.Create(World::Meta("f"), n).status()) ==
+        "CUSTOMER_NOT_FOUND");
+}
+
+TEST_CASE("updates apply the mask under the etag and audit every field",
+          "[service_desk][tickets]") {
+  World w;
+  auto t = w.Create("k1");
+  REQUIRE(t.ok());
+  Ticket patch;
+  patch.status = TicketStatus::kOpen;
+  patch.assignee = "agent-bob";
+  patch.custom_fields = {{"order_ref", "A-17"}};
+  w.clock.Advance(absl::Minutes(5));
+  auto u = w.tickets.Update(World::Meta("u1", kTenant, "UpdateTicket"), t->id, patch,
+                            {"status", "assignee", "custom_fields.order_ref"}, "1");
+  REQUIRE(u.ok());
+  CHECK(u->status == TicketStatus::kOpen);
+  CHECK(u->assignee == "agent-bob");
+  CHECK(u->custom_fields.at("order_ref") == "A-17");
+  CHECK(u->version == 2);
+  CHECK(u->update_time == w.clock.Now());
+
+  auto stale =
+      w.tickets.Update(World::Meta("u2", kTenant, "UpdateTicket"), t->id, patch, {"assignee"}, "1");
+  CHECK(crm::common::ReasonOf(stale.status()) == "ETAG_MISMATCH");
+  auto unchanged =
+      w.tickets.Update(World::Meta("u3", kTenant, "UpdateTicket"), t->id, patch, {"assignee"}, "");
+  REQUIRE(unchanged.ok());
+  CHECK(unchanged->version == 2);  // nothing changed: no new version
+  Ticket bad;
+  bad.status = TicketStatus::kNew;
+  auto back =
+      w.tickets.Update(World::Meta("u4", kTenant, "UpdateTicket"), t->id, bad, {"status"}, "");
+  CHECK(crm::common::ReasonOf(back.status()) == "TICKET_STATUS_INVALID");
+  CHECK(crm::common::FieldOf(
+            w.tickets.Update(World::Meta("u5", kTenant, "UpdateTicket"), t->id, bad, {"number"}, "")
+                .status()) == "update_mask");
+  Ticket solve;
+  solve.status = TicketStatus::kSolved;
+  auto solved =
+      w.tickets.Update(World::Meta("u6", kTenant, "UpdateTicket"), t->id, solve, {"status"}, "");
+  REQUIRE(solved.ok());
+  CHECK(solved->solve_time == w.clock.Now());
+
+  auto changes = w.tickets.Changes(kTenant, t->id);
+  REQUIRE(changes.ok());
+  std::vector<std::string> fields;
+  for (const auto& c : *changes) fields.push_back(std::to_string(c.seq) + " " + c.field);
+  CHECK(fields == std::vector<std::string>{"1 status", "2 assignee", "3 custom_fields.order_ref",
+                                           "4 status"});
+  CHECK((*changes)[0].actor == "agent-ann");
+}
+
+TEST_CASE("a customer's message reopens a solved ticket, a closed one takes none",
+          "[service_desk][tickets]") {
+  World w;
+  auto t = w.Create("k1");
+  REQUIRE(t.ok());
+  auto reply = w.tickets.AddMessage(World::Meta("m1", kTenant, "AddTicketMessage"), t->id,
+                                    MessageKind::kPublicReply, "We refunded one charge.");
+  REQUIRE(reply.ok());
+  CHECK(reply->ticket.status == TicketStatus::kOpen);
+  CHECK(reply->message.author == "agent-ann");
+  Ticket solve;
+  solve.status = TicketStatus::kSolved;
+  REQUIRE(w.tickets.Update(World::Meta("u1", kTenant, "UpdateTicket"), t->id, solve, {"status"}, "")
+              .ok());
+  auto back = w.tickets.AddMessage(World::Meta("m2", kTenant, "AddTicketMessage"), t->id,
+                                   MessageKind::kCustomer, "It is back again.");
+  REQUIRE(back.ok());
+  CHECK(back->ticket.status == TicketStatus::kOpen);
+  CHECK(back->message.author == t->customer_id);
+  CHECK(back->ticket.message_count == 3);
+  auto changes = w.tickets.Changes(kTenant, t->id);
+  REQUIRE(changes.ok());
+  REQUIRE(changes->size() == 3);  // new → open, open → solved, solved → open
+  CHECK(changes->back().actor == "customer");
+
+  solve.status = TicketStatus::kSolved;
+  REQUIRE(w.tickets.Update(World::Meta("u2", kTenant, "UpdateTicket"), t->id, solve, {"status"}, "")
+              .ok());
+  Ticket close;
+  close.status = TicketStatus::kClosed;
+  REQUIRE(w.tickets.Update(World::Meta("u3", kTenant, "UpdateTicket"), t->id, close, {"status"}, "")
+              .ok());
+  auto late = w.tickets.AddMessage(World::Meta("m3", kTenant, "AddTicketMessage"), t->id,
+                                   MessageKind::kCustomer, "Hello?");
+  CHECK(crm::common::ReasonOf(late.status()) == "TICKET_CLOSED");
+  CHECK(crm::common::ReasonOf(
+            w.tickets
+                .Update(World::Meta("u4", kTenant, "UpdateTicket"), t->id, solve, {"priority"}, "")
+                .status()) == "TICKET_CLOSED");
+}
+
+TEST_CASE("another tenant's ticket reads as not found", "[service_desk][tickets]") {
+  World w;
+  auto t = w.Create("k1");
+  REQUIRE(t.ok());
+  CHECK(crm::common::ReasonOf(w.tickets.Get(kOther, t->id).status()) == "TICKET_NOT_FOUND");
+  CHECK(crm::common::ReasonOf(w.tickets.Messages(kOther, t->id, "", 10).status()) ==
+        "TICKET_NOT_FOUND");
+  CHECK(crm::common::ReasonOf(w.tickets.Changes(kOther, t->id).status()) == "TICKET_NOT_FOUND");
+  auto note = w.tickets.AddMessage(World::Meta("m1", kOther, "AddTicketMessage"), t->id,
+                                   MessageKind::kInternalNote, "x");
+  CHECK(crm::common::ReasonOf(note.status()) == "TICKET_NOT_FOUND");
+  Ticket patch;
+  patch.priority = sd::domain::Priority::kUrgent;
+  CHECK(crm::common::ReasonOf(
+            w.tickets
+                .Update(World::Meta("u1", kOther, "UpdateTicket"), t->id, patch, {"priority"}, "")
+                .status()) == "TICKET_NOT_FOUND");
+  auto list = w.tickets.List(kOther, {});
+  REQUIRE(list.ok());
+  CHECK(list->items.empty());
+  CHECK(w.tickets.Get(kTenant, "not-a-uuid").status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
