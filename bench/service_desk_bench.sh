@@ -17,7 +17,9 @@
 # REPORTED, not a failure. Environment: the BENCH_* knobs of bench/lib.sh,
 # BENCH_REQUESTERS (distinct requester addresses, default 1000),
 # BENCH_PGBENCH_S (pgbench measured seconds, default 15; 0 skips it),
-# BENCH_SLA_TICKETS (the sweep's tickets, default 1000000).
+# BENCH_SLA_TICKETS (the sweep's tickets, default 1000000), BENCH_PG_STATEMENTS=1
+# (PostgreSQL's statements by time while tickets are created, in
+# out/pg-statements.txt).
 set -Eeuo pipefail
 
 _bench_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -46,12 +48,29 @@ bench_require_binaries
 # shellcheck disable=SC2046  # the ports are words
 bench_require_free_ports $(crm_svc_all_ports)
 bench_datastores_fresh $PG_PORT $REDIS_PORT
+if [[ ${BENCH_PG_STATEMENTS:-0} == 1 ]]; then
+  # A profile of the database's side: statements by time while tickets are created.
+  bench_psql_super -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
+  bench_pg_restart
+  bench_psql_super -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+fi
 bench_migrate
 BENCH_SVC_ENV[gateway]="CRM_DEFAULT_RATE_LIMIT=1000000"
 bench_start_services
 bench_bootstrap_tenant bench-desk
 export BENCH_API_KEY=$BENCH_KEY
 bench_say "tenant $BENCH_TENANT"
+
+# The requesters are known customers, as most of a running desk's are:
+# imported before the run. (A requester customer-store has to create costs it
+# a customer import of one row: ~30 ms of PostgreSQL time, bench/README.md.)
+bench_say "importing $REQUESTERS requesters (NDJSON)"
+awk -v n="$REQUESTERS" 'BEGIN { for (i = 1; i <= n; i++)
+  printf "{\"givenName\":\"C%d\",\"emails\":[\"customer-%d@bench.example\"]}\n", i, i }' \
+  >"$OUT/requesters.ndjson"
+curl -sS --fail-with-body -H "Authorization: Bearer $BENCH_KEY" -H 'content-type: application/x-ndjson' \
+  --data-binary @"$OUT/requesters.ndjson" "$REST/v1/customers:import?batchId=bench-$RANDOM" \
+  >"$OUT/import.json" || bench_die "importing the requesters failed ($OUT/import.json)"
 
 # pgbench first, on small tables of its own database (as order_latency_bench).
 PGBENCH_TPS=""
@@ -67,8 +86,23 @@ if ((PGBENCH_S > 0)); then
   [[ -n $PGBENCH_TPS ]] || bench_die "no tps in $OUT/pgbench.txt"
 fi
 
+# CPU per ticket of every process that works for it (the event consumers
+# too: customer-store writes each ticket's timeline entry).
+BENCH_CPU_COMPONENTS=("gateway=$(bench_pid_of gateway)" "service-desk=$(bench_pid_of service-desk)"
+                      "customer-store=$(bench_pid_of customer-store)"
+                      "segmentation=$(bench_pid_of segmentation)"
+                      "personalization=$(bench_pid_of personalization)"
+                      "delivery=$(bench_pid_of delivery)" "postgres=")
 bench_wait_quiet
+[[ ${BENCH_PG_STATEMENTS:-0} == 1 ]] &&
+  bench_psql_super -c "SELECT pg_stat_statements_reset()" >/dev/null
 bench_wrk create-ticket "$REST" "$BENCH_DIR/ticket.lua" "$REQUESTERS"
+if [[ ${BENCH_PG_STATEMENTS:-0} == 1 ]]; then
+  bench_psql_super -P pager=off -c "SELECT round(total_exec_time) AS ms, calls,
+    left(regexp_replace(query, '\s+', ' ', 'g'), 120) AS query FROM pg_stat_statements
+    ORDER BY total_exec_time DESC LIMIT 25" >"$OUT/pg-statements.txt"
+  bench_say "statements by time while creating tickets: $OUT/pg-statements.txt"
+fi
 
 # Every ticket answered 200 is stored with its first message, once.
 read -r tickets messages numbers < <(bench_psql_super -At -F " " -c \

@@ -1,7 +1,6 @@
 -- wrk script: creates a ticket per request (POST /v1/tickets), each with its
--- own requestId, the requester one of POOL email addresses (so most
--- requests find their customer in customer-store and some create one, as a
--- desk's mail does).
+-- own requestId, the requester one of POOL email addresses
+-- (customer-N@bench.example, N in 1..POOL).
 --   wrk -s bench/ticket.lua URL -- POOL
 -- The API key comes from the environment (BENCH_API_KEY); done() prints the
 -- WRK_RESULT line bench/lib.sh parses (wrk_common.lua).

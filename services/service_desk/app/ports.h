@@ -72,9 +72,6 @@ class TicketTx {
   virtual ~TicketTx() = default;
   // The row stays locked until the write ends. NOT_FOUND TICKET_NOT_FOUND.
   virtual absl::StatusOr<domain::Ticket> LoadTicket(const std::string& id) = 0;
-  // The tenant's next ticket number (1, 2, ...; numbers of rolled-back
-  // writes are not reused: a gap is harmless, a duplicate is not).
-  virtual int64_t NextNumber() = 0;
   virtual void SaveTicket(const domain::Ticket& t, bool is_new) = 0;
   virtual void AppendMessage(const domain::TicketMessage& m) = 0;
   // Numbered after the ticket's earlier changes.
@@ -92,6 +89,13 @@ class TicketRepository : public outbox::UnitOfWork<TicketTx, domain::Ticket, Mes
   // Whether actor.idempotency_key was used before: the write is then
   // answered from the key, so the requester need not be resolved again.
   virtual absl::StatusOr<bool> KeyUsed(const Actor& actor) = 0;
+  // A new ticket number of the tenant (1, 2, ...), taken outside the
+  // write's transaction so that creations do not queue on one counter: a
+  // number whose ticket is never written stays unused (a gap is harmless,
+  // a duplicate is not: (tenant, number) is unique). Numbers increase in the
+  // order they are taken by one replica (PgTicketRepository takes them in
+  // blocks; several replicas interleave theirs).
+  virtual absl::StatusOr<int64_t> NextNumber(const std::string& tenant) = 0;
   virtual absl::StatusOr<domain::Ticket> GetTicket(const std::string& tenant,
                                                    const std::string& id) = 0;
   virtual absl::StatusOr<TicketPage> ListTickets(const std::string& tenant,

@@ -84,6 +84,7 @@ absl::StatusOr<Ticket> Tickets::Create(const Actor& actor, NewTicket n) {
     CRM_ASSIGN_OR_RETURN(
         t.customer_id, directory_.Resolve(actor.tenant_id, n.requester,
                                           common::DerivedKey(actor.idempotency_key, "requester")));
+    CRM_ASSIGN_OR_RETURN(t.number, repository_.NextNumber(actor.tenant_id));
   }
   t.requester_email = n.requester.email;
   t.id = ids_.NewId();
@@ -98,12 +99,10 @@ absl::StatusOr<Ticket> Tickets::Create(const Actor& actor, NewTicket n) {
   // The requester's first message: a new or open ticket keeps its status.
   CRM_RETURN_IF_ERROR(domain::ApplyMessage(first, t.create_time, t));
   return repository_.Run<Ticket>(actor, t.id, [&](TicketTx& tx) -> absl::StatusOr<Ticket> {
-    Ticket out = t;
-    out.number = tx.NextNumber();
-    tx.SaveTicket(out, true);
+    tx.SaveTicket(t, true);
     tx.AppendMessage(first);
-    tx.EmitTicket("ticket.created", out);
-    return out;
+    tx.EmitTicket("ticket.created", t);
+    return t;
   });
 }
 

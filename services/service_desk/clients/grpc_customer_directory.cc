@@ -4,6 +4,7 @@
 #include "absl/strings/str_split.h"
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
+#include "libs/common/status_macros.h"
 #include "libs/grpcutil/peer_call.h"
 
 namespace crm::service_desk::clients {
@@ -21,9 +22,8 @@ absl::Status Unavailable() {
 
 }  // namespace
 
-absl::StatusOr<std::string> GrpcCustomerDirectory::Resolve(const std::string& tenant,
-                                                           const app::Requester& who,
-                                                           const std::string& key) {
+absl::StatusOr<customer_store::v1::ResolvedCustomerRef> GrpcCustomerDirectory::Call(
+    const std::string& tenant, const app::Requester& who, bool create, const std::string& key) {
   cs::ResolveCustomerRefsRequest req;
   cs::CustomerRefQuery* q = req.add_refs();
   q->set_customer_id(who.customer_id);
@@ -34,7 +34,6 @@ absl::StatusOr<std::string> GrpcCustomerDirectory::Resolve(const std::string& te
     q->set_given_name(name.first);
     q->set_family_name(name.second);
   }
-  const bool create = who.customer_id.empty();
   req.set_create_missing(create);
   if (create) req.set_request_id(key);
   grpc::ClientContext ctx;
@@ -57,7 +56,18 @@ absl::StatusOr<std::string> GrpcCustomerDirectory::Resolve(const std::string& te
   if (resp.results_size() != 1) {
     return absl::InternalError("customer-store answered another number of references");
   }
-  const cs::ResolvedCustomerRef& r = resp.results(0);
+  return resp.results(0);
+}
+
+absl::StatusOr<std::string> GrpcCustomerDirectory::Resolve(const std::string& tenant,
+                                                           const app::Requester& who,
+                                                           const std::string& key) {
+  // Most requesters are known: a read first; a write (create_missing, with
+  // its idempotency key and audit row in customer-store) only for a new one.
+  CRM_ASSIGN_OR_RETURN(cs::ResolvedCustomerRef r, Call(tenant, who, false, key));
+  if (r.outcome() == cs::ResolvedCustomerRef::OUTCOME_NOT_FOUND && who.customer_id.empty()) {
+    CRM_ASSIGN_OR_RETURN(r, Call(tenant, who, true, key));
+  }
   switch (r.outcome()) {
     case cs::ResolvedCustomerRef::OUTCOME_FOUND:
     case cs::ResolvedCustomerRef::OUTCOME_CREATED:

@@ -1,6 +1,6 @@
 #pragma once
 // The requester through customer-store: ResolveCustomerRefs (an id checked,
-// an email found or created, one call).
+// an email found; a second call creates the customer of a new email).
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
@@ -20,6 +20,12 @@ class GrpcCustomerDirectory final : public app::CustomerDirectory {
                                       const std::string& key) override;
 
  private:
+  // One ResolveCustomerRefs call for the requester (with create_missing and
+  // `key` when `create`).
+  absl::StatusOr<customer_store::v1::ResolvedCustomerRef> Call(const std::string& tenant,
+                                                               const app::Requester& who,
+                                                               bool create, const std::string& key);
+
   std::unique_ptr<customer_store::v1::CustomerStoreService::Stub> stub_;
   const absl::Duration timeout_;
 };

@@ -1,8 +1,11 @@
 #pragma once
 // Tickets, their messages and changes in PostgreSQL (schema/001_tickets.sql).
+#include <map>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "libs/outbox/unit_of_work.h"
 #include "libs/outbox/writer.h"
 #include "libs/pg/pool.h"
@@ -24,6 +27,7 @@ class PgTicketRepository final : public app::TicketRepository {
       absl::FunctionRef<absl::StatusOr<app::MessageAdded>(app::TicketTx&)> work) override;
 
   absl::StatusOr<bool> KeyUsed(const app::Actor& actor) override;
+  absl::StatusOr<int64_t> NextNumber(const std::string& tenant) override;
   absl::StatusOr<domain::Ticket> GetTicket(const std::string& tenant,
                                            const std::string& id) override;
   absl::StatusOr<app::TicketPage> ListTickets(const std::string& tenant,
@@ -46,6 +50,17 @@ class PgTicketRepository final : public app::TicketRepository {
 
   pg::Pool& pool_;
   outbox::TransactionalWriter writer_;
+  // Ticket numbers are taken from the tenant's counter in blocks of
+  // kNumberBlock per replica, so creations do not queue on the counter's
+  // row: numbers are unique and increase per replica; across replicas
+  // they interleave, and a restart leaves the rest of a block unused.
+  static constexpr int64_t kNumberBlock = 16;
+  struct NumberBlock {
+    int64_t next = 1;
+    int64_t last = 0;
+  };
+  absl::Mutex numbers_mu_;
+  std::map<std::string, NumberBlock> numbers_ ABSL_GUARDED_BY(numbers_mu_);
 };
 
 }  // namespace crm::service_desk::storage

@@ -47,6 +47,9 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
   absl::StatusOr<bool> KeyUsed(const service_desk::app::Actor& actor) override {
     return uow_.KeyUsed(actor);
   }
+  absl::StatusOr<int64_t> NextNumber(const std::string& tenant) override {
+    return uow_.WithMutable([&](State& s) { return ++s.numbers[tenant]; });
+  }
   absl::StatusOr<service_desk::domain::Ticket> GetTicket(const std::string& tenant,
                                                          const std::string& id) override {
     const State s = state();
@@ -106,7 +109,6 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
       if (t == s_.tickets.end() || !t->second.count(id)) return NotFound();
       return t->second.at(id);
     }
-    int64_t NextNumber() override { return ++s_.numbers[tenant_]; }
     void SaveTicket(const service_desk::domain::Ticket& t, bool) override {
       s_.tickets[tenant_][t.id] = t;
     }
