@@ -24,7 +24,8 @@ int main() {
   common::SystemClock clock;
   common::RandomIdGenerator ids;
   service_desk::app::Tickets tickets(repository, directory, clock, ids);
-  service_desk::api::ServiceDeskGrpcService service(tickets, rt->executor(), rt->rpc_metrics(),
-                                                    rt->tokens());
+  service_desk::app::Slas slas(repository, clock);
+  service_desk::api::ServiceDeskGrpcService service(tickets, slas, rt->executor(),
+                                                    rt->rpc_metrics(), rt->tokens());
   return rt->Serve(service_desk::kSchema, {&service});
 }

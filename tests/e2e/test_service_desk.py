@@ -3,10 +3,11 @@ every service a real process: a ticket created over REST with the
 requester's email becomes a customer in customer-store; the thread, status
 moves, the audit of changes, idempotent retries, bad input with the right
 status and reason, roles, gRPC through the gateway, and another tenant's
-tickets reading as 404."""
+tickets reading as 404; the tenant's SLA policy and a ticket's SLA."""
 import importlib
 import unittest
 import uuid
+from datetime import datetime
 from urllib.parse import quote
 
 import grpc
@@ -209,6 +210,63 @@ class Tickets(stack.E2ETestCase):
         r = rest("GET", "/v1/tickets", other)
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json().get("tickets", []), [])
+
+    def test_sla(self):
+        _, key = stack.create_tenant()
+        self.assertError(rest("GET", "/v1/slaPolicy", key), 404, "SLA_POLICY_NOT_FOUND")
+        policy = {"hours": {"alwaysOpen": True},
+                  "targetsByPriority": {"normal": {"firstReplySeconds": "3600",
+                                                   "resolutionSeconds": "86400"}},
+                  "pausedStatuses": ["TICKET_STATUS_PENDING_CUSTOMER"],
+                  "warnBeforeSeconds": "600", "escalationSeconds": ["1800"]}
+        def put(body, etag="", k=None):
+            return rest("PUT", "/v1/slaPolicy?requestId=" + stack.unique("sla"), k or key, body,
+                        headers={"If-Match": etag} if etag else None)
+        bad = dict(policy, hours={"timeZone": "Europe/Berlin",
+                                  "week": [{"intervals": [{"start": "09:00", "end": "25:00"}]}]})
+        self.assertError(put(bad), 400, "INVALID_FIELD", "policy.hours.week[0].intervals[0].end")
+        bad = dict(policy, hours={"timeZone": "Mars/Olympus", "week": [
+            {"intervals": [{"start": "09:00", "end": "17:00"}]}]})
+        self.assertError(put(bad), 400, "INVALID_FIELD", "policy.hours")
+        bad = dict(policy, pausedStatuses=["TICKET_STATUS_SOLVED"])
+        self.assertError(put(bad), 400, "INVALID_FIELD", "policy.paused_statuses")
+        _, agent = stack.create_key(key, ["ROLE_SERVICE"])
+        self.assertEqual(put(policy, k=agent).status, 403)
+        r = put(policy, etag="0")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["etag"], "1")
+        self.assertError(put(policy, etag="0"), 412, "ETAG_MISMATCH")
+        r = rest("GET", "/v1/slaPolicy", key)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["targetsByPriority"]["normal"]["firstReplySeconds"], "3600")
+
+        r = self.create(key=key)
+        self.assertEqual(r.status, 200, r)
+        t = r.json()
+        created = datetime.fromisoformat(t["createTime"].replace("Z", "+00:00"))
+        r = rest("GET", "/v1/tickets/%s/sla" % t["id"], key)
+        self.assertEqual(r.status, 200, r)
+        sla = r.json()
+        self.assertEqual(sla["policyEtag"], "1")
+        metrics = {m["metric"]: m for m in sla["metrics"]}
+        self.assertEqual(sorted(metrics), ["SLA_METRIC_FIRST_REPLY", "SLA_METRIC_RESOLUTION"])
+        first = metrics["SLA_METRIC_FIRST_REPLY"]
+        due = datetime.fromisoformat(first["deadline"].replace("Z", "+00:00"))
+        self.assertEqual((due - created).total_seconds(), 3600)  # 24/7: plain addition
+        warn = datetime.fromisoformat(first["warnTime"].replace("Z", "+00:00"))
+        self.assertEqual((due - warn).total_seconds(), 600)
+        self.assertNotIn("breachTime", first)
+        r = rest("POST", "/v1/tickets/%s/messages" % t["id"], key,
+                 {"kind": "MESSAGE_KIND_PUBLIC_REPLY", "body": "On it.",
+                  "requestId": stack.unique("m")})
+        self.assertEqual(r.status, 200, r)
+        r = rest("GET", "/v1/tickets/%s/sla" % t["id"], key)
+        first = {m["metric"]: m for m in r.json()["metrics"]}["SLA_METRIC_FIRST_REPLY"]
+        self.assertIn("fulfillTime", first)
+        self.assertNotIn("deadline", first)
+        # Another tenant: the ticket is not found; its own policy is absent.
+        self.assertError(rest("GET", "/v1/tickets/%s/sla" % t["id"], self.key), 404,
+                         "TICKET_NOT_FOUND")
 
     def test_grpc_through_the_gateway(self):
         pb = importlib.import_module("crm.service_desk.v1.service_desk_pb2")

@@ -9,6 +9,7 @@
 #include "libs/common/executor.h"
 #include "libs/common/page_token.h"
 #include "libs/grpcutil/rpc_metrics.h"
+#include "services/service_desk/app/slas.h"
 #include "services/service_desk/app/tickets.h"
 
 namespace crm::service_desk::api {
@@ -20,12 +21,15 @@ void ToProto(const domain::Ticket& t, v1::Ticket* out);
 void ToProto(const domain::TicketMessage& m, v1::TicketMessage* out);
 // The fields set in `t` (non-empty strings, lists and maps, non-zero enums).
 std::vector<std::string> PresentPaths(const v1::Ticket& t);
+// INVALID_ARGUMENT naming the field (policy.hours.week[0].intervals[1].start, ...).
+absl::StatusOr<domain::SlaPolicySpec> FromProto(const v1::SlaPolicy& p);
+void ToProto(const domain::SlaPolicySpec& p, v1::SlaPolicy* out);
 
 class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackService {
  public:
-  ServiceDeskGrpcService(app::Tickets& tickets, common::Executor& executor,
+  ServiceDeskGrpcService(app::Tickets& tickets, app::Slas& slas, common::Executor& executor,
                          grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens)
-      : tickets_(tickets), executor_(executor), metrics_(metrics), tokens_(tokens) {}
+      : tickets_(tickets), slas_(slas), executor_(executor), metrics_(metrics), tokens_(tokens) {}
 
   grpc::ServerUnaryReactor* CreateTicket(grpc::CallbackServerContext* ctx,
                                          const v1::CreateTicketRequest* req,
@@ -47,9 +51,19 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   grpc::ServerUnaryReactor* ListTicketChanges(grpc::CallbackServerContext* ctx,
                                               const v1::ListTicketChangesRequest* req,
                                               v1::ListTicketChangesResponse* resp) override;
+  grpc::ServerUnaryReactor* GetSlaPolicy(grpc::CallbackServerContext* ctx,
+                                         const v1::GetSlaPolicyRequest* req,
+                                         v1::SlaPolicy* resp) override;
+  grpc::ServerUnaryReactor* UpdateSlaPolicy(grpc::CallbackServerContext* ctx,
+                                            const v1::UpdateSlaPolicyRequest* req,
+                                            v1::SlaPolicy* resp) override;
+  grpc::ServerUnaryReactor* GetTicketSla(grpc::CallbackServerContext* ctx,
+                                         const v1::GetTicketSlaRequest* req,
+                                         v1::TicketSla* resp) override;
 
  private:
   app::Tickets& tickets_;
+  app::Slas& slas_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
   const common::PageTokenCodec& tokens_;

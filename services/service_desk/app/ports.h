@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "libs/outbox/write_port.h"
+#include "services/service_desk/domain/sla_policy.h"
 #include "services/service_desk/domain/ticket.h"
 
 namespace crm::service_desk::app {
@@ -59,6 +60,14 @@ struct MessagePage {
   std::string next_cursor;  // "<create micros>|<id>" of the last item
 };
 
+// What a ticket's SLA is computed from: the ticket, its changes and its
+// messages (oldest first).
+struct SlaInputs {
+  domain::Ticket ticket;
+  std::vector<domain::TicketChange> changes;
+  std::vector<domain::TicketMessage> messages;
+};
+
 // What AddTicketMessage answers: the message and the ticket after it.
 struct MessageAdded {
   domain::TicketMessage message;
@@ -82,9 +91,15 @@ class TicketTx {
   virtual void EmitTicket(const char* type, const domain::Ticket& t) = 0;
   virtual void EmitMessage(const domain::TicketMessage& m, const domain::Ticket& t) = 0;
   virtual void EmitStatusChange(const domain::Ticket& t, domain::TicketStatus from) = 0;
+  // The tenant's SLA policy, locked until the write ends (none written yet:
+  // nullopt); its save and its sla_policy.updated event.
+  virtual absl::StatusOr<std::optional<domain::SlaPolicySpec>> LoadSlaPolicy() = 0;
+  virtual void SaveSlaPolicy(const domain::SlaPolicySpec& spec) = 0;
+  virtual void EmitSlaPolicy(const domain::SlaPolicySpec& spec) = 0;
 };
 
-class TicketRepository : public outbox::UnitOfWork<TicketTx, domain::Ticket, MessageAdded> {
+class TicketRepository
+    : public outbox::UnitOfWork<TicketTx, domain::Ticket, MessageAdded, domain::SlaPolicySpec> {
  public:
   // Whether actor.idempotency_key was used before: the write is then
   // answered from the key, so the requester need not be resolved again.
@@ -107,6 +122,13 @@ class TicketRepository : public outbox::UnitOfWork<TicketTx, domain::Ticket, Mes
   // Oldest first, the last kMaxChanges. NOT_FOUND when the ticket is absent.
   virtual absl::StatusOr<std::vector<domain::TicketChange>> ListChanges(
       const std::string& tenant, const std::string& ticket_id) = 0;
+  // Its policy as written; nullopt before the first write.
+  virtual absl::StatusOr<std::optional<domain::SlaPolicySpec>> GetSlaPolicy(
+      const std::string& tenant) = 0;
+  // The ticket with every change and message (kinds and times are what the
+  // clock reads), in one snapshot. NOT_FOUND TICKET_NOT_FOUND.
+  virtual absl::StatusOr<SlaInputs> GetSlaInputs(const std::string& tenant,
+                                                 const std::string& ticket_id) = 0;
 };
 
 inline constexpr int kMaxChanges = 1000;

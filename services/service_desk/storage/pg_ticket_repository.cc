@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -119,6 +120,30 @@ const pg::NamedQuery kListChanges{
                  "ticket_id = $2::uuid ORDER BY seq DESC LIMIT $3) c ORDER BY seq"),
     6};
 
+// What the SLA clock reads of a thread: kinds and times, not bodies.
+const pg::NamedQuery kMessageTimes{
+    "service_desk_message_times",
+    absl::StrCat("SELECT kind, ", pg::MicrosColumn("created_at"),
+                 " FROM service_desk.ticket_messages WHERE tenant_id = $1 AND ticket_id = $2::uuid "
+                 "ORDER BY created_at, message_id LIMIT $3"),
+    2};
+const pg::NamedQuery kSelectSlaPolicy{
+    "service_desk_select_sla_policy",
+    "SELECT definition::text FROM service_desk.sla_policies WHERE tenant_id = $1", 1};
+const pg::NamedQuery kSlaPolicyForUpdate{
+    "service_desk_sla_policy_for_update",
+    "SELECT definition::text FROM service_desk.sla_policies WHERE tenant_id = $1 FOR UPDATE", 1};
+const pg::NamedQuery kSaveSlaPolicy{
+    "service_desk_save_sla_policy",
+    absl::StrCat("INSERT INTO service_desk.sla_policies (tenant_id, definition, version, "
+                 "updated_at) VALUES ($1, $2::jsonb, $3, ",
+                 pg::MicrosParam(4),
+                 ") ON CONFLICT (tenant_id) DO UPDATE SET definition = EXCLUDED.definition, "
+                 "version = EXCLUDED.version, updated_at = EXCLUDED.updated_at"),
+    0};
+// A ticket's SLA reads at most this many changes and messages.
+constexpr int kMaxSlaRows = 100'000;
+
 absl::Status TicketNotFound() {
   return common::NotFound("TICKET_NOT_FOUND", "the tenant has no ticket of this ticket_id");
 }
@@ -203,6 +228,91 @@ const outbox::AnswerCodec<Ticket> kTicketAnswer = outbox::SnapshotCodec<Ticket>(
       return outbox::ParseJsonAnswer<Ticket>(stored, TicketOfJson, "stored ticket unreadable");
     });
 
+std::optional<int64_t> SecondsOr(const std::optional<absl::Duration>& d) {
+  if (!d) return std::nullopt;
+  return absl::ToInt64Seconds(*d);
+}
+std::optional<absl::Duration> DurationOf(const Json& j) {
+  if (j.is_null()) return std::nullopt;
+  return absl::Seconds(j.get<int64_t>());
+}
+Json SecondsJson(const std::optional<absl::Duration>& d) {
+  std::optional<int64_t> s = SecondsOr(d);
+  return s ? Json(*s) : Json(nullptr);
+}
+
+// The policy as stored and as answered again to a retried write.
+Json SlaPolicyJson(const domain::SlaPolicySpec& p) {
+  Json week = Json::array();
+  for (const auto& day : p.hours.week) {
+    Json intervals = Json::array();
+    for (const domain::LocalInterval& i : day) intervals.push_back({i.start_minute, i.end_minute});
+    week.push_back(intervals);
+  }
+  Json holidays = Json::array();
+  for (const absl::CivilDay& d : p.hours.holidays) holidays.push_back(absl::FormatCivilTime(d));
+  Json targets = Json::object();
+  for (const auto& [priority, t] : p.targets_by_priority) {
+    targets[priority] = {{"first_reply_s", SecondsJson(t.first_reply)},
+                         {"next_reply_s", SecondsJson(t.next_reply)},
+                         {"periodic_update_s", SecondsJson(t.periodic_update)},
+                         {"resolution_s", SecondsJson(t.resolution)}};
+  }
+  Json escalations = Json::array();
+  for (absl::Duration d : p.escalations) escalations.push_back(absl::ToInt64Seconds(d));
+  return Json{{"hours",
+               {{"time_zone", p.hours.time_zone},
+                {"always_open", p.hours.always_open},
+                {"week", week},
+                {"holidays", holidays}}},
+              {"targets", targets},
+              {"paused_statuses", p.paused_statuses},
+              {"warn_before_s", absl::ToInt64Seconds(p.warn_before)},
+              {"escalations_s", escalations},
+              {"version", p.version},
+              {"update_us", absl::ToUnixMicros(p.update_time)}};
+}
+
+domain::SlaPolicySpec SlaPolicyOfJson(const Json& j, bool& ok) {
+  domain::SlaPolicySpec p;
+  const Json& hours = j.at("hours");
+  p.hours.time_zone = hours.at("time_zone").get<std::string>();
+  p.hours.always_open = hours.at("always_open").get<bool>();
+  const Json& week = hours.at("week");
+  if (!week.is_array() || week.size() != 7) ok = false;
+  for (size_t d = 0; d < 7 && d < week.size(); ++d) {
+    for (const Json& i : week[d]) {
+      p.hours.week[d].push_back({i.at(0).get<int>(), i.at(1).get<int>()});
+    }
+  }
+  for (const Json& h : hours.at("holidays")) {
+    absl::CivilDay day;
+    if (!absl::ParseCivilTime(h.get<std::string>(), &day)) ok = false;
+    p.hours.holidays.push_back(day);
+  }
+  for (const auto& [priority, t] : j.at("targets").items()) {
+    p.targets_by_priority[priority] = {
+        DurationOf(t.at("first_reply_s")), DurationOf(t.at("next_reply_s")),
+        DurationOf(t.at("periodic_update_s")), DurationOf(t.at("resolution_s"))};
+  }
+  p.paused_statuses = j.at("paused_statuses").get<std::set<std::string>>();
+  p.warn_before = absl::Seconds(j.at("warn_before_s").get<int64_t>());
+  for (const Json& e : j.at("escalations_s"))
+    p.escalations.push_back(absl::Seconds(e.get<int64_t>()));
+  p.version = j.at("version").get<int64_t>();
+  p.update_time = absl::FromUnixMicros(j.at("update_us").get<int64_t>());
+  return p;
+}
+
+absl::StatusOr<domain::SlaPolicySpec> SlaPolicyOf(const std::string& stored) {
+  return outbox::ParseJsonAnswer<domain::SlaPolicySpec>(stored, SlaPolicyOfJson,
+                                                        "stored SLA policy unreadable");
+}
+
+const outbox::AnswerCodec<domain::SlaPolicySpec> kSlaPolicyAnswer =
+    outbox::SnapshotCodec<domain::SlaPolicySpec>(
+        [](const domain::SlaPolicySpec& p) { return SlaPolicyJson(p).dump(); }, SlaPolicyOf);
+
 const outbox::AnswerCodec<app::MessageAdded> kMessageAnswer =
     outbox::SnapshotCodec<app::MessageAdded>(
         [](const app::MessageAdded& a) {
@@ -265,6 +375,18 @@ absl::StatusOr<TicketMessage> MessageOf(const pqxx::row& r) {
   m.body = r[4].as<std::string>();
   m.create_time = absl::FromUnixMicros(r[5].as<int64_t>());
   return m;
+}
+
+// A row of kListChanges.
+TicketChange ChangeOf(const pqxx::row& r) {
+  TicketChange c;
+  c.seq = r[0].as<int64_t>();
+  c.field = r[1].as<std::string>();
+  c.old_value = r[2].as<std::string>();
+  c.new_value = r[3].as<std::string>();
+  c.actor = r[4].as<std::string>();
+  c.time = absl::FromUnixMicros(r[5].as<int64_t>());
+  return c;
 }
 
 // "<micros>|<uuid>"; false for anything else (a cursor we did not write).
@@ -353,6 +475,22 @@ class PgTicketRepository::Tx final : public app::TicketTx {
     j["fromStatus"] = domain::StatusName(from);
     w_.Emit(t.customer_id, "ticket.status_changed", j.dump());
   }
+  absl::StatusOr<std::optional<domain::SlaPolicySpec>> LoadSlaPolicy() override {
+    pqxx::result r = repo_.pool_.Exec(w_.sql(), kSlaPolicyForUpdate, w_.tenant());
+    if (r.empty()) return std::optional<domain::SlaPolicySpec>();
+    CRM_ASSIGN_OR_RETURN(domain::SlaPolicySpec p, SlaPolicyOf(r[0][0].as<std::string>()));
+    return std::optional<domain::SlaPolicySpec>(std::move(p));
+  }
+  void SaveSlaPolicy(const domain::SlaPolicySpec& p) override {
+    repo_.pool_.Exec(w_.sql(), kSaveSlaPolicy, w_.tenant(), SlaPolicyJson(p).dump(), p.version,
+                     absl::ToUnixMicros(p.update_time));
+  }
+  void EmitSlaPolicy(const domain::SlaPolicySpec& p) override {
+    w_.Emit("", "sla_policy.updated",
+            Json{{"version", p.version},
+                 {"time", absl::FormatTime(absl::RFC3339_full, p.update_time, absl::UTCTimeZone())}}
+                .dump());
+  }
 
  private:
   PgTicketRepository& repo_;
@@ -362,9 +500,10 @@ class PgTicketRepository::Tx final : public app::TicketTx {
 PgTicketRepository::PgTicketRepository(pg::Pool& pool) : pool_(pool), writer_(pool, kSchema) {}
 
 std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
-  std::vector<pg::NamedQuery> q = {kSelectTicket, kTicketForUpdate, kTicketExists, kListTickets,
-                                   kNextNumbers,  kAsyncCommit,     kSaveTicket,   kInsertMessage,
-                                   kListMessages, kInsertChanges,   kListChanges};
+  std::vector<pg::NamedQuery> q = {
+      kSelectTicket, kTicketForUpdate, kTicketExists,    kListTickets,        kNextNumbers,
+      kAsyncCommit,  kSaveTicket,      kInsertMessage,   kListMessages,       kInsertChanges,
+      kListChanges,  kMessageTimes,    kSelectSlaPolicy, kSlaPolicyForUpdate, kSaveSlaPolicy};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
 }
@@ -384,6 +523,11 @@ absl::StatusOr<Ticket> PgTicketRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
     absl::FunctionRef<absl::StatusOr<Ticket>(app::TicketTx&)> work) {
   return RunTx(meta, resource, kTicketAnswer, work);
+}
+absl::StatusOr<domain::SlaPolicySpec> PgTicketRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::SlaPolicySpec>(app::TicketTx&)> work) {
+  return RunTx(meta, resource, kSlaPolicyAnswer, work);
 }
 absl::StatusOr<app::MessageAdded> PgTicketRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
@@ -499,18 +643,49 @@ absl::StatusOr<std::vector<TicketChange>> PgTicketRepository::ListChanges(
     out.clear();
     CRM_RETURN_IF_ERROR(RequireTicket(tx, tenant, ticket_id));
     for (const pqxx::row& r : pool_.Exec(tx, kListChanges, tenant, ticket_id, app::kMaxChanges)) {
-      TicketChange c;
-      c.seq = r[0].as<int64_t>();
-      c.field = r[1].as<std::string>();
-      c.old_value = r[2].as<std::string>();
-      c.new_value = r[3].as<std::string>();
-      c.actor = r[4].as<std::string>();
-      c.time = absl::FromUnixMicros(r[5].as<int64_t>());
-      out.push_back(std::move(c));
+      out.push_back(ChangeOf(r));
     }
     return absl::OkStatus();
   }));
   return out;
+}
+
+absl::StatusOr<std::optional<domain::SlaPolicySpec>> PgTicketRepository::GetSlaPolicy(
+    const std::string& tenant) {
+  std::optional<domain::SlaPolicySpec> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.reset();
+    pqxx::result r = pool_.Exec(tx, kSelectSlaPolicy, tenant);
+    if (r.empty()) return absl::OkStatus();
+    CRM_ASSIGN_OR_RETURN(domain::SlaPolicySpec p, SlaPolicyOf(r[0][0].as<std::string>()));
+    out = std::move(p);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<app::SlaInputs> PgTicketRepository::GetSlaInputs(const std::string& tenant,
+                                                                const std::string& ticket_id) {
+  app::SlaInputs in;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantSnapshot(tenant, [&](pqxx::work& tx) -> absl::Status {
+    in = app::SlaInputs();
+    pqxx::result t = pool_.Exec(tx, kSelectTicket, tenant, ticket_id);
+    if (t.empty()) return TicketNotFound();
+    CRM_ASSIGN_OR_RETURN(in.ticket, TicketOf(t[0]));
+    for (const pqxx::row& r : pool_.Exec(tx, kListChanges, tenant, ticket_id, kMaxSlaRows)) {
+      in.changes.push_back(ChangeOf(r));
+    }
+    for (const pqxx::row& r : pool_.Exec(tx, kMessageTimes, tenant, ticket_id, kMaxSlaRows)) {
+      std::optional<domain::MessageKind> kind = domain::MessageKindFromName(r[0].as<std::string>());
+      if (!kind) return absl::DataLossError("stored message unreadable");
+      domain::TicketMessage m;
+      m.kind = *kind;
+      m.create_time = absl::FromUnixMicros(r[1].as<int64_t>());
+      in.messages.push_back(std::move(m));
+    }
+    return absl::OkStatus();
+  }));
+  return in;
 }
 
 }  // namespace crm::service_desk::storage

@@ -25,6 +25,9 @@ class PgTicketRepository final : public app::TicketRepository {
   absl::StatusOr<app::MessageAdded> Write(
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<app::MessageAdded>(app::TicketTx&)> work) override;
+  absl::StatusOr<domain::SlaPolicySpec> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<domain::SlaPolicySpec>(app::TicketTx&)> work) override;
 
   absl::StatusOr<bool> KeyUsed(const app::Actor& actor) override;
   absl::StatusOr<int64_t> NextNumber(const std::string& tenant) override;
@@ -38,6 +41,10 @@ class PgTicketRepository final : public app::TicketRepository {
                                                 int limit) override;
   absl::StatusOr<std::vector<domain::TicketChange>> ListChanges(
       const std::string& tenant, const std::string& ticket_id) override;
+  absl::StatusOr<std::optional<domain::SlaPolicySpec>> GetSlaPolicy(
+      const std::string& tenant) override;
+  absl::StatusOr<app::SlaInputs> GetSlaInputs(const std::string& tenant,
+                                              const std::string& ticket_id) override;
 
  private:
   class Tx;

@@ -17,6 +17,7 @@
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
 #include "libs/pg/pool.h"
+#include "services/service_desk/app/slas.h"
 #include "services/service_desk/storage/pg_ticket_repository.h"
 #include "tests/support/fakes/common_fakes.h"
 #include "tests/support/fakes/service_desk/fake_ticket_repository.h"
@@ -295,6 +296,64 @@ TEST_CASE("another tenant's ticket is not found on every route", "[service_desk]
   auto mine = w.tickets.Get(w.tenant, t->id);
   REQUIRE(mine.ok());
   CHECK(mine->priority == domain::Priority::kHigh);
+}
+
+TEST_CASE("the SLA policy round-trips and a ticket's SLA reads its history", "[service_desk][pg]") {
+  World w;
+  app::Slas slas(*TheEnv().repo, w.clock);
+  domain::SlaPolicySpec spec;
+  spec.hours.time_zone = "Asia/Seoul";
+  spec.hours.week[0] = {{9 * 60, 12 * 60}, {13 * 60, 18 * 60}};
+  spec.hours.week[4] = {{9 * 60, 18 * 60}};
+  spec.hours.holidays = {absl::CivilDay(2026, 12, 25)};
+  spec.targets_by_priority["high"] = {absl::Hours(1), absl::Hours(4), std::nullopt,
+                                      absl::Hours(24)};
+  spec.paused_statuses = {"pending_customer", "on_hold"};
+  spec.warn_before = absl::Minutes(10);
+  spec.escalations = {absl::Hours(1), absl::Hours(4)};
+  CHECK(ReasonOf(slas.GetPolicy(w.tenant).status()) == "SLA_POLICY_NOT_FOUND");
+  auto written = slas.UpdatePolicy(w.Meta("UpdateSlaPolicy", "sla-1"), spec, "0");
+  REQUIRE(written.ok());
+  auto got = slas.GetPolicy(w.tenant);
+  REQUIRE(got.ok());
+  CHECK(got->version == 1);
+  CHECK(got->hours.time_zone == "Asia/Seoul");
+  REQUIRE(got->hours.week[0].size() == 2);
+  CHECK(got->hours.week[0][1].start_minute == 13 * 60);
+  CHECK(got->hours.week[1].empty());
+  CHECK(got->hours.holidays == std::vector<absl::CivilDay>{absl::CivilDay(2026, 12, 25)});
+  CHECK(got->targets_by_priority.at("high").next_reply == absl::Hours(4));
+  CHECK_FALSE(got->targets_by_priority.at("high").periodic_update.has_value());
+  CHECK(got->paused_statuses == spec.paused_statuses);
+  CHECK(got->warn_before == absl::Minutes(10));
+  CHECK(got->escalations == spec.escalations);
+  CHECK(got->update_time == w.clock.Now());
+  // The retried write answers the first one; a stale etag is refused.
+  auto again = slas.UpdatePolicy(w.Meta("UpdateSlaPolicy", "sla-1"), spec, "0");
+  REQUIRE(again.ok());
+  CHECK(again->version == 1);
+  CHECK(ReasonOf(slas.UpdatePolicy(w.Meta("UpdateSlaPolicy"), spec, "0").status()) ==
+        "ETAG_MISMATCH");
+  World other;
+  CHECK(ReasonOf(app::Slas(*TheEnv().repo, other.clock).GetPolicy(other.tenant).status()) ==
+        "SLA_POLICY_NOT_FOUND");
+
+  // A high-priority ticket, replied to 30 minutes of business time later.
+  auto t = w.Create("Cannot log in", "gil@example.com");
+  REQUIRE(t.ok());
+  // Created at the fixed clock's instant; the reply 2 h later.
+  w.clock.Advance(absl::Hours(2));
+  REQUIRE(w.tickets
+              .AddMessage(w.Meta("AddTicketMessage"), t->id, MessageKind::kPublicReply,
+                          "Reset link sent.")
+              .ok());
+  auto sla = slas.ForTicket(w.tenant, t->id);
+  REQUIRE(sla.ok());
+  CHECK(sla->policy_version == 1);
+  REQUIRE_FALSE(sla->metrics.empty());
+  CHECK(sla->metrics[0].metric == domain::SlaMetric::kFirstReply);
+  CHECK(sla->metrics[0].fulfilled_at == w.clock.Now());
+  CHECK(ReasonOf(slas.ForTicket(other.tenant, t->id).status()) == "TICKET_NOT_FOUND");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
 #include "services/service_desk/app/ports.h"
 #include "tests/support/fakes/fake_unit_of_work.h"
 
@@ -27,6 +28,7 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     std::map<std::string, int64_t> numbers;
     std::map<std::string, std::vector<service_desk::domain::TicketMessage>> messages;  // by ticket
     std::map<std::string, std::vector<service_desk::domain::TicketChange>> changes;    // by ticket
+    std::map<std::string, service_desk::domain::SlaPolicySpec> sla_policies;           // by tenant
     std::vector<Event> events;
   };
 
@@ -42,6 +44,13 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
           absl::StatusOr<service_desk::app::MessageAdded>(service_desk::app::TicketTx&)>
           work) override {
     return Run<service_desk::app::MessageAdded>(meta, work);
+  }
+  absl::StatusOr<service_desk::domain::SlaPolicySpec> Write(
+      const outbox::WriteMeta& meta, const std::string&,
+      absl::FunctionRef<
+          absl::StatusOr<service_desk::domain::SlaPolicySpec>(service_desk::app::TicketTx&)>
+          work) override {
+    return Run<service_desk::domain::SlaPolicySpec>(meta, work);
   }
 
   absl::StatusOr<bool> KeyUsed(const service_desk::app::Actor& actor) override {
@@ -92,6 +101,22 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     return it->second;
   }
 
+  absl::StatusOr<std::optional<service_desk::domain::SlaPolicySpec>> GetSlaPolicy(
+      const std::string& tenant) override {
+    const State s = state();
+    auto it = s.sla_policies.find(tenant);
+    if (it == s.sla_policies.end()) return std::optional<service_desk::domain::SlaPolicySpec>();
+    return std::optional<service_desk::domain::SlaPolicySpec>(it->second);
+  }
+  absl::StatusOr<service_desk::app::SlaInputs> GetSlaInputs(const std::string& tenant,
+                                                            const std::string& ticket_id) override {
+    service_desk::app::SlaInputs in;
+    CRM_ASSIGN_OR_RETURN(in.ticket, GetTicket(tenant, ticket_id));
+    CRM_ASSIGN_OR_RETURN(in.changes, ListChanges(tenant, ticket_id));
+    in.messages = state().messages.at(ticket_id);
+    return in;
+  }
+
   State state() const {
     return uow_.With([](const State& s) { return s; });
   }
@@ -133,6 +158,17 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     void EmitStatusChange(const service_desk::domain::Ticket& t,
                           service_desk::domain::TicketStatus) override {
       s_.events.push_back({"ticket.status_changed", t.id});
+    }
+    absl::StatusOr<std::optional<service_desk::domain::SlaPolicySpec>> LoadSlaPolicy() override {
+      auto it = s_.sla_policies.find(tenant_);
+      if (it == s_.sla_policies.end()) return std::optional<service_desk::domain::SlaPolicySpec>();
+      return std::optional<service_desk::domain::SlaPolicySpec>(it->second);
+    }
+    void SaveSlaPolicy(const service_desk::domain::SlaPolicySpec& p) override {
+      s_.sla_policies[tenant_] = p;
+    }
+    void EmitSlaPolicy(const service_desk::domain::SlaPolicySpec&) override {
+      s_.events.push_back({"sla_policy.updated", ""});
     }
 
    private:

@@ -1,0 +1,85 @@
+#include "services/service_desk/domain/sla_policy.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+
+namespace crm::service_desk::domain {
+namespace {
+
+constexpr size_t kMaxEscalations = 10;
+
+absl::Status Bad(const char* field, absl::string_view message) {
+  return common::InvalidField(field, message);
+}
+
+}  // namespace
+
+absl::StatusOr<SlaPolicy> CompileSlaPolicy(const SlaPolicySpec& spec) {
+  SlaPolicy policy;
+  absl::StatusOr<BusinessCalendar> calendar = BusinessCalendar::Create(spec.hours);
+  if (!calendar.ok()) return Bad("policy.hours", calendar.status().message());
+  policy.calendar = *std::move(calendar);
+  for (const auto& [priority, targets] : spec.targets_by_priority) {
+    if (!PriorityFromName(priority)) {
+      return Bad("policy.targets_by_priority",
+                 absl::StrCat("\"", priority, "\" is not a priority (low, normal, high, urgent)"));
+    }
+    policy.targets_by_priority[priority] = targets;
+  }
+  for (const std::string& status : spec.paused_statuses) {
+    std::optional<TicketStatus> s = StatusFromName(status);
+    if (!s) {
+      return Bad("policy.paused_statuses", absl::StrCat("\"", status, "\" is not a ticket status"));
+    }
+    if (*s == TicketStatus::kSolved || *s == TicketStatus::kClosed || *s == TicketStatus::kNew ||
+        *s == TicketStatus::kOpen) {
+      return Bad("policy.paused_statuses",
+                 absl::StrCat("\"", status,
+                              "\" cannot pause: new and open are the team's time, solved and "
+                              "closed stop every clock already"));
+    }
+    policy.paused_statuses.insert(status);
+  }
+  if (spec.escalations.size() > kMaxEscalations) {
+    return Bad("policy.escalations",
+               absl::StrCat("at most ", kMaxEscalations, " escalation levels"));
+  }
+  policy.warn_before = spec.warn_before;
+  policy.escalations = spec.escalations;
+  if (absl::Status s = ValidateSlaPolicy(policy); !s.ok()) return Bad("policy", s.message());
+  return policy;
+}
+
+TicketTimeline SlaTimelineOf(const Ticket& ticket, const std::vector<TicketChange>& changes,
+                             const std::vector<TicketMessage>& messages) {
+  TicketTimeline out;
+  out.created_at = ticket.create_time;
+  out.status = StatusName(ticket.status);
+  out.priority = PriorityName(ticket.priority);
+  bool status_seen = false;
+  bool priority_seen = false;
+  for (const TicketChange& c : changes) {
+    if (c.field == "status") {
+      if (!status_seen) out.status = c.old_value;
+      status_seen = true;
+      out.events.push_back({c.time, TicketEvent::Kind::kStatus, c.new_value});
+    } else if (c.field == "priority") {
+      if (!priority_seen) out.priority = c.old_value;
+      priority_seen = true;
+      out.events.push_back({c.time, TicketEvent::Kind::kPriority, c.new_value});
+    }
+  }
+  for (const TicketMessage& m : messages) {
+    if (m.create_time <= ticket.create_time) continue;  // the requester's first message
+    if (m.kind == MessageKind::kCustomer) {
+      out.events.push_back({m.create_time, TicketEvent::Kind::kCustomerMessage, ""});
+    } else if (m.kind == MessageKind::kPublicReply) {
+      out.events.push_back({m.create_time, TicketEvent::Kind::kAgentReply, ""});
+    }
+  }
+  return out;
+}
+
+}  // namespace crm::service_desk::domain

@@ -1,0 +1,230 @@
+// SLAs on tickets: the policy's checks, a stored ticket's SLA timeline, and
+// the use cases (the policy under its etag, a ticket's SLA evaluated from
+// its history) over the in-memory storage.
+#include "services/service_desk/domain/sla_policy.h"
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/time/civil_time.h"
+#include "libs/common/errors.h"
+#include "libs/common/id.h"
+#include "services/service_desk/app/slas.h"
+#include "services/service_desk/app/tickets.h"
+#include "tests/support/fakes/common_fakes.h"
+#include "tests/support/fakes/service_desk/fake_ticket_repository.h"
+
+namespace {
+
+namespace sd = crm::service_desk;
+using sd::domain::SlaMetric;
+using sd::domain::SlaPolicySpec;
+using sd::domain::TicketStatus;
+
+constexpr char kTenant[] = "11111111-1111-4111-8111-111111111111";
+constexpr char kOther[] = "22222222-2222-4222-8222-222222222222";
+
+absl::TimeZone Berlin() {
+  absl::TimeZone tz;
+  REQUIRE(absl::LoadTimeZone("Europe/Berlin", &tz));
+  return tz;
+}
+absl::Time Local(int y, int mo, int d, int h, int mi) {
+  return absl::FromCivil(absl::CivilMinute(y, mo, d, h, mi), Berlin());
+}
+
+// Mon-Fri 09:00-17:00 Berlin; normal: first reply 2 h, resolution 8 h;
+// pending customer pauses.
+SlaPolicySpec OfficeHours() {
+  SlaPolicySpec p;
+  p.hours.time_zone = "Europe/Berlin";
+  for (int d = 0; d < 5; ++d) p.hours.week[static_cast<size_t>(d)] = {{9 * 60, 17 * 60}};
+  p.targets_by_priority["normal"] = {absl::Hours(2), std::nullopt, std::nullopt, absl::Hours(8)};
+  p.targets_by_priority["urgent"] = {absl::Minutes(30), std::nullopt, std::nullopt, absl::Hours(4)};
+  p.paused_statuses = {"pending_customer"};
+  p.warn_before = absl::Minutes(15);
+  return p;
+}
+
+const sd::domain::MetricState* Find(const std::vector<sd::domain::MetricState>& all, SlaMetric m) {
+  for (const auto& s : all) {
+    if (s.metric == m) return &s;
+  }
+  return nullptr;
+}
+
+TEST_CASE("an SLA policy is checked before it is stored", "[service_desk][sla_policy]") {
+  CHECK(sd::domain::CompileSlaPolicy(OfficeHours()).ok());
+  SlaPolicySpec zone = OfficeHours();
+  zone.hours.time_zone = "Mars/Olympus";
+  CHECK(crm::common::FieldOf(sd::domain::CompileSlaPolicy(zone).status()) == "policy.hours");
+  SlaPolicySpec priority = OfficeHours();
+  priority.targets_by_priority["critical"] = {absl::Hours(1), {}, {}, {}};
+  CHECK(crm::common::FieldOf(sd::domain::CompileSlaPolicy(priority).status()) ==
+        "policy.targets_by_priority");
+  SlaPolicySpec paused = OfficeHours();
+  paused.paused_statuses.insert("solved");
+  CHECK(crm::common::FieldOf(sd::domain::CompileSlaPolicy(paused).status()) ==
+        "policy.paused_statuses");
+  paused.paused_statuses = {"sleeping"};
+  CHECK(crm::common::FieldOf(sd::domain::CompileSlaPolicy(paused).status()) ==
+        "policy.paused_statuses");
+  SlaPolicySpec escalations = OfficeHours();
+  escalations.escalations = {absl::Hours(2), absl::Hours(1)};
+  CHECK(crm::common::FieldOf(sd::domain::CompileSlaPolicy(escalations).status()) == "policy");
+  SlaPolicySpec overlap = OfficeHours();
+  overlap.hours.week[0] = {{9 * 60, 12 * 60}, {11 * 60, 17 * 60}};
+  absl::Status s = sd::domain::CompileSlaPolicy(overlap).status();
+  CHECK(crm::common::FieldOf(s) == "policy.hours");
+  CHECK(s.message().find("overlap") != std::string::npos);
+}
+
+TEST_CASE("a stored ticket's SLA timeline starts from its first values",
+          "[service_desk][sla_policy]") {
+  sd::domain::Ticket t;
+  t.create_time = absl::FromUnixSeconds(1000);
+  t.status = TicketStatus::kSolved;
+  t.priority = sd::domain::Priority::kUrgent;
+  std::vector<sd::domain::TicketChange> changes = {
+      {1, "status", "new", "open", "ann", absl::FromUnixSeconds(1100)},
+      {2, "priority", "normal", "urgent", "ann", absl::FromUnixSeconds(1200)},
+      {3, "assignee", "", "bob", "ann", absl::FromUnixSeconds(1250)},
+      {4, "status", "open", "solved", "ann", absl::FromUnixSeconds(1300)}};
+  std::vector<sd::domain::TicketMessage> messages(3);
+  messages[0].kind = sd::domain::MessageKind::kCustomer;  // the first message: the creation
+  messages[0].create_time = t.create_time;
+  messages[1].kind = sd::domain::MessageKind::kInternalNote;
+  messages[1].create_time = absl::FromUnixSeconds(1150);
+  messages[2].kind = sd::domain::MessageKind::kPublicReply;
+  messages[2].create_time = absl::FromUnixSeconds(1160);
+  sd::domain::TicketTimeline tl = sd::domain::SlaTimelineOf(t, changes, messages);
+  CHECK(tl.created_at == t.create_time);
+  CHECK(tl.status == "new");
+  CHECK(tl.priority == "normal");
+  REQUIRE(tl.events.size() == 4);  // two statuses, a priority, the public reply
+  CHECK(tl.events[0].value == "open");
+  CHECK(tl.events[1].value == "urgent");
+  CHECK(tl.events[2].value == "solved");
+  CHECK(tl.events[3].kind == sd::domain::TicketEvent::Kind::kAgentReply);
+  // Without changes the current values are the first ones.
+  CHECK(sd::domain::SlaTimelineOf(t, {}, {}).status == "solved");
+}
+
+struct World {
+  crm::testing::FakeTicketRepository repo;
+  crm::testing::FakeRequesterDirectory directory;
+  crm::testing::FixedClock clock{Local(2026, 12, 7, 8, 0)};  // a Monday, before opening
+  crm::common::RandomIdGenerator ids;
+  sd::app::Tickets tickets{repo, directory, clock, ids};
+  sd::app::Slas slas{repo, clock};
+  int keys = 0;
+
+  sd::app::Actor Meta(const std::string& method, const std::string& tenant = kTenant) {
+    return sd::app::Actor{tenant, "agent-ann", "req", method, "k" + std::to_string(++keys), "fp"};
+  }
+  std::string Ticket() {
+    sd::app::NewTicket n;
+    n.ticket.subject = "Where is my parcel?";
+    n.requester.email = "ada@example.com";
+    n.description = "Ordered a week ago.";
+    auto t = tickets.Create(Meta("CreateTicket"), n);
+    REQUIRE(t.ok());
+    return t->id;
+  }
+};
+
+TEST_CASE("the SLA policy is written whole under its etag", "[service_desk][sla_policy]") {
+  World w;
+  CHECK(crm::common::ReasonOf(w.slas.GetPolicy(kTenant).status()) == "SLA_POLICY_NOT_FOUND");
+  auto first = w.slas.UpdatePolicy(w.Meta("UpdateSlaPolicy"), OfficeHours(), "0");
+  REQUIRE(first.ok());
+  CHECK(first->version == 1);
+  CHECK(first->update_time == w.clock.Now());
+  auto stale = w.slas.UpdatePolicy(w.Meta("UpdateSlaPolicy"), OfficeHours(), "0");
+  CHECK(crm::common::ReasonOf(stale.status()) == "ETAG_MISMATCH");
+  SlaPolicySpec bad = OfficeHours();
+  bad.hours.time_zone = "";
+  CHECK(crm::common::FieldOf(w.slas.UpdatePolicy(w.Meta("UpdateSlaPolicy"), bad, "").status()) ==
+        "policy.hours");
+  auto got = w.slas.GetPolicy(kTenant);
+  REQUIRE(got.ok());
+  CHECK(got->version == 1);
+  CHECK(got->paused_statuses == std::set<std::string>{"pending_customer"});
+  CHECK(crm::common::ReasonOf(w.slas.GetPolicy(kOther).status()) == "SLA_POLICY_NOT_FOUND");
+}
+
+TEST_CASE("a ticket's SLA is evaluated from its history in business hours",
+          "[service_desk][sla_policy]") {
+  World w;
+  const std::string id = w.Ticket();  // Monday 08:00, before opening
+  auto none = w.slas.ForTicket(kTenant, id);
+  REQUIRE(none.ok());
+  CHECK(none->policy_version == 0);  // no policy: no metrics
+  CHECK(none->metrics.empty());
+  REQUIRE(w.slas.UpdatePolicy(w.Meta("UpdateSlaPolicy"), OfficeHours(), "").ok());
+
+  w.clock.Set(Local(2026, 12, 7, 10, 0));
+  auto sla = w.slas.ForTicket(kTenant, id);
+  REQUIRE(sla.ok());
+  CHECK(sla->policy_version == 1);
+  const auto* first = Find(sla->metrics, SlaMetric::kFirstReply);
+  REQUIRE(first != nullptr);
+  // The clock started at 09:00 (not at creation): 2 h → 11:00; warned at 10:45.
+  CHECK(first->deadline == Local(2026, 12, 7, 11, 0));
+  CHECK(first->warn_at == Local(2026, 12, 7, 10, 45));
+  CHECK(first->elapsed == absl::Hours(1));
+  CHECK(sla->next_due == Local(2026, 12, 7, 10, 45));
+
+  // Waiting on the customer pauses every clock; the reply meets the target.
+  sd::domain::Ticket pending;
+  pending.status = TicketStatus::kPendingCustomer;
+  w.clock.Set(Local(2026, 12, 7, 10, 30));
+  REQUIRE(w.tickets
+              .AddMessage(w.Meta("AddTicketMessage"), id, sd::domain::MessageKind::kPublicReply,
+                          "Which order number?")
+              .ok());
+  REQUIRE(w.tickets.Update(w.Meta("UpdateTicket"), id, pending, {"status"}, "").ok());
+  w.clock.Set(Local(2026, 12, 7, 15, 30));
+  sla = w.slas.ForTicket(kTenant, id);
+  REQUIRE(sla.ok());
+  first = Find(sla->metrics, SlaMetric::kFirstReply);
+  REQUIRE(first != nullptr);
+  CHECK(first->fulfilled_at == Local(2026, 12, 7, 10, 30));
+  CHECK_FALSE(first->breached_at.has_value());
+  const auto* resolution = Find(sla->metrics, SlaMetric::kResolution);
+  REQUIRE(resolution != nullptr);
+  CHECK(resolution->paused);
+  CHECK(resolution->elapsed == absl::Minutes(90));
+  CHECK_FALSE(resolution->deadline.has_value());
+
+  // The customer answers at 16:00: open again, 6.5 h left → Tuesday 14:30.
+  w.clock.Set(Local(2026, 12, 7, 16, 0));
+  REQUIRE(w.tickets
+              .AddMessage(w.Meta("AddTicketMessage"), id, sd::domain::MessageKind::kCustomer,
+                          "It is A-17.")
+              .ok());
+  sla = w.slas.ForTicket(kTenant, id);
+  REQUIRE(sla.ok());
+  resolution = Find(sla->metrics, SlaMetric::kResolution);
+  REQUIRE(resolution != nullptr);
+  CHECK_FALSE(resolution->paused);
+  CHECK(resolution->deadline == Local(2026, 12, 8, 14, 30));
+
+  // Raised to urgent (4 h) with 1.5 h used: 2.5 h left from 16:00, one of
+  // them on Monday, so Tuesday 10:30.
+  sd::domain::Ticket urgent;
+  urgent.priority = sd::domain::Priority::kUrgent;
+  REQUIRE(w.tickets.Update(w.Meta("UpdateTicket"), id, urgent, {"priority"}, "").ok());
+  sla = w.slas.ForTicket(kTenant, id);
+  REQUIRE(sla.ok());
+  resolution = Find(sla->metrics, SlaMetric::kResolution);
+  REQUIRE(resolution != nullptr);
+  CHECK(resolution->target == absl::Hours(4));
+  CHECK(resolution->deadline == Local(2026, 12, 8, 10, 30));
+
+  CHECK(crm::common::ReasonOf(w.slas.ForTicket(kOther, id).status()) == "TICKET_NOT_FOUND");
+  CHECK(w.slas.ForTicket(kTenant, "nope").status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
