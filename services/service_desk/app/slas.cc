@@ -1,5 +1,6 @@
 #include "services/service_desk/app/slas.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -52,8 +53,10 @@ absl::StatusOr<TicketSla> Slas::ForTicket(const std::string& tenant, const std::
     return common::InvalidField("ticket_id", "ticket_id must be a UUID");
   }
   TicketSla out;
-  out.evaluated_at = Now();
   CRM_ASSIGN_OR_RETURN(SlaInputs in, repository_.GetSlaInputs(tenant, ticket_id));
+  // After the read, and never before the ticket's last write: every event
+  // read is known at the instant of the evaluation.
+  out.evaluated_at = std::max(Now(), in.ticket.update_time);
   CRM_ASSIGN_OR_RETURN(std::optional<domain::SlaPolicySpec> spec, repository_.GetSlaPolicy(tenant));
   if (!spec) return out;
   // A stored policy was checked when written: a failure here is data loss.

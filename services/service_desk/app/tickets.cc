@@ -1,5 +1,6 @@
 #include "services/service_desk/app/tickets.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -46,13 +47,28 @@ absl::Status CheckRequester(Requester& who) {
 // The filters of a list, checked like the fields they match.
 absl::Status CheckFilter(const char* field, const std::string& value, size_t max) {
   CRM_RETURN_IF_ERROR(common::CheckStorableText(field, value));
-  if (value.size() > max) {
+  if (domain::CharCount(value) > max) {
     return common::InvalidField(field, absl::StrCat(field, " is at most ", max, " characters"));
   }
   return absl::OkStatus();
 }
 
+// The ticket's own fields are named under "ticket" in requests
+// (ticket.subject, ticket.tags[1]).
+absl::Status TicketFields(absl::Status s) {
+  if (s.ok() || common::FieldOf(s).empty()) return s;
+  const std::string field = absl::StrCat("ticket.", common::FieldOf(s));
+  return common::WithField(std::move(s), field);
+}
+
 }  // namespace
+
+absl::Time Tickets::NowAfter(const Ticket& current) const {
+  // Under the ticket's row lock: a write's instant never goes before the
+  // ticket's last one, so a ticket's messages and changes are in the order
+  // they committed (a thread paged to its end misses nothing later).
+  return std::max(Now(), current.update_time);
+}
 
 absl::Time Tickets::Now() const {
   // Microseconds: what PostgreSQL keeps, so a ticket reads back as written.
@@ -65,11 +81,7 @@ absl::StatusOr<Ticket> Tickets::Create(const Actor& actor, NewTicket n) {
   if (t.status != domain::TicketStatus::kNew && t.status != domain::TicketStatus::kOpen) {
     return common::InvalidField("ticket.status", "a ticket is created new or open");
   }
-  if (absl::Status s = domain::NormalizeAndValidate(t); !s.ok()) {
-    // The request's fields are under "ticket" (ticket.subject).
-    const std::string field = absl::StrCat("ticket.", common::FieldOf(s));
-    return common::WithField(std::move(s), field);
-  }
+  CRM_RETURN_IF_ERROR(TicketFields(domain::NormalizeAndValidate(t)));
   CRM_RETURN_IF_ERROR(CheckRequester(n.requester));
   domain::TicketMessage first;
   first.kind = domain::MessageKind::kCustomer;
@@ -125,13 +137,13 @@ absl::StatusOr<Ticket> Tickets::Update(const Actor& actor, const std::string& id
                                        const std::string& if_match) {
   CRM_RETURN_IF_ERROR(common::RequireRequestId(actor.idempotency_key));
   CRM_RETURN_IF_ERROR(CheckTicketId(id));
-  const absl::Time now = Now();
   return repository_.Run<Ticket>(actor, id, [&](TicketTx& tx) -> absl::StatusOr<Ticket> {
     CRM_ASSIGN_OR_RETURN(Ticket current, tx.LoadTicket(id));
+    const absl::Time now = NowAfter(current);
     CRM_RETURN_IF_ERROR(common::CheckEtag("ticket", domain::EtagOf(current), if_match));
     Ticket next = current;
     CRM_RETURN_IF_ERROR(domain::ApplyTicketMask(patch, paths, now, next));
-    CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(next));
+    CRM_RETURN_IF_ERROR(TicketFields(domain::NormalizeAndValidate(next)));
     std::vector<domain::TicketChange> changes = domain::Diff(current, next, actor.principal, now);
     if (changes.empty()) return current;  // nothing changed: no version, no event
     next.version = current.version + 1;
@@ -149,17 +161,17 @@ absl::StatusOr<MessageAdded> Tickets::AddMessage(const Actor& actor, const std::
                                                  const std::string& body) {
   CRM_RETURN_IF_ERROR(common::RequireRequestId(actor.idempotency_key));
   CRM_RETURN_IF_ERROR(CheckTicketId(ticket_id));
-  const absl::Time now = Now();
   domain::TicketMessage m;
   m.id = ids_.NewId();
   m.ticket_id = ticket_id;
   m.kind = kind;
   m.body = body;
-  m.create_time = now;
   return repository_.Run<MessageAdded>(
       actor, ticket_id, [&](TicketTx& tx) -> absl::StatusOr<MessageAdded> {
         CRM_ASSIGN_OR_RETURN(Ticket current, tx.LoadTicket(ticket_id));
+        const absl::Time now = NowAfter(current);
         MessageAdded out{m, current};
+        out.message.create_time = now;
         out.message.author =
             kind == domain::MessageKind::kCustomer ? current.customer_id : actor.principal;
         CRM_RETURN_IF_ERROR(domain::ApplyMessage(out.message, now, out.ticket));

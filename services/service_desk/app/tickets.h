@@ -41,6 +41,7 @@ class Tickets final {
 
  private:
   absl::Time Now() const;
+  absl::Time NowAfter(const domain::Ticket& current) const;
 
   TicketRepository& repository_;
   CustomerDirectory& directory_;

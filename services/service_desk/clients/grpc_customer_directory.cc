@@ -6,6 +6,7 @@
 #include "libs/common/id.h"
 #include "libs/common/status_macros.h"
 #include "libs/grpcutil/peer_call.h"
+#include "libs/grpcutil/status_conversion.h"
 
 namespace crm::service_desk::clients {
 namespace {
@@ -47,6 +48,13 @@ absl::StatusOr<customer_store::v1::ResolvedCustomerRef> GrpcCustomerDirectory::C
       case grpc::StatusCode::RESOURCE_EXHAUSTED:
       case grpc::StatusCode::ABORTED:
         return Unavailable();
+      case grpc::StatusCode::INVALID_ARGUMENT:
+      case grpc::StatusCode::FAILED_PRECONDITION:
+      case grpc::StatusCode::ALREADY_EXISTS:
+        // The caller's doing, with customer-store's reason: e.g. the
+        // request's derived key reused for another requester after a
+        // timed-out first try (IDEMPOTENCY_KEY_REUSED, 422).
+        return grpcutil::FromGrpcStatus(g);
       default:
         // Anything else means our request was wrong: our bug, not the caller's.
         return absl::InternalError(

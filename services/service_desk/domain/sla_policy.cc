@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
 
@@ -9,6 +10,24 @@ namespace crm::service_desk::domain {
 namespace {
 
 constexpr size_t kMaxEscalations = 10;
+
+// "Area/Location[/More]" or "UTC": parts of letters, digits, '_', '+', '-'
+// starting with a letter ("" passes: a 24/7 calendar needs no zone).
+bool ZoneNameShaped(const std::string& name) {
+  bool part_start = true;
+  for (char c : name) {
+    if (c == '/') {
+      if (part_start) return false;  // leading or doubled '/'
+      part_start = true;
+      continue;
+    }
+    const bool letter = absl::ascii_isalpha(c);
+    if (part_start && !letter) return false;  // no ".." and no "-x" parts
+    if (!letter && !absl::ascii_isdigit(c) && c != '_' && c != '+' && c != '-') return false;
+    part_start = false;
+  }
+  return !part_start || name.empty();
+}
 
 absl::Status Bad(const char* field, absl::string_view message) {
   return common::InvalidField(field, message);
@@ -18,6 +37,14 @@ absl::Status Bad(const char* field, absl::string_view message) {
 
 absl::StatusOr<SlaPolicy> CompileSlaPolicy(const SlaPolicySpec& spec) {
   SlaPolicy policy;
+  // The zone's name becomes a file name under the zone database: an IANA
+  // name only (no NUL, no path, no "..", at most 64 characters).
+  const std::string& zone = spec.hours.time_zone;
+  if (zone.size() > 64 || !ZoneNameShaped(zone)) {
+    return Bad("policy.hours.time_zone",
+               "time_zone must be an IANA zone name such as \"Europe/Berlin\" (letters, digits, "
+               "_ + - and /, at most 64 characters)");
+  }
   absl::StatusOr<BusinessCalendar> calendar = BusinessCalendar::Create(spec.hours);
   if (!calendar.ok()) return Bad("policy.hours", calendar.status().message());
   policy.calendar = *std::move(calendar);
@@ -43,7 +70,7 @@ absl::StatusOr<SlaPolicy> CompileSlaPolicy(const SlaPolicySpec& spec) {
     policy.paused_statuses.insert(status);
   }
   if (spec.escalations.size() > kMaxEscalations) {
-    return Bad("policy.escalations",
+    return Bad("policy.escalation_seconds",
                absl::StrCat("at most ", kMaxEscalations, " escalation levels"));
   }
   policy.warn_before = spec.warn_before;

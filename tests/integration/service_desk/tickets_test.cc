@@ -338,21 +338,44 @@ TEST_CASE("the SLA policy round-trips and a ticket's SLA reads its history", "[s
   CHECK(ReasonOf(app::Slas(*TheEnv().repo, other.clock).GetPolicy(other.tenant).status()) ==
         "SLA_POLICY_NOT_FOUND");
 
-  // A high-priority ticket, replied to 30 minutes of business time later.
+  // High priority (the ticket's; first reply 1 h, warned 10 min before) in
+  // Seoul's hours: a ticket of Monday 2026-06-01 11:30 KST is due after the
+  // lunch break, at 13:30, warned at 13:20.
+  absl::TimeZone seoul;
+  REQUIRE(absl::LoadTimeZone("Asia/Seoul", &seoul));
+  const auto kst = [&](int d, int h, int m) {
+    return absl::FromCivil(absl::CivilMinute(2026, 6, d, h, m), seoul);
+  };
+  w.clock.Set(kst(1, 11, 30));
   auto t = w.Create("Cannot log in", "gil@example.com");
   REQUIRE(t.ok());
-  // Created at the fixed clock's instant; the reply 2 h later.
-  w.clock.Advance(absl::Hours(2));
+  w.clock.Set(kst(1, 11, 45));
+  auto sla = slas.ForTicket(w.tenant, t->id);
+  REQUIRE(sla.ok());
+  CHECK(sla->policy_version == 1);
+  REQUIRE(sla->metrics.size() == 3);  // first reply, next reply, resolution
+  CHECK(sla->metrics[0].metric == domain::SlaMetric::kFirstReply);
+  CHECK(sla->metrics[0].deadline == kst(1, 13, 30));
+  CHECK(sla->metrics[0].warn_at == kst(1, 13, 20));
+  CHECK(sla->metrics[0].elapsed == absl::Minutes(15));
+  CHECK(sla->next_due == kst(1, 13, 20));
+  // Replied at 13:40: breached at 13:30, fulfilled late; the reply stops
+  // the cycle before its first escalation (an hour after the breach).
+  w.clock.Set(kst(1, 13, 40));
   REQUIRE(w.tickets
               .AddMessage(w.Meta("AddTicketMessage"), t->id, MessageKind::kPublicReply,
                           "Reset link sent.")
               .ok());
-  auto sla = slas.ForTicket(w.tenant, t->id);
+  sla = slas.ForTicket(w.tenant, t->id);
   REQUIRE(sla.ok());
-  CHECK(sla->policy_version == 1);
-  REQUIRE_FALSE(sla->metrics.empty());
-  CHECK(sla->metrics[0].metric == domain::SlaMetric::kFirstReply);
-  CHECK(sla->metrics[0].fulfilled_at == w.clock.Now());
+  CHECK(sla->metrics[0].fulfilled_at == kst(1, 13, 40));
+  CHECK(sla->metrics[0].breached_at == kst(1, 13, 30));
+  CHECK(sla->metrics[0].escalation_level == 0);
+  CHECK(sla->metrics[0].elapsed == absl::Minutes(70));  // 11:30-12:00 and 13:00-13:40
+  CHECK_FALSE(sla->metrics[0].deadline.has_value());
+  CHECK(sla->metrics[2].metric == domain::SlaMetric::kResolution);
+  CHECK(sla->metrics[2].elapsed == absl::Minutes(70));
+  CHECK(sla->metrics[2].deadline.has_value());
   CHECK(ReasonOf(slas.ForTicket(other.tenant, t->id).status()) == "TICKET_NOT_FOUND");
 }
 

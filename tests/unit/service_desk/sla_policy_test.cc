@@ -73,6 +73,23 @@ TEST_CASE("an SLA policy is checked before it is stored", "[service_desk][sla_po
   SlaPolicySpec escalations = OfficeHours();
   escalations.escalations = {absl::Hours(2), absl::Hours(1)};
   CHECK(crm::common::FieldOf(sd::domain::CompileSlaPolicy(escalations).status()) == "policy");
+  // The zone names a file of the zone database: IANA names only.
+  for (const std::string& bad :
+       {std::string("Europe/Berlin\0x", 15), std::string("/etc/passwd"),
+        std::string("../../etc/passwd"), std::string("Europe/../../x"),
+        std::string("file:Europe/Berlin"), std::string("Europe//Berlin"), std::string(65, 'A')}) {
+    SlaPolicySpec p = OfficeHours();
+    p.hours.time_zone = bad;
+    INFO(bad);
+    CHECK(crm::common::FieldOf(sd::domain::CompileSlaPolicy(p).status()) ==
+          "policy.hours.time_zone");
+  }
+  for (const std::string good : {"UTC", "America/Argentina/Buenos_Aires", "Etc/GMT+5"}) {
+    SlaPolicySpec p = OfficeHours();
+    p.hours.time_zone = good;
+    INFO(good);
+    CHECK(sd::domain::CompileSlaPolicy(p).ok());
+  }
   SlaPolicySpec overlap = OfficeHours();
   overlap.hours.week[0] = {{9 * 60, 12 * 60}, {11 * 60, 17 * 60}};
   absl::Status s = sd::domain::CompileSlaPolicy(overlap).status();
