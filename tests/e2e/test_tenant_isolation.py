@@ -1,4 +1,5 @@
-"""Tenant B never sees, changes or learns about tenant A's resources (REST and gRPC)."""
+"""Tenant B never sees, changes or learns about tenant A's resources (REST and gRPC),
+tickets included."""
 
 import importlib
 import time
@@ -12,11 +13,13 @@ from stack import rest
 
 DEADLINE = 10
 cs = cs_grpc = ad = ad_grpc = seg = seg_grpc = pers = pers_grpc = dlv = dlv_grpc = None
+sd = sd_grpc = None
 channel = None
 
 
 def setUpModule():
     global cs, cs_grpc, ad, ad_grpc, seg, seg_grpc, pers, pers_grpc, dlv, dlv_grpc, channel
+    global sd, sd_grpc
     stack.start()
     cs, cs_grpc, ad, ad_grpc = stack.grpc_modules()
     seg = importlib.import_module("crm.segmentation.v1.segmentation_pb2")
@@ -25,6 +28,8 @@ def setUpModule():
     pers_grpc = importlib.import_module("crm.personalization.v1.personalization_pb2_grpc")
     dlv = importlib.import_module("crm.delivery.v1.delivery_pb2")
     dlv_grpc = importlib.import_module("crm.delivery.v1.delivery_pb2_grpc")
+    sd = importlib.import_module("crm.service_desk.v1.service_desk_pb2")
+    sd_grpc = importlib.import_module("crm.service_desk.v1.service_desk_pb2_grpc")
     channel = stack.grpc_channel()
     grpc.channel_ready_future(channel).result(timeout=DEADLINE)
 
@@ -85,8 +90,9 @@ class TenantIsolation(stack.E2ETestCase):
                      {"sku": sku, "name": sku, "categoryPath": ["Iso", "A"], "active": True,
                       "price": {"amountMinor": "100", "currencyCode": "CHF"}})
             assert r.status == 200, r
+        cls.buyer = stack.new_customer(cls.a)
         r = rest("POST", "/v1/orders?requestId=" + stack.unique("o"), cls.a,
-                 {"customerId": stack.new_customer(cls.a), "currencyCode": "CHF",
+                 {"customerId": cls.buyer, "currencyCode": "CHF",
                   "lines": [{"sku": s, "quantity": "1", "unitPriceMinor": "100"}
                             for s in (cls.sku, cls.sku2)]})
         assert r.status == 200, r
@@ -157,6 +163,13 @@ class TenantIsolation(stack.E2ETestCase):
                   "variants": [{"variantId": "a", "templateId": "a-mail"}]})
         assert r.status == 200, r
         cls.campaign = r.json()["campaignId"]
+        # A ticket of A's buyer (A's first customer's timeline and A's
+        # segment of customers without purchases are checked exactly below).
+        r = rest("POST", "/v1/tickets", cls.a,
+                 {"ticket": {"subject": "A's ticket"}, "customerId": cls.buyer,
+                  "description": "A's question", "requestId": stack.unique("t")})
+        assert r.status == 200, r
+        cls.ticket = r.json()["id"]
 
     def assert_not_found(self, r, what):
         self.assertEqual(r.status, 404, (what, r))
@@ -164,7 +177,8 @@ class TenantIsolation(stack.E2ETestCase):
         self.assertIn(r.reason(), ("CUSTOMER_NOT_FOUND", "API_KEY_NOT_FOUND", "SEGMENT_NOT_FOUND",
                                    "PRODUCT_NOT_FOUND", "SLOT_NOT_FOUND", "OFFER_NOT_FOUND",
                                    "TEMPLATE_NOT_FOUND", "MESSAGE_NOT_FOUND",
-                                   "WEBHOOK_ENDPOINT_NOT_FOUND", "CAMPAIGN_NOT_FOUND"), what)
+                                   "WEBHOOK_ENDPOINT_NOT_FOUND", "CAMPAIGN_NOT_FOUND",
+                                   "TICKET_NOT_FOUND"), what)
         # The message gives no hint that the id exists elsewhere.
         self.assertNotIn("tenant", r.json()["error"]["message"].lower(), what)
 
@@ -241,6 +255,15 @@ class TenantIsolation(stack.E2ETestCase):
              {}),
             ("DELETE", "/v1/webhookEndpoints/%s?requestId=%s" % (self.endpoint,
                                                                   stack.unique("de")), None, {}),
+            ("GET", "/v1/tickets/%s" % self.ticket, None, {}),
+            ("PATCH", "/v1/tickets/%s?requestId=%s" % (self.ticket, stack.unique("ut")),
+             {"priority": "TICKET_PRIORITY_LOW"}, {}),
+            ("POST", "/v1/tickets/%s/messages" % self.ticket,
+             {"kind": "MESSAGE_KIND_INTERNAL_NOTE", "body": "B", "requestId": stack.unique("m")},
+             {}),
+            ("GET", "/v1/tickets/%s/messages" % self.ticket, None, {}),
+            ("GET", "/v1/tickets/%s/changes" % self.ticket, None, {}),
+            ("GET", "/v1/tickets/%s/sla" % self.ticket, None, {}),
         ]
         for method, path, body, headers in routes:
             r = rest(method, path, self.b, body, headers=headers)
@@ -329,6 +352,17 @@ class TenantIsolation(stack.E2ETestCase):
             (dlv_grpc.DeliveryServiceStub(channel).DeleteWebhookEndpoint,
              dlv.DeleteWebhookEndpointRequest(endpoint_id=self.endpoint,
                                               request_id=stack.unique("de"))),
+            (sd_grpc.ServiceDeskServiceStub(channel).GetTicket,
+             sd.GetTicketRequest(ticket_id=self.ticket)),
+            (sd_grpc.ServiceDeskServiceStub(channel).UpdateTicket,
+             sd.UpdateTicketRequest(ticket_id=self.ticket,
+                                    ticket=sd.Ticket(priority=sd.TICKET_PRIORITY_LOW),
+                                    request_id=stack.unique("ut"))),
+            (sd_grpc.ServiceDeskServiceStub(channel).AddTicketMessage,
+             sd.AddTicketMessageRequest(ticket_id=self.ticket, kind=sd.MESSAGE_KIND_CUSTOMER,
+                                        body="B", request_id=stack.unique("m"))),
+            (sd_grpc.ServiceDeskServiceStub(channel).GetTicketSla,
+             sd.GetTicketSlaRequest(ticket_id=self.ticket)),
         ]
         for fn, req in calls:
             what = "%s %s" % (type(req).__name__, str(req).replace("\n", " "))
@@ -340,7 +374,8 @@ class TenantIsolation(stack.E2ETestCase):
                           ("CUSTOMER_NOT_FOUND", "API_KEY_NOT_FOUND", "SEGMENT_NOT_FOUND",
                            "PRODUCT_NOT_FOUND", "SLOT_NOT_FOUND", "OFFER_NOT_FOUND",
                            "TEMPLATE_NOT_FOUND", "MESSAGE_NOT_FOUND",
-                           "WEBHOOK_ENDPOINT_NOT_FOUND", "CAMPAIGN_NOT_FOUND"), what)
+                           "WEBHOOK_ENDPOINT_NOT_FOUND", "CAMPAIGN_NOT_FOUND",
+                           "TICKET_NOT_FOUND"), what)
 
     def test_b_learns_nothing_from_a_purchases(self):
         # A's cart and A's visitor mean nothing in B: no product, no history.
@@ -529,6 +564,11 @@ class TenantIsolation(stack.E2ETestCase):
         for state in ("MESSAGE_STATE_QUEUED", "MESSAGE_STATE_SENT"):
             r = rest("GET", "/v1/messages?state=" + state, self.b)
             self.assertEqual((r.status, r.json()), (200, {}), r)
+        # A's ticket is as A wrote it (priority, one message, no change); B lists none.
+        r = rest("GET", "/v1/tickets/" + self.ticket, self.a)
+        self.assertEqual((r.status, r.json()["priority"], r.json()["messageCount"], r.json()["etag"]),
+                         (200, "TICKET_PRIORITY_NORMAL", 1, "1"), r)
+        self.assertEqual(rest("GET", "/v1/tickets", self.b).json(), {})
 
 
 if __name__ == "__main__":

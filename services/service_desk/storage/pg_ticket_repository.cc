@@ -145,7 +145,7 @@ const pg::NamedQuery kSaveSlaPolicy{
 constexpr int kMaxSlaRows = 100'000;
 
 absl::Status TicketNotFound() {
-  return common::NotFound("TICKET_NOT_FOUND", "the tenant has no ticket of this ticket_id");
+  return common::NotFound("TICKET_NOT_FOUND", "no ticket has this ticket_id");
 }
 
 Json TicketJson(const Ticket& t) {

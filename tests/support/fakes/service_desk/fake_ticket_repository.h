@@ -123,7 +123,7 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
 
  private:
   static absl::Status NotFound() {
-    return common::NotFound("TICKET_NOT_FOUND", "the tenant has no ticket of this ticket_id");
+    return common::NotFound("TICKET_NOT_FOUND", "no ticket has this ticket_id");
   }
 
   class Tx final : public service_desk::app::TicketTx {
