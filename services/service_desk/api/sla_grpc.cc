@@ -2,7 +2,6 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
@@ -19,21 +18,13 @@ using grpcutil::RequestContext;
 
 // "HH:MM" in 00:00..24:00 → minutes after midnight.
 absl::StatusOr<int> MinuteOf(const std::string& text, const std::string& field) {
-  int h = 0;
-  int m = 0;
-  if (text.size() != 5 || text[2] != ':' || !absl::SimpleAtoi(text.substr(0, 2), &h) ||
-      !absl::SimpleAtoi(text.substr(3, 2), &m) || h < 0 || m < 0 || m > 59 || h * 60 + m > 1440) {
-    return common::InvalidField(field, absl::StrCat(field,
-                                                    " must be a local time HH:MM from 00:00 "
-                                                    "to 24:00, not \"",
-                                                    text, "\""));
+  std::optional<int> minute = domain::ParseLocalClock(text);
+  if (!minute) {
+    return common::InvalidField(
+        field,
+        absl::StrCat(field, " must be a local time HH:MM from 00:00 to 24:00, not \"", text, "\""));
   }
-  return h * 60 + m;
-}
-
-std::string HhMm(int minute) {
-  return absl::StrCat(minute / 60 < 10 ? "0" : "", minute / 60, ":", minute % 60 < 10 ? "0" : "",
-                      minute % 60);
+  return *minute;
 }
 
 std::optional<absl::Duration> TargetOf(int64_t seconds) {
@@ -122,8 +113,8 @@ void ToProto(const domain::SlaPolicySpec& p, v1::SlaPolicy* out) {
     v1::BusinessDay* d = hours->add_week();
     for (const domain::LocalInterval& i : day) {
       v1::OpeningInterval* x = d->add_intervals();
-      x->set_start(HhMm(i.start_minute));
-      x->set_end(HhMm(i.end_minute));
+      x->set_start(domain::LocalClockText(i.start_minute));
+      x->set_end(domain::LocalClockText(i.end_minute));
     }
   }
   for (const absl::CivilDay& day : p.hours.holidays) {

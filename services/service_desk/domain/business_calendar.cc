@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace crm::service_desk::domain {
@@ -21,14 +22,24 @@ constexpr int kSearchDays = 10 * 366;
 constexpr const char* kDayNames[7] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
                                       "Friday", "Saturday", "Sunday"};
 
-// "HH:MM" of a minute in 0..1440.
-std::string Clock(int minute) {
+}  // namespace
+
+std::string LocalClockText(int minute) {
   const int h = minute / 60;
   const int m = minute % 60;
   return absl::StrCat(h < 10 ? "0" : "", h, ":", m < 10 ? "0" : "", m);
 }
 
-}  // namespace
+std::optional<int> ParseLocalClock(absl::string_view text) {
+  int h = 0;
+  int m = 0;
+  if (text.size() != 5 || text[2] != ':' || !absl::SimpleAtoi(text.substr(0, 2), &h) ||
+      !absl::SimpleAtoi(text.substr(3, 2), &m) || h < 0 || m < 0 || m > 59 ||
+      h * 60 + m > kMinutesPerDay) {
+    return std::nullopt;
+  }
+  return h * 60 + m;
+}
 
 // From 1970 to 2100, the zone's UTC offset between consecutive transitions.
 // A stretch's days start once the local time is past both sides of the
@@ -97,8 +108,8 @@ absl::StatusOr<BusinessCalendar> BusinessCalendar::Create(const BusinessCalendar
       }
       if (interval.end_minute <= interval.start_minute) {
         return absl::InvalidArgumentError(
-            absl::StrCat(where, "interval ", Clock(interval.start_minute), "-",
-                         Clock(interval.end_minute), " ends before it starts",
+            absl::StrCat(where, "interval ", LocalClockText(interval.start_minute), "-",
+                         LocalClockText(interval.end_minute), " ends before it starts",
                          " (an overnight shift is two intervals, up to 24:00 and from 00:00)"));
       }
     }
@@ -107,10 +118,11 @@ absl::StatusOr<BusinessCalendar> BusinessCalendar::Create(const BusinessCalendar
     });
     for (size_t i = 1; i < day.size(); ++i) {
       if (day[i].start_minute < day[i - 1].end_minute) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(field, " (", kDayNames[d], "): intervals ", Clock(day[i - 1].start_minute),
-                         "-", Clock(day[i - 1].end_minute), " and ", Clock(day[i].start_minute),
-                         "-", Clock(day[i].end_minute), " overlap"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, " (", kDayNames[d], "): intervals ", LocalClockText(day[i - 1].start_minute),
+            "-", LocalClockText(day[i - 1].end_minute), " and ",
+            LocalClockText(day[i].start_minute), "-", LocalClockText(day[i].end_minute),
+            " overlap"));
       }
     }
     ever_open = ever_open || !day.empty();

@@ -25,10 +25,12 @@
 // the next day's 00:00-06:00.
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 
@@ -39,6 +41,11 @@ struct LocalInterval {
   int start_minute = 0;
   int end_minute = 0;
 };
+
+// "HH:MM" of a minute in 0..1440 ("24:00" for 1440), and back (nullopt for
+// anything else).
+std::string LocalClockText(int minute);
+std::optional<int> ParseLocalClock(absl::string_view text);
 
 struct BusinessCalendarSpec {
   std::string time_zone;  // IANA, e.g. "Europe/Berlin", "Asia/Seoul"

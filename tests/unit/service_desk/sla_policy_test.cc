@@ -97,6 +97,17 @@ TEST_CASE("an SLA policy is checked before it is stored", "[service_desk][sla_po
   CHECK(s.message().find("overlap") != std::string::npos);
 }
 
+TEST_CASE("local clock times read and write as HH:MM", "[service_desk][sla_policy]") {
+  CHECK(sd::domain::ParseLocalClock("09:05") == 545);
+  CHECK(sd::domain::ParseLocalClock("24:00") == 1440);
+  CHECK(sd::domain::LocalClockText(545) == "09:05");
+  CHECK(sd::domain::LocalClockText(1440) == "24:00");
+  for (const char* bad : {"24:01", "9:05", "09:5", "09:60", "-1:00", "09-05", ""}) {
+    INFO(bad);
+    CHECK_FALSE(sd::domain::ParseLocalClock(bad).has_value());
+  }
+}
+
 TEST_CASE("a stored ticket's SLA timeline starts from its first values",
           "[service_desk][sla_policy]") {
   sd::domain::Ticket t;
