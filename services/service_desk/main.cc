@@ -5,6 +5,7 @@
 #include "libs/grpcutil/channel.h"
 #include "libs/service/runtime.h"
 #include "services/service_desk/api/grpc_service.h"
+#include "services/service_desk/api/sla_sweeper.h"
 #include "services/service_desk/clients/grpc_customer_directory.h"
 #include "services/service_desk/schema_name.h"
 #include "services/service_desk/storage/pg_ticket_repository.h"
@@ -27,5 +28,10 @@ int main() {
   service_desk::app::Slas slas(repository, clock);
   service_desk::api::ServiceDeskGrpcService service(tickets, slas, rt->executor(),
                                                     rt->rpc_metrics(), rt->tokens());
-  return rt->Serve(service_desk::kSchema, {&service});
+  // Stored SLA instants: warnings, breaches and escalations told when due.
+  service_desk::api::SlaSweeper sweeper(slas, rt->registry(), {});
+  sweeper.Start();
+  const int code = rt->Serve(service_desk::kSchema, {&service});
+  sweeper.Stop();
+  return code;
 }

@@ -3,8 +3,10 @@ every service a real process: a ticket created over REST with the
 requester's email becomes a customer in customer-store; the thread, status
 moves, the audit of changes, idempotent retries, bad input with the right
 status and reason, roles, gRPC through the gateway, and another tenant's
-tickets reading as 404; the tenant's SLA policy and a ticket's SLA."""
+tickets reading as 404; the tenant's SLA policy, a ticket's SLA, and the
+sweeper moving stored SLA instants on (the work list by SLA)."""
 import importlib
+import time
 import unittest
 import uuid
 from datetime import datetime
@@ -267,6 +269,60 @@ class Tickets(stack.E2ETestCase):
         # Another tenant: the ticket is not found; its own policy is absent.
         self.assertError(rest("GET", "/v1/tickets/%s/sla" % t["id"], self.key), 404,
                          "TICKET_NOT_FOUND")
+
+    def test_sla_sweeper(self):
+        # A 24/7 policy with a first reply due in 2 s: the ticket's stored
+        # instant is its deadline, then the breach (1 s later) and the
+        # escalation; the service's sweeper moves it on as each one comes,
+        # until nothing more is due. Replied tickets leave the work list.
+        _, key = stack.create_tenant()
+        policy = {"hours": {"alwaysOpen": True},
+                  "targetsByPriority": {"urgent": {"firstReplySeconds": "2"},
+                                        "normal": {"firstReplySeconds": "3600"}},
+                  "escalationSeconds": ["1"]}
+        r = rest("PUT", "/v1/slaPolicy?requestId=" + stack.unique("sla"), key, policy)
+        self.assertEqual(r.status, 200, r)
+        r = self.create(key=key, priority="TICKET_PRIORITY_URGENT")
+        self.assertEqual(r.status, 200, r)
+        urgent = r.json()
+        created = datetime.fromisoformat(urgent["createTime"].replace("Z", "+00:00"))
+        due = datetime.fromisoformat(urgent["slaDueTime"].replace("Z", "+00:00"))
+        self.assertEqual((due - created).total_seconds(), 2)
+        r = self.create(key=key)
+        self.assertEqual(r.status, 200, r)
+        normal = r.json()
+        r = rest("GET", "/v1/tickets?orderBy=sla_due_time", key)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([t["id"] for t in r.json()["tickets"]], [urgent["id"], normal["id"]])
+        self.assertError(rest("GET", "/v1/tickets?orderBy=priority", key), 400, "INVALID_FIELD",
+                         "order_by")
+        # Deadline at 2 s, level 1 at 3 s; the sweeper looks every second.
+        t = None
+        for _ in range(100):
+            t = rest("GET", "/v1/tickets/%s" % urgent["id"], key).json()
+            if "slaDueTime" not in t:
+                break
+            time.sleep(0.1)
+        self.assertNotIn("slaDueTime", t, "the sweeper did not move the ticket's SLA instant on")
+        sla = rest("GET", "/v1/tickets/%s/sla" % urgent["id"], key).json()
+        first = {m["metric"]: m for m in sla["metrics"]}["SLA_METRIC_FIRST_REPLY"]
+        self.assertEqual(first.get("escalationLevel"), 1, first)
+        breach = datetime.fromisoformat(first["breachTime"].replace("Z", "+00:00"))
+        self.assertEqual((breach - created).total_seconds(), 2)
+        r = rest("GET", "/v1/tickets?orderBy=sla_due_time", key)
+        self.assertEqual([t["id"] for t in r.json()["tickets"]], [normal["id"]])
+        r = rest("POST", "/v1/tickets/%s/messages" % normal["id"], key,
+                 {"kind": "MESSAGE_KIND_PUBLIC_REPLY", "body": "On it.",
+                  "requestId": stack.unique("m")})
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn("slaDueTime", r.json()["ticket"])
+        r = rest("GET", "/v1/tickets?orderBy=sla_due_time", key)
+        self.assertEqual(r.json().get("tickets", []), [])
+        # Another tenant's work list holds none of them.
+        r = rest("GET", "/v1/tickets?orderBy=sla_due_time", self.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertFalse({t["id"] for t in r.json().get("tickets", [])} &
+                         {urgent["id"], normal["id"]})
 
     def test_grpc_through_the_gateway(self):
         pb = importlib.import_module("crm.service_desk.v1.service_desk_pb2")

@@ -73,6 +73,7 @@ void ToProto(const domain::Ticket& t, v1::Ticket* out) {
     grpcutil::ToTimestamp(t.solve_time, out->mutable_solve_time());
   }
   out->set_message_count(t.message_count);
+  if (t.sla_due) grpcutil::ToTimestamp(*t.sla_due, out->mutable_sla_due_time());
 }
 
 void ToProto(const domain::TicketMessage& m, v1::TicketMessage* out) {
@@ -136,8 +137,14 @@ grpc::ServerUnaryReactor* ServiceDeskGrpcService::ListTickets(grpc::CallbackServ
     q.queue = req->queue();
     q.assignee = req->assignee();
     q.customer_id = req->customer_id();
+    if (req->order_by() == "sla_due_time") {
+      q.by_sla_due = true;
+    } else if (!req->order_by().empty()) {
+      return common::InvalidField(
+          "order_by", "order_by is \"\" (newest first) or \"sla_due_time\" (earliest SLA first)");
+    }
     const std::string scope = absl::StrCat("ListTickets|", req->status(), "|", q.queue, "|",
-                                           q.assignee, "|", q.customer_id);
+                                           q.assignee, "|", q.customer_id, "|", req->order_by());
     if (!req->page_token().empty()) {
       CRM_ASSIGN_OR_RETURN(q.before_cursor, tokens_.Decode(rc.tenant_id, scope, req->page_token()));
     }

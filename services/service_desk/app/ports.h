@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "libs/outbox/write_port.h"
 #include "services/service_desk/domain/sla_policy.h"
+#include "services/service_desk/domain/sla_watch.h"
 #include "services/service_desk/domain/ticket.h"
 
 namespace crm::service_desk::app {
@@ -48,7 +49,9 @@ struct TicketQuery {
   std::string queue;
   std::string assignee;
   std::string customer_id;
-  std::string before_cursor;  // "<create micros>|<id>"
+  // Earliest SLA instant first (only tickets with one), else newest first.
+  bool by_sla_due = false;
+  std::string before_cursor;  // "<create or SLA micros>|<id>" of the last item
   int limit = 50;
 };
 struct TicketPage {
@@ -66,6 +69,34 @@ struct SlaInputs {
   domain::Ticket ticket;
   std::vector<domain::TicketChange> changes;
   std::vector<domain::TicketMessage> messages;
+};
+
+// A ticket's stored SLA (schema/003_sla_deadlines.sql) with what it is
+// evaluated from.
+struct SlaRecord {
+  SlaInputs inputs;
+  int64_t policy_version = -1;  // computed under; -1: never
+  std::optional<absl::Time> next_due;
+  std::vector<std::string> told;  // domain::NoticeKey of the notices told
+};
+
+// What one pass of the sweeper did (a batch of one tenant).
+struct SlaSweep {
+  int records = 0;
+  int notices = 0;
+};
+
+// A ticket whose SLA instant has come, of any tenant.
+struct SlaDue {
+  std::string tenant;
+  std::string ticket_id;
+};
+
+// A tenant's re-evaluation after a policy change, and where it is.
+struct SlaRebase {
+  std::string tenant;
+  int64_t policy_version = 0;
+  std::string after_ticket_id;  // "" at the start
 };
 
 // What AddTicketMessage answers: the message and the ticket after it.
@@ -96,10 +127,32 @@ class TicketTx {
   virtual absl::StatusOr<std::optional<domain::SlaPolicySpec>> LoadSlaPolicy() = 0;
   virtual void SaveSlaPolicy(const domain::SlaPolicySpec& spec) = 0;
   virtual void EmitSlaPolicy(const domain::SlaPolicySpec& spec) = 0;
+  // Every ticket of the tenant is to be evaluated again under `version`.
+  virtual void StartSlaRebase(int64_t version) = 0;
+
+  // Stored SLAs (docs/service-desk.md, "SLA sweeper").
+  // The policy a ticket write or a sweep evaluates under, held (shared)
+  // until the write ends, so a policy change waits for the writes that
+  // read the one before it and its re-evaluation sees them.
+  virtual absl::StatusOr<std::optional<domain::SlaPolicySpec>> ShareSlaPolicy() = 0;
+  // The tickets' SLA records with their history (status and priority
+  // changes, message kinds and times), each ticket's row locked; with
+  // skip_locked a ticket another write holds is left out. A ticket without
+  // a record comes with version -1. Unknown ids are left out.
+  virtual absl::StatusOr<std::vector<SlaRecord>> LockSlas(const std::vector<std::string>& ids,
+                                                          bool skip_locked) = 0;
+  virtual void SaveSlas(const std::vector<SlaRecord>& records, absl::Time now) = 0;
+  // ticket.sla_warning / ticket.sla_breached / ticket.sla_escalated.
+  virtual void EmitSlaNotice(const domain::Ticket& t, const domain::SlaNotice& n,
+                             int64_t policy_version, absl::Time told_at) = 0;
+  // The rebase of `version` goes on after `after_ticket_id` ("": from the
+  // start again); or ends. Neither touches a rebase of a newer version.
+  virtual void MoveSlaRebase(int64_t version, const std::string& after_ticket_id) = 0;
+  virtual void EndSlaRebase(int64_t version) = 0;
 };
 
-class TicketRepository
-    : public outbox::UnitOfWork<TicketTx, domain::Ticket, MessageAdded, domain::SlaPolicySpec> {
+class TicketRepository : public outbox::UnitOfWork<TicketTx, domain::Ticket, MessageAdded,
+                                                   domain::SlaPolicySpec, SlaSweep> {
  public:
   // Whether actor.idempotency_key was used before: the write is then
   // answered from the key, so the requester need not be resolved again.
@@ -129,6 +182,16 @@ class TicketRepository
   // clock reads), in one snapshot. NOT_FOUND TICKET_NOT_FOUND.
   virtual absl::StatusOr<SlaInputs> GetSlaInputs(const std::string& tenant,
                                                  const std::string& ticket_id) = 0;
+  // The sweeper's reads, over every tenant: tickets whose next SLA instant
+  // is at or before `now`, earliest first; the rebases under way.
+  virtual absl::StatusOr<std::vector<SlaDue>> DueSlas(absl::Time now, int limit) = 0;
+  virtual absl::StatusOr<std::vector<SlaRebase>> SlaRebases(int limit) = 0;
+  // The tenant's tickets after `after_ticket_id` (id order) whose SLA was
+  // evaluated under a version before `version`.
+  virtual absl::StatusOr<std::vector<std::string>> StaleSlas(const std::string& tenant,
+                                                             int64_t version,
+                                                             const std::string& after_ticket_id,
+                                                             int limit) = 0;
 };
 
 inline constexpr int kMaxChanges = 1000;

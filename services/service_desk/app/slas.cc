@@ -1,6 +1,7 @@
 #include "services/service_desk/app/slas.h"
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +13,50 @@
 
 namespace crm::service_desk::app {
 namespace {
+
+constexpr absl::Duration kRetryAfter = absl::Minutes(1);
+constexpr int kMaxRebases = 16;  // tenants re-evaluated in one round
+
+// The sweeper writes as itself, without an idempotency key: a batch runs
+// again only when its tickets are due again.
+Actor SweeperActor(const std::string& tenant) {
+  return Actor{tenant, "sla-sweeper", "", "SweepSla", "", ""};
+}
+
+// The records evaluated at `now` (never before a ticket's last write)
+// under the tenant's policy: the fresh notices told, the next instants and
+// the told keys saved. Without a policy nothing is due.
+absl::StatusOr<SlaSweep> Reevaluate(TicketTx& tx, std::vector<SlaRecord>& records, absl::Time now) {
+  SlaSweep out;
+  CRM_ASSIGN_OR_RETURN(std::optional<domain::SlaPolicySpec> spec, tx.ShareSlaPolicy());
+  std::optional<domain::SlaPolicy> policy;
+  if (spec) {
+    // A stored policy was checked when written: a failure here is data loss.
+    absl::StatusOr<domain::SlaPolicy> compiled = domain::CompileSlaPolicy(*spec);
+    if (!compiled.ok()) return absl::DataLossError("the stored SLA policy does not compile");
+    policy = *std::move(compiled);
+  }
+  for (SlaRecord& r : records) {
+    r.policy_version = spec ? spec->version : 0;
+    if (!policy) {
+      r.next_due.reset();
+      continue;
+    }
+    const absl::Time at = std::max(now, r.inputs.ticket.update_time);
+    const std::vector<domain::MetricState> states = domain::Evaluate(
+        *policy, domain::SlaTimelineOf(r.inputs.ticket, r.inputs.changes, r.inputs.messages), at);
+    domain::SlaWatchStep step = domain::Watch(states, at, r.told);
+    for (const domain::SlaNotice& n : step.fresh) {
+      tx.EmitSlaNotice(r.inputs.ticket, n, r.policy_version, at);
+    }
+    out.notices += static_cast<int>(step.fresh.size());
+    r.told = std::move(step.told);
+    r.next_due = step.next_due;
+  }
+  tx.SaveSlas(records, now);
+  out.records = static_cast<int>(records.size());
+  return out;
+}
 
 absl::Status NoPolicy() {
   return common::NotFound("SLA_POLICY_NOT_FOUND",
@@ -44,6 +89,7 @@ absl::StatusOr<domain::SlaPolicySpec> Slas::UpdatePolicy(const Actor& actor,
         out.update_time = now;
         tx.SaveSlaPolicy(out);
         tx.EmitSlaPolicy(out);
+        tx.StartSlaRebase(out.version);
         return out;
       });
 }
@@ -67,6 +113,98 @@ absl::StatusOr<TicketSla> Slas::ForTicket(const std::string& tenant, const std::
                                  out.evaluated_at);
   out.next_due = domain::NextDue(out.metrics, out.evaluated_at);
   return out;
+}
+
+absl::StatusOr<std::optional<absl::Time>> TrackSla(TicketTx& tx, const std::string& ticket_id,
+                                                   absl::Time now) {
+  CRM_ASSIGN_OR_RETURN(std::vector<SlaRecord> records, tx.LockSlas({ticket_id}, false));
+  CRM_RETURN_IF_ERROR(Reevaluate(tx, records, now).status());
+  if (records.empty()) return std::optional<absl::Time>();
+  return records.front().next_due;
+}
+
+SweepRound Slas::Sweep(int batch) {
+  const absl::Time now = Now();
+  SweepRound round;
+  const auto count = [&](const absl::StatusOr<SlaSweep>& s) {
+    if (s.ok()) {
+      round.evaluated += s->records;
+      round.notices += s->notices;
+    } else if (round.failure.ok()) {
+      round.failure = s.status();
+    }
+    return s.ok();
+  };
+  absl::StatusOr<std::vector<SlaDue>> due = repository_.DueSlas(now, batch);
+  if (!due.ok()) round.failure = due.status();
+  std::map<std::string, std::vector<std::string>> by_tenant;
+  for (SlaDue& d : due.value_or(std::vector<SlaDue>())) {
+    by_tenant[d.tenant].push_back(std::move(d.ticket_id));
+  }
+  for (const auto& [tenant, ids] : by_tenant) {
+    // A failed batch waits a minute; the other tenants go on.
+    if (!count(SweepDue(tenant, ids, now))) Defer(tenant, ids, now).IgnoreError();
+  }
+  absl::StatusOr<std::vector<SlaRebase>> rebases = repository_.SlaRebases(kMaxRebases);
+  if (!rebases.ok() && round.failure.ok()) round.failure = rebases.status();
+  for (const SlaRebase& rebase : rebases.value_or(std::vector<SlaRebase>())) {
+    count(Rebase(rebase, batch, now));
+  }
+  return round;
+}
+
+absl::StatusOr<SlaSweep> Slas::SweepDue(const std::string& tenant,
+                                        const std::vector<std::string>& ids, absl::Time now) {
+  return repository_.Run<SlaSweep>(
+      SweeperActor(tenant), "sla", [&](TicketTx& tx) -> absl::StatusOr<SlaSweep> {
+        // A ticket being written is left to its write (which evaluates it).
+        CRM_ASSIGN_OR_RETURN(std::vector<SlaRecord> records, tx.LockSlas(ids, true));
+        // Still due: a write may have moved the instant since the read.
+        records.erase(
+            std::remove_if(records.begin(), records.end(),
+                           [&](const SlaRecord& r) { return !r.next_due || *r.next_due > now; }),
+            records.end());
+        if (records.empty()) return SlaSweep{};
+        return Reevaluate(tx, records, now);
+      });
+}
+
+absl::StatusOr<SlaSweep> Slas::Rebase(const SlaRebase& rebase, int batch, absl::Time now) {
+  CRM_ASSIGN_OR_RETURN(
+      std::vector<std::string> ids,
+      repository_.StaleSlas(rebase.tenant, rebase.policy_version, rebase.after_ticket_id, batch));
+  return repository_.Run<SlaSweep>(
+      SweeperActor(rebase.tenant), "sla", [&](TicketTx& tx) -> absl::StatusOr<SlaSweep> {
+        if (ids.empty()) {
+          // A write that read the policy before the change may have saved
+          // behind the cursor: one more pass from the start finds it; a
+          // pass that finds nothing ends the rebase.
+          if (rebase.after_ticket_id.empty()) {
+            tx.EndSlaRebase(rebase.policy_version);
+          } else {
+            tx.MoveSlaRebase(rebase.policy_version, "");
+          }
+          return SlaSweep{};
+        }
+        // Waits for the writes holding them: they read the policy before.
+        CRM_ASSIGN_OR_RETURN(std::vector<SlaRecord> records, tx.LockSlas(ids, false));
+        CRM_ASSIGN_OR_RETURN(SlaSweep out, Reevaluate(tx, records, now));
+        tx.MoveSlaRebase(rebase.policy_version, ids.back());
+        return out;
+      });
+}
+
+absl::Status Slas::Defer(const std::string& tenant, const std::vector<std::string>& ids,
+                         absl::Time now) {
+  return repository_
+      .Run<SlaSweep>(SweeperActor(tenant), "sla",
+                     [&](TicketTx& tx) -> absl::StatusOr<SlaSweep> {
+                       CRM_ASSIGN_OR_RETURN(std::vector<SlaRecord> records, tx.LockSlas(ids, true));
+                       for (SlaRecord& r : records) r.next_due = now + kRetryAfter;
+                       tx.SaveSlas(records, now);
+                       return SlaSweep{static_cast<int>(records.size()), 0};
+                     })
+      .status();
 }
 
 }  // namespace crm::service_desk::app

@@ -18,6 +18,20 @@ struct TicketSla {
   absl::Time evaluated_at = absl::InfinitePast();
 };
 
+// The SLA step of a ticket write, in its transaction after its changes:
+// the ticket's SLA evaluated at `now` under the tenant's policy, the
+// notices now due told (events), its next instant stored
+// (docs/service-desk.md, "SLA sweeper").
+// Answers the stored instant (Ticket::sla_due).
+absl::StatusOr<std::optional<absl::Time>> TrackSla(TicketTx& tx, const std::string& ticket_id,
+                                                   absl::Time now);
+
+struct SweepRound {
+  int evaluated = 0;     // tickets; 0: nothing was due
+  int notices = 0;       // told
+  absl::Status failure;  // the round's first
+};
+
 class Slas final {
  public:
   Slas(TicketRepository& repository, const common::Clock& clock)
@@ -30,8 +44,20 @@ class Slas final {
                                                      const std::string& if_match);
   absl::StatusOr<TicketSla> ForTicket(const std::string& tenant, const std::string& ticket_id);
 
+  // One round of the sweeper: up to `batch` tickets whose instant has come
+  // (every tenant, earliest first), then a page of `batch` of each
+  // re-evaluation after a policy change. A tenant whose batch fails is
+  // retried a minute later and does not hold the others back.
+  SweepRound Sweep(int batch);
+
  private:
   absl::Time Now() const;
+  absl::StatusOr<SlaSweep> SweepDue(const std::string& tenant, const std::vector<std::string>& ids,
+                                    absl::Time now);
+  absl::StatusOr<SlaSweep> Rebase(const SlaRebase& rebase, int batch, absl::Time now);
+  // The tickets' instants put `kRetryAfter` later, after a failed batch.
+  absl::Status Defer(const std::string& tenant, const std::vector<std::string>& ids,
+                     absl::Time now);
 
   TicketRepository& repository_;
   const common::Clock& clock_;

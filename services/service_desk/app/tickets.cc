@@ -11,6 +11,7 @@
 #include "libs/common/request_id.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/text.h"
+#include "services/service_desk/app/slas.h"
 
 namespace crm::service_desk::app {
 namespace {
@@ -114,6 +115,7 @@ absl::StatusOr<Ticket> Tickets::Create(const Actor& actor, NewTicket n) {
     tx.SaveTicket(t, true);
     tx.AppendMessage(first);
     tx.EmitTicket("ticket.created", t);
+    CRM_ASSIGN_OR_RETURN(t.sla_due, TrackSla(tx, t.id, t.update_time));
     return t;
   });
 }
@@ -152,6 +154,9 @@ absl::StatusOr<Ticket> Tickets::Update(const Actor& actor, const std::string& id
     tx.AppendChanges(id, changes);
     tx.EmitTicket("ticket.updated", next);
     if (next.status != current.status) tx.EmitStatusChange(next, current.status);
+    if (next.status != current.status || next.priority != current.priority) {
+      CRM_ASSIGN_OR_RETURN(next.sla_due, TrackSla(tx, id, now));  // what its SLA reads changed
+    }
     return next;
   });
 }
@@ -185,6 +190,10 @@ absl::StatusOr<MessageAdded> Tickets::AddMessage(const Actor& actor, const std::
         tx.EmitMessage(out.message, out.ticket);
         if (!changes.empty()) tx.EmitTicket("ticket.updated", out.ticket);
         if (out.ticket.status != current.status) tx.EmitStatusChange(out.ticket, current.status);
+        // An internal note changes nothing the SLA clock reads.
+        if (out.message.kind != domain::MessageKind::kInternalNote) {
+          CRM_ASSIGN_OR_RETURN(out.ticket.sla_due, TrackSla(tx, ticket_id, now));
+        }
         return out;
       });
 }

@@ -216,6 +216,8 @@ MetricState Report(const SlaPolicy& policy, const Ticket& t, SlaMetric metric,
   }
   const Cycle& c = cycles.back();
   const absl::Duration base = t.segments[c.first].clock;
+  state.cycle_start = t.segments[c.first].start;
+  if (breach) state.cycle_breached_at = breach->at;
   const bool running = !c.end && t.segments.back().running;
   state.active = !c.end;
   state.paused = state.active && !running;
@@ -231,7 +233,12 @@ MetricState Report(const SlaPolicy& policy, const Ticket& t, SlaMetric metric,
   if (breach) {
     const std::vector<absl::Duration>& levels = policy.escalations;
     size_t level = 0;
-    while (level < levels.size() && state.elapsed >= breach->elapsed + levels[level]) ++level;
+    while (level < levels.size() && state.elapsed >= breach->elapsed + levels[level]) {
+      // Reached inside the cycle (its clock counted that much by its end).
+      state.escalated_at.push_back(
+          std::max(breach->at, Reach(t, c.first, breach->elapsed + levels[level])));
+      ++level;
+    }
     state.escalation_level = static_cast<int>(level);
     if (running && level < levels.size()) {
       state.next_escalation_at =

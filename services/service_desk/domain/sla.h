@@ -125,6 +125,13 @@ struct MetricState {
   std::optional<absl::Time> next_escalation_at;
   absl::Duration elapsed;  // business time the reported cycle has used
   absl::Duration target;   // of the current priority
+  // The reported cycle: where it started (creation, the customer message
+  // or the reply opening it), its own breach (breached_at is the earliest
+  // of any cycle's) and the instant each escalation level it reached was
+  // (level k at escalated_at[k-1]). What a sweeper records notices by.
+  absl::Time cycle_start;
+  std::optional<absl::Time> cycle_breached_at;
+  std::vector<absl::Time> escalated_at;
 };
 
 // One entry per metric the current priority has a target for, in SlaMetric

@@ -56,6 +56,9 @@ struct Ticket {
   absl::Time update_time = absl::InfinitePast();
   absl::Time solve_time = absl::InfinitePast();  // the last move to solved; past = never
   int message_count = 0;
+  // Stored SLA: the next instant the SLA changes by itself; none when
+  // nothing is due (app/slas.h TrackSla writes it).
+  std::optional<absl::Time> sla_due;
 };
 
 struct TicketMessage {

@@ -1,5 +1,6 @@
 #include "services/service_desk/storage/pg_ticket_repository.h"
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -7,6 +8,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "libs/common/errors.h"
@@ -23,12 +25,17 @@ using domain::TicketChange;
 using domain::TicketMessage;
 using Json = nlohmann::json;
 
+// Of a ticket `t` (every query names service_desk.tickets so), with its
+// stored SLA instant.
 const std::string kTicketColumns = absl::StrCat(
-    "ticket_id::text, number, customer_id::text, requester_email, subject, channel, status, "
-    "priority, type, tags, queue, assignee, custom_fields::text, version, message_count, ",
-    pg::MicrosColumn("created_at"), ", ", pg::MicrosColumn("updated_at"), ", ",
-    pg::MicrosColumn("solved_at"));
-constexpr int kTicketColumnCount = 18;
+    "t.ticket_id::text, t.number, t.customer_id::text, t.requester_email, t.subject, t.channel, "
+    "t.status, t.priority, t.type, t.tags, t.queue, t.assignee, t.custom_fields::text, t.version, "
+    "t.message_count, ",
+    pg::MicrosColumn("t.created_at"), ", ", pg::MicrosColumn("t.updated_at"), ", ",
+    pg::MicrosColumn("t.solved_at"), ", (SELECT ", pg::MicrosColumn("s.next_due_at"),
+    " FROM service_desk.ticket_slas s WHERE s.tenant_id = t.tenant_id AND s.ticket_id = "
+    "t.ticket_id)");
+constexpr int kTicketColumnCount = 19;
 const std::string kMessageColumns = absl::StrCat(
     "message_id::text, ticket_id::text, kind, author, body, ", pg::MicrosColumn("created_at"));
 constexpr int kMessageColumnCount = 6;
@@ -36,13 +43,13 @@ constexpr int kMessageColumnCount = 6;
 const pg::NamedQuery kSelectTicket{
     "service_desk_select_ticket",
     absl::StrCat("SELECT ", kTicketColumns,
-                 " FROM service_desk.tickets WHERE tenant_id = $1 AND ticket_id = $2::uuid"),
+                 " FROM service_desk.tickets t WHERE t.tenant_id = $1 AND t.ticket_id = $2::uuid"),
     kTicketColumnCount};
 const pg::NamedQuery kTicketForUpdate{
     "service_desk_ticket_for_update",
     absl::StrCat("SELECT ", kTicketColumns,
-                 " FROM service_desk.tickets WHERE tenant_id = $1 AND ticket_id = $2::uuid FOR "
-                 "UPDATE"),
+                 " FROM service_desk.tickets t WHERE t.tenant_id = $1 AND t.ticket_id = $2::uuid "
+                 "FOR UPDATE OF t"),
     kTicketColumnCount};
 const pg::NamedQuery kTicketExists{
     "service_desk_ticket_exists",
@@ -51,11 +58,24 @@ const pg::NamedQuery kTicketExists{
 // each filter applies when set.
 const pg::NamedQuery kListTickets{
     "service_desk_list_tickets",
-    absl::StrCat("SELECT ", kTicketColumns, " FROM service_desk.tickets WHERE tenant_id = $1 AND ",
-                 "(NOT $4 OR (created_at, ticket_id) < (", pg::MicrosParam(2),
-                 ", $3::uuid)) AND ($5 = '' OR status = $5) AND ($6 = '' OR queue = $6) AND ($7 = "
-                 "'' OR assignee = $7) AND ($8 = '' OR customer_id = nullif($8, '')::uuid) ORDER "
-                 "BY created_at DESC, ticket_id DESC LIMIT $9"),
+    absl::StrCat("SELECT ", kTicketColumns,
+                 " FROM service_desk.tickets t WHERE t.tenant_id = $1 AND ",
+                 "(NOT $4 OR (t.created_at, t.ticket_id) < (", pg::MicrosParam(2),
+                 ", $3::uuid)) AND ($5 = '' OR t.status = $5) AND ($6 = '' OR t.queue = $6) AND "
+                 "($7 = '' OR t.assignee = $7) AND ($8 = '' OR t.customer_id = nullif($8, "
+                 "'')::uuid) ORDER BY t.created_at DESC, t.ticket_id DESC LIMIT $9"),
+    kTicketColumnCount};
+// The earliest SLA instant first, after the cursor (same parameters).
+const pg::NamedQuery kListTicketsBySla{
+    "service_desk_list_tickets_by_sla",
+    absl::StrCat("SELECT ", kTicketColumns,
+                 " FROM service_desk.ticket_slas d JOIN service_desk.tickets t ON t.tenant_id = "
+                 "d.tenant_id AND t.ticket_id = d.ticket_id WHERE d.tenant_id = $1 AND "
+                 "d.next_due_at IS NOT NULL AND (NOT $4 OR (d.next_due_at, d.ticket_id) > (",
+                 pg::MicrosParam(2),
+                 ", $3::uuid)) AND ($5 = '' OR t.status = $5) AND ($6 = '' OR t.queue = $6) AND "
+                 "($7 = '' OR t.assignee = $7) AND ($8 = '' OR t.customer_id = nullif($8, "
+                 "'')::uuid) ORDER BY d.next_due_at, d.ticket_id LIMIT $9"),
     kTicketColumnCount};
 // The counter's transaction does not wait for its WAL flush: the lock on the
 // tenant's row is held for microseconds, not for a disk write. Safe: a
@@ -144,6 +164,100 @@ const pg::NamedQuery kSaveSlaPolicy{
 // A ticket's SLA reads at most this many changes and messages.
 constexpr int kMaxSlaRows = 100'000;
 
+// Stored SLAs (schema/003_sla_deadlines.sql). A ticket write evaluates under
+// the policy it reads while holding the tenant's policy lock shared; a
+// policy change holds it exclusively, so it waits for those writes and the
+// writes after it read the new policy.
+const pg::NamedQuery kSlaPolicyLockShared{
+    "service_desk_sla_policy_lock_shared",
+    "SELECT pg_advisory_xact_lock_shared(hashtextextended('service_desk.sla_policy/' || $1, 0))",
+    1};
+const pg::NamedQuery kSlaPolicyLock{
+    "service_desk_sla_policy_lock",
+    "SELECT pg_advisory_xact_lock(hashtextextended('service_desk.sla_policy/' || $1, 0))", 1};
+const pg::NamedQuery kStartSlaRebase{
+    "service_desk_start_sla_rebase",
+    "INSERT INTO service_desk.sla_rebases (tenant_id, policy_version) VALUES ($1, $2) ON CONFLICT "
+    "(tenant_id) DO UPDATE SET policy_version = EXCLUDED.policy_version, after_ticket_id = NULL",
+    0};
+const pg::NamedQuery kMoveSlaRebase{
+    "service_desk_move_sla_rebase",
+    "UPDATE service_desk.sla_rebases SET after_ticket_id = nullif($3, '')::uuid WHERE tenant_id "
+    "= $1 AND policy_version = $2",
+    0};
+const pg::NamedQuery kEndSlaRebase{
+    "service_desk_end_sla_rebase",
+    "DELETE FROM service_desk.sla_rebases WHERE tenant_id = $1 AND policy_version = $2", 0};
+// The sweeper's tickets: locked, or left out while a write holds them.
+const pg::NamedQuery kLockTickets{
+    "service_desk_lock_tickets",
+    absl::StrCat("SELECT ", kTicketColumns,
+                 " FROM service_desk.tickets t WHERE t.tenant_id = $1 AND t.ticket_id = "
+                 "ANY($2::uuid[]) ORDER BY t.ticket_id FOR UPDATE OF t"),
+    kTicketColumnCount};
+const pg::NamedQuery kLockTicketsSkipLocked{
+    "service_desk_lock_tickets_skip_locked",
+    absl::StrCat("SELECT ", kTicketColumns,
+                 " FROM service_desk.tickets t WHERE t.tenant_id = $1 AND t.ticket_id = "
+                 "ANY($2::uuid[]) ORDER BY t.ticket_id FOR UPDATE OF t SKIP LOCKED"),
+    kTicketColumnCount};
+const pg::NamedQuery kSelectSlas{
+    "service_desk_select_slas",
+    absl::StrCat("SELECT ticket_id::text, policy_version, ", pg::MicrosColumn("next_due_at"),
+                 ", array_to_string(told, ',') FROM service_desk.ticket_slas WHERE tenant_id = $1 "
+                 "AND ticket_id = ANY($2::uuid[])"),
+    4};
+// What the SLA clock reads of several tickets: status and priority changes
+// (kListChanges' columns, then the ticket), message kinds and times.
+const pg::NamedQuery kSlaChanges{
+    "service_desk_sla_changes",
+    absl::StrCat("SELECT seq, field, old_value, new_value, actor, ", pg::MicrosColumn("changed_at"),
+                 ", ticket_id::text FROM service_desk.ticket_changes WHERE tenant_id = $1 AND "
+                 "ticket_id = ANY($2::uuid[]) AND field IN ('status', 'priority') ORDER BY "
+                 "ticket_id, seq"),
+    7};
+const pg::NamedQuery kSlaMessages{
+    "service_desk_sla_messages",
+    absl::StrCat("SELECT kind, ", pg::MicrosColumn("created_at"),
+                 ", ticket_id::text FROM service_desk.ticket_messages WHERE tenant_id = $1 AND "
+                 "ticket_id = ANY($2::uuid[]) AND kind <> 'internal_note' ORDER BY ticket_id, "
+                 "created_at, message_id"),
+    3};
+// One statement for a batch: ids, versions, next instants (micros, ''
+// for none) and told keys (comma-separated), as text arrays.
+const pg::NamedQuery kSaveSlas{
+    "service_desk_save_slas",
+    absl::StrCat(
+        "INSERT INTO service_desk.ticket_slas (tenant_id, ticket_id, policy_version, next_due_at, "
+        "told, updated_at) SELECT $1, r.id::uuid, r.version::int8, CASE WHEN r.due = '' THEN NULL "
+        "ELSE 'epoch'::timestamptz + r.due::int8 * interval '1 microsecond' END, "
+        "string_to_array(r.told, ','), ",
+        pg::MicrosParam(6),
+        " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS r(id, version, due, "
+        "told) ON CONFLICT (tenant_id, ticket_id) DO UPDATE SET policy_version = "
+        "EXCLUDED.policy_version, next_due_at = EXCLUDED.next_due_at, told = EXCLUDED.told, "
+        "updated_at = EXCLUDED.updated_at"),
+    0};
+const pg::NamedQuery kSchedulerOn{"service_desk_scheduler_on",
+                                  "SELECT set_config('app.scheduler', 'on', true)", 1};
+const pg::NamedQuery kDueSlas{
+    "service_desk_due_slas",
+    absl::StrCat("SELECT tenant_id::text, ticket_id::text FROM service_desk.ticket_slas WHERE "
+                 "next_due_at <= ",
+                 pg::MicrosParam(1), " ORDER BY next_due_at LIMIT $2"),
+    2};
+const pg::NamedQuery kSlaRebases{
+    "service_desk_sla_rebases",
+    "SELECT tenant_id::text, policy_version, coalesce(after_ticket_id::text, '') FROM "
+    "service_desk.sla_rebases ORDER BY tenant_id LIMIT $1",
+    3};
+const pg::NamedQuery kStaleSlas{
+    "service_desk_stale_slas",
+    "SELECT ticket_id::text FROM service_desk.ticket_slas WHERE tenant_id = $1 AND ticket_id > "
+    "$3::uuid AND policy_version < $2 ORDER BY ticket_id LIMIT $4",
+    1};
+constexpr char kNoUuid[] = "00000000-0000-0000-0000-000000000000";
+
 absl::Status TicketNotFound() {
   return common::NotFound("TICKET_NOT_FOUND", "no ticket has this ticket_id");
 }
@@ -168,7 +282,8 @@ Json TicketJson(const Ticket& t) {
       {"create_us", absl::ToUnixMicros(t.create_time)},
       {"update_us", absl::ToUnixMicros(t.update_time)},
       {"solve_us", t.solve_time == absl::InfinitePast() ? Json(nullptr)
-                                                        : Json(absl::ToUnixMicros(t.solve_time))}};
+                                                        : Json(absl::ToUnixMicros(t.solve_time))},
+      {"sla_due_us", t.sla_due ? Json(absl::ToUnixMicros(*t.sla_due)) : Json(nullptr)}};
 }
 
 Ticket TicketOfJson(const Json& j, bool& ok) {
@@ -197,6 +312,10 @@ Ticket TicketOfJson(const Json& j, bool& ok) {
   const Json& solve = j.at("solve_us");
   t.solve_time =
       solve.is_null() ? absl::InfinitePast() : absl::FromUnixMicros(solve.get<int64_t>());
+  // Answers stored before SLA instants were kept have none.
+  if (j.contains("sla_due_us") && !j.at("sla_due_us").is_null()) {
+    t.sla_due = absl::FromUnixMicros(j.at("sla_due_us").get<int64_t>());
+  }
   return t;
 }
 
@@ -328,6 +447,20 @@ const outbox::AnswerCodec<app::MessageAdded> kMessageAnswer =
               "stored answer unreadable");
         });
 
+// The sweeper writes without an idempotency key: nothing is replayed.
+const outbox::AnswerCodec<app::SlaSweep> kSweepAnswer = outbox::SnapshotCodec<app::SlaSweep>(
+    [](const app::SlaSweep& s) {
+      return Json{{"records", s.records}, {"notices", s.notices}}.dump();
+    },
+    [](const std::string& stored) {
+      return outbox::ParseJsonAnswer<app::SlaSweep>(
+          stored,
+          [](const Json& j, bool&) {
+            return app::SlaSweep{j.at("records").get<int>(), j.at("notices").get<int>()};
+          },
+          "stored answer unreadable");
+    });
+
 absl::StatusOr<Ticket> TicketOf(const pqxx::row& r) {
   Ticket t;
   t.id = r[0].as<std::string>();
@@ -361,6 +494,7 @@ absl::StatusOr<Ticket> TicketOf(const pqxx::row& r) {
   t.create_time = absl::FromUnixMicros(r[15].as<int64_t>());
   t.update_time = absl::FromUnixMicros(r[16].as<int64_t>());
   t.solve_time = r[17].is_null() ? absl::InfinitePast() : absl::FromUnixMicros(r[17].as<int64_t>());
+  if (!r[18].is_null()) t.sla_due = absl::FromUnixMicros(r[18].as<int64_t>());
   return t;
 }
 
@@ -476,6 +610,7 @@ class PgTicketRepository::Tx final : public app::TicketTx {
     w_.Emit(t.customer_id, "ticket.status_changed", j.dump());
   }
   absl::StatusOr<std::optional<domain::SlaPolicySpec>> LoadSlaPolicy() override {
+    repo_.pool_.Exec(w_.sql(), kSlaPolicyLock, w_.tenant());
     pqxx::result r = repo_.pool_.Exec(w_.sql(), kSlaPolicyForUpdate, w_.tenant());
     if (r.empty()) return std::optional<domain::SlaPolicySpec>();
     CRM_ASSIGN_OR_RETURN(domain::SlaPolicySpec p, SlaPolicyOf(r[0][0].as<std::string>()));
@@ -484,6 +619,88 @@ class PgTicketRepository::Tx final : public app::TicketTx {
   void SaveSlaPolicy(const domain::SlaPolicySpec& p) override {
     repo_.pool_.Exec(w_.sql(), kSaveSlaPolicy, w_.tenant(), SlaPolicyJson(p).dump(), p.version,
                      absl::ToUnixMicros(p.update_time));
+  }
+  void StartSlaRebase(int64_t version) override {
+    repo_.pool_.Exec(w_.sql(), kStartSlaRebase, w_.tenant(), version);
+  }
+  absl::StatusOr<std::optional<domain::SlaPolicySpec>> ShareSlaPolicy() override {
+    repo_.pool_.Exec(w_.sql(), kSlaPolicyLockShared, w_.tenant());
+    pqxx::result r = repo_.pool_.Exec(w_.sql(), kSelectSlaPolicy, w_.tenant());
+    if (r.empty()) return std::optional<domain::SlaPolicySpec>();
+    CRM_ASSIGN_OR_RETURN(domain::SlaPolicySpec p, SlaPolicyOf(r[0][0].as<std::string>()));
+    return std::optional<domain::SlaPolicySpec>(std::move(p));
+  }
+  absl::StatusOr<std::vector<app::SlaRecord>> LockSlas(const std::vector<std::string>& ids,
+                                                       bool skip_locked) override {
+    std::vector<app::SlaRecord> out;
+    if (ids.empty()) return out;
+    const std::string tenant = w_.tenant();
+    const std::string id_array = pg::TextArrayLiteral(ids);
+    std::map<std::string, size_t> at;
+    for (const pqxx::row& r : repo_.pool_.Exec(
+             w_.sql(), skip_locked ? kLockTicketsSkipLocked : kLockTickets, tenant, id_array)) {
+      app::SlaRecord rec;
+      CRM_ASSIGN_OR_RETURN(rec.inputs.ticket, TicketOf(r));
+      at[rec.inputs.ticket.id] = out.size();
+      out.push_back(std::move(rec));
+    }
+    if (out.empty()) return out;
+    const auto record = [&](const pqxx::row& r, int column) -> app::SlaRecord* {
+      const auto it = at.find(r[column].as<std::string>());
+      return it == at.end() ? nullptr : &out[it->second];
+    };
+    for (const pqxx::row& r : repo_.pool_.Exec(w_.sql(), kSelectSlas, tenant, id_array)) {
+      app::SlaRecord* rec = record(r, 0);
+      if (rec == nullptr) continue;
+      rec->policy_version = r[1].as<int64_t>();
+      if (!r[2].is_null()) rec->next_due = absl::FromUnixMicros(r[2].as<int64_t>());
+      const std::string told = r[3].as<std::string>();
+      if (!told.empty()) rec->told = absl::StrSplit(told, ',');
+    }
+    for (const pqxx::row& r : repo_.pool_.Exec(w_.sql(), kSlaChanges, tenant, id_array)) {
+      if (app::SlaRecord* rec = record(r, 6)) rec->inputs.changes.push_back(ChangeOf(r));
+    }
+    for (const pqxx::row& r : repo_.pool_.Exec(w_.sql(), kSlaMessages, tenant, id_array)) {
+      app::SlaRecord* rec = record(r, 2);
+      if (rec == nullptr) continue;
+      std::optional<domain::MessageKind> kind = domain::MessageKindFromName(r[0].as<std::string>());
+      if (!kind) return absl::DataLossError("stored message unreadable");
+      domain::TicketMessage m;
+      m.kind = *kind;
+      m.create_time = absl::FromUnixMicros(r[1].as<int64_t>());
+      rec->inputs.messages.push_back(std::move(m));
+    }
+    return out;
+  }
+  void SaveSlas(const std::vector<app::SlaRecord>& records, absl::Time now) override {
+    if (records.empty()) return;
+    std::vector<std::string> ids, versions, dues, told;
+    for (const app::SlaRecord& r : records) {
+      ids.push_back(r.inputs.ticket.id);
+      versions.push_back(absl::StrCat(r.policy_version));
+      dues.push_back(r.next_due ? absl::StrCat(absl::ToUnixMicros(*r.next_due)) : "");
+      told.push_back(absl::StrJoin(r.told, ","));
+    }
+    repo_.pool_.Exec(w_.sql(), kSaveSlas, w_.tenant(), pg::TextArrayLiteral(ids),
+                     pg::TextArrayLiteral(versions), pg::TextArrayLiteral(dues),
+                     pg::TextArrayLiteral(told), absl::ToUnixMicros(now));
+  }
+  void EmitSlaNotice(const Ticket& t, const domain::SlaNotice& n, int64_t policy_version,
+                     absl::Time told_at) override {
+    Json j = TicketEventJson(t);
+    j["metric"] = domain::MetricName(n.metric);
+    j["cycleStartTime"] = absl::FormatTime(absl::RFC3339_full, n.cycle_start, absl::UTCTimeZone());
+    j["dueTime"] = absl::FormatTime(absl::RFC3339_full, n.at, absl::UTCTimeZone());
+    if (n.kind == domain::SlaNotice::Kind::kEscalation) j["level"] = n.level;
+    j["policyVersion"] = policy_version;
+    j["time"] = absl::FormatTime(absl::RFC3339_full, told_at, absl::UTCTimeZone());
+    w_.Emit(t.customer_id, domain::NoticeEventType(n.kind), j.dump());
+  }
+  void MoveSlaRebase(int64_t version, const std::string& after) override {
+    repo_.pool_.Exec(w_.sql(), kMoveSlaRebase, w_.tenant(), version, after);
+  }
+  void EndSlaRebase(int64_t version) override {
+    repo_.pool_.Exec(w_.sql(), kEndSlaRebase, w_.tenant(), version);
   }
   void EmitSlaPolicy(const domain::SlaPolicySpec& p) override {
     w_.Emit("", "sla_policy.updated",
@@ -500,10 +717,37 @@ class PgTicketRepository::Tx final : public app::TicketTx {
 PgTicketRepository::PgTicketRepository(pg::Pool& pool) : pool_(pool), writer_(pool, kSchema) {}
 
 std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
-  std::vector<pg::NamedQuery> q = {
-      kSelectTicket, kTicketForUpdate, kTicketExists,    kListTickets,        kNextNumbers,
-      kAsyncCommit,  kSaveTicket,      kInsertMessage,   kListMessages,       kInsertChanges,
-      kListChanges,  kMessageTimes,    kSelectSlaPolicy, kSlaPolicyForUpdate, kSaveSlaPolicy};
+  std::vector<pg::NamedQuery> q = {kSelectTicket,
+                                   kTicketForUpdate,
+                                   kTicketExists,
+                                   kListTickets,
+                                   kListTicketsBySla,
+                                   kNextNumbers,
+                                   kAsyncCommit,
+                                   kSaveTicket,
+                                   kInsertMessage,
+                                   kListMessages,
+                                   kInsertChanges,
+                                   kListChanges,
+                                   kMessageTimes,
+                                   kSelectSlaPolicy,
+                                   kSlaPolicyForUpdate,
+                                   kSaveSlaPolicy,
+                                   kSlaPolicyLockShared,
+                                   kSlaPolicyLock,
+                                   kStartSlaRebase,
+                                   kMoveSlaRebase,
+                                   kEndSlaRebase,
+                                   kLockTickets,
+                                   kLockTicketsSkipLocked,
+                                   kSelectSlas,
+                                   kSlaChanges,
+                                   kSlaMessages,
+                                   kSaveSlas,
+                                   kSchedulerOn,
+                                   kDueSlas,
+                                   kSlaRebases,
+                                   kStaleSlas};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
 }
@@ -523,6 +767,11 @@ absl::StatusOr<Ticket> PgTicketRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
     absl::FunctionRef<absl::StatusOr<Ticket>(app::TicketTx&)> work) {
   return RunTx(meta, resource, kTicketAnswer, work);
+}
+absl::StatusOr<app::SlaSweep> PgTicketRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<app::SlaSweep>(app::TicketTx&)> work) {
+  return RunTx(meta, resource, kSweepAnswer, work);
 }
 absl::StatusOr<domain::SlaPolicySpec> PgTicketRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
@@ -592,7 +841,7 @@ absl::StatusOr<app::TicketPage> PgTicketRepository::ListTickets(const std::strin
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     page.items.clear();
     pqxx::result r =
-        pool_.Exec(tx, kListTickets, tenant, micros, id, after,
+        pool_.Exec(tx, q.by_sla_due ? kListTicketsBySla : kListTickets, tenant, micros, id, after,
                    q.status ? std::string(domain::StatusName(*q.status)) : std::string(), q.queue,
                    q.assignee, q.customer_id, q.limit + 1);
     for (const pqxx::row& row : r) {
@@ -600,9 +849,11 @@ absl::StatusOr<app::TicketPage> PgTicketRepository::ListTickets(const std::strin
       CRM_ASSIGN_OR_RETURN(Ticket t, TicketOf(row));
       page.items.push_back(std::move(t));
     }
-    page.next_cursor = static_cast<int>(r.size()) > q.limit
-                           ? CursorOf(page.items.back().create_time, page.items.back().id)
-                           : "";
+    if (static_cast<int>(r.size()) > q.limit) {
+      const Ticket& last = page.items.back();
+      page.next_cursor = CursorOf(
+          q.by_sla_due ? last.sla_due.value_or(absl::UnixEpoch()) : last.create_time, last.id);
+    }
     return absl::OkStatus();
   }));
   return page;
@@ -686,6 +937,47 @@ absl::StatusOr<app::SlaInputs> PgTicketRepository::GetSlaInputs(const std::strin
     return absl::OkStatus();
   }));
   return in;
+}
+
+absl::StatusOr<std::vector<app::SlaDue>> PgTicketRepository::DueSlas(absl::Time now, int limit) {
+  std::vector<app::SlaDue> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTx([&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    pool_.Exec(tx, kSchedulerOn);
+    for (const pqxx::row& r : pool_.Exec(tx, kDueSlas, absl::ToUnixMicros(now), limit)) {
+      out.push_back({r[0].as<std::string>(), r[1].as<std::string>()});
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<app::SlaRebase>> PgTicketRepository::SlaRebases(int limit) {
+  std::vector<app::SlaRebase> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTx([&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    pool_.Exec(tx, kSchedulerOn);
+    for (const pqxx::row& r : pool_.Exec(tx, kSlaRebases, limit)) {
+      out.push_back({r[0].as<std::string>(), r[1].as<int64_t>(), r[2].as<std::string>()});
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> PgTicketRepository::StaleSlas(
+    const std::string& tenant, int64_t version, const std::string& after_ticket_id, int limit) {
+  std::vector<std::string> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    for (const pqxx::row& r :
+         pool_.Exec(tx, kStaleSlas, tenant, version,
+                    after_ticket_id.empty() ? std::string(kNoUuid) : after_ticket_id, limit)) {
+      out.push_back(r[0].as<std::string>());
+    }
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 }  // namespace crm::service_desk::storage

@@ -29,6 +29,10 @@ class PgTicketRepository final : public app::TicketRepository {
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<domain::SlaPolicySpec>(app::TicketTx&)> work) override;
 
+  absl::StatusOr<app::SlaSweep> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<app::SlaSweep>(app::TicketTx&)> work) override;
+
   absl::StatusOr<bool> KeyUsed(const app::Actor& actor) override;
   absl::StatusOr<int64_t> NextNumber(const std::string& tenant) override;
   absl::StatusOr<domain::Ticket> GetTicket(const std::string& tenant,
@@ -45,6 +49,11 @@ class PgTicketRepository final : public app::TicketRepository {
       const std::string& tenant) override;
   absl::StatusOr<app::SlaInputs> GetSlaInputs(const std::string& tenant,
                                               const std::string& ticket_id) override;
+  absl::StatusOr<std::vector<app::SlaDue>> DueSlas(absl::Time now, int limit) override;
+  absl::StatusOr<std::vector<app::SlaRebase>> SlaRebases(int limit) override;
+  absl::StatusOr<std::vector<std::string>> StaleSlas(const std::string& tenant, int64_t version,
+                                                     const std::string& after_ticket_id,
+                                                     int limit) override;
 
  private:
   class Tx;

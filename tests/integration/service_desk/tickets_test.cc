@@ -3,17 +3,20 @@
 // tenant; lists with filters and pages; updates under the etag with their
 // audit rows; a write retried with its key answers the first answer and
 // writes nothing; outbox events; another tenant's ticket is NOT_FOUND
-// everywhere. The requester directory is the in-memory fake (the e2e suite
-// runs customer-store).
+// everywhere; stored SLA instants and the sweeper (notices once, a ticket a
+// write holds is skipped, a policy change re-evaluates every ticket). The requester directory is
+// the in-memory fake (the e2e suite runs customer-store).
 #include "services/service_desk/app/tickets.h"
 
 #include <catch2/catch.hpp>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
 #include "libs/pg/pool.h"
@@ -377,6 +380,112 @@ TEST_CASE("the SLA policy round-trips and a ticket's SLA reads its history", "[s
   CHECK(sla->metrics[2].elapsed == absl::Minutes(70));
   CHECK(sla->metrics[2].deadline.has_value());
   CHECK(ReasonOf(slas.ForTicket(other.tenant, t->id).status()) == "TICKET_NOT_FOUND");
+}
+
+int64_t DueMicros(World& w, const std::string& id) {
+  return w.Count(
+      absl::StrCat("SELECT coalesce((extract(epoch from next_due_at) * 1000000)::int8, "
+                   "-1) FROM service_desk.ticket_slas WHERE ticket_id = '",
+                   id, "'"));
+}
+int64_t Told(World& w, const std::string& type, const std::string& id) {
+  return w.Count(absl::StrCat("SELECT count(*) FROM service_desk.outbox WHERE event_type = '", type,
+                              "' AND payload->>'ticketId' = '", id, "'"));
+}
+
+TEST_CASE("stored SLA instants: the sweeper tells each notice once and skips held tickets",
+          "[service_desk][pg][sla_sweep]") {
+  World w;
+  app::Slas slas(*TheEnv().repo, w.clock);
+  domain::SlaPolicySpec spec;
+  spec.hours.always_open = true;  // 24/7
+  spec.targets_by_priority["high"] = {absl::Hours(1), std::nullopt, std::nullopt, std::nullopt};
+  spec.warn_before = absl::Minutes(10);
+  spec.escalations = {absl::Minutes(30)};
+  REQUIRE(slas.UpdatePolicy(w.Meta("UpdateSlaPolicy"), spec, "").ok());
+  const absl::Time t0 = w.clock.Now();
+  auto a = w.Create("Card declined", "ada@example.com");
+  auto b = w.Create("Refund missing", "bob@example.com");
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  // Stored with the write: the warning instant (50 min).
+  CHECK(DueMicros(w, a->id) == absl::ToUnixMicros(t0 + absl::Minutes(50)));
+  CHECK(w.Count("SELECT count(*) FROM service_desk.ticket_slas WHERE policy_version = 1") == 2);
+  CHECK(a->sla_due == t0 + absl::Minutes(50));
+  // The work list: earliest SLA instant first, a page at a time; a ticket
+  // with nothing due (another tenant's here) is not in it.
+  app::TicketQuery q;
+  q.by_sla_due = true;
+  q.limit = 1;
+  auto page = w.tickets.List(w.tenant, q);
+  REQUIRE(page.ok());
+  REQUIRE(page->items.size() == 1);
+  CHECK(page->items[0].sla_due == t0 + absl::Minutes(50));
+  q.before_cursor = page->next_cursor;
+  auto second = w.tickets.List(w.tenant, q);
+  REQUIRE(second.ok());
+  REQUIRE(second->items.size() == 1);
+  CHECK(second->items[0].id != page->items[0].id);
+  CHECK(second->next_cursor.empty());
+
+  // Ticket b is held by a write in flight while the sweeper runs: skipped,
+  // then taken once it is free.
+  w.clock.Set(t0 + absl::Minutes(50));
+  absl::Notification locked, release;
+  std::thread writer([&] {
+    absl::Status s = TheEnv().pool->WithTenantTx(w.tenant, [&](pqxx::work& tx) {
+      tx.exec_params(
+          "SELECT 1 FROM service_desk.tickets WHERE tenant_id = $1 AND ticket_id = "
+          "$2::uuid FOR UPDATE",
+          w.tenant, b->id);
+      locked.Notify();
+      release.WaitForNotification();
+      return absl::OkStatus();
+    });
+    CHECK(s.ok());
+  });
+  locked.WaitForNotification();
+  const app::SweepRound first = slas.Sweep(500);
+  release.Notify();
+  writer.join();
+  CHECK(first.failure.ok());
+  CHECK(Told(w, "ticket.sla_warning", a->id) == 1);
+  CHECK(Told(w, "ticket.sla_warning", b->id) == 0);
+  CHECK(DueMicros(w, a->id) == absl::ToUnixMicros(t0 + absl::Hours(1)));
+  CHECK(DueMicros(w, b->id) == absl::ToUnixMicros(t0 + absl::Minutes(50)));
+  slas.Sweep(500);
+  CHECK(Told(w, "ticket.sla_warning", b->id) == 1);
+
+  // Two hours on: breached at 1 h, escalated at 1 h 30; told once each,
+  // the breach with its own instant (not the sweep's).
+  w.clock.Set(t0 + absl::Hours(2));
+  slas.Sweep(500);
+  slas.Sweep(500);
+  CHECK(Told(w, "ticket.sla_breached", a->id) == 1);
+  CHECK(Told(w, "ticket.sla_escalated", a->id) == 1);
+  CHECK(Told(w, "ticket.sla_warning", a->id) == 1);
+  CHECK(w.Count(absl::StrCat(
+            "SELECT count(*) FROM service_desk.outbox WHERE event_type = 'ticket.sla_breached' "
+            "AND payload->>'ticketId' = '",
+            a->id,
+            "' AND payload->>'metric' = 'first_reply' AND (payload->>'dueTime')::timestamptz = ",
+            "'epoch'::timestamptz + ", absl::ToUnixMicros(t0 + absl::Hours(1)),
+            " * interval '1 microsecond'")) == 1);
+  CHECK(DueMicros(w, a->id) == -1);  // nothing more is due
+
+  // A policy change (first reply 4 h): every ticket is evaluated again.
+  spec.targets_by_priority["high"].first_reply = absl::Hours(4);
+  REQUIRE(slas.UpdatePolicy(w.Meta("UpdateSlaPolicy"), spec, "").ok());
+  for (int i = 0; i < 3; ++i) slas.Sweep(500);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.ticket_slas WHERE policy_version = 2") == 2);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.sla_rebases") == 0);
+  CHECK(DueMicros(w, a->id) == absl::ToUnixMicros(t0 + absl::Minutes(230)));  // warned at 3 h 50
+  CHECK(Told(w, "ticket.sla_breached", a->id) == 1);                          // told stays told
+
+  // Another tenant's tickets are not its to see.
+  World other;
+  other.clock.Set(w.clock.Now());
+  CHECK(other.Count("SELECT count(*) FROM service_desk.ticket_slas") == 0);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
-// SLAs on tickets: the policy's checks, a stored ticket's SLA timeline, and
-// the use cases (the policy under its etag, a ticket's SLA evaluated from
-// its history) over the in-memory storage.
+// SLAs on tickets: the policy's checks, a stored ticket's SLA timeline, the
+// notices told as time passes, and the use cases (the policy under its
+// etag, a ticket's SLA evaluated from its history, the stored instants and
+// the sweeper) over the in-memory storage.
 #include "services/service_desk/domain/sla_policy.h"
 
 #include <catch2/catch.hpp>
@@ -12,6 +13,7 @@
 #include "libs/common/id.h"
 #include "services/service_desk/app/slas.h"
 #include "services/service_desk/app/tickets.h"
+#include "services/service_desk/domain/sla_watch.h"
 #include "tests/support/fakes/common_fakes.h"
 #include "tests/support/fakes/service_desk/fake_ticket_repository.h"
 
@@ -253,6 +255,175 @@ TEST_CASE("a ticket's SLA is evaluated from its history in business hours",
 
   CHECK(crm::common::ReasonOf(w.slas.ForTicket(kOther, id).status()) == "TICKET_NOT_FOUND");
   CHECK(w.slas.ForTicket(kTenant, "nope").status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+// Notices of a ticket's SLA from the clock's states.
+TEST_CASE("SLA notices are told once per cycle and kind", "[service_desk][sla_watch]") {
+  const absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);
+  sd::domain::MetricState s;
+  s.metric = SlaMetric::kNextReply;
+  s.active = true;
+  s.cycle_start = t0;
+  s.warn_at = t0 + absl::Minutes(45);
+  s.deadline = t0 + absl::Hours(1);
+  s.next_escalation_at = t0 + absl::Minutes(90);
+
+  auto step = sd::domain::Watch({s}, t0 + absl::Minutes(10), {});
+  CHECK(step.fresh.empty());
+  CHECK(step.next_due == s.warn_at);
+  step = sd::domain::Watch({s}, t0 + absl::Minutes(50), step.told);
+  REQUIRE(step.fresh.size() == 1);
+  CHECK(step.fresh[0].kind == sd::domain::SlaNotice::Kind::kWarning);
+  CHECK(step.fresh[0].at == t0 + absl::Minutes(45));
+  CHECK(sd::domain::NoticeKey(step.fresh[0]) ==
+        "warning/next_reply/" + std::to_string(absl::ToUnixMicros(t0)));
+  const std::vector<std::string> warned = step.told;
+  CHECK(sd::domain::Watch({s}, t0 + absl::Minutes(55), warned).fresh.empty());
+
+  // Breached, then escalated twice: each told once; no warning once breached.
+  s.cycle_breached_at = t0 + absl::Hours(1);
+  s.breached_at = s.cycle_breached_at;
+  s.escalated_at = {t0 + absl::Minutes(90), t0 + absl::Hours(3)};
+  step = sd::domain::Watch({s}, t0 + absl::Hours(2), {});
+  REQUIRE(step.fresh.size() == 2);  // breach + level 1 (level 2 is later)
+  CHECK(step.fresh[0].kind == sd::domain::SlaNotice::Kind::kBreach);
+  CHECK(step.fresh[1].kind == sd::domain::SlaNotice::Kind::kEscalation);
+  CHECK(step.fresh[1].level == 1);
+  step = sd::domain::Watch({s}, t0 + absl::Hours(4), step.told);
+  REQUIRE(step.fresh.size() == 1);
+  CHECK(step.fresh[0].level == 2);
+  CHECK(step.fresh[0].at == t0 + absl::Hours(3));
+  CHECK(step.told.size() == 3);
+
+  // A new cycle of the metric: the old cycle's keys go, a metric not
+  // reported now (its priority has no target) keeps its keys.
+  const std::vector<std::string> kept = {step.told[0], "breach/resolution/123"};
+  sd::domain::MetricState next = s;
+  next.cycle_start = t0 + absl::Hours(5);
+  next.warn_at = next.cycle_start + absl::Minutes(45);
+  next.deadline = next.cycle_start + absl::Hours(1);
+  next.cycle_breached_at.reset();
+  next.escalated_at.clear();
+  step = sd::domain::Watch({next}, t0 + absl::Hours(5), kept);
+  CHECK(step.told == std::vector<std::string>{"breach/resolution/123"});
+  CHECK(sd::domain::NoticeEventType(sd::domain::SlaNotice::Kind::kEscalation) ==
+        std::string("ticket.sla_escalated"));
+}
+
+namespace {
+
+int Count(const crm::testing::FakeTicketRepository& repo, const std::string& type,
+          const std::string& metric) {
+  int n = 0;
+  for (const auto& e : repo.state().events) {
+    if (e.type == type && e.notice.find("/" + metric + "/") != std::string::npos) ++n;
+  }
+  return n;
+}
+
+std::optional<absl::Time> StoredDue(const crm::testing::FakeTicketRepository& repo,
+                                    const std::string& id) {
+  return repo.state().slas.at(kTenant).at(id).next_due;
+}
+
+}  // namespace
+
+TEST_CASE("the sweeper tells warnings, breaches and escalations once, when due",
+          "[service_desk][sla_sweep]") {
+  World w;
+  SlaPolicySpec policy = OfficeHours();
+  policy.escalations = {absl::Minutes(30), absl::Hours(2)};
+  REQUIRE(w.slas.UpdatePolicy(w.Meta("UpdateSlaPolicy"), policy, "").ok());
+  CHECK(w.slas.Sweep(100).evaluated == 0);  // the rebase of no ticket ends
+  CHECK(w.repo.state().sla_rebases.empty());
+  const std::string id = w.Ticket();  // Monday 08:00; first reply due 11:00
+  CHECK(StoredDue(w.repo, id) == Local(2026, 12, 7, 10, 45));
+
+  w.clock.Set(Local(2026, 12, 7, 10, 44));
+  CHECK(w.slas.Sweep(100).evaluated == 0);
+  w.clock.Set(Local(2026, 12, 7, 10, 45));
+  auto round = w.slas.Sweep(100);
+  CHECK(round.failure.ok());
+  CHECK(round.evaluated == 1);
+  CHECK(round.notices == 1);
+  CHECK(Count(w.repo, "ticket.sla_warning", "first_reply") == 1);
+  CHECK(StoredDue(w.repo, id) == Local(2026, 12, 7, 11, 0));
+  CHECK(w.slas.Sweep(100).evaluated == 0);
+
+  // Late (the sweeper was away): the breach at 11:00, told at 11:10.
+  w.clock.Set(Local(2026, 12, 7, 11, 10));
+  CHECK(w.slas.Sweep(100).notices == 1);
+  CHECK(Count(w.repo, "ticket.sla_breached", "first_reply") == 1);
+  CHECK(StoredDue(w.repo, id) == Local(2026, 12, 7, 11, 30));  // level 1
+  w.clock.Set(Local(2026, 12, 7, 11, 30));
+  CHECK(w.slas.Sweep(100).notices == 1);
+  CHECK(Count(w.repo, "ticket.sla_escalated", "first_reply") == 1);
+  CHECK(StoredDue(w.repo, id) == Local(2026, 12, 7, 13, 0));  // level 2
+
+  // The agent's reply: the write evaluates the ticket; first reply is done,
+  // the next instant is the resolution's warning (8 h from 09:00 → 17:00).
+  w.clock.Set(Local(2026, 12, 7, 12, 0));
+  REQUIRE(w.tickets
+              .AddMessage(w.Meta("AddTicketMessage"), id, sd::domain::MessageKind::kPublicReply,
+                          "On its way.")
+              .ok());
+  CHECK(StoredDue(w.repo, id) == Local(2026, 12, 7, 16, 45));
+  w.clock.Set(Local(2026, 12, 7, 13, 0));
+  CHECK(w.slas.Sweep(100).evaluated == 0);
+  CHECK(Count(w.repo, "ticket.sla_escalated", "first_reply") == 1);
+
+  // Past the resolution's deadline: its breach, and no warning told late.
+  w.clock.Set(Local(2026, 12, 7, 17, 5));
+  CHECK(w.slas.Sweep(100).notices == 1);
+  CHECK(Count(w.repo, "ticket.sla_breached", "resolution") == 1);
+  CHECK(Count(w.repo, "ticket.sla_warning", "resolution") == 0);
+
+  // A policy change re-evaluates the ticket: resolution 16 h → Tuesday
+  // 17:00; the breach told stays told.
+  policy.targets_by_priority["normal"].resolution = absl::Hours(16);
+  REQUIRE(w.slas.UpdatePolicy(w.Meta("UpdateSlaPolicy"), policy, "").ok());
+  CHECK(w.repo.state().sla_rebases.at(kTenant).policy_version == 2);
+  CHECK(w.slas.Sweep(100).evaluated == 1);
+  CHECK(w.repo.state().slas.at(kTenant).at(id).policy_version == 2);
+  CHECK(StoredDue(w.repo, id) == Local(2026, 12, 8, 16, 45));
+  CHECK(w.slas.Sweep(100).evaluated == 0);  // the pass from the start finds none
+  CHECK(w.slas.Sweep(100).evaluated == 0);
+  CHECK(w.repo.state().sla_rebases.empty());
+  CHECK(Count(w.repo, "ticket.sla_breached", "resolution") == 1);
+}
+
+TEST_CASE("tickets written before the first policy are evaluated when it comes",
+          "[service_desk][sla_sweep]") {
+  World w;
+  const std::string a = w.Ticket();
+  const std::string b = w.Ticket();
+  CHECK_FALSE(StoredDue(w.repo, a).has_value());
+  CHECK(w.repo.state().slas.at(kTenant).at(a).policy_version == 0);
+  REQUIRE(w.slas.UpdatePolicy(w.Meta("UpdateSlaPolicy"), OfficeHours(), "").ok());
+  // A page of one: the pass takes the tickets one by one.
+  CHECK(w.slas.Sweep(1).evaluated == 1);
+  CHECK(w.slas.Sweep(1).evaluated == 1);
+  CHECK(StoredDue(w.repo, a) == Local(2026, 12, 7, 10, 45));
+  CHECK(StoredDue(w.repo, b) == Local(2026, 12, 7, 10, 45));
+  // Solved: nothing is due any more.
+  sd::domain::Ticket solved;
+  solved.status = TicketStatus::kSolved;
+  sd::app::TicketQuery by_sla;
+  by_sla.by_sla_due = true;
+  auto listed = w.tickets.List(kTenant, by_sla);
+  REQUIRE(listed.ok());
+  CHECK(listed->items.size() == 2);
+  auto solved_answer = w.tickets.Update(w.Meta("UpdateTicket"), a, solved, {"status"}, "");
+  REQUIRE(solved_answer.ok());
+  CHECK_FALSE(solved_answer->sla_due.has_value());
+  CHECK_FALSE(StoredDue(w.repo, a).has_value());
+  listed = w.tickets.List(kTenant, by_sla);
+  REQUIRE(listed.ok());
+  REQUIRE(listed->items.size() == 1);
+  CHECK(listed->items[0].id == b);
+  CHECK(listed->items[0].sla_due == Local(2026, 12, 7, 10, 45));
+  // Another tenant's sweep sees none of these.
+  CHECK(w.repo.state().slas.count(kOther) == 0);
 }
 
 }  // namespace

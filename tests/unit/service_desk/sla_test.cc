@@ -757,6 +757,10 @@ TEST_CASE("next reply: a cycle per customer message after an agent reply", "[sla
     CHECK(nr.elapsed == absl::Hours(1));
     CHECK(nr.breached_at == Berlin(1, 20, 11));
     CHECK(nr.escalation_level == 0);  // the current cycle is not breached
+    // The reported cycle is the one opened at 13:00, with no breach of its own.
+    CHECK(nr.cycle_start == Berlin(1, 20, 13));
+    CHECK_FALSE(nr.cycle_breached_at);
+    CHECK(nr.escalated_at.empty());
   }
 }
 
@@ -917,6 +921,12 @@ TEST_CASE("escalation levels are reached in business time after the breach", "[s
         p.calendar.Add(Berlin(1, 23, 16), absl::Hours(3)));
   CHECK(fr(Berlin(1, 26, 11)).escalation_level == 2);
   CHECK_FALSE(fr(Berlin(1, 26, 11)).next_escalation_at);
+  // The instants each level was reached (what the sweeper tells).
+  CHECK(fr(Berlin(1, 26, 11)).escalated_at ==
+        std::vector<absl::Time>{Berlin(1, 23, 17), Berlin(1, 26, 11)});
+  CHECK(fr(Berlin(1, 26, 11)).cycle_start == Berlin(1, 23, 15));
+  CHECK(fr(Berlin(1, 26, 11)).cycle_breached_at == Berlin(1, 23, 16));
+  CHECK(fr(Berlin(1, 26, 8)).escalated_at == std::vector<absl::Time>{Berlin(1, 23, 17)});
   SECTION("escalation pauses with the clock and stops at the reply") {
     t.events = {Status(Berlin(1, 26, 9, 30), "on_hold")};
     const sd::MetricState held = fr(Berlin(1, 26, 12));
@@ -928,6 +938,8 @@ TEST_CASE("escalation levels are reached in business time after the breach", "[s
     CHECK(replied.escalation_level == 1);
     CHECK(replied.breached_at == Berlin(1, 23, 16));
     CHECK_FALSE(replied.next_escalation_at);
+    CHECK(replied.escalated_at == std::vector<absl::Time>{Berlin(1, 23, 17)});
+    CHECK(held.escalated_at == std::vector<absl::Time>{Berlin(1, 23, 17)});
   }
 }
 

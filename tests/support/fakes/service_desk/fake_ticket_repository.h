@@ -4,6 +4,7 @@
 // knows a set of customers and creates one per new email.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +22,12 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
   struct Event {
     std::string type;
     std::string ticket_id;
+    std::string notice;  // an SLA notice's key
+  };
+  struct SlaRow {
+    int64_t policy_version = -1;
+    std::optional<absl::Time> next_due;
+    std::vector<std::string> told;
   };
   struct State {
     // tenant → ticket id → ticket
@@ -29,6 +36,8 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     std::map<std::string, std::vector<service_desk::domain::TicketMessage>> messages;  // by ticket
     std::map<std::string, std::vector<service_desk::domain::TicketChange>> changes;    // by ticket
     std::map<std::string, service_desk::domain::SlaPolicySpec> sla_policies;           // by tenant
+    std::map<std::string, std::map<std::string, SlaRow>> slas;        // tenant → ticket id
+    std::map<std::string, service_desk::app::SlaRebase> sla_rebases;  // by tenant
     std::vector<Event> events;
   };
 
@@ -51,6 +60,13 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
           absl::StatusOr<service_desk::domain::SlaPolicySpec>(service_desk::app::TicketTx&)>
           work) override {
     return Run<service_desk::domain::SlaPolicySpec>(meta, work);
+  }
+
+  absl::StatusOr<service_desk::app::SlaSweep> Write(
+      const outbox::WriteMeta& meta, const std::string&,
+      absl::FunctionRef<absl::StatusOr<service_desk::app::SlaSweep>(service_desk::app::TicketTx&)>
+          work) override {
+    return Run<service_desk::app::SlaSweep>(meta, work);
   }
 
   absl::StatusOr<bool> KeyUsed(const service_desk::app::Actor& actor) override {
@@ -78,9 +94,13 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
       if (!q.queue.empty() && t.queue != q.queue) continue;
       if (!q.assignee.empty() && t.assignee != q.assignee) continue;
       if (!q.customer_id.empty() && t.customer_id != q.customer_id) continue;
+      if (q.by_sla_due && !t.sla_due) continue;
       v.push_back(t);
     }
-    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.number > b.number; });
+    std::sort(v.begin(), v.end(), [&](const auto& a, const auto& b) {
+      if (q.by_sla_due && a.sla_due != b.sla_due) return *a.sla_due < *b.sla_due;
+      return a.number > b.number;
+    });
     page.items = std::move(v);
     return page;
   }
@@ -117,6 +137,43 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     return in;
   }
 
+  absl::StatusOr<std::vector<service_desk::app::SlaDue>> DueSlas(absl::Time now,
+                                                                 int limit) override {
+    std::vector<std::pair<absl::Time, service_desk::app::SlaDue>> due;
+    for (const auto& [tenant, rows] : state().slas) {
+      for (const auto& [id, row] : rows) {
+        if (row.next_due && *row.next_due <= now) due.push_back({*row.next_due, {tenant, id}});
+      }
+    }
+    std::stable_sort(due.begin(), due.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<service_desk::app::SlaDue> out;
+    for (size_t i = 0; i < due.size() && static_cast<int>(i) < limit; ++i) {
+      out.push_back(due[i].second);
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<service_desk::app::SlaRebase>> SlaRebases(int limit) override {
+    std::vector<service_desk::app::SlaRebase> out;
+    for (const auto& [tenant, r] : state().sla_rebases) {
+      if (static_cast<int>(out.size()) < limit) out.push_back(r);
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<std::string>> StaleSlas(const std::string& tenant, int64_t version,
+                                                     const std::string& after, int limit) override {
+    std::vector<std::string> out;
+    const State s = state();
+    auto t = s.slas.find(tenant);
+    if (t == s.slas.end()) return out;
+    for (const auto& [id, row] : t->second) {
+      if (id > after && row.policy_version < version && static_cast<int>(out.size()) < limit) {
+        out.push_back(id);
+      }
+    }
+    return out;
+  }
+
   State state() const {
     return uow_.With([](const State& s) { return s; });
   }
@@ -149,15 +206,15 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
       }
     }
     void EmitTicket(const char* type, const service_desk::domain::Ticket& t) override {
-      s_.events.push_back({type, t.id});
+      s_.events.push_back({type, t.id, ""});
     }
     void EmitMessage(const service_desk::domain::TicketMessage&,
                      const service_desk::domain::Ticket& t) override {
-      s_.events.push_back({"ticket.message_added", t.id});
+      s_.events.push_back({"ticket.message_added", t.id, ""});
     }
     void EmitStatusChange(const service_desk::domain::Ticket& t,
                           service_desk::domain::TicketStatus) override {
-      s_.events.push_back({"ticket.status_changed", t.id});
+      s_.events.push_back({"ticket.status_changed", t.id, ""});
     }
     absl::StatusOr<std::optional<service_desk::domain::SlaPolicySpec>> LoadSlaPolicy() override {
       auto it = s_.sla_policies.find(tenant_);
@@ -168,7 +225,54 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
       s_.sla_policies[tenant_] = p;
     }
     void EmitSlaPolicy(const service_desk::domain::SlaPolicySpec&) override {
-      s_.events.push_back({"sla_policy.updated", ""});
+      s_.events.push_back({"sla_policy.updated", "", ""});
+    }
+    void StartSlaRebase(int64_t version) override {
+      s_.sla_rebases[tenant_] = {tenant_, version, ""};
+    }
+    absl::StatusOr<std::optional<service_desk::domain::SlaPolicySpec>> ShareSlaPolicy() override {
+      return LoadSlaPolicy();
+    }
+    absl::StatusOr<std::vector<service_desk::app::SlaRecord>> LockSlas(
+        const std::vector<std::string>& ids, bool) override {
+      std::vector<service_desk::app::SlaRecord> out;
+      for (const std::string& id : ids) {
+        absl::StatusOr<service_desk::domain::Ticket> t = LoadTicket(id);
+        if (!t.ok()) continue;
+        service_desk::app::SlaRecord r;
+        r.inputs.ticket = *t;
+        r.inputs.changes = s_.changes[id];
+        r.inputs.messages = s_.messages[id];
+        const SlaRow& row = s_.slas[tenant_][id];
+        r.policy_version = row.policy_version;
+        r.next_due = row.next_due;
+        r.told = row.told;
+        out.push_back(std::move(r));
+      }
+      return out;
+    }
+    void SaveSlas(const std::vector<service_desk::app::SlaRecord>& records, absl::Time) override {
+      for (const service_desk::app::SlaRecord& r : records) {
+        s_.slas[tenant_][r.inputs.ticket.id] = {r.policy_version, r.next_due, r.told};
+        s_.tickets[tenant_][r.inputs.ticket.id].sla_due = r.next_due;
+      }
+    }
+    void EmitSlaNotice(const service_desk::domain::Ticket& t,
+                       const service_desk::domain::SlaNotice& n, int64_t, absl::Time) override {
+      s_.events.push_back({service_desk::domain::NoticeEventType(n.kind), t.id,
+                           service_desk::domain::NoticeKey(n)});
+    }
+    void MoveSlaRebase(int64_t version, const std::string& after) override {
+      auto it = s_.sla_rebases.find(tenant_);
+      if (it != s_.sla_rebases.end() && it->second.policy_version == version) {
+        it->second.after_ticket_id = after;
+      }
+    }
+    void EndSlaRebase(int64_t version) override {
+      auto it = s_.sla_rebases.find(tenant_);
+      if (it != s_.sla_rebases.end() && it->second.policy_version == version) {
+        s_.sla_rebases.erase(it);
+      }
     }
 
    private:
