@@ -114,8 +114,8 @@ bench_say "stored: $tickets tickets, $messages messages, $numbers distinct numbe
 customers=$(bench_psql_super -At -c "SELECT count(*) FROM customer_store.customers")
 
 # The sweeper against PostgreSQL: SLA_PG_TICKETS open tickets of the tenant
-# (written by SQL: 24/7 policy, first reply 1 h warned 10 min before,
-# created 55 min ago) all due at once; the service's sweeper evaluates each
+# (written by SQL: 24/7 policy, first reply 24 h warned 23 h before,
+# created 2 h ago, so the warning is due and the deadline far) all due at once; the service's sweeper evaluates each
 # and tells its warning (one outbox event each, exactly once) while the
 # time is taken until none is due. Ceiling: the same rows written by one
 # set-based statement each (every SLA row updated, one outbox row per
@@ -123,7 +123,7 @@ customers=$(bench_psql_super -At -c "SELECT count(*) FROM customer_store.custome
 SWEEP_S="" CEILING_S=""
 if ((SLA_PG_TICKETS > 0)); then
   curl -sS --fail-with-body -X PUT -H "Authorization: Bearer $BENCH_KEY" -H 'content-type: application/json' \
-    --data '{"hours":{"alwaysOpen":true},"targetsByPriority":{"normal":{"firstReplySeconds":"3600"}},"warnBeforeSeconds":"600"}' \
+    --data '{"hours":{"alwaysOpen":true},"targetsByPriority":{"normal":{"firstReplySeconds":"86400"}},"warnBeforeSeconds":"82800"}' \
     "$REST/v1/slaPolicy?requestId=bench-sla-$RANDOM" >"$OUT/sla-policy.json" ||
     bench_die "writing the SLA policy failed ($OUT/sla-policy.json)"
   bench_say "SLA sweep: writing $SLA_PG_TICKETS open tickets (SQL), then waiting for the rebase"
@@ -137,7 +137,7 @@ BEGIN;
 INSERT INTO service_desk.tickets (tenant_id, ticket_id, number, customer_id, subject, channel,
   status, priority, version, message_count, created_at, updated_at)
 SELECT '$BENCH_TENANT', gen_random_uuid(), 100000000 + g, gen_random_uuid(), 'sweep ' || g, 'email',
-  'open', 'normal', 1, 1, now() - interval '55 minutes', now() - interval '55 minutes'
+  'open', 'normal', 1, 1, now() - interval '2 hours', now() - interval '2 hours'
 FROM generate_series(1, $SLA_PG_TICKETS) g;
 INSERT INTO service_desk.ticket_slas (tenant_id, ticket_id, policy_version, next_due_at, updated_at)
 SELECT tenant_id, ticket_id, 1, NULL, now() FROM service_desk.tickets

@@ -30,8 +30,11 @@ int main() {
                                                     rt->rpc_metrics(), rt->tokens());
   // Stored SLA instants: warnings, breaches and escalations told when due.
   service_desk::api::SlaSweeper sweeper(slas, rt->registry(), {});
-  sweeper.Start();
-  const int code = rt->Serve(service_desk::kSchema, {&service});
-  sweeper.Stop();
-  return code;
+  rt->AddListener(
+      [&] {
+        sweeper.Start();
+        return absl::OkStatus();
+      },
+      [&] { sweeper.Stop(); });
+  return rt->Serve(service_desk::kSchema, {&service});
 }

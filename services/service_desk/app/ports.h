@@ -136,15 +136,21 @@ class TicketTx {
   // read the one before it and its re-evaluation sees them.
   virtual absl::StatusOr<std::optional<domain::SlaPolicySpec>> ShareSlaPolicy() = 0;
   // The tickets' SLA records with their history (status and priority
-  // changes, message kinds and times), each ticket's row locked; with
-  // skip_locked a ticket another write holds is left out. A ticket without
-  // a record comes with version -1. Unknown ids are left out.
+  // changes, message kinds and times), each ticket's row locked, in id
+  // order, at most `limit` (0: all); with skip_locked a ticket another
+  // transaction holds is left out. A ticket without a record comes with
+  // version -1. Unknown ids are left out.
   virtual absl::StatusOr<std::vector<SlaRecord>> LockSlas(const std::vector<std::string>& ids,
-                                                          bool skip_locked) = 0;
+                                                          bool skip_locked, int limit = 0) = 0;
   virtual void SaveSlas(const std::vector<SlaRecord>& records, absl::Time now) = 0;
   // ticket.sla_warning / ticket.sla_breached / ticket.sla_escalated.
   virtual void EmitSlaNotice(const domain::Ticket& t, const domain::SlaNotice& n,
                              int64_t policy_version, absl::Time told_at) = 0;
+  // The rebase of `version` at `after_ticket_id`, held until the write
+  // ends; false when another replica holds it, it moved on or a newer
+  // version replaced it.
+  virtual absl::StatusOr<bool> ClaimSlaRebase(int64_t version,
+                                              const std::string& after_ticket_id) = 0;
   // The rebase of `version` goes on after `after_ticket_id` ("": from the
   // start again); or ends. Neither touches a rebase of a newer version.
   virtual void MoveSlaRebase(int64_t version, const std::string& after_ticket_id) = 0;
@@ -187,7 +193,7 @@ class TicketRepository : public outbox::UnitOfWork<TicketTx, domain::Ticket, Mes
   virtual absl::StatusOr<std::vector<SlaDue>> DueSlas(absl::Time now, int limit) = 0;
   virtual absl::StatusOr<std::vector<SlaRebase>> SlaRebases(int limit) = 0;
   // The tenant's tickets after `after_ticket_id` (id order) whose SLA was
-  // evaluated under a version before `version`.
+  // evaluated under a version before `version`, or never (no record).
   virtual absl::StatusOr<std::vector<std::string>> StaleSlas(const std::string& tenant,
                                                              int64_t version,
                                                              const std::string& after_ticket_id,

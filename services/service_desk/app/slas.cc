@@ -15,7 +15,12 @@ namespace crm::service_desk::app {
 namespace {
 
 constexpr absl::Duration kRetryAfter = absl::Minutes(1);
-constexpr int kMaxRebases = 16;  // tenants re-evaluated in one round
+// Due tickets read per round for each `batch` taken: replicas reading the
+// same earliest ones each lock a different `batch` of them.
+constexpr int kCandidatesPerBatch = 4;
+// Tenants' re-evaluations advanced a page each per round (at random, so
+// every tenant's advances), after the due tickets: due notices come first.
+constexpr int kRebasesPerRound = 2;
 
 // The sweeper writes as itself, without an idempotency key: a batch runs
 // again only when its tickets are due again.
@@ -23,10 +28,23 @@ Actor SweeperActor(const std::string& tenant) {
   return Actor{tenant, "sla-sweeper", "", "SweepSla", "", ""};
 }
 
+// Tells a step's fresh notices and keeps its told keys.
+void Tell(TicketTx& tx, SlaRecord& r, domain::SlaWatchStep& step, absl::Time at, SlaSweep& out) {
+  for (const domain::SlaNotice& n : step.fresh) {
+    tx.EmitSlaNotice(r.inputs.ticket, n, r.policy_version, at);
+  }
+  out.notices += static_cast<int>(step.fresh.size());
+  r.told = std::move(step.told);
+}
+
 // The records evaluated at `now` (never before a ticket's last write)
 // under the tenant's policy: the fresh notices told, the next instants and
-// the told keys saved. Without a policy nothing is due.
-absl::StatusOr<SlaSweep> Reevaluate(TicketTx& tx, std::vector<SlaRecord>& records, absl::Time now) {
+// the told keys saved. Without a policy nothing is due. In a ticket
+// write (`write`), what was due just before the write's own events is told
+// first: a reply a moment after a deadline the sweeper has not reached yet
+// still tells the breach, which the reply's new cycle would hide.
+absl::StatusOr<SlaSweep> Reevaluate(TicketTx& tx, std::vector<SlaRecord>& records, absl::Time now,
+                                    bool write) {
   SlaSweep out;
   CRM_ASSIGN_OR_RETURN(std::optional<domain::SlaPolicySpec> spec, tx.ShareSlaPolicy());
   std::optional<domain::SlaPolicy> policy;
@@ -37,20 +55,27 @@ absl::StatusOr<SlaSweep> Reevaluate(TicketTx& tx, std::vector<SlaRecord>& record
     policy = *std::move(compiled);
   }
   for (SlaRecord& r : records) {
+    const bool tracked = r.policy_version >= 0;
     r.policy_version = spec ? spec->version : 0;
     if (!policy) {
       r.next_due.reset();
       continue;
     }
     const absl::Time at = std::max(now, r.inputs.ticket.update_time);
-    const std::vector<domain::MetricState> states = domain::Evaluate(
-        *policy, domain::SlaTimelineOf(r.inputs.ticket, r.inputs.changes, r.inputs.messages), at);
-    domain::SlaWatchStep step = domain::Watch(states, at, r.told);
-    for (const domain::SlaNotice& n : step.fresh) {
-      tx.EmitSlaNotice(r.inputs.ticket, n, r.policy_version, at);
+    // Nothing is told as having happened before the policy applied to the
+    // ticket: its write, or now for a ticket tracked for the first time.
+    const absl::Time since = tracked ? spec->update_time : at;
+    const domain::TicketTimeline timeline =
+        domain::SlaTimelineOf(r.inputs.ticket, r.inputs.changes, r.inputs.messages);
+    if (write && tracked && at > timeline.created_at) {
+      const absl::Time before = at - absl::Microseconds(1);
+      domain::SlaWatchStep step =
+          domain::Watch(domain::Evaluate(*policy, timeline, before), before, r.told, since);
+      Tell(tx, r, step, at, out);
     }
-    out.notices += static_cast<int>(step.fresh.size());
-    r.told = std::move(step.told);
+    domain::SlaWatchStep step =
+        domain::Watch(domain::Evaluate(*policy, timeline, at), at, r.told, since);
+    Tell(tx, r, step, at, out);
     r.next_due = step.next_due;
   }
   tx.SaveSlas(records, now);
@@ -118,7 +143,7 @@ absl::StatusOr<TicketSla> Slas::ForTicket(const std::string& tenant, const std::
 absl::StatusOr<std::optional<absl::Time>> TrackSla(TicketTx& tx, const std::string& ticket_id,
                                                    absl::Time now) {
   CRM_ASSIGN_OR_RETURN(std::vector<SlaRecord> records, tx.LockSlas({ticket_id}, false));
-  CRM_RETURN_IF_ERROR(Reevaluate(tx, records, now).status());
+  CRM_RETURN_IF_ERROR(Reevaluate(tx, records, now, /*write=*/true).status());
   if (records.empty()) return std::optional<absl::Time>();
   return records.front().next_due;
 }
@@ -135,17 +160,23 @@ SweepRound Slas::Sweep(int batch) {
     }
     return s.ok();
   };
-  absl::StatusOr<std::vector<SlaDue>> due = repository_.DueSlas(now, batch);
+  absl::StatusOr<std::vector<SlaDue>> due = repository_.DueSlas(now, batch * kCandidatesPerBatch);
   if (!due.ok()) round.failure = due.status();
   std::map<std::string, std::vector<std::string>> by_tenant;
   for (SlaDue& d : due.value_or(std::vector<SlaDue>())) {
     by_tenant[d.tenant].push_back(std::move(d.ticket_id));
   }
   for (const auto& [tenant, ids] : by_tenant) {
-    // A failed batch waits a minute; the other tenants go on.
-    if (!count(SweepDue(tenant, ids, now))) Defer(tenant, ids, now).IgnoreError();
+    if (count(SweepDue(tenant, ids, batch, now))) continue;
+    // One ticket that cannot be evaluated must not hold the others back:
+    // ticket by ticket, a failing one looked at again a minute later.
+    for (const std::string& id : ids) {
+      if (!count(SweepDue(tenant, {id}, 1, now))) {
+        Defer(tenant, {id}, now, std::nullopt).IgnoreError();
+      }
+    }
   }
-  absl::StatusOr<std::vector<SlaRebase>> rebases = repository_.SlaRebases(kMaxRebases);
+  absl::StatusOr<std::vector<SlaRebase>> rebases = repository_.SlaRebases(kRebasesPerRound);
   if (!rebases.ok() && round.failure.ok()) round.failure = rebases.status();
   for (const SlaRebase& rebase : rebases.value_or(std::vector<SlaRebase>())) {
     count(Rebase(rebase, batch, now));
@@ -154,18 +185,54 @@ SweepRound Slas::Sweep(int batch) {
 }
 
 absl::StatusOr<SlaSweep> Slas::SweepDue(const std::string& tenant,
-                                        const std::vector<std::string>& ids, absl::Time now) {
+                                        const std::vector<std::string>& ids, int batch,
+                                        absl::Time now) {
   return repository_.Run<SlaSweep>(
       SweeperActor(tenant), "sla", [&](TicketTx& tx) -> absl::StatusOr<SlaSweep> {
-        // A ticket being written is left to its write (which evaluates it).
-        CRM_ASSIGN_OR_RETURN(std::vector<SlaRecord> records, tx.LockSlas(ids, true));
-        // Still due: a write may have moved the instant since the read.
+        // A ticket being written is left to its write (which evaluates
+        // it), one another replica holds to that replica.
+        CRM_ASSIGN_OR_RETURN(std::vector<SlaRecord> records, tx.LockSlas(ids, true, batch));
+        // Still due: a write or a replica may have moved the instant since the read.
         records.erase(
             std::remove_if(records.begin(), records.end(),
                            [&](const SlaRecord& r) { return !r.next_due || *r.next_due > now; }),
             records.end());
         if (records.empty()) return SlaSweep{};
-        return Reevaluate(tx, records, now);
+        return Reevaluate(tx, records, now, /*write=*/false);
+      });
+}
+
+absl::StatusOr<SlaSweep> Slas::RebasePage(const SlaRebase& rebase,
+                                          const std::vector<std::string>& ids,
+                                          const std::optional<std::string>& move_to,
+                                          absl::Time now) {
+  return repository_.Run<SlaSweep>(
+      SweeperActor(rebase.tenant), "sla", [&](TicketTx& tx) -> absl::StatusOr<SlaSweep> {
+        CRM_ASSIGN_OR_RETURN(bool mine,
+                             tx.ClaimSlaRebase(rebase.policy_version, rebase.after_ticket_id));
+        if (!mine) return SlaSweep{};  // another replica's, or moved on
+        SlaSweep out;
+        if (!ids.empty()) {
+          // Waits for the writes holding them: they read the policy before.
+          CRM_ASSIGN_OR_RETURN(std::vector<SlaRecord> records, tx.LockSlas(ids, false));
+          records.erase(std::remove_if(records.begin(), records.end(),
+                                       [&](const SlaRecord& r) {
+                                         return r.policy_version >= rebase.policy_version;
+                                       }),
+                        records.end());
+          CRM_ASSIGN_OR_RETURN(out, Reevaluate(tx, records, now, /*write=*/false));
+        }
+        if (!move_to) return out;
+        if (!move_to->empty()) {
+          tx.MoveSlaRebase(rebase.policy_version, *move_to);
+        } else if (rebase.after_ticket_id.empty()) {
+          tx.EndSlaRebase(rebase.policy_version);  // a whole pass found nothing
+        } else {
+          // Once more from the start: a ticket another replica skipped, or
+          // one a replica of the previous version wrote, is found then.
+          tx.MoveSlaRebase(rebase.policy_version, "");
+        }
+        return out;
       });
 }
 
@@ -173,36 +240,42 @@ absl::StatusOr<SlaSweep> Slas::Rebase(const SlaRebase& rebase, int batch, absl::
   CRM_ASSIGN_OR_RETURN(
       std::vector<std::string> ids,
       repository_.StaleSlas(rebase.tenant, rebase.policy_version, rebase.after_ticket_id, batch));
-  return repository_.Run<SlaSweep>(
-      SweeperActor(rebase.tenant), "sla", [&](TicketTx& tx) -> absl::StatusOr<SlaSweep> {
-        if (ids.empty()) {
-          // A write that read the policy before the change may have saved
-          // behind the cursor: one more pass from the start finds it; a
-          // pass that finds nothing ends the rebase.
-          if (rebase.after_ticket_id.empty()) {
-            tx.EndSlaRebase(rebase.policy_version);
-          } else {
-            tx.MoveSlaRebase(rebase.policy_version, "");
-          }
-          return SlaSweep{};
-        }
-        // Waits for the writes holding them: they read the policy before.
-        CRM_ASSIGN_OR_RETURN(std::vector<SlaRecord> records, tx.LockSlas(ids, false));
-        CRM_ASSIGN_OR_RETURN(SlaSweep out, Reevaluate(tx, records, now));
-        tx.MoveSlaRebase(rebase.policy_version, ids.back());
-        return out;
-      });
+  const std::string move_to = ids.empty() ? "" : ids.back();
+  absl::StatusOr<SlaSweep> page = RebasePage(rebase, ids, move_to, now);
+  if (page.ok() || ids.empty()) return page;
+  // One ticket that cannot be evaluated must not stop the pass: ticket by
+  // ticket; a failing one is marked evaluated under this version and looked
+  // at again a minute later by the due sweep.
+  SlaSweep out;
+  for (const std::string& id : ids) {
+    absl::StatusOr<SlaSweep> one = RebasePage(rebase, {id}, std::nullopt, now);
+    if (one.ok()) {
+      out.records += one->records;
+      out.notices += one->notices;
+    } else {
+      Defer(rebase.tenant, {id}, now, rebase.policy_version).IgnoreError();
+    }
+  }
+  CRM_RETURN_IF_ERROR(RebasePage(rebase, {}, move_to, now).status());
+  return page.status();  // the page's failure is the round's to report
 }
 
 absl::Status Slas::Defer(const std::string& tenant, const std::vector<std::string>& ids,
-                         absl::Time now) {
+                         absl::Time now, std::optional<int64_t> version) {
   return repository_
       .Run<SlaSweep>(SweeperActor(tenant), "sla",
                      [&](TicketTx& tx) -> absl::StatusOr<SlaSweep> {
                        CRM_ASSIGN_OR_RETURN(std::vector<SlaRecord> records, tx.LockSlas(ids, true));
-                       for (SlaRecord& r : records) r.next_due = now + kRetryAfter;
-                       tx.SaveSlas(records, now);
-                       return SlaSweep{static_cast<int>(records.size()), 0};
+                       std::vector<SlaRecord> deferred;
+                       for (SlaRecord& r : records) {
+                         // Only an instant still due (a write may have moved it).
+                         if (!version && (!r.next_due || *r.next_due > now)) continue;
+                         if (version) r.policy_version = *version;
+                         r.next_due = now + kRetryAfter;
+                         deferred.push_back(std::move(r));
+                       }
+                       tx.SaveSlas(deferred, now);
+                       return SlaSweep{static_cast<int>(deferred.size()), 0};
                      })
       .status();
 }

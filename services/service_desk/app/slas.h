@@ -46,18 +46,25 @@ class Slas final {
 
   // One round of the sweeper: up to `batch` tickets whose instant has come
   // (every tenant, earliest first), then a page of `batch` of each
-  // re-evaluation after a policy change. A tenant whose batch fails is
-  // retried a minute later and does not hold the others back.
+  // re-evaluation after a policy change (two tenants' a round). A ticket
+  // whose evaluation fails is looked at again a minute later and holds
+  // nothing else back.
   SweepRound Sweep(int batch);
 
  private:
   absl::Time Now() const;
   absl::StatusOr<SlaSweep> SweepDue(const std::string& tenant, const std::vector<std::string>& ids,
-                                    absl::Time now);
+                                    int batch, absl::Time now);
+  // A page of a rebase: `ids` re-evaluated (those still under an older
+  // version), then the pass moved to `move_to` ("" at its end: ended, or
+  // from the start again); nothing when another replica holds the rebase.
+  absl::StatusOr<SlaSweep> RebasePage(const SlaRebase& rebase, const std::vector<std::string>& ids,
+                                      const std::optional<std::string>& move_to, absl::Time now);
   absl::StatusOr<SlaSweep> Rebase(const SlaRebase& rebase, int batch, absl::Time now);
-  // The tickets' instants put `kRetryAfter` later, after a failed batch.
-  absl::Status Defer(const std::string& tenant, const std::vector<std::string>& ids,
-                     absl::Time now);
+  // The tickets' instants put a minute later after a failure (with
+  // `version`: marked evaluated under it, so a rebase pass goes on).
+  absl::Status Defer(const std::string& tenant, const std::vector<std::string>& ids, absl::Time now,
+                     std::optional<int64_t> version);
 
   TicketRepository& repository_;
   const common::Clock& clock_;

@@ -114,8 +114,8 @@ absl::StatusOr<Ticket> Tickets::Create(const Actor& actor, NewTicket n) {
   return repository_.Run<Ticket>(actor, t.id, [&](TicketTx& tx) -> absl::StatusOr<Ticket> {
     tx.SaveTicket(t, true);
     tx.AppendMessage(first);
-    tx.EmitTicket("ticket.created", t);
     CRM_ASSIGN_OR_RETURN(t.sla_due, TrackSla(tx, t.id, t.update_time));
+    tx.EmitTicket("ticket.created", t);
     return t;
   });
 }
@@ -152,11 +152,12 @@ absl::StatusOr<Ticket> Tickets::Update(const Actor& actor, const std::string& id
     next.update_time = now;
     tx.SaveTicket(next, false);
     tx.AppendChanges(id, changes);
+    // Evaluated on every write (not only status or priority changes), so
+    // the answer's slaDueTime is the stored one under the ticket's lock;
+    // before the write's events, so what was due before it is told first.
+    CRM_ASSIGN_OR_RETURN(next.sla_due, TrackSla(tx, id, now));
     tx.EmitTicket("ticket.updated", next);
     if (next.status != current.status) tx.EmitStatusChange(next, current.status);
-    if (next.status != current.status || next.priority != current.priority) {
-      CRM_ASSIGN_OR_RETURN(next.sla_due, TrackSla(tx, id, now));  // what its SLA reads changed
-    }
     return next;
   });
 }
@@ -187,13 +188,10 @@ absl::StatusOr<MessageAdded> Tickets::AddMessage(const Actor& actor, const std::
         tx.SaveTicket(out.ticket, false);
         tx.AppendMessage(out.message);
         if (!changes.empty()) tx.AppendChanges(ticket_id, changes);
+        CRM_ASSIGN_OR_RETURN(out.ticket.sla_due, TrackSla(tx, ticket_id, now));
         tx.EmitMessage(out.message, out.ticket);
         if (!changes.empty()) tx.EmitTicket("ticket.updated", out.ticket);
         if (out.ticket.status != current.status) tx.EmitStatusChange(out.ticket, current.status);
-        // An internal note changes nothing the SLA clock reads.
-        if (out.message.kind != domain::MessageKind::kInternalNote) {
-          CRM_ASSIGN_OR_RETURN(out.ticket.sla_due, TrackSla(tx, ticket_id, now));
-        }
         return out;
       });
 }

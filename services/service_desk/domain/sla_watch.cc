@@ -79,7 +79,7 @@ std::vector<SlaNotice> NoticesAt(const std::vector<MetricState>& states, absl::T
 }
 
 SlaWatchStep Watch(const std::vector<MetricState>& states, absl::Time now,
-                   const std::vector<std::string>& told) {
+                   const std::vector<std::string>& told, absl::Time since) {
   SlaWatchStep step;
   step.next_due = NextDue(states, now);
   // A metric's keys are kept while their cycle is the one reported, and
@@ -106,10 +106,18 @@ SlaWatchStep Watch(const std::vector<MetricState>& states, absl::Time now,
   for (const std::string& key : told) {
     if (current(key)) step.told.push_back(key);
   }
+  const auto ended_before_since = [&](SlaMetric metric) {
+    for (const MetricState& s : states) {
+      if (s.metric == metric) return !s.active && s.fulfilled_at && *s.fulfilled_at < since;
+    }
+    return false;
+  };
   for (SlaNotice& n : NoticesAt(states, now)) {
     std::string key = NoticeKey(n);
     if (std::find(step.told.begin(), step.told.end(), key) != step.told.end()) continue;
     step.told.push_back(std::move(key));
+    if (ended_before_since(n.metric)) continue;  // kept as told, not told
+    n.at = std::max(n.at, std::min(since, now));
     step.fresh.push_back(n);
   }
   return step;

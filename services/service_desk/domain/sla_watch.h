@@ -48,7 +48,15 @@ struct SlaWatchStep {
 // One step: `told` are the keys stored before. Keys of cycles no longer
 // reported (a next reply answered and a new one opened) are dropped, so
 // what is stored stays a handful per ticket.
+//
+// `since`: when the policy the states were evaluated under began to apply
+// to the ticket (its write, or for a ticket the desk tracks for the first
+// time, now). Nothing is told as having happened before it: a notice of a
+// cycle fulfilled before `since` is kept as told without being told (a
+// stricter policy does not breach replies that met the old one), and one
+// of a cycle still open is told at `since` (revealed by the change, like a
+// priority raise: never back-dated).
 SlaWatchStep Watch(const std::vector<MetricState>& states, absl::Time now,
-                   const std::vector<std::string>& told);
+                   const std::vector<std::string>& told, absl::Time since = absl::InfinitePast());
 
 }  // namespace crm::service_desk::domain

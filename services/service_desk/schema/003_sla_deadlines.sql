@@ -29,7 +29,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON service_desk.ticket_slas TO crm_app;
 
 -- A policy change re-evaluates every ticket of the tenant: the sweeper
 -- walks the tenant's tickets in id order from after_ticket_id, then once
--- more from the start, until no row is under an older version.
+-- more from the start, until no ticket is under an older version (or
+-- without a row).
 CREATE TABLE service_desk.sla_rebases (
   tenant_id uuid PRIMARY KEY,
   policy_version bigint NOT NULL,
@@ -40,21 +41,18 @@ CREATE POLICY scheduler_read ON service_desk.sla_rebases FOR SELECT
   USING (current_setting('app.scheduler', true) = 'on');
 GRANT SELECT, INSERT, UPDATE, DELETE ON service_desk.sla_rebases TO crm_app;
 
--- Tickets written before this table existed: a row under no policy
--- (version -1) each, and a pass over their tenant's tickets. Row-level
--- security binds the owner too (FORCE): lifted inside this migration's
--- transaction for the copy, restored before it commits.
+-- Tickets written before this table existed have no row: the pass over
+-- their tenant's tickets (which takes a ticket without a row as never
+-- evaluated) gives them one. Row-level security binds the owner too
+-- (FORCE): lifted inside this migration's transaction for the read,
+-- restored before it commits.
 ALTER TABLE service_desk.tickets NO FORCE ROW LEVEL SECURITY;
 ALTER TABLE service_desk.sla_policies NO FORCE ROW LEVEL SECURITY;
-ALTER TABLE service_desk.ticket_slas NO FORCE ROW LEVEL SECURITY;
 ALTER TABLE service_desk.sla_rebases NO FORCE ROW LEVEL SECURITY;
-INSERT INTO service_desk.ticket_slas (tenant_id, ticket_id, policy_version, updated_at)
-  SELECT tenant_id, ticket_id, -1, now() FROM service_desk.tickets;
 INSERT INTO service_desk.sla_rebases (tenant_id, policy_version)
   SELECT t.tenant_id, coalesce(max(p.version), 0) FROM service_desk.tickets t
     LEFT JOIN service_desk.sla_policies p ON p.tenant_id = t.tenant_id
    GROUP BY t.tenant_id;
 ALTER TABLE service_desk.tickets FORCE ROW LEVEL SECURITY;
 ALTER TABLE service_desk.sla_policies FORCE ROW LEVEL SECURITY;
-ALTER TABLE service_desk.ticket_slas FORCE ROW LEVEL SECURITY;
 ALTER TABLE service_desk.sla_rebases FORCE ROW LEVEL SECURITY;

@@ -188,18 +188,19 @@ const pg::NamedQuery kMoveSlaRebase{
 const pg::NamedQuery kEndSlaRebase{
     "service_desk_end_sla_rebase",
     "DELETE FROM service_desk.sla_rebases WHERE tenant_id = $1 AND policy_version = $2", 0};
-// The sweeper's tickets: locked, or left out while a write holds them.
+// The sweeper's tickets, in id order, at most $3 (NULL: all): locked, or
+// left out while another transaction holds them.
 const pg::NamedQuery kLockTickets{
     "service_desk_lock_tickets",
     absl::StrCat("SELECT ", kTicketColumns,
                  " FROM service_desk.tickets t WHERE t.tenant_id = $1 AND t.ticket_id = "
-                 "ANY($2::uuid[]) ORDER BY t.ticket_id FOR UPDATE OF t"),
+                 "ANY($2::uuid[]) ORDER BY t.ticket_id LIMIT $3 FOR UPDATE OF t"),
     kTicketColumnCount};
 const pg::NamedQuery kLockTicketsSkipLocked{
     "service_desk_lock_tickets_skip_locked",
     absl::StrCat("SELECT ", kTicketColumns,
                  " FROM service_desk.tickets t WHERE t.tenant_id = $1 AND t.ticket_id = "
-                 "ANY($2::uuid[]) ORDER BY t.ticket_id FOR UPDATE OF t SKIP LOCKED"),
+                 "ANY($2::uuid[]) ORDER BY t.ticket_id LIMIT $3 FOR UPDATE OF t SKIP LOCKED"),
     kTicketColumnCount};
 const pg::NamedQuery kSelectSlas{
     "service_desk_select_slas",
@@ -238,8 +239,16 @@ const pg::NamedQuery kSaveSlas{
         "EXCLUDED.policy_version, next_due_at = EXCLUDED.next_due_at, told = EXCLUDED.told, "
         "updated_at = EXCLUDED.updated_at"),
     0};
+// The sweeper's reads across tenants. Without parallel workers: a due
+// read is an index range of a few hundred rows, and starting workers took
+// ~100 ms of its ~2 ms (bench/README.md).
 const pg::NamedQuery kSchedulerOn{"service_desk_scheduler_on",
-                                  "SELECT set_config('app.scheduler', 'on', true)", 1};
+                                  "SELECT set_config('app.scheduler', 'on', true), "
+                                  "set_config('max_parallel_workers_per_gather', '0', true)",
+                                  2};
+const pg::NamedQuery kNoParallel{"service_desk_no_parallel",
+                                 "SELECT set_config('max_parallel_workers_per_gather', '0', true)",
+                                 1};
 const pg::NamedQuery kDueSlas{
     "service_desk_due_slas",
     absl::StrCat("SELECT tenant_id::text, ticket_id::text FROM service_desk.ticket_slas WHERE "
@@ -249,12 +258,18 @@ const pg::NamedQuery kDueSlas{
 const pg::NamedQuery kSlaRebases{
     "service_desk_sla_rebases",
     "SELECT tenant_id::text, policy_version, coalesce(after_ticket_id::text, '') FROM "
-    "service_desk.sla_rebases ORDER BY tenant_id LIMIT $1",
+    "service_desk.sla_rebases ORDER BY random() LIMIT $1",
     3};
 const pg::NamedQuery kStaleSlas{
     "service_desk_stale_slas",
-    "SELECT ticket_id::text FROM service_desk.ticket_slas WHERE tenant_id = $1 AND ticket_id > "
-    "$3::uuid AND policy_version < $2 ORDER BY ticket_id LIMIT $4",
+    "SELECT t.ticket_id::text FROM service_desk.tickets t LEFT JOIN service_desk.ticket_slas s "
+    "ON s.tenant_id = t.tenant_id AND s.ticket_id = t.ticket_id WHERE t.tenant_id = $1 AND "
+    "t.ticket_id > $3::uuid AND coalesce(s.policy_version, -1) < $2 ORDER BY t.ticket_id LIMIT $4",
+    1};
+const pg::NamedQuery kClaimSlaRebase{
+    "service_desk_claim_sla_rebase",
+    "SELECT 1 FROM service_desk.sla_rebases WHERE tenant_id = $1 AND policy_version = $2 AND "
+    "coalesce(after_ticket_id::text, '') = $3 FOR UPDATE SKIP LOCKED",
     1};
 constexpr char kNoUuid[] = "00000000-0000-0000-0000-000000000000";
 
@@ -631,14 +646,15 @@ class PgTicketRepository::Tx final : public app::TicketTx {
     return std::optional<domain::SlaPolicySpec>(std::move(p));
   }
   absl::StatusOr<std::vector<app::SlaRecord>> LockSlas(const std::vector<std::string>& ids,
-                                                       bool skip_locked) override {
+                                                       bool skip_locked, int limit) override {
     std::vector<app::SlaRecord> out;
     if (ids.empty()) return out;
     const std::string tenant = w_.tenant();
     const std::string id_array = pg::TextArrayLiteral(ids);
     std::map<std::string, size_t> at;
-    for (const pqxx::row& r : repo_.pool_.Exec(
-             w_.sql(), skip_locked ? kLockTicketsSkipLocked : kLockTickets, tenant, id_array)) {
+    for (const pqxx::row& r :
+         repo_.pool_.Exec(w_.sql(), skip_locked ? kLockTicketsSkipLocked : kLockTickets, tenant,
+                          id_array, limit > 0 ? std::optional<int>(limit) : std::nullopt)) {
       app::SlaRecord rec;
       CRM_ASSIGN_OR_RETURN(rec.inputs.ticket, TicketOf(r));
       at[rec.inputs.ticket.id] = out.size();
@@ -696,6 +712,9 @@ class PgTicketRepository::Tx final : public app::TicketTx {
     j["time"] = absl::FormatTime(absl::RFC3339_full, told_at, absl::UTCTimeZone());
     w_.Emit(t.customer_id, domain::NoticeEventType(n.kind), j.dump());
   }
+  absl::StatusOr<bool> ClaimSlaRebase(int64_t version, const std::string& after) override {
+    return !repo_.pool_.Exec(w_.sql(), kClaimSlaRebase, w_.tenant(), version, after).empty();
+  }
   void MoveSlaRebase(int64_t version, const std::string& after) override {
     repo_.pool_.Exec(w_.sql(), kMoveSlaRebase, w_.tenant(), version, after);
   }
@@ -747,7 +766,9 @@ std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
                                    kSchedulerOn,
                                    kDueSlas,
                                    kSlaRebases,
-                                   kStaleSlas};
+                                   kStaleSlas,
+                                   kNoParallel,
+                                   kClaimSlaRebase};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
 }
@@ -970,6 +991,7 @@ absl::StatusOr<std::vector<std::string>> PgTicketRepository::StaleSlas(
   std::vector<std::string> out;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     out.clear();
+    pool_.Exec(tx, kNoParallel);
     for (const pqxx::row& r :
          pool_.Exec(tx, kStaleSlas, tenant, version,
                     after_ticket_id.empty() ? std::string(kNoUuid) : after_ticket_id, limit)) {

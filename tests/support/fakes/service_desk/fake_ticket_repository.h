@@ -164,14 +164,30 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
                                                      const std::string& after, int limit) override {
     std::vector<std::string> out;
     const State s = state();
-    auto t = s.slas.find(tenant);
-    if (t == s.slas.end()) return out;
-    for (const auto& [id, row] : t->second) {
-      if (id > after && row.policy_version < version && static_cast<int>(out.size()) < limit) {
+    auto t = s.tickets.find(tenant);
+    if (t == s.tickets.end()) return out;
+    const auto rows = s.slas.find(tenant);
+    for (const auto& [id, ticket] : t->second) {
+      int64_t row_version = -1;
+      if (rows != s.slas.end() && rows->second.count(id)) {
+        row_version = rows->second.at(id).policy_version;
+      }
+      if (id > after && row_version < version && static_cast<int>(out.size()) < limit) {
         out.push_back(id);
       }
     }
     return out;
+  }
+
+  // As migration 003 leaves a tenant: no SLA records, a pass under its
+  // policy's version.
+  void ForgetSlaRecords(const std::string& tenant) {
+    uow_.WithMutable([&](State& s) {
+      s.slas.erase(tenant);
+      const auto p = s.sla_policies.find(tenant);
+      s.sla_rebases[tenant] = {tenant, p == s.sla_policies.end() ? 0 : p->second.version, ""};
+      return 0;
+    });
   }
 
   State state() const {
@@ -234,16 +250,19 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
       return LoadSlaPolicy();
     }
     absl::StatusOr<std::vector<service_desk::app::SlaRecord>> LockSlas(
-        const std::vector<std::string>& ids, bool) override {
+        const std::vector<std::string>& ids, bool, int limit) override {
       std::vector<service_desk::app::SlaRecord> out;
-      for (const std::string& id : ids) {
+      std::vector<std::string> sorted = ids;
+      std::sort(sorted.begin(), sorted.end());
+      for (const std::string& id : sorted) {
+        if (limit > 0 && static_cast<int>(out.size()) == limit) break;
         absl::StatusOr<service_desk::domain::Ticket> t = LoadTicket(id);
         if (!t.ok()) continue;
         service_desk::app::SlaRecord r;
         r.inputs.ticket = *t;
         r.inputs.changes = s_.changes[id];
         r.inputs.messages = s_.messages[id];
-        const SlaRow& row = s_.slas[tenant_][id];
+        const SlaRow row = s_.slas[tenant_].count(id) ? s_.slas[tenant_][id] : SlaRow{};
         r.policy_version = row.policy_version;
         r.next_due = row.next_due;
         r.told = row.told;
@@ -261,6 +280,11 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
                        const service_desk::domain::SlaNotice& n, int64_t, absl::Time) override {
       s_.events.push_back({service_desk::domain::NoticeEventType(n.kind), t.id,
                            service_desk::domain::NoticeKey(n)});
+    }
+    absl::StatusOr<bool> ClaimSlaRebase(int64_t version, const std::string& after) override {
+      auto it = s_.sla_rebases.find(tenant_);
+      return it != s_.sla_rebases.end() && it->second.policy_version == version &&
+             it->second.after_ticket_id == after;
     }
     void MoveSlaRebase(int64_t version, const std::string& after) override {
       auto it = s_.sla_rebases.find(tenant_);
