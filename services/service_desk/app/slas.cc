@@ -148,6 +148,15 @@ absl::StatusOr<std::optional<absl::Time>> TrackSla(TicketTx& tx, const std::stri
   return records.front().next_due;
 }
 
+absl::StatusOr<std::optional<absl::Time>> TrackNewSla(TicketTx& tx, const domain::Ticket& ticket,
+                                                      const domain::TicketMessage& first) {
+  std::vector<SlaRecord> records(1);
+  records[0].inputs.ticket = ticket;
+  records[0].inputs.messages = {first};
+  CRM_RETURN_IF_ERROR(Reevaluate(tx, records, ticket.update_time, /*write=*/true).status());
+  return records.front().next_due;
+}
+
 SweepRound Slas::Sweep(int batch) {
   const absl::Time now = Now();
   SweepRound round;

@@ -25,6 +25,10 @@ struct TicketSla {
 // Answers the stored instant (Ticket::sla_due).
 absl::StatusOr<std::optional<absl::Time>> TrackSla(TicketTx& tx, const std::string& ticket_id,
                                                    absl::Time now);
+// The same for a ticket its write creates, from what the write holds (its
+// history is its first message): nothing to read back.
+absl::StatusOr<std::optional<absl::Time>> TrackNewSla(TicketTx& tx, const domain::Ticket& ticket,
+                                                      const domain::TicketMessage& first);
 
 struct SweepRound {
   int evaluated = 0;     // tickets; 0: nothing was due

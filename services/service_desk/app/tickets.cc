@@ -114,7 +114,7 @@ absl::StatusOr<Ticket> Tickets::Create(const Actor& actor, NewTicket n) {
   return repository_.Run<Ticket>(actor, t.id, [&](TicketTx& tx) -> absl::StatusOr<Ticket> {
     tx.SaveTicket(t, true);
     tx.AppendMessage(first);
-    CRM_ASSIGN_OR_RETURN(t.sla_due, TrackSla(tx, t.id, t.update_time));
+    CRM_ASSIGN_OR_RETURN(t.sla_due, TrackNewSla(tx, t, first));
     tx.EmitTicket("ticket.created", t);
     return t;
   });

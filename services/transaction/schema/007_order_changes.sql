@@ -22,11 +22,15 @@ ALTER TABLE txn.orders
   ADD COLUMN change_xid xid8;
 
 -- Orders written before this migration: in creation order, stamped with this
--- migration's transaction.
+-- migration's transaction. Row-level security binds the owner too (FORCE):
+-- lifted inside this migration's transaction for the backfill (which must
+-- see every tenant's orders), restored before it commits.
+ALTER TABLE txn.orders NO FORCE ROW LEVEL SECURITY;
 UPDATE txn.orders o SET change_seq = s.seq, change_xid = pg_current_xact_id()
   FROM (SELECT tenant_id, id, nextval('txn.order_change_seq') AS seq
           FROM (SELECT tenant_id, id FROM txn.orders ORDER BY created_at, id) ordered) s
  WHERE o.tenant_id = s.tenant_id AND o.id = s.id;
+ALTER TABLE txn.orders FORCE ROW LEVEL SECURITY;
 
 -- INSERT: column defaults (evaluated in C, cheap on bulk ingest); UPDATE: a
 -- trigger, so every change moves the order to a new position.
