@@ -14,6 +14,7 @@
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/text.h"
+#include "libs/common/time_zone.h"
 
 namespace crm::customer_store::domain {
 
@@ -276,7 +277,7 @@ absl::Status NormalizeAndValidate(Customer& c) {
   }
   if (!c.time_zone.empty()) {
     absl::TimeZone tz;
-    if (c.time_zone.size() > 64 || !absl::LoadTimeZone(c.time_zone, &tz)) {
+    if (!common::LoadZone(c.time_zone, &tz)) {
       return InvalidField("time_zone", "time_zone must be an IANA zone such as Europe/Zurich");
     }
   }

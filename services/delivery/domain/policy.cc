@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "libs/common/errors.h"
+#include "libs/common/time_zone.h"
 
 namespace crm::delivery::domain {
 
@@ -52,7 +53,7 @@ absl::Status ValidatePolicy(const DeliveryPolicy& p) {
       return common::InvalidField("quiet_hours", "quiet_hours start and end must differ");
     }
     absl::TimeZone tz;
-    if (!absl::LoadTimeZone(p.quiet_hours->default_time_zone, &tz)) {
+    if (!common::LoadZone(p.quiet_hours->default_time_zone, &tz)) {
       return common::InvalidField(
           "quiet_hours.default_time_zone",
           absl::StrCat("\"", p.quiet_hours->default_time_zone, "\" is not an IANA time zone"));
@@ -71,8 +72,8 @@ std::vector<FrequencyCap> CapsFor(const std::vector<FrequencyCap>& caps, Channel
 
 std::optional<absl::Time> QuietUntil(absl::Time now, const std::string& zone, const QuietHours& q) {
   absl::TimeZone tz;
-  if (zone.empty() || !absl::LoadTimeZone(zone, &tz)) {
-    if (!absl::LoadTimeZone(q.default_time_zone, &tz)) tz = absl::UTCTimeZone();
+  if (zone.empty() || !common::LoadZone(zone, &tz)) {
+    if (!common::LoadZone(q.default_time_zone, &tz)) tz = absl::UTCTimeZone();
   }
   const absl::CivilSecond local = absl::ToCivilSecond(now, tz);
   const int minute = local.hour() * 60 + local.minute();

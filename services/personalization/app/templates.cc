@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/time_zone.h"
 
 namespace crm::personalization::app {
 namespace {
@@ -152,7 +153,7 @@ absl::StatusOr<RenderedMessage> Templates::RenderFor(const outbox::WriteMeta& me
   const std::string& tenant = meta.tenant_id;
   const absl::Time now = clock_.Now();
   absl::TimeZone zone = absl::UTCTimeZone();
-  if (!p.time_zone.empty() && !absl::LoadTimeZone(p.time_zone, &zone)) zone = absl::UTCTimeZone();
+  if (!p.time_zone.empty() && !common::LoadZone(p.time_zone, &zone)) zone = absl::UTCTimeZone();
   nlohmann::json attributes = nlohmann::json::object();
   for (const auto& [name, value] : p.attributes) attributes[name] = value;
   nlohmann::json data = {

@@ -9,6 +9,7 @@
 #include "libs/common/errors.h"
 #include "libs/common/etag.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/time_zone.h"
 #include "services/segmentation/domain/behaviour.h"
 #include "services/segmentation/domain/segment_graph.h"
 
@@ -817,7 +818,7 @@ absl::StatusOr<domain::SegmentationSettings> LiveSegments::UpdateSettingsHere(
     const outbox::WriteMeta& actor, const domain::SettingsPatch& patch,
     const std::string& if_match) {
   absl::TimeZone zone;
-  if (patch.time_zone && !absl::LoadTimeZone(*patch.time_zone, &zone)) {
+  if (patch.time_zone && !common::LoadZone(*patch.time_zone, &zone)) {
     return common::InvalidField("settings.time_zone",
                                 "is not an IANA time zone name (e.g. Europe/Zurich)");
   }
@@ -899,7 +900,7 @@ absl::Status LiveSegments::RebuildContextLocked(const std::string& tenant, Tenan
   CRM_ASSIGN_OR_RETURN(std::optional<domain::ClvModel> model, models_.GetClvModel(tenant));
   const absl::Time now = clock_.Now();
   absl::TimeZone zone = absl::UTCTimeZone();
-  if (!absl::LoadTimeZone(t.settings.time_zone, &zone)) zone = absl::UTCTimeZone();
+  if (!common::LoadZone(t.settings.time_zone, &zone)) zone = absl::UTCTimeZone();
   if (!ownership_.all() && others != nullptr) {
     t.context = domain::FeatureContextOf(t.customers, *others, std::move(model), now, zone);
   } else if (!ownership_.all()) {

@@ -7,6 +7,7 @@
 #include "libs/common/currency.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/time_zone.h"
 #include "services/segmentation/domain/purchases.h"
 
 namespace crm::segmentation::app {
@@ -14,7 +15,7 @@ namespace {
 
 absl::StatusOr<absl::TimeZone> ZoneOf(const std::string& name) {
   absl::TimeZone tz;
-  if (name.empty() || !absl::LoadTimeZone(name, &tz)) {
+  if (name.empty() || !common::LoadZone(name, &tz)) {
     return common::InvalidField(
         "settings.time_zone",
         absl::StrCat("unknown time zone \"", name, "\": give an IANA name such as Europe/Zurich"));

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "libs/common/currency.h"
+#include "libs/common/time_zone.h"
 #include "services/segmentation/domain/behaviour.h"
 #include "services/segmentation/domain/scores.h"
 
@@ -87,7 +88,7 @@ FeatureContext FeatureContextOf(const std::vector<LiveCustomer>& customers,
   if (model) {
     ctx.currency_code = model->currency_code;
     absl::TimeZone tz;
-    if (absl::LoadTimeZone(model->time_zone, &tz)) ctx.time_zone = tz;
+    if (common::LoadZone(model->time_zone, &tz)) ctx.time_zone = tz;
     ctx.model = std::move(model);
   } else {
     std::map<std::string, int> counts;

@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "libs/common/time_zone.h"
 
 namespace crm::service_desk::domain {
 namespace {
@@ -75,7 +76,7 @@ std::vector<BusinessCalendar::Stretch> BusinessCalendar::Stretches(const absl::T
 absl::StatusOr<BusinessCalendar> BusinessCalendar::Create(const BusinessCalendarSpec& spec) {
   BusinessCalendar out;
   if (!spec.time_zone.empty()) {
-    if (!absl::LoadTimeZone(spec.time_zone, &out.zone_)) {
+    if (!common::LoadZone(spec.time_zone, &out.zone_)) {
       return absl::InvalidArgumentError(
           absl::StrCat("calendar.time_zone: unknown IANA time zone \"", spec.time_zone,
                        "\" (expected a name such as \"Europe/Berlin\")"));

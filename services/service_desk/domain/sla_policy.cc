@@ -2,32 +2,14 @@
 
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
+#include "libs/common/time_zone.h"
 
 namespace crm::service_desk::domain {
 namespace {
 
 constexpr size_t kMaxEscalations = 10;
-
-// "Area/Location[/More]" or "UTC": parts of letters, digits, '_', '+', '-'
-// starting with a letter ("" passes: a 24/7 calendar needs no zone).
-bool ZoneNameShaped(const std::string& name) {
-  bool part_start = true;
-  for (char c : name) {
-    if (c == '/') {
-      if (part_start) return false;  // leading or doubled '/'
-      part_start = true;
-      continue;
-    }
-    const bool letter = absl::ascii_isalpha(c);
-    if (part_start && !letter) return false;  // no ".." and no "-x" parts
-    if (!letter && !absl::ascii_isdigit(c) && c != '_' && c != '+' && c != '-') return false;
-    part_start = false;
-  }
-  return !part_start || name.empty();
-}
 
 absl::Status Bad(const char* field, absl::string_view message) {
   return common::InvalidField(field, message);
@@ -40,7 +22,7 @@ absl::StatusOr<SlaPolicy> CompileSlaPolicy(const SlaPolicySpec& spec) {
   // The zone's name becomes a file name under the zone database: an IANA
   // name only (no NUL, no path, no "..", at most 64 characters).
   const std::string& zone = spec.hours.time_zone;
-  if (zone.size() > 64 || !ZoneNameShaped(zone)) {
+  if (!zone.empty() && !common::ZoneNameShaped(zone)) {
     return Bad("policy.hours.time_zone",
                "time_zone must be an IANA zone name such as \"Europe/Berlin\" (letters, digits, "
                "_ + - and /, at most 64 characters)");
