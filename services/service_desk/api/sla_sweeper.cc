@@ -3,8 +3,6 @@
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 
-#include <algorithm>
-
 #include "libs/observability/log.h"
 
 namespace crm::service_desk::api {
@@ -35,15 +33,13 @@ SlaSweeper::SlaSweeper(app::Slas& slas, prometheus::Registry& registry, SlaSweep
 SlaSweeper::~SlaSweeper() { Stop(); }
 
 void SlaSweeper::Start() {
-  if (!jobs_.empty()) return;
-  for (int i = 0; i < std::max(1, options_.threads); ++i) {
-    jobs_.push_back(std::make_unique<service::PeriodicJob>([this] { return Round(); }));
-    jobs_.back()->Start();
-  }
+  if (job_) return;
+  job_ = std::make_unique<service::PeriodicJob>([this] { return Round(); });
+  job_->Start();
 }
 
 void SlaSweeper::Stop() {
-  for (auto& job : jobs_) job->Stop();
+  if (job_) job_->Stop();
 }
 
 absl::Duration SlaSweeper::Round() {

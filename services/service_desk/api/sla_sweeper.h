@@ -1,13 +1,11 @@
 #pragma once
-// The SLA sweeper of a replica (docs/service-desk.md, "SLA sweeper"):
-// `threads` threads each running Slas::Sweep, again at once while rounds
-// find work, else every `idle`. Threads and replicas share the work: each
-// batch locks its tickets and skips those another batch or a write holds.
-// Metrics:
+// The SLA sweeper of a replica (docs/service-desk.md, "SLA sweeper"): a
+// thread running Slas::Sweep, again at once while rounds find work, else
+// every `idle`. Replicas share the work: each batch locks its tickets and
+// skips those another replica or a write holds. Metrics:
 // crm_service_desk_sla_evaluations_total, crm_service_desk_sla_notices_total,
 // crm_service_desk_sla_sweep_failures_total.
 #include <memory>
-#include <vector>
 
 #include "absl/time/time.h"
 #include "libs/service/periodic.h"
@@ -22,7 +20,6 @@ namespace crm::service_desk::api {
 struct SlaSweeperOptions {
   int batch = 500;  // tickets a round takes (and a rebase page)
   absl::Duration idle = absl::Seconds(1);
-  int threads = 2;  // a batch's round trips wait on PostgreSQL: two overlap them
 };
 
 class SlaSweeper final {
@@ -39,7 +36,7 @@ class SlaSweeper final {
   const SlaSweeperOptions options_;
   class Metrics;
   std::unique_ptr<Metrics> metrics_;
-  std::vector<std::unique_ptr<service::PeriodicJob>> jobs_;
+  std::unique_ptr<service::PeriodicJob> job_;
 };
 
 }  // namespace crm::service_desk::api
