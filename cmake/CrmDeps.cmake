@@ -23,6 +23,7 @@ find_package(roaring CONFIG REQUIRED)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)  # libs/pg: describing prepared statements
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
+pkg_check_modules(GMIME REQUIRED IMPORTED_TARGET gmime-3.0)  # the service desk's inbound mail
 find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
 
 # google/api/*.proto and google/rpc/*.proto ship in this Debian package.

@@ -22,6 +22,8 @@ readonly PACKAGES=(
   libroaring-dev
   # the service desk's classifier: linear models (liblinear)
   liblinear-dev
+  # the service desk's inbound mail: MIME parsing (GMime)
+  libgmime-3.0-dev
   # IANA time zones (business calendars, quiet hours, models' zones)
   tzdata
   # the Online Retail reference data is gzip'd (tests read it through zlib)
