@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "libs/outbox/write_port.h"
+#include "services/service_desk/domain/inbound_mail.h"
 #include "services/service_desk/domain/sla_policy.h"
 #include "services/service_desk/domain/sla_watch.h"
 #include "services/service_desk/domain/ticket.h"
@@ -105,6 +106,52 @@ struct MessageAdded {
   domain::Ticket ticket;
 };
 
+// Inbound mail (docs/service-desk.md, "Inbound email").
+// A mailbox of the desk: where mail arrives, and its threading settings.
+struct Mailbox {
+  std::string id;
+  std::string address;  // lower-case
+  // The desk's own addresses for the loop rules: the mailbox's address and
+  // the domains the tenant sends from.
+  domain::OwnAddresses own;
+  // A reply to a ticket solved longer ago than this opens a follow-up.
+  absl::Duration reopen_window = absl::Hours(24 * 14);
+  // A mail from the sender of a ticket of this mailbox with the same
+  // subject (domain::ThreadSubject) within this window joins it; zero: off.
+  absl::Duration same_subject_window = absl::ZeroDuration();
+};
+
+// One mail of a ticket, received or sent: its identity per mailbox and how
+// it threaded.
+struct MailRecord {
+  std::string mailbox_id;
+  std::string mail_id;  // domain::MailIdentity, or our outgoing Message-ID
+  std::string ticket_id;
+  std::string ticket_message_id;
+  bool outbound = false;
+  std::string from_addr;
+  std::string thread_subject;  // domain::ThreadSubject
+  std::string machine;         // domain::MachineReasonName; "" for a person's mail
+  std::string rule;            // how it threaded (MailRule names)
+  absl::Time time = absl::InfinitePast();
+};
+
+// A known mail id and its ticket.
+struct MailThread {
+  std::string ticket_id;
+  std::string mail_id;
+};
+
+// What ReceiveMail answers.
+struct MailReceived {
+  domain::Ticket ticket;
+  domain::TicketMessage message;
+  bool created = false;    // a new ticket (a follow-up included)
+  std::string rule;        // "in_reply_to", "references", "reference", ...
+  std::string machine;     // domain::MachineReasonName
+  bool duplicate = false;  // the answer of an earlier copy (not stored)
+};
+
 // One write's transaction over the tickets: load for update, save, append,
 // emit. Every call acts in the write's tenant and transaction.
 class TicketTx {
@@ -155,10 +202,18 @@ class TicketTx {
   // start again); or ends. Neither touches a rebase of a newer version.
   virtual void MoveSlaRebase(int64_t version, const std::string& after_ticket_id) = 0;
   virtual void EndSlaRebase(int64_t version) = 0;
+
+  // Inbound and outgoing mail of tickets.
+  virtual void RecordMail(const MailRecord& r) = 0;
+  // The addresses join the ticket's participants (each once).
+  virtual void AddParticipants(const std::string& ticket_id,
+                               const std::vector<std::string>& addrs) = 0;
+  // The mailbox a ticket's mail came through (its first), if any.
+  virtual absl::StatusOr<std::optional<Mailbox>> TicketMailbox(const std::string& ticket_id) = 0;
 };
 
 class TicketRepository : public outbox::UnitOfWork<TicketTx, domain::Ticket, MessageAdded,
-                                                   domain::SlaPolicySpec, SlaSweep> {
+                                                   domain::SlaPolicySpec, SlaSweep, MailReceived> {
  public:
   // Whether actor.idempotency_key was used before: the write is then
   // answered from the key, so the requester need not be resolved again.
@@ -198,6 +253,23 @@ class TicketRepository : public outbox::UnitOfWork<TicketTx, domain::Ticket, Mes
                                                              int64_t version,
                                                              const std::string& after_ticket_id,
                                                              int limit) = 0;
+
+  // Inbound mail's threading reads (tenant-scoped like every read).
+  // The first of `ids` (in their order) that is a mail of a ticket.
+  virtual absl::StatusOr<std::optional<MailThread>> TicketOfMail(
+      const std::string& tenant, const std::vector<std::string>& ids) = 0;
+  virtual absl::StatusOr<std::optional<domain::Ticket>> TicketNumbered(const std::string& tenant,
+                                                                       int64_t number) = 0;
+  // Whether `addr` is the ticket's requester or was in From/To/Cc of a mail
+  // of it.
+  virtual absl::StatusOr<bool> IsParticipant(const std::string& tenant,
+                                             const std::string& ticket_id,
+                                             const std::string& addr) = 0;
+  // The ticket of the latest mail received through `mailbox_id` from
+  // `from_addr` with this thread subject at or after `since`.
+  virtual absl::StatusOr<std::optional<std::string>> SameSubjectTicket(
+      const std::string& tenant, const std::string& mailbox_id, const std::string& from_addr,
+      const std::string& thread_subject, absl::Time since) = 0;
 };
 
 inline constexpr int kMaxChanges = 1000;

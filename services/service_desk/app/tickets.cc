@@ -76,15 +76,16 @@ absl::Time Tickets::Now() const {
   return absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now()));
 }
 
-absl::StatusOr<Ticket> Tickets::Create(const Actor& actor, NewTicket n) {
+absl::StatusOr<Tickets::Opening> Tickets::Open(const Actor& actor, NewTicket n) {
   CRM_RETURN_IF_ERROR(common::RequireRequestId(actor.idempotency_key));
-  Ticket& t = n.ticket;
+  Opening o{std::move(n.ticket), {}};
+  Ticket& t = o.ticket;
   if (t.status != domain::TicketStatus::kNew && t.status != domain::TicketStatus::kOpen) {
     return common::InvalidField("ticket.status", "a ticket is created new or open");
   }
   CRM_RETURN_IF_ERROR(TicketFields(domain::NormalizeAndValidate(t)));
   CRM_RETURN_IF_ERROR(CheckRequester(n.requester));
-  domain::TicketMessage first;
+  domain::TicketMessage& first = o.first;
   first.kind = domain::MessageKind::kCustomer;
   first.body = n.description;
   {
@@ -111,12 +112,22 @@ absl::StatusOr<Ticket> Tickets::Create(const Actor& actor, NewTicket n) {
   first.create_time = t.create_time;
   // The requester's first message: a new or open ticket keeps its status.
   CRM_RETURN_IF_ERROR(domain::ApplyMessage(first, t.create_time, t));
-  return repository_.Run<Ticket>(actor, t.id, [&](TicketTx& tx) -> absl::StatusOr<Ticket> {
-    tx.SaveTicket(t, true);
-    tx.AppendMessage(first);
-    CRM_ASSIGN_OR_RETURN(t.sla_due, TrackNewSla(tx, t, first));
-    tx.EmitTicket("ticket.created", t);
-    return t;
+  return o;
+}
+
+absl::Status Tickets::WriteOpening(TicketTx& tx, Opening& o) {
+  tx.SaveTicket(o.ticket, true);
+  tx.AppendMessage(o.first);
+  CRM_ASSIGN_OR_RETURN(o.ticket.sla_due, TrackNewSla(tx, o.ticket, o.first));
+  tx.EmitTicket("ticket.created", o.ticket);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Ticket> Tickets::Create(const Actor& actor, NewTicket n) {
+  CRM_ASSIGN_OR_RETURN(Opening o, Open(actor, std::move(n)));
+  return repository_.Run<Ticket>(actor, o.ticket.id, [&](TicketTx& tx) -> absl::StatusOr<Ticket> {
+    CRM_RETURN_IF_ERROR(WriteOpening(tx, o));
+    return o.ticket;
   });
 }
 
@@ -173,27 +184,54 @@ absl::StatusOr<MessageAdded> Tickets::AddMessage(const Actor& actor, const std::
   m.kind = kind;
   m.body = body;
   return repository_.Run<MessageAdded>(
-      actor, ticket_id, [&](TicketTx& tx) -> absl::StatusOr<MessageAdded> {
-        CRM_ASSIGN_OR_RETURN(Ticket current, tx.LoadTicket(ticket_id));
-        const absl::Time now = NowAfter(current);
-        MessageAdded out{m, current};
-        out.message.create_time = now;
-        out.message.author =
-            kind == domain::MessageKind::kCustomer ? current.customer_id : actor.principal;
-        CRM_RETURN_IF_ERROR(domain::ApplyMessage(out.message, now, out.ticket));
-        out.ticket.version = current.version + 1;
-        std::vector<domain::TicketChange> changes = domain::Diff(
-            current, out.ticket,
-            kind == domain::MessageKind::kCustomer ? "customer" : actor.principal, now);
-        tx.SaveTicket(out.ticket, false);
-        tx.AppendMessage(out.message);
-        if (!changes.empty()) tx.AppendChanges(ticket_id, changes);
-        CRM_ASSIGN_OR_RETURN(out.ticket.sla_due, TrackSla(tx, ticket_id, now));
-        tx.EmitMessage(out.message, out.ticket);
-        if (!changes.empty()) tx.EmitTicket("ticket.updated", out.ticket);
-        if (out.ticket.status != current.status) tx.EmitStatusChange(out.ticket, current.status);
-        return out;
-      });
+      actor, ticket_id,
+      [&](TicketTx& tx) -> absl::StatusOr<MessageAdded> { return WriteMessage(tx, actor, m); });
+}
+
+absl::StatusOr<MessageAdded> Tickets::WriteMessage(TicketTx& tx, const Actor& actor,
+                                                   domain::TicketMessage m) {
+  const std::string ticket_id = m.ticket_id;  // m moves into the answer
+  const domain::MessageKind kind = m.kind;
+  CRM_ASSIGN_OR_RETURN(Ticket current, tx.LoadTicket(ticket_id));
+  const absl::Time now = NowAfter(current);
+  MessageAdded out{std::move(m), current};
+  out.message.create_time = now;
+  if (out.message.author.empty()) {
+    out.message.author =
+        kind == domain::MessageKind::kCustomer ? current.customer_id : actor.principal;
+  }
+  CRM_RETURN_IF_ERROR(domain::ApplyMessage(out.message, now, out.ticket));
+  if (kind == domain::MessageKind::kPublicReply) {
+    // A reply on a ticket that came by mail goes out as mail: its
+    // Message-ID is known from now on, so replies to it thread here.
+    CRM_ASSIGN_OR_RETURN(std::optional<Mailbox> mailbox, tx.TicketMailbox(ticket_id));
+    if (mailbox) {
+      out.message.mail_id = domain::OutgoingMessageId(out.message.id, mailbox->address);
+      MailRecord r;
+      r.mailbox_id = mailbox->id;
+      r.mail_id = out.message.mail_id;
+      r.ticket_id = ticket_id;
+      r.ticket_message_id = out.message.id;
+      r.outbound = true;
+      r.from_addr = mailbox->address;
+      r.thread_subject = domain::ThreadSubject(current.subject);
+      r.rule = "reply";
+      r.time = now;
+      tx.RecordMail(r);
+    }
+  }
+  out.ticket.version = current.version + 1;
+  std::vector<domain::TicketChange> changes =
+      domain::Diff(current, out.ticket,
+                   kind == domain::MessageKind::kCustomer ? "customer" : actor.principal, now);
+  tx.SaveTicket(out.ticket, false);
+  tx.AppendMessage(out.message);
+  if (!changes.empty()) tx.AppendChanges(ticket_id, changes);
+  CRM_ASSIGN_OR_RETURN(out.ticket.sla_due, TrackSla(tx, ticket_id, now));
+  tx.EmitMessage(out.message, out.ticket);
+  if (!changes.empty()) tx.EmitTicket("ticket.updated", out.ticket);
+  if (out.ticket.status != current.status) tx.EmitStatusChange(out.ticket, current.status);
+  return out;
 }
 
 absl::StatusOr<MessagePage> Tickets::Messages(const std::string& tenant,

@@ -39,6 +39,24 @@ class Tickets final {
   absl::StatusOr<std::vector<domain::TicketChange>> Changes(const std::string& tenant,
                                                             const std::string& ticket_id);
 
+  // The parts of Create and AddMessage inbound mail shares (app/inbound.h).
+  // A new ticket: its checks and what comes from outside its write (the
+  // requester resolved, its number, ids and time); with its first message.
+  struct Opening {
+    domain::Ticket ticket;
+    domain::TicketMessage first;
+  };
+  absl::StatusOr<Opening> Open(const Actor& actor, NewTicket n);
+  // Its write, in the write's transaction: saved with its first message,
+  // its SLA tracked, ticket.created told.
+  static absl::Status WriteOpening(TicketTx& tx, Opening& o);
+  // A message on a ticket, in the write's transaction (the ticket locked
+  // there): m.id, ticket_id, kind, body and mail_id given; its author and
+  // time set here. A public reply on a ticket that came by mail gets its
+  // outgoing Message-ID.
+  absl::StatusOr<MessageAdded> WriteMessage(TicketTx& tx, const Actor& actor,
+                                            domain::TicketMessage m);
+
  private:
   absl::Time Now() const;
   absl::Time NowAfter(const domain::Ticket& current) const;

@@ -12,6 +12,7 @@
 #include "absl/strings/strip.h"
 #include "libs/common/crypto.h"
 #include "libs/common/id.h"
+#include "services/service_desk/domain/ticket.h"
 
 namespace crm::service_desk::domain {
 namespace {
@@ -219,6 +220,13 @@ std::optional<std::string> FindTicketReference(absl::string_view text) {
     if (common::IsUuid(std::string_view(id.data(), id.size()))) return absl::AsciiStrToLower(id);
   }
   return std::nullopt;
+}
+
+std::string OutgoingMessageId(absl::string_view message_id, absl::string_view mailbox_address) {
+  const size_t at = mailbox_address.rfind('@');
+  const absl::string_view domain = at == absl::string_view::npos ? absl::string_view("desk.invalid")
+                                                                 : mailbox_address.substr(at + 1);
+  return absl::StrCat(message_id, "@", absl::AsciiStrToLower(domain));
 }
 
 std::string SubjectWithNumber(absl::string_view subject, int64_t number) {
@@ -497,6 +505,47 @@ std::string CleanText(absl::string_view s) {
     i += len;
   }
   return out;
+}
+
+namespace {
+
+// The first `max` characters (code points) of valid UTF-8 text.
+std::string FirstChars(const std::string& s, size_t max) {
+  size_t chars = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && chars++ == max) return s.substr(0, i);
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string MailSubject(const InboundMail& m) {
+  std::string subject;
+  for (char c : m.subject) subject.push_back(c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
+  subject = std::string(absl::StripAsciiWhitespace(subject));
+  if (subject.empty()) return "(no subject)";
+  return FirstChars(subject, kMaxSubject);
+}
+
+std::string MailSenderName(const InboundMail& m) {
+  std::string name;
+  for (char c : m.from.name) name.push_back(c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
+  return FirstChars(std::string(absl::StripAsciiWhitespace(name)), 200);
+}
+
+std::string MailBody(const InboundMail& m) {
+  std::string text(absl::StripAsciiWhitespace(m.text));
+  if (text.empty()) {
+    return m.attachments.empty()
+               ? "(no text)"
+               : absl::StrCat("(no text; ", m.attachments.size(),
+                              m.attachments.size() == 1 ? " attachment)" : " attachments)");
+  }
+  if (CharCount(text) <= kMaxBody) return text;
+  const std::string note =
+      absl::StrCat("\n[the mail's text was cut here: it is longer than ", kMaxBody, " characters]");
+  return FirstChars(text, kMaxBody - CharCount(note)) + note;
 }
 
 std::string MailIdentity(const InboundMail& m) {

@@ -103,6 +103,10 @@ std::vector<std::string> ParseMessageIds(absl::string_view value);
 std::string TicketReference(absl::string_view ticket_id);
 std::optional<std::string> FindTicketReference(absl::string_view text);
 
+// The Message-ID (without brackets) of our outgoing mail for a ticket
+// message, sent through a mailbox: "<message id>@<the mailbox's domain>".
+std::string OutgoingMessageId(absl::string_view message_id, absl::string_view mailbox_address);
+
 // The ticket number our outgoing subjects carry, "[#<number>]"; the first
 // such token of a subject (positive, at most 18 digits).
 std::string SubjectWithNumber(absl::string_view subject, int64_t number);
@@ -123,6 +127,14 @@ std::string HtmlToText(absl::string_view html);
 // `s` as storable text: valid UTF-8 (each invalid byte becomes U+FFFD), no
 // NUL, CR LF as LF.
 std::string CleanText(absl::string_view s);
+
+// What a mail becomes on a ticket: its subject (no line breaks, at most
+// kMaxSubject characters; "(no subject)" when empty) and its text as a
+// message body (at most kMaxBody characters, a longer text cut with a note
+// saying so; "(no text)" when empty, with the attachments' count).
+std::string MailSubject(const InboundMail& m);
+std::string MailSenderName(const InboundMail& m);  // at most 200 characters
+std::string MailBody(const InboundMail& m);
 
 // A mail's identity in its mailbox: its Message-ID, or for a mail without
 // one an id derived from what a relay does not change (From, the recipients,

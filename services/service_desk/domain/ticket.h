@@ -59,6 +59,8 @@ struct Ticket {
   // Stored SLA: the next instant the SLA changes by itself; none when
   // nothing is due (app/slas.h TrackSla writes it).
   std::optional<absl::Time> sla_due;
+  // A ticket opened by a reply to a closed (or long solved) one: that one.
+  std::string follow_up_of;
 };
 
 struct TicketMessage {
@@ -68,6 +70,9 @@ struct TicketMessage {
   std::string author;  // the agent's principal, or the customer's id
   std::string body;
   absl::Time create_time = absl::InfinitePast();
+  // The mail it came as or goes out as: the mail's identity
+  // (domain::MailIdentity) or our Message-ID; "" for others.
+  std::string mail_id;
 };
 
 // One changed field of a ticket: the audit's row.

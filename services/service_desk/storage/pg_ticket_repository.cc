@@ -34,11 +34,12 @@ const std::string kTicketColumns = absl::StrCat(
     pg::MicrosColumn("t.created_at"), ", ", pg::MicrosColumn("t.updated_at"), ", ",
     pg::MicrosColumn("t.solved_at"), ", (SELECT ", pg::MicrosColumn("s.next_due_at"),
     " FROM service_desk.ticket_slas s WHERE s.tenant_id = t.tenant_id AND s.ticket_id = "
-    "t.ticket_id)");
-constexpr int kTicketColumnCount = 19;
-const std::string kMessageColumns = absl::StrCat(
-    "message_id::text, ticket_id::text, kind, author, body, ", pg::MicrosColumn("created_at"));
-constexpr int kMessageColumnCount = 6;
+    "t.ticket_id), coalesce(t.follow_up_of::text, '')");
+constexpr int kTicketColumnCount = 20;
+const std::string kMessageColumns =
+    absl::StrCat("message_id::text, ticket_id::text, kind, author, body, ",
+                 pg::MicrosColumn("created_at"), ", mail_id");
+constexpr int kMessageColumnCount = 7;
 
 const pg::NamedQuery kSelectTicket{
     "service_desk_select_ticket",
@@ -96,12 +97,13 @@ const pg::NamedQuery kSaveTicket{
     absl::StrCat(
         "INSERT INTO service_desk.tickets (tenant_id, ticket_id, number, customer_id, "
         "requester_email, subject, channel, status, priority, type, tags, queue, assignee, "
-        "custom_fields, version, message_count, created_at, updated_at, solved_at) VALUES ($1, "
-        "$2::uuid, $3, $4::uuid, $5, $6, $7, $8, $9, $10, $11::text[], $12, $13, $14::jsonb, $15, "
-        "$16, ",
+        "custom_fields, version, message_count, created_at, updated_at, solved_at, follow_up_of) "
+        "VALUES ($1, $2::uuid, $3, $4::uuid, $5, $6, $7, $8, $9, $10, $11::text[], $12, $13, "
+        "$14::jsonb, $15, $16, ",
         pg::MicrosParam(17), ", ", pg::MicrosParam(18), ", CASE WHEN $19 THEN ",
         pg::MicrosParam(20),
-        " END) ON CONFLICT (tenant_id, ticket_id) DO UPDATE SET subject = EXCLUDED.subject, "
+        " END, nullif($21, '')::uuid) ON CONFLICT (tenant_id, ticket_id) DO UPDATE SET subject = "
+        "EXCLUDED.subject, "
         "status = EXCLUDED.status, priority = EXCLUDED.priority, type = EXCLUDED.type, tags = "
         "EXCLUDED.tags, queue = EXCLUDED.queue, assignee = EXCLUDED.assignee, custom_fields = "
         "EXCLUDED.custom_fields, version = EXCLUDED.version, message_count = "
@@ -111,8 +113,9 @@ const pg::NamedQuery kSaveTicket{
 const pg::NamedQuery kInsertMessage{
     "service_desk_insert_message",
     absl::StrCat("INSERT INTO service_desk.ticket_messages (tenant_id, message_id, ticket_id, "
-                 "kind, author, body, created_at) VALUES ($1, $2::uuid, $3::uuid, $4, $5, $6, ",
-                 pg::MicrosParam(7), ")"),
+                 "kind, author, body, created_at, mail_id) VALUES ($1, $2::uuid, $3::uuid, $4, "
+                 "$5, $6, ",
+                 pg::MicrosParam(7), ", $8)"),
     0};
 // Oldest first after the cursor ($3 micros, $4 id; $5 false = first page).
 const pg::NamedQuery kListMessages{
@@ -273,6 +276,55 @@ const pg::NamedQuery kClaimSlaRebase{
     1};
 constexpr char kNoUuid[] = "00000000-0000-0000-0000-000000000000";
 
+// Inbound mail (schema/004_inbound_mail.sql).
+const pg::NamedQuery kRecordMail{
+    "service_desk_record_mail",
+    absl::StrCat(
+        "INSERT INTO service_desk.ticket_mails (tenant_id, mailbox_id, mail_id, ticket_id, "
+        "message_id, outbound, from_addr, thread_subject, machine, rule, received_at) "
+        "VALUES ($1, $2::uuid, $3, $4::uuid, $5::uuid, $6, $7, $8, $9, $10, ",
+        pg::MicrosParam(11), ") ON CONFLICT DO NOTHING"),
+    0};
+const pg::NamedQuery kAddParticipants{
+    "service_desk_add_participants",
+    "INSERT INTO service_desk.ticket_participants (tenant_id, ticket_id, address) SELECT $1, "
+    "$2::uuid, a FROM unnest($3::text[]) a ON CONFLICT DO NOTHING",
+    0};
+const std::string kMailboxColumns =
+    "b.mailbox_id::text, b.address, b.own_domains, b.reopen_window_s, b.same_subject_window_s";
+constexpr int kMailboxColumnCount = 5;
+const pg::NamedQuery kTicketMailbox{
+    "service_desk_ticket_mailbox",
+    absl::StrCat("SELECT ", kMailboxColumns,
+                 " FROM service_desk.ticket_mails m JOIN service_desk.mailboxes b ON b.tenant_id = "
+                 "m.tenant_id AND b.mailbox_id = m.mailbox_id WHERE m.tenant_id = $1 AND "
+                 "m.ticket_id = $2::uuid AND NOT m.outbound ORDER BY m.received_at LIMIT 1"),
+    kMailboxColumnCount};
+// The first of the ids ($2, in its order) that is a mail of a ticket.
+const pg::NamedQuery kTicketOfMail{
+    "service_desk_ticket_of_mail",
+    "SELECT ticket_id::text, mail_id FROM service_desk.ticket_mails WHERE tenant_id = $1 AND "
+    "mail_id = ANY($2::text[]) ORDER BY array_position($2::text[], mail_id), received_at LIMIT 1",
+    2};
+const pg::NamedQuery kTicketNumbered{
+    "service_desk_ticket_numbered",
+    absl::StrCat("SELECT ", kTicketColumns,
+                 " FROM service_desk.tickets t WHERE t.tenant_id = $1 AND t.number = $2"),
+    kTicketColumnCount};
+const pg::NamedQuery kIsParticipant{
+    "service_desk_is_participant",
+    "SELECT EXISTS (SELECT 1 FROM service_desk.tickets WHERE tenant_id = $1 AND ticket_id = "
+    "$2::uuid AND requester_email = $3) OR EXISTS (SELECT 1 FROM service_desk.ticket_participants "
+    "WHERE tenant_id = $1 AND ticket_id = $2::uuid AND address = $3)",
+    1};
+const pg::NamedQuery kSameSubjectTicket{
+    "service_desk_same_subject_ticket",
+    absl::StrCat("SELECT ticket_id::text FROM service_desk.ticket_mails WHERE tenant_id = $1 AND "
+                 "mailbox_id = $2::uuid AND NOT outbound AND from_addr = $3 AND thread_subject = "
+                 "$4 AND received_at >= ",
+                 pg::MicrosParam(5), " ORDER BY received_at DESC LIMIT 1"),
+    1};
+
 absl::Status TicketNotFound() {
   return common::NotFound("TICKET_NOT_FOUND", "no ticket has this ticket_id");
 }
@@ -298,7 +350,8 @@ Json TicketJson(const Ticket& t) {
       {"update_us", absl::ToUnixMicros(t.update_time)},
       {"solve_us", t.solve_time == absl::InfinitePast() ? Json(nullptr)
                                                         : Json(absl::ToUnixMicros(t.solve_time))},
-      {"sla_due_us", t.sla_due ? Json(absl::ToUnixMicros(*t.sla_due)) : Json(nullptr)}};
+      {"sla_due_us", t.sla_due ? Json(absl::ToUnixMicros(*t.sla_due)) : Json(nullptr)},
+      {"follow_up_of", t.follow_up_of}};
 }
 
 Ticket TicketOfJson(const Json& j, bool& ok) {
@@ -331,6 +384,7 @@ Ticket TicketOfJson(const Json& j, bool& ok) {
   if (j.contains("sla_due_us") && !j.at("sla_due_us").is_null()) {
     t.sla_due = absl::FromUnixMicros(j.at("sla_due_us").get<int64_t>());
   }
+  if (j.contains("follow_up_of")) t.follow_up_of = j.at("follow_up_of").get<std::string>();
   return t;
 }
 
@@ -340,7 +394,8 @@ Json MessageJson(const TicketMessage& m) {
               {"kind", domain::MessageKindName(m.kind)},
               {"author", m.author},
               {"body", m.body},
-              {"create_us", absl::ToUnixMicros(m.create_time)}};
+              {"create_us", absl::ToUnixMicros(m.create_time)},
+              {"mail_id", m.mail_id}};
 }
 
 TicketMessage MessageOfJson(const Json& j, bool& ok) {
@@ -353,6 +408,7 @@ TicketMessage MessageOfJson(const Json& j, bool& ok) {
   m.author = j.at("author").get<std::string>();
   m.body = j.at("body").get<std::string>();
   m.create_time = absl::FromUnixMicros(j.at("create_us").get<int64_t>());
+  if (j.contains("mail_id")) m.mail_id = j.at("mail_id").get<std::string>();
   return m;
 }
 
@@ -462,6 +518,27 @@ const outbox::AnswerCodec<app::MessageAdded> kMessageAnswer =
               "stored answer unreadable");
         });
 
+const outbox::AnswerCodec<app::MailReceived> kMailAnswer = outbox::SnapshotCodec<app::MailReceived>(
+    [](const app::MailReceived& a) {
+      return Json{{"message", MessageJson(a.message)},
+                  {"ticket", TicketJson(a.ticket)},
+                  {"created", a.created},
+                  {"rule", a.rule},
+                  {"machine", a.machine}}
+          .dump();
+    },
+    [](const std::string& stored) {
+      return outbox::ParseJsonAnswer<app::MailReceived>(
+          stored,
+          [](const Json& j, bool& ok) {
+            return app::MailReceived{
+                TicketOfJson(j.at("ticket"), ok),   MessageOfJson(j.at("message"), ok),
+                j.at("created").get<bool>(),        j.at("rule").get<std::string>(),
+                j.at("machine").get<std::string>(), false};
+          },
+          "stored answer unreadable");
+    });
+
 // The sweeper writes without an idempotency key: nothing is replayed.
 const outbox::AnswerCodec<app::SlaSweep> kSweepAnswer = outbox::SnapshotCodec<app::SlaSweep>(
     [](const app::SlaSweep& s) {
@@ -510,6 +587,7 @@ absl::StatusOr<Ticket> TicketOf(const pqxx::row& r) {
   t.update_time = absl::FromUnixMicros(r[16].as<int64_t>());
   t.solve_time = r[17].is_null() ? absl::InfinitePast() : absl::FromUnixMicros(r[17].as<int64_t>());
   if (!r[18].is_null()) t.sla_due = absl::FromUnixMicros(r[18].as<int64_t>());
+  t.follow_up_of = r[19].as<std::string>();
   return t;
 }
 
@@ -523,7 +601,24 @@ absl::StatusOr<TicketMessage> MessageOf(const pqxx::row& r) {
   m.author = r[3].as<std::string>();
   m.body = r[4].as<std::string>();
   m.create_time = absl::FromUnixMicros(r[5].as<int64_t>());
+  m.mail_id = r[6].as<std::string>();
   return m;
+}
+
+// A row of kMailboxColumns.
+app::Mailbox MailboxOf(const pqxx::row& r) {
+  app::Mailbox b;
+  b.id = r[0].as<std::string>();
+  b.address = r[1].as<std::string>();
+  b.own.addresses = {b.address};
+  auto domains = r[2].as_array();
+  for (auto e = domains.get_next(); e.first != pqxx::array_parser::juncture::done;
+       e = domains.get_next()) {
+    if (e.first == pqxx::array_parser::juncture::string_value) b.own.domains.push_back(e.second);
+  }
+  b.reopen_window = absl::Seconds(r[3].as<int64_t>());
+  b.same_subject_window = absl::Seconds(r[4].as<int64_t>());
+  return b;
 }
 
 // A row of kListChanges.
@@ -588,12 +683,12 @@ class PgTicketRepository::Tx final : public app::TicketTx {
                      pg::TextArrayLiteral(t.tags), t.queue, t.assignee,
                      Json(t.custom_fields).dump(), t.version, t.message_count,
                      absl::ToUnixMicros(t.create_time), absl::ToUnixMicros(t.update_time), solved,
-                     solved ? absl::ToUnixMicros(t.solve_time) : int64_t{0});
+                     solved ? absl::ToUnixMicros(t.solve_time) : int64_t{0}, t.follow_up_of);
   }
   void AppendMessage(const TicketMessage& m) override {
     repo_.pool_.Exec(w_.sql(), kInsertMessage, w_.tenant(), m.id, m.ticket_id,
                      domain::MessageKindName(m.kind), m.author, m.body,
-                     absl::ToUnixMicros(m.create_time));
+                     absl::ToUnixMicros(m.create_time), m.mail_id);
   }
   void AppendChanges(const std::string& ticket_id,
                      const std::vector<TicketChange>& changes) override {
@@ -728,6 +823,23 @@ class PgTicketRepository::Tx final : public app::TicketTx {
                 .dump());
   }
 
+  void RecordMail(const app::MailRecord& r) override {
+    repo_.pool_.Exec(w_.sql(), kRecordMail, w_.tenant(), r.mailbox_id, r.mail_id, r.ticket_id,
+                     r.ticket_message_id, r.outbound, r.from_addr, r.thread_subject, r.machine,
+                     r.rule, absl::ToUnixMicros(r.time));
+  }
+  void AddParticipants(const std::string& ticket_id,
+                       const std::vector<std::string>& addrs) override {
+    if (addrs.empty()) return;
+    repo_.pool_.Exec(w_.sql(), kAddParticipants, w_.tenant(), ticket_id,
+                     pg::TextArrayLiteral(addrs));
+  }
+  absl::StatusOr<std::optional<app::Mailbox>> TicketMailbox(const std::string& ticket_id) override {
+    pqxx::result r = repo_.pool_.Exec(w_.sql(), kTicketMailbox, w_.tenant(), ticket_id);
+    if (r.empty()) return std::optional<app::Mailbox>();
+    return std::optional<app::Mailbox>(MailboxOf(r[0]));
+  }
+
  private:
   PgTicketRepository& repo_;
   const outbox::WriteTx& w_;
@@ -768,6 +880,13 @@ std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
                                    kSlaRebases,
                                    kStaleSlas,
                                    kNoParallel,
+                                   kRecordMail,
+                                   kAddParticipants,
+                                   kTicketMailbox,
+                                   kTicketOfMail,
+                                   kTicketNumbered,
+                                   kIsParticipant,
+                                   kSameSubjectTicket,
                                    kClaimSlaRebase};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
@@ -803,6 +922,61 @@ absl::StatusOr<app::MessageAdded> PgTicketRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
     absl::FunctionRef<absl::StatusOr<app::MessageAdded>(app::TicketTx&)> work) {
   return RunTx(meta, resource, kMessageAnswer, work);
+}
+
+absl::StatusOr<app::MailReceived> PgTicketRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<app::MailReceived>(app::TicketTx&)> work) {
+  return RunTx(meta, resource, kMailAnswer, work);
+}
+
+absl::StatusOr<std::optional<app::MailThread>> PgTicketRepository::TicketOfMail(
+    const std::string& tenant, const std::vector<std::string>& ids) {
+  std::optional<app::MailThread> out;
+  if (ids.empty()) return out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = pool_.Exec(tx, kTicketOfMail, tenant, pg::TextArrayLiteral(ids));
+    if (!r.empty()) out = app::MailThread{r[0][0].as<std::string>(), r[0][1].as<std::string>()};
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::optional<Ticket>> PgTicketRepository::TicketNumbered(const std::string& tenant,
+                                                                         int64_t number) {
+  std::optional<Ticket> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = pool_.Exec(tx, kTicketNumbered, tenant, number);
+    if (r.empty()) return absl::OkStatus();
+    CRM_ASSIGN_OR_RETURN(Ticket t, TicketOf(r[0]));
+    out = std::move(t);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<bool> PgTicketRepository::IsParticipant(const std::string& tenant,
+                                                       const std::string& ticket_id,
+                                                       const std::string& addr) {
+  bool yes = false;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    yes = pool_.Exec(tx, kIsParticipant, tenant, ticket_id, addr)[0][0].as<bool>();
+    return absl::OkStatus();
+  }));
+  return yes;
+}
+
+absl::StatusOr<std::optional<std::string>> PgTicketRepository::SameSubjectTicket(
+    const std::string& tenant, const std::string& mailbox_id, const std::string& from_addr,
+    const std::string& thread_subject, absl::Time since) {
+  std::optional<std::string> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = pool_.Exec(tx, kSameSubjectTicket, tenant, mailbox_id, from_addr,
+                                thread_subject, absl::ToUnixMicros(since));
+    if (!r.empty()) out = r[0][0].as<std::string>();
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 absl::StatusOr<int64_t> PgTicketRepository::NextNumber(const std::string& tenant) {

@@ -33,6 +33,10 @@ class PgTicketRepository final : public app::TicketRepository {
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<app::SlaSweep>(app::TicketTx&)> work) override;
 
+  absl::StatusOr<app::MailReceived> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<app::MailReceived>(app::TicketTx&)> work) override;
+
   absl::StatusOr<bool> KeyUsed(const app::Actor& actor) override;
   absl::StatusOr<int64_t> NextNumber(const std::string& tenant) override;
   absl::StatusOr<domain::Ticket> GetTicket(const std::string& tenant,
@@ -54,6 +58,17 @@ class PgTicketRepository final : public app::TicketRepository {
   absl::StatusOr<std::vector<std::string>> StaleSlas(const std::string& tenant, int64_t version,
                                                      const std::string& after_ticket_id,
                                                      int limit) override;
+  absl::StatusOr<std::optional<app::MailThread>> TicketOfMail(
+      const std::string& tenant, const std::vector<std::string>& ids) override;
+  absl::StatusOr<std::optional<domain::Ticket>> TicketNumbered(const std::string& tenant,
+                                                               int64_t number) override;
+  absl::StatusOr<bool> IsParticipant(const std::string& tenant, const std::string& ticket_id,
+                                     const std::string& addr) override;
+  absl::StatusOr<std::optional<std::string>> SameSubjectTicket(const std::string& tenant,
+                                                               const std::string& mailbox_id,
+                                                               const std::string& from_addr,
+                                                               const std::string& thread_subject,
+                                                               absl::Time since) override;
 
  private:
   class Tx;

@@ -20,7 +20,9 @@
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
 #include "libs/pg/pool.h"
+#include "services/service_desk/app/inbound.h"
 #include "services/service_desk/app/slas.h"
+#include "services/service_desk/mail/mime.h"
 #include "services/service_desk/storage/pg_ticket_repository.h"
 #include "tests/support/fakes/common_fakes.h"
 #include "tests/support/fakes/service_desk/fake_ticket_repository.h"
@@ -496,6 +498,125 @@ TEST_CASE("stored SLA instants: the sweeper tells each notice once and skips hel
   World other;
   other.clock.Set(w.clock.Now());
   CHECK(other.Count("SELECT count(*) FROM service_desk.ticket_slas") == 0);
+}
+
+// Inbound mail on PostgreSQL: raw mails parsed (GMime) and received.
+struct MailWorld : World {
+  app::Inbound inbound{*TheEnv().repo, tickets, clock, ids};
+  app::Mailbox mailbox;
+
+  MailWorld() {
+    mailbox.id = common::NewUuid();
+    mailbox.address = absl::StrCat("support-", mailbox.id.substr(0, 8), "@desk.example");
+    mailbox.own = {{mailbox.address}, {"desk.example"}};
+    absl::Status s = TheEnv().pool->WithTenantTx(tenant, [&](pqxx::work& tx) {
+      tx.exec_params(
+          "INSERT INTO service_desk.mailboxes (tenant_id, mailbox_id, address, own_domains, "
+          "created_at, updated_at) VALUES ($1, $2::uuid, $3, '{desk.example}', now(), now())",
+          tenant, mailbox.id, mailbox.address);
+      return absl::OkStatus();
+    });
+    REQUIRE(s.ok());
+  }
+  absl::StatusOr<app::MailReceived> Receive(const std::string& raw) {
+    absl::StatusOr<domain::InboundMail> m = mail::ParseMail(raw);
+    if (!m.ok()) return m.status();
+    return inbound.Receive(tenant, "mailbox:test", mailbox, *m);
+  }
+  std::string Raw(const std::string& id, const std::string& from, const std::string& subject,
+                  const std::string& extra_headers, const std::string& body) {
+    return absl::StrCat("From: ", from, "\r\nTo: ", mailbox.address, "\r\nSubject: ", subject,
+                        "\r\n", id.empty() ? "" : absl::StrCat("Message-ID: <", id, ">\r\n"),
+                        extra_headers, "Content-Type: text/plain; charset=utf-8\r\n\r\n", body,
+                        "\r\n");
+  }
+};
+
+TEST_CASE("inbound mail threads, dedups and stays in its tenant on PostgreSQL",
+          "[service_desk][pg][inbound]") {
+  MailWorld w;
+  const std::string first = w.Raw("q1@example.com", "Ada <ada@example.com>", "Card charged twice",
+                                  "Cc: Bob <bob@example.com>\r\n", "I see two charges.");
+  absl::StatusOr<app::MailReceived> a = w.Receive(first);
+  REQUIRE(a.ok());
+  CHECK(a->created);
+  CHECK(a->ticket.channel == domain::Channel::kEmail);
+  CHECK(a->message.mail_id == "q1@example.com");
+  const std::string ticket = a->ticket.id;
+  absl::StatusOr<app::MailReceived> again = w.Receive(first);
+  REQUIRE(again.ok());
+  CHECK(again->duplicate);
+  CHECK(again->ticket.id == ticket);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.tickets") == 1);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.ticket_messages") == 1);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.ticket_mails") == 1);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.ticket_participants") == 2);
+
+  // Copies arriving at once: one ticket.
+  const std::string burst = w.Raw("b1@example.com", "cy@example.com", "Burst", "", "Once");
+  std::vector<std::thread> threads;
+  std::vector<absl::StatusOr<app::MailReceived>> got(4, absl::UnknownError("not run"));
+  for (size_t i = 0; i < got.size(); ++i) {
+    threads.emplace_back([&, i] { got[i] = w.Receive(burst); });
+  }
+  for (std::thread& t : threads) t.join();
+  std::set<std::string> burst_tickets;
+  for (const auto& r : got) {
+    REQUIRE(r.ok());
+    burst_tickets.insert(r->ticket.id);
+  }
+  CHECK(burst_tickets.size() == 1);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.tickets") == 2);
+
+  // Our reply gets a Message-ID; a reply to it threads.
+  absl::StatusOr<app::MessageAdded> reply =
+      w.tickets.AddMessage(w.Meta("AddTicketMessage"), ticket, MessageKind::kPublicReply, "On it");
+  REQUIRE(reply.ok());
+  CHECK(reply->message.mail_id == reply->message.id + "@desk.example");
+  absl::StatusOr<app::MailReceived> r =
+      w.Receive(w.Raw("q2@example.com", "ada@example.com", "Re: Card charged twice",
+                      absl::StrCat("In-Reply-To: <", reply->message.mail_id, ">\r\n"), "Thanks"));
+  REQUIRE(r.ok());
+  CHECK(r->ticket.id == ticket);
+  CHECK(r->rule == "in_reply_to");
+  absl::StatusOr<app::MessagePage> thread = w.tickets.Messages(w.tenant, ticket, "", 10);
+  REQUIRE(thread.ok());
+  std::set<std::string> mail_ids;
+  for (const domain::TicketMessage& m : thread->items) mail_ids.insert(m.mail_id);
+  CHECK(mail_ids ==
+        std::set<std::string>{"q1@example.com", reply->message.mail_id, "q2@example.com"});
+
+  // The subject's number: from a participant (the Cc), not from a stranger.
+  const std::string numbered = domain::SubjectWithNumber("Card", a->ticket.number);
+  r = w.Receive(w.Raw("q3@example.com", "bob@example.com", numbered, "", "Me too"));
+  REQUIRE(r.ok());
+  CHECK(r->rule == "subject_number");
+  CHECK(r->ticket.id == ticket);
+  r = w.Receive(w.Raw("q4@example.com", "eve@example.net", numbered, "", "Let me in"));
+  REQUIRE(r.ok());
+  CHECK(r->created);
+
+  // An out-of-office: a note, the status kept.
+  r = w.Receive(w.Raw("oof@example.com", "ada@example.com", "Automatic reply",
+                      absl::StrCat("Auto-Submitted: auto-replied\r\nIn-Reply-To: <",
+                                   reply->message.mail_id, ">\r\n"),
+                      "Out until Monday"));
+  REQUIRE(r.ok());
+  CHECK(r->ticket.id == ticket);
+  CHECK(r->machine == "auto_submitted");
+  CHECK(r->message.kind == MessageKind::kInternalNote);
+
+  // Another tenant: the same mail is its own, and nothing of ours threads.
+  MailWorld other;
+  absl::StatusOr<app::MailReceived> theirs =
+      other.Receive(w.Raw("q1@example.com", "ada@example.com", numbered,
+                          absl::StrCat("In-Reply-To: <", reply->message.mail_id, ">\r\n"),
+                          absl::StrCat("> ", domain::TicketReference(ticket))));
+  REQUIRE(theirs.ok());
+  CHECK(theirs->created);
+  CHECK_FALSE(theirs->duplicate);
+  CHECK(theirs->ticket.id != ticket);
+  CHECK(other.Count("SELECT count(*) FROM service_desk.tickets") == 1);
 }
 
 }  // namespace

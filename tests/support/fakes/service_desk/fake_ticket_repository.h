@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,6 +40,11 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     std::map<std::string, std::map<std::string, SlaRow>> slas;        // tenant → ticket id
     std::map<std::string, service_desk::app::SlaRebase> sla_rebases;  // by tenant
     std::vector<Event> events;
+    // Inbound mail: the mailboxes tests register, each tenant's mail
+    // records, each ticket's participants.
+    std::map<std::string, service_desk::app::Mailbox> mailboxes;              // by id
+    std::map<std::string, std::vector<service_desk::app::MailRecord>> mails;  // by tenant
+    std::map<std::string, std::set<std::string>> participants;                // by ticket
   };
 
   absl::StatusOr<service_desk::domain::Ticket> Write(
@@ -67,6 +73,71 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
       absl::FunctionRef<absl::StatusOr<service_desk::app::SlaSweep>(service_desk::app::TicketTx&)>
           work) override {
     return Run<service_desk::app::SlaSweep>(meta, work);
+  }
+
+  absl::StatusOr<service_desk::app::MailReceived> Write(
+      const outbox::WriteMeta& meta, const std::string&,
+      absl::FunctionRef<
+          absl::StatusOr<service_desk::app::MailReceived>(service_desk::app::TicketTx&)>
+          work) override {
+    return Run<service_desk::app::MailReceived>(meta, work);
+  }
+
+  absl::StatusOr<std::optional<service_desk::app::MailThread>> TicketOfMail(
+      const std::string& tenant, const std::vector<std::string>& ids) override {
+    const State s = state();
+    auto all = s.mails.find(tenant);
+    if (all == s.mails.end()) return std::optional<service_desk::app::MailThread>();
+    for (const std::string& id : ids) {
+      for (const service_desk::app::MailRecord& r : all->second) {
+        if (r.mail_id == id) {
+          return std::optional<service_desk::app::MailThread>({r.ticket_id, r.mail_id});
+        }
+      }
+    }
+    return std::optional<service_desk::app::MailThread>();
+  }
+  absl::StatusOr<std::optional<service_desk::domain::Ticket>> TicketNumbered(
+      const std::string& tenant, int64_t number) override {
+    const State s = state();
+    auto all = s.tickets.find(tenant);
+    if (all != s.tickets.end()) {
+      for (const auto& [id, t] : all->second) {
+        if (t.number == number) return std::optional<service_desk::domain::Ticket>(t);
+      }
+    }
+    return std::optional<service_desk::domain::Ticket>();
+  }
+  absl::StatusOr<bool> IsParticipant(const std::string& tenant, const std::string& ticket_id,
+                                     const std::string& addr) override {
+    absl::StatusOr<service_desk::domain::Ticket> t = GetTicket(tenant, ticket_id);
+    if (!t.ok()) return false;
+    const State s = state();
+    auto p = s.participants.find(ticket_id);
+    return t->requester_email == addr || (p != s.participants.end() && p->second.count(addr));
+  }
+  absl::StatusOr<std::optional<std::string>> SameSubjectTicket(const std::string& tenant,
+                                                               const std::string& mailbox_id,
+                                                               const std::string& from,
+                                                               const std::string& subject,
+                                                               absl::Time since) override {
+    const State s = state();
+    std::optional<std::string> out;
+    auto all = s.mails.find(tenant);
+    if (all == s.mails.end()) return out;
+    for (const service_desk::app::MailRecord& r : all->second) {
+      if (!r.outbound && r.mailbox_id == mailbox_id && r.from_addr == from &&
+          r.thread_subject == subject && r.time >= since) {
+        out = r.ticket_id;
+      }
+    }
+    return out;
+  }
+  void AddMailbox(const service_desk::app::Mailbox& m) {
+    uow_.WithMutable([&](State& s) {
+      s.mailboxes[m.id] = m;
+      return 0;
+    });
   }
 
   absl::StatusOr<bool> KeyUsed(const service_desk::app::Actor& actor) override {
@@ -297,6 +368,23 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
       if (it != s_.sla_rebases.end() && it->second.policy_version == version) {
         s_.sla_rebases.erase(it);
       }
+    }
+
+    void RecordMail(const service_desk::app::MailRecord& r) override {
+      s_.mails[tenant_].push_back(r);
+    }
+    void AddParticipants(const std::string& ticket_id,
+                         const std::vector<std::string>& addrs) override {
+      s_.participants[ticket_id].insert(addrs.begin(), addrs.end());
+    }
+    absl::StatusOr<std::optional<service_desk::app::Mailbox>> TicketMailbox(
+        const std::string& ticket_id) override {
+      for (const service_desk::app::MailRecord& r : s_.mails[tenant_]) {
+        if (r.ticket_id == ticket_id && !r.outbound && s_.mailboxes.count(r.mailbox_id)) {
+          return std::optional<service_desk::app::Mailbox>(s_.mailboxes.at(r.mailbox_id));
+        }
+      }
+      return std::optional<service_desk::app::Mailbox>();
     }
 
    private:

@@ -1,0 +1,193 @@
+#include "services/service_desk/app/inbound.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "libs/common/crypto.h"
+#include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+
+namespace crm::service_desk::app {
+namespace {
+
+using domain::InboundMail;
+using domain::Ticket;
+
+// A ticket closed between the thread's read and the write: read again.
+constexpr char kThreadMoved[] = "MAIL_THREAD_MOVED";
+
+bool Contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// Everyone the mail names, our own addresses left out.
+std::vector<std::string> Participants(const InboundMail& m, const domain::OwnAddresses& own) {
+  std::set<std::string> seen;
+  std::vector<std::string> out;
+  auto add = [&](const domain::MailAddress& a) {
+    if (a.addr.empty() || a.addr.size() > 254 || own.Contains(a.addr)) return;
+    if (seen.insert(a.addr).second && out.size() < 100) out.push_back(a.addr);
+  };
+  add(m.from);
+  for (const auto* list : {&m.reply_to, &m.to, &m.cc}) {
+    for (const domain::MailAddress& a : *list) add(a);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string MailKey(const std::string& mailbox_id, const std::string& mail_identity) {
+  return absl::StrCat(
+      "mail/", common::HexEncode(common::Sha256(absl::StrCat(mailbox_id, "\n", mail_identity))));
+}
+
+absl::StatusOr<Inbound::Thread> Inbound::FindThread(const std::string& tenant,
+                                                    const Mailbox& mailbox,
+                                                    const InboundMail& mail) {
+  Thread found;
+  const std::vector<std::string> ids = domain::ThreadIds(mail);
+  if (!ids.empty()) {
+    CRM_ASSIGN_OR_RETURN(std::optional<MailThread> known, repository_.TicketOfMail(tenant, ids));
+    if (known) {
+      found.ticket_id = known->ticket_id;
+      found.rule = Contains(mail.reported_ids, known->mail_id)  ? "reported"
+                   : Contains(mail.in_reply_to, known->mail_id) ? "in_reply_to"
+                                                                : "references";
+    }
+  }
+  if (found.ticket_id.empty()) {
+    if (std::optional<std::string> ref = domain::FindTicketReference(mail.text)) {
+      absl::StatusOr<Ticket> t = repository_.GetTicket(tenant, *ref);
+      if (t.ok()) {
+        found.ticket_id = t->id;
+        found.rule = "reference";
+      } else if (t.status().code() != absl::StatusCode::kNotFound) {
+        return t.status();
+      }
+    }
+  }
+  if (found.ticket_id.empty()) {
+    if (std::optional<int64_t> number = domain::FindSubjectNumber(mail.subject)) {
+      CRM_ASSIGN_OR_RETURN(std::optional<Ticket> t, repository_.TicketNumbered(tenant, *number));
+      if (t) {
+        CRM_ASSIGN_OR_RETURN(bool participant,
+                             repository_.IsParticipant(tenant, t->id, mail.from.addr));
+        if (participant) {
+          found.ticket_id = t->id;
+          found.rule = "subject_number";
+        }
+      }
+    }
+  }
+  if (found.ticket_id.empty() && mailbox.same_subject_window > absl::ZeroDuration()) {
+    const std::string subject = domain::ThreadSubject(mail.subject);
+    if (!subject.empty()) {
+      CRM_ASSIGN_OR_RETURN(
+          std::optional<std::string> t,
+          repository_.SameSubjectTicket(tenant, mailbox.id, mail.from.addr, subject,
+                                        clock_.Now() - mailbox.same_subject_window));
+      if (t) {
+        found.ticket_id = *t;
+        found.rule = "same_subject";
+      }
+    }
+  }
+  if (found.ticket_id.empty()) return Thread{"", "new", ""};
+  CRM_ASSIGN_OR_RETURN(Ticket t, repository_.GetTicket(tenant, found.ticket_id));
+  const bool closed = t.status == domain::TicketStatus::kClosed;
+  const bool long_solved = t.status == domain::TicketStatus::kSolved &&
+                           clock_.Now() - t.solve_time > mailbox.reopen_window;
+  if (closed || long_solved) return Thread{"", "follow_up", t.id};
+  return found;
+}
+
+absl::StatusOr<MailReceived> Inbound::Receive(const std::string& tenant,
+                                              const std::string& principal, const Mailbox& mailbox,
+                                              const InboundMail& mail) {
+  if (mail.from.addr.empty() || !absl::StrContains(mail.from.addr, "@")) {
+    return common::InvalidField("from", "the mail has no sender address (From)");
+  }
+  const std::string identity = domain::MailIdentity(mail);
+  const std::string key = MailKey(mailbox.id, identity);
+  // Every copy of a mail has the same key and fingerprint: a copy is
+  // answered what the first got, whatever its transport headers.
+  const Actor actor{tenant, principal, "", "ReceiveMail", key, key};
+  const std::string machine = domain::MachineReasonName(domain::MachineMade(mail, mailbox.own));
+  const std::vector<std::string> participants = Participants(mail, mailbox.own);
+
+  CRM_ASSIGN_OR_RETURN(bool duplicate, repository_.KeyUsed(actor));
+  if (duplicate) {
+    CRM_ASSIGN_OR_RETURN(
+        MailReceived again,
+        repository_.Run<MailReceived>(actor, "", [](TicketTx&) -> absl::StatusOr<MailReceived> {
+          return absl::InternalError("a received mail's answer is missing");
+        }));
+    again.duplicate = true;
+    return again;
+  }
+
+  MailRecord record;
+  record.mailbox_id = mailbox.id;
+  record.mail_id = identity;
+  record.from_addr = mail.from.addr;
+  record.thread_subject = domain::ThreadSubject(mail.subject);
+  record.machine = machine;
+
+  for (int attempt = 0;; ++attempt) {
+    CRM_ASSIGN_OR_RETURN(Thread thread, FindThread(tenant, mailbox, mail));
+    record.rule = thread.rule;
+    if (thread.ticket_id.empty()) {
+      NewTicket n;
+      n.ticket.subject = domain::MailSubject(mail);
+      n.ticket.channel = domain::Channel::kEmail;
+      n.ticket.follow_up_of = thread.follow_up_of;
+      n.requester.email = mail.from.addr;
+      n.requester.name = domain::MailSenderName(mail);
+      n.description = domain::MailBody(mail);
+      CRM_ASSIGN_OR_RETURN(Tickets::Opening o, tickets_.Open(actor, std::move(n)));
+      o.first.mail_id = identity;
+      return repository_.Run<MailReceived>(
+          actor, o.ticket.id, [&](TicketTx& tx) -> absl::StatusOr<MailReceived> {
+            CRM_RETURN_IF_ERROR(Tickets::WriteOpening(tx, o));
+            record.ticket_id = o.ticket.id;
+            record.ticket_message_id = o.first.id;
+            record.time = o.first.create_time;
+            tx.RecordMail(record);
+            tx.AddParticipants(o.ticket.id, participants);
+            return MailReceived{o.ticket, o.first, true, thread.rule, machine, false};
+          });
+    }
+    domain::TicketMessage m;
+    m.id = ids_.NewId();
+    m.ticket_id = thread.ticket_id;
+    // A machine's mail is kept for the agents but is not the customer
+    // speaking: no reopen, no SLA clock.
+    m.kind = machine.empty() ? domain::MessageKind::kCustomer : domain::MessageKind::kInternalNote;
+    if (!machine.empty()) m.author = absl::StrCat("mail:", mail.from.addr);
+    m.body = domain::MailBody(mail);
+    m.mail_id = identity;
+    absl::StatusOr<MailReceived> out = repository_.Run<MailReceived>(
+        actor, thread.ticket_id, [&](TicketTx& tx) -> absl::StatusOr<MailReceived> {
+          CRM_ASSIGN_OR_RETURN(Ticket current, tx.LoadTicket(thread.ticket_id));
+          if (current.status == domain::TicketStatus::kClosed) {
+            return common::WithReason(absl::AbortedError("the ticket was closed meanwhile"),
+                                      kThreadMoved);
+          }
+          CRM_ASSIGN_OR_RETURN(MessageAdded added, tickets_.WriteMessage(tx, actor, m));
+          record.ticket_id = thread.ticket_id;
+          record.ticket_message_id = added.message.id;
+          record.time = added.message.create_time;
+          tx.RecordMail(record);
+          tx.AddParticipants(thread.ticket_id, participants);
+          return MailReceived{added.ticket, added.message, false, thread.rule, machine, false};
+        });
+    if (out.ok() || common::ReasonOf(out.status()) != kThreadMoved || attempt >= 2) return out;
+  }
+}
+
+}  // namespace crm::service_desk::app
