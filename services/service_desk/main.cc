@@ -26,8 +26,10 @@ int main() {
   common::RandomIdGenerator ids;
   service_desk::app::Tickets tickets(repository, directory, clock, ids);
   service_desk::app::Slas slas(repository, clock);
-  service_desk::api::ServiceDeskGrpcService service(tickets, slas, rt->executor(),
-                                                    rt->rpc_metrics(), rt->tokens());
+  service_desk::app::Mailboxes mailboxes(repository, clock, ids);
+  service_desk::app::Inbound inbound(repository, tickets, clock, ids);
+  service_desk::api::ServiceDeskGrpcService service(
+      tickets, slas, mailboxes, inbound, rt->executor(), rt->rpc_metrics(), rt->tokens());
   // Stored SLA instants: warnings, breaches and escalations told when due.
   service_desk::api::SlaSweeper sweeper(slas, rt->registry(), {});
   rt->AddListener(

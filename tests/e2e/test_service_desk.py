@@ -4,7 +4,8 @@ requester's email becomes a customer in customer-store; the thread, status
 moves, the audit of changes, idempotent retries, bad input with the right
 status and reason, roles, gRPC through the gateway, and another tenant's
 tickets reading as 404; the tenant's SLA policy, a ticket's SLA, and the
-sweeper moving stored SLA instants on (the work list by SLA)."""
+sweeper moving stored SLA instants on (the work list by SLA); mailboxes and
+raw mail through the inbound webhook (threading, copies, machine mail)."""
 import importlib
 import time
 import unittest
@@ -187,6 +188,110 @@ class Tickets(stack.E2ETestCase):
         self.assertEqual(self.create(request_id=rid).status, 200)
         self.assertError(self.create(request_id=rid, subject="Other"), 422,
                          "IDEMPOTENCY_KEY_REUSED")
+
+    def test_inbound_mail(self):
+        """A mailbox, raw mail posted to it (the inbound webhook), threading,
+        copies, machine mail, bad input and another tenant."""
+        address = "%s@desk.example" % stack.unique("support")
+        r = rest("POST", "/v1/mailboxes", self.key,
+                 {"mailbox": {"address": address.upper(), "ownDomains": ["Desk.Example"]},
+                  "requestId": stack.unique("mb")})
+        self.assertEqual(r.status, 200, r)
+        mb = r.json()
+        self.assertEqual(mb["address"], address)
+        self.assertEqual(mb["ownDomains"], ["desk.example"])
+        self.assertEqual(int(mb["reopenWindowSeconds"]), 14 * 24 * 3600)
+        r = rest("GET", "/v1/mailboxes", self.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(mb["id"], [m["id"] for m in r.json()["mailboxes"]])
+        _, hook = stack.create_key(self.key, ["ROLE_INTEGRATION"])
+        path = "/v1/mailboxes/%s/mail" % mb["id"]
+        sender = "%s@example.com" % stack.unique("ada")
+        first_id = "%s@mail.example.com" % stack.unique("m")
+
+        def mail(msg_id, subject, body, extra=""):
+            return ("From: =?UTF-8?B?7JWE64uk?= <%s>\r\nTo: Support <%s>\r\n"
+                    "Subject: %s\r\nMessage-ID: <%s>\r\n%s"
+                    "Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n"
+                    % (sender, address, subject, msg_id, extra, body)).encode("utf-8")
+
+        def post(raw, key=hook, mailbox_path=path):
+            return rest("POST", mailbox_path, key, raw=raw,
+                        headers={"Content-Type": "message/rfc822"})
+
+        r = post(mail(first_id, "Parcel missing", "My parcel never came."))
+        self.assertEqual(r.status, 200, r)
+        got = r.json()
+        self.assertTrue(got["created"])
+        self.assertEqual(got["threadRule"], "new")
+        self.assertEqual(got["ticket"]["channel"], "TICKET_CHANNEL_EMAIL")
+        self.assertEqual(got["ticket"]["subject"], "Parcel missing")
+        self.assertEqual(got["ticket"]["requesterEmail"], sender)
+        self.assertEqual(got["message"]["mailMessageId"], first_id)
+        self.assertEqual(got["message"]["body"], "My parcel never came.")
+        tid = got["ticket"]["id"]
+        # The same mail again (a relay's retry): answered, nothing written.
+        r = post(mail(first_id, "Parcel missing", "My parcel never came."))
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json()["duplicate"])
+        self.assertEqual(r.json()["ticket"]["id"], tid)
+        self.assertEqual(rest("GET", "/v1/tickets/%s" % tid, self.key).json()["messageCount"], 1)
+
+        # Our reply has a Message-ID; the customer's answer to it threads.
+        r = rest("POST", "/v1/tickets/%s/messages" % tid, self.key,
+                 {"kind": "MESSAGE_KIND_PUBLIC_REPLY", "body": "We are checking.",
+                  "requestId": stack.unique("m")})
+        self.assertEqual(r.status, 200, r)
+        ours = r.json()["message"]["mailMessageId"]
+        self.assertTrue(ours.endswith("@desk.example"), ours)
+        r = post(mail(stack.unique("m2") + "@mail.example.com", "Re: Parcel missing",
+                      "Still nothing.", "In-Reply-To: <%s>\r\n" % ours))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["ticket"]["id"], tid)
+        self.assertEqual(r.json()["threadRule"], "in_reply_to")
+        self.assertFalse(r.json().get("created", False))
+        # An out-of-office answer: kept as a note, never the customer speaking.
+        r = post(mail(stack.unique("oof") + "@mail.example.com", "Automatic reply", "Away.",
+                      "Auto-Submitted: auto-replied\r\nIn-Reply-To: <%s>\r\n" % ours))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["machineReason"], "auto_submitted")
+        self.assertEqual(r.json()["message"]["kind"], "MESSAGE_KIND_INTERNAL_NOTE")
+        self.assertEqual(r.json()["ticket"]["id"], tid)
+
+        # Bad input.
+        self.assertError(post(b""), 400, "INVALID_FIELD", "raw_mime")
+        self.assertError(post(b"this is not a mail"), 400, "INVALID_FIELD", "raw_mime")
+        self.assertError(post(b"Subject: x\r\n\r\nno sender"), 400, "INVALID_FIELD", "from")
+        self.assertError(post(mail("x@y", "s", "b"), mailbox_path="/v1/mailboxes/nope/mail"),
+                         400, "INVALID_FIELD", "mailbox_id")
+        self.assertError(post(mail("x@y", "s", "b"),
+                              mailbox_path="/v1/mailboxes/%s/mail" % uuid.uuid4()),
+                         404, "MAILBOX_NOT_FOUND")
+        _, reader = stack.create_key(self.key, ["ROLE_READ_ONLY"])
+        self.assertEqual(post(mail("x@y", "s", "b"), key=reader).status, 403)
+        r = rest("POST", "/v1/mailboxes", self.key,
+                 {"mailbox": {"address": "not an address"}, "requestId": stack.unique("mb")})
+        self.assertError(r, 400, "INVALID_FIELD", "mailbox.address")
+        r = rest("PATCH", "/v1/mailboxes/%s?requestId=%s" % (mb["id"], stack.unique("u")),
+                 self.key, {"address": "other@desk.example"})
+        self.assertError(r, 400, "INVALID_FIELD", "update_mask")
+        r = rest("PATCH", "/v1/mailboxes/%s?requestId=%s" % (mb["id"], stack.unique("u")),
+                 self.key, {"sameSubjectWindowSeconds": "3600"}, headers={"If-Match": "1"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["etag"], "2")
+
+        # Another tenant: the mailbox is not found, its address not to be had.
+        _, other = stack.create_tenant()
+        self.assertError(post(mail("x@y", "s", "b"), key=other), 404, "MAILBOX_NOT_FOUND")
+        self.assertError(rest("GET", "/v1/mailboxes/%s" % mb["id"], other), 404,
+                         "MAILBOX_NOT_FOUND")
+        r = rest("PATCH", "/v1/mailboxes/%s?requestId=%s" % (mb["id"], stack.unique("u")),
+                 other, {"sameSubjectWindowSeconds": "60"})
+        self.assertError(r, 404, "MAILBOX_NOT_FOUND")
+        self.assertEqual(rest("GET", "/v1/mailboxes", other).json().get("mailboxes", []), [])
+        r = rest("POST", "/v1/mailboxes", other,
+                 {"mailbox": {"address": address}, "requestId": stack.unique("mb")})
+        self.assertError(r, 409, "MAILBOX_ADDRESS_TAKEN", "mailbox.address")
 
     def test_roles_and_tenants(self):
         r = self.create()

@@ -288,15 +288,18 @@ std::string GenerateOpenApi(const std::vector<RestRoute>& routes, absl::string_v
     if (!params.empty()) op["parameters"] = std::move(params);
 
     if (RawBodyField(route) != nullptr) {
-      // A bytes body field takes the raw request body: NDJSON text, not the
-      // base64 JSON string protobuf's JSON mapping would use for bytes.
+      // A bytes body field takes the raw request body (NDJSON text, or a
+      // mail as received), not the base64 JSON string protobuf's JSON
+      // mapping would use for bytes.
+      const std::string media = RawBodyMediaType(route);
       op["requestBody"] = {
           {"required", true},
-          {"description",
-           "NDJSON: one JSON object per line (Content-Type: application/x-ndjson); "
-           "blank lines are skipped"},
-          {"content",
-           {{"application/x-ndjson", {{"schema", {{"type", "string"}}}}}}}};
+          {"description", media == "message/rfc822"
+                              ? "the mail as received (RFC 5322 / MIME), up to 25 MiB "
+                                "(Content-Type: message/rfc822)"
+                              : "NDJSON: one JSON object per line (Content-Type: "
+                                "application/x-ndjson); blank lines are skipped"},
+          {"content", {{media, {{"schema", {{"type", "string"}}}}}}}};
     } else if (!route.body.empty()) {
       Json schema;
       if (route.body == "*") {

@@ -114,11 +114,15 @@ absl::Status RestGateway::CheckBodyHeaders(const RestRoute& route, const HttpReq
   }
   const std::string content_type = absl::AsciiStrToLower(req.Header("content-type"));
   if (raw_body) {
-    if (!IsMediaType(content_type, "application/x-ndjson")) {
+    const std::string media = RawBodyMediaType(route);
+    if (!IsMediaType(content_type, media)) {
       return common::WithReason(
           absl::InvalidArgumentError(
-              "send the body as NDJSON (one JSON object per line) with Content-Type: "
-              "application/x-ndjson"),
+              media == "message/rfc822"
+                  ? "send the mail as it was received (RFC 5322) with Content-Type: "
+                    "message/rfc822"
+                  : "send the body as NDJSON (one JSON object per line) with Content-Type: "
+                    "application/x-ndjson"),
           kReasonUnsupportedMediaType);
     }
     return absl::OkStatus();

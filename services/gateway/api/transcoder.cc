@@ -190,6 +190,11 @@ const pb::FieldDescriptor* RawBodyField(const RestRoute& route) {
   return f;
 }
 
+const char* RawBodyMediaType(const RestRoute& route) {
+  const pb::FieldDescriptor* f = RawBodyField(route);
+  return f != nullptr && f->name() == "raw_mime" ? "message/rfc822" : "application/x-ndjson";
+}
+
 namespace {
 
 absl::Status ApplyBody(const RestRoute& route, const std::string& body, pb::Message* msg) {

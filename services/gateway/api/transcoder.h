@@ -39,6 +39,9 @@ std::vector<RestRoute> RoutesFromServices(
 // The body field when it is of type bytes: such routes take the raw request
 // body (any content type, e.g. application/x-ndjson) instead of JSON.
 const google::protobuf::FieldDescriptor* RawBodyField(const RestRoute& route);
+// The Content-Type a raw body must have: "message/rfc822" for a field named
+// raw_mime (a mail as received), else "application/x-ndjson" (uploads).
+const char* RawBodyMediaType(const RestRoute& route);
 
 struct HttpCall {
   std::vector<std::pair<std::string, std::string>> bindings;  // from the router

@@ -74,6 +74,7 @@ void ToProto(const domain::Ticket& t, v1::Ticket* out) {
   }
   out->set_message_count(t.message_count);
   if (t.sla_due) grpcutil::ToTimestamp(*t.sla_due, out->mutable_sla_due_time());
+  out->set_follow_up_of_ticket_id(t.follow_up_of);
 }
 
 void ToProto(const domain::TicketMessage& m, v1::TicketMessage* out) {
@@ -83,6 +84,7 @@ void ToProto(const domain::TicketMessage& m, v1::TicketMessage* out) {
   out->set_author(m.author);
   out->set_body(m.body);
   grpcutil::ToTimestamp(m.create_time, out->mutable_create_time());
+  out->set_mail_message_id(m.mail_id);
 }
 
 std::vector<std::string> PresentPaths(const v1::Ticket& t) {

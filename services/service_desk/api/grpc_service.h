@@ -9,6 +9,8 @@
 #include "libs/common/executor.h"
 #include "libs/common/page_token.h"
 #include "libs/grpcutil/rpc_metrics.h"
+#include "services/service_desk/app/inbound.h"
+#include "services/service_desk/app/mailboxes.h"
 #include "services/service_desk/app/slas.h"
 #include "services/service_desk/app/tickets.h"
 
@@ -24,12 +26,22 @@ std::vector<std::string> PresentPaths(const v1::Ticket& t);
 // INVALID_ARGUMENT naming the field (policy.hours.week[0].intervals[1].start, ...).
 absl::StatusOr<domain::SlaPolicySpec> FromProto(const v1::SlaPolicy& p);
 void ToProto(const domain::SlaPolicySpec& p, v1::SlaPolicy* out);
+void ToProto(const domain::Mailbox& m, v1::Mailbox* out);
+// The settings of a mailbox in a request (address, own domains, windows).
+domain::Mailbox FromProto(const v1::Mailbox& m);
 
 class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackService {
  public:
-  ServiceDeskGrpcService(app::Tickets& tickets, app::Slas& slas, common::Executor& executor,
+  ServiceDeskGrpcService(app::Tickets& tickets, app::Slas& slas, app::Mailboxes& mailboxes,
+                         app::Inbound& inbound, common::Executor& executor,
                          grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens)
-      : tickets_(tickets), slas_(slas), executor_(executor), metrics_(metrics), tokens_(tokens) {}
+      : tickets_(tickets),
+        slas_(slas),
+        mailboxes_(mailboxes),
+        inbound_(inbound),
+        executor_(executor),
+        metrics_(metrics),
+        tokens_(tokens) {}
 
   grpc::ServerUnaryReactor* CreateTicket(grpc::CallbackServerContext* ctx,
                                          const v1::CreateTicketRequest* req,
@@ -60,10 +72,28 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   grpc::ServerUnaryReactor* GetTicketSla(grpc::CallbackServerContext* ctx,
                                          const v1::GetTicketSlaRequest* req,
                                          v1::TicketSla* resp) override;
+  // api/mail_grpc.cc
+  grpc::ServerUnaryReactor* CreateMailbox(grpc::CallbackServerContext* ctx,
+                                          const v1::CreateMailboxRequest* req,
+                                          v1::Mailbox* resp) override;
+  grpc::ServerUnaryReactor* GetMailbox(grpc::CallbackServerContext* ctx,
+                                       const v1::GetMailboxRequest* req,
+                                       v1::Mailbox* resp) override;
+  grpc::ServerUnaryReactor* ListMailboxes(grpc::CallbackServerContext* ctx,
+                                          const v1::ListMailboxesRequest* req,
+                                          v1::ListMailboxesResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateMailbox(grpc::CallbackServerContext* ctx,
+                                          const v1::UpdateMailboxRequest* req,
+                                          v1::Mailbox* resp) override;
+  grpc::ServerUnaryReactor* ReceiveMail(grpc::CallbackServerContext* ctx,
+                                        const v1::ReceiveMailRequest* req,
+                                        v1::ReceiveMailResponse* resp) override;
 
  private:
   app::Tickets& tickets_;
   app::Slas& slas_;
+  app::Mailboxes& mailboxes_;
+  app::Inbound& inbound_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
   const common::PageTokenCodec& tokens_;

@@ -17,8 +17,10 @@ namespace {
 using domain::InboundMail;
 using domain::Ticket;
 
-// A ticket closed between the thread's read and the write: read again.
-constexpr char kThreadMoved[] = "MAIL_THREAD_MOVED";
+// A ticket closed between the thread's read and the write: the write stops
+// (ABORTED, nothing written, not kept with the key) and the thread is read
+// again, which then opens a follow-up.
+constexpr char kClosedMeanwhile[] = "the ticket was closed meanwhile; receive the mail again";
 
 bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -175,8 +177,7 @@ absl::StatusOr<MailReceived> Inbound::Receive(const std::string& tenant,
         actor, thread.ticket_id, [&](TicketTx& tx) -> absl::StatusOr<MailReceived> {
           CRM_ASSIGN_OR_RETURN(Ticket current, tx.LoadTicket(thread.ticket_id));
           if (current.status == domain::TicketStatus::kClosed) {
-            return common::WithReason(absl::AbortedError("the ticket was closed meanwhile"),
-                                      kThreadMoved);
+            return absl::AbortedError(kClosedMeanwhile);
           }
           CRM_ASSIGN_OR_RETURN(MessageAdded added, tickets_.WriteMessage(tx, actor, m));
           record.ticket_id = thread.ticket_id;
@@ -186,7 +187,7 @@ absl::StatusOr<MailReceived> Inbound::Receive(const std::string& tenant,
           tx.AddParticipants(thread.ticket_id, participants);
           return MailReceived{added.ticket, added.message, false, thread.rule, machine, false};
         });
-    if (out.ok() || common::ReasonOf(out.status()) != kThreadMoved || attempt >= 2) return out;
+    if (out.ok() || out.status().message() != kClosedMeanwhile || attempt >= 2) return out;
   }
 }
 

@@ -107,19 +107,7 @@ struct MessageAdded {
 };
 
 // Inbound mail (docs/service-desk.md, "Inbound email").
-// A mailbox of the desk: where mail arrives, and its threading settings.
-struct Mailbox {
-  std::string id;
-  std::string address;  // lower-case
-  // The desk's own addresses for the loop rules: the mailbox's address and
-  // the domains the tenant sends from.
-  domain::OwnAddresses own;
-  // A reply to a ticket solved longer ago than this opens a follow-up.
-  absl::Duration reopen_window = absl::Hours(24 * 14);
-  // A mail from the sender of a ticket of this mailbox with the same
-  // subject (domain::ThreadSubject) within this window joins it; zero: off.
-  absl::Duration same_subject_window = absl::ZeroDuration();
-};
+using Mailbox = domain::Mailbox;
 
 // One mail of a ticket, received or sent: its identity per mailbox and how
 // it threaded.
@@ -210,10 +198,18 @@ class TicketTx {
                                const std::vector<std::string>& addrs) = 0;
   // The mailbox a ticket's mail came through (its first), if any.
   virtual absl::StatusOr<std::optional<Mailbox>> TicketMailbox(const std::string& ticket_id) = 0;
+
+  // Mailboxes. Locked until the write ends; NOT_FOUND MAILBOX_NOT_FOUND.
+  virtual absl::StatusOr<Mailbox> LoadMailbox(const std::string& id) = 0;
+  // The mailbox's address routes to it from now on; false when a mailbox
+  // (of any tenant) has it already.
+  virtual absl::StatusOr<bool> ClaimMailboxAddress(const Mailbox& m) = 0;
+  virtual void SaveMailbox(const Mailbox& m, bool is_new) = 0;
 };
 
-class TicketRepository : public outbox::UnitOfWork<TicketTx, domain::Ticket, MessageAdded,
-                                                   domain::SlaPolicySpec, SlaSweep, MailReceived> {
+class TicketRepository
+    : public outbox::UnitOfWork<TicketTx, domain::Ticket, MessageAdded, domain::SlaPolicySpec,
+                                SlaSweep, MailReceived, Mailbox> {
  public:
   // Whether actor.idempotency_key was used before: the write is then
   // answered from the key, so the requester need not be resolved again.
@@ -254,6 +250,11 @@ class TicketRepository : public outbox::UnitOfWork<TicketTx, domain::Ticket, Mes
                                                              const std::string& after_ticket_id,
                                                              int limit) = 0;
 
+  // NOT_FOUND MAILBOX_NOT_FOUND.
+  virtual absl::StatusOr<Mailbox> GetMailbox(const std::string& tenant, const std::string& id) = 0;
+  // By address, at most kMaxMailboxes.
+  virtual absl::StatusOr<std::vector<Mailbox>> ListMailboxes(const std::string& tenant) = 0;
+
   // Inbound mail's threading reads (tenant-scoped like every read).
   // The first of `ids` (in their order) that is a mail of a ticket.
   virtual absl::StatusOr<std::optional<MailThread>> TicketOfMail(
@@ -273,5 +274,6 @@ class TicketRepository : public outbox::UnitOfWork<TicketTx, domain::Ticket, Mes
 };
 
 inline constexpr int kMaxChanges = 1000;
+inline constexpr int kMaxMailboxes = 1000;
 
 }  // namespace crm::service_desk::app

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "libs/common/crypto.h"
+#include "libs/common/errors.h"
 #include "libs/common/id.h"
 #include "services/service_desk/domain/ticket.h"
 
@@ -140,6 +141,69 @@ MachineReason MachineMade(const InboundMail& m, const OwnAddresses& own) {
   }
   if (HasHeader(m, "list-id") || HasHeader(m, "list-unsubscribe")) return MachineReason::kList;
   return MachineReason::kNone;
+}
+
+namespace {
+
+bool DomainShaped(absl::string_view d) {
+  if (d.empty() || d.size() > 253 || d.front() == '.' || d.back() == '.' || d.front() == '-') {
+    return false;
+  }
+  for (char c : d) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') return false;
+  }
+  return d.find("..") == absl::string_view::npos;
+}
+
+}  // namespace
+
+absl::Status NormalizeAndValidate(Mailbox& m) {
+  m.address = Lower(m.address);
+  const size_t at = m.address.find('@');
+  bool address_ok = !m.address.empty() && m.address.size() <= 254 && at != std::string::npos &&
+                    at > 0 && m.address.find('@', at + 1) == std::string::npos &&
+                    DomainShaped(absl::string_view(m.address).substr(at + 1));
+  for (char c : m.address.substr(0, at == std::string::npos ? 0 : at)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7F || c == '<' || c == '>' || c == '(' || c == ')' || c == ',' ||
+        c == ';' || c == ':' || c == '"' || c == '[' || c == ']' || c == '\\') {
+      address_ok = false;
+    }
+  }
+  if (!address_ok) {
+    return common::InvalidField("address",
+                                "address must be an email address (local@domain, ASCII, at "
+                                "most 254 characters)");
+  }
+  m.own.addresses = {m.address};
+  if (m.own.domains.size() > kMaxOwnDomains) {
+    return common::InvalidField("own_domains",
+                                absl::StrCat("own_domains holds at most ", kMaxOwnDomains));
+  }
+  std::set<std::string> seen;
+  for (size_t i = 0; i < m.own.domains.size(); ++i) {
+    std::string& d = m.own.domains[i];
+    d = Lower(d);
+    const std::string field = absl::StrCat("own_domains[", i, "]");
+    if (!DomainShaped(d)) {
+      return common::InvalidField(field, absl::StrCat(field,
+                                                      " must be a domain name such as "
+                                                      "mail.example.com"));
+    }
+    if (!seen.insert(d).second) {
+      return common::InvalidField(field, absl::StrCat(field, " is listed twice"));
+    }
+  }
+  if (m.reopen_window < absl::Seconds(1) || m.reopen_window > kMaxReopenWindow) {
+    return common::InvalidField("reopen_window_seconds",
+                                "reopen_window_seconds must be 1 to 31536000 (365 days)");
+  }
+  if (m.same_subject_window < absl::ZeroDuration() ||
+      m.same_subject_window > kMaxSameSubjectWindow) {
+    return common::InvalidField("same_subject_window_seconds",
+                                "same_subject_window_seconds must be 0 (off) to 2592000 (30 days)");
+  }
+  return absl::OkStatus();
 }
 
 std::string NormalizeMessageId(absl::string_view raw) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
@@ -84,6 +85,34 @@ struct OwnAddresses {
 };
 
 MachineReason MachineMade(const InboundMail& m, const OwnAddresses& own);
+
+// A mailbox of the desk: where mail arrives, and its threading settings.
+struct Mailbox {
+  std::string id;
+  std::string address;  // lower-case; fixed at creation
+  // The desk's own addresses for the loop rules: the mailbox's address and
+  // the domains the tenant sends from (own_domains).
+  OwnAddresses own;
+  // A reply to a ticket solved longer ago than this opens a follow-up.
+  absl::Duration reopen_window = absl::Hours(24 * 14);
+  // A mail from the sender of a ticket of this mailbox with the same
+  // subject (ThreadSubject) within this window joins it; zero: off.
+  absl::Duration same_subject_window = absl::ZeroDuration();
+  int64_t version = 0;  // the etag
+  absl::Time create_time = absl::InfinitePast();
+  absl::Time update_time = absl::InfinitePast();
+};
+inline constexpr size_t kMaxOwnDomains = 20;
+inline constexpr absl::Duration kMaxReopenWindow = absl::Hours(24 * 365);
+inline constexpr absl::Duration kMaxSameSubjectWindow = absl::Hours(24 * 30);
+
+// Lower-cases and trims the address and the domains, sets own.addresses to
+// the address, then checks: the address an addr-spec of at most 254
+// characters (no spaces, one '@'), each domain [a-z0-9.-] of 1..253, at
+// most kMaxOwnDomains, unique; reopen window 1 s..365 days, same-subject
+// window 0..30 days. INVALID_ARGUMENT naming the field (address,
+// own_domains[2], reopen_window_seconds, same_subject_window_seconds).
+absl::Status NormalizeAndValidate(Mailbox& m);
 
 // The ids a mail threads by, in the order they are tried: a delivery
 // report's reported ids, then In-Reply-To, then References newest first;

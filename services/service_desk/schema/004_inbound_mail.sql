@@ -1,7 +1,6 @@
 -- Inbound mail (docs/service-desk.md, "Inbound email").
--- The desk's mailboxes: where mail arrives (an address is one mailbox of
--- one tenant: the SMTP listener routes by it), the domains it sends from
--- (the loop rules' own addresses) and its threading windows.
+-- The desk's mailboxes: where mail arrives, the domains the tenant sends
+-- from (the loop rules' own addresses) and the threading windows.
 CREATE TABLE service_desk.mailboxes (
   tenant_id uuid NOT NULL,
   mailbox_id uuid NOT NULL,
@@ -13,10 +12,22 @@ CREATE TABLE service_desk.mailboxes (
   created_at timestamptz NOT NULL,
   updated_at timestamptz NOT NULL,
   PRIMARY KEY (tenant_id, mailbox_id),
-  UNIQUE (address)
+  UNIQUE (tenant_id, address)
 );
 SELECT service_desk.tenant_rls('service_desk.mailboxes');
 GRANT SELECT, INSERT, UPDATE, DELETE ON service_desk.mailboxes TO crm_app;
+
+-- An address routes to one mailbox of one tenant, across tenants: what a
+-- listener reads before it knows the tenant, and what makes a second
+-- claim of an address fail. Holds no tenant data but the pairing, so it
+-- has no row-level security; rows are only ever inserted by the mailbox's
+-- creation (in its tenant's transaction).
+CREATE TABLE service_desk.mailbox_routes (
+  address text PRIMARY KEY,
+  tenant_id uuid NOT NULL,
+  mailbox_id uuid NOT NULL
+);
+GRANT SELECT, INSERT ON service_desk.mailbox_routes TO crm_app;
 
 -- A ticket opened by a reply to a closed (or long solved) one names it; a
 -- message that came or goes as mail keeps the mail's identity.

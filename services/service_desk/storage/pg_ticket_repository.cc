@@ -290,9 +290,46 @@ const pg::NamedQuery kAddParticipants{
     "INSERT INTO service_desk.ticket_participants (tenant_id, ticket_id, address) SELECT $1, "
     "$2::uuid, a FROM unnest($3::text[]) a ON CONFLICT DO NOTHING",
     0};
-const std::string kMailboxColumns =
-    "b.mailbox_id::text, b.address, b.own_domains, b.reopen_window_s, b.same_subject_window_s";
-constexpr int kMailboxColumnCount = 5;
+const std::string kMailboxColumns = absl::StrCat(
+    "b.mailbox_id::text, b.address, b.own_domains, b.reopen_window_s, b.same_subject_window_s, "
+    "b.version, ",
+    pg::MicrosColumn("b.created_at"), ", ", pg::MicrosColumn("b.updated_at"));
+constexpr int kMailboxColumnCount = 8;
+const pg::NamedQuery kSelectMailbox{
+    "service_desk_select_mailbox",
+    absl::StrCat("SELECT ", kMailboxColumns,
+                 " FROM service_desk.mailboxes b WHERE b.tenant_id = $1 AND b.mailbox_id = "
+                 "$2::uuid"),
+    kMailboxColumnCount};
+const pg::NamedQuery kMailboxForUpdate{
+    "service_desk_mailbox_for_update",
+    absl::StrCat("SELECT ", kMailboxColumns,
+                 " FROM service_desk.mailboxes b WHERE b.tenant_id = $1 AND b.mailbox_id = "
+                 "$2::uuid FOR UPDATE"),
+    kMailboxColumnCount};
+const pg::NamedQuery kListMailboxes{
+    "service_desk_list_mailboxes",
+    absl::StrCat("SELECT ", kMailboxColumns,
+                 " FROM service_desk.mailboxes b WHERE b.tenant_id = $1 ORDER BY b.address LIMIT "
+                 "$2"),
+    kMailboxColumnCount};
+// The address's route: nothing comes back when a mailbox has it already.
+const pg::NamedQuery kClaimMailboxAddress{
+    "service_desk_claim_mailbox_address",
+    "INSERT INTO service_desk.mailbox_routes (address, tenant_id, mailbox_id) VALUES ($2, $1, "
+    "$3::uuid) ON CONFLICT (address) DO NOTHING RETURNING 1",
+    1};
+const pg::NamedQuery kSaveMailbox{
+    "service_desk_save_mailbox",
+    absl::StrCat("INSERT INTO service_desk.mailboxes (tenant_id, mailbox_id, address, own_domains, "
+                 "reopen_window_s, same_subject_window_s, version, created_at, updated_at) VALUES "
+                 "($1, $2::uuid, $3, $4::text[], $5, $6, $7, ",
+                 pg::MicrosParam(8), ", ", pg::MicrosParam(9),
+                 ") ON CONFLICT (tenant_id, mailbox_id) DO UPDATE SET own_domains = "
+                 "EXCLUDED.own_domains, reopen_window_s = EXCLUDED.reopen_window_s, "
+                 "same_subject_window_s = EXCLUDED.same_subject_window_s, version = "
+                 "EXCLUDED.version, updated_at = EXCLUDED.updated_at"),
+    0};
 const pg::NamedQuery kTicketMailbox{
     "service_desk_ticket_mailbox",
     absl::StrCat("SELECT ", kMailboxColumns,
@@ -618,8 +655,47 @@ app::Mailbox MailboxOf(const pqxx::row& r) {
   }
   b.reopen_window = absl::Seconds(r[3].as<int64_t>());
   b.same_subject_window = absl::Seconds(r[4].as<int64_t>());
+  b.version = r[5].as<int64_t>();
+  b.create_time = absl::FromUnixMicros(r[6].as<int64_t>());
+  b.update_time = absl::FromUnixMicros(r[7].as<int64_t>());
   return b;
 }
+
+absl::Status MailboxNotFound() {
+  return common::NotFound("MAILBOX_NOT_FOUND", "no mailbox has this mailbox_id");
+}
+
+Json MailboxJson(const app::Mailbox& b) {
+  return Json{{"id", b.id},
+              {"address", b.address},
+              {"own_domains", b.own.domains},
+              {"reopen_window_s", absl::ToInt64Seconds(b.reopen_window)},
+              {"same_subject_window_s", absl::ToInt64Seconds(b.same_subject_window)},
+              {"version", b.version},
+              {"create_us", absl::ToUnixMicros(b.create_time)},
+              {"update_us", absl::ToUnixMicros(b.update_time)}};
+}
+
+const outbox::AnswerCodec<app::Mailbox> kMailboxAnswer = outbox::SnapshotCodec<app::Mailbox>(
+    [](const app::Mailbox& b) { return MailboxJson(b).dump(); },
+    [](const std::string& stored) {
+      return outbox::ParseJsonAnswer<app::Mailbox>(
+          stored,
+          [](const Json& j, bool&) {
+            app::Mailbox b;
+            b.id = j.at("id").get<std::string>();
+            b.address = j.at("address").get<std::string>();
+            b.own.addresses = {b.address};
+            b.own.domains = j.at("own_domains").get<std::vector<std::string>>();
+            b.reopen_window = absl::Seconds(j.at("reopen_window_s").get<int64_t>());
+            b.same_subject_window = absl::Seconds(j.at("same_subject_window_s").get<int64_t>());
+            b.version = j.at("version").get<int64_t>();
+            b.create_time = absl::FromUnixMicros(j.at("create_us").get<int64_t>());
+            b.update_time = absl::FromUnixMicros(j.at("update_us").get<int64_t>());
+            return b;
+          },
+          "stored answer unreadable");
+    });
 
 // A row of kListChanges.
 TicketChange ChangeOf(const pqxx::row& r) {
@@ -839,6 +915,20 @@ class PgTicketRepository::Tx final : public app::TicketTx {
     if (r.empty()) return std::optional<app::Mailbox>();
     return std::optional<app::Mailbox>(MailboxOf(r[0]));
   }
+  absl::StatusOr<app::Mailbox> LoadMailbox(const std::string& id) override {
+    pqxx::result r = repo_.pool_.Exec(w_.sql(), kMailboxForUpdate, w_.tenant(), id);
+    if (r.empty()) return MailboxNotFound();
+    return MailboxOf(r[0]);
+  }
+  absl::StatusOr<bool> ClaimMailboxAddress(const app::Mailbox& m) override {
+    return !repo_.pool_.Exec(w_.sql(), kClaimMailboxAddress, w_.tenant(), m.address, m.id).empty();
+  }
+  void SaveMailbox(const app::Mailbox& m, bool) override {
+    repo_.pool_.Exec(w_.sql(), kSaveMailbox, w_.tenant(), m.id, m.address,
+                     pg::TextArrayLiteral(m.own.domains), absl::ToInt64Seconds(m.reopen_window),
+                     absl::ToInt64Seconds(m.same_subject_window), m.version,
+                     absl::ToUnixMicros(m.create_time), absl::ToUnixMicros(m.update_time));
+  }
 
  private:
   PgTicketRepository& repo_;
@@ -887,6 +977,11 @@ std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
                                    kTicketNumbered,
                                    kIsParticipant,
                                    kSameSubjectTicket,
+                                   kSelectMailbox,
+                                   kMailboxForUpdate,
+                                   kListMailboxes,
+                                   kClaimMailboxAddress,
+                                   kSaveMailbox,
                                    kClaimSlaRebase};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
@@ -928,6 +1023,36 @@ absl::StatusOr<app::MailReceived> PgTicketRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
     absl::FunctionRef<absl::StatusOr<app::MailReceived>(app::TicketTx&)> work) {
   return RunTx(meta, resource, kMailAnswer, work);
+}
+
+absl::StatusOr<app::Mailbox> PgTicketRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<app::Mailbox>(app::TicketTx&)> work) {
+  return RunTx(meta, resource, kMailboxAnswer, work);
+}
+
+absl::StatusOr<app::Mailbox> PgTicketRepository::GetMailbox(const std::string& tenant,
+                                                            const std::string& id) {
+  std::optional<app::Mailbox> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = pool_.Exec(tx, kSelectMailbox, tenant, id);
+    if (!r.empty()) out = MailboxOf(r[0]);
+    return absl::OkStatus();
+  }));
+  if (!out) return MailboxNotFound();
+  return *out;
+}
+
+absl::StatusOr<std::vector<app::Mailbox>> PgTicketRepository::ListMailboxes(
+    const std::string& tenant) {
+  std::vector<app::Mailbox> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    for (const pqxx::row& r : pool_.Exec(tx, kListMailboxes, tenant, app::kMaxMailboxes)) {
+      out.push_back(MailboxOf(r));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 absl::StatusOr<std::optional<app::MailThread>> PgTicketRepository::TicketOfMail(

@@ -37,6 +37,10 @@ class PgTicketRepository final : public app::TicketRepository {
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<app::MailReceived>(app::TicketTx&)> work) override;
 
+  absl::StatusOr<app::Mailbox> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<app::Mailbox>(app::TicketTx&)> work) override;
+
   absl::StatusOr<bool> KeyUsed(const app::Actor& actor) override;
   absl::StatusOr<int64_t> NextNumber(const std::string& tenant) override;
   absl::StatusOr<domain::Ticket> GetTicket(const std::string& tenant,
@@ -58,6 +62,9 @@ class PgTicketRepository final : public app::TicketRepository {
   absl::StatusOr<std::vector<std::string>> StaleSlas(const std::string& tenant, int64_t version,
                                                      const std::string& after_ticket_id,
                                                      int limit) override;
+  absl::StatusOr<app::Mailbox> GetMailbox(const std::string& tenant,
+                                          const std::string& id) override;
+  absl::StatusOr<std::vector<app::Mailbox>> ListMailboxes(const std::string& tenant) override;
   absl::StatusOr<std::optional<app::MailThread>> TicketOfMail(
       const std::string& tenant, const std::vector<std::string>& ids) override;
   absl::StatusOr<std::optional<domain::Ticket>> TicketNumbered(const std::string& tenant,

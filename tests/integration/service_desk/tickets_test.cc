@@ -21,6 +21,7 @@
 #include "libs/common/id.h"
 #include "libs/pg/pool.h"
 #include "services/service_desk/app/inbound.h"
+#include "services/service_desk/app/mailboxes.h"
 #include "services/service_desk/app/slas.h"
 #include "services/service_desk/mail/mime.h"
 #include "services/service_desk/storage/pg_ticket_repository.h"
@@ -505,18 +506,15 @@ struct MailWorld : World {
   app::Inbound inbound{*TheEnv().repo, tickets, clock, ids};
   app::Mailbox mailbox;
 
+  app::Mailboxes mailboxes{*TheEnv().repo, clock, ids};
+
   MailWorld() {
-    mailbox.id = common::NewUuid();
-    mailbox.address = absl::StrCat("support-", mailbox.id.substr(0, 8), "@desk.example");
-    mailbox.own = {{mailbox.address}, {"desk.example"}};
-    absl::Status s = TheEnv().pool->WithTenantTx(tenant, [&](pqxx::work& tx) {
-      tx.exec_params(
-          "INSERT INTO service_desk.mailboxes (tenant_id, mailbox_id, address, own_domains, "
-          "created_at, updated_at) VALUES ($1, $2::uuid, $3, '{desk.example}', now(), now())",
-          tenant, mailbox.id, mailbox.address);
-      return absl::OkStatus();
-    });
-    REQUIRE(s.ok());
+    app::Mailbox m;
+    m.address = absl::StrCat("Support-", common::NewUuid().substr(0, 8), "@Desk.Example");
+    m.own.domains = {"desk.example"};
+    absl::StatusOr<app::Mailbox> made = mailboxes.Create(Meta("CreateMailbox"), m);
+    REQUIRE(made.ok());
+    mailbox = *made;
   }
   absl::StatusOr<app::MailReceived> Receive(const std::string& raw) {
     absl::StatusOr<domain::InboundMail> m = mail::ParseMail(raw);
@@ -606,8 +604,28 @@ TEST_CASE("inbound mail threads, dedups and stays in its tenant on PostgreSQL",
   CHECK(r->machine == "auto_submitted");
   CHECK(r->message.kind == MessageKind::kInternalNote);
 
-  // Another tenant: the same mail is its own, and nothing of ours threads.
+  // Another tenant: our mailbox is not found, its address not to be had,
+  // the same mail is its own, and nothing of ours threads.
   MailWorld other;
+  CHECK(ReasonOf(other.mailboxes.Get(other.tenant, w.mailbox.id).status()) == "MAILBOX_NOT_FOUND");
+  CHECK(other.mailboxes.List(other.tenant)->size() == 1);
+  app::Mailbox copy;
+  copy.address = w.mailbox.address;
+  CHECK(ReasonOf(other.mailboxes.Create(other.Meta("CreateMailbox"), copy).status()) ==
+        "MAILBOX_ADDRESS_TAKEN");
+  app::Mailbox patch;
+  patch.same_subject_window = absl::Minutes(30);
+  CHECK(other.mailboxes
+            .Update(other.Meta("UpdateMailbox"), w.mailbox.id, patch,
+                    {"same_subject_window_seconds"}, "")
+            .status()
+            .code() == absl::StatusCode::kNotFound);
+  absl::StatusOr<app::Mailbox> changed = w.mailboxes.Update(
+      w.Meta("UpdateMailbox"), w.mailbox.id, patch, {"same_subject_window_seconds"}, "1");
+  REQUIRE(changed.ok());
+  CHECK(changed->version == 2);
+  CHECK(w.mailboxes.Get(w.tenant, w.mailbox.id)->same_subject_window == absl::Minutes(30));
+  CHECK(w.mailboxes.Get(w.tenant, w.mailbox.id)->address == w.mailbox.address);
   absl::StatusOr<app::MailReceived> theirs =
       other.Receive(w.Raw("q1@example.com", "ada@example.com", numbered,
                           absl::StrCat("In-Reply-To: <", reply->message.mail_id, ">\r\n"),

@@ -9,6 +9,7 @@
 
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
+#include "services/service_desk/app/mailboxes.h"
 #include "services/service_desk/app/tickets.h"
 #include "tests/support/fakes/common_fakes.h"
 #include "tests/support/fakes/service_desk/fake_ticket_repository.h"
@@ -269,6 +270,78 @@ TEST_CASE("Tenants never thread into each other and a mail without sender is ref
 
   InboundMail nobody = World::Mail("x@example.com", "", "Hi", "text");
   CHECK(crm::common::FieldOf(w.Receive(nobody).status()) == "from");
+}
+
+TEST_CASE("Mailboxes: checked fields, one mailbox per address across tenants, updates",
+          "[inbound]") {
+  crm::testing::FakeTicketRepository repo;
+  crm::testing::FixedClock clock;
+  crm::common::RandomIdGenerator ids;
+  sd::app::Mailboxes mailboxes{repo, clock, ids};
+  auto meta = [](const std::string& key, const std::string& tenant = kTenant,
+                 const std::string& method = "CreateMailbox") {
+    return sd::app::Actor{tenant, "admin", "req", method, key, "fp-" + key};
+  };
+  sd::app::Mailbox m;
+  m.address = "  Support@Desk.Example ";
+  m.own.domains = {"Desk.Example", "mail.desk.example"};
+  absl::StatusOr<sd::app::Mailbox> made = mailboxes.Create(meta("mb-1"), m);
+  REQUIRE(made.ok());
+  CHECK(made->address == "support@desk.example");
+  CHECK(made->own.addresses == std::vector<std::string>{"support@desk.example"});
+  CHECK(made->own.domains == std::vector<std::string>{"desk.example", "mail.desk.example"});
+  CHECK(made->reopen_window == absl::Hours(24 * 14));  // the default
+  CHECK(made->version == 1);
+  CHECK(mailboxes.Get(kTenant, made->id)->address == "support@desk.example");
+  CHECK(mailboxes.Get(kOther, made->id).status().code() == absl::StatusCode::kNotFound);
+  CHECK(crm::common::ReasonOf(mailboxes.Get(kOther, made->id).status()) == "MAILBOX_NOT_FOUND");
+  CHECK(crm::common::FieldOf(mailboxes.Get(kTenant, "nope").status()) == "mailbox_id");
+  CHECK(mailboxes.List(kOther)->empty());
+
+  // The address is taken for every tenant.
+  absl::StatusOr<sd::app::Mailbox> twice = mailboxes.Create(meta("mb-2", kOther), m);
+  CHECK(twice.status().code() == absl::StatusCode::kAlreadyExists);
+  CHECK(crm::common::ReasonOf(twice.status()) == "MAILBOX_ADDRESS_TAKEN");
+  CHECK(crm::common::FieldOf(twice.status()) == "mailbox.address");
+
+  // Bad fields are named.
+  sd::app::Mailbox bad;
+  bad.address = "no-at-sign";
+  CHECK(crm::common::FieldOf(mailboxes.Create(meta("mb-3"), bad).status()) == "mailbox.address");
+  bad.address = "a b@desk.example";
+  CHECK(crm::common::FieldOf(mailboxes.Create(meta("mb-4"), bad).status()) == "mailbox.address");
+  bad.address = "ok@desk.example";
+  bad.own.domains = {"fine.example", "not a domain"};
+  CHECK(crm::common::FieldOf(mailboxes.Create(meta("mb-5"), bad).status()) ==
+        "mailbox.own_domains[1]");
+  bad.own.domains = {};
+  bad.same_subject_window = absl::Hours(24 * 31);
+  CHECK(crm::common::FieldOf(mailboxes.Create(meta("mb-6"), bad).status()) ==
+        "mailbox.same_subject_window_seconds");
+
+  // Updates: the windows and domains under the etag; the address is fixed.
+  sd::app::Mailbox patch;
+  patch.same_subject_window = absl::Hours(2);
+  absl::StatusOr<sd::app::Mailbox> changed =
+      mailboxes.Update(meta("mb-7", kTenant, "UpdateMailbox"), made->id, patch,
+                       {"same_subject_window_seconds"}, "1");
+  REQUIRE(changed.ok());
+  CHECK(changed->same_subject_window == absl::Hours(2));
+  CHECK(changed->own.domains == made->own.domains);
+  CHECK(changed->version == 2);
+  CHECK(crm::common::ReasonOf(mailboxes
+                                  .Update(meta("mb-8", kTenant, "UpdateMailbox"), made->id, patch,
+                                          {"same_subject_window_seconds"}, "1")
+                                  .status()) == "ETAG_MISMATCH");
+  CHECK(
+      crm::common::FieldOf(
+          mailboxes.Update(meta("mb-9", kTenant, "UpdateMailbox"), made->id, patch, {"address"}, "")
+              .status()) == "update_mask");
+  CHECK(mailboxes
+            .Update(meta("mb-10", kOther, "UpdateMailbox"), made->id, patch,
+                    {"same_subject_window_seconds"}, "")
+            .status()
+            .code() == absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -42,7 +42,9 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     std::vector<Event> events;
     // Inbound mail: the mailboxes tests register, each tenant's mail
     // records, each ticket's participants.
-    std::map<std::string, service_desk::app::Mailbox> mailboxes;              // by id
+    std::map<std::string, service_desk::app::Mailbox> mailboxes;  // by id
+    std::map<std::string, std::string> mailbox_tenants;           // by id; "" = any (AddMailbox)
+    std::map<std::string, std::string> mailbox_routes;            // address → mailbox id
     std::map<std::string, std::vector<service_desk::app::MailRecord>> mails;  // by tenant
     std::map<std::string, std::set<std::string>> participants;                // by ticket
   };
@@ -136,8 +138,33 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
   void AddMailbox(const service_desk::app::Mailbox& m) {
     uow_.WithMutable([&](State& s) {
       s.mailboxes[m.id] = m;
+      s.mailbox_tenants[m.id] = "";
+      s.mailbox_routes[m.address] = m.id;
       return 0;
     });
+  }
+  absl::StatusOr<service_desk::app::Mailbox> Write(
+      const outbox::WriteMeta& meta, const std::string&,
+      absl::FunctionRef<absl::StatusOr<service_desk::app::Mailbox>(service_desk::app::TicketTx&)>
+          work) override {
+    return Run<service_desk::app::Mailbox>(meta, work);
+  }
+  absl::StatusOr<service_desk::app::Mailbox> GetMailbox(const std::string& tenant,
+                                                        const std::string& id) override {
+    const State s = state();
+    if (!MailboxOf(s, tenant, id)) return NoMailbox();
+    return s.mailboxes.at(id);
+  }
+  absl::StatusOr<std::vector<service_desk::app::Mailbox>> ListMailboxes(
+      const std::string& tenant) override {
+    const State s = state();
+    std::vector<service_desk::app::Mailbox> out;
+    for (const auto& [id, m] : s.mailboxes) {
+      if (MailboxOf(s, tenant, id)) out.push_back(m);
+    }
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.address < b.address; });
+    return out;
   }
 
   absl::StatusOr<bool> KeyUsed(const service_desk::app::Actor& actor) override {
@@ -269,6 +296,13 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
   static absl::Status NotFound() {
     return common::NotFound("TICKET_NOT_FOUND", "no ticket has this ticket_id");
   }
+  static absl::Status NoMailbox() {
+    return common::NotFound("MAILBOX_NOT_FOUND", "no mailbox has this mailbox_id");
+  }
+  static bool MailboxOf(const State& s, const std::string& tenant, const std::string& id) {
+    auto t = s.mailbox_tenants.find(id);
+    return t != s.mailbox_tenants.end() && (t->second.empty() || t->second == tenant);
+  }
 
   class Tx final : public service_desk::app::TicketTx {
    public:
@@ -385,6 +419,18 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
         }
       }
       return std::optional<service_desk::app::Mailbox>();
+    }
+
+    absl::StatusOr<service_desk::app::Mailbox> LoadMailbox(const std::string& id) override {
+      if (!MailboxOf(s_, tenant_, id)) return NoMailbox();
+      return s_.mailboxes.at(id);
+    }
+    absl::StatusOr<bool> ClaimMailboxAddress(const service_desk::app::Mailbox& m) override {
+      return s_.mailbox_routes.emplace(m.address, m.id).second;
+    }
+    void SaveMailbox(const service_desk::app::Mailbox& m, bool) override {
+      s_.mailboxes[m.id] = m;
+      s_.mailbox_tenants[m.id] = tenant_;
     }
 
    private:
