@@ -1,5 +1,5 @@
 """Tenant B never sees, changes or learns about tenant A's resources (REST and gRPC),
-tickets included."""
+tickets and mailboxes included."""
 
 import importlib
 import time
@@ -170,6 +170,12 @@ class TenantIsolation(stack.E2ETestCase):
                   "description": "A's question", "requestId": stack.unique("t")})
         assert r.status == 200, r
         cls.ticket = r.json()["id"]
+        # A's mailbox (the inbound webhook's target).
+        cls.mailbox_address = "%s@desk.example" % stack.unique("a-support")
+        r = rest("POST", "/v1/mailboxes", cls.a,
+                 {"mailbox": {"address": cls.mailbox_address}, "requestId": stack.unique("mb")})
+        assert r.status == 200, r
+        cls.mailbox = r.json()["id"]
 
     def assert_not_found(self, r, what):
         self.assertEqual(r.status, 404, (what, r))
@@ -178,7 +184,7 @@ class TenantIsolation(stack.E2ETestCase):
                                    "PRODUCT_NOT_FOUND", "SLOT_NOT_FOUND", "OFFER_NOT_FOUND",
                                    "TEMPLATE_NOT_FOUND", "MESSAGE_NOT_FOUND",
                                    "WEBHOOK_ENDPOINT_NOT_FOUND", "CAMPAIGN_NOT_FOUND",
-                                   "TICKET_NOT_FOUND"), what)
+                                   "TICKET_NOT_FOUND", "MAILBOX_NOT_FOUND"), what)
         # The message gives no hint that the id exists elsewhere.
         self.assertNotIn("tenant", r.json()["error"]["message"].lower(), what)
 
@@ -264,10 +270,18 @@ class TenantIsolation(stack.E2ETestCase):
             ("GET", "/v1/tickets/%s/messages" % self.ticket, None, {}),
             ("GET", "/v1/tickets/%s/changes" % self.ticket, None, {}),
             ("GET", "/v1/tickets/%s/sla" % self.ticket, None, {}),
+            ("GET", "/v1/mailboxes/%s" % self.mailbox, None, {}),
+            ("PATCH", "/v1/mailboxes/%s?requestId=%s" % (self.mailbox, stack.unique("um")),
+             {"sameSubjectWindowSeconds": "60"}, {}),
         ]
         for method, path, body, headers in routes:
             r = rest(method, path, self.b, body, headers=headers)
             self.assert_not_found(r, "%s %s" % (method, path))
+        # B's mail to A's mailbox is not taken.
+        r = rest("POST", "/v1/mailboxes/%s/mail" % self.mailbox, self.b,
+                 raw=b"From: b@example.com\r\nSubject: B\r\nMessage-ID: <b1@example.com>\r\n"
+                     b"\r\nB was here\r\n", headers={"Content-Type": "message/rfc822"})
+        self.assert_not_found(r, "POST mail to A's mailbox")
 
     def test_a_test_b_gets_not_found_on_every_id_rpc_grpc(self):
         store = cs_grpc.CustomerStoreServiceStub(channel)
@@ -363,6 +377,15 @@ class TenantIsolation(stack.E2ETestCase):
                                         body="B", request_id=stack.unique("m"))),
             (sd_grpc.ServiceDeskServiceStub(channel).GetTicketSla,
              sd.GetTicketSlaRequest(ticket_id=self.ticket)),
+            (sd_grpc.ServiceDeskServiceStub(channel).GetMailbox,
+             sd.GetMailboxRequest(mailbox_id=self.mailbox)),
+            (sd_grpc.ServiceDeskServiceStub(channel).UpdateMailbox,
+             sd.UpdateMailboxRequest(mailbox_id=self.mailbox,
+                                     mailbox=sd.Mailbox(same_subject_window_seconds=60),
+                                     request_id=stack.unique("um"))),
+            (sd_grpc.ServiceDeskServiceStub(channel).ReceiveMail,
+             sd.ReceiveMailRequest(mailbox_id=self.mailbox,
+                                   raw_mime=b"From: b@example.com\r\nSubject: B\r\n\r\nB\r\n")),
         ]
         for fn, req in calls:
             what = "%s %s" % (type(req).__name__, str(req).replace("\n", " "))
@@ -375,7 +398,7 @@ class TenantIsolation(stack.E2ETestCase):
                            "PRODUCT_NOT_FOUND", "SLOT_NOT_FOUND", "OFFER_NOT_FOUND",
                            "TEMPLATE_NOT_FOUND", "MESSAGE_NOT_FOUND",
                            "WEBHOOK_ENDPOINT_NOT_FOUND", "CAMPAIGN_NOT_FOUND",
-                           "TICKET_NOT_FOUND"), what)
+                           "TICKET_NOT_FOUND", "MAILBOX_NOT_FOUND"), what)
 
     def test_b_learns_nothing_from_a_purchases(self):
         # A's cart and A's visitor mean nothing in B: no product, no history.
@@ -569,6 +592,13 @@ class TenantIsolation(stack.E2ETestCase):
         self.assertEqual((r.status, r.json()["priority"], r.json()["messageCount"], r.json()["etag"]),
                          (200, "TICKET_PRIORITY_NORMAL", 1, "1"), r)
         self.assertEqual(rest("GET", "/v1/tickets", self.b).json(), {})
+        # A's mailbox is unchanged and took no mail; B lists no mailbox.
+        r = rest("GET", "/v1/mailboxes/" + self.mailbox, self.a)
+        self.assertEqual((r.status, r.json()["etag"], r.json()["address"]),
+                         (200, "1", self.mailbox_address), r)
+        self.assertEqual(rest("GET", "/v1/mailboxes", self.b).json(), {})
+        r = rest("GET", "/v1/tickets", self.a)
+        self.assertEqual([t["id"] for t in r.json()["tickets"]], [self.ticket], r)
 
 
 if __name__ == "__main__":
