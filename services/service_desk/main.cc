@@ -6,6 +6,7 @@
 #include "libs/service/runtime.h"
 #include "services/service_desk/api/grpc_service.h"
 #include "services/service_desk/api/sla_sweeper.h"
+#include "services/service_desk/api/smtp_listener.h"
 #include "services/service_desk/clients/grpc_customer_directory.h"
 #include "services/service_desk/schema_name.h"
 #include "services/service_desk/storage/pg_ticket_repository.h"
@@ -17,6 +18,9 @@ int main() {
   // Requesters are customers: found or created by email in customer-store.
   const common::PeerConfig customer_store =
       boot.Config(common::LoadPeerConfig("customer-store", {"", absl::Seconds(2)}));
+  // Inbound mail over SMTP or LMTP (CRM_SMTP_PORT; off when unset).
+  const service_desk::api::SmtpListenerOptions smtp =
+      boot.Config(service_desk::api::LoadSmtpListenerOptions(config.bind_host));
   std::unique_ptr<service::Runtime> rt =
       boot.Start(config, service_desk::storage::PgTicketRepository::Queries());
   service_desk::storage::PgTicketRepository repository(rt->pg());
@@ -30,6 +34,8 @@ int main() {
   service_desk::app::Inbound inbound(repository, tickets, clock, ids);
   service_desk::api::ServiceDeskGrpcService service(
       tickets, slas, mailboxes, inbound, rt->executor(), rt->rpc_metrics(), rt->tokens());
+  service_desk::api::SmtpListener mail_listener(smtp, mailboxes, inbound, rt->registry());
+  rt->AddListener([&] { return mail_listener.Start(); }, [&] { mail_listener.Stop(); });
   // Stored SLA instants: warnings, breaches and escalations told when due.
   service_desk::api::SlaSweeper sweeper(slas, rt->registry(), {});
   rt->AddListener(

@@ -5,7 +5,8 @@ moves, the audit of changes, idempotent retries, bad input with the right
 status and reason, roles, gRPC through the gateway, and another tenant's
 tickets reading as 404; the tenant's SLA policy, a ticket's SLA, and the
 sweeper moving stored SLA instants on (the work list by SLA); mailboxes and
-raw mail through the inbound webhook (threading, copies, machine mail)."""
+raw mail through the inbound webhook (threading, copies, machine mail) and
+over SMTP to the service's listener."""
 import importlib
 import time
 import unittest
@@ -292,6 +293,48 @@ class Tickets(stack.E2ETestCase):
         r = rest("POST", "/v1/mailboxes", other,
                  {"mailbox": {"address": address}, "requestId": stack.unique("mb")})
         self.assertError(r, 409, "MAILBOX_ADDRESS_TAKEN", "mailbox.address")
+
+    def test_smtp_listener(self):
+        """Mail over SMTP to the service's listener: routed by the recipient's
+        address to its mailbox and tenant, answered after the write; an
+        unknown recipient is refused at RCPT; a bounce's null sender is kept
+        as its Return-Path (a loop rule)."""
+        import smtplib
+        address = "%s@desk.example" % stack.unique("smtp")
+        r = rest("POST", "/v1/mailboxes", self.key,
+                 {"mailbox": {"address": address}, "requestId": stack.unique("mb")})
+        self.assertEqual(r.status, 200, r)
+        mb = r.json()["id"]
+        msg_id = "%s@mail.example.com" % stack.unique("smtp")
+        raw = ("From: Ada <ada-smtp@example.com>\r\nTo: %s\r\nSubject: Over SMTP\r\n"
+               "Message-ID: <%s>\r\n\r\n.A line with a leading dot.\r\n" % (address, msg_id))
+        with smtplib.SMTP(stack.HOST, stack.port("service-desk", "smtp"), timeout=10) as smtp:
+            code, caps = smtp.ehlo("e2e.example")
+            self.assertEqual(code, 250)
+            self.assertIn(b"PIPELINING", caps)
+            refused = smtp.sendmail("ada-smtp@example.com", [address.upper()], raw)
+            self.assertEqual(refused, {})
+            with self.assertRaises(smtplib.SMTPRecipientsRefused) as cm:
+                smtp.sendmail("ada-smtp@example.com", ["nobody-%s" % address], raw)
+            self.assertEqual(cm.exception.recipients["nobody-%s" % address][0], 550)
+            bounce = ("From: MAILER-DAEMON@mx.example.net\r\nTo: %s\r\nSubject: Undelivered\r\n"
+                      "Message-ID: <%s>\r\n\r\nGone.\r\n" % (address, "b-" + msg_id))
+            self.assertEqual(smtp.sendmail("", [address], bounce), {})
+        # The same mails through the webhook: answered as copies of what SMTP
+        # delivered (the ticket, the dot unstuffed, the null sender).
+        r = rest("POST", "/v1/mailboxes/%s/mail" % mb, self.key, raw=raw.encode(),
+                 headers={"Content-Type": "message/rfc822"})
+        self.assertEqual(r.status, 200, r)
+        got = r.json()
+        self.assertTrue(got["duplicate"])
+        self.assertTrue(got["created"])
+        self.assertEqual(got["message"]["body"], ".A line with a leading dot.")  # unstuffed
+        self.assertEqual(got["ticket"]["subject"], "Over SMTP")
+        r = rest("POST", "/v1/mailboxes/%s/mail" % mb, self.key, raw=bounce.encode(),
+                 headers={"Content-Type": "message/rfc822"})
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json()["duplicate"])
+        self.assertEqual(r.json()["machineReason"], "system_sender")
 
     def test_roles_and_tenants(self):
         r = self.create()

@@ -62,6 +62,15 @@ absl::StatusOr<std::vector<Mailbox>> Mailboxes::List(const std::string& tenant) 
   return repository_.ListMailboxes(tenant);
 }
 
+absl::StatusOr<std::optional<Mailboxes::Routed>> Mailboxes::ByAddress(const std::string& address) {
+  CRM_ASSIGN_OR_RETURN(std::optional<MailboxRoute> route, repository_.RouteOf(address));
+  if (!route) return std::optional<Routed>();
+  absl::StatusOr<Mailbox> m = repository_.GetMailbox(route->tenant, route->mailbox_id);
+  if (absl::IsNotFound(m.status())) return std::optional<Routed>();
+  if (!m.ok()) return m.status();
+  return std::optional<Routed>(Routed{route->tenant, *std::move(m)});
+}
+
 absl::StatusOr<Mailbox> Mailboxes::Update(const Actor& actor, const std::string& id,
                                           const Mailbox& patch,
                                           const std::vector<std::string>& paths,

@@ -23,6 +23,12 @@ class Mailboxes final {
   absl::StatusOr<Mailbox> Create(const Actor& actor, Mailbox m);
   absl::StatusOr<Mailbox> Get(const std::string& tenant, const std::string& id);
   absl::StatusOr<std::vector<Mailbox>> List(const std::string& tenant);
+  // The mailbox an address routes to and its tenant (nullopt: none).
+  struct Routed {
+    std::string tenant;
+    Mailbox mailbox;
+  };
+  absl::StatusOr<std::optional<Routed>> ByAddress(const std::string& address);
   // paths: own_domains, reopen_window_seconds, same_subject_window_seconds.
   absl::StatusOr<Mailbox> Update(const Actor& actor, const std::string& id, const Mailbox& patch,
                                  const std::vector<std::string>& paths,

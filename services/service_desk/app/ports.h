@@ -124,6 +124,12 @@ struct MailRecord {
   absl::Time time = absl::InfinitePast();
 };
 
+// Where an address's mail goes.
+struct MailboxRoute {
+  std::string tenant;
+  std::string mailbox_id;
+};
+
 // A known mail id and its ticket.
 struct MailThread {
   std::string ticket_id;
@@ -254,6 +260,9 @@ class TicketRepository
   virtual absl::StatusOr<Mailbox> GetMailbox(const std::string& tenant, const std::string& id) = 0;
   // By address, at most kMaxMailboxes.
   virtual absl::StatusOr<std::vector<Mailbox>> ListMailboxes(const std::string& tenant) = 0;
+  // The tenant and mailbox an address routes to, across tenants (what a
+  // mail listener reads before it knows the tenant).
+  virtual absl::StatusOr<std::optional<MailboxRoute>> RouteOf(const std::string& address) = 0;
 
   // Inbound mail's threading reads (tenant-scoped like every read).
   // The first of `ids` (in their order) that is a mail of a ticket.

@@ -319,6 +319,11 @@ const pg::NamedQuery kClaimMailboxAddress{
     "INSERT INTO service_desk.mailbox_routes (address, tenant_id, mailbox_id) VALUES ($2, $1, "
     "$3::uuid) ON CONFLICT (address) DO NOTHING RETURNING 1",
     1};
+// Across tenants: mailbox_routes has no row-level security.
+const pg::NamedQuery kMailboxRoute{
+    "service_desk_mailbox_route",
+    "SELECT tenant_id::text, mailbox_id::text FROM service_desk.mailbox_routes WHERE address = $1",
+    2};
 const pg::NamedQuery kSaveMailbox{
     "service_desk_save_mailbox",
     absl::StrCat("INSERT INTO service_desk.mailboxes (tenant_id, mailbox_id, address, own_domains, "
@@ -982,6 +987,7 @@ std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
                                    kListMailboxes,
                                    kClaimMailboxAddress,
                                    kSaveMailbox,
+                                   kMailboxRoute,
                                    kClaimSlaRebase};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
@@ -1050,6 +1056,17 @@ absl::StatusOr<std::vector<app::Mailbox>> PgTicketRepository::ListMailboxes(
     for (const pqxx::row& r : pool_.Exec(tx, kListMailboxes, tenant, app::kMaxMailboxes)) {
       out.push_back(MailboxOf(r));
     }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::optional<app::MailboxRoute>> PgTicketRepository::RouteOf(
+    const std::string& address) {
+  std::optional<app::MailboxRoute> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTx([&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = pool_.Exec(tx, kMailboxRoute, address);
+    if (!r.empty()) out = app::MailboxRoute{r[0][0].as<std::string>(), r[0][1].as<std::string>()};
     return absl::OkStatus();
   }));
   return out;

@@ -155,6 +155,14 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     if (!MailboxOf(s, tenant, id)) return NoMailbox();
     return s.mailboxes.at(id);
   }
+  absl::StatusOr<std::optional<service_desk::app::MailboxRoute>> RouteOf(
+      const std::string& address) override {
+    const State s = state();
+    auto r = s.mailbox_routes.find(address);
+    if (r == s.mailbox_routes.end()) return std::optional<service_desk::app::MailboxRoute>();
+    return std::optional<service_desk::app::MailboxRoute>(
+        service_desk::app::MailboxRoute{s.mailbox_tenants.at(r->second), r->second});
+  }
   absl::StatusOr<std::vector<service_desk::app::Mailbox>> ListMailboxes(
       const std::string& tenant) override {
     const State s = state();
