@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The service desk: tickets created through the gateway over REST (each a
 # unit of work with the requester found or created in customer-store, the
-# first message, the audit row and an outbox event) next to pgbench
+# first message, the audit row and an outbox event) and inbound mail through
+# the webhook (parsed, threaded, stored once), each next to pgbench
 # TPC-B-like on the same PostgreSQL in the same run (the ceiling of a write
 # transaction here); the SLA engine (crm-sla-bench: one evaluation's p99, a
 # sweep over 1,000,000 open tickets); the classifier on BANKING77
@@ -113,6 +114,20 @@ bench_say "stored: $tickets tickets, $messages messages, $numbers distinct numbe
 ((tickets == numbers && tickets == messages)) || bench_die "tickets, messages and numbers differ"
 customers=$(bench_psql_super -At -c "SELECT count(*) FROM customer_store.customers")
 
+# Inbound mail through the webhook: each a parsed MIME mail (text and HTML,
+# quoted-printable) threaded by its ids onto a ticket or opening one.
+MAILBOX=$(curl -sS --fail-with-body -H "Authorization: Bearer $BENCH_KEY" -H 'content-type: application/json' \
+  -d '{"mailbox":{"address":"support@bench.example"},"requestId":"bench-mailbox-'"$RANDOM"'"}' \
+  "$REST/v1/mailboxes" | jq -er .id) || bench_die "creating the mailbox failed"
+bench_wait_quiet
+bench_wrk inbound-mail "$REST" "$BENCH_DIR/inbound_mail.lua" "$MAILBOX" "$REQUESTERS"
+read -r mails mail_messages threaded < <(bench_psql_super -At -F " " -c \
+  "SELECT count(*), (SELECT count(*) FROM service_desk.ticket_messages WHERE mail_id <> ''),
+   count(*) FILTER (WHERE rule IN ('in_reply_to', 'references')) FROM service_desk.ticket_mails
+   WHERE NOT outbound")
+bench_say "stored: $mails mails ($threaded threaded onto their ticket), $mail_messages mail messages"
+((mails == mail_messages)) || bench_die "mails and their messages differ"
+
 # The sweeper against PostgreSQL: SLA_PG_TICKETS open tickets of the tenant
 # (written by SQL: 24/7 policy, first reply 24 h warned 23 h before,
 # created 2 h ago, so the warning is due and the deadline far) all due at once; the service's sweeper evaluates each
@@ -197,7 +212,11 @@ if [[ -n $PGBENCH_TPS ]]; then
   rps=$(bench_rps_of create-ticket)
   awk -v r="$rps" -v t="$PGBENCH_TPS" 'BEGIN {
     printf "create-ticket %.0f/s vs pgbench TPC-B-like %d tps in the same run: %.2fx\n", r, t, r / t }'
+  rps=$(bench_rps_of inbound-mail)
+  awk -v r="$rps" -v t="$PGBENCH_TPS" 'BEGIN {
+    printf "inbound-mail %.0f/s vs pgbench TPC-B-like %d tps in the same run: %.2fx\n", r, t, r / t }'
 fi
+echo "Inbound mail: $mails mails stored once each, $threaded of them threaded onto their ticket by In-Reply-To / References."
 echo
 if [[ -n $SWEEP_S ]]; then
   awk -v n="$SLA_PG_TICKETS" -v s="$SWEEP_S" -v c="$CEILING_S" 'BEGIN {

@@ -52,59 +52,61 @@ absl::StatusOr<Inbound::Thread> Inbound::FindThread(const std::string& tenant,
                                                     const Mailbox& mailbox,
                                                     const InboundMail& mail) {
   Thread found;
+  std::optional<Ticket> ticket;  // the candidate, as read
   const std::vector<std::string> ids = domain::ThreadIds(mail);
   if (!ids.empty()) {
     CRM_ASSIGN_OR_RETURN(std::optional<MailThread> known, repository_.TicketOfMail(tenant, ids));
     if (known) {
-      found.ticket_id = known->ticket_id;
+      ticket = std::move(known->ticket);
       found.rule = Contains(mail.reported_ids, known->mail_id)  ? "reported"
                    : Contains(mail.in_reply_to, known->mail_id) ? "in_reply_to"
                                                                 : "references";
     }
   }
-  if (found.ticket_id.empty()) {
+  if (!ticket) {
     if (std::optional<std::string> ref = domain::FindTicketReference(mail.text)) {
       absl::StatusOr<Ticket> t = repository_.GetTicket(tenant, *ref);
       if (t.ok()) {
-        found.ticket_id = t->id;
+        ticket = *std::move(t);
         found.rule = "reference";
       } else if (t.status().code() != absl::StatusCode::kNotFound) {
         return t.status();
       }
     }
   }
-  if (found.ticket_id.empty()) {
+  if (!ticket) {
     if (std::optional<int64_t> number = domain::FindSubjectNumber(mail.subject)) {
       CRM_ASSIGN_OR_RETURN(std::optional<Ticket> t, repository_.TicketNumbered(tenant, *number));
       if (t) {
         CRM_ASSIGN_OR_RETURN(bool participant,
                              repository_.IsParticipant(tenant, t->id, mail.from.addr));
         if (participant) {
-          found.ticket_id = t->id;
+          ticket = std::move(t);
           found.rule = "subject_number";
         }
       }
     }
   }
-  if (found.ticket_id.empty() && mailbox.same_subject_window > absl::ZeroDuration()) {
+  if (!ticket && mailbox.same_subject_window > absl::ZeroDuration()) {
     const std::string subject = domain::ThreadSubject(mail.subject);
     if (!subject.empty()) {
       CRM_ASSIGN_OR_RETURN(
-          std::optional<std::string> t,
+          std::optional<std::string> id,
           repository_.SameSubjectTicket(tenant, mailbox.id, mail.from.addr, subject,
                                         clock_.Now() - mailbox.same_subject_window));
-      if (t) {
-        found.ticket_id = *t;
+      if (id) {
+        CRM_ASSIGN_OR_RETURN(Ticket t, repository_.GetTicket(tenant, *id));
+        ticket = std::move(t);
         found.rule = "same_subject";
       }
     }
   }
-  if (found.ticket_id.empty()) return Thread{"", "new", ""};
-  CRM_ASSIGN_OR_RETURN(Ticket t, repository_.GetTicket(tenant, found.ticket_id));
-  const bool closed = t.status == domain::TicketStatus::kClosed;
-  const bool long_solved = t.status == domain::TicketStatus::kSolved &&
-                           clock_.Now() - t.solve_time > mailbox.reopen_window;
-  if (closed || long_solved) return Thread{"", "follow_up", t.id};
+  if (!ticket) return Thread{"", "new", ""};
+  const bool closed = ticket->status == domain::TicketStatus::kClosed;
+  const bool long_solved = ticket->status == domain::TicketStatus::kSolved &&
+                           clock_.Now() - ticket->solve_time > mailbox.reopen_window;
+  if (closed || long_solved) return Thread{"", "follow_up", ticket->id};
+  found.ticket_id = ticket->id;
   return found;
 }
 
@@ -117,21 +119,11 @@ absl::StatusOr<MailReceived> Inbound::Receive(const std::string& tenant,
   const std::string identity = domain::MailIdentity(mail);
   const std::string key = MailKey(mailbox.id, identity);
   // Every copy of a mail has the same key and fingerprint: a copy is
-  // answered what the first got, whatever its transport headers.
+  // answered what the first got, whatever its transport headers. A write
+  // whose work did not run was answered from the key: a copy.
   const Actor actor{tenant, principal, "", "ReceiveMail", key, key};
   const std::string machine = domain::MachineReasonName(domain::MachineMade(mail, mailbox.own));
   const std::vector<std::string> participants = Participants(mail, mailbox.own);
-
-  CRM_ASSIGN_OR_RETURN(bool duplicate, repository_.KeyUsed(actor));
-  if (duplicate) {
-    CRM_ASSIGN_OR_RETURN(
-        MailReceived again,
-        repository_.Run<MailReceived>(actor, "", [](TicketTx&) -> absl::StatusOr<MailReceived> {
-          return absl::InternalError("a received mail's answer is missing");
-        }));
-    again.duplicate = true;
-    return again;
-  }
 
   MailRecord record;
   record.mailbox_id = mailbox.id;
@@ -143,6 +135,8 @@ absl::StatusOr<MailReceived> Inbound::Receive(const std::string& tenant,
   for (int attempt = 0;; ++attempt) {
     CRM_ASSIGN_OR_RETURN(Thread thread, FindThread(tenant, mailbox, mail));
     record.rule = thread.rule;
+    bool ran = false;
+    absl::StatusOr<MailReceived> out;
     if (thread.ticket_id.empty()) {
       NewTicket n;
       n.ticket.subject = domain::MailSubject(mail);
@@ -151,10 +145,12 @@ absl::StatusOr<MailReceived> Inbound::Receive(const std::string& tenant,
       n.requester.email = mail.from.addr;
       n.requester.name = domain::MailSenderName(mail);
       n.description = domain::MailBody(mail);
+      // Open() asks the key first: a copy resolves nobody.
       CRM_ASSIGN_OR_RETURN(Tickets::Opening o, tickets_.Open(actor, std::move(n)));
       o.first.mail_id = identity;
-      return repository_.Run<MailReceived>(
+      out = repository_.Run<MailReceived>(
           actor, o.ticket.id, [&](TicketTx& tx) -> absl::StatusOr<MailReceived> {
+            ran = true;
             CRM_RETURN_IF_ERROR(Tickets::WriteOpening(tx, o));
             record.ticket_id = o.ticket.id;
             record.ticket_message_id = o.first.id;
@@ -163,31 +159,38 @@ absl::StatusOr<MailReceived> Inbound::Receive(const std::string& tenant,
             tx.AddParticipants(o.ticket.id, participants);
             return MailReceived{o.ticket, o.first, true, thread.rule, machine, false};
           });
+    } else {
+      domain::TicketMessage m;
+      m.id = ids_.NewId();
+      m.ticket_id = thread.ticket_id;
+      // A machine's mail is kept for the agents but is not the customer
+      // speaking: no reopen, no SLA clock.
+      m.kind =
+          machine.empty() ? domain::MessageKind::kCustomer : domain::MessageKind::kInternalNote;
+      if (!machine.empty()) m.author = absl::StrCat("mail:", mail.from.addr);
+      m.body = domain::MailBody(mail);
+      m.mail_id = identity;
+      out = repository_.Run<MailReceived>(
+          actor, thread.ticket_id, [&](TicketTx& tx) -> absl::StatusOr<MailReceived> {
+            ran = true;
+            CRM_ASSIGN_OR_RETURN(Ticket current, tx.LoadTicket(thread.ticket_id));
+            if (current.status == domain::TicketStatus::kClosed) {
+              return absl::AbortedError(kClosedMeanwhile);
+            }
+            CRM_ASSIGN_OR_RETURN(MessageAdded added, tickets_.WriteMessage(tx, actor, m));
+            record.ticket_id = thread.ticket_id;
+            record.ticket_message_id = added.message.id;
+            record.time = added.message.create_time;
+            tx.RecordMail(record);
+            tx.AddParticipants(thread.ticket_id, participants);
+            return MailReceived{added.ticket, added.message, false, thread.rule, machine, false};
+          });
     }
-    domain::TicketMessage m;
-    m.id = ids_.NewId();
-    m.ticket_id = thread.ticket_id;
-    // A machine's mail is kept for the agents but is not the customer
-    // speaking: no reopen, no SLA clock.
-    m.kind = machine.empty() ? domain::MessageKind::kCustomer : domain::MessageKind::kInternalNote;
-    if (!machine.empty()) m.author = absl::StrCat("mail:", mail.from.addr);
-    m.body = domain::MailBody(mail);
-    m.mail_id = identity;
-    absl::StatusOr<MailReceived> out = repository_.Run<MailReceived>(
-        actor, thread.ticket_id, [&](TicketTx& tx) -> absl::StatusOr<MailReceived> {
-          CRM_ASSIGN_OR_RETURN(Ticket current, tx.LoadTicket(thread.ticket_id));
-          if (current.status == domain::TicketStatus::kClosed) {
-            return absl::AbortedError(kClosedMeanwhile);
-          }
-          CRM_ASSIGN_OR_RETURN(MessageAdded added, tickets_.WriteMessage(tx, actor, m));
-          record.ticket_id = thread.ticket_id;
-          record.ticket_message_id = added.message.id;
-          record.time = added.message.create_time;
-          tx.RecordMail(record);
-          tx.AddParticipants(thread.ticket_id, participants);
-          return MailReceived{added.ticket, added.message, false, thread.rule, machine, false};
-        });
-    if (out.ok() || out.status().message() != kClosedMeanwhile || attempt >= 2) return out;
+    if (out.ok()) {
+      out->duplicate = !ran;
+      return out;
+    }
+    if (out.status().message() != kClosedMeanwhile || attempt >= 2) return out;
   }
 }
 

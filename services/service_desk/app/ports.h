@@ -132,7 +132,7 @@ struct MailboxRoute {
 
 // A known mail id and its ticket.
 struct MailThread {
-  std::string ticket_id;
+  domain::Ticket ticket;
   std::string mail_id;
 };
 
@@ -265,7 +265,8 @@ class TicketRepository
   virtual absl::StatusOr<std::optional<MailboxRoute>> RouteOf(const std::string& address) = 0;
 
   // Inbound mail's threading reads (tenant-scoped like every read).
-  // The first of `ids` (in their order) that is a mail of a ticket.
+  // The first of `ids` (in their order) that is a mail of a ticket, with
+  // that ticket.
   virtual absl::StatusOr<std::optional<MailThread>> TicketOfMail(
       const std::string& tenant, const std::vector<std::string>& ids) = 0;
   virtual absl::StatusOr<std::optional<domain::Ticket>> TicketNumbered(const std::string& tenant,

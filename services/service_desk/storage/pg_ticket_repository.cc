@@ -345,9 +345,12 @@ const pg::NamedQuery kTicketMailbox{
 // The first of the ids ($2, in its order) that is a mail of a ticket.
 const pg::NamedQuery kTicketOfMail{
     "service_desk_ticket_of_mail",
-    "SELECT ticket_id::text, mail_id FROM service_desk.ticket_mails WHERE tenant_id = $1 AND "
-    "mail_id = ANY($2::text[]) ORDER BY array_position($2::text[], mail_id), received_at LIMIT 1",
-    2};
+    absl::StrCat("SELECT ", kTicketColumns,
+                 ", m.mail_id FROM service_desk.ticket_mails m JOIN service_desk.tickets t ON "
+                 "t.tenant_id = m.tenant_id AND t.ticket_id = m.ticket_id WHERE m.tenant_id = $1 "
+                 "AND m.mail_id = ANY($2::text[]) ORDER BY array_position($2::text[], m.mail_id), "
+                 "m.received_at LIMIT 1"),
+    kTicketColumnCount + 1};
 const pg::NamedQuery kTicketNumbered{
     "service_desk_ticket_numbered",
     absl::StrCat("SELECT ", kTicketColumns,
@@ -1078,7 +1081,9 @@ absl::StatusOr<std::optional<app::MailThread>> PgTicketRepository::TicketOfMail(
   if (ids.empty()) return out;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     pqxx::result r = pool_.Exec(tx, kTicketOfMail, tenant, pg::TextArrayLiteral(ids));
-    if (!r.empty()) out = app::MailThread{r[0][0].as<std::string>(), r[0][1].as<std::string>()};
+    if (r.empty()) return absl::OkStatus();
+    CRM_ASSIGN_OR_RETURN(Ticket t, TicketOf(r[0]));
+    out = app::MailThread{std::move(t), r[0][kTicketColumnCount].as<std::string>()};
     return absl::OkStatus();
   }));
   return out;

@@ -93,7 +93,8 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     for (const std::string& id : ids) {
       for (const service_desk::app::MailRecord& r : all->second) {
         if (r.mail_id == id) {
-          return std::optional<service_desk::app::MailThread>({r.ticket_id, r.mail_id});
+          return std::optional<service_desk::app::MailThread>(
+              service_desk::app::MailThread{s.tickets.at(tenant).at(r.ticket_id), r.mail_id});
         }
       }
     }
