@@ -32,8 +32,9 @@ int main() {
   service_desk::app::Slas slas(repository, clock);
   service_desk::app::Mailboxes mailboxes(repository, clock, ids);
   service_desk::app::Inbound inbound(repository, tickets, clock, ids);
+  service_desk::app::Routing routing(repository, clock);
   service_desk::api::ServiceDeskGrpcService service(
-      tickets, slas, mailboxes, inbound, rt->executor(), rt->rpc_metrics(), rt->tokens());
+      tickets, slas, mailboxes, inbound, routing, rt->executor(), rt->rpc_metrics(), rt->tokens());
   service_desk::api::SmtpListener mail_listener(smtp, mailboxes, inbound, rt->registry());
   rt->AddListener([&] { return mail_listener.Start(); }, [&] { mail_listener.Stop(); });
   // Stored SLA instants: warnings, breaches and escalations told when due.

@@ -6,7 +6,7 @@ status and reason, roles, gRPC through the gateway, and another tenant's
 tickets reading as 404; the tenant's SLA policy, a ticket's SLA, and the
 sweeper moving stored SLA instants on (the work list by SLA); mailboxes and
 raw mail through the inbound webhook (threading, copies, machine mail) and
-over SMTP to the service's listener."""
+over SMTP to the service's listener; routing rules."""
 import importlib
 import time
 import unittest
@@ -335,6 +335,54 @@ class Tickets(stack.E2ETestCase):
         self.assertEqual(r.status, 200, r)
         self.assertTrue(r.json()["duplicate"])
         self.assertEqual(r.json()["machineReason"], "system_sender")
+
+    def test_routing_rules(self):
+        """The tenant's routing rules written whole under their etag; a new
+        ticket routed by the first rule that holds; bad rules named; another
+        tenant neither reads nor uses them."""
+        _, own_key = stack.create_tenant()  # rules of their own: other tests unaffected
+        r = rest("GET", "/v1/routingRules", own_key)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json().get("etag"), "0")
+        rules = {"rules": [
+            {"name": "Refunds", "conditions": [
+                {"field": "subject", "match": "contains", "values": ["refund"]},
+                {"field": "channel", "match": "in", "values": ["web_form", "email"]}],
+             "action": {"queue": "billing", "priority": "TICKET_PRIORITY_HIGH",
+                        "addTags": ["Money"]}},
+            {"name": "Default", "action": {"queue": "general"}}]}
+        r = rest("PUT", "/v1/routingRules?requestId=%s" % stack.unique("rr"), own_key, rules,
+                 headers={"If-Match": "0"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["etag"], "1")
+        self.assertEqual(r.json()["rules"][0]["action"]["addTags"], ["money"])
+        r = rest("PUT", "/v1/routingRules?requestId=%s" % stack.unique("rr"), own_key, rules,
+                 headers={"If-Match": "0"})
+        self.assertError(r, 412, "ETAG_MISMATCH")
+        bad = {"rules": [{"name": "x", "conditions": [
+            {"field": "planet", "match": "in", "values": ["mars"]}]}]}
+        r = rest("PUT", "/v1/routingRules?requestId=%s" % stack.unique("rr"), own_key, bad)
+        self.assertError(r, 400, "INVALID_FIELD", "rules[0].conditions[0].field")
+
+        r = self.create(key=own_key, subject="Refund for order 7", channel="TICKET_CHANNEL_WEB_FORM")
+        self.assertEqual(r.status, 200, r)
+        t = r.json()
+        self.assertEqual((t["queue"], t["priority"]), ("billing", "TICKET_PRIORITY_HIGH"))
+        self.assertEqual(t["tags"], ["billing", "money"])
+        changes = rest("GET", "/v1/tickets/%s/changes" % t["id"], own_key).json()["changes"]
+        self.assertEqual([(c["field"], c["newValue"], c["actor"]) for c in changes],
+                         [("routing_rule", "Refunds", "routing")])
+        r = self.create(key=own_key, subject="Hello", priority="TICKET_PRIORITY_LOW")
+        self.assertEqual((r.json()["queue"], r.json()["priority"]),
+                         ("general", "TICKET_PRIORITY_LOW"), r)
+        # This class's tenant has no rules: its tickets are not routed.
+        r = rest("GET", "/v1/routingRules", self.key)
+        self.assertEqual(r.json().get("rules", []), [])
+        r = self.create(subject="Refund for order 8")
+        self.assertEqual(r.json().get("queue", ""), "", r)
+        _, reader = stack.create_key(own_key, ["ROLE_READ_ONLY"])
+        r = rest("PUT", "/v1/routingRules?requestId=%s" % stack.unique("rr"), reader, rules)
+        self.assertEqual(r.status, 403, r)
 
     def test_roles_and_tenants(self):
         r = self.create()

@@ -110,6 +110,7 @@ grpc::ServerUnaryReactor* ServiceDeskGrpcService::CreateTicket(grpc::CallbackSer
     CRM_ASSIGN_OR_RETURN(n.ticket, TicketOfRequest(req->ticket()));
     n.requester = {req->customer_id(), req->requester_email(), req->requester_name()};
     n.description = req->description();
+    n.priority_given = req->ticket().priority() != v1::TICKET_PRIORITY_UNSPECIFIED;
     CRM_ASSIGN_OR_RETURN(
         domain::Ticket out,
         tickets_.Create(grpcutil::IdempotentWriteMetaOf(rc, "CreateTicket", *req), std::move(n)));

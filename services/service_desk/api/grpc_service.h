@@ -11,6 +11,7 @@
 #include "libs/grpcutil/rpc_metrics.h"
 #include "services/service_desk/app/inbound.h"
 #include "services/service_desk/app/mailboxes.h"
+#include "services/service_desk/app/routing.h"
 #include "services/service_desk/app/slas.h"
 #include "services/service_desk/app/tickets.h"
 
@@ -29,16 +30,19 @@ void ToProto(const domain::SlaPolicySpec& p, v1::SlaPolicy* out);
 void ToProto(const domain::Mailbox& m, v1::Mailbox* out);
 // The settings of a mailbox in a request (address, own domains, windows).
 domain::Mailbox FromProto(const v1::Mailbox& m);
+domain::RoutingRules FromProto(const v1::RoutingRules& r);  // checked by the domain
+void ToProto(const domain::RoutingRules& r, v1::RoutingRules* out);
 
 class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackService {
  public:
   ServiceDeskGrpcService(app::Tickets& tickets, app::Slas& slas, app::Mailboxes& mailboxes,
-                         app::Inbound& inbound, common::Executor& executor,
+                         app::Inbound& inbound, app::Routing& routing, common::Executor& executor,
                          grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens)
       : tickets_(tickets),
         slas_(slas),
         mailboxes_(mailboxes),
         inbound_(inbound),
+        routing_(routing),
         executor_(executor),
         metrics_(metrics),
         tokens_(tokens) {}
@@ -72,6 +76,13 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   grpc::ServerUnaryReactor* GetTicketSla(grpc::CallbackServerContext* ctx,
                                          const v1::GetTicketSlaRequest* req,
                                          v1::TicketSla* resp) override;
+  // api/routing_grpc.cc
+  grpc::ServerUnaryReactor* GetRoutingRules(grpc::CallbackServerContext* ctx,
+                                            const v1::GetRoutingRulesRequest* req,
+                                            v1::RoutingRules* resp) override;
+  grpc::ServerUnaryReactor* UpdateRoutingRules(grpc::CallbackServerContext* ctx,
+                                               const v1::UpdateRoutingRulesRequest* req,
+                                               v1::RoutingRules* resp) override;
   // api/mail_grpc.cc
   grpc::ServerUnaryReactor* CreateMailbox(grpc::CallbackServerContext* ctx,
                                           const v1::CreateMailboxRequest* req,
@@ -94,6 +105,7 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   app::Slas& slas_;
   app::Mailboxes& mailboxes_;
   app::Inbound& inbound_;
+  app::Routing& routing_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
   const common::PageTokenCodec& tokens_;

@@ -145,6 +145,7 @@ absl::StatusOr<MailReceived> Inbound::Receive(const std::string& tenant,
       n.requester.email = mail.from.addr;
       n.requester.name = domain::MailSenderName(mail);
       n.description = domain::MailBody(mail);
+      n.mailbox = mailbox.address;
       // Open() asks the key first: a copy resolves nobody.
       CRM_ASSIGN_OR_RETURN(Tickets::Opening o, tickets_.Open(actor, std::move(n)));
       o.first.mail_id = identity;

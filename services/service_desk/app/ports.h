@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "libs/outbox/write_port.h"
 #include "services/service_desk/domain/inbound_mail.h"
+#include "services/service_desk/domain/routing.h"
 #include "services/service_desk/domain/sla_policy.h"
 #include "services/service_desk/domain/sla_watch.h"
 #include "services/service_desk/domain/ticket.h"
@@ -211,11 +212,16 @@ class TicketTx {
   // (of any tenant) has it already.
   virtual absl::StatusOr<bool> ClaimMailboxAddress(const Mailbox& m) = 0;
   virtual void SaveMailbox(const Mailbox& m, bool is_new) = 0;
+
+  // The tenant's routing rules, locked until the write ends (version 0
+  // before the first write); their save.
+  virtual absl::StatusOr<domain::RoutingRules> LoadRoutingRules() = 0;
+  virtual void SaveRoutingRules(const domain::RoutingRules& r) = 0;
 };
 
 class TicketRepository
     : public outbox::UnitOfWork<TicketTx, domain::Ticket, MessageAdded, domain::SlaPolicySpec,
-                                SlaSweep, MailReceived, Mailbox> {
+                                SlaSweep, MailReceived, Mailbox, domain::RoutingRules> {
  public:
   // Whether actor.idempotency_key was used before: the write is then
   // answered from the key, so the requester need not be resolved again.
@@ -256,6 +262,8 @@ class TicketRepository
                                                              const std::string& after_ticket_id,
                                                              int limit) = 0;
 
+  // The tenant's routing rules (version 0, none, before the first write).
+  virtual absl::StatusOr<domain::RoutingRules> GetRoutingRules(const std::string& tenant) = 0;
   // NOT_FOUND MAILBOX_NOT_FOUND.
   virtual absl::StatusOr<Mailbox> GetMailbox(const std::string& tenant, const std::string& id) = 0;
   // By address, at most kMaxMailboxes.

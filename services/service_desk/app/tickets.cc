@@ -78,13 +78,21 @@ absl::Time Tickets::Now() const {
 
 absl::StatusOr<Tickets::Opening> Tickets::Open(const Actor& actor, NewTicket n) {
   CRM_RETURN_IF_ERROR(common::RequireRequestId(actor.idempotency_key));
-  Opening o{std::move(n.ticket), {}};
+  Opening o{std::move(n.ticket), {}, ""};
   Ticket& t = o.ticket;
   if (t.status != domain::TicketStatus::kNew && t.status != domain::TicketStatus::kOpen) {
     return common::InvalidField("ticket.status", "a ticket is created new or open");
   }
   CRM_RETURN_IF_ERROR(TicketFields(domain::NormalizeAndValidate(t)));
   CRM_RETURN_IF_ERROR(CheckRequester(n.requester));
+  // Routing fills what the creator left open (checked again after it).
+  t.requester_email = n.requester.email;
+  CRM_ASSIGN_OR_RETURN(domain::RoutingRules rules, repository_.GetRoutingRules(actor.tenant_id));
+  if (std::optional<size_t> rule = domain::MatchRouting(rules, {&t, n.description, n.mailbox})) {
+    domain::ApplyRouting(rules.rules[*rule], n.priority_given, t);
+    CRM_RETURN_IF_ERROR(TicketFields(domain::NormalizeAndValidate(t)));
+    o.routed_by = rules.rules[*rule].name;
+  }
   domain::TicketMessage& first = o.first;
   first.kind = domain::MessageKind::kCustomer;
   first.body = n.description;
@@ -118,6 +126,12 @@ absl::StatusOr<Tickets::Opening> Tickets::Open(const Actor& actor, NewTicket n) 
 absl::Status Tickets::WriteOpening(TicketTx& tx, Opening& o) {
   tx.SaveTicket(o.ticket, true);
   tx.AppendMessage(o.first);
+  if (!o.routed_by.empty()) {
+    // The audit names the rule that routed the ticket (its fields are the
+    // ticket's first values).
+    tx.AppendChanges(o.ticket.id, {domain::TicketChange{0, "routing_rule", "", o.routed_by,
+                                                        "routing", o.ticket.create_time}});
+  }
   CRM_ASSIGN_OR_RETURN(o.ticket.sla_due, TrackNewSla(tx, o.ticket, o.first));
   tx.EmitTicket("ticket.created", o.ticket);
   return absl::OkStatus();

@@ -16,6 +16,8 @@ struct NewTicket {
   domain::Ticket ticket;  // subject, channel, priority, type, tags, queue, assignee, fields
   Requester requester;
   std::string description;  // the requester's first message
+  bool priority_given = false;  // else routing may set it (domain/routing.h)
+  std::string mailbox;          // the address it came to by mail ("" otherwise)
 };
 
 class Tickets final {
@@ -45,6 +47,7 @@ class Tickets final {
   struct Opening {
     domain::Ticket ticket;
     domain::TicketMessage first;
+    std::string routed_by;  // the routing rule that applied, if any
   };
   absl::StatusOr<Opening> Open(const Actor& actor, NewTicket n);
   // Its write, in the write's transaction: saved with its first message,

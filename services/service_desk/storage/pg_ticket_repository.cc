@@ -319,6 +319,25 @@ const pg::NamedQuery kClaimMailboxAddress{
     "INSERT INTO service_desk.mailbox_routes (address, tenant_id, mailbox_id) VALUES ($2, $1, "
     "$3::uuid) ON CONFLICT (address) DO NOTHING RETURNING 1",
     1};
+// Routing rules (schema/005_routing_rules.sql).
+const pg::NamedQuery kSelectRoutingRules{
+    "service_desk_select_routing_rules",
+    absl::StrCat("SELECT definition::text, version, ", pg::MicrosColumn("updated_at"),
+                 " FROM service_desk.routing_rules WHERE tenant_id = $1"),
+    3};
+const pg::NamedQuery kRoutingRulesForUpdate{
+    "service_desk_routing_rules_for_update",
+    absl::StrCat("SELECT definition::text, version, ", pg::MicrosColumn("updated_at"),
+                 " FROM service_desk.routing_rules WHERE tenant_id = $1 FOR UPDATE"),
+    3};
+const pg::NamedQuery kSaveRoutingRules{
+    "service_desk_save_routing_rules",
+    absl::StrCat("INSERT INTO service_desk.routing_rules (tenant_id, definition, version, "
+                 "updated_at) VALUES ($1, $2::jsonb, $3, ",
+                 pg::MicrosParam(4),
+                 ") ON CONFLICT (tenant_id) DO UPDATE SET definition = EXCLUDED.definition, "
+                 "version = EXCLUDED.version, updated_at = EXCLUDED.updated_at"),
+    0};
 // Across tenants: mailbox_routes has no row-level security.
 const pg::NamedQuery kMailboxRoute{
     "service_desk_mailbox_route",
@@ -669,6 +688,67 @@ app::Mailbox MailboxOf(const pqxx::row& r) {
   return b;
 }
 
+Json RoutingRulesJson(const domain::RoutingRules& r) {
+  Json rules = Json::array();
+  for (const domain::RoutingRule& rule : r.rules) {
+    Json conditions = Json::array();
+    for (const domain::RoutingCondition& c : rule.conditions) {
+      conditions.push_back({{"field", c.field}, {"op", c.op}, {"values", c.values}});
+    }
+    rules.push_back(
+        {{"name", rule.name},
+         {"conditions", conditions},
+         {"queue", rule.action.queue},
+         {"priority",
+          rule.action.priority ? Json(domain::PriorityName(*rule.action.priority)) : Json(nullptr)},
+         {"type", rule.action.type},
+         {"add_tags", rule.action.add_tags}});
+  }
+  return Json{
+      {"rules", rules}, {"version", r.version}, {"update_us", absl::ToUnixMicros(r.update_time)}};
+}
+
+domain::RoutingRules RoutingRulesOfJson(const Json& j, bool& ok) {
+  domain::RoutingRules r;
+  for (const Json& rule : j.at("rules")) {
+    domain::RoutingRule out;
+    out.name = rule.at("name").get<std::string>();
+    for (const Json& c : rule.at("conditions")) {
+      out.conditions.push_back({c.at("field").get<std::string>(), c.at("op").get<std::string>(),
+                                c.at("values").get<std::vector<std::string>>()});
+    }
+    out.action.queue = rule.at("queue").get<std::string>();
+    if (!rule.at("priority").is_null()) {
+      out.action.priority = domain::PriorityFromName(rule.at("priority").get<std::string>());
+      if (!out.action.priority) ok = false;
+    }
+    out.action.type = rule.at("type").get<std::string>();
+    out.action.add_tags = rule.at("add_tags").get<std::vector<std::string>>();
+    r.rules.push_back(std::move(out));
+  }
+  r.version = j.at("version").get<int64_t>();
+  r.update_time = absl::FromUnixMicros(j.at("update_us").get<int64_t>());
+  return r;
+}
+
+absl::StatusOr<domain::RoutingRules> RoutingRulesOf(const std::string& stored) {
+  return outbox::ParseJsonAnswer<domain::RoutingRules>(stored, RoutingRulesOfJson,
+                                                       "stored routing rules unreadable");
+}
+
+// A row of kSelectRoutingRules / kRoutingRulesForUpdate (none: version 0).
+absl::StatusOr<domain::RoutingRules> RoutingRulesOfRows(const pqxx::result& r) {
+  if (r.empty()) return domain::RoutingRules{};
+  CRM_ASSIGN_OR_RETURN(domain::RoutingRules rules, RoutingRulesOf(r[0][0].as<std::string>()));
+  rules.version = r[0][1].as<int64_t>();
+  rules.update_time = absl::FromUnixMicros(r[0][2].as<int64_t>());
+  return rules;
+}
+
+const outbox::AnswerCodec<domain::RoutingRules> kRoutingAnswer =
+    outbox::SnapshotCodec<domain::RoutingRules>(
+        [](const domain::RoutingRules& r) { return RoutingRulesJson(r).dump(); }, RoutingRulesOf);
+
 absl::Status MailboxNotFound() {
   return common::NotFound("MAILBOX_NOT_FOUND", "no mailbox has this mailbox_id");
 }
@@ -923,6 +1003,13 @@ class PgTicketRepository::Tx final : public app::TicketTx {
     if (r.empty()) return std::optional<app::Mailbox>();
     return std::optional<app::Mailbox>(MailboxOf(r[0]));
   }
+  absl::StatusOr<domain::RoutingRules> LoadRoutingRules() override {
+    return RoutingRulesOfRows(repo_.pool_.Exec(w_.sql(), kRoutingRulesForUpdate, w_.tenant()));
+  }
+  void SaveRoutingRules(const domain::RoutingRules& r) override {
+    repo_.pool_.Exec(w_.sql(), kSaveRoutingRules, w_.tenant(), RoutingRulesJson(r).dump(),
+                     r.version, absl::ToUnixMicros(r.update_time));
+  }
   absl::StatusOr<app::Mailbox> LoadMailbox(const std::string& id) override {
     pqxx::result r = repo_.pool_.Exec(w_.sql(), kMailboxForUpdate, w_.tenant(), id);
     if (r.empty()) return MailboxNotFound();
@@ -991,6 +1078,9 @@ std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
                                    kClaimMailboxAddress,
                                    kSaveMailbox,
                                    kMailboxRoute,
+                                   kSelectRoutingRules,
+                                   kRoutingRulesForUpdate,
+                                   kSaveRoutingRules,
                                    kClaimSlaRebase};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
@@ -1038,6 +1128,22 @@ absl::StatusOr<app::Mailbox> PgTicketRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
     absl::FunctionRef<absl::StatusOr<app::Mailbox>(app::TicketTx&)> work) {
   return RunTx(meta, resource, kMailboxAnswer, work);
+}
+
+absl::StatusOr<domain::RoutingRules> PgTicketRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::RoutingRules>(app::TicketTx&)> work) {
+  return RunTx(meta, resource, kRoutingAnswer, work);
+}
+
+absl::StatusOr<domain::RoutingRules> PgTicketRepository::GetRoutingRules(
+    const std::string& tenant) {
+  absl::StatusOr<domain::RoutingRules> out = domain::RoutingRules{};
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out = RoutingRulesOfRows(pool_.Exec(tx, kSelectRoutingRules, tenant));
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 absl::StatusOr<app::Mailbox> PgTicketRepository::GetMailbox(const std::string& tenant,

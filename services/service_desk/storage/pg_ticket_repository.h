@@ -40,6 +40,10 @@ class PgTicketRepository final : public app::TicketRepository {
   absl::StatusOr<app::Mailbox> Write(
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<app::Mailbox>(app::TicketTx&)> work) override;
+  absl::StatusOr<domain::RoutingRules> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<domain::RoutingRules>(app::TicketTx&)> work) override;
+  absl::StatusOr<domain::RoutingRules> GetRoutingRules(const std::string& tenant) override;
 
   absl::StatusOr<bool> KeyUsed(const app::Actor& actor) override;
   absl::StatusOr<int64_t> NextNumber(const std::string& tenant) override;

@@ -22,6 +22,7 @@
 #include "libs/pg/pool.h"
 #include "services/service_desk/app/inbound.h"
 #include "services/service_desk/app/mailboxes.h"
+#include "services/service_desk/app/routing.h"
 #include "services/service_desk/app/slas.h"
 #include "services/service_desk/mail/mime.h"
 #include "services/service_desk/storage/pg_ticket_repository.h"
@@ -499,6 +500,58 @@ TEST_CASE("stored SLA instants: the sweeper tells each notice once and skips hel
   World other;
   other.clock.Set(w.clock.Now());
   CHECK(other.Count("SELECT count(*) FROM service_desk.ticket_slas") == 0);
+}
+
+TEST_CASE("routing rules round-trip and route new tickets on PostgreSQL",
+          "[service_desk][pg][routing]") {
+  World w;
+  app::Routing routing{*TheEnv().repo, w.clock};
+  CHECK(routing.Get(w.tenant)->version == 0);
+  domain::RoutingRules rules;
+  domain::RoutingRule billing;
+  billing.name = "Billing";
+  billing.conditions = {{"subject", "contains", {"charged", "refund"}},
+                        {"requester_domain", "in", {"example.com"}}};
+  billing.action.queue = "billing";
+  billing.action.type = "incident";
+  billing.action.priority = domain::Priority::kUrgent;
+  billing.action.add_tags = {"money"};
+  rules.rules = {billing};
+  absl::StatusOr<domain::RoutingRules> saved =
+      routing.Update(w.Meta("UpdateRoutingRules"), rules, "0");
+  REQUIRE(saved.ok());
+  absl::StatusOr<domain::RoutingRules> read = routing.Get(w.tenant);
+  REQUIRE(read.ok());
+  CHECK(read->version == 1);
+  REQUIRE(read->rules.size() == 1);
+  CHECK(read->rules[0].conditions[1].values == std::vector<std::string>{"example.com"});
+  CHECK(read->rules[0].action.priority == domain::Priority::kUrgent);
+  CHECK(read->update_time == saved->update_time);
+  // A retry answers the first answer; a stale etag is refused.
+  const std::string key = common::NewUuid();
+  REQUIRE(routing.Update(w.Meta("UpdateRoutingRules", key), rules, "1").ok());
+  CHECK(routing.Update(w.Meta("UpdateRoutingRules", key), rules, "1")->version == 2);
+  CHECK(ReasonOf(routing.Update(w.Meta("UpdateRoutingRules"), rules, "1").status()) ==
+        "ETAG_MISMATCH");
+
+  // World::Create sets the queue and type itself (they stay) and a
+  // priority without priority_given (as a request without one): the
+  // rule's priority applies, its tag is added.
+  absl::StatusOr<Ticket> t = w.Create("Charged twice", "ada@example.com");
+  REQUIRE(t.ok());
+  CHECK(t->queue == "payments");
+  CHECK(t->type == "incident");
+  CHECK(t->priority == domain::Priority::kUrgent);
+  CHECK(t->tags == std::vector<std::string>{"billing", "card", "money"});
+  absl::StatusOr<Ticket> back = w.tickets.Get(w.tenant, t->id);
+  REQUIRE(back.ok());
+  CHECK(back->priority == domain::Priority::kUrgent);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.ticket_changes WHERE field = 'routing_rule' "
+                "AND new_value = 'Billing' AND actor = 'routing'") == 1);
+  // Another tenant reads no rules and is not routed.
+  World other;
+  CHECK(app::Routing(*TheEnv().repo, other.clock).Get(other.tenant)->rules.empty());
+  CHECK(other.Create("Charged twice", "ada@example.com")->priority == domain::Priority::kHigh);
 }
 
 // Inbound mail on PostgreSQL: raw mails parsed (GMime) and received.

@@ -45,6 +45,7 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     std::map<std::string, service_desk::app::Mailbox> mailboxes;  // by id
     std::map<std::string, std::string> mailbox_tenants;           // by id; "" = any (AddMailbox)
     std::map<std::string, std::string> mailbox_routes;            // address → mailbox id
+    std::map<std::string, service_desk::domain::RoutingRules> routing;        // by tenant
     std::map<std::string, std::vector<service_desk::app::MailRecord>> mails;  // by tenant
     std::map<std::string, std::set<std::string>> participants;                // by ticket
   };
@@ -149,6 +150,19 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
       absl::FunctionRef<absl::StatusOr<service_desk::app::Mailbox>(service_desk::app::TicketTx&)>
           work) override {
     return Run<service_desk::app::Mailbox>(meta, work);
+  }
+  absl::StatusOr<service_desk::domain::RoutingRules> Write(
+      const outbox::WriteMeta& meta, const std::string&,
+      absl::FunctionRef<
+          absl::StatusOr<service_desk::domain::RoutingRules>(service_desk::app::TicketTx&)>
+          work) override {
+    return Run<service_desk::domain::RoutingRules>(meta, work);
+  }
+  absl::StatusOr<service_desk::domain::RoutingRules> GetRoutingRules(
+      const std::string& tenant) override {
+    const State s = state();
+    auto it = s.routing.find(tenant);
+    return it == s.routing.end() ? service_desk::domain::RoutingRules{} : it->second;
   }
   absl::StatusOr<service_desk::app::Mailbox> GetMailbox(const std::string& tenant,
                                                         const std::string& id) override {
@@ -440,6 +454,13 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     void SaveMailbox(const service_desk::app::Mailbox& m, bool) override {
       s_.mailboxes[m.id] = m;
       s_.mailbox_tenants[m.id] = tenant_;
+    }
+    absl::StatusOr<service_desk::domain::RoutingRules> LoadRoutingRules() override {
+      auto it = s_.routing.find(tenant_);
+      return it == s_.routing.end() ? service_desk::domain::RoutingRules{} : it->second;
+    }
+    void SaveRoutingRules(const service_desk::domain::RoutingRules& r) override {
+      s_.routing[tenant_] = r;
     }
 
    private:

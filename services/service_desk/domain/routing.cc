@@ -1,0 +1,145 @@
+#include "services/service_desk/domain/routing.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+#include "libs/common/text.h"
+
+namespace crm::service_desk::domain {
+namespace {
+
+const std::set<std::string>& Fields() {
+  static const std::set<std::string>* const kFields = new std::set<std::string>{
+      "channel", "subject", "description", "requester_email", "requester_domain",
+      "tags",    "type",    "queue",       "mailbox"};
+  return *kFields;
+}
+
+std::string Lower(const std::string& s) { return absl::AsciiStrToLower(s); }
+
+// The values a field has on a ticket (one, or a ticket's tags).
+std::vector<std::string> ValuesOf(const std::string& field, const RoutingInput& in) {
+  const Ticket& t = *in.ticket;
+  if (field == "channel") return {ChannelName(t.channel)};
+  if (field == "subject") return {t.subject};
+  if (field == "description") return {in.description};
+  if (field == "requester_email") return {t.requester_email};
+  if (field == "requester_domain") {
+    const size_t at = t.requester_email.rfind('@');
+    return {at == std::string::npos ? "" : t.requester_email.substr(at + 1)};
+  }
+  if (field == "tags") return t.tags;
+  if (field == "type") return {t.type};
+  if (field == "queue") return {t.queue};
+  if (field == "mailbox") return {in.mailbox};
+  return {};
+}
+
+bool Holds(const RoutingCondition& c, const RoutingInput& in) {
+  const std::vector<std::string> have = ValuesOf(c.field, in);
+  bool any = false;
+  for (const std::string& raw : have) {
+    const std::string v = Lower(raw);
+    for (const std::string& want : c.values) {
+      const std::string w = Lower(want);
+      if (c.op == "contains" ? absl::StrContains(v, w) : v == w) any = true;
+    }
+  }
+  return c.op == "not_in" ? !any : any;
+}
+
+}  // namespace
+
+absl::Status NormalizeAndValidate(RoutingRules& r) {
+  if (r.rules.size() > kMaxRoutingRules) {
+    return common::InvalidField("rules", absl::StrCat("at most ", kMaxRoutingRules, " rules"));
+  }
+  for (size_t i = 0; i < r.rules.size(); ++i) {
+    RoutingRule& rule = r.rules[i];
+    const std::string at = absl::StrCat("rules[", i, "]");
+    rule.name = std::string(absl::StripAsciiWhitespace(rule.name));
+    if (rule.name.empty() || CharCount(rule.name) > 100) {
+      return common::InvalidField(at + ".name",
+                                  absl::StrCat(at, ".name is required (1..100 characters)"));
+    }
+    CRM_RETURN_IF_ERROR(common::CheckStorableText(at + ".name", rule.name));
+    if (rule.conditions.size() > kMaxRoutingConditions) {
+      return common::InvalidField(
+          at + ".conditions",
+          absl::StrCat("at most ", kMaxRoutingConditions, " conditions a rule"));
+    }
+    for (size_t j = 0; j < rule.conditions.size(); ++j) {
+      RoutingCondition& c = rule.conditions[j];
+      const std::string cat = absl::StrCat(at, ".conditions[", j, "]");
+      c.field = Lower(c.field);
+      c.op = Lower(c.op);
+      if (Fields().count(c.field) == 0) {
+        return common::InvalidField(
+            cat + ".field",
+            absl::StrCat(cat,
+                         ".field must be one of channel, subject, description, "
+                         "requester_email, requester_domain, tags, type, queue, mailbox"));
+      }
+      if (c.op != "in" && c.op != "not_in" && c.op != "contains") {
+        return common::InvalidField(cat + ".match",
+                                    absl::StrCat(cat, ".match must be in, not_in or contains"));
+      }
+      if (c.values.empty() || c.values.size() > kMaxRoutingValues) {
+        return common::InvalidField(
+            cat + ".values", absl::StrCat(cat, ".values holds 1..", kMaxRoutingValues, " values"));
+      }
+      for (size_t k = 0; k < c.values.size(); ++k) {
+        const std::string vat = absl::StrCat(cat, ".values[", k, "]");
+        CRM_RETURN_IF_ERROR(common::CheckStorableText(vat, c.values[k]));
+        if (c.values[k].empty() || CharCount(c.values[k]) > kMaxRoutingValue) {
+          return common::InvalidField(
+              vat, absl::StrCat(vat, " must be 1..", kMaxRoutingValue, " characters"));
+        }
+        if (c.field == "channel" && !ChannelFromName(Lower(c.values[k]))) {
+          return common::InvalidField(
+              vat, absl::StrCat(vat, " must be a channel: email, web_form, chat, phone, api"));
+        }
+      }
+    }
+    // The action's fields are checked as a ticket's.
+    Ticket probe;
+    probe.subject = "x";
+    probe.queue = rule.action.queue;
+    probe.type = rule.action.type;
+    probe.tags = rule.action.add_tags;
+    absl::Status s = NormalizeAndValidate(probe);
+    if (!s.ok()) {
+      const std::string field = common::FieldOf(s);
+      const std::string named =
+          absl::StrCat(at, ".action.", field.rfind("tags", 0) == 0 ? "add_" + field : field);
+      return common::InvalidField(named, absl::StrCat(named, ": ", s.message()));
+    }
+    rule.action.add_tags = probe.tags;
+  }
+  return absl::OkStatus();
+}
+
+std::optional<size_t> MatchRouting(const RoutingRules& r, const RoutingInput& in) {
+  for (size_t i = 0; i < r.rules.size(); ++i) {
+    const std::vector<RoutingCondition>& cs = r.rules[i].conditions;
+    if (std::all_of(cs.begin(), cs.end(),
+                    [&](const RoutingCondition& c) { return Holds(c, in); })) {
+      return i;
+    }
+  }
+  return std::nullopt;
+}
+
+void ApplyRouting(const RoutingRule& rule, bool priority_given, Ticket& t) {
+  if (t.queue.empty()) t.queue = rule.action.queue;
+  if (t.type.empty()) t.type = rule.action.type;
+  if (!priority_given && rule.action.priority) t.priority = *rule.action.priority;
+  for (const std::string& tag : rule.action.add_tags) t.tags.push_back(tag);
+}
+
+}  // namespace crm::service_desk::domain

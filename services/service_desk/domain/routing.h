@@ -1,0 +1,74 @@
+#pragma once
+// Routing rules (docs/service-desk.md, "Routing"): the tenant's ordered
+// rules, applied to every new ticket (API, web form, mail): the first rule
+// whose conditions all hold fills what the creator left open — the queue
+// and type when empty, the priority when none was given — and adds its
+// tags. Conditions read the new ticket: channel, subject, description,
+// requester email and domain, tags, type, queue, the mailbox it came
+// through. Pure.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "services/service_desk/domain/ticket.h"
+
+namespace crm::service_desk::domain {
+
+struct RoutingCondition {
+  // "channel", "subject", "description", "requester_email",
+  // "requester_domain", "tags", "type", "queue", "mailbox".
+  std::string field;
+  // "in": the field (each tag, for tags) equals one of the values
+  // (case-insensitive); "contains": it holds one of them as a substring
+  // (case-insensitive); "not_in": none of the values equals it.
+  std::string op;
+  std::vector<std::string> values;
+};
+
+struct RoutingAction {
+  std::string queue;                 // "" = leave
+  std::optional<Priority> priority;  // nullopt = leave
+  std::string type;                  // "" = leave
+  std::vector<std::string> add_tags;
+};
+
+struct RoutingRule {
+  std::string name;
+  std::vector<RoutingCondition> conditions;  // all must hold; none = every ticket
+  RoutingAction action;
+};
+
+struct RoutingRules {
+  std::vector<RoutingRule> rules;
+  int64_t version = 0;  // 0: never written
+  absl::Time update_time = absl::InfinitePast();
+};
+
+inline constexpr size_t kMaxRoutingRules = 100;
+inline constexpr size_t kMaxRoutingConditions = 10;
+inline constexpr size_t kMaxRoutingValues = 50;
+inline constexpr size_t kMaxRoutingValue = 200;  // characters
+
+// What a new ticket offers to the conditions.
+struct RoutingInput {
+  const Ticket* ticket = nullptr;  // subject, channel, tags, type, queue, requester_email
+  std::string description;         // its first message
+  std::string mailbox;             // the address it came to, "" when not by mail
+};
+
+// Checks every rule (INVALID_ARGUMENT naming the field:
+// rules[2].conditions[0].field, rules[1].action.add_tags[0], ...); lower-
+// cases "in" / "not_in" values of case-less fields and normalizes tags.
+absl::Status NormalizeAndValidate(RoutingRules& r);
+
+// The first rule that holds, or nullopt.
+std::optional<size_t> MatchRouting(const RoutingRules& r, const RoutingInput& in);
+
+// Applies rule `index`'s action to `t`: queue and type when empty, the
+// priority when `priority_given` is false, its tags added.
+void ApplyRouting(const RoutingRule& rule, bool priority_given, Ticket& t);
+
+}  // namespace crm::service_desk::domain

@@ -1,0 +1,180 @@
+// Routing rules: their checks, the first match in order, what a rule fills
+// (only what the creator left open), the audit row naming it, mail routed
+// by its mailbox, the rules' etag and tenants.
+#include "services/service_desk/domain/routing.h"
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "libs/common/errors.h"
+#include "libs/common/id.h"
+#include "services/service_desk/app/inbound.h"
+#include "services/service_desk/app/routing.h"
+#include "services/service_desk/app/tickets.h"
+#include "tests/support/fakes/common_fakes.h"
+#include "tests/support/fakes/service_desk/fake_ticket_repository.h"
+
+namespace {
+
+namespace sd = crm::service_desk;
+using sd::domain::Priority;
+using sd::domain::RoutingCondition;
+using sd::domain::RoutingRule;
+using sd::domain::RoutingRules;
+
+constexpr char kTenant[] = "11111111-1111-4111-8111-111111111111";
+constexpr char kOther[] = "22222222-2222-4222-8222-222222222222";
+
+RoutingRules Sample() {
+  RoutingRules r;
+  RoutingRule billing;
+  billing.name = "Billing by words";
+  billing.conditions = {{"subject", "contains", {"invoice", "refund"}},
+                        {"requester_domain", "not_in", {"partner.example"}}};
+  billing.action.queue = "billing";
+  billing.action.priority = Priority::kHigh;
+  billing.action.add_tags = {"Money"};
+  RoutingRule vip;
+  vip.name = "VIP mail";
+  vip.conditions = {{"channel", "in", {"EMAIL"}}, {"mailbox", "in", {"vip@desk.example"}}};
+  vip.action.queue = "vip";
+  vip.action.priority = Priority::kUrgent;
+  RoutingRule rest;
+  rest.name = "Everything else";
+  rest.action.queue = "general";
+  r.rules = {billing, vip, rest};
+  return r;
+}
+
+TEST_CASE("Routing rules are checked with the field named", "[routing]") {
+  RoutingRules ok = Sample();
+  REQUIRE(sd::domain::NormalizeAndValidate(ok).ok());
+  CHECK(ok.rules[0].action.add_tags == std::vector<std::string>{"money"});
+  auto field_of = [](RoutingRules r) {
+    return crm::common::FieldOf(sd::domain::NormalizeAndValidate(r));
+  };
+  RoutingRules r = Sample();
+  r.rules[1].name = " ";
+  CHECK(field_of(r) == "rules[1].name");
+  r = Sample();
+  r.rules[0].conditions[1].field = "planet";
+  CHECK(field_of(r) == "rules[0].conditions[1].field");
+  r = Sample();
+  r.rules[0].conditions[0].op = "like";
+  CHECK(field_of(r) == "rules[0].conditions[0].match");
+  r = Sample();
+  r.rules[0].conditions[0].values = {};
+  CHECK(field_of(r) == "rules[0].conditions[0].values");
+  r = Sample();
+  r.rules[1].conditions[0].values = {"pigeon"};
+  CHECK(field_of(r) == "rules[1].conditions[0].values[0]");
+  r = Sample();
+  r.rules[2].action.add_tags = {"ok", "not ok"};
+  CHECK(field_of(r) == "rules[2].action.add_tags[1]");
+  r = Sample();
+  r.rules.resize(sd::domain::kMaxRoutingRules + 1, r.rules[2]);
+  CHECK(field_of(r) == "rules");
+}
+
+TEST_CASE("The first rule that holds routes and it fills only what was left open", "[routing]") {
+  RoutingRules r = Sample();
+  REQUIRE(sd::domain::NormalizeAndValidate(r).ok());
+  sd::domain::Ticket t;
+  t.subject = "Wrong INVOICE amount";
+  t.channel = sd::domain::Channel::kEmail;
+  t.requester_email = "ada@example.com";
+  CHECK(sd::domain::MatchRouting(r, {&t, "", "vip@desk.example"}) == 0u);  // first wins
+  t.requester_email = "bob@partner.example";
+  CHECK(sd::domain::MatchRouting(r, {&t, "", "vip@desk.example"}) == 1u);  // not_in fails
+  CHECK(sd::domain::MatchRouting(r, {&t, "", "support@desk.example"}) == 2u);
+  r.rules.pop_back();
+  CHECK_FALSE(sd::domain::MatchRouting(r, {&t, "", ""}).has_value());
+
+  t.queue = "mine";
+  sd::domain::ApplyRouting(r.rules[0], /*priority_given=*/true, t);
+  CHECK(t.queue == "mine");
+  CHECK(t.priority == Priority::kNormal);
+  CHECK(t.tags == std::vector<std::string>{"money"});
+  t.queue.clear();
+  sd::domain::ApplyRouting(r.rules[0], /*priority_given=*/false, t);
+  CHECK(t.queue == "billing");
+  CHECK(t.priority == Priority::kHigh);
+}
+
+struct World {
+  crm::testing::FakeTicketRepository repo;
+  crm::testing::FakeRequesterDirectory directory;
+  crm::testing::FixedClock clock;
+  crm::common::RandomIdGenerator ids;
+  sd::app::Tickets tickets{repo, directory, clock, ids};
+  sd::app::Routing routing{repo, clock};
+  sd::app::Inbound inbound{repo, tickets, clock, ids};
+
+  static sd::app::Actor Meta(const std::string& key, const std::string& method,
+                             const std::string& tenant = kTenant) {
+    return sd::app::Actor{tenant, "admin", "req", method, key, "fp-" + key};
+  }
+};
+
+TEST_CASE("New tickets are routed, the audit names the rule, mail by its mailbox", "[routing]") {
+  World w;
+  absl::StatusOr<RoutingRules> saved = w.routing.Update(World::Meta("r1", "Update"), Sample(), "0");
+  REQUIRE(saved.ok());
+  CHECK(saved->version == 1);
+  CHECK(crm::common::ReasonOf(
+            w.routing.Update(World::Meta("r2", "Update"), Sample(), "0").status()) ==
+        "ETAG_MISMATCH");
+  CHECK(w.routing.Get(kOther)->rules.empty());  // another tenant has none
+
+  sd::app::NewTicket n;
+  n.ticket.subject = "Refund please";
+  n.requester.email = "ada@example.com";
+  n.description = "Charged twice.";
+  absl::StatusOr<sd::domain::Ticket> t = w.tickets.Create(World::Meta("t1", "CreateTicket"), n);
+  REQUIRE(t.ok());
+  CHECK(t->queue == "billing");
+  CHECK(t->priority == Priority::kHigh);
+  CHECK(t->tags == std::vector<std::string>{"money"});
+  auto changes = w.tickets.Changes(kTenant, t->id);
+  REQUIRE(changes.ok());
+  REQUIRE(changes->size() == 1);
+  CHECK((*changes)[0].field == "routing_rule");
+  CHECK((*changes)[0].new_value == "Billing by words");
+  CHECK((*changes)[0].actor == "routing");
+
+  // The creator's own priority and queue stay.
+  n.ticket.priority = Priority::kLow;
+  n.ticket.queue = "front";
+  n.priority_given = true;
+  t = w.tickets.Create(World::Meta("t2", "CreateTicket"), n);
+  REQUIRE(t.ok());
+  CHECK(t->queue == "front");
+  CHECK(t->priority == Priority::kLow);
+
+  // Mail to the VIP mailbox.
+  sd::app::Mailbox vip;
+  vip.id = "33333333-3333-4333-8333-333333333333";
+  vip.address = "vip@desk.example";
+  w.repo.AddMailbox(vip);
+  sd::domain::InboundMail m;
+  m.message_id = "vip-1@example.com";
+  m.from = {"", "ceo@bigco.example"};
+  m.subject = "Call me";
+  m.text = "Now.";
+  absl::StatusOr<sd::app::MailReceived> got = w.inbound.Receive(kTenant, "smtp", vip, m);
+  REQUIRE(got.ok());
+  CHECK(got->ticket.queue == "vip");
+  CHECK(got->ticket.priority == Priority::kUrgent);
+
+  // Another tenant's tickets are not routed by these rules.
+  t = w.tickets.Create(World::Meta("t3", "CreateTicket", kOther), n);
+  REQUIRE(t.ok());
+  CHECK(t->queue == "front");
+  n.ticket.queue.clear();
+  t = w.tickets.Create(World::Meta("t4", "CreateTicket", kOther), n);
+  REQUIRE(t.ok());
+  CHECK(t->queue.empty());
+}
+
+}  // namespace
