@@ -21,6 +21,10 @@ using domain::Ticket;
 // (ABORTED, nothing written, not kept with the key) and the thread is read
 // again, which then opens a follow-up.
 constexpr char kClosedMeanwhile[] = "the ticket was closed meanwhile; receive the mail again";
+// A copy that arrives after the mail's key expired (a sender retrying for
+// days): the mailbox's own record of the mail stops it, and it is
+// answered from that record.
+constexpr char kSeenBefore[] = "this mail was received before";
 
 bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -152,6 +156,8 @@ absl::StatusOr<MailReceived> Inbound::Receive(const std::string& tenant,
       out = repository_.Run<MailReceived>(
           actor, o.ticket.id, [&](TicketTx& tx) -> absl::StatusOr<MailReceived> {
             ran = true;
+            CRM_ASSIGN_OR_RETURN(bool seen, tx.MailSeen(mailbox.id, identity));
+            if (seen) return absl::AlreadyExistsError(kSeenBefore);
             CRM_RETURN_IF_ERROR(Tickets::WriteOpening(tx, o));
             record.ticket_id = o.ticket.id;
             record.ticket_message_id = o.first.id;
@@ -174,6 +180,8 @@ absl::StatusOr<MailReceived> Inbound::Receive(const std::string& tenant,
       out = repository_.Run<MailReceived>(
           actor, thread.ticket_id, [&](TicketTx& tx) -> absl::StatusOr<MailReceived> {
             ran = true;
+            CRM_ASSIGN_OR_RETURN(bool seen, tx.MailSeen(mailbox.id, identity));
+            if (seen) return absl::AlreadyExistsError(kSeenBefore);
             CRM_ASSIGN_OR_RETURN(Ticket current, tx.LoadTicket(thread.ticket_id));
             if (current.status == domain::TicketStatus::kClosed) {
               return absl::AbortedError(kClosedMeanwhile);
@@ -190,6 +198,12 @@ absl::StatusOr<MailReceived> Inbound::Receive(const std::string& tenant,
     if (out.ok()) {
       out->duplicate = !ran;
       return out;
+    }
+    if (absl::IsAlreadyExists(out.status()) && out.status().message() == kSeenBefore) {
+      CRM_ASSIGN_OR_RETURN(std::optional<MessageAdded> earlier,
+                           repository_.ReceivedMail(tenant, mailbox.id, identity));
+      if (!earlier) return absl::InternalError("a received mail's record is missing");
+      return MailReceived{earlier->ticket, earlier->message, false, "received", machine, true};
     }
     if (out.status().message() != kClosedMeanwhile || attempt >= 2) return out;
   }

@@ -200,6 +200,9 @@ class TicketTx {
 
   // Inbound and outgoing mail of tickets.
   virtual void RecordMail(const MailRecord& r) = 0;
+  // Whether the mailbox has received a mail of this identity.
+  virtual absl::StatusOr<bool> MailSeen(const std::string& mailbox_id,
+                                        const std::string& mail_id) = 0;
   // The addresses join the ticket's participants (each once).
   virtual void AddParticipants(const std::string& ticket_id,
                                const std::vector<std::string>& addrs) = 0;
@@ -273,6 +276,10 @@ class TicketRepository
   virtual absl::StatusOr<std::optional<MailboxRoute>> RouteOf(const std::string& address) = 0;
 
   // Inbound mail's threading reads (tenant-scoped like every read).
+  // A mail the mailbox received: its ticket and its message.
+  virtual absl::StatusOr<std::optional<MessageAdded>> ReceivedMail(const std::string& tenant,
+                                                                   const std::string& mailbox_id,
+                                                                   const std::string& mail_id) = 0;
   // The first of `ids` (in their order) that is a mail of a ticket, with
   // that ticket.
   virtual absl::StatusOr<std::optional<MailThread>> TicketOfMail(

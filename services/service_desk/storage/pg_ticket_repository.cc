@@ -36,9 +36,13 @@ const std::string kTicketColumns = absl::StrCat(
     " FROM service_desk.ticket_slas s WHERE s.tenant_id = t.tenant_id AND s.ticket_id = "
     "t.ticket_id), coalesce(t.follow_up_of::text, '')");
 constexpr int kTicketColumnCount = 20;
-const std::string kMessageColumns =
-    absl::StrCat("message_id::text, ticket_id::text, kind, author, body, ",
-                 pg::MicrosColumn("created_at"), ", mail_id");
+// Of a message, its table named `alias` ("" when the query has one table).
+std::string MessageColumnsOf(const std::string& alias) {
+  const std::string a = alias.empty() ? "" : alias + ".";
+  return absl::StrCat(a, "message_id::text, ", a, "ticket_id::text, ", a, "kind, ", a, "author, ",
+                      a, "body, ", pg::MicrosColumn(a + "created_at"), ", ", a, "mail_id");
+}
+const std::string kMessageColumns = MessageColumnsOf("");
 constexpr int kMessageColumnCount = 7;
 
 const pg::NamedQuery kSelectTicket{
@@ -285,6 +289,20 @@ const pg::NamedQuery kRecordMail{
         "VALUES ($1, $2::uuid, $3, $4::uuid, $5::uuid, $6, $7, $8, $9, $10, ",
         pg::MicrosParam(11), ") ON CONFLICT DO NOTHING"),
     0};
+const pg::NamedQuery kMailSeen{
+    "service_desk_mail_seen",
+    "SELECT EXISTS (SELECT 1 FROM service_desk.ticket_mails WHERE tenant_id = $1 AND mailbox_id = "
+    "$2::uuid AND mail_id = $3)",
+    1};
+// A received mail's ticket and message.
+const pg::NamedQuery kReceivedMail{
+    "service_desk_received_mail",
+    absl::StrCat("SELECT ", kTicketColumns, ", ", MessageColumnsOf("g"),
+                 " FROM service_desk.ticket_mails m JOIN service_desk.tickets t ON t.tenant_id = "
+                 "m.tenant_id AND t.ticket_id = m.ticket_id JOIN service_desk.ticket_messages g "
+                 "ON g.tenant_id = m.tenant_id AND g.message_id = m.message_id WHERE m.tenant_id "
+                 "= $1 AND m.mailbox_id = $2::uuid AND m.mail_id = $3 AND NOT m.outbound"),
+    kTicketColumnCount + kMessageColumnCount};
 const pg::NamedQuery kAddParticipants{
     "service_desk_add_participants",
     "INSERT INTO service_desk.ticket_participants (tenant_id, ticket_id, address) SELECT $1, "
@@ -992,6 +1010,10 @@ class PgTicketRepository::Tx final : public app::TicketTx {
                      r.ticket_message_id, r.outbound, r.from_addr, r.thread_subject, r.machine,
                      r.rule, absl::ToUnixMicros(r.time));
   }
+  absl::StatusOr<bool> MailSeen(const std::string& mailbox_id,
+                                const std::string& mail_id) override {
+    return repo_.pool_.Exec(w_.sql(), kMailSeen, w_.tenant(), mailbox_id, mail_id)[0][0].as<bool>();
+  }
   void AddParticipants(const std::string& ticket_id,
                        const std::vector<std::string>& addrs) override {
     if (addrs.empty()) return;
@@ -1066,6 +1088,8 @@ std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
                                    kStaleSlas,
                                    kNoParallel,
                                    kRecordMail,
+                                   kMailSeen,
+                                   kReceivedMail,
                                    kAddParticipants,
                                    kTicketMailbox,
                                    kTicketOfMail,
@@ -1176,6 +1200,22 @@ absl::StatusOr<std::optional<app::MailboxRoute>> PgTicketRepository::RouteOf(
   CRM_RETURN_IF_ERROR(pool_.WithTx([&](pqxx::work& tx) -> absl::Status {
     pqxx::result r = pool_.Exec(tx, kMailboxRoute, address);
     if (!r.empty()) out = app::MailboxRoute{r[0][0].as<std::string>(), r[0][1].as<std::string>()};
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::optional<app::MessageAdded>> PgTicketRepository::ReceivedMail(
+    const std::string& tenant, const std::string& mailbox_id, const std::string& mail_id) {
+  std::optional<app::MessageAdded> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = pool_.Exec(tx, kReceivedMail, tenant, mailbox_id, mail_id);
+    if (r.empty()) return absl::OkStatus();
+    CRM_ASSIGN_OR_RETURN(Ticket t, TicketOf(r[0]));
+    CRM_ASSIGN_OR_RETURN(
+        TicketMessage m,
+        MessageOf(r[0].slice(kTicketColumnCount, kTicketColumnCount + kMessageColumnCount)));
+    out = app::MessageAdded{std::move(m), std::move(t)};
     return absl::OkStatus();
   }));
   return out;

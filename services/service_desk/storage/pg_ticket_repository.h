@@ -70,6 +70,9 @@ class PgTicketRepository final : public app::TicketRepository {
                                           const std::string& id) override;
   absl::StatusOr<std::vector<app::Mailbox>> ListMailboxes(const std::string& tenant) override;
   absl::StatusOr<std::optional<app::MailboxRoute>> RouteOf(const std::string& address) override;
+  absl::StatusOr<std::optional<app::MessageAdded>> ReceivedMail(
+      const std::string& tenant, const std::string& mailbox_id,
+      const std::string& mail_id) override;
   absl::StatusOr<std::optional<app::MailThread>> TicketOfMail(
       const std::string& tenant, const std::vector<std::string>& ids) override;
   absl::StatusOr<std::optional<domain::Ticket>> TicketNumbered(const std::string& tenant,

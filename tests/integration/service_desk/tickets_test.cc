@@ -602,6 +602,23 @@ TEST_CASE("inbound mail threads, dedups and stays in its tenant on PostgreSQL",
   CHECK(w.Count("SELECT count(*) FROM service_desk.ticket_messages") == 1);
   CHECK(w.Count("SELECT count(*) FROM service_desk.ticket_mails") == 1);
   CHECK(w.Count("SELECT count(*) FROM service_desk.ticket_participants") == 2);
+  // A copy after the key expired (deleted as the purge does): answered from
+  // the mailbox's record of the mail; nothing written.
+  REQUIRE(TheEnv()
+              .pool
+              ->WithTenantTx(w.tenant,
+                             [](pqxx::work& tx) {
+                               tx.exec("DELETE FROM service_desk.idempotency_keys");
+                               return absl::OkStatus();
+                             })
+              .ok());
+  absl::StatusOr<app::MailReceived> late = w.Receive(first);
+  REQUIRE(late.ok());
+  CHECK(late->duplicate);
+  CHECK(late->ticket.id == ticket);
+  CHECK(late->message.id == a->message.id);
+  CHECK(late->message.body == "I see two charges.");
+  CHECK(w.Count("SELECT count(*) FROM service_desk.ticket_messages") == 1);
 
   // Copies arriving at once: one ticket.
   const std::string burst = w.Raw("b1@example.com", "cy@example.com", "Burst", "", "Once");

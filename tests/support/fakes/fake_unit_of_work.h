@@ -105,6 +105,12 @@ class FakeUnitOfWork {
     return fn(state_);
   }
 
+  // Every key forgotten, as the keys' expiry (CRM_IDEMPOTENCY_KEY_TTL) does.
+  void ForgetKeys() {
+    absl::MutexLock lock(&mu_);
+    answers_.clear();
+  }
+
   // Writes that succeeded (replays not counted).
   int writes() const {
     absl::MutexLock lock(&mu_);

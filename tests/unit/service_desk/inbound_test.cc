@@ -102,6 +102,18 @@ TEST_CASE("A new mail opens a ticket for its sender, once per Message-ID", "[inb
   CHECK(w.repo.IsParticipant(kTenant, r->ticket.id, "bob@example.com").value());
   CHECK_FALSE(w.repo.IsParticipant(kTenant, r->ticket.id, "support@desk.example").value());
 
+  // A copy after the mail's key expired (a sender retrying for days): the
+  // mailbox's record of the mail answers it, nothing is written.
+  w.repo.ForgetKeys();
+  absl::StatusOr<sd::app::MailReceived> late = w.Receive(copy);
+  REQUIRE(late.ok());
+  CHECK(late->duplicate);
+  CHECK(late->rule == "received");
+  CHECK(late->ticket.id == r->ticket.id);
+  CHECK(late->message.id == r->message.id);
+  CHECK(w.repo.state().messages.at(r->ticket.id).size() == 1);
+  CHECK(w.Receive(copy)->duplicate);  // and again (the refusal kept with the key)
+
   // Without a Message-ID, identical copies are one mail too.
   InboundMail bare = World::Mail("", "cy@example.com", "No id", "Hello");
   REQUIRE(w.Receive(bare).ok());

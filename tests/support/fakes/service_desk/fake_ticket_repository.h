@@ -101,6 +101,25 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     }
     return std::optional<service_desk::app::MailThread>();
   }
+  absl::StatusOr<std::optional<service_desk::app::MessageAdded>> ReceivedMail(
+      const std::string& tenant, const std::string& mailbox_id,
+      const std::string& mail_id) override {
+    const State s = state();
+    auto all = s.mails.find(tenant);
+    if (all == s.mails.end()) return std::optional<service_desk::app::MessageAdded>();
+    for (const service_desk::app::MailRecord& r : all->second) {
+      if (r.outbound || r.mailbox_id != mailbox_id || r.mail_id != mail_id) continue;
+      for (const service_desk::domain::TicketMessage& m : s.messages.at(r.ticket_id)) {
+        if (m.id == r.ticket_message_id) {
+          return std::optional<service_desk::app::MessageAdded>(
+              service_desk::app::MessageAdded{m, s.tickets.at(tenant).at(r.ticket_id)});
+        }
+      }
+    }
+    return std::optional<service_desk::app::MessageAdded>();
+  }
+  // As the keys' expiry does (CRM_IDEMPOTENCY_KEY_TTL).
+  void ForgetKeys() { uow_.ForgetKeys(); }
   absl::StatusOr<std::optional<service_desk::domain::Ticket>> TicketNumbered(
       const std::string& tenant, int64_t number) override {
     const State s = state();
@@ -429,6 +448,13 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
 
     void RecordMail(const service_desk::app::MailRecord& r) override {
       s_.mails[tenant_].push_back(r);
+    }
+    absl::StatusOr<bool> MailSeen(const std::string& mailbox_id,
+                                  const std::string& mail_id) override {
+      for (const service_desk::app::MailRecord& r : s_.mails[tenant_]) {
+        if (r.mailbox_id == mailbox_id && r.mail_id == mail_id) return true;
+      }
+      return false;
     }
     void AddParticipants(const std::string& ticket_id,
                          const std::vector<std::string>& addrs) override {
