@@ -200,7 +200,8 @@ class TicketTx {
 
   // Inbound and outgoing mail of tickets.
   virtual void RecordMail(const MailRecord& r) = 0;
-  // Whether the mailbox has received a mail of this identity.
+  // Whether the mailbox has received a mail of this identity (our own
+  // outgoing mail coming back is not one: it is received).
   virtual absl::StatusOr<bool> MailSeen(const std::string& mailbox_id,
                                         const std::string& mail_id) = 0;
   // The addresses join the ticket's participants (each once).

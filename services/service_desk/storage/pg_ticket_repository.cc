@@ -292,7 +292,7 @@ const pg::NamedQuery kRecordMail{
 const pg::NamedQuery kMailSeen{
     "service_desk_mail_seen",
     "SELECT EXISTS (SELECT 1 FROM service_desk.ticket_mails WHERE tenant_id = $1 AND mailbox_id = "
-    "$2::uuid AND mail_id = $3)",
+    "$2::uuid AND mail_id = $3 AND NOT outbound)",
     1};
 // A received mail's ticket and message.
 const pg::NamedQuery kReceivedMail{

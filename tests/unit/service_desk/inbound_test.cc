@@ -219,6 +219,18 @@ TEST_CASE("Machine mail on a ticket is a note and a bounce finds our reply", "[i
   CHECK(r->message.author == "mail:ada@example.com");
   CHECK(r->ticket.status == TicketStatus::kPendingCustomer);  // not reopened
 
+  // Our own reply coming back (a reflected copy: same Message-ID, from our
+  // address) is received as the desk's own mail, a note.
+  InboundMail echo = World::Mail(reply->message.mail_id, "support@desk.example", "Re: Help",
+                                 "Thanks, we are on it.");
+  echo.in_reply_to = {"m1@example.com"};  // as our reply said
+  r = w.Receive(echo);
+  REQUIRE(r.ok());
+  CHECK_FALSE(r->duplicate);
+  CHECK(r->machine == "own_address");
+  CHECK(r->message.kind == MessageKind::kInternalNote);
+  CHECK(r->ticket.id == ticket);
+
   InboundMail dsn = World::Mail("dsn@mx.example.net", "mailer-daemon@mx.example.net",
                                 "Undelivered Mail", "could not be delivered");
   dsn.delivery_report = true;

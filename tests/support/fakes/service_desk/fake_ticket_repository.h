@@ -452,7 +452,7 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     absl::StatusOr<bool> MailSeen(const std::string& mailbox_id,
                                   const std::string& mail_id) override {
       for (const service_desk::app::MailRecord& r : s_.mails[tenant_]) {
-        if (r.mailbox_id == mailbox_id && r.mail_id == mail_id) return true;
+        if (!r.outbound && r.mailbox_id == mailbox_id && r.mail_id == mail_id) return true;
       }
       return false;
     }
