@@ -29,6 +29,7 @@ absl::StatusOr<std::optional<MessageEvent>> MessageEventOf(
     m.purpose = p.value("purpose", std::string());
     m.template_id = p.value("templateId", std::string());
     m.campaign_id = p.value("campaignId", std::string());
+    m.ticket_id = p.value("ticketId", std::string());
     m.order_id = p.value("orderId", std::string());
   } catch (const nlohmann::json::exception&) {
     return absl::InvalidArgumentError(

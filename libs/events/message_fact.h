@@ -18,6 +18,7 @@ struct MessageEvent {
   std::string purpose;  // "transactional", "marketing"
   std::string template_id;
   std::string campaign_id;                          // "" for a message of its own
+  std::string ticket_id;                            // a mail of the service desk's ticket
   std::string order_id;                             // converted
   absl::Time occurred_time = absl::InfinitePast();  // the envelope's commit time
 };

@@ -36,4 +36,23 @@ absl::StatusOr<std::optional<TicketEvent>> TicketEventOf(const crm::events::v1::
   return std::optional<TicketEvent>(std::move(t));
 }
 
+absl::StatusOr<std::optional<TicketMailQueued>> TicketMailQueuedOf(
+    const crm::events::v1::EventEnvelope& e) {
+  if (e.type() != "ticket.mail_queued") return std::optional<TicketMailQueued>();
+  TicketMailQueued m;
+  m.tenant_id = e.tenant_id();
+  m.event_id = e.event_id();
+  try {
+    const nlohmann::json p = nlohmann::json::parse(e.payload_json());
+    m.ticket_id = p.at("ticketId").get<std::string>();
+    m.customer_id = p.at("customerId").get<std::string>();
+    m.mail_id = p.at("mailId").get<std::string>();
+    m.mail_kind = p.at("mailKind").get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(e.type(), " payload is not the documented JSON"));
+  }
+  return std::optional<TicketMailQueued>(std::move(m));
+}
+
 }  // namespace crm::events

@@ -13,4 +13,9 @@ namespace crm::events {
 // the documented JSON.
 absl::StatusOr<std::optional<TicketEvent>> TicketEventOf(const crm::events::v1::EventEnvelope& e);
 
+// std::nullopt for an event that is not ticket.mail_queued; INVALID_ARGUMENT
+// for one whose payload is not the documented JSON.
+absl::StatusOr<std::optional<TicketMailQueued>> TicketMailQueuedOf(
+    const crm::events::v1::EventEnvelope& e);
+
 }  // namespace crm::events

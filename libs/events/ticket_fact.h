@@ -24,4 +24,16 @@ struct TicketEvent {
   absl::Time occurred_time = absl::InfinitePast();  // the envelope's commit time
 };
 
+// ticket.mail_queued: a mail the desk sends (a public reply of a mail
+// ticket, an auto-reply), for the delivery engine to send; its content is
+// read from the desk (GetOutboundMail), never carried by the event.
+struct TicketMailQueued {
+  std::string tenant_id;
+  std::string event_id;
+  std::string ticket_id;
+  std::string customer_id;  // the requester
+  std::string mail_id;
+  std::string mail_kind;  // "reply", "auto_reply"
+};
+
 }  // namespace crm::events

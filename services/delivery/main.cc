@@ -14,6 +14,7 @@
 #include "services/delivery/api/grpc_service.h"
 #include "services/delivery/api/order_events.h"
 #include "services/delivery/api/send_workers.h"
+#include "services/delivery/api/ticket_events.h"
 #include "services/delivery/api/trigger_events.h"
 #include "services/delivery/app/conversions.h"
 #include "services/delivery/channels/curl_channels.h"
@@ -37,6 +38,9 @@ int main() {
       boot.Config(common::LoadPeerConfig("customer-store", {"", absl::Seconds(2)}));
   const common::PeerConfig personalization =
       boot.Config(common::LoadPeerConfig("personalization", {"", absl::Seconds(2)}));
+  // The service desk's mail (a ticket's replies and auto-replies).
+  const common::PeerConfig service_desk =
+      boot.Config(common::LoadPeerConfig("service-desk", {"", absl::Seconds(2)}));
   delivery::channels::InitCurl();
   std::vector<pg::NamedQuery> queries = delivery::storage::PgDeliveryRepository::Queries();
   for (pg::NamedQuery& q : delivery::storage::PgJourneyRepository::Queries()) {
@@ -52,6 +56,8 @@ int main() {
                                            personalization.timeout);
   delivery::clients::GrpcSegmentDirectory segments(grpcutil::MakeChannel(segmentation.addr),
                                                    segmentation.timeout);
+  delivery::clients::GrpcTicketMailSource desk(grpcutil::MakeChannel(service_desk.addr),
+                                               service_desk.timeout);
   delivery::channels::SystemResolver resolver;
   delivery::channels::SmtpChannel smtp(
       {own.smtp_url, own.smtp_username, own.smtp_password, own.smtp_timeout});
@@ -66,7 +72,7 @@ int main() {
   absl::Mutex rng_mu;
   std::mt19937_64 rng(std::random_device{}());
   delivery::app::Dispatcher dispatcher(
-      repository, repository, policies, directory, renderer, smtp, webhooks, providers,
+      repository, repository, policies, directory, renderer, desk, smtp, webhooks, providers,
       {own.lease,
        // The slowest channel: SMTP, a provider, or a webhook (at most 30s).
        std::max({own.smtp_timeout, own.provider_timeout, absl::Seconds(30)}),
@@ -97,10 +103,13 @@ int main() {
   // (an order also reaches the goal of abandoned-cart reminders) and
   // journeys (triggers, waits, goals).
   delivery::api::TriggerEventHandler trigger_events(campaigns, journeys);
+  // ticket.mail_queued: the service desk's mail, sent once.
+  delivery::api::TicketEventHandler ticket_events(delivery);
   rt->AddConsumer(delivery::api::kConsumerGroup, consumer, [&](const events::Event& e) {
     absl::Status s = customer_events.Handle(e);
     if (s.ok()) s = order_events.Handle(e);
     if (s.ok()) s = trigger_events.Handle(e);
+    if (s.ok()) s = ticket_events.Handle(e);
     return s;
   });
   delivery::app::Tracking tracking(repository, directory, common::TrackingKey(config.context_key),

@@ -6,7 +6,8 @@ status and reason, roles, gRPC through the gateway, and another tenant's
 tickets reading as 404; the tenant's SLA policy, a ticket's SLA, and the
 sweeper moving stored SLA instants on (the work list by SLA); mailboxes and
 raw mail through the inbound webhook (threading, copies, machine mail) and
-over SMTP to the service's listener; routing rules."""
+over SMTP to the service's listener; routing rules; outbound mail
+(auto-replies, public replies) through delivery's SMTP."""
 import importlib
 import time
 import unittest
@@ -293,6 +294,131 @@ class Tickets(stack.E2ETestCase):
         r = rest("POST", "/v1/mailboxes", other,
                  {"mailbox": {"address": address}, "requestId": stack.unique("mb")})
         self.assertError(r, 409, "MAILBOX_ADDRESS_TAKEN", "mailbox.address")
+
+    def test_outbound_mail(self):
+        """Auto-replies and public replies leave through delivery's SMTP
+        (the sink) with the headers that thread them and keep machines
+        quiet; an answer to them threads back; one auto-reply per sender a
+        day; two desks answering each other stop."""
+        address = "%s@desk.example" % stack.unique("help")
+        r = rest("POST", "/v1/mailboxes", self.key,
+                 {"mailbox": {"address": address, "name": "Example Support",
+                              "autoReply": {"enabled": True,
+                                            "body": "Hi {{requester.name}}, ticket "
+                                                    "{{ticket.number}} is open."}},
+                  "requestId": stack.unique("mb")})
+        self.assertEqual(r.status, 200, r)
+        mb = r.json()
+        self.assertTrue(mb["autoReply"]["enabled"])
+        self.assertEqual(mb["name"], "Example Support")
+        path = "/v1/mailboxes/%s/mail" % mb["id"]
+        sender = "%s@example.com" % stack.unique("grace")
+        first_id = "%s@mail.example.com" % stack.unique("m")
+
+        def mail(msg_id, subject, body, frm=sender, to=address, extra=""):
+            return ("From: Grace <%s>\r\nTo: <%s>\r\nSubject: %s\r\nMessage-ID: <%s>\r\n%s"
+                    "Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n"
+                    % (frm, to, subject, msg_id, extra, body)).encode("utf-8")
+
+        def post(raw, key=self.key, mailbox_path=path):
+            return rest("POST", mailbox_path, key, raw=raw,
+                        headers={"Content-Type": "message/rfc822"})
+
+        def sent_to(addr, n, timeout=30):
+            found = []
+
+            def ready():
+                found[:] = [m for m in stack.mails() if m["X-Sink-Rcpt-To"] == addr]
+                return len(found) >= n
+            stack.wait_for("%d mails to %s" % (n, addr), ready, timeout)
+            return found
+
+        r = post(mail(first_id, "Parcel missing", "My parcel never came."))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["autoReply"], "sent")
+        tid, number = r.json()["ticket"]["id"], r.json()["ticket"]["number"]
+        cid = r.json()["ticket"]["customerId"]
+        auto = sent_to(sender, 1)[0]
+        self.assertEqual(auto["Auto-Submitted"], "auto-replied")
+        self.assertEqual(auto["X-Auto-Response-Suppress"], "All")
+        self.assertEqual(auto["X-Sink-Mail-From"], "<>")  # a null envelope sender
+        self.assertEqual(auto["In-Reply-To"], "<%s>" % first_id)
+        self.assertEqual(auto["References"], "<%s>" % first_id)
+        self.assertIn(address, auto["From"])
+        self.assertIn("Example Support", auto["From"])
+        self.assertEqual(auto["Subject"], "Parcel missing [#%s]" % number)
+        body = auto.get_payload(decode=True).decode()
+        self.assertIn("Hi Grace, ticket %s is open." % number, body)
+        self.assertIn("[ref:%s]" % tid, body)
+        # A second matter the same day: its ticket, no second auto-reply.
+        r = post(mail(stack.unique("m") + "@mail.example.com", "Invoice", "Where is it?"))
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json()["created"])
+        self.assertEqual(r.json()["autoReply"], "answered_recently")
+
+        # An agent's public reply goes out threaded, as the mailbox.
+        r = rest("POST", "/v1/tickets/%s/messages" % tid, self.key,
+                 {"kind": "MESSAGE_KIND_PUBLIC_REPLY", "body": "We found it: it comes today.",
+                  "requestId": stack.unique("m")})
+        self.assertEqual(r.status, 200, r)
+        ours = r.json()["message"]["mailMessageId"]
+        mails = sent_to(sender, 2)
+        reply = [m for m in mails if m["Message-ID"] == "<%s>" % ours]
+        self.assertEqual(len(reply), 1, [m["Message-ID"] for m in mails])
+        reply = reply[0]
+        self.assertEqual(reply["Subject"], "Re: Parcel missing [#%s]" % number)
+        self.assertEqual(reply["In-Reply-To"], "<%s>" % first_id)
+        self.assertIn("<%s>" % first_id, reply["References"])
+        self.assertIsNone(reply["Auto-Submitted"])
+        self.assertEqual(reply["X-Sink-Mail-From"], address)
+        self.assertIn("We found it: it comes today.", reply.get_payload(decode=True).decode())
+        # The customer answers it as any mail client would: it threads.
+        r = post(mail(stack.unique("m") + "@mail.example.com", "Re: " + reply["Subject"],
+                      "Thanks!", extra="In-Reply-To: %s\r\nReferences: %s %s\r\n"
+                      % (reply["Message-ID"], reply["References"], reply["Message-ID"])))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["ticket"]["id"], tid)
+        self.assertEqual(r.json()["threadRule"], "in_reply_to")
+        self.assertEqual(r.json()["autoReply"], "not_new_ticket")
+        # Both are messages of delivery's ledger, naming the ticket.
+        r = rest("GET", "/v1/customers/%s/messages" % cid, self.key)
+        self.assertEqual(r.status, 200, r)
+        desk = [m for m in r.json()["messages"] if m.get("ticketId") == tid]
+        self.assertEqual(len(desk), 2, r.json())
+        self.assertTrue(all(m["state"] == "MESSAGE_STATE_SENT" for m in desk), desk)
+
+        # Two desks: B (another tenant) answers every new ticket too. B's
+        # address writes to A; A's auto-reply, handed to B as an MTA would,
+        # is machine mail to B: B answers nothing, and the exchange ends.
+        _, key_b = stack.create_tenant()
+        address_b = "%s@other.example" % stack.unique("help")
+        r = rest("POST", "/v1/mailboxes", key_b,
+                 {"mailbox": {"address": address_b, "autoReply": {"enabled": True}},
+                  "requestId": stack.unique("mb")})
+        self.assertEqual(r.status, 200, r)
+        path_b = "/v1/mailboxes/%s/mail" % r.json()["id"]
+        r = post(mail(stack.unique("s") + "@other.example", "Status report", "All systems go.",
+                      frm=address_b))
+        self.assertEqual(r.json()["autoReply"], "sent")
+        to_b = sent_to(address_b, 1)[0]
+        r = post(to_b.as_bytes(), key=key_b, mailbox_path=path_b)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["machineReason"], "auto_submitted")
+        self.assertEqual(r.json()["autoReply"], "machine")
+        time.sleep(2)
+        self.assertEqual([m for m in stack.mails() if m["X-Sink-Rcpt-To"] == address], [])
+        self.assertEqual(len(sent_to(address_b, 1)), 1)
+
+        # The mail the desk sends is internal: no API key reads it.
+        pb = importlib.import_module("crm.service_desk.v1.service_desk_pb2")
+        pb_grpc = importlib.import_module("crm.service_desk.v1.service_desk_pb2_grpc")
+        channel = stack.grpc_channel()
+        self.addCleanup(channel.close)
+        with self.assertRaises(grpc.RpcError) as e:
+            pb_grpc.ServiceDeskServiceStub(channel).GetOutboundMail(
+                pb.GetOutboundMailRequest(ticket_id=tid, mail_id=str(uuid.uuid4())),
+                metadata=stack.auth(self.key), timeout=10)
+        self.assertEqual(e.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
 
     def test_smtp_listener(self):
         """Mail over SMTP to the service's listener: routed by the recipient's

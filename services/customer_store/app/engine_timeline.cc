@@ -36,10 +36,12 @@ std::optional<ActivityRepository::Activity> MessageActivityOf(const events::Mess
   a.time = m.occurred_time;
   a.actor = "delivery";
   a.source = "delivery";
-  // Ids only: the template, never the content or the address.
+  // Ids only: the template (or the ticket), never the content or the address.
   const std::string what =
-      absl::StrCat(m.purpose, m.purpose.empty() ? "" : " ", noun, " \"", m.template_id, "\"",
-                   m.campaign_id.empty() ? "" : " (campaign)");
+      !m.ticket_id.empty()
+          ? absl::StrCat(noun, " of a service desk ticket")
+          : absl::StrCat(m.purpose, m.purpose.empty() ? "" : " ", noun, " \"", m.template_id, "\"",
+                         m.campaign_id.empty() ? "" : " (campaign)");
   if (m.kind == "sent") {
     a.summary = absl::StrCat("Sent ", what);
   } else if (m.kind == "opened") {
@@ -56,6 +58,7 @@ std::optional<ActivityRepository::Activity> MessageActivityOf(const events::Mess
   nlohmann::json payload = {
       {"event", m.kind}, {"message_id", m.message_id}, {"template_id", m.template_id}};
   if (!m.campaign_id.empty()) payload["campaign_id"] = m.campaign_id;
+  if (!m.ticket_id.empty()) payload["ticket_id"] = m.ticket_id;
   if (!m.order_id.empty()) payload["order_id"] = m.order_id;
   a.payload_json = payload.dump();
   return a;

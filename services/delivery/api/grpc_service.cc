@@ -248,6 +248,8 @@ void ToProto(const domain::Message& m, v1::Message* out) {
   out->set_request_id(m.request_id);
   out->set_campaign_id(m.campaign_id);
   out->set_variant_id(m.variant_id);
+  out->set_ticket_id(m.ticket_id);
+  out->set_ticket_mail_id(m.ticket_mail_id);
   if (m.channel == domain::Channel::kEmail && m.state == domain::State::kSent) {
     v1::MessageEngagement* e = out->mutable_engagement();
     e->set_open_count(m.open_count);

@@ -157,6 +157,40 @@ absl::StatusOr<domain::Message> Delivery::Send(const outbox::WriteMeta& meta,
   return written;
 }
 
+absl::StatusOr<domain::Message> Delivery::QueueTicketMail(const std::string& tenant,
+                                                          const std::string& customer_id,
+                                                          const std::string& ticket_id,
+                                                          const std::string& mail_id) {
+  CRM_RETURN_IF_ERROR(CheckUuid("customer_id", customer_id));
+  CRM_RETURN_IF_ERROR(CheckUuid("ticket_id", ticket_id));
+  CRM_RETURN_IF_ERROR(CheckUuid("mail_id", mail_id));
+  const std::string key = absl::StrCat("ticket-mail:", mail_id);
+  const outbox::WriteMeta meta{tenant, "service-desk", "", "QueueTicketMail", key, key};
+  const absl::Time now = clock_.Now();
+  domain::Message m;
+  m.id = ids_.NewId();
+  m.customer_id = customer_id;
+  m.channel = domain::Channel::kEmail;
+  m.purpose = domain::Purpose::kTransactional;
+  m.state = domain::State::kQueued;
+  m.max_attempts = options_.max_attempts;
+  m.request_id = key;
+  m.ticket_id = ticket_id;
+  m.ticket_mail_id = mail_id;
+  m.create_time = now;
+  m.update_time = now;
+  m.next_attempt_time = now;
+  CRM_ASSIGN_OR_RETURN(domain::Message written,
+                       repository_.Run<domain::Message>(
+                           meta, m.id, [&](DeliveryTx& tx) -> absl::StatusOr<domain::Message> {
+                             tx.InsertMessage(m);
+                             tx.EmitMessage("message.queued", m);
+                             return m;
+                           }));
+  if (written.state == domain::State::kQueued) Queue(tenant, written);
+  return written;
+}
+
 void Delivery::Queue(const std::string& tenant, const domain::Message& m) {
   absl::Status s = queue_.Enqueue({{tenant, m.id}});
   if (!s.ok()) {

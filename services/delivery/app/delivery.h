@@ -75,6 +75,14 @@ class Delivery final {
         ids_(ids) {}
 
   absl::StatusOr<domain::Message> Send(const outbox::WriteMeta& meta, const SendRequest& req);
+  // A mail of the service desk (its ticket.mail_queued event): an email
+  // message without a template, once per mail whatever the event's
+  // redeliveries (its request id is "ticket-mail:<mail id>").
+  // INVALID_ARGUMENT for ids that are not UUIDs.
+  absl::StatusOr<domain::Message> QueueTicketMail(const std::string& tenant,
+                                                  const std::string& customer_id,
+                                                  const std::string& ticket_id,
+                                                  const std::string& mail_id);
   absl::StatusOr<domain::Message> GetMessage(const std::string& tenant, const std::string& id);
   absl::StatusOr<MessagePage> ListCustomerMessages(const std::string& tenant,
                                                    const std::string& customer_id,

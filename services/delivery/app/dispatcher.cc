@@ -158,12 +158,21 @@ absl::StatusOr<std::vector<std::optional<domain::State>>> Dispatcher::ProcessBat
     }
     Prepared p;
     if (!Prepare(tenant, policy, lookups, m, p)) continue;
-    renders.push_back(
-        {m.template_id, m.customer_id, m.locale, m.offer_count, m.id, p.unsubscribe_url});
-    render_of.push_back(k);
+    if (!p.ticket_mail) {
+      renders.push_back(
+          {m.template_id, m.customer_id, m.locale, m.offer_count, m.id, p.unsubscribe_url});
+      render_of.push_back(k);
+    }
     prepared[k] = std::move(p);
   }
   std::vector<std::optional<absl::StatusOr<Rendered>>> content(done.size());
+  for (size_t k = 0; k < done.size(); ++k) {
+    if (!prepared[k] || !prepared[k]->ticket_mail) continue;
+    Rendered r;
+    r.parts["subject"] = prepared[k]->ticket_mail->subject;
+    r.parts["text"] = prepared[k]->ticket_mail->text;
+    content[k] = std::move(r);
+  }
   if (!renders.empty()) {
     absl::StatusOr<std::vector<absl::StatusOr<Rendered>>> batch =
         renderer_.RenderBatch(tenant, renders);
@@ -279,6 +288,10 @@ bool Dispatcher::Prepare(const std::string& tenant, const domain::DeliveryPolicy
                     "the customer no longer exists (erased or merged)");
   }
   const Contact* contact = &found->second;
+  if (!m.ticket_mail_id.empty()) {
+    prepared.contact = contact;
+    return PrepareTicketMail(tenant, m, prepared);
+  }
   if (m.purpose == domain::Purpose::kMarketing && policy.quiet_hours) {
     const absl::Time now = clock_.Now();
     if (std::optional<absl::Time> until =
@@ -374,6 +387,33 @@ bool Dispatcher::Prepare(const std::string& tenant, const domain::DeliveryPolicy
   return true;
 }
 
+bool Dispatcher::PrepareTicketMail(const std::string& tenant, domain::Message& m,
+                                   Prepared& prepared) {
+  absl::StatusOr<TicketMail> mail = desk_.GetTicketMail(tenant, m.ticket_id, m.ticket_mail_id);
+  if (mail.status().code() == absl::StatusCode::kNotFound) {
+    return Fail(m, domain::Outcome::kPermanent,
+                "the service desk no longer has this mail (its ticket was deleted)");
+  }
+  if (!mail.ok())
+    return Fail(m, domain::Outcome::kTransient, PeerError("service-desk", mail.status()));
+  if (!domain::ValidEmailAddress(mail->to_address)) {
+    return Suppress(m, domain::Suppression::kInvalidAddress,
+                    "the ticket's requester address is not a valid email address");
+  }
+  absl::StatusOr<std::vector<std::string>> bounced = settings_.SuppressedAmong(
+      tenant, domain::Channel::kEmail, {absl::AsciiStrToLower(mail->to_address)});
+  if (!bounced.ok())
+    return Fail(m, domain::Outcome::kTransient, PeerError("ledger", bounced.status()));
+  if (!bounced->empty()) {
+    return Suppress(m, domain::Suppression::kInvalidAddress,
+                    "the address bounced for good (suppression list)");
+  }
+  m.recipient = mail->to_address;
+  prepared.now = clock_.Now();
+  prepared.ticket_mail = *std::move(mail);
+  return true;
+}
+
 bool Dispatcher::Deliver(const std::string& tenant, Lookups& lookups, const Prepared& prepared,
                          absl::StatusOr<Rendered> rendered, domain::Message& m, bool started) {
   const TrackingOptions& tracking = options_.tracking;
@@ -408,6 +448,14 @@ bool Dispatcher::Deliver(const std::string& tenant, Lookups& lookups, const Prep
     out.sender = sender->value_or(options_.default_sender);
     out.parts = rendered->parts;
     out.list_unsubscribe_url = unsubscribe_url;
+    if (const std::optional<TicketMail>& desk = prepared.ticket_mail) {
+      out.sender = SenderSettings{desk->from_address, desk->from_name, "", std::nullopt};
+      out.to_name = desk->to_name;
+      out.header_message_id = desk->message_id;
+      out.in_reply_to = desk->in_reply_to;
+      out.references = desk->references;
+      out.auto_submitted = desk->auto_submitted;
+    }
     m.links.clear();
     if (auto html = out.parts.find("html"); tracked && html != out.parts.end()) {
       domain::TrackedHtml t = domain::TrackLinks(

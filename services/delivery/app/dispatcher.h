@@ -9,6 +9,12 @@
 // finish the row: sent, retrying after a back-off, or failed (a dead
 // letter). A step that cannot be done now (a peer down) is a transient
 // failure like a provider's.
+//
+// A mail of the service desk (m.ticket_mail_id) has no template: its
+// content, sender and recipient are the desk's (GetOutboundMail, read at
+// the moment of sending). It answers the customer's own request, so no
+// consent, frequency cap or quiet hours apply; the suppression list does,
+// and it is never tracked.
 #include <functional>
 #include <map>
 #include <optional>
@@ -45,14 +51,15 @@ struct DispatcherOptions {
 class Dispatcher final {
  public:
   Dispatcher(Ledger& ledger, DeliveryRepository& settings, PolicyCache& policies,
-             CustomerDirectory& directory, Renderer& renderer, EmailChannel& email,
-             WebhookChannel& webhook, NotificationChannel& notify, DispatcherOptions options,
-             const common::Clock& clock, std::function<double()> jitter)
+             CustomerDirectory& directory, Renderer& renderer, TicketMailSource& desk,
+             EmailChannel& email, WebhookChannel& webhook, NotificationChannel& notify,
+             DispatcherOptions options, const common::Clock& clock, std::function<double()> jitter)
       : ledger_(ledger),
         settings_(settings),
         policies_(policies),
         directory_(directory),
         renderer_(renderer),
+        desk_(desk),
         email_(email),
         webhook_(webhook),
         notify_(notify),
@@ -82,6 +89,7 @@ class Dispatcher final {
     bool tracked = false;  // email with tracking links
     absl::Time now;
     std::string unsubscribe_url;
+    std::optional<TicketMail> ticket_mail;  // a mail of the service desk
   };
   // Between the claim and the finish, in two steps around the batch's
   // render. Prepare: what needs no content (the customer, quiet hours,
@@ -90,6 +98,8 @@ class Dispatcher final {
   // checked, the provider called, m filled with the outcome (true: sent).
   bool Prepare(const std::string& tenant, const domain::DeliveryPolicy& policy, Lookups& lookups,
                domain::Message& m, Prepared& prepared);
+  // Prepare's part for a mail of the service desk.
+  bool PrepareTicketMail(const std::string& tenant, domain::Message& m, Prepared& prepared);
   // `started`: the send was marked as started already (with the previous
   // row's finish).
   bool Deliver(const std::string& tenant, Lookups& lookups, const Prepared& prepared,
@@ -110,6 +120,7 @@ class Dispatcher final {
   PolicyCache& policies_;
   CustomerDirectory& directory_;
   Renderer& renderer_;
+  TicketMailSource& desk_;
   EmailChannel& email_;
   WebhookChannel& webhook_;
   NotificationChannel& notify_;  // SMS and push

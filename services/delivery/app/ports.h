@@ -429,7 +429,37 @@ struct OutboundEmail {
   SenderSettings sender;
   std::map<std::string, std::string> parts;  // subject, html, text
   std::string list_unsubscribe_url;          // marketing: the one-click unsubscribe link
+  // A mail of the service desk: its own Message-ID (without brackets;
+  // "": <message_id>@<the sender's domain>), the thread it answers, and
+  // whether it was sent automatically (Auto-Submitted: auto-replied,
+  // X-Auto-Response-Suppress: All and a null envelope sender, RFC 3834).
+  std::string header_message_id;
+  std::string in_reply_to;
+  std::vector<std::string> references;
+  bool auto_submitted = false;
 };
+// A mail of the service desk as it is to be sent (its GetOutboundMail).
+struct TicketMail {
+  std::string from_address;
+  std::string from_name;
+  std::string to_address;
+  std::string to_name;
+  std::string subject;
+  std::string text;
+  std::string message_id;  // without brackets
+  std::string in_reply_to;
+  std::vector<std::string> references;
+  bool auto_submitted = false;
+};
+class TicketMailSource {
+ public:
+  virtual ~TicketMailSource() = default;
+  // NOT_FOUND when the desk has no such mail (its ticket deleted).
+  virtual absl::StatusOr<TicketMail> GetTicketMail(const std::string& tenant,
+                                                   const std::string& ticket_id,
+                                                   const std::string& mail_id) = 0;
+};
+
 class EmailChannel {
  public:
   virtual ~EmailChannel() = default;

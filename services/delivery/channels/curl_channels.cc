@@ -249,9 +249,24 @@ domain::SendResult SmtpChannel::Send(const app::OutboundEmail& email) {
   e.subject = part("subject");
   e.text = part("text");
   e.html = part("html");
-  e.message_id = absl::StrCat(email.message_id, "@", DomainOf(email.sender.from_address));
+  e.message_id = email.header_message_id.empty()
+                     ? absl::StrCat(email.message_id, "@", DomainOf(email.sender.from_address))
+                     : email.header_message_id;
   e.date = absl::Now();
   e.headers.push_back({"X-CRM-Message-Id", email.message_id});
+  // Threading and loop safety (RFC 5322 3.6.4, RFC 3834).
+  if (const std::string in_reply_to = domain::ReferencesHeader({email.in_reply_to});
+      !in_reply_to.empty()) {
+    e.headers.push_back({"In-Reply-To", in_reply_to});
+  }
+  if (const std::string references = domain::ReferencesHeader(email.references);
+      !references.empty()) {
+    e.headers.push_back({"References", references});
+  }
+  if (email.auto_submitted) {
+    e.headers.push_back({"Auto-Submitted", "auto-replied"});
+    e.headers.push_back({"X-Auto-Response-Suppress", "All"});
+  }
   e.list_unsubscribe_url = email.list_unsubscribe_url;
   absl::StatusOr<std::string> mime =
       domain::ComposeEmail(e, absl::StrCat("=_crm_", common::HexEncode(common::RandomBytes(12))));
@@ -274,7 +289,10 @@ domain::SendResult SmtpChannel::Send(const app::OutboundEmail& email) {
   }
   Slist rcpt;
   Append(rcpt, absl::StrCat("<", email.to, ">"));
-  const std::string from = absl::StrCat("<", email.sender.from_address, ">");
+  // An automatic answer goes with a null envelope sender: nothing answers
+  // it, a bounce of it included (RFC 3834 3.3).
+  const std::string from =
+      email.auto_submitted ? "<>" : absl::StrCat("<", email.sender.from_address, ">");
   Upload upload{&*mime};
   CURL* c = curl.get();
   curl_easy_setopt(c, CURLOPT_URL, options_.url.c_str());

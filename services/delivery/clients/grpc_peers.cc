@@ -240,4 +240,29 @@ absl::StatusOr<bool> GrpcSegmentDirectory::Matches(const std::string& tenant,
   return resp.matches(0);
 }
 
+absl::StatusOr<app::TicketMail> GrpcTicketMailSource::GetTicketMail(const std::string& tenant,
+                                                                    const std::string& ticket_id,
+                                                                    const std::string& mail_id) {
+  grpc::ClientContext ctx;
+  grpcutil::PreparePeerCall(kPrincipal, tenant, timeout_, &ctx);
+  service_desk::v1::GetOutboundMailRequest req;
+  req.set_ticket_id(ticket_id);
+  req.set_mail_id(mail_id);
+  service_desk::v1::OutboundMail resp;
+  grpc::Status s = stub_->GetOutboundMail(&ctx, req, &resp);
+  if (!s.ok()) return grpcutil::FromGrpcStatus(s);
+  app::TicketMail m;
+  m.from_address = resp.from_address();
+  m.from_name = resp.from_name();
+  m.to_address = resp.to_address();
+  m.to_name = resp.to_name();
+  m.subject = resp.subject();
+  m.text = resp.text();
+  m.message_id = resp.message_id();
+  m.in_reply_to = resp.in_reply_to();
+  m.references.assign(resp.references().begin(), resp.references().end());
+  m.auto_submitted = resp.auto_submitted();
+  return m;
+}
+
 }  // namespace crm::delivery::clients

@@ -1,7 +1,8 @@
 #pragma once
 // The engine's peers over gRPC: customer-store (the profile's addresses and
-// the consents, read at the moment of sending) and personalization (the
-// template's channel, the rendered content).
+// the consents, read at the moment of sending), personalization (the
+// template's channel, the rendered content) and the service desk (the mail
+// it sends).
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
@@ -11,6 +12,7 @@
 #include "crm/customer_store/v1/customer_store.grpc.pb.h"
 #include "crm/personalization/v1/personalization.grpc.pb.h"
 #include "crm/segmentation/v1/segmentation.grpc.pb.h"
+#include "crm/service_desk/v1/service_desk.grpc.pb.h"
 #include "services/delivery/app/ports.h"
 
 namespace crm::delivery::clients {
@@ -58,6 +60,19 @@ class GrpcSegmentDirectory final : public app::SegmentDirectory {
 
  private:
   std::unique_ptr<segmentation::v1::SegmentationService::Stub> stub_;
+  const absl::Duration timeout_;
+};
+
+class GrpcTicketMailSource final : public app::TicketMailSource {
+ public:
+  GrpcTicketMailSource(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
+      : stub_(service_desk::v1::ServiceDeskService::NewStub(channel)), timeout_(timeout) {}
+  absl::StatusOr<app::TicketMail> GetTicketMail(const std::string& tenant,
+                                                const std::string& ticket_id,
+                                                const std::string& mail_id) override;
+
+ private:
+  std::unique_ptr<service_desk::v1::ServiceDeskService::Stub> stub_;
   const absl::Duration timeout_;
 };
 

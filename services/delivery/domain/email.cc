@@ -451,6 +451,32 @@ absl::StatusOr<std::string> ComposeEmail(const Email& email, absl::string_view b
   return out;
 }
 
+std::string ReferencesHeader(const std::vector<std::string>& ids, size_t max_chars) {
+  std::vector<std::string> ok;
+  for (const std::string& id : ids) {
+    bool good = !id.empty() && id.size() <= 250;
+    for (char ch : id) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (c <= 0x20 || c >= 0x7f || c == '<' || c == '>') good = false;
+    }
+    if (good) ok.push_back(absl::StrCat("<", id, ">"));
+  }
+  size_t total = 0;
+  for (const std::string& id : ok) total += id.size() + 1;
+  if (total <= max_chars + 1) return absl::StrJoin(ok, " ");
+  // The root, then the newest that fit after it.
+  std::vector<std::string> tail;
+  size_t used = ok.front().size();
+  for (size_t i = ok.size() - 1; i > 0; --i) {
+    if (used + 1 + ok[i].size() > max_chars) break;
+    used += 1 + ok[i].size();
+    tail.push_back(ok[i]);
+  }
+  std::string out = ok.front();
+  for (auto it = tail.rbegin(); it != tail.rend(); ++it) absl::StrAppend(&out, " ", *it);
+  return out;
+}
+
 bool IsUnsubscribeUrl(absl::string_view url) {
   if (absl::StartsWithIgnoreCase(url, "https://")) return url.size() > 8;
   if (!absl::StartsWithIgnoreCase(url, "http://")) return false;

@@ -58,6 +58,13 @@ struct Email {
 // boundary starting with "=_" never can).
 absl::StatusOr<std::string> ComposeEmail(const Email& email, absl::string_view boundary);
 
+// A References header value (RFC 5322 3.6.4) of `ids` (without brackets,
+// oldest first) that fits one header line of at most `max_chars`
+// characters: "<a> <b> ..."; when all do not fit, the first id (the
+// thread's root) and as many of the newest as fit after it. Ids that are
+// not printable ASCII without spaces or angle brackets are left out.
+std::string ReferencesHeader(const std::vector<std::string>& ids, size_t max_chars = 900);
+
 // An https:// URL, as RFC 8058 wants for one-click unsubscribes; or, for
 // local test servers only, an http:// URL whose host is loopback
 // (127.0.0.0/8 in dotted decimal, localhost, [::1]).

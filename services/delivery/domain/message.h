@@ -78,6 +78,10 @@ struct Message {
   std::string request_id;
   std::string campaign_id;  // "" for a message of its own
   std::string variant_id;   // the campaign's A/B variant ("" in the holdout)
+  // A mail of the service desk (no template): its ticket and the desk's id
+  // of the mail, whose content is read from the desk when it is sent.
+  std::string ticket_id;
+  std::string ticket_mail_id;
   absl::Time create_time = absl::InfinitePast();
   absl::Time update_time = absl::InfinitePast();
   std::optional<absl::Time> next_attempt_time;

@@ -36,17 +36,19 @@ const std::string kMessageColumns = absl::StrCat(
     pg::MicrosColumn("first_open_at"), ", ", pg::MicrosColumn("first_click_at"), ", ",
     pg::MicrosColumn("unsubscribed_at"), ", ", pg::MicrosColumn("last_open_at"), ", ",
     pg::MicrosColumn("last_click_at"), ", receipt, ", pg::MicrosColumn("receipt_at"),
-    ", receipt_detail, array_to_json(offer_ids)::text");
-constexpr int kMessageColumnCount = 35;
+    ", receipt_detail, array_to_json(offer_ids)::text, coalesce(ticket_id::text, ''), "
+    "coalesce(ticket_mail_id::text, '')");
+constexpr int kMessageColumnCount = 37;
 
 const pg::NamedQuery kInsertMessage{
     "delivery_insert_message",
     absl::StrCat("INSERT INTO delivery.messages (tenant_id, message_id, customer_id, channel, "
                  "purpose, template_id, locale, endpoint_id, offer_count, state, max_attempts, "
-                 "request_id, created_at, updated_at, next_attempt_at, enqueued_at) VALUES ($1, "
-                 "$2::uuid, $3::uuid, $4, $5, $6, $7, $8::uuid, $9, $10, $11, $12, ",
+                 "request_id, created_at, updated_at, next_attempt_at, enqueued_at, ticket_id, "
+                 "ticket_mail_id) VALUES ($1, $2::uuid, $3::uuid, $4, $5, $6, $7, $8::uuid, $9, "
+                 "$10, $11, $12, ",
                  pg::MicrosParam(13), ", ", pg::MicrosParam(13), ", ", pg::MicrosParam(14),
-                 ", now())"),
+                 ", now(), NULLIF($15, '')::uuid, NULLIF($16, '')::uuid)"),
     0};
 const pg::NamedQuery kSelectMessage{
     "delivery_select_message",
@@ -525,6 +527,8 @@ absl::StatusOr<domain::Message> MessageOf(const pqxx::row& r) {
   m.receipt_time = OptionalTime(r[32]);
   m.receipt_detail = r[33].as<std::string>();
   m.offer_ids = nlohmann::json::parse(r[34].as<std::string>()).get<std::vector<std::string>>();
+  m.ticket_id = r[35].as<std::string>();
+  m.ticket_mail_id = r[36].as<std::string>();
   return m;
 }
 
@@ -696,6 +700,10 @@ std::string EventPayload(const domain::Message& m) {
       {"decisionIds", m.decision_ids},
       {"time", absl::FormatTime(absl::RFC3339_full, m.update_time, absl::UTCTimeZone())}};
   if (!m.endpoint_id.empty()) j["endpointId"] = m.endpoint_id;
+  if (!m.ticket_id.empty()) {
+    j["ticketId"] = m.ticket_id;
+    j["ticketMailId"] = m.ticket_mail_id;
+  }
   if (!m.offer_ids.empty()) j["offerIds"] = m.offer_ids;
   if (!m.campaign_id.empty()) {
     j["campaignId"] = m.campaign_id;
@@ -777,7 +785,8 @@ class PgDeliveryRepository::Tx final : public app::DeliveryTx {
                std::string(domain::PurposeName(m.purpose)), m.template_id, m.locale, endpoint,
                m.offer_count, std::string(domain::StateName(m.state)), m.max_attempts, m.request_id,
                absl::ToUnixMicros(m.create_time),
-               absl::ToUnixMicros(m.next_attempt_time.value_or(m.create_time)));
+               absl::ToUnixMicros(m.next_attempt_time.value_or(m.create_time)), m.ticket_id,
+               m.ticket_mail_id);
   }
   absl::StatusOr<domain::Message> LoadMessageForUpdate(const std::string& id) override {
     pqxx::result r = pool_.Exec(w_.sql(), kMessageForUpdate, w_.tenant(), id);

@@ -99,6 +99,9 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   grpc::ServerUnaryReactor* ReceiveMail(grpc::CallbackServerContext* ctx,
                                         const v1::ReceiveMailRequest* req,
                                         v1::ReceiveMailResponse* resp) override;
+  grpc::ServerUnaryReactor* GetOutboundMail(grpc::CallbackServerContext* ctx,
+                                            const v1::GetOutboundMailRequest* req,
+                                            v1::OutboundMail* resp) override;
 
  private:
   app::Tickets& tickets_;

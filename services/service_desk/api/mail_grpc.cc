@@ -25,6 +25,8 @@ std::vector<std::string> PresentMailboxPaths(const v1::Mailbox& m) {
   if (m.own_domains_size() > 0) paths.emplace_back("own_domains");
   if (m.reopen_window_seconds() != 0) paths.emplace_back("reopen_window_seconds");
   if (m.same_subject_window_seconds() != 0) paths.emplace_back("same_subject_window_seconds");
+  if (!m.name().empty()) paths.emplace_back("name");
+  if (m.has_auto_reply()) paths.emplace_back("auto_reply");
   if (!m.address().empty()) paths.emplace_back("address");  // refused: fixed
   return paths;
 }
@@ -37,6 +39,10 @@ domain::Mailbox FromProto(const v1::Mailbox& in) {
   m.own.domains.assign(in.own_domains().begin(), in.own_domains().end());
   m.reopen_window = absl::Seconds(in.reopen_window_seconds());
   m.same_subject_window = absl::Seconds(in.same_subject_window_seconds());
+  m.name = in.name();
+  m.auto_reply = in.auto_reply().enabled();
+  m.auto_reply_subject = in.auto_reply().subject();
+  m.auto_reply_body = in.auto_reply().body();
   return m;
 }
 
@@ -49,6 +55,10 @@ void ToProto(const domain::Mailbox& m, v1::Mailbox* out) {
   out->set_etag(absl::StrCat(m.version));
   grpcutil::ToTimestamp(m.create_time, out->mutable_create_time());
   grpcutil::ToTimestamp(m.update_time, out->mutable_update_time());
+  out->set_name(m.name);
+  out->mutable_auto_reply()->set_enabled(m.auto_reply);
+  out->mutable_auto_reply()->set_subject(m.auto_reply_subject);
+  out->mutable_auto_reply()->set_body(m.auto_reply_body);
 }
 
 grpc::ServerUnaryReactor* ServiceDeskGrpcService::CreateMailbox(grpc::CallbackServerContext* ctx,
@@ -116,6 +126,32 @@ grpc::ServerUnaryReactor* ServiceDeskGrpcService::ReceiveMail(grpc::CallbackServ
     resp->set_duplicate(out.duplicate);
     resp->set_thread_rule(out.rule);
     resp->set_machine_reason(out.machine);
+    resp->set_auto_reply(out.auto_reply);
+    resp->set_quarantined(out.quarantined);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ServiceDeskGrpcService::GetOutboundMail(
+    grpc::CallbackServerContext* ctx, const v1::GetOutboundMailRequest* req,
+    v1::OutboundMail* resp) {
+  return Offload(ctx, executor_, metrics_, "GetOutboundMail", [=](const RequestContext& rc) {
+    CRM_ASSIGN_OR_RETURN(domain::OutboundMail m,
+                         mailboxes_.Outbound(rc.tenant_id, req->ticket_id(), req->mail_id()));
+    resp->set_mail_id(m.id);
+    resp->set_ticket_id(m.ticket_id);
+    resp->set_kind(domain::OutboundKindName(m.kind));
+    resp->set_from_address(m.from_addr);
+    resp->set_from_name(m.from_name);
+    resp->set_to_address(m.to_addr);
+    resp->set_to_name(m.to_name);
+    resp->set_subject(m.subject);
+    resp->set_text(m.body);
+    resp->set_message_id(m.message_id);
+    resp->set_in_reply_to(m.in_reply_to);
+    for (const std::string& r : m.references) resp->add_references(r);
+    resp->set_auto_submitted(m.kind == domain::OutboundKind::kAutoReply);
+    grpcutil::ToTimestamp(m.create_time, resp->mutable_create_time());
     return absl::OkStatus();
   });
 }

@@ -45,11 +45,85 @@ std::vector<std::string> Participants(const InboundMail& m, const domain::OwnAdd
   return out;
 }
 
+// Where an answer to the mail goes: its first Reply-To address, else From.
+std::string ReplyAddress(const InboundMail& m) {
+  for (const domain::MailAddress& a : m.reply_to) {
+    if (!a.addr.empty() && a.addr.size() <= 254 && absl::StrContains(a.addr, "@")) return a.addr;
+  }
+  return m.from.addr;
+}
+
 }  // namespace
 
 std::string MailKey(const std::string& mailbox_id, const std::string& mail_identity) {
   return absl::StrCat(
       "mail/", common::HexEncode(common::Sha256(absl::StrCat(mailbox_id, "\n", mail_identity))));
+}
+
+absl::StatusOr<bool> Inbound::Burst(TicketTx& tx, const Mailbox& mailbox,
+                                    const MailRecord& record) {
+  const absl::Time now = clock_.Now();
+  CRM_ASSIGN_OR_RETURN(int recent,
+                       tx.CountMailsFrom(mailbox.id, record.from_addr, record.thread_subject,
+                                         now - domain::kBurstWindow));
+  if (!domain::StartsQuarantine(recent)) return false;
+  tx.Quarantine(mailbox.id, record.from_addr, now + domain::kQuarantine);
+  return true;
+}
+
+absl::StatusOr<domain::AutoReplyVerdict> Inbound::AutoReply(TicketTx& tx, const Mailbox& mailbox,
+                                                            const InboundMail& mail,
+                                                            const MailRecord& record,
+                                                            const Ticket& ticket,
+                                                            domain::AutoReplyFacts facts) {
+  // An answer to one of our own addresses would be mail to ourselves.
+  if (mailbox.own.Contains(record.reply_addr)) facts.machine = true;
+  domain::AutoReplyVerdict v = domain::DecideAutoReply(facts);
+  if (v != domain::AutoReplyVerdict::kSent) return v;
+  // After the mail it answers, so the thread reads in the order things
+  // happened (ticket_mails orders by time).
+  const absl::Time now = record.time + absl::Microseconds(1);
+  CRM_ASSIGN_OR_RETURN(bool slot, tx.TakeAutoReplySlot(mailbox.id, record.reply_addr, now));
+  if (!slot) return domain::AutoReplyVerdict::kAnsweredRecently;
+  domain::AutoReplyFields fields;
+  fields.ticket_number = ticket.number;
+  fields.ticket_subject = ticket.subject;
+  fields.requester_name = domain::MailSenderName(mail);
+  if (fields.requester_name.empty()) fields.requester_name = record.reply_addr;
+  fields.mailbox_address = mailbox.address;
+  domain::Answer a;
+  a.id = ids_.NewId();
+  a.message_id = domain::OutgoingMessageId(a.id, mailbox.address);
+  a.to_addr = record.reply_addr;
+  a.to_name = domain::MailSenderName(mail);
+  a.answering = record.mail_id;
+  a.subject = domain::SubjectWithNumber(
+      domain::FillAutoReply(mailbox.auto_reply_subject.empty() ? domain::kDefaultAutoReplySubject
+                                                               : mailbox.auto_reply_subject,
+                            fields),
+      ticket.number);
+  a.text = domain::FillAutoReply(
+      mailbox.auto_reply_body.empty() ? domain::kDefaultAutoReplyBody : mailbox.auto_reply_body,
+      fields);
+  a.time = now;
+  std::vector<std::string> thread = mail.references;
+  thread.push_back(record.mail_id);
+  tx.QueueMail(
+      domain::AnswerOnTicket(domain::OutboundKind::kAutoReply, a, mailbox, ticket.id, thread),
+      ticket);
+  // Its Message-ID threads an answer to it here.
+  MailRecord sent;
+  sent.mailbox_id = mailbox.id;
+  sent.mail_id = a.message_id;
+  sent.ticket_id = ticket.id;
+  sent.ticket_message_id = record.ticket_message_id;
+  sent.outbound = true;
+  sent.from_addr = mailbox.address;
+  sent.thread_subject = record.thread_subject;
+  sent.rule = "auto_reply";
+  sent.time = now;
+  tx.RecordMail(sent);
+  return v;
 }
 
 absl::StatusOr<Inbound::Thread> Inbound::FindThread(const std::string& tenant,
@@ -133,11 +207,26 @@ absl::StatusOr<MailReceived> Inbound::Receive(const std::string& tenant,
   record.mailbox_id = mailbox.id;
   record.mail_id = identity;
   record.from_addr = mail.from.addr;
+  record.reply_addr = ReplyAddress(mail);
   record.thread_subject = domain::ThreadSubject(mail.subject);
   record.machine = machine;
+  // A quarantined sender's mail is kept for the agents as a note (of its
+  // thread, else of the sender's latest ticket) and answered by nobody.
+  CRM_ASSIGN_OR_RETURN(const bool quarantined,
+                       repository_.Quarantined(tenant, mailbox.id, mail.from.addr, clock_.Now()));
+  if (quarantined && machine.empty()) record.machine = "quarantined";
+  const bool as_note = !record.machine.empty();
 
   for (int attempt = 0;; ++attempt) {
     CRM_ASSIGN_OR_RETURN(Thread thread, FindThread(tenant, mailbox, mail));
+    if (quarantined && thread.ticket_id.empty()) {
+      CRM_ASSIGN_OR_RETURN(std::optional<std::string> latest,
+                           repository_.LatestTicketFrom(tenant, mailbox.id, mail.from.addr));
+      if (latest) {
+        CRM_ASSIGN_OR_RETURN(Ticket t, repository_.GetTicket(tenant, *latest));
+        if (t.status != domain::TicketStatus::kClosed) thread = Thread{t.id, "quarantine", ""};
+      }
+    }
     record.rule = thread.rule;
     bool ran = false;
     absl::StatusOr<MailReceived> out;
@@ -158,13 +247,20 @@ absl::StatusOr<MailReceived> Inbound::Receive(const std::string& tenant,
             ran = true;
             CRM_ASSIGN_OR_RETURN(bool seen, tx.MailSeen(mailbox.id, identity));
             if (seen) return absl::AlreadyExistsError(kSeenBefore);
+            CRM_ASSIGN_OR_RETURN(const bool burst, Burst(tx, mailbox, record));
             CRM_RETURN_IF_ERROR(Tickets::WriteOpening(tx, o));
             record.ticket_id = o.ticket.id;
             record.ticket_message_id = o.first.id;
             record.time = o.first.create_time;
             tx.RecordMail(record);
             tx.AddParticipants(o.ticket.id, participants);
-            return MailReceived{o.ticket, o.first, true, thread.rule, machine, false};
+            MailReceived r{o.ticket, o.first, true, thread.rule, machine, false};
+            r.quarantined = quarantined || burst;
+            domain::AutoReplyFacts facts{mailbox.auto_reply, true, !machine.empty(), r.quarantined};
+            CRM_ASSIGN_OR_RETURN(domain::AutoReplyVerdict v,
+                                 AutoReply(tx, mailbox, mail, record, o.ticket, facts));
+            r.auto_reply = domain::AutoReplyVerdictName(v);
+            return r;
           });
     } else {
       domain::TicketMessage m;
@@ -172,9 +268,8 @@ absl::StatusOr<MailReceived> Inbound::Receive(const std::string& tenant,
       m.ticket_id = thread.ticket_id;
       // A machine's mail is kept for the agents but is not the customer
       // speaking: no reopen, no SLA clock.
-      m.kind =
-          machine.empty() ? domain::MessageKind::kCustomer : domain::MessageKind::kInternalNote;
-      if (!machine.empty()) m.author = absl::StrCat("mail:", mail.from.addr);
+      m.kind = as_note ? domain::MessageKind::kInternalNote : domain::MessageKind::kCustomer;
+      if (as_note) m.author = absl::StrCat("mail:", mail.from.addr);
       m.body = domain::MailBody(mail);
       m.mail_id = identity;
       out = repository_.Run<MailReceived>(
@@ -186,13 +281,18 @@ absl::StatusOr<MailReceived> Inbound::Receive(const std::string& tenant,
             if (current.status == domain::TicketStatus::kClosed) {
               return absl::AbortedError(kClosedMeanwhile);
             }
+            CRM_ASSIGN_OR_RETURN(const bool burst, Burst(tx, mailbox, record));
             CRM_ASSIGN_OR_RETURN(MessageAdded added, tickets_.WriteMessage(tx, actor, m));
             record.ticket_id = thread.ticket_id;
             record.ticket_message_id = added.message.id;
             record.time = added.message.create_time;
             tx.RecordMail(record);
             tx.AddParticipants(thread.ticket_id, participants);
-            return MailReceived{added.ticket, added.message, false, thread.rule, machine, false};
+            MailReceived r{added.ticket, added.message, false, thread.rule, machine, false};
+            r.quarantined = quarantined || burst;
+            r.auto_reply = domain::AutoReplyVerdictName(domain::DecideAutoReply(
+                {mailbox.auto_reply, false, !machine.empty(), r.quarantined}));
+            return r;
           });
     }
     if (out.ok()) {

@@ -15,6 +15,12 @@
 // opens a follow-up ticket linked to it. Machine-made mail (the loop rules
 // of domain/inbound_mail.h) on an existing ticket is an internal note: it
 // reopens nothing and starts no SLA clock.
+//
+// Loop safety (domain/outbound_mail.h): a person's mail that opens a
+// ticket gets the mailbox's auto-reply, at most one per sender per
+// interval; a burst of one sender's mail with one subject quarantines the
+// sender: their mail is then a note of its thread, else of their latest
+// ticket, and nothing answers it.
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -44,6 +50,17 @@ class Inbound final {
   };
   absl::StatusOr<Thread> FindThread(const std::string& tenant, const Mailbox& mailbox,
                                     const domain::InboundMail& mail);
+  // Whether the mail makes a burst of its sender and subject (the sender
+  // is quarantined from now on).
+  absl::StatusOr<bool> Burst(TicketTx& tx, const Mailbox& mailbox, const MailRecord& record);
+  // The auto-reply to a mail that opened `ticket` (recorded in `record`):
+  // queued, with its own mail record, when the facts and the sender's
+  // interval allow it.
+  absl::StatusOr<domain::AutoReplyVerdict> AutoReply(TicketTx& tx, const Mailbox& mailbox,
+                                                     const domain::InboundMail& mail,
+                                                     const MailRecord& record,
+                                                     const domain::Ticket& ticket,
+                                                     domain::AutoReplyFacts facts);
 
   TicketRepository& repository_;
   Tickets& tickets_;

@@ -1,6 +1,7 @@
 #include "services/service_desk/app/mailboxes.h"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -79,16 +80,20 @@ absl::StatusOr<Mailbox> Mailboxes::Update(const Actor& actor, const std::string&
   CRM_RETURN_IF_ERROR(CheckMailboxId(id));
   if (paths.empty()) {
     return common::InvalidField("update_mask",
-                                "nothing to change: give own_domains, reopen_window_seconds or "
-                                "same_subject_window_seconds");
+                                "nothing to change: give own_domains, reopen_window_seconds, "
+                                "same_subject_window_seconds, name or auto_reply");
   }
+  static const std::set<std::string> kPaths = {
+      "own_domains", "reopen_window_seconds", "same_subject_window_seconds", "name",
+      "auto_reply",  "auto_reply.enabled",    "auto_reply.subject",          "auto_reply.body"};
   for (const std::string& p : paths) {
-    if (p != "own_domains" && p != "reopen_window_seconds" && p != "same_subject_window_seconds") {
+    if (kPaths.count(p) == 0) {
       return common::InvalidField(
           "update_mask",
           absl::StrCat("cannot change \"", p,
-                       "\": a mailbox changes own_domains, reopen_window_seconds and "
-                       "same_subject_window_seconds (its address is fixed)"));
+                       "\": a mailbox changes own_domains, reopen_window_seconds, "
+                       "same_subject_window_seconds, name and auto_reply (its address is "
+                       "fixed)"));
     }
   }
   return repository_.Run<Mailbox>(actor, id, [&](TicketTx& tx) -> absl::StatusOr<Mailbox> {
@@ -99,6 +104,12 @@ absl::StatusOr<Mailbox> Mailboxes::Update(const Actor& actor, const std::string&
       if (p == "own_domains") next.own.domains = patch.own.domains;
       if (p == "reopen_window_seconds") next.reopen_window = patch.reopen_window;
       if (p == "same_subject_window_seconds") next.same_subject_window = patch.same_subject_window;
+      if (p == "name") next.name = patch.name;
+      if (p == "auto_reply" || p == "auto_reply.enabled") next.auto_reply = patch.auto_reply;
+      if (p == "auto_reply" || p == "auto_reply.subject") {
+        next.auto_reply_subject = patch.auto_reply_subject;
+      }
+      if (p == "auto_reply" || p == "auto_reply.body") next.auto_reply_body = patch.auto_reply_body;
     }
     CRM_RETURN_IF_ERROR(MailboxFields(domain::NormalizeAndValidate(next)));
     next.version = current.version + 1;
@@ -106,6 +117,15 @@ absl::StatusOr<Mailbox> Mailboxes::Update(const Actor& actor, const std::string&
     tx.SaveMailbox(next, false);
     return next;
   });
+}
+
+absl::StatusOr<domain::OutboundMail> Mailboxes::Outbound(const std::string& tenant,
+                                                         const std::string& ticket_id,
+                                                         const std::string& mail_id) {
+  if (!common::IsUuid(ticket_id))
+    return common::InvalidField("ticket_id", "ticket_id must be a UUID");
+  if (!common::IsUuid(mail_id)) return common::InvalidField("mail_id", "mail_id must be a UUID");
+  return repository_.GetOutboundMail(tenant, ticket_id, mail_id);
 }
 
 }  // namespace crm::service_desk::app

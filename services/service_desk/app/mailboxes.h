@@ -1,7 +1,8 @@
 #pragma once
 // Mailboxes' use cases (docs/service-desk.md, "Inbound email"): create one
 // for an address no mailbox has (of any tenant), read, list, and change its
-// own domains and threading windows under its etag.
+// own domains, threading windows, name and auto-reply under its etag; the
+// mail the desk sends through them.
 #include <string>
 #include <vector>
 
@@ -29,10 +30,16 @@ class Mailboxes final {
     Mailbox mailbox;
   };
   absl::StatusOr<std::optional<Routed>> ByAddress(const std::string& address);
-  // paths: own_domains, reopen_window_seconds, same_subject_window_seconds.
+  // paths: own_domains, reopen_window_seconds, same_subject_window_seconds,
+  // name, auto_reply (or one of its enabled, subject, body).
   absl::StatusOr<Mailbox> Update(const Actor& actor, const std::string& id, const Mailbox& patch,
                                  const std::vector<std::string>& paths,
                                  const std::string& if_match);
+  // A mail the desk sends, as delivery reads it. INVALID_ARGUMENT for ids
+  // that are not UUIDs; NOT_FOUND OUTBOUND_MAIL_NOT_FOUND.
+  absl::StatusOr<domain::OutboundMail> Outbound(const std::string& tenant,
+                                                const std::string& ticket_id,
+                                                const std::string& mail_id);
 
  private:
   absl::Time Now() const;

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "libs/outbox/write_port.h"
 #include "services/service_desk/domain/inbound_mail.h"
+#include "services/service_desk/domain/outbound_mail.h"
 #include "services/service_desk/domain/routing.h"
 #include "services/service_desk/domain/sla_policy.h"
 #include "services/service_desk/domain/sla_watch.h"
@@ -119,6 +120,7 @@ struct MailRecord {
   std::string ticket_message_id;
   bool outbound = false;
   std::string from_addr;
+  std::string reply_addr;      // where an answer goes: Reply-To, else From (received mail)
   std::string thread_subject;  // domain::ThreadSubject
   std::string machine;         // domain::MachineReasonName; "" for a person's mail
   std::string rule;            // how it threaded (MailRule names)
@@ -145,6 +147,10 @@ struct MailReceived {
   std::string rule;        // "in_reply_to", "references", "reference", ...
   std::string machine;     // domain::MachineReasonName
   bool duplicate = false;  // the answer of an earlier copy (not stored)
+  // domain::AutoReplyVerdictName: whether the mail was answered
+  // automatically, or why not.
+  std::string auto_reply;
+  bool quarantined = false;  // the sender is in quarantine (burst of mail)
 };
 
 // One write's transaction over the tickets: load for update, save, append,
@@ -209,6 +215,24 @@ class TicketTx {
                                const std::vector<std::string>& addrs) = 0;
   // The mailbox a ticket's mail came through (its first), if any.
   virtual absl::StatusOr<std::optional<Mailbox>> TicketMailbox(const std::string& ticket_id) = 0;
+  // The ticket's mails, received and sent, oldest first (the newest
+  // kMaxTrail).
+  virtual absl::StatusOr<std::vector<MailRecord>> TicketMails(const std::string& ticket_id) = 0;
+  // Outbound mail (domain/outbound_mail.h): kept, and handed to delivery by
+  // its ticket.mail_queued event.
+  virtual void QueueMail(const domain::OutboundMail& m, const domain::Ticket& t) = 0;
+  // The loop limits. The sender's auto-reply slot of the mailbox: true (and
+  // taken) when it got none since `now` - domain::kAutoReplyInterval.
+  virtual absl::StatusOr<bool> TakeAutoReplySlot(const std::string& mailbox_id,
+                                                 const std::string& addr, absl::Time now) = 0;
+  // How many mails the mailbox received from `addr` with this thread
+  // subject at or after `since`.
+  virtual absl::StatusOr<int> CountMailsFrom(const std::string& mailbox_id, const std::string& addr,
+                                             const std::string& thread_subject,
+                                             absl::Time since) = 0;
+  // The sender's mail to the mailbox is quarantined until `until`.
+  virtual void Quarantine(const std::string& mailbox_id, const std::string& addr,
+                          absl::Time until) = 0;
 
   // Mailboxes. Locked until the write ends; NOT_FOUND MAILBOX_NOT_FOUND.
   virtual absl::StatusOr<Mailbox> LoadMailbox(const std::string& id) = 0;
@@ -297,9 +321,22 @@ class TicketRepository
   virtual absl::StatusOr<std::optional<std::string>> SameSubjectTicket(
       const std::string& tenant, const std::string& mailbox_id, const std::string& from_addr,
       const std::string& thread_subject, absl::Time since) = 0;
+  // Whether the sender's mail to the mailbox is quarantined at `now`; the
+  // ticket of the latest mail received from the sender through the mailbox.
+  virtual absl::StatusOr<bool> Quarantined(const std::string& tenant, const std::string& mailbox_id,
+                                           const std::string& addr, absl::Time now) = 0;
+  virtual absl::StatusOr<std::optional<std::string>> LatestTicketFrom(const std::string& tenant,
+                                                                      const std::string& mailbox_id,
+                                                                      const std::string& addr) = 0;
+  // A mail the desk sends; NOT_FOUND OUTBOUND_MAIL_NOT_FOUND (also for
+  // another ticket's mail).
+  virtual absl::StatusOr<domain::OutboundMail> GetOutboundMail(const std::string& tenant,
+                                                               const std::string& ticket_id,
+                                                               const std::string& mail_id) = 0;
 };
 
 inline constexpr int kMaxChanges = 1000;
 inline constexpr int kMaxMailboxes = 1000;
+inline constexpr int kMaxTrail = 200;
 
 }  // namespace crm::service_desk::app

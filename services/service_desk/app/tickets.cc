@@ -215,12 +215,35 @@ absl::StatusOr<MessageAdded> Tickets::WriteMessage(TicketTx& tx, const Actor& ac
         kind == domain::MessageKind::kCustomer ? current.customer_id : actor.principal;
   }
   CRM_RETURN_IF_ERROR(domain::ApplyMessage(out.message, now, out.ticket));
+  std::optional<domain::OutboundMail> mail_out;
   if (kind == domain::MessageKind::kPublicReply) {
     // A reply on a ticket that came by mail goes out as mail: its
     // Message-ID is known from now on, so replies to it thread here.
     CRM_ASSIGN_OR_RETURN(std::optional<Mailbox> mailbox, tx.TicketMailbox(ticket_id));
     if (mailbox) {
       out.message.mail_id = domain::OutgoingMessageId(out.message.id, mailbox->address);
+      CRM_ASSIGN_OR_RETURN(std::vector<MailRecord> trail, tx.TicketMails(ticket_id));
+      // To whoever wrote last as a person (their Reply-To, else From).
+      const MailRecord* last = nullptr;
+      std::vector<std::string> thread;
+      for (const MailRecord& r : trail) {
+        thread.push_back(r.mail_id);
+        if (!r.outbound && r.machine.empty()) last = &r;
+      }
+      if (last != nullptr) {
+        domain::Answer a;
+        a.id = ids_.NewId();
+        a.message_id = out.message.mail_id;
+        a.to_addr = last->reply_addr.empty() ? last->from_addr : last->reply_addr;
+        a.answering = last->mail_id;
+        a.subject = domain::ReplySubject(current.subject, current.number);
+        a.text = out.message.body;
+        a.time = now;
+        domain::OutboundMail mail =
+            domain::AnswerOnTicket(domain::OutboundKind::kReply, a, *mailbox, ticket_id, thread);
+        mail.ticket_message_id = out.message.id;
+        mail_out = std::move(mail);
+      }
       MailRecord r;
       r.mailbox_id = mailbox->id;
       r.mail_id = out.message.mail_id;
@@ -243,6 +266,7 @@ absl::StatusOr<MessageAdded> Tickets::WriteMessage(TicketTx& tx, const Actor& ac
   if (!changes.empty()) tx.AppendChanges(ticket_id, changes);
   CRM_ASSIGN_OR_RETURN(out.ticket.sla_due, TrackSla(tx, ticket_id, now));
   tx.EmitMessage(out.message, out.ticket);
+  if (mail_out) tx.QueueMail(*mail_out, out.ticket);
   if (!changes.empty()) tx.EmitTicket("ticket.updated", out.ticket);
   if (out.ticket.status != current.status) tx.EmitStatusChange(out.ticket, current.status);
   return out;

@@ -13,6 +13,7 @@
 #include "libs/common/crypto.h"
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
+#include "services/service_desk/domain/outbound_mail.h"
 #include "services/service_desk/domain/ticket.h"
 
 namespace crm::service_desk::domain {
@@ -202,6 +203,21 @@ absl::Status NormalizeAndValidate(Mailbox& m) {
       m.same_subject_window > kMaxSameSubjectWindow) {
     return common::InvalidField("same_subject_window_seconds",
                                 "same_subject_window_seconds must be 0 (off) to 2592000 (30 days)");
+  }
+  m.name = std::string(absl::StripAsciiWhitespace(m.name));
+  if (absl::Status s = CheckAutoReplyTemplate("name", m.name, 200, true); !s.ok()) return s;
+  if (absl::StrContains(m.name, "{{")) {
+    return common::InvalidField("name", "name is a display name, not a template");
+  }
+  if (absl::Status s = CheckAutoReplyTemplate("auto_reply.subject", m.auto_reply_subject,
+                                              kMaxAutoReplySubject, true);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s =
+          CheckAutoReplyTemplate("auto_reply.body", m.auto_reply_body, kMaxAutoReplyBody, false);
+      !s.ok()) {
+    return s;
   }
   return absl::OkStatus();
 }

@@ -98,6 +98,13 @@ struct Mailbox {
   // A mail from the sender of a ticket of this mailbox with the same
   // subject (ThreadSubject) within this window joins it; zero: off.
   absl::Duration same_subject_window = absl::ZeroDuration();
+  // The display name of the mail the desk sends from the address.
+  std::string name;
+  // The automatic answer to a person's mail that opens a ticket
+  // (domain/outbound_mail.h: the limits and the template fields).
+  bool auto_reply = false;
+  std::string auto_reply_subject;  // "" : the default
+  std::string auto_reply_body;     // "" : the default
   int64_t version = 0;  // the etag
   absl::Time create_time = absl::InfinitePast();
   absl::Time update_time = absl::InfinitePast();
@@ -110,8 +117,12 @@ inline constexpr absl::Duration kMaxSameSubjectWindow = absl::Hours(24 * 30);
 // the address, then checks: the address an addr-spec of at most 254
 // characters (no spaces, one '@'), each domain [a-z0-9.-] of 1..253, at
 // most kMaxOwnDomains, unique; reopen window 1 s..365 days, same-subject
-// window 0..30 days. INVALID_ARGUMENT naming the field (address,
-// own_domains[2], reopen_window_seconds, same_subject_window_seconds).
+// window 0..30 days; the name at most 200 characters on one line; the
+// auto-reply's subject (one line, at most 500 characters) and body (at
+// most 20,000) valid UTF-8 with no fields but the template's
+// (domain/outbound_mail.h). INVALID_ARGUMENT naming the field (address,
+// own_domains[2], reopen_window_seconds, same_subject_window_seconds, name,
+// auto_reply.subject, auto_reply.body).
 absl::Status NormalizeAndValidate(Mailbox& m);
 
 // The ids a mail threads by, in the order they are tried: a delivery

@@ -285,10 +285,81 @@ const pg::NamedQuery kRecordMail{
     "service_desk_record_mail",
     absl::StrCat(
         "INSERT INTO service_desk.ticket_mails (tenant_id, mailbox_id, mail_id, ticket_id, "
-        "message_id, outbound, from_addr, thread_subject, machine, rule, received_at) "
-        "VALUES ($1, $2::uuid, $3, $4::uuid, $5::uuid, $6, $7, $8, $9, $10, ",
-        pg::MicrosParam(11), ") ON CONFLICT DO NOTHING"),
+        "message_id, outbound, from_addr, thread_subject, machine, rule, received_at, "
+        "reply_addr) VALUES ($1, $2::uuid, $3, $4::uuid, $5::uuid, $6, $7, $8, $9, $10, ",
+        pg::MicrosParam(11), ", $12) ON CONFLICT DO NOTHING"),
     0};
+// Outbound mail (schema/006_outbound_mail.sql).
+const std::string kMailRecordColumns = absl::StrCat(
+    "mailbox_id::text, mail_id, ticket_id::text, message_id::text, outbound, "
+    "from_addr, reply_addr, thread_subject, machine, rule, ",
+    pg::MicrosColumn("received_at"));
+constexpr int kMailRecordColumnCount = 11;
+// The newest $3, returned oldest first.
+const pg::NamedQuery kTicketMails{
+    "service_desk_ticket_mails",
+    absl::StrCat("SELECT * FROM (SELECT ", kMailRecordColumns,
+                 " FROM service_desk.ticket_mails WHERE tenant_id = $1 AND ticket_id = $2::uuid "
+                 "ORDER BY received_at DESC, mail_id DESC LIMIT $3) m ORDER BY 11, 2"),
+    kMailRecordColumnCount};
+const std::string kOutboundColumns = absl::StrCat(
+    "mail_id::text, ticket_id::text, coalesce(ticket_message_id::text, ''), mailbox_id::text, "
+    "kind, from_addr, from_name, to_addr, to_name, subject, body, message_id, in_reply_to, "
+    "references_ids, ",
+    pg::MicrosColumn("created_at"));
+constexpr int kOutboundColumnCount = 15;
+const pg::NamedQuery kQueueMail{
+    "service_desk_queue_mail",
+    absl::StrCat("INSERT INTO service_desk.outbound_mails (tenant_id, mail_id, ticket_id, "
+                 "ticket_message_id, mailbox_id, kind, from_addr, from_name, to_addr, to_name, "
+                 "subject, body, message_id, in_reply_to, references_ids, created_at) VALUES ($1, "
+                 "$2::uuid, $3::uuid, NULLIF($4, '')::uuid, $5::uuid, $6, $7, $8, $9, $10, $11, "
+                 "$12, $13, $14, $15::text[], ",
+                 pg::MicrosParam(16), ")"),
+    0};
+const pg::NamedQuery kSelectOutboundMail{
+    "service_desk_select_outbound_mail",
+    absl::StrCat("SELECT ", kOutboundColumns,
+                 " FROM service_desk.outbound_mails WHERE tenant_id = $1 AND ticket_id = $2::uuid "
+                 "AND mail_id = $3::uuid"),
+    kOutboundColumnCount};
+// The slot is taken (a row comes back) when the last auto-reply is older
+// than the interval ($5: its cutoff) or there was none.
+const pg::NamedQuery kTakeAutoReplySlot{
+    "service_desk_take_auto_reply_slot",
+    absl::StrCat("INSERT INTO service_desk.auto_replies AS a (tenant_id, mailbox_id, address, "
+                 "sent_at) VALUES ($1, $2::uuid, $3, ",
+                 pg::MicrosParam(4),
+                 ") ON CONFLICT (tenant_id, mailbox_id, address) DO UPDATE SET sent_at = "
+                 "EXCLUDED.sent_at WHERE a.sent_at <= ",
+                 pg::MicrosParam(5), " RETURNING 1"),
+    1};
+const pg::NamedQuery kCountMailsFrom{
+    "service_desk_count_mails_from",
+    absl::StrCat("SELECT count(*) FROM service_desk.ticket_mails WHERE tenant_id = $1 AND "
+                 "mailbox_id = $2::uuid AND NOT outbound AND from_addr = $3 AND thread_subject = "
+                 "$4 AND received_at >= ",
+                 pg::MicrosParam(5)),
+    1};
+const pg::NamedQuery kQuarantine{
+    "service_desk_quarantine",
+    absl::StrCat("INSERT INTO service_desk.mail_quarantine AS q (tenant_id, mailbox_id, address, "
+                 "until) VALUES ($1, $2::uuid, $3, ",
+                 pg::MicrosParam(4),
+                 ") ON CONFLICT (tenant_id, mailbox_id, address) DO UPDATE SET until = "
+                 "greatest(q.until, EXCLUDED.until)"),
+    0};
+const pg::NamedQuery kQuarantined{
+    "service_desk_quarantined",
+    absl::StrCat("SELECT EXISTS (SELECT 1 FROM service_desk.mail_quarantine WHERE tenant_id = $1 "
+                 "AND mailbox_id = $2::uuid AND address = $3 AND until > ",
+                 pg::MicrosParam(4), ")"),
+    1};
+const pg::NamedQuery kLatestTicketFrom{
+    "service_desk_latest_ticket_from",
+    "SELECT ticket_id::text FROM service_desk.ticket_mails WHERE tenant_id = $1 AND mailbox_id = "
+    "$2::uuid AND NOT outbound AND from_addr = $3 ORDER BY received_at DESC LIMIT 1",
+    1};
 const pg::NamedQuery kMailSeen{
     "service_desk_mail_seen",
     "SELECT EXISTS (SELECT 1 FROM service_desk.ticket_mails WHERE tenant_id = $1 AND mailbox_id = "
@@ -311,8 +382,9 @@ const pg::NamedQuery kAddParticipants{
 const std::string kMailboxColumns = absl::StrCat(
     "b.mailbox_id::text, b.address, b.own_domains, b.reopen_window_s, b.same_subject_window_s, "
     "b.version, ",
-    pg::MicrosColumn("b.created_at"), ", ", pg::MicrosColumn("b.updated_at"));
-constexpr int kMailboxColumnCount = 8;
+    pg::MicrosColumn("b.created_at"), ", ", pg::MicrosColumn("b.updated_at"),
+    ", b.name, b.auto_reply, b.auto_reply_subject, b.auto_reply_body");
+constexpr int kMailboxColumnCount = 12;
 const pg::NamedQuery kSelectMailbox{
     "service_desk_select_mailbox",
     absl::StrCat("SELECT ", kMailboxColumns,
@@ -364,13 +436,16 @@ const pg::NamedQuery kMailboxRoute{
 const pg::NamedQuery kSaveMailbox{
     "service_desk_save_mailbox",
     absl::StrCat("INSERT INTO service_desk.mailboxes (tenant_id, mailbox_id, address, own_domains, "
-                 "reopen_window_s, same_subject_window_s, version, created_at, updated_at) VALUES "
-                 "($1, $2::uuid, $3, $4::text[], $5, $6, $7, ",
+                 "reopen_window_s, same_subject_window_s, version, created_at, updated_at, name, "
+                 "auto_reply, auto_reply_subject, auto_reply_body) VALUES ($1, $2::uuid, $3, "
+                 "$4::text[], $5, $6, $7, ",
                  pg::MicrosParam(8), ", ", pg::MicrosParam(9),
-                 ") ON CONFLICT (tenant_id, mailbox_id) DO UPDATE SET own_domains = "
-                 "EXCLUDED.own_domains, reopen_window_s = EXCLUDED.reopen_window_s, "
+                 ", $10, $11, $12, $13) ON CONFLICT (tenant_id, mailbox_id) DO UPDATE SET "
+                 "own_domains = EXCLUDED.own_domains, reopen_window_s = EXCLUDED.reopen_window_s, "
                  "same_subject_window_s = EXCLUDED.same_subject_window_s, version = "
-                 "EXCLUDED.version, updated_at = EXCLUDED.updated_at"),
+                 "EXCLUDED.version, updated_at = EXCLUDED.updated_at, name = EXCLUDED.name, "
+                 "auto_reply = EXCLUDED.auto_reply, auto_reply_subject = "
+                 "EXCLUDED.auto_reply_subject, auto_reply_body = EXCLUDED.auto_reply_body"),
     0};
 const pg::NamedQuery kTicketMailbox{
     "service_desk_ticket_mailbox",
@@ -606,17 +681,21 @@ const outbox::AnswerCodec<app::MailReceived> kMailAnswer = outbox::SnapshotCodec
                   {"ticket", TicketJson(a.ticket)},
                   {"created", a.created},
                   {"rule", a.rule},
-                  {"machine", a.machine}}
+                  {"machine", a.machine},
+                  {"autoReply", a.auto_reply},
+                  {"quarantined", a.quarantined}}
           .dump();
     },
     [](const std::string& stored) {
       return outbox::ParseJsonAnswer<app::MailReceived>(
           stored,
           [](const Json& j, bool& ok) {
+            // Answers stored before auto-replies have neither field.
             return app::MailReceived{
-                TicketOfJson(j.at("ticket"), ok),   MessageOfJson(j.at("message"), ok),
-                j.at("created").get<bool>(),        j.at("rule").get<std::string>(),
-                j.at("machine").get<std::string>(), false};
+                TicketOfJson(j.at("ticket"), ok),    MessageOfJson(j.at("message"), ok),
+                j.at("created").get<bool>(),         j.at("rule").get<std::string>(),
+                j.at("machine").get<std::string>(),  false,
+                j.value("autoReply", std::string()), j.value("quarantined", false)};
           },
           "stored answer unreadable");
     });
@@ -688,22 +767,69 @@ absl::StatusOr<TicketMessage> MessageOf(const pqxx::row& r) {
 }
 
 // A row of kMailboxColumns.
+std::vector<std::string> TextArrayOf(const pqxx::field& f) {
+  std::vector<std::string> out;
+  auto a = f.as_array();
+  for (auto e = a.get_next(); e.first != pqxx::array_parser::juncture::done; e = a.get_next()) {
+    if (e.first == pqxx::array_parser::juncture::string_value) out.push_back(e.second);
+  }
+  return out;
+}
+
 app::Mailbox MailboxOf(const pqxx::row& r) {
   app::Mailbox b;
   b.id = r[0].as<std::string>();
   b.address = r[1].as<std::string>();
   b.own.addresses = {b.address};
-  auto domains = r[2].as_array();
-  for (auto e = domains.get_next(); e.first != pqxx::array_parser::juncture::done;
-       e = domains.get_next()) {
-    if (e.first == pqxx::array_parser::juncture::string_value) b.own.domains.push_back(e.second);
-  }
+  b.own.domains = TextArrayOf(r[2]);
   b.reopen_window = absl::Seconds(r[3].as<int64_t>());
   b.same_subject_window = absl::Seconds(r[4].as<int64_t>());
   b.version = r[5].as<int64_t>();
   b.create_time = absl::FromUnixMicros(r[6].as<int64_t>());
   b.update_time = absl::FromUnixMicros(r[7].as<int64_t>());
+  b.name = r[8].as<std::string>();
+  b.auto_reply = r[9].as<bool>();
+  b.auto_reply_subject = r[10].as<std::string>();
+  b.auto_reply_body = r[11].as<std::string>();
   return b;
+}
+
+app::MailRecord MailRecordOf(const pqxx::row& r) {
+  app::MailRecord m;
+  m.mailbox_id = r[0].as<std::string>();
+  m.mail_id = r[1].as<std::string>();
+  m.ticket_id = r[2].as<std::string>();
+  m.ticket_message_id = r[3].as<std::string>();
+  m.outbound = r[4].as<bool>();
+  m.from_addr = r[5].as<std::string>();
+  m.reply_addr = r[6].as<std::string>();
+  m.thread_subject = r[7].as<std::string>();
+  m.machine = r[8].as<std::string>();
+  m.rule = r[9].as<std::string>();
+  m.time = absl::FromUnixMicros(r[10].as<int64_t>());
+  return m;
+}
+
+absl::StatusOr<domain::OutboundMail> OutboundMailOf(const pqxx::row& r) {
+  domain::OutboundMail m;
+  m.id = r[0].as<std::string>();
+  m.ticket_id = r[1].as<std::string>();
+  m.ticket_message_id = r[2].as<std::string>();
+  m.mailbox_id = r[3].as<std::string>();
+  const std::string kind = r[4].as<std::string>();
+  if (kind != "reply" && kind != "auto_reply") return absl::DataLossError("stored mail unreadable");
+  m.kind = kind == "reply" ? domain::OutboundKind::kReply : domain::OutboundKind::kAutoReply;
+  m.from_addr = r[5].as<std::string>();
+  m.from_name = r[6].as<std::string>();
+  m.to_addr = r[7].as<std::string>();
+  m.to_name = r[8].as<std::string>();
+  m.subject = r[9].as<std::string>();
+  m.body = r[10].as<std::string>();
+  m.message_id = r[11].as<std::string>();
+  m.in_reply_to = r[12].as<std::string>();
+  m.references = TextArrayOf(r[13]);
+  m.create_time = absl::FromUnixMicros(r[14].as<int64_t>());
+  return m;
 }
 
 Json RoutingRulesJson(const domain::RoutingRules& r) {
@@ -1008,7 +1134,45 @@ class PgTicketRepository::Tx final : public app::TicketTx {
   void RecordMail(const app::MailRecord& r) override {
     repo_.pool_.Exec(w_.sql(), kRecordMail, w_.tenant(), r.mailbox_id, r.mail_id, r.ticket_id,
                      r.ticket_message_id, r.outbound, r.from_addr, r.thread_subject, r.machine,
-                     r.rule, absl::ToUnixMicros(r.time));
+                     r.rule, absl::ToUnixMicros(r.time), r.reply_addr);
+  }
+  absl::StatusOr<std::vector<app::MailRecord>> TicketMails(const std::string& ticket_id) override {
+    std::vector<app::MailRecord> out;
+    for (const pqxx::row& r :
+         repo_.pool_.Exec(w_.sql(), kTicketMails, w_.tenant(), ticket_id, app::kMaxTrail)) {
+      out.push_back(MailRecordOf(r));
+    }
+    return out;
+  }
+  void QueueMail(const domain::OutboundMail& m, const Ticket& t) override {
+    repo_.pool_.Exec(w_.sql(), kQueueMail, w_.tenant(), m.id, m.ticket_id, m.ticket_message_id,
+                     m.mailbox_id, domain::OutboundKindName(m.kind), m.from_addr, m.from_name,
+                     m.to_addr, m.to_name, m.subject, m.body, m.message_id, m.in_reply_to,
+                     pg::TextArrayLiteral(m.references), absl::ToUnixMicros(m.create_time));
+    Json j = TicketEventJson(t);
+    j["mailId"] = m.id;
+    j["mailKind"] = domain::OutboundKindName(m.kind);
+    j["time"] = absl::FormatTime(absl::RFC3339_full, m.create_time, absl::UTCTimeZone());
+    w_.Emit(t.customer_id, "ticket.mail_queued", j.dump());
+  }
+  absl::StatusOr<bool> TakeAutoReplySlot(const std::string& mailbox_id, const std::string& addr,
+                                         absl::Time now) override {
+    return !repo_.pool_
+                .Exec(w_.sql(), kTakeAutoReplySlot, w_.tenant(), mailbox_id, addr,
+                      absl::ToUnixMicros(now), absl::ToUnixMicros(now - domain::kAutoReplyInterval))
+                .empty();
+  }
+  absl::StatusOr<int> CountMailsFrom(const std::string& mailbox_id, const std::string& addr,
+                                     const std::string& thread_subject, absl::Time since) override {
+    return repo_.pool_
+        .Exec(w_.sql(), kCountMailsFrom, w_.tenant(), mailbox_id, addr, thread_subject,
+              absl::ToUnixMicros(since))[0][0]
+        .as<int>();
+  }
+  void Quarantine(const std::string& mailbox_id, const std::string& addr,
+                  absl::Time until) override {
+    repo_.pool_.Exec(w_.sql(), kQuarantine, w_.tenant(), mailbox_id, addr,
+                     absl::ToUnixMicros(until));
   }
   absl::StatusOr<bool> MailSeen(const std::string& mailbox_id,
                                 const std::string& mail_id) override {
@@ -1044,7 +1208,8 @@ class PgTicketRepository::Tx final : public app::TicketTx {
     repo_.pool_.Exec(w_.sql(), kSaveMailbox, w_.tenant(), m.id, m.address,
                      pg::TextArrayLiteral(m.own.domains), absl::ToInt64Seconds(m.reopen_window),
                      absl::ToInt64Seconds(m.same_subject_window), m.version,
-                     absl::ToUnixMicros(m.create_time), absl::ToUnixMicros(m.update_time));
+                     absl::ToUnixMicros(m.create_time), absl::ToUnixMicros(m.update_time), m.name,
+                     m.auto_reply, m.auto_reply_subject, m.auto_reply_body);
   }
 
  private:
@@ -1105,7 +1270,15 @@ std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
                                    kSelectRoutingRules,
                                    kRoutingRulesForUpdate,
                                    kSaveRoutingRules,
-                                   kClaimSlaRebase};
+                                   kClaimSlaRebase,
+                                   kTicketMails,
+                                   kQueueMail,
+                                   kSelectOutboundMail,
+                                   kTakeAutoReplySlot,
+                                   kCountMailsFrom,
+                                   kQuarantine,
+                                   kQuarantined,
+                                   kLatestTicketFrom};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
 }
@@ -1270,6 +1443,44 @@ absl::StatusOr<std::optional<std::string>> PgTicketRepository::SameSubjectTicket
     return absl::OkStatus();
   }));
   return out;
+}
+
+absl::StatusOr<bool> PgTicketRepository::Quarantined(const std::string& tenant,
+                                                     const std::string& mailbox_id,
+                                                     const std::string& addr, absl::Time now) {
+  bool out = false;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out = pool_.Exec(tx, kQuarantined, tenant, mailbox_id, addr, absl::ToUnixMicros(now))[0][0]
+              .as<bool>();
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::optional<std::string>> PgTicketRepository::LatestTicketFrom(
+    const std::string& tenant, const std::string& mailbox_id, const std::string& addr) {
+  std::optional<std::string> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = pool_.Exec(tx, kLatestTicketFrom, tenant, mailbox_id, addr);
+    if (!r.empty()) out = r[0][0].as<std::string>();
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<domain::OutboundMail> PgTicketRepository::GetOutboundMail(
+    const std::string& tenant, const std::string& ticket_id, const std::string& mail_id) {
+  std::optional<absl::StatusOr<domain::OutboundMail>> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = pool_.Exec(tx, kSelectOutboundMail, tenant, ticket_id, mail_id);
+    if (!r.empty()) out = OutboundMailOf(r[0]);
+    return absl::OkStatus();
+  }));
+  if (!out) {
+    return common::NotFound("OUTBOUND_MAIL_NOT_FOUND",
+                            "the ticket has no outbound mail of this id");
+  }
+  return *std::move(out);
 }
 
 absl::StatusOr<int64_t> PgTicketRepository::NextNumber(const std::string& tenant) {

@@ -79,6 +79,14 @@ class PgTicketRepository final : public app::TicketRepository {
                                                                int64_t number) override;
   absl::StatusOr<bool> IsParticipant(const std::string& tenant, const std::string& ticket_id,
                                      const std::string& addr) override;
+  absl::StatusOr<bool> Quarantined(const std::string& tenant, const std::string& mailbox_id,
+                                   const std::string& addr, absl::Time now) override;
+  absl::StatusOr<std::optional<std::string>> LatestTicketFrom(const std::string& tenant,
+                                                              const std::string& mailbox_id,
+                                                              const std::string& addr) override;
+  absl::StatusOr<domain::OutboundMail> GetOutboundMail(const std::string& tenant,
+                                                       const std::string& ticket_id,
+                                                       const std::string& mail_id) override;
   absl::StatusOr<std::optional<std::string>> SameSubjectTicket(const std::string& tenant,
                                                                const std::string& mailbox_id,
                                                                const std::string& from_addr,

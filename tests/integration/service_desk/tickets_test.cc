@@ -707,5 +707,120 @@ TEST_CASE("inbound mail threads, dedups and stays in its tenant on PostgreSQL",
   CHECK(other.Count("SELECT count(*) FROM service_desk.tickets") == 1);
 }
 
+TEST_CASE("outbound mail: auto-replies once a day, replies threaded, bursts quarantined",
+          "[service_desk][pg][outbound]") {
+  MailWorld w;
+  app::Mailbox on;
+  on.name = "Example Support";
+  on.auto_reply = true;
+  on.auto_reply_body = "Hi {{requester.name}}: #{{ticket.number}}";
+  absl::StatusOr<app::Mailbox> changed =
+      w.mailboxes.Update(w.Meta("UpdateMailbox"), w.mailbox.id, on, {"name", "auto_reply"}, "1");
+  REQUIRE(changed.ok());
+  CHECK(changed->name == "Example Support");
+  CHECK(changed->auto_reply);
+  w.mailbox = *changed;
+  CHECK(w.mailboxes.Get(w.tenant, w.mailbox.id)->auto_reply_body == on.auto_reply_body);
+
+  absl::StatusOr<app::MailReceived> a = w.Receive(w.Raw(
+      "o1@example.com", "Ada <ada@example.com>", "Parcel",
+      "Reply-To: Ada Home <ada@home.example>\r\nReferences: <o0@example.com>\r\n", "Where is it?"));
+  REQUIRE(a.ok());
+  CHECK(a->auto_reply == "sent");
+  CHECK(w.Count("SELECT count(*) FROM service_desk.outbound_mails WHERE kind = 'auto_reply'") == 1);
+  CHECK(w.Count(absl::StrCat("SELECT count(*) FROM service_desk.outbox WHERE event_type = "
+                             "'ticket.mail_queued' AND tenant_id = '",
+                             w.tenant, "'")) == 1);
+  std::string auto_id;
+  REQUIRE(TheEnv()
+              .pool
+              ->WithTenantTx(w.tenant,
+                             [&](pqxx::work& tx) {
+                               auto_id = tx.exec1(
+                                               "SELECT mail_id::text FROM "
+                                               "service_desk.outbound_mails")[0]
+                                             .as<std::string>();
+                               return absl::OkStatus();
+                             })
+              .ok());
+  absl::StatusOr<domain::OutboundMail> sent =
+      TheEnv().repo->GetOutboundMail(w.tenant, a->ticket.id, auto_id);
+  REQUIRE(sent.ok());
+  CHECK(sent->kind == domain::OutboundKind::kAutoReply);
+  CHECK(sent->to_addr == "ada@home.example");  // the Reply-To
+  CHECK(sent->from_addr == w.mailbox.address);
+  CHECK(sent->from_name == "Example Support");
+  CHECK(sent->body.rfind(absl::StrCat("Hi Ada: #", a->ticket.number), 0) == 0);
+  CHECK(sent->in_reply_to == "o1@example.com");
+  CHECK(sent->references == std::vector<std::string>{"o0@example.com", "o1@example.com"});
+  // Another tenant, or another ticket, does not read it.
+  MailWorld other;
+  CHECK(ReasonOf(TheEnv().repo->GetOutboundMail(other.tenant, a->ticket.id, auto_id).status()) ==
+        "OUTBOUND_MAIL_NOT_FOUND");
+  CHECK(TheEnv().repo->GetOutboundMail(w.tenant, common::NewUuid(), auto_id).status().code() ==
+        absl::StatusCode::kNotFound);
+
+  // The same sender again the same day: a ticket, no answer.
+  absl::StatusOr<app::MailReceived> b =
+      w.Receive(w.Raw("o2@example.com", "ada@home.example", "Other matter", "", "And this?"));
+  REQUIRE(b.ok());
+  CHECK(b->created);
+  CHECK(b->auto_reply == "answered_recently");
+
+  // An agent's public reply: to the last person's Reply-To, threaded.
+  absl::StatusOr<app::MessageAdded> reply = w.tickets.AddMessage(
+      w.Meta("AddTicketMessage"), a->ticket.id, MessageKind::kPublicReply, "Found it.");
+  REQUIRE(reply.ok());
+  std::string reply_id;
+  REQUIRE(TheEnv()
+              .pool
+              ->WithTenantTx(w.tenant,
+                             [&](pqxx::work& tx) {
+                               reply_id = tx.exec1(
+                                                "SELECT mail_id::text FROM "
+                                                "service_desk.outbound_mails WHERE kind = "
+                                                "'reply'")[0]
+                                              .as<std::string>();
+                               return absl::OkStatus();
+                             })
+              .ok());
+  absl::StatusOr<domain::OutboundMail> r =
+      TheEnv().repo->GetOutboundMail(w.tenant, a->ticket.id, reply_id);
+  REQUIRE(r.ok());
+  CHECK(r->ticket_message_id == reply->message.id);
+  CHECK(r->message_id == reply->message.mail_id);
+  CHECK(r->to_addr == "ada@home.example");
+  CHECK(r->in_reply_to == "o1@example.com");
+  // The thread: the received mail and our auto-reply, oldest first.
+  REQUIRE(r->references.size() == 2);
+  CHECK(r->references[0] == "o1@example.com");
+  CHECK(r->references[1] == sent->message_id);
+  CHECK(r->subject == absl::StrCat("Re: Parcel [#", a->ticket.number, "]"));
+
+  // A burst: the 16th mail with one subject in a minute quarantines.
+  std::string last_ticket;
+  for (int i = 0; i < 16; ++i) {
+    w.clock.Advance(absl::Milliseconds(10));  // one after the other, within the minute
+    absl::StatusOr<app::MailReceived> m = w.Receive(
+        w.Raw(absl::StrCat("burst", i, "@loop.example"), "bot@loop.example", "Loop", "", "x"));
+    REQUIRE(m.ok());
+    CHECK(m->quarantined == (i == 15));
+    last_ticket = m->ticket.id;
+  }
+  absl::StatusOr<app::MailReceived> q =
+      w.Receive(w.Raw("after@loop.example", "bot@loop.example", "Something else", "", "y"));
+  REQUIRE(q.ok());
+  CHECK(q->quarantined);
+  CHECK_FALSE(q->created);
+  CHECK(q->rule == "quarantine");
+  CHECK(q->ticket.id == last_ticket);
+  CHECK(q->message.kind == MessageKind::kInternalNote);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.mail_quarantine") == 1);
+  CHECK(other.Count("SELECT count(*) FROM service_desk.mail_quarantine") == 0);
+  // One auto-reply to the bot (its first mail), none after.
+  CHECK(w.Count("SELECT count(*) FROM service_desk.outbound_mails WHERE to_addr = "
+                "'bot@loop.example'") == 1);
+}
+
 }  // namespace
 }  // namespace crm::service_desk::itest

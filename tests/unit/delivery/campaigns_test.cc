@@ -39,6 +39,7 @@ struct World {
   crm::testing::FakeRenderer renderer;
   crm::testing::FakeSegmentDirectory segments;
   crm::testing::FakeCustomerDirectory directory;
+  crm::testing::FakeTicketMailSource desk;
   crm::testing::FakeEmailChannel email;
   crm::testing::FakeWebhookChannel webhook;
   crm::testing::FakeNotificationChannel notify;
@@ -49,6 +50,7 @@ struct World {
                                             policies,
                                             directory,
                                             renderer,
+                                            desk,
                                             email,
                                             webhook,
                                             notify,

@@ -43,6 +43,7 @@ struct World {
   crm::testing::FakeWorkQueue queue;
   crm::testing::FakeCustomerDirectory directory;
   crm::testing::FakeRenderer renderer;
+  crm::testing::FakeTicketMailSource desk;
   crm::testing::FakeEmailChannel email;
   crm::testing::FakeWebhookChannel webhook;
   crm::testing::FakeNotificationChannel notify;
@@ -56,6 +57,7 @@ struct World {
                         policies,
                         directory,
                         renderer,
+                        desk,
                         email,
                         webhook,
                         notify,
@@ -921,4 +923,79 @@ TEST_CASE("A complaint opts the customer out of marketing email, other mail is l
   CHECK(w.repo.GetMessage(kTenant, m->id)->receipt == crm::delivery::domain::Receipt::kNone);
   CHECK(w.delivery.ListSuppressions(kTenant, {50, ""})->items.empty());
   CHECK(ReasonOf(w.tracking.ReportEmailEvent(w.Meta(""), "{}")) == "MALFORMED_BODY");
+}
+
+TEST_CASE("A mail of the service desk goes as the desk wrote it, threaded, consent aside") {
+  World w;
+  const std::string ticket = "44444444-4444-4444-8444-444444444444";
+  const std::string mail = "55555555-5555-4555-8555-555555555555";
+  // The customer opted out of transactional email; an answer to their own
+  // request still goes (it is not a message we chose to send them).
+  Contact c;
+  c.emails = {"ada@example.com"};
+  c.consents["email"]["transactional"] = ConsentStatus::kOptedOut;
+  w.directory.contacts[std::string(kTenant) + "/" + kCustomer] = c;
+  crm::delivery::app::TicketMail t;
+  t.from_address = "support@desk.example";
+  t.from_name = "Example Support";
+  t.to_address = "ada.private@example.com";
+  t.to_name = "Ada";
+  t.subject = "Card charged twice [#12]";
+  t.text = "Hello Ada.\n\n[ref:" + ticket + "]\n";
+  t.message_id = "m1@desk.example";
+  t.in_reply_to = "a1@example.com";
+  t.references = {"a0@example.com", "a1@example.com"};
+  t.auto_submitted = true;
+  w.desk.mails[std::string(kTenant) + "/" + ticket + "/" + mail] = t;
+
+  auto m = w.delivery.QueueTicketMail(kTenant, kCustomer, ticket, mail);
+  REQUIRE(m.ok());
+  CHECK(m->state == State::kQueued);
+  CHECK(m->ticket_mail_id == mail);
+  CHECK(m->template_id.empty());
+  REQUIRE(w.queue.queued.size() == 1);
+  // The event again (a redelivery): the same message, nothing queued twice.
+  auto again = w.delivery.QueueTicketMail(kTenant, kCustomer, ticket, mail);
+  REQUIRE(again.ok());
+  CHECK(again->id == m->id);
+  CHECK(w.delivery.ListCustomerMessages(kTenant, kCustomer, {50, ""})->messages.size() == 1);
+  CHECK(ReasonOf(w.delivery.QueueTicketMail(kTenant, kCustomer, "not-a-uuid", mail).status()) ==
+        "INVALID_FIELD");
+
+  REQUIRE(**w.dispatcher.Process(kTenant, m->id) == State::kSent);
+  REQUIRE(w.email.sent.size() == 1);
+  const crm::delivery::app::OutboundEmail& e = w.email.sent[0];
+  CHECK(e.to == "ada.private@example.com");
+  CHECK(e.to_name == "Ada");
+  CHECK(e.sender.from_address == "support@desk.example");
+  CHECK(e.sender.from_name == "Example Support");
+  CHECK(e.sender.reply_to_address.empty());
+  CHECK(e.header_message_id == "m1@desk.example");
+  CHECK(e.in_reply_to == "a1@example.com");
+  CHECK(e.references == t.references);
+  CHECK(e.auto_submitted);
+  CHECK(e.parts.at("subject") == t.subject);
+  CHECK(e.parts.at("text") == t.text);
+  CHECK(e.parts.count("html") == 0);
+  CHECK(e.list_unsubscribe_url.empty());
+  auto stored = w.repo.GetMessage(kTenant, m->id);
+  CHECK(stored->recipient == "ada.private@example.com");
+  CHECK(stored->ticket_id == ticket);
+
+  // The desk down: retried; the mail gone from the desk: failed for good.
+  const std::string later = "66666666-6666-4666-8666-666666666666";
+  w.desk.mails[std::string(kTenant) + "/" + ticket + "/" + later] = t;
+  auto second = w.delivery.QueueTicketMail(kTenant, kCustomer, ticket, later);
+  w.desk.down = true;
+  REQUIRE(**w.dispatcher.Process(kTenant, second->id) == State::kRetrying);
+  CHECK(absl::StrContains(w.repo.GetMessage(kTenant, second->id)->last_error, "service-desk"));
+  w.desk.down = false;
+  const std::string gone = "77777777-7777-4777-8777-777777777777";
+  auto third = w.delivery.QueueTicketMail(kTenant, kCustomer, ticket, gone);
+  REQUIRE(**w.dispatcher.Process(kTenant, third->id) == State::kFailed);
+  // Another tenant's mail of the same ids is not this tenant's.
+  auto other = w.delivery.QueueTicketMail(kOther, kCustomer, ticket, mail);
+  REQUIRE(other.ok());
+  CHECK(other->id != m->id);
+  CHECK(w.email.sent.size() == 1);
 }

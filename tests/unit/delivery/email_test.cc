@@ -644,3 +644,18 @@ TEST_CASE("bad extra headers are refused", "[delivery][email][headers]") {
 }
 
 }  // namespace
+
+TEST_CASE("References fit one header line, keeping the root and the newest",
+          "[delivery][email][headers]") {
+  using crm::delivery::domain::ReferencesHeader;
+  CHECK(ReferencesHeader({}).empty());
+  CHECK(ReferencesHeader({"a@x"}) == "<a@x>");
+  CHECK(ReferencesHeader({"a@x", "bad id@x", "b@x", "<c@x>", "é@x"}) == "<a@x> <b@x>");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 100; ++i) ids.push_back("message-" + std::to_string(i) + "@example.com");
+  const std::string h = ReferencesHeader(ids, 200);
+  CHECK(h.size() <= 200);
+  CHECK(h.rfind("<message-0@example.com> ", 0) == 0);
+  CHECK(absl::EndsWith(h, "<message-99@example.com>"));
+  CHECK_FALSE(absl::StrContains(h, "<message-1@example.com>"));
+}

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -66,13 +67,14 @@ TEST_CASE("The mail corpus lands where its manifest says", "[inbound][corpus]") 
   mailbox.id = "33333333-3333-4333-8333-333333333333";
   mailbox.address = "support@desk.example";
   mailbox.own = {{"support@desk.example"}, {"desk.example"}};
+  mailbox.auto_reply = true;  // answers every person's new ticket, once a day per sender
   repo.AddMailbox(mailbox);
 
   const std::vector<Row> rows = Manifest();
   REQUIRE(rows.size() >= 200);
   std::map<std::string, sd::domain::Ticket> tickets_of;  // label → ticket
   std::map<std::string, std::string> out_of;             // label → our last reply's id
-  int mails = 0, placed = 0, machine_mails = 0, files = 0;
+  int mails = 0, placed = 0, machine_mails = 0, files = 0, auto_replies = 0;
   std::vector<std::string> misses;
   for (size_t i = 0; i < rows.size(); ++i) {
     const Row& row = rows[i];
@@ -119,6 +121,8 @@ TEST_CASE("The mail corpus lands where its manifest says", "[inbound][corpus]") 
     const std::string machine = row.machine == "-" ? "" : row.machine;
     CHECK(r->machine == machine);  // every machine mail known: never auto-answered
     if (!machine.empty()) ++machine_mails;
+    if (!machine.empty() && !r->duplicate) CHECK(r->auto_reply == "machine");
+    if (r->auto_reply == "sent" && !r->duplicate) ++auto_replies;
     if (row.expect == "duplicate") {
       CHECK(r->duplicate);  // no second ticket, no second message
       if (tickets_of.count(row.thread)) CHECK(r->ticket.id == tickets_of.at(row.thread).id);
@@ -148,8 +152,16 @@ TEST_CASE("The mail corpus lands where its manifest says", "[inbound][corpus]") 
   const double rate = mails == 0 ? 0 : static_cast<double>(placed) / mails;
   WARN("corpus: " << files << " mails, " << mails << " not duplicates, " << placed
                   << " placed right (" << 100 * rate << " %), " << machine_mails
-                  << " machine-made");
+                  << " machine-made, " << auto_replies << " auto-replies");
   CHECK(rate >= 0.995);
+  // Every auto-reply went to a person's mail that opened a ticket: none
+  // to a machine's, none twice to one address.
+  std::set<std::string> answered;
+  for (const sd::domain::OutboundMail& m : repo.Outbound(kTenant)) {
+    if (m.kind == sd::domain::OutboundKind::kAutoReply) CHECK(answered.insert(m.to_addr).second);
+  }
+  CHECK(static_cast<int>(answered.size()) == auto_replies);
+  CHECK(auto_replies > 0);
   // One ticket per `new` label, none more: no duplicate ticket.
   CHECK(repo.state().tickets.at(kTenant).size() == tickets_of.size());
 }

@@ -969,6 +969,22 @@ class FakeRenderer final : public delivery::app::Renderer {
   std::string html;  // the html part every render has ("": none)
 };
 
+// The service desk's outbound mail by "<tenant>/<ticket id>/<mail id>";
+// `down` answers UNAVAILABLE.
+class FakeTicketMailSource final : public delivery::app::TicketMailSource {
+ public:
+  absl::StatusOr<delivery::app::TicketMail> GetTicketMail(const std::string& tenant,
+                                                          const std::string& ticket_id,
+                                                          const std::string& mail_id) override {
+    if (down) return absl::UnavailableError("service desk down");
+    auto it = mails.find(tenant + "/" + ticket_id + "/" + mail_id);
+    if (it == mails.end()) return absl::NotFoundError("no such outbound mail");
+    return it->second;
+  }
+  std::map<std::string, delivery::app::TicketMail> mails;
+  bool down = false;
+};
+
 class FakeEmailChannel final : public delivery::app::EmailChannel {
  public:
   delivery::domain::SendResult Send(const delivery::app::OutboundEmail& email) override {

@@ -48,6 +48,10 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     std::map<std::string, service_desk::domain::RoutingRules> routing;        // by tenant
     std::map<std::string, std::vector<service_desk::app::MailRecord>> mails;  // by tenant
     std::map<std::string, std::set<std::string>> participants;                // by ticket
+    // Outbound mail by tenant; the loop limits by "<tenant>/<mailbox>/<address>".
+    std::map<std::string, std::vector<service_desk::domain::OutboundMail>> outbound;
+    std::map<std::string, absl::Time> auto_replies;
+    std::map<std::string, absl::Time> quarantine;
   };
 
   absl::StatusOr<service_desk::domain::Ticket> Write(
@@ -155,6 +159,44 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
       }
     }
     return out;
+  }
+  absl::StatusOr<bool> Quarantined(const std::string& tenant, const std::string& mailbox_id,
+                                   const std::string& addr, absl::Time now) override {
+    const State s = state();
+    auto q = s.quarantine.find(absl::StrCat(tenant, "/", mailbox_id, "/", addr));
+    return q != s.quarantine.end() && q->second > now;
+  }
+  absl::StatusOr<std::optional<std::string>> LatestTicketFrom(const std::string& tenant,
+                                                              const std::string& mailbox_id,
+                                                              const std::string& addr) override {
+    const State s = state();
+    std::optional<std::string> out;
+    auto all = s.mails.find(tenant);
+    if (all == s.mails.end()) return out;
+    for (const service_desk::app::MailRecord& r : all->second) {
+      if (!r.outbound && r.mailbox_id == mailbox_id && r.from_addr == addr) out = r.ticket_id;
+    }
+    return out;
+  }
+  absl::StatusOr<service_desk::domain::OutboundMail> GetOutboundMail(
+      const std::string& tenant, const std::string& ticket_id,
+      const std::string& mail_id) override {
+    const State s = state();
+    auto all = s.outbound.find(tenant);
+    if (all != s.outbound.end()) {
+      for (const service_desk::domain::OutboundMail& m : all->second) {
+        if (m.ticket_id == ticket_id && m.id == mail_id) return m;
+      }
+    }
+    return crm::common::NotFound("OUTBOUND_MAIL_NOT_FOUND",
+                                 "the ticket has no outbound mail of this id");
+  }
+  // Every outbound mail of the tenant, in the order written.
+  std::vector<service_desk::domain::OutboundMail> Outbound(const std::string& tenant) const {
+    const State s = state();
+    auto all = s.outbound.find(tenant);
+    return all == s.outbound.end() ? std::vector<service_desk::domain::OutboundMail>()
+                                   : all->second;
   }
   void AddMailbox(const service_desk::app::Mailbox& m) {
     uow_.WithMutable([&](State& s) {
@@ -468,6 +510,53 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
         }
       }
       return std::optional<service_desk::app::Mailbox>();
+    }
+
+    absl::StatusOr<std::vector<service_desk::app::MailRecord>> TicketMails(
+        const std::string& ticket_id) override {
+      std::vector<service_desk::app::MailRecord> out;
+      for (const service_desk::app::MailRecord& r : s_.mails[tenant_]) {
+        if (r.ticket_id == ticket_id) out.push_back(r);
+      }
+      std::stable_sort(out.begin(), out.end(),
+                       [](const auto& a, const auto& b) { return a.time < b.time; });
+      if (out.size() > service_desk::app::kMaxTrail) {
+        out.erase(out.begin(), out.end() - service_desk::app::kMaxTrail);
+      }
+      return out;
+    }
+    void QueueMail(const service_desk::domain::OutboundMail& m,
+                   const service_desk::domain::Ticket& t) override {
+      s_.outbound[tenant_].push_back(m);
+      s_.events.push_back({"ticket.mail_queued", t.id, ""});
+    }
+    absl::StatusOr<bool> TakeAutoReplySlot(const std::string& mailbox_id, const std::string& addr,
+                                           absl::Time now) override {
+      const std::string key = absl::StrCat(tenant_, "/", mailbox_id, "/", addr);
+      auto it = s_.auto_replies.find(key);
+      if (it != s_.auto_replies.end() &&
+          it->second > now - service_desk::domain::kAutoReplyInterval) {
+        return false;
+      }
+      s_.auto_replies[key] = now;
+      return true;
+    }
+    absl::StatusOr<int> CountMailsFrom(const std::string& mailbox_id, const std::string& addr,
+                                       const std::string& thread_subject,
+                                       absl::Time since) override {
+      int n = 0;
+      for (const service_desk::app::MailRecord& r : s_.mails[tenant_]) {
+        if (!r.outbound && r.mailbox_id == mailbox_id && r.from_addr == addr &&
+            r.thread_subject == thread_subject && r.time >= since) {
+          ++n;
+        }
+      }
+      return n;
+    }
+    void Quarantine(const std::string& mailbox_id, const std::string& addr,
+                    absl::Time until) override {
+      absl::Time& t = s_.quarantine[absl::StrCat(tenant_, "/", mailbox_id, "/", addr)];
+      t = std::max(t, until);
     }
 
     absl::StatusOr<service_desk::app::Mailbox> LoadMailbox(const std::string& id) override {

@@ -1,0 +1,172 @@
+#include "services/service_desk/domain/outbound_mail.h"
+
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "libs/common/errors.h"
+#include "services/service_desk/domain/inbound_mail.h"
+#include "services/service_desk/domain/ticket.h"
+
+namespace crm::service_desk::domain {
+namespace {
+
+struct Field {
+  absl::string_view name;
+  std::string AutoReplyFields::*text = nullptr;  // nullptr: the number
+};
+constexpr Field kFields[] = {{"ticket.number"},
+                             {"ticket.subject", &AutoReplyFields::ticket_subject},
+                             {"requester.name", &AutoReplyFields::requester_name},
+                             {"mailbox.address", &AutoReplyFields::mailbox_address}};
+
+// The field whose "{{name}}" starts at `at` (text[at..] begins with "{{"),
+// and the placeholder's length; nullptr when it is none of them.
+const Field* FieldAt(absl::string_view text, size_t at, size_t* length) {
+  for (const Field& f : kFields) {
+    const std::string placeholder = absl::StrCat("{{", f.name, "}}");
+    if (absl::StartsWith(text.substr(at), placeholder)) {
+      *length = placeholder.size();
+      return &f;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+const char* OutboundKindName(OutboundKind k) {
+  return k == OutboundKind::kReply ? "reply" : "auto_reply";
+}
+
+const char* AutoReplyVerdictName(AutoReplyVerdict v) {
+  switch (v) {
+    case AutoReplyVerdict::kSent:
+      return "sent";
+    case AutoReplyVerdict::kOff:
+      return "off";
+    case AutoReplyVerdict::kNotNewTicket:
+      return "not_new_ticket";
+    case AutoReplyVerdict::kMachine:
+      return "machine";
+    case AutoReplyVerdict::kQuarantined:
+      return "quarantined";
+    case AutoReplyVerdict::kAnsweredRecently:
+      return "answered_recently";
+  }
+  return "";
+}
+
+bool ReferableMessageId(absl::string_view id) {
+  if (id.empty() || id.size() > 250 || absl::EndsWith(id, "@derived.invalid")) return false;
+  for (char c : id) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7F || c == '<' || c == '>') return false;
+  }
+  return true;
+}
+
+std::string ReplySubject(absl::string_view ticket_subject, int64_t number) {
+  const absl::string_view bare = absl::StripAsciiWhitespace(ticket_subject);
+  const bool has_re = bare.size() >= 3 && absl::StartsWithIgnoreCase(bare, "re:");
+  return SubjectWithNumber(has_re ? std::string(bare) : absl::StrCat("Re: ", bare), number);
+}
+
+std::string OutgoingBody(absl::string_view text, absl::string_view ticket_id) {
+  return absl::StrCat(absl::StripTrailingAsciiWhitespace(text), "\n\n", TicketReference(ticket_id),
+                      "\n");
+}
+
+std::vector<std::string> ReferencesOf(const std::vector<std::string>& thread) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const std::string& id : thread) {
+    if (ReferableMessageId(id) && seen.insert(id).second) out.push_back(id);
+  }
+  if (out.size() > kMaxReferences) out.erase(out.begin(), out.end() - kMaxReferences);
+  return out;
+}
+
+OutboundMail AnswerOnTicket(OutboundKind kind, const Answer& a, const Mailbox& mailbox,
+                            const std::string& ticket_id, const std::vector<std::string>& thread) {
+  OutboundMail m;
+  m.id = a.id;
+  m.ticket_id = ticket_id;
+  m.mailbox_id = mailbox.id;
+  m.kind = kind;
+  m.from_addr = mailbox.address;
+  m.from_name = mailbox.name;
+  m.to_addr = a.to_addr;
+  m.to_name = a.to_name;
+  m.subject = a.subject;
+  m.body = OutgoingBody(a.text, ticket_id);
+  m.message_id = a.message_id;
+  if (ReferableMessageId(a.answering)) m.in_reply_to = a.answering;
+  std::vector<std::string> earlier;
+  for (const std::string& id : thread) {
+    if (id != a.message_id) earlier.push_back(id);
+  }
+  m.references = ReferencesOf(earlier);
+  m.create_time = a.time;
+  return m;
+}
+
+absl::Status CheckAutoReplyTemplate(absl::string_view field, absl::string_view text,
+                                    size_t max_chars, bool single_line) {
+  if (CharCount(std::string(text)) > max_chars) {
+    return common::InvalidField(field,
+                                absl::StrCat(field, " is at most ", max_chars, " characters"));
+  }
+  if (absl::StrContains(text, absl::string_view("\0", 1))) {
+    return common::InvalidField(field, absl::StrCat(field, " must not contain NUL characters"));
+  }
+  if (single_line && (absl::StrContains(text, "\n") || absl::StrContains(text, "\r"))) {
+    return common::InvalidField(field, absl::StrCat(field, " must be one line"));
+  }
+  for (size_t at = text.find("{{"); at != absl::string_view::npos;) {
+    size_t length = 0;
+    if (FieldAt(text, at, &length) == nullptr) {
+      return common::InvalidField(
+          field, absl::StrCat(field,
+                              " may use only the fields {{ticket.number}}, {{ticket.subject}}, "
+                              "{{requester.name}} and {{mailbox.address}}; found \"",
+                              text.substr(at, 40), "\""));
+    }
+    at = text.find("{{", at + length);
+  }
+  return absl::OkStatus();
+}
+
+std::string FillAutoReply(absl::string_view text, const AutoReplyFields& f) {
+  std::string out;
+  size_t from = 0;
+  for (size_t at = text.find("{{"); at != absl::string_view::npos; at = text.find("{{", from)) {
+    size_t length = 0;
+    const Field* field = FieldAt(text, at, &length);
+    if (field == nullptr) {
+      absl::StrAppend(&out, text.substr(from, at + 2 - from));
+      from = at + 2;
+      continue;
+    }
+    absl::StrAppend(&out, text.substr(from, at - from));
+    if (field->text == nullptr) {
+      absl::StrAppend(&out, f.ticket_number);
+    } else {
+      absl::StrAppend(&out, f.*(field->text));
+    }
+    from = at + length;
+  }
+  absl::StrAppend(&out, text.substr(from));
+  return out;
+}
+
+AutoReplyVerdict DecideAutoReply(const AutoReplyFacts& f) {
+  if (!f.enabled) return AutoReplyVerdict::kOff;
+  if (f.machine) return AutoReplyVerdict::kMachine;
+  if (!f.new_ticket) return AutoReplyVerdict::kNotNewTicket;
+  if (f.quarantined) return AutoReplyVerdict::kQuarantined;
+  return AutoReplyVerdict::kSent;
+}
+
+}  // namespace crm::service_desk::domain
