@@ -115,9 +115,11 @@ bench_say "stored: $tickets tickets, $messages messages, $numbers distinct numbe
 customers=$(bench_psql_super -At -c "SELECT count(*) FROM customer_store.customers")
 
 # Inbound mail through the webhook: each a parsed MIME mail (text and HTML,
-# quoted-printable) threaded by its ids onto a ticket or opening one.
+# quoted-printable) threaded by its ids onto a ticket or opening one; the
+# mailbox answers new tickets automatically (once per sender a day), as a
+# desk in use does.
 MAILBOX=$(curl -sS --fail-with-body -H "Authorization: Bearer $BENCH_KEY" -H 'content-type: application/json' \
-  -d '{"mailbox":{"address":"support@bench.example"},"requestId":"bench-mailbox-'"$RANDOM"'"}' \
+  -d '{"mailbox":{"address":"support@bench.example","autoReply":{"enabled":true}},"requestId":"bench-mailbox-'"$RANDOM"'"}' \
   "$REST/v1/mailboxes" | jq -er .id) || bench_die "creating the mailbox failed"
 bench_wait_quiet
 bench_wrk inbound-mail "$REST" "$BENCH_DIR/inbound_mail.lua" "$MAILBOX" "$REQUESTERS"
@@ -127,6 +129,9 @@ read -r mails mail_messages threaded < <(bench_psql_super -At -F " " -c \
    WHERE NOT outbound")
 bench_say "stored: $mails mails ($threaded threaded onto their ticket), $mail_messages mail messages"
 ((mails == mail_messages)) || bench_die "mails and their messages differ"
+auto_replies=$(bench_psql_super -At -c \
+  "SELECT count(*) FROM service_desk.outbound_mails WHERE kind = 'auto_reply'")
+bench_say "auto-replies: $auto_replies queued for delivery (at most one per sender a day)"
 
 # The sweeper against PostgreSQL: SLA_PG_TICKETS open tickets of the tenant
 # (written by SQL: 24/7 policy, first reply 24 h warned 23 h before,

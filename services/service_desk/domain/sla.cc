@@ -40,10 +40,10 @@ struct Segment {
   bool running;               // status neither paused nor solved/closed
   bool done;                  // status solved or closed
   const SlaTargets* targets;  // of the priority; nullptr: it has no SLA
+  const SlaPolicy* policy;    // the policy it is under (its calendar counts it)
 };
 
 struct Ticket {
-  const BusinessCalendar* calendar;
   absl::Time now;
   std::vector<Segment> segments;
   absl::Duration clock_now;  // business time run from creation to `now`
@@ -54,8 +54,17 @@ struct Ticket {
   }
 };
 
-Ticket Build(const SlaPolicy& policy, const TicketTimeline& timeline, absl::Time now) {
-  Ticket t{&policy.calendar, std::max(now, timeline.created_at), {}, absl::ZeroDuration()};
+// `policies`: not empty; with one, kPolicy events change nothing.
+Ticket Build(const std::vector<const SlaPolicy*>& policies, const TicketTimeline& timeline,
+             absl::Time now) {
+  Ticket t{std::max(now, timeline.created_at), {}, absl::ZeroDuration()};
+  const auto find = [&](const std::string& id, const SlaPolicy* otherwise) {
+    for (const SlaPolicy* p : policies) {
+      if (p->id == id) return p;
+    }
+    return otherwise;
+  };
+  const SlaPolicy* policy = policies.size() == 1 ? policies[0] : find(timeline.policy, policies[0]);
   std::vector<const TicketEvent*> order;
   order.reserve(timeline.events.size());
   for (const TicketEvent& e : timeline.events) order.push_back(&e);
@@ -65,29 +74,36 @@ Ticket Build(const SlaPolicy& policy, const TicketTimeline& timeline, absl::Time
   const std::string* status = &timeline.status;
   const std::string* priority = &timeline.priority;
   const auto targets = [&] {
-    const auto it = policy.targets_by_priority.find(*priority);
-    return it == policy.targets_by_priority.end() ? nullptr : &it->second;
+    const auto it = policy->targets_by_priority.find(*priority);
+    return it == policy->targets_by_priority.end() ? nullptr : &it->second;
   };
-  const auto running = [&] { return !Done(*status) && policy.paused_statuses.count(*status) == 0; };
+  const auto running = [&] {
+    return !Done(*status) && policy->paused_statuses.count(*status) == 0;
+  };
   t.segments.reserve(order.size() + 1);
-  t.segments.push_back(
-      {timeline.created_at, absl::ZeroDuration(), nullptr, running(), Done(*status), targets()});
+  t.segments.push_back({timeline.created_at, absl::ZeroDuration(), nullptr, running(),
+                        Done(*status), targets(), policy});
   for (const TicketEvent* e : order) {
     if (e->at > t.now) break;
     const Segment& prev = t.segments.back();
     const absl::Time at = std::max(e->at, timeline.created_at);
     const absl::Duration clock =
         prev.clock +
-        (prev.running ? policy.calendar.Between(prev.start, at) : absl::ZeroDuration());
+        (prev.running ? prev.policy->calendar.Between(prev.start, at) : absl::ZeroDuration());
     if (e->kind == TicketEvent::Kind::kStatus) status = &e->value;
     if (e->kind == TicketEvent::Kind::kPriority) priority = &e->value;
-    t.segments.push_back({at, clock, e, running(), Done(*status), targets()});
+    if (e->kind == TicketEvent::Kind::kPolicy && policies.size() > 1)
+      policy = find(e->value, policy);
+    t.segments.push_back({at, clock, e, running(), Done(*status), targets(), policy});
   }
   const Segment& last = t.segments.back();
-  t.clock_now = last.clock +
-                (last.running ? policy.calendar.Between(last.start, t.now) : absl::ZeroDuration());
+  t.clock_now = last.clock + (last.running ? last.policy->calendar.Between(last.start, t.now)
+                                           : absl::ZeroDuration());
   return t;
 }
+
+// The calendar of the policy at `now` (the last segment's).
+const BusinessCalendar& CalendarNow(const Ticket& t) { return t.segments.back().policy->calendar; }
 
 // One cycle of a metric: from the segment starting it to the one whose
 // start fulfils it.
@@ -177,7 +193,7 @@ std::optional<Breach> FindBreach(const Ticket& t, const Cycle& c, SlaMetric metr
       // up: breached from this event on, never back-dated.
       breach = Breach{s.start, used};
     } else if (s.running && t.ClockAtEnd(k) - base >= *target) {
-      breach = Breach{t.calendar->Add(s.start, *target - used), *target};
+      breach = Breach{s.policy->calendar.Add(s.start, *target - used), *target};
     } else {
       continue;
     }
@@ -193,17 +209,18 @@ std::optional<Breach> FindBreach(const Ticket& t, const Cycle& c, SlaMetric metr
 absl::Time Reach(const Ticket& t, size_t first, absl::Duration business) {
   const absl::Duration base = t.segments[first].clock;
   const absl::Duration used = t.clock_now - base;
-  if (used < business) return t.calendar->Add(t.now, business - used);
+  if (used < business) return CalendarNow(t).Add(t.now, business - used);
   // The first segment by whose end `business` was used: it ran when it
   // started short of it, so the instant is inside it (otherwise it is the
   // cycle's first and `business` is 0: its start).
   size_t k = first;
   while (t.ClockAtEnd(k) - base < business) ++k;
-  return t.calendar->Add(t.segments[k].start, business - (t.segments[k].clock - base));
+  return t.segments[k].policy->calendar.Add(t.segments[k].start,
+                                            business - (t.segments[k].clock - base));
 }
 
-MetricState Report(const SlaPolicy& policy, const Ticket& t, SlaMetric metric,
-                   absl::Duration target) {
+MetricState Report(const Ticket& t, SlaMetric metric, absl::Duration target) {
+  const SlaPolicy& policy = *t.segments.back().policy;  // warnings and escalations: now's
   MetricState state;
   state.metric = metric;
   state.target = target;
@@ -242,7 +259,7 @@ MetricState Report(const SlaPolicy& policy, const Ticket& t, SlaMetric metric,
     state.escalation_level = static_cast<int>(level);
     if (running && level < levels.size()) {
       state.next_escalation_at =
-          t.calendar->Add(t.now, breach->elapsed + levels[level] - state.elapsed);
+          CalendarNow(t).Add(t.now, breach->elapsed + levels[level] - state.elapsed);
     }
   }
   return state;
@@ -289,12 +306,18 @@ absl::Status ValidateSlaPolicy(const SlaPolicy& policy) {
 
 std::vector<MetricState> Evaluate(const SlaPolicy& policy, const TicketTimeline& timeline,
                                   absl::Time now) {
-  const Ticket t = Build(policy, timeline, now);
+  return Evaluate(std::vector<const SlaPolicy*>{&policy}, timeline, now);
+}
+
+std::vector<MetricState> Evaluate(const std::vector<const SlaPolicy*>& policies,
+                                  const TicketTimeline& timeline, absl::Time now) {
+  if (policies.empty()) return {};
+  const Ticket t = Build(policies, timeline, now);
   std::vector<MetricState> out;
   const SlaTargets* targets = t.segments.back().targets;
   for (const SlaMetric metric : kMetrics) {
     if (const std::optional<absl::Duration> target = TargetOf(targets, metric)) {
-      out.push_back(Report(policy, t, metric, *target));
+      out.push_back(Report(t, metric, *target));
     }
   }
   return out;

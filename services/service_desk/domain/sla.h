@@ -94,6 +94,7 @@ struct TicketEvent {
     kPriority,         // value: the new priority
     kCustomerMessage,  // a message from the customer
     kAgentReply,       // a public reply by an agent
+    kPolicy,           // value: the id of the policy applying from now on
   };
   absl::Time at;
   Kind kind = Kind::kStatus;
@@ -106,6 +107,7 @@ struct TicketTimeline {
   absl::Time created_at;
   std::string status = "new";  // at creation
   std::string priority = "normal";
+  std::string policy;  // the id of the policy at creation (several policies)
   std::vector<TicketEvent> events;
 };
 
@@ -135,9 +137,26 @@ struct MetricState {
 };
 
 // One entry per metric the current priority has a target for, in SlaMetric
-// order.
+// order. One policy for the whole timeline: kPolicy events are ignored.
 std::vector<MetricState> Evaluate(const SlaPolicy& policy, const TicketTimeline& timeline,
                                   absl::Time now);
+
+// Under several policies (the desk's, chosen by conditions): the ticket is
+// under the policy timeline.policy names from its creation, and under the
+// one each kPolicy event names from that event on (an id `policies` does
+// not have keeps the policy before; a creation policy it does not have is
+// the first of `policies`, which must not be empty). Each stretch of time
+// is counted on the calendar of the policy it was under and pauses in that
+// policy's statuses, so the business time a cycle used before a switch is
+// carried over; targets are those of the policy and priority of the
+// moment, so a switch to a policy whose target the cycle has already used
+// breaches at the switch, never before it (as a priority change does).
+// Deadlines, warnings and escalations ahead follow the policy at `now`.
+// Example: under A (24/7, first reply 4 h) from 08:00, switched at 10:00
+// to B (09:00-17:00, first reply 3 h): 2 h used under A, the deadline is
+// 11:00 under B's hours; had B's target been 1 h, breached at 10:00.
+std::vector<MetricState> Evaluate(const std::vector<const SlaPolicy*>& policies,
+                                  const TicketTimeline& timeline, absl::Time now);
 
 // The earliest instant after `now` at which a state changes by itself (a
 // warning, a deadline or the next escalation of a running metric); none

@@ -1130,3 +1130,101 @@ TEST_CASE("a 24/7 SLA counts real hours across the spring-forward night",
                                      sd::SlaMetric::kResolution);
   CHECK(res.deadline == Berlin(3, 29, 13));  // 24 real hours, 25 on the wall clock
 }
+
+// ---------------------------------------------------------------------------
+// Several policies: a switch carries the time used over
+// ---------------------------------------------------------------------------
+
+namespace {
+
+sd::SlaPolicy AlwaysPolicy(absl::Duration first_reply) {
+  sd::SlaPolicy p;
+  p.id = "always";
+  p.targets_by_priority["normal"] = {first_reply, std::nullopt, std::nullopt, absl::Hours(48)};
+  p.paused_statuses = {"pending_customer"};
+  return p;
+}
+
+sd::SlaPolicy HoursPolicy(absl::Duration first_reply) {
+  sd::SlaPolicy p;
+  p.id = "hours";
+  p.calendar = Make(Weekdays("Europe/Berlin", {Hours(9, 17)}));
+  p.targets_by_priority["normal"] = {first_reply, std::nullopt, std::nullopt, absl::Hours(16)};
+  p.warn_before = absl::Minutes(30);
+  p.escalations = {absl::Hours(1)};
+  return p;
+}
+
+sd::TicketEvent Switch(absl::Time at, const std::string& id) { return {at, Kind::kPolicy, id}; }
+
+}  // namespace
+
+TEST_CASE("a policy switch carries the business time used over to the new calendar",
+          "[sla][policies]") {
+  const sd::SlaPolicy a = AlwaysPolicy(absl::Hours(4));
+  const sd::SlaPolicy b = HoursPolicy(absl::Hours(3));
+  sd::TicketTimeline t = Ticket(Berlin(1, 19, 8));  // Monday 08:00, under A (24/7)
+  t.policy = "always";
+  t.events = {Switch(Berlin(1, 19, 10), "hours")};
+  const std::vector<const sd::SlaPolicy*> both = {&a, &b};
+  sd::MetricState s =
+      Metric(sd::Evaluate(both, t, Berlin(1, 19, 10, 30)), sd::SlaMetric::kFirstReply);
+  // 2 h under A (08:00-10:00, 24/7), then B's hours: 1 h left at 10:00.
+  CHECK(s.elapsed == absl::Minutes(150));
+  CHECK(s.target == absl::Hours(3));
+  CHECK(s.deadline == Berlin(1, 19, 11));
+  CHECK(s.warn_at == Berlin(1, 19, 10, 30));  // B's warning lead
+  CHECK_FALSE(s.breached_at);
+  // Without the switch, B alone would have started at 09:00: due 12:00.
+  sd::TicketTimeline only_b = Ticket(Berlin(1, 19, 8));
+  CHECK(FirstReply(b, only_b, Berlin(1, 19, 10, 30)).deadline == Berlin(1, 19, 12));
+  // One policy: the switch event changes nothing.
+  CHECK(Same(FirstReply(a, t, Berlin(1, 19, 10, 30)),
+             FirstReply(a, Ticket(Berlin(1, 19, 8)), Berlin(1, 19, 10, 30))));
+}
+
+TEST_CASE("a switch to a policy whose target is used up breaches at the switch, not before",
+          "[sla][policies]") {
+  const sd::SlaPolicy a = AlwaysPolicy(absl::Hours(4));
+  const sd::SlaPolicy b = HoursPolicy(absl::Hours(1));
+  sd::TicketTimeline t = Ticket(Berlin(1, 19, 8));
+  t.policy = "always";
+  t.events = {Switch(Berlin(1, 19, 10), "hours")};
+  const std::vector<const sd::SlaPolicy*> both = {&a, &b};
+  sd::MetricState s =
+      Metric(sd::Evaluate(both, t, Berlin(1, 19, 10, 30)), sd::SlaMetric::kFirstReply);
+  REQUIRE(s.breached_at);
+  CHECK(*s.breached_at == Berlin(1, 19, 10));  // 2 h used > 1 h: at the switch
+  // B's escalation: 1 h of B's business time after the breach.
+  CHECK(s.escalation_level == 0);
+  CHECK(s.next_escalation_at == Berlin(1, 19, 11));
+  s = Metric(sd::Evaluate(both, t, Berlin(1, 19, 11, 30)), sd::SlaMetric::kFirstReply);
+  CHECK(s.escalation_level == 1);
+  // Before the switch the ticket was within A's target: no breach then.
+  s = Metric(sd::Evaluate(both, t, Berlin(1, 19, 9, 59)), sd::SlaMetric::kFirstReply);
+  CHECK_FALSE(s.breached_at);
+  CHECK(s.deadline == Berlin(1, 19, 12));  // A's 4 h, 24/7
+}
+
+TEST_CASE("each stretch pauses in its own policy's statuses", "[sla][policies]") {
+  const sd::SlaPolicy a = AlwaysPolicy(absl::Hours(4));  // pauses pending_customer
+  sd::SlaPolicy b = HoursPolicy(absl::Hours(3));         // pauses nothing
+  b.paused_statuses.clear();
+  sd::TicketTimeline t = Ticket(Berlin(1, 19, 8));
+  t.policy = "always";
+  t.events = {Status(Berlin(1, 19, 9), "pending_customer"), Switch(Berlin(1, 19, 10), "hours")};
+  const std::vector<const sd::SlaPolicy*> both = {&a, &b};
+  sd::MetricState s = Metric(sd::Evaluate(both, t, Berlin(1, 19, 11)), sd::SlaMetric::kFirstReply);
+  // 1 h under A (paused from 09:00), then B counts pending time: 1 h more.
+  CHECK_FALSE(s.paused);
+  CHECK(s.elapsed == absl::Hours(2));
+  CHECK(s.deadline == Berlin(1, 19, 12));
+  // An unknown policy id keeps the policy before; an unknown creation
+  // policy is the first listed.
+  sd::TicketTimeline odd = Ticket(Berlin(1, 19, 8));
+  odd.policy = "gone";
+  odd.events = {Switch(Berlin(1, 19, 10), "also-gone")};
+  CHECK(Same(Metric(sd::Evaluate(both, odd, Berlin(1, 19, 11)), sd::SlaMetric::kFirstReply),
+             FirstReply(a, Ticket(Berlin(1, 19, 8)), Berlin(1, 19, 11))));
+  CHECK(sd::Evaluate(std::vector<const sd::SlaPolicy*>{}, t, Berlin(1, 19, 11)).empty());
+}
