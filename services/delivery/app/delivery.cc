@@ -129,9 +129,7 @@ absl::StatusOr<domain::Message> Delivery::Send(const outbox::WriteMeta& meta,
   CRM_RETURN_IF_ERROR(CheckChannelReferences(repository_, renderer_, meta.tenant_id, *req.channel,
                                              req.template_id, req.endpoint_id, "template_id",
                                              "endpoint_id"));
-  const absl::Time now = clock_.Now();
   domain::Message m;
-  m.id = ids_.NewId();
   m.customer_id = req.customer_id;
   m.channel = *req.channel;
   m.purpose = req.purpose;
@@ -139,6 +137,29 @@ absl::StatusOr<domain::Message> Delivery::Send(const outbox::WriteMeta& meta,
   m.locale = req.locale;
   m.endpoint_id = req.endpoint_id;
   m.offer_count = req.offer_count;
+  return Write(meta, std::move(m));
+}
+
+absl::StatusOr<domain::Message> Delivery::QueueTicketMail(const std::string& tenant,
+                                                          const std::string& customer_id,
+                                                          const std::string& ticket_id,
+                                                          const std::string& mail_id) {
+  CRM_RETURN_IF_ERROR(CheckUuid("customer_id", customer_id));
+  CRM_RETURN_IF_ERROR(CheckUuid("ticket_id", ticket_id));
+  CRM_RETURN_IF_ERROR(CheckUuid("mail_id", mail_id));
+  const std::string key = absl::StrCat("ticket-mail:", mail_id);
+  domain::Message m;
+  m.customer_id = customer_id;
+  m.channel = domain::Channel::kEmail;
+  m.purpose = domain::Purpose::kTransactional;
+  m.ticket_id = ticket_id;
+  m.ticket_mail_id = mail_id;
+  return Write({tenant, "service-desk", "", "QueueTicketMail", key, key}, std::move(m));
+}
+
+absl::StatusOr<domain::Message> Delivery::Write(const outbox::WriteMeta& meta, domain::Message m) {
+  const absl::Time now = clock_.Now();
+  m.id = ids_.NewId();
   m.state = domain::State::kQueued;
   m.max_attempts = options_.max_attempts;
   m.request_id = meta.idempotency_key;
@@ -154,40 +175,6 @@ absl::StatusOr<domain::Message> Delivery::Send(const outbox::WriteMeta& meta,
                            }));
   // A retry answers the message as it is now; only a queued one is queued.
   if (written.state == domain::State::kQueued) Queue(meta.tenant_id, written);
-  return written;
-}
-
-absl::StatusOr<domain::Message> Delivery::QueueTicketMail(const std::string& tenant,
-                                                          const std::string& customer_id,
-                                                          const std::string& ticket_id,
-                                                          const std::string& mail_id) {
-  CRM_RETURN_IF_ERROR(CheckUuid("customer_id", customer_id));
-  CRM_RETURN_IF_ERROR(CheckUuid("ticket_id", ticket_id));
-  CRM_RETURN_IF_ERROR(CheckUuid("mail_id", mail_id));
-  const std::string key = absl::StrCat("ticket-mail:", mail_id);
-  const outbox::WriteMeta meta{tenant, "service-desk", "", "QueueTicketMail", key, key};
-  const absl::Time now = clock_.Now();
-  domain::Message m;
-  m.id = ids_.NewId();
-  m.customer_id = customer_id;
-  m.channel = domain::Channel::kEmail;
-  m.purpose = domain::Purpose::kTransactional;
-  m.state = domain::State::kQueued;
-  m.max_attempts = options_.max_attempts;
-  m.request_id = key;
-  m.ticket_id = ticket_id;
-  m.ticket_mail_id = mail_id;
-  m.create_time = now;
-  m.update_time = now;
-  m.next_attempt_time = now;
-  CRM_ASSIGN_OR_RETURN(domain::Message written,
-                       repository_.Run<domain::Message>(
-                           meta, m.id, [&](DeliveryTx& tx) -> absl::StatusOr<domain::Message> {
-                             tx.InsertMessage(m);
-                             tx.EmitMessage("message.queued", m);
-                             return m;
-                           }));
-  if (written.state == domain::State::kQueued) Queue(tenant, written);
   return written;
 }
 

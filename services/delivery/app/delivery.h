@@ -132,6 +132,10 @@ class Delivery final {
   static constexpr int kMaxEndpoints = 100;
 
  private:
+  // Writes a new message (queued now, its request id the key's) with its
+  // message.queued event, and queues it; a retry answers the message as
+  // it is.
+  absl::StatusOr<domain::Message> Write(const outbox::WriteMeta& meta, domain::Message m);
   // Puts the message on the queue; a failure is only logged (the sweeper
   // queues it again).
   void Queue(const std::string& tenant, const domain::Message& m);
