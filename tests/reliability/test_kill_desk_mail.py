@@ -3,7 +3,9 @@ webhook (POST /v1/mailboxes/{id}/mail). Senders retry every mail until it is
 answered 200, as an MTA does. Afterwards, in PostgreSQL: every mail is on a
 ticket exactly once (no mail lost, none doubled), every answer named the
 ticket the mail is on, each sender's first mail opened one ticket and every
-reply joined it (nothing forked by a crash)."""
+reply joined it (nothing forked by a crash). The mailbox answers new
+tickets: each sender gets exactly one auto-reply, queued with its ticket's
+write and sent once through delivery to the SMTP sink."""
 
 import random
 import threading
@@ -115,7 +117,8 @@ class KillDeskMail(rstack.ReliabilityTestCase):
         tenant_id = tenant["id"]
         address = "%s@desk.example" % stack.unique("support")
         r = stack.rest("POST", "/v1/mailboxes", admin,
-                       {"mailbox": {"address": address}, "requestId": stack.unique("mb")})
+                       {"mailbox": {"address": address, "autoReply": {"enabled": True}},
+                        "requestId": stack.unique("mb")})
         self.assertEqual(r.status, 200, r)
         mailbox_id = r.json()["id"]
         _, hook = stack.create_key(admin, ["ROLE_INTEGRATION"])
@@ -167,6 +170,29 @@ class KillDeskMail(rstack.ReliabilityTestCase):
         self.assertEqual(rstack.scalar(
             "SELECT count(*) FROM service_desk.tickets WHERE tenant_id = '%s' AND message_count "
             "<> %d" % (tenant_id, MAILS_PER_SENDER)), 0)
+
+        # One auto-reply per sender: written once with its ticket, sent once.
+        senders_n = THREADS * SENDERS_PER_THREAD
+        rows = rstack.sql(
+            "SELECT to_addr, count(*) FROM service_desk.outbound_mails WHERE tenant_id = '%s' AND "
+            "kind = 'auto_reply' GROUP BY to_addr" % tenant_id)
+        self.assertEqual(sorted(r[0] for r in rows), sorted(senders.roots))
+        self.assertTrue(all(int(r[1]) == 1 for r in rows), rows)
+
+        def delivered():
+            return rstack.scalar(
+                "SELECT count(*) FROM delivery.messages WHERE tenant_id = '%s' AND "
+                "ticket_mail_id IS NOT NULL AND state = 'sent'" % tenant_id) == senders_n
+        stack.wait_for("the auto-replies sent", delivered, timeout=60)
+        self.assertEqual(rstack.scalar(
+            "SELECT count(*) FROM delivery.messages WHERE tenant_id = '%s' AND ticket_mail_id IS "
+            "NOT NULL" % tenant_id), senders_n)
+        sink = {}
+        for m in rstack.stack.mails():
+            if m["X-Sink-Rcpt-To"] in senders.roots:
+                sink[m["X-Sink-Rcpt-To"]] = sink.get(m["X-Sink-Rcpt-To"], 0) + 1
+                self.assertEqual(m["Auto-Submitted"], "auto-replied")
+        self.assertEqual(sink, {s: 1 for s in senders.roots})
 
 
 if __name__ == "__main__":
