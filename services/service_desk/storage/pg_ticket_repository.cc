@@ -714,6 +714,16 @@ const outbox::AnswerCodec<app::SlaSweep> kSweepAnswer = outbox::SnapshotCodec<ap
           "stored answer unreadable");
     });
 
+// The strings of a text[] column (NULL elements left out).
+std::vector<std::string> TextArrayOf(const pqxx::field& f) {
+  std::vector<std::string> out;
+  auto a = f.as_array();
+  for (auto e = a.get_next(); e.first != pqxx::array_parser::juncture::done; e = a.get_next()) {
+    if (e.first == pqxx::array_parser::juncture::string_value) out.push_back(e.second);
+  }
+  return out;
+}
+
 absl::StatusOr<Ticket> TicketOf(const pqxx::row& r) {
   Ticket t;
   t.id = r[0].as<std::string>();
@@ -729,11 +739,7 @@ absl::StatusOr<Ticket> TicketOf(const pqxx::row& r) {
   t.status = *status;
   t.priority = *priority;
   t.type = r[8].as<std::string>();
-  auto tags = r[9].as_array();
-  for (auto e = tags.get_next(); e.first != pqxx::array_parser::juncture::done;
-       e = tags.get_next()) {
-    if (e.first == pqxx::array_parser::juncture::string_value) t.tags.push_back(e.second);
-  }
+  t.tags = TextArrayOf(r[9]);
   try {
     t.custom_fields =
         Json::parse(r[12].as<std::string>()).get<std::map<std::string, std::string>>();
@@ -767,15 +773,6 @@ absl::StatusOr<TicketMessage> MessageOf(const pqxx::row& r) {
 }
 
 // A row of kMailboxColumns.
-std::vector<std::string> TextArrayOf(const pqxx::field& f) {
-  std::vector<std::string> out;
-  auto a = f.as_array();
-  for (auto e = a.get_next(); e.first != pqxx::array_parser::juncture::done; e = a.get_next()) {
-    if (e.first == pqxx::array_parser::juncture::string_value) out.push_back(e.second);
-  }
-  return out;
-}
-
 app::Mailbox MailboxOf(const pqxx::row& r) {
   app::Mailbox b;
   b.id = r[0].as<std::string>();
