@@ -592,6 +592,70 @@ class Tickets(stack.E2ETestCase):
         self.assertError(rest("GET", "/v1/tickets/%s/sla" % t["id"], self.key), 404,
                          "TICKET_NOT_FOUND")
 
+    def test_sla_policies(self):
+        # Policies chosen by conditions: a ticket tagged vip is under the
+        # vip policy; untagged, under none (no default written); its moves
+        # are its audit rows.
+        _, key = stack.create_tenant()
+        vip = {"id": "vip", "name": "VIP customers",
+               "conditions": [{"field": "tags", "match": "in", "values": ["vip"]}],
+               "policy": {"hours": {"alwaysOpen": True},
+                          "targetsByPriority": {"normal": {"firstReplySeconds": "600"}}}}
+        def put(policies, etag="", k=None):
+            return rest("PUT", "/v1/slaPolicies?requestId=" + stack.unique("slap"), k or key,
+                        {"policies": policies}, headers={"If-Match": etag} if etag else None)
+        r = rest("GET", "/v1/slaPolicies", key)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json(), {"etag": "0"})
+        bad = dict(vip, conditions=[{"field": "description", "match": "in", "values": ["x"]}])
+        self.assertError(put([bad]), 400, "INVALID_FIELD", "policies[0].conditions[0].field")
+        bad = dict(vip, policy={"hours": {"timeZone": "Mars/Olympus"}})
+        self.assertError(put([vip, dict(bad, id="b")]), 400, "INVALID_FIELD",
+                         "policies[1].policy.hours")
+        self.assertError(put([vip, vip]), 400, "INVALID_FIELD", "policies[1].id")
+        self.assertError(put([dict(vip, id="default")]), 400, "INVALID_FIELD", "policies[0].id")
+        self.assertError(put([dict(vip, extra=1)]), 400, "UNKNOWN_FIELD")
+        _, agent = stack.create_key(key, ["ROLE_SERVICE"])
+        self.assertEqual(put([vip], k=agent).status, 403)
+        r = put([vip], etag="0")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["etag"], "1")
+        self.assertEqual(r.json()["policies"][0]["id"], "vip")
+        self.assertError(put([vip], etag="0"), 412, "ETAG_MISMATCH")
+        self.assertError(rest("GET", "/v1/slaPolicy", key), 404, "SLA_POLICY_NOT_FOUND")
+
+        r = self.create(key=key, tags=["VIP"])
+        self.assertEqual(r.status, 200, r)
+        t = r.json()
+        created = datetime.fromisoformat(t["createTime"].replace("Z", "+00:00"))
+        due = datetime.fromisoformat(t["slaDueTime"].replace("Z", "+00:00"))
+        self.assertEqual((due - created).total_seconds(), 600)
+        sla = rest("GET", "/v1/tickets/%s/sla" % t["id"], key).json()
+        self.assertEqual(sla["policy"], "vip")
+        self.assertEqual(sla["policyEtag"], "1")
+        r = self.create(key=key, tags=[])
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn("slaDueTime", r.json())
+        sla = rest("GET", "/v1/tickets/%s/sla" % r.json()["id"], key).json()
+        self.assertNotIn("policy", sla)
+        self.assertNotIn("metrics", sla)
+
+        r = rest("PATCH", "/v1/tickets/%s?requestId=%s" % (t["id"], stack.unique("p")), key,
+                 {"tags": ["billing"]})
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn("slaDueTime", r.json())
+        changes = rest("GET", "/v1/tickets/%s/changes" % t["id"], key).json()["changes"]
+        moves = [c for c in changes if c["field"] == "sla_policy"]
+        self.assertEqual(len(moves), 1, changes)
+        self.assertEqual((moves[0]["oldValue"], moves[0].get("newValue", ""), moves[0]["actor"]),
+                         ("vip", "", "sla"))
+        # Another tenant: its own (empty) list; the ticket is not found.
+        r = rest("GET", "/v1/slaPolicies", self.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn("policies", r.json())
+        self.assertError(rest("GET", "/v1/tickets/%s/sla" % t["id"], self.key), 404,
+                         "TICKET_NOT_FOUND")
+
     def test_sla_sweeper(self):
         # A 24/7 policy with a first reply due in 2 s: the ticket's stored
         # instant is its deadline, then the breach (1 s later) and the

@@ -27,6 +27,14 @@ std::vector<std::string> PresentPaths(const v1::Ticket& t);
 // INVALID_ARGUMENT naming the field (policy.hours.week[0].intervals[1].start, ...).
 absl::StatusOr<domain::SlaPolicySpec> FromProto(const v1::SlaPolicy& p);
 void ToProto(const domain::SlaPolicySpec& p, v1::SlaPolicy* out);
+// Conditions of routing rules and SLA policies.
+std::vector<domain::RoutingCondition> ConditionsOf(
+    const google::protobuf::RepeatedPtrField<v1::RoutingCondition>& in);
+void ToProto(const std::vector<domain::RoutingCondition>& in,
+             google::protobuf::RepeatedPtrField<v1::RoutingCondition>* out);
+// The list's policies: a policy's field errors named policies[i].policy.<field>.
+absl::StatusOr<std::vector<domain::ConditionalSlaPolicy>> FromProto(const v1::SlaPolicies& p);
+void ToProto(const domain::SlaPolicies& p, v1::SlaPolicies* out);
 void ToProto(const domain::Mailbox& m, v1::Mailbox* out);
 // The settings of a mailbox in a request (address, own domains, windows).
 domain::Mailbox FromProto(const v1::Mailbox& m);
@@ -73,6 +81,12 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   grpc::ServerUnaryReactor* UpdateSlaPolicy(grpc::CallbackServerContext* ctx,
                                             const v1::UpdateSlaPolicyRequest* req,
                                             v1::SlaPolicy* resp) override;
+  grpc::ServerUnaryReactor* GetSlaPolicies(grpc::CallbackServerContext* ctx,
+                                           const v1::GetSlaPoliciesRequest* req,
+                                           v1::SlaPolicies* resp) override;
+  grpc::ServerUnaryReactor* UpdateSlaPolicies(grpc::CallbackServerContext* ctx,
+                                              const v1::UpdateSlaPoliciesRequest* req,
+                                              v1::SlaPolicies* resp) override;
   grpc::ServerUnaryReactor* GetTicketSla(grpc::CallbackServerContext* ctx,
                                          const v1::GetTicketSlaRequest* req,
                                          v1::TicketSla* resp) override;

@@ -11,15 +11,32 @@
 
 namespace crm::service_desk::api {
 
+std::vector<domain::RoutingCondition> ConditionsOf(
+    const google::protobuf::RepeatedPtrField<v1::RoutingCondition>& in) {
+  std::vector<domain::RoutingCondition> out;
+  for (const v1::RoutingCondition& c : in) {
+    out.push_back(
+        {c.field(), c.match(), std::vector<std::string>(c.values().begin(), c.values().end())});
+  }
+  return out;
+}
+
+void ToProto(const std::vector<domain::RoutingCondition>& in,
+             google::protobuf::RepeatedPtrField<v1::RoutingCondition>* out) {
+  for (const domain::RoutingCondition& c : in) {
+    v1::RoutingCondition* cond = out->Add();
+    cond->set_field(c.field);
+    cond->set_match(c.op);
+    for (const std::string& v : c.values) cond->add_values(v);
+  }
+}
+
 domain::RoutingRules FromProto(const v1::RoutingRules& in) {
   domain::RoutingRules out;
   for (const v1::RoutingRule& r : in.rules()) {
     domain::RoutingRule rule;
     rule.name = r.name();
-    for (const v1::RoutingCondition& c : r.conditions()) {
-      rule.conditions.push_back(
-          {c.field(), c.match(), std::vector<std::string>(c.values().begin(), c.values().end())});
-    }
+    rule.conditions = ConditionsOf(r.conditions());
     rule.action.queue = r.action().queue();
     if (r.action().priority() != v1::TICKET_PRIORITY_UNSPECIFIED &&
         v1::TicketPriority_IsValid(r.action().priority())) {
@@ -36,12 +53,7 @@ void ToProto(const domain::RoutingRules& in, v1::RoutingRules* out) {
   for (const domain::RoutingRule& r : in.rules) {
     v1::RoutingRule* rule = out->add_rules();
     rule->set_name(r.name);
-    for (const domain::RoutingCondition& c : r.conditions) {
-      v1::RoutingCondition* cond = rule->add_conditions();
-      cond->set_field(c.field);
-      cond->set_match(c.op);
-      for (const std::string& v : c.values) cond->add_values(v);
-    }
+    ToProto(r.conditions, rule->mutable_conditions());
     rule->mutable_action()->set_queue(r.action.queue);
     if (r.action.priority) {
       rule->mutable_action()->set_priority(static_cast<v1::TicketPriority>(*r.action.priority));

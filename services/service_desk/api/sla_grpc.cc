@@ -161,6 +161,66 @@ grpc::ServerUnaryReactor* ServiceDeskGrpcService::UpdateSlaPolicy(
   });
 }
 
+absl::StatusOr<std::vector<domain::ConditionalSlaPolicy>> FromProto(const v1::SlaPolicies& p) {
+  std::vector<domain::ConditionalSlaPolicy> out;
+  for (int i = 0; i < p.policies_size(); ++i) {
+    const v1::ConditionalSlaPolicy& in = p.policies(i);
+    domain::ConditionalSlaPolicy c;
+    c.id = in.id();
+    c.name = in.name();
+    c.conditions = ConditionsOf(in.conditions());
+    absl::StatusOr<domain::SlaPolicySpec> spec = FromProto(in.policy());
+    if (!spec.ok()) {
+      const std::string named = absl::StrCat("policies[", i, "].", common::FieldOf(spec.status()));
+      return common::InvalidField(named, absl::StrCat(named, ": ", spec.status().message()));
+    }
+    c.policy = *std::move(spec);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+void ToProto(const domain::SlaPolicies& p, v1::SlaPolicies* out) {
+  for (const domain::ConditionalSlaPolicy& c : p.conditional) {
+    v1::ConditionalSlaPolicy* x = out->add_policies();
+    x->set_id(c.id);
+    x->set_name(c.name);
+    ToProto(c.conditions, x->mutable_conditions());
+    domain::SlaPolicySpec spec = c.policy;
+    spec.version = p.version;
+    spec.update_time = p.update_time;
+    ToProto(spec, x->mutable_policy());
+  }
+  out->set_etag(absl::StrCat(p.version));
+  if (p.version > 0) grpcutil::ToTimestamp(p.update_time, out->mutable_update_time());
+}
+
+grpc::ServerUnaryReactor* ServiceDeskGrpcService::GetSlaPolicies(grpc::CallbackServerContext* ctx,
+                                                                 const v1::GetSlaPoliciesRequest*,
+                                                                 v1::SlaPolicies* resp) {
+  return Offload(ctx, executor_, metrics_, "GetSlaPolicies", [=](const RequestContext& rc) {
+    CRM_ASSIGN_OR_RETURN(domain::SlaPolicies p, slas_.GetPolicies(rc.tenant_id));
+    ToProto(p, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ServiceDeskGrpcService::UpdateSlaPolicies(
+    grpc::CallbackServerContext* ctx, const v1::UpdateSlaPoliciesRequest* req,
+    v1::SlaPolicies* resp) {
+  return Offload(ctx, executor_, metrics_, "UpdateSlaPolicies", [=](const RequestContext& rc) {
+    CRM_ASSIGN_OR_RETURN(std::vector<domain::ConditionalSlaPolicy> list,
+                         FromProto(req->policies()));
+    const std::string if_match = req->etag().empty() ? req->policies().etag() : req->etag();
+    CRM_ASSIGN_OR_RETURN(
+        domain::SlaPolicies p,
+        slas_.UpdatePolicies(grpcutil::IdempotentWriteMetaOf(rc, "UpdateSlaPolicies", *req),
+                             std::move(list), if_match));
+    ToProto(p, resp);
+    return absl::OkStatus();
+  });
+}
+
 grpc::ServerUnaryReactor* ServiceDeskGrpcService::GetTicketSla(grpc::CallbackServerContext* ctx,
                                                                const v1::GetTicketSlaRequest* req,
                                                                v1::TicketSla* resp) {
@@ -168,6 +228,7 @@ grpc::ServerUnaryReactor* ServiceDeskGrpcService::GetTicketSla(grpc::CallbackSer
     CRM_ASSIGN_OR_RETURN(app::TicketSla sla, slas_.ForTicket(rc.tenant_id, req->ticket_id()));
     resp->set_ticket_id(req->ticket_id());
     if (sla.policy_version > 0) resp->set_policy_etag(absl::StrCat(sla.policy_version));
+    resp->set_policy(sla.policy);
     for (const domain::MetricState& m : sla.metrics) {
       v1::SlaMetricState* x = resp->add_metrics();
       x->set_metric(static_cast<v1::SlaMetric>(static_cast<int>(m.metric) + 1));

@@ -72,6 +72,9 @@ struct SlaInputs {
   domain::Ticket ticket;
   std::vector<domain::TicketChange> changes;
   std::vector<domain::TicketMessage> messages;
+  // The id of the SLA policy the ticket is under as last evaluated ("":
+  // none, or never evaluated).
+  std::string policy;
 };
 
 // A ticket's stored SLA (schema/003_sla_deadlines.sql) with what it is
@@ -170,21 +173,23 @@ class TicketTx {
   virtual void EmitTicket(const char* type, const domain::Ticket& t) = 0;
   virtual void EmitMessage(const domain::TicketMessage& m, const domain::Ticket& t) = 0;
   virtual void EmitStatusChange(const domain::Ticket& t, domain::TicketStatus from) = 0;
-  // The tenant's SLA policy, locked until the write ends (none written yet:
-  // nullopt); its save and its sla_policy.updated event.
-  virtual absl::StatusOr<std::optional<domain::SlaPolicySpec>> LoadSlaPolicy() = 0;
-  virtual void SaveSlaPolicy(const domain::SlaPolicySpec& spec) = 0;
-  virtual void EmitSlaPolicy(const domain::SlaPolicySpec& spec) = 0;
+  // The tenant's SLA policies (the default and the conditional list),
+  // locked until the write ends (version 0 before the first write); their
+  // save and their sla_policy.updated event.
+  virtual absl::StatusOr<domain::SlaPolicies> LoadSlaPolicies() = 0;
+  virtual void SaveSlaPolicies(const domain::SlaPolicies& p) = 0;
+  virtual void EmitSlaPolicies(const domain::SlaPolicies& p) = 0;
   // Every ticket of the tenant is to be evaluated again under `version`.
   virtual void StartSlaRebase(int64_t version) = 0;
 
   // Stored SLAs (docs/service-desk.md, "SLA sweeper").
-  // The policy a ticket write or a sweep evaluates under, held (shared)
+  // The policies a ticket write or a sweep evaluates under, held (shared)
   // until the write ends, so a policy change waits for the writes that
-  // read the one before it and its re-evaluation sees them.
-  virtual absl::StatusOr<std::optional<domain::SlaPolicySpec>> ShareSlaPolicy() = 0;
-  // The tickets' SLA records with their history (status and priority
-  // changes, message kinds and times), each ticket's row locked, in id
+  // read the ones before it and its re-evaluation sees them.
+  virtual absl::StatusOr<domain::SlaPolicies> ShareSlaPolicies() = 0;
+  // The tickets' SLA records with their history (status, priority and
+  // sla_policy changes, message kinds and times) and the policy each is
+  // under (SlaInputs::policy), each ticket's row locked, in id
   // order, at most `limit` (0: all); with skip_locked a ticket another
   // transaction holds is left out. A ticket without a record comes with
   // version -1. Unknown ids are left out.
@@ -248,7 +253,7 @@ class TicketTx {
 };
 
 class TicketRepository
-    : public outbox::UnitOfWork<TicketTx, domain::Ticket, MessageAdded, domain::SlaPolicySpec,
+    : public outbox::UnitOfWork<TicketTx, domain::Ticket, MessageAdded, domain::SlaPolicies,
                                 SlaSweep, MailReceived, Mailbox, domain::RoutingRules> {
  public:
   // Whether actor.idempotency_key was used before: the write is then
@@ -272,9 +277,8 @@ class TicketRepository
   // Oldest first, the last kMaxChanges. NOT_FOUND when the ticket is absent.
   virtual absl::StatusOr<std::vector<domain::TicketChange>> ListChanges(
       const std::string& tenant, const std::string& ticket_id) = 0;
-  // Its policy as written; nullopt before the first write.
-  virtual absl::StatusOr<std::optional<domain::SlaPolicySpec>> GetSlaPolicy(
-      const std::string& tenant) = 0;
+  // Its policies as written (version 0 before the first write).
+  virtual absl::StatusOr<domain::SlaPolicies> GetSlaPolicies(const std::string& tenant) = 0;
   // The ticket with every change and message (kinds and times are what the
   // clock reads), in one snapshot. NOT_FOUND TICKET_NOT_FOUND.
   virtual absl::StatusOr<SlaInputs> GetSlaInputs(const std::string& tenant,

@@ -37,44 +37,77 @@ void Tell(TicketTx& tx, SlaRecord& r, domain::SlaWatchStep& step, absl::Time at,
   r.told = std::move(step.told);
 }
 
-// The records evaluated at `now` (never before a ticket's last write)
-// under the tenant's policy: the fresh notices told, the next instants and
-// the told keys saved. Without a policy nothing is due. In a ticket
-// write (`write`), what was due just before the write's own events is told
-// first: a reply a moment after a deadline the sweeper has not reached yet
-// still tells the breach, which the reply's new cycle would hide.
-absl::StatusOr<SlaSweep> Reevaluate(TicketTx& tx, std::vector<SlaRecord>& records, absl::Time now,
-                                    bool write) {
-  SlaSweep out;
-  CRM_ASSIGN_OR_RETURN(std::optional<domain::SlaPolicySpec> spec, tx.ShareSlaPolicy());
-  std::optional<domain::SlaPolicy> policy;
-  if (spec) {
-    // A stored policy was checked when written: a failure here is data loss.
-    absl::StatusOr<domain::SlaPolicy> compiled = domain::CompileSlaPolicy(*spec);
-    if (!compiled.ok()) return absl::DataLossError("the stored SLA policy does not compile");
-    policy = *std::move(compiled);
+// What evaluates: a ticket's creation, another write of it, the sweeper.
+enum class Step { kCreation, kWrite, kSweep };
+
+// The actor of the audit rows that record a ticket's move to another SLA
+// policy (its fields changed, or the policies did).
+constexpr char kSlaActor[] = "sla";
+
+// The policies compiled; a stored configuration was checked when written,
+// so a failure here is data loss.
+absl::StatusOr<domain::SlaPolicyBook> BookOf(const domain::SlaPolicies& p) {
+  absl::StatusOr<domain::SlaPolicyBook> book = domain::SlaPolicyBook::Compile(p);
+  if (!book.ok()) return absl::DataLossError("the stored SLA policies do not compile");
+  return book;
+}
+
+// The record's ticket under the policy its fields choose now: a move is
+// an audit row (field sla_policy, actor "sla") at `at`, and a kPolicy
+// event of its timeline from then. A new ticket's first policy is its
+// creation policy (no row: the record keeps it).
+void Choose(TicketTx& tx, const domain::SlaPolicyBook& book, SlaRecord& r, absl::Time at,
+            bool creation) {
+  std::string id = book.Match(r.inputs.ticket);
+  if (id == r.inputs.policy) return;
+  if (!creation) {
+    domain::TicketChange c{0, "sla_policy", r.inputs.policy, id, kSlaActor, at};
+    tx.AppendChanges(r.inputs.ticket.id, {c});
+    r.inputs.changes.push_back(std::move(c));
   }
+  r.inputs.policy = std::move(id);
+}
+
+// The records evaluated at `now` (never before a ticket's last write)
+// under the tenant's policies, each under the one its fields choose: the
+// fresh notices told, the next instants and the told keys saved. A ticket
+// under no policy has nothing due. In a ticket write, what was due just
+// before the write's own events is told first: a reply a moment after a
+// deadline the sweeper has not reached yet still tells the breach, which
+// the reply's new cycle would hide.
+absl::StatusOr<SlaSweep> Reevaluate(TicketTx& tx, std::vector<SlaRecord>& records, absl::Time now,
+                                    Step step_kind) {
+  SlaSweep out;
+  CRM_ASSIGN_OR_RETURN(domain::SlaPolicies policies, tx.ShareSlaPolicies());
+  CRM_ASSIGN_OR_RETURN(domain::SlaPolicyBook book, BookOf(policies));
   for (SlaRecord& r : records) {
     const bool tracked = r.policy_version >= 0;
-    r.policy_version = spec ? spec->version : 0;
-    if (!policy) {
+    r.policy_version = policies.version;
+    const absl::Time at = std::max(now, r.inputs.ticket.update_time);
+    if (step_kind == Step::kWrite && tracked && !r.inputs.policy.empty() && !book.empty() &&
+        at > r.inputs.ticket.create_time) {
+      // Told under the policy it was under until this write.
+      const absl::Time before = at - absl::Microseconds(1);
+      const domain::TicketTimeline timeline = domain::SlaTimelineOf(
+          r.inputs.ticket, r.inputs.changes, r.inputs.messages, r.inputs.policy);
+      domain::SlaWatchStep step = domain::Watch(domain::Evaluate(book.all(), timeline, before),
+                                                before, r.told, policies.update_time);
+      Tell(tx, r, step, at, out);
+    }
+    const bool was_under_none = r.inputs.policy.empty();
+    Choose(tx, book, r, at, step_kind == Step::kCreation);
+    if (r.inputs.policy.empty()) {
       r.next_due.reset();
       continue;
     }
-    const absl::Time at = std::max(now, r.inputs.ticket.update_time);
-    // Nothing is told as having happened before the policy applied to the
-    // ticket: its write, or now for a ticket tracked for the first time.
-    const absl::Time since = tracked ? spec->update_time : at;
-    const domain::TicketTimeline timeline =
-        domain::SlaTimelineOf(r.inputs.ticket, r.inputs.changes, r.inputs.messages);
-    if (write && tracked && at > timeline.created_at) {
-      const absl::Time before = at - absl::Microseconds(1);
-      domain::SlaWatchStep step =
-          domain::Watch(domain::Evaluate(*policy, timeline, before), before, r.told, since);
-      Tell(tx, r, step, at, out);
-    }
+    // Nothing is told as having happened before the policies applied to the
+    // ticket: their write, or now for a ticket tracked for the first time
+    // or coming under a policy from none.
+    const absl::Time since = tracked && !was_under_none ? policies.update_time : at;
+    const domain::TicketTimeline timeline = domain::SlaTimelineOf(
+        r.inputs.ticket, r.inputs.changes, r.inputs.messages, r.inputs.policy);
     domain::SlaWatchStep step =
-        domain::Watch(domain::Evaluate(*policy, timeline, at), at, r.told, since);
+        domain::Watch(domain::Evaluate(book.all(), timeline, at), at, r.told, since);
     Tell(tx, r, step, at, out);
     r.next_due = step.next_due;
   }
@@ -88,35 +121,62 @@ absl::Status NoPolicy() {
                           "the tenant has no SLA policy yet; write one with PUT /v1/slaPolicy");
 }
 
+// The default policy as its own resource: the configuration's etag.
+absl::StatusOr<domain::SlaPolicySpec> DefaultOf(const domain::SlaPolicies& p) {
+  if (!p.fallback) return NoPolicy();
+  domain::SlaPolicySpec out = *p.fallback;
+  out.version = p.version;
+  out.update_time = p.update_time;
+  return out;
+}
+
 }  // namespace
 
 absl::Time Slas::Now() const { return absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now())); }
 
 absl::StatusOr<domain::SlaPolicySpec> Slas::GetPolicy(const std::string& tenant) {
-  CRM_ASSIGN_OR_RETURN(std::optional<domain::SlaPolicySpec> spec, repository_.GetSlaPolicy(tenant));
-  if (!spec) return NoPolicy();
-  return *std::move(spec);
+  CRM_ASSIGN_OR_RETURN(domain::SlaPolicies p, repository_.GetSlaPolicies(tenant));
+  return DefaultOf(p);
+}
+
+absl::StatusOr<domain::SlaPolicies> Slas::GetPolicies(const std::string& tenant) {
+  return repository_.GetSlaPolicies(tenant);
+}
+
+absl::StatusOr<domain::SlaPolicies> Slas::Write(
+    const Actor& actor, const std::string& if_match,
+    absl::FunctionRef<void(domain::SlaPolicies&)> change) {
+  CRM_RETURN_IF_ERROR(common::RequireRequestId(actor.idempotency_key));
+  const absl::Time now = Now();
+  return repository_.Run<domain::SlaPolicies>(
+      actor, "sla_policy", [&](TicketTx& tx) -> absl::StatusOr<domain::SlaPolicies> {
+        CRM_ASSIGN_OR_RETURN(domain::SlaPolicies p, tx.LoadSlaPolicies());
+        CRM_RETURN_IF_ERROR(common::CheckEtag("SLA policy", absl::StrCat(p.version), if_match));
+        change(p);
+        p.version += 1;
+        p.update_time = now;
+        tx.SaveSlaPolicies(p);
+        tx.EmitSlaPolicies(p);
+        tx.StartSlaRebase(p.version);
+        return p;
+      });
 }
 
 absl::StatusOr<domain::SlaPolicySpec> Slas::UpdatePolicy(const Actor& actor,
                                                          domain::SlaPolicySpec spec,
                                                          const std::string& if_match) {
-  CRM_RETURN_IF_ERROR(common::RequireRequestId(actor.idempotency_key));
   CRM_RETURN_IF_ERROR(domain::CompileSlaPolicy(spec).status());
-  const absl::Time now = Now();
-  return repository_.Run<domain::SlaPolicySpec>(
-      actor, "sla_policy", [&](TicketTx& tx) -> absl::StatusOr<domain::SlaPolicySpec> {
-        CRM_ASSIGN_OR_RETURN(std::optional<domain::SlaPolicySpec> current, tx.LoadSlaPolicy());
-        const int64_t version = current ? current->version : 0;
-        CRM_RETURN_IF_ERROR(common::CheckEtag("SLA policy", absl::StrCat(version), if_match));
-        domain::SlaPolicySpec out = spec;
-        out.version = version + 1;
-        out.update_time = now;
-        tx.SaveSlaPolicy(out);
-        tx.EmitSlaPolicy(out);
-        tx.StartSlaRebase(out.version);
-        return out;
-      });
+  CRM_ASSIGN_OR_RETURN(domain::SlaPolicies p, Write(actor, if_match, [&](domain::SlaPolicies& all) {
+                         all.fallback = spec;
+                       }));
+  return DefaultOf(p);
+}
+
+absl::StatusOr<domain::SlaPolicies> Slas::UpdatePolicies(
+    const Actor& actor, std::vector<domain::ConditionalSlaPolicy> policies,
+    const std::string& if_match) {
+  CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(policies));
+  return Write(actor, if_match, [&](domain::SlaPolicies& all) { all.conditional = policies; });
 }
 
 absl::StatusOr<TicketSla> Slas::ForTicket(const std::string& tenant, const std::string& ticket_id) {
@@ -128,14 +188,19 @@ absl::StatusOr<TicketSla> Slas::ForTicket(const std::string& tenant, const std::
   // After the read, and never before the ticket's last write: every event
   // read is known at the instant of the evaluation.
   out.evaluated_at = std::max(Now(), in.ticket.update_time);
-  CRM_ASSIGN_OR_RETURN(std::optional<domain::SlaPolicySpec> spec, repository_.GetSlaPolicy(tenant));
-  if (!spec) return out;
-  // A stored policy was checked when written: a failure here is data loss.
-  absl::StatusOr<domain::SlaPolicy> policy = domain::CompileSlaPolicy(*spec);
-  if (!policy.ok()) return absl::DataLossError("the stored SLA policy does not compile");
-  out.policy_version = spec->version;
-  out.metrics = domain::Evaluate(*policy, domain::SlaTimelineOf(in.ticket, in.changes, in.messages),
-                                 out.evaluated_at);
+  CRM_ASSIGN_OR_RETURN(domain::SlaPolicies policies, repository_.GetSlaPolicies(tenant));
+  CRM_ASSIGN_OR_RETURN(domain::SlaPolicyBook book, BookOf(policies));
+  // The policy its fields choose now: the one the next write or the
+  // re-evaluation of a policy change records.
+  out.policy = book.Match(in.ticket);
+  if (out.policy.empty()) return out;
+  out.policy_version = policies.version;
+  if (out.policy != in.policy) {
+    in.changes.push_back({0, "sla_policy", in.policy, out.policy, kSlaActor, out.evaluated_at});
+  }
+  out.metrics = domain::Evaluate(
+      book.all(), domain::SlaTimelineOf(in.ticket, in.changes, in.messages, out.policy),
+      out.evaluated_at);
   out.next_due = domain::NextDue(out.metrics, out.evaluated_at);
   return out;
 }
@@ -143,7 +208,7 @@ absl::StatusOr<TicketSla> Slas::ForTicket(const std::string& tenant, const std::
 absl::StatusOr<std::optional<absl::Time>> TrackSla(TicketTx& tx, const std::string& ticket_id,
                                                    absl::Time now) {
   CRM_ASSIGN_OR_RETURN(std::vector<SlaRecord> records, tx.LockSlas({ticket_id}, false));
-  CRM_RETURN_IF_ERROR(Reevaluate(tx, records, now, /*write=*/true).status());
+  CRM_RETURN_IF_ERROR(Reevaluate(tx, records, now, Step::kWrite).status());
   if (records.empty()) return std::optional<absl::Time>();
   return records.front().next_due;
 }
@@ -153,7 +218,7 @@ absl::StatusOr<std::optional<absl::Time>> TrackNewSla(TicketTx& tx, const domain
   std::vector<SlaRecord> records(1);
   records[0].inputs.ticket = ticket;
   records[0].inputs.messages = {first};
-  CRM_RETURN_IF_ERROR(Reevaluate(tx, records, ticket.update_time, /*write=*/true).status());
+  CRM_RETURN_IF_ERROR(Reevaluate(tx, records, ticket.update_time, Step::kCreation).status());
   return records.front().next_due;
 }
 
@@ -207,7 +272,7 @@ absl::StatusOr<SlaSweep> Slas::SweepDue(const std::string& tenant,
                            [&](const SlaRecord& r) { return !r.next_due || *r.next_due > now; }),
             records.end());
         if (records.empty()) return SlaSweep{};
-        return Reevaluate(tx, records, now, /*write=*/false);
+        return Reevaluate(tx, records, now, Step::kSweep);
       });
 }
 
@@ -229,7 +294,7 @@ absl::StatusOr<SlaSweep> Slas::RebasePage(const SlaRebase& rebase,
                                          return r.policy_version >= rebase.policy_version;
                                        }),
                         records.end());
-          CRM_ASSIGN_OR_RETURN(out, Reevaluate(tx, records, now, /*write=*/false));
+          CRM_ASSIGN_OR_RETURN(out, Reevaluate(tx, records, now, Step::kSweep));
         }
         if (!move_to) return out;
         if (!move_to->empty()) {

@@ -6,13 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "libs/common/clock.h"
 #include "services/service_desk/app/ports.h"
 
 namespace crm::service_desk::app {
 
 struct TicketSla {
-  int64_t policy_version = 0;  // 0: the tenant has no policy (no metrics)
+  int64_t policy_version = 0;  // 0: no policy applies to the ticket (no metrics)
+  std::string policy;          // the id of the one it is under ("default", ...); "": none
   std::vector<domain::MetricState> metrics;
   std::optional<absl::Time> next_due;
   absl::Time evaluated_at = absl::InfinitePast();
@@ -41,11 +43,18 @@ class Slas final {
   Slas(TicketRepository& repository, const common::Clock& clock)
       : repository_(repository), clock_(clock) {}
 
-  // NOT_FOUND SLA_POLICY_NOT_FOUND before the first write.
+  // The default policy: NOT_FOUND SLA_POLICY_NOT_FOUND before its first
+  // write. Its etag is the policies' (one version for both).
   absl::StatusOr<domain::SlaPolicySpec> GetPolicy(const std::string& tenant);
-  // The whole policy; if_match against its etag ("0" before the first).
+  // The whole default policy; if_match against the etag ("0" before the first).
   absl::StatusOr<domain::SlaPolicySpec> UpdatePolicy(const Actor& actor, domain::SlaPolicySpec spec,
                                                      const std::string& if_match);
+  // The policies chosen by conditions (empty before the first write).
+  absl::StatusOr<domain::SlaPolicies> GetPolicies(const std::string& tenant);
+  // The whole ordered list; if_match against the etag.
+  absl::StatusOr<domain::SlaPolicies> UpdatePolicies(
+      const Actor& actor, std::vector<domain::ConditionalSlaPolicy> policies,
+      const std::string& if_match);
   absl::StatusOr<TicketSla> ForTicket(const std::string& tenant, const std::string& ticket_id);
 
   // One round of the sweeper: up to `batch` tickets whose instant has come
@@ -57,6 +66,10 @@ class Slas final {
 
  private:
   absl::Time Now() const;
+  // A write of the policies (`change` of what is stored) under the etag,
+  // a new version, its event, and every ticket's re-evaluation started.
+  absl::StatusOr<domain::SlaPolicies> Write(const Actor& actor, const std::string& if_match,
+                                            absl::FunctionRef<void(domain::SlaPolicies&)> change);
   absl::StatusOr<SlaSweep> SweepDue(const std::string& tenant, const std::vector<std::string>& ids,
                                     int batch, absl::Time now);
   // A page of a rebase: `ids` re-evaluated (those still under an older

@@ -1,11 +1,11 @@
 #include "services/service_desk/domain/routing.h"
 
 #include <algorithm>
-#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/text.h"
@@ -13,11 +13,15 @@
 namespace crm::service_desk::domain {
 namespace {
 
-const std::set<std::string>& Fields() {
-  static const std::set<std::string>* const kFields = new std::set<std::string>{
+// The fields each scope's conditions read, as its errors name them.
+const std::vector<std::string>& Fields(ConditionScope scope) {
+  static const std::vector<std::string>* const kRouting = new std::vector<std::string>{
       "channel", "subject", "description", "requester_email", "requester_domain",
-      "tags",    "type",    "queue",       "mailbox"};
-  return *kFields;
+      "tags",    "type",    "queue",       "priority",        "mailbox"};
+  static const std::vector<std::string>* const kSla =
+      new std::vector<std::string>{"channel", "subject", "requester_email", "requester_domain",
+                                   "tags",    "type",    "queue",           "priority"};
+  return scope == ConditionScope::kSla ? *kSla : *kRouting;
 }
 
 std::string Lower(const std::string& s) { return absl::AsciiStrToLower(s); }
@@ -36,6 +40,7 @@ std::vector<std::string> ValuesOf(const std::string& field, const RoutingInput& 
   if (field == "tags") return t.tags;
   if (field == "type") return {t.type};
   if (field == "queue") return {t.queue};
+  if (field == "priority") return {PriorityName(t.priority)};
   if (field == "mailbox") return {in.mailbox};
   return {};
 }
@@ -55,6 +60,55 @@ bool Holds(const RoutingCondition& c, const RoutingInput& in) {
 
 }  // namespace
 
+absl::Status NormalizeAndValidateConditions(std::vector<RoutingCondition>& conditions,
+                                            const std::string& at, ConditionScope scope) {
+  const std::vector<std::string>& fields = Fields(scope);
+  if (conditions.size() > kMaxRoutingConditions) {
+    return common::InvalidField(
+        at, absl::StrCat("at most ", kMaxRoutingConditions, " conditions a rule"));
+  }
+  for (size_t j = 0; j < conditions.size(); ++j) {
+    RoutingCondition& c = conditions[j];
+    const std::string cat = absl::StrCat(at, "[", j, "]");
+    c.field = Lower(c.field);
+    c.op = Lower(c.op);
+    if (std::find(fields.begin(), fields.end(), c.field) == fields.end()) {
+      return common::InvalidField(
+          cat + ".field", absl::StrCat(cat, ".field must be one of ", absl::StrJoin(fields, ", ")));
+    }
+    if (c.op != "in" && c.op != "not_in" && c.op != "contains") {
+      return common::InvalidField(cat + ".match",
+                                  absl::StrCat(cat, ".match must be in, not_in or contains"));
+    }
+    if (c.values.empty() || c.values.size() > kMaxRoutingValues) {
+      return common::InvalidField(
+          cat + ".values", absl::StrCat(cat, ".values holds 1..", kMaxRoutingValues, " values"));
+    }
+    for (size_t k = 0; k < c.values.size(); ++k) {
+      const std::string vat = absl::StrCat(cat, ".values[", k, "]");
+      CRM_RETURN_IF_ERROR(common::CheckStorableText(vat, c.values[k]));
+      if (c.values[k].empty() || CharCount(c.values[k]) > kMaxRoutingValue) {
+        return common::InvalidField(
+            vat, absl::StrCat(vat, " must be 1..", kMaxRoutingValue, " characters"));
+      }
+      if (c.field == "channel" && !ChannelFromName(Lower(c.values[k]))) {
+        return common::InvalidField(
+            vat, absl::StrCat(vat, " must be a channel: email, web_form, chat, phone, api"));
+      }
+      if (c.field == "priority" && !PriorityFromName(Lower(c.values[k]))) {
+        return common::InvalidField(
+            vat, absl::StrCat(vat, " must be a priority: low, normal, high, urgent"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool ConditionsHold(const std::vector<RoutingCondition>& conditions, const RoutingInput& in) {
+  return std::all_of(conditions.begin(), conditions.end(),
+                     [&](const RoutingCondition& c) { return Holds(c, in); });
+}
+
 absl::Status NormalizeAndValidate(RoutingRules& r) {
   if (r.rules.size() > kMaxRoutingRules) {
     return common::InvalidField("rules", absl::StrCat("at most ", kMaxRoutingRules, " rules"));
@@ -68,44 +122,8 @@ absl::Status NormalizeAndValidate(RoutingRules& r) {
                                   absl::StrCat(at, ".name is required (1..100 characters)"));
     }
     CRM_RETURN_IF_ERROR(common::CheckStorableText(at + ".name", rule.name));
-    if (rule.conditions.size() > kMaxRoutingConditions) {
-      return common::InvalidField(
-          at + ".conditions",
-          absl::StrCat("at most ", kMaxRoutingConditions, " conditions a rule"));
-    }
-    for (size_t j = 0; j < rule.conditions.size(); ++j) {
-      RoutingCondition& c = rule.conditions[j];
-      const std::string cat = absl::StrCat(at, ".conditions[", j, "]");
-      c.field = Lower(c.field);
-      c.op = Lower(c.op);
-      if (Fields().count(c.field) == 0) {
-        return common::InvalidField(
-            cat + ".field",
-            absl::StrCat(cat,
-                         ".field must be one of channel, subject, description, "
-                         "requester_email, requester_domain, tags, type, queue, mailbox"));
-      }
-      if (c.op != "in" && c.op != "not_in" && c.op != "contains") {
-        return common::InvalidField(cat + ".match",
-                                    absl::StrCat(cat, ".match must be in, not_in or contains"));
-      }
-      if (c.values.empty() || c.values.size() > kMaxRoutingValues) {
-        return common::InvalidField(
-            cat + ".values", absl::StrCat(cat, ".values holds 1..", kMaxRoutingValues, " values"));
-      }
-      for (size_t k = 0; k < c.values.size(); ++k) {
-        const std::string vat = absl::StrCat(cat, ".values[", k, "]");
-        CRM_RETURN_IF_ERROR(common::CheckStorableText(vat, c.values[k]));
-        if (c.values[k].empty() || CharCount(c.values[k]) > kMaxRoutingValue) {
-          return common::InvalidField(
-              vat, absl::StrCat(vat, " must be 1..", kMaxRoutingValue, " characters"));
-        }
-        if (c.field == "channel" && !ChannelFromName(Lower(c.values[k]))) {
-          return common::InvalidField(
-              vat, absl::StrCat(vat, " must be a channel: email, web_form, chat, phone, api"));
-        }
-      }
-    }
+    CRM_RETURN_IF_ERROR(NormalizeAndValidateConditions(rule.conditions, at + ".conditions",
+                                                       ConditionScope::kRouting));
     // The action's fields are checked as a ticket's.
     Ticket probe;
     probe.subject = "x";
@@ -126,11 +144,7 @@ absl::Status NormalizeAndValidate(RoutingRules& r) {
 
 std::optional<size_t> MatchRouting(const RoutingRules& r, const RoutingInput& in) {
   for (size_t i = 0; i < r.rules.size(); ++i) {
-    const std::vector<RoutingCondition>& cs = r.rules[i].conditions;
-    if (std::all_of(cs.begin(), cs.end(),
-                    [&](const RoutingCondition& c) { return Holds(c, in); })) {
-      return i;
-    }
+    if (ConditionsHold(r.rules[i].conditions, in)) return i;
   }
   return std::nullopt;
 }

@@ -19,7 +19,8 @@ namespace crm::service_desk::domain {
 
 struct RoutingCondition {
   // "channel", "subject", "description", "requester_email",
-  // "requester_domain", "tags", "type", "queue", "mailbox".
+  // "requester_domain", "tags", "type", "queue", "priority", "mailbox"
+  // (SLA policies' conditions: not "description" nor "mailbox").
   std::string field;
   // "in": the field (each tag, for tags) equals one of the values
   // (case-insensitive); "contains": it holds one of them as a substring
@@ -58,6 +59,20 @@ struct RoutingInput {
   std::string description;         // its first message
   std::string mailbox;             // the address it came to, "" when not by mail
 };
+
+// What reads conditions: routing (a new ticket: every field) or the
+// choice of an SLA policy (any ticket, at any write: its fields only, not
+// "description" nor "mailbox", which a ticket does not keep).
+enum class ConditionScope { kRouting, kSla };
+
+// Checks conditions named `at` ("rules[2].conditions", "policies[0].conditions"):
+// INVALID_ARGUMENT naming the field (<at>[1].field, <at>[0].values[2]);
+// lower-cases fields and operators.
+absl::Status NormalizeAndValidateConditions(std::vector<RoutingCondition>& conditions,
+                                            const std::string& at, ConditionScope scope);
+
+// Whether every condition holds (none: true).
+bool ConditionsHold(const std::vector<RoutingCondition>& conditions, const RoutingInput& in);
 
 // Checks every rule (INVALID_ARGUMENT naming the field:
 // rules[2].conditions[0].field, rules[1].action.add_tags[0], ...); lower-

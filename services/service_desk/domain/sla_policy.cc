@@ -1,9 +1,14 @@
 #include "services/service_desk/domain/sla_policy.h"
 
+#include <algorithm>
+#include <set>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+#include "libs/common/text.h"
 #include "libs/common/time_zone.h"
 
 namespace crm::service_desk::domain {
@@ -61,15 +66,103 @@ absl::StatusOr<SlaPolicy> CompileSlaPolicy(const SlaPolicySpec& spec) {
   return policy;
 }
 
+absl::Status NormalizeAndValidate(std::vector<ConditionalSlaPolicy>& policies) {
+  if (policies.size() > kMaxSlaPolicies) {
+    return common::InvalidField("policies",
+                                absl::StrCat("at most ", kMaxSlaPolicies, " SLA policies"));
+  }
+  std::set<std::string> ids;
+  for (size_t i = 0; i < policies.size(); ++i) {
+    ConditionalSlaPolicy& p = policies[i];
+    const std::string at = absl::StrCat("policies[", i, "]");
+    p.id = absl::AsciiStrToLower(absl::StripAsciiWhitespace(p.id));
+    const bool shaped =
+        !p.id.empty() && p.id.size() <= 64 && std::all_of(p.id.begin(), p.id.end(), [](char c) {
+          return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'z') || c == '_' || c == '-';
+        });
+    if (!shaped) {
+      return common::InvalidField(at + ".id",
+                                  absl::StrCat(at, ".id must be 1..64 of a-z, 0-9, _ and -"));
+    }
+    if (p.id == kDefaultSlaPolicyId) {
+      return common::InvalidField(
+          at + ".id",
+          absl::StrCat(at, ".id \"default\" is the default policy's (PUT /v1/slaPolicy)"));
+    }
+    if (!ids.insert(p.id).second) {
+      return common::InvalidField(at + ".id", absl::StrCat(at, ".id \"", p.id, "\" is used twice"));
+    }
+    p.name = std::string(absl::StripAsciiWhitespace(p.name));
+    if (p.name.empty() || CharCount(p.name) > 100) {
+      return common::InvalidField(at + ".name",
+                                  absl::StrCat(at, ".name is required (1..100 characters)"));
+    }
+    CRM_RETURN_IF_ERROR(common::CheckStorableText(at + ".name", p.name));
+    CRM_RETURN_IF_ERROR(
+        NormalizeAndValidateConditions(p.conditions, at + ".conditions", ConditionScope::kSla));
+    absl::Status s = CompileSlaPolicy(p.policy).status();
+    if (!s.ok()) {
+      const std::string named = absl::StrCat(at, ".", common::FieldOf(s));
+      return common::InvalidField(named, absl::StrCat(named, ": ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SlaPolicyBook> SlaPolicyBook::Compile(const SlaPolicies& p) {
+  SlaPolicyBook book;
+  book.list_ = p.conditional;
+  book.policies_.reserve(p.conditional.size() + 1);
+  for (const ConditionalSlaPolicy& c : book.list_) {
+    CRM_ASSIGN_OR_RETURN(SlaPolicy compiled, CompileSlaPolicy(c.policy));
+    compiled.id = c.id;
+    book.policies_.push_back(std::move(compiled));
+    book.conditions_.push_back(&c.conditions);
+  }
+  if (p.fallback) {
+    CRM_ASSIGN_OR_RETURN(SlaPolicy compiled, CompileSlaPolicy(*p.fallback));
+    compiled.id = kDefaultSlaPolicyId;
+    book.policies_.push_back(std::move(compiled));
+    book.conditions_.push_back(nullptr);
+    book.all_.push_back(&book.policies_.back());
+  }
+  for (size_t i = 0; i < book.list_.size(); ++i) book.all_.push_back(&book.policies_[i]);
+  return book;
+}
+
+std::string SlaPolicyBook::Match(const Ticket& t) const {
+  RoutingInput in;
+  in.ticket = &t;
+  for (size_t i = 0; i < policies_.size(); ++i) {
+    if (conditions_[i] == nullptr || ConditionsHold(*conditions_[i], in)) return policies_[i].id;
+  }
+  return "";
+}
+
 TicketTimeline SlaTimelineOf(const Ticket& ticket, const std::vector<TicketChange>& changes,
-                             const std::vector<TicketMessage>& messages) {
+                             const std::vector<TicketMessage>& messages,
+                             const std::string& policy) {
   TicketTimeline out;
   out.created_at = ticket.create_time;
   out.status = StatusName(ticket.status);
   out.priority = PriorityName(ticket.priority);
+  out.policy = policy;
   bool status_seen = false;
   bool priority_seen = false;
+  bool policy_seen = false;
   for (const TicketChange& c : changes) {
+    if (c.field == "sla_policy") {
+      // Created under none (before any policy, or matching none): the
+      // first policy it got counts from its creation, as one policy did.
+      if (!policy_seen) {
+        out.policy = c.old_value.empty() ? c.new_value : c.old_value;
+      } else if (out.policy.empty()) {
+        out.policy = c.new_value;
+      }
+      policy_seen = true;
+      out.events.push_back({c.time, TicketEvent::Kind::kPolicy, c.new_value});
+      continue;
+    }
     if (c.field == "status") {
       if (!status_seen) out.status = c.old_value;
       status_seen = true;

@@ -154,20 +154,33 @@ const pg::NamedQuery kMessageTimes{
                  " FROM service_desk.ticket_messages WHERE tenant_id = $1 AND ticket_id = $2::uuid "
                  "ORDER BY created_at, message_id LIMIT $3"),
     2};
+// The tenant's SLA policies (schema/002, 007): the default ('' for none),
+// the conditional list, the version and its time.
+const std::string kSlaPolicyColumns = absl::StrCat(
+    "coalesce(definition::text, ''), policies::text, version, ", pg::MicrosColumn("updated_at"));
 const pg::NamedQuery kSelectSlaPolicy{
     "service_desk_select_sla_policy",
-    "SELECT definition::text FROM service_desk.sla_policies WHERE tenant_id = $1", 1};
+    absl::StrCat("SELECT ", kSlaPolicyColumns,
+                 " FROM service_desk.sla_policies WHERE tenant_id = $1"),
+    4};
 const pg::NamedQuery kSlaPolicyForUpdate{
     "service_desk_sla_policy_for_update",
-    "SELECT definition::text FROM service_desk.sla_policies WHERE tenant_id = $1 FOR UPDATE", 1};
+    absl::StrCat("SELECT ", kSlaPolicyColumns,
+                 " FROM service_desk.sla_policies WHERE tenant_id = $1 FOR UPDATE"),
+    4};
 const pg::NamedQuery kSaveSlaPolicy{
     "service_desk_save_sla_policy",
-    absl::StrCat("INSERT INTO service_desk.sla_policies (tenant_id, definition, version, "
-                 "updated_at) VALUES ($1, $2::jsonb, $3, ",
-                 pg::MicrosParam(4),
+    absl::StrCat("INSERT INTO service_desk.sla_policies (tenant_id, definition, policies, version, "
+                 "updated_at) VALUES ($1, nullif($2, '')::jsonb, $3::jsonb, $4, ",
+                 pg::MicrosParam(5),
                  ") ON CONFLICT (tenant_id) DO UPDATE SET definition = EXCLUDED.definition, "
-                 "version = EXCLUDED.version, updated_at = EXCLUDED.updated_at"),
+                 "policies = EXCLUDED.policies, version = EXCLUDED.version, updated_at = "
+                 "EXCLUDED.updated_at"),
     0};
+// The policy a ticket is under as last evaluated.
+const pg::NamedQuery kTicketSlaPolicy{
+    "service_desk_ticket_sla_policy",
+    "SELECT policy FROM service_desk.ticket_slas WHERE tenant_id = $1 AND ticket_id = $2::uuid", 1};
 // A ticket's SLA reads at most this many changes and messages.
 constexpr int kMaxSlaRows = 100'000;
 
@@ -212,17 +225,18 @@ const pg::NamedQuery kLockTicketsSkipLocked{
 const pg::NamedQuery kSelectSlas{
     "service_desk_select_slas",
     absl::StrCat("SELECT ticket_id::text, policy_version, ", pg::MicrosColumn("next_due_at"),
-                 ", array_to_string(told, ',') FROM service_desk.ticket_slas WHERE tenant_id = $1 "
-                 "AND ticket_id = ANY($2::uuid[])"),
-    4};
-// What the SLA clock reads of several tickets: status and priority changes
+                 ", array_to_string(told, ','), policy FROM service_desk.ticket_slas WHERE "
+                 "tenant_id = $1 AND ticket_id = ANY($2::uuid[])"),
+    5};
+// What the SLA clock reads of several tickets: status, priority and policy changes
 // (kListChanges' columns, then the ticket), message kinds and times.
 const pg::NamedQuery kSlaChanges{
     "service_desk_sla_changes",
-    absl::StrCat("SELECT seq, field, old_value, new_value, actor, ", pg::MicrosColumn("changed_at"),
-                 ", ticket_id::text FROM service_desk.ticket_changes WHERE tenant_id = $1 AND "
-                 "ticket_id = ANY($2::uuid[]) AND field IN ('status', 'priority') ORDER BY "
-                 "ticket_id, seq"),
+    absl::StrCat(
+        "SELECT seq, field, old_value, new_value, actor, ", pg::MicrosColumn("changed_at"),
+        ", ticket_id::text FROM service_desk.ticket_changes WHERE tenant_id = $1 AND "
+        "ticket_id = ANY($2::uuid[]) AND field IN ('status', 'priority', 'sla_policy') ORDER BY "
+        "ticket_id, seq"),
     7};
 const pg::NamedQuery kSlaMessages{
     "service_desk_sla_messages",
@@ -232,19 +246,19 @@ const pg::NamedQuery kSlaMessages{
                  "created_at, message_id"),
     3};
 // One statement for a batch: ids, versions, next instants (micros, ''
-// for none) and told keys (comma-separated), as text arrays.
+// for none), told keys (comma-separated) and policies, as text arrays.
 const pg::NamedQuery kSaveSlas{
     "service_desk_save_slas",
     absl::StrCat(
         "INSERT INTO service_desk.ticket_slas (tenant_id, ticket_id, policy_version, next_due_at, "
-        "told, updated_at) SELECT $1, r.id::uuid, r.version::int8, CASE WHEN r.due = '' THEN NULL "
-        "ELSE 'epoch'::timestamptz + r.due::int8 * interval '1 microsecond' END, "
-        "string_to_array(r.told, ','), ",
+        "told, policy, updated_at) SELECT $1, r.id::uuid, r.version::int8, CASE WHEN r.due = '' "
+        "THEN NULL ELSE 'epoch'::timestamptz + r.due::int8 * interval '1 microsecond' END, "
+        "string_to_array(r.told, ','), r.policy, ",
         pg::MicrosParam(6),
-        " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS r(id, version, due, "
-        "told) ON CONFLICT (tenant_id, ticket_id) DO UPDATE SET policy_version = "
-        "EXCLUDED.policy_version, next_due_at = EXCLUDED.next_due_at, told = EXCLUDED.told, "
-        "updated_at = EXCLUDED.updated_at"),
+        " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $7::text[]) AS r(id, "
+        "version, due, told, policy) ON CONFLICT (tenant_id, ticket_id) DO UPDATE SET "
+        "policy_version = EXCLUDED.policy_version, next_due_at = EXCLUDED.next_due_at, told = "
+        "EXCLUDED.told, policy = EXCLUDED.policy, updated_at = EXCLUDED.updated_at"),
     0};
 // The sweeper's reads across tenants. Without parallel workers: a due
 // read is an index range of a few hundred rows, and starting workers took
@@ -656,9 +670,83 @@ absl::StatusOr<domain::SlaPolicySpec> SlaPolicyOf(const std::string& stored) {
                                                         "stored SLA policy unreadable");
 }
 
-const outbox::AnswerCodec<domain::SlaPolicySpec> kSlaPolicyAnswer =
-    outbox::SnapshotCodec<domain::SlaPolicySpec>(
-        [](const domain::SlaPolicySpec& p) { return SlaPolicyJson(p).dump(); }, SlaPolicyOf);
+// Conditions of routing rules and SLA policies as stored.
+Json ConditionsJson(const std::vector<domain::RoutingCondition>& conditions) {
+  Json out = Json::array();
+  for (const domain::RoutingCondition& c : conditions) {
+    out.push_back({{"field", c.field}, {"op", c.op}, {"values", c.values}});
+  }
+  return out;
+}
+std::vector<domain::RoutingCondition> ConditionsOfJson(const Json& j) {
+  std::vector<domain::RoutingCondition> out;
+  for (const Json& c : j) {
+    out.push_back({c.at("field").get<std::string>(), c.at("op").get<std::string>(),
+                   c.at("values").get<std::vector<std::string>>()});
+  }
+  return out;
+}
+
+Json ConditionalSlaPoliciesJson(const std::vector<domain::ConditionalSlaPolicy>& list) {
+  Json out = Json::array();
+  for (const domain::ConditionalSlaPolicy& c : list) {
+    out.push_back({{"id", c.id},
+                   {"name", c.name},
+                   {"conditions", ConditionsJson(c.conditions)},
+                   {"policy", SlaPolicyJson(c.policy)}});
+  }
+  return out;
+}
+std::vector<domain::ConditionalSlaPolicy> ConditionalSlaPoliciesOfJson(const Json& j, bool& ok) {
+  std::vector<domain::ConditionalSlaPolicy> out;
+  for (const Json& c : j) {
+    out.push_back({c.at("id").get<std::string>(), c.at("name").get<std::string>(),
+                   ConditionsOfJson(c.at("conditions")), SlaPolicyOfJson(c.at("policy"), ok)});
+  }
+  return out;
+}
+
+// The policies as answered again to a retried write.
+Json SlaPoliciesJson(const domain::SlaPolicies& p) {
+  return Json{{"default", p.fallback ? SlaPolicyJson(*p.fallback) : Json(nullptr)},
+              {"policies", ConditionalSlaPoliciesJson(p.conditional)},
+              {"version", p.version},
+              {"update_us", absl::ToUnixMicros(p.update_time)}};
+}
+domain::SlaPolicies SlaPoliciesOfJson(const Json& j, bool& ok) {
+  domain::SlaPolicies p;
+  if (!j.at("default").is_null()) p.fallback = SlaPolicyOfJson(j.at("default"), ok);
+  p.conditional = ConditionalSlaPoliciesOfJson(j.at("policies"), ok);
+  p.version = j.at("version").get<int64_t>();
+  p.update_time = absl::FromUnixMicros(j.at("update_us").get<int64_t>());
+  return p;
+}
+absl::StatusOr<domain::SlaPolicies> SlaPoliciesOf(const std::string& stored) {
+  return outbox::ParseJsonAnswer<domain::SlaPolicies>(stored, SlaPoliciesOfJson,
+                                                      "stored SLA policies unreadable");
+}
+
+// A row of kSelectSlaPolicy / kSlaPolicyForUpdate (none: version 0).
+absl::StatusOr<domain::SlaPolicies> SlaPoliciesOfRows(const pqxx::result& r) {
+  domain::SlaPolicies out;
+  if (r.empty()) return out;
+  const std::string definition = r[0][0].as<std::string>();
+  if (!definition.empty()) {
+    CRM_ASSIGN_OR_RETURN(domain::SlaPolicySpec spec, SlaPolicyOf(definition));
+    out.fallback = std::move(spec);
+  }
+  CRM_ASSIGN_OR_RETURN(out.conditional,
+                       (outbox::ParseJsonAnswer<std::vector<domain::ConditionalSlaPolicy>>(
+                           r[0][1].as<std::string>(), ConditionalSlaPoliciesOfJson,
+                           "stored SLA policies unreadable")));
+  out.version = r[0][2].as<int64_t>();
+  out.update_time = absl::FromUnixMicros(r[0][3].as<int64_t>());
+  return out;
+}
+
+const outbox::AnswerCodec<domain::SlaPolicies> kSlaPolicyAnswer =
+    outbox::SnapshotCodec<domain::SlaPolicies>(
+        [](const domain::SlaPolicies& p) { return SlaPoliciesJson(p).dump(); }, SlaPoliciesOf);
 
 const outbox::AnswerCodec<app::MessageAdded> kMessageAnswer =
     outbox::SnapshotCodec<app::MessageAdded>(
@@ -832,13 +920,9 @@ absl::StatusOr<domain::OutboundMail> OutboundMailOf(const pqxx::row& r) {
 Json RoutingRulesJson(const domain::RoutingRules& r) {
   Json rules = Json::array();
   for (const domain::RoutingRule& rule : r.rules) {
-    Json conditions = Json::array();
-    for (const domain::RoutingCondition& c : rule.conditions) {
-      conditions.push_back({{"field", c.field}, {"op", c.op}, {"values", c.values}});
-    }
     rules.push_back(
         {{"name", rule.name},
-         {"conditions", conditions},
+         {"conditions", ConditionsJson(rule.conditions)},
          {"queue", rule.action.queue},
          {"priority",
           rule.action.priority ? Json(domain::PriorityName(*rule.action.priority)) : Json(nullptr)},
@@ -854,10 +938,7 @@ domain::RoutingRules RoutingRulesOfJson(const Json& j, bool& ok) {
   for (const Json& rule : j.at("rules")) {
     domain::RoutingRule out;
     out.name = rule.at("name").get<std::string>();
-    for (const Json& c : rule.at("conditions")) {
-      out.conditions.push_back({c.at("field").get<std::string>(), c.at("op").get<std::string>(),
-                                c.at("values").get<std::vector<std::string>>()});
-    }
+    out.conditions = ConditionsOfJson(rule.at("conditions"));
     out.action.queue = rule.at("queue").get<std::string>();
     if (!rule.at("priority").is_null()) {
       out.action.priority = domain::PriorityFromName(rule.at("priority").get<std::string>());
@@ -1024,26 +1105,22 @@ class PgTicketRepository::Tx final : public app::TicketTx {
     j["fromStatus"] = domain::StatusName(from);
     w_.Emit(t.customer_id, "ticket.status_changed", j.dump());
   }
-  absl::StatusOr<std::optional<domain::SlaPolicySpec>> LoadSlaPolicy() override {
+  absl::StatusOr<domain::SlaPolicies> LoadSlaPolicies() override {
     repo_.pool_.Exec(w_.sql(), kSlaPolicyLock, w_.tenant());
-    pqxx::result r = repo_.pool_.Exec(w_.sql(), kSlaPolicyForUpdate, w_.tenant());
-    if (r.empty()) return std::optional<domain::SlaPolicySpec>();
-    CRM_ASSIGN_OR_RETURN(domain::SlaPolicySpec p, SlaPolicyOf(r[0][0].as<std::string>()));
-    return std::optional<domain::SlaPolicySpec>(std::move(p));
+    return SlaPoliciesOfRows(repo_.pool_.Exec(w_.sql(), kSlaPolicyForUpdate, w_.tenant()));
   }
-  void SaveSlaPolicy(const domain::SlaPolicySpec& p) override {
-    repo_.pool_.Exec(w_.sql(), kSaveSlaPolicy, w_.tenant(), SlaPolicyJson(p).dump(), p.version,
+  void SaveSlaPolicies(const domain::SlaPolicies& p) override {
+    repo_.pool_.Exec(w_.sql(), kSaveSlaPolicy, w_.tenant(),
+                     p.fallback ? SlaPolicyJson(*p.fallback).dump() : std::string(),
+                     ConditionalSlaPoliciesJson(p.conditional).dump(), p.version,
                      absl::ToUnixMicros(p.update_time));
   }
   void StartSlaRebase(int64_t version) override {
     repo_.pool_.Exec(w_.sql(), kStartSlaRebase, w_.tenant(), version);
   }
-  absl::StatusOr<std::optional<domain::SlaPolicySpec>> ShareSlaPolicy() override {
+  absl::StatusOr<domain::SlaPolicies> ShareSlaPolicies() override {
     repo_.pool_.Exec(w_.sql(), kSlaPolicyLockShared, w_.tenant());
-    pqxx::result r = repo_.pool_.Exec(w_.sql(), kSelectSlaPolicy, w_.tenant());
-    if (r.empty()) return std::optional<domain::SlaPolicySpec>();
-    CRM_ASSIGN_OR_RETURN(domain::SlaPolicySpec p, SlaPolicyOf(r[0][0].as<std::string>()));
-    return std::optional<domain::SlaPolicySpec>(std::move(p));
+    return SlaPoliciesOfRows(repo_.pool_.Exec(w_.sql(), kSelectSlaPolicy, w_.tenant()));
   }
   absl::StatusOr<std::vector<app::SlaRecord>> LockSlas(const std::vector<std::string>& ids,
                                                        bool skip_locked, int limit) override {
@@ -1072,6 +1149,7 @@ class PgTicketRepository::Tx final : public app::TicketTx {
       if (!r[2].is_null()) rec->next_due = absl::FromUnixMicros(r[2].as<int64_t>());
       const std::string told = r[3].as<std::string>();
       if (!told.empty()) rec->told = absl::StrSplit(told, ',');
+      rec->inputs.policy = r[4].as<std::string>();
     }
     for (const pqxx::row& r : repo_.pool_.Exec(w_.sql(), kSlaChanges, tenant, id_array)) {
       if (app::SlaRecord* rec = record(r, 6)) rec->inputs.changes.push_back(ChangeOf(r));
@@ -1090,16 +1168,18 @@ class PgTicketRepository::Tx final : public app::TicketTx {
   }
   void SaveSlas(const std::vector<app::SlaRecord>& records, absl::Time now) override {
     if (records.empty()) return;
-    std::vector<std::string> ids, versions, dues, told;
+    std::vector<std::string> ids, versions, dues, told, policies;
     for (const app::SlaRecord& r : records) {
       ids.push_back(r.inputs.ticket.id);
+      policies.push_back(r.inputs.policy);
       versions.push_back(absl::StrCat(r.policy_version));
       dues.push_back(r.next_due ? absl::StrCat(absl::ToUnixMicros(*r.next_due)) : "");
       told.push_back(absl::StrJoin(r.told, ","));
     }
     repo_.pool_.Exec(w_.sql(), kSaveSlas, w_.tenant(), pg::TextArrayLiteral(ids),
                      pg::TextArrayLiteral(versions), pg::TextArrayLiteral(dues),
-                     pg::TextArrayLiteral(told), absl::ToUnixMicros(now));
+                     pg::TextArrayLiteral(told), absl::ToUnixMicros(now),
+                     pg::TextArrayLiteral(policies));
   }
   void EmitSlaNotice(const Ticket& t, const domain::SlaNotice& n, int64_t policy_version,
                      absl::Time told_at) override {
@@ -1121,10 +1201,14 @@ class PgTicketRepository::Tx final : public app::TicketTx {
   void EndSlaRebase(int64_t version) override {
     repo_.pool_.Exec(w_.sql(), kEndSlaRebase, w_.tenant(), version);
   }
-  void EmitSlaPolicy(const domain::SlaPolicySpec& p) override {
+  void EmitSlaPolicies(const domain::SlaPolicies& p) override {
+    std::vector<std::string> ids;
+    for (const domain::ConditionalSlaPolicy& c : p.conditional) ids.push_back(c.id);
     w_.Emit("", "sla_policy.updated",
             Json{{"version", p.version},
-                 {"time", absl::FormatTime(absl::RFC3339_full, p.update_time, absl::UTCTimeZone())}}
+                 {"time", absl::FormatTime(absl::RFC3339_full, p.update_time, absl::UTCTimeZone())},
+                 {"hasDefault", p.fallback.has_value()},
+                 {"policies", ids}}
                 .dump());
   }
 
@@ -1217,65 +1301,36 @@ class PgTicketRepository::Tx final : public app::TicketTx {
 PgTicketRepository::PgTicketRepository(pg::Pool& pool) : pool_(pool), writer_(pool, kSchema) {}
 
 std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
-  std::vector<pg::NamedQuery> q = {kSelectTicket,
-                                   kTicketForUpdate,
-                                   kTicketExists,
-                                   kListTickets,
-                                   kListTicketsBySla,
-                                   kNextNumbers,
-                                   kAsyncCommit,
-                                   kSaveTicket,
-                                   kInsertMessage,
-                                   kListMessages,
-                                   kInsertChanges,
-                                   kListChanges,
-                                   kMessageTimes,
-                                   kSelectSlaPolicy,
-                                   kSlaPolicyForUpdate,
-                                   kSaveSlaPolicy,
-                                   kSlaPolicyLockShared,
-                                   kSlaPolicyLock,
-                                   kStartSlaRebase,
-                                   kMoveSlaRebase,
-                                   kEndSlaRebase,
-                                   kLockTickets,
-                                   kLockTicketsSkipLocked,
-                                   kSelectSlas,
-                                   kSlaChanges,
-                                   kSlaMessages,
-                                   kSaveSlas,
-                                   kSchedulerOn,
-                                   kDueSlas,
-                                   kSlaRebases,
-                                   kStaleSlas,
-                                   kNoParallel,
-                                   kRecordMail,
-                                   kMailSeen,
-                                   kReceivedMail,
-                                   kAddParticipants,
-                                   kTicketMailbox,
-                                   kTicketOfMail,
-                                   kTicketNumbered,
-                                   kIsParticipant,
-                                   kSameSubjectTicket,
-                                   kSelectMailbox,
-                                   kMailboxForUpdate,
-                                   kListMailboxes,
-                                   kClaimMailboxAddress,
-                                   kSaveMailbox,
-                                   kMailboxRoute,
-                                   kSelectRoutingRules,
-                                   kRoutingRulesForUpdate,
-                                   kSaveRoutingRules,
-                                   kClaimSlaRebase,
-                                   kTicketMails,
-                                   kQueueMail,
-                                   kSelectOutboundMail,
-                                   kTakeAutoReplySlot,
-                                   kCountMailsFrom,
-                                   kQuarantine,
-                                   kQuarantined,
-                                   kLatestTicketFrom};
+  std::vector<pg::NamedQuery> q = {kSelectTicket,       kTicketForUpdate,
+                                   kTicketExists,       kListTickets,
+                                   kListTicketsBySla,   kNextNumbers,
+                                   kAsyncCommit,        kSaveTicket,
+                                   kInsertMessage,      kListMessages,
+                                   kInsertChanges,      kListChanges,
+                                   kMessageTimes,       kSelectSlaPolicy,
+                                   kSlaPolicyForUpdate, kSaveSlaPolicy,
+                                   kTicketSlaPolicy,    kSlaPolicyLockShared,
+                                   kSlaPolicyLock,      kStartSlaRebase,
+                                   kMoveSlaRebase,      kEndSlaRebase,
+                                   kLockTickets,        kLockTicketsSkipLocked,
+                                   kSelectSlas,         kSlaChanges,
+                                   kSlaMessages,        kSaveSlas,
+                                   kSchedulerOn,        kDueSlas,
+                                   kSlaRebases,         kStaleSlas,
+                                   kNoParallel,         kRecordMail,
+                                   kMailSeen,           kReceivedMail,
+                                   kAddParticipants,    kTicketMailbox,
+                                   kTicketOfMail,       kTicketNumbered,
+                                   kIsParticipant,      kSameSubjectTicket,
+                                   kSelectMailbox,      kMailboxForUpdate,
+                                   kListMailboxes,      kClaimMailboxAddress,
+                                   kSaveMailbox,        kMailboxRoute,
+                                   kSelectRoutingRules, kRoutingRulesForUpdate,
+                                   kSaveRoutingRules,   kClaimSlaRebase,
+                                   kTicketMails,        kQueueMail,
+                                   kSelectOutboundMail, kTakeAutoReplySlot,
+                                   kCountMailsFrom,     kQuarantine,
+                                   kQuarantined,        kLatestTicketFrom};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
 }
@@ -1301,9 +1356,9 @@ absl::StatusOr<app::SlaSweep> PgTicketRepository::Write(
     absl::FunctionRef<absl::StatusOr<app::SlaSweep>(app::TicketTx&)> work) {
   return RunTx(meta, resource, kSweepAnswer, work);
 }
-absl::StatusOr<domain::SlaPolicySpec> PgTicketRepository::Write(
+absl::StatusOr<domain::SlaPolicies> PgTicketRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
-    absl::FunctionRef<absl::StatusOr<domain::SlaPolicySpec>(app::TicketTx&)> work) {
+    absl::FunctionRef<absl::StatusOr<domain::SlaPolicies>(app::TicketTx&)> work) {
   return RunTx(meta, resource, kSlaPolicyAnswer, work);
 }
 absl::StatusOr<app::MessageAdded> PgTicketRepository::Write(
@@ -1597,15 +1652,10 @@ absl::StatusOr<std::vector<TicketChange>> PgTicketRepository::ListChanges(
   return out;
 }
 
-absl::StatusOr<std::optional<domain::SlaPolicySpec>> PgTicketRepository::GetSlaPolicy(
-    const std::string& tenant) {
-  std::optional<domain::SlaPolicySpec> out;
+absl::StatusOr<domain::SlaPolicies> PgTicketRepository::GetSlaPolicies(const std::string& tenant) {
+  domain::SlaPolicies out;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
-    out.reset();
-    pqxx::result r = pool_.Exec(tx, kSelectSlaPolicy, tenant);
-    if (r.empty()) return absl::OkStatus();
-    CRM_ASSIGN_OR_RETURN(domain::SlaPolicySpec p, SlaPolicyOf(r[0][0].as<std::string>()));
-    out = std::move(p);
+    CRM_ASSIGN_OR_RETURN(out, SlaPoliciesOfRows(pool_.Exec(tx, kSelectSlaPolicy, tenant)));
     return absl::OkStatus();
   }));
   return out;
@@ -1619,6 +1669,8 @@ absl::StatusOr<app::SlaInputs> PgTicketRepository::GetSlaInputs(const std::strin
     pqxx::result t = pool_.Exec(tx, kSelectTicket, tenant, ticket_id);
     if (t.empty()) return TicketNotFound();
     CRM_ASSIGN_OR_RETURN(in.ticket, TicketOf(t[0]));
+    pqxx::result policy = pool_.Exec(tx, kTicketSlaPolicy, tenant, ticket_id);
+    if (!policy.empty()) in.policy = policy[0][0].as<std::string>();
     for (const pqxx::row& r : pool_.Exec(tx, kListChanges, tenant, ticket_id, kMaxSlaRows)) {
       in.changes.push_back(ChangeOf(r));
     }

@@ -25,9 +25,9 @@ class PgTicketRepository final : public app::TicketRepository {
   absl::StatusOr<app::MessageAdded> Write(
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<app::MessageAdded>(app::TicketTx&)> work) override;
-  absl::StatusOr<domain::SlaPolicySpec> Write(
+  absl::StatusOr<domain::SlaPolicies> Write(
       const outbox::WriteMeta& meta, const std::string& resource,
-      absl::FunctionRef<absl::StatusOr<domain::SlaPolicySpec>(app::TicketTx&)> work) override;
+      absl::FunctionRef<absl::StatusOr<domain::SlaPolicies>(app::TicketTx&)> work) override;
 
   absl::StatusOr<app::SlaSweep> Write(
       const outbox::WriteMeta& meta, const std::string& resource,
@@ -57,8 +57,7 @@ class PgTicketRepository final : public app::TicketRepository {
                                                 int limit) override;
   absl::StatusOr<std::vector<domain::TicketChange>> ListChanges(
       const std::string& tenant, const std::string& ticket_id) override;
-  absl::StatusOr<std::optional<domain::SlaPolicySpec>> GetSlaPolicy(
-      const std::string& tenant) override;
+  absl::StatusOr<domain::SlaPolicies> GetSlaPolicies(const std::string& tenant) override;
   absl::StatusOr<app::SlaInputs> GetSlaInputs(const std::string& tenant,
                                               const std::string& ticket_id) override;
   absl::StatusOr<std::vector<app::SlaDue>> DueSlas(absl::Time now, int limit) override;

@@ -386,6 +386,75 @@ TEST_CASE("the SLA policy round-trips and a ticket's SLA reads its history", "[s
   CHECK(ReasonOf(slas.ForTicket(other.tenant, t->id).status()) == "TICKET_NOT_FOUND");
 }
 
+TEST_CASE("conditional SLA policies round-trip, and a ticket's moves between them are audited",
+          "[service_desk][pg][sla_choice]") {
+  World w;
+  app::Slas slas(*TheEnv().repo, w.clock);
+  domain::SlaPolicySpec always;
+  always.hours.always_open = true;
+  always.targets_by_priority["high"] = {absl::Hours(4), std::nullopt, std::nullopt, std::nullopt};
+  REQUIRE(slas.UpdatePolicy(w.Meta("UpdateSlaPolicy"), always, "0").ok());
+  domain::ConditionalSlaPolicy partners;
+  partners.id = "partners";
+  partners.name = "Partners";
+  partners.conditions = {{"requester_domain", "in", {"partner.example"}}};
+  partners.policy = always;
+  partners.policy.targets_by_priority["high"].first_reply = absl::Minutes(30);
+  auto written = slas.UpdatePolicies(w.Meta("UpdateSlaPolicies", "slap-1"), {partners}, "1");
+  REQUIRE(written.ok());
+  CHECK(written->version == 2);
+  // The retried write answers the first; the default keeps its place.
+  auto again = slas.UpdatePolicies(w.Meta("UpdateSlaPolicies", "slap-1"), {partners}, "1");
+  REQUIRE(again.ok());
+  CHECK(again->version == 2);
+  REQUIRE(again->fallback.has_value());
+  auto got = slas.GetPolicies(w.tenant);
+  REQUIRE(got.ok());
+  REQUIRE(got->conditional.size() == 1);
+  CHECK(got->conditional[0].name == "Partners");
+  CHECK(got->conditional[0].conditions[0].values == std::vector<std::string>{"partner.example"});
+  CHECK(got->conditional[0].policy.targets_by_priority.at("high").first_reply == absl::Minutes(30));
+  auto fallback = slas.GetPolicy(w.tenant);
+  REQUIRE(fallback.ok());
+  CHECK(fallback->version == 2);  // one etag for both
+  World other;
+  auto theirs = app::Slas(*TheEnv().repo, other.clock).GetPolicies(other.tenant);
+  REQUIRE(theirs.ok());
+  CHECK(theirs->version == 0);
+  CHECK(theirs->conditional.empty());
+
+  const absl::Time t0 = w.clock.Now();
+  auto t = w.Create("Invoice question", "eve@partner.example");
+  REQUIRE(t.ok());
+  CHECK(t->sla_due == t0 + absl::Minutes(30));
+  CHECK(w.Count(absl::StrCat("SELECT count(*) FROM service_desk.ticket_slas WHERE ticket_id = '",
+                             t->id, "' AND policy = 'partners'")) == 1);
+  auto sla = slas.ForTicket(w.tenant, t->id);
+  REQUIRE(sla.ok());
+  CHECK(sla->policy == "partners");
+  CHECK(ReasonOf(slas.ForTicket(other.tenant, t->id).status()) == "TICKET_NOT_FOUND");
+
+  // The list emptied: the re-evaluation moves the ticket to the default,
+  // an audit row of its own.
+  w.clock.Set(t0 + absl::Minutes(10));
+  REQUIRE(slas.UpdatePolicies(w.Meta("UpdateSlaPolicies"), {}, "2").ok());
+  for (int i = 0; i < 5; ++i) slas.Sweep(100);
+  auto changes = TheEnv().repo->ListChanges(w.tenant, t->id);
+  REQUIRE(changes.ok());
+  REQUIRE(changes->size() == 1);
+  CHECK(changes->at(0).field == "sla_policy");
+  CHECK(changes->at(0).old_value == "partners");
+  CHECK(changes->at(0).new_value == "default");
+  CHECK(changes->at(0).actor == "sla");
+  sla = slas.ForTicket(w.tenant, t->id);
+  REQUIRE(sla.ok());
+  CHECK(sla->policy == "default");
+  CHECK(sla->metrics[0].deadline == t0 + absl::Hours(4));
+  CHECK(w.Count(absl::StrCat("SELECT (extract(epoch from next_due_at) * 1000000)::int8 FROM "
+                             "service_desk.ticket_slas WHERE ticket_id = '",
+                             t->id, "'")) == absl::ToUnixMicros(t0 + absl::Hours(4)));
+}
+
 int64_t DueMicros(World& w, const std::string& id) {
   return w.Count(
       absl::StrCat("SELECT coalesce((extract(epoch from next_due_at) * 1000000)::int8, "

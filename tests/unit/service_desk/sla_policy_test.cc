@@ -526,4 +526,218 @@ TEST_CASE("tickets written before the first policy are evaluated when it comes",
   CHECK(listed->items[0].sla_due == Local(2026, 12, 7, 10, 45));
 }
 
+// Several policies chosen by conditions (docs/service-desk.md, "Several
+// SLA policies").
+sd::domain::ConditionalSlaPolicy Conditional(const std::string& id, const std::string& field,
+                                             const std::string& value, SlaPolicySpec policy) {
+  sd::domain::ConditionalSlaPolicy c;
+  c.id = id;
+  c.name = "Policy " + id;
+  c.conditions = {{field, "in", {value}}};
+  c.policy = std::move(policy);
+  return c;
+}
+
+std::vector<sd::domain::TicketChange> PolicyChanges(const World& w, const std::string& id) {
+  std::vector<sd::domain::TicketChange> out;
+  const auto state = w.repo.state();
+  const auto it = state.changes.find(id);
+  if (it == state.changes.end()) return out;
+  for (const auto& c : it->second) {
+    if (c.field == "sla_policy") out.push_back(c);
+  }
+  return out;
+}
+
+TEST_CASE("conditional SLA policies are checked before they are stored",
+          "[service_desk][sla_choice]") {
+  using List = std::vector<sd::domain::ConditionalSlaPolicy>;
+  const auto field = [](List l) {
+    return crm::common::FieldOf(sd::domain::NormalizeAndValidate(l));
+  };
+  List ok = {Conditional(" VIP ", "tags", "vip", AllHours(absl::Minutes(30), absl::Hours(4))),
+             Conditional("billing", "queue", "billing", OfficeHours())};
+  REQUIRE(sd::domain::NormalizeAndValidate(ok).ok());
+  CHECK(ok[0].id == "vip");  // trimmed, lower-cased
+  CHECK(field({Conditional("a b", "tags", "x", OfficeHours())}) == "policies[0].id");
+  CHECK(field({Conditional("default", "tags", "x", OfficeHours())}) == "policies[0].id");
+  CHECK(field({Conditional("a", "tags", "x", OfficeHours()),
+               Conditional("a", "tags", "y", OfficeHours())}) == "policies[1].id");
+  // A ticket keeps neither its first message apart nor its mailbox.
+  CHECK(field({Conditional("a", "description", "x", OfficeHours())}) ==
+        "policies[0].conditions[0].field");
+  CHECK(field({Conditional("a", "mailbox", "x", OfficeHours())}) ==
+        "policies[0].conditions[0].field");
+  CHECK(field({Conditional("a", "priority", "critical", OfficeHours())}) ==
+        "policies[0].conditions[0].values[0]");
+  SlaPolicySpec bad = OfficeHours();
+  bad.hours.time_zone = "Mars/Olympus";
+  CHECK(field({Conditional("a", "tags", "x", OfficeHours()), Conditional("b", "tags", "x", bad)}) ==
+        "policies[1].policy.hours");
+  List nameless = {Conditional("a", "tags", "x", OfficeHours())};
+  nameless[0].name = " ";
+  CHECK(field(nameless) == "policies[0].name");
+  CHECK(field(List(sd::domain::kMaxSlaPolicies + 1,
+                   Conditional("a", "tags", "x", OfficeHours()))) == "policies");
+}
+
+TEST_CASE("a ticket is under the first policy whose conditions hold, else the default",
+          "[service_desk][sla_choice]") {
+  sd::domain::SlaPolicies p;
+  p.conditional = {Conditional("vip", "tags", "vip", AllHours(absl::Minutes(30), absl::Hours(4))),
+                   Conditional("urgent", "priority", "urgent", OfficeHours())};
+  auto book = sd::domain::SlaPolicyBook::Compile(p);
+  REQUIRE(book.ok());
+  sd::domain::Ticket t;
+  t.tags = {"vip"};
+  t.priority = sd::domain::Priority::kUrgent;
+  CHECK(book->Match(t) == "vip");  // the first that holds
+  t.tags.clear();
+  CHECK(book->Match(t) == "urgent");
+  t.priority = sd::domain::Priority::kNormal;
+  CHECK(book->Match(t).empty());  // no default: none
+  p.fallback = OfficeHours();
+  book = sd::domain::SlaPolicyBook::Compile(p);
+  REQUIRE(book.ok());
+  CHECK(book->Match(t) == "default");
+  REQUIRE(book->all().size() == 3);
+  CHECK(book->all()[0]->id == "default");  // a stretch under a policy gone counts under it
+
+  // The timeline: the creation policy is the first move's old value; a
+  // ticket that was under none counts from creation under the first it got.
+  std::vector<sd::domain::TicketChange> moves = {
+      {1, "sla_policy", "vip", "default", "sla", absl::FromUnixSeconds(1200)},
+      {2, "sla_policy", "default", "urgent", "sla", absl::FromUnixSeconds(1300)}};
+  sd::domain::TicketTimeline tl = sd::domain::SlaTimelineOf(t, moves, {}, "urgent");
+  CHECK(tl.policy == "vip");
+  REQUIRE(tl.events.size() == 2);
+  CHECK(tl.events[0].kind == sd::domain::TicketEvent::Kind::kPolicy);
+  CHECK(tl.events[1].value == "urgent");
+  moves[0].old_value = "";
+  CHECK(sd::domain::SlaTimelineOf(t, moves, {}, "urgent").policy == "default");
+  CHECK(sd::domain::SlaTimelineOf(t, {}, {}, "urgent").policy == "urgent");
+}
+
+TEST_CASE("a ticket's moves between SLA policies are audited and counted on each one's hours",
+          "[service_desk][sla_choice]") {
+  World w;
+  REQUIRE(w.slas.UpdatePolicy(w.Meta("UpdateSlaPolicy"), OfficeHours(), "0").ok());
+  // 24/7, first reply in 30 min, for tickets tagged vip.
+  auto list = w.slas.UpdatePolicies(
+      w.Meta("UpdateSlaPolicies"),
+      {Conditional("vip", "tags", "vip", AllHours(absl::Minutes(30), absl::Hours(4)))}, "1");
+  REQUIRE(list.ok());
+  CHECK(list->version == 2);
+  CHECK(crm::common::ReasonOf(
+            w.slas.UpdatePolicy(w.Meta("UpdateSlaPolicy"), OfficeHours(), "1").status()) ==
+        "ETAG_MISMATCH");  // one etag for both
+  auto got = w.slas.GetPolicy(kTenant);
+  REQUIRE(got.ok());
+  CHECK(got->version == 2);
+
+  // Monday 08:00, tagged vip: the vip clock runs at once.
+  sd::app::NewTicket n;
+  n.ticket.subject = "Card blocked";
+  n.ticket.tags = {"vip"};
+  n.requester.email = "ada@example.com";
+  n.description = "At the airport.";
+  auto created = w.tickets.Create(w.Meta("CreateTicket"), n);
+  REQUIRE(created.ok());
+  const std::string id = created->id;
+  CHECK(created->sla_due == Local(2026, 12, 7, 8, 30));
+  CHECK(PolicyChanges(w, id).empty());  // its first policy is its creation's
+  auto sla = w.slas.ForTicket(kTenant, id);
+  REQUIRE(sla.ok());
+  CHECK(sla->policy == "vip");
+  CHECK(Find(sla->metrics, SlaMetric::kFirstReply)->deadline == Local(2026, 12, 7, 8, 30));
+
+  // 08:20: no longer vip. 20 min used under vip; the default's office hours
+  // count the rest from 09:00: 2 h - 20 min → 10:40.
+  w.clock.Set(Local(2026, 12, 7, 8, 20));
+  sd::domain::Ticket untagged;
+  auto updated = w.tickets.Update(w.Meta("UpdateTicket"), id, untagged, {"tags"}, "");
+  REQUIRE(updated.ok());
+  const auto moves = PolicyChanges(w, id);
+  REQUIRE(moves.size() == 1);
+  CHECK(moves[0].old_value == "vip");
+  CHECK(moves[0].new_value == "default");
+  CHECK(moves[0].actor == "sla");
+  CHECK(moves[0].time == Local(2026, 12, 7, 8, 20));
+  sla = w.slas.ForTicket(kTenant, id);
+  REQUIRE(sla.ok());
+  CHECK(sla->policy == "default");
+  const auto* first = Find(sla->metrics, SlaMetric::kFirstReply);
+  REQUIRE(first != nullptr);
+  CHECK(first->elapsed == absl::Minutes(20));
+  CHECK(first->deadline == Local(2026, 12, 7, 10, 40));
+  CHECK(updated->sla_due == Local(2026, 12, 7, 10, 25));  // the warning, 15 min before
+
+  // 10:00, 1 h 20 min used (in the default's 2 h): tagged vip again,
+  // whose 30 min are used up: breached at the move, never before it.
+  w.clock.Set(Local(2026, 12, 7, 10, 0));
+  sd::domain::Ticket tagged;
+  tagged.tags = {"vip"};
+  REQUIRE(w.tickets.Update(w.Meta("UpdateTicket"), id, tagged, {"tags"}, "").ok());
+  sla = w.slas.ForTicket(kTenant, id);
+  REQUIRE(sla.ok());
+  CHECK(sla->policy == "vip");
+  first = Find(sla->metrics, SlaMetric::kFirstReply);
+  REQUIRE(first != nullptr);
+  CHECK(first->breached_at == Local(2026, 12, 7, 10, 0));
+  CHECK(first->elapsed == absl::Minutes(80));
+  CHECK(Count(w.repo, "ticket.sla_breached", "first_reply") == 1);  // told by the move
+  CHECK(PolicyChanges(w, id).size() == 2);
+
+  // Another tenant sees none of it.
+  auto other = w.slas.GetPolicies(kOther);
+  REQUIRE(other.ok());
+  CHECK(other->version == 0);
+  CHECK(other->conditional.empty());
+  CHECK(crm::common::ReasonOf(w.slas.ForTicket(kOther, id).status()) == "TICKET_NOT_FOUND");
+}
+
+TEST_CASE("a change of the policies moves each ticket when it is evaluated again",
+          "[service_desk][sla_choice]") {
+  World w;
+  REQUIRE(w.slas.UpdatePolicy(w.Meta("UpdateSlaPolicy"), OfficeHours(), "").ok());
+  const std::string id = w.Ticket();        // ada@example.com
+  CHECK(w.slas.Sweep(100).evaluated == 0);  // the first pass: the ticket is current
+  CHECK(w.repo.state().slas.at(kTenant).at(id).policy == "default");
+  auto list = w.slas.UpdatePolicies(w.Meta("UpdateSlaPolicies"),
+                                    {Conditional("partners", "requester_domain", "EXAMPLE.com",
+                                                 AllHours(absl::Minutes(30), absl::Hours(4)))},
+                                    "");
+  REQUIRE(list.ok());
+  // Before the pass reaches it, its SLA reads as the policies choose now.
+  auto sla = w.slas.ForTicket(kTenant, id);
+  REQUIRE(sla.ok());
+  CHECK(sla->policy == "partners");
+  CHECK(PolicyChanges(w, id).empty());
+  w.clock.Set(Local(2026, 12, 7, 8, 10));
+  CHECK(w.slas.Sweep(100).evaluated == 1);
+  const auto moves = PolicyChanges(w, id);
+  REQUIRE(moves.size() == 1);
+  CHECK(moves[0].new_value == "partners");
+  CHECK(moves[0].time == Local(2026, 12, 7, 8, 10));
+  CHECK(w.repo.state().slas.at(kTenant).at(id).policy == "partners");
+  // Emptied: back to the default; with nothing written for the default
+  // nor a match, a ticket is under none.
+  REQUIRE(w.slas.UpdatePolicies(w.Meta("UpdateSlaPolicies"), {}, "").ok());
+  for (int i = 0; i < 3; ++i) w.slas.Sweep(100);
+  CHECK(PolicyChanges(w, id).back().new_value == "default");
+
+  World bare;
+  REQUIRE(bare.slas
+              .UpdatePolicies(bare.Meta("UpdateSlaPolicies"),
+                              {Conditional("vip", "tags", "vip", OfficeHours())}, "0")
+              .ok());
+  CHECK(crm::common::ReasonOf(bare.slas.GetPolicy(kTenant).status()) == "SLA_POLICY_NOT_FOUND");
+  const std::string plain = bare.Ticket();
+  sla = bare.slas.ForTicket(kTenant, plain);
+  REQUIRE(sla.ok());
+  CHECK(sla->policy.empty());
+  CHECK(sla->metrics.empty());
+  CHECK_FALSE(bare.repo.state().tickets.at(kTenant).at(plain).sla_due.has_value());
+}
+
 }  // namespace

@@ -29,6 +29,7 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     int64_t policy_version = -1;
     std::optional<absl::Time> next_due;
     std::vector<std::string> told;
+    std::string policy;
   };
   struct State {
     // tenant → ticket id → ticket
@@ -36,7 +37,7 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     std::map<std::string, int64_t> numbers;
     std::map<std::string, std::vector<service_desk::domain::TicketMessage>> messages;  // by ticket
     std::map<std::string, std::vector<service_desk::domain::TicketChange>> changes;    // by ticket
-    std::map<std::string, service_desk::domain::SlaPolicySpec> sla_policies;           // by tenant
+    std::map<std::string, service_desk::domain::SlaPolicies> sla_policies;             // by tenant
     std::map<std::string, std::map<std::string, SlaRow>> slas;        // tenant → ticket id
     std::map<std::string, service_desk::app::SlaRebase> sla_rebases;  // by tenant
     std::vector<Event> events;
@@ -67,12 +68,12 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
           work) override {
     return Run<service_desk::app::MessageAdded>(meta, work);
   }
-  absl::StatusOr<service_desk::domain::SlaPolicySpec> Write(
+  absl::StatusOr<service_desk::domain::SlaPolicies> Write(
       const outbox::WriteMeta& meta, const std::string&,
       absl::FunctionRef<
-          absl::StatusOr<service_desk::domain::SlaPolicySpec>(service_desk::app::TicketTx&)>
+          absl::StatusOr<service_desk::domain::SlaPolicies>(service_desk::app::TicketTx&)>
           work) override {
-    return Run<service_desk::domain::SlaPolicySpec>(meta, work);
+    return Run<service_desk::domain::SlaPolicies>(meta, work);
   }
 
   absl::StatusOr<service_desk::app::SlaSweep> Write(
@@ -303,12 +304,12 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     return it->second;
   }
 
-  absl::StatusOr<std::optional<service_desk::domain::SlaPolicySpec>> GetSlaPolicy(
+  absl::StatusOr<service_desk::domain::SlaPolicies> GetSlaPolicies(
       const std::string& tenant) override {
     const State s = state();
     auto it = s.sla_policies.find(tenant);
-    if (it == s.sla_policies.end()) return std::optional<service_desk::domain::SlaPolicySpec>();
-    return std::optional<service_desk::domain::SlaPolicySpec>(it->second);
+    if (it == s.sla_policies.end()) return service_desk::domain::SlaPolicies{};
+    return it->second;
   }
   absl::StatusOr<service_desk::app::SlaInputs> GetSlaInputs(const std::string& tenant,
                                                             const std::string& ticket_id) override {
@@ -316,6 +317,11 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     CRM_ASSIGN_OR_RETURN(in.ticket, GetTicket(tenant, ticket_id));
     CRM_ASSIGN_OR_RETURN(in.changes, ListChanges(tenant, ticket_id));
     in.messages = state().messages.at(ticket_id);
+    const State s = state();
+    auto rows = s.slas.find(tenant);
+    if (rows != s.slas.end() && rows->second.count(ticket_id)) {
+      in.policy = rows->second.at(ticket_id).policy;
+    }
     return in;
   }
 
@@ -421,22 +427,22 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
                           service_desk::domain::TicketStatus) override {
       s_.events.push_back({"ticket.status_changed", t.id, ""});
     }
-    absl::StatusOr<std::optional<service_desk::domain::SlaPolicySpec>> LoadSlaPolicy() override {
+    absl::StatusOr<service_desk::domain::SlaPolicies> LoadSlaPolicies() override {
       auto it = s_.sla_policies.find(tenant_);
-      if (it == s_.sla_policies.end()) return std::optional<service_desk::domain::SlaPolicySpec>();
-      return std::optional<service_desk::domain::SlaPolicySpec>(it->second);
+      if (it == s_.sla_policies.end()) return service_desk::domain::SlaPolicies{};
+      return it->second;
     }
-    void SaveSlaPolicy(const service_desk::domain::SlaPolicySpec& p) override {
+    void SaveSlaPolicies(const service_desk::domain::SlaPolicies& p) override {
       s_.sla_policies[tenant_] = p;
     }
-    void EmitSlaPolicy(const service_desk::domain::SlaPolicySpec&) override {
+    void EmitSlaPolicies(const service_desk::domain::SlaPolicies&) override {
       s_.events.push_back({"sla_policy.updated", "", ""});
     }
     void StartSlaRebase(int64_t version) override {
       s_.sla_rebases[tenant_] = {tenant_, version, ""};
     }
-    absl::StatusOr<std::optional<service_desk::domain::SlaPolicySpec>> ShareSlaPolicy() override {
-      return LoadSlaPolicy();
+    absl::StatusOr<service_desk::domain::SlaPolicies> ShareSlaPolicies() override {
+      return LoadSlaPolicies();
     }
     absl::StatusOr<std::vector<service_desk::app::SlaRecord>> LockSlas(
         const std::vector<std::string>& ids, bool, int limit) override {
@@ -455,13 +461,15 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
         r.policy_version = row.policy_version;
         r.next_due = row.next_due;
         r.told = row.told;
+        r.inputs.policy = row.policy;
         out.push_back(std::move(r));
       }
       return out;
     }
     void SaveSlas(const std::vector<service_desk::app::SlaRecord>& records, absl::Time) override {
       for (const service_desk::app::SlaRecord& r : records) {
-        s_.slas[tenant_][r.inputs.ticket.id] = {r.policy_version, r.next_due, r.told};
+        s_.slas[tenant_][r.inputs.ticket.id] = {r.policy_version, r.next_due, r.told,
+                                                r.inputs.policy};
         s_.tickets[tenant_][r.inputs.ticket.id].sla_due = r.next_due;
       }
     }
