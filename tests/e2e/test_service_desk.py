@@ -656,6 +656,66 @@ class Tickets(stack.E2ETestCase):
         self.assertError(rest("GET", "/v1/tickets/%s/sla" % t["id"], self.key), 404,
                          "TICKET_NOT_FOUND")
 
+    def test_agents_and_assignment(self):
+        # Agents written by admins; a routing rule assigns new tickets
+        # round robin among the available agents of the queue with the
+        # skill, within capacity; availability set by desk writers.
+        _, key = stack.create_tenant()
+        def put(agent_id, body, etag="", k=None):
+            return rest("PUT", "/v1/agents/%s?requestId=%s" % (agent_id, stack.unique("ag")),
+                        k or key, body, headers={"If-Match": etag} if etag else None)
+        ann = {"name": "Ann", "queues": ["billing"], "skills": ["German"], "capacity": 2,
+               "available": True}
+        self.assertError(put("ann", dict(ann, capacity=5000)), 400, "INVALID_FIELD",
+                         "agent.capacity")
+        self.assertError(put("ann", dict(ann, skills=["two words"])), 400, "INVALID_FIELD",
+                         "agent.skills[0]")
+        self.assertError(put("ann%20smith", ann), 400, "INVALID_FIELD", "agent_id")
+        self.assertError(put("ann", dict(ann, colour="red")), 400, "UNKNOWN_FIELD")
+        _, agent_key = stack.create_key(key, ["ROLE_SERVICE"])
+        self.assertEqual(put("ann", ann, k=agent_key).status, 403)
+        r = put("ann", ann, etag="0")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["etag"], "1")
+        self.assertEqual(r.json()["skills"], ["german"])
+        self.assertError(put("ann", ann, etag="0"), 412, "ETAG_MISMATCH")
+        self.assertEqual(put("bob", dict(ann, name="Bob")).status, 200)
+        self.assertError(rest("GET", "/v1/agents/zed", key), 404, "AGENT_NOT_FOUND")
+        rule = {"name": "Billing to the team",
+                "conditions": [{"field": "subject", "match": "contains", "values": ["invoice"]}],
+                "action": {"queue": "billing", "assign": "ASSIGN_MODE_ROUND_ROBIN",
+                           "skills": ["german"]}}
+        r = rest("PUT", "/v1/routingRules?requestId=" + stack.unique("rr"), key, {"rules": [rule]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["rules"][0]["action"]["assign"], "ASSIGN_MODE_ROUND_ROBIN")
+        assigned = []
+        for i in range(5):
+            r = self.create(key=key, subject="Invoice %d is wrong" % i)
+            self.assertEqual(r.status, 200, r)
+            assigned.append(r.json().get("assignee", ""))
+        self.assertEqual(assigned, ["ann", "bob", "ann", "bob", ""])
+        changes = rest("GET", "/v1/tickets/%s/changes" % r.json()["id"], key).json()["changes"]
+        self.assertNotIn("assignee", [c["field"] for c in changes])
+        r = rest("GET", "/v1/agents", key)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([(a["id"], a["openTickets"]) for a in r.json()["agents"]],
+                         [("ann", 2), ("bob", 2)])
+        # Bob goes off shift (an agent's key may say so); ann gets room.
+        r = rest("POST", "/v1/agents/bob/availability", agent_key,
+                 {"available": False, "requestId": stack.unique("av")})
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn("available", r.json())
+        r = put("ann", dict(ann, capacity=3), etag="1")
+        self.assertEqual(r.status, 200, r)
+        r = self.create(key=key, subject="Invoice 6")
+        self.assertEqual(r.json().get("assignee"), "ann")
+        # Another tenant: no agents; ours are not found there.
+        self.assertError(rest("GET", "/v1/agents/ann", self.key), 404, "AGENT_NOT_FOUND")
+        self.assertError(rest("POST", "/v1/agents/ann/availability", self.key,
+                              {"available": True, "requestId": stack.unique("av")}), 404,
+                         "AGENT_NOT_FOUND")
+        self.assertNotIn("agents", rest("GET", "/v1/agents", self.key).json())
+
     def test_sla_sweeper(self):
         # A 24/7 policy with a first reply due in 2 s: the ticket's stored
         # instant is its deadline, then the breach (1 s later) and the

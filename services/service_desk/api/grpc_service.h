@@ -9,6 +9,7 @@
 #include "libs/common/executor.h"
 #include "libs/common/page_token.h"
 #include "libs/grpcutil/rpc_metrics.h"
+#include "services/service_desk/app/agents.h"
 #include "services/service_desk/app/inbound.h"
 #include "services/service_desk/app/mailboxes.h"
 #include "services/service_desk/app/routing.h"
@@ -40,17 +41,22 @@ void ToProto(const domain::Mailbox& m, v1::Mailbox* out);
 domain::Mailbox FromProto(const v1::Mailbox& m);
 domain::RoutingRules FromProto(const v1::RoutingRules& r);  // checked by the domain
 void ToProto(const domain::RoutingRules& r, v1::RoutingRules* out);
+// An agent in a write (its id from the path; capacity 0: the default).
+domain::Agent FromProto(const std::string& agent_id, const v1::Agent& a);
+void ToProto(const app::AgentState& a, v1::Agent* out);
 
 class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackService {
  public:
   ServiceDeskGrpcService(app::Tickets& tickets, app::Slas& slas, app::Mailboxes& mailboxes,
-                         app::Inbound& inbound, app::Routing& routing, common::Executor& executor,
-                         grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens)
+                         app::Inbound& inbound, app::Routing& routing, app::Agents& agents,
+                         common::Executor& executor, grpcutil::RpcMetrics& metrics,
+                         const common::PageTokenCodec& tokens)
       : tickets_(tickets),
         slas_(slas),
         mailboxes_(mailboxes),
         inbound_(inbound),
         routing_(routing),
+        agents_(agents),
         executor_(executor),
         metrics_(metrics),
         tokens_(tokens) {}
@@ -90,6 +96,17 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   grpc::ServerUnaryReactor* GetTicketSla(grpc::CallbackServerContext* ctx,
                                          const v1::GetTicketSlaRequest* req,
                                          v1::TicketSla* resp) override;
+  // api/agents_grpc.cc
+  grpc::ServerUnaryReactor* PutAgent(grpc::CallbackServerContext* ctx,
+                                     const v1::PutAgentRequest* req, v1::Agent* resp) override;
+  grpc::ServerUnaryReactor* GetAgent(grpc::CallbackServerContext* ctx,
+                                     const v1::GetAgentRequest* req, v1::Agent* resp) override;
+  grpc::ServerUnaryReactor* ListAgents(grpc::CallbackServerContext* ctx,
+                                       const v1::ListAgentsRequest* req,
+                                       v1::ListAgentsResponse* resp) override;
+  grpc::ServerUnaryReactor* SetAgentAvailability(grpc::CallbackServerContext* ctx,
+                                                 const v1::SetAgentAvailabilityRequest* req,
+                                                 v1::Agent* resp) override;
   // api/routing_grpc.cc
   grpc::ServerUnaryReactor* GetRoutingRules(grpc::CallbackServerContext* ctx,
                                             const v1::GetRoutingRulesRequest* req,
@@ -123,6 +140,7 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   app::Mailboxes& mailboxes_;
   app::Inbound& inbound_;
   app::Routing& routing_;
+  app::Agents& agents_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
   const common::PageTokenCodec& tokens_;

@@ -44,6 +44,8 @@ domain::RoutingRules FromProto(const v1::RoutingRules& in) {
     }
     rule.action.type = r.action().type();
     rule.action.add_tags.assign(r.action().add_tags().begin(), r.action().add_tags().end());
+    rule.action.assign = static_cast<domain::AssignMode>(r.action().assign());
+    rule.action.skills.assign(r.action().skills().begin(), r.action().skills().end());
     out.rules.push_back(std::move(rule));
   }
   return out;
@@ -60,6 +62,8 @@ void ToProto(const domain::RoutingRules& in, v1::RoutingRules* out) {
     }
     rule->mutable_action()->set_type(r.action.type);
     for (const std::string& t : r.action.add_tags) rule->mutable_action()->add_add_tags(t);
+    rule->mutable_action()->set_assign(static_cast<v1::AssignMode>(r.action.assign));
+    for (const std::string& k : r.action.skills) rule->mutable_action()->add_skills(k);
   }
   out->set_etag(std::to_string(in.version));
   if (in.version > 0) grpcutil::ToTimestamp(in.update_time, out->mutable_update_time());
@@ -86,6 +90,11 @@ grpc::ServerUnaryReactor* ServiceDeskGrpcService::UpdateRoutingRules(
             return common::InvalidField(
                 "rules[" + std::to_string(i) + "].action.priority",
                 "rules[" + std::to_string(i) + "].action.priority is not a priority");
+          }
+          if (!v1::AssignMode_IsValid(req->rules().rules(i).action().assign())) {
+            return common::InvalidField(
+                "rules[" + std::to_string(i) + "].action.assign",
+                "rules[" + std::to_string(i) + "].action.assign is not an assign mode");
           }
         }
         const std::string if_match = req->etag().empty() ? req->rules().etag() : req->etag();

@@ -8,6 +8,7 @@
 //   TICKET_NOT_FOUND;
 // - every write is one transaction with its audit row and outbox events,
 //   strictly idempotent by actor.idempotency_key + actor.fingerprint.
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -250,11 +251,34 @@ class TicketTx {
   // before the first write); their save.
   virtual absl::StatusOr<domain::RoutingRules> LoadRoutingRules() = 0;
   virtual void SaveRoutingRules(const domain::RoutingRules& r) = 0;
+
+  // Agents (domain/assignment.h): one, locked until the write ends
+  // (nullopt when absent); its save (insert or update).
+  virtual absl::StatusOr<std::optional<domain::Agent>> LoadAgent(const std::string& id) = 0;
+  virtual void SaveAgent(const domain::Agent& a) = 0;
+  // Assignment: the tenant's agents (id order), with the tenant's
+  // assignment lock held until the write ends, so that one assignment at a
+  // time counts the loads and no capacity is overrun; each one's open
+  // tickets (assigned, not solved or closed; missing: none); the agent the
+  // queue's last round-robin ticket went to ("" for none); a ticket given
+  // (the queue's last agent, the agent's last assignment).
+  virtual absl::StatusOr<std::vector<domain::Agent>> LockAgents() = 0;
+  virtual absl::StatusOr<std::map<std::string, int>> OpenTickets(
+      const std::vector<std::string>& agent_ids) = 0;
+  virtual absl::StatusOr<std::string> LastAssigned(const std::string& queue) = 0;
+  virtual void RecordAssignment(const std::string& queue, const std::string& agent_id,
+                                absl::Time at) = 0;
+};
+
+// An agent and its open tickets now.
+struct AgentState {
+  domain::Agent agent;
+  int open_tickets = 0;
 };
 
 class TicketRepository
     : public outbox::UnitOfWork<TicketTx, domain::Ticket, MessageAdded, domain::SlaPolicies,
-                                SlaSweep, MailReceived, Mailbox, domain::RoutingRules> {
+                                SlaSweep, MailReceived, Mailbox, domain::RoutingRules, AgentState> {
  public:
   // Whether actor.idempotency_key was used before: the write is then
   // answered from the key, so the requester need not be resolved again.
@@ -296,6 +320,9 @@ class TicketRepository
 
   // The tenant's routing rules (version 0, none, before the first write).
   virtual absl::StatusOr<domain::RoutingRules> GetRoutingRules(const std::string& tenant) = 0;
+  // NOT_FOUND AGENT_NOT_FOUND; every agent of the tenant, by id.
+  virtual absl::StatusOr<AgentState> GetAgent(const std::string& tenant, const std::string& id) = 0;
+  virtual absl::StatusOr<std::vector<AgentState>> ListAgents(const std::string& tenant) = 0;
   // NOT_FOUND MAILBOX_NOT_FOUND.
   virtual absl::StatusOr<Mailbox> GetMailbox(const std::string& tenant, const std::string& id) = 0;
   // By address, at most kMaxMailboxes.

@@ -11,6 +11,7 @@
 #include "libs/common/request_id.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/text.h"
+#include "services/service_desk/app/agents.h"
 #include "services/service_desk/app/slas.h"
 
 namespace crm::service_desk::app {
@@ -89,9 +90,14 @@ absl::StatusOr<Tickets::Opening> Tickets::Open(const Actor& actor, NewTicket n) 
   t.requester_email = n.requester.email;
   CRM_ASSIGN_OR_RETURN(domain::RoutingRules rules, repository_.GetRoutingRules(actor.tenant_id));
   if (std::optional<size_t> rule = domain::MatchRouting(rules, {&t, n.description, n.mailbox})) {
-    domain::ApplyRouting(rules.rules[*rule], n.priority_given, t);
+    const domain::RoutingRule& r = rules.rules[*rule];
+    domain::ApplyRouting(r, n.priority_given, t);
     CRM_RETURN_IF_ERROR(TicketFields(domain::NormalizeAndValidate(t)));
-    o.routed_by = rules.rules[*rule].name;
+    o.routed_by = r.name;
+    if (t.assignee.empty()) {
+      o.assign = r.action.assign;
+      o.skills = r.action.skills;
+    }
   }
   domain::TicketMessage& first = o.first;
   first.kind = domain::MessageKind::kCustomer;
@@ -124,14 +130,21 @@ absl::StatusOr<Tickets::Opening> Tickets::Open(const Actor& actor, NewTicket n) 
 }
 
 absl::Status Tickets::WriteOpening(TicketTx& tx, Opening& o) {
-  tx.SaveTicket(o.ticket, true);
-  tx.AppendMessage(o.first);
+  std::vector<domain::TicketChange> audit;
   if (!o.routed_by.empty()) {
     // The audit names the rule that routed the ticket (its fields are the
-    // ticket's first values).
-    tx.AppendChanges(o.ticket.id, {domain::TicketChange{0, "routing_rule", "", o.routed_by,
-                                                        "routing", o.ticket.create_time}});
+    // ticket's first values) and the agent its assignment chose.
+    audit.push_back({0, "routing_rule", "", o.routed_by, "routing", o.ticket.create_time});
   }
+  CRM_ASSIGN_OR_RETURN(std::string agent,
+                       AssignNewTicket(tx, o.assign, o.ticket, o.skills, o.ticket.create_time));
+  if (!agent.empty()) {
+    o.ticket.assignee = agent;
+    audit.push_back({0, "assignee", "", agent, "assignment", o.ticket.create_time});
+  }
+  tx.SaveTicket(o.ticket, true);
+  tx.AppendMessage(o.first);
+  if (!audit.empty()) tx.AppendChanges(o.ticket.id, audit);
   CRM_ASSIGN_OR_RETURN(o.ticket.sla_due, TrackNewSla(tx, o.ticket, o.first));
   tx.EmitTicket("ticket.created", o.ticket);
   return absl::OkStatus();

@@ -48,10 +48,13 @@ class Tickets final {
     domain::Ticket ticket;
     domain::TicketMessage first;
     std::string routed_by;  // the routing rule that applied, if any
+    // The rule's assignment, for a ticket the creator assigned to nobody.
+    domain::AssignMode assign = domain::AssignMode::kNone;
+    std::vector<std::string> skills;
   };
   absl::StatusOr<Opening> Open(const Actor& actor, NewTicket n);
-  // Its write, in the write's transaction: saved with its first message,
-  // its SLA tracked, ticket.created told.
+  // Its write, in the write's transaction: assigned (when its rule says
+  // so), saved with its first message, its SLA tracked, ticket.created told.
   static absl::Status WriteOpening(TicketTx& tx, Opening& o);
   // A message on a ticket, in the write's transaction (the ticket locked
   // there): m.id, ticket_id, kind, body and mail_id given; its author and

@@ -138,6 +138,11 @@ absl::Status NormalizeAndValidate(RoutingRules& r) {
       return common::InvalidField(named, absl::StrCat(named, ": ", s.message()));
     }
     rule.action.add_tags = probe.tags;
+    CRM_RETURN_IF_ERROR(NormalizeSkills(rule.action.skills, at + ".action.skills"));
+    if (!rule.action.skills.empty() && rule.action.assign == AssignMode::kNone) {
+      return common::InvalidField(at + ".action.skills",
+                                  absl::StrCat(at, ".action.skills need an assign mode"));
+    }
   }
   return absl::OkStatus();
 }

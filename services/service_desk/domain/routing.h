@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "services/service_desk/domain/assignment.h"
 #include "services/service_desk/domain/ticket.h"
 
 namespace crm::service_desk::domain {
@@ -34,6 +35,10 @@ struct RoutingAction {
   std::optional<Priority> priority;  // nullopt = leave
   std::string type;                  // "" = leave
   std::vector<std::string> add_tags;
+  // A ticket the creator assigned to nobody goes to an agent with every
+  // skill (domain/assignment.h), in the ticket's write.
+  AssignMode assign = AssignMode::kNone;
+  std::vector<std::string> skills;
 };
 
 struct RoutingRule {

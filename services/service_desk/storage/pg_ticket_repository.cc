@@ -129,16 +129,16 @@ const pg::NamedQuery kListMessages{
                  "$2::uuid AND (NOT $5 OR (created_at, message_id) > (",
                  pg::MicrosParam(3), ", $4::uuid)) ORDER BY created_at, message_id LIMIT $6"),
     kMessageColumnCount};
-// One statement for a write's changes, numbered after the ticket's last.
+// One statement for a write's changes, numbered after the ticket's last;
+// each row's actor and time (micros) its own.
 const pg::NamedQuery kInsertChanges{
     "service_desk_insert_changes",
-    absl::StrCat("INSERT INTO service_desk.ticket_changes (tenant_id, ticket_id, seq, field, "
-                 "old_value, new_value, actor, changed_at) SELECT $1, $2::uuid, coalesce((SELECT "
-                 "max(seq) FROM service_desk.ticket_changes WHERE tenant_id = $1 AND ticket_id = "
-                 "$2::uuid), 0) + c.n, c.field, c.old_value, c.new_value, $6, ",
-                 pg::MicrosParam(7),
-                 " FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS c(field, "
-                 "old_value, new_value, n)"),
+    "INSERT INTO service_desk.ticket_changes (tenant_id, ticket_id, seq, field, old_value, "
+    "new_value, actor, changed_at) SELECT $1, $2::uuid, coalesce((SELECT max(seq) FROM "
+    "service_desk.ticket_changes WHERE tenant_id = $1 AND ticket_id = $2::uuid), 0) + c.n, "
+    "c.field, c.old_value, c.new_value, c.actor, 'epoch'::timestamptz + c.at_us::int8 * interval "
+    "'1 microsecond' FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) WITH "
+    "ORDINALITY AS c(field, old_value, new_value, actor, at_us, n)",
     0};
 const pg::NamedQuery kListChanges{
     "service_desk_list_changes",
@@ -442,6 +442,72 @@ const pg::NamedQuery kSaveRoutingRules{
                  ") ON CONFLICT (tenant_id) DO UPDATE SET definition = EXCLUDED.definition, "
                  "version = EXCLUDED.version, updated_at = EXCLUDED.updated_at"),
     0};
+// Agents (schema/008_assignment.sql).
+const std::string kAgentColumns =
+    absl::StrCat("a.agent_id, a.name, a.queues, a.skills, a.capacity, a.available, a.version, ",
+                 pg::MicrosColumn("a.updated_at"), ", coalesce(",
+                 pg::MicrosColumn("a.last_assigned_at"), ", -1)");
+constexpr int kAgentColumnCount = 9;
+// With its open tickets (the load assignment counts).
+const std::string kAgentStateColumns = absl::StrCat(
+    kAgentColumns,
+    ", (SELECT count(*) FROM service_desk.tickets t WHERE t.tenant_id = a.tenant_id AND "
+    "t.assignee = a.agent_id AND t.assignee <> '' AND t.status NOT IN ('solved', 'closed'))");
+const pg::NamedQuery kAgentForUpdate{
+    "service_desk_agent_for_update",
+    absl::StrCat("SELECT ", kAgentColumns,
+                 " FROM service_desk.agents a WHERE a.tenant_id = $1 AND a.agent_id = $2 FOR "
+                 "UPDATE"),
+    kAgentColumnCount};
+const pg::NamedQuery kSaveAgent{
+    "service_desk_save_agent",
+    absl::StrCat("INSERT INTO service_desk.agents (tenant_id, agent_id, name, queues, skills, "
+                 "capacity, available, version, updated_at, last_assigned_at) VALUES ($1, $2, $3, "
+                 "$4::text[], $5::text[], $6, $7, $8, ",
+                 pg::MicrosParam(9),
+                 ", CASE WHEN $10::int8 < 0 THEN NULL ELSE 'epoch'::timestamptz + $10::int8 * "
+                 "interval '1 microsecond' END) ON CONFLICT (tenant_id, agent_id) DO UPDATE SET "
+                 "name = EXCLUDED.name, queues = EXCLUDED.queues, skills = EXCLUDED.skills, "
+                 "capacity = EXCLUDED.capacity, available = EXCLUDED.available, version = "
+                 "EXCLUDED.version, updated_at = EXCLUDED.updated_at"),
+    0};
+const pg::NamedQuery kSelectAgent{
+    "service_desk_select_agent",
+    absl::StrCat("SELECT ", kAgentStateColumns,
+                 " FROM service_desk.agents a WHERE a.tenant_id = $1 AND a.agent_id = $2"),
+    kAgentColumnCount + 1};
+const pg::NamedQuery kListAgents{
+    "service_desk_list_agents",
+    absl::StrCat("SELECT ", kAgentStateColumns,
+                 " FROM service_desk.agents a WHERE a.tenant_id = $1 ORDER BY a.agent_id LIMIT $2"),
+    kAgentColumnCount + 1};
+// One assignment at a time in a tenant: loads are counted under it.
+const pg::NamedQuery kAssignmentLock{
+    "service_desk_assignment_lock",
+    "SELECT pg_advisory_xact_lock(hashtextextended('service_desk.assignment/' || $1, 0))", 1};
+const pg::NamedQuery kLockAgents{
+    "service_desk_lock_agents",
+    absl::StrCat("SELECT ", kAgentColumns,
+                 " FROM service_desk.agents a WHERE a.tenant_id = $1 ORDER BY a.agent_id LIMIT $2"),
+    kAgentColumnCount};
+const pg::NamedQuery kOpenTickets{
+    "service_desk_open_tickets",
+    "SELECT assignee, count(*) FROM service_desk.tickets WHERE tenant_id = $1 AND assignee = "
+    "ANY($2::text[]) AND assignee <> '' AND status NOT IN ('solved', 'closed') GROUP BY assignee",
+    2};
+const pg::NamedQuery kLastAssigned{
+    "service_desk_last_assigned",
+    "SELECT last_agent_id FROM service_desk.assignment_cursors WHERE tenant_id = $1 AND queue = $2",
+    1};
+const pg::NamedQuery kRecordAssignment{
+    "service_desk_record_assignment",
+    absl::StrCat("WITH c AS (INSERT INTO service_desk.assignment_cursors (tenant_id, queue, "
+                 "last_agent_id) VALUES ($1, $2, $3) ON CONFLICT (tenant_id, queue) DO UPDATE SET "
+                 "last_agent_id = EXCLUDED.last_agent_id) UPDATE service_desk.agents SET "
+                 "last_assigned_at = ",
+                 pg::MicrosParam(4), " WHERE tenant_id = $1 AND agent_id = $3"),
+    0};
+
 // Across tenants: mailbox_routes has no row-level security.
 const pg::NamedQuery kMailboxRoute{
     "service_desk_mailbox_route",
@@ -927,7 +993,9 @@ Json RoutingRulesJson(const domain::RoutingRules& r) {
          {"priority",
           rule.action.priority ? Json(domain::PriorityName(*rule.action.priority)) : Json(nullptr)},
          {"type", rule.action.type},
-         {"add_tags", rule.action.add_tags}});
+         {"add_tags", rule.action.add_tags},
+         {"assign", domain::AssignModeName(rule.action.assign)},
+         {"skills", rule.action.skills}});
   }
   return Json{
       {"rules", rules}, {"version", r.version}, {"update_us", absl::ToUnixMicros(r.update_time)}};
@@ -946,6 +1014,14 @@ domain::RoutingRules RoutingRulesOfJson(const Json& j, bool& ok) {
     }
     out.action.type = rule.at("type").get<std::string>();
     out.action.add_tags = rule.at("add_tags").get<std::vector<std::string>>();
+    // Rules written before assignment have neither.
+    if (rule.contains("assign")) {
+      std::optional<domain::AssignMode> mode =
+          domain::AssignModeFromName(rule.at("assign").get<std::string>());
+      if (!mode) ok = false;
+      out.action.assign = mode.value_or(domain::AssignMode::kNone);
+      out.action.skills = rule.at("skills").get<std::vector<std::string>>();
+    }
     r.rules.push_back(std::move(out));
   }
   r.version = j.at("version").get<int64_t>();
@@ -970,6 +1046,67 @@ absl::StatusOr<domain::RoutingRules> RoutingRulesOfRows(const pqxx::result& r) {
 const outbox::AnswerCodec<domain::RoutingRules> kRoutingAnswer =
     outbox::SnapshotCodec<domain::RoutingRules>(
         [](const domain::RoutingRules& r) { return RoutingRulesJson(r).dump(); }, RoutingRulesOf);
+
+// A row of kAgentColumns.
+domain::Agent AgentOf(const pqxx::row& r) {
+  domain::Agent a;
+  a.id = r[0].as<std::string>();
+  a.name = r[1].as<std::string>();
+  a.queues = TextArrayOf(r[2]);
+  a.skills = TextArrayOf(r[3]);
+  a.capacity = r[4].as<int>();
+  a.available = r[5].as<bool>();
+  a.version = r[6].as<int64_t>();
+  a.update_time = absl::FromUnixMicros(r[7].as<int64_t>());
+  const int64_t last = r[8].as<int64_t>();
+  a.last_assigned = last < 0 ? absl::InfinitePast() : absl::FromUnixMicros(last);
+  return a;
+}
+// A row of kAgentStateColumns.
+app::AgentState AgentStateOf(const pqxx::row& r) {
+  return app::AgentState{AgentOf(r), r[kAgentColumnCount].as<int>()};
+}
+
+int64_t MicrosOrNone(absl::Time t) {
+  return t == absl::InfinitePast() ? -1 : absl::ToUnixMicros(t);
+}
+
+const outbox::AnswerCodec<app::AgentState> kAgentAnswer = outbox::SnapshotCodec<app::AgentState>(
+    [](const app::AgentState& s) {
+      const domain::Agent& a = s.agent;
+      return Json{{"id", a.id},
+                  {"name", a.name},
+                  {"queues", a.queues},
+                  {"skills", a.skills},
+                  {"capacity", a.capacity},
+                  {"available", a.available},
+                  {"version", a.version},
+                  {"update_us", absl::ToUnixMicros(a.update_time)},
+                  {"last_assigned_us", MicrosOrNone(a.last_assigned)},
+                  {"open", s.open_tickets}}
+          .dump();
+    },
+    [](const std::string& stored) {
+      return outbox::ParseJsonAnswer<app::AgentState>(
+          stored,
+          [](const Json& j, bool&) {
+            app::AgentState s;
+            domain::Agent& a = s.agent;
+            a.id = j.at("id").get<std::string>();
+            a.name = j.at("name").get<std::string>();
+            a.queues = j.at("queues").get<std::vector<std::string>>();
+            a.skills = j.at("skills").get<std::vector<std::string>>();
+            a.capacity = j.at("capacity").get<int>();
+            a.available = j.at("available").get<bool>();
+            a.version = j.at("version").get<int64_t>();
+            a.update_time = absl::FromUnixMicros(j.at("update_us").get<int64_t>());
+            const int64_t last = j.at("last_assigned_us").get<int64_t>();
+            a.last_assigned = last < 0 ? absl::InfinitePast() : absl::FromUnixMicros(last);
+            s.open_tickets = j.at("open").get<int>();
+            return s;
+          },
+          "stored answer unreadable");
+    });
 
 absl::Status MailboxNotFound() {
   return common::NotFound("MAILBOX_NOT_FOUND", "no mailbox has this mailbox_id");
@@ -1079,15 +1216,17 @@ class PgTicketRepository::Tx final : public app::TicketTx {
   void AppendChanges(const std::string& ticket_id,
                      const std::vector<TicketChange>& changes) override {
     if (changes.empty()) return;
-    std::vector<std::string> fields, olds, news;
+    std::vector<std::string> fields, olds, news, actors, times;
     for (const TicketChange& c : changes) {
       fields.push_back(c.field);
       olds.push_back(c.old_value);
       news.push_back(c.new_value);
+      actors.push_back(c.actor);
+      times.push_back(absl::StrCat(absl::ToUnixMicros(c.time)));
     }
     repo_.pool_.Exec(w_.sql(), kInsertChanges, w_.tenant(), ticket_id, pg::TextArrayLiteral(fields),
-                     pg::TextArrayLiteral(olds), pg::TextArrayLiteral(news), changes.front().actor,
-                     absl::ToUnixMicros(changes.front().time));
+                     pg::TextArrayLiteral(olds), pg::TextArrayLiteral(news),
+                     pg::TextArrayLiteral(actors), pg::TextArrayLiteral(times));
   }
   void EmitTicket(const char* type, const Ticket& t) override {
     w_.Emit(t.customer_id, type, TicketEventJson(t).dump());
@@ -1277,6 +1416,44 @@ class PgTicketRepository::Tx final : public app::TicketTx {
     repo_.pool_.Exec(w_.sql(), kSaveRoutingRules, w_.tenant(), RoutingRulesJson(r).dump(),
                      r.version, absl::ToUnixMicros(r.update_time));
   }
+  absl::StatusOr<std::optional<domain::Agent>> LoadAgent(const std::string& id) override {
+    pqxx::result r = repo_.pool_.Exec(w_.sql(), kAgentForUpdate, w_.tenant(), id);
+    if (r.empty()) return std::optional<domain::Agent>();
+    return std::optional<domain::Agent>(AgentOf(r[0]));
+  }
+  void SaveAgent(const domain::Agent& a) override {
+    repo_.pool_.Exec(w_.sql(), kSaveAgent, w_.tenant(), a.id, a.name,
+                     pg::TextArrayLiteral(a.queues), pg::TextArrayLiteral(a.skills), a.capacity,
+                     a.available, a.version, absl::ToUnixMicros(a.update_time),
+                     MicrosOrNone(a.last_assigned));
+  }
+  absl::StatusOr<std::vector<domain::Agent>> LockAgents() override {
+    repo_.pool_.Exec(w_.sql(), kAssignmentLock, w_.tenant());
+    std::vector<domain::Agent> out;
+    for (const pqxx::row& r : repo_.pool_.Exec(w_.sql(), kLockAgents, w_.tenant(),
+                                               static_cast<int>(domain::kMaxAgents))) {
+      out.push_back(AgentOf(r));
+    }
+    return out;
+  }
+  absl::StatusOr<std::map<std::string, int>> OpenTickets(
+      const std::vector<std::string>& agent_ids) override {
+    std::map<std::string, int> out;
+    for (const pqxx::row& r :
+         repo_.pool_.Exec(w_.sql(), kOpenTickets, w_.tenant(), pg::TextArrayLiteral(agent_ids))) {
+      out[r[0].as<std::string>()] = r[1].as<int>();
+    }
+    return out;
+  }
+  absl::StatusOr<std::string> LastAssigned(const std::string& queue) override {
+    pqxx::result r = repo_.pool_.Exec(w_.sql(), kLastAssigned, w_.tenant(), queue);
+    return r.empty() ? std::string() : r[0][0].as<std::string>();
+  }
+  void RecordAssignment(const std::string& queue, const std::string& agent_id,
+                        absl::Time at) override {
+    repo_.pool_.Exec(w_.sql(), kRecordAssignment, w_.tenant(), queue, agent_id,
+                     absl::ToUnixMicros(at));
+  }
   absl::StatusOr<app::Mailbox> LoadMailbox(const std::string& id) override {
     pqxx::result r = repo_.pool_.Exec(w_.sql(), kMailboxForUpdate, w_.tenant(), id);
     if (r.empty()) return MailboxNotFound();
@@ -1330,7 +1507,12 @@ std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
                                    kTicketMails,        kQueueMail,
                                    kSelectOutboundMail, kTakeAutoReplySlot,
                                    kCountMailsFrom,     kQuarantine,
-                                   kQuarantined,        kLatestTicketFrom};
+                                   kQuarantined,        kLatestTicketFrom,
+                                   kAgentForUpdate,     kSaveAgent,
+                                   kSelectAgent,        kListAgents,
+                                   kAssignmentLock,     kLockAgents,
+                                   kOpenTickets,        kLastAssigned,
+                                   kRecordAssignment};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
 }
@@ -1383,6 +1565,42 @@ absl::StatusOr<domain::RoutingRules> PgTicketRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
     absl::FunctionRef<absl::StatusOr<domain::RoutingRules>(app::TicketTx&)> work) {
   return RunTx(meta, resource, kRoutingAnswer, work);
+}
+absl::StatusOr<app::AgentState> PgTicketRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<app::AgentState>(app::TicketTx&)> work) {
+  return RunTx(meta, resource, kAgentAnswer, work);
+}
+
+absl::StatusOr<app::AgentState> PgTicketRepository::GetAgent(const std::string& tenant,
+                                                             const std::string& id) {
+  std::optional<app::AgentState> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = pool_.Exec(tx, kSelectAgent, tenant, id);
+    out.reset();
+    if (!r.empty()) out = AgentStateOf(r[0]);
+    return absl::OkStatus();
+  }));
+  if (!out) {
+    return common::NotFound(
+        "AGENT_NOT_FOUND",
+        absl::StrCat("no agent \"", id, "\"; write one with PUT /v1/agents/", id));
+  }
+  return *std::move(out);
+}
+
+absl::StatusOr<std::vector<app::AgentState>> PgTicketRepository::ListAgents(
+    const std::string& tenant) {
+  std::vector<app::AgentState> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    for (const pqxx::row& r :
+         pool_.Exec(tx, kListAgents, tenant, static_cast<int>(domain::kMaxAgents))) {
+      out.push_back(AgentStateOf(r));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 absl::StatusOr<domain::RoutingRules> PgTicketRepository::GetRoutingRules(

@@ -44,6 +44,12 @@ class PgTicketRepository final : public app::TicketRepository {
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<domain::RoutingRules>(app::TicketTx&)> work) override;
   absl::StatusOr<domain::RoutingRules> GetRoutingRules(const std::string& tenant) override;
+  absl::StatusOr<app::AgentState> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<app::AgentState>(app::TicketTx&)> work) override;
+  absl::StatusOr<app::AgentState> GetAgent(const std::string& tenant,
+                                           const std::string& id) override;
+  absl::StatusOr<std::vector<app::AgentState>> ListAgents(const std::string& tenant) override;
 
   absl::StatusOr<bool> KeyUsed(const app::Actor& actor) override;
   absl::StatusOr<int64_t> NextNumber(const std::string& tenant) override;

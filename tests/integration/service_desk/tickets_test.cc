@@ -20,6 +20,7 @@
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
 #include "libs/pg/pool.h"
+#include "services/service_desk/app/agents.h"
 #include "services/service_desk/app/inbound.h"
 #include "services/service_desk/app/mailboxes.h"
 #include "services/service_desk/app/routing.h"
@@ -453,6 +454,93 @@ TEST_CASE("conditional SLA policies round-trip, and a ticket's moves between the
   CHECK(w.Count(absl::StrCat("SELECT (extract(epoch from next_due_at) * 1000000)::int8 FROM "
                              "service_desk.ticket_slas WHERE ticket_id = '",
                              t->id, "'")) == absl::ToUnixMicros(t0 + absl::Hours(4)));
+}
+
+TEST_CASE("agents round-trip and new tickets are assigned within capacity on PostgreSQL",
+          "[service_desk][pg][assignment]") {
+  World w;
+  app::Agents agents{*TheEnv().repo, w.clock};
+  app::Routing routing{*TheEnv().repo, w.clock};
+  const auto agent = [](const std::string& id, const std::string& queue) {
+    domain::Agent a;
+    a.id = id;
+    a.name = "Agent " + id;
+    a.queues = {queue};
+    a.skills = {"german", "refunds"};
+    a.capacity = 3;
+    a.available = true;
+    return a;
+  };
+  const std::string key = common::NewUuid();
+  auto ann = agents.Put(w.Meta("PutAgent", key), agent("ann@desk.example", "payments"), "0");
+  REQUIRE(ann.ok());
+  CHECK(agents.Put(w.Meta("PutAgent", key), agent("ann@desk.example", "payments"), "0")
+            ->agent.version == 1);  // the retry answers the first
+  REQUIRE(agents.Put(w.Meta("PutAgent"), agent("bob", "payments"), "0").ok());
+  REQUIRE(agents.Put(w.Meta("PutAgent"), agent("cat", "returns"), "0").ok());
+  auto read = agents.Get(w.tenant, "ann@desk.example");
+  REQUIRE(read.ok());
+  CHECK(read->agent.queues == std::vector<std::string>{"payments"});
+  CHECK(read->agent.skills == std::vector<std::string>{"german", "refunds"});
+  CHECK(read->agent.capacity == 3);
+  CHECK(read->agent.available);
+  CHECK(read->agent.version == 1);
+  CHECK(read->agent.last_assigned == absl::InfinitePast());
+  CHECK(read->open_tickets == 0);
+
+  domain::RoutingRules rules;
+  domain::RoutingRule r;
+  r.name = "Payments round robin";
+  r.conditions = {{"subject", "contains", {"charged"}}};
+  r.action.assign = domain::AssignMode::kRoundRobin;
+  r.action.skills = {"german"};
+  rules.rules = {r};
+  REQUIRE(routing.Update(w.Meta("UpdateRoutingRules"), rules, "0").ok());
+  auto stored = routing.Get(w.tenant);
+  REQUIRE(stored.ok());
+  CHECK(stored->rules[0].action.assign == domain::AssignMode::kRoundRobin);
+  CHECK(stored->rules[0].action.skills == std::vector<std::string>{"german"});
+
+  // Eight creations at once for two agents of capacity 3: three each, two
+  // left unassigned, never a fourth (one assignment at a time counts).
+  std::vector<std::thread> threads;
+  std::vector<absl::StatusOr<Ticket>> got(8, absl::UnknownError("not run"));
+  for (size_t i = 0; i < got.size(); ++i) {
+    threads.emplace_back([&, i] { got[i] = w.Create("Charged twice", "eve@example.com"); });
+  }
+  for (std::thread& t : threads) t.join();
+  int unassigned = 0;
+  for (const auto& t : got) {
+    REQUIRE(t.ok());
+    if (t->assignee.empty()) ++unassigned;
+  }
+  CHECK(unassigned == 2);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.tickets WHERE assignee = 'ann@desk.example'") ==
+        3);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.tickets WHERE assignee = 'bob'") == 3);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.ticket_changes WHERE field = 'assignee' AND "
+                "actor = 'assignment'") == 6);
+  auto all = agents.List(w.tenant);
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 3);
+  CHECK(all->at(0).agent.id == "ann@desk.example");
+  CHECK(all->at(0).open_tickets == 3);
+  CHECK(all->at(0).agent.last_assigned == w.clock.Now());
+  CHECK(all->at(2).open_tickets == 0);  // cat: another queue
+
+  auto off = agents.SetAvailability(w.Meta("SetAgentAvailability"), "cat", false);
+  REQUIRE(off.ok());
+  CHECK(off->agent.version == 2);
+  CHECK_FALSE(agents.Get(w.tenant, "cat")->agent.available);
+  World other;
+  app::Agents theirs{*TheEnv().repo, other.clock};
+  CHECK(ReasonOf(theirs.Get(other.tenant, "cat").status()) == "AGENT_NOT_FOUND");
+  CHECK(
+      ReasonOf(theirs.SetAvailability(other.Meta("SetAgentAvailability"), "cat", true).status()) ==
+      "AGENT_NOT_FOUND");
+  CHECK(theirs.List(other.tenant)->empty());
+  CHECK(other.Count("SELECT count(*) FROM service_desk.agents") == 0);
+  CHECK(other.Count("SELECT count(*) FROM service_desk.assignment_cursors") == 0);
 }
 
 int64_t DueMicros(World& w, const std::string& id) {

@@ -53,7 +53,26 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     std::map<std::string, std::vector<service_desk::domain::OutboundMail>> outbound;
     std::map<std::string, absl::Time> auto_replies;
     std::map<std::string, absl::Time> quarantine;
+    // Agents by tenant and id; each queue's last round-robin agent by
+    // "<tenant>/<queue>".
+    std::map<std::string, std::map<std::string, service_desk::domain::Agent>> agents;
+    std::map<std::string, std::string> last_assigned;
   };
+
+  // An agent's open tickets (assigned, not solved or closed).
+  static int OpenOf(const State& s, const std::string& tenant, const std::string& agent) {
+    int n = 0;
+    const auto t = s.tickets.find(tenant);
+    if (t == s.tickets.end()) return 0;
+    for (const auto& [id, ticket] : t->second) {
+      if (ticket.assignee == agent &&
+          ticket.status != service_desk::domain::TicketStatus::kSolved &&
+          ticket.status != service_desk::domain::TicketStatus::kClosed) {
+        ++n;
+      }
+    }
+    return n;
+  }
 
   absl::StatusOr<service_desk::domain::Ticket> Write(
       const outbox::WriteMeta& meta, const std::string&,
@@ -219,6 +238,30 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
           absl::StatusOr<service_desk::domain::RoutingRules>(service_desk::app::TicketTx&)>
           work) override {
     return Run<service_desk::domain::RoutingRules>(meta, work);
+  }
+  absl::StatusOr<service_desk::app::AgentState> Write(
+      const outbox::WriteMeta& meta, const std::string&,
+      absl::FunctionRef<absl::StatusOr<service_desk::app::AgentState>(service_desk::app::TicketTx&)>
+          work) override {
+    return Run<service_desk::app::AgentState>(meta, work);
+  }
+  absl::StatusOr<service_desk::app::AgentState> GetAgent(const std::string& tenant,
+                                                         const std::string& id) override {
+    const State s = state();
+    const auto t = s.agents.find(tenant);
+    if (t == s.agents.end() || t->second.count(id) == 0) {
+      return crm::common::NotFound("AGENT_NOT_FOUND", "no agent of this id");
+    }
+    return service_desk::app::AgentState{t->second.at(id), OpenOf(s, tenant, id)};
+  }
+  absl::StatusOr<std::vector<service_desk::app::AgentState>> ListAgents(
+      const std::string& tenant) override {
+    const State s = state();
+    std::vector<service_desk::app::AgentState> out;
+    const auto t = s.agents.find(tenant);
+    if (t == s.agents.end()) return out;
+    for (const auto& [id, a] : t->second) out.push_back({a, OpenOf(s, tenant, id)});
+    return out;
   }
   absl::StatusOr<service_desk::domain::RoutingRules> GetRoutingRules(
       const std::string& tenant) override {
@@ -584,6 +627,37 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     }
     void SaveRoutingRules(const service_desk::domain::RoutingRules& r) override {
       s_.routing[tenant_] = r;
+    }
+    absl::StatusOr<std::optional<service_desk::domain::Agent>> LoadAgent(
+        const std::string& id) override {
+      const auto t = s_.agents.find(tenant_);
+      if (t == s_.agents.end() || t->second.count(id) == 0) {
+        return std::optional<service_desk::domain::Agent>();
+      }
+      return std::optional<service_desk::domain::Agent>(t->second.at(id));
+    }
+    void SaveAgent(const service_desk::domain::Agent& a) override { s_.agents[tenant_][a.id] = a; }
+    absl::StatusOr<std::vector<service_desk::domain::Agent>> LockAgents() override {
+      std::vector<service_desk::domain::Agent> out;
+      for (const auto& [id, a] : s_.agents[tenant_]) out.push_back(a);
+      return out;
+    }
+    absl::StatusOr<std::map<std::string, int>> OpenTickets(
+        const std::vector<std::string>& ids) override {
+      std::map<std::string, int> out;
+      for (const std::string& id : ids) {
+        if (int n = OpenOf(s_, tenant_, id); n > 0) out[id] = n;
+      }
+      return out;
+    }
+    absl::StatusOr<std::string> LastAssigned(const std::string& queue) override {
+      const auto it = s_.last_assigned.find(tenant_ + "/" + queue);
+      return it == s_.last_assigned.end() ? std::string() : it->second;
+    }
+    void RecordAssignment(const std::string& queue, const std::string& agent_id,
+                          absl::Time at) override {
+      s_.last_assigned[tenant_ + "/" + queue] = agent_id;
+      s_.agents[tenant_][agent_id].last_assigned = at;
     }
 
    private:

@@ -1,0 +1,107 @@
+#include "services/service_desk/app/agents.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "libs/common/etag.h"
+#include "libs/common/request_id.h"
+#include "libs/common/status_macros.h"
+
+namespace crm::service_desk::app {
+namespace {
+
+absl::Status AgentNotFound(const std::string& id) {
+  return common::NotFound(
+      "AGENT_NOT_FOUND", absl::StrCat("no agent \"", id, "\"; write one with PUT /v1/agents/", id));
+}
+
+// The id's shape, as an agent's (INVALID_ARGUMENT agent_id).
+absl::Status CheckAgentId(const std::string& id) {
+  domain::Agent probe;
+  probe.id = id;
+  return domain::NormalizeAndValidate(probe);
+}
+
+// What the write answers: the agent and its open tickets in the write.
+absl::StatusOr<AgentState> StateOf(TicketTx& tx, domain::Agent a) {
+  CRM_ASSIGN_OR_RETURN(auto open, tx.OpenTickets({a.id}));
+  const auto it = open.find(a.id);
+  return AgentState{std::move(a), it == open.end() ? 0 : it->second};
+}
+
+}  // namespace
+
+absl::Time Agents::Now() const { return absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now())); }
+
+absl::StatusOr<AgentState> Agents::Put(const Actor& actor, domain::Agent agent,
+                                       const std::string& if_match) {
+  CRM_RETURN_IF_ERROR(common::RequireRequestId(actor.idempotency_key));
+  CRM_RETURN_IF_ERROR(CheckAgentId(agent.id));
+  CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(agent));
+  const absl::Time now = Now();
+  return repository_.Run<AgentState>(
+      actor, "agent/" + agent.id, [&](TicketTx& tx) -> absl::StatusOr<AgentState> {
+        CRM_ASSIGN_OR_RETURN(std::optional<domain::Agent> current, tx.LoadAgent(agent.id));
+        const int64_t version = current ? current->version : 0;
+        CRM_RETURN_IF_ERROR(common::CheckEtag("agent", absl::StrCat(version), if_match));
+        domain::Agent next = agent;
+        next.version = version + 1;
+        next.update_time = current ? std::max(now, current->update_time) : now;
+        next.last_assigned = current ? current->last_assigned : absl::InfinitePast();
+        tx.SaveAgent(next);
+        return StateOf(tx, std::move(next));
+      });
+}
+
+absl::StatusOr<AgentState> Agents::Get(const std::string& tenant, const std::string& id) {
+  CRM_RETURN_IF_ERROR(CheckAgentId(id));
+  return repository_.GetAgent(tenant, id);
+}
+
+absl::StatusOr<std::vector<AgentState>> Agents::List(const std::string& tenant) {
+  return repository_.ListAgents(tenant);
+}
+
+absl::StatusOr<AgentState> Agents::SetAvailability(const Actor& actor, const std::string& id,
+                                                   bool available) {
+  CRM_RETURN_IF_ERROR(common::RequireRequestId(actor.idempotency_key));
+  CRM_RETURN_IF_ERROR(CheckAgentId(id));
+  const absl::Time now = Now();
+  return repository_.Run<AgentState>(
+      actor, "agent/" + id, [&](TicketTx& tx) -> absl::StatusOr<AgentState> {
+        CRM_ASSIGN_OR_RETURN(std::optional<domain::Agent> current, tx.LoadAgent(id));
+        if (!current) return AgentNotFound(id);
+        if (current->available != available) {
+          current->available = available;
+          current->version += 1;
+          current->update_time = std::max(now, current->update_time);
+          tx.SaveAgent(*current);
+        }
+        return StateOf(tx, *std::move(current));
+      });
+}
+
+absl::StatusOr<std::string> AssignNewTicket(TicketTx& tx, domain::AssignMode mode,
+                                            const domain::Ticket& ticket,
+                                            const std::vector<std::string>& skills, absl::Time at) {
+  if (mode == domain::AssignMode::kNone) return std::string();
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::Agent> agents, tx.LockAgents());
+  if (agents.empty()) return std::string();
+  std::vector<std::string> ids;
+  for (const domain::Agent& a : agents) ids.push_back(a.id);
+  domain::AssignmentPool pool;
+  pool.agents = &agents;
+  CRM_ASSIGN_OR_RETURN(pool.open, tx.OpenTickets(ids));
+  if (mode == domain::AssignMode::kRoundRobin) {
+    CRM_ASSIGN_OR_RETURN(pool.last_in_queue, tx.LastAssigned(ticket.queue));
+  }
+  std::optional<std::string> chosen = domain::ChooseAgent(mode, pool, ticket.queue, skills);
+  if (!chosen) return std::string();
+  tx.RecordAssignment(ticket.queue, *chosen, at);
+  return *chosen;
+}
+
+}  // namespace crm::service_desk::app
