@@ -716,6 +716,72 @@ class Tickets(stack.E2ETestCase):
                          "AGENT_NOT_FOUND")
         self.assertNotIn("agents", rest("GET", "/v1/agents", self.key).json())
 
+    def test_macros(self):
+        # An admin writes a macro; an agent tries it (dry run: nothing
+        # written), then applies it: the reply filled in, the status and
+        # tags changed, a row naming the macro.
+        _, key = stack.create_tenant()
+        macro = {"name": "Ask for the order number",
+                 "reply": "Please send the order number of #{{ticket.number}} "
+                          "({{ticket.subject}}).",
+                 "status": "TICKET_STATUS_PENDING_CUSTOMER", "addTags": ["needs-info"]}
+        def create(body, k=None):
+            return rest("POST", "/v1/macros", k or key,
+                        {"macro": body, "requestId": stack.unique("mc")})
+        self.assertError(create(dict(macro, reply="Dear {{customer.name}}")), 400,
+                         "INVALID_FIELD", "macro.reply")
+        self.assertError(create({"name": "Nothing"}), 400, "INVALID_FIELD", "macro")
+        self.assertError(create(dict(macro, addTags=["two words"])), 400, "INVALID_FIELD",
+                         "macro.add_tags[0]")
+        self.assertError(create(dict(macro, colour="red")), 400, "UNKNOWN_FIELD")
+        _, agent = stack.create_key(key, ["ROLE_SERVICE"])
+        self.assertEqual(create(macro, k=agent).status, 403)
+        r = create(macro)
+        self.assertEqual(r.status, 200, r)
+        m = r.json()
+        self.assertEqual(m["etag"], "1")
+        r = rest("GET", "/v1/macros", agent)
+        self.assertEqual([x["id"] for x in r.json()["macros"]], [m["id"]])
+
+        r = self.create(key=key, subject="Parcel missing")
+        self.assertEqual(r.status, 200, r)
+        t = r.json()
+        path = "/v1/tickets/%s/applyMacro" % t["id"]
+        r = rest("POST", path, agent, {"macroId": m["id"], "dryRun": True})
+        self.assertEqual(r.status, 200, r)
+        dry = r.json()
+        self.assertTrue(dry["dryRun"])
+        self.assertEqual(dry["ticket"]["status"], "TICKET_STATUS_PENDING_CUSTOMER")
+        self.assertEqual(dry["message"]["body"],
+                         "Please send the order number of #%s (Parcel missing)." % t["number"])
+        self.assertEqual([c["field"] for c in dry["changes"]], ["status", "tags"])
+        self.assertEqual(rest("GET", "/v1/tickets/%s" % t["id"], key).json()["etag"], "1")
+        self.assertError(rest("POST", path, agent, {"macroId": m["id"]}), 400,
+                         "INVALID_FIELD", "request_id")
+        r = rest("POST", path, agent, {"macroId": m["id"], "requestId": stack.unique("ap")})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["ticket"]["status"], "TICKET_STATUS_PENDING_CUSTOMER")
+        self.assertIn("needs-info", r.json()["ticket"]["tags"])
+        changes = rest("GET", "/v1/tickets/%s/changes" % t["id"], key).json()["changes"]
+        self.assertEqual(changes[-1]["field"], "macro")
+        self.assertEqual(changes[-1]["newValue"], "Ask for the order number")
+        messages = rest("GET", "/v1/tickets/%s/messages" % t["id"], key).json()["messages"]
+        self.assertEqual(messages[-1]["kind"], "MESSAGE_KIND_PUBLIC_REPLY")
+        # Update under the etag, delete; another tenant sees none of it.
+        r = rest("PUT", "/v1/macros/%s?requestId=%s" % (m["id"], stack.unique("mu")), key,
+                 dict(macro, name="Order number, please"), headers={"If-Match": "1"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["etag"], "2")
+        self.assertError(rest("GET", "/v1/macros/%s" % m["id"], self.key), 404, "MACRO_NOT_FOUND")
+        self.assertError(rest("POST", "/v1/tickets/%s/applyMacro" % t["id"], self.key,
+                              {"macroId": m["id"], "dryRun": True}), 404, "TICKET_NOT_FOUND")
+        self.assertError(rest("DELETE", "/v1/macros/%s?requestId=x" % m["id"], self.key), 404,
+                         "MACRO_NOT_FOUND")
+        r = rest("DELETE", "/v1/macros/%s?requestId=%s" % (m["id"], stack.unique("md")), key,
+                 headers={"If-Match": "2"})
+        self.assertEqual(r.status, 200, r)
+        self.assertError(rest("GET", "/v1/macros/%s" % m["id"], key), 404, "MACRO_NOT_FOUND")
+
     def test_sla_sweeper(self):
         # A 24/7 policy with a first reply due in 2 s: the ticket's stored
         # instant is its deadline, then the breach (1 s later) and the

@@ -32,6 +32,15 @@ absl::StatusOr<domain::Ticket> TicketOfRequest(const v1::Ticket& in) {
 
 }  // namespace
 
+void ToProto(const domain::TicketChange& c, v1::TicketChange* out) {
+  out->set_seq(c.seq);
+  out->set_field(c.field);
+  out->set_old_value(c.old_value);
+  out->set_new_value(c.new_value);
+  out->set_actor(c.actor);
+  grpcutil::ToTimestamp(c.time, out->mutable_time());
+}
+
 absl::StatusOr<domain::Ticket> FromProto(const v1::Ticket& in) {
   domain::Ticket t;
   CRM_ASSIGN_OR_RETURN(
@@ -226,15 +235,7 @@ grpc::ServerUnaryReactor* ServiceDeskGrpcService::ListTicketChanges(
   return Offload(ctx, executor_, metrics_, "ListTicketChanges", [=](const RequestContext& rc) {
     CRM_ASSIGN_OR_RETURN(std::vector<domain::TicketChange> all,
                          tickets_.Changes(rc.tenant_id, req->ticket_id()));
-    for (const domain::TicketChange& c : all) {
-      v1::TicketChange* x = resp->add_changes();
-      x->set_seq(c.seq);
-      x->set_field(c.field);
-      x->set_old_value(c.old_value);
-      x->set_new_value(c.new_value);
-      x->set_actor(c.actor);
-      grpcutil::ToTimestamp(c.time, x->mutable_time());
-    }
+    for (const domain::TicketChange& c : all) ToProto(c, resp->add_changes());
     return absl::OkStatus();
   });
 }

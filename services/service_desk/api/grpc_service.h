@@ -11,6 +11,7 @@
 #include "libs/grpcutil/rpc_metrics.h"
 #include "services/service_desk/app/agents.h"
 #include "services/service_desk/app/inbound.h"
+#include "services/service_desk/app/macros.h"
 #include "services/service_desk/app/mailboxes.h"
 #include "services/service_desk/app/routing.h"
 #include "services/service_desk/app/slas.h"
@@ -23,6 +24,7 @@ namespace v1 = ::crm::service_desk::v1;
 absl::StatusOr<domain::Ticket> FromProto(const v1::Ticket& t);
 void ToProto(const domain::Ticket& t, v1::Ticket* out);
 void ToProto(const domain::TicketMessage& m, v1::TicketMessage* out);
+void ToProto(const domain::TicketChange& c, v1::TicketChange* out);
 // The fields set in `t` (non-empty strings, lists and maps, non-zero enums).
 std::vector<std::string> PresentPaths(const v1::Ticket& t);
 // INVALID_ARGUMENT naming the field (policy.hours.week[0].intervals[1].start, ...).
@@ -41,6 +43,10 @@ void ToProto(const domain::Mailbox& m, v1::Mailbox* out);
 domain::Mailbox FromProto(const v1::Mailbox& m);
 domain::RoutingRules FromProto(const v1::RoutingRules& r);  // checked by the domain
 void ToProto(const domain::RoutingRules& r, v1::RoutingRules* out);
+// A macro in a write (checked by the domain); INVALID_ARGUMENT for an
+// unknown status or priority.
+absl::StatusOr<domain::Macro> FromProto(const v1::Macro& m);
+void ToProto(const domain::Macro& m, v1::Macro* out);
 // An agent in a write (its id from the path; capacity 0: the default).
 domain::Agent FromProto(const std::string& agent_id, const v1::Agent& a);
 void ToProto(const app::AgentState& a, v1::Agent* out);
@@ -49,14 +55,15 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
  public:
   ServiceDeskGrpcService(app::Tickets& tickets, app::Slas& slas, app::Mailboxes& mailboxes,
                          app::Inbound& inbound, app::Routing& routing, app::Agents& agents,
-                         common::Executor& executor, grpcutil::RpcMetrics& metrics,
-                         const common::PageTokenCodec& tokens)
+                         app::Macros& macros, common::Executor& executor,
+                         grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens)
       : tickets_(tickets),
         slas_(slas),
         mailboxes_(mailboxes),
         inbound_(inbound),
         routing_(routing),
         agents_(agents),
+        macros_(macros),
         executor_(executor),
         metrics_(metrics),
         tokens_(tokens) {}
@@ -96,6 +103,24 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   grpc::ServerUnaryReactor* GetTicketSla(grpc::CallbackServerContext* ctx,
                                          const v1::GetTicketSlaRequest* req,
                                          v1::TicketSla* resp) override;
+  // api/macros_grpc.cc
+  grpc::ServerUnaryReactor* CreateMacro(grpc::CallbackServerContext* ctx,
+                                        const v1::CreateMacroRequest* req,
+                                        v1::Macro* resp) override;
+  grpc::ServerUnaryReactor* GetMacro(grpc::CallbackServerContext* ctx,
+                                     const v1::GetMacroRequest* req, v1::Macro* resp) override;
+  grpc::ServerUnaryReactor* ListMacros(grpc::CallbackServerContext* ctx,
+                                       const v1::ListMacrosRequest* req,
+                                       v1::ListMacrosResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateMacro(grpc::CallbackServerContext* ctx,
+                                        const v1::UpdateMacroRequest* req,
+                                        v1::Macro* resp) override;
+  grpc::ServerUnaryReactor* DeleteMacro(grpc::CallbackServerContext* ctx,
+                                        const v1::DeleteMacroRequest* req,
+                                        v1::DeleteMacroResponse* resp) override;
+  grpc::ServerUnaryReactor* ApplyMacro(grpc::CallbackServerContext* ctx,
+                                       const v1::ApplyMacroRequest* req,
+                                       v1::ApplyMacroResponse* resp) override;
   // api/agents_grpc.cc
   grpc::ServerUnaryReactor* PutAgent(grpc::CallbackServerContext* ctx,
                                      const v1::PutAgentRequest* req, v1::Agent* resp) override;
@@ -141,6 +166,7 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   app::Inbound& inbound_;
   app::Routing& routing_;
   app::Agents& agents_;
+  app::Macros& macros_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
   const common::PageTokenCodec& tokens_;

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "libs/outbox/write_port.h"
 #include "services/service_desk/domain/inbound_mail.h"
+#include "services/service_desk/domain/macro.h"
 #include "services/service_desk/domain/outbound_mail.h"
 #include "services/service_desk/domain/routing.h"
 #include "services/service_desk/domain/sla_policy.h"
@@ -268,6 +269,13 @@ class TicketTx {
   virtual absl::StatusOr<std::string> LastAssigned(const std::string& queue) = 0;
   virtual void RecordAssignment(const std::string& queue, const std::string& agent_id,
                                 absl::Time at) = 0;
+
+  // Macros (domain/macro.h): one, locked until the write ends (nullopt
+  // when absent); its save, its delete; how many the tenant has.
+  virtual absl::StatusOr<std::optional<domain::Macro>> LoadMacro(const std::string& id) = 0;
+  virtual void SaveMacro(const domain::Macro& m, bool is_new) = 0;
+  virtual void DeleteMacro(const std::string& id) = 0;
+  virtual absl::StatusOr<int> CountMacros() = 0;
 };
 
 // An agent and its open tickets now.
@@ -278,7 +286,8 @@ struct AgentState {
 
 class TicketRepository
     : public outbox::UnitOfWork<TicketTx, domain::Ticket, MessageAdded, domain::SlaPolicies,
-                                SlaSweep, MailReceived, Mailbox, domain::RoutingRules, AgentState> {
+                                SlaSweep, MailReceived, Mailbox, domain::RoutingRules, AgentState,
+                                domain::Macro> {
  public:
   // Whether actor.idempotency_key was used before: the write is then
   // answered from the key, so the requester need not be resolved again.
@@ -323,6 +332,10 @@ class TicketRepository
   // NOT_FOUND AGENT_NOT_FOUND; every agent of the tenant, by id.
   virtual absl::StatusOr<AgentState> GetAgent(const std::string& tenant, const std::string& id) = 0;
   virtual absl::StatusOr<std::vector<AgentState>> ListAgents(const std::string& tenant) = 0;
+  // NOT_FOUND MACRO_NOT_FOUND; every macro of the tenant, by name.
+  virtual absl::StatusOr<domain::Macro> GetMacro(const std::string& tenant,
+                                                 const std::string& id) = 0;
+  virtual absl::StatusOr<std::vector<domain::Macro>> ListMacros(const std::string& tenant) = 0;
   // NOT_FOUND MAILBOX_NOT_FOUND.
   virtual absl::StatusOr<Mailbox> GetMailbox(const std::string& tenant, const std::string& id) = 0;
   // By address, at most kMaxMailboxes.

@@ -178,26 +178,33 @@ absl::StatusOr<Ticket> Tickets::Update(const Actor& actor, const std::string& id
   CRM_RETURN_IF_ERROR(common::RequireRequestId(actor.idempotency_key));
   CRM_RETURN_IF_ERROR(CheckTicketId(id));
   return repository_.Run<Ticket>(actor, id, [&](TicketTx& tx) -> absl::StatusOr<Ticket> {
-    CRM_ASSIGN_OR_RETURN(Ticket current, tx.LoadTicket(id));
-    const absl::Time now = NowAfter(current);
-    CRM_RETURN_IF_ERROR(common::CheckEtag("ticket", domain::EtagOf(current), if_match));
-    Ticket next = current;
-    CRM_RETURN_IF_ERROR(domain::ApplyTicketMask(patch, paths, now, next));
-    CRM_RETURN_IF_ERROR(TicketFields(domain::NormalizeAndValidate(next)));
-    std::vector<domain::TicketChange> changes = domain::Diff(current, next, actor.principal, now);
-    if (changes.empty()) return current;  // nothing changed: no version, no event
-    next.version = current.version + 1;
-    next.update_time = now;
-    tx.SaveTicket(next, false);
-    tx.AppendChanges(id, changes);
-    // Evaluated on every write (not only status or priority changes), so
-    // the answer's slaDueTime is the stored one under the ticket's lock;
-    // before the write's events, so what was due before it is told first.
-    CRM_ASSIGN_OR_RETURN(next.sla_due, TrackSla(tx, id, now));
-    tx.EmitTicket("ticket.updated", next);
-    if (next.status != current.status) tx.EmitStatusChange(next, current.status);
-    return next;
+    return WriteUpdate(tx, actor, id, patch, paths, if_match);
   });
+}
+
+absl::StatusOr<Ticket> Tickets::WriteUpdate(TicketTx& tx, const Actor& actor, const std::string& id,
+                                            const Ticket& patch,
+                                            const std::vector<std::string>& paths,
+                                            const std::string& if_match) {
+  CRM_ASSIGN_OR_RETURN(Ticket current, tx.LoadTicket(id));
+  const absl::Time now = NowAfter(current);
+  CRM_RETURN_IF_ERROR(common::CheckEtag("ticket", domain::EtagOf(current), if_match));
+  Ticket next = current;
+  CRM_RETURN_IF_ERROR(domain::ApplyTicketMask(patch, paths, now, next));
+  CRM_RETURN_IF_ERROR(TicketFields(domain::NormalizeAndValidate(next)));
+  std::vector<domain::TicketChange> changes = domain::Diff(current, next, actor.principal, now);
+  if (changes.empty()) return current;  // nothing changed: no version, no event
+  next.version = current.version + 1;
+  next.update_time = now;
+  tx.SaveTicket(next, false);
+  tx.AppendChanges(id, changes);
+  // Evaluated on every write (not only status or priority changes), so
+  // the answer's slaDueTime is the stored one under the ticket's lock;
+  // before the write's events, so what was due before it is told first.
+  CRM_ASSIGN_OR_RETURN(next.sla_due, TrackSla(tx, id, now));
+  tx.EmitTicket("ticket.updated", next);
+  if (next.status != current.status) tx.EmitStatusChange(next, current.status);
+  return next;
 }
 
 absl::StatusOr<MessageAdded> Tickets::AddMessage(const Actor& actor, const std::string& ticket_id,

@@ -56,6 +56,16 @@ class Tickets final {
   // Its write, in the write's transaction: assigned (when its rule says
   // so), saved with its first message, its SLA tracked, ticket.created told.
   static absl::Status WriteOpening(TicketTx& tx, Opening& o);
+  // An update by field mask in the write's transaction (the ticket locked
+  // there): `paths` of `patch` applied under if_match ("" for any), the
+  // audit rows of what changed (actor.principal), its SLA tracked, events
+  // told. Nothing changed: the ticket as it is, no version.
+  absl::StatusOr<domain::Ticket> WriteUpdate(TicketTx& tx, const Actor& actor,
+                                             const std::string& id, const domain::Ticket& patch,
+                                             const std::vector<std::string>& paths,
+                                             const std::string& if_match);
+  // The instant of a write on `current`: now, never before its last write.
+  absl::Time NowAfter(const domain::Ticket& current) const;
   // A message on a ticket, in the write's transaction (the ticket locked
   // there): m.id, ticket_id, kind, body and mail_id given; its author and
   // time set here. A public reply on a ticket that came by mail gets its
@@ -65,7 +75,6 @@ class Tickets final {
 
  private:
   absl::Time Now() const;
-  absl::Time NowAfter(const domain::Ticket& current) const;
 
   TicketRepository& repository_;
   CustomerDirectory& directory_;

@@ -1,37 +1,24 @@
 #include "services/service_desk/domain/outbound_mail.h"
 
 #include <set>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "libs/common/errors.h"
 #include "services/service_desk/domain/inbound_mail.h"
+#include "services/service_desk/domain/template.h"
 #include "services/service_desk/domain/ticket.h"
 
 namespace crm::service_desk::domain {
 namespace {
 
-struct Field {
-  absl::string_view name;
-  std::string AutoReplyFields::*text = nullptr;  // nullptr: the number
-};
-constexpr Field kFields[] = {{"ticket.number"},
-                             {"ticket.subject", &AutoReplyFields::ticket_subject},
-                             {"requester.name", &AutoReplyFields::requester_name},
-                             {"mailbox.address", &AutoReplyFields::mailbox_address}};
-
-// The field whose "{{name}}" starts at `at` (text[at..] begins with "{{"),
-// and the placeholder's length; nullptr when it is none of them.
-const Field* FieldAt(absl::string_view text, size_t at, size_t* length) {
-  for (const Field& f : kFields) {
-    const std::string placeholder = absl::StrCat("{{", f.name, "}}");
-    if (absl::StartsWith(text.substr(at), placeholder)) {
-      *length = placeholder.size();
-      return &f;
-    }
-  }
-  return nullptr;
+// The auto-replies' template fields.
+const std::vector<absl::string_view>& AutoReplyNames() {
+  static const auto* const kNames = new std::vector<absl::string_view>{
+      "ticket.number", "ticket.subject", "requester.name", "mailbox.address"};
+  return *kNames;
 }
 
 }  // namespace
@@ -114,51 +101,14 @@ OutboundMail AnswerOnTicket(OutboundKind kind, const Answer& a, const Mailbox& m
 
 absl::Status CheckAutoReplyTemplate(absl::string_view field, absl::string_view text,
                                     size_t max_chars, bool single_line) {
-  if (CharCount(std::string(text)) > max_chars) {
-    return common::InvalidField(field,
-                                absl::StrCat(field, " is at most ", max_chars, " characters"));
-  }
-  if (absl::StrContains(text, absl::string_view("\0", 1))) {
-    return common::InvalidField(field, absl::StrCat(field, " must not contain NUL characters"));
-  }
-  if (single_line && (absl::StrContains(text, "\n") || absl::StrContains(text, "\r"))) {
-    return common::InvalidField(field, absl::StrCat(field, " must be one line"));
-  }
-  for (size_t at = text.find("{{"); at != absl::string_view::npos;) {
-    size_t length = 0;
-    if (FieldAt(text, at, &length) == nullptr) {
-      return common::InvalidField(
-          field, absl::StrCat(field,
-                              " may use only the fields {{ticket.number}}, {{ticket.subject}}, "
-                              "{{requester.name}} and {{mailbox.address}}; found \"",
-                              text.substr(at, 40), "\""));
-    }
-    at = text.find("{{", at + length);
-  }
-  return absl::OkStatus();
+  return CheckTemplate(field, text, AutoReplyNames(), max_chars, single_line);
 }
 
 std::string FillAutoReply(absl::string_view text, const AutoReplyFields& f) {
-  std::string out;
-  size_t from = 0;
-  for (size_t at = text.find("{{"); at != absl::string_view::npos; at = text.find("{{", from)) {
-    size_t length = 0;
-    const Field* field = FieldAt(text, at, &length);
-    if (field == nullptr) {
-      absl::StrAppend(&out, text.substr(from, at + 2 - from));
-      from = at + 2;
-      continue;
-    }
-    absl::StrAppend(&out, text.substr(from, at - from));
-    if (field->text == nullptr) {
-      absl::StrAppend(&out, f.ticket_number);
-    } else {
-      absl::StrAppend(&out, f.*(field->text));
-    }
-    from = at + length;
-  }
-  absl::StrAppend(&out, text.substr(from));
-  return out;
+  return FillTemplate(text, {{"ticket.number", absl::StrCat(f.ticket_number)},
+                             {"ticket.subject", f.ticket_subject},
+                             {"requester.name", f.requester_name},
+                             {"mailbox.address", f.mailbox_address}});
 }
 
 AutoReplyVerdict DecideAutoReply(const AutoReplyFacts& f) {

@@ -508,6 +508,43 @@ const pg::NamedQuery kRecordAssignment{
                  pg::MicrosParam(4), " WHERE tenant_id = $1 AND agent_id = $3"),
     0};
 
+// Macros (schema/009_macros.sql).
+const std::string kMacroColumns =
+    absl::StrCat("macro_id::text, definition::text, version, ", pg::MicrosColumn("created_at"),
+                 ", ", pg::MicrosColumn("updated_at"));
+constexpr int kMacroColumnCount = 5;
+const pg::NamedQuery kMacroForUpdate{
+    "service_desk_macro_for_update",
+    absl::StrCat("SELECT ", kMacroColumns,
+                 " FROM service_desk.macros WHERE tenant_id = $1 AND macro_id = $2::uuid FOR "
+                 "UPDATE"),
+    kMacroColumnCount};
+const pg::NamedQuery kSelectMacro{
+    "service_desk_select_macro",
+    absl::StrCat("SELECT ", kMacroColumns,
+                 " FROM service_desk.macros WHERE tenant_id = $1 AND macro_id = $2::uuid"),
+    kMacroColumnCount};
+const pg::NamedQuery kListMacros{
+    "service_desk_list_macros",
+    absl::StrCat("SELECT ", kMacroColumns,
+                 " FROM service_desk.macros WHERE tenant_id = $1 ORDER BY name, macro_id LIMIT $2"),
+    kMacroColumnCount};
+const pg::NamedQuery kSaveMacro{
+    "service_desk_save_macro",
+    absl::StrCat("INSERT INTO service_desk.macros (tenant_id, macro_id, name, definition, version, "
+                 "created_at, updated_at) VALUES ($1, $2::uuid, $3, $4::jsonb, $5, ",
+                 pg::MicrosParam(6), ", ", pg::MicrosParam(7),
+                 ") ON CONFLICT (tenant_id, macro_id) DO UPDATE SET name = EXCLUDED.name, "
+                 "definition = EXCLUDED.definition, version = EXCLUDED.version, updated_at = "
+                 "EXCLUDED.updated_at"),
+    0};
+const pg::NamedQuery kDeleteMacro{
+    "service_desk_delete_macro",
+    "DELETE FROM service_desk.macros WHERE tenant_id = $1 AND macro_id = $2::uuid", 0};
+const pg::NamedQuery kCountMacros{"service_desk_count_macros",
+                                  "SELECT count(*) FROM service_desk.macros WHERE tenant_id = $1",
+                                  1};
+
 // Across tenants: mailbox_routes has no row-level security.
 const pg::NamedQuery kMailboxRoute{
     "service_desk_mailbox_route",
@@ -1047,6 +1084,81 @@ const outbox::AnswerCodec<domain::RoutingRules> kRoutingAnswer =
     outbox::SnapshotCodec<domain::RoutingRules>(
         [](const domain::RoutingRules& r) { return RoutingRulesJson(r).dump(); }, RoutingRulesOf);
 
+// A macro as stored (definition) and as answered again to a retried write.
+Json MacroJson(const domain::Macro& m) {
+  return Json{{"id", m.id},
+              {"name", m.name},
+              {"reply", m.reply},
+              {"internal", m.internal},
+              {"status", m.status ? Json(domain::StatusName(*m.status)) : Json(nullptr)},
+              {"priority", m.priority ? Json(domain::PriorityName(*m.priority)) : Json(nullptr)},
+              {"type", m.type},
+              {"queue", m.queue},
+              {"assignee", m.assignee},
+              {"add_tags", m.add_tags},
+              {"remove_tags", m.remove_tags},
+              {"version", m.version},
+              {"create_us", absl::ToUnixMicros(m.create_time)},
+              {"update_us", absl::ToUnixMicros(m.update_time)}};
+}
+domain::Macro MacroOfJson(const Json& j, bool& ok) {
+  domain::Macro m;
+  m.id = j.at("id").get<std::string>();
+  m.name = j.at("name").get<std::string>();
+  m.reply = j.at("reply").get<std::string>();
+  m.internal = j.at("internal").get<bool>();
+  if (!j.at("status").is_null()) {
+    m.status = domain::StatusFromName(j.at("status").get<std::string>());
+    if (!m.status) ok = false;
+  }
+  if (!j.at("priority").is_null()) {
+    m.priority = domain::PriorityFromName(j.at("priority").get<std::string>());
+    if (!m.priority) ok = false;
+  }
+  m.type = j.at("type").get<std::string>();
+  m.queue = j.at("queue").get<std::string>();
+  m.assignee = j.at("assignee").get<std::string>();
+  m.add_tags = j.at("add_tags").get<std::vector<std::string>>();
+  m.remove_tags = j.at("remove_tags").get<std::vector<std::string>>();
+  m.version = j.at("version").get<int64_t>();
+  m.create_time = absl::FromUnixMicros(j.at("create_us").get<int64_t>());
+  m.update_time = absl::FromUnixMicros(j.at("update_us").get<int64_t>());
+  return m;
+}
+absl::StatusOr<domain::Macro> MacroOf(const std::string& stored) {
+  return outbox::ParseJsonAnswer<domain::Macro>(stored, MacroOfJson, "stored macro unreadable");
+}
+// A row of kMacroColumns: the definition, its columns authoritative.
+absl::StatusOr<domain::Macro> MacroOfRow(const pqxx::row& r) {
+  CRM_ASSIGN_OR_RETURN(domain::Macro m, MacroOf(r[1].as<std::string>()));
+  m.id = r[0].as<std::string>();
+  m.version = r[2].as<int64_t>();
+  m.create_time = absl::FromUnixMicros(r[3].as<int64_t>());
+  m.update_time = absl::FromUnixMicros(r[4].as<int64_t>());
+  return m;
+}
+// The rows `q` reads in the tenant's transaction ($1 the tenant, then
+// `args`), each parsed (a T, or a StatusOr<T> whose failure is the read's).
+template <typename T, typename Parse, typename... Args>
+absl::StatusOr<std::vector<T>> TenantRows(pg::Pool& pool, const std::string& tenant,
+                                          const pg::NamedQuery& q, Parse parse,
+                                          const Args&... args) {
+  std::vector<T> out;
+  CRM_RETURN_IF_ERROR(pool.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    for (const pqxx::row& r : pool.Exec(tx, q, tenant, args...)) {
+      absl::StatusOr<T> v = parse(r);
+      if (!v.ok()) return v.status();
+      out.push_back(*std::move(v));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+const outbox::AnswerCodec<domain::Macro> kMacroAnswer = outbox::SnapshotCodec<domain::Macro>(
+    [](const domain::Macro& m) { return MacroJson(m).dump(); }, MacroOf);
+
 // A row of kAgentColumns.
 domain::Agent AgentOf(const pqxx::row& r) {
   domain::Agent a;
@@ -1454,6 +1566,23 @@ class PgTicketRepository::Tx final : public app::TicketTx {
     repo_.pool_.Exec(w_.sql(), kRecordAssignment, w_.tenant(), queue, agent_id,
                      absl::ToUnixMicros(at));
   }
+  absl::StatusOr<std::optional<domain::Macro>> LoadMacro(const std::string& id) override {
+    pqxx::result r = repo_.pool_.Exec(w_.sql(), kMacroForUpdate, w_.tenant(), id);
+    if (r.empty()) return std::optional<domain::Macro>();
+    CRM_ASSIGN_OR_RETURN(domain::Macro m, MacroOfRow(r[0]));
+    return std::optional<domain::Macro>(std::move(m));
+  }
+  void SaveMacro(const domain::Macro& m, bool) override {
+    repo_.pool_.Exec(w_.sql(), kSaveMacro, w_.tenant(), m.id, m.name, MacroJson(m).dump(),
+                     m.version, absl::ToUnixMicros(m.create_time),
+                     absl::ToUnixMicros(m.update_time));
+  }
+  void DeleteMacro(const std::string& id) override {
+    repo_.pool_.Exec(w_.sql(), kDeleteMacro, w_.tenant(), id);
+  }
+  absl::StatusOr<int> CountMacros() override {
+    return repo_.pool_.Exec(w_.sql(), kCountMacros, w_.tenant())[0][0].as<int>();
+  }
   absl::StatusOr<app::Mailbox> LoadMailbox(const std::string& id) override {
     pqxx::result r = repo_.pool_.Exec(w_.sql(), kMailboxForUpdate, w_.tenant(), id);
     if (r.empty()) return MailboxNotFound();
@@ -1512,7 +1641,10 @@ std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
                                    kSelectAgent,        kListAgents,
                                    kAssignmentLock,     kLockAgents,
                                    kOpenTickets,        kLastAssigned,
-                                   kRecordAssignment};
+                                   kRecordAssignment,   kMacroForUpdate,
+                                   kSelectMacro,        kListMacros,
+                                   kSaveMacro,          kDeleteMacro,
+                                   kCountMacros};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
 }
@@ -1572,35 +1704,42 @@ absl::StatusOr<app::AgentState> PgTicketRepository::Write(
   return RunTx(meta, resource, kAgentAnswer, work);
 }
 
+absl::StatusOr<domain::Macro> PgTicketRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::Macro>(app::TicketTx&)> work) {
+  return RunTx(meta, resource, kMacroAnswer, work);
+}
+
+absl::StatusOr<domain::Macro> PgTicketRepository::GetMacro(const std::string& tenant,
+                                                           const std::string& id) {
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::Macro> found,
+                       TenantRows<domain::Macro>(pool_, tenant, kSelectMacro, MacroOfRow, id));
+  if (found.empty()) return common::NotFound("MACRO_NOT_FOUND", "no macro has this macro_id");
+  return std::move(found.front());
+}
+
+absl::StatusOr<std::vector<domain::Macro>> PgTicketRepository::ListMacros(
+    const std::string& tenant) {
+  return TenantRows<domain::Macro>(pool_, tenant, kListMacros, MacroOfRow,
+                                   static_cast<int>(domain::kMaxMacros));
+}
+
 absl::StatusOr<app::AgentState> PgTicketRepository::GetAgent(const std::string& tenant,
                                                              const std::string& id) {
-  std::optional<app::AgentState> out;
-  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
-    pqxx::result r = pool_.Exec(tx, kSelectAgent, tenant, id);
-    out.reset();
-    if (!r.empty()) out = AgentStateOf(r[0]);
-    return absl::OkStatus();
-  }));
-  if (!out) {
+  CRM_ASSIGN_OR_RETURN(std::vector<app::AgentState> found,
+                       TenantRows<app::AgentState>(pool_, tenant, kSelectAgent, AgentStateOf, id));
+  if (found.empty()) {
     return common::NotFound(
         "AGENT_NOT_FOUND",
         absl::StrCat("no agent \"", id, "\"; write one with PUT /v1/agents/", id));
   }
-  return *std::move(out);
+  return std::move(found.front());
 }
 
 absl::StatusOr<std::vector<app::AgentState>> PgTicketRepository::ListAgents(
     const std::string& tenant) {
-  std::vector<app::AgentState> out;
-  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
-    out.clear();
-    for (const pqxx::row& r :
-         pool_.Exec(tx, kListAgents, tenant, static_cast<int>(domain::kMaxAgents))) {
-      out.push_back(AgentStateOf(r));
-    }
-    return absl::OkStatus();
-  }));
-  return out;
+  return TenantRows<app::AgentState>(pool_, tenant, kListAgents, AgentStateOf,
+                                     static_cast<int>(domain::kMaxAgents));
 }
 
 absl::StatusOr<domain::RoutingRules> PgTicketRepository::GetRoutingRules(

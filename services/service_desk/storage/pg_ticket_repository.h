@@ -50,6 +50,11 @@ class PgTicketRepository final : public app::TicketRepository {
   absl::StatusOr<app::AgentState> GetAgent(const std::string& tenant,
                                            const std::string& id) override;
   absl::StatusOr<std::vector<app::AgentState>> ListAgents(const std::string& tenant) override;
+  absl::StatusOr<domain::Macro> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<domain::Macro>(app::TicketTx&)> work) override;
+  absl::StatusOr<domain::Macro> GetMacro(const std::string& tenant, const std::string& id) override;
+  absl::StatusOr<std::vector<domain::Macro>> ListMacros(const std::string& tenant) override;
 
   absl::StatusOr<bool> KeyUsed(const app::Actor& actor) override;
   absl::StatusOr<int64_t> NextNumber(const std::string& tenant) override;

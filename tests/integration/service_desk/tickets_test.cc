@@ -22,6 +22,7 @@
 #include "libs/pg/pool.h"
 #include "services/service_desk/app/agents.h"
 #include "services/service_desk/app/inbound.h"
+#include "services/service_desk/app/macros.h"
 #include "services/service_desk/app/mailboxes.h"
 #include "services/service_desk/app/routing.h"
 #include "services/service_desk/app/slas.h"
@@ -541,6 +542,61 @@ TEST_CASE("agents round-trip and new tickets are assigned within capacity on Pos
   CHECK(theirs.List(other.tenant)->empty());
   CHECK(other.Count("SELECT count(*) FROM service_desk.agents") == 0);
   CHECK(other.Count("SELECT count(*) FROM service_desk.assignment_cursors") == 0);
+}
+
+TEST_CASE("macros round-trip and apply in one write on PostgreSQL", "[service_desk][pg][macro]") {
+  World w;
+  app::Macros macros{*TheEnv().repo, w.tickets, w.clock, w.ids};
+  domain::Macro m;
+  m.name = "Refund sent";
+  m.reply = "Refund for #{{ticket.number}} sent to {{requester.email}}.";
+  m.status = domain::TicketStatus::kSolved;
+  m.priority = domain::Priority::kLow;
+  m.queue = "refunds";
+  m.add_tags = {"refunded"};
+  m.remove_tags = {"card"};
+  auto created = macros.Create(w.Meta("CreateMacro"), m);
+  REQUIRE(created.ok());
+  auto read = macros.Get(w.tenant, created->id);
+  REQUIRE(read.ok());
+  CHECK(read->name == "Refund sent");
+  CHECK(read->status == domain::TicketStatus::kSolved);
+  CHECK(read->priority == domain::Priority::kLow);
+  CHECK(read->remove_tags == std::vector<std::string>{"card"});
+  CHECK(read->create_time == w.clock.Now());
+
+  auto t = w.Create("Charged twice", "ada@example.com");
+  REQUIRE(t.ok());
+  auto dry = macros.Apply(w.Meta("ApplyMacro"), t->id, created->id, true, "");
+  REQUIRE(dry.ok());
+  CHECK(dry->result.message.body ==
+        absl::StrCat("Refund for #", t->number, " sent to ada@example.com."));
+  CHECK(w.Count("SELECT count(*) FROM service_desk.ticket_messages") == 1);  // nothing written
+
+  const std::string key = common::NewUuid();
+  auto applied = macros.Apply(w.Meta("ApplyMacro", key), t->id, created->id, false, "1");
+  REQUIRE(applied.ok());
+  CHECK(applied->result.ticket.status == domain::TicketStatus::kSolved);
+  CHECK(applied->result.ticket.queue == "refunds");
+  CHECK(applied->result.ticket.tags == std::vector<std::string>{"billing", "refunded"});
+  auto again = macros.Apply(w.Meta("ApplyMacro", key), t->id, created->id, false, "1");
+  REQUIRE(again.ok());  // the retry answers the first; nothing twice
+  CHECK(again->result.message.id == applied->result.message.id);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.ticket_messages") == 2);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.ticket_changes WHERE field = 'macro' AND "
+                "new_value = 'Refund sent' AND actor = 'agent-ann'") == 1);
+  auto back = w.tickets.Get(w.tenant, t->id);
+  REQUIRE(back.ok());
+  CHECK(back->status == domain::TicketStatus::kSolved);
+  CHECK(back->priority == domain::Priority::kLow);
+
+  World other;
+  app::Macros theirs{*TheEnv().repo, other.tickets, other.clock, other.ids};
+  CHECK(ReasonOf(theirs.Get(other.tenant, created->id).status()) == "MACRO_NOT_FOUND");
+  CHECK(theirs.List(other.tenant)->empty());
+  CHECK(other.Count("SELECT count(*) FROM service_desk.macros") == 0);
+  REQUIRE(macros.Delete(w.Meta("DeleteMacro"), created->id, "1").ok());
+  CHECK(macros.List(w.tenant)->empty());
 }
 
 int64_t DueMicros(World& w, const std::string& id) {

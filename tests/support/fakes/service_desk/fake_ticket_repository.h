@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -57,6 +58,8 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     // "<tenant>/<queue>".
     std::map<std::string, std::map<std::string, service_desk::domain::Agent>> agents;
     std::map<std::string, std::string> last_assigned;
+    // Macros by tenant and id.
+    std::map<std::string, std::map<std::string, service_desk::domain::Macro>> macros;
   };
 
   // An agent's open tickets (assigned, not solved or closed).
@@ -261,6 +264,34 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     const auto t = s.agents.find(tenant);
     if (t == s.agents.end()) return out;
     for (const auto& [id, a] : t->second) out.push_back({a, OpenOf(s, tenant, id)});
+    return out;
+  }
+  absl::StatusOr<service_desk::domain::Macro> Write(
+      const outbox::WriteMeta& meta, const std::string&,
+      absl::FunctionRef<absl::StatusOr<service_desk::domain::Macro>(service_desk::app::TicketTx&)>
+          work) override {
+    return Run<service_desk::domain::Macro>(meta, work);
+  }
+  absl::StatusOr<service_desk::domain::Macro> GetMacro(const std::string& tenant,
+                                                       const std::string& id) override {
+    const State s = state();
+    const auto t = s.macros.find(tenant);
+    if (t == s.macros.end() || t->second.count(id) == 0) {
+      return crm::common::NotFound("MACRO_NOT_FOUND", "no macro has this macro_id");
+    }
+    return t->second.at(id);
+  }
+  absl::StatusOr<std::vector<service_desk::domain::Macro>> ListMacros(
+      const std::string& tenant) override {
+    const State s = state();
+    std::vector<service_desk::domain::Macro> out;
+    const auto t = s.macros.find(tenant);
+    if (t != s.macros.end()) {
+      for (const auto& [id, m] : t->second) out.push_back(m);
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.name, a.id) < std::tie(b.name, b.id);
+    });
     return out;
   }
   absl::StatusOr<service_desk::domain::RoutingRules> GetRoutingRules(
@@ -649,6 +680,21 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
         if (int n = OpenOf(s_, tenant_, id); n > 0) out[id] = n;
       }
       return out;
+    }
+    absl::StatusOr<std::optional<service_desk::domain::Macro>> LoadMacro(
+        const std::string& id) override {
+      const auto t = s_.macros.find(tenant_);
+      if (t == s_.macros.end() || t->second.count(id) == 0) {
+        return std::optional<service_desk::domain::Macro>();
+      }
+      return std::optional<service_desk::domain::Macro>(t->second.at(id));
+    }
+    void SaveMacro(const service_desk::domain::Macro& m, bool) override {
+      s_.macros[tenant_][m.id] = m;
+    }
+    void DeleteMacro(const std::string& id) override { s_.macros[tenant_].erase(id); }
+    absl::StatusOr<int> CountMacros() override {
+      return static_cast<int>(s_.macros[tenant_].size());
     }
     absl::StatusOr<std::string> LastAssigned(const std::string& queue) override {
       const auto it = s_.last_assigned.find(tenant_ + "/" + queue);

@@ -1,0 +1,62 @@
+#pragma once
+// Macros (docs/service-desk.md, "Macros"): canned replies with template
+// fields and field changes an agent applies to a ticket in one step, or
+// tries first (a dry run). Pure.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/service_desk/domain/ticket.h"
+
+namespace crm::service_desk::domain {
+
+struct Macro {
+  std::string id;    // UUID, given at creation
+  std::string name;  // 1..100 characters
+  // The reply it adds, a template of the fields below ("" for none); as an
+  // internal note when `internal`.
+  std::string reply;
+  bool internal = false;
+  // The fields it sets ("" / nullopt: leave) and the tags it adds and removes.
+  std::optional<TicketStatus> status;
+  std::optional<Priority> priority;
+  std::string type;
+  std::string queue;
+  std::string assignee;
+  std::vector<std::string> add_tags;
+  std::vector<std::string> remove_tags;
+  int64_t version = 0;  // the etag
+  absl::Time create_time = absl::InfinitePast();
+  absl::Time update_time = absl::InfinitePast();
+};
+
+inline constexpr size_t kMaxMacros = 500;  // a tenant's
+// The reply's template fields, filled from the ticket after the macro's
+// changes and the agent applying it.
+inline constexpr const char* kMacroFields[] = {
+    "ticket.number", "ticket.subject",  "ticket.status", "ticket.priority",
+    "ticket.queue",  "requester.email", "agent"};
+
+// Trims the name, normalizes the tags, checks the reply's template and
+// every field as a ticket's: INVALID_ARGUMENT naming the field
+// ("macro.reply", "macro.add_tags[1]", "macro.queue"); a macro that does
+// nothing is refused ("macro").
+absl::Status NormalizeAndValidate(Macro& m);
+
+// What applying `m` to `t` by `agent` at `now` makes: the ticket after the
+// field changes (a status move checked as an update's; a closed ticket
+// takes none: TICKET_CLOSED), the fields changed (an update's paths) and
+// the reply filled in ("" for none).
+struct MacroOutcome {
+  Ticket ticket;
+  std::vector<std::string> paths;
+  std::string reply;
+};
+absl::StatusOr<MacroOutcome> ApplyMacro(const Macro& m, const Ticket& t, const std::string& agent,
+                                        absl::Time now);
+
+}  // namespace crm::service_desk::domain
