@@ -133,6 +133,28 @@ auto_replies=$(bench_psql_super -At -c \
   "SELECT count(*) FROM service_desk.outbound_mails WHERE kind = 'auto_reply'")
 bench_say "auto-replies: $auto_replies queued for delivery (at most one per sender a day)"
 
+# Ticket creation with assignment, as a desk that assigns does: 20
+# available agents of the tickets' queue, and a routing rule that assigns
+# every ticket the bench creates to the least busy of them (one
+# assignment at a time per tenant: the tenant's assignment lock, held
+# until each creation commits, docs/service-desk.md "Assignment").
+for i in $(seq 1 20); do
+  curl -sS --fail-with-body -X PUT -H "Authorization: Bearer $BENCH_KEY" -H 'content-type: application/json' \
+    --data '{"name":"Agent '"$i"'","capacity":1000,"available":true}' \
+    "$REST/v1/agents/agent-$i?requestId=bench-agent-$i-$RANDOM" >"$OUT/agent.json" ||
+    bench_die "writing agent $i failed ($OUT/agent.json)"
+done
+curl -sS --fail-with-body -X PUT -H "Authorization: Bearer $BENCH_KEY" -H 'content-type: application/json' \
+  --data '{"rules":[{"name":"Damaged parcels to the team","conditions":[{"field":"subject","match":"contains","values":["damaged"]}],"action":{"queue":"shipping","assign":"ASSIGN_MODE_LEAST_BUSY"}}]}' \
+  "$REST/v1/routingRules?requestId=bench-routing-$RANDOM" >"$OUT/routing.json" ||
+  bench_die "writing the routing rule failed ($OUT/routing.json)"
+bench_wait_quiet
+bench_wrk create-ticket-assigned "$REST" "$BENCH_DIR/ticket.lua" "$REQUESTERS"
+read -r assigned max_load < <(bench_psql_super -At -F " " -c \
+  "SELECT coalesce(sum(n), 0), coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM
+   service_desk.tickets WHERE assignee LIKE 'agent-%' GROUP BY assignee) a")
+bench_say "assigned: $assigned tickets, the busiest agent holds $max_load"
+
 # The sweeper against PostgreSQL: SLA_PG_TICKETS open tickets of the tenant
 # (written by SQL: 24/7 policy, first reply 24 h warned 23 h before,
 # created 2 h ago, so the warning is due and the deadline far) all due at once; the service's sweeper evaluates each
@@ -217,10 +239,14 @@ if [[ -n $PGBENCH_TPS ]]; then
   rps=$(bench_rps_of create-ticket)
   awk -v r="$rps" -v t="$PGBENCH_TPS" 'BEGIN {
     printf "create-ticket %.0f/s vs pgbench TPC-B-like %d tps in the same run: %.2fx\n", r, t, r / t }'
+  rps=$(bench_rps_of create-ticket-assigned)
+  awk -v r="$rps" -v t="$PGBENCH_TPS" 'BEGIN {
+    printf "create-ticket-assigned %.0f/s vs pgbench TPC-B-like %d tps in the same run: %.2fx\n", r, t, r / t }'
   rps=$(bench_rps_of inbound-mail)
   awk -v r="$rps" -v t="$PGBENCH_TPS" 'BEGIN {
     printf "inbound-mail %.0f/s vs pgbench TPC-B-like %d tps in the same run: %.2fx\n", r, t, r / t }'
 fi
+echo "Assignment: $assigned tickets assigned to 20 agents (least busy), the busiest holding $max_load."
 echo "Inbound mail: $mails mails stored once each, $threaded of them threaded onto their ticket by In-Reply-To / References."
 echo
 if [[ -n $SWEEP_S ]]; then

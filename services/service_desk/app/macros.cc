@@ -154,8 +154,8 @@ absl::StatusOr<MacroApplied> Macros::Apply(const Actor& actor, const std::string
             CRM_RETURN_IF_ERROR(common::CheckEtag("ticket", domain::EtagOf(current), if_match));
             CRM_ASSIGN_OR_RETURN(std::optional<domain::Macro> m, tx.LoadMacro(macro_id));
             if (!m) return MacroNotFound();
-            CRM_ASSIGN_OR_RETURN(Plan p,
-                                 PlanOf(*m, current, actor.principal, tickets_.NowAfter(current)));
+            const absl::Time now = tickets_.NowAfter(current);
+            CRM_ASSIGN_OR_RETURN(Plan p, PlanOf(*m, current, actor.principal, now));
             MessageAdded done{domain::TicketMessage(), current};
             if (p.message) {
               p.message->id = message_id;
@@ -167,8 +167,10 @@ absl::StatusOr<MacroApplied> Macros::Apply(const Actor& actor, const std::string
                                    tickets_.WriteUpdate(tx, actor, ticket_id, p.outcome.ticket,
                                                         p.outcome.paths, ""));
             }
-            tx.AppendChanges(ticket_id,
-                             {{0, "macro", "", m->name, actor.principal, done.ticket.update_time}});
+            // Its row comes after what it changed (at the same instant, or
+            // now when it changed nothing).
+            tx.AppendChanges(ticket_id, {{0, "macro", "", m->name, actor.principal,
+                                          std::max(now, done.ticket.update_time)}});
             return done;
           }));
   return out;
