@@ -12,7 +12,7 @@ import importlib
 import time
 import unittest
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import grpc
@@ -781,6 +781,46 @@ class Tickets(stack.E2ETestCase):
                  headers={"If-Match": "2"})
         self.assertEqual(r.status, 200, r)
         self.assertError(rest("GET", "/v1/macros/%s" % m["id"], key), 404, "MACRO_NOT_FOUND")
+
+    def test_sla_report(self):
+        # A 24/7 policy with a first reply in an hour: one ticket replied at
+        # once (met), one not replied; the report over the creation range.
+        _, key = stack.create_tenant()
+        policy = {"hours": {"alwaysOpen": True},
+                  "targetsByPriority": {"normal": {"firstReplySeconds": "3600"}}}
+        r = rest("PUT", "/v1/slaPolicy?requestId=" + stack.unique("sla"), key, policy)
+        self.assertEqual(r.status, 200, r)
+        replied = self.create(key=key).json()
+        self.create(key=key, queue="other")
+        r = rest("POST", "/v1/tickets/%s/messages" % replied["id"], key,
+                 {"kind": "MESSAGE_KIND_PUBLIC_REPLY", "body": "On it.",
+                  "requestId": stack.unique("m")})
+        self.assertEqual(r.status, 200, r)
+        created = datetime.fromisoformat(replied["createTime"].replace("Z", "+00:00"))
+        def report(query, k=None):
+            return rest("GET", "/v1/reports/sla?" + query, k or key)
+        start = (created - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        end = (created + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        r = report("startTime=%s&endTime=%s" % (start, end))
+        self.assertEqual(r.status, 200, r)
+        body = r.json()
+        self.assertEqual((body["tickets"], body["underSla"]), ("2", "2"))
+        first = body["firstReply"]
+        self.assertEqual((first["done"], first["met"]), ("1", "1"))
+        self.assertNotIn("breached", first)
+        self.assertEqual(first["metPercent"], 100)
+        self.assertLess(first["p50Seconds"], 60)
+        self.assertNotIn("p50Seconds", body["resolution"])
+        r = report("startTime=%s&endTime=%s&queue=other" % (start, end))
+        self.assertEqual(r.json()["tickets"], "1")
+        self.assertError(report("startTime=%s&endTime=%s" % (end, start)), 400, "INVALID_FIELD",
+                         "end_time")
+        self.assertError(report("endTime=%s" % end), 400, "INVALID_FIELD", "start_time")
+        self.assertEqual(report("startTime=yesterday&endTime=%s" % end).status, 400)
+        # Another tenant: its own (empty) report over the same range.
+        r = report("startTime=%s&endTime=%s" % (start, end), self.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn("underSla", r.json())
 
     def test_sla_sweeper(self):
         # A 24/7 policy with a first reply due in 2 s: the ticket's stored

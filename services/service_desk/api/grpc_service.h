@@ -94,6 +94,9 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   grpc::ServerUnaryReactor* UpdateSlaPolicy(grpc::CallbackServerContext* ctx,
                                             const v1::UpdateSlaPolicyRequest* req,
                                             v1::SlaPolicy* resp) override;
+  grpc::ServerUnaryReactor* GetSlaReport(grpc::CallbackServerContext* ctx,
+                                         const v1::GetSlaReportRequest* req,
+                                         v1::SlaReport* resp) override;
   grpc::ServerUnaryReactor* GetSlaPolicies(grpc::CallbackServerContext* ctx,
                                            const v1::GetSlaPoliciesRequest* req,
                                            v1::SlaPolicies* resp) override;

@@ -195,6 +195,44 @@ void ToProto(const domain::SlaPolicies& p, v1::SlaPolicies* out) {
   if (p.version > 0) grpcutil::ToTimestamp(p.update_time, out->mutable_update_time());
 }
 
+namespace {
+
+void ToProto(const domain::MetricReport& m, v1::SlaMetricReport* out) {
+  out->set_done(m.done);
+  out->set_met(m.met);
+  out->set_breached(m.breached);
+  if (m.met_percent) out->set_met_percent(*m.met_percent);
+  if (m.p50) out->set_p50_seconds(absl::ToDoubleSeconds(*m.p50));
+  if (m.p90) out->set_p90_seconds(absl::ToDoubleSeconds(*m.p90));
+}
+
+// An instant of the request; absent: InfinitePast (the domain refuses it).
+absl::Time InstantOf(bool has, const google::protobuf::Timestamp& ts) {
+  return has ? grpcutil::FromTimestamp(ts) : absl::InfinitePast();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* ServiceDeskGrpcService::GetSlaReport(grpc::CallbackServerContext* ctx,
+                                                               const v1::GetSlaReportRequest* req,
+                                                               v1::SlaReport* resp) {
+  return Offload(ctx, executor_, metrics_, "GetSlaReport", [=](const RequestContext& rc) {
+    domain::SlaReportQuery q;
+    q.from = InstantOf(req->has_start_time(), req->start_time());
+    q.to = InstantOf(req->has_end_time(), req->end_time());
+    q.queue = req->queue();
+    CRM_ASSIGN_OR_RETURN(domain::SlaReport r, slas_.Report(rc.tenant_id, q));
+    *resp->mutable_start_time() = req->start_time();
+    *resp->mutable_end_time() = req->end_time();
+    resp->set_queue(q.queue);
+    resp->set_tickets(r.tickets);
+    resp->set_under_sla(r.under_sla);
+    ToProto(r.first_reply, resp->mutable_first_reply());
+    ToProto(r.resolution, resp->mutable_resolution());
+    return absl::OkStatus();
+  });
+}
+
 grpc::ServerUnaryReactor* ServiceDeskGrpcService::GetSlaPolicies(grpc::CallbackServerContext* ctx,
                                                                  const v1::GetSlaPoliciesRequest*,
                                                                  v1::SlaPolicies* resp) {

@@ -20,6 +20,7 @@
 #include "services/service_desk/domain/outbound_mail.h"
 #include "services/service_desk/domain/routing.h"
 #include "services/service_desk/domain/sla_policy.h"
+#include "services/service_desk/domain/sla_report.h"
 #include "services/service_desk/domain/sla_watch.h"
 #include "services/service_desk/domain/ticket.h"
 
@@ -332,6 +333,10 @@ class TicketRepository
   // NOT_FOUND AGENT_NOT_FOUND; every agent of the tenant, by id.
   virtual absl::StatusOr<AgentState> GetAgent(const std::string& tenant, const std::string& id) = 0;
   virtual absl::StatusOr<std::vector<AgentState>> ListAgents(const std::string& tenant) = 0;
+  // The SLA report of the tickets created in the query's range
+  // (domain/sla_report.h's definitions), in one snapshot.
+  virtual absl::StatusOr<domain::SlaReport> SlaReportOf(const std::string& tenant,
+                                                        const domain::SlaReportQuery& q) = 0;
   // NOT_FOUND MACRO_NOT_FOUND; every macro of the tenant, by name.
   virtual absl::StatusOr<domain::Macro> GetMacro(const std::string& tenant,
                                                  const std::string& id) = 0;

@@ -205,6 +205,12 @@ absl::StatusOr<TicketSla> Slas::ForTicket(const std::string& tenant, const std::
   return out;
 }
 
+absl::StatusOr<domain::SlaReport> Slas::Report(const std::string& tenant,
+                                               const domain::SlaReportQuery& q) {
+  CRM_RETURN_IF_ERROR(domain::CheckReportQuery(q));
+  return repository_.SlaReportOf(tenant, q);
+}
+
 absl::StatusOr<std::optional<absl::Time>> TrackSla(TicketTx& tx, const std::string& ticket_id,
                                                    absl::Time now) {
   CRM_ASSIGN_OR_RETURN(std::vector<SlaRecord> records, tx.LockSlas({ticket_id}, false));

@@ -56,6 +56,10 @@ class Slas final {
       const Actor& actor, std::vector<domain::ConditionalSlaPolicy> policies,
       const std::string& if_match);
   absl::StatusOr<TicketSla> ForTicket(const std::string& tenant, const std::string& ticket_id);
+  // The report over the tickets created in q's range (INVALID_ARGUMENT for
+  // a bad range or queue).
+  absl::StatusOr<domain::SlaReport> Report(const std::string& tenant,
+                                           const domain::SlaReportQuery& q);
 
   // One round of the sweeper: up to `batch` tickets whose instant has come
   // (every tenant, earliest first), then a page of `batch` of each

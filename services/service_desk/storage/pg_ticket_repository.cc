@@ -508,6 +508,41 @@ const pg::NamedQuery kRecordAssignment{
                  pg::MicrosParam(4), " WHERE tenant_id = $1 AND agent_id = $3"),
     0};
 
+// The SLA report (domain/sla_report.h): the tenant's tickets created in
+// [$2, $3) (micros) of queue $4 ('' for all), each with its first public
+// reply, its solve when solved or closed, whether a policy applies and the
+// breaches told; counted and ranked in one statement.
+std::string MicrosOf(const std::string& interval) {
+  return absl::StrCat("coalesce((extract(epoch FROM ", interval, ") * 1000000)::int8, -1)");
+}
+std::string RankOf(double p, const std::string& column) {
+  return MicrosOf(absl::StrCat("percentile_disc(", p, ") WITHIN GROUP (ORDER BY ", column, ")"));
+}
+const pg::NamedQuery kSlaReport{
+    "service_desk_sla_report",
+    absl::StrCat(
+        "WITH t AS (SELECT t.created_at, CASE WHEN t.status IN ('solved', 'closed') THEN "
+        "t.solved_at END AS solved_at, coalesce(s.policy, '') <> '' AS under_sla, "
+        "coalesce(s.told, '{}') AS told, (SELECT min(m.created_at) FROM "
+        "service_desk.ticket_messages m WHERE m.tenant_id = t.tenant_id AND m.ticket_id = "
+        "t.ticket_id AND m.kind = 'public_reply') AS replied_at FROM service_desk.tickets t LEFT "
+        "JOIN service_desk.ticket_slas s ON s.tenant_id = t.tenant_id AND s.ticket_id = "
+        "t.ticket_id WHERE t.tenant_id = $1 AND t.created_at >= ",
+        pg::MicrosParam(2), " AND t.created_at < ", pg::MicrosParam(3),
+        " AND ($4 = '' OR t.queue = $4)), f AS (SELECT created_at, solved_at, replied_at, "
+        "under_sla, EXISTS (SELECT 1 FROM unnest(told) k WHERE k LIKE 'breach/first_reply/%') "
+        "AS reply_breached, EXISTS (SELECT 1 FROM unnest(told) k WHERE k LIKE "
+        "'breach/resolution/%') AS solve_breached FROM t) SELECT count(*), count(*) FILTER "
+        "(WHERE under_sla), count(replied_at), count(*) FILTER (WHERE under_sla AND replied_at "
+        "IS NOT NULL AND NOT reply_breached), count(*) FILTER (WHERE under_sla AND "
+        "reply_breached), ",
+        RankOf(0.5, "replied_at - created_at"), ", ", RankOf(0.9, "replied_at - created_at"),
+        ", count(solved_at), count(*) FILTER (WHERE under_sla AND solved_at IS NOT NULL AND NOT "
+        "solve_breached), count(*) FILTER (WHERE under_sla AND solve_breached), ",
+        RankOf(0.5, "solved_at - created_at"), ", ", RankOf(0.9, "solved_at - created_at"),
+        " FROM f"),
+    12};
+
 // Macros (schema/009_macros.sql).
 const std::string kMacroColumns =
     absl::StrCat("macro_id::text, definition::text, version, ", pg::MicrosColumn("created_at"),
@@ -1644,7 +1679,7 @@ std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
                                    kRecordAssignment,   kMacroForUpdate,
                                    kSelectMacro,        kListMacros,
                                    kSaveMacro,          kDeleteMacro,
-                                   kCountMacros};
+                                   kCountMacros,        kSlaReport};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
 }
@@ -1708,6 +1743,36 @@ absl::StatusOr<domain::Macro> PgTicketRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
     absl::FunctionRef<absl::StatusOr<domain::Macro>(app::TicketTx&)> work) {
   return RunTx(meta, resource, kMacroAnswer, work);
+}
+
+absl::StatusOr<domain::SlaReport> PgTicketRepository::SlaReportOf(const std::string& tenant,
+                                                                  const domain::SlaReportQuery& q) {
+  domain::SlaReport out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantSnapshot(tenant, [&](pqxx::work& tx) -> absl::Status {
+    const pqxx::row r = pool_.Exec(tx, kSlaReport, tenant, absl::ToUnixMicros(q.from),
+                                   absl::ToUnixMicros(q.to), q.queue)[0];
+    const auto rank = [&](int column) -> std::optional<absl::Duration> {
+      const int64_t us = r[column].as<int64_t>();
+      if (us < 0) return std::nullopt;
+      return absl::Microseconds(us);
+    };
+    const auto metric = [&](int column) {
+      domain::MetricReport m;
+      m.done = r[column].as<int64_t>();
+      m.met = r[column + 1].as<int64_t>();
+      m.breached = r[column + 2].as<int64_t>();
+      m.met_percent = domain::MetPercent(m.met, m.breached);
+      m.p50 = rank(column + 3);
+      m.p90 = rank(column + 4);
+      return m;
+    };
+    out.tickets = r[0].as<int64_t>();
+    out.under_sla = r[1].as<int64_t>();
+    out.first_reply = metric(2);
+    out.resolution = metric(7);
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 absl::StatusOr<domain::Macro> PgTicketRepository::GetMacro(const std::string& tenant,

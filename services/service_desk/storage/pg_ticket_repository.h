@@ -54,6 +54,8 @@ class PgTicketRepository final : public app::TicketRepository {
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<domain::Macro>(app::TicketTx&)> work) override;
   absl::StatusOr<domain::Macro> GetMacro(const std::string& tenant, const std::string& id) override;
+  absl::StatusOr<domain::SlaReport> SlaReportOf(const std::string& tenant,
+                                                const domain::SlaReportQuery& q) override;
   absl::StatusOr<std::vector<domain::Macro>> ListMacros(const std::string& tenant) override;
 
   absl::StatusOr<bool> KeyUsed(const app::Actor& actor) override;

@@ -599,6 +599,52 @@ TEST_CASE("macros round-trip and apply in one write on PostgreSQL", "[service_de
   CHECK(macros.List(w.tenant)->empty());
 }
 
+TEST_CASE("the SLA report counts and ranks in one statement on PostgreSQL",
+          "[service_desk][pg][sla_report]") {
+  World w;
+  app::Slas slas(*TheEnv().repo, w.clock);
+  domain::SlaPolicySpec spec;
+  spec.hours.always_open = true;
+  spec.targets_by_priority["high"] = {absl::Hours(1), std::nullopt, std::nullopt, absl::Hours(4)};
+  REQUIRE(slas.UpdatePolicy(w.Meta("UpdateSlaPolicy"), spec, "").ok());
+  const absl::Time t0 = w.clock.Now();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {
+    auto t = w.Create("Card declined " + std::to_string(i), "ada@example.com");
+    REQUIRE(t.ok());
+    ids.push_back(t->id);
+  }
+  // Replies after 10, 20, 30 minutes and 2 hours (a breach the reply tells).
+  for (int i = 0; i < 4; ++i) {
+    w.clock.Set(t0 + (i < 3 ? absl::Minutes(10 * (i + 1)) : absl::Hours(2)));
+    REQUIRE(w.tickets
+                .AddMessage(w.Meta("AddTicketMessage"), ids[static_cast<size_t>(i)],
+                            MessageKind::kPublicReply, "Looking into it.")
+                .ok());
+  }
+  Ticket solved;
+  solved.status = domain::TicketStatus::kSolved;
+  REQUIRE(w.tickets.Update(w.Meta("UpdateTicket"), ids[0], solved, {"status"}, "").ok());
+  auto r = slas.Report(w.tenant, {t0 - absl::Minutes(1), t0 + absl::Minutes(1), ""});
+  REQUIRE(r.ok());
+  CHECK(r->tickets == 4);
+  CHECK(r->under_sla == 4);
+  CHECK(r->first_reply.done == 4);
+  CHECK(r->first_reply.met == 3);
+  CHECK(r->first_reply.breached == 1);
+  CHECK(r->first_reply.met_percent == 75.0);
+  CHECK(r->first_reply.p50 == absl::Minutes(20));  // nearest rank: the 2nd of 4
+  CHECK(r->first_reply.p90 == absl::Hours(2));
+  CHECK(r->resolution.done == 1);
+  CHECK(r->resolution.p50 == absl::Hours(2));
+  CHECK(slas.Report(w.tenant, {t0 - absl::Minutes(1), t0 + absl::Minutes(1), "other"})->tickets ==
+        0);
+  World other;
+  CHECK(app::Slas(*TheEnv().repo, other.clock)
+            .Report(other.tenant, {t0 - absl::Minutes(1), t0 + absl::Minutes(1), ""})
+            ->tickets == 0);
+}
+
 int64_t DueMicros(World& w, const std::string& id) {
   return w.Count(
       absl::StrCat("SELECT coalesce((extract(epoch from next_due_at) * 1000000)::int8, "

@@ -740,4 +740,96 @@ TEST_CASE("a change of the policies moves each ticket when it is evaluated again
   CHECK_FALSE(bare.repo.state().tickets.at(kTenant).at(plain).sla_due.has_value());
 }
 
+// The SLA report (docs/service-desk.md, "SLA report").
+TEST_CASE("the SLA report counts met and breached metrics and ranks the times",
+          "[service_desk][sla_report]") {
+  using sd::domain::TicketOutcome;
+  const absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);
+  std::vector<TicketOutcome> all;
+  // Replied after 10, 20, ..., 100 minutes; the last two breached their
+  // first reply; one of them not under a policy.
+  for (int i = 1; i <= 10; ++i) {
+    TicketOutcome o;
+    o.created = t0;
+    o.under_sla = i != 5;
+    o.first_reply = t0 + absl::Minutes(10 * i);
+    o.first_reply_breached = i >= 9;
+    if (i <= 4) o.solved = t0 + absl::Hours(i);
+    all.push_back(o);
+  }
+  TicketOutcome silent;  // under a policy, never replied, breached
+  silent.created = t0;
+  silent.under_sla = true;
+  silent.first_reply_breached = true;
+  silent.resolution_breached = true;
+  all.push_back(silent);
+  const sd::domain::SlaReport r = sd::domain::ReportOf(all);
+  CHECK(r.tickets == 11);
+  CHECK(r.under_sla == 10);
+  CHECK(r.first_reply.done == 10);
+  CHECK(r.first_reply.met == 7);       // 1-8 but 5 (no policy)
+  CHECK(r.first_reply.breached == 3);  // 9, 10 and the silent one
+  REQUIRE(r.first_reply.met_percent.has_value());
+  CHECK(*r.first_reply.met_percent == Approx(70.0));
+  CHECK(r.first_reply.p50 == absl::Minutes(50));  // nearest rank: the 5th of 10
+  CHECK(r.first_reply.p90 == absl::Minutes(90));
+  CHECK(r.resolution.done == 4);
+  CHECK(r.resolution.met == 4);
+  CHECK(r.resolution.breached == 1);
+  CHECK(r.resolution.p50 == absl::Hours(2));
+  CHECK(r.resolution.p90 == absl::Hours(4));
+  const sd::domain::SlaReport none = sd::domain::ReportOf({});
+  CHECK_FALSE(none.first_reply.met_percent.has_value());
+  CHECK_FALSE(none.first_reply.p50.has_value());
+
+  sd::domain::SlaReportQuery q{t0, t0 + absl::Hours(1), ""};
+  CHECK(sd::domain::CheckReportQuery(q).ok());
+  CHECK(crm::common::FieldOf(sd::domain::CheckReportQuery({t0, t0, ""})) == "end_time");
+  CHECK(crm::common::FieldOf(sd::domain::CheckReportQuery({t0, t0 + absl::Hours(24 * 367), ""})) ==
+        "end_time");
+  CHECK(crm::common::FieldOf(sd::domain::CheckReportQuery({absl::InfinitePast(), t0, ""})) ==
+        "start_time");
+  CHECK(crm::common::FieldOf(sd::domain::CheckReportQuery(
+            {t0, t0 + absl::Hours(1), std::string(65, 'q')})) == "queue");
+}
+
+TEST_CASE("the SLA report reads the tickets' replies, solves and told breaches",
+          "[service_desk][sla_report]") {
+  World w;
+  REQUIRE(
+      w.slas.UpdatePolicy(w.Meta("UpdateSlaPolicy"), AllHours(absl::Hours(1), absl::Hours(24)), "")
+          .ok());
+  const absl::Time t0 = w.clock.Now();
+  const std::string fast = w.Ticket();
+  const std::string slow = w.Ticket();
+  w.clock.Set(t0 + absl::Minutes(30));
+  REQUIRE(w.tickets
+              .AddMessage(w.Meta("AddTicketMessage"), fast, sd::domain::MessageKind::kPublicReply,
+                          "On it.")
+              .ok());
+  w.clock.Set(t0 + absl::Hours(2));
+  REQUIRE(w.tickets
+              .AddMessage(w.Meta("AddTicketMessage"), slow, sd::domain::MessageKind::kPublicReply,
+                          "Sorry for the wait.")
+              .ok());  // the reply tells the breach first
+  sd::domain::Ticket solved;
+  solved.status = TicketStatus::kSolved;
+  REQUIRE(w.tickets.Update(w.Meta("UpdateTicket"), fast, solved, {"status"}, "").ok());
+  auto r = w.slas.Report(kTenant, {t0 - absl::Hours(1), t0 + absl::Hours(1), ""});
+  REQUIRE(r.ok());
+  CHECK(r->tickets == 2);
+  CHECK(r->under_sla == 2);
+  CHECK(r->first_reply.met == 1);
+  CHECK(r->first_reply.breached == 1);
+  CHECK(r->first_reply.p50 == absl::Minutes(30));
+  CHECK(r->first_reply.p90 == absl::Hours(2));
+  CHECK(r->resolution.done == 1);
+  CHECK(r->resolution.p50 == absl::Hours(2));
+  // Another range, another queue, another tenant: nothing.
+  CHECK(w.slas.Report(kTenant, {t0 + absl::Hours(1), t0 + absl::Hours(2), ""})->tickets == 0);
+  CHECK(w.slas.Report(kTenant, {t0 - absl::Hours(1), t0 + absl::Hours(1), "vip"})->tickets == 0);
+  CHECK(w.slas.Report(kOther, {t0 - absl::Hours(1), t0 + absl::Hours(1), ""})->tickets == 0);
+  CHECK(w.slas.Report(kTenant, {t0, t0, ""}).status().code() == absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace

@@ -272,6 +272,46 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
           work) override {
     return Run<service_desk::domain::Macro>(meta, work);
   }
+  absl::StatusOr<service_desk::domain::SlaReport> SlaReportOf(
+      const std::string& tenant, const service_desk::domain::SlaReportQuery& q) override {
+    namespace d = service_desk::domain;
+    const State s = state();
+    std::vector<d::TicketOutcome> outcomes;
+    const auto t = s.tickets.find(tenant);
+    if (t == s.tickets.end()) return d::ReportOf(outcomes);
+    const auto breached = [](const std::vector<std::string>& told, const std::string& metric) {
+      return std::any_of(told.begin(), told.end(), [&](const std::string& k) {
+        return k.rfind("breach/" + metric + "/", 0) == 0;
+      });
+    };
+    for (const auto& [id, ticket] : t->second) {
+      if (ticket.create_time < q.from || ticket.create_time >= q.to) continue;
+      if (!q.queue.empty() && ticket.queue != q.queue) continue;
+      d::TicketOutcome o;
+      o.created = ticket.create_time;
+      const auto rows = s.slas.find(tenant);
+      if (rows != s.slas.end() && rows->second.count(id)) {
+        const SlaRow& row = rows->second.at(id);
+        o.under_sla = !row.policy.empty();
+        o.first_reply_breached = breached(row.told, "first_reply");
+        o.resolution_breached = breached(row.told, "resolution");
+      }
+      const auto messages = s.messages.find(id);
+      if (messages != s.messages.end()) {
+        for (const auto& m : messages->second) {
+          if (m.kind == d::MessageKind::kPublicReply &&
+              (!o.first_reply || m.create_time < *o.first_reply)) {
+            o.first_reply = m.create_time;
+          }
+        }
+      }
+      if (ticket.status == d::TicketStatus::kSolved || ticket.status == d::TicketStatus::kClosed) {
+        o.solved = ticket.solve_time;
+      }
+      outcomes.push_back(o);
+    }
+    return d::ReportOf(outcomes);
+  }
   absl::StatusOr<service_desk::domain::Macro> GetMacro(const std::string& tenant,
                                                        const std::string& id) override {
     const State s = state();
