@@ -9,14 +9,18 @@
 namespace crm::service_desk::domain {
 namespace {
 
-// The length of the "{{name}}" of one of `names` starting at `at`; 0 for none.
-size_t PlaceholderAt(absl::string_view text, size_t at,
-                     const std::vector<absl::string_view>& names) {
-  for (absl::string_view name : names) {
-    const std::string placeholder = absl::StrCat("{{", name, "}}");
-    if (absl::StartsWith(text.substr(at), placeholder)) return placeholder.size();
+// Which of `names` has its "{{name}}" starting at `at` (its index, and
+// the placeholder's length in `length`); npos for none.
+size_t PlaceholderAt(absl::string_view text, size_t at, const std::vector<absl::string_view>& names,
+                     size_t* length) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string placeholder = absl::StrCat("{{", names[i], "}}");
+    if (absl::StartsWith(text.substr(at), placeholder)) {
+      *length = placeholder.size();
+      return i;
+    }
   }
-  return 0;
+  return absl::string_view::npos;
 }
 
 }  // namespace
@@ -34,8 +38,8 @@ absl::Status CheckTemplate(absl::string_view field, absl::string_view text,
     return common::InvalidField(named, absl::StrCat(field, " must be one line"));
   }
   for (size_t at = text.find("{{"); at != absl::string_view::npos;) {
-    const size_t length = PlaceholderAt(text, at, names);
-    if (length == 0) {
+    size_t length = 0;
+    if (PlaceholderAt(text, at, names, &length) == absl::string_view::npos) {
       std::string listed;
       for (size_t i = 0; i < names.size(); ++i) {
         absl::StrAppend(&listed, i == 0 ? "" : (i + 1 == names.size() ? " and " : ", "), "{{",
@@ -50,25 +54,19 @@ absl::Status CheckTemplate(absl::string_view field, absl::string_view text,
 }
 
 std::string FillTemplate(absl::string_view text, const TemplateValues& values) {
+  std::vector<absl::string_view> names;
+  for (const auto& v : values) names.push_back(v.first);
   std::string out;
   size_t from = 0;
   for (size_t at = text.find("{{"); at != absl::string_view::npos; at = text.find("{{", from)) {
-    const std::pair<absl::string_view, std::string>* found = nullptr;
     size_t length = 0;
-    for (const auto& v : values) {
-      const std::string placeholder = absl::StrCat("{{", v.first, "}}");
-      if (absl::StartsWith(text.substr(at), placeholder)) {
-        found = &v;
-        length = placeholder.size();
-        break;
-      }
-    }
-    if (found == nullptr) {
+    const size_t found = PlaceholderAt(text, at, names, &length);
+    if (found == absl::string_view::npos) {
       absl::StrAppend(&out, text.substr(from, at + 2 - from));
       from = at + 2;
       continue;
     }
-    absl::StrAppend(&out, text.substr(from, at - from), found->second);
+    absl::StrAppend(&out, text.substr(from, at - from), values[found].second);
     from = at + length;
   }
   absl::StrAppend(&out, text.substr(from));
