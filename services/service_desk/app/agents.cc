@@ -88,20 +88,35 @@ absl::StatusOr<std::string> AssignNewTicket(TicketTx& tx, domain::AssignMode mod
                                             const domain::Ticket& ticket,
                                             const std::vector<std::string>& skills, absl::Time at) {
   if (mode == domain::AssignMode::kNone) return std::string();
-  CRM_ASSIGN_OR_RETURN(std::vector<domain::Agent> agents, tx.LockAgents());
+  // The ranking is read without locks; each candidate is then claimed in
+  // turn and checked again under its own lock, so concurrent creations go
+  // to different agents and no capacity is overrun. Candidates another
+  // write holds are skipped, and waited for only when every one was.
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::Agent> agents, tx.AssignableAgents());
   if (agents.empty()) return std::string();
   std::vector<std::string> ids;
   for (const domain::Agent& a : agents) ids.push_back(a.id);
   domain::AssignmentPool pool;
   pool.agents = &agents;
   CRM_ASSIGN_OR_RETURN(pool.open, tx.OpenTickets(ids));
-  if (mode == domain::AssignMode::kRoundRobin) {
-    CRM_ASSIGN_OR_RETURN(pool.last_in_queue, tx.LastAssigned(ticket.queue));
+  std::vector<std::string> ranked = domain::RankAgents(mode, pool, ticket.queue, skills);
+  for (const bool wait : {false, true}) {
+    std::vector<std::string> held;  // by another write: waited for on the second pass
+    for (const std::string& id : ranked) {
+      CRM_ASSIGN_OR_RETURN(auto claim, tx.ClaimAgent(id, wait));
+      if (!claim) {
+        held.push_back(id);
+        continue;
+      }
+      if (domain::CanTake(claim->first, claim->second, ticket.queue, skills)) {
+        tx.RecordAssignment(id, at);
+        return id;
+      }
+      tx.ReleaseClaim();
+    }
+    ranked = std::move(held);
   }
-  std::optional<std::string> chosen = domain::ChooseAgent(mode, pool, ticket.queue, skills);
-  if (!chosen) return std::string();
-  tx.RecordAssignment(ticket.queue, *chosen, at);
-  return *chosen;
+  return std::string();
 }
 
 }  // namespace crm::service_desk::app

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -258,18 +259,23 @@ class TicketTx {
   // (nullopt when absent); its save (insert or update).
   virtual absl::StatusOr<std::optional<domain::Agent>> LoadAgent(const std::string& id) = 0;
   virtual void SaveAgent(const domain::Agent& a) = 0;
-  // Assignment: the tenant's agents (id order), with the tenant's
-  // assignment lock held until the write ends, so that one assignment at a
-  // time counts the loads and no capacity is overrun; each one's open
-  // tickets (assigned, not solved or closed; missing: none); the agent the
-  // queue's last round-robin ticket went to ("" for none); a ticket given
-  // (the queue's last agent, the agent's last assignment).
-  virtual absl::StatusOr<std::vector<domain::Agent>> LockAgents() = 0;
+  // Assignment (docs/service-desk.md, "Assignment"): the tenant's agents
+  // (id order), read without a lock; each one's open tickets (assigned,
+  // not solved or closed; missing: none).
+  virtual absl::StatusOr<std::vector<domain::Agent>> AssignableAgents() = 0;
   virtual absl::StatusOr<std::map<std::string, int>> OpenTickets(
       const std::vector<std::string>& agent_ids) = 0;
-  virtual absl::StatusOr<std::string> LastAssigned(const std::string& queue) = 0;
-  virtual void RecordAssignment(const std::string& queue, const std::string& agent_id,
-                                absl::Time at) = 0;
+  // Claims an agent for a new ticket: locks it and answers it as stored
+  // with its open tickets counted after the lock (so every write that held
+  // it before has committed and is counted); nullopt, with nothing left
+  // locked, when it is gone or — unless `wait` — another write holds it.
+  // A claim is then either given back (ReleaseClaim: its lock goes, the
+  // write's other work stays) or kept (RecordAssignment: locked until the
+  // write ends, its last assignment set to `at`). One claim at a time.
+  virtual absl::StatusOr<std::optional<std::pair<domain::Agent, int>>> ClaimAgent(
+      const std::string& id, bool wait) = 0;
+  virtual void ReleaseClaim() = 0;
+  virtual void RecordAssignment(const std::string& agent_id, absl::Time at) = 0;
 
   // Macros (domain/macro.h): one, locked until the write ends (nullopt
   // when absent); its save, its delete; how many the tenant has.

@@ -21,14 +21,6 @@ absl::Status Renamed(absl::Status s, const std::string& from, const std::string&
   return common::InvalidField(field, absl::StrCat(field, ": ", s.message()));
 }
 
-bool Takes(const Agent& a, const std::string& queue, const std::vector<std::string>& skills) {
-  if (!a.available) return false;
-  if (!a.queues.empty() && !std::binary_search(a.queues.begin(), a.queues.end(), queue)) {
-    return false;
-  }
-  return std::includes(a.skills.begin(), a.skills.end(), skills.begin(), skills.end());
-}
-
 }  // namespace
 
 const char* AssignModeName(AssignMode m) {
@@ -101,32 +93,43 @@ absl::Status NormalizeAndValidate(Agent& a) {
   return absl::OkStatus();
 }
 
+bool CanTake(const Agent& a, int open, const std::string& queue,
+             const std::vector<std::string>& skills) {
+  if (!a.available || open >= a.capacity) return false;
+  if (!a.queues.empty() && !std::binary_search(a.queues.begin(), a.queues.end(), queue)) {
+    return false;
+  }
+  return std::includes(a.skills.begin(), a.skills.end(), skills.begin(), skills.end());
+}
+
+std::vector<std::string> RankAgents(AssignMode mode, const AssignmentPool& pool,
+                                    const std::string& queue,
+                                    const std::vector<std::string>& skills) {
+  if (mode == AssignMode::kNone || pool.agents == nullptr) return {};
+  const auto open_of = [&](const Agent& a) {
+    const auto it = pool.open.find(a.id);
+    return it == pool.open.end() ? 0 : it->second;
+  };
+  using Key = std::tuple<int, absl::Time, std::string>;
+  std::vector<Key> able;
+  for (const Agent& a : *pool.agents) {
+    const int open = open_of(a);
+    if (!CanTake(a, open, queue, skills)) continue;
+    able.emplace_back(mode == AssignMode::kLeastBusy ? open : 0, a.last_assigned, a.id);
+  }
+  std::sort(able.begin(), able.end());
+  std::vector<std::string> out;
+  out.reserve(able.size());
+  for (Key& k : able) out.push_back(std::move(std::get<2>(k)));
+  return out;
+}
+
 std::optional<std::string> ChooseAgent(AssignMode mode, const AssignmentPool& pool,
                                        const std::string& queue,
                                        const std::vector<std::string>& skills) {
-  if (mode == AssignMode::kNone || pool.agents == nullptr) return std::nullopt;
-  std::vector<const Agent*> able;
-  for (const Agent& a : *pool.agents) {
-    const auto it = pool.open.find(a.id);
-    const int open = it == pool.open.end() ? 0 : it->second;
-    if (Takes(a, queue, skills) && open < a.capacity) able.push_back(&a);
-  }
-  if (able.empty()) return std::nullopt;
-  if (mode == AssignMode::kRoundRobin) {
-    std::sort(able.begin(), able.end(),
-              [](const Agent* x, const Agent* y) { return x->id < y->id; });
-    for (const Agent* a : able) {
-      if (a->id > pool.last_in_queue) return a->id;
-    }
-    return able.front()->id;  // wrapped
-  }
-  const auto key = [&](const Agent* a) {
-    const auto it = pool.open.find(a->id);
-    return std::make_tuple(it == pool.open.end() ? 0 : it->second, a->last_assigned, a->id);
-  };
-  return (*std::min_element(able.begin(), able.end(),
-                            [&](const Agent* x, const Agent* y) { return key(x) < key(y); }))
-      ->id;
+  std::vector<std::string> ranked = RankAgents(mode, pool, queue, skills);
+  if (ranked.empty()) return std::nullopt;
+  return std::move(ranked.front());
 }
 
 }  // namespace crm::service_desk::domain

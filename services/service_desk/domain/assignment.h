@@ -42,20 +42,27 @@ absl::Status NormalizeAndValidate(Agent& a);
 // Required skills of a routing rule: as an agent's, named `field`.
 absl::Status NormalizeSkills(std::vector<std::string>& skills, const std::string& field);
 
-// What the choice sees: the agents, each one's open tickets now, and for
-// round robin the agent the queue's last ticket went to.
+// What the choice sees: the agents and each one's open tickets now.
 struct AssignmentPool {
   const std::vector<Agent>* agents = nullptr;
   std::map<std::string, int> open;  // by agent id; missing: 0
-  std::string last_in_queue;        // "" for none yet
 };
 
-// The agent a new ticket of `queue` that needs `skills` goes to: among the
-// available agents that take the queue, have every skill and hold fewer
-// open tickets than their capacity; round robin: the first after
-// last_in_queue in id order (wrapping); least busy: the fewest open
-// tickets, then the longest since its last assignment, then the id.
-// nullopt when none can take it (the ticket stays unassigned).
+// Whether `a`, holding `open` tickets, can take a new ticket of `queue`
+// that needs `skills`: available, takes the queue (or every queue), has
+// every skill and holds fewer open tickets than its capacity.
+bool CanTake(const Agent& a, int open, const std::string& queue,
+             const std::vector<std::string>& skills);
+
+// The agents that can take a new ticket, in the order a ticket goes to
+// them: round robin: the one given a ticket longest ago (never first), then
+// by id — a rotation through the able agents; least busy: the fewest open
+// tickets, then the longest since its last assignment, then the id. Empty
+// when none can take it (the ticket stays unassigned) or mode is kNone.
+std::vector<std::string> RankAgents(AssignMode mode, const AssignmentPool& pool,
+                                    const std::string& queue,
+                                    const std::vector<std::string>& skills);
+// The first of RankAgents; nullopt when there is none.
 std::optional<std::string> ChooseAgent(AssignMode mode, const AssignmentPool& pool,
                                        const std::string& queue,
                                        const std::vector<std::string>& skills);

@@ -481,31 +481,34 @@ const pg::NamedQuery kListAgents{
     absl::StrCat("SELECT ", kAgentStateColumns,
                  " FROM service_desk.agents a WHERE a.tenant_id = $1 ORDER BY a.agent_id LIMIT $2"),
     kAgentColumnCount + 1};
-// One assignment at a time in a tenant: loads are counted under it.
-const pg::NamedQuery kAssignmentLock{
-    "service_desk_assignment_lock",
-    "SELECT pg_advisory_xact_lock(hashtextextended('service_desk.assignment/' || $1, 0))", 1};
-const pg::NamedQuery kLockAgents{
-    "service_desk_lock_agents",
+const pg::NamedQuery kAssignableAgents{
+    "service_desk_assignable_agents",
     absl::StrCat("SELECT ", kAgentColumns,
                  " FROM service_desk.agents a WHERE a.tenant_id = $1 ORDER BY a.agent_id LIMIT $2"),
     kAgentColumnCount};
+// A claim (ClaimAgent): the agent locked, skipping it when another write
+// holds it, or waiting.
+const pg::NamedQuery kClaimAgent{
+    "service_desk_claim_agent",
+    absl::StrCat("SELECT ", kAgentColumns,
+                 " FROM service_desk.agents a WHERE a.tenant_id = $1 AND a.agent_id = $2 FOR "
+                 "UPDATE SKIP LOCKED"),
+    kAgentColumnCount};
+const pg::NamedQuery kClaimAgentWaiting{"service_desk_claim_agent_waiting",
+                                        absl::StrCat("SELECT ", kAgentColumns,
+                                                     " FROM service_desk.agents a WHERE "
+                                                     "a.tenant_id = $1 AND a.agent_id = $2 FOR "
+                                                     "UPDATE"),
+                                        kAgentColumnCount};
 const pg::NamedQuery kOpenTickets{
     "service_desk_open_tickets",
     "SELECT assignee, count(*) FROM service_desk.tickets WHERE tenant_id = $1 AND assignee = "
     "ANY($2::text[]) AND assignee <> '' AND status NOT IN ('solved', 'closed') GROUP BY assignee",
     2};
-const pg::NamedQuery kLastAssigned{
-    "service_desk_last_assigned",
-    "SELECT last_agent_id FROM service_desk.assignment_cursors WHERE tenant_id = $1 AND queue = $2",
-    1};
 const pg::NamedQuery kRecordAssignment{
     "service_desk_record_assignment",
-    absl::StrCat("WITH c AS (INSERT INTO service_desk.assignment_cursors (tenant_id, queue, "
-                 "last_agent_id) VALUES ($1, $2, $3) ON CONFLICT (tenant_id, queue) DO UPDATE SET "
-                 "last_agent_id = EXCLUDED.last_agent_id) UPDATE service_desk.agents SET "
-                 "last_assigned_at = ",
-                 pg::MicrosParam(4), " WHERE tenant_id = $1 AND agent_id = $3"),
+    absl::StrCat("UPDATE service_desk.agents SET last_assigned_at = ", pg::MicrosParam(3),
+                 " WHERE tenant_id = $1 AND agent_id = $2"),
     0};
 
 // The SLA report (domain/sla_report.h): the tenant's tickets created in
@@ -1574,14 +1577,33 @@ class PgTicketRepository::Tx final : public app::TicketTx {
                      a.available, a.version, absl::ToUnixMicros(a.update_time),
                      MicrosOrNone(a.last_assigned));
   }
-  absl::StatusOr<std::vector<domain::Agent>> LockAgents() override {
-    repo_.pool_.Exec(w_.sql(), kAssignmentLock, w_.tenant());
+  absl::StatusOr<std::vector<domain::Agent>> AssignableAgents() override {
     std::vector<domain::Agent> out;
-    for (const pqxx::row& r : repo_.pool_.Exec(w_.sql(), kLockAgents, w_.tenant(),
+    for (const pqxx::row& r : repo_.pool_.Exec(w_.sql(), kAssignableAgents, w_.tenant(),
                                                static_cast<int>(domain::kMaxAgents))) {
       out.push_back(AgentOf(r));
     }
     return out;
+  }
+  // A claim is a savepoint: given back, the savepoint is rolled back, which
+  // releases the agent's lock; kept, it is released into the write.
+  absl::StatusOr<std::optional<std::pair<domain::Agent, int>>> ClaimAgent(const std::string& id,
+                                                                          bool wait) override {
+    w_.sql().exec("SAVEPOINT service_desk_claim");
+    pqxx::result r =
+        repo_.pool_.Exec(w_.sql(), wait ? kClaimAgentWaiting : kClaimAgent, w_.tenant(), id);
+    if (r.empty()) {
+      ReleaseClaim();
+      return std::optional<std::pair<domain::Agent, int>>();
+    }
+    domain::Agent agent = AgentOf(r[0]);
+    CRM_ASSIGN_OR_RETURN(auto open, OpenTickets({id}));  // a statement after the lock
+    const int n = open.count(id) ? open.at(id) : 0;
+    return std::optional<std::pair<domain::Agent, int>>(std::in_place, std::move(agent), n);
+  }
+  void ReleaseClaim() override {
+    w_.sql().exec("ROLLBACK TO SAVEPOINT service_desk_claim");
+    w_.sql().exec("RELEASE SAVEPOINT service_desk_claim");
   }
   absl::StatusOr<std::map<std::string, int>> OpenTickets(
       const std::vector<std::string>& agent_ids) override {
@@ -1592,14 +1614,9 @@ class PgTicketRepository::Tx final : public app::TicketTx {
     }
     return out;
   }
-  absl::StatusOr<std::string> LastAssigned(const std::string& queue) override {
-    pqxx::result r = repo_.pool_.Exec(w_.sql(), kLastAssigned, w_.tenant(), queue);
-    return r.empty() ? std::string() : r[0][0].as<std::string>();
-  }
-  void RecordAssignment(const std::string& queue, const std::string& agent_id,
-                        absl::Time at) override {
-    repo_.pool_.Exec(w_.sql(), kRecordAssignment, w_.tenant(), queue, agent_id,
-                     absl::ToUnixMicros(at));
+  void RecordAssignment(const std::string& agent_id, absl::Time at) override {
+    w_.sql().exec("RELEASE SAVEPOINT service_desk_claim");
+    repo_.pool_.Exec(w_.sql(), kRecordAssignment, w_.tenant(), agent_id, absl::ToUnixMicros(at));
   }
   absl::StatusOr<std::optional<domain::Macro>> LoadMacro(const std::string& id) override {
     pqxx::result r = repo_.pool_.Exec(w_.sql(), kMacroForUpdate, w_.tenant(), id);
@@ -1674,8 +1691,8 @@ std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
                                    kQuarantined,        kLatestTicketFrom,
                                    kAgentForUpdate,     kSaveAgent,
                                    kSelectAgent,        kListAgents,
-                                   kAssignmentLock,     kLockAgents,
-                                   kOpenTickets,        kLastAssigned,
+                                   kAssignableAgents,   kClaimAgent,
+                                   kClaimAgentWaiting,  kOpenTickets,
                                    kRecordAssignment,   kMacroForUpdate,
                                    kSelectMacro,        kListMacros,
                                    kSaveMacro,          kDeleteMacro,

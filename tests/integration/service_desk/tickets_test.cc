@@ -8,7 +8,9 @@
 // the in-memory fake (the e2e suite runs customer-store).
 #include "services/service_desk/app/tickets.h"
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <future>
 #include <memory>
 #include <set>
 #include <string>
@@ -502,10 +504,11 @@ TEST_CASE("agents round-trip and new tickets are assigned within capacity on Pos
   CHECK(stored->rules[0].action.assign == domain::AssignMode::kRoundRobin);
   CHECK(stored->rules[0].action.skills == std::vector<std::string>{"german"});
 
-  // Eight creations at once for two agents of capacity 3: three each, two
-  // left unassigned, never a fourth (one assignment at a time counts).
+  // Twelve creations at once for two agents of capacity 3: three each, six
+  // left unassigned, never a fourth (each agent's load is counted again
+  // under its own lock).
   std::vector<std::thread> threads;
-  std::vector<absl::StatusOr<Ticket>> got(8, absl::UnknownError("not run"));
+  std::vector<absl::StatusOr<Ticket>> got(12, absl::UnknownError("not run"));
   for (size_t i = 0; i < got.size(); ++i) {
     threads.emplace_back([&, i] { got[i] = w.Create("Charged twice", "eve@example.com"); });
   }
@@ -515,7 +518,7 @@ TEST_CASE("agents round-trip and new tickets are assigned within capacity on Pos
     REQUIRE(t.ok());
     if (t->assignee.empty()) ++unassigned;
   }
-  CHECK(unassigned == 2);
+  CHECK(unassigned == 6);
   CHECK(w.Count("SELECT count(*) FROM service_desk.tickets WHERE assignee = 'ann@desk.example'") ==
         3);
   CHECK(w.Count("SELECT count(*) FROM service_desk.tickets WHERE assignee = 'bob'") == 3);
@@ -541,7 +544,79 @@ TEST_CASE("agents round-trip and new tickets are assigned within capacity on Pos
       "AGENT_NOT_FOUND");
   CHECK(theirs.List(other.tenant)->empty());
   CHECK(other.Count("SELECT count(*) FROM service_desk.agents") == 0);
-  CHECK(other.Count("SELECT count(*) FROM service_desk.assignment_cursors") == 0);
+}
+
+TEST_CASE("a claim skips an agent another write holds, waits when told, and gives its lock back",
+          "[service_desk][pg][assignment]") {
+  World w;
+  app::Agents agents{*TheEnv().repo, w.clock};
+  for (const char* id : {"ann", "bob"}) {
+    domain::Agent a;
+    a.id = id;
+    a.available = true;
+    REQUIRE(agents.Put(w.Meta("PutAgent"), a, "0").ok());
+  }
+  app::TicketRepository& repo = *TheEnv().repo;
+  const auto probe = [](app::TicketTx&) -> absl::StatusOr<app::AgentState> {
+    return app::AgentState{};
+  };
+  // The first write claims ann and keeps her until told to end.
+  std::promise<void> claimed, finish;
+  std::shared_future<void> finish_f = finish.get_future().share();
+  std::atomic<bool> first_ok{false};
+  std::thread first([&] {
+    first_ok =
+        repo.Run<app::AgentState>(w.Meta("Claim"), "claim/1",
+                                  [&](app::TicketTx& tx) -> absl::StatusOr<app::AgentState> {
+                                    CRM_ASSIGN_OR_RETURN(auto c, tx.ClaimAgent("ann", false));
+                                    if (!c) return absl::InternalError("ann not claimed");
+                                    tx.RecordAssignment("ann", w.clock.Now());
+                                    claimed.set_value();
+                                    finish_f.wait();
+                                    return probe(tx);
+                                  })
+            .ok();
+  });
+  claimed.get_future().wait();
+  // Another write skips her, claims bob, gives him back and claims him again.
+  std::string seen;
+  auto second = repo.Run<app::AgentState>(
+      w.Meta("Claim"), "claim/2", [&](app::TicketTx& tx) -> absl::StatusOr<app::AgentState> {
+        seen.clear();
+        CRM_ASSIGN_OR_RETURN(auto ann, tx.ClaimAgent("ann", false));
+        seen += ann ? "ann " : "-ann ";
+        CRM_ASSIGN_OR_RETURN(auto bob, tx.ClaimAgent("bob", false));
+        seen += bob ? "bob " : "-bob ";
+        tx.ReleaseClaim();
+        CRM_ASSIGN_OR_RETURN(auto gone, tx.ClaimAgent("nobody", false));
+        seen += gone ? "nobody " : "-nobody ";
+        CRM_ASSIGN_OR_RETURN(auto again, tx.ClaimAgent("bob", false));
+        seen += again ? "bob" : "-bob";
+        tx.ReleaseClaim();
+        return probe(tx);
+      });
+  REQUIRE(second.ok());
+  CHECK(seen == "-ann bob -nobody bob");
+  // A waiting claim of ann returns only once the first write has ended.
+  std::atomic<bool> waited{false};
+  std::thread third([&] {
+    auto r = repo.Run<app::AgentState>(
+        w.Meta("Claim"), "claim/3", [&](app::TicketTx& tx) -> absl::StatusOr<app::AgentState> {
+          CRM_ASSIGN_OR_RETURN(auto c, tx.ClaimAgent("ann", true));
+          waited = c.has_value() && c->first.last_assigned == w.clock.Now();
+          tx.ReleaseClaim();
+          return probe(tx);
+        });
+    if (!r.ok()) waited = false;
+  });
+  absl::SleepFor(absl::Milliseconds(300));
+  CHECK_FALSE(waited.load());  // still held
+  finish.set_value();
+  first.join();
+  third.join();
+  CHECK(first_ok.load());
+  CHECK(waited.load());  // then claimed, reading the first write's assignment
+  CHECK(agents.Get(w.tenant, "bob")->agent.last_assigned == absl::InfinitePast());
 }
 
 TEST_CASE("macros round-trip and apply in one write on PostgreSQL", "[service_desk][pg][macro]") {

@@ -60,21 +60,28 @@ TEST_CASE("an agent is checked and normalized before it is stored", "[service_de
   CHECK_FALSE(sd::domain::AssignModeFromName("random").has_value());
 }
 
-TEST_CASE("the choice: round robin in id order, least busy by load then by wait",
+TEST_CASE("the choice: round robin by last assignment, least busy by load then by wait",
           "[service_desk][assignment]") {
   std::vector<Agent> agents = {MakeAgent("cat"), MakeAgent("ann"), MakeAgent("bob")};
   for (Agent& a : agents) REQUIRE(sd::domain::NormalizeAndValidate(a).ok());
   sd::domain::AssignmentPool pool;
   pool.agents = &agents;
-  CHECK(ChooseAgent(AssignMode::kRoundRobin, pool, "", {}) == "ann");
-  pool.last_in_queue = "ann";
+  // Round robin: never assigned first (by id), then the longest ago.
+  CHECK(sd::domain::RankAgents(AssignMode::kRoundRobin, pool, "", {}) ==
+        std::vector<std::string>{"ann", "bob", "cat"});
+  agents[1].last_assigned = absl::FromUnixSeconds(10);  // ann
   CHECK(ChooseAgent(AssignMode::kRoundRobin, pool, "", {}) == "bob");
-  pool.last_in_queue = "cat";
-  CHECK(ChooseAgent(AssignMode::kRoundRobin, pool, "", {}) == "ann");  // wraps
-  pool.last_in_queue = "ann";
-  agents[2].available = false;  // bob is off shift: skipped
+  agents[2].last_assigned = absl::FromUnixSeconds(11);  // bob
   CHECK(ChooseAgent(AssignMode::kRoundRobin, pool, "", {}) == "cat");
-  agents[2].available = true;
+  agents[0].last_assigned = absl::FromUnixSeconds(12);  // cat: the rotation wraps
+  CHECK(sd::domain::RankAgents(AssignMode::kRoundRobin, pool, "", {}) ==
+        std::vector<std::string>{"ann", "bob", "cat"});
+  agents[1].available = false;  // ann is off shift: skipped
+  CHECK(ChooseAgent(AssignMode::kRoundRobin, pool, "", {}) == "bob");
+  agents[1].available = true;
+  agents[0].last_assigned = absl::InfinitePast();
+  agents[1].last_assigned = absl::InfinitePast();
+  agents[2].last_assigned = absl::InfinitePast();
 
   // Least busy: fewest open tickets; ties to the one who waited longest.
   pool.open = {{"ann", 3}, {"bob", 1}, {"cat", 1}};

@@ -54,10 +54,8 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     std::map<std::string, std::vector<service_desk::domain::OutboundMail>> outbound;
     std::map<std::string, absl::Time> auto_replies;
     std::map<std::string, absl::Time> quarantine;
-    // Agents by tenant and id; each queue's last round-robin agent by
-    // "<tenant>/<queue>".
+    // Agents by tenant and id.
     std::map<std::string, std::map<std::string, service_desk::domain::Agent>> agents;
-    std::map<std::string, std::string> last_assigned;
     // Macros by tenant and id.
     std::map<std::string, std::map<std::string, service_desk::domain::Macro>> macros;
   };
@@ -708,7 +706,7 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
       return std::optional<service_desk::domain::Agent>(t->second.at(id));
     }
     void SaveAgent(const service_desk::domain::Agent& a) override { s_.agents[tenant_][a.id] = a; }
-    absl::StatusOr<std::vector<service_desk::domain::Agent>> LockAgents() override {
+    absl::StatusOr<std::vector<service_desk::domain::Agent>> AssignableAgents() override {
       std::vector<service_desk::domain::Agent> out;
       for (const auto& [id, a] : s_.agents[tenant_]) out.push_back(a);
       return out;
@@ -736,13 +734,18 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     absl::StatusOr<int> CountMacros() override {
       return static_cast<int>(s_.macros[tenant_].size());
     }
-    absl::StatusOr<std::string> LastAssigned(const std::string& queue) override {
-      const auto it = s_.last_assigned.find(tenant_ + "/" + queue);
-      return it == s_.last_assigned.end() ? std::string() : it->second;
+    // One write at a time: a claim is never held by another.
+    absl::StatusOr<std::optional<std::pair<service_desk::domain::Agent, int>>> ClaimAgent(
+        const std::string& id, bool) override {
+      const auto it = s_.agents[tenant_].find(id);
+      if (it == s_.agents[tenant_].end()) {
+        return std::optional<std::pair<service_desk::domain::Agent, int>>();
+      }
+      return std::optional<std::pair<service_desk::domain::Agent, int>>(std::in_place, it->second,
+                                                                        OpenOf(s_, tenant_, id));
     }
-    void RecordAssignment(const std::string& queue, const std::string& agent_id,
-                          absl::Time at) override {
-      s_.last_assigned[tenant_ + "/" + queue] = agent_id;
+    void ReleaseClaim() override {}
+    void RecordAssignment(const std::string& agent_id, absl::Time at) override {
       s_.agents[tenant_][agent_id].last_assigned = at;
     }
 
