@@ -16,6 +16,7 @@
 #include "services/service_desk/app/routing.h"
 #include "services/service_desk/app/slas.h"
 #include "services/service_desk/app/tickets.h"
+#include "services/service_desk/app/triggers.h"
 
 namespace crm::service_desk::api {
 
@@ -55,8 +56,9 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
  public:
   ServiceDeskGrpcService(app::Tickets& tickets, app::Slas& slas, app::Mailboxes& mailboxes,
                          app::Inbound& inbound, app::Routing& routing, app::Agents& agents,
-                         app::Macros& macros, common::Executor& executor,
-                         grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens)
+                         app::Macros& macros, app::TriggerRules& triggers,
+                         common::Executor& executor, grpcutil::RpcMetrics& metrics,
+                         const common::PageTokenCodec& tokens)
       : tickets_(tickets),
         slas_(slas),
         mailboxes_(mailboxes),
@@ -64,6 +66,7 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
         routing_(routing),
         agents_(agents),
         macros_(macros),
+        triggers_(triggers),
         executor_(executor),
         metrics_(metrics),
         tokens_(tokens) {}
@@ -135,6 +138,16 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   grpc::ServerUnaryReactor* SetAgentAvailability(grpc::CallbackServerContext* ctx,
                                                  const v1::SetAgentAvailabilityRequest* req,
                                                  v1::Agent* resp) override;
+  // api/triggers_grpc.cc
+  grpc::ServerUnaryReactor* GetTriggers(grpc::CallbackServerContext* ctx,
+                                        const v1::GetTriggersRequest* req,
+                                        v1::Triggers* resp) override;
+  grpc::ServerUnaryReactor* UpdateTriggers(grpc::CallbackServerContext* ctx,
+                                           const v1::UpdateTriggersRequest* req,
+                                           v1::Triggers* resp) override;
+  grpc::ServerUnaryReactor* DryRunTriggers(grpc::CallbackServerContext* ctx,
+                                           const v1::DryRunTriggersRequest* req,
+                                           v1::DryRunTriggersResponse* resp) override;
   // api/routing_grpc.cc
   grpc::ServerUnaryReactor* GetRoutingRules(grpc::CallbackServerContext* ctx,
                                             const v1::GetRoutingRulesRequest* req,
@@ -170,6 +183,7 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   app::Routing& routing_;
   app::Agents& agents_;
   app::Macros& macros_;
+  app::TriggerRules& triggers_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
   const common::PageTokenCodec& tokens_;

@@ -8,6 +8,7 @@
 #include "libs/grpcutil/proto_util.h"
 #include "libs/grpcutil/unary.h"
 #include "libs/grpcutil/write_meta.h"
+#include "services/service_desk/api/edits_proto.h"
 #include "services/service_desk/api/grpc_service.h"
 
 namespace crm::service_desk::api {
@@ -17,23 +18,7 @@ absl::StatusOr<domain::Macro> FromProto(const v1::Macro& in) {
   m.name = in.name();
   m.reply = in.reply();
   m.internal = in.internal();
-  if (in.status() != v1::TICKET_STATUS_UNSPECIFIED) {
-    if (!v1::TicketStatus_IsValid(in.status())) {
-      return common::InvalidField("macro.status", "macro.status is not a ticket status");
-    }
-    m.status = static_cast<domain::TicketStatus>(in.status());
-  }
-  if (in.priority() != v1::TICKET_PRIORITY_UNSPECIFIED) {
-    if (!v1::TicketPriority_IsValid(in.priority())) {
-      return common::InvalidField("macro.priority", "macro.priority is not a priority");
-    }
-    m.priority = static_cast<domain::Priority>(in.priority());
-  }
-  m.type = in.type();
-  m.queue = in.queue();
-  m.assignee = in.assignee();
-  m.add_tags.assign(in.add_tags().begin(), in.add_tags().end());
-  m.remove_tags.assign(in.remove_tags().begin(), in.remove_tags().end());
+  CRM_RETURN_IF_ERROR(EditsFromProto(in, "macro.", m));
   return m;
 }
 
@@ -42,13 +27,7 @@ void ToProto(const domain::Macro& m, v1::Macro* out) {
   out->set_name(m.name);
   out->set_reply(m.reply);
   out->set_internal(m.internal);
-  if (m.status) out->set_status(static_cast<v1::TicketStatus>(*m.status));
-  if (m.priority) out->set_priority(static_cast<v1::TicketPriority>(*m.priority));
-  out->set_type(m.type);
-  out->set_queue(m.queue);
-  out->set_assignee(m.assignee);
-  for (const std::string& t : m.add_tags) out->add_add_tags(t);
-  for (const std::string& t : m.remove_tags) out->add_remove_tags(t);
+  EditsToProto(m, out);
   out->set_etag(absl::StrCat(m.version));
   grpcutil::ToTimestamp(m.create_time, out->mutable_create_time());
   grpcutil::ToTimestamp(m.update_time, out->mutable_update_time());

@@ -248,7 +248,7 @@ absl::StatusOr<MailReceived> Inbound::Receive(const std::string& tenant,
             CRM_ASSIGN_OR_RETURN(bool seen, tx.MailSeen(mailbox.id, identity));
             if (seen) return absl::AlreadyExistsError(kSeenBefore);
             CRM_ASSIGN_OR_RETURN(const bool burst, Burst(tx, mailbox, record));
-            CRM_RETURN_IF_ERROR(Tickets::WriteOpening(tx, o));
+            CRM_RETURN_IF_ERROR(tickets_.WriteOpening(tx, o));
             record.ticket_id = o.ticket.id;
             record.ticket_message_id = o.first.id;
             record.time = o.first.create_time;
@@ -282,7 +282,7 @@ absl::StatusOr<MailReceived> Inbound::Receive(const std::string& tenant,
               return absl::AbortedError(kClosedMeanwhile);
             }
             CRM_ASSIGN_OR_RETURN(const bool burst, Burst(tx, mailbox, record));
-            CRM_ASSIGN_OR_RETURN(MessageAdded added, tickets_.WriteMessage(tx, actor, m));
+            CRM_ASSIGN_OR_RETURN(MessageAdded added, tickets_.WriteMessage(tx, actor, m, true));
             record.ticket_id = thread.ticket_id;
             record.ticket_message_id = added.message.id;
             record.time = added.message.create_time;

@@ -157,15 +157,21 @@ absl::StatusOr<MacroApplied> Macros::Apply(const Actor& actor, const std::string
             const absl::Time now = tickets_.NowAfter(current);
             CRM_ASSIGN_OR_RETURN(Plan p, PlanOf(*m, current, actor.principal, now));
             MessageAdded done{domain::TicketMessage(), current};
+            // One run of the triggers for the whole macro: with its
+            // changes when it has some (the reply's event joins theirs).
+            const bool changes = !p.outcome.paths.empty();
+            std::vector<domain::TriggerEvent> also;
             if (p.message) {
               p.message->id = message_id;
               p.message->author.clear();  // the write's: the agent
-              CRM_ASSIGN_OR_RETURN(done, tickets_.WriteMessage(tx, actor, *std::move(p.message)));
+              also.push_back(domain::TriggerEvent::kAgentMessage);
+              CRM_ASSIGN_OR_RETURN(
+                  done, tickets_.WriteMessage(tx, actor, *std::move(p.message), !changes));
             }
-            if (!p.outcome.paths.empty()) {
+            if (changes) {
               CRM_ASSIGN_OR_RETURN(done.ticket,
                                    tickets_.WriteUpdate(tx, actor, ticket_id, p.outcome.ticket,
-                                                        p.outcome.paths, ""));
+                                                        p.outcome.paths, "", also));
             }
             // Its row comes after what it changed (at the same instant, or
             // now when it changed nothing).

@@ -24,6 +24,7 @@
 #include "services/service_desk/domain/sla_report.h"
 #include "services/service_desk/domain/sla_watch.h"
 #include "services/service_desk/domain/ticket.h"
+#include "services/service_desk/domain/trigger.h"
 
 namespace crm::service_desk::app {
 
@@ -255,6 +256,13 @@ class TicketTx {
   virtual absl::StatusOr<domain::RoutingRules> LoadRoutingRules() = 0;
   virtual void SaveRoutingRules(const domain::RoutingRules& r) = 0;
 
+  // The tenant's triggers (domain/trigger.h): locked until the write ends
+  // (version 0 before the first write), their save; and read without a
+  // lock by the ticket writes that run them.
+  virtual absl::StatusOr<domain::Triggers> LoadTriggers() = 0;
+  virtual void SaveTriggers(const domain::Triggers& t) = 0;
+  virtual absl::StatusOr<domain::Triggers> ReadTriggers() = 0;
+
   // Agents (domain/assignment.h): one, locked until the write ends
   // (nullopt when absent); its save (insert or update).
   virtual absl::StatusOr<std::optional<domain::Agent>> LoadAgent(const std::string& id) = 0;
@@ -294,7 +302,7 @@ struct AgentState {
 class TicketRepository
     : public outbox::UnitOfWork<TicketTx, domain::Ticket, MessageAdded, domain::SlaPolicies,
                                 SlaSweep, MailReceived, Mailbox, domain::RoutingRules, AgentState,
-                                domain::Macro> {
+                                domain::Macro, domain::Triggers> {
  public:
   // Whether actor.idempotency_key was used before: the write is then
   // answered from the key, so the requester need not be resolved again.
@@ -336,6 +344,7 @@ class TicketRepository
 
   // The tenant's routing rules (version 0, none, before the first write).
   virtual absl::StatusOr<domain::RoutingRules> GetRoutingRules(const std::string& tenant) = 0;
+  virtual absl::StatusOr<domain::Triggers> GetTriggers(const std::string& tenant) = 0;
   // NOT_FOUND AGENT_NOT_FOUND; every agent of the tenant, by id.
   virtual absl::StatusOr<AgentState> GetAgent(const std::string& tenant, const std::string& id) = 0;
   virtual absl::StatusOr<std::vector<AgentState>> ListAgents(const std::string& tenant) = 0;

@@ -13,6 +13,7 @@
 #include "libs/common/text.h"
 #include "services/service_desk/app/agents.h"
 #include "services/service_desk/app/slas.h"
+#include "services/service_desk/app/triggers.h"
 
 namespace crm::service_desk::app {
 namespace {
@@ -142,11 +143,17 @@ absl::Status Tickets::WriteOpening(TicketTx& tx, Opening& o) {
     o.ticket.assignee = agent;
     audit.push_back({0, "assignee", "", agent, "assignment", o.ticket.create_time});
   }
+  CRM_ASSIGN_OR_RETURN(TriggerEffects fx,
+                       RunTriggersInWrite(tx, {domain::TriggerEvent::kCreated}, nullptr, o.ticket,
+                                          o.ticket.create_time, ids_));
+  audit.insert(audit.end(), fx.audit.begin(), fx.audit.end());
   tx.SaveTicket(o.ticket, true);
   tx.AppendMessage(o.first);
+  for (const domain::TicketMessage& note : fx.notes) tx.AppendMessage(note);
   if (!audit.empty()) tx.AppendChanges(o.ticket.id, audit);
   CRM_ASSIGN_OR_RETURN(o.ticket.sla_due, TrackNewSla(tx, o.ticket, o.first));
   tx.EmitTicket("ticket.created", o.ticket);
+  for (const domain::TicketMessage& note : fx.notes) tx.EmitMessage(note, o.ticket);
   return absl::OkStatus();
 }
 
@@ -178,14 +185,15 @@ absl::StatusOr<Ticket> Tickets::Update(const Actor& actor, const std::string& id
   CRM_RETURN_IF_ERROR(common::RequireRequestId(actor.idempotency_key));
   CRM_RETURN_IF_ERROR(CheckTicketId(id));
   return repository_.Run<Ticket>(actor, id, [&](TicketTx& tx) -> absl::StatusOr<Ticket> {
-    return WriteUpdate(tx, actor, id, patch, paths, if_match);
+    return WriteUpdate(tx, actor, id, patch, paths, if_match, {});
   });
 }
 
 absl::StatusOr<Ticket> Tickets::WriteUpdate(TicketTx& tx, const Actor& actor, const std::string& id,
                                             const Ticket& patch,
                                             const std::vector<std::string>& paths,
-                                            const std::string& if_match) {
+                                            const std::string& if_match,
+                                            std::vector<domain::TriggerEvent> also) {
   CRM_ASSIGN_OR_RETURN(Ticket current, tx.LoadTicket(id));
   const absl::Time now = NowAfter(current);
   CRM_RETURN_IF_ERROR(common::CheckEtag("ticket", domain::EtagOf(current), if_match));
@@ -196,13 +204,18 @@ absl::StatusOr<Ticket> Tickets::WriteUpdate(TicketTx& tx, const Actor& actor, co
   if (changes.empty()) return current;  // nothing changed: no version, no event
   next.version = current.version + 1;
   next.update_time = now;
+  also.push_back(domain::TriggerEvent::kUpdated);
+  CRM_ASSIGN_OR_RETURN(TriggerEffects fx, RunTriggersInWrite(tx, also, &current, next, now, ids_));
+  changes.insert(changes.end(), fx.audit.begin(), fx.audit.end());
   tx.SaveTicket(next, false);
   tx.AppendChanges(id, changes);
+  for (const domain::TicketMessage& note : fx.notes) tx.AppendMessage(note);
   // Evaluated on every write (not only status or priority changes), so
   // the answer's slaDueTime is the stored one under the ticket's lock;
   // before the write's events, so what was due before it is told first.
   CRM_ASSIGN_OR_RETURN(next.sla_due, TrackSla(tx, id, now));
   tx.EmitTicket("ticket.updated", next);
+  for (const domain::TicketMessage& note : fx.notes) tx.EmitMessage(note, next);
   if (next.status != current.status) tx.EmitStatusChange(next, current.status);
   return next;
 }
@@ -217,13 +230,14 @@ absl::StatusOr<MessageAdded> Tickets::AddMessage(const Actor& actor, const std::
   m.ticket_id = ticket_id;
   m.kind = kind;
   m.body = body;
-  return repository_.Run<MessageAdded>(
-      actor, ticket_id,
-      [&](TicketTx& tx) -> absl::StatusOr<MessageAdded> { return WriteMessage(tx, actor, m); });
+  return repository_.Run<MessageAdded>(actor, ticket_id,
+                                       [&](TicketTx& tx) -> absl::StatusOr<MessageAdded> {
+                                         return WriteMessage(tx, actor, m, true);
+                                       });
 }
 
 absl::StatusOr<MessageAdded> Tickets::WriteMessage(TicketTx& tx, const Actor& actor,
-                                                   domain::TicketMessage m) {
+                                                   domain::TicketMessage m, bool run_triggers) {
   const std::string ticket_id = m.ticket_id;  // m moves into the answer
   const domain::MessageKind kind = m.kind;
   CRM_ASSIGN_OR_RETURN(Ticket current, tx.LoadTicket(ticket_id));
@@ -281,11 +295,22 @@ absl::StatusOr<MessageAdded> Tickets::WriteMessage(TicketTx& tx, const Actor& ac
   std::vector<domain::TicketChange> changes =
       domain::Diff(current, out.ticket,
                    kind == domain::MessageKind::kCustomer ? "customer" : actor.principal, now);
+  TriggerEffects fx;
+  if (run_triggers) {
+    CRM_ASSIGN_OR_RETURN(fx, RunTriggersInWrite(tx,
+                                                {kind == domain::MessageKind::kCustomer
+                                                     ? domain::TriggerEvent::kCustomerMessage
+                                                     : domain::TriggerEvent::kAgentMessage},
+                                                &current, out.ticket, now, ids_));
+    changes.insert(changes.end(), fx.audit.begin(), fx.audit.end());
+  }
   tx.SaveTicket(out.ticket, false);
   tx.AppendMessage(out.message);
+  for (const domain::TicketMessage& note : fx.notes) tx.AppendMessage(note);
   if (!changes.empty()) tx.AppendChanges(ticket_id, changes);
   CRM_ASSIGN_OR_RETURN(out.ticket.sla_due, TrackSla(tx, ticket_id, now));
   tx.EmitMessage(out.message, out.ticket);
+  for (const domain::TicketMessage& note : fx.notes) tx.EmitMessage(note, out.ticket);
   if (mail_out) tx.QueueMail(*mail_out, out.ticket);
   if (!changes.empty()) tx.EmitTicket("ticket.updated", out.ticket);
   if (out.ticket.status != current.status) tx.EmitStatusChange(out.ticket, current.status);

@@ -54,24 +54,28 @@ class Tickets final {
   };
   absl::StatusOr<Opening> Open(const Actor& actor, NewTicket n);
   // Its write, in the write's transaction: assigned (when its rule says
-  // so), saved with its first message, its SLA tracked, ticket.created told.
-  static absl::Status WriteOpening(TicketTx& tx, Opening& o);
+  // so), its triggers run (event created), saved with its first message,
+  // its SLA tracked, ticket.created told.
+  absl::Status WriteOpening(TicketTx& tx, Opening& o);
   // An update by field mask in the write's transaction (the ticket locked
   // there): `paths` of `patch` applied under if_match ("" for any), the
-  // audit rows of what changed (actor.principal), its SLA tracked, events
-  // told. Nothing changed: the ticket as it is, no version.
+  // triggers of `also` and "updated" run, the audit rows of what changed
+  // (actor.principal, then the triggers'), its SLA tracked, events told.
+  // Nothing changed: the ticket as it is, no version, no trigger.
   absl::StatusOr<domain::Ticket> WriteUpdate(TicketTx& tx, const Actor& actor,
                                              const std::string& id, const domain::Ticket& patch,
                                              const std::vector<std::string>& paths,
-                                             const std::string& if_match);
+                                             const std::string& if_match,
+                                             std::vector<domain::TriggerEvent> also);
   // The instant of a write on `current`: now, never before its last write.
   absl::Time NowAfter(const domain::Ticket& current) const;
   // A message on a ticket, in the write's transaction (the ticket locked
   // there): m.id, ticket_id, kind, body and mail_id given; its author and
   // time set here. A public reply on a ticket that came by mail gets its
-  // outgoing Message-ID.
+  // outgoing Message-ID. With `run_triggers`, the triggers of the event
+  // (customer_message, or agent_message for a reply or a note) run.
   absl::StatusOr<MessageAdded> WriteMessage(TicketTx& tx, const Actor& actor,
-                                            domain::TicketMessage m);
+                                            domain::TicketMessage m, bool run_triggers);
 
  private:
   absl::Time Now() const;

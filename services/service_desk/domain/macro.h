@@ -11,24 +11,19 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/service_desk/domain/ticket.h"
+#include "services/service_desk/domain/ticket_edits.h"
 
 namespace crm::service_desk::domain {
 
-struct Macro {
+// Its field changes (TicketEdits: status, priority, type, queue, assignee,
+// tags added and removed) are the base.
+struct Macro : TicketEdits {
   std::string id;    // UUID, given at creation
   std::string name;  // 1..100 characters
   // The reply it adds, a template of the fields below ("" for none); as an
   // internal note when `internal`.
   std::string reply;
   bool internal = false;
-  // The fields it sets ("" / nullopt: leave) and the tags it adds and removes.
-  std::optional<TicketStatus> status;
-  std::optional<Priority> priority;
-  std::string type;
-  std::string queue;
-  std::string assignee;
-  std::vector<std::string> add_tags;
-  std::vector<std::string> remove_tags;
   int64_t version = 0;  // the etag
   absl::Time create_time = absl::InfinitePast();
   absl::Time update_time = absl::InfinitePast();
@@ -40,6 +35,11 @@ inline constexpr size_t kMaxMacros = 500;  // a tenant's
 inline constexpr const char* kMacroFields[] = {
     "ticket.number", "ticket.subject",  "ticket.status", "ticket.priority",
     "ticket.queue",  "requester.email", "agent"};
+
+// A template of kMacroFields (a macro's reply, a trigger's note): checked,
+// INVALID_ARGUMENT naming `field`; filled from `t` and `agent`.
+absl::Status CheckTicketTemplate(const std::string& field, const std::string& text);
+std::string FillTicketTemplate(const std::string& text, const Ticket& t, const std::string& agent);
 
 // Trims the name, normalizes the tags, checks the reply's template and
 // every field as a ticket's: INVALID_ARGUMENT naming the field

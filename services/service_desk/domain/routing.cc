@@ -21,14 +21,25 @@ const std::vector<std::string>& Fields(ConditionScope scope) {
   static const std::vector<std::string>* const kSla =
       new std::vector<std::string>{"channel", "subject", "requester_email", "requester_domain",
                                    "tags",    "type",    "queue",           "priority"};
-  return scope == ConditionScope::kSla ? *kSla : *kRouting;
+  static const std::vector<std::string>* const kTrigger = new std::vector<std::string>{
+      "channel", "subject", "requester_email", "requester_domain", "tags",
+      "type",    "queue",   "priority",        "status",           "assignee"};
+  switch (scope) {
+    case ConditionScope::kSla:
+      return *kSla;
+    case ConditionScope::kTrigger:
+      return *kTrigger;
+    case ConditionScope::kRouting:
+      break;
+  }
+  return *kRouting;
 }
 
 std::string Lower(const std::string& s) { return absl::AsciiStrToLower(s); }
 
 // The values a field has on a ticket (one, or a ticket's tags).
-std::vector<std::string> ValuesOf(const std::string& field, const RoutingInput& in) {
-  const Ticket& t = *in.ticket;
+std::vector<std::string> ValuesOf(const std::string& field, const Ticket& t,
+                                  const RoutingInput& in) {
   if (field == "channel") return {ChannelName(t.channel)};
   if (field == "subject") return {t.subject};
   if (field == "description") return {in.description};
@@ -42,11 +53,25 @@ std::vector<std::string> ValuesOf(const std::string& field, const RoutingInput& 
   if (field == "queue") return {t.queue};
   if (field == "priority") return {PriorityName(t.priority)};
   if (field == "mailbox") return {in.mailbox};
+  if (field == "status") return {StatusName(t.status)};
+  if (field == "assignee") return {t.assignee};
   return {};
 }
 
 bool Holds(const RoutingCondition& c, const RoutingInput& in) {
-  const std::vector<std::string> have = ValuesOf(c.field, in);
+  std::vector<std::string> have = ValuesOf(c.field, *in.ticket, in);
+  if (c.op == "changed" || c.op == "changed_to") {
+    // What the event brought: the values the ticket has now and had not
+    // before (every one on a creation; "" is no value).
+    std::vector<std::string> had;
+    if (in.before != nullptr) had = ValuesOf(c.field, *in.before, in);
+    std::vector<std::string> brought;
+    for (const std::string& v : have) {
+      if (!v.empty() && std::find(had.begin(), had.end(), v) == had.end()) brought.push_back(v);
+    }
+    if (c.op == "changed") return !brought.empty() || (in.before != nullptr && have != had);
+    have = std::move(brought);
+  }
   bool any = false;
   for (const std::string& raw : have) {
     const std::string v = Lower(raw);
@@ -76,9 +101,20 @@ absl::Status NormalizeAndValidateConditions(std::vector<RoutingCondition>& condi
       return common::InvalidField(
           cat + ".field", absl::StrCat(cat, ".field must be one of ", absl::StrJoin(fields, ", ")));
     }
-    if (c.op != "in" && c.op != "not_in" && c.op != "contains") {
-      return common::InvalidField(cat + ".match",
-                                  absl::StrCat(cat, ".match must be in, not_in or contains"));
+    const bool change = c.op == "changed" || c.op == "changed_to";
+    if (c.op != "in" && c.op != "not_in" && c.op != "contains" &&
+        !(change && scope == ConditionScope::kTrigger)) {
+      return common::InvalidField(
+          cat + ".match",
+          absl::StrCat(cat, ".match must be in, not_in or contains",
+                       scope == ConditionScope::kTrigger ? ", changed or changed_to" : ""));
+    }
+    if (c.op == "changed") {
+      if (!c.values.empty()) {
+        return common::InvalidField(cat + ".values",
+                                    cat + ".values must be empty for changed (any change)");
+      }
+      continue;
     }
     if (c.values.empty() || c.values.size() > kMaxRoutingValues) {
       return common::InvalidField(
@@ -95,6 +131,12 @@ absl::Status NormalizeAndValidateConditions(std::vector<RoutingCondition>& condi
         return common::InvalidField(
             vat, absl::StrCat(vat, " must be a channel: email, web_form, chat, phone, api"));
       }
+      if (c.field == "status" && !StatusFromName(Lower(c.values[k]))) {
+        return common::InvalidField(vat,
+                                    absl::StrCat(vat,
+                                                 " must be a status: new, open, pending_customer, "
+                                                 "pending_third_party, on_hold, solved, closed"));
+      }
       if (c.field == "priority" && !PriorityFromName(Lower(c.values[k]))) {
         return common::InvalidField(
             vat, absl::StrCat(vat, " must be a priority: low, normal, high, urgent"));
@@ -102,6 +144,24 @@ absl::Status NormalizeAndValidateConditions(std::vector<RoutingCondition>& condi
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status NormalizeRuleIdAndName(std::string& id, std::string& name, const std::string& at) {
+  id = Lower(std::string(absl::StripAsciiWhitespace(id)));
+  const bool shaped =
+      !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+        return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'z') || c == '_' || c == '-';
+      });
+  if (!shaped) {
+    return common::InvalidField(at + ".id",
+                                absl::StrCat(at, ".id must be 1..64 of a-z, 0-9, _ and -"));
+  }
+  name = std::string(absl::StripAsciiWhitespace(name));
+  if (name.empty() || CharCount(name) > 100) {
+    return common::InvalidField(at + ".name",
+                                absl::StrCat(at, ".name is required (1..100 characters)"));
+  }
+  return common::CheckStorableText(at + ".name", name);
 }
 
 bool ConditionsHold(const std::vector<RoutingCondition>& conditions, const RoutingInput& in) {

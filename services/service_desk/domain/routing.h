@@ -21,11 +21,15 @@ namespace crm::service_desk::domain {
 struct RoutingCondition {
   // "channel", "subject", "description", "requester_email",
   // "requester_domain", "tags", "type", "queue", "priority", "mailbox"
-  // (SLA policies' conditions: not "description" nor "mailbox").
+  // (SLA policies' and triggers' conditions: not "description" nor
+  // "mailbox"; triggers' also "status" and "assignee").
   std::string field;
   // "in": the field (each tag, for tags) equals one of the values
   // (case-insensitive); "contains": it holds one of them as a substring
-  // (case-insensitive); "not_in": none of the values equals it.
+  // (case-insensitive); "not_in": none of the values equals it. Triggers'
+  // only: "changed": the event changed the field (no values); "changed_to":
+  // it changed to one of the values (for tags: one of them was added). On
+  // a creation every field counts as changed from nothing.
   std::string op;
   std::vector<std::string> values;
 };
@@ -63,18 +67,27 @@ struct RoutingInput {
   const Ticket* ticket = nullptr;  // subject, channel, tags, type, queue, requester_email
   std::string description;         // its first message
   std::string mailbox;             // the address it came to, "" when not by mail
+  // Triggers: the ticket before the event (nullptr: it is being created).
+  const Ticket* before = nullptr;
 };
 
-// What reads conditions: routing (a new ticket: every field) or the
-// choice of an SLA policy (any ticket, at any write: its fields only, not
-// "description" nor "mailbox", which a ticket does not keep).
-enum class ConditionScope { kRouting, kSla };
+// What reads conditions: routing (a new ticket: every field), the choice
+// of an SLA policy (any ticket, at any write: its fields only, not
+// "description" nor "mailbox", which a ticket does not keep) or triggers
+// (a ticket's fields with its status and assignee, and what the event
+// changed).
+enum class ConditionScope { kRouting, kSla, kTrigger };
 
 // Checks conditions named `at` ("rules[2].conditions", "policies[0].conditions"):
 // INVALID_ARGUMENT naming the field (<at>[1].field, <at>[0].values[2]);
 // lower-cases fields and operators.
 absl::Status NormalizeAndValidateConditions(std::vector<RoutingCondition>& conditions,
                                             const std::string& at, ConditionScope scope);
+
+// A named rule's id and name (SLA policies', triggers'): the id trimmed
+// and lower-cased, 1..64 of a-z, 0-9, _ and -; the name trimmed, 1..100
+// characters. INVALID_ARGUMENT naming <at>.id or <at>.name.
+absl::Status NormalizeRuleIdAndName(std::string& id, std::string& name, const std::string& at);
 
 // Whether every condition holds (none: true).
 bool ConditionsHold(const std::vector<RoutingCondition>& conditions, const RoutingInput& in);

@@ -75,15 +75,7 @@ absl::Status NormalizeAndValidate(std::vector<ConditionalSlaPolicy>& policies) {
   for (size_t i = 0; i < policies.size(); ++i) {
     ConditionalSlaPolicy& p = policies[i];
     const std::string at = absl::StrCat("policies[", i, "]");
-    p.id = absl::AsciiStrToLower(absl::StripAsciiWhitespace(p.id));
-    const bool shaped =
-        !p.id.empty() && p.id.size() <= 64 && std::all_of(p.id.begin(), p.id.end(), [](char c) {
-          return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'z') || c == '_' || c == '-';
-        });
-    if (!shaped) {
-      return common::InvalidField(at + ".id",
-                                  absl::StrCat(at, ".id must be 1..64 of a-z, 0-9, _ and -"));
-    }
+    CRM_RETURN_IF_ERROR(NormalizeRuleIdAndName(p.id, p.name, at));
     if (p.id == kDefaultSlaPolicyId) {
       return common::InvalidField(
           at + ".id",
@@ -92,12 +84,6 @@ absl::Status NormalizeAndValidate(std::vector<ConditionalSlaPolicy>& policies) {
     if (!ids.insert(p.id).second) {
       return common::InvalidField(at + ".id", absl::StrCat(at, ".id \"", p.id, "\" is used twice"));
     }
-    p.name = std::string(absl::StripAsciiWhitespace(p.name));
-    if (p.name.empty() || CharCount(p.name) > 100) {
-      return common::InvalidField(at + ".name",
-                                  absl::StrCat(at, ".name is required (1..100 characters)"));
-    }
-    CRM_RETURN_IF_ERROR(common::CheckStorableText(at + ".name", p.name));
     CRM_RETURN_IF_ERROR(
         NormalizeAndValidateConditions(p.conditions, at + ".conditions", ConditionScope::kSla));
     absl::Status s = CompileSlaPolicy(p.policy).status();

@@ -423,25 +423,29 @@ const pg::NamedQuery kClaimMailboxAddress{
     "INSERT INTO service_desk.mailbox_routes (address, tenant_id, mailbox_id) VALUES ($2, $1, "
     "$3::uuid) ON CONFLICT (address) DO NOTHING RETURNING 1",
     1};
-// Routing rules (schema/005_routing_rules.sql).
-const pg::NamedQuery kSelectRoutingRules{
-    "service_desk_select_routing_rules",
-    absl::StrCat("SELECT definition::text, version, ", pg::MicrosColumn("updated_at"),
-                 " FROM service_desk.routing_rules WHERE tenant_id = $1"),
-    3};
-const pg::NamedQuery kRoutingRulesForUpdate{
-    "service_desk_routing_rules_for_update",
-    absl::StrCat("SELECT definition::text, version, ", pg::MicrosColumn("updated_at"),
-                 " FROM service_desk.routing_rules WHERE tenant_id = $1 FOR UPDATE"),
-    3};
-const pg::NamedQuery kSaveRoutingRules{
-    "service_desk_save_routing_rules",
-    absl::StrCat("INSERT INTO service_desk.routing_rules (tenant_id, definition, version, "
-                 "updated_at) VALUES ($1, $2::jsonb, $3, ",
-                 pg::MicrosParam(4),
-                 ") ON CONFLICT (tenant_id) DO UPDATE SET definition = EXCLUDED.definition, "
-                 "version = EXCLUDED.version, updated_at = EXCLUDED.updated_at"),
-    0};
+// A tenant's rules kept as one JSON document under a version (routing
+// rules: schema/005_routing_rules.sql; triggers: 011_triggers.sql): its
+// read, its read locked until the write ends, its save.
+struct DocumentQueries {
+  pg::NamedQuery select, for_update, save;
+};
+DocumentQueries DocumentQueriesOf(const std::string& name, const std::string& table) {
+  const std::string read =
+      absl::StrCat("SELECT definition::text, version, ", pg::MicrosColumn("updated_at"),
+                   " FROM service_desk.", table, " WHERE tenant_id = $1");
+  return DocumentQueries{
+      {absl::StrCat("service_desk_select_", name), read, 3},
+      {absl::StrCat("service_desk_", name, "_for_update"), read + " FOR UPDATE", 3},
+      {absl::StrCat("service_desk_save_", name),
+       absl::StrCat("INSERT INTO service_desk.", table,
+                    " (tenant_id, definition, version, updated_at) VALUES ($1, $2::jsonb, $3, ",
+                    pg::MicrosParam(4),
+                    ") ON CONFLICT (tenant_id) DO UPDATE SET definition = EXCLUDED.definition, "
+                    "version = EXCLUDED.version, updated_at = EXCLUDED.updated_at"),
+       0}};
+}
+const DocumentQueries kRoutingRulesDoc = DocumentQueriesOf("routing_rules", "routing_rules");
+const DocumentQueries kTriggersDoc = DocumentQueriesOf("triggers", "triggers");
 // Agents (schema/008_assignment.sql).
 const std::string kAgentColumns =
     absl::StrCat("a.agent_id, a.name, a.queues, a.skills, a.capacity, a.available, a.version, ",
@@ -1109,7 +1113,7 @@ absl::StatusOr<domain::RoutingRules> RoutingRulesOf(const std::string& stored) {
                                                        "stored routing rules unreadable");
 }
 
-// A row of kSelectRoutingRules / kRoutingRulesForUpdate (none: version 0).
+// A row of kRoutingRulesDoc's reads (none: version 0).
 absl::StatusOr<domain::RoutingRules> RoutingRulesOfRows(const pqxx::result& r) {
   if (r.empty()) return domain::RoutingRules{};
   CRM_ASSIGN_OR_RETURN(domain::RoutingRules rules, RoutingRulesOf(r[0][0].as<std::string>()));
@@ -1123,21 +1127,42 @@ const outbox::AnswerCodec<domain::RoutingRules> kRoutingAnswer =
         [](const domain::RoutingRules& r) { return RoutingRulesJson(r).dump(); }, RoutingRulesOf);
 
 // A macro as stored (definition) and as answered again to a retried write.
+// A macro's or a trigger's field changes, as members of `j`.
+void PutEdits(const domain::TicketEdits& e, Json& j) {
+  j["status"] = e.status ? Json(domain::StatusName(*e.status)) : Json(nullptr);
+  j["priority"] = e.priority ? Json(domain::PriorityName(*e.priority)) : Json(nullptr);
+  j["type"] = e.type;
+  j["queue"] = e.queue;
+  j["assignee"] = e.assignee;
+  j["add_tags"] = e.add_tags;
+  j["remove_tags"] = e.remove_tags;
+}
+void GetEdits(const Json& j, domain::TicketEdits& e, bool& ok) {
+  if (!j.at("status").is_null()) {
+    e.status = domain::StatusFromName(j.at("status").get<std::string>());
+    if (!e.status) ok = false;
+  }
+  if (!j.at("priority").is_null()) {
+    e.priority = domain::PriorityFromName(j.at("priority").get<std::string>());
+    if (!e.priority) ok = false;
+  }
+  e.type = j.at("type").get<std::string>();
+  e.queue = j.at("queue").get<std::string>();
+  e.assignee = j.at("assignee").get<std::string>();
+  e.add_tags = j.at("add_tags").get<std::vector<std::string>>();
+  e.remove_tags = j.at("remove_tags").get<std::vector<std::string>>();
+}
+
 Json MacroJson(const domain::Macro& m) {
-  return Json{{"id", m.id},
-              {"name", m.name},
-              {"reply", m.reply},
-              {"internal", m.internal},
-              {"status", m.status ? Json(domain::StatusName(*m.status)) : Json(nullptr)},
-              {"priority", m.priority ? Json(domain::PriorityName(*m.priority)) : Json(nullptr)},
-              {"type", m.type},
-              {"queue", m.queue},
-              {"assignee", m.assignee},
-              {"add_tags", m.add_tags},
-              {"remove_tags", m.remove_tags},
-              {"version", m.version},
-              {"create_us", absl::ToUnixMicros(m.create_time)},
-              {"update_us", absl::ToUnixMicros(m.update_time)}};
+  Json j{{"id", m.id},
+         {"name", m.name},
+         {"reply", m.reply},
+         {"internal", m.internal},
+         {"version", m.version},
+         {"create_us", absl::ToUnixMicros(m.create_time)},
+         {"update_us", absl::ToUnixMicros(m.update_time)}};
+  PutEdits(m, j);
+  return j;
 }
 domain::Macro MacroOfJson(const Json& j, bool& ok) {
   domain::Macro m;
@@ -1145,19 +1170,7 @@ domain::Macro MacroOfJson(const Json& j, bool& ok) {
   m.name = j.at("name").get<std::string>();
   m.reply = j.at("reply").get<std::string>();
   m.internal = j.at("internal").get<bool>();
-  if (!j.at("status").is_null()) {
-    m.status = domain::StatusFromName(j.at("status").get<std::string>());
-    if (!m.status) ok = false;
-  }
-  if (!j.at("priority").is_null()) {
-    m.priority = domain::PriorityFromName(j.at("priority").get<std::string>());
-    if (!m.priority) ok = false;
-  }
-  m.type = j.at("type").get<std::string>();
-  m.queue = j.at("queue").get<std::string>();
-  m.assignee = j.at("assignee").get<std::string>();
-  m.add_tags = j.at("add_tags").get<std::vector<std::string>>();
-  m.remove_tags = j.at("remove_tags").get<std::vector<std::string>>();
+  GetEdits(j, m, ok);
   m.version = j.at("version").get<int64_t>();
   m.create_time = absl::FromUnixMicros(j.at("create_us").get<int64_t>());
   m.update_time = absl::FromUnixMicros(j.at("update_us").get<int64_t>());
@@ -1196,6 +1209,63 @@ absl::StatusOr<std::vector<T>> TenantRows(pg::Pool& pool, const std::string& ten
 
 const outbox::AnswerCodec<domain::Macro> kMacroAnswer = outbox::SnapshotCodec<domain::Macro>(
     [](const domain::Macro& m) { return MacroJson(m).dump(); }, MacroOf);
+
+// The tenant's triggers as stored (definition) and answered again.
+Json TriggersJson(const domain::Triggers& t) {
+  Json list = Json::array();
+  for (const domain::Trigger& tr : t.triggers) {
+    Json events = Json::array();
+    for (domain::TriggerEvent e : tr.events) events.push_back(domain::TriggerEventName(e));
+    Json action = Json::object();
+    PutEdits(tr.action, action);
+    list.push_back({{"id", tr.id},
+                    {"name", tr.name},
+                    {"active", tr.active},
+                    {"events", events},
+                    {"conditions", ConditionsJson(tr.conditions)},
+                    {"action", action},
+                    {"note", tr.note}});
+  }
+  return Json{
+      {"triggers", list}, {"version", t.version}, {"update_us", absl::ToUnixMicros(t.update_time)}};
+}
+domain::Triggers TriggersOfJson(const Json& j, bool& ok) {
+  domain::Triggers t;
+  for (const Json& tr : j.at("triggers")) {
+    domain::Trigger out;
+    out.id = tr.at("id").get<std::string>();
+    out.name = tr.at("name").get<std::string>();
+    out.active = tr.at("active").get<bool>();
+    for (const Json& e : tr.at("events")) {
+      std::optional<domain::TriggerEvent> event =
+          domain::TriggerEventFromName(e.get<std::string>());
+      if (!event) ok = false;
+      out.events.push_back(event.value_or(domain::TriggerEvent::kUpdated));
+    }
+    out.conditions = ConditionsOfJson(tr.at("conditions"));
+    GetEdits(tr.at("action"), out.action, ok);
+    out.note = tr.at("note").get<std::string>();
+    t.triggers.push_back(std::move(out));
+  }
+  t.version = j.at("version").get<int64_t>();
+  t.update_time = absl::FromUnixMicros(j.at("update_us").get<int64_t>());
+  return t;
+}
+absl::StatusOr<domain::Triggers> TriggersOf(const std::string& stored) {
+  return outbox::ParseJsonAnswer<domain::Triggers>(stored, TriggersOfJson,
+                                                   "stored triggers unreadable");
+}
+// A row of kTriggersDoc's reads (none: version 0).
+absl::StatusOr<domain::Triggers> TriggersOfRows(const pqxx::result& r) {
+  if (r.empty()) return domain::Triggers{};
+  CRM_ASSIGN_OR_RETURN(domain::Triggers t, TriggersOf(r[0][0].as<std::string>()));
+  t.version = r[0][1].as<int64_t>();
+  t.update_time = absl::FromUnixMicros(r[0][2].as<int64_t>());
+  return t;
+}
+const outbox::AnswerCodec<domain::Triggers> kTriggersAnswer =
+    outbox::SnapshotCodec<domain::Triggers>(
+        [](const domain::Triggers& t) { return TriggersJson(t).dump(); }, TriggersOf);
 
 // A row of kAgentColumns.
 domain::Agent AgentOf(const pqxx::row& r) {
@@ -1560,11 +1630,21 @@ class PgTicketRepository::Tx final : public app::TicketTx {
     return std::optional<app::Mailbox>(MailboxOf(r[0]));
   }
   absl::StatusOr<domain::RoutingRules> LoadRoutingRules() override {
-    return RoutingRulesOfRows(repo_.pool_.Exec(w_.sql(), kRoutingRulesForUpdate, w_.tenant()));
+    return RoutingRulesOfRows(repo_.pool_.Exec(w_.sql(), kRoutingRulesDoc.for_update, w_.tenant()));
   }
   void SaveRoutingRules(const domain::RoutingRules& r) override {
-    repo_.pool_.Exec(w_.sql(), kSaveRoutingRules, w_.tenant(), RoutingRulesJson(r).dump(),
+    repo_.pool_.Exec(w_.sql(), kRoutingRulesDoc.save, w_.tenant(), RoutingRulesJson(r).dump(),
                      r.version, absl::ToUnixMicros(r.update_time));
+  }
+  absl::StatusOr<domain::Triggers> LoadTriggers() override {
+    return TriggersOfRows(repo_.pool_.Exec(w_.sql(), kTriggersDoc.for_update, w_.tenant()));
+  }
+  void SaveTriggers(const domain::Triggers& t) override {
+    repo_.pool_.Exec(w_.sql(), kTriggersDoc.save, w_.tenant(), TriggersJson(t).dump(), t.version,
+                     absl::ToUnixMicros(t.update_time));
+  }
+  absl::StatusOr<domain::Triggers> ReadTriggers() override {
+    return TriggersOfRows(repo_.pool_.Exec(w_.sql(), kTriggersDoc.select, w_.tenant()));
   }
   absl::StatusOr<std::optional<domain::Agent>> LoadAgent(const std::string& id) override {
     pqxx::result r = repo_.pool_.Exec(w_.sql(), kAgentForUpdate, w_.tenant(), id);
@@ -1659,44 +1739,85 @@ class PgTicketRepository::Tx final : public app::TicketTx {
 PgTicketRepository::PgTicketRepository(pg::Pool& pool) : pool_(pool), writer_(pool, kSchema) {}
 
 std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
-  std::vector<pg::NamedQuery> q = {kSelectTicket,       kTicketForUpdate,
-                                   kTicketExists,       kListTickets,
-                                   kListTicketsBySla,   kNextNumbers,
-                                   kAsyncCommit,        kSaveTicket,
-                                   kInsertMessage,      kListMessages,
-                                   kInsertChanges,      kListChanges,
-                                   kMessageTimes,       kSelectSlaPolicy,
-                                   kSlaPolicyForUpdate, kSaveSlaPolicy,
-                                   kTicketSlaPolicy,    kSlaPolicyLockShared,
-                                   kSlaPolicyLock,      kStartSlaRebase,
-                                   kMoveSlaRebase,      kEndSlaRebase,
-                                   kLockTickets,        kLockTicketsSkipLocked,
-                                   kSelectSlas,         kSlaChanges,
-                                   kSlaMessages,        kSaveSlas,
-                                   kSchedulerOn,        kDueSlas,
-                                   kSlaRebases,         kStaleSlas,
-                                   kNoParallel,         kRecordMail,
-                                   kMailSeen,           kReceivedMail,
-                                   kAddParticipants,    kTicketMailbox,
-                                   kTicketOfMail,       kTicketNumbered,
-                                   kIsParticipant,      kSameSubjectTicket,
-                                   kSelectMailbox,      kMailboxForUpdate,
-                                   kListMailboxes,      kClaimMailboxAddress,
-                                   kSaveMailbox,        kMailboxRoute,
-                                   kSelectRoutingRules, kRoutingRulesForUpdate,
-                                   kSaveRoutingRules,   kClaimSlaRebase,
-                                   kTicketMails,        kQueueMail,
-                                   kSelectOutboundMail, kTakeAutoReplySlot,
-                                   kCountMailsFrom,     kQuarantine,
-                                   kQuarantined,        kLatestTicketFrom,
-                                   kAgentForUpdate,     kSaveAgent,
-                                   kSelectAgent,        kListAgents,
-                                   kAssignableAgents,   kClaimAgent,
-                                   kClaimAgentWaiting,  kOpenTickets,
-                                   kRecordAssignment,   kMacroForUpdate,
-                                   kSelectMacro,        kListMacros,
-                                   kSaveMacro,          kDeleteMacro,
-                                   kCountMacros,        kSlaReport};
+  std::vector<pg::NamedQuery> q = {kSelectTicket,
+                                   kTicketForUpdate,
+                                   kTicketExists,
+                                   kListTickets,
+                                   kListTicketsBySla,
+                                   kNextNumbers,
+                                   kAsyncCommit,
+                                   kSaveTicket,
+                                   kInsertMessage,
+                                   kListMessages,
+                                   kInsertChanges,
+                                   kListChanges,
+                                   kMessageTimes,
+                                   kSelectSlaPolicy,
+                                   kSlaPolicyForUpdate,
+                                   kSaveSlaPolicy,
+                                   kTicketSlaPolicy,
+                                   kSlaPolicyLockShared,
+                                   kSlaPolicyLock,
+                                   kStartSlaRebase,
+                                   kMoveSlaRebase,
+                                   kEndSlaRebase,
+                                   kLockTickets,
+                                   kLockTicketsSkipLocked,
+                                   kSelectSlas,
+                                   kSlaChanges,
+                                   kSlaMessages,
+                                   kSaveSlas,
+                                   kSchedulerOn,
+                                   kDueSlas,
+                                   kSlaRebases,
+                                   kStaleSlas,
+                                   kNoParallel,
+                                   kRecordMail,
+                                   kMailSeen,
+                                   kReceivedMail,
+                                   kAddParticipants,
+                                   kTicketMailbox,
+                                   kTicketOfMail,
+                                   kTicketNumbered,
+                                   kIsParticipant,
+                                   kSameSubjectTicket,
+                                   kSelectMailbox,
+                                   kMailboxForUpdate,
+                                   kListMailboxes,
+                                   kClaimMailboxAddress,
+                                   kSaveMailbox,
+                                   kMailboxRoute,
+                                   kRoutingRulesDoc.select,
+                                   kRoutingRulesDoc.for_update,
+                                   kRoutingRulesDoc.save,
+                                   kTriggersDoc.select,
+                                   kTriggersDoc.for_update,
+                                   kTriggersDoc.save,
+                                   kClaimSlaRebase,
+                                   kTicketMails,
+                                   kQueueMail,
+                                   kSelectOutboundMail,
+                                   kTakeAutoReplySlot,
+                                   kCountMailsFrom,
+                                   kQuarantine,
+                                   kQuarantined,
+                                   kLatestTicketFrom,
+                                   kAgentForUpdate,
+                                   kSaveAgent,
+                                   kSelectAgent,
+                                   kListAgents,
+                                   kAssignableAgents,
+                                   kClaimAgent,
+                                   kClaimAgentWaiting,
+                                   kOpenTickets,
+                                   kRecordAssignment,
+                                   kMacroForUpdate,
+                                   kSelectMacro,
+                                   kListMacros,
+                                   kSaveMacro,
+                                   kDeleteMacro,
+                                   kCountMacros,
+                                   kSlaReport};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   return q;
 }
@@ -1749,6 +1870,11 @@ absl::StatusOr<domain::RoutingRules> PgTicketRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
     absl::FunctionRef<absl::StatusOr<domain::RoutingRules>(app::TicketTx&)> work) {
   return RunTx(meta, resource, kRoutingAnswer, work);
+}
+absl::StatusOr<domain::Triggers> PgTicketRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::Triggers>(app::TicketTx&)> work) {
+  return RunTx(meta, resource, kTriggersAnswer, work);
 }
 absl::StatusOr<app::AgentState> PgTicketRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
@@ -1828,7 +1954,16 @@ absl::StatusOr<domain::RoutingRules> PgTicketRepository::GetRoutingRules(
     const std::string& tenant) {
   absl::StatusOr<domain::RoutingRules> out = domain::RoutingRules{};
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
-    out = RoutingRulesOfRows(pool_.Exec(tx, kSelectRoutingRules, tenant));
+    out = RoutingRulesOfRows(pool_.Exec(tx, kRoutingRulesDoc.select, tenant));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<domain::Triggers> PgTicketRepository::GetTriggers(const std::string& tenant) {
+  absl::StatusOr<domain::Triggers> out = domain::Triggers{};
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out = TriggersOfRows(pool_.Exec(tx, kTriggersDoc.select, tenant));
     return absl::OkStatus();
   }));
   return out;

@@ -44,6 +44,7 @@ class PgTicketRepository final : public app::TicketRepository {
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<domain::RoutingRules>(app::TicketTx&)> work) override;
   absl::StatusOr<domain::RoutingRules> GetRoutingRules(const std::string& tenant) override;
+  absl::StatusOr<domain::Triggers> GetTriggers(const std::string& tenant) override;
   absl::StatusOr<app::AgentState> Write(
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<app::AgentState>(app::TicketTx&)> work) override;
@@ -53,6 +54,9 @@ class PgTicketRepository final : public app::TicketRepository {
   absl::StatusOr<domain::Macro> Write(
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<domain::Macro>(app::TicketTx&)> work) override;
+  absl::StatusOr<domain::Triggers> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<domain::Triggers>(app::TicketTx&)> work) override;
   absl::StatusOr<domain::Macro> GetMacro(const std::string& tenant, const std::string& id) override;
   absl::StatusOr<domain::SlaReport> SlaReportOf(const std::string& tenant,
                                                 const domain::SlaReportQuery& q) override;

@@ -28,6 +28,7 @@
 #include "services/service_desk/app/mailboxes.h"
 #include "services/service_desk/app/routing.h"
 #include "services/service_desk/app/slas.h"
+#include "services/service_desk/app/triggers.h"
 #include "services/service_desk/mail/mime.h"
 #include "services/service_desk/storage/pg_ticket_repository.h"
 #include "tests/support/fakes/common_fakes.h"
@@ -617,6 +618,78 @@ TEST_CASE("a claim skips an agent another write holds, waits when told, and give
   CHECK(first_ok.load());
   CHECK(waited.load());  // then claimed, reading the first write's assignment
   CHECK(agents.Get(w.tenant, "bob")->agent.last_assigned == absl::InfinitePast());
+}
+
+TEST_CASE("triggers round-trip and run inside ticket writes on PostgreSQL",
+          "[service_desk][pg][trigger]") {
+  World w;
+  app::TriggerRules triggers{*TheEnv().repo, w.clock};
+  domain::Triggers in;
+  domain::Trigger t;
+  t.id = "urgent-card";
+  t.name = "Urgent card trouble";
+  t.events = {domain::TriggerEvent::kCreated, domain::TriggerEvent::kUpdated};
+  t.conditions = {{"tags", "in", {"card"}}, {"priority", "changed_to", {"high"}}};
+  t.action.priority = domain::Priority::kUrgent;
+  t.action.queue = "escalations";
+  t.action.add_tags = {"escalated"};
+  t.action.remove_tags = {"billing"};
+  t.note = "Escalated #{{ticket.number}} ({{agent}})";
+  domain::Trigger off;
+  off.id = "off";
+  off.name = "Switched off";
+  off.active = false;
+  off.events = {domain::TriggerEvent::kAgentMessage};
+  off.action.status = domain::TicketStatus::kOnHold;
+  in.triggers = {t, off};
+  auto stored = triggers.Update(w.Meta("UpdateTriggers"), in, "0");
+  REQUIRE(stored.ok());
+  auto read = triggers.Get(w.tenant);
+  REQUIRE(read.ok());
+  CHECK(read->version == 1);
+  REQUIRE(read->triggers.size() == 2);
+  CHECK(read->triggers[0].events == t.events);
+  CHECK(read->triggers[0].conditions[1].op == "changed_to");
+  CHECK(read->triggers[0].action.priority == domain::Priority::kUrgent);
+  CHECK(read->triggers[0].action.remove_tags == std::vector<std::string>{"billing"});
+  CHECK(read->triggers[0].note == t.note);
+  CHECK_FALSE(read->triggers[1].active);
+  CHECK(read->triggers[1].action.status == domain::TicketStatus::kOnHold);
+
+  // World::Create makes a high-priority card ticket: the trigger fires.
+  auto ticket = w.Create("Charged twice", "eve@example.com");
+  REQUIRE(ticket.ok());
+  CHECK(ticket->priority == domain::Priority::kUrgent);
+  CHECK(ticket->queue == "escalations");
+  CHECK(ticket->tags == std::vector<std::string>{"card", "escalated"});
+  auto got = w.tickets.Get(w.tenant, ticket->id);
+  REQUIRE(got.ok());
+  CHECK(got->priority == domain::Priority::kUrgent);
+  CHECK(got->message_count == 2);
+  auto messages = w.tickets.Messages(w.tenant, ticket->id, "", 10);
+  REQUIRE(messages.ok());
+  REQUIRE(messages->items.size() == 2);
+  CHECK(messages->items[1].author == "trigger/urgent-card");
+  CHECK(messages->items[1].body ==
+        "Escalated #" + std::to_string(ticket->number) + " (Urgent card trouble)");
+  CHECK(w.Count("SELECT count(*) FROM service_desk.ticket_changes WHERE actor = "
+                "'trigger/urgent-card'") == 3);  // priority, queue, tags
+  // The dry run reads the stored triggers and writes nothing.
+  auto dry = triggers.DryRun(w.tenant, std::nullopt, {ticket->id}, domain::TriggerEvent::kCreated);
+  REQUIRE(dry.ok());
+  CHECK(dry->at(0).run.fired.empty());  // already urgent: priority did not change to high
+  CHECK(w.tickets.Get(w.tenant, ticket->id)->version == got->version);
+
+  World other;
+  app::TriggerRules theirs{*TheEnv().repo, other.clock};
+  CHECK(theirs.Get(other.tenant)->triggers.empty());
+  CHECK(ReasonOf(
+            theirs.DryRun(other.tenant, std::nullopt, {ticket->id}, domain::TriggerEvent::kCreated)
+                .status()) == "TICKET_NOT_FOUND");
+  auto plain = other.Create("Charged twice", "eve@example.com");
+  REQUIRE(plain.ok());
+  CHECK(plain->priority == domain::Priority::kHigh);  // our triggers are not theirs
+  CHECK(other.Count("SELECT count(*) FROM service_desk.triggers") == 0);
 }
 
 TEST_CASE("macros round-trip and apply in one write on PostgreSQL", "[service_desk][pg][macro]") {

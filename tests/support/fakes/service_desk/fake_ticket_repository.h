@@ -48,6 +48,7 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     std::map<std::string, std::string> mailbox_tenants;           // by id; "" = any (AddMailbox)
     std::map<std::string, std::string> mailbox_routes;            // address → mailbox id
     std::map<std::string, service_desk::domain::RoutingRules> routing;        // by tenant
+    std::map<std::string, service_desk::domain::Triggers> triggers;           // by tenant
     std::map<std::string, std::vector<service_desk::app::MailRecord>> mails;  // by tenant
     std::map<std::string, std::set<std::string>> participants;                // by ticket
     // Outbound mail by tenant; the loop limits by "<tenant>/<mailbox>/<address>".
@@ -240,6 +241,13 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
           work) override {
     return Run<service_desk::domain::RoutingRules>(meta, work);
   }
+  absl::StatusOr<service_desk::domain::Triggers> Write(
+      const outbox::WriteMeta& meta, const std::string&,
+      absl::FunctionRef<
+          absl::StatusOr<service_desk::domain::Triggers>(service_desk::app::TicketTx&)>
+          work) override {
+    return Run<service_desk::domain::Triggers>(meta, work);
+  }
   absl::StatusOr<service_desk::app::AgentState> Write(
       const outbox::WriteMeta& meta, const std::string&,
       absl::FunctionRef<absl::StatusOr<service_desk::app::AgentState>(service_desk::app::TicketTx&)>
@@ -337,6 +345,11 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     const State s = state();
     auto it = s.routing.find(tenant);
     return it == s.routing.end() ? service_desk::domain::RoutingRules{} : it->second;
+  }
+  absl::StatusOr<service_desk::domain::Triggers> GetTriggers(const std::string& tenant) override {
+    const State s = state();
+    auto it = s.triggers.find(tenant);
+    return it == s.triggers.end() ? service_desk::domain::Triggers{} : it->second;
   }
   absl::StatusOr<service_desk::app::Mailbox> GetMailbox(const std::string& tenant,
                                                         const std::string& id) override {
@@ -696,6 +709,16 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     }
     void SaveRoutingRules(const service_desk::domain::RoutingRules& r) override {
       s_.routing[tenant_] = r;
+    }
+    absl::StatusOr<service_desk::domain::Triggers> LoadTriggers() override {
+      auto it = s_.triggers.find(tenant_);
+      return it == s_.triggers.end() ? service_desk::domain::Triggers{} : it->second;
+    }
+    void SaveTriggers(const service_desk::domain::Triggers& t) override {
+      s_.triggers[tenant_] = t;
+    }
+    absl::StatusOr<service_desk::domain::Triggers> ReadTriggers() override {
+      return LoadTriggers();
     }
     absl::StatusOr<std::optional<service_desk::domain::Agent>> LoadAgent(
         const std::string& id) override {
