@@ -782,6 +782,85 @@ class Tickets(stack.E2ETestCase):
         self.assertEqual(r.status, 200, r)
         self.assertError(rest("GET", "/v1/macros/%s" % m["id"], key), 404, "MACRO_NOT_FOUND")
 
+    def test_triggers(self):
+        # An admin writes triggers (bad ones refused with the field named),
+        # tries them on a ticket (dry run: nothing written); then a VIP's
+        # new ticket is raised and noted by them, an agent's reply moves it
+        # on; every change names its trigger; another tenant sees none.
+        _, key = stack.create_tenant()
+        vip = {"id": "vip", "name": "VIP tickets", "active": True,
+               "events": ["TRIGGER_EVENT_CREATED"],
+               "conditions": [{"field": "requester_domain", "match": "in",
+                               "values": ["vip.example"]}],
+               "action": {"priority": "TICKET_PRIORITY_URGENT", "addTags": ["vip"]},
+               "note": "VIP #{{ticket.number}} from {{requester.email}}"}
+        pending = {"id": "reply-pending", "name": "Replied: wait for the customer",
+                   "active": True, "events": ["TRIGGER_EVENT_AGENT_MESSAGE"],
+                   "conditions": [{"field": "status", "match": "in", "values": ["open"]}],
+                   "action": {"status": "TICKET_STATUS_PENDING_CUSTOMER"}}
+        def put(body, etag="", k=None):
+            return rest("PUT", "/v1/triggers?requestId=%s" % stack.unique("tr"), k or key, body,
+                        headers={"If-Match": etag} if etag else None)
+        self.assertError(put({"triggers": [dict(vip, events=[])]}), 400, "INVALID_FIELD",
+                         "triggers[0].events")
+        self.assertError(put({"triggers": [vip, dict(pending, id="vip")]}), 400,
+                         "INVALID_FIELD", "triggers[1].id")
+        self.assertError(put({"triggers": [dict(vip, conditions=[
+            {"field": "status", "match": "changed", "values": ["open"]}])]}), 400,
+            "INVALID_FIELD", "triggers[0].conditions[0].values")
+        self.assertError(put({"triggers": [dict(vip, colour="red")]}), 400, "UNKNOWN_FIELD")
+        _, agent = stack.create_key(key, ["ROLE_SERVICE"])
+        self.assertEqual(put({"triggers": [vip]}, k=agent).status, 403)
+        self.assertEqual(rest("GET", "/v1/triggers", agent).json().get("triggers", []), [])
+
+        t = self.create(key=key, email="ada@vip.example").json()
+        self.assertEqual(t["priority"], "TICKET_PRIORITY_NORMAL")  # no triggers yet
+        r = rest("POST", "/v1/triggers/dryRun", key,
+                 {"ticketIds": [t["id"]], "event": "TRIGGER_EVENT_CREATED",
+                  "triggers": {"triggers": [vip, pending]}})
+        self.assertEqual(r.status, 200, r)
+        trial = r.json()["trials"][0]
+        self.assertEqual(trial["ticket"]["priority"], "TICKET_PRIORITY_URGENT")
+        self.assertEqual([f["triggerId"] for f in trial["fired"]], ["vip"])
+        self.assertEqual(trial["fired"][0]["note"], "VIP #%s from ada@vip.example" % t["number"])
+        self.assertEqual(rest("GET", "/v1/tickets/%s" % t["id"], key).json()["etag"], "1")
+        self.assertError(rest("POST", "/v1/triggers/dryRun", key,
+                              {"ticketIds": ["nope"], "event": "TRIGGER_EVENT_CREATED"}),
+                         400, "INVALID_FIELD", "ticket_ids[0]")
+        self.assertError(rest("POST", "/v1/triggers/dryRun", key, {"ticketIds": [t["id"]]}),
+                         400, "INVALID_FIELD", "event")
+        self.assertError(rest("POST", "/v1/triggers/dryRun", self.key,
+                              {"ticketIds": [t["id"]], "event": "TRIGGER_EVENT_CREATED"}),
+                         404, "TICKET_NOT_FOUND")
+
+        r = put({"triggers": [vip, pending]}, etag="0")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["etag"], "1")
+        self.assertError(put({"triggers": []}, etag="0"), 412, "ETAG_MISMATCH")
+        t = self.create(key=key, email="bob@vip.example").json()
+        self.assertEqual(t["priority"], "TICKET_PRIORITY_URGENT")
+        self.assertEqual(sorted(t["tags"]), ["billing", "vip"])
+        messages = rest("GET", "/v1/tickets/%s/messages" % t["id"], key).json()["messages"]
+        self.assertEqual([m["kind"] for m in messages],
+                         ["MESSAGE_KIND_CUSTOMER", "MESSAGE_KIND_INTERNAL_NOTE"])
+        self.assertEqual(messages[1]["author"], "trigger/vip")
+        r = rest("POST", "/v1/tickets/%s/messages" % t["id"], agent,
+                 {"kind": "MESSAGE_KIND_PUBLIC_REPLY", "body": "On it.",
+                  "requestId": stack.unique("m")})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["ticket"]["status"], "TICKET_STATUS_PENDING_CUSTOMER")
+        changes = rest("GET", "/v1/tickets/%s/changes" % t["id"], key).json()["changes"]
+        # The reply's own move (new -> open, by the agent), then the trigger's.
+        self.assertEqual([(c["field"], c["newValue"]) for c in changes],
+                         [("priority", "urgent"), ("tags", "billing,vip"), ("status", "open"),
+                          ("status", "pending_customer")])
+        self.assertEqual([c["actor"] for c in changes][:2], ["trigger/vip", "trigger/vip"])
+        self.assertEqual(changes[3]["actor"], "trigger/reply-pending")
+        # Another tenant: none of it.
+        self.assertEqual(rest("GET", "/v1/triggers", self.key).json().get("triggers", []), [])
+        theirs = self.create(email="cat@vip.example").json()
+        self.assertEqual(theirs["priority"], "TICKET_PRIORITY_NORMAL")
+
     def test_sla_report(self):
         # A 24/7 policy with a first reply in an hour: one ticket replied at
         # once (met), one not replied; the report over the creation range.
