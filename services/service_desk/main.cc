@@ -4,6 +4,7 @@
 #include "libs/common/service_config.h"
 #include "libs/grpcutil/channel.h"
 #include "libs/service/runtime.h"
+#include "services/service_desk/api/automation_sweeper.h"
 #include "services/service_desk/api/grpc_service.h"
 #include "services/service_desk/api/sla_sweeper.h"
 #include "services/service_desk/api/smtp_listener.h"
@@ -36,9 +37,10 @@ int main() {
   service_desk::app::Agents agents(repository, clock);
   service_desk::app::Macros macros(repository, tickets, clock, ids);
   service_desk::app::TriggerRules triggers(repository, clock);
-  service_desk::api::ServiceDeskGrpcService service(tickets, slas, mailboxes, inbound, routing,
-                                                    agents, macros, triggers, rt->executor(),
-                                                    rt->rpc_metrics(), rt->tokens());
+  service_desk::app::AutomationRules automations(repository, tickets, clock);
+  service_desk::api::ServiceDeskGrpcService service(
+      tickets, slas, mailboxes, inbound, routing, agents, macros, triggers, automations,
+      rt->executor(), rt->rpc_metrics(), rt->tokens());
   service_desk::api::SmtpListener mail_listener(smtp, mailboxes, inbound, rt->registry());
   rt->AddListener([&] { return mail_listener.Start(); }, [&] { mail_listener.Stop(); });
   // Stored SLA instants: warnings, breaches and escalations told when due.
@@ -49,5 +51,13 @@ int main() {
         return absl::OkStatus();
       },
       [&] { sweeper.Stop(); });
+  // Time-based automations, every minute.
+  service_desk::api::AutomationSweeper automation_sweeper(automations, rt->registry(), {});
+  rt->AddListener(
+      [&] {
+        automation_sweeper.Start();
+        return absl::OkStatus();
+      },
+      [&] { automation_sweeper.Stop(); });
   return rt->Serve(service_desk::kSchema, {&service});
 }

@@ -861,6 +861,51 @@ class Tickets(stack.E2ETestCase):
         theirs = self.create(email="cat@vip.example").json()
         self.assertEqual(theirs["priority"], "TICKET_PRIORITY_NORMAL")
 
+    def test_automations(self):
+        # An admin writes automations (bad ones refused with the field
+        # named); every role reads them; another tenant sees none. (Their
+        # firing, hours later, is tested on PostgreSQL with a set clock:
+        # tests/integration/service_desk.)
+        _, key = stack.create_tenant()
+        close = {"id": "close-waiting", "name": "Close after two days", "active": True,
+                 "since": "AUTOMATION_CLOCK_STATUS_CHANGED", "hours": 48,
+                 "conditions": [{"field": "status", "match": "in",
+                                 "values": ["pending_customer"]}],
+                 "action": {"status": "TICKET_STATUS_SOLVED", "addTags": ["auto-solved"]},
+                 "note": "Solved by {{agent}}."}
+        def put(body, etag="", k=None):
+            return rest("PUT", "/v1/automations?requestId=%s" % stack.unique("au"), k or key,
+                        body, headers={"If-Match": etag} if etag else None)
+        self.assertError(put({"automations": [dict(close, hours=0)]}), 400, "INVALID_FIELD",
+                         "automations[0].hours")
+        self.assertError(put({"automations": [dict(close, since="AUTOMATION_CLOCK_UNSPECIFIED")]}),
+                         400, "INVALID_FIELD", "automations[0].since")
+        self.assertError(put({"automations": [dict(close, conditions=[
+            {"field": "status", "match": "changed"}])]}), 400, "INVALID_FIELD",
+            "automations[0].conditions[0].match")
+        self.assertError(put({"automations": [close, close]}), 400, "INVALID_FIELD",
+                         "automations[1].id")
+        self.assertError(put({"automations": [dict(close, colour="red")]}), 400, "UNKNOWN_FIELD")
+        _, agent = stack.create_key(key, ["ROLE_SERVICE"])
+        self.assertEqual(put({"automations": [close]}, k=agent).status, 403)
+        r = put({"automations": [close]}, etag="0")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["etag"], "1")
+        self.assertError(put({"automations": []}, etag="0"), 412, "ETAG_MISMATCH")
+        got = rest("GET", "/v1/automations", agent).json()
+        self.assertEqual([a["id"] for a in got["automations"]], ["close-waiting"])
+        self.assertEqual(got["automations"][0]["hours"], 48)
+        self.assertEqual(got["automations"][0]["action"]["addTags"], ["auto-solved"])
+        self.assertEqual(rest("GET", "/v1/automations", self.key).json().get("automations", []),
+                         [])
+        # What "status changed" counts from is on every ticket.
+        t = self.create(key=key).json()
+        self.assertEqual(t["statusChangeTime"], t["createTime"])
+        r = rest("PATCH", "/v1/tickets/%s?requestId=%s" % (t["id"], stack.unique("u")), key,
+                 {"status": "TICKET_STATUS_PENDING_CUSTOMER"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["statusChangeTime"], r.json()["updateTime"])
+
     def test_sla_report(self):
         # A 24/7 policy with a first reply in an hour: one ticket replied at
         # once (met), one not replied; the report over the creation range.

@@ -84,6 +84,7 @@ void ToProto(const domain::Ticket& t, v1::Ticket* out) {
   out->set_message_count(t.message_count);
   if (t.sla_due) grpcutil::ToTimestamp(*t.sla_due, out->mutable_sla_due_time());
   out->set_follow_up_of_ticket_id(t.follow_up_of);
+  grpcutil::ToTimestamp(t.status_time, out->mutable_status_change_time());
 }
 
 void ToProto(const domain::TicketMessage& m, v1::TicketMessage* out) {

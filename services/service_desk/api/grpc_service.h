@@ -10,6 +10,7 @@
 #include "libs/common/page_token.h"
 #include "libs/grpcutil/rpc_metrics.h"
 #include "services/service_desk/app/agents.h"
+#include "services/service_desk/app/automations.h"
 #include "services/service_desk/app/inbound.h"
 #include "services/service_desk/app/macros.h"
 #include "services/service_desk/app/mailboxes.h"
@@ -57,8 +58,8 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   ServiceDeskGrpcService(app::Tickets& tickets, app::Slas& slas, app::Mailboxes& mailboxes,
                          app::Inbound& inbound, app::Routing& routing, app::Agents& agents,
                          app::Macros& macros, app::TriggerRules& triggers,
-                         common::Executor& executor, grpcutil::RpcMetrics& metrics,
-                         const common::PageTokenCodec& tokens)
+                         app::AutomationRules& automations, common::Executor& executor,
+                         grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens)
       : tickets_(tickets),
         slas_(slas),
         mailboxes_(mailboxes),
@@ -67,6 +68,7 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
         agents_(agents),
         macros_(macros),
         triggers_(triggers),
+        automations_(automations),
         executor_(executor),
         metrics_(metrics),
         tokens_(tokens) {}
@@ -138,6 +140,13 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   grpc::ServerUnaryReactor* SetAgentAvailability(grpc::CallbackServerContext* ctx,
                                                  const v1::SetAgentAvailabilityRequest* req,
                                                  v1::Agent* resp) override;
+  // api/automations_grpc.cc
+  grpc::ServerUnaryReactor* GetAutomations(grpc::CallbackServerContext* ctx,
+                                           const v1::GetAutomationsRequest* req,
+                                           v1::Automations* resp) override;
+  grpc::ServerUnaryReactor* UpdateAutomations(grpc::CallbackServerContext* ctx,
+                                              const v1::UpdateAutomationsRequest* req,
+                                              v1::Automations* resp) override;
   // api/triggers_grpc.cc
   grpc::ServerUnaryReactor* GetTriggers(grpc::CallbackServerContext* ctx,
                                         const v1::GetTriggersRequest* req,
@@ -184,6 +193,7 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   app::Agents& agents_;
   app::Macros& macros_;
   app::TriggerRules& triggers_;
+  app::AutomationRules& automations_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
   const common::PageTokenCodec& tokens_;

@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "libs/outbox/write_port.h"
+#include "services/service_desk/domain/automation.h"
 #include "services/service_desk/domain/inbound_mail.h"
 #include "services/service_desk/domain/macro.h"
 #include "services/service_desk/domain/outbound_mail.h"
@@ -263,6 +264,16 @@ class TicketTx {
   virtual void SaveTriggers(const domain::Triggers& t) = 0;
   virtual absl::StatusOr<domain::Triggers> ReadTriggers() = 0;
 
+  // The tenant's automations (domain/automation.h): locked until the write
+  // ends (version 0 before the first write), their save; when one last
+  // fired on a ticket (InfinitePast: never) and a firing recorded.
+  virtual absl::StatusOr<domain::Automations> LoadAutomations() = 0;
+  virtual void SaveAutomations(const domain::Automations& a) = 0;
+  virtual absl::StatusOr<absl::Time> LastFired(const std::string& ticket_id,
+                                               const std::string& automation_id) = 0;
+  virtual void RecordFiring(const std::string& ticket_id, const std::string& automation_id,
+                            absl::Time at) = 0;
+
   // Agents (domain/assignment.h): one, locked until the write ends
   // (nullopt when absent); its save (insert or update).
   virtual absl::StatusOr<std::optional<domain::Agent>> LoadAgent(const std::string& id) = 0;
@@ -294,6 +305,17 @@ class TicketTx {
 };
 
 // An agent and its open tickets now.
+// The automation sweeper's reads (TicketRepository::AutomatedTenants,
+// AutomationCandidates).
+struct AutomatedTenant {
+  std::string tenant;
+  domain::Automations automations;
+};
+struct AutomationCandidate {
+  domain::Ticket ticket;
+  absl::Time last_fired = absl::InfinitePast();
+};
+
 struct AgentState {
   domain::Agent agent;
   int open_tickets = 0;
@@ -302,7 +324,7 @@ struct AgentState {
 class TicketRepository
     : public outbox::UnitOfWork<TicketTx, domain::Ticket, MessageAdded, domain::SlaPolicies,
                                 SlaSweep, MailReceived, Mailbox, domain::RoutingRules, AgentState,
-                                domain::Macro, domain::Triggers> {
+                                domain::Macro, domain::Triggers, domain::Automations> {
  public:
   // Whether actor.idempotency_key was used before: the write is then
   // answered from the key, so the requester need not be resolved again.
@@ -345,6 +367,17 @@ class TicketRepository
   // The tenant's routing rules (version 0, none, before the first write).
   virtual absl::StatusOr<domain::RoutingRules> GetRoutingRules(const std::string& tenant) = 0;
   virtual absl::StatusOr<domain::Triggers> GetTriggers(const std::string& tenant) = 0;
+  virtual absl::StatusOr<domain::Automations> GetAutomations(const std::string& tenant) = 0;
+  // The automation sweeper's reads: the tenants with automations (across
+  // tenants, tenant id order, after `after_tenant`); a tenant's open
+  // tickets `a` may be due on at `now` (its instant at least `hours` old
+  // and after its last firing there), ticket id order after
+  // `after_ticket_id` ("" for the start), with that last firing.
+  virtual absl::StatusOr<std::vector<AutomatedTenant>> AutomatedTenants(
+      const std::string& after_tenant, int limit) = 0;
+  virtual absl::StatusOr<std::vector<AutomationCandidate>> AutomationCandidates(
+      const std::string& tenant, const domain::Automation& a, absl::Time now,
+      const std::string& after_ticket_id, int limit) = 0;
   // NOT_FOUND AGENT_NOT_FOUND; every agent of the tenant, by id.
   virtual absl::StatusOr<AgentState> GetAgent(const std::string& tenant, const std::string& id) = 0;
   virtual absl::StatusOr<std::vector<AgentState>> ListAgents(const std::string& tenant) = 0;

@@ -118,7 +118,7 @@ absl::StatusOr<Tickets::Opening> Tickets::Open(const Actor& actor, NewTicket n) 
   t.requester_email = n.requester.email;
   t.id = ids_.NewId();
   t.version = 1;
-  t.create_time = t.update_time = Now();
+  t.create_time = t.update_time = t.status_time = Now();
   t.solve_time = absl::InfinitePast();
   t.message_count = 0;
   first.id = ids_.NewId();

@@ -28,6 +28,7 @@ const std::vector<std::string>& Fields(ConditionScope scope) {
     case ConditionScope::kSla:
       return *kSla;
     case ConditionScope::kTrigger:
+    case ConditionScope::kAutomation:
       return *kTrigger;
     case ConditionScope::kRouting:
       break;

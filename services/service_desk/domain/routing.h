@@ -75,8 +75,9 @@ struct RoutingInput {
 // of an SLA policy (any ticket, at any write: its fields only, not
 // "description" nor "mailbox", which a ticket does not keep) or triggers
 // (a ticket's fields with its status and assignee, and what the event
-// changed).
-enum class ConditionScope { kRouting, kSla, kTrigger };
+// changed) or time-based automations (the fields triggers read; no
+// "changed" matches: no write is under way).
+enum class ConditionScope { kRouting, kSla, kTrigger, kAutomation };
 
 // Checks conditions named `at` ("rules[2].conditions", "policies[0].conditions"):
 // INVALID_ARGUMENT naming the field (<at>[1].field, <at>[0].values[2]);

@@ -201,6 +201,7 @@ absl::Status ApplyTicketMask(const Ticket& patch, const std::vector<std::string>
       if (patch.status == TicketStatus::kSolved && target.status != TicketStatus::kSolved) {
         target.solve_time = now;
       }
+      if (patch.status != target.status) target.status_time = now;
       target.status = patch.status;
     } else if (p == "priority") {
       target.priority = patch.priority;
@@ -226,7 +227,7 @@ absl::Status ApplyTicketMask(const Ticket& patch, const std::vector<std::string>
       }
     } else if (p == "id" || p == "number" || p == "customer_id" || p == "requester_email" ||
                p == "channel" || p == "etag" || p == "create_time" || p == "update_time" ||
-               p == "solve_time" || p == "message_count") {
+               p == "solve_time" || p == "status_change_time" || p == "message_count") {
       return BadMask(p, "cannot be changed");
     } else {
       return BadMask(p, "is not a field of Ticket");
@@ -244,6 +245,7 @@ absl::Status ApplyMessage(const TicketMessage& m, absl::Time now, Ticket& t) {
   if (CharCount(m.body) > kMaxBody) {
     return common::InvalidField("body", absl::StrCat("body is at most ", kMaxBody, " characters"));
   }
+  const TicketStatus was = t.status;
   switch (m.kind) {
     case MessageKind::kCustomer:
       if (t.status != TicketStatus::kNew && t.status != TicketStatus::kOpen) {
@@ -256,6 +258,7 @@ absl::Status ApplyMessage(const TicketMessage& m, absl::Time now, Ticket& t) {
     case MessageKind::kInternalNote:
       break;
   }
+  if (t.status != was) t.status_time = now;
   ++t.message_count;
   t.update_time = now;
   return absl::OkStatus();

@@ -55,6 +55,7 @@ struct Ticket {
   absl::Time create_time = absl::InfinitePast();
   absl::Time update_time = absl::InfinitePast();
   absl::Time solve_time = absl::InfinitePast();  // the last move to solved; past = never
+  absl::Time status_time = absl::InfinitePast();  // the last status move (creation: created)
   int message_count = 0;
   // Stored SLA: the next instant the SLA changes by itself; none when
   // nothing is due (app/slas.h TrackSla writes it).

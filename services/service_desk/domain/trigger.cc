@@ -82,6 +82,20 @@ absl::Status NormalizeAndValidate(Triggers& t) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<TriggerFiring>> FireRule(
+    const std::string& id, const std::string& name, const TicketEdits& action,
+    const std::string& note, const std::string& actor, Ticket& t, absl::Time now) {
+  CRM_ASSIGN_OR_RETURN(Edited edited, ApplyEdits(action, t, now));
+  std::string filled = FillTicketTemplate(note, edited.ticket, name);
+  if (edited.paths.empty() && filled.empty()) return std::optional<TriggerFiring>();
+  TriggerFiring f;
+  f.trigger_id = id;
+  f.changes = Diff(t, edited.ticket, actor, now);
+  f.note = std::move(filled);
+  t = std::move(edited.ticket);
+  return std::optional<TriggerFiring>(std::move(f));
+}
+
 TriggerRun RunTriggers(const Triggers& triggers, const std::vector<TriggerEvent>& events,
                        const Ticket* before, const Ticket& after, absl::Time now) {
   TriggerRun run{after, {}, {}, false};
@@ -99,19 +113,14 @@ TriggerRun RunTriggers(const Triggers& triggers, const std::vector<TriggerEvent>
       if (!holds(i)) continue;
       const Trigger& tr = triggers.triggers[i];
       done[i] = true;
-      absl::StatusOr<Edited> edited = ApplyEdits(tr.action, run.ticket, now);
-      if (!edited.ok()) {
-        run.refused.emplace_back(tr.id, std::string(edited.status().message()));
+      absl::StatusOr<std::optional<TriggerFiring>> f =
+          FireRule(tr.id, tr.name, tr.action, tr.note, "trigger/" + tr.id, run.ticket, now);
+      if (!f.ok()) {
+        run.refused.emplace_back(tr.id, std::string(f.status().message()));
         continue;
       }
-      std::string note = FillTicketTemplate(tr.note, edited->ticket, tr.name);
-      if (edited->paths.empty() && note.empty()) continue;  // nothing to change
-      TriggerFiring f;
-      f.trigger_id = tr.id;
-      f.changes = Diff(run.ticket, edited->ticket, "trigger/" + tr.id, now);
-      f.note = std::move(note);
-      run.ticket = std::move(edited->ticket);
-      run.fired.push_back(std::move(f));
+      if (!*f) continue;  // nothing to change
+      run.fired.push_back(**std::move(f));
       fired = true;
     }
     if (!fired) return run;
@@ -120,8 +129,10 @@ TriggerRun RunTriggers(const Triggers& triggers, const std::vector<TriggerEvent>
   for (size_t i = 0; i < triggers.triggers.size() && !run.chain_cut; ++i) {
     if (!holds(i)) continue;
     const Trigger& tr = triggers.triggers[i];
-    absl::StatusOr<Edited> edited = ApplyEdits(tr.action, run.ticket, now);
-    run.chain_cut = edited.ok() && (!edited->paths.empty() || !tr.note.empty());
+    Ticket probe = run.ticket;
+    absl::StatusOr<std::optional<TriggerFiring>> f =
+        FireRule(tr.id, tr.name, tr.action, tr.note, "", probe, now);
+    run.chain_cut = f.ok() && f->has_value();
   }
   return run;
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/service_desk/domain/routing.h"
 #include "services/service_desk/domain/ticket.h"
@@ -66,6 +67,16 @@ struct TriggerRun {
   std::vector<std::pair<std::string, std::string>> refused;
   bool chain_cut = false;  // kMaxTriggerPasses passes ran and one more would fire
 };
+
+// One rule's action and internal note applied to `t` at `now` (a trigger's
+// or an automation's): the firing named `id`, its changes with `actor`,
+// the note filled in from the ticket after the changes with `name` as
+// {{agent}}; nullopt when it would change nothing and adds no note; the
+// ticket's error when it refuses the change (TICKET_STATUS_INVALID,
+// TICKET_CLOSED).
+absl::StatusOr<std::optional<TriggerFiring>> FireRule(
+    const std::string& id, const std::string& name, const TicketEdits& action,
+    const std::string& note, const std::string& actor, Ticket& t, absl::Time now);
 
 // Runs the active triggers of `events` on `after`, which the write made
 // from `before` (nullptr: a creation) at `now`: pass after pass over the

@@ -34,8 +34,9 @@ const std::string kTicketColumns = absl::StrCat(
     pg::MicrosColumn("t.created_at"), ", ", pg::MicrosColumn("t.updated_at"), ", ",
     pg::MicrosColumn("t.solved_at"), ", (SELECT ", pg::MicrosColumn("s.next_due_at"),
     " FROM service_desk.ticket_slas s WHERE s.tenant_id = t.tenant_id AND s.ticket_id = "
-    "t.ticket_id), coalesce(t.follow_up_of::text, '')");
-constexpr int kTicketColumnCount = 20;
+    "t.ticket_id), coalesce(t.follow_up_of::text, ''), ",
+    pg::MicrosColumn("t.status_changed_at"));
+constexpr int kTicketColumnCount = 21;
 // Of a message, its table named `alias` ("" when the query has one table).
 std::string MessageColumnsOf(const std::string& alias) {
   const std::string a = alias.empty() ? "" : alias + ".";
@@ -101,18 +102,19 @@ const pg::NamedQuery kSaveTicket{
     absl::StrCat(
         "INSERT INTO service_desk.tickets (tenant_id, ticket_id, number, customer_id, "
         "requester_email, subject, channel, status, priority, type, tags, queue, assignee, "
-        "custom_fields, version, message_count, created_at, updated_at, solved_at, follow_up_of) "
+        "custom_fields, version, message_count, created_at, updated_at, solved_at, follow_up_of, "
+        "status_changed_at) "
         "VALUES ($1, $2::uuid, $3, $4::uuid, $5, $6, $7, $8, $9, $10, $11::text[], $12, $13, "
         "$14::jsonb, $15, $16, ",
         pg::MicrosParam(17), ", ", pg::MicrosParam(18), ", CASE WHEN $19 THEN ",
-        pg::MicrosParam(20),
-        " END, nullif($21, '')::uuid) ON CONFLICT (tenant_id, ticket_id) DO UPDATE SET subject = "
+        pg::MicrosParam(20), " END, nullif($21, '')::uuid, ", pg::MicrosParam(22),
+        ") ON CONFLICT (tenant_id, ticket_id) DO UPDATE SET subject = "
         "EXCLUDED.subject, "
         "status = EXCLUDED.status, priority = EXCLUDED.priority, type = EXCLUDED.type, tags = "
         "EXCLUDED.tags, queue = EXCLUDED.queue, assignee = EXCLUDED.assignee, custom_fields = "
         "EXCLUDED.custom_fields, version = EXCLUDED.version, message_count = "
         "EXCLUDED.message_count, updated_at = EXCLUDED.updated_at, solved_at = "
-        "EXCLUDED.solved_at"),
+        "EXCLUDED.solved_at, status_changed_at = EXCLUDED.status_changed_at"),
     0};
 const pg::NamedQuery kInsertMessage{
     "service_desk_insert_message",
@@ -446,6 +448,63 @@ DocumentQueries DocumentQueriesOf(const std::string& name, const std::string& ta
 }
 const DocumentQueries kRoutingRulesDoc = DocumentQueriesOf("routing_rules", "routing_rules");
 const DocumentQueries kTriggersDoc = DocumentQueriesOf("triggers", "triggers");
+const DocumentQueries kAutomationsDoc = DocumentQueriesOf("automations", "automations");
+// Time-based automations (schema/012_automations.sql): the tenants that
+// have some (across tenants: the sweeper), a firing's read and record.
+const pg::NamedQuery kAutomatedTenants{
+    "service_desk_automated_tenants",
+    absl::StrCat("SELECT tenant_id::text, definition::text, version, ",
+                 pg::MicrosColumn("updated_at"),
+                 " FROM service_desk.automations WHERE tenant_id > $1::uuid AND "
+                 "jsonb_array_length(definition->'automations') > 0 ORDER BY tenant_id LIMIT $2"),
+    4};
+const pg::NamedQuery kLastFired{
+    "service_desk_last_fired",
+    absl::StrCat("SELECT ", pg::MicrosColumn("fired_at"),
+                 " FROM service_desk.automation_firings WHERE tenant_id = $1 AND ticket_id = "
+                 "$2::uuid AND automation_id = $3"),
+    1};
+const pg::NamedQuery kRecordFiring{
+    "service_desk_record_firing",
+    absl::StrCat("INSERT INTO service_desk.automation_firings (tenant_id, ticket_id, "
+                 "automation_id, fired_at) VALUES ($1, $2::uuid, $3, ",
+                 pg::MicrosParam(4),
+                 ") ON CONFLICT (tenant_id, ticket_id, automation_id) DO UPDATE SET fired_at = "
+                 "EXCLUDED.fired_at"),
+    0};
+// A tenant's open tickets automation $2 may be due on: the instant its
+// clock reads (`column`) at or before $3 (micros: now less its hours) and
+// after its last firing; ticket id order after $4.
+pg::NamedQuery AutomationCandidatesQuery(const std::string& clock, const std::string& column) {
+  return pg::NamedQuery{
+      absl::StrCat("service_desk_automation_candidates_", clock),
+      absl::StrCat("SELECT ", kTicketColumns, ", coalesce(", pg::MicrosColumn("f.fired_at"),
+                   ", -1) FROM service_desk.tickets t LEFT JOIN service_desk.automation_firings "
+                   "f ON f.tenant_id = t.tenant_id AND f.ticket_id = t.ticket_id AND "
+                   "f.automation_id = $2 WHERE t.tenant_id = $1 AND t.status <> 'closed' AND t.",
+                   column, " <= ", pg::MicrosParam(3),
+                   " AND (f.fired_at IS NULL OR f.fired_at < t.", column,
+                   ") AND t.ticket_id > $4::uuid ORDER BY t.ticket_id LIMIT $5"),
+      kTicketColumnCount + 1};
+}
+const pg::NamedQuery kCandidatesByCreation = AutomationCandidatesQuery("created", "created_at");
+const pg::NamedQuery kCandidatesByUpdate = AutomationCandidatesQuery("updated", "updated_at");
+const pg::NamedQuery kCandidatesByStatus =
+    AutomationCandidatesQuery("status_changed", "status_changed_at");
+const pg::NamedQuery kCandidatesBySolve = AutomationCandidatesQuery("solved", "solved_at");
+const pg::NamedQuery& CandidatesQueryOf(domain::AutomationClock c) {
+  switch (c) {
+    case domain::AutomationClock::kCreated:
+      return kCandidatesByCreation;
+    case domain::AutomationClock::kStatusChanged:
+      return kCandidatesByStatus;
+    case domain::AutomationClock::kSolved:
+      return kCandidatesBySolve;
+    case domain::AutomationClock::kUpdated:
+      break;
+  }
+  return kCandidatesByUpdate;
+}
 // Agents (schema/008_assignment.sql).
 const std::string kAgentColumns =
     absl::StrCat("a.agent_id, a.name, a.queues, a.skills, a.capacity, a.available, a.version, ",
@@ -667,7 +726,8 @@ Json TicketJson(const Ticket& t) {
       {"solve_us", t.solve_time == absl::InfinitePast() ? Json(nullptr)
                                                         : Json(absl::ToUnixMicros(t.solve_time))},
       {"sla_due_us", t.sla_due ? Json(absl::ToUnixMicros(*t.sla_due)) : Json(nullptr)},
-      {"follow_up_of", t.follow_up_of}};
+      {"follow_up_of", t.follow_up_of},
+      {"status_us", absl::ToUnixMicros(t.status_time)}};
 }
 
 Ticket TicketOfJson(const Json& j, bool& ok) {
@@ -701,6 +761,9 @@ Ticket TicketOfJson(const Json& j, bool& ok) {
     t.sla_due = absl::FromUnixMicros(j.at("sla_due_us").get<int64_t>());
   }
   if (j.contains("follow_up_of")) t.follow_up_of = j.at("follow_up_of").get<std::string>();
+  // Answers stored before the status instant was kept have none.
+  t.status_time = j.contains("status_us") ? absl::FromUnixMicros(j.at("status_us").get<int64_t>())
+                                          : t.create_time;
   return t;
 }
 
@@ -988,6 +1051,7 @@ absl::StatusOr<Ticket> TicketOf(const pqxx::row& r) {
   t.solve_time = r[17].is_null() ? absl::InfinitePast() : absl::FromUnixMicros(r[17].as<int64_t>());
   if (!r[18].is_null()) t.sla_due = absl::FromUnixMicros(r[18].as<int64_t>());
   t.follow_up_of = r[19].as<std::string>();
+  t.status_time = absl::FromUnixMicros(r[20].as<int64_t>());
   return t;
 }
 
@@ -1267,6 +1331,65 @@ const outbox::AnswerCodec<domain::Triggers> kTriggersAnswer =
     outbox::SnapshotCodec<domain::Triggers>(
         [](const domain::Triggers& t) { return TriggersJson(t).dump(); }, TriggersOf);
 
+// The tenant's automations as stored (definition) and answered again.
+Json AutomationsJson(const domain::Automations& a) {
+  Json list = Json::array();
+  for (const domain::Automation& au : a.automations) {
+    Json action = Json::object();
+    PutEdits(au.action, action);
+    list.push_back({{"id", au.id},
+                    {"name", au.name},
+                    {"active", au.active},
+                    {"since", domain::AutomationClockName(au.since)},
+                    {"hours", au.hours},
+                    {"conditions", ConditionsJson(au.conditions)},
+                    {"action", action},
+                    {"note", au.note}});
+  }
+  return Json{{"automations", list},
+              {"version", a.version},
+              {"update_us", absl::ToUnixMicros(a.update_time)}};
+}
+domain::Automations AutomationsOfJson(const Json& j, bool& ok) {
+  domain::Automations a;
+  for (const Json& au : j.at("automations")) {
+    domain::Automation out;
+    out.id = au.at("id").get<std::string>();
+    out.name = au.at("name").get<std::string>();
+    out.active = au.at("active").get<bool>();
+    std::optional<domain::AutomationClock> since =
+        domain::AutomationClockFromName(au.at("since").get<std::string>());
+    if (!since) ok = false;
+    out.since = since.value_or(domain::AutomationClock::kUpdated);
+    out.hours = au.at("hours").get<int>();
+    out.conditions = ConditionsOfJson(au.at("conditions"));
+    GetEdits(au.at("action"), out.action, ok);
+    out.note = au.at("note").get<std::string>();
+    a.automations.push_back(std::move(out));
+  }
+  a.version = j.at("version").get<int64_t>();
+  a.update_time = absl::FromUnixMicros(j.at("update_us").get<int64_t>());
+  return a;
+}
+absl::StatusOr<domain::Automations> AutomationsOf(const std::string& stored) {
+  return outbox::ParseJsonAnswer<domain::Automations>(stored, AutomationsOfJson,
+                                                      "stored automations unreadable");
+}
+// kAutomationsDoc's columns from `at` of a row: definition, version, updated.
+absl::StatusOr<domain::Automations> AutomationsOfRow(const pqxx::row& r, int at) {
+  CRM_ASSIGN_OR_RETURN(domain::Automations a, AutomationsOf(r[at].as<std::string>()));
+  a.version = r[at + 1].as<int64_t>();
+  a.update_time = absl::FromUnixMicros(r[at + 2].as<int64_t>());
+  return a;
+}
+absl::StatusOr<domain::Automations> AutomationsOfRows(const pqxx::result& r) {
+  if (r.empty()) return domain::Automations{};
+  return AutomationsOfRow(r[0], 0);
+}
+const outbox::AnswerCodec<domain::Automations> kAutomationsAnswer =
+    outbox::SnapshotCodec<domain::Automations>(
+        [](const domain::Automations& a) { return AutomationsJson(a).dump(); }, AutomationsOf);
+
 // A row of kAgentColumns.
 domain::Agent AgentOf(const pqxx::row& r) {
   domain::Agent a;
@@ -1426,7 +1549,8 @@ class PgTicketRepository::Tx final : public app::TicketTx {
                      pg::TextArrayLiteral(t.tags), t.queue, t.assignee,
                      Json(t.custom_fields).dump(), t.version, t.message_count,
                      absl::ToUnixMicros(t.create_time), absl::ToUnixMicros(t.update_time), solved,
-                     solved ? absl::ToUnixMicros(t.solve_time) : int64_t{0}, t.follow_up_of);
+                     solved ? absl::ToUnixMicros(t.solve_time) : int64_t{0}, t.follow_up_of,
+                     absl::ToUnixMicros(t.status_time));
   }
   void AppendMessage(const TicketMessage& m) override {
     repo_.pool_.Exec(w_.sql(), kInsertMessage, w_.tenant(), m.id, m.ticket_id,
@@ -1643,6 +1767,23 @@ class PgTicketRepository::Tx final : public app::TicketTx {
     repo_.pool_.Exec(w_.sql(), kTriggersDoc.save, w_.tenant(), TriggersJson(t).dump(), t.version,
                      absl::ToUnixMicros(t.update_time));
   }
+  absl::StatusOr<domain::Automations> LoadAutomations() override {
+    return AutomationsOfRows(repo_.pool_.Exec(w_.sql(), kAutomationsDoc.for_update, w_.tenant()));
+  }
+  void SaveAutomations(const domain::Automations& a) override {
+    repo_.pool_.Exec(w_.sql(), kAutomationsDoc.save, w_.tenant(), AutomationsJson(a).dump(),
+                     a.version, absl::ToUnixMicros(a.update_time));
+  }
+  absl::StatusOr<absl::Time> LastFired(const std::string& ticket_id,
+                                       const std::string& automation_id) override {
+    pqxx::result r = repo_.pool_.Exec(w_.sql(), kLastFired, w_.tenant(), ticket_id, automation_id);
+    return r.empty() ? absl::InfinitePast() : absl::FromUnixMicros(r[0][0].as<int64_t>());
+  }
+  void RecordFiring(const std::string& ticket_id, const std::string& automation_id,
+                    absl::Time at) override {
+    repo_.pool_.Exec(w_.sql(), kRecordFiring, w_.tenant(), ticket_id, automation_id,
+                     absl::ToUnixMicros(at));
+  }
   absl::StatusOr<domain::Triggers> ReadTriggers() override {
     return TriggersOfRows(repo_.pool_.Exec(w_.sql(), kTriggersDoc.select, w_.tenant()));
   }
@@ -1793,6 +1934,16 @@ std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
                                    kTriggersDoc.select,
                                    kTriggersDoc.for_update,
                                    kTriggersDoc.save,
+                                   kAutomationsDoc.select,
+                                   kAutomationsDoc.for_update,
+                                   kAutomationsDoc.save,
+                                   kAutomatedTenants,
+                                   kLastFired,
+                                   kRecordFiring,
+                                   kCandidatesByCreation,
+                                   kCandidatesByUpdate,
+                                   kCandidatesByStatus,
+                                   kCandidatesBySolve,
                                    kClaimSlaRebase,
                                    kTicketMails,
                                    kQueueMail,
@@ -1870,6 +2021,11 @@ absl::StatusOr<domain::RoutingRules> PgTicketRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
     absl::FunctionRef<absl::StatusOr<domain::RoutingRules>(app::TicketTx&)> work) {
   return RunTx(meta, resource, kRoutingAnswer, work);
+}
+absl::StatusOr<domain::Automations> PgTicketRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::Automations>(app::TicketTx&)> work) {
+  return RunTx(meta, resource, kAutomationsAnswer, work);
 }
 absl::StatusOr<domain::Triggers> PgTicketRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
@@ -1955,6 +2111,50 @@ absl::StatusOr<domain::RoutingRules> PgTicketRepository::GetRoutingRules(
   absl::StatusOr<domain::RoutingRules> out = domain::RoutingRules{};
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     out = RoutingRulesOfRows(pool_.Exec(tx, kRoutingRulesDoc.select, tenant));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<domain::Automations> PgTicketRepository::GetAutomations(const std::string& tenant) {
+  absl::StatusOr<domain::Automations> out = domain::Automations{};
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out = AutomationsOfRows(pool_.Exec(tx, kAutomationsDoc.select, tenant));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<app::AutomatedTenant>> PgTicketRepository::AutomatedTenants(
+    const std::string& after_tenant, int limit) {
+  std::vector<app::AutomatedTenant> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTx([&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    pool_.Exec(tx, kSchedulerOn);
+    for (const pqxx::row& r :
+         pool_.Exec(tx, kAutomatedTenants, after_tenant.empty() ? kNoUuid : after_tenant, limit)) {
+      CRM_ASSIGN_OR_RETURN(domain::Automations a, AutomationsOfRow(r, 1));
+      out.push_back({r[0].as<std::string>(), std::move(a)});
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<app::AutomationCandidate>> PgTicketRepository::AutomationCandidates(
+    const std::string& tenant, const domain::Automation& a, absl::Time now,
+    const std::string& after_ticket_id, int limit) {
+  std::vector<app::AutomationCandidate> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    for (const pqxx::row& r :
+         pool_.Exec(tx, CandidatesQueryOf(a.since), tenant, a.id,
+                    absl::ToUnixMicros(now - absl::Hours(a.hours)),
+                    after_ticket_id.empty() ? kNoUuid : after_ticket_id, limit)) {
+      CRM_ASSIGN_OR_RETURN(Ticket t, TicketOf(r));
+      const int64_t fired = r[kTicketColumnCount].as<int64_t>();
+      out.push_back({std::move(t), fired < 0 ? absl::InfinitePast() : absl::FromUnixMicros(fired)});
+    }
     return absl::OkStatus();
   }));
   return out;

@@ -45,6 +45,12 @@ class PgTicketRepository final : public app::TicketRepository {
       absl::FunctionRef<absl::StatusOr<domain::RoutingRules>(app::TicketTx&)> work) override;
   absl::StatusOr<domain::RoutingRules> GetRoutingRules(const std::string& tenant) override;
   absl::StatusOr<domain::Triggers> GetTriggers(const std::string& tenant) override;
+  absl::StatusOr<domain::Automations> GetAutomations(const std::string& tenant) override;
+  absl::StatusOr<std::vector<app::AutomatedTenant>> AutomatedTenants(
+      const std::string& after_tenant, int limit) override;
+  absl::StatusOr<std::vector<app::AutomationCandidate>> AutomationCandidates(
+      const std::string& tenant, const domain::Automation& a, absl::Time now,
+      const std::string& after_ticket_id, int limit) override;
   absl::StatusOr<app::AgentState> Write(
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<app::AgentState>(app::TicketTx&)> work) override;
@@ -57,6 +63,9 @@ class PgTicketRepository final : public app::TicketRepository {
   absl::StatusOr<domain::Triggers> Write(
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<domain::Triggers>(app::TicketTx&)> work) override;
+  absl::StatusOr<domain::Automations> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<domain::Automations>(app::TicketTx&)> work) override;
   absl::StatusOr<domain::Macro> GetMacro(const std::string& tenant, const std::string& id) override;
   absl::StatusOr<domain::SlaReport> SlaReportOf(const std::string& tenant,
                                                 const domain::SlaReportQuery& q) override;

@@ -23,6 +23,7 @@
 #include "libs/common/id.h"
 #include "libs/pg/pool.h"
 #include "services/service_desk/app/agents.h"
+#include "services/service_desk/app/automations.h"
 #include "services/service_desk/app/inbound.h"
 #include "services/service_desk/app/macros.h"
 #include "services/service_desk/app/mailboxes.h"
@@ -690,6 +691,73 @@ TEST_CASE("triggers round-trip and run inside ticket writes on PostgreSQL",
   REQUIRE(plain.ok());
   CHECK(plain->priority == domain::Priority::kHigh);  // our triggers are not theirs
   CHECK(other.Count("SELECT count(*) FROM service_desk.triggers") == 0);
+}
+
+TEST_CASE("automations round-trip and the sweep fires them once on PostgreSQL",
+          "[service_desk][pg][automation]") {
+  World w;
+  app::AutomationRules automations{*TheEnv().repo, w.tickets, w.clock};
+  domain::Automation close;
+  close.id = "close-waiting";
+  close.name = "Close after two days waiting";
+  close.since = domain::AutomationClock::kStatusChanged;
+  close.hours = 48;
+  close.conditions = {{"status", "in", {"pending_customer"}}};
+  close.action.status = domain::TicketStatus::kSolved;
+  domain::Automation remind;
+  remind.id = "remind";
+  remind.name = "Remind the team";
+  remind.since = domain::AutomationClock::kCreated;
+  remind.hours = 1;
+  remind.conditions = {{"priority", "in", {"high"}}};
+  remind.note = "#{{ticket.number}} is an hour old ({{agent}})";
+  auto stored = automations.Update(w.Meta("UpdateAutomations"),
+                                   {{close, remind}, 0, absl::InfinitePast()}, "0");
+  REQUIRE(stored.ok());
+  auto read = automations.Get(w.tenant);
+  REQUIRE(read.ok());
+  CHECK(read->version == 1);
+  REQUIRE(read->automations.size() == 2);
+  CHECK(read->automations[0].since == domain::AutomationClock::kStatusChanged);
+  CHECK(read->automations[0].hours == 48);
+  CHECK(read->automations[0].action.status == domain::TicketStatus::kSolved);
+  CHECK(read->automations[1].note == remind.note);
+
+  auto t = w.Create("Charged twice", "eve@example.com");  // high priority
+  REQUIRE(t.ok());
+  w.clock.Advance(absl::Minutes(1));
+  domain::Ticket patch;
+  patch.status = domain::TicketStatus::kPendingCustomer;
+  auto pending = w.tickets.Update(w.Meta("UpdateTicket"), t->id, patch, {"status"}, "");
+  REQUIRE(pending.ok());
+  CHECK(pending->status_time == w.clock.Now());
+  CHECK(w.tickets.Get(w.tenant, t->id)->status_time == pending->status_time);
+
+  w.clock.Advance(absl::Hours(2));
+  app::AutomationRound first = automations.Sweep(100);
+  REQUIRE(first.failure.ok());
+  CHECK(first.fired == 1);  // the reminder; not yet the close
+  auto messages = w.tickets.Messages(w.tenant, t->id, "", 10);
+  REQUIRE(messages.ok());
+  REQUIRE(messages->items.size() == 2);
+  CHECK(messages->items[1].author == "automation/remind");
+  CHECK(messages->items[1].body ==
+        "#" + std::to_string(t->number) + " is an hour old (Remind the team)");
+  w.clock.Advance(absl::Hours(47));
+  CHECK(automations.Sweep(100).fired == 1);  // the close
+  auto solved = w.tickets.Get(w.tenant, t->id);
+  REQUIRE(solved.ok());
+  CHECK(solved->status == domain::TicketStatus::kSolved);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.ticket_changes WHERE actor = "
+                "'automation/close-waiting' AND field = 'status'") == 1);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.automation_firings") == 2);
+  CHECK(automations.Sweep(100).fired == 0);  // each once
+
+  World other;
+  app::AutomationRules theirs{*TheEnv().repo, other.tickets, other.clock};
+  CHECK(theirs.Get(other.tenant)->automations.empty());
+  CHECK(other.Count("SELECT count(*) FROM service_desk.automations") == 0);
+  CHECK(other.Count("SELECT count(*) FROM service_desk.automation_firings") == 0);
 }
 
 TEST_CASE("macros round-trip and apply in one write on PostgreSQL", "[service_desk][pg][macro]") {

@@ -49,6 +49,9 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     std::map<std::string, std::string> mailbox_routes;            // address → mailbox id
     std::map<std::string, service_desk::domain::RoutingRules> routing;        // by tenant
     std::map<std::string, service_desk::domain::Triggers> triggers;           // by tenant
+    std::map<std::string, service_desk::domain::Automations> automations;     // by tenant
+    // Firings by "<tenant>/<ticket>/<automation>".
+    std::map<std::string, absl::Time> firings;
     std::map<std::string, std::vector<service_desk::app::MailRecord>> mails;  // by tenant
     std::map<std::string, std::set<std::string>> participants;                // by ticket
     // Outbound mail by tenant; the loop limits by "<tenant>/<mailbox>/<address>".
@@ -241,6 +244,13 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
           work) override {
     return Run<service_desk::domain::RoutingRules>(meta, work);
   }
+  absl::StatusOr<service_desk::domain::Automations> Write(
+      const outbox::WriteMeta& meta, const std::string&,
+      absl::FunctionRef<
+          absl::StatusOr<service_desk::domain::Automations>(service_desk::app::TicketTx&)>
+          work) override {
+    return Run<service_desk::domain::Automations>(meta, work);
+  }
   absl::StatusOr<service_desk::domain::Triggers> Write(
       const outbox::WriteMeta& meta, const std::string&,
       absl::FunctionRef<
@@ -345,6 +355,44 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     const State s = state();
     auto it = s.routing.find(tenant);
     return it == s.routing.end() ? service_desk::domain::RoutingRules{} : it->second;
+  }
+  absl::StatusOr<service_desk::domain::Automations> GetAutomations(
+      const std::string& tenant) override {
+    const State s = state();
+    auto it = s.automations.find(tenant);
+    return it == s.automations.end() ? service_desk::domain::Automations{} : it->second;
+  }
+  absl::StatusOr<std::vector<service_desk::app::AutomatedTenant>> AutomatedTenants(
+      const std::string& after_tenant, int limit) override {
+    const State s = state();
+    std::vector<service_desk::app::AutomatedTenant> out;
+    for (const auto& [tenant, a] : s.automations) {
+      if (tenant <= after_tenant || a.automations.empty()) continue;
+      if (static_cast<int>(out.size()) >= limit) break;
+      out.push_back({tenant, a});
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<service_desk::app::AutomationCandidate>> AutomationCandidates(
+      const std::string& tenant, const service_desk::domain::Automation& a, absl::Time now,
+      const std::string& after_ticket_id, int limit) override {
+    const State s = state();
+    std::vector<service_desk::app::AutomationCandidate> out;
+    const auto t = s.tickets.find(tenant);
+    if (t == s.tickets.end()) return out;
+    for (const auto& [id, ticket] : t->second) {  // id order
+      if (id <= after_ticket_id || ticket.status == service_desk::domain::TicketStatus::kClosed) {
+        continue;
+      }
+      const absl::Time from = service_desk::domain::ClockOf(a.since, ticket);
+      if (from == absl::InfinitePast() || from > now - absl::Hours(a.hours)) continue;
+      const auto f = s.firings.find(tenant + "/" + id + "/" + a.id);
+      const absl::Time last = f == s.firings.end() ? absl::InfinitePast() : f->second;
+      if (last != absl::InfinitePast() && last >= from) continue;
+      if (static_cast<int>(out.size()) >= limit) break;
+      out.push_back({ticket, last});
+    }
+    return out;
   }
   absl::StatusOr<service_desk::domain::Triggers> GetTriggers(const std::string& tenant) override {
     const State s = state();
@@ -716,6 +764,22 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     }
     void SaveTriggers(const service_desk::domain::Triggers& t) override {
       s_.triggers[tenant_] = t;
+    }
+    absl::StatusOr<service_desk::domain::Automations> LoadAutomations() override {
+      auto it = s_.automations.find(tenant_);
+      return it == s_.automations.end() ? service_desk::domain::Automations{} : it->second;
+    }
+    void SaveAutomations(const service_desk::domain::Automations& a) override {
+      s_.automations[tenant_] = a;
+    }
+    absl::StatusOr<absl::Time> LastFired(const std::string& ticket_id,
+                                         const std::string& automation_id) override {
+      const auto f = s_.firings.find(tenant_ + "/" + ticket_id + "/" + automation_id);
+      return f == s_.firings.end() ? absl::InfinitePast() : f->second;
+    }
+    void RecordFiring(const std::string& ticket_id, const std::string& automation_id,
+                      absl::Time at) override {
+      s_.firings[tenant_ + "/" + ticket_id + "/" + automation_id] = at;
     }
     absl::StatusOr<service_desk::domain::Triggers> ReadTriggers() override {
       return LoadTriggers();
