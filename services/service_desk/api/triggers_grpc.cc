@@ -18,10 +18,10 @@ namespace {
 // An event by its proto number: INVALID_ARGUMENT `field` for none.
 absl::StatusOr<domain::TriggerEvent> EventOf(int e, const std::string& field) {
   if (e == v1::TRIGGER_EVENT_UNSPECIFIED || !v1::TriggerEvent_IsValid(e)) {
-    return common::InvalidField(
-        field, field +
-                   " must be TRIGGER_EVENT_CREATED, _UPDATED, _CUSTOMER_MESSAGE or "
-                   "_AGENT_MESSAGE");
+    return common::InvalidField(field,
+                                field +
+                                    " must be TRIGGER_EVENT_CREATED, _UPDATED, _CUSTOMER_MESSAGE, "
+                                    "_AGENT_MESSAGE, _SLA_WARNING, _SLA_BREACH or _SLA_ESCALATION");
   }
   return static_cast<domain::TriggerEvent>(e);
 }

@@ -10,6 +10,7 @@
 #include "libs/common/id.h"
 #include "libs/common/request_id.h"
 #include "libs/common/status_macros.h"
+#include "services/service_desk/app/triggers.h"
 
 namespace crm::service_desk::app {
 namespace {
@@ -68,6 +69,52 @@ void Choose(TicketTx& tx, const domain::SlaPolicyBook& book, SlaRecord& r, absl:
   r.inputs.policy = std::move(id);
 }
 
+domain::TriggerEvent EventOf(const domain::SlaNotice& n) {
+  switch (n.kind) {
+    case domain::SlaNotice::Kind::kWarning:
+      return domain::TriggerEvent::kSlaWarning;
+    case domain::SlaNotice::Kind::kEscalation:
+      return domain::TriggerEvent::kSlaEscalation;
+    case domain::SlaNotice::Kind::kBreach:
+      break;
+  }
+  return domain::TriggerEvent::kSlaBreach;
+}
+
+// Escalation actions: the triggers of the SLA events the sweeper told, run
+// on each ticket in the sweep's write (its row is locked there). A ticket
+// they change is saved as an update by its triggers (audit, notes,
+// events) and due again at once, so the next round evaluates its SLA with
+// the new fields (a priority raised: other targets).
+absl::Status Escalate(TicketTx& tx, std::vector<SlaRecord>& records,
+                      const std::map<std::string, std::vector<domain::TriggerEvent>>& events,
+                      absl::Time now) {
+  CRM_ASSIGN_OR_RETURN(domain::Triggers triggers, tx.ReadTriggers());
+  if (triggers.triggers.empty()) return absl::OkStatus();
+  common::RandomIdGenerator ids;
+  for (SlaRecord& r : records) {
+    const auto e = events.find(r.inputs.ticket.id);
+    if (e == events.end()) continue;
+    const domain::Ticket& before = r.inputs.ticket;
+    const absl::Time at = std::max(now, before.update_time);
+    domain::Ticket t = before;
+    t.update_time = at;
+    CRM_ASSIGN_OR_RETURN(TriggerEffects fx,
+                         RunTriggersInWrite(triggers, e->second, &before, t, at, ids));
+    if (fx.audit.empty() && fx.notes.empty()) continue;
+    if (!fx.audit.empty()) tx.AppendChanges(t.id, fx.audit);
+    if (domain::Diff(before, t, "", at).empty() && fx.notes.empty()) continue;  // refusals only
+    t.version = before.version + 1;
+    tx.SaveTicket(t, false);
+    for (const domain::TicketMessage& note : fx.notes) tx.AppendMessage(note);
+    tx.EmitTicket("ticket.updated", t);
+    for (const domain::TicketMessage& note : fx.notes) tx.EmitMessage(note, t);
+    if (t.status != before.status) tx.EmitStatusChange(t, before.status);
+    r.next_due = at;
+  }
+  return absl::OkStatus();
+}
+
 // The records evaluated at `now` (never before a ticket's last write)
 // under the tenant's policies, each under the one its fields choose: the
 // fresh notices told, the next instants and the told keys saved. A ticket
@@ -78,6 +125,7 @@ void Choose(TicketTx& tx, const domain::SlaPolicyBook& book, SlaRecord& r, absl:
 absl::StatusOr<SlaSweep> Reevaluate(TicketTx& tx, std::vector<SlaRecord>& records, absl::Time now,
                                     Step step_kind) {
   SlaSweep out;
+  std::map<std::string, std::vector<domain::TriggerEvent>> events;  // of the sweep's notices
   CRM_ASSIGN_OR_RETURN(domain::SlaPolicies policies, tx.ShareSlaPolicies());
   CRM_ASSIGN_OR_RETURN(domain::SlaPolicyBook book, BookOf(policies));
   for (SlaRecord& r : records) {
@@ -108,9 +156,14 @@ absl::StatusOr<SlaSweep> Reevaluate(TicketTx& tx, std::vector<SlaRecord>& record
         r.inputs.ticket, r.inputs.changes, r.inputs.messages, r.inputs.policy);
     domain::SlaWatchStep step =
         domain::Watch(domain::Evaluate(book.all(), timeline, at), at, r.told, since);
+    if (step_kind == Step::kSweep) {
+      for (const domain::SlaNotice& n : step.fresh)
+        events[r.inputs.ticket.id].push_back(EventOf(n));
+    }
     Tell(tx, r, step, at, out);
     r.next_due = step.next_due;
   }
+  if (!events.empty()) CRM_RETURN_IF_ERROR(Escalate(tx, records, events, now));
   tx.SaveSlas(records, now);
   out.records = static_cast<int>(records.size());
   return out;

@@ -16,6 +16,13 @@ absl::StatusOr<TriggerEffects> RunTriggersInWrite(TicketTx& tx,
                                                   const domain::Ticket* before, domain::Ticket& t,
                                                   absl::Time now, common::IdGenerator& ids) {
   CRM_ASSIGN_OR_RETURN(domain::Triggers triggers, tx.ReadTriggers());
+  return RunTriggersInWrite(triggers, events, before, t, now, ids);
+}
+
+absl::StatusOr<TriggerEffects> RunTriggersInWrite(const domain::Triggers& triggers,
+                                                  const std::vector<domain::TriggerEvent>& events,
+                                                  const domain::Ticket* before, domain::Ticket& t,
+                                                  absl::Time now, common::IdGenerator& ids) {
   TriggerEffects fx;
   if (triggers.triggers.empty()) return fx;
   domain::TriggerRun run = domain::RunTriggers(triggers, events, before, t, now);

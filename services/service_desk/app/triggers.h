@@ -30,6 +30,11 @@ absl::StatusOr<TriggerEffects> RunTriggersInWrite(TicketTx& tx,
                                                   const std::vector<domain::TriggerEvent>& events,
                                                   const domain::Ticket* before, domain::Ticket& t,
                                                   absl::Time now, common::IdGenerator& ids);
+// The same with the triggers already read (a batch of the SLA sweeper).
+absl::StatusOr<TriggerEffects> RunTriggersInWrite(const domain::Triggers& triggers,
+                                                  const std::vector<domain::TriggerEvent>& events,
+                                                  const domain::Ticket* before, domain::Ticket& t,
+                                                  absl::Time now, common::IdGenerator& ids);
 
 // A dry run on one ticket: as it is, and what the triggers would make of it.
 struct TriggerTrial {

@@ -13,8 +13,10 @@
 namespace crm::service_desk::domain {
 namespace {
 
-constexpr TriggerEvent kEvents[] = {TriggerEvent::kCreated, TriggerEvent::kUpdated,
-                                    TriggerEvent::kCustomerMessage, TriggerEvent::kAgentMessage};
+constexpr TriggerEvent kEvents[] = {TriggerEvent::kCreated,         TriggerEvent::kUpdated,
+                                    TriggerEvent::kCustomerMessage, TriggerEvent::kAgentMessage,
+                                    TriggerEvent::kSlaWarning,      TriggerEvent::kSlaBreach,
+                                    TriggerEvent::kSlaEscalation};
 
 bool RunsIn(const Trigger& t, const std::vector<TriggerEvent>& events) {
   return t.active && std::any_of(t.events.begin(), t.events.end(), [&](TriggerEvent e) {
@@ -34,6 +36,12 @@ const char* TriggerEventName(TriggerEvent e) {
       return "customer_message";
     case TriggerEvent::kAgentMessage:
       return "agent_message";
+    case TriggerEvent::kSlaWarning:
+      return "sla_warning";
+    case TriggerEvent::kSlaBreach:
+      return "sla_breach";
+    case TriggerEvent::kSlaEscalation:
+      return "sla_escalation";
   }
   return "";
 }
@@ -61,8 +69,9 @@ absl::Status NormalizeAndValidate(Triggers& t) {
     if (tr.events.empty()) {
       return common::InvalidField(at + ".events",
                                   absl::StrCat(at,
-                                               ".events names 1..4 of created, updated, "
-                                               "customer_message, agent_message"));
+                                               ".events names 1..7 of created, updated, "
+                                               "customer_message, agent_message, sla_warning, "
+                                               "sla_breach, sla_escalation"));
     }
     std::sort(tr.events.begin(), tr.events.end());
     tr.events.erase(std::unique(tr.events.begin(), tr.events.end()), tr.events.end());

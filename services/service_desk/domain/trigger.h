@@ -20,8 +20,19 @@
 
 namespace crm::service_desk::domain {
 
-enum class TriggerEvent { kCreated = 1, kUpdated, kCustomerMessage, kAgentMessage };
-// "created", "updated", "customer_message", "agent_message"
+// The SLA events are the sweeper's notices (docs/service-desk.md, "SLA
+// sweeper"): a warning, a breach, an escalation level told.
+enum class TriggerEvent {
+  kCreated = 1,
+  kUpdated,
+  kCustomerMessage,
+  kAgentMessage,
+  kSlaWarning,
+  kSlaBreach,
+  kSlaEscalation
+};
+// "created", "updated", "customer_message", "agent_message",
+// "sla_warning", "sla_breach", "sla_escalation"
 const char* TriggerEventName(TriggerEvent e);
 std::optional<TriggerEvent> TriggerEventFromName(const std::string& name);
 
@@ -29,7 +40,7 @@ struct Trigger {
   std::string id;    // 1..64 of a-z, 0-9, _ and -; names its audit rows
   std::string name;  // 1..100 characters
   bool active = true;
-  std::vector<TriggerEvent> events;          // 1..4, the writes it runs in
+  std::vector<TriggerEvent> events;          // 1..7, the writes it runs in
   std::vector<RoutingCondition> conditions;  // all must hold (ConditionScope::kTrigger)
   TicketEdits action;                        // the field changes
   // An internal note it adds, a template of kMacroFields ("agent" is the

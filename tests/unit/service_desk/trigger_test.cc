@@ -11,6 +11,7 @@
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
 #include "services/service_desk/app/macros.h"
+#include "services/service_desk/app/slas.h"
 #include "services/service_desk/app/tickets.h"
 #include "services/service_desk/app/triggers.h"
 #include "tests/support/fakes/common_fakes.h"
@@ -395,6 +396,50 @@ TEST_CASE("a dry run of triggers writes nothing, and triggers are written under 
   CHECK(w.triggers.Get(kTenant)->triggers.empty());
   CHECK(crm::common::FieldOf(w.triggers.Update(w.Meta("UpdateTriggers"), bad, "").status()) ==
         "triggers[1].id");
+}
+
+TEST_CASE("SLA notices run escalation triggers in the sweep's write, told once",
+          "[service_desk][trigger]") {
+  World w;
+  sd::app::Slas slas{w.repo, w.clock};
+  sd::domain::SlaPolicySpec policy;  // 24/7; first reply in an hour, urgent in 15 minutes
+  policy.hours.always_open = true;
+  policy.targets_by_priority["normal"] = {absl::Hours(1), std::nullopt, std::nullopt, std::nullopt};
+  policy.targets_by_priority["urgent"] = {absl::Minutes(15), std::nullopt, std::nullopt,
+                                          std::nullopt};
+  REQUIRE(slas.UpdatePolicy(w.Meta("UpdateSlaPolicy"), policy, "").ok());
+  Trigger raise =
+      Make("breach-raise", {{"priority", "in", {"normal", "low"}}}, {TriggerEvent::kSlaBreach});
+  raise.action.priority = sd::domain::Priority::kUrgent;
+  raise.action.add_tags = {"sla-breached"};
+  raise.note = "{{agent}}: #{{ticket.number}} breached, now {{ticket.priority}}";
+  REQUIRE(w.triggers.Update(w.Meta("UpdateTriggers"), {{raise}, 0, absl::InfinitePast()}, "").ok());
+  slas.Sweep(100);  // the policy's re-evaluation of no ticket ends
+
+  const Ticket t = w.Create("eve@example.com");
+  CHECK(t.priority == sd::domain::Priority::kNormal);
+  w.clock.Advance(absl::Minutes(61));
+  auto round = slas.Sweep(100);
+  REQUIRE(round.failure.ok());
+  CHECK(round.notices == 1);  // the breach
+  auto raised = w.tickets.Get(kTenant, t.id);
+  REQUIRE(raised.ok());
+  CHECK(raised->priority == sd::domain::Priority::kUrgent);
+  CHECK(raised->tags == std::vector<std::string>{"sla-breached"});
+  CHECK(raised->version == t.version + 1);
+  auto thread = w.tickets.Messages(kTenant, t.id, "", 10);
+  REQUIRE(thread.ok());
+  REQUIRE(thread->items.size() == 2);
+  CHECK(thread->items[1].author == "trigger/breach-raise");
+  CHECK(thread->items[1].body == "Trigger breach-raise: #1 breached, now urgent");
+  CHECK(w.Audit(t.id) == std::vector<std::string>{"priority urgent trigger/breach-raise",
+                                                  "tags sla-breached trigger/breach-raise"});
+  // Due again at once: the next round evaluates it under its new priority;
+  // the breach is not told twice, the trigger does not run again.
+  auto again = slas.Sweep(100);
+  CHECK(again.evaluated == 1);
+  CHECK(again.notices == 0);
+  CHECK(w.tickets.Get(kTenant, t.id)->version == raised->version);
 }
 
 }  // namespace
