@@ -38,8 +38,9 @@ int main() {
   service_desk::app::Macros macros(repository, tickets, clock, ids);
   service_desk::app::TriggerRules triggers(repository, clock);
   service_desk::app::AutomationRules automations(repository, tickets, clock);
+  service_desk::app::KnowledgeBase knowledge(repository, clock, ids);
   service_desk::api::ServiceDeskGrpcService service(
-      tickets, slas, mailboxes, inbound, routing, agents, macros, triggers, automations,
+      tickets, slas, mailboxes, inbound, routing, agents, macros, triggers, automations, knowledge,
       rt->executor(), rt->rpc_metrics(), rt->tokens());
   service_desk::api::SmtpListener mail_listener(smtp, mailboxes, inbound, rt->registry());
   rt->AddListener([&] { return mail_listener.Start(); }, [&] { mail_listener.Stop(); });

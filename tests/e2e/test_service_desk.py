@@ -906,6 +906,72 @@ class Tickets(stack.E2ETestCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json()["statusChangeTime"], r.json()["updateTime"])
 
+    def test_knowledge_base_and_search(self):
+        # Agents write articles (bad input refused with the field named; a
+        # read-only key may read, not write), edit them under the etag with
+        # every version kept, and search articles and tickets at once after
+        # the writes; another tenant finds nothing.
+        _, key = stack.create_tenant()
+        _, agent = stack.create_key(key, ["ROLE_SERVICE"])
+        _, reader = stack.create_key(key, ["ROLE_READ_ONLY"])
+        article = {"title": "How refunds work", "category": "billing",
+                   "body": "Refunds reach your card in 5 to 10 days.",
+                   "state": "ARTICLE_STATE_PUBLIC"}
+        def create(body, k=None):
+            return rest("POST", "/v1/articles", k or agent,
+                        {"article": body, "requestId": stack.unique("ar")})
+        self.assertError(create(dict(article, title="")), 400, "INVALID_FIELD", "article.title")
+        self.assertError(create(dict(article, locale="english")), 400, "INVALID_FIELD",
+                         "article.locale")
+        self.assertError(create(dict(article, colour="red")), 400, "UNKNOWN_FIELD")
+        self.assertEqual(create(article, k=reader).status, 403)
+        r = create(article)
+        self.assertEqual(r.status, 200, r)
+        a = r.json()
+        self.assertEqual((a["etag"], a["locale"], a["author"]), ("1", "en", a["author"]))
+        r = rest("PUT", "/v1/articles/%s?requestId=%s" % (a["id"], stack.unique("au")), agent,
+                 dict(article, body="Refunds reach your card in 3 to 5 days."),
+                 headers={"If-Match": "1"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["etag"], "2")
+        self.assertError(rest("PUT", "/v1/articles/%s?requestId=%s" % (a["id"], stack.unique("au")),
+                              agent, article, headers={"If-Match": "1"}), 412, "ETAG_MISMATCH")
+        versions = rest("GET", "/v1/articles/%s/versions" % a["id"], reader).json()["versions"]
+        self.assertEqual([v["etag"] for v in versions], ["2", "1"])
+        listed = rest("GET", "/v1/articles?category=billing", reader).json()["articles"]
+        self.assertEqual([x["id"] for x in listed], [a["id"]])
+        self.assertEqual(rest("GET", "/v1/articles?category=other", reader).json()
+                         .get("articles", []), [])
+        self.assertError(rest("GET", "/v1/articles?state=archived", reader), 400,
+                         "INVALID_FIELD", "state")
+
+        t = self.create(key=key, subject="Refund not received").json()
+        r = rest("GET", "/v1/search?q=refunds%20card", reader)
+        self.assertEqual(r.status, 200, r)
+        found = r.json()
+        self.assertEqual([h["article"]["id"] for h in found["articles"]], [a["id"]])
+        self.assertIn("<b>", found["articles"][0]["snippet"])
+        self.assertEqual(found.get("tickets", []), [])  # the ticket says "charged", no card
+        r = rest("GET", "/v1/search?q=refund&scope=SEARCH_SCOPE_TICKETS", reader)
+        self.assertEqual([h["ticketId"] for h in r.json()["tickets"]], [t["id"]])
+        self.assertEqual(r.json().get("articles", []), [])
+        self.assertError(rest("GET", "/v1/search?q=", reader), 400, "INVALID_FIELD", "q")
+        self.assertError(rest("GET", "/v1/search?q=refund&limit=51", reader), 400,
+                         "INVALID_FIELD", "limit")
+        # Another tenant: nothing of it.
+        self.assertEqual(rest("GET", "/v1/search?q=refund", self.key).json()
+                         .get("articles", []), [])
+        self.assertError(rest("GET", "/v1/articles/%s" % a["id"], self.key), 404,
+                         "ARTICLE_NOT_FOUND")
+        self.assertError(rest("DELETE", "/v1/articles/%s?requestId=%s" % (a["id"],
+                                                                        stack.unique("ad")),
+                              self.key), 404, "ARTICLE_NOT_FOUND")
+        r = rest("DELETE", "/v1/articles/%s?requestId=%s" % (a["id"], stack.unique("ad")), agent,
+                 headers={"If-Match": "2"})
+        self.assertEqual(r.status, 200, r)
+        self.assertError(rest("GET", "/v1/articles/%s" % a["id"], reader), 404,
+                         "ARTICLE_NOT_FOUND")
+
     def test_sla_report(self):
         # A 24/7 policy with a first reply in an hour: one ticket replied at
         # once (met), one not replied; the report over the creation range.

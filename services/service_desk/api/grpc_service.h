@@ -12,6 +12,7 @@
 #include "services/service_desk/app/agents.h"
 #include "services/service_desk/app/automations.h"
 #include "services/service_desk/app/inbound.h"
+#include "services/service_desk/app/knowledge.h"
 #include "services/service_desk/app/macros.h"
 #include "services/service_desk/app/mailboxes.h"
 #include "services/service_desk/app/routing.h"
@@ -58,8 +59,9 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   ServiceDeskGrpcService(app::Tickets& tickets, app::Slas& slas, app::Mailboxes& mailboxes,
                          app::Inbound& inbound, app::Routing& routing, app::Agents& agents,
                          app::Macros& macros, app::TriggerRules& triggers,
-                         app::AutomationRules& automations, common::Executor& executor,
-                         grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens)
+                         app::AutomationRules& automations, app::KnowledgeBase& knowledge,
+                         common::Executor& executor, grpcutil::RpcMetrics& metrics,
+                         const common::PageTokenCodec& tokens)
       : tickets_(tickets),
         slas_(slas),
         mailboxes_(mailboxes),
@@ -69,6 +71,7 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
         macros_(macros),
         triggers_(triggers),
         automations_(automations),
+        knowledge_(knowledge),
         executor_(executor),
         metrics_(metrics),
         tokens_(tokens) {}
@@ -140,6 +143,27 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   grpc::ServerUnaryReactor* SetAgentAvailability(grpc::CallbackServerContext* ctx,
                                                  const v1::SetAgentAvailabilityRequest* req,
                                                  v1::Agent* resp) override;
+  // api/knowledge_grpc.cc
+  grpc::ServerUnaryReactor* CreateArticle(grpc::CallbackServerContext* ctx,
+                                          const v1::CreateArticleRequest* req,
+                                          v1::Article* resp) override;
+  grpc::ServerUnaryReactor* GetArticle(grpc::CallbackServerContext* ctx,
+                                       const v1::GetArticleRequest* req,
+                                       v1::Article* resp) override;
+  grpc::ServerUnaryReactor* ListArticles(grpc::CallbackServerContext* ctx,
+                                         const v1::ListArticlesRequest* req,
+                                         v1::ListArticlesResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateArticle(grpc::CallbackServerContext* ctx,
+                                          const v1::UpdateArticleRequest* req,
+                                          v1::Article* resp) override;
+  grpc::ServerUnaryReactor* DeleteArticle(grpc::CallbackServerContext* ctx,
+                                          const v1::DeleteArticleRequest* req,
+                                          v1::DeleteArticleResponse* resp) override;
+  grpc::ServerUnaryReactor* ListArticleVersions(grpc::CallbackServerContext* ctx,
+                                                const v1::ListArticleVersionsRequest* req,
+                                                v1::ListArticleVersionsResponse* resp) override;
+  grpc::ServerUnaryReactor* Search(grpc::CallbackServerContext* ctx, const v1::SearchRequest* req,
+                                   v1::SearchResponse* resp) override;
   // api/automations_grpc.cc
   grpc::ServerUnaryReactor* GetAutomations(grpc::CallbackServerContext* ctx,
                                            const v1::GetAutomationsRequest* req,
@@ -194,6 +218,7 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   app::Macros& macros_;
   app::TriggerRules& triggers_;
   app::AutomationRules& automations_;
+  app::KnowledgeBase& knowledge_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
   const common::PageTokenCodec& tokens_;

@@ -8,6 +8,7 @@
 #include "libs/common/etag.h"
 #include "libs/common/request_id.h"
 #include "libs/common/status_macros.h"
+#include "services/service_desk/app/documents.h"
 
 namespace crm::service_desk::app {
 namespace {
@@ -60,6 +61,15 @@ absl::StatusOr<Plan> PlanOf(const domain::Macro& m, const domain::Ticket& t,
 
 }  // namespace
 
+const ResourceKind<domain::Macro> kMacroKind{"macro",
+                                             domain::kMaxMacros,
+                                             "TOO_MANY_MACROS",
+                                             MacroNotFound,
+                                             &TicketTx::LoadMacro,
+                                             &TicketTx::SaveMacro,
+                                             &TicketTx::DeleteMacro,
+                                             &TicketTx::CountMacros};
+
 absl::Time Macros::Now() const { return absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now())); }
 
 absl::StatusOr<domain::Macro> Macros::Create(const Actor& actor, domain::Macro m) {
@@ -68,18 +78,7 @@ absl::StatusOr<domain::Macro> Macros::Create(const Actor& actor, domain::Macro m
   m.id = ids_.NewId();
   m.version = 1;
   m.create_time = m.update_time = Now();
-  return repository_.Run<domain::Macro>(
-      actor, m.id, [&](TicketTx& tx) -> absl::StatusOr<domain::Macro> {
-        CRM_ASSIGN_OR_RETURN(int count, tx.CountMacros());
-        if (count >= static_cast<int>(domain::kMaxMacros)) {
-          return common::WithReason(
-              absl::FailedPreconditionError(absl::StrCat(
-                  "a tenant has at most ", domain::kMaxMacros, " macros; delete one first")),
-              "TOO_MANY_MACROS");
-        }
-        tx.SaveMacro(m, true);
-        return m;
-      });
+  return CreateResource(repository_, kMacroKind, actor, m);
 }
 
 absl::StatusOr<domain::Macro> Macros::Get(const std::string& tenant, const std::string& id) {
@@ -97,33 +96,26 @@ absl::StatusOr<domain::Macro> Macros::Update(const Actor& actor, const std::stri
   CRM_RETURN_IF_ERROR(CheckId("macro_id", id));
   CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(m));
   const absl::Time now = Now();
-  return repository_.Run<domain::Macro>(
-      actor, id, [&](TicketTx& tx) -> absl::StatusOr<domain::Macro> {
-        CRM_ASSIGN_OR_RETURN(std::optional<domain::Macro> current, tx.LoadMacro(id));
-        if (!current) return MacroNotFound();
-        CRM_RETURN_IF_ERROR(common::CheckEtag("macro", absl::StrCat(current->version), if_match));
+  return ChangeResource<domain::Macro>(
+      repository_, kMacroKind, actor, id, if_match,
+      [&](const domain::Macro& current) {
         domain::Macro next = m;
         next.id = id;
-        next.version = current->version + 1;
-        next.create_time = current->create_time;
-        next.update_time = std::max(now, current->update_time);
-        tx.SaveMacro(next, false);
+        next.version = current.version + 1;
+        next.create_time = current.create_time;
+        next.update_time = std::max(now, current.update_time);
         return next;
-      });
+      },
+      false);
 }
 
 absl::StatusOr<domain::Macro> Macros::Delete(const Actor& actor, const std::string& id,
                                              const std::string& if_match) {
   CRM_RETURN_IF_ERROR(common::RequireRequestId(actor.idempotency_key));
   CRM_RETURN_IF_ERROR(CheckId("macro_id", id));
-  return repository_.Run<domain::Macro>(
-      actor, id, [&](TicketTx& tx) -> absl::StatusOr<domain::Macro> {
-        CRM_ASSIGN_OR_RETURN(std::optional<domain::Macro> current, tx.LoadMacro(id));
-        if (!current) return MacroNotFound();
-        CRM_RETURN_IF_ERROR(common::CheckEtag("macro", absl::StrCat(current->version), if_match));
-        tx.DeleteMacro(id);
-        return *current;
-      });
+  return ChangeResource<domain::Macro>(
+      repository_, kMacroKind, actor, id, if_match,
+      [](const domain::Macro& current) { return current; }, true);
 }
 
 absl::StatusOr<MacroApplied> Macros::Apply(const Actor& actor, const std::string& ticket_id,

@@ -18,6 +18,7 @@
 #include "libs/outbox/write_port.h"
 #include "services/service_desk/domain/automation.h"
 #include "services/service_desk/domain/inbound_mail.h"
+#include "services/service_desk/domain/knowledge.h"
 #include "services/service_desk/domain/macro.h"
 #include "services/service_desk/domain/outbound_mail.h"
 #include "services/service_desk/domain/routing.h"
@@ -302,9 +303,48 @@ class TicketTx {
   virtual void SaveMacro(const domain::Macro& m, bool is_new) = 0;
   virtual void DeleteMacro(const std::string& id) = 0;
   virtual absl::StatusOr<int> CountMacros() = 0;
+
+  // Knowledge-base articles (domain/knowledge.h): one, locked until the
+  // write ends (nullopt when absent); its save with the version it makes
+  // kept; its delete (and its versions'); how many the tenant has.
+  virtual absl::StatusOr<std::optional<domain::Article>> LoadArticle(const std::string& id) = 0;
+  virtual void SaveArticle(const domain::Article& a, bool is_new) = 0;
+  virtual void DeleteArticle(const std::string& id) = 0;
+  virtual absl::StatusOr<int> CountArticles() = 0;
 };
 
 // An agent and its open tickets now.
+// A page of articles: filters ("" for any), after an article id.
+struct ArticleQuery {
+  std::string category;
+  std::string state;
+  std::string locale;
+  std::string after_id;
+  int limit = 50;  // 1..100
+};
+struct ArticlePage {
+  std::vector<domain::Article> items;  // id order, without bodies
+  std::string next_after;              // "" at the end
+};
+// Search hits (TicketRepository::Search), best first.
+struct ArticleHit {
+  domain::Article article;  // without its body
+  double score = 0;
+  std::string snippet;  // the best passage, matches in <b>..</b>
+};
+struct TicketHit {
+  std::string ticket_id;
+  int64_t number = 0;
+  std::string subject;
+  domain::TicketStatus status = domain::TicketStatus::kNew;
+  double score = 0;
+  std::string snippet;  // of its subject or its best-matching message
+};
+struct SearchResult {
+  std::vector<ArticleHit> articles;
+  std::vector<TicketHit> tickets;
+};
+
 // The automation sweeper's reads (TicketRepository::AutomatedTenants,
 // AutomationCandidates).
 struct AutomatedTenant {
@@ -324,7 +364,8 @@ struct AgentState {
 class TicketRepository
     : public outbox::UnitOfWork<TicketTx, domain::Ticket, MessageAdded, domain::SlaPolicies,
                                 SlaSweep, MailReceived, Mailbox, domain::RoutingRules, AgentState,
-                                domain::Macro, domain::Triggers, domain::Automations> {
+                                domain::Macro, domain::Triggers, domain::Automations,
+                                domain::Article> {
  public:
   // Whether actor.idempotency_key was used before: the write is then
   // answered from the key, so the requester need not be resolved again.
@@ -368,6 +409,18 @@ class TicketRepository
   virtual absl::StatusOr<domain::RoutingRules> GetRoutingRules(const std::string& tenant) = 0;
   virtual absl::StatusOr<domain::Triggers> GetTriggers(const std::string& tenant) = 0;
   virtual absl::StatusOr<domain::Automations> GetAutomations(const std::string& tenant) = 0;
+  // Articles: NOT_FOUND ARTICLE_NOT_FOUND; a page; every version of one,
+  // newest first (NOT_FOUND when it has none); and the search (`tsquery`:
+  // domain::TsQueryOf of `q`), each kind ranked by the database.
+  virtual absl::StatusOr<domain::Article> GetArticle(const std::string& tenant,
+                                                     const std::string& id) = 0;
+  virtual absl::StatusOr<ArticlePage> ListArticles(const std::string& tenant,
+                                                   const ArticleQuery& q) = 0;
+  virtual absl::StatusOr<std::vector<domain::Article>> ArticleVersions(const std::string& tenant,
+                                                                       const std::string& id) = 0;
+  virtual absl::StatusOr<SearchResult> Search(const std::string& tenant,
+                                              const domain::SearchQuery& q,
+                                              const std::string& tsquery) = 0;
   // The automation sweeper's reads: the tenants with automations (across
   // tenants, tenant id order, after `after_tenant`); a tenant's open
   // tickets `a` may be due on at `now` (its instant at least `hours` old

@@ -646,6 +646,92 @@ const pg::NamedQuery kCountMacros{"service_desk_count_macros",
                                   "SELECT count(*) FROM service_desk.macros WHERE tenant_id = $1",
                                   1};
 
+// Articles (schema/013_knowledge_base.sql); `body` in the column list: the
+// text, or '' for a list.
+std::string ArticleColumnsOf(const std::string& body) {
+  return absl::StrCat("a.article_id::text, a.title, ", body,
+                      ", a.category, a.locale, a.state, a.author, a.version, ",
+                      pg::MicrosColumn("a.created_at"), ", ", pg::MicrosColumn("a.updated_at"));
+}
+constexpr int kArticleColumnCount = 10;
+const pg::NamedQuery kArticleForUpdate{
+    "service_desk_article_for_update",
+    absl::StrCat("SELECT ", ArticleColumnsOf("a.body"),
+                 " FROM service_desk.articles a WHERE a.tenant_id = $1 AND a.article_id = "
+                 "$2::uuid FOR UPDATE"),
+    kArticleColumnCount};
+const pg::NamedQuery kSelectArticle{
+    "service_desk_select_article",
+    absl::StrCat("SELECT ", ArticleColumnsOf("a.body"),
+                 " FROM service_desk.articles a WHERE a.tenant_id = $1 AND a.article_id = "
+                 "$2::uuid"),
+    kArticleColumnCount};
+const pg::NamedQuery kListArticles{
+    "service_desk_list_articles",
+    absl::StrCat("SELECT ", ArticleColumnsOf("''"),
+                 " FROM service_desk.articles a WHERE a.tenant_id = $1 AND ($2 = '' OR "
+                 "a.category = $2) AND ($3 = '' OR a.state = $3) AND ($4 = '' OR a.locale = $4) "
+                 "AND a.article_id > $5::uuid ORDER BY a.article_id LIMIT $6"),
+    kArticleColumnCount};
+const pg::NamedQuery kArticleVersions{
+    "service_desk_article_versions",
+    absl::StrCat("SELECT ", ArticleColumnsOf("a.body"),
+                 " FROM service_desk.article_versions a WHERE a.tenant_id = $1 AND a.article_id "
+                 "= $2::uuid ORDER BY a.version DESC LIMIT $3"),
+    kArticleColumnCount};
+const pg::NamedQuery kSaveArticle{
+    "service_desk_save_article",
+    absl::StrCat("WITH v AS (INSERT INTO service_desk.article_versions (tenant_id, article_id, "
+                 "version, title, body, category, locale, state, author, created_at, updated_at) "
+                 "VALUES ($1, $2::uuid, $9, $3, $4, $5, $6, $7, $8, ",
+                 pg::MicrosParam(10), ", ", pg::MicrosParam(11),
+                 ")) INSERT INTO service_desk.articles (tenant_id, article_id, title, body, "
+                 "category, locale, state, author, version, created_at, updated_at) VALUES ($1, "
+                 "$2::uuid, $3, $4, $5, $6, $7, $8, $9, ",
+                 pg::MicrosParam(10), ", ", pg::MicrosParam(11),
+                 ") ON CONFLICT (tenant_id, article_id) DO UPDATE SET title = EXCLUDED.title, body "
+                 "= EXCLUDED.body, category = EXCLUDED.category, locale = EXCLUDED.locale, state = "
+                 "EXCLUDED.state, author = EXCLUDED.author, version = EXCLUDED.version, updated_at "
+                 "= EXCLUDED.updated_at"),
+    0};
+const pg::NamedQuery kDeleteArticle{
+    "service_desk_delete_article",
+    "WITH v AS (DELETE FROM service_desk.article_versions WHERE tenant_id = $1 AND article_id = "
+    "$2::uuid) DELETE FROM service_desk.articles WHERE tenant_id = $1 AND article_id = $2::uuid",
+    0};
+const pg::NamedQuery kCountArticles{
+    "service_desk_count_articles",
+    "SELECT count(*) FROM service_desk.articles WHERE tenant_id = $1", 1};
+// The search ($2: the tsquery text, domain::TsQueryOf): articles of state
+// $3 and locale $4 ('' any), ranked, the best $5 with their passage.
+constexpr char kHeadline[] = "'MaxFragments=2, MaxWords=25, MinWords=8, FragmentDelimiter=\" … \"'";
+const pg::NamedQuery kSearchArticles{
+    "service_desk_search_articles",
+    absl::StrCat("WITH q AS (SELECT to_tsquery('english', $2) AS q), hits AS (SELECT a.*, "
+                 "ts_rank_cd(a.search, q.q) AS score FROM service_desk.articles a, q WHERE "
+                 "a.tenant_id = $1 AND a.search @@ q.q AND ($3 = '' OR a.state = $3) AND ($4 = '' "
+                 "OR a.locale = $4) ORDER BY score DESC, a.article_id LIMIT $5) SELECT ",
+                 ArticleColumnsOf("''"), ", a.score, ts_headline('english', a.body, q.q, ",
+                 kHeadline, ") FROM hits a, q ORDER BY a.score DESC, a.article_id"),
+    kArticleColumnCount + 2};
+// Tickets: the subject (weighed double) and every message; a ticket's best
+// match, the best $3 tickets with the passage of that match.
+const pg::NamedQuery kSearchTickets{
+    "service_desk_search_tickets",
+    absl::StrCat(
+        "WITH q AS (SELECT to_tsquery('english', $2) AS q), hits AS (SELECT m.ticket_id, m.body "
+        "AS text, ts_rank_cd(m.search, q.q) AS score FROM service_desk.ticket_messages m, q "
+        "WHERE m.tenant_id = $1 AND m.search @@ q.q UNION ALL SELECT t.ticket_id, t.subject, 2 * "
+        "ts_rank_cd(t.subject_search, q.q) FROM service_desk.tickets t, q WHERE t.tenant_id = $1 "
+        "AND t.subject_search @@ q.q), best AS (SELECT DISTINCT ON (ticket_id) ticket_id, text, "
+        "score FROM hits ORDER BY ticket_id, score DESC), top AS (SELECT * FROM best ORDER BY "
+        "score DESC, ticket_id LIMIT $3) SELECT t.ticket_id::text, t.number, t.subject, t.status, "
+        "top.score, ts_headline('english', top.text, q.q, ",
+        kHeadline,
+        ") FROM top JOIN service_desk.tickets t ON t.tenant_id = $1 AND t.ticket_id = "
+        "top.ticket_id, q ORDER BY top.score DESC, top.ticket_id"),
+    6};
+
 // Across tenants: mailbox_routes has no row-level security.
 const pg::NamedQuery kMailboxRoute{
     "service_desk_mailbox_route",
@@ -1271,6 +1357,58 @@ absl::StatusOr<std::vector<T>> TenantRows(pg::Pool& pool, const std::string& ten
   return out;
 }
 
+absl::StatusOr<domain::Article> ArticleOfRow(const pqxx::row& r) {
+  domain::Article a;
+  a.id = r[0].as<std::string>();
+  a.title = r[1].as<std::string>();
+  a.body = r[2].as<std::string>();
+  a.category = r[3].as<std::string>();
+  a.locale = r[4].as<std::string>();
+  std::optional<domain::ArticleState> state = domain::ArticleStateFromName(r[5].as<std::string>());
+  if (!state) return absl::InternalError("stored article unreadable");
+  a.state = *state;
+  a.author = r[6].as<std::string>();
+  a.version = r[7].as<int64_t>();
+  a.create_time = absl::FromUnixMicros(r[8].as<int64_t>());
+  a.update_time = absl::FromUnixMicros(r[9].as<int64_t>());
+  return a;
+}
+Json ArticleJson(const domain::Article& a) {
+  return Json{{"id", a.id},
+              {"title", a.title},
+              {"body", a.body},
+              {"category", a.category},
+              {"locale", a.locale},
+              {"state", domain::ArticleStateName(a.state)},
+              {"author", a.author},
+              {"version", a.version},
+              {"create_us", absl::ToUnixMicros(a.create_time)},
+              {"update_us", absl::ToUnixMicros(a.update_time)}};
+}
+domain::Article ArticleOfJson(const Json& j, bool& ok) {
+  domain::Article a;
+  a.id = j.at("id").get<std::string>();
+  a.title = j.at("title").get<std::string>();
+  a.body = j.at("body").get<std::string>();
+  a.category = j.at("category").get<std::string>();
+  a.locale = j.at("locale").get<std::string>();
+  std::optional<domain::ArticleState> state =
+      domain::ArticleStateFromName(j.at("state").get<std::string>());
+  if (!state) ok = false;
+  a.state = state.value_or(domain::ArticleState::kDraft);
+  a.author = j.at("author").get<std::string>();
+  a.version = j.at("version").get<int64_t>();
+  a.create_time = absl::FromUnixMicros(j.at("create_us").get<int64_t>());
+  a.update_time = absl::FromUnixMicros(j.at("update_us").get<int64_t>());
+  return a;
+}
+absl::StatusOr<domain::Article> ArticleOf(const std::string& stored) {
+  return outbox::ParseJsonAnswer<domain::Article>(stored, ArticleOfJson,
+                                                  "stored article unreadable");
+}
+const outbox::AnswerCodec<domain::Article> kArticleAnswer = outbox::SnapshotCodec<domain::Article>(
+    [](const domain::Article& a) { return ArticleJson(a).dump(); }, ArticleOf);
+
 const outbox::AnswerCodec<domain::Macro> kMacroAnswer = outbox::SnapshotCodec<domain::Macro>(
     [](const domain::Macro& m) { return MacroJson(m).dump(); }, MacroOf);
 
@@ -1767,6 +1905,23 @@ class PgTicketRepository::Tx final : public app::TicketTx {
     repo_.pool_.Exec(w_.sql(), kTriggersDoc.save, w_.tenant(), TriggersJson(t).dump(), t.version,
                      absl::ToUnixMicros(t.update_time));
   }
+  absl::StatusOr<std::optional<domain::Article>> LoadArticle(const std::string& id) override {
+    pqxx::result r = repo_.pool_.Exec(w_.sql(), kArticleForUpdate, w_.tenant(), id);
+    if (r.empty()) return std::optional<domain::Article>();
+    CRM_ASSIGN_OR_RETURN(domain::Article a, ArticleOfRow(r[0]));
+    return std::optional<domain::Article>(std::move(a));
+  }
+  void SaveArticle(const domain::Article& a, bool) override {
+    repo_.pool_.Exec(w_.sql(), kSaveArticle, w_.tenant(), a.id, a.title, a.body, a.category,
+                     a.locale, domain::ArticleStateName(a.state), a.author, a.version,
+                     absl::ToUnixMicros(a.create_time), absl::ToUnixMicros(a.update_time));
+  }
+  void DeleteArticle(const std::string& id) override {
+    repo_.pool_.Exec(w_.sql(), kDeleteArticle, w_.tenant(), id);
+  }
+  absl::StatusOr<int> CountArticles() override {
+    return repo_.pool_.Exec(w_.sql(), kCountArticles, w_.tenant())[0][0].as<int>();
+  }
   absl::StatusOr<domain::Automations> LoadAutomations() override {
     return AutomationsOfRows(repo_.pool_.Exec(w_.sql(), kAutomationsDoc.for_update, w_.tenant()));
   }
@@ -1944,6 +2099,15 @@ std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
                                    kCandidatesByUpdate,
                                    kCandidatesByStatus,
                                    kCandidatesBySolve,
+                                   kArticleForUpdate,
+                                   kSelectArticle,
+                                   kListArticles,
+                                   kArticleVersions,
+                                   kSaveArticle,
+                                   kDeleteArticle,
+                                   kCountArticles,
+                                   kSearchArticles,
+                                   kSearchTickets,
                                    kClaimSlaRebase,
                                    kTicketMails,
                                    kQueueMail,
@@ -2021,6 +2185,11 @@ absl::StatusOr<domain::RoutingRules> PgTicketRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
     absl::FunctionRef<absl::StatusOr<domain::RoutingRules>(app::TicketTx&)> work) {
   return RunTx(meta, resource, kRoutingAnswer, work);
+}
+absl::StatusOr<domain::Article> PgTicketRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::Article>(app::TicketTx&)> work) {
+  return RunTx(meta, resource, kArticleAnswer, work);
 }
 absl::StatusOr<domain::Automations> PgTicketRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
@@ -2111,6 +2280,67 @@ absl::StatusOr<domain::RoutingRules> PgTicketRepository::GetRoutingRules(
   absl::StatusOr<domain::RoutingRules> out = domain::RoutingRules{};
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     out = RoutingRulesOfRows(pool_.Exec(tx, kRoutingRulesDoc.select, tenant));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<domain::Article> PgTicketRepository::GetArticle(const std::string& tenant,
+                                                               const std::string& id) {
+  CRM_ASSIGN_OR_RETURN(
+      std::vector<domain::Article> found,
+      TenantRows<domain::Article>(pool_, tenant, kSelectArticle, ArticleOfRow, id));
+  if (found.empty()) return common::NotFound("ARTICLE_NOT_FOUND", "no article has this article_id");
+  return std::move(found.front());
+}
+
+absl::StatusOr<app::ArticlePage> PgTicketRepository::ListArticles(const std::string& tenant,
+                                                                  const app::ArticleQuery& q) {
+  app::ArticlePage page;
+  CRM_ASSIGN_OR_RETURN(
+      page.items,
+      TenantRows<domain::Article>(pool_, tenant, kListArticles, ArticleOfRow, q.category, q.state,
+                                  q.locale, q.after_id.empty() ? kNoUuid : q.after_id, q.limit));
+  if (static_cast<int>(page.items.size()) == q.limit) page.next_after = page.items.back().id;
+  return page;
+}
+
+absl::StatusOr<std::vector<domain::Article>> PgTicketRepository::ArticleVersions(
+    const std::string& tenant, const std::string& id) {
+  CRM_ASSIGN_OR_RETURN(
+      std::vector<domain::Article> out,
+      TenantRows<domain::Article>(pool_, tenant, kArticleVersions, ArticleOfRow, id, 1000));
+  if (out.empty()) return common::NotFound("ARTICLE_NOT_FOUND", "no article has this article_id");
+  return out;
+}
+
+absl::StatusOr<app::SearchResult> PgTicketRepository::Search(const std::string& tenant,
+                                                             const domain::SearchQuery& q,
+                                                             const std::string& tsquery) {
+  app::SearchResult out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out = app::SearchResult{};
+    if (q.scope != domain::SearchScope::kTickets) {
+      for (const pqxx::row& r :
+           pool_.Exec(tx, kSearchArticles, tenant, tsquery, q.state, q.locale, q.limit)) {
+        CRM_ASSIGN_OR_RETURN(domain::Article a, ArticleOfRow(r));
+        out.articles.push_back({std::move(a), r[kArticleColumnCount].as<double>(),
+                                r[kArticleColumnCount + 1].as<std::string>()});
+      }
+    }
+    if (q.scope != domain::SearchScope::kArticles) {
+      for (const pqxx::row& r : pool_.Exec(tx, kSearchTickets, tenant, tsquery, q.limit)) {
+        app::TicketHit h;
+        h.ticket_id = r[0].as<std::string>();
+        h.number = r[1].as<int64_t>();
+        h.subject = r[2].as<std::string>();
+        h.status =
+            domain::StatusFromName(r[3].as<std::string>()).value_or(domain::TicketStatus::kNew);
+        h.score = r[4].as<double>();
+        h.snippet = r[5].as<std::string>();
+        out.tickets.push_back(std::move(h));
+      }
+    }
     return absl::OkStatus();
   }));
   return out;

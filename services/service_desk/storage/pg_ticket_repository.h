@@ -46,6 +46,14 @@ class PgTicketRepository final : public app::TicketRepository {
   absl::StatusOr<domain::RoutingRules> GetRoutingRules(const std::string& tenant) override;
   absl::StatusOr<domain::Triggers> GetTriggers(const std::string& tenant) override;
   absl::StatusOr<domain::Automations> GetAutomations(const std::string& tenant) override;
+  absl::StatusOr<domain::Article> GetArticle(const std::string& tenant,
+                                             const std::string& id) override;
+  absl::StatusOr<app::ArticlePage> ListArticles(const std::string& tenant,
+                                                const app::ArticleQuery& q) override;
+  absl::StatusOr<std::vector<domain::Article>> ArticleVersions(const std::string& tenant,
+                                                               const std::string& id) override;
+  absl::StatusOr<app::SearchResult> Search(const std::string& tenant, const domain::SearchQuery& q,
+                                           const std::string& tsquery) override;
   absl::StatusOr<std::vector<app::AutomatedTenant>> AutomatedTenants(
       const std::string& after_tenant, int limit) override;
   absl::StatusOr<std::vector<app::AutomationCandidate>> AutomationCandidates(
@@ -63,6 +71,9 @@ class PgTicketRepository final : public app::TicketRepository {
   absl::StatusOr<domain::Triggers> Write(
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<domain::Triggers>(app::TicketTx&)> work) override;
+  absl::StatusOr<domain::Article> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<domain::Article>(app::TicketTx&)> work) override;
   absl::StatusOr<domain::Automations> Write(
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<domain::Automations>(app::TicketTx&)> work) override;

@@ -25,6 +25,7 @@
 #include "services/service_desk/app/agents.h"
 #include "services/service_desk/app/automations.h"
 #include "services/service_desk/app/inbound.h"
+#include "services/service_desk/app/knowledge.h"
 #include "services/service_desk/app/macros.h"
 #include "services/service_desk/app/mailboxes.h"
 #include "services/service_desk/app/routing.h"
@@ -758,6 +759,120 @@ TEST_CASE("automations round-trip and the sweep fires them once on PostgreSQL",
   CHECK(theirs.Get(other.tenant)->automations.empty());
   CHECK(other.Count("SELECT count(*) FROM service_desk.automations") == 0);
   CHECK(other.Count("SELECT count(*) FROM service_desk.automation_firings") == 0);
+}
+
+TEST_CASE("articles keep their versions and search ranks articles and tickets on PostgreSQL",
+          "[service_desk][pg][knowledge]") {
+  World w;
+  app::KnowledgeBase kb{*TheEnv().repo, w.clock, w.ids};
+  domain::Article refunds;
+  refunds.title = "How refunds work";
+  refunds.body = "Refunds reach your card in 5 to 10 days. A refund of a double charge is sent "
+                 "at once.";
+  refunds.category = "billing";
+  refunds.state = domain::ArticleState::kPublic;
+  auto a = kb.Create(w.Meta("CreateArticle"), refunds);
+  REQUIRE(a.ok());
+  domain::Article shipping;
+  shipping.title = "Shipping times";
+  shipping.body = "Parcels ship in two days; tracking numbers come by mail.";
+  shipping.state = domain::ArticleState::kInternal;
+  REQUIRE(kb.Create(w.Meta("CreateArticle"), shipping).ok());
+  domain::Article korean;
+  korean.title = "카드 결제 취소";
+  korean.body = "카드가 두 번 결제되었으면 환불됩니다.";
+  korean.locale = "ko";
+  korean.state = domain::ArticleState::kPublic;
+  REQUIRE(kb.Create(w.Meta("CreateArticle"), korean).ok());
+  w.clock.Advance(absl::Seconds(1));
+  domain::Article edit = refunds;
+  edit.body += " Ask your bank if it takes longer.";
+  auto edited = kb.Update(w.Meta("UpdateArticle"), a->id, edit, "1");
+  REQUIRE(edited.ok());
+  auto versions = kb.Versions(w.tenant, a->id);
+  REQUIRE(versions.ok());
+  REQUIRE(versions->size() == 2);
+  CHECK(versions->at(0).version == 2);
+  CHECK(versions->at(1).body == refunds.body);
+  auto read = kb.Get(w.tenant, a->id);
+  REQUIRE(read.ok());
+  CHECK(read->body == edit.body);
+  CHECK(read->author == "agent-ann");
+
+  // Tickets: World::Create's subject and first message, and a reply.
+  auto t = w.Create("Charged twice", "eve@example.com");  // "Charged twice for order A-17."
+  REQUIRE(t.ok());
+  auto reply = w.tickets.AddMessage(w.Meta("AddTicketMessage"), t->id,
+                                    domain::MessageKind::kPublicReply,
+                                    "We sent the refund to your card today.");
+  REQUIRE(reply.ok());
+  auto other_ticket = w.Create("Where is my parcel", "bob@example.com");
+  REQUIRE(other_ticket.ok());
+
+  // Stemmed and by prefix, at once after the writes (no index lag).
+  domain::SearchQuery q;
+  q.text = "refunded cards";
+  auto found = kb.Search(w.tenant, q);
+  REQUIRE(found.ok());
+  REQUIRE(found->articles.size() == 1);
+  CHECK(found->articles[0].article.id == a->id);
+  CHECK(found->articles[0].article.body.empty());
+  CHECK(found->articles[0].score > 0);
+  CHECK(found->articles[0].snippet.find("<b>") != std::string::npos);
+  REQUIRE(found->tickets.size() == 1);
+  CHECK(found->tickets[0].ticket_id == t->id);
+  CHECK(found->tickets[0].number == t->number);
+  CHECK(found->tickets[0].snippet.find("<b>refund</b>") != std::string::npos);
+  q.text = "charg";  // a prefix: both first messages, and one subject, which weighs more
+  found = kb.Search(w.tenant, q);
+  REQUIRE(found.ok());
+  REQUIRE(found->tickets.size() == 2);
+  CHECK(found->tickets[0].subject == "Charged twice");
+  CHECK(found->tickets[0].score > found->tickets[1].score);
+  CHECK(found->articles.size() == 1);  // "charge"
+  q.text = "카드";  // Korean: a word's prefix ("카드가")
+  q.scope = domain::SearchScope::kArticles;
+  found = kb.Search(w.tenant, q);
+  REQUIRE(found.ok());
+  REQUIRE(found->articles.size() == 1);
+  CHECK(found->articles[0].article.locale == "ko");
+  CHECK(found->tickets.empty());  // not searched
+  q.text = "parcels";
+  q.scope = domain::SearchScope::kAll;
+  q.state = "public";
+  found = kb.Search(w.tenant, q);
+  REQUIRE(found.ok());
+  CHECK(found->articles.empty());  // the shipping article is internal
+  REQUIRE(found->tickets.size() == 1);
+  CHECK(found->tickets[0].ticket_id == other_ticket->id);
+  q.text = "the";  // a stop word only: nothing, no error
+  q.state.clear();
+  CHECK(kb.Search(w.tenant, q)->tickets.empty());
+  q.text = "o'reilly & (x | y) :* !";  // operators in the text are words or nothing
+  CHECK(kb.Search(w.tenant, q).ok());
+
+  // Lists page by id.
+  app::ArticleQuery page;
+  page.limit = 2;
+  auto first = kb.List(w.tenant, page);
+  REQUIRE(first.ok());
+  REQUIRE(first->items.size() == 2);
+  page.after_id = first->next_after;
+  CHECK(kb.List(w.tenant, page)->items.size() == 1);
+
+  // Another tenant finds none of it.
+  World other;
+  app::KnowledgeBase theirs{*TheEnv().repo, other.clock, other.ids};
+  q.text = "refund";
+  auto none = theirs.Search(other.tenant, q);
+  REQUIRE(none.ok());
+  CHECK(none->articles.empty());
+  CHECK(none->tickets.empty());
+  CHECK(ReasonOf(theirs.Get(other.tenant, a->id).status()) == "ARTICLE_NOT_FOUND");
+  CHECK(other.Count("SELECT count(*) FROM service_desk.article_versions") == 0);
+  REQUIRE(kb.Delete(w.Meta("DeleteArticle"), a->id, "2").ok());
+  CHECK(w.Count("SELECT count(*) FROM service_desk.article_versions WHERE article_id = '" +
+                a->id + "'") == 0);
 }
 
 TEST_CASE("macros round-trip and apply in one write on PostgreSQL", "[service_desk][pg][macro]") {

@@ -3,6 +3,7 @@
 // work's key rules (fake_unit_of_work.h), and a customer directory that
 // knows a set of customers and creates one per new email.
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <optional>
 #include <set>
@@ -50,6 +51,9 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     std::map<std::string, service_desk::domain::RoutingRules> routing;        // by tenant
     std::map<std::string, service_desk::domain::Triggers> triggers;           // by tenant
     std::map<std::string, service_desk::domain::Automations> automations;     // by tenant
+    // Articles by tenant and id; every version by "<tenant>/<id>".
+    std::map<std::string, std::map<std::string, service_desk::domain::Article>> articles;
+    std::map<std::string, std::vector<service_desk::domain::Article>> article_versions;
     // Firings by "<tenant>/<ticket>/<automation>".
     std::map<std::string, absl::Time> firings;
     std::map<std::string, std::vector<service_desk::app::MailRecord>> mails;  // by tenant
@@ -244,6 +248,12 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
           work) override {
     return Run<service_desk::domain::RoutingRules>(meta, work);
   }
+  absl::StatusOr<service_desk::domain::Article> Write(
+      const outbox::WriteMeta& meta, const std::string&,
+      absl::FunctionRef<absl::StatusOr<service_desk::domain::Article>(service_desk::app::TicketTx&)>
+          work) override {
+    return Run<service_desk::domain::Article>(meta, work);
+  }
   absl::StatusOr<service_desk::domain::Automations> Write(
       const outbox::WriteMeta& meta, const std::string&,
       absl::FunctionRef<
@@ -355,6 +365,101 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     const State s = state();
     auto it = s.routing.find(tenant);
     return it == s.routing.end() ? service_desk::domain::RoutingRules{} : it->second;
+  }
+  absl::StatusOr<service_desk::domain::Article> GetArticle(const std::string& tenant,
+                                                           const std::string& id) override {
+    const State s = state();
+    const auto t = s.articles.find(tenant);
+    if (t == s.articles.end() || t->second.count(id) == 0) {
+      return common::NotFound("ARTICLE_NOT_FOUND", "no article has this article_id");
+    }
+    return t->second.at(id);
+  }
+  absl::StatusOr<service_desk::app::ArticlePage> ListArticles(
+      const std::string& tenant, const service_desk::app::ArticleQuery& q) override {
+    const State s = state();
+    service_desk::app::ArticlePage page;
+    const auto t = s.articles.find(tenant);
+    if (t == s.articles.end()) return page;
+    for (const auto& [id, a] : t->second) {
+      if (id <= q.after_id || (!q.category.empty() && a.category != q.category) ||
+          (!q.state.empty() && service_desk::domain::ArticleStateName(a.state) != q.state) ||
+          (!q.locale.empty() && a.locale != q.locale)) {
+        continue;
+      }
+      page.items.push_back(a);
+      page.items.back().body.clear();
+      if (static_cast<int>(page.items.size()) == q.limit) {
+        page.next_after = id;
+        break;
+      }
+    }
+    return page;
+  }
+  absl::StatusOr<std::vector<service_desk::domain::Article>> ArticleVersions(
+      const std::string& tenant, const std::string& id) override {
+    const State s = state();
+    const auto v = s.article_versions.find(tenant + "/" + id);
+    if (v == s.article_versions.end() || v->second.empty()) {
+      return common::NotFound("ARTICLE_NOT_FOUND", "no article has this article_id");
+    }
+    return std::vector<service_desk::domain::Article>(v->second.rbegin(), v->second.rend());
+  }
+  // Every word's prefix (the tsquery's "w:*") found in the text,
+  // case-insensitively; the score: how many times. No stemming.
+  static int Matches(const std::string& tsquery, std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    int n = 0;
+    size_t from = 0;
+    while (from < tsquery.size()) {
+      size_t end = tsquery.find(":*", from);
+      const std::string word = tsquery.substr(from, end - from);
+      int seen = 0;
+      for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) {
+        ++seen;
+      }
+      if (seen == 0) return 0;
+      n += seen;
+      from = end + 5;  // past ":* & "
+    }
+    return n;
+  }
+  absl::StatusOr<service_desk::app::SearchResult> Search(const std::string& tenant,
+                                                         const service_desk::domain::SearchQuery& q,
+                                                         const std::string& tsquery) override {
+    const State s = state();
+    service_desk::app::SearchResult out;
+    if (q.scope != service_desk::domain::SearchScope::kTickets && s.articles.count(tenant)) {
+      for (const auto& [id, a] : s.articles.at(tenant)) {
+        if ((!q.state.empty() && service_desk::domain::ArticleStateName(a.state) != q.state) ||
+            (!q.locale.empty() && a.locale != q.locale)) {
+          continue;
+        }
+        if (int n = Matches(tsquery, a.title + " " + a.body); n > 0) {
+          service_desk::domain::Article lite = a;
+          lite.body.clear();
+          out.articles.push_back({lite, static_cast<double>(n), a.title});
+        }
+      }
+    }
+    if (q.scope != service_desk::domain::SearchScope::kArticles && s.tickets.count(tenant)) {
+      for (const auto& [id, t] : s.tickets.at(tenant)) {
+        std::string text = t.subject;
+        if (const auto ms = s.messages.find(id); ms != s.messages.end()) {
+          for (const auto& m : ms->second) text += " " + m.body;
+        }
+        if (int n = Matches(tsquery, text); n > 0) {
+          out.tickets.push_back(
+              {id, t.number, t.subject, t.status, static_cast<double>(n), t.subject});
+        }
+      }
+    }
+    const auto by_score = [](const auto& x, const auto& y) { return x.score > y.score; };
+    std::stable_sort(out.articles.begin(), out.articles.end(), by_score);
+    std::stable_sort(out.tickets.begin(), out.tickets.end(), by_score);
+    if (static_cast<int>(out.articles.size()) > q.limit) out.articles.resize(q.limit);
+    if (static_cast<int>(out.tickets.size()) > q.limit) out.tickets.resize(q.limit);
+    return out;
   }
   absl::StatusOr<service_desk::domain::Automations> GetAutomations(
       const std::string& tenant) override {
@@ -764,6 +869,25 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     }
     void SaveTriggers(const service_desk::domain::Triggers& t) override {
       s_.triggers[tenant_] = t;
+    }
+    absl::StatusOr<std::optional<service_desk::domain::Article>> LoadArticle(
+        const std::string& id) override {
+      const auto t = s_.articles.find(tenant_);
+      if (t == s_.articles.end() || t->second.count(id) == 0) {
+        return std::optional<service_desk::domain::Article>();
+      }
+      return std::optional<service_desk::domain::Article>(t->second.at(id));
+    }
+    void SaveArticle(const service_desk::domain::Article& a, bool) override {
+      s_.articles[tenant_][a.id] = a;
+      s_.article_versions[tenant_ + "/" + a.id].push_back(a);
+    }
+    void DeleteArticle(const std::string& id) override {
+      s_.articles[tenant_].erase(id);
+      s_.article_versions.erase(tenant_ + "/" + id);
+    }
+    absl::StatusOr<int> CountArticles() override {
+      return static_cast<int>(s_.articles[tenant_].size());
     }
     absl::StatusOr<service_desk::domain::Automations> LoadAutomations() override {
       auto it = s_.automations.find(tenant_);

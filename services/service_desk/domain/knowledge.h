@@ -1,0 +1,66 @@
+#pragma once
+// The knowledge base and search (docs/service-desk.md, "Knowledge base and
+// search"): articles with a category, a locale and a state (draft,
+// internal, public), every version kept; and the search query over
+// articles and tickets, turned into a full-text query PostgreSQL runs
+// (prefix match of every word, so "card" finds "cards" and "카드" finds
+// "카드가"). Pure.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace crm::service_desk::domain {
+
+enum class ArticleState { kDraft = 1, kInternal, kPublic };
+const char* ArticleStateName(ArticleState s);  // "draft", "internal", "public"
+std::optional<ArticleState> ArticleStateFromName(const std::string& name);
+
+struct Article {
+  std::string id;             // UUID, given at creation
+  std::string title;          // 1..300 characters
+  std::string body;           // 1..100,000 characters (text)
+  std::string category;       // 0..64 characters
+  std::string locale = "en";  // BCP 47 language[-region], lower-cased: "en", "ko", "pt-br"
+  ArticleState state = ArticleState::kDraft;
+  std::string author;   // the principal of the last write
+  int64_t version = 0;  // the etag; every write keeps the version it makes
+  absl::Time create_time = absl::InfinitePast();
+  absl::Time update_time = absl::InfinitePast();
+};
+
+inline constexpr size_t kMaxArticleTitle = 300;
+inline constexpr size_t kMaxArticleBody = 100'000;
+inline constexpr size_t kMaxArticles = 200'000;  // a tenant's
+
+// Trims title, category and locale, lower-cases the locale, checks each:
+// INVALID_ARGUMENT naming the field ("article.title", "article.locale").
+absl::Status NormalizeAndValidate(Article& a);
+
+enum class SearchScope { kAll = 0, kArticles, kTickets };
+
+struct SearchQuery {
+  std::string text;  // 1..200 characters, at least one word
+  SearchScope scope = SearchScope::kAll;
+  int limit = 10;  // each kind's hits, 1..50
+  // Articles only: "" for every state / locale.
+  std::string state;
+  std::string locale;
+};
+
+inline constexpr size_t kMaxSearchText = 200;
+inline constexpr int kMaxSearchHits = 50;
+inline constexpr size_t kMaxSearchWords = 16;
+
+// The query's words as a PostgreSQL tsquery: each word (runs of letters
+// and digits; any non-ASCII character counts as a letter) as a prefix,
+// all of them required ("card:* & charg:*" is stemmed by the database; here
+// "card:* & charged:*"). INVALID_ARGUMENT "q" for no word, more than 16,
+// or a text over 200 characters; the state and locale checked.
+absl::StatusOr<std::string> TsQueryOf(const SearchQuery& q);
+
+}  // namespace crm::service_desk::domain
