@@ -55,6 +55,8 @@ struct SearchQuery {
 inline constexpr size_t kMaxSearchText = 200;
 inline constexpr int kMaxSearchHits = 50;
 inline constexpr size_t kMaxSearchWords = 16;
+// Each kind's matches a search ranks at most: the most recent ones.
+inline constexpr int kSearchCandidates = 1'000;
 
 // The query's words as a PostgreSQL tsquery: each word (runs of letters
 // and digits; any non-ASCII character counts as a letter) as a prefix,

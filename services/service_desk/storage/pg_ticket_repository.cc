@@ -702,35 +702,51 @@ const pg::NamedQuery kDeleteArticle{
 const pg::NamedQuery kCountArticles{
     "service_desk_count_articles",
     "SELECT count(*) FROM service_desk.articles WHERE tenant_id = $1", 1};
-// The search ($2: the tsquery text, domain::TsQueryOf): articles of state
-// $3 and locale $4 ('' any), ranked, the best $5 with their passage.
-constexpr char kHeadline[] = "'MaxFragments=2, MaxWords=25, MinWords=8, FragmentDelimiter=\" … \"'";
+// The search ($2: the tsquery text, domain::TsQueryOf). Each kind ranks
+// at most $candidates of its matches, the most recent ones (a frequent
+// word matches hundreds of thousands of rows: ranking them all took
+// seconds at a million tickets, bench/README.md): the planner finds them
+// by walking the *_recent index for a frequent word, by the GIN index for
+// a rare one. Articles of state $3 and locale $4 ('' any), the best $5 of
+// at most $6 with their passages.
+constexpr char kHeadline[] =
+    "'MaxFragments=2, MaxWords=25, MinWords=8, FragmentDelimiter=\" … \"'";
 const pg::NamedQuery kSearchArticles{
     "service_desk_search_articles",
-    absl::StrCat("WITH q AS (SELECT to_tsquery('english', $2) AS q), hits AS (SELECT a.*, "
-                 "ts_rank_cd(a.search, q.q) AS score FROM service_desk.articles a, q WHERE "
-                 "a.tenant_id = $1 AND a.search @@ q.q AND ($3 = '' OR a.state = $3) AND ($4 = '' "
-                 "OR a.locale = $4) ORDER BY score DESC, a.article_id LIMIT $5) SELECT ",
+    absl::StrCat("WITH q AS (SELECT to_tsquery('english', $2) AS q), c AS (SELECT * FROM "
+                 "service_desk.articles a WHERE a.tenant_id = $1 AND a.search @@ "
+                 "to_tsquery('english', $2) AND ($3 = '' OR a.state = $3) AND ($4 = '' OR "
+                 "a.locale = $4) ORDER BY a.updated_at DESC LIMIT $6), hits AS (SELECT c.*, "
+                 "ts_rank_cd(c.search, q.q) AS score FROM c, q ORDER BY score DESC, c.article_id "
+                 "LIMIT $5) SELECT ",
                  ArticleColumnsOf("''"), ", a.score, ts_headline('english', a.body, q.q, ",
                  kHeadline, ") FROM hits a, q ORDER BY a.score DESC, a.article_id"),
     kArticleColumnCount + 2};
-// Tickets: the subject (weighed double) and every message; a ticket's best
-// match, the best $3 tickets with the passage of that match.
+// Tickets: the subject (weighed double) and every message, at most $4 of
+// each; a ticket's best match, the best $3 tickets with that passage.
 const pg::NamedQuery kSearchTickets{
     "service_desk_search_tickets",
     absl::StrCat(
-        "WITH q AS (SELECT to_tsquery('english', $2) AS q), hits AS (SELECT m.ticket_id, m.body "
-        "AS text, ts_rank_cd(m.search, q.q) AS score FROM service_desk.ticket_messages m, q "
-        "WHERE m.tenant_id = $1 AND m.search @@ q.q UNION ALL SELECT t.ticket_id, t.subject, 2 * "
-        "ts_rank_cd(t.subject_search, q.q) FROM service_desk.tickets t, q WHERE t.tenant_id = $1 "
-        "AND t.subject_search @@ q.q), best AS (SELECT DISTINCT ON (ticket_id) ticket_id, text, "
-        "score FROM hits ORDER BY ticket_id, score DESC), top AS (SELECT * FROM best ORDER BY "
-        "score DESC, ticket_id LIMIT $3) SELECT t.ticket_id::text, t.number, t.subject, t.status, "
-        "top.score, ts_headline('english', top.text, q.q, ",
+        "WITH q AS (SELECT to_tsquery('english', $2) AS q), m AS (SELECT ticket_id, body AS "
+        "text, search AS doc FROM service_desk.ticket_messages WHERE tenant_id = $1 AND search "
+        "@@ to_tsquery('english', $2) ORDER BY created_at DESC LIMIT $4), s AS (SELECT "
+        "ticket_id, subject AS text, subject_search AS doc FROM service_desk.tickets WHERE "
+        "tenant_id = $1 AND subject_search @@ to_tsquery('english', $2) ORDER BY created_at DESC "
+        "LIMIT $4), hits AS (SELECT m.ticket_id, m.text, ts_rank_cd(m.doc, q.q) AS score FROM "
+        "m, q UNION ALL SELECT s.ticket_id, s.text, 2 * ts_rank_cd(s.doc, q.q) FROM s, q), best "
+        "AS (SELECT DISTINCT ON (ticket_id) ticket_id, text, score FROM hits ORDER BY ticket_id, "
+        "score DESC), top AS (SELECT * FROM best ORDER BY score DESC, ticket_id LIMIT $3) SELECT "
+        "t.ticket_id::text, t.number, t.subject, t.status, top.score, ts_headline('english', "
+        "top.text, q.q, ",
         kHeadline,
         ") FROM top JOIN service_desk.tickets t ON t.tenant_id = $1 AND t.ticket_id = "
         "top.ticket_id, q ORDER BY top.score DESC, top.ticket_id"),
     6};
+// A search's plan is made for its words (a generic plan cannot tell a
+// frequent word from a rare one).
+const pg::NamedQuery kCustomPlans{"service_desk_custom_plans",
+                                  "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)",
+                                  1};
 
 // Across tenants: mailbox_routes has no row-level security.
 const pg::NamedQuery kMailboxRoute{
@@ -2108,6 +2124,7 @@ std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
                                    kCountArticles,
                                    kSearchArticles,
                                    kSearchTickets,
+                                   kCustomPlans,
                                    kClaimSlaRebase,
                                    kTicketMails,
                                    kQueueMail,
@@ -2320,16 +2337,19 @@ absl::StatusOr<app::SearchResult> PgTicketRepository::Search(const std::string& 
   app::SearchResult out;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     out = app::SearchResult{};
+    pool_.Exec(tx, kCustomPlans);
+    const int candidates = domain::kSearchCandidates;
     if (q.scope != domain::SearchScope::kTickets) {
-      for (const pqxx::row& r :
-           pool_.Exec(tx, kSearchArticles, tenant, tsquery, q.state, q.locale, q.limit)) {
+      for (const pqxx::row& r : pool_.Exec(tx, kSearchArticles, tenant, tsquery, q.state,
+                                           q.locale, q.limit, candidates)) {
         CRM_ASSIGN_OR_RETURN(domain::Article a, ArticleOfRow(r));
         out.articles.push_back({std::move(a), r[kArticleColumnCount].as<double>(),
                                 r[kArticleColumnCount + 1].as<std::string>()});
       }
     }
     if (q.scope != domain::SearchScope::kArticles) {
-      for (const pqxx::row& r : pool_.Exec(tx, kSearchTickets, tenant, tsquery, q.limit)) {
+      for (const pqxx::row& r :
+           pool_.Exec(tx, kSearchTickets, tenant, tsquery, q.limit, candidates)) {
         app::TicketHit h;
         h.ticket_id = r[0].as<std::string>();
         h.number = r[1].as<int64_t>();
