@@ -5,8 +5,6 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
-#include "libs/common/text.h"
-#include "services/service_desk/domain/macro.h"
 #include "services/service_desk/domain/trigger.h"
 
 namespace crm::service_desk::domain {
@@ -58,16 +56,7 @@ absl::Status NormalizeAndValidate(Automations& a) {
     }
     CRM_RETURN_IF_ERROR(NormalizeAndValidateConditions(au.conditions, at + ".conditions",
                                                        ConditionScope::kAutomation));
-    CRM_RETURN_IF_ERROR(NormalizeAndValidateEdits(au.action, at + ".action."));
-    CRM_RETURN_IF_ERROR(CheckTicketTemplate(at + ".note", au.note));
-    if (CharCount(au.note) > kMaxTriggerNote) {
-      return common::InvalidField(
-          at + ".note", absl::StrCat(at, ".note is at most ", kMaxTriggerNote, " characters"));
-    }
-    if (au.action.empty() && au.note.empty()) {
-      return common::InvalidField(at + ".action",
-                                  absl::StrCat(at, " changes a field or adds a note"));
-    }
+    CRM_RETURN_IF_ERROR(NormalizeAndValidateRuleEffect(au.action, au.note, at));
   }
   return absl::OkStatus();
 }

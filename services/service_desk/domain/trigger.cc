@@ -77,16 +77,22 @@ absl::Status NormalizeAndValidate(Triggers& t) {
     tr.events.erase(std::unique(tr.events.begin(), tr.events.end()), tr.events.end());
     CRM_RETURN_IF_ERROR(NormalizeAndValidateConditions(tr.conditions, at + ".conditions",
                                                        ConditionScope::kTrigger));
-    CRM_RETURN_IF_ERROR(NormalizeAndValidateEdits(tr.action, at + ".action."));
-    CRM_RETURN_IF_ERROR(CheckTicketTemplate(at + ".note", tr.note));
-    if (CharCount(tr.note) > kMaxTriggerNote) {
-      return common::InvalidField(
-          at + ".note", absl::StrCat(at, ".note is at most ", kMaxTriggerNote, " characters"));
-    }
-    if (tr.action.empty() && tr.note.empty()) {
-      return common::InvalidField(at + ".action",
-                                  absl::StrCat(at, " changes a field or adds a note"));
-    }
+    CRM_RETURN_IF_ERROR(NormalizeAndValidateRuleEffect(tr.action, tr.note, at));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NormalizeAndValidateRuleEffect(TicketEdits& action, const std::string& note,
+                                            const std::string& at) {
+  CRM_RETURN_IF_ERROR(NormalizeAndValidateEdits(action, at + ".action."));
+  CRM_RETURN_IF_ERROR(CheckTicketTemplate(at + ".note", note));
+  if (CharCount(note) > kMaxTriggerNote) {
+    return common::InvalidField(
+        at + ".note", absl::StrCat(at, ".note is at most ", kMaxTriggerNote, " characters"));
+  }
+  if (action.empty() && note.empty()) {
+    return common::InvalidField(at + ".action",
+                                absl::StrCat(at, " changes a field or adds a note"));
   }
   return absl::OkStatus();
 }

@@ -79,6 +79,12 @@ struct TriggerRun {
   bool chain_cut = false;  // kMaxTriggerPasses passes ran and one more would fire
 };
 
+// A rule's action and note (a trigger's, an automation's), named under
+// `at`: the edits checked as a ticket's, the note a template of the macros'
+// fields of at most kMaxTriggerNote characters, and one of them set.
+absl::Status NormalizeAndValidateRuleEffect(TicketEdits& action, const std::string& note,
+                                            const std::string& at);
+
 // One rule's action and internal note applied to `t` at `now` (a trigger's
 // or an automation's): the firing named `id`, its changes with `actor`,
 // the note filled in from the ticket after the changes with `name` as
