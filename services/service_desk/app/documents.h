@@ -12,7 +12,6 @@
 #include "libs/common/clock.h"
 #include "libs/common/errors.h"
 #include "libs/common/etag.h"
-#include "libs/common/request_id.h"
 #include "libs/common/status_macros.h"
 #include "services/service_desk/app/ports.h"
 
@@ -20,14 +19,15 @@ namespace crm::service_desk::app {
 
 // `doc` (checked by the caller) replaces the stored one if `if_match` is
 // its etag ("0" before the first write; "" = last writer wins): ABORTED
-// ETAG_MISMATCH naming `what` otherwise. `resource` keys the write.
+// ETAG_MISMATCH naming `what` otherwise. `resource` keys the write; the
+// caller has checked the actor's request id (before the document, so a
+// missing one is the first error).
 template <typename Doc>
 absl::StatusOr<Doc> WriteDocument(TicketRepository& repository, const common::Clock& clock,
                                   const Actor& actor, const Doc& doc, const std::string& if_match,
                                   const char* what, const char* resource,
                                   absl::StatusOr<Doc> (TicketTx::*load)(),
                                   void (TicketTx::*save)(const Doc&)) {
-  CRM_RETURN_IF_ERROR(common::RequireRequestId(actor.idempotency_key));
   return repository.Run<Doc>(actor, resource, [&](TicketTx& tx) -> absl::StatusOr<Doc> {
     CRM_ASSIGN_OR_RETURN(Doc current, (tx.*load)());
     CRM_RETURN_IF_ERROR(common::CheckEtag(what, absl::StrCat(current.version), if_match));

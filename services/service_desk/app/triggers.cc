@@ -26,11 +26,7 @@ absl::StatusOr<TriggerEffects> RunTriggersInWrite(const domain::Triggers& trigge
   TriggerEffects fx;
   if (triggers.triggers.empty()) return fx;
   domain::TriggerRun run = domain::RunTriggers(triggers, events, before, t, now);
-  const int64_t message_count = t.message_count;
-  const absl::Time update_time = t.update_time;
-  t = std::move(run.ticket);
-  t.message_count = message_count;  // the notes below count themselves
-  t.update_time = update_time;
+  t = std::move(run.ticket);  // its fields; the notes below count themselves
   absl::Time at = now;
   for (domain::TriggerFiring& f : run.fired) {
     for (domain::TicketChange& c : f.changes) fx.audit.push_back(std::move(c));
