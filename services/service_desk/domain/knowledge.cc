@@ -48,6 +48,8 @@ bool IsLocale(const std::string& l) {
                      [](char c) { return absl::ascii_islower(c) || absl::ascii_isdigit(c); });
 }
 
+bool IsAsciiByte(char c) { return (static_cast<unsigned char>(c) & 0x80) == 0; }
+
 bool IsWordByte(char c) {
   return absl::ascii_isalnum(c) || (static_cast<unsigned char>(c) & 0x80) != 0;
 }
@@ -114,7 +116,13 @@ absl::StatusOr<std::string> TsQueryOf(const SearchQuery& q) {
   if (words.size() > kMaxSearchWords) {
     return common::InvalidField("q", absl::StrCat("q has at most ", kMaxSearchWords, " words"));
   }
-  for (std::string& w : words) w += ":*";
+  for (size_t i = 0; i < words.size(); ++i) {
+    std::string& w = words[i];
+    const bool last = i + 1 == words.size();
+    if ((last && CharCount(w) >= 3) || !std::all_of(w.begin(), w.end(), IsAsciiByte)) {
+      w += ":*";
+    }
+  }
   return absl::StrJoin(words, " & ");
 }
 

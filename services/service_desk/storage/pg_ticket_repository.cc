@@ -703,50 +703,46 @@ const pg::NamedQuery kCountArticles{
     "service_desk_count_articles",
     "SELECT count(*) FROM service_desk.articles WHERE tenant_id = $1", 1};
 // The search ($2: the tsquery text, domain::TsQueryOf). Each kind ranks
-// at most $candidates of its matches, the most recent ones (a frequent
-// word matches hundreds of thousands of rows: ranking them all took
-// seconds at a million tickets, bench/README.md): the planner finds them
-// by walking the *_recent index for a frequent word, by the GIN index for
-// a rare one. Articles of state $3 and locale $4 ('' any), the best $5 of
-// at most $6 with their passages.
+// at most $candidates of its matches, the most recent ones, which
+// service_desk.search_candidates finds (migration 014: it runs as the
+// schema owner, scoped to the transaction's tenant, because row-level
+// security keeps the app role's own statements off the GIN indexes; it
+// reads the newest rows for a frequent word and the GIN index for a rare
+// one). Articles of state $3 and locale $4 ('' any), the best $5 of at most
+// $6 ($7, $8: the function's sample and walk) with their passages.
 constexpr char kHeadline[] =
     "'MaxFragments=2, MaxWords=25, MinWords=8, FragmentDelimiter=\" … \"'";
 const pg::NamedQuery kSearchArticles{
     "service_desk_search_articles",
-    absl::StrCat("WITH q AS (SELECT to_tsquery('english', $2) AS q), c AS (SELECT * FROM "
-                 "service_desk.articles a WHERE a.tenant_id = $1 AND a.search @@ "
-                 "to_tsquery('english', $2) AND ($3 = '' OR a.state = $3) AND ($4 = '' OR "
-                 "a.locale = $4) ORDER BY a.updated_at DESC LIMIT $6), hits AS (SELECT c.*, "
-                 "ts_rank_cd(c.search, q.q) AS score FROM c, q ORDER BY score DESC, c.article_id "
-                 "LIMIT $5) SELECT ",
-                 ArticleColumnsOf("''"), ", a.score, ts_headline('english', a.body, q.q, ",
-                 kHeadline, ") FROM hits a, q ORDER BY a.score DESC, a.article_id"),
+    absl::StrCat("WITH q AS (SELECT to_tsquery('english', $2) AS q), hits AS (SELECT c.row_id, "
+                 "ts_rank_cd(c.doc, q.q) AS score FROM q, service_desk.search_candidates("
+                 "'articles', q.q, $6, $7, $8, $3, $4) c ORDER BY score DESC, c.row_id LIMIT $5) "
+                 "SELECT ",
+                 ArticleColumnsOf("''"), ", hits.score, ts_headline('english', a.body, q.q, ",
+                 kHeadline,
+                 ") FROM hits JOIN service_desk.articles a ON a.tenant_id = $1 AND a.article_id = "
+                 "hits.row_id CROSS JOIN q ORDER BY hits.score DESC, a.article_id"),
     kArticleColumnCount + 2};
 // Tickets: the subject (weighed double) and every message, at most $4 of
-// each; a ticket's best match, the best $3 tickets with that passage.
+// each ($5, $6: sample and walk); a ticket's best match, the best $3
+// tickets with that passage.
 const pg::NamedQuery kSearchTickets{
     "service_desk_search_tickets",
     absl::StrCat(
-        "WITH q AS (SELECT to_tsquery('english', $2) AS q), m AS (SELECT ticket_id, body AS "
-        "text, search AS doc FROM service_desk.ticket_messages WHERE tenant_id = $1 AND search "
-        "@@ to_tsquery('english', $2) ORDER BY created_at DESC LIMIT $4), s AS (SELECT "
-        "ticket_id, subject AS text, subject_search AS doc FROM service_desk.tickets WHERE "
-        "tenant_id = $1 AND subject_search @@ to_tsquery('english', $2) ORDER BY created_at DESC "
-        "LIMIT $4), hits AS (SELECT m.ticket_id, m.text, ts_rank_cd(m.doc, q.q) AS score FROM "
-        "m, q UNION ALL SELECT s.ticket_id, s.text, 2 * ts_rank_cd(s.doc, q.q) FROM s, q), best "
-        "AS (SELECT DISTINCT ON (ticket_id) ticket_id, text, score FROM hits ORDER BY ticket_id, "
-        "score DESC), top AS (SELECT * FROM best ORDER BY score DESC, ticket_id LIMIT $3) SELECT "
+        "WITH q AS (SELECT to_tsquery('english', $2) AS q), hits AS (SELECT c.parent_id AS "
+        "ticket_id, c.row_id AS message_id, ts_rank_cd(c.doc, q.q) AS score FROM q, "
+        "service_desk.search_candidates('messages', q.q, $4, $5, $6, '', '') c UNION ALL SELECT "
+        "c.parent_id, NULL::uuid, 2 * ts_rank_cd(c.doc, q.q) FROM q, "
+        "service_desk.search_candidates('subjects', q.q, $4, $5, $6, '', '') c), best AS (SELECT "
+        "DISTINCT ON (ticket_id) ticket_id, message_id, score FROM hits ORDER BY ticket_id, score "
+        "DESC), top AS (SELECT * FROM best ORDER BY score DESC, ticket_id LIMIT $3) SELECT "
         "t.ticket_id::text, t.number, t.subject, t.status, top.score, ts_headline('english', "
-        "top.text, q.q, ",
+        "coalesce(m.body, t.subject), q.q, ",
         kHeadline,
         ") FROM top JOIN service_desk.tickets t ON t.tenant_id = $1 AND t.ticket_id = "
-        "top.ticket_id, q ORDER BY top.score DESC, top.ticket_id"),
+        "top.ticket_id LEFT JOIN service_desk.ticket_messages m ON m.tenant_id = $1 AND "
+        "m.message_id = top.message_id CROSS JOIN q ORDER BY top.score DESC, top.ticket_id"),
     6};
-// A search's plan is made for its words (a generic plan cannot tell a
-// frequent word from a rare one).
-const pg::NamedQuery kCustomPlans{"service_desk_custom_plans",
-                                  "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)",
-                                  1};
 
 // Across tenants: mailbox_routes has no row-level security.
 const pg::NamedQuery kMailboxRoute{
@@ -2124,7 +2120,6 @@ std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
                                    kCountArticles,
                                    kSearchArticles,
                                    kSearchTickets,
-                                   kCustomPlans,
                                    kClaimSlaRebase,
                                    kTicketMails,
                                    kQueueMail,
@@ -2337,11 +2332,12 @@ absl::StatusOr<app::SearchResult> PgTicketRepository::Search(const std::string& 
   app::SearchResult out;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     out = app::SearchResult{};
-    pool_.Exec(tx, kCustomPlans);
     const int candidates = domain::kSearchCandidates;
+    const int sample = domain::kSearchSample;
+    const int walk = domain::kSearchWalk;
     if (q.scope != domain::SearchScope::kTickets) {
-      for (const pqxx::row& r : pool_.Exec(tx, kSearchArticles, tenant, tsquery, q.state,
-                                           q.locale, q.limit, candidates)) {
+      for (const pqxx::row& r : pool_.Exec(tx, kSearchArticles, tenant, tsquery, q.state, q.locale,
+                                           q.limit, candidates, sample, walk)) {
         CRM_ASSIGN_OR_RETURN(domain::Article a, ArticleOfRow(r));
         out.articles.push_back({std::move(a), r[kArticleColumnCount].as<double>(),
                                 r[kArticleColumnCount + 1].as<std::string>()});
@@ -2349,7 +2345,7 @@ absl::StatusOr<app::SearchResult> PgTicketRepository::Search(const std::string& 
     }
     if (q.scope != domain::SearchScope::kArticles) {
       for (const pqxx::row& r :
-           pool_.Exec(tx, kSearchTickets, tenant, tsquery, q.limit, candidates)) {
+           pool_.Exec(tx, kSearchTickets, tenant, tsquery, q.limit, candidates, sample, walk)) {
         app::TicketHit h;
         h.ticket_id = r[0].as<std::string>();
         h.number = r[1].as<int64_t>();

@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -873,6 +874,118 @@ TEST_CASE("articles keep their versions and search ranks articles and tickets on
   REQUIRE(kb.Delete(w.Meta("DeleteArticle"), a->id, "2").ok());
   CHECK(w.Count("SELECT count(*) FROM service_desk.article_versions WHERE article_id = '" +
                 a->id + "'") == 0);
+}
+
+// service_desk.search_candidates (migration 014) answers the newest `lim`
+// matches by (instant, id) whichever way it takes: the sample alone, the
+// walk on, the GIN index, or the walk and then the index; compared with a
+// plain query over every row for each kind, word and size, with groups of
+// rows written in one instant. No tenant set or another tenant: no rows.
+TEST_CASE("search candidates are the newest matches whichever way they are found",
+          "[service_desk][pg][knowledge]") {
+  World w;
+  app::KnowledgeBase kb{*TheEnv().repo, w.clock, w.ids};
+  constexpr int kRows = 40;
+  // Oldest first; i = kRows - 1 is the newest. Words: every row, every
+  // third, every tenth, one old row, and the 3 newest plus one old row.
+  const auto text_of = [](int i) {
+    std::string t = "alpha";
+    if (i % 3 == 0) t += " beta";
+    if (i % 10 == 0) t += " gamma";
+    if (i == 2) t += " delta";
+    if (i >= kRows - 3 || i == 5) t += " omega";
+    return t;
+  };
+  for (int i = 0; i < kRows; ++i) {
+    if (i % 4 == 0) w.clock.Advance(absl::Seconds(1));  // four rows an instant
+    app::NewTicket n;
+    n.ticket.subject = text_of(i);
+    n.ticket.channel = domain::Channel::kWebForm;
+    n.requester.email = absl::StrCat("c", i, "@example.com");
+    n.description = text_of(i);
+    REQUIRE(w.tickets.Create(w.Meta("CreateTicket"), n).ok());
+    if (i % 2 == 0) {
+      domain::Article a;
+      a.title = text_of(i);
+      a.body = "body";
+      a.state = i % 4 == 0 ? domain::ArticleState::kPublic : domain::ArticleState::kDraft;
+      REQUIRE(kb.Create(w.Meta("CreateArticle"), a).ok());
+    }
+  }
+  struct Kind {
+    std::string name, table, id, doc, at, filter;
+  };
+  const std::vector<Kind> kinds = {
+      {"messages", "ticket_messages", "message_id", "search", "created_at", ""},
+      {"subjects", "tickets", "ticket_id", "subject_search", "created_at", ""},
+      {"articles", "articles", "article_id", "search", "updated_at", " AND state = 'public'"}};
+  const auto ids = [&](const std::string& sql) {
+    std::vector<std::string> out;
+    REQUIRE(TheEnv()
+                .pool
+                ->WithTenantTx(w.tenant,
+                               [&](pqxx::work& tx) {
+                                 for (const auto& r : tx.exec(sql)) {
+                                   out.push_back(r[0].as<std::string>());
+                                 }
+                                 return absl::OkStatus();
+                               })
+                .ok());
+    return out;
+  };
+  int checked = 0;
+  for (const Kind& k : kinds) {
+    const std::string state = k.filter.empty() ? "" : "public";
+    for (const std::string word : {"alpha", "beta", "gamma", "delta", "omega", "nothing"}) {
+      for (const auto& [lim, sample, walk] :
+           std::vector<std::tuple<int, int, int>>{{1, 1, 1},
+                                                  {3, 3, 10},
+                                                  {5, 3, 40},
+                                                  {5, 4, 1000},
+                                                  {10, 2, 5},
+                                                  {10, 8, 30},
+                                                  {50, 5, 20},
+                                                  {50, 100, 100}}) {
+        const std::string expected_sql = absl::StrCat(
+            "SELECT ", k.id, "::text FROM service_desk.", k.table, " WHERE tenant_id = '", w.tenant,
+            "'", k.filter, " AND ", k.doc, " @@ to_tsquery('english', '", word, "') ORDER BY ",
+            k.at, " DESC, ", k.id, " DESC LIMIT ", lim);
+        const std::string got_sql = absl::StrCat(
+            "SELECT row_id::text FROM service_desk.search_candidates('", k.name,
+            "', to_tsquery('english', '", word, "'), ", lim, ", ", sample, ", ", walk, ", '", state,
+            "', '') c JOIN service_desk.", k.table, " x ON x.tenant_id = '", w.tenant, "' AND x.",
+            k.id, " = c.row_id ORDER BY x.", k.at, " DESC, x.", k.id, " DESC");
+        INFO(k.name << " " << word << " lim " << lim << " sample " << sample << " walk " << walk);
+        CHECK(ids(got_sql) == ids(expected_sql));
+        ++checked;
+      }
+    }
+  }
+  CHECK(checked == 3 * 6 * 8);
+  CHECK(ids("SELECT count(*)::text FROM service_desk.search_candidates('subjects', "
+            "to_tsquery('english', 'alpha'), 100, 10, 100, '', '')") ==
+        std::vector<std::string>{"40"});
+
+  // Another tenant, and no tenant at all, get nothing.
+  World other;
+  REQUIRE(TheEnv()
+              .pool
+              ->WithTenantTx(other.tenant,
+                             [&](pqxx::work& tx) {
+                               CHECK(tx.exec1("SELECT count(*) FROM "
+                                              "service_desk.search_candidates('subjects', "
+                                              "to_tsquery('english', 'alpha'), 100, 10, 100, "
+                                              "'', '')")[0]
+                                         .as<int64_t>() == 0);
+                               tx.exec("SELECT set_config('app.tenant_id', '', true)");
+                               CHECK(tx.exec1("SELECT count(*) FROM "
+                                              "service_desk.search_candidates('messages', "
+                                              "to_tsquery('english', 'alpha'), 100, 10, 100, "
+                                              "'', '')")[0]
+                                         .as<int64_t>() == 0);
+                               return absl::OkStatus();
+                             })
+              .ok());
 }
 
 TEST_CASE("macros round-trip and apply in one write on PostgreSQL", "[service_desk][pg][macro]") {

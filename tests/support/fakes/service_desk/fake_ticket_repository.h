@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "services/service_desk/app/ports.h"
@@ -405,22 +407,20 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     }
     return std::vector<service_desk::domain::Article>(v->second.rbegin(), v->second.rend());
   }
-  // Every word's prefix (the tsquery's "w:*") found in the text,
-  // case-insensitively; the score: how many times. No stemming.
+  // Every term of the tsquery ("w & v:*") found in the text as a
+  // substring, case-insensitively; the score: how many times. No stemming.
   static int Matches(const std::string& tsquery, std::string text) {
     for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     int n = 0;
-    size_t from = 0;
-    while (from < tsquery.size()) {
-      size_t end = tsquery.find(":*", from);
-      const std::string word = tsquery.substr(from, end - from);
+    for (absl::string_view term : absl::StrSplit(tsquery, " & ")) {
+      absl::ConsumeSuffix(&term, ":*");
+      const std::string word(term);
       int seen = 0;
       for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) {
         ++seen;
       }
       if (seen == 0) return 0;
       n += seen;
-      from = end + 5;  // past ":* & "
     }
     return n;
   }
