@@ -39,9 +39,10 @@ int main() {
   service_desk::app::TriggerRules triggers(repository, clock);
   service_desk::app::AutomationRules automations(repository, tickets, clock);
   service_desk::app::KnowledgeBase knowledge(repository, clock, ids);
+  service_desk::app::Classifiers classifiers(repository, clock);
   service_desk::api::ServiceDeskGrpcService service(
       tickets, slas, mailboxes, inbound, routing, agents, macros, triggers, automations, knowledge,
-      rt->executor(), rt->rpc_metrics(), rt->tokens());
+      classifiers, rt->executor(), rt->rpc_metrics(), rt->tokens());
   service_desk::api::SmtpListener mail_listener(smtp, mailboxes, inbound, rt->registry());
   rt->AddListener([&] { return mail_listener.Start(); }, [&] { mail_listener.Stop(); });
   // Stored SLA instants: warnings, breaches and escalations told when due.

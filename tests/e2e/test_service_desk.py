@@ -972,6 +972,84 @@ class Tickets(stack.E2ETestCase):
         self.assertError(rest("GET", "/v1/articles/%s" % a["id"], reader), 404,
                          "ARTICLE_NOT_FOUND")
 
+    def test_classifiers(self):
+        # An admin trains classifiers (NDJSON examples, or the tenant's
+        # solved tickets) and reads their reports; new tickets get their
+        # predictions (a queue filled in mode auto); bad input is refused
+        # with the field named; agents read, only admins write; another
+        # tenant sees none of it.
+        import json
+        _, key = stack.create_tenant()
+        _, agent = stack.create_key(key, ["ROLE_SERVICE"])
+        texts = {"cards": ["my card has not arrived", "card delivery is late",
+                           "new card never came", "where is my card"],
+                 "refunds": ["I want a refund", "refund my order", "money back please",
+                             "the refund has not arrived"]}
+        lines = [json.dumps({"text": "%s %d" % (t, i), "label": label})
+                 for i in range(2) for label, ts in texts.items() for t in ts]
+        ndjson = ("\n".join(lines) + "\n").encode()
+
+        def train(target, body, k=None, query="", ctype="application/x-ndjson"):
+            return rest("POST", "/v1/classifiers/%s/train%s" % (target, query), k or key,
+                        raw=body, headers={"Content-Type": ctype})
+        r = train("queue", ndjson, query="?mode=auto&precisionTarget=0.5")
+        self.assertEqual(r.status, 200, r)
+        c = r.json()
+        self.assertEqual((c["target"], c["mode"], c["source"], c["etag"]),
+                         ("queue", "auto", "examples", "1"))
+        self.assertEqual(c["report"]["examples"], 16)
+        self.assertEqual((c["report"]["labels"], c["report"]["heldOut"]), (2, 1))
+        self.assertEqual([k["label"] for k in c["report"]["classes"]], ["cards"])  # held out
+        self.assertEqual(train("queue", ndjson, k=agent).status, 403)
+        self.assertError(train("planet", ndjson), 400, "INVALID_FIELD", "target")
+        self.assertError(train("queue", ndjson, query="?mode=often"), 400, "INVALID_FIELD",
+                         "mode")
+        self.assertError(train("queue", ndjson + b"not json\n"), 400, "INVALID_FIELD",
+                         "examples")
+        self.assertError(train("intent", b""), 400, "INVALID_FIELD", "examples")
+        self.assertEqual(train("queue", ndjson, ctype="text/csv").status, 415)
+        # From the tenant's solved tickets: too few of them yet.
+        self.assertError(train("type", b""), 400, "INVALID_FIELD", "examples")
+
+        def create_card_ticket():
+            return rest("POST", "/v1/tickets", key,
+                        {"ticket": {"subject": "Card", "channel": "TICKET_CHANNEL_WEB_FORM"},
+                         "requesterEmail": "%s@example.com" % stack.unique("req"),
+                         "description": "my card has not arrived",
+                         "requestId": stack.unique("t")})
+        t = create_card_ticket()
+        self.assertEqual(t.status, 200, t)
+        ticket = t.json()
+        self.assertEqual(len(ticket["predictions"]), 1)
+        p = ticket["predictions"][0]
+        self.assertEqual((p["target"], p["label"]), ("queue", "cards"))
+        if p.get("applied"):
+            self.assertEqual(ticket["queue"], "cards")
+        got = rest("GET", "/v1/tickets/%s" % ticket["id"], agent).json()
+        self.assertEqual(got["predictions"][0]["label"], "cards")
+
+        r = rest("GET", "/v1/classifiers", agent)
+        self.assertEqual([x["target"] for x in r.json()["classifiers"]], ["queue"])
+        r = rest("PATCH", "/v1/classifiers/queue", key, {"mode": "suggest"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json()["mode"], r.json()["etag"]), ("suggest", "2"))
+        self.assertError(rest("PATCH", "/v1/classifiers/queue", key, {"mode": ""}), 400,
+                         "INVALID_FIELD", "mode")
+        self.assertEqual(rest("PATCH", "/v1/classifiers/queue", agent,
+                              {"mode": "auto"}).status, 403)
+        # Another tenant: none of it.
+        self.assertError(rest("GET", "/v1/classifiers/queue", self.key), 404,
+                         "CLASSIFIER_NOT_FOUND")
+        self.assertError(rest("DELETE", "/v1/classifiers/queue", self.key), 404,
+                         "CLASSIFIER_NOT_FOUND")
+        self.assertEqual(rest("GET", "/v1/classifiers", self.key).json()
+                         .get("classifiers", []), [])
+        r = rest("DELETE", "/v1/classifiers/queue", key)
+        self.assertEqual(r.status, 200, r)
+        self.assertError(rest("GET", "/v1/classifiers/queue", agent), 404,
+                         "CLASSIFIER_NOT_FOUND")
+        self.assertEqual(create_card_ticket().json().get("predictions", []), [])
+
     def test_sla_report(self):
         # A 24/7 policy with a first reply in an hour: one ticket replied at
         # once (met), one not replied; the report over the creation range.

@@ -85,6 +85,15 @@ void ToProto(const domain::Ticket& t, v1::Ticket* out) {
   if (t.sla_due) grpcutil::ToTimestamp(*t.sla_due, out->mutable_sla_due_time());
   out->set_follow_up_of_ticket_id(t.follow_up_of);
   grpcutil::ToTimestamp(t.status_time, out->mutable_status_change_time());
+  for (const domain::TicketPrediction& p : t.predictions) {
+    v1::TicketPrediction* o = out->add_predictions();
+    o->set_target(domain::TargetName(p.target));
+    o->set_label(p.label);
+    o->set_confidence(p.confidence);
+    o->set_answered(p.answered);
+    o->set_applied(p.applied);
+    o->set_classifier_version(p.version);
+  }
 }
 
 void ToProto(const domain::TicketMessage& m, v1::TicketMessage* out) {

@@ -11,6 +11,7 @@
 #include "libs/grpcutil/rpc_metrics.h"
 #include "services/service_desk/app/agents.h"
 #include "services/service_desk/app/automations.h"
+#include "services/service_desk/app/classifiers.h"
 #include "services/service_desk/app/inbound.h"
 #include "services/service_desk/app/knowledge.h"
 #include "services/service_desk/app/macros.h"
@@ -60,8 +61,8 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
                          app::Inbound& inbound, app::Routing& routing, app::Agents& agents,
                          app::Macros& macros, app::TriggerRules& triggers,
                          app::AutomationRules& automations, app::KnowledgeBase& knowledge,
-                         common::Executor& executor, grpcutil::RpcMetrics& metrics,
-                         const common::PageTokenCodec& tokens)
+                         app::Classifiers& classifiers, common::Executor& executor,
+                         grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens)
       : tickets_(tickets),
         slas_(slas),
         mailboxes_(mailboxes),
@@ -72,6 +73,7 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
         triggers_(triggers),
         automations_(automations),
         knowledge_(knowledge),
+        classifiers_(classifiers),
         executor_(executor),
         metrics_(metrics),
         tokens_(tokens) {}
@@ -164,6 +166,22 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
                                                 v1::ListArticleVersionsResponse* resp) override;
   grpc::ServerUnaryReactor* Search(grpc::CallbackServerContext* ctx, const v1::SearchRequest* req,
                                    v1::SearchResponse* resp) override;
+  // api/classifiers_grpc.cc
+  grpc::ServerUnaryReactor* TrainClassifier(grpc::CallbackServerContext* ctx,
+                                            const v1::TrainClassifierRequest* req,
+                                            v1::Classifier* resp) override;
+  grpc::ServerUnaryReactor* GetClassifier(grpc::CallbackServerContext* ctx,
+                                          const v1::GetClassifierRequest* req,
+                                          v1::Classifier* resp) override;
+  grpc::ServerUnaryReactor* ListClassifiers(grpc::CallbackServerContext* ctx,
+                                            const v1::ListClassifiersRequest* req,
+                                            v1::ListClassifiersResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateClassifier(grpc::CallbackServerContext* ctx,
+                                             const v1::UpdateClassifierRequest* req,
+                                             v1::Classifier* resp) override;
+  grpc::ServerUnaryReactor* DeleteClassifier(grpc::CallbackServerContext* ctx,
+                                             const v1::DeleteClassifierRequest* req,
+                                             v1::DeleteClassifierResponse* resp) override;
   // api/automations_grpc.cc
   grpc::ServerUnaryReactor* GetAutomations(grpc::CallbackServerContext* ctx,
                                            const v1::GetAutomationsRequest* req,
@@ -219,6 +237,7 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   app::TriggerRules& triggers_;
   app::AutomationRules& automations_;
   app::KnowledgeBase& knowledge_;
+  app::Classifiers& classifiers_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
   const common::PageTokenCodec& tokens_;

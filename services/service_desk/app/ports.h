@@ -26,6 +26,7 @@
 #include "services/service_desk/domain/sla_report.h"
 #include "services/service_desk/domain/sla_watch.h"
 #include "services/service_desk/domain/ticket.h"
+#include "services/service_desk/domain/ticket_classifier.h"
 #include "services/service_desk/domain/trigger.h"
 
 namespace crm::service_desk::app {
@@ -253,6 +254,9 @@ class TicketTx {
   virtual absl::StatusOr<bool> ClaimMailboxAddress(const Mailbox& m) = 0;
   virtual void SaveMailbox(const Mailbox& m, bool is_new) = 0;
 
+  // A new ticket's predictions (its classifiers' answers), with it.
+  virtual void SavePredictions(const domain::Ticket& t) = 0;
+
   // The tenant's routing rules, locked until the write ends (version 0
   // before the first write); their save.
   virtual absl::StatusOr<domain::RoutingRules> LoadRoutingRules() = 0;
@@ -407,6 +411,32 @@ class TicketRepository
 
   // The tenant's routing rules (version 0, none, before the first write).
   virtual absl::StatusOr<domain::RoutingRules> GetRoutingRules(const std::string& tenant) = 0;
+  // Classifiers (domain/ticket_classifier.h; one transaction each, no
+  // request id: a training retried trains again): the tenant's, by target
+  // (without their models); a model's bytes when `version` is still the
+  // classifier's (nullopt: retrained or deleted since); the labelled texts
+  // of the tenant's solved and closed tickets whose field `target` (queue
+  // or type) is set, newest first; the save of a training (version: the
+  // stored one + 1), a mode change and a deletion (NOT_FOUND
+  // CLASSIFIER_NOT_FOUND when the tenant has none for the target); and a
+  // ticket's stored predictions.
+  virtual absl::StatusOr<std::vector<domain::Classifier>> GetClassifiers(
+      const std::string& tenant) = 0;
+  virtual absl::StatusOr<std::optional<std::string>> ClassifierModel(
+      const std::string& tenant, domain::ClassifierTarget target, int64_t version) = 0;
+  virtual absl::StatusOr<std::vector<domain::LabelledText>> TrainingExamples(
+      const std::string& tenant, domain::ClassifierTarget target, int limit) = 0;
+  virtual absl::StatusOr<domain::Classifier> PutClassifier(const std::string& tenant,
+                                                           const domain::Classifier& c,
+                                                           const std::string& model) = 0;
+  virtual absl::StatusOr<domain::Classifier> SetClassifierMode(const std::string& tenant,
+                                                               domain::ClassifierTarget target,
+                                                               domain::ClassifierMode mode,
+                                                               absl::Time at) = 0;
+  virtual absl::Status DeleteClassifier(const std::string& tenant,
+                                        domain::ClassifierTarget target) = 0;
+  virtual absl::StatusOr<std::vector<domain::TicketPrediction>> TicketPredictions(
+      const std::string& tenant, const std::string& ticket_id) = 0;
   virtual absl::StatusOr<domain::Triggers> GetTriggers(const std::string& tenant) = 0;
   virtual absl::StatusOr<domain::Automations> GetAutomations(const std::string& tenant) = 0;
   // Articles: NOT_FOUND ARTICLE_NOT_FOUND; a page; every version of one,

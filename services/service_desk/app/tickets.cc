@@ -87,10 +87,16 @@ absl::StatusOr<Tickets::Opening> Tickets::Open(const Actor& actor, NewTicket n) 
   }
   CRM_RETURN_IF_ERROR(TicketFields(domain::NormalizeAndValidate(t)));
   CRM_RETURN_IF_ERROR(CheckRequester(n.requester));
-  // Routing fills what the creator left open (checked again after it).
+  // The tenant's classifiers predict (one in mode auto fills an empty
+  // queue or type); then routing fills what is still open (checked again
+  // after it), its conditions reading the predictions too.
   t.requester_email = n.requester.email;
+  CRM_ASSIGN_OR_RETURN(t.predictions, models_.Predict(actor.tenant_id, n.description, t));
+  CRM_RETURN_IF_ERROR(TicketFields(domain::NormalizeAndValidate(t)));
   CRM_ASSIGN_OR_RETURN(domain::RoutingRules rules, repository_.GetRoutingRules(actor.tenant_id));
-  if (std::optional<size_t> rule = domain::MatchRouting(rules, {&t, n.description, n.mailbox})) {
+  domain::RoutingInput in{&t, n.description, n.mailbox};
+  in.predictions = &t.predictions;
+  if (std::optional<size_t> rule = domain::MatchRouting(rules, in)) {
     const domain::RoutingRule& r = rules.rules[*rule];
     domain::ApplyRouting(r, n.priority_given, t);
     CRM_RETURN_IF_ERROR(TicketFields(domain::NormalizeAndValidate(t)));
@@ -137,6 +143,11 @@ absl::Status Tickets::WriteOpening(TicketTx& tx, Opening& o) {
     // ticket's first values) and the agent its assignment chose.
     audit.push_back({0, "routing_rule", "", o.routed_by, "routing", o.ticket.create_time});
   }
+  for (const domain::TicketPrediction& p : o.ticket.predictions) {
+    if (!p.applied) continue;  // the field's first value, set by the classifier
+    const std::string target = domain::TargetName(p.target);
+    audit.push_back({0, target, "", p.label, "classifier/" + target, o.ticket.create_time});
+  }
   CRM_ASSIGN_OR_RETURN(std::string agent,
                        AssignNewTicket(tx, o.assign, o.ticket, o.skills, o.ticket.create_time));
   if (!agent.empty()) {
@@ -148,6 +159,7 @@ absl::Status Tickets::WriteOpening(TicketTx& tx, Opening& o) {
                                           o.ticket.create_time, ids_));
   audit.insert(audit.end(), fx.audit.begin(), fx.audit.end());
   tx.SaveTicket(o.ticket, true);
+  tx.SavePredictions(o.ticket);
   tx.AppendMessage(o.first);
   for (const domain::TicketMessage& note : fx.notes) tx.AppendMessage(note);
   if (!audit.empty()) tx.AppendChanges(o.ticket.id, audit);
@@ -167,7 +179,9 @@ absl::StatusOr<Ticket> Tickets::Create(const Actor& actor, NewTicket n) {
 
 absl::StatusOr<Ticket> Tickets::Get(const std::string& tenant, const std::string& id) {
   CRM_RETURN_IF_ERROR(CheckTicketId(id));
-  return repository_.GetTicket(tenant, id);
+  CRM_ASSIGN_OR_RETURN(Ticket t, repository_.GetTicket(tenant, id));
+  CRM_ASSIGN_OR_RETURN(t.predictions, repository_.TicketPredictions(tenant, id));
+  return t;
 }
 
 absl::StatusOr<TicketPage> Tickets::List(const std::string& tenant, const TicketQuery& q) {

@@ -8,6 +8,7 @@
 
 #include "libs/common/clock.h"
 #include "libs/common/id.h"
+#include "services/service_desk/app/classifiers.h"
 #include "services/service_desk/app/ports.h"
 
 namespace crm::service_desk::app {
@@ -24,7 +25,11 @@ class Tickets final {
  public:
   Tickets(TicketRepository& repository, CustomerDirectory& directory, const common::Clock& clock,
           common::IdGenerator& ids)
-      : repository_(repository), directory_(directory), clock_(clock), ids_(ids) {}
+      : repository_(repository),
+        directory_(directory),
+        clock_(clock),
+        ids_(ids),
+        models_(repository) {}
 
   absl::StatusOr<domain::Ticket> Create(const Actor& actor, NewTicket n);
   absl::StatusOr<domain::Ticket> Get(const std::string& tenant, const std::string& id);
@@ -84,6 +89,7 @@ class Tickets final {
   CustomerDirectory& directory_;
   const common::Clock& clock_;
   common::IdGenerator& ids_;
+  ClassifierModels models_;  // the tenants' classifiers' models, by version
 };
 
 }  // namespace crm::service_desk::app

@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <set>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace crm::service_desk::domain {
@@ -26,6 +29,57 @@ std::vector<feature_node> Nodes(const SparseVector& v, int bias_index) {
   out.push_back({-1, 0.0});
   return out;
 }
+
+// Bytes of a stored model: fixed-size values in this machine's order
+// (a model is read by the build that wrote it or its kin: x86-64 and
+// arm64 are both little-endian), strings and arrays after their length.
+constexpr absl::string_view kMagic = "crm-intent-model/1\n";
+
+template <typename T>
+void Put(std::string& out, T v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+void PutString(std::string& out, absl::string_view s) {
+  Put<uint32_t>(out, static_cast<uint32_t>(s.size()));
+  out.append(s.data(), s.size());
+}
+
+class Reader {
+ public:
+  explicit Reader(absl::string_view bytes) : rest_(bytes) {}
+  template <typename T>
+  T Get() {
+    T v{};
+    if (rest_.size() < sizeof v) {
+      ok_ = false;
+      return v;
+    }
+    std::memcpy(&v, rest_.data(), sizeof v);
+    rest_.remove_prefix(sizeof v);
+    return v;
+  }
+  std::string GetString() {
+    const uint32_t n = Get<uint32_t>();
+    if (!ok_ || rest_.size() < n) {
+      ok_ = false;
+      return "";
+    }
+    std::string s(rest_.substr(0, n));
+    rest_.remove_prefix(n);
+    return s;
+  }
+  // A count of items of at least `item` bytes each that the rest can hold.
+  bool Fits(uint64_t n, size_t item) {
+    if (n > rest_.size() / std::max<size_t>(item, 1)) ok_ = false;
+    return ok_;
+  }
+  bool ok() const { return ok_; }
+  bool done() const { return ok_ && rest_.empty(); }
+
+ private:
+  absl::string_view rest_;
+  bool ok_ = true;
+};
 
 }  // namespace
 
@@ -89,6 +143,96 @@ absl::StatusOr<IntentModel> IntentModel::Train(const std::vector<LabelledText>& 
   std::vector<int> order(k);
   get_labels(out.linear_->m, order.data());
   out.linear_->order = order;
+  return out;
+}
+
+std::string IntentModel::Serialize() const {
+  std::string out(kMagic);
+  Put<int32_t>(out, options_.solver == Solver::kLogistic ? 0 : 1);
+  Put<double>(out, options_.c);
+  Put<double>(out, options_.margin_scale);
+  const FeatureOptions& f = vectorizer_.options();
+  for (int v : {f.word_max_n, f.char_min_n, f.char_max_n, f.min_df}) Put<int32_t>(out, v);
+  Put<uint32_t>(out, static_cast<uint32_t>(labels_.size()));
+  for (const std::string& l : labels_) PutString(out, l);
+  const std::vector<std::string> terms = vectorizer_.Vocabulary();
+  Put<uint32_t>(out, static_cast<uint32_t>(terms.size()));
+  for (size_t i = 0; i < terms.size(); ++i) {
+    PutString(out, terms[i]);
+    Put<double>(out, vectorizer_.idf()[i]);
+  }
+  const model* m = linear_->m;
+  Put<int32_t>(out, m->param.solver_type);
+  Put<int32_t>(out, m->nr_class);
+  Put<int32_t>(out, m->nr_feature);
+  Put<double>(out, m->bias);
+  for (int i = 0; i < m->nr_class; ++i) Put<int32_t>(out, m->label[i]);
+  const int nr_w = m->nr_class == 2 ? 1 : m->nr_class;
+  const uint64_t nw = static_cast<uint64_t>(m->nr_feature + (m->bias >= 0 ? 1 : 0)) * nr_w;
+  Put<uint64_t>(out, nw);
+  out.append(reinterpret_cast<const char*>(m->w), nw * sizeof(double));
+  return out;
+}
+
+absl::StatusOr<IntentModel> IntentModel::Deserialize(absl::string_view bytes) {
+  const auto bad = [] { return absl::InvalidArgumentError("not a stored intent model"); };
+  if (!absl::StartsWith(bytes, kMagic)) return bad();
+  Reader r(bytes.substr(kMagic.size()));
+  IntentModel out;
+  out.options_.solver = r.Get<int32_t>() == 0 ? Solver::kLogistic : Solver::kSvm;
+  out.options_.c = r.Get<double>();
+  out.options_.margin_scale = r.Get<double>();
+  FeatureOptions& f = out.options_.features;
+  f.word_max_n = r.Get<int32_t>();
+  f.char_min_n = r.Get<int32_t>();
+  f.char_max_n = r.Get<int32_t>();
+  f.min_df = r.Get<int32_t>();
+  const uint32_t n_labels = r.Get<uint32_t>();
+  if (!r.Fits(n_labels, sizeof(uint32_t)) || n_labels < 2) return bad();
+  for (uint32_t i = 0; i < n_labels; ++i) out.labels_.push_back(r.GetString());
+  const uint32_t n_terms = r.Get<uint32_t>();
+  if (!r.Fits(n_terms, sizeof(uint32_t) + sizeof(double))) return bad();
+  std::vector<std::string> terms(n_terms);
+  std::vector<double> idf(n_terms);
+  for (uint32_t i = 0; i < n_terms; ++i) {
+    terms[i] = r.GetString();
+    idf[i] = r.Get<double>();
+  }
+  const int32_t solver_type = r.Get<int32_t>();
+  const int32_t nr_class = r.Get<int32_t>();
+  const int32_t nr_feature = r.Get<int32_t>();
+  const double bias = r.Get<double>();
+  if (!r.ok() || nr_class != static_cast<int32_t>(n_labels) ||
+      nr_feature != static_cast<int32_t>(n_terms) || !r.Fits(nr_class, sizeof(int32_t))) {
+    return bad();
+  }
+  std::vector<int> model_labels(nr_class);
+  for (int& l : model_labels) {
+    l = r.Get<int32_t>();
+    if (l < 0 || l >= nr_class) return bad();
+  }
+  const uint64_t nw = r.Get<uint64_t>();
+  const int nr_w = nr_class == 2 ? 1 : nr_class;
+  if (nw != static_cast<uint64_t>(nr_feature + (bias >= 0 ? 1 : 0)) * nr_w ||
+      !r.Fits(nw, sizeof(double))) {
+    return bad();
+  }
+  out.vectorizer_ = Vectorizer::FromParts(f, std::move(terms), std::move(idf));
+  out.linear_ = std::make_unique<Linear>();
+  // liblinear frees what it is given with free(): allocated with malloc.
+  auto* m = static_cast<model*>(std::calloc(1, sizeof(model)));
+  m->param.solver_type = solver_type;
+  m->param.C = out.options_.c;
+  m->nr_class = nr_class;
+  m->nr_feature = nr_feature;
+  m->bias = bias;
+  m->label = static_cast<int*>(std::malloc(sizeof(int) * nr_class));
+  std::copy(model_labels.begin(), model_labels.end(), m->label);
+  m->w = static_cast<double*>(std::malloc(sizeof(double) * nw));
+  for (uint64_t i = 0; i < nw; ++i) m->w[i] = r.Get<double>();
+  out.linear_->m = m;
+  out.linear_->order = model_labels;
+  if (!r.done()) return bad();
   return out;
 }
 

@@ -54,6 +54,10 @@ class IntentModel {
   // kSvm: the softmax scale that makes the confidences of `held_out`
   // (texts the model was not trained on) most likely (a grid over 0.5..50).
   void Calibrate(const std::vector<LabelledText>& held_out);
+  // The model as bytes, and back: the same predictions. Deserialize
+  // answers INVALID_ARGUMENT for bytes that are not a model of this format.
+  std::string Serialize() const;
+  static absl::StatusOr<IntentModel> Deserialize(absl::string_view bytes);
   const std::vector<std::string>& labels() const { return labels_; }
   size_t features() const { return vectorizer_.size(); }
   double margin_scale() const { return options_.margin_scale; }

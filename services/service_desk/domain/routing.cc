@@ -15,9 +15,11 @@ namespace {
 
 // The fields each scope's conditions read, as its errors name them.
 const std::vector<std::string>& Fields(ConditionScope scope) {
-  static const std::vector<std::string>* const kRouting = new std::vector<std::string>{
-      "channel", "subject", "description", "requester_email", "requester_domain",
-      "tags",    "type",    "queue",       "priority",        "mailbox"};
+  static const std::vector<std::string>* const kRouting =
+      new std::vector<std::string>{"channel",          "subject", "description", "requester_email",
+                                   "requester_domain", "tags",    "type",        "queue",
+                                   "priority",         "mailbox", "intent",      "predicted_queue",
+                                   "predicted_type"};
   static const std::vector<std::string>* const kSla =
       new std::vector<std::string>{"channel", "subject", "requester_email", "requester_domain",
                                    "tags",    "type",    "queue",           "priority"};
@@ -56,6 +58,15 @@ std::vector<std::string> ValuesOf(const std::string& field, const Ticket& t,
   if (field == "mailbox") return {in.mailbox};
   if (field == "status") return {StatusName(t.status)};
   if (field == "assignee") return {t.assignee};
+  if (in.predictions != nullptr) {
+    if (field == "intent") return {AnsweredLabel(*in.predictions, ClassifierTarget::kIntent)};
+    if (field == "predicted_queue") {
+      return {AnsweredLabel(*in.predictions, ClassifierTarget::kQueue)};
+    }
+    if (field == "predicted_type") {
+      return {AnsweredLabel(*in.predictions, ClassifierTarget::kType)};
+    }
+  }
   return {};
 }
 

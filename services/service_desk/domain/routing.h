@@ -15,14 +15,18 @@
 #include "absl/time/time.h"
 #include "services/service_desk/domain/assignment.h"
 #include "services/service_desk/domain/ticket.h"
+#include "services/service_desk/domain/ticket_classifier.h"
 
 namespace crm::service_desk::domain {
 
 struct RoutingCondition {
   // "channel", "subject", "description", "requester_email",
-  // "requester_domain", "tags", "type", "queue", "priority", "mailbox"
-  // (SLA policies' and triggers' conditions: not "description" nor
-  // "mailbox"; triggers' also "status" and "assignee").
+  // "requester_domain", "tags", "type", "queue", "priority", "mailbox",
+  // "predicted_queue", "predicted_type", "intent" (the tenant's
+  // classifiers' answers: the label when the classifier knows, "" when it
+  // does not or there is none; ticket_classifier.h) — SLA policies' and
+  // triggers' conditions: not "description", "mailbox" nor the
+  // predictions; triggers' also "status" and "assignee".
   std::string field;
   // "in": the field (each tag, for tags) equals one of the values
   // (case-insensitive); "contains": it holds one of them as a substring
@@ -69,6 +73,8 @@ struct RoutingInput {
   std::string mailbox;             // the address it came to, "" when not by mail
   // Triggers: the ticket before the event (nullptr: it is being created).
   const Ticket* before = nullptr;
+  // Routing: the classifiers' predictions for the new ticket (nullptr: none).
+  const std::vector<TicketPrediction>* predictions = nullptr;
 };
 
 // What reads conditions: routing (a new ticket: every field), the choice

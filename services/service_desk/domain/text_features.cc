@@ -95,6 +95,21 @@ Vectorizer Vectorizer::Fit(const std::vector<std::string>& texts, const FeatureO
   return v;
 }
 
+std::vector<std::string> Vectorizer::Vocabulary() const {
+  std::vector<std::string> out(idf_.size());
+  for (const auto& [term, i] : index_) out[i] = term;
+  return out;
+}
+
+Vectorizer Vectorizer::FromParts(const FeatureOptions& options, std::vector<std::string> terms,
+                                 std::vector<double> idf) {
+  Vectorizer v;
+  v.options_ = options;
+  for (size_t i = 0; i < terms.size(); ++i) v.index_.emplace(std::move(terms[i]), i);
+  v.idf_ = std::move(idf);
+  return v;
+}
+
 SparseVector Vectorizer::Transform(absl::string_view text) const {
   std::unordered_map<int, int> tf;
   for (const std::string& term : Terms(text, options_)) {

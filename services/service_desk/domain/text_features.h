@@ -41,6 +41,14 @@ class Vectorizer {
   SparseVector Transform(absl::string_view text) const;
   size_t size() const { return idf_.size(); }
 
+  // What a stored model keeps: the options, the terms by index, their IDF.
+  const FeatureOptions& options() const { return options_; }
+  std::vector<std::string> Vocabulary() const;
+  const std::vector<double>& idf() const { return idf_; }
+  // Back from those parts (terms and idf of one length, terms distinct).
+  static Vectorizer FromParts(const FeatureOptions& options, std::vector<std::string> terms,
+                              std::vector<double> idf);
+
  private:
   FeatureOptions options_;
   std::unordered_map<std::string, int> index_;

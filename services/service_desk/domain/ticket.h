@@ -37,6 +37,18 @@ std::optional<Channel> ChannelFromName(const std::string& name);
 const char* MessageKindName(MessageKind k);  // "public_reply", "internal_note", "customer"
 std::optional<MessageKind> MessageKindFromName(const std::string& name);
 
+// What a classifier of the tenant predicts for a ticket
+// (ticket_classifier.h): for its target, the queue, the type or an intent.
+enum class ClassifierTarget { kQueue = 1, kType, kIntent };
+struct TicketPrediction {
+  ClassifierTarget target = ClassifierTarget::kQueue;
+  std::string label;      // the model's best label
+  double confidence = 0;  // of it
+  bool answered = false;  // confidence at or above the classifier's threshold
+  bool applied = false;   // it filled the ticket's field (mode auto)
+  int64_t version = 0;    // the classifier's
+};
+
 struct Ticket {
   std::string id;
   int64_t number = 0;  // per tenant, from 1
@@ -62,6 +74,9 @@ struct Ticket {
   std::optional<absl::Time> sla_due;
   // A ticket opened by a reply to a closed (or long solved) one: that one.
   std::string follow_up_of;
+  // Its classifiers' predictions at creation (read by GetTicket and
+  // answered by the creation; lists and writes leave them out).
+  std::vector<TicketPrediction> predictions;
 };
 
 struct TicketMessage {

@@ -16,6 +16,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/pg/sql.h"
 #include "services/service_desk/schema_name.h"
+#include "services/service_desk/storage/pg_classifiers.h"
 
 namespace crm::service_desk::storage {
 namespace {
@@ -802,8 +803,40 @@ absl::Status TicketNotFound() {
   return common::NotFound("TICKET_NOT_FOUND", "no ticket has this ticket_id");
 }
 
+Json PredictionsJson(const std::vector<domain::TicketPrediction>& predictions) {
+  Json out = Json::array();
+  for (const domain::TicketPrediction& p : predictions) {
+    out.push_back({{"target", domain::TargetName(p.target)},
+                   {"label", p.label},
+                   {"confidence", p.confidence},
+                   {"answered", p.answered},
+                   {"applied", p.applied},
+                   {"version", p.version}});
+  }
+  return out;
+}
+
+std::vector<domain::TicketPrediction> PredictionsOfJson(const Json& j, bool& ok) {
+  std::vector<domain::TicketPrediction> out;
+  for (const Json& e : j) {
+    domain::TicketPrediction p;
+    std::optional<domain::ClassifierTarget> target =
+        domain::TargetFromName(e.at("target").get<std::string>());
+    if (!target) ok = false;
+    p.target = target.value_or(domain::ClassifierTarget::kIntent);
+    p.label = e.at("label").get<std::string>();
+    p.confidence = e.at("confidence").get<double>();
+    p.answered = e.at("answered").get<bool>();
+    p.applied = e.at("applied").get<bool>();
+    p.version = e.at("version").get<int64_t>();
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 Json TicketJson(const Ticket& t) {
   return Json{
+      {"predictions", PredictionsJson(t.predictions)},
       {"id", t.id},
       {"number", t.number},
       {"customer_id", t.customer_id},
@@ -859,6 +892,7 @@ Ticket TicketOfJson(const Json& j, bool& ok) {
     t.sla_due = absl::FromUnixMicros(j.at("sla_due_us").get<int64_t>());
   }
   if (j.contains("follow_up_of")) t.follow_up_of = j.at("follow_up_of").get<std::string>();
+  if (j.contains("predictions")) t.predictions = PredictionsOfJson(j.at("predictions"), ok);
   // Answers stored before the status instant was kept have none.
   t.status_time = j.contains("status_us") ? absl::FromUnixMicros(j.at("status_us").get<int64_t>())
                                           : t.create_time;
@@ -1702,6 +1736,9 @@ class PgTicketRepository::Tx final : public app::TicketTx {
                      solved ? absl::ToUnixMicros(t.solve_time) : int64_t{0}, t.follow_up_of,
                      absl::ToUnixMicros(t.status_time));
   }
+  void SavePredictions(const Ticket& t) override {
+    SavePredictionsIn(repo_.pool_, w_.sql(), w_.tenant(), t);
+  }
   void AppendMessage(const TicketMessage& m) override {
     repo_.pool_.Exec(w_.sql(), kInsertMessage, w_.tenant(), m.id, m.ticket_id,
                      domain::MessageKindName(m.kind), m.author, m.body,
@@ -2146,6 +2183,7 @@ std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
                                    kCountMacros,
                                    kSlaReport};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
+  for (pg::NamedQuery& c : ClassifierQueries()) q.push_back(std::move(c));
   return q;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Tickets, their messages and changes in PostgreSQL (schema/001_tickets.sql).
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,25 @@ class PgTicketRepository final : public app::TicketRepository {
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<domain::RoutingRules>(app::TicketTx&)> work) override;
   absl::StatusOr<domain::RoutingRules> GetRoutingRules(const std::string& tenant) override;
+  // Classifiers (storage/pg_classifiers.cc).
+  absl::StatusOr<std::vector<domain::Classifier>> GetClassifiers(
+      const std::string& tenant) override;
+  absl::StatusOr<std::optional<std::string>> ClassifierModel(const std::string& tenant,
+                                                             domain::ClassifierTarget target,
+                                                             int64_t version) override;
+  absl::StatusOr<std::vector<domain::LabelledText>> TrainingExamples(
+      const std::string& tenant, domain::ClassifierTarget target, int limit) override;
+  absl::StatusOr<domain::Classifier> PutClassifier(const std::string& tenant,
+                                                   const domain::Classifier& c,
+                                                   const std::string& model) override;
+  absl::StatusOr<domain::Classifier> SetClassifierMode(const std::string& tenant,
+                                                       domain::ClassifierTarget target,
+                                                       domain::ClassifierMode mode,
+                                                       absl::Time at) override;
+  absl::Status DeleteClassifier(const std::string& tenant,
+                                domain::ClassifierTarget target) override;
+  absl::StatusOr<std::vector<domain::TicketPrediction>> TicketPredictions(
+      const std::string& tenant, const std::string& ticket_id) override;
   absl::StatusOr<domain::Triggers> GetTriggers(const std::string& tenant) override;
   absl::StatusOr<domain::Automations> GetAutomations(const std::string& tenant) override;
   absl::StatusOr<domain::Article> GetArticle(const std::string& tenant,

@@ -25,6 +25,7 @@
 #include "libs/pg/pool.h"
 #include "services/service_desk/app/agents.h"
 #include "services/service_desk/app/automations.h"
+#include "services/service_desk/app/classifiers.h"
 #include "services/service_desk/app/inbound.h"
 #include "services/service_desk/app/knowledge.h"
 #include "services/service_desk/app/macros.h"
@@ -986,6 +987,119 @@ TEST_CASE("search candidates are the newest matches whichever way they are found
                                return absl::OkStatus();
                              })
               .ok());
+}
+
+// Classifiers on PostgreSQL: trained from the tenant's solved tickets and
+// from NDJSON examples, the model stored as bytes and loaded back for a
+// new ticket, whose predictions are kept with it; the mode's change, the
+// deletion, and another tenant seeing none of it.
+TEST_CASE("classifiers train, predict for new tickets and keep their predictions on PostgreSQL",
+          "[service_desk][pg][classifier]") {
+  World w;
+  app::Classifiers classifiers{*TheEnv().repo, w.clock};
+  const std::vector<std::pair<std::string, std::vector<std::string>>> by_queue = {
+      {"cards",
+       {"my card has not arrived", "card delivery is late", "new card never came",
+        "where is my card", "card still not here", "waiting for my card"}},
+      {"refunds",
+       {"I want a refund", "refund my order", "money back please", "the refund has not arrived",
+        "return and refund", "give my money back"}}};
+  // Solved tickets with a queue: what a classifier of the queue learns from.
+  for (const auto& [queue, texts] : by_queue) {
+    for (const std::string& text : texts) {
+      app::NewTicket n;
+      n.ticket.subject = text;
+      n.ticket.queue = queue;
+      n.ticket.channel = domain::Channel::kWebForm;
+      n.requester.email = "eve@example.com";
+      n.description = text + " since last week";
+      auto t = w.tickets.Create(w.Meta("CreateTicket"), n);
+      REQUIRE(t.ok());
+      Ticket solve;
+      solve.status = TicketStatus::kSolved;
+      REQUIRE(w.tickets.Update(w.Meta("UpdateTicket"), t->id, solve, {"status"}, "").ok());
+    }
+  }
+  app::TrainRequest train{"queue", "auto", 0.5, ""};
+  auto queue = classifiers.Train(w.Meta("TrainClassifier"), train);
+  REQUIRE(queue.ok());
+  CHECK(queue->source == "tickets");
+  CHECK(queue->report.examples == 12);
+  CHECK(queue->report.labels == 2);
+  CHECK(queue->version == 1);
+  CHECK(queue->trained_by == "agent-ann");
+  // Trained again: the next version.
+  queue = classifiers.Train(w.Meta("TrainClassifier"), train);
+  REQUIRE(queue.ok());
+  CHECK(queue->version == 2);
+  std::string ndjson;
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& [label, texts] : by_queue) {
+      for (const std::string& text : texts) {
+        ndjson += absl::StrCat("{\"text\": \"", text, " ", round, "\", \"label\": \"",
+                               label == "cards" ? "card_arrival" : "refund_request", "\"}\n");
+      }
+    }
+  }
+  auto intent = classifiers.Train(w.Meta("TrainClassifier"), {"intent", "", 0.5, ndjson});
+  REQUIRE(intent.ok());
+  CHECK(intent->source == "examples");
+  CHECK(intent->report.examples == 24);
+  auto read = classifiers.Get(w.tenant, "queue");
+  REQUIRE(read.ok());
+  CHECK(read->mode == domain::ClassifierMode::kAuto);
+  CHECK(read->report.classes.size() == queue->report.classes.size());
+  CHECK(read->report.threshold.threshold == queue->report.threshold.threshold);
+  CHECK(read->train_time == queue->train_time);
+
+  app::NewTicket n;
+  n.ticket.subject = "Card";
+  n.ticket.channel = domain::Channel::kWebForm;
+  n.requester.email = "ada@example.com";
+  n.description = "my new card has not arrived";
+  auto t = w.tickets.Create(w.Meta("CreateTicket"), n);
+  REQUIRE(t.ok());
+  REQUIRE(t->predictions.size() == 2);
+  CHECK(t->predictions[0].target == domain::ClassifierTarget::kIntent);  // by target name
+  CHECK(t->predictions[0].label == "card_arrival");
+  CHECK(t->predictions[1].label == "cards");
+  CHECK(t->predictions[1].version == 2);
+  CHECK(t->predictions[1].applied == t->predictions[1].answered);
+  if (t->predictions[1].applied) CHECK(t->queue == "cards");
+  auto got = w.tickets.Get(w.tenant, t->id);
+  REQUIRE(got.ok());
+  REQUIRE(got->predictions.size() == 2);
+  CHECK(got->predictions[1].label == "cards");
+  CHECK(got->predictions[1].confidence == t->predictions[1].confidence);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.ticket_predictions") == 2);
+
+  auto suggest = classifiers.SetMode(w.Meta("UpdateClassifier"), "queue", "suggest");
+  REQUIRE(suggest.ok());
+  CHECK(suggest->version == 3);
+  t = w.tickets.Create(w.Meta("CreateTicket"), n);
+  REQUIRE(t.ok());
+  CHECK(t->queue.empty());
+  CHECK(t->predictions[1].version == 3);
+
+  // Another tenant: none of it.
+  World other;
+  app::Classifiers theirs{*TheEnv().repo, other.clock};
+  CHECK(theirs.List(other.tenant)->empty());
+  CHECK(ReasonOf(theirs.Get(other.tenant, "queue").status()) == "CLASSIFIER_NOT_FOUND");
+  CHECK(ReasonOf(theirs.Delete(other.Meta("DeleteClassifier"), "queue")) == "CLASSIFIER_NOT_FOUND");
+  CHECK(ReasonOf(theirs.SetMode(other.Meta("UpdateClassifier"), "queue", "auto").status()) ==
+        "CLASSIFIER_NOT_FOUND");
+  CHECK(other.Count("SELECT count(*) FROM service_desk.ticket_predictions") == 0);
+  auto theirs_ticket = other.Create("my card has not arrived", "bob@example.com");
+  REQUIRE(theirs_ticket.ok());
+  CHECK(theirs_ticket->predictions.empty());
+  CHECK(ReasonOf(other.tickets.Get(other.tenant, t->id).status()) == "TICKET_NOT_FOUND");
+
+  REQUIRE(classifiers.Delete(w.Meta("DeleteClassifier"), "queue").ok());
+  CHECK(classifiers.List(w.tenant)->size() == 1);
+  t = w.tickets.Create(w.Meta("CreateTicket"), n);
+  REQUIRE(t.ok());
+  CHECK(t->predictions.size() == 1);
 }
 
 TEST_CASE("macros round-trip and apply in one write on PostgreSQL", "[service_desk][pg][macro]") {

@@ -3,7 +3,9 @@
 // trained on the training split only, measured once on the test split. The
 // issue asks for at least 91 % accuracy (a linear model over word and
 // character n-grams reaches about that; fine-tuned BERT 93.7 %). The
-// threshold for 95 % precision is chosen on held-out training texts.
+// threshold for 95 % precision is chosen on held-out training texts, as a
+// tenant's classifier does, and the model is checked after a round trip
+// through its stored bytes.
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "services/service_desk/domain/intent_model.h"
+#include "services/service_desk/domain/ticket_classifier.h"
 
 namespace {
 
@@ -37,30 +40,29 @@ TEST_CASE("BANKING77: at least 91 % test accuracy, and 95 % precision at a held-
   const std::vector<sd::LabelledText> test = Load("test.csv");
   CHECK(train.size() == 10003);
   CHECK(test.size() == 3080);
-  std::vector<sd::LabelledText> fit, held;
-  for (size_t i = 0; i < train.size(); ++i) (i % 10 == 9 ? held : fit).push_back(train[i]);
-  absl::StatusOr<sd::IntentModel> part = sd::IntentModel::Train(fit, {});
-  REQUIRE(part.ok());
-  part->Calibrate(held);
-  std::vector<std::string> held_truth;
-  std::vector<sd::Prediction> held_predicted;
-  for (const sd::LabelledText& t : held) {
-    held_truth.push_back(t.label);
-    held_predicted.push_back(part->Predict(t.text));
-  }
-  const sd::Threshold chosen = sd::ThresholdFor(held_truth, held_predicted, 0.95);
+  // What a tenant's classifier does (ticket_classifier.h): every tenth
+  // training text held out for the calibration and the threshold, then the
+  // model kept trained on every training text.
+  absl::StatusOr<sd::TrainedClassifier> trained = sd::TrainClassifier(train, 0.95);
+  REQUIRE(trained.ok());
+  const sd::Threshold chosen = trained->report.threshold;
   REQUIRE(chosen.reached);
-
-  sd::IntentModelOptions options;
-  options.margin_scale = part->margin_scale();
-  absl::StatusOr<sd::IntentModel> model = sd::IntentModel::Train(train, options);
+  CHECK(trained->report.held_out == 1000);
+  // Stored and loaded back as a replica does: the same model.
+  const std::string bytes = trained->model.Serialize();
+  absl::StatusOr<sd::IntentModel> model = sd::IntentModel::Deserialize(bytes);
   REQUIRE(model.ok());
+  INFO("stored model " << bytes.size() << " bytes, " << model->features() << " features");
+  CHECK(bytes.size() < 40'000'000);
   CHECK(model->labels().size() == 77);
   std::vector<std::string> truth;
   std::vector<sd::Prediction> predicted;
   for (const sd::LabelledText& t : test) {
     truth.push_back(t.label);
     predicted.push_back(model->Predict(t.text));
+    if (truth.size() % 100 == 0) {  // the loaded model predicts what the trained one did
+      CHECK(predicted.back().confidence == trained->model.Predict(t.text).confidence);
+    }
   }
   const sd::EvalReport report = sd::Evaluate(truth, predicted);
   const sd::Threshold on_test = sd::At(truth, predicted, chosen.threshold);

@@ -5,10 +5,12 @@
 
 #include <catch2/catch.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
+#include "services/service_desk/app/classifiers.h"
 #include "services/service_desk/app/inbound.h"
 #include "services/service_desk/app/routing.h"
 #include "services/service_desk/app/tickets.h"
@@ -175,6 +177,113 @@ TEST_CASE("New tickets are routed, the audit names the rule, mail by its mailbox
   t = w.tickets.Create(World::Meta("t4", "CreateTicket", kOther), n);
   REQUIRE(t.ok());
   CHECK(t->queue.empty());
+}
+
+// Labelled texts of two intents, as NDJSON.
+std::string IntentExamples() {
+  std::string out;
+  const std::vector<std::pair<std::string, std::vector<std::string>>> by_label = {
+      {"lost_card",
+       {"I lost my card", "my card was stolen", "card missing from my wallet",
+        "someone took my card", "cannot find my card anywhere", "block my lost card"}},
+      {"refund",
+       {"I want my money back", "refund my order", "how do I get a refund",
+        "the refund has not arrived", "return and refund please", "money back for my purchase"}}};
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& [label, texts] : by_label) {
+      for (const std::string& text : texts) {
+        out += "{\"text\": \"" + text + " " + std::to_string(round) + "\", \"label\": \"" + label +
+               "\"}\n";
+      }
+    }
+  }
+  return out;
+}
+
+TEST_CASE("Classifiers predict for new tickets, fill a field in mode auto and route by intent",
+          "[routing][classifier]") {
+  World w;
+  sd::app::Classifiers classifiers{w.repo, w.clock};
+  sd::app::TrainRequest train{"intent", "", 0.5, IntentExamples()};
+  absl::StatusOr<sd::domain::Classifier> intent =
+      classifiers.Train(World::Meta("c1", "TrainClassifier"), train);
+  REQUIRE(intent.ok());
+  CHECK(intent->source == "examples");
+  CHECK(intent->version == 1);
+  CHECK(intent->report.examples == 36);
+  train.target = "queue";
+  train.mode = "auto";
+  REQUIRE(classifiers.Train(World::Meta("c2", "TrainClassifier"), train).ok());
+  CHECK(classifiers.List(kTenant)->size() == 2);
+  CHECK(classifiers.List(kOther)->empty());
+  CHECK(crm::common::ReasonOf(classifiers.Get(kOther, "intent").status()) ==
+        "CLASSIFIER_NOT_FOUND");
+  CHECK(crm::common::FieldOf(classifiers.Get(kTenant, "planet").status()) == "target");
+  train.target = "intent";
+  train.examples_ndjson.clear();  // an intent has no ticket field to learn from
+  CHECK(crm::common::FieldOf(
+            classifiers.Train(World::Meta("c3", "TrainClassifier"), train).status()) == "examples");
+  train.examples_ndjson = IntentExamples();
+  train.mode = "sometimes";
+  CHECK(crm::common::FieldOf(
+            classifiers.Train(World::Meta("c4", "TrainClassifier"), train).status()) == "mode");
+
+  // A rule on the intent.
+  RoutingRules rules;
+  RoutingRule lost;
+  lost.name = "Lost cards are urgent";
+  lost.conditions = {{"intent", "in", {"lost_card"}}};
+  lost.action.priority = Priority::kUrgent;
+  rules.rules = {lost};
+  REQUIRE(w.routing.Update(World::Meta("r1", "Update"), rules, "0").ok());
+
+  sd::app::NewTicket n;
+  n.ticket.subject = "Help";
+  n.requester.email = "ada@example.com";
+  n.description = "I lost my card yesterday";
+  absl::StatusOr<sd::domain::Ticket> t = w.tickets.Create(World::Meta("t1", "CreateTicket"), n);
+  REQUIRE(t.ok());
+  REQUIRE(t->predictions.size() == 2);
+  CHECK(t->predictions[0].target == sd::domain::ClassifierTarget::kQueue);
+  CHECK(t->predictions[0].label == "lost_card");
+  CHECK(t->predictions[0].answered);
+  CHECK(t->predictions[0].applied);
+  CHECK(t->queue == "lost_card");  // mode auto filled the empty queue
+  CHECK(t->predictions[1].target == sd::domain::ClassifierTarget::kIntent);
+  CHECK_FALSE(t->predictions[1].applied);   // suggest; and an intent has no field
+  CHECK(t->priority == Priority::kUrgent);  // routed by the intent
+  auto read = w.tickets.Get(kTenant, t->id);
+  REQUIRE(read.ok());
+  CHECK(read->predictions.size() == 2);
+  auto changes = w.tickets.Changes(kTenant, t->id);
+  REQUIRE(changes.ok());
+  bool audited = false;
+  for (const auto& c : *changes) {
+    if (c.field == "queue" && c.actor == "classifier/queue" && c.new_value == "lost_card") {
+      audited = true;
+    }
+  }
+  CHECK(audited);
+
+  // Suggest only: the queue stays empty; a refund is not urgent.
+  REQUIRE(classifiers.SetMode(World::Meta("c5", "UpdateClassifier"), "queue", "suggest").ok());
+  n.description = "please refund my order";
+  t = w.tickets.Create(World::Meta("t2", "CreateTicket"), n);
+  REQUIRE(t.ok());
+  CHECK(t->queue.empty());
+  CHECK(t->predictions[0].label == "refund");
+  CHECK(t->priority == Priority::kNormal);
+
+  // Deleted: no prediction; another tenant's tickets never had any.
+  REQUIRE(classifiers.Delete(World::Meta("c6", "DeleteClassifier"), "queue").ok());
+  CHECK(crm::common::ReasonOf(classifiers.Delete(World::Meta("c7", "DeleteClassifier"), "queue")) ==
+        "CLASSIFIER_NOT_FOUND");
+  t = w.tickets.Create(World::Meta("t3", "CreateTicket"), n);
+  REQUIRE(t.ok());
+  CHECK(t->predictions.size() == 1);
+  t = w.tickets.Create(World::Meta("t4", "CreateTicket", kOther), n);
+  REQUIRE(t.ok());
+  CHECK(t->predictions.empty());
 }
 
 }  // namespace

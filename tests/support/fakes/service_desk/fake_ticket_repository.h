@@ -68,6 +68,11 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     std::map<std::string, std::map<std::string, service_desk::domain::Agent>> agents;
     // Macros by tenant and id.
     std::map<std::string, std::map<std::string, service_desk::domain::Macro>> macros;
+    // Classifiers by tenant and target, with their models' bytes; a
+    // ticket's predictions by ticket id.
+    std::map<std::string, std::map<int, std::pair<service_desk::domain::Classifier, std::string>>>
+        classifiers;
+    std::map<std::string, std::vector<service_desk::domain::TicketPrediction>> predictions;
   };
 
   // An agent's open tickets (assigned, not solved or closed).
@@ -361,6 +366,99 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
       return std::tie(a.name, a.id) < std::tie(b.name, b.id);
     });
     return out;
+  }
+  absl::StatusOr<std::vector<service_desk::domain::Classifier>> GetClassifiers(
+      const std::string& tenant) override {
+    const State s = state();
+    std::vector<service_desk::domain::Classifier> out;
+    if (const auto t = s.classifiers.find(tenant); t != s.classifiers.end()) {
+      for (const auto& [target, c] : t->second) out.push_back(c.first);
+    }
+    return out;
+  }
+  absl::StatusOr<std::optional<std::string>> ClassifierModel(
+      const std::string& tenant, service_desk::domain::ClassifierTarget target,
+      int64_t version) override {
+    const State s = state();
+    const auto t = s.classifiers.find(tenant);
+    if (t == s.classifiers.end()) return std::optional<std::string>();
+    const auto c = t->second.find(static_cast<int>(target));
+    if (c == t->second.end() || c->second.first.version != version) {
+      return std::optional<std::string>();
+    }
+    return std::optional<std::string>(c->second.second);
+  }
+  // Solved and closed tickets with the field set, newest first.
+  absl::StatusOr<std::vector<service_desk::domain::LabelledText>> TrainingExamples(
+      const std::string& tenant, service_desk::domain::ClassifierTarget target,
+      int limit) override {
+    const State s = state();
+    std::vector<std::pair<absl::Time, service_desk::domain::LabelledText>> found;
+    if (const auto t = s.tickets.find(tenant); t != s.tickets.end()) {
+      for (const auto& [id, ticket] : t->second) {
+        const std::string& label =
+            target == service_desk::domain::ClassifierTarget::kQueue ? ticket.queue : ticket.type;
+        if (label.empty() || (ticket.status != service_desk::domain::TicketStatus::kSolved &&
+                              ticket.status != service_desk::domain::TicketStatus::kClosed)) {
+          continue;
+        }
+        const auto m = s.messages.find(id);
+        const std::string first =
+            m == s.messages.end() || m->second.empty() ? "" : m->second.front().body;
+        found.push_back(
+            {ticket.create_time, {service_desk::domain::TicketText(ticket.subject, first), label}});
+      }
+    }
+    std::stable_sort(found.begin(), found.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::vector<service_desk::domain::LabelledText> out;
+    for (auto& [at, e] : found) {
+      if (static_cast<int>(out.size()) == limit) break;
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+  absl::StatusOr<service_desk::domain::Classifier> PutClassifier(
+      const std::string& tenant, const service_desk::domain::Classifier& c,
+      const std::string& model) override {
+    return uow_.WithMutable([&](State& s) {
+      auto& slot = s.classifiers[tenant][static_cast<int>(c.target)];
+      const int64_t version = slot.first.version + 1;
+      slot = {c, model};
+      slot.first.version = version;
+      slot.first.update_time = c.train_time;
+      return slot.first;
+    });
+  }
+  absl::StatusOr<service_desk::domain::Classifier> SetClassifierMode(
+      const std::string& tenant, service_desk::domain::ClassifierTarget target,
+      service_desk::domain::ClassifierMode mode, absl::Time at) override {
+    return uow_.WithMutable([&](State& s) -> absl::StatusOr<service_desk::domain::Classifier> {
+      auto& of = s.classifiers[tenant];
+      const auto c = of.find(static_cast<int>(target));
+      if (c == of.end()) return NoClassifier();
+      c->second.first.mode = mode;
+      c->second.first.update_time = at;
+      ++c->second.first.version;
+      return c->second.first;
+    });
+  }
+  absl::Status DeleteClassifier(const std::string& tenant,
+                                service_desk::domain::ClassifierTarget target) override {
+    return uow_.WithMutable([&](State& s) {
+      return s.classifiers[tenant].erase(static_cast<int>(target)) > 0 ? absl::OkStatus()
+                                                                       : NoClassifier();
+    });
+  }
+  absl::StatusOr<std::vector<service_desk::domain::TicketPrediction>> TicketPredictions(
+      const std::string& tenant, const std::string& ticket_id) override {
+    const State s = state();
+    const auto t = s.tickets.find(tenant);
+    const auto p = s.predictions.find(ticket_id);
+    if (t == s.tickets.end() || !t->second.count(ticket_id) || p == s.predictions.end()) {
+      return std::vector<service_desk::domain::TicketPrediction>{};
+    }
+    return p->second;
   }
   absl::StatusOr<service_desk::domain::RoutingRules> GetRoutingRules(
       const std::string& tenant) override {
@@ -664,6 +762,9 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
   static absl::Status NotFound() {
     return common::NotFound("TICKET_NOT_FOUND", "no ticket has this ticket_id");
   }
+  static absl::Status NoClassifier() {
+    return common::NotFound("CLASSIFIER_NOT_FOUND", "the tenant has no classifier for this target");
+  }
   static absl::Status NoMailbox() {
     return common::NotFound("MAILBOX_NOT_FOUND", "no mailbox has this mailbox_id");
   }
@@ -682,6 +783,9 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     }
     void SaveTicket(const service_desk::domain::Ticket& t, bool) override {
       s_.tickets[tenant_][t.id] = t;
+    }
+    void SavePredictions(const service_desk::domain::Ticket& t) override {
+      if (!t.predictions.empty()) s_.predictions[t.id] = t.predictions;
     }
     void AppendMessage(const service_desk::domain::TicketMessage& m) override {
       s_.messages[m.ticket_id].push_back(m);
