@@ -972,6 +972,51 @@ class Tickets(stack.E2ETestCase):
         self.assertError(rest("GET", "/v1/articles/%s" % a["id"], reader), 404,
                          "ARTICLE_NOT_FOUND")
 
+    def test_suggestions(self):
+        # An agent pastes a question and gets the articles, macros and past
+        # answers like it (a read-only key too: it writes nothing); bad input
+        # named; another tenant gets nothing.
+        _, key = stack.create_tenant()
+        _, reader = stack.create_key(key, ["ROLE_READ_ONLY"])
+        r = rest("POST", "/v1/articles", key,
+                 {"article": {"title": "When refunds arrive",
+                              "body": "A refund reaches your card in 5 to 10 days.",
+                              "state": "ARTICLE_STATE_INTERNAL"},
+                  "requestId": stack.unique("ar")})
+        self.assertEqual(r.status, 200, r)
+        article = r.json()
+        r = rest("POST", "/v1/macros", key,
+                 {"macro": {"name": "Refund on its way",
+                            "reply": "Your refund is on its way to your card."},
+                  "requestId": stack.unique("mc")})
+        self.assertEqual(r.status, 200, r)
+        macro = r.json()
+        t = self.create(key=key, subject="Refund late").json()
+        r = rest("POST", "/v1/tickets/%s/messages" % t["id"], key,
+                 {"kind": "MESSAGE_KIND_PUBLIC_REPLY",
+                  "body": "Refunds take 5 days to reach your card.",
+                  "requestId": stack.unique("m")})
+        self.assertEqual(r.status, 200, r)
+        question = "When will my refund reach my card?"
+        r = rest("POST", "/v1/suggestions", reader, {"text": question})
+        self.assertEqual(r.status, 200, r)
+        got = r.json()
+        self.assertEqual([h["article"]["id"] for h in got["articles"]], [article["id"]])
+        self.assertEqual([h["macroId"] for h in got["macros"]], [macro["id"]])
+        self.assertEqual([(h["ticketId"], h["answer"]) for h in got["answers"]],
+                         [(t["id"], "Refunds take 5 days to reach your card.")])
+        self.assertIn("<b>", got["answers"][0]["snippet"])
+        self.assertError(rest("POST", "/v1/suggestions", reader, {"text": ""}), 400,
+                         "INVALID_FIELD", "text")
+        self.assertError(rest("POST", "/v1/suggestions", reader,
+                              {"text": question, "limit": 11}), 400, "INVALID_FIELD", "limit")
+        self.assertError(rest("POST", "/v1/suggestions", reader,
+                              {"text": question, "colour": "red"}), 400, "UNKNOWN_FIELD")
+        # Another tenant: nothing of it.
+        got = rest("POST", "/v1/suggestions", self.key, {"text": question}).json()
+        self.assertEqual((got.get("articles", []), got.get("macros", [])), ([], []))
+        self.assertNotIn(t["id"], [h["ticketId"] for h in got.get("answers", [])])
+
     def test_classifiers(self):
         # An admin trains classifiers (NDJSON examples, or the tenant's
         # solved tickets) and reads their reports; new tickets get their

@@ -42,6 +42,12 @@ void ArticleToProto(const domain::Article& a, v1::Article* out) {
   grpcutil::ToTimestamp(a.update_time, out->mutable_update_time());
 }
 
+void HitToProto(const app::ArticleHit& h, v1::ArticleHit* out) {
+  ArticleToProto(h.article, out->mutable_article());
+  out->set_score(h.score);
+  out->set_snippet(h.snippet);
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* ServiceDeskGrpcService::CreateArticle(grpc::CallbackServerContext* ctx,
@@ -142,18 +148,44 @@ grpc::ServerUnaryReactor* ServiceDeskGrpcService::Search(grpc::CallbackServerCon
         q.state = req->state();
         q.locale = req->locale();
         CRM_ASSIGN_OR_RETURN(app::SearchResult found, knowledge_.Search(rc.tenant_id, q));
-        for (const app::ArticleHit& h : found.articles) {
-          v1::ArticleHit* hit = resp->add_articles();
-          ArticleToProto(h.article, hit->mutable_article());
-          hit->set_score(h.score);
-          hit->set_snippet(h.snippet);
-        }
+        for (const app::ArticleHit& h : found.articles) HitToProto(h, resp->add_articles());
         for (const app::TicketHit& h : found.tickets) {
           v1::TicketHit* hit = resp->add_tickets();
           hit->set_ticket_id(h.ticket_id);
           hit->set_number(h.number);
           hit->set_subject(h.subject);
           hit->set_status(static_cast<v1::TicketStatus>(h.status));
+          hit->set_score(h.score);
+          hit->set_snippet(h.snippet);
+        }
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* ServiceDeskGrpcService::Suggest(grpc::CallbackServerContext* ctx,
+                                                          const v1::SuggestRequest* req,
+                                                          v1::SuggestResponse* resp) {
+  return grpcutil::Offload(
+      ctx, executor_, metrics_, "Suggest", [=](const grpcutil::RequestContext& rc) {
+        domain::SuggestQuery q;
+        q.text = req->text();
+        q.limit = req->limit() == 0 ? 5 : req->limit();
+        CRM_ASSIGN_OR_RETURN(app::Suggestions found, knowledge_.Suggest(rc.tenant_id, q));
+        for (const app::ArticleHit& h : found.articles) HitToProto(h, resp->add_articles());
+        for (const app::MacroHit& h : found.macros) {
+          v1::MacroHit* hit = resp->add_macros();
+          hit->set_macro_id(h.macro_id);
+          hit->set_name(h.name);
+          hit->set_score(h.score);
+          hit->set_snippet(h.snippet);
+        }
+        for (const app::AnswerHit& h : found.answers) {
+          v1::AnswerHit* hit = resp->add_answers();
+          hit->set_ticket_id(h.ticket_id);
+          hit->set_number(h.number);
+          hit->set_subject(h.subject);
+          hit->set_message_id(h.message_id);
+          hit->set_answer(h.answer);
           hit->set_score(h.score);
           hit->set_snippet(h.snippet);
         }

@@ -110,4 +110,10 @@ absl::StatusOr<SearchResult> KnowledgeBase::Search(const std::string& tenant,
   return repository_.Search(tenant, q, tsquery);
 }
 
+absl::StatusOr<Suggestions> KnowledgeBase::Suggest(const std::string& tenant,
+                                                   const domain::SuggestQuery& q) {
+  CRM_ASSIGN_OR_RETURN(std::string tsquery, domain::SuggestQueryOf(q));
+  return repository_.Suggest(tenant, tsquery, q.limit);
+}
+
 }  // namespace crm::service_desk::app

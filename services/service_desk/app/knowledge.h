@@ -30,6 +30,9 @@ class KnowledgeBase final {
   absl::StatusOr<std::vector<domain::Article>> Versions(const std::string& tenant,
                                                         const std::string& id);
   absl::StatusOr<SearchResult> Search(const std::string& tenant, const domain::SearchQuery& q);
+  // Auto-suggest: for an agent's pasted question, the best articles,
+  // macros and past answers (domain::SuggestQueryOf's checks).
+  absl::StatusOr<Suggestions> Suggest(const std::string& tenant, const domain::SuggestQuery& q);
 
  private:
   absl::Time Now() const;

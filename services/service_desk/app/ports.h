@@ -348,6 +348,29 @@ struct SearchResult {
   std::vector<ArticleHit> articles;
   std::vector<TicketHit> tickets;
 };
+// Auto-suggest (TicketRepository::Suggest): macros by their name and
+// reply, and past answers — the last public reply of a ticket whose
+// subject or messages match.
+struct MacroHit {
+  std::string macro_id;
+  std::string name;
+  double score = 0;
+  std::string snippet;  // of its name and reply
+};
+struct AnswerHit {
+  std::string ticket_id;
+  int64_t number = 0;
+  std::string subject;
+  std::string message_id;  // the reply
+  std::string answer;      // its text
+  double score = 0;        // of the ticket's best match
+  std::string snippet;     // of the reply
+};
+struct Suggestions {
+  std::vector<ArticleHit> articles;
+  std::vector<MacroHit> macros;
+  std::vector<AnswerHit> answers;
+};
 
 // The automation sweeper's reads (TicketRepository::AutomatedTenants,
 // AutomationCandidates).
@@ -451,6 +474,10 @@ class TicketRepository
   virtual absl::StatusOr<SearchResult> Search(const std::string& tenant,
                                               const domain::SearchQuery& q,
                                               const std::string& tsquery) = 0;
+  // Auto-suggest for `tsquery` (domain::SuggestQueryOf): the best `limit`
+  // articles (any state), macros and past answers.
+  virtual absl::StatusOr<Suggestions> Suggest(const std::string& tenant,
+                                              const std::string& tsquery, int limit) = 0;
   // The automation sweeper's reads: the tenants with automations (across
   // tenants, tenant id order, after `after_tenant`); a tenant's open
   // tickets `a` may be due on at `now` (its instant at least `hours` old

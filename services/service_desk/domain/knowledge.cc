@@ -50,8 +50,29 @@ bool IsLocale(const std::string& l) {
 
 bool IsAsciiByte(char c) { return (static_cast<unsigned char>(c) & 0x80) == 0; }
 
+bool IsAscii(const std::string& w) { return std::all_of(w.begin(), w.end(), IsAsciiByte); }
+
 bool IsWordByte(char c) {
   return absl::ascii_isalnum(c) || (static_cast<unsigned char>(c) & 0x80) != 0;
+}
+
+// The text's words (runs of letters and digits; any non-ASCII character
+// counts as a letter), lower-cased, each once, in order.
+std::vector<std::string> DistinctWords(const std::string& text) {
+  std::vector<std::string> words;
+  std::string word;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    if (i < text.size() && IsWordByte(text[i])) {
+      word += text[i];
+      continue;
+    }
+    if (!word.empty()) {
+      std::string w = absl::AsciiStrToLower(word);
+      if (std::find(words.begin(), words.end(), w) == words.end()) words.push_back(std::move(w));
+      word.clear();
+    }
+  }
+  return words;
 }
 
 }  // namespace
@@ -99,19 +120,7 @@ absl::StatusOr<std::string> TsQueryOf(const SearchQuery& q) {
   if (!q.locale.empty() && !IsLocale(q.locale)) {
     return common::InvalidField("locale", "locale is a language tag: \"en\", \"ko\", \"pt-br\"");
   }
-  std::vector<std::string> words;
-  std::string word;
-  for (size_t i = 0; i <= q.text.size(); ++i) {
-    if (i < q.text.size() && IsWordByte(q.text[i])) {
-      word += q.text[i];
-      continue;
-    }
-    if (!word.empty()) {
-      std::string w = absl::AsciiStrToLower(word);
-      if (std::find(words.begin(), words.end(), w) == words.end()) words.push_back(std::move(w));
-      word.clear();
-    }
-  }
+  std::vector<std::string> words = DistinctWords(q.text);
   if (words.empty()) return common::InvalidField("q", "q needs at least one word");
   if (words.size() > kMaxSearchWords) {
     return common::InvalidField("q", absl::StrCat("q has at most ", kMaxSearchWords, " words"));
@@ -119,11 +128,31 @@ absl::StatusOr<std::string> TsQueryOf(const SearchQuery& q) {
   for (size_t i = 0; i < words.size(); ++i) {
     std::string& w = words[i];
     const bool last = i + 1 == words.size();
-    if ((last && CharCount(w) >= 3) || !std::all_of(w.begin(), w.end(), IsAsciiByte)) {
+    if ((last && CharCount(w) >= 3) || !IsAscii(w)) {
       w += ":*";
     }
   }
   return absl::StrJoin(words, " & ");
+}
+
+absl::StatusOr<std::string> SuggestQueryOf(const SuggestQuery& q) {
+  CRM_RETURN_IF_ERROR(common::CheckStorableText("text", q.text));
+  if (CharCount(q.text) > kMaxSuggestText) {
+    return common::InvalidField("text",
+                                absl::StrCat("text is at most ", kMaxSuggestText, " characters"));
+  }
+  if (q.limit < 1 || q.limit > kMaxSuggestions) {
+    return common::InvalidField("limit", absl::StrCat("limit is 1..", kMaxSuggestions));
+  }
+  std::vector<std::string> kept;
+  for (std::string& w : DistinctWords(q.text)) {
+    if (CharCount(w) < 2) continue;
+    if (!IsAscii(w)) w += ":*";
+    kept.push_back(std::move(w));
+    if (kept.size() == kMaxSuggestWords) break;
+  }
+  if (kept.empty()) return common::InvalidField("text", "text needs a word of 2 or more letters");
+  return absl::StrJoin(kept, " | ");
 }
 
 }  // namespace crm::service_desk::domain

@@ -75,4 +75,19 @@ inline constexpr int kSearchWalk = 100'000;
 // than 16, or a text over 200 characters; the state and locale checked.
 absl::StatusOr<std::string> TsQueryOf(const SearchQuery& q);
 
+// Auto-suggest (docs/service-desk.md, "Auto-suggest"): an agent's pasted
+// question (1..10,000 characters) and how many of each kind (1..10).
+struct SuggestQuery {
+  std::string text;
+  int limit = 5;
+};
+inline constexpr size_t kMaxSuggestText = 10'000;
+inline constexpr int kMaxSuggestions = 10;
+inline constexpr size_t kMaxSuggestWords = 32;
+// The question's words as a tsquery where any word may match ("card |
+// arriv | week"), ranked by how many and how close: its first 32 distinct
+// words of 2 or more characters, Korean ones as prefixes. INVALID_ARGUMENT
+// "text" for no such word or a text out of bounds, "limit".
+absl::StatusOr<std::string> SuggestQueryOf(const SuggestQuery& q);
+
 }  // namespace crm::service_desk::domain

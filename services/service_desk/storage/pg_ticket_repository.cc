@@ -745,6 +745,43 @@ const pg::NamedQuery kSearchTickets{
         "m.message_id = top.message_id CROSS JOIN q ORDER BY top.score DESC, top.ticket_id"),
     6};
 
+// Auto-suggest ($2: a tsquery any of whose words may match,
+// domain::SuggestQueryOf; $3: how many of each). Macros: their name and
+// reply matched in the statement (a tenant has at most 500).
+const pg::NamedQuery kSuggestMacros{
+    "service_desk_suggest_macros",
+    absl::StrCat(
+        "WITH q AS (SELECT to_tsquery('english', $2) AS q), m AS (SELECT macro_id, name, name || "
+        "E'\\n' || coalesce(definition->>'reply', '') AS text FROM service_desk.macros WHERE "
+        "tenant_id = $1), hits AS (SELECT m.*, ts_rank_cd(to_tsvector('english', m.text), q.q) AS "
+        "score FROM m, q WHERE to_tsvector('english', m.text) @@ q.q ORDER BY score DESC, "
+        "m.macro_id LIMIT $3) SELECT hits.macro_id::text, hits.name, hits.score, "
+        "ts_headline('english', hits.text, q.q, ",
+        kHeadline, ") FROM hits, q ORDER BY hits.score DESC, hits.macro_id"),
+    4};
+// Past answers: tickets whose subject (weighed double) or messages match
+// (the candidates as in a search: $4..$6), the best 100 of them that have
+// a public reply, the last reply of the best $3.
+const pg::NamedQuery kSuggestAnswers{
+    "service_desk_suggest_answers",
+    absl::StrCat(
+        "WITH q AS (SELECT to_tsquery('english', $2) AS q), hits AS (SELECT c.parent_id AS "
+        "ticket_id, ts_rank_cd(c.doc, q.q) AS score FROM q, "
+        "service_desk.search_candidates('messages', q.q, $4, $5, $6, '', '') c UNION ALL SELECT "
+        "c.parent_id, 2 * ts_rank_cd(c.doc, q.q) FROM q, "
+        "service_desk.search_candidates('subjects', q.q, $4, $5, $6, '', '') c), best AS (SELECT "
+        "ticket_id, max(score) AS score FROM hits GROUP BY ticket_id ORDER BY score DESC, "
+        "ticket_id LIMIT 100), answered AS (SELECT b.ticket_id, b.score, r.message_id, r.body "
+        "FROM best b JOIN LATERAL (SELECT m.message_id, m.body FROM service_desk.ticket_messages m "
+        "WHERE m.tenant_id = $1 AND m.ticket_id = b.ticket_id AND m.kind = 'public_reply' ORDER "
+        "BY m.created_at DESC, m.message_id DESC LIMIT 1) r ON true ORDER BY b.score DESC, "
+        "b.ticket_id LIMIT $3) SELECT a.ticket_id::text, t.number, t.subject, "
+        "a.message_id::text, a.body, a.score, ts_headline('english', a.body, q.q, ",
+        kHeadline,
+        ") FROM answered a JOIN service_desk.tickets t ON t.tenant_id = $1 AND t.ticket_id = "
+        "a.ticket_id CROSS JOIN q ORDER BY a.score DESC, a.ticket_id"),
+    7};
+
 // Across tenants: mailbox_routes has no row-level security.
 const pg::NamedQuery kMailboxRoute{
     "service_desk_mailbox_route",
@@ -2156,6 +2193,8 @@ std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
                                    kDeleteArticle,
                                    kCountArticles,
                                    kSearchArticles,
+                                   kSuggestMacros,
+                                   kSuggestAnswers,
                                    kSearchTickets,
                                    kClaimSlaRebase,
                                    kTicketMails,
@@ -2394,6 +2433,36 @@ absl::StatusOr<app::SearchResult> PgTicketRepository::Search(const std::string& 
         h.snippet = r[5].as<std::string>();
         out.tickets.push_back(std::move(h));
       }
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<app::Suggestions> PgTicketRepository::Suggest(const std::string& tenant,
+                                                             const std::string& tsquery,
+                                                             int limit) {
+  app::Suggestions out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out = app::Suggestions{};
+    const int candidates = domain::kSearchCandidates;
+    const int sample = domain::kSearchSample;
+    const int walk = domain::kSearchWalk;
+    for (const pqxx::row& r : pool_.Exec(tx, kSearchArticles, tenant, tsquery, "", "", limit,
+                                         candidates, sample, walk)) {
+      CRM_ASSIGN_OR_RETURN(domain::Article a, ArticleOfRow(r));
+      out.articles.push_back({std::move(a), r[kArticleColumnCount].as<double>(),
+                              r[kArticleColumnCount + 1].as<std::string>()});
+    }
+    for (const pqxx::row& r : pool_.Exec(tx, kSuggestMacros, tenant, tsquery, limit)) {
+      out.macros.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<double>(),
+                            r[3].as<std::string>()});
+    }
+    for (const pqxx::row& r :
+         pool_.Exec(tx, kSuggestAnswers, tenant, tsquery, limit, candidates, sample, walk)) {
+      out.answers.push_back({r[0].as<std::string>(), r[1].as<int64_t>(), r[2].as<std::string>(),
+                             r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<double>(),
+                             r[6].as<std::string>()});
     }
     return absl::OkStatus();
   }));

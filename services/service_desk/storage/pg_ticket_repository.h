@@ -74,6 +74,8 @@ class PgTicketRepository final : public app::TicketRepository {
                                                                const std::string& id) override;
   absl::StatusOr<app::SearchResult> Search(const std::string& tenant, const domain::SearchQuery& q,
                                            const std::string& tsquery) override;
+  absl::StatusOr<app::Suggestions> Suggest(const std::string& tenant, const std::string& tsquery,
+                                           int limit) override;
   absl::StatusOr<std::vector<app::AutomatedTenant>> AutomatedTenants(
       const std::string& after_tenant, int limit) override;
   absl::StatusOr<std::vector<app::AutomationCandidate>> AutomationCandidates(

@@ -1102,6 +1102,82 @@ TEST_CASE("classifiers train, predict for new tickets and keep their predictions
   CHECK(t->predictions.size() == 1);
 }
 
+// Auto-suggest on PostgreSQL: for a pasted question, the articles, macros
+// and past answers (the last public reply of a ticket like it) any of its
+// words match, best first; a ticket nobody answered gives no answer;
+// another tenant gets nothing.
+TEST_CASE("suggestions for a pasted question come from articles, macros and past answers",
+          "[service_desk][pg][knowledge]") {
+  World w;
+  app::KnowledgeBase kb{*TheEnv().repo, w.clock, w.ids};
+  app::Macros macros{*TheEnv().repo, w.tickets, w.clock, w.ids};
+  domain::Article refunds;
+  refunds.title = "When refunds arrive";
+  refunds.body = "A refund reaches your card in 5 to 10 days.";
+  refunds.state = domain::ArticleState::kInternal;
+  auto article = kb.Create(w.Meta("CreateArticle"), refunds);
+  REQUIRE(article.ok());
+  domain::Article shipping;
+  shipping.title = "Shipping";
+  shipping.body = "Parcels ship in two days.";
+  REQUIRE(kb.Create(w.Meta("CreateArticle"), shipping).ok());
+  domain::Macro m;
+  m.name = "Refund on its way";
+  m.reply = "Your refund is on its way to your card.";
+  auto macro = macros.Create(w.Meta("CreateMacro"), m);
+  REQUIRE(macro.ok());
+  domain::Macro other_macro;
+  other_macro.name = "Parcel lost";
+  other_macro.reply = "We are looking for your parcel.";
+  REQUIRE(macros.Create(w.Meta("CreateMacro"), other_macro).ok());
+  auto answered = w.Create("Refund late", "eve@example.com");  // "Charged twice for order A-17."
+  REQUIRE(answered.ok());
+  REQUIRE(w.tickets
+              .AddMessage(w.Meta("AddTicketMessage"), answered->id,
+                          domain::MessageKind::kPublicReply,
+                          "Refunds take 5 days to reach your card; yours left today.")
+              .ok());
+  auto unanswered = w.Create("Refund missing", "bob@example.com");
+  REQUIRE(unanswered.ok());
+
+  domain::SuggestQuery q;
+  q.text = "Hello, when will my refund arrive on my card? It has been a week.";
+  auto got = kb.Suggest(w.tenant, q);
+  REQUIRE(got.ok());
+  REQUIRE(got->articles.size() == 1);
+  CHECK(got->articles[0].article.id == article->id);  // internal: agents read it
+  CHECK(got->articles[0].snippet.find("<b>") != std::string::npos);
+  REQUIRE_FALSE(got->macros.empty());
+  CHECK(got->macros[0].macro_id == macro->id);
+  CHECK(got->macros[0].snippet.find("<b>") != std::string::npos);
+  REQUIRE(got->answers.size() == 1);  // the unanswered ticket has no reply to offer
+  CHECK(got->answers[0].ticket_id == answered->id);
+  CHECK(got->answers[0].number == answered->number);
+  CHECK(got->answers[0].answer == "Refunds take 5 days to reach your card; yours left today.");
+  CHECK(got->answers[0].snippet.find("<b>") != std::string::npos);
+  q.limit = 1;
+  q.text = "parcel refund";
+  got = kb.Suggest(w.tenant, q);
+  REQUIRE(got.ok());
+  CHECK(got->articles.size() == 1);
+  CHECK(got->macros.size() == 1);
+  q.text = "the";  // stop words only: nothing, no error
+  got = kb.Suggest(w.tenant, q);
+  REQUIRE(got.ok());
+  CHECK(got->articles.empty());
+  CHECK(got->answers.empty());
+
+  World other;
+  app::KnowledgeBase theirs{*TheEnv().repo, other.clock, other.ids};
+  q.text = "refund card parcel";
+  q.limit = 10;
+  auto none = theirs.Suggest(other.tenant, q);
+  REQUIRE(none.ok());
+  CHECK(none->articles.empty());
+  CHECK(none->macros.empty());
+  CHECK(none->answers.empty());
+}
+
 TEST_CASE("macros round-trip and apply in one write on PostgreSQL", "[service_desk][pg][macro]") {
   World w;
   app::Macros macros{*TheEnv().repo, w.tickets, w.clock, w.ids};

@@ -93,6 +93,29 @@ TEST_CASE("a search is every word, the last and Korean ones as prefixes, bounded
   CHECK(crm::common::FieldOf(sd::domain::TsQueryOf(bad).status()) == "locale");
 }
 
+TEST_CASE("a pasted question is any of its words, bounded", "[service_desk][knowledge]") {
+  const auto sq = [](const std::string& text, int limit = 5) {
+    sd::domain::SuggestQuery q;
+    q.text = text;
+    q.limit = limit;
+    return sd::domain::SuggestQueryOf(q);
+  };
+  CHECK(*sq("My card has NOT arrived, card!") == "my | card | has | not | arrived");
+  CHECK(*sq("a 카드가 b") == "카드가:*");  // one-letter words dropped, Korean as a prefix
+  std::string many;
+  for (int i = 0; i < 40; ++i) many += "w" + std::to_string(i) + " ";
+  CHECK(sq(many)->find("w31") != std::string::npos);
+  CHECK(sq(many)->find("w32") == std::string::npos);  // the first 32 words
+  const auto field = [&](const std::string& text, int limit = 5) {
+    return crm::common::FieldOf(sq(text, limit).status());
+  };
+  CHECK(field("") == "text");
+  CHECK(field("a b c !") == "text");
+  CHECK(field(std::string(10'001, 'a')) == "text");
+  CHECK(field("card", 0) == "limit");
+  CHECK(field("card", 11) == "limit");
+}
+
 struct World {
   crm::testing::FakeTicketRepository repo;
   crm::testing::FixedClock clock{absl::FromUnixSeconds(1'800'000'000)};

@@ -559,6 +559,59 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     if (static_cast<int>(out.tickets.size()) > q.limit) out.tickets.resize(q.limit);
     return out;
   }
+  // Auto-suggest in memory: any term found (the tsquery's "w | v"), the
+  // score how many times; a ticket's answer its last public reply.
+  static int AnyMatches(const std::string& tsquery, const std::string& text) {
+    int n = 0;
+    for (absl::string_view term : absl::StrSplit(tsquery, " | ")) n += Matches(std::string(term), text);
+    return n;
+  }
+  absl::StatusOr<service_desk::app::Suggestions> Suggest(const std::string& tenant,
+                                                         const std::string& tsquery,
+                                                         int limit) override {
+    const State s = state();
+    service_desk::app::Suggestions out;
+    if (const auto a = s.articles.find(tenant); a != s.articles.end()) {
+      for (const auto& [id, article] : a->second) {
+        if (int n = AnyMatches(tsquery, article.title + " " + article.body); n > 0) {
+          service_desk::domain::Article lite = article;
+          lite.body.clear();
+          out.articles.push_back({lite, static_cast<double>(n), article.title});
+        }
+      }
+    }
+    if (const auto m = s.macros.find(tenant); m != s.macros.end()) {
+      for (const auto& [id, macro] : m->second) {
+        if (int n = AnyMatches(tsquery, macro.name + "\n" + macro.reply); n > 0) {
+          out.macros.push_back({id, macro.name, static_cast<double>(n), macro.name});
+        }
+      }
+    }
+    if (const auto t = s.tickets.find(tenant); t != s.tickets.end()) {
+      for (const auto& [id, ticket] : t->second) {
+        const auto ms = s.messages.find(id);
+        if (ms == s.messages.end()) continue;
+        std::string text = ticket.subject;
+        const service_desk::domain::TicketMessage* reply = nullptr;
+        for (const auto& msg : ms->second) {
+          text += " " + msg.body;
+          if (msg.kind == service_desk::domain::MessageKind::kPublicReply) reply = &msg;
+        }
+        if (int n = AnyMatches(tsquery, text); n > 0 && reply != nullptr) {
+          out.answers.push_back({id, ticket.number, ticket.subject, reply->id, reply->body,
+                                 static_cast<double>(n), reply->body});
+        }
+      }
+    }
+    const auto by_score = [](const auto& x, const auto& y) { return x.score > y.score; };
+    std::stable_sort(out.articles.begin(), out.articles.end(), by_score);
+    std::stable_sort(out.macros.begin(), out.macros.end(), by_score);
+    std::stable_sort(out.answers.begin(), out.answers.end(), by_score);
+    if (static_cast<int>(out.articles.size()) > limit) out.articles.resize(limit);
+    if (static_cast<int>(out.macros.size()) > limit) out.macros.resize(limit);
+    if (static_cast<int>(out.answers.size()) > limit) out.answers.resize(limit);
+    return out;
+  }
   absl::StatusOr<service_desk::domain::Automations> GetAutomations(
       const std::string& tenant) override {
     const State s = state();
