@@ -166,8 +166,7 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
                                                 v1::ListArticleVersionsResponse* resp) override;
   grpc::ServerUnaryReactor* Search(grpc::CallbackServerContext* ctx, const v1::SearchRequest* req,
                                    v1::SearchResponse* resp) override;
-  grpc::ServerUnaryReactor* Suggest(grpc::CallbackServerContext* ctx,
-                                    const v1::SuggestRequest* req,
+  grpc::ServerUnaryReactor* Suggest(grpc::CallbackServerContext* ctx, const v1::SuggestRequest* req,
                                     v1::SuggestResponse* resp) override;
   // api/classifiers_grpc.cc
   grpc::ServerUnaryReactor* TrainClassifier(grpc::CallbackServerContext* ctx,

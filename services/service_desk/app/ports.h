@@ -476,8 +476,8 @@ class TicketRepository
                                               const std::string& tsquery) = 0;
   // Auto-suggest for `tsquery` (domain::SuggestQueryOf): the best `limit`
   // articles (any state), macros and past answers.
-  virtual absl::StatusOr<Suggestions> Suggest(const std::string& tenant,
-                                              const std::string& tsquery, int limit) = 0;
+  virtual absl::StatusOr<Suggestions> Suggest(const std::string& tenant, const std::string& tsquery,
+                                              int limit) = 0;
   // The automation sweeper's reads: the tenants with automations (across
   // tenants, tenant id order, after `after_tenant`); a tenant's open
   // tickets `a` may be due on at `now` (its instant at least `hours` old

@@ -563,7 +563,8 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
   // score how many times; a ticket's answer its last public reply.
   static int AnyMatches(const std::string& tsquery, const std::string& text) {
     int n = 0;
-    for (absl::string_view term : absl::StrSplit(tsquery, " | ")) n += Matches(std::string(term), text);
+    for (absl::string_view term : absl::StrSplit(tsquery, " | "))
+      n += Matches(std::string(term), text);
     return n;
   }
   absl::StatusOr<service_desk::app::Suggestions> Suggest(const std::string& tenant,
