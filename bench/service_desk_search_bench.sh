@@ -6,7 +6,10 @@
 # then GET /v1/search through the gateway (articles and tickets ranked, with
 # passages) over a mix of queries from frequent to rare words, next to the
 # same queries in SQL: PostgreSQL full-text search (what the service runs)
-# and a plain LIKE over the same rows (what a desk without an index does).
+# and a plain LIKE over the same rows (what a desk without an index does);
+# and POST /v1/suggestions with BANKING77's test questions (texts the data
+# does not hold) pasted whole: articles, macros (77) and past answers (a
+# public reply on every tenth ticket).
 # See bench/README.md, "service_desk_search_bench.sh".
 #
 #   bench/service_desk_search_bench.sh
@@ -94,6 +97,21 @@ JOIN texts b ON b.i = 1 + (g * 7919) % :n
 JOIN texts c ON c.i = 1 + (g * 104729) % :n
 JOIN texts d ON d.i = 1 + (g * 15485863) % :n
 JOIN texts e ON e.i = 1 + (g * 32452843) % :n;
+-- An agent's public reply on every tenth ticket (the past answers of
+-- auto-suggest), and a macro for each of the 77 intents.
+INSERT INTO service_desk.ticket_messages (tenant_id, message_id, ticket_id, kind, author, body,
+  created_at)
+SELECT t.tenant_id, gen_random_uuid(), t.ticket_id, 'public_reply', 'agent-bench',
+  'Thanks for writing. ' || a.t, t.created_at + interval '10 minutes'
+FROM service_desk.tickets t
+JOIN texts a ON a.i = 1 + (t.number * 15485863) % :n
+WHERE t.tenant_id = :'tenant' AND t.number % 10 = 0;
+INSERT INTO service_desk.macros (tenant_id, macro_id, name, definition, version, created_at,
+  updated_at)
+SELECT :'tenant', gen_random_uuid(), 'Answer ' || g || ': ' || left(a.t, 60),
+  jsonb_build_object('reply', 'Hello, about your question: ' || a.t), 1, now(), now()
+FROM generate_series(1, 77) g
+JOIN texts a ON a.i = 1 + (g * 131) % :n;
 CREATE INDEX tickets_subject_search ON service_desk.tickets USING gin (subject_search);
 CREATE INDEX ticket_messages_search ON service_desk.ticket_messages USING gin (search);
 CREATE INDEX articles_search ON service_desk.articles USING gin (search);
@@ -143,6 +161,18 @@ for BENCH_WRK_CONNS in 1 4; do
   bench_wrk "search-c$BENCH_WRK_CONNS" "$REST" "$BENCH_DIR/view.lua" "$OUT/queries.url" \
     "/v1/search?limit=10&q=%s"
 done
+# Auto-suggest: 300 of BANKING77's test questions, each a whole pasted text.
+python3 - "${DATA%train.csv}test.csv" >"$OUT/questions.ndjson" <<'PY'
+import csv, json, sys
+with open(sys.argv[1], newline="") as f:
+    for i, row in enumerate(csv.DictReader(f)):
+        if i % 10 == 0 and i < 3000:
+            print(json.dumps({"text": row["text"], "limit": 5}))
+PY
+BENCH_WRK_CONNS=1
+bench_wait_quiet
+bench_wrk suggest-c1 "$REST" "$BENCH_DIR/post_lines.lua" "$OUT/questions.ndjson" \
+  "/v1/suggestions"
 
 # The same queries in SQL, pgbench with one script a query, 2 clients:
 # full-text search ranking every match (what the service did before it
@@ -199,5 +229,5 @@ p99=$(bench_p99_of search-c1)
 p99_4=$(bench_p99_of search-c4)
 like_p99=$(bench_p99_of sql-like)
 fts_p99=$(bench_p99_of sql-fts-rank-all)
-echo "search p99 $p99 ms through the gateway one at a time, $p99_4 ms 4 at once (target < 200 ms); in SQL: full-text ranking every match p99 $fts_p99 ms, LIKE (first 10, unranked) p99 $like_p99 ms"
+echo "search p99 $p99 ms through the gateway one at a time, $p99_4 ms 4 at once (target < 200 ms); in SQL: full-text ranking every match p99 $fts_p99 ms, LIKE (first 10, unranked) p99 $like_p99 ms; auto-suggest p99 $(bench_p99_of suggest-c1) ms"
 exit "$BENCH_FAILED"
