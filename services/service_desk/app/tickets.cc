@@ -92,7 +92,10 @@ absl::StatusOr<Tickets::Opening> Tickets::Open(const Actor& actor, NewTicket n) 
   // after it), its conditions reading the predictions too.
   t.requester_email = n.requester.email;
   CRM_ASSIGN_OR_RETURN(t.predictions, models_.Predict(actor.tenant_id, n.description, t));
-  CRM_RETURN_IF_ERROR(TicketFields(domain::NormalizeAndValidate(t)));
+  if (std::any_of(t.predictions.begin(), t.predictions.end(),
+                  [](const domain::TicketPrediction& p) { return p.applied; })) {
+    CRM_RETURN_IF_ERROR(TicketFields(domain::NormalizeAndValidate(t)));
+  }
   CRM_ASSIGN_OR_RETURN(domain::RoutingRules rules, repository_.GetRoutingRules(actor.tenant_id));
   domain::RoutingInput in{&t, n.description, n.mailbox};
   in.predictions = &t.predictions;
