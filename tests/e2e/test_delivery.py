@@ -484,8 +484,11 @@ class Delivery(stack.E2ETestCase):
         held = by_variant[""]
         self.assertTrue(held["holdout"])
         sent = int(by_variant["a"].get("sent", "0")) + int(by_variant["b"].get("sent", "0"))
-        self.assertEqual(sent + int(held["targeted"]), 30)
-        self.assertEqual(held["suppressed"]["holdout"], held["targeted"])
+        # proto3 leaves out zeros: a holdout that drew none of the 30 (a 20 %
+        # share misses all 30 about once in 800 runs) has neither count.
+        held_targeted = int(held.get("targeted", "0"))
+        self.assertEqual(sent + held_targeted, 30)
+        self.assertEqual(int(held.get("suppressed", {}).get("holdout", "0")), held_targeted)
         mails = [m for m in stack.mails() if m["X-Sink-Rcpt-To"] in addresses]
         self.assertEqual(len(mails), sent)  # each once, none to the holdout
         self.assertEqual(len({m["X-Sink-Rcpt-To"] for m in mails}), sent)

@@ -31,9 +31,6 @@ absl::StatusOr<domain::Classifier> Classifiers::Train(const Actor& actor, const 
   CRM_ASSIGN_OR_RETURN(c.target, TargetOf(r.target));
   CRM_ASSIGN_OR_RETURN(c.mode, ModeOf(r.mode));
   const double target_precision = r.precision_target == 0 ? 0.95 : r.precision_target;
-  if (!(target_precision > 0 && target_precision <= 1)) {
-    return common::InvalidField("precision_target", "precision_target is in (0, 1]");
-  }
   std::vector<domain::LabelledText> examples;
   if (!r.examples_ndjson.empty()) {
     c.source = "examples";
@@ -50,6 +47,7 @@ absl::StatusOr<domain::Classifier> Classifiers::Train(const Actor& actor, const 
     CRM_RETURN_IF_ERROR(domain::CheckExamples(examples));
   }
   const absl::Time start = clock_.Now();
+  // INVALID_ARGUMENT precision_target out of (0, 1].
   CRM_ASSIGN_OR_RETURN(domain::TrainedClassifier trained,
                        domain::TrainClassifier(examples, target_precision));
   c.report = std::move(trained.report);

@@ -50,10 +50,11 @@ class Classifiers final {
 };
 
 // The tenants' models, each read from the repository once per version and
-// kept (the `capacity` most recently used).
+// kept (the `capacity` most recently used: a 77-label model is ~25 MB in
+// memory, the replica's limit 1 GiB, k8s/services.yaml).
 class ClassifierModels final {
  public:
-  explicit ClassifierModels(TicketRepository& repository, size_t capacity = 32)
+  explicit ClassifierModels(TicketRepository& repository, size_t capacity = 8)
       : repository_(repository), capacity_(capacity) {}
 
   // Every classifier of the tenant on a new ticket's text (its subject and

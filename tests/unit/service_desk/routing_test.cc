@@ -227,6 +227,11 @@ TEST_CASE("Classifiers predict for new tickets, fill a field in mode auto and ro
   train.mode = "sometimes";
   CHECK(crm::common::FieldOf(
             classifiers.Train(World::Meta("c4", "TrainClassifier"), train).status()) == "mode");
+  train.mode = "";
+  train.precision_target = 1.5;
+  CHECK(crm::common::FieldOf(
+            classifiers.Train(World::Meta("c4", "TrainClassifier"), train).status()) ==
+        "precision_target");
 
   // A rule on the intent.
   RoutingRules rules;
