@@ -149,6 +149,18 @@ absl::StatusOr<domain::Classifier> ClassifierOfRow(const pqxx::row& r) {
   return c;
 }
 
+domain::TicketPrediction PredictionOfRow(const pqxx::row& r) {
+  domain::TicketPrediction p;
+  p.target =
+      domain::TargetFromName(r[0].as<std::string>()).value_or(domain::ClassifierTarget::kIntent);
+  p.label = r[1].as<std::string>();
+  p.confidence = r[2].as<double>();
+  p.answered = r[3].as<bool>();
+  p.applied = r[4].as<bool>();
+  p.version = r[5].as<int64_t>();
+  return p;
+}
+
 }  // namespace
 
 std::vector<pg::NamedQuery> ClassifierQueries() {
@@ -176,16 +188,7 @@ void SavePredictionsIn(pg::Pool& pool, pqxx::work& tx, const std::string& tenant
 
 absl::StatusOr<std::vector<domain::Classifier>> PgTicketRepository::GetClassifiers(
     const std::string& tenant) {
-  std::vector<domain::Classifier> out;
-  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
-    out.clear();
-    for (const pqxx::row& r : pool_.Exec(tx, kSelectClassifiers, tenant)) {
-      CRM_ASSIGN_OR_RETURN(domain::Classifier c, ClassifierOfRow(r));
-      out.push_back(std::move(c));
-    }
-    return absl::OkStatus();
-  }));
-  return out;
+  return TenantRows<domain::Classifier>(pool_, tenant, kSelectClassifiers, ClassifierOfRow);
 }
 
 absl::StatusOr<std::optional<std::string>> PgTicketRepository::ClassifierModel(
@@ -255,23 +258,8 @@ absl::Status PgTicketRepository::DeleteClassifier(const std::string& tenant,
 
 absl::StatusOr<std::vector<domain::TicketPrediction>> PgTicketRepository::TicketPredictions(
     const std::string& tenant, const std::string& ticket_id) {
-  std::vector<domain::TicketPrediction> out;
-  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
-    out.clear();
-    for (const pqxx::row& r : pool_.Exec(tx, kSelectPredictions, tenant, ticket_id)) {
-      domain::TicketPrediction p;
-      p.target = domain::TargetFromName(r[0].as<std::string>())
-                     .value_or(domain::ClassifierTarget::kIntent);
-      p.label = r[1].as<std::string>();
-      p.confidence = r[2].as<double>();
-      p.answered = r[3].as<bool>();
-      p.applied = r[4].as<bool>();
-      p.version = r[5].as<int64_t>();
-      out.push_back(std::move(p));
-    }
-    return absl::OkStatus();
-  }));
-  return out;
+  return TenantRows<domain::TicketPrediction>(pool_, tenant, kSelectPredictions, PredictionOfRow,
+                                              ticket_id);
 }
 
 }  // namespace crm::service_desk::storage

@@ -1421,24 +1421,6 @@ absl::StatusOr<domain::Macro> MacroOfRow(const pqxx::row& r) {
   m.update_time = absl::FromUnixMicros(r[4].as<int64_t>());
   return m;
 }
-// The rows `q` reads in the tenant's transaction ($1 the tenant, then
-// `args`), each parsed (a T, or a StatusOr<T> whose failure is the read's).
-template <typename T, typename Parse, typename... Args>
-absl::StatusOr<std::vector<T>> TenantRows(pg::Pool& pool, const std::string& tenant,
-                                          const pg::NamedQuery& q, Parse parse,
-                                          const Args&... args) {
-  std::vector<T> out;
-  CRM_RETURN_IF_ERROR(pool.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
-    out.clear();
-    for (const pqxx::row& r : pool.Exec(tx, q, tenant, args...)) {
-      absl::StatusOr<T> v = parse(r);
-      if (!v.ok()) return v.status();
-      out.push_back(*std::move(v));
-    }
-    return absl::OkStatus();
-  }));
-  return out;
-}
 
 absl::StatusOr<domain::Article> ArticleOfRow(const pqxx::row& r) {
   domain::Article a;
