@@ -1072,6 +1072,14 @@ class Tickets(stack.E2ETestCase):
             self.assertEqual(ticket["queue"], "cards")
         got = rest("GET", "/v1/tickets/%s" % ticket["id"], agent).json()
         self.assertEqual(got["predictions"][0]["label"], "cards")
+        # The drift alarm's counts: an agent moves a filled ticket.
+        r = rest("PATCH", "/v1/tickets/%s?requestId=%s" % (ticket["id"], stack.unique("u")),
+                 agent, {"queue": "fraud"})
+        self.assertEqual(r.status, 200, r)
+        drift = rest("GET", "/v1/classifiers/queue", agent).json().get("drift", {})
+        filled = "1" if p.get("applied") else None  # int64 as a JSON string; 0 left out
+        self.assertEqual((drift.get("applied"), drift.get("corrected")), (filled, filled))
+        self.assertNotIn("alarm", drift)
 
         r = rest("GET", "/v1/classifiers", agent)
         self.assertEqual([x["target"] for x in r.json()["classifiers"]], ["queue"])
@@ -1094,6 +1102,90 @@ class Tickets(stack.E2ETestCase):
         self.assertError(rest("GET", "/v1/classifiers/queue", agent), 404,
                          "CLASSIFIER_NOT_FOUND")
         self.assertEqual(create_card_ticket().json().get("predictions", []), [])
+
+    def test_auto_response(self):
+        # A macro bound to an intent answers a person's question of that
+        # intent at once, through delivery's SMTP as an automatic mail; a
+        # label is one macro's; the report counts what was answered; agents
+        # read it, another tenant sees none of it.
+        import json
+        _, key = stack.create_tenant()
+        _, agent = stack.create_key(key, ["ROLE_SERVICE"])
+        texts = {"cards": ["my card has not arrived", "card delivery is late",
+                           "new card never came", "where is my card"],
+                 "refunds": ["I want a refund", "refund my order", "money back please",
+                             "the refund has not arrived"]}
+        lines = [json.dumps({"text": "%s %d" % (t, i), "label": label})
+                 for i in range(3) for label, ts in texts.items() for t in ts]
+        r = rest("POST", "/v1/classifiers/intent/train?precisionTarget=0.5", key,
+                 raw=("\n".join(lines) + "\n").encode(),
+                 headers={"Content-Type": "application/x-ndjson"})
+        self.assertEqual(r.status, 200, r)
+        macro = {"name": "Card on its way",
+                 "reply": "Your card for #{{ticket.number}} was sent on Monday.",
+                 "status": "TICKET_STATUS_PENDING_CUSTOMER", "addTags": ["auto-answered"],
+                 "intents": [" cards "], "autoRespond": True}
+
+        def create(body, k=None):
+            return rest("POST", "/v1/macros", k or key,
+                        {"macro": body, "requestId": stack.unique("mc")})
+        self.assertError(create(dict(macro, reply="")), 400, "INVALID_FIELD",
+                         "macro.auto_respond")
+        self.assertError(create(dict(macro, internal=True)), 400, "INVALID_FIELD",
+                         "macro.auto_respond")
+        self.assertError(create(dict(macro, intents=["x" * 65])), 400, "INVALID_FIELD",
+                         "macro.intents[0]")
+        r = create(macro)
+        self.assertEqual(r.status, 200, r)
+        m = r.json()
+        self.assertEqual((m["intents"], m["autoRespond"]), (["cards"], True))
+        self.assertError(create(dict(macro, name="Another", autoRespond=False)), 409,
+                         "INTENT_BOUND")
+
+        address = "%s@desk.example" % stack.unique("cards")
+        r = rest("POST", "/v1/mailboxes", key,
+                 {"mailbox": {"address": address, "autoReply": {"enabled": True}},
+                  "requestId": stack.unique("mb")})
+        self.assertEqual(r.status, 200, r)
+        path = "/v1/mailboxes/%s/mail" % r.json()["id"]
+        sender = "%s@example.com" % stack.unique("ada")
+        question_id = "%s@mail.example.com" % stack.unique("q")
+        raw = ("From: Ada <%s>\r\nTo: <%s>\r\nSubject: Card\r\nMessage-ID: <%s>\r\n"
+               "Content-Type: text/plain; charset=utf-8\r\n\r\nmy card has not arrived\r\n"
+               % (sender, address, question_id)).encode()
+        r = rest("POST", path, key, raw=raw, headers={"Content-Type": "message/rfc822"})
+        self.assertEqual(r.status, 200, r)
+        got = r.json()
+        self.assertEqual((got["autoResponse"], got["autoReply"]), ("sent", "auto_response"))
+        self.assertEqual(got["ticket"]["status"], "TICKET_STATUS_PENDING_CUSTOMER")
+        self.assertEqual(got["ticket"]["tags"], ["auto-answered"])
+        number = got["ticket"]["number"]
+
+        def mails_to(addr):
+            return [x for x in stack.mails() if x["X-Sink-Rcpt-To"] == addr]
+        stack.wait_for("the auto-response", lambda: mails_to(sender), 30)
+        answer = mails_to(sender)[0]
+        self.assertEqual(answer["Auto-Submitted"], "auto-replied")
+        self.assertEqual(answer["In-Reply-To"], "<%s>" % question_id)
+        self.assertEqual(answer["Subject"], "Re: Card [#%s]" % number)
+        self.assertIn("Your card for #%s was sent on Monday." % number,
+                      answer.get_payload(decode=True).decode())
+        time.sleep(1)
+        self.assertEqual(len(mails_to(sender)), 1)  # no acknowledgement besides
+
+        r = rest("GET", "/v1/autoResponseReport?days=7", agent)
+        self.assertEqual(r.status, 200, r)
+        report = r.json()
+        self.assertEqual(report["total"]["questions"], "1")  # int64: a JSON string
+        self.assertEqual(report["total"]["autoResponded"], "1")
+        self.assertEqual(report["coverage"], 1)
+        self.assertEqual([x["label"] for x in report["labels"]], ["cards"])
+        self.assertGreater(report["heldOutCoverage"], 0)
+        self.assertError(rest("GET", "/v1/autoResponseReport?days=999", agent), 400,
+                         "INVALID_FIELD", "days")
+        r = rest("GET", "/v1/autoResponseReport", self.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn("questions", r.json().get("total", {}))
 
     def test_sla_report(self):
         # A 24/7 policy with a first reply in an hour: one ticket replied at

@@ -39,13 +39,48 @@ void ClassifierToProto(const domain::Classifier& c, v1::Classifier* out) {
   report->set_threshold_coverage(r.threshold.coverage);
   report->set_threshold_reached(r.threshold.reached);
   report->set_train_seconds(r.train_seconds);
+  v1::ClassifierDrift* drift = out->mutable_drift();
+  drift->set_applied(c.drift.applied);
+  drift->set_corrected(c.drift.corrected);
+  drift->set_live_precision(c.drift.live_precision);
+  drift->set_upper_bound(c.drift.upper_bound);
+  drift->set_alarm(c.drift.alarm);
   out->set_etag(absl::StrCat(c.version));
   out->set_trained_by(c.trained_by);
   grpcutil::ToTimestamp(c.train_time, out->mutable_train_time());
   grpcutil::ToTimestamp(c.update_time, out->mutable_update_time());
 }
 
+void CountsToProto(const domain::AutoResponseCounts& c, v1::AutoResponseCounts* out) {
+  out->set_label(c.label);
+  out->set_questions(c.questions);
+  out->set_known(c.known);
+  out->set_auto_responded(c.auto_responded);
+  out->set_wrote_again(c.wrote_again);
+}
+
 }  // namespace
+
+grpc::ServerUnaryReactor* ServiceDeskGrpcService::GetAutoResponseReport(
+    grpc::CallbackServerContext* ctx, const v1::GetAutoResponseReportRequest* req,
+    v1::AutoResponseReport* resp) {
+  return grpcutil::Offload(
+      ctx, executor_, metrics_, "GetAutoResponseReport", [=](const grpcutil::RequestContext& rc) {
+        CRM_ASSIGN_OR_RETURN(domain::AutoResponseReport r,
+                             classifiers_.AutoResponseReport(rc.tenant_id, req->days()));
+        grpcutil::ToTimestamp(r.from, resp->mutable_from_time());
+        grpcutil::ToTimestamp(r.to, resp->mutable_to_time());
+        CountsToProto(r.total, resp->mutable_total());
+        resp->set_coverage(r.coverage);
+        resp->set_settled(r.settled);
+        for (const domain::AutoResponseCounts& c : r.labels) {
+          CountsToProto(c, resp->add_labels());
+        }
+        resp->set_held_out_precision(r.held_out_precision);
+        resp->set_held_out_coverage(r.held_out_coverage);
+        return absl::OkStatus();
+      });
+}
 
 grpc::ServerUnaryReactor* ServiceDeskGrpcService::TrainClassifier(
     grpc::CallbackServerContext* ctx, const v1::TrainClassifierRequest* req, v1::Classifier* resp) {

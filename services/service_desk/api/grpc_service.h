@@ -184,6 +184,9 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   grpc::ServerUnaryReactor* DeleteClassifier(grpc::CallbackServerContext* ctx,
                                              const v1::DeleteClassifierRequest* req,
                                              v1::DeleteClassifierResponse* resp) override;
+  grpc::ServerUnaryReactor* GetAutoResponseReport(grpc::CallbackServerContext* ctx,
+                                                  const v1::GetAutoResponseReportRequest* req,
+                                                  v1::AutoResponseReport* resp) override;
   // api/automations_grpc.cc
   grpc::ServerUnaryReactor* GetAutomations(grpc::CallbackServerContext* ctx,
                                            const v1::GetAutomationsRequest* req,

@@ -18,6 +18,8 @@ absl::StatusOr<domain::Macro> FromProto(const v1::Macro& in) {
   m.name = in.name();
   m.reply = in.reply();
   m.internal = in.internal();
+  m.intents.assign(in.intents().begin(), in.intents().end());
+  m.auto_respond = in.auto_respond();
   CRM_RETURN_IF_ERROR(EditsFromProto(in, "macro.", m));
   return m;
 }
@@ -27,6 +29,8 @@ void ToProto(const domain::Macro& m, v1::Macro* out) {
   out->set_name(m.name);
   out->set_reply(m.reply);
   out->set_internal(m.internal);
+  for (const std::string& i : m.intents) out->add_intents(i);
+  out->set_auto_respond(m.auto_respond);
   EditsToProto(m, out);
   out->set_etag(absl::StrCat(m.version));
   grpcutil::ToTimestamp(m.create_time, out->mutable_create_time());

@@ -127,6 +127,7 @@ grpc::ServerUnaryReactor* ServiceDeskGrpcService::ReceiveMail(grpc::CallbackServ
     resp->set_thread_rule(out.rule);
     resp->set_machine_reason(out.machine);
     resp->set_auto_reply(out.auto_reply);
+    resp->set_auto_response(out.auto_response);
     resp->set_quarantined(out.quarantined);
     return absl::OkStatus();
   });
@@ -150,7 +151,7 @@ grpc::ServerUnaryReactor* ServiceDeskGrpcService::GetOutboundMail(
     resp->set_message_id(m.message_id);
     resp->set_in_reply_to(m.in_reply_to);
     for (const std::string& r : m.references) resp->add_references(r);
-    resp->set_auto_submitted(m.kind == domain::OutboundKind::kAutoReply);
+    resp->set_auto_submitted(domain::AutoSubmitted(m.kind));
     grpcutil::ToTimestamp(m.create_time, resp->mutable_create_time());
     return absl::OkStatus();
   });

@@ -57,18 +57,31 @@ absl::StatusOr<domain::Classifier> Classifiers::Train(const Actor& actor, const 
   return repository_.PutClassifier(actor.tenant_id, c, trained.model.Serialize());
 }
 
+absl::Status Classifiers::MeasureDrift(const std::string& tenant, domain::Classifier& c) {
+  if (c.target == domain::ClassifierTarget::kIntent) return absl::OkStatus();  // no field
+  CRM_ASSIGN_OR_RETURN(
+      TicketRepository::Corrections n,
+      repository_.ClassifierCorrections(tenant, c.target, c.train_time, domain::kDriftWindow));
+  c.drift = domain::DriftOf(n.applied, n.corrected, c.report);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<domain::Classifier> Classifiers::Get(const std::string& tenant,
                                                     const std::string& target) {
   CRM_ASSIGN_OR_RETURN(domain::ClassifierTarget t, TargetOf(target));
   CRM_ASSIGN_OR_RETURN(std::vector<domain::Classifier> all, repository_.GetClassifiers(tenant));
   for (domain::Classifier& c : all) {
-    if (c.target == t) return std::move(c);
+    if (c.target != t) continue;
+    CRM_RETURN_IF_ERROR(MeasureDrift(tenant, c));
+    return std::move(c);
   }
   return common::NotFound("CLASSIFIER_NOT_FOUND", "the tenant has no classifier for this target");
 }
 
 absl::StatusOr<std::vector<domain::Classifier>> Classifiers::List(const std::string& tenant) {
-  return repository_.GetClassifiers(tenant);
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::Classifier> all, repository_.GetClassifiers(tenant));
+  for (domain::Classifier& c : all) CRM_RETURN_IF_ERROR(MeasureDrift(tenant, c));
+  return all;
 }
 
 absl::StatusOr<domain::Classifier> Classifiers::SetMode(const Actor& actor,
@@ -83,6 +96,26 @@ absl::StatusOr<domain::Classifier> Classifiers::SetMode(const Actor& actor,
 absl::Status Classifiers::Delete(const Actor& actor, const std::string& target) {
   CRM_ASSIGN_OR_RETURN(domain::ClassifierTarget t, TargetOf(target));
   return repository_.DeleteClassifier(actor.tenant_id, t);
+}
+
+absl::StatusOr<domain::AutoResponseReport> Classifiers::AutoResponseReport(
+    const std::string& tenant, int days) {
+  if (days == 0) days = domain::kDefaultReportDays;
+  if (days < 1 || days > domain::kMaxReportDays) {
+    return common::InvalidField(
+        "days", absl::StrCat("days must be 1..", domain::kMaxReportDays, " (0: the default ",
+                             domain::kDefaultReportDays, ")"));
+  }
+  const absl::Time to = absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now()));
+  const absl::Time from = to - absl::Hours(24) * days;
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::AutoResponseCounts> counts,
+                       repository_.AutoResponseCounts(tenant, from, to));
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::Classifier> all, repository_.GetClassifiers(tenant));
+  const domain::ClassifierReport* intent = nullptr;
+  for (const domain::Classifier& c : all) {
+    if (c.target == domain::ClassifierTarget::kIntent) intent = &c.report;
+  }
+  return domain::SummarizeAutoResponses(std::move(counts), from, to, intent);
 }
 
 absl::StatusOr<std::shared_ptr<const domain::IntentModel>> ClassifierModels::Model(

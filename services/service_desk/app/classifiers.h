@@ -38,13 +38,21 @@ class Classifiers final {
   // again: the same texts give the same model under a new version).
   absl::StatusOr<domain::Classifier> Train(const Actor& actor, const TrainRequest& r);
   // NOT_FOUND CLASSIFIER_NOT_FOUND when the tenant has none for the target.
+  // Get and List measure each queue and type classifier's drift.
   absl::StatusOr<domain::Classifier> Get(const std::string& tenant, const std::string& target);
   absl::StatusOr<std::vector<domain::Classifier>> List(const std::string& tenant);
   absl::StatusOr<domain::Classifier> SetMode(const Actor& actor, const std::string& target,
                                              const std::string& mode);
   absl::Status Delete(const Actor& actor, const std::string& target);
+  // Auto-response's figures over the mail tickets opened in the last
+  // `days` (1..366; 0: 30; INVALID_ARGUMENT naming days otherwise), with
+  // the intent classifier's held-out figures.
+  absl::StatusOr<domain::AutoResponseReport> AutoResponseReport(const std::string& tenant,
+                                                                int days);
 
  private:
+  absl::Status MeasureDrift(const std::string& tenant, domain::Classifier& c);
+
   TicketRepository& repository_;
   const common::Clock& clock_;
 };

@@ -52,6 +52,8 @@ struct ResourceKind {
   void (TicketTx::*save)(const T& item, bool is_new);
   void (TicketTx::*erase)(const std::string& id);
   absl::StatusOr<int> (TicketTx::*count)();
+  // Checks a new or changed item in the write before its save (nullptr: none).
+  absl::Status (*check)(TicketTx& tx, const T& item) = nullptr;
 };
 
 // Creates `item` (checked, its id, version 1 and times set by the caller)
@@ -67,6 +69,7 @@ absl::StatusOr<T> CreateResource(TicketRepository& repository, const ResourceKin
                                                      kind.what, "s; delete one first")),
           kind.too_many);
     }
+    if (kind.check != nullptr) CRM_RETURN_IF_ERROR(kind.check(tx, item));
     (tx.*kind.save)(item, true);
     return item;
   });
@@ -89,6 +92,7 @@ absl::StatusOr<T> ChangeResource(TicketRepository& repository, const ResourceKin
       return *current;
     }
     T out = next(*current);
+    if (kind.check != nullptr) CRM_RETURN_IF_ERROR(kind.check(tx, out));
     (tx.*kind.save)(out, false);
     return out;
   });

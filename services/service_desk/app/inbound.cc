@@ -10,6 +10,8 @@
 #include "libs/common/crypto.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
+#include "services/service_desk/app/macros.h"
+#include "services/service_desk/domain/ticket_classifier.h"
 
 namespace crm::service_desk::app {
 namespace {
@@ -123,6 +125,37 @@ absl::StatusOr<domain::AutoReplyVerdict> Inbound::AutoReply(TicketTx& tx, const 
   sent.rule = "auto_reply";
   sent.time = now;
   tx.RecordMail(sent);
+  return v;
+}
+
+absl::StatusOr<domain::AutoResponseVerdict> Inbound::AutoRespond(
+    TicketTx& tx, const Actor& actor, const Mailbox& mailbox, const MailRecord& record,
+    const Ticket& ticket, domain::AutoResponseFacts facts, MessageAdded& answered) {
+  using domain::AutoResponseVerdict;
+  if (mailbox.own.Contains(record.reply_addr)) facts.machine = true;
+  const std::string label =
+      domain::AnsweredLabel(ticket.predictions, domain::ClassifierTarget::kIntent);
+  facts.intent_known = !label.empty();
+  facts.macro = true;  // the facts before the macro's read first
+  AutoResponseVerdict v = domain::DecideAutoResponse(facts);
+  if (v != AutoResponseVerdict::kSent) return v;
+  CRM_ASSIGN_OR_RETURN(std::optional<domain::Macro> m, tx.MacroForIntent(label));
+  facts.macro = m && m->auto_respond && !m->reply.empty() && !m->internal;
+  v = domain::DecideAutoResponse(facts);
+  if (v != AutoResponseVerdict::kSent) return v;
+  CRM_ASSIGN_OR_RETURN(Ticket current, tx.LoadTicket(ticket.id));
+  Actor responder = actor;
+  responder.principal = kAutoResponder;
+  // Checked before the sender's slot is taken: a macro that cannot apply
+  // leaves the acknowledgement its chance.
+  if (!MacroApplies(*m, current, responder.principal, tickets_.NowAfter(current)).ok()) {
+    return AutoResponseVerdict::kRefused;
+  }
+  CRM_ASSIGN_OR_RETURN(bool slot, tx.TakeAutoReplySlot(mailbox.id, record.reply_addr,
+                                                       record.time + absl::Microseconds(1)));
+  if (!slot) return AutoResponseVerdict::kAnsweredRecently;
+  CRM_ASSIGN_OR_RETURN(answered, WriteMacro(tickets_, tx, responder, current, *m, ids_.NewId(),
+                                            domain::OutboundKind::kAutoResponse));
   return v;
 }
 
@@ -256,6 +289,17 @@ absl::StatusOr<MailReceived> Inbound::Receive(const std::string& tenant,
             tx.AddParticipants(o.ticket.id, participants);
             MailReceived r{o.ticket, o.first, true, thread.rule, machine, false};
             r.quarantined = quarantined || burst;
+            MessageAdded answered;
+            CRM_ASSIGN_OR_RETURN(
+                const domain::AutoResponseVerdict rv,
+                AutoRespond(tx, actor, mailbox, record, o.ticket,
+                            {true, !machine.empty(), r.quarantined, false, false}, answered));
+            r.auto_response = domain::AutoResponseVerdictName(rv);
+            if (rv == domain::AutoResponseVerdict::kSent) {
+              r.ticket = std::move(answered.ticket);
+              r.auto_reply = domain::AutoReplyVerdictName(domain::AutoReplyVerdict::kAutoResponse);
+              return r;
+            }
             domain::AutoReplyFacts facts{mailbox.auto_reply, true, !machine.empty(), r.quarantined};
             CRM_ASSIGN_OR_RETURN(domain::AutoReplyVerdict v,
                                  AutoReply(tx, mailbox, mail, record, o.ticket, facts));
@@ -292,6 +336,8 @@ absl::StatusOr<MailReceived> Inbound::Receive(const std::string& tenant,
             r.quarantined = quarantined || burst;
             r.auto_reply = domain::AutoReplyVerdictName(domain::DecideAutoReply(
                 {mailbox.auto_reply, false, !machine.empty(), r.quarantined}));
+            r.auto_response = domain::AutoResponseVerdictName(
+                domain::DecideAutoResponse({false, !machine.empty(), r.quarantined, false, false}));
             return r;
           });
     }

@@ -21,6 +21,13 @@
 // interval; a burst of one sender's mail with one subject quarantines the
 // sender: their mail is then a note of its thread, else of their latest
 // ticket, and nothing answers it.
+//
+// Auto-response (docs/service-desk.md, "Auto-response"): a person's mail
+// opening a ticket whose intent the classifier knows (at or above its
+// threshold) is answered by the auto-responding macro bound to that label
+// instead of the auto-reply, in the same write and under the same loop
+// limits: the macro's reply leaves as an automatic mail, its changes
+// apply, the audit names the macro and the author kAutoResponder.
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -61,12 +68,20 @@ class Inbound final {
                                                      const MailRecord& record,
                                                      const domain::Ticket& ticket,
                                                      domain::AutoReplyFacts facts);
+  // The auto-response to a mail that opened `ticket`: when sent, the
+  // ticket and reply after the macro in `answered`.
+  absl::StatusOr<domain::AutoResponseVerdict> AutoRespond(
+      TicketTx& tx, const Actor& actor, const Mailbox& mailbox, const MailRecord& record,
+      const domain::Ticket& ticket, domain::AutoResponseFacts facts, MessageAdded& answered);
 
   TicketRepository& repository_;
   Tickets& tickets_;
   const common::Clock& clock_;
   common::IdGenerator& ids_;
 };
+
+// Who answers by auto-response: the principal of its reply and changes.
+inline constexpr char kAutoResponder[] = "auto-response";
 
 // The idempotency key of a mail in a mailbox: one per (mailbox, identity).
 std::string MailKey(const std::string& mailbox_id, const std::string& mail_identity);

@@ -59,6 +59,19 @@ absl::StatusOr<Plan> PlanOf(const domain::Macro& m, const domain::Ticket& t,
   return p;
 }
 
+// A label answers with one macro: ALREADY_EXISTS INTENT_BOUND naming the
+// macro that has it.
+absl::Status IntentsFree(TicketTx& tx, const domain::Macro& m) {
+  if (m.intents.empty()) return absl::OkStatus();
+  CRM_ASSIGN_OR_RETURN(std::optional<TicketTx::IntentBinding> bound,
+                       tx.BoundIntent(m.intents, m.id));
+  if (!bound) return absl::OkStatus();
+  return common::WithReason(
+      absl::AlreadyExistsError(absl::StrCat("the intent \"", bound->label, "\" is bound to macro ",
+                                            bound->macro_id, "; remove it there first")),
+      "INTENT_BOUND");
+}
+
 }  // namespace
 
 const ResourceKind<domain::Macro> kMacroKind{"macro",
@@ -68,7 +81,42 @@ const ResourceKind<domain::Macro> kMacroKind{"macro",
                                              &TicketTx::LoadMacro,
                                              &TicketTx::SaveMacro,
                                              &TicketTx::DeleteMacro,
-                                             &TicketTx::CountMacros};
+                                             &TicketTx::CountMacros,
+                                             IntentsFree};
+
+absl::Status MacroApplies(const domain::Macro& m, const domain::Ticket& t, const std::string& agent,
+                          absl::Time now) {
+  return PlanOf(m, t, agent, now).status();
+}
+
+absl::StatusOr<MessageAdded> WriteMacro(Tickets& tickets, TicketTx& tx, const Actor& actor,
+                                        const domain::Ticket& current, const domain::Macro& m,
+                                        const std::string& message_id,
+                                        domain::OutboundKind mail_kind) {
+  const absl::Time now = tickets.NowAfter(current);
+  CRM_ASSIGN_OR_RETURN(Plan p, PlanOf(m, current, actor.principal, now));
+  MessageAdded done{domain::TicketMessage(), current};
+  // One run of the triggers for the whole macro: with its changes when it
+  // has some (the reply's event joins theirs).
+  const bool changes = !p.outcome.paths.empty();
+  std::vector<domain::TriggerEvent> also;
+  if (p.message) {
+    p.message->id = message_id;
+    p.message->author.clear();  // the write's: actor.principal
+    also.push_back(domain::TriggerEvent::kAgentMessage);
+    CRM_ASSIGN_OR_RETURN(
+        done, tickets.WriteMessage(tx, actor, *std::move(p.message), !changes, mail_kind));
+  }
+  if (changes) {
+    CRM_ASSIGN_OR_RETURN(done.ticket, tickets.WriteUpdate(tx, actor, current.id, p.outcome.ticket,
+                                                          p.outcome.paths, "", also));
+  }
+  // Its row comes after what it changed (at the same instant, or now when
+  // it changed nothing).
+  tx.AppendChanges(current.id, {{0, "macro", "", m.name, actor.principal,
+                                 std::max(now, done.ticket.update_time)}});
+  return done;
+}
 
 absl::Time Macros::Now() const { return absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now())); }
 
@@ -146,30 +194,8 @@ absl::StatusOr<MacroApplied> Macros::Apply(const Actor& actor, const std::string
             CRM_RETURN_IF_ERROR(common::CheckEtag("ticket", domain::EtagOf(current), if_match));
             CRM_ASSIGN_OR_RETURN(std::optional<domain::Macro> m, tx.LoadMacro(macro_id));
             if (!m) return MacroNotFound();
-            const absl::Time now = tickets_.NowAfter(current);
-            CRM_ASSIGN_OR_RETURN(Plan p, PlanOf(*m, current, actor.principal, now));
-            MessageAdded done{domain::TicketMessage(), current};
-            // One run of the triggers for the whole macro: with its
-            // changes when it has some (the reply's event joins theirs).
-            const bool changes = !p.outcome.paths.empty();
-            std::vector<domain::TriggerEvent> also;
-            if (p.message) {
-              p.message->id = message_id;
-              p.message->author.clear();  // the write's: the agent
-              also.push_back(domain::TriggerEvent::kAgentMessage);
-              CRM_ASSIGN_OR_RETURN(
-                  done, tickets_.WriteMessage(tx, actor, *std::move(p.message), !changes));
-            }
-            if (changes) {
-              CRM_ASSIGN_OR_RETURN(done.ticket,
-                                   tickets_.WriteUpdate(tx, actor, ticket_id, p.outcome.ticket,
-                                                        p.outcome.paths, "", also));
-            }
-            // Its row comes after what it changed (at the same instant, or
-            // now when it changed nothing).
-            tx.AppendChanges(ticket_id, {{0, "macro", "", m->name, actor.principal,
-                                          std::max(now, done.ticket.update_time)}});
-            return done;
+            return WriteMacro(tickets_, tx, actor, current, *m, message_id,
+                              domain::OutboundKind::kReply);
           }));
   return out;
 }

@@ -22,6 +22,19 @@ struct MacroApplied {
   bool dry_run = false;
 };
 
+// Whether `m` applies to `t` by `agent` at `now` (its changes, its reply
+// filled in): the refusal Apply would answer.
+absl::Status MacroApplies(const domain::Macro& m, const domain::Ticket& t, const std::string& agent,
+                          absl::Time now);
+// Applies `m` to `current` (loaded for update in `tx`) by actor.principal:
+// the reply first (message id `message_id`; a public reply on a mail
+// ticket leaves as mail of `mail_kind`), then the changes, then an audit
+// row `macro` naming it.
+absl::StatusOr<MessageAdded> WriteMacro(Tickets& tickets, TicketTx& tx, const Actor& actor,
+                                        const domain::Ticket& current, const domain::Macro& m,
+                                        const std::string& message_id,
+                                        domain::OutboundKind mail_kind);
+
 class Macros final {
  public:
   Macros(TicketRepository& repository, Tickets& tickets, const common::Clock& clock,
@@ -29,7 +42,8 @@ class Macros final {
       : repository_(repository), tickets_(tickets), clock_(clock), ids_(ids) {}
 
   // INVALID_ARGUMENT naming the field; FAILED_PRECONDITION TOO_MANY_MACROS past
-  // domain::kMaxMacros.
+  // domain::kMaxMacros; ALREADY_EXISTS INTENT_BOUND when another macro has
+  // one of its intents (Update too).
   absl::StatusOr<domain::Macro> Create(const Actor& actor, domain::Macro m);
   // NOT_FOUND MACRO_NOT_FOUND.
   absl::StatusOr<domain::Macro> Get(const std::string& tenant, const std::string& id);

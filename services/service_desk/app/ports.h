@@ -162,6 +162,9 @@ struct MailReceived {
   // automatically, or why not.
   std::string auto_reply;
   bool quarantined = false;  // the sender is in quarantine (burst of mail)
+  // domain::AutoResponseVerdictName: whether the macro of the mail's
+  // intent answered it, or why not.
+  std::string auto_response;
 };
 
 // One write's transaction over the tickets: load for update, save, append,
@@ -302,11 +305,23 @@ class TicketTx {
   virtual void RecordAssignment(const std::string& agent_id, absl::Time at) = 0;
 
   // Macros (domain/macro.h): one, locked until the write ends (nullopt
-  // when absent); its save, its delete; how many the tenant has.
+  // when absent); its save (with its intents: each label then answers with
+  // it), its delete; how many the tenant has.
   virtual absl::StatusOr<std::optional<domain::Macro>> LoadMacro(const std::string& id) = 0;
   virtual void SaveMacro(const domain::Macro& m, bool is_new) = 0;
   virtual void DeleteMacro(const std::string& id) = 0;
   virtual absl::StatusOr<int> CountMacros() = 0;
+  // The first of `labels` bound to a macro other than `macro_id`, with
+  // that macro's id (nullopt: none); the tenant's bindings are held until
+  // the write ends, so two writes cannot bind one label twice.
+  struct IntentBinding {
+    std::string label;
+    std::string macro_id;
+  };
+  virtual absl::StatusOr<std::optional<IntentBinding>> BoundIntent(
+      const std::vector<std::string>& labels, const std::string& macro_id) = 0;
+  // The macro a label answers with (nullopt: none), read without a lock.
+  virtual absl::StatusOr<std::optional<domain::Macro>> MacroForIntent(const std::string& label) = 0;
 
   // Knowledge-base articles (domain/knowledge.h): one, locked until the
   // write ends (nullopt when absent); its save with the version it makes
@@ -460,6 +475,21 @@ class TicketRepository
                                         domain::ClassifierTarget target) = 0;
   virtual absl::StatusOr<std::vector<domain::TicketPrediction>> TicketPredictions(
       const std::string& tenant, const std::string& ticket_id) = 0;
+  // The drift alarm's counts (domain::ClassifierDrift): of the newest
+  // `window` tickets created at or after `since` whose `target` field
+  // (queue or type) a classifier filled, those whose field was changed
+  // after their creation.
+  struct Corrections {
+    int64_t applied = 0;
+    int64_t corrected = 0;
+  };
+  virtual absl::StatusOr<Corrections> ClassifierCorrections(const std::string& tenant,
+                                                            domain::ClassifierTarget target,
+                                                            absl::Time since, int window) = 0;
+  // Auto-response's counts by intent label over the mail tickets opened in
+  // [from, to] (domain::AutoResponseCounts), in one snapshot.
+  virtual absl::StatusOr<std::vector<domain::AutoResponseCounts>> AutoResponseCounts(
+      const std::string& tenant, absl::Time from, absl::Time to) = 0;
   virtual absl::StatusOr<domain::Triggers> GetTriggers(const std::string& tenant) = 0;
   virtual absl::StatusOr<domain::Automations> GetAutomations(const std::string& tenant) = 0;
   // Articles: NOT_FOUND ARTICLE_NOT_FOUND; a page; every version of one,

@@ -254,7 +254,8 @@ absl::StatusOr<MessageAdded> Tickets::AddMessage(const Actor& actor, const std::
 }
 
 absl::StatusOr<MessageAdded> Tickets::WriteMessage(TicketTx& tx, const Actor& actor,
-                                                   domain::TicketMessage m, bool run_triggers) {
+                                                   domain::TicketMessage m, bool run_triggers,
+                                                   domain::OutboundKind mail_kind) {
   const std::string ticket_id = m.ticket_id;  // m moves into the answer
   const domain::MessageKind kind = m.kind;
   CRM_ASSIGN_OR_RETURN(Ticket current, tx.LoadTicket(ticket_id));
@@ -291,7 +292,7 @@ absl::StatusOr<MessageAdded> Tickets::WriteMessage(TicketTx& tx, const Actor& ac
         a.text = out.message.body;
         a.time = now;
         domain::OutboundMail mail =
-            domain::AnswerOnTicket(domain::OutboundKind::kReply, a, *mailbox, ticket_id, thread);
+            domain::AnswerOnTicket(mail_kind, a, *mailbox, ticket_id, thread);
         mail.ticket_message_id = out.message.id;
         mail_out = std::move(mail);
       }
@@ -303,7 +304,7 @@ absl::StatusOr<MessageAdded> Tickets::WriteMessage(TicketTx& tx, const Actor& ac
       r.outbound = true;
       r.from_addr = mailbox->address;
       r.thread_subject = domain::ThreadSubject(current.subject);
-      r.rule = "reply";
+      r.rule = domain::OutboundKindName(mail_kind);
       r.time = now;
       tx.RecordMail(r);
     }

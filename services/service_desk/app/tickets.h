@@ -77,10 +77,12 @@ class Tickets final {
   // A message on a ticket, in the write's transaction (the ticket locked
   // there): m.id, ticket_id, kind, body and mail_id given; its author and
   // time set here. A public reply on a ticket that came by mail gets its
-  // outgoing Message-ID. With `run_triggers`, the triggers of the event
-  // (customer_message, or agent_message for a reply or a note) run.
-  absl::StatusOr<MessageAdded> WriteMessage(TicketTx& tx, const Actor& actor,
-                                            domain::TicketMessage m, bool run_triggers);
+  // outgoing Message-ID and leaves as mail of `mail_kind`. With
+  // `run_triggers`, the triggers of the event (customer_message, or
+  // agent_message for a reply or a note) run.
+  absl::StatusOr<MessageAdded> WriteMessage(
+      TicketTx& tx, const Actor& actor, domain::TicketMessage m, bool run_triggers,
+      domain::OutboundKind mail_kind = domain::OutboundKind::kReply);
 
  private:
   absl::Time Now() const;

@@ -35,6 +35,29 @@ absl::Status NormalizeAndValidate(Macro& m) {
   if (m.reply.empty() && m.empty()) {
     return common::InvalidField("macro", "a macro adds a reply or changes a field");
   }
+  if (m.intents.size() > kMaxMacroIntents) {
+    return common::InvalidField(
+        "macro.intents", absl::StrCat("a macro answers at most ", kMaxMacroIntents, " intents"));
+  }
+  std::vector<std::string> intents;
+  for (size_t i = 0; i < m.intents.size(); ++i) {
+    const std::string field = absl::StrCat("macro.intents[", i, "]");
+    std::string label(absl::StripAsciiWhitespace(m.intents[i]));
+    if (label.empty() || CharCount(label) > kMaxIntentLabel) {
+      return common::InvalidField(field, absl::StrCat(field, " must be 1..", kMaxIntentLabel,
+                                                      " characters (a classifier's label)"));
+    }
+    CRM_RETURN_IF_ERROR(common::CheckStorableText(field, label));
+    if (std::find(intents.begin(), intents.end(), label) == intents.end()) {
+      intents.push_back(std::move(label));
+    }
+  }
+  m.intents = std::move(intents);
+  if (m.auto_respond && (m.reply.empty() || m.internal || m.intents.empty())) {
+    return common::InvalidField(
+        "macro.auto_respond",
+        "an auto-responding macro needs a public reply (not internal) and at least one intent");
+  }
   return absl::OkStatus();
 }
 

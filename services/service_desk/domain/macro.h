@@ -24,12 +24,20 @@ struct Macro : TicketEdits {
   // internal note when `internal`.
   std::string reply;
   bool internal = false;
+  // Action settings (docs/service-desk.md, "Auto-response"): the intent
+  // classifier's labels it answers (a label is one macro's), and whether a
+  // person's mail opening a ticket of one of them is answered with it at
+  // once.
+  std::vector<std::string> intents;
+  bool auto_respond = false;
   int64_t version = 0;  // the etag
   absl::Time create_time = absl::InfinitePast();
   absl::Time update_time = absl::InfinitePast();
 };
 
 inline constexpr size_t kMaxMacros = 500;  // a tenant's
+inline constexpr size_t kMaxMacroIntents = 1'000;
+inline constexpr size_t kMaxIntentLabel = 64;  // characters (a classifier label's limit)
 // The reply's template fields, filled from the ticket after the macro's
 // changes and the agent applying it.
 inline constexpr const char* kMacroFields[] = {
@@ -41,10 +49,12 @@ inline constexpr const char* kMacroFields[] = {
 absl::Status CheckTicketTemplate(const std::string& field, const std::string& text);
 std::string FillTicketTemplate(const std::string& text, const Ticket& t, const std::string& agent);
 
-// Trims the name, normalizes the tags, checks the reply's template and
-// every field as a ticket's: INVALID_ARGUMENT naming the field
-// ("macro.reply", "macro.add_tags[1]", "macro.queue"); a macro that does
-// nothing is refused ("macro").
+// Trims the name and the intents (each kept once, in order), normalizes
+// the tags, checks the reply's template and every field as a ticket's:
+// INVALID_ARGUMENT naming the field ("macro.reply", "macro.add_tags[1]",
+// "macro.queue", "macro.intents[0]"); a macro that does nothing is refused
+// ("macro"), and one that auto-responds needs a public reply and intents
+// ("macro.auto_respond").
 absl::Status NormalizeAndValidate(Macro& m);
 
 // What applying `m` to `t` by `agent` at `now` makes: the ticket after the

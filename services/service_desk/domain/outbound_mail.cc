@@ -24,7 +24,23 @@ const std::vector<absl::string_view>& AutoReplyNames() {
 }  // namespace
 
 const char* OutboundKindName(OutboundKind k) {
-  return k == OutboundKind::kReply ? "reply" : "auto_reply";
+  switch (k) {
+    case OutboundKind::kReply:
+      return "reply";
+    case OutboundKind::kAutoReply:
+      return "auto_reply";
+    case OutboundKind::kAutoResponse:
+      return "auto_response";
+  }
+  return "";
+}
+
+std::optional<OutboundKind> OutboundKindFromName(absl::string_view name) {
+  for (OutboundKind k :
+       {OutboundKind::kReply, OutboundKind::kAutoReply, OutboundKind::kAutoResponse}) {
+    if (name == OutboundKindName(k)) return k;
+  }
+  return std::nullopt;
 }
 
 const char* AutoReplyVerdictName(AutoReplyVerdict v) {
@@ -41,6 +57,30 @@ const char* AutoReplyVerdictName(AutoReplyVerdict v) {
       return "quarantined";
     case AutoReplyVerdict::kAnsweredRecently:
       return "answered_recently";
+    case AutoReplyVerdict::kAutoResponse:
+      return "auto_response";
+  }
+  return "";
+}
+
+const char* AutoResponseVerdictName(AutoResponseVerdict v) {
+  switch (v) {
+    case AutoResponseVerdict::kSent:
+      return "sent";
+    case AutoResponseVerdict::kMachine:
+      return "machine";
+    case AutoResponseVerdict::kNotNewTicket:
+      return "not_new_ticket";
+    case AutoResponseVerdict::kQuarantined:
+      return "quarantined";
+    case AutoResponseVerdict::kNoIntent:
+      return "no_intent";
+    case AutoResponseVerdict::kNoMacro:
+      return "no_macro";
+    case AutoResponseVerdict::kAnsweredRecently:
+      return "answered_recently";
+    case AutoResponseVerdict::kRefused:
+      return "refused";
   }
   return "";
 }
@@ -117,6 +157,15 @@ AutoReplyVerdict DecideAutoReply(const AutoReplyFacts& f) {
   if (!f.new_ticket) return AutoReplyVerdict::kNotNewTicket;
   if (f.quarantined) return AutoReplyVerdict::kQuarantined;
   return AutoReplyVerdict::kSent;
+}
+
+AutoResponseVerdict DecideAutoResponse(const AutoResponseFacts& f) {
+  if (f.machine) return AutoResponseVerdict::kMachine;
+  if (!f.new_ticket) return AutoResponseVerdict::kNotNewTicket;
+  if (f.quarantined) return AutoResponseVerdict::kQuarantined;
+  if (!f.intent_known) return AutoResponseVerdict::kNoIntent;
+  if (!f.macro) return AutoResponseVerdict::kNoMacro;
+  return AutoResponseVerdict::kSent;
 }
 
 }  // namespace crm::service_desk::domain

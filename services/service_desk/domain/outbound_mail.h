@@ -5,6 +5,7 @@
 // sends it (ticket.mail_queued) with the headers that thread it and keep
 // machines from answering it. Pure.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,8 +16,13 @@
 
 namespace crm::service_desk::domain {
 
-enum class OutboundKind { kReply, kAutoReply };
-const char* OutboundKindName(OutboundKind k);  // "reply", "auto_reply"
+// A public reply; an acknowledgement of a new ticket; the public reply of
+// the macro that answers a question by its intent (auto-response). Both
+// automatic kinds leave with Auto-Submitted: auto-replied.
+enum class OutboundKind { kReply, kAutoReply, kAutoResponse };
+const char* OutboundKindName(OutboundKind k);  // "reply", "auto_reply", "auto_response"
+std::optional<OutboundKind> OutboundKindFromName(absl::string_view name);
+inline bool AutoSubmitted(OutboundKind k) { return k != OutboundKind::kReply; }
 
 struct OutboundMail {
   std::string id;  // UUID: delivery's request for it
@@ -108,12 +114,13 @@ inline constexpr absl::Duration kQuarantine = absl::Hours(1);
 
 // Why a mail got its auto-reply or did not, in the order checked.
 enum class AutoReplyVerdict {
-  kSent,             // queued for delivery
-  kOff,              // the mailbox sends none
-  kMachine,          // machine-made mail (the loop rules) is never answered
-  kNotNewTicket,     // the mail joined a ticket: only a new ticket is answered
-  kQuarantined,      // the sender is quarantined (or this mail started it)
-  kAnsweredRecently  // the sender got one from this mailbox within the interval
+  kSent,              // queued for delivery
+  kOff,               // the mailbox sends none
+  kMachine,           // machine-made mail (the loop rules) is never answered
+  kNotNewTicket,      // the mail joined a ticket: only a new ticket is answered
+  kQuarantined,       // the sender is quarantined (or this mail started it)
+  kAnsweredRecently,  // the sender got one from this mailbox within the interval
+  kAutoResponse       // the macro of the mail's intent answered it instead
 };
 const char* AutoReplyVerdictName(AutoReplyVerdict v);  // "sent", "off", ...
 
@@ -126,6 +133,33 @@ struct AutoReplyFacts {
 // Everything but the interval, which the store decides atomically: kSent
 // means "send if the sender's interval allows".
 AutoReplyVerdict DecideAutoReply(const AutoReplyFacts& f);
+
+// Auto-response (docs/service-desk.md, "Auto-response"): why a mail was
+// answered by the macro bound to its intent or was not, in the order
+// checked. The loop rules are the auto-reply's: the two share the
+// sender's one automatic mail per interval.
+enum class AutoResponseVerdict {
+  kSent,              // the macro applied, its reply queued for delivery
+  kMachine,           // machine-made mail is never answered
+  kNotNewTicket,      // only a mail opening a ticket is answered
+  kQuarantined,       // the sender is quarantined
+  kNoIntent,          // no intent classifier, or it does not know the mail
+  kNoMacro,           // no auto-responding macro with a public reply for the label
+  kAnsweredRecently,  // the sender got an automatic mail within the interval
+  kRefused            // the macro does not apply to the ticket (its changes, its reply)
+};
+const char* AutoResponseVerdictName(AutoResponseVerdict v);  // "sent", "machine", ...
+
+struct AutoResponseFacts {
+  bool new_ticket = false;
+  bool machine = false;
+  bool quarantined = false;
+  bool intent_known = false;  // an intent answered at or above its threshold
+  bool macro = false;         // an auto-responding macro with a public reply is bound to it
+};
+// Everything but the interval and the macro's application, which the
+// write decides: kSent means "answer if those allow".
+AutoResponseVerdict DecideAutoResponse(const AutoResponseFacts& f);
 
 // Whether a mail makes a burst: `recent` is how many mails of the sender
 // with this subject the mailbox received within kBurstWindow before it.

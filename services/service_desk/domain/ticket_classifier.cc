@@ -1,5 +1,7 @@
 #include "services/service_desk/domain/ticket_classifier.h"
 
+#include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
@@ -210,6 +212,54 @@ std::string AnsweredLabel(const std::vector<TicketPrediction>& predictions,
     if (p.target == target && p.answered) return p.label;
   }
   return "";
+}
+
+ClassifierDrift DriftOf(int64_t applied, int64_t corrected, const ClassifierReport& report) {
+  ClassifierDrift d;
+  d.applied = applied;
+  d.corrected = std::min(corrected, applied);
+  if (applied <= 0) return d;
+  const double n = static_cast<double>(applied);
+  const double p = 1 - d.corrected / n;
+  constexpr double kZ = 1.96;  // 95 %
+  const double z2 = kZ * kZ;
+  const double center = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const double half = kZ * std::sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n);
+  d.live_precision = p;
+  d.upper_bound = std::min(1.0, center + half);
+  d.alarm = applied >= kMinDriftSample && report.threshold.reached &&
+            d.upper_bound < report.threshold.precision;
+  return d;
+}
+
+AutoResponseReport SummarizeAutoResponses(std::vector<AutoResponseCounts> labels, absl::Time from,
+                                          absl::Time to, const ClassifierReport* intent) {
+  AutoResponseReport r;
+  r.from = from;
+  r.to = to;
+  for (const AutoResponseCounts& c : labels) {
+    r.total.questions += c.questions;
+    r.total.known += c.known;
+    r.total.auto_responded += c.auto_responded;
+    r.total.wrote_again += c.wrote_again;
+  }
+  if (r.total.questions > 0) {
+    r.coverage = static_cast<double>(r.total.auto_responded) / r.total.questions;
+  }
+  if (r.total.auto_responded > 0) {
+    r.settled = 1 - static_cast<double>(r.total.wrote_again) / r.total.auto_responded;
+  }
+  std::sort(labels.begin(), labels.end(),
+            [](const AutoResponseCounts& a, const AutoResponseCounts& b) {
+              return a.questions != b.questions ? a.questions > b.questions : a.label < b.label;
+            });
+  if (labels.size() > kMaxLabels) labels.resize(kMaxLabels);
+  r.labels = std::move(labels);
+  if (intent != nullptr && intent->threshold.reached) {
+    r.held_out_precision = intent->threshold.precision;
+    r.held_out_coverage = intent->threshold.coverage;
+  }
+  return r;
 }
 
 }  // namespace crm::service_desk::domain

@@ -43,11 +43,31 @@ struct ClassifierReport {
   double train_seconds = 0;
 };
 
+// The drift alarm: how a queue or type classifier's automatic answers fare
+// in service. A field it filled (mode auto) that someone changed after the
+// ticket's creation is a correction; over the newest kDriftWindow filled
+// tickets since its training, the live precision (1 - corrected /
+// applied) and the upper end of its Wilson 95 % interval. The alarm: at
+// least kMinDriftSample answers and that upper end below the held-out
+// precision at the threshold — the classifier is measurably worse in
+// service than when it was trained (retrain it, or set it to suggest).
+struct ClassifierDrift {
+  int64_t applied = 0;
+  int64_t corrected = 0;
+  double live_precision = 0;  // 0 without answers
+  double upper_bound = 0;     // of its 95 % interval; 0 without answers
+  bool alarm = false;
+};
+inline constexpr int kDriftWindow = 1'000;
+inline constexpr int kMinDriftSample = 30;
+ClassifierDrift DriftOf(int64_t applied, int64_t corrected, const ClassifierReport& report);
+
 struct Classifier {
   ClassifierTarget target = ClassifierTarget::kQueue;
   ClassifierMode mode = ClassifierMode::kSuggest;
   std::string source;  // "examples" or "tickets"
   ClassifierReport report;
+  ClassifierDrift drift;  // measured when read (queue and type; none for intent)
   int64_t version = 0;  // 1 at the first training, +1 at each change
   std::string trained_by;
   absl::Time train_time = absl::InfinitePast();
@@ -93,5 +113,32 @@ void ApplyPrediction(const Classifier& c, TicketPrediction& p, Ticket& t);
 // there is no such classifier or it does not know.
 std::string AnsweredLabel(const std::vector<TicketPrediction>& predictions,
                           ClassifierTarget target);
+
+// Auto-response's figures (docs/service-desk.md, "Auto-response") over
+// the mail tickets opened in a period, by intent label ("" in the total).
+struct AutoResponseCounts {
+  std::string label;
+  int64_t questions = 0;       // with an intent prediction
+  int64_t known = 0;           // at or above the classifier's threshold
+  int64_t auto_responded = 0;  // answered by the label's macro
+  int64_t wrote_again = 0;     // of those, the customer wrote again after the answer
+};
+struct AutoResponseReport {
+  absl::Time from = absl::InfinitePast();
+  absl::Time to = absl::InfinitePast();
+  AutoResponseCounts total;
+  double coverage = 0;                     // auto_responded / questions (0 without questions)
+  double settled = 0;                      // 1 - wrote_again / auto_responded (0 without answers)
+  std::vector<AutoResponseCounts> labels;  // most questions first, then by label
+  // The intent classifier's held-out figures at its threshold (0 without one).
+  double held_out_precision = 0;
+  double held_out_coverage = 0;
+};
+inline constexpr int kMaxReportDays = 366;
+inline constexpr int kDefaultReportDays = 30;
+// The report of the labels' counts (any order; at most kMaxLabels kept)
+// over [from, to], with the intent classifier's report when there is one.
+AutoResponseReport SummarizeAutoResponses(std::vector<AutoResponseCounts> labels, absl::Time from,
+                                          absl::Time to, const ClassifierReport* intent);
 
 }  // namespace crm::service_desk::domain

@@ -78,6 +78,41 @@ const pg::NamedQuery kSelectPredictions{
     "service_desk.ticket_predictions WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY target",
     6};
 
+// Auto-response's counts by label (domain::AutoResponseCounts) over the
+// mail tickets opened in [$2, $3]: whether the customer wrote again is a
+// customer message after the ticket's auto-response.
+const pg::NamedQuery kAutoResponseCounts{
+    "service_desk_auto_response_counts",
+    absl::StrCat(
+        "WITH q AS (SELECT t.ticket_id, p.label, p.answered FROM service_desk.tickets t JOIN "
+        "service_desk.ticket_predictions p ON p.tenant_id = t.tenant_id AND p.ticket_id = "
+        "t.ticket_id AND p.target = 'intent' WHERE t.tenant_id = $1 AND t.channel = 'email' AND "
+        "t.created_at >= ",
+        pg::MicrosParam(2), " AND t.created_at <= ", pg::MicrosParam(3),
+        "), a AS (SELECT o.ticket_id, min(o.created_at) AS at FROM service_desk.outbound_mails o "
+        "WHERE o.tenant_id = $1 AND o.kind = 'auto_response' AND o.ticket_id IN (SELECT "
+        "ticket_id FROM q) GROUP BY o.ticket_id) SELECT q.label, count(*), count(*) FILTER "
+        "(WHERE q.answered), count(a.ticket_id), count(*) FILTER (WHERE a.ticket_id IS NOT NULL "
+        "AND EXISTS (SELECT 1 FROM service_desk.ticket_messages m WHERE m.tenant_id = $1 AND "
+        "m.ticket_id = q.ticket_id AND m.kind = 'customer' AND m.created_at > a.at)) FROM q LEFT "
+        "JOIN a ON a.ticket_id = q.ticket_id GROUP BY q.label"),
+    5};
+
+// The drift alarm's counts ($2 the target field, $3 the training's
+// instant, $4 the window): a filled field changed after the creation's
+// write (the creation's routing and triggers write at its instant).
+const pg::NamedQuery kClassifierCorrections{
+    "service_desk_classifier_corrections",
+    absl::StrCat(
+        "SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM service_desk.ticket_changes "
+        "c WHERE c.tenant_id = $1 AND c.ticket_id = x.ticket_id AND c.field = $2 AND c.old_value "
+        "= x.label AND c.changed_at > x.created_at)) FROM (SELECT t.ticket_id, p.label, "
+        "t.created_at FROM service_desk.tickets t JOIN service_desk.ticket_predictions p ON "
+        "p.tenant_id = t.tenant_id AND p.ticket_id = t.ticket_id AND p.target = $2 AND p.applied "
+        "WHERE t.tenant_id = $1 AND t.created_at >= ",
+        pg::MicrosParam(3), " ORDER BY t.created_at DESC LIMIT $4) x"),
+    2};
+
 absl::Status NoClassifier() {
   return common::NotFound("CLASSIFIER_NOT_FOUND", "the tenant has no classifier for this target");
 }
@@ -164,8 +199,9 @@ domain::TicketPrediction PredictionOfRow(const pqxx::row& r) {
 }  // namespace
 
 std::vector<pg::NamedQuery> ClassifierQueries() {
-  return {kSelectClassifiers, kClassifierModel,  kTrainingExamples, kPutClassifier,
-          kSetClassifierMode, kDeleteClassifier, kSavePredictions,  kSelectPredictions};
+  return {kSelectClassifiers,  kClassifierModel,      kTrainingExamples, kPutClassifier,
+          kSetClassifierMode,  kDeleteClassifier,     kSavePredictions,  kSelectPredictions,
+          kAutoResponseCounts, kClassifierCorrections};
 }
 
 void SavePredictionsIn(pg::Pool& pool, pqxx::work& tx, const std::string& tenant,
@@ -260,6 +296,30 @@ absl::StatusOr<std::vector<domain::TicketPrediction>> PgTicketRepository::Ticket
     const std::string& tenant, const std::string& ticket_id) {
   return TenantRows<domain::TicketPrediction>(pool_, tenant, kSelectPredictions, PredictionOfRow,
                                               ticket_id);
+}
+
+absl::StatusOr<app::TicketRepository::Corrections> PgTicketRepository::ClassifierCorrections(
+    const std::string& tenant, domain::ClassifierTarget target, absl::Time since, int window) {
+  CRM_ASSIGN_OR_RETURN(std::vector<Corrections> rows,
+                       TenantRows<Corrections>(
+                           pool_, tenant, kClassifierCorrections,
+                           [](const pqxx::row& r) {
+                             return Corrections{r[0].as<int64_t>(), r[1].as<int64_t>()};
+                           },
+                           domain::TargetName(target), absl::ToUnixMicros(since), window));
+  return rows.empty() ? Corrections{} : rows[0];
+}
+
+absl::StatusOr<std::vector<domain::AutoResponseCounts>> PgTicketRepository::AutoResponseCounts(
+    const std::string& tenant, absl::Time from, absl::Time to) {
+  return TenantRows<domain::AutoResponseCounts>(
+      pool_, tenant, kAutoResponseCounts,
+      [](const pqxx::row& r) {
+        return domain::AutoResponseCounts{r[0].as<std::string>(), r[1].as<int64_t>(),
+                                          r[2].as<int64_t>(), r[3].as<int64_t>(),
+                                          r[4].as<int64_t>()};
+      },
+      absl::ToUnixMicros(from), absl::ToUnixMicros(to));
 }
 
 }  // namespace crm::service_desk::storage

@@ -646,6 +646,31 @@ const pg::NamedQuery kDeleteMacro{
 const pg::NamedQuery kCountMacros{"service_desk_count_macros",
                                   "SELECT count(*) FROM service_desk.macros WHERE tenant_id = $1",
                                   1};
+// The labels macros answer (schema/016_auto_response.sql): the tenant's
+// bindings are written under a transaction lock, so a label is checked
+// free and bound by one write at a time.
+const pg::NamedQuery kLockMacroIntents{
+    "service_desk_lock_macro_intents",
+    "SELECT pg_advisory_xact_lock(hashtextextended('service_desk.macro_intents/' || $1, 0))", 1};
+const pg::NamedQuery kBoundIntent{
+    "service_desk_bound_intent",
+    "SELECT label, macro_id::text FROM service_desk.macro_intents WHERE tenant_id = $1 AND label = "
+    "ANY($2::text[]) AND macro_id <> $3::uuid ORDER BY array_position($2::text[], label) LIMIT 1",
+    2};
+const pg::NamedQuery kClearMacroIntents{
+    "service_desk_clear_macro_intents",
+    "DELETE FROM service_desk.macro_intents WHERE tenant_id = $1 AND macro_id = $2::uuid", 0};
+const pg::NamedQuery kBindMacroIntents{
+    "service_desk_bind_macro_intents",
+    "INSERT INTO service_desk.macro_intents (tenant_id, label, macro_id) SELECT $1, l, $2::uuid "
+    "FROM unnest($3::text[]) l",
+    0};
+const pg::NamedQuery kMacroForIntent{
+    "service_desk_macro_for_intent",
+    absl::StrCat("SELECT ", kMacroColumns,
+                 " FROM service_desk.macros WHERE tenant_id = $1 AND macro_id = (SELECT macro_id "
+                 "FROM service_desk.macro_intents WHERE tenant_id = $1 AND label = $2)"),
+    kMacroColumnCount};
 
 // Articles (schema/013_knowledge_base.sql); `body` in the column list: the
 // text, or '' for a list.
@@ -1148,19 +1173,22 @@ const outbox::AnswerCodec<app::MailReceived> kMailAnswer = outbox::SnapshotCodec
                   {"rule", a.rule},
                   {"machine", a.machine},
                   {"autoReply", a.auto_reply},
-                  {"quarantined", a.quarantined}}
+                  {"quarantined", a.quarantined},
+                  {"autoResponse", a.auto_response}}
           .dump();
     },
     [](const std::string& stored) {
       return outbox::ParseJsonAnswer<app::MailReceived>(
           stored,
           [](const Json& j, bool& ok) {
-            // Answers stored before auto-replies have neither field.
+            // Answers stored before auto-replies (auto-responses) have
+            // no such field.
             return app::MailReceived{
-                TicketOfJson(j.at("ticket"), ok),    MessageOfJson(j.at("message"), ok),
-                j.at("created").get<bool>(),         j.at("rule").get<std::string>(),
-                j.at("machine").get<std::string>(),  false,
-                j.value("autoReply", std::string()), j.value("quarantined", false)};
+                TicketOfJson(j.at("ticket"), ok),      MessageOfJson(j.at("message"), ok),
+                j.at("created").get<bool>(),           j.at("rule").get<std::string>(),
+                j.at("machine").get<std::string>(),    false,
+                j.value("autoReply", std::string()),   j.value("quarantined", false),
+                j.value("autoResponse", std::string())};
           },
           "stored answer unreadable");
     });
@@ -1279,9 +1307,10 @@ absl::StatusOr<domain::OutboundMail> OutboundMailOf(const pqxx::row& r) {
   m.ticket_id = r[1].as<std::string>();
   m.ticket_message_id = r[2].as<std::string>();
   m.mailbox_id = r[3].as<std::string>();
-  const std::string kind = r[4].as<std::string>();
-  if (kind != "reply" && kind != "auto_reply") return absl::DataLossError("stored mail unreadable");
-  m.kind = kind == "reply" ? domain::OutboundKind::kReply : domain::OutboundKind::kAutoReply;
+  const std::optional<domain::OutboundKind> kind =
+      domain::OutboundKindFromName(r[4].as<std::string>());
+  if (!kind) return absl::DataLossError("stored mail unreadable");
+  m.kind = *kind;
   m.from_addr = r[5].as<std::string>();
   m.from_name = r[6].as<std::string>();
   m.to_addr = r[7].as<std::string>();
@@ -1391,6 +1420,8 @@ Json MacroJson(const domain::Macro& m) {
          {"name", m.name},
          {"reply", m.reply},
          {"internal", m.internal},
+         {"intents", m.intents},
+         {"auto_respond", m.auto_respond},
          {"version", m.version},
          {"create_us", absl::ToUnixMicros(m.create_time)},
          {"update_us", absl::ToUnixMicros(m.update_time)}};
@@ -1403,6 +1434,9 @@ domain::Macro MacroOfJson(const Json& j, bool& ok) {
   m.name = j.at("name").get<std::string>();
   m.reply = j.at("reply").get<std::string>();
   m.internal = j.at("internal").get<bool>();
+  // Macros written before auto-response have neither.
+  m.intents = j.value("intents", std::vector<std::string>());
+  m.auto_respond = j.value("auto_respond", false);
   GetEdits(j, m, ok);
   m.version = j.at("version").get<int64_t>();
   m.create_time = absl::FromUnixMicros(j.at("create_us").get<int64_t>());
@@ -2068,10 +2102,31 @@ class PgTicketRepository::Tx final : public app::TicketTx {
     CRM_ASSIGN_OR_RETURN(domain::Macro m, MacroOfRow(r[0]));
     return std::optional<domain::Macro>(std::move(m));
   }
-  void SaveMacro(const domain::Macro& m, bool) override {
+  absl::StatusOr<std::optional<IntentBinding>> BoundIntent(const std::vector<std::string>& labels,
+                                                           const std::string& macro_id) override {
+    repo_.pool_.Exec(w_.sql(), kLockMacroIntents, w_.tenant());
+    pqxx::result r = repo_.pool_.Exec(w_.sql(), kBoundIntent, w_.tenant(),
+                                      pg::TextArrayLiteral(labels), macro_id);
+    if (r.empty()) return std::optional<IntentBinding>();
+    return std::optional<IntentBinding>(
+        IntentBinding{r[0][0].as<std::string>(), r[0][1].as<std::string>()});
+  }
+  absl::StatusOr<std::optional<domain::Macro>> MacroForIntent(const std::string& label) override {
+    pqxx::result r = repo_.pool_.Exec(w_.sql(), kMacroForIntent, w_.tenant(), label);
+    if (r.empty()) return std::optional<domain::Macro>();
+    CRM_ASSIGN_OR_RETURN(domain::Macro m, MacroOfRow(r[0]));
+    return std::optional<domain::Macro>(std::move(m));
+  }
+  void SaveMacro(const domain::Macro& m, bool is_new) override {
     repo_.pool_.Exec(w_.sql(), kSaveMacro, w_.tenant(), m.id, m.name, MacroJson(m).dump(),
                      m.version, absl::ToUnixMicros(m.create_time),
                      absl::ToUnixMicros(m.update_time));
+    // After the row (the bindings refer to it); checked free by BoundIntent.
+    if (!is_new) repo_.pool_.Exec(w_.sql(), kClearMacroIntents, w_.tenant(), m.id);
+    if (!m.intents.empty()) {
+      repo_.pool_.Exec(w_.sql(), kBindMacroIntents, w_.tenant(), m.id,
+                       pg::TextArrayLiteral(m.intents));
+    }
   }
   void DeleteMacro(const std::string& id) override {
     repo_.pool_.Exec(w_.sql(), kDeleteMacro, w_.tenant(), id);
@@ -2202,6 +2257,11 @@ std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
                                    kSaveMacro,
                                    kDeleteMacro,
                                    kCountMacros,
+                                   kLockMacroIntents,
+                                   kBoundIntent,
+                                   kClearMacroIntents,
+                                   kBindMacroIntents,
+                                   kMacroForIntent,
                                    kSlaReport};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   for (pg::NamedQuery& c : ClassifierQueries()) q.push_back(std::move(c));

@@ -64,6 +64,11 @@ class PgTicketRepository final : public app::TicketRepository {
                                 domain::ClassifierTarget target) override;
   absl::StatusOr<std::vector<domain::TicketPrediction>> TicketPredictions(
       const std::string& tenant, const std::string& ticket_id) override;
+  absl::StatusOr<std::vector<domain::AutoResponseCounts>> AutoResponseCounts(
+      const std::string& tenant, absl::Time from, absl::Time to) override;
+  absl::StatusOr<Corrections> ClassifierCorrections(const std::string& tenant,
+                                                    domain::ClassifierTarget target,
+                                                    absl::Time since, int window) override;
   absl::StatusOr<domain::Triggers> GetTriggers(const std::string& tenant) override;
   absl::StatusOr<domain::Automations> GetAutomations(const std::string& tenant) override;
   absl::StatusOr<domain::Article> GetArticle(const std::string& tenant,

@@ -37,6 +37,7 @@
 #include "services/service_desk/storage/pg_ticket_repository.h"
 #include "tests/support/fakes/common_fakes.h"
 #include "tests/support/fakes/service_desk/fake_ticket_repository.h"
+#include "tests/support/fakes/service_desk/intent_examples.h"
 #include "tests/support/pg_test_db.h"
 
 namespace crm::service_desk::itest {
@@ -1072,6 +1073,19 @@ TEST_CASE("classifiers train, predict for new tickets and keep their predictions
   CHECK(got->predictions[1].label == "cards");
   CHECK(got->predictions[1].confidence == t->predictions[1].confidence);
   CHECK(w.Count("SELECT count(*) FROM service_desk.ticket_predictions") == 2);
+  // The drift alarm's counts: an agent moves the filled ticket later.
+  const int64_t filled = t->predictions[1].applied ? 1 : 0;
+  CHECK(classifiers.Get(w.tenant, "queue")->drift.applied == filled);
+  w.clock.Advance(absl::Minutes(5));
+  Ticket move;
+  move.queue = "fraud";
+  REQUIRE(w.tickets.Update(w.Meta("UpdateTicket"), t->id, move, {"queue"}, "").ok());
+  auto drift = classifiers.Get(w.tenant, "queue");
+  REQUIRE(drift.ok());
+  CHECK(drift->drift.applied == filled);
+  CHECK(drift->drift.corrected == filled);
+  CHECK_FALSE(drift->drift.alarm);  // one answer is no evidence
+  CHECK(classifiers.Get(w.tenant, "intent")->drift.applied == 0);
 
   auto suggest = classifiers.SetMode(w.Meta("UpdateClassifier"), "queue", "suggest");
   REQUIRE(suggest.ok());
@@ -1713,6 +1727,124 @@ TEST_CASE("outbound mail: auto-replies once a day, replies threaded, bursts quar
   // One auto-reply to the bot (its first mail), none after.
   CHECK(w.Count("SELECT count(*) FROM service_desk.outbound_mails WHERE to_addr = "
                 "'bot@loop.example'") == 1);
+}
+
+TEST_CASE("auto-response: a label is one macro's, a question answered by it, the report",
+          "[service_desk][pg][auto_response]") {
+  MailWorld w;
+  app::Classifiers classifiers{*TheEnv().repo, w.clock};
+  app::Macros macros{*TheEnv().repo, w.tickets, w.clock, w.ids};
+  REQUIRE(
+      classifiers.Train(w.Meta("TrainClassifier"), {"intent", "", 0.5, testing::IntentExamples()})
+          .ok());
+  domain::Macro m;
+  m.name = "Lost card";
+  m.reply = "We have blocked the card ({{ticket.number}}).";
+  m.status = TicketStatus::kSolved;
+  m.intents = {"lost_card", "stolen_card"};
+  m.auto_respond = true;
+  absl::StatusOr<domain::Macro> bound = macros.Create(w.Meta("CreateMacro"), m);
+  REQUIRE(bound.ok());
+  CHECK(w.Count("SELECT count(*) FROM service_desk.macro_intents") == 2);
+  // Two writes binding one label at once: one of them binds it.
+  domain::Macro rival;
+  rival.name = "Refunds";
+  rival.reply = "Refunds take five days.";
+  rival.intents = {"refund"};
+  std::vector<std::future<absl::StatusOr<domain::Macro>>> racing;
+  for (int i = 0; i < 2; ++i) {
+    racing.push_back(std::async(std::launch::async, [&, i] {
+      domain::Macro x = rival;
+      x.name = absl::StrCat("Refunds ", i);
+      return macros.Create(w.Meta("CreateMacro"), x);
+    }));
+  }
+  int won = 0;
+  for (auto& f : racing) {
+    absl::StatusOr<domain::Macro> r = f.get();
+    if (r.ok()) {
+      ++won;
+    } else {
+      CHECK(ReasonOf(r.status()) == "INTENT_BOUND");
+    }
+  }
+  CHECK(won == 1);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.macro_intents WHERE label = 'refund'") == 1);
+  // Read back with its intents; an update rebinds; another tenant binds its own.
+  absl::StatusOr<domain::Macro> read = macros.Get(w.tenant, bound->id);
+  REQUIRE(read.ok());
+  CHECK(read->intents == m.intents);
+  CHECK(read->auto_respond);
+  m.intents = {"lost_card"};
+  REQUIRE(macros.Update(w.Meta("UpdateMacro"), bound->id, m, "1").ok());
+  CHECK(w.Count("SELECT count(*) FROM service_desk.macro_intents WHERE label = 'stolen_card'") ==
+        0);
+  World other;
+  app::Macros other_macros{*TheEnv().repo, other.tickets, other.clock, other.ids};
+  CHECK(other_macros.Create(other.Meta("CreateMacro"), m).ok());
+
+  absl::StatusOr<app::MailReceived> q = w.Receive(
+      w.Raw("ar1@example.com", "Ada <ada@example.com>", "Card", "", "I lost my card yesterday"));
+  REQUIRE(q.ok());
+  CHECK(q->auto_response == "sent");
+  CHECK(q->auto_reply == "auto_response");
+  CHECK(q->ticket.status == TicketStatus::kSolved);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.outbound_mails WHERE kind = "
+                "'auto_response'") == 1);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.ticket_messages WHERE kind = 'public_reply' "
+                "AND author = 'auto-response'") == 1);
+  // Its copy answers the same, from the stored answer.
+  absl::StatusOr<app::MailReceived> copy = w.Receive(
+      w.Raw("ar1@example.com", "Ada <ada@example.com>", "Card", "", "I lost my card yesterday"));
+  REQUIRE(copy.ok());
+  CHECK(copy->duplicate);
+  CHECK(copy->auto_response == "sent");
+  std::string mail_id;
+  REQUIRE(TheEnv()
+              .pool
+              ->WithTenantTx(w.tenant,
+                             [&](pqxx::work& tx) {
+                               mail_id = tx.exec1(
+                                               "SELECT mail_id::text FROM "
+                                               "service_desk.outbound_mails")[0]
+                                             .as<std::string>();
+                               return absl::OkStatus();
+                             })
+              .ok());
+  absl::StatusOr<domain::OutboundMail> sent =
+      TheEnv().repo->GetOutboundMail(w.tenant, q->ticket.id, mail_id);
+  REQUIRE(sent.ok());
+  CHECK(sent->kind == domain::OutboundKind::kAutoResponse);
+  CHECK(sent->in_reply_to == "ar1@example.com");
+  // The customer writes again later; a question of an unbound label.
+  w.clock.Advance(absl::Minutes(3));
+  absl::StatusOr<app::MailReceived> again = w.Receive(
+      w.Raw("ar2@example.com", "Ada <ada@example.com>", "Re: Card",
+            absl::StrCat("In-Reply-To: <", sent->message_id, ">\r\n"), "Thanks, but why?"));
+  REQUIRE(again.ok());
+  CHECK(again->ticket.id == q->ticket.id);
+  absl::StatusOr<app::MailReceived> refund =
+      w.Receive(w.Raw("ar3@example.com", "Bob <bob@example.com>", "Money", "", "refund my order"));
+  REQUIRE(refund.ok());
+  CHECK(refund->auto_response == "no_macro");  // its macro does not auto-respond
+
+  w.clock.Advance(absl::Minutes(1));
+  absl::StatusOr<domain::AutoResponseReport> report = classifiers.AutoResponseReport(w.tenant, 1);
+  REQUIRE(report.ok());
+  CHECK(report->total.questions == 2);
+  CHECK(report->total.auto_responded == 1);
+  CHECK(report->total.wrote_again == 1);
+  CHECK(report->coverage == Approx(0.5));
+  REQUIRE(report->labels.size() == 2);
+  CHECK(report->held_out_coverage > 0);
+  for (const domain::AutoResponseCounts& c : report->labels) {
+    CHECK(c.auto_responded == (c.label == "lost_card" ? 1 : 0));
+  }
+  // Another tenant counts none of it.
+  absl::StatusOr<domain::AutoResponseReport> none =
+      classifiers.AutoResponseReport(other.tenant, 30);
+  REQUIRE(none.ok());
+  CHECK(none->total.questions == 0);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "services/service_desk/app/tickets.h"
 #include "tests/support/fakes/common_fakes.h"
 #include "tests/support/fakes/service_desk/fake_ticket_repository.h"
+#include "tests/support/fakes/service_desk/intent_examples.h"
 
 namespace {
 
@@ -179,26 +180,7 @@ TEST_CASE("New tickets are routed, the audit names the rule, mail by its mailbox
   CHECK(t->queue.empty());
 }
 
-// Labelled texts of two intents, as NDJSON.
-std::string IntentExamples() {
-  std::string out;
-  const std::vector<std::pair<std::string, std::vector<std::string>>> by_label = {
-      {"lost_card",
-       {"I lost my card", "my card was stolen", "card missing from my wallet",
-        "someone took my card", "cannot find my card anywhere", "block my lost card"}},
-      {"refund",
-       {"I want my money back", "refund my order", "how do I get a refund",
-        "the refund has not arrived", "return and refund please", "money back for my purchase"}}};
-  for (int round = 0; round < 3; ++round) {
-    for (const auto& [label, texts] : by_label) {
-      for (const std::string& text : texts) {
-        out += "{\"text\": \"" + text + " " + std::to_string(round) + "\", \"label\": \"" + label +
-               "\"}\n";
-      }
-    }
-  }
-  return out;
-}
+using crm::testing::IntentExamples;
 
 TEST_CASE("Classifiers predict for new tickets, fill a field in mode auto and route by intent",
           "[routing][classifier]") {
@@ -289,6 +271,68 @@ TEST_CASE("Classifiers predict for new tickets, fill a field in mode auto and ro
   t = w.tickets.Create(World::Meta("t4", "CreateTicket", kOther), n);
   REQUIRE(t.ok());
   CHECK(t->predictions.empty());
+}
+
+TEST_CASE("The drift alarm: filled fields corrected, against the held-out precision",
+          "[routing][classifier]") {
+  sd::domain::ClassifierReport report;
+  report.threshold = {0.6, 0.95, 0.8, true};
+  CHECK(sd::domain::DriftOf(0, 0, report).live_precision == 0);
+  CHECK_FALSE(sd::domain::DriftOf(0, 0, report).alarm);
+  sd::domain::ClassifierDrift d = sd::domain::DriftOf(100, 30, report);
+  CHECK(d.live_precision == Approx(0.7));
+  CHECK(d.upper_bound == Approx(0.7811).epsilon(0.001));  // Wilson 95 %
+  CHECK(d.alarm);
+  CHECK_FALSE(sd::domain::DriftOf(100, 2, report).alarm);  // as good as measured
+  CHECK_FALSE(sd::domain::DriftOf(29, 29, report).alarm);  // too few answers yet
+  CHECK(sd::domain::DriftOf(1000, 80, report).alarm);      // 92 %: below 95 % for sure
+  CHECK_FALSE(sd::domain::DriftOf(50, 3, report).alarm);   // 94 %: not surely below
+  report.threshold.reached = false;                        // it never answers
+  CHECK_FALSE(sd::domain::DriftOf(100, 90, report).alarm);
+
+  World w;
+  sd::app::Classifiers classifiers{w.repo, w.clock};
+  REQUIRE(classifiers
+              .Train(World::Meta("c1", "TrainClassifier"), {"queue", "auto", 0.5, IntentExamples()})
+              .ok());
+  REQUIRE(
+      classifiers.Train(World::Meta("c2", "TrainClassifier"), {"intent", "", 0.5, IntentExamples()})
+          .ok());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    sd::app::NewTicket n;
+    n.ticket.subject = "Help";
+    n.requester.email = "ada@example.com";
+    n.description = "I lost my card yesterday";
+    auto t = w.tickets.Create(World::Meta("t" + std::to_string(i), "CreateTicket"), n);
+    REQUIRE(t.ok());
+    REQUIRE(t->predictions[0].applied);
+    ids.push_back(t->id);
+  }
+  auto read = classifiers.Get(kTenant, "queue");
+  REQUIRE(read.ok());
+  CHECK(read->drift.applied == 3);
+  CHECK(read->drift.corrected == 0);
+  // An agent moves one to another queue later: a correction.
+  w.clock.Advance(absl::Minutes(10));
+  sd::domain::Ticket patch;
+  patch.queue = "fraud";
+  REQUIRE(w.tickets.Update(World::Meta("u1", "UpdateTicket"), ids[0], patch, {"queue"}, "").ok());
+  read = classifiers.Get(kTenant, "queue");
+  REQUIRE(read.ok());
+  CHECK(read->drift.corrected == 1);
+  CHECK(read->drift.live_precision == Approx(2.0 / 3));
+  CHECK_FALSE(read->drift.alarm);
+  auto all = classifiers.List(kTenant);
+  REQUIRE(all.ok());
+  for (const sd::domain::Classifier& c : *all) {
+    CHECK(c.drift.applied == (c.target == sd::domain::ClassifierTarget::kQueue ? 3 : 0));
+  }
+  // A new training starts the count again.
+  REQUIRE(classifiers
+              .Train(World::Meta("c3", "TrainClassifier"), {"queue", "auto", 0.5, IntentExamples()})
+              .ok());
+  CHECK(classifiers.Get(kTenant, "queue")->drift.applied == 0);
 }
 
 }  // namespace

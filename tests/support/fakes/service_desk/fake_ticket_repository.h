@@ -460,6 +460,80 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     }
     return p->second;
   }
+  // As the PostgreSQL queries (storage/pg_classifiers.cc) read them.
+  absl::StatusOr<Corrections> ClassifierCorrections(const std::string& tenant,
+                                                    service_desk::domain::ClassifierTarget target,
+                                                    absl::Time since, int window) override {
+    const State s = state();
+    std::vector<std::pair<absl::Time, bool>> filled;  // creation, corrected
+    const auto t = s.tickets.find(tenant);
+    if (t == s.tickets.end()) return Corrections{};
+    const std::string field = service_desk::domain::TargetName(target);
+    for (const auto& [id, ticket] : t->second) {
+      if (ticket.create_time < since || !s.predictions.count(id)) continue;
+      for (const service_desk::domain::TicketPrediction& p : s.predictions.at(id)) {
+        if (p.target != target || !p.applied) continue;
+        bool corrected = false;
+        if (s.changes.count(id)) {
+          for (const service_desk::domain::TicketChange& c : s.changes.at(id)) {
+            corrected |= c.field == field && c.old_value == p.label && c.time > ticket.create_time;
+          }
+        }
+        filled.emplace_back(ticket.create_time, corrected);
+      }
+    }
+    std::sort(filled.begin(), filled.end(),
+              [](const auto& a, const auto& b) { return a.first > b.first; });
+    Corrections out;
+    for (size_t i = 0; i < filled.size() && i < static_cast<size_t>(window); ++i) {
+      ++out.applied;
+      if (filled[i].second) ++out.corrected;
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<service_desk::domain::AutoResponseCounts>> AutoResponseCounts(
+      const std::string& tenant, absl::Time from, absl::Time to) override {
+    const State s = state();
+    std::map<std::string, service_desk::domain::AutoResponseCounts> by_label;
+    const auto t = s.tickets.find(tenant);
+    if (t == s.tickets.end()) return std::vector<service_desk::domain::AutoResponseCounts>{};
+    for (const auto& [id, ticket] : t->second) {
+      if (ticket.channel != service_desk::domain::Channel::kEmail || ticket.create_time < from ||
+          ticket.create_time > to || !s.predictions.count(id)) {
+        continue;
+      }
+      for (const service_desk::domain::TicketPrediction& p : s.predictions.at(id)) {
+        if (p.target != service_desk::domain::ClassifierTarget::kIntent) continue;
+        service_desk::domain::AutoResponseCounts& c = by_label[p.label];
+        c.label = p.label;
+        ++c.questions;
+        if (p.answered) ++c.known;
+        std::optional<absl::Time> answered;
+        if (s.outbound.count(tenant)) {
+          for (const service_desk::domain::OutboundMail& m : s.outbound.at(tenant)) {
+            if (m.ticket_id == id && m.kind == service_desk::domain::OutboundKind::kAutoResponse &&
+                (!answered || m.create_time < *answered)) {
+              answered = m.create_time;
+            }
+          }
+        }
+        if (!answered) continue;
+        ++c.auto_responded;
+        if (s.messages.count(id)) {
+          for (const service_desk::domain::TicketMessage& m : s.messages.at(id)) {
+            if (m.kind == service_desk::domain::MessageKind::kCustomer &&
+                m.create_time > *answered) {
+              ++c.wrote_again;
+              break;
+            }
+          }
+        }
+      }
+    }
+    std::vector<service_desk::domain::AutoResponseCounts> out;
+    for (auto& [label, c] : by_label) out.push_back(std::move(c));
+    return out;
+  }
   absl::StatusOr<service_desk::domain::RoutingRules> GetRoutingRules(
       const std::string& tenant) override {
     const State s = state();
@@ -1100,6 +1174,28 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
       s_.macros[tenant_][m.id] = m;
     }
     void DeleteMacro(const std::string& id) override { s_.macros[tenant_].erase(id); }
+    // The bindings are the stored macros' intents (one write at a time).
+    absl::StatusOr<std::optional<IntentBinding>> BoundIntent(const std::vector<std::string>& labels,
+                                                             const std::string& macro_id) override {
+      for (const std::string& label : labels) {
+        for (const auto& [id, m] : s_.macros[tenant_]) {
+          if (id != macro_id &&
+              std::find(m.intents.begin(), m.intents.end(), label) != m.intents.end()) {
+            return std::optional<IntentBinding>(IntentBinding{label, id});
+          }
+        }
+      }
+      return std::optional<IntentBinding>();
+    }
+    absl::StatusOr<std::optional<service_desk::domain::Macro>> MacroForIntent(
+        const std::string& label) override {
+      for (const auto& [id, m] : s_.macros[tenant_]) {
+        if (std::find(m.intents.begin(), m.intents.end(), label) != m.intents.end()) {
+          return std::optional<service_desk::domain::Macro>(m);
+        }
+      }
+      return std::optional<service_desk::domain::Macro>();
+    }
     absl::StatusOr<int> CountMacros() override {
       return static_cast<int>(s_.macros[tenant_].size());
     }
