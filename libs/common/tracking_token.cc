@@ -3,12 +3,15 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "libs/common/crypto.h"
+#include "libs/common/env.h"
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
+#include "libs/common/status_macros.h"
 
 namespace crm::common {
 namespace {
@@ -32,6 +35,8 @@ absl::string_view ActionCode(TrackingAction a) {
       return "u";
     case TrackingAction::kStatus:
       return "s";
+    case TrackingAction::kSurvey:
+      return "v";
   }
   return "o";
 }
@@ -41,6 +46,35 @@ absl::string_view ActionCode(TrackingAction a) {
 absl::Status TrackingLinkInvalid() {
   return WithReason(absl::NotFoundError("this link is not valid (altered or expired)"),
                     "TRACKING_LINK_INVALID");
+}
+
+bool IsLinkUrl(absl::string_view url) {
+  if (absl::StartsWithIgnoreCase(url, "https://")) return url.size() > 8;
+  if (!absl::StartsWithIgnoreCase(url, "http://")) return false;
+  url.remove_prefix(7);
+  const absl::string_view host = url.substr(0, url.find_first_of(":/?#"));
+  if (absl::StartsWith(url, "[::1]")) return true;
+  if (host == "localhost") return true;
+  // 127.0.0.0/8, written as four decimal numbers.
+  std::vector<absl::string_view> octets = absl::StrSplit(host, '.');
+  if (octets.size() != 4 || octets[0] != "127") return false;
+  for (absl::string_view o : octets) {
+    int v = 0;
+    if (o.empty() || o.size() > 3 || !absl::SimpleAtoi(o, &v) || v > 255) return false;
+  }
+  return true;
+}
+
+absl::StatusOr<std::string> LinkBaseUrl(const char* name) {
+  CRM_ASSIGN_OR_RETURN(std::string url, EnvString(name, ""));
+  while (absl::EndsWith(url, "/")) url.pop_back();
+  if (!url.empty() && (!IsLinkUrl(url) || url.find_first_of("?#\"\\<> ") != std::string::npos)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name,
+                     ": an https:// URL without query or fragment (http:// only on loopback), e.g. "
+                     "https://crm.example.com"));
+  }
+  return url;
 }
 
 std::string TrackingKey(absl::string_view context_key) {
@@ -74,6 +108,8 @@ absl::StatusOr<TrackingClaims> VerifyTrackingToken(absl::string_view key, absl::
     c.action = TrackingAction::kUnsubscribe;
   } else if (f[1] == "s") {
     c.action = TrackingAction::kStatus;
+  } else if (f[1] == "v") {
+    c.action = TrackingAction::kSurvey;
   } else {
     return TrackingLinkInvalid();
   }

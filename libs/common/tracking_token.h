@@ -13,7 +13,8 @@
 //           base64url(first 16 bytes of HMAC(key, everything before it))
 //
 // action: "o" (open), "c" (click), "u" (unsubscribe), "s" (a provider's
-// status callback); tenant and message:
+// status callback), "v" (a satisfaction survey of the service desk: the
+// message is the survey); tenant and message:
 // UUIDs; link: the link's index in the message (0..999, clicks only; "0"
 // otherwise); expiry: unix seconds. Every part is URL-safe as it is.
 #include <cstdint>
@@ -27,7 +28,9 @@ namespace crm::common {
 
 // kStatus: a provider's status callback about a sent message (an SMS
 // delivery receipt), a URL we hand the provider with the message.
-enum class TrackingAction { kOpen, kClick, kUnsubscribe, kStatus };
+// kSurvey: the service desk's satisfaction survey (docs/service-desk.md,
+// "Satisfaction"), answered once through its link.
+enum class TrackingAction { kOpen, kClick, kUnsubscribe, kStatus, kSurvey };
 
 inline constexpr int kMaxTrackedLinks = 1000;  // link indices 0..999
 inline constexpr std::size_t kMaxTrackingTokenBytes = 256;
@@ -39,6 +42,15 @@ struct TrackingClaims {
   int link = 0;                                   // kClick: 0..kMaxTrackedLinks-1
   absl::Time expire_time = absl::InfinitePast();  // whole seconds
 };
+
+// Whether `url` may be a link handed to people: https://, or http:// on
+// loopback only (localhost, 127.0.0.0/8, [::1]).
+bool IsLinkUrl(absl::string_view url);
+// The base of the links the gateway serves (tracking links, surveys), read
+// from the environment variable `name` ("" when unset): trailing slashes
+// dropped; INVALID_ARGUMENT naming it for one that is not IsLinkUrl or has
+// a query, a fragment, quotes or spaces.
+absl::StatusOr<std::string> LinkBaseUrl(const char* name);
 
 // The tracking-link key of a deployment's context key.
 std::string TrackingKey(absl::string_view context_key);

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/tracking_token.h"
 #include "services/delivery/domain/email.h"
 
 namespace crm::delivery {
@@ -73,16 +74,7 @@ absl::StatusOr<DeliveryConfig> LoadDeliveryConfig() {
     return absl::InvalidArgumentError(
         "CRM_DELIVERY_CLAIM_LEASE must outlast a send: at least 35s and the SMTP timeout + 5s");
   }
-  CRM_ASSIGN_OR_RETURN(c.tracking_base_url,
-                       common::EnvString("CRM_DELIVERY_TRACKING_BASE_URL", ""));
-  while (absl::EndsWith(c.tracking_base_url, "/")) c.tracking_base_url.pop_back();
-  if (!c.tracking_base_url.empty() &&
-      (!domain::IsUnsubscribeUrl(c.tracking_base_url) ||
-       c.tracking_base_url.find_first_of("?#\"\\<> ") != std::string::npos)) {
-    return absl::InvalidArgumentError(
-        "CRM_DELIVERY_TRACKING_BASE_URL: an https:// URL without query or fragment (http:// "
-        "only on loopback), e.g. https://crm.example.com");
-  }
+  CRM_ASSIGN_OR_RETURN(c.tracking_base_url, common::LinkBaseUrl("CRM_DELIVERY_TRACKING_BASE_URL"));
   CRM_ASSIGN_OR_RETURN(c.tracking_ttl,
                        common::EnvDuration("CRM_DELIVERY_TRACKING_TTL", c.tracking_ttl));
   if (c.tracking_ttl < absl::Hours(24 * 30)) {

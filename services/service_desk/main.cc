@@ -2,12 +2,14 @@
 #include "libs/common/clock.h"
 #include "libs/common/id.h"
 #include "libs/common/service_config.h"
+#include "libs/common/tracking_token.h"
 #include "libs/grpcutil/channel.h"
 #include "libs/service/runtime.h"
 #include "services/service_desk/api/automation_sweeper.h"
 #include "services/service_desk/api/grpc_service.h"
 #include "services/service_desk/api/sla_sweeper.h"
 #include "services/service_desk/api/smtp_listener.h"
+#include "services/service_desk/api/survey_sweeper.h"
 #include "services/service_desk/clients/grpc_customer_directory.h"
 #include "services/service_desk/schema_name.h"
 #include "services/service_desk/storage/pg_ticket_repository.h"
@@ -22,6 +24,10 @@ int main() {
   // Inbound mail over SMTP or LMTP (CRM_SMTP_PORT; off when unset).
   const service_desk::api::SmtpListenerOptions smtp =
       boot.Config(service_desk::api::LoadSmtpListenerOptions(config.bind_host));
+  // Satisfaction surveys: their answer links' base (CRM_SURVEY_BASE_URL;
+  // unset: none is sent) and the sweeper's period.
+  const service_desk::api::SurveySweeperOptions survey_options =
+      boot.Config(service_desk::api::LoadSurveySweeperOptions());
   std::unique_ptr<service::Runtime> rt =
       boot.Start(config, service_desk::storage::PgTicketRepository::Queries());
   service_desk::storage::PgTicketRepository repository(rt->pg());
@@ -40,9 +46,12 @@ int main() {
   service_desk::app::AutomationRules automations(repository, tickets, clock);
   service_desk::app::KnowledgeBase knowledge(repository, clock, ids);
   service_desk::app::Classifiers classifiers(repository, clock);
+  service_desk::app::Surveys surveys(repository, tickets, clock, ids,
+                                     common::TrackingKey(config.context_key),
+                                     survey_options.base_url);
   service_desk::api::ServiceDeskGrpcService service(
       tickets, slas, mailboxes, inbound, routing, agents, macros, triggers, automations, knowledge,
-      classifiers, rt->executor(), rt->rpc_metrics(), rt->tokens());
+      classifiers, surveys, rt->executor(), rt->rpc_metrics(), rt->tokens());
   service_desk::api::SmtpListener mail_listener(smtp, mailboxes, inbound, rt->registry());
   rt->AddListener([&] { return mail_listener.Start(); }, [&] { mail_listener.Stop(); });
   // Stored SLA instants: warnings, breaches and escalations told when due.
@@ -61,5 +70,13 @@ int main() {
         return absl::OkStatus();
       },
       [&] { automation_sweeper.Stop(); });
+  // CSAT surveys that fell due, sent with their answer links.
+  service_desk::api::SurveySweeper survey_sweeper(surveys, rt->registry(), survey_options);
+  rt->AddListener(
+      [&] {
+        survey_sweeper.Start();
+        return absl::OkStatus();
+      },
+      [&] { survey_sweeper.Stop(); });
   return rt->Serve(service_desk::kSchema, {&service});
 }

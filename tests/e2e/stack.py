@@ -303,6 +303,9 @@ def start():
                # test_behaviour.Retention waits for purge rounds.
                "customer-store": {"CRM_BEHAVIOUR_RETENTION_CHECK": "1s"},
                "segmentation": {"CRM_BEHAVIOUR_RETENTION_CHECK": "1s"},
+               # Survey links through this stack's gateway, swept often.
+               "service-desk": {"CRM_SURVEY_BASE_URL": "http://%s:%d" % (HOST, HTTP_PORT),
+                                "CRM_SURVEY_SWEEP_EVERY": "500ms"},
                # The sink below; webhooks to the tests' own receivers on
                # loopback, allowed explicitly; retries fast enough to watch.
                "delivery": {"CRM_DELIVERY_SMTP_URL": "smtp://%s:%d" % (HOST, MAIL_SINK_PORT),

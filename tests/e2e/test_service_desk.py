@@ -1187,6 +1187,88 @@ class Tickets(stack.E2ETestCase):
         self.assertEqual(r.status, 200, r)
         self.assertNotIn("questions", r.json().get("total", {}))
 
+    def test_surveys(self):
+        # An admin turns CSAT on; a solved ticket's survey goes out through
+        # delivery's SMTP with a link the customer answers without a key,
+        # once; a bad rating reopens the ticket; the report counts it;
+        # bad input is refused; agents read; another tenant sees nothing.
+        import re
+        _, key = stack.create_tenant()
+        _, agent = stack.create_key(key, ["ROLE_SERVICE"])
+        r = rest("POST", "/v1/mailboxes", key,
+                 {"mailbox": {"address": "%s@desk.example" % stack.unique("help"),
+                              "name": "Example Support"},
+                  "requestId": stack.unique("mb")})
+        self.assertEqual(r.status, 200, r)
+
+        def put(body, k=None, etag=None):
+            return rest("PUT", "/v1/surveySettings?requestId=%s" % stack.unique("ss"), k or key,
+                        body, headers={"If-Match": etag} if etag else None)
+        self.assertError(put({"csatEnabled": True, "cooldownDays": 400}), 400, "INVALID_FIELD",
+                         "settings.cooldown_days")
+        self.assertError(put({"csatEnabled": True, "body": "Rate us"}), 400, "INVALID_FIELD",
+                         "settings.body")
+        self.assertEqual(put({"csatEnabled": True}, k=agent).status, 403)
+        r = put({"csatEnabled": True, "csatDelaySeconds": "0", "reopenBelow": 3,
+                 "subject": "Rate ticket {{ticket.number}}"}, etag="0")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json()["etag"], r.json()["reopenBelow"]), ("1", 3))
+        self.assertError(put({"csatEnabled": True}, etag="0"), 412, "ETAG_MISMATCH")
+        got = rest("GET", "/v1/surveySettings", agent).json()
+        self.assertTrue(got["csatEnabled"])
+        self.assertEqual(got.get("csatDelaySeconds", "0"), "0")
+
+        email = "%s@example.com" % stack.unique("ada")
+        t = self.create(email=email, key=key, subject="Parcel missing")
+        self.assertEqual(t.status, 200, t)
+        tid, number = t.json()["id"], t.json()["number"]
+        r = rest("PATCH", "/v1/tickets/%s?requestId=%s" % (tid, stack.unique("u")), agent,
+                 {"status": "TICKET_STATUS_SOLVED"})
+        self.assertEqual(r.status, 200, r)
+
+        def surveys_to(addr):
+            return [m for m in stack.mails() if m["X-Sink-Rcpt-To"] == addr]
+        stack.wait_for("the survey mail", lambda: surveys_to(email), 30)
+        mail = surveys_to(email)[0]
+        self.assertEqual(mail["Subject"], "Rate ticket %s" % number)
+        self.assertEqual(mail["Auto-Submitted"], "auto-replied")
+        text = mail.get_payload(decode=True).decode()
+        link = re.search(r"http://[^/\s]+(/t/v/[^\s]+)", text).group(1)
+        # No API key below: the customer has none.
+        page = rest("GET", link)
+        self.assertEqual(page.status, 200, page)
+        self.assertIn(b"How satisfied", page.body)
+        self.assertEqual(rest("HEAD", link).status, 200)
+        bad = link[:-1] + ("A" if link[-1] != "A" else "B")
+        self.assertEqual(rest("POST", bad, raw=b"rating=5").status, 404)
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        self.assertEqual(rest("POST", link, raw=b"rating=9", headers=form).status, 400)
+        r = rest("POST", link, raw=b"rating=2&reason=slow&comment=Took+a+week%21",
+                 headers=form)
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(b"Thank you", r.body)
+        self.assertEqual(rest("POST", link, raw=b"rating=5", headers=form).status, 409)
+        # Rated below 3: the ticket is open again, with the customer's words.
+        t = rest("GET", "/v1/tickets/%s" % tid, agent).json()
+        self.assertEqual(t["status"], "TICKET_STATUS_OPEN")
+        notes = rest("GET", "/v1/tickets/%s/messages" % tid, agent).json()["messages"]
+        self.assertIn("rated 2 of 5 (slow): Took a week!", notes[-1]["body"])
+
+        r = rest("GET", "/v1/surveyReport?days=1", agent)
+        self.assertEqual(r.status, 200, r)
+        total = r.json()["total"]
+        self.assertEqual((total["sent"], total["answered"]), ("1", "1"))
+        self.assertEqual(total["average"], 2)
+        self.assertEqual([x.get("value", "") for x in r.json()["byChannel"]],
+                         ["email"])
+        self.assertError(rest("GET", "/v1/surveyReport?days=400", agent), 400, "INVALID_FIELD",
+                         "days")
+        r = rest("GET", "/v1/surveyReport", self.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn("sent", r.json().get("total", {}))
+        self.assertFalse(rest("GET", "/v1/surveySettings", self.key).json()
+                         .get("csatEnabled", False))
+
     def test_sla_report(self):
         # A 24/7 policy with a first reply in an hour: one ticket replied at
         # once (met), one not replied; the report over the creation range.

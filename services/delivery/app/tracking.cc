@@ -22,6 +22,7 @@ domain::Engagement EngagementOf(common::TrackingAction a) {
     case common::TrackingAction::kUnsubscribe:
       return domain::Engagement::kUnsubscribe;
     case common::TrackingAction::kStatus:
+    case common::TrackingAction::kSurvey:
       break;  // not an engagement: refused before
   }
   return domain::Engagement::kOpen;
@@ -35,7 +36,8 @@ absl::StatusOr<TrackResult> Tracking::Track(const outbox::WriteMeta& meta, const
   absl::StatusOr<common::TrackingClaims> claims = common::VerifyTrackingToken(key_, token, now);
   // A token of another tenant reads like any invalid one.
   if (!claims.ok() || claims->tenant_id != meta.tenant_id ||
-      claims->action == common::TrackingAction::kStatus) {
+      claims->action == common::TrackingAction::kStatus ||
+      claims->action == common::TrackingAction::kSurvey) {
     return common::TrackingLinkInvalid();
   }
   const std::string& id = claims->message_id;

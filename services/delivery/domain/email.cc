@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "libs/common/tracking_token.h"
 
 namespace crm::delivery::domain {
 namespace {
@@ -477,21 +478,6 @@ std::string ReferencesHeader(const std::vector<std::string>& ids, size_t max_cha
   return out;
 }
 
-bool IsUnsubscribeUrl(absl::string_view url) {
-  if (absl::StartsWithIgnoreCase(url, "https://")) return url.size() > 8;
-  if (!absl::StartsWithIgnoreCase(url, "http://")) return false;
-  url.remove_prefix(7);
-  const absl::string_view host = url.substr(0, url.find_first_of(":/?#"));
-  if (absl::StartsWith(url, "[::1]")) return true;
-  if (host == "localhost") return true;
-  // 127.0.0.0/8, written as four decimal numbers.
-  std::vector<absl::string_view> octets = absl::StrSplit(host, '.');
-  if (octets.size() != 4 || octets[0] != "127") return false;
-  for (absl::string_view o : octets) {
-    int v = 0;
-    if (o.empty() || o.size() > 3 || !absl::SimpleAtoi(o, &v) || v > 255) return false;
-  }
-  return true;
-}
+bool IsUnsubscribeUrl(absl::string_view url) { return common::IsLinkUrl(url); }
 
 }  // namespace crm::delivery::domain

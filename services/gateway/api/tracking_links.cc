@@ -1,11 +1,15 @@
 #include "services/gateway/api/tracking_links.h"
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "crm/delivery/v1/delivery.pb.h"
+#include "crm/service_desk/v1/service_desk.pb.h"
 #include "libs/common/id.h"
 #include "libs/common/tracking_token.h"
 #include "libs/grpcutil/proto_util.h"
+#include "services/gateway/domain/path_template.h"
 
 namespace crm::gateway::api {
 namespace {
@@ -13,6 +17,7 @@ namespace {
 constexpr char kTrackMethod[] = "/crm.delivery.v1.DeliveryService/Track";
 constexpr char kReportStatusMethod[] = "/crm.delivery.v1.DeliveryService/ReportStatus";
 constexpr char kReportEmailEventMethod[] = "/crm.delivery.v1.DeliveryService/ReportEmailEvent";
+constexpr char kAnswerSurveyMethod[] = "/crm.service_desk.v1.ServiceDeskService/AnswerSurvey";
 constexpr char kPrincipal[] = "tracking-link";
 
 // The smallest transparent GIF: 1×1, one colour, transparent.
@@ -64,6 +69,32 @@ HttpResponse MethodNotAllowed(absl::string_view allow) {
   return r;
 }
 
+// The survey's page: a rating of 1 to 5, what mattered most, a comment.
+HttpResponse SurveyForm(int status, absl::string_view notice) {
+  std::string body =
+      absl::StrCat(notice.empty() ? "" : absl::StrCat("<p><strong>", notice, "</strong></p>"),
+                   "<form method=\"post\"><p>How satisfied are you with our help?</p><p>");
+  const char* const labels[] = {"very unsatisfied", "unsatisfied", "neutral", "satisfied",
+                                "very satisfied"};
+  for (int i = 1; i <= 5; ++i) {
+    absl::StrAppend(&body, "<label style=\"display:block;margin:.3em 0\"><input type=\"radio\" ",
+                    "name=\"rating\" value=\"", i, "\" required> ", i, " — ", labels[i - 1],
+                    "</label>");
+  }
+  absl::StrAppend(
+      &body,
+      "</p><p><label>What mattered most?<br><select name=\"reason\"><option value=\"\">—</option>"
+      "<option value=\"resolved\">My problem was solved</option><option value=\"quick\">The "
+      "answer was quick</option><option value=\"friendly\">You were friendly</option><option "
+      "value=\"not_resolved\">My problem is not solved</option><option value=\"slow\">It took "
+      "too long</option><option value=\"unfriendly\">You were unfriendly</option><option "
+      "value=\"other\">Something else</option></select></label></p><p><label>Anything to "
+      "add?<br><textarea name=\"comment\" maxlength=\"2000\" rows=\"4\" "
+      "style=\"width:100%\"></textarea></label></p><button type=\"submit\" "
+      "style=\"font-size:1em;padding:.5em 1em\">Send</button></form>");
+  return Page(status, "How did we do?", body);
+}
+
 HttpResponse Pixel() {
   HttpResponse r;
   r.status = 200;
@@ -87,6 +118,56 @@ void TrackingLinks::Forward(std::shared_ptr<InboundCall> call, const std::string
   principal.tenant_id = tenant;
   principal.key_id = kPrincipal;
   proxy_.ForwardAdmitted(std::move(call), principal, std::move(buffers), std::move(done));
+}
+
+void TrackingLinks::HandleSurvey(const HttpRequest& req, std::shared_ptr<InboundCall> call,
+                                 const std::string& tenant, const std::string& token,
+                                 BodyReader read_body, Responder respond) {
+  if (req.method == "GET" || req.method == "HEAD") {
+    // Asks only: a link scanner that fetches it answers nothing.
+    respond(SurveyForm(200, ""));
+    return;
+  }
+  if (req.method != "POST") {
+    respond(MethodNotAllowed("GET, HEAD, POST"));
+    return;
+  }
+  read_body([this, call, tenant, token, respond](std::string body) mutable {
+    service_desk::v1::AnswerSurveyRequest answer;
+    answer.set_token(token);
+    for (absl::string_view pair : absl::StrSplit(body, '&', absl::SkipEmpty())) {
+      const size_t eq = pair.find('=');
+      const std::string name = domain::DecodeQueryComponent(pair.substr(0, eq));
+      const std::string value =
+          eq == absl::string_view::npos ? "" : domain::DecodeQueryComponent(pair.substr(eq + 1));
+      int rating = 0;
+      if (name == "rating" && absl::SimpleAtoi(value, &rating)) answer.set_rating(rating);
+      if (name == "reason") answer.set_reason(value);
+      if (name == "comment") answer.set_comment(value);
+    }
+    Forward(call, tenant, kAnswerSurveyMethod, answer, [respond](ForwardResult r) {
+      switch (r.status.error_code()) {
+        case grpc::StatusCode::OK:
+          respond(
+              Page(200, "Thank you", "<p>Your answer was recorded. Thank you for telling us.</p>"));
+          return;
+        case grpc::StatusCode::NOT_FOUND:
+          respond(NotFound());
+          return;
+        case grpc::StatusCode::FAILED_PRECONDITION:
+          respond(
+              Page(409, "Already answered", "<p>This survey was answered already. Thank you.</p>"));
+          return;
+        case grpc::StatusCode::INVALID_ARGUMENT:
+          respond(SurveyForm(400,
+                             "Please choose a rating from 1 to 5 (a comment of at most "
+                             "2,000 characters)."));
+          return;
+        default:
+          respond(Unavailable());
+      }
+    });
+  });
 }
 
 void TrackingLinks::HandleEmailEvent(const HttpRequest& req, std::shared_ptr<InboundCall> call,
@@ -141,10 +222,16 @@ void TrackingLinks::Handle(const HttpRequest& req, std::shared_ptr<InboundCall> 
                         : claims->action == common::TrackingAction::kOpen   ? 'o'
                         : claims->action == common::TrackingAction::kClick  ? 'c'
                         : claims->action == common::TrackingAction::kStatus ? 's'
+                        : claims->action == common::TrackingAction::kSurvey ? 'v'
                                                                             : 'u';
   if (action != expected) {
     // Not a token, not ours, expired, or used under another action's path.
     respond(NotFound());
+    return;
+  }
+  if (action == 'v') {
+    HandleSurvey(req, std::move(call), claims->tenant_id, token, std::move(read_body),
+                 std::move(respond));
     return;
   }
   delivery::v1::TrackRequest track;

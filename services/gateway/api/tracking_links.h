@@ -21,6 +21,10 @@
 //                       delivered; delivery's ReportEmailEvent checks its
 //                       signature with the tenant's provider): 200, 404
 //                       when the tenant has none or it does not verify
+//   GET  /t/v/{token}   a satisfaction survey of the service desk: the
+//                       page asking for a rating (records nothing)
+//   POST /t/v/{token}   its answer (a form: rating 1..5, reason, comment):
+//                       the service desk's AnswerSurvey, once per survey
 #include <memory>
 #include <string>
 
@@ -42,6 +46,9 @@ class TrackingLinks final {
               Responder respond);
 
  private:
+  void HandleSurvey(const HttpRequest& req, std::shared_ptr<InboundCall> call,
+                    const std::string& tenant, const std::string& token, BodyReader read_body,
+                    Responder respond);
   void HandleEmailEvent(const HttpRequest& req, std::shared_ptr<InboundCall> call,
                         const std::string& tenant, BodyReader read_body, Responder respond);
   void Forward(std::shared_ptr<InboundCall> call, const std::string& tenant, const char* method,

@@ -459,10 +459,6 @@ absl::Status SetResolved(pb::Message* root, const ResolvedField& rf, const std::
   return SetFromText(msg, rf.chain.back(), text, what, rf.canonical);
 }
 
-std::string DecodeQueryComponent(absl::string_view s) {
-  return domain::PercentDecode(absl::StrReplaceAll(s, {{"+", " "}}));
-}
-
 bool CoveredBy(const std::string& field, const std::string& prefix) {
   return field == prefix || absl::StartsWith(field, absl::StrCat(prefix, "."));
 }
@@ -553,8 +549,8 @@ absl::StatusOr<std::unique_ptr<pb::Message>> BuildRequest(const RestRoute& route
   for (absl::string_view pair : absl::StrSplit(call.query, '&', absl::SkipEmpty())) {
     std::pair<absl::string_view, absl::string_view> kv =
         absl::StrSplit(pair, absl::MaxSplits('=', 1));
-    const std::string key = DecodeQueryComponent(kv.first);
-    const std::string value = DecodeQueryComponent(kv.second);
+    const std::string key = domain::DecodeQueryComponent(kv.first);
+    const std::string value = domain::DecodeQueryComponent(kv.second);
     const std::string what = absl::StrCat("query parameter ", key);
     if (key.empty()) continue;
     absl::StatusOr<ResolvedField> rf = ResolveFieldPath(desc, key, what);

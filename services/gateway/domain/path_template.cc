@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 
 namespace crm::gateway::domain {
@@ -145,6 +146,10 @@ bool PathTemplate::has_double_wildcard() const {
 
 absl::StatusOr<PathTemplate> ParsePathTemplate(absl::string_view tmpl) {
   return Parser(tmpl).Parse();
+}
+
+std::string DecodeQueryComponent(absl::string_view s) {
+  return PercentDecode(absl::StrReplaceAll(s, {{"+", " "}}));
 }
 
 std::string PercentDecode(absl::string_view s, bool keep_encoded_slash) {

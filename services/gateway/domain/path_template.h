@@ -47,6 +47,9 @@ struct PathTemplate {
 // Percent-decodes `s`. With keep_encoded_slash, "%2F" stays encoded (multi-segment
 // variables, as the HttpRule reserved expansion). Malformed escapes are kept literally.
 std::string PercentDecode(absl::string_view s, bool keep_encoded_slash = false);
+// A query string's or an HTML form's name or value: '+' is a space, then
+// percent-decoded.
+std::string DecodeQueryComponent(absl::string_view s);
 
 // The outcome of matching one request path against one template.
 struct TemplateMatch {

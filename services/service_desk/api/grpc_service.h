@@ -18,6 +18,7 @@
 #include "services/service_desk/app/mailboxes.h"
 #include "services/service_desk/app/routing.h"
 #include "services/service_desk/app/slas.h"
+#include "services/service_desk/app/surveys.h"
 #include "services/service_desk/app/tickets.h"
 #include "services/service_desk/app/triggers.h"
 
@@ -61,8 +62,9 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
                          app::Inbound& inbound, app::Routing& routing, app::Agents& agents,
                          app::Macros& macros, app::TriggerRules& triggers,
                          app::AutomationRules& automations, app::KnowledgeBase& knowledge,
-                         app::Classifiers& classifiers, common::Executor& executor,
-                         grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens)
+                         app::Classifiers& classifiers, app::Surveys& surveys,
+                         common::Executor& executor, grpcutil::RpcMetrics& metrics,
+                         const common::PageTokenCodec& tokens)
       : tickets_(tickets),
         slas_(slas),
         mailboxes_(mailboxes),
@@ -74,6 +76,7 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
         automations_(automations),
         knowledge_(knowledge),
         classifiers_(classifiers),
+        surveys_(surveys),
         executor_(executor),
         metrics_(metrics),
         tokens_(tokens) {}
@@ -184,6 +187,18 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   grpc::ServerUnaryReactor* DeleteClassifier(grpc::CallbackServerContext* ctx,
                                              const v1::DeleteClassifierRequest* req,
                                              v1::DeleteClassifierResponse* resp) override;
+  grpc::ServerUnaryReactor* GetSurveySettings(grpc::CallbackServerContext* ctx,
+                                              const v1::GetSurveySettingsRequest* req,
+                                              v1::SurveySettings* resp) override;
+  grpc::ServerUnaryReactor* UpdateSurveySettings(grpc::CallbackServerContext* ctx,
+                                                 const v1::UpdateSurveySettingsRequest* req,
+                                                 v1::SurveySettings* resp) override;
+  grpc::ServerUnaryReactor* AnswerSurvey(grpc::CallbackServerContext* ctx,
+                                         const v1::AnswerSurveyRequest* req,
+                                         v1::AnswerSurveyResponse* resp) override;
+  grpc::ServerUnaryReactor* GetSurveyReport(grpc::CallbackServerContext* ctx,
+                                            const v1::GetSurveyReportRequest* req,
+                                            v1::SurveyReport* resp) override;
   grpc::ServerUnaryReactor* GetAutoResponseReport(grpc::CallbackServerContext* ctx,
                                                   const v1::GetAutoResponseReportRequest* req,
                                                   v1::AutoResponseReport* resp) override;
@@ -243,6 +258,7 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   app::AutomationRules& automations_;
   app::KnowledgeBase& knowledge_;
   app::Classifiers& classifiers_;
+  app::Surveys& surveys_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
   const common::PageTokenCodec& tokens_;

@@ -25,6 +25,7 @@
 #include "services/service_desk/domain/sla_policy.h"
 #include "services/service_desk/domain/sla_report.h"
 #include "services/service_desk/domain/sla_watch.h"
+#include "services/service_desk/domain/survey.h"
 #include "services/service_desk/domain/ticket.h"
 #include "services/service_desk/domain/ticket_classifier.h"
 #include "services/service_desk/domain/trigger.h"
@@ -260,6 +261,26 @@ class TicketTx {
   // A new ticket's predictions (its classifiers' answers), with it.
   virtual void SavePredictions(const domain::Ticket& t) = 0;
 
+  // Satisfaction surveys (domain/survey.h): the tenant's settings, locked
+  // until the write ends (version 0 before the first write), their save,
+  // and read without a lock by the writes that solve tickets.
+  virtual absl::StatusOr<domain::SurveySettings> LoadSurveySettings() = 0;
+  virtual void SaveSurveySettings(const domain::SurveySettings& s) = 0;
+  virtual absl::StatusOr<domain::SurveySettings> ReadSurveySettings() = 0;
+  // A ticket's survey: a new one scheduled; one still scheduled due again
+  // at s.due_time; a sent, answered or cancelled one left as it is.
+  virtual void ScheduleSurvey(const domain::Survey& s) = 0;
+  // One, locked until the write ends (nullopt when absent); its save.
+  virtual absl::StatusOr<std::optional<domain::Survey>> LockSurvey(const std::string& id) = 0;
+  virtual void SaveSurvey(const domain::Survey& s) = 0;
+  // Whether the customer was sent a survey at or after `since`.
+  virtual absl::StatusOr<bool> SurveyedSince(const std::string& customer_id, absl::Time since) = 0;
+  // The tenant's oldest mailbox (nullopt: none): a survey of a ticket that
+  // came by no mailbox is sent from it.
+  virtual absl::StatusOr<std::optional<Mailbox>> FirstMailbox() = 0;
+  // ticket.survey_answered.
+  virtual void EmitSurveyAnswered(const domain::Survey& s, const domain::Ticket& t) = 0;
+
   // The tenant's routing rules, locked until the write ends (version 0
   // before the first write); their save.
   virtual absl::StatusOr<domain::RoutingRules> LoadRoutingRules() = 0;
@@ -407,7 +428,7 @@ class TicketRepository
     : public outbox::UnitOfWork<TicketTx, domain::Ticket, MessageAdded, domain::SlaPolicies,
                                 SlaSweep, MailReceived, Mailbox, domain::RoutingRules, AgentState,
                                 domain::Macro, domain::Triggers, domain::Automations,
-                                domain::Article> {
+                                domain::Article, domain::SurveySettings> {
  public:
   // Whether actor.idempotency_key was used before: the write is then
   // answered from the key, so the requester need not be resolved again.
@@ -486,6 +507,20 @@ class TicketRepository
   virtual absl::StatusOr<Corrections> ClassifierCorrections(const std::string& tenant,
                                                             domain::ClassifierTarget target,
                                                             absl::Time since, int window) = 0;
+  // Surveys (domain/survey.h): due ones of every tenant (scheduled, due at
+  // or before `now`), earliest first; the tenant's settings (version 0
+  // before the first write); the report's rows over the surveys sent in
+  // [from, to] (the total, then by agent, channel, queue and intent).
+  struct DueSurvey {
+    std::string tenant;
+    std::string survey_id;
+    std::string ticket_id;
+  };
+  virtual absl::StatusOr<std::vector<DueSurvey>> DueSurveys(absl::Time now, int limit) = 0;
+  virtual absl::StatusOr<domain::SurveySettings> GetSurveySettings(const std::string& tenant) = 0;
+  virtual absl::StatusOr<std::vector<domain::SurveyRow>> SurveyRows(const std::string& tenant,
+                                                                    absl::Time from,
+                                                                    absl::Time to) = 0;
   // Auto-response's counts by intent label over the mail tickets opened in
   // [from, to] (domain::AutoResponseCounts), in one snapshot.
   virtual absl::StatusOr<std::vector<domain::AutoResponseCounts>> AutoResponseCounts(

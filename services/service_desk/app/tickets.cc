@@ -64,7 +64,28 @@ absl::Status TicketFields(absl::Status s) {
   return common::WithField(std::move(s), field);
 }
 
+bool Done(domain::TicketStatus s) {
+  return s == domain::TicketStatus::kSolved || s == domain::TicketStatus::kClosed;
+}
+
 }  // namespace
+
+absl::Status Tickets::ScheduleSurveyOnSolve(TicketTx& tx, const std::string& solver,
+                                            const Ticket& before, const Ticket& after,
+                                            absl::Time now) {
+  if (Done(before.status) || !Done(after.status)) return absl::OkStatus();
+  CRM_ASSIGN_OR_RETURN(domain::SurveySettings settings, tx.ReadSurveySettings());
+  if (domain::CsatOnSolve(settings, after, solver) != domain::SurveyVerdict::kScheduled) {
+    return absl::OkStatus();
+  }
+  domain::Survey s;
+  s.id = ids_.NewId();
+  s.ticket_id = after.id;
+  s.customer_id = after.customer_id;
+  s.due_time = now + settings.csat_delay;
+  tx.ScheduleSurvey(s);
+  return absl::OkStatus();
+}
 
 absl::Time Tickets::NowAfter(const Ticket& current) const {
   // Under the ticket's row lock: a write's instant never goes before the
@@ -234,6 +255,7 @@ absl::StatusOr<Ticket> Tickets::WriteUpdate(TicketTx& tx, const Actor& actor, co
   tx.EmitTicket("ticket.updated", next);
   for (const domain::TicketMessage& note : fx.notes) tx.EmitMessage(note, next);
   if (next.status != current.status) tx.EmitStatusChange(next, current.status);
+  CRM_RETURN_IF_ERROR(ScheduleSurveyOnSolve(tx, actor.principal, current, next, now));
   return next;
 }
 
@@ -332,6 +354,7 @@ absl::StatusOr<MessageAdded> Tickets::WriteMessage(TicketTx& tx, const Actor& ac
   if (mail_out) tx.QueueMail(*mail_out, out.ticket);
   if (!changes.empty()) tx.EmitTicket("ticket.updated", out.ticket);
   if (out.ticket.status != current.status) tx.EmitStatusChange(out.ticket, current.status);
+  CRM_RETURN_IF_ERROR(ScheduleSurveyOnSolve(tx, actor.principal, current, out.ticket, now));
   return out;
 }
 

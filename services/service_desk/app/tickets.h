@@ -86,6 +86,12 @@ class Tickets final {
 
  private:
   absl::Time Now() const;
+  // A write that solved or closed a ticket that was neither schedules its
+  // CSAT survey (docs/service-desk.md, "Satisfaction") when the tenant's
+  // settings and the ticket allow (domain::CsatOnSolve).
+  absl::Status ScheduleSurveyOnSolve(TicketTx& tx, const std::string& solver,
+                                     const domain::Ticket& before, const domain::Ticket& after,
+                                     absl::Time now);
 
   TicketRepository& repository_;
   CustomerDirectory& directory_;

@@ -31,13 +31,15 @@ const char* OutboundKindName(OutboundKind k) {
       return "auto_reply";
     case OutboundKind::kAutoResponse:
       return "auto_response";
+    case OutboundKind::kSurvey:
+      return "survey";
   }
   return "";
 }
 
 std::optional<OutboundKind> OutboundKindFromName(absl::string_view name) {
-  for (OutboundKind k :
-       {OutboundKind::kReply, OutboundKind::kAutoReply, OutboundKind::kAutoResponse}) {
+  for (OutboundKind k : {OutboundKind::kReply, OutboundKind::kAutoReply,
+                         OutboundKind::kAutoResponse, OutboundKind::kSurvey}) {
     if (name == OutboundKindName(k)) return k;
   }
   return std::nullopt;

@@ -17,10 +17,12 @@
 namespace crm::service_desk::domain {
 
 // A public reply; an acknowledgement of a new ticket; the public reply of
-// the macro that answers a question by its intent (auto-response). Both
-// automatic kinds leave with Auto-Submitted: auto-replied.
-enum class OutboundKind { kReply, kAutoReply, kAutoResponse };
-const char* OutboundKindName(OutboundKind k);  // "reply", "auto_reply", "auto_response"
+// the macro that answers a question by its intent (auto-response); a
+// satisfaction survey (domain/survey.h). The automatic kinds leave with
+// Auto-Submitted: auto-replied.
+enum class OutboundKind { kReply, kAutoReply, kAutoResponse, kSurvey };
+// "reply", "auto_reply", "auto_response", "survey"
+const char* OutboundKindName(OutboundKind k);
 std::optional<OutboundKind> OutboundKindFromName(absl::string_view name);
 inline bool AutoSubmitted(OutboundKind k) { return k != OutboundKind::kReply; }
 

@@ -17,6 +17,7 @@
 #include "libs/pg/sql.h"
 #include "services/service_desk/schema_name.h"
 #include "services/service_desk/storage/pg_classifiers.h"
+#include "services/service_desk/storage/pg_surveys.h"
 
 namespace crm::service_desk::storage {
 namespace {
@@ -832,6 +833,13 @@ const pg::NamedQuery kTicketMailbox{
                  " FROM service_desk.ticket_mails m JOIN service_desk.mailboxes b ON b.tenant_id = "
                  "m.tenant_id AND b.mailbox_id = m.mailbox_id WHERE m.tenant_id = $1 AND "
                  "m.ticket_id = $2::uuid AND NOT m.outbound ORDER BY m.received_at LIMIT 1"),
+    kMailboxColumnCount};
+// The tenant's oldest mailbox (a survey of a ticket that came by none).
+const pg::NamedQuery kFirstMailbox{
+    "service_desk_first_mailbox",
+    absl::StrCat("SELECT ", kMailboxColumns,
+                 " FROM service_desk.mailboxes b WHERE b.tenant_id = $1 ORDER BY b.created_at, "
+                 "b.mailbox_id LIMIT 1"),
     kMailboxColumnCount};
 // The first of the ids ($2, in its order) that is a mail of a ticket.
 const pg::NamedQuery kTicketOfMail{
@@ -1828,6 +1836,42 @@ class PgTicketRepository::Tx final : public app::TicketTx {
     j["fromStatus"] = domain::StatusName(from);
     w_.Emit(t.customer_id, "ticket.status_changed", j.dump());
   }
+  void EmitSurveyAnswered(const domain::Survey& s, const Ticket& t) override {
+    Json j = TicketEventJson(t);
+    j["surveyId"] = s.id;
+    j["surveyKind"] = "csat";
+    j["rating"] = s.rating;
+    j["reason"] = s.reason;
+    j["surveyAgent"] = s.agent;
+    j["time"] = absl::FormatTime(absl::RFC3339_full, s.answer_time, absl::UTCTimeZone());
+    w_.Emit(t.customer_id, "ticket.survey_answered", j.dump());
+  }
+  absl::StatusOr<domain::SurveySettings> LoadSurveySettings() override {
+    return SurveySettingsIn(repo_.pool_, w_.sql(), w_.tenant(), true);
+  }
+  void SaveSurveySettings(const domain::SurveySettings& s) override {
+    SaveSurveySettingsIn(repo_.pool_, w_.sql(), w_.tenant(), s);
+  }
+  absl::StatusOr<domain::SurveySettings> ReadSurveySettings() override {
+    return SurveySettingsIn(repo_.pool_, w_.sql(), w_.tenant(), false);
+  }
+  void ScheduleSurvey(const domain::Survey& s) override {
+    ScheduleSurveyIn(repo_.pool_, w_.sql(), w_.tenant(), s);
+  }
+  absl::StatusOr<std::optional<domain::Survey>> LockSurvey(const std::string& id) override {
+    return LockSurveyIn(repo_.pool_, w_.sql(), w_.tenant(), id);
+  }
+  void SaveSurvey(const domain::Survey& s) override {
+    SaveSurveyIn(repo_.pool_, w_.sql(), w_.tenant(), s);
+  }
+  absl::StatusOr<bool> SurveyedSince(const std::string& customer_id, absl::Time since) override {
+    return SurveyedSinceIn(repo_.pool_, w_.sql(), w_.tenant(), customer_id, since);
+  }
+  absl::StatusOr<std::optional<app::Mailbox>> FirstMailbox() override {
+    pqxx::result r = repo_.pool_.Exec(w_.sql(), kFirstMailbox, w_.tenant());
+    if (r.empty()) return std::optional<app::Mailbox>();
+    return std::optional<app::Mailbox>(MailboxOf(r[0]));
+  }
   absl::StatusOr<domain::SlaPolicies> LoadSlaPolicies() override {
     repo_.pool_.Exec(w_.sql(), kSlaPolicyLock, w_.tenant());
     return SlaPoliciesOfRows(repo_.pool_.Exec(w_.sql(), kSlaPolicyForUpdate, w_.tenant()));
@@ -2262,9 +2306,11 @@ std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
                                    kClearMacroIntents,
                                    kBindMacroIntents,
                                    kMacroForIntent,
+                                   kFirstMailbox,
                                    kSlaReport};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   for (pg::NamedQuery& c : ClassifierQueries()) q.push_back(std::move(c));
+  for (pg::NamedQuery& s : SurveyQueries()) q.push_back(std::move(s));
   return q;
 }
 
@@ -2321,6 +2367,21 @@ absl::StatusOr<domain::Article> PgTicketRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
     absl::FunctionRef<absl::StatusOr<domain::Article>(app::TicketTx&)> work) {
   return RunTx(meta, resource, kArticleAnswer, work);
+}
+absl::StatusOr<domain::SurveySettings> PgTicketRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::SurveySettings>(app::TicketTx&)> work) {
+  return RunTx(meta, resource, SurveySettingsAnswer(), work);
+}
+absl::StatusOr<std::vector<app::TicketRepository::DueSurvey>> PgTicketRepository::DueSurveys(
+    absl::Time now, int limit) {
+  std::vector<DueSurvey> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTx([&](pqxx::work& tx) -> absl::Status {
+    pool_.Exec(tx, kSchedulerOn);
+    out = DueSurveysIn(pool_, tx, now, limit);
+    return absl::OkStatus();
+  }));
+  return out;
 }
 absl::StatusOr<domain::Automations> PgTicketRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,

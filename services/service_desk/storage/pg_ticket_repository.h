@@ -104,6 +104,14 @@ class PgTicketRepository final : public app::TicketRepository {
   absl::StatusOr<domain::Automations> Write(
       const outbox::WriteMeta& meta, const std::string& resource,
       absl::FunctionRef<absl::StatusOr<domain::Automations>(app::TicketTx&)> work) override;
+  absl::StatusOr<domain::SurveySettings> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<domain::SurveySettings>(app::TicketTx&)> work) override;
+  absl::StatusOr<std::vector<DueSurvey>> DueSurveys(absl::Time now, int limit) override;
+  absl::StatusOr<domain::SurveySettings> GetSurveySettings(const std::string& tenant) override;
+  absl::StatusOr<std::vector<domain::SurveyRow>> SurveyRows(const std::string& tenant,
+                                                            absl::Time from,
+                                                            absl::Time to) override;
   absl::StatusOr<domain::Macro> GetMacro(const std::string& tenant, const std::string& id) override;
   absl::StatusOr<domain::SlaReport> SlaReportOf(const std::string& tenant,
                                                 const domain::SlaReportQuery& q) override;

@@ -22,6 +22,7 @@
 #include "absl/synchronization/notification.h"
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
+#include "libs/common/tracking_token.h"
 #include "libs/pg/pool.h"
 #include "services/service_desk/app/agents.h"
 #include "services/service_desk/app/automations.h"
@@ -32,6 +33,7 @@
 #include "services/service_desk/app/mailboxes.h"
 #include "services/service_desk/app/routing.h"
 #include "services/service_desk/app/slas.h"
+#include "services/service_desk/app/surveys.h"
 #include "services/service_desk/app/triggers.h"
 #include "services/service_desk/mail/mime.h"
 #include "services/service_desk/storage/pg_ticket_repository.h"
@@ -1847,5 +1849,104 @@ TEST_CASE("auto-response: a label is one macro's, a question answered by it, the
   CHECK(none->total.questions == 0);
 }
 
+// Satisfaction surveys on PostgreSQL: settings under their etag; a solve
+// schedules (once per ticket); the sweeper, reading every tenant's due
+// surveys, sends one with its signed link from the tenant's mailbox; the
+// link answers once; the report's grouping sets; another tenant's survey
+// and settings are not this one's.
+TEST_CASE("surveys: scheduled at the solve, sent when due, answered once, reported",
+          "[service_desk][pg][survey]") {
+  MailWorld w;  // the tenant has a mailbox
+  const std::string key = common::TrackingKey("test-context-key-0123456789abcdef0123456789");
+  app::Surveys surveys{*TheEnv().repo, w.tickets, w.clock, w.ids, key, "https://crm.example.com"};
+  domain::SurveySettings settings;
+  settings.csat_enabled = true;
+  settings.csat_delay = absl::Minutes(10);
+  settings.cooldown_days = 7;
+  auto saved = surveys.UpdateSettings(w.Meta("UpdateSurveySettings"), settings, "0");
+  REQUIRE(saved.ok());
+  CHECK(saved->version == 1);
+  CHECK(ReasonOf(surveys.UpdateSettings(w.Meta("UpdateSurveySettings"), settings, "0").status()) ==
+        "ETAG_MISMATCH");
+  auto read = surveys.GetSettings(w.tenant);
+  REQUIRE(read.ok());
+  CHECK(read->csat_delay == absl::Minutes(10));
+  CHECK(read->cooldown_days == 7);
+
+  auto t = w.Create("Parcel missing", "ada@example.com");
+  REQUIRE(t.ok());
+  Ticket solve;
+  solve.status = TicketStatus::kSolved;
+  REQUIRE(w.tickets.Update(w.Meta("UpdateTicket"), t->id, solve, {"status"}, "").ok());
+  CHECK(w.Count("SELECT count(*) FROM service_desk.surveys WHERE state = 'scheduled'") == 1);
+  // Reopened and solved again later: still one survey, due from the new solve.
+  Ticket open;
+  open.status = TicketStatus::kOpen;
+  w.clock.Advance(absl::Minutes(5));
+  REQUIRE(w.tickets.Update(w.Meta("UpdateTicket"), t->id, open, {"status"}, "").ok());
+  REQUIRE(w.tickets.Update(w.Meta("UpdateTicket"), t->id, solve, {"status"}, "").ok());
+  CHECK(w.Count("SELECT count(*) FROM service_desk.surveys") == 1);
+  w.clock.Advance(absl::Minutes(6));
+  CHECK(surveys.Sweep(100).sent == 0);  // due 10 minutes after the second solve
+  w.clock.Advance(absl::Minutes(5));
+  app::SurveyRound round = surveys.Sweep(100);
+  REQUIRE(round.failure.ok());
+  CHECK(round.sent == 1);
+  CHECK(surveys.Sweep(100).sent == 0);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.outbound_mails WHERE kind = 'survey'") == 1);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.surveys WHERE state = 'sent' AND expires_at > "
+                "sent_at AND agent = '' AND channel = 'web_form'") == 1);
+  std::string body;
+  REQUIRE(TheEnv()
+              .pool
+              ->WithTenantTx(w.tenant,
+                             [&](pqxx::work& tx) {
+                               body = tx.exec1(
+                                            "SELECT body FROM service_desk.outbound_mails "
+                                            "WHERE kind = 'survey'")[0]
+                                          .as<std::string>();
+                               return absl::OkStatus();
+                             })
+              .ok());
+  const size_t at = body.find("https://crm.example.com/t/v/");
+  REQUIRE(at != std::string::npos);
+  const size_t start = at + std::string("https://crm.example.com/t/v/").size();
+  const std::string token = body.substr(start, body.find_first_of(" \n", start) - start);
+
+  MailWorld other;
+  CHECK(ReasonOf(surveys.Answer(other.tenant, token, 5, "", "").status()) ==
+        "TRACKING_LINK_INVALID");
+  auto answered = surveys.Answer(w.tenant, token, 2, "slow", "Took long");
+  REQUIRE(answered.ok());
+  CHECK(surveys.Answer(w.tenant, token, 2, "slow", "Took long").ok());
+  CHECK(ReasonOf(surveys.Answer(w.tenant, token, 5, "", "").status()) == "SURVEY_ANSWERED");
+  CHECK(w.Count("SELECT count(*) FROM service_desk.surveys WHERE rating = 2 AND reason = 'slow' "
+                "AND answered_at IS NOT NULL") == 1);
+  CHECK(w.Count(absl::StrCat("SELECT count(*) FROM service_desk.outbox WHERE event_type = "
+                             "'ticket.survey_answered' AND tenant_id = '",
+                             w.tenant, "'")) == 1);
+  // The same customer's next solve falls in the cooldown: cancelled when due.
+  auto second = w.Create("Invoice", "ada@example.com");
+  REQUIRE(second.ok());
+  REQUIRE(w.tickets.Update(w.Meta("UpdateTicket"), second->id, solve, {"status"}, "").ok());
+  w.clock.Advance(absl::Minutes(11));
+  round = surveys.Sweep(100);
+  CHECK(round.cancelled == 1);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.surveys WHERE cancel_reason = 'cooldown'") == 1);
+
+  auto report = surveys.Report(w.tenant, 1);
+  REQUIRE(report.ok());
+  CHECK(report->total.counts.sent == 1);
+  CHECK(report->total.counts.answered == 1);
+  CHECK(report->total.counts.satisfied == 0);
+  CHECK(report->total.average == Approx(2.0));
+  REQUIRE(report->by_channel.size() == 1);
+  CHECK(report->by_channel[0].counts.value == "web_form");
+  REQUIRE(report->by_agent.size() == 1);
+  CHECK(report->by_agent[0].counts.value.empty());
+  REQUIRE(report->by_intent.size() == 1);  // no intent classifier: ""
+  CHECK(surveys.Report(other.tenant, 1)->total.counts.sent == 0);
+  CHECK_FALSE(surveys.GetSettings(other.tenant)->csat_enabled);
+}
 }  // namespace
 }  // namespace crm::service_desk::itest

@@ -1,6 +1,7 @@
 #include "libs/common/tracking_token.h"
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -36,8 +37,9 @@ bool Refused(const absl::StatusOr<TrackingClaims>& r) {
 }
 
 TEST_CASE("A tracking token verifies and carries its claims", "[common][tracking_token]") {
-  for (TrackingAction a : {TrackingAction::kOpen, TrackingAction::kClick,
-                           TrackingAction::kUnsubscribe, TrackingAction::kStatus}) {
+  for (TrackingAction a :
+       {TrackingAction::kOpen, TrackingAction::kClick, TrackingAction::kUnsubscribe,
+        TrackingAction::kStatus, TrackingAction::kSurvey}) {
     TrackingClaims c = Click(7);
     c.action = a;
     const std::string token = SignTrackingToken(kKey, c);
@@ -86,6 +88,28 @@ TEST_CASE("A tracking key is not the context key and differs by context key",
   CHECK(TrackingKey(std::string(40, 'k')) != std::string(40, 'k'));
   CHECK(TrackingKey(std::string(40, 'k')) != TrackingKey(std::string(40, 'j')));
   CHECK(TrackingKey(std::string(40, 'k')).size() == 32);
+}
+
+TEST_CASE("Link URLs: https anywhere, http on loopback only, a base from the environment",
+          "[common][tracking_token]") {
+  using crm::common::IsLinkUrl;
+  CHECK(IsLinkUrl("https://crm.example.com"));
+  CHECK(IsLinkUrl("http://127.0.0.1:8080"));
+  CHECK(IsLinkUrl("http://localhost/x"));
+  CHECK(IsLinkUrl("http://[::1]:80"));
+  CHECK_FALSE(IsLinkUrl("http://crm.example.com"));
+  CHECK_FALSE(IsLinkUrl("http://10.0.0.1"));
+  CHECK_FALSE(IsLinkUrl("ftp://x"));
+  CHECK_FALSE(IsLinkUrl("https://"));
+  setenv("CRM_TEST_LINK_BASE", "https://crm.example.com//", 1);
+  CHECK(*crm::common::LinkBaseUrl("CRM_TEST_LINK_BASE") == "https://crm.example.com");
+  setenv("CRM_TEST_LINK_BASE", "https://crm.example.com/?x=1", 1);
+  CHECK(crm::common::LinkBaseUrl("CRM_TEST_LINK_BASE").status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  setenv("CRM_TEST_LINK_BASE", "http://crm.example.com", 1);
+  CHECK_FALSE(crm::common::LinkBaseUrl("CRM_TEST_LINK_BASE").ok());
+  unsetenv("CRM_TEST_LINK_BASE");
+  CHECK(crm::common::LinkBaseUrl("CRM_TEST_LINK_BASE")->empty());
 }
 
 }  // namespace

@@ -53,6 +53,9 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     std::map<std::string, service_desk::domain::RoutingRules> routing;        // by tenant
     std::map<std::string, service_desk::domain::Triggers> triggers;           // by tenant
     std::map<std::string, service_desk::domain::Automations> automations;     // by tenant
+    // Survey settings by tenant; surveys by tenant and id; events of answers.
+    std::map<std::string, service_desk::domain::SurveySettings> survey_settings;
+    std::map<std::string, std::map<std::string, service_desk::domain::Survey>> surveys;
     // Articles by tenant and id; every version by "<tenant>/<id>".
     std::map<std::string, std::map<std::string, service_desk::domain::Article>> articles;
     std::map<std::string, std::vector<service_desk::domain::Article>> article_versions;
@@ -687,6 +690,74 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     if (static_cast<int>(out.answers.size()) > limit) out.answers.resize(limit);
     return out;
   }
+  absl::StatusOr<service_desk::domain::SurveySettings> Write(
+      const outbox::WriteMeta& meta, const std::string&,
+      absl::FunctionRef<
+          absl::StatusOr<service_desk::domain::SurveySettings>(service_desk::app::TicketTx&)>
+          work) override {
+    return Run<service_desk::domain::SurveySettings>(meta, work);
+  }
+  absl::StatusOr<std::vector<DueSurvey>> DueSurveys(absl::Time now, int limit) override {
+    std::vector<std::pair<absl::Time, DueSurvey>> due;
+    for (const auto& [tenant, by_id] : state().surveys) {
+      for (const auto& [id, s] : by_id) {
+        if (s.state == service_desk::domain::SurveyState::kScheduled && s.due_time <= now) {
+          due.push_back({s.due_time, {tenant, id, s.ticket_id}});
+        }
+      }
+    }
+    std::stable_sort(due.begin(), due.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<DueSurvey> out;
+    for (size_t i = 0; i < due.size() && static_cast<int>(i) < limit; ++i) {
+      out.push_back(due[i].second);
+    }
+    return out;
+  }
+  absl::StatusOr<service_desk::domain::SurveySettings> GetSurveySettings(
+      const std::string& tenant) override {
+    const State s = state();
+    auto it = s.survey_settings.find(tenant);
+    return it == s.survey_settings.end() ? service_desk::domain::SurveySettings{} : it->second;
+  }
+  // As the PostgreSQL query (storage/pg_surveys.cc) groups them.
+  absl::StatusOr<std::vector<service_desk::domain::SurveyRow>> SurveyRows(const std::string& tenant,
+                                                                          absl::Time from,
+                                                                          absl::Time to) override {
+    const State s = state();
+    std::map<std::pair<std::string, std::string>, service_desk::domain::SurveyCounts> groups;
+    const auto t = s.surveys.find(tenant);
+    if (t == s.surveys.end()) return std::vector<service_desk::domain::SurveyRow>{};
+    for (const auto& [id, survey] : t->second) {
+      if (survey.sent_time == absl::InfinitePast() || survey.sent_time < from ||
+          survey.sent_time > to) {
+        continue;
+      }
+      std::string intent;
+      if (s.predictions.count(survey.ticket_id)) {
+        intent = service_desk::domain::AnsweredLabel(
+            s.predictions.at(survey.ticket_id), service_desk::domain::ClassifierTarget::kIntent);
+      }
+      for (const auto& [dimension, value] :
+           std::vector<std::pair<std::string, std::string>>{{"", ""},
+                                                            {"agent", survey.agent},
+                                                            {"channel", survey.channel},
+                                                            {"queue", survey.queue},
+                                                            {"intent", intent}}) {
+        service_desk::domain::SurveyCounts& c = groups[{dimension, value}];
+        c.value = value;
+        ++c.sent;
+        if (survey.rating > 0) {
+          ++c.answered;
+          c.rating_sum += survey.rating;
+          if (service_desk::domain::Satisfied(survey.rating)) ++c.satisfied;
+        }
+      }
+    }
+    std::vector<service_desk::domain::SurveyRow> out;
+    for (const auto& [key, c] : groups) out.push_back({key.first, c});
+    return out;
+  }
   absl::StatusOr<service_desk::domain::Automations> GetAutomations(
       const std::string& tenant) override {
     const State s = state();
@@ -1127,6 +1198,58 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     }
     void SaveAutomations(const service_desk::domain::Automations& a) override {
       s_.automations[tenant_] = a;
+    }
+    absl::StatusOr<service_desk::domain::SurveySettings> LoadSurveySettings() override {
+      auto it = s_.survey_settings.find(tenant_);
+      return it == s_.survey_settings.end() ? service_desk::domain::SurveySettings{} : it->second;
+    }
+    void SaveSurveySettings(const service_desk::domain::SurveySettings& s) override {
+      s_.survey_settings[tenant_] = s;
+    }
+    absl::StatusOr<service_desk::domain::SurveySettings> ReadSurveySettings() override {
+      return LoadSurveySettings();
+    }
+    void ScheduleSurvey(const service_desk::domain::Survey& s) override {
+      for (auto& [id, existing] : s_.surveys[tenant_]) {
+        if (existing.ticket_id != s.ticket_id) continue;
+        if (existing.state == service_desk::domain::SurveyState::kScheduled) {
+          existing.due_time = s.due_time;
+        }
+        return;
+      }
+      s_.surveys[tenant_][s.id] = s;
+    }
+    absl::StatusOr<std::optional<service_desk::domain::Survey>> LockSurvey(
+        const std::string& id) override {
+      const auto it = s_.surveys[tenant_].find(id);
+      if (it == s_.surveys[tenant_].end()) return std::optional<service_desk::domain::Survey>();
+      return std::optional<service_desk::domain::Survey>(it->second);
+    }
+    void SaveSurvey(const service_desk::domain::Survey& s) override {
+      s_.surveys[tenant_][s.id] = s;
+    }
+    absl::StatusOr<bool> SurveyedSince(const std::string& customer_id, absl::Time since) override {
+      for (const auto& [id, s] : s_.surveys[tenant_]) {
+        if (s.customer_id == customer_id && s.sent_time != absl::InfinitePast() &&
+            s.sent_time >= since) {
+          return true;
+        }
+      }
+      return false;
+    }
+    absl::StatusOr<std::optional<service_desk::app::Mailbox>> FirstMailbox() override {
+      for (const auto& [id, m] : s_.mailboxes) {
+        const auto owner = s_.mailbox_tenants.find(id);
+        if (owner == s_.mailbox_tenants.end() || owner->second.empty() ||
+            owner->second == tenant_) {
+          return std::optional<service_desk::app::Mailbox>(m);
+        }
+      }
+      return std::optional<service_desk::app::Mailbox>();
+    }
+    void EmitSurveyAnswered(const service_desk::domain::Survey& s,
+                            const service_desk::domain::Ticket& t) override {
+      s_.events.push_back({"ticket.survey_answered", t.id, std::to_string(s.rating)});
     }
     absl::StatusOr<absl::Time> LastFired(const std::string& ticket_id,
                                          const std::string& automation_id) override {

@@ -1,0 +1,200 @@
+#include "services/service_desk/domain/survey.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
+#include "libs/common/status_macros.h"
+#include "libs/common/text.h"
+#include "services/service_desk/domain/template.h"
+
+namespace crm::service_desk::domain {
+namespace {
+
+const std::vector<absl::string_view>& FieldNames() {
+  static const auto* const kNames =
+      new std::vector<absl::string_view>(std::begin(kSurveyFields), std::end(kSurveyFields));
+  return *kNames;
+}
+
+bool Tagged(const Ticket& t, absl::string_view tag) {
+  return std::find(t.tags.begin(), t.tags.end(), tag) != t.tags.end();
+}
+
+bool Done(const Ticket& t) {
+  return t.status == TicketStatus::kSolved || t.status == TicketStatus::kClosed;
+}
+
+SurveyFigures FiguresOf(SurveyCounts c) {
+  SurveyFigures f;
+  if (c.sent > 0) f.response_rate = static_cast<double>(c.answered) / c.sent;
+  if (c.answered > 0) {
+    f.csat = static_cast<double>(c.satisfied) / c.answered;
+    f.average = static_cast<double>(c.rating_sum) / c.answered;
+  }
+  f.counts = std::move(c);
+  return f;
+}
+
+}  // namespace
+
+const char* SurveyStateName(SurveyState s) {
+  switch (s) {
+    case SurveyState::kScheduled:
+      return "scheduled";
+    case SurveyState::kSent:
+      return "sent";
+    case SurveyState::kAnswered:
+      return "answered";
+    case SurveyState::kCancelled:
+      return "cancelled";
+  }
+  return "";
+}
+
+std::optional<SurveyState> SurveyStateFromName(absl::string_view name) {
+  for (SurveyState s : {SurveyState::kScheduled, SurveyState::kSent, SurveyState::kAnswered,
+                        SurveyState::kCancelled}) {
+    if (name == SurveyStateName(s)) return s;
+  }
+  return std::nullopt;
+}
+
+absl::Status NormalizeAndValidate(SurveySettings& s) {
+  if (s.csat_delay < absl::ZeroDuration() || s.csat_delay > kMaxCsatDelay) {
+    return common::InvalidField("settings.csat_delay_seconds",
+                                "settings.csat_delay_seconds must be 0..2,592,000 (30 days)");
+  }
+  s.csat_delay = absl::Seconds(absl::ToInt64Seconds(s.csat_delay));
+  if (s.cooldown_days < 0 || s.cooldown_days > kMaxCooldownDays) {
+    return common::InvalidField(
+        "settings.cooldown_days",
+        absl::StrCat("settings.cooldown_days must be 0..", kMaxCooldownDays, " (0: no limit)"));
+  }
+  if (s.reopen_below < 0 || s.reopen_below > 5) {
+    return common::InvalidField("settings.reopen_below",
+                                "settings.reopen_below must be 0..5 (0: never reopen)");
+  }
+  CRM_RETURN_IF_ERROR(
+      CheckTemplate("settings.subject", s.subject, FieldNames(), kMaxSurveySubject, true));
+  CRM_RETURN_IF_ERROR(CheckTemplate("settings.body", s.body, FieldNames(), kMaxSurveyBody, false));
+  if (!s.body.empty() && !absl::StrContains(s.body, "{{survey.link}}")) {
+    return common::InvalidField("settings.body",
+                                "settings.body must hold {{survey.link}}: the answer link");
+  }
+  return absl::OkStatus();
+}
+
+const char* SurveyVerdictName(SurveyVerdict v) {
+  switch (v) {
+    case SurveyVerdict::kScheduled:
+      return "scheduled";
+    case SurveyVerdict::kOff:
+      return "off";
+    case SurveyVerdict::kSpam:
+      return "spam";
+    case SurveyVerdict::kNoSurvey:
+      return "no_survey";
+    case SurveyVerdict::kAutomated:
+      return "automated";
+    case SurveyVerdict::kNoRequester:
+      return "no_requester";
+  }
+  return "";
+}
+
+SurveyVerdict CsatOnSolve(const SurveySettings& s, const Ticket& t, absl::string_view solver) {
+  if (!s.csat_enabled) return SurveyVerdict::kOff;
+  if (Tagged(t, kSpamTag)) return SurveyVerdict::kSpam;
+  if (Tagged(t, kNoSurveyTag)) return SurveyVerdict::kNoSurvey;
+  if (absl::StartsWith(solver, "automation/")) return SurveyVerdict::kAutomated;
+  if (t.requester_email.empty()) return SurveyVerdict::kNoRequester;
+  return SurveyVerdict::kScheduled;
+}
+
+const char* SendVerdictName(SendVerdict v) {
+  switch (v) {
+    case SendVerdict::kSend:
+      return "send";
+    case SendVerdict::kOff:
+      return "off";
+    case SendVerdict::kReopened:
+      return "reopened";
+    case SendVerdict::kExcluded:
+      return "excluded";
+    case SendVerdict::kCooldown:
+      return "cooldown";
+    case SendVerdict::kNoMailbox:
+      return "no_mailbox";
+  }
+  return "";
+}
+
+SendVerdict DecideSend(const SurveySettings& s, const Ticket& t, bool surveyed_within_cooldown,
+                       bool has_mailbox) {
+  if (!s.csat_enabled) return SendVerdict::kOff;
+  if (!Done(t)) return SendVerdict::kReopened;
+  if (Tagged(t, kSpamTag) || Tagged(t, kNoSurveyTag)) return SendVerdict::kExcluded;
+  if (surveyed_within_cooldown) return SendVerdict::kCooldown;
+  if (!has_mailbox) return SendVerdict::kNoMailbox;
+  return SendVerdict::kSend;
+}
+
+SurveyText SurveyTextOf(const SurveySettings& s, const Ticket& t, const std::string& link) {
+  const TemplateValues values = {{"ticket.number", absl::StrCat(t.number)},
+                                 {"ticket.subject", t.subject},
+                                 {"requester.email", t.requester_email},
+                                 {"survey.link", link}};
+  return {FillTemplate(s.subject.empty() ? kDefaultSurveySubject : s.subject, values),
+          FillTemplate(s.body.empty() ? kDefaultSurveyBody : s.body, values)};
+}
+
+absl::Status CheckAnswer(int rating, std::string& reason, std::string& comment) {
+  if (rating < 1 || rating > 5) {
+    return common::InvalidField("rating", "rating must be 1..5");
+  }
+  reason = std::string(absl::StripAsciiWhitespace(reason));
+  if (!reason.empty() && std::find(std::begin(kSurveyReasons), std::end(kSurveyReasons),
+                                   absl::string_view(reason)) == std::end(kSurveyReasons)) {
+    return common::InvalidField(
+        "reason",
+        "reason must be resolved, quick, friendly, not_resolved, slow, unfriendly, other or none");
+  }
+  comment = std::string(absl::StripAsciiWhitespace(comment));
+  CRM_RETURN_IF_ERROR(common::CheckStorableText("comment", comment));
+  if (CharCount(comment) > kMaxSurveyComment) {
+    return common::InvalidField("comment", "comment must be at most 2,000 characters");
+  }
+  return absl::OkStatus();
+}
+
+SurveyReport SummarizeSurveys(const std::vector<SurveyRow>& rows, absl::Time from, absl::Time to) {
+  SurveyReport r;
+  r.from = from;
+  r.to = to;
+  for (const SurveyRow& row : rows) {
+    std::vector<SurveyFigures>* into = row.dimension == "agent"     ? &r.by_agent
+                                       : row.dimension == "channel" ? &r.by_channel
+                                       : row.dimension == "queue"   ? &r.by_queue
+                                       : row.dimension == "intent"  ? &r.by_intent
+                                                                    : nullptr;
+    if (into == nullptr) {
+      r.total = FiguresOf(row.counts);
+      r.total.counts.value.clear();
+    } else {
+      into->push_back(FiguresOf(row.counts));
+    }
+  }
+  for (auto* list : {&r.by_agent, &r.by_channel, &r.by_queue, &r.by_intent}) {
+    std::sort(list->begin(), list->end(), [](const SurveyFigures& a, const SurveyFigures& b) {
+      return a.counts.sent != b.counts.sent ? a.counts.sent > b.counts.sent
+                                            : a.counts.value < b.counts.value;
+    });
+  }
+  return r;
+}
+
+}  // namespace crm::service_desk::domain
