@@ -84,7 +84,8 @@ std::string TrackingKey(absl::string_view context_key) {
 std::string SignTrackingToken(absl::string_view key, const TrackingClaims& c) {
   const std::string signed_part = absl::StrCat(
       kVersion, ".", ActionCode(c.action), ".", c.tenant_id, ".", c.message_id, ".",
-      c.action == TrackingAction::kClick ? c.link : 0, ".", absl::ToUnixSeconds(c.expire_time));
+      c.action == TrackingAction::kClick || c.action == TrackingAction::kSurvey ? c.link : 0, ".",
+      absl::ToUnixSeconds(c.expire_time));
   return absl::StrCat(signed_part, ".", Mac(key, signed_part));
 }
 

@@ -15,8 +15,9 @@
 // action: "o" (open), "c" (click), "u" (unsubscribe), "s" (a provider's
 // status callback), "v" (a satisfaction survey of the service desk: the
 // message is the survey); tenant and message:
-// UUIDs; link: the link's index in the message (0..999, clicks only; "0"
-// otherwise); expiry: unix seconds. Every part is URL-safe as it is.
+// UUIDs; link: the link's index in the message (0..999, clicks only), the
+// survey's kind (surveys: 0 CSAT, 1 NPS), "0" otherwise; expiry: unix seconds. Every part is
+// URL-safe as it is.
 #include <cstdint>
 #include <string>
 
@@ -39,7 +40,7 @@ struct TrackingClaims {
   TrackingAction action = TrackingAction::kOpen;
   std::string tenant_id;                          // UUID
   std::string message_id;                         // UUID
-  int link = 0;                                   // kClick: 0..kMaxTrackedLinks-1
+  int link = 0;  // kClick: 0..kMaxTrackedLinks-1; kSurvey: 0 CSAT, 1 NPS
   absl::Time expire_time = absl::InfinitePast();  // whole seconds
 };
 

@@ -40,7 +40,7 @@ int main() {
   service_desk::app::Mailboxes mailboxes(repository, clock, ids);
   service_desk::app::Inbound inbound(repository, tickets, clock, ids);
   service_desk::app::Routing routing(repository, clock);
-  service_desk::app::Agents agents(repository, clock);
+  service_desk::app::Agents agents(repository, tickets, clock);
   service_desk::app::Macros macros(repository, tickets, clock, ids);
   service_desk::app::TriggerRules triggers(repository, clock);
   service_desk::app::AutomationRules automations(repository, tickets, clock);

@@ -709,6 +709,24 @@ class Tickets(stack.E2ETestCase):
         self.assertEqual(r.status, 200, r)
         r = self.create(key=key, subject="Invoice 6")
         self.assertEqual(r.json().get("assignee"), "ann")
+        # Bob back with room for one more; ann leaves and hands her three
+        # new tickets over: bob takes one, two go to nobody.
+        r = put("bob", dict(ann, name="Bob", capacity=3))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json()["available"], r.json()["openTickets"]), (True, 2))
+        self.assertError(rest("POST", "/v1/agents/ann/availability", agent_key,
+                              {"available": False, "reassign": 7,
+                               "requestId": stack.unique("av")}), 400, "INVALID_FIELD",
+                         "reassign")
+        r = rest("POST", "/v1/agents/ann/availability", agent_key,
+                 {"available": False, "reassign": "ASSIGN_MODE_LEAST_BUSY",
+                  "requestId": stack.unique("av")})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json().get("reassignedTickets", 0),
+                          r.json().get("releasedTickets", 0)), (1, 2))
+        self.assertNotIn("openTickets", r.json())
+        r = rest("GET", "/v1/agents/bob", key)
+        self.assertEqual(r.json()["openTickets"], 3)
         # Another tenant: no agents; ours are not found there.
         self.assertError(rest("GET", "/v1/agents/ann", self.key), 404, "AGENT_NOT_FOUND")
         self.assertError(rest("POST", "/v1/agents/ann/availability", self.key,
@@ -1268,6 +1286,27 @@ class Tickets(stack.E2ETestCase):
         self.assertNotIn("sent", r.json().get("total", {}))
         self.assertFalse(rest("GET", "/v1/surveySettings", self.key).json()
                          .get("csatEnabled", False))
+
+        # NPS on: a new customer's first solve asks NPS (0..10) instead.
+        r = put({"csatEnabled": True, "csatDelaySeconds": "0", "npsEnabled": True,
+                 "npsEveryDays": 90}, etag="1")
+        self.assertEqual(r.status, 200, r)
+        email = "%s@example.com" % stack.unique("bob")
+        t = self.create(email=email, key=key, subject="Invoice")
+        r = rest("PATCH", "/v1/tickets/%s?requestId=%s" % (t.json()["id"], stack.unique("u")),
+                 agent, {"status": "TICKET_STATUS_SOLVED"})
+        self.assertEqual(r.status, 200, r)
+        stack.wait_for("the NPS mail", lambda: surveys_to(email), 30)
+        mail = surveys_to(email)[0]
+        self.assertEqual(mail["Subject"], "How likely are you to recommend us?")
+        text = mail.get_payload(decode=True).decode()
+        link = re.search(r"http://[^/\s]+(/t/v/[^\s]+)", text).group(1)
+        self.assertIn(b"recommend us", rest("GET", link).body)
+        self.assertEqual(rest("POST", link, raw=b"rating=10", headers=form).status, 200)
+        nps = rest("GET", "/v1/surveyReport?days=1", agent).json()["nps"]
+        self.assertEqual((nps["answered"], nps["promoters"], nps["score"]), ("1", "1", 100))
+        self.assertEqual(len(rest("GET", "/v1/surveyReport?days=1", agent).json()
+                             ["npsByMonth"]), 1)
 
     def test_sla_report(self):
         # A 24/7 policy with a first reply in an hour: one ticket replied at

@@ -69,7 +69,25 @@ HttpResponse MethodNotAllowed(absl::string_view allow) {
   return r;
 }
 
-// The survey's page: a rating of 1 to 5, what mattered most, a comment.
+// An NPS survey's page: 0 to 10, a comment.
+HttpResponse NpsForm(int status, absl::string_view notice) {
+  std::string body = absl::StrCat(
+      notice.empty() ? "" : absl::StrCat("<p><strong>", notice, "</strong></p>"),
+      "<form method=\"post\"><p>How likely are you to recommend us to a friend or colleague? "
+      "(0: not at all likely, 10: extremely likely)</p><p>");
+  for (int i = 0; i <= 10; ++i) {
+    absl::StrAppend(&body, "<label style=\"margin-right:.6em\"><input type=\"radio\" ",
+                    "name=\"rating\" value=\"", i, "\" required> ", i, "</label>");
+  }
+  absl::StrAppend(&body,
+                  "</p><p><label>What is the main reason for your score?<br><textarea "
+                  "name=\"comment\" maxlength=\"2000\" rows=\"4\" "
+                  "style=\"width:100%\"></textarea></label></p><button type=\"submit\" "
+                  "style=\"font-size:1em;padding:.5em 1em\">Send</button></form>");
+  return Page(status, "How likely are you to recommend us?", body);
+}
+
+// A CSAT survey's page: a rating of 1 to 5, what mattered most, a comment.
 HttpResponse SurveyForm(int status, absl::string_view notice) {
   std::string body =
       absl::StrCat(notice.empty() ? "" : absl::StrCat("<p><strong>", notice, "</strong></p>"),
@@ -121,18 +139,21 @@ void TrackingLinks::Forward(std::shared_ptr<InboundCall> call, const std::string
 }
 
 void TrackingLinks::HandleSurvey(const HttpRequest& req, std::shared_ptr<InboundCall> call,
-                                 const std::string& tenant, const std::string& token,
+                                 const std::string& tenant, const std::string& token, bool nps,
                                  BodyReader read_body, Responder respond) {
+  const auto form = [nps](int status, absl::string_view notice) {
+    return nps ? NpsForm(status, notice) : SurveyForm(status, notice);
+  };
   if (req.method == "GET" || req.method == "HEAD") {
     // Asks only: a link scanner that fetches it answers nothing.
-    respond(SurveyForm(200, ""));
+    respond(form(200, ""));
     return;
   }
   if (req.method != "POST") {
     respond(MethodNotAllowed("GET, HEAD, POST"));
     return;
   }
-  read_body([this, call, tenant, token, respond](std::string body) mutable {
+  read_body([this, call, tenant, token, form, respond](std::string body) mutable {
     service_desk::v1::AnswerSurveyRequest answer;
     answer.set_token(token);
     for (absl::string_view pair : absl::StrSplit(body, '&', absl::SkipEmpty())) {
@@ -145,7 +166,7 @@ void TrackingLinks::HandleSurvey(const HttpRequest& req, std::shared_ptr<Inbound
       if (name == "reason") answer.set_reason(value);
       if (name == "comment") answer.set_comment(value);
     }
-    Forward(call, tenant, kAnswerSurveyMethod, answer, [respond](ForwardResult r) {
+    Forward(call, tenant, kAnswerSurveyMethod, answer, [form, respond](ForwardResult r) {
       switch (r.status.error_code()) {
         case grpc::StatusCode::OK:
           respond(
@@ -159,9 +180,7 @@ void TrackingLinks::HandleSurvey(const HttpRequest& req, std::shared_ptr<Inbound
               Page(409, "Already answered", "<p>This survey was answered already. Thank you.</p>"));
           return;
         case grpc::StatusCode::INVALID_ARGUMENT:
-          respond(SurveyForm(400,
-                             "Please choose a rating from 1 to 5 (a comment of at most "
-                             "2,000 characters)."));
+          respond(form(400, "Please choose a rating (a comment of at most 2,000 characters)."));
           return;
         default:
           respond(Unavailable());
@@ -230,8 +249,8 @@ void TrackingLinks::Handle(const HttpRequest& req, std::shared_ptr<InboundCall> 
     return;
   }
   if (action == 'v') {
-    HandleSurvey(req, std::move(call), claims->tenant_id, token, std::move(read_body),
-                 std::move(respond));
+    HandleSurvey(req, std::move(call), claims->tenant_id, token, claims->link == 1,
+                 std::move(read_body), std::move(respond));
     return;
   }
   delivery::v1::TrackRequest track;

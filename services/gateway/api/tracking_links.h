@@ -47,8 +47,8 @@ class TrackingLinks final {
 
  private:
   void HandleSurvey(const HttpRequest& req, std::shared_ptr<InboundCall> call,
-                    const std::string& tenant, const std::string& token, BodyReader read_body,
-                    Responder respond);
+                    const std::string& tenant, const std::string& token, bool nps,
+                    BodyReader read_body, Responder respond);
   void HandleEmailEvent(const HttpRequest& req, std::shared_ptr<InboundCall> call,
                         const std::string& tenant, BodyReader read_body, Responder respond);
   void Forward(std::shared_ptr<InboundCall> call, const std::string& tenant, const char* method,

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
 #include "libs/grpcutil/proto_util.h"
 #include "libs/grpcutil/unary.h"
@@ -31,6 +32,8 @@ void ToProto(const app::AgentState& s, v1::Agent* out) {
   out->set_capacity(a.capacity);
   out->set_available(a.available);
   out->set_open_tickets(s.open_tickets);
+  out->set_reassigned_tickets(s.reassigned);
+  out->set_released_tickets(s.released);
   out->set_etag(absl::StrCat(a.version));
   grpcutil::ToTimestamp(a.update_time, out->mutable_update_time());
   if (a.last_assigned != absl::InfinitePast()) {
@@ -78,10 +81,14 @@ grpc::ServerUnaryReactor* ServiceDeskGrpcService::SetAgentAvailability(
     grpc::CallbackServerContext* ctx, const v1::SetAgentAvailabilityRequest* req, v1::Agent* resp) {
   return grpcutil::Offload(
       ctx, executor_, metrics_, "SetAgentAvailability", [=](const grpcutil::RequestContext& rc) {
-        CRM_ASSIGN_OR_RETURN(app::AgentState out,
-                             agents_.SetAvailability(
-                                 grpcutil::IdempotentWriteMetaOf(rc, "SetAgentAvailability", *req),
-                                 req->agent_id(), req->available()));
+        if (!v1::AssignMode_IsValid(req->reassign())) {
+          return common::InvalidField("reassign", "reassign is not an assign mode");
+        }
+        CRM_ASSIGN_OR_RETURN(
+            app::AgentState out,
+            agents_.SetAvailability(
+                grpcutil::IdempotentWriteMetaOf(rc, "SetAgentAvailability", *req), req->agent_id(),
+                req->available(), static_cast<domain::AssignMode>(req->reassign())));
         ToProto(out, resp);
         return absl::OkStatus();
       });

@@ -27,6 +27,10 @@ domain::SurveySettings FromProto(const v1::SurveySettings& in) {
   s.subject = in.subject();
   s.body = in.body();
   s.reopen_below = in.reopen_below();
+  s.nps_enabled = in.nps_enabled();
+  if (in.nps_every_days() != 0) s.nps_every_days = in.nps_every_days();
+  s.nps_subject = in.nps_subject();
+  s.nps_body = in.nps_body();
   return s;
 }
 
@@ -37,6 +41,10 @@ void ToProto(const domain::SurveySettings& s, v1::SurveySettings* out) {
   out->set_subject(s.subject);
   out->set_body(s.body);
   out->set_reopen_below(s.reopen_below);
+  out->set_nps_enabled(s.nps_enabled);
+  out->set_nps_every_days(s.nps_every_days);
+  out->set_nps_subject(s.nps_subject);
+  out->set_nps_body(s.nps_body);
   out->set_etag(absl::StrCat(s.version));
   if (s.version > 0) grpcutil::ToTimestamp(s.update_time, out->mutable_update_time());
 }
@@ -49,6 +57,17 @@ void ToProto(const domain::SurveyFigures& f, v1::SurveyFigures* out) {
   out->set_response_rate(f.response_rate);
   out->set_csat(f.csat);
   out->set_average(f.average);
+}
+
+void ToProto(const domain::NpsFigures& f, v1::NpsFigures* out) {
+  out->set_month(f.counts.month);
+  out->set_sent(f.counts.sent);
+  out->set_answered(f.counts.answered);
+  out->set_promoters(f.counts.promoters);
+  out->set_passives(f.passives);
+  out->set_detractors(f.counts.detractors);
+  out->set_response_rate(f.response_rate);
+  out->set_score(f.score);
 }
 
 }  // namespace
@@ -106,6 +125,8 @@ grpc::ServerUnaryReactor* ServiceDeskGrpcService::GetSurveyReport(
         for (const domain::SurveyFigures& f : r.by_channel) ToProto(f, resp->add_by_channel());
         for (const domain::SurveyFigures& f : r.by_queue) ToProto(f, resp->add_by_queue());
         for (const domain::SurveyFigures& f : r.by_intent) ToProto(f, resp->add_by_intent());
+        ToProto(r.nps, resp->mutable_nps());
+        for (const domain::NpsFigures& f : r.nps_by_month) ToProto(f, resp->add_nps_by_month());
         return absl::OkStatus();
       });
 }

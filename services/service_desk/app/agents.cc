@@ -66,7 +66,7 @@ absl::StatusOr<std::vector<AgentState>> Agents::List(const std::string& tenant) 
 }
 
 absl::StatusOr<AgentState> Agents::SetAvailability(const Actor& actor, const std::string& id,
-                                                   bool available) {
+                                                   bool available, domain::AssignMode reassign) {
   CRM_RETURN_IF_ERROR(common::RequireRequestId(actor.idempotency_key));
   CRM_RETURN_IF_ERROR(CheckAgentId(id));
   const absl::Time now = Now();
@@ -80,7 +80,27 @@ absl::StatusOr<AgentState> Agents::SetAvailability(const Actor& actor, const std
           current->update_time = std::max(now, current->update_time);
           tx.SaveAgent(*current);
         }
-        return StateOf(tx, *std::move(current));
+        int reassigned = 0, released = 0;
+        if (!available && reassign != domain::AssignMode::kNone) {
+          const Actor by{actor.tenant_id, kReassigner, actor.request_id, actor.method, "", ""};
+          CRM_ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                               tx.ActiveTicketsOf(id, kMaxReassigned));
+          for (const std::string& ticket_id : ids) {
+            CRM_ASSIGN_OR_RETURN(domain::Ticket t, tx.LoadTicket(ticket_id));
+            if (t.assignee != id) continue;
+            // The agent is unavailable in this write: the ranking leaves it out.
+            CRM_ASSIGN_OR_RETURN(std::string to, AssignNewTicket(tx, reassign, t, {}, now));
+            domain::Ticket patch;
+            patch.assignee = to;
+            CRM_RETURN_IF_ERROR(
+                tickets_.WriteUpdate(tx, by, ticket_id, patch, {"assignee"}, "", {}).status());
+            ++(to.empty() ? released : reassigned);
+          }
+        }
+        CRM_ASSIGN_OR_RETURN(AgentState out, StateOf(tx, *std::move(current)));
+        out.reassigned = reassigned;
+        out.released = released;
+        return out;
       });
 }
 

@@ -9,13 +9,14 @@
 #include "absl/status/statusor.h"
 #include "libs/common/clock.h"
 #include "services/service_desk/app/ports.h"
+#include "services/service_desk/app/tickets.h"
 
 namespace crm::service_desk::app {
 
 class Agents final {
  public:
-  Agents(TicketRepository& repository, const common::Clock& clock)
-      : repository_(repository), clock_(clock) {}
+  Agents(TicketRepository& repository, Tickets& tickets, const common::Clock& clock)
+      : repository_(repository), tickets_(tickets), clock_(clock) {}
 
   // The whole agent (its id from the path); if_match: its etag ("0": only
   // when it does not exist yet; "": last writer wins). INVALID_ARGUMENT
@@ -26,15 +27,24 @@ class Agents final {
   absl::StatusOr<AgentState> Get(const std::string& tenant, const std::string& id);
   absl::StatusOr<std::vector<AgentState>> List(const std::string& tenant);
   // On or off shift; nothing changes (no new version) when it already is.
-  absl::StatusOr<AgentState> SetAvailability(const Actor& actor, const std::string& id,
-                                             bool available);
+  // Off with a `reassign` mode: the agent's new and open tickets (the
+  // oldest kMaxReassigned) go, each in the same write, to another agent
+  // by that mode (its queue, capacity and availability, no skills asked),
+  // or to nobody; the audit's actor is kReassigner.
+  absl::StatusOr<AgentState> SetAvailability(
+      const Actor& actor, const std::string& id, bool available,
+      domain::AssignMode reassign = domain::AssignMode::kNone);
 
  private:
   absl::Time Now() const;
 
   TicketRepository& repository_;
+  Tickets& tickets_;
   const common::Clock& clock_;
 };
+
+inline constexpr int kMaxReassigned = 500;
+inline constexpr char kReassigner[] = "reassignment";
 
 // The assignment step of a new ticket's write (before it is saved): the
 // agent a ticket of its queue needing `skills` goes to under `mode`, that

@@ -273,8 +273,10 @@ class TicketTx {
   // One, locked until the write ends (nullopt when absent); its save.
   virtual absl::StatusOr<std::optional<domain::Survey>> LockSurvey(const std::string& id) = 0;
   virtual void SaveSurvey(const domain::Survey& s) = 0;
-  // Whether the customer was sent a survey at or after `since`.
+  // Whether the customer was sent a survey at or after `since`; whether
+  // an NPS survey of theirs (not cancelled) was due at or after it.
   virtual absl::StatusOr<bool> SurveyedSince(const std::string& customer_id, absl::Time since) = 0;
+  virtual absl::StatusOr<bool> NpsAskedSince(const std::string& customer_id, absl::Time since) = 0;
   // The tenant's oldest mailbox (nullopt: none): a survey of a ticket that
   // came by no mailbox is sent from it.
   virtual absl::StatusOr<std::optional<Mailbox>> FirstMailbox() = 0;
@@ -324,6 +326,9 @@ class TicketTx {
       const std::string& id, bool wait) = 0;
   virtual void ReleaseClaim() = 0;
   virtual void RecordAssignment(const std::string& agent_id, absl::Time at) = 0;
+  // The agent's new and open tickets, oldest first, at most `limit`.
+  virtual absl::StatusOr<std::vector<std::string>> ActiveTicketsOf(const std::string& agent_id,
+                                                                   int limit) = 0;
 
   // Macros (domain/macro.h): one, locked until the write ends (nullopt
   // when absent); its save (with its intents: each label then answers with
@@ -422,6 +427,10 @@ struct AutomationCandidate {
 struct AgentState {
   domain::Agent agent;
   int open_tickets = 0;
+  // SetAvailability with a reassign mode: the agent's tickets given to
+  // others, and those left unassigned.
+  int reassigned = 0;
+  int released = 0;
 };
 
 class TicketRepository
@@ -510,7 +519,8 @@ class TicketRepository
   // Surveys (domain/survey.h): due ones of every tenant (scheduled, due at
   // or before `now`), earliest first; the tenant's settings (version 0
   // before the first write); the report's rows over the surveys sent in
-  // [from, to] (the total, then by agent, channel, queue and intent).
+  // [from, to]: NPS (the total, then the answers by month) and CSAT (the
+  // total, then by agent, channel, queue and intent).
   struct DueSurvey {
     std::string tenant;
     std::string survey_id;
@@ -518,6 +528,9 @@ class TicketRepository
   };
   virtual absl::StatusOr<std::vector<DueSurvey>> DueSurveys(absl::Time now, int limit) = 0;
   virtual absl::StatusOr<domain::SurveySettings> GetSurveySettings(const std::string& tenant) = 0;
+  virtual absl::StatusOr<std::vector<domain::NpsCounts>> NpsRows(const std::string& tenant,
+                                                                 absl::Time from,
+                                                                 absl::Time to) = 0;
   virtual absl::StatusOr<std::vector<domain::SurveyRow>> SurveyRows(const std::string& tenant,
                                                                     absl::Time from,
                                                                     absl::Time to) = 0;

@@ -23,6 +23,9 @@ absl::Status SurveyAnswered() {
       "SURVEY_ANSWERED");
 }
 
+// The survey's kind in its link's token (the gateway shows its question).
+int LinkKind(domain::SurveyKind k) { return k == domain::SurveyKind::kNps ? 1 : 0; }
+
 bool SameAnswer(const domain::Survey& s, int rating, const std::string& reason,
                 const std::string& comment) {
   return s.rating == rating && s.reason == reason && s.comment == comment;
@@ -103,7 +106,7 @@ absl::StatusOr<bool> Surveys::Send(const TicketRepository::DueSurvey& due) {
                   CRM_ASSIGN_OR_RETURN(mailbox, tx.FirstMailbox());
                 }
                 const domain::SendVerdict v =
-                    domain::DecideSend(settings, ticket, recently, mailbox.has_value());
+                    domain::DecideSend(settings, s->kind, ticket, recently, mailbox.has_value());
                 if (v != domain::SendVerdict::kSend) {
                   s->state = domain::SurveyState::kCancelled;
                   s->cancel_reason = domain::SendVerdictName(v);
@@ -114,11 +117,13 @@ absl::StatusOr<bool> Surveys::Send(const TicketRepository::DueSurvey& due) {
                 claims.action = common::TrackingAction::kSurvey;
                 claims.tenant_id = due.tenant;
                 claims.message_id = s->id;
+                claims.link = LinkKind(s->kind);
                 claims.expire_time =
                     absl::FromUnixSeconds(absl::ToUnixSeconds(now + domain::kSurveyValidity));
                 const std::string link =
                     absl::StrCat(base_url_, "/t/v/", common::SignTrackingToken(link_key_, claims));
-                const domain::SurveyText text = domain::SurveyTextOf(settings, ticket, link);
+                const domain::SurveyText text =
+                    domain::SurveyTextOf(settings, s->kind, ticket, link);
                 domain::Answer a;
                 a.id = ids_.NewId();
                 a.message_id = domain::OutgoingMessageId(a.id, mailbox->address);
@@ -150,10 +155,13 @@ absl::StatusOr<domain::Survey> Surveys::Answer(const std::string& tenant, const 
   absl::StatusOr<common::TrackingClaims> claims =
       common::VerifyTrackingToken(link_key_, token, clock_.Now());
   if (!claims.ok() || claims->action != common::TrackingAction::kSurvey ||
-      claims->tenant_id != tenant) {
+      claims->tenant_id != tenant || claims->link > 1) {
     return common::TrackingLinkInvalid();
   }
-  CRM_RETURN_IF_ERROR(domain::CheckAnswer(rating, reason, comment));
+  const domain::SurveyKind kind = claims->link == LinkKind(domain::SurveyKind::kNps)
+                                      ? domain::SurveyKind::kNps
+                                      : domain::SurveyKind::kCsat;
+  CRM_RETURN_IF_ERROR(domain::CheckAnswer(kind, rating, reason, comment));
   const Actor actor{tenant, kRespondent, "", "AnswerSurvey", "", ""};
   domain::Survey out;
   CRM_RETURN_IF_ERROR(
@@ -163,7 +171,7 @@ absl::StatusOr<domain::Survey> Surveys::Answer(const std::string& tenant, const 
               [&](TicketTx& tx) -> absl::StatusOr<domain::Ticket> {
                 CRM_ASSIGN_OR_RETURN(std::optional<domain::Survey> s,
                                      tx.LockSurvey(claims->message_id));
-                if (!s || s->state == domain::SurveyState::kScheduled ||
+                if (!s || s->kind != kind || s->state == domain::SurveyState::kScheduled ||
                     s->state == domain::SurveyState::kCancelled) {
                   return common::TrackingLinkInvalid();
                 }
@@ -183,12 +191,12 @@ absl::StatusOr<domain::Survey> Surveys::Answer(const std::string& tenant, const 
                 tx.SaveSurvey(*s);
                 tx.AppendChanges(
                     ticket.id,
-                    {{0, "csat", "", absl::StrCat(rating, reason.empty() ? "" : " ", reason),
-                      kRespondent, now}});
+                    {{0, domain::SurveyKindName(kind), "",
+                      absl::StrCat(rating, reason.empty() ? "" : " ", reason), kRespondent, now}});
                 tx.EmitSurveyAnswered(*s, ticket);
                 out = *s;
                 CRM_ASSIGN_OR_RETURN(domain::SurveySettings settings, tx.ReadSurveySettings());
-                if (rating >= settings.reopen_below ||
+                if (kind != domain::SurveyKind::kCsat || rating >= settings.reopen_below ||
                     ticket.status != domain::TicketStatus::kSolved) {
                   return ticket;
                 }
@@ -220,7 +228,8 @@ absl::StatusOr<domain::SurveyReport> Surveys::Report(const std::string& tenant, 
   const absl::Time from = to - absl::Hours(24) * days;
   CRM_ASSIGN_OR_RETURN(std::vector<domain::SurveyRow> rows,
                        repository_.SurveyRows(tenant, from, to));
-  return domain::SummarizeSurveys(rows, from, to);
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::NpsCounts> nps, repository_.NpsRows(tenant, from, to));
+  return domain::SummarizeSurveys(rows, nps, from, to);
 }
 
 }  // namespace crm::service_desk::app

@@ -75,11 +75,21 @@ absl::Status Tickets::ScheduleSurveyOnSolve(TicketTx& tx, const std::string& sol
                                             absl::Time now) {
   if (Done(before.status) || !Done(after.status)) return absl::OkStatus();
   CRM_ASSIGN_OR_RETURN(domain::SurveySettings settings, tx.ReadSurveySettings());
-  if (domain::CsatOnSolve(settings, after, solver) != domain::SurveyVerdict::kScheduled) {
+  if (domain::SurveyOnSolve(settings, after, solver) != domain::SurveyVerdict::kScheduled) {
     return absl::OkStatus();
   }
+  bool nps_due = false;
+  if (settings.nps_enabled) {
+    CRM_ASSIGN_OR_RETURN(
+        const bool asked,
+        tx.NpsAskedSince(after.customer_id, now - absl::Hours(24) * settings.nps_every_days));
+    nps_due = !asked;
+  }
+  const std::optional<domain::SurveyKind> kind = domain::KindOnSolve(settings, nps_due);
+  if (!kind) return absl::OkStatus();
   domain::Survey s;
   s.id = ids_.NewId();
+  s.kind = *kind;
   s.ticket_id = after.id;
   s.customer_id = after.customer_id;
   s.due_time = now + settings.csat_delay;

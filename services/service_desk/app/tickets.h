@@ -87,8 +87,9 @@ class Tickets final {
  private:
   absl::Time Now() const;
   // A write that solved or closed a ticket that was neither schedules its
-  // CSAT survey (docs/service-desk.md, "Satisfaction") when the tenant's
-  // settings and the ticket allow (domain::CsatOnSolve).
+  // survey (docs/service-desk.md, "Satisfaction": NPS on its cadence, else
+  // CSAT) when the tenant's settings and the ticket allow
+  // (domain::SurveyOnSolve, domain::KindOnSolve).
   absl::Status ScheduleSurveyOnSolve(TicketTx& tx, const std::string& solver,
                                      const domain::Ticket& before, const domain::Ticket& after,
                                      absl::Time now);

@@ -1,6 +1,7 @@
 #include "services/service_desk/domain/survey.h"
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -28,6 +29,17 @@ bool Done(const Ticket& t) {
   return t.status == TicketStatus::kSolved || t.status == TicketStatus::kClosed;
 }
 
+NpsFigures NpsFiguresOf(NpsCounts c) {
+  NpsFigures f;
+  f.passives = c.answered - c.promoters - c.detractors;
+  if (c.sent > 0) f.response_rate = static_cast<double>(c.answered) / c.sent;
+  if (c.answered > 0) {
+    f.score = 100.0 * static_cast<double>(c.promoters - c.detractors) / c.answered;
+  }
+  f.counts = std::move(c);
+  return f;
+}
+
 SurveyFigures FiguresOf(SurveyCounts c) {
   SurveyFigures f;
   if (c.sent > 0) f.response_rate = static_cast<double>(c.answered) / c.sent;
@@ -40,6 +52,14 @@ SurveyFigures FiguresOf(SurveyCounts c) {
 }
 
 }  // namespace
+
+const char* SurveyKindName(SurveyKind k) { return k == SurveyKind::kNps ? "nps" : "csat"; }
+
+std::optional<SurveyKind> SurveyKindFromName(absl::string_view name) {
+  if (name == "csat") return SurveyKind::kCsat;
+  if (name == "nps") return SurveyKind::kNps;
+  return std::nullopt;
+}
 
 const char* SurveyStateName(SurveyState s) {
   switch (s) {
@@ -78,12 +98,22 @@ absl::Status NormalizeAndValidate(SurveySettings& s) {
     return common::InvalidField("settings.reopen_below",
                                 "settings.reopen_below must be 0..5 (0: never reopen)");
   }
-  CRM_RETURN_IF_ERROR(
-      CheckTemplate("settings.subject", s.subject, FieldNames(), kMaxSurveySubject, true));
-  CRM_RETURN_IF_ERROR(CheckTemplate("settings.body", s.body, FieldNames(), kMaxSurveyBody, false));
-  if (!s.body.empty() && !absl::StrContains(s.body, "{{survey.link}}")) {
-    return common::InvalidField("settings.body",
-                                "settings.body must hold {{survey.link}}: the answer link");
+  if (s.nps_every_days < 1 || s.nps_every_days > kMaxCooldownDays) {
+    return common::InvalidField(
+        "settings.nps_every_days",
+        absl::StrCat("settings.nps_every_days must be 1..", kMaxCooldownDays));
+  }
+  for (const auto& [name, subject, body] :
+       {std::tuple<std::string, const std::string*, const std::string*>{"", &s.subject, &s.body},
+        {"nps_", &s.nps_subject, &s.nps_body}}) {
+    CRM_RETURN_IF_ERROR(CheckTemplate(absl::StrCat("settings.", name, "subject"), *subject,
+                                      FieldNames(), kMaxSurveySubject, true));
+    const std::string field = absl::StrCat("settings.", name, "body");
+    CRM_RETURN_IF_ERROR(CheckTemplate(field, *body, FieldNames(), kMaxSurveyBody, false));
+    if (!body->empty() && !absl::StrContains(*body, "{{survey.link}}")) {
+      return common::InvalidField(
+          field, absl::StrCat(field, " must hold {{survey.link}}: the answer link"));
+    }
   }
   return absl::OkStatus();
 }
@@ -106,13 +136,19 @@ const char* SurveyVerdictName(SurveyVerdict v) {
   return "";
 }
 
-SurveyVerdict CsatOnSolve(const SurveySettings& s, const Ticket& t, absl::string_view solver) {
-  if (!s.csat_enabled) return SurveyVerdict::kOff;
+SurveyVerdict SurveyOnSolve(const SurveySettings& s, const Ticket& t, absl::string_view solver) {
+  if (!s.csat_enabled && !s.nps_enabled) return SurveyVerdict::kOff;
   if (Tagged(t, kSpamTag)) return SurveyVerdict::kSpam;
   if (Tagged(t, kNoSurveyTag)) return SurveyVerdict::kNoSurvey;
   if (absl::StartsWith(solver, "automation/")) return SurveyVerdict::kAutomated;
   if (t.requester_email.empty()) return SurveyVerdict::kNoRequester;
   return SurveyVerdict::kScheduled;
+}
+
+std::optional<SurveyKind> KindOnSolve(const SurveySettings& s, bool nps_due) {
+  if (s.nps_enabled && nps_due) return SurveyKind::kNps;
+  if (s.csat_enabled) return SurveyKind::kCsat;
+  return std::nullopt;
 }
 
 const char* SendVerdictName(SendVerdict v) {
@@ -133,9 +169,9 @@ const char* SendVerdictName(SendVerdict v) {
   return "";
 }
 
-SendVerdict DecideSend(const SurveySettings& s, const Ticket& t, bool surveyed_within_cooldown,
-                       bool has_mailbox) {
-  if (!s.csat_enabled) return SendVerdict::kOff;
+SendVerdict DecideSend(const SurveySettings& s, SurveyKind kind, const Ticket& t,
+                       bool surveyed_within_cooldown, bool has_mailbox) {
+  if (!(kind == SurveyKind::kNps ? s.nps_enabled : s.csat_enabled)) return SendVerdict::kOff;
   if (!Done(t)) return SendVerdict::kReopened;
   if (Tagged(t, kSpamTag) || Tagged(t, kNoSurveyTag)) return SendVerdict::kExcluded;
   if (surveyed_within_cooldown) return SendVerdict::kCooldown;
@@ -143,18 +179,30 @@ SendVerdict DecideSend(const SurveySettings& s, const Ticket& t, bool surveyed_w
   return SendVerdict::kSend;
 }
 
-SurveyText SurveyTextOf(const SurveySettings& s, const Ticket& t, const std::string& link) {
+SurveyText SurveyTextOf(const SurveySettings& s, SurveyKind kind, const Ticket& t,
+                        const std::string& link) {
   const TemplateValues values = {{"ticket.number", absl::StrCat(t.number)},
                                  {"ticket.subject", t.subject},
                                  {"requester.email", t.requester_email},
                                  {"survey.link", link}};
-  return {FillTemplate(s.subject.empty() ? kDefaultSurveySubject : s.subject, values),
-          FillTemplate(s.body.empty() ? kDefaultSurveyBody : s.body, values)};
+  const bool nps = kind == SurveyKind::kNps;
+  const std::string& subject = nps ? s.nps_subject : s.subject;
+  const std::string& body = nps ? s.nps_body : s.body;
+  return {FillTemplate(!subject.empty() ? subject
+                       : nps            ? kDefaultNpsSubject
+                                        : kDefaultSurveySubject,
+                       values),
+          FillTemplate(!body.empty() ? body
+                       : nps         ? kDefaultNpsBody
+                                     : kDefaultSurveyBody,
+                       values)};
 }
 
-absl::Status CheckAnswer(int rating, std::string& reason, std::string& comment) {
-  if (rating < 1 || rating > 5) {
-    return common::InvalidField("rating", "rating must be 1..5");
+absl::Status CheckAnswer(SurveyKind kind, int rating, std::string& reason, std::string& comment) {
+  const int low = kind == SurveyKind::kNps ? 0 : 1;
+  const int high = kind == SurveyKind::kNps ? 10 : 5;
+  if (rating < low || rating > high) {
+    return common::InvalidField("rating", absl::StrCat("rating must be ", low, "..", high));
   }
   reason = std::string(absl::StripAsciiWhitespace(reason));
   if (!reason.empty() && std::find(std::begin(kSurveyReasons), std::end(kSurveyReasons),
@@ -171,8 +219,19 @@ absl::Status CheckAnswer(int rating, std::string& reason, std::string& comment) 
   return absl::OkStatus();
 }
 
-SurveyReport SummarizeSurveys(const std::vector<SurveyRow>& rows, absl::Time from, absl::Time to) {
+SurveyReport SummarizeSurveys(const std::vector<SurveyRow>& rows, const std::vector<NpsCounts>& nps,
+                              absl::Time from, absl::Time to) {
   SurveyReport r;
+  for (const NpsCounts& c : nps) {
+    if (c.month.empty()) {
+      r.nps = NpsFiguresOf(c);
+    } else {
+      r.nps_by_month.push_back(NpsFiguresOf(c));
+    }
+  }
+  std::sort(
+      r.nps_by_month.begin(), r.nps_by_month.end(),
+      [](const NpsFigures& a, const NpsFigures& b) { return a.counts.month < b.counts.month; });
   r.from = from;
   r.to = to;
   for (const SurveyRow& row : rows) {

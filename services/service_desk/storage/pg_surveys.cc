@@ -35,11 +35,11 @@ const pg::NamedQuery kSaveSurveySettings{
 
 // A survey's columns; the instants in unix microseconds, 0 for none.
 const std::string kSurveyColumns = absl::StrCat(
-    "survey_id::text, ticket_id::text, customer_id::text, state, cancel_reason, ",
+    "survey_id::text, ticket_id::text, customer_id::text, kind, state, cancel_reason, ",
     pg::MicrosColumn("due_at"), ", coalesce(", pg::MicrosColumn("sent_at"), ", 0), coalesce(",
     pg::MicrosColumn("expires_at"), ", 0), coalesce(", pg::MicrosColumn("answered_at"),
-    ", 0), agent, channel, queue, coalesce(rating, 0), reason, comment");
-constexpr int kSurveyColumnCount = 15;
+    ", 0), agent, channel, queue, coalesce(rating, -1), reason, comment");
+constexpr int kSurveyColumnCount = 16;
 const pg::NamedQuery kLockSurvey{
     "service_desk_lock_survey",
     absl::StrCat("SELECT ", kSurveyColumns,
@@ -51,7 +51,7 @@ const pg::NamedQuery kLockSurvey{
 const pg::NamedQuery kScheduleSurvey{
     "service_desk_schedule_survey",
     absl::StrCat("INSERT INTO service_desk.surveys (tenant_id, survey_id, ticket_id, customer_id, "
-                 "kind, state, due_at) VALUES ($1, $2::uuid, $3::uuid, $4::uuid, 'csat', "
+                 "kind, state, due_at) VALUES ($1, $2::uuid, $3::uuid, $4::uuid, $6, "
                  "'scheduled', ",
                  pg::MicrosParam(5),
                  ") ON CONFLICT (tenant_id, ticket_id, kind) DO UPDATE SET due_at = "
@@ -65,13 +65,21 @@ const pg::NamedQuery kSaveSurvey{
     absl::StrCat("UPDATE service_desk.surveys SET state = $3, cancel_reason = $4, sent_at = ",
                  MicrosOrNull(5), ", expires_at = ", MicrosOrNull(6),
                  ", answered_at = ", MicrosOrNull(7),
-                 ", agent = $8, channel = $9, queue = $10, rating = nullif($11::int, 0), reason = "
+                 ", agent = $8, channel = $9, queue = $10, rating = nullif($11::int, -1), reason = "
                  "$12, comment = $13 WHERE tenant_id = $1 AND survey_id = $2::uuid"),
     0};
 const pg::NamedQuery kSurveyedSince{
     "service_desk_surveyed_since",
     absl::StrCat("SELECT EXISTS (SELECT 1 FROM service_desk.surveys WHERE tenant_id = $1 AND "
                  "customer_id = $2::uuid AND sent_at >= ",
+                 pg::MicrosParam(3), ")"),
+    1};
+// Whether the customer was asked NPS (a survey scheduled, sent or
+// answered) due at or after $3: the cadence.
+const pg::NamedQuery kNpsAskedSince{
+    "service_desk_nps_asked_since",
+    absl::StrCat("SELECT EXISTS (SELECT 1 FROM service_desk.surveys WHERE tenant_id = $1 AND "
+                 "customer_id = $2::uuid AND kind = 'nps' AND state <> 'cancelled' AND due_at >= ",
                  pg::MicrosParam(3), ")"),
     1};
 const pg::NamedQuery kDueSurveys{
@@ -93,9 +101,25 @@ const pg::NamedQuery kSurveyRows{
         "service_desk.surveys s LEFT JOIN LATERAL (SELECT coalesce(max(p.label), '') AS label "
         "FROM service_desk.ticket_predictions p WHERE p.tenant_id = s.tenant_id AND p.ticket_id = "
         "s.ticket_id AND p.target = 'intent' AND p.answered) i ON true WHERE s.tenant_id = $1 AND "
-        "s.sent_at >= ",
+        "s.kind = 'csat' AND s.sent_at >= ",
         pg::MicrosParam(2), " AND s.sent_at <= ", pg::MicrosParam(3),
         " GROUP BY GROUPING SETS ((), (s.agent), (s.channel), (s.queue), (i.label))"),
+    6};
+
+// NPS over the surveys sent in [$2, $3]: the total, then the answers by
+// the month (UTC) they were given (the unanswered, without a month, are
+// left out of those).
+const pg::NamedQuery kNpsRows{
+    "service_desk_nps_rows",
+    absl::StrCat(
+        "SELECT coalesce(m.month, ''), count(*), count(s.rating), count(*) FILTER (WHERE s.rating "
+        ">= 9), count(*) FILTER (WHERE s.rating <= 6), GROUPING(m.month) FROM "
+        "service_desk.surveys s CROSS JOIN LATERAL (SELECT to_char(s.answered_at AT TIME ZONE "
+        "'UTC', 'YYYY-MM') AS month) m WHERE s.tenant_id = $1 AND s.kind = 'nps' AND s.sent_at "
+        ">= ",
+        pg::MicrosParam(2), " AND s.sent_at <= ", pg::MicrosParam(3),
+        " GROUP BY GROUPING SETS ((), (m.month)) HAVING GROUPING(m.month) = 1 OR m.month IS NOT "
+        "NULL"),
     6};
 
 Json SettingsJson(const domain::SurveySettings& s) {
@@ -105,6 +129,10 @@ Json SettingsJson(const domain::SurveySettings& s) {
               {"subject", s.subject},
               {"body", s.body},
               {"reopen_below", s.reopen_below},
+              {"nps_enabled", s.nps_enabled},
+              {"nps_every_days", s.nps_every_days},
+              {"nps_subject", s.nps_subject},
+              {"nps_body", s.nps_body},
               {"version", s.version},
               {"update_us", absl::ToUnixMicros(s.update_time)}};
 }
@@ -116,6 +144,10 @@ domain::SurveySettings SettingsOfJson(const Json& j, bool&) {
   s.subject = j.at("subject").get<std::string>();
   s.body = j.at("body").get<std::string>();
   s.reopen_below = j.at("reopen_below").get<int>();
+  s.nps_enabled = j.at("nps_enabled").get<bool>();
+  s.nps_every_days = j.at("nps_every_days").get<int>();
+  s.nps_subject = j.at("nps_subject").get<std::string>();
+  s.nps_body = j.at("nps_body").get<std::string>();
   s.version = j.at("version").get<int64_t>();
   s.update_time = absl::FromUnixMicros(j.at("update_us").get<int64_t>());
   return s;
@@ -136,36 +168,35 @@ absl::StatusOr<domain::Survey> SurveyOfRow(const pqxx::row& r) {
   s.id = r[0].as<std::string>();
   s.ticket_id = r[1].as<std::string>();
   s.customer_id = r[2].as<std::string>();
+  const std::optional<domain::SurveyKind> kind = domain::SurveyKindFromName(r[3].as<std::string>());
   const std::optional<domain::SurveyState> state =
-      domain::SurveyStateFromName(r[3].as<std::string>());
-  if (!state) return absl::DataLossError("stored survey unreadable");
+      domain::SurveyStateFromName(r[4].as<std::string>());
+  if (!kind || !state) return absl::DataLossError("stored survey unreadable");
+  s.kind = *kind;
   s.state = *state;
-  s.cancel_reason = r[4].as<std::string>();
-  s.due_time = absl::FromUnixMicros(r[5].as<int64_t>());
-  s.sent_time = MicrosOr(r[6]);
-  s.expire_time = MicrosOr(r[7]);
-  s.answer_time = MicrosOr(r[8]);
-  s.agent = r[9].as<std::string>();
-  s.channel = r[10].as<std::string>();
-  s.queue = r[11].as<std::string>();
-  s.rating = r[12].as<int>();
-  s.reason = r[13].as<std::string>();
-  s.comment = r[14].as<std::string>();
+  s.cancel_reason = r[5].as<std::string>();
+  s.due_time = absl::FromUnixMicros(r[6].as<int64_t>());
+  s.sent_time = MicrosOr(r[7]);
+  s.expire_time = MicrosOr(r[8]);
+  s.answer_time = MicrosOr(r[9]);
+  s.agent = r[10].as<std::string>();
+  s.channel = r[11].as<std::string>();
+  s.queue = r[12].as<std::string>();
+  s.rating = r[13].as<int>();
+  s.reason = r[14].as<std::string>();
+  s.comment = r[15].as<std::string>();
   return s;
 }
 
 }  // namespace
 
 std::vector<pg::NamedQuery> SurveyQueries() {
-  return {kSelectSurveySettings,
-          kSurveySettingsForUpdate,
-          kSaveSurveySettings,
-          kLockSurvey,
-          kScheduleSurvey,
-          kSaveSurvey,
-          kSurveyedSince,
-          kDueSurveys,
-          kSurveyRows};
+  return {kSelectSurveySettings, kSurveySettingsForUpdate,
+          kSaveSurveySettings,   kLockSurvey,
+          kScheduleSurvey,       kSaveSurvey,
+          kSurveyedSince,        kDueSurveys,
+          kSurveyRows,           kNpsRows,
+          kNpsAskedSince};
 }
 
 absl::StatusOr<domain::SurveySettings> SurveySettingsIn(pg::Pool& pool, pqxx::work& tx,
@@ -195,7 +226,7 @@ const outbox::AnswerCodec<domain::SurveySettings>& SurveySettingsAnswer() {
 void ScheduleSurveyIn(pg::Pool& pool, pqxx::work& tx, const std::string& tenant,
                       const domain::Survey& s) {
   pool.Exec(tx, kScheduleSurvey, tenant, s.id, s.ticket_id, s.customer_id,
-            absl::ToUnixMicros(s.due_time));
+            absl::ToUnixMicros(s.due_time), domain::SurveyKindName(s.kind));
 }
 
 absl::StatusOr<std::optional<domain::Survey>> LockSurveyIn(pg::Pool& pool, pqxx::work& tx,
@@ -220,6 +251,12 @@ absl::StatusOr<bool> SurveyedSinceIn(pg::Pool& pool, pqxx::work& tx, const std::
       .as<bool>();
 }
 
+absl::StatusOr<bool> NpsAskedSinceIn(pg::Pool& pool, pqxx::work& tx, const std::string& tenant,
+                                     const std::string& customer_id, absl::Time since) {
+  return pool.Exec(tx, kNpsAskedSince, tenant, customer_id, absl::ToUnixMicros(since))[0][0]
+      .as<bool>();
+}
+
 std::vector<app::TicketRepository::DueSurvey> DueSurveysIn(pg::Pool& pool, pqxx::work& tx,
                                                            absl::Time now, int limit) {
   std::vector<app::TicketRepository::DueSurvey> out;
@@ -237,6 +274,21 @@ absl::StatusOr<domain::SurveySettings> PgTicketRepository::GetSurveySettings(
     return out.status();
   }));
   return out;
+}
+
+absl::StatusOr<std::vector<domain::NpsCounts>> PgTicketRepository::NpsRows(
+    const std::string& tenant, absl::Time from, absl::Time to) {
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::NpsCounts> rows,
+                       TenantRows<domain::NpsCounts>(
+                           pool_, tenant, kNpsRows,
+                           [](const pqxx::row& r) {
+                             return domain::NpsCounts{
+                                 r[5].as<int>() == 0 ? r[0].as<std::string>() : "",
+                                 r[1].as<int64_t>(), r[2].as<int64_t>(), r[3].as<int64_t>(),
+                                 r[4].as<int64_t>()};
+                           },
+                           absl::ToUnixMicros(from), absl::ToUnixMicros(to)));
+  return rows;
 }
 
 absl::StatusOr<std::vector<domain::SurveyRow>> PgTicketRepository::SurveyRows(

@@ -33,6 +33,8 @@ absl::StatusOr<std::optional<domain::Survey>> LockSurveyIn(pg::Pool& pool, pqxx:
                                                            const std::string& id);
 void SaveSurveyIn(pg::Pool& pool, pqxx::work& tx, const std::string& tenant,
                   const domain::Survey& s);
+absl::StatusOr<bool> NpsAskedSinceIn(pg::Pool& pool, pqxx::work& tx, const std::string& tenant,
+                                     const std::string& customer_id, absl::Time since);
 absl::StatusOr<bool> SurveyedSinceIn(pg::Pool& pool, pqxx::work& tx, const std::string& tenant,
                                      const std::string& customer_id, absl::Time since);
 // Due surveys of every tenant: in a transaction that set app.scheduler.

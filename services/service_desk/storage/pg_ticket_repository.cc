@@ -570,6 +570,12 @@ const pg::NamedQuery kOpenTickets{
     "SELECT assignee, count(*) FROM service_desk.tickets WHERE tenant_id = $1 AND assignee = "
     "ANY($2::text[]) AND assignee <> '' AND status NOT IN ('solved', 'closed') GROUP BY assignee",
     2};
+// An agent's new and open tickets, oldest first (reassignment).
+const pg::NamedQuery kActiveTicketsOf{
+    "service_desk_active_tickets_of",
+    "SELECT ticket_id::text FROM service_desk.tickets WHERE tenant_id = $1 AND assignee = $2 AND "
+    "status IN ('new', 'open') ORDER BY created_at, ticket_id LIMIT $3",
+    1};
 const pg::NamedQuery kRecordAssignment{
     "service_desk_record_assignment",
     absl::StrCat("UPDATE service_desk.agents SET last_assigned_at = ", pg::MicrosParam(3),
@@ -1671,7 +1677,9 @@ const outbox::AnswerCodec<app::AgentState> kAgentAnswer = outbox::SnapshotCodec<
                   {"version", a.version},
                   {"update_us", absl::ToUnixMicros(a.update_time)},
                   {"last_assigned_us", MicrosOrNone(a.last_assigned)},
-                  {"open", s.open_tickets}}
+                  {"open", s.open_tickets},
+                  {"reassigned", s.reassigned},
+                  {"released", s.released}}
           .dump();
     },
     [](const std::string& stored) {
@@ -1691,6 +1699,9 @@ const outbox::AnswerCodec<app::AgentState> kAgentAnswer = outbox::SnapshotCodec<
             const int64_t last = j.at("last_assigned_us").get<int64_t>();
             a.last_assigned = last < 0 ? absl::InfinitePast() : absl::FromUnixMicros(last);
             s.open_tickets = j.at("open").get<int>();
+            // Answers stored before reassignment have neither.
+            s.reassigned = j.value("reassigned", 0);
+            s.released = j.value("released", 0);
             return s;
           },
           "stored answer unreadable");
@@ -1839,7 +1850,7 @@ class PgTicketRepository::Tx final : public app::TicketTx {
   void EmitSurveyAnswered(const domain::Survey& s, const Ticket& t) override {
     Json j = TicketEventJson(t);
     j["surveyId"] = s.id;
-    j["surveyKind"] = "csat";
+    j["surveyKind"] = domain::SurveyKindName(s.kind);
     j["rating"] = s.rating;
     j["reason"] = s.reason;
     j["surveyAgent"] = s.agent;
@@ -1866,6 +1877,9 @@ class PgTicketRepository::Tx final : public app::TicketTx {
   }
   absl::StatusOr<bool> SurveyedSince(const std::string& customer_id, absl::Time since) override {
     return SurveyedSinceIn(repo_.pool_, w_.sql(), w_.tenant(), customer_id, since);
+  }
+  absl::StatusOr<bool> NpsAskedSince(const std::string& customer_id, absl::Time since) override {
+    return NpsAskedSinceIn(repo_.pool_, w_.sql(), w_.tenant(), customer_id, since);
   }
   absl::StatusOr<std::optional<app::Mailbox>> FirstMailbox() override {
     pqxx::result r = repo_.pool_.Exec(w_.sql(), kFirstMailbox, w_.tenant());
@@ -2140,6 +2154,15 @@ class PgTicketRepository::Tx final : public app::TicketTx {
     w_.sql().exec("RELEASE SAVEPOINT service_desk_claim");
     repo_.pool_.Exec(w_.sql(), kRecordAssignment, w_.tenant(), agent_id, absl::ToUnixMicros(at));
   }
+  absl::StatusOr<std::vector<std::string>> ActiveTicketsOf(const std::string& agent_id,
+                                                           int limit) override {
+    std::vector<std::string> out;
+    for (const pqxx::row& r :
+         repo_.pool_.Exec(w_.sql(), kActiveTicketsOf, w_.tenant(), agent_id, limit)) {
+      out.push_back(r[0].as<std::string>());
+    }
+    return out;
+  }
   absl::StatusOr<std::optional<domain::Macro>> LoadMacro(const std::string& id) override {
     pqxx::result r = repo_.pool_.Exec(w_.sql(), kMacroForUpdate, w_.tenant(), id);
     if (r.empty()) return std::optional<domain::Macro>();
@@ -2307,6 +2330,7 @@ std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
                                    kBindMacroIntents,
                                    kMacroForIntent,
                                    kFirstMailbox,
+                                   kActiveTicketsOf,
                                    kSlaReport};
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   for (pg::NamedQuery& c : ClassifierQueries()) q.push_back(std::move(c));

@@ -470,7 +470,7 @@ TEST_CASE("conditional SLA policies round-trip, and a ticket's moves between the
 TEST_CASE("agents round-trip and new tickets are assigned within capacity on PostgreSQL",
           "[service_desk][pg][assignment]") {
   World w;
-  app::Agents agents{*TheEnv().repo, w.clock};
+  app::Agents agents{*TheEnv().repo, w.tickets, w.clock};
   app::Routing routing{*TheEnv().repo, w.clock};
   const auto agent = [](const std::string& id, const std::string& queue) {
     domain::Agent a;
@@ -545,7 +545,7 @@ TEST_CASE("agents round-trip and new tickets are assigned within capacity on Pos
   CHECK(off->agent.version == 2);
   CHECK_FALSE(agents.Get(w.tenant, "cat")->agent.available);
   World other;
-  app::Agents theirs{*TheEnv().repo, other.clock};
+  app::Agents theirs{*TheEnv().repo, other.tickets, other.clock};
   CHECK(ReasonOf(theirs.Get(other.tenant, "cat").status()) == "AGENT_NOT_FOUND");
   CHECK(
       ReasonOf(theirs.SetAvailability(other.Meta("SetAgentAvailability"), "cat", true).status()) ==
@@ -554,10 +554,61 @@ TEST_CASE("agents round-trip and new tickets are assigned within capacity on Pos
   CHECK(other.Count("SELECT count(*) FROM service_desk.agents") == 0);
 }
 
+// Reassignment on PostgreSQL: an agent going off shift with `reassign`
+// hands their new and open tickets to the others of the queue with room,
+// each move audited; the rest go to nobody; another tenant's agent of the
+// same name is untouched.
+TEST_CASE("an agent off shift hands new and open tickets over on PostgreSQL",
+          "[service_desk][pg][assignment]") {
+  World w;
+  app::Agents agents{*TheEnv().repo, w.tickets, w.clock};
+  World other;
+  app::Agents theirs{*TheEnv().repo, other.tickets, other.clock};
+  for (const auto& [id, capacity] :
+       std::vector<std::pair<std::string, int>>{{"ann", 10}, {"bob", 2}}) {
+    domain::Agent a;
+    a.id = id;
+    a.queues = {"payments"};
+    a.capacity = capacity;
+    a.available = true;
+    REQUIRE(agents.Put(w.Meta("PutAgent"), a, "0").ok());
+    REQUIRE(theirs.Put(other.Meta("PutAgent"), a, "0").ok());
+  }
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    w.clock.Advance(absl::Seconds(1));
+    app::NewTicket n;
+    n.ticket.subject = absl::StrCat("Refund ", i);
+    n.ticket.queue = "payments";
+    n.ticket.assignee = "ann";
+    n.requester.email = "eve@example.com";
+    n.description = "Please refund.";
+    auto t = w.tickets.Create(w.Meta("CreateTicket"), n);
+    REQUIRE(t.ok());
+    ids.push_back(t->id);
+  }
+  auto theirs_ticket = other.Create("Refund", "eve@example.com");
+  REQUIRE(theirs_ticket.ok());
+  auto off = agents.SetAvailability(w.Meta("SetAgentAvailability"), "ann", false,
+                                    domain::AssignMode::kRoundRobin);
+  REQUIRE(off.ok());
+  CHECK(off->reassigned == 2);  // bob's capacity
+  CHECK(off->released == 1);
+  CHECK(off->open_tickets == 0);
+  CHECK(w.tickets.Get(w.tenant, ids[0])->assignee == "bob");
+  CHECK(w.tickets.Get(w.tenant, ids[1])->assignee == "bob");
+  CHECK(w.tickets.Get(w.tenant, ids[2])->assignee.empty());
+  CHECK(w.Count("SELECT count(*) FROM service_desk.ticket_changes WHERE field = 'assignee' AND "
+                "actor = 'reassignment'") == 3);
+  CHECK(theirs.Get(other.tenant, "ann")->agent.available);
+  CHECK(other.Count("SELECT count(*) FROM service_desk.ticket_changes WHERE actor = "
+                    "'reassignment'") == 0);
+}
+
 TEST_CASE("a claim skips an agent another write holds, waits when told, and gives its lock back",
           "[service_desk][pg][assignment]") {
   World w;
-  app::Agents agents{*TheEnv().repo, w.clock};
+  app::Agents agents{*TheEnv().repo, w.tickets, w.clock};
   for (const char* id : {"ann", "bob"}) {
     domain::Agent a;
     a.id = id;

@@ -52,7 +52,8 @@ TEST_CASE("A tracking token verifies and carries its claims", "[common][tracking
     CHECK(v->action == a);
     CHECK(v->tenant_id == kTenant);
     CHECK(v->message_id == kMessage);
-    CHECK(v->link == (a == TrackingAction::kClick ? 7 : 0));
+    // The link is signed for clicks (its index) and surveys (their kind).
+    CHECK(v->link == (a == TrackingAction::kClick || a == TrackingAction::kSurvey ? 7 : 0));
     CHECK(v->expire_time == kNow + absl::Hours(24));
   }
 }

@@ -118,7 +118,7 @@ struct World {
   crm::common::RandomIdGenerator ids;
   sd::app::Tickets tickets{repo, directory, clock, ids};
   sd::app::Routing routing{repo, clock};
-  sd::app::Agents agents{repo, clock};
+  sd::app::Agents agents{repo, tickets, clock};
   int keys = 0;
 
   sd::app::Actor Meta(const std::string& method, const std::string& tenant = kTenant) {
@@ -246,6 +246,54 @@ TEST_CASE("least busy, skills and availability decide, and agents are the tenant
   CHECK(ours->size() == 2);
   CHECK(w.agents.Get(kTenant, "no such/agent").status().code() ==
         absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("an agent going off shift hands new and open tickets to others of the queue",
+          "[service_desk][assignment]") {
+  World w;
+  REQUIRE(w.agents.Put(w.Meta("PutAgent"), MakeAgent("ann", {"billing"}), "").ok());
+  REQUIRE(w.agents.Put(w.Meta("PutAgent"), MakeAgent("bob", {"billing"}, {}, 2), "").ok());
+  REQUIRE(w.agents.Put(w.Meta("PutAgent"), MakeAgent("cat", {"tech"}), "").ok());
+  w.Rule(AssignMode::kLeastBusy);
+  // bob off shift: ann takes all four.
+  REQUIRE(w.agents.SetAvailability(w.Meta("SetAgentAvailability"), "bob", false).ok());
+  std::vector<sd::domain::Ticket> anns;
+  for (int i = 0; i < 4; ++i) anns.push_back(w.Create("Invoice " + std::to_string(i)));
+  for (const auto& t : anns) REQUIRE(t.assignee == "ann");
+  // One waits for the customer: it stays ann's.
+  sd::domain::Ticket pending;
+  pending.status = sd::domain::TicketStatus::kPendingCustomer;
+  REQUIRE(w.tickets.Update(w.Meta("UpdateTicket"), anns[3].id, pending, {"status"}, "").ok());
+  REQUIRE(w.agents.SetAvailability(w.Meta("SetAgentAvailability"), "bob", true).ok());
+  // ann leaves without handing over: her tickets stay hers.
+  auto off = w.agents.SetAvailability(w.Meta("SetAgentAvailability"), "ann", false);
+  REQUIRE(off.ok());
+  CHECK(off->reassigned == 0);
+  CHECK(w.tickets.Get(kTenant, anns[0].id)->assignee == "ann");
+  // Asked to hand over (again, while off): bob takes two (his capacity),
+  // the third goes to nobody; cat takes no billing.
+  off = w.agents.SetAvailability(w.Meta("SetAgentAvailability"), "ann", false,
+                                 AssignMode::kLeastBusy);
+  REQUIRE(off.ok());
+  CHECK(off->reassigned == 2);
+  CHECK(off->released == 1);
+  CHECK(off->open_tickets == 1);  // the pending one
+  CHECK(w.tickets.Get(kTenant, anns[0].id)->assignee == "bob");
+  CHECK(w.tickets.Get(kTenant, anns[1].id)->assignee == "bob");
+  CHECK(w.tickets.Get(kTenant, anns[2].id)->assignee.empty());
+  CHECK(w.tickets.Get(kTenant, anns[3].id)->assignee == "ann");
+  auto changes = w.tickets.Changes(kTenant, anns[0].id);
+  REQUIRE(changes.ok());
+  CHECK(changes->back().field == "assignee");
+  CHECK(changes->back().old_value == "ann");
+  CHECK(changes->back().new_value == "bob");
+  CHECK(changes->back().actor == "reassignment");
+  // Another tenant's agent of the same name is not this one.
+  CHECK(w.agents
+            .SetAvailability(w.Meta("SetAgentAvailability", kOther), "ann", false,
+                             AssignMode::kLeastBusy)
+            .status()
+            .code() == absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -135,56 +135,68 @@ TEST_CASE("Survey settings, who gets a survey and when it still goes out", "[sur
   t.subject = "Parcel";
   t.requester_email = "ada@example.com";
   t.status = TicketStatus::kSolved;
-  CHECK(sd::domain::CsatOnSolve(s, t, "agent-ann") == SurveyVerdict::kOff);
+  CHECK(sd::domain::SurveyOnSolve(s, t, "agent-ann") == SurveyVerdict::kOff);
   s.csat_enabled = true;
-  CHECK(sd::domain::CsatOnSolve(s, t, "agent-ann") == SurveyVerdict::kScheduled);
-  CHECK(sd::domain::CsatOnSolve(s, t, "automation/close-old") == SurveyVerdict::kAutomated);
+  CHECK(sd::domain::SurveyOnSolve(s, t, "agent-ann") == SurveyVerdict::kScheduled);
+  CHECK(sd::domain::SurveyOnSolve(s, t, "automation/close-old") == SurveyVerdict::kAutomated);
   t.tags = {"spam"};
-  CHECK(sd::domain::CsatOnSolve(s, t, "agent-ann") == SurveyVerdict::kSpam);
+  CHECK(sd::domain::SurveyOnSolve(s, t, "agent-ann") == SurveyVerdict::kSpam);
   t.tags = {"no_survey"};
-  CHECK(sd::domain::CsatOnSolve(s, t, "agent-ann") == SurveyVerdict::kNoSurvey);
+  CHECK(sd::domain::SurveyOnSolve(s, t, "agent-ann") == SurveyVerdict::kNoSurvey);
   t.tags.clear();
   t.requester_email.clear();
-  CHECK(sd::domain::CsatOnSolve(s, t, "agent-ann") == SurveyVerdict::kNoRequester);
+  CHECK(sd::domain::SurveyOnSolve(s, t, "agent-ann") == SurveyVerdict::kNoRequester);
   t.requester_email = "ada@example.com";
 
-  CHECK(sd::domain::DecideSend(s, t, false, true) == SendVerdict::kSend);
-  CHECK(sd::domain::DecideSend(s, t, true, true) == SendVerdict::kCooldown);
-  CHECK(sd::domain::DecideSend(s, t, false, false) == SendVerdict::kNoMailbox);
+  CHECK(sd::domain::DecideSend(s, sd::domain::SurveyKind::kCsat, t, false, true) ==
+        SendVerdict::kSend);
+  CHECK(sd::domain::DecideSend(s, sd::domain::SurveyKind::kCsat, t, true, true) ==
+        SendVerdict::kCooldown);
+  CHECK(sd::domain::DecideSend(s, sd::domain::SurveyKind::kCsat, t, false, false) ==
+        SendVerdict::kNoMailbox);
   t.status = TicketStatus::kClosed;
-  CHECK(sd::domain::DecideSend(s, t, false, true) == SendVerdict::kSend);
+  CHECK(sd::domain::DecideSend(s, sd::domain::SurveyKind::kCsat, t, false, true) ==
+        SendVerdict::kSend);
   t.status = TicketStatus::kOpen;
-  CHECK(sd::domain::DecideSend(s, t, false, true) == SendVerdict::kReopened);
+  CHECK(sd::domain::DecideSend(s, sd::domain::SurveyKind::kCsat, t, false, true) ==
+        SendVerdict::kReopened);
   t.status = TicketStatus::kSolved;
   t.tags = {"spam"};
-  CHECK(sd::domain::DecideSend(s, t, false, true) == SendVerdict::kExcluded);
+  CHECK(sd::domain::DecideSend(s, sd::domain::SurveyKind::kCsat, t, false, true) ==
+        SendVerdict::kExcluded);
   s.csat_enabled = false;
-  CHECK(sd::domain::DecideSend(s, t, false, true) == SendVerdict::kOff);
+  CHECK(sd::domain::DecideSend(s, sd::domain::SurveyKind::kCsat, t, false, true) ==
+        SendVerdict::kOff);
   CHECK(std::string(sd::domain::SendVerdictName(SendVerdict::kNoMailbox)) == "no_mailbox");
 
-  sd::domain::SurveyText text = sd::domain::SurveyTextOf(s, t, "https://x.example/t/v/abc");
+  sd::domain::SurveyText text =
+      sd::domain::SurveyTextOf(s, sd::domain::SurveyKind::kCsat, t, "https://x.example/t/v/abc");
   CHECK(text.subject == "How did we do? [#7]");
   CHECK(absl::StrContains(text.body, "#7 (Parcel)"));
   CHECK(absl::StrContains(text.body, "https://x.example/t/v/abc"));
   s.subject = "Rate #{{ticket.number}}";
   s.body = "{{requester.email}}: {{survey.link}}";
-  text = sd::domain::SurveyTextOf(s, t, "L");
+  text = sd::domain::SurveyTextOf(s, sd::domain::SurveyKind::kCsat, t, "L");
   CHECK(text.subject == "Rate #7");
   CHECK(text.body == "ada@example.com: L");
 }
 
 TEST_CASE("Survey answers are checked and the report sums them", "[survey]") {
   std::string reason = " quick ", comment = "  Thanks!  ";
-  REQUIRE(sd::domain::CheckAnswer(5, reason, comment).ok());
+  REQUIRE(sd::domain::CheckAnswer(sd::domain::SurveyKind::kCsat, 5, reason, comment).ok());
   CHECK(reason == "quick");
   CHECK(comment == "Thanks!");
   std::string none;
-  CHECK(crm::common::FieldOf(sd::domain::CheckAnswer(0, none, comment)) == "rating");
-  CHECK(crm::common::FieldOf(sd::domain::CheckAnswer(6, none, comment)) == "rating");
+  CHECK(crm::common::FieldOf(
+            sd::domain::CheckAnswer(sd::domain::SurveyKind::kCsat, 0, none, comment)) == "rating");
+  CHECK(crm::common::FieldOf(
+            sd::domain::CheckAnswer(sd::domain::SurveyKind::kCsat, 6, none, comment)) == "rating");
   std::string odd = "weather";
-  CHECK(crm::common::FieldOf(sd::domain::CheckAnswer(3, odd, comment)) == "reason");
+  CHECK(crm::common::FieldOf(
+            sd::domain::CheckAnswer(sd::domain::SurveyKind::kCsat, 3, odd, comment)) == "reason");
   std::string long_comment(2001, 'x');
-  CHECK(crm::common::FieldOf(sd::domain::CheckAnswer(3, none, long_comment)) == "comment");
+  CHECK(crm::common::FieldOf(sd::domain::CheckAnswer(sd::domain::SurveyKind::kCsat, 3, none,
+                                                     long_comment)) == "comment");
   CHECK(sd::domain::Satisfied(4));
   CHECK_FALSE(sd::domain::Satisfied(3));
 
@@ -195,7 +207,7 @@ TEST_CASE("Survey answers are checked and the report sums them", "[survey]") {
       {"channel", {"email", 10, 5, 4, 21}},
   };
   const sd::domain::SurveyReport r =
-      sd::domain::SummarizeSurveys(rows, absl::UnixEpoch(), absl::UnixEpoch() + absl::Hours(1));
+      sd::domain::SummarizeSurveys(rows, {}, absl::UnixEpoch(), absl::UnixEpoch() + absl::Hours(1));
   CHECK(r.total.counts.sent == 10);
   CHECK(r.total.response_rate == Approx(0.5));
   CHECK(r.total.csat == Approx(0.8));
@@ -350,4 +362,87 @@ TEST_CASE("A tenant without a mailbox cannot send its surveys", "[survey]") {
   REQUIRE(w.Of().size() == 1);
   CHECK(w.Of()[0].cancel_reason == "no_mailbox");
   CHECK(w.SurveyMails().empty());
+}
+
+TEST_CASE("NPS on its own cadence: 0 to 10, promoters less detractors, by month", "[survey]") {
+  using sd::domain::SurveyKind;
+  std::string reason, comment;
+  CHECK(sd::domain::CheckAnswer(SurveyKind::kNps, 0, reason, comment).ok());
+  CHECK(sd::domain::CheckAnswer(SurveyKind::kNps, 10, reason, comment).ok());
+  CHECK(crm::common::FieldOf(sd::domain::CheckAnswer(SurveyKind::kNps, 11, reason, comment)) ==
+        "rating");
+  CHECK(crm::common::FieldOf(sd::domain::CheckAnswer(SurveyKind::kCsat, 0, reason, comment)) ==
+        "rating");
+  SurveySettings s;
+  s.nps_every_days = 0;
+  CHECK(crm::common::FieldOf(sd::domain::NormalizeAndValidate(s)) == "settings.nps_every_days");
+  s.nps_every_days = 90;
+  s.nps_body = "no link";
+  CHECK(crm::common::FieldOf(sd::domain::NormalizeAndValidate(s)) == "settings.nps_body");
+  s.nps_body.clear();
+  CHECK_FALSE(sd::domain::KindOnSolve(s, true).has_value());
+  s.csat_enabled = true;
+  CHECK(sd::domain::KindOnSolve(s, true) == SurveyKind::kCsat);
+  s.nps_enabled = true;
+  CHECK(sd::domain::KindOnSolve(s, true) == SurveyKind::kNps);
+  CHECK(sd::domain::KindOnSolve(s, false) == SurveyKind::kCsat);
+  Ticket t;
+  t.number = 3;
+  t.status = TicketStatus::kSolved;
+  CHECK(sd::domain::SurveyTextOf(s, SurveyKind::kNps, t, "L").subject ==
+        "How likely are you to recommend us?");
+  s.csat_enabled = false;
+  CHECK(sd::domain::DecideSend(s, SurveyKind::kCsat, t, false, true) == SendVerdict::kOff);
+  CHECK(sd::domain::DecideSend(s, SurveyKind::kNps, t, false, true) == SendVerdict::kSend);
+  const sd::domain::SurveyReport r = sd::domain::SummarizeSurveys(
+      {}, {{"", 10, 8, 4, 2}, {"2026-12", 5, 5, 3, 1}, {"2026-11", 3, 3, 1, 1}}, absl::UnixEpoch(),
+      absl::UnixEpoch());
+  CHECK(r.nps.score == Approx(25.0));  // (4 - 2) / 8
+  CHECK(r.nps.passives == 2);
+  CHECK(r.nps.response_rate == Approx(0.8));
+  REQUIRE(r.nps_by_month.size() == 2);
+  CHECK(r.nps_by_month[0].counts.month == "2026-11");  // oldest first
+  CHECK(r.nps_by_month[1].score == Approx(40.0));
+
+  // Over the use cases: the first solve of a customer asks NPS, the next
+  // ones within the cadence CSAT; the NPS link takes 0..10.
+  World w;
+  SurveySettings settings;
+  settings.csat_delay = absl::ZeroDuration();
+  settings.nps_enabled = true;
+  settings.nps_every_days = 30;
+  w.Enable(settings);
+  w.Solved("ada@example.com", "a");
+  w.Solved("ada@example.com", "b");
+  std::vector<Survey> all = w.Of();
+  REQUIRE(all.size() == 2);
+  int nps = 0;
+  for (const Survey& x : all) nps += x.kind == SurveyKind::kNps ? 1 : 0;
+  CHECK(nps == 1);
+  REQUIRE(w.surveys.Sweep(10).sent == 2);
+  std::string nps_token, csat_token;
+  for (const sd::domain::OutboundMail& m : w.SurveyMails()) {
+    (m.subject == "How likely are you to recommend us?" ? nps_token : csat_token) =
+        World::TokenOf(m);
+  }
+  REQUIRE_FALSE(nps_token.empty());
+  REQUIRE_FALSE(csat_token.empty());
+  CHECK(crm::common::FieldOf(w.surveys.Answer(kTenant, csat_token, 0, "", "").status()) ==
+        "rating");
+  REQUIRE(w.surveys.Answer(kTenant, nps_token, 0, "", "Too slow").ok());
+  REQUIRE(w.surveys.Answer(kTenant, csat_token, 5, "", "").ok());
+  absl::StatusOr<sd::domain::SurveyReport> report = w.surveys.Report(kTenant, 30);
+  REQUIRE(report.ok());
+  CHECK(report->nps.counts.sent == 1);
+  CHECK(report->nps.counts.detractors == 1);
+  CHECK(report->nps.score == Approx(-100.0));
+  CHECK(report->nps_by_month.size() == 1);
+  CHECK(report->total.counts.sent == 1);  // CSAT only
+  CHECK(report->total.csat == Approx(1.0));
+  // 31 days on, the customer is asked NPS again.
+  w.clock.Advance(absl::Hours(24 * 31));
+  w.Solved("ada@example.com", "c");
+  nps = 0;
+  for (const Survey& x : w.Of()) nps += x.kind == SurveyKind::kNps ? 1 : 0;
+  CHECK(nps == 2);
 }

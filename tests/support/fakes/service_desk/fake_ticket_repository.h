@@ -729,7 +729,8 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     const auto t = s.surveys.find(tenant);
     if (t == s.surveys.end()) return std::vector<service_desk::domain::SurveyRow>{};
     for (const auto& [id, survey] : t->second) {
-      if (survey.sent_time == absl::InfinitePast() || survey.sent_time < from ||
+      if (survey.kind != service_desk::domain::SurveyKind::kCsat ||
+          survey.sent_time == absl::InfinitePast() || survey.sent_time < from ||
           survey.sent_time > to) {
         continue;
       }
@@ -747,7 +748,7 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
         service_desk::domain::SurveyCounts& c = groups[{dimension, value}];
         c.value = value;
         ++c.sent;
-        if (survey.rating > 0) {
+        if (survey.state == service_desk::domain::SurveyState::kAnswered) {
           ++c.answered;
           c.rating_sum += survey.rating;
           if (service_desk::domain::Satisfied(survey.rating)) ++c.satisfied;
@@ -756,6 +757,38 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     }
     std::vector<service_desk::domain::SurveyRow> out;
     for (const auto& [key, c] : groups) out.push_back({key.first, c});
+    return out;
+  }
+  absl::StatusOr<std::vector<service_desk::domain::NpsCounts>> NpsRows(const std::string& tenant,
+                                                                       absl::Time from,
+                                                                       absl::Time to) override {
+    const State s = state();
+    std::map<std::string, service_desk::domain::NpsCounts> by_month;  // "" the total
+    const auto t = s.surveys.find(tenant);
+    if (t == s.surveys.end()) return std::vector<service_desk::domain::NpsCounts>{};
+    for (const auto& [id, survey] : t->second) {
+      if (survey.kind != service_desk::domain::SurveyKind::kNps ||
+          survey.sent_time == absl::InfinitePast() || survey.sent_time < from ||
+          survey.sent_time > to) {
+        continue;
+      }
+      const bool answered = survey.state == service_desk::domain::SurveyState::kAnswered;
+      std::vector<std::string> keys = {""};
+      if (answered) {
+        keys.push_back(absl::FormatTime("%Y-%m", survey.answer_time, absl::UTCTimeZone()));
+      }
+      for (const std::string& key : keys) {
+        service_desk::domain::NpsCounts& c = by_month[key];
+        c.month = key;
+        ++c.sent;
+        if (!answered) continue;
+        ++c.answered;
+        if (survey.rating >= 9) ++c.promoters;
+        if (survey.rating <= 6) ++c.detractors;
+      }
+    }
+    std::vector<service_desk::domain::NpsCounts> out;
+    for (const auto& [month, c] : by_month) out.push_back(c);
     return out;
   }
   absl::StatusOr<service_desk::domain::Automations> GetAutomations(
@@ -1211,7 +1244,7 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     }
     void ScheduleSurvey(const service_desk::domain::Survey& s) override {
       for (auto& [id, existing] : s_.surveys[tenant_]) {
-        if (existing.ticket_id != s.ticket_id) continue;
+        if (existing.ticket_id != s.ticket_id || existing.kind != s.kind) continue;
         if (existing.state == service_desk::domain::SurveyState::kScheduled) {
           existing.due_time = s.due_time;
         }
@@ -1232,6 +1265,31 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
       for (const auto& [id, s] : s_.surveys[tenant_]) {
         if (s.customer_id == customer_id && s.sent_time != absl::InfinitePast() &&
             s.sent_time >= since) {
+          return true;
+        }
+      }
+      return false;
+    }
+    absl::StatusOr<std::vector<std::string>> ActiveTicketsOf(const std::string& agent_id,
+                                                             int limit) override {
+      std::vector<std::pair<absl::Time, std::string>> found;
+      for (const auto& [id, t] : s_.tickets[tenant_]) {
+        if (t.assignee == agent_id && (t.status == service_desk::domain::TicketStatus::kNew ||
+                                       t.status == service_desk::domain::TicketStatus::kOpen)) {
+          found.emplace_back(t.create_time, id);
+        }
+      }
+      std::sort(found.begin(), found.end());
+      std::vector<std::string> out;
+      for (size_t i = 0; i < found.size() && static_cast<int>(i) < limit; ++i) {
+        out.push_back(found[i].second);
+      }
+      return out;
+    }
+    absl::StatusOr<bool> NpsAskedSince(const std::string& customer_id, absl::Time since) override {
+      for (const auto& [id, s] : s_.surveys[tenant_]) {
+        if (s.customer_id == customer_id && s.kind == service_desk::domain::SurveyKind::kNps &&
+            s.state != service_desk::domain::SurveyState::kCancelled && s.due_time >= since) {
           return true;
         }
       }
