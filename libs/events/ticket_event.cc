@@ -10,7 +10,8 @@ namespace crm::events {
 absl::StatusOr<std::optional<TicketEvent>> TicketEventOf(const crm::events::v1::EventEnvelope& e) {
   absl::string_view type = e.type();
   if (!absl::ConsumePrefix(&type, "ticket.") ||
-      !(type == "created" || type == "message_added" || type == "status_changed")) {
+      !(type == "created" || type == "message_added" || type == "status_changed" ||
+        type == "survey_answered")) {
     return std::optional<TicketEvent>();
   }
   TicketEvent t;
@@ -29,6 +30,8 @@ absl::StatusOr<std::optional<TicketEvent>> TicketEventOf(const crm::events::v1::
     t.status = p.at("status").get<std::string>();
     t.from_status = p.value("fromStatus", std::string());
     t.message_kind = p.value("messageKind", std::string());
+    t.survey_kind = p.value("surveyKind", std::string());
+    t.rating = p.value("rating", -1);
   } catch (const nlohmann::json::exception&) {
     return absl::InvalidArgumentError(
         absl::StrCat(e.type(), " payload is not the documented JSON"));

@@ -12,7 +12,8 @@ namespace crm::events {
 struct TicketEvent {
   std::string tenant_id;
   std::string event_id;  // the envelope's
-  std::string kind;      // "created", "message_added", "status_changed"
+  // "created", "message_added", "status_changed", "survey_answered"
+  std::string kind;
   std::string ticket_id;
   int64_t number = 0;
   std::string customer_id;  // the requester
@@ -21,6 +22,8 @@ struct TicketEvent {
   std::string status;        // after the event
   std::string from_status;   // status_changed: before it
   std::string message_kind;  // message_added: "customer", "public_reply", "internal_note"
+  std::string survey_kind;   // survey_answered: "csat" (rating 1..5) or "nps" (0..10)
+  int rating = -1;           // survey_answered
   absl::Time occurred_time = absl::InfinitePast();  // the envelope's commit time
 };
 

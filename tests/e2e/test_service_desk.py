@@ -1272,6 +1272,14 @@ class Tickets(stack.E2ETestCase):
         notes = rest("GET", "/v1/tickets/%s/messages" % tid, agent).json()["messages"]
         self.assertIn("rated 2 of 5 (slow): Took a week!", notes[-1]["body"])
 
+        # The answer is on the customer's timeline too (customer-store).
+        cid = t["customerId"]
+
+        def rated():
+            r = rest("GET", "/v1/customers/%s/interactions" % cid, key)
+            return [i for i in r.json().get("interactions", [])
+                    if i.get("summary") == "Rated the help on ticket #%s 2 of 5" % number]
+        stack.wait_for("the rating on the timeline", rated, 30)
         r = rest("GET", "/v1/surveyReport?days=1", agent)
         self.assertEqual(r.status, 200, r)
         total = r.json()["total"]

@@ -78,6 +78,12 @@ std::optional<ActivityRepository::Activity> TicketActivityOf(const events::Ticke
     summary = absl::StrCat("Ticket #", t.number, " solved");
   } else if (t.kind == "status_changed" && t.from_status == "solved" && t.status == "open") {
     summary = absl::StrCat("Ticket #", t.number, " reopened");
+  } else if (t.kind == "survey_answered" && t.survey_kind == "csat" && t.rating >= 1 &&
+             t.rating <= 5) {
+    summary = absl::StrCat("Rated the help on ", ticket, " ", t.rating, " of 5");
+  } else if (t.kind == "survey_answered" && t.survey_kind == "nps" && t.rating >= 0 &&
+             t.rating <= 10) {
+    summary = absl::StrCat("Would recommend us ", t.rating, " of 10 (after ", ticket, ")");
   } else {
     return std::nullopt;  // notes, other moves: agents' business, not the customer's history
   }
@@ -91,12 +97,13 @@ std::optional<ActivityRepository::Activity> TicketActivityOf(const events::Ticke
   a.actor = "service-desk";
   a.source = "service-desk";
   a.summary = std::move(summary);
-  a.payload_json = nlohmann::json{
-      {"event", t.kind},
-      {"ticket_id", t.ticket_id},
-      {"number", t.number},
-      {"status",
-       t.status}}.dump();
+  nlohmann::json payload = {
+      {"event", t.kind}, {"ticket_id", t.ticket_id}, {"number", t.number}, {"status", t.status}};
+  if (t.kind == "survey_answered") {
+    payload["survey_kind"] = t.survey_kind;
+    payload["rating"] = t.rating;
+  }
+  a.payload_json = payload.dump();
   return a;
 }
 

@@ -93,6 +93,16 @@ struct World {
     n.description = "Charged twice for order A-17.";
     return tickets.Create(Meta("CreateTicket", key), n);
   }
+  // The first column of the one row `sql` reads in the tenant, as text.
+  std::string Text(const std::string& sql) {
+    std::string out;
+    absl::Status s = TheEnv().pool->WithTenantTx(tenant, [&](pqxx::work& tx) {
+      out = tx.exec1(sql)[0].as<std::string>();
+      return absl::OkStatus();
+    });
+    REQUIRE(s.ok());
+    return out;
+  }
   int64_t Count(const std::string& sql) {
     int64_t n = -1;
     absl::Status s = TheEnv().pool->WithTenantTx(tenant, [&](pqxx::work& tx) {
@@ -1691,18 +1701,9 @@ TEST_CASE("outbound mail: auto-replies once a day, replies threaded, bursts quar
   CHECK(w.Count(absl::StrCat("SELECT count(*) FROM service_desk.outbox WHERE event_type = "
                              "'ticket.mail_queued' AND tenant_id = '",
                              w.tenant, "'")) == 1);
-  std::string auto_id;
-  REQUIRE(TheEnv()
-              .pool
-              ->WithTenantTx(w.tenant,
-                             [&](pqxx::work& tx) {
-                               auto_id = tx.exec1(
-                                               "SELECT mail_id::text FROM "
-                                               "service_desk.outbound_mails")[0]
-                                             .as<std::string>();
-                               return absl::OkStatus();
-                             })
-              .ok());
+  const std::string auto_id = w.Text(
+      "SELECT mail_id::text FROM "
+      "service_desk.outbound_mails");
   absl::StatusOr<domain::OutboundMail> sent =
       TheEnv().repo->GetOutboundMail(w.tenant, a->ticket.id, auto_id);
   REQUIRE(sent.ok());
@@ -1852,18 +1853,9 @@ TEST_CASE("auto-response: a label is one macro's, a question answered by it, the
   REQUIRE(copy.ok());
   CHECK(copy->duplicate);
   CHECK(copy->auto_response == "sent");
-  std::string mail_id;
-  REQUIRE(TheEnv()
-              .pool
-              ->WithTenantTx(w.tenant,
-                             [&](pqxx::work& tx) {
-                               mail_id = tx.exec1(
-                                               "SELECT mail_id::text FROM "
-                                               "service_desk.outbound_mails")[0]
-                                             .as<std::string>();
-                               return absl::OkStatus();
-                             })
-              .ok());
+  const std::string mail_id = w.Text(
+      "SELECT mail_id::text FROM "
+      "service_desk.outbound_mails");
   absl::StatusOr<domain::OutboundMail> sent =
       TheEnv().repo->GetOutboundMail(w.tenant, q->ticket.id, mail_id);
   REQUIRE(sent.ok());
@@ -1947,18 +1939,9 @@ TEST_CASE("surveys: scheduled at the solve, sent when due, answered once, report
   CHECK(w.Count("SELECT count(*) FROM service_desk.outbound_mails WHERE kind = 'survey'") == 1);
   CHECK(w.Count("SELECT count(*) FROM service_desk.surveys WHERE state = 'sent' AND expires_at > "
                 "sent_at AND agent = '' AND channel = 'web_form'") == 1);
-  std::string body;
-  REQUIRE(TheEnv()
-              .pool
-              ->WithTenantTx(w.tenant,
-                             [&](pqxx::work& tx) {
-                               body = tx.exec1(
-                                            "SELECT body FROM service_desk.outbound_mails "
-                                            "WHERE kind = 'survey'")[0]
-                                          .as<std::string>();
-                               return absl::OkStatus();
-                             })
-              .ok());
+  const std::string body = w.Text(
+      "SELECT body FROM service_desk.outbound_mails "
+      "WHERE kind = 'survey'");
   const size_t at = body.find("https://crm.example.com/t/v/");
   REQUIRE(at != std::string::npos);
   const size_t start = at + std::string("https://crm.example.com/t/v/").size();

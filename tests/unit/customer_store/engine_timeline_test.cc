@@ -152,6 +152,18 @@ TEST_CASE("Ticket events are ticket entries of the timeline, notes excluded",
   moved.status = "pending_customer";
   CHECK_FALSE(TicketActivityOf(moved).has_value());
   CHECK_FALSE(TicketActivityOf(ticket("created", "not-a-uuid")).has_value());
+  TicketEvent rated = ticket("survey_answered", "33333333-3333-4333-8333-333333333324");
+  rated.survey_kind = "csat";
+  rated.rating = 4;
+  auto csat = TicketActivityOf(rated);
+  REQUIRE(csat.has_value());
+  CHECK(csat->summary == "Rated the help on ticket #12 4 of 5");
+  CHECK(csat->payload_json.find("\"rating\":4") != std::string::npos);
+  rated.survey_kind = "nps";
+  rated.rating = 0;
+  CHECK(TicketActivityOf(rated)->summary == "Would recommend us 0 of 10 (after ticket #12)");
+  rated.rating = 11;  // not a rating: no entry
+  CHECK_FALSE(TicketActivityOf(rated).has_value());
 
   FakeActivities repo;
   crm::testing::FakeViewCache cache;
