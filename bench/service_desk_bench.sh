@@ -5,7 +5,9 @@
 # the webhook (parsed, threaded, stored once), each next to pgbench
 # TPC-B-like on the same PostgreSQL in the same run (the ceiling of a write
 # transaction here); the SLA engine (crm-sla-bench: one evaluation's p99, a
-# sweep over 1,000,000 open tickets); the classifier on BANKING77
+# sweep over 1,000,000 open tickets); a ticket's context (the web call
+# center: its visit's pages and the 360 view) next to the 360 view alone;
+# the classifier on BANKING77
 # (crm-intent-eval: training time for 10,003 texts, prediction p99) when the
 # shared data is present. See bench/README.md, "service_desk_bench.sh".
 #
@@ -18,6 +20,7 @@
 # REPORTED, not a failure. Environment: the BENCH_* knobs of bench/lib.sh,
 # BENCH_REQUESTERS (distinct requester addresses, default 1000),
 # BENCH_PGBENCH_S (pgbench measured seconds, default 15; 0 skips it),
+# BENCH_CONTEXT_TICKETS (chats whose context is read, default 200),
 # BENCH_SLA_TICKETS (the engine's sweep, default 1000000), BENCH_SLA_PG_TICKETS
 # (the service's sweep on PostgreSQL, default 1000000; 0 skips it), BENCH_PG_STATEMENTS=1
 # (PostgreSQL's statements by time while tickets are created, in
@@ -33,6 +36,7 @@ readonly REQUESTERS=${BENCH_REQUESTERS:-1000}
 readonly PGBENCH_S=${BENCH_PGBENCH_S:-15}
 readonly SLA_TICKETS=${BENCH_SLA_TICKETS:-1000000}
 readonly SLA_PG_TICKETS=${BENCH_SLA_PG_TICKETS:-1000000}
+readonly CONTEXT_TICKETS=${BENCH_CONTEXT_TICKETS:-200}
 readonly PG_PORT=55454 REDIS_PORT=56401
 # Every service of k8s/services.yaml on its test port + 11100.
 bench_services 11100
@@ -155,6 +159,51 @@ read -r assigned max_load < <(bench_psql_super -At -F " " -c \
    service_desk.tickets WHERE assignee LIKE 'agent-%' GROUP BY assignee) a")
 bench_say "assigned: $assigned tickets, the busiest agent holds $max_load"
 
+# The web call center's context: CONTEXT_TICKETS chats opened from the
+# site, each visitor with a visit of 20 page and product views in the last
+# 20 minutes and an older visit; GET /v1/tickets/{id}/context (the ticket,
+# the visit's pages, the 360 view) next to the 360 view alone, which the
+# context reads inside it.
+bench_say "ticket context: $CONTEXT_TICKETS visitors' events, then their chats"
+python3 - "$CONTEXT_TICKETS" >"$OUT/context-events.ndjson" <<'PY'
+import json, sys, time
+n = int(sys.argv[1])
+def iso(ago):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - ago))
+events = []
+for v in range(n):
+    visitor = "bench-visitor-%d" % v
+    events.append({"type": "page.viewed", "visitorId": visitor, "occurTime": iso(7200),
+                   "properties": {"path": "/yesterday"}})
+    for i in range(20):
+        kind = "product.viewed" if i % 4 == 3 else "page.viewed"
+        events.append({"type": kind, "visitorId": visitor, "occurTime": iso(1200 - 60 * i),
+                       "properties": {"path": "/p/%d" % i, "title": "Page %d" % i,
+                                      "sku": "SKU-%d" % i if kind == "product.viewed" else ""}})
+for start in range(0, len(events), 500):
+    print(json.dumps({"events": events[start:start + 500], "requestId": "bench-ctx-%d" % start}))
+PY
+while read -r batch; do
+  curl -sS --fail-with-body -H "Authorization: Bearer $BENCH_KEY" -H 'content-type: application/json'     --data "$batch" "$REST/v1/events:track" >"$OUT/track.json" ||
+    bench_die "tracking the visitors' events failed ($OUT/track.json)"
+done <"$OUT/context-events.ndjson"
+: >"$OUT/context-ids.txt"
+: >"$OUT/context-customers.txt"
+for v in $(seq 0 $((CONTEXT_TICKETS - 1))); do
+  curl -sS --fail-with-body -H "Authorization: Bearer $BENCH_KEY" -H 'content-type: application/json'     --data '{"ticket":{"subject":"Chat from the site","channel":"TICKET_CHANNEL_CHAT","visitorId":"bench-visitor-'"$v"'"},"requesterEmail":"chat-'"$v"'@bench.example","description":"Where is my parcel?","requestId":"bench-chat-'"$v-$RANDOM"'"}'     "$REST/v1/tickets" >"$OUT/chat.json" || bench_die "opening chat $v failed ($OUT/chat.json)"
+  jq -er .id "$OUT/chat.json" >>"$OUT/context-ids.txt"
+  jq -er .customerId "$OUT/chat.json" >>"$OUT/context-customers.txt"
+done
+# Each context holds the visit's 20 events and both parts.
+curl -sS --fail-with-body -H "Authorization: Bearer $BENCH_KEY"   "$REST/v1/tickets/$(head -n 1 "$OUT/context-ids.txt")/context" >"$OUT/context.json" ||
+  bench_die "reading a ticket's context failed ($OUT/context.json)"
+[[ $(jq '[.visit.events | length, ([.sections[] | select(.available)] | length)] | join(" ")' -r "$OUT/context.json") == "20 2" ]] ||
+  bench_die "a ticket's context lacks its visit or a part ($OUT/context.json)"
+bench_wait_quiet
+bench_wrk ticket-context "$REST" "$BENCH_DIR/view.lua" "$OUT/context-ids.txt" "/v1/tickets/%s/context"
+bench_wait_quiet
+bench_wrk customer-view "$REST" "$BENCH_DIR/view.lua" "$OUT/context-customers.txt"
+
 # The sweeper against PostgreSQL: SLA_PG_TICKETS open tickets of the tenant
 # (written by SQL: 24/7 policy, first reply 24 h warned 23 h before,
 # created 2 h ago, so the warning is due and the deadline far) all due at once; the service's sweeper evaluates each
@@ -248,6 +297,9 @@ if [[ -n $PGBENCH_TPS ]]; then
 fi
 echo "Assignment: $assigned tickets assigned to 20 agents (least busy), the busiest holding $max_load."
 echo "Inbound mail: $mails mails stored once each, $threaded of them threaded onto their ticket by In-Reply-To / References."
+awk -v r="$(bench_rps_of ticket-context)" -v p="$(bench_p99_of ticket-context)" \
+  -v vr="$(bench_rps_of customer-view)" -v vp="$(bench_p99_of customer-view)" 'BEGIN {
+  printf "ticket-context %.0f/s p99 %.1f ms (target: under 1,000 ms) vs the 360 view alone %.0f/s p99 %.1f ms in the same run: %.2fx\n", r, p, vr, vp, r / vr }'
 echo
 if [[ -n $SWEEP_S ]]; then
   awk -v n="$SLA_PG_TICKETS" -v s="$SWEEP_S" -v c="$CEILING_S" 'BEGIN {

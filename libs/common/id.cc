@@ -30,6 +30,16 @@ std::string NewUuid() {
   return out;
 }
 
+bool IsVisitorId(std::string_view s) {
+  if (s.empty() || s.size() > kMaxVisitorIdBytes) return false;
+  for (char c : s) {
+    const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    c == '.' || c == '_' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 bool IsUuid(std::string_view s) {
   if (s.size() != 36) return false;
   for (size_t i = 0; i < s.size(); ++i) {

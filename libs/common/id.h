@@ -9,6 +9,10 @@ namespace crm::common {
 std::string NewUuid();
 // True for a canonical 36-character UUID (any version, either case).
 bool IsUuid(std::string_view s);
+// A site's anonymous visitor id (customer-store's behaviour events, the
+// service desk's tickets): 1..128 of [A-Za-z0-9._:-].
+inline constexpr size_t kMaxVisitorIdBytes = 128;
+bool IsVisitorId(std::string_view s);
 
 // The event backbone's partition of a key (a customer id, or the tenant id
 // of an event without a customer): FNV-1a (32 bit) of its bytes modulo

@@ -1,4 +1,7 @@
 // service-desk: wiring only.
+#include <algorithm>
+#include <memory>
+
 #include "libs/common/clock.h"
 #include "libs/common/id.h"
 #include "libs/common/service_config.h"
@@ -10,6 +13,7 @@
 #include "services/service_desk/api/sla_sweeper.h"
 #include "services/service_desk/api/smtp_listener.h"
 #include "services/service_desk/api/survey_sweeper.h"
+#include "services/service_desk/clients/grpc_customer_context.h"
 #include "services/service_desk/clients/grpc_customer_directory.h"
 #include "services/service_desk/schema_name.h"
 #include "services/service_desk/storage/pg_ticket_repository.h"
@@ -31,8 +35,14 @@ int main() {
   std::unique_ptr<service::Runtime> rt =
       boot.Start(config, service_desk::storage::PgTicketRepository::Queries());
   service_desk::storage::PgTicketRepository repository(rt->pg());
-  service_desk::clients::GrpcCustomerDirectory directory(grpcutil::MakeChannel(customer_store.addr),
+  std::shared_ptr<grpc::Channel> customer_store_channel =
+      grpcutil::MakeChannel(customer_store.addr);
+  service_desk::clients::GrpcCustomerDirectory directory(customer_store_channel,
                                                          customer_store.timeout);
+  // A ticket's context (its requester's visit and 360 view) within a second.
+  service_desk::clients::GrpcCustomerContext customer_context(
+      customer_store_channel,
+      std::min(customer_store.timeout, service_desk::clients::kContextDeadline));
   common::SystemClock clock;
   common::RandomIdGenerator ids;
   service_desk::app::Tickets tickets(repository, directory, clock, ids);
@@ -49,9 +59,10 @@ int main() {
   service_desk::app::Surveys surveys(repository, tickets, clock, ids,
                                      common::TrackingKey(config.context_key),
                                      survey_options.base_url);
+  service_desk::app::TicketContexts contexts(tickets, customer_context);
   service_desk::api::ServiceDeskGrpcService service(
       tickets, slas, mailboxes, inbound, routing, agents, macros, triggers, automations, knowledge,
-      classifiers, surveys, rt->executor(), rt->rpc_metrics(), rt->tokens());
+      classifiers, surveys, contexts, rt->executor(), rt->rpc_metrics(), rt->tokens());
   service_desk::api::SmtpListener mail_listener(smtp, mailboxes, inbound, rt->registry());
   rt->AddListener([&] { return mail_listener.Start(); }, [&] { mail_listener.Stop(); });
   // Stored SLA instants: warnings, breaches and escalations told when due.

@@ -510,6 +510,95 @@ class Tickets(stack.E2ETestCase):
         r = rest("PUT", "/v1/routingRules?requestId=%s" % stack.unique("rr"), reader, rules)
         self.assertEqual(r.status, 403, r)
 
+    def test_ticket_context(self):
+        """The web call center: a chat opened from the site shows the pages of
+        the current visit and the customer's 360 view in one read."""
+        def iso(seconds_ago):
+            return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - seconds_ago))
+
+        visitor = stack.unique("vis")
+        email = "%s@example.com" % stack.unique("chat")
+        events = [{"type": "page.viewed", "visitorId": visitor, "occurTime": iso(3 * 3600),
+                   "properties": {"path": "/yesterday"}},
+                  {"type": "page.viewed", "visitorId": visitor, "occurTime": iso(300),
+                   "properties": {"path": "/pricing", "title": "Pricing"}},
+                  {"type": "product.viewed", "visitorId": visitor, "occurTime": iso(180),
+                   "properties": {"path": "/p/trail-shoe", "sku": "SKU-7"}},
+                  {"type": "page.viewed", "visitorId": visitor, "occurTime": iso(60),
+                   "properties": {"path": "/help/returns"}}]
+        r = rest("POST", "/v1/events:track", self.key,
+                 {"events": events, "requestId": stack.unique("trk")})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["accepted"], 4, r)
+
+        r = self.create(email=email, channel="TICKET_CHANNEL_CHAT", visitorId=visitor,
+                        subject="Can I return the trail shoe?")
+        self.assertEqual(r.status, 200, r)
+        t = r.json()
+        self.assertEqual(t["visitorId"], visitor)
+        r = rest("GET", "/v1/tickets/%s/context" % t["id"], self.key)
+        self.assertEqual(r.status, 200, r)
+        ctx = r.json()
+        self.assertEqual(ctx["ticket"]["id"], t["id"])
+        self.assertEqual({s["name"]: s.get("available", False) for s in ctx["sections"]},
+                         {"visit": True, "customer": True}, ctx["sections"])
+        visit = ctx["visit"]
+        self.assertTrue(visit["found"], visit)
+        self.assertEqual([e["properties"]["path"] for e in visit["events"]],
+                         ["/pricing", "/p/trail-shoe", "/help/returns"])
+        self.assertEqual(visit["events"][1]["properties"]["sku"], "SKU-7")
+        self.assertEqual(visit["session"]["pageViews"], "2")
+        self.assertEqual(visit["session"]["productViews"], "1")
+        self.assertEqual(visit["session"]["landingPath"], "/pricing")
+        self.assertNotIn("partial", visit)
+        self.assertEqual(ctx["customer"]["customer"]["id"], t["customerId"])
+        self.assertIn(email, ctx["customer"]["customer"]["emails"])
+
+        # A mail ticket without a visitor id: the customer's own events
+        # (none while the visitor is not linked to her), linked: hers.
+        r = self.create(email=email)
+        self.assertEqual(r.status, 200, r)
+        mail = r.json()
+        r = rest("GET", "/v1/tickets/%s/context" % mail["id"], self.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertFalse(r.json().get("visit", {}).get("found", False), r.json())
+        r = rest("POST", "/v1/customers/%s:identify" % t["customerId"], self.key,
+                 {"visitorId": visitor, "requestId": stack.unique("idf")})
+        self.assertEqual(r.status, 200, r)
+        r = rest("GET", "/v1/tickets/%s/context" % mail["id"], self.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(len(r.json()["visit"]["events"]), 3, r.json())
+
+        # customer-store's own route: by visitor or customer, at an instant.
+        r = rest("GET", "/v1/visits:current?visitorId=" + visitor, self.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(len(r.json()["events"]), 3)
+        r = rest("GET", "/v1/visits:current?visitorId=%s&at=%s&eventLimit=1"
+                 % (visitor, iso(3 * 3600 - 60)), self.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([e["properties"]["path"] for e in r.json()["events"]], ["/yesterday"])
+        r = rest("GET", "/v1/visits:current?customerId=" + t["customerId"], self.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json()["found"])
+        self.assertError(rest("GET", "/v1/visits:current", self.key), 400, "INVALID_FIELD",
+                         "visitor_id")
+        self.assertError(rest("GET", "/v1/visits:current?visitorId=a%20b", self.key), 400,
+                         "INVALID_FIELD", "visitor_id")
+        self.assertError(rest("GET", "/v1/visits:current?visitorId=v&eventLimit=501", self.key),
+                         400, "INVALID_FIELD", "event_limit")
+
+        # Bad input, another tenant.
+        r = self.create(visitorId="not a visitor id")
+        self.assertError(r, 400, "INVALID_FIELD", "ticket.visitor_id")
+        _, other = stack.create_tenant()
+        self.assertError(rest("GET", "/v1/tickets/%s/context" % t["id"], other), 404,
+                         "TICKET_NOT_FOUND")
+        r = rest("GET", "/v1/visits:current?visitorId=" + visitor, other)
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn("found", r.json())
+        r = rest("GET", "/v1/visits:current?customerId=" + t["customerId"], other)
+        self.assertEqual(r.status, 404, r)
+
     def test_roles_and_tenants(self):
         r = self.create()
         self.assertEqual(r.status, 200, r)

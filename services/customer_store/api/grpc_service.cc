@@ -419,6 +419,17 @@ grpc::ServerUnaryReactor* CustomerStoreGrpcService::ResolveCustomerRefs(
   });
 }
 
+grpc::ServerUnaryReactor* CustomerStoreGrpcService::GetVisit(grpc::CallbackServerContext* ctx,
+                                                             const v1::GetVisitRequest* req,
+                                                             v1::Visit* resp) {
+  return Offload(ctx, executor_, metrics_, "GetVisit", [=](const RequestContext& rc) {
+    CRM_ASSIGN_OR_RETURN(app::VisitQuery q, FromProto(*req));
+    CRM_ASSIGN_OR_RETURN(domain::Visit v, store_.VisitAt(rc.tenant_id, q));
+    ToProto(v, resp);
+    return absl::OkStatus();
+  });
+}
+
 grpc::ServerUnaryReactor* CustomerStoreGrpcService::TrackEvents(grpc::CallbackServerContext* ctx,
                                                                 const v1::TrackEventsRequest* req,
                                                                 v1::TrackEventsResponse* resp) {

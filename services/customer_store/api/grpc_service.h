@@ -102,6 +102,8 @@ class CustomerStoreGrpcService final : public CustomerStoreBase {
   grpc::ServerUnaryReactor* TrackEvents(grpc::CallbackServerContext* ctx,
                                         const v1::TrackEventsRequest* req,
                                         v1::TrackEventsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetVisit(grpc::CallbackServerContext* ctx,
+                                     const v1::GetVisitRequest* req, v1::Visit* resp) override;
   grpc::ServerUnaryReactor* IdentifyCustomer(grpc::CallbackServerContext* ctx,
                                              const v1::IdentifyCustomerRequest* req,
                                              v1::IdentifyCustomerResponse* resp) override;

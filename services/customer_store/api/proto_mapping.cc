@@ -265,21 +265,7 @@ void ToProto(const domain::CustomerView& v, v1::CustomerView* p) {
   behaviour->set_name("sessions");
   behaviour->set_owner("customer-store");
   behaviour->set_available(true);
-  for (const auto& s : v.recent_sessions) {
-    auto* x = p->add_recent_sessions();
-    ToTimestamp(s.start, x->mutable_start_time());
-    ToTimestamp(s.end, x->mutable_end_time());
-    x->set_event_count(s.event_count);
-    x->set_page_views(s.page_views);
-    x->set_product_views(s.product_views);
-    x->set_searches(s.searches);
-    x->set_cart_adds(s.cart_adds);
-    x->set_checkout_started(s.checkout_started);
-    x->set_landing_path(s.landing_path);
-    x->set_visitor_id(s.visitor_id);
-    x->set_device_class(static_cast<v1::DeviceClass>(s.device_class));
-    x->set_utm_campaign(s.utm_campaign);
-  }
+  for (const auto& s : v.recent_sessions) ToProto(s, p->add_recent_sessions());
   ToTimestamp(absl::Now(), p->mutable_view_time());
 }
 
@@ -366,6 +352,47 @@ void ToProto(const domain::BehaviourProperties& d, v1::BehaviourProperties* p) {
 }
 
 }  // namespace
+
+void ToProto(const domain::BehaviourSession& s, v1::BehaviourSession* x) {
+  ToTimestamp(s.start, x->mutable_start_time());
+  ToTimestamp(s.end, x->mutable_end_time());
+  x->set_event_count(s.event_count);
+  x->set_page_views(s.page_views);
+  x->set_product_views(s.product_views);
+  x->set_searches(s.searches);
+  x->set_cart_adds(s.cart_adds);
+  x->set_checkout_started(s.checkout_started);
+  x->set_landing_path(s.landing_path);
+  x->set_visitor_id(s.visitor_id);
+  x->set_device_class(static_cast<v1::DeviceClass>(s.device_class));
+  x->set_utm_campaign(s.utm_campaign);
+}
+
+absl::StatusOr<app::VisitQuery> FromProto(const v1::GetVisitRequest& p) {
+  app::VisitQuery q;
+  q.visitor_id = p.visitor_id();
+  q.customer_id = p.customer_id();
+  if (p.has_at()) {
+    CRM_ASSIGN_OR_RETURN(q.at, CheckedTs(p.at(), "at"));
+  }
+  q.event_limit = p.event_limit();
+  return q;
+}
+
+void ToProto(const domain::Visit& v, v1::Visit* p) {
+  p->set_found(v.found);
+  if (!v.found) return;
+  ToProto(v.session, p->mutable_session());
+  for (const domain::BehaviourEvent& e : v.events) {
+    v1::VisitEvent* x = p->add_events();
+    x->set_event_id(e.id);
+    x->set_type(e.type);
+    ToTimestamp(e.occur_time, x->mutable_occur_time());
+    ToProto(e.properties, x->mutable_properties());
+    x->set_customer_id(e.customer_id);
+  }
+  p->set_partial(v.partial);
+}
 
 void ToProto(const domain::BehaviourEvent& e, v1::BehaviourEvent* p) {
   p->set_event_id(e.id);

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "crm/customer_store/v1/customer_store.pb.h"
+#include "services/customer_store/app/customer_store.h"
 #include "services/customer_store/app/import.h"
 #include "services/customer_store/app/ports.h"
 #include "services/customer_store/domain/customer.h"
@@ -40,6 +41,10 @@ void ToProto(const app::ImportReport& r, v1::ImportCustomersResponse* p);
 // (export), the per-event results.
 domain::BehaviourInput FromProto(const v1::BehaviourEvent& p);
 void ToProto(const domain::BehaviourEvent& e, v1::BehaviourEvent* p);
+void ToProto(const domain::BehaviourSession& s, v1::BehaviourSession* p);
+void ToProto(const domain::Visit& v, v1::Visit* p);
+// INVALID_ARGUMENT naming `at` when it is no valid timestamp.
+absl::StatusOr<app::VisitQuery> FromProto(const v1::GetVisitRequest& p);
 void ToProto(const app::TrackOutcome& o, v1::TrackEventsResponse* p);
 // One import row from its proto (parse errors stay with the row's line).
 app::ImportInputRow FromProto(const v1::ImportRow& row);

@@ -213,7 +213,7 @@ absl::StatusOr<IdentifyOutcome> BehaviourTracker::Identify(const Actor& actor,
   if (!common::IsUuid(customer_id)) {
     return common::InvalidField("customer_id", "customer_id must be a UUID");
   }
-  if (!domain::IsValidVisitorId(visitor_id)) {
+  if (!common::IsVisitorId(visitor_id)) {
     return common::InvalidField("visitor_id",
                                 "visitor_id must be 1..128 characters of [A-Za-z0-9._:-]");
   }

@@ -234,7 +234,8 @@ absl::StatusOr<std::pair<std::vector<domain::Interaction>, bool>> CustomerStore:
     absl::Time last = cursor.time, from = cursor.time;
     for (int read = 0; read < kMaxVisitReads; ++read) {
       CRM_ASSIGN_OR_RETURN(std::vector<domain::BehaviourEvent> later,
-                           repository_.BehaviourFrom(tenant, id, from, false, kVisitRead));
+                           repository_.BehaviourFrom(tenant, BehaviourOwner::kCustomer, id, from,
+                                                     false, kVisitRead));
       bool ended = static_cast<int>(later.size()) < kVisitRead;
       for (domain::BehaviourEvent& e : later) {
         if (e.occur_time - last > domain::kSessionGap) {
@@ -254,8 +255,9 @@ absl::StatusOr<std::pair<std::vector<domain::Interaction>, bool>> CustomerStore:
   // visits are known (the oldest of a full read may begin before it).
   absl::Time until = cursor.time;
   for (int read = 0; read < kMaxVisitReads; ++read) {
-    CRM_ASSIGN_OR_RETURN(std::vector<domain::BehaviourEvent> earlier,
-                         repository_.BehaviourFrom(tenant, id, until, true, kVisitRead));
+    CRM_ASSIGN_OR_RETURN(
+        std::vector<domain::BehaviourEvent> earlier,
+        repository_.BehaviourFrom(tenant, BehaviourOwner::kCustomer, id, until, true, kVisitRead));
     const bool all = static_cast<int>(earlier.size()) < kVisitRead;
     if (!earlier.empty()) until = earlier.back().occur_time;
     for (domain::BehaviourEvent& e : earlier) add(e);
@@ -271,6 +273,46 @@ absl::StatusOr<std::pair<std::vector<domain::Interaction>, bool>> CustomerStore:
     }
   }
   return std::make_pair(std::vector<domain::Interaction>(), false);
+}
+
+absl::StatusOr<domain::Visit> CustomerStore::VisitAt(const std::string& tenant,
+                                                     const VisitQuery& q) {
+  BehaviourOwner owner = BehaviourOwner::kCustomer;
+  std::string id = q.customer_id;
+  if (q.visitor_id.empty() == q.customer_id.empty()) {
+    return common::InvalidField("visitor_id", "name the visit's visitor_id or customer_id (one)");
+  }
+  if (!q.visitor_id.empty()) {
+    if (!common::IsVisitorId(q.visitor_id)) {
+      return common::InvalidField("visitor_id", "visitor_id is 1..128 of [A-Za-z0-9._:-]");
+    }
+    owner = BehaviourOwner::kVisitor;
+    id = q.visitor_id;
+  } else {
+    CRM_RETURN_IF_ERROR(CheckId(id));
+    // An unknown customer (another tenant's too) is NOT_FOUND, not a
+    // customer without a visit.
+    CRM_RETURN_IF_ERROR(repository_.Get(tenant, id).status());
+  }
+  int limit = q.event_limit == 0 ? domain::kDefaultVisitEvents : q.event_limit;
+  if (limit < 0 || limit > domain::kMaxVisitEvents) {
+    return common::InvalidField("event_limit",
+                                absl::StrCat("event_limit is 1..", domain::kMaxVisitEvents));
+  }
+  const absl::Time at = q.at == absl::InfinitePast() ? clock_.Now() : q.at;
+  const absl::Time edge = at + domain::kMaxFutureSkew;
+  CRM_ASSIGN_OR_RETURN(std::vector<domain::BehaviourEvent> before,
+                       repository_.BehaviourFrom(tenant, owner, id, edge, true, kVisitRead));
+  std::vector<domain::BehaviourEvent> after;
+  if (!before.empty() && at - before.front().occur_time <= domain::kSessionGap) {
+    CRM_ASSIGN_OR_RETURN(after,
+                         repository_.BehaviourFrom(tenant, owner, id, edge, false, kVisitRead));
+  }
+  const auto full = [](const std::vector<domain::BehaviourEvent>& read) {
+    return static_cast<int>(read.size()) == kVisitRead;
+  };
+  return domain::VisitAt(before, full(before), after, full(after), at, domain::kSessionGap,
+                         static_cast<size_t>(limit));
 }
 
 absl::StatusOr<domain::Interaction> CustomerStore::AddInteraction(const Actor& actor,

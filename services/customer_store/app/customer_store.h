@@ -25,6 +25,15 @@ struct UpsertResult {
   bool created = false;
 };
 
+// GetVisit: a visitor id or a customer id (one), the instant (InfinitePast:
+// now) and how many of the visit's newest events (0: the default).
+struct VisitQuery {
+  std::string visitor_id;
+  std::string customer_id;
+  absl::Time at = absl::InfinitePast();
+  int event_limit = 0;
+};
+
 class CustomerStore final {
  public:
   CustomerStore(CustomerRepository& repository, ViewCache& cache, const common::Clock& clock,
@@ -66,6 +75,9 @@ class CustomerStore final {
   absl::StatusOr<Page<domain::Interaction>> Interactions(const std::string& tenant,
                                                          const std::string& id,
                                                          const InteractionQuery& q);
+  // The visit running at q.at (domain::VisitAt) from one read on each side
+  // of it (kVisitRead events: a longer visit is `partial`).
+  absl::StatusOr<domain::Visit> VisitAt(const std::string& tenant, const VisitQuery& q);
   absl::StatusOr<domain::Interaction> AddInteraction(const Actor& actor, const std::string& id,
                                                      domain::Interaction i);
   // The serialized 360 view, through the cache for the default size.

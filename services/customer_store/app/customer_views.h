@@ -49,8 +49,4 @@ class CustomerViews final {
   InsightsCache* cache_;
 };
 
-// The state of a section whose engine answered `s` (not OK, not NOT_FOUND):
-// the code as the client should read it, a reason and a client-safe message.
-domain::SectionStatus SectionStatusOf(const absl::Status& s, absl::string_view engine);
-
 }  // namespace crm::customer_store::app

@@ -58,6 +58,9 @@ struct SearchQuery {
   int limit = 50;
 };
 
+// Whose behaviour events a read is of.
+enum class BehaviourOwner { kCustomer, kVisitor };
+
 struct InteractionQuery {
   domain::InteractionKind kind = domain::InteractionKind::kUnspecified;
   std::string before_cursor;  // "<micros>|<id>" of the last row of the previous page
@@ -242,12 +245,14 @@ class CustomerRepository
   virtual absl::StatusOr<Page<domain::Interaction>> Interactions(const std::string& tenant,
                                                                  const std::string& id,
                                                                  const InteractionQuery& q) = 0;
-  // Behaviour events counting for the customer (its own, those of the
-  // customers merged into it and the anonymous ones of their visitors): at
-  // most `limit` that occurred at or before `from`, newest first (`older`),
-  // or after it, oldest first (none for an unknown customer).
+  // Behaviour events of `id`: for kCustomer those counting for the customer
+  // (its own, those of the customers merged into it and the anonymous ones
+  // of their visitors; none for an unknown customer), for kVisitor every
+  // event tracked with that visitor id. At most `limit` that occurred at or
+  // before `from`, newest first (`older`), or after it, oldest first.
   virtual absl::StatusOr<std::vector<domain::BehaviourEvent>> BehaviourFrom(
-      const std::string& tenant, const std::string& id, absl::Time from, bool older, int limit) = 0;
+      const std::string& tenant, BehaviourOwner owner, const std::string& id, absl::Time from,
+      bool older, int limit) = 0;
   virtual absl::StatusOr<domain::CustomerView> LoadView(const std::string& tenant,
                                                         const std::string& id,
                                                         int interaction_limit) = 0;

@@ -64,14 +64,6 @@ bool IsKnownEventType(absl::string_view type) {
   return absl::StartsWith(type, "x.") && ValidCustomSuffix(type.substr(2));
 }
 
-bool IsValidVisitorId(absl::string_view id) {
-  if (id.empty() || id.size() > kMaxVisitorIdBytes) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' ||
-           c == '-';
-  });
-}
-
 bool IsValidUtf8(absl::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const size_t n = s.size();
@@ -198,7 +190,7 @@ absl::StatusOr<BehaviourEvent> ValidateBehaviour(const BehaviourInput& in, absl:
     if (!IsValidUtf8(in.visitor_id)) {
       return Refuse("INVALID_UTF8", "visitor_id", "visitor_id is not valid UTF-8");
     }
-    if (!IsValidVisitorId(in.visitor_id)) {
+    if (!common::IsVisitorId(in.visitor_id)) {
       return Refuse("INVALID_FIELD", "visitor_id",
                     "visitor_id must be 1..128 characters of [A-Za-z0-9._:-]");
     }
@@ -353,6 +345,32 @@ std::vector<BehaviourSession> GroupSessions(std::vector<BehaviourEvent> events, 
   std::reverse(sessions.begin(), sessions.end());
   if (sessions.size() > max_sessions) sessions.resize(max_sessions);
   return sessions;
+}
+
+Visit VisitAt(const std::vector<BehaviourEvent>& before, bool before_full,
+              const std::vector<BehaviourEvent>& after, bool after_full, absl::Time at,
+              absl::Duration gap, size_t event_limit) {
+  Visit v;
+  if (before.empty() || at - before.front().occur_time > gap) return v;
+  v.found = true;
+  // Back from the newest event at or before the instant, then on after it,
+  // each up to the first gap that ends a visit.
+  std::vector<BehaviourEvent> events{before.front()};
+  size_t i = 1;
+  for (; i < before.size() && events.back().occur_time - before[i].occur_time <= gap; ++i) {
+    events.push_back(before[i]);
+  }
+  if (i == before.size() && before_full) v.partial = true;
+  std::reverse(events.begin(), events.end());
+  size_t j = 0;
+  for (; j < after.size() && after[j].occur_time - events.back().occur_time <= gap; ++j) {
+    events.push_back(after[j]);
+  }
+  if (j == after.size() && after_full) v.partial = true;
+  v.session = GroupSessions(events, gap, 1).front();
+  if (events.size() > event_limit) events.erase(events.begin(), events.end() - event_limit);
+  v.events = std::move(events);
+  return v;
 }
 
 std::string EtagOf(const BehaviourSettings& s) { return absl::StrCat(s.version); }

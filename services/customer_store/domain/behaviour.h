@@ -31,7 +31,6 @@ inline constexpr size_t kMaxCustomProperties = 20;
 inline constexpr size_t kMaxCustomValueBytes = 512;
 inline constexpr size_t kMaxPropertiesBytes = 8192;  // all text properties together
 inline constexpr size_t kMaxUserAgentBytes = 1024;
-inline constexpr size_t kMaxVisitorIdBytes = 128;
 inline constexpr int64_t kMaxQuantity = 1000000;
 // The type of an identify event in a TrackEvents batch: links its visitor id
 // to the customer it names (as IdentifyCustomer); never stored.
@@ -99,8 +98,6 @@ struct BehaviourEvent {
 // Whether `type` is a known type (identify included) or a custom one (x.
 // then 1..62 of [a-z0-9_.-]).
 bool IsKnownEventType(absl::string_view type);
-// 1..128 of [A-Za-z0-9._:-].
-bool IsValidVisitorId(absl::string_view id);
 bool IsValidUtf8(absl::string_view s);
 
 // IPv4 to its /24 ("192.0.2.0"), IPv6 to its /48 ("2001:db8:1::"), an
@@ -138,6 +135,29 @@ struct BehaviourSession {
 // `max_sessions`, newest first.
 std::vector<BehaviourSession> GroupSessions(std::vector<BehaviourEvent> events, absl::Duration gap,
                                             size_t max_sessions);
+
+// The visit running at an instant (GetVisit, the service desk's ticket
+// context): the session holding the subject's newest event at or before
+// at + kMaxFutureSkew (a client clock a little ahead), when that event is
+// at most kSessionGap before `at`; not found otherwise (the subject was
+// not on the site then).
+inline constexpr int kDefaultVisitEvents = 100;
+inline constexpr int kMaxVisitEvents = 500;
+struct Visit {
+  bool found = false;
+  BehaviourSession session;  // counted over the events read
+  // The newest `event_limit` of the visit's events, oldest first.
+  std::vector<BehaviourEvent> events;
+  // The visit began before or went on after what was read: the session's
+  // counts are of the events read.
+  bool partial = false;
+};
+// `before`: the subject's events at or before at + kMaxFutureSkew, newest
+// first, `before_full` when that read stopped at its limit (older ones
+// exist); `after`: those after it, oldest first, likewise. event_limit > 0.
+Visit VisitAt(const std::vector<BehaviourEvent>& before, bool before_full,
+              const std::vector<BehaviourEvent>& after, bool after_full, absl::Time at,
+              absl::Duration gap, size_t event_limit);
 
 // Retention (per tenant, GET/PATCH /v1/behaviour/settings): events that
 // occurred longer than retention_days ago are purged in the background.

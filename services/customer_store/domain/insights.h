@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "libs/common/section_status.h"
 
 namespace crm::customer_store::domain {
 
@@ -44,12 +45,7 @@ struct SegmentMembership {
 };
 
 // Why a section of the view is missing (the rest of the view is whole).
-struct SectionStatus {
-  absl::StatusCode code = absl::StatusCode::kUnavailable;
-  std::string reason;   // an ErrorReason name
-  std::string message;  // client-safe: what happened, what to do
-  bool retryable = false;
-};
+using SectionStatus = common::SectionStatus;
 
 // One entry of the view's section list.
 struct SectionState {

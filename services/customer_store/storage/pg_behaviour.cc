@@ -95,6 +95,17 @@ std::string BehaviourSide(const char* cmp, const char* order) {
 }
 const pg::NamedQuery kSelectBehaviourUpTo{"select_behaviour_up_to", BehaviourSide("<=", "DESC"), 9};
 const pg::NamedQuery kSelectBehaviourAfter{"select_behaviour_after", BehaviourSide(">", "ASC"), 9};
+// Every event tracked with visitor id $2 on one side of $3, as above
+// (behaviour_events_visitor_idx).
+std::string VisitorSide(const char* cmp, const char* order) {
+  return absl::StrCat("SELECT ", kEventColumns,
+                      " FROM customer_store.behaviour_events WHERE tenant_id = $1 AND visitor_id = "
+                      "$2 AND visitor_id <> '' AND occurred_at ",
+                      cmp, " ", pg::MicrosParam(3), " ORDER BY occurred_at ", order, ", id ", order,
+                      " LIMIT $4");
+}
+const pg::NamedQuery kSelectVisitorUpTo{"select_visitor_up_to", VisitorSide("<=", "DESC"), 9};
+const pg::NamedQuery kSelectVisitorAfter{"select_visitor_after", VisitorSide(">", "ASC"), 9};
 const pg::NamedQuery kSelectVisitorLinksOf{
     "select_visitor_links_of",
     absl::StrCat("SELECT visitor_id, ", Micros("linked_at"),
@@ -368,7 +379,9 @@ std::vector<pg::NamedQuery> PgCustomerRepository::BehaviourQueries() {
           kDeleteBehaviourBefore,
           kDropEmptyBehaviourPartitions,
           kSelectBehaviourUpTo,
-          kSelectBehaviourAfter};
+          kSelectBehaviourAfter,
+          kSelectVisitorUpTo,
+          kSelectVisitorAfter};
 }
 
 class PgCustomerRepository::BehaviourTx final : public app::BehaviourTx {
@@ -608,7 +621,8 @@ std::vector<domain::BehaviourEvent> PgCustomerRepository::BehaviourOf(pqxx::work
 }
 
 absl::StatusOr<std::vector<domain::BehaviourEvent>> PgCustomerRepository::BehaviourFrom(
-    const std::string& tenant, const std::string& id, absl::Time from, bool older, int limit) {
+    const std::string& tenant, app::BehaviourOwner owner, const std::string& id, absl::Time from,
+    bool older, int limit) {
   // Far beyond any stored time, within PostgreSQL's range.
   const int64_t from_us = from == absl::InfiniteFuture() ? int64_t{1} << 52
                           : from == absl::InfinitePast() ? -(int64_t{1} << 52)
@@ -616,8 +630,10 @@ absl::StatusOr<std::vector<domain::BehaviourEvent>> PgCustomerRepository::Behavi
   std::vector<domain::BehaviourEvent> out;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) {
     out.clear();
-    for (const auto& r : pool_.Exec(tx, older ? kSelectBehaviourUpTo : kSelectBehaviourAfter,
-                                    tenant, id, from_us, limit)) {
+    const bool visitor = owner == app::BehaviourOwner::kVisitor;
+    const pg::NamedQuery& q = visitor ? (older ? kSelectVisitorUpTo : kSelectVisitorAfter)
+                                      : (older ? kSelectBehaviourUpTo : kSelectBehaviourAfter);
+    for (const auto& r : pool_.Exec(tx, q, tenant, id, from_us, limit)) {
       out.push_back(EventFromRow(r));
     }
     return absl::OkStatus();

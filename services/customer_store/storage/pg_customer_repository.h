@@ -86,6 +86,7 @@ class PgCustomerRepository final : public app::CustomerRepository,
   absl::StatusOr<app::Page<domain::Interaction>> Interactions(
       const std::string& tenant, const std::string& id, const app::InteractionQuery& q) override;
   absl::StatusOr<std::vector<domain::BehaviourEvent>> BehaviourFrom(const std::string& tenant,
+                                                                    app::BehaviourOwner owner,
                                                                     const std::string& id,
                                                                     absl::Time from, bool older,
                                                                     int limit) override;

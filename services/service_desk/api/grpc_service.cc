@@ -58,6 +58,7 @@ absl::StatusOr<domain::Ticket> FromProto(const v1::Ticket& in) {
   t.queue = in.queue();
   t.assignee = in.assignee();
   t.custom_fields.insert(in.custom_fields().begin(), in.custom_fields().end());
+  t.visitor_id = in.visitor_id();
   return t;
 }
 
@@ -84,6 +85,7 @@ void ToProto(const domain::Ticket& t, v1::Ticket* out) {
   out->set_message_count(t.message_count);
   if (t.sla_due) grpcutil::ToTimestamp(*t.sla_due, out->mutable_sla_due_time());
   out->set_follow_up_of_ticket_id(t.follow_up_of);
+  out->set_visitor_id(t.visitor_id);
   grpcutil::ToTimestamp(t.status_time, out->mutable_status_change_time());
   for (const domain::TicketPrediction& p : t.predictions) {
     v1::TicketPrediction* o = out->add_predictions();
@@ -144,6 +146,38 @@ grpc::ServerUnaryReactor* ServiceDeskGrpcService::GetTicket(grpc::CallbackServer
   return Offload(ctx, executor_, metrics_, "GetTicket", [=](const RequestContext& rc) {
     CRM_ASSIGN_OR_RETURN(domain::Ticket t, tickets_.Get(rc.tenant_id, req->ticket_id()));
     ToProto(t, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ServiceDeskGrpcService::GetTicketContext(
+    grpc::CallbackServerContext* ctx, const v1::GetTicketContextRequest* req,
+    v1::TicketContext* resp) {
+  return Offload(ctx, executor_, metrics_, "GetTicketContext", [=](const RequestContext& rc) {
+    CRM_ASSIGN_OR_RETURN(app::TicketContext c, contexts_.Read(rc.tenant_id, req->ticket_id()));
+    ToProto(c.ticket, resp->mutable_ticket());
+    // Each part in, or its section saying why not.
+    const auto part = [&](const char* name, const absl::StatusOr<std::string>& bytes,
+                          google::protobuf::Message* into) {
+      customer_store::v1::ViewSection* s = resp->add_sections();
+      s->set_name(name);
+      s->set_owner("customer-store");
+      absl::Status st = bytes.status();
+      if (st.ok() && !into->ParseFromString(*bytes)) {
+        st = absl::InternalError("customer-store's answer does not parse");
+      }
+      s->set_available(st.ok());
+      if (st.ok()) return true;
+      const common::SectionStatus why = app::ContextPartStatus(st);
+      customer_store::v1::SectionStatus* x = s->mutable_status();
+      x->set_code(grpcutil::CodeName(static_cast<grpc::StatusCode>(why.code)));
+      x->set_reason(why.reason);
+      x->set_message(why.message);
+      x->set_retryable(why.retryable);
+      return false;
+    };
+    if (!part("visit", c.parts.visit, resp->mutable_visit())) resp->clear_visit();
+    if (!part("customer", c.parts.view, resp->mutable_customer())) resp->clear_customer();
     return absl::OkStatus();
   });
 }

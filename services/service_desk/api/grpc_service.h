@@ -19,6 +19,7 @@
 #include "services/service_desk/app/routing.h"
 #include "services/service_desk/app/slas.h"
 #include "services/service_desk/app/surveys.h"
+#include "services/service_desk/app/ticket_context.h"
 #include "services/service_desk/app/tickets.h"
 #include "services/service_desk/app/triggers.h"
 
@@ -63,8 +64,8 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
                          app::Macros& macros, app::TriggerRules& triggers,
                          app::AutomationRules& automations, app::KnowledgeBase& knowledge,
                          app::Classifiers& classifiers, app::Surveys& surveys,
-                         common::Executor& executor, grpcutil::RpcMetrics& metrics,
-                         const common::PageTokenCodec& tokens)
+                         app::TicketContexts& contexts, common::Executor& executor,
+                         grpcutil::RpcMetrics& metrics, const common::PageTokenCodec& tokens)
       : tickets_(tickets),
         slas_(slas),
         mailboxes_(mailboxes),
@@ -77,10 +78,14 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
         knowledge_(knowledge),
         classifiers_(classifiers),
         surveys_(surveys),
+        contexts_(contexts),
         executor_(executor),
         metrics_(metrics),
         tokens_(tokens) {}
 
+  grpc::ServerUnaryReactor* GetTicketContext(grpc::CallbackServerContext* ctx,
+                                             const v1::GetTicketContextRequest* req,
+                                             v1::TicketContext* resp) override;
   grpc::ServerUnaryReactor* CreateTicket(grpc::CallbackServerContext* ctx,
                                          const v1::CreateTicketRequest* req,
                                          v1::Ticket* resp) override;
@@ -259,6 +264,7 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   app::KnowledgeBase& knowledge_;
   app::Classifiers& classifiers_;
   app::Surveys& surveys_;
+  app::TicketContexts& contexts_;
   common::Executor& executor_;
   grpcutil::RpcMetrics& metrics_;
   const common::PageTokenCodec& tokens_;

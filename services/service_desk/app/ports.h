@@ -56,6 +56,22 @@ class CustomerDirectory {
                                               const std::string& key) = 0;
 };
 
+// customer-store's reads beside a ticket (GET /v1/tickets/{id}/context):
+// the visit running at an instant and the customer's 360 view, asked at
+// once, each with its own deadline. Each answer is customer-store's
+// message serialized (crm.customer_store.v1.Visit, CustomerView), or the
+// error it ended with (DEADLINE_EXCEEDED, UNAVAILABLE, NOT_FOUND...).
+class CustomerContext {
+ public:
+  virtual ~CustomerContext() = default;
+  struct Parts {
+    absl::StatusOr<std::string> visit;
+    absl::StatusOr<std::string> view;
+  };
+  virtual Parts Read(const std::string& tenant, const domain::VisitSubject& visit,
+                     const std::string& customer_id) = 0;
+};
+
 struct TicketQuery {
   std::optional<domain::TicketStatus> status;
   std::string queue;

@@ -64,16 +64,12 @@ absl::Status TicketFields(absl::Status s) {
   return common::WithField(std::move(s), field);
 }
 
-bool Done(domain::TicketStatus s) {
-  return s == domain::TicketStatus::kSolved || s == domain::TicketStatus::kClosed;
-}
-
 }  // namespace
 
 absl::Status Tickets::ScheduleSurveyOnSolve(TicketTx& tx, const std::string& solver,
                                             const Ticket& before, const Ticket& after,
                                             absl::Time now) {
-  if (Done(before.status) || !Done(after.status)) return absl::OkStatus();
+  if (domain::IsDone(before.status) || !domain::IsDone(after.status)) return absl::OkStatus();
   CRM_ASSIGN_OR_RETURN(domain::SurveySettings settings, tx.ReadSurveySettings());
   if (domain::SurveyOnSolve(settings, after, solver) != domain::SurveyVerdict::kScheduled) {
     return absl::OkStatus();

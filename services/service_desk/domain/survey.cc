@@ -25,10 +25,6 @@ bool Tagged(const Ticket& t, absl::string_view tag) {
   return std::find(t.tags.begin(), t.tags.end(), tag) != t.tags.end();
 }
 
-bool Done(const Ticket& t) {
-  return t.status == TicketStatus::kSolved || t.status == TicketStatus::kClosed;
-}
-
 NpsFigures NpsFiguresOf(NpsCounts c) {
   NpsFigures f;
   f.passives = c.answered - c.promoters - c.detractors;
@@ -172,7 +168,7 @@ const char* SendVerdictName(SendVerdict v) {
 SendVerdict DecideSend(const SurveySettings& s, SurveyKind kind, const Ticket& t,
                        bool surveyed_within_cooldown, bool has_mailbox) {
   if (!(kind == SurveyKind::kNps ? s.nps_enabled : s.csat_enabled)) return SendVerdict::kOff;
-  if (!Done(t)) return SendVerdict::kReopened;
+  if (!IsDone(t.status)) return SendVerdict::kReopened;
   if (Tagged(t, kSpamTag) || Tagged(t, kNoSurveyTag)) return SendVerdict::kExcluded;
   if (surveyed_within_cooldown) return SendVerdict::kCooldown;
   if (!has_mailbox) return SendVerdict::kNoMailbox;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "libs/common/errors.h"
+#include "libs/common/id.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/text.h"
 
@@ -139,6 +140,17 @@ size_t CharCount(const std::string& s) {
 
 std::string EtagOf(const Ticket& t) { return absl::StrCat(t.version); }
 
+VisitSubject VisitSubjectOf(const Ticket& t) {
+  VisitSubject s;
+  if (t.visitor_id.empty()) {
+    s.customer_id = t.customer_id;
+  } else {
+    s.visitor_id = t.visitor_id;
+  }
+  s.at = t.create_time;
+  return s;
+}
+
 absl::Status NormalizeAndValidate(Ticket& t) {
   t.subject = std::string(absl::StripAsciiWhitespace(t.subject));
   if (t.subject.empty()) return common::InvalidField("subject", "subject is required");
@@ -146,6 +158,11 @@ absl::Status NormalizeAndValidate(Ticket& t) {
   CRM_RETURN_IF_ERROR(CheckShort("type", t.type, 64));
   CRM_RETURN_IF_ERROR(CheckShort("queue", t.queue, 64));
   CRM_RETURN_IF_ERROR(CheckShort("assignee", t.assignee, 128));
+  if (!t.visitor_id.empty() && !common::IsVisitorId(t.visitor_id)) {
+    return common::InvalidField("visitor_id",
+                                "visitor_id is 1..128 characters of A-Z, a-z, 0-9, '.', '_', ':' "
+                                "and '-' (the id the site tracks behaviour events with)");
+  }
   for (size_t i = 0; i < t.tags.size(); ++i) {
     std::string& tag = t.tags[i];
     tag = absl::AsciiStrToLower(absl::StripAsciiWhitespace(tag));

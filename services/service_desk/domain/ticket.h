@@ -27,6 +27,11 @@ enum class Priority { kLow = 1, kNormal, kHigh, kUrgent };
 enum class Channel { kEmail = 1, kWebForm, kChat, kPhone, kApi };
 enum class MessageKind { kPublicReply = 1, kInternalNote, kCustomer };
 
+// Solved or closed: the requester's question is answered.
+inline bool IsDone(TicketStatus s) {
+  return s == TicketStatus::kSolved || s == TicketStatus::kClosed;
+}
+
 // Stored and shown names: "new", "open", "pending_customer", ...
 const char* StatusName(TicketStatus s);
 std::optional<TicketStatus> StatusFromName(const std::string& name);
@@ -74,6 +79,9 @@ struct Ticket {
   std::optional<absl::Time> sla_due;
   // A ticket opened by a reply to a closed (or long solved) one: that one.
   std::string follow_up_of;
+  // The site's visitor id of a ticket opened from the site (a chat, a call
+  // request): its context shows that visitor's pages. Set at creation.
+  std::string visitor_id;
   // Its classifiers' predictions at creation (read by GetTicket and
   // answered by the creation; lists and writes leave them out).
   std::vector<TicketPrediction> predictions;
@@ -108,6 +116,16 @@ inline constexpr size_t kMaxCustomFields = 50;
 inline constexpr size_t kMaxCustomValue = 1'000;  // characters
 
 std::string EtagOf(const Ticket& t);  // the version
+
+// Whose visit a ticket's context shows (GET /v1/tickets/{id}/context): the
+// visitor the ticket names, else the requester's own events; the visit
+// running when the ticket was created.
+struct VisitSubject {
+  std::string visitor_id;
+  std::string customer_id;  // when visitor_id is ""
+  absl::Time at = absl::InfinitePast();
+};
+VisitSubject VisitSubjectOf(const Ticket& t);
 
 // Trims the subject, lower-cases, sorts and deduplicates the tags, then
 // checks every field's limits: INVALID_ARGUMENT naming the field

@@ -106,21 +106,21 @@ const pg::NamedQuery kSurveyRows{
         " GROUP BY GROUPING SETS ((), (s.agent), (s.channel), (s.queue), (i.label))"),
     6};
 
-// NPS over the surveys sent in [$2, $3]: the total, then the answers by
-// the month (UTC) they were given (the unanswered, without a month, are
-// left out of those).
+// NPS over the surveys sent in [$2, $3]: the total (month ""), then the
+// answers by the month (UTC) they were given (the unanswered, without a
+// month, are left out of those).
 const pg::NamedQuery kNpsRows{
     "service_desk_nps_rows",
     absl::StrCat(
         "SELECT coalesce(m.month, ''), count(*), count(s.rating), count(*) FILTER (WHERE s.rating "
-        ">= 9), count(*) FILTER (WHERE s.rating <= 6), GROUPING(m.month) FROM "
+        ">= 9), count(*) FILTER (WHERE s.rating <= 6) FROM "
         "service_desk.surveys s CROSS JOIN LATERAL (SELECT to_char(s.answered_at AT TIME ZONE "
         "'UTC', 'YYYY-MM') AS month) m WHERE s.tenant_id = $1 AND s.kind = 'nps' AND s.sent_at "
         ">= ",
         pg::MicrosParam(2), " AND s.sent_at <= ", pg::MicrosParam(3),
         " GROUP BY GROUPING SETS ((), (m.month)) HAVING GROUPING(m.month) = 1 OR m.month IS NOT "
         "NULL"),
-    6};
+    5};
 
 Json SettingsJson(const domain::SurveySettings& s) {
   return Json{{"csat_enabled", s.csat_enabled},
@@ -278,17 +278,13 @@ absl::StatusOr<domain::SurveySettings> PgTicketRepository::GetSurveySettings(
 
 absl::StatusOr<std::vector<domain::NpsCounts>> PgTicketRepository::NpsRows(
     const std::string& tenant, absl::Time from, absl::Time to) {
-  CRM_ASSIGN_OR_RETURN(std::vector<domain::NpsCounts> rows,
-                       TenantRows<domain::NpsCounts>(
-                           pool_, tenant, kNpsRows,
-                           [](const pqxx::row& r) {
-                             return domain::NpsCounts{
-                                 r[5].as<int>() == 0 ? r[0].as<std::string>() : "",
-                                 r[1].as<int64_t>(), r[2].as<int64_t>(), r[3].as<int64_t>(),
-                                 r[4].as<int64_t>()};
-                           },
-                           absl::ToUnixMicros(from), absl::ToUnixMicros(to)));
-  return rows;
+  return TenantRows<domain::NpsCounts>(
+      pool_, tenant, kNpsRows,
+      [](const pqxx::row& r) {
+        return domain::NpsCounts{r[0].as<std::string>(), r[1].as<int64_t>(), r[2].as<int64_t>(),
+                                 r[3].as<int64_t>(), r[4].as<int64_t>()};
+      },
+      absl::ToUnixMicros(from), absl::ToUnixMicros(to));
 }
 
 absl::StatusOr<std::vector<domain::SurveyRow>> PgTicketRepository::SurveyRows(

@@ -37,8 +37,8 @@ const std::string kTicketColumns = absl::StrCat(
     pg::MicrosColumn("t.solved_at"), ", (SELECT ", pg::MicrosColumn("s.next_due_at"),
     " FROM service_desk.ticket_slas s WHERE s.tenant_id = t.tenant_id AND s.ticket_id = "
     "t.ticket_id), coalesce(t.follow_up_of::text, ''), ",
-    pg::MicrosColumn("t.status_changed_at"));
-constexpr int kTicketColumnCount = 21;
+    pg::MicrosColumn("t.status_changed_at"), ", t.visitor_id");
+constexpr int kTicketColumnCount = 22;
 // Of a message, its table named `alias` ("" when the query has one table).
 std::string MessageColumnsOf(const std::string& alias) {
   const std::string a = alias.empty() ? "" : alias + ".";
@@ -105,12 +105,12 @@ const pg::NamedQuery kSaveTicket{
         "INSERT INTO service_desk.tickets (tenant_id, ticket_id, number, customer_id, "
         "requester_email, subject, channel, status, priority, type, tags, queue, assignee, "
         "custom_fields, version, message_count, created_at, updated_at, solved_at, follow_up_of, "
-        "status_changed_at) "
+        "status_changed_at, visitor_id) "
         "VALUES ($1, $2::uuid, $3, $4::uuid, $5, $6, $7, $8, $9, $10, $11::text[], $12, $13, "
         "$14::jsonb, $15, $16, ",
         pg::MicrosParam(17), ", ", pg::MicrosParam(18), ", CASE WHEN $19 THEN ",
         pg::MicrosParam(20), " END, nullif($21, '')::uuid, ", pg::MicrosParam(22),
-        ") ON CONFLICT (tenant_id, ticket_id) DO UPDATE SET subject = "
+        ", $23) ON CONFLICT (tenant_id, ticket_id) DO UPDATE SET subject = "
         "EXCLUDED.subject, "
         "status = EXCLUDED.status, priority = EXCLUDED.priority, type = EXCLUDED.type, tags = "
         "EXCLUDED.tags, queue = EXCLUDED.queue, assignee = EXCLUDED.assignee, custom_fields = "
@@ -934,7 +934,8 @@ Json TicketJson(const Ticket& t) {
                                                         : Json(absl::ToUnixMicros(t.solve_time))},
       {"sla_due_us", t.sla_due ? Json(absl::ToUnixMicros(*t.sla_due)) : Json(nullptr)},
       {"follow_up_of", t.follow_up_of},
-      {"status_us", absl::ToUnixMicros(t.status_time)}};
+      {"status_us", absl::ToUnixMicros(t.status_time)},
+      {"visitor_id", t.visitor_id}};
 }
 
 Ticket TicketOfJson(const Json& j, bool& ok) {
@@ -968,6 +969,7 @@ Ticket TicketOfJson(const Json& j, bool& ok) {
     t.sla_due = absl::FromUnixMicros(j.at("sla_due_us").get<int64_t>());
   }
   if (j.contains("follow_up_of")) t.follow_up_of = j.at("follow_up_of").get<std::string>();
+  if (j.contains("visitor_id")) t.visitor_id = j.at("visitor_id").get<std::string>();
   if (j.contains("predictions")) t.predictions = PredictionsOfJson(j.at("predictions"), ok);
   // Answers stored before the status instant was kept have none.
   t.status_time = j.contains("status_us") ? absl::FromUnixMicros(j.at("status_us").get<int64_t>())
@@ -1263,6 +1265,7 @@ absl::StatusOr<Ticket> TicketOf(const pqxx::row& r) {
   if (!r[18].is_null()) t.sla_due = absl::FromUnixMicros(r[18].as<int64_t>());
   t.follow_up_of = r[19].as<std::string>();
   t.status_time = absl::FromUnixMicros(r[20].as<int64_t>());
+  t.visitor_id = r[21].as<std::string>();
   return t;
 }
 
@@ -1806,7 +1809,7 @@ class PgTicketRepository::Tx final : public app::TicketTx {
                      Json(t.custom_fields).dump(), t.version, t.message_count,
                      absl::ToUnixMicros(t.create_time), absl::ToUnixMicros(t.update_time), solved,
                      solved ? absl::ToUnixMicros(t.solve_time) : int64_t{0}, t.follow_up_of,
-                     absl::ToUnixMicros(t.status_time));
+                     absl::ToUnixMicros(t.status_time), t.visitor_id);
   }
   void SavePredictions(const Ticket& t) override {
     SavePredictionsIn(repo_.pool_, w_.sql(), w_.tenant(), t);

@@ -10,6 +10,7 @@
 
 #include "libs/common/clock.h"
 #include "services/customer_store/app/behaviour_retention.h"
+#include "services/customer_store/app/customer_store.h"
 #include "services/customer_store/app/merge.h"
 #include "tests/integration/customer_store/cs_env.h"
 #include "tests/support/fakes/customer_store/fake_view_cache.h"
@@ -324,6 +325,79 @@ TEST_CASE("Behaviour rows are tenant-scoped", "[customer_store][behaviour][rls]"
   CHECK(out->results[1].customer_id.empty());
   CHECK(ReasonOf(t.tracker.Identify(ActorOf(b, "IdentifyCustomer"), ada, "v").status()) ==
         "CUSTOMER_NOT_FOUND");
+}
+
+TEST_CASE("GetVisit: the visit running at an instant, by visitor or customer, tenant-scoped",
+          "[customer_store][behaviour]") {
+  const std::string a = NewTenant(), b = NewTenant();
+  const std::string ada = CreateCustomer(a);
+  Tracker t;
+  // v-9's earlier visit (3 h ago) and the current one (20, 10, 2 minutes
+  // ago); Ada's own event now; another visitor's.
+  REQUIRE(t.tracker
+              .Track(ActorOf(a, "TrackEvents"),
+                     {ForVisitor("v-9", "page.viewed", absl::Hours(3)),
+                      ForVisitor("v-9", "page.viewed", absl::Minutes(20)),
+                      ForVisitor("v-9", "product.viewed", absl::Minutes(10)),
+                      ForVisitor("v-9", "search.performed", absl::Minutes(2)),
+                      ForVisitor("v-other", "page.viewed", absl::Minutes(1)),
+                      ForCustomer(ada, "cart.item_added", absl::Minutes(1))})
+              .ok());
+  crm::testing::FakeViewCache cache;
+  common::SystemClock clock;
+  common::RandomIdGenerator ids;
+  app::CustomerStore store(Repo(), cache, clock, ids);
+
+  app::VisitQuery q;
+  q.visitor_id = "v-9";
+  auto v = store.VisitAt(a, q);
+  INFO(v.status().ToString());
+  REQUIRE(v.ok());
+  REQUIRE(v->found);
+  CHECK_FALSE(v->partial);
+  REQUIRE(v->events.size() == 3);
+  CHECK(v->events[0].properties.path == "/page.viewed");
+  CHECK(v->events[2].type == "search.performed");
+  CHECK(v->session.product_views == 1);
+  CHECK(v->session.searches == 1);
+  // At an instant inside the earlier visit: that one.
+  q.at = absl::Now() - absl::Hours(3) + absl::Minutes(1);
+  v = store.VisitAt(a, q);
+  REQUIRE(v.ok());
+  REQUIRE(v->found);
+  CHECK(v->events.size() == 1);
+  // Between the visits: none.
+  q.at = absl::Now() - absl::Hours(1);
+  v = store.VisitAt(a, q);
+  REQUIRE(v.ok());
+  CHECK_FALSE(v->found);
+
+  // By customer: her own event (the visitor is not linked).
+  app::VisitQuery by_customer;
+  by_customer.customer_id = ada;
+  v = store.VisitAt(a, by_customer);
+  REQUIRE(v.ok());
+  REQUIRE(v->found);
+  REQUIRE(v->events.size() == 1);
+  CHECK(v->events[0].type == "cart.item_added");
+  CHECK(v->events[0].customer_id == ada);
+
+  // Another tenant: its visitor id is its own (none), Ada is not found.
+  q.at = absl::InfinitePast();
+  v = store.VisitAt(b, q);
+  REQUIRE(v.ok());
+  CHECK_FALSE(v->found);
+  CHECK(store.VisitAt(b, by_customer).status().code() == absl::StatusCode::kNotFound);
+  // Bad requests.
+  CHECK(common::FieldOf(store.VisitAt(a, app::VisitQuery{}).status()) == "visitor_id");
+  app::VisitQuery both = by_customer;
+  both.visitor_id = "v-9";
+  CHECK(common::FieldOf(store.VisitAt(a, both).status()) == "visitor_id");
+  q.visitor_id = "has space";
+  CHECK(common::FieldOf(store.VisitAt(a, q).status()) == "visitor_id");
+  q.visitor_id = "v-9";
+  q.event_limit = domain::kMaxVisitEvents + 1;
+  CHECK(common::FieldOf(store.VisitAt(a, q).status()) == "event_limit");
 }
 
 TEST_CASE("Partitions: created on demand, rows of the default partition moved in",

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "libs/common/errors.h"
+#include "libs/common/id.h"
 #include "services/customer_store/domain/behaviour.h"
 
 namespace {
@@ -188,8 +189,10 @@ TEST_CASE("Subjects: one customer reference at most, or a visitor id alone") {
   in = PageView();
   in.visitor_id = "has space";
   CHECK(FieldOf(ValidateBehaviour(in, kNow).status()) == "visitor_id");
-  CHECK(IsValidVisitorId("ga1.2.3:abc_DEF-9"));
-  CHECK_FALSE(IsValidVisitorId(std::string(kMaxVisitorIdBytes + 1, 'v')));
+  CHECK(crm::common::IsVisitorId("ga1.2.3:abc_DEF-9"));
+  CHECK_FALSE(crm::common::IsVisitorId(std::string(crm::common::kMaxVisitorIdBytes + 1, 'v')));
+  CHECK_FALSE(crm::common::IsVisitorId(""));
+  CHECK_FALSE(crm::common::IsVisitorId("v 1"));
 }
 
 TEST_CASE("IP addresses are stored truncated: IPv4 /24, IPv6 /48") {
@@ -266,6 +269,55 @@ TEST_CASE("Sessions: split by 30 minutes of inactivity, newest first, bounded") 
   CHECK(GroupSessions({}, kSessionGap, 10).empty());
   // Exactly 30 minutes apart is still one visit.
   CHECK(GroupSessions({at(0, "page.viewed"), at(30, "page.viewed")}, kSessionGap, 10).size() == 1);
+}
+
+TEST_CASE("Visit at an instant: the session running then, both sides of it, cut honestly") {
+  auto at = [](int minutes, const char* path) {
+    BehaviourEvent e;
+    e.id = "e" + std::to_string(minutes + 1000);
+    e.type = "page.viewed";
+    e.occur_time = kNow + absl::Minutes(minutes);
+    e.properties.path = path;
+    return e;
+  };
+  // An earlier visit (-200..-180), the visit (-40, -20, 0, then 10 and 35
+  // after the instant), a later one (100).
+  const absl::Time instant = kNow + absl::Minutes(2);
+  const std::vector<BehaviourEvent> before = {at(0, "/cart"), at(-20, "/p/1"), at(-40, "/home"),
+                                              at(-180, "/old"), at(-200, "/older")};
+  const std::vector<BehaviourEvent> after = {at(10, "/checkout"), at(35, "/thanks"),
+                                             at(100, "/next")};
+  Visit v = VisitAt(before, false, after, false, instant, kSessionGap, 100);
+  REQUIRE(v.found);
+  CHECK_FALSE(v.partial);
+  REQUIRE(v.events.size() == 5);
+  CHECK(v.events.front().properties.path == "/home");
+  CHECK(v.events.back().properties.path == "/thanks");
+  CHECK(v.session.start == kNow - absl::Minutes(40));
+  CHECK(v.session.end == kNow + absl::Minutes(35));
+  CHECK(v.session.page_views == 5);
+  CHECK(v.session.landing_path == "/home");
+
+  // The newest `event_limit` events are kept; the counts are the visit's.
+  v = VisitAt(before, false, after, false, instant, kSessionGap, 2);
+  REQUIRE(v.events.size() == 2);
+  CHECK(v.events[0].properties.path == "/checkout");
+  CHECK(v.session.event_count == 5);
+
+  // A full read on either side that the visit fills: partial.
+  CHECK(VisitAt(before, true, after, false, instant, kSessionGap, 100).partial == false);
+  CHECK(VisitAt({at(0, "/a"), at(-20, "/b")}, true, {}, false, instant, kSessionGap, 100).partial);
+  CHECK(VisitAt(before, false, {at(10, "/c")}, true, instant, kSessionGap, 100).partial);
+
+  // Nobody on the site in the 30 minutes before the instant: none, even
+  // with events after it.
+  CHECK_FALSE(
+      VisitAt(before, false, after, false, kNow + absl::Minutes(31), kSessionGap, 100).found);
+  CHECK_FALSE(VisitAt({}, false, after, false, instant, kSessionGap, 100).found);
+  // Exactly 30 minutes is still the visit.
+  CHECK(VisitAt(before, false, after, false, kNow + absl::Minutes(30), kSessionGap, 100).found);
+  // An event a little after the instant (a clock ahead) anchors the visit.
+  CHECK(VisitAt({at(3, "/x")}, false, {}, false, instant, kSessionGap, 100).found);
 }
 
 }  // namespace

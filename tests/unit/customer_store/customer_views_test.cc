@@ -279,7 +279,7 @@ TEST_CASE("SectionStatusOf maps every code to one the client can act on",
                         {absl::InternalError("x"), StatusCode::kInternal, false},
                         {absl::UnauthenticatedError("x"), StatusCode::kInternal, false},
                         {absl::FailedPreconditionError("x"), StatusCode::kInternal, false}}) {
-    domain::SectionStatus s = app::SectionStatusOf(r.in, "segmentation");
+    domain::SectionStatus s = crm::common::SectionStatusOf(r.in, "segmentation");
     INFO(r.in);
     CHECK(s.code == r.code);
     CHECK(s.retryable == r.retryable);

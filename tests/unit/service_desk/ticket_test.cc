@@ -9,6 +9,7 @@
 
 #include "libs/common/errors.h"
 #include "libs/common/id.h"
+#include "services/service_desk/app/ticket_context.h"
 #include "services/service_desk/app/tickets.h"
 #include "tests/support/fakes/common_fakes.h"
 #include "tests/support/fakes/service_desk/fake_ticket_repository.h"
@@ -97,6 +98,14 @@ TEST_CASE("a ticket's fields are normalized and bounded", "[service_desk][ticket
   Ticket nul;
   nul.subject = std::string("a\0b", 3);
   CHECK(sd::domain::NormalizeAndValidate(nul).code() == absl::StatusCode::kInvalidArgument);
+  Ticket visitor;
+  visitor.subject = "x";
+  visitor.visitor_id = "ga1.2.3:abc_DEF-9";
+  CHECK(sd::domain::NormalizeAndValidate(visitor).ok());
+  visitor.visitor_id = "has space";
+  CHECK(crm::common::FieldOf(sd::domain::NormalizeAndValidate(visitor)) == "visitor_id");
+  visitor.visitor_id = std::string(129, 'v');
+  CHECK(crm::common::FieldOf(sd::domain::NormalizeAndValidate(visitor)) == "visitor_id");
 }
 
 TEST_CASE("a message moves the status as documented", "[service_desk][ticket]") {
@@ -305,6 +314,63 @@ TEST_CASE("a customer's message reopens a solved ticket, a closed one takes none
             w.tickets
                 .Update(World::Meta("u4", kTenant, "UpdateTicket"), t->id, solve, {"priority"}, "")
                 .status()) == "TICKET_CLOSED");
+}
+
+// Records what it was asked and answers what the test set.
+struct RecordingContext final : sd::app::CustomerContext {
+  sd::domain::VisitSubject asked;
+  std::string asked_customer;
+  Parts answer{std::string("visit"), absl::UnavailableError("down")};
+  Parts Read(const std::string&, const sd::domain::VisitSubject& visit,
+             const std::string& customer_id) override {
+    asked = visit;
+    asked_customer = customer_id;
+    return answer;
+  }
+};
+
+TEST_CASE("a ticket's context: the visitor's visit, else the customer's, when it was opened",
+          "[service_desk][tickets]") {
+  World w;
+  RecordingContext customers;
+  sd::app::TicketContexts contexts(w.tickets, customers);
+  sd::app::NewTicket n;
+  n.ticket.subject = "Can you call me?";
+  n.ticket.channel = sd::domain::Channel::kPhone;
+  n.ticket.visitor_id = "v-42";
+  n.requester.email = "ada@example.com";
+  n.description = "About my order";
+  auto from_site = w.tickets.Create(World::Meta("site"), n);
+  REQUIRE(from_site.ok());
+  CHECK(from_site->visitor_id == "v-42");
+  auto c = contexts.Read(kTenant, from_site->id);
+  REQUIRE(c.ok());
+  CHECK(customers.asked.visitor_id == "v-42");
+  CHECK(customers.asked.customer_id.empty());
+  CHECK(customers.asked.at == from_site->create_time);
+  CHECK(customers.asked_customer == from_site->customer_id);
+  CHECK(*c->parts.visit == "visit");
+  CHECK(c->parts.view.status().code() == absl::StatusCode::kUnavailable);
+
+  auto by_mail = w.Create("mail");
+  REQUIRE(by_mail.ok());
+  REQUIRE(contexts.Read(kTenant, by_mail->id).ok());
+  CHECK(customers.asked.visitor_id.empty());
+  CHECK(customers.asked.customer_id == by_mail->customer_id);
+  // Another tenant's ticket: not found, customer-store not asked.
+  customers.asked = {};
+  CHECK(crm::common::ReasonOf(contexts.Read(kOther, by_mail->id).status()) == "TICKET_NOT_FOUND");
+  CHECK(customers.asked.customer_id.empty());
+
+  // How a missing part is told.
+  CHECK(sd::app::ContextPartStatus(absl::NotFoundError("x")).reason == "CUSTOMER_NOT_FOUND");
+  CHECK_FALSE(sd::app::ContextPartStatus(absl::NotFoundError("x")).retryable);
+  const auto slow = sd::app::ContextPartStatus(absl::DeadlineExceededError("x"));
+  CHECK(slow.code == absl::StatusCode::kDeadlineExceeded);
+  CHECK(slow.reason == "DEPENDENCY_UNAVAILABLE");
+  CHECK(slow.retryable);
+  CHECK(sd::app::ContextPartStatus(absl::InvalidArgumentError("x")).code ==
+        absl::StatusCode::kInternal);
 }
 
 TEST_CASE("another tenant's ticket reads as not found", "[service_desk][tickets]") {

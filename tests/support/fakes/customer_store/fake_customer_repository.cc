@@ -558,13 +558,25 @@ absl::StatusOr<app::Page<domain::Interaction>> FakeCustomerRepository::Interacti
 }
 
 absl::StatusOr<std::vector<domain::BehaviourEvent>> FakeCustomerRepository::BehaviourFrom(
-    const std::string& tenant, const std::string& id, absl::Time from, bool older, int limit) {
+    const std::string& tenant, app::BehaviourOwner owner, const std::string& id, absl::Time from,
+    bool older, int limit) {
   CRM_RETURN_IF_ERROR(Enter());
   return uow_.WithMutable([&](State& st) {
     ++st.behaviour_reads;
     std::vector<domain::BehaviourEvent> side;
-    for (const auto& e : st.tenants[tenant].behaviour[id]) {
-      if (older ? e.occur_time <= from : e.occur_time > from) side.push_back(e);
+    const auto on_side = [&](const domain::BehaviourEvent& e) {
+      return older ? e.occur_time <= from : e.occur_time > from;
+    };
+    if (owner == app::BehaviourOwner::kCustomer) {
+      for (const auto& e : st.tenants[tenant].behaviour[id]) {
+        if (on_side(e)) side.push_back(e);
+      }
+    } else {
+      for (const auto& [customer, events] : st.tenants[tenant].behaviour) {
+        for (const auto& e : events) {
+          if (e.visitor_id == id && on_side(e)) side.push_back(e);
+        }
+      }
     }
     // Time order (then id), newest first for the older side.
     std::sort(side.begin(), side.end(), [&](const auto& a, const auto& b) {

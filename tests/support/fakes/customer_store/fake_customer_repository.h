@@ -70,8 +70,8 @@ class FakeCustomerRepository final : public customer_store::app::CustomerReposit
       const std::string& tenant, const std::string& id,
       const customer_store::app::InteractionQuery& q) override;
   absl::StatusOr<std::vector<customer_store::domain::BehaviourEvent>> BehaviourFrom(
-      const std::string& tenant, const std::string& id, absl::Time from, bool older,
-      int limit) override;
+      const std::string& tenant, customer_store::app::BehaviourOwner owner, const std::string& id,
+      absl::Time from, bool older, int limit) override;
   absl::StatusOr<customer_store::domain::CustomerView> LoadView(const std::string& tenant,
                                                                 const std::string& id,
                                                                 int interaction_limit) override;
