@@ -197,7 +197,7 @@ done
 # Each context holds the visit's 20 events and both parts.
 curl -sS --fail-with-body -H "Authorization: Bearer $BENCH_KEY"   "$REST/v1/tickets/$(head -n 1 "$OUT/context-ids.txt")/context" >"$OUT/context.json" ||
   bench_die "reading a ticket's context failed ($OUT/context.json)"
-[[ $(jq '[.visit.events | length, ([.sections[] | select(.available)] | length)] | join(" ")' -r "$OUT/context.json") == "20 2" ]] ||
+[[ $(jq -r '"\(.visit.events | length) \([.sections[] | select(.available)] | length)"' "$OUT/context.json") == "20 2" ]] ||
   bench_die "a ticket's context lacks its visit or a part ($OUT/context.json)"
 bench_wait_quiet
 bench_wrk ticket-context "$REST" "$BENCH_DIR/view.lua" "$OUT/context-ids.txt" "/v1/tickets/%s/context"

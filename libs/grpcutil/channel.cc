@@ -22,7 +22,8 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
   })");
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 1);
-  args.SetMaxReceiveMessageSize(16 * 1024 * 1024);
+  // A mail's attachment (up to the 25 MiB of a mail) read through the gateway.
+  args.SetMaxReceiveMessageSize(32 * 1024 * 1024);
   return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
 }
 

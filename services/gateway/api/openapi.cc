@@ -292,14 +292,19 @@ std::string GenerateOpenApi(const std::vector<RestRoute>& routes, absl::string_v
       // mail as received), not the base64 JSON string protobuf's JSON
       // mapping would use for bytes.
       const std::string media = RawBodyMediaType(route);
-      op["requestBody"] = {
-          {"required", true},
-          {"description", media == "message/rfc822"
-                              ? "the mail as received (RFC 5322 / MIME), up to 25 MiB "
-                                "(Content-Type: message/rfc822)"
-                              : "NDJSON: one JSON object per line (Content-Type: "
-                                "application/x-ndjson); blank lines are skipped"},
-          {"content", {{media, {{"schema", {{"type", "string"}}}}}}}};
+      const bool file = media == "*";
+      const char* description =
+          media == "message/rfc822" ? "the mail as received (RFC 5322 / MIME), up to 25 MiB "
+                                      "(Content-Type: message/rfc822)"
+          : file ? "the file's bytes as they are (its Content-Type is its media type unless "
+                   "contentType says it)"
+                 : "NDJSON: one JSON object per line (Content-Type: application/x-ndjson); "
+                   "blank lines are skipped";
+      Json schema = {{"type", "string"}};
+      if (file) schema["format"] = "binary";
+      Json content = Json::object();
+      content[file ? "*/*" : media] = {{"schema", schema}};
+      op["requestBody"] = {{"required", true}, {"description", description}, {"content", content}};
     } else if (!route.body.empty()) {
       Json schema;
       if (route.body == "*") {
@@ -320,9 +325,14 @@ std::string GenerateOpenApi(const std::vector<RestRoute>& routes, absl::string_v
     } else {
       ok_schema = gen.MessageRef(output);
     }
+    const bool download = RawResponseField(route) != nullptr;
+    if (download) ok_schema = {{"type", "string"}, {"format", "binary"}};
+    Json ok_content = Json::object();
+    ok_content[download ? "*/*" : "application/json"] = {{"schema", ok_schema}};
     op["responses"] = {
         {"200",
-         {{"description", "OK"}, {"content", {{"application/json", {{"schema", ok_schema}}}}}}},
+         {{"description", download ? "the file's bytes (Content-Disposition: attachment)" : "OK"},
+          {"content", ok_content}}},
         {"default",
          {{"description", "Error"},
           {"content",

@@ -45,7 +45,7 @@ int HttpStatusForError(const absl::Status& status) {
   const std::string reason = common::ReasonOf(status);
   if (reason == "METHOD_NOT_ALLOWED") return 405;
   if (reason == kReasonEtagMismatch) return 412;
-  if (reason == kReasonBodyTooLarge) return 413;
+  if (reason == kReasonBodyTooLarge || reason == "ATTACHMENT_TOO_LARGE") return 413;
   if (reason == kReasonUnsupportedMediaType) return 415;
   if (reason == kReasonHeadersTooLarge) return 431;
   if (reason == "IDEMPOTENCY_KEY_REUSED") return 422;  // same key, different body

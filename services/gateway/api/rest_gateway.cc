@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "libs/common/errors.h"
@@ -54,6 +55,20 @@ bool IsMediaType(absl::string_view content_type, absl::string_view type) {
   return content_type.empty() || content_type.front() == ';';
 }
 
+// A file upload (raw body field `content`): its content_type field, when
+// the query left it unset, from the request's Content-Type.
+void SetUploadType(const RestRoute& route, const std::string& header,
+                   google::protobuf::Message& m) {
+  const auto* raw = RawBodyField(route);
+  if (raw == nullptr || raw->name() != "content") return;
+  const auto* f = m.GetDescriptor()->FindFieldByName("content_type");
+  if (f == nullptr || f->type() != google::protobuf::FieldDescriptor::TYPE_STRING ||
+      f->is_repeated() || !m.GetReflection()->GetString(m, f).empty()) {
+    return;
+  }
+  m.GetReflection()->SetString(&m, f, header);
+}
+
 // If-Match / ETag values are quoted strings; W/ prefixes are accepted.
 std::string Unquote(absl::string_view v) {
   v = absl::StripAsciiWhitespace(v);
@@ -66,6 +81,49 @@ absl::Status BodyTooLarge(size_t limit) {
   return common::WithReason(
       absl::ResourceExhaustedError(absl::StrCat("request body exceeds ", limit, " bytes")),
       kReasonBodyTooLarge);
+}
+
+// A string field of `m` ("" when it has none).
+std::string StringField(const google::protobuf::Message& m, const char* name) {
+  const auto* f = m.GetDescriptor()->FindFieldByName(name);
+  if (f == nullptr || f->is_repeated() ||
+      f->type() != google::protobuf::FieldDescriptor::TYPE_STRING) {
+    return "";
+  }
+  return m.GetReflection()->GetString(m, f);
+}
+
+// RFC 6266 / 8187: an ASCII fallback name and the UTF-8 name.
+std::string ContentDisposition(const std::string& filename) {
+  std::string ascii, encoded;
+  for (unsigned char c : filename) {
+    const bool plain = absl::ascii_isalnum(c) || c == '.' || c == '-' || c == '_';
+    ascii.push_back(c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? static_cast<char>(c) : '_');
+    if (plain) {
+      encoded.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppend(&encoded, "%", absl::StrFormat("%02X", c));
+    }
+  }
+  if (ascii.empty()) ascii = "download";
+  return absl::StrCat("attachment; filename=\"", ascii, "\"; filename*=UTF-8''", encoded);
+}
+
+// A download: the bytes as they are, never rendered by a browser on the
+// API's origin (attachment, nosniff, a sandboxing CSP).
+HttpResponse RawResponse(const google::protobuf::Message& m,
+                         const google::protobuf::FieldDescriptor& field) {
+  HttpResponse r;
+  r.status = 200;
+  std::string type = StringField(m, "content_type");
+  if (type.empty()) type = "application/octet-stream";
+  r.headers.emplace_back("content-type", type);
+  r.headers.emplace_back("content-disposition", ContentDisposition(StringField(m, "filename")));
+  r.headers.emplace_back("x-content-type-options", "nosniff");
+  r.headers.emplace_back("content-security-policy", "sandbox; default-src 'none'");
+  r.headers.emplace_back("cache-control", "private, no-store");
+  r.body = m.GetReflection()->GetString(m, &field);
+  return r;
 }
 
 // The answer to a forwarded (or refused) call.
@@ -89,6 +147,7 @@ HttpResponse ToHttpResponse(const RestRoute& route, const ForwardResult& r,
   // from the bytes themselves (JsonPrinter).
   auto message = ParseResponse(*route.method, out);
   if (!message.ok()) return ErrorResponse(message.status());
+  if (const auto* raw = RawResponseField(route)) return RawResponse(**message, *raw);
   absl::StatusOr<std::string> json = route.response_body.empty()
                                          ? printer.BytesToJson(*route.method->output_type(), out)
                                          : ResponseToJson(route, out);
@@ -115,6 +174,7 @@ absl::Status RestGateway::CheckBodyHeaders(const RestRoute& route, const HttpReq
   const std::string content_type = absl::AsciiStrToLower(req.Header("content-type"));
   if (raw_body) {
     const std::string media = RawBodyMediaType(route);
+    if (media == "*") return absl::OkStatus();
     if (!IsMediaType(content_type, media)) {
       return common::WithReason(
           absl::InvalidArgumentError(
@@ -294,6 +354,7 @@ void RestGateway::Handle(HttpRequest req, BodyReader read_body, Responder respon
         finish(ErrorResponse(message.status()), route_name);
         return;
       }
+      SetUploadType(*route, head->Header("content-type"), **message);
       if (std::string if_match = head->Header("if-match"); !if_match.empty() && if_match != "*") {
         SetEtag(**message, Unquote(if_match));
       }

@@ -192,7 +192,18 @@ const pb::FieldDescriptor* RawBodyField(const RestRoute& route) {
 
 const char* RawBodyMediaType(const RestRoute& route) {
   const pb::FieldDescriptor* f = RawBodyField(route);
-  return f != nullptr && f->name() == "raw_mime" ? "message/rfc822" : "application/x-ndjson";
+  if (f != nullptr && f->name() == "raw_mime") return "message/rfc822";
+  if (f != nullptr && f->name() == "content") return "*";  // a file of any type
+  return "application/x-ndjson";
+}
+
+const pb::FieldDescriptor* RawResponseField(const RestRoute& route) {
+  if (route.response_body.empty() || route.method == nullptr) return nullptr;
+  const pb::FieldDescriptor* f = route.method->output_type()->FindFieldByName(route.response_body);
+  if (f == nullptr || f->is_repeated() || f->type() != pb::FieldDescriptor::TYPE_BYTES) {
+    return nullptr;
+  }
+  return f;
 }
 
 namespace {

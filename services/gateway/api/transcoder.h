@@ -40,8 +40,14 @@ std::vector<RestRoute> RoutesFromServices(
 // body (any content type, e.g. application/x-ndjson) instead of JSON.
 const google::protobuf::FieldDescriptor* RawBodyField(const RestRoute& route);
 // The Content-Type a raw body must have: "message/rfc822" for a field named
-// raw_mime (a mail as received), else "application/x-ndjson" (uploads).
+// raw_mime (a mail as received), "*" (any) for a field named content (a
+// file, whose media type the request's content_type field takes from the
+// header), else "application/x-ndjson" (uploads).
 const char* RawBodyMediaType(const RestRoute& route);
+// The response_body field when it is of type bytes: such routes answer its
+// bytes raw (a download: Content-Type from the response's content_type,
+// Content-Disposition attachment with its filename) instead of JSON.
+const google::protobuf::FieldDescriptor* RawResponseField(const RestRoute& route);
 
 struct HttpCall {
   std::vector<std::pair<std::string, std::string>> bindings;  // from the router

@@ -98,6 +98,18 @@ void ToProto(const domain::Ticket& t, v1::Ticket* out) {
   }
 }
 
+void ToProto(const domain::Attachment& a, v1::Attachment* out) {
+  out->set_id(a.id);
+  out->set_ticket_id(a.ticket_id);
+  out->set_message_id(a.message_id);
+  out->set_filename(a.filename);
+  out->set_content_type(a.content_type);
+  out->set_size(a.size);
+  out->set_sha256(a.sha256_hex);
+  out->set_uploaded_by(a.uploaded_by);
+  grpcutil::ToTimestamp(a.create_time, out->mutable_create_time());
+}
+
 void ToProto(const domain::TicketMessage& m, v1::TicketMessage* out) {
   out->set_id(m.id);
   out->set_ticket_id(m.ticket_id);
@@ -106,6 +118,7 @@ void ToProto(const domain::TicketMessage& m, v1::TicketMessage* out) {
   out->set_body(m.body);
   grpcutil::ToTimestamp(m.create_time, out->mutable_create_time());
   out->set_mail_message_id(m.mail_id);
+  for (const domain::Attachment& a : m.attachments) ToProto(a, out->add_attachments());
 }
 
 std::vector<std::string> PresentPaths(const v1::Ticket& t) {
@@ -246,9 +259,40 @@ grpc::ServerUnaryReactor* ServiceDeskGrpcService::AddTicketMessage(
     CRM_ASSIGN_OR_RETURN(
         app::MessageAdded out,
         tickets_.AddMessage(grpcutil::IdempotentWriteMetaOf(rc, "AddTicketMessage", *req),
-                            req->ticket_id(), *kind, req->body()));
+                            req->ticket_id(), *kind, req->body(),
+                            {req->attachment_ids().begin(), req->attachment_ids().end()}));
     ToProto(out.message, resp->mutable_message());
     ToProto(out.ticket, resp->mutable_ticket());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ServiceDeskGrpcService::UploadAttachment(
+    grpc::CallbackServerContext* ctx, const v1::UploadAttachmentRequest* req,
+    v1::Attachment* resp) {
+  return Offload(ctx, executor_, metrics_, "UploadAttachment", [=](const RequestContext& rc) {
+    domain::Attachment a;
+    a.filename = req->filename();
+    a.content_type = req->content_type();
+    CRM_ASSIGN_OR_RETURN(
+        domain::Attachment out,
+        tickets_.Upload(grpcutil::IdempotentWriteMetaOf(rc, "UploadAttachment", *req),
+                        req->ticket_id(), std::move(a), req->content()));
+    ToProto(out, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ServiceDeskGrpcService::GetAttachmentContent(
+    grpc::CallbackServerContext* ctx, const v1::GetAttachmentContentRequest* req,
+    v1::AttachmentContent* resp) {
+  return Offload(ctx, executor_, metrics_, "GetAttachmentContent", [=](const RequestContext& rc) {
+    CRM_ASSIGN_OR_RETURN(auto file, tickets_.AttachmentContent(rc.tenant_id, req->ticket_id(),
+                                                               req->attachment_id()));
+    resp->set_filename(file.first.filename);
+    resp->set_content_type(file.first.content_type);
+    resp->set_sha256(file.first.sha256_hex);
+    resp->set_content(std::move(file.second));
     return absl::OkStatus();
   });
 }

@@ -29,6 +29,7 @@ namespace v1 = ::crm::service_desk::v1;
 
 absl::StatusOr<domain::Ticket> FromProto(const v1::Ticket& t);
 void ToProto(const domain::Ticket& t, v1::Ticket* out);
+void ToProto(const domain::Attachment& a, v1::Attachment* out);
 void ToProto(const domain::TicketMessage& m, v1::TicketMessage* out);
 void ToProto(const domain::TicketChange& c, v1::TicketChange* out);
 // The fields set in `t` (non-empty strings, lists and maps, non-zero enums).
@@ -83,6 +84,12 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
         metrics_(metrics),
         tokens_(tokens) {}
 
+  grpc::ServerUnaryReactor* UploadAttachment(grpc::CallbackServerContext* ctx,
+                                             const v1::UploadAttachmentRequest* req,
+                                             v1::Attachment* resp) override;
+  grpc::ServerUnaryReactor* GetAttachmentContent(grpc::CallbackServerContext* ctx,
+                                                 const v1::GetAttachmentContentRequest* req,
+                                                 v1::AttachmentContent* resp) override;
   grpc::ServerUnaryReactor* GetTicketContext(grpc::CallbackServerContext* ctx,
                                              const v1::GetTicketContextRequest* req,
                                              v1::TicketContext* resp) override;

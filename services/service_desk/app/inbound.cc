@@ -282,6 +282,7 @@ absl::StatusOr<MailReceived> Inbound::Receive(const std::string& tenant,
             if (seen) return absl::AlreadyExistsError(kSeenBefore);
             CRM_ASSIGN_OR_RETURN(const bool burst, Burst(tx, mailbox, record));
             CRM_RETURN_IF_ERROR(tickets_.WriteOpening(tx, o));
+            tickets_.StoreMailAttachments(tx, mail.attachments, o.first);
             record.ticket_id = o.ticket.id;
             record.ticket_message_id = o.first.id;
             record.time = o.first.create_time;
@@ -327,6 +328,7 @@ absl::StatusOr<MailReceived> Inbound::Receive(const std::string& tenant,
             }
             CRM_ASSIGN_OR_RETURN(const bool burst, Burst(tx, mailbox, record));
             CRM_ASSIGN_OR_RETURN(MessageAdded added, tickets_.WriteMessage(tx, actor, m, true));
+            tickets_.StoreMailAttachments(tx, mail.attachments, added.message);
             record.ticket_id = thread.ticket_id;
             record.ticket_message_id = added.message.id;
             record.time = added.message.create_time;

@@ -237,6 +237,20 @@ class TicketTx {
   virtual void MoveSlaRebase(int64_t version, const std::string& after_ticket_id) = 0;
   virtual void EndSlaRebase(int64_t version) = 0;
 
+  // Attachments (docs/service-desk.md, "Attachments"): the file's row and
+  // its bytes (kept once per tenant and SHA-256).
+  virtual void StoreAttachment(const domain::Attachment& a, const std::string& content) = 0;
+  // The ticket's upload of these bytes under this name that is on no
+  // message yet, if any.
+  virtual absl::StatusOr<std::optional<domain::Attachment>> PendingAttachment(
+      const std::string& ticket_id, const std::string& sha256, const std::string& filename) = 0;
+  // Puts the ticket's uploads `ids` that are on no message on `message_id`
+  // and answers them in the order of `ids`; NOT_FOUND ATTACHMENT_NOT_FOUND
+  // (field attachment_ids) for one that is no such upload.
+  virtual absl::StatusOr<std::vector<domain::Attachment>> BindAttachments(
+      const std::string& ticket_id, const std::string& message_id,
+      const std::vector<std::string>& ids) = 0;
+
   // Inbound and outgoing mail of tickets.
   virtual void RecordMail(const MailRecord& r) = 0;
   // Whether the mailbox has received a mail of this identity (our own
@@ -453,7 +467,7 @@ class TicketRepository
     : public outbox::UnitOfWork<TicketTx, domain::Ticket, MessageAdded, domain::SlaPolicies,
                                 SlaSweep, MailReceived, Mailbox, domain::RoutingRules, AgentState,
                                 domain::Macro, domain::Triggers, domain::Automations,
-                                domain::Article, domain::SurveySettings> {
+                                domain::Article, domain::SurveySettings, domain::Attachment> {
  public:
   // Whether actor.idempotency_key was used before: the write is then
   // answered from the key, so the requester need not be resolved again.
@@ -544,6 +558,11 @@ class TicketRepository
   };
   virtual absl::StatusOr<std::vector<DueSurvey>> DueSurveys(absl::Time now, int limit) = 0;
   virtual absl::StatusOr<domain::SurveySettings> GetSurveySettings(const std::string& tenant) = 0;
+  // An attachment of the ticket with its bytes; NOT_FOUND
+  // ATTACHMENT_NOT_FOUND (also another ticket's or tenant's).
+  virtual absl::StatusOr<std::pair<domain::Attachment, std::string>> AttachmentContent(
+      const std::string& tenant, const std::string& ticket_id,
+      const std::string& attachment_id) = 0;
   virtual absl::StatusOr<std::vector<domain::NpsCounts>> NpsRows(const std::string& tenant,
                                                                  absl::Time from,
                                                                  absl::Time to) = 0;

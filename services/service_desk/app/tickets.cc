@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "libs/common/crypto.h"
 #include "libs/common/errors.h"
 #include "libs/common/etag.h"
 #include "libs/common/id.h"
@@ -266,24 +267,96 @@ absl::StatusOr<Ticket> Tickets::WriteUpdate(TicketTx& tx, const Actor& actor, co
 }
 
 absl::StatusOr<MessageAdded> Tickets::AddMessage(const Actor& actor, const std::string& ticket_id,
-                                                 domain::MessageKind kind,
-                                                 const std::string& body) {
+                                                 domain::MessageKind kind, const std::string& body,
+                                                 const std::vector<std::string>& attachment_ids) {
   CRM_RETURN_IF_ERROR(common::RequireRequestId(actor.idempotency_key));
   CRM_RETURN_IF_ERROR(CheckTicketId(ticket_id));
+  if (attachment_ids.size() > domain::kMaxMessageAttachments) {
+    return common::InvalidField(
+        "attachment_ids",
+        absl::StrCat("a message has at most ", domain::kMaxMessageAttachments, " attachments"));
+  }
+  for (size_t i = 0; i < attachment_ids.size(); ++i) {
+    const std::string& id = attachment_ids[i];
+    if (!common::IsUuid(id) || std::find(attachment_ids.begin(), attachment_ids.begin() + i, id) !=
+                                   attachment_ids.begin() + i) {
+      return common::InvalidField(absl::StrCat("attachment_ids[", i, "]"),
+                                  "attachment_ids are distinct attachment ids (UUIDs)");
+    }
+  }
   domain::TicketMessage m;
   m.id = ids_.NewId();
   m.ticket_id = ticket_id;
   m.kind = kind;
   m.body = body;
-  return repository_.Run<MessageAdded>(actor, ticket_id,
-                                       [&](TicketTx& tx) -> absl::StatusOr<MessageAdded> {
-                                         return WriteMessage(tx, actor, m, true);
-                                       });
+  return repository_.Run<MessageAdded>(
+      actor, ticket_id, [&](TicketTx& tx) -> absl::StatusOr<MessageAdded> {
+        return WriteMessage(tx, actor, m, true, domain::OutboundKind::kReply, attachment_ids);
+      });
+}
+
+absl::StatusOr<domain::Attachment> Tickets::Upload(const Actor& actor, const std::string& ticket_id,
+                                                   domain::Attachment a,
+                                                   const std::string& content) {
+  CRM_RETURN_IF_ERROR(CheckTicketId(ticket_id));
+  CRM_RETURN_IF_ERROR(domain::NormalizeUpload(a, static_cast<int64_t>(content.size())));
+  a.id = ids_.NewId();
+  a.ticket_id = ticket_id;
+  a.message_id.clear();
+  a.sha256_hex = common::HexEncode(common::Sha256(content));
+  a.uploaded_by = actor.principal;
+  return repository_.Run<domain::Attachment>(
+      actor, ticket_id, [&](TicketTx& tx) -> absl::StatusOr<domain::Attachment> {
+        CRM_ASSIGN_OR_RETURN(Ticket t, tx.LoadTicket(ticket_id));
+        if (t.status == domain::TicketStatus::kClosed) {
+          return common::WithReason(
+              absl::FailedPreconditionError("the ticket is closed: it takes no message, so no "
+                                            "attachment either; open a follow-up ticket"),
+              "TICKET_CLOSED");
+        }
+        CRM_ASSIGN_OR_RETURN(std::optional<domain::Attachment> same,
+                             tx.PendingAttachment(ticket_id, a.sha256_hex, a.filename));
+        if (same) return *same;
+        domain::Attachment stored = a;
+        stored.create_time = NowAfter(t);
+        tx.StoreAttachment(stored, content);
+        return stored;
+      });
+}
+
+absl::StatusOr<std::pair<domain::Attachment, std::string>> Tickets::AttachmentContent(
+    const std::string& tenant, const std::string& ticket_id, const std::string& attachment_id) {
+  CRM_RETURN_IF_ERROR(CheckTicketId(ticket_id));
+  if (!common::IsUuid(attachment_id)) {
+    return common::InvalidField("attachment_id", "attachment_id is an attachment's id (a UUID)");
+  }
+  return repository_.AttachmentContent(tenant, ticket_id, attachment_id);
+}
+
+void Tickets::StoreMailAttachments(TicketTx& tx, const std::vector<domain::MailAttachment>& files,
+                                   domain::TicketMessage& m) {
+  m.attachments.clear();  // a write's retry stores them again
+  int n = 0;
+  for (const domain::MailAttachment& f : files) {
+    domain::Attachment a;
+    a.id = ids_.NewId();
+    a.ticket_id = m.ticket_id;
+    a.message_id = m.id;
+    a.filename = domain::SafeFilename(f.filename, ++n);
+    a.content_type = domain::SafeContentType(f.content_type);
+    a.size = static_cast<int64_t>(f.content.size());
+    a.sha256_hex = f.sha256_hex;
+    a.uploaded_by = "mail";
+    a.create_time = m.create_time;
+    tx.StoreAttachment(a, f.content);
+    m.attachments.push_back(std::move(a));
+  }
 }
 
 absl::StatusOr<MessageAdded> Tickets::WriteMessage(TicketTx& tx, const Actor& actor,
                                                    domain::TicketMessage m, bool run_triggers,
-                                                   domain::OutboundKind mail_kind) {
+                                                   domain::OutboundKind mail_kind,
+                                                   const std::vector<std::string>& attachment_ids) {
   const std::string ticket_id = m.ticket_id;  // m moves into the answer
   const domain::MessageKind kind = m.kind;
   CRM_ASSIGN_OR_RETURN(Ticket current, tx.LoadTicket(ticket_id));
@@ -352,6 +425,10 @@ absl::StatusOr<MessageAdded> Tickets::WriteMessage(TicketTx& tx, const Actor& ac
   }
   tx.SaveTicket(out.ticket, false);
   tx.AppendMessage(out.message);
+  if (!attachment_ids.empty()) {
+    CRM_ASSIGN_OR_RETURN(out.message.attachments,
+                         tx.BindAttachments(ticket_id, out.message.id, attachment_ids));
+  }
   for (const domain::TicketMessage& note : fx.notes) tx.AppendMessage(note);
   if (!changes.empty()) tx.AppendChanges(ticket_id, changes);
   CRM_ASSIGN_OR_RETURN(out.ticket.sla_due, TrackSla(tx, ticket_id, now));

@@ -39,8 +39,18 @@ class Tickets final {
                                         const std::vector<std::string>& paths,
                                         const std::string& if_match);
   // kind kCustomer: the ticket's requester writes (author = its customer id).
+  // attachment_ids: up to 20 uploads of the ticket on no message yet.
   absl::StatusOr<MessageAdded> AddMessage(const Actor& actor, const std::string& ticket_id,
-                                          domain::MessageKind kind, const std::string& body);
+                                          domain::MessageKind kind, const std::string& body,
+                                          const std::vector<std::string>& attachment_ids = {});
+  // An agent's file for a coming message (domain::NormalizeUpload): kept
+  // on the ticket, on no message until AddMessage names it. The same bytes
+  // under the same name, while still on no message, answer that upload. A
+  // closed ticket takes none (TICKET_CLOSED).
+  absl::StatusOr<domain::Attachment> Upload(const Actor& actor, const std::string& ticket_id,
+                                            domain::Attachment a, const std::string& content);
+  absl::StatusOr<std::pair<domain::Attachment, std::string>> AttachmentContent(
+      const std::string& tenant, const std::string& ticket_id, const std::string& attachment_id);
   absl::StatusOr<MessagePage> Messages(const std::string& tenant, const std::string& ticket_id,
                                        const std::string& after_cursor, int limit);
   absl::StatusOr<std::vector<domain::TicketChange>> Changes(const std::string& tenant,
@@ -80,9 +90,15 @@ class Tickets final {
   // outgoing Message-ID and leaves as mail of `mail_kind`. With
   // `run_triggers`, the triggers of the event (customer_message, or
   // agent_message for a reply or a note) run.
+  // attachment_ids: uploads of the ticket the message takes.
   absl::StatusOr<MessageAdded> WriteMessage(
       TicketTx& tx, const Actor& actor, domain::TicketMessage m, bool run_triggers,
-      domain::OutboundKind mail_kind = domain::OutboundKind::kReply);
+      domain::OutboundKind mail_kind = domain::OutboundKind::kReply,
+      const std::vector<std::string>& attachment_ids = {});
+  // A mail's files on its message (in the write's transaction, after the
+  // message): each stored by its hash under a safe name; set on `m`.
+  void StoreMailAttachments(TicketTx& tx, const std::vector<domain::MailAttachment>& files,
+                            domain::TicketMessage& m);
 
  private:
   absl::Time Now() const;

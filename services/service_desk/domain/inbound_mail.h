@@ -28,6 +28,7 @@ struct MailAttachment {
   std::string content_type;  // "application/pdf"
   int64_t size = 0;          // decoded bytes
   std::string sha256_hex;    // of the decoded bytes
+  std::string content;       // the decoded bytes
 };
 
 // One parsed mail. Ids are without angle brackets and surrounding spaces.

@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "services/service_desk/domain/attachment.h"
 
 namespace crm::service_desk::domain {
 
@@ -97,6 +98,7 @@ struct TicketMessage {
   // The mail it came as or goes out as: the mail's identity
   // (domain::MailIdentity) or our Message-ID; "" for others.
   std::string mail_id;
+  std::vector<Attachment> attachments;  // upload order
 };
 
 // One changed field of a ticket: the audit's row.

@@ -103,6 +103,7 @@ domain::MailAttachment AttachmentOf(std::string filename, std::string type,
   a.content_type = std::move(type);
   a.size = static_cast<int64_t>(bytes.size());
   a.sha256_hex = common::HexEncode(common::Sha256(bytes));
+  a.content = bytes;
   return a;
 }
 

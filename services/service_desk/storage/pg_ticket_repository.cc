@@ -16,6 +16,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/pg/sql.h"
 #include "services/service_desk/schema_name.h"
+#include "services/service_desk/storage/pg_attachments.h"
 #include "services/service_desk/storage/pg_classifiers.h"
 #include "services/service_desk/storage/pg_surveys.h"
 
@@ -984,7 +985,13 @@ Json MessageJson(const TicketMessage& m) {
               {"author", m.author},
               {"body", m.body},
               {"create_us", absl::ToUnixMicros(m.create_time)},
-              {"mail_id", m.mail_id}};
+              {"mail_id", m.mail_id},
+              {"attachments", [&] {
+                 Json files = Json::array();
+                 for (const domain::Attachment& a : m.attachments)
+                   files.push_back(AttachmentJson(a));
+                 return files;
+               }()}};
 }
 
 TicketMessage MessageOfJson(const Json& j, bool& ok) {
@@ -998,6 +1005,9 @@ TicketMessage MessageOfJson(const Json& j, bool& ok) {
   m.body = j.at("body").get<std::string>();
   m.create_time = absl::FromUnixMicros(j.at("create_us").get<int64_t>());
   if (j.contains("mail_id")) m.mail_id = j.at("mail_id").get<std::string>();
+  if (j.contains("attachments")) {
+    for (const Json& a : j.at("attachments")) m.attachments.push_back(AttachmentOfJson(a));
+  }
   return m;
 }
 
@@ -1996,6 +2006,19 @@ class PgTicketRepository::Tx final : public app::TicketTx {
                 .dump());
   }
 
+  void StoreAttachment(const domain::Attachment& a, const std::string& content) override {
+    StoreAttachmentIn(repo_.pool_, w_.sql(), w_.tenant(), a, content);
+  }
+  absl::StatusOr<std::optional<domain::Attachment>> PendingAttachment(
+      const std::string& ticket_id, const std::string& sha256,
+      const std::string& filename) override {
+    return PendingAttachmentIn(repo_.pool_, w_.sql(), w_.tenant(), ticket_id, sha256, filename);
+  }
+  absl::StatusOr<std::vector<domain::Attachment>> BindAttachments(
+      const std::string& ticket_id, const std::string& message_id,
+      const std::vector<std::string>& ids) override {
+    return BindAttachmentsIn(repo_.pool_, w_.sql(), w_.tenant(), ticket_id, message_id, ids);
+  }
   void RecordMail(const app::MailRecord& r) override {
     repo_.pool_.Exec(w_.sql(), kRecordMail, w_.tenant(), r.mailbox_id, r.mail_id, r.ticket_id,
                      r.ticket_message_id, r.outbound, r.from_addr, r.thread_subject, r.machine,
@@ -2338,6 +2361,7 @@ std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
   for (pg::NamedQuery& w : outbox::TransactionalWriter::Queries(kSchema)) q.push_back(std::move(w));
   for (pg::NamedQuery& c : ClassifierQueries()) q.push_back(std::move(c));
   for (pg::NamedQuery& s : SurveyQueries()) q.push_back(std::move(s));
+  for (pg::NamedQuery& a : AttachmentQueries()) q.push_back(std::move(a));
   return q;
 }
 
@@ -2399,6 +2423,20 @@ absl::StatusOr<domain::SurveySettings> PgTicketRepository::Write(
     const outbox::WriteMeta& meta, const std::string& resource,
     absl::FunctionRef<absl::StatusOr<domain::SurveySettings>(app::TicketTx&)> work) {
   return RunTx(meta, resource, SurveySettingsAnswer(), work);
+}
+absl::StatusOr<domain::Attachment> PgTicketRepository::Write(
+    const outbox::WriteMeta& meta, const std::string& resource,
+    absl::FunctionRef<absl::StatusOr<domain::Attachment>(app::TicketTx&)> work) {
+  return RunTx(meta, resource, AttachmentAnswer(), work);
+}
+absl::StatusOr<std::pair<domain::Attachment, std::string>> PgTicketRepository::AttachmentContent(
+    const std::string& tenant, const std::string& ticket_id, const std::string& attachment_id) {
+  absl::StatusOr<std::pair<domain::Attachment, std::string>> out;
+  CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
+    out = AttachmentContentIn(pool_, tx, tenant, ticket_id, attachment_id);
+    return out.status();
+  }));
+  return out;
 }
 absl::StatusOr<std::vector<app::TicketRepository::DueSurvey>> PgTicketRepository::DueSurveys(
     absl::Time now, int limit) {
@@ -2890,6 +2928,13 @@ absl::StatusOr<app::MessagePage> PgTicketRepository::ListMessages(const std::str
     page.next_cursor = static_cast<int>(r.size()) > limit
                            ? CursorOf(page.items.back().create_time, page.items.back().id)
                            : "";
+    std::vector<std::string> ids;
+    for (const TicketMessage& m : page.items) ids.push_back(m.id);
+    std::map<std::string, std::vector<domain::Attachment>> files =
+        MessageAttachmentsIn(pool_, tx, tenant, ids);
+    for (TicketMessage& m : page.items) {
+      if (auto it = files.find(m.id); it != files.end()) m.attachments = std::move(it->second);
+    }
     return absl::OkStatus();
   }));
   return page;

@@ -109,6 +109,12 @@ class PgTicketRepository final : public app::TicketRepository {
       absl::FunctionRef<absl::StatusOr<domain::SurveySettings>(app::TicketTx&)> work) override;
   absl::StatusOr<std::vector<DueSurvey>> DueSurveys(absl::Time now, int limit) override;
   absl::StatusOr<domain::SurveySettings> GetSurveySettings(const std::string& tenant) override;
+  absl::StatusOr<domain::Attachment> Write(
+      const outbox::WriteMeta& meta, const std::string& resource,
+      absl::FunctionRef<absl::StatusOr<domain::Attachment>(app::TicketTx&)> work) override;
+  absl::StatusOr<std::pair<domain::Attachment, std::string>> AttachmentContent(
+      const std::string& tenant, const std::string& ticket_id,
+      const std::string& attachment_id) override;
   absl::StatusOr<std::vector<domain::NpsCounts>> NpsRows(const std::string& tenant, absl::Time from,
                                                          absl::Time to) override;
   absl::StatusOr<std::vector<domain::SurveyRow>> SurveyRows(const std::string& tenant,

@@ -1982,5 +1982,88 @@ TEST_CASE("surveys: scheduled at the solve, sent when due, answered once, report
   CHECK(surveys.Report(other.tenant, 1)->total.counts.sent == 0);
   CHECK_FALSE(surveys.GetSettings(other.tenant)->csat_enabled);
 }
+
+TEST_CASE("attachments: stored once by hash, put on a message, read only in the tenant",
+          "[service_desk][pg][attachments]") {
+  MailWorld w;
+  absl::StatusOr<Ticket> t = w.Create("Broken screen", "ada@example.com");
+  REQUIRE(t.ok());
+  absl::StatusOr<Ticket> t2 = w.Create("Another", "ada@example.com");
+  REQUIRE(t2.ok());
+  const std::string photo = std::string("\x89PNG\r\n\x1a\n", 8) + std::string(4096, '\0') + "end";
+  domain::Attachment a;
+  a.filename = "screen.png";
+  a.content_type = "image/png";
+  auto up = w.tickets.Upload(w.Meta("UploadAttachment", ""), t->id, a, photo);
+  INFO(up.status().ToString());
+  REQUIRE(up.ok());
+  CHECK(up->size == static_cast<int64_t>(photo.size()));
+  CHECK(up->message_id.empty());
+  // The same bytes and name again: the same upload; on another ticket: a
+  // row of its own, the bytes kept once.
+  auto again = w.tickets.Upload(w.Meta("UploadAttachment", ""), t->id, a, photo);
+  REQUIRE(again.ok());
+  CHECK(again->id == up->id);
+  auto other_ticket = w.tickets.Upload(w.Meta("UploadAttachment", ""), t2->id, a, photo);
+  REQUIRE(other_ticket.ok());
+  CHECK(w.Count("SELECT count(*) FROM service_desk.attachment_contents") == 1);
+  CHECK(w.Count("SELECT count(*) FROM service_desk.attachments") == 2);
+
+  // On a note; not twice; not another ticket's.
+  auto added = w.tickets.AddMessage(w.Meta("AddTicketMessage"), t->id,
+                                    domain::MessageKind::kInternalNote, "Photo attached", {up->id});
+  INFO(added.status().ToString());
+  REQUIRE(added.ok());
+  REQUIRE(added->message.attachments.size() == 1);
+  CHECK(added->message.attachments[0].message_id == added->message.id);
+  auto twice = w.tickets.AddMessage(w.Meta("AddTicketMessage"), t->id,
+                                    domain::MessageKind::kInternalNote, "Again", {up->id});
+  CHECK(common::ReasonOf(twice.status()) == "ATTACHMENT_NOT_FOUND");
+  auto foreign = w.tickets.AddMessage(w.Meta("AddTicketMessage"), t->id,
+                                      domain::MessageKind::kInternalNote, "x", {other_ticket->id});
+  CHECK(common::ReasonOf(foreign.status()) == "ATTACHMENT_NOT_FOUND");
+  CHECK(w.Count(absl::StrCat("SELECT count(*) FROM service_desk.ticket_messages WHERE ticket_id "
+                             "= '",
+                             t->id, "'")) == 2);  // the refused ones wrote nothing
+  auto page = w.tickets.Messages(w.tenant, t->id, "", 10);
+  REQUIRE(page.ok());
+  REQUIRE(page->items.size() == 2);
+  REQUIRE(page->items[1].attachments.size() == 1);
+  CHECK(page->items[1].attachments[0].filename == "screen.png");
+  auto content = w.tickets.AttachmentContent(w.tenant, t->id, up->id);
+  REQUIRE(content.ok());
+  CHECK(content->second == photo);
+  CHECK(content->first.content_type == "image/png");
+  // Only through its ticket, only in its tenant.
+  CHECK(common::ReasonOf(w.tickets.AttachmentContent(w.tenant, t2->id, up->id).status()) ==
+        "ATTACHMENT_NOT_FOUND");
+  World stranger;
+  CHECK(common::ReasonOf(
+            stranger.tickets.AttachmentContent(stranger.tenant, t->id, up->id).status()) ==
+        "ATTACHMENT_NOT_FOUND");
+  CHECK(stranger.Count("SELECT count(*) FROM service_desk.attachment_contents") == 0);
+
+  // A mail's parts are kept with its message.
+  const std::string mail = absl::StrCat(
+      "From: Bob <bob@example.com>\r\nTo: ", w.mailbox.address,
+      "\r\nSubject: Invoice\r\nMessage-ID: <att-1@example.com>\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: "
+      "text/plain\r\n\r\n"
+      "See the invoice.\r\n--b1\r\nContent-Type: application/pdf; name=\"in/voice.pdf\"\r\n"
+      "Content-Disposition: attachment; filename=\"in/voice.pdf\"\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n");
+  auto received = w.Receive(mail);
+  INFO(received.status().ToString());
+  REQUIRE(received.ok());
+  REQUIRE(received->message.attachments.size() == 1);
+  const domain::Attachment& pdf = received->message.attachments[0];
+  CHECK(pdf.filename == "in_voice.pdf");
+  CHECK(pdf.content_type == "application/pdf");
+  CHECK(pdf.uploaded_by == "mail");
+  auto pdf_bytes = w.tickets.AttachmentContent(w.tenant, received->ticket.id, pdf.id);
+  REQUIRE(pdf_bytes.ok());
+  CHECK(pdf_bytes->second == "%PDF-1.4\n");
+}
+
 }  // namespace
 }  // namespace crm::service_desk::itest

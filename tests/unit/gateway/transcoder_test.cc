@@ -89,7 +89,8 @@ TEST_CASE("RoutesFromServices leaves streaming methods out, annotated or not",
 TEST_CASE("RoutesFromServices reads google.api.http", "[gateway][api]") {
   std::vector<RestRoute> routes = AllRoutes();
   // Every annotated RPC; ImportCustomers (client stream) has no REST route.
-  CHECK(routes.size() == 24);
+  CHECK(routes.size() == 25);
+  CHECK(RouteFor("GetVisit").path == "/v1/visits:current");
   RestRoute track = RouteFor("TrackEvents");
   CHECK(track.http_method == "POST");
   CHECK(track.path == "/v1/events:track");

@@ -396,4 +396,99 @@ TEST_CASE("another tenant's ticket reads as not found", "[service_desk][tickets]
   CHECK(w.tickets.Get(kTenant, "not-a-uuid").status().code() == absl::StatusCode::kInvalidArgument);
 }
 
+TEST_CASE("attachments: an upload's checks and a mail part's safe name",
+          "[service_desk][attachments]") {
+  sd::domain::Attachment a;
+  a.filename = "  invoice.pdf ";
+  a.content_type = " Application/PDF ";
+  REQUIRE(sd::domain::NormalizeUpload(a, 10).ok());
+  CHECK(a.filename == "invoice.pdf");
+  CHECK(a.content_type == "application/pdf");
+  CHECK(a.size == 10);
+  a.content_type = "";
+  REQUIRE(sd::domain::NormalizeUpload(a, 10).ok());
+  CHECK(a.content_type == "application/octet-stream");
+  a.content_type = "text/plain; charset=utf-8";
+  CHECK(sd::domain::NormalizeUpload(a, 10).ok());
+  a.content_type = "not a type";
+  CHECK(crm::common::FieldOf(sd::domain::NormalizeUpload(a, 10)) == "content_type");
+  a.content_type = "image/png";
+  for (const char* bad : {"", "../etc/passwd", "a\\b", "tab\there"}) {
+    a.filename = bad;
+    INFO(bad);
+    CHECK(crm::common::FieldOf(sd::domain::NormalizeUpload(a, 10)) == "filename");
+  }
+  a.filename = std::string(255, 'x');
+  CHECK(sd::domain::NormalizeUpload(a, 10).ok());
+  a.filename = std::string(256, 'x');
+  CHECK(crm::common::FieldOf(sd::domain::NormalizeUpload(a, 10)) == "filename");
+  a.filename = "photo.jpg";
+  CHECK(crm::common::FieldOf(sd::domain::NormalizeUpload(a, 0)) == "content");
+  CHECK(sd::domain::NormalizeUpload(a, sd::domain::kMaxAttachmentBytes).ok());
+  CHECK(crm::common::ReasonOf(sd::domain::NormalizeUpload(
+            a, sd::domain::kMaxAttachmentBytes + 1)) == "ATTACHMENT_TOO_LARGE");
+
+  CHECK(sd::domain::SafeFilename("in/voice\\2.pdf", 1) == "in_voice_2.pdf");
+  CHECK(sd::domain::SafeFilename("  ", 3) == "attachment-3");
+  std::string hangul;
+  for (int i = 0; i < 300; ++i) hangul += "한";
+  const std::string cut = sd::domain::SafeFilename(hangul, 1);
+  CHECK(cut.size() == 255 * 3);  // whole characters, 255 of them
+  CHECK(sd::domain::SafeContentType("IMAGE/PNG") == "image/png");
+  CHECK(sd::domain::SafeContentType("garbage") == "application/octet-stream");
+}
+
+TEST_CASE("attachments: uploaded, put on one message, read in the tenant only",
+          "[service_desk][attachments]") {
+  World w;
+  auto t = w.Create("k1");
+  REQUIRE(t.ok());
+  sd::domain::Attachment a;
+  a.filename = "receipt.txt";
+  const std::string bytes = "two charges of 12.00";
+  auto up = w.tickets.Upload(World::Meta("", kTenant, "UploadAttachment"), t->id, a, bytes);
+  INFO(up.status().ToString());
+  REQUIRE(up.ok());
+  CHECK(up->content_type == "application/octet-stream");
+  CHECK(up->sha256_hex.size() == 64);
+  CHECK(up->uploaded_by == "agent-ann");
+  // The same file again: the same upload.
+  auto same = w.tickets.Upload(World::Meta("", kTenant, "UploadAttachment"), t->id, a, bytes);
+  REQUIRE(same.ok());
+  CHECK(same->id == up->id);
+
+  auto m = w.tickets.AddMessage(World::Meta("m1", kTenant, "AddTicketMessage"), t->id,
+                                MessageKind::kPublicReply, "Here is your receipt", {up->id});
+  INFO(m.status().ToString());
+  REQUIRE(m.ok());
+  REQUIRE(m->message.attachments.size() == 1);
+  auto page = w.tickets.Messages(kTenant, t->id, "", 10);
+  REQUIRE(page.ok());
+  CHECK(page->items.back().attachments.size() == 1);
+  CHECK(w.tickets.AttachmentContent(kTenant, t->id, up->id)->second == bytes);
+
+  // Bad ids, a taken upload, another tenant.
+  auto bad = w.tickets.AddMessage(World::Meta("m2", kTenant, "AddTicketMessage"), t->id,
+                                  MessageKind::kInternalNote, "x", {"nope"});
+  CHECK(crm::common::FieldOf(bad.status()) == "attachment_ids[0]");
+  auto dup = w.tickets.AddMessage(World::Meta("m3", kTenant, "AddTicketMessage"), t->id,
+                                  MessageKind::kInternalNote, "x", {up->id, up->id});
+  CHECK(crm::common::FieldOf(dup.status()) == "attachment_ids[1]");
+  auto taken = w.tickets.AddMessage(World::Meta("m4", kTenant, "AddTicketMessage"), t->id,
+                                    MessageKind::kInternalNote, "x", {up->id});
+  CHECK(crm::common::ReasonOf(taken.status()) == "ATTACHMENT_NOT_FOUND");
+  CHECK(w.tickets.Messages(kTenant, t->id, "", 10)->items.size() == 2);  // nothing written
+  CHECK(crm::common::ReasonOf(w.tickets.AttachmentContent(kOther, t->id, up->id).status()) ==
+        "ATTACHMENT_NOT_FOUND");
+  CHECK(crm::common::FieldOf(w.tickets.AttachmentContent(kTenant, t->id, "x").status()) ==
+        "attachment_id");
+  CHECK(crm::common::ReasonOf(
+            w.tickets.Upload(World::Meta("", kOther, "UploadAttachment"), t->id, a, bytes)
+                .status()) == "TICKET_NOT_FOUND");
+  CHECK(crm::common::ReasonOf(w.tickets
+                                  .Upload(World::Meta("", kTenant, "UploadAttachment"), t->id, a,
+                                          std::string(sd::domain::kMaxAttachmentBytes + 1, 'x'))
+                                  .status()) == "ATTACHMENT_TOO_LARGE");
+}
+
 }  // namespace

@@ -53,6 +53,9 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     std::map<std::string, service_desk::domain::RoutingRules> routing;        // by tenant
     std::map<std::string, service_desk::domain::Triggers> triggers;           // by tenant
     std::map<std::string, service_desk::domain::Automations> automations;     // by tenant
+    // Attachments by tenant and id; their bytes by "<tenant>/<sha256>".
+    std::map<std::string, std::map<std::string, service_desk::domain::Attachment>> attachments;
+    std::map<std::string, std::string> attachment_bytes;
     // Survey settings by tenant; surveys by tenant and id; events of answers.
     std::map<std::string, service_desk::domain::SurveySettings> survey_settings;
     std::map<std::string, std::map<std::string, service_desk::domain::Survey>> surveys;
@@ -714,6 +717,27 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     }
     return out;
   }
+  absl::StatusOr<service_desk::domain::Attachment> Write(
+      const outbox::WriteMeta& meta, const std::string&,
+      absl::FunctionRef<
+          absl::StatusOr<service_desk::domain::Attachment>(service_desk::app::TicketTx&)>
+          work) override {
+    return Run<service_desk::domain::Attachment>(meta, work);
+  }
+  absl::StatusOr<std::pair<service_desk::domain::Attachment, std::string>> AttachmentContent(
+      const std::string& tenant, const std::string& ticket_id,
+      const std::string& attachment_id) override {
+    const State s = state();
+    auto by_tenant = s.attachments.find(tenant);
+    if (by_tenant != s.attachments.end()) {
+      auto it = by_tenant->second.find(attachment_id);
+      if (it != by_tenant->second.end() && it->second.ticket_id == ticket_id) {
+        return std::make_pair(it->second,
+                              s.attachment_bytes.at(tenant + "/" + it->second.sha256_hex));
+      }
+    }
+    return crm::common::NotFound("ATTACHMENT_NOT_FOUND", "no such attachment of this ticket");
+  }
   absl::StatusOr<service_desk::domain::SurveySettings> GetSurveySettings(
       const std::string& tenant) override {
     const State s = state();
@@ -900,7 +924,18 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
                                                               const std::string&, int) override {
     if (!GetTicket(tenant, ticket_id).ok()) return NotFound();
     service_desk::app::MessagePage page;
-    page.items = state().messages.at(ticket_id);
+    const State s = state();
+    page.items = s.messages.at(ticket_id);
+    // As the PostgreSQL read: each message's files in upload order.
+    auto files = s.attachments.find(tenant);
+    for (service_desk::domain::TicketMessage& m : page.items) {
+      if (files == s.attachments.end()) break;
+      for (const auto& [id, a] : files->second) {
+        if (a.message_id == m.id) m.attachments.push_back(a);
+      }
+      std::stable_sort(m.attachments.begin(), m.attachments.end(),
+                       [](const auto& a, const auto& b) { return a.create_time < b.create_time; });
+    }
     return page;
   }
   absl::StatusOr<std::vector<service_desk::domain::TicketChange>> ListChanges(
@@ -1110,6 +1145,40 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
       }
     }
 
+    void StoreAttachment(const service_desk::domain::Attachment& a,
+                         const std::string& content) override {
+      s_.attachments[tenant_][a.id] = a;
+      s_.attachment_bytes.emplace(tenant_ + "/" + a.sha256_hex, content);
+    }
+    absl::StatusOr<std::optional<service_desk::domain::Attachment>> PendingAttachment(
+        const std::string& ticket_id, const std::string& sha256,
+        const std::string& filename) override {
+      for (const auto& [id, a] : s_.attachments[tenant_]) {
+        if (a.ticket_id == ticket_id && a.message_id.empty() && a.sha256_hex == sha256 &&
+            a.filename == filename) {
+          return a;
+        }
+      }
+      return std::nullopt;
+    }
+    absl::StatusOr<std::vector<service_desk::domain::Attachment>> BindAttachments(
+        const std::string& ticket_id, const std::string& message_id,
+        const std::vector<std::string>& ids) override {
+      std::vector<service_desk::domain::Attachment> out;
+      for (const std::string& id : ids) {
+        auto& files = s_.attachments[tenant_];
+        auto it = files.find(id);
+        if (it == files.end() || it->second.ticket_id != ticket_id ||
+            !it->second.message_id.empty()) {
+          return crm::common::WithField(
+              crm::common::NotFound("ATTACHMENT_NOT_FOUND", "no such upload of this ticket"),
+              "attachment_ids");
+        }
+        it->second.message_id = message_id;
+        out.push_back(it->second);
+      }
+      return out;
+    }
     void RecordMail(const service_desk::app::MailRecord& r) override {
       s_.mails[tenant_].push_back(r);
     }
