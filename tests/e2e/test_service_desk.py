@@ -1423,6 +1423,17 @@ class Tickets(stack.E2ETestCase):
         self.assertTrue(got["csatEnabled"])
         self.assertEqual(got.get("csatDelaySeconds", "0"), "0")
 
+        # A rule for bad ratings (triggers of survey_answered).
+        r = rest("PUT", "/v1/triggers?requestId=%s" % stack.unique("tr"), key,
+                 {"triggers": [{"id": "bad-csat", "name": "Bad CSAT", "active": True,
+                                "events": ["TRIGGER_EVENT_SURVEY_ANSWERED"],
+                                "conditions": [{"field": "survey_kind", "match": "in",
+                                                "values": ["csat"]},
+                                               {"field": "survey_rating", "match": "in",
+                                                "values": ["1", "2"]}],
+                                "action": {"addTags": ["bad_csat"]}}]})
+        self.assertEqual(r.status, 200, r)
+
         email = "%s@example.com" % stack.unique("ada")
         t = self.create(email=email, key=key, subject="Parcel missing")
         self.assertEqual(t.status, 200, t)
@@ -1456,6 +1467,7 @@ class Tickets(stack.E2ETestCase):
         # Rated below 3: the ticket is open again, with the customer's words.
         t = rest("GET", "/v1/tickets/%s" % tid, agent).json()
         self.assertEqual(t["status"], "TICKET_STATUS_OPEN")
+        self.assertIn("bad_csat", t["tags"])  # and the rule told it
         notes = rest("GET", "/v1/tickets/%s/messages" % tid, agent).json()["messages"]
         self.assertIn("rated 2 of 5 (slow): Took a week!", notes[-1]["body"])
 

@@ -21,7 +21,8 @@ absl::StatusOr<domain::TriggerEvent> EventOf(int e, const std::string& field) {
     return common::InvalidField(field,
                                 field +
                                     " must be TRIGGER_EVENT_CREATED, _UPDATED, _CUSTOMER_MESSAGE, "
-                                    "_AGENT_MESSAGE, _SLA_WARNING, _SLA_BREACH or _SLA_ESCALATION");
+                                    "_AGENT_MESSAGE, _SLA_WARNING, _SLA_BREACH, _SLA_ESCALATION "
+                                    "or _SURVEY_ANSWERED");
   }
   return static_cast<domain::TriggerEvent>(e);
 }

@@ -101,15 +101,7 @@ absl::Status Escalate(TicketTx& tx, std::vector<SlaRecord>& records,
     t.update_time = at;
     CRM_ASSIGN_OR_RETURN(TriggerEffects fx,
                          RunTriggersInWrite(triggers, e->second, &before, t, at, ids));
-    if (fx.audit.empty() && fx.notes.empty()) continue;
-    if (!fx.audit.empty()) tx.AppendChanges(t.id, fx.audit);
-    if (domain::Diff(before, t, "", at).empty() && fx.notes.empty()) continue;  // refusals only
-    t.version = before.version + 1;
-    tx.SaveTicket(t, false);
-    for (const domain::TicketMessage& note : fx.notes) tx.AppendMessage(note);
-    tx.EmitTicket("ticket.updated", t);
-    for (const domain::TicketMessage& note : fx.notes) tx.EmitMessage(note, t);
-    if (t.status != before.status) tx.EmitStatusChange(t, before.status);
+    if (!WriteTriggerEffects(tx, before, t, fx)) continue;
     r.next_due = at;
   }
   return absl::OkStatus();

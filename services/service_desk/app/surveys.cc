@@ -10,6 +10,8 @@
 #include "libs/common/status_macros.h"
 #include "libs/common/tracking_token.h"
 #include "services/service_desk/app/documents.h"
+#include "services/service_desk/app/slas.h"
+#include "services/service_desk/app/triggers.h"
 
 namespace crm::service_desk::app {
 namespace {
@@ -196,22 +198,32 @@ absl::StatusOr<domain::Survey> Surveys::Answer(const std::string& tenant, const 
                 tx.EmitSurveyAnswered(*s, ticket);
                 out = *s;
                 CRM_ASSIGN_OR_RETURN(domain::SurveySettings settings, tx.ReadSurveySettings());
-                if (kind != domain::SurveyKind::kCsat || rating >= settings.reopen_below ||
-                    ticket.status != domain::TicketStatus::kSolved) {
-                  return ticket;
+                if (kind == domain::SurveyKind::kCsat && rating < settings.reopen_below &&
+                    ticket.status == domain::TicketStatus::kSolved) {
+                  // A bad rating: the agents see why, and the ticket is theirs again.
+                  domain::TicketMessage note;
+                  note.id = ids_.NewId();
+                  note.ticket_id = ticket.id;
+                  note.kind = domain::MessageKind::kInternalNote;
+                  note.body = absl::StrCat("Satisfaction survey: rated ", rating, " of 5",
+                                           reason.empty() ? "" : absl::StrCat(" (", reason, ")"),
+                                           comment.empty() ? "." : absl::StrCat(": ", comment));
+                  CRM_RETURN_IF_ERROR(tickets_.WriteMessage(tx, actor, note, false).status());
+                  domain::Ticket reopen;
+                  reopen.status = domain::TicketStatus::kOpen;
+                  CRM_ASSIGN_OR_RETURN(ticket, tickets_.WriteUpdate(tx, actor, ticket.id, reopen,
+                                                                    {"status"}, "", {}));
                 }
-                // A bad rating: the agents see why, and the ticket is theirs again.
-                domain::TicketMessage note;
-                note.id = ids_.NewId();
-                note.ticket_id = ticket.id;
-                note.kind = domain::MessageKind::kInternalNote;
-                note.body = absl::StrCat("Satisfaction survey: rated ", rating, " of 5",
-                                         reason.empty() ? "" : absl::StrCat(" (", reason, ")"),
-                                         comment.empty() ? "." : absl::StrCat(": ", comment));
-                CRM_RETURN_IF_ERROR(tickets_.WriteMessage(tx, actor, note, false).status());
-                domain::Ticket reopen;
-                reopen.status = domain::TicketStatus::kOpen;
-                return tickets_.WriteUpdate(tx, actor, ticket.id, reopen, {"status"}, "", {});
+                // The answer's triggers (survey_answered): a rating told by rule.
+                const domain::SurveyAnswerFacts facts{domain::SurveyKindName(kind), rating};
+                domain::Ticket t = ticket;
+                t.update_time = tickets_.NowAfter(ticket);
+                CRM_ASSIGN_OR_RETURN(TriggerEffects fx,
+                                     RunTriggersInWrite(tx, {domain::TriggerEvent::kSurveyAnswered},
+                                                        &ticket, t, t.update_time, ids_, &facts));
+                if (!WriteTriggerEffects(tx, ticket, t, fx)) return ticket;
+                CRM_ASSIGN_OR_RETURN(t.sla_due, TrackSla(tx, t.id, t.update_time));
+                return t;
               })
           .status());
   return out;

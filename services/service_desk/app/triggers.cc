@@ -14,18 +14,36 @@ namespace crm::service_desk::app {
 absl::StatusOr<TriggerEffects> RunTriggersInWrite(TicketTx& tx,
                                                   const std::vector<domain::TriggerEvent>& events,
                                                   const domain::Ticket* before, domain::Ticket& t,
-                                                  absl::Time now, common::IdGenerator& ids) {
+                                                  absl::Time now, common::IdGenerator& ids,
+                                                  const domain::SurveyAnswerFacts* survey) {
   CRM_ASSIGN_OR_RETURN(domain::Triggers triggers, tx.ReadTriggers());
-  return RunTriggersInWrite(triggers, events, before, t, now, ids);
+  return RunTriggersInWrite(triggers, events, before, t, now, ids, survey);
+}
+
+bool WriteTriggerEffects(TicketTx& tx, const domain::Ticket& before, domain::Ticket& t,
+                         const TriggerEffects& fx) {
+  if (fx.audit.empty() && fx.notes.empty()) return false;
+  if (!fx.audit.empty()) tx.AppendChanges(t.id, fx.audit);
+  if (domain::Diff(before, t, "", t.update_time).empty() && fx.notes.empty()) {
+    return false;  // refusals only
+  }
+  t.version = before.version + 1;
+  tx.SaveTicket(t, false);
+  for (const domain::TicketMessage& note : fx.notes) tx.AppendMessage(note);
+  tx.EmitTicket("ticket.updated", t);
+  for (const domain::TicketMessage& note : fx.notes) tx.EmitMessage(note, t);
+  if (t.status != before.status) tx.EmitStatusChange(t, before.status);
+  return true;
 }
 
 absl::StatusOr<TriggerEffects> RunTriggersInWrite(const domain::Triggers& triggers,
                                                   const std::vector<domain::TriggerEvent>& events,
                                                   const domain::Ticket* before, domain::Ticket& t,
-                                                  absl::Time now, common::IdGenerator& ids) {
+                                                  absl::Time now, common::IdGenerator& ids,
+                                                  const domain::SurveyAnswerFacts* survey) {
   TriggerEffects fx;
   if (triggers.triggers.empty()) return fx;
-  domain::TriggerRun run = domain::RunTriggers(triggers, events, before, t, now);
+  domain::TriggerRun run = domain::RunTriggers(triggers, events, before, t, now, survey);
   t = std::move(run.ticket);  // its fields; the notes below count themselves
   absl::Time at = now;
   for (domain::TriggerFiring& f : run.fired) {

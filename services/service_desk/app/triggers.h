@@ -26,15 +26,22 @@ struct TriggerEffects {
 // `now` so they list after the write's message). The audit: each change
 // (actor "trigger/<id>"), each refusal (field "trigger_refused", "<id>:
 // <why>"), a chain the guard cut (field "trigger_chain", actor "trigger").
-absl::StatusOr<TriggerEffects> RunTriggersInWrite(TicketTx& tx,
-                                                  const std::vector<domain::TriggerEvent>& events,
-                                                  const domain::Ticket* before, domain::Ticket& t,
-                                                  absl::Time now, common::IdGenerator& ids);
+// `survey`: the answer of a survey_answered event.
+absl::StatusOr<TriggerEffects> RunTriggersInWrite(
+    TicketTx& tx, const std::vector<domain::TriggerEvent>& events, const domain::Ticket* before,
+    domain::Ticket& t, absl::Time now, common::IdGenerator& ids,
+    const domain::SurveyAnswerFacts* survey = nullptr);
 // The same with the triggers already read (a batch of the SLA sweeper).
-absl::StatusOr<TriggerEffects> RunTriggersInWrite(const domain::Triggers& triggers,
-                                                  const std::vector<domain::TriggerEvent>& events,
-                                                  const domain::Ticket* before, domain::Ticket& t,
-                                                  absl::Time now, common::IdGenerator& ids);
+absl::StatusOr<TriggerEffects> RunTriggersInWrite(
+    const domain::Triggers& triggers, const std::vector<domain::TriggerEvent>& events,
+    const domain::Ticket* before, domain::Ticket& t, absl::Time now, common::IdGenerator& ids,
+    const domain::SurveyAnswerFacts* survey = nullptr);
+// The effects of triggers run on an event that changed no field by itself
+// (an SLA notice, a survey's answer) written on `t` (made from `before` at
+// `at`): their audit rows; when a field changed or a note was added, the
+// ticket saved as a new version with its notes and events. Whether it was.
+bool WriteTriggerEffects(TicketTx& tx, const domain::Ticket& before, domain::Ticket& t,
+                         const TriggerEffects& fx);
 
 // A dry run on one ticket: as it is, and what the triggers would make of it.
 struct TriggerTrial {

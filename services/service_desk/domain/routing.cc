@@ -23,15 +23,22 @@ const std::vector<std::string>& Fields(ConditionScope scope) {
   static const std::vector<std::string>* const kSla =
       new std::vector<std::string>{"channel", "subject", "requester_email", "requester_domain",
                                    "tags",    "type",    "queue",           "priority"};
-  static const std::vector<std::string>* const kTrigger = new std::vector<std::string>{
+  static const std::vector<std::string>* const kAutomation = new std::vector<std::string>{
       "channel", "subject", "requester_email", "requester_domain", "tags",
       "type",    "queue",   "priority",        "status",           "assignee"};
+  static const std::vector<std::string>* const kTrigger = [] {
+    auto* fields = new std::vector<std::string>(*kAutomation);
+    fields->push_back("survey_kind");
+    fields->push_back("survey_rating");
+    return fields;
+  }();
   switch (scope) {
     case ConditionScope::kSla:
       return *kSla;
     case ConditionScope::kTrigger:
-    case ConditionScope::kAutomation:
       return *kTrigger;
+    case ConditionScope::kAutomation:
+      return *kAutomation;
     case ConditionScope::kRouting:
       break;
   }
@@ -58,6 +65,10 @@ std::vector<std::string> ValuesOf(const std::string& field, const Ticket& t,
   if (field == "mailbox") return {in.mailbox};
   if (field == "status") return {StatusName(t.status)};
   if (field == "assignee") return {t.assignee};
+  if (field == "survey_kind") return {in.survey != nullptr ? in.survey->kind : ""};
+  if (field == "survey_rating") {
+    return {in.survey != nullptr ? absl::StrCat(in.survey->rating) : ""};
+  }
   if (in.predictions != nullptr) {
     if (field == "intent") return {AnsweredLabel(*in.predictions, ClassifierTarget::kIntent)};
     if (field == "predicted_queue") {

@@ -26,7 +26,9 @@ struct RoutingCondition {
   // classifiers' answers: the label when the classifier knows, "" when it
   // does not or there is none; ticket_classifier.h) — SLA policies' and
   // triggers' conditions: not "description", "mailbox" nor the
-  // predictions; triggers' also "status" and "assignee".
+  // predictions; triggers' also "status" and "assignee", and
+  // "survey_kind" ("csat", "nps") and "survey_rating" ("1".."5",
+  // "0".."10") in the survey_answered event ("" in others).
   std::string field;
   // "in": the field (each tag, for tags) equals one of the values
   // (case-insensitive); "contains": it holds one of them as a substring
@@ -66,6 +68,13 @@ inline constexpr size_t kMaxRoutingConditions = 10;
 inline constexpr size_t kMaxRoutingValues = 50;
 inline constexpr size_t kMaxRoutingValue = 200;  // characters
 
+// A survey's answer, to triggers of survey_answered: "csat" or "nps" and
+// the rating (1..5, 0..10).
+struct SurveyAnswerFacts {
+  std::string kind;
+  int rating = 0;
+};
+
 // What a new ticket offers to the conditions.
 struct RoutingInput {
   const Ticket* ticket = nullptr;  // subject, channel, tags, type, queue, requester_email
@@ -75,6 +84,8 @@ struct RoutingInput {
   const Ticket* before = nullptr;
   // Routing: the classifiers' predictions for the new ticket (nullptr: none).
   const std::vector<TicketPrediction>* predictions = nullptr;
+  // Triggers of survey_answered: the answer (nullptr: another event).
+  const SurveyAnswerFacts* survey = nullptr;
 };
 
 // What reads conditions: routing (a new ticket: every field), the choice

@@ -16,7 +16,7 @@ namespace {
 constexpr TriggerEvent kEvents[] = {TriggerEvent::kCreated,         TriggerEvent::kUpdated,
                                     TriggerEvent::kCustomerMessage, TriggerEvent::kAgentMessage,
                                     TriggerEvent::kSlaWarning,      TriggerEvent::kSlaBreach,
-                                    TriggerEvent::kSlaEscalation};
+                                    TriggerEvent::kSlaEscalation,   TriggerEvent::kSurveyAnswered};
 
 bool RunsIn(const Trigger& t, const std::vector<TriggerEvent>& events) {
   return t.active && std::any_of(t.events.begin(), t.events.end(), [&](TriggerEvent e) {
@@ -40,6 +40,8 @@ const char* TriggerEventName(TriggerEvent e) {
       return "sla_warning";
     case TriggerEvent::kSlaBreach:
       return "sla_breach";
+    case TriggerEvent::kSurveyAnswered:
+      return "survey_answered";
     case TriggerEvent::kSlaEscalation:
       return "sla_escalation";
   }
@@ -69,9 +71,9 @@ absl::Status NormalizeAndValidate(Triggers& t) {
     if (tr.events.empty()) {
       return common::InvalidField(at + ".events",
                                   absl::StrCat(at,
-                                               ".events names 1..7 of created, updated, "
+                                               ".events names 1..8 of created, updated, "
                                                "customer_message, agent_message, sla_warning, "
-                                               "sla_breach, sla_escalation"));
+                                               "sla_breach, sla_escalation, survey_answered"));
     }
     std::sort(tr.events.begin(), tr.events.end());
     tr.events.erase(std::unique(tr.events.begin(), tr.events.end()), tr.events.end());
@@ -112,7 +114,8 @@ absl::StatusOr<std::optional<TriggerFiring>> FireRule(
 }
 
 TriggerRun RunTriggers(const Triggers& triggers, const std::vector<TriggerEvent>& events,
-                       const Ticket* before, const Ticket& after, absl::Time now) {
+                       const Ticket* before, const Ticket& after, absl::Time now,
+                       const SurveyAnswerFacts* survey) {
   TriggerRun run{after, {}, {}, false};
   std::vector<bool> done(triggers.triggers.size(), false);
   const auto holds = [&](size_t i) {
@@ -120,6 +123,7 @@ TriggerRun RunTriggers(const Triggers& triggers, const std::vector<TriggerEvent>
     RoutingInput in;
     in.ticket = &run.ticket;
     in.before = before;
+    in.survey = survey;
     return !done[i] && RunsIn(tr, events) && ConditionsHold(tr.conditions, in);
   };
   for (int pass = 0; pass < kMaxTriggerPasses; ++pass) {

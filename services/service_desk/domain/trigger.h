@@ -29,10 +29,11 @@ enum class TriggerEvent {
   kAgentMessage,
   kSlaWarning,
   kSlaBreach,
-  kSlaEscalation
+  kSlaEscalation,
+  kSurveyAnswered
 };
 // "created", "updated", "customer_message", "agent_message",
-// "sla_warning", "sla_breach", "sla_escalation"
+// "sla_warning", "sla_breach", "sla_escalation", "survey_answered"
 const char* TriggerEventName(TriggerEvent e);
 std::optional<TriggerEvent> TriggerEventFromName(const std::string& name);
 
@@ -40,7 +41,7 @@ struct Trigger {
   std::string id;    // 1..64 of a-z, 0-9, _ and -; names its audit rows
   std::string name;  // 1..100 characters
   bool active = true;
-  std::vector<TriggerEvent> events;          // 1..7, the writes it runs in
+  std::vector<TriggerEvent> events;          // 1..8, the writes it runs in
   std::vector<RoutingCondition> conditions;  // all must hold (ConditionScope::kTrigger)
   TicketEdits action;                        // the field changes
   // An internal note it adds, a template of kMacroFields ("agent" is the
@@ -101,7 +102,10 @@ absl::StatusOr<std::optional<TriggerFiring>> FireRule(
 // is by then (what changed: since `before`) fires once, applying its
 // action and note; a trigger that would change nothing does not fire. A
 // pass that fired nothing ends the run.
+// `survey`: the answer of a survey_answered event (its conditions'
+// survey_kind and survey_rating), else nullptr.
 TriggerRun RunTriggers(const Triggers& triggers, const std::vector<TriggerEvent>& events,
-                       const Ticket* before, const Ticket& after, absl::Time now);
+                       const Ticket* before, const Ticket& after, absl::Time now,
+                       const SurveyAnswerFacts* survey = nullptr);
 
 }  // namespace crm::service_desk::domain

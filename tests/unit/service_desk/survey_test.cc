@@ -15,6 +15,7 @@
 #include "libs/common/tracking_token.h"
 #include "services/service_desk/app/surveys.h"
 #include "services/service_desk/app/tickets.h"
+#include "services/service_desk/app/triggers.h"
 #include "tests/support/fakes/common_fakes.h"
 #include "tests/support/fakes/service_desk/fake_ticket_repository.h"
 
@@ -100,6 +101,53 @@ struct World {
     return m.body.substr(start, m.body.find_first_of(" \n", start) - start);
   }
 };
+
+TEST_CASE("A survey's answer runs the survey_answered triggers: a bad rating told by rule",
+          "[survey]") {
+  World w;
+  SurveySettings settings;
+  settings.csat_delay = absl::ZeroDuration();
+  settings.reopen_below = 0;  // no reopen: the rule alone acts
+  w.Enable(settings);
+  sd::domain::Trigger bad;
+  bad.id = "bad-csat";
+  bad.name = "Bad CSAT to the team lead";
+  bad.events = {sd::domain::TriggerEvent::kSurveyAnswered};
+  bad.conditions = {{"survey_rating", "in", {"1", "2"}}};
+  bad.action.add_tags = {"bad_csat"};
+  bad.action.assignee = "lead-lisa";
+  bad.note = "Rated badly: please call the customer.";
+  sd::app::TriggerRules rules{w.repo, w.clock};
+  REQUIRE(rules.Update(World::Meta("trg", "UpdateTriggers"), sd::domain::Triggers{{bad}, 0, {}}, "")
+              .ok());
+  const Ticket poor = w.Solved("ada@example.com", "a");
+  const Ticket good = w.Solved("bob@example.com", "b");
+  REQUIRE(w.surveys.Sweep(10).sent == 2);
+  std::vector<std::string> tokens;
+  for (const auto& m : w.SurveyMails()) tokens.push_back(World::TokenOf(m));
+  REQUIRE(tokens.size() == 2);
+  for (const std::string& token : tokens) {
+    auto claims = crm::common::VerifyTrackingToken(kKey, token, w.clock.Now());
+    REQUIRE(claims.ok());
+    bool of_poor = false;
+    for (const Survey& s : w.Of()) of_poor |= s.id == claims->message_id && s.ticket_id == poor.id;
+    REQUIRE(w.surveys.Answer(kTenant, token, of_poor ? 2 : 5, "", "").ok());
+  }
+  const absl::StatusOr<Ticket> told = w.tickets.Get(kTenant, poor.id);
+  REQUIRE(told.ok());
+  CHECK(told->tags == std::vector<std::string>{"bad_csat"});
+  CHECK(told->assignee == "lead-lisa");
+  CHECK(told->status == TicketStatus::kSolved);  // the rule did not reopen it
+  const auto thread = w.tickets.Messages(kTenant, poor.id, "", 10);
+  REQUIRE(thread.ok());
+  CHECK(thread->items.back().author == "trigger/bad-csat");
+  const auto changes = w.tickets.Changes(kTenant, poor.id);
+  REQUIRE(changes.ok());
+  bool audited = false;
+  for (const auto& c : *changes) audited |= c.field == "assignee" && c.actor == "trigger/bad-csat";
+  CHECK(audited);
+  CHECK(w.tickets.Get(kTenant, good.id)->tags.empty());
+}
 
 }  // namespace
 

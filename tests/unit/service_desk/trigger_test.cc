@@ -442,4 +442,30 @@ TEST_CASE("SLA notices run escalation triggers in the sweep's write, told once",
   CHECK(w.tickets.Get(kTenant, t.id)->version == raised->version);
 }
 
+TEST_CASE("survey_answered triggers read the answer's kind and rating", "[service_desk][trigger]") {
+  Trigger bad =
+      Make("bad-csat", {{"survey_kind", "in", {"csat"}}, {"survey_rating", "in", {"1", "2"}}},
+           {TriggerEvent::kSurveyAnswered});
+  bad.action.add_tags = {"bad_csat"};
+  Triggers ts{{bad}, 0, kNow};
+  REQUIRE(sd::domain::NormalizeAndValidate(ts).ok());
+  const Ticket t = Open();
+  const sd::domain::SurveyAnswerFacts poor{"csat", 2}, fine{"csat", 4}, nps{"nps", 2};
+  CHECK(sd::domain::RunTriggers(ts, {TriggerEvent::kSurveyAnswered}, &t, t, kNow, &poor)
+            .ticket.tags == std::vector<std::string>{"bad_csat"});
+  CHECK(sd::domain::RunTriggers(ts, {TriggerEvent::kSurveyAnswered}, &t, t, kNow, &fine)
+            .fired.empty());
+  CHECK(sd::domain::RunTriggers(ts, {TriggerEvent::kSurveyAnswered}, &t, t, kNow, &nps)
+            .fired.empty());
+  // Another event has no answer: the fields read "".
+  CHECK(sd::domain::RunTriggers(ts, {TriggerEvent::kUpdated}, &t, t, kNow).fired.empty());
+  CHECK(std::string(sd::domain::TriggerEventName(TriggerEvent::kSurveyAnswered)) ==
+        "survey_answered");
+  // Automations cannot name the answer's fields.
+  std::vector<sd::domain::RoutingCondition> conditions = {{"survey_rating", "in", {"1"}}};
+  CHECK(crm::common::FieldOf(sd::domain::NormalizeAndValidateConditions(
+            conditions, "automations[0].conditions", sd::domain::ConditionScope::kAutomation)) ==
+        "automations[0].conditions[0].field");
+}
+
 }  // namespace
