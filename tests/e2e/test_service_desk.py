@@ -697,6 +697,130 @@ class Tickets(stack.E2ETestCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.body, b"\x89PNG\r\n\x1a\n")
 
+    def test_merge_and_split(self):
+        """A mail ticket merged into a phone ticket of the same person: its
+        thread, files and mail move, it closes naming the target, replies to
+        its mail thread there; a split takes a message to a ticket of its
+        own; bad input, roles and another tenant."""
+        address = "%s@desk.example" % stack.unique("merge")
+        r = rest("POST", "/v1/mailboxes", self.key,
+                 {"mailbox": {"address": address}, "requestId": stack.unique("mb")})
+        self.assertEqual(r.status, 200, r)
+        mailbox = r.json()["id"]
+        sender = "%s@example.com" % stack.unique("ada")
+        first_id = "%s@example.com" % stack.unique("m")
+
+        def mail(msg_id, subject, body, extra=""):
+            raw = ("From: Ada <%s>\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s>\r\n%s"
+                   "Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n"
+                   % (sender, address, subject, msg_id, extra, body)).encode()
+            return rest("POST", "/v1/mailboxes/%s/mail" % mailbox, self.key, raw=raw,
+                        headers={"Content-Type": "message/rfc822"})
+
+        r = mail(first_id, "Parcel missing", "My parcel never came.")
+        self.assertEqual(r.status, 200, r)
+        source = r.json()["ticket"]
+        r = self.create(email=sender, channel="TICKET_CHANNEL_PHONE")
+        self.assertEqual(r.status, 200, r)
+        target = r.json()
+        self.assertEqual(target["customerId"], source["customerId"])
+        r = rest("POST", "/v1/tickets/%s/attachments?filename=label.txt" % source["id"], self.key,
+                 raw=b"tracking 123", headers={"Content-Type": "text/plain"})
+        self.assertEqual(r.status, 200, r)
+        upload = r.json()["id"]
+
+        merge = "/v1/tickets/%s:merge" % source["id"]
+        request_id = stack.unique("merge")
+        r = rest("POST", merge, self.key, {"targetTicketId": target["id"], "requestId": request_id})
+        self.assertEqual(r.status, 200, r)
+        merged = r.json()
+        self.assertEqual(merged["id"], target["id"])
+        self.assertEqual(merged["messageCount"], 3)  # its own, the mail, the note
+        again = rest("POST", merge, self.key,
+                     {"targetTicketId": target["id"], "requestId": request_id})
+        self.assertEqual(again.status, 200, again)
+        self.assertEqual(again.json()["etag"], merged["etag"])
+        r = rest("GET", "/v1/tickets/%s" % source["id"], self.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["status"], "TICKET_STATUS_CLOSED")
+        self.assertEqual(r.json()["mergedIntoTicketId"], target["id"])
+        r = rest("GET", "/v1/tickets/%s/messages" % target["id"], self.key)
+        self.assertEqual(r.status, 200, r)
+        bodies = [m["body"] for m in r.json()["messages"]]
+        self.assertIn("My parcel never came.", bodies)
+        self.assertIn("#%s" % source["number"], bodies[-1])
+        r = rest("GET", "/v1/tickets/%s/attachments/%s" % (target["id"], upload), self.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body, b"tracking 123")
+        r = rest("GET", "/v1/tickets/%s/changes" % source["id"], self.key)
+        self.assertEqual([(c["field"], c.get("newValue")) for c in r.json()["changes"]][-2:],
+                         [("status", "closed"), ("merged_into", target["id"])])
+        self.assertError(rest("POST", merge, self.key, {"targetTicketId": target["id"],
+                                                        "requestId": stack.unique("merge")}),
+                         400, "TICKET_CLOSED")
+
+        # Ada answers her first mail: it threads into the target.
+        r = mail("%s@example.com" % stack.unique("m"), "Re: Parcel missing", "Still nothing.",
+                 "In-Reply-To: <%s>\r\n" % first_id)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["ticket"]["id"], target["id"])
+        self.assertEqual(r.json()["threadRule"], "in_reply_to")
+        moved = r.json()["message"]["id"]
+
+        # The split: her latest message to a ticket of its own.
+        split = "/v1/tickets/%s:split" % target["id"]
+        r = rest("POST", split, self.key, {"messageIds": [moved], "subject": "Second parcel",
+                                           "requestId": stack.unique("split")})
+        self.assertEqual(r.status, 200, r)
+        created = r.json()
+        self.assertNotEqual(created["id"], target["id"])
+        self.assertEqual(created["subject"], "Second parcel")
+        self.assertEqual(created["status"], "TICKET_STATUS_OPEN")
+        self.assertEqual(created["customerId"], target["customerId"])
+        self.assertEqual(created["messageCount"], 2)
+        r = rest("GET", "/v1/tickets/%s/messages" % created["id"], self.key)
+        self.assertEqual([m["id"] for m in r.json()["messages"]][0], moved)
+
+        # Bad input, roles, another tenant.
+        self.assertError(rest("POST", split, self.key, {"messageIds": [moved],
+                                                        "requestId": stack.unique("split")}),
+                         404, "MESSAGE_NOT_FOUND", "message_ids")
+        self.assertError(rest("POST", split, self.key, {"messageIds": ["nope"],
+                                                        "requestId": stack.unique("split")}),
+                         400, "INVALID_FIELD", "message_ids[0]")
+        self.assertError(rest("POST", split, self.key, {"messageIds": [],
+                                                        "requestId": stack.unique("split")}),
+                         400, "INVALID_FIELD", "message_ids")
+        other_ticket = self.create().json()
+        self.assertError(rest("POST", "/v1/tickets/%s:merge" % other_ticket["id"], self.key,
+                              {"targetTicketId": other_ticket["id"],
+                               "requestId": stack.unique("merge")}),
+                         400, "INVALID_FIELD", "target_ticket_id")
+        self.assertError(rest("POST", "/v1/tickets/%s:merge" % other_ticket["id"], self.key,
+                              {"targetTicketId": target["id"]}), 400, "INVALID_FIELD",
+                         "request_id")
+        self.assertError(rest("POST", "/v1/tickets/%s:merge" % other_ticket["id"], self.key,
+                              {"targetTicketId": target["id"], "requestId": "x",
+                               "comment": "unknown field"}), 400, "UNKNOWN_FIELD", "comment")
+        self.assertError(rest("POST", "/v1/tickets/%s:merge" % other_ticket["id"], self.key,
+                              {"targetTicketId": str(uuid.uuid4()),
+                               "requestId": stack.unique("merge")}),
+                         404, "TICKET_NOT_FOUND", "target_ticket_id")
+        _, reader = stack.create_key(self.key, ["ROLE_READ_ONLY"])
+        self.assertEqual(rest("POST", "/v1/tickets/%s:merge" % other_ticket["id"], reader,
+                              {"targetTicketId": target["id"],
+                               "requestId": stack.unique("merge")}).status, 403)
+        _, other = stack.create_tenant()
+        self.assertError(rest("POST", "/v1/tickets/%s:merge" % other_ticket["id"], other,
+                              {"targetTicketId": target["id"],
+                               "requestId": stack.unique("merge")}),
+                         404, "TICKET_NOT_FOUND")
+        self.assertError(rest("POST", split, other, {"messageIds": [moved],
+                                                     "requestId": stack.unique("split")}),
+                         404, "TICKET_NOT_FOUND")
+        self.assertEqual(rest("GET", "/v1/tickets/%s" % other_ticket["id"],
+                              self.key).json()["status"], "TICKET_STATUS_NEW")
+
     def test_roles_and_tenants(self):
         r = self.create()
         self.assertEqual(r.status, 200, r)

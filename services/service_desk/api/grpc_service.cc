@@ -86,6 +86,7 @@ void ToProto(const domain::Ticket& t, v1::Ticket* out) {
   if (t.sla_due) grpcutil::ToTimestamp(*t.sla_due, out->mutable_sla_due_time());
   out->set_follow_up_of_ticket_id(t.follow_up_of);
   out->set_visitor_id(t.visitor_id);
+  out->set_merged_into_ticket_id(t.merged_into);
   grpcutil::ToTimestamp(t.status_time, out->mutable_status_change_time());
   for (const domain::TicketPrediction& p : t.predictions) {
     v1::TicketPrediction* o = out->add_predictions();
@@ -263,6 +264,31 @@ grpc::ServerUnaryReactor* ServiceDeskGrpcService::AddTicketMessage(
                             {req->attachment_ids().begin(), req->attachment_ids().end()}));
     ToProto(out.message, resp->mutable_message());
     ToProto(out.ticket, resp->mutable_ticket());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ServiceDeskGrpcService::MergeTicket(grpc::CallbackServerContext* ctx,
+                                                              const v1::MergeTicketRequest* req,
+                                                              v1::Ticket* resp) {
+  return Offload(ctx, executor_, metrics_, "MergeTicket", [=](const RequestContext& rc) {
+    CRM_ASSIGN_OR_RETURN(domain::Ticket out,
+                         tickets_.Merge(grpcutil::IdempotentWriteMetaOf(rc, "MergeTicket", *req),
+                                        req->ticket_id(), req->target_ticket_id()));
+    ToProto(out, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ServiceDeskGrpcService::SplitTicket(grpc::CallbackServerContext* ctx,
+                                                              const v1::SplitTicketRequest* req,
+                                                              v1::Ticket* resp) {
+  return Offload(ctx, executor_, metrics_, "SplitTicket", [=](const RequestContext& rc) {
+    CRM_ASSIGN_OR_RETURN(
+        domain::Ticket out,
+        tickets_.Split(grpcutil::IdempotentWriteMetaOf(rc, "SplitTicket", *req), req->ticket_id(),
+                       {req->message_ids().begin(), req->message_ids().end()}, req->subject()));
+    ToProto(out, resp);
     return absl::OkStatus();
   });
 }

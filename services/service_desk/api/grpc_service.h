@@ -107,6 +107,12 @@ class ServiceDeskGrpcService final : public v1::ServiceDeskService::CallbackServ
   grpc::ServerUnaryReactor* AddTicketMessage(grpc::CallbackServerContext* ctx,
                                              const v1::AddTicketMessageRequest* req,
                                              v1::AddTicketMessageResponse* resp) override;
+  grpc::ServerUnaryReactor* MergeTicket(grpc::CallbackServerContext* ctx,
+                                        const v1::MergeTicketRequest* req,
+                                        v1::Ticket* resp) override;
+  grpc::ServerUnaryReactor* SplitTicket(grpc::CallbackServerContext* ctx,
+                                        const v1::SplitTicketRequest* req,
+                                        v1::Ticket* resp) override;
   grpc::ServerUnaryReactor* ListTicketMessages(grpc::CallbackServerContext* ctx,
                                                const v1::ListTicketMessagesRequest* req,
                                                v1::ListTicketMessagesResponse* resp) override;

@@ -12,6 +12,7 @@
 #include "libs/common/status_macros.h"
 #include "services/service_desk/app/macros.h"
 #include "services/service_desk/domain/ticket_classifier.h"
+#include "services/service_desk/domain/ticket_merge.h"
 
 namespace crm::service_desk::app {
 namespace {
@@ -213,6 +214,16 @@ absl::StatusOr<Inbound::Thread> Inbound::FindThread(const std::string& tenant,
     }
   }
   if (!ticket) return Thread{"", "new", ""};
+  // A merged ticket's messages are in the ticket it went into: so is its
+  // mail (its own mails moved there; this follows what names it otherwise).
+  for (int hop = 0; !ticket->merged_into.empty() && hop < domain::kMaxMergeHops; ++hop) {
+    absl::StatusOr<Ticket> into = repository_.GetTicket(tenant, ticket->merged_into);
+    if (!into.ok()) {
+      if (into.status().code() == absl::StatusCode::kNotFound) break;
+      return into.status();
+    }
+    ticket = *std::move(into);
+  }
   const bool closed = ticket->status == domain::TicketStatus::kClosed;
   const bool long_solved = ticket->status == domain::TicketStatus::kSolved &&
                            clock_.Now() - ticket->solve_time > mailbox.reopen_window;

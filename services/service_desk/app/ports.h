@@ -251,6 +251,17 @@ class TicketTx {
       const std::string& ticket_id, const std::string& message_id,
       const std::vector<std::string>& ids) = 0;
 
+  // Merge and split (domain/ticket_merge.h). The messages `ids` of ticket
+  // `from` (every one, and its uploads on no message yet, when `ids` is
+  // empty) move to ticket `to` with their files and their mails, received
+  // and sent (a mail answering one threads into `to` from then on);
+  // answers how many moved (ids that are not `from`'s messages are left
+  // out).
+  virtual absl::StatusOr<int> MoveMessages(const std::string& from, const std::string& to,
+                                           const std::vector<std::string>& ids) = 0;
+  // `from`'s participants are `to`'s too.
+  virtual void CopyParticipants(const std::string& from, const std::string& to) = 0;
+
   // Inbound and outgoing mail of tickets.
   virtual void RecordMail(const MailRecord& r) = 0;
   // Whether the mailbox has received a mail of this identity (our own

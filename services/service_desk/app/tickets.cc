@@ -15,6 +15,7 @@
 #include "services/service_desk/app/agents.h"
 #include "services/service_desk/app/slas.h"
 #include "services/service_desk/app/triggers.h"
+#include "services/service_desk/domain/ticket_merge.h"
 
 namespace crm::service_desk::app {
 namespace {
@@ -44,6 +45,18 @@ absl::Status CheckRequester(Requester& who) {
   CRM_RETURN_IF_ERROR(common::CheckStorableText("requester_name", who.name));
   if (domain::CharCount(who.name) > 200) {
     return common::InvalidField("requester_name", "requester_name is at most 200 characters");
+  }
+  return absl::OkStatus();
+}
+
+// A list of distinct ids (UUIDs) of `what`, each named field[i] when wrong.
+absl::Status CheckIdList(const char* field, const std::vector<std::string>& ids, const char* what) {
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!common::IsUuid(ids[i]) ||
+        std::find(ids.begin(), ids.begin() + i, ids[i]) != ids.begin() + i) {
+      return common::InvalidField(absl::StrCat(field, "[", i, "]"),
+                                  absl::StrCat(field, " are distinct ", what, " ids (UUIDs)"));
+    }
   }
   return absl::OkStatus();
 }
@@ -276,14 +289,7 @@ absl::StatusOr<MessageAdded> Tickets::AddMessage(const Actor& actor, const std::
         "attachment_ids",
         absl::StrCat("a message has at most ", domain::kMaxMessageAttachments, " attachments"));
   }
-  for (size_t i = 0; i < attachment_ids.size(); ++i) {
-    const std::string& id = attachment_ids[i];
-    if (!common::IsUuid(id) || std::find(attachment_ids.begin(), attachment_ids.begin() + i, id) !=
-                                   attachment_ids.begin() + i) {
-      return common::InvalidField(absl::StrCat("attachment_ids[", i, "]"),
-                                  "attachment_ids are distinct attachment ids (UUIDs)");
-    }
-  }
+  CRM_RETURN_IF_ERROR(CheckIdList("attachment_ids", attachment_ids, "attachment"));
   domain::TicketMessage m;
   m.id = ids_.NewId();
   m.ticket_id = ticket_id;
@@ -439,6 +445,137 @@ absl::StatusOr<MessageAdded> Tickets::WriteMessage(TicketTx& tx, const Actor& ac
   if (out.ticket.status != current.status) tx.EmitStatusChange(out.ticket, current.status);
   CRM_RETURN_IF_ERROR(ScheduleSurveyOnSolve(tx, actor.principal, current, out.ticket, now));
   return out;
+}
+
+absl::StatusOr<domain::TicketMessage> Tickets::Note(const Actor& actor, Ticket& t, std::string body,
+                                                    absl::Time now) {
+  domain::TicketMessage m;
+  m.id = ids_.NewId();
+  m.ticket_id = t.id;
+  m.kind = domain::MessageKind::kInternalNote;
+  m.author = actor.principal;
+  m.body = std::move(body);
+  m.create_time = now;
+  CRM_RETURN_IF_ERROR(domain::ApplyMessage(m, now, t));
+  return m;
+}
+
+absl::StatusOr<Ticket> Tickets::Merge(const Actor& actor, const std::string& ticket_id,
+                                      const std::string& target_id) {
+  CRM_RETURN_IF_ERROR(common::RequireRequestId(actor.idempotency_key));
+  CRM_RETURN_IF_ERROR(CheckTicketId(ticket_id));
+  if (!common::IsUuid(target_id)) {
+    return common::InvalidField("target_ticket_id", "target_ticket_id must be a ticket id (UUID)");
+  }
+  return repository_.Run<Ticket>(actor, ticket_id, [&](TicketTx& tx) -> absl::StatusOr<Ticket> {
+    // Both rows locked in one order (by id), so merges of one pair in
+    // opposite directions queue instead of deadlocking.
+    const std::string source_id = absl::AsciiStrToLower(ticket_id);
+    const std::string into_id = absl::AsciiStrToLower(target_id);
+    if (source_id == into_id) {
+      return common::InvalidField("target_ticket_id", "a ticket is not merged into itself");
+    }
+    std::optional<Ticket> source, target;
+    for (const std::string& id : {std::min(source_id, into_id), std::max(source_id, into_id)}) {
+      absl::StatusOr<Ticket> t = tx.LoadTicket(id);
+      if (!t.ok()) {
+        return id == into_id ? common::WithField(t.status(), "target_ticket_id") : t.status();
+      }
+      (id == source_id ? source : target) = *std::move(t);
+    }
+    CRM_RETURN_IF_ERROR(domain::CheckMerge(*source, *target));
+    const absl::Time now = std::max(NowAfter(*source), NowAfter(*target));
+    CRM_ASSIGN_OR_RETURN(const int moved, tx.MoveMessages(source->id, target->id, {}));
+    tx.CopyParticipants(source->id, target->id);
+    if (!source->requester_email.empty()) {
+      tx.AddParticipants(target->id, {source->requester_email});
+    }
+    Ticket closed = *source;
+    Ticket into = *target;
+    CRM_ASSIGN_OR_RETURN(domain::TicketMessage closing,
+                         Note(actor, closed, domain::MergedIntoNote(*target), now));
+    domain::CloseMerged(*target, moved, now, closed);
+    domain::MessagesMoved(moved, now, into);
+    CRM_ASSIGN_OR_RETURN(domain::TicketMessage taking,
+                         Note(actor, into, domain::MergedFromNote(*source, moved), now));
+    tx.SaveTicket(closed, false);
+    tx.SaveTicket(into, false);
+    tx.AppendMessage(closing);
+    tx.AppendMessage(taking);
+    std::vector<domain::TicketChange> audit = domain::Diff(*source, closed, actor.principal, now);
+    audit.push_back(domain::LinkChange("merged_into", into.id, actor.principal, now));
+    tx.AppendChanges(closed.id, audit);
+    tx.AppendChanges(into.id, {domain::LinkChange("merged_from", closed.id, actor.principal, now)});
+    CRM_ASSIGN_OR_RETURN(closed.sla_due, TrackSla(tx, closed.id, now));
+    CRM_ASSIGN_OR_RETURN(into.sla_due, TrackSla(tx, into.id, now));
+    tx.EmitTicket("ticket.updated", closed);
+    tx.EmitMessage(closing, closed);
+    if (closed.status != source->status) tx.EmitStatusChange(closed, source->status);
+    tx.EmitTicket("ticket.updated", into);
+    tx.EmitMessage(taking, into);
+    return into;
+  });
+}
+
+absl::StatusOr<Ticket> Tickets::Split(const Actor& actor, const std::string& ticket_id,
+                                      const std::vector<std::string>& message_ids,
+                                      const std::string& subject) {
+  CRM_RETURN_IF_ERROR(common::RequireRequestId(actor.idempotency_key));
+  CRM_RETURN_IF_ERROR(CheckTicketId(ticket_id));
+  if (message_ids.empty() || message_ids.size() > domain::kMaxSplitMessages) {
+    return common::InvalidField(
+        "message_ids", absl::StrCat("a split moves 1..", domain::kMaxSplitMessages, " messages"));
+  }
+  CRM_RETURN_IF_ERROR(CheckIdList("message_ids", message_ids, "message"));
+  {
+    Ticket probe;  // the subject's checks before anything is taken
+    probe.subject = subject.empty() ? "-" : subject;
+    CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(probe));
+  }
+  int64_t number = 0;
+  // A retry answered from its key takes no number: nothing is written.
+  CRM_ASSIGN_OR_RETURN(const bool replay, repository_.KeyUsed(actor));
+  if (!replay) {
+    CRM_ASSIGN_OR_RETURN(number, repository_.NextNumber(actor.tenant_id));
+  }
+  const std::string created_id = ids_.NewId();
+  return repository_.Run<Ticket>(actor, ticket_id, [&](TicketTx& tx) -> absl::StatusOr<Ticket> {
+    CRM_ASSIGN_OR_RETURN(const Ticket source, tx.LoadTicket(ticket_id));
+    CRM_RETURN_IF_ERROR(domain::CheckSplit(source, message_ids.size()));
+    const absl::Time now = NowAfter(source);
+    const int moving = static_cast<int>(message_ids.size());
+    Ticket created = domain::SplitOff(source, created_id, number, subject, now);
+    CRM_RETURN_IF_ERROR(domain::NormalizeAndValidate(created));
+    domain::MessagesMoved(moving, now, created);
+    CRM_ASSIGN_OR_RETURN(domain::TicketMessage from,
+                         Note(actor, created, domain::SplitFromNote(source), now));
+    Ticket left = source;
+    domain::MessagesMoved(-moving, now, left);
+    CRM_ASSIGN_OR_RETURN(domain::TicketMessage to,
+                         Note(actor, left, domain::SplitToNote(created, moving), now));
+    tx.SaveTicket(created, true);  // before its messages: they name it
+    CRM_ASSIGN_OR_RETURN(const int moved, tx.MoveMessages(source.id, created.id, message_ids));
+    if (moved != moving) {
+      return common::WithField(common::NotFound("MESSAGE_NOT_FOUND",
+                                                "message_ids names a message that is not this "
+                                                "ticket's"),
+                               "message_ids");
+    }
+    tx.CopyParticipants(source.id, created.id);
+    tx.SaveTicket(left, false);
+    tx.AppendMessage(from);
+    tx.AppendMessage(to);
+    tx.AppendChanges(created.id,
+                     {domain::LinkChange("split_from", source.id, actor.principal, now)});
+    tx.AppendChanges(left.id, {domain::LinkChange("split_to", created.id, actor.principal, now)});
+    CRM_ASSIGN_OR_RETURN(created.sla_due, TrackSla(tx, created.id, now));
+    CRM_ASSIGN_OR_RETURN(left.sla_due, TrackSla(tx, left.id, now));
+    tx.EmitTicket("ticket.created", created);
+    tx.EmitMessage(from, created);
+    tx.EmitTicket("ticket.updated", left);
+    tx.EmitMessage(to, left);
+    return created;
+  });
 }
 
 absl::StatusOr<MessagePage> Tickets::Messages(const std::string& tenant,

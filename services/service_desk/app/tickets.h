@@ -51,6 +51,15 @@ class Tickets final {
                                             domain::Attachment a, const std::string& content);
   absl::StatusOr<std::pair<domain::Attachment, std::string>> AttachmentContent(
       const std::string& tenant, const std::string& ticket_id, const std::string& attachment_id);
+  // Merge and split (domain/ticket_merge.h; docs/service-desk.md, "Merge
+  // and split"), each one write locking the tickets it touches (a merge
+  // both, in id order). Merge answers the target, Split the new ticket.
+  // No trigger runs on either.
+  absl::StatusOr<domain::Ticket> Merge(const Actor& actor, const std::string& ticket_id,
+                                       const std::string& target_id);
+  absl::StatusOr<domain::Ticket> Split(const Actor& actor, const std::string& ticket_id,
+                                       const std::vector<std::string>& message_ids,
+                                       const std::string& subject);
   absl::StatusOr<MessagePage> Messages(const std::string& tenant, const std::string& ticket_id,
                                        const std::string& after_cursor, int limit);
   absl::StatusOr<std::vector<domain::TicketChange>> Changes(const std::string& tenant,
@@ -102,6 +111,9 @@ class Tickets final {
 
  private:
   absl::Time Now() const;
+  // An internal note of `actor` on `t` at `now`, applied to it.
+  absl::StatusOr<domain::TicketMessage> Note(const Actor& actor, domain::Ticket& t,
+                                             std::string body, absl::Time now);
   // A write that solved or closed a ticket that was neither schedules its
   // survey (docs/service-desk.md, "Satisfaction": NPS on its cadence, else
   // CSAT) when the tenant's settings and the ticket allow

@@ -161,6 +161,8 @@ const char* SendVerdictName(SendVerdict v) {
       return "cooldown";
     case SendVerdict::kNoMailbox:
       return "no_mailbox";
+    case SendVerdict::kMerged:
+      return "merged";
   }
   return "";
 }
@@ -169,6 +171,7 @@ SendVerdict DecideSend(const SurveySettings& s, SurveyKind kind, const Ticket& t
                        bool surveyed_within_cooldown, bool has_mailbox) {
   if (!(kind == SurveyKind::kNps ? s.nps_enabled : s.csat_enabled)) return SendVerdict::kOff;
   if (!IsDone(t.status)) return SendVerdict::kReopened;
+  if (!t.merged_into.empty()) return SendVerdict::kMerged;
   if (Tagged(t, kSpamTag) || Tagged(t, kNoSurveyTag)) return SendVerdict::kExcluded;
   if (surveyed_within_cooldown) return SendVerdict::kCooldown;
   if (!has_mailbox) return SendVerdict::kNoMailbox;

@@ -105,6 +105,7 @@ enum class SendVerdict {
   kExcluded,   // tagged spam or no_survey meanwhile
   kCooldown,   // the customer got a survey within the cooldown
   kNoMailbox,  // the tenant has no mailbox to send from
+  kMerged,     // the ticket was merged into another (its thread is there)
 };
 const char* SendVerdictName(SendVerdict v);  // "send", "off", "reopened", ...
 SendVerdict DecideSend(const SurveySettings& s, SurveyKind kind, const Ticket& t,

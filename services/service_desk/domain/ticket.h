@@ -83,6 +83,9 @@ struct Ticket {
   // The site's visitor id of a ticket opened from the site (a chat, a call
   // request): its context shows that visitor's pages. Set at creation.
   std::string visitor_id;
+  // The ticket a merge put this one's messages into (domain/ticket_merge.h):
+  // this one is closed.
+  std::string merged_into;
   // Its classifiers' predictions at creation (read by GetTicket and
   // answered by the creation; lists and writes leave them out).
   std::vector<TicketPrediction> predictions;

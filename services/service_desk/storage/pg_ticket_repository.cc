@@ -19,6 +19,7 @@
 #include "services/service_desk/storage/pg_attachments.h"
 #include "services/service_desk/storage/pg_classifiers.h"
 #include "services/service_desk/storage/pg_surveys.h"
+#include "services/service_desk/storage/pg_ticket_moves.h"
 
 namespace crm::service_desk::storage {
 namespace {
@@ -38,8 +39,8 @@ const std::string kTicketColumns = absl::StrCat(
     pg::MicrosColumn("t.solved_at"), ", (SELECT ", pg::MicrosColumn("s.next_due_at"),
     " FROM service_desk.ticket_slas s WHERE s.tenant_id = t.tenant_id AND s.ticket_id = "
     "t.ticket_id), coalesce(t.follow_up_of::text, ''), ",
-    pg::MicrosColumn("t.status_changed_at"), ", t.visitor_id");
-constexpr int kTicketColumnCount = 22;
+    pg::MicrosColumn("t.status_changed_at"), ", t.visitor_id, coalesce(t.merged_into::text, '')");
+constexpr int kTicketColumnCount = 23;
 // Of a message, its table named `alias` ("" when the query has one table).
 std::string MessageColumnsOf(const std::string& alias) {
   const std::string a = alias.empty() ? "" : alias + ".";
@@ -106,18 +107,20 @@ const pg::NamedQuery kSaveTicket{
         "INSERT INTO service_desk.tickets (tenant_id, ticket_id, number, customer_id, "
         "requester_email, subject, channel, status, priority, type, tags, queue, assignee, "
         "custom_fields, version, message_count, created_at, updated_at, solved_at, follow_up_of, "
-        "status_changed_at, visitor_id) "
+        "status_changed_at, visitor_id, merged_into) "
         "VALUES ($1, $2::uuid, $3, $4::uuid, $5, $6, $7, $8, $9, $10, $11::text[], $12, $13, "
         "$14::jsonb, $15, $16, ",
         pg::MicrosParam(17), ", ", pg::MicrosParam(18), ", CASE WHEN $19 THEN ",
         pg::MicrosParam(20), " END, nullif($21, '')::uuid, ", pg::MicrosParam(22),
-        ", $23) ON CONFLICT (tenant_id, ticket_id) DO UPDATE SET subject = "
+        ", $23, nullif($24, '')::uuid) ON CONFLICT (tenant_id, ticket_id) DO UPDATE SET "
+        "subject = "
         "EXCLUDED.subject, "
         "status = EXCLUDED.status, priority = EXCLUDED.priority, type = EXCLUDED.type, tags = "
         "EXCLUDED.tags, queue = EXCLUDED.queue, assignee = EXCLUDED.assignee, custom_fields = "
         "EXCLUDED.custom_fields, version = EXCLUDED.version, message_count = "
         "EXCLUDED.message_count, updated_at = EXCLUDED.updated_at, solved_at = "
-        "EXCLUDED.solved_at, status_changed_at = EXCLUDED.status_changed_at"),
+        "EXCLUDED.solved_at, status_changed_at = EXCLUDED.status_changed_at, merged_into = "
+        "EXCLUDED.merged_into"),
     0};
 const pg::NamedQuery kInsertMessage{
     "service_desk_insert_message",
@@ -936,7 +939,8 @@ Json TicketJson(const Ticket& t) {
       {"sla_due_us", t.sla_due ? Json(absl::ToUnixMicros(*t.sla_due)) : Json(nullptr)},
       {"follow_up_of", t.follow_up_of},
       {"status_us", absl::ToUnixMicros(t.status_time)},
-      {"visitor_id", t.visitor_id}};
+      {"visitor_id", t.visitor_id},
+      {"merged_into", t.merged_into}};
 }
 
 Ticket TicketOfJson(const Json& j, bool& ok) {
@@ -971,6 +975,7 @@ Ticket TicketOfJson(const Json& j, bool& ok) {
   }
   if (j.contains("follow_up_of")) t.follow_up_of = j.at("follow_up_of").get<std::string>();
   if (j.contains("visitor_id")) t.visitor_id = j.at("visitor_id").get<std::string>();
+  if (j.contains("merged_into")) t.merged_into = j.at("merged_into").get<std::string>();
   if (j.contains("predictions")) t.predictions = PredictionsOfJson(j.at("predictions"), ok);
   // Answers stored before the status instant was kept have none.
   t.status_time = j.contains("status_us") ? absl::FromUnixMicros(j.at("status_us").get<int64_t>())
@@ -1276,6 +1281,7 @@ absl::StatusOr<Ticket> TicketOf(const pqxx::row& r) {
   t.follow_up_of = r[19].as<std::string>();
   t.status_time = absl::FromUnixMicros(r[20].as<int64_t>());
   t.visitor_id = r[21].as<std::string>();
+  t.merged_into = r[22].as<std::string>();
   return t;
 }
 
@@ -1819,7 +1825,7 @@ class PgTicketRepository::Tx final : public app::TicketTx {
                      Json(t.custom_fields).dump(), t.version, t.message_count,
                      absl::ToUnixMicros(t.create_time), absl::ToUnixMicros(t.update_time), solved,
                      solved ? absl::ToUnixMicros(t.solve_time) : int64_t{0}, t.follow_up_of,
-                     absl::ToUnixMicros(t.status_time), t.visitor_id);
+                     absl::ToUnixMicros(t.status_time), t.visitor_id, t.merged_into);
   }
   void SavePredictions(const Ticket& t) override {
     SavePredictionsIn(repo_.pool_, w_.sql(), w_.tenant(), t);
@@ -2006,6 +2012,13 @@ class PgTicketRepository::Tx final : public app::TicketTx {
                 .dump());
   }
 
+  absl::StatusOr<int> MoveMessages(const std::string& from, const std::string& to,
+                                   const std::vector<std::string>& ids) override {
+    return MoveMessagesIn(repo_.pool_, w_.sql(), w_.tenant(), from, to, ids);
+  }
+  void CopyParticipants(const std::string& from, const std::string& to) override {
+    CopyParticipantsIn(repo_.pool_, w_.sql(), w_.tenant(), from, to);
+  }
   void StoreAttachment(const domain::Attachment& a, const std::string& content) override {
     StoreAttachmentIn(repo_.pool_, w_.sql(), w_.tenant(), a, content);
   }
@@ -2362,6 +2375,7 @@ std::vector<pg::NamedQuery> PgTicketRepository::Queries() {
   for (pg::NamedQuery& c : ClassifierQueries()) q.push_back(std::move(c));
   for (pg::NamedQuery& s : SurveyQueries()) q.push_back(std::move(s));
   for (pg::NamedQuery& a : AttachmentQueries()) q.push_back(std::move(a));
+  for (pg::NamedQuery& m : MoveQueries()) q.push_back(std::move(m));
   return q;
 }
 

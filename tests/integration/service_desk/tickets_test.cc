@@ -2073,5 +2073,133 @@ TEST_CASE("attachments: stored once by hash, put on a message, read only in the 
   CHECK(pdf_bytes->second == "%PDF-1.4\n");
 }
 
+TEST_CASE("merge and split move threads, files and mail on PostgreSQL",
+          "[service_desk][pg][merge]") {
+  MailWorld w;
+  absl::StatusOr<app::MailReceived> mail =
+      w.Receive(w.Raw("m1@example.com", "Ada <ada@example.com>", "Card charged twice",
+                      "Cc: Bob <bob@example.com>\r\n", "I see two charges."));
+  REQUIRE(mail.ok());
+  const Ticket source = mail->ticket;
+  absl::StatusOr<Ticket> target = w.Create("Charged twice (phone)", "ada@example.com");
+  REQUIRE(target.ok());
+  w.clock.Advance(absl::Seconds(1));
+  absl::StatusOr<app::MessageAdded> reply = w.tickets.AddMessage(
+      w.Meta("AddTicketMessage"), source.id, MessageKind::kPublicReply, "On it");
+  REQUIRE(reply.ok());
+  domain::Attachment a;
+  a.filename = "receipt.pdf";
+  auto up = w.tickets.Upload(w.Meta("UploadAttachment", ""), source.id, a, "%PDF-1.4\n");
+  REQUIRE(up.ok());
+  w.clock.Advance(absl::Seconds(1));
+
+  const auto of = [&](const std::string& table, const std::string& ticket) {
+    return w.Count(absl::StrCat("SELECT count(*) FROM service_desk.", table, " WHERE ticket_id = '",
+                                ticket, "'"));
+  };
+  absl::StatusOr<Ticket> merged = w.tickets.Merge(w.Meta("MergeTicket"), source.id, target->id);
+  INFO(merged.status().ToString());
+  REQUIRE(merged.ok());
+  CHECK(merged->message_count == 1 + 2 + 1);
+  CHECK(of("ticket_messages", source.id) == 1);  // its note
+  CHECK(of("ticket_messages", target->id) == 4);
+  CHECK(of("attachments", target->id) == 1);
+  CHECK(of("ticket_mails", source.id) == 0);
+  CHECK(of("ticket_mails", target->id) == 2);  // Ada's mail and our reply
+  CHECK(*TheEnv().repo->IsParticipant(w.tenant, target->id, "bob@example.com"));
+  absl::StatusOr<Ticket> closed = w.tickets.Get(w.tenant, source.id);
+  REQUIRE(closed.ok());
+  CHECK(closed->status == TicketStatus::kClosed);
+  CHECK(closed->merged_into == target->id);
+  CHECK(closed->message_count == 1);
+  CHECK(closed->sla_due == std::nullopt);
+  CHECK(w.Text(absl::StrCat("SELECT string_agg(field, ',' ORDER BY seq) FROM "
+                            "service_desk.ticket_changes WHERE ticket_id = '",
+                            source.id, "'")) ==
+        "status,status,merged_into");  // the reply opened it
+  CHECK(w.Count(absl::StrCat("SELECT count(*) FROM service_desk.outbox WHERE event_type = "
+                             "'ticket.status_changed' AND payload->>'ticketId' = '",
+                             source.id, "' AND payload->>'status' = 'closed'")) == 1);
+  CHECK(w.tickets.AttachmentContent(w.tenant, target->id, up->id)->second == "%PDF-1.4\n");
+
+  // The merged ticket's mail threads into the target: a reply to our
+  // reply, a participant naming its number, its hidden reference.
+  absl::StatusOr<app::MailReceived> r =
+      w.Receive(w.Raw("m2@example.com", "ada@example.com", "Re: Card charged twice",
+                      absl::StrCat("In-Reply-To: <", reply->message.mail_id, ">\r\n"), "Thanks"));
+  REQUIRE(r.ok());
+  CHECK(r->ticket.id == target->id);
+  CHECK(r->rule == "in_reply_to");
+  r = w.Receive(w.Raw("m3@example.com", "bob@example.com",
+                      domain::SubjectWithNumber("Card", source.number), "", "Me too"));
+  REQUIRE(r.ok());
+  CHECK(r->ticket.id == target->id);
+  CHECK(r->rule == "subject_number");
+  r = w.Receive(w.Raw("m4@example.com", "carl@example.com", "Forwarded", "",
+                      absl::StrCat("> ", domain::TicketReference(source.id))));
+  REQUIRE(r.ok());
+  CHECK(r->ticket.id == target->id);
+  CHECK_FALSE(r->created);
+  // The target came by phone; with the mails it answers by mail now.
+  absl::StatusOr<app::MessageAdded> answer = w.tickets.AddMessage(
+      w.Meta("AddTicketMessage"), target->id, MessageKind::kPublicReply, "Refunded");
+  REQUIRE(answer.ok());
+  CHECK_FALSE(answer->message.mail_id.empty());
+
+  // A split takes Carl's forward (and its mail) to a ticket of its own.
+  w.clock.Advance(absl::Seconds(1));
+  const std::string forward = r->message.id;  // Carl's, as received
+  absl::StatusOr<Ticket> split =
+      w.tickets.Split(w.Meta("SplitTicket"), target->id, {forward}, "Carl's forward");
+  INFO(split.status().ToString());
+  REQUIRE(split.ok());
+  CHECK(split->customer_id == target->customer_id);
+  CHECK(split->subject == "Carl's forward");
+  CHECK(of("ticket_messages", split->id) == 2);  // the message and the note
+  CHECK(of("ticket_mails", split->id) == 1);
+  r = w.Receive(w.Raw("m5@example.com", "carl@example.com", "Re: Forwarded",
+                      "In-Reply-To: <m4@example.com>\r\n", "Any news?"));
+  REQUIRE(r.ok());
+  CHECK(r->ticket.id == split->id);
+  CHECK(w.Text(absl::StrCat("SELECT string_agg(field, ',' ORDER BY seq) FROM "
+                            "service_desk.ticket_changes WHERE ticket_id = '",
+                            split->id, "'")) == "split_from");
+  // Another tenant's merge and split find nothing; nothing moved.
+  World stranger;
+  CHECK(ReasonOf(
+            stranger.tickets.Merge(stranger.Meta("MergeTicket"), target->id, split->id).status()) ==
+        "TICKET_NOT_FOUND");
+  CHECK(ReasonOf(stranger.tickets.Split(stranger.Meta("SplitTicket"), target->id, {forward}, "")
+                     .status()) == "TICKET_NOT_FOUND");
+  CHECK(of("ticket_messages", split->id) == 3);  // + Carl's answer
+}
+
+TEST_CASE("two merges of one pair in opposite directions: one wins, no deadlock",
+          "[service_desk][pg][merge]") {
+  World w;
+  absl::StatusOr<Ticket> x = w.Create("X", "ada@example.com");
+  absl::StatusOr<Ticket> y = w.Create("Y", "ada@example.com");
+  REQUIRE(x.ok());
+  REQUIRE(y.ok());
+  for (int round = 0; round < 3; ++round) {
+    absl::StatusOr<Ticket> p = w.Create(absl::StrCat("P", round), "ada@example.com");
+    absl::StatusOr<Ticket> q = w.Create(absl::StrCat("Q", round), "ada@example.com");
+    REQUIRE(p.ok());
+    REQUIRE(q.ok());
+    auto one = std::async(std::launch::async,
+                          [&] { return w.tickets.Merge(w.Meta("MergeTicket"), p->id, q->id); });
+    auto two = std::async(std::launch::async,
+                          [&] { return w.tickets.Merge(w.Meta("MergeTicket"), q->id, p->id); });
+    absl::StatusOr<Ticket> first = one.get();
+    absl::StatusOr<Ticket> second = two.get();
+    INFO(first.status().ToString() << " / " << second.status().ToString());
+    CHECK(first.ok() != second.ok());
+    const absl::Status& lost = first.ok() ? second.status() : first.status();
+    CHECK(ReasonOf(lost) == "TICKET_CLOSED");
+    CHECK(w.Count(absl::StrCat("SELECT count(*) FROM service_desk.tickets WHERE ticket_id IN ('",
+                               p->id, "', '", q->id, "') AND status = 'closed'")) == 1);
+  }
+}
+
 }  // namespace
 }  // namespace crm::service_desk::itest

@@ -205,6 +205,11 @@ TEST_CASE("Survey settings, who gets a survey and when it still goes out", "[sur
   t.status = TicketStatus::kClosed;
   CHECK(sd::domain::DecideSend(s, sd::domain::SurveyKind::kCsat, t, false, true) ==
         SendVerdict::kSend);
+  t.merged_into = "33333333-3333-4333-8333-333333333333";  // its thread is elsewhere now
+  CHECK(sd::domain::DecideSend(s, sd::domain::SurveyKind::kCsat, t, false, true) ==
+        SendVerdict::kMerged);
+  CHECK(std::string(sd::domain::SendVerdictName(SendVerdict::kMerged)) == "merged");
+  t.merged_into.clear();
   t.status = TicketStatus::kOpen;
   CHECK(sd::domain::DecideSend(s, sd::domain::SurveyKind::kCsat, t, false, true) ==
         SendVerdict::kReopened);

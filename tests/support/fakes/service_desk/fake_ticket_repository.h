@@ -1179,6 +1179,41 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
       }
       return out;
     }
+    absl::StatusOr<int> MoveMessages(const std::string& from, const std::string& to,
+                                     const std::vector<std::string>& ids) override {
+      const auto moves = [&](const std::string& message_id) {
+        return ids.empty() || std::find(ids.begin(), ids.end(), message_id) != ids.end();
+      };
+      std::vector<service_desk::domain::TicketMessage>& source = s_.messages[from];
+      std::vector<service_desk::domain::TicketMessage> stay;
+      std::vector<std::string> moved;
+      for (service_desk::domain::TicketMessage& m : source) {
+        if (!moves(m.id)) {
+          stay.push_back(std::move(m));
+          continue;
+        }
+        moved.push_back(m.id);
+        m.ticket_id = to;
+        s_.messages[to].push_back(std::move(m));
+      }
+      s_.messages[from] = std::move(stay);
+      const auto was_moved = [&](const std::string& message_id) {
+        return std::find(moved.begin(), moved.end(), message_id) != moved.end();
+      };
+      for (auto& [id, a] : s_.attachments[tenant_]) {
+        if (a.ticket_id == from && (ids.empty() || was_moved(a.message_id))) a.ticket_id = to;
+      }
+      for (service_desk::app::MailRecord& r : s_.mails[tenant_]) {
+        if (r.ticket_id == from && (ids.empty() || was_moved(r.ticket_message_id))) {
+          r.ticket_id = to;
+        }
+      }
+      return static_cast<int>(moved.size());
+    }
+    void CopyParticipants(const std::string& from, const std::string& to) override {
+      const std::set<std::string> from_addrs = s_.participants[from];
+      s_.participants[to].insert(from_addrs.begin(), from_addrs.end());
+    }
     void RecordMail(const service_desk::app::MailRecord& r) override {
       s_.mails[tenant_].push_back(r);
     }
