@@ -697,6 +697,33 @@ class Tickets(stack.E2ETestCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.body, b"\x89PNG\r\n\x1a\n")
 
+        # The agent's reply to that mail leaves with its files (multipart/mixed
+        # through delivery's SMTP), the UTF-8 name kept.
+        mail_ticket = got["ticket"]
+        r = rest("POST", "/v1/tickets/%s/attachments?filename=%s" % (
+            mail_ticket["id"], quote("Rücksendeschein.pdf")), self.key, raw=pdf,
+            headers={"Content-Type": "application/pdf"})
+        self.assertEqual(r.status, 200, r)
+        r = rest("POST", "/v1/tickets/%s/messages" % mail_ticket["id"], self.key,
+                 {"kind": "MESSAGE_KIND_PUBLIC_REPLY", "body": "Please print the label.",
+                  "attachmentIds": [r.json()["id"]], "requestId": stack.unique("msg")})
+        self.assertEqual(r.status, 200, r)
+        to = mail_ticket["requesterEmail"]
+        found = []
+
+        def mailed():
+            found[:] = [m for m in stack.mails() if m["X-Sink-Rcpt-To"] == to]
+            return found
+        stack.wait_for("the reply with its file to %s" % to, mailed, 30)
+        sent = found[0]
+        self.assertEqual(sent.get_content_type(), "multipart/mixed")
+        parts = [p for p in sent.walk() if not p.is_multipart()]
+        self.assertEqual(parts[0].get_content_type(), "text/plain")
+        self.assertIn("Please print the label.", parts[0].get_payload(decode=True).decode())
+        self.assertEqual(parts[1].get_content_type(), "application/pdf")
+        self.assertEqual(parts[1].get_filename(), "Rücksendeschein.pdf")
+        self.assertEqual(parts[1].get_payload(decode=True), pdf)
+
     def test_merge_and_split(self):
         """A mail ticket merged into a phone ticket of the same person: its
         thread, files and mail move, it closes naming the target, replies to

@@ -455,6 +455,7 @@ bool Dispatcher::Deliver(const std::string& tenant, Lookups& lookups, const Prep
       out.in_reply_to = desk->in_reply_to;
       out.references = desk->references;
       out.auto_submitted = desk->auto_submitted;
+      out.attachments = desk->attachments;
     }
     m.links.clear();
     if (auto html = out.parts.find("html"); tracked && html != out.parts.end()) {

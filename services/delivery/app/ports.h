@@ -15,6 +15,7 @@
 #include "libs/outbox/write_port.h"
 #include "services/delivery/domain/attribution.h"
 #include "services/delivery/domain/campaign.h"
+#include "services/delivery/domain/email.h"
 #include "services/delivery/domain/journey.h"
 #include "services/delivery/domain/message.h"
 #include "services/delivery/domain/network_policy.h"
@@ -437,6 +438,7 @@ struct OutboundEmail {
   std::string in_reply_to;
   std::vector<std::string> references;
   bool auto_submitted = false;
+  std::vector<domain::EmailAttachment> attachments;  // a desk reply's files
 };
 // A mail of the service desk as it is to be sent (its GetOutboundMail).
 struct TicketMail {
@@ -450,6 +452,7 @@ struct TicketMail {
   std::string in_reply_to;
   std::vector<std::string> references;
   bool auto_submitted = false;
+  std::vector<domain::EmailAttachment> attachments;  // the reply's files, in order
 };
 class TicketMailSource {
  public:

@@ -268,6 +268,7 @@ domain::SendResult SmtpChannel::Send(const app::OutboundEmail& email) {
     e.headers.push_back({"X-Auto-Response-Suppress", "All"});
   }
   e.list_unsubscribe_url = email.list_unsubscribe_url;
+  e.attachments = email.attachments;
   absl::StatusOr<std::string> mime =
       domain::ComposeEmail(e, absl::StrCat("=_crm_", common::HexEncode(common::RandomBytes(12))));
   if (!mime.ok()) {

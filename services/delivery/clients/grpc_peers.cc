@@ -262,6 +262,10 @@ absl::StatusOr<app::TicketMail> GrpcTicketMailSource::GetTicketMail(const std::s
   m.in_reply_to = resp.in_reply_to();
   m.references.assign(resp.references().begin(), resp.references().end());
   m.auto_submitted = resp.auto_submitted();
+  for (service_desk::v1::AttachmentContent& a : *resp.mutable_attachments()) {
+    m.attachments.push_back(
+        domain::EmailAttachment{a.filename(), a.content_type(), std::move(*a.mutable_content())});
+  }
   return m;
 }
 

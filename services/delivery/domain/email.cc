@@ -263,6 +263,53 @@ bool ValidBoundary(absl::string_view b) {
   return true;
 }
 
+// An RFC 2231 parameter `attr` of `value`: attr="value" when it is short
+// printable ASCII without quotes or backslashes; else UTF-8
+// percent-encoded in continuations (attr*0*=UTF-8''..; attr*1*=..), each
+// on its own folded line. The tokens to fold, each but the last ending
+// in ';' when `more` follows.
+std::vector<std::string> ParameterTokens(absl::string_view attr, absl::string_view value) {
+  bool plain = !value.empty() && value.size() <= 60;
+  for (char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') plain = false;
+  }
+  if (plain) return {absl::StrCat(attr, "=\"", value, "\"")};
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::vector<std::string> chunks(1);
+  for (char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    std::string piece;
+    if (absl::ascii_isalnum(c) || std::strchr("!#$&+-.^_`|~", c) != nullptr) {
+      piece = std::string(1, ch);
+    } else {
+      piece = {'%', kHex[c >> 4], kHex[c & 15]};
+    }
+    // 50 characters a line: "filename*0*=UTF-8''" and ';' around it stay within 78.
+    if (chunks.back().size() + piece.size() > 50) chunks.emplace_back();
+    chunks.back() += piece;
+  }
+  std::vector<std::string> out;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    out.push_back(absl::StrCat(attr, "*", i, "*=", i == 0 ? "UTF-8''" : "", chunks[i],
+                               i + 1 < chunks.size() ? ";" : ""));
+  }
+  return out;
+}
+
+// A media type as sent: type/subtype (parameters kept) of printable ASCII,
+// else application/octet-stream.
+std::string SendableMediaType(absl::string_view type) {
+  const size_t slash = type.find('/');
+  bool ok = !type.empty() && type.size() <= 255 && slash != absl::string_view::npos && slash > 0 &&
+            slash + 1 < type.size();
+  for (char ch : type) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x7f) ok = false;
+  }
+  return ok ? std::string(type) : std::string("application/octet-stream");
+}
+
 std::string PartHeaders(absl::string_view subtype) {
   return absl::StrCat("Content-Type: text/", subtype,
                       "; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n");
@@ -325,6 +372,35 @@ std::string QuotedPrintable(absl::string_view data) {
   }
   return out;
 }
+
+namespace {
+
+// The message's text (and html): its part headers, a blank line and the
+// encoded body; multipart/alternative under `boundary` when both exist.
+absl::StatusOr<std::string> BodyPart(const Email& email, absl::string_view boundary) {
+  if (email.text.empty() || email.html.empty()) {
+    const bool text = !email.text.empty();
+    return absl::StrCat(PartHeaders(text ? "plain" : "html"), "\r\n",
+                        QuotedPrintable(text ? email.text : email.html), "\r\n");
+  }
+  if (!ValidBoundary(boundary)) {
+    return Invalid("boundary", "must be 1..70 characters of letters, digits and '()+_,-./:=?");
+  }
+  std::string text = QuotedPrintable(email.text);
+  std::string html = QuotedPrintable(email.html);
+  if (absl::StrContains(text, boundary) || absl::StrContains(html, boundary)) {
+    return Invalid("boundary", "occurs in the encoded body; choose another (random) boundary");
+  }
+  std::string out = FoldHeader(
+      "Content-Type", {"multipart/alternative;", absl::StrCat("boundary=\"", boundary, "\"")});
+  out += "\r\n";
+  absl::StrAppend(&out, "--", boundary, "\r\n", PartHeaders("plain"), "\r\n", text, "\r\n");
+  absl::StrAppend(&out, "--", boundary, "\r\n", PartHeaders("html"), "\r\n", html, "\r\n");
+  absl::StrAppend(&out, "--", boundary, "--\r\n");
+  return out;
+}
+
+}  // namespace
 
 absl::StatusOr<std::string> ComposeEmail(const Email& email, absl::string_view boundary) {
   absl::Status s = CheckMailbox("from", email.from);
@@ -426,29 +502,50 @@ absl::StatusOr<std::string> ComposeEmail(const Email& email, absl::string_view b
     }
   }
 
-  if (email.text.empty() || email.html.empty()) {
-    bool text = !email.text.empty();
-    out += PartHeaders(text ? "plain" : "html");
-    out += "\r\n";
-    out += QuotedPrintable(text ? email.text : email.html);
-    out += "\r\n";
-    return out;
+  if (email.attachments.empty()) {
+    absl::StatusOr<std::string> body = BodyPart(email, boundary);
+    if (!body.ok()) return body.status();
+    return out + *body;
   }
-
-  if (!ValidBoundary(boundary)) {
-    return Invalid("boundary", "must be 1..70 characters of letters, digits and '()+_,-./:=?");
+  // multipart/mixed: the body, then the files (two boundaries, neither
+  // inside the other).
+  const std::string mixed = absl::StrCat(boundary, "_m");
+  const std::string alternative = absl::StrCat(boundary, "_a");
+  if (!ValidBoundary(mixed) || !ValidBoundary(alternative)) {
+    return Invalid("boundary",
+                   "must be 1..68 characters of letters, digits and '()+_,-./:=? (attachments)");
   }
-  std::string text = QuotedPrintable(email.text);
-  std::string html = QuotedPrintable(email.html);
-  if (absl::StrContains(text, boundary) || absl::StrContains(html, boundary)) {
-    return Invalid("boundary", "occurs in the encoded body; choose another (random) boundary");
+  absl::StatusOr<std::string> body = BodyPart(email, alternative);
+  if (!body.ok()) return body.status();
+  std::vector<std::string> parts = {*std::move(body)};
+  for (const EmailAttachment& a : email.attachments) {
+    for (char ch : a.filename) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (c < 0x20 || c == 0x7f)
+        return Invalid("attachments", "a file name has a control character");
+    }
+    std::vector<std::string> type = {SendableMediaType(a.content_type) + ";"};
+    std::vector<std::string> disposition = {"attachment;"};
+    for (const std::string& t : ParameterTokens("name", a.filename)) type.push_back(t);
+    for (const std::string& t : ParameterTokens("filename", a.filename)) disposition.push_back(t);
+    std::string part = FoldHeader("Content-Type", type);
+    part += FoldHeader("Content-Disposition", disposition);
+    part += "Content-Transfer-Encoding: base64\r\n\r\n";
+    const std::string encoded = absl::Base64Escape(a.content);
+    for (size_t i = 0; i < encoded.size(); i += kMaxQpLine) {
+      absl::StrAppend(&part, absl::string_view(encoded).substr(i, kMaxQpLine), "\r\n");
+    }
+    parts.push_back(std::move(part));
   }
-  out += FoldHeader("Content-Type",
-                    {"multipart/alternative;", absl::StrCat("boundary=\"", boundary, "\"")});
+  for (const std::string& part : parts) {
+    if (absl::StrContains(part, mixed)) {
+      return Invalid("boundary", "occurs in an encoded part; choose another (random) boundary");
+    }
+  }
+  out += FoldHeader("Content-Type", {"multipart/mixed;", absl::StrCat("boundary=\"", mixed, "\"")});
   out += "\r\n";
-  absl::StrAppend(&out, "--", boundary, "\r\n", PartHeaders("plain"), "\r\n", text, "\r\n");
-  absl::StrAppend(&out, "--", boundary, "\r\n", PartHeaders("html"), "\r\n", html, "\r\n");
-  absl::StrAppend(&out, "--", boundary, "--\r\n");
+  for (const std::string& part : parts) absl::StrAppend(&out, "--", mixed, "\r\n", part);
+  absl::StrAppend(&out, "--", mixed, "--\r\n");
   return out;
 }
 

@@ -28,6 +28,13 @@ struct Mailbox {
 // words (non-ASCII or control characters). Does not validate.
 std::string FormatMailbox(const Mailbox& mailbox);
 
+// A file the message carries (a service-desk reply's attachment).
+struct EmailAttachment {
+  std::string filename;      // UTF-8, no control characters
+  std::string content_type;  // "application/pdf" (parameters kept); else octet-stream
+  std::string content;       // the bytes
+};
+
 struct Email {
   Mailbox from;
   Mailbox to;
@@ -40,6 +47,7 @@ struct Email {
   std::string list_unsubscribe_url;     // https URL (RFC 8058 one-click); optional
   std::string list_unsubscribe_mailto;  // "addr[?subject=...]", "mailto:" optional; optional
   std::vector<std::pair<std::string, std::string>> headers;  // extra, e.g. X-CRM-Message
+  std::vector<EmailAttachment> attachments;
 };
 
 // The message with CRLF line endings, ready for SMTP DATA (a leading '.' of
@@ -49,13 +57,20 @@ struct Email {
 // Message-ID, MIME-Version, List-Unsubscribe (+ List-Unsubscribe-Post:
 // List-Unsubscribe=One-Click when a URL is set), then the extra headers.
 // Body: multipart/alternative (text/plain, then text/html) when both exist,
-// a single part otherwise; UTF-8, quoted-printable.
+// a single part otherwise; UTF-8, quoted-printable. With attachments the
+// message is multipart/mixed (boundary `boundary` + "_m"): that body
+// first (an alternative part's boundary `boundary` + "_a"), then each
+// file base64-encoded with
+// Content-Disposition: attachment and its name (a quoted ASCII name, else
+// RFC 2231 UTF-8 in continuations); a media type that is not
+// type/subtype of printable ASCII goes as application/octet-stream.
 // InvalidArgument on: CR or LF in any header name or value (header
 // injection), invalid addresses or message id, a non-https unsubscribe URL,
 // extra headers that are malformed, non-ASCII or set by the composer (also
 // Cc, Bcc, Sender), no body, and (multipart only) a boundary that is not
-// 1..70 RFC 2046 characters without space, or occurs in an encoded part (a
-// boundary starting with "=_" never can).
+// 1..70 RFC 2046 characters without space (1..68 with attachments), or
+// occurs in an encoded part (a boundary starting with "=_" never can), a
+// file's name with a control character.
 absl::StatusOr<std::string> ComposeEmail(const Email& email, absl::string_view boundary);
 
 // A References header value (RFC 5322 3.6.4) of `ids` (without brackets,

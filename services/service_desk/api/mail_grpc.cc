@@ -152,6 +152,13 @@ grpc::ServerUnaryReactor* ServiceDeskGrpcService::GetOutboundMail(
     resp->set_in_reply_to(m.in_reply_to);
     for (const std::string& r : m.references) resp->add_references(r);
     resp->set_auto_submitted(domain::AutoSubmitted(m.kind));
+    for (domain::OutboundMail::File& f : m.files) {
+      v1::AttachmentContent* a = resp->add_attachments();
+      a->set_filename(f.attachment.filename);
+      a->set_content_type(f.attachment.content_type);
+      a->set_sha256(f.attachment.sha256_hex);
+      a->set_content(std::move(f.content));
+    }
     grpcutil::ToTimestamp(m.create_time, resp->mutable_create_time());
     return absl::OkStatus();
   });

@@ -434,6 +434,8 @@ absl::StatusOr<MessageAdded> Tickets::WriteMessage(TicketTx& tx, const Actor& ac
   if (!attachment_ids.empty()) {
     CRM_ASSIGN_OR_RETURN(out.message.attachments,
                          tx.BindAttachments(ticket_id, out.message.id, attachment_ids));
+    // Mailed with the reply: the files together within a mail's size.
+    if (mail_out) CRM_RETURN_IF_ERROR(domain::CheckMailAttachments(out.message.attachments));
   }
   for (const domain::TicketMessage& note : fx.notes) tx.AppendMessage(note);
   if (!changes.empty()) tx.AppendChanges(ticket_id, changes);

@@ -40,6 +40,20 @@ size_t Characters(absl::string_view s) {
 
 }  // namespace
 
+absl::Status CheckMailAttachments(const std::vector<Attachment>& files) {
+  int64_t total = 0;
+  for (const Attachment& f : files) total += f.size;
+  if (total <= kMaxMailAttachmentBytes) return absl::OkStatus();
+  return common::WithField(
+      common::WithReason(absl::ResourceExhaustedError(absl::StrCat(
+                             "the reply is mailed with its files: together they are at most ",
+                             kMaxMailAttachmentBytes >> 20, " MiB (these are ", total,
+                             " bytes); send fewer "
+                             "files with each reply")),
+                         "ATTACHMENT_TOO_LARGE"),
+      "attachment_ids");
+}
+
 absl::Status NormalizeUpload(Attachment& a, int64_t content_bytes) {
   a.filename = std::string(absl::StripAsciiWhitespace(a.filename));
   if (a.filename.empty()) return common::InvalidField("filename", "filename is required");

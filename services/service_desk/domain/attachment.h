@@ -5,6 +5,7 @@
 // uploads of one file share them). Pure: std and Abseil only.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -14,6 +15,9 @@ namespace crm::service_desk::domain {
 
 inline constexpr int64_t kMaxAttachmentBytes = 10 << 20;  // one file, decoded
 inline constexpr size_t kMaxMessageAttachments = 20;
+// A public reply's files together when the reply leaves as mail (what mail
+// servers commonly take, base64 making it a third larger on the wire).
+inline constexpr int64_t kMaxMailAttachmentBytes = 20 << 20;
 inline constexpr size_t kMaxFilename = 255;     // characters
 inline constexpr size_t kMaxContentType = 255;  // bytes
 inline constexpr char kDefaultContentType[] = "application/octet-stream";
@@ -37,6 +41,11 @@ struct Attachment {
 // INVALID_ARGUMENT INVALID_FIELD naming filename, content_type or content;
 // RESOURCE_EXHAUSTED ATTACHMENT_TOO_LARGE for a file over the limit.
 absl::Status NormalizeUpload(Attachment& a, int64_t content_bytes);
+
+// OK when a reply's files may leave with its mail: at most
+// kMaxMailAttachmentBytes together (RESOURCE_EXHAUSTED ATTACHMENT_TOO_LARGE,
+// field attachment_ids).
+absl::Status CheckMailAttachments(const std::vector<Attachment>& files);
 
 // A mail part's name as stored: its own name made safe (path separators
 // and control characters replaced by '_', at most 255 characters), else

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "services/service_desk/domain/attachment.h"
 #include "services/service_desk/domain/inbound_mail.h"
 
 namespace crm::service_desk::domain {
@@ -42,6 +43,13 @@ struct OutboundMail {
   std::string in_reply_to;              // the mail it answers ("" for none)
   std::vector<std::string> references;  // oldest first, at most kMaxReferences
   absl::Time create_time = absl::InfinitePast();
+  // The reply's files with their bytes, read with the mail (GetOutboundMail:
+  // what delivery attaches); not part of what QueueMail keeps.
+  struct File {
+    Attachment attachment;
+    std::string content;
+  };
+  std::vector<File> files;
 };
 inline constexpr size_t kMaxReferences = 20;
 

@@ -59,6 +59,15 @@ const pg::NamedQuery kAttachmentContent{
         "c ON c.tenant_id = a.tenant_id AND c.sha256 = a.sha256 WHERE a.tenant_id = $1 "
         "AND a.ticket_id = $2::uuid AND a.attachment_id = $3::uuid"),
     kColumnCount + 1};
+// A message's files with their bytes, in upload order.
+const pg::NamedQuery kMessageFiles{
+    "service_desk_message_files",
+    absl::StrCat(
+        "SELECT ", kColumns,
+        ", c.content FROM service_desk.attachments a JOIN service_desk.attachment_contents "
+        "c ON c.tenant_id = a.tenant_id AND c.sha256 = a.sha256 WHERE a.tenant_id = $1 "
+        "AND a.message_id = $2::uuid ORDER BY a.created_at, a.attachment_id"),
+    kColumnCount + 1};
 
 domain::Attachment AttachmentOf(const pqxx::row& r) {
   domain::Attachment a;
@@ -86,8 +95,8 @@ absl::Status AttachmentNotFound(const std::string& id) {
 }  // namespace
 
 std::vector<pg::NamedQuery> AttachmentQueries() {
-  return {kInsertContent,   kInsertAttachment,   kPendingAttachment,
-          kBindAttachments, kMessageAttachments, kAttachmentContent};
+  return {kInsertContent,      kInsertAttachment,  kPendingAttachment, kBindAttachments,
+          kMessageAttachments, kAttachmentContent, kMessageFiles};
 }
 
 void StoreAttachmentIn(pg::Pool& pool, pqxx::work& tx, const std::string& tenant,
@@ -146,6 +155,17 @@ absl::StatusOr<std::pair<domain::Attachment, std::string>> AttachmentContentIn(
   }
   pqxx::binarystring bytes(r[0][kColumnCount]);
   return std::make_pair(AttachmentOf(r[0]), bytes.str());
+}
+
+std::vector<domain::OutboundMail::File> MessageFilesIn(pg::Pool& pool, pqxx::work& tx,
+                                                       const std::string& tenant,
+                                                       const std::string& message_id) {
+  std::vector<domain::OutboundMail::File> out;
+  for (const pqxx::row& r : pool.Exec(tx, kMessageFiles, tenant, message_id)) {
+    pqxx::binarystring bytes(r[kColumnCount]);
+    out.push_back({AttachmentOf(r), bytes.str()});
+  }
+  return out;
 }
 
 Json AttachmentJson(const domain::Attachment& a) {

@@ -14,6 +14,7 @@
 #include "libs/outbox/unit_of_work.h"
 #include "libs/pg/pool.h"
 #include "services/service_desk/domain/attachment.h"
+#include "services/service_desk/domain/outbound_mail.h"
 
 namespace crm::service_desk::storage {
 
@@ -31,6 +32,11 @@ absl::StatusOr<std::vector<domain::Attachment>> BindAttachmentsIn(
 std::map<std::string, std::vector<domain::Attachment>> MessageAttachmentsIn(
     pg::Pool& pool, pqxx::work& tx, const std::string& tenant,
     const std::vector<std::string>& message_ids);
+// The files of a message with their bytes, in upload order (a reply's, as
+// its mail takes them).
+std::vector<domain::OutboundMail::File> MessageFilesIn(pg::Pool& pool, pqxx::work& tx,
+                                                       const std::string& tenant,
+                                                       const std::string& message_id);
 // One attachment of the ticket with its bytes (NOT_FOUND ATTACHMENT_NOT_FOUND).
 absl::StatusOr<std::pair<domain::Attachment, std::string>> AttachmentContentIn(
     pg::Pool& pool, pqxx::work& tx, const std::string& tenant, const std::string& ticket_id,

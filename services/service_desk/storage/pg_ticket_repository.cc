@@ -2834,7 +2834,11 @@ absl::StatusOr<domain::OutboundMail> PgTicketRepository::GetOutboundMail(
   std::optional<absl::StatusOr<domain::OutboundMail>> out;
   CRM_RETURN_IF_ERROR(pool_.WithTenantTx(tenant, [&](pqxx::work& tx) -> absl::Status {
     pqxx::result r = pool_.Exec(tx, kSelectOutboundMail, tenant, ticket_id, mail_id);
-    if (!r.empty()) out = OutboundMailOf(r[0]);
+    if (r.empty()) return absl::OkStatus();
+    out = OutboundMailOf(r[0]);
+    if (out->ok() && !(*out)->ticket_message_id.empty()) {
+      (*out)->files = MessageFilesIn(pool_, tx, tenant, (*out)->ticket_message_id);
+    }
     return absl::OkStatus();
   }));
   if (!out) {

@@ -659,3 +659,60 @@ TEST_CASE("References fit one header line, keeping the root and the newest",
   CHECK(absl::EndsWith(h, "<message-99@example.com>"));
   CHECK_FALSE(absl::StrContains(h, "<message-1@example.com>"));
 }
+
+TEST_CASE("a message with files is multipart/mixed: the body, then each file in base64",
+          "[delivery][email]") {
+  Email e = BaseEmail();
+  e.text = "Your invoice is attached.\n";
+  std::string pdf = "%PDF-1.4\n";
+  for (int i = 0; i < 300; ++i) pdf += static_cast<char>(i % 256);
+  e.attachments.push_back({"invoice.pdf", "application/pdf", pdf});
+  std::string long_name = "Rechnung März ";
+  for (int i = 0; i < 20; ++i) long_name += "und so weiter ";
+  long_name += ".txt";
+  e.attachments.push_back({long_name, "text/plain; charset=utf-8", "Grüße"});
+  e.attachments.push_back({"x.bin", "not a type\x01", "x"});
+  const std::string m = Compose(e);
+  const Message p = Parse(m);
+  const std::string mixed = std::string(kBoundary) + "_m";
+  CHECK(p.headers.at("Content-Type") == "multipart/mixed; boundary=\"" + mixed + "\"");
+  std::vector<std::string> parts = absl::StrSplit(p.body, "--" + mixed);
+  REQUIRE(parts.size() == 6);  // no preamble, the body, three files, the close delimiter's "--"
+  CHECK(parts[0].empty());
+  CHECK(absl::StartsWith(parts[1], "\r\nContent-Type: text/plain; charset=utf-8\r\n"));
+  CHECK(absl::StrContains(parts[1], "Your invoice is attached."));
+  // The first file: quoted name, base64 lines of 76 that decode to the bytes.
+  const std::string& first = parts[2];
+  CHECK(absl::StrContains(first, "Content-Type: application/pdf; name=\"invoice.pdf\"\r\n"));
+  CHECK(absl::StrContains(first, "Content-Disposition: attachment; filename=\"invoice.pdf\"\r\n"));
+  CHECK(absl::StrContains(first, "Content-Transfer-Encoding: base64\r\n\r\n"));
+  const size_t data = first.find("\r\n\r\n") + 4;
+  std::string joined;
+  for (absl::string_view line : absl::StrSplit(first.substr(data), "\r\n")) {
+    CHECK(line.size() <= 76);
+    joined += std::string(line);
+  }
+  std::string decoded;
+  REQUIRE(absl::Base64Unescape(joined, &decoded));
+  CHECK(decoded == pdf);
+  // The long UTF-8 name: RFC 2231 continuations, no line over 78.
+  const std::string& second = parts[3];
+  CHECK(absl::StrContains(second, "filename*0*=UTF-8''Rechnung%20M%C3%A4rz%20"));
+  CHECK(absl::StrContains(second, "filename*1*="));
+  for (absl::string_view line : absl::StrSplit(second, "\r\n")) CHECK(line.size() <= 78);
+  // A media type that is no type: octet-stream.
+  CHECK(absl::StrContains(parts[4], "Content-Type: application/octet-stream; name=\"x.bin\""));
+  CHECK(parts[5] == "--\r\n");
+
+  // Text and html with a file: the alternative part nested under its own boundary.
+  e.html = "<p>Your invoice</p>";
+  const Message both = Parse(Compose(e));
+  CHECK(absl::StrContains(both.body, "multipart/alternative;"));
+  CHECK(absl::StrContains(both.body, std::string("--") + kBoundary + "_a--\r\n"));
+  // A control character in a file's name is refused; a boundary too long
+  // for the two derived ones too.
+  e.attachments[0].filename = "in\nvoice.pdf";
+  CHECK(absl::StrContains(ComposeError(e), "control character"));
+  e.attachments[0].filename = "invoice.pdf";
+  CHECK(absl::StrContains(ComposeError(e, std::string(69, 'b')), "boundary"));
+}

@@ -377,3 +377,56 @@ TEST_CASE("A public reply of a mail ticket goes out threaded, an API ticket's do
               .ok());
   CHECK(w.Sent(OutboundKind::kReply).size() == 1);
 }
+
+TEST_CASE("A mailed reply carries its files, 20 MiB of them at most", "[outbound]") {
+  World w(false);
+  absl::StatusOr<sd::app::MailReceived> r =
+      w.Receive(World::Mail("f1@example.com", "ada@example.com", "Invoice please"));
+  REQUIRE(r.ok());
+  const auto actor = [](const std::string& key, const std::string& method) {
+    return sd::app::Actor{kTenant, "agent-ann", "req", method, key, "fp-" + key};
+  };
+  sd::domain::Attachment a;
+  a.filename = "invoice.pdf";
+  a.content_type = "application/pdf";
+  auto pdf = w.tickets.Upload(actor("u1", "UploadAttachment"), r->ticket.id, a, "%PDF-1.4\n");
+  REQUIRE(pdf.ok());
+  w.clock.Advance(absl::Seconds(1));  // the files go in upload order
+  a.filename = "terms.txt";
+  a.content_type = "text/plain";
+  auto terms = w.tickets.Upload(actor("u2", "UploadAttachment"), r->ticket.id, a, "Terms");
+  REQUIRE(terms.ok());
+  absl::StatusOr<sd::app::MessageAdded> reply =
+      w.tickets.AddMessage(actor("k1", "AddTicketMessage"), r->ticket.id, MessageKind::kPublicReply,
+                           "Here it is.", {pdf->id, terms->id});
+  REQUIRE(reply.ok());
+  std::vector<OutboundMail> sent = w.Sent(OutboundKind::kReply);
+  REQUIRE(sent.size() == 1);
+  absl::StatusOr<OutboundMail> read = w.repo.GetOutboundMail(kTenant, r->ticket.id, sent[0].id);
+  REQUIRE(read.ok());
+  REQUIRE(read->files.size() == 2);
+  CHECK(read->files[0].attachment.filename == "invoice.pdf");
+  CHECK(read->files[0].content == "%PDF-1.4\n");
+  CHECK(read->files[1].content == "Terms");
+
+  // Over 20 MiB together: refused, nothing written, the uploads still free.
+  std::vector<std::string> big;
+  for (int i = 0; i < 3; ++i) {
+    a.filename = "scan-" + std::to_string(i) + ".png";
+    a.content_type = "image/png";
+    auto up = w.tickets.Upload(actor("b" + std::to_string(i), "UploadAttachment"), r->ticket.id, a,
+                               std::string(8 << 20, static_cast<char>('a' + i)));
+    REQUIRE(up.ok());
+    big.push_back(up->id);
+  }
+  absl::StatusOr<sd::app::MessageAdded> over = w.tickets.AddMessage(
+      actor("k2", "AddTicketMessage"), r->ticket.id, MessageKind::kPublicReply, "Scans", big);
+  CHECK(crm::common::ReasonOf(over.status()) == "ATTACHMENT_TOO_LARGE");
+  CHECK(crm::common::FieldOf(over.status()) == "attachment_ids");
+  CHECK(w.Sent(OutboundKind::kReply).size() == 1);
+  // As an internal note they are not mailed: no mail limit.
+  CHECK(w.tickets
+            .AddMessage(actor("k3", "AddTicketMessage"), r->ticket.id, MessageKind::kInternalNote,
+                        "Scans for the file", big)
+            .ok());
+}

@@ -226,8 +226,20 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
     const State s = state();
     auto all = s.outbound.find(tenant);
     if (all != s.outbound.end()) {
-      for (const service_desk::domain::OutboundMail& m : all->second) {
-        if (m.ticket_id == ticket_id && m.id == mail_id) return m;
+      for (service_desk::domain::OutboundMail m : all->second) {
+        if (m.ticket_id != ticket_id || m.id != mail_id) continue;
+        // The reply's files with their bytes, in upload order.
+        auto files = s.attachments.find(tenant);
+        if (!m.ticket_message_id.empty() && files != s.attachments.end()) {
+          for (const auto& [id, a] : files->second) {
+            if (a.message_id != m.ticket_message_id) continue;
+            m.files.push_back({a, s.attachment_bytes.at(tenant + "/" + a.sha256_hex)});
+          }
+          std::stable_sort(m.files.begin(), m.files.end(), [](const auto& x, const auto& y) {
+            return x.attachment.create_time < y.attachment.create_time;
+          });
+        }
+        return m;
       }
     }
     return crm::common::NotFound("OUTBOUND_MAIL_NOT_FOUND",
