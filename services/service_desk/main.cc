@@ -45,7 +45,7 @@ int main() {
       std::min(customer_store.timeout, service_desk::clients::kContextDeadline));
   common::SystemClock clock;
   common::RandomIdGenerator ids;
-  service_desk::app::Tickets tickets(repository, directory, clock, ids);
+  service_desk::app::Tickets tickets(repository, directory, clock, ids, &customer_context);
   service_desk::app::Slas slas(repository, clock);
   service_desk::app::Mailboxes mailboxes(repository, clock, ids);
   service_desk::app::Inbound inbound(repository, tickets, clock, ids);

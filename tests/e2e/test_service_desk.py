@@ -510,6 +510,50 @@ class Tickets(stack.E2ETestCase):
         r = rest("PUT", "/v1/routingRules?requestId=%s" % stack.unique("rr"), reader, rules)
         self.assertEqual(r.status, 403, r)
 
+    def test_routing_by_customer(self):
+        """Rules on the requester's live segments and numbers from
+        customer-store's 360 view: a customer in a segment is routed by it,
+        an unknown CLV holds no rule, bad numeric conditions are named."""
+        _, own_key = stack.create_tenant()
+        seg_id = "noorders%s" % stack.unique("s")[-6:]
+        r = rest("POST", "/v1/segments?requestId=%s" % stack.unique("req"), own_key,
+                 {"segmentId": seg_id, "displayName": "No orders",
+                  "expression": "NOT purchased(3650d)"})
+        self.assertEqual(r.status, 200, r)
+        customer = stack.new_customer(own_key, givenName="Grace")
+
+        def member():
+            v = rest("GET", "/v1/customers/%s/view" % customer, own_key).json()
+            return any(m["segmentId"] == seg_id
+                       for m in v.get("segments", {}).get("segments", []))
+        stack.wait_for("the customer in segment %s" % seg_id, member, 20)
+        bad = {"rules": [{"name": "x", "conditions": [
+            {"field": "customer_clv", "match": "in", "values": ["1000"]}]}]}
+        self.assertError(rest("PUT", "/v1/routingRules?requestId=%s" % stack.unique("rr"),
+                              own_key, bad), 400, "INVALID_FIELD",
+                         "rules[0].conditions[0].match")
+        rules = {"rules": [
+            {"name": "Valuable", "conditions": [
+                {"field": "customer_clv", "match": "gte", "values": ["1000"]}],
+             "action": {"queue": "retention"}},
+            {"name": "Prospects", "conditions": [
+                {"field": "customer_segment", "match": "in", "values": ["no orders"]}],
+             "action": {"queue": "prospects", "addTags": ["prospect"]}}]}
+        r = rest("PUT", "/v1/routingRules?requestId=%s" % stack.unique("rr"), own_key, rules,
+                 headers={"If-Match": "0"})
+        self.assertEqual(r.status, 200, r)
+        r = rest("POST", "/v1/tickets", own_key,
+                 {"ticket": {"subject": "Before I buy", "channel": "TICKET_CHANNEL_WEB_FORM"},
+                  "customerId": customer, "description": "Do you ship to Busan?",
+                  "requestId": stack.unique("t")})
+        self.assertEqual(r.status, 200, r)
+        t = r.json()
+        self.assertEqual(t["queue"], "prospects")  # no model: the CLV rule held not
+        self.assertEqual(t["tags"], ["prospect"])
+        changes = rest("GET", "/v1/tickets/%s/changes" % t["id"], own_key).json()["changes"]
+        self.assertEqual([(c["field"], c["newValue"]) for c in changes],
+                         [("routing_rule", "Prospects")])
+
     def test_ticket_context(self):
         """The web call center: a chat opened from the site shows the pages of
         the current visit and the customer's 360 view in one read."""

@@ -72,6 +72,17 @@ class CustomerContext {
                      const std::string& customer_id) = 0;
 };
 
+// customer-store's facts of a customer that routing conditions read (its
+// 360 view's scores and segments sections; domain::CustomerFacts), within
+// a short deadline; an error (UNAVAILABLE, DEADLINE_EXCEEDED, NOT_FOUND)
+// when it cannot tell.
+class CustomerFactsSource {
+ public:
+  virtual ~CustomerFactsSource() = default;
+  virtual absl::StatusOr<domain::CustomerFacts> Facts(const std::string& tenant,
+                                                      const std::string& customer_id) = 0;
+};
+
 struct TicketQuery {
   std::optional<domain::TicketStatus> status;
   std::string queue;

@@ -137,19 +137,6 @@ absl::StatusOr<Tickets::Opening> Tickets::Open(const Actor& actor, NewTicket n) 
                   [](const domain::TicketPrediction& p) { return p.applied; })) {
     CRM_RETURN_IF_ERROR(TicketFields(domain::NormalizeAndValidate(t)));
   }
-  CRM_ASSIGN_OR_RETURN(domain::RoutingRules rules, repository_.GetRoutingRules(actor.tenant_id));
-  domain::RoutingInput in{&t, n.description, n.mailbox};
-  in.predictions = &t.predictions;
-  if (std::optional<size_t> rule = domain::MatchRouting(rules, in)) {
-    const domain::RoutingRule& r = rules.rules[*rule];
-    domain::ApplyRouting(r, n.priority_given, t);
-    CRM_RETURN_IF_ERROR(TicketFields(domain::NormalizeAndValidate(t)));
-    o.routed_by = r.name;
-    if (t.assignee.empty()) {
-      o.assign = r.action.assign;
-      o.skills = r.action.skills;
-    }
-  }
   domain::TicketMessage& first = o.first;
   first.kind = domain::MessageKind::kCustomer;
   first.body = n.description;
@@ -164,6 +151,33 @@ absl::StatusOr<Tickets::Opening> Tickets::Open(const Actor& actor, NewTicket n) 
         t.customer_id, directory_.Resolve(actor.tenant_id, n.requester,
                                           common::DerivedKey(actor.idempotency_key, "requester")));
     CRM_ASSIGN_OR_RETURN(t.number, repository_.NextNumber(actor.tenant_id));
+  }
+  CRM_ASSIGN_OR_RETURN(domain::RoutingRules rules, repository_.GetRoutingRules(actor.tenant_id));
+  domain::RoutingInput in{&t, n.description, n.mailbox};
+  in.predictions = &t.predictions;
+  // The requester's facts, only for rules that read them; unknown ones
+  // make those conditions not hold (and the audit says so).
+  std::optional<domain::CustomerFacts> facts;
+  if (!replay && domain::NeedsCustomerFacts(rules)) {
+    absl::StatusOr<domain::CustomerFacts> got = facts_ == nullptr
+                                                    ? absl::UnavailableError("no customer facts")
+                                                    : facts_->Facts(actor.tenant_id, t.customer_id);
+    if (got.ok()) {
+      facts = *std::move(got);
+      in.customer = &*facts;
+    } else {
+      o.customer_facts_missing = true;
+    }
+  }
+  if (std::optional<size_t> rule = domain::MatchRouting(rules, in)) {
+    const domain::RoutingRule& r = rules.rules[*rule];
+    domain::ApplyRouting(r, n.priority_given, t);
+    CRM_RETURN_IF_ERROR(TicketFields(domain::NormalizeAndValidate(t)));
+    o.routed_by = r.name;
+    if (t.assignee.empty()) {
+      o.assign = r.action.assign;
+      o.skills = r.action.skills;
+    }
   }
   t.requester_email = n.requester.email;
   t.id = ids_.NewId();
@@ -182,6 +196,10 @@ absl::StatusOr<Tickets::Opening> Tickets::Open(const Actor& actor, NewTicket n) 
 
 absl::Status Tickets::WriteOpening(TicketTx& tx, Opening& o) {
   std::vector<domain::TicketChange> audit;
+  if (o.customer_facts_missing) {
+    audit.push_back(
+        {0, "routing_customer_facts", "", "unavailable", "routing", o.ticket.create_time});
+  }
   if (!o.routed_by.empty()) {
     // The audit names the rule that routed the ticket (its fields are the
     // ticket's first values) and the agent its assignment chose.

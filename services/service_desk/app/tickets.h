@@ -23,12 +23,15 @@ struct NewTicket {
 
 class Tickets final {
  public:
+  // `facts`: the requester's facts routing rules may read (nullptr: none
+  // known, such conditions do not hold).
   Tickets(TicketRepository& repository, CustomerDirectory& directory, const common::Clock& clock,
-          common::IdGenerator& ids)
+          common::IdGenerator& ids, CustomerFactsSource* facts = nullptr)
       : repository_(repository),
         directory_(directory),
         clock_(clock),
         ids_(ids),
+        facts_(facts),
         models_(repository) {}
 
   absl::StatusOr<domain::Ticket> Create(const Actor& actor, NewTicket n);
@@ -75,6 +78,9 @@ class Tickets final {
     // The rule's assignment, for a ticket the creator assigned to nobody.
     domain::AssignMode assign = domain::AssignMode::kNone;
     std::vector<std::string> skills;
+    // A rule read the customer's facts and customer-store could not tell
+    // them (the audit says so: those conditions did not hold).
+    bool customer_facts_missing = false;
   };
   absl::StatusOr<Opening> Open(const Actor& actor, NewTicket n);
   // Its write, in the write's transaction: assigned (when its rule says
@@ -126,6 +132,7 @@ class Tickets final {
   CustomerDirectory& directory_;
   const common::Clock& clock_;
   common::IdGenerator& ids_;
+  CustomerFactsSource* facts_;
   ClassifierModels models_;  // the tenants' classifiers' models, by version
 };
 

@@ -1,5 +1,6 @@
 #include "services/service_desk/clients/grpc_customer_context.h"
 
+#include <algorithm>
 #include <future>
 
 #include "libs/grpcutil/peer_call.h"
@@ -49,6 +50,35 @@ app::CustomerContext::Parts GrpcCustomerContext::Read(const std::string& tenant,
   parts.visit = AnswerOf(visit_f, visit_answer);
   parts.view = AnswerOf(view_f, view_answer);
   return parts;
+}
+
+absl::StatusOr<domain::CustomerFacts> GrpcCustomerContext::Facts(const std::string& tenant,
+                                                                 const std::string& customer_id) {
+  cs::GetCustomerViewRequest req;
+  req.set_customer_id(customer_id);
+  grpc::ClientContext ctx;
+  grpcutil::PreparePeerCall(kPrincipal, tenant, std::min(deadline_, kFactsDeadline), &ctx);
+  cs::CustomerView view;
+  grpc::Status g = stub_->GetCustomerView(&ctx, req, &view);
+  if (!g.ok()) return grpcutil::FromGrpcStatus(g);
+  // A section the view could not fill (the engine down) tells nothing:
+  // its facts stay unknown.
+  domain::CustomerFacts facts;
+  if (view.has_scores()) {
+    const cs::ViewScores& s = view.scores();
+    if (s.has_rfm()) facts.rfm_segment = s.rfm().segment();
+    if (s.has_model_scores()) {
+      facts.clv = s.clv();
+      facts.churn_risk = s.churn_risk();
+    }
+  }
+  if (view.has_segments()) {
+    for (const cs::ViewSegmentMembership& m : view.segments().segments()) {
+      facts.segments.push_back(m.segment_id());
+      if (!m.display_name().empty()) facts.segments.push_back(m.display_name());
+    }
+  }
+  return facts;
 }
 
 }  // namespace crm::service_desk::clients

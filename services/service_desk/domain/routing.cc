@@ -1,9 +1,11 @@
 #include "services/service_desk/domain/routing.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "libs/common/errors.h"
@@ -16,10 +18,26 @@ namespace {
 // The fields each scope's conditions read, as its errors name them.
 const std::vector<std::string>& Fields(ConditionScope scope) {
   static const std::vector<std::string>* const kRouting =
-      new std::vector<std::string>{"channel",          "subject", "description", "requester_email",
-                                   "requester_domain", "tags",    "type",        "queue",
-                                   "priority",         "mailbox", "intent",      "predicted_queue",
-                                   "predicted_type"};
+      new std::vector<std::string>{"channel",
+                                   "subject",
+                                   "description",
+                                   "requester_email",
+                                   "requester_domain",
+                                   "tags",
+                                   "type",
+                                   "queue",
+                                   "priority",
+                                   "mailbox",
+                                   "intent",
+                                   "predicted_queue",
+                                   "predicted_type",
+                                   "intent_confidence",
+                                   "predicted_queue_confidence",
+                                   "predicted_type_confidence",
+                                   "customer_segment",
+                                   "customer_rfm_segment",
+                                   "customer_clv",
+                                   "customer_churn_risk"};
   static const std::vector<std::string>* const kSla =
       new std::vector<std::string>{"channel", "subject", "requester_email", "requester_domain",
                                    "tags",    "type",    "queue",           "priority"};
@@ -47,6 +65,31 @@ const std::vector<std::string>& Fields(ConditionScope scope) {
 
 std::string Lower(const std::string& s) { return absl::AsciiStrToLower(s); }
 
+bool IsNumeric(const std::string& field) {
+  return field == "customer_clv" || field == "customer_churn_risk" ||
+         field == "intent_confidence" || field == "predicted_queue_confidence" ||
+         field == "predicted_type_confidence";
+}
+
+std::optional<double> Confidence(const RoutingInput& in, ClassifierTarget target) {
+  if (in.predictions == nullptr) return std::nullopt;
+  for (const TicketPrediction& p : *in.predictions) {
+    if (p.target == target) return p.confidence;
+  }
+  return std::nullopt;
+}
+
+// A numeric field's value on the new ticket; nullopt when unknown.
+std::optional<double> NumberOf(const std::string& field, const RoutingInput& in) {
+  if (field == "intent_confidence") return Confidence(in, ClassifierTarget::kIntent);
+  if (field == "predicted_queue_confidence") return Confidence(in, ClassifierTarget::kQueue);
+  if (field == "predicted_type_confidence") return Confidence(in, ClassifierTarget::kType);
+  if (in.customer == nullptr) return std::nullopt;
+  if (field == "customer_clv") return in.customer->clv;
+  if (field == "customer_churn_risk") return in.customer->churn_risk;
+  return std::nullopt;
+}
+
 // The values a field has on a ticket (one, or a ticket's tags).
 std::vector<std::string> ValuesOf(const std::string& field, const Ticket& t,
                                   const RoutingInput& in) {
@@ -65,6 +108,12 @@ std::vector<std::string> ValuesOf(const std::string& field, const Ticket& t,
   if (field == "mailbox") return {in.mailbox};
   if (field == "status") return {StatusName(t.status)};
   if (field == "assignee") return {t.assignee};
+  if (field == "customer_segment") {
+    return in.customer != nullptr ? in.customer->segments : std::vector<std::string>();
+  }
+  if (field == "customer_rfm_segment") {
+    return {in.customer != nullptr ? in.customer->rfm_segment : ""};
+  }
   if (field == "survey_kind") return {in.survey != nullptr ? in.survey->kind : ""};
   if (field == "survey_rating") {
     return {in.survey != nullptr ? absl::StrCat(in.survey->rating) : ""};
@@ -82,6 +131,12 @@ std::vector<std::string> ValuesOf(const std::string& field, const Ticket& t,
 }
 
 bool Holds(const RoutingCondition& c, const RoutingInput& in) {
+  if (IsNumeric(c.field)) {
+    const std::optional<double> n = NumberOf(c.field, in);
+    double want = 0;
+    if (!n || c.values.empty() || !absl::SimpleAtod(c.values[0], &want)) return false;
+    return c.op == "gte" ? *n >= want : *n < want;
+  }
   std::vector<std::string> have = ValuesOf(c.field, *in.ticket, in);
   if (c.op == "changed" || c.op == "changed_to") {
     // What the event brought: the values the ticket has now and had not
@@ -123,6 +178,18 @@ absl::Status NormalizeAndValidateConditions(std::vector<RoutingCondition>& condi
     if (std::find(fields.begin(), fields.end(), c.field) == fields.end()) {
       return common::InvalidField(
           cat + ".field", absl::StrCat(cat, ".field must be one of ", absl::StrJoin(fields, ", ")));
+    }
+    if (IsNumeric(c.field)) {
+      double n = 0;
+      if (c.op != "gte" && c.op != "lt") {
+        return common::InvalidField(cat + ".match",
+                                    absl::StrCat(cat, ".match must be gte or lt for ", c.field));
+      }
+      if (c.values.size() != 1 || !absl::SimpleAtod(c.values[0], &n) || !std::isfinite(n)) {
+        return common::InvalidField(cat + ".values",
+                                    absl::StrCat(cat, ".values holds one number for ", c.field));
+      }
+      continue;
     }
     const bool change = c.op == "changed" || c.op == "changed_to";
     if (c.op != "in" && c.op != "not_in" && c.op != "contains" &&
@@ -185,6 +252,15 @@ absl::Status NormalizeRuleIdAndName(std::string& id, std::string& name, const st
                                 absl::StrCat(at, ".name is required (1..100 characters)"));
   }
   return common::CheckStorableText(at + ".name", name);
+}
+
+bool NeedsCustomerFacts(const RoutingRules& r) {
+  for (const RoutingRule& rule : r.rules) {
+    for (const RoutingCondition& c : rule.conditions) {
+      if (absl::StartsWith(c.field, "customer_")) return true;
+    }
+  }
+  return false;
 }
 
 bool ConditionsHold(const std::vector<RoutingCondition>& conditions, const RoutingInput& in) {

@@ -28,14 +28,22 @@ struct RoutingCondition {
   // triggers' conditions: not "description", "mailbox" nor the
   // predictions; triggers' also "status" and "assignee", and
   // "survey_kind" ("csat", "nps") and "survey_rating" ("1".."5",
-  // "0".."10") in the survey_answered event ("" in others).
+  // "0".."10") in the survey_answered event ("" in others). Routing's
+  // also: the requester's customer facts (CustomerFacts below)
+  // "customer_segment" (a live segment's id or name), "customer_rfm_segment",
+  // and the numbers "customer_clv", "customer_churn_risk" and the
+  // classifiers' "intent_confidence", "predicted_queue_confidence",
+  // "predicted_type_confidence" (the model's confidence in its best label,
+  // whether or not it reached the threshold).
   std::string field;
   // "in": the field (each tag, for tags) equals one of the values
   // (case-insensitive); "contains": it holds one of them as a substring
   // (case-insensitive); "not_in": none of the values equals it. Triggers'
   // only: "changed": the event changed the field (no values); "changed_to":
   // it changed to one of the values (for tags: one of them was added). On
-  // a creation every field counts as changed from nothing.
+  // a creation every field counts as changed from nothing. Numeric
+  // fields' only: "gte" (at least the one value) and "lt" (below it); a
+  // number that is unknown holds neither.
   std::string op;
   std::vector<std::string> values;
 };
@@ -75,6 +83,15 @@ struct SurveyAnswerFacts {
   int rating = 0;
 };
 
+// What customer-store knows of a new ticket's requester (its 360 view's
+// scores and segments sections), for routing on the customer.
+struct CustomerFacts {
+  std::vector<std::string> segments;  // each live segment's id and its display name
+  std::string rfm_segment;            // "Champions", ... ("" without purchases)
+  std::optional<double> clv;          // discounted lifetime value, major units
+  std::optional<double> churn_risk;   // 0..1
+};
+
 // What a new ticket offers to the conditions.
 struct RoutingInput {
   const Ticket* ticket = nullptr;  // subject, channel, tags, type, queue, requester_email
@@ -86,7 +103,14 @@ struct RoutingInput {
   const std::vector<TicketPrediction>* predictions = nullptr;
   // Triggers of survey_answered: the answer (nullptr: another event).
   const SurveyAnswerFacts* survey = nullptr;
+  // Routing: the requester's facts (nullptr: not asked or not available:
+  // conditions on them do not hold).
+  const CustomerFacts* customer = nullptr;
 };
+
+// Whether a rule reads the customer's facts (customer_* fields): only
+// then are they asked for.
+bool NeedsCustomerFacts(const RoutingRules& r);
 
 // What reads conditions: routing (a new ticket: every field), the choice
 // of an SLA policy (any ticket, at any write: its fields only, not

@@ -4,6 +4,7 @@
 #include "services/service_desk/domain/routing.h"
 
 #include <catch2/catch.hpp>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -336,3 +337,139 @@ TEST_CASE("The drift alarm: filled fields corrected, against the held-out precis
 }
 
 }  // namespace
+
+namespace {
+
+// customer-store's answers for routing, as a test sets them: by customer
+// id, or an error for every customer. Counts the calls.
+class RecordingFacts final : public sd::app::CustomerFactsSource {
+ public:
+  absl::StatusOr<sd::domain::CustomerFacts> Facts(const std::string&,
+                                                  const std::string& customer_id) override {
+    ++calls;
+    if (!failure.ok()) return failure;
+    auto it = by_customer.find(customer_id);
+    return it == by_customer.end() ? sd::domain::CustomerFacts() : it->second;
+  }
+  std::map<std::string, sd::domain::CustomerFacts> by_customer;
+  absl::Status failure;
+  int calls = 0;
+};
+
+}  // namespace
+
+TEST_CASE("Numeric conditions: the customer's CLV and churn risk, the classifiers' confidence",
+          "[routing]") {
+  auto check = [](std::vector<RoutingCondition> c) {
+    return crm::common::FieldOf(
+        sd::domain::NormalizeAndValidateConditions(c, "c", sd::domain::ConditionScope::kRouting));
+  };
+  CHECK(check({{"customer_clv", "gte", {"1000"}}}).empty());
+  CHECK(check({{"intent_confidence", "LT", {"0.5"}}}).empty());
+  CHECK(check({{"customer_clv", "in", {"1000"}}}) == "c[0].match");
+  CHECK(check({{"customer_clv", "gte", {"lots"}}}) == "c[0].values");
+  CHECK(check({{"customer_clv", "gte", {"1", "2"}}}) == "c[0].values");
+  CHECK(check({{"customer_clv", "gte", {"nan"}}}) == "c[0].values");
+  CHECK(check({{"subject", "gte", {"1"}}}) == "c[0].match");
+  CHECK(check({{"customer_segment", "in", {"VIP"}}}).empty());
+  // Routing's only: not in triggers or SLA policies.
+  std::vector<RoutingCondition> trigger = {{"customer_clv", "gte", {"1"}}};
+  CHECK(crm::common::FieldOf(sd::domain::NormalizeAndValidateConditions(
+            trigger, "t", sd::domain::ConditionScope::kTrigger)) == "t[0].field");
+
+  sd::domain::Ticket t;
+  t.subject = "Where is my card";
+  std::vector<sd::domain::TicketPrediction> predictions(1);
+  predictions[0].target = sd::domain::ClassifierTarget::kIntent;
+  predictions[0].label = "card_arrival";
+  predictions[0].confidence = 0.42;  // under its threshold: no label, a number still
+  sd::domain::RoutingInput in{&t, "", ""};
+  in.predictions = &predictions;
+  auto holds = [&](RoutingCondition c) { return sd::domain::ConditionsHold({std::move(c)}, in); };
+  CHECK(holds({"intent_confidence", "lt", {"0.5"}}));
+  CHECK_FALSE(holds({"intent_confidence", "gte", {"0.5"}}));
+  CHECK_FALSE(holds({"predicted_queue_confidence", "lt", {"2"}}));  // no such classifier
+  CHECK_FALSE(holds({"customer_clv", "lt", {"1e9"}}));              // facts unknown
+  sd::domain::CustomerFacts facts;
+  facts.segments = {"vip", "VIP customers"};
+  facts.rfm_segment = "Champions";
+  facts.clv = 1500.5;
+  in.customer = &facts;
+  CHECK(holds({"customer_clv", "gte", {"1000"}}));
+  CHECK_FALSE(holds({"customer_clv", "lt", {"1000"}}));
+  CHECK_FALSE(holds({"customer_churn_risk", "lt", {"1"}}));  // no model: unknown
+  CHECK(holds({"customer_segment", "in", {"vip customers"}}));
+  CHECK(holds({"customer_rfm_segment", "in", {"champions"}}));
+  CHECK(holds({"customer_segment", "not_in", {"churned"}}));
+
+  RoutingRules rules = Sample();
+  CHECK_FALSE(sd::domain::NeedsCustomerFacts(rules));
+  rules.rules[0].conditions.push_back({"customer_segment", "in", {"vip"}});
+  CHECK(sd::domain::NeedsCustomerFacts(rules));
+}
+
+TEST_CASE("New tickets are routed by the requester's segments and CLV from customer-store",
+          "[routing]") {
+  crm::testing::FakeTicketRepository repo;
+  crm::testing::FakeRequesterDirectory directory;
+  crm::testing::FixedClock clock;
+  crm::common::RandomIdGenerator ids;
+  RecordingFacts facts;
+  sd::app::Tickets tickets{repo, directory, clock, ids, &facts};
+  sd::app::Routing routing{repo, clock};
+
+  sd::app::NewTicket n;
+  n.ticket.subject = "Question";
+  n.requester.email = "vip@example.com";
+  n.description = "Hello";
+  // No rule reads the customer: customer-store is not asked.
+  REQUIRE(tickets.Create(World::Meta("t0", "CreateTicket"), n).ok());
+  CHECK(facts.calls == 0);
+
+  RoutingRules rules;
+  RoutingRule vip;
+  vip.name = "VIPs";
+  vip.conditions = {{"customer_segment", "in", {"VIP customers"}}};
+  vip.action.queue = "vip";
+  vip.action.priority = Priority::kHigh;
+  RoutingRule valuable;
+  valuable.name = "Valuable";
+  valuable.conditions = {{"customer_clv", "gte", {"1000"}}};
+  valuable.action.queue = "retention";
+  rules.rules = {vip, valuable};
+  REQUIRE(routing.Update(World::Meta("r1", "Update"), rules, "0").ok());
+
+  auto t = tickets.Create(World::Meta("t1", "CreateTicket"), n);
+  REQUIRE(t.ok());
+  CHECK(facts.calls == 1);
+  CHECK(t->queue.empty());  // nothing known of the customer yet
+  sd::domain::CustomerFacts known;
+  known.segments = {"vip", "VIP customers"};
+  facts.by_customer[t->customer_id] = known;
+  t = tickets.Create(World::Meta("t2", "CreateTicket"), n);
+  REQUIRE(t.ok());
+  CHECK(t->queue == "vip");
+  CHECK(t->priority == Priority::kHigh);
+  known.segments.clear();
+  known.clv = 2500;
+  facts.by_customer[t->customer_id] = known;
+  t = tickets.Create(World::Meta("t3", "CreateTicket"), n);
+  REQUIRE(t.ok());
+  CHECK(t->queue == "retention");
+
+  // customer-store down: the conditions do not hold, the ticket is created
+  // and its audit says why it was not routed by them.
+  facts.failure = absl::UnavailableError("customer-store down");
+  t = tickets.Create(World::Meta("t4", "CreateTicket"), n);
+  REQUIRE(t.ok());
+  CHECK(t->queue.empty());
+  auto changes = tickets.Changes(kTenant, t->id);
+  REQUIRE(changes.ok());
+  REQUIRE(changes->size() == 1);
+  CHECK((*changes)[0].field == "routing_customer_facts");
+  CHECK((*changes)[0].new_value == "unavailable");
+  // A retry answered from its key asks nothing.
+  const int before = facts.calls;
+  REQUIRE(tickets.Create(World::Meta("t4", "CreateTicket"), n).ok());
+  CHECK(facts.calls == before);
+}
