@@ -962,6 +962,18 @@ class Tickets(stack.E2ETestCase):
         warn = datetime.fromisoformat(first["warnTime"].replace("Z", "+00:00"))
         self.assertEqual((due - warn).total_seconds(), 600)
         self.assertNotIn("breachTime", first)
+        self.assertEqual(sla["timeZone"], "UTC")
+        # In the viewer's zone: the same instant as a local time with its offset.
+        r = rest("GET", "/v1/tickets/%s/sla?timeZone=Asia/Seoul" % t["id"], key)
+        self.assertEqual(r.status, 200, r)
+        seoul = {m["metric"]: m for m in r.json()["metrics"]}["SLA_METRIC_FIRST_REPLY"]
+        self.assertTrue(seoul["deadlineLocal"].endswith("+09:00"), seoul)
+        self.assertEqual(datetime.fromisoformat(seoul["deadlineLocal"]), due)
+        self.assertEqual(r.json()["timeZone"], "Asia/Seoul")
+        self.assertError(rest("GET", "/v1/tickets/%s/sla?timeZone=Mars/Base" % t["id"], key),
+                         400, "INVALID_FIELD", "time_zone")
+        self.assertError(rest("GET", "/v1/tickets/%s/sla?timeZone=../../etc/passwd" % t["id"],
+                              key), 400, "INVALID_FIELD", "time_zone")
         r = rest("POST", "/v1/tickets/%s/messages" % t["id"], key,
                  {"kind": "MESSAGE_KIND_PUBLIC_REPLY", "body": "On it.",
                   "requestId": stack.unique("m")})

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/errors.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/time_zone.h"
 #include "libs/grpcutil/proto_util.h"
 #include "libs/grpcutil/unary.h"
 #include "libs/grpcutil/write_meta.h"
@@ -263,8 +264,20 @@ grpc::ServerUnaryReactor* ServiceDeskGrpcService::GetTicketSla(grpc::CallbackSer
                                                                const v1::GetTicketSlaRequest* req,
                                                                v1::TicketSla* resp) {
   return Offload(ctx, executor_, metrics_, "GetTicketSla", [=](const RequestContext& rc) {
+    // Instants are UTC; the viewer's zone adds their local times.
+    absl::TimeZone zone = absl::UTCTimeZone();
+    if (!req->time_zone().empty() && !common::LoadZone(req->time_zone(), &zone)) {
+      return common::InvalidField(
+          "time_zone", absl::StrCat("time_zone: unknown IANA time zone \"", req->time_zone(),
+                                    "\" (e.g. Europe/Berlin, Asia/Seoul)"));
+    }
+    const auto local = [&zone](const std::optional<absl::Time>& t) {
+      return t ? absl::FormatTime("%Y-%m-%dT%H:%M:%E*S%Ez", *t, zone) : std::string();
+    };
     CRM_ASSIGN_OR_RETURN(app::TicketSla sla, slas_.ForTicket(rc.tenant_id, req->ticket_id()));
     resp->set_ticket_id(req->ticket_id());
+    resp->set_time_zone(req->time_zone().empty() ? "UTC" : req->time_zone());
+    resp->set_next_due_local(local(sla.next_due));
     if (sla.policy_version > 0) resp->set_policy_etag(absl::StrCat(sla.policy_version));
     resp->set_policy(sla.policy);
     for (const domain::MetricState& m : sla.metrics) {
@@ -273,6 +286,7 @@ grpc::ServerUnaryReactor* ServiceDeskGrpcService::GetTicketSla(grpc::CallbackSer
       x->set_active(m.active);
       x->set_paused(m.paused);
       Stamp(m.deadline, [&] { return x->mutable_deadline(); });
+      x->set_deadline_local(local(m.deadline));
       Stamp(m.warn_at, [&] { return x->mutable_warn_time(); });
       Stamp(m.fulfilled_at, [&] { return x->mutable_fulfill_time(); });
       Stamp(m.breached_at, [&] { return x->mutable_breach_time(); });
