@@ -125,6 +125,9 @@ grpc::ServerUnaryReactor* ServiceDeskGrpcService::GetSurveyReport(
         for (const domain::SurveyFigures& f : r.by_channel) ToProto(f, resp->add_by_channel());
         for (const domain::SurveyFigures& f : r.by_queue) ToProto(f, resp->add_by_queue());
         for (const domain::SurveyFigures& f : r.by_intent) ToProto(f, resp->add_by_intent());
+        for (const domain::SurveyFigures& f : r.by_answered_by) {
+          ToProto(f, resp->add_by_answered_by());
+        }
         ToProto(r.nps, resp->mutable_nps());
         for (const domain::NpsFigures& f : r.nps_by_month) ToProto(f, resp->add_nps_by_month());
         return absl::OkStatus();

@@ -234,11 +234,12 @@ SurveyReport SummarizeSurveys(const std::vector<SurveyRow>& rows, const std::vec
   r.from = from;
   r.to = to;
   for (const SurveyRow& row : rows) {
-    std::vector<SurveyFigures>* into = row.dimension == "agent"     ? &r.by_agent
-                                       : row.dimension == "channel" ? &r.by_channel
-                                       : row.dimension == "queue"   ? &r.by_queue
-                                       : row.dimension == "intent"  ? &r.by_intent
-                                                                    : nullptr;
+    std::vector<SurveyFigures>* into = row.dimension == "agent"         ? &r.by_agent
+                                       : row.dimension == "channel"     ? &r.by_channel
+                                       : row.dimension == "queue"       ? &r.by_queue
+                                       : row.dimension == "intent"      ? &r.by_intent
+                                       : row.dimension == "answered_by" ? &r.by_answered_by
+                                                                        : nullptr;
     if (into == nullptr) {
       r.total = FiguresOf(row.counts);
       r.total.counts.value.clear();
@@ -246,7 +247,7 @@ SurveyReport SummarizeSurveys(const std::vector<SurveyRow>& rows, const std::vec
       into->push_back(FiguresOf(row.counts));
     }
   }
-  for (auto* list : {&r.by_agent, &r.by_channel, &r.by_queue, &r.by_intent}) {
+  for (auto* list : {&r.by_agent, &r.by_channel, &r.by_queue, &r.by_intent, &r.by_answered_by}) {
     std::sort(list->begin(), list->end(), [](const SurveyFigures& a, const SurveyFigures& b) {
       return a.counts.sent != b.counts.sent ? a.counts.sent > b.counts.sent
                                             : a.counts.value < b.counts.value;

@@ -191,6 +191,8 @@ struct SurveyReport {
   absl::Time to = absl::InfinitePast();
   SurveyFigures total;
   std::vector<SurveyFigures> by_agent, by_channel, by_queue, by_intent;  // most sent first
+  // "auto_response" (tickets its intent's macro answered) and "agent".
+  std::vector<SurveyFigures> by_answered_by;
   NpsFigures nps;
   std::vector<NpsFigures> nps_by_month;  // oldest first
 };

@@ -89,21 +89,27 @@ const pg::NamedQuery kDueSurveys{
                  pg::MicrosParam(1), " ORDER BY due_at LIMIT $2"),
     3};
 // The report: the surveys sent in [$2, $3], as a whole and by the ticket's
-// agent, channel and queue when sent, and its intent (answered
-// prediction; "" for none).
+// agent, channel and queue when sent, its intent (answered prediction; ""
+// for none) and who answered it: "auto_response" when its intent's macro
+// did (an auto_response mail of the ticket), else "agent".
 const pg::NamedQuery kSurveyRows{
     "service_desk_survey_rows",
     absl::StrCat(
         "SELECT CASE WHEN GROUPING(s.agent) = 0 THEN 'agent' WHEN GROUPING(s.channel) = 0 THEN "
         "'channel' WHEN GROUPING(s.queue) = 0 THEN 'queue' WHEN GROUPING(i.label) = 0 THEN "
-        "'intent' ELSE '' END, coalesce(s.agent, s.channel, s.queue, i.label, ''), count(*), "
+        "'intent' WHEN GROUPING(a.answered_by) = 0 THEN 'answered_by' ELSE '' END, "
+        "coalesce(s.agent, s.channel, s.queue, i.label, a.answered_by, ''), count(*), "
         "count(s.rating), count(*) FILTER (WHERE s.rating >= 4), coalesce(sum(s.rating), 0) FROM "
         "service_desk.surveys s LEFT JOIN LATERAL (SELECT coalesce(max(p.label), '') AS label "
         "FROM service_desk.ticket_predictions p WHERE p.tenant_id = s.tenant_id AND p.ticket_id = "
-        "s.ticket_id AND p.target = 'intent' AND p.answered) i ON true WHERE s.tenant_id = $1 AND "
+        "s.ticket_id AND p.target = 'intent' AND p.answered) i ON true CROSS JOIN LATERAL (SELECT "
+        "CASE WHEN EXISTS (SELECT 1 FROM service_desk.outbound_mails o WHERE o.tenant_id = "
+        "s.tenant_id AND o.ticket_id = s.ticket_id AND o.kind = 'auto_response') THEN "
+        "'auto_response' ELSE 'agent' END AS answered_by) a WHERE s.tenant_id = $1 AND "
         "s.kind = 'csat' AND s.sent_at >= ",
         pg::MicrosParam(2), " AND s.sent_at <= ", pg::MicrosParam(3),
-        " GROUP BY GROUPING SETS ((), (s.agent), (s.channel), (s.queue), (i.label))"),
+        " GROUP BY GROUPING SETS ((), (s.agent), (s.channel), (s.queue), (i.label), "
+        "(a.answered_by))"),
     6};
 
 // NPS over the surveys sent in [$2, $3]: the total (month ""), then the

@@ -1890,6 +1890,35 @@ TEST_CASE("auto-response: a label is one macro's, a question answered by it, the
       classifiers.AutoResponseReport(other.tenant, 30);
   REQUIRE(none.ok());
   CHECK(none->total.questions == 0);
+
+  // The survey report puts the auto-answered ticket's rating apart from
+  // the agents' (the two surveys written as the sweeper and a link would).
+  REQUIRE(TheEnv()
+              .pool
+              ->WithTenantTx(w.tenant,
+                             [&](pqxx::work& tx) {
+                               for (const auto& [ticket, rating] :
+                                    {std::pair{q->ticket, 5}, std::pair{refund->ticket, 2}}) {
+                                 tx.exec_params(
+                                     "INSERT INTO service_desk.surveys (tenant_id, survey_id, "
+                                     "ticket_id, customer_id, kind, state, due_at, sent_at, "
+                                     "answered_at, rating) VALUES ($1, gen_random_uuid(), $2, $3, "
+                                     "'csat', 'answered', now(), now(), now(), $4)",
+                                     w.tenant, ticket.id, ticket.customer_id, rating);
+                               }
+                               return absl::OkStatus();
+                             })
+              .ok());
+  const std::string key = common::TrackingKey("test-context-key-0123456789abcdef0123456789");
+  app::Surveys surveys{*TheEnv().repo, w.tickets, w.clock, w.ids, key, "https://crm.example.com"};
+  w.clock.Set(absl::Now() + absl::Minutes(1));  // the rows were sent now
+  absl::StatusOr<domain::SurveyReport> rated = surveys.Report(w.tenant, 1);
+  REQUIRE(rated.ok());
+  REQUIRE(rated->by_answered_by.size() == 2);
+  for (const domain::SurveyFigures& f : rated->by_answered_by) {
+    INFO(f.counts.value);
+    CHECK(f.average == Approx(f.counts.value == "auto_response" ? 5.0 : 2.0));
+  }
 }
 
 // Satisfaction surveys on PostgreSQL: settings under their etag; a solve
@@ -1979,6 +2008,8 @@ TEST_CASE("surveys: scheduled at the solve, sent when due, answered once, report
   REQUIRE(report->by_agent.size() == 1);
   CHECK(report->by_agent[0].counts.value.empty());
   REQUIRE(report->by_intent.size() == 1);  // no intent classifier: ""
+  REQUIRE(report->by_answered_by.size() == 1);
+  CHECK(report->by_answered_by[0].counts.value == "agent");
   CHECK(surveys.Report(other.tenant, 1)->total.counts.sent == 0);
   CHECK_FALSE(surveys.GetSettings(other.tenant)->csat_enabled);
 }

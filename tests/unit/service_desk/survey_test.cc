@@ -258,6 +258,8 @@ TEST_CASE("Survey answers are checked and the report sums them", "[survey]") {
       {"agent", {"ann", 4, 2, 2, 10}},
       {"agent", {"bob", 6, 3, 2, 11}},
       {"channel", {"email", 10, 5, 4, 21}},
+      {"answered_by", {"agent", 7, 3, 3, 14}},
+      {"answered_by", {"auto_response", 3, 2, 1, 7}},
   };
   const sd::domain::SurveyReport r =
       sd::domain::SummarizeSurveys(rows, {}, absl::UnixEpoch(), absl::UnixEpoch() + absl::Hours(1));
@@ -270,6 +272,9 @@ TEST_CASE("Survey answers are checked and the report sums them", "[survey]") {
   CHECK(r.by_agent[1].csat == Approx(1.0));
   CHECK(r.by_channel.size() == 1);
   CHECK(r.by_queue.empty());
+  REQUIRE(r.by_answered_by.size() == 2);
+  CHECK(r.by_answered_by[1].counts.value == "auto_response");
+  CHECK(r.by_answered_by[1].csat == Approx(0.5));  // 1 satisfied of 2 answered
 }
 
 TEST_CASE("A solve schedules a survey, the sweeper sends it, its link answers once", "[survey]") {

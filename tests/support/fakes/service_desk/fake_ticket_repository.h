@@ -775,12 +775,23 @@ class FakeTicketRepository final : public service_desk::app::TicketRepository {
         intent = service_desk::domain::AnsweredLabel(
             s.predictions.at(survey.ticket_id), service_desk::domain::ClassifierTarget::kIntent);
       }
+      // Answered by its intent's macro: an auto_response mail of the ticket.
+      std::string answered_by = "agent";
+      if (const auto mails = s.outbound.find(tenant); mails != s.outbound.end()) {
+        for (const service_desk::domain::OutboundMail& m : mails->second) {
+          if (m.ticket_id == survey.ticket_id &&
+              m.kind == service_desk::domain::OutboundKind::kAutoResponse) {
+            answered_by = "auto_response";
+          }
+        }
+      }
       for (const auto& [dimension, value] :
            std::vector<std::pair<std::string, std::string>>{{"", ""},
                                                             {"agent", survey.agent},
                                                             {"channel", survey.channel},
                                                             {"queue", survey.queue},
-                                                            {"intent", intent}}) {
+                                                            {"intent", intent},
+                                                            {"answered_by", answered_by}}) {
         service_desk::domain::SurveyCounts& c = groups[{dimension, value}];
         c.value = value;
         ++c.sent;
