@@ -266,8 +266,7 @@ bool ValidBoundary(absl::string_view b) {
 // An RFC 2231 parameter `attr` of `value`: attr="value" when it is short
 // printable ASCII without quotes or backslashes; else UTF-8
 // percent-encoded in continuations (attr*0*=UTF-8''..; attr*1*=..), each
-// on its own folded line. The tokens to fold, each but the last ending
-// in ';' when `more` follows.
+// a token of its own to fold, every one but the last ending in ';'.
 std::vector<std::string> ParameterTokens(absl::string_view attr, absl::string_view value) {
   bool plain = !value.empty() && value.size() <= 60;
   for (char ch : value) {
